@@ -1,0 +1,108 @@
+"""Progress events, the reporter callback type and the cooperative stop token.
+
+Every long job reports only through ``report(event)``. Events are small frozen
+dataclasses that serialise to one JSON line each, so the GUI (a Qt signal), the CLI
+(a progress line or JSON lines) and the tests can all listen the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of all events: the job that sent it and when (Unix seconds)."""
+
+    job: str
+    time: float = field(default_factory=time.time, kw_only=True)
+
+    @property
+    def type(self) -> str:
+        return type(self).__name__.lower()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, **asdict(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class Started(Event):
+    """A job began; ``total`` is the amount of work when known (files, steps)."""
+
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    """Work done so far. ``counts`` holds job-specific tallies (e.g. imported, failed)."""
+
+    done: int
+    total: int | None = None
+    eta_s: float | None = None
+    phase: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Message(Event):
+    """Something a person should read: ``level`` is info, warning or error."""
+
+    text: str
+    level: str = "info"
+
+
+@dataclass(frozen=True)
+class Finished(Event):
+    """A job ended normally or was cancelled (``cancelled``); ``result`` is JSON-able."""
+
+    result: dict[str, Any] = field(default_factory=dict)
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Failed(Event):
+    """A job could not finish; ``error`` says what happened and what to do."""
+
+    error: str
+
+
+Reporter = Callable[[Event], None]
+
+
+def ignore(event: Event) -> None:
+    """A reporter that drops every event (for callers that do not listen)."""
+
+
+class StopToken:
+    """Cooperative cancellation: the caller sets it, the job checks it between steps."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def stop(self) -> None:
+        self._event.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._event.is_set()
+
+
+class EtaClock:
+    """Estimates the time left from the rate of work done since ``start``."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def eta(self, done: int, total: int | None) -> float | None:
+        elapsed = time.perf_counter() - self.start
+        if not total or done <= 0 or elapsed <= 0:
+            return None
+        return max(0.0, elapsed / done * (total - done))

@@ -1,0 +1,84 @@
+"""A per-project write lock, so two processes never write the same project at once.
+
+The lock is an OS advisory lock on ``.write.lock`` in the project folder: it is released
+by the OS when the holder exits or is killed, so a crash never leaves a stale lock. The
+file holds a line about the holder (process id, command, start time) for the message a
+second writer gets. Readers never take it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from ssl_studio.core.errors import ProjectLockedError
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class WriteLock:
+    """Exclusive, non-blocking write lock on a project; use as a context manager."""
+
+    def __init__(self, path: Path, purpose: str = "") -> None:
+        self.path = path
+        self.purpose = purpose or " ".join(Path(a).name for a in sys.argv[:2])
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not _try_lock(fd):
+            holder = os.read(fd, 300).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise ProjectLockedError(
+                f"This project is being changed by another SSL Studio process ({holder}). "
+                "Wait for that job to finish or stop it, then try again. "
+                "Viewing the project meanwhile is fine."
+            )
+        os.ftruncate(fd, 0)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        os.write(fd, f"pid {os.getpid()}, {self.purpose or 'ssl-studio'}, since {stamp}".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            os.ftruncate(self._fd, 0)
+            _unlock(self._fd)
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> WriteLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -1,0 +1,143 @@
+"""The project folder and its database: layout, WAL, schema version, write lock."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ssl_studio.core.errors import ProjectError, ProjectLockedError
+from ssl_studio.core.project.store import SCHEMA_VERSION, Store
+
+TABLES = {
+    "datasets",
+    "items",
+    "import_errors",
+    "runs",
+    "metrics",
+    "checkpoints",
+    "labels",
+    "label_sets",
+    "exports",
+    "files",
+    "roots",
+    "imports",
+    "meta",
+}
+
+
+def test_new_project_has_folders_wal_schema_and_salt(project: Path):
+    assert {p.name for p in project.iterdir()} >= {"project.db", "cache", "runs", "exports"}
+    conn = sqlite3.connect(project / "project.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert TABLES <= tables
+    with Store.open(project) as store:
+        salt = store.salt
+    assert len(salt) == 32
+    with Store.open(project) as store:
+        assert store.salt == salt  # made once, kept
+
+
+def test_create_refuses_a_non_empty_folder_and_an_existing_project(tmp_path: Path, project: Path):
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    with pytest.raises(ProjectError, match="not empty"):
+        Store.create(tmp_path / "busy")
+    with pytest.raises(ProjectError, match="already holds a project"):
+        Store.create(project)
+    assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
+
+
+def test_opening_a_folder_that_is_not_a_project_says_how_to_make_one(tmp_path: Path):
+    with pytest.raises(ProjectError, match="ssl-studio new"):
+        Store.open(tmp_path)
+
+
+def test_second_writer_is_refused_and_readers_still_work(project: Path):
+    with Store.open(project, write=True, purpose="test writer") as writer:
+        dataset_id = writer.create_dataset("scans", "image", 64)
+        with pytest.raises(ProjectLockedError, match="test writer"):
+            Store.open(project, write=True)
+        with Store.open(project) as reader:  # a GUI reading while a job writes
+            assert reader.dataset("scans")["id"] == dataset_id
+    with Store.open(project, write=True):  # released on close
+        pass
+
+
+def test_writer_in_another_process_is_refused_with_a_clear_message(project: Path):
+    holder = textwrap.dedent(f"""
+        import sys, time
+        from ssl_studio.core.project.store import Store
+        with Store.open({str(project)!r}, write=True, purpose="ssl-studio import"):
+            print("locked", flush=True)
+            sys.stdin.readline()
+    """)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        with pytest.raises(ProjectLockedError) as info:
+            Store.open(project, write=True)
+        message = str(info.value)
+        assert f"pid {proc.pid}" in message and "ssl-studio import" in message
+        assert "Wait for that job" in message
+        with Store.open(project) as reader:
+            assert reader.datasets() == []
+    finally:
+        proc.communicate("\n", timeout=10)
+    # a killed holder never leaves a stale lock
+    proc = subprocess.Popen(
+        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "locked"
+    proc.kill()
+    proc.wait(timeout=10)
+    with Store.open(project, write=True):
+        pass
+
+
+def test_a_project_from_a_newer_version_is_refused_untouched(project: Path):
+    conn = sqlite3.connect(project / "project.db")
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    before = (project / "project.db").read_bytes()
+    with pytest.raises(ProjectError, match="newer SSL Studio"):
+        Store.open(project, write=True)
+    assert (project / "project.db").read_bytes() == before
+
+
+def test_migrations_bring_an_empty_database_to_the_current_schema(tmp_path: Path):
+    folder = tmp_path / "old"
+    folder.mkdir()
+    sqlite3.connect(folder / "project.db").close()  # version 0
+    with pytest.raises(ProjectError, match="needs an update"):
+        Store.open(folder)
+    with Store.open(folder, write=True) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.datasets() == []
+
+
+def test_failed_transaction_leaves_nothing(project: Path):
+    with Store.open(project, write=True) as store:
+        with pytest.raises(RuntimeError), store.transaction():
+            store.conn.execute("INSERT INTO datasets(name, modality) VALUES ('half', 'image')")
+            raise RuntimeError("crash in the middle")
+        assert store.dataset("half") is None
+
+
+def test_label_sets_are_versioned(project: Path):
+    with Store.open(project, write=True) as store:
+        dataset_id = store.create_dataset("s", "timeseries", None)
+        assert store.latest_labels(dataset_id, "imported") == {}
+        store.add_label_set(dataset_id, "imported", "test", {})
+        store.add_label_set(dataset_id, "imported", "test", {})
+        versions = [s["version"] for s in store.label_sets(dataset_id)]
+    assert versions == [1, 2]
