@@ -1,0 +1,1 @@
+"""Discovery, readers, the on-disk cache and the import of DICOM, images and time series."""

@@ -1,0 +1,175 @@
+"""The on-disk cache: append-only binary shards read back as memory-mapped arrays.
+
+Per dataset, in ``cache/dataset-<id>/``:
+
+* images: one shard per (size, dtype, channels), e.g. ``images-224px-u16-c1.bin``, a raw
+  C-ordered array ``[N, C, S, S]``; an item's ``cache_index`` is its slot N.
+* series: ``series-values.f32`` (float32, missing values stored as 0) and
+  ``series-mask.u8`` (1 = observed, 0 = missing), both flat; an item's ``cache_index``
+  is the element offset of its ``[C, T]`` block.
+
+Shards only grow: a changed file gets new slots and the old ones are left unused, so a
+crash can never leave a database row pointing at half-written bytes (rows are committed
+after the bytes are flushed, and trailing partial slots are cut off before appending).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SERIES_VALUES = "series-values.f32"
+SERIES_MASK = "series-mask.u8"
+_DTYPE_NAMES = {np.dtype(np.uint8): "u8", np.dtype(np.uint16): "u16"}
+_NAMED_DTYPES = {v: k for k, v in _DTYPE_NAMES.items()}
+
+
+def image_shard_name(size: int, dtype: np.dtype, channels: int) -> str:
+    return f"images-{size}px-{_DTYPE_NAMES[np.dtype(dtype)]}-c{channels}.bin"
+
+
+def parse_image_shard(name: str) -> tuple[int, np.dtype, int]:
+    """``images-224px-u16-c1.bin`` -> (224, uint16, 1)."""
+    _, size, dtype, channels = name.removesuffix(".bin").split("-")
+    return int(size.removesuffix("px")), _NAMED_DTYPES[dtype], int(channels.removeprefix("c"))
+
+
+class _Appender:
+    """An append-only file whose length is kept a multiple of ``unit`` bytes."""
+
+    def __init__(self, path: Path, unit: int) -> None:
+        self.path = path
+        self.unit = unit
+        self.file = open(path, "ab")
+        end = self.file.seek(0, os.SEEK_END)
+        if end % unit:  # bytes of an append that never got committed: drop them
+            self.file.truncate(end - end % unit)
+            self.file.seek(end - end % unit)
+        self.position = self.file.tell()
+
+    def append(self, data: bytes) -> int:
+        """Write ``data`` and return its offset in units."""
+        offset = self.position // self.unit
+        self.file.write(data)
+        self.position += len(data)
+        return offset
+
+    def sync(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class CacheWriter:
+    """Appends decoded items to a dataset's cache folder. Call ``sync`` before committing
+    the rows that point at the new bytes, and ``close`` at the end."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self._files: dict[str, _Appender] = {}
+
+    def _appender(self, name: str, unit: int) -> _Appender:
+        if name not in self._files:
+            self._files[name] = _Appender(self.folder / name, unit)
+        return self._files[name]
+
+    def add_image(self, stored: np.ndarray) -> tuple[str, int]:
+        """stored: ``[C, S, S]`` uint8/uint16 -> (shard name, slot)."""
+        channels, size, _ = stored.shape
+        name = image_shard_name(size, stored.dtype, channels)
+        slot = self._appender(name, stored.nbytes).append(np.ascontiguousarray(stored).tobytes())
+        return name, slot
+
+    def add_series(self, values: np.ndarray) -> tuple[str, int]:
+        """values: ``[C, T]`` float32 with NaN for missing -> (values file, element offset)."""
+        observed = ~np.isnan(values)
+        clean = np.where(observed, values, 0).astype(np.float32)
+        offset = self._appender(SERIES_VALUES, 4).append(clean.tobytes())
+        self._appender(SERIES_MASK, 1).append(observed.astype(np.uint8).tobytes())
+        return SERIES_VALUES, offset
+
+    def sync(self) -> None:
+        for appender in self._files.values():
+            appender.sync()
+
+    def close(self) -> None:
+        for appender in self._files.values():
+            appender.close()
+        self._files.clear()
+
+
+class CacheReader:
+    """Reads cached items of one dataset folder through memory maps (opened lazily)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._maps: dict[str, np.memmap] = {}
+
+    def _image_map(self, name: str) -> np.memmap:
+        size, dtype, channels = parse_image_shard(name)
+        path = self.folder / name
+        slot_bytes = channels * size * size * dtype.itemsize
+        count = path.stat().st_size // slot_bytes
+        mapped = self._maps.get(name)
+        if mapped is None or mapped.shape[0] < count:
+            mapped = np.memmap(path, dtype=dtype, mode="r", shape=(count, channels, size, size))
+            self._maps[name] = mapped
+        return mapped
+
+    def _flat_map(self, name: str, dtype: type) -> np.memmap:
+        count = (self.folder / name).stat().st_size // np.dtype(dtype).itemsize
+        mapped = self._maps.get(name)
+        if mapped is None or mapped.shape[0] < count:
+            mapped = np.memmap(self.folder / name, dtype=dtype, mode="r", shape=(count,))
+            self._maps[name] = mapped
+        return mapped
+
+    def stored_image(self, item: Mapping[str, Any]) -> np.ndarray:
+        """The stored array ``[C, S, S]`` (uint8/uint16) of one image item."""
+        return np.asarray(self._image_map(item["cache_file"])[item["cache_index"]])
+
+    def images(self, items: Sequence[Mapping[str, Any]], channels: int = 1) -> np.ndarray:
+        """A batch in real units: float32 ``[N, channels, S, S]``.
+
+        Items are read shard by shard (sorted slots, so reads are sequential), mapped back
+        to real units with their value_offset/value_scale, and gray is repeated to RGB or
+        RGB averaged to gray to give ``channels``.
+        """
+        if not items:
+            raise ValueError("no items to read")
+        size = parse_image_shard(items[0]["cache_file"])[0]
+        out = np.empty((len(items), channels, size, size), dtype=np.float32)
+        groups: dict[str, list[int]] = {}
+        for position, item in enumerate(items):
+            groups.setdefault(item["cache_file"], []).append(position)
+        for name, positions in groups.items():
+            slots = np.array([items[p]["cache_index"] for p in positions])
+            order = np.argsort(slots)
+            block = np.asarray(self._image_map(name)[slots[order]], dtype=np.float32)
+            scale = np.array([items[positions[o]]["value_scale"] for o in order], np.float32)
+            offset = np.array([items[positions[o]]["value_offset"] for o in order], np.float32)
+            block = block * scale[:, None, None, None] + offset[:, None, None, None]
+            if block.shape[1] != channels:
+                block = (
+                    np.repeat(block, channels, axis=1)
+                    if block.shape[1] == 1
+                    else block.mean(axis=1, keepdims=True)
+                )
+            out[np.array(positions)[order]] = block
+        return out
+
+    def series(self, item: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """One series: (values float32 ``[C, T]`` with 0 where missing, mask bool ``[C, T]``)."""
+        start = item["cache_index"]
+        count = item["channels"] * item["length"]
+        shape = (item["channels"], item["length"])
+        values = np.array(self._flat_map(SERIES_VALUES, np.float32)[start : start + count])
+        mask = self._flat_map(SERIES_MASK, np.uint8)[start : start + count] != 0
+        return values.reshape(shape), mask.reshape(shape)

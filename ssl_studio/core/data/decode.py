@@ -1,0 +1,84 @@
+"""The work one decoding process does for one file (picklable task in, records out).
+
+This module is what the import's worker processes import first, so it stays light:
+numpy, Pillow, tifffile and pydicom, no torch, no Qt, no database.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from ssl_studio.core.data.dicom import decode_dicom
+from ssl_studio.core.data.images import decode_image
+from ssl_studio.core.data.privacy import identifier_values, patient_key
+from ssl_studio.core.data.records import DecodedFile, ImportProblem
+from ssl_studio.core.data.timeseries import decode_series_file
+
+# sniffed kind -> the file kind recorded in the project
+FILE_KINDS = {
+    "dicom": "dicom",
+    "dicom-raw": "dicom",
+    "png": "image",
+    "jpeg": "image",
+    "tiff": "image",
+    "bmp": "image",
+    "series": "series",
+}
+
+
+@dataclass(frozen=True)
+class DecodeTask:
+    """One file to decode. ``sniffed`` comes from discovery.sniff."""
+
+    path: str
+    sniffed: str
+    cache_size: int
+    salt: bytes
+    csv_layout: str = "auto"
+    sampling_rate: float | None = None
+
+
+def decode(task: DecodeTask) -> DecodedFile:
+    """Decode one file; every failure comes back as a problem, never as an exception."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # readers turn what matters into problems
+        return _decode(task)
+
+
+def _decode(task: DecodeTask) -> DecodedFile:
+    kind = FILE_KINDS[task.sniffed]
+    path = Path(task.path)
+    try:
+        if kind == "dicom":
+            return decode_dicom(
+                path, size=task.cache_size, salt=task.salt, has_marker=task.sniffed == "dicom"
+            )
+        if kind == "image":
+            return decode_image(path, size=task.cache_size, fmt=task.sniffed)
+        result = decode_series_file(path, layout=task.csv_layout, sampling_rate=task.sampling_rate)
+        for item in result.items:
+            item.fields.setdefault("modality", path.suffix.lstrip(".").upper())
+            group = item.fields.pop("group_id", None)  # an id column: maybe a patient ID
+            if group is not None:
+                item.fields["patient_key"] = patient_key(task.salt, group)
+                result.identifiers.extend(identifier_values([group]))
+        return result
+    except ImportProblem as problem:
+        return DecodedFile(kind=kind, problems=[problem])
+    except PermissionError:
+        problem = ImportProblem("unreadable", "Permission denied: ask for read access.")
+    except MemoryError:
+        problem = ImportProblem(
+            "too-large", "Not enough memory to decode this file; import it on a larger machine."
+        )
+    except Exception as exc:  # noqa: BLE001 - one bad file must never stop an import
+        # DICOM exception texts may quote header values, so only the type is kept for them.
+        detail = "" if kind == "dicom" else f": {str(exc)[:200]}"
+        problem = ImportProblem(
+            "unexpected",
+            f"Unexpected {type(exc).__name__} while reading this {kind} file{detail}. "
+            "Please report it with the file's format (not the file).",
+        )
+    return DecodedFile(kind=kind, problems=[problem])

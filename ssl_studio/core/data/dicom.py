@@ -1,0 +1,307 @@
+"""DICOM files: header facts without identifiers, and decoded frames in real units.
+
+One item per frame. Pixels go through the modality LUT (rescale slope/intercept, also
+per frame in enhanced multi-frame files), MONOCHROME1 is inverted so bright always means
+dense, palette colour becomes RGB, YBR becomes RGB (pydicom), and the window centre and
+width from the tags become the item's default display window (inverted with the pixels).
+
+Only the whitelisted, non-identifying acquisition facts in ``_FACTS`` are kept. Values of
+the de-identification profile (names, IDs, dates of birth, institution...) are collected
+as ``identifiers`` to redact paths and messages, and are never stored.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels import apply_color_lut, apply_modality_lut, iter_pixels
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from ssl_studio.core.data.pixels import default_window, to_cache
+from ssl_studio.core.data.privacy import (
+    IDENTIFYING_KEYWORDS,
+    contains_identifier,
+    identifier_values,
+    keyed_hash,
+    patient_key,
+    redact,
+)
+from ssl_studio.core.data.records import DecodedFile, DecodedItem, ImportProblem
+
+# keyword in the file -> key in items.meta; all free of patient identity.
+_FACTS = {
+    "BodyPartExamined": "body_part",
+    "ViewPosition": "view_position",
+    "ImageLaterality": "laterality",
+    "PhotometricInterpretation": "photometric",
+    "BitsAllocated": "bits_allocated",
+    "BitsStored": "bits_stored",
+    "PixelRepresentation": "pixel_representation",
+    "SamplesPerPixel": "samples_per_pixel",
+    "Rows": "rows",
+    "Columns": "columns",
+    "NumberOfFrames": "frames",
+    "SliceThickness": "slice_thickness",
+    "RescaleSlope": "rescale_slope",
+    "RescaleIntercept": "rescale_intercept",
+    "RescaleType": "rescale_type",
+    "Manufacturer": "manufacturer",
+    "ManufacturerModelName": "model",
+    "KVP": "kvp",
+}
+
+# What to install for a compressed transfer syntax that no plugin here can decode.
+_DECODER_HINT = {
+    "JPEG": "pylibjpeg and pylibjpeg-libjpeg",
+    "JPEG-LS": "pylibjpeg and pylibjpeg-libjpeg (or pyjpegls)",
+    "JPEG 2000": "pylibjpeg and pylibjpeg-openjpeg",
+    "High-Throughput JPEG 2000": "pylibjpeg and pylibjpeg-openjpeg 2.4 or newer",
+    "RLE": "pylibjpeg and pylibjpeg-rle",
+}
+_DEFER = "64 KB"  # header values larger than this (pixel data) are read only when decoded
+_STANDARD_GROUPS = (0x0008, 0x0010, 0x0018, 0x0020, 0x0028)  # study, patient, image...
+
+
+def _plain(value: Any) -> Any:
+    """A pydicom value as a JSON-able scalar or list."""
+    if isinstance(value, list | tuple | pydicom.multival.MultiValue):
+        return [_plain(v) for v in value]
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, pydicom.valuerep.DSfloat | pydicom.valuerep.IS):
+        return float(value)
+    return str(value)
+
+
+def _first_float(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, list | tuple | pydicom.multival.MultiValue):
+        value = value[0] if len(value) else None
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _facts(ds: Dataset, identifiers: list[str]) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    for keyword, key in _FACTS.items():
+        value = ds.get(keyword)
+        if value is None or value == "":
+            continue
+        value = _plain(value)
+        if isinstance(value, str) and contains_identifier(value, identifiers):
+            continue  # a free-text field that repeats a name or ID: drop it
+        facts[key] = value
+    spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
+    if spacing is not None and len(spacing) == 2:
+        facts["pixel_spacing"] = [float(spacing[0]), float(spacing[1])]
+    tsyntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
+    if tsyntax:
+        facts["transfer_syntax"] = UID(tsyntax).name
+    sop = ds.get("SOPClassUID")
+    if sop:
+        facts["sop_class"] = UID(sop).name
+    return facts
+
+
+def _group_keys(ds: Dataset, salt: bytes) -> dict[str, str | None]:
+    """Salted keys for patient, study and series (the patient falls back to the study)."""
+    study = str(ds.get("StudyInstanceUID", "") or "")
+    series = str(ds.get("SeriesInstanceUID", "") or "")
+    pid = str(ds.get("PatientID", "") or "").strip()
+    study_key = keyed_hash(salt, "study", study) if study else None
+    return {
+        "patient_key": patient_key(salt, pid) if pid else study_key,
+        "study_key": study_key,
+        "series_key": keyed_hash(salt, "series", series) if series else None,
+    }
+
+
+def _frame_rescale(ds: Dataset, index: int) -> Dataset | None:
+    """A dataset holding the rescale of frame ``index`` from enhanced functional groups."""
+    for seq_name in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence"):
+        groups = ds.get(seq_name)
+        if not groups:
+            continue
+        group = (
+            groups[index] if seq_name.startswith("PerFrame") and index < len(groups) else groups[0]
+        )
+        transform = group.get("PixelValueTransformationSequence")
+        if transform and "RescaleSlope" in transform[0] and "RescaleIntercept" in transform[0]:
+            out = Dataset()
+            out.RescaleSlope = transform[0].RescaleSlope
+            out.RescaleIntercept = transform[0].RescaleIntercept
+            return out
+    return None
+
+
+def _to_real(frame: np.ndarray, ds: Dataset, index: int) -> tuple[np.ndarray, bool]:
+    """Apply the modality LUT (or palette); returns (real-valued frame, still 8-bit)."""
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
+    if photometric == "PALETTE COLOR":
+        rgb = apply_color_lut(frame, ds)
+        return rgb, rgb.dtype == np.uint8
+    if frame.ndim == 3:  # RGB / YBR (converted to RGB by pydicom)
+        return frame, int(ds.get("BitsStored", 8)) <= 8
+    source = (
+        ds if ("ModalityLUTSequence" in ds or "RescaleSlope" in ds) else _frame_rescale(ds, index)
+    )
+    if source is None:
+        return frame, int(ds.get("BitsStored", 16)) <= 8
+    real = apply_modality_lut(frame, source)
+    identity = "ModalityLUTSequence" not in source and (
+        float(source.RescaleSlope) == 1 and float(source.RescaleIntercept) == 0
+    )
+    return real, identity and int(ds.get("BitsStored", 16)) <= 8
+
+
+def _nominal_range(ds: Dataset) -> tuple[float, float]:
+    """The real-valued range the stored bits can express (for MONOCHROME1 inversion)."""
+    bits = int(ds.get("BitsStored", ds.get("BitsAllocated", 16)))
+    if int(ds.get("PixelRepresentation", 0)) == 1:
+        low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    else:
+        low, high = 0, 2**bits - 1
+    slope = float(ds.get("RescaleSlope", 1) or 1)
+    intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    a, b = low * slope + intercept, high * slope + intercept
+    return min(a, b), max(a, b)
+
+
+def _ensure_transfer_syntax(ds: Dataset) -> None:
+    """Files without File Meta: infer the (native) transfer syntax from how they were read."""
+    if not hasattr(ds, "file_meta"):
+        ds.file_meta = pydicom.dataset.FileMetaDataset()
+    if ds.file_meta.get("TransferSyntaxUID"):
+        return
+    element = ds.get("PixelData")
+    implicit, little = ds.original_encoding
+    if element is None or not little or getattr(ds["PixelData"], "is_undefined_length", False):
+        return
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+
+
+def _decode_problem(exc: Exception, ds: Dataset) -> ImportProblem:
+    """Translate a pydicom decoding error into a specific, actionable problem."""
+    text = str(exc)
+    tsyntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
+    name = UID(tsyntax).name if tsyntax else "unknown"
+    if "less than expected" in text or "truncated" in text.lower():
+        return ImportProblem(
+            "dicom-truncated",
+            "The pixel data is shorter than the header says: the file is truncated or "
+            "damaged. Copy it again from the source.",
+        )
+    if "Missing required element" in text or "has no (0002,0010)" in text:
+        return ImportProblem(
+            "dicom-incomplete",
+            f"The image header is incomplete ({text.split(':', 1)[-1].strip()}), so the "
+            "pixels cannot be interpreted. Re-export the file from the scanner or PACS.",
+        )
+    if "not supported" in text or "plugins are missing" in text or "no plugins" in text.lower():
+        hint = next((v for k, v in _DECODER_HINT.items() if k.lower() in name.lower()), None)
+        install = f" Install {hint} to read it." if hint else ""
+        return ImportProblem(
+            "dicom-decoder-missing",
+            f"No decoder is installed for the compression '{name}'.{install}",
+        )
+    if not tsyntax or not UID(tsyntax).is_compressed:
+        return ImportProblem(
+            "dicom-bad-pixels",
+            f"The pixel data cannot be read with the values in this header ({text[:160]}). "
+            "The file is damaged or was written incorrectly; re-export it.",
+        )
+    reasons = "; ".join(line.strip() for line in text.splitlines()[1:] if line.strip())
+    return ImportProblem(
+        "dicom-decode-failed",
+        f"No installed decoder could decode the '{name}' pixel data "
+        f"({(reasons or text)[:300]}). The data may be corrupt, or need another decoder "
+        "such as GDCM (python-gdcm).",
+    )
+
+
+def read_dicom(path: Path, *, has_marker: bool = True) -> Dataset:
+    """Read the header (large values such as pixel data are deferred, not read)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(str(path), defer_size=_DEFER, force=not has_marker)
+    except InvalidDicomError as exc:
+        raise ImportProblem("dicom-invalid", f"Not a valid DICOM file: {exc}") from exc
+    except (EOFError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ImportProblem(
+            "dicom-invalid",
+            f"The DICOM header cannot be read ({type(exc).__name__}: {str(exc)[:160]}); "
+            "the file is damaged or not DICOM.",
+        ) from exc
+    if not has_marker and not any(tag.group in _STANDARD_GROUPS for tag in ds.keys()):
+        raise ImportProblem(
+            "dicom-invalid", "Not a DICOM file: none of the usual DICOM elements were found."
+        )
+    return ds
+
+
+def decode_dicom(path: Path, *, size: int, salt: bytes, has_marker: bool = True) -> DecodedFile:
+    """Decode every frame of a DICOM file into cache-ready items (see module docstring)."""
+    ds = read_dicom(path, has_marker=has_marker)
+    identifiers = identifier_values(ds.get(k) for k in IDENTIFYING_KEYWORDS if k in ds)
+    result = DecodedFile(kind="dicom", identifiers=identifiers)
+    if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        meta = getattr(ds, "file_meta", None)
+        sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
+        what = f"a '{UID(sop).name}' object" if sop else "a DICOM object"
+        raise ImportProblem(
+            "dicom-no-pixels",
+            f"This is {what} without pixel data (not an image); there is nothing to import.",
+            severity="skipped",
+        )
+    _ensure_transfer_syntax(ds)
+    facts = _facts(ds, identifiers)
+    shared = {
+        "modality": str(ds.get("Modality", "") or "") or None,
+        **_group_keys(ds, salt),
+    }
+    photometric = str(ds.get("PhotometricInterpretation", "")).upper()
+    window_c = _first_float(ds.get("WindowCenter"))
+    window_w = _first_float(ds.get("WindowWidth"))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for index, frame in enumerate(iter_pixels(ds)):
+                real, eight_bit = _to_real(frame, ds, index)
+                centre, width = window_c, window_w
+                if photometric == "MONOCHROME1":
+                    low, high = _nominal_range(ds)
+                    real = (low + high) - real.astype(np.float64)
+                    eight_bit = False
+                    centre = None if centre is None else (low + high) - centre
+                stored, fields = to_cache(real, size=size, eight_bit=eight_bit)
+                if centre is None or not width or width <= 0:
+                    centre, width = default_window(fields)
+                    facts["window_source"] = "auto"
+                fields.update(shared, window_center=centre, window_width=width, meta=dict(facts))
+                result.items.append(DecodedItem(index=index, array=stored, fields=fields))
+    except ImportProblem:
+        raise
+    except Exception as exc:  # noqa: BLE001 - decoders raise anything; translate it
+        problem = _decode_problem(exc, ds)
+        problem.message = redact(problem.message, identifiers)
+        if not result.items:
+            raise problem from exc
+        problem.message = f"Frame {len(result.items) + 1} and later: {problem.message}"
+        result.problems.append(problem)
+    return result
+
+
+def looks_like_raw_dicom(head: bytes) -> bool:
+    """A DICOM stream without the 128-byte preamble: starts with a group 0x0002/0x0008 tag."""
+    return len(head) >= 8 and re.match(rb"^[\x02\x08]\x00[\x00-\xff]\x00", head) is not None

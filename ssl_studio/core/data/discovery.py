@@ -1,0 +1,134 @@
+"""Finding files to import: a recursive walk that survives symlink loops, and sniffing.
+
+DICOM is recognised by its ``DICM`` marker whatever the extension (and, for old files
+without the 128-byte preamble, by a ``.dcm``-like extension or a leading DICOM tag);
+images by their content (PNG, JPEG, TIFF, BMP signatures); series by extension
+(CSV/TSV, NPY, NPZ). Hidden files and folders (names starting with ``.``) are ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ssl_studio.core.data.dicom import looks_like_raw_dicom
+from ssl_studio.core.data.records import ImportProblem
+from ssl_studio.core.data.timeseries import SERIES_EXTENSIONS
+
+HEAD_BYTES = 132
+DICOM_EXTENSIONS = frozenset({".dcm", ".dicom", ".dic", ".ima"})
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"II+\x00", "tiff"),  # BigTIFF
+    (b"MM\x00+", "tiff"),
+    (b"BM", "bmp"),
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A file met by the walk. ``root`` is the folder (or file) the user gave."""
+
+    path: Path
+    root: Path
+    size: int
+    mtime_ns: int
+
+    @property
+    def rel_path(self) -> str:
+        if self.path == self.root:
+            return self.path.name
+        return self.path.relative_to(self.root).as_posix()
+
+
+@dataclass(frozen=True)
+class WalkProblem:
+    """A folder or entry the walk could not enter (permissions, broken link, loop)."""
+
+    path: Path
+    root: Path
+    problem: ImportProblem
+
+
+def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
+    """Every regular file under ``roots`` (files given directly included), each once.
+
+    Symbolic links are followed, but a folder already visited (same device and inode)
+    is not entered again, so link cycles end. Unreadable folders and broken links are
+    yielded as WalkProblem and the walk goes on.
+    """
+    seen_dirs: set[tuple[int, int]] = set()
+    seen_files: set[tuple[int, int]] = set()
+    for given in roots:
+        root = Path(os.path.abspath(given))
+        stack = [root]
+        while stack:
+            current = stack.pop()
+            try:
+                info = current.stat()
+            except OSError as exc:
+                yield WalkProblem(current, root, _stat_problem(exc))
+                continue
+            if stat.S_ISREG(info.st_mode):
+                if (info.st_dev, info.st_ino) not in seen_files:
+                    seen_files.add((info.st_dev, info.st_ino))
+                    yield Found(current, root, info.st_size, info.st_mtime_ns)
+                continue
+            if not stat.S_ISDIR(info.st_mode):
+                continue  # sockets, devices, FIFOs: not data
+            if (info.st_dev, info.st_ino) in seen_dirs:
+                continue  # a symlink loop or a second link to a visited folder
+            seen_dirs.add((info.st_dev, info.st_ino))
+            try:
+                names = sorted(e.name for e in os.scandir(current) if not e.name.startswith("."))
+            except OSError as exc:
+                yield WalkProblem(current, root, _stat_problem(exc))
+                continue
+            stack.extend(current / n for n in reversed(names))
+
+
+def _stat_problem(exc: OSError) -> ImportProblem:
+    if isinstance(exc, PermissionError):
+        return ImportProblem(
+            "unreadable", "Permission denied: ask for read access to this file or folder."
+        )
+    if isinstance(exc, FileNotFoundError):
+        return ImportProblem(
+            "broken-link", "A link that points to nothing (or a file removed during the import)."
+        )
+    if exc.errno == 40:  # ELOOP
+        return ImportProblem("link-loop", "A symbolic link that points to itself.")
+    return ImportProblem("unreadable", f"Cannot read: {exc.strerror or exc}.")
+
+
+def sniff(found: Found) -> str:
+    """The file's kind: ``dicom``, ``dicom-raw``, ``png``, ``jpeg``, ``tiff``, ``bmp``,
+    ``series``. Raises ImportProblem for empty, unreadable and unrecognised files."""
+    suffix = found.path.suffix.lower()
+    if found.size == 0:
+        raise ImportProblem("empty", "The file is empty (0 bytes).")
+    if suffix in SERIES_EXTENSIONS:
+        return "series"
+    try:
+        with open(found.path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+    except OSError as exc:
+        raise _stat_problem(exc) from exc
+    if head[128:132] == b"DICM":
+        return "dicom"
+    for signature, kind in _SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if suffix in DICOM_EXTENSIONS or (suffix == "" and looks_like_raw_dicom(head)):
+        return "dicom-raw"
+    raise ImportProblem(
+        "not-data",
+        "Not a DICOM file, an image (PNG, JPEG, TIFF, BMP) or a series (CSV, TSV, NPY, NPZ).",
+        severity="skipped",
+    )

@@ -1,0 +1,438 @@
+"""The import job: walk, compare with what the project has, decode in parallel, cache.
+
+Phases, each reported through ``report``:
+
+1. *discover*: walk the given folders; a file whose size and modification time match
+   the project's record is unchanged and is not read at all (fast re-import).
+2. *scan*: read the first bytes of new and changed files to tell DICOM, images and
+   series apart; for a new dataset, the kind found most decides its modality.
+3. *decode*: worker processes decode files into cache-ready arrays; this process
+   appends them to the cache and records files, items and problems in the database in
+   small transactions, so a cancel or a crash leaves a consistent project.
+4. *finish*: files no longer found are marked missing; labels found in series files
+   become a label set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ssl_studio.core.config import DEFAULT_CACHE_SIZE, ImportConfig, to_dict
+from ssl_studio.core.data.cache import CacheWriter
+from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
+from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
+from ssl_studio.core.data.parallel import decode_files
+from ssl_studio.core.data.privacy import keyed_hash, redact
+from ssl_studio.core.data.records import DecodedFile, ImportProblem
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopToken
+from ssl_studio.core.project.store import FileRow, Store
+
+JOB = "import"
+IMPORTED_LABELS = "imported"  # name of the label set filled from label columns
+_COMMIT_SECONDS = 0.5
+_PROGRESS_SECONDS = 0.2
+
+
+class NothingToImport(SSLStudioError):
+    """The paths hold no file that could be imported."""
+
+
+@dataclass
+class _Candidate:
+    found: Found
+    key: str
+    root_key: str
+    sniffed: str = ""
+    problem: ImportProblem | None = None
+
+
+@dataclass
+class _Tally:
+    files_seen: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    missing: int = 0
+    imported: int = 0
+    failed: int = 0
+    skipped: int = 0
+    items: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            k: getattr(self, k)
+            for k in ("files_seen", "imported", "failed", "skipped", "unchanged", "items")
+        }
+
+
+class Importer:
+    """Runs one import into an open, writable store (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        cfg: ImportConfig,
+        report: Reporter,
+        stop: StopToken,
+        decoder: Callable[[DecodeTask], DecodedFile] = decode,
+    ) -> None:
+        self.store = store
+        self.cfg = cfg
+        self.report = report
+        self.stop = stop
+        self.decoder = decoder
+        self.salt = store.salt
+        self.tally = _Tally()
+        self.identifiers: set[str] = set()
+        self.root_ids: dict[str, int] = {}
+        self.root_paths: dict[str, str] = {}  # root key -> absolute path (never stored)
+        self.root_shown: dict[str, str] = {}  # root key -> stored, redacted path
+        self.labels: dict[tuple[str, int], str] = {}
+        self._last_progress = 0.0
+
+    # ---- phases ------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        start = time.perf_counter()
+        existing = self.store.dataset(self.cfg.dataset_name)
+        if (
+            existing
+            and existing["modality"] == "image"
+            and self.cfg.cache_size
+            and existing["cache_size"] != self.cfg.cache_size
+        ):
+            raise SSLStudioError(
+                f"Dataset '{existing['name']}' is cached at {existing['cache_size']} px, not "
+                f"{self.cfg.cache_size} px. Leave the size out to add to it, or import into a "
+                "new dataset name to cache at another size."
+            )
+        known = self.store.known_files(existing["id"]) if existing else {}
+        candidates, walk_problems, seen = self._discover(known)
+        self._scan(candidates)
+        dataset = existing or self._create_dataset(candidates, walk_problems)
+        self.dataset_id = dataset["id"]
+        self.modality = dataset["modality"]
+        # paths may hold patient names: they are stored only redacted, in `roots`
+        options = {k: v for k, v in to_dict(self.cfg).items() if k not in ("project", "paths")}
+        self.import_id = self.store.start_import(self.dataset_id, options)
+        cache = CacheWriter(self.store.paths.dataset_cache(self.dataset_id))
+        try:
+            self._decode_all(candidates, dataset["cache_size"], cache)
+        finally:
+            cache.close()
+        cancelled = self.stop.stopped
+        with self.store.transaction():
+            for problem in walk_problems:
+                self._walk_error(problem)
+            if not cancelled:
+                walked = [self._root_id(key) for key in self._root_keys()]
+                self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
+        self._save_labels()
+        summary = self._summary(dataset, time.perf_counter() - start, cancelled)
+        self.store.finish_import(self.import_id, "cancelled" if cancelled else "done", summary)
+        return summary
+
+    def _root_keys(self) -> Iterator[str]:
+        """Keys of the roots given (walked in full unless cancelled)."""
+        for root in self.cfg.paths:
+            path = os.path.abspath(root)
+            key = keyed_hash(self.salt, "path", path)
+            self.root_paths.setdefault(key, path)
+            yield key
+
+    def _discover(
+        self, known: dict[str, FileRow]
+    ) -> tuple[list[_Candidate], list[WalkProblem], set[str]]:
+        candidates: list[_Candidate] = []
+        problems: list[WalkProblem] = []
+        seen: set[str] = set()
+        for entry in walk(self.cfg.paths):
+            if self.stop.stopped:
+                break
+            if isinstance(entry, WalkProblem):
+                problems.append(entry)
+                continue
+            self.tally.files_seen += 1
+            key = keyed_hash(self.salt, "path", str(entry.path))
+            root_key = keyed_hash(self.salt, "path", str(entry.root))
+            seen.add(key)
+            self.root_paths.setdefault(root_key, str(entry.root))
+            before = known.get(key)
+            if before is None or before.status == "missing":
+                self.tally.new += 1
+                candidates.append(_Candidate(entry, key, root_key))
+            elif (
+                before.size == entry.size
+                and before.mtime_ns == entry.mtime_ns
+                and not (self.cfg.retry_failed and before.status == "failed")
+            ):
+                self.tally.unchanged += 1
+            else:
+                self.tally.changed += 1
+                candidates.append(_Candidate(entry, key, root_key))
+            self._progress("discover", self.tally.files_seen, None)
+        return candidates, problems, seen
+
+    def _scan(self, candidates: list[_Candidate]) -> None:
+        for done, candidate in enumerate(candidates, 1):
+            if self.stop.stopped:
+                return
+            try:
+                candidate.sniffed = sniff(candidate.found)
+            except ImportProblem as problem:
+                candidate.problem = problem
+            self._progress("scan", done, len(candidates))
+
+    def _create_dataset(
+        self, candidates: list[_Candidate], walk_problems: list[WalkProblem]
+    ) -> dict[str, Any]:
+        kinds = Counter(FILE_KINDS[c.sniffed] for c in candidates if c.sniffed)
+        if self.cfg.kind == "timeseries" or (
+            self.cfg.kind == "auto" and kinds["series"] > kinds["dicom"] + kinds["image"]
+        ):
+            modality = "timeseries"
+        else:
+            modality = "image"
+        wanted = {
+            "auto": kinds.total(),
+            "dicom": kinds["dicom"],
+            "image": kinds["image"],
+            "timeseries": kinds["series"],
+        }[self.cfg.kind]
+        if not wanted and not self.stop.stopped:
+            reasons = Counter(c.problem.code for c in candidates if c.problem)
+            reasons.update(p.problem.code for p in walk_problems)
+            reasons.update({"other kind": kinds.total()} if kinds.total() else {})
+            found = ", ".join(f"{n} {code}" for code, n in reasons.most_common()) or "no files"
+            wanted_kind = "" if self.cfg.kind == "auto" else f"{self.cfg.kind} "
+            raise NothingToImport(
+                f"No {wanted_kind}files to import were found in "
+                f"{', '.join(str(p) for p in self.cfg.paths)} ({self.tally.files_seen} files "
+                f"looked at: {found}). Nothing was imported; choose a folder of DICOM files, "
+                "images (PNG, JPEG, TIFF, BMP) or series (CSV, TSV, NPY, NPZ)."
+            )
+        size = (self.cfg.cache_size or DEFAULT_CACHE_SIZE) if modality == "image" else None
+        dataset_id = self.store.create_dataset(self.cfg.dataset_name, modality, size)
+        detail = f" (images cached at {size} px)" if size else ""
+        self.report(Message(JOB, f"New {modality} dataset '{self.cfg.dataset_name}'{detail}."))
+        return {
+            "id": dataset_id,
+            "name": self.cfg.dataset_name,
+            "modality": modality,
+            "cache_size": size,
+        }
+
+    def _refusal(self, candidate: _Candidate) -> ImportProblem | None:
+        """Why a recognised file does not belong in this dataset, if it does not."""
+        kind = FILE_KINDS[candidate.sniffed]
+        if self.modality == "timeseries" and kind != "series":
+            return ImportProblem(
+                "other-modality",
+                f"A {candidate.sniffed.upper()} file in a time-series dataset: import images "
+                "into a dataset of their own.",
+                severity="skipped",
+            )
+        if self.modality == "image" and kind == "series":
+            return ImportProblem(
+                "other-modality",
+                "A series/table file in an image dataset: labels are added in the fine-tune "
+                "step; import series into a dataset of their own.",
+                severity="skipped",
+            )
+        if self.cfg.kind in ("dicom", "image") and kind != self.cfg.kind:
+            return ImportProblem(
+                "kind-filter",
+                f"Left out: only {self.cfg.kind} files were asked for.",
+                severity="skipped",
+            )
+        return None
+
+    # ---- decoding ----------------------------------------------------------------------------
+
+    def _decode_all(self, candidates: list[_Candidate], size: int, cache: CacheWriter) -> None:
+        tasks: list[tuple[_Candidate, DecodeTask]] = []
+        batch: list[tuple[_Candidate, DecodedFile]] = []
+        for candidate in candidates:
+            if not (candidate.sniffed or candidate.problem):
+                continue  # not scanned: the import was cancelled
+            problem = candidate.problem or self._refusal(candidate)
+            if problem:
+                batch.append((candidate, DecodedFile(kind="", problems=[problem])))
+                continue
+            tasks.append(
+                (
+                    candidate,
+                    DecodeTask(
+                        str(candidate.found.path),
+                        candidate.sniffed,
+                        size,
+                        self.salt,
+                        self.cfg.csv_layout,
+                        self.cfg.sampling_rate,
+                    ),
+                )
+            )
+        self.total = len(candidates)
+        self.done = 0
+        self.eta = EtaClock()
+        self._commit(batch, cache)
+        last_commit = time.perf_counter()
+        batch = []
+        results = decode_files(
+            tasks,
+            self.decoder,
+            workers=self.cfg.workers or os.cpu_count() or 1,
+            stop=self.stop,
+            warn=lambda text: self.report(Message(JOB, text, level="warning")),
+        )
+        for candidate, result in results:
+            batch.append((candidate, result))
+            if time.perf_counter() - last_commit > _COMMIT_SECONDS:
+                self._commit(batch, cache)
+                batch, last_commit = [], time.perf_counter()
+        self._commit(batch, cache)
+        self._progress("decode", self.done, self.total, force=True)
+
+    # ---- writing -----------------------------------------------------------------------------
+
+    def _commit(self, batch: list[tuple[_Candidate, DecodedFile]], cache: CacheWriter) -> None:
+        """Write a batch: cache bytes first (synced), then one database transaction."""
+        rows = []
+        for candidate, result in batch:
+            items = []
+            for item in result.items:
+                if result.kind == "series":
+                    cache_file, cache_index = cache.add_series(item.array)
+                else:
+                    cache_file, cache_index = cache.add_image(item.array)
+                fields = dict(item.fields)
+                fields["meta"] = _json(fields.get("meta"))
+                items.append(
+                    {
+                        "idx": item.index,
+                        "cache_file": cache_file,
+                        "cache_index": cache_index,
+                        "source_kind": result.kind,
+                        **fields,
+                    }
+                )
+                if item.label is not None:
+                    self.labels[(candidate.key, item.index)] = item.label
+            rows.append((candidate, result, items))
+        cache.sync()
+        with self.store.transaction():
+            for candidate, result, items in rows:
+                self._save(candidate, result, items)
+        self.done += len(rows)
+        self._progress("decode", self.done, self.total)
+
+    def _save(self, candidate: _Candidate, result: DecodedFile, items: list[dict]) -> None:
+        self.identifiers.update(result.identifiers)
+        rel_path = redact(candidate.found.rel_path, result.identifiers)
+        severities = {p.severity for p in result.problems}
+        status = "ok" if items else ("failed" if "error" in severities else "skipped")
+        errors = [
+            (p.code, redact(p.message, result.identifiers), p.severity) for p in result.problems
+        ]
+        self.store.save_file(
+            self.dataset_id,
+            self.import_id,
+            {
+                "root_id": self._root_id(candidate.root_key),
+                "path_key": candidate.key,
+                "rel_path": rel_path,
+                "kind": FILE_KINDS.get(candidate.sniffed, "unknown"),
+                "size": candidate.found.size,
+                "mtime_ns": candidate.found.mtime_ns,
+                "status": status,
+            },
+            items,
+            errors,
+        )
+        self.tally.items += len(items)
+        if status == "ok":
+            self.tally.imported += 1
+        else:
+            setattr(self.tally, status, getattr(self.tally, status) + 1)
+        for code, message, severity in errors:
+            if len(self.tally.errors) < 10 and severity == "error":
+                self.tally.errors.append({"path": rel_path, "code": code, "message": message})
+
+    def _root_id(self, root_key: str) -> int:
+        """The root row, its shown path redacted with every identifier met so far."""
+        shown = redact(self.root_paths[root_key], self.identifiers)
+        if self.root_shown.get(root_key) != shown:
+            self.root_ids[root_key] = self.store.root_id(self.dataset_id, shown, root_key)
+            self.root_shown[root_key] = shown
+        return self.root_ids[root_key]
+
+    def _walk_error(self, entry: WalkProblem) -> None:
+        path = str(entry.path.relative_to(entry.root)) if entry.path != entry.root else ""
+        shown = redact(path or str(entry.root), self.identifiers)
+        self.store.add_walk_error(
+            self.dataset_id, self.import_id, shown, entry.problem.code, entry.problem.message
+        )
+        self.tally.failed += 1
+        if len(self.tally.errors) < 10:
+            self.tally.errors.append(
+                {"path": shown, "code": entry.problem.code, "message": entry.problem.message}
+            )
+
+    def _save_labels(self) -> None:
+        if not self.labels:
+            return
+        ids = self.store.item_ids_by_file(self.dataset_id)
+        previous = self.store.latest_labels(self.dataset_id, IMPORTED_LABELS)
+        merged = dict(previous)
+        merged.update({ids[k]: v for k, v in self.labels.items() if k in ids})
+        if merged != previous:
+            self.store.add_label_set(
+                self.dataset_id, IMPORTED_LABELS, "label columns of the imported files", merged
+            )
+
+    # ---- reporting ---------------------------------------------------------------------------
+
+    def _progress(self, phase: str, done: int, total: int | None, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_progress < _PROGRESS_SECONDS:
+            return
+        self._last_progress = now
+        eta = self.eta.eta(done, total) if phase == "decode" else None
+        self.report(
+            Progress(
+                JOB, done=done, total=total, eta_s=eta, phase=phase, counts=self.tally.counts()
+            )
+        )
+
+    def _summary(self, dataset: dict[str, Any], seconds: float, cancelled: bool) -> dict:
+        t = self.tally
+        return {
+            "dataset": dataset["name"],
+            "dataset_id": dataset["id"],
+            "import_id": self.import_id,
+            "modality": dataset["modality"],
+            "files_seen": t.files_seen,
+            "new": t.new,
+            "changed": t.changed,
+            "unchanged": t.unchanged,
+            "missing": t.missing,
+            "imported": t.imported,
+            "failed": t.failed,
+            "skipped": t.skipped,
+            "items": t.items,
+            "seconds": round(seconds, 3),
+            "cancelled": cancelled,
+            "errors": t.errors,
+        }
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True)

@@ -1,0 +1,118 @@
+"""Decoding files in worker processes, surviving decoders that crash their process.
+
+A codec that segfaults on a corrupt file kills its worker, and the whole pool with it.
+The files that were in flight are then retried one at a time in a new pool, so the one
+that crashes again is found and reported, and every other file is still decoded.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask
+from ssl_studio.core.data.records import DecodedFile, ImportProblem
+from ssl_studio.core.events import StopToken
+
+K = TypeVar("K")
+Decoder = Callable[[DecodeTask], DecodedFile]
+IN_PROCESS_MAX_FILES = 4  # below this a worker pool costs more than it saves
+_QUEUE_PER_WORKER = 4
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """forkserver on Linux (safe from a GUI thread, cheap per worker), spawn elsewhere."""
+    if sys.platform.startswith("linux"):
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["ssl_studio.core.data.decode"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def crashed(task: DecodeTask) -> DecodedFile:
+    """The result for a file whose decoder killed its process."""
+    problem = ImportProblem(
+        "decoder-crashed",
+        "The decoder crashed on this file (its process died); the file is probably corrupt. "
+        "The rest of the import went on.",
+    )
+    return DecodedFile(kind=FILE_KINDS[task.sniffed], problems=[problem])
+
+
+def decode_files(
+    tasks: Iterable[tuple[K, DecodeTask]],
+    decoder: Decoder,
+    *,
+    workers: int,
+    stop: StopToken,
+    warn: Callable[[str], None],
+) -> Iterator[tuple[K, DecodedFile]]:
+    """Decode ``(key, task)`` pairs, yielding ``(key, result)`` as files finish.
+
+    workers: processes to use (1, or a handful of files, decodes in this process).
+    warn: told when worker processes cannot start and decoding falls back to this process.
+    """
+    queue = deque(tasks)
+    workers = max(1, min(workers, len(queue)))
+    if workers == 1 or len(queue) <= IN_PROCESS_MAX_FILES:
+        yield from _in_process(queue, decoder, stop)
+        return
+    context = _pool_context()
+    pool = ProcessPoolExecutor(workers, mp_context=context)
+    try:
+        pool.submit(os.getpid).result()
+    except BrokenProcessPool:
+        pool.shutdown(wait=False)
+        warn(
+            "Worker processes could not start; decoding in this process instead (slower). "
+            "Scripts that run an import must guard their code with "
+            "'if __name__ == \"__main__\":'."
+        )
+        yield from _in_process(queue, decoder, stop)
+        return
+    suspects: deque[tuple[K, DecodeTask]] = deque()  # in flight when a pool broke
+    inflight: dict[Future, tuple[K, DecodeTask]] = {}
+    try:
+        while (queue or suspects or inflight) and not stop.stopped:
+            isolating = bool(suspects)
+            if isolating:
+                if not inflight:  # a suspect runs alone, so a crash names it
+                    key, task = suspects.popleft()
+                    inflight[pool.submit(decoder, task)] = (key, task)
+            else:
+                while queue and len(inflight) < workers * _QUEUE_PER_WORKER:
+                    key, task = queue.popleft()
+                    inflight[pool.submit(decoder, task)] = (key, task)
+            finished, _ = wait(inflight, timeout=0.25, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in finished:
+                key, task = inflight.pop(future)
+                try:
+                    yield key, future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    if isolating:
+                        yield key, crashed(task)
+                    else:
+                        suspects.append((key, task))
+            if broken:
+                suspects.extend(inflight.values())
+                inflight.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = ProcessPoolExecutor(workers, mp_context=context)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_process(
+    queue: deque[tuple[K, DecodeTask]], decoder: Decoder, stop: StopToken
+) -> Iterator[tuple[K, DecodedFile]]:
+    while queue and not stop.stopped:
+        key, task = queue.popleft()
+        yield key, decoder(task)

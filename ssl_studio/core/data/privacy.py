@@ -1,0 +1,88 @@
+"""Keeping patients anonymous: salted keys, identifier lists and redaction.
+
+Nothing identifying is ever stored. Grouping keys (patient, study, series) and the
+lookup key of a file path are keyed hashes with a secret salt that is made once per
+project, so equal inputs give equal keys inside one project and nothing can be read
+back. Patient IDs are short and guessable, so their key uses a slow key-derivation
+function: trying every possible ID against a stolen project is impractical.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+
+# Tags of the DICOM basic de-identification profile (PS3.15 E.1-1) whose values we
+# collect only to redact them from paths and messages; they are never stored.
+IDENTIFYING_KEYWORDS = (
+    "PatientName",
+    "PatientID",
+    "OtherPatientIDs",
+    "OtherPatientNames",
+    "PatientBirthName",
+    "PatientMotherBirthName",
+    "PatientBirthDate",
+    "PatientAddress",
+    "PatientTelephoneNumbers",
+    "AccessionNumber",
+    "ReferringPhysicianName",
+    "PerformingPhysicianName",
+    "OperatorsName",
+    "InstitutionName",
+    "InstitutionAddress",
+    "StationName",
+    "StudyID",
+    "MedicalRecordLocator",
+)
+MIN_REDACT_LENGTH = 3  # shorter values ("1", "AB") would redact half of every path
+REDACTED = "[redacted]"
+PATIENT_KEY_ROUNDS = 20_000
+
+
+def keyed_hash(salt: bytes, kind: str, value: str) -> str:
+    """A short keyed hash (HMAC-SHA256) of ``value``; ``kind`` separates key spaces."""
+    digest = hmac.new(salt, f"{kind}\0{value}".encode(), hashlib.sha256).hexdigest()
+    return digest[:24]
+
+
+@functools.lru_cache(maxsize=4096)
+def patient_key(salt: bytes, patient_id: str) -> str:
+    """The grouping key of a patient: PBKDF2-SHA256 of the ID with the project salt."""
+    raw = hashlib.pbkdf2_hmac("sha256", patient_id.strip().encode(), salt, PATIENT_KEY_ROUNDS)
+    return raw.hex()[:24]
+
+
+def identifier_values(values: Iterable[object]) -> list[str]:
+    """Split raw identifier values into the strings to redact (names by component).
+
+    ``"Doe^John"`` gives ``["Doe^John", "Doe", "John"]``; a birth date ``"19700101"``
+    also gives ``"1970-01-01"``. Values shorter than MIN_REDACT_LENGTH are dropped.
+    """
+    found: set[str] = set()
+    for value in values:
+        items = value if isinstance(value, list | tuple) else [value]
+        for item in items:
+            text = str(item).strip()
+            if not text:
+                continue
+            found.add(text)
+            found.update(p for p in re.split(r"[\^=\s,]+", text) if p)
+            if re.fullmatch(r"\d{8}", text):
+                found.add(f"{text[:4]}-{text[4:6]}-{text[6:]}")
+    return sorted((v for v in found if len(v) >= MIN_REDACT_LENGTH), key=len, reverse=True)
+
+
+def redact(text: str, identifiers: Iterable[str]) -> str:
+    """``text`` with every occurrence of an identifier (any case) replaced by [redacted]."""
+    for value in identifiers:
+        if value.lower() in text.lower():
+            text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
+    return text
+
+
+def contains_identifier(text: str, identifiers: Iterable[str]) -> bool:
+    lowered = text.lower()
+    return any(v.lower() in lowered for v in identifiers)

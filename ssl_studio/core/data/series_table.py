@@ -1,0 +1,373 @@
+"""CSV and TSV tables as series: delimiter, header, column roles and layout (see timeseries.py)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ssl_studio.core.data.records import DecodedItem, ImportProblem
+from ssl_studio.core.data.series_items import Decoded, label_strings, make_items
+
+_MISSING = ("", "na", "n/a", "nan", "null", "none")
+_MISSING_CELLS = [v for m in _MISSING for v in {m, m.upper(), m.title()}]
+_ROLE_NAMES = {
+    "time": frozenset({"time", "timestamp", "t", "date", "datetime", "seconds", "sec", "ms"}),
+    "label": frozenset({"label", "class", "target", "y", "category", "diagnosis"}),
+    "id": frozenset({"id", "name", "series", "subject"}),
+}
+_TIME_UNITS = frozenset({"s", "sec", "secs", "seconds", "ms", "utc"})
+_DELIMITERS = ("\t", ";", "|", ",")  # preference order when several split every line
+
+
+def _read_text(path: Path) -> tuple[str, str | None]:
+    """Decode the file: UTF-16 with BOM, UTF-8 (BOM or not), else cp1252, else latin-1."""
+    raw = path.read_bytes()
+    utf16 = ["utf-16"] if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else []
+    for encoding in [*utf16, "utf-8-sig", "cp1252", "latin-1"]:  # latin-1 always decodes
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if "\x00" in text:
+        raise ImportProblem(
+            "csv-encoding",
+            f"{path.name} is not readable text (it holds NUL "
+            "bytes: a binary file or an unknown encoding). Save it as UTF-8 CSV.",
+        )
+    if not text.strip():
+        raise ImportProblem("empty", f"{path.name} holds only blank lines. Remove it.")
+    return text, None if encoding in ("utf-8-sig", "utf-16") else encoding
+
+
+def _sniff(text: str) -> str:
+    """The delimiter that splits the most sample lines, preferring tab ; | over ,."""
+    sample = [line for line in text[:65536].splitlines()[:50] if line.strip()]
+    scores = {d: sum(len(r) > 1 for r in csv.reader(sample, delimiter=d)) for d in _DELIMITERS}
+    best = max(scores.values())
+    return next(d for d in _DELIMITERS if scores[d] == best) if best else ","
+
+
+def _read_rows(text: str, delimiter: str, name: str) -> tuple[list[list[str]], list[int]]:
+    """Non-blank records and their line numbers."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    rows, lines = [], []
+    try:
+        for row in reader:
+            if row:
+                rows.append(row)
+                lines.append(reader.line_num)
+    except csv.Error as e:
+        raise ImportProblem(
+            "csv-parse", f"{name} line {reader.line_num} is not valid CSV ({e}). Fix that line."
+        ) from None
+    return rows, lines
+
+
+def _to_float(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
+    """cells: ``[R]`` str -> (values ``[R]`` float64, NaN if missing; text ``[R]``: not a number).
+
+    The first cell (maybe a column name) is parsed apart so that the rest stays on the fast path.
+    """
+    parts = [_parse_cells(part, decimal_comma) for part in (cells[:1], cells[1:])]
+    return np.concatenate([v for v, _ in parts]), np.concatenate([t for _, t in parts])
+
+
+def _parse_cells(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
+    no_text = np.zeros(cells.shape, bool)
+    try:  # fast path: numpy parses "1.5", " 2", "1e3", "nan" itself
+        return cells.astype(np.float64), no_text
+    except ValueError:
+        filled = np.where(np.isin(cells, _MISSING_CELLS), "nan", cells)
+    if decimal_comma:
+        filled = np.char.replace(filled, ",", ".")
+    try:
+        return filled.astype(np.float64), no_text
+    except ValueError:  # some text: one cell at a time
+        values = np.array([_float_or_nan(c) for c in filled.tolist()])
+        missing = np.isin(np.char.lower(np.char.strip(cells)), _MISSING)
+        return values, np.isnan(values) & ~missing
+
+
+def _float_or_nan(cell: str) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        return float("nan")
+
+
+def _words(name: str | None) -> list[str]:
+    """'Time (ms)' -> ['time', 'ms']."""
+    return "".join(c if c.isalnum() else " " for c in (name or "").lower()).split()
+
+
+def _role(name: str | None) -> str | None:
+    """'time' / 'label' / 'id' when a header name says so ('time (s)' counts as time)."""
+    words = _words(name)
+    for role, names in _ROLE_NAMES.items():
+        if " ".join(words) in names or (
+            role == "time" and words and words[0] in names and _TIME_UNITS.issuperset(words[1:])
+        ):
+            return role
+    return None
+
+
+def _parse_times(cells: np.ndarray) -> np.ndarray | None:
+    """cells: ``[R]`` ISO date-times -> seconds ``[R]`` (NaN where missing), or None."""
+    out = np.full(len(cells), np.nan)
+    for i, cell in enumerate(cells.tolist()):
+        if cell.strip().lower() in _MISSING:
+            continue
+        try:
+            stamp = datetime.fromisoformat(cell.strip())
+        except ValueError:
+            return None
+        out[i] = (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+    return None if np.isnan(out).all() else out
+
+
+def _uniform_rate(seconds: np.ndarray) -> float | None:
+    """seconds: ``[T]`` -> samples per second when the spacing is uniform (within 1 %)."""
+    if len(seconds) < 2 or np.isnan(seconds).any():
+        return None
+    step = (seconds[-1] - seconds[0]) / (len(seconds) - 1)
+    if step <= 0 or np.abs(np.diff(seconds) - step).max() > 0.01 * step:
+        return None
+    return float(f"{1.0 / step:.9g}")
+
+
+def _blank(cells: np.ndarray) -> bool:
+    """True when every cell of ``[R]`` str is empty or spaces."""
+    return bool((np.char.str_len(np.char.strip(cells)) == 0).all())
+
+
+def _counts_rows(values: np.ndarray) -> bool:
+    """values: ``[R]`` -> True for a row counter 0, 1, 2, ... (or 1, 2, 3, ...)."""
+    return bool(len(values) > 1 and values[0] in (0, 1) and (np.diff(values) == 1).all())
+
+
+class _Table:
+    """The cells of a CSV column by column, their roles (time/label/id/index) and the layout."""
+
+    def __init__(self, path: Path, layout: str) -> None:
+        self.path, self.file = path, path.name
+        text, self.encoding = _read_text(path)
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff(text)
+        if not self._load_fast(text, delimiter):
+            self._load(text, delimiter)
+        self.roles = self._find_roles()
+        self.channels = [j for j in range(len(self.names)) if j not in self.roles.values()]
+        if not self.channels:
+            raise ImportProblem(
+                "csv-no-numeric",
+                f"{self.file} has no numeric column, so it "
+                "holds no series. Check that this is the right file.",
+            )
+        self.layout = self._choose(layout)
+
+    def _load_fast(self, text: str, delimiter: str) -> bool:
+        """Numbers only, no quotes, no blank lines: numpy's C parser does it all (or False)."""
+        first, _, rest = text.rstrip("\r\n").partition("\n")
+        head = [c.strip() for c in first.split(delimiter)]
+        if '"' in text or not rest.strip() or any(c.lower() in _MISSING for c in head):
+            return False
+        try:
+            values = np.loadtxt(io.StringIO(rest), delimiter=delimiter, ndmin=2, comments=None)
+        except ValueError:
+            return False
+        try:
+            row0 = np.array([float(c) for c in head])
+            header = (row0 == np.arange(len(row0))).all() and len(row0) >= 3  # pandas' names
+        except ValueError:
+            header = True
+        if len(values) != rest.count("\n") + 1 or values.shape[1] != len(head):
+            return False  # blank lines (line numbers would shift) or a ragged header
+        if not header:
+            values = np.concatenate([row0[None], values])
+        self.names = [c or None for c in head] if header else [None] * len(head)
+        self.cells: list[np.ndarray | None] = [None] * len(head)  # None: numbers only
+        self.values = list(values.T)
+        self.text = [np.zeros(len(values), bool)] * len(head)
+        self.lines = list(range(1 + header, 1 + header + len(values)))
+        self.widths, self.head = np.full(len(values), len(head)), int(header)
+        return True
+
+    def _load(self, text: str, delimiter: str) -> None:
+        """Any table: csv module, then one column at a time (text, missing cells, ragged rows)."""
+        rows, lines = _read_rows(text, delimiter, self.file)
+        widths = np.array([len(r) for r in rows])
+        width = int(widths.max())
+        if widths.min() < width:
+            rows = [r + [""] * (width - len(r)) for r in rows]
+        cells = [np.array(col, dtype=str) for col in zip(*rows, strict=True)]
+        parsed = [_to_float(c, delimiter != ",") for c in cells]
+        self.head = head = int(self._has_header(cells, parsed))
+        names = [(c[0].strip() or None) if head else None for c in cells]
+        while len(cells) > 1 and names[-1] is None and _blank(cells[-1][head:]):
+            cells, parsed, names = cells[:-1], parsed[:-1], names[:-1]  # trailing delimiters
+        self.names, self.cells = names, [c[head:] for c in cells]
+        self.values, self.text = [v[head:] for v, _ in parsed], [t[head:] for _, t in parsed]
+        self.lines, self.widths = lines[head:], np.minimum(widths[head:], len(cells))
+
+    def _has_header(self, cells: list[np.ndarray], parsed: list) -> bool:
+        """A first row of names: text over numbers, a role name, or pandas' 0, 1, 2, ..."""
+        first = np.array([v[0] for v, _ in parsed])
+        no_numbers = np.isnan(first).all() and any(t[0] for _, t in parsed)
+        counter = first[1:] if np.isnan(first[0]) else first  # pandas, with or without index
+        header = (
+            any(_role(c[0]) for c in cells)
+            or any(t[0] and not t[1:].any() and (~np.isnan(v[1:])).any() for v, t in parsed)
+            or (no_numbers and not any(t[1:].any() for _, t in parsed))
+            or (len(counter) >= 3 and (counter == np.arange(len(counter))).all())
+        )
+        if len(cells[0]) == 1 and (header or no_numbers):
+            raise ImportProblem(
+                "csv-header-only",
+                f"{self.file} has a header row but no data rows. Add rows or remove the file.",
+            )
+        return header
+
+    def describe(self, j: int) -> str:
+        return f"column {self.names[j]!r}" if self.names[j] else f"column {j + 1}"
+
+    def _find_roles(self) -> dict[str, int]:
+        """role -> column index; a text column that is no time, label or id is an error."""
+        roles: dict[str, int] = {}
+        if self.head and self.names[0] is None and _counts_rows(self.values[0]):
+            roles["index"] = 0
+        for j, name in enumerate(self.names):
+            role = _role(name)
+            if role and role not in roles:
+                roles[role] = j
+        for j, text in enumerate(self.text):
+            if j in roles.values() or not text.any():
+                continue
+            if (~np.isnan(self.values[j])).any():
+                row = int(np.argmax(text))
+                raise ImportProblem(
+                    "csv-mixed-types",
+                    f"{self.describe(j)} of {self.file} mixes "
+                    f"numbers and text (line {self.lines[row]}: "
+                    f"{self.cells[j][row]!r}). Fix the cell, or name the column "
+                    "label/time/id in a header row.",
+                )
+            if "time" not in roles and _parse_times(self.cells[j]) is not None:
+                roles["time"] = j
+            elif "label" not in roles and j in (0, len(self.names) - 1):
+                roles["label"] = j
+            else:
+                raise ImportProblem(
+                    "csv-layout",
+                    f"{self.describe(j)} of {self.file} holds text "
+                    "but is no label, time or id column. Remove it, or name it "
+                    "label/time/id in a header row.",
+                )
+        return roles
+
+    def _choose(self, layout: str) -> str:
+        if layout == "rows" and "time" in self.roles:
+            raise ImportProblem(
+                "csv-layout",
+                f"{self.file} cannot be read one row per series: "
+                f"{self.describe(self.roles['time'])} is a time column, so each "
+                "row is a time step. Use the columns layout.",
+            )
+        if layout != "auto":
+            return layout
+        if "time" in self.roles:
+            return "columns"
+        if "label" in self.roles:
+            return "rows"
+        return "columns" if len(self.lines) >= len(self.channels) else "rows"
+
+    def constant(self, role: str) -> str | None:
+        """The one value of a label/id column in the columns layout (error if it changes)."""
+        if role not in self.roles:
+            return None
+        j = self.roles[role]
+        values = set(self.cell_texts(role)) - {None}
+        if len(values) > 1 and not (role == "id" and _counts_rows(self.values[j])):
+            raise ImportProblem(
+                "csv-layout",
+                f"{self.describe(j)} of {self.file} changes "
+                f"between rows, but in the columns layout a file is one series "
+                f"with one {role}. Use the rows layout if each row is a series; "
+                "a label per time step, or many series stacked, is not supported.",
+            )
+        return values.pop() if len(values) == 1 else None
+
+    def cell_texts(self, role: str) -> list[str | None]:
+        """The stripped cells of a role's column, None where missing or without that column."""
+        if role not in self.roles:
+            return [None] * len(self.lines)
+        j = self.roles[role]
+        if self.cells[j] is None:
+            return label_strings(self.values[j])
+        cells = [c.strip() for c in self.cells[j].tolist()]
+        return [None if c.lower() in _MISSING else c for c in cells]
+
+    def block(self) -> np.ndarray:
+        """Numeric channels as float32 ``[R, C]``."""
+        return np.stack([self.values[j] for j in self.channels], axis=1).astype(np.float32)
+
+
+def decode_table(path: Path, layout: str, rate: float | None) -> Decoded:
+    """A CSV/TSV file -> (items, problems of single series).
+
+    Values of an id column (which may be patient identifiers) never name an item: they go
+    to the item's ``group_id`` field, which the decoder turns into a salted key.
+    """
+    table = _Table(path, layout)
+    meta: dict = {"layout": table.layout, "channel_names": None}
+    if table.encoding:
+        meta["encoding"] = table.encoding
+    problems: list[ImportProblem] = []
+    if table.layout == "columns":
+        return _columns_items(table, meta, rate, problems), problems
+    names = [f"row {line}" for line in table.lines]
+    x = table.block()[:, None, :]  # [N, 1, T]
+    labels = table.cell_texts("label")
+    items = make_items(x, names, labels, meta, rate, 0, table.file, problems)
+    _set_group_ids(items, table.cell_texts("id"))
+    return items, problems
+
+
+def _set_group_ids(items: list[DecodedItem], ids: list[str | None]) -> None:
+    for item in items:
+        if ids[item.index] is not None:
+            item.fields["group_id"] = ids[item.index]
+
+
+def _columns_items(
+    table: _Table, meta: dict, rate: float | None, problems: list[ImportProblem]
+) -> list[DecodedItem]:
+    """The whole table as one series ``[C, T]``."""
+    if table.widths.min() != table.widths.max():
+        short = int(np.argmin(table.widths))
+        raise ImportProblem(
+            "csv-ragged",
+            f"Rows of {table.file} have different numbers of cells "
+            f"(line {table.lines[short]} has {table.widths[short]}, others "
+            f"{table.widths.max()}). Fill in the missing cells, or use the rows "
+            "layout if each row is a series.",
+        )
+    label, group_id = table.constant("label"), table.constant("id")
+    x = table.block().T[None]  # [1, C, T]
+    if "time" in table.roles:
+        j = table.roles["time"]
+        seconds = table.values[j] / (1000.0 if "ms" in _words(table.names[j]) else 1.0)
+        if table.text[j].any():
+            seconds = _parse_times(table.cells[j])
+        present = ~np.isnan(x[0]).all(axis=0)  # [T]
+        if seconds is not None:
+            rate = _uniform_rate(seconds[: len(present) - int(np.argmax(present[::-1]))]) or rate
+    names = [table.names[j] for j in table.channels]
+    meta["channel_names"] = names if any(names) else None
+    items = make_items(x, [table.path.stem], [label], meta, rate, 0, table.file, problems)
+    _set_group_ids(items, [group_id])
+    return items

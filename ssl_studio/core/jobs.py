@@ -1,0 +1,80 @@
+"""The public jobs. Each is ``job(cfg, *, report, stop) -> result``.
+
+A job reports only through ``report(event)``: Started, then Progress/Message events,
+then Finished with the result, or Failed with the reason (and the exception is raised
+again for the caller). It checks ``stop`` between units of work and ends cleanly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.events import Failed, Finished, Reporter, Started, StopToken, ignore
+from ssl_studio.core.project.store import Store
+
+
+def create_project(folder: Path) -> Path:
+    """Create an empty project in ``folder`` (made if needed; must be empty)."""
+    Store.create(Path(folder)).close()
+    return Path(folder)
+
+
+def import_data(
+    cfg: ImportConfig, *, report: Reporter = ignore, stop: StopToken | None = None
+) -> dict[str, Any]:
+    """Import files and folders into a dataset of the project (see data/importer.py).
+
+    Returns the summary: dataset, counts of files (new, changed, unchanged, missing,
+    imported, failed, skipped), items, seconds, cancelled and the first errors.
+    """
+    from ssl_studio.core.data.importer import JOB, Importer
+
+    stop = stop or StopToken()
+    report(Started(JOB))
+    try:
+        cfg.validate()
+        with Store.open(cfg.project, write=True, purpose="ssl-studio import") as store:
+            summary = Importer(store, cfg, report, stop).run()
+    except SSLStudioError as exc:
+        report(Failed(JOB, error=str(exc)))
+        raise
+    except OSError as exc:
+        error = f"The import stopped: {exc.strerror or exc} ({exc.filename or 'project'})."
+        if exc.errno == 28:
+            error += " The disk is full: free some space and import again; nothing was lost."
+        report(Failed(JOB, error=error))
+        raise SSLStudioError(error) from exc
+    report(Finished(JOB, result=summary, cancelled=summary["cancelled"]))
+    return summary
+
+
+# (folder in resources/demo, dataset name, cache size in px or None for series)
+DEMO_DATASETS = (("chest-xray", 64), ("basic-motions", None))
+
+
+def create_demo(
+    folder: Path, *, report: Reporter = ignore, stop: StopToken | None = None
+) -> dict[str, Any]:
+    """Create (or bring up to date) the demo project in ``folder`` from resources/demo.
+
+    Returns ``{dataset name: import summary}``. Running it again re-imports nothing that
+    is unchanged, so it is quick.
+    """
+    from ssl_studio.core.project.layout import ProjectPaths
+    from ssl_studio.resources import demo_dir
+
+    source = demo_dir()
+    if not source.is_dir():
+        raise SSLStudioError(
+            f"The demo data is not here ({source}); run from a source checkout of SSL Studio."
+        )
+    if not ProjectPaths(Path(folder)).is_project():
+        create_project(folder)
+    results = {}
+    for name, size in DEMO_DATASETS:
+        cfg = ImportConfig(project=folder, paths=[source / name], name=name, cache_size=size)
+        results[name] = import_data(cfg, report=report, stop=stop)
+    return results

@@ -1,0 +1,228 @@
+"""The import job end to end on small real folders: kinds, re-import, cancel, crashes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.cache import CacheReader
+from ssl_studio.core.data.decode import DecodeTask, decode
+from ssl_studio.core.data.importer import Importer, NothingToImport
+from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.events import Finished, Progress, Started, StopToken
+from ssl_studio.core.jobs import import_data
+from ssl_studio.core.project.store import Store
+
+DICOMS = ["CT_small.dcm", "MR_small.dcm", "SC_rgb_rle.dcm", "rtdose.dcm", "rtplan.dcm"]
+
+
+def make_folder(root: Path, dicom_file, n_png: int = 6) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name in DICOMS:
+        shutil.copy(dicom_file(name), root / name)
+    (root / "pngs").mkdir(exist_ok=True)
+    for i in range(n_png):
+        pixels = np.full((20, 30), i * 10, np.uint8)
+        Image.fromarray(pixels).save(root / "pngs" / f"img{i}.png")
+    (root / "labels.csv").write_text("path,label\npngs/img0.png,a\n")
+    (root / "README.txt").write_text("study notes\n")
+    return root
+
+
+def run(project: Path, *paths: Path, **options) -> dict:
+    events = []
+    summary = import_data(
+        ImportConfig(project=project, paths=list(paths), **options), report=events.append
+    )
+    assert isinstance(events[0], Started) and isinstance(events[-1], Finished)
+    assert any(isinstance(e, Progress) for e in events)
+    return summary
+
+
+def errors_by_path(project: Path, dataset: str) -> dict[str, str]:
+    with Store.open(project) as store:
+        return {e["path"]: e["code"] for e in store.import_errors(store.dataset(dataset)["id"])}
+
+
+def test_mixed_folder_becomes_an_image_dataset_with_a_report(project, tmp_path, dicom_file):
+    folder = make_folder(tmp_path / "study", dicom_file)
+    s = run(project, folder, name="study", cache_size=32)
+    assert s["modality"] == "image"
+    assert (s["files_seen"], s["imported"], s["failed"], s["skipped"]) == (13, 10, 0, 3)
+    assert s["items"] == 3 + 15 + 6  # rtdose has 15 frames
+    assert errors_by_path(project, "study") == {
+        "rtplan.dcm": "dicom-no-pixels",
+        "labels.csv": "other-modality",
+        "README.txt": "not-data",
+    }
+    with Store.open(project) as store:
+        items = store.items(store.dataset("study")["id"])
+    by_kind = {i["source_kind"] for i in items}
+    assert by_kind == {"dicom", "image"}
+    reader = CacheReader(project / "cache" / f"dataset-{items[0]['dataset_id']}")
+    batch = reader.images(items, channels=1)
+    assert batch.shape == (24, 1, 32, 32) and np.isfinite(batch).all()
+    png0 = next(i for i in items if i["rel_path"] == "pngs/img3.png")
+    box = reader.images([png0])[
+        0, 0, png0["box_y0"] : png0["box_y1"], png0["box_x0"] : png0["box_x1"]
+    ]
+    assert (box == 30).all()
+
+
+def test_reimport_reads_only_what_changed_and_keeps_item_ids(project, tmp_path, dicom_file):
+    folder = make_folder(tmp_path / "study", dicom_file)
+    run(project, folder, name="study", cache_size=32)
+    with Store.open(project) as store:
+        before = {i["rel_path"]: i["id"] for i in store.items(1)}
+
+    again = run(project, folder, name="study")
+    assert (again["unchanged"], again["new"], again["changed"], again["items"]) == (13, 0, 0, 0)
+
+    Image.fromarray(np.full((20, 30), 250, np.uint8)).save(folder / "pngs" / "img1.png")
+    os.utime(folder / "pngs" / "img1.png", ns=(1, 10**18))
+    (folder / "pngs" / "img2.png").unlink()
+    Image.fromarray(np.full((8, 8), 7, np.uint8)).save(folder / "pngs" / "new.png")
+    third = run(project, folder, name="study")
+    assert (third["changed"], third["missing"], third["new"], third["imported"]) == (1, 1, 1, 2)
+    with Store.open(project) as store:
+        items = {i["rel_path"]: i for i in store.items(1)}
+        missing = [i["rel_path"] for i in store.items(1, status="missing")]
+    assert items["pngs/img1.png"]["id"] == before["pngs/img1.png"]  # labels stay attached
+    assert missing == ["pngs/img2.png"]
+    reader = CacheReader(project / "cache" / "dataset-1")
+    assert reader.images([items["pngs/img1.png"]]).max() == 250
+
+    (folder / "pngs" / "img3.png").unlink()  # only a deletion
+    fourth = run(project, folder, name="study")
+    assert (fourth["missing"], fourth["imported"], fourth["unchanged"]) == (1, 0, 12)
+
+
+def test_series_folder_becomes_a_time_series_dataset_with_labels(project, tmp_path):
+    folder = tmp_path / "ecg"
+    folder.mkdir()
+    rows = ["label,v1,v2,v3,v4", "ok,1,2,3,4", "af,1,,3,4", "ok,5,6", "af,1,2,3,4"]
+    (folder / "beats.csv").write_text("\n".join(rows) + "\n")
+    np.save(folder / "more.npy", np.arange(24, dtype=np.float32).reshape(2, 3, 4))
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(folder / "plot.png")
+    s = run(project, folder)
+    assert s["dataset"] == "ecg" and s["modality"] == "timeseries"
+    assert (s["imported"], s["skipped"], s["items"]) == (2, 1, 6)
+    with Store.open(project) as store:
+        items = store.items(1)
+        [labels] = store.label_sets(1)
+        assert labels["name"] == "imported" and labels["n_labels"] == 4
+        assert store.dataset("ecg")["cache_size"] is None
+    csv_items = [i for i in items if i["modality"] == "CSV"]
+    assert [i["length"] for i in csv_items] == [4, 4, 2, 4]
+    assert [i["n_missing"] for i in csv_items] == [0, 1, 0, 0]
+    values, mask = CacheReader(project / "cache" / "dataset-1").series(csv_items[1])
+    assert values.tolist() == [[1, 0, 3, 4]] and mask.tolist() == [[True, False, True, True]]
+    npy = [i for i in items if i["modality"] == "NPY"]
+    assert [(i["channels"], i["length"]) for i in npy] == [(3, 4), (3, 4)]
+
+
+def test_kind_filter_leaves_other_files_out(project, tmp_path, dicom_file):
+    folder = make_folder(tmp_path / "study", dicom_file)
+    s = run(project, folder, name="only-dicom", kind="dicom", cache_size=16)
+    assert s["imported"] == 4
+    codes = errors_by_path(project, "only-dicom")
+    assert codes["pngs/img0.png"] == "kind-filter"
+
+
+def test_folder_without_data_is_refused_and_creates_nothing(project, tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "README.txt").write_text("hello")
+    (tmp_path / "docs" / "empty.dcm").write_bytes(b"")
+    with pytest.raises(NothingToImport, match=r"2 files looked at: 1 not-data, 1 empty"):
+        import_data(ImportConfig(project=project, paths=[tmp_path / "docs"]))
+    with Store.open(project) as store:
+        assert store.datasets() == []
+
+
+def test_bad_options_are_refused_before_any_work(project, tmp_path):
+    with pytest.raises(ConfigError, match="Not found"):
+        import_data(ImportConfig(project=project, paths=[tmp_path / "nowhere"]))
+    with pytest.raises(ConfigError, match="Unknown kind"):
+        import_data(ImportConfig(project=project, paths=[tmp_path], kind="video"))
+
+
+def test_cache_size_of_an_existing_dataset_cannot_change(project, tmp_path, dicom_file):
+    folder = make_folder(tmp_path / "study", dicom_file, n_png=1)
+    run(project, folder, name="s", cache_size=32)
+    with pytest.raises(SSLStudioError, match="cached at 32 px"):
+        import_data(ImportConfig(project=project, paths=[folder], name="s", cache_size=64))
+
+
+def test_cancel_leaves_a_consistent_project_and_the_next_import_finishes(project, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(40):
+        Image.fromarray(np.full((64, 64), i, np.uint8)).save(folder / f"{i:02d}.png")
+    stop = StopToken()
+
+    def report(event):
+        if isinstance(event, Progress) and event.phase == "decode" and event.done > 0:
+            stop.stop()
+
+    cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=2)
+    with Store.open(project, write=True) as store:
+        importer = Importer(store, cfg, report, stop, decoder=slow_decode)
+        summary = importer.run()
+    assert summary["cancelled"] and 0 < summary["imported"] < 40
+    conn = sqlite3.connect(project / "project.db")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT status FROM imports").fetchone()[0] == "cancelled"
+    n_files, n_items = conn.execute(
+        "SELECT (SELECT COUNT(*) FROM files), (SELECT COUNT(*) FROM items)"
+    ).fetchone()
+    assert n_files == n_items == summary["imported"]
+    rest = run(project, folder)
+    assert (rest["unchanged"], rest["imported"], rest["missing"]) == (n_files, 40 - n_files, 0)
+
+
+def slow_decode(task: DecodeTask):
+    import time
+
+    time.sleep(0.05)
+    return decode(task)
+
+
+def crash_on_name(task: DecodeTask):
+    """A decoder that kills its process on one file, like a segfaulting codec would."""
+    if "crash" in Path(task.path).name:
+        os._exit(3)
+    return decode(task)
+
+
+def test_a_decoder_that_kills_its_process_costs_only_that_file(project, tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(12):
+        Image.fromarray(np.full((8, 8), i, np.uint8)).save(folder / f"{i:02d}.png")
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "05-crash.png")
+    cfg = ImportConfig(project=project, paths=[folder], cache_size=8, workers=2)
+    with Store.open(project, write=True) as store:
+        summary = Importer(store, cfg, lambda e: None, StopToken(), decoder=crash_on_name).run()
+    assert (summary["imported"], summary["failed"]) == (12, 1)
+    assert errors_by_path(project, "imgs") == {"05-crash.png": "decoder-crashed"}
+
+
+def test_patient_names_in_folder_names_are_redacted(project, tmp_path, dicom_file):
+    # CT_small.dcm belongs to patient "CompressedSamples^CT1"
+    folder = tmp_path / "CompressedSamples_CT1" / "study"
+    folder.mkdir(parents=True)
+    shutil.copy(dicom_file("CT_small.dcm"), folder / "CompressedSamples.dcm")
+    shutil.copy(dicom_file("MR_small.dcm"), folder / "other.dcm")
+    run(project, tmp_path / "CompressedSamples_CT1", name="p", cache_size=16)
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert b"CompressedSamples" not in raw
+    with Store.open(project) as store:
+        paths = sorted(i["rel_path"] for i in store.items(1))
+    assert paths == ["study/[redacted].dcm", "study/other.dcm"]

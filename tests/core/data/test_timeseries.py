@@ -1,0 +1,409 @@
+"""Tests for the time-series reader: CSV/TSV layouts, NPY/NPZ arrays, and every error code."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ssl_studio.core.data.records import DecodedFile, ImportProblem
+from ssl_studio.core.data.timeseries import (
+    LAYOUTS,
+    SERIES_EXTENSIONS,
+    decode_series_file,
+)
+
+UCR = Path("/work/shared/data/ucr/JapaneseVowels.npz")
+FIELDS = {"channels", "length", "n_missing", "sampling_rate", "meta"}
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def decode(path: Path, **kwargs) -> DecodedFile:
+    decoded = decode_series_file(path, **kwargs)
+    assert decoded.kind == "series"
+    for item in decoded.items:
+        assert item.array.dtype == np.float32 and item.array.ndim == 2
+        assert set(item.fields) - {"group_id"} == FIELDS  # group_id: an id column's value
+        assert (item.fields["channels"], item.fields["length"]) == item.array.shape
+        assert item.fields["n_missing"] == int(np.isnan(item.array).sum())
+        assert not np.isnan(item.array[:, -1]).all()  # trailing all-NaN steps are trimmed
+        assert {"layout", "name", "channel_names"} <= set(item.fields["meta"])
+    return decoded
+
+
+def problem(path: Path, code: str, **kwargs) -> ImportProblem:
+    with pytest.raises(ImportProblem) as info:
+        decode_series_file(path, **kwargs)
+    assert info.value.code == code, info.value.message
+    return info.value
+
+
+def test_public_constants() -> None:
+    assert SERIES_EXTENSIONS == {".csv", ".tsv", ".npy", ".npz"}
+    assert LAYOUTS == ("auto", "columns", "rows")
+
+
+# ----------------------------------------------------------------------------- columns layout
+
+
+def test_columns_with_header_and_time_column(tmp_path: Path) -> None:
+    text = "time,ecg,resp\n0.00,1,2\n0.01,NA,4\n0.02,5,\n0.03,,\n0.04,,\n"
+    (item,) = decode(write(tmp_path, "rec.csv", text)).items
+    np.testing.assert_array_equal(item.array, [[1, np.nan, 5], [2, 4, np.nan]])
+    assert item.index == 0 and item.label is None
+    assert item.fields["length"] == 3 and item.fields["n_missing"] == 2
+    assert item.fields["sampling_rate"] == pytest.approx(100.0)
+    meta = {"layout": "columns", "name": "rec", "channel_names": ["ecg", "resp"]}
+    assert item.fields["meta"] == meta
+
+
+def test_columns_without_header_uses_given_rate(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "".join(f"{i},{-i},{i * 2}\n" for i in range(5)))
+    (item,) = decode(path, sampling_rate=50).items
+    assert item.array.shape == (3, 5) and item.fields["sampling_rate"] == 50.0
+    assert item.fields["meta"]["channel_names"] is None
+    np.testing.assert_array_equal(item.array[1], -np.arange(5))
+
+
+def test_leading_and_inner_missing_values_are_kept(tmp_path: Path) -> None:
+    text = "a,b\n,1\nNaN,null\n3,None\nnan,\n"
+    (item,) = decode(write(tmp_path, "m.csv", text)).items
+    np.testing.assert_array_equal(item.array, [[np.nan, np.nan, 3], [1, np.nan, np.nan]])
+    assert item.fields["n_missing"] == 4
+    (item,) = decode(write(tmp_path, "m2.csv", "1,,3\n4,5,6\n7,8,9\n")).items  # no header
+    np.testing.assert_array_equal(item.array, [[1, 4, 7], [np.nan, 5, 8], [3, 6, 9]])
+
+
+@pytest.mark.parametrize(
+    ("header", "lines", "rate"),
+    [
+        ("t (ms)", ["0", "4", "8", "12"], 250.0),
+        ("Time (s)", ["0.5", "1.0", "1.5", "2.0"], 2.0),
+        ("when", [f"2024-03-01T10:00:0{i}" for i in range(4)], 1.0),
+        ("date", [f"2024-03-0{i + 1} 00:00:00+01:00" for i in range(4)], 1 / 86400),
+        ("seconds", ["0", "1", "3", "4"], 7.0),  # not uniform: the argument is used
+    ],
+)
+def test_time_column_gives_sampling_rate(tmp_path: Path, header, lines, rate) -> None:
+    text = f"{header},x\n" + "".join(f"{t},{i}\n" for i, t in enumerate(lines))
+    (item,) = decode(write(tmp_path, "t.csv", text), sampling_rate=7.0).items
+    assert item.array.shape == (1, 4)
+    assert item.fields["sampling_rate"] == pytest.approx(rate)
+
+
+def test_iso_time_column_without_header_means_columns(tmp_path: Path) -> None:
+    text = "".join(f"2024-01-01T00:00:0{i},{i}\n" for i in range(3))  # 3 rows < ... still columns
+    (item,) = decode(write(tmp_path, "iso.csv", text)).items
+    assert item.fields["meta"]["layout"] == "columns" and item.fields["sampling_rate"] == 1.0
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiter_is_sniffed(tmp_path: Path, delimiter: str) -> None:
+    rows = [["a", "b", "c"], ["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"]]
+    path = write(tmp_path, "d.csv", "\n".join(delimiter.join(r) for r in rows) + "\n")
+    (item,) = decode(path).items
+    assert item.fields["meta"]["channel_names"] == ["a", "b", "c"]
+    np.testing.assert_array_equal(item.array, [[1, 4, 7], [2, 5, 8], [3, 6, 9]])
+
+
+def test_semicolon_with_decimal_comma_and_tsv(tmp_path: Path) -> None:
+    (item,) = decode(write(tmp_path, "eu.csv", "p;q\n1,5;2\n3;4,25\n")).items
+    np.testing.assert_array_equal(item.array, [[1.5, 3], [2, 4.25]])
+    (item,) = decode(write(tmp_path, "b.tsv", "p\tq\n1\t2\n3\t4\n5\t6\n")).items
+    assert item.array.shape == (2, 3)
+
+
+@pytest.mark.parametrize("layout", ["columns", "rows"])
+def test_fast_and_careful_parsers_agree(tmp_path: Path, layout: str) -> None:
+    plain = "id,a,b,label\n1,0.5,2,7\n2,3,4e1,7\n3,-5,6,7\n"  # numbers only: numpy's parser
+    quoted = plain.replace("a,b", '"a","b"')  # quotes: the csv module, cell by cell
+    fast, slow = (
+        decode(write(tmp_path, name, text), layout=layout).items
+        for name, text in (("x.csv", plain), ("x.tsv", quoted.replace(",", "\t")))
+    )
+    assert [(i.fields, i.label) for i in fast] == [(i.fields, i.label) for i in slow]
+    assert [i.label for i in fast] == ["7"] * len(fast)
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(a.array, b.array)
+
+
+def test_trailing_delimiters_add_no_channel(tmp_path: Path) -> None:
+    (item,) = decode(write(tmp_path, "tr.csv", "a,b,\n1,2,\n3,4,\n")).items
+    assert item.array.shape == (2, 2)
+
+
+def test_non_utf8_header_falls_back(tmp_path: Path) -> None:
+    path = write(tmp_path, "w.csv", "Temp °C;Druck µbar\n1;2\n3;4\n", encoding="cp1252")
+    (item,) = decode(path).items
+    assert item.fields["meta"]["channel_names"] == ["Temp °C", "Druck µbar"]
+    assert item.fields["meta"]["encoding"] in ("cp1252", "latin-1")
+    latin = write(tmp_path, "l.csv", "\x81x,y\n1,2\n3,4\n", encoding="latin-1")
+    assert decode(latin).items[0].fields["meta"]["encoding"] == "latin-1"
+
+
+def test_utf8_bom_and_utf16(tmp_path: Path) -> None:
+    for encoding in ("utf-8-sig", "utf-16"):
+        (item,) = decode(write(tmp_path, "u.csv", "ä,b\n1,2\n3,4\n", encoding)).items
+        assert item.fields["meta"]["channel_names"] == ["ä", "b"]
+        assert "encoding" not in item.fields["meta"] or encoding == "utf-16"
+
+
+# ----------------------------------------------------------------------------- rows layout
+
+
+def test_rows_auto_when_wider_than_tall(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.csv", "1,2,3,4,5\n6,7,8,,\n9,10\n")
+    items = decode(path).items
+    assert [i.array.shape for i in items] == [(1, 5), (1, 3), (1, 2)]
+    assert [i.fields["meta"]["name"] for i in items] == ["row 1", "row 2", "row 3"]
+    assert {i.fields["meta"]["layout"] for i in items} == {"rows"}
+    assert items[1].fields["n_missing"] == 0
+
+
+def test_rows_with_label_and_id_columns(tmp_path: Path) -> None:
+    text = "subject,v0,v1,v2,diagnosis\np1,1,2,3,normal\np2,4,,NA,afib\np3,,,,afib\np4,7,8,9,\n"
+    decoded = decode(write(tmp_path, "lab.csv", text))
+    assert [i.index for i in decoded.items] == [0, 1, 3]
+    assert [i.label for i in decoded.items] == ["normal", "afib", None]
+    # id values may identify patients: they never name an item, they become group keys
+    assert [i.fields["meta"]["name"] for i in decoded.items] == ["row 2", "row 3", "row 5"]
+    assert [i.fields["group_id"] for i in decoded.items] == ["p1", "p2", "p4"]
+    assert decoded.items[1].array.shape == (1, 1)
+    (skipped,) = decoded.problems
+    assert skipped.code == "series-all-missing" and "row 4" in skipped.message
+
+
+@pytest.mark.parametrize("text", ["A,1,2\nB,3,4\nA,5,6\n", "1,2,A\n3,4,B\n5,6,A\n"])
+def test_text_label_first_or_last_means_rows(tmp_path: Path, text: str) -> None:
+    items = decode(write(tmp_path, "l.csv", text)).items
+    assert [i.label for i in items] == ["A", "B", "A"]
+    assert [i.array.shape for i in items] == [(1, 2)] * 3
+
+
+def test_numeric_label_column_by_name_and_pandas_header(tmp_path: Path) -> None:
+    items = decode(write(tmp_path, "n.csv", "y,a,b\n0,1,2\n1,3,4\n")).items
+    assert [i.label for i in items] == ["0", "1"]
+    items = decode(write(tmp_path, "p.csv", "0,1,2,3\n5,6,7,8\n")).items  # DataFrame.to_csv
+    assert len(items) == 1 and items[0].array.tolist() == [[5, 6, 7, 8]]
+
+
+def test_pandas_index_and_row_counter_columns_are_dropped(tmp_path: Path) -> None:
+    (item,) = decode(write(tmp_path, "pd.csv", ",a,b\n0,1,2\n1,3,4\n2,5,6\n")).items
+    assert item.fields["meta"]["channel_names"] == ["a", "b"] and item.array.shape == (2, 3)
+    items = decode(write(tmp_path, "pr.csv", ",0,1,2\n0,1.5,2.5,3.5\n1,4,5,6\n")).items
+    assert [i.array.tolist() for i in items] == [[[1.5, 2.5, 3.5]], [[4, 5, 6]]]
+    (item,) = decode(write(tmp_path, "id.csv", "id,a\n1,5\n2,6\n3,7\n")).items
+    assert item.fields["meta"]["name"] == "id" and item.array.tolist() == [[5, 6, 7]]
+
+
+def test_long_format_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "long.csv", "subject,time,value\nA,0,1\nA,1,2\nB,0,3\n")
+    err = problem(path, "csv-layout")
+    assert "'subject'" in err.message and "long.csv" in err.message
+
+
+def test_forced_layouts(tmp_path: Path) -> None:
+    path = write(tmp_path, "sq.csv", "1,2\n3,4\n")
+    (item,) = decode(path, layout="columns").items
+    np.testing.assert_array_equal(item.array, [[1, 3], [2, 4]])
+    assert [i.array.tolist() for i in decode(path, layout="rows").items] == [[[1, 2]], [[3, 4]]]
+
+
+def test_ragged_rows_import_in_rows_layout_but_not_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "rag.csv", "1,2,3\n4,5\n6,7,8\n9\n")
+    assert [i.fields["length"] for i in decode(path, layout="rows").items] == [3, 2, 3, 1]
+    err = problem(path, "csv-ragged")  # auto: 4 rows >= 3 columns -> columns
+    assert "rag.csv" in err.message and "line 4" in err.message
+    problem(path, "csv-ragged", layout="columns")
+
+
+# ----------------------------------------------------------------------------- CSV errors
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code", "kwargs"),
+    [
+        ("e.csv", b"", "empty", {}),
+        ("e2.csv", b"\n \n\n", "empty", {}),
+        ("h.csv", b"time,x,y\n", "csv-header-only", {}),
+        ("n.csv", b"name\nalice\nbob\n", "csv-no-numeric", {}),
+        ("m.csv", b"a,b\n1,2\n3,oops\n5,6\n", "csv-mixed-types", {}),
+        ("two.csv", b"A,x,1,2\nB,y,3,4\n", "csv-layout", {}),
+        ("bin.csv", b"\x00\x01\x02,\x00\n", "csv-encoding", {}),
+        ("na.csv", b"a,b\n,\nNA,NaN\n", "series-all-missing", {}),
+        ("q.csv", b"a,b\n1,2\n3,4\n", "layout-unknown", {"layout": "diagonal"}),
+        ("time.csv", b"time,x\n0,1\n1,2\n", "csv-layout", {"layout": "rows"}),
+        ("lab.csv", b"time,x,label\n0,1,a\n1,2,b\n", "csv-layout", {}),
+        ("lab2.csv", b"x,y,label\n1,2,a\n3,4,b\n", "csv-layout", {"layout": "columns"}),
+        ("x.txt", b"1,2\n", "format-unknown", {}),
+        ("gone.csv", None, "unreadable", {}),
+    ],
+)
+def test_csv_errors(tmp_path: Path, name: str, content: bytes | None, code: str, kwargs) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    err = problem(path, code, **kwargs)
+    assert err.message and (name in err.message or code == "layout-unknown")
+
+
+def test_error_messages_name_the_column(tmp_path: Path) -> None:
+    err = problem(write(tmp_path, "m.csv", "a,b\n1,2\n3,oops\n5,6\n"), "csv-mixed-types")
+    assert "'b'" in err.message and "oops" in err.message and "line 3" in err.message
+    err = problem(write(tmp_path, "t.csv", "A,x,1,2\nB,y,3,4\n"), "csv-layout")
+    assert "column 2" in err.message
+    err = problem(write(tmp_path, "l.csv", "time,x,label\n0,1,a\n1,2,b\n"), "csv-layout")
+    assert "'label'" in err.message
+
+
+# ----------------------------------------------------------------------------- NPY / NPZ
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype", "shapes", "names"),
+    [
+        ((6,), np.int16, [(1, 6)], ["s"]),
+        ((3, 5), np.float64, [(1, 5)] * 3, ["s[0]", "s[1]", "s[2]"]),
+        ((2, 4, 7), np.bool_, [(4, 7)] * 2, ["s[0]", "s[1]"]),
+    ],
+)
+def test_npy_shapes(tmp_path: Path, shape, dtype, shapes, names) -> None:
+    np.save(tmp_path / "s.npy", (np.arange(np.prod(shape)) % 3).reshape(shape).astype(dtype))
+    items = decode(tmp_path / "s.npy", sampling_rate=10).items
+    assert [i.array.shape for i in items] == shapes
+    assert [i.fields["meta"]["name"] for i in items] == names
+    assert [i.index for i in items] == list(range(len(shapes)))
+    assert all(i.fields["sampling_rate"] == 10.0 and i.label is None for i in items)
+
+
+@pytest.mark.parametrize(
+    ("array", "code"),
+    [
+        (np.zeros((2, 2, 2, 2), np.float32), "npy-shape"),
+        (np.float32(3), "npy-shape"),
+        (np.array(["a", "b"]), "npy-dtype"),
+        (np.ones(3, np.complex64), "npy-dtype"),
+        (np.zeros((0, 5)), "empty"),
+    ],
+)
+def test_npy_refused(tmp_path: Path, array: np.ndarray, code: str) -> None:
+    np.save(tmp_path / "bad.npy", array)
+    err = problem(tmp_path / "bad.npy", code)
+    assert "bad.npy" in err.message
+    if code == "npy-shape":
+        assert str(list(array.shape)) in err.message and "[N, C, T]" in err.message
+
+
+class _Trap:
+    """Unpickling this would create the file at ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_pickled_data_is_never_unpickled(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    trap = np.array([_Trap(marker), None], dtype=object)
+    np.save(tmp_path / "obj.npy", trap, allow_pickle=True)
+    (tmp_path / "raw.npy").write_bytes(pickle.dumps(_Trap(marker)))
+    np.savez(tmp_path / "obj.npz", X=trap)
+    for name in ("obj.npy", "raw.npy"):
+        assert "never unpickles" in problem(tmp_path / name, "npy-dtype").message
+    assert problem(tmp_path / "obj.npz", "npz-no-arrays")
+    assert not marker.exists()
+
+
+def test_broken_array_files(tmp_path: Path) -> None:
+    np.save(tmp_path / "cut.npy", np.arange(1000.0))
+    data = (tmp_path / "cut.npy").read_bytes()
+    (tmp_path / "cut.npy").write_bytes(data[: len(data) // 2])
+    problem(tmp_path / "cut.npy", "npy-corrupt")
+    (tmp_path / "text.npy").write_text("1,2,3\n")
+    problem(tmp_path / "text.npy", "npy-corrupt")
+    np.savez(tmp_path / "cut.npz", X=np.arange(1000.0))
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "cut.npz").read_bytes()[:300])
+    problem(tmp_path / "cut.npz", "npz-corrupt")
+    np.savez(tmp_path / "names.npz", names=np.array(["a", "b"]))
+    assert "names" in problem(tmp_path / "names.npz", "npz-no-arrays").message
+    with zipfile.ZipFile(tmp_path / "empty.npz", "w"):
+        pass
+    problem(tmp_path / "empty.npz", "npz-no-arrays")
+
+
+def test_npz_train_test_pairs_with_nan_padding(tmp_path: Path) -> None:
+    x_train = np.full((3, 2, 6), np.nan, np.float32)
+    for n, length in enumerate((6, 4, 2)):
+        x_train[n, :, :length] = n
+    x_train[1, 1, 0] = np.nan  # an inner gap in one channel is kept
+    x_test = np.ones((2, 2, 5), np.float64)
+    path = tmp_path / "ucr.npz"
+    np.savez(
+        path,
+        X_train=x_train,
+        y_train=np.array(["a", "b", "a"]),
+        X_test=x_test,
+        y_test=np.array([1, 2]),
+        fs=np.float32(100),
+    )
+    decoded = decode(path)
+    assert [i.fields["length"] for i in decoded.items] == [6, 4, 2, 5, 5]
+    assert [i.label for i in decoded.items] == ["a", "b", "a", "1", "2"]
+    assert [i.index for i in decoded.items] == [0, 1, 2, 3, 4]
+    assert decoded.items[3].fields["meta"]["name"] == "X_test[0]"
+    assert decoded.items[1].fields["n_missing"] == 1
+    assert [p.code for p in decoded.problems] == ["npy-shape"]  # fs is 0-d: reported, skipped
+
+
+def test_npz_labels_for_single_array_and_unpaired_y(tmp_path: Path) -> None:
+    np.savez(tmp_path / "d.npz", data=np.zeros((4, 3)), labels=np.array([0.0, 1.0, 1.0, np.nan]))
+    items = decode(tmp_path / "d.npz").items
+    assert [i.label for i in items] == ["0", "1", "1", None]
+    np.savez(tmp_path / "s.npz", x=np.arange(5.0), y=np.arange(5.0) ** 2)  # y is a series here
+    assert [i.fields["meta"]["name"] for i in decode(tmp_path / "s.npz").items] == ["x", "y"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".npy", ".npz"])
+def test_garbage_raises_only_import_problems(tmp_path: Path, suffix: str) -> None:
+    rng = np.random.default_rng(0)
+    headers = [b"", b"\x93NUMPY", b"PK\x03\x04", b"a,b\n1,"]
+    for n in range(12):
+        path = tmp_path / f"g{n}{suffix}"
+        path.write_bytes(headers[n % 4] + rng.bytes(int(rng.integers(1, 400))))
+        try:
+            decode_series_file(path)
+        except ImportProblem as err:
+            assert err.code and path.name in err.message
+
+
+@pytest.mark.skipif(not UCR.exists(), reason="UCR JapaneseVowels.npz is not on this machine")
+def test_japanese_vowels() -> None:
+    with np.load(UCR) as archive:
+        n_train, n_test = len(archive["y_train"]), len(archive["y_test"])
+        classes = set(archive["y_train"]) | set(archive["y_test"])
+    decoded = decode(UCR)
+    assert len(decoded.items) == n_train + n_test == 640 and not decoded.problems
+    lengths = {i.fields["length"] for i in decoded.items}
+    assert {i.fields["channels"] for i in decoded.items} == {12}
+    assert min(lengths) >= 7 and max(lengths) <= 29 and len(lengths) > 10
+    assert {i.label for i in decoded.items} == classes
+    assert all(i.fields["n_missing"] == 0 for i in decoded.items)
+
+
+def test_reader_needs_no_torch_or_qt() -> None:
+    code = "import sys, ssl_studio.core.data.timeseries as m; print(sorted(set(sys.modules) & "
+    code += "{'torch', 'PySide6', 'pandas'}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
