@@ -1,0 +1,298 @@
+"""The ``ssl-studio`` command line. Every job the app runs can run from here.
+
+Exit codes: 0 done (files that could not be imported are reported, not fatal),
+1 the job failed (the message says why), 2 bad command line, 130 cancelled (Ctrl+C).
+The GUI is imported only by the commands that open it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ssl_studio import __version__
+from ssl_studio.core.config import CSV_LAYOUTS, IMPORT_KINDS, ImportConfig
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.events import Event, Failed, Finished, Message, Progress, StopToken
+
+DEFAULT_DEMO_DIR = Path.home() / "SSL Studio" / "demo"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+class TextReporter:
+    """Progress on stderr: one updating line on a terminal, a line every few s otherwise."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._last = 0.0
+        self._width = 0
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Progress):
+            now = time.monotonic()
+            if now - self._last < (0.1 if self.tty else 3) and event.done != event.total:
+                return
+            self._last = now
+            self._line(_progress_text(event))
+        elif isinstance(event, Message):
+            self._line(
+                f"{event.level}: {event.text}" if event.level != "info" else event.text, keep=True
+            )
+        elif isinstance(event, Finished | Failed):
+            self._line("", keep=False)
+
+    def _line(self, text: str, keep: bool = False) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self._width = 0 if keep else len(text)
+            self.stream.write(text + ("\n" if keep else ""))
+        elif text:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _progress_text(event: Progress) -> str:
+    c = event.counts
+    if event.phase == "discover":
+        return f"Looking for files: {event.done} found"
+    if event.phase == "scan":
+        return f"Checking files: {event.done}/{event.total}"
+    eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
+    return (
+        f"Importing: {event.done}/{event.total} files, {c.get('items', 0)} items, "
+        f"{c.get('failed', 0)} failed, {c.get('skipped', 0)} skipped{eta}"
+    )
+
+
+def _json_reporter(event: Event) -> None:
+    print(event.to_json(), flush=True)
+
+
+def _stop_on_ctrl_c() -> StopToken:
+    """First Ctrl+C asks the job to stop cleanly; a second one interrupts at once."""
+    stop = StopToken()
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.stopped:
+            raise KeyboardInterrupt
+        stop.stop()
+        print("\nStopping after the current files (Ctrl+C again to abort)...", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+def _print_import_summary(summary: dict[str, Any]) -> None:
+    s = summary
+    print(
+        f"Dataset '{s['dataset']}' ({s['modality']}): {s['files_seen']} files seen, "
+        f"{s['imported']} imported ({s['items']} items), {s['unchanged']} unchanged, "
+        f"{s['failed']} failed, {s['skipped']} skipped, {s['missing']} missing, "
+        f"{s['seconds']:.1f} s." + (" Cancelled." if s["cancelled"] else "")
+    )
+    for error in s["errors"]:
+        print(f"  {error['path']}: {error['message']} [{error['code']}]")
+    if s["failed"] > len(s["errors"]) or s["skipped"]:
+        print("  Every file left out and why: ssl-studio report PROJECT_DIR")
+
+
+# ---- commands --------------------------------------------------------------------------------
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from ssl_studio.core.jobs import create_project
+
+    create_project(args.project)
+    print(f"Created project {args.project}")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from ssl_studio.core.jobs import import_data
+
+    cfg = ImportConfig(
+        project=args.project,
+        paths=args.paths,
+        name=args.name,
+        kind=args.kind,
+        cache_size=args.cache_size,
+        csv_layout=args.layout,
+        sampling_rate=args.sampling_rate,
+        workers=args.workers,
+        retry_failed=args.retry_failed,
+    )
+    report = _json_reporter if args.jsonl else TextReporter()
+    summary = import_data(cfg, report=report, stop=_stop_on_ctrl_c())
+    if not args.jsonl:
+        _print_import_summary(summary)
+    return EXIT_CANCELLED if summary["cancelled"] else EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from ssl_studio.core.project.info import project_info
+
+    info = project_info(args.project)
+    if args.json:
+        print(json.dumps(info, indent=2, sort_keys=True))
+        return EXIT_OK
+    print(f"Project {info['project']} (schema {info['schema_version']})")
+    if not info["datasets"]:
+        print("  No datasets yet: ssl-studio import PROJECT_DIR FOLDER")
+    for d in info["datasets"]:
+        kinds = ", ".join(f"{k} {n}" for k, n in d["items_by_modality"].items()) or "none"
+        size = f", cached at {d['cache_size']} px" if d["modality"] == "image" else ""
+        print(
+            f"  {d['name']} [{d['modality']}]: {d['items']} items ({kinds}){size}, "
+            f"{_mb(d['cache_bytes'])}; {d['errors']} errors, {d['skipped']} skipped, "
+            f"{d['files']['missing']} missing files"
+        )
+    print(f"  Cache: {_mb(info['totals']['cache_bytes'])}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ssl_studio.core.project.store import Store
+
+    with Store.open(args.project) as store:
+        datasets = [d for d in store.datasets() if args.dataset in (None, d["name"])]
+        if args.dataset and not datasets:
+            names = ", ".join(d["name"] for d in store.datasets()) or "none"
+            raise SSLStudioError(f"No dataset '{args.dataset}'; the datasets are: {names}.")
+        report = {d["name"]: store.import_errors(d["id"]) for d in datasets}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return EXIT_OK
+    for name, rows in report.items():
+        print(f"{name}: {len(rows)} files left out")
+        for row in rows:
+            print(f"  [{row['severity']}] {row['path']}: {row['message']} ({row['code']})")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ssl_studio.core.jobs import create_demo
+
+    folder = args.project or DEFAULT_DEMO_DIR
+    results = create_demo(folder, report=TextReporter(), stop=_stop_on_ctrl_c())
+    for summary in results.values():
+        _print_import_summary(summary)
+    print(f"Demo project: {folder}")
+    if args.no_gui:
+        return EXIT_OK
+    return _open_gui(folder)
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    return _open_gui(args.project)
+
+
+def _open_gui(project: Path | None) -> int:
+    from ssl_studio.gui.app import run_app
+
+    return run_app(project)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+# ---- parser ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ssl-studio",
+        description="Self-supervised pretraining for unlabeled medical images and time series.",
+    )
+    parser.add_argument("--version", action="version", version=f"ssl-studio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], text: str):
+        p = sub.add_parser(name, help=text, description=text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("new", cmd_new, "Create an empty project folder.")
+    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
+
+    p = add("import", cmd_import, "Import folders or files of DICOM, images or series.")
+    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    p.add_argument("--name", help="dataset name (default: the first folder's name)")
+    p.add_argument(
+        "--kind",
+        choices=IMPORT_KINDS,
+        default="auto",
+        help="only import this kind of file (default: auto)",
+    )
+    p.add_argument(
+        "--cache-size",
+        type=int,
+        metavar="PX",
+        help="side of cached images in pixels (new datasets; default 224)",
+    )
+    p.add_argument(
+        "--layout",
+        choices=CSV_LAYOUTS,
+        default="auto",
+        help="CSV layout: columns = one series per file, rows = one per row",
+    )
+    p.add_argument(
+        "--sampling-rate",
+        type=float,
+        metavar="HZ",
+        help="samples per second of series without a time column",
+    )
+    p.add_argument("--workers", type=int, default=0, help="decoding processes (0 = per core)")
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="decode again unchanged files that failed before",
+    )
+    p.add_argument("--jsonl", action="store_true", help="print progress as JSON lines")
+
+    p = add("info", cmd_info, "Show a project's datasets, item counts, cache size, errors.")
+    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
+    p.add_argument("--json", action="store_true", help="machine-readable output (stable keys)")
+
+    p = add("report", cmd_report, "List every file an import left out, and why.")
+    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
+    p.add_argument("--dataset", help="only this dataset")
+    p.add_argument("--json", action="store_true")
+
+    p = add("demo", cmd_demo, "Create the demo project and open the app on it.")
+    p.add_argument(
+        "project",
+        type=Path,
+        nargs="?",
+        metavar="PROJECT_DIR",
+        help=f"where (default: {DEFAULT_DEMO_DIR})",
+    )
+    p.add_argument("--no-gui", action="store_true", help="stop after the import")
+
+    p = add("gui", cmd_gui, "Open the app (optionally on a project).")
+    p.add_argument("project", type=Path, nargs="?", metavar="PROJECT_DIR")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except SSLStudioError as exc:
+        print(f"ssl-studio: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return EXIT_CANCELLED
