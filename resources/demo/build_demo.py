@@ -50,7 +50,9 @@ def build_basic_motions(npz: Path) -> None:
             writer = csv.writer(f)
             writer.writerow(["time", *CHANNELS])
             for t in range(series.shape[1]):
-                writer.writerow([f"{t / BASIC_MOTIONS_HZ:.1f}", *(f"{v:.6g}" for v in series[:, t])])
+                writer.writerow(
+                    [f"{t / BASIC_MOTIONS_HZ:.1f}", *(f"{v:.6g}" for v in series[:, t])]
+                )
         rows.append((path.name, str(label)))
     with open(HERE / "basic-motions-labels.csv", "w", newline="") as f:
         csv.writer(f).writerows([("path", "label"), *rows])

@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
             if errors
             else f"Import report of '{dataset['name']}': every file was imported"
         )
+        self.report_table.setVisible(bool(errors))
         self.report_table.setRowCount(len(errors))
         for row, error in enumerate(errors):
             _fill_row(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ssl_studio.core.data.dicom import decode_dicom
 from ssl_studio.core.data.images import decode_image
-from ssl_studio.core.data.privacy import identifier_values, patient_key
+from ssl_studio.core.data.privacy import identifier_values
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.timeseries import decode_series_file
 
@@ -62,7 +62,7 @@ def _decode(task: DecodeTask) -> DecodedFile:
             item.fields.setdefault("modality", path.suffix.lstrip(".").upper())
             group = item.fields.pop("group_id", None)  # an id column: maybe a patient ID
             if group is not None:
-                item.fields["patient_key"] = patient_key(task.salt, group)
+                item.fields["patient_id"] = group  # hashed by the importer, never stored
                 result.identifiers.extend(identifier_values([group]))
         return result
     except ImportProblem as problem:

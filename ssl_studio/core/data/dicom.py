@@ -30,7 +30,6 @@ from ssl_studio.core.data.privacy import (
     contains_identifier,
     identifier_values,
     keyed_hash,
-    patient_key,
     redact,
 )
 from ssl_studio.core.data.records import DecodedFile, DecodedItem, ImportProblem
@@ -114,14 +113,17 @@ def _facts(ds: Dataset, identifiers: list[str]) -> dict[str, Any]:
 
 
 def _group_keys(ds: Dataset, salt: bytes) -> dict[str, str | None]:
-    """Salted keys for patient, study and series (the patient falls back to the study)."""
+    """Salted keys for study and series, and the raw PatientID under ``patient_id``.
+
+    The importer turns ``patient_id`` into the slow salted ``patient_key`` (once per
+    patient, in its otherwise idle process) and never stores it; with no PatientID the
+    patient key falls back to the study key.
+    """
     study = str(ds.get("StudyInstanceUID", "") or "")
     series = str(ds.get("SeriesInstanceUID", "") or "")
-    pid = str(ds.get("PatientID", "") or "").strip()
-    study_key = keyed_hash(salt, "study", study) if study else None
     return {
-        "patient_key": patient_key(salt, pid) if pid else study_key,
-        "study_key": study_key,
+        "patient_id": str(ds.get("PatientID", "") or "").strip() or None,
+        "study_key": keyed_hash(salt, "study", study) if study else None,
         "series_key": keyed_hash(salt, "series", series) if series else None,
     }
 
@@ -157,11 +159,14 @@ def _to_real(frame: np.ndarray, ds: Dataset, index: int) -> tuple[np.ndarray, bo
     )
     if source is None:
         return frame, int(ds.get("BitsStored", 16)) <= 8
-    real = apply_modality_lut(frame, source)
-    identity = "ModalityLUTSequence" not in source and (
-        float(source.RescaleSlope) == 1 and float(source.RescaleIntercept) == 0
-    )
-    return real, identity and int(ds.get("BitsStored", 16)) <= 8
+    if "ModalityLUTSequence" in source:
+        return apply_modality_lut(frame, source), False
+    slope, intercept = float(source.RescaleSlope), float(source.RescaleIntercept)
+    if slope.is_integer() and intercept.is_integer():  # exact, without floats (CT)
+        real = frame.astype(np.int64) * int(slope) + int(intercept)
+    else:
+        real = frame * slope + intercept
+    return real, slope == 1 and intercept == 0 and int(ds.get("BitsStored", 16)) <= 8
 
 
 def _nominal_range(ds: Dataset) -> tuple[float, float]:
@@ -276,15 +281,20 @@ def decode_dicom(path: Path, *, size: int, salt: bytes, has_marker: bool = True)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for index, frame in enumerate(iter_pixels(ds)):
+            # YBR_FULL stays YBR until after resizing (to_cache converts it, far cheaper)
+            ycbcr = photometric in ("YBR_FULL", "YBR_FULL_422")
+            for index, frame in enumerate(iter_pixels(ds, as_rgb=not ycbcr)):
                 real, eight_bit = _to_real(frame, ds, index)
                 centre, width = window_c, window_w
                 if photometric == "MONOCHROME1":
                     low, high = _nominal_range(ds)
-                    real = (low + high) - real.astype(np.float64)
+                    total = int(low + high) if float(low + high).is_integer() else low + high
+                    real = total - (real.astype(np.int64) if real.dtype.kind in "biu" else real)
                     eight_bit = False
                     centre = None if centre is None else (low + high) - centre
-                stored, fields = to_cache(real, size=size, eight_bit=eight_bit)
+                stored, fields = to_cache(
+                    real, size=size, eight_bit=eight_bit, ycbcr=ycbcr and real.ndim == 3
+                )
                 if centre is None or not width or width <= 0:
                     centre, width = default_window(fields)
                     facts["window_source"] = "auto"

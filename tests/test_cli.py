@@ -1,0 +1,100 @@
+"""The ssl-studio command line, run as a user would."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from ssl_studio.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from ssl_studio.core.project.store import Store
+
+
+def make_images(folder, n=3):
+    folder.mkdir(parents=True)
+    for i in range(n):
+        Image.fromarray(np.full((12, 12), i * 40, np.uint8)).save(folder / f"{i}.png")
+    (folder / "notes.txt").write_text("not an image")
+
+
+def test_new_import_info_report(tmp_path, capsys, dicom_file):
+    project = tmp_path / "proj"
+    assert main(["new", str(project)]) == EXIT_OK
+    make_images(tmp_path / "xrays")
+    shutil.copy(dicom_file("MR_truncated.dcm"), tmp_path / "xrays" / "broken.dcm")
+    capsys.readouterr()
+    code = main(["import", str(project), str(tmp_path / "xrays"), "--cache-size", "16"])
+    out = capsys.readouterr().out
+    assert code == EXIT_OK
+    assert "Dataset 'xrays' (image): 5 files seen, 3 imported (3 items)" in out
+    assert "broken.dcm: The pixel data is shorter" in out and "[dicom-truncated]" in out
+
+    assert main(["info", str(project), "--json"]) == EXIT_OK
+    info = json.loads(capsys.readouterr().out)
+    [dataset] = info["datasets"]
+    assert info["format"] == 1 and info["schema_version"] >= 1
+    assert (dataset["name"], dataset["items"], dataset["errors"], dataset["skipped"]) == (
+        "xrays",
+        3,
+        1,
+        1,
+    )
+    assert dataset["items_by_modality"] == {"PNG": 3} and dataset["cache_bytes"] > 0
+    assert info["totals"]["items"] == 3
+
+    assert main(["info", str(project)]) == EXIT_OK
+    assert "xrays [image]: 3 items (PNG 3), cached at 16 px" in capsys.readouterr().out
+    assert main(["report", str(project)]) == EXIT_OK
+    report = capsys.readouterr().out
+    assert "xrays: 2 files left out" in report and "notes.txt" in report
+
+
+def test_jsonl_progress_is_one_json_object_per_line(tmp_path, capsys):
+    project = tmp_path / "proj"
+    main(["new", str(project)])
+    make_images(tmp_path / "imgs")
+    capsys.readouterr()
+    assert main(["import", str(project), str(tmp_path / "imgs"), "--jsonl"]) == EXIT_OK
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert events[0]["type"] == "started" and events[-1]["type"] == "finished"
+    assert events[-1]["result"]["imported"] == 3
+    assert any(e["type"] == "progress" for e in events)
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
+    assert main(["info", str(tmp_path)]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "is not an SSL Studio project" in err and "Traceback" not in err
+    main(["new", str(tmp_path / "p")])
+    assert main(["import", str(tmp_path / "p"), str(tmp_path / "missing")]) == EXIT_FAILED
+    assert "Not found" in capsys.readouterr().err
+    assert main([]) == EXIT_USAGE
+
+
+def test_a_second_writer_is_refused_by_the_cli(tmp_path, capsys):
+    project = tmp_path / "proj"
+    main(["new", str(project)])
+    make_images(tmp_path / "imgs")
+    with Store.open(project, write=True, purpose="the GUI's import"):
+        code = main(["import", str(project), str(tmp_path / "imgs")])
+    assert code == EXIT_FAILED
+    assert "being changed by another SSL Studio process" in capsys.readouterr().err
+    assert main(["import", str(project), str(tmp_path / "imgs")]) == EXIT_OK
+
+
+def test_module_and_entry_point_start(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "ssl_studio", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.startswith("ssl-studio ")
+    exe = shutil.which("ssl-studio", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert exe, "the ssl-studio console script is installed with the package"
+    out = subprocess.run([exe, "new", str(tmp_path / "p")], capture_output=True, text=True)
+    assert out.returncode == 0 and (tmp_path / "p" / "project.db").is_file()

@@ -1,0 +1,20 @@
+"""The bundled demo project."""
+
+from __future__ import annotations
+
+from ssl_studio.cli import main
+from ssl_studio.core.jobs import create_demo
+from ssl_studio.core.project.info import project_info
+
+
+def test_demo_project_imports_both_datasets_and_reimports_fast(tmp_path, capsys):
+    results = create_demo(tmp_path / "demo")
+    chest, motions = results["chest-xray"], results["basic-motions"]
+    assert (chest["modality"], chest["items"], chest["failed"]) == ("image", 400, 0)
+    assert (motions["modality"], motions["items"], motions["failed"]) == ("timeseries", 80, 0)
+    info = {d["name"]: d for d in project_info(tmp_path / "demo")["datasets"]}
+    assert info["chest-xray"]["cache_size"] == 64
+    assert info["basic-motions"]["items_by_modality"] == {"CSV": 80}
+    assert main(["demo", str(tmp_path / "demo"), "--no-gui"]) == 0  # again: nothing to do
+    out = capsys.readouterr().out
+    assert "400 files seen, 0 imported (0 items), 400 unchanged" in out
