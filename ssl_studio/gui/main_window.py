@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.dataset_table = _table(DATASET_COLUMNS)
         self.dataset_table.itemSelectionChanged.connect(self._show_report)
         self.report_title = QLabel("Import report")
+        self.report_title.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.report_table = _table(REPORT_COLUMNS)
 
         lower = QWidget()

@@ -114,6 +114,13 @@ class Importer:
                 f"{self.cfg.cache_size} px. Leave the size out to add to it, or import into a "
                 "new dataset name to cache at another size."
             )
+        wanted = "timeseries" if self.cfg.kind == "timeseries" else "image"
+        if existing and self.cfg.kind != "auto" and existing["modality"] != wanted:
+            raise SSLStudioError(
+                f"Dataset '{existing['name']}' holds {existing['modality']} data, so "
+                f"{self.cfg.kind} files cannot be added to it. Import them under another "
+                "name (--name)."
+            )
         known = self.store.known_files(existing["id"]) if existing else {}
         candidates, walk_problems, seen = self._discover(known)
         self._scan(candidates)

@@ -154,11 +154,13 @@ def test_bad_options_are_refused_before_any_work(project, tmp_path):
         import_data(ImportConfig(project=project, paths=[tmp_path], kind="video"))
 
 
-def test_cache_size_of_an_existing_dataset_cannot_change(project, tmp_path, dicom_file):
+def test_an_existing_dataset_keeps_its_cache_size_and_kind(project, tmp_path, dicom_file):
     folder = make_folder(tmp_path / "study", dicom_file, n_png=1)
     run(project, folder, name="s", cache_size=32)
     with pytest.raises(SSLStudioError, match="cached at 32 px"):
         import_data(ImportConfig(project=project, paths=[folder], name="s", cache_size=64))
+    with pytest.raises(SSLStudioError, match="holds image data.*another name"):
+        import_data(ImportConfig(project=project, paths=[folder], name="s", kind="timeseries"))
 
 
 def test_cancel_leaves_a_consistent_project_and_the_next_import_finishes(project, tmp_path):

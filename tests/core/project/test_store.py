@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from ssl_studio.core.errors import ProjectError, ProjectLockedError
-from ssl_studio.core.project.store import SCHEMA_VERSION, Store
+from ssl_studio.core.project.schema import SCHEMA_VERSION
+from ssl_studio.core.project.store import Store
 
 TABLES = {
     "datasets",

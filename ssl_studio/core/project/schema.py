@@ -1,0 +1,185 @@
+"""The project database schema, as sqlite-utils table definitions, and its migrations.
+
+``MIGRATIONS[i]`` brings a database from schema version i to i + 1; store.py runs them
+and records the version in ``PRAGMA user_version``. Append a migration to change the
+schema; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+# Columns of `items` that importers fill in (besides ids, status and cache location).
+ITEM_COLUMNS: dict[str, type] = {
+    "source_kind": str,  # dicom | image | series
+    "modality": str,  # CT, MR, CR, ... for DICOM; PNG, TIFF, ... for images
+    "channels": int,
+    "height": int,  # source pixels (images)
+    "width": int,
+    "length": int,  # time steps (series)
+    "n_missing": int,
+    "sampling_rate": float,
+    "window_center": float,  # default display window, real units
+    "window_width": float,
+    "value_offset": float,  # real = stored * value_scale + value_offset
+    "value_scale": float,
+    "p_low": float,  # 0.5th / 99.5th percentile, real units
+    "p_high": float,
+    "mean": float,
+    "std": float,
+    "box_x0": int,  # content box inside the letterboxed cache image
+    "box_y0": int,
+    "box_x1": int,
+    "box_y1": int,
+    "patient_key": str,  # salted hashes, never the identifiers themselves
+    "study_key": str,
+    "series_key": str,
+    "meta": str,  # JSON of non-identifying acquisition facts
+}
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["datasets"].create(
+        {
+            "id": int,
+            "name": str,
+            "modality": str,
+            "cache_size": int,
+            "created": str,
+            "updated": str,
+        },
+        pk="id",
+        not_null={"name", "modality"},
+    )
+    db["datasets"].create_index(["name"], unique=True)
+    db["roots"].create(
+        {"id": int, "dataset_id": int, "path": str, "path_key": str},
+        pk="id",
+        foreign_keys=[("dataset_id", "datasets", "id")],
+    )
+    db["roots"].create_index(["dataset_id", "path_key"], unique=True)
+    db["imports"].create(
+        {
+            "id": int,
+            "dataset_id": int,
+            "started": str,
+            "finished": str,
+            "status": str,
+            "config": str,
+            "summary": str,
+        },
+        pk="id",
+        foreign_keys=[("dataset_id", "datasets", "id")],
+    )
+    db["files"].create(
+        {
+            "id": int,
+            "dataset_id": int,
+            "root_id": int,
+            "path_key": str,
+            "rel_path": str,
+            "kind": str,
+            "size": int,
+            "mtime_ns": int,
+            "status": str,
+            "n_items": int,
+            "import_id": int,
+        },
+        pk="id",
+        foreign_keys=[("dataset_id", "datasets", "id"), ("root_id", "roots", "id")],
+    )
+    db["files"].create_index(["dataset_id", "path_key"], unique=True)
+    db["files"].create_index(["root_id"])
+    db["items"].create(
+        {
+            "id": int,
+            "dataset_id": int,
+            "file_id": int,
+            "idx": int,
+            "status": str,
+            **ITEM_COLUMNS,
+            "cache_file": str,
+            "cache_index": int,
+        },
+        pk="id",
+        foreign_keys=[("dataset_id", "datasets", "id"), ("file_id", "files", "id")],
+    )
+    db["items"].create_index(["file_id", "idx"], unique=True)
+    db["items"].create_index(["dataset_id", "status"])
+    db["items"].create_index(["patient_key"])
+    db["import_errors"].create(
+        {
+            "id": int,
+            "dataset_id": int,
+            "import_id": int,
+            "file_id": int,
+            "path": str,
+            "code": str,
+            "message": str,
+            "severity": str,
+            "created": str,
+        },
+        pk="id",
+        foreign_keys=[("dataset_id", "datasets", "id"), ("import_id", "imports", "id")],
+    )
+    db["import_errors"].create_index(["dataset_id"])
+    db["import_errors"].create_index(["file_id"])
+    db["label_sets"].create(
+        {"id": int, "dataset_id": int, "name": str, "version": int, "source": str, "created": str},
+        pk="id",
+        foreign_keys=[("dataset_id", "datasets", "id")],
+    )
+    db["label_sets"].create_index(["dataset_id", "name", "version"], unique=True)
+    db["labels"].create(
+        {"label_set_id": int, "item_id": int, "label": str},
+        pk=("label_set_id", "item_id"),
+        foreign_keys=[("label_set_id", "label_sets", "id"), ("item_id", "items", "id")],
+    )
+    db["runs"].create(
+        {
+            "id": int,
+            "dataset_id": int,
+            "parent_run_id": int,
+            "kind": str,
+            "task": str,
+            "backbone": str,
+            "status": str,
+            "config": str,
+            "folder": str,
+            "created": str,
+            "started": str,
+            "finished": str,
+        },
+        pk="id",
+        foreign_keys=[("dataset_id", "datasets", "id")],
+    )
+    db["metrics"].create(
+        {"run_id": int, "step": int, "epoch": int, "name": str, "value": float, "time": float},
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["metrics"].create_index(["run_id", "name", "step"])
+    db["checkpoints"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "step": int,
+            "epoch": int,
+            "kind": str,
+            "path": str,
+            "created": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["exports"].create(
+        {"id": int, "run_id": int, "folder": str, "formats": str, "card": str, "created": str},
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+SCHEMA_VERSION = len(MIGRATIONS)
