@@ -31,7 +31,7 @@ class TextReporter:
     def __init__(self, stream=sys.stderr) -> None:
         self.stream = stream
         self.tty = stream.isatty()
-        self._last = 0.0
+        self._last = time.monotonic()  # quick jobs print only their summary
         self._width = 0
 
     def __call__(self, event: Event) -> None:

@@ -152,7 +152,7 @@ def _to_real(frame: np.ndarray, ds: Dataset, index: int) -> tuple[np.ndarray, bo
     if photometric == "PALETTE COLOR":
         rgb = apply_color_lut(frame, ds)
         return rgb, rgb.dtype == np.uint8
-    if frame.ndim == 3:  # RGB / YBR (converted to RGB by pydicom)
+    if frame.ndim == 3:  # RGB, or YBR (made RGB by pydicom, or by to_cache for YBR_FULL)
         return frame, int(ds.get("BitsStored", 8)) <= 8
     source = (
         ds if ("ModalityLUTSequence" in ds or "RescaleSlope" in ds) else _frame_rescale(ds, index)
@@ -290,7 +290,6 @@ def decode_dicom(path: Path, *, size: int, salt: bytes, has_marker: bool = True)
                     low, high = _nominal_range(ds)
                     total = int(low + high) if float(low + high).is_integer() else low + high
                     real = total - (real.astype(np.int64) if real.dtype.kind in "biu" else real)
-                    eight_bit = False
                     centre = None if centre is None else (low + high) - centre
                 stored, fields = to_cache(
                     real, size=size, eight_bit=eight_bit, ycbcr=ycbcr and real.ndim == 3

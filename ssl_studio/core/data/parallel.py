@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +34,15 @@ def _pool_context() -> multiprocessing.context.BaseContext:
         ctx.set_forkserver_preload(["ssl_studio.core.data.decode"])
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl+C to the importer, which stops cleanly between files."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _pool(workers: int, context: multiprocessing.context.BaseContext) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
 
 
 def crashed(task: DecodeTask) -> DecodedFile:
@@ -64,7 +74,7 @@ def decode_files(
         yield from _in_process(queue, decoder, stop)
         return
     context = _pool_context()
-    pool = ProcessPoolExecutor(workers, mp_context=context)
+    pool = _pool(workers, context)
     try:
         pool.submit(os.getpid).result()
     except BrokenProcessPool:
@@ -105,7 +115,7 @@ def decode_files(
                 suspects.extend(inflight.values())
                 inflight.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(workers, mp_context=context)
+                pool = _pool(workers, context)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
