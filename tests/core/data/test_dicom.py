@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pydicom
 import pytest
+from PIL import Image
 from pydicom.pixels import apply_modality_lut
 
 from ssl_studio.core.data.dicom import decode_dicom
@@ -171,3 +172,15 @@ def test_ybr_is_converted_like_pydicom_does(dicom_file, name):
     [item] = decode_dicom(path, size=100, salt=SALT).items  # native size: no resizing
     expected = np.moveaxis(pydicom.dcmread(path).pixel_array, 2, 0).astype(int)
     assert np.abs(item.array.astype(int) - expected).max() <= 2  # rounding only
+
+
+@pytest.mark.parametrize("name", ["SC_rgb_dcmtk_+eb+cy+n1.dcm", "SC_rgb_dcmtk_+eb+cy+np.dcm"])
+def test_jpeg_decoded_at_reduced_scale_matches_full_decoding(dicom_file, name):
+    # 100 x 100 YCbCr JPEG into a 40 px cache: libjpeg decodes it at half size directly
+    path = dicom_file(name)
+    [item] = decode_dicom(path, size=40, salt=SALT).items
+    full = pydicom.dcmread(path).pixel_array  # [100, 100, 3] RGB
+    expected = np.asarray(Image.fromarray(full).resize((40, 40), Image.Resampling.BICUBIC))
+    assert (item.fields["height"], item.fields["width"]) == (100, 100)
+    diff = np.abs(item.array.astype(int) - np.moveaxis(expected, 2, 0))
+    assert np.median(diff) <= 3 and diff.mean() < 6  # lossy JPEG, another resampling
