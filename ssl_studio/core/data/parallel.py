@@ -104,13 +104,17 @@ def decode_files(
             for future in finished:
                 key, task = inflight.pop(future)
                 try:
-                    yield key, future.result()
+                    result = future.result()
                 except BrokenProcessPool:
                     broken = True
                     if isolating:
                         yield key, crashed(task)
                     else:
                         suspects.append((key, task))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - e.g. a result too big to send back
+                    result = _failed(task, exc)
+                yield key, result
             if broken:
                 suspects.extend(inflight.values())
                 inflight.clear()
@@ -118,6 +122,15 @@ def decode_files(
                 pool = _pool(workers, context)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _failed(task: DecodeTask, exc: Exception) -> DecodedFile:
+    problem = ImportProblem(
+        "unexpected",
+        f"The worker could not return this file's data ({type(exc).__name__}). "
+        "Please report it with the file's format (not the file).",
+    )
+    return DecodedFile(kind=FILE_KINDS[task.sniffed], problems=[problem])
 
 
 def _in_process(
