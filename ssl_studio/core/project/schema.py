@@ -181,5 +181,21 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Runs record where they ran and what they learned from."""
+    runs = db["runs"]
+    for column, kind in (
+        ("device", str),  # e.g. "NVIDIA H100 (CUDA)", "CPU (2 threads)"
+        ("world_size", int),
+        ("fingerprint", str),  # JSON: item count and a hash of the item ids and cache files
+        ("versions", str),  # JSON: package versions
+        ("summary", str),  # JSON: final loss, steps, seconds, batch changes...
+        ("error", str),  # what went wrong, for failed runs
+    ):
+        runs.add_column(column, kind)
+    db["runs"].create_index(["dataset_id"])
+    db["checkpoints"].create_index(["run_id", "step"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,19 @@
+"""The project store: the only code that speaks SQL (SQLite through sqlite-utils).
+
+It grew past one short file, so it is a package: ``base`` opens the database (write lock,
+schema version, transactions) and one mixin per record family holds its queries. No SQL
+lives anywhere else in SSL Studio.
+"""
+
+from __future__ import annotations
+
+from ssl_studio.core.project.store.base import StoreBase, folder_bytes, now
+from ssl_studio.core.project.store.datasets import DatasetRecords
+from ssl_studio.core.project.store.imports import FileRow, ImportRecords
+from ssl_studio.core.project.store.runs import RunRecords
+
+__all__ = ["FileRow", "Store", "folder_bytes", "now"]
+
+
+class Store(DatasetRecords, ImportRecords, RunRecords, StoreBase):
+    """One open project. Use ``Store.create`` / ``Store.open`` and close it (or ``with``)."""

@@ -1,0 +1,206 @@
+"""Opening a project database: connection, write lock, schema version, transactions.
+
+Opening for writing takes the project's write lock (a second writer is refused with a
+clear message); opening for reading never blocks and sees committed data only (WAL).
+The schema (schema.py) is versioned with ``PRAGMA user_version``; ``MIGRATIONS[i]`` brings a
+database from version i to i + 1, so older projects open after an upgrade and a project
+from a newer SSL Studio is refused instead of damaged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+import sqlite_utils
+
+from ssl_studio import __version__
+from ssl_studio.core.errors import ProjectError
+from ssl_studio.core.project.layout import ProjectPaths
+from ssl_studio.core.project.lock import WriteLock
+from ssl_studio.core.project.schema import MIGRATIONS, SCHEMA_VERSION
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+_JSON_COLUMNS = ("config", "fingerprint", "versions", "summary")
+
+
+def _stored(value: Any) -> Any:
+    """Dicts and lists are stored as JSON text."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    for column in _JSON_COLUMNS:
+        if isinstance(row.get(column), str):
+            row[column] = json.loads(row[column])
+    return row
+
+
+class StoreBase:
+    """The connection to one project; the record mixins add the queries (see __init__)."""
+
+    def __init__(self, root: Path, *, write: bool, purpose: str = "") -> None:
+        self.paths = ProjectPaths(Path(root))
+        self.write = write
+        self._lock: WriteLock | None = None
+        if not self.paths.is_project():
+            raise ProjectError(
+                f"{self.paths.root} is not an SSL Studio project (no {self.paths.db.name}). "
+                "Create one with 'ssl-studio new FOLDER' or choose the project folder."
+            )
+        if write:
+            self._lock = WriteLock(self.paths.lock, purpose)
+            self._lock.acquire()
+        try:
+            self.conn = self._connect()
+            self.db = sqlite_utils.Database(self.conn)
+            self._check_version()
+        except BaseException:
+            self.close()
+            raise
+
+    # ---- opening, closing, transactions -------------------------------------------------
+
+    @classmethod
+    def create(cls, root: Path) -> Self:
+        """Create the project folder (cache/, runs/, exports/, project.db) and open it."""
+        paths = ProjectPaths(Path(root))
+        if paths.is_project():
+            raise ProjectError(f"{paths.root} already holds a project; open it instead.")
+        if paths.root.exists() and any(paths.root.iterdir()):
+            raise ProjectError(
+                f"{paths.root} is not empty. Choose an empty or new folder for the project."
+            )
+        try:
+            for folder in paths.folders():
+                folder.mkdir(parents=True, exist_ok=True)
+            sqlite3.connect(paths.db).close()
+        except OSError as exc:
+            raise ProjectError(
+                f"Cannot create the project in {paths.root}: {exc.strerror}."
+            ) from exc
+        return cls(paths.root, write=True, purpose="creating the project")
+
+    @classmethod
+    def open(cls, root: Path, *, write: bool = False, purpose: str = "") -> Self:
+        return cls(root, write=write, purpose=purpose)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = str(self.paths.db)
+        try:
+            if self.write:
+                conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            else:
+                uri = Path(db).resolve().as_uri() + "?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.row_factory = sqlite3.Row
+            return conn
+        except sqlite3.DatabaseError as exc:
+            raise ProjectError(
+                f"The project database {db} cannot be opened ({exc}). If the folder is on a "
+                "read-only or network drive, copy the project to a local disk."
+            ) from exc
+
+    def _check_version(self) -> None:
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise ProjectError(f"The project database is damaged or not SQLite: {exc}.") from exc
+        if version > SCHEMA_VERSION:
+            raise ProjectError(
+                f"This project was saved by a newer SSL Studio (schema {version}, this version "
+                f"reads up to {SCHEMA_VERSION}). Update SSL Studio to open it."
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if not self.write:
+            raise ProjectError(
+                "This project needs an update of its database; open it once for writing "
+                "(for example with 'ssl-studio info') to upgrade it."
+            )
+        for step in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                MIGRATIONS[step](self.db)
+                self.conn.execute(f"PRAGMA user_version={step + 1}")
+        if version == 0:
+            with self.transaction():
+                self._set_meta("salt", secrets.token_hex(32))
+                self._set_meta("created", now())
+                self._set_meta("created_by", f"ssl-studio {__version__}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all."""
+        self._require_write()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _require_write(self) -> None:
+        if not self.write:
+            raise ProjectError("The project was opened for reading only.")
+
+    def close(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
+            self.conn = None  # type: ignore[assignment]
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- meta ----------------------------------------------------------------------------
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    @property
+    def salt(self) -> bytes:
+        """The project's secret salt for keyed hashes (made once, at creation)."""
+        return bytes.fromhex(self.meta("salt") or "")
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def folder_bytes(folder: Path) -> int:
+    """Total size of the files under ``folder``."""
+    total = 0
+    for dirpath, _, names in os.walk(folder):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += os.path.getsize(os.path.join(dirpath, name))
+    return total
+
+
+_JSON_COLUMNS = ("config", "fingerprint", "versions", "summary")

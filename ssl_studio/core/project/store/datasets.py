@@ -1,0 +1,105 @@
+"""Datasets, their label sets, and the counts shown in ``ssl-studio info``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ssl_studio.core.project.store.base import StoreBase, now
+
+
+class DatasetRecords(StoreBase):
+    """Queries about datasets, items and labels (mixed into Store)."""
+
+    def dataset(self, name: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM datasets WHERE name = ?", (name,)).fetchone()
+        return None if row is None else dict(row)
+
+    def datasets(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute("SELECT * FROM datasets ORDER BY id")]
+
+    def create_dataset(self, name: str, modality: str, cache_size: int) -> int:
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO datasets(name, modality, cache_size, created, updated) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, modality, cache_size, now(), now()),
+            )
+        return int(cursor.lastrowid)
+
+    def add_label_set(
+        self, dataset_id: int, name: str, source: str, labels: Mapping[int, str]
+    ) -> int:
+        """A new version of the label set ``name``: ``labels`` maps item id -> label."""
+        with self.transaction():
+            version = self.conn.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM label_sets "
+                "WHERE dataset_id = ? AND name = ?",
+                (dataset_id, name),
+            ).fetchone()[0]
+            cursor = self.conn.execute(
+                "INSERT INTO label_sets(dataset_id, name, version, source, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (dataset_id, name, version, source, now()),
+            )
+            set_id = int(cursor.lastrowid)
+            self.conn.executemany(
+                "INSERT INTO labels(label_set_id, item_id, label) VALUES (?, ?, ?)",
+                [(set_id, item_id, label) for item_id, label in labels.items()],
+            )
+        return set_id
+
+    def latest_labels(self, dataset_id: int, name: str) -> dict[int, str]:
+        """Item id -> label in the newest version of the label set ``name`` (empty if none)."""
+        rows = self.conn.execute(
+            "SELECT item_id, label FROM labels WHERE label_set_id = (SELECT id FROM label_sets "
+            "WHERE dataset_id = ? AND name = ? ORDER BY version DESC LIMIT 1)",
+            (dataset_id, name),
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def label_sets(self, dataset_id: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT label_sets.*, COUNT(labels.item_id) AS n_labels FROM label_sets "
+            "LEFT JOIN labels ON labels.label_set_id = label_sets.id "
+            "WHERE dataset_id = ? GROUP BY label_sets.id ORDER BY label_sets.id",
+            (dataset_id,),
+        )
+        return [dict(r) for r in rows]
+
+    def dataset_summary(self, dataset_id: int) -> dict[str, Any]:
+        """Counts for ``ssl-studio info`` and the dataset list."""
+        q = self.conn.execute
+        by_modality = {
+            r[0] or "unknown": r[1]
+            for r in q(
+                "SELECT modality, COUNT(*) FROM items WHERE dataset_id = ? AND status = 'ok' "
+                "GROUP BY modality ORDER BY modality",
+                (dataset_id,),
+            )
+        }
+        files = dict(
+            q(
+                "SELECT status, COUNT(*) FROM files WHERE dataset_id = ? GROUP BY status",
+                (dataset_id,),
+            ).fetchall()
+        )
+        errors = dict(
+            q(
+                "SELECT severity, COUNT(*) FROM import_errors WHERE dataset_id = ? "
+                "GROUP BY severity",
+                (dataset_id,),
+            ).fetchall()
+        )
+        last = q(
+            "SELECT finished, status FROM imports WHERE dataset_id = ? ORDER BY id DESC LIMIT 1",
+            (dataset_id,),
+        ).fetchone()
+        return {
+            "items": sum(by_modality.values()),
+            "items_by_modality": by_modality,
+            "files": {k: files.get(k, 0) for k in ("ok", "failed", "skipped", "missing")},
+            "errors": errors.get("error", 0),
+            "skipped": errors.get("skipped", 0),
+            "last_import": None if last is None else {"finished": last[0], "status": last[1]},
+        }

@@ -1,0 +1,222 @@
+"""What imports record: roots, files, items (with their cache location) and problems."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ssl_studio.core.project.schema import ITEM_COLUMNS
+from ssl_studio.core.project.store.base import StoreBase, now
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """What re-import needs to know about a file it met before."""
+
+    id: int
+    root_id: int
+    size: int
+    mtime_ns: int
+    status: str
+
+
+class ImportRecords(StoreBase):
+    """Queries of the import job (mixed into Store)."""
+
+    def start_import(self, dataset_id: int, config: Mapping[str, Any]) -> int:
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO imports(dataset_id, started, status, config) VALUES (?, ?, ?, ?)",
+                (dataset_id, now(), "running", json.dumps(config)),
+            )
+        return int(cursor.lastrowid)
+
+    def finish_import(self, import_id: int, status: str, summary: Mapping[str, Any]) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE imports SET finished = ?, status = ?, summary = ? WHERE id = ?",
+                (now(), status, json.dumps(summary), import_id),
+            )
+            self.conn.execute(
+                "UPDATE datasets SET updated = ? WHERE id = "
+                "(SELECT dataset_id FROM imports WHERE id = ?)",
+                (now(), import_id),
+            )
+
+    def root_id(self, dataset_id: int, path: str, path_key: str) -> int:
+        """The id of an import root (created if new; its shown path updated). In a transaction."""
+        row = self.conn.execute(
+            "SELECT id FROM roots WHERE dataset_id = ? AND path_key = ?", (dataset_id, path_key)
+        ).fetchone()
+        if row is not None:
+            self.conn.execute("UPDATE roots SET path = ? WHERE id = ?", (path, row[0]))
+            return int(row[0])
+        cursor = self.conn.execute(
+            "INSERT INTO roots(dataset_id, path, path_key) VALUES (?, ?, ?)",
+            (dataset_id, path, path_key),
+        )
+        return int(cursor.lastrowid)
+
+    def known_files(self, dataset_id: int) -> dict[str, FileRow]:
+        """Files met by earlier imports of the dataset, by path key."""
+        rows = self.conn.execute(
+            "SELECT id, root_id, path_key, size, mtime_ns, status FROM files WHERE dataset_id = ?",
+            (dataset_id,),
+        )
+        return {
+            r["path_key"]: FileRow(r["id"], r["root_id"], r["size"], r["mtime_ns"], r["status"])
+            for r in rows
+        }
+
+    def save_file(
+        self,
+        dataset_id: int,
+        import_id: int,
+        file: Mapping[str, Any],
+        items: list[dict[str, Any]],
+        errors: list[tuple[str, str, str]],
+    ) -> int:
+        """Record one file, its items and its problems. Call inside ``transaction()``.
+
+        file: root_id, path_key, rel_path, kind, size, mtime_ns, status.
+        items: dicts with ``idx``, cache_file, cache_index and ITEM_COLUMNS keys. Item ids
+        stay stable across re-imports (by file and index) so labels survive a changed file.
+        errors: (code, message, severity) tuples; they replace the file's earlier ones.
+        """
+        row = self.conn.execute(
+            "SELECT id FROM files WHERE dataset_id = ? AND path_key = ?",
+            (dataset_id, file["path_key"]),
+        ).fetchone()
+        values = (
+            file["root_id"],
+            file["rel_path"],
+            file["kind"],
+            file["size"],
+            file["mtime_ns"],
+            file["status"],
+            len(items),
+            import_id,
+        )
+        if row is None:
+            cursor = self.conn.execute(
+                "INSERT INTO files(root_id, rel_path, kind, size, mtime_ns, status, n_items, "
+                "import_id, dataset_id, path_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, dataset_id, file["path_key"]),
+            )
+            file_id = int(cursor.lastrowid)
+        else:
+            file_id = int(row[0])
+            self.conn.execute(
+                "UPDATE files SET root_id = ?, rel_path = ?, kind = ?, size = ?, mtime_ns = ?, "
+                "status = ?, n_items = ?, import_id = ? WHERE id = ?",
+                (*values, file_id),
+            )
+        self._replace_items(dataset_id, file_id, items)
+        self.conn.execute("DELETE FROM import_errors WHERE file_id = ?", (file_id,))
+        self.conn.executemany(
+            "INSERT INTO import_errors(dataset_id, import_id, file_id, path, code, message, "
+            "severity, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (dataset_id, import_id, file_id, file["rel_path"], c, m, s, now())
+                for c, m, s in errors
+            ],
+        )
+        return file_id
+
+    def _replace_items(self, dataset_id: int, file_id: int, items: list[dict[str, Any]]) -> None:
+        existing = dict(
+            self.conn.execute("SELECT idx, id FROM items WHERE file_id = ?", (file_id,)).fetchall()
+        )
+        names = ["idx", "cache_file", "cache_index", *ITEM_COLUMNS]
+        keep = {item["idx"] for item in items}
+        stale = [existing[i] for i in existing if i not in keep]
+        if stale:
+            self._delete_items(stale)
+        for item in items:
+            values = [item.get(n) for n in names]
+            if item["idx"] in existing:
+                assignments = ", ".join(f"{n} = ?" for n in names)
+                self.conn.execute(
+                    f"UPDATE items SET {assignments}, status = 'ok' WHERE id = ?",
+                    (*values, existing[item["idx"]]),
+                )
+            else:
+                columns = ", ".join(names)
+                marks = ", ".join("?" for _ in names)
+                self.conn.execute(
+                    f"INSERT INTO items(dataset_id, file_id, status, {columns}) "
+                    f"VALUES (?, ?, 'ok', {marks})",
+                    (dataset_id, file_id, *values),
+                )
+
+    def _delete_items(self, item_ids: list[int]) -> None:
+        for start in range(0, len(item_ids), 500):
+            chunk = item_ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            self.conn.execute(f"DELETE FROM labels WHERE item_id IN ({marks})", chunk)
+            self.conn.execute(f"DELETE FROM items WHERE id IN ({marks})", chunk)
+
+    def add_walk_error(
+        self, dataset_id: int, import_id: int, path: str, code: str, message: str
+    ) -> None:
+        """A problem that belongs to no file (an unreadable folder, a broken link)."""
+        self.conn.execute(
+            "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND path = ?",
+            (dataset_id, path),
+        )
+        self.conn.execute(
+            "INSERT INTO import_errors(dataset_id, import_id, path, code, message, severity, "
+            "created) VALUES (?, ?, ?, ?, ?, 'error', ?)",
+            (dataset_id, import_id, path, code, message, now()),
+        )
+
+    def mark_missing(self, dataset_id: int, root_ids: Iterable[int], seen: set[str]) -> int:
+        """Files under ``root_ids`` whose key is not in ``seen`` become missing (with their
+        items; their error rows go). Returns how many. Call inside ``transaction()``."""
+        roots = list(root_ids)
+        if not roots:
+            return 0
+        marks = ", ".join("?" for _ in roots)
+        rows = self.conn.execute(
+            f"SELECT id, path_key FROM files WHERE root_id IN ({marks}) AND status != 'missing'",
+            roots,
+        ).fetchall()
+        gone = [r["id"] for r in rows if r["path_key"] not in seen]
+        for start in range(0, len(gone), 500):
+            chunk = gone[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            self.conn.execute(f"UPDATE files SET status = 'missing' WHERE id IN ({marks})", chunk)
+            self.conn.execute(
+                f"UPDATE items SET status = 'missing' WHERE file_id IN ({marks})", chunk
+            )
+            self.conn.execute(f"DELETE FROM import_errors WHERE file_id IN ({marks})", chunk)
+        return len(gone)
+
+    def items(self, dataset_id: int, *, status: str = "ok") -> list[dict[str, Any]]:
+        """The dataset's items (with their file's shown path), in import order."""
+        rows = self.conn.execute(
+            "SELECT items.*, files.rel_path AS rel_path FROM items "
+            "JOIN files ON files.id = items.file_id "
+            "WHERE items.dataset_id = ? AND items.status = ? ORDER BY items.id",
+            (dataset_id, status),
+        )
+        return [dict(r) for r in rows]
+
+    def item_ids_by_file(self, dataset_id: int) -> dict[tuple[str, int], int]:
+        """(file path key, index) -> item id, for attaching labels read at import."""
+        rows = self.conn.execute(
+            "SELECT files.path_key, items.idx, items.id FROM items "
+            "JOIN files ON files.id = items.file_id WHERE items.dataset_id = ?",
+            (dataset_id,),
+        )
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    def import_errors(self, dataset_id: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT path, code, message, severity FROM import_errors WHERE dataset_id = ? "
+            "ORDER BY severity, path, id",
+            (dataset_id,),
+        )
+        return [dict(r) for r in rows]

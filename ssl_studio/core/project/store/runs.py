@@ -1,0 +1,109 @@
+"""Pretraining and fine-tuning runs: their rows, metrics and checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ssl_studio.core.project.store.base import StoreBase, _decoded, _stored, now
+
+
+class RunRecords(StoreBase):
+    """Queries about runs, their metrics and checkpoints (mixed into Store)."""
+
+    def create_run(self, dataset_id: int, kind: str, fields: Mapping[str, Any]) -> int:
+        """A new run (status "running"); fields: task, backbone, config, device, world_size,
+        fingerprint, versions, parent_run_id (JSON-able values are stored as JSON)."""
+        columns = (
+            "task",
+            "backbone",
+            "config",
+            "device",
+            "world_size",
+            "fingerprint",
+            "versions",
+            "parent_run_id",
+        )
+        values = [_stored(fields.get(c)) for c in columns]
+        with self.transaction():
+            cursor = self.conn.execute(
+                f"INSERT INTO runs(dataset_id, kind, status, created, started, "
+                f"{', '.join(columns)}) VALUES (?, ?, 'running', ?, ?, "
+                f"{', '.join('?' for _ in columns)})",
+                (dataset_id, kind, now(), now(), *values),
+            )
+            run_id = int(cursor.lastrowid)
+            self.conn.execute("UPDATE runs SET folder = ? WHERE id = ?", (f"runs/{run_id}", run_id))
+        return run_id
+
+    def resume_run(self, run_id: int, device: str, world_size: int) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE runs SET status = 'running', started = ?, finished = NULL, error = NULL, "
+                "device = ?, world_size = ? WHERE id = ?",
+                (now(), device, world_size, run_id),
+            )
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        summary: Mapping[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record how a run ended: done, stopped or failed."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE runs SET status = ?, finished = ?, summary = ?, error = ? WHERE id = ?",
+                (status, now(), _stored(summary), error, run_id),
+            )
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return None if row is None else _decoded(dict(row))
+
+    def runs(self, dataset_id: int | None = None) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT * FROM runs WHERE ? IS NULL OR dataset_id = ? ORDER BY id",
+            (dataset_id, dataset_id),
+        )
+        return [_decoded(dict(r)) for r in rows]
+
+    def add_metrics(self, run_id: int, rows: Iterable[tuple[int, int, str, float]]) -> None:
+        """(step, epoch, name, value) rows of a run."""
+        stamp = datetime.now(UTC).timestamp()
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO metrics(run_id, step, epoch, name, value, time) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(run_id, s, e, n, v, stamp) for s, e, n, v in rows],
+            )
+
+    def metrics(self, run_id: int, name: str) -> list[tuple[int, float]]:
+        """(step, value) of one metric of a run, in step order (the latest value per step)."""
+        rows = self.conn.execute(
+            "SELECT step, value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step, rowid",
+            (run_id, name),
+        )
+        return list(dict(rows.fetchall()).items())
+
+    def add_checkpoint(self, run_id: int, step: int, epoch: int, kind: str, path: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO checkpoints(run_id, step, epoch, kind, path, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, step, epoch, kind, path, now()),
+            )
+
+    def remove_checkpoint(self, run_id: int, path: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "DELETE FROM checkpoints WHERE run_id = ? AND path = ?", (run_id, path)
+            )
+
+    def checkpoints(self, run_id: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step, id", (run_id,)
+        )
+        return [dict(r) for r in rows]
