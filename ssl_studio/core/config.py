@@ -101,3 +101,54 @@ class ImportConfig:
             return self.name.strip()
         first = Path(os.path.abspath(self.paths[0]))
         return first.name if first.is_dir() else first.stem
+
+
+OPTIMIZERS = ("adamw", "sgd")
+
+
+@dataclass
+class TrainConfig:
+    """How the engine trains: length, batch, optimiser, precision, checkpoints.
+
+    ``steps`` (optimiser steps) wins over ``epochs`` when both are given.
+    """
+
+    steps: int | None = None  # optimiser steps of the whole run
+    epochs: int | None = None  # passes over the data (used when steps is not given)
+    batch_size: int = 128  # images per step on each process
+    optimizer: str = "adamw"  # adamw or sgd
+    lr: float = 2e-3  # peak learning rate, reached after the warm-up
+    weight_decay: float = 0.05  # not applied to biases and normalisation layers
+    momentum: float = 0.9  # SGD only
+    warmup_fraction: float = 0.05  # share of the run spent warming the learning rate up
+    grad_clip: float = 3.0  # largest gradient norm; 0 turns clipping off
+    accumulate: int = 1  # micro-batches per optimiser step (a larger effective batch)
+    seed: int = 0  # makes CPU runs reproducible
+    amp: str = "auto"  # mixed precision on CUDA: auto (bf16, else fp16), bf16, fp16, off
+    compile: bool = False  # torch.compile the encoder (slower start, faster steps)
+    device: str = "auto"  # auto (CUDA > MPS > CPU), cuda, mps or cpu
+    checkpoint_every_steps: int = 200  # also written when stopped and at the end
+    checkpoint_every_minutes: float = 10.0
+    keep_checkpoints: int = 2  # newest checkpoint files kept on disk
+    health_every_steps: int = 50  # collapse gauges and online kNN
+    log_every_seconds: float = 0.5  # progress events at most this often
+
+    def validate(self) -> None:
+        if self.steps is not None and self.steps < 1:
+            raise ConfigError("train.steps must be at least 1.")
+        if self.epochs is not None and self.epochs < 1:
+            raise ConfigError("train.epochs must be at least 1.")
+        if self.batch_size < 2:
+            raise ConfigError("train.batch_size must be at least 2 (views are compared).")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}."
+            )
+        if not self.lr > 0:
+            raise ConfigError("train.lr must be a positive number.")
+        if self.accumulate < 1:
+            raise ConfigError("train.accumulate must be at least 1.")
+        if not 0 <= self.warmup_fraction < 1:
+            raise ConfigError("train.warmup_fraction must be in [0, 1).")
+        if self.checkpoint_every_steps < 1 or self.health_every_steps < 1:
+            raise ConfigError("Checkpoint and health intervals must be at least 1 step.")

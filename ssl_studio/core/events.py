@@ -52,6 +52,48 @@ class Progress(Event):
 
 
 @dataclass(frozen=True)
+class Step(Event):
+    """A training step: loss, learning rate, speed, time left and device memory."""
+
+    step: int
+    total: int
+    epoch: int
+    loss: float
+    lr: float
+    samples_per_s: float
+    eta_s: float | None = None
+    memory_mb: float | None = None
+    logs: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Epoch(Event):
+    """An epoch ended; ``loss`` is its mean training loss."""
+
+    epoch: int
+    step: int
+    loss: float
+
+
+@dataclass(frozen=True)
+class Checkpoint(Event):
+    """A checkpoint was written (``path`` relative to the project folder)."""
+
+    step: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Health(Event):
+    """Is the representation learning? Embedding spread, effective rank, online kNN."""
+
+    step: int
+    embedding_std: float
+    effective_rank: float
+    knn_accuracy: float | None = None
+
+
+@dataclass(frozen=True)
 class Message(Event):
     """Something a person should read: ``level`` is info, warning or error."""
 
@@ -82,17 +124,34 @@ def ignore(event: Event) -> None:
 
 
 class StopToken:
-    """Cooperative cancellation: the caller sets it, the job checks it between steps."""
+    """Cooperative stop and pause: the caller sets them, the job checks between steps."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
 
     def stop(self) -> None:
         self._event.set()
+        self._running.set()  # a paused job must wake up to stop
 
     @property
     def stopped(self) -> bool:
         return self._event.is_set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self, timeout: float | None = None) -> bool:
+        """Block while paused (until resumed or stopped); True when running again."""
+        return self._running.wait(timeout)
 
 
 class EtaClock:

@@ -1,0 +1,1 @@
+"""The one training engine: device, precision, schedule, checkpoints, distributed runs."""

@@ -1,0 +1,87 @@
+"""Running under torchrun: ranks from the environment, the process group, rank-0 duties.
+
+``torchrun --nproc_per_node N -m ssl_studio pretrain ...`` sets RANK, WORLD_SIZE and
+LOCAL_RANK; the engine then wraps the model in DistributedDataParallel, gives each rank
+its own shard of every epoch, and lets only rank 0 report, write checkpoints and touch
+the project database. Without those variables everything runs in one process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class World:
+    """This process's place among the training processes."""
+
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.size > 1
+
+
+def world_from_env() -> World:
+    """The World torchrun describes in the environment (a single process otherwise)."""
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    if size <= 1:
+        return World()
+    return World(int(os.environ["RANK"]), size, int(os.environ.get("LOCAL_RANK", "0")))
+
+
+_collective_device = torch.device("cpu")  # where small collective tensors live (NCCL: GPU)
+
+
+def init(world: World, device: torch.device) -> None:
+    """Join the process group: NCCL for CUDA, gloo otherwise."""
+    global _collective_device
+    if world.distributed and not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group(backend, rank=world.rank, world_size=world.size)
+        _collective_device = device if backend == "nccl" else torch.device("cpu")
+
+
+def shutdown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def broadcast(value: Any, world: World) -> Any:
+    """Rank 0's ``value`` on every rank (any picklable object; our own values only)."""
+    if not world.distributed:
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def all_agree(flag: bool, world: World) -> bool:
+    """True on every rank when ``flag`` is true on any rank (e.g. "stop now")."""
+    if not world.distributed:
+        return flag
+    tensor = torch.tensor([1.0 if flag else 0.0], device=_collective_device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return bool(tensor.item() > 0)
+
+
+def mean(value: float, world: World) -> float:
+    """The mean of ``value`` over the ranks."""
+    if not world.distributed:
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64, device=_collective_device)
+    dist.all_reduce(tensor)
+    return float(tensor.item()) / world.size

@@ -1,0 +1,390 @@
+"""The only training loop in SSL Studio (pretraining and fine-tuning both run here).
+
+It moves a task to the chosen device, wraps it for distributed runs, steps the optimiser
+with warm-up + cosine learning rates, mixed precision, gradient clipping and accumulation,
+writes checkpoints atomically every N steps / minutes and when stopped, resumes exactly,
+and reports through events. Pause and stop are checked between steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from ssl_studio.core.config import TrainConfig
+from ssl_studio.core.engine import distributed
+from ssl_studio.core.engine.checkpoint import rng_state, save_checkpoint, set_rng_state
+from ssl_studio.core.engine.device import Precision, memory_mb
+from ssl_studio.core.engine.distributed import World
+from ssl_studio.core.engine.schedule import warmup_cosine
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.events import Checkpoint, Epoch, Message, Reporter, Step, StopToken, ignore
+
+
+class TrainingError(SSLStudioError):
+    """Training cannot go on (a non-finite loss, a batch that does not fit in memory)."""
+
+
+class Batches(Protocol):
+    """What the loop needs from a loader (see data/loaders.py)."""
+
+    batch_size: int
+
+    def __len__(self) -> int: ...
+    def epoch(self, epoch: int, start: int = 0): ...
+
+
+class Recorder(Protocol):
+    """Where rank 0 keeps metrics and checkpoints (the project store, or nothing)."""
+
+    def metrics(self, rows: list[tuple[int, int, str, float]]) -> None: ...
+    def checkpoint(self, step: int, epoch: int, path: Path, kind: str) -> None: ...
+    def checkpoint_removed(self, path: Path) -> None: ...
+
+
+@dataclass
+class Progress:
+    """Where the run is: optimiser steps, epoch, samples of the epoch consumed."""
+
+    step: int = 0
+    epoch: int = 0
+    position: int = 0
+    batch_size: int = 0
+    accumulate: int = 1
+    history: list[tuple[int, float]] = field(default_factory=list)  # (step, loss) per epoch
+    epoch_loss: float = 0.0  # sum of the step losses of the epoch so far
+    epoch_steps: int = 0
+
+
+class Trainer:
+    """Trains ``task`` on ``batches``; call ``fit`` (optionally with a checkpoint state)."""
+
+    def __init__(
+        self,
+        task: nn.Module,
+        batches: Batches,
+        cfg: TrainConfig,
+        *,
+        device: torch.device,
+        run_dir: Path,
+        world: World | None = None,
+        report: Reporter = ignore,
+        stop: StopToken | None = None,
+        recorder: Recorder | None = None,
+        health: Any = None,
+        snapshot: dict[str, Any] | None = None,
+        job: str = "pretrain",
+    ) -> None:
+        self.task = task
+        self.batches = batches
+        self.cfg = cfg
+        self.device = device
+        self.run_dir = Path(run_dir)
+        self.world = world or World()
+        self.report = report if self.world.is_main else ignore
+        self.stop = stop or StopToken()
+        self.recorder = recorder if self.world.is_main else None
+        self.health = health
+        self.snapshot = snapshot or {}
+        self.job = job
+        self.precision = Precision.choose(cfg.amp, device)
+        self.progress = Progress(batch_size=batches.batch_size, accumulate=cfg.accumulate)
+        self._pending_metrics: list[tuple[int, int, str, float]] = []
+        self._checkpoints: list[Path] = []
+
+    # ---- setup -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        torch.manual_seed(self.cfg.seed + self.world.rank)
+        self.task.to(self.device)
+        if self.device.type == "cuda" and getattr(self.task, "is_cnn", False):
+            self.task.to(memory_format=torch.channels_last)
+        if self.cfg.compile:
+            encoder = self.task.encoder
+            encoder.forward = torch.compile(encoder.forward)  # keeps state_dict keys
+        self.model: nn.Module = self.task
+        if self.world.distributed:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.model = DistributedDataParallel(self.task, device_ids=ids)
+        params = [p for p in self.task.parameters() if p.requires_grad]
+        decay = [p for p in params if p.ndim > 1]
+        no_decay = [p for p in params if p.ndim <= 1]  # biases and norms: no weight decay
+        groups = [
+            {"params": decay, "weight_decay": self.cfg.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
+        if self.cfg.optimizer == "sgd":
+            self.optimizer: torch.optim.Optimizer = torch.optim.SGD(
+                groups, lr=self.cfg.lr, momentum=self.cfg.momentum
+            )
+        else:
+            self.optimizer = torch.optim.AdamW(groups, lr=self.cfg.lr)
+        self.total = self.total_steps()
+        warmup = round(self.cfg.warmup_fraction * self.total)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: warmup_cosine(s, self.total, warmup)
+        )
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision.needs_scaler)
+
+    def total_steps(self) -> int:
+        """Optimiser steps of the whole run (from steps, or from epochs)."""
+        if self.cfg.steps:
+            return self.cfg.steps
+        per_epoch = max(1, len(self.batches) // self.progress.accumulate)
+        return max(1, (self.cfg.epochs or 1) * per_epoch)
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.task.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        p = state["progress"]
+        self.progress = Progress(**{**p, "history": [tuple(h) for h in p["history"]]})
+        self.batches.batch_size = self.progress.batch_size
+        set_rng_state(state["rng"])
+
+    # ---- the loop ----------------------------------------------------------------------------
+
+    def fit(self, resume: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Train to the end, a stop, or an error. Returns a summary of the run."""
+        self._build()
+        if resume is not None:
+            self._restore(resume)
+            self.report(Message(self.job, f"Resumed at step {self.progress.step}."))
+        self._epoch_loss = torch.full((), self.progress.epoch_loss, device=self.device)
+        self.task.train()
+        started = time.perf_counter()
+        self._last_checkpoint_time = started
+        self._window = (started, self.progress.step)
+        self._last_log = 0.0
+        status = "done"
+        try:
+            while self.progress.step < self.total:
+                if self._one_epoch():
+                    status = "stopped"
+                    break
+            self._save("final" if status == "done" else "stopped")
+        finally:
+            self._flush_metrics()
+        return {
+            "status": status,
+            "steps": self.progress.step,
+            "epochs": self.progress.epoch,
+            "seconds": round(time.perf_counter() - started, 2),
+            "final_loss": self.progress.history[-1][1] if self.progress.history else None,
+            "batch_size": self.progress.batch_size,
+            "accumulate": self.progress.accumulate,
+        }
+
+    def _one_epoch(self) -> bool:
+        """Train through (the rest of) the current epoch; True when stopped."""
+        p = self.progress
+        self.optimizer.zero_grad(set_to_none=True)
+        step_loss = torch.zeros((), device=self.device)  # summed over micro-batches
+        micro = 0
+        for batch in self.batches.epoch(p.epoch, start=p.position // p.batch_size):
+            if self._should_stop():
+                return True
+            loss = self._micro_step(batch.to(self.device), micro)
+            if loss is None:  # out of memory: the batch size was halved; go on from here
+                return self._one_epoch()
+            step_loss += loss
+            p.position += p.batch_size
+            micro += 1
+            if micro < p.accumulate:
+                continue
+            self._optimizer_step()
+            self._epoch_loss += step_loss / micro
+            p.epoch_steps += 1
+            self._after_step(step_loss / micro)
+            step_loss = torch.zeros((), device=self.device)
+            micro = 0
+            if p.step >= self.total:
+                break
+        self._end_epoch()
+        return False
+
+    def _end_epoch(self) -> None:
+        p = self.progress
+        mean = distributed.mean(self._epoch_loss.item() / max(1, p.epoch_steps), self.world)
+        p.history.append((p.step, mean))
+        self.report(Epoch(self.job, epoch=p.epoch, step=p.step, loss=mean))
+        self._pending_metrics.append((p.step, p.epoch, "epoch_loss", mean))
+        self._epoch_loss.zero_()
+        p.epoch_steps = 0
+        p.epoch += 1
+        p.position = 0
+
+    def _should_stop(self) -> bool:
+        if self.world.is_main and self.stop.paused and not self.stop.stopped:
+            self._save("paused")
+            self.report(Message(self.job, f"Paused at step {self.progress.step}."))
+            self.stop.wait_while_paused()
+            self.report(Message(self.job, "Resumed."))
+        return distributed.all_agree(self.stop.stopped, self.world)
+
+    def _micro_step(self, batch: Any, micro: int) -> torch.Tensor | None:
+        """Forward and backward of one micro-batch; None after an out-of-memory halving."""
+        p = self.progress
+        sync = micro + 1 == p.accumulate or not self.world.distributed
+        context = self.model.no_sync() if not sync else _nullcontext()
+        try:
+            with context:
+                with self.precision.autocast(self.device):
+                    loss, self._logs = self.model(batch)
+                self.scaler.scale(loss / p.accumulate).backward()
+        except torch.cuda.OutOfMemoryError:
+            self._halve_batch()
+            return None
+        return loss.detach().float()
+
+    def _halve_batch(self) -> None:
+        """Out of GPU memory: half the batch, twice the accumulation, same effective batch."""
+        p = self.progress
+        if p.batch_size < 2:
+            raise TrainingError(
+                "Even a batch of 1 does not fit in the GPU's memory. Use a smaller backbone "
+                "or image size, or train on the CPU."
+            ) from None
+        self.optimizer.zero_grad(set_to_none=True)
+        torch.cuda.empty_cache()
+        p.batch_size //= 2
+        p.accumulate *= 2
+        p.position = (p.position // (p.batch_size * 2)) * (p.batch_size * 2)
+        self.batches.batch_size = p.batch_size
+        text = (
+            f"Out of GPU memory at step {p.step}: batch size halved to {p.batch_size} with "
+            f"{p.accumulate} accumulation steps, so the effective batch is unchanged."
+        )
+        self.report(Message(self.job, text, level="warning"))
+        self._pending_metrics.append((p.step, p.epoch, "batch_size", float(p.batch_size)))
+
+    def _optimizer_step(self) -> None:
+        if self.cfg.grad_clip > 0:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(
+                [q for q in self.task.parameters() if q.requires_grad], self.cfg.grad_clip
+            )
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        self.progress.step += 1
+        self.task.on_step_end(self.progress.step, self.total)
+
+    def _after_step(self, loss: torch.Tensor) -> None:
+        """Log (throttled), check health and write periodic checkpoints after a step."""
+        p = self.progress
+        now = time.perf_counter()
+        last = p.step >= self.total
+        checkpoint_due = not last and (
+            p.step % self.cfg.checkpoint_every_steps == 0
+            or (now - self._last_checkpoint_time) / 60 >= self.cfg.checkpoint_every_minutes
+        )
+        # the loss is read back (a device sync) only when logging or before a checkpoint,
+        # so a non-finite loss is always caught before it could be saved
+        if now - self._last_log >= self.cfg.log_every_seconds or last or checkpoint_due:
+            value = distributed.mean(loss.item(), self.world)
+            if not math.isfinite(value):
+                raise TrainingError(
+                    f"The loss became {value} at step {p.step}, so training stopped. The last "
+                    "good checkpoint is kept. Lower the learning rate (train.lr) or turn "
+                    "gradient clipping on (train.grad_clip), then resume or start again."
+                )
+            self._log_step(value, now)
+        if self.health is not None and p.step % self.cfg.health_every_steps == 0:
+            self.health(self.task, p.step, self._pending_metrics)
+        if checkpoint_due:
+            self._save("periodic")
+
+    def _log_step(self, loss: float, now: float) -> None:
+        p = self.progress
+        then, step_then = self._window
+        steps = max(1, p.step - step_then)
+        seconds = max(now - then, 1e-9)
+        rate = steps * p.batch_size * p.accumulate * self.world.size / seconds
+        eta = (self.total - p.step) * seconds / steps
+        lr = self.scheduler.get_last_lr()[0]
+        logs = {k: float(v) for k, v in (self._logs or {}).items()}
+        self.report(
+            Step(
+                self.job,
+                step=p.step,
+                total=self.total,
+                epoch=p.epoch,
+                loss=loss,
+                lr=lr,
+                samples_per_s=rate,
+                eta_s=eta,
+                memory_mb=memory_mb(self.device),
+                logs=logs,
+            )
+        )
+        self._pending_metrics += [(p.step, p.epoch, "loss", loss), (p.step, p.epoch, "lr", lr)]
+        self._pending_metrics += [(p.step, p.epoch, k, v) for k, v in logs.items()]
+        self._pending_metrics.append((p.step, p.epoch, "samples_per_s", rate))
+        self._window = (now, p.step)
+        self._last_log = now
+        if len(self._pending_metrics) > 200:
+            self._flush_metrics()
+
+    # ---- checkpoints -------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        p = self.progress
+        p.epoch_loss = float(self._epoch_loss.item())
+        return {
+            "model": self.task.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": rng_state(),
+            "progress": dataclasses.asdict(p),
+            **self.snapshot,
+        }
+
+    def _save(self, kind: str) -> None:
+        """Rank 0 writes the checkpoint; every rank waits for it before going on."""
+        self._last_checkpoint_time = time.perf_counter()
+        if self.world.is_main:
+            step = self.progress.step
+            path = self.run_dir / "checkpoints" / f"step-{step:07d}.pt"
+            save_checkpoint(path, self.state())
+            self._flush_metrics()
+            if self.recorder is not None:
+                self.recorder.checkpoint(step, self.progress.epoch, path, kind)
+            self.report(Checkpoint(self.job, step=step, path=str(path)))
+            self._prune(path)
+        if self.world.distributed:
+            torch.distributed.barrier()
+
+    def _prune(self, newest: Path) -> None:
+        """Keep the newest ``keep_checkpoints`` files (the one just written included)."""
+        if newest not in self._checkpoints:
+            self._checkpoints.append(newest)
+        while len(self._checkpoints) > max(1, self.cfg.keep_checkpoints):
+            old = self._checkpoints.pop(0)
+            old.unlink(missing_ok=True)
+            if self.recorder is not None:
+                self.recorder.checkpoint_removed(old)
+
+    def _flush_metrics(self) -> None:
+        if self.recorder is not None and self._pending_metrics:
+            self.recorder.metrics(self._pending_metrics)
+        self._pending_metrics = []
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

@@ -1,0 +1,208 @@
+"""The training loop on a fake task: steps, checkpoints, exact resume, faults."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+
+import pytest
+import torch
+from torch import nn
+
+from ssl_studio.core.config import TrainConfig
+from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ssl_studio.core.engine.schedule import warmup_cosine
+from ssl_studio.core.engine.trainer import Trainer, TrainingError
+from ssl_studio.core.events import Checkpoint, Epoch, Message, Step, StopToken
+
+
+class Batch:
+    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        self.x, self.y = x, y
+
+    def to(self, device: torch.device) -> Batch:
+        return Batch(self.x.to(device), self.y.to(device))
+
+
+class MemoryBatches:
+    """A deterministic in-memory loader with the engine's loader interface."""
+
+    def __init__(self, n: int = 64, batch_size: int = 8, seed: int = 0) -> None:
+        g = torch.Generator().manual_seed(123)
+        self.x = torch.randn(n, 4, generator=g)
+        self.y = self.x @ torch.tensor([1.0, -2.0, 0.5, 3.0]) + 0.1
+        self.batch_size = batch_size
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return len(self.x) // self.batch_size
+
+    def epoch(self, epoch: int, start: int = 0):
+        order = torch.randperm(len(self.x), generator=torch.Generator().manual_seed(epoch))
+        for b in range(start, len(self)):
+            pick = order[b * self.batch_size : (b + 1) * self.batch_size]
+            yield Batch(self.x[pick], self.y[pick])
+
+
+class FakeTask(nn.Module):
+    """Linear regression with a little random noise (so RNG state matters for resume)."""
+
+    def __init__(self, fail_at: int | None = None, oom_at: int | None = None) -> None:
+        super().__init__()
+        torch.manual_seed(0)  # the same initial weights every time (jobs seed first too)
+        self.encoder = nn.Linear(4, 1)
+        self.calls = 0
+        self.fail_at, self.oom_at = fail_at, oom_at
+        self.ema_updates = 0
+
+    def forward(self, batch: Batch):
+        self.calls += 1
+        if self.oom_at is not None and self.calls == self.oom_at:
+            raise torch.cuda.OutOfMemoryError("simulated")
+        noise = 0.01 * torch.randn(batch.x.shape[0])
+        loss = ((self.encoder(batch.x).squeeze(1) + noise - batch.y) ** 2).mean()
+        if self.fail_at is not None and self.calls >= self.fail_at:
+            loss = loss * float("nan")
+        return loss, {"calls": float(self.calls)}
+
+    def on_step_end(self, step: int, total: int) -> None:
+        self.ema_updates += 1
+
+
+def train(tmp_path, task=None, batches=None, stop=None, resume=None, events=None, **cfg):
+    options = {"steps": 12, "batch_size": 8, "lr": 0.05, "warmup_fraction": 0.1,
+               "checkpoint_every_steps": 4, "log_every_seconds": 0.0, "keep_checkpoints": 2,
+               "optimizer": "sgd", "grad_clip": 0.0}
+    options.update(cfg)
+    batches = batches or MemoryBatches(batch_size=options["batch_size"])
+    trainer = Trainer(
+        task or FakeTask(), batches, TrainConfig(**options), device=torch.device("cpu"),
+        run_dir=tmp_path, report=(events.append if events is not None else lambda e: None),
+        stop=stop, snapshot={"task": "fake"},
+    )
+    return trainer, trainer.fit(resume)
+
+
+def test_a_run_reports_steps_epochs_and_checkpoints_and_learns(tmp_path):
+    events = []
+    trainer, summary = train(tmp_path, events=events, steps=24)
+    steps = [e for e in events if isinstance(e, Step)]
+    assert summary["status"] == "done" and summary["steps"] == 24
+    assert [s.step for s in steps] == list(range(1, 25))
+    assert steps[-1].loss < steps[0].loss / 5
+    assert all(s.total == 24 and s.samples_per_s > 0 for s in steps)
+    assert [e.epoch for e in events if isinstance(e, Epoch)] == [0, 1, 2]
+    saved = [e.step for e in events if isinstance(e, Checkpoint)]
+    assert saved == [4, 8, 12, 16, 20, 24]
+    files = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert files == ["step-0000020.pt", "step-0000024.pt"]  # only the newest two are kept
+    state = load_checkpoint(tmp_path / "checkpoints" / "step-0000024.pt")
+    assert state["progress"]["step"] == 24 and state["task"] == "fake"
+    assert set(state["versions"]) >= {"torch", "ssl_studio"}
+    assert trainer.task.ema_updates == 24
+
+
+def test_learning_rate_warms_up_then_decays():
+    rates = [warmup_cosine(s, 100, 10) for s in range(100)]
+    assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)
+    assert rates[10] == pytest.approx(1.0) and rates[99] < 0.05
+    assert all(a >= b for a, b in zip(rates[10:], rates[11:], strict=False))
+
+
+def test_stop_then_resume_continues_exactly(tmp_path):
+    _, straight = train(tmp_path / "a", steps=12)
+    reference = load_checkpoint(tmp_path / "a" / "checkpoints" / "step-0000012.pt")
+
+    stop = StopToken()
+
+    def stop_at_five(event):
+        if isinstance(event, Step) and event.step == 5:
+            stop.stop()
+
+    trainer = Trainer(
+        FakeTask(), MemoryBatches(), TrainConfig(
+            steps=12, batch_size=8, lr=0.05, warmup_fraction=0.1, checkpoint_every_steps=4,
+            log_every_seconds=0.0, optimizer="sgd", grad_clip=0.0,
+        ), device=torch.device("cpu"), run_dir=tmp_path / "b", report=stop_at_five, stop=stop,
+    )
+    first = trainer.fit()
+    assert first["status"] == "stopped" and first["steps"] == 5
+    saved = load_checkpoint(tmp_path / "b" / "checkpoints" / "step-0000005.pt")
+    _, second = train(tmp_path / "b", resume=saved, steps=12)
+    assert second["steps"] == 12
+    resumed = load_checkpoint(tmp_path / "b" / "checkpoints" / "step-0000012.pt")
+    for name, tensor in reference["model"].items():
+        assert torch.equal(tensor, resumed["model"][name]), name
+    assert resumed["progress"]["history"] == reference["progress"]["history"]
+
+
+def test_gradient_accumulation_matches_a_bigger_batch(tmp_path):
+    big, _ = train(tmp_path / "big", steps=6, batch_size=8)
+    small, summary = train(tmp_path / "small", steps=6, batch_size=4, accumulate=2)
+    assert summary["accumulate"] == 2
+    w_big, w_small = big.task.encoder.weight, small.task.encoder.weight
+    # the fake task's noise is drawn per micro-batch, so allow for it
+    assert torch.allclose(w_big, w_small, atol=0.05)
+
+
+def test_out_of_memory_halves_the_batch_and_keeps_the_effective_batch(tmp_path):
+    events = []
+    trainer, summary = train(tmp_path, task=FakeTask(oom_at=3), events=events, steps=8)
+    assert summary["status"] == "done" and summary["steps"] == 8
+    assert (summary["batch_size"], summary["accumulate"]) == (4, 2)
+    [warning] = [e for e in events if isinstance(e, Message) and e.level == "warning"]
+    assert "batch size halved to 4" in warning.text
+
+
+def test_a_non_finite_loss_stops_with_a_message_and_keeps_the_good_checkpoint(tmp_path):
+    with pytest.raises(TrainingError, match="loss became nan at step 6.*last good checkpoint"):
+        train(tmp_path, task=FakeTask(fail_at=6), steps=12)
+    files = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert files == ["step-0000004.pt"]
+    state = load_checkpoint(tmp_path / "checkpoints" / "step-0000004.pt")
+    assert all(torch.isfinite(t).all() for t in state["model"].values())
+
+
+def test_pause_waits_and_resume_goes_on(tmp_path):
+    stop = StopToken()
+    seen = []
+
+    def report(event):
+        seen.append(event)
+        if isinstance(event, Step) and event.step == 3:
+            stop.pause()
+            threading.Timer(0.2, stop.resume).start()
+
+    trainer = Trainer(
+        FakeTask(), MemoryBatches(), TrainConfig(steps=6, batch_size=8, log_every_seconds=0.0),
+        device=torch.device("cpu"), run_dir=tmp_path, report=report, stop=stop,
+    )
+    assert trainer.fit()["steps"] == 6
+    texts = [e.text for e in seen if isinstance(e, Message)]
+    assert "Paused at step 3." in texts and "Resumed." in texts
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_checkpoints_refuse_pickles_and_survive_failed_writes(tmp_path, monkeypatch):
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, {"model": {"w": torch.ones(2)}})
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    (tmp_path / "evil.pt").write_bytes(pickle.dumps({"format": 1, "x": Evil()}))
+    with pytest.raises(CheckpointError, match="unsafe pickle"):
+        load_checkpoint(tmp_path / "evil.pt")
+    (tmp_path / "cut.pt").write_bytes(path.read_bytes()[:50])
+    with pytest.raises(CheckpointError, match="damaged"):
+        load_checkpoint(tmp_path / "cut.pt")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(OSError):
+        save_checkpoint(path, {"model": {"w": torch.zeros(2)}})
+    assert torch.equal(load_checkpoint(path)["model"]["w"], torch.ones(2))
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp")] == []
