@@ -1,0 +1,174 @@
+"""Image backbones: torchvision ResNets and ViTs (untrained) and a small CPU-friendly CNN.
+
+Each factory takes ``in_channels`` and ``image_size`` (plus its own keyword options) and
+returns a :class:`Backbone` whose module maps ``[N, C, H, W]`` to ``[N, dim]``. Nothing is
+downloaded: every torchvision model is built with ``weights=None``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
+
+from torch import nn
+from torchvision import models
+
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.models.vit import VIT_SIZES, ViTEncoder
+
+
+@dataclass
+class Backbone:
+    """A feature extractor with its embedding width, so heads never guess dimensions."""
+
+    module: nn.Module  # forward(x: [N, C, H, W] float) -> [N, dim]
+    dim: int
+    modality: str  # "image" for all of these
+    name: str
+    is_cnn: bool  # True for ResNets and the small CNN (the engine uses channels_last for them)
+
+
+def _conv_bn_relu(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
+    """3x3 convolution, BatchNorm, ReLU: [N, cin, H, W] -> [N, cout, H / stride, W / stride]."""
+    return [
+        nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    ]
+
+
+class SmallCNN(nn.Sequential):
+    """A VGG-style CNN that trains on a 2-core CPU: x: [N, C, H, W] -> [N, 256].
+
+    A 32-wide 3x3 stem (stride 2 for images above 32 px, so 64 px images cost what 32 px
+    ones do), then three stages of two (3x3 conv, BN, ReLU) at widths 64, 128, 256, each
+    after a 2x2 max-pool, then global average pooling. About 1.2 M parameters.
+    """
+
+    widths = (32, 64, 128, 256)
+
+    def __init__(self, in_channels: int, stem_stride: int = 1) -> None:
+        layers = _conv_bn_relu(in_channels, self.widths[0], stem_stride)
+        for cin, cout in pairwise(self.widths):
+            layers += [nn.MaxPool2d(2), *_conv_bn_relu(cin, cout), *_conv_bn_relu(cout, cout)]
+        super().__init__(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(1))
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+
+def cnn_small(*, in_channels: int, image_size: int, stem_stride: int | None = None) -> Backbone:
+    """The default CPU backbone; ``stem_stride`` defaults to 2 above 32 px, else 1."""
+    stride = (2 if image_size > 32 else 1) if stem_stride is None else stem_stride
+    if stride not in (1, 2):
+        raise ConfigError(f"cnn-small: stem_stride must be 1 or 2, not {stride}.")
+    if image_size < 8 * stride:
+        raise ConfigError(
+            f"cnn-small needs images of at least {8 * stride} px (it halves them "
+            f"{3 if stride == 1 else 4} times); image size {image_size} is too small."
+        )
+    module = SmallCNN(in_channels, stride)
+    return Backbone(module, SmallCNN.widths[-1], "image", "cnn-small", is_cnn=True)
+
+
+def _resnet_factory(arch: str) -> Callable[..., Backbone]:
+    """A factory for torchvision's ``arch`` (untrained), with the first conv for C channels."""
+
+    def factory(*, in_channels: int, image_size: int, cifar_stem: bool | None = None) -> Backbone:
+        """``cifar_stem`` (3x3 stride-1 conv, no max-pool) defaults to image_size <= 96."""
+        net: models.ResNet = getattr(models, arch)(weights=None)
+        small = image_size <= 96 if cifar_stem is None else cifar_stem
+        if small:
+            net.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
+            net.maxpool = nn.Identity()
+        else:
+            net.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+        nn.init.kaiming_normal_(net.conv1.weight, mode="fan_out", nonlinearity="relu")
+        dim = net.fc.in_features
+        net.fc = nn.Identity()
+        return Backbone(net, dim, "image", arch, is_cnn=True)
+
+    factory.__name__ = arch
+    return factory
+
+
+def _vit_factory(name: str) -> Callable[..., Backbone]:
+    """A factory for the ViT variant ``name`` of ``VIT_SIZES``."""
+
+    def factory(*, in_channels: int, image_size: int, patch_size: int | None = None) -> Backbone:
+        """``patch_size`` defaults to 16 from 128 px, 8 from 48 px, else 4."""
+        size = VIT_SIZES[name]
+        enc = ViTEncoder(
+            size, in_channels=in_channels, image_size=image_size, patch_size=patch_size, name=name
+        )
+        return Backbone(enc, size.dim, "image", name, is_cnn=False)
+
+    factory.__name__ = name.replace("-", "_")
+    return factory
+
+
+BACKBONES: dict[str, Callable[..., Backbone]] = {
+    "cnn-small": cnn_small,
+    "resnet18": _resnet_factory("resnet18"),
+    "resnet34": _resnet_factory("resnet34"),
+    "resnet50": _resnet_factory("resnet50"),
+    "vit-tiny": _vit_factory("vit-tiny"),
+    "vit-small": _vit_factory("vit-small"),
+}
+IMAGE_BACKBONES: tuple[str, ...] = (
+    "cnn-small",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "vit-tiny",
+    "vit-small",
+)
+DEFAULT_IMAGE_BACKBONE = "cnn-small"
+
+
+def backbone_options(name: str) -> tuple[str, ...]:
+    """The keyword options (beyond in_channels and image_size) that backbone ``name`` takes."""
+    params = inspect.signature(_factory(name)).parameters.values()
+    return tuple(
+        p.name
+        for p in params
+        if p.kind is p.KEYWORD_ONLY and p.name not in ("in_channels", "image_size")
+    )
+
+
+def build_backbone(name: str, *, in_channels: int, image_size: int, **options) -> Backbone:
+    """Build backbone ``name`` for ``in_channels``-channel, ``image_size``-px square images.
+
+    Raises ConfigError for an unknown name or option (listing the valid ones) and for an
+    ``image_size`` the backbone cannot take, saying what to do.
+    """
+    factory = _factory(name)
+    valid = backbone_options(name)
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ConfigError(
+            f"Unknown option(s) {', '.join(unknown)} for backbone {name}; valid options are: "
+            f"{', '.join(valid) or 'none'}."
+        )
+    if in_channels < 1:
+        raise ConfigError(f"in_channels must be at least 1, not {in_channels}.")
+    if image_size < 1:
+        raise ConfigError(f"image_size must be at least 1 px, not {image_size}.")
+    return factory(in_channels=in_channels, image_size=image_size, **options)
+
+
+def _factory(name: str) -> Callable[..., Backbone]:
+    """The factory registered as ``name``; ConfigError listing the valid names otherwise."""
+    try:
+        return BACKBONES[name]
+    except KeyError:
+        raise ConfigError(
+            f"Unknown backbone {name!r}; valid backbones are: {', '.join(BACKBONES)}."
+        ) from None
+
+
+def count_parameters(module: nn.Module) -> int:
+    """The number of trainable parameters of ``module``."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
