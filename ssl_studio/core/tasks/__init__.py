@@ -1,0 +1,1 @@
+"""Pretext tasks, one module each; the registry is ``registry.TASKS``."""

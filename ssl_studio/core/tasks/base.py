@@ -1,0 +1,51 @@
+"""What every pretext task is: an nn.Module built from its config, a backbone and views.
+
+A task declares the modalities it supports, makes its views of a batch (on the training
+device), computes ``training_step(batch) -> (loss, logs)``, may update momentum networks
+after an optimiser step, and exposes the ``encoder`` that fine-tuning and export use.
+``forward`` is ``training_step`` so DistributedDataParallel can wrap a task as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from ssl_studio.core.models.backbones import Backbone
+
+
+class PretextTask(nn.Module):
+    """Base class; subclasses set the class attributes and implement ``training_step``."""
+
+    name: ClassVar[str]
+    modalities: ClassVar[tuple[str, ...]] = ("image",)
+    Config: ClassVar[type]
+    summary: ClassVar[str]  # one line for lists
+    explanation: ClassVar[str]  # what the model is asked to predict, and why that teaches it
+
+    def __init__(self, cfg: Any, backbone: Backbone, augment: nn.Module | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.backbone_name = backbone.name
+        self.dim = backbone.dim
+        self.is_cnn = backbone.is_cnn  # the engine uses channels_last for CNNs on a GPU
+        self.encoder = backbone.module
+        self.augment = augment
+
+    def training_step(self, batch: Any) -> tuple[torch.Tensor, dict[str, float]]:
+        """One step's loss (a scalar tensor) and logs such as accuracy: floats or detached
+        0-d tensors (read back only when the engine logs, so no device sync per step)."""
+        raise NotImplementedError
+
+    def forward(self, batch: Any) -> tuple[torch.Tensor, dict[str, float]]:
+        return self.training_step(batch)
+
+    @torch.no_grad()
+    def on_step_end(self, step: int, total_steps: int) -> None:
+        """Called after each optimiser step (momentum encoders update here)."""
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Representations of standardized inputs x: [N, C, H, W] -> [N, dim]."""
+        return self.encoder(x)

@@ -1,0 +1,56 @@
+"""The pretext tasks by name, and how to build one from a name and options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from ssl_studio.core.config import describe_options, from_dict
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.models.backbones import Backbone
+from ssl_studio.core.tasks.base import PretextTask
+from ssl_studio.core.tasks.byol import BYOL
+from ssl_studio.core.tasks.jigsaw import Jigsaw
+from ssl_studio.core.tasks.mae import MAE
+from ssl_studio.core.tasks.moco import MoCo
+from ssl_studio.core.tasks.rotation import Rotation
+from ssl_studio.core.tasks.simclr import SimCLR
+
+TASKS: dict[str, type[PretextTask]] = {
+    task.name: task for task in (SimCLR, MoCo, BYOL, MAE, Jigsaw, Rotation)
+}
+DEFAULT_IMAGE_TASK = "simclr"
+
+
+def task_class(name: str) -> type[PretextTask]:
+    if name not in TASKS:
+        raise ConfigError(f"Unknown task {name!r}; the tasks are: {', '.join(TASKS)}.")
+    return TASKS[name]
+
+
+def build_task(
+    name: str, options: dict[str, Any], backbone: Backbone, augment: nn.Module | None
+) -> PretextTask:
+    """The task ``name`` with ``options`` (checked against its config) on ``backbone``."""
+    cls = task_class(name)
+    if backbone.modality not in cls.modalities:
+        raise ConfigError(
+            f"Task {name} works on {', '.join(cls.modalities)} data, not {backbone.modality}."
+        )
+    cfg = from_dict(cls.Config, dict(options))
+    return cls(cfg, backbone, augment)
+
+
+def describe_tasks() -> list[dict[str, Any]]:
+    """Every task with its modalities, explanation and options (``ssl-studio tasks``)."""
+    return [
+        {
+            "name": cls.name,
+            "modalities": list(cls.modalities),
+            "summary": cls.summary,
+            "explanation": cls.explanation,
+            "options": describe_options(cls.Config),
+        }
+        for cls in TASKS.values()
+    ]

@@ -1,0 +1,145 @@
+"""MAE: masking, patch order, loss on hidden patches only, gradients, round trip, learning."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from ssl_studio.core.data.loaders import ImageBatch
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.models.backbones import build_backbone
+from ssl_studio.core.tasks.losses import masked_mse
+from ssl_studio.core.tasks.mae import MAE, MAEConfig
+from ssl_studio.core.tasks.masking import (
+    gather_tokens,
+    num_visible,
+    patchify,
+    random_masking,
+    unpatchify,
+)
+
+SIZE, PATCH = 32, 8  # 4 x 4 = 16 patches
+
+
+class StandInAugment(nn.Module):
+    """The augmentation's signature: real units -> standardized view, new noise per call."""
+
+    def forward(self, x, low, high, boxes):
+        unit = (x - low[:, None, None, None]) / (high - low)[:, None, None, None]
+        return (unit + 0.01 * torch.randn_like(unit) - 0.5) / 0.25
+
+
+def make_batch(n: int = 4, channels: int = 1) -> ImageBatch:
+    g = torch.Generator().manual_seed(123)
+    x = torch.rand(n, channels, SIZE, SIZE, generator=g) * 1000 - 500
+    box = torch.tensor([0.0, 0.0, SIZE, SIZE]).expand(n, 4)
+    return ImageBatch(x, torch.full((n,), -500.0), torch.full((n,), 500.0), box, torch.arange(n))
+
+
+def make_task(seed: int = 0, **options) -> MAE:
+    torch.manual_seed(seed)
+    backbone = build_backbone("vit-tiny", in_channels=1, image_size=SIZE, patch_size=PATCH)
+    return MAE(MAEConfig(**options), backbone, StandInAugment())
+
+
+def seeded_loss(task: MAE, batch: ImageBatch, seed: int = 7) -> torch.Tensor:
+    torch.manual_seed(seed)
+    return task.training_step(batch)[0]
+
+
+def test_finite_loss_logs_and_gradient_reach_the_first_layer():
+    task = make_task()
+    loss, logs = task.training_step(make_batch())
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    assert logs == {"masked_fraction": 0.75}
+    loss.backward()
+    grad = task.encoder.conv_proj.weight.grad
+    assert grad is not None and grad.abs().sum() > 0
+
+
+def test_state_dict_round_trip_gives_the_same_loss():
+    task, batch = make_task(seed=0), make_batch()
+    fresh = make_task(seed=1)
+    assert seeded_loss(fresh, batch) != seeded_loss(task, batch)
+    fresh.load_state_dict(task.state_dict())
+    torch.testing.assert_close(seeded_loss(fresh, batch), seeded_loss(task, batch))
+
+
+def test_a_few_steps_on_a_fixed_batch_reduce_the_loss():
+    task, batch = make_task(), make_batch()
+    opt = torch.optim.AdamW(task.parameters(), lr=1e-3)
+    before = seeded_loss(task, batch).item()
+    for _ in range(6):
+        opt.zero_grad()
+        seeded_loss(task, batch).backward()
+        opt.step()
+    assert seeded_loss(task, batch).item() < 0.9 * before
+
+
+@pytest.mark.parametrize(("ratio", "visible"), [(0.75, 4), (0.5, 8), (0.6, 6), (0.9, 2)])
+def test_masking_keeps_exactly_the_requested_patches_in_every_sample(ratio, visible):
+    assert num_visible(16, ratio) == visible
+    draw = random_masking(8, 16, visible)
+    assert draw.keep.shape == (8, visible)
+    assert (draw.mask.sum(dim=1) == 16 - visible).all()
+    assert (draw.mask.gather(1, draw.keep) == 0).all()  # the kept patches are the unmasked ones
+    assert all(len(set(row.tolist())) == visible for row in draw.keep)
+    # restore undoes the shuffle: visible tokens first, then hidden, back in patch order
+    tokens = torch.arange(16.0).expand(8, 16).unsqueeze(-1)
+    shuffled = torch.cat(
+        [gather_tokens(tokens, draw.keep), tokens.new_zeros(8, 16 - visible, 1)], 1
+    )
+    restored = gather_tokens(shuffled, draw.restore).squeeze(-1)
+    assert torch.equal(restored * (1 - draw.mask), tokens.squeeze(-1) * (1 - draw.mask))
+
+    task = make_task(mask_ratio=ratio)
+    view = torch.randn(5, 1, SIZE, SIZE)
+    with torch.no_grad():
+        _, _, mask = task.reconstruct(view)
+    assert (mask.sum(dim=1) == 16 - visible).all()
+
+
+def test_the_loss_only_depends_on_the_masked_patches():
+    task, batch = make_task(), make_batch()
+    torch.manual_seed(3)
+    view = task.augment(batch.x, batch.low, batch.high, batch.boxes)
+    pred, target, mask = task.reconstruct(view)
+    loss = masked_mse(pred, target, mask)
+    torch.testing.assert_close(loss, seeded_loss(task, batch, seed=3))  # what training uses
+
+    hidden = mask.bool().unsqueeze(-1)
+    noise = 10 * torch.randn_like(pred)
+    assert masked_mse(torch.where(hidden, pred, pred + noise), target, mask) == loss
+    assert masked_mse(torch.where(hidden, pred + noise, pred), target, mask) != loss
+    leaf = pred.detach().requires_grad_()
+    masked_mse(leaf, target, mask).backward()
+    assert (leaf.grad[~mask.bool()] == 0).all() and (leaf.grad[mask.bool()] != 0).any()
+
+
+def test_patchify_round_trip_and_the_vit_patch_order():
+    x = torch.randn(2, 3, 16, 16)
+    patches = patchify(x, 4)
+    assert patches.shape == (2, 16, 4 * 4 * 3)
+    assert torch.equal(unpatchify(patches, 4, 3), x)
+    # patch j = (row, column) = divmod(j, 4), flattened as (pixel row, pixel column, channel)
+    assert torch.equal(patches[:, 6], x[:, :, 4:8, 8:12].permute(0, 2, 3, 1).reshape(2, -1))
+    # the same order as a ViT's conv_proj(x).flatten(2): a patch embedding is a linear map
+    conv = nn.Conv2d(3, 5, kernel_size=4, stride=4)
+    tokens = conv(x).flatten(2).transpose(1, 2)
+    weight = conv.weight.permute(0, 2, 3, 1).reshape(5, -1)
+    torch.testing.assert_close(tokens, patches @ weight.T + conv.bias)
+
+
+def test_a_non_vit_backbone_is_refused():
+    backbone = build_backbone("cnn-small", in_channels=1, image_size=SIZE)
+    with pytest.raises(ConfigError, match="vit-tiny or vit-small"):
+        MAE(MAEConfig(), backbone, StandInAugment())
+
+
+@pytest.mark.parametrize(
+    "options", [{"mask_ratio": 1.0}, {"mask_ratio": 0.99}, {"decoder_dim": 30}]
+)
+def test_bad_options_are_refused(options):
+    with pytest.raises(ConfigError, match="mae"):
+        make_task(**options)

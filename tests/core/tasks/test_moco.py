@@ -1,0 +1,207 @@
+"""MoCo v2/v3 smoke tests on a tiny CPU setup: loss, gradients, momentum, queue, checkpoints."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+import torch.nn.functional as F
+from torch import nn
+
+from ssl_studio.core.data.loaders import ImageBatch
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.models.backbones import build_backbone
+from ssl_studio.core.tasks.moco import MoCo, MoCoConfig
+from ssl_studio.core.tasks.momentum import momentum_at
+
+
+class CropNoise(nn.Module):
+    """Stand-in for ImageAugment: per-sample random 32 px crop, windowing, noise.
+
+    Keeps the views it made in ``views`` so a test can recompute keys.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.views: list[torch.Tensor] = []
+
+    def forward(self, x, low, high, boxes):
+        u = (x - low.view(-1, 1, 1, 1)) / (high - low).view(-1, 1, 1, 1)
+        offsets = torch.randint(0, x.shape[-1] - 32 + 1, (len(x), 2)).tolist()
+        crops = torch.stack([u[i, :, a : a + 32, b : b + 32] for i, (a, b) in enumerate(offsets)])
+        self.views.append((crops - 0.5) / 0.25 + 0.1 * torch.randn_like(crops))
+        return self.views[-1]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny convolutions run fastest on one thread, and then do not fight other processes."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def make_batch(seed: int = 0, n: int = 8, first_index: int = 0) -> ImageBatch:
+    """n one-channel 40 px images in Hounsfield-like units, items first_index.. onwards."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, 40, 40, generator=g) * 1000 - 500
+    full = torch.tensor([0.0, 0.0, 40.0, 40.0]).repeat(n, 1)
+    index = torch.arange(first_index, first_index + n)
+    return ImageBatch(x, torch.full((n,), -500.0), torch.full((n,), 500.0), full, index)
+
+
+def make_task(seed: int = 0, **options) -> MoCo:
+    torch.manual_seed(seed)
+    backbone = build_backbone("cnn-small", in_channels=1, image_size=32)
+    return MoCo(MoCoConfig(**options), backbone, CropNoise())
+
+
+def momentum_parameters(task: MoCo) -> list[nn.Parameter]:
+    return [*task.key_encoder.parameters(), *task.key_projector.parameters()]
+
+
+@torch.no_grad()
+def perturb_online(task: MoCo) -> None:
+    """Make the online network differ from its momentum copy."""
+    for p in task.parameters():
+        if p.requires_grad:
+            p.add_(0.05 * torch.randn_like(p))
+
+
+@pytest.mark.parametrize("variant", ["v2", "v3"])
+def test_loss_is_finite_and_only_the_online_network_gets_gradients(variant):
+    task = make_task(variant=variant)
+    loss, logs = task.training_step(make_batch())
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    assert set(logs) == {"accuracy"} and 0.0 <= logs["accuracy"] <= 1.0
+    loss.backward()
+    first = task.encoder[0].weight
+    assert first.grad is not None and first.grad.abs().sum() > 0
+    trainable = {id(p) for p in task.parameters() if p.requires_grad}
+    for p in momentum_parameters(task):
+        assert not p.requires_grad and p.grad is None and id(p) not in trainable
+    assert hasattr(task, "predictor") == (variant == "v3")
+
+
+def test_momentum_follows_a_cosine_from_the_base_to_one():
+    assert momentum_at(0, 10, 0.99) == pytest.approx(0.99)
+    assert momentum_at(5, 10, 0.99) == pytest.approx(0.995)
+    assert momentum_at(10, 10, 0.99) == pytest.approx(1.0)
+    assert momentum_at(3, 10, 0.9) == pytest.approx(1 - 0.1 * (math.cos(0.3 * math.pi) + 1) / 2)
+
+
+def test_on_step_end_moves_the_key_network_by_one_ema_step():
+    task = make_task(variant="v3", momentum=0.9)
+    perturb_online(task)
+    before = [p.clone() for p in momentum_parameters(task)]
+    online = [*task.encoder.parameters(), *task.projector.parameters()]
+    task.on_step_end(3, 10)
+    m = 1 - 0.1 * (math.cos(0.3 * math.pi) + 1) / 2
+    for old, new, o in zip(before, momentum_parameters(task), online, strict=True):
+        torch.testing.assert_close(new, m * old + (1 - m) * o)
+    after = momentum_parameters(task)
+    assert any(not torch.equal(old, new) for old, new in zip(before, after, strict=True))
+
+
+def test_v2_queue_pointer_advances_wraps_and_holds_the_normalised_momentum_keys():
+    task = make_task(variant="v2", queue_size=12, bn_groups=1)
+    task.training_step(make_batch(0, first_index=0))
+    task.on_step_end(1, 10)  # momentum copy still equals the online network: keys unchanged
+    assert int(task.queue_ptr) == 8
+    with torch.no_grad():  # one BatchNorm group: the shuffled key order changes nothing
+        keys = F.normalize(task.key_projector(task.key_encoder(task.augment.views[1])), dim=1)
+    torch.testing.assert_close(task.queue[:8], keys, atol=1e-5, rtol=1e-4)
+    assert task.queue_index.tolist()[:8] == list(range(8))
+    task.training_step(make_batch(1, first_index=100))
+    task.on_step_end(2, 10)
+    assert int(task.queue_ptr) == 4  # 16 keys in 12 slots
+    assert task.queue_index.tolist() == [104, 105, 106, 107, 4, 5, 6, 7, 100, 101, 102, 103]
+    torch.testing.assert_close(task.queue.norm(dim=1), torch.ones(12))
+
+
+def test_v2_queue_smaller_than_a_batch_and_bad_variants_are_config_errors():
+    task = make_task(variant="v2", queue_size=4)
+    with pytest.raises(ConfigError, match="queue_size"):
+        task.training_step(make_batch())
+    with pytest.raises(ConfigError, match="variant"):
+        make_task(variant="v1")
+
+
+@pytest.mark.parametrize("variant", ["v2", "v3"])
+def test_state_dict_round_trip_gives_identical_embeddings_and_loss(variant):
+    task, batch = make_task(0, variant=variant, queue_size=64), make_batch()
+    perturb_online(task)
+    task.training_step(batch)
+    task.on_step_end(1, 10)  # key network and (v2) queue now differ from a fresh task
+    copy = make_task(1, variant=variant, queue_size=64)
+    copy.load_state_dict(task.state_dict())
+    if variant == "v2":
+        assert {"queue", "queue_ptr", "queue_index"} <= set(copy.state_dict())
+        assert int(copy.queue_ptr) == 8
+    task.eval(), copy.eval()
+    x = torch.randn(4, 1, 32, 32)
+    torch.testing.assert_close(task.embed(x), copy.embed(x), rtol=0, atol=0)
+    task.train(), copy.train()
+    losses = []
+    for model in (task, copy):
+        torch.manual_seed(7)
+        losses.append(model.training_step(batch)[0])
+    torch.testing.assert_close(losses[0], losses[1], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("variant", ["v2", "v3"])
+def test_a_few_adamw_steps_reduce_the_loss(variant):
+    task, batch = make_task(variant=variant), make_batch()
+    optimizer = torch.optim.AdamW([p for p in task.parameters() if p.requires_grad], lr=1e-3)
+
+    def seeded_loss() -> float:
+        torch.manual_seed(123)
+        with torch.no_grad():
+            return float(task.training_step(batch)[0])
+
+    before = seeded_loss()
+    for step in range(1, 7):
+        loss, _ = task.training_step(batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        task.on_step_end(step, 6)
+    assert seeded_loss() < before
+
+
+def _queue_worker(rank: int, folder: str) -> None:
+    """One of two gloo ranks: a MoCo v2 step on its own batch (8 or 6 images), then save."""
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank, world_size=2)
+    try:
+        task = make_task(0, variant="v2", queue_size=32)  # the same weights on both ranks
+        task.training_step(make_batch(rank, n=8 - 2 * rank, first_index=100 * rank))
+        task.on_step_end(1, 10)
+        state = {k: task.state_dict()[k] for k in ("queue", "queue_ptr", "queue_index")}
+        torch.save(state, f"{folder}/rank{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_v2_queue_is_the_same_on_every_rank_under_torch_distributed(tmp_path: Path):
+    # fork: no re-import in the children (spawn would add seconds); a hang fails the test
+    ranks = mp.start_processes(
+        _queue_worker, args=(str(tmp_path),), nprocs=2, join=False, start_method="fork"
+    )
+    deadline = time.monotonic() + 60
+    while not ranks.join(timeout=0.5):
+        if time.monotonic() > deadline:
+            for process in ranks.processes:
+                process.kill()
+            pytest.fail("The two gloo ranks did not finish within 60 s.")
+    states = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
+    for key in ("queue", "queue_ptr", "queue_index"):
+        torch.testing.assert_close(states[0][key], states[1][key], rtol=0, atol=0)
+    assert int(states[0]["queue_ptr"]) == 14  # 8 + 6 keys from the two ranks
+    assert states[0]["queue_index"].tolist()[:14] == [*range(8), *range(100, 106)]
