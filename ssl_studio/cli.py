@@ -17,9 +17,25 @@ from pathlib import Path
 from typing import Any
 
 from ssl_studio import __version__
-from ssl_studio.core.config import CSV_LAYOUTS, IMPORT_KINDS, ImportConfig
+from ssl_studio.core.config import (
+    CSV_LAYOUTS,
+    DEVICES,
+    IMPORT_KINDS,
+    PRESETS,
+    ImportConfig,
+    PretrainConfig,
+)
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.events import Event, Failed, Finished, Message, Progress, StopToken
+from ssl_studio.core.events import (
+    Event,
+    Failed,
+    Finished,
+    Health,
+    Message,
+    Progress,
+    Step,
+    StopToken,
+)
 
 DEFAULT_DEMO_DIR = Path.home() / "SSL Studio" / "demo"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -35,12 +51,22 @@ class TextReporter:
         self._width = 0
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, Progress):
+        if isinstance(event, Progress | Step):
             now = time.monotonic()
-            if now - self._last < (0.1 if self.tty else 3) and event.done != event.total:
+            done = event.step if isinstance(event, Step) else event.done
+            if now - self._last < (0.1 if self.tty else 3) and done != event.total:
                 return
             self._last = now
-            self._line(_progress_text(event))
+            self._line(_step_text(event) if isinstance(event, Step) else _progress_text(event))
+        elif isinstance(event, Health):
+            knn = (
+                f", kNN accuracy {event.knn_accuracy:.3f}" if event.knn_accuracy is not None else ""
+            )
+            self._line(
+                f"Health at step {event.step}: embedding spread {event.embedding_std:.2f}, "
+                f"effective rank {event.effective_rank:.1f}{knn}",
+                keep=True,
+            )
         elif isinstance(event, Message):
             self._line(
                 f"{event.level}: {event.text}" if event.level != "info" else event.text, keep=True
@@ -56,6 +82,20 @@ class TextReporter:
         elif text:
             self.stream.write(text + "\n")
         self.stream.flush()
+
+
+def _step_text(event: Step) -> str:
+    eta = f", {_duration(event.eta_s)} left" if event.eta_s is not None else ""
+    return (
+        f"Step {event.step}/{event.total}: loss {event.loss:.4f}, lr {event.lr:.2e}, "
+        f"{event.samples_per_s:.0f} img/s{eta}"
+    )
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _progress_text(event: Progress) -> str:
@@ -75,17 +115,18 @@ def _json_reporter(event: Event) -> None:
     print(event.to_json(), flush=True)
 
 
-def _stop_on_ctrl_c() -> StopToken:
-    """First Ctrl+C asks the job to stop cleanly; a second one interrupts at once."""
+def _stop_on_ctrl_c(what: str = "the current files") -> StopToken:
+    """First Ctrl+C (or SIGTERM) asks the job to stop cleanly; a second Ctrl+C interrupts."""
     stop = StopToken()
 
     def handler(signum: int, frame: Any) -> None:
-        if stop.stopped:
+        if stop.stopped and signum == signal.SIGINT:
             raise KeyboardInterrupt
         stop.stop()
-        print("\nStopping after the current files (Ctrl+C again to abort)...", file=sys.stderr)
+        print(f"\nStopping after {what} (Ctrl+C again to abort)...", file=sys.stderr)
 
     signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
     return stop
 
 
@@ -173,6 +214,120 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"{name}: {len(rows)} files left out")
         for row in rows:
             print(f"  [{row['severity']}] {row['path']}: {row['message']} ({row['code']})")
+    return EXIT_OK
+
+
+def _parse_value(text: str) -> Any:
+    """``--set`` values: JSON when they parse (numbers, true/false, null, lists), else text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _apply_set(data: dict[str, Any], assignment: str) -> None:
+    """``train.lr=0.01``, ``task.temperature=0.1``, ``augment.hflip=true``, ``image_size=96``."""
+    key, sep, value = assignment.partition("=")
+    if not sep or not key:
+        raise SSLStudioError(f"--set expects KEY=VALUE, not {assignment!r}.")
+    section, _, name = key.partition(".")
+    targets = {"train": "train", "task": "task_options", "augment": "augment"}
+    if name:
+        if section not in targets:
+            raise SSLStudioError(
+                f"Unknown section {section!r} in --set {key}; use train., task. or augment."
+            )
+        data.setdefault(targets[section], {})[name] = _parse_value(value)
+    else:
+        data[key] = _parse_value(value)
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SSLStudioError(f"Cannot read the config file {path}: {exc.strerror}.") from exc
+    try:
+        if path.suffix.lower() == ".toml":
+            import tomllib
+
+            return tomllib.loads(text)
+        return json.loads(text)
+    except ValueError as exc:
+        raise SSLStudioError(f"{path} is not valid {path.suffix[1:].upper()}: {exc}") from exc
+
+
+def pretrain_config(args: argparse.Namespace) -> PretrainConfig:
+    """The run's config: the --config file, then the named options, then each --set."""
+    data: dict[str, Any] = _read_config_file(args.config) if args.config else {}
+    data.setdefault("train", {})
+    for name in ("dataset", "task", "backbone", "preset", "image_size"):
+        if getattr(args, name) is not None:
+            data[name] = getattr(args, name)
+    for name in ("steps", "epochs", "batch_size", "device"):
+        if getattr(args, name) is not None:
+            data["train"][name] = getattr(args, name)
+    for assignment in args.set or []:
+        _apply_set(data, assignment)
+    data["project"] = args.project
+    data["resume_run"] = args.resume
+    return PretrainConfig.from_dict(data)
+
+
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    import os
+
+    from ssl_studio.core.jobs import pretrain
+
+    cfg = pretrain_config(args)
+    main_rank = os.environ.get("RANK", "0") == "0"
+    if not main_rank:
+        report: Callable[[Event], None] = lambda event: None  # noqa: E731
+    else:
+        report = _json_reporter if args.events == "jsonl" else TextReporter()
+    summary = pretrain(cfg, report=report, stop=_stop_on_ctrl_c("the current step"))
+    if main_rank and args.events != "jsonl":
+        loss = summary["final_loss"]
+        loss_text = f", final loss {loss:.4f}" if loss is not None else ""
+        print(
+            f"Run {summary['run_id']} {summary['status']}: {summary['steps']} steps"
+            f"{loss_text}, {summary['seconds']:.0f} s on {summary['device']}. "
+            f"Checkpoints: runs/{summary['run_id']}/checkpoints"
+        )
+        if summary["status"] == "stopped":
+            print(f"Resume with: ssl-studio pretrain {args.project} --resume {summary['run_id']}")
+    return EXIT_CANCELLED if summary["status"] == "stopped" else EXIT_OK
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from ssl_studio.core.config import TrainConfig, describe_options
+    from ssl_studio.core.models.backbones import BACKBONES, backbone_options
+    from ssl_studio.core.tasks.registry import describe_tasks
+    from ssl_studio.core.transforms.image_augment import ImageAugmentConfig
+
+    info = {
+        "tasks": describe_tasks(),
+        "backbones": [
+            {"name": name, "modality": "image", "options": list(backbone_options(name))}
+            for name in BACKBONES
+        ],
+        "train_options": describe_options(TrainConfig),
+        "augment_options": describe_options(ImageAugmentConfig),
+    }
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return EXIT_OK
+    for task in info["tasks"]:
+        print(f"{task['name']} [{', '.join(task['modalities'])}]: {task['summary']}")
+        for option in task["options"]:
+            print(f"    task.{option['name']} = {option['default']!r}: {option['help']}")
+    print("\nBackbones: " + ", ".join(b["name"] for b in info["backbones"]))
+    print("\nTraining options (--set train.NAME=VALUE):")
+    for option in info["train_options"]:
+        print(f"    train.{option['name']} = {option['default']!r}: {option['help']}")
+    print("\nAugmentation options (--set augment.NAME=VALUE):")
+    for option in info["augment_options"]:
+        print(f"    augment.{option['name']} = {option['default']!r}: {option['help']}")
     return EXIT_OK
 
 
@@ -265,6 +420,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("report", cmd_report, "List every file an import left out, and why.")
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
     p.add_argument("--dataset", help="only this dataset")
+    p.add_argument("--json", action="store_true")
+
+    p = add("pretrain", cmd_pretrain, "Pretrain an encoder with a self-supervised task.")
+    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
+    p.add_argument("--dataset", help="the image dataset to learn from")
+    p.add_argument("--task", help="pretext task (default simclr; see ssl-studio tasks)")
+    p.add_argument("--backbone", help="encoder (default from the preset)")
+    p.add_argument("--preset", choices=PRESETS, help="quick (CPU, default), standard, thorough")
+    p.add_argument("--image-size", type=int, help="side of the training views in pixels")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="optimiser steps")
+    length.add_argument("--epochs", type=int, help="passes over the data")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--device", choices=DEVICES, help="default auto: CUDA > MPS > CPU")
+    p.add_argument("--config", type=Path, metavar="FILE", help="a JSON or TOML run config")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="e.g. train.lr=0.01, task.temperature=0.1, augment.hflip=true",
+    )
+    p.add_argument("--events", choices=("text", "jsonl"), default="text")
+    p.add_argument(
+        "--resume",
+        type=int,
+        metavar="RUN_ID",
+        help="continue a stopped or interrupted run from its last checkpoint",
+    )
+
+    p = add("tasks", cmd_tasks, "List pretext tasks, backbones and every option.")
     p.add_argument("--json", action="store_true")
 
     p = add("demo", cmd_demo, "Create the demo project and open the app on it.")

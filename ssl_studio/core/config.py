@@ -28,8 +28,12 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     def plain(value: Any) -> Any:
         if isinstance(value, Path):
             return str(value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return to_dict(value)
         if isinstance(value, list | tuple):
             return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
         return value
 
     return {f.name: plain(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
@@ -45,6 +49,33 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
             f"valid options are: {', '.join(sorted(names))}."
         )
     return cls(**data)
+
+
+def option(default: Any, help: str, **kwargs: Any) -> Any:
+    """A config field with a one-line explanation (shown by ``ssl-studio tasks`` and the GUI)."""
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help})
+    return field(default=default, metadata={"help": help}, **kwargs)
+
+
+def describe_options(cls: type) -> list[dict[str, Any]]:
+    """Each field of a config dataclass: name, type, default and its explanation."""
+    out = []
+    for f in dataclasses.fields(cls):
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        )
+        out.append(
+            {
+                "name": f.name,
+                "type": str(f.type),
+                "default": default,
+                "help": f.metadata.get("help", ""),
+            }
+        )
+    return out
 
 
 @dataclass
@@ -104,6 +135,8 @@ class ImportConfig:
 
 
 OPTIMIZERS = ("adamw", "sgd")
+DEVICES = ("auto", "cuda", "mps", "cpu")
+AMP_MODES = ("auto", "off", "bf16", "fp16")
 
 
 @dataclass
@@ -113,25 +146,25 @@ class TrainConfig:
     ``steps`` (optimiser steps) wins over ``epochs`` when both are given.
     """
 
-    steps: int | None = None  # optimiser steps of the whole run
-    epochs: int | None = None  # passes over the data (used when steps is not given)
-    batch_size: int = 128  # images per step on each process
-    optimizer: str = "adamw"  # adamw or sgd
-    lr: float = 2e-3  # peak learning rate, reached after the warm-up
-    weight_decay: float = 0.05  # not applied to biases and normalisation layers
-    momentum: float = 0.9  # SGD only
-    warmup_fraction: float = 0.05  # share of the run spent warming the learning rate up
-    grad_clip: float = 3.0  # largest gradient norm; 0 turns clipping off
-    accumulate: int = 1  # micro-batches per optimiser step (a larger effective batch)
-    seed: int = 0  # makes CPU runs reproducible
-    amp: str = "auto"  # mixed precision on CUDA: auto (bf16, else fp16), bf16, fp16, off
-    compile: bool = False  # torch.compile the encoder (slower start, faster steps)
-    device: str = "auto"  # auto (CUDA > MPS > CPU), cuda, mps or cpu
-    checkpoint_every_steps: int = 200  # also written when stopped and at the end
-    checkpoint_every_minutes: float = 10.0
-    keep_checkpoints: int = 2  # newest checkpoint files kept on disk
-    health_every_steps: int = 50  # collapse gauges and online kNN
-    log_every_seconds: float = 0.5  # progress events at most this often
+    steps: int | None = option(None, "Optimiser steps of the whole run (wins over epochs).")
+    epochs: int | None = option(None, "Passes over the data, when steps is not given.")
+    batch_size: int = option(128, "Images per step on each process.")
+    optimizer: str = option("adamw", "adamw or sgd.")
+    lr: float = option(2e-3, "Peak learning rate, reached after the warm-up.")
+    weight_decay: float = option(0.05, "Weight decay (not on biases and normalisation layers).")
+    momentum: float = option(0.9, "Momentum of SGD (unused by AdamW).")
+    warmup_fraction: float = option(0.05, "Share of the run that warms the learning rate up.")
+    grad_clip: float = option(3.0, "Largest gradient norm; 0 turns clipping off.")
+    accumulate: int = option(1, "Micro-batches per optimiser step, for a larger batch.")
+    seed: int = option(0, "Random seed; CPU runs with the same seed are identical.")
+    amp: str = option("auto", "Mixed precision on CUDA: auto (bf16, else fp16), bf16, fp16, off.")
+    compile: bool = option(False, "torch.compile the encoder: slower start, faster steps.")
+    device: str = option("auto", "auto (CUDA, then Apple MPS, then CPU), cuda, mps or cpu.")
+    checkpoint_every_steps: int = option(200, "Checkpoint interval in steps (also at the end).")
+    checkpoint_every_minutes: float = option(10.0, "Checkpoint interval in minutes.")
+    keep_checkpoints: int = option(2, "How many of the newest checkpoint files are kept.")
+    health_every_steps: int = option(50, "How often the collapse gauges and kNN are measured.")
+    log_every_seconds: float = option(0.5, "Progress events at most this often.")
 
     def validate(self) -> None:
         if self.steps is not None and self.steps < 1:
@@ -152,3 +185,63 @@ class TrainConfig:
             raise ConfigError("train.warmup_fraction must be in [0, 1).")
         if self.checkpoint_every_steps < 1 or self.health_every_steps < 1:
             raise ConfigError("Checkpoint and health intervals must be at least 1 step.")
+
+
+PRESETS = ("quick", "standard", "thorough")
+# preset -> (backbone, image size, batch size, optimiser steps): what fits the hardware
+PRESET_VALUES = {
+    "quick": ("cnn-small", 64, 128, 300),  # minutes on a laptop CPU
+    "standard": ("resnet18", 128, 256, 5000),  # a GPU for an hour or two
+    "thorough": ("resnet50", 224, 256, 50000),  # a good GPU for a day
+}
+
+
+@dataclass
+class PretrainConfig:
+    """A pretraining run: which data, which pretext task, which backbone, how long.
+
+    Options left empty (None) come from the preset: ``quick`` fits a CPU in minutes,
+    ``standard`` a GPU in an hour or two, ``thorough`` a day on a good GPU.
+    """
+
+    project: Path
+    dataset: str = option("", "Name of the image dataset to pretrain on.")
+    task: str = option("simclr", "Pretext task (ssl-studio tasks lists them).")
+    backbone: str | None = option(None, "Encoder architecture; empty: the preset's.")
+    image_size: int | None = option(None, "Side of the training views in pixels; empty: preset.")
+    preset: str = option("quick", "quick (CPU, minutes), standard (GPU, hours) or thorough.")
+    train: TrainConfig = field(default_factory=TrainConfig)
+    task_options: dict[str, Any] = option({}, "Options of the pretext task (see its config).")
+    augment: dict[str, Any] = option({}, "Changes to the augmentation defaults.")
+    resume_run: int | None = option(None, "Continue this run from its latest checkpoint.")
+
+    def __post_init__(self) -> None:
+        self.project = Path(self.project)
+        if isinstance(self.train, dict):
+            self.train = from_dict(TrainConfig, self.train)
+
+    def apply_preset(self) -> None:
+        """Fill the options left empty from the preset."""
+        if self.preset not in PRESETS:
+            raise ConfigError(
+                f"Unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}."
+            )
+        backbone, size, batch, steps = PRESET_VALUES[self.preset]
+        self.backbone = self.backbone or backbone
+        self.image_size = self.image_size or size
+        if self.train.steps is None and self.train.epochs is None:
+            self.train.steps = steps
+        if self.preset != "quick" and self.train.batch_size == TrainConfig.batch_size:
+            self.train.batch_size = batch
+
+    def validate(self) -> None:
+        self.apply_preset()
+        if not self.dataset:
+            raise ConfigError("Choose the dataset to pretrain on (--dataset NAME).")
+        if not 16 <= (self.image_size or 0) <= 1024:
+            raise ConfigError("image_size must be between 16 and 1024 pixels.")
+        self.train.validate()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PretrainConfig:
+        return from_dict(cls, data)

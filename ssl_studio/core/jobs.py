@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.config import ImportConfig, PretrainConfig
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Failed, Finished, Reporter, Started, StopToken, ignore
 from ssl_studio.core.project.store import Store
@@ -78,3 +78,28 @@ def create_demo(
         cfg = ImportConfig(project=folder, paths=[source / name], name=name, cache_size=size)
         results[name] = import_data(cfg, report=report, stop=stop)
     return results
+
+
+def pretrain(
+    cfg: PretrainConfig, *, report: Reporter = ignore, stop: StopToken | None = None
+) -> dict[str, Any]:
+    """Pretrain an encoder with a pretext task on an image dataset (see core/pretrain.py).
+
+    Returns the run summary: run_id, status (done or stopped), steps, epochs, seconds,
+    final_loss, device. Runs under torchrun too; then only rank 0 reports.
+    """
+    from ssl_studio.core.pretrain import JOB, Pretraining
+
+    stop = stop or StopToken()
+    job = Pretraining(cfg, report, stop)
+    if not job.world.is_main:
+        report = ignore
+        job.report = ignore
+    report(Started(JOB, total=cfg.train.steps))
+    try:
+        summary = job.run()
+    except SSLStudioError as exc:
+        report(Failed(JOB, error=str(exc)))
+        raise
+    report(Finished(JOB, result=summary, cancelled=summary["status"] == "stopped"))
+    return summary

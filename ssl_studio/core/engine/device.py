@@ -8,10 +8,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ssl_studio.core.config import AMP_MODES, DEVICES
 from ssl_studio.core.errors import ConfigError
-
-DEVICES = ("auto", "cuda", "mps", "cpu")
-AMP_MODES = ("auto", "off", "bf16", "fp16")
 
 
 def pick_device(preference: str = "auto", local_rank: int = 0) -> torch.device:

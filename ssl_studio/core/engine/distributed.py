@@ -85,3 +85,16 @@ def mean(value: float, world: World) -> float:
     tensor = torch.tensor([value], dtype=torch.float64, device=_collective_device)
     dist.all_reduce(tensor)
     return float(tensor.item()) / world.size
+
+
+def in_sync(module: torch.nn.Module, world: World) -> bool:
+    """Whether every rank holds the same parameters (compares per-tensor checksums)."""
+    if not world.distributed:
+        return True
+    with torch.no_grad():
+        sums = torch.stack([p.detach().double().sum() for p in module.parameters()])
+    sums = sums.to(_collective_device)
+    high, low = sums.clone(), sums.clone()
+    dist.all_reduce(high, op=dist.ReduceOp.MAX)
+    dist.all_reduce(low, op=dist.ReduceOp.MIN)
+    return bool(torch.equal(high, low))

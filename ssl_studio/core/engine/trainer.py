@@ -182,6 +182,8 @@ class Trainer:
             "final_loss": self.progress.history[-1][1] if self.progress.history else None,
             "batch_size": self.progress.batch_size,
             "accumulate": self.progress.accumulate,
+            "world_size": self.world.size,
+            "ranks_in_sync": distributed.in_sync(self.task, self.world),
         }
 
     def _one_epoch(self) -> bool:

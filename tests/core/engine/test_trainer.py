@@ -70,15 +70,28 @@ class FakeTask(nn.Module):
 
 
 def train(tmp_path, task=None, batches=None, stop=None, resume=None, events=None, **cfg):
-    options = {"steps": 12, "batch_size": 8, "lr": 0.05, "warmup_fraction": 0.1,
-               "checkpoint_every_steps": 4, "log_every_seconds": 0.0, "keep_checkpoints": 2,
-               "optimizer": "sgd", "grad_clip": 0.0}
+    options = {
+        "steps": 12,
+        "batch_size": 8,
+        "lr": 0.05,
+        "warmup_fraction": 0.1,
+        "checkpoint_every_steps": 4,
+        "log_every_seconds": 0.0,
+        "keep_checkpoints": 2,
+        "optimizer": "sgd",
+        "grad_clip": 0.0,
+    }
     options.update(cfg)
     batches = batches or MemoryBatches(batch_size=options["batch_size"])
     trainer = Trainer(
-        task or FakeTask(), batches, TrainConfig(**options), device=torch.device("cpu"),
-        run_dir=tmp_path, report=(events.append if events is not None else lambda e: None),
-        stop=stop, snapshot={"task": "fake"},
+        task or FakeTask(),
+        batches,
+        TrainConfig(**options),
+        device=torch.device("cpu"),
+        run_dir=tmp_path,
+        report=(events.append if events is not None else lambda e: None),
+        stop=stop,
+        snapshot={"task": "fake"},
     )
     return trainer, trainer.fit(resume)
 
@@ -120,10 +133,22 @@ def test_stop_then_resume_continues_exactly(tmp_path):
             stop.stop()
 
     trainer = Trainer(
-        FakeTask(), MemoryBatches(), TrainConfig(
-            steps=12, batch_size=8, lr=0.05, warmup_fraction=0.1, checkpoint_every_steps=4,
-            log_every_seconds=0.0, optimizer="sgd", grad_clip=0.0,
-        ), device=torch.device("cpu"), run_dir=tmp_path / "b", report=stop_at_five, stop=stop,
+        FakeTask(),
+        MemoryBatches(),
+        TrainConfig(
+            steps=12,
+            batch_size=8,
+            lr=0.05,
+            warmup_fraction=0.1,
+            checkpoint_every_steps=4,
+            log_every_seconds=0.0,
+            optimizer="sgd",
+            grad_clip=0.0,
+        ),
+        device=torch.device("cpu"),
+        run_dir=tmp_path / "b",
+        report=stop_at_five,
+        stop=stop,
     )
     first = trainer.fit()
     assert first["status"] == "stopped" and first["steps"] == 5
@@ -174,8 +199,13 @@ def test_pause_waits_and_resume_goes_on(tmp_path):
             threading.Timer(0.2, stop.resume).start()
 
     trainer = Trainer(
-        FakeTask(), MemoryBatches(), TrainConfig(steps=6, batch_size=8, log_every_seconds=0.0),
-        device=torch.device("cpu"), run_dir=tmp_path, report=report, stop=stop,
+        FakeTask(),
+        MemoryBatches(),
+        TrainConfig(steps=6, batch_size=8, log_every_seconds=0.0),
+        device=torch.device("cpu"),
+        run_dir=tmp_path,
+        report=report,
+        stop=stop,
     )
     assert trainer.fit()["steps"] == 6
     texts = [e.text for e in seen if isinstance(e, Message)]

@@ -103,3 +103,11 @@ class DatasetRecords(StoreBase):
             "skipped": errors.get("skipped", 0),
             "last_import": None if last is None else {"finished": last[0], "status": last[1]},
         }
+
+    def latest_label_set(self, dataset_id: int) -> dict[int, str]:
+        """Item id -> label of the dataset's most recently made label set (empty if none)."""
+        row = self.conn.execute(
+            "SELECT name FROM label_sets WHERE dataset_id = ? ORDER BY id DESC LIMIT 1",
+            (dataset_id,),
+        ).fetchone()
+        return {} if row is None else self.latest_labels(dataset_id, row[0])

@@ -107,3 +107,12 @@ class RunRecords(StoreBase):
             "SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step, id", (run_id,)
         )
         return [dict(r) for r in rows]
+
+    def mark_interrupted_runs(self) -> int:
+        """Runs still "running" while this process holds the write lock were killed: mark
+        them interrupted (they can be resumed). Returns how many."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE runs SET status = 'interrupted' WHERE status = 'running'"
+            )
+        return cursor.rowcount

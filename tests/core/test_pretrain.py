@@ -1,0 +1,138 @@
+"""The pretraining job end to end on a tiny image dataset (CPU, a few steps)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
+from ssl_studio.core.engine.checkpoint import load_checkpoint
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.events import Checkpoint, Health, Step, StopToken
+from ssl_studio.core.jobs import import_data, pretrain
+from ssl_studio.core.project.store import Store
+from ssl_studio.core.tasks.registry import TASKS
+
+
+def shapes(folder, n=48, size=32):
+    """Circles and squares of random size and place, gray on black."""
+    rng = np.random.default_rng(0)
+    folder.mkdir()
+    yy, xx = np.mgrid[:size, :size]
+    for i in range(n):
+        r = rng.integers(5, 10)
+        cy, cx = rng.integers(r, size - r, 2)
+        if i % 2:
+            mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+        else:
+            mask = (abs(yy - cy) <= r) & (abs(xx - cx) <= r)
+        image = (mask * rng.integers(120, 255) + rng.normal(0, 8, (size, size))).clip(0, 255)
+        Image.fromarray(image.astype(np.uint8)).save(
+            folder / f"{'circle' if i % 2 else 'square'}{i}.png"
+        )
+
+
+@pytest.fixture(scope="module")
+def shapes_project(tmp_path_factory):
+    from ssl_studio.core.jobs import create_project
+
+    root = tmp_path_factory.mktemp("pretrain")
+    project = create_project(root / "project")
+    shapes(root / "shapes")
+    import_data(ImportConfig(project=project, paths=[root / "shapes"], cache_size=32, workers=1))
+    with Store.open(project, write=True) as store:
+        items = store.items(1)
+        store.add_label_set(
+            1,
+            "shape",
+            "test",
+            {i["id"]: "circle" if "circle" in i["rel_path"] else "square" for i in items},
+        )
+    return project
+
+
+def config(project, task="simclr", backbone="cnn-small", steps=4, **train):
+    options = {
+        "steps": steps,
+        "batch_size": 8,
+        "checkpoint_every_steps": 2,
+        "health_every_steps": 2,
+        "log_every_seconds": 0.0,
+        **train,
+    }
+    return PretrainConfig(
+        project=project,
+        dataset="shapes",
+        task=task,
+        backbone=backbone,
+        image_size=32,
+        train=TrainConfig(**options),
+    )
+
+
+def test_a_run_is_recorded_with_metrics_checkpoints_and_health(shapes_project):
+    events = []
+    summary = pretrain(config(shapes_project), report=events.append)
+    assert summary["status"] == "done" and summary["steps"] == 4
+    assert summary["device"].startswith("CPU")
+    health = [e for e in events if isinstance(e, Health)]
+    assert [h.step for h in health] == [2, 4]
+    assert all(0 <= h.knn_accuracy <= 1 and h.effective_rank >= 1 for h in health)
+    assert [e.step for e in events if isinstance(e, Checkpoint)] == [2, 4]
+    with Store.open(shapes_project) as store:
+        run = store.run(summary["run_id"])
+        losses = store.metrics(run["id"], "loss")
+        knn = store.metrics(run["id"], "knn_accuracy")
+        checkpoints = store.checkpoints(run["id"])
+    assert run["status"] == "done" and run["kind"] == "pretrain" and run["task"] == "simclr"
+    assert run["fingerprint"]["items"] == 48 and run["versions"]["torch"]
+    assert run["config"]["train"]["steps"] == 4 and run["summary"]["final_loss"] > 0
+    assert [s for s, _ in losses] == [1, 2, 3, 4] and [s for s, _ in knn] == [2, 4]
+    assert [c["step"] for c in checkpoints] == [2, 4]  # both kept (keep_checkpoints = 2)
+    state = load_checkpoint(shapes_project / checkpoints[-1]["path"])
+    assert state["task"] == "simclr" and state["in_channels"] == 1 and state["image_size"] == 32
+    assert (shapes_project / "runs" / str(run["id"]) / "config.json").is_file()
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_every_image_task_trains_through_the_job(shapes_project, task):
+    backbone = "vit-tiny" if task == "mae" else "cnn-small"
+    events = []
+    summary = pretrain(config(shapes_project, task, backbone, steps=2), report=events.append)
+    steps = [e for e in events if isinstance(e, Step)]
+    assert summary["status"] == "done" and [s.step for s in steps] == [1, 2]
+    assert all(np.isfinite(s.loss) for s in steps)
+
+
+def test_stop_and_resume_continue_the_same_run(shapes_project):
+    stop = StopToken()
+
+    def stop_after_three(event):
+        if isinstance(event, Step) and event.step == 3:
+            stop.stop()
+
+    first = pretrain(config(shapes_project, steps=6), report=stop_after_three, stop=stop)
+    assert (first["status"], first["steps"]) == ("stopped", 3)
+    resumed = pretrain(PretrainConfig(project=shapes_project, resume_run=first["run_id"]))
+    assert (resumed["status"], resumed["steps"], resumed["run_id"]) == ("done", 6, first["run_id"])
+    with Store.open(shapes_project) as store:
+        assert store.run(first["run_id"])["status"] == "done"
+        assert [s for s, _ in store.metrics(first["run_id"], "loss")] == [1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"dataset": "nope"}, "No dataset 'nope'; the datasets are: shapes"),
+        ({"task": "nope"}, "Unknown task 'nope'; the tasks are:"),
+        ({"task": "mae"}, "vit-tiny or vit-small"),
+        ({"backbone": "nope"}, "nope"),
+    ],
+)
+def test_bad_choices_get_clear_messages(shapes_project, changes, message):
+    cfg = config(shapes_project)
+    for key, value in changes.items():
+        setattr(cfg, key, value)
+    with pytest.raises(ConfigError, match=message):
+        pretrain(cfg)

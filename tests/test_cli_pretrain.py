@@ -1,0 +1,155 @@
+"""`ssl-studio pretrain` as a process: torchrun with two ranks, and SIGKILL + --resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ssl_studio.cli import main
+from ssl_studio.core.project.store import Store
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli-pretrain")
+    folder = root / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(32):
+        Image.fromarray(rng.integers(0, 255, (24, 24), dtype=np.uint8)).save(folder / f"{i}.png")
+    main(["new", str(root / "p")])
+    main(["import", str(root / "p"), str(folder), "--cache-size", "32", "--workers", "1"])
+    return root / "p"
+
+
+def pretrain_args(project: Path, *extra: str) -> list[str]:
+    return [
+        "pretrain",
+        str(project),
+        "--dataset",
+        "images",
+        "--task",
+        "simclr",
+        "--image-size",
+        "32",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+        "--events",
+        "jsonl",
+        *extra,
+    ]
+
+
+def events_of(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+def test_torchrun_two_ranks_train_one_run_with_identical_weights(project):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            "29517",
+            "-m",
+            "ssl_studio",
+            *pretrain_args(
+                project,
+                "--steps",
+                "4",
+                "--set",
+                "train.checkpoint_every_steps=2",
+                "--set",
+                "train.log_every_seconds=0",
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    events = events_of(result.stdout)
+    [finished] = [e for e in events if e["type"] == "finished"]  # only rank 0 reports
+    summary = finished["result"]
+    assert summary["world_size"] == 2 and summary["ranks_in_sync"] is True
+    assert [e["step"] for e in events if e["type"] == "step"] == [1, 2, 3, 4]
+    with Store.open(project) as store:
+        runs = [r for r in store.runs() if r["id"] == summary["run_id"]]
+        [run] = runs
+        assert run["world_size"] == 2 and run["status"] == "done"
+        steps = [c["step"] for c in store.checkpoints(run["id"])]
+    assert steps == [2, 4]
+    files = sorted(p.name for p in (project / "runs" / str(run["id"]) / "checkpoints").iterdir())
+    assert files == ["step-0000002.pt", "step-0000004.pt"]  # one series, from rank 0
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint(project):
+    args = pretrain_args(
+        project,
+        "--steps",
+        "30",
+        "--set",
+        "train.checkpoint_every_steps=5",
+        "--set",
+        "train.log_every_seconds=0",
+    )
+    proc = subprocess.Popen(
+        [str(BIN / "ssl-studio"), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    run_id, last_checkpoint = None, 0
+    deadline = time.monotonic() + 180
+    for line in proc.stdout:
+        event = json.loads(line)
+        if event["type"] == "checkpoint":
+            last_checkpoint = event["step"]
+            run_id = int(Path(event["path"]).parts[-3])
+        if event["type"] == "step" and event["step"] >= 12 and last_checkpoint >= 10:
+            proc.send_signal(signal.SIGKILL)
+            break
+        assert time.monotonic() < deadline, "training did not get going"
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL and run_id is not None
+
+    result = subprocess.run(
+        [
+            str(BIN / "ssl-studio"),
+            "pretrain",
+            str(project),
+            "--resume",
+            str(run_id),
+            "--events",
+            "jsonl",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    events = events_of(result.stdout)
+    steps = [e["step"] for e in events if e["type"] == "step"]
+    assert steps[0] == last_checkpoint + 1 and steps[-1] == 30
+    messages = [e["text"] for e in events if e["type"] == "message"]
+    assert f"Resumed at step {last_checkpoint}." in messages
+    with Store.open(project) as store:
+        run = store.run(run_id)
+        losses = store.metrics(run_id, "loss")
+    assert run["status"] == "done" and run["summary"]["steps"] == 30
+    assert [s for s, _ in losses] == list(range(1, 31))  # the loss curve carries on
