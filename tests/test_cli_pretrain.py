@@ -153,3 +153,54 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(project):
         losses = store.metrics(run_id, "loss")
     assert run["status"] == "done" and run["summary"]["steps"] == 30
     assert [s for s, _ in losses] == list(range(1, 31))  # the loss curve carries on
+
+
+def test_tasks_lists_every_task_with_its_options(capsys):
+    assert main(["tasks", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    names = [t["name"] for t in info["tasks"]]
+    assert names == ["simclr", "moco", "byol", "mae", "jigsaw", "rotation"]
+    simclr = info["tasks"][0]
+    assert simclr["modalities"] == ["image"] and len(simclr["explanation"]) > 80
+    temperature = next(o for o in simclr["options"] if o["name"] == "temperature")
+    assert temperature["default"] == 0.2 and temperature["help"]
+    assert all(o["help"] for t in info["tasks"] for o in t["options"])
+    assert {"cnn-small", "resnet18", "vit-tiny"} <= {b["name"] for b in info["backbones"]}
+    assert any(o["name"] == "lr" for o in info["train_options"])
+    assert main(["tasks"]) == 0
+    assert "task.temperature = 0.2" in capsys.readouterr().out
+
+
+def test_pretrain_text_mode_config_file_and_set(project, tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text('task = "rotation"\n[train]\nlr = 0.01\n')
+    code = main(
+        [
+            "pretrain",
+            str(project),
+            "--dataset",
+            "images",
+            "--config",
+            str(config),
+            "--steps",
+            "2",
+            "--image-size",
+            "32",
+            "--batch-size",
+            "8",
+            "--set",
+            "task.all_rotations=false",
+            "--set",
+            "train.seed=3",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and "Run " in out and " done: 2 steps" in out
+    run_id = int(out.split("Run ")[1].split()[0])
+    with Store.open(project) as store:
+        run = store.run(run_id)
+    assert run["task"] == "rotation" and run["config"]["train"]["lr"] == 0.01
+    assert run["config"]["train"]["seed"] == 3
+    assert run["config"]["task_options"] == {"all_rotations": False}
+    assert main(["pretrain", str(project), "--dataset", "images", "--set", "train.nope=1"]) == 1
+    assert "Unknown option(s) nope for TrainConfig" in capsys.readouterr().err

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ssl_studio.core.config import PretrainConfig, to_dict
@@ -24,11 +25,12 @@ from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.engine.health import HealthMonitor
 from ssl_studio.core.engine.trainer import Trainer
 from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.evaluation.embeddings import evaluation_views
 from ssl_studio.core.events import Health, Message, Reporter, StopToken
 from ssl_studio.core.models.backbones import build_backbone
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import build_task
-from ssl_studio.core.transforms.image_augment import ImageAugment, center_view
+from ssl_studio.core.transforms.image_augment import ImageAugment, ImageAugmentConfig, preview_views
 from ssl_studio.core.transforms.image_defaults import default_augment
 
 JOB = "pretrain"
@@ -264,13 +266,7 @@ class Pretraining:
         classes = sorted({labels[i["id"]] for i in labeled})
         use_labels = len(classes) >= 2 and len(labeled) >= 10
         probe = labeled if use_labels else items[:: max(1, len(items) // PROBE_ITEMS)][:PROBE_ITEMS]
-        x = torch.from_numpy(reader.images(probe, channels=channels))
-        low, high = (torch.from_numpy(a) for a in item_ranges(probe))
-        boxes = torch.tensor(
-            [[i["box_x0"], i["box_y0"], i["box_x1"], i["box_y1"]] for i in probe],
-            dtype=torch.float32,
-        )
-        views = center_view(x, low, high, boxes, self.cfg.image_size).to(device)
+        views = evaluation_views(probe, reader, channels, self.cfg.image_size).to(device)
         label_tensor = (
             torch.tensor([classes.index(labels[i["id"]]) for i in probe]) if use_labels else None
         )
@@ -281,6 +277,55 @@ class Pretraining:
             )
 
         return HealthMonitor(views, label_tensor, emit)
+
+
+def preview_augmentations(
+    project: Path,
+    dataset: str,
+    item_id: int,
+    n: int = 8,
+    *,
+    image_size: int = 64,
+    augment: dict[str, Any] | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """n augmented views of one cached item, as the pretraining would make them.
+
+    augment: changes to the modality's default augmentation (as in PretrainConfig).
+    Returns float32 [n, C, image_size, image_size] in [0, 1], for a preview grid.
+    """
+    with Store.open(project) as store:
+        found = store.dataset(dataset)
+        if found is None:
+            raise ConfigError(f"No dataset '{dataset}'.")
+        matches = [i for i in store.items(found["id"]) if i["id"] == item_id]
+        if not matches:
+            raise ConfigError(f"Dataset '{dataset}' has no item {item_id}.")
+        reader = CacheReader(store.paths.dataset_cache(found["id"]))
+    item = matches[0]
+    channels = int(item["channels"])
+    cfg = dataclasses.replace(default_augment(item["modality"] or "", channels), **(augment or {}))
+    x = torch.from_numpy(reader.images([item], channels=channels))
+    low, high = (torch.from_numpy(a) for a in item_ranges([item]))
+    boxes = torch.tensor(
+        [[item["box_x0"], item["box_y0"], item["box_x1"], item["box_y1"]]], dtype=torch.float32
+    )
+    return preview_views(x, low, high, boxes, cfg, image_size, n, seed).numpy()
+
+
+def rebuild_task(state: dict[str, Any]):
+    """The task of a checkpoint, built from the file alone and loaded (CPU, train mode off).
+
+    state: a checkpoint dictionary (see engine/checkpoint.py) written by a pretraining run.
+    """
+    cfg = state["config"]
+    backbone = build_backbone(
+        state["backbone"], in_channels=state["in_channels"], image_size=state["image_size"]
+    )
+    augment = ImageAugment(ImageAugmentConfig(**state["augment"]), out_size=state["image_size"])
+    task = build_task(state["task"], cfg.get("task_options", {}), backbone, augment)
+    task.load_state_dict(state["model"])
+    return task.eval()
 
 
 def _main_modality(items: list[dict[str, Any]]) -> str:

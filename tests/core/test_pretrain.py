@@ -136,3 +136,38 @@ def test_bad_choices_get_clear_messages(shapes_project, changes, message):
         setattr(cfg, key, value)
     with pytest.raises(ConfigError, match=message):
         pretrain(cfg)
+
+
+def test_the_checkpoint_alone_rebuilds_the_trained_encoder(shapes_project):
+    import torch
+
+    from ssl_studio.core.data.cache import CacheReader
+    from ssl_studio.core.evaluation.embeddings import embed_images
+    from ssl_studio.core.models.backbones import build_backbone
+    from ssl_studio.core.pretrain import latest_checkpoint, rebuild_task
+
+    summary = pretrain(config(shapes_project, steps=3))
+    state = latest_checkpoint(shapes_project / "runs" / str(summary["run_id"]))
+    with Store.open(shapes_project) as store:
+        items = store.items(1)
+    reader = CacheReader(shapes_project / "cache" / "dataset-1")
+    options = {"channels": 1, "image_size": 32, "device": torch.device("cpu")}
+    first = embed_images(rebuild_task(state).encoder, items, reader, **options)
+    again = embed_images(rebuild_task(state).encoder, items, reader, **options)
+    untrained = build_backbone("cnn-small", in_channels=1, image_size=32).module
+    assert first.shape == (48, 256) and torch.equal(first, again)
+    assert not torch.allclose(first, embed_images(untrained, items, reader, **options))
+
+
+def test_preview_shows_augmented_views_of_one_real_item(shapes_project):
+    from ssl_studio.core.pretrain import preview_augmentations
+
+    with Store.open(shapes_project) as store:
+        item = store.items(1)[5]
+    views = preview_augmentations(shapes_project, "shapes", item["id"], 6, image_size=32)
+    assert views.shape == (6, 1, 32, 32) and views.min() >= 0 and views.max() <= 1
+    assert len({v.tobytes() for v in views}) == 6  # six different views
+    again = preview_augmentations(shapes_project, "shapes", item["id"], 6, image_size=32)
+    assert np.array_equal(views, again)  # the same seed, the same preview
+    with pytest.raises(ConfigError, match="no item 999999"):
+        preview_augmentations(shapes_project, "shapes", 999999)

@@ -238,12 +238,15 @@ class Trainer:
         p = self.progress
         sync = micro + 1 == p.accumulate or not self.world.distributed
         context = self.model.no_sync() if not sync else _nullcontext()
+        out_of_memory = False
         try:
             with context:
                 with self.precision.autocast(self.device):
                     loss, self._logs = self.model(batch)
                 self.scaler.scale(loss / p.accumulate).backward()
         except torch.cuda.OutOfMemoryError:
+            out_of_memory = True  # handled below, once the traceback's tensors are freed
+        if out_of_memory:
             self._halve_batch()
             return None
         return loss.detach().float()

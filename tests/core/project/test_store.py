@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ssl_studio.core.errors import ProjectError, ProjectLockedError
+from ssl_studio.core.project.lock import WriteLock
 from ssl_studio.core.project.schema import SCHEMA_VERSION
 from ssl_studio.core.project.store import Store
 
@@ -119,9 +120,12 @@ def test_migrations_bring_an_empty_database_to_the_current_schema(tmp_path: Path
     folder = tmp_path / "old"
     folder.mkdir()
     sqlite3.connect(folder / "project.db").close()  # version 0
-    with pytest.raises(ProjectError, match="needs an update"):
-        Store.open(folder)
-    with Store.open(folder, write=True) as store:
+    with (
+        WriteLock(folder / ".write.lock", "busy"),
+        pytest.raises(ProjectError, match="needs an upgrade, which has to wait"),
+    ):
+        Store.open(folder)  # a reader cannot upgrade while another process writes
+    with Store.open(folder) as store:  # a reader upgrades it when it can, then reads
         assert store.schema_version == SCHEMA_VERSION
         assert store.datasets() == []
 

@@ -22,7 +22,7 @@ from typing import Any, Self
 import sqlite_utils
 
 from ssl_studio import __version__
-from ssl_studio.core.errors import ProjectError
+from ssl_studio.core.errors import ProjectError, ProjectLockedError
 from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.core.project.lock import WriteLock
 from ssl_studio.core.project.schema import MIGRATIONS, SCHEMA_VERSION
@@ -129,10 +129,8 @@ class StoreBase:
         if version == SCHEMA_VERSION:
             return
         if not self.write:
-            raise ProjectError(
-                "This project needs an update of its database; open it once for writing "
-                "(for example with 'ssl-studio info') to upgrade it."
-            )
+            self._upgrade_for_reading()
+            return
         for step in range(version, SCHEMA_VERSION):
             with self.transaction():
                 MIGRATIONS[step](self.db)
@@ -142,6 +140,20 @@ class StoreBase:
                 self._set_meta("salt", secrets.token_hex(32))
                 self._set_meta("created", now())
                 self._set_meta("created_by", f"ssl-studio {__version__}")
+
+    def _upgrade_for_reading(self) -> None:
+        """A reader met an older schema: upgrade it once as a writer, then read on."""
+        try:
+            type(self)(self.paths.root, write=True, purpose="upgrading the project").close()
+        except ProjectLockedError as exc:
+            raise ProjectError(
+                "This project was made by an older SSL Studio and its database needs an "
+                "upgrade, which has to wait until the other process using it has finished. "
+                f"({exc})"
+            ) from exc
+        self.conn.close()
+        self.conn = self._connect()
+        self.db = sqlite_utils.Database(self.conn)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

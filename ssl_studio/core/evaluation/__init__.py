@@ -1,0 +1,1 @@
+"""Evaluating representations: embeddings of items, kNN and (later) probes and fine-tuning."""

@@ -1,0 +1,51 @@
+"""Embeddings of cached items with a trained encoder (the evaluation view, no augmentation)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ssl_studio.core.data.cache import CacheReader
+from ssl_studio.core.data.loaders import item_ranges
+from ssl_studio.core.transforms.image_augment import center_view
+
+
+def evaluation_views(
+    items: Sequence[Mapping[str, Any]], reader: CacheReader, channels: int, image_size: int
+) -> torch.Tensor:
+    """The standardized evaluation view of each item: [N, channels, image_size, image_size]."""
+    x = torch.from_numpy(reader.images(items, channels=channels))
+    low, high = (torch.from_numpy(a) for a in item_ranges(items))
+    boxes = torch.from_numpy(
+        np.array([[i["box_x0"], i["box_y0"], i["box_x1"], i["box_y1"]] for i in items], np.float32)
+    )
+    return center_view(x, low, high, boxes, image_size)
+
+
+@torch.no_grad()
+def embed_images(
+    encoder: nn.Module,
+    items: Sequence[Mapping[str, Any]],
+    reader: CacheReader,
+    *,
+    channels: int,
+    image_size: int,
+    device: torch.device,
+    batch_size: int = 256,
+) -> torch.Tensor:
+    """One vector per item: [N, D] on the CPU (encoder in eval mode, restored after)."""
+    was_training = encoder.training
+    encoder.eval()
+    parts = []
+    try:
+        for start in range(0, len(items), batch_size):
+            chunk = items[start : start + batch_size]
+            views = evaluation_views(chunk, reader, channels, image_size).to(device)
+            parts.append(encoder(views).float().cpu())
+    finally:
+        encoder.train(was_training)
+    return torch.cat(parts)
