@@ -171,3 +171,19 @@ def test_preview_shows_augmented_views_of_one_real_item(shapes_project):
     assert np.array_equal(views, again)  # the same seed, the same preview
     with pytest.raises(ConfigError, match="no item 999999"):
         preview_augmentations(shapes_project, "shapes", 999999)
+
+
+def test_the_same_seed_gives_the_same_weights_on_the_cpu(shapes_project):
+    import torch
+
+    from ssl_studio.core.pretrain import latest_checkpoint
+
+    weights = []
+    for _ in range(2):
+        summary = pretrain(config(shapes_project, task="byol", steps=2, seed=7))
+        state = latest_checkpoint(shapes_project / "runs" / str(summary["run_id"]))
+        weights.append(state["model"])
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    other = pretrain(config(shapes_project, task="byol", steps=2, seed=8))
+    state = latest_checkpoint(shapes_project / "runs" / str(other["run_id"]))
+    assert not all(torch.equal(weights[0][k], state["model"][k]) for k in weights[0])
