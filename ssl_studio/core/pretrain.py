@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +66,8 @@ def fingerprint(items: list[dict[str, Any]]) -> dict[str, Any]:
     digest = hashlib.sha256()
     for item in items:
         digest.update(f"{item['id']}:{item['cache_file']}:{item['cache_index']};".encode())
-    modalities: dict[str, int] = {}
-    for item in items:
-        modalities[item["modality"] or "unknown"] = (
-            modalities.get(item["modality"] or "unknown", 0) + 1
-        )
-    return {"items": len(items), "modalities": modalities, "sha256": digest.hexdigest()[:32]}
+    modalities = Counter(item["modality"] or "unknown" for item in items)
+    return {"items": len(items), "modalities": dict(modalities), "sha256": digest.hexdigest()[:32]}
 
 
 def latest_checkpoint(run_dir: Path) -> dict[str, Any]:
@@ -329,7 +326,5 @@ def rebuild_task(state: dict[str, Any]):
 
 
 def _main_modality(items: list[dict[str, Any]]) -> str:
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item["modality"] or ""] = counts.get(item["modality"] or "", 0) + 1
-    return max(counts, key=counts.get)
+    """The most common modality of the items (its defaults decide the augmentation)."""
+    return Counter(item["modality"] or "" for item in items).most_common(1)[0][0]

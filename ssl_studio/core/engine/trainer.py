@@ -8,6 +8,7 @@ and reports through events. Pause and stop are checked between steps.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -193,7 +194,7 @@ class Trainer:
         step_loss = torch.zeros((), device=self.device)  # summed over micro-batches
         micro = 0
         for batch in self.batches.epoch(p.epoch, start=p.position // p.batch_size):
-            if self._should_stop():
+            if micro == 0 and self._should_stop():  # only between whole optimiser steps
                 return True
             loss = self._micro_step(batch.to(self.device), micro)
             if loss is None:  # out of memory: the batch size was halved; go on from here
@@ -237,7 +238,7 @@ class Trainer:
         """Forward and backward of one micro-batch; None after an out-of-memory halving."""
         p = self.progress
         sync = micro + 1 == p.accumulate or not self.world.distributed
-        context = self.model.no_sync() if not sync else _nullcontext()
+        context = self.model.no_sync() if not sync else contextlib.nullcontext()
         out_of_memory = False
         try:
             with context:
@@ -385,11 +386,3 @@ class Trainer:
         if self.recorder is not None and self._pending_metrics:
             self.recorder.metrics(self._pending_metrics)
         self._pending_metrics = []
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
