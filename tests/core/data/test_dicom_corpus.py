@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from conftest import PYDICOM_FILES, pydicom_data_dir
 from pydicom.pixels.utils import get_nr_frames
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.privacy import keyed_hash
 from ssl_studio.core.jobs import create_project, import_data
 from ssl_studio.core.project.store import Store
+
+from conftest import PYDICOM_FILES, pydicom_data_dir
 
 CORPORA = {"test_files": PYDICOM_FILES, "pydicom_data": pydicom_data_dir()}
 

@@ -7,40 +7,29 @@ from itertools import permutations
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from ssl_studio.core.data.loaders import ImageBatch
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.models.backbones import build_backbone
 from ssl_studio.core.tasks.jigsaw import Jigsaw, JigsawConfig, permutation_set
+
+from task_testing import (
+    StandInAugment,
+    assert_loading_the_state_dict_gives_the_same_loss,
+    image_batch,
+    losses_before_and_after_adamw_steps,
+    seeded_backbone,
+)
 
 SIZE = 32
 
 
-class StandInAugment(nn.Module):
-    """The augmentation's signature: real units -> standardized view, new noise per call."""
-
-    def forward(self, x, low, high, boxes):
-        unit = (x - low[:, None, None, None]) / (high - low)[:, None, None, None]
-        return (unit + 0.01 * torch.randn_like(unit) - 0.5) / 0.25
-
-
 def make_batch(n: int = 8) -> ImageBatch:
-    g = torch.Generator().manual_seed(123)
-    x = torch.rand(n, 1, SIZE, SIZE, generator=g) * 1000 - 500
-    box = torch.tensor([0.0, 0.0, SIZE, SIZE]).expand(n, 4)
-    return ImageBatch(x, torch.full((n,), -500.0), torch.full((n,), 500.0), box, torch.arange(n))
+    return image_batch(n, SIZE, seed=123)
 
 
 def make_task(seed: int = 0, **options) -> Jigsaw:
-    torch.manual_seed(seed)
-    backbone = build_backbone("cnn-small", in_channels=1, image_size=SIZE)
-    return Jigsaw(JigsawConfig(**options), backbone, StandInAugment())
-
-
-def seeded_loss(task: Jigsaw, batch: ImageBatch, seed: int = 7) -> torch.Tensor:
-    torch.manual_seed(seed)
-    return task.training_step(batch)[0]
+    augment = StandInAugment(noise=0.04)  # 0.01 before standardization
+    return Jigsaw(JigsawConfig(**options), seeded_backbone(seed, SIZE), augment)
 
 
 def min_hamming(perms: np.ndarray) -> int:
@@ -91,21 +80,15 @@ def test_finite_loss_logs_and_gradient_reach_the_first_layer():
 
 def test_state_dict_round_trip_gives_the_same_loss():
     task, batch = make_task(seed=0), make_batch()
-    fresh = make_task(seed=1)
-    assert seeded_loss(fresh, batch) != seeded_loss(task, batch)
-    fresh.load_state_dict(task.state_dict())
-    torch.testing.assert_close(seeded_loss(fresh, batch), seeded_loss(task, batch))
+    assert_loading_the_state_dict_gives_the_same_loss(task, make_task(seed=1), batch)
 
 
 def test_a_few_steps_on_a_fixed_batch_reduce_the_loss():
     task, batch = make_task(), make_batch(4)
-    opt = torch.optim.AdamW(task.parameters(), lr=1e-3)
-    before = seeded_loss(task, batch).item()
-    for _ in range(6):
-        opt.zero_grad()
-        seeded_loss(task, batch).backward()
-        opt.step()
-    assert seeded_loss(task, batch).item() < 0.9 * before
+    before, after = losses_before_and_after_adamw_steps(
+        task, batch, steps=6, seed=7, reseed_every_step=True
+    )
+    assert after < 0.9 * before
 
 
 @pytest.mark.parametrize(

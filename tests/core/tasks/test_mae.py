@@ -19,33 +19,27 @@ from ssl_studio.core.tasks.masking import (
     unpatchify,
 )
 
+from task_testing import (
+    StandInAugment,
+    assert_loading_the_state_dict_gives_the_same_loss,
+    image_batch,
+    losses_before_and_after_adamw_steps,
+    seeded_backbone,
+    seeded_loss,
+)
+
 SIZE, PATCH = 32, 8  # 4 x 4 = 16 patches
 
 
-class StandInAugment(nn.Module):
-    """The augmentation's signature: real units -> standardized view, new noise per call."""
-
-    def forward(self, x, low, high, boxes):
-        unit = (x - low[:, None, None, None]) / (high - low)[:, None, None, None]
-        return (unit + 0.01 * torch.randn_like(unit) - 0.5) / 0.25
-
-
-def make_batch(n: int = 4, channels: int = 1) -> ImageBatch:
-    g = torch.Generator().manual_seed(123)
-    x = torch.rand(n, channels, SIZE, SIZE, generator=g) * 1000 - 500
-    box = torch.tensor([0.0, 0.0, SIZE, SIZE]).expand(n, 4)
-    return ImageBatch(x, torch.full((n,), -500.0), torch.full((n,), 500.0), box, torch.arange(n))
+def make_batch(n: int = 4) -> ImageBatch:
+    return image_batch(n, SIZE, seed=123)
 
 
 def make_task(seed: int = 0, **options) -> MAE:
-    torch.manual_seed(seed)
-    backbone = build_backbone("vit-tiny", in_channels=1, image_size=SIZE, patch_size=PATCH)
-    return MAE(MAEConfig(**options), backbone, StandInAugment())
-
-
-def seeded_loss(task: MAE, batch: ImageBatch, seed: int = 7) -> torch.Tensor:
-    torch.manual_seed(seed)
-    return task.training_step(batch)[0]
+    augment = StandInAugment(noise=0.04)  # 0.01 before standardization
+    return MAE(
+        MAEConfig(**options), seeded_backbone(seed, SIZE, "vit-tiny", patch_size=PATCH), augment
+    )
 
 
 def test_finite_loss_logs_and_gradient_reach_the_first_layer():
@@ -60,21 +54,15 @@ def test_finite_loss_logs_and_gradient_reach_the_first_layer():
 
 def test_state_dict_round_trip_gives_the_same_loss():
     task, batch = make_task(seed=0), make_batch()
-    fresh = make_task(seed=1)
-    assert seeded_loss(fresh, batch) != seeded_loss(task, batch)
-    fresh.load_state_dict(task.state_dict())
-    torch.testing.assert_close(seeded_loss(fresh, batch), seeded_loss(task, batch))
+    assert_loading_the_state_dict_gives_the_same_loss(task, make_task(seed=1), batch)
 
 
 def test_a_few_steps_on_a_fixed_batch_reduce_the_loss():
     task, batch = make_task(), make_batch()
-    opt = torch.optim.AdamW(task.parameters(), lr=1e-3)
-    before = seeded_loss(task, batch).item()
-    for _ in range(6):
-        opt.zero_grad()
-        seeded_loss(task, batch).backward()
-        opt.step()
-    assert seeded_loss(task, batch).item() < 0.9 * before
+    before, after = losses_before_and_after_adamw_steps(
+        task, batch, steps=6, seed=7, reseed_every_step=True
+    )
+    assert after < 0.9 * before
 
 
 @pytest.mark.parametrize(("ratio", "visible"), [(0.75, 4), (0.5, 8), (0.6, 6), (0.9, 2)])
@@ -134,7 +122,7 @@ def test_patchify_round_trip_and_the_vit_patch_order():
 def test_a_non_vit_backbone_is_refused():
     backbone = build_backbone("cnn-small", in_channels=1, image_size=SIZE)
     with pytest.raises(ConfigError, match="vit-tiny or vit-small"):
-        MAE(MAEConfig(), backbone, StandInAugment())
+        MAE(MAEConfig(), backbone, StandInAugment(noise=0.04))
 
 
 @pytest.mark.parametrize(

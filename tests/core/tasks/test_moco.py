@@ -15,63 +15,45 @@ from torch import nn
 
 from ssl_studio.core.data.loaders import ImageBatch
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.models.backbones import build_backbone
 from ssl_studio.core.tasks.moco import MoCo, MoCoConfig
 from ssl_studio.core.tasks.momentum import momentum_at
 
+from task_testing import (
+    StandInAugment,
+    assert_identical_eval_embeddings,
+    assert_identical_training_loss,
+    assert_one_ema_step,
+    image_batch,
+    losses_before_and_after_adamw_steps,
+    perturb_online,
+    seeded_backbone,
+)
 
-class CropNoise(nn.Module):
-    """Stand-in for ImageAugment: per-sample random 32 px crop, windowing, noise.
 
-    Keeps the views it made in ``views`` so a test can recompute keys.
-    """
+class RecordingCropNoise(StandInAugment):
+    """Random 32 px crops with noise that keeps the views it made in ``views``, so a test can
+    recompute keys."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(noise=0.1, crop=32)
         self.views: list[torch.Tensor] = []
 
     def forward(self, x, low, high, boxes):
-        u = (x - low.view(-1, 1, 1, 1)) / (high - low).view(-1, 1, 1, 1)
-        offsets = torch.randint(0, x.shape[-1] - 32 + 1, (len(x), 2)).tolist()
-        crops = torch.stack([u[i, :, a : a + 32, b : b + 32] for i, (a, b) in enumerate(offsets)])
-        self.views.append((crops - 0.5) / 0.25 + 0.1 * torch.randn_like(crops))
+        self.views.append(super().forward(x, low, high, boxes))
         return self.views[-1]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny convolutions run fastest on one thread, and then do not fight other processes."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def make_batch(seed: int = 0, n: int = 8, first_index: int = 0) -> ImageBatch:
-    """n one-channel 40 px images in Hounsfield-like units, items first_index.. onwards."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.rand(n, 1, 40, 40, generator=g) * 1000 - 500
-    full = torch.tensor([0.0, 0.0, 40.0, 40.0]).repeat(n, 1)
-    index = torch.arange(first_index, first_index + n)
-    return ImageBatch(x, torch.full((n,), -500.0), torch.full((n,), 500.0), full, index)
+    """n 40 px images, for random 32 px crops, items first_index.. onwards."""
+    return image_batch(n, 40, seed, first_index)
 
 
 def make_task(seed: int = 0, **options) -> MoCo:
-    torch.manual_seed(seed)
-    backbone = build_backbone("cnn-small", in_channels=1, image_size=32)
-    return MoCo(MoCoConfig(**options), backbone, CropNoise())
+    return MoCo(MoCoConfig(**options), seeded_backbone(seed, image_size=32), RecordingCropNoise())
 
 
 def momentum_parameters(task: MoCo) -> list[nn.Parameter]:
     return [*task.key_encoder.parameters(), *task.key_projector.parameters()]
-
-
-@torch.no_grad()
-def perturb_online(task: MoCo) -> None:
-    """Make the online network differ from its momentum copy."""
-    for p in task.parameters():
-        if p.requires_grad:
-            p.add_(0.05 * torch.randn_like(p))
 
 
 @pytest.mark.parametrize("variant", ["v2", "v3"])
@@ -99,12 +81,10 @@ def test_momentum_follows_a_cosine_from_the_base_to_one():
 def test_on_step_end_moves_the_key_network_by_one_ema_step():
     task = make_task(variant="v3", momentum=0.9)
     perturb_online(task)
-    before = [p.clone() for p in momentum_parameters(task)]
     online = [*task.encoder.parameters(), *task.projector.parameters()]
-    task.on_step_end(3, 10)
-    m = 1 - 0.1 * (math.cos(0.3 * math.pi) + 1) / 2
-    for old, new, o in zip(before, momentum_parameters(task), online, strict=True):
-        torch.testing.assert_close(new, m * old + (1 - m) * o)
+    before = assert_one_ema_step(
+        task, momentum_parameters(task), online, base=0.9, step=3, total_steps=10
+    )
     after = momentum_parameters(task)
     assert any(not torch.equal(old, new) for old, new in zip(before, after, strict=True))
 
@@ -144,35 +124,15 @@ def test_state_dict_round_trip_gives_identical_embeddings_and_loss(variant):
     if variant == "v2":
         assert {"queue", "queue_ptr", "queue_index"} <= set(copy.state_dict())
         assert int(copy.queue_ptr) == 8
-    task.eval(), copy.eval()
-    x = torch.randn(4, 1, 32, 32)
-    torch.testing.assert_close(task.embed(x), copy.embed(x), rtol=0, atol=0)
-    task.train(), copy.train()
-    losses = []
-    for model in (task, copy):
-        torch.manual_seed(7)
-        losses.append(model.training_step(batch)[0])
-    torch.testing.assert_close(losses[0], losses[1], rtol=0, atol=0)
+    assert_identical_eval_embeddings(task, copy, image_size=32)
+    assert_identical_training_loss(task, copy, batch)
 
 
 @pytest.mark.parametrize("variant", ["v2", "v3"])
 def test_a_few_adamw_steps_reduce_the_loss(variant):
     task, batch = make_task(variant=variant), make_batch()
-    optimizer = torch.optim.AdamW([p for p in task.parameters() if p.requires_grad], lr=1e-3)
-
-    def seeded_loss() -> float:
-        torch.manual_seed(123)
-        with torch.no_grad():
-            return float(task.training_step(batch)[0])
-
-    before = seeded_loss()
-    for step in range(1, 7):
-        loss, _ = task.training_step(batch)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        task.on_step_end(step, 6)
-    assert seeded_loss() < before
+    before, after = losses_before_and_after_adamw_steps(task, batch, steps=6, seed=123)
+    assert after < before
 
 
 def _queue_worker(rank: int, folder: str) -> None:

@@ -3,41 +3,30 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from ssl_studio.core.data.loaders import ImageBatch
-from ssl_studio.core.models.backbones import build_backbone
 from ssl_studio.core.tasks.rotation import Rotation, RotationConfig
+
+from task_testing import (
+    StandInAugment,
+    assert_loading_the_state_dict_gives_the_same_loss,
+    image_batch,
+    losses_before_and_after_adamw_steps,
+    seeded_backbone,
+)
 
 SIZE = 32
 # where a marker put in the top-left corner lands after k quarter turns counter-clockwise
 CORNER = {0: (0, 0), 1: (SIZE - 1, 0), 2: (SIZE - 1, SIZE - 1), 3: (0, SIZE - 1)}
 
 
-class StandInAugment(nn.Module):
-    """The augmentation's signature: real units -> standardized view, new noise per call."""
-
-    def forward(self, x, low, high, boxes):
-        unit = (x - low[:, None, None, None]) / (high - low)[:, None, None, None]
-        return (unit + 0.01 * torch.randn_like(unit) - 0.5) / 0.25
-
-
 def make_batch(n: int = 4) -> ImageBatch:
-    g = torch.Generator().manual_seed(123)
-    x = torch.rand(n, 1, SIZE, SIZE, generator=g) * 1000 - 500
-    box = torch.tensor([0.0, 0.0, SIZE, SIZE]).expand(n, 4)
-    return ImageBatch(x, torch.full((n,), -500.0), torch.full((n,), 500.0), box, torch.arange(n))
+    return image_batch(n, SIZE, seed=123)
 
 
 def make_task(seed: int = 0, **options) -> Rotation:
-    torch.manual_seed(seed)
-    backbone = build_backbone("cnn-small", in_channels=1, image_size=SIZE)
-    return Rotation(RotationConfig(**options), backbone, StandInAugment())
-
-
-def seeded_loss(task: Rotation, batch: ImageBatch, seed: int = 7) -> torch.Tensor:
-    torch.manual_seed(seed)
-    return task.training_step(batch)[0]
+    augment = StandInAugment(noise=0.04)  # 0.01 before standardization
+    return Rotation(RotationConfig(**options), seeded_backbone(seed, SIZE), augment)
 
 
 def marked_views(n: int) -> torch.Tensor:
@@ -87,18 +76,12 @@ def test_finite_loss_logs_and_gradient_reach_the_first_layer():
 
 def test_state_dict_round_trip_gives_the_same_loss():
     task, batch = make_task(seed=0), make_batch()
-    fresh = make_task(seed=1)
-    assert seeded_loss(fresh, batch) != seeded_loss(task, batch)
-    fresh.load_state_dict(task.state_dict())
-    torch.testing.assert_close(seeded_loss(fresh, batch), seeded_loss(task, batch))
+    assert_loading_the_state_dict_gives_the_same_loss(task, make_task(seed=1), batch)
 
 
 def test_a_few_steps_on_a_fixed_batch_reduce_the_loss():
     task, batch = make_task(), make_batch()
-    opt = torch.optim.AdamW(task.parameters(), lr=1e-3)
-    before = seeded_loss(task, batch).item()
-    for _ in range(8):
-        opt.zero_grad()
-        seeded_loss(task, batch).backward()
-        opt.step()
-    assert seeded_loss(task, batch).item() < 0.9 * before
+    before, after = losses_before_and_after_adamw_steps(
+        task, batch, steps=8, seed=7, reseed_every_step=True
+    )
+    assert after < 0.9 * before

@@ -4,45 +4,30 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
 
 from ssl_studio.core.data.loaders import ImageBatch
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.models.backbones import build_backbone
 from ssl_studio.core.tasks.simclr import SimCLR, SimCLRConfig, partner_accuracy
 
-
-class CropNoise(nn.Module):
-    """Stand-in for ImageAugment: per-sample random 32 px crop, windowing, noise."""
-
-    def forward(self, x, low, high, boxes):
-        u = (x - low.view(-1, 1, 1, 1)) / (high - low).view(-1, 1, 1, 1)
-        offsets = torch.randint(0, x.shape[-1] - 32 + 1, (len(x), 2)).tolist()
-        crops = torch.stack([u[i, :, a : a + 32, b : b + 32] for i, (a, b) in enumerate(offsets)])
-        return (crops - 0.5) / 0.25 + 0.1 * torch.randn_like(crops)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny convolutions run fastest on one thread, and then do not fight other processes."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from task_testing import (
+    StandInAugment,
+    assert_identical_eval_embeddings,
+    assert_identical_training_loss,
+    image_batch,
+    losses_before_and_after_adamw_steps,
+    seeded_backbone,
+)
 
 
 def make_batch(seed: int = 0, n: int = 8) -> ImageBatch:
-    """n one-channel 40 px images in Hounsfield-like units."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.rand(n, 1, 40, 40, generator=g) * 1000 - 500
-    full = torch.tensor([0.0, 0.0, 40.0, 40.0]).repeat(n, 1)
-    return ImageBatch(x, torch.full((n,), -500.0), torch.full((n,), 500.0), full, torch.arange(n))
+    """n 40 px images, for random 32 px crops."""
+    return image_batch(n, 40, seed)
 
 
 def make_task(seed: int = 0, **options) -> SimCLR:
-    torch.manual_seed(seed)
-    backbone = build_backbone("cnn-small", in_channels=1, image_size=32)
-    return SimCLR(SimCLRConfig(**options), backbone, CropNoise())
+    augment = StandInAugment(noise=0.1, crop=32)
+    return SimCLR(SimCLRConfig(**options), seeded_backbone(seed, image_size=32), augment)
 
 
 def test_loss_is_finite_and_gradients_reach_the_encoder():
@@ -67,35 +52,16 @@ def test_state_dict_round_trip_gives_identical_embeddings_and_loss():
     task.training_step(batch)  # moves the BatchNorm running statistics
     copy = make_task(1)  # other initial weights
     copy.load_state_dict(task.state_dict())
-    task.eval(), copy.eval()
-    x = torch.randn(4, 1, 32, 32)
-    torch.testing.assert_close(task.embed(x), copy.embed(x), rtol=0, atol=0)
+    x = assert_identical_eval_embeddings(task, copy, image_size=32)
     assert task.embed(x).shape == (4, 256)
-    task.train(), copy.train()
-    losses = []
-    for model in (task, copy):
-        torch.manual_seed(7)
-        losses.append(model.training_step(batch)[0])
-    torch.testing.assert_close(losses[0], losses[1], rtol=0, atol=0)
+    assert_identical_training_loss(task, copy, batch)
 
 
 def test_a_few_adamw_steps_reduce_the_loss():
-    task, batch = make_task(), make_batch()
-    optimizer = torch.optim.AdamW(task.parameters(), lr=1e-3)
-
-    def seeded_loss() -> float:
-        torch.manual_seed(123)
-        with torch.no_grad():
-            return float(task.training_step(batch)[0])
-
-    before = seeded_loss()
-    for step in range(1, 7):
-        loss, _ = task.training_step(batch)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        task.on_step_end(step, 6)
-    assert seeded_loss() < before
+    before, after = losses_before_and_after_adamw_steps(
+        make_task(), make_batch(), steps=6, seed=123
+    )
+    assert after < before
 
 
 def test_bad_options_and_a_missing_augmentation_are_clear_errors():
