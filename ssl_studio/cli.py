@@ -301,18 +301,24 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 
 def cmd_tasks(args: argparse.Namespace) -> int:
     from ssl_studio.core.config import TrainConfig, describe_options
-    from ssl_studio.core.models.backbones import BACKBONES, backbone_options
+    from ssl_studio.core.models.backbones import BACKBONES, SERIES_BACKBONES, backbone_options
     from ssl_studio.core.tasks.registry import describe_tasks
     from ssl_studio.core.transforms.image_augment import ImageAugmentConfig
+    from ssl_studio.core.transforms.series_augment import SeriesAugmentConfig
 
     info = {
         "tasks": describe_tasks(),
         "backbones": [
-            {"name": name, "modality": "image", "options": list(backbone_options(name))}
+            {
+                "name": name,
+                "modality": "timeseries" if name in SERIES_BACKBONES else "image",
+                "options": list(backbone_options(name)),
+            }
             for name in BACKBONES
         ],
         "train_options": describe_options(TrainConfig),
         "augment_options": describe_options(ImageAugmentConfig),
+        "series_augment_options": describe_options(SeriesAugmentConfig),
     }
     if args.json:
         print(json.dumps(info, indent=2, default=str))
@@ -321,13 +327,16 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         print(f"{task['name']} [{', '.join(task['modalities'])}]: {task['summary']}")
         for option in task["options"]:
             print(f"    task.{option['name']} = {option['default']!r}: {option['help']}")
-    print("\nBackbones: " + ", ".join(b["name"] for b in info["backbones"]))
+    for kind in ("image", "timeseries"):
+        names = [b["name"] for b in info["backbones"] if b["modality"] == kind]
+        print(f"\nBackbones for {kind}: " + ", ".join(names))
     print("\nTraining options (--set train.NAME=VALUE):")
     for option in info["train_options"]:
         print(f"    train.{option['name']} = {option['default']!r}: {option['help']}")
-    print("\nAugmentation options (--set augment.NAME=VALUE):")
-    for option in info["augment_options"]:
-        print(f"    augment.{option['name']} = {option['default']!r}: {option['help']}")
+    for key, kind in (("augment_options", "images"), ("series_augment_options", "series")):
+        print(f"\nAugmentation of {kind} (--set augment.NAME=VALUE):")
+        for option in info[key]:
+            print(f"    augment.{option['name']} = {option['default']!r}: {option['help']}")
     return EXIT_OK
 
 

@@ -188,27 +188,32 @@ class TrainConfig:
 
 
 PRESETS = ("quick", "standard", "thorough")
-# preset -> (backbone, image size, batch size, optimiser steps): what fits the hardware
+# preset -> (backbone, image size, batch size, optimiser steps) for images
 PRESET_VALUES = {
     "quick": ("cnn-small", 64, 128, 300),  # minutes on a laptop CPU
     "standard": ("resnet18", 128, 256, 5000),  # a GPU for an hour or two
     "thorough": ("resnet50", 224, 256, 50000),  # a good GPU for a day
 }
+# series follow TS2Vec's defaults: batch 8, lr 1e-3, 200 steps (600 above 100 000 series)
+SERIES_PRESET_STEPS = {"quick": 1, "standard": 3, "thorough": 10}  # times TS2Vec's steps
+DEFAULT_TASKS = {"image": "simclr", "timeseries": "ts2vec"}
+DEFAULT_SERIES_LENGTH = 3000
 
 
 @dataclass
 class PretrainConfig:
     """A pretraining run: which data, which pretext task, which backbone, how long.
 
-    Options left empty (None) come from the preset: ``quick`` fits a CPU in minutes,
-    ``standard`` a GPU in an hour or two, ``thorough`` a day on a good GPU.
+    Options left empty (None) come from the dataset's kind and the preset: ``quick`` fits a
+    CPU in minutes, ``standard`` a GPU in an hour or two, ``thorough`` a day on a good GPU.
     """
 
     project: Path
-    dataset: str = option("", "Name of the image dataset to pretrain on.")
-    task: str = option("simclr", "Pretext task (ssl-studio tasks lists them).")
+    dataset: str = option("", "Name of the dataset to pretrain on.")
+    task: str | None = option(None, "Pretext task; empty: simclr for images, ts2vec for series.")
     backbone: str | None = option(None, "Encoder architecture; empty: the preset's.")
     image_size: int | None = option(None, "Side of the training views in pixels; empty: preset.")
+    series_length: int | None = option(None, "Longest window of a series per step (3000).")
     preset: str = option("quick", "quick (CPU, minutes), standard (GPU, hours) or thorough.")
     train: TrainConfig = field(default_factory=TrainConfig)
     task_options: dict[str, Any] = option({}, "Options of the pretext task (see its config).")
@@ -220,27 +225,38 @@ class PretrainConfig:
         if isinstance(self.train, dict):
             self.train = from_dict(TrainConfig, self.train)
 
-    def apply_preset(self) -> None:
-        """Fill the options left empty from the preset."""
+    def validate(self) -> None:
+        """Checks that need no dataset (the rest happens in ``resolve``)."""
         if self.preset not in PRESETS:
             raise ConfigError(
                 f"Unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}."
             )
-        backbone, size, batch, steps = PRESET_VALUES[self.preset]
-        self.backbone = self.backbone or backbone
-        self.image_size = self.image_size or size
-        if self.train.steps is None and self.train.epochs is None:
-            self.train.steps = steps
-        if self.preset != "quick" and self.train.batch_size == TrainConfig.batch_size:
-            self.train.batch_size = batch
-
-    def validate(self) -> None:
-        self.apply_preset()
         if not self.dataset:
             raise ConfigError("Choose the dataset to pretrain on (--dataset NAME).")
-        if not 16 <= (self.image_size or 0) <= 1024:
-            raise ConfigError("image_size must be between 16 and 1024 pixels.")
         self.train.validate()
+
+    def resolve(self, modality: str, n_items: int) -> None:
+        """Fill the options left empty from the dataset's kind, its size and the preset."""
+        self.task = self.task or DEFAULT_TASKS[modality]
+        defaults = TrainConfig()
+        if modality == "image":
+            backbone, size, batch, steps = PRESET_VALUES[self.preset]
+            self.backbone = self.backbone or backbone
+            self.image_size = self.image_size or size
+            if self.preset != "quick" and self.train.batch_size == defaults.batch_size:
+                self.train.batch_size = batch
+            if not 16 <= self.image_size <= 1024:
+                raise ConfigError("image_size must be between 16 and 1024 pixels.")
+        else:
+            self.backbone = self.backbone or "ts-conv"
+            self.series_length = self.series_length or DEFAULT_SERIES_LENGTH
+            steps = (200 if n_items <= 100_000 else 600) * SERIES_PRESET_STEPS[self.preset]
+            if self.train.batch_size == defaults.batch_size:
+                self.train.batch_size = 8
+            if self.train.lr == defaults.lr:
+                self.train.lr = 1e-3
+        if self.train.steps is None and self.train.epochs is None:
+            self.train.steps = steps
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PretrainConfig:

@@ -103,3 +103,22 @@ def pretrain(
         raise
     report(Finished(JOB, result=summary, cancelled=summary["status"] == "stopped"))
     return summary
+
+
+def embed(
+    project: Path,
+    run_id: int,
+    dataset: str | None = None,
+    *,
+    per_timestep: bool = False,
+    device: str = "auto",
+) -> tuple[list[int], Any]:
+    """Representations of a dataset's items from a pretraining run's newest checkpoint.
+
+    dataset: default the run's own dataset. Returns (item ids, vectors): a float32 array
+    [N, D] (images: the evaluation view; series: max-pooled over observed steps), or with
+    ``per_timestep`` (series only) a list of [T_i, D] arrays.
+    """
+    from ssl_studio.core.embedding import embed_dataset
+
+    return embed_dataset(Path(project), run_id, dataset, per_timestep=per_timestep, device=device)

@@ -7,32 +7,25 @@ Under torchrun only rank 0 writes to the project; the others read it.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from ssl_studio.core.config import PretrainConfig, to_dict
 from ssl_studio.core.data.cache import CacheReader
-from ssl_studio.core.data.loaders import ImageBatches, item_ranges
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.engine.health import HealthMonitor
 from ssl_studio.core.engine.trainer import Trainer
 from ssl_studio.core.errors import ConfigError, SSLStudioError
-from ssl_studio.core.evaluation.embeddings import evaluation_views
 from ssl_studio.core.events import Health, Message, Reporter, StopToken
-from ssl_studio.core.models.backbones import build_backbone
+from ssl_studio.core.pretrain_setup import Setup, build_setup, probe_items
 from ssl_studio.core.project.store import Store
-from ssl_studio.core.tasks.registry import build_task
-from ssl_studio.core.transforms.image_augment import ImageAugment, ImageAugmentConfig, preview_views
-from ssl_studio.core.transforms.image_defaults import default_augment
 
 JOB = "pretrain"
 PROBE_ITEMS = 256
@@ -104,12 +97,8 @@ class Pretraining:
             if dataset is None:
                 names = ", ".join(d["name"] for d in store.datasets()) or "none yet"
                 raise ConfigError(f"No dataset '{self.cfg.dataset}'; the datasets are: {names}.")
-            if dataset["modality"] != "image":
-                raise ConfigError(
-                    f"Dataset '{dataset['name']}' holds time series; choose an image task "
-                    "for an image dataset (ssl-studio tasks lists them)."
-                )
             items = store.items(dataset["id"])
+            self.cfg.resolve(dataset["modality"], len(items))
             labels = store.latest_label_set(dataset["id"])
             device = pick_device(self.cfg.train.device, world.local_rank)
             distributed.init(world, device)
@@ -137,37 +126,20 @@ class Pretraining:
         resume: dict[str, Any] | None,
     ) -> dict[str, Any]:
         cfg, world = self.cfg, self.world
+        noun = "images" if dataset["modality"] == "image" else "series"
         if len(items) < MIN_ITEMS:
             raise ConfigError(
-                f"Dataset '{dataset['name']}' has {len(items)} images; pretraining needs at "
+                f"Dataset '{dataset['name']}' has {len(items)} {noun}; pretraining needs at "
                 f"least {MIN_ITEMS} (hundreds or more to learn something useful)."
             )
         batch = min(cfg.train.batch_size, len(items) // world.size)
         if batch < cfg.train.batch_size and resume is None:
-            self.report(
-                Message(
-                    JOB,
-                    f"Batch size lowered to {batch}: the dataset has {len(items)} images.",
-                    level="warning",
-                )
-            )
+            text = f"Batch size lowered to {batch}: the dataset has {len(items)} {noun}."
+            self.report(Message(JOB, text, level="warning"))
             cfg.train.batch_size = batch
-        channels = max(int(i["channels"]) for i in items)
-        torch.manual_seed(cfg.train.seed)
-        backbone = build_backbone(cfg.backbone, in_channels=channels, image_size=cfg.image_size)
-        modality = _main_modality(items)
-        augment_cfg = dataclasses.replace(default_augment(modality, channels), **cfg.augment)
-        augment = ImageAugment(augment_cfg, out_size=cfg.image_size)
-        task = build_task(cfg.task, cfg.task_options, backbone, augment)
         reader = CacheReader(store.paths.dataset_cache(dataset["id"]))
-        batches = ImageBatches(
-            items,
-            reader,
-            batch_size=cfg.train.batch_size,
-            channels=channels,
-            seed=cfg.train.seed,
-            world=world,
-        )
+        setup = build_setup(cfg, dataset["modality"], items, reader, world, device)
+        batches = setup.batches
         run_id = distributed.broadcast(
             self._open_run(store, dataset, items, device, resume) if world.is_main else None,
             world,
@@ -175,17 +147,13 @@ class Pretraining:
         run_dir = store.paths.root / "runs" / str(run_id)
         snapshot = {
             "config": to_dict(cfg),
-            "task": cfg.task,
-            "backbone": cfg.backbone,
-            "in_channels": channels,
-            "image_size": cfg.image_size,
             "dataset": dataset["name"],
             "run_id": run_id,
-            "augment": dataclasses.asdict(augment_cfg),
+            **setup.snapshot,
         }
-        health = self._health(items, labels, reader, channels, device) if world.is_main else None
+        health = self._health(setup, items, labels, device) if world.is_main else None
         trainer = Trainer(
-            task,
+            setup.task,
             batches,
             cfg.train,
             device=device,
@@ -243,7 +211,7 @@ class Pretraining:
             Message(
                 JOB,
                 f"Run {run_id}: {self.cfg.task} on '{dataset['name']}' with "
-                f"{self.cfg.backbone} at {self.cfg.image_size} px, on "
+                f"{self.cfg.backbone}{_size_text(self.cfg, dataset['modality'])}, on "
                 f"{describe(device)}.",
             )
         )
@@ -251,80 +219,22 @@ class Pretraining:
 
     def _health(
         self,
+        setup: Setup,
         items: list[dict[str, Any]],
         labels: dict[int, str],
-        reader: CacheReader,
-        channels: int,
         device: torch.device,
     ) -> HealthMonitor:
-        """A fixed probe set: the labeled items when there are enough (for kNN), else a
-        spread of all items (the collapse gauges need no labels)."""
-        labeled = [i for i in items if i["id"] in labels][:PROBE_ITEMS]
-        classes = sorted({labels[i["id"]] for i in labeled})
-        use_labels = len(classes) >= 2 and len(labeled) >= 10
-        probe = labeled if use_labels else items[:: max(1, len(items) // PROBE_ITEMS)][:PROBE_ITEMS]
-        views = evaluation_views(probe, reader, channels, self.cfg.image_size).to(device)
-        label_tensor = (
-            torch.tensor([classes.index(labels[i["id"]]) for i in probe]) if use_labels else None
-        )
+        probe, label_tensor = probe_items(items, labels)
 
         def emit(step: int, spread: float, rank: float, knn: float | None) -> None:
             self.report(
                 Health(JOB, step=step, embedding_std=spread, effective_rank=rank, knn_accuracy=knn)
             )
 
-        return HealthMonitor(views, label_tensor, emit)
+        return HealthMonitor(setup.probe(probe, device), label_tensor, emit)
 
 
-def preview_augmentations(
-    project: Path,
-    dataset: str,
-    item_id: int,
-    n: int = 8,
-    *,
-    image_size: int = 64,
-    augment: dict[str, Any] | None = None,
-    seed: int = 0,
-) -> np.ndarray:
-    """n augmented views of one cached item, as the pretraining would make them.
-
-    augment: changes to the modality's default augmentation (as in PretrainConfig).
-    Returns float32 [n, C, image_size, image_size] in [0, 1], for a preview grid.
-    """
-    with Store.open(project) as store:
-        found = store.dataset(dataset)
-        if found is None:
-            raise ConfigError(f"No dataset '{dataset}'.")
-        matches = [i for i in store.items(found["id"]) if i["id"] == item_id]
-        if not matches:
-            raise ConfigError(f"Dataset '{dataset}' has no item {item_id}.")
-        reader = CacheReader(store.paths.dataset_cache(found["id"]))
-    item = matches[0]
-    channels = int(item["channels"])
-    cfg = dataclasses.replace(default_augment(item["modality"] or "", channels), **(augment or {}))
-    x = torch.from_numpy(reader.images([item], channels=channels))
-    low, high = (torch.from_numpy(a) for a in item_ranges([item]))
-    boxes = torch.tensor(
-        [[item["box_x0"], item["box_y0"], item["box_x1"], item["box_y1"]]], dtype=torch.float32
-    )
-    return preview_views(x, low, high, boxes, cfg, image_size, n, seed).numpy()
-
-
-def rebuild_task(state: dict[str, Any]):
-    """The task of a checkpoint, built from the file alone and loaded (CPU, train mode off).
-
-    state: a checkpoint dictionary (see engine/checkpoint.py) written by a pretraining run.
-    """
-    cfg = state["config"]
-    backbone = build_backbone(
-        state["backbone"], in_channels=state["in_channels"], image_size=state["image_size"]
-    )
-    augment = ImageAugment(ImageAugmentConfig(**state["augment"]), out_size=state["image_size"])
-    task = build_task(state["task"], cfg.get("task_options", {}), backbone, augment)
-    task.load_state_dict(state["model"])
-    return task.eval()
-
-
-def _main_modality(items: list[dict[str, Any]]) -> str:
-    """The most common modality of the items (its defaults decide the augmentation)."""
-    return Counter(item["modality"] or "" for item in items).most_common(1)[0][0]
+def _size_text(cfg: PretrainConfig, modality: str) -> str:
+    if modality == "image":
+        return f" at {cfg.image_size} px"
+    return f", windows of up to {cfg.series_length} steps"

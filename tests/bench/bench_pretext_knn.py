@@ -28,7 +28,8 @@ from ssl_studio.core.engine.health import knn_accuracy
 from ssl_studio.core.evaluation.embeddings import embed_images
 from ssl_studio.core.jobs import create_project, import_data, pretrain
 from ssl_studio.core.models.backbones import build_backbone
-from ssl_studio.core.pretrain import latest_checkpoint, rebuild_task
+from ssl_studio.core.pretrain import latest_checkpoint
+from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import TASKS
 from ssl_studio.resources import demo_dir

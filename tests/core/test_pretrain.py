@@ -144,7 +144,8 @@ def test_the_checkpoint_alone_rebuilds_the_trained_encoder(shapes_project):
     from ssl_studio.core.data.cache import CacheReader
     from ssl_studio.core.evaluation.embeddings import embed_images
     from ssl_studio.core.models.backbones import build_backbone
-    from ssl_studio.core.pretrain import latest_checkpoint, rebuild_task
+    from ssl_studio.core.pretrain import latest_checkpoint
+    from ssl_studio.core.pretrain_setup import rebuild_task
 
     summary = pretrain(config(shapes_project, steps=3))
     state = latest_checkpoint(shapes_project / "runs" / str(summary["run_id"]))
@@ -160,7 +161,7 @@ def test_the_checkpoint_alone_rebuilds_the_trained_encoder(shapes_project):
 
 
 def test_preview_shows_augmented_views_of_one_real_item(shapes_project):
-    from ssl_studio.core.pretrain import preview_augmentations
+    from ssl_studio.core.pretrain_setup import preview_augmentations
 
     with Store.open(shapes_project) as store:
         item = store.items(1)[5]

@@ -51,34 +51,28 @@ def knn_accuracy(z: torch.Tensor, labels: torch.Tensor, k: int = 20, t: float = 
 class HealthMonitor:
     """Measures a fixed probe set every few steps (rank 0) and reports a Health event.
 
-    views: [N, C, H, W] standardized evaluation views of the probe items (already on the
-    device); labels: [N] class indices or None.
+    embed: maps the task to the probe items' embeddings [N, D] (it is called with the task
+    in eval mode and no gradients); labels: [N] class indices, or None.
     """
 
     def __init__(
         self,
-        views: torch.Tensor,
+        embed: Callable[[torch.nn.Module], torch.Tensor],
         labels: torch.Tensor | None,
         emit: Callable[[int, float, float, float | None], None],
-        batch_size: int = 128,
     ) -> None:
-        self.views = views
+        self.embed_probe = embed
         self.labels = labels
         self.emit = emit
-        self.batch_size = batch_size
 
     @torch.no_grad()
     def embed(self, task: torch.nn.Module) -> torch.Tensor:
         was_training = task.training
         task.eval()
         try:
-            parts = [
-                task.embed(self.views[i : i + self.batch_size])
-                for i in range(0, len(self.views), self.batch_size)
-            ]
+            return self.embed_probe(task).float().cpu()
         finally:
             task.train(was_training)
-        return torch.cat(parts).cpu()
 
     def measure(self, task: torch.nn.Module) -> tuple[float, float, float | None]:
         z = self.embed(task)

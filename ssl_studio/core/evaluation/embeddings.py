@@ -49,3 +49,42 @@ def embed_images(
     finally:
         encoder.train(was_training)
     return torch.cat(parts)
+
+
+@torch.no_grad()
+def embed_series(
+    encoder: nn.Module,
+    items: Sequence[Mapping[str, Any]],
+    reader: CacheReader,
+    *,
+    channels: int,
+    device: torch.device,
+    batch_size: int = 64,
+    per_timestep: bool = False,
+) -> torch.Tensor | list[torch.Tensor]:
+    """Whole-series representations: [N, D] (max-pooled over observed steps), or with
+    ``per_timestep`` a list of [T_i, D] per series. The encoder is in eval mode."""
+    from ssl_studio.core.data.series_batches import pad_series
+
+    was_training = encoder.training
+    encoder.eval()
+    out: list[torch.Tensor] = []
+    try:
+        # similar lengths together: less padding to compute
+        order = sorted(range(len(items)), key=lambda i: items[i]["length"])
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            x, observed, lengths = pad_series([reader.series(items[i]) for i in chunk], channels)
+            x_t = torch.from_numpy(x).to(device)
+            observed_t = torch.from_numpy(observed).to(device)
+            if per_timestep:
+                steps = encoder.forward_steps(x_t, observed_t).float().cpu()
+                out += [steps[j, : lengths[j]] for j in range(len(chunk))]
+            else:
+                out += list(encoder(x_t, observed_t).float().cpu())
+    finally:
+        encoder.train(was_training)
+    restored: list[torch.Tensor] = [None] * len(items)  # type: ignore[list-item]
+    for position, i in enumerate(order):
+        restored[i] = out[position]
+    return restored if per_timestep else torch.stack(restored)

@@ -1,8 +1,11 @@
-"""Image backbones: torchvision ResNets and ViTs (untrained) and a small CPU-friendly CNN.
+"""Backbones: image encoders (torchvision ResNets and ViTs, untrained, and a small CPU-friendly
+CNN) and 1-D time-series encoders (see :mod:`ssl_studio.core.models.series`).
 
-Each factory takes ``in_channels`` and ``image_size`` (plus its own keyword options) and
-returns a :class:`Backbone` whose module maps ``[N, C, H, W]`` to ``[N, dim]``. Nothing is
-downloaded: every torchvision model is built with ``weights=None``.
+Each image factory takes ``in_channels`` and ``image_size`` (plus its own keyword options) and
+returns a :class:`Backbone` whose module maps ``[N, C, H, W]`` to ``[N, dim]``. Series factories
+take ``in_channels`` and their options, no ``image_size``; their module is a ``SeriesEncoder``
+mapping ``[N, C, T]`` (and an optional observed mask) to ``[N, dim]``. Nothing is downloaded:
+every torchvision model is built with ``weights=None``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ from torch import nn
 from torchvision import models
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.models.series import (
+    PatchTransformerEncoder,
+    SeriesEncoder,
+    TSConvEncoder,
+)
 from ssl_studio.core.models.vit import VIT_SIZES, ViTEncoder
 
 
@@ -23,9 +31,9 @@ from ssl_studio.core.models.vit import VIT_SIZES, ViTEncoder
 class Backbone:
     """A feature extractor with its embedding width, so heads never guess dimensions."""
 
-    module: nn.Module  # forward(x: [N, C, H, W] float) -> [N, dim]
+    module: nn.Module  # forward(x: [N, C, H, W] float) -> [N, dim]; series: [N, C, T] -> [N, dim]
     dim: int
-    modality: str  # "image" for all of these
+    modality: str  # "image" or "timeseries"
     name: str
     is_cnn: bool  # True for ResNets and the small CNN (the engine uses channels_last for them)
 
@@ -109,6 +117,22 @@ def _vit_factory(name: str) -> Callable[..., Backbone]:
     return factory
 
 
+def _series_factory(name: str, encoder: type[SeriesEncoder]) -> Callable[..., Backbone]:
+    """A factory for the 1-D encoder class ``encoder``, taking its keyword-only options."""
+
+    def factory(*, in_channels: int, **options: object) -> Backbone:
+        module = encoder(in_channels, **options)
+        return Backbone(module, module.dim, "timeseries", name, is_cnn=False)
+
+    kw = inspect.Parameter.KEYWORD_ONLY
+    options = [p for p in inspect.signature(encoder).parameters.values() if p.kind is kw]
+    channels = inspect.Parameter("in_channels", kw, annotation=int)
+    factory.__signature__ = inspect.Signature([channels, *options], return_annotation=Backbone)
+    factory.__name__ = name.replace("-", "_")
+    factory.__doc__ = encoder.__doc__
+    return factory
+
+
 BACKBONES: dict[str, Callable[..., Backbone]] = {
     "cnn-small": cnn_small,
     "resnet18": _resnet_factory("resnet18"),
@@ -116,6 +140,8 @@ BACKBONES: dict[str, Callable[..., Backbone]] = {
     "resnet50": _resnet_factory("resnet50"),
     "vit-tiny": _vit_factory("vit-tiny"),
     "vit-small": _vit_factory("vit-small"),
+    "ts-conv": _series_factory("ts-conv", TSConvEncoder),
+    "ts-patch": _series_factory("ts-patch", PatchTransformerEncoder),
 }
 IMAGE_BACKBONES: tuple[str, ...] = (
     "cnn-small",
@@ -126,6 +152,8 @@ IMAGE_BACKBONES: tuple[str, ...] = (
     "vit-small",
 )
 DEFAULT_IMAGE_BACKBONE = "cnn-small"
+SERIES_BACKBONES: tuple[str, ...] = ("ts-conv", "ts-patch")
+DEFAULT_SERIES_BACKBONE = "ts-conv"
 
 
 def backbone_options(name: str) -> tuple[str, ...]:
@@ -138,11 +166,14 @@ def backbone_options(name: str) -> tuple[str, ...]:
     )
 
 
-def build_backbone(name: str, *, in_channels: int, image_size: int, **options) -> Backbone:
-    """Build backbone ``name`` for ``in_channels``-channel, ``image_size``-px square images.
+def build_backbone(
+    name: str, *, in_channels: int, image_size: int | None = None, **options
+) -> Backbone:
+    """Build backbone ``name`` for ``in_channels``-channel inputs.
 
-    Raises ConfigError for an unknown name or option (listing the valid ones) and for an
-    ``image_size`` the backbone cannot take, saying what to do.
+    Image backbones need ``image_size`` (the side of the square images in px); series
+    backbones take none and ignore one given. Raises ConfigError for an unknown name or option
+    (listing the valid ones) and for an ``image_size`` the backbone cannot take or lacks.
     """
     factory = _factory(name)
     valid = backbone_options(name)
@@ -154,6 +185,10 @@ def build_backbone(name: str, *, in_channels: int, image_size: int, **options) -
         )
     if in_channels < 1:
         raise ConfigError(f"in_channels must be at least 1, not {in_channels}.")
+    if "image_size" not in inspect.signature(factory).parameters:
+        return factory(in_channels=in_channels, **options)
+    if image_size is None:
+        raise ConfigError(f"Backbone {name} encodes images and needs image_size (in px).")
     if image_size < 1:
         raise ConfigError(f"image_size must be at least 1 px, not {image_size}.")
     return factory(in_channels=in_channels, image_size=image_size, **options)

@@ -49,3 +49,17 @@ class PretextTask(nn.Module):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Representations of standardized inputs x: [N, C, H, W] -> [N, dim]."""
         return self.encoder(x)
+
+
+class SeriesTask(PretextTask):
+    """Base of the time-series tasks: batches are ``SeriesBatch`` (x [N, C, T] with 0 where
+    missing, observed [N, C, T] bool, lengths [N]); the encoder is a series encoder
+    (``forward(x, observed) -> [N, D]``, ``forward_steps(x, observed, latent_mask) ->
+    [N, T, D]``, see models/series.py); ``augment(x, observed, lengths=...)`` returns an
+    augmented (x, observed) pair (see transforms/series_augment.py)."""
+
+    modalities: ClassVar[tuple[str, ...]] = ("timeseries",)
+
+    def embed(self, x: torch.Tensor, observed: torch.Tensor | None = None) -> torch.Tensor:
+        """One vector per series: x, observed [N, C, T] -> [N, dim]."""
+        return self.encoder(x, observed)

@@ -11,16 +11,19 @@ from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.models.backbones import Backbone
 from ssl_studio.core.tasks.base import PretextTask
 from ssl_studio.core.tasks.byol import BYOL
+from ssl_studio.core.tasks.forecast import Forecast
 from ssl_studio.core.tasks.jigsaw import Jigsaw
 from ssl_studio.core.tasks.mae import MAE
+from ssl_studio.core.tasks.masked_series import MaskedSeries
 from ssl_studio.core.tasks.moco import MoCo
 from ssl_studio.core.tasks.rotation import Rotation
 from ssl_studio.core.tasks.simclr import SimCLR
+from ssl_studio.core.tasks.ts2vec import TS2Vec
 
 TASKS: dict[str, type[PretextTask]] = {
-    task.name: task for task in (SimCLR, MoCo, BYOL, MAE, Jigsaw, Rotation)
+    task.name: task
+    for task in (SimCLR, MoCo, BYOL, MAE, Jigsaw, Rotation, TS2Vec, MaskedSeries, Forecast)
 }
-DEFAULT_IMAGE_TASK = "simclr"
 
 
 def task_class(name: str) -> type[PretextTask]:

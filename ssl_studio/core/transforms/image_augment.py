@@ -160,7 +160,21 @@ class ImageAugment(torch.nn.Module):
         boxes: Tensor,
         generator: torch.Generator | None = None,
     ) -> Tensor:
-        """The view ``forward`` makes, before ``standardize``: [N, C, out, out] in [0, 1]."""
+        """The view ``forward`` makes, before ``standardize``: [N, C, out, out] in [0, 1].
+
+        Always computed in float32, also inside a mixed-precision (autocast) region.
+        """
+        with torch.autocast(x.device.type, enabled=False):
+            return self._unit_view(x.float(), low, high, boxes, generator)
+
+    def _unit_view(
+        self,
+        x: Tensor,
+        low: Tensor,
+        high: Tensor,
+        boxes: Tensor,
+        generator: torch.Generator | None,
+    ) -> Tensor:
         cfg = self.cfg
         low, high, boxes = _on(x, low, high, boxes)
         n = x.shape[0]

@@ -1,0 +1,128 @@
+"""Training batches of cached time series: padded, with missing-value masks, per rank.
+
+Series keep their own length; a batch is padded to its longest member (padding is
+"not observed", like a missing value). Recordings longer than ``max_length`` are cut to
+a random window of that many steps, drawn anew each epoch from (seed, epoch), so runs
+stay reproducible and resumable. Series with fewer channels than the dataset's widest
+get the missing channels as unobserved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DistributedSampler
+
+from ssl_studio.core.data.cache import CacheReader
+from ssl_studio.core.data.loaders import IndexRange
+from ssl_studio.core.engine.distributed import World
+
+
+@dataclass
+class SeriesBatch:
+    """x: [N, C, T] float32 (0 where missing or padding); observed: [N, C, T] bool;
+    lengths: [N] true lengths (after cropping); index: [N] positions in the item list."""
+
+    x: torch.Tensor
+    observed: torch.Tensor
+    lengths: torch.Tensor
+    index: torch.Tensor
+
+    def to(self, device: torch.device) -> SeriesBatch:
+        move = {"device": device, "non_blocking": device.type == "cuda"}
+        return SeriesBatch(
+            self.x.to(**move),
+            self.observed.to(**move),
+            self.lengths.to(**move),
+            self.index.to(**move),
+        )
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+
+def pad_series(
+    series: Sequence[tuple[np.ndarray, np.ndarray]], channels: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """[(values [C_i, T_i], mask [C_i, T_i])] -> (x [N, C, T], observed [N, C, T], lengths [N])."""
+    longest = max(v.shape[1] for v, _ in series)
+    x = np.zeros((len(series), channels, longest), np.float32)
+    observed = np.zeros((len(series), channels, longest), bool)
+    for i, (values, mask) in enumerate(series):
+        c, t = values.shape
+        x[i, :c, :t] = values
+        observed[i, :c, :t] = mask
+    return x, observed, np.array([v.shape[1] for v, _ in series], np.int64)
+
+
+class SeriesBatches:
+    """Batches of cached series for one rank; ``epoch(e, start)`` yields them in order."""
+
+    def __init__(
+        self,
+        items: Sequence[Mapping[str, Any]],
+        reader: CacheReader,
+        *,
+        batch_size: int,
+        channels: int,
+        max_length: int = 3000,
+        seed: int = 0,
+        world: World | None = None,
+        shuffle: bool = True,
+    ) -> None:
+        world = world or World()
+        if len(items) < batch_size * world.size:
+            raise ValueError(
+                f"{len(items)} series cannot fill one batch of {batch_size} on each of "
+                f"{world.size} processes"
+            )
+        self.items = list(items)
+        self.reader = reader
+        self.batch_size = batch_size
+        self.channels = channels
+        self.max_length = max_length
+        self.seed = seed
+        self.sampler = DistributedSampler(
+            IndexRange(len(self.items)),  # type: ignore[arg-type]
+            num_replicas=world.size,
+            rank=world.rank,
+            shuffle=shuffle,
+            seed=seed,
+            drop_last=True,
+        )
+
+    def __len__(self) -> int:
+        return self.sampler.num_samples // self.batch_size
+
+    def read(self, positions: Sequence[int], epoch: int = 0) -> SeriesBatch:
+        """The series at ``positions``; long ones cut to a window chosen by (seed, epoch)."""
+        series = []
+        for p in positions:
+            values, mask = self.reader.series(self.items[p])
+            if values.shape[1] > self.max_length:
+                rng = np.random.default_rng((self.seed, epoch, int(p)))
+                start = int(rng.integers(0, values.shape[1] - self.max_length + 1))
+                window = slice(start, start + self.max_length)
+                values, mask = values[:, window], mask[:, window]
+            series.append((values, mask))
+        x, observed, lengths = pad_series(series, self.channels)
+        return SeriesBatch(
+            torch.from_numpy(x),
+            torch.from_numpy(observed),
+            torch.from_numpy(lengths),
+            torch.as_tensor(np.asarray(positions, np.int64)),
+        )
+
+    def epoch(self, epoch: int, start: int = 0) -> Iterator[SeriesBatch]:
+        """The batches of ``epoch`` from batch ``start`` on."""
+        self.sampler.set_epoch(epoch)
+        order = list(iter(self.sampler))
+        for b in range(start, len(self)):
+            yield self.read(order[b * self.batch_size : (b + 1) * self.batch_size], epoch)
+
+    def close(self) -> None:
+        """Nothing to release (series are small); here for the loaders' common interface."""

@@ -1,0 +1,196 @@
+"""What a pretraining run is built from, per kind of data: backbone, augmentation, task,
+batches and the probe the health gauges watch. Also rebuilds a task from a checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ssl_studio.core.config import PretrainConfig
+from ssl_studio.core.data.cache import CacheReader
+from ssl_studio.core.data.loaders import ImageBatches, item_ranges
+from ssl_studio.core.data.series_batches import SeriesBatches, pad_series
+from ssl_studio.core.engine.distributed import World
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.embeddings import evaluation_views
+from ssl_studio.core.models.backbones import build_backbone
+from ssl_studio.core.project.store import Store
+from ssl_studio.core.tasks.base import PretextTask
+from ssl_studio.core.tasks.registry import build_task
+from ssl_studio.core.transforms.image_augment import (
+    ImageAugment,
+    ImageAugmentConfig,
+    preview_views,
+)
+from ssl_studio.core.transforms.image_defaults import default_augment
+from ssl_studio.core.transforms.series_augment import SeriesAugment, SeriesAugmentConfig
+
+PROBE_ITEMS = 256
+
+
+@dataclass
+class Setup:
+    """A run's parts. ``snapshot`` goes into every checkpoint (enough to rebuild the task)."""
+
+    task: PretextTask
+    batches: ImageBatches | SeriesBatches
+    snapshot: dict[str, Any]
+    probe: Callable[[list[dict[str, Any]], torch.device], Callable[[nn.Module], torch.Tensor]]
+
+
+def build_setup(
+    cfg: PretrainConfig,
+    modality: str,
+    items: list[dict[str, Any]],
+    reader: CacheReader,
+    world: World,
+    device: torch.device,
+) -> Setup:
+    """The task and batches of a run on ``items`` (images or series, by ``modality``)."""
+    channels = max(int(i["channels"]) for i in items)
+    torch.manual_seed(cfg.train.seed)
+    if modality == "image":
+        backbone = build_backbone(cfg.backbone, in_channels=channels, image_size=cfg.image_size)
+        augment_cfg = dataclasses.replace(
+            default_augment(_main_modality(items), channels), **cfg.augment
+        )
+        augment: nn.Module = ImageAugment(augment_cfg, out_size=cfg.image_size)
+        batches: ImageBatches | SeriesBatches = ImageBatches(
+            items,
+            reader,
+            batch_size=cfg.train.batch_size,
+            channels=channels,
+            seed=cfg.train.seed,
+            world=world,
+            pin_memory=device.type == "cuda",
+        )
+        probe = _image_probe(reader, channels, cfg.image_size)
+    else:
+        backbone = build_backbone(cfg.backbone, in_channels=channels)
+        augment_cfg = SeriesAugmentConfig(**cfg.augment)
+        augment = SeriesAugment(augment_cfg)
+        batches = SeriesBatches(
+            items,
+            reader,
+            batch_size=cfg.train.batch_size,
+            channels=channels,
+            max_length=cfg.series_length,
+            seed=cfg.train.seed,
+            world=world,
+        )
+        probe = _series_probe(reader, channels)
+    if backbone.modality != modality:
+        raise ConfigError(
+            f"Backbone {cfg.backbone} is for {backbone.modality} data, but the dataset holds "
+            f"{modality} data; ssl-studio tasks lists the backbones of each kind."
+        )
+    task = build_task(cfg.task, cfg.task_options, backbone, augment)
+    snapshot = {
+        "modality": modality,
+        "task": cfg.task,
+        "backbone": cfg.backbone,
+        "in_channels": channels,
+        "image_size": cfg.image_size,
+        "augment": dataclasses.asdict(augment_cfg),
+    }
+    return Setup(task, batches, snapshot, probe)
+
+
+def _image_probe(reader: CacheReader, channels: int, size: int):
+    def probe(items: list[dict[str, Any]], device: torch.device):
+        views = evaluation_views(items, reader, channels, size).to(device)
+        return lambda task: torch.cat(
+            [task.embed(views[i : i + 128]) for i in range(0, len(views), 128)]
+        )
+
+    return probe
+
+
+def _series_probe(reader: CacheReader, channels: int):
+    def probe(items: list[dict[str, Any]], device: torch.device):
+        x, observed, _ = pad_series([reader.series(i) for i in items], channels)
+        x_t = torch.from_numpy(x).to(device)
+        observed_t = torch.from_numpy(observed).to(device)
+        return lambda task: torch.cat(
+            [task.embed(x_t[i : i + 64], observed_t[i : i + 64]) for i in range(0, len(x_t), 64)]
+        )
+
+    return probe
+
+
+def probe_items(
+    items: list[dict[str, Any]], labels: dict[int, str]
+) -> tuple[list[dict[str, Any]], torch.Tensor | None]:
+    """The health gauges' fixed probe set: the labeled items when there are enough of two
+    classes or more (then kNN is measured too), else a spread of all items."""
+    labeled = [i for i in items if i["id"] in labels][:PROBE_ITEMS]
+    classes = sorted({labels[i["id"]] for i in labeled})
+    if len(classes) >= 2 and len(labeled) >= 10:
+        return labeled, torch.tensor([classes.index(labels[i["id"]]) for i in labeled])
+    return items[:: max(1, len(items) // PROBE_ITEMS)][:PROBE_ITEMS], None
+
+
+def rebuild_task(state: dict[str, Any]) -> PretextTask:
+    """The task of a checkpoint, built from the file alone and loaded (CPU, eval mode)."""
+    cfg = state["config"]
+    if state.get("modality", "image") == "image":
+        backbone = build_backbone(
+            state["backbone"], in_channels=state["in_channels"], image_size=state["image_size"]
+        )
+        augment: nn.Module = ImageAugment(
+            ImageAugmentConfig(**state["augment"]), out_size=state["image_size"]
+        )
+    else:
+        backbone = build_backbone(state["backbone"], in_channels=state["in_channels"])
+        augment = SeriesAugment(SeriesAugmentConfig(**state["augment"]))
+    task = build_task(state["task"], cfg.get("task_options", {}), backbone, augment)
+    task.load_state_dict(state["model"])
+    return task.eval()
+
+
+def preview_augmentations(
+    project: Path,
+    dataset: str,
+    item_id: int,
+    n: int = 8,
+    *,
+    image_size: int = 64,
+    augment: dict[str, Any] | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """n augmented views of one cached image, as the pretraining would make them.
+
+    augment: changes to the modality's default augmentation (as in PretrainConfig).
+    Returns float32 [n, C, image_size, image_size] in [0, 1], for a preview grid.
+    """
+    with Store.open(project) as store:
+        found = store.dataset(dataset)
+        if found is None:
+            raise ConfigError(f"No dataset '{dataset}'.")
+        matches = [i for i in store.items(found["id"]) if i["id"] == item_id]
+        if not matches:
+            raise ConfigError(f"Dataset '{dataset}' has no item {item_id}.")
+        reader = CacheReader(store.paths.dataset_cache(found["id"]))
+    item = matches[0]
+    channels = int(item["channels"])
+    cfg = dataclasses.replace(default_augment(item["modality"] or "", channels), **(augment or {}))
+    x = torch.from_numpy(reader.images([item], channels=channels))
+    low, high = (torch.from_numpy(a) for a in item_ranges([item]))
+    boxes = torch.tensor(
+        [[item["box_x0"], item["box_y0"], item["box_x1"], item["box_y1"]]], dtype=torch.float32
+    )
+    return preview_views(x, low, high, boxes, cfg, image_size, n, seed).numpy()
+
+
+def _main_modality(items: list[dict[str, Any]]) -> str:
+    """The most common modality of the items (its defaults decide the augmentation)."""
+    return Counter(item["modality"] or "" for item in items).most_common(1)[0][0]

@@ -1,0 +1,117 @@
+"""TS2Vec (Yue et al., AAAI 2022): consistent step representations of overlapping windows.
+
+Each series gives two random windows that overlap (``overlapping_crops``: one set of window
+sizes per batch, drawn from its shortest series, each series its own offset). Both windows go
+through the encoder's ``forward_steps`` with TS2Vec's random timestamp masking (each step
+hidden inside the encoder with probability ``mask_prob``, while training); the representations
+of the overlap, ``r1[:, -overlap:]`` and ``r2[:, :overlap]`` ([N, overlap, D], the same original
+steps seen in two contexts), are compared by ``losses.hierarchical_contrastive``.
+
+Padding: the windows lie inside every series' true length, so the overlap holds no padding
+(only the series' own missing values, which TS2Vec keeps: their representations come from the
+context). Series of length 0 are left out of the loss through its ``valid`` mask.
+
+An ``augment``, if given, is applied once to the whole batch before cropping: a separate time
+warp per window would move the overlap's steps apart and break the alignment the loss needs.
+Unlike the reference code, no averaged (SWA) copy of the encoder is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from ssl_studio.core.config import option
+from ssl_studio.core.data.series_batches import SeriesBatch
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.models.backbones import Backbone
+from ssl_studio.core.tasks.base import SeriesTask
+from ssl_studio.core.tasks.losses import hierarchical_contrastive
+from ssl_studio.core.transforms.series_augment import overlapping_crops, random_crop
+
+
+@dataclass
+class TS2VecConfig:
+    """Options of TS2Vec; the defaults are the paper's."""
+
+    alpha: float = option(
+        0.5, "Weight of telling series apart (1 - alpha: telling moments of a series apart)."
+    )
+    temporal_unit: int = option(
+        0, "Compare moments of a series only at time scales from 2**this steps on (0: all)."
+    )
+    mask_prob: float = option(0.5, "Chance that each time step is hidden from the encoder.")
+    max_train_length: int | None = option(
+        None, "Cut longer series to a random window of this many steps first (empty: no cut)."
+    )
+
+    def validate(self) -> None:
+        """Raise ConfigError, with a message a user can act on, when a value is out of range."""
+        if not 0 <= self.alpha <= 1:
+            raise ConfigError(f"ts2vec: alpha must be between 0 and 1, not {self.alpha}.")
+        if self.temporal_unit < 0:
+            raise ConfigError(f"ts2vec: temporal_unit cannot be negative ({self.temporal_unit}).")
+        if not 0 <= self.mask_prob < 1:
+            raise ConfigError(f"ts2vec: mask_prob must be in [0, 1), not {self.mask_prob}.")
+        if self.max_train_length is not None and self.max_train_length < 2:
+            raise ConfigError("ts2vec: max_train_length must be at least 2 steps (or empty).")
+
+
+class TS2Vec(SeriesTask):
+    """TS2Vec on a series encoder with ``forward_steps``: hierarchical contrast of two crops."""
+
+    name = "ts2vec"
+    Config = TS2VecConfig
+    summary = "Contrastive: two overlapping windows of a recording must agree moment by moment."
+    explanation = (
+        "Two overlapping stretches are cut from each recording and half of their time steps "
+        "are blanked out at random. For every moment the stretches share, the model must "
+        "recognise that both descriptions belong to the same recording and to the same "
+        "moment, while other recordings and other moments serve as decoys, at fine and "
+        "coarse time scales. To succeed it has to describe what is happening at each moment "
+        "in a way that does not depend on where the window was cut."
+    )
+
+    def __init__(
+        self, cfg: TS2VecConfig, backbone: Backbone, augment: nn.Module | None = None
+    ) -> None:
+        cfg.validate()
+        super().__init__(cfg, backbone, augment)
+
+    def views(self, batch: SeriesBatch) -> tuple[Tensor, Tensor, Tensor, Tensor, int, Tensor]:
+        """The two windows of each series: (x1, obs1 [N, C, T1], x2, obs2 [N, C, T2], overlap,
+        lengths [N]); the overlap is the last ``overlap`` steps of view 1 and the first of
+        view 2."""
+        x, observed, lengths = batch.x, batch.observed.bool(), batch.lengths.to(batch.x.device)
+        limit = self.cfg.max_train_length
+        if limit is not None and x.shape[-1] > limit:
+            x, observed, _ = random_crop(x, observed, lengths, limit)
+            lengths = lengths.clamp(max=limit)
+        if self.augment is not None:
+            x, observed = self.augment(x, observed, lengths=lengths)
+        min_overlap = 2 ** (self.cfg.temporal_unit + 1)
+        x1, o1, x2, o2, overlap = overlapping_crops(x, observed, lengths, min_overlap=min_overlap)
+        return x1, o1, x2, o2, overlap, lengths
+
+    def timestamp_mask(self, x: Tensor) -> Tensor | None:
+        """TS2Vec's binomial mask for x: [N, C, T] -> [N, T] bool (True: hidden), or None
+        outside training or with mask_prob 0."""
+        if not self.training or self.cfg.mask_prob == 0:
+            return None
+        return torch.rand(x.shape[0], x.shape[-1], device=x.device) < self.cfg.mask_prob
+
+    def training_step(self, batch: SeriesBatch) -> tuple[Tensor, dict[str, float]]:
+        """Hierarchical contrastive loss of the overlap's step representations; logs the
+        overlap length in steps."""
+        x1, o1, x2, o2, overlap, lengths = self.views(batch)
+        r1 = self.encoder.forward_steps(x1, o1, self.timestamp_mask(x1))[:, -overlap:]
+        r2 = self.encoder.forward_steps(x2, o2, self.timestamp_mask(x2))[:, :overlap]
+        valid = (lengths > 0)[:, None].expand(-1, overlap)  # [N, overlap]
+        # raw dot products feed a softmax: keep them in float32 under mixed precision
+        with torch.autocast(device_type=r1.device.type, enabled=False):
+            loss = hierarchical_contrastive(
+                r1.float(), r2.float(), self.cfg.alpha, self.cfg.temporal_unit, valid
+            )
+        return loss, {"overlap": float(overlap)}

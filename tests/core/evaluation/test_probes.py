@@ -1,0 +1,40 @@
+"""Frozen-encoder probes: choices made on training labels only, sensible fallbacks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ssl_studio.core.evaluation.probes import logistic_probe, svm_probe
+
+
+def blobs(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat(["a", "b", "c"], n // 3)
+    centres = {"a": (0, 0), "b": (3, 0), "c": (0, 3)}
+    z = np.array([centres[k] for k in y]) + rng.normal(0, 0.7, (len(y), 2))
+    return z, y
+
+
+@pytest.mark.parametrize("probe", [svm_probe, logistic_probe])
+def test_probes_separate_blobs_and_never_look_at_test_labels(probe):
+    z, y = blobs()
+    z_test, y_test = blobs(seed=1)
+    result = probe(z, y, z_test, y_test)
+    assert result.accuracy > 0.85 and result.accuracy == np.mean(result.predictions == y_test)
+    poisoned = probe(z, y, z_test, np.roll(y_test, 1))  # wrong test labels change nothing
+    assert np.array_equal(poisoned.predictions, result.predictions) and poisoned.C == result.C
+    assert probe(z, y, z_test).accuracy is None
+
+
+def test_svm_falls_back_to_hard_margin_with_too_few_examples_per_class():
+    z, y = blobs(n=12)
+    assert svm_probe(z, y, z).C == float("inf")
+    z, y = blobs(n=90)
+    assert svm_probe(z, y, z).C in (1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1e3, 1e4, np.inf)
+
+
+def test_a_single_class_is_refused():
+    z = np.zeros((10, 2))
+    with pytest.raises(ValueError, match="two classes"):
+        svm_probe(z, np.array(["a"] * 10), z)

@@ -1,0 +1,175 @@
+"""TS2Vec: finite loss on ragged gappy series, aligned overlap, masking, round trip, learning."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ssl_studio.core.data.series_batches import SeriesBatch
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.models.backbones import Backbone, build_backbone
+from ssl_studio.core.tasks import ts2vec as ts2vec_module
+from ssl_studio.core.tasks.ts2vec import TS2Vec, TS2VecConfig
+
+from task_testing import (
+    assert_loading_the_state_dict_gives_the_same_loss,
+    losses_before_and_after_adamw_steps,
+    seeded_loss,
+)
+
+
+class StandInEncoder(nn.Module):
+    """Stand-in for models/series.py's encoders, with their interface: per step [x, observed]
+    -> Conv1d (kernel 3, same padding), steps with nothing observed or hidden by latent_mask
+    zeroed, GELU, Conv1d -> [N, T, dim]; forward max-pools over the observed steps."""
+
+    def __init__(self, in_channels: int, dim: int = 16) -> None:
+        super().__init__()
+        self.in_channels, self.dim = in_channels, dim
+        self.input_proj = nn.Conv1d(2 * in_channels, dim, 3, padding=1)
+        self.out = nn.Conv1d(dim, dim, 3, padding=1)
+
+    def forward_steps(self, x, observed, latent_mask=None):
+        h = self.input_proj(torch.cat([x * observed, observed.float()], 1))  # [N, dim, T]
+        hide = ~observed.any(1) if latent_mask is None else ~observed.any(1) | latent_mask
+        return self.out(F.gelu(h.masked_fill(hide[:, None], 0.0))).transpose(1, 2)
+
+    def forward(self, x, observed=None):
+        observed = torch.ones_like(x, dtype=torch.bool) if observed is None else observed
+        steps = self.forward_steps(x, observed)
+        return steps.masked_fill(~observed.any(1)[..., None], float("-inf")).amax(1)
+
+
+def stand_in(channels: int, seed: int = 0) -> Backbone:
+    torch.manual_seed(seed)
+    return Backbone(StandInEncoder(channels), 16, "timeseries", "stand-in", is_cnn=False)
+
+
+def series_batch(n: int = 6, channels: int = 1, seed: int = 0) -> SeriesBatch:
+    """n noisy sines (channel c at scale 1 + 3c, offset c) of lengths 40..60, about 10 % of the
+    values missing (NaN, then 0 and unobserved), padded at the end to the longest."""
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(40, 61, (n,), generator=g)
+    lengths[0] = 60
+    t = int(lengths.max())
+    steps = torch.arange(t).float()
+    freq = 0.1 + 0.4 * torch.rand(n, channels, 1, generator=g)
+    scale = 1 + 3 * torch.arange(channels).float().view(1, -1, 1)
+    raw = scale * torch.sin(steps * freq) + torch.arange(channels).view(1, -1, 1)
+    raw = raw + 0.1 * torch.randn(n, channels, t, generator=g)
+    raw[torch.rand(n, channels, t, generator=g) < 0.1] = float("nan")
+    raw[(steps >= lengths[:, None, None]).expand(n, channels, t)] = float("nan")
+    observed = ~raw.isnan()
+    return SeriesBatch(torch.nan_to_num(raw) * observed, observed, lengths, torch.arange(n))
+
+
+def make_task(channels: int = 1, seed: int = 0, **options) -> TS2Vec:
+    return TS2Vec(TS2VecConfig(**options), stand_in(channels, seed))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_finite_loss_on_ragged_gappy_series_and_gradient_reaches_the_input_layer(channels):
+    task, batch = make_task(channels), series_batch(channels=channels)
+    loss, logs = task.training_step(batch)
+    assert loss.ndim == 0 and torch.isfinite(loss) and loss > 0
+    assert 2 <= logs["overlap"] <= int(batch.lengths.min())
+    loss.backward()
+    grad = task.encoder.input_proj.weight.grad
+    assert grad is not None and grad.abs().sum() > 0 and torch.isfinite(grad).all()
+
+
+def test_the_loss_compares_the_same_original_steps_of_both_windows(monkeypatch):
+    class Values(nn.Module):  # step representations = the (unmasked) values themselves
+        in_channels, dim = 2, 2
+
+        def forward_steps(self, x, observed, latent_mask=None):
+            return x.transpose(1, 2)
+
+    seen = {}
+
+    def spy(z1, z2, alpha, temporal_unit, valid):
+        seen.update(z1=z1, z2=z2, valid=valid)
+        return z1.sum() * 0
+
+    monkeypatch.setattr(ts2vec_module, "hierarchical_contrastive", spy)
+    task = TS2Vec(TS2VecConfig(), Backbone(Values(), 2, "timeseries", "values", False))
+    n, t = 5, 50
+    x = torch.arange(t).float().expand(n, 2, t) + 100 * torch.arange(n).view(-1, 1, 1)
+    lengths = torch.tensor([50, 44, 47, 41, 50])
+    observed = (torch.arange(t) < lengths.view(-1, 1, 1)).expand(n, 2, t)
+    batch = SeriesBatch(x * observed, observed, lengths, torch.arange(n))
+    for seed in range(5):
+        torch.manual_seed(seed)
+        task.training_step(batch)
+        z1, z2 = seen["z1"], seen["z2"]
+        torch.testing.assert_close(z1, z2)  # same original steps, same order
+        assert z1.shape[1] >= 2 and seen["valid"].all()
+        first = z1[:, 0, 0] - 100 * torch.arange(n)  # where each series' overlap starts
+        assert ((first >= 0) & (first + z1.shape[1] <= lengths)).all()  # inside its length
+        assert torch.equal(
+            z1[:, :, 0] - z1[:, :1, 0], torch.arange(z1.shape[1]).float().expand(n, -1)
+        )
+
+
+def test_timestamp_masking_hides_about_half_the_steps_in_training_only():
+    task, batch = make_task(), series_batch()
+    masks = []
+    original = task.encoder.forward_steps
+
+    def recording(x, observed, latent_mask=None):
+        masks.append(latent_mask)
+        return original(x, observed, latent_mask)
+
+    task.encoder.forward_steps = recording
+    task.train()
+    for _ in range(20):
+        task.training_step(batch)
+    hidden = torch.cat([m.flatten().float() for m in masks])
+    assert len(masks) == 40 and 0.4 < hidden.mean() < 0.6
+    masks.clear()
+    task.eval()
+    task.training_step(batch)
+    assert masks == [None, None]
+
+
+def test_max_train_length_cuts_long_series_first():
+    task, batch = make_task(max_train_length=30), series_batch()
+    torch.manual_seed(0)
+    x1, _, x2, _, overlap, lengths = task.views(batch)
+    assert (lengths <= 30).all() and x1.shape[-1] <= 30 and x2.shape[-1] <= 30 and overlap >= 2
+    assert torch.isfinite(task.training_step(batch)[0])
+
+
+def test_state_dict_round_trip_gives_the_same_loss():
+    batch = series_batch(channels=3)
+    assert_loading_the_state_dict_gives_the_same_loss(make_task(3, 0), make_task(3, 1), batch)
+
+
+def test_a_few_steps_on_a_fixed_batch_reduce_the_loss():
+    task, batch = make_task(), series_batch()
+    before, after = losses_before_and_after_adamw_steps(
+        task, batch, steps=40, seed=7, reseed_every_step=True
+    )
+    assert after < 0.92 * before
+
+
+def test_runs_on_the_real_ts_conv_encoder():
+    torch.manual_seed(0)
+    backbone = build_backbone("ts-conv", in_channels=3, hidden=16, dim=32, depth=2)
+    task, batch = TS2Vec(TS2VecConfig(), backbone), series_batch(channels=3)
+    loss = seeded_loss(task, batch)
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert task.encoder.input_proj.weight.grad.abs().sum() > 0
+    assert task.embed(batch.x, batch.observed).shape == (6, 32)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"alpha": 1.5}, {"temporal_unit": -1}, {"mask_prob": 1.0}, {"max_train_length": 1}],
+)
+def test_bad_options_are_refused(options):
+    with pytest.raises(ConfigError, match="ts2vec"):
+        make_task(**options)

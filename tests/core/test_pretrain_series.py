@@ -1,0 +1,95 @@
+"""Pretraining on time series end to end: default task, every series task, embeddings, probe."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.probes import logistic_probe, svm_probe
+from ssl_studio.core.events import Health, Step
+from ssl_studio.core.jobs import create_project, embed, import_data, pretrain
+from ssl_studio.core.project.store import Store
+
+
+@pytest.fixture(scope="module")
+def series_project(tmp_path_factory):
+    """40 two-channel recordings, sine or square waves of random phase, unequal lengths,
+    a few missing values, labels in a label column."""
+    root = tmp_path_factory.mktemp("series")
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(40):
+        length = int(rng.integers(40, 61))
+        t = np.arange(length) / 8 + rng.uniform(0, 6)
+        wave = np.sin(t) if i % 2 else np.sign(np.sin(t))
+        values = wave + rng.normal(0, 0.1, length)
+        values[rng.integers(0, length, 2)] = np.nan
+        cells = ["" if np.isnan(v) else f"{v:.4f}" for v in values]
+        rows.append(",".join(["sine" if i % 2 else "square", *cells]))
+    (root / "waves").mkdir()
+    (root / "waves" / "waves.csv").write_text("\n".join(rows) + "\n")
+    project = create_project(root / "project")
+    import_data(ImportConfig(project=project, paths=[root / "waves"], workers=1))
+    return project
+
+
+def config(project, task=None, steps=4, **train):
+    options = {
+        "steps": steps,
+        "batch_size": 8,
+        "health_every_steps": 2,
+        "log_every_seconds": 0.0,
+        "checkpoint_every_steps": 2,
+        **train,
+    }
+    return PretrainConfig(
+        project=project, dataset="waves", task=task, train=TrainConfig(**options), backbone=None
+    )
+
+
+def test_the_default_series_run_is_ts2vec_on_ts_conv_with_health(series_project):
+    events = []
+    summary = pretrain(config(series_project), report=events.append)
+    assert summary["status"] == "done" and summary["steps"] == 4
+    health = [e for e in events if isinstance(e, Health)]
+    assert health and all(h.knn_accuracy is not None for h in health)  # labels imported
+    with Store.open(series_project) as store:
+        run = store.run(summary["run_id"])
+    assert (run["task"], run["backbone"]) == ("ts2vec", "ts-conv")
+    assert run["config"]["series_length"] == 3000
+
+
+@pytest.mark.parametrize("task", ["ts2vec", "masked", "forecast"])
+def test_every_series_task_trains_through_the_job(series_project, task):
+    events = []
+    summary = pretrain(config(series_project, task, steps=2), report=events.append)
+    losses = [e.loss for e in events if isinstance(e, Step)]
+    assert summary["status"] == "done" and len(losses) == 2 and np.isfinite(losses).all()
+
+
+def test_image_tasks_and_backbones_are_refused_for_series(series_project):
+    with pytest.raises(ConfigError, match="works on image data"):
+        pretrain(config(series_project, "simclr"))
+    cfg = config(series_project, "ts2vec")
+    cfg.backbone = "cnn-small"
+    with pytest.raises(ConfigError, match="image_size"):
+        pretrain(cfg)
+
+
+def test_embeddings_per_series_and_per_step_feed_a_probe(series_project):
+    summary = pretrain(config(series_project, steps=6))
+    ids, z = embed(series_project, summary["run_id"])
+    assert z.shape == (40, 320) and np.isfinite(z).all()
+    ids_steps, steps = embed(series_project, summary["run_id"], per_timestep=True)
+    assert ids_steps == ids
+    with Store.open(series_project) as store:
+        items = {i["id"]: i for i in store.items(1)}
+        labels = store.latest_label_set(1)
+    assert [s.shape for s in steps] == [(items[i]["length"], 320) for i in ids]
+    y = np.array([labels[i] for i in ids])
+    train, test = np.arange(40) < 24, np.arange(40) >= 24
+    svm = svm_probe(z[train], y[train], z[test], y[test])
+    logistic = logistic_probe(z[train], y[train], z[test], y[test])
+    assert svm.accuracy >= 0.8 and logistic.accuracy >= 0.8  # sine vs square is easy
