@@ -159,7 +159,22 @@ def test_tasks_lists_every_task_with_its_options(capsys):
     assert main(["tasks", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     names = [t["name"] for t in info["tasks"]]
-    assert names == ["simclr", "moco", "byol", "mae", "jigsaw", "rotation"]
+    assert names == [
+        "simclr",
+        "moco",
+        "byol",
+        "mae",
+        "jigsaw",
+        "rotation",
+        "ts2vec",
+        "masked",
+        "forecast",
+    ]
+    modalities = {t["name"]: t["modalities"] for t in info["tasks"]}
+    assert modalities["ts2vec"] == ["timeseries"] and modalities["mae"] == ["image"]
+    kinds = {b["name"]: b["modality"] for b in info["backbones"]}
+    assert kinds["ts-conv"] == "timeseries" and kinds["resnet18"] == "image"
+    assert any(o["name"] == "time_warp" for o in info["series_augment_options"])
     simclr = info["tasks"][0]
     assert simclr["modalities"] == ["image"] and len(simclr["explanation"]) > 80
     temperature = next(o for o in simclr["options"] if o["name"] == "temperature")
