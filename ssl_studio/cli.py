@@ -458,6 +458,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue a stopped or interrupted run from its last checkpoint",
     )
 
+    from ssl_studio.cli_models import register
+
+    register(add)
+
     p = add("tasks", cmd_tasks, "List pretext tasks, backbones and every option.")
     p.add_argument("--json", action="store_true")
 

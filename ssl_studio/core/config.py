@@ -261,3 +261,87 @@ class PretrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PretrainConfig:
         return from_dict(cls, data)
+
+
+PROTOCOLS = ("auto", "knn", "linear", "partial", "full", "scratch")
+
+
+def finetune_train_defaults() -> TrainConfig:
+    """The engine settings of fine-tuning: short, gentle, frequent checkpoints off."""
+    return TrainConfig(
+        steps=300,
+        batch_size=32,
+        lr=1e-3,
+        weight_decay=1e-4,
+        warmup_fraction=0.1,
+        checkpoint_every_steps=10**6,
+        keep_checkpoints=1,
+        health_every_steps=10**6,
+    )
+
+
+@dataclass
+class FinetuneConfig:
+    """Training a classifier on a few labels from a pretrained encoder, and its baseline.
+
+    The labeled items are split once (stratified, grouped by patient, seeded) into train,
+    validation (optional) and test; the test part is never used for training, stopping,
+    threshold choice or model selection.
+    """
+
+    project: Path
+    run: int | None = option(None, "The pretraining run whose encoder is fine-tuned.")
+    labels: str = option("labels", "Name of the label set to learn from.")
+    dataset: str = option("", "Dataset with the labels; empty: the pretraining run's own.")
+    protocol: str = option(
+        "auto",
+        "knn, linear (frozen encoder), partial (last block + head), full, scratch (no "
+        "pretraining); auto picks linear for up to 25 labels per class, else full.",
+    )
+    baseline: bool = option(True, "Also train the from-scratch baseline on the same split.")
+    test_fraction: float = option(0.2, "Share of the labeled items held out for testing.")
+    val_fraction: float = option(0.0, "Share held out to pick the threshold (0: none).")
+    threshold: str = option(
+        "default", "Binary threshold: default (0.5), youden, or sensitivity:0.9 (needs val)."
+    )
+    positive: str | None = option(None, "Binary: the positive class; empty: guessed.")
+    k_per_class: int | None = option(None, "Use only k training labels per class (all: empty).")
+    encoder_lr_scale: float = option(0.1, "Learning rate of the encoder, relative to the head.")
+    n_boot: int = option(1000, "Bootstrap resamples for the 95 % confidence intervals.")
+    seed: int = option(0, "Seed of the split and of training.")
+    train: TrainConfig = field(default_factory=finetune_train_defaults)
+    augment: dict[str, Any] = option({}, "Changes to the augmentation used while training.")
+
+    def __post_init__(self) -> None:
+        self.project = Path(self.project)
+        if isinstance(self.train, dict):
+            self.train = from_dict(
+                TrainConfig, {**to_dict(finetune_train_defaults()), **self.train}
+            )
+
+    def validate(self) -> None:
+        if self.run is None:
+            raise ConfigError("Choose the pretraining run to fine-tune (--run RUN_ID).")
+        if self.protocol not in PROTOCOLS:
+            raise ConfigError(
+                f"Unknown protocol {self.protocol!r}; choose one of {', '.join(PROTOCOLS)}."
+            )
+        if not 0 < self.test_fraction < 1 or not 0 <= self.val_fraction < 1:
+            raise ConfigError("test_fraction must be in (0, 1) and val_fraction in [0, 1).")
+        if self.test_fraction + self.val_fraction >= 0.9:
+            raise ConfigError("test_fraction + val_fraction leave too little to train on.")
+        if self.threshold != "default" and self.val_fraction == 0:
+            raise ConfigError(
+                "Picking a threshold needs validation labels: set val_fraction (e.g. 0.2)."
+            )
+        if self.k_per_class is not None and self.k_per_class < 1:
+            raise ConfigError("k_per_class must be at least 1.")
+        if not 0 < self.encoder_lr_scale <= 10:
+            raise ConfigError("encoder_lr_scale must be in (0, 10].")
+        if self.n_boot < 0:
+            raise ConfigError("n_boot cannot be negative.")
+        self.train.validate()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FinetuneConfig:
+        return from_dict(cls, data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ssl_studio.core.config import ImportConfig, PretrainConfig
+from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Failed, Finished, Reporter, Started, StopToken, ignore
 from ssl_studio.core.project.store import Store
@@ -122,3 +122,89 @@ def embed(
     from ssl_studio.core.embedding import embed_dataset
 
     return embed_dataset(Path(project), run_id, dataset, per_timestep=per_timestep, device=device)
+
+
+def finetune(
+    cfg: FinetuneConfig, *, report: Reporter = ignore, stop: StopToken | None = None
+) -> dict[str, Any]:
+    """Fine-tune a pretraining run's encoder on a label set, and train the from-scratch
+    baseline on the same split (see core/finetune/job.py).
+
+    Returns run_id, protocol, status, classes, train_labels, test_items, threshold, test
+    (every metric with its 95 % interval) and baseline (its run_id and test metrics).
+    """
+    from ssl_studio.core.finetune.job import JOB, FineTuning
+
+    stop = stop or StopToken()
+    report(Started(JOB, total=cfg.train.steps))
+    try:
+        result = FineTuning(cfg, report, stop).run()
+    except SSLStudioError as exc:
+        report(Failed(JOB, error=str(exc)))
+        raise
+    report(Finished(JOB, result=result, cancelled=result["status"] == "stopped"))
+    return result
+
+
+def evaluate(
+    project: Path,
+    run_id: int,
+    dataset: str | None = None,
+    labels: str | None = None,
+    *,
+    n_boot: int = 1000,
+) -> dict[str, Any]:
+    """Metrics (each with a bootstrap 95 % interval) of a fine-tuned classifier on its own
+    test split, or on every labeled item of another dataset / label set."""
+    from ssl_studio.core.finetune.job import evaluate_run
+
+    return evaluate_run(Path(project), run_id, dataset, labels, n_boot=n_boot)
+
+
+def label_efficiency(
+    cfg: FinetuneConfig,
+    *,
+    ks: tuple[int | None, ...] = (1, 5, 10, 25, None),
+    seeds: tuple[int, ...] = (0, 1, 2),
+    report: Reporter = ignore,
+    stop: StopToken | None = None,
+) -> dict[str, Any]:
+    """The protocol and the from-scratch baseline at k labels per class (None: all) x
+    seeds, on one fixed test split; returns and stores the curve (mean ± std and every
+    seed's 95 % interval). See core/finetune/efficiency.py."""
+    from ssl_studio.core.finetune import efficiency
+
+    stop = stop or StopToken()
+    report(Started(efficiency.JOB, total=len(ks) * len(seeds)))
+    try:
+        result = efficiency.label_efficiency(cfg, ks=ks, seeds=seeds, report=report, stop=stop)
+    except SSLStudioError as exc:
+        report(Failed(efficiency.JOB, error=str(exc)))
+        raise
+    report(Finished(efficiency.JOB, result=result, cancelled=result["status"] == "stopped"))
+    return result
+
+
+def export(
+    project: Path,
+    run_id: int,
+    out: Path,
+    formats: tuple[str, ...] = ("torchscript", "onnx", "safetensors"),
+    *,
+    report: Reporter = ignore,
+) -> dict[str, Any]:
+    """Export a fine-tuning run to the folder ``out`` (TorchScript, ONNX checked against
+    PyTorch with ONNX Runtime, safetensors, model card). Returns the model card."""
+    from ssl_studio.core.export.job import export_run
+
+    return export_run(Path(project), run_id, Path(out), tuple(formats), report)
+
+
+def predict(
+    export_dir: Path, paths: list[Path], out_csv: Path, *, report: Reporter = ignore
+) -> dict[str, Any]:
+    """Class probabilities for files (DICOM, images or series) from an export folder
+    alone; writes a CSV with one row per item (errors per file). Returns counts."""
+    from ssl_studio.core.export.job import predict as run_predict
+
+    return run_predict(Path(export_dir), [Path(p) for p in paths], Path(out_csv), report=report)

@@ -115,13 +115,7 @@ class Trainer:
         if self.world.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model = DistributedDataParallel(self.task, device_ids=ids)
-        params = [p for p in self.task.parameters() if p.requires_grad]
-        decay = [p for p in params if p.ndim > 1]
-        no_decay = [p for p in params if p.ndim <= 1]  # biases and norms: no weight decay
-        groups = [
-            {"params": decay, "weight_decay": self.cfg.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ]
+        groups = self._param_groups()
         if self.cfg.optimizer == "sgd":
             self.optimizer: torch.optim.Optimizer = torch.optim.SGD(
                 groups, lr=self.cfg.lr, momentum=self.cfg.momentum
@@ -134,6 +128,27 @@ class Trainer:
             self.optimizer, lambda s: warmup_cosine(s, self.total, warmup)
         )
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision.needs_scaler)
+
+    def _param_groups(self) -> list[dict[str, Any]]:
+        """Weight decay except on biases and norms; a task with ``encoder_lr_scale``
+        (fine-tuning) trains its encoder at that share of the learning rate."""
+        scale = float(getattr(self.task, "encoder_lr_scale", 1.0))
+        in_encoder = {id(q) for q in self.task.encoder.parameters()} if scale != 1.0 else set()
+        groups = []
+        for encoder_part in (False, True):
+            params = [
+                q
+                for q in self.task.parameters()
+                if q.requires_grad and (id(q) in in_encoder) == encoder_part
+            ]
+            lr = self.cfg.lr * (scale if encoder_part else 1.0)
+            decay = [q for q in params if q.ndim > 1]
+            no_decay = [q for q in params if q.ndim <= 1]  # biases and norms: no decay
+            groups += [
+                {"params": decay, "weight_decay": self.cfg.weight_decay, "lr": lr},
+                {"params": no_decay, "weight_decay": 0.0, "lr": lr},
+            ]
+        return [g for g in groups if g["params"]]
 
     def total_steps(self) -> int:
         """Optimiser steps of the whole run (from steps, or from epochs)."""

@@ -9,6 +9,7 @@ C = inf when there are too few examples per class to cross-validate).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -68,6 +69,22 @@ def svm_probe(
     return ProbeResult(predictions, _accuracy(test_y, predictions), C)
 
 
+def fit_logistic(train_z: np.ndarray, train_y: np.ndarray, seed: int = 0) -> tuple[Any, float]:
+    """Logistic regression on standardized representations, its C chosen by stratified
+    cross-validation on the training labels only. Returns (fitted pipeline, C)."""
+    counts = np.unique(train_y, return_counts=True)[1]
+    if len(counts) < 2:
+        raise ValueError("a probe needs at least two classes among the training labels")
+    scaled = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    if counts.min() < 2:  # too few to cross-validate: the default strength
+        return scaled.set_params(logisticregression__C=1.0).fit(train_z, train_y), 1.0
+    folds = StratifiedKFold(int(min(5, counts.min())), shuffle=True, random_state=seed)
+    search = GridSearchCV(
+        scaled, {"logisticregression__C": LOGISTIC_C_GRID}, cv=folds, scoring="neg_log_loss"
+    ).fit(train_z, train_y)
+    return search.best_estimator_, float(search.best_params_["logisticregression__C"])
+
+
 def logistic_probe(
     train_z: np.ndarray,
     train_y: np.ndarray,
@@ -75,21 +92,27 @@ def logistic_probe(
     test_y: np.ndarray | None = None,
     seed: int = 0,
 ) -> ProbeResult:
-    """Logistic regression on standardized representations, its C chosen by stratified
-    cross-validation on the training labels only."""
-    counts = np.unique(train_y, return_counts=True)[1]
-    if len(counts) < 2:
-        raise ValueError("a probe needs at least two classes among the training labels")
-    scaled = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-    if counts.min() < 2:  # too few to cross-validate: the default strength
-        model = scaled.set_params(logisticregression__C=1.0).fit(train_z, train_y)
-        C = 1.0
-    else:
-        folds = StratifiedKFold(int(min(5, counts.min())), shuffle=True, random_state=seed)
-        search = GridSearchCV(
-            scaled, {"logisticregression__C": LOGISTIC_C_GRID}, cv=folds, scoring="accuracy"
-        ).fit(train_z, train_y)
-        model = search.best_estimator_
-        C = float(search.best_params_["logisticregression__C"])
+    """Logistic regression on frozen representations (see ``fit_logistic``)."""
+    model, C = fit_logistic(train_z, train_y, seed)
     predictions = model.predict(test_z)
     return ProbeResult(predictions, _accuracy(test_y, predictions), C)
+
+
+def choose_k(train_z: np.ndarray, train_y: np.ndarray, candidates=(1, 3, 5, 10, 20)) -> int:
+    """The k of a cosine kNN with the best leave-one-out accuracy on the training set."""
+    z = train_z / np.maximum(np.linalg.norm(train_z, axis=1, keepdims=True), 1e-12)
+    similarity = z @ z.T
+    np.fill_diagonal(similarity, -np.inf)
+    order = np.argsort(-similarity, axis=1)
+    classes, y = np.unique(train_y, return_inverse=True)
+    best, best_acc = 1, -1.0
+    for k in candidates:
+        if k > len(train_y) - 1:
+            break
+        votes = np.zeros((len(y), len(classes)))
+        for j in range(k):
+            votes[np.arange(len(y)), y[order[:, j]]] += 1
+        acc = float((votes.argmax(1) == y).mean())
+        if acc > best_acc:
+            best, best_acc = k, acc
+    return best

@@ -32,7 +32,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-_JSON_COLUMNS = ("config", "fingerprint", "versions", "summary")
+_JSON_COLUMNS = ("config", "fingerprint", "versions", "summary", "formats", "card")
 
 
 def _stored(value: Any) -> Any:
@@ -213,6 +213,3 @@ def folder_bytes(folder: Path) -> int:
             with contextlib.suppress(OSError):
                 total += os.path.getsize(os.path.join(dirpath, name))
     return total
-
-
-_JSON_COLUMNS = ("config", "fingerprint", "versions", "summary")

@@ -116,3 +116,21 @@ class RunRecords(StoreBase):
                 "UPDATE runs SET status = 'interrupted' WHERE status = 'running'"
             )
         return cursor.rowcount
+
+    def add_export(
+        self, run_id: int, folder: str, formats: list[str], card: Mapping[str, Any]
+    ) -> int:
+        """Record an export of a run (its folder, formats and model card)."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO exports(run_id, folder, formats, card, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (run_id, folder, _stored(formats), _stored(card), now()),
+            )
+        return int(cursor.lastrowid)
+
+    def exports(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT * FROM exports WHERE ? IS NULL OR run_id = ? ORDER BY id", (run_id, run_id)
+        )
+        return [_decoded(dict(r)) for r in rows]

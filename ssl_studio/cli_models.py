@@ -1,0 +1,261 @@
+"""The ``ssl-studio`` commands after pretraining: labels, finetune, evaluate,
+label-efficiency, export and predict (registered by cli.build_parser)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ssl_studio.core.config import DEVICES, FinetuneConfig
+
+PROTOCOL_HELP = (
+    "how the classifier is made: knn = nearest labeled neighbours in the frozen "
+    "embedding; linear = a logistic regression on the frozen embedding (best with few "
+    "labels); partial = train the encoder's last block and a head; full = train "
+    "everything, the encoder gently; scratch = the same network from random weights (the "
+    "baseline); auto (default) = linear up to 25 labels per class, else full"
+)
+
+
+def _metric(report: dict[str, Any], name: str) -> str:
+    m = report.get(name) or {}
+    if m.get("value") is None:
+        return "n/a"
+    ci = "" if m.get("low") is None else f" [{m['low']:.3f}-{m['high']:.3f}]"
+    return f"{m['value']:.3f}{ci}"
+
+
+def print_report(title: str, report: dict[str, Any]) -> None:
+    print(f"{title} (n = {report['n']}, 95 % bootstrap intervals):")
+    for name in (
+        "accuracy",
+        "balanced_accuracy",
+        "roc_auc",
+        "sensitivity",
+        "specificity",
+        "f1",
+        "ece",
+    ):
+        print(f"  {name:18s} {_metric(report, name)}")
+    print(f"  confusion (rows truth, columns predicted; {', '.join(report['classes'])}):")
+    for row in report["confusion"]:
+        print("    " + " ".join(f"{v:5d}" for v in row))
+
+
+def cmd_labels(args: argparse.Namespace) -> int:
+    from ssl_studio.core.labels import label_names, labels_from_csv, labels_from_folders
+
+    if args.csv:
+        result = labels_from_csv(args.project, args.dataset, args.csv, name=args.name or "labels")
+    elif args.from_folders:
+        result = labels_from_folders(args.project, args.dataset, name=args.name or "folders")
+    else:
+        for s in label_names(args.project, args.dataset):
+            print(f"{s['name']} v{s['version']}: {s['n_labels']} labels ({s['source']})")
+        return 0
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0
+    classes = ", ".join(f"{c} {n}" for c, n in result.classes.items())
+    print(f"Label set '{result.name}' v{result.version}: {result.labeled} items ({classes}).")
+    for warning in result.warnings:
+        print(f"  warning: {warning}")
+    return 0
+
+
+def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
+    data: dict[str, Any] = {"project": args.project, "run": args.run, "labels": args.labels}
+    for name in (
+        "dataset",
+        "protocol",
+        "threshold",
+        "positive",
+        "k_per_class",
+        "test_fraction",
+        "val_fraction",
+        "seed",
+    ):
+        if getattr(args, name, None) is not None:
+            data[name] = getattr(args, name)
+    if getattr(args, "no_baseline", False):
+        data["baseline"] = False
+    train = {k: getattr(args, k) for k in ("steps", "batch_size", "lr", "device")}
+    data["train"] = {k: v for k, v in train.items() if v is not None}
+    return FinetuneConfig.from_dict(data)
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from ssl_studio.cli import EXIT_CANCELLED, TextReporter, _json_reporter, _stop_on_ctrl_c
+    from ssl_studio.core.jobs import finetune
+
+    report = _json_reporter if args.events == "jsonl" else TextReporter()
+    result = finetune(finetune_config(args), report=report, stop=_stop_on_ctrl_c("the step"))
+    if args.events == "jsonl":
+        return EXIT_CANCELLED if result["status"] == "stopped" else 0
+    if result["status"] != "done":
+        print(f"Run {result['run_id']} {result['status']}.")
+        return EXIT_CANCELLED
+    print(f"Run {result['run_id']} ({result['protocol']}, {result['train_labels']} labels):")
+    print_report("Test split", result["test"])
+    base = result.get("baseline")
+    if base and base.get("test"):
+        print_report(f"From-scratch baseline, run {base['run_id']}", base["test"])
+    print(f"Export with: ssl-studio export {args.project} --run {result['run_id']} --out DIR")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ssl_studio.core.jobs import evaluate
+
+    report = evaluate(args.project, args.run, args.dataset, args.labels, n_boot=args.n_boot)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        where = f"dataset {args.dataset}" if args.dataset else "its test split"
+        print_report(f"Run {args.run} on {where}", report)
+    return 0
+
+
+def _ks(text: str) -> tuple[int | None, ...]:
+    out: list[int | None] = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        out.append(None if part == "all" else int(part))
+    return tuple(out)
+
+
+def cmd_label_efficiency(args: argparse.Namespace) -> int:
+    from ssl_studio.cli import TextReporter, _json_reporter, _stop_on_ctrl_c
+    from ssl_studio.core.jobs import label_efficiency
+
+    report = _json_reporter if args.events == "jsonl" else TextReporter()
+    seeds = tuple(range(args.seeds))
+    result = label_efficiency(
+        finetune_config(args),
+        ks=_ks(args.k),
+        seeds=seeds,
+        report=report,
+        stop=_stop_on_ctrl_c("the current point"),
+    )
+    if args.events != "jsonl":
+        print(f"Run {result['run_id']}: test items {result['test_items']}, seeds {seeds}")
+        print(f"{'labels/class':>12}  {'protocol':>9}  {'AUC / acc':>15}  {'scratch':>15}")
+        for p in result["curve"]:
+            key = "roc_auc" if p[p["protocol"]]["roc_auc"]["mean"] is not None else "accuracy"
+            a, b = p[p["protocol"]][key], p["scratch"][key]
+            print(
+                f"{p['labels_per_class']:>12}  {p['protocol']:>9}  "
+                f"{a['mean']:.3f} ± {a['std']:.3f}  {b['mean']:.3f} ± {b['std']:.3f}"
+            )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ssl_studio.core.jobs import export
+
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    card = export(args.project, args.run, args.out, formats)
+    print(f"Exported run {args.run} to {args.out}:")
+    for name, what in card["files"].items():
+        print(f"  {name}: {what}")
+    print(f"  parity vs PyTorch: {card['parity']}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from ssl_studio.cli import TextReporter
+    from ssl_studio.core.jobs import predict
+
+    result = predict(args.export_dir, args.paths, args.out, report=TextReporter())
+    print(f"{result['items']} predictions, {result['errors']} files with errors -> {result['out']}")
+    return 0
+
+
+def _finetune_arguments(p: argparse.ArgumentParser, protocol: bool = True) -> None:
+    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
+    p.add_argument("--run", type=int, required=True, help="the pretraining run to start from")
+    p.add_argument("--labels", default="labels", help="label set name (default: labels)")
+    p.add_argument("--dataset", help="dataset holding the labels (default: the run's)")
+    if protocol:
+        p.add_argument(
+            "--protocol",
+            choices=("auto", "knn", "linear", "partial", "full", "scratch"),
+            help=PROTOCOL_HELP,
+        )
+    p.add_argument("--positive", help="binary: the positive class (default: guessed)")
+    p.add_argument("--test-fraction", type=float, help="share held out for testing (0.2)")
+    p.add_argument("--seed", type=int, help="seed of the split and training (0)")
+    p.add_argument("--steps", type=int, help="training steps of trained protocols (300)")
+    p.add_argument("--batch-size", type=int, help="labeled items per step (32)")
+    p.add_argument("--lr", type=float, help="learning rate of the head (1e-3)")
+    p.add_argument("--device", choices=DEVICES)
+    p.add_argument("--events", choices=("text", "jsonl"), default="text")
+
+
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add the commands to the ``ssl-studio`` parser (``add(name, func, help)``)."""
+    p = add("labels", cmd_labels, "Add labels to a dataset from a CSV or from folder names.")
+    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
+    p.add_argument("--dataset", required=True)
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
+        "--csv",
+        type=Path,
+        metavar="FILE",
+        help="CSV with a path (relative to the imported folder) or item_id column and a "
+        "label column; without --csv/--from-folders the label sets are listed",
+    )
+    source.add_argument(
+        "--from-folders", action="store_true", help="one folder per class: the folder name"
+    )
+    p.add_argument("--name", help="label set name (default: labels, or folders)")
+    p.add_argument("--json", action="store_true")
+
+    p = add(
+        "finetune",
+        cmd_finetune,
+        "Train a classifier on few labels from a pretrained encoder, with an honest test "
+        "split and a from-scratch baseline.",
+    )
+    _finetune_arguments(p)
+    p.add_argument("--k-per-class", type=int, help="use only k training labels per class")
+    p.add_argument("--val-fraction", type=float, help="share held out to pick the threshold")
+    p.add_argument(
+        "--threshold",
+        help="binary operating threshold: default (0.5), youden, or sensitivity:0.9; "
+        "picked on the validation share, never on the test split",
+    )
+    p.add_argument("--no-baseline", action="store_true", help="skip the scratch baseline")
+
+    p = add("evaluate", cmd_evaluate, "Metrics with 95%% confidence intervals of a fine-tuned run.")
+    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
+    p.add_argument("--run", type=int, required=True, help="a fine-tuning run")
+    p.add_argument("--dataset", help="evaluate on all labeled items of this dataset instead")
+    p.add_argument("--labels", help="label set of that dataset (default: the run's)")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
+    p.add_argument("--json", action="store_true")
+
+    p = add(
+        "label-efficiency",
+        cmd_label_efficiency,
+        "How results grow with labels per class: the protocol vs from scratch, several seeds.",
+    )
+    _finetune_arguments(p)
+    p.add_argument("--k", default="1,5,10,25,all", help="labels per class (default 1,5,10,25,all)")
+    p.add_argument("--seeds", type=int, default=3, help="label draws per point (3)")
+
+    p = add(
+        "export", cmd_export, "Export a fine-tuned model: TorchScript, ONNX, safetensors, card."
+    )
+    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
+    p.add_argument("--run", type=int, required=True, help="a fine-tuning run")
+    p.add_argument("--format", default="torchscript,onnx,safetensors", help="comma-separated")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="a new folder")
+
+    p = add("predict", cmd_predict, "Class probabilities for files, from an export folder alone.")
+    p.add_argument("export_dir", type=Path, metavar="EXPORT_DIR")
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    p.add_argument("--out", type=Path, required=True, metavar="CSV")

@@ -1,0 +1,1 @@
+"""Export of fine-tuned classifiers (TorchScript, ONNX, safetensors, model card) and predict."""

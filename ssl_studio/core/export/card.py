@@ -1,0 +1,188 @@
+"""The model card: what the exported model is, how to feed it, how good it is, and what
+it must not be used for. Written as ``model_card.json`` (read by ``predict``) and
+``MODEL_CARD.md`` (for people). It never holds identifiers: counts and hashes only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+NOT_FOR_DIAGNOSIS = (
+    "Not for clinical diagnosis. This model was trained by SSL Studio on a small labeled "
+    "set for research and evaluation; it is not a medical device, has not been validated "
+    "clinically, and its outputs must not be used to diagnose or treat patients."
+)
+METRIC_NAMES = {
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "roc_auc": "ROC AUC",
+    "sensitivity": "Sensitivity",
+    "specificity": "Specificity",
+    "f1": "F1",
+    "ece": "Expected calibration error (lower is better)",
+}
+
+
+def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
+    """The full input specification of the model."""
+    if spec["modality"] == "image":
+        return {
+            "kind": "image",
+            "input": f"x: float32 [N, {spec['in_channels']}, {spec['image_size']}, "
+            f"{spec['image_size']}]",
+            "channels": spec["in_channels"],
+            "decode": "DICOM: modality LUT (rescale slope/intercept) to real units, "
+            "MONOCHROME1 inverted, colour to RGB; PNG/JPEG/TIFF/BMP as stored. Gray is "
+            "repeated to 3 channels or RGB averaged to gray to match the channels.",
+            "resize": f"letterboxed to {spec['cache_size']} x {spec['cache_size']} (aspect "
+            "kept, antialiased), then the content box scaled so its longer side fills "
+            f"{spec['image_size']} px, centred, padding 0 on the [0, 1] scale",
+            "cache_size": spec["cache_size"],
+            "image_size": spec["image_size"],
+            "window": "the file's display window (DICOM WindowCenter/Width, else the "
+            "0.5-99.5 percentile range of the image): u = clamp((x - low) / (high - low), 0, 1)",
+            "normalisation": "(u - 0.5) * 4, so [0, 1] becomes [-2, 2]",
+            "output": "probabilities [N, K] in the order of 'classes'",
+        }
+    return {
+        "kind": "timeseries",
+        "input": f"x: float32 [N, {spec['in_channels']}, T] (0 where missing), observed: "
+        f"float32 [N, {spec['in_channels']}, T] (1 observed, 0 missing or padding)",
+        "channels": spec["in_channels"],
+        "series_length": spec["series_length"],
+        "length_handling": f"any length T; series longer than {spec['series_length']} steps "
+        "are cut to their last window of that length; unequal lengths are padded with "
+        "observed = 0",
+        "normalisation": "none beyond import: raw values in the units of the file",
+        "output": "probabilities [N, K] in the order of 'classes'",
+    }
+
+
+def build_card(
+    state: dict[str, Any],
+    *,
+    baseline: dict[str, Any] | None,
+    formats: dict[str, str],
+    parity: dict[str, Any],
+    source: dict[str, Any],
+) -> dict[str, Any]:
+    """The card as a JSON-able dict, from a classifier checkpoint (see finetune.job)."""
+    spec = state["spec"]
+    info = state.get("info", {})
+    return {
+        "name": f"ssl-studio-{spec['backbone']}-{info.get('protocol', 'classifier')}",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "classes": spec["classes"],
+        "positive_class": spec["classes"][1] if len(spec["classes"]) == 2 else None,
+        "threshold": state.get("threshold"),
+        "architecture": {
+            "backbone": spec["backbone"],
+            "modality": spec["modality"],
+            "in_channels": spec["in_channels"],
+            "head": spec["head"]["kind"],
+        },
+        "spec": spec,
+        "preprocessing": preprocessing(spec),
+        "training": {
+            "pretext_task": state.get("source_task"),
+            "pretraining_run": state.get("parent_run_id"),
+            "protocol": info.get("protocol"),
+            "fine_tuning_run": state.get("run_id"),
+            "label_set": state.get("label_set"),
+            "train_labels": info.get("train_items"),
+            "chosen": {k: v for k, v in info.items() if k in ("k", "C", "steps")},
+            "data_fingerprint": state.get("fingerprint"),
+            "pretraining_data_fingerprint": source.get("fingerprint"),
+            "config": state.get("config"),
+        },
+        "metrics": {"test": state.get("test"), "baseline_from_scratch": baseline},
+        "files": formats,
+        "parity": parity,
+        "versions": state.get("versions"),
+        "intended_use": (
+            "Research: triage experiments, data exploration and benchmarking on data like "
+            "the training data (same modality, acquisition and population)."
+        ),
+        "limitations": (
+            "Trained and tested on few labels: the confidence intervals are wide, and the "
+            "figures hold only for data like the test split. Check calibration and the "
+            "threshold on local data before any use."
+        ),
+        "not_for_clinical_diagnosis": NOT_FOR_DIAGNOSIS,
+    }
+
+
+def _metric_rows(report: dict[str, Any] | None) -> list[str]:
+    if not report:
+        return ["(not measured)"]
+    rows = ["| metric | value | 95 % CI |", "|---|---|---|"]
+    for key, title in METRIC_NAMES.items():
+        m = report.get(key) or {}
+        if m.get("value") is None:
+            rows.append(f"| {title} | n/a | |")
+            continue
+        ci = "" if m.get("low") is None else f"{m['low']:.3f} - {m['high']:.3f}"
+        rows.append(f"| {title} | {m['value']:.3f} | {ci} |")
+    rows.append(
+        f"\nTest items: {report.get('n')}. Confusion matrix (rows: truth, columns: "
+        f"predicted, order {', '.join(report.get('classes', []))}): "
+        f"{report.get('confusion')}."
+    )
+    return rows
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    """MODEL_CARD.md from the card dict."""
+    t = card["training"]
+    pre = card["preprocessing"]
+    lines = [
+        f"# {card['name']}",
+        "",
+        f"**{card['not_for_clinical_diagnosis']}**",
+        "",
+        "## What it does",
+        "",
+        f"Classifies {card['architecture']['modality']} inputs into: "
+        f"{', '.join(card['classes'])}."
+        + (
+            f" Positive class: {card['positive_class']}; threshold on its probability: "
+            f"{card['threshold'] if card['threshold'] is not None else 0.5}."
+            if card["positive_class"]
+            else ""
+        ),
+        "",
+        f"Intended use: {card['intended_use']}",
+        "",
+        f"Limitations: {card['limitations']}",
+        "",
+        "## How it was made",
+        "",
+        f"- Encoder: {card['architecture']['backbone']}, pretrained without labels with "
+        f"`{t['pretext_task']}` (SSL Studio run {t['pretraining_run']}).",
+        f"- Classifier: protocol `{t['protocol']}` on {t['train_labels']} labels "
+        f"(label set `{t['label_set']}`, run {t['fine_tuning_run']}); choices: {t['chosen']}.",
+        f"- Training data fingerprint (no identifiers): {t['data_fingerprint']}.",
+        "",
+        "## Input",
+        "",
+        *[f"- {k}: {v}" for k, v in pre.items() if k != "kind"],
+        "",
+        "## Test metrics (held-out split, never used for training or choices)",
+        "",
+        *_metric_rows(card["metrics"]["test"]),
+        "",
+        "## From-scratch baseline (same labels, split, architecture and budget)",
+        "",
+        *_metric_rows(card["metrics"]["baseline_from_scratch"]),
+        "",
+        "## Files",
+        "",
+        *[f"- `{name}`: {what}" for name, what in card["files"].items()],
+        "",
+        f"Parity check: {card['parity']}",
+        "",
+        f"Versions: {card['versions']}",
+        "",
+    ]
+    return "\n".join(lines)

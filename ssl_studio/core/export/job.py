@@ -1,0 +1,186 @@
+"""The export job (a fine-tuning run -> an export folder) and ``predict`` (an export
+folder + files -> a CSV of class probabilities), which needs no project."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.events import Message, Progress, Reporter, ignore
+from ssl_studio.core.export.preprocess import ModelInput, read_inputs
+from ssl_studio.core.export.writer import FORMATS, export_classifier
+from ssl_studio.core.finetune.job import MODEL_FILE, labeled_data, load_model
+from ssl_studio.core.project.store import Store
+
+PARITY_ITEMS = 8
+
+
+def export_run(
+    project: Path,
+    run_id: int,
+    out: Path,
+    formats: tuple[str, ...] = FORMATS,
+    report: Reporter = ignore,
+) -> dict[str, Any]:
+    """Export fine-tuning run ``run_id`` to the folder ``out``; returns the model card."""
+    with Store.open(project, write=True, purpose="ssl-studio export") as store:
+        run = store.run(run_id)
+        if run is None or run["kind"] != "finetune":
+            raise ConfigError(
+                f"Run {run_id} is not a fine-tuning run; export a run made by ssl-studio "
+                "finetune (ssl-studio info lists the runs)."
+            )
+        if run["status"] != "done":
+            raise ConfigError(f"Fine-tuning run {run_id} is {run['status']}, not done.")
+        run_dir = store.paths.root / run["folder"]
+        classifier, state = load_model(run_dir / MODEL_FILE)
+        source = store.run(state["parent_run_id"]) or {}
+        baseline = _baseline(store, run)
+        real = _real_inputs(store, state, run_dir)
+        report(Message("export", f"Exporting run {run_id} to {out} ({', '.join(formats)})."))
+        card = export_classifier(
+            classifier,
+            state,
+            Path(out),
+            formats=formats,
+            real_inputs=real,
+            baseline=baseline,
+            source=source,
+        )
+        store.add_export(run_id, str(Path(out).resolve()), list(formats), card)
+    return card
+
+
+def _baseline(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:
+    summary = run.get("summary") or {}
+    base_id = (summary.get("baseline") or {}).get("run_id")
+    if base_id is None:
+        return None
+    base = store.run(base_id)
+    path = store.paths.root / base["folder"] / "evaluation.json" if base else None
+    return json.loads(path.read_text()) if path and path.is_file() else None
+
+
+def _real_inputs(
+    store: Store, state: dict[str, Any], run_dir: Path
+) -> tuple[np.ndarray, ...] | None:
+    """A few held-out items as model inputs (for the parity check; kept in memory)."""
+    try:
+        spec = state["spec"]
+        data = labeled_data(
+            store, state["dataset"], state["label_set"], spec, state["series_length"], None
+        )
+        test_ids = json.loads((run_dir / "split.json").read_text())["test"][:PARITY_ITEMS]
+        where = {int(i): p for p, i in enumerate(data.ids)}
+        positions = np.array([where[i] for i in test_ids if i in where], np.int64)
+        if len(positions) == 0:
+            return None
+        x, observed = next(data.inputs(positions, chunk=PARITY_ITEMS))
+    except (SSLStudioError, OSError, KeyError):
+        return None  # labels changed since: the golden batch still checks parity
+    if observed is None:
+        return (x.numpy(),)
+    return x.numpy(), observed.numpy().astype(np.float32)
+
+
+def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
+    card_path = export_dir / "model_card.json"
+    if not card_path.is_file():
+        raise ConfigError(f"{export_dir} is not an SSL Studio export (no model_card.json).")
+    card = json.loads(card_path.read_text())
+    model = export_dir / "model.onnx"
+    if not model.is_file():
+        raise ConfigError(f"{export_dir} has no model.onnx; export again with --format onnx.")
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    return session, card
+
+
+def predict(
+    export_dir: Path,
+    paths: list[Path],
+    out_csv: Path,
+    *,
+    batch_size: int = 64,
+    report: Reporter = ignore,
+) -> dict[str, Any]:
+    """Class probabilities for every item of every file under ``paths``, using only the
+    export folder (its ONNX model and card). Writes ``out_csv`` with columns path, index,
+    one ``p_<class>`` per class, predicted, error; returns counts."""
+    session, card = _session(Path(export_dir))
+    spec, classes = card["spec"], card["classes"]
+    threshold = card.get("threshold")
+    modality = spec["modality"]
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise ConfigError(f"Not found: {', '.join(missing[:5])}.")
+    out_csv = Path(out_csv)
+    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=out_csv.parent)
+    counts = {"items": 0, "errors": 0}
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["path", "index", *[f"p_{c}" for c in classes], "predicted", "error"])
+            pending: list[ModelInput] = []
+
+            def flush() -> None:
+                if not pending:
+                    return
+                for row in _run(session, pending, modality, classes, threshold):
+                    writer.writerow(row)
+                counts["items"] += len(pending)
+                report(Progress("predict", done=counts["items"], phase="predict"))
+                pending.clear()
+
+            for item in read_inputs(
+                [Path(p) for p in paths], {**spec, "series_length": spec.get("series_length", 3000)}
+            ):
+                if item.error is not None:
+                    writer.writerow([item.path, item.index, *[""] * len(classes), "", item.error])
+                    counts["errors"] += 1
+                    continue
+                if pending and (
+                    len(pending) >= batch_size
+                    or (modality != "image" and pending[0].x.shape != item.x.shape)
+                ):
+                    flush()
+                pending.append(item)
+            flush()
+        os.replace(tmp, out_csv)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return {**counts, "out": str(out_csv)}
+
+
+def _run(
+    session: Any,
+    items: list[ModelInput],
+    modality: str,
+    classes: list[str],
+    threshold: float | None,
+) -> list[list[Any]]:
+    x = np.stack([i.x for i in items]).astype(np.float32)
+    feeds = {"x": x}
+    if modality != "image":
+        feeds["observed"] = np.stack([i.observed for i in items]).astype(np.float32)
+    proba = session.run(None, feeds)[0]
+    rows = []
+    for item, p in zip(items, proba, strict=True):
+        if len(classes) == 2 and threshold is not None:
+            chosen = classes[int(p[1] >= threshold)]
+        else:
+            chosen = classes[int(np.argmax(p))]
+        rows.append([item.path, item.index, *[f"{v:.6f}" for v in p], chosen, ""])
+    return rows

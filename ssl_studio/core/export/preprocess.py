@@ -1,0 +1,109 @@
+"""From a file on disk to the exported model's input, exactly as training saw it.
+
+Images: decoded by the import's readers (DICOM modality LUT, photometric handling),
+letterboxed to the cache size, then the evaluation view: the content box scaled to the
+model's size, windowed to [0, 1] by the file's window (DICOM tags, else the 0.5-99.5 %
+range), standardized as ``(u - 0.5) * 4``. Series: read as at import, values with a
+missing-value mask, cut to the model's longest length.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ssl_studio.core.data.decode import DecodeTask, decode
+from ssl_studio.core.data.discovery import Found, sniff, walk
+from ssl_studio.core.data.privacy import redact
+from ssl_studio.core.data.records import ImportProblem
+from ssl_studio.core.transforms.image_augment import center_view
+
+
+@dataclass
+class ModelInput:
+    """One item of a file ready for the model, or the reason it could not be read."""
+
+    path: str  # as shown: identifiers found in the file are redacted
+    index: int
+    x: np.ndarray | None = None  # images [C, S, S] standardized; series [C, T]
+    observed: np.ndarray | None = None  # series [C, T] bool
+    error: str | None = None
+
+
+def files_of(paths: list[Path]) -> Iterator[Found | Any]:
+    """Every file under ``paths`` (folders are walked), or the walk's problems."""
+    yield from walk([Path(p) for p in paths])
+
+
+def image_input(item_array: np.ndarray, fields: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
+    """A decoded image item (stored [C, S, S] + fields) -> standardized [C', size, size]."""
+    real = item_array.astype(np.float32) * float(fields["value_scale"]) + float(
+        fields["value_offset"]
+    )
+    channels = spec["in_channels"]
+    if real.shape[0] != channels:
+        real = (
+            np.repeat(real[:1], channels, 0) if real.shape[0] == 1 else real.mean(0, keepdims=True)
+        )
+    centre, width = float(fields["window_center"]), max(float(fields["window_width"]), 1e-6)
+    low = torch.tensor([centre - width / 2], dtype=torch.float32)
+    high = torch.tensor([centre + width / 2], dtype=torch.float32)
+    box = torch.tensor(
+        [[fields["box_x0"], fields["box_y0"], fields["box_x1"], fields["box_y1"]]],
+        dtype=torch.float32,
+    )
+    view = center_view(torch.from_numpy(real)[None], low, high, box, spec["image_size"])
+    return view[0].numpy()
+
+
+def series_input(values: np.ndarray, spec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """A decoded series [C, T] with NaN where missing -> (x [C', T'], observed [C', T'])."""
+    channels, longest = spec["in_channels"], spec["series_length"]
+    values = values[:, -longest:]  # the most recent window when longer than trained on
+    observed = np.isfinite(values)
+    x = np.where(observed, values, 0.0).astype(np.float32)
+    out = np.zeros((channels, x.shape[1]), np.float32)
+    mask = np.zeros((channels, x.shape[1]), bool)
+    c = min(channels, x.shape[0])
+    out[:c], mask[:c] = x[:c], observed[:c]
+    return out, mask
+
+
+def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]:
+    """Model inputs for every item of every file under ``paths``; a file that cannot be
+    read (or holds the wrong kind of data) gives one row with its error."""
+    salt = os.urandom(16)  # keys are never kept; identifiers are only used for redaction
+    for found in files_of(paths):
+        if not isinstance(found, Found):
+            yield ModelInput(str(found.path), 0, error=found.problem.message)
+            continue
+        shown = str(found.path)
+        try:
+            kind = sniff(found)
+        except ImportProblem as problem:
+            yield ModelInput(shown, 0, error=problem.message)
+            continue
+        wants_image = spec["modality"] == "image"
+        if (kind == "series") == wants_image:
+            what = "a time series" if kind == "series" else "an image"
+            yield ModelInput(
+                shown, 0, error=f"This model reads {spec['modality']} data, not {what}."
+            )
+            continue
+        result = decode(DecodeTask(str(found.path), kind, spec.get("cache_size", 224), salt))
+        shown = redact(shown, result.identifiers)
+        if result.problems and not result.items:
+            yield ModelInput(shown, 0, error="; ".join(p.message for p in result.problems))
+            continue
+        for item in result.items:
+            if wants_image:
+                yield ModelInput(shown, item.index, image_input(item.array, item.fields, spec))
+            else:
+                x, observed = series_input(item.array, spec)
+                yield ModelInput(shown, item.index, x, observed)

@@ -1,0 +1,216 @@
+"""Export a fine-tuned classifier to a self-contained folder.
+
+The folder holds the model as TorchScript (``model.pt``), ONNX (``model.onnx``) and
+safetensors weights (``model.safetensors``), a golden batch (``golden.npz``: synthetic
+inputs, never patient data, and the expected probabilities), ``model_card.json`` and
+``MODEL_CARD.md``. Every exported program is checked against PyTorch at export time on the
+golden batch and on real held-out items (kept in memory only): the largest difference of
+any class probability must stay within ``TOLERANCE``. The folder appears only when all of
+that succeeded (it is written beside and renamed into place).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.export.card import build_card, card_markdown
+from ssl_studio.core.finetune.classifier import Classifier
+
+FORMATS = ("torchscript", "onnx", "safetensors")
+TOLERANCE = 1e-4  # largest allowed difference of a class probability vs PyTorch
+FILES = {
+    "torchscript": "model.pt",
+    "onnx": "model.onnx",
+    "safetensors": "model.safetensors",
+}
+DESCRIPTIONS = {
+    "model.pt": "TorchScript program: torch.jit.load(path)(inputs) -> probabilities",
+    "model.onnx": "ONNX program (opset 18): onnxruntime.InferenceSession(path)",
+    "model.safetensors": "the weights (state_dict of the classifier; architecture in the card)",
+    "golden.npz": "synthetic inputs and the probabilities they must give (a parity check)",
+    "model_card.json": "this card, for programs (predict reads it)",
+    "MODEL_CARD.md": "this card, for people",
+}
+
+
+class ImageProbabilities(nn.Module):
+    """x [N, C, S, S] standardized -> probabilities [N, K]."""
+
+    def __init__(self, classifier: Classifier) -> None:
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.softmax(self.classifier(x), dim=1)
+
+
+class SeriesProbabilities(nn.Module):
+    """x [N, C, T], observed [N, C, T] (1 observed / 0 missing) -> probabilities [N, K]."""
+
+    def __init__(self, classifier: Classifier) -> None:
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, x: Tensor, observed: Tensor) -> Tensor:
+        return torch.softmax(self.classifier(x, observed > 0.5), dim=1)
+
+
+def wrap(classifier: Classifier) -> nn.Module:
+    """The classifier as the exported program: inputs -> probabilities."""
+    if classifier.modality == "image":
+        return ImageProbabilities(classifier).eval()
+    return SeriesProbabilities(classifier).eval()
+
+
+def golden_inputs(spec: dict[str, Any], n: int = 4, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """Synthetic inputs of the model's shape (smooth random patterns, not patient data)."""
+    rng = np.random.default_rng(seed)
+    c = spec["in_channels"]
+    if spec["modality"] == "image":
+        s = spec["image_size"]
+        coarse = rng.uniform(-2, 2, (n, c, 4, 4)).astype(np.float32)
+        x = torch.nn.functional.interpolate(torch.from_numpy(coarse), size=(s, s), mode="bilinear")
+        return (x.numpy(),)
+    t = min(64, spec["series_length"])
+    steps = np.linspace(0, 4 * np.pi, t, dtype=np.float32)
+    x = np.sin(steps[None, None] * rng.uniform(0.5, 2, (n, c, 1))).astype(np.float32)
+    observed = np.ones_like(x)
+    observed[0, :, t // 2 :] = 0  # one shorter series, padded
+    x[observed == 0] = 0
+    return x, observed
+
+
+def _max_difference(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)).max())
+
+
+def _check(name: str, difference: float) -> None:
+    if not difference <= TOLERANCE:
+        raise SSLStudioError(
+            f"The {name} export does not reproduce the PyTorch model: a probability differs "
+            f"by {difference:.2e} (allowed {TOLERANCE:.0e}). Nothing was exported; please "
+            "report this with the backbone name."
+        )
+
+
+def _onnx(model: nn.Module, inputs: tuple[Tensor, ...], path: Path, modality: str) -> None:
+    names = ["x"] if modality == "image" else ["x", "observed"]
+    batch = torch.export.Dim("batch", min=1)
+    shapes: dict[str, Any] = {"x": {0: batch}}
+    if modality != "image":
+        steps = torch.export.Dim("steps", min=2)
+        shapes = {"x": {0: batch, 2: steps}, "observed": {0: batch, 2: steps}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            model,
+            inputs,
+            input_names=names,
+            output_names=["probabilities"],
+            dynamic_shapes=shapes,
+            opset_version=18,
+            dynamo=True,
+            verbose=False,
+        )
+    program.save(str(path))
+
+
+def _run_onnx(path: Path, inputs: tuple[np.ndarray, ...], modality: str) -> np.ndarray:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = ["x"] if modality == "image" else ["x", "observed"]
+    return session.run(None, dict(zip(names, inputs, strict=True)))[0]
+
+
+def export_classifier(
+    classifier: Classifier,
+    state: dict[str, Any],
+    out: Path,
+    *,
+    formats: tuple[str, ...] = FORMATS,
+    real_inputs: tuple[np.ndarray, ...] | None = None,
+    baseline: dict[str, Any] | None = None,
+    source: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write the export folder ``out`` (must not exist or be empty); returns the card.
+
+    real_inputs: a few held-out items as model inputs, for the parity check only.
+    """
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or not formats:
+        raise ConfigError(
+            f"Unknown export format(s) {', '.join(unknown) or '(none)'}; choose from "
+            f"{', '.join(FORMATS)}."
+        )
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"{out} already exists and is not empty; choose a new folder.")
+    spec = state["spec"]
+    model = wrap(classifier.cpu().eval())
+    golden = golden_inputs(spec)
+    checks = [golden] + ([real_inputs] if real_inputs is not None else [])
+    with torch.no_grad():
+        expected = [model(*(torch.from_numpy(a) for a in inputs)).numpy() for inputs in checks]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        parity: dict[str, Any] = {"tolerance": TOLERANCE, "batches": len(checks)}
+        example = tuple(torch.from_numpy(a) for a in golden)
+        if "torchscript" in formats:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                traced = torch.jit.trace(model, example, check_trace=False)
+                traced.save(str(work / FILES["torchscript"]))
+                loaded = torch.jit.load(str(work / FILES["torchscript"]))
+            with torch.no_grad():
+                diff = max(
+                    _max_difference(loaded(*(torch.from_numpy(a) for a in inputs)).numpy(), want)
+                    for inputs, want in zip(checks, expected, strict=True)
+                )
+            _check("TorchScript", diff)
+            parity["torchscript_max_difference"] = diff
+        if "onnx" in formats:
+            _onnx(model, example, work / FILES["onnx"], spec["modality"])
+            diff = max(
+                _max_difference(_run_onnx(work / FILES["onnx"], inputs, spec["modality"]), want)
+                for inputs, want in zip(checks, expected, strict=True)
+            )
+            _check("ONNX", diff)
+            parity["onnx_max_difference"] = diff
+        if "safetensors" in formats:
+            from safetensors.torch import save_file
+
+            weights = {k: v.contiguous() for k, v in classifier.state_dict().items()}
+            save_file(weights, str(work / FILES["safetensors"]), metadata={"format": "pt"})
+        names = ["x"] if spec["modality"] == "image" else ["x", "observed"]
+        np.savez(
+            work / "golden.npz", **dict(zip(names, golden, strict=True)), probabilities=expected[0]
+        )
+        written = [FILES[f] for f in formats] + ["golden.npz", "model_card.json", "MODEL_CARD.md"]
+        card = build_card(
+            state,
+            baseline=baseline,
+            formats={name: DESCRIPTIONS[name] for name in written},
+            parity=parity,
+            source=source or {},
+        )
+        (work / "model_card.json").write_text(json.dumps(card, indent=2))
+        (work / "MODEL_CARD.md").write_text(card_markdown(card))
+        if out.exists():
+            out.rmdir()
+        work.rename(out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return card

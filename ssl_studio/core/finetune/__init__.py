@@ -1,0 +1,1 @@
+"""Fine-tuning with few labels: protocols, the job, saved classifiers."""

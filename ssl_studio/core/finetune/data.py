@@ -1,0 +1,126 @@
+"""The labeled items of a fine-tuning job and how they reach a model.
+
+Training batches come from the same cache loaders as pretraining (their ``index`` gives
+each sample's position, which picks its target); evaluation uses the deterministic
+evaluation view (images) or the whole padded series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ssl_studio.core.data.cache import CacheReader
+from ssl_studio.core.data.loaders import ImageBatches
+from ssl_studio.core.data.series_batches import SeriesBatches, pad_series
+from ssl_studio.core.evaluation.embeddings import embed_images, embed_series, evaluation_views
+
+NEGATIVE_NAMES = ("normal", "negative", "healthy", "control", "benign", "no", "0", "false")
+
+
+def positive_class(classes: list[str], chosen: str | None) -> list[str]:
+    """Order two classes so the positive one is second (class 1): the chosen one, else
+    the one that is not called normal/negative/healthy/..., else the later name."""
+    if len(classes) != 2:
+        return classes
+    if chosen is not None:
+        if chosen not in classes:
+            raise ValueError(f"'{chosen}' is not one of the classes {', '.join(classes)}")
+        return [c for c in classes if c != chosen] + [chosen]
+    for c in classes:
+        if c.strip().lower() in NEGATIVE_NAMES:
+            return [c] + [d for d in classes if d != c]
+    return sorted(classes)
+
+
+@dataclass
+class LabeledData:
+    """Labeled items with classes 0..K-1 (y [N]) and patient groups (groups [N])."""
+
+    modality: str
+    items: list[dict[str, Any]]
+    y: np.ndarray
+    classes: list[str]
+    groups: np.ndarray
+    reader: CacheReader
+    channels: int
+    image_size: int
+    series_length: int
+
+    @property
+    def ids(self) -> np.ndarray:
+        return np.array([int(i["id"]) for i in self.items], np.int64)
+
+    def subset(self, positions: np.ndarray) -> list[dict[str, Any]]:
+        return [self.items[p] for p in positions]
+
+    def batches(
+        self, positions: np.ndarray, batch_size: int, seed: int
+    ) -> ImageBatches | SeriesBatches:
+        """Shuffled training batches of the items at ``positions``; batch.index is the
+        position within ``positions`` (so ``targets(positions)[batch.index]`` labels it)."""
+        chosen = self.subset(positions)
+        size = max(2, min(batch_size, len(chosen)))
+        if self.modality == "image":
+            return ImageBatches(
+                chosen, self.reader, batch_size=size, channels=self.channels, seed=seed
+            )
+        return SeriesBatches(
+            chosen,
+            self.reader,
+            batch_size=size,
+            channels=self.channels,
+            max_length=self.series_length,
+            seed=seed,
+        )
+
+    def embed(self, encoder: nn.Module, positions: np.ndarray, device: torch.device) -> np.ndarray:
+        """Frozen-encoder representations [n, D] of the items at ``positions``."""
+        chosen = self.subset(positions)
+        if self.modality == "image":
+            z = embed_images(
+                encoder,
+                chosen,
+                self.reader,
+                channels=self.channels,
+                image_size=self.image_size,
+                device=device,
+            )
+        else:
+            z = embed_series(encoder, chosen, self.reader, channels=self.channels, device=device)
+        return z.numpy()  # type: ignore[union-attr]
+
+    def inputs(
+        self, positions: np.ndarray, chunk: int = 128
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        """Model inputs in chunks: (x, None) for images, (x, observed) for series."""
+        for start in range(0, len(positions), chunk):
+            chosen = self.subset(positions[start : start + chunk])
+            if self.modality == "image":
+                yield evaluation_views(chosen, self.reader, self.channels, self.image_size), None
+            else:
+                x, observed, _ = pad_series([self.reader.series(i) for i in chosen], self.channels)
+                yield torch.from_numpy(x), torch.from_numpy(observed)
+
+
+@torch.no_grad()
+def predict_proba(
+    model: nn.Module, data: LabeledData, positions: np.ndarray, device: torch.device
+) -> np.ndarray:
+    """Class probabilities [n, K] of the items at ``positions`` (model in eval mode)."""
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        for x, observed in data.inputs(positions):
+            x = x.to(device)
+            obs = observed.to(device) if observed is not None else None
+            out.append(torch.softmax(model(x, obs).float(), dim=1).cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(out).numpy().astype(np.float64)

@@ -1,0 +1,173 @@
+"""The label-efficiency job: how test performance grows with labels per class, for the
+chosen protocol and the from-scratch baseline, over several seeds (label draws).
+
+One test split (from ``cfg.seed``) is held out for every point, so the points are
+comparable; at each k, each seed draws its own k training labels per class from the
+rest. The curve is stored as a run (kind ``label-efficiency``) with
+``runs/<id>/label_efficiency.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ssl_studio.core.config import FinetuneConfig, to_dict
+from ssl_studio.core.engine.checkpoint import versions
+from ssl_studio.core.engine.device import describe, pick_device
+from ssl_studio.core.evaluation.metrics import classification_report
+from ssl_studio.core.evaluation.splits import k_per_class, split_labeled
+from ssl_studio.core.events import Message, Progress, Reporter, StopToken
+from ssl_studio.core.finetune.data import predict_proba
+from ssl_studio.core.finetune.job import labeled_data, recommended_protocol, source_of, spec_of
+from ssl_studio.core.finetune.protocols import fit_protocol
+from ssl_studio.core.pretrain_setup import rebuild_task
+from ssl_studio.core.project.store import Store
+
+JOB = "label-efficiency"
+DEFAULT_KS: tuple[int | None, ...] = (1, 5, 10, 25, None)  # None: all available
+CURVE_METRICS = ("accuracy", "balanced_accuracy", "roc_auc")
+CURVE_BOOT = 200
+
+
+def _point(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and std over seeds of each metric, with every seed's value and 95 % interval."""
+    out: dict[str, Any] = {}
+    for name in CURVE_METRICS:
+        values = [r[name]["value"] for r in reports if r[name]["value"] is not None]
+        out[name] = {
+            "mean": statistics.fmean(values) if values else None,
+            "std": statistics.stdev(values) if len(values) > 1 else 0.0 if values else None,
+            "seeds": [r[name] for r in reports],
+        }
+    return out
+
+
+def label_efficiency(
+    cfg: FinetuneConfig,
+    *,
+    ks: tuple[int | None, ...] = DEFAULT_KS,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    report: Reporter,
+    stop: StopToken,
+) -> dict[str, Any]:
+    """Run the protocol and the scratch baseline at each k (labels per class) x seed."""
+    cfg.validate()
+    assert cfg.run is not None
+    with Store.open(cfg.project, write=True, purpose="ssl-studio label-efficiency") as store:
+        source, state = source_of(store, cfg.run)
+        spec = spec_of(state)
+        dataset = cfg.dataset or state["dataset"]
+        data = labeled_data(
+            store,
+            dataset,
+            cfg.labels,
+            spec,
+            state["config"].get("series_length") or 3000,
+            cfg.positive,
+        )
+        split = split_labeled(data.y, data.groups, test_fraction=cfg.test_fraction, seed=cfg.seed)
+        available = int(np.bincount(data.y[split.train]).min())
+        device = pick_device(cfg.train.device)
+        encoder = rebuild_task(state).encoder
+        store.mark_interrupted_runs()
+        protocol = cfg.protocol
+        run_id = store.create_run(
+            store.dataset(dataset)["id"],
+            "label-efficiency",
+            {
+                "task": protocol,
+                "backbone": spec["backbone"],
+                "config": {**to_dict(cfg), "ks": list(ks), "seeds": list(seeds)},
+                "device": describe(device),
+                "world_size": 1,
+                "versions": versions(),
+                "parent_run_id": cfg.run,
+            },
+        )
+        run_dir = store.paths.root / "runs" / str(run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        curve: list[dict[str, Any]] = []
+        points = [(k, s) for k in ks for s in seeds]
+        status = "done"
+        try:
+            with tempfile.TemporaryDirectory(dir=run_dir) as scratch_dir:
+                for k in ks:
+                    if stop.stopped:
+                        status = "stopped"
+                        break
+                    chosen = (
+                        protocol if protocol != "auto" else recommended_protocol(k or available)
+                    )
+                    reports: dict[str, list[dict[str, Any]]] = {chosen: [], "scratch": []}
+                    for seed in seeds:
+                        train = k_per_class(split.train, data.y, k, seed=seed)
+                        run_cfg = dataclasses.replace(cfg, seed=seed)
+                        for name in reports:
+                            fitted = fit_protocol(
+                                name,
+                                encoder,
+                                spec,
+                                data,
+                                train,
+                                run_cfg,
+                                device=device,
+                                run_dir=Path(scratch_dir),
+                                stop=stop,
+                                job=JOB,
+                            )
+                            proba = predict_proba(
+                                fitted.classifier.to(device), data, split.test, device
+                            )
+                            reports[name].append(
+                                classification_report(
+                                    data.y[split.test],
+                                    proba,
+                                    data.classes,
+                                    n_boot=CURVE_BOOT,
+                                    seed=seed,
+                                )
+                            )
+                        done = len(curve) * len(seeds) + len(reports["scratch"])
+                        report(Progress(JOB, done=done, total=len(points), phase=f"k={k or 'all'}"))
+                    point = {
+                        "k": k,
+                        "labels_per_class": min(k, available) if k else available,
+                        "protocol": chosen,
+                        chosen: _point(reports[chosen]),
+                        "scratch": _point(reports["scratch"]),
+                    }
+                    curve.append(point)
+                    report(Message(JOB, _line(point, chosen)))
+        except BaseException as exc:
+            store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
+            raise
+        result = {
+            "run_id": run_id,
+            "status": status,
+            "classes": data.classes,
+            "test_items": int(len(split.test)),
+            "seeds": list(seeds),
+            "curve": curve,
+        }
+        (run_dir / "label_efficiency.json").write_text(json.dumps(result, indent=2))
+        store.finish_run(run_id, status, {k: v for k, v in result.items() if k != "curve"})
+    return result
+
+
+def _line(point: dict[str, Any], protocol: str) -> str:
+    def fmt(entry: dict[str, Any]) -> str:
+        m = entry["roc_auc"] if entry["roc_auc"]["mean"] is not None else entry["accuracy"]
+        return f"{m['mean']:.3f} ± {m['std']:.3f}"
+
+    metric = "AUC" if point[protocol]["roc_auc"]["mean"] is not None else "accuracy"
+    return (
+        f"{point['labels_per_class']} labels per class: {protocol} {metric} "
+        f"{fmt(point[protocol])}, scratch {fmt(point['scratch'])}"
+    )

@@ -1,0 +1,395 @@
+"""The fine-tuning job: a pretrained encoder + a label set -> an evaluated classifier,
+beside the from-scratch baseline trained on exactly the same split and budget.
+
+Each classifier is a run (kind ``finetune``, task = protocol, parent = the pretraining
+run) whose folder holds ``model.pt`` (everything export needs), ``split.json`` (item ids
+of train / val / test: no identifiers) and ``evaluation.json`` (test metrics with 95 %
+bootstrap intervals).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ssl_studio.core.config import FinetuneConfig, to_dict
+from ssl_studio.core.data.cache import CacheReader
+from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint, versions
+from ssl_studio.core.engine.device import describe, pick_device
+from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.evaluation.metrics import classification_report, headline, pick_threshold
+from ssl_studio.core.evaluation.splits import Split, group_ids, k_per_class, split_labeled
+from ssl_studio.core.events import Message, Reporter, StopToken
+from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
+from ssl_studio.core.finetune.data import LabeledData, positive_class, predict_proba
+from ssl_studio.core.finetune.protocols import Fitted, fit_protocol
+from ssl_studio.core.pretrain import StoreRecorder, fingerprint, latest_checkpoint
+from ssl_studio.core.pretrain_setup import rebuild_task
+from ssl_studio.core.project.store import Store
+
+JOB = "finetune"
+LINEAR_UP_TO = 25  # labels per class up to which "auto" picks the linear probe
+MODEL_FILE = "model.pt"
+
+
+def recommended_protocol(per_class: int) -> str:
+    """What ``auto`` picks: the frozen linear probe while labels are few (it cannot
+    overfit the encoder), full fine-tuning once there are more than 25 per class."""
+    return "linear" if per_class <= LINEAR_UP_TO else "full"
+
+
+def source_of(store: Store, run_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the pretraining run's row, its newest checkpoint)."""
+    run = store.run(run_id)
+    if run is None or run["kind"] != "pretrain":
+        raise ConfigError(f"There is no pretraining run {run_id}; ssl-studio info lists runs.")
+    if run["status"] not in ("done", "stopped", "interrupted"):
+        raise ConfigError(f"Pretraining run {run_id} is {run['status']}; wait for it to end.")
+    return run, latest_checkpoint(store.paths.root / run["folder"])
+
+
+def labeled_data(
+    store: Store,
+    dataset_name: str,
+    label_set: str,
+    spec: dict[str, Any],
+    series_length: int,
+    positive: str | None,
+) -> LabeledData:
+    """The labeled items of ``dataset_name`` under the newest version of ``label_set``."""
+    found = store.dataset(dataset_name)
+    if found is None:
+        raise ConfigError(f"No dataset '{dataset_name}' in this project.")
+    if found["modality"] != spec["modality"]:
+        raise ConfigError(
+            f"The encoder learned from {spec['modality']} data; dataset '{dataset_name}' "
+            f"holds {found['modality']} data."
+        )
+    labels = store.latest_labels(found["id"], label_set)
+    if not labels:
+        names = ", ".join(sorted({s["name"] for s in store.label_sets(found["id"])}))
+        raise ConfigError(
+            f"Dataset '{dataset_name}' has no label set '{label_set}' "
+            f"(it has: {names or 'none yet'}). Add labels with ssl-studio labels."
+        )
+    items = [i for i in store.items(found["id"]) if int(i["id"]) in labels]
+    names = [labels[int(i["id"])] for i in items]
+    try:
+        classes = positive_class(sorted(set(names)), positive)
+    except ValueError as exc:
+        raise ConfigError(f"The positive class {exc}.") from exc
+    if len(classes) < 2:
+        raise ConfigError(
+            f"Label set '{label_set}' has only the class {classes[0]!r}; fine-tuning needs "
+            "examples of at least two classes."
+        )
+    return LabeledData(
+        modality=spec["modality"],
+        items=items,
+        y=np.array([classes.index(n) for n in names], np.int64),
+        classes=classes,
+        groups=group_ids([i["patient_key"] for i in items]),
+        reader=CacheReader(store.paths.dataset_cache(found["id"])),
+        channels=spec["in_channels"],
+        image_size=spec["image_size"],
+        series_length=series_length,
+    )
+
+
+def spec_of(state: dict[str, Any]) -> dict[str, Any]:
+    """The architecture of a pretraining checkpoint."""
+    return {
+        "modality": state.get("modality", "image"),
+        "backbone": state["backbone"],
+        "in_channels": state["in_channels"],
+        "image_size": state["image_size"],
+    }
+
+
+def save_model(
+    path: Path,
+    fitted: Fitted,
+    spec: dict[str, Any],
+    data: LabeledData,
+    extra: dict[str, Any],
+) -> None:
+    """The classifier and everything that rebuilds and describes it (atomic write)."""
+    full_spec = {**spec, "classes": data.classes, "head": head_spec(fitted.classifier.head)}
+    save_checkpoint(
+        path,
+        {
+            "kind": "classifier",
+            "spec": full_spec,
+            "classifier": fitted.classifier.state_dict(),
+            "series_length": data.series_length,
+            "info": fitted.info,
+            **extra,
+        },
+    )
+
+
+def load_model(path: Path) -> tuple[Classifier, dict[str, Any]]:
+    """A saved classifier (CPU, eval mode) and its checkpoint dictionary."""
+    state = load_checkpoint(path)
+    if state.get("kind") != "classifier":
+        raise SSLStudioError(f"{path} does not hold a fine-tuned classifier.")
+    model = build_classifier(state["spec"])
+    model.load_state_dict(state["classifier"])
+    return model.eval(), state
+
+
+class FineTuning:
+    """One fine-tuning job; ``run()`` returns its summary (see jobs.finetune)."""
+
+    def __init__(self, cfg: FinetuneConfig, report: Reporter, stop: StopToken) -> None:
+        self.cfg = cfg
+        self.report = report
+        self.stop = stop
+
+    def run(self) -> dict[str, Any]:
+        cfg = self.cfg
+        cfg.validate()
+        assert cfg.run is not None
+        with Store.open(cfg.project, write=True, purpose="ssl-studio finetune") as store:
+            source, state = source_of(store, cfg.run)
+            spec = spec_of(state)
+            dataset = cfg.dataset or state["dataset"]
+            series_length = state["config"].get("series_length") or 3000
+            data = labeled_data(store, dataset, cfg.labels, spec, series_length, cfg.positive)
+            found = store.dataset(dataset)
+            spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}
+            self.dataset, self.source = found, source
+            split = self._split(data)
+            per_class = int(np.bincount(data.y[split.train]).min())
+            protocol = recommended_protocol(per_class) if cfg.protocol == "auto" else cfg.protocol
+            device = pick_device(cfg.train.device)
+            encoder = rebuild_task(state).encoder
+            store.mark_interrupted_runs()
+            result = self._one(store, protocol, encoder, spec, data, split, device, source)
+            if cfg.baseline and protocol != "scratch" and result["status"] == "done":
+                baseline = self._one(store, "scratch", None, spec, data, split, device, source)
+                result["baseline"] = {
+                    "run_id": baseline["run_id"],
+                    "status": baseline["status"],
+                    "test": baseline.get("test"),
+                }
+                store.finish_run(result["run_id"], result["status"], _summary(result))
+        return result
+
+    def _split(self, data: LabeledData) -> Split:
+        cfg = self.cfg
+        split = split_labeled(
+            data.y,
+            data.groups,
+            test_fraction=cfg.test_fraction,
+            val_fraction=cfg.val_fraction,
+            seed=cfg.seed,
+        )
+        if cfg.k_per_class is not None:
+            split.train = k_per_class(split.train, data.y, cfg.k_per_class, seed=cfg.seed)
+        missing = set(range(len(data.classes))) - set(data.y[split.train].tolist())
+        if missing:
+            raise ConfigError(
+                "After holding out the test items, no training labels are left for "
+                f"{', '.join(data.classes[m] for m in sorted(missing))}. Label more examples."
+            )
+        return split
+
+    def _one(
+        self,
+        store: Store,
+        protocol: str,
+        encoder: torch.nn.Module | None,
+        spec: dict[str, Any],
+        data: LabeledData,
+        split: Split,
+        device: torch.device,
+        source: dict[str, Any],
+    ) -> dict[str, Any]:
+        cfg = self.cfg
+        train_items = data.subset(split.train)
+        run_id = store.create_run(
+            self.dataset["id"],
+            "finetune",
+            {
+                "task": protocol,
+                "backbone": spec["backbone"],
+                "config": {**to_dict(cfg), "protocol": protocol},
+                "device": describe(device),
+                "world_size": 1,
+                "fingerprint": fingerprint(train_items),
+                "versions": versions(),
+                "parent_run_id": cfg.run,
+            },
+        )
+        run_dir = store.paths.root / "runs" / str(run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
+        (run_dir / "split.json").write_text(json.dumps(split.to_dict(data.ids)))
+        counts = np.bincount(data.y[split.train], minlength=len(data.classes))
+        self.report(
+            Message(
+                JOB,
+                f"Run {run_id}: {protocol} on {len(split.train)} labels "
+                f"({', '.join(f'{c} {n}' for c, n in zip(data.classes, counts, strict=True))}); "
+                f"{len(split.test)} held out for testing.",
+            )
+        )
+        try:
+            fitted = fit_protocol(
+                protocol,
+                encoder,
+                spec,
+                data,
+                split.train,
+                cfg,
+                device=device,
+                run_dir=run_dir,
+                report=self.report,
+                stop=self.stop,
+                recorder=StoreRecorder(store, run_id),
+                job=JOB,
+            )
+            result = self._evaluate(store, run_id, run_dir, fitted, spec, data, split, device)
+        except BaseException as exc:
+            store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
+            raise
+        store.finish_run(run_id, result["status"], _summary(result))
+        return result
+
+    def _evaluate(
+        self,
+        store: Store,
+        run_id: int,
+        run_dir: Path,
+        fitted: Fitted,
+        spec: dict[str, Any],
+        data: LabeledData,
+        split: Split,
+        device: torch.device,
+    ) -> dict[str, Any]:
+        cfg = self.cfg
+        status = fitted.info.get("status", "done")
+        result: dict[str, Any] = {
+            "run_id": run_id,
+            "protocol": fitted.info["protocol"],
+            "status": status,
+            "classes": data.classes,
+            "train_labels": int(len(split.train)),
+            "test_items": int(len(split.test)),
+            "info": fitted.info,
+        }
+        if status != "done":
+            return result
+        model = fitted.classifier.to(device)
+        threshold = None
+        if cfg.threshold != "default" and len(data.classes) == 2:
+            val_p = predict_proba(model, data, split.val, device)
+            threshold = pick_threshold(data.y[split.val], val_p[:, 1], cfg.threshold)
+        test_p = predict_proba(model, data, split.test, device)
+        report = classification_report(
+            data.y[split.test], test_p, data.classes, threshold=threshold, n_boot=cfg.n_boot
+        )
+        fitted.classifier.cpu()
+        save_model(
+            run_dir / MODEL_FILE,
+            fitted,
+            spec,
+            data,
+            {
+                "threshold": threshold,
+                "config": to_dict(cfg),
+                "run_id": run_id,
+                "parent_run_id": cfg.run,
+                "label_set": cfg.labels,
+                "dataset": self.dataset["name"],
+                "source_task": self.source["task"],
+                "test": report,
+                "fingerprint": fingerprint(data.subset(split.train)),
+            },
+        )
+        (run_dir / "evaluation.json").write_text(json.dumps(report, indent=2))
+        store.add_metrics(
+            run_id,
+            [
+                (0, 0, f"test_{name}", float(report[name]["value"]))
+                for name in ("accuracy", "balanced_accuracy", "roc_auc")
+                if report[name]["value"] is not None
+            ],
+        )
+        self.report(Message(JOB, f"Run {run_id} ({result['protocol']}): {headline(report)}."))
+        result["threshold"] = threshold
+        result["test"] = report
+        return result
+
+
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    """What the runs table keeps: the headline figures, not the whole report."""
+    test = result.get("test") or {}
+    short = {k: test[k]["value"] for k in ("accuracy", "balanced_accuracy", "roc_auc") if k in test}
+    out = {k: v for k, v in result.items() if k not in ("test", "baseline")}
+    out["test"] = short
+    if "baseline" in result:
+        base = result["baseline"].get("test") or {}
+        out["baseline"] = {
+            "run_id": result["baseline"]["run_id"],
+            **{
+                k: base[k]["value"]
+                for k in ("accuracy", "balanced_accuracy", "roc_auc")
+                if k in base
+            },
+        }
+    return out
+
+
+def evaluate_run(
+    project: Path,
+    run_id: int,
+    dataset: str | None = None,
+    labels: str | None = None,
+    *,
+    n_boot: int = 1000,
+    device: str = "auto",
+) -> dict[str, Any]:
+    """Metrics of a fine-tuned classifier: on its own test split (default), or on every
+    labeled item of ``dataset`` under label set ``labels`` (e.g. a separate test set)."""
+    with Store.open(project) as store:
+        run = store.run(run_id)
+        if run is None or run["kind"] != "finetune":
+            raise ConfigError(f"There is no fine-tuning run {run_id}.")
+        run_dir = store.paths.root / run["folder"]
+        model, state = load_model(run_dir / MODEL_FILE)
+        spec = state["spec"]
+        name = dataset or _dataset_name(store, run["dataset_id"])
+        data = labeled_data(
+            store, name, labels or state["label_set"], spec, state["series_length"], None
+        )
+    unknown = sorted(set(data.classes) - set(spec["classes"]))
+    if unknown:
+        raise ConfigError(
+            f"The labels have class(es) the model does not know: {', '.join(unknown)}."
+        )
+    data.y = np.array([spec["classes"].index(data.classes[c]) for c in data.y], np.int64)
+    data.classes = list(spec["classes"])
+    if dataset is None and labels is None:
+        ids = json.loads((run_dir / "split.json").read_text())["test"]
+        where = {int(i): p for p, i in enumerate(data.ids)}
+        positions = np.array([where[i] for i in ids if i in where], np.int64)
+    else:
+        positions = np.arange(len(data.items))
+    target = pick_device(device)
+    proba = predict_proba(model.to(target), data, positions, target)
+    return classification_report(
+        data.y[positions], proba, spec["classes"], threshold=state["threshold"], n_boot=n_boot
+    )
+
+
+def _dataset_name(store: Store, dataset_id: int) -> str:
+    for found in store.datasets():
+        if found["id"] == dataset_id:
+            return found["name"]
+    raise ConfigError(f"The dataset of this run (id {dataset_id}) is gone.")

@@ -1,0 +1,284 @@
+"""Label sets: from a CSV file, from folder names, or from the GUI (click-to-label).
+
+Every change makes a new version of the named label set in the project database, so
+nothing a user labeled is ever overwritten. Problems come back as clear messages:
+rows whose file is not in the dataset, duplicate and conflicting rows, classes with too
+few examples to train and test on.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.project.store import Store
+
+PATH_COLUMNS = ("path", "file", "filename", "file_path", "rel_path", "image", "series")
+ID_COLUMNS = ("item_id", "item", "id")
+LABEL_COLUMNS = ("label", "class", "target", "y", "diagnosis", "category")
+INDEX_COLUMNS = ("index", "frame", "idx")
+MIN_PER_CLASS = 2  # one to train on, one to test on
+EXAMPLES = 5  # how many offending rows a message quotes
+
+
+@dataclass
+class LabelReport:
+    """What a labeling call did: the label set version made, counts per class, warnings."""
+
+    name: str
+    version: int
+    labeled: int
+    classes: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "labeled": self.labeled,
+            "classes": self.classes,
+            "warnings": self.warnings,
+        }
+
+
+def _quote(rows: list[str]) -> str:
+    more = f" and {len(rows) - EXAMPLES} more" if len(rows) > EXAMPLES else ""
+    return ", ".join(rows[:EXAMPLES]) + more
+
+
+def _column(header: list[str], names: tuple[str, ...]) -> str | None:
+    lowered = {h.strip().lower(): h for h in header}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+def _normal(path: str) -> str:
+    text = path.strip().replace("\\", "/")
+    while text.startswith("./"):
+        text = text[2:]
+    return text
+
+
+class _PathIndex:
+    """Finds items by a path as a user writes it: relative to the imported folder, with
+    the folder's own name in front, or absolute (matched by its trailing parts)."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.by_path: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            self.by_path.setdefault(item["rel_path"], []).append(item)
+
+    def find(self, path: str) -> list[dict[str, Any]]:
+        text = _normal(path)
+        if text in self.by_path:
+            return self.by_path[text]
+        parts = PurePosixPath(text).parts
+        for start in range(1, len(parts)):
+            tail = "/".join(parts[start:])
+            if tail in self.by_path:
+                return self.by_path[tail]
+        return []
+
+
+def _class_warnings(labels: Mapping[int, str]) -> tuple[dict[str, int], list[str]]:
+    counts = dict(sorted(Counter(labels.values()).items()))
+    warnings = []
+    few = [f"'{c}' ({n})" for c, n in counts.items() if n < MIN_PER_CLASS]
+    if few:
+        warnings.append(
+            f"Too few examples of {_quote(few)}: a class needs at least {MIN_PER_CLASS} "
+            "labeled items (one to train on, one to test on), and 5 or more give a fair "
+            "estimate. Label more, or leave the class out."
+        )
+    if len(counts) == 1:
+        warnings.append(
+            "Only one class is labeled; fine-tuning needs at least two. Label examples of "
+            "the other class(es)."
+        )
+    return counts, warnings
+
+
+def _dataset(store: Store, name: str) -> dict[str, Any]:
+    found = store.dataset(name)
+    if found is None:
+        names = ", ".join(d["name"] for d in store.datasets()) or "none yet"
+        raise ConfigError(f"No dataset '{name}'; the datasets are: {names}.")
+    return found
+
+
+def _save(
+    store: Store, dataset: dict[str, Any], name: str, source: str, labels: dict[int, str]
+) -> LabelReport:
+    if not labels:
+        raise ConfigError("No labels to save: nothing matched the dataset's items.")
+    counts, warnings = _class_warnings(labels)
+    set_id = store.add_label_set(dataset["id"], name, source, labels)
+    version = next(s["version"] for s in store.label_sets(dataset["id"]) if s["id"] == set_id)
+    return LabelReport(name, version, len(labels), counts, warnings)
+
+
+def labels_from_csv(
+    project: Path, dataset: str, csv_path: Path, *, name: str = "labels"
+) -> LabelReport:
+    """Read ``csv_path`` (a header row, then one row per file or item) into label set ``name``.
+
+    Columns: a label column (label, class, target, y, diagnosis or category) and either a
+    path column (path, file, filename, ...: relative to the imported folder, or with the
+    folder's name in front, or absolute) or an item id column (item_id). A path labels
+    every item of its file (all frames, all series) unless an index/frame column picks one.
+    Conflicting rows stop everything; unknown paths and duplicates are reported as warnings.
+    """
+    csv_path = Path(csv_path)
+    try:
+        text = csv_path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the label file {csv_path}: {exc.strerror or exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"The label file {csv_path.name} is not UTF-8 text; save it as CSV (UTF-8)."
+        ) from exc
+    dialect = csv.excel_tab if text.split("\n", 1)[0].count("\t") > 0 else csv.excel
+    rows = list(csv.DictReader(text.splitlines(), dialect=dialect))
+    header = list(rows[0].keys()) if rows else []
+    label_col = _column(header, LABEL_COLUMNS)
+    path_col = _column(header, PATH_COLUMNS)
+    id_col = _column(header, ID_COLUMNS)
+    index_col = _column(header, INDEX_COLUMNS)
+    if label_col is None or (path_col is None and id_col is None):
+        raise ConfigError(
+            f"{csv_path.name} needs a header row with a label column ({', '.join(LABEL_COLUMNS)}) "
+            f"and a path column ({', '.join(PATH_COLUMNS[:3])}) or an item_id column; "
+            f"it has: {', '.join(header) or 'no rows'}."
+        )
+    with Store.open(project, write=True, purpose="ssl-studio labels") as store:
+        found = _dataset(store, dataset)
+        items = store.items(found["id"])
+        by_id = {int(i["id"]): i for i in items}
+        paths = _PathIndex(items)
+        chosen: dict[int, tuple[str, int]] = {}  # item id -> (label, CSV line)
+        unknown, conflicts, blank = [], [], []
+        duplicates = 0
+        for line, row in enumerate(rows, start=2):
+            label = (row.get(label_col) or "").strip()
+            key = (row.get(path_col) if path_col else None) or (row.get(id_col) if id_col else "")
+            key = (key or "").strip()
+            if not label or not key:
+                blank.append(str(line))
+                continue
+            if path_col and row.get(path_col):
+                matches = paths.find(key)
+                index = (row.get(index_col) or "").strip() if index_col else ""
+                if index:
+                    matches = [m for m in matches if str(m["idx"]) == index]
+            else:
+                matches = [by_id[int(key)]] if key.isdigit() and int(key) in by_id else []
+            if not matches:
+                unknown.append(f"line {line} ({key})")
+                continue
+            for item in matches:
+                previous = chosen.get(int(item["id"]))
+                if previous is None:
+                    chosen[int(item["id"])] = (label, line)
+                elif previous[0] == label:
+                    duplicates += 1
+                else:
+                    conflicts.append(
+                        f"{key}: '{previous[0]}' (line {previous[1]}) vs '{label}' (line {line})"
+                    )
+        if conflicts:
+            raise ConfigError(
+                f"{csv_path.name} gives different labels to the same file: {_quote(conflicts)}. "
+                "Correct the file so each file has one label; nothing was saved."
+            )
+        if not chosen:
+            hint = (
+                " Paths must be relative to the folder you imported (for example "
+                f"'{items[0]['rel_path']}')."
+                if items
+                else ""
+            )
+            raise ConfigError(
+                f"None of the {len(rows)} rows of {csv_path.name} matches an item of dataset "
+                f"'{dataset}'.{hint} Nothing was saved."
+            )
+        report = _save(
+            store,
+            found,
+            name,
+            f"CSV file ({len(rows)} rows)",
+            {k: v[0] for k, v in chosen.items()},
+        )
+    if unknown:
+        report.warnings.insert(
+            0,
+            f"{len(unknown)} row(s) name files that are not in dataset '{dataset}' and were "
+            f"left out: {_quote(unknown)}. Check the paths, or import those files first.",
+        )
+    if duplicates:
+        report.warnings.append(f"{duplicates} duplicate row(s) repeat a label; counted once.")
+    if blank:
+        report.warnings.append(f"{len(blank)} row(s) without a path or label were skipped.")
+    return report
+
+
+def labels_from_folders(project: Path, dataset: str, *, name: str = "folders") -> LabelReport:
+    """Label every item by the name of the folder its file sits in (one folder per class).
+
+    Files directly in the imported folder have no class folder and stay unlabeled.
+    """
+    with Store.open(project, write=True, purpose="ssl-studio labels") as store:
+        found = _dataset(store, dataset)
+        items = store.items(found["id"])
+        labels = {}
+        top = 0
+        for item in items:
+            parent = PurePosixPath(item["rel_path"]).parent
+            if str(parent) in ("", "."):
+                top += 1
+                continue
+            labels[int(item["id"])] = parent.name
+        if not labels:
+            raise ConfigError(
+                f"The files of dataset '{dataset}' are not in class folders (for example "
+                "normal/ and pneumonia/ inside the folder you imported); use a label CSV."
+            )
+        report = _save(store, found, name, "folder names", labels)
+    if top:
+        report.warnings.append(f"{top} item(s) directly in the imported folder stay unlabeled.")
+    return report
+
+
+def set_labels(
+    project: Path,
+    dataset: str,
+    changes: Mapping[int, str | None],
+    *,
+    name: str = "labels",
+) -> LabelReport:
+    """Click-to-label: a new version of label set ``name`` = its newest version with
+    ``changes`` applied (item id -> label; None removes an item's label)."""
+    with Store.open(project, write=True, purpose="ssl-studio labels") as store:
+        found = _dataset(store, dataset)
+        known = {int(i["id"]) for i in store.items(found["id"])}
+        strangers = sorted(int(i) for i in changes if int(i) not in known)
+        if strangers:
+            raise ConfigError(
+                f"Dataset '{dataset}' has no item(s) {_quote([str(s) for s in strangers])}."
+            )
+        labels = dict(store.latest_labels(found["id"], name))
+        for item_id, label in changes.items():
+            if label is None or not str(label).strip():
+                labels.pop(int(item_id), None)
+            else:
+                labels[int(item_id)] = str(label).strip()
+        return _save(store, found, name, "labeled in the app", labels)
+
+
+def label_names(project: Path, dataset: str) -> list[dict[str, Any]]:
+    """The dataset's label sets: name, version, source, created, n_labels (newest last)."""
+    with Store.open(project) as store:
+        return store.label_sets(_dataset(store, dataset)["id"])
