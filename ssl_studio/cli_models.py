@@ -76,6 +76,7 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
         "k_per_class",
         "test_fraction",
         "val_fraction",
+        "split_from",
         "seed",
     ):
         if getattr(args, name, None) is not None:
@@ -227,6 +228,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--threshold",
         help="binary operating threshold: default (0.5), youden, or sensitivity:0.9; "
         "picked on the validation share, never on the test split",
+    )
+    p.add_argument(
+        "--split-from", type=int, metavar="RUN", help="reuse this fine-tuning run's split"
     )
     p.add_argument("--no-baseline", action="store_true", help="skip the scratch baseline")
 

@@ -306,6 +306,9 @@ class FinetuneConfig:
     )
     positive: str | None = option(None, "Binary: the positive class; empty: guessed.")
     k_per_class: int | None = option(None, "Use only k training labels per class (all: empty).")
+    split_from: int | None = option(
+        None, "Reuse the train/val/test split of this fine-tuning run (compare like with like)."
+    )
     encoder_lr_scale: float = option(0.1, "Learning rate of the encoder, relative to the head.")
     n_boot: int = option(1000, "Bootstrap resamples for the 95 % confidence intervals.")
     seed: int = option(0, "Seed of the split and of training.")
@@ -330,7 +333,7 @@ class FinetuneConfig:
             raise ConfigError("test_fraction must be in (0, 1) and val_fraction in [0, 1).")
         if self.test_fraction + self.val_fraction >= 0.9:
             raise ConfigError("test_fraction + val_fraction leave too little to train on.")
-        if self.threshold != "default" and self.val_fraction == 0:
+        if self.threshold != "default" and self.val_fraction == 0 and self.split_from is None:
             raise ConfigError(
                 "Picking a threshold needs validation labels: set val_fraction (e.g. 0.2)."
             )

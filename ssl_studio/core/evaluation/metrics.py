@@ -76,6 +76,14 @@ def point_metrics(
     y: np.ndarray, proba: np.ndarray, threshold: float | None = None
 ) -> dict[str, float | None]:
     """The scalar metrics of one set of predictions (roc_auc is None when y lacks a class)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a test set may lack a class: handled below
+        return _point_metrics(y, proba, threshold)
+
+
+def _point_metrics(
+    y: np.ndarray, proba: np.ndarray, threshold: float | None
+) -> dict[str, float | None]:
     k = proba.shape[1]
     predicted = predict(proba, threshold)
     binary = k == 2
@@ -127,14 +135,10 @@ def classification_report(
         raise ConfigError("There are no examples to evaluate.")
     point = point_metrics(y, proba, threshold)
     rng = np.random.default_rng(seed)
-    samples: dict[str, list[float]] = {name: [] for name in SCALARS}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a resample may lack a class: noted, not shown
-        for _ in range(n_boot):
-            pick = rng.integers(0, len(y), len(y))
-            for name, value in point_metrics(y[pick], proba[pick], threshold).items():
-                if value is not None and np.isfinite(value):
-                    samples[name].append(value)
+    weights = np.zeros((n_boot, len(y)))
+    rows = np.repeat(np.arange(n_boot), len(y))
+    np.add.at(weights, (rows, rng.integers(0, len(y), n_boot * len(y))), 1.0)
+    samples = resampled_metrics(y, proba, weights, threshold) if n_boot else {}
     out: dict[str, Any] = {
         "n": int(len(y)),
         "classes": list(classes),
@@ -146,10 +150,76 @@ def classification_report(
     for name in SCALARS:
         value = point[name]
         low = high = None
-        if value is not None and samples[name]:
-            low, high = (float(v) for v in np.percentile(samples[name], [2.5, 97.5]))
+        finite = samples[name][np.isfinite(samples[name])] if n_boot else []
+        if value is not None and len(finite):
+            low, high = (float(v) for v in np.percentile(finite, [2.5, 97.5]))
         out[name] = {"value": value, "low": low, "high": high}
     return out
+
+
+def resampled_metrics(
+    y: np.ndarray, proba: np.ndarray, weights: np.ndarray, threshold: float | None = None
+) -> dict[str, np.ndarray]:
+    """The metrics of many resamples at once (NaN where undefined).
+
+    weights: [B, N] how often each example is in each resample (bootstrap counts). The
+    confusion-matrix metrics and the ECE are computed for all resamples from weighted
+    counts; ROC AUC by scikit-learn with the counts as sample weights. With all weights
+    1 this gives exactly ``point_metrics`` (a test checks it).
+    """
+    k = proba.shape[1]
+    predicted = predict(proba, threshold)
+    pairs = np.zeros((len(y), k * k))
+    pairs[np.arange(len(y)), y * k + predicted] = 1.0
+    matrix = (weights @ pairs).reshape(-1, k, k)  # [B, truth, predicted]
+    total = matrix.sum((1, 2))
+    tp = np.diagonal(matrix, axis1=1, axis2=2)  # [B, K]
+    support, called = matrix.sum(2), matrix.sum(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = tp / support  # NaN for a class absent from the resample
+        negatives = total[:, None] - support
+        specificity_c = (negatives - (called - tp)) / negatives
+        f1_c = np.where(support + called > 0, 2 * tp / (support + called), 0.0)
+        out = {
+            "accuracy": tp.sum(1) / total,
+            "balanced_accuracy": np.nanmean(recall, 1),
+        }
+    if k == 2:
+        out.update(sensitivity=recall[:, 1], specificity=recall[:, 0], f1=f1_c[:, 1])
+    else:
+        out.update(
+            sensitivity=np.nan_to_num(recall).mean(1),
+            specificity=np.nanmean(specificity_c, 1),
+            f1=f1_c.mean(1),
+        )
+    confidence = proba.max(1)
+    correct = (proba.argmax(1) == y).astype(float)
+    edges = np.linspace(0.0, 1.0, ECE_BINS + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, ECE_BINS - 1)
+    bins = np.zeros((len(y), ECE_BINS))
+    bins[np.arange(len(y)), which] = 1.0
+    gap = weights @ (bins * correct[:, None]) - weights @ (bins * confidence[:, None])
+    out["ece"] = np.abs(gap).sum(1) / total
+    if k == 2:
+        auc = _weighted_auc(y == 1, proba[:, 1], weights)
+    else:  # one-vs-rest, macro: defined only when every class is in the resample
+        auc = np.mean([_weighted_auc(y == c, proba[:, c], weights) for c in range(k)], 0)
+    out["roc_auc"] = auc
+    return out
+
+
+def _weighted_auc(positive: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """ROC AUC of ``score`` for ``positive`` [N] under each row of weights [B, N]: the
+    weighted chance that a positive outscores a negative, ties counting half (this is
+    the area scikit-learn's roc_auc_score computes). NaN where a class has no weight."""
+    levels, group = np.unique(score, return_inverse=True)
+    onehot = np.zeros((len(score), len(levels)))
+    onehot[np.arange(len(score)), group] = 1.0
+    pos = (weights * positive) @ onehot  # [B, G] positive weight per score level
+    neg = (weights * ~positive) @ onehot
+    below = np.cumsum(neg, 1) - neg
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (pos * (below + 0.5 * neg)).sum(1) / (pos.sum(1) * neg.sum(1))
 
 
 def pick_threshold(y: np.ndarray, p_positive: np.ndarray, method: str = "youden") -> float:

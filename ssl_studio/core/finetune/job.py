@@ -142,6 +142,22 @@ def load_model(path: Path) -> tuple[Classifier, dict[str, Any]]:
     return model.eval(), state
 
 
+def reused_split(store: Store, run_id: int, data: LabeledData) -> Split:
+    """The split of an earlier fine-tuning run, as positions in ``data`` (items that have
+    lost their label are left out; newly labeled items join no part)."""
+    run = store.run(run_id)
+    path = store.paths.root / run["folder"] / "split.json" if run else None
+    if path is None or not path.is_file():
+        raise ConfigError(f"Run {run_id} has no split to reuse; pick a fine-tuning run.")
+    saved = json.loads(path.read_text())
+    where = {int(i): p for p, i in enumerate(data.ids)}
+    parts = {
+        k: np.array(sorted(where[i] for i in saved[k] if i in where), np.int64)
+        for k in ("train", "val", "test")
+    }
+    return Split(parts["train"], parts["val"], parts["test"])
+
+
 class FineTuning:
     """One fine-tuning job; ``run()`` returns its summary (see jobs.finetune)."""
 
@@ -163,7 +179,7 @@ class FineTuning:
             found = store.dataset(dataset)
             spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}
             self.dataset, self.source = found, source
-            split = self._split(data)
+            split = self._split(store, data)
             per_class = int(np.bincount(data.y[split.train]).min())
             protocol = recommended_protocol(per_class) if cfg.protocol == "auto" else cfg.protocol
             device = pick_device(cfg.train.device)
@@ -180,15 +196,18 @@ class FineTuning:
                 store.finish_run(result["run_id"], result["status"], _summary(result))
         return result
 
-    def _split(self, data: LabeledData) -> Split:
+    def _split(self, store: Store, data: LabeledData) -> Split:
         cfg = self.cfg
-        split = split_labeled(
-            data.y,
-            data.groups,
-            test_fraction=cfg.test_fraction,
-            val_fraction=cfg.val_fraction,
-            seed=cfg.seed,
-        )
+        if cfg.split_from is not None:
+            split = reused_split(store, cfg.split_from, data)
+        else:
+            split = split_labeled(
+                data.y,
+                data.groups,
+                test_fraction=cfg.test_fraction,
+                val_fraction=cfg.val_fraction,
+                seed=cfg.seed,
+            )
         if cfg.k_per_class is not None:
             split.train = k_per_class(split.train, data.y, cfg.k_per_class, seed=cfg.seed)
         missing = set(range(len(data.classes))) - set(data.y[split.train].tolist())

@@ -1,0 +1,123 @@
+"""Metrics agree with scikit-learn, intervals contain the estimate, thresholds are right."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    f1_score,
+    recall_score,
+    roc_auc_score,
+)
+
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.metrics import (
+    classification_report,
+    expected_calibration_error,
+    pick_threshold,
+    point_metrics,
+)
+
+
+def binary_case(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    p = np.clip(0.3 * y + rng.uniform(0, 0.7, n), 0, 1)
+    return y, np.stack([1 - p, p], 1)
+
+
+def test_binary_metrics_agree_with_scikit_learn():
+    y, proba = binary_case()
+    m = point_metrics(y, proba, threshold=0.4)
+    predicted = (proba[:, 1] >= 0.4).astype(int)
+    assert m["accuracy"] == pytest.approx(accuracy_score(y, predicted))
+    assert m["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(y, predicted))
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(y, proba[:, 1]))
+    assert m["sensitivity"] == pytest.approx(recall_score(y, predicted))
+    assert m["specificity"] == pytest.approx(recall_score(1 - y, 1 - predicted))
+    assert m["f1"] == pytest.approx(f1_score(y, predicted))
+
+
+def test_multiclass_metrics_agree_with_scikit_learn_and_a_hand_specificity():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 150)
+    logits = rng.normal(0, 1, (150, 3))
+    logits[np.arange(150), y] += 1.0
+    proba = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    m = point_metrics(y, proba)
+    predicted = proba.argmax(1)
+    assert m["accuracy"] == pytest.approx(accuracy_score(y, predicted))
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(y, proba, multi_class="ovr"))
+    assert m["sensitivity"] == pytest.approx(recall_score(y, predicted, average="macro"))
+    assert m["f1"] == pytest.approx(f1_score(y, predicted, average="macro"))
+    tnr = [((y != c) & (predicted != c)).sum() / (y != c).sum() for c in range(3)]
+    assert m["specificity"] == pytest.approx(np.mean(tnr))
+
+
+def test_ece_matches_a_hand_computation():
+    y = np.array([0, 1, 1, 0])
+    proba = np.array([[0.95, 0.05], [0.3, 0.7], [0.75, 0.25], [0.65, 0.35]])
+    # confidences 0.95 (right), 0.7 (right), 0.75 (wrong), 0.65 (right)
+    # bins (0.9,1]: |1 - 0.95| * 1/4; (0.6,0.7]: 0.65 and 0.7 both right: |1 - 0.675| * 2/4;
+    # (0.7,0.8]: |0 - 0.75| * 1/4
+    expected = 0.05 / 4 + 0.325 * 2 / 4 + 0.75 / 4
+    assert expected_calibration_error(y, proba) == pytest.approx(expected)
+
+
+def test_bootstrap_intervals_contain_the_estimate_and_are_seeded():
+    y, proba = binary_case(120)
+    report = classification_report(y, proba, ["a", "b"], n_boot=200, seed=3)
+    for name in ("accuracy", "balanced_accuracy", "roc_auc", "sensitivity", "f1", "ece"):
+        m = report[name]
+        assert m["low"] <= m["value"] <= m["high"], name
+        assert m["high"] - m["low"] > 0, name
+    again = classification_report(y, proba, ["a", "b"], n_boot=200, seed=3)
+    assert again["roc_auc"] == report["roc_auc"]
+    assert np.array(report["confusion"]).sum() == 120
+
+
+def test_auc_is_reported_missing_when_the_test_set_has_one_class():
+    y = np.zeros(10, int)
+    proba = np.tile([0.8, 0.2], (10, 1))
+    report = classification_report(y, proba, ["a", "b"], n_boot=20)
+    assert report["roc_auc"]["value"] is None and report["accuracy"]["value"] == 1.0
+
+
+def test_threshold_pickers():
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    p = np.array([0.1, 0.2, 0.3, 0.6, 0.4, 0.7, 0.8, 0.9])
+    youden = pick_threshold(y, p, "youden")
+    predicted = p >= youden
+    sens = predicted[y == 1].mean()
+    spec = (~predicted[y == 0]).mean()
+    assert sens + spec - 1 == pytest.approx(0.75)  # the best possible here
+    t = pick_threshold(y, p, "sensitivity:1.0")
+    assert (p[y == 1] >= t).all() and t == pytest.approx(0.4)
+    with pytest.raises(ConfigError, match="youden or sensitivity"):
+        pick_threshold(y, p, "best")
+    with pytest.raises(ConfigError, match="both classes"):
+        pick_threshold(np.zeros(4), p[:4])
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_resampled_metrics_with_unit_weights_are_the_point_metrics(classes):
+    from ssl_studio.core.evaluation.metrics import resampled_metrics
+
+    rng = np.random.default_rng(classes)
+    y = rng.integers(0, classes, 90)
+    logits = rng.normal(0, 1, (90, classes))
+    logits[np.arange(90), y] += 0.8
+    proba = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    point = point_metrics(y, proba, 0.45 if classes == 2 else None)
+    many = resampled_metrics(y, proba, np.ones((1, 90)), 0.45 if classes == 2 else None)
+    for name, value in point.items():
+        assert many[name][0] == pytest.approx(value), name
+    # a resample is the original with integer weights: same as repeating the rows
+    counts = rng.integers(0, 3, 90).astype(float)
+    repeated = np.repeat(np.arange(90), counts.astype(int))
+    direct = point_metrics(y[repeated], proba[repeated])
+    weighted = resampled_metrics(y, proba, counts[None])
+    for name, value in direct.items():
+        assert weighted[name][0] == pytest.approx(value), name

@@ -1,0 +1,60 @@
+"""Splits are stratified, seeded, and never put one patient on both sides."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.splits import (
+    cross_validation_folds,
+    group_ids,
+    k_per_class,
+    split_labeled,
+)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_no_patient_is_on_both_sides_of_any_split(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(40, 200))
+    patients = rng.integers(0, n // 3, n)  # several items per patient
+    labels = np.array(["a", "b", "c"])[rng.integers(0, 3, n)]
+    keys = [f"p{p}" if rng.random() > 0.1 else None for p in patients]  # some without key
+    groups = group_ids(keys)
+    split = split_labeled(labels, groups, test_fraction=0.25, val_fraction=0.2, seed=seed)
+    parts = [set(groups[getattr(split, k)]) for k in ("train", "val", "test")]
+    assert not parts[0] & parts[1] and not parts[0] & parts[2] and not parts[1] & parts[2]
+    everything = np.concatenate([split.train, split.val, split.test])
+    assert sorted(everything) == list(range(n))  # every item exactly once
+    for fold_train, fold_test in cross_validation_folds(labels, groups, folds=4, seed=seed):
+        assert not set(groups[fold_train]) & set(groups[fold_test])
+
+
+def test_splits_are_stratified_and_reproducible():
+    labels = np.array(["pos"] * 30 + ["neg"] * 70)
+    groups = group_ids([None] * 100)  # every item its own patient
+    a = split_labeled(labels, groups, test_fraction=0.2, seed=7)
+    b = split_labeled(labels, groups, test_fraction=0.2, seed=7)
+    c = split_labeled(labels, groups, test_fraction=0.2, seed=8)
+    assert (a.test == b.test).all() and not (a.test == c.test).all()
+    assert len(a.test) == 20 and (labels[a.test] == "pos").sum() == 6
+    assert len(a.val) == 0
+
+
+def test_a_class_with_one_patient_cannot_be_split():
+    labels = np.array(["a", "a", "b", "b", "b"])
+    groups = group_ids(["p1", "p1", "p2", "p3", "p4"])
+    with pytest.raises(ConfigError, match="'a' \\(1\\)"):
+        split_labeled(labels, groups)
+
+
+def test_k_per_class_draws_k_of_each_class_from_the_given_positions():
+    labels = np.array(["a"] * 10 + ["b"] * 3)
+    positions = np.arange(13)
+    picked = k_per_class(positions, labels, 5, seed=0)
+    assert (labels[picked] == "a").sum() == 5 and (labels[picked] == "b").sum() == 3
+    assert (k_per_class(positions, labels, None, seed=0) == positions).all()
+    assert not (
+        k_per_class(positions, labels, 2, seed=0) == k_per_class(positions, labels, 2, seed=1)
+    ).all()

@@ -1,0 +1,33 @@
+"""Helpers of the fine-tuning tests (imported as ``from finetune_projects import ...``:
+tests/ is not a package, so pytest puts this folder on the path)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from ssl_studio.core.config import TrainConfig
+
+
+def write_shapes(folder, n=40, size=32, seed=0):
+    """circle/ and square/ folders of gray shapes of random size and place."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    for kind in ("circle", "square"):
+        (folder / kind).mkdir(parents=True)
+    for i in range(n):
+        r = rng.integers(5, 10)
+        cy, cx = rng.integers(r, size - r, 2)
+        circle = i % 2 == 1
+        if circle:
+            mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+        else:
+            mask = (abs(yy - cy) <= r) & (abs(xx - cx) <= r)
+        image = (mask * rng.integers(120, 255) + rng.normal(0, 8, (size, size))).clip(0, 255)
+        kind = "circle" if circle else "square"
+        Image.fromarray(image.astype(np.uint8)).save(folder / kind / f"{kind}{i:03d}.png")
+
+
+def quick_train(**extra):
+    options = {"steps": 2, "batch_size": 8, "health_every_steps": 10**6, **extra}
+    return TrainConfig(log_every_seconds=0.0, **options)

@@ -1,0 +1,63 @@
+"""The command line after pretraining: labels -> finetune -> evaluate -> export -> predict."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from ssl_studio.cli import main
+
+
+def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys):
+    project, run = image_project
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "path,label\n"
+        + "".join(f"circle/circle{i:03d}.png,round\n" for i in range(1, 40, 2))
+        + "".join(f"square/square{i:03d}.png,angular\n" for i in range(0, 40, 2))
+    )
+    assert main(["labels", str(project), "--dataset", "shapes", "--csv", str(labels)]) == 0
+    assert "40 items (angular 20, round 20)" in capsys.readouterr().out
+    assert main(["labels", str(project), "--dataset", "shapes"]) == 0
+    assert "labels v1: 40 labels (CSV file (40 rows))" in capsys.readouterr().out
+    code = main(
+        [
+            "finetune",
+            str(project),
+            "--run",
+            str(run),
+            "--protocol",
+            "partial",
+            "--steps",
+            "2",
+            "--batch-size",
+            "8",
+            "--positive",
+            "round",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and "Test split (n = 8" in out and "From-scratch baseline" in out
+    run_id = int(out.split("Run ", 1)[1].split(" ", 1)[0])
+    assert main(["evaluate", str(project), "--run", str(run_id), "--json", "--n-boot", "20"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["classes"] == ["angular", "round"] and report["n"] == 8
+    out_dir = tmp_path / "model"
+    assert main(["export", str(project), "--run", str(run_id), "--out", str(out_dir)]) == 0
+    assert "model.onnx" in capsys.readouterr().out
+    image = project.parent / "shapes" / "circle" / "circle001.png"
+    assert main(["predict", str(out_dir), str(image), "--out", str(tmp_path / "p.csv")]) == 0
+    rows = list(csv.DictReader((tmp_path / "p.csv").open()))
+    assert len(rows) == 1 and set(rows[0]) >= {"p_angular", "p_round", "predicted"}
+
+
+def test_command_line_mistakes_are_messages(image_project, tmp_path, capsys):
+    project, run = image_project
+    assert main(["finetune", str(project), "--run", "77"]) == 1
+    assert "no pretraining run 77" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path), "x.png", "--out", str(tmp_path / "p.csv")]) == 1
+    assert "not an SSL Studio export" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["finetune", str(project)])  # --run is required

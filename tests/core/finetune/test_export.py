@@ -1,0 +1,163 @@
+"""Export folders: every format reproduces PyTorch, the card is complete and holds no
+identifiers, and predict needs nothing but the folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+import pydicom
+import pytest
+import torch
+from finetune_projects import quick_train
+from safetensors.torch import load_file
+
+from ssl_studio.core.config import FinetuneConfig
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.export.writer import TOLERANCE
+from ssl_studio.core.finetune.job import MODEL_FILE, load_model
+from ssl_studio.core.jobs import export, finetune, predict
+from ssl_studio.core.labels import labels_from_folders
+from ssl_studio.core.project.store import Store
+
+PYDICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
+
+
+@pytest.fixture(scope="module")
+def image_export(image_project, tmp_path_factory):
+    project, run = image_project
+    labels_from_folders(project, "shapes")
+    result = finetune(
+        FinetuneConfig(
+            project=project,
+            run=run,
+            labels="folders",
+            protocol="knn",
+            n_boot=20,
+            train=quick_train(steps=2),
+        )
+    )
+    out = tmp_path_factory.mktemp("exports") / "shapes-model"
+    card = export(project, result["run_id"], out)
+    return project, result, out, card
+
+
+def test_every_format_gives_the_pytorch_probabilities(image_export):
+    project, result, out, card = image_export
+    assert {p.name for p in out.iterdir()} == {
+        "model.pt",
+        "model.onnx",
+        "model.safetensors",
+        "golden.npz",
+        "model_card.json",
+        "MODEL_CARD.md",
+    }
+    golden = np.load(out / "golden.npz")
+    expected = golden["probabilities"]
+    assert expected.shape == (4, 2) and np.allclose(expected.sum(1), 1, atol=1e-5)
+    session = onnxruntime.InferenceSession(str(out / "model.onnx"))
+    assert np.abs(session.run(None, {"x": golden["x"]})[0] - expected).max() <= TOLERANCE
+    scripted = torch.jit.load(str(out / "model.pt"))
+    got = scripted(torch.from_numpy(golden["x"])).detach().numpy()
+    assert np.abs(got - expected).max() <= TOLERANCE
+    with Store.open(project) as store:
+        folder = project / store.run(result["run_id"])["folder"]
+        exports = store.exports(result["run_id"])
+    model, _ = load_model(folder / MODEL_FILE)
+    weights = load_file(str(out / "model.safetensors"))
+    assert weights.keys() == model.state_dict().keys()
+    assert card["parity"]["batches"] == 2  # the golden batch and real held-out items
+    assert card["parity"]["onnx_max_difference"] <= TOLERANCE
+    assert exports[0]["formats"] == ["torchscript", "onnx", "safetensors"]
+
+
+def test_the_card_says_what_a_user_needs_and_no_identifiers(image_export):
+    project, result, out, card = image_export
+    saved = json.loads((out / "model_card.json").read_text())
+    assert saved["classes"] == ["circle", "square"]
+    assert saved["preprocessing"]["image_size"] == 32 and saved["preprocessing"]["cache_size"] == 32
+    assert "normalisation" in saved["preprocessing"] and "window" in saved["preprocessing"]
+    assert saved["metrics"]["test"]["roc_auc"]["low"] is not None
+    assert saved["metrics"]["baseline_from_scratch"]["n"] == saved["metrics"]["test"]["n"]
+    assert saved["training"]["data_fingerprint"]["sha256"]
+    assert saved["versions"]["torch"] and saved["training"]["pretext_task"] == "simclr"
+    text = (out / "MODEL_CARD.md").read_text()
+    assert "Not for clinical diagnosis" in text and "From-scratch baseline" in text
+    assert "circle/" not in json.dumps(saved) + text  # no file paths of the data
+
+
+def test_export_refuses_a_used_folder_and_runs_that_are_not_classifiers(image_export):
+    project, result, out, _ = image_export
+    with pytest.raises(ConfigError, match="not empty"):
+        export(project, result["run_id"], out)
+    with pytest.raises(ConfigError, match="not a fine-tuning run"):
+        export(project, 1, out.parent / "other")
+    with pytest.raises(ConfigError, match="Unknown export format"):
+        export(project, result["run_id"], out.parent / "other", ("pickle",))
+
+
+def test_predict_on_real_dicom_gives_one_row_per_file(image_export, tmp_path):
+    _, _, out, card = image_export
+    files = [PYDICOM_FILES / name for name in ("CT_small.dcm", "MR_small.dcm", "rtplan.dcm")]
+    result = predict(out, files, tmp_path / "predictions.csv")
+    rows = list(csv.DictReader((tmp_path / "predictions.csv").open()))
+    assert result == {"items": 2, "errors": 1, "out": str(tmp_path / "predictions.csv")}
+    names = sorted(r["path"].rsplit("/", 1)[-1] for r in rows)  # errors are written first
+    assert names == ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm"]
+    for row in rows:
+        if row["error"]:
+            assert "without pixel data" in row["error"] and row["predicted"] == ""
+            continue
+        p = float(row["p_circle"]) + float(row["p_square"])
+        assert p == pytest.approx(1, abs=1e-4) and row["predicted"] in card["classes"]
+
+
+def test_predict_reads_files_as_training_read_the_cache(image_export, tmp_path):
+    from ssl_studio.core.finetune.data import predict_proba
+    from ssl_studio.core.finetune.job import labeled_data
+
+    project, result, out, _ = image_export
+    with Store.open(project) as store:
+        folder = project / store.run(result["run_id"])["folder"]
+        model, state = load_model(folder / MODEL_FILE)
+        data = labeled_data(store, "shapes", "folders", state["spec"], 3000, None)
+        root = store.conn.execute("SELECT path FROM roots").fetchone()[0]
+    expected = predict_proba(model, data, np.arange(len(data.items)), torch.device("cpu"))
+    by_path = {item["rel_path"]: p for item, p in zip(data.items, expected, strict=True)}
+    predict(out, [Path(root)], tmp_path / "all.csv")
+    rows = list(csv.DictReader((tmp_path / "all.csv").open()))
+    assert len(rows) == 40 and not any(r["error"] for r in rows)
+    for row in rows:
+        want = by_path[Path(row["path"]).relative_to(root).as_posix()]
+        got = [float(row["p_circle"]), float(row["p_square"])]
+        assert np.abs(np.array(got) - want).max() < 1e-4, row["path"]
+
+
+def test_a_series_model_exports_with_any_length(series_project, tmp_path):
+    project, run = series_project
+    result = finetune(
+        FinetuneConfig(
+            project=project,
+            run=run,
+            labels="imported",
+            protocol="linear",
+            baseline=False,
+            n_boot=10,
+        )
+    )
+    card = export(project, result["run_id"], tmp_path / "waves-model")
+    assert card["parity"]["onnx_max_difference"] <= TOLERANCE
+    session = onnxruntime.InferenceSession(str(tmp_path / "waves-model" / "model.onnx"))
+    for length in (17, 90):
+        x = np.sin(np.arange(length, dtype=np.float32) / 4)[None, None]
+        observed = np.ones_like(x)
+        p = session.run(None, {"x": x, "observed": observed})[0]
+        assert p.shape == (1, 2) and np.isclose(p.sum(), 1, atol=1e-5)
+    series = tmp_path / "new.csv"
+    series.write_text("\n".join(f"{np.sin(i / 8):.4f}" for i in range(50)) + "\n")
+    predict(tmp_path / "waves-model", [series], tmp_path / "p.csv")
+    rows = list(csv.DictReader((tmp_path / "p.csv").open()))
+    assert len(rows) == 1 and rows[0]["predicted"] in ("sine", "square")

@@ -1,0 +1,178 @@
+"""The fine-tuning job end to end on small real projects: every protocol, the baseline,
+the stored run, the test split that never influences training, label efficiency."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from finetune_projects import quick_train
+
+from ssl_studio.core.config import FinetuneConfig
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.jobs import evaluate, finetune, label_efficiency
+from ssl_studio.core.labels import labels_from_folders, set_labels
+from ssl_studio.core.project.store import Store
+
+
+@pytest.fixture(scope="module")
+def labeled(image_project):
+    project, run = image_project
+    labels_from_folders(project, "shapes")
+    return project, run
+
+
+def cfg(project, run, **options):
+    defaults = {"labels": "folders", "n_boot": 50, "train": quick_train(steps=3)}
+    return FinetuneConfig(project=project, run=run, **{**defaults, **options})
+
+
+@pytest.mark.parametrize("protocol", ["knn", "linear", "partial", "full", "scratch"])
+def test_every_protocol_makes_an_evaluated_run(labeled, protocol):
+    project, run = labeled
+    result = finetune(cfg(project, run, protocol=protocol, baseline=False))
+    assert result["status"] == "done" and result["protocol"] == protocol
+    assert result["classes"] == ["circle", "square"]
+    assert result["train_labels"] == 32 and result["test_items"] == 8
+    report = result["test"]
+    assert report["n"] == 8 and 0 <= report["accuracy"]["value"] <= 1
+    assert np.array(report["confusion"]).sum() == 8
+    with Store.open(project) as store:
+        row = store.run(result["run_id"])
+    assert row["kind"] == "finetune" and row["task"] == protocol and row["status"] == "done"
+    assert row["parent_run_id"] == run and row["summary"]["test"]["accuracy"] is not None
+    folder = project / row["folder"]
+    split = json.loads((folder / "split.json").read_text())
+    assert len(split["train"]) == 32 and len(split["test"]) == 8
+    assert not set(split["train"]) & set(split["test"])
+    assert json.loads((folder / "evaluation.json").read_text()) == report
+    if protocol == "knn":
+        assert result["info"]["k"] in (1, 3, 5, 10, 20)
+    if protocol in ("partial", "full", "scratch"):
+        assert result["info"]["steps"] == 3
+
+
+def test_auto_picks_linear_with_few_labels_and_trains_the_baseline(labeled):
+    project, run = labeled
+    result = finetune(cfg(project, run, k_per_class=4))
+    assert result["protocol"] == "linear" and result["train_labels"] == 8
+    base = result["baseline"]
+    assert base["status"] == "done" and base["test"]["n"] == result["test"]["n"]
+    with Store.open(project) as store:
+        row, base_row = store.run(result["run_id"]), store.run(base["run_id"])
+        split = json.loads((project / row["folder"] / "split.json").read_text())
+        base_split = json.loads((project / base_row["folder"] / "split.json").read_text())
+    assert base_row["task"] == "scratch" and split == base_split
+    assert row["summary"]["baseline"]["run_id"] == base["run_id"]
+
+
+def test_partial_fine_tuning_changes_only_the_last_block_and_the_head(labeled):
+    from ssl_studio.core.finetune.job import MODEL_FILE, load_model
+    from ssl_studio.core.pretrain import latest_checkpoint
+    from ssl_studio.core.pretrain_setup import rebuild_task
+
+    project, run = labeled
+    result = finetune(cfg(project, run, protocol="partial", baseline=False))
+    with Store.open(project) as store:
+        source = latest_checkpoint(project / store.run(run)["folder"])
+        folder = project / store.run(result["run_id"])["folder"]
+    before = rebuild_task(source).encoder.state_dict()
+    after = load_model(folder / MODEL_FILE)[0].encoder.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    # cnn-small: the last stage (after the last max-pool) is layers 16..21
+    assert changed and all(int(k.split(".")[0]) >= 16 for k in changed)
+
+
+def test_the_test_split_never_influences_training_or_the_threshold(labeled):
+    from ssl_studio.core.finetune.job import MODEL_FILE, load_model
+
+    project, run = labeled
+    first = finetune(
+        cfg(project, run, protocol="full", baseline=False, val_fraction=0.25, threshold="youden")
+    )
+    with Store.open(project) as store:
+        folder = project / store.run(first["run_id"])["folder"]
+        by_id = {i["id"]: i for i in store.items(1)}
+    split = json.loads((folder / "split.json").read_text())
+    flipped = {i: "square" if "circle" in by_id[i]["rel_path"] else "circle" for i in split["test"]}
+    set_labels(project, "shapes", {**flipped}, name="folders")  # poison every test label
+    second = finetune(
+        cfg(
+            project,
+            run,
+            protocol="full",
+            baseline=False,
+            threshold="youden",
+            split_from=first["run_id"],
+        )
+    )
+    with Store.open(project) as store:
+        folder2 = project / store.run(second["run_id"])["folder"]
+    assert json.loads((folder2 / "split.json").read_text()) == split
+    a, state_a = load_model(folder / MODEL_FILE)
+    b, state_b = load_model(folder2 / MODEL_FILE)
+    for key, value in a.state_dict().items():
+        assert torch.equal(value, b.state_dict()[key]), key
+    assert state_a["threshold"] == state_b["threshold"] is not None
+    # the poisoned labels did reach the evaluation: every test prediction flips its verdict
+    acc_a, acc_b = first["test"]["accuracy"]["value"], second["test"]["accuracy"]["value"]
+    assert acc_a + acc_b == pytest.approx(1.0)
+    labels_from_folders(project, "shapes")  # restore the true labels for the other tests
+
+
+def test_evaluate_reproduces_the_stored_report_and_scores_other_labels(labeled):
+    project, run = labeled
+    result = finetune(cfg(project, run, protocol="linear", baseline=False))
+    again = evaluate(project, result["run_id"], n_boot=50)
+    assert again == result["test"]
+    everything = evaluate(project, result["run_id"], dataset="shapes", labels="folders", n_boot=0)
+    assert everything["n"] == 40 and everything["accuracy"]["low"] is None
+
+
+def test_clear_messages_for_impossible_requests(labeled):
+    project, run = labeled
+    with pytest.raises(ConfigError, match="no label set 'nothing' .* folders"):
+        finetune(cfg(project, run, labels="nothing"))
+    with pytest.raises(ConfigError, match="no pretraining run 999"):
+        finetune(cfg(project, 999))
+    with pytest.raises(ConfigError, match="needs validation labels"):
+        finetune(cfg(project, run, threshold="youden"))
+    with Store.open(project) as store:
+        ids = [i["id"] for i in store.items(1)][:6]
+    set_labels(project, "shapes", {i: "circle" for i in ids}, name="one-class")
+    with pytest.raises(ConfigError, match="only the class 'circle'"):
+        finetune(cfg(project, run, labels="one-class"))
+
+
+def test_series_fine_tuning_uses_the_label_column(series_project):
+    project, run = series_project
+    result = finetune(
+        FinetuneConfig(
+            project=project,
+            run=run,
+            labels="imported",
+            protocol="full",
+            n_boot=20,
+            train=quick_train(steps=2),
+        )
+    )
+    assert result["classes"] == ["sine", "square"] and result["status"] == "done"
+    assert result["baseline"]["test"]["n"] == result["test"]["n"] == 8
+
+
+def test_label_efficiency_stores_a_curve_with_both_protocols(labeled):
+    project, run = labeled
+    result = label_efficiency(cfg(project, run, protocol="linear"), ks=(1, None), seeds=(0, 1))
+    assert [p["labels_per_class"] for p in result["curve"]] == [1, 16]
+    for point in result["curve"]:
+        for name in ("linear", "scratch"):
+            entry = point[name]["accuracy"]
+            assert len(entry["seeds"]) == 2 and 0 <= entry["mean"] <= 1 and entry["std"] >= 0
+            assert all(s["low"] <= s["value"] <= s["high"] for s in entry["seeds"])
+    with Store.open(project) as store:
+        row = store.run(result["run_id"])
+    assert row["kind"] == "label-efficiency" and row["status"] == "done"
+    saved = json.loads((project / row["folder"] / "label_efficiency.json").read_text())
+    assert saved["curve"] == result["curve"]

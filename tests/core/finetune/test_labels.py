@@ -1,0 +1,101 @@
+"""Label sets from a CSV, from folder names and from clicks, with clear problems."""
+
+from __future__ import annotations
+
+import pytest
+from finetune_projects import write_shapes
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.jobs import create_project, import_data
+from ssl_studio.core.labels import labels_from_csv, labels_from_folders, set_labels
+from ssl_studio.core.project.store import Store
+
+
+@pytest.fixture
+def project(tmp_path):
+    write_shapes(tmp_path / "shapes", n=12)
+    project = create_project(tmp_path / "project")
+    import_data(
+        ImportConfig(project=project, paths=[tmp_path / "shapes"], cache_size=32, workers=1)
+    )
+    return project
+
+
+def labels_of(project, name):
+    with Store.open(project) as store:
+        ds = store.dataset("shapes")
+        items = {i["id"]: i["rel_path"] for i in store.items(ds["id"])}
+        return {items[k]: v for k, v in store.latest_labels(ds["id"], name).items()}
+
+
+def test_folder_names_become_labels(project):
+    report = labels_from_folders(project, "shapes")
+    assert report.classes == {"circle": 6, "square": 6} and report.version == 1
+    labels = labels_of(project, "folders")
+    assert labels["circle/circle001.png"] == "circle" and len(labels) == 12
+
+
+def test_csv_paths_relative_with_the_folder_name_or_absolute(project, tmp_path):
+    shapes = tmp_path / "shapes"
+    csv = tmp_path / "labels.csv"
+    csv.write_text(
+        "file,diagnosis\n"
+        "circle/circle001.png,round\n"  # relative to the imported folder
+        "shapes/square/square000.png,angular\n"  # with the folder's own name
+        f"{shapes / 'circle' / 'circle003.png'},round\n"  # absolute
+        "circle/circle001.png,round\n"  # a duplicate
+        "circle/nothere.png,round\n"  # unknown
+        ",round\n"  # blank
+    )
+    report = labels_from_csv(project, "shapes", csv)
+    assert labels_of(project, "labels") == {
+        "circle/circle001.png": "round",
+        "square/square000.png": "angular",
+        "circle/circle003.png": "round",
+    }
+    text = " ".join(report.warnings)
+    assert "1 row(s) name files that are not in dataset 'shapes'" in text
+    assert "line 6 (circle/nothere.png)" in text
+    assert "1 duplicate" in text and "without a path or label" in text
+    assert "Too few examples of 'angular' (1)" in text
+
+
+def test_conflicting_rows_save_nothing(project, tmp_path):
+    csv = tmp_path / "labels.csv"
+    csv.write_text("path,label\ncircle/circle001.png,a\ncircle/circle001.png,b\n")
+    with pytest.raises(
+        ConfigError, match="different labels .* 'a' \\(line 2\\) vs 'b' \\(line 3\\)"
+    ):
+        labels_from_csv(project, "shapes", csv)
+    assert labels_of(project, "labels") == {}
+
+
+def test_unusable_csv_files_get_a_clear_message(project, tmp_path):
+    csv = tmp_path / "labels.csv"
+    csv.write_text("name,value\na,b\n")
+    with pytest.raises(ConfigError, match="needs a header row with a label column"):
+        labels_from_csv(project, "shapes", csv)
+    csv.write_text("path,label\nelsewhere/x.png,a\n")
+    with pytest.raises(ConfigError, match="None of the 1 rows .* \\(for example 'circle/"):
+        labels_from_csv(project, "shapes", csv)
+    with pytest.raises(ConfigError, match="Cannot read the label file"):
+        labels_from_csv(project, "shapes", tmp_path / "missing.csv")
+    with pytest.raises(ConfigError, match="No dataset 'nope'"):
+        labels_from_csv(project, "nope", csv)
+
+
+def test_item_ids_and_clicks_make_new_versions(project, tmp_path):
+    with Store.open(project) as store:
+        ids = [i["id"] for i in store.items(1)]
+    csv = tmp_path / "ids.csv"
+    csv.write_text(f"item_id,label\n{ids[0]},x\n{ids[1]},y\n")
+    first = labels_from_csv(project, "shapes", csv)
+    second = set_labels(project, "shapes", {ids[1]: None, ids[2]: "y", ids[3]: "x"})
+    assert (first.version, second.version) == (1, 2)
+    with Store.open(project) as store:
+        assert store.latest_labels(1, "labels") == {ids[0]: "x", ids[2]: "y", ids[3]: "x"}
+        versions = [s["version"] for s in store.label_sets(1) if s["name"] == "labels"]
+    assert versions == [1, 2]  # the first version is kept
+    with pytest.raises(ConfigError, match="no item"):
+        set_labels(project, "shapes", {10**6: "x"})
