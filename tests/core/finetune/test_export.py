@@ -45,6 +45,7 @@ def image_export(image_project, tmp_path_factory):
     return project, result, out, card
 
 
+@pytest.mark.filterwarnings("ignore:.*torch.jit.load.*:FutureWarning")
 def test_every_format_gives_the_pytorch_probabilities(image_export):
     project, result, out, card = image_export
     assert {p.name for p in out.iterdir()} == {
