@@ -29,16 +29,10 @@ def _metric(report: dict[str, Any], name: str) -> str:
 
 
 def print_report(title: str, report: dict[str, Any]) -> None:
+    from ssl_studio.core.evaluation.metrics import SCALARS
+
     print(f"{title} (n = {report['n']}, 95 % bootstrap intervals):")
-    for name in (
-        "accuracy",
-        "balanced_accuracy",
-        "roc_auc",
-        "sensitivity",
-        "specificity",
-        "f1",
-        "ece",
-    ):
+    for name in SCALARS:
         print(f"  {name:18s} {_metric(report, name)}")
     print(f"  confusion (rows truth, columns predicted; {', '.join(report['classes'])}):")
     for row in report["confusion"]:

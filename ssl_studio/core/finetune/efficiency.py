@@ -25,7 +25,7 @@ from ssl_studio.core.evaluation.metrics import classification_report
 from ssl_studio.core.evaluation.splits import k_per_class, split_labeled
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken
 from ssl_studio.core.finetune.data import predict_proba
-from ssl_studio.core.finetune.job import labeled_data, recommended_protocol, source_of, spec_of
+from ssl_studio.core.finetune.job import prepare, recommended_protocol
 from ssl_studio.core.finetune.protocols import fit_protocol
 from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store
@@ -61,17 +61,7 @@ def label_efficiency(
     cfg.validate()
     assert cfg.run is not None
     with Store.open(cfg.project, write=True, purpose="ssl-studio label-efficiency") as store:
-        source, state = source_of(store, cfg.run)
-        spec = spec_of(state)
-        dataset = cfg.dataset or state["dataset"]
-        data = labeled_data(
-            store,
-            dataset,
-            cfg.labels,
-            spec,
-            state["config"].get("series_length") or 3000,
-            cfg.positive,
-        )
+        _, state, spec, data, found = prepare(store, cfg)
         split = split_labeled(data.y, data.groups, test_fraction=cfg.test_fraction, seed=cfg.seed)
         available = int(np.bincount(data.y[split.train]).min())
         device = pick_device(cfg.train.device)
@@ -79,7 +69,7 @@ def label_efficiency(
         store.mark_interrupted_runs()
         protocol = cfg.protocol
         run_id = store.create_run(
-            store.dataset(dataset)["id"],
+            found["id"],
             "label-efficiency",
             {
                 "task": protocol,

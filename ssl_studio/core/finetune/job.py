@@ -158,6 +158,21 @@ def reused_split(store: Store, run_id: int, data: LabeledData) -> Split:
     return Split(parts["train"], parts["val"], parts["test"])
 
 
+def prepare(store: Store, cfg: FinetuneConfig) -> tuple[dict, dict, dict, LabeledData, dict]:
+    """What every fine-tuning job starts from: (the pretraining run's row, its checkpoint,
+    the architecture spec with cache size and series length, the labeled data, the
+    labeled dataset's row)."""
+    assert cfg.run is not None
+    source, state = source_of(store, cfg.run)
+    spec = spec_of(state)
+    dataset = cfg.dataset or state["dataset"]
+    series_length = state["config"].get("series_length") or 3000
+    data = labeled_data(store, dataset, cfg.labels, spec, series_length, cfg.positive)
+    found = store.dataset(dataset)
+    spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}
+    return source, state, spec, data, found
+
+
 class FineTuning:
     """One fine-tuning job; ``run()`` returns its summary (see jobs.finetune)."""
 
@@ -171,13 +186,7 @@ class FineTuning:
         cfg.validate()
         assert cfg.run is not None
         with Store.open(cfg.project, write=True, purpose="ssl-studio finetune") as store:
-            source, state = source_of(store, cfg.run)
-            spec = spec_of(state)
-            dataset = cfg.dataset or state["dataset"]
-            series_length = state["config"].get("series_length") or 3000
-            data = labeled_data(store, dataset, cfg.labels, spec, series_length, cfg.positive)
-            found = store.dataset(dataset)
-            spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}
+            source, state, spec, data, found = prepare(store, cfg)
             self.dataset, self.source = found, source
             split = self._split(store, data)
             per_class = int(np.bincount(data.y[split.train]).min())
