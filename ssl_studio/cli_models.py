@@ -71,6 +71,7 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
         "test_fraction",
         "val_fraction",
         "split_from",
+        "folds",
         "seed",
     ):
         if getattr(args, name, None) is not None:
@@ -94,7 +95,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         print(f"Run {result['run_id']} {result['status']}.")
         return EXIT_CANCELLED
     print(f"Run {result['run_id']} ({result['protocol']}, {result['train_labels']} labels):")
-    print_report("Test split", result["test"])
+    print_report(result["evaluation"].capitalize(), result["test"])
     base = result.get("baseline")
     if base and base.get("test"):
         print_report(f"From-scratch baseline, run {base['run_id']}", base["test"])
@@ -222,6 +223,12 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--threshold",
         help="binary operating threshold: default (0.5), youden, or sensitivity:0.9; "
         "picked on the validation share, never on the test split",
+    )
+    p.add_argument(
+        "--folds",
+        type=int,
+        help="k-fold cross-validation instead of one test split (default: 5 folds when a "
+        "class has fewer than 10 labels; 1 = always one test split)",
     )
     p.add_argument(
         "--split-from", type=int, metavar="RUN", help="reuse this fine-tuning run's split"

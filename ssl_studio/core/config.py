@@ -306,6 +306,11 @@ class FinetuneConfig:
     )
     positive: str | None = option(None, "Binary: the positive class; empty: guessed.")
     k_per_class: int | None = option(None, "Use only k training labels per class (all: empty).")
+    folds: int = option(
+        0,
+        "k-fold cross-validation instead of one test split: 0 = automatic (5 folds when a "
+        "class has fewer than 10 labels), 1 = always one test split, k >= 2 = k folds.",
+    )
     split_from: int | None = option(
         None, "Reuse the train/val/test split of this fine-tuning run (compare like with like)."
     )
@@ -336,6 +341,13 @@ class FinetuneConfig:
         if self.threshold != "default" and self.val_fraction == 0 and self.split_from is None:
             raise ConfigError(
                 "Picking a threshold needs validation labels: set val_fraction (e.g. 0.2)."
+            )
+        if self.folds < 0 or self.folds > 20:
+            raise ConfigError("folds must be between 0 (automatic) and 20.")
+        if self.folds >= 2 and self.threshold != "default":
+            raise ConfigError(
+                "With cross-validation every label is tested once, so none is left to pick "
+                "a threshold on; use folds=1 with val_fraction, or the default threshold."
             )
         if self.k_per_class is not None and self.k_per_class < 1:
             raise ConfigError("k_per_class must be at least 1.")

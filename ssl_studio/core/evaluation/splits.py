@@ -7,6 +7,7 @@ salted patient keys; items without one form a group of their own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
@@ -21,10 +22,17 @@ class Split:
     train: np.ndarray
     val: np.ndarray
     test: np.ndarray
+    # k-fold cross-validation instead: the test positions of each fold (train = all)
+    folds: list[np.ndarray] | None = None
 
-    def to_dict(self, ids: np.ndarray) -> dict[str, list[int]]:
-        """Item ids per part, for the run folder."""
-        return {k: [int(ids[p]) for p in getattr(self, k)] for k in ("train", "val", "test")}
+    def to_dict(self, ids: np.ndarray) -> dict[str, Any]:
+        """Item ids per part (and per fold), for the run folder."""
+        out: dict[str, Any] = {
+            k: [int(ids[p]) for p in getattr(self, k)] for k in ("train", "val", "test")
+        }
+        if self.folds is not None:
+            out["folds"] = [[int(ids[p]) for p in fold] for fold in self.folds]
+        return out
 
 
 def group_ids(groups: list[str | None] | np.ndarray, n: int | None = None) -> np.ndarray:

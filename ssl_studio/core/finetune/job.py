@@ -10,6 +10,7 @@ bootstrap intervals).
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,13 @@ from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint, 
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.evaluation.metrics import classification_report, headline, pick_threshold
-from ssl_studio.core.evaluation.splits import Split, group_ids, k_per_class, split_labeled
+from ssl_studio.core.evaluation.splits import (
+    Split,
+    cross_validation_folds,
+    group_ids,
+    k_per_class,
+    split_labeled,
+)
 from ssl_studio.core.events import Message, Reporter, StopToken
 from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
 from ssl_studio.core.finetune.data import LabeledData, positive_class, predict_proba
@@ -32,6 +39,8 @@ from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store
 
 JOB = "finetune"
+CV_BELOW = 10  # cross-validate automatically when a class has fewer labeled patients
+CV_FOLDS = 5
 LINEAR_UP_TO = 25  # labels per class up to which "auto" picks the linear probe
 MODEL_FILE = "model.pt"
 
@@ -205,8 +214,25 @@ class FineTuning:
                 store.finish_run(result["run_id"], result["status"], _summary(result))
         return result
 
+    def _use_folds(self, data: LabeledData) -> int:
+        """How many cross-validation folds (0: one held-out test split)."""
+        cfg = self.cfg
+        if cfg.folds == 1 or cfg.split_from is not None or cfg.k_per_class is not None:
+            return 0
+        if cfg.folds >= 2:
+            return cfg.folds
+        smallest = min(len(np.unique(data.groups[data.y == c])) for c in range(len(data.classes)))
+        automatic = smallest < CV_BELOW and cfg.threshold == "default"
+        return CV_FOLDS if automatic else 0
+
     def _split(self, store: Store, data: LabeledData) -> Split:
         cfg = self.cfg
+        folds = self._use_folds(data)
+        if folds:
+            parts = cross_validation_folds(data.y, data.groups, folds=folds, seed=cfg.seed)
+            everything = np.arange(len(data.y))
+            empty = np.empty(0, np.int64)
+            return Split(everything, empty, empty, [np.sort(test) for _, test in parts])
         if cfg.split_from is not None:
             split = reused_split(store, cfg.split_from, data)
         else:
@@ -259,15 +285,23 @@ class FineTuning:
         (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
         (run_dir / "split.json").write_text(json.dumps(split.to_dict(data.ids)))
         counts = np.bincount(data.y[split.train], minlength=len(data.classes))
+        testing = (
+            f"{len(split.folds)}-fold cross-validation (few labels per class)"
+            if split.folds
+            else f"{len(split.test)} held out for testing"
+        )
         self.report(
             Message(
                 JOB,
                 f"Run {run_id}: {protocol} on {len(split.train)} labels "
                 f"({', '.join(f'{c} {n}' for c, n in zip(data.classes, counts, strict=True))}); "
-                f"{len(split.test)} held out for testing.",
+                f"{testing}.",
             )
         )
         try:
+            scored = None
+            if split.folds:
+                scored = self._out_of_fold(protocol, encoder, spec, data, split, device, run_dir)
             fitted = fit_protocol(
                 protocol,
                 encoder,
@@ -282,12 +316,49 @@ class FineTuning:
                 recorder=StoreRecorder(store, run_id),
                 job=JOB,
             )
-            result = self._evaluate(store, run_id, run_dir, fitted, spec, data, split, device)
+            result = self._evaluate(
+                store, run_id, run_dir, fitted, spec, data, split, device, scored
+            )
         except BaseException as exc:
             store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
             raise
         store.finish_run(run_id, result["status"], _summary(result))
         return result
+
+    def _out_of_fold(
+        self,
+        protocol: str,
+        encoder: torch.nn.Module | None,
+        spec: dict[str, Any],
+        data: LabeledData,
+        split: Split,
+        device: torch.device,
+        run_dir: Path,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Each fold's model scores its held-out fold: (positions, probabilities [n, K]) of
+        every labeled item, or None when stopped."""
+        assert split.folds is not None
+        proba = np.zeros((len(data.y), len(data.classes)))
+        for i, test in enumerate(split.folds):
+            train = np.setdiff1d(split.train, test)
+            self.report(Message(JOB, f"Fold {i + 1} of {len(split.folds)}."))
+            with tempfile.TemporaryDirectory(dir=run_dir) as fold_dir:
+                fitted = fit_protocol(
+                    protocol,
+                    encoder,
+                    spec,
+                    data,
+                    train,
+                    self.cfg,
+                    device=device,
+                    run_dir=Path(fold_dir),
+                    stop=self.stop,
+                    job=JOB,
+                )
+            if fitted.info.get("status", "done") != "done":
+                return None
+            proba[test] = predict_proba(fitted.classifier.to(device), data, test, device)
+        return split.train, proba
 
     def _evaluate(
         self,
@@ -299,7 +370,10 @@ class FineTuning:
         data: LabeledData,
         split: Split,
         device: torch.device,
+        scored: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> dict[str, Any]:
+        """Metrics of the held-out test split, or of the pooled out-of-fold predictions
+        (``scored``) under cross-validation; then the model is saved."""
         cfg = self.cfg
         status = fitted.info.get("status", "done")
         result: dict[str, Any] = {
@@ -308,20 +382,29 @@ class FineTuning:
             "status": status,
             "classes": data.classes,
             "train_labels": int(len(split.train)),
-            "test_items": int(len(split.test)),
+            "test_items": int(len(split.test)) if not split.folds else int(len(split.train)),
+            "evaluation": f"{len(split.folds)}-fold cross-validation"
+            if split.folds
+            else "test split",
             "info": fitted.info,
         }
-        if status != "done":
+        if status != "done" or (split.folds and scored is None):
+            result["status"] = "stopped"
             return result
         model = fitted.classifier.to(device)
         threshold = None
         if cfg.threshold != "default" and len(data.classes) == 2:
             val_p = predict_proba(model, data, split.val, device)
             threshold = pick_threshold(data.y[split.val], val_p[:, 1], cfg.threshold)
-        test_p = predict_proba(model, data, split.test, device)
+        if scored is not None:
+            positions, test_p = scored
+        else:
+            positions = split.test
+            test_p = predict_proba(model, data, positions, device)
         report = classification_report(
-            data.y[split.test], test_p, data.classes, threshold=threshold, n_boot=cfg.n_boot
+            data.y[positions], test_p, data.classes, threshold=threshold, n_boot=cfg.n_boot
         )
+        report["evaluation"] = result["evaluation"]
         fitted.classifier.cpu()
         save_model(
             run_dir / MODEL_FILE,
@@ -404,16 +487,21 @@ def evaluate_run(
     data.y = np.array([spec["classes"].index(data.classes[c]) for c in data.y], np.int64)
     data.classes = list(spec["classes"])
     if dataset is None and labels is None:
-        ids = json.loads((run_dir / "split.json").read_text())["test"]
+        saved = json.loads((run_dir / "split.json").read_text())
+        if "folds" in saved:  # the pooled out-of-fold figures cannot be recomputed
+            return json.loads((run_dir / "evaluation.json").read_text())
+        ids = saved["test"]
         where = {int(i): p for p, i in enumerate(data.ids)}
         positions = np.array([where[i] for i in ids if i in where], np.int64)
     else:
         positions = np.arange(len(data.items))
     target = pick_device(device)
     proba = predict_proba(model.to(target), data, positions, target)
-    return classification_report(
+    report = classification_report(
         data.y[positions], proba, spec["classes"], threshold=state["threshold"], n_boot=n_boot
     )
+    report["evaluation"] = f"dataset {name}" if dataset or labels else "test split"
+    return report
 
 
 def _dataset_name(store: Store, dataset_id: int) -> str:

@@ -176,3 +176,24 @@ def test_label_efficiency_stores_a_curve_with_both_protocols(labeled):
     assert row["kind"] == "label-efficiency" and row["status"] == "done"
     saved = json.loads((project / row["folder"] / "label_efficiency.json").read_text())
     assert saved["curve"] == result["curve"]
+
+
+def test_few_labels_per_class_are_cross_validated(labeled):
+    project, run = labeled
+    with Store.open(project) as store:
+        items = store.items(1)
+    few = [i for i in items if "circle00" in i["rel_path"] or "square00" in i["rel_path"]]
+    set_labels(project, "shapes", {i["id"]: i["rel_path"].split("/")[0] for i in few}, name="few")
+    result = finetune(cfg(project, run, labels="few", protocol="linear"))
+    assert len(few) == 10 and result["evaluation"] == "5-fold cross-validation"
+    assert result["train_labels"] == 10 and result["test"]["n"] == 10  # every label tested once
+    assert result["baseline"]["test"]["evaluation"] == "5-fold cross-validation"
+    with Store.open(project) as store:
+        folder = project / store.run(result["run_id"])["folder"]
+    folds = json.loads((folder / "split.json").read_text())["folds"]
+    assert sorted(i for fold in folds for i in fold) == sorted(i["id"] for i in few)
+    assert evaluate(project, result["run_id"]) == result["test"]  # the stored CV figures
+    one_split = finetune(
+        cfg(project, run, labels="few", protocol="linear", folds=1, baseline=False)
+    )
+    assert one_split["evaluation"] == "test split" and one_split["test"]["n"] == 2
