@@ -84,12 +84,15 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
+    import os
+
     from ssl_studio.cli import EXIT_CANCELLED, TextReporter, _json_reporter, _stop_on_ctrl_c
     from ssl_studio.core.jobs import finetune
 
+    main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 prints
     report = _json_reporter if args.events == "jsonl" else TextReporter()
     result = finetune(finetune_config(args), report=report, stop=_stop_on_ctrl_c("the step"))
-    if args.events == "jsonl":
+    if args.events == "jsonl" or not main_rank:
         return EXIT_CANCELLED if result["status"] == "stopped" else 0
     if result["status"] != "done":
         print(f"Run {result['run_id']} {result['status']}.")
@@ -172,7 +175,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def _finetune_arguments(p: argparse.ArgumentParser, protocol: bool = True) -> None:
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
-    p.add_argument("--run", type=int, required=True, help="the pretraining run to start from")
+    p.add_argument(
+        "--run",
+        "--pretrain-run",
+        dest="run",
+        type=int,
+        required=True,
+        help="the pretraining run to start from (under torchrun write --pretrain-run: "
+        "torchrun itself would take --run for its --run-path)",
+    )
     p.add_argument("--labels", default="labels", help="label set name (default: labels)")
     p.add_argument("--dataset", help="dataset holding the labels (default: the run's)")
     if protocol:

@@ -136,9 +136,12 @@ def finetune(
     from ssl_studio.core.finetune.job import JOB, FineTuning
 
     stop = stop or StopToken()
+    job = FineTuning(cfg, report, stop)
+    if not job.world.is_main:  # under torchrun only rank 0 reports
+        report = ignore
     report(Started(JOB, total=cfg.train.steps))
     try:
-        result = FineTuning(cfg, report, stop).run()
+        result = job.run()
     except SSLStudioError as exc:
         report(Failed(JOB, error=str(exc)))
         raise

@@ -18,6 +18,8 @@ from torch import nn
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.loaders import ImageBatches
 from ssl_studio.core.data.series_batches import SeriesBatches, pad_series
+from ssl_studio.core.engine.distributed import World
+from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.embeddings import embed_images, embed_series, evaluation_views
 
 NEGATIVE_NAMES = ("normal", "negative", "healthy", "control", "benign", "no", "0", "false")
@@ -60,15 +62,26 @@ class LabeledData:
         return [self.items[p] for p in positions]
 
     def batches(
-        self, positions: np.ndarray, batch_size: int, seed: int
+        self, positions: np.ndarray, batch_size: int, seed: int, world: World | None = None
     ) -> ImageBatches | SeriesBatches:
-        """Shuffled training batches of the items at ``positions``; batch.index is the
-        position within ``positions`` (so ``targets(positions)[batch.index]`` labels it)."""
+        """Shuffled training batches of the items at ``positions`` (this rank's shard);
+        batch.index is the position within ``positions``, which picks the target."""
         chosen = self.subset(positions)
-        size = max(2, min(batch_size, len(chosen)))
+        world = world or World()
+        size = min(batch_size, len(chosen) // world.size)
+        if size < 2:
+            raise ConfigError(
+                f"{len(chosen)} training labels cannot fill a batch of 2 on each of "
+                f"{world.size} processes; train with fewer processes."
+            )
         if self.modality == "image":
             return ImageBatches(
-                chosen, self.reader, batch_size=size, channels=self.channels, seed=seed
+                chosen,
+                self.reader,
+                batch_size=size,
+                channels=self.channels,
+                seed=seed,
+                world=world,
             )
         return SeriesBatches(
             chosen,
@@ -77,6 +90,7 @@ class LabeledData:
             channels=self.channels,
             max_length=self.series_length,
             seed=seed,
+            world=world,
         )
 
     def embed(self, encoder: nn.Module, positions: np.ndarray, device: torch.device) -> np.ndarray:

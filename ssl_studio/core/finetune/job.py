@@ -19,6 +19,7 @@ import torch
 
 from ssl_studio.core.config import FinetuneConfig, to_dict
 from ssl_studio.core.data.cache import CacheReader
+from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint, versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.errors import ConfigError, SSLStudioError
@@ -30,7 +31,7 @@ from ssl_studio.core.evaluation.splits import (
     k_per_class,
     split_labeled,
 )
-from ssl_studio.core.events import Message, Reporter, StopToken
+from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
 from ssl_studio.core.finetune.data import LabeledData, positive_class, predict_proba
 from ssl_studio.core.finetune.protocols import Fitted, fit_protocol
@@ -187,31 +188,39 @@ class FineTuning:
 
     def __init__(self, cfg: FinetuneConfig, report: Reporter, stop: StopToken) -> None:
         self.cfg = cfg
-        self.report = report
+        self.world = distributed.world_from_env()
+        self.report = report if self.world.is_main else ignore
         self.stop = stop
 
     def run(self) -> dict[str, Any]:
         cfg = self.cfg
         cfg.validate()
         assert cfg.run is not None
-        with Store.open(cfg.project, write=True, purpose="ssl-studio finetune") as store:
+        main = self.world.is_main
+        with Store.open(cfg.project, write=main, purpose="ssl-studio finetune") as store:
             source, state, spec, data, found = prepare(store, cfg)
             self.dataset, self.source = found, source
             split = self._split(store, data)
             per_class = int(np.bincount(data.y[split.train]).min())
             protocol = recommended_protocol(per_class) if cfg.protocol == "auto" else cfg.protocol
-            device = pick_device(cfg.train.device)
+            device = pick_device(cfg.train.device, self.world.local_rank)
             encoder = rebuild_task(state).encoder
-            store.mark_interrupted_runs()
-            result = self._one(store, protocol, encoder, spec, data, split, device, source)
-            if cfg.baseline and protocol != "scratch" and result["status"] == "done":
-                baseline = self._one(store, "scratch", None, spec, data, split, device, source)
-                result["baseline"] = {
-                    "run_id": baseline["run_id"],
-                    "status": baseline["status"],
-                    "test": baseline.get("test"),
-                }
-                store.finish_run(result["run_id"], result["status"], _summary(result))
+            if main:
+                store.mark_interrupted_runs()
+            distributed.init(self.world, device)
+            try:
+                result = self._one(store, protocol, encoder, spec, data, split, device)
+                if cfg.baseline and protocol != "scratch" and result["status"] == "done":
+                    baseline = self._one(store, "scratch", None, spec, data, split, device)
+                    result["baseline"] = {
+                        "run_id": baseline["run_id"],
+                        "status": baseline["status"],
+                        "test": baseline.get("test"),
+                    }
+                    if main:
+                        store.finish_run(result["run_id"], result["status"], _summary(result))
+            finally:
+                distributed.shutdown()
         return result
 
     def _use_folds(self, data: LabeledData) -> int:
@@ -262,8 +271,56 @@ class FineTuning:
         data: LabeledData,
         split: Split,
         device: torch.device,
-        source: dict[str, Any],
     ) -> dict[str, Any]:
+        """Train and evaluate one protocol as a run; under torchrun every rank trains its
+        shard and rank 0 alone writes the run, the model and the metrics."""
+        main = self.world.is_main
+        run_id = distributed.broadcast(
+            self._create_run(store, protocol, spec, data, split, device) if main else None,
+            self.world,
+        )
+        run_dir = store.paths.root / "runs" / str(run_id)
+        try:
+            scored = None
+            if split.folds:
+                scored = self._out_of_fold(protocol, encoder, spec, data, split, device, run_dir)
+            fitted = fit_protocol(
+                protocol,
+                encoder,
+                spec,
+                data,
+                split.train,
+                self.cfg,
+                device=device,
+                run_dir=run_dir,
+                report=self.report,
+                stop=self.stop,
+                recorder=StoreRecorder(store, run_id) if main else None,
+                job=JOB,
+                world=self.world,
+            )
+            status = distributed.broadcast(fitted.info.get("status", "done"), self.world)
+            if not main:
+                return {"run_id": run_id, "status": status, "protocol": protocol}
+            result = self._evaluate(
+                store, run_id, run_dir, fitted, spec, data, split, device, scored
+            )
+        except BaseException as exc:
+            if main:
+                store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
+            raise
+        store.finish_run(run_id, result["status"], _summary(result))
+        return result
+
+    def _create_run(
+        self,
+        store: Store,
+        protocol: str,
+        spec: dict[str, Any],
+        data: LabeledData,
+        split: Split,
+        device: torch.device,
+    ) -> int:
         cfg = self.cfg
         train_items = data.subset(split.train)
         run_id = store.create_run(
@@ -274,7 +331,7 @@ class FineTuning:
                 "backbone": spec["backbone"],
                 "config": {**to_dict(cfg), "protocol": protocol},
                 "device": describe(device),
-                "world_size": 1,
+                "world_size": self.world.size,
                 "fingerprint": fingerprint(train_items),
                 "versions": versions(),
                 "parent_run_id": cfg.run,
@@ -298,32 +355,7 @@ class FineTuning:
                 f"{testing}.",
             )
         )
-        try:
-            scored = None
-            if split.folds:
-                scored = self._out_of_fold(protocol, encoder, spec, data, split, device, run_dir)
-            fitted = fit_protocol(
-                protocol,
-                encoder,
-                spec,
-                data,
-                split.train,
-                cfg,
-                device=device,
-                run_dir=run_dir,
-                report=self.report,
-                stop=self.stop,
-                recorder=StoreRecorder(store, run_id),
-                job=JOB,
-            )
-            result = self._evaluate(
-                store, run_id, run_dir, fitted, spec, data, split, device, scored
-            )
-        except BaseException as exc:
-            store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
-            raise
-        store.finish_run(run_id, result["status"], _summary(result))
-        return result
+        return run_id
 
     def _out_of_fold(
         self,

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ssl_studio.core.config import FinetuneConfig
+from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.engine.trainer import Recorder, Trainer
 from ssl_studio.core.evaluation.probes import choose_k, fit_logistic
 from ssl_studio.core.events import Reporter, StopToken, ignore
@@ -128,6 +129,7 @@ def fit_protocol(
     stop: StopToken | None = None,
     recorder: Recorder | None = None,
     job: str = "finetune",
+    world: World | None = None,
 ) -> Fitted:
     """Train ``protocol`` on the items at ``train``.
 
@@ -172,7 +174,7 @@ def fit_protocol(
         encoder_lr_scale=cfg.encoder_lr_scale if protocol == "full" else 1.0,
         is_cnn=data.modality == "image" and not spec["backbone"].startswith("vit"),
     )
-    batches = data.batches(train, cfg.train.batch_size, cfg.seed)
+    batches = data.batches(train, cfg.train.batch_size, cfg.seed, world)
     train_cfg = dataclasses.replace(cfg.train, batch_size=batches.batch_size)
     trainer = Trainer(
         task,
@@ -183,6 +185,7 @@ def fit_protocol(
         report=report,
         stop=stop,
         recorder=recorder,
+        world=world,
         snapshot={"finetune": True},
         job=job,
     )

@@ -61,3 +61,52 @@ def test_command_line_mistakes_are_messages(image_project, tmp_path, capsys):
     assert "not an SSL Studio export" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["finetune", str(project)])  # --run is required
+
+
+def test_torchrun_fine_tunes_with_two_processes_into_one_run(image_project):
+    import os
+    import subprocess
+    import sys
+
+    from ssl_studio.core.labels import labels_from_folders
+    from ssl_studio.core.project.store import Store
+
+    project, run = image_project
+    labels_from_folders(project, "shapes", name="ddp")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29533",
+        "-m",
+        "ssl_studio",
+        "finetune",
+        str(project),
+        "--pretrain-run",
+        str(run),
+        "--labels",
+        "ddp",
+        "--protocol",
+        "full",
+        "--steps",
+        "3",
+        "--batch-size",
+        "4",
+        "--no-baseline",
+        "--device",
+        "cpu",
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("Test split (n = 8") == 1  # rank 0 alone reports
+    with Store.open(project) as store:
+        runs = [
+            r for r in store.runs() if r["kind"] == "finetune" and r["config"]["labels"] == "ddp"
+        ]
+    assert len(runs) == 1 and runs[0]["world_size"] == 2 and runs[0]["status"] == "done"
+    assert (project / runs[0]["folder"] / "model.pt").is_file()
+    assert runs[0]["summary"]["info"]["steps"] == 3
