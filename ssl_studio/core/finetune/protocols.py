@@ -42,8 +42,19 @@ from ssl_studio.core.transforms.image_defaults import default_augment
 from ssl_studio.core.transforms.series_augment import SeriesAugment, SeriesAugmentConfig
 
 TRAINED = ("partial", "full", "scratch")
-# gentler than pretraining: the label must survive the augmentation
-IMAGE_FINETUNE_AUGMENT = {"crop_scale": (0.6, 1.0), "blur_prob": 0.1, "noise_std": 0.01}
+# much gentler than pretraining: the label must survive it, and with few labels stronger
+# augmentation cost AUC on PneumoniaMNIST (full fine-tuning, 39 labels: 0.876 with crops
+# down to 60 % and the pretraining's intensity changes, 0.930 with these, same draw)
+IMAGE_FINETUNE_AUGMENT = {
+    "crop_scale": (0.85, 1.0),
+    "rotate_degrees": 5.0,
+    "translate": 0.03,
+    "window_jitter": 0.05,
+    "brightness": 0.05,
+    "contrast": 0.05,
+    "noise_std": 0.0,
+    "blur_prob": 0.0,
+}
 SERIES_FINETUNE_AUGMENT = {"jitter_std": 0.02, "scale_std": 0.1, "time_warp": 0.1}
 
 
@@ -51,7 +62,10 @@ class FineTuneTask(nn.Module):
     """A classifier as the engine trains it: augmented view -> class-weighted cross-entropy.
 
     targets: [n] classes of the training items in loader order; ``frozen`` modules stay
-    in eval mode (their BatchNorm statistics are kept) and get no gradient.
+    in eval mode and get no gradient. With ``keep_norm_statistics`` (pretrained encoders)
+    every BatchNorm keeps the statistics it learned in pretraining: batch statistics of a
+    few labeled images would shift the features under the head (a first loss of ~19
+    instead of ~0.7 on PneumoniaMNIST, and AUC 0.83 instead of 0.88 after 300 steps).
     """
 
     def __init__(
@@ -64,8 +78,10 @@ class FineTuneTask(nn.Module):
         frozen: list[nn.Module],
         encoder_lr_scale: float,
         is_cnn: bool,
+        keep_norm_statistics: bool = False,
     ) -> None:
         super().__init__()
+        self.keep_norm_statistics = keep_norm_statistics
         self.classifier = classifier
         self.encoder = classifier.encoder
         self.augment = augment
@@ -82,6 +98,10 @@ class FineTuneTask(nn.Module):
         super().train(mode)
         for module in self.frozen:
             module.eval()
+        if self.keep_norm_statistics:
+            for module in self.encoder.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
         return self
 
     def forward(self, batch: Any) -> tuple[torch.Tensor, dict[str, Any]]:
@@ -172,6 +192,7 @@ def fit_protocol(
         k,
         frozen=frozen,
         encoder_lr_scale=cfg.encoder_lr_scale if protocol == "full" else 1.0,
+        keep_norm_statistics=protocol != "scratch",
         is_cnn=data.modality == "image" and not spec["backbone"].startswith("vit"),
     )
     batches = data.batches(train, cfg.train.batch_size, cfg.seed, world)
