@@ -94,7 +94,9 @@ def build_card(
             "chosen": {k: v for k, v in info.items() if k in ("k", "C", "steps")},
             "data_fingerprint": state.get("fingerprint"),
             "pretraining_data_fingerprint": source.get("fingerprint"),
-            "config": state.get("config"),
+            # without the project's folder: a path on this machine says nothing useful
+            # to the receiver and may name a person
+            "config": {k: v for k, v in (state.get("config") or {}).items() if k != "project"},
         },
         "metrics": {"test": state.get("test"), "baseline_from_scratch": baseline},
         "files": formats,

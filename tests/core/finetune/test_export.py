@@ -88,6 +88,7 @@ def test_the_card_says_what_a_user_needs_and_no_identifiers(image_export):
     text = (out / "MODEL_CARD.md").read_text()
     assert "Not for clinical diagnosis" in text and "From-scratch baseline" in text
     assert "circle/" not in json.dumps(saved) + text  # no file paths of the data
+    assert str(project) not in json.dumps(saved) + text  # nor of the project
 
 
 def test_export_refuses_a_used_folder_and_runs_that_are_not_classifiers(image_export):
