@@ -304,7 +304,7 @@ def decode_dicom(path: Path, *, size: int, salt: bytes, has_marker: bool = True)
         what = f"a '{UID(sop).name}' object" if sop else "a DICOM object"
         raise ImportProblem(
             "dicom-no-pixels",
-            f"This is {what} without pixel data (not an image); there is nothing to import.",
+            f"This is {what} without pixel data (not an image), so there is nothing to read.",
             severity="skipped",
         )
     _ensure_transfer_syntax(ds)
