@@ -159,7 +159,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Metrics (each with a bootstrap 95 % interval) of a fine-tuned classifier on its own
     test split, or on every labeled item of another dataset / label set."""
-    from ssl_studio.core.finetune.job import evaluate_run
+    from ssl_studio.core.finetune.saved import evaluate_run
 
     return evaluate_run(Path(project), run_id, dataset, labels, n_boot=n_boot)
 

@@ -67,7 +67,7 @@ def build_card(
     parity: dict[str, Any],
     source: dict[str, Any],
 ) -> dict[str, Any]:
-    """The card as a JSON-able dict, from a classifier checkpoint (see finetune.job)."""
+    """The card as a JSON-able dict, from a classifier checkpoint (see finetune/saved.py)."""
     spec = state["spec"]
     info = state.get("info", {})
     return {

@@ -16,7 +16,8 @@ from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Progress, Reporter, ignore
 from ssl_studio.core.export.preprocess import ModelInput, read_inputs
 from ssl_studio.core.export.writer import FORMATS, export_classifier
-from ssl_studio.core.finetune.job import MODEL_FILE, labeled_data, load_model
+from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
+from ssl_studio.core.finetune.setup import labeled_data
 from ssl_studio.core.project.store import Store
 
 PARITY_ITEMS = 8
@@ -143,9 +144,7 @@ def predict(
                 report(Progress("predict", done=counts["items"], phase="predict"))
                 pending.clear()
 
-            for item in read_inputs(
-                [Path(p) for p in paths], {**spec, "series_length": spec.get("series_length", 3000)}
-            ):
+            for item in read_inputs([Path(p) for p in paths], spec):
                 if item.error is not None:
                     writer.writerow([item.path, item.index, *[""] * len(classes), "", item.error])
                     counts["errors"] += 1

@@ -25,8 +25,8 @@ from ssl_studio.core.evaluation.metrics import classification_report
 from ssl_studio.core.evaluation.splits import k_per_class, split_labeled
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken
 from ssl_studio.core.finetune.data import predict_proba
-from ssl_studio.core.finetune.job import prepare, recommended_protocol
 from ssl_studio.core.finetune.protocols import fit_protocol
+from ssl_studio.core.finetune.setup import prepare, recommended_protocol
 from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store
 

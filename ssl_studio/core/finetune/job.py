@@ -18,169 +18,29 @@ import numpy as np
 import torch
 
 from ssl_studio.core.config import FinetuneConfig, to_dict
-from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.engine import distributed
-from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint, versions
+from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
-from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.metrics import classification_report, headline, pick_threshold
 from ssl_studio.core.evaluation.splits import (
     Split,
     cross_validation_folds,
-    group_ids,
     k_per_class,
     split_labeled,
 )
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
-from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
-from ssl_studio.core.finetune.data import LabeledData, positive_class, predict_proba
+from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.protocols import Fitted, fit_protocol
-from ssl_studio.core.pretrain import StoreRecorder, fingerprint, latest_checkpoint
+from ssl_studio.core.finetune.saved import MODEL_FILE, save_model
+from ssl_studio.core.finetune.setup import prepare, recommended_protocol, reused_split
+from ssl_studio.core.pretrain import StoreRecorder, fingerprint
 from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store
 
 JOB = "finetune"
 CV_BELOW = 10  # cross-validate automatically when a class has fewer labeled patients
 CV_FOLDS = 5
-LINEAR_UP_TO = 25  # labels per class up to which "auto" picks the linear probe
-MODEL_FILE = "model.pt"
-
-
-def recommended_protocol(per_class: int) -> str:
-    """What ``auto`` picks: the frozen linear probe while labels are few (it cannot
-    overfit the encoder), full fine-tuning once there are more than 25 per class."""
-    return "linear" if per_class <= LINEAR_UP_TO else "full"
-
-
-def source_of(store: Store, run_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the pretraining run's row, its newest checkpoint)."""
-    run = store.run(run_id)
-    if run is None or run["kind"] != "pretrain":
-        raise ConfigError(f"There is no pretraining run {run_id}; ssl-studio info lists runs.")
-    if run["status"] not in ("done", "stopped", "interrupted"):
-        raise ConfigError(f"Pretraining run {run_id} is {run['status']}; wait for it to end.")
-    return run, latest_checkpoint(store.paths.root / run["folder"])
-
-
-def labeled_data(
-    store: Store,
-    dataset_name: str,
-    label_set: str,
-    spec: dict[str, Any],
-    series_length: int,
-    positive: str | None,
-) -> LabeledData:
-    """The labeled items of ``dataset_name`` under the newest version of ``label_set``."""
-    found = store.dataset(dataset_name)
-    if found is None:
-        raise ConfigError(f"No dataset '{dataset_name}' in this project.")
-    if found["modality"] != spec["modality"]:
-        raise ConfigError(
-            f"The encoder learned from {spec['modality']} data; dataset '{dataset_name}' "
-            f"holds {found['modality']} data."
-        )
-    labels = store.latest_labels(found["id"], label_set)
-    if not labels:
-        names = ", ".join(sorted({s["name"] for s in store.label_sets(found["id"])}))
-        raise ConfigError(
-            f"Dataset '{dataset_name}' has no label set '{label_set}' "
-            f"(it has: {names or 'none yet'}). Add labels with ssl-studio labels."
-        )
-    items = [i for i in store.items(found["id"]) if int(i["id"]) in labels]
-    names = [labels[int(i["id"])] for i in items]
-    try:
-        classes = positive_class(sorted(set(names)), positive)
-    except ValueError as exc:
-        raise ConfigError(f"The positive class {exc}.") from exc
-    if len(classes) < 2:
-        raise ConfigError(
-            f"Label set '{label_set}' has only the class {classes[0]!r}; fine-tuning needs "
-            "examples of at least two classes."
-        )
-    return LabeledData(
-        modality=spec["modality"],
-        items=items,
-        y=np.array([classes.index(n) for n in names], np.int64),
-        classes=classes,
-        groups=group_ids([i["patient_key"] for i in items]),
-        reader=CacheReader(store.paths.dataset_cache(found["id"])),
-        channels=spec["in_channels"],
-        image_size=spec["image_size"],
-        series_length=series_length,
-    )
-
-
-def spec_of(state: dict[str, Any]) -> dict[str, Any]:
-    """The architecture of a pretraining checkpoint."""
-    return {
-        "modality": state.get("modality", "image"),
-        "backbone": state["backbone"],
-        "in_channels": state["in_channels"],
-        "image_size": state["image_size"],
-    }
-
-
-def save_model(
-    path: Path,
-    fitted: Fitted,
-    spec: dict[str, Any],
-    data: LabeledData,
-    extra: dict[str, Any],
-) -> None:
-    """The classifier and everything that rebuilds and describes it (atomic write)."""
-    full_spec = {**spec, "classes": data.classes, "head": head_spec(fitted.classifier.head)}
-    save_checkpoint(
-        path,
-        {
-            "kind": "classifier",
-            "spec": full_spec,
-            "classifier": fitted.classifier.state_dict(),
-            "series_length": data.series_length,
-            "info": fitted.info,
-            **extra,
-        },
-    )
-
-
-def load_model(path: Path) -> tuple[Classifier, dict[str, Any]]:
-    """A saved classifier (CPU, eval mode) and its checkpoint dictionary."""
-    state = load_checkpoint(path)
-    if state.get("kind") != "classifier":
-        raise SSLStudioError(f"{path} does not hold a fine-tuned classifier.")
-    model = build_classifier(state["spec"])
-    model.load_state_dict(state["classifier"])
-    return model.eval(), state
-
-
-def reused_split(store: Store, run_id: int, data: LabeledData) -> Split:
-    """The split of an earlier fine-tuning run, as positions in ``data`` (items that have
-    lost their label are left out; newly labeled items join no part)."""
-    run = store.run(run_id)
-    path = store.paths.root / run["folder"] / "split.json" if run else None
-    if path is None or not path.is_file():
-        raise ConfigError(f"Run {run_id} has no split to reuse; pick a fine-tuning run.")
-    saved = json.loads(path.read_text())
-    where = {int(i): p for p, i in enumerate(data.ids)}
-    parts = {
-        k: np.array(sorted(where[i] for i in saved[k] if i in where), np.int64)
-        for k in ("train", "val", "test")
-    }
-    return Split(parts["train"], parts["val"], parts["test"])
-
-
-def prepare(store: Store, cfg: FinetuneConfig) -> tuple[dict, dict, dict, LabeledData, dict]:
-    """What every fine-tuning job starts from: (the pretraining run's row, its checkpoint,
-    the architecture spec with cache size and series length, the labeled data, the
-    labeled dataset's row)."""
-    assert cfg.run is not None
-    source, state = source_of(store, cfg.run)
-    spec = spec_of(state)
-    dataset = cfg.dataset or state["dataset"]
-    series_length = state["config"].get("series_length") or 3000
-    data = labeled_data(store, dataset, cfg.labels, spec, series_length, cfg.positive)
-    found = store.dataset(dataset)
-    spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}
-    return source, state, spec, data, found
 
 
 class FineTuning:
@@ -487,57 +347,3 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
             },
         }
     return out
-
-
-def evaluate_run(
-    project: Path,
-    run_id: int,
-    dataset: str | None = None,
-    labels: str | None = None,
-    *,
-    n_boot: int = 1000,
-    device: str = "auto",
-) -> dict[str, Any]:
-    """Metrics of a fine-tuned classifier: on its own test split (default), or on every
-    labeled item of ``dataset`` under label set ``labels`` (e.g. a separate test set)."""
-    with Store.open(project) as store:
-        run = store.run(run_id)
-        if run is None or run["kind"] != "finetune":
-            raise ConfigError(f"There is no fine-tuning run {run_id}.")
-        run_dir = store.paths.root / run["folder"]
-        model, state = load_model(run_dir / MODEL_FILE)
-        spec = state["spec"]
-        name = dataset or _dataset_name(store, run["dataset_id"])
-        data = labeled_data(
-            store, name, labels or state["label_set"], spec, state["series_length"], None
-        )
-    unknown = sorted(set(data.classes) - set(spec["classes"]))
-    if unknown:
-        raise ConfigError(
-            f"The labels have class(es) the model does not know: {', '.join(unknown)}."
-        )
-    data.y = np.array([spec["classes"].index(data.classes[c]) for c in data.y], np.int64)
-    data.classes = list(spec["classes"])
-    if dataset is None and labels is None:
-        saved = json.loads((run_dir / "split.json").read_text())
-        if "folds" in saved:  # the pooled out-of-fold figures cannot be recomputed
-            return json.loads((run_dir / "evaluation.json").read_text())
-        ids = saved["test"]
-        where = {int(i): p for p, i in enumerate(data.ids)}
-        positions = np.array([where[i] for i in ids if i in where], np.int64)
-    else:
-        positions = np.arange(len(data.items))
-    target = pick_device(device)
-    proba = predict_proba(model.to(target), data, positions, target)
-    report = classification_report(
-        data.y[positions], proba, spec["classes"], threshold=state["threshold"], n_boot=n_boot
-    )
-    report["evaluation"] = f"dataset {name}" if dataset or labels else "test split"
-    return report
-
-
-def _dataset_name(store: Store, dataset_id: int) -> str:
-    for found in store.datasets():
-        if found["id"] == dataset_id:
-            return found["name"]
-    raise ConfigError(f"The dataset of this run (id {dataset_id}) is gone.")

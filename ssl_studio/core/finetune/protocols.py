@@ -159,27 +159,24 @@ def fit_protocol(
     """
     k = len(data.classes)
     y = data.y[train]
+    info: dict[str, Any] = {"protocol": protocol, "train_items": int(len(train))}
     if protocol == "scratch":
         backbone = fresh_backbone(spec, cfg.seed)
-        encoder, dim = backbone.module, backbone.dim
+        encoder = backbone.module
+        torch.manual_seed(cfg.seed)
+        head = nn.Linear(backbone.dim, k)
     else:
         assert encoder is not None
-        encoder = copy.deepcopy(encoder).cpu()
-        dim = int(data.embed(encoder, train[:2], torch.device("cpu")).shape[1])
-    info: dict[str, Any] = {"protocol": protocol, "train_items": int(len(train))}
-    if protocol in ("knn", "linear", "partial", "full"):
-        z = data.embed(encoder.to(device), train, device)
+        encoder = copy.deepcopy(encoder)
+        z = data.embed(encoder.to(device), train, device)  # z: [n, dim]
         if protocol == "knn":
             info["k"] = choose_k(z, y)
             head: nn.Module = KNNHead(torch.from_numpy(z), torch.from_numpy(y), k, info["k"])
             return Fitted(Classifier(encoder.cpu(), head, data.modality).eval(), info)
         pipeline, info["C"] = fit_logistic(z, y, cfg.seed)
-        head = linear_from_logistic(pipeline, dim, k)
+        head = linear_from_logistic(pipeline, z.shape[1], k)
         if protocol == "linear":
             return Fitted(Classifier(encoder.cpu(), head, data.modality).eval(), info)
-    else:
-        torch.manual_seed(cfg.seed)
-        head = nn.Linear(dim, k)
     classifier = Classifier(encoder.cpu(), head, data.modality)
     frozen: list[nn.Module] = []
     if protocol == "partial":

@@ -18,7 +18,7 @@ from safetensors.torch import load_file
 from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.export.writer import TOLERANCE
-from ssl_studio.core.finetune.job import MODEL_FILE, load_model
+from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 from ssl_studio.core.jobs import export, finetune, predict
 from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.project.store import Store
@@ -119,7 +119,7 @@ def test_predict_on_real_dicom_gives_one_row_per_file(image_export, tmp_path):
 
 def test_predict_reads_files_as_training_read_the_cache(image_export, tmp_path):
     from ssl_studio.core.finetune.data import predict_proba
-    from ssl_studio.core.finetune.job import labeled_data
+    from ssl_studio.core.finetune.setup import labeled_data
 
     project, result, out, _ = image_export
     with Store.open(project) as store:

@@ -69,7 +69,7 @@ def test_auto_picks_linear_with_few_labels_and_trains_the_baseline(labeled):
 
 
 def test_partial_fine_tuning_changes_only_the_last_block_and_the_head(labeled):
-    from ssl_studio.core.finetune.job import MODEL_FILE, load_model
+    from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
     from ssl_studio.core.pretrain import latest_checkpoint
     from ssl_studio.core.pretrain_setup import rebuild_task
 
@@ -86,7 +86,7 @@ def test_partial_fine_tuning_changes_only_the_last_block_and_the_head(labeled):
 
 
 def test_the_test_split_never_influences_training_or_the_threshold(labeled):
-    from ssl_studio.core.finetune.job import MODEL_FILE, load_model
+    from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 
     project, run = labeled
     first = finetune(

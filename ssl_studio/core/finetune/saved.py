@@ -1,0 +1,108 @@
+"""A fine-tuned classifier on disk (``runs/<id>/model.pt``): writing, reading, and
+evaluating it again on its test split or on another labeled dataset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint
+from ssl_studio.core.engine.device import pick_device
+from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.evaluation.metrics import classification_report
+from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
+from ssl_studio.core.finetune.data import LabeledData, predict_proba
+from ssl_studio.core.finetune.protocols import Fitted
+from ssl_studio.core.finetune.setup import labeled_data
+from ssl_studio.core.project.store import Store
+
+MODEL_FILE = "model.pt"
+
+
+def save_model(
+    path: Path,
+    fitted: Fitted,
+    spec: dict[str, Any],
+    data: LabeledData,
+    extra: dict[str, Any],
+) -> None:
+    """The classifier and everything that rebuilds and describes it (atomic write)."""
+    full_spec = {**spec, "classes": data.classes, "head": head_spec(fitted.classifier.head)}
+    save_checkpoint(
+        path,
+        {
+            "kind": "classifier",
+            "spec": full_spec,
+            "classifier": fitted.classifier.state_dict(),
+            "series_length": data.series_length,
+            "info": fitted.info,
+            **extra,
+        },
+    )
+
+
+def load_model(path: Path) -> tuple[Classifier, dict[str, Any]]:
+    """A saved classifier (CPU, eval mode) and its checkpoint dictionary."""
+    state = load_checkpoint(path)
+    if state.get("kind") != "classifier":
+        raise SSLStudioError(f"{path} does not hold a fine-tuned classifier.")
+    model = build_classifier(state["spec"])
+    model.load_state_dict(state["classifier"])
+    return model.eval(), state
+
+
+def evaluate_run(
+    project: Path,
+    run_id: int,
+    dataset: str | None = None,
+    labels: str | None = None,
+    *,
+    n_boot: int = 1000,
+    device: str = "auto",
+) -> dict[str, Any]:
+    """Metrics of a fine-tuned classifier: on its own test split (default), or on every
+    labeled item of ``dataset`` under label set ``labels`` (e.g. a separate test set)."""
+    with Store.open(project) as store:
+        run = store.run(run_id)
+        if run is None or run["kind"] != "finetune":
+            raise ConfigError(f"There is no fine-tuning run {run_id}.")
+        run_dir = store.paths.root / run["folder"]
+        model, state = load_model(run_dir / MODEL_FILE)
+        spec = state["spec"]
+        name = dataset or _dataset_name(store, run["dataset_id"])
+        data = labeled_data(
+            store, name, labels or state["label_set"], spec, state["series_length"], None
+        )
+    unknown = sorted(set(data.classes) - set(spec["classes"]))
+    if unknown:
+        raise ConfigError(
+            f"The labels have class(es) the model does not know: {', '.join(unknown)}."
+        )
+    data.y = np.array([spec["classes"].index(data.classes[c]) for c in data.y], np.int64)
+    data.classes = list(spec["classes"])
+    if dataset is None and labels is None:
+        saved = json.loads((run_dir / "split.json").read_text())
+        if "folds" in saved:  # the pooled out-of-fold figures cannot be recomputed
+            return json.loads((run_dir / "evaluation.json").read_text())
+        ids = saved["test"]
+        where = {int(i): p for p, i in enumerate(data.ids)}
+        positions = np.array([where[i] for i in ids if i in where], np.int64)
+    else:
+        positions = np.arange(len(data.items))
+    target = pick_device(device)
+    proba = predict_proba(model.to(target), data, positions, target)
+    report = classification_report(
+        data.y[positions], proba, spec["classes"], threshold=state["threshold"], n_boot=n_boot
+    )
+    report["evaluation"] = f"dataset {name}" if dataset or labels else "test split"
+    return report
+
+
+def _dataset_name(store: Store, dataset_id: int) -> str:
+    for found in store.datasets():
+        if found["id"] == dataset_id:
+            return found["name"]
+    raise ConfigError(f"The dataset of this run (id {dataset_id}) is gone.")

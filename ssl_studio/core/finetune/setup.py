@@ -1,0 +1,125 @@
+"""What a fine-tuning job starts from: the pretraining run, its architecture, the
+labeled items, and the protocol ``auto`` picks. Shared by the fine-tuning and the
+label-efficiency jobs and by the export."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from ssl_studio.core.config import FinetuneConfig
+from ssl_studio.core.data.cache import CacheReader
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.splits import Split, group_ids
+from ssl_studio.core.finetune.data import LabeledData, positive_class
+from ssl_studio.core.pretrain import latest_checkpoint
+from ssl_studio.core.project.store import Store
+
+LINEAR_UP_TO = 25  # labels per class up to which "auto" picks the linear probe
+
+
+def recommended_protocol(per_class: int) -> str:
+    """What ``auto`` picks: the frozen linear probe while labels are few (it cannot
+    overfit the encoder), full fine-tuning once there are more than 25 per class."""
+    return "linear" if per_class <= LINEAR_UP_TO else "full"
+
+
+def source_of(store: Store, run_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the pretraining run's row, its newest checkpoint)."""
+    run = store.run(run_id)
+    if run is None or run["kind"] != "pretrain":
+        raise ConfigError(f"There is no pretraining run {run_id}; ssl-studio info lists runs.")
+    if run["status"] not in ("done", "stopped", "interrupted"):
+        raise ConfigError(f"Pretraining run {run_id} is {run['status']}; wait for it to end.")
+    return run, latest_checkpoint(store.paths.root / run["folder"])
+
+
+def labeled_data(
+    store: Store,
+    dataset_name: str,
+    label_set: str,
+    spec: dict[str, Any],
+    series_length: int,
+    positive: str | None,
+) -> LabeledData:
+    """The labeled items of ``dataset_name`` under the newest version of ``label_set``."""
+    found = store.dataset(dataset_name)
+    if found is None:
+        raise ConfigError(f"No dataset '{dataset_name}' in this project.")
+    if found["modality"] != spec["modality"]:
+        raise ConfigError(
+            f"The encoder learned from {spec['modality']} data; dataset '{dataset_name}' "
+            f"holds {found['modality']} data."
+        )
+    labels = store.latest_labels(found["id"], label_set)
+    if not labels:
+        names = ", ".join(sorted({s["name"] for s in store.label_sets(found["id"])}))
+        raise ConfigError(
+            f"Dataset '{dataset_name}' has no label set '{label_set}' "
+            f"(it has: {names or 'none yet'}). Add labels with ssl-studio labels."
+        )
+    items = [i for i in store.items(found["id"]) if int(i["id"]) in labels]
+    names = [labels[int(i["id"])] for i in items]
+    try:
+        classes = positive_class(sorted(set(names)), positive)
+    except ValueError as exc:
+        raise ConfigError(f"The positive class {exc}.") from exc
+    if len(classes) < 2:
+        raise ConfigError(
+            f"Label set '{label_set}' has only the class {classes[0]!r}; fine-tuning needs "
+            "examples of at least two classes."
+        )
+    return LabeledData(
+        modality=spec["modality"],
+        items=items,
+        y=np.array([classes.index(n) for n in names], np.int64),
+        classes=classes,
+        groups=group_ids([i["patient_key"] for i in items]),
+        reader=CacheReader(store.paths.dataset_cache(found["id"])),
+        channels=spec["in_channels"],
+        image_size=spec["image_size"],
+        series_length=series_length,
+    )
+
+
+def spec_of(state: dict[str, Any]) -> dict[str, Any]:
+    """The architecture of a pretraining checkpoint."""
+    return {
+        "modality": state.get("modality", "image"),
+        "backbone": state["backbone"],
+        "in_channels": state["in_channels"],
+        "image_size": state["image_size"],
+    }
+
+
+def reused_split(store: Store, run_id: int, data: LabeledData) -> Split:
+    """The split of an earlier fine-tuning run, as positions in ``data`` (items that have
+    lost their label are left out; newly labeled items join no part)."""
+    run = store.run(run_id)
+    path = store.paths.root / run["folder"] / "split.json" if run else None
+    if path is None or not path.is_file():
+        raise ConfigError(f"Run {run_id} has no split to reuse; pick a fine-tuning run.")
+    saved = json.loads(path.read_text())
+    where = {int(i): p for p, i in enumerate(data.ids)}
+    parts = {
+        k: np.array(sorted(where[i] for i in saved[k] if i in where), np.int64)
+        for k in ("train", "val", "test")
+    }
+    return Split(parts["train"], parts["val"], parts["test"])
+
+
+def prepare(store: Store, cfg: FinetuneConfig) -> tuple[dict, dict, dict, LabeledData, dict]:
+    """What every fine-tuning job starts from: (the pretraining run's row, its checkpoint,
+    the architecture spec with cache size and series length, the labeled data, the
+    labeled dataset's row)."""
+    assert cfg.run is not None
+    source, state = source_of(store, cfg.run)
+    spec = spec_of(state)
+    dataset = cfg.dataset or state["dataset"]
+    series_length = state["config"].get("series_length") or 3000
+    data = labeled_data(store, dataset, cfg.labels, spec, series_length, cfg.positive)
+    found = store.dataset(dataset)
+    spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}
+    return source, state, spec, data, found
