@@ -354,13 +354,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    return _open_gui(args.project)
+    return _open_gui(args.project, smoke_test=args.smoke_test)
 
 
-def _open_gui(project: Path | None) -> int:
+def _open_gui(project: Path | None, *, smoke_test: bool = False) -> int:
     from ssl_studio.gui.app import run_app
 
-    return run_app(project)
+    return run_app(project, smoke_test=smoke_test)
 
 
 def _mb(n: int) -> str:
@@ -477,6 +477,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("gui", cmd_gui, "Open the app (optionally on a project).")
     p.add_argument("project", type=Path, nargs="?", metavar="PROJECT_DIR")
+    p.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="open the window, close it after a moment and exit 0 (checks an installation)",
+    )
     return parser
 
 

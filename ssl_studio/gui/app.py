@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from ssl_studio import __version__
@@ -20,9 +21,19 @@ def application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run_app(project: Path | None = None) -> int:
-    """Open the main window (on ``project`` if given) and run until it closes."""
+def run_app(project: Path | None = None, *, smoke_test: bool = False) -> int:
+    """Open the main window (on ``project`` if given) and run until it closes.
+
+    smoke_test: open the window, let the event loop run for a moment, close and return 0
+    (how packaging/ checks that a built bundle starts).
+    """
     app = application()
     window = MainWindow(project)
     window.show()
+    if smoke_test:
+        QTimer.singleShot(1500, window.close)
+        QTimer.singleShot(2000, app.quit)
+        code = app.exec()
+        print(f"SSL Studio {__version__}: the main window opened and closed cleanly.")
+        return code
     return app.exec()
