@@ -16,3 +16,8 @@ def resources_dir() -> Path:
 
 def demo_dir() -> Path:
     return resources_dir() / "demo"
+
+
+def guide_path() -> Path:
+    """The in-app guide to the concepts (Markdown)."""
+    return resources_dir() / "guide.md"

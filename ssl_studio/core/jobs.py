@@ -16,6 +16,28 @@ from ssl_studio.core.events import Failed, Finished, Reporter, Started, StopToke
 from ssl_studio.core.project.store import Store
 
 
+def limit_cpu_threads(threads: int) -> None:
+    """Let jobs in this process use at most ``threads`` CPU threads for tensor maths
+    (the app keeps a core free for its window this way)."""
+    import torch
+
+    torch.set_num_threads(max(1, int(threads)))
+
+
+def hardware() -> dict[str, Any]:
+    """The device a job would use: {"device": readable name, "accelerated": bool,
+    "preset": the pretraining preset that fits it (quick on a CPU, standard on a GPU)}."""
+    from ssl_studio.core.engine.device import describe, pick_device
+
+    device = pick_device("auto")
+    accelerated = device.type != "cpu"
+    return {
+        "device": describe(device),
+        "accelerated": accelerated,
+        "preset": "standard" if accelerated else "quick",
+    }
+
+
 def create_project(folder: Path) -> Path:
     """Create an empty project in ``folder`` (made if needed; must be empty)."""
     Store.create(Path(folder)).close()

@@ -1,7 +1,8 @@
-"""The main window: a project's datasets and, for the selected one, its import report.
+"""The main window: the welcome screen, then the workflow Data → Pretrain → Fine-tune →
+Runs → Map → Export, with the device, the running job and its progress in the status bar.
 
-This is the first, minimal window; the full workflow (data, pretrain, fine-tune, runs,
-export) grows here. Widgets only read the project through core; they never write SQL.
+Widgets never call torch or write SQL: panels build configs and hand them to the one
+JobRunner, and read the project through core.
 """
 
 from __future__ import annotations
@@ -9,182 +10,383 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
+    QDialog,
+    QDockWidget,
     QFileDialog,
-    QHeaderView,
+    QHBoxLayout,
     QLabel,
+    QListWidget,
     QMainWindow,
-    QMessageBox,
-    QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from ssl_studio import __version__
 from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.events import Event, Message, Progress, Started, Step
+from ssl_studio.core.jobs import create_demo, create_project, hardware
 from ssl_studio.core.project.info import project_info
-from ssl_studio.core.project.store import Store
+from ssl_studio.gui import dialogs
+from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.jobs import JobRunner
+from ssl_studio.gui.log_panel import LogPanel
+from ssl_studio.gui.panels.data_panel import DataPanel
+from ssl_studio.gui.panels.export_panel import ExportPanel
+from ssl_studio.gui.panels.finetune_panel import FinetunePanel
+from ssl_studio.gui.panels.map_panel import MapPanel
+from ssl_studio.gui.panels.pretrain_panel import PretrainPanel
+from ssl_studio.gui.panels.runs_panel import RunsPanel
+from ssl_studio.gui.panels.welcome_panel import WelcomePanel
+from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
+from ssl_studio.resources import guide_path
 
-DATASET_COLUMNS = ("Dataset", "Kind", "Items", "Content", "Errors", "Skipped", "Cache")
-REPORT_COLUMNS = ("Result", "File", "Code", "Why it was left out")
-
-
-def _table(headers: tuple[str, ...], stretch_last: bool = True) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().setVisible(False)
-    table.setAlternatingRowColors(True)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    if stretch_last:  # long texts are elided; the tooltip shows them whole
-        header.setSectionResizeMode(len(headers) - 1, QHeaderView.ResizeMode.Stretch)
-    return table
-
-
-def _fill_row(table: QTableWidget, row: int, values: list[Any]) -> None:
-    for column, value in enumerate(values):
-        item = QTableWidgetItem(str(value))
-        item.setToolTip(str(value))
-        if isinstance(value, int | float):
-            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        table.setItem(row, column, item)
+STEPS = ("Data", "Pretrain", "Fine-tune", "Runs", "Map", "Export")
+MAX_RECENT = 8
+DEMO_DIR = Path.home() / "SSL Studio" / "demo"
 
 
 class MainWindow(QMainWindow):
-    """Datasets of the open project, and the import report of the selected dataset."""
+    """One window for the whole journey; ``open_project`` switches from welcome to work."""
 
-    def __init__(self, project: Path | None = None) -> None:
+    def __init__(self, project: Path | None = None, *, settings: QSettings | None = None) -> None:
         super().__init__()
-        self.project: Path | None = None
-        self.datasets: list[dict[str, Any]] = []
-        self.resize(1100, 700)
+        self.settings = settings or QSettings()
+        self.runner = JobRunner(self, cpu_threads=None)
+        self.context = AppContext(self.runner)
+        self.wizard: FinetuneWizard | None = None
+        self.setAcceptDrops(True)
+        self.setMinimumSize(1000, 640)
         self._build()
+        self._menus()
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        self.runner.started.connect(self._job_started)
+        self.runner.event.connect(self._job_event)
+        self.runner.finished.connect(self._job_finished)
+        self.runner.failed.connect(self._job_failed)
+        self.runner.busy_changed.connect(self._busy)
         self.open_project(project)
+        QTimer.singleShot(0, self._detect_hardware)
+
+    # ---- building --------------------------------------------------------------------------
 
     def _build(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for text, shortcut, slot in (
-            ("&Open project...", QKeySequence.StandardKey.Open, self._choose_project),
-            ("&Reload", QKeySequence.StandardKey.Refresh, self.reload),
-            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
-        ):
+        self.welcome = WelcomePanel()
+        self.welcome.new_requested.connect(self.new_project)
+        self.welcome.open_requested.connect(self.choose_project)
+        self.welcome.demo_requested.connect(self.open_demo)
+        self.welcome.recent_chosen.connect(self.open_project)
+        self.data = DataPanel(self.context)
+        self.pretrain = PretrainPanel(self.context)
+        self.finetune = FinetunePanel(self.context, self.open_wizard)
+        self.runs = RunsPanel(self.context)
+        self.runs.resume_requested.connect(self._resume)
+        self.map = MapPanel(self.context)
+        self.export = ExportPanel(self.context)
+        self.panels = [self.data, self.pretrain, self.finetune, self.runs, self.map, self.export]
+        self.nav = QListWidget()
+        self.nav.addItems([f"{i + 1}  {name}" for i, name in enumerate(STEPS)])
+        self.nav.setFixedWidth(150)
+        self.nav.setStyleSheet(
+            "QListWidget { font-size: 12pt; border: none; background: #f3f4f6; }"
+            "QListWidget::item { padding: 12px 10px; }"
+            "QListWidget::item:selected { background: #1565c0; color: white; }"
+        )
+        self.stack = QStackedWidget()
+        for panel in self.panels:
+            self.stack.addWidget(panel)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        work = QWidget()
+        row = QHBoxLayout(work)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.welcome)
+        self.pages.addWidget(work)
+        self.setCentralWidget(self.pages)
+
+        self.log = LogPanel()
+        self.log_dock = QDockWidget("Log", self)
+        self.log_dock.setObjectName("log")
+        self.log_dock.setWidget(self.log)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+        self.log_dock.hide()
+
+        self.device_label = QLabel("Device: detecting…")
+        self.job_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.runner.stop)
+        status = self.statusBar()
+        status.addWidget(self.job_label, 1)
+        status.addPermanentWidget(self.progress)
+        status.addPermanentWidget(self.stop_button)
+        status.addPermanentWidget(self.device_label)
+        self._busy(False)
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+
+        def add(menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
             action = QAction(text, self)
-            action.setShortcut(shortcut)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
             action.triggered.connect(slot)
-            file_menu.addAction(action)
+            menu.addAction(action)
+            return action
 
-        self.empty = QLabel()
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.dataset_table = _table(DATASET_COLUMNS)
-        self.dataset_table.itemSelectionChanged.connect(self._show_report)
-        self.report_title = QLabel("Import report")
-        self.report_title.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.report_table = _table(REPORT_COLUMNS)
+        file_menu = bar.addMenu("&File")
+        add(file_menu, "&New project…", self.new_project, QKeySequence.StandardKey.New)
+        add(file_menu, "&Open project…", self.choose_project, QKeySequence.StandardKey.Open)
+        add(file_menu, "Open the &demo project", self.open_demo)
+        self.recent_menu = file_menu.addMenu("Recent projects")
+        file_menu.addSeparator()
+        self.import_action = add(
+            file_menu, "&Import folder…", self.data.choose_folder, QKeySequence("Ctrl+I")
+        )
+        add(file_menu, "&Close project", lambda: self.open_project(None))
+        file_menu.addSeparator()
+        add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        run_menu = bar.addMenu("&Run")
+        add(run_menu, "Start &pretraining", self._start_pretraining, QKeySequence("Ctrl+R"))
+        add(run_menu, "&Fine-tune wizard…", self.open_wizard, QKeySequence("Ctrl+F"))
+        add(run_menu, "Pause / resume the job", self._toggle_pause, QKeySequence("Ctrl+P"))
+        add(run_menu, "&Stop the job", self.runner.stop, QKeySequence("Ctrl+."))
+        view_menu = bar.addMenu("&View")
+        for i, name in enumerate(STEPS):
+            add(
+                view_menu,
+                name,
+                lambda _=False, i=i: self.show_step(i),
+                QKeySequence(f"Ctrl+{i + 1}"),
+            )
+        view_menu.addSeparator()
+        toggle = self.log_dock.toggleViewAction()
+        toggle.setShortcut(QKeySequence("Ctrl+L"))
+        view_menu.addAction(toggle)
+        help_menu = bar.addMenu("&Help")
+        add(
+            help_menu,
+            "&Guide to the concepts",
+            self.show_guide,
+            QKeySequence.StandardKey.HelpContents,
+        )
+        add(help_menu, "&About SSL Studio", self._about)
+        self._fill_recent()
 
-        lower = QWidget()
-        layout = QVBoxLayout(lower)
-        layout.setContentsMargins(0, 6, 0, 0)
-        layout.addWidget(self.report_title)
-        layout.addWidget(self.report_table)
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(self.dataset_table)
-        self.splitter.addWidget(lower)
-        self.splitter.setSizes([300, 400])
+    # ---- projects --------------------------------------------------------------------------
 
-        central = QWidget()
-        column = QVBoxLayout(central)
-        column.addWidget(self.empty)
-        column.addWidget(self.splitter)
-        self.setCentralWidget(central)
+    def recent_projects(self) -> list[Path]:
+        value = self.settings.value("recent", [])
+        paths = [value] if isinstance(value, str) else list(value or [])
+        return [Path(p) for p in paths if (Path(p) / "project.db").is_file()]
 
-    # ---- project ------------------------------------------------------------------------------
+    def _remember(self, project: Path) -> None:
+        recent = [p for p in self.recent_projects() if p.resolve() != project.resolve()]
+        self.settings.setValue("recent", [str(p) for p in [project, *recent][:MAX_RECENT]])
+        self._fill_recent()
 
-    def _choose_project(self) -> None:
+    def _fill_recent(self) -> None:
+        recent = self.recent_projects()
+        self.welcome.set_recent(recent)
+        self.recent_menu.clear()
+        for path in recent:
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(lambda _=False, p=path: self.open_project(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def open_project(self, project: Path | None) -> None:
+        if project is not None:
+            try:
+                project_info(Path(project))
+            except SSLStudioError as exc:
+                dialogs.show_error(self, "Cannot open the project", str(exc))
+                project = None
+        if self.runner.busy and project != self.context.project:
+            dialogs.show_error(self, "A job is running", "Stop the running job first.")
+            return
+        self.context.project = Path(project) if project else None
+        if self.context.project is not None:
+            self._remember(self.context.project)
+            self.setWindowTitle(f"{self.context.project.name} — SSL Studio")
+            self.pages.setCurrentIndex(1)
+            self.show_step(0)
+        else:
+            self.setWindowTitle("SSL Studio")
+            self.pages.setCurrentIndex(0)
+        self.import_action.setEnabled(self.context.project is not None)
+        self.context.notify("project")
+
+    def choose_project(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open an SSL Studio project")
         if folder:
             self.open_project(Path(folder))
 
-    def open_project(self, project: Path | None) -> None:
-        self.project = Path(project) if project else None
-        self.reload()
-
-    def reload(self) -> None:
-        self.datasets = []
-        if self.project is not None:
-            try:
-                self.datasets = project_info(self.project)["datasets"]
-            except SSLStudioError as exc:
-                QMessageBox.warning(self, "Cannot open the project", str(exc))
-                self.project = None
-        name = f" — {self.project.name}" if self.project else ""
-        self.setWindowTitle(f"SSL Studio{name}")
-        self.statusBar().showMessage(str(self.project) if self.project else "No project open")
-        self._show_datasets()
-
-    def _show_datasets(self) -> None:
-        if self.project is None:
-            self.empty.setText("No project is open. Use File → Open project... (Ctrl+O).")
-        else:
-            self.empty.setText(
-                "This project has no datasets yet. Import a folder with\n"
-                f'ssl-studio import "{self.project}" FOLDER'
+    def new_project(self, folder: Path | None = None) -> None:
+        if folder is None:
+            chosen = QFileDialog.getExistingDirectory(
+                self, "Choose an empty folder for the new project"
             )
-        self.empty.setVisible(not self.datasets)
-        self.splitter.setVisible(bool(self.datasets))
-        self.dataset_table.setRowCount(len(self.datasets))
-        for row, d in enumerate(self.datasets):
-            content = ", ".join(f"{k} {n}" for k, n in d["items_by_modality"].items())
-            cache = f"{d['cache_bytes'] / 1e6:.1f} MB"
-            if d["modality"] == "image":
-                cache += f" at {d['cache_size']} px"
-            _fill_row(
-                self.dataset_table,
-                row,
-                [
-                    d["name"],
-                    d["modality"],
-                    d["items"],
-                    content,
-                    d["errors"],
-                    d["skipped"],
-                    cache,
-                ],
-            )
-        if self.datasets:
-            self.dataset_table.selectRow(0)
-
-    def _show_report(self) -> None:
-        rows = self.dataset_table.selectionModel().selectedRows()
-        if not rows or self.project is None:
-            self.report_table.setRowCount(0)
+            if not chosen:
+                return
+            folder = Path(chosen)
+        try:
+            create_project(folder)
+        except SSLStudioError as exc:
+            dialogs.show_error(self, "Cannot create the project", str(exc))
             return
-        dataset = self.datasets[rows[0].row()]
-        with Store.open(self.project) as store:
-            found = store.dataset(dataset["name"])
-            errors = store.import_errors(found["id"]) if found else []
-        self.report_title.setText(
-            f"Import report of '{dataset['name']}': {len(errors)} files left out"
-            if errors
-            else f"Import report of '{dataset['name']}': every file was imported"
+        self.open_project(folder)
+
+    def open_demo(self, folder: Path | None = None) -> bool:
+        target = folder or DEMO_DIR
+
+        def work(report: Any, stop: Any) -> dict[str, Any]:
+            return create_demo(target, report=report, stop=stop)
+
+        self.job_label.setText("Preparing the demo project…")
+        return self.runner.start(
+            "Preparing the demo project",
+            work,
+            lambda _: self.open_project(target),
+            lambda message: dialogs.show_error(self, "The demo project", message),
         )
-        self.report_table.setVisible(bool(errors))
-        self.report_table.setRowCount(len(errors))
-        for row, error in enumerate(errors):
-            _fill_row(
-                self.report_table,
-                row,
-                [
-                    error["severity"],
-                    error["path"],
-                    error["code"],
-                    error["message"],
-                ],
+
+    # ---- steps and actions -----------------------------------------------------------------
+
+    def show_step(self, index: int) -> None:
+        if self.context.project is not None:
+            self.nav.setCurrentRow(index)
+
+    def _start_pretraining(self) -> None:
+        self.show_step(1)
+        self.pretrain.start()
+
+    def _resume(self, run_id: int, dataset: str) -> None:
+        self.show_step(1)
+        self.pretrain.resume(run_id, dataset)
+
+    def open_wizard(self, run_id: int | None = None) -> FinetuneWizard | None:
+        if self.context.project is None:
+            dialogs.show_error(self, "Fine-tuning", "Open or create a project first.")
+            return None
+        self.wizard = FinetuneWizard(self.context, self, run_id)
+        self.wizard.finished.connect(lambda _: self.context.notify("runs"))
+        self.wizard.show()
+        return self.wizard
+
+    def _toggle_pause(self) -> None:
+        if self.runner.paused:
+            self.runner.resume()
+        else:
+            self.runner.pause()
+
+    def show_guide(self) -> QDialog:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Guide to the concepts")
+        dialog.resize(720, 640)
+        text = QTextBrowser()
+        text.setMarkdown(guide_path().read_text(encoding="utf-8"))
+        QVBoxLayout(dialog).addWidget(text)
+        dialog.show()
+        return dialog
+
+    def _about(self) -> None:
+        dialogs.show_notice(
+            self,
+            "About SSL Studio",
+            f"SSL Studio {__version__}\nSelf-supervised pretraining and few-label fine-tuning "
+            "for medical images and time series.\nWorks offline; not for diagnosis.",
+        )
+
+    def _detect_hardware(self) -> None:
+        self.context.hardware = hardware()
+        self.device_label.setText(f"Device: {self.context.hardware['device']}")
+        self.context.notify("hardware")
+
+    # ---- drag and drop ---------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            return
+        event.acceptProposedAction()
+        if self.context.project is None:
+            dialogs.show_error(
+                self,
+                "Import",
+                "Open or create a project first (File menu), then drop the folder again.",
             )
+            return
+        self.show_step(0)
+        self.data.import_paths(paths)
+
+    # ---- the running job -------------------------------------------------------------------
+
+    def _busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.stop_button.setVisible(busy)
+        if not busy:
+            self.progress.reset()
+
+    def _job_started(self, title: str) -> None:
+        self.job_label.setText(f"{title}…")
+        self.progress.setRange(0, 0)  # busy until the first progress event
+
+    def _job_event(self, event: Event) -> None:
+        if isinstance(event, Step):
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(event.step)
+            eta = f", {event.eta_s / 60:.1f} min left" if event.eta_s is not None else ""
+            self.job_label.setText(f"{self.runner.title}: step {event.step}/{event.total}{eta}")
+        elif isinstance(event, Progress):
+            if event.total:
+                self.progress.setRange(0, event.total)
+                self.progress.setValue(event.done)
+            phase = f" ({event.phase})" if event.phase else ""
+            self.job_label.setText(f"{self.runner.title}{phase}: {event.done} done")
+        elif isinstance(event, Started) and event.total:
+            self.progress.setRange(0, event.total)
+        elif isinstance(event, Message):
+            self.log.add(f"[{event.level}] {event.text}")
+
+    def _job_finished(self, title: str, result: Any) -> None:
+        cancelled = isinstance(result, dict) and result.get("status") == "stopped"
+        self.job_label.setText(f"{title}: {'stopped' if cancelled else 'done'}.")
+
+    def _job_failed(self, title: str, message: str) -> None:
+        self.job_label.setText(f"{title}: failed.")
+        self.log.add(f"[error] {title}: {message}")
+        dialogs.show_error(self, f"{title} failed", message)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.runner.busy:
+            if not dialogs.confirm(
+                self,
+                "A job is running",
+                f"'{self.runner.title}' is still running. Stop it and quit? A training run "
+                "saves a checkpoint first and can be resumed later.",
+            ):
+                event.ignore()
+                return
+            self.runner.stop()
+            self.runner.wait()
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.log.detach()
+        super().closeEvent(event)

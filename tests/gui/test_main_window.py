@@ -1,52 +1,93 @@
-"""The first main window: datasets of a project and their import reports."""
+"""The main window: welcome screen, projects, recent list, drops, menus and empty states."""
 
 from __future__ import annotations
 
 import numpy as np
+from gui_helpers import drop
 from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.jobs import import_data
-from ssl_studio.gui.main_window import MainWindow
 
 
-def test_window_lists_datasets_and_shows_the_report(qtbot, project, tmp_path):
+def _warnings(monkeypatch) -> list[str]:
+    shown: list[str] = []
+    monkeypatch.setattr(
+        "ssl_studio.gui.dialogs.QMessageBox.warning", lambda *a: shown.append(a[2])
+    )
+    return shown
+
+
+def test_welcome_screen_then_a_project_with_its_datasets(make_window, project, tmp_path):
     folder = tmp_path / "scans"
     folder.mkdir()
     for i in range(3):
-        Image.fromarray(np.full((8, 8), i, np.uint8)).save(folder / f"{i}.png")
+        Image.fromarray(np.full((8, 8), i * 40, np.uint8)).save(folder / f"{i}.png")
     (folder / "readme.md").write_text("hello")
     import_data(ImportConfig(project=project, paths=[folder], cache_size=16))
 
-    window = MainWindow(project)
-    qtbot.addWidget(window)
-    window.show()
-    assert window.windowTitle() == "SSL Studio — project"
-    table = window.dataset_table
-    assert table.rowCount() == 1
-    assert [table.item(0, c).text() for c in range(3)] == ["scans", "image", "3"]
-    assert window.report_table.rowCount() == 1
-    assert window.report_table.item(0, 1).text() == "readme.md"
-    assert window.report_table.item(0, 2).text() == "not-data"
-    assert "1 files left out" in window.report_title.text()
-
-
-def test_empty_states_say_what_to_do(qtbot, project):
-    window = MainWindow(None)
-    qtbot.addWidget(window)
-    window.show()
-    assert "Open project" in window.empty.text() and window.empty.isVisible()
+    window = make_window()
+    assert window.pages.currentIndex() == 0 and window.windowTitle() == "SSL Studio"
+    assert not window.welcome.recent.isVisible()  # nothing recent yet
     window.open_project(project)
-    assert "no datasets yet" in window.empty.text() and "ssl-studio import" in window.empty.text()
-    assert not window.splitter.isVisible()
+    assert window.windowTitle() == "project — SSL Studio" and window.pages.currentIndex() == 1
+    assert window.data.dataset_list.count() == 1
+    assert window.data.model.rowCount() == 3
+    report = window.data.report_table
+    assert report.rowCount() == 1 and report.item(0, 1).text() == "readme.md"
+    assert report.item(0, 2).text() == "not-data"
+    assert "1 file(s) left out" in window.data.report_title.text()
+    window.open_project(None)  # close the project: back to the welcome screen
+    assert window.pages.currentIndex() == 0
+    assert [window.welcome.recent.item(0).text().split()[0]] == ["project"]
 
 
-def test_a_folder_that_is_not_a_project_gives_a_message(qtbot, tmp_path, monkeypatch):
-    shown = []
-    monkeypatch.setattr(
-        "ssl_studio.gui.main_window.QMessageBox.warning", lambda *a: shown.append(a[2])
-    )
-    window = MainWindow(tmp_path)
-    qtbot.addWidget(window)
+def test_recent_projects_and_geometry_are_remembered(make_window, project):
+    window = make_window(project)
+    window.resize(1000, 690)  # the offscreen screen is 800 x 800: within the minimum size
+    window.close()
+    again = make_window()
+    assert again.recent_projects() == [project]
+    assert again.recent_menu.actions()[0].text() == str(project)
+    assert (again.width(), again.height()) == (1000, 690)
+
+
+def test_empty_states_say_what_to_do(make_window, project):
+    window = make_window(project)
+    data = window.data
+    assert data.empty.isVisible() and "Drop a folder" in data.empty.text()
+    window.show_step(3)
+    assert window.runs.empty.isVisible() and "No runs yet" in window.runs.empty.text()
+    window.show_step(5)
+    assert window.export.empty.isVisible()
+    window.show_step(1)
+    assert not window.pretrain.start_button.isEnabled()  # nothing to pretrain on yet
+
+
+def test_a_folder_that_is_not_a_project_gives_a_message(make_window, tmp_path, monkeypatch):
+    shown = _warnings(monkeypatch)
+    window = make_window(tmp_path)
     assert shown and "not an SSL Studio project" in shown[0]
-    assert window.project is None and window.windowTitle() == "SSL Studio"
+    assert window.context.project is None and window.windowTitle() == "SSL Studio"
+
+
+def test_a_drop_without_a_project_says_what_to_do(make_window, tmp_path, monkeypatch):
+    shown = _warnings(monkeypatch)
+    window = make_window()
+    drop(window, [tmp_path])
+    assert shown and "Open or create a project first" in shown[0]
+    assert not window.runner.busy
+
+
+def test_menus_have_shortcuts_and_the_guide_opens(make_window, project):
+    window = make_window(project)
+    texts = {
+        a.text(): a.shortcut().toString()
+        for menu in window.menuBar().actions()
+        for a in menu.menu().actions()
+    }
+    assert texts["&Open project…"] == "Ctrl+O" and texts["&Import folder…"] == "Ctrl+I"
+    assert texts["Start &pretraining"] == "Ctrl+R" and texts["Data"] == "Ctrl+1"
+    guide = window.show_guide()
+    assert "pretext task" in guide.findChild(type(window.export.card)).toPlainText().lower()
+    guide.close()

@@ -122,7 +122,8 @@ def classification_report(
 ) -> dict[str, Any]:
     """Every metric with its bootstrap 95 % interval, plus the confusion matrix.
 
-    Returns {"n", "classes", "threshold", "confusion" [K][K] (rows: truth),
+    Returns {"n", "classes", "threshold", "confusion" [K][K] (rows: truth), for two
+    classes with both present "roc" {"fpr": [...], "tpr": [...]} (the ROC curve's corners),
     and per metric {"value", "low", "high"}}. The interval is the 2.5-97.5 percentile
     range over ``n_boot`` resamples of the test items (with replacement); resamples
     where a metric is undefined (a class missing) are left out for that metric.
@@ -147,6 +148,9 @@ def classification_report(
             y, predict(proba, threshold), labels=np.arange(len(classes))
         ).tolist(),
     }
+    if len(classes) == 2 and len(np.unique(y)) == 2:
+        fpr, tpr, _ = roc_curve(y, proba[:, 1])
+        out["roc"] = {"fpr": fpr.round(4).tolist(), "tpr": tpr.round(4).tolist()}
     for name in SCALARS:
         value = point[name]
         low = high = None

@@ -1,0 +1,147 @@
+"""What the app shows of a dataset: thumbnails, windowed images, series and safe metadata.
+
+Everything is read from the import cache (never from the source files), so browsing is fast
+and works even when the original folder is gone. Qt-free: the GUI turns the uint8 arrays
+returned here into pictures.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ssl_studio.core.data.cache import CacheReader
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.project.store import Store
+
+# Named display windows (centre, width) in Hounsfield units; None: the item's own window.
+WINDOW_PRESETS: dict[str, tuple[float, float] | None] = {
+    "Default (from the file)": None,
+    "Lung": (-600.0, 1500.0),
+    "Soft tissue": (40.0, 400.0),
+    "Bone": (400.0, 1800.0),
+    "Brain": (40.0, 80.0),
+}
+
+# Item columns a viewer may show. Keys (salted hashes) and paths are left out on purpose.
+SAFE_FIELDS = (
+    "source_kind",
+    "modality",
+    "channels",
+    "height",
+    "width",
+    "length",
+    "n_missing",
+    "sampling_rate",
+    "window_center",
+    "window_width",
+)
+
+
+def apply_window(values: np.ndarray, center: float, width: float) -> np.ndarray:
+    """Map real values to display grey levels: uint8, center - width/2 -> 0, + width/2 -> 255."""
+    width = max(float(width), 1e-6)
+    low = float(center) - width / 2
+    scaled = (np.asarray(values, np.float32) - low) * (255.0 / width)
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+def drag_window(
+    center: float, width: float, dx: float, dy: float, span: float
+) -> tuple[float, float]:
+    """Window/level by mouse drag, as in PACS viewers: right widens, down raises the level.
+
+    dx, dy: the drag in pixels; span: the item's value range, which sets the sensitivity
+    (a drag across ~500 px covers the whole range).
+    """
+    per_pixel = max(span, 1e-6) / 500.0
+    return center + dy * per_pixel, max(width + dx * per_pixel, per_pixel)
+
+
+def window_of(item: dict[str, Any], preset: str) -> tuple[float, float]:
+    """The window (centre, width) of ``preset`` for ``item``; the item's own by default."""
+    if preset not in WINDOW_PRESETS:
+        raise ConfigError(f"Unknown window {preset!r}; choose one of {', '.join(WINDOW_PRESETS)}.")
+    chosen = WINDOW_PRESETS[preset]
+    if chosen is None:
+        return float(item["window_center"]), float(item["window_width"])
+    return chosen
+
+
+def safe_metadata(item: dict[str, Any]) -> dict[str, Any]:
+    """The non-identifying facts of an item: size, modality, window and acquisition facts."""
+    out = {k: item[k] for k in SAFE_FIELDS if item.get(k) is not None}
+    meta = item.get("meta")
+    if isinstance(meta, str) and meta:
+        meta = json.loads(meta)
+    if isinstance(meta, dict):
+        out.update({k: v for k, v in meta.items() if v not in (None, "")})
+    return out
+
+
+@dataclass
+class DatasetView:
+    """One dataset's items and cache, opened for reading (no lock; safe while a job runs)."""
+
+    name: str
+    modality: str
+    items: list[dict[str, Any]]
+    reader: CacheReader
+
+    @classmethod
+    def open(cls, project: Path, dataset: str) -> DatasetView:
+        with Store.open(Path(project)) as store:
+            found = store.dataset(dataset)
+            if found is None:
+                raise ConfigError(f"There is no dataset '{dataset}' in this project.")
+            items = store.items(found["id"])
+            reader = CacheReader(store.paths.dataset_cache(found["id"]))
+        return cls(dataset, found["modality"], items, reader)
+
+    def image(self, index: int) -> np.ndarray:
+        """Item ``index`` in real units: float32 [C, S, S] (letterboxed to the cache size)."""
+        item = self.items[index]
+        return self.reader.images([item], channels=int(item["channels"]))[0]
+
+    def display(self, index: int, preset: str = "Default (from the file)") -> np.ndarray:
+        """Item ``index`` windowed for display: uint8 [S, S] (grey) or [S, S, 3] (colour)."""
+        item = self.items[index]
+        values = self.image(index)
+        if values.shape[0] == 3 and item["source_kind"] != "dicom":
+            low, high = float(item["p_low"]), float(item["p_high"])
+            return apply_window(values, (low + high) / 2, high - low).transpose(1, 2, 0).copy()
+        return apply_window(values.mean(axis=0), *window_of(item, preset))
+
+    def thumbnail(self, index: int, size: int = 96) -> np.ndarray:
+        """A small display picture of item ``index``: uint8 [s, s] or [s, s, 3], s <= size.
+
+        Images: the default window, shrunk by striding; series: a sparkline of channel 0.
+        """
+        if self.modality == "timeseries":
+            return self._sparkline(index, size)
+        picture = self.display(index)
+        step = max(1, picture.shape[0] // size)
+        return np.ascontiguousarray(picture[::step, ::step])
+
+    def series(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Item ``index`` of a series dataset: (values float32 [C, T], observed bool [C, T])."""
+        return self.reader.series(self.items[index])
+
+    def _sparkline(self, index: int, size: int) -> np.ndarray:
+        values, mask = self.series(index)
+        row = np.where(mask[0], values[0], np.nan)
+        picture = np.full((size, size), 255, np.uint8)
+        if not np.isfinite(row).any():
+            return picture
+        columns = np.linspace(0, len(row) - 1, size).astype(int)
+        sampled = row[columns]
+        low, high = np.nanmin(sampled), np.nanmax(sampled)
+        y = (size - 1) - (sampled - low) / max(high - low, 1e-9) * (size - 1)
+        for x, value in enumerate(y):
+            if np.isfinite(value):
+                picture[int(value), x] = 0
+        return picture

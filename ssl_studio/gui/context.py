@@ -1,0 +1,52 @@
+"""What every panel shares: the open project, the job runner, and change notices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from ssl_studio.gui import dialogs
+from ssl_studio.gui.jobs import JobRunner, Work
+
+
+class AppContext(QObject):
+    """The open project and the runner. ``changed(what)`` tells panels to re-read the
+    project: "project", "datasets", "labels", "runs" or "exports"."""
+
+    changed = Signal(str)
+    show_item = Signal(str, int)  # dataset name, item id: open it in the viewer
+
+    def __init__(self, runner: JobRunner) -> None:
+        super().__init__()
+        self.runner = runner
+        self.project: Path | None = None
+        self.hardware: dict[str, Any] = {"device": "…", "accelerated": False, "preset": "quick"}
+
+    def notify(self, what: str) -> None:
+        self.changed.emit(what)
+
+    def run(
+        self,
+        parent: QWidget,
+        title: str,
+        work: Work,
+        on_done: Callable[[Any], None] | None = None,
+        on_failed: Callable[[str], None] | None = None,
+    ) -> bool:
+        """Start a job, or tell the user why not (one job at a time)."""
+        if self.project is None:
+            dialogs.show_error(parent, title, "Open or create a project first (File menu).")
+            return False
+        if not self.runner.start(title, work, on_done, on_failed):
+            dialogs.show_error(
+                parent,
+                title,
+                f"'{self.runner.title}' is still running. Wait for it to end, or stop it "
+                "with the Stop button in the status bar, then try again.",
+            )
+            return False
+        return True

@@ -1,0 +1,168 @@
+"""JobRunner: the one place the app starts a QThread for a core job.
+
+A panel hands the runner a title and a piece of work ``work(report, stop) -> result`` (a
+core job with its config bound). The work runs on a worker thread; its events come back to
+the GUI thread as Qt signals (queued, so widgets are only touched on the GUI thread). One
+job runs at a time; Pause / Resume / Stop go through the job's cooperative StopToken.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QElapsedTimer, QObject, QThread, Signal
+
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.events import Event, StopToken
+
+log = logging.getLogger("ssl_studio.gui")
+
+Work = Callable[[Callable[[Event], None], StopToken], Any]
+
+UNEXPECTED = (
+    "SSL Studio met an error it did not expect: {error}\n\n"
+    "What you can do: try again; if it happens again, save the log (View → Log) and "
+    "send it to your support contact. Checkpoints already written are kept, and the "
+    "project is not damaged."
+)
+
+
+class _JobThread(QThread):
+    """Runs one piece of work; emits its events, then its result or its failure."""
+
+    event = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(str, bool)  # message, expected (False: a bug, with a traceback in the log)
+
+    def __init__(self, work: Work, stop: StopToken, threads: int | None) -> None:
+        super().__init__()
+        self.work = work
+        self.stop = stop
+        self.threads = threads
+
+    def run(self) -> None:
+        try:
+            if self.threads:
+                from ssl_studio.core.jobs import limit_cpu_threads
+
+                limit_cpu_threads(self.threads)
+            result = self.work(self.event.emit, self.stop)
+        except SSLStudioError as exc:
+            self.failed.emit(str(exc), True)
+        except Exception as exc:  # noqa: BLE001 - the window must survive any job failure
+            log.error("A job failed unexpectedly:\n%s", traceback.format_exc())
+            self.failed.emit(UNEXPECTED.format(error=f"{type(exc).__name__}: {exc}"), False)
+        else:
+            self.succeeded.emit(result)
+
+
+class JobRunner(QObject):
+    """Runs core jobs off the GUI thread, one at a time.
+
+    Signals: started(title), event(core Event), finished(title, result),
+    failed(title, message), busy_changed(busy), paused_changed(paused).
+    """
+
+    started = Signal(str)
+    event = Signal(object)
+    finished = Signal(str, object)
+    failed = Signal(str, str)
+    busy_changed = Signal(bool)
+    paused_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None, *, cpu_threads: int | None = None) -> None:
+        super().__init__(parent)
+        self.cpu_threads = cpu_threads  # torch threads for jobs; None: torch's default
+        self.title = ""
+        self._thread: _JobThread | None = None
+        self._stop: StopToken | None = None
+        self._clock = QElapsedTimer()
+        self._on_done: Callable[[Any], None] | None = None
+        self._on_failed: Callable[[str], None] | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def paused(self) -> bool:
+        return bool(self._stop and self._stop.paused)
+
+    def elapsed_s(self) -> float:
+        return self._clock.elapsed() / 1000 if self.busy else 0.0
+
+    def start(
+        self,
+        title: str,
+        work: Work,
+        on_done: Callable[[Any], None] | None = None,
+        on_failed: Callable[[str], None] | None = None,
+    ) -> bool:
+        """Start ``work`` unless a job is running (then False: the caller tells the user).
+
+        on_done(result) / on_failed(message) are called on the GUI thread when it ends.
+        """
+        if self.busy:
+            return False
+        self.title = title
+        self._on_done, self._on_failed = on_done, on_failed
+        self._stop = StopToken()
+        thread = _JobThread(work, self._stop, self.cpu_threads)
+        thread.event.connect(self.event)
+        thread.succeeded.connect(self._succeeded)
+        thread.failed.connect(self._failed)
+        thread.finished.connect(self._cleanup)
+        self._thread = thread
+        self._clock.start()
+        log.info("%s started.", title)
+        self.started.emit(title)
+        self.busy_changed.emit(True)
+        thread.start(QThread.Priority.LowPriority)
+        return True
+
+    def pause(self) -> None:
+        if self._stop is not None and not self._stop.paused:
+            self._stop.pause()
+            log.info("%s paused.", self.title)
+            self.paused_changed.emit(True)
+
+    def resume(self) -> None:
+        if self._stop is not None and self._stop.paused:
+            self._stop.resume()
+            log.info("%s resumed.", self.title)
+            self.paused_changed.emit(False)
+
+    def stop(self) -> None:
+        """Ask the job to stop at its next check (a training run saves a checkpoint first)."""
+        if self._stop is not None:
+            was_paused = self._stop.paused
+            self._stop.stop()
+            log.info("Stopping %s...", self.title)
+            if was_paused:
+                self.paused_changed.emit(False)
+
+    def wait(self, ms: int = 60_000) -> bool:
+        """Block until the job's thread ends (for closing the window); True when it did."""
+        return self._thread.wait(ms) if self._thread is not None else True
+
+    def _succeeded(self, result: Any) -> None:
+        log.info("%s finished.", self.title)
+        if self._on_done is not None:
+            self._on_done(result)
+        self.finished.emit(self.title, result)
+
+    def _failed(self, message: str, expected: bool) -> None:
+        log.warning("%s failed: %s", self.title, message)
+        if self._on_failed is not None:
+            self._on_failed(message)
+        self.failed.emit(self.title, message)
+
+    def _cleanup(self) -> None:
+        thread, self._thread, self._stop = self._thread, None, None
+        self._on_done = self._on_failed = None
+        if thread is not None:
+            thread.deleteLater()
+        self.busy_changed.emit(False)

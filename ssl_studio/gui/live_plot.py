@@ -1,0 +1,98 @@
+"""LivePlot: a pyqtgraph plot fed from growing buffers and redrawn on a timer (~10 Hz).
+
+Training events append to numpy buffers (cheap, any rate); a QTimer redraws only the curves
+that changed since the last frame, so a fast job never floods the GUI thread with repaints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+
+REDRAW_MS = 100
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
+
+
+class _Buffer:
+    """A growing pair of float64 arrays with amortised O(1) appends."""
+
+    def __init__(self) -> None:
+        self.x = np.empty(256)
+        self.y = np.empty(256)
+        self.n = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.n == len(self.x):
+            self.x = np.resize(self.x, 2 * self.n)
+            self.y = np.resize(self.y, 2 * self.n)
+        self.x[self.n], self.y[self.n] = x, y
+        self.n += 1
+
+
+class LivePlot(pg.PlotWidget):
+    """A titled plot of named curves; ``append(name, x, y)`` and the timer does the rest."""
+
+    def __init__(
+        self, title: str, x_label: str = "step", y_label: str = "", *, log_y: bool = False
+    ) -> None:
+        super().__init__()
+        self.setBackground("w")
+        self.setTitle(title, color="#333", size="10pt")
+        self.setLabel("bottom", x_label)
+        if y_label:
+            self.setLabel("left", y_label)
+        self.showGrid(x=True, y=True, alpha=0.2)
+        self.setLogMode(y=log_y)
+        self.setMinimumHeight(140)
+        self.getPlotItem().setClipToView(True)
+        self.getPlotItem().setDownsampling(auto=True, mode="peak")
+        self._legend = None
+        self.buffers: dict[str, _Buffer] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._dirty: set[str] = set()
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self.redraw)
+        self.timer.start()
+
+    def append(self, name: str, x: float, y: float) -> None:
+        if not np.isfinite(y):
+            return
+        if name not in self.buffers:
+            self.buffers[name] = _Buffer()
+            if len(self.buffers) == 2 and self._legend is None:
+                self._legend = self.addLegend(offset=(-10, 10))
+                for existing, curve in self.curves.items():
+                    self._legend.addItem(curve, existing)
+            colour = COLOURS[(len(self.buffers) - 1) % len(COLOURS)]
+            self.curves[name] = self.plot([], [], pen=pg.mkPen(colour, width=2), name=name)
+        self.buffers[name].append(x, y)
+        self._dirty.add(name)
+
+    def set_curve(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
+        """Replace a whole curve (for finished runs and overlays)."""
+        if name in self.buffers:
+            self.buffers[name] = _Buffer()
+        for xi, yi in zip(np.asarray(x, float), np.asarray(y, float), strict=True):
+            self.append(name, xi, yi)
+        self.redraw()
+
+    def points(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        buffer = self.buffers[name]
+        return buffer.x[: buffer.n], buffer.y[: buffer.n]
+
+    def clear_curves(self) -> None:
+        for curve in self.curves.values():
+            self.removeItem(curve)
+        if self._legend is not None:
+            self._legend.clear()
+        self.buffers.clear()
+        self.curves.clear()
+        self._dirty.clear()
+
+    def redraw(self) -> None:
+        for name in self._dirty:
+            if name in self.curves:
+                self.curves[name].setData(*self.points(name))
+        self._dirty.clear()

@@ -1,0 +1,234 @@
+"""Data: the project's datasets, a thumbnail grid of the chosen one, the item viewer and the
+import report. Folders dropped anywhere on the window are imported from here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.jobs import import_data
+from ssl_studio.core.project.info import project_info
+from ssl_studio.core.project.store import Store
+from ssl_studio.core.viewing import DatasetView
+from ssl_studio.gui import dialogs
+from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.tables import fill_table, make_table
+from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, thumbnail_view
+from ssl_studio.gui.viewer import ItemViewer
+
+REPORT_COLUMNS = ("Result", "File", "Code", "Why it was left out")
+EMPTY = (
+    "<h3>No data yet</h3><p>Drop a folder of DICOM files, PNG/TIFF images or CSV/NPY "
+    "time series anywhere on this window, or use <b>Import folder…</b>.</p>"
+    "<p>Files are read once into the project's cache; your originals are never changed.</p>"
+)
+
+
+class DataPanel(QWidget):
+    """Datasets (left), thumbnails (middle), viewer and import report (right)."""
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.datasets: list[dict[str, Any]] = []
+        self.view: DatasetView | None = None
+        self.last_import: dict[str, Any] | None = None
+
+        self.dataset_list = QListWidget()
+        self.dataset_list.currentRowChanged.connect(self._dataset_chosen)
+        import_button = QPushButton("Import folder…")
+        import_button.clicked.connect(self.choose_folder)
+        import_files = QPushButton("Import files…")
+        import_files.clicked.connect(self.choose_files)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(QLabel("<b>Datasets</b>"))
+        column.addWidget(self.dataset_list, 1)
+        column.addWidget(import_button)
+        column.addWidget(import_files)
+
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.model = ThumbnailModel()
+        self.grid = thumbnail_view(self.model)
+        self.grid.selectionModel().selectionChanged.connect(self._item_chosen)
+        self.empty = QLabel(EMPTY)
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        middle = QWidget()
+        column = QVBoxLayout(middle)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.summary)
+        column.addWidget(self.grid, 1)
+        column.addWidget(self.empty, 1)
+
+        self.viewer = ItemViewer()
+        self.report_title = QLabel()
+        self.report_title.setWordWrap(True)
+        self.report_table = make_table(REPORT_COLUMNS)
+        report = QWidget()
+        column = QVBoxLayout(report)
+        column.addWidget(self.report_title)
+        column.addWidget(self.report_table, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.viewer, "Viewer")
+        self.tabs.addTab(report, "Import report")
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        for widget in (left, middle, self.tabs):
+            splitter.addWidget(widget)
+        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(2, 2)
+        splitter.setSizes([200, 520, 480])
+        layout = QHBoxLayout(self)
+        layout.addWidget(splitter)
+        context.changed.connect(self._changed)
+        context.show_item.connect(self.show_item)
+        self.reload()
+
+    # ---- reading the project ---------------------------------------------------------------
+
+    def _changed(self, what: str) -> None:
+        if what in ("project", "datasets", "labels"):
+            self.reload()
+
+    def reload(self) -> None:
+        current = self.current_dataset()
+        self.datasets = []
+        if self.context.project is not None:
+            try:
+                self.datasets = project_info(self.context.project)["datasets"]
+            except SSLStudioError as exc:
+                dialogs.show_error(self, "Cannot read the project", str(exc))
+        self.dataset_list.blockSignals(True)
+        self.dataset_list.clear()
+        for d in self.datasets:
+            self.dataset_list.addItem(f"{d['name']}  ({d['items']} {d['modality']})")
+        self.dataset_list.blockSignals(False)
+        names = [d["name"] for d in self.datasets]
+        has_data = bool(self.datasets)
+        self.grid.setVisible(has_data)
+        self.empty.setVisible(not has_data)
+        self.summary.setVisible(has_data)
+        if has_data:
+            self.select_dataset(current if current in names else names[0])
+        else:
+            self.view = None
+            self.model.set_view(None)
+            self.report_table.setRowCount(0)
+            self.report_title.setText("Nothing imported yet.")
+
+    def current_dataset(self) -> str | None:
+        row = self.dataset_list.currentRow()
+        return self.datasets[row]["name"] if 0 <= row < len(self.datasets) else None
+
+    def select_dataset(self, name: str) -> None:
+        names = [d["name"] for d in self.datasets]
+        if name in names:
+            if self.dataset_list.currentRow() == names.index(name):
+                self._dataset_chosen(names.index(name))
+            else:
+                self.dataset_list.setCurrentRow(names.index(name))
+
+    def _dataset_chosen(self, row: int) -> None:
+        if not 0 <= row < len(self.datasets) or self.context.project is None:
+            return
+        d = self.datasets[row]
+        project = self.context.project
+        try:
+            self.view = DatasetView.open(project, d["name"])
+            with Store.open(project) as store:
+                found = store.dataset(d["name"])
+                labels = store.latest_label_set(found["id"]) if found else {}
+                errors = store.import_errors(found["id"]) if found else []
+        except SSLStudioError as exc:
+            dialogs.show_error(self, "Cannot read the dataset", str(exc))
+            return
+        self.model.set_view(self.view, labels)
+        content = ", ".join(f"{k} {n}" for k, n in d["items_by_modality"].items())
+        size = f", cached at {d['cache_size']} px" if d["modality"] == "image" else ""
+        labeled = f"; {len(labels)} labeled" if labels else ""
+        self.summary.setText(
+            f"<b>{d['name']}</b>: {d['items']} items ({content}){size}{labeled}. "
+            f"{d['errors']} files failed, {d['skipped']} skipped."
+        )
+        self._show_report(d["name"], errors)
+        if self.view.items:
+            self.grid.setCurrentIndex(self.model.index(0))
+
+    def _show_report(self, name: str, errors: list[dict[str, Any]]) -> None:
+        self.report_title.setText(
+            f"Import report of '{name}': {len(errors)} file(s) left out, each with the reason."
+            if errors
+            else f"Import report of '{name}': every file was imported."
+        )
+        fill_table(
+            self.report_table,
+            [[e["severity"], e["path"], e["code"], e["message"]] for e in errors],
+        )
+
+    def _item_chosen(self, selected: QItemSelection, _: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if indexes and self.view is not None:
+            self.viewer.show_item(self.view, indexes[0].row())
+
+    def show_item(self, dataset: str, item_id: int) -> None:
+        """Open item ``item_id`` of ``dataset`` in the viewer (from the embedding map)."""
+        self.select_dataset(dataset)
+        if self.view is None:
+            return
+        for row in range(self.model.rowCount()):
+            if self.model.data(self.model.index(row), ITEM_ID_ROLE) == item_id:
+                self.grid.setCurrentIndex(self.model.index(row))
+                self.grid.scrollTo(self.model.index(row))
+                self.tabs.setCurrentWidget(self.viewer)
+                return
+
+    # ---- importing -------------------------------------------------------------------------
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder")
+        if folder:
+            self.import_paths([Path(folder)])
+
+    def choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Import files")
+        if files:
+            self.import_paths([Path(f) for f in files])
+
+    def import_paths(self, paths: list[Path]) -> bool:
+        """Import ``paths`` into a dataset named after the first one (a re-import of the
+        same folder only reads what changed)."""
+        if self.context.project is None or not paths:
+            return False
+        first = paths[0]
+        name = first.name if first.is_dir() else first.parent.name
+        cfg = ImportConfig(project=self.context.project, paths=list(paths), name=name)
+
+        def work(report: Any, stop: Any) -> dict[str, Any]:
+            return import_data(cfg, report=report, stop=stop)
+
+        return self.context.run(self, f"Importing '{name}'", work, self._imported)
+
+    def _imported(self, summary: dict[str, Any]) -> None:
+        self.last_import = summary
+        self.context.notify("datasets")
+        self.select_dataset(summary["dataset"])
+        if summary.get("failed") or summary.get("skipped"):
+            self.tabs.setCurrentIndex(1)

@@ -1,0 +1,127 @@
+"""Export: the models exported from this project with their cards, and predictions on a new
+folder from an export (the same path a colleague would use, through ONNX Runtime)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ssl_studio.core.export.card import card_markdown
+from ssl_studio.core.jobs import predict
+from ssl_studio.core.project.store import Store
+from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.tables import fill_table, make_table, selected_rows
+
+PREDICTIONS_SHOWN = 5000
+
+
+class ExportPanel(QWidget):
+    """Exports (top left), the chosen export's model card (top right), predictions (bottom)."""
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.exports: list[dict[str, Any]] = []
+        self.table = make_table(("Export", "Run", "Formats", "Folder"))
+        self.table.itemSelectionChanged.connect(self._chosen)
+        self.empty = QLabel(
+            "Nothing exported yet. Models are exported at the end of the fine-tune wizard."
+        )
+        self.empty.setWordWrap(True)
+        self.card = QTextBrowser()
+        self.predict_button = QPushButton("Predict on a folder…")
+        self.predict_button.clicked.connect(self.choose_folder)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.predictions = make_table(("File",))
+        top = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.empty)
+        column.addWidget(self.table, 1)
+        column.addWidget(self.predict_button)
+        top.addWidget(left)
+        top.addWidget(self.card)
+        bottom = QWidget()
+        column = QVBoxLayout(bottom)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.status)
+        column.addWidget(self.predictions, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(bottom)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        context.changed.connect(self._changed)
+        self.reload()
+
+    def _changed(self, what: str) -> None:
+        if what in ("project", "exports"):
+            self.reload()
+
+    def reload(self) -> None:
+        self.exports = []
+        if self.context.project is not None:
+            with Store.open(self.context.project) as store:
+                self.exports = list(reversed(store.exports()))
+        fill_table(
+            self.table,
+            [[e["id"], e["run_id"], ", ".join(e["formats"]), e["folder"]] for e in self.exports],
+        )
+        self.empty.setVisible(not self.exports)
+        if self.exports:
+            self.table.selectRow(0)
+        self._chosen()
+
+    def selected(self) -> dict[str, Any] | None:
+        rows = selected_rows(self.table)
+        return self.exports[rows[0]] if rows else None
+
+    def _chosen(self) -> None:
+        chosen = self.selected()
+        self.predict_button.setEnabled(chosen is not None)
+        self.card.setMarkdown(card_markdown(chosen["card"]) if chosen else "")
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Predict on the files of a folder")
+        if folder:
+            self.predict_folder(Path(folder))
+
+    def predict_folder(self, folder: Path) -> bool:
+        chosen = self.selected()
+        if chosen is None:
+            return False
+        export_dir = Path(chosen["folder"])
+        out = export_dir / f"predictions-{folder.name}.csv"
+
+        def work(report: Any, stop: Any) -> dict[str, Any]:
+            return predict(export_dir, [folder], out, report=report)
+
+        self.status.setText(f"Predicting on {folder}…")
+        return self.context.run(self, "Prediction", work, self._predicted)
+
+    def _predicted(self, counts: dict[str, Any]) -> None:
+        with open(counts["out"], newline="") as f:
+            rows = list(csv.reader(f))
+        header, body = rows[0], rows[1:]
+        self.predictions.setColumnCount(len(header))
+        self.predictions.setHorizontalHeaderLabels(header)
+        fill_table(self.predictions, body[:PREDICTIONS_SHOWN])
+        more = f" (the first {PREDICTIONS_SHOWN} shown)" if len(body) > PREDICTIONS_SHOWN else ""
+        self.status.setText(
+            f"{counts['items']} items predicted, {counts['errors']} files could not be read"
+            f"{more}. Saved to {counts['out']}."
+        )

@@ -1,0 +1,75 @@
+"""Fine-tune: what the step is for, the button that opens the wizard, and the fine-tuned runs
+with their test figures next to the from-scratch baseline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ssl_studio.core.project.store import Store
+from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.tables import fill_table, make_table
+
+INTRO = (
+    "<h3>Fine-tune on a few labels</h3>"
+    "<p>Pretraining taught the network what your images or series look like. Now a few "
+    "labeled examples teach it your question (for example <i>normal</i> or "
+    "<i>pneumonia</i>). The wizard holds some labeled items out for testing, trains, and "
+    "compares the result with the same network trained from scratch on the same labels, so "
+    "you see honestly whether pretraining helped.</p>"
+)
+COLUMNS = ("Run", "From run", "Protocol", "Status", "Test AUC", "Balanced accuracy", "Scratch AUC")
+
+
+class FinetunePanel(QWidget):
+    """The entry to the wizard and the table of fine-tuned models."""
+
+    def __init__(self, context: AppContext, open_wizard: Any) -> None:
+        super().__init__()
+        self.context = context
+        intro = QLabel(INTRO)
+        intro.setWordWrap(True)
+        self.button = QPushButton("Start the fine-tune wizard…")
+        self.button.clicked.connect(lambda: open_wizard())
+        self.table = make_table(COLUMNS)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.button)
+        layout.addWidget(QLabel("<b>Fine-tuned models</b>"))
+        layout.addWidget(self.table, 1)
+        context.changed.connect(self._changed)
+        self.reload()
+
+    def _changed(self, what: str) -> None:
+        if what in ("project", "runs"):
+            self.reload()
+
+    def reload(self) -> None:
+        rows = []
+        if self.context.project is not None:
+            with Store.open(self.context.project) as store:
+                runs = store.runs()
+            for run in reversed(runs):
+                if run["kind"] != "finetune" or run.get("task") == "scratch":
+                    continue
+                s = run.get("summary") or {}
+                test, base = s.get("test") or {}, s.get("baseline") or {}
+                rows.append(
+                    [
+                        run["id"],
+                        run.get("parent_run_id") or "",
+                        s.get("protocol", run.get("task") or ""),
+                        run["status"],
+                        _round(test.get("roc_auc")),
+                        _round(test.get("balanced_accuracy")),
+                        _round(base.get("roc_auc")),
+                    ]
+                )
+        fill_table(self.table, rows)
+        has_pretrained = self.context.project is not None
+        self.button.setEnabled(has_pretrained)
+
+
+def _round(value: Any) -> Any:
+    return round(value, 3) if isinstance(value, float) else ""

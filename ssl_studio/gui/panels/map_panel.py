@@ -1,0 +1,221 @@
+"""Embedding map: a run's embeddings in 2-D, coloured by label or metadata; hover shows the
+item, a click shows it with its nearest neighbours and can open it in the viewer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.evaluation.embedding_map import EmbeddingMap, embedding_map, umap_available
+from ssl_studio.core.project.store import Store
+from ssl_studio.core.viewing import DatasetView
+from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.live_plot import COLOURS
+from ssl_studio.gui.pictures import to_pixmap
+
+COLOUR_BY = ("label", "modality", "source_kind")
+NEIGHBOURS = 8
+
+
+class MapPanel(QWidget):
+    """Choose a pretraining run, compute its map, explore it."""
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.map: EmbeddingMap | None = None
+        self.view: DatasetView | None = None
+        self.rows: dict[int, int] = {}  # item id -> row in self.view
+        self.run_box = QComboBox()
+        self.method = QComboBox()
+        self.method.addItem("PCA", "pca")
+        if umap_available():
+            self.method.addItem("UMAP", "umap")
+        self.colour_by = QComboBox()
+        self.colour_by.addItems(COLOUR_BY)
+        self.colour_by.currentTextChanged.connect(self._draw)
+        self.compute_button = QPushButton("Compute map")
+        self.compute_button.clicked.connect(self.compute)
+        controls = QHBoxLayout()
+        for text, widget in (
+            ("Run", self.run_box),
+            ("Method", self.method),
+            ("Colour by", self.colour_by),
+        ):
+            controls.addWidget(QLabel(text))
+            controls.addWidget(widget)
+        controls.addWidget(self.compute_button)
+        controls.addStretch(1)
+        self.note = QLabel(
+            "Pick a finished pretraining run and press Compute map: every item becomes a dot, "
+            "and items the network finds similar land close together."
+        )
+        self.note.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground("w")
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.legend = self.plot.addLegend()
+        self.scatters: list[pg.ScatterPlotItem] = []
+        self.hover = QLabel("Hover over a dot.")
+        self.hover.setFixedSize(160, 180)
+        self.hover.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hover.setWordWrap(True)
+        self.chosen = QLabel("Click a dot to see its nearest neighbours.")
+        self.chosen.setWordWrap(True)
+        self.open_button = QPushButton("Open in the viewer")
+        self.open_button.setEnabled(False)
+        self.open_button.clicked.connect(self._open_item)
+        self.neighbour_grid = QGridLayout()
+        self.neighbour_labels = []
+        for i in range(NEIGHBOURS):
+            label = QLabel()
+            label.setFixedSize(72, 72)
+            self.neighbour_grid.addWidget(label, i // 4, i % 4)
+            self.neighbour_labels.append(label)
+        side = QVBoxLayout()
+        side.addWidget(self.hover)
+        side.addWidget(self.chosen)
+        side.addWidget(self.open_button)
+        side.addLayout(self.neighbour_grid)
+        side.addStretch(1)
+        body = QHBoxLayout()
+        body.addWidget(self.plot, 1)
+        body.addLayout(side)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.note)
+        layout.addLayout(body, 1)
+        self.selected_item: int | None = None
+        context.changed.connect(self._changed)
+        self.reload()
+
+    def _changed(self, what: str) -> None:
+        if what in ("project", "runs"):
+            self.reload()
+        if what == "labels" and self.map is not None:
+            self.compute()
+
+    def reload(self) -> None:
+        self.run_box.clear()
+        if self.context.project is None:
+            return
+        with Store.open(self.context.project) as store:
+            names = {d["id"]: d["name"] for d in store.datasets()}
+            for run in reversed(store.runs()):
+                if run["kind"] == "pretrain" and run["status"] in ("done", "stopped"):
+                    text = f"Run {run['id']}: {run['task']} on {names[run['dataset_id']]}"
+                    self.run_box.addItem(text, (run["id"], names[run["dataset_id"]]))
+        self.compute_button.setEnabled(self.run_box.count() > 0)
+
+    def compute(self) -> bool:
+        chosen = self.run_box.currentData()
+        if chosen is None or self.context.project is None:
+            return False
+        run_id, dataset = chosen
+        project, method = self.context.project, self.method.currentData()
+
+        def work(report: Any, stop: Any) -> tuple[EmbeddingMap, DatasetView]:
+            return embedding_map(project, run_id, dataset, method), DatasetView.open(
+                project, dataset
+            )
+
+        return self.context.run(self, f"Embedding map of run {run_id}", work, self._computed)
+
+    def _computed(self, result: tuple[EmbeddingMap, DatasetView]) -> None:
+        self.map, self.view = result
+        self.rows = {int(item["id"]): row for row, item in enumerate(self.view.items)}
+        self.note.setText(
+            f"{len(self.map.item_ids)} items of '{self.view.name}', laid out by "
+            f"{self.map.method.upper()} of the run's embeddings."
+        )
+        self._draw()
+
+    def categories(self) -> list[str]:
+        assert self.map is not None and self.view is not None
+        key = self.colour_by.currentText()
+        if key == "label":
+            return [label or "unlabeled" for label in self.map.labels]
+        return [str(self.view.items[self.rows[i]].get(key) or "?") for i in self.map.item_ids]
+
+    def _draw(self, *_: Any) -> None:
+        for scatter in self.scatters:
+            self.plot.removeItem(scatter)
+        self.legend.clear()
+        self.scatters = []
+        if self.map is None:
+            return
+        categories = np.array(self.categories())
+        for k, name in enumerate(sorted(set(categories))):
+            where = np.flatnonzero(categories == name)
+            colour = "#bbbbbb" if name == "unlabeled" else COLOURS[k % len(COLOURS)]
+            scatter = pg.ScatterPlotItem(
+                pos=self.map.xy[where],
+                data=where,
+                size=8,
+                brush=pg.mkBrush(colour),
+                pen=pg.mkPen(None),
+                hoverable=True,
+                hoverSize=12,
+                name=f"{name} ({len(where)})",
+            )
+            scatter.sigHovered.connect(self._hovered)
+            scatter.sigClicked.connect(self._clicked)
+            self.plot.addItem(scatter)
+            self.scatters.append(scatter)
+
+    def _thumbnail(self, position: int, size: int) -> Any:
+        assert self.map is not None and self.view is not None
+        row = self.rows[self.map.item_ids[position]]
+        return to_pixmap(self.view.thumbnail(row, size), size)
+
+    def _hovered(self, _: Any, points: Any, __: Any) -> None:
+        if self.map is None or len(points) == 0:
+            return
+        position = int(points[0].data())
+        self.hover.setPixmap(self._thumbnail(position, 150))
+        self.hover.setToolTip(f"Item {self.map.item_ids[position]}")
+
+    def _clicked(self, _: Any, points: Any, __: Any) -> None:
+        if len(points):
+            self.choose(int(points[0].data()))
+
+    def choose(self, position: int) -> list[int]:
+        """Show item ``position`` of the map and its nearest neighbours; returns their ids."""
+        assert self.map is not None
+        item_id = self.map.item_ids[position]
+        self.selected_item = item_id
+        label = self.map.labels[position] or "unlabeled"
+        neighbours = self.map.neighbours(position, NEIGHBOURS)
+        self.chosen.setText(f"<b>Item {item_id}</b> ({label}) and its nearest neighbours:")
+        for slot, label_widget in enumerate(self.neighbour_labels):
+            if slot < len(neighbours):
+                label_widget.setPixmap(self._thumbnail(neighbours[slot], 68))
+                label_widget.setToolTip(
+                    f"Item {self.map.item_ids[neighbours[slot]]}: "
+                    f"{self.map.labels[neighbours[slot]] or 'unlabeled'}"
+                )
+            else:
+                label_widget.clear()
+        self.open_button.setEnabled(True)
+        return [self.map.item_ids[n] for n in neighbours]
+
+    def _open_item(self) -> None:
+        if self.selected_item is not None and self.view is not None:
+            self.context.show_item.emit(self.view.name, self.selected_item)
+
+    def set_error(self, error: SSLStudioError) -> None:
+        self.note.setText(str(error))

@@ -1,0 +1,396 @@
+"""Pretrain: choose data, pretext task, backbone and preset; preview the augmented views;
+start the run and watch it live (loss, learning rate, speed, health), with Pause/Stop."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ssl_studio.core.config import PRESETS, PretrainConfig, TrainConfig
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.events import Event, Health, Message, Step
+from ssl_studio.core.jobs import pretrain
+from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
+from ssl_studio.core.pretrain_setup import preview_augmentations
+from ssl_studio.core.project.info import project_info
+from ssl_studio.core.project.store import Store
+from ssl_studio.core.tasks.registry import TASKS, describe_tasks
+from ssl_studio.gui import dialogs
+from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.live_plot import LivePlot
+from ssl_studio.gui.options_form import OptionsForm
+from ssl_studio.gui.pictures import to_pixmap, unit_to_uint8
+
+PRESET_TEXT = {
+    "quick": "Quick — a small network at 64 px; minutes on a CPU",
+    "standard": "Standard — ResNet-18 at 128 px; an hour or two on a GPU",
+    "thorough": "Thorough — ResNet-50 at 224 px; a day on a good GPU",
+}
+PREVIEWS = 8
+TRAIN_SKIP = ("steps", "epochs", "device", "compile", "amp", "log_every_seconds")
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+class PretrainPanel(QWidget):
+    """The setup form on the left, the live view of the running (or last) run on the right."""
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.datasets: list[dict[str, Any]] = []
+        self.tasks = {t["name"]: t for t in describe_tasks()}
+        self.active = False  # a run started from this panel is running
+        self.last_summary: dict[str, Any] | None = None
+        self.preview_item: int | None = None
+
+        self.dataset = QComboBox()
+        self.dataset.currentIndexChanged.connect(self._dataset_chosen)
+        self.task_list = QListWidget()
+        self.task_list.setMaximumHeight(112)
+        self.task_list.currentTextChanged.connect(self._task_chosen)
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.explanation.setTextFormat(Qt.TextFormat.RichText)
+        self.backbone = QComboBox()
+        self.preset = QComboBox()
+        for name in PRESETS:
+            self.preset.addItem(PRESET_TEXT[name], name)
+        policy = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        for combo in (self.preset, self.dataset, self.backbone):
+            combo.setSizeAdjustPolicy(policy)
+            combo.setMinimumContentsLength(16)
+        self.hardware_note = QLabel()
+        self.hardware_note.setWordWrap(True)
+        self.steps = QSpinBox()
+        self.steps.setRange(0, 10_000_000)
+        self.steps.setSpecialValueText("the preset's")
+        self.steps.setToolTip("Optimiser steps; leave at the preset's unless you know better.")
+        form = QFormLayout()
+        form.addRow("Dataset", self.dataset)
+        form.addRow("Pretext task", self.task_list)
+        form.addRow("", self.explanation)
+        form.addRow("Backbone", self.backbone)
+        form.addRow("Preset", self.preset)
+        form.addRow("", self.hardware_note)
+        form.addRow("Steps", self.steps)
+
+        self.advanced = QTabWidget()
+        self.train_form = OptionsForm(TrainConfig, skip=TRAIN_SKIP)
+        self.advanced.addTab(self.train_form, "Training")
+        self.task_form: OptionsForm | None = None
+        advanced_box = QGroupBox("Advanced options")
+        advanced_box.setCheckable(True)
+        advanced_box.setChecked(False)
+        advanced_box.toggled.connect(self.advanced.setVisible)
+        self.advanced.setVisible(False)
+        QVBoxLayout(advanced_box).addWidget(self.advanced)
+
+        self.preview_box = QGroupBox("What the network sees: augmented views of one item")
+        grid = QGridLayout(self.preview_box)
+        self.preview_labels = []
+        for i in range(PREVIEWS):
+            label = QLabel()
+            label.setFixedSize(76, 76)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setStyleSheet("background: #111;")
+            grid.addWidget(label, i // 4, i % 4)
+            self.preview_labels.append(label)
+        another = QPushButton("Another item")
+        another.clicked.connect(lambda: self.refresh_preview(new_item=True))
+        grid.addWidget(another, 2, 0, 1, 4)
+
+        setup = QWidget()
+        column = QVBoxLayout(setup)
+        column.addLayout(form)
+        column.addWidget(advanced_box)
+        column.addWidget(self.preview_box)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(setup)
+        scroll.setMinimumWidth(440)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        self.start_button = QPushButton("Start pretraining")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Saves a checkpoint, then stops; the run can be resumed.")
+        self.stop_button.clicked.connect(self.context.runner.stop)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button)
+        self.progress = QProgressBar()
+        self.status = QLabel("No run yet. Choose the options on the left and press Start.")
+        self.status.setWordWrap(True)
+        self.health = QLabel()
+        self.health.setWordWrap(True)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.loss_plot = LivePlot("Training loss", y_label="loss")
+        self.lr_plot = LivePlot("Learning rate")
+        self.speed_plot = LivePlot("Throughput", y_label="samples / s")
+        self.health_plot = LivePlot("Health: online kNN accuracy and embedding spread")
+        plots = QGridLayout()
+        plots.addWidget(self.loss_plot, 0, 0, 1, 2)
+        plots.addWidget(self.lr_plot, 1, 0)
+        plots.addWidget(self.speed_plot, 1, 1)
+        plots.addWidget(self.health_plot, 2, 0, 1, 2)
+        live = QWidget()
+        column = QVBoxLayout(live)
+        column.addLayout(buttons)
+        column.addWidget(self.progress)
+        column.addWidget(self.status)
+        column.addWidget(self.health)
+        column.addWidget(self.notice)
+        column.addLayout(plots, 1)
+
+        layout = QHBoxLayout(self)
+        layout.addWidget(scroll, 2)
+        layout.addWidget(live, 3)
+        context.changed.connect(self._changed)
+        context.runner.event.connect(self._event)
+        context.runner.busy_changed.connect(self._busy)
+        context.runner.paused_changed.connect(self._paused)
+        self._busy(False)
+        self.reload()
+
+    # ---- the form --------------------------------------------------------------------------
+
+    def _changed(self, what: str) -> None:
+        if what in ("project", "datasets"):
+            self.reload()
+        if what == "hardware":
+            self._show_hardware()
+
+    def _show_hardware(self) -> None:
+        hw = self.context.hardware
+        self.hardware_note.setText(
+            f"Detected: {hw['device']}. Recommended: {hw['preset'].capitalize()}."
+        )
+        self.preset.setCurrentIndex(PRESETS.index(hw["preset"]))
+
+    def reload(self) -> None:
+        self.datasets = []
+        if self.context.project is not None:
+            try:
+                self.datasets = project_info(self.context.project)["datasets"]
+            except SSLStudioError:
+                self.datasets = []
+        current = self.dataset.currentText()
+        self.dataset.blockSignals(True)
+        self.dataset.clear()
+        for d in self.datasets:
+            self.dataset.addItem(d["name"])
+        self.dataset.blockSignals(False)
+        names = [d["name"] for d in self.datasets]
+        self.dataset.setCurrentIndex(names.index(current) if current in names else 0)
+        self._dataset_chosen()
+        self._show_hardware()
+        self._busy(self.context.runner.busy)
+
+    def modality(self) -> str | None:
+        row = self.dataset.currentIndex()
+        return self.datasets[row]["modality"] if 0 <= row < len(self.datasets) else None
+
+    def _dataset_chosen(self, *_: Any) -> None:
+        modality = self.modality()
+        current = self.task_list.currentItem()
+        previous = current.text() if current else None
+        self.task_list.clear()
+        self.backbone.clear()
+        if modality is None:
+            self.explanation.setText("Import a dataset first (Data).")
+            self.preview_box.hide()
+            return
+        names = [n for n, t in self.tasks.items() if modality in t["modalities"]]
+        self.task_list.addItems(names)
+        self.task_list.setCurrentRow(names.index(previous) if previous in names else 0)
+        self.backbone.addItem("the preset's", None)
+        for name in IMAGE_BACKBONES if modality == "image" else SERIES_BACKBONES:
+            self.backbone.addItem(name, name)
+        self.preview_box.setVisible(modality == "image")
+        self.preview_item = None
+        self.refresh_preview()
+
+    def _task_chosen(self, name: str) -> None:
+        if name not in self.tasks:
+            return
+        task = self.tasks[name]
+        self.explanation.setText(f"<b>{task['summary']}</b><br>{task['explanation']}")
+        if self.task_form is not None:
+            self.advanced.removeTab(1)
+            self.task_form.deleteLater()
+        self.task_form = OptionsForm(TASKS[name].Config)
+        self.advanced.addTab(self.task_form, f"{name} options")
+
+    def refresh_preview(self, new_item: bool = False) -> None:
+        """Eight augmented views of one real item, as the pretraining will make them."""
+        if self.context.project is None or self.modality() != "image":
+            return
+        name = self.dataset.currentText()
+        try:
+            if self.preview_item is None or new_item:
+                with Store.open(self.context.project) as store:
+                    found = store.dataset(name)
+                    ids = [i["id"] for i in store.items(found["id"])] if found else []
+                if not ids:
+                    return
+                self.preview_item = random.choice(ids) if new_item else ids[0]
+            views = preview_augmentations(
+                self.context.project, name, self.preview_item, PREVIEWS, image_size=64
+            )
+        except SSLStudioError as exc:
+            self.preview_box.setTitle(f"No preview: {exc}")
+            return
+        self.preview_box.setTitle(f"What the network sees: views of item {self.preview_item}")
+        for label, view in zip(self.preview_labels, views, strict=True):
+            label.setPixmap(to_pixmap(unit_to_uint8(view), 72))
+
+    def config(self) -> PretrainConfig:
+        """The run the form describes (ConfigError for an impossible choice)."""
+        assert self.context.project is not None
+        task = self.task_list.currentItem()
+        train = TrainConfig(**self.train_form.values())
+        train.steps = self.steps.value() or None
+        return PretrainConfig(
+            project=self.context.project,
+            dataset=self.dataset.currentText(),
+            task=task.text() if task else None,
+            backbone=self.backbone.currentData(),
+            preset=self.preset.currentData(),
+            train=train,
+            task_options=self.task_form.changes() if self.task_form else {},
+        )
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def start(self) -> bool:
+        if self.modality() is None:
+            dialogs.show_error(self, "Pretraining", "Import a dataset first (Data).")
+            return False
+        try:
+            cfg = self.config()
+            cfg.validate()
+        except SSLStudioError as exc:
+            dialogs.show_error(self, "Pretraining", str(exc))
+            return False
+        return self.run(cfg, f"Pretraining {cfg.task or 'default'} on '{cfg.dataset}'")
+
+    def resume(self, run_id: int, dataset: str) -> bool:
+        """Continue run ``run_id`` from its newest checkpoint."""
+        assert self.context.project is not None
+        cfg = PretrainConfig(project=self.context.project, dataset=dataset, resume_run=run_id)
+        return self.run(cfg, f"Resuming run {run_id}")
+
+    def run(self, cfg: PretrainConfig, title: str) -> bool:
+        def work(report: Any, stop: Any) -> dict[str, Any]:
+            return pretrain(cfg, report=report, stop=stop)
+
+        for plot in (self.loss_plot, self.lr_plot, self.speed_plot, self.health_plot):
+            plot.clear_curves()
+        self.notice.setText("")
+        self.health.setText("")
+        self.status.setText("Preparing the data and the network…")
+        self.progress.setValue(0)
+        started = self.context.run(self, title, work, self._done, self._failed)
+        self.active = started
+        return started
+
+    def _event(self, event: Event) -> None:
+        if not self.active or event.job != "pretrain":
+            return
+        if isinstance(event, Step):
+            self.loss_plot.append("loss", event.step, event.loss)
+            self.lr_plot.append("lr", event.step, event.lr)
+            self.speed_plot.append("samples/s", event.step, event.samples_per_s)
+            self.progress.setMaximum(event.total)
+            self.progress.setValue(event.step)
+            memory = f", {event.memory_mb:.0f} MB on the device" if event.memory_mb else ""
+            self.status.setText(
+                f"Step {event.step} of {event.total} (epoch {event.epoch}), loss "
+                f"{event.loss:.4f}, {event.samples_per_s:.0f} samples/s{memory}. "
+                f"Time left: {_eta(event.eta_s)}."
+            )
+        elif isinstance(event, Health):
+            self.health_plot.append("embedding spread", event.step, event.embedding_std)
+            knn = ""
+            if event.knn_accuracy is not None:
+                self.health_plot.append("kNN accuracy", event.step, event.knn_accuracy)
+                knn = f" Online kNN accuracy on the labeled items: {event.knn_accuracy:.1%}."
+            warning = (
+                " <b style='color:#b71c1c'>The embeddings are collapsing (almost no spread): "
+                "stop and try a lower learning rate or another task.</b>"
+                if event.embedding_std < 1e-3
+                else ""
+            )
+            self.health.setText(
+                f"Health at step {event.step}: embedding spread {event.embedding_std:.3f}, "
+                f"effective rank {event.effective_rank:.1f}.{knn}{warning}"
+            )
+        elif isinstance(event, Message) and event.level != "info":
+            self.notice.setText(f"<span style='color:#b26a00'>{event.text}</span>")
+
+    def _done(self, summary: dict[str, Any]) -> None:
+        self.active = False
+        self.last_summary = summary
+        stopped = summary["status"] == "stopped"
+        verb = "stopped (it can be resumed from Runs)" if stopped else "finished"
+        loss = summary.get("final_loss")
+        self.notice.setText(
+            f"<b>Run {summary['run_id']} {verb}</b> after {summary['steps']} steps in "
+            f"{summary['seconds']:.0f} s"
+            + (f"; final loss {loss:.4f}." if loss is not None else ".")
+            + ("" if stopped else " Next: Fine-tune, or look at the Embedding map.")
+        )
+        self.context.notify("runs")
+
+    def _failed(self, message: str) -> None:
+        self.active = False
+        self.notice.setText(f"<b style='color:#b71c1c'>The run failed.</b> {message}")
+        self.context.notify("runs")
+
+    def _busy(self, busy: bool) -> None:
+        self.start_button.setEnabled(not busy and self.modality() is not None)
+        self.pause_button.setEnabled(busy and self.active)
+        self.stop_button.setEnabled(busy and self.active)
+        if not busy:
+            self.pause_button.setText("Pause")
+
+    def _toggle_pause(self) -> None:
+        if self.context.runner.paused:
+            self.context.runner.resume()
+        else:
+            self.context.runner.pause()
+
+    def _paused(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if paused and self.active:
+            self.status.setText(self.status.text() + " — paused. Press Resume to go on.")

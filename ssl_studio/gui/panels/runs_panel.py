@@ -1,0 +1,165 @@
+"""Runs: every pretraining and fine-tuning run of the project, their loss curves overlaid,
+and the actions on a run (resume, open its folder)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.project.store import Store
+from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.live_plot import LivePlot
+from ssl_studio.gui.tables import fill_table, make_table, selected_rows
+
+COLUMNS = (
+    "Run",
+    "Kind",
+    "Task",
+    "Backbone",
+    "Dataset",
+    "Status",
+    "Duration",
+    "Final loss",
+    "kNN / test AUC",
+    "Device",
+)
+RESUMABLE = ("stopped", "interrupted", "failed")
+
+
+def _duration(run: dict[str, Any]) -> str:
+    seconds = (run.get("summary") or {}).get("seconds")
+    if seconds is None and run.get("started") and run.get("finished"):
+        start = datetime.fromisoformat(run["started"])
+        seconds = (datetime.fromisoformat(run["finished"]) - start).total_seconds()
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+class RunsPanel(QWidget):
+    """A table of runs; the loss curves of the selected ones; Resume and Open folder."""
+
+    resume_requested = Signal(int, str)  # run id, dataset name
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.runs: list[dict[str, Any]] = []
+        self.table = make_table(COLUMNS, multi=True)
+        self.table.itemSelectionChanged.connect(self._selected)
+        self.empty = QLabel(
+            "No runs yet. Start one under <b>Pretrain</b>; it will be listed here with its "
+            "curves, and an interrupted run can be resumed from here."
+        )
+        self.empty.setWordWrap(True)
+        self.resume_button = QPushButton("Resume run")
+        self.resume_button.clicked.connect(self._resume)
+        self.folder_button = QPushButton("Open its folder")
+        self.folder_button.clicked.connect(self._open_folder)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.folder_button)
+        buttons.addStretch(1)
+        self.plot = LivePlot("Loss of the selected runs", y_label="loss")
+        top = QWidget()
+        column = QVBoxLayout(top)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.empty)
+        column.addWidget(self.table, 1)
+        column.addLayout(buttons)
+        column.addWidget(self.error)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(self.plot)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        context.changed.connect(self._changed)
+        self.reload()
+
+    def _changed(self, what: str) -> None:
+        if what in ("project", "runs", "datasets"):
+            self.reload()
+
+    def reload(self) -> None:
+        self.runs = []
+        names: dict[int, str] = {}
+        knn: dict[int, list] = {}
+        auc: dict[int, list] = {}
+        if self.context.project is not None:
+            try:
+                with Store.open(self.context.project) as store:
+                    self.runs = list(reversed(store.runs()))
+                    names = {d["id"]: d["name"] for d in store.datasets()}
+                    knn = {r["id"]: store.metrics(r["id"], "knn_accuracy") for r in self.runs}
+                    auc = {r["id"]: store.metrics(r["id"], "test_roc_auc") for r in self.runs}
+            except SSLStudioError:
+                self.runs = []
+        rows = []
+        for run in self.runs:
+            summary = run.get("summary") or {}
+            loss = summary.get("final_loss")
+            quality = knn.get(run["id"]) or auc.get(run["id"])
+            rows.append(
+                [
+                    run["id"],
+                    run["kind"],
+                    run.get("task") or summary.get("protocol") or "",
+                    run.get("backbone") or "",
+                    names.get(run["dataset_id"], ""),
+                    run["status"],
+                    _duration(run),
+                    round(loss, 4) if isinstance(loss, float) else "",
+                    round(quality[-1][1], 3) if quality else "",
+                    run.get("device") or "",
+                ]
+            )
+            run["dataset"] = names.get(run["dataset_id"], "")
+        fill_table(self.table, rows)
+        self.empty.setVisible(not self.runs)
+        self.table.setVisible(bool(self.runs))
+        self._selected()
+
+    def selected(self) -> list[dict[str, Any]]:
+        return [self.runs[r] for r in selected_rows(self.table)]
+
+    def select_run(self, run_id: int) -> None:
+        for row, run in enumerate(self.runs):
+            if run["id"] == run_id:
+                self.table.selectRow(row)
+
+    def _selected(self) -> None:
+        chosen = self.selected()
+        self.plot.clear_curves()
+        if self.context.project is not None and chosen:
+            with Store.open(self.context.project) as store:
+                for run in chosen:
+                    points = store.metrics(run["id"], "loss")
+                    if points:
+                        steps, values = zip(*points, strict=True)
+                        self.plot.set_curve(f"run {run['id']}", steps, values)
+        one = chosen[0] if len(chosen) == 1 else None
+        resumable = bool(one and one["kind"] == "pretrain" and one["status"] in RESUMABLE)
+        self.resume_button.setEnabled(resumable and not self.context.runner.busy)
+        self.folder_button.setEnabled(one is not None)
+        self.error.setText(
+            f"<b>Why it failed:</b> {one['error']}" if one and one.get("error") else ""
+        )
+
+    def _resume(self) -> None:
+        chosen = self.selected()
+        if len(chosen) == 1:
+            self.resume_requested.emit(chosen[0]["id"], chosen[0]["dataset"])
+
+    def _open_folder(self) -> None:
+        chosen = self.selected()
+        if chosen and self.context.project is not None:
+            folder = self.context.project / chosen[0]["folder"]
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

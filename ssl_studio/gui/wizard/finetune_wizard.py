@@ -1,0 +1,54 @@
+"""The fine-tune wizard: pretrained run -> labels -> protocol -> training -> results -> export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QWidget, QWizard
+
+from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.wizard.result_pages import ExportPage, ResultsPage, TrainPage
+from ssl_studio.gui.wizard.setup_pages import LabelsPage, ProtocolPage, RunPage
+
+
+class FinetuneWizard(QWizard):
+    """Holds what the pages decide; each page reads and writes these attributes."""
+
+    def __init__(
+        self, context: AppContext, parent: QWidget | None = None, run_id: int | None = None
+    ) -> None:
+        super().__init__(parent)
+        assert context.project is not None
+        self.context = context
+        self.project: Path = context.project
+        self.preselect_run = run_id
+        self.run_id: int | None = None
+        self.dataset = ""
+        self.labels = ""
+        self.per_class = 0
+        self.options: dict[str, Any] = {}
+        self.result: dict[str, Any] | None = None
+        self.efficiency: dict[str, Any] | None = None
+        self.export_folder: Path | None = None
+        self.setWindowTitle("Fine-tune on a few labels")
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage)
+        self.resize(980, 720)
+        self.pages = {
+            "run": RunPage(self),
+            "labels": LabelsPage(self),
+            "protocol": ProtocolPage(self),
+            "train": TrainPage(self),
+            "results": ResultsPage(self),
+            "export": ExportPage(self),
+        }
+        for page in self.pages.values():
+            self.addPage(page)
+
+    def reject(self) -> None:
+        """Closing mid-training stops the job (its checkpoint is kept)."""
+        train = self.pages["train"]
+        if isinstance(train, TrainPage) and train.running:
+            self.context.runner.stop()
+        super().reject()

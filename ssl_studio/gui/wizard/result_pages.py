@@ -1,0 +1,348 @@
+"""The wizard's last pages: training with live curves, honest results, and the export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWizardPage,
+)
+
+from ssl_studio.core.config import FinetuneConfig, finetune_train_defaults
+from ssl_studio.core.events import Event, Message, Step
+from ssl_studio.core.export.card import card_markdown
+from ssl_studio.core.export.writer import FORMATS
+from ssl_studio.core.jobs import export, finetune, label_efficiency
+from ssl_studio.gui.live_plot import LivePlot
+from ssl_studio.gui.tables import fill_table, make_table
+
+if TYPE_CHECKING:
+    from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
+
+METRICS = (
+    ("roc_auc", "ROC AUC"),
+    ("balanced_accuracy", "Balanced accuracy"),
+    ("accuracy", "Accuracy"),
+    ("sensitivity", "Sensitivity"),
+    ("specificity", "Specificity"),
+    ("f1_macro", "F1 (macro)"),
+    ("ece", "Calibration error"),
+)
+
+
+def with_interval(entry: dict[str, Any] | None) -> str:
+    if not entry or entry.get("value") is None:
+        return "—"
+    text = f"{entry['value']:.3f}"
+    if entry.get("low") is not None:
+        text += f"  [{entry['low']:.3f}, {entry['high']:.3f}]"
+    return text
+
+
+class TrainPage(QWizardPage):
+    """Runs the fine-tuning job (and the baseline) with a live loss curve."""
+
+    def __init__(self, wizard: FinetuneWizard) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("Training")
+        self.setSubTitle("The fine-tuned model, then the from-scratch baseline on the same split.")
+        self.setCommitPage(True)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.plot = LivePlot("Training loss (one curve per fit: folds, then the baseline)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.wiz.context.runner.stop)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.stop_button)
+        self.fit = 0
+        self.last_step = 0
+        self.running = False
+        wizard.context.runner.event.connect(self._event)
+
+    def initializePage(self) -> None:  # noqa: N802
+        if self.wiz.result is not None or self.running:
+            return
+        o = self.wiz.options
+        train = finetune_train_defaults()
+        train.steps = o["steps"]
+        cfg = FinetuneConfig(
+            project=self.wiz.project,
+            run=self.wiz.run_id,
+            labels=self.wiz.labels,
+            dataset=self.wiz.dataset,
+            protocol=o["protocol"],
+            baseline=o["baseline"],
+            test_fraction=o["test_fraction"],
+            seed=o["seed"],
+            train=train,
+        )
+        self.plot.clear_curves()
+        self.fit, self.last_step = 0, 0
+        self.status.setText("Preparing the labeled data…")
+
+        def work(report: Any, stop: Any) -> dict[str, Any]:
+            return finetune(cfg, report=report, stop=stop)
+
+        self.running = self.wiz.context.run(self, "Fine-tuning", work, self._done, self._failed)
+        self.stop_button.setEnabled(self.running)
+
+    def _event(self, event: Event) -> None:
+        if not self.running or event.job != "finetune":
+            return
+        if isinstance(event, Step):
+            if event.step < self.last_step or self.fit == 0:
+                self.fit += 1
+            self.last_step = event.step
+            self.plot.append(f"fit {self.fit}", event.step, event.loss)
+            self.progress.setMaximum(event.total)
+            self.progress.setValue(event.step)
+        elif isinstance(event, Message):
+            self.status.setText(event.text)
+
+    def _done(self, result: dict[str, Any]) -> None:
+        self.running = False
+        self.stop_button.setEnabled(False)
+        self.wiz.result = result
+        self.status.setText(
+            "Done. Press Next for the results."
+            if result["status"] == "done"
+            else "Stopped before the end: there are no results to show. Go back and start again."
+        )
+        self.wiz.context.notify("runs")
+        self.completeChanged.emit()
+
+    def _failed(self, message: str) -> None:
+        self.running = False
+        self.stop_button.setEnabled(False)
+        self.status.setText(f"<b style='color:#b71c1c'>Fine-tuning failed.</b> {message}")
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return self.wiz.result is not None and self.wiz.result["status"] == "done"
+
+
+class ResultsPage(QWizardPage):
+    """Metrics with 95 % intervals next to the baseline, confusion matrix, ROC curve, and
+    the label-efficiency curve on request."""
+
+    def __init__(self, wizard: FinetuneWizard) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("Results on the held-out test items")
+        self.headline = QLabel()
+        self.headline.setWordWrap(True)
+        self.metrics = make_table(("Metric", "Fine-tuned [95 % CI]", "From scratch [95 % CI]"))
+        self.confusion = make_table(("",), stretch_last=False)
+        self.roc = pg.PlotWidget(title="ROC curve")
+        self.roc.setBackground("w")
+        self.roc.setLabel("bottom", "1 − specificity")
+        self.roc.setLabel("left", "sensitivity")
+        self.roc.addLegend(offset=(-10, -10))
+        self.curve_button = QPushButton("Label-efficiency curve (trains several times)")
+        self.curve_button.clicked.connect(self.label_efficiency)
+        self.curve = LivePlot("Label efficiency", x_label="labels per class", y_label="AUC")
+        self.curve.hide()
+        tables = QVBoxLayout()
+        tables.addWidget(self.metrics, 2)
+        tables.addWidget(QLabel("Confusion matrix (rows: truth, columns: prediction)"))
+        tables.addWidget(self.confusion, 1)
+        row = QHBoxLayout()
+        row.addLayout(tables, 3)
+        row.addWidget(self.roc, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.headline)
+        layout.addLayout(row, 1)
+        layout.addWidget(self.curve_button)
+        layout.addWidget(self.curve)
+
+    def initializePage(self) -> None:  # noqa: N802
+        result = self.wiz.result
+        assert result is not None
+        test = result["test"]
+        base = (result.get("baseline") or {}).get("test") or {}
+        fill_table(
+            self.metrics,
+            [
+                [title, with_interval(test.get(key)), with_interval(base.get(key))]
+                for key, title in METRICS
+                if key in test
+            ],
+        )
+        self.headline.setText(self._headline(result, test, base))
+        classes = test["classes"]
+        self.confusion.setColumnCount(len(classes) + 1)
+        self.confusion.setHorizontalHeaderLabels(["truth \\ predicted", *classes])
+        fill_table(
+            self.confusion,
+            [[c, *row] for c, row in zip(classes, test["confusion"], strict=True)],
+        )
+        self.roc.clear()
+        for name, report, colour in (("fine-tuned", test, "#1f77b4"), ("scratch", base, "#d62728")):
+            if report.get("roc"):
+                self.roc.plot(
+                    report["roc"]["fpr"],
+                    report["roc"]["tpr"],
+                    pen=pg.mkPen(colour, width=2),
+                    name=name,
+                )
+        self.roc.plot([0, 1], [0, 1], pen=pg.mkPen("#999", style=pg.QtCore.Qt.PenStyle.DashLine))
+
+    @staticmethod
+    def _headline(result: dict[str, Any], test: dict[str, Any], base: dict[str, Any]) -> str:
+        key = "roc_auc" if test.get("roc_auc", {}).get("value") is not None else "accuracy"
+        name = "AUC" if key == "roc_auc" else "accuracy"
+        text = (
+            f"<b>Run {result['run_id']}</b> ({result['protocol']}), {test['n']} test items "
+            f"({test.get('evaluation', 'test split')}): {name} {with_interval(test.get(key))}"
+        )
+        if base.get(key, {}).get("value") is not None:
+            gain = test[key]["value"] - base[key]["value"]
+            verdict = (
+                "pretraining helped"
+                if test[key]["low"] is not None and test[key]["low"] > base[key]["value"]
+                else "the difference is within the uncertainty"
+                if abs(gain) < 0.05
+                else "the from-scratch model did better"
+                if gain < 0
+                else "pretraining looks better, but the intervals overlap"
+            )
+            text += f"; from scratch {with_interval(base.get(key))}. <b>{verdict}.</b>"
+        return text + " Brackets: 95 % bootstrap intervals over the test items."
+
+    def label_efficiency(self) -> bool:
+        result = self.wiz.result
+        assert result is not None
+        o = self.wiz.options
+        train = finetune_train_defaults()
+        train.steps = o["steps"]
+        cfg = FinetuneConfig(
+            project=self.wiz.project,
+            run=self.wiz.run_id,
+            labels=self.wiz.labels,
+            dataset=self.wiz.dataset,
+            protocol=o["protocol"],
+            train=train,
+        )
+        ks = tuple(k for k in (1, 2, 5, 10, 25) if k < self.wiz.per_class) + (None,)
+
+        def work(report: Any, stop: Any) -> dict[str, Any]:
+            return label_efficiency(cfg, ks=ks, seeds=(0, 1, 2), report=report, stop=stop)
+
+        self.curve_button.setText("Measuring the label-efficiency curve…")
+        return self.wiz.context.run(
+            self, "Label-efficiency curve", work, self._curve, lambda _: self._reset_button()
+        )
+
+    def _reset_button(self) -> None:
+        self.curve_button.setText("Label-efficiency curve (trains several times)")
+
+    def _curve(self, result: dict[str, Any]) -> None:
+        self._reset_button()
+        self.curve.show()
+        self.curve.clear_curves()
+        for point in result["curve"]:
+            for name in (point["protocol"], "scratch"):
+                entry = point[name]
+                metric = (
+                    entry["roc_auc"] if entry["roc_auc"]["mean"] is not None else entry["accuracy"]
+                )
+                self.curve.append(name, point["labels_per_class"], metric["mean"])
+        self.curve.redraw()
+        self.wiz.efficiency = result
+
+
+class ExportPage(QWizardPage):
+    """Formats, destination, export, and the model card."""
+
+    def __init__(self, wizard: FinetuneWizard) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("Export the model")
+        self.setSubTitle(
+            "Files another program can run, with a model card that says what the model is, "
+            "how it was tested, and what it must not be used for."
+        )
+        self.formats = {name: QCheckBox(name) for name in FORMATS}
+        row = QHBoxLayout()
+        for box in self.formats.values():
+            box.setChecked(True)
+            row.addWidget(box)
+        row.addStretch(1)
+        self.folder = QLineEdit()
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        where = QHBoxLayout()
+        where.addWidget(QLabel("Folder"))
+        where.addWidget(self.folder, 1)
+        where.addWidget(browse)
+        self.export_button = QPushButton("Export")
+        self.export_button.clicked.connect(self.export)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.card = QTextBrowser()
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addLayout(where)
+        layout.addWidget(self.export_button)
+        layout.addWidget(self.status)
+        layout.addWidget(QLabel("Model card"))
+        layout.addWidget(self.card, 1)
+        self.exported: dict[str, Any] | None = None
+
+    def initializePage(self) -> None:  # noqa: N802
+        result = self.wiz.result
+        assert result is not None
+        if not self.folder.text():
+            self.folder.setText(str(self.wiz.project / "exports" / f"run-{result['run_id']}"))
+        self.card.setMarkdown(
+            "The card is written with the export. It will hold the test metrics above, the "
+            "baseline, the preprocessing, the intended use and its limits."
+        )
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export to")
+        if folder:
+            self.folder.setText(str(Path(folder) / f"run-{self.wiz.result['run_id']}"))
+
+    def export(self) -> bool:
+        chosen = tuple(name for name, box in self.formats.items() if box.isChecked())
+        if not chosen:
+            self.status.setText("Choose at least one format.")
+            return False
+        out = Path(self.folder.text()).expanduser()
+        run_id = self.wiz.result["run_id"]
+        project = self.wiz.project
+
+        def work(report: Any, stop: Any) -> dict[str, Any]:
+            return export(project, run_id, out, chosen, report=report)
+
+        self.status.setText("Exporting and checking the files against PyTorch…")
+        self.export_button.setEnabled(False)
+        return self.wiz.context.run(self, "Export", work, self._done, self._failed)
+
+    def _done(self, card: dict[str, Any]) -> None:
+        self.export_button.setEnabled(True)
+        self.exported = card
+        self.wiz.export_folder = Path(self.folder.text()).expanduser()
+        self.status.setText(f"Exported to {self.wiz.export_folder}.")
+        self.card.setMarkdown(card_markdown(card))
+        self.wiz.context.notify("exports")
+
+    def _failed(self, message: str) -> None:
+        self.export_button.setEnabled(True)
+        self.status.setText(f"<b style='color:#b71c1c'>The export failed.</b> {message}")

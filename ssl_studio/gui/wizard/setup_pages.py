@@ -1,0 +1,283 @@
+"""The wizard's first pages: the pretrained run, the labels, the protocol and the split."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWizardPage,
+)
+
+from ssl_studio.core.config import PROTOCOLS
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.finetune.setup import recommended_protocol
+from ssl_studio.core.labels import (
+    MIN_PER_CLASS,
+    label_names,
+    labels_from_csv,
+    labels_from_folders,
+    set_labels,
+)
+from ssl_studio.core.project.store import Store
+from ssl_studio.core.viewing import DatasetView
+from ssl_studio.gui import dialogs
+from ssl_studio.gui.tables import fill_table, make_table
+from ssl_studio.gui.wizard.label_dialog import LabelDialog
+
+if TYPE_CHECKING:
+    from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
+
+PROTOCOL_TEXT = {
+    "knn": "k-nearest neighbours on the frozen encoder: no training at all; a quick check.",
+    "linear": "A linear classifier on the frozen encoder. Cannot overfit the encoder, so it "
+    "is the safe choice with few labels.",
+    "partial": "Trains the classifier and the last block of the encoder.",
+    "full": "Trains the whole encoder gently (small learning rate). Best with dozens of "
+    "labels per class or more.",
+    "scratch": "No pretraining: the same network trained from random weights. This is the "
+    "baseline the others must beat.",
+}
+
+
+class RunPage(QWizardPage):
+    """Which pretraining run's encoder to fine-tune."""
+
+    def __init__(self, wizard: FinetuneWizard) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("Choose the pretrained encoder")
+        self.setSubTitle("The network that learned from your unlabeled data.")
+        self.runs = QComboBox()
+        self.runs.currentIndexChanged.connect(self.completeChanged)
+        self.empty = QLabel("There is no finished pretraining run yet: run one under Pretrain.")
+        self.empty.setWordWrap(True)
+        layout = QFormLayout(self)
+        layout.addRow("Pretraining run", self.runs)
+        layout.addRow(self.empty)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt API
+        self.runs.clear()
+        with Store.open(self.wiz.project) as store:
+            names = {d["id"]: d["name"] for d in store.datasets()}
+            for run in reversed(store.runs()):
+                if run["kind"] == "pretrain" and run["status"] in (
+                    "done",
+                    "stopped",
+                    "interrupted",
+                ):
+                    loss = (run.get("summary") or {}).get("final_loss")
+                    text = (
+                        f"Run {run['id']}: {run['task']} / {run['backbone']} on "
+                        f"'{names[run['dataset_id']]}' ({run['status']}"
+                        + (f", loss {loss:.3f})" if loss is not None else ")")
+                    )
+                    self.runs.addItem(text, (run["id"], names[run["dataset_id"]]))
+        if self.wiz.preselect_run is not None:
+            for i in range(self.runs.count()):
+                if self.runs.itemData(i)[0] == self.wiz.preselect_run:
+                    self.runs.setCurrentIndex(i)
+        self.empty.setVisible(self.runs.count() == 0)
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return self.runs.currentData() is not None
+
+    def validatePage(self) -> bool:  # noqa: N802
+        self.wiz.run_id, self.wiz.dataset = self.runs.currentData()
+        return True
+
+
+class LabelsPage(QWizardPage):
+    """Where the labels come from, how many there are per class, and warnings."""
+
+    def __init__(self, wizard: FinetuneWizard) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("Labels")
+        self.setSubTitle(
+            "Give a class to a few items: import a CSV, use the names of the class folders, "
+            "or click items in a grid."
+        )
+        self.label_set = QComboBox()
+        self.label_set.currentIndexChanged.connect(self._show_counts)
+        csv_button = QPushButton("Import a CSV…")
+        csv_button.clicked.connect(self.import_csv)
+        folders_button = QPushButton("Use folder names")
+        folders_button.clicked.connect(self.use_folders)
+        click_button = QPushButton("Label by clicking…")
+        click_button.clicked.connect(self.label_by_clicking)
+        buttons = QHBoxLayout()
+        for button in (csv_button, folders_button, click_button):
+            buttons.addWidget(button)
+        self.counts = make_table(("Class", "Labeled items"))
+        self.warnings = QLabel()
+        self.warnings.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        form = QFormLayout()
+        form.addRow("Label set", self.label_set)
+        layout.addLayout(form)
+        layout.addWidget(self.counts, 1)
+        layout.addWidget(self.warnings)
+        self.classes: dict[str, int] = {}
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.reload()
+
+    def reload(self, select: str | None = None) -> None:
+        sets = label_names(self.wiz.project, self.wiz.dataset)
+        newest: dict[str, dict[str, Any]] = {}
+        for s in sets:
+            newest[s["name"]] = s
+        self.label_set.blockSignals(True)
+        self.label_set.clear()
+        for name, s in newest.items():
+            self.label_set.addItem(f"{name} (version {s['version']}, {s['n_labels']} labels)", name)
+        self.label_set.blockSignals(False)
+        names = list(newest)
+        if names:
+            self.label_set.setCurrentIndex(
+                names.index(select) if select in names else len(names) - 1
+            )
+        self._show_counts()
+
+    def _show_counts(self, *_: Any) -> None:
+        name = self.label_set.currentData()
+        self.classes = {}
+        if name is not None:
+            with Store.open(self.wiz.project) as store:
+                found = store.dataset(self.wiz.dataset)
+                for label in store.latest_labels(found["id"], name).values():
+                    self.classes[label] = self.classes.get(label, 0) + 1
+        fill_table(self.counts, [[k, n] for k, n in sorted(self.classes.items())])
+        problems = []
+        if name is None:
+            problems.append("No labels yet.")
+        elif len(self.classes) < 2:
+            problems.append("At least two classes are needed.")
+        small = [k for k, n in self.classes.items() if n < MIN_PER_CLASS]
+        if small:
+            problems.append(
+                f"Too few labels for {', '.join(small)}: each class needs at least "
+                f"{MIN_PER_CLASS} (one to learn from, one to test on); 10 or more give "
+                "meaningful figures."
+            )
+        elif self.classes and min(self.classes.values()) < 10:
+            problems.append(
+                "Fewer than 10 labels in a class: results will be measured by "
+                "cross-validation and their intervals will be wide."
+            )
+        self.warnings.setText(" ".join(problems))
+        self.completeChanged.emit()
+
+    def _report(self, report: Any) -> None:
+        self.reload(report.name)
+        if report.warnings:
+            self.warnings.setText(self.warnings.text() + " " + " ".join(report.warnings))
+
+    def import_csv(self, path: str | None = None) -> None:
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Label CSV", "", "CSV files (*.csv)")
+        if path:
+            self._label(lambda: labels_from_csv(self.wiz.project, self.wiz.dataset, path))
+
+    def use_folders(self) -> None:
+        self._label(lambda: labels_from_folders(self.wiz.project, self.wiz.dataset))
+
+    def label_by_clicking(self) -> None:
+        name = self.label_set.currentData() or "labels"
+        with Store.open(self.wiz.project) as store:
+            found = store.dataset(self.wiz.dataset)
+            labels = store.latest_labels(found["id"], name)
+        dialog = LabelDialog(DatasetView.open(self.wiz.project, self.wiz.dataset), labels, self)
+        if dialog.exec() and dialog.changes:
+            self._label(
+                lambda: set_labels(self.wiz.project, self.wiz.dataset, dialog.changes, name=name)
+            )
+
+    def _label(self, make: Any) -> None:
+        try:
+            report = make()
+        except SSLStudioError as exc:
+            dialogs.show_error(self, "Labels", str(exc))
+            return
+        self.wiz.context.notify("labels")
+        self._report(report)
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return len(self.classes) >= 2 and min(self.classes.values()) >= MIN_PER_CLASS
+
+    def validatePage(self) -> bool:  # noqa: N802
+        self.wiz.labels = self.label_set.currentData()
+        self.wiz.per_class = min(self.classes.values())
+        return True
+
+
+class ProtocolPage(QWizardPage):
+    """How to fine-tune (the recommended protocol preselected) and how to hold out a test set."""
+
+    def __init__(self, wizard: FinetuneWizard) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("How to fine-tune, and how to test")
+        self.protocol = QComboBox()
+        for name in PROTOCOLS[1:]:
+            self.protocol.addItem(name, name)
+        self.protocol.currentIndexChanged.connect(self._explain)
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.test_fraction = QDoubleSpinBox()
+        self.test_fraction.setRange(0.05, 0.5)
+        self.test_fraction.setSingleStep(0.05)
+        self.test_fraction.setValue(0.2)
+        self.test_fraction.setToolTip(
+            "Share of the labeled items kept apart for testing (by patient when known). "
+            "With fewer than 10 per class, 5-fold cross-validation is used instead."
+        )
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 100_000)
+        self.steps.setValue(300)
+        self.baseline = QCheckBox("Also train from scratch on the same split, for comparison")
+        self.baseline.setChecked(True)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 1_000_000)
+        layout = QFormLayout(self)
+        layout.addRow("Protocol", self.protocol)
+        layout.addRow("", self.explanation)
+        layout.addRow("Test share", self.test_fraction)
+        layout.addRow("Training steps", self.steps)
+        layout.addRow("", self.baseline)
+        layout.addRow("Seed", self.seed)
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.recommended = recommended_protocol(self.wiz.per_class)
+        self.protocol.setCurrentIndex(PROTOCOLS[1:].index(self.recommended))
+        self._explain()
+
+    def _explain(self, *_: Any) -> None:
+        name = self.protocol.currentData()
+        why = (
+            f" <b>Recommended</b> for {self.wiz.per_class} labels in the smallest class."
+            if name == getattr(self, "recommended", None)
+            else ""
+        )
+        self.explanation.setText(PROTOCOL_TEXT.get(name, "") + why)
+
+    def validatePage(self) -> bool:  # noqa: N802
+        self.wiz.options = {
+            "protocol": self.protocol.currentData(),
+            "test_fraction": self.test_fraction.value(),
+            "baseline": self.baseline.isChecked(),
+            "seed": self.seed.value(),
+            "steps": self.steps.value(),
+        }
+        return True

@@ -1,0 +1,108 @@
+"""The whole journey in the real window, offscreen: a new project, a real drop of a folder of
+DICOM files, pretraining, the fine-tune wizard, the export, and the exported files loaded."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnxruntime
+import torch
+from PySide6.QtWidgets import QWizard
+from safetensors.numpy import load_file
+
+from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
+from ssl_studio.core.project.store import Store
+
+from gui_helpers import drop
+
+JOB_S = 240_000  # ms a CPU job may take in these tests
+
+
+def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_path):
+    window = make_window()
+    assert window.pages.currentIndex() == 0  # the welcome screen
+    project = tmp_path / "study"
+    window.new_project(project)
+    assert window.windowTitle() == "study — SSL Studio"
+    assert window.recent_projects() == [project]
+
+    drop(window, [dicom_folder])  # a real drop event on the window
+    qtbot.waitUntil(lambda: window.data.last_import is not None, timeout=JOB_S)
+    summary = window.data.last_import
+    assert summary["dataset"] == "scans"
+    assert window.data.model.rowCount() == summary["items"] >= 20  # rtdose has 15 frames
+    report = window.data.report_table
+    left_out = {
+        report.item(r, 1).text(): report.item(r, 2).text() for r in range(3) if report.item(r, 1)
+    }
+    assert left_out.keys() == {"notes.txt", "a/MR_truncated.dcm"}  # each with its reason
+    assert window.data.tabs.currentIndex() == 1  # the report is shown when files were left out
+
+    window.show_step(1)
+    panel = window.pretrain
+    assert panel.dataset.currentText() == "scans"
+    assert panel.task_list.currentItem().text() == "simclr"  # the default for images
+    assert panel.preview_labels[0].pixmap() is not None  # augmented views of a real item
+    panel.steps.setValue(4)
+    panel.train_form.set_value("batch_size", 8)
+    panel.train_form.set_value("health_every_steps", 2)
+    assert panel.start()
+    qtbot.waitUntil(lambda: panel.last_summary is not None, timeout=JOB_S)
+    run_id = panel.last_summary["run_id"]
+    assert panel.last_summary["status"] == "done" and panel.last_summary["steps"] == 4
+    qtbot.waitUntil(lambda: not window.runner.busy)
+    panel.loss_plot.redraw()
+    steps, losses = panel.loss_plot.points("loss")
+    assert len(steps) >= 1 and np.isfinite(losses).all()
+    assert "Run" in panel.notice.text() and "finished" in panel.notice.text()
+    assert window.runs.table.rowCount() == 1
+    assert window.runs.table.item(0, 5).text() == "done"
+
+    wizard = window.open_wizard()
+    qtbot.addWidget(wizard)
+    assert wizard.pages["run"].runs.currentData() == (run_id, "scans")
+    wizard.next()
+    labels = wizard.pages["labels"]
+    assert not labels.isComplete()  # no labels yet
+    labels.use_folders()  # one class per folder
+    assert labels.classes == {"a": 4, "b": 18} and labels.isComplete()
+    wizard.next()
+    protocol = wizard.pages["protocol"]
+    assert protocol.protocol.currentData() == "linear"  # few labels: the frozen encoder
+    protocol.steps.setValue(5)
+    wizard.next()
+    train = wizard.pages["train"]
+    qtbot.waitUntil(lambda: wizard.result is not None, timeout=JOB_S)
+    qtbot.waitUntil(lambda: not window.runner.busy)
+    assert wizard.result["status"] == "done" and train.isComplete()
+    wizard.next()
+    results = wizard.pages["results"]
+    rows = {results.metrics.item(r, 0).text(): r for r in range(results.metrics.rowCount())}
+    assert "ROC AUC" in rows and "[" in results.metrics.item(rows["ROC AUC"], 1).text()
+    assert results.metrics.item(rows["ROC AUC"], 2).text() != "—"  # the scratch baseline
+    assert results.confusion.rowCount() == 2
+    wizard.next()
+    export = wizard.pages["export"]
+    out = tmp_path / "model"
+    export.folder.setText(str(out))
+    assert export.export()
+    qtbot.waitUntil(lambda: export.exported is not None, timeout=JOB_S)
+    assert NOT_FOR_DIAGNOSIS[:40] in export.card.toPlainText()  # the card is shown
+    assert wizard.currentPage() is export and wizard.button(QWizard.WizardButton.FinishButton)
+
+    # The exported files load and agree with each other on the same input.
+    card = json.loads((out / "model_card.json").read_text())
+    size = card["spec"]["image_size"]
+    x = np.random.default_rng(0).normal(size=(2, card["spec"]["in_channels"], size, size))
+    x = x.astype(np.float32)
+    scripted = torch.jit.load(str(out / "model.pt"))
+    p_torch = scripted(torch.from_numpy(x)).detach().numpy()
+    session = onnxruntime.InferenceSession(str(out / "model.onnx"))
+    p_onnx = session.run(None, {"x": x})[0]
+    assert p_torch.shape == (2, 2) and np.allclose(p_torch, p_onnx, atol=1e-4)
+    assert load_file(str(out / "model.safetensors"))
+    with Store.open(project) as store:
+        assert len(store.exports()) == 1
+    window.show_step(5)
+    assert window.export.table.rowCount() == 1
