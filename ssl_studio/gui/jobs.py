@@ -88,6 +88,12 @@ class JobRunner(QObject):
         return self._thread is not None
 
     @property
+    def running(self) -> bool:
+        """The job's thread is still working (busy stays True until the GUI thread has
+        handled its end)."""
+        return self._thread is not None and self._thread.isRunning()
+
+    @property
     def paused(self) -> bool:
         return bool(self._stop and self._stop.paused)
 

@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.runner.finished.connect(self._job_finished)
         self.runner.failed.connect(self._job_failed)
         self.runner.busy_changed.connect(self._busy)
+        self.context.show_item.connect(lambda *_: self.show_step(0))
         self.open_project(project)
         QTimer.singleShot(0, self._detect_hardware)
 
@@ -376,7 +377,7 @@ class MainWindow(QMainWindow):
         dialogs.show_error(self, f"{title} failed", message)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self.runner.busy:
+        if self.runner.running:
             if not dialogs.confirm(
                 self,
                 "A job is running",

@@ -19,7 +19,7 @@ from gui_helpers import drop
 JOB_S = 240_000  # ms a CPU job may take in these tests
 
 
-def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_path):
+def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_path, messages):
     window = make_window()
     assert window.pages.currentIndex() == 0  # the welcome screen
     project = tmp_path / "study"
@@ -59,6 +59,20 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert window.runs.table.rowCount() == 1
     assert window.runs.table.item(0, 5).text() == "done"
 
+    window.show_step(4)  # the embedding map of the run
+    assert window.map.run_box.currentData() == (run_id, "scans")
+    assert window.map.compute()
+    qtbot.waitUntil(lambda: window.map.map is not None or bool(messages), timeout=JOB_S)
+    assert messages == []
+    qtbot.waitUntil(lambda: not window.runner.busy)
+    dots = sum(len(s.data) for s in window.map.scatters)
+    assert dots == summary["items"] and window.map.map.xy.shape == (dots, 2)
+    neighbours = window.map.choose(0)
+    assert len(neighbours) == 8 and window.map.map.item_ids[0] not in neighbours
+    window.map.open_button.click()  # opens the item in the viewer
+    assert window.nav.currentRow() == 0 and window.data.tabs.currentIndex() == 0
+    assert f"Item {window.map.map.item_ids[0]}<" in window.data.viewer.title.text()
+
     wizard = window.open_wizard()
     qtbot.addWidget(wizard)
     assert wizard.pages["run"].runs.currentData() == (run_id, "scans")
@@ -67,6 +81,7 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert not labels.isComplete()  # no labels yet
     labels.use_folders()  # one class per folder
     assert labels.classes == {"a": 4, "b": 18} and labels.isComplete()
+    assert set(window.map.map.labels) == {"a", "b"}  # the map is coloured by the new labels
     wizard.next()
     protocol = wizard.pages["protocol"]
     assert protocol.protocol.currentData() == "linear"  # few labels: the frozen encoder
@@ -106,3 +121,4 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
         assert len(store.exports()) == 1
     window.show_step(5)
     assert window.export.table.rowCount() == 1
+    assert messages == []  # no error dialog on the way

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from gui_helpers import drop
 from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.jobs import import_data
 
-
-def _warnings(monkeypatch) -> list[str]:
-    shown: list[str] = []
-    monkeypatch.setattr(
-        "ssl_studio.gui.dialogs.QMessageBox.warning", lambda *a: shown.append(a[2])
-    )
-    return shown
+from gui_helpers import drop
 
 
 def test_welcome_screen_then_a_project_with_its_datasets(make_window, project, tmp_path):
@@ -64,18 +57,16 @@ def test_empty_states_say_what_to_do(make_window, project):
     assert not window.pretrain.start_button.isEnabled()  # nothing to pretrain on yet
 
 
-def test_a_folder_that_is_not_a_project_gives_a_message(make_window, tmp_path, monkeypatch):
-    shown = _warnings(monkeypatch)
+def test_a_folder_that_is_not_a_project_gives_a_message(make_window, tmp_path, messages):
     window = make_window(tmp_path)
-    assert shown and "not an SSL Studio project" in shown[0]
+    assert messages and "not an SSL Studio project" in messages[0][1]
     assert window.context.project is None and window.windowTitle() == "SSL Studio"
 
 
-def test_a_drop_without_a_project_says_what_to_do(make_window, tmp_path, monkeypatch):
-    shown = _warnings(monkeypatch)
+def test_a_drop_without_a_project_says_what_to_do(make_window, tmp_path, messages):
     window = make_window()
     drop(window, [tmp_path])
-    assert shown and "Open or create a project first" in shown[0]
+    assert messages and "Open or create a project first" in messages[0][1]
     assert not window.runner.busy
 
 

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.evaluation.embedding_map import EmbeddingMap, embedding_map, umap_available
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
@@ -106,8 +105,17 @@ class MapPanel(QWidget):
     def _changed(self, what: str) -> None:
         if what in ("project", "runs"):
             self.reload()
-        if what == "labels" and self.map is not None:
-            self.compute()
+        if what == "labels" and self.map is not None and self.view is not None:
+            self._relabel()
+
+    def _relabel(self) -> None:
+        """New labels colour the map at once; the embeddings themselves do not change."""
+        assert self.map is not None and self.view is not None and self.context.project
+        with Store.open(self.context.project) as store:
+            found = store.dataset(self.view.name)
+            labels = store.latest_label_set(found["id"]) if found else {}
+        self.map.labels = [labels.get(i, "") for i in self.map.item_ids]
+        self._draw()
 
     def reload(self) -> None:
         self.run_box.clear()
@@ -216,6 +224,3 @@ class MapPanel(QWidget):
     def _open_item(self) -> None:
         if self.selected_item is not None and self.view is not None:
             self.context.show_item.emit(self.view.name, self.selected_item)
-
-    def set_error(self, error: SSLStudioError) -> None:
-        self.note.setText(str(error))

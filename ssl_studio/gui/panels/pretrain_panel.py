@@ -320,9 +320,9 @@ class PretrainPanel(QWidget):
         self.health.setText("")
         self.status.setText("Preparing the data and the network…")
         self.progress.setValue(0)
-        started = self.context.run(self, title, work, self._done, self._failed)
-        self.active = started
-        return started
+        self.active = True  # before the runner says it is busy, so Pause/Stop light up
+        self.active = self.context.run(self, title, work, self._done, self._failed)
+        return self.active
 
     def _event(self, event: Event) -> None:
         if not self.active or event.job != "pretrain":

@@ -1,0 +1,120 @@
+"""Jobs in the window: pause, resume and stop of a real pretraining run; failures reach the
+user as a message and the window carries on."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PIL import Image
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.events import Message, Step
+from ssl_studio.core.jobs import import_data
+from ssl_studio.core.project.store import Store
+
+JOB_MS = 120_000
+
+
+def _image_project(project, tmp_path, n: int = 24):
+    folder = tmp_path / "shapes"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        picture = rng.integers(0, 60, (32, 32)).astype(np.uint8)
+        picture[8:24, 8 + i % 8 : 16 + i % 8] = 200
+        Image.fromarray(picture).save(folder / f"{i:02d}.png")
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=32))
+    return project
+
+
+def test_pause_resume_and_stop_a_real_run(qtbot, make_window, project, tmp_path):
+    window = make_window(_image_project(project, tmp_path))
+    panel = window.pretrain
+    window.show_step(1)
+    panel.steps.setValue(100_000)
+    panel.train_form.set_value("batch_size", 8)
+    steps: list[int] = []
+    window.runner.event.connect(lambda e: steps.append(e.step) if isinstance(e, Step) else None)
+    assert panel.start()
+    assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: len(steps) >= 3, timeout=JOB_MS)
+
+    panel.pause_button.click()
+    assert window.runner.paused and panel.pause_button.text() == "Resume"
+    qtbot.wait(600)  # a step already running may still finish
+    paused_at = len(steps)
+    qtbot.wait(800)
+    assert len(steps) == paused_at  # nothing moves while paused
+    panel.pause_button.click()
+    assert not window.runner.paused
+    qtbot.waitUntil(lambda: len(steps) > paused_at, timeout=JOB_MS)
+
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: panel.last_summary is not None, timeout=JOB_MS)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=JOB_MS)
+    summary = panel.last_summary
+    assert summary["status"] == "stopped" and summary["steps"] < 100_000
+    assert "stopped" in panel.notice.text() and panel.start_button.isEnabled()
+    with Store.open(project) as store:
+        run = store.run(summary["run_id"])
+        assert run["status"] == "stopped" and store.checkpoints(run["id"])  # saved on stop
+
+    window.show_step(3)  # Runs: the stopped run can be resumed
+    window.runs.table.selectRow(0)
+    assert window.runs.resume_button.isEnabled()
+    window.runs.resume_button.click()
+    assert window.runner.busy and window.nav.currentRow() == 1
+    resumed_from = summary["steps"]
+    steps.clear()
+    qtbot.waitUntil(lambda: bool(steps), timeout=JOB_MS)
+    assert steps[0] > resumed_from  # it goes on from the checkpoint, not from step 1
+    window.runner.stop()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=JOB_MS)
+
+
+def test_a_failing_job_reaches_the_user_and_the_window_survives(
+    qtbot, make_window, project, messages
+):
+    shown = messages
+    window = make_window(project)
+
+    def bad_config(report, stop):
+        report(Message("test", "about to fail"))
+        raise ConfigError("The folder is empty: choose a folder with images.")
+
+    assert window.runner.start("Checking", bad_config)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert shown[0] == ("Checking failed", "The folder is empty: choose a folder with images.")
+    assert "about to fail" in window.log.toPlainText()
+
+    def bug(report, stop):
+        return {}["missing"]
+
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    assert window.runner.start("Buggy job", bug)
+    qtbot.waitUntil(lambda: len(shown) == 2, timeout=10_000)
+    title, message = shown[1]
+    assert "did not expect" in message and "KeyError" in message and "Traceback" not in message
+    qtbot.waitUntil(lambda: "Traceback" in window.log.toPlainText(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    assert window.isVisible() and window.job_label.text() == "Buggy job: failed."
+    assert window.runner.start("Next job", lambda report, stop: {"ok": 1})  # still usable
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+
+
+def test_one_job_at_a_time(qtbot, make_window, project, messages):
+    window = make_window(project)
+
+    def slow(report, stop):
+        while not stop.stopped:
+            time.sleep(0.01)
+        return {"status": "stopped"}
+
+    assert window.runner.start("Slow job", slow)
+    assert not window.context.run(window, "Second job", lambda r, s: None)
+    assert messages and "'Slow job' is still running" in messages[0][1]
+    window.runner.stop()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    assert window.job_label.text() == "Slow job: stopped."

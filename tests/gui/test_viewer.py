@@ -1,0 +1,93 @@
+"""The viewer's DICOM windowing on a real CT, the lazy thumbnail grid, and the map panel."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.jobs import import_data
+from ssl_studio.core.viewing import DatasetView, apply_window, drag_window
+from ssl_studio.gui.pictures import to_qimage
+from ssl_studio.gui.thumbnails import ThumbnailModel, thumbnail_view
+from ssl_studio.gui.viewer import ItemViewer
+
+
+def _shown(viewer: ItemViewer) -> np.ndarray:
+    image = viewer.canvas.pixmap.toImage().convertToFormat(to_qimage(np.zeros((1, 1))).format())
+    return np.array(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())[
+        :, : image.width()
+    ]
+
+
+def _mouse(kind, point: QPoint, button=Qt.MouseButton.LeftButton) -> QMouseEvent:
+    buttons = Qt.MouseButton.NoButton if kind == QMouseEvent.Type.MouseButtonRelease else button
+    p = QPointF(point)
+    return QMouseEvent(kind, p, p, button, buttons, Qt.KeyboardModifier.NoModifier)
+
+
+def test_ct_window_presets_and_window_level_by_drag(qtbot, project, dicom_file, tmp_path):
+    folder = tmp_path / "ct"
+    folder.mkdir()
+    (folder / "ct.dcm").write_bytes(dicom_file("CT_small.dcm").read_bytes())
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=64))
+    view = DatasetView.open(project, "ct")
+    viewer = ItemViewer()
+    qtbot.addWidget(viewer)
+    viewer.show()
+    viewer.show_item(view, 0)
+    item = view.items[0]
+    hu = view.image(0)[0]
+    assert hu.min() < -500 < 500 < hu.max()  # real Hounsfield units from the cache
+    default = (item["window_center"], item["window_width"])
+    assert (viewer.center, viewer.width_) == default  # the window from the DICOM tags
+    assert np.array_equal(_shown(viewer), apply_window(hu, *default))
+
+    viewer.preset.setCurrentText("Lung")
+    assert (viewer.center, viewer.width_) == (-600.0, 1500.0)
+    assert np.array_equal(_shown(viewer), apply_window(hu, -600, 1500))
+    assert viewer.window_label.text() == "C -600  W 1500"
+    viewer.preset.setCurrentText("Bone")
+    assert np.array_equal(_shown(viewer), apply_window(hu, 400, 1800))
+
+    start = QPoint(50, 50)
+    canvas = viewer.canvas
+    QApplication.sendEvent(canvas, _mouse(QMouseEvent.Type.MouseButtonPress, start))
+    QApplication.sendEvent(canvas, _mouse(QMouseEvent.Type.MouseMove, start + QPoint(40, -20)))
+    QApplication.sendEvent(canvas, _mouse(QMouseEvent.Type.MouseButtonRelease, start))
+    span = item["p_high"] - item["p_low"]
+    expected = drag_window(400, 1800, 40, -20, span)
+    assert (viewer.center, viewer.width_) == expected and expected[1] > 1800
+    assert np.array_equal(_shown(viewer), apply_window(hu, *expected))
+    facts = {viewer.metadata.item(r, 0).text() for r in range(viewer.metadata.rowCount())}
+    assert "modality" in facts and not facts & {"patient_key", "study_key", "series_key"}
+
+
+class _BigView:
+    """A stand-in for a DatasetView of 100 000 items (the model only needs these)."""
+
+    name, modality = "big", "image"
+
+    def __init__(self, n: int) -> None:
+        self.items = [{"id": i, "modality": "CT"} for i in range(n)]
+
+    def thumbnail(self, row: int, size: int) -> np.ndarray:
+        return np.full((size, size), row % 256, np.uint8)
+
+
+def test_the_thumbnail_grid_makes_only_what_is_on_screen(qtbot):
+    model = ThumbnailModel()
+    model.set_view(_BigView(100_000))
+    grid = thumbnail_view(model)
+    qtbot.addWidget(grid)
+    grid.resize(800, 600)
+    grid.show()
+    qtbot.waitUntil(lambda: model.made > 0)
+    qtbot.wait(200)
+    assert model.rowCount() == 100_000
+    assert 0 < model.made < 300  # one screenful, not 100 000
+    grid.scrollToBottom()
+    qtbot.wait(200)
+    assert model.made < 600
