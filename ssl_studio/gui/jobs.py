@@ -9,6 +9,7 @@ job runs at a time; Pause / Resume / Stop go through the job's cooperative StopT
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,12 @@ UNEXPECTED = (
     "send it to your support contact. Checkpoints already written are kept, and the "
     "project is not damaged."
 )
+
+
+def default_cpu_threads() -> int:
+    """Tensor threads for jobs run from the window: every core but one, so the window
+    stays responsive (see tests/bench/bench_gui_latency.py); a GPU job barely uses them."""
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 class _JobThread(QThread):

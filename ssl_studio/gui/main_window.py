@@ -35,7 +35,7 @@ from ssl_studio.core.jobs import create_demo, create_project, hardware
 from ssl_studio.core.project.info import project_info
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
-from ssl_studio.gui.jobs import JobRunner
+from ssl_studio.gui.jobs import JobRunner, default_cpu_threads
 from ssl_studio.gui.log_panel import LogPanel
 from ssl_studio.gui.panels.data_panel import DataPanel
 from ssl_studio.gui.panels.export_panel import ExportPanel
@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
     def __init__(self, project: Path | None = None, *, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings()
-        self.runner = JobRunner(self, cpu_threads=None)
+        self.runner = JobRunner(self, cpu_threads=default_cpu_threads())
         self.context = AppContext(self.runner)
         self.wizard: FinetuneWizard | None = None
         self.setAcceptDrops(True)
