@@ -35,7 +35,8 @@ def describe(device: torch.device) -> str:
         return f"{torch.cuda.get_device_name(device)} (CUDA)"
     if device.type == "mps":
         return "Apple GPU (MPS)"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"CPU ({threads} thread{'' if threads == 1 else 's'})"
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ class WelcomePanel(QWidget):
             button.clicked.connect(signal.emit)
             buttons.addWidget(button)
         self.recent = QListWidget()
+        self.recent.setMaximumHeight(220)
         self.recent.itemActivated.connect(
             lambda item: self.recent_chosen.emit(Path(item.data(Qt.ItemDataRole.UserRole)))
         )
@@ -64,7 +65,8 @@ class WelcomePanel(QWidget):
         column.addLayout(buttons)
         column.addSpacing(18)
         column.addWidget(self.recent_title)
-        column.addWidget(self.recent, 1)
+        column.addWidget(self.recent)
+        column.addStretch(1)
         frame = QWidget()
         frame.setLayout(column)
         frame.setMaximumWidth(760)

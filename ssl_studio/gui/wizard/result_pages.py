@@ -213,15 +213,15 @@ class ResultsPage(QWizardPage):
         if base.get(key, {}).get("value") is not None:
             gain = test[key]["value"] - base[key]["value"]
             verdict = (
-                "pretraining helped"
+                "Pretraining helped"
                 if test[key]["low"] is not None and test[key]["low"] > base[key]["value"]
-                else "the difference is within the uncertainty"
+                else "The difference is within the uncertainty"
                 if abs(gain) < 0.05
-                else "the from-scratch model did better"
+                else "The from-scratch model did better"
                 if gain < 0
-                else "pretraining looks better, but the intervals overlap"
+                else "Pretraining looks better, but the intervals overlap"
             )
-            text += f"; from scratch {with_interval(base.get(key))}. <b>{verdict}.</b>"
+            text += f"; from scratch {with_interval(base.get(key))}.<br><b>{verdict}.</b>"
         return text + " Brackets: 95 % bootstrap intervals over the test items."
 
     def label_efficiency(self) -> bool:

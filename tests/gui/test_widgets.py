@@ -1,0 +1,62 @@
+"""Smaller widgets: the options form built from a config dataclass, the live plot's
+timer-driven redraw, and the results headline's verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from ssl_studio.core.config import TrainConfig
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.tasks.registry import TASKS
+from ssl_studio.gui.live_plot import REDRAW_MS, LivePlot
+from ssl_studio.gui.options_form import OptionsForm
+from ssl_studio.gui.wizard.result_pages import ResultsPage
+
+
+def test_options_form_is_built_from_the_dataclass(qtbot):
+    form = OptionsForm(TrainConfig, skip=("device",))
+    qtbot.addWidget(form)
+    assert "device" not in form.editors and "lr" in form.editors and "steps" in form.editors
+    assert form.changes() == {}  # defaults round-trip unchanged
+    form.set_value("lr", 0.01)
+    form.set_value("optimizer", "sgd")
+    form.set_value("steps", "250")
+    assert form.changes() == {"lr": 0.01, "optimizer": "sgd", "steps": 250}
+    assert TrainConfig(**form.values()).steps == 250
+    assert form.editors["lr"][0].toolTip().startswith("Peak learning rate")
+    form.set_value("steps", "many")
+    with pytest.raises(ConfigError, match="Steps must be a int number"):
+        form.values()
+    for task in TASKS.values():  # every task's options make a form
+        assert OptionsForm(task.Config).editors or not task.Config.__dataclass_fields__
+
+
+def test_live_plot_redraws_on_its_timer_not_per_point(qtbot):
+    plot = LivePlot("loss")
+    qtbot.addWidget(plot)
+    for step in range(1, 1001):
+        plot.append("loss", step, 1.0 / step)
+    assert plot.curves["loss"].getData()[0] is None or len(plot.curves["loss"].xData) == 0
+    qtbot.wait(3 * REDRAW_MS)
+    x, y = plot.curves["loss"].getData()
+    assert len(x) == 1000 and y[-1] == pytest.approx(1e-3)
+    plot.append("loss", 1001, float("nan"))  # a non-finite value is never drawn
+    assert plot.points("loss")[0].size == 1000
+
+
+def _report(auc, low, high):
+    return {"n": 40, "roc_auc": {"value": auc, "low": low, "high": high}}
+
+
+@pytest.mark.parametrize(
+    ("ft", "base", "verdict"),
+    [
+        ((0.95, 0.90, 0.99), (0.80, 0.7, 0.9), "Pretraining helped"),
+        ((0.85, 0.70, 0.95), (0.83, 0.7, 0.9), "within the uncertainty"),
+        ((0.70, 0.55, 0.85), (0.83, 0.7, 0.9), "from-scratch model did better"),
+        ((0.90, 0.75, 0.99), (0.80, 0.7, 0.9), "intervals overlap"),
+    ],
+)
+def test_the_headline_compares_with_the_baseline_honestly(ft, base, verdict):
+    text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, _report(*ft), _report(*base))
+    assert verdict in text and f"AUC {ft[0]:.3f}" in text
