@@ -107,6 +107,7 @@ class JobRunner(QObject):
         self._clock = QElapsedTimer()
         self._on_done: Callable[[Any], None] | None = None
         self._on_failed: Callable[[str], None] | None = None
+        self._outcome: tuple[bool, Any] | None = None
 
     @property
     def busy(self) -> bool:
@@ -134,7 +135,8 @@ class JobRunner(QObject):
     ) -> bool:
         """Start ``work`` unless a job is running (then False: the caller tells the user).
 
-        on_done(result) / on_failed(message) are called on the GUI thread when it ends.
+        on_done(result) / on_failed(message) are called on the GUI thread once it has ended
+        and the runner is free again.
         """
         if self.busy:
             return False
@@ -180,20 +182,31 @@ class JobRunner(QObject):
         return self._thread.wait(ms) if self._thread is not None else True
 
     def _succeeded(self, result: Any) -> None:
-        log.info("%s finished.", self.title)
-        if self._on_done is not None:
-            self._on_done(result)
-        self.finished.emit(self.title, result)
+        self._outcome = (True, result)
 
     def _failed(self, message: str, expected: bool) -> None:
-        log.warning("%s failed: %s", self.title, message)
-        if self._on_failed is not None:
-            self._on_failed(message)
-        self.failed.emit(self.title, message)
+        self._outcome = (False, message)
 
     def _cleanup(self) -> None:
+        """The thread has ended: the runner is free again, then the job's outcome is told
+        (so an on_done callback may start the next job)."""
         thread, self._thread, self._stop = self._thread, None, None
+        on_done, on_failed = self._on_done, self._on_failed
         self._on_done = self._on_failed = None
+        outcome, self._outcome = self._outcome, None
         if thread is not None:
             thread.deleteLater()
         self.busy_changed.emit(False)
+        if outcome is None:
+            return
+        ok, value = outcome
+        if ok:
+            log.info("%s finished.", self.title)
+            if on_done is not None:
+                on_done(value)
+            self.finished.emit(self.title, value)
+        else:
+            log.warning("%s failed: %s", self.title, value)
+            if on_failed is not None:
+                on_failed(value)
+            self.failed.emit(self.title, value)

@@ -82,3 +82,30 @@ def test_menus_have_shortcuts_and_the_guide_opens(make_window, project):
     guide = window.show_guide()
     assert "pretext task" in guide.findChild(type(window.export.card)).toPlainText().lower()
     guide.close()
+
+
+def test_the_demo_project_opens_from_the_welcome_screen(qtbot, make_window, tmp_path, messages):
+    window = make_window()
+    target = tmp_path / "demo"
+    assert window.open_demo(target)
+    qtbot.waitUntil(lambda: window.context.project == target, timeout=120_000)
+    names = [window.data.dataset_list.item(i).text().split()[0] for i in range(2)]
+    assert names == ["chest-xray", "basic-motions"] and messages == []
+    window.data.select_dataset("basic-motions")  # a series: the viewer plots its channels
+    assert window.data.viewer.stack.currentWidget() is window.data.viewer.plot
+    assert len(window.data.viewer.plot.listDataItems()) == 6  # 3 accelerometer + 3 gyroscope
+
+
+def test_closing_during_a_job_stops_it_first(qtbot, make_window, project):
+    window = make_window(project)
+    stopped = []
+
+    def slow(report, stop):
+        while not stop.stopped:
+            stop.wait_while_paused(0.01)
+        stopped.append(True)
+        return {"status": "stopped"}
+
+    assert window.runner.start("Slow job", slow)
+    window.close()  # the question is answered Yes by the test's dialog stand-in
+    assert stopped == [True] and not window.isVisible()

@@ -60,3 +60,33 @@ def _report(auc, low, high):
 def test_the_headline_compares_with_the_baseline_honestly(ft, base, verdict):
     text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, _report(*ft), _report(*base))
     assert verdict in text and f"AUC {ft[0]:.3f}" in text
+
+
+def test_click_to_label_collects_changes(qtbot, project, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from ssl_studio.core.config import ImportConfig
+    from ssl_studio.core.jobs import import_data
+    from ssl_studio.core.labels import set_labels
+    from ssl_studio.core.viewing import DatasetView
+    from ssl_studio.gui.wizard.label_dialog import UNLABELED, LabelDialog
+
+    folder = tmp_path / "xr"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(np.full((16, 16), 50 * i, np.uint8)).save(folder / f"{i}.png")
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=16))
+    view = DatasetView.open(project, "xr")
+    ids = [int(item["id"]) for item in view.items]
+    dialog = LabelDialog(view, {ids[3]: "normal"})
+    qtbot.addWidget(dialog)
+    dialog.label.setCurrentText("effusion")
+    dialog.label_index(dialog.model.index(0))
+    dialog.label_index(dialog.model.index(1))
+    dialog.label.setCurrentText(UNLABELED)
+    dialog.label_index(dialog.model.index(3))
+    assert dialog.changes == {ids[0]: "effusion", ids[1]: "effusion", ids[3]: None}
+    assert dialog.counts.text() == "effusion: 2"
+    report = set_labels(project, "xr", dialog.changes)
+    assert report.classes == {"effusion": 2}
