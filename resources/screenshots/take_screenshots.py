@@ -70,6 +70,7 @@ def build_project(root: Path) -> Path:
     for name in CT_FILES:
         shutil.copy(corpus / name, ct / name)
     import_data(ImportConfig(project=project, paths=[ct], cache_size=256))
+    import_data(ImportConfig(project=project, paths=[demo_dir() / "basic-motions"]))
     with open(demo_dir() / "chest-xray-labels.csv") as f:
         rows = list(csv.DictReader(f))
     few: list[dict[str, str]] = []
@@ -103,6 +104,8 @@ def main() -> int:
         window.data.select_dataset("ct-examples")
         window.data.viewer.preset.setCurrentText("Lung")
         shoot(app, window, "02-data-viewer")
+        window.data.select_dataset("basic-motions")
+        shoot(app, window, "02b-data-series")
 
         window.show_step(1)
         panel = window.pretrain
@@ -151,6 +154,8 @@ def main() -> int:
         wait(app, lambda: export.exported is not None and not window.runner.busy)
         shoot(app, wizard, "09-wizard-export")
         wizard.accept()
+        window.show_step(2)
+        shoot(app, window, "09b-finetune-panel")
 
         window.show_step(5)
         window.export.predict_folder(demo_dir() / "chest-xray" / "pneumonia")

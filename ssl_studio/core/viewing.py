@@ -141,7 +141,12 @@ class DatasetView:
         sampled = row[columns]
         low, high = np.nanmin(sampled), np.nanmax(sampled)
         y = (size - 1) - (sampled - low) / max(high - low, 1e-9) * (size - 1)
+        previous = None
         for x, value in enumerate(y):
-            if np.isfinite(value):
-                picture[int(value), x] = 0
+            if not np.isfinite(value):
+                previous = None
+                continue
+            top, bottom = sorted((int(value), int(value if previous is None else previous)))
+            picture[top : bottom + 1, x] = 0  # joined to the previous point: a line
+            previous = value
         return picture
