@@ -38,6 +38,19 @@ def hardware() -> dict[str, Any]:
     }
 
 
+def recover_interrupted(project: Path) -> int:
+    """Mark the runs left "running" by a process that is gone (a crash, a power cut) as
+    interrupted, so they can be resumed. Does nothing while another process writes the
+    project (its runs may really be running). Returns how many runs were marked."""
+    from ssl_studio.core.errors import ProjectLockedError
+
+    try:
+        with Store.open(Path(project), write=True, purpose="ssl-studio gui") as store:
+            return store.mark_interrupted_runs()
+    except ProjectLockedError:
+        return 0
+
+
 def create_project(folder: Path) -> Path:
     """Create an empty project in ``folder`` (made if needed; must be empty)."""
     Store.create(Path(folder)).close()

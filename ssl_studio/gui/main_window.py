@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from ssl_studio import __version__
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event, Message, Progress, Started, Step
-from ssl_studio.core.jobs import create_demo, create_project, hardware
+from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
 from ssl_studio.core.project.info import project_info
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
@@ -221,6 +221,9 @@ class MainWindow(QMainWindow):
             return
         self.context.project = Path(project) if project else None
         if self.context.project is not None:
+            interrupted = recover_interrupted(self.context.project)
+            if interrupted:
+                self.log.add(f"{interrupted} run(s) had been interrupted; resume them in Runs.")
             self._remember(self.context.project)
             self.setWindowTitle(f"{self.context.project.name} — SSL Studio")
             self.pages.setCurrentIndex(1)

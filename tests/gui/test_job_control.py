@@ -118,3 +118,16 @@ def test_one_job_at_a_time(qtbot, make_window, project, messages):
     window.runner.stop()
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
     assert window.job_label.text() == "Slow job: stopped."
+
+
+def test_runs_left_running_by_a_crash_become_resumable(make_window, project, tmp_path):
+    _image_project(project, tmp_path, n=8)
+    with Store.open(project, write=True) as store:
+        dataset = store.dataset("shapes")
+        run_id = store.create_run(dataset["id"], "pretrain", {"task": "simclr"})
+    window = make_window(project)  # the process that wrote "running" is gone
+    window.show_step(3)
+    assert window.runs.table.item(0, 5).text() == "interrupted"
+    window.runs.select_run(run_id)
+    assert window.runs.resume_button.isEnabled()
+    assert "interrupted" in window.log.toPlainText()
