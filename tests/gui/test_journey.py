@@ -97,6 +97,11 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert "ROC AUC" in rows and "[" in results.metrics.item(rows["ROC AUC"], 1).text()
     assert results.metrics.item(rows["ROC AUC"], 2).text() != "—"  # the scratch baseline
     assert results.confusion.rowCount() == 2
+    assert results.label_efficiency()  # the curve: k labels per class x 3 seeds, both models
+    qtbot.waitUntil(lambda: wizard.efficiency is not None or bool(messages), timeout=JOB_S)
+    assert messages == [] and results.curve.isVisible()
+    ks, _ = results.curve.points("scratch")
+    assert list(ks) == [p["labels_per_class"] for p in wizard.efficiency["curve"]] and len(ks) >= 2
     wizard.next()
     export = wizard.pages["export"]
     out = tmp_path / "model"

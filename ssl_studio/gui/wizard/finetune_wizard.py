@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QWidget, QWizard
 
+from ssl_studio.core.config import FinetuneConfig, finetune_train_defaults
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.wizard.result_pages import ExportPage, ResultsPage, TrainPage
 from ssl_studio.gui.wizard.setup_pages import LabelsPage, ProtocolPage, RunPage
@@ -45,6 +46,23 @@ class FinetuneWizard(QWizard):
         }
         for page in self.pages.values():
             self.addPage(page)
+
+    def finetune_config(self) -> FinetuneConfig:
+        """The fine-tuning the pages chose (also the base of the label-efficiency curve)."""
+        o = self.options
+        train = finetune_train_defaults()
+        train.steps = o["steps"]
+        return FinetuneConfig(
+            project=self.project,
+            run=self.run_id,
+            labels=self.labels,
+            dataset=self.dataset,
+            protocol=o["protocol"],
+            baseline=o["baseline"],
+            test_fraction=o["test_fraction"],
+            seed=o["seed"],
+            train=train,
+        )
 
     def reject(self) -> None:
         """Closing mid-training stops the job (its checkpoint is kept)."""

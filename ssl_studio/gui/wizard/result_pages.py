@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ssl_studio.core.config import FinetuneConfig, finetune_train_defaults
 from ssl_studio.core.events import Event, Message, Step
 from ssl_studio.core.export.card import card_markdown
 from ssl_studio.core.export.writer import FORMATS
@@ -78,20 +77,7 @@ class TrainPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802
         if self.wiz.result is not None or self.running:
             return
-        o = self.wiz.options
-        train = finetune_train_defaults()
-        train.steps = o["steps"]
-        cfg = FinetuneConfig(
-            project=self.wiz.project,
-            run=self.wiz.run_id,
-            labels=self.wiz.labels,
-            dataset=self.wiz.dataset,
-            protocol=o["protocol"],
-            baseline=o["baseline"],
-            test_fraction=o["test_fraction"],
-            seed=o["seed"],
-            train=train,
-        )
+        cfg = self.wiz.finetune_config()
         self.plot.clear_curves()
         self.fit, self.last_step = 0, 0
         self.status.setText("Preparing the labeled data…")
@@ -227,17 +213,7 @@ class ResultsPage(QWizardPage):
     def label_efficiency(self) -> bool:
         result = self.wiz.result
         assert result is not None
-        o = self.wiz.options
-        train = finetune_train_defaults()
-        train.steps = o["steps"]
-        cfg = FinetuneConfig(
-            project=self.wiz.project,
-            run=self.wiz.run_id,
-            labels=self.wiz.labels,
-            dataset=self.wiz.dataset,
-            protocol=o["protocol"],
-            train=train,
-        )
+        cfg = self.wiz.finetune_config()
         ks = tuple(k for k in (1, 2, 5, 10, 25) if k < self.wiz.per_class) + (None,)
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
