@@ -43,7 +43,7 @@ def test_pause_resume_and_stop_a_real_run(qtbot, make_window, project, tmp_path)
 
     panel.pause_button.click()
     assert window.runner.paused and panel.pause_button.text() == "Resume"
-    qtbot.wait(600)  # a step already running may still finish
+    qtbot.wait(1000)  # a step already running may still finish
     paused_at = len(steps)
     qtbot.wait(800)
     assert len(steps) == paused_at  # nothing moves while paused
