@@ -18,7 +18,7 @@ from ssl_studio.core.project.store import Store
 
 def limit_cpu_threads(threads: int) -> None:
     """Let jobs in this process use at most ``threads`` CPU threads for tensor maths
-    (the app keeps a core free for its window this way)."""
+    (the app sets this for the jobs it starts)."""
     import torch
 
     torch.set_num_threads(max(1, int(threads)))

@@ -121,3 +121,15 @@ def test_resampled_metrics_with_unit_weights_are_the_point_metrics(classes):
     weighted = resampled_metrics(y, proba, counts[None])
     for name, value in direct.items():
         assert weighted[name][0] == pytest.approx(value), name
+
+
+def test_the_report_carries_the_roc_curve_for_two_classes():
+    y = np.array([0, 0, 1, 1, 0, 1])
+    p1 = np.array([0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    report = classification_report(y, np.c_[1 - p1, p1], ["no", "yes"], n_boot=0)
+    fpr, tpr = np.array(report["roc"]["fpr"]), np.array(report["roc"]["tpr"])
+    assert fpr[0] == tpr[0] == 0 and fpr[-1] == tpr[-1] == 1
+    assert (np.diff(fpr) >= 0).all() and (np.diff(tpr) >= 0).all()
+    assert np.trapezoid(tpr, fpr) == pytest.approx(report["roc_auc"]["value"], abs=1e-3)  # 4 dp
+    three = classification_report(np.array([0, 1, 2]), np.eye(3), ["a", "b", "c"], n_boot=0)
+    assert "roc" not in three  # one curve per pair of classes is not drawn
