@@ -190,12 +190,14 @@ class PretrainPanel(QWidget):
         if what == "hardware":
             self._show_hardware()
 
-    def _show_hardware(self) -> None:
+    def _show_hardware(self, choose: bool = True) -> None:
+        """Say what hardware was found; ``choose``: also select the preset that fits it."""
         hw = self.context.hardware
         self.hardware_note.setText(
             f"Detected: {hw['device']}. Recommended: {hw['preset'].capitalize()}."
         )
-        self.preset.setCurrentIndex(PRESETS.index(hw["preset"]))
+        if choose:
+            self.preset.setCurrentIndex(PRESETS.index(hw["preset"]))
 
     def reload(self) -> None:
         self.datasets = []
@@ -213,7 +215,7 @@ class PretrainPanel(QWidget):
         names = [d["name"] for d in self.datasets]
         self.dataset.setCurrentIndex(names.index(current) if current in names else 0)
         self._dataset_chosen()
-        self._show_hardware()
+        self._show_hardware(choose=False)  # the user's choice of preset stays
         self._busy(self.context.runner.busy)
 
     def modality(self) -> str | None:
