@@ -22,7 +22,12 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.engine import distributed
-from ssl_studio.core.engine.checkpoint import rng_state, save_checkpoint, set_rng_state
+from ssl_studio.core.engine.checkpoint import (
+    remove_partial_writes,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from ssl_studio.core.engine.device import Precision, memory_mb
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.engine.schedule import warmup_cosine
@@ -172,6 +177,8 @@ class Trainer:
     def fit(self, resume: dict[str, Any] | None = None) -> dict[str, Any]:
         """Train to the end, a stop, or an error. Returns a summary of the run."""
         self._build()
+        if self.world.is_main:  # a killed run may have left half a checkpoint file
+            remove_partial_writes(self.run_dir / "checkpoints")
         if resume is not None:
             self._restore(resume)
             self.report(Message(self.job, f"Resumed at step {self.progress.step}."))

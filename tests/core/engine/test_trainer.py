@@ -98,6 +98,8 @@ def train(tmp_path, task=None, batches=None, stop=None, resume=None, events=None
 
 def test_a_run_reports_steps_epochs_and_checkpoints_and_learns(tmp_path):
     events = []
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / ".tmp-killed.pt").write_bytes(b"half a checkpoint")
     trainer, summary = train(tmp_path, events=events, steps=24)
     steps = [e for e in events if isinstance(e, Step)]
     assert summary["status"] == "done" and summary["steps"] == 24
@@ -108,7 +110,8 @@ def test_a_run_reports_steps_epochs_and_checkpoints_and_learns(tmp_path):
     saved = [e.step for e in events if isinstance(e, Checkpoint)]
     assert saved == [4, 8, 12, 16, 20, 24]
     files = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
-    assert files == ["step-0000020.pt", "step-0000024.pt"]  # only the newest two are kept
+    # only the newest two are kept; the half-written file of a killed process is gone
+    assert files == ["step-0000020.pt", "step-0000024.pt"]
     state = load_checkpoint(tmp_path / "checkpoints" / "step-0000024.pt")
     assert state["progress"]["step"] == 24 and state["task"] == "fake"
     assert set(state["versions"]) >= {"torch", "ssl_studio"}
