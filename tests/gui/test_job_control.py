@@ -131,3 +131,27 @@ def test_runs_left_running_by_a_crash_become_resumable(make_window, project, tmp
     window.runs.select_run(run_id)
     assert window.runs.resume_button.isEnabled()
     assert "interrupted" in window.log.toPlainText()
+
+
+def test_closing_the_app_during_training_leaves_a_resumable_run(
+    qtbot, make_window, project, tmp_path
+):
+    window = make_window(_image_project(project, tmp_path))
+    panel = window.pretrain
+    panel.steps.setValue(100_000)
+    panel.train_form.set_value("batch_size", 8)
+    steps: list[int] = []
+    window.runner.event.connect(lambda e: steps.append(e.step) if isinstance(e, Step) else None)
+    assert panel.start()
+    qtbot.waitUntil(lambda: len(steps) >= 2, timeout=JOB_MS)
+    window.close()  # asks (answered Yes), stops the job, waits for its checkpoint
+    assert not window.isVisible() and not window.runner.running
+    with Store.open(project) as store:
+        [run] = store.runs()
+        saved = store.checkpoints(run["id"])
+    assert run["status"] == "stopped" and saved and saved[-1]["step"] >= steps[-1]
+
+    again = make_window(project)  # the next session resumes it from Runs
+    again.show_step(3)
+    again.runs.select_run(run["id"])
+    assert again.runs.resume_button.isEnabled()

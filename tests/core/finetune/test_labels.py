@@ -99,3 +99,28 @@ def test_item_ids_and_clicks_make_new_versions(project, tmp_path):
     assert versions == [1, 2]  # the first version is kept
     with pytest.raises(ConfigError, match="no item"):
         set_labels(project, "shapes", {10**6: "x"})
+
+
+def test_csv_paths_never_reach_outside_the_imported_folder(project, tmp_path):
+    """A path that climbs out of the data root (or names any other file on the machine)
+    only matches imported items; nothing outside is opened, and it is reported."""
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"not for the project")
+    csv = tmp_path / "labels.csv"
+    csv.write_text(
+        "path,label\n"
+        "circle/circle001.png,round\n"
+        "circle/circle003.png,round\n"
+        "circle/../../secret.png,angular\n"  # climbs out of the imported folder
+        f"{secret},angular\n"  # an absolute path elsewhere
+        "../../../../etc/passwd,angular\n"
+        "circle/../square/square000.png,angular\n"  # stays inside: still the same file
+    )
+    report = labels_from_csv(project, "shapes", csv)
+    labels = labels_of(project, "labels")
+    assert set(labels) <= {
+        "circle/circle001.png",
+        "circle/circle003.png",
+        "square/square000.png",
+    }
+    assert "3 row(s) name files that are not in dataset 'shapes'" in " ".join(report.warnings)
