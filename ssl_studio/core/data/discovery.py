@@ -112,7 +112,9 @@ def sniff(found: Found) -> str:
     ``series``. Raises ImportProblem for empty, unreadable and unrecognised files."""
     suffix = found.path.suffix.lower()
     if found.size == 0:
-        raise ImportProblem("empty", "The file is empty (0 bytes).")
+        raise ImportProblem(
+            "empty", "The file is empty (0 bytes): copy it again from its source, or remove it."
+        )
     if suffix in SERIES_EXTENSIONS:
         return "series"
     try:

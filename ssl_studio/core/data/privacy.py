@@ -44,7 +44,9 @@ PATIENT_KEY_ROUNDS = 20_000
 
 def keyed_hash(salt: bytes, kind: str, value: str) -> str:
     """A short keyed hash (HMAC-SHA256) of ``value``; ``kind`` separates key spaces."""
-    digest = hmac.new(salt, f"{kind}\0{value}".encode(), hashlib.sha256).hexdigest()
+    # surrogateescape: a file name that is not valid UTF-8 keeps its own bytes (and key)
+    data = f"{kind}\0{value}".encode("utf-8", "surrogateescape")
+    digest = hmac.new(salt, data, hashlib.sha256).hexdigest()
     return digest[:24]
 
 
@@ -76,7 +78,12 @@ def identifier_values(values: Iterable[object]) -> list[str]:
 
 
 def redact(text: str, identifiers: Iterable[str]) -> str:
-    """``text`` with every occurrence of an identifier (any case) replaced by [redacted]."""
+    """``text`` with every occurrence of an identifier (any case) replaced by [redacted].
+
+    Everything the project stores about a path passes here, so bytes of a file name that
+    are not valid UTF-8 (kept by Python as surrogates, which SQLite refuses) become U+FFFD.
+    """
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     for value in identifiers:
         if value.lower() in text.lower():
             text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
