@@ -302,6 +302,12 @@ def decode_dicom(path: Path, *, size: int, salt: bytes, has_marker: bool = True)
         meta = getattr(ds, "file_meta", None)
         sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
         what = f"a '{UID(sop).name}' object" if sop else "a DICOM object"
+        if sop and "Image Storage" in UID(sop).name:  # an image that lost its pixels
+            raise ImportProblem(
+                "dicom-truncated",
+                f"This is {what} but its pixel data is missing: the file was probably cut "
+                "short while copying. Copy it again from the source.",
+            )
         raise ImportProblem(
             "dicom-no-pixels",
             f"This is {what} without pixel data (not an image), so there is nothing to read.",

@@ -27,7 +27,7 @@ IMAGE_PROBLEMS = {
     "text.dcm": "dicom-invalid",
     "random.tif": "not-data",  # random bytes with an image extension
     "cut.png": "image-corrupt",
-    "cut.dcm": "dicom-no-pixels",  # cut inside the header: no pixel data element left
+    "cut.dcm": "dicom-truncated",  # an MR image cut inside its header: no pixels left
     "MR_truncated.dcm": "dicom-truncated",
     "no_pixels.dcm": "dicom-no-pixels",  # an RT plan
     "JPEG-lossy.dcm": "dicom-decode-failed",  # pydicom's deliberately broken JPEG
