@@ -6,6 +6,7 @@ numpy, Pillow, tifffile and pydicom, no torch, no Qt, no database.
 
 from __future__ import annotations
 
+import traceback
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,23 @@ def _decode(task: DecodeTask) -> DecodedFile:
         problem = ImportProblem(
             "too-large", "Not enough memory to decode this file; import it on a larger machine."
         )
-    except Exception as exc:  # noqa: BLE001 - one bad file must never stop an import
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - one bad file must never stop an import
+        if type(exc).__name__ == "PanicException":  # a Rust decoder (pyo3) gave up
+            problem = ImportProblem(
+                "decoder-crashed",
+                f"The {kind} decoder failed on this file's data; the file is probably "
+                "corrupt. Copy it again from the source. The rest of the import went on.",
+            )
+            return DecodedFile(kind=kind, problems=[problem])
+        if _raised_by_a_reader(exc):  # a library choked on damaged data: not our bug
+            problem = ImportProblem(
+                "damaged",
+                f"The {kind} file is damaged: its reader gave up ({type(exc).__name__}). "
+                "Copy it again from the source; the rest of the import went on.",
+            )
+            return DecodedFile(kind=kind, problems=[problem])
         # DICOM exception texts may quote header values, so only the type is kept for them.
         detail = "" if kind == "dicom" else f": {str(exc)[:200]}"
         problem = ImportProblem(
@@ -82,3 +99,15 @@ def _decode(task: DecodeTask) -> DecodedFile:
             "Please report it with the file's format (not the file).",
         )
     return DecodedFile(kind=kind, problems=[problem])
+
+
+READER_PACKAGES = ("pydicom", "PIL", "tifffile", "pylibjpeg", "openjpeg", "libjpeg", "rle")
+
+
+def _raised_by_a_reader(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised inside a file-reading library (not in SSL Studio)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return False
+    where = Path(frames[-1].filename).parts
+    return any(package in where for package in READER_PACKAGES)

@@ -104,8 +104,15 @@ def decode_image(path: Path, *, size: int, fmt: str) -> DecodedFile:
             result.items.append(DecodedItem(index=index, array=stored, fields=fields))
     except ImportProblem:
         raise
+    except NotImplementedError as exc:  # tifffile: a compression or bit depth it lacks
+        raise ImportProblem(
+            "image-unsupported",
+            f"This {fmt.upper()} file uses a feature that cannot be decoded here "
+            f"({str(exc)[:120]}). Save it as an 8- or 16-bit PNG or uncompressed TIFF.",
+        ) from exc
     except (
         UnidentifiedImageError,
+        TypeError,  # tifffile on some damaged tag tables
         OSError,
         ValueError,
         SyntaxError,

@@ -153,3 +153,38 @@ def test_a_folder_without_usable_files_and_a_kind_clash_are_explained(project, t
     [(code, message)] = _problems(project, "xr").values()
     assert code == "other-modality" and "image" in message
     assert len(DatasetView.open(project, "xr").items) == 1  # the dataset is untouched
+
+
+def test_a_reader_that_panics_or_breaks_never_stops_the_import(monkeypatch, tmp_path):
+    """pylibjpeg-rle (Rust) panics with a BaseException on some damaged RLE data; a bug of
+    our own must still say "unexpected" so it gets reported; Ctrl+C must still stop."""
+    from ssl_studio.core.data import decode as decode_module
+    from ssl_studio.core.data.decode import DecodeTask, decode
+
+    png = tmp_path / "a.png"
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(png)
+    task = DecodeTask(str(png), "png", 16, b"salt")
+
+    class PanicException(BaseException):  # the name pyo3 gives its panics
+        pass
+
+    def panics(*args, **kwargs):
+        raise PanicException("called `Result::unwrap()` on an `Err` value")
+
+    monkeypatch.setattr(decode_module, "decode_image", panics)
+    [problem] = decode(task).problems
+    assert problem.code == "decoder-crashed" and "Copy it again" in problem.message
+
+    def our_bug(*args, **kwargs):
+        raise RuntimeError("a bug in SSL Studio")
+
+    monkeypatch.setattr(decode_module, "decode_image", our_bug)
+    [problem] = decode(task).problems
+    assert problem.code == "unexpected" and "Please report it" in problem.message
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(decode_module, "decode_image", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        decode(task)
