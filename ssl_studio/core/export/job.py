@@ -4,6 +4,7 @@ folder + files -> a CSV of class probabilities), which needs no project."""
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import tempfile
@@ -46,15 +47,27 @@ def export_run(
         baseline = _baseline(store, run)
         real = _real_inputs(store, state, run_dir)
         report(Message("export", f"Exporting run {run_id} to {out} ({', '.join(formats)})."))
-        card = export_classifier(
-            classifier,
-            state,
-            Path(out),
-            formats=formats,
-            real_inputs=real,
-            baseline=baseline,
-            source=source,
-        )
+        try:
+            card = export_classifier(
+                classifier,
+                state,
+                Path(out),
+                formats=formats,
+                real_inputs=real,
+                baseline=baseline,
+                source=source,
+            )
+        except OSError as exc:  # the half-written folder is already gone (see writer.py)
+            full = exc.errno == errno.ENOSPC
+            raise ConfigError(
+                f"The export to {out} stopped: "
+                + (
+                    "the disk is full. Free some space"
+                    if full
+                    else f"{exc.strerror or exc}. Fix it"
+                )
+                + " and export again; nothing was written and the project is unchanged."
+            ) from exc
         store.add_export(run_id, str(Path(out).resolve()), list(formats), card)
     return card
 

@@ -163,3 +163,25 @@ def test_a_series_model_exports_with_any_length(series_project, tmp_path):
     predict(tmp_path / "waves-model", [series], tmp_path / "p.csv")
     rows = list(csv.DictReader((tmp_path / "p.csv").open()))
     assert len(rows) == 1 and rows[0]["predicted"] in ("sine", "square")
+
+
+@pytest.mark.filterwarnings("ignore:.*torch.jit.load.*:FutureWarning")
+def test_a_full_disk_during_an_export_leaves_nothing_behind(image_export, monkeypatch):
+    project, result, out, _ = image_export
+    import safetensors.torch
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", disk_full)
+    target = out.parent / "second"
+    with pytest.raises(ConfigError, match="the disk is full"):
+        export(project, result["run_id"], target)
+    assert not target.exists()
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".second-")]
+    assert sorted(p.name for p in out.iterdir()) == sorted(  # the first export is intact
+        ["MODEL_CARD.md", "golden.npz", "model.onnx", "model.pt", "model.safetensors",
+         "model_card.json"]
+    )  # fmt: skip
+    with Store.open(project) as store:
+        assert [e["folder"] for e in store.exports()] == [str(out.resolve())]
