@@ -15,7 +15,7 @@ from ssl_studio.gui.jobs import JobRunner, Work
 
 class AppContext(QObject):
     """The open project and the runner. ``changed(what)`` tells panels to re-read the
-    project: "project", "datasets", "labels", "runs" or "exports"."""
+    project: "project", "datasets", "labels", "runs", "exports", or "hardware" (detected)."""
 
     changed = Signal(str)
     show_item = Signal(str, int)  # dataset name, item id: open it in the viewer
