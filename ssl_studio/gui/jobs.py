@@ -59,7 +59,7 @@ class _JobThread(QThread):
 
     event = Signal(object)
     succeeded = Signal(object)
-    failed = Signal(str, bool)  # message, expected (False: a bug, with a traceback in the log)
+    failed = Signal(str)  # the message for the user (a bug's traceback goes to the log)
 
     def __init__(self, work: Work, stop: StopToken, threads: int | None) -> None:
         super().__init__()
@@ -76,10 +76,10 @@ class _JobThread(QThread):
                 limit_cpu_threads(self.threads)
             result = self.work(self.event.emit, self.stop)
         except SSLStudioError as exc:
-            self.failed.emit(str(exc), True)
+            self.failed.emit(str(exc))
         except Exception as exc:  # noqa: BLE001 - the window must survive any job failure
             log.error("A job failed unexpectedly:\n%s", traceback.format_exc())
-            self.failed.emit(UNEXPECTED.format(error=f"{type(exc).__name__}: {exc}"), False)
+            self.failed.emit(UNEXPECTED.format(error=f"{type(exc).__name__}: {exc}"))
         else:
             self.succeeded.emit(result)
 
@@ -184,7 +184,7 @@ class JobRunner(QObject):
     def _succeeded(self, result: Any) -> None:
         self._outcome = (True, result)
 
-    def _failed(self, message: str, expected: bool) -> None:
+    def _failed(self, message: str) -> None:
         self._outcome = (False, message)
 
     def _cleanup(self) -> None:

@@ -32,7 +32,7 @@ from ssl_studio import __version__
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event, Message, Progress, Started, Step
 from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
-from ssl_studio.core.project.info import project_info
+from ssl_studio.core.project.store import Store
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.jobs import JobRunner, default_cpu_threads
@@ -211,8 +211,8 @@ class MainWindow(QMainWindow):
 
     def open_project(self, project: Path | None) -> None:
         if project is not None:
-            try:
-                project_info(Path(project))
+            try:  # opening the store checks it is a project of a version we can read
+                Store.open(Path(project)).close()
             except SSLStudioError as exc:
                 dialogs.show_error(self, "Cannot open the project", str(exc))
                 project = None

@@ -67,8 +67,7 @@ class FinetunePanel(QWidget):
                     ]
                 )
         fill_table(self.table, rows)
-        has_pretrained = self.context.project is not None
-        self.button.setEnabled(has_pretrained)
+        self.button.setEnabled(self.context.project is not None)
 
 
 def _round(value: Any) -> Any:

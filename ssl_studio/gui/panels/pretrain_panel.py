@@ -30,7 +30,6 @@ from ssl_studio.core.events import Event, Health, Message, Step
 from ssl_studio.core.jobs import pretrain
 from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
 from ssl_studio.core.pretrain_setup import preview_augmentations
-from ssl_studio.core.project.info import project_info
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import TASKS, describe_tasks
 from ssl_studio.gui import dialogs
@@ -202,8 +201,9 @@ class PretrainPanel(QWidget):
     def reload(self) -> None:
         self.datasets = []
         if self.context.project is not None:
-            try:
-                self.datasets = project_info(self.context.project)["datasets"]
+            try:  # names and kinds only (project_info would also size every cache)
+                with Store.open(self.context.project) as store:
+                    self.datasets = store.datasets()
             except SSLStudioError:
                 self.datasets = []
         current = self.dataset.currentText()

@@ -91,22 +91,25 @@ class RunsPanel(QWidget):
     def reload(self) -> None:
         self.runs = []
         names: dict[int, str] = {}
-        knn: dict[int, list] = {}
-        auc: dict[int, list] = {}
+        quality: dict[int, list] = {}
         if self.context.project is not None:
             try:
                 with Store.open(self.context.project) as store:
                     self.runs = list(reversed(store.runs()))
                     names = {d["id"]: d["name"] for d in store.datasets()}
-                    knn = {r["id"]: store.metrics(r["id"], "knn_accuracy") for r in self.runs}
-                    auc = {r["id"]: store.metrics(r["id"], "test_roc_auc") for r in self.runs}
+                    quality = {  # pretraining: online kNN; fine-tuning: test AUC
+                        r["id"]: store.metrics(
+                            r["id"], "knn_accuracy" if r["kind"] == "pretrain" else "test_roc_auc"
+                        )
+                        for r in self.runs
+                    }
             except SSLStudioError:
                 self.runs = []
         rows = []
         for run in self.runs:
             summary = run.get("summary") or {}
             loss = summary.get("final_loss")
-            quality = knn.get(run["id"]) or auc.get(run["id"])
+            points = quality.get(run["id"])
             rows.append(
                 [
                     run["id"],
@@ -117,7 +120,7 @@ class RunsPanel(QWidget):
                     run["status"],
                     _duration(run),
                     round(loss, 4) if isinstance(loss, float) else "",
-                    round(quality[-1][1], 3) if quality else "",
+                    round(points[-1][1], 3) if points else "",
                     run.get("device") or "",
                 ]
             )
