@@ -15,3 +15,7 @@ class ProjectError(SSLStudioError):
 
 class ProjectLockedError(ProjectError):
     """Another process is writing the project."""
+
+
+class ProjectReadOnlyError(ProjectError):
+    """The project folder cannot be written (permissions, a read-only disk or share)."""

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio import __version__
-from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.errors import ProjectReadOnlyError, SSLStudioError
 from ssl_studio.core.events import Event, Message, Progress, Started, Step
 from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
 from ssl_studio.core.project.store import Store
@@ -221,11 +221,17 @@ class MainWindow(QMainWindow):
             return
         self.context.project = Path(project) if project else None
         if self.context.project is not None:
-            interrupted = recover_interrupted(self.context.project)
+            read_only = ""
+            try:
+                interrupted = recover_interrupted(self.context.project)
+            except ProjectReadOnlyError as exc:
+                interrupted, read_only = 0, " (read-only)"
+                self.log.add(str(exc))
+                dialogs.show_notice(self, "The project is read-only", str(exc))
             if interrupted:
                 self.log.add(f"{interrupted} run(s) had been interrupted; resume them in Runs.")
             self._remember(self.context.project)
-            self.setWindowTitle(f"{self.context.project.name} — SSL Studio")
+            self.setWindowTitle(f"{self.context.project.name}{read_only} — SSL Studio")
             self.pages.setCurrentIndex(1)
             self.show_step(0)
         else:

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from ssl_studio.core.errors import ProjectLockedError
+from ssl_studio.core.errors import ProjectLockedError, ProjectReadOnlyError
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -43,6 +43,17 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def read_only_error(path: Path, reason: str) -> ProjectReadOnlyError:
+    """The message for a project that cannot be changed because ``path`` in it is not
+    writable (permissions, a read-only disk or share)."""
+    return ProjectReadOnlyError(
+        f"SSL Studio cannot write {path} ({reason}): the project is read-only for you, or "
+        "on a read-only disk or share. You can still look at its data, runs and results. "
+        "To import, label, train or export, copy the project folder to a place you can write "
+        "(or ask whoever manages the folder for write access), then open the copy."
+    )
+
+
 class WriteLock:
     """Exclusive, non-blocking write lock on a project; use as a context manager."""
 
@@ -52,7 +63,10 @@ class WriteLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise read_only_error(self.path.parent, exc.strerror or str(exc)) from exc
         if not _try_lock(fd):
             holder = os.read(fd, 300).decode("utf-8", "replace").strip() or "another process"
             os.close(fd)

@@ -10,10 +10,12 @@ from a newer SSL Studio is refused instead of damaged.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +26,7 @@ import sqlite_utils
 from ssl_studio import __version__
 from ssl_studio.core.errors import ProjectError, ProjectLockedError
 from ssl_studio.core.project.layout import ProjectPaths
-from ssl_studio.core.project.lock import WriteLock
+from ssl_studio.core.project.lock import WriteLock, read_only_error
 from ssl_studio.core.project.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -40,6 +42,22 @@ def _stored(value: Any) -> Any:
     return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
 
 
+def _is_read_only(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite refused because a file or the folder cannot be written."""
+    return getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY")
+
+
+def _probe_write(conn: sqlite3.Connection) -> None:
+    """Write the header's version unchanged and roll back: SQLite opens a write-protected
+    file read-only without a word, and this makes it say so now rather than mid-job."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        conn.execute(f"PRAGMA user_version={int(version)}")
+    finally:
+        conn.execute("ROLLBACK")
+
+
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     for column in _JSON_COLUMNS:
         if isinstance(row.get(column), str):
@@ -53,6 +71,7 @@ class StoreBase:
     def __init__(self, root: Path, *, write: bool, purpose: str = "") -> None:
         self.paths = ProjectPaths(Path(root))
         self.write = write
+        self.read_only_folder = False  # True when read through an immutable connection
         self._lock: WriteLock | None = None
         if not self.paths.is_project():
             raise ProjectError(
@@ -63,6 +82,8 @@ class StoreBase:
             self._lock = WriteLock(self.paths.lock, purpose)
             self._lock.acquire()
         try:
+            if write:
+                self._check_folders_writable()
             self.conn = self._connect()
             self.db = sqlite_utils.Database(self.conn)
             self._check_version()
@@ -103,18 +124,53 @@ class StoreBase:
                 conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                _probe_write(conn)
             else:
-                uri = Path(db).resolve().as_uri() + "?mode=ro"
-                conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+                conn = self._connect_reader(db)
             conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.row_factory = sqlite3.Row
             return conn
         except sqlite3.DatabaseError as exc:
+            if _is_read_only(exc):
+                reason = "the database or its -wal/-shm file is read-only"
+                raise read_only_error(self.paths.db, reason) from exc
             raise ProjectError(
                 f"The project database {db} cannot be opened ({exc}). If the folder is on a "
-                "read-only or network drive, copy the project to a local disk."
+                "network drive, copy the project to a local disk."
             ) from exc
+
+    def _check_folders_writable(self) -> None:
+        """Refuse a writer up front, before any record is made, when a folder it may write
+        (cache/, runs/, exports/) is read-only; a missing one is made again."""
+        for folder in self.paths.folders():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                tempfile.TemporaryFile(dir=folder).close()
+            except OSError as exc:
+                if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    raise
+                raise read_only_error(folder, exc.strerror or str(exc)) from exc
+
+    def _connect_reader(self, db: str) -> sqlite3.Connection:
+        """A read-only connection. In a folder nobody may write (a read-only share, a DVD),
+        SQLite cannot make the WAL index it needs, so the database is opened as immutable:
+        nothing can change it there while we read."""
+        uri = Path(db).resolve().as_uri()
+        conn = sqlite3.connect(
+            uri + "?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("PRAGMA user_version").fetchone()
+            return conn
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if not _is_read_only(exc):
+                raise
+        self.read_only_folder = True
+        return sqlite3.connect(
+            uri + "?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+        )
 
     def _check_version(self) -> None:
         try:

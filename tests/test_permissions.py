@@ -1,0 +1,261 @@
+"""Permissions. A project on a read-only folder (a share, a DVD, someone else's folder)
+can be viewed from the command line and the app; everything that would change it is
+refused up front with a message that says what to do, and not one byte of it changes.
+Source files and folders the user may not read are reported, and the rest imports.
+
+File permissions are real here: the checks run in a child process that cannot override
+them (as root, which CI containers are, every capability is dropped with setpriv).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig, TrainConfig
+from ssl_studio.core.jobs import create_project, export, finetune, import_data, pretrain
+from ssl_studio.core.labels import labels_from_folders
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+
+READ_ONLY = "the project is read-only for you"
+
+
+def without_privileges() -> list[str]:
+    """A command prefix under which file permissions apply to this process's children."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "setpriv (util-linux) is needed to test permissions when running as root"
+    return [setpriv, "--inh-caps=-all", "--bounding-set=-all"]
+
+
+def run_child(script: str, cwd: Path) -> dict:
+    """Run ``script`` in an unprivileged Python; it prints one JSON line last."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(cwd)}
+    done = subprocess.run(
+        [*without_privileges(), sys.executable, "-c", textwrap.dedent(script)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def set_writable(root: Path, writable: bool) -> None:
+    for path in [root, *root.rglob("*")]:
+        mode = path.stat().st_mode
+        flags = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+        path.chmod(mode | stat.S_IWUSR if writable else mode & ~flags)
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    """Every file's hash; SQLite's shared-memory index and an empty WAL (which any reader
+    of a writable folder may leave) hold no data and are left out."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and not p.name.endswith("-shm")
+        and not (p.name.endswith("-wal") and p.stat().st_size == 0)
+    }
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """A project with shapes in two class folders, labels, a pretraining run, a
+    fine-tuned run and an export; then the project and the export made read-only."""
+    root = tmp_path_factory.mktemp("read-only")
+    rng = np.random.default_rng(0)
+    for kind in ("bright", "dark"):
+        (root / "shapes" / kind).mkdir(parents=True)
+        for i in range(12):
+            level = 200 if kind == "bright" else 60
+            pixels = rng.normal(level, 20, (24, 24)).clip(0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(root / "shapes" / kind / f"{i}.png")
+    project = create_project(root / "project")
+    import_data(ImportConfig(project=project, paths=[root / "shapes"], cache_size=32, workers=1))
+    labels_from_folders(project, "shapes")
+    train = TrainConfig(steps=2, batch_size=8, health_every_steps=10**6, log_every_seconds=0.0)
+    run = pretrain(PretrainConfig(project=project, dataset="shapes", image_size=32, train=train))
+    tuned = finetune(
+        FinetuneConfig(
+            project=project,
+            run=run["run_id"],
+            labels="folders",
+            protocol="knn",
+            n_boot=20,
+            train=train,
+        )
+    )
+    export(project, tuned["run_id"], root / "model")
+    for path in (root, root / "shapes", root / "shapes" / "bright"):
+        path.chmod(0o755)  # the child may read the data and write the output folder
+    set_writable(project, False)
+    set_writable(root / "model", False)
+    yield root, project, run["run_id"], tuned["run_id"]
+    set_writable(project, True)
+    set_writable(root / "model", True)
+
+
+def test_the_command_line_views_it_and_refuses_every_change(shared):
+    root, project, run, tuned = shared
+    before = fingerprint(project)
+    p, data = str(project), str(root / "shapes")
+    commands = {
+        "info": ["info", p, "--json"],
+        "report": ["report", p],
+        "evaluate": ["evaluate", p, "--run", str(tuned), "--n-boot", "20", "--json"],
+        "predict": ["predict", str(root / "model"), data, "--out", str(root / "p.csv")],
+        "import": ["import", p, data, "--name", "more"],
+        "labels": ["labels", p, "--dataset", "shapes", "--from-folders", "--name", "again"],
+        "pretrain": ["pretrain", p, "--dataset", "shapes", "--steps", "2"],
+        "finetune": ["finetune", p, "--run", str(run), "--labels", "folders"],
+        "export": ["export", p, "--run", str(tuned), "--out", str(root / "model2")],
+    }
+    results = run_child(
+        f"""
+        import contextlib, io, json
+        from ssl_studio.cli import main
+        results = {{}}
+        for name, argv in {commands!r}.items():
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(argv)
+            results[name] = [code, out.getvalue(), err.getvalue()]
+        print(json.dumps(results))
+        """,
+        root,
+    )
+    for name in ("info", "report", "evaluate", "predict"):
+        code, out, err = results[name]
+        assert code == 0, f"{name}: {err}"
+    info = json.loads(results["info"][1])
+    assert [(d["name"], d["items"]) for d in info["datasets"]] == [("shapes", 24)]
+    assert len((root / "p.csv").read_text().splitlines()) == 25  # header + one row a file
+    for name in ("import", "labels", "pretrain", "finetune", "export"):
+        code, out, err = results[name]
+        assert code == 1, f"{name} was not refused: {out} {err}"
+        assert READ_ONLY in err and "copy the project folder" in err, f"{name}: {err}"
+        assert "Traceback" not in err
+    assert not (root / "model2").exists()
+    assert fingerprint(project) == before
+
+
+def test_the_app_opens_it_for_viewing_and_says_why_changes_fail(shared):
+    root, project, _, _ = shared
+    before = fingerprint(project)
+    result = run_child(
+        f"""
+        import json
+        from pathlib import Path
+        from PySide6.QtCore import QSettings
+        from ssl_studio.gui import dialogs
+        from ssl_studio.gui.app import application
+        from ssl_studio.gui.main_window import MainWindow
+
+        shown = []
+        dialogs.QMessageBox.warning = lambda _, title, text: shown.append((title, text))
+        dialogs.QMessageBox.information = lambda _, title, text: shown.append((title, text))
+        app = application()
+        settings = QSettings("settings.ini", QSettings.Format.IniFormat)
+        window = MainWindow(Path({str(project)!r}), settings=settings)
+        window.show()
+        opened = list(shown)
+        window.data.select_dataset("shapes")
+        rows = window.data.model.rowCount()
+        window.data.import_paths([Path({str(root / "shapes")!r})])
+        while window.runner.busy:
+            app.processEvents()
+        app.processEvents()
+        print(json.dumps({{"title": window.windowTitle(), "opened": opened,
+                          "rows": rows, "shown": shown[len(opened):]}}))
+        window.close()
+        """,
+        root,
+    )
+    assert result["title"] == "project (read-only) — SSL Studio"
+    [(title, text)] = result["opened"]
+    assert title == "The project is read-only" and READ_ONLY in text
+    assert result["rows"] == 24  # the data can be browsed
+    [(title, text)] = result["shown"]  # the import failed with the same clear reason
+    assert READ_ONLY in text, title
+    assert fingerprint(project) == before
+
+
+@pytest.mark.parametrize("part", ["project.db", "cache", "runs", "exports"])
+def test_one_read_only_part_refuses_a_writer_before_it_records_anything(tmp_path, part):
+    project = create_project(tmp_path / "project")
+    tmp_path.chmod(0o755)
+    before = fingerprint(project)
+    target = project / part
+    target.chmod(target.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    try:
+        result = run_child(
+            f"""
+            import json
+            from ssl_studio.core.errors import ProjectReadOnlyError
+            from ssl_studio.core.project.store import Store
+            try:
+                with Store.open({str(project)!r}, write=True) as store:
+                    store.create_dataset("scans", "image", 64)
+                print(json.dumps({{"refused": ""}}))
+            except ProjectReadOnlyError as exc:
+                with Store.open({str(project)!r}) as store:  # still readable
+                    print(json.dumps({{"refused": str(exc), "datasets": store.datasets()}}))
+            """,
+            tmp_path,
+        )
+    finally:
+        target.chmod(target.stat().st_mode | stat.S_IWUSR)
+    assert READ_ONLY in result["refused"] and f"write {target}" in result["refused"]
+    assert result["datasets"] == []
+    assert fingerprint(project) == before
+
+
+def test_files_and_folders_you_may_not_read_are_reported_and_the_rest_imports(tmp_path):
+    project = create_project(tmp_path / "project")
+    data = tmp_path / "scans"
+    (data / "locked").mkdir(parents=True)
+    for name in ("ok.png", "secret.png", "locked/inner.png"):
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(data / name)
+    (data / "secret.png").chmod(0)
+    (data / "locked").chmod(0)
+    tmp_path.chmod(0o755)
+    try:
+        result = run_child(
+            f"""
+            import json
+            from ssl_studio.core.config import ImportConfig
+            from ssl_studio.core.jobs import import_data
+            from ssl_studio.core.project.store import Store
+            summary = import_data(ImportConfig(project={str(project)!r},
+                                               paths=[{str(data)!r}], cache_size=16))
+            with Store.open({str(project)!r}) as store:
+                errors = store.import_errors(store.dataset("scans")["id"])
+            print(json.dumps({{"items": summary["items"],
+                              "errors": [(e["path"], e["code"], e["message"]) for e in errors]}}))
+            """,
+            tmp_path,
+        )
+    finally:
+        (data / "locked").chmod(0o755)
+        (data / "secret.png").chmod(0o644)
+    assert result["items"] == 1
+    codes = {path: code for path, code, _ in result["errors"]}
+    assert codes == {"secret.png": "unreadable", "locked": "unreadable"}
+    assert all("Permission denied" in message for *_, message in result["errors"])
