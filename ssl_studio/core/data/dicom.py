@@ -15,6 +15,7 @@ as ``identifiers`` to redact paths and messages, and are never stored.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import warnings
@@ -32,7 +33,7 @@ from pydicom.pixels import apply_color_lut, apply_modality_lut, iter_pixels
 from pydicom.pixels.utils import get_nr_frames
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit
 
-from ssl_studio.core.data.pixels import default_window, to_cache
+from ssl_studio.core.data.pixels import check_size, default_window, to_cache
 from ssl_studio.core.data.privacy import (
     IDENTIFYING_KEYWORDS,
     contains_identifier,
@@ -223,10 +224,15 @@ def _decode_problem(exc: Exception, ds: Dataset) -> ImportProblem:
         )
     if "not supported" in text or "plugins are missing" in text or "no plugins" in text.lower():
         hint = next((v for k, v in _DECODER_HINT.items() if k.lower() in name.lower()), None)
-        install = f" Install {hint} to read it." if hint else ""
+        todo = (
+            f" Install {hint} to read it."
+            if hint
+            else " Convert the file to an uncompressed transfer syntax (for example with "
+            "dcmtk's dcmdjpeg or gdcmconv --raw) and import it again."
+        )
         return ImportProblem(
             "dicom-decoder-missing",
-            f"No decoder is installed for the compression '{name}'.{install}",
+            f"No decoder is installed for the compression '{name}'.{todo}",
         )
     if not tsyntax or not UID(tsyntax).is_compressed:
         return ImportProblem(
@@ -314,6 +320,8 @@ def decode_dicom(path: Path, *, size: int, salt: bytes, has_marker: bool = True)
             severity="skipped",
         )
     _ensure_transfer_syntax(ds)
+    with contextlib.suppress(TypeError, ValueError):  # unreadable sizes fail when decoding
+        check_size(int(ds.get("Rows", 0)), int(ds.get("Columns", 0)))
     facts = _facts(ds, identifiers)
     shared = {
         "modality": str(ds.get("Modality", "") or "") or None,

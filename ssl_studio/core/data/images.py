@@ -16,7 +16,13 @@ import numpy as np
 import tifffile
 from PIL import Image, UnidentifiedImageError
 
-from ssl_studio.core.data.pixels import as_hwc, collapse_gray, default_window, to_cache
+from ssl_studio.core.data.pixels import (
+    as_hwc,
+    check_size,
+    collapse_gray,
+    default_window,
+    to_cache,
+)
 from ssl_studio.core.data.records import DecodedFile, DecodedItem, ImportProblem
 
 MAX_PIXELS = 120_000_000  # per page; larger images are refused before decoding
@@ -46,6 +52,7 @@ def _pil_frames(path: Path) -> Iterator[tuple[np.ndarray, bool]]:
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise _too_large(width, height)
+        check_size(height, width)
         image.load()
         mode = image.mode
         if mode == "1" or mode == "LA":
@@ -69,6 +76,7 @@ def _tiff_frames(path: Path) -> Iterator[tuple[np.ndarray, bool]]:
                 height, width = shape[0], shape[1]
             if height * width > MAX_PIXELS:
                 raise _too_large(width, height)
+            check_size(height, width)
             array = page.asarray()
             if array.ndim == 3 and array.shape[0] == page.samplesperpixel < array.shape[2]:
                 array = np.moveaxis(array, 0, 2)

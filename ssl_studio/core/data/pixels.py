@@ -18,6 +18,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ssl_studio.core.data.records import ImportProblem
+
+MIN_SIDE = 8  # pixels; smaller files are icons, placeholders or test patterns
+
 _RESAMPLE = Image.Resampling.BICUBIC
 _STATS_SAMPLES = 16_384
 
@@ -47,6 +51,18 @@ def collapse_gray(frame: np.ndarray) -> np.ndarray:
     ):
         return frame[:, :, :1]
     return frame
+
+
+def check_size(height: int, width: int) -> None:
+    """Refuse an image with a side under MIN_SIDE pixels: scaled up to the cache size it
+    would be a few flat blocks, nothing a model can learn from."""
+    if 0 < min(height, width) < MIN_SIDE:
+        raise ImportProblem(
+            "image-too-small",
+            f"The image is only {width} x {height} pixels; SSL Studio needs at least "
+            f"{MIN_SIDE} x {MIN_SIDE}. Files this small are usually icons, placeholders or "
+            "test patterns. If these are real scans, export them at full resolution.",
+        )
 
 
 def _fit(height: int, width: int, size: int) -> tuple[int, int]:

@@ -116,7 +116,7 @@ def _decode_npz(path: Path, rate: float | None) -> Decoded:
         names = label_strings(arrays[labels[key]]) if key in labels else None
         items += _array_items(array, key, names, rate, position, path.name, problems)
         position += 1 if array.ndim == 1 else len(array)
-    if not items and not any(p.code == "series-all-missing" for p in problems):
+    if not items and not any(p.code.startswith("series-") for p in problems):
         reasons = " ".join(p.message for p in problems) or "It holds no arrays."
         raise ImportProblem("npz-no-arrays", f"{path.name} has no numeric series array. {reasons}")
     return items, problems

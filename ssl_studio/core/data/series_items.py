@@ -8,6 +8,23 @@ from ssl_studio.core.data.records import DecodedItem, ImportProblem
 
 Decoded = tuple[list[DecodedItem], list[ImportProblem]]
 
+MIN_LENGTH = 2  # time steps: a single value is not a series
+
+
+def too_short(what: str, length: int, layout: str | None) -> ImportProblem:
+    """``what`` ("row 2 in a.csv") has fewer than MIN_LENGTH steps; ``layout`` (the CSV
+    layout it was read with) picks the hint."""
+    hint = {
+        "rows": " The file was read one row per series; if its columns are the channels "
+        "of one series, import it with the layout 'columns'.",
+        "columns": " The file was read one column per channel; if each row is one series, "
+        "import it with the layout 'rows'.",
+    }.get(layout or "", "")
+    return ImportProblem(
+        "series-too-short",
+        f"{what} has only {length} time step(s): a series needs at least {MIN_LENGTH}.{hint}",
+    )
+
 
 def make_items(
     x: np.ndarray,
@@ -19,7 +36,12 @@ def make_items(
     where: str,
     problems: list[ImportProblem],
 ) -> list[DecodedItem]:
-    """x: ``[N, C, T]`` float32, NaN-padded -> one item per series that is not all missing."""
+    """x: ``[N, C, T]`` float32, NaN-padded -> one item per series that is not all missing
+    and has at least MIN_LENGTH time steps. Infinite values (a sensor's overflow, a number
+    too large for float32) are kept as missing: training cannot use them."""
+    infinite = np.isinf(x)
+    if infinite.any():
+        x = np.where(infinite, np.float32(np.nan), x)
     present = ~np.isnan(x).all(axis=1)  # [N, T]
     lengths = np.where(present.any(axis=1), x.shape[2] - np.argmax(present[:, ::-1], axis=1), 0)
     items = []
@@ -29,9 +51,12 @@ def make_items(
                 ImportProblem(
                     "series-all-missing",
                     f"{names[i]} in {where} has no "
-                    "values (every cell is missing); it was left out.",
+                    "values (every cell is missing or infinite); it was left out.",
                 )
             )
+            continue
+        if length < MIN_LENGTH:
+            problems.append(too_short(f"{names[i]} in {where}", length, meta.get("layout")))
             continue
         arr = np.ascontiguousarray(x[i, :, :length])
         fields = {
@@ -41,6 +66,8 @@ def make_items(
             "sampling_rate": rate,
             "meta": {**meta, "name": names[i]},
         }
+        if infinite[i].any():
+            fields["meta"]["infinite_values"] = int(infinite[i].sum())
         items.append(DecodedItem(index=start + i, array=arr, fields=fields, label=labels[i]))
     return items
 

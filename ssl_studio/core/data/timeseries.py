@@ -84,10 +84,15 @@ def decode_series_file(
             "unreadable",
             f"{path.name} could not be read ({getattr(e, 'strerror', None) or e}). Check the file.",
         ) from e
+    if not items and problems and all(p.code == "series-too-short" for p in problems):
+        first = problems[0].message
+        raise ImportProblem(
+            "series-too-short", f"Every series in {path.name} is too short; the first: {first}"
+        )
     if not items:
         raise ImportProblem(
             "series-all-missing",
             f"Every series in {path.name} is entirely "
-            "missing (only empty or NA values). Fill in values or remove the file.",
+            "missing (only empty, NA or infinite values). Fill in values or remove the file.",
         )
     return DecodedFile(kind="series", items=items, problems=problems)

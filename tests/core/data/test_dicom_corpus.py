@@ -1,7 +1,8 @@
 """Importing pydicom's whole test corpus and pydicom-data's clinical files.
 
-Every file that pydicom itself can decode must become one item per frame; every other
-file must get a specific error row; and no patient name, ID or birth date that occurs in
+Every file that pydicom itself can decode must become one item per frame (unless it is
+under 8 x 8 pixels: then it is refused as too small); every other file must get a
+specific error row; and no patient name, ID or birth date that occurs in
 the corpus may appear anywhere in the project folder afterwards.
 """
 
@@ -17,6 +18,7 @@ import pytest
 from pydicom.pixels.utils import get_nr_frames
 
 from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.pixels import MIN_SIDE
 from ssl_studio.core.data.privacy import keyed_hash
 from ssl_studio.core.jobs import create_project, import_data
 from ssl_studio.core.project.store import Store
@@ -27,12 +29,15 @@ CORPORA = {"test_files": PYDICOM_FILES, "pydicom_data": pydicom_data_dir()}
 
 
 def frames_pydicom_decodes(path: Path) -> int:
-    """How many frames pydicom alone decodes from ``path`` (0 when it cannot)."""
+    """How many frames pydicom alone decodes from ``path`` (0 when it cannot; -1 for an
+    image smaller than SSL Studio's minimum, which must be refused as too small)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(path, force=True)
             ds.pixel_array  # noqa: B018 - decoding is the point
+            if min(ds.Rows, ds.Columns) < MIN_SIDE:
+                return -1
             return get_nr_frames(ds, warn=False)
     except Exception:  # noqa: BLE001 - any failure means "not decodable"
         return 0
@@ -89,7 +94,9 @@ def test_every_decodable_frame_is_an_item_and_every_other_file_says_why(imported
         )
     }
     for path, n_frames in expected.items():
-        if n_frames:
+        if n_frames < 0:
+            assert errors[path] == "image-too-small", path
+        elif n_frames:
             assert status[path] == ("ok", n_frames), f"{path}: {n_frames} frames"
         elif status[path][0] != "ok":
             assert errors.get(path, "unexpected") != "unexpected", f"{path}: no specific reason"

@@ -90,9 +90,15 @@ def test_non_square_image_is_letterboxed(tmp_path):
     assert item.array[0, : f["box_y0"]].sum() == 0
 
 
-def test_one_pixel_image_imports(tmp_path):
-    Image.fromarray(np.array([[7]], np.uint8)).save(tmp_path / "dot.png")
-    [item] = decode_image(tmp_path / "dot.png", size=8, fmt="png").items
+def test_images_under_eight_pixels_a_side_are_refused_and_eight_imports(tmp_path):
+    for shape in ((1, 1), (7, 300), (300, 7)):
+        Image.fromarray(np.full(shape, 7, np.uint8)).save(tmp_path / "small.png")
+        with pytest.raises(ImportProblem) as info:
+            decode_image(tmp_path / "small.png", size=8, fmt="png")
+        assert info.value.code == "image-too-small"
+        assert f"only {shape[1]} x {shape[0]} pixels" in info.value.message
+    Image.fromarray(np.full((8, 8), 7, np.uint8)).save(tmp_path / "smallest.png")
+    [item] = decode_image(tmp_path / "smallest.png", size=8, fmt="png").items
     assert (item.array == 7).all()
 
 

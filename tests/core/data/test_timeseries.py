@@ -147,7 +147,7 @@ def test_non_utf8_header_falls_back(tmp_path: Path) -> None:
     (item,) = decode(path).items
     assert item.fields["meta"]["channel_names"] == ["Temp °C", "Druck µbar"]
     assert item.fields["meta"]["encoding"] in ("cp1252", "latin-1")
-    latin = write(tmp_path, "l.csv", "\x81x,y\n1,2\n3,4\n", encoding="latin-1")
+    latin = write(tmp_path, "l.csv", "\x81a,b\n1,2\n3,4\n", encoding="latin-1")
     assert decode(latin).items[0].fields["meta"]["encoding"] == "latin-1"
 
 
@@ -171,16 +171,22 @@ def test_rows_auto_when_wider_than_tall(tmp_path: Path) -> None:
 
 
 def test_rows_with_label_and_id_columns(tmp_path: Path) -> None:
-    text = "subject,v0,v1,v2,diagnosis\np1,1,2,3,normal\np2,4,,NA,afib\np3,,,,afib\np4,7,8,9,\n"
+    text = (
+        "subject,v0,v1,v2,diagnosis\np1,1,2,3,normal\np2,4,5,NA,afib\np3,,,,afib\n"
+        "p4,7,8,9,\np5,1,,,afib\n"
+    )
     decoded = decode(write(tmp_path, "lab.csv", text))
     assert [i.index for i in decoded.items] == [0, 1, 3]
     assert [i.label for i in decoded.items] == ["normal", "afib", None]
     # id values may identify patients: they never name an item, they become group keys
     assert [i.fields["meta"]["name"] for i in decoded.items] == ["row 2", "row 3", "row 5"]
     assert [i.fields["group_id"] for i in decoded.items] == ["p1", "p2", "p4"]
-    assert decoded.items[1].array.shape == (1, 1)
-    (skipped,) = decoded.problems
-    assert skipped.code == "series-all-missing" and "row 4" in skipped.message
+    assert decoded.items[1].array.shape == (1, 2)  # trailing gaps are not time steps
+    all_missing, too_short = decoded.problems
+    assert all_missing.code == "series-all-missing" and "row 4" in all_missing.message
+    assert too_short.code == "series-too-short" and "row 6 in lab.csv has only 1" in (
+        too_short.message
+    )
 
 
 @pytest.mark.parametrize("text", ["A,1,2\nB,3,4\nA,5,6\n", "1,2,A\n3,4,B\n5,6,A\n"])
@@ -220,10 +226,10 @@ def test_forced_layouts(tmp_path: Path) -> None:
 
 
 def test_ragged_rows_import_in_rows_layout_but_not_columns(tmp_path: Path) -> None:
-    path = write(tmp_path, "rag.csv", "1,2,3\n4,5\n6,7,8\n9\n")
-    assert [i.fields["length"] for i in decode(path, layout="rows").items] == [3, 2, 3, 1]
+    path = write(tmp_path, "rag.csv", "1,2,3\n4,5\n6,7,8\n9,10\n")
+    assert [i.fields["length"] for i in decode(path, layout="rows").items] == [3, 2, 3, 2]
     err = problem(path, "csv-ragged")  # auto: 4 rows >= 3 columns -> columns
-    assert "rag.csv" in err.message and "line 4" in err.message
+    assert "rag.csv" in err.message and "line 2 has 2, others 3" in err.message
     problem(path, "csv-ragged", layout="columns")
 
 
