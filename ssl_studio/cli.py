@@ -168,6 +168,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         sampling_rate=args.sampling_rate,
         workers=args.workers,
         retry_failed=args.retry_failed,
+        add=args.add,
     )
     report = _json_reporter if args.jsonl else TextReporter()
     summary = import_data(cfg, report=report, stop=_stop_on_ctrl_c())
@@ -419,6 +420,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--retry-failed",
         action="store_true",
         help="decode again unchanged files that failed before",
+    )
+    p.add_argument(
+        "--add",
+        action="store_true",
+        help="add these folders to the existing dataset of that name (a re-import of the "
+        "same folders needs no flag)",
     )
     p.add_argument("--jsonl", action="store_true", help="print progress as JSON lines")
 

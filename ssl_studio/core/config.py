@@ -95,6 +95,7 @@ class ImportConfig:
     sampling_rate: float | None = None  # Hz, for series without a time column
     workers: int = 0  # decoding processes; 0 = one per CPU core
     retry_failed: bool = False  # decode again files that failed before, even if unchanged
+    add: bool = False  # add new folders to an existing dataset of that name (else refused)
 
     def __post_init__(self) -> None:
         self.project = Path(self.project)

@@ -41,7 +41,8 @@ def hardware() -> dict[str, Any]:
 def recover_interrupted(project: Path) -> int:
     """Mark the runs left "running" by a process that is gone (a crash, a power cut) as
     interrupted, so they can be resumed. Does nothing while another process writes the
-    project (its runs may really be running). Returns how many runs were marked."""
+    project (its runs may really be running). Returns how many runs were marked; raises
+    ProjectReadOnlyError when the project cannot be written (it can still be viewed)."""
     from ssl_studio.core.errors import ProjectLockedError
 
     try:
@@ -55,6 +56,24 @@ def create_project(folder: Path) -> Path:
     """Create an empty project in ``folder`` (made if needed; must be empty)."""
     Store.create(Path(folder)).close()
     return Path(folder)
+
+
+def name_taken_by_other_folders(cfg: ImportConfig) -> str | None:
+    """When ``cfg``'s dataset name belongs to a dataset imported from other folders (an
+    import would be refused unless ``cfg.add``): a free name to offer instead, such as
+    'scans 2'. None when the import can go ahead as it is."""
+    from ssl_studio.core.data.importer import new_roots
+
+    with Store.open(cfg.project) as store:
+        existing = store.dataset(cfg.dataset_name)
+        if not existing or not new_roots(store, existing, cfg.paths):
+            return None
+        taken = {d["name"] for d in store.datasets()}
+    return next(
+        f"{cfg.dataset_name} {n}"
+        for n in range(2, len(taken) + 3)
+        if f"{cfg.dataset_name} {n}" not in taken
+    )
 
 
 def import_data(

@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.config import DEFAULT_CACHE_SIZE, ImportConfig, to_dict
@@ -30,7 +31,7 @@ from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
 from ssl_studio.core.data.parallel import decode_files
 from ssl_studio.core.data.privacy import keyed_hash, patient_key, redact
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
-from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopToken
 from ssl_studio.core.project.store import FileRow, Store
 
@@ -42,6 +43,26 @@ _PROGRESS_SECONDS = 0.2
 
 class NothingToImport(SSLStudioError):
     """The paths hold no file that could be imported."""
+
+
+class DatasetExistsError(ConfigError):
+    """The dataset name is taken by a dataset imported from other folders."""
+
+
+def new_roots(store: Store, dataset: dict[str, Any], paths: list[Path]) -> list[Path]:
+    """The paths a dataset was not imported from before (none when it is still empty)."""
+    known = store.root_keys(dataset["id"])
+    keys = [keyed_hash(store.salt, "path", os.path.abspath(p)) for p in paths]
+    return [p for p, key in zip(paths, keys, strict=True) if known and key not in known]
+
+
+def _refuse_other_folders(store: Store, dataset: dict[str, Any], paths: list[Path]) -> None:
+    if new_roots(store, dataset, paths):
+        raise DatasetExistsError(
+            f"A dataset named '{dataset['name']}' already exists, imported from other "
+            "folders. To add these files to it, import with --add (the app asks you); to "
+            "keep them apart, import under another name (--name)."
+        )
 
 
 @dataclass
@@ -121,6 +142,8 @@ class Importer:
                 f"{self.cfg.kind} files cannot be added to it. Import them under another "
                 "name (--name)."
             )
+        if existing and not self.cfg.add:
+            _refuse_other_folders(self.store, existing, self.cfg.paths)
         known = self.store.known_files(existing["id"]) if existing else {}
         candidates, walk_problems, seen = self._discover(known)
         self._scan(candidates)

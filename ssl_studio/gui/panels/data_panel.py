@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.jobs import import_data
+from ssl_studio.core.jobs import import_data, name_taken_by_other_folders
 from ssl_studio.core.project.info import project_info
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
@@ -220,6 +220,20 @@ class DataPanel(QWidget):
         first = paths[0]
         name = first.name if first.is_dir() else first.parent.name
         cfg = ImportConfig(project=self.context.project, paths=list(paths), name=name)
+        try:
+            free = name_taken_by_other_folders(cfg)
+        except SSLStudioError as exc:
+            dialogs.show_error(self, "Cannot import", str(exc))
+            return False
+        if free is not None:
+            cfg.add = dialogs.confirm(
+                self,
+                "Add to an existing dataset?",
+                f"A dataset named '{name}' already exists, imported from other folders. "
+                f"Add these files to it?\n\nChoose No to import them as a new dataset "
+                f"'{free}'.",
+            )
+            cfg.name = name if cfg.add else free
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return import_data(cfg, report=report, stop=stop)

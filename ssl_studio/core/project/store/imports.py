@@ -45,6 +45,11 @@ class ImportRecords(StoreBase):
                 (now(), import_id),
             )
 
+    def root_keys(self, dataset_id: int) -> set[str]:
+        """Path keys of the folders and files a dataset was imported from."""
+        rows = self.conn.execute("SELECT path_key FROM roots WHERE dataset_id = ?", (dataset_id,))
+        return {row[0] for row in rows}
+
     def root_id(self, dataset_id: int, path: str, path_key: str) -> int:
         """The id of an import root (created if new; its shown path updated). In a transaction."""
         row = self.conn.execute(
