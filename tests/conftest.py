@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -38,3 +41,33 @@ def dicom_file():
 def project(tmp_path: Path) -> Path:
     """A new, empty project folder."""
     return create_project(tmp_path / "project")
+
+
+@pytest.fixture
+def other_writer():
+    """Start another process that holds ``project``'s write lock (as a second SSL Studio
+    would) and return it; it lets go when a line is written to its stdin, and is ended at
+    the end of the test."""
+    started: list[subprocess.Popen] = []
+
+    def start(project: Path, purpose: str) -> subprocess.Popen:
+        holder = textwrap.dedent(f"""
+            import sys
+            from ssl_studio.core.project.store import Store
+            with Store.open({str(project)!r}, write=True, purpose={purpose!r}):
+                print("locked", flush=True)
+                sys.stdin.readline()
+        """)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        started.append(proc)
+        assert proc.stdout.readline().strip() == "locked"
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+from PySide6.QtWidgets import QMessageBox
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.jobs import import_data
@@ -61,6 +62,53 @@ def test_a_folder_that_is_not_a_project_gives_a_message(make_window, tmp_path, m
     window = make_window(tmp_path)
     assert messages and "not an SSL Studio project" in messages[0][1]
     assert window.context.project is None and window.windowTitle() == "SSL Studio"
+
+
+def test_a_second_instance_that_is_writing_the_project_is_waited_for(
+    qtbot, make_window, project, tmp_path, messages, other_writer
+):
+    """Another SSL Studio process (a second window, a command-line job) holds the project's
+    write lock: this window still shows the project, and an import says who is busy."""
+    other = other_writer(project, "ssl-studio pretrain")
+    window = make_window(project)
+    assert window.windowTitle() == "project — SSL Studio" and not messages
+    folder = tmp_path / "more"
+    folder.mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "0.png")
+    drop(window, [folder])
+    qtbot.waitUntil(lambda: bool(messages), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    [(title, text)] = messages
+    assert "being changed by another SSL Studio process" in text
+    assert f"pid {other.pid}" in text and "ssl-studio pretrain" in text
+    other.communicate("\n", timeout=10)
+    drop(window, [folder])  # once the other process is done, the import goes through
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+    assert window.data.dataset_list.count() == 1 and len(messages) == 1
+
+
+def test_a_folder_named_like_an_existing_dataset_asks_add_or_keep_apart(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    for place in ("ward-a", "ward-b", "ward-c"):
+        (tmp_path / place / "scans").mkdir(parents=True)
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / place / "scans" / "0.png")
+    window = make_window(project)
+    asked: list[str] = []
+    answers = iter([QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No])
+
+    def question(_, title, text):
+        asked.append(text)
+        return next(answers)
+
+    monkeypatch.setattr("ssl_studio.gui.dialogs.QMessageBox.question", question)
+    for place in ("ward-a", "ward-a", "ward-b", "ward-c"):  # the same folder twice: no question
+        drop(window, [tmp_path / place / "scans"])
+        qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+    assert len(asked) == 2 and "'scans' already exists" in asked[0]
+    assert "new dataset 'scans 2'" in asked[1]
+    datasets = {d["name"]: d["items"] for d in window.data.datasets}
+    assert datasets == {"scans": 2, "scans 2": 1}  # ward-b added, ward-c kept apart
 
 
 def test_a_drop_without_a_project_says_what_to_do(make_window, tmp_path, messages):

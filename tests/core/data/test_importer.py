@@ -246,3 +246,40 @@ def test_series_id_columns_become_patient_keys_never_text(project, tmp_path):
         [root] = store.conn.execute("SELECT path FROM roots").fetchall()
     assert keys[0] == keys[1] != keys[2] and all(keys)
     assert root[0].endswith("[redacted]_[redacted]_followup")
+
+
+def test_a_full_disk_stops_the_import_and_keeps_what_was_imported(project, tmp_path, monkeypatch):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i in range(6):
+        Image.fromarray(np.full((16, 16), i * 40, np.uint8)).save(folder / f"{i}.png")
+    from ssl_studio.core.data import cache, importer
+
+    monkeypatch.setattr(importer, "_COMMIT_SECONDS", -1.0)  # one commit per file
+    real_append = cache._Appender.append
+    calls = []
+
+    def fills_up(self, data):
+        calls.append(len(data))
+        if len(calls) == 4:
+            self.file.write(data[: len(data) // 2])  # half of it reached the disk
+            raise OSError(28, "No space left on device")
+        return real_append(self, data)
+
+    monkeypatch.setattr(cache._Appender, "append", fills_up)
+    with pytest.raises(SSLStudioError, match="The disk is full: free some space"):
+        import_data(ImportConfig(project=project, paths=[folder], cache_size=16, workers=1))
+    conn = sqlite3.connect(project / "project.db")
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+    with Store.open(project) as store:
+        kept = store.items(store.dataset("scans")["id"])
+    assert len(kept) == 3  # the files written before the disk filled up
+
+    monkeypatch.setattr(cache._Appender, "append", real_append)  # space was freed
+    summary = import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    assert (summary["imported"], summary["unchanged"]) == (3, 3)
+    with Store.open(project) as store:
+        items = sorted(store.items(store.dataset("scans")["id"]), key=lambda i: i["rel_path"])
+    pixels = CacheReader(project / "cache" / "dataset-1").images(items)
+    assert [int(p.max()) for p in pixels] == [i * 40 for i in range(6)]  # every item intact

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -72,34 +69,20 @@ def test_second_writer_is_refused_and_readers_still_work(project: Path):
         pass
 
 
-def test_writer_in_another_process_is_refused_with_a_clear_message(project: Path):
-    holder = textwrap.dedent(f"""
-        import sys, time
-        from ssl_studio.core.project.store import Store
-        with Store.open({str(project)!r}, write=True, purpose="ssl-studio import"):
-            print("locked", flush=True)
-            sys.stdin.readline()
-    """)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout.readline().strip() == "locked"
-        with pytest.raises(ProjectLockedError) as info:
-            Store.open(project, write=True)
-        message = str(info.value)
-        assert f"pid {proc.pid}" in message and "ssl-studio import" in message
-        assert "Wait for that job" in message
-        with Store.open(project) as reader:
-            assert reader.datasets() == []
-    finally:
-        proc.communicate("\n", timeout=10)
-    # a killed holder never leaves a stale lock
-    proc = subprocess.Popen(
-        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout.readline().strip() == "locked"
-    proc.kill()
+def test_writer_in_another_process_is_refused_with_a_clear_message(project: Path, other_writer):
+    proc = other_writer(project, "ssl-studio import")
+    with pytest.raises(ProjectLockedError) as info:
+        Store.open(project, write=True)
+    message = str(info.value)
+    assert f"pid {proc.pid}" in message and "ssl-studio import" in message
+    assert "Wait for that job" in message
+    with Store.open(project) as reader:
+        assert reader.datasets() == []
+    proc.communicate("\n", timeout=10)
+    with Store.open(project, write=True):  # released when it finished
+        pass
+    proc = other_writer(project, "ssl-studio import")
+    proc.kill()  # a killed holder never leaves a stale lock
     proc.wait(timeout=10)
     with Store.open(project, write=True):
         pass
