@@ -1,20 +1,25 @@
-"""A short mutation-fuzz session of the file readers (DICOM, images, CSV). Not run in CI.
+"""A short fuzz session of the file readers (DICOM, images, CSV). Not run in CI.
 
-    python tests/bench/fuzz_readers.py [--cases 300] [--seed 0]
+    python tests/bench/fuzz_readers.py [--engine hypothesis|random] [--cases 300] [--seed 0]
 
 Takes real seed files (pydicom's CT, MR, JPEG 2000 and RLE files, a PNG, a TIFF and a
-CSV), mutates them at random (flipped bytes, cut short, a chunk duplicated or zeroed, bytes
+CSV), mutates them (flipped bytes, cut short, a chunk duplicated or zeroed, bytes
 inserted) and decodes each mutant exactly as an import would (``decode.decode`` in a worker
 process, so a crash in a C decoder is caught rather than killing the session). A reader
 passes when every mutant comes back as items or a specific problem: never a crash, never
 the catch-all "unexpected" code (a reader that forgot a case), never slower than
 --slow seconds. Prints a table per reader and one JSON line of totals.
+
+``--engine hypothesis`` (the default) lets Hypothesis choose the edits and, when one
+fails, shrink it to the smallest edit list that still fails, which is printed;
+``--engine random`` draws edits from a seeded generator (no shrinking, faster).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import sys
@@ -48,25 +53,110 @@ def seeds(folder: Path) -> list[Path]:
     return [Path(p) for p in out] + [folder / "seed.png", folder / "seed.tif", folder / "seed.csv"]
 
 
-def mutate(data: bytes, rng: random.Random) -> bytes:
-    """One to four random edits of ``data``."""
+EDITS = ("flip", "cut", "duplicate", "zero", "insert")
+Edit = tuple[str, float, int, int]  # (kind, where as a fraction of the length, size, byte)
+
+
+def apply_edits(data: bytes, edits: list[Edit]) -> bytes:
+    """``data`` with each edit applied in turn."""
     buf = bytearray(data)
-    for _ in range(rng.randint(1, 4)):
-        kind = rng.choice(("flip", "cut", "duplicate", "zero", "insert"))
-        at = rng.randrange(max(1, len(buf)))
+    for kind, where, size, byte in edits:
+        at = min(int(where * len(buf)), max(len(buf) - 1, 0))
         if kind == "flip":
-            for i in rng.sample(range(len(buf)), min(len(buf), rng.randint(1, 16))):
-                buf[i] ^= 1 << rng.randrange(8)
+            for i in range(at, min(len(buf), at + size)):
+                buf[i] ^= 1 << (byte % 8)
         elif kind == "cut":
             del buf[at:]
         elif kind == "duplicate":
-            buf[at:at] = buf[at : at + rng.randint(1, 512)]
+            buf[at:at] = buf[at : at + size]
         elif kind == "zero":
-            n = rng.randint(1, 256)
-            buf[at : at + n] = bytes(len(buf[at : at + n]))
+            buf[at : at + size] = bytes(len(buf[at : at + size]))
         else:
-            buf[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 64)))
+            buf[at:at] = bytes([byte]) * size
     return bytes(buf)
+
+
+def random_edits(rng: random.Random) -> list[Edit]:
+    """One to four edits drawn from ``rng``."""
+    return [
+        (rng.choice(EDITS), rng.random(), rng.randint(1, 512), rng.randrange(256))
+        for _ in range(rng.randint(1, 4))
+    ]
+
+
+class Decoder:
+    """Decodes mutants in a worker process; a crash or hang costs only the worker."""
+
+    def __init__(self, folder: Path, slow: float) -> None:
+        self.folder, self.slow = folder, slow
+        self.pool = ProcessPoolExecutor(max_workers=1)
+
+    def check(self, data: bytes, suffix: str) -> tuple[str, float, str]:
+        """(code, seconds, message) of decoding ``data`` as a file ending in ``suffix``."""
+        mutant = self.folder / f"mutant{suffix}"
+        mutant.write_bytes(data)
+        info = mutant.stat()
+        try:  # what the import's walk would decide before decoding
+            kind = sniff(Found(mutant, self.folder, info.st_size, info.st_mtime_ns))
+        except ImportProblem as problem:
+            return f"sniff: {problem.code}", 0.0, problem.message
+        task = DecodeTask(str(mutant), kind, 32, b"fuzz-salt")
+        try:
+            return self.pool.submit(_decode_timed, task).result(60)
+        except BrokenProcessPool:
+            self.pool = ProcessPoolExecutor(max_workers=1)
+            return "CRASH", 0.0, ""
+        except TimeoutError:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = ProcessPoolExecutor(max_workers=1)
+            return "HANG", 60.0, ""
+
+    def failed(self, code: str, seconds: float) -> bool:
+        return code in ("CRASH", "HANG", "unexpected") or seconds > self.slow
+
+
+def fuzz_random(decoder: Decoder, seed: Path, cases: int, rng: random.Random) -> tuple:
+    data, codes, worst, failures = seed.read_bytes(), Counter(), 0.0, []
+    for case in range(cases):
+        edits = random_edits(rng)
+        code, seconds, message = decoder.check(apply_edits(data, edits), seed.suffix)
+        codes[code] += 1
+        worst = max(worst, seconds)
+        if decoder.failed(code, seconds):
+            failures.append(f"case {case}: {code} ({seconds:.1f} s) {message[:120]} {edits}")
+    return codes, worst, failures
+
+
+def fuzz_hypothesis(decoder: Decoder, seed: Path, cases: int, random_seed: int) -> tuple:
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(decoder.folder / ".hypothesis"))
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis import strategies as st
+
+    data, codes, worst = seed.read_bytes(), Counter(), [0.0]
+    edit = st.tuples(
+        st.sampled_from(EDITS),
+        st.floats(0, 1, allow_nan=False),
+        st.integers(1, 512),
+        st.integers(0, 255),
+    )
+
+    @hypothesis_seed(random_seed)
+    @settings(max_examples=cases, deadline=None, database=None, derandomize=False,
+              suppress_health_check=list(HealthCheck), print_blob=False)  # fmt: skip
+    @given(st.lists(edit, min_size=1, max_size=4))
+    def decodes_cleanly(edits: list[Edit]) -> None:
+        code, seconds, message = decoder.check(apply_edits(data, edits), seed.suffix)
+        codes[code] += 1
+        worst[0] = max(worst[0], seconds)
+        assert not decoder.failed(code, seconds), f"{code} ({seconds:.1f} s) {message[:120]}"
+
+    try:
+        decodes_cleanly()
+        failures = []
+    except AssertionError as exc:  # Hypothesis re-raises the shrunk, smallest failure
+        failures = [f"smallest failing edits: {str(exc).splitlines()[0]}"]
+    return codes, worst[0], failures
 
 
 def _decode_timed(task: DecodeTask) -> tuple[str, float, str]:
@@ -79,55 +169,31 @@ def _decode_timed(task: DecodeTask) -> tuple[str, float, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--engine", choices=("hypothesis", "random"), default="hypothesis")
     parser.add_argument("--cases", type=int, default=300, help="mutants per seed file")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--slow", type=float, default=10.0, help="seconds per file at most")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    totals = Counter()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        decoder = Decoder(folder / "work", args.slow)
+        decoder.folder.mkdir()
         for seed in seeds(folder):
-            data = seed.read_bytes()
-            codes: Counter = Counter()
-            worst = 0.0
-            failures = []
-            pool = ProcessPoolExecutor(max_workers=2)
-            for case in range(args.cases):
-                mutant = folder / f"mutant-{case}{seed.suffix}"
-                mutant.write_bytes(mutate(data, rng))
-                info = mutant.stat()
-                try:  # what the import's walk would decide before decoding
-                    kind = sniff(Found(mutant, folder, info.st_size, info.st_mtime_ns))
-                except ImportProblem as problem:
-                    codes[f"sniff: {problem.code}"] += 1
-                    continue
-                task = DecodeTask(str(mutant), kind, 32, b"fuzz-salt")
-                try:
-                    code, seconds, message = pool.submit(_decode_timed, task).result(60)
-                except BrokenProcessPool:
-                    code, seconds, message = "CRASH", 0.0, ""
-                    pool = ProcessPoolExecutor(max_workers=2)
-                except TimeoutError:
-                    code, seconds, message = "HANG", 60.0, ""
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = ProcessPoolExecutor(max_workers=2)
-                codes[code] += 1
-                worst = max(worst, seconds)
-                if code in ("CRASH", "HANG", "unexpected") or seconds > args.slow:
-                    failures.append(f"case {case}: {code} ({seconds:.1f} s) {message[:120]}")
-            pool.shutdown()
-            rows.append((seed.name, codes, worst, failures))
-            totals["cases"] += args.cases
-            totals["failures"] += len(failures)
+            if args.engine == "hypothesis":
+                result = fuzz_hypothesis(decoder, seed, args.cases, args.seed)
+            else:
+                result = fuzz_random(decoder, seed, args.cases, rng)
+            rows.append((seed.name, *result))
+        decoder.pool.shutdown()
     for name, codes, worst, failures in rows:
         common = ", ".join(f"{c} {n}" for c, n in codes.most_common(6))
         print(f"{name:28} slowest {worst:5.2f} s  {common}")
         for line in failures[:10]:
             print(f"    FAIL {line}")
-    print(json.dumps({"cases": totals["cases"], "failures": totals["failures"],
-                      "seeds": len(rows)}))  # fmt: skip
+    print(json.dumps({"engine": args.engine, "cases": sum(sum(r[1].values()) for r in rows),
+                      "failures": sum(len(r[3]) for r in rows), "seeds": len(rows)}))  # fmt: skip
     return 0
 
 
