@@ -4,7 +4,7 @@ refused up front with a message that says what to do, and not one byte of it cha
 Source files and folders the user may not read are reported, and the rest imports.
 
 File permissions are real here: the checks run in a child process that cannot override
-them (as root, which CI containers are, every capability is dropped with setpriv).
+them (as root, which CI containers are, it drops every capability first).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -32,20 +31,24 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissio
 READ_ONLY = "the project is read-only for you"
 
 
-def without_privileges() -> list[str]:
-    """A command prefix under which file permissions apply to this process's children."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    assert setpriv, "setpriv (util-linux) is needed to test permissions when running as root"
-    return [setpriv, "--inh-caps=-all", "--bounding-set=-all"]
+# Run first in every child: as root (CI containers run as root) it gives up every
+# capability, which needs no privilege, so file permissions apply to it as to any user.
+# It does not exec anything afterwards (an exec as root would regain them).
+DROP_PRIVILEGES = """
+import ctypes, os
+if os.geteuid() == 0:
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    empty = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: none
+    if ctypes.CDLL(None, use_errno=True).capset(header, empty) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+"""
 
 
 def run_child(script: str, cwd: Path) -> dict:
-    """Run ``script`` in an unprivileged Python; it prints one JSON line last."""
+    """Run ``script`` in a Python without privileges; it prints one JSON line last."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(cwd)}
     done = subprocess.run(
-        [*without_privileges(), sys.executable, "-c", textwrap.dedent(script)],
+        [sys.executable, "-c", DROP_PRIVILEGES + textwrap.dedent(script)],
         cwd=cwd,
         env=env,
         capture_output=True,
