@@ -72,8 +72,15 @@ def latest_checkpoint(run_dir: Path) -> dict[str, Any]:
             return load_checkpoint(path)
         except CheckpointError as exc:
             problems.append(str(exc))
-    detail = f" ({'; '.join(problems)})" if problems else ""
-    raise SSLStudioError(f"The run in {run_dir} has no usable checkpoint to resume from{detail}.")
+    detail = (
+        f" ({'; '.join(problems)})"
+        if problems
+        else ": it stopped before its first checkpoint was written"
+    )
+    raise SSLStudioError(
+        f"The run in {run_dir} has no usable checkpoint to resume from{detail}. Start a new "
+        "run instead (with a smaller checkpoint interval if runs often stop early)."
+    )
 
 
 class Pretraining:

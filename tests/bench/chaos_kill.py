@@ -60,10 +60,11 @@ class Run:
     """One ``ssl-studio pretrain`` process, its JSON-lines events read as they come."""
 
     def __init__(self, args: list[str]) -> None:
+        self.errors = tempfile.TemporaryFile()  # shown when the run never got going
         self.proc = subprocess.Popen(
             [*CLI, "pretrain", *args, "--events", "jsonl"],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self.errors,
         )
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.steps: list[int] = []
@@ -124,6 +125,9 @@ def main() -> int:
                 run.poll()
                 time.sleep(0.01)
             resumed_ok = bool(run.steps) and (run_id is None or run.steps[0] == before + 1)
+            if not run.steps:
+                run.errors.seek(0)
+                print(run.errors.read().decode(errors="replace")[-2000:], file=sys.stderr)
             if mode == "random moment":
                 end = time.monotonic() + rng.uniform(0.2, 3.0)
                 while time.monotonic() < end:
@@ -139,6 +143,7 @@ def main() -> int:
             run.kill()
             run_id = run_id or run.run_id or _only_run(project)
             step, loads = newest_checkpoint(project / "runs" / str(run_id))
+            resume_next = step > 0  # killed before its first checkpoint: start a new run
             last = max(run.steps, default=before)
             rows.append(
                 {
@@ -158,6 +163,8 @@ def main() -> int:
                 f"resumed {'ok' if resumed_ok else 'NO'}",
                 flush=True,
             )
+            if not resume_next:
+                run_id = None
         final = Run(common + ["--resume", str(run_id)])
         step_before = newest_checkpoint(project / "runs" / str(run_id))[0]
         end = time.monotonic() + 300
