@@ -219,8 +219,39 @@ def test_no_identifier_in_anything_the_whole_journey_writes(imported, tmp_path):
     found = [
         (str(path.relative_to(path.parents[1])), value)
         for path in files
-        for data in [path.read_bytes()]
+        for data in [without_weights(path)]
         for value in identifiers
         if occurrences(data, value)
     ]
     assert found == []
+
+
+def without_weights(path: Path) -> bytes:
+    """A file's bytes with the numbers of tensors left out: everything that could hold
+    text (pickles, TorchScript code, headers, ONNX graph and metadata) stays. Raw float
+    weights, different on every run, would otherwise match a 4-letter ID now and then."""
+    import io
+    import zipfile
+
+    import onnx
+
+    data = path.read_bytes()
+    if path.suffix == ".safetensors":  # 8-byte header length, then the JSON header
+        return data[8 : 8 + int.from_bytes(data[:8], "little")]
+    if path.suffix == ".onnx":
+        model = onnx.load_from_string(data)
+        for tensor in model.graph.initializer:
+            tensor.ClearField("raw_data")
+        return model.SerializeToString()
+    if zipfile.is_zipfile(io.BytesIO(data)):  # torch.save, TorchScript, NPZ archives
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = []
+            for name in archive.namelist():
+                member = archive.read(name)
+                if re.search(r"(^|/)data/\d+$", name):  # a tensor's storage
+                    continue
+                if name.endswith(".npy"):  # keep the header, not the numbers
+                    member = member[: member.index(b"\n") + 1]
+                parts.append(name.encode() + b"\n" + member)
+            return b"\n".join(parts)
+    return data
