@@ -18,11 +18,12 @@ from torch import nn
 from ssl_studio.core.config import PretrainConfig
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.loaders import ImageBatches, item_ranges
-from ssl_studio.core.data.series_batches import SeriesBatches, pad_series
+from ssl_studio.core.data.series_batches import SeriesBatches, channel_statistics, pad_series
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.embeddings import evaluation_views
 from ssl_studio.core.models.backbones import build_backbone
+from ssl_studio.core.models.series import SeriesEncoder
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.base import PretextTask
 from ssl_studio.core.tasks.registry import build_task
@@ -76,6 +77,9 @@ def build_setup(
         probe = _image_probe(reader, channels, cfg.image_size)
     else:
         backbone = build_backbone(cfg.backbone, in_channels=channels)
+        if isinstance(backbone.module, SeriesEncoder):
+            stats = channel_statistics(items, reader, channels, seed=cfg.train.seed)
+            backbone.module.set_input_scaling(*map(torch.from_numpy, stats))
         augment_cfg = SeriesAugmentConfig(**cfg.augment)
         augment = SeriesAugment(augment_cfg)
         batches = SeriesBatches(

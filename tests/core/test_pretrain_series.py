@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 
 from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
+from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.probes import logistic_probe, svm_probe
 from ssl_studio.core.events import Health, Step
 from ssl_studio.core.jobs import create_project, embed, import_data, pretrain
+from ssl_studio.core.pretrain import latest_checkpoint
 from ssl_studio.core.project.store import Store
 
 
@@ -59,6 +61,14 @@ def test_the_default_series_run_is_ts2vec_on_ts_conv_with_health(series_project)
         run = store.run(summary["run_id"])
     assert (run["task"], run["backbone"]) == ("ts2vec", "ts-conv")
     assert run["config"]["series_length"] == 3000
+    # the encoder standardizes its input with the dataset's statistics, saved with it
+    state = latest_checkpoint(series_project / "runs" / str(summary["run_id"]))["model"]
+    with Store.open(series_project) as store:
+        items = store.items(store.dataset("waves")["id"])
+    reader = CacheReader(series_project / "cache" / f"dataset-{items[0]['dataset_id']}")
+    values = np.concatenate([v[m] for v, m in map(reader.series, items)])
+    shift, scale = state["encoder.input_shift"], state["encoder.input_scale"]
+    np.testing.assert_allclose([shift[0], scale[0]], [values.mean(), values.std()], rtol=1e-4)
 
 
 @pytest.mark.parametrize("task", ["ts2vec", "masked", "forecast"])

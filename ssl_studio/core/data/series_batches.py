@@ -45,6 +45,37 @@ class SeriesBatch:
         return self.x.shape[0]
 
 
+def channel_statistics(
+    items: Sequence[Mapping[str, Any]],
+    reader: CacheReader,
+    channels: int,
+    *,
+    max_items: int = 4000,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each channel's mean and standard deviation over the observed values of ``items``
+    (a seeded sample of ``max_items`` of them when there are more): (mean [C], std [C])
+    float32. A channel never observed gets (0, 1); a constant one gets std 1."""
+    chosen = list(items)
+    if len(chosen) > max_items:
+        picks = np.random.default_rng(seed).choice(len(chosen), max_items, replace=False)
+        chosen = [chosen[i] for i in sorted(picks)]
+    count = np.zeros(channels)
+    total = np.zeros(channels)
+    squares = np.zeros(channels)
+    for item in chosen:
+        values, mask = reader.series(item)
+        c = values.shape[0]
+        kept = np.where(mask, values.astype(np.float64), 0.0)
+        count[:c] += mask.sum(1)
+        total[:c] += kept.sum(1)
+        squares[:c] += (kept * kept).sum(1)
+    mean = total / np.maximum(count, 1)
+    std = np.sqrt(np.maximum(squares / np.maximum(count, 1) - mean * mean, 0.0))
+    flat = (count < 2) | (std <= 1e-6 * (1 + np.abs(mean)))
+    return mean.astype(np.float32), np.where(flat, 1.0, std).astype(np.float32)
+
+
 def pad_series(
     series: Sequence[tuple[np.ndarray, np.ndarray]], channels: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

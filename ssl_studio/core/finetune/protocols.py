@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ssl_studio.core.config import FinetuneConfig
+from ssl_studio.core.data.series_batches import channel_statistics
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.engine.trainer import Recorder, Trainer
 from ssl_studio.core.evaluation.probes import choose_k, fit_logistic
@@ -37,6 +38,7 @@ from ssl_studio.core.finetune.classifier import (
     linear_from_logistic,
 )
 from ssl_studio.core.finetune.data import LabeledData
+from ssl_studio.core.models.series import SeriesEncoder
 from ssl_studio.core.transforms.image_augment import ImageAugment
 from ssl_studio.core.transforms.image_defaults import default_augment
 from ssl_studio.core.transforms.series_augment import SeriesAugment, SeriesAugmentConfig
@@ -163,6 +165,9 @@ def fit_protocol(
     if protocol == "scratch":
         backbone = fresh_backbone(spec, cfg.seed)
         encoder = backbone.module
+        if isinstance(encoder, SeriesEncoder):  # standardize with the training labels' data
+            stats = channel_statistics(data.subset(train), data.reader, data.channels)
+            encoder.set_input_scaling(*map(torch.from_numpy, stats))
         torch.manual_seed(cfg.seed)
         head = nn.Linear(backbone.dim, k)
     else:

@@ -4,6 +4,11 @@ Both encoders subclass :class:`SeriesEncoder`: ``forward_steps(x, observed, late
 one representation per time step, ``[N, T, dim]``, and ``forward(x, observed)`` max-pools it over
 the steps that have at least one observed channel, ``[N, dim]``. Any length T >= 1 works.
 
+Input scaling: every encoder first standardizes each channel with the dataset's mean and
+standard deviation (``set_input_scaling``; buffers saved with the weights, so checkpoints and
+exports carry them; identity until set). Channels in different units (an accelerometer beside
+a gyroscope, 12 cepstral coefficients of very different size) then start on an equal footing.
+
 Missing values: ``observed`` ([N, C, T] bool, False = missing or padding; a NaN in ``x`` counts as
 missing too) is fed in. Missing values are replaced by 0 and the mask goes in beside them, so a
 real 0 and a missing value look different and a NaN can never reach the arithmetic.
@@ -37,6 +42,29 @@ class SeriesEncoder(nn.Module):
 
     in_channels: int
     dim: int  # width of the representations
+    input_shift: Tensor  # [C]: subtracted from each channel first
+    input_scale: Tensor  # [C]: then divided by
+
+    def init_input_scaling(self, in_channels: int) -> None:
+        """Identity scaling buffers for ``in_channels`` (call in ``__init__``)."""
+        self.register_buffer("input_shift", torch.zeros(in_channels))
+        self.register_buffer("input_scale", torch.ones(in_channels))
+
+    def set_input_scaling(self, mean: Tensor, std: Tensor) -> None:
+        """Standardize each channel with the dataset's ``mean`` and ``std`` ([C] each)."""
+        self.input_shift.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.input_scale.copy_(torch.as_tensor(std, dtype=torch.float32))
+
+    def scale_input(self, x: Tensor) -> Tensor:
+        """x: [N, C, T] -> standardized per channel, same shape (NaN stays NaN)."""
+        shift = self.input_shift.to(x.dtype)[None, :, None]
+        return (x - shift) / self.input_scale.to(x.dtype)[None, :, None]
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # noqa: ANN001, ANN202
+        # checkpoints from before input scaling existed were trained on raw values
+        for name, value in (("input_shift", 0.0), ("input_scale", 1.0)):
+            state_dict.setdefault(prefix + name, torch.full((self.in_channels,), value))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward_steps(
         self, x: Tensor, observed: Tensor, latent_mask: Tensor | None = None
@@ -132,6 +160,7 @@ class TSConvEncoder(SeriesEncoder):
         _require(depth >= 0, f"ts-conv: depth must be at least 0, not {depth}.")
         _require(0 <= dropout < 1, f"ts-conv: dropout must be in [0, 1), not {dropout}.")
         self.in_channels, self.dim = in_channels, dim
+        self.init_input_scaling(in_channels)
         self.input_proj = nn.Linear(2 * in_channels, hidden)
         self.blocks = nn.Sequential(*(DilatedBlock(hidden, hidden, 2**i) for i in range(depth)))
         self.final = DilatedBlock(hidden, dim, 2**depth, project=True)
@@ -143,7 +172,7 @@ class TSConvEncoder(SeriesEncoder):
         """x: [N, C, T], observed: [N, C, T] bool, latent_mask: [N, T] bool -> [N, T, dim]."""
         obs = self.observed_mask(x, observed)
         self.check_latent_mask(latent_mask, x)
-        values = torch.where(obs, x, torch.zeros_like(x))
+        values = torch.where(obs, self.scale_input(x), torch.zeros_like(x))
         h = self.input_proj(torch.cat([values, obs.to(values.dtype)], 1).transpose(1, 2))
         hide = ~obs.any(1)  # [N, T]: nothing observed at this step
         if latent_mask is not None:
@@ -212,6 +241,7 @@ class PatchTransformerEncoder(SeriesEncoder):
         )
         _require(0 <= dropout < 1, f"ts-patch: dropout must be in [0, 1), not {dropout}.")
         self.in_channels, self.dim = in_channels, dim
+        self.init_input_scaling(in_channels)
         self.patch_len, self.stride, self.max_patches = patch_len, stride, max_patches
         self.input_proj = nn.Linear(2 * patch_len, dim)
         self.mask_token = nn.Parameter(torch.zeros(dim))
@@ -243,7 +273,7 @@ class PatchTransformerEncoder(SeriesEncoder):
         n, c, t = x.shape
         count = self.num_patches(t)
         pad = (count - 1) * self.stride + self.patch_len - t
-        values = F.pad(torch.where(obs, x, torch.zeros_like(x)), (0, pad))
+        values = F.pad(torch.where(obs, self.scale_input(x), torch.zeros_like(x)), (0, pad))
         seen = F.pad(obs.to(values.dtype), (0, pad))
         patches = values.unfold(-1, self.patch_len, self.stride)  # [N, C, L, patch_len]
         seen = seen.unfold(-1, self.patch_len, self.stride)

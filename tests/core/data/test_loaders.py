@@ -64,3 +64,25 @@ def test_ranks_get_disjoint_shards_and_resume_skips_done_batches(tmp_path):
     order = [[int(i) for i in b.index] for b in single.epoch(2)]
     assert [[int(i) for i in b.index] for b in single.epoch(2, start=2)] == order[2:]
     assert order != [[int(i) for i in b.index] for b in single.epoch(3)]  # a new epoch order
+
+
+def test_channel_statistics_use_observed_values_only(tmp_path):
+    from ssl_studio.core.data.series_batches import channel_statistics
+
+    rng = np.random.default_rng(0)
+    series = [rng.normal([[5.0], [-200.0], [7.0]], [[2.0], [30.0], [0.0]], (3, t)) for t in (9, 30)]
+    series[0][0, :4] = np.nan  # missing values
+    series.append(rng.normal(5.0, 2.0, (1, 12)))  # a series with fewer channels
+    writer = CacheWriter(tmp_path)
+    items = []
+    for values in series:
+        name, offset = writer.add_series(values.astype(np.float32))
+        items.append({"cache_file": name, "cache_index": offset, "channels": len(values),
+                      "length": values.shape[1]})  # fmt: skip
+    writer.close()
+    mean, std = channel_statistics(items, CacheReader(tmp_path), 4)
+    for c in range(2):
+        seen = np.concatenate([v[c][~np.isnan(v[c])] for v in series if c < len(v)])
+        np.testing.assert_allclose([mean[c], std[c]], [seen.mean(), seen.std()], rtol=1e-5)
+    assert (mean[2], std[2]) == (np.float32(7.0), 1.0)  # constant: not divided by ~0
+    assert (mean[3], std[3]) == (0.0, 1.0)  # never observed

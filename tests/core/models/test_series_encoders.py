@@ -187,6 +187,29 @@ def test_state_dict_round_trip(name, options):
         torch.testing.assert_close(twin(x, observed), enc(x, observed), rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_input_scaling_equals_feeding_standardized_values(name):
+    """A scaled encoder on raw data == an unscaled one on data standardized by hand; the
+    scaling travels in the state dict, and a state dict from before it existed loads as
+    the identity (those models were trained on raw values)."""
+    x, observed = random_series(3, 2, 40)
+    mean, std = torch.tensor([100.0, -3.0]), torch.tensor([20.0, 0.5])
+    raw = x * std[None, :, None] + mean[None, :, None]  # channels in very different units
+    scaled = encoder(name, 2).eval()
+    scaled.set_input_scaling(mean, std)
+    plain = encoder(name, 2).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(scaled(raw, observed), plain(x, observed))
+        twin = encoder(name, 2).eval()
+        twin.load_state_dict(scaled.state_dict())
+        torch.testing.assert_close(twin(raw, observed), scaled(raw, observed), rtol=0, atol=0)
+        scaling = ("input_shift", "input_scale")
+        old = {k: v for k, v in plain.state_dict().items() if k not in scaling}
+        twin.load_state_dict(old)
+        assert torch.equal(twin.input_shift, torch.zeros(2))
+        torch.testing.assert_close(twin(x, observed), plain(x, observed), rtol=0, atol=0)
+
+
 def test_ts_conv_dropout_only_in_training():
     enc = encoder("ts-conv", 1, depth=1)
     x = torch.randn(2, 1, 20)
