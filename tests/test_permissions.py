@@ -181,12 +181,19 @@ def test_the_app_opens_it_for_viewing_and_says_why_changes_fail(shared):
         opened = list(shown)
         window.data.select_dataset("shapes")
         rows = window.data.model.rowCount()
-        window.data.import_paths([Path({str(root / "shapes")!r})])
+        window.show_step(1)
+        can_change = [window.import_action.isEnabled(), window.pretrain.start_button.isEnabled(),
+                      window.finetune.button.isEnabled(),
+                      *(b.isEnabled() for b in window.data.import_buttons)]
+        started = window.data.import_paths([Path({str(root / "shapes")!r})])
+        mapped = window.map.compute()  # an embedding map only reads
         while window.runner.busy:
             app.processEvents()
         app.processEvents()
-        print(json.dumps({{"title": window.windowTitle(), "opened": opened,
-                          "rows": rows, "shown": shown[len(opened):]}}))
+        print(json.dumps({{"title": window.windowTitle(), "opened": opened, "rows": rows,
+                          "can_change": can_change, "import_started": started,
+                          "mapped": mapped and window.map.map is not None,
+                          "shown": shown[len(opened):]}}))
         window.close()
         """,
         root,
@@ -194,9 +201,12 @@ def test_the_app_opens_it_for_viewing_and_says_why_changes_fail(shared):
     assert result["title"] == "project (read-only) — SSL Studio"
     [(title, text)] = result["opened"]
     assert title == "The project is read-only" and READ_ONLY in text
-    assert result["rows"] == 24  # the data can be browsed
-    [(title, text)] = result["shown"]  # the import failed with the same clear reason
-    assert READ_ONLY in text, title
+    assert result["rows"] == 24  # the data can be browsed, and a map made
+    assert result["mapped"]
+    assert result["can_change"] == [False] * 5  # import (menu, 2 buttons), pretrain, fine-tune
+    # a drop still imports nothing, and says why
+    [(title, text)] = result["shown"]
+    assert READ_ONLY in text and not result["import_started"], title
     assert fingerprint(project) == before
 
 

@@ -24,6 +24,7 @@ class AppContext(QObject):
         super().__init__()
         self.runner = runner
         self.project: Path | None = None
+        self.read_only = ""  # why the open project cannot be changed ("" when it can)
         self.hardware: dict[str, Any] = {"device": "…", "accelerated": False, "preset": "quick"}
 
     def notify(self, what: str) -> None:
@@ -36,10 +37,16 @@ class AppContext(QObject):
         work: Work,
         on_done: Callable[[Any], None] | None = None,
         on_failed: Callable[[str], None] | None = None,
+        *,
+        writes: bool = True,
     ) -> bool:
-        """Start a job, or tell the user why not (one job at a time)."""
+        """Start a job, or tell the user why not (one job at a time; a job that ``writes``
+        the project not on a read-only one)."""
         if self.project is None:
             dialogs.show_error(parent, title, "Open or create a project first (File menu).")
+            return False
+        if writes and self.read_only:
+            dialogs.show_error(parent, title, self.read_only)
             return False
         if not self.runner.start(title, work, on_done, on_failed):
             dialogs.show_error(

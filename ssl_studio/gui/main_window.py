@@ -125,6 +125,8 @@ class MainWindow(QMainWindow):
         self.log_dock.hide()
 
         self.device_label = QLabel("Device: detecting…")
+        self.read_only_label = QLabel("<b>Read-only project</b>")
+        self.read_only_label.setToolTip("It can be viewed; copy it to a folder you can write.")
         self.job_label = QLabel("")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
@@ -135,7 +137,9 @@ class MainWindow(QMainWindow):
         status.addWidget(self.job_label, 1)
         status.addPermanentWidget(self.progress)
         status.addPermanentWidget(self.stop_button)
+        status.addPermanentWidget(self.read_only_label)
         status.addPermanentWidget(self.device_label)
+        self.read_only_label.hide()
         self._busy(False)
 
     def _menus(self) -> None:
@@ -221,23 +225,28 @@ class MainWindow(QMainWindow):
             return
         self.context.project = Path(project) if project else None
         if self.context.project is not None:
-            read_only = ""
+            self.context.read_only = ""
             try:
                 interrupted = recover_interrupted(self.context.project)
             except ProjectReadOnlyError as exc:
-                interrupted, read_only = 0, " (read-only)"
+                interrupted, self.context.read_only = 0, str(exc)
                 self.log.add(str(exc))
                 dialogs.show_notice(self, "The project is read-only", str(exc))
             if interrupted:
                 self.log.add(f"{interrupted} run(s) had been interrupted; resume them in Runs.")
             self._remember(self.context.project)
-            self.setWindowTitle(f"{self.context.project.name}{read_only} — SSL Studio")
+            marker = " (read-only)" if self.context.read_only else ""
+            self.setWindowTitle(f"{self.context.project.name}{marker} — SSL Studio")
             self.pages.setCurrentIndex(1)
             self.show_step(0)
         else:
+            self.context.read_only = ""
             self.setWindowTitle("SSL Studio")
             self.pages.setCurrentIndex(0)
-        self.import_action.setEnabled(self.context.project is not None)
+        self.import_action.setEnabled(
+            self.context.project is not None and not self.context.read_only
+        )
+        self.read_only_label.setVisible(bool(self.context.read_only))
         self.context.notify("project")
 
     def choose_project(self) -> None:

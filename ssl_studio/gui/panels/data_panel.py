@@ -55,6 +55,7 @@ class DataPanel(QWidget):
         import_button.clicked.connect(self.choose_folder)
         import_files = QPushButton("Import files…")
         import_files.clicked.connect(self.choose_files)
+        self.import_buttons = (import_button, import_files)
         left = QWidget()
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
@@ -109,6 +110,9 @@ class DataPanel(QWidget):
             self.reload()
 
     def reload(self) -> None:
+        for button in self.import_buttons:  # a read-only project cannot take new data
+            button.setEnabled(not self.context.read_only)
+            button.setToolTip(self.context.read_only)
         current = self.current_dataset()
         self.datasets = []
         if self.context.project is not None:

@@ -67,7 +67,8 @@ class FinetunePanel(QWidget):
                     ]
                 )
         fill_table(self.table, rows)
-        self.button.setEnabled(self.context.project is not None)
+        self.button.setEnabled(self.context.project is not None and not self.context.read_only)
+        self.button.setToolTip(self.context.read_only)
 
 
 def _round(value: Any) -> Any:

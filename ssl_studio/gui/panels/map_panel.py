@@ -141,7 +141,8 @@ class MapPanel(QWidget):
                 project, dataset
             )
 
-        return self.context.run(self, f"Embedding map of run {run_id}", work, self._computed)
+        title = f"Embedding map of run {run_id}"
+        return self.context.run(self, title, work, self._computed, writes=False)
 
     def _computed(self, result: tuple[EmbeddingMap, DatasetView]) -> None:
         self.map, self.view = result

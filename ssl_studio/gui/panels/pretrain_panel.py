@@ -55,6 +55,9 @@ def _eta(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
+IDLE = "No run yet. Choose the options on the left and press Start."
+
+
 class PretrainPanel(QWidget):
     """The setup form on the left, the live view of the running (or last) run on the right."""
 
@@ -147,7 +150,7 @@ class PretrainPanel(QWidget):
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
         self.progress = QProgressBar()
-        self.status = QLabel("No run yet. Choose the options on the left and press Start.")
+        self.status = QLabel(IDLE)
         self.status.setWordWrap(True)
         self.health = QLabel()
         self.health.setWordWrap(True)
@@ -184,6 +187,12 @@ class PretrainPanel(QWidget):
     # ---- the form --------------------------------------------------------------------------
 
     def _changed(self, what: str) -> None:
+        if what == "project" and not self.context.runner.busy:
+            self.status.setText(
+                "This project is read-only: copy it to a folder you can write to pretrain."
+                if self.context.read_only
+                else IDLE
+            )
         if what in ("project", "datasets"):
             self.reload()
         if what == "hardware":
@@ -380,7 +389,10 @@ class PretrainPanel(QWidget):
         self.context.notify("runs")
 
     def _busy(self, busy: bool) -> None:
-        self.start_button.setEnabled(not busy and self.modality() is not None)
+        self.start_button.setEnabled(
+            not busy and self.modality() is not None and not self.context.read_only
+        )
+        self.start_button.setToolTip(self.context.read_only)
         self.pause_button.setEnabled(busy and self.active)
         self.stop_button.setEnabled(busy and self.active)
         if not busy:
