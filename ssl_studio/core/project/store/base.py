@@ -71,7 +71,6 @@ class StoreBase:
     def __init__(self, root: Path, *, write: bool, purpose: str = "") -> None:
         self.paths = ProjectPaths(Path(root))
         self.write = write
-        self.read_only_folder = False  # True when read through an immutable connection
         self._lock: WriteLock | None = None
         if not self.paths.is_project():
             raise ProjectError(
@@ -148,6 +147,11 @@ class StoreBase:
                 folder.mkdir(parents=True, exist_ok=True)
                 tempfile.TemporaryFile(dir=folder).close()
             except OSError as exc:
+                if exc.errno == errno.ENOSPC:
+                    raise ProjectError(
+                        f"The disk holding {self.paths.root} is full. Free some space, then "
+                        "try again; nothing was changed."
+                    ) from exc
                 if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
                     raise
                 raise read_only_error(folder, exc.strerror or str(exc)) from exc
@@ -167,7 +171,6 @@ class StoreBase:
             conn.close()
             if not _is_read_only(exc):
                 raise
-        self.read_only_folder = True
         return sqlite3.connect(
             uri + "?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
         )
