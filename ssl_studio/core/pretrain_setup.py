@@ -180,11 +180,10 @@ def preview_augmentations(
         found = store.dataset(dataset)
         if found is None:
             raise ConfigError(f"No dataset '{dataset}'.")
-        matches = [i for i in store.items(found["id"]) if i["id"] == item_id]
-        if not matches:
+        item = store.item(found["id"], item_id)
+        if item is None:
             raise ConfigError(f"Dataset '{dataset}' has no item {item_id}.")
         reader = CacheReader(store.paths.dataset_cache(found["id"]))
-    item = matches[0]
     channels = int(item["channels"])
     cfg = dataclasses.replace(default_augment(item["modality"] or "", channels), **(augment or {}))
     x = torch.from_numpy(reader.images([item], channels=channels))

@@ -174,6 +174,12 @@ def test_preview_shows_augmented_views_of_one_real_item(shapes_project):
     assert np.array_equal(views, again)  # the same seed, the same preview
     with pytest.raises(ConfigError, match="no item 999999"):
         preview_augmentations(shapes_project, "shapes", 999999)
+    with Store.open(shapes_project) as store:  # how the panel picks an item: by id only
+        items = store.items(1)
+        assert store.item(1, item["id"]) == item and store.item(1, 999999) is None
+        assert store.pick_item_id(1) == items[0]["id"]
+        picked = {store.pick_item_id(1, at_random=True) for _ in range(20)}
+        assert picked <= {i["id"] for i in items} and len(picked) > 1
 
 
 def test_the_same_seed_gives_the_same_weights_on_the_cpu(shapes_project):

@@ -3,7 +3,6 @@ start the run and watch it live (loss, learning rate, speed, health), with Pause
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -269,12 +268,12 @@ class PretrainPanel(QWidget):
         name = self.dataset.currentText()
         try:
             if self.preview_item is None or new_item:
-                with Store.open(self.context.project) as store:
+                with Store.open(self.context.project) as store:  # one id, not every item
                     found = store.dataset(name)
-                    ids = [i["id"] for i in store.items(found["id"])] if found else []
-                if not ids:
+                    picked = store.pick_item_id(found["id"], at_random=new_item) if found else None
+                if picked is None:
                     return
-                self.preview_item = random.choice(ids) if new_item else ids[0]
+                self.preview_item = picked
             views = preview_augmentations(
                 self.context.project, name, self.preview_item, PREVIEWS, image_size=64
             )

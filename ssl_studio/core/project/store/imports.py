@@ -209,6 +209,25 @@ class ImportRecords(StoreBase):
         )
         return [dict(r) for r in rows]
 
+    def item(self, dataset_id: int, item_id: int) -> dict[str, Any] | None:
+        """One item of a dataset, as ``items`` gives it, or None."""
+        row = self.conn.execute(
+            "SELECT items.*, files.rel_path AS rel_path FROM items "
+            "JOIN files ON files.id = items.file_id "
+            "WHERE items.dataset_id = ? AND items.id = ? AND items.status = 'ok'",
+            (dataset_id, item_id),
+        ).fetchone()
+        return dict(row) if row is not None else None
+
+    def pick_item_id(self, dataset_id: int, *, at_random: bool = False) -> int | None:
+        """The id of the dataset's first item (or a random one), without reading them all."""
+        order = "RANDOM()" if at_random else "id"
+        row = self.conn.execute(
+            f"SELECT id FROM items WHERE dataset_id = ? AND status = 'ok' ORDER BY {order} LIMIT 1",
+            (dataset_id,),
+        ).fetchone()
+        return int(row[0]) if row is not None else None
+
     def item_ids_by_file(self, dataset_id: int) -> dict[tuple[str, int], int]:
         """(file path key, index) -> item id, for attaching labels read at import."""
         rows = self.conn.execute(
