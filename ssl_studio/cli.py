@@ -196,6 +196,17 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"{d['files']['missing']} missing files"
         )
     print(f"  Cache: {_mb(info['totals']['cache_bytes'])}")
+    if info["runs"]:
+        print("Runs (newest first):")
+    for r in info["runs"]:
+        origin = f" from run {r['parent_run']}" if r["parent_run"] else ""
+        steps = f", {r['steps']} steps" if r["steps"] else ""
+        name = "kNN accuracy" if r["quality_name"] == "knn_accuracy" else "test AUC"
+        quality = f", {name} {r['quality']:.3f}" if r["quality"] is not None else ""
+        print(
+            f"  {r['id']}: {r['kind']} {r['task']} {r['backbone']} on '{r['dataset']}'"
+            f"{origin}: {r['status']}{steps}{quality}"
+        )
     return EXIT_OK
 
 

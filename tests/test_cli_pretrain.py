@@ -219,3 +219,15 @@ def test_pretrain_text_mode_config_file_and_set(project, tmp_path, capsys):
     assert run["config"]["task_options"] == {"all_rotations": False}
     assert main(["pretrain", str(project), "--dataset", "images", "--set", "train.nope=1"]) == 1
     assert "Unknown option(s) nope for TrainConfig" in capsys.readouterr().err
+    # info lists the runs, so a headless user finds the id to fine-tune from
+    assert main(["info", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert f"  {run_id}: pretrain rotation cnn-small on 'images': done, 2 steps" in out
+    assert main(["info", str(project), "--json"]) == 0
+    [listed] = [r for r in json.loads(capsys.readouterr().out)["runs"] if r["id"] == run_id]
+    assert (listed["kind"], listed["task"], listed["status"], listed["steps"]) == (
+        "pretrain",
+        "rotation",
+        "done",
+        2,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,56 @@ from ssl_studio.core.project.store import Store, folder_bytes
 INFO_FORMAT = 1  # bump when a key changes meaning; keys are only ever added
 
 
+def _seconds(run: dict[str, Any]) -> float | None:
+    seconds = (run.get("summary") or {}).get("seconds")
+    if seconds is None and run.get("started") and run.get("finished"):
+        start = datetime.fromisoformat(run["started"])
+        seconds = (datetime.fromisoformat(run["finished"]) - start).total_seconds()
+    return seconds
+
+
+def runs_overview(store: Store) -> list[dict[str, Any]]:
+    """Every run, newest first: id, kind, task (the protocol for fine-tuning), backbone,
+    dataset, parent_run, status, seconds, steps, final_loss, quality (pretraining: the last
+    online kNN accuracy; fine-tuning: test ROC AUC; None when not measured), quality_name,
+    device, error, folder (relative to the project), created."""
+    names = {d["id"]: d["name"] for d in store.datasets()}
+    out = []
+    for run in reversed(store.runs()):
+        summary = run.get("summary") or {}
+        quality_name = "knn_accuracy" if run["kind"] == "pretrain" else "test_roc_auc"
+        points = store.metrics(run["id"], quality_name)
+        loss = summary.get("final_loss")
+        out.append(
+            {
+                "id": run["id"],
+                "kind": run["kind"],
+                "task": run.get("task") or summary.get("protocol") or "",
+                "backbone": run.get("backbone") or "",
+                "dataset": names.get(run["dataset_id"], ""),
+                "parent_run": run.get("parent_run_id"),
+                "status": run["status"],
+                "seconds": _seconds(run),
+                "steps": summary.get("steps"),
+                "final_loss": loss if isinstance(loss, float) else None,
+                "quality": points[-1][1] if points else None,
+                "quality_name": quality_name,
+                "device": run.get("device") or "",
+                "error": run.get("error"),
+                "folder": run.get("folder"),
+                "created": run.get("created"),
+            }
+        )
+    return out
+
+
 def project_info(root: Path) -> dict[str, Any]:
     """Datasets with item counts by modality, file and error counts, and cache sizes.
 
     Keys: format, project, schema_version, app_version, datasets (list of name,
     modality, cache_size, items, items_by_modality, files{ok,failed,skipped,missing},
-    errors, skipped, cache_bytes, label_sets, last_import), totals (items, errors,
-    cache_bytes).
+    errors, skipped, cache_bytes, label_sets, last_import), runs (see runs_overview),
+    totals (items, errors, cache_bytes).
     """
     with Store.open(Path(root)) as store:
         datasets = []
@@ -42,6 +86,7 @@ def project_info(root: Path) -> dict[str, Any]:
             "schema_version": store.schema_version,
             "app_version": __version__,
             "datasets": datasets,
+            "runs": runs_overview(store),
             "totals": {
                 "items": sum(d["items"] for d in datasets),
                 "errors": sum(d["errors"] for d in datasets),

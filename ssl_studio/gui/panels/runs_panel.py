@@ -3,7 +3,6 @@ and the actions on a run (resume, open its folder)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -11,6 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.project.info import runs_overview
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.live_plot import LivePlot
@@ -31,11 +31,7 @@ COLUMNS = (
 RESUMABLE = ("stopped", "interrupted", "failed")
 
 
-def _duration(run: dict[str, Any]) -> str:
-    seconds = (run.get("summary") or {}).get("seconds")
-    if seconds is None and run.get("started") and run.get("finished"):
-        start = datetime.fromisoformat(run["started"])
-        seconds = (datetime.fromisoformat(run["finished"]) - start).total_seconds()
+def _duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
     minutes, secs = divmod(int(seconds), 60)
@@ -90,41 +86,27 @@ class RunsPanel(QWidget):
 
     def reload(self) -> None:
         self.runs = []
-        names: dict[int, str] = {}
-        quality: dict[int, list] = {}
         if self.context.project is not None:
             try:
                 with Store.open(self.context.project) as store:
-                    self.runs = list(reversed(store.runs()))
-                    names = {d["id"]: d["name"] for d in store.datasets()}
-                    quality = {  # pretraining: online kNN; fine-tuning: test AUC
-                        r["id"]: store.metrics(
-                            r["id"], "knn_accuracy" if r["kind"] == "pretrain" else "test_roc_auc"
-                        )
-                        for r in self.runs
-                    }
+                    self.runs = runs_overview(store)
             except SSLStudioError:
                 self.runs = []
-        rows = []
-        for run in self.runs:
-            summary = run.get("summary") or {}
-            loss = summary.get("final_loss")
-            points = quality.get(run["id"])
-            rows.append(
-                [
-                    run["id"],
-                    run["kind"],
-                    run.get("task") or summary.get("protocol") or "",
-                    run.get("backbone") or "",
-                    names.get(run["dataset_id"], ""),
-                    run["status"],
-                    _duration(run),
-                    round(loss, 4) if isinstance(loss, float) else "",
-                    round(points[-1][1], 3) if points else "",
-                    run.get("device") or "",
-                ]
-            )
-            run["dataset"] = names.get(run["dataset_id"], "")
+        rows = [
+            [
+                run["id"],
+                run["kind"],
+                run["task"],
+                run["backbone"],
+                run["dataset"],
+                run["status"],
+                _duration(run["seconds"]),
+                round(run["final_loss"], 4) if run["final_loss"] is not None else "",
+                round(run["quality"], 3) if run["quality"] is not None else "",
+                run["device"],
+            ]
+            for run in self.runs
+        ]
         fill_table(self.table, rows)
         self.empty.setVisible(not self.runs)
         self.table.setVisible(bool(self.runs))
