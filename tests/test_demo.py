@@ -18,3 +18,24 @@ def test_demo_project_imports_both_datasets_and_reimports_fast(tmp_path, capsys)
     assert main(["demo", str(tmp_path / "demo"), "--no-gui"]) == 0  # again: nothing to do
     out = capsys.readouterr().out
     assert "400 files seen, 0 imported (0 items), 400 unchanged" in out
+
+
+def test_a_demo_made_by_another_copy_of_the_app_is_left_as_it_is(tmp_path, monkeypatch):
+    """The packaged app and a source checkout share the default demo folder."""
+    import shutil
+
+    from ssl_studio.core import jobs
+    from ssl_studio.resources import demo_dir
+
+    other = tmp_path / "other-copy" / "demo"
+    shutil.copytree(demo_dir(), other)
+    create_demo(tmp_path / "demo")
+    monkeypatch.setattr("ssl_studio.resources.demo_dir", lambda: other)
+    said = []
+    assert create_demo(tmp_path / "demo", report=said.append) == {}
+    assert [e.text for e in said if isinstance(e, jobs.Message)] == [
+        "The demo dataset 'chest-xray' is already in the project.",
+        "The demo dataset 'basic-motions' is already in the project.",
+    ]
+    info = {d["name"]: d["items"] for d in project_info(tmp_path / "demo")["datasets"]}
+    assert info == {"chest-xray": 400, "basic-motions": 80}  # not doubled

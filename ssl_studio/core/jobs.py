@@ -12,7 +12,7 @@ from typing import Any
 
 from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.events import Failed, Finished, Reporter, Started, StopToken, ignore
+from ssl_studio.core.events import Failed, Finished, Message, Reporter, Started, StopToken, ignore
 from ssl_studio.core.project.store import Store
 
 
@@ -115,7 +115,8 @@ def create_demo(
     """Create (or bring up to date) the demo project in ``folder`` from resources/demo.
 
     Returns ``{dataset name: import summary}``. Running it again re-imports nothing that
-    is unchanged, so it is quick.
+    is unchanged, so it is quick; a demo dataset that another copy of SSL Studio (another
+    checkout, the packaged app) put there is left as it is.
     """
     from ssl_studio.core.project.layout import ProjectPaths
     from ssl_studio.resources import demo_dir
@@ -130,6 +131,9 @@ def create_demo(
     results = {}
     for name, size in DEMO_DATASETS:
         cfg = ImportConfig(project=folder, paths=[source / name], name=name, cache_size=size)
+        if name_taken_by_other_folders(cfg) is not None:  # made by another SSL Studio copy
+            report(Message("import", f"The demo dataset '{name}' is already in the project."))
+            continue
         results[name] = import_data(cfg, report=report, stop=stop)
     return results
 
