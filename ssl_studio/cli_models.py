@@ -86,12 +86,12 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
 def cmd_finetune(args: argparse.Namespace) -> int:
     import os
 
-    from ssl_studio.cli import EXIT_CANCELLED, TextReporter, _json_reporter, _stop_on_ctrl_c
+    from ssl_studio.cli_output import EXIT_CANCELLED, TextReporter, json_reporter, stop_on_ctrl_c
     from ssl_studio.core.jobs import finetune
 
     main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 prints
-    report = _json_reporter if args.events == "jsonl" else TextReporter()
-    result = finetune(finetune_config(args), report=report, stop=_stop_on_ctrl_c("the step"))
+    report = json_reporter if args.events == "jsonl" else TextReporter()
+    result = finetune(finetune_config(args), report=report, stop=stop_on_ctrl_c("the step"))
     if args.events == "jsonl" or not main_rank:
         return EXIT_CANCELLED if result["status"] == "stopped" else 0
     if result["status"] != "done":
@@ -127,17 +127,17 @@ def _ks(text: str) -> tuple[int | None, ...]:
 
 
 def cmd_label_efficiency(args: argparse.Namespace) -> int:
-    from ssl_studio.cli import TextReporter, _json_reporter, _stop_on_ctrl_c
+    from ssl_studio.cli_output import TextReporter, json_reporter, stop_on_ctrl_c
     from ssl_studio.core.jobs import label_efficiency
 
-    report = _json_reporter if args.events == "jsonl" else TextReporter()
+    report = json_reporter if args.events == "jsonl" else TextReporter()
     seeds = tuple(range(args.seeds))
     result = label_efficiency(
         finetune_config(args),
         ks=_ks(args.k),
         seeds=seeds,
         report=report,
-        stop=_stop_on_ctrl_c("the current point"),
+        stop=stop_on_ctrl_c("the current point"),
     )
     if args.events != "jsonl":
         print(f"Run {result['run_id']}: test items {result['test_items']}, seeds {seeds}")
@@ -165,7 +165,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from ssl_studio.cli import TextReporter
+    from ssl_studio.cli_output import TextReporter
     from ssl_studio.core.jobs import predict
 
     result = predict(args.export_dir, args.paths, args.out, report=TextReporter())

@@ -1,0 +1,130 @@
+"""What the command line prints: progress of a job on stderr (a line updated in place on a
+terminal), JSON-lines events, import summaries, and Ctrl+C handling. Exit codes live here
+too, so every command module agrees on them."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from typing import Any
+
+from ssl_studio.core.events import (
+    Event,
+    Failed,
+    Finished,
+    Health,
+    Message,
+    Progress,
+    Step,
+    StopToken,
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+class TextReporter:
+    """Progress on stderr: one updating line on a terminal, a line every few s otherwise."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._last = time.monotonic()  # quick jobs print only their summary
+        self._width = 0
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Progress | Step):
+            now = time.monotonic()
+            done = event.step if isinstance(event, Step) else event.done
+            if now - self._last < (0.1 if self.tty else 3) and done != event.total:
+                return
+            self._last = now
+            self._line(_step_text(event) if isinstance(event, Step) else _progress_text(event))
+        elif isinstance(event, Health):
+            knn = (
+                f", kNN accuracy {event.knn_accuracy:.3f}" if event.knn_accuracy is not None else ""
+            )
+            self._line(
+                f"Health at step {event.step}: embedding spread {event.embedding_std:.2f}, "
+                f"effective rank {event.effective_rank:.1f}{knn}",
+                keep=True,
+            )
+        elif isinstance(event, Message):
+            self._line(
+                f"{event.level}: {event.text}" if event.level != "info" else event.text, keep=True
+            )
+        elif isinstance(event, Finished | Failed):
+            self._line("", keep=False)
+
+    def _line(self, text: str, keep: bool = False) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self._width = 0 if keep else len(text)
+            self.stream.write(text + ("\n" if keep else ""))
+        elif text:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _step_text(event: Step) -> str:
+    eta = f", {_duration(event.eta_s)} left" if event.eta_s is not None else ""
+    return (
+        f"Step {event.step}/{event.total}: loss {event.loss:.4f}, lr {event.lr:.2e}, "
+        f"{event.samples_per_s:.0f} img/s{eta}"
+    )
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _progress_text(event: Progress) -> str:
+    c = event.counts
+    if event.phase == "discover":
+        return f"Looking for files: {event.done} found"
+    if event.phase == "scan":
+        return f"Checking files: {event.done}/{event.total}"
+    eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
+    return (
+        f"Importing: {event.done}/{event.total} files, {c.get('items', 0)} items, "
+        f"{c.get('failed', 0)} failed, {c.get('skipped', 0)} skipped{eta}"
+    )
+
+
+def json_reporter(event: Event) -> None:
+    print(event.to_json(), flush=True)
+
+
+def stop_on_ctrl_c(what: str = "the current files") -> StopToken:
+    """First Ctrl+C (or SIGTERM) asks the job to stop cleanly; a second Ctrl+C interrupts."""
+    stop = StopToken()
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.stopped and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.stop()
+        print(f"\nStopping after {what} (Ctrl+C again to abort)...", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def print_import_summary(summary: dict[str, Any]) -> None:
+    s = summary
+    print(
+        f"Dataset '{s['dataset']}' ({s['modality']}): {s['files_seen']} files seen, "
+        f"{s['imported']} imported ({s['items']} items), {s['unchanged']} unchanged, "
+        f"{s['failed']} failed, {s['skipped']} skipped, {s['missing']} missing, "
+        f"{s['seconds']:.1f} s." + (" Cancelled." if s["cancelled"] else "")
+    )
+    for error in s["errors"]:
+        print(f"  {error['path']}: {error['message']} [{error['code']}]")
+    if s["failed"] > len(s["errors"]) or s["skipped"]:
+        print("  Every file left out and why: ssl-studio report PROJECT_DIR")
+
+
+def mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"

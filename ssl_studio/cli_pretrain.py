@@ -1,0 +1,177 @@
+"""The ``pretrain`` and ``tasks`` commands: a run's config from a file, named options and
+``--set KEY=VALUE``; the list of tasks, backbones and every option."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ssl_studio.cli_output import (
+    EXIT_CANCELLED,
+    EXIT_OK,
+    TextReporter,
+    json_reporter,
+    stop_on_ctrl_c,
+)
+from ssl_studio.core.config import DEVICES, PRESETS, PretrainConfig
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.events import Event
+
+
+def _parse_value(text: str) -> Any:
+    """``--set`` values: JSON when they parse (numbers, true/false, null, lists), else text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _apply_set(data: dict[str, Any], assignment: str) -> None:
+    """``train.lr=0.01``, ``task.temperature=0.1``, ``augment.hflip=true``, ``image_size=96``."""
+    key, sep, value = assignment.partition("=")
+    if not sep or not key:
+        raise SSLStudioError(f"--set expects KEY=VALUE, not {assignment!r}.")
+    section, _, name = key.partition(".")
+    targets = {"train": "train", "task": "task_options", "augment": "augment"}
+    if name:
+        if section not in targets:
+            raise SSLStudioError(
+                f"Unknown section {section!r} in --set {key}; use train., task. or augment."
+            )
+        data.setdefault(targets[section], {})[name] = _parse_value(value)
+    else:
+        data[key] = _parse_value(value)
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SSLStudioError(f"Cannot read the config file {path}: {exc.strerror}.") from exc
+    try:
+        if path.suffix.lower() == ".toml":
+            import tomllib
+
+            return tomllib.loads(text)
+        return json.loads(text)
+    except ValueError as exc:
+        raise SSLStudioError(f"{path} is not valid {path.suffix[1:].upper()}: {exc}") from exc
+
+
+def pretrain_config(args: argparse.Namespace) -> PretrainConfig:
+    """The run's config: the --config file, then the named options, then each --set."""
+    data: dict[str, Any] = _read_config_file(args.config) if args.config else {}
+    data.setdefault("train", {})
+    for name in ("dataset", "task", "backbone", "preset", "image_size"):
+        if getattr(args, name) is not None:
+            data[name] = getattr(args, name)
+    for name in ("steps", "epochs", "batch_size", "device"):
+        if getattr(args, name) is not None:
+            data["train"][name] = getattr(args, name)
+    for assignment in args.set or []:
+        _apply_set(data, assignment)
+    data["project"] = args.project
+    data["resume_run"] = args.resume
+    return PretrainConfig.from_dict(data)
+
+
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    import os
+
+    from ssl_studio.core.jobs import pretrain
+
+    cfg = pretrain_config(args)
+    main_rank = os.environ.get("RANK", "0") == "0"
+    if not main_rank:
+        report: Callable[[Event], None] = lambda event: None  # noqa: E731
+    else:
+        report = json_reporter if args.events == "jsonl" else TextReporter()
+    summary = pretrain(cfg, report=report, stop=stop_on_ctrl_c("the current step"))
+    if main_rank and args.events != "jsonl":
+        loss = summary["final_loss"]
+        loss_text = f", final loss {loss:.4f}" if loss is not None else ""
+        print(
+            f"Run {summary['run_id']} {summary['status']}: {summary['steps']} steps"
+            f"{loss_text}, {summary['seconds']:.0f} s on {summary['device']}. "
+            f"Checkpoints: runs/{summary['run_id']}/checkpoints"
+        )
+        if summary["status"] == "stopped":
+            print(f"Resume with: ssl-studio pretrain {args.project} --resume {summary['run_id']}")
+    return EXIT_CANCELLED if summary["status"] == "stopped" else EXIT_OK
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from ssl_studio.core.config import TrainConfig, describe_options
+    from ssl_studio.core.models.backbones import BACKBONES, SERIES_BACKBONES, backbone_options
+    from ssl_studio.core.tasks.registry import describe_tasks
+    from ssl_studio.core.transforms.image_augment import ImageAugmentConfig
+    from ssl_studio.core.transforms.series_augment import SeriesAugmentConfig
+
+    info = {
+        "tasks": describe_tasks(),
+        "backbones": [
+            {
+                "name": name,
+                "modality": "timeseries" if name in SERIES_BACKBONES else "image",
+                "options": list(backbone_options(name)),
+            }
+            for name in BACKBONES
+        ],
+        "train_options": describe_options(TrainConfig),
+        "augment_options": describe_options(ImageAugmentConfig),
+        "series_augment_options": describe_options(SeriesAugmentConfig),
+    }
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return EXIT_OK
+    for task in info["tasks"]:
+        print(f"{task['name']} [{', '.join(task['modalities'])}]: {task['summary']}")
+        for option in task["options"]:
+            print(f"    task.{option['name']} = {option['default']!r}: {option['help']}")
+    for kind in ("image", "timeseries"):
+        names = [b["name"] for b in info["backbones"] if b["modality"] == kind]
+        print(f"\nBackbones for {kind}: " + ", ".join(names))
+    print("\nTraining options (--set train.NAME=VALUE):")
+    for option in info["train_options"]:
+        print(f"    train.{option['name']} = {option['default']!r}: {option['help']}")
+    for key, kind in (("augment_options", "images"), ("series_augment_options", "series")):
+        print(f"\nAugmentation of {kind} (--set augment.NAME=VALUE):")
+        for option in info[key]:
+            print(f"    augment.{option['name']} = {option['default']!r}: {option['help']}")
+    return EXIT_OK
+
+
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add the commands to the ``ssl-studio`` parser (``add(name, func, help)``)."""
+    p = add("pretrain", cmd_pretrain, "Pretrain an encoder with a self-supervised task.")
+    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
+    p.add_argument("--dataset", help="the image dataset to learn from")
+    p.add_argument("--task", help="pretext task (default simclr; see ssl-studio tasks)")
+    p.add_argument("--backbone", help="encoder (default from the preset)")
+    p.add_argument("--preset", choices=PRESETS, help="quick (CPU, default), standard, thorough")
+    p.add_argument("--image-size", type=int, help="side of the training views in pixels")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="optimiser steps")
+    length.add_argument("--epochs", type=int, help="passes over the data")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--device", choices=DEVICES, help="default auto: CUDA > MPS > CPU")
+    p.add_argument("--config", type=Path, metavar="FILE", help="a JSON or TOML run config")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="e.g. train.lr=0.01, task.temperature=0.1, augment.hflip=true",
+    )
+    p.add_argument("--events", choices=("text", "jsonl"), default="text")
+    p.add_argument(
+        "--resume",
+        type=int,
+        metavar="RUN_ID",
+        help="continue a stopped or interrupted run from its last checkpoint",
+    )
+
+    p = add("tasks", cmd_tasks, "List pretext tasks, backbones and every option.")
+    p.add_argument("--json", action="store_true")
