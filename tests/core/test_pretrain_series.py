@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from series_data import write_waves
 
 from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
 from ssl_studio.core.data.cache import CacheReader
@@ -20,18 +21,7 @@ def series_project(tmp_path_factory):
     """40 two-channel recordings, sine or square waves of random phase, unequal lengths,
     a few missing values, labels in a label column."""
     root = tmp_path_factory.mktemp("series")
-    rng = np.random.default_rng(0)
-    rows = []
-    for i in range(40):
-        length = int(rng.integers(40, 61))
-        t = np.arange(length) / 8 + rng.uniform(0, 6)
-        wave = np.sin(t) if i % 2 else np.sign(np.sin(t))
-        values = wave + rng.normal(0, 0.1, length)
-        values[rng.integers(0, length, 2)] = np.nan
-        cells = ["" if np.isnan(v) else f"{v:.4f}" for v in values]
-        rows.append(",".join(["sine" if i % 2 else "square", *cells]))
-    (root / "waves").mkdir()
-    (root / "waves" / "waves.csv").write_text("\n".join(rows) + "\n")
+    write_waves(root / "waves")
     project = create_project(root / "project")
     import_data(ImportConfig(project=project, paths=[root / "waves"], workers=1))
     return project
