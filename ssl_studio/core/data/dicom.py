@@ -280,6 +280,19 @@ def _draft_frames(ds: Dataset, size: int) -> Iterator[np.ndarray] | None:
 
 def read_dicom(path: Path, *, has_marker: bool = True) -> Dataset:
     """Read the header (large values such as pixel data are deferred, not read)."""
+    if not has_marker:
+        with open(path, "rb") as f:
+            head = f.read(138)
+        # a file meta element, (0002,0000) or (0002,0001) with its VR, right after a preamble
+        if head[132:136] in (b"\x02\x00\x00\x00", b"\x02\x00\x01\x00") and head[136:] in (
+            b"UL",
+            b"OB",
+        ):
+            raise ImportProblem(
+                "dicom-invalid",
+                "The DICOM file is damaged: its 'DICM' marker (bytes 128 to 131) is missing "
+                "or changed, although a DICOM header follows. Copy it again from the source.",
+            )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -125,7 +125,9 @@ def sniff(found: Found) -> str:
     if head[128:132] == b"DICM":
         return "dicom"
     for signature, kind in _SIGNATURES:
-        if head.startswith(signature):
+        # a DICOM preamble may hold a TIFF header (dual-format files): a .dcm file whose
+        # marker is gone is a damaged DICOM file, not a TIFF without pages
+        if head.startswith(signature) and not (kind == "tiff" and suffix in DICOM_EXTENSIONS):
             return kind
     if suffix in DICOM_EXTENSIONS or (suffix == "" and looks_like_raw_dicom(head)):
         return "dicom-raw"

@@ -41,6 +41,7 @@ IMAGE_PROBLEMS = {
     "bits7.dcm": "dicom-bad-pixels",  # 7 bits allocated per pixel
     "palette.dcm": "dicom-bad-pixels",  # PALETTE COLOR without a lookup table
     "no_meta.dcm": "dicom-invalid",
+    "marker.dcm": "dicom-invalid",  # DICM marker damaged; the preamble is a TIFF header
     "multiframe_cut.dcm": "dicom-truncated",  # 15 frames, the last one cut short
     "frames_claimed.dcm": "dicom-truncated",  # says 3 frames, holds 1
     "bomb.png": "image-too-large",  # 20 000 x 20 000: a decompression bomb
@@ -79,7 +80,7 @@ def dicom_variant(name: str, **changes) -> pydicom.Dataset:
 
 
 def write_images(root: Path) -> None:
-    """Three good images (one a PNG named .jpg) and 25 kinds of bad image / DICOM file."""
+    """Three good images (one a PNG named .jpg) and 26 kinds of bad image / DICOM file."""
     root.mkdir(parents=True)
     Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8)).save(root / "good1.png")
     Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8).T.copy()).save(root / "good2.jpg")
@@ -107,6 +108,9 @@ def write_images(root: Path) -> None:
         root / "palette.dcm"
     )
     shutil.copy(CORPUS / "no_meta.dcm", root / "no_meta.dcm")
+    damaged = bytearray((CORPUS / "MR_small.dcm").read_bytes())  # its preamble: "II*\0..."
+    damaged[128:132] = b"DXCM"
+    (root / "marker.dcm").write_bytes(bytes(damaged))
     emri = (CORPUS / "rtdose.dcm").read_bytes()
     (root / "multiframe_cut.dcm").write_bytes(emri[: len(emri) - 300])
     dicom_variant("CT_small.dcm", NumberOfFrames=3).save_as(root / "frames_claimed.dcm")
@@ -158,6 +162,7 @@ def test_bad_images_and_dicom_each_say_why_and_the_rest_imports(project, tmp_pat
     summary = import_data(ImportConfig(project=project, paths=[tmp_path / "scans"], cache_size=32))
     problems = _problems(project, "scans")
     assert {path: code for path, (code, _) in problems.items()} == IMAGE_PROBLEMS
+    assert "'DICM' marker (bytes 128 to 131) is missing or changed" in problems["marker.dcm"][1]
     for path, (_, message) in problems.items():  # a sentence a person can act on
         assert len(message) > 30 and message.endswith((".", ")")), path
     view = DatasetView.open(project, "scans")
