@@ -280,19 +280,6 @@ def _draft_frames(ds: Dataset, size: int) -> Iterator[np.ndarray] | None:
 
 def read_dicom(path: Path, *, has_marker: bool = True) -> Dataset:
     """Read the header (large values such as pixel data are deferred, not read)."""
-    if not has_marker:
-        with open(path, "rb") as f:
-            head = f.read(138)
-        # a file meta element, (0002,0000) or (0002,0001) with its VR, right after a preamble
-        if head[132:136] in (b"\x02\x00\x00\x00", b"\x02\x00\x01\x00") and head[136:] in (
-            b"UL",
-            b"OB",
-        ):
-            raise ImportProblem(
-                "dicom-invalid",
-                "The DICOM file is damaged: its 'DICM' marker (bytes 128 to 131) is missing "
-                "or changed, although a DICOM header follows. Copy it again from the source.",
-            )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -377,6 +364,16 @@ def decode_dicom(path: Path, *, size: int, salt: bytes, has_marker: bool = True)
         problem.message = f"Frame {len(result.items) + 1} and later: {problem.message}"
         result.problems.append(problem)
     return result
+
+
+def has_damaged_marker(head: bytes) -> bool:
+    """A preamble and a file meta element, (0002,0000) or (0002,0001) with its VR, but no
+    'DICM' marker between them: a DICOM file damaged at bytes 128-131. head: >= 138 bytes."""
+    return (
+        head[128:132] != b"DICM"
+        and head[132:136] in (b"\x02\x00\x00\x00", b"\x02\x00\x01\x00")
+        and head[136:138] in (b"UL", b"OB")
+    )
 
 
 def looks_like_raw_dicom(head: bytes) -> bool:

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ssl_studio.core.data.dicom import looks_like_raw_dicom
+from ssl_studio.core.data.dicom import has_damaged_marker, looks_like_raw_dicom
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.timeseries import SERIES_EXTENSIONS
 
-HEAD_BYTES = 132
+HEAD_BYTES = 138  # a DICOM preamble, its marker and the first meta element's tag and VR
 DICOM_EXTENSIONS = frozenset({".dcm", ".dicom", ".dic", ".ima"})
 _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -124,6 +124,12 @@ def sniff(found: Found) -> str:
         raise _stat_problem(exc) from exc
     if head[128:132] == b"DICM":
         return "dicom"
+    if has_damaged_marker(head):
+        raise ImportProblem(
+            "dicom-invalid",
+            "The DICOM file is damaged: its 'DICM' marker (bytes 128 to 131) is missing or "
+            "changed, although a DICOM header follows. Copy it again from the source.",
+        )
     for signature, kind in _SIGNATURES:
         # a DICOM preamble may hold a TIFF header (dual-format files): a .dcm file whose
         # marker is gone is a damaged DICOM file, not a TIFF without pages
