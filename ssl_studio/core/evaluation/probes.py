@@ -3,7 +3,12 @@ representations (scikit-learn), with every choice made on the training labels on
 
 The SVM follows the TS2Vec / T-Loss protocol: an RBF SVM whose C is picked from
 {1e-4, ..., 1e4, inf} by 5-fold cross-validation on the training representations (or
-C = inf when there are too few examples per class to cross-validate).
+C = inf when there are too few examples per class to cross-validate). On small training
+sets (fewer than ``REPEAT_CV_BELOW`` examples) the 5-fold split is repeated ``CV_REPEATS`` times
+with fresh shuffles: with a few dozen examples, one split's folds hold a handful of series
+each, many C values tie, and which one wins depends on the shuffle (ItalyPowerDemand, 67
+training series: test accuracy 0.950 +- 0.016 over 10 pretraining seeds with one split,
+0.960 +- 0.004 with five).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
@@ -24,6 +29,8 @@ from sklearn.svm import SVC
 SVM_C_GRID = [10.0**k for k in range(-4, 5)] + [np.inf]
 LOGISTIC_C_GRID = [10.0**k for k in range(-4, 5)]
 MAX_CV_EXAMPLES = 10_000
+REPEAT_CV_BELOW = 1_000  # training sets this small repeat the 5-fold split
+CV_REPEATS = 5
 
 
 @dataclass
@@ -59,12 +66,10 @@ def svm_probe(
         if len(train_y) > MAX_CV_EXAMPLES:
             pick = np.random.default_rng(seed).choice(len(train_y), MAX_CV_EXAMPLES, False)
             grid_z, grid_y = train_z[pick], train_y[pick]
-        search = GridSearchCV(
-            SVC(gamma="scale"),
-            {"C": SVM_C_GRID},
-            cv=StratifiedKFold(5, shuffle=True, random_state=seed),
-            n_jobs=1,
-        ).fit(grid_z, grid_y)
+        repeats = CV_REPEATS if len(grid_y) < REPEAT_CV_BELOW else 1
+        folds = RepeatedStratifiedKFold(n_splits=5, n_repeats=repeats, random_state=seed)
+        search = GridSearchCV(SVC(gamma="scale"), {"C": SVM_C_GRID}, cv=folds, n_jobs=1)
+        search.fit(grid_z, grid_y)
         C = float(search.best_params_["C"])
         model = SVC(C=C, gamma="scale").fit(train_z, train_y)
     predictions = model.predict(test_z)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ssl_studio.core.evaluation import probes
 from ssl_studio.core.evaluation.probes import logistic_probe, svm_probe
 
 
@@ -38,3 +39,21 @@ def test_a_single_class_is_refused():
     z = np.zeros((10, 2))
     with pytest.raises(ValueError, match="two classes"):
         svm_probe(z, np.array(["a"] * 10), z)
+
+
+def test_small_training_sets_pick_c_over_repeated_splits(monkeypatch):
+    """Below REPEAT_CV_BELOW examples every C is scored on 5 x 5 folds (one 5-fold split of a
+    few dozen examples picks C by the luck of its shuffle); larger sets use one split."""
+    fits = []
+    original_fit = probes.SVC.fit
+    monkeypatch.setattr(
+        probes.SVC, "fit", lambda self, *a, **k: fits.append(1) or original_fit(self, *a, **k)
+    )
+    z, y = blobs(n=90)
+    svm_probe(z, y, z)
+    grid = len(probes.SVM_C_GRID)
+    assert len(fits) == grid * 5 * probes.CV_REPEATS + 2  # folds, the search's refit, the model
+    fits.clear()
+    monkeypatch.setattr(probes, "REPEAT_CV_BELOW", 50)
+    svm_probe(z, y, z)
+    assert len(fits) == grid * 5 + 2
