@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -57,3 +60,31 @@ def test_small_training_sets_pick_c_over_repeated_splits(monkeypatch):
     monkeypatch.setattr(probes, "REPEAT_CV_BELOW", 50)
     svm_probe(z, y, z)
     assert len(fits) == grid * 5 + 2
+
+
+CONFLICTING_LABELS = """
+import subprocess
+import sys
+
+import numpy as np
+from ssl_studio.core.evaluation.probes import svm_probe
+z = np.random.default_rng(0).normal(size=(25, 8))
+z = np.concatenate([z, z])  # every representation twice, with both labels
+y = np.array(["a", "b"] * 25)
+y = np.concatenate([y[:25], np.where(y[:25] == "a", "b", "a")])
+print(svm_probe(z[:30], y[:30], z).C, svm_probe(z, y, z).C)
+"""
+
+
+def test_svm_finishes_when_no_margin_can_separate_the_classes():
+    """A hard margin (C = inf, the few-examples fallback and part of the grid) on classes that
+    overlap never converged: libsvm ran forever. Now it stops and refits at C = 1e4."""
+    done = subprocess.run(
+        [sys.executable, "-c", CONFLICTING_LABELS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    fallback_c, grid_c = map(float, done.stdout.split())
+    assert fallback_c == 1e4 and np.isfinite(grid_c)
