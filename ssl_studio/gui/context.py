@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
 from ssl_studio.gui import dialogs
@@ -26,6 +27,12 @@ class AppContext(QObject):
         self.project: Path | None = None
         self.read_only = ""  # why the open project cannot be changed ("" when it can)
         self.hardware: dict[str, Any] = {"device": "…", "accelerated": False, "preset": "quick"}
+
+    def enable_change(self, control: QWidget | QAction, enabled: bool = True) -> None:
+        """Enable a control that changes the project when ``enabled`` and the project can be
+        written; on a read-only project its tooltip says why it is off."""
+        control.setEnabled(enabled and not self.read_only)
+        control.setToolTip(self.read_only)
 
     def notify(self, what: str) -> None:
         self.changed.emit(what)

@@ -243,9 +243,7 @@ class MainWindow(QMainWindow):
             self.context.read_only = ""
             self.setWindowTitle("SSL Studio")
             self.pages.setCurrentIndex(0)
-        self.import_action.setEnabled(
-            self.context.project is not None and not self.context.read_only
-        )
+        self.context.enable_change(self.import_action, self.context.project is not None)
         self.read_only_label.setVisible(bool(self.context.read_only))
         self.context.notify("project")
 

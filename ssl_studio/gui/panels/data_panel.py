@@ -111,8 +111,7 @@ class DataPanel(QWidget):
 
     def reload(self) -> None:
         for button in self.import_buttons:  # a read-only project cannot take new data
-            button.setEnabled(not self.context.read_only)
-            button.setToolTip(self.context.read_only)
+            self.context.enable_change(button)
         current = self.current_dataset()
         self.datasets = []
         if self.context.project is not None:

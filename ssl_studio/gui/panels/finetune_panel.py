@@ -67,8 +67,7 @@ class FinetunePanel(QWidget):
                     ]
                 )
         fill_table(self.table, rows)
-        self.button.setEnabled(self.context.project is not None and not self.context.read_only)
-        self.button.setToolTip(self.context.read_only)
+        self.context.enable_change(self.button, self.context.project is not None)
 
 
 def _round(value: Any) -> Any:

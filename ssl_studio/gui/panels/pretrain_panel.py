@@ -388,10 +388,7 @@ class PretrainPanel(QWidget):
         self.context.notify("runs")
 
     def _busy(self, busy: bool) -> None:
-        self.start_button.setEnabled(
-            not busy and self.modality() is not None and not self.context.read_only
-        )
-        self.start_button.setToolTip(self.context.read_only)
+        self.context.enable_change(self.start_button, not busy and self.modality() is not None)
         self.pause_button.setEnabled(busy and self.active)
         self.stop_button.setEnabled(busy and self.active)
         if not busy:

@@ -132,9 +132,7 @@ class RunsPanel(QWidget):
                         self.plot.set_curve(f"run {run['id']}", steps, values)
         one = chosen[0] if len(chosen) == 1 else None
         resumable = bool(one and one["kind"] == "pretrain" and one["status"] in RESUMABLE)
-        self.resume_button.setEnabled(
-            resumable and not self.context.runner.busy and not self.context.read_only
-        )
+        self.context.enable_change(self.resume_button, resumable and not self.context.runner.busy)
         self.folder_button.setEnabled(one is not None)
         self.error.setText(
             f"<b>Why it failed:</b> {one['error']}" if one and one.get("error") else ""

@@ -10,6 +10,11 @@ from typing import Any
 from ssl_studio.core.project.schema import ITEM_COLUMNS
 from ssl_studio.core.project.store.base import StoreBase, now
 
+# an item row with its file's shown path, as ``items`` and ``item`` give it
+_ITEMS_WITH_PATHS = (
+    "SELECT items.*, files.rel_path AS rel_path FROM items JOIN files ON files.id = items.file_id"
+)
+
 
 @dataclass(frozen=True)
 class FileRow:
@@ -202,9 +207,8 @@ class ImportRecords(StoreBase):
     def items(self, dataset_id: int, *, status: str = "ok") -> list[dict[str, Any]]:
         """The dataset's items (with their file's shown path), in import order."""
         rows = self.conn.execute(
-            "SELECT items.*, files.rel_path AS rel_path FROM items "
-            "JOIN files ON files.id = items.file_id "
-            "WHERE items.dataset_id = ? AND items.status = ? ORDER BY items.id",
+            f"{_ITEMS_WITH_PATHS} WHERE items.dataset_id = ? AND items.status = ? "
+            "ORDER BY items.id",
             (dataset_id, status),
         )
         return [dict(r) for r in rows]
@@ -212,9 +216,8 @@ class ImportRecords(StoreBase):
     def item(self, dataset_id: int, item_id: int) -> dict[str, Any] | None:
         """One item of a dataset, as ``items`` gives it, or None."""
         row = self.conn.execute(
-            "SELECT items.*, files.rel_path AS rel_path FROM items "
-            "JOIN files ON files.id = items.file_id "
-            "WHERE items.dataset_id = ? AND items.id = ? AND items.status = 'ok'",
+            f"{_ITEMS_WITH_PATHS} WHERE items.dataset_id = ? AND items.id = ? "
+            "AND items.status = 'ok'",
             (dataset_id, item_id),
         ).fetchone()
         return dict(row) if row is not None else None
