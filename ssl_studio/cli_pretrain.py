@@ -30,16 +30,23 @@ def _parse_value(text: str) -> Any:
 
 
 def _apply_set(data: dict[str, Any], assignment: str) -> None:
-    """``train.lr=0.01``, ``task.temperature=0.1``, ``augment.hflip=true``, ``image_size=96``."""
+    """``train.lr=0.01``, ``task.temperature=0.1``, ``augment.hflip=true``,
+    ``backbone.patch_size=8``, ``image_size=96``."""
     key, sep, value = assignment.partition("=")
     if not sep or not key:
         raise SSLStudioError(f"--set expects KEY=VALUE, not {assignment!r}.")
     section, _, name = key.partition(".")
-    targets = {"train": "train", "task": "task_options", "augment": "augment"}
+    targets = {
+        "train": "train",
+        "task": "task_options",
+        "augment": "augment",
+        "backbone": "backbone_options",
+    }
     if name:
         if section not in targets:
             raise SSLStudioError(
-                f"Unknown section {section!r} in --set {key}; use train., task. or augment."
+                f"Unknown section {section!r} in --set {key}; "
+                "use train., task., augment. or backbone."
             )
         data.setdefault(targets[section], {})[name] = _parse_value(value)
     else:
@@ -105,7 +112,11 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 
 def cmd_tasks(args: argparse.Namespace) -> int:
     from ssl_studio.core.config import TrainConfig, describe_options
-    from ssl_studio.core.models.backbones import BACKBONES, SERIES_BACKBONES, backbone_options
+    from ssl_studio.core.models.backbones import (
+        BACKBONES,
+        SERIES_BACKBONES,
+        describe_backbone_options,
+    )
     from ssl_studio.core.tasks.registry import describe_tasks
     from ssl_studio.core.transforms.image_augment import ImageAugmentConfig
     from ssl_studio.core.transforms.series_augment import SeriesAugmentConfig
@@ -116,7 +127,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
             {
                 "name": name,
                 "modality": "timeseries" if name in SERIES_BACKBONES else "image",
-                "options": list(backbone_options(name)),
+                "options": describe_backbone_options(name),
             }
             for name in BACKBONES
         ],
@@ -132,13 +143,24 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         for option in task["options"]:
             print(f"    task.{option['name']} = {option['default']!r}: {option['help']}")
     for kind in ("image", "timeseries"):
-        names = [b["name"] for b in info["backbones"] if b["modality"] == kind]
-        print(f"\nBackbones for {kind}: " + ", ".join(names))
+        print(f"\nBackbones for {kind} (--backbone NAME; options: --set backbone.OPTION=VALUE):")
+        for backbone in info["backbones"]:
+            if backbone["modality"] != kind:
+                continue
+            print(f"  {backbone['name']}")
+            for option in backbone["options"]:
+                default = "automatic" if option["default"] is None else repr(option["default"])
+                print(f"    backbone.{option['name']} = {default}: {option['help']}")
     print("\nTraining options (--set train.NAME=VALUE):")
     for option in info["train_options"]:
         print(f"    train.{option['name']} = {option['default']!r}: {option['help']}")
     for key, kind in (("augment_options", "images"), ("series_augment_options", "series")):
         print(f"\nAugmentation of {kind} (--set augment.NAME=VALUE):")
+        if kind == "images":
+            print(
+                "    (defaults for X-ray and files; ultrasound, endoscopy and microscopy may "
+                "flip, colour images get a little saturation jitter)"
+            )
         for option in info[key]:
             print(f"    augment.{option['name']} = {option['default']!r}: {option['help']}")
     return EXIT_OK
@@ -163,7 +185,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--set",
         action="append",
         metavar="KEY=VALUE",
-        help="e.g. train.lr=0.01, task.temperature=0.1, augment.hflip=true",
+        help="e.g. train.lr=0.01, task.temperature=0.1, augment.hflip=true, backbone.patch_size=8",
     )
     p.add_argument("--events", choices=("text", "jsonl"), default="text")
     p.add_argument(

@@ -182,8 +182,15 @@ def test_tasks_lists_every_task_with_its_options(capsys):
     assert all(o["help"] for t in info["tasks"] for o in t["options"])
     assert {"cnn-small", "resnet18", "vit-tiny"} <= {b["name"] for b in info["backbones"]}
     assert any(o["name"] == "lr" for o in info["train_options"])
+    for key in ("train_options", "augment_options", "series_augment_options"):
+        assert all(o["help"] for o in info[key]), key  # every option explains itself
+    vit = next(b for b in info["backbones"] if b["name"] == "vit-tiny")
+    assert [(o["name"], o["default"]) for o in vit["options"]] == [("patch_size", None)]
+    assert all(o["help"] for b in info["backbones"] for o in b["options"])
     assert main(["tasks"]) == 0
-    assert "task.temperature = 0.2" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "task.temperature = 0.2" in text and "backbone.patch_size = automatic" in text
+    assert "augment.hflip = False: Mirror left-right" in text
 
 
 def test_pretrain_text_mode_config_file_and_set(project, tmp_path, capsys):
@@ -207,6 +214,8 @@ def test_pretrain_text_mode_config_file_and_set(project, tmp_path, capsys):
             "task.all_rotations=false",
             "--set",
             "train.seed=3",
+            "--set",
+            "backbone.stem_stride=2",
         ]
     )
     out = capsys.readouterr().out
@@ -217,8 +226,11 @@ def test_pretrain_text_mode_config_file_and_set(project, tmp_path, capsys):
     assert run["task"] == "rotation" and run["config"]["train"]["lr"] == 0.01
     assert run["config"]["train"]["seed"] == 3
     assert run["config"]["task_options"] == {"all_rotations": False}
+    assert run["config"]["backbone_options"] == {"stem_stride": 2}
     assert main(["pretrain", str(project), "--dataset", "images", "--set", "train.nope=1"]) == 1
     assert "Unknown option(s) nope for TrainConfig" in capsys.readouterr().err
+    assert main(["pretrain", str(project), "--dataset", "images", "--set", "backbone.nope=1"]) == 1
+    assert "valid options are: stem_stride" in capsys.readouterr().err
     # info lists the runs, so a headless user finds the id to fine-tune from
     assert main(["info", str(project)]) == 0
     out = capsys.readouterr().out

@@ -213,6 +213,9 @@ class PretrainConfig:
     dataset: str = option("", "Name of the dataset to pretrain on.")
     task: str | None = option(None, "Pretext task; empty: simclr for images, ts2vec for series.")
     backbone: str | None = option(None, "Encoder architecture; empty: the preset's.")
+    backbone_options: dict[str, Any] = option(
+        {}, "Options of the backbone, e.g. a ViT's patch_size (see ssl-studio tasks)."
+    )
     image_size: int | None = option(None, "Side of the training views in pixels; empty: preset.")
     series_length: int | None = option(None, "Longest window of a series per step (3000).")
     preset: str = option("quick", "quick (CPU, minutes), standard (GPU, hours) or thorough.")

@@ -60,7 +60,9 @@ def build_setup(
     channels = max(int(i["channels"]) for i in items)
     torch.manual_seed(cfg.train.seed)
     if modality == "image":
-        backbone = build_backbone(cfg.backbone, in_channels=channels, image_size=cfg.image_size)
+        backbone = build_backbone(
+            cfg.backbone, in_channels=channels, image_size=cfg.image_size, **cfg.backbone_options
+        )
         augment_cfg = dataclasses.replace(
             default_augment(_main_modality(items), channels), **cfg.augment
         )
@@ -76,7 +78,7 @@ def build_setup(
         )
         probe = _image_probe(reader, channels, cfg.image_size)
     else:
-        backbone = build_backbone(cfg.backbone, in_channels=channels)
+        backbone = build_backbone(cfg.backbone, in_channels=channels, **cfg.backbone_options)
         if isinstance(backbone.module, SeriesEncoder):
             stats = channel_statistics(items, reader, channels, seed=cfg.train.seed)
             backbone.module.set_input_scaling(*map(torch.from_numpy, stats))
@@ -102,6 +104,7 @@ def build_setup(
         "modality": modality,
         "task": cfg.task,
         "backbone": cfg.backbone,
+        "backbone_options": dict(cfg.backbone_options),
         "in_channels": channels,
         "image_size": cfg.image_size,
         "augment": dataclasses.asdict(augment_cfg),
@@ -146,15 +149,19 @@ def probe_items(
 def rebuild_task(state: dict[str, Any]) -> PretextTask:
     """The task of a checkpoint, built from the file alone and loaded (CPU, eval mode)."""
     cfg = state["config"]
+    options = state.get("backbone_options", {})  # absent from checkpoints before it existed
     if state.get("modality", "image") == "image":
         backbone = build_backbone(
-            state["backbone"], in_channels=state["in_channels"], image_size=state["image_size"]
+            state["backbone"],
+            in_channels=state["in_channels"],
+            image_size=state["image_size"],
+            **options,
         )
         augment: nn.Module = ImageAugment(
             ImageAugmentConfig(**state["augment"]), out_size=state["image_size"]
         )
     else:
-        backbone = build_backbone(state["backbone"], in_channels=state["in_channels"])
+        backbone = build_backbone(state["backbone"], in_channels=state["in_channels"], **options)
         augment = SeriesAugment(SeriesAugmentConfig(**state["augment"]))
     task = build_task(state["task"], cfg.get("task_options", {}), backbone, augment)
     task.load_state_dict(state["model"])

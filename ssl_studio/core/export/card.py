@@ -78,6 +78,7 @@ def build_card(
         "threshold": state.get("threshold"),
         "architecture": {
             "backbone": spec["backbone"],
+            "backbone_options": spec.get("backbone_options", {}),
             "modality": spec["modality"],
             "in_channels": spec["in_channels"],
             "head": spec["head"]["kind"],
@@ -138,6 +139,8 @@ def card_markdown(card: dict[str, Any]) -> str:
     """MODEL_CARD.md from the card dict."""
     t = card["training"]
     pre = card["preprocessing"]
+    chosen = card["architecture"].get("backbone_options") or {}
+    options = f" ({', '.join(f'{k} {v}' for k, v in chosen.items())})" if chosen else ""
     lines = [
         f"# {card['name']}",
         "",
@@ -160,7 +163,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         "## How it was made",
         "",
-        f"- Encoder: {card['architecture']['backbone']}, pretrained without labels with "
+        f"- Encoder: {card['architecture']['backbone']}{options}, pretrained without labels with "
         f"`{t['pretext_task']}` (SSL Studio run {t['pretraining_run']}).",
         f"- Classifier: protocol `{t['protocol']}` on {t['train_labels']} labels "
         f"(label set `{t['label_set']}`, run {t['fine_tuning_run']}); choices: {t['chosen']}.",

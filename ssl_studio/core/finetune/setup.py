@@ -89,6 +89,7 @@ def spec_of(state: dict[str, Any]) -> dict[str, Any]:
     return {
         "modality": state.get("modality", "image"),
         "backbone": state["backbone"],
+        "backbone_options": state.get("backbone_options", {}),
         "in_channels": state["in_channels"],
         "image_size": state["image_size"],
     }

@@ -156,14 +156,54 @@ SERIES_BACKBONES: tuple[str, ...] = ("ts-conv", "ts-patch")
 DEFAULT_SERIES_BACKBONE = "ts-conv"
 
 
+# one line per backbone option (``--set backbone.NAME=VALUE``), shown by ``ssl-studio tasks``;
+# "backbone.option" where the same name means different things
+OPTION_HELP: dict[str, str] = {
+    "stem_stride": "Stride of the first convolution: 2 halves the image at once (default: "
+    "2 above 32 px, else 1).",
+    "cifar_stem": "Small-image stem (3x3 convolution, no max-pool) instead of ImageNet's 7x7 "
+    "with max-pool (default: on up to 96 px).",
+    "patch_size": "Side of the square patches the image is cut into, in px; must divide the "
+    "image size (default: 16 from 128 px, 8 from 48 px, else 4).",
+    "hidden": "Width of the convolution blocks.",
+    "dim": "Length of the representation of each time step and of the series.",
+    "ts-conv.depth": "Residual blocks; each doubles the dilation, so the receptive field "
+    "grows as 2**depth steps.",
+    "ts-patch.depth": "Transformer layers.",
+    "dropout": "Share of the representation dropped at random while training.",
+    "patch_len": "Time steps in each patch.",
+    "stride": "Time steps from one patch to the next (at most patch_len).",
+    "max_patches": "Patches encoded together; longer series are encoded in windows of this "
+    "many patches.",
+    "positional": "Position encoding: learned or sine.",
+}
+
+
 def backbone_options(name: str) -> tuple[str, ...]:
     """The keyword options (beyond in_channels and image_size) that backbone ``name`` takes."""
+    return tuple(p.name for p in _option_parameters(name))
+
+
+def describe_backbone_options(name: str) -> list[dict[str, object]]:
+    """Each option of backbone ``name``: name, type, default (None: automatic) and help."""
+    return [
+        {
+            "name": p.name,
+            "type": str(p.annotation),
+            "default": p.default,
+            "help": OPTION_HELP.get(f"{name}.{p.name}") or OPTION_HELP[p.name],
+        }
+        for p in _option_parameters(name)
+    ]
+
+
+def _option_parameters(name: str) -> list[inspect.Parameter]:
     params = inspect.signature(_factory(name)).parameters.values()
-    return tuple(
-        p.name
+    return [
+        p
         for p in params
         if p.kind is p.KEYWORD_ONLY and p.name not in ("in_channels", "image_size")
-    )
+    ]
 
 
 def build_backbone(

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ssl_studio.core.config import option
 from ssl_studio.core.errors import ConfigError
 
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights of R, G, B in the gray level
@@ -40,20 +41,34 @@ _PAIRS = ("crop_scale", "crop_ratio", "gamma", "blur_sigma")
 class ImageAugmentConfig:
     """Augmentations for two-view and masked pretext tasks; defaults are medical-safe."""
 
-    crop_scale: tuple[float, float] = (0.35, 1.0)  # share of the image area a view shows (min, max)
-    crop_ratio: tuple[float, float] = (0.75, 1.333)  # width / height of a view's crop (min, max)
-    hflip: bool = False  # mirror left-right at random (off: laterality matters in X-ray)
-    vflip: bool = False  # mirror top-bottom at random
-    rotate_degrees: float = 10.0  # largest rotation either way, in degrees
-    translate: float = 0.05  # largest extra shift of the crop, as a share of its size
-    window_jitter: float = 0.1  # move and resize the display window by up to this share of it
-    brightness: float = 0.2  # largest brightening or darkening, as a share of black-to-white
-    contrast: float = 0.2  # largest change of contrast, as a share (0.2: 80 % to 120 %)
-    gamma: tuple[float, float] = (0.8, 1.25)  # range of the gamma curve (below 1 lifts mid-grays)
-    blur_prob: float = 0.3  # chance that a view is blurred
-    blur_sigma: tuple[float, float] = (0.1, 1.5)  # blur strength (min, max), in output pixels
-    noise_std: float = 0.02  # strength of added grain, as a share of black-to-white
-    saturation: float = 0.0  # largest change of colour strength, RGB only (0: off); hue is kept
+    crop_scale: tuple[float, float] = option(
+        (0.35, 1.0), "Share of the image area a view shows (min, max)."
+    )
+    crop_ratio: tuple[float, float] = option(
+        (0.75, 1.333), "Width / height of a view's crop (min, max)."
+    )
+    hflip: bool = option(False, "Mirror left-right at random (off: laterality matters in X-ray).")
+    vflip: bool = option(False, "Mirror top-bottom at random.")
+    rotate_degrees: float = option(10.0, "Largest rotation either way, in degrees.")
+    translate: float = option(0.05, "Largest extra shift of the crop, as a share of its size.")
+    window_jitter: float = option(
+        0.1, "Move and resize the display window by up to this share of it."
+    )
+    brightness: float = option(
+        0.2, "Largest brightening or darkening, as a share of black-to-white."
+    )
+    contrast: float = option(0.2, "Largest change of contrast, as a share (0.2: 80 % to 120 %).")
+    gamma: tuple[float, float] = option(
+        (0.8, 1.25), "Range of the gamma curve (below 1 lifts mid-grays)."
+    )
+    blur_prob: float = option(0.3, "Chance that a view is blurred.")
+    blur_sigma: tuple[float, float] = option(
+        (0.1, 1.5), "Blur strength (min, max), in output pixels."
+    )
+    noise_std: float = option(0.02, "Strength of added grain, as a share of black-to-white.")
+    saturation: float = option(
+        0.0, "Largest change of colour strength, RGB only (0: off); hue is kept."
+    )
 
     def __post_init__(self) -> None:
         for name in _PAIRS:  # lists (from JSON) become tuples
