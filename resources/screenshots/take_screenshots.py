@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pydicom
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.jobs import create_project, import_data
@@ -110,6 +110,16 @@ def main() -> int:
         window.show_step(1)
         panel = window.pretrain
         panel.dataset.setCurrentText("chest-xray")
+        advanced = panel.advanced.parentWidget()  # the "Advanced options" group box
+        advanced.setChecked(True)
+        panel.advanced.setCurrentWidget(panel.augment_form)
+        panel.augment_form.set_value("crop_scale", (0.6, 1.0))
+        settle(app)  # lay the tab out, then scroll: the preview on top, the options below
+        scroll = panel.findChild(QScrollArea)
+        scroll.verticalScrollBar().setValue(panel.preview_box.y() - 8)
+        shoot(app, window, "03b-pretrain-augmentation")
+        panel.augment_form.set_value("crop_scale", (0.35, 1.0))
+        advanced.setChecked(False)
         panel.steps.setValue(120)
         panel.train_form.set_value("health_every_steps", 20)
         panel.start()

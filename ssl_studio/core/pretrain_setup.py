@@ -168,6 +168,21 @@ def rebuild_task(state: dict[str, Any]) -> PretextTask:
     return task.eval()
 
 
+def augment_defaults(project: Path, dataset: str) -> ImageAugmentConfig | SeriesAugmentConfig:
+    """The augmentation a run on ``dataset`` starts from, before PretrainConfig.augment's
+    changes: the image defaults of its most common modality and channels, or the series
+    defaults. Reads two aggregates, not the items (fast for the GUI at 100 000 items)."""
+    with Store.open(project) as store:
+        found = store.dataset(dataset)
+        if found is None:
+            raise ConfigError(f"No dataset '{dataset}'.")
+        profile = store.item_profile(found["id"])
+    if found["modality"] != "image":
+        return SeriesAugmentConfig()
+    modality, channels = profile or ("", 1)
+    return default_augment(modality, channels)
+
+
 def preview_augmentations(
     project: Path,
     dataset: str,

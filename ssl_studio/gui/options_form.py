@@ -1,8 +1,10 @@
 """A form generated from a config dataclass, so a new option needs no GUI code.
 
-Each field becomes a row: a check box (bool), a spin box (int, float) or a line edit (text,
-or a number that may be left empty for "automatic"). The field's help text is the tooltip.
-``changes()`` returns only what differs from the defaults, ready for the config.
+Each field becomes a row: a check box (bool), a spin box (int, float), two spin boxes (a
+``tuple[float, float]`` range) or a line edit (text, or a number that may be left empty for
+"automatic"). The field's help text is the tooltip. ``changes()`` returns only what differs
+from the starting values (the defaults, or ``values``), ready for the config; ``changed``
+fires on every edit.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
+    QLabel,
     QLineEdit,
     QSpinBox,
     QWidget,
@@ -34,8 +39,52 @@ def _label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
+PAIR = "tuple[float,float]"
+
+
+class FloatSpin(QDoubleSpinBox):
+    """A spin box for real numbers that shows 0.002 rather than 0.002000."""
+
+    def __init__(self, decimals: int = 6) -> None:
+        super().__init__()
+        self.setDecimals(decimals)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
+        text = self.locale().toString(value, "f", self.decimals())
+        if not self.isGroupSeparatorShown():  # as QDoubleSpinBox does: 12345, not 12,345
+            text = text.replace(self.locale().groupSeparator(), "")
+        point = self.locale().decimalPoint()
+        return text.rstrip("0").rstrip(point) if point in text else text
+
+
+class PairEditor(QWidget):
+    """A (min, max) range: two spin boxes side by side."""
+
+    def __init__(self, value: tuple[float, float]) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.low, self.high = FloatSpin(3), FloatSpin(3)
+        for spin in (self.low, self.high):
+            spin.setSingleStep(0.05)
+            spin.setRange(0.0, 1e6)
+        row.addWidget(self.low)
+        row.addWidget(QLabel("to"))
+        row.addWidget(self.high)
+        self.set_value(value)
+
+    def set_value(self, value: tuple[float, float]) -> None:
+        self.low.setValue(float(value[0]))
+        self.high.setValue(float(value[1]))
+
+    def value(self) -> tuple[float, float]:
+        return (self.low.value(), self.high.value())
+
+
 class OptionsForm(QWidget):
     """Rows for the simple fields of ``config_class`` (dicts, lists and paths are skipped)."""
+
+    changed = Signal()
 
     def __init__(
         self, config_class: type, *, skip: tuple[str, ...] = (), values: dict | None = None
@@ -50,39 +99,48 @@ class OptionsForm(QWidget):
             default = _default(f)
             if f.name in skip or not f.init or isinstance(default, dict | list):
                 continue
-            if kind.split("|")[0] not in ("bool", "int", "float", "str"):
+            if kind != PAIR and kind.split("|")[0] not in ("bool", "int", "float", "str"):
                 continue
             value = (values or {}).get(f.name, default)
             editor = self._editor(kind, value)
             editor.setToolTip(f.metadata.get("help", ""))
             editor.setObjectName(f.name)
             layout.addRow(_label(f.name), editor)
-            self.editors[f.name] = (editor, kind, default)
+            self.editors[f.name] = (editor, kind, value)
 
-    @staticmethod
-    def _editor(kind: str, value: Any) -> QWidget:
+    def _editor(self, kind: str, value: Any) -> QWidget:
+        if kind == PAIR:
+            pair = PairEditor(value)
+            for spin in (pair.low, pair.high):
+                spin.valueChanged.connect(self.changed)
+            return pair
         if kind == "bool":
             box = QCheckBox()
             box.setChecked(bool(value))
+            box.toggled.connect(self.changed)
             return box
         if kind == "int":
             spin = QSpinBox()
             spin.setRange(-1_000_000_000, 1_000_000_000)
             spin.setValue(int(value))
+            spin.valueChanged.connect(self.changed)
             return spin
         if kind == "float":
-            spin = QDoubleSpinBox()
-            spin.setDecimals(6)
+            spin = FloatSpin()
             spin.setRange(-1e9, 1e9)
             spin.setValue(float(value))
+            spin.valueChanged.connect(self.changed)
             return spin
         edit = QLineEdit("" if value is None else str(value))
         edit.setPlaceholderText("automatic")
+        edit.editingFinished.connect(self.changed)
         return edit
 
     def set_value(self, name: str, value: Any) -> None:
         editor = self.editors[name][0]
-        if isinstance(editor, QCheckBox):
+        if isinstance(editor, PairEditor):
+            editor.set_value(value)
+        elif isinstance(editor, QCheckBox):
             editor.setChecked(bool(value))
         elif isinstance(editor, QSpinBox | QDoubleSpinBox):
             editor.setValue(value)
@@ -93,7 +151,9 @@ class OptionsForm(QWidget):
         """Every field's current value (raises ConfigError for text that is not a number)."""
         out = {}
         for name, (editor, kind, _) in self.editors.items():
-            if isinstance(editor, QCheckBox):
+            if isinstance(editor, PairEditor):
+                out[name] = editor.value()
+            elif isinstance(editor, QCheckBox):
                 out[name] = editor.isChecked()
             elif isinstance(editor, QSpinBox | QDoubleSpinBox):
                 out[name] = editor.value()
@@ -102,7 +162,7 @@ class OptionsForm(QWidget):
         return out
 
     def changes(self) -> dict[str, Any]:
-        """The fields whose value differs from the dataclass default."""
+        """The fields whose value differs from where the form started (default or given)."""
         return {k: v for k, v in self.values().items() if v != self.editors[k][2]}
 
     @staticmethod
@@ -113,4 +173,5 @@ class OptionsForm(QWidget):
         try:
             return int(text) if base == "int" else float(text) if base == "float" else text
         except ValueError:
-            raise ConfigError(f"{_label(name)} must be a {base} number, not {text!r}.") from None
+            what = "a whole number" if base == "int" else "a number"
+            raise ConfigError(f"{_label(name)} must be {what}, not {text!r}.") from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -180,6 +182,44 @@ def test_preview_shows_augmented_views_of_one_real_item(shapes_project):
         assert store.pick_item_id(1) == items[0]["id"]
         picked = {store.pick_item_id(1, at_random=True) for _ in range(20)}
         assert picked <= {i["id"] for i in items} and len(picked) > 1
+
+
+def test_the_augmentation_a_run_uses_is_the_one_the_gui_starts_from(tmp_path):
+    """Six ultrasound files (RGB) and three CT: the ultrasound defaults (may mirror, a
+    little saturation) for the form, and the same for the run."""
+    import dataclasses
+    import shutil
+
+    import pydicom
+
+    from ssl_studio.core.jobs import create_project
+    from ssl_studio.core.pretrain import latest_checkpoint
+    from ssl_studio.core.pretrain_setup import augment_defaults
+
+    files = Path(pydicom.__file__).parent / "data" / "test_files"
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for copy in range(3):
+        for name in ("ExplVR_BigEnd.dcm", "examples_jpeg2k.dcm", "CT_small.dcm"):
+            shutil.copy(files / name, folder / f"{copy}-{name}")
+    project = create_project(tmp_path / "project")
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=32, workers=1))
+    defaults = augment_defaults(project, "scans")
+    assert defaults.hflip and defaults.saturation == 0.1 and not defaults.vflip
+    summary = pretrain(
+        PretrainConfig(
+            project=project,
+            dataset="scans",
+            image_size=32,
+            augment={"crop_scale": [0.5, 1.0]},
+            train=TrainConfig(steps=1, batch_size=8, health_every_steps=10**6),
+        )
+    )
+    state = latest_checkpoint(project / "runs" / str(summary["run_id"]))
+    expected = dataclasses.replace(defaults, crop_scale=(0.5, 1.0))
+    assert state["augment"] == dataclasses.asdict(expected)
+    with pytest.raises(ConfigError, match="No dataset 'nope'"):
+        augment_defaults(project, "nope")
 
 
 def test_the_same_seed_gives_the_same_weights_on_the_cpu(shapes_project):

@@ -3,11 +3,14 @@ timer-driven redraw, and the results headline's verdict."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.tasks.registry import TASKS
+from ssl_studio.core.transforms.image_defaults import ImageAugmentConfig, default_augment
 from ssl_studio.gui.live_plot import REDRAW_MS, LivePlot
 from ssl_studio.gui.options_form import OptionsForm
 from ssl_studio.gui.wizard.result_pages import ResultsPage
@@ -24,11 +27,25 @@ def test_options_form_is_built_from_the_dataclass(qtbot):
     assert form.changes() == {"lr": 0.01, "optimizer": "sgd", "steps": 250}
     assert TrainConfig(**form.values()).steps == 250
     assert form.editors["lr"][0].toolTip().startswith("Peak learning rate")
+    assert form.editors["weight_decay"][0].text() == "0.05"  # not 0.050000
     form.set_value("steps", "many")
-    with pytest.raises(ConfigError, match="Steps must be a int number"):
+    with pytest.raises(ConfigError, match="Steps must be a whole number"):
         form.values()
     for task in TASKS.values():  # every task's options make a form
         assert OptionsForm(task.Config).editors or not task.Config.__dataclass_fields__
+
+
+def test_options_form_edits_ranges_and_reports_changes_from_where_it_started(qtbot):
+    us = default_augment("US", 3)  # ultrasound may mirror: hflip starts on
+    form = OptionsForm(ImageAugmentConfig, values=dataclasses.asdict(us))
+    qtbot.addWidget(form)
+    assert form.values()["hflip"] is True and form.values()["crop_scale"] == (0.35, 1.0)
+    assert form.changes() == {}
+    with qtbot.waitSignal(form.changed):
+        form.set_value("hflip", False)  # off is the dataclass default, but a change here
+    form.set_value("crop_scale", (0.6, 1.0))
+    assert form.changes() == {"hflip": False, "crop_scale": (0.6, 1.0)}
+    assert form.editors["gamma"][0].toolTip().startswith("Range of the gamma curve")
 
 
 def test_live_plot_redraws_on_its_timer_not_per_point(qtbot):

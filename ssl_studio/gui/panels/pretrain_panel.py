@@ -3,9 +3,10 @@ start the run and watch it live (loss, learning rate, speed, health), with Pause
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -28,7 +29,7 @@ from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event, Health, Message, Step
 from ssl_studio.core.jobs import pretrain
 from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
-from ssl_studio.core.pretrain_setup import preview_augmentations
+from ssl_studio.core.pretrain_setup import augment_defaults, preview_augmentations
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import TASKS, describe_tasks
 from ssl_studio.gui import dialogs
@@ -103,7 +104,13 @@ class PretrainPanel(QWidget):
         self.advanced = QTabWidget()
         self.train_form = OptionsForm(TrainConfig, skip=TRAIN_SKIP)
         self.advanced.addTab(self.train_form, "Training")
+        self.augment_form: OptionsForm | None = None  # for the dataset in augment_for
+        self.augment_for: str | None = None
         self.task_form: OptionsForm | None = None
+        self.preview_timer = QTimer(self)  # edits of the augmentation redraw the preview once
+        self.preview_timer.setSingleShot(True)
+        self.preview_timer.setInterval(250)
+        self.preview_timer.timeout.connect(self.refresh_preview)
         advanced_box = QGroupBox("Advanced options")
         advanced_box.setCheckable(True)
         advanced_box.setChecked(False)
@@ -128,8 +135,8 @@ class PretrainPanel(QWidget):
         setup = QWidget()
         column = QVBoxLayout(setup)
         column.addLayout(form)
+        column.addWidget(self.preview_box)  # above the options, in view while they change
         column.addWidget(advanced_box)
-        column.addWidget(self.preview_box)
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -192,6 +199,8 @@ class PretrainPanel(QWidget):
                 if self.context.read_only
                 else IDLE
             )
+        if what == "project":
+            self.augment_for = None  # another project's dataset may share the name
         if what in ("project", "datasets"):
             self.reload()
         if what == "hardware":
@@ -247,19 +256,41 @@ class PretrainPanel(QWidget):
         for name in IMAGE_BACKBONES if modality == "image" else SERIES_BACKBONES:
             self.backbone.addItem(name, name)
         self.preview_box.setVisible(modality == "image")
+        self._show_augmentation(self.dataset.currentText())
         self.preview_item = None
         self.refresh_preview()
+
+    def _show_augmentation(self, dataset: str) -> None:
+        """The Augmentation tab, starting from the dataset's own defaults (per modality);
+        kept as edited while the same dataset stays chosen."""
+        if dataset == self.augment_for and self.augment_form is not None:
+            return
+        assert self.context.project is not None
+        try:
+            defaults = augment_defaults(self.context.project, dataset)
+        except SSLStudioError:
+            return
+        self._replace_tab(self.augment_form, None)
+        self.augment_form = OptionsForm(type(defaults), values=dataclasses.asdict(defaults))
+        self.augment_form.changed.connect(self.preview_timer.start)
+        self.advanced.insertTab(1, self.augment_form, "Augmentation")
+        self.augment_for = dataset
+
+    def _replace_tab(self, old: QWidget | None, new: tuple[QWidget, str] | None) -> None:
+        if old is not None:
+            self.advanced.removeTab(self.advanced.indexOf(old))
+            old.deleteLater()
+        if new is not None:
+            self.advanced.addTab(*new)
 
     def _task_chosen(self, name: str) -> None:
         if name not in self.tasks:
             return
         task = self.tasks[name]
         self.explanation.setText(f"<b>{task['summary']}</b><br>{task['explanation']}")
-        if self.task_form is not None:
-            self.advanced.removeTab(1)
-            self.task_form.deleteLater()
-        self.task_form = OptionsForm(TASKS[name].Config)
-        self.advanced.addTab(self.task_form, f"{name} options")
+        form = OptionsForm(TASKS[name].Config)
+        self._replace_tab(self.task_form, (form, f"{name} options"))
+        self.task_form = form
 
     def refresh_preview(self, new_item: bool = False) -> None:
         """Eight augmented views of one real item, as the pretraining will make them."""
@@ -275,7 +306,12 @@ class PretrainPanel(QWidget):
                     return
                 self.preview_item = picked
             views = preview_augmentations(
-                self.context.project, name, self.preview_item, PREVIEWS, image_size=64
+                self.context.project,
+                name,
+                self.preview_item,
+                PREVIEWS,
+                image_size=64,
+                augment=self.augment_form.changes() if self.augment_form else None,
             )
         except SSLStudioError as exc:
             self.preview_box.setTitle(f"No preview: {exc}")
@@ -298,6 +334,7 @@ class PretrainPanel(QWidget):
             preset=self.preset.currentData(),
             train=train,
             task_options=self.task_form.changes() if self.task_form else {},
+            augment=self.augment_form.changes() if self.augment_form else {},
         )
 
     # ---- running ---------------------------------------------------------------------------

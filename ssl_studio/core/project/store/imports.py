@@ -231,6 +231,20 @@ class ImportRecords(StoreBase):
         ).fetchone()
         return int(row[0]) if row is not None else None
 
+    def item_profile(self, dataset_id: int) -> tuple[str, int] | None:
+        """(the most common item modality, "" when none, the most channels) of the dataset's
+        readable items, without reading them all; None when it has none."""
+        ok = "FROM items WHERE dataset_id = ? AND status = 'ok'"
+        channels = self.conn.execute(f"SELECT MAX(channels) {ok}", (dataset_id,)).fetchone()[0]
+        if channels is None:
+            return None
+        modality = self.conn.execute(
+            f"SELECT COALESCE(modality, '') AS m {ok} GROUP BY m ORDER BY COUNT(*) DESC, MIN(id) "
+            "LIMIT 1",
+            (dataset_id,),
+        ).fetchone()[0]
+        return modality, int(channels)
+
     def item_ids_by_file(self, dataset_id: int) -> dict[tuple[str, int], int]:
         """(file path key, index) -> item id, for attaching labels read at import."""
         rows = self.conn.execute(
