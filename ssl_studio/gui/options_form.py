@@ -1,10 +1,10 @@
 """A form generated from a config dataclass, so a new option needs no GUI code.
 
-Each field becomes a row: a check box (bool), a spin box (int, float), two spin boxes (a
-``tuple[float, float]`` range) or a line edit (text, or a number that may be left empty for
-"automatic"). The field's help text is the tooltip. ``changes()`` returns only what differs
-from the starting values (the defaults, or ``values``), ready for the config; ``changed``
-fires on every edit.
+Each field becomes a row: a check box (bool), a choice of automatic / on / off (bool |
+None), a spin box (int, float), two spin boxes (a ``tuple[float, float]`` range) or a line
+edit (text, or a number that may be left empty for "automatic"). The field's help text is
+the tooltip. ``changes()`` returns only what differs from the starting values (the
+defaults, or ``values``), ready for the config; ``changed`` fires on every edit.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
@@ -40,6 +41,8 @@ def _label(name: str) -> str:
 
 
 PAIR = "tuple[float,float]"
+AUTO_BOOL = "bool|None"
+AUTO_BOOL_CHOICES = (("automatic", None), ("on", True), ("off", False))
 
 
 class FloatSpin(QDoubleSpinBox):
@@ -114,6 +117,13 @@ class OptionsForm(QWidget):
             for spin in (pair.low, pair.high):
                 spin.valueChanged.connect(self.changed)
             return pair
+        if kind == AUTO_BOOL:
+            combo = QComboBox()
+            for text, choice in AUTO_BOOL_CHOICES:
+                combo.addItem(text, choice)
+            combo.setCurrentIndex([c for _, c in AUTO_BOOL_CHOICES].index(value))
+            combo.currentIndexChanged.connect(self.changed)
+            return combo
         if kind == "bool":
             box = QCheckBox()
             box.setChecked(bool(value))
@@ -140,6 +150,8 @@ class OptionsForm(QWidget):
         editor = self.editors[name][0]
         if isinstance(editor, PairEditor):
             editor.set_value(value)
+        elif isinstance(editor, QComboBox):
+            editor.setCurrentIndex([c for _, c in AUTO_BOOL_CHOICES].index(value))
         elif isinstance(editor, QCheckBox):
             editor.setChecked(bool(value))
         elif isinstance(editor, QSpinBox | QDoubleSpinBox):
@@ -153,6 +165,8 @@ class OptionsForm(QWidget):
         for name, (editor, kind, _) in self.editors.items():
             if isinstance(editor, PairEditor):
                 out[name] = editor.value()
+            elif isinstance(editor, QComboBox):
+                out[name] = editor.currentData()
             elif isinstance(editor, QCheckBox):
                 out[name] = editor.isChecked()
             elif isinstance(editor, QSpinBox | QDoubleSpinBox):

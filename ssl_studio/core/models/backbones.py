@@ -10,6 +10,7 @@ every torchvision model is built with ``weights=None``.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -195,6 +196,16 @@ def describe_backbone_options(name: str) -> list[dict[str, object]]:
         }
         for p in _option_parameters(name)
     ]
+
+
+def backbone_options_class(name: str) -> type:
+    """A dataclass of backbone ``name``'s options (defaults, types and help as metadata), so
+    the GUI's forms generated from config dataclasses can show them."""
+    fields = []
+    for o in describe_backbone_options(name):
+        described = dataclasses.field(default=o["default"], metadata={"help": o["help"]})
+        fields.append((o["name"], o["type"], described))
+    return dataclasses.make_dataclass(f"{name.replace('-', '_')}_options", fields)
 
 
 def _option_parameters(name: str) -> list[inspect.Parameter]:

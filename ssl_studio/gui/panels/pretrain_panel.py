@@ -24,11 +24,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssl_studio.core.config import PRESETS, PretrainConfig, TrainConfig
+from ssl_studio.core.config import PRESET_VALUES, PRESETS, PretrainConfig, TrainConfig
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event, Health, Message, Step
 from ssl_studio.core.jobs import pretrain
-from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
+from ssl_studio.core.models.backbones import (
+    DEFAULT_SERIES_BACKBONE,
+    IMAGE_BACKBONES,
+    SERIES_BACKBONES,
+    backbone_options_class,
+)
 from ssl_studio.core.pretrain_setup import augment_defaults, preview_augmentations
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import TASKS, describe_tasks
@@ -86,6 +91,8 @@ class PretrainPanel(QWidget):
         for combo in (self.preset, self.dataset, self.backbone):
             combo.setSizeAdjustPolicy(policy)
             combo.setMinimumContentsLength(16)
+        self.backbone.currentIndexChanged.connect(self._show_backbone_options)
+        self.preset.currentIndexChanged.connect(self._show_backbone_options)
         self.hardware_note = QLabel()
         self.hardware_note.setWordWrap(True)
         self.steps = QSpinBox()
@@ -106,6 +113,8 @@ class PretrainPanel(QWidget):
         self.advanced.addTab(self.train_form, "Training")
         self.augment_form: OptionsForm | None = None  # for the dataset in augment_for
         self.augment_for: str | None = None
+        self.backbone_form: OptionsForm | None = None  # for the backbone in backbone_for
+        self.backbone_for: str | None = None
         self.task_form: OptionsForm | None = None
         self.preview_timer = QTimer(self)  # edits of the augmentation redraw the preview once
         self.preview_timer.setSingleShot(True)
@@ -276,6 +285,31 @@ class PretrainPanel(QWidget):
         self.advanced.insertTab(1, self.augment_form, "Augmentation")
         self.augment_for = dataset
 
+    def chosen_backbone(self) -> str | None:
+        """The backbone the run will use: the one chosen, else the preset's for the data."""
+        modality = self.modality()
+        if modality is None:
+            return None
+        if self.backbone.currentData():
+            return self.backbone.currentData()
+        if modality != "image":
+            return DEFAULT_SERIES_BACKBONE
+        return PRESET_VALUES[self.preset.currentData()][0]
+
+    def _show_backbone_options(self, *_: Any) -> None:
+        """The backbone's own options (a ViT's patch size, ...), rebuilt when it changes."""
+        name = self.chosen_backbone()
+        if name == self.backbone_for:
+            return
+        self._replace_tab(self.backbone_form, None)
+        self.backbone_form, self.backbone_for = None, name
+        if name is None:
+            return
+        self.backbone_form = OptionsForm(backbone_options_class(name))
+        at = self.advanced.indexOf(self.augment_form) + 1 if self.augment_form else 1
+        at = self.advanced.insertTab(at, self.backbone_form, name)
+        self.advanced.setTabToolTip(at, f"Options of the backbone {name}")
+
     def _replace_tab(self, old: QWidget | None, new: tuple[QWidget, str] | None) -> None:
         if old is not None:
             self.advanced.removeTab(self.advanced.indexOf(old))
@@ -289,7 +323,8 @@ class PretrainPanel(QWidget):
         task = self.tasks[name]
         self.explanation.setText(f"<b>{task['summary']}</b><br>{task['explanation']}")
         form = OptionsForm(TASKS[name].Config)
-        self._replace_tab(self.task_form, (form, f"{name} options"))
+        self._replace_tab(self.task_form, (form, name))
+        self.advanced.setTabToolTip(self.advanced.indexOf(form), f"Options of the task {name}")
         self.task_form = form
 
     def refresh_preview(self, new_item: bool = False) -> None:
@@ -335,6 +370,7 @@ class PretrainPanel(QWidget):
             train=train,
             task_options=self.task_form.changes() if self.task_form else {},
             augment=self.augment_form.changes() if self.augment_form else {},
+            backbone_options=self.backbone_form.changes() if self.backbone_form else {},
         )
 
     # ---- running ---------------------------------------------------------------------------
