@@ -195,7 +195,9 @@ PRESET_VALUES = {
     "standard": ("resnet18", 128, 256, 5000),  # a GPU for an hour or two
     "thorough": ("resnet50", 224, 256, 50000),  # a good GPU for a day
 }
-# series follow TS2Vec's defaults: batch 8, lr 1e-3, 200 steps (600 above 100 000 series)
+# series follow TS2Vec's defaults: batch 8, lr 1e-3, 200 steps, 600 above 100 000 values
+# (series x steps x channels: TS2Vec counts the size of its training array, not the series)
+SERIES_MORE_STEPS_ABOVE = 100_000
 SERIES_PRESET_STEPS = {"quick": 1, "standard": 3, "thorough": 10}  # times TS2Vec's steps
 DEFAULT_TASKS = {"image": "simclr", "timeseries": "ts2vec"}
 DEFAULT_SERIES_LENGTH = 3000
@@ -239,8 +241,12 @@ class PretrainConfig:
             raise ConfigError("Choose the dataset to pretrain on (--dataset NAME).")
         self.train.validate()
 
-    def resolve(self, modality: str, n_items: int) -> None:
-        """Fill the options left empty from the dataset's kind, its size and the preset."""
+    def resolve(self, modality: str, n_values: int = 0) -> None:
+        """Fill the options left empty from the dataset's kind, its size and the preset.
+
+        n_values: series only, the number of values in the dataset (series x steps x
+        channels), which sets the default number of steps as in TS2Vec.
+        """
         self.task = self.task or DEFAULT_TASKS[modality]
         defaults = TrainConfig()
         if modality == "image":
@@ -254,7 +260,8 @@ class PretrainConfig:
         else:
             self.backbone = self.backbone or "ts-conv"
             self.series_length = self.series_length or DEFAULT_SERIES_LENGTH
-            steps = (200 if n_items <= 100_000 else 600) * SERIES_PRESET_STEPS[self.preset]
+            base = 200 if n_values <= SERIES_MORE_STEPS_ABOVE else 600
+            steps = base * SERIES_PRESET_STEPS[self.preset]
             if self.train.batch_size == defaults.batch_size:
                 self.train.batch_size = 8
             if self.train.lr == defaults.lr:

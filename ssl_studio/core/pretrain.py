@@ -63,6 +63,11 @@ def fingerprint(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"items": len(items), "modalities": dict(modalities), "sha256": digest.hexdigest()[:32]}
 
 
+def n_values(items: list[dict[str, Any]]) -> int:
+    """Values in a series dataset (steps x channels, summed); 0 for images."""
+    return sum(int(i["length"] or 0) * int(i["channels"]) for i in items)
+
+
 def latest_checkpoint(run_dir: Path) -> dict[str, Any]:
     """The newest checkpoint of a run that loads (a newer damaged one is skipped)."""
     files = sorted((run_dir / "checkpoints").glob("step-*.pt"), reverse=True)
@@ -105,7 +110,7 @@ class Pretraining:
                 names = ", ".join(d["name"] for d in store.datasets()) or "none yet"
                 raise ConfigError(f"No dataset '{self.cfg.dataset}'; the datasets are: {names}.")
             items = store.items(dataset["id"])
-            self.cfg.resolve(dataset["modality"], len(items))
+            self.cfg.resolve(dataset["modality"], n_values(items))
             labels = store.latest_label_set(dataset["id"])
             device = pick_device(self.cfg.train.device, world.local_rank)
             distributed.init(world, device)

@@ -18,7 +18,7 @@ from ssl_studio.core.project.store import Store
 
 @pytest.fixture(scope="module")
 def series_project(tmp_path_factory):
-    """40 two-channel recordings, sine or square waves of random phase, unequal lengths,
+    """40 one-channel recordings, sine or square waves of random phase, unequal lengths,
     a few missing values, labels in a label column."""
     root = tmp_path_factory.mktemp("series")
     write_waves(root / "waves")
@@ -93,3 +93,30 @@ def test_embeddings_per_series_and_per_step_feed_a_probe(series_project):
     svm = svm_probe(z[train], y[train], z[test], y[test])
     logistic = logistic_probe(z[train], y[train], z[test], y[test])
     assert svm.accuracy >= 0.8 and logistic.accuracy >= 0.8  # sine vs square is easy
+
+
+def test_default_steps_follow_ts2vec_by_the_number_of_values(series_project):
+    """TS2Vec trains 200 steps when its training array holds at most 100 000 values, else
+    600; the count is series x steps x channels, so a few long recordings get 600."""
+    from ssl_studio.core.pretrain import n_values
+
+    with Store.open(series_project) as store:
+        items = store.items(store.dataset("waves")["id"])
+    assert n_values(items) == sum(i["length"] for i in items)  # one channel each
+    steps = {}
+    for values, preset in (
+        (n_values(items), "quick"),
+        (100_000, "quick"),
+        (100_001, "quick"),
+        (100_001, "standard"),
+    ):
+        cfg = PretrainConfig(project=series_project, dataset="waves", preset=preset)
+        cfg.resolve("timeseries", values)
+        steps[values, preset] = cfg.train.steps
+    assert steps == {
+        (n_values(items), "quick"): 200,
+        (100_000, "quick"): 200,
+        (100_001, "quick"): 600,
+        (100_001, "standard"): 1800,
+    }
+    assert (cfg.train.batch_size, cfg.train.lr) == (8, 1e-3)
