@@ -102,7 +102,10 @@ def main() -> int:
 
         window.open_project(project)
         window.data.select_dataset("ct-examples")
-        window.data.viewer.preset.setCurrentText("Lung")
+        viewer = window.data.viewer
+        viewer.preset.setCurrentText("Lung")
+        viewer.full_res.setChecked(True)
+        wait(app, lambda: viewer.resolution.text().startswith("Full resolution"), 60)
         shoot(app, window, "02-data-viewer")
         window.data.select_dataset("basic-motions")
         shoot(app, window, "02b-data-series")

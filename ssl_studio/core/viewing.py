@@ -1,13 +1,15 @@
 """What the app shows of a dataset: thumbnails, windowed images, series and safe metadata.
 
-Everything is read from the import cache (never from the source files), so browsing is fast
-and works even when the original folder is gone. Qt-free: the GUI turns the uint8 arrays
+Everything is read from the import cache, so browsing is fast and works even when the
+original folder is gone; only ``DatasetView.source_image`` reads an item's original file
+again, on request, for a look at full resolution. Qt-free: the GUI turns the uint8 arrays
 returned here into pictures.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,16 @@ from typing import Any
 import numpy as np
 
 from ssl_studio.core.data.cache import CacheReader
+from ssl_studio.core.data.decode import DecodeTask, decode
+from ssl_studio.core.data.discovery import Found, sniff
+from ssl_studio.core.data.privacy import keyed_hash, redact
+from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.store import Store
+
+# a full-resolution read decodes the whole file (all frames of a multi-frame DICOM): at
+# most this many values (about 256 MB at 16 bits)
+MAX_SOURCE_VALUES = 128 * 1024 * 1024
 
 # Named display windows (centre, width) in Hounsfield units; None: the item's own window.
 WINDOW_PRESETS: dict[str, tuple[float, float] | None] = {
@@ -72,6 +82,22 @@ def window_of(item: dict[str, Any], preset: str) -> tuple[float, float]:
     return chosen
 
 
+def is_grey(item: dict[str, Any]) -> bool:
+    """Whether the item is shown in grey levels with a window (DICOM is, even in colour)."""
+    return int(item["channels"]) == 1 or item["source_kind"] == "dicom"
+
+
+def to_display(
+    values: np.ndarray, item: dict[str, Any], preset: str = "Default (from the file)"
+) -> np.ndarray:
+    """Real units [C, H, W] of ``item`` -> uint8 [H, W] (grey, windowed by ``preset``) or
+    [H, W, 3] (colour pictures, over their robust range)."""
+    if not is_grey(item):
+        low, high = float(item["p_low"]), float(item["p_high"])
+        return apply_window(values, (low + high) / 2, high - low).transpose(1, 2, 0).copy()
+    return apply_window(values.mean(axis=0), *window_of(item, preset))
+
+
 def safe_metadata(item: dict[str, Any]) -> dict[str, Any]:
     """The non-identifying facts of an item: size, modality, window and acquisition facts."""
     out = {k: item[k] for k in SAFE_FIELDS if item.get(k) is not None}
@@ -83,6 +109,10 @@ def safe_metadata(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class SourceUnavailable(ConfigError):
+    """An item's original file cannot be shown; the message says why (the cache still can)."""
+
+
 @dataclass
 class DatasetView:
     """One dataset's items and cache, opened for reading (no lock; safe while a job runs)."""
@@ -91,6 +121,7 @@ class DatasetView:
     modality: str
     items: list[dict[str, Any]]
     reader: CacheReader
+    project: Path | None = None
 
     @classmethod
     def open(cls, project: Path, dataset: str) -> DatasetView:
@@ -100,21 +131,51 @@ class DatasetView:
                 raise ConfigError(f"There is no dataset '{dataset}' in this project.")
             items = store.items(found["id"])
             reader = CacheReader(store.paths.dataset_cache(found["id"]))
-        return cls(dataset, found["modality"], items, reader)
+        return cls(dataset, found["modality"], items, reader, Path(project))
 
     def image(self, index: int) -> np.ndarray:
         """Item ``index`` in real units: float32 [C, S, S] (letterboxed to the cache size)."""
         item = self.items[index]
         return self.reader.images([item], channels=int(item["channels"]))[0]
 
+    def source_image(self, index: int) -> np.ndarray:
+        """Item ``index`` at its own resolution, read again from its original file by the
+        import's readers: real units float32 [C, H, W] (no letterbox), on the same scale as
+        ``image`` so the same windows apply. Raises SourceUnavailable when the file is gone,
+        has changed since the import, cannot be read, or is too large to decode whole."""
+        item = self.items[index]
+        assert self.project is not None, "open the view with DatasetView.open"
+        with Store.open(self.project) as store:
+            source, salt = store.item_source(int(item["id"])), store.salt
+        if source is None:
+            raise SourceUnavailable(f"Item {item['id']} is no longer in this project.")
+        path = _located(source, salt)
+        height, width, channels = int(item["height"]), int(item["width"]), int(item["channels"])
+        if int(source["n_items"] or 1) * height * width * channels > MAX_SOURCE_VALUES:
+            raise SourceUnavailable(
+                f"The original file holds {source['n_items']} frames of {width} x {height} "
+                "px, too many to decode whole for one look; the cached copy is shown."
+            )
+        try:
+            kind = sniff(Found(path, path.parent, source["size"], source["mtime_ns"]))
+        except ImportProblem as problem:
+            raise SourceUnavailable(
+                f"The original file cannot be read: {problem.message}"
+            ) from None
+        task = DecodeTask(str(path), kind, max(height, width), os.urandom(16))
+        result = decode(task)
+        decoded = next((i for i in result.items if i.index == int(item["idx"])), None)
+        if decoded is None:
+            why = "; ".join(p.message for p in result.problems) or "the frame is missing"
+            why = redact(why, result.identifiers)  # shown, never stored; still no identifiers
+            raise SourceUnavailable(f"The original file cannot be read again: {why}")
+        f = decoded.fields
+        stored = decoded.array[:, f["box_y0"] : f["box_y1"], f["box_x0"] : f["box_x1"]]
+        return stored.astype(np.float32) * float(f["value_scale"]) + float(f["value_offset"])
+
     def display(self, index: int, preset: str = "Default (from the file)") -> np.ndarray:
         """Item ``index`` windowed for display: uint8 [S, S] (grey) or [S, S, 3] (colour)."""
-        item = self.items[index]
-        values = self.image(index)
-        if values.shape[0] == 3 and item["source_kind"] != "dicom":
-            low, high = float(item["p_low"]), float(item["p_high"])
-            return apply_window(values, (low + high) / 2, high - low).transpose(1, 2, 0).copy()
-        return apply_window(values.mean(axis=0), *window_of(item, preset))
+        return to_display(self.image(index), self.items[index], preset)
 
     def thumbnail(self, index: int, size: int = 96) -> np.ndarray:
         """A small display picture of item ``index``: uint8 [s, s] or [s, s, 3], s <= size.
@@ -150,3 +211,28 @@ class DatasetView:
             picture[top : bottom + 1, x] = 0  # joined to the previous point: a line
             previous = value
         return picture
+
+
+def _located(source: dict[str, Any], salt: bytes) -> Path:
+    """The original file of an item, checked to be the very file imported and unchanged."""
+    root = Path(source["root"])
+    path = root if root.is_file() else root / source["rel_path"]
+    if keyed_hash(salt, "path", str(path)) != source["path_key"]:
+        # the stored folder or file name had a patient identifier redacted
+        raise SourceUnavailable(
+            "The project does not keep where this file came from (its folder or file name "
+            "held a patient identifier); the cached copy is shown."
+        )
+    try:
+        info = path.stat()
+    except OSError:
+        raise SourceUnavailable(
+            "The original file is no longer where it was imported from; the cached copy is "
+            "shown. Re-import the folder from its new place to view it at full resolution."
+        ) from None
+    if (info.st_size, info.st_mtime_ns) != (source["size"], source["mtime_ns"]):
+        raise SourceUnavailable(
+            "The original file has changed since it was imported; the cached copy is shown. "
+            "Import the folder again to pick up the change."
+        )
+    return path

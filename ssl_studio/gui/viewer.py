@@ -1,13 +1,18 @@
 """The item viewer: an image with window presets and window/level by mouse drag, or a
-multi-channel series plot; and the item's non-identifying metadata."""
+multi-channel series plot; and the item's non-identifying metadata.
+
+Images come from the import cache at once; with *Full resolution* ticked, the original file
+is then read again in a worker thread (the window never waits on a large file) and replaces
+the cached picture when it arrives, unless another item was chosen meanwhile."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -16,12 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.viewing import (
     WINDOW_PRESETS,
     DatasetView,
     apply_window,
     drag_window,
+    is_grey,
     safe_metadata,
+    to_display,
     window_of,
 )
 from ssl_studio.gui.live_plot import COLOURS
@@ -53,8 +61,9 @@ class ImageCanvas(QWidget):
         painter.fillRect(self.rect(), Qt.GlobalColor.black)
         if self.pixmap.isNull():
             return
-        side = min(self.width(), self.height())
-        target = QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
+        fit = self.pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        corner = QPoint((self.width() - fit.width()) // 2, (self.height() - fit.height()) // 2)
+        target = QRect(corner, QSize(fit))
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawPixmap(target, self.pixmap)
 
@@ -77,11 +86,14 @@ class ImageCanvas(QWidget):
 class ItemViewer(QWidget):
     """Shows one item of a DatasetView: picture or series, window controls, metadata."""
 
+    source_read = Signal(int, object, str)  # request, values [C, H, W] or None, why not
+
     def __init__(self) -> None:
         super().__init__()
         self.view: DatasetView | None = None
         self.row = -1
-        self.values: np.ndarray | None = None  # real units [S, S] of the shown grey image
+        self.request = 0  # the newest full-resolution read; older answers are dropped
+        self.values: np.ndarray | None = None  # real units [H, W] of the shown grey image
         self.center = self.width_ = 0.0
         self.title = QLabel("Select an item to view it.")
         self.title.setWordWrap(True)
@@ -89,10 +101,20 @@ class ItemViewer(QWidget):
         self.preset.addItems(list(WINDOW_PRESETS))
         self.preset.currentTextChanged.connect(self._preset_chosen)
         self.window_label = QLabel()
+        self.full_res = QCheckBox("Full resolution")
+        self.full_res.setToolTip(
+            "Read the original file again at its own size (the thumbnails and the training "
+            "use the cached copy, which is smaller)."
+        )
+        self.full_res.toggled.connect(self._reshow)
+        self.source_read.connect(self._source_arrived)
+        self.resolution = QLabel()
+        self.resolution.setWordWrap(True)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Window"))
         controls.addWidget(self.preset, 1)
         controls.addWidget(self.window_label)
+        controls.addWidget(self.full_res)
         self.canvas = ImageCanvas()
         self.canvas.dragged.connect(self._dragged)
         self.plot = pg.PlotWidget()
@@ -110,29 +132,77 @@ class ItemViewer(QWidget):
         self.controls = QWidget()
         self.controls.setLayout(controls)
         layout.addWidget(self.controls)
+        layout.addWidget(self.resolution)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.metadata)
 
     def show_item(self, view: DatasetView, row: int) -> None:
         self.view, self.row = view, row
+        self.request += 1
         item = view.items[row]
         self.title.setText(f"<b>Item {item['id']}</b> of dataset '{view.name}'")
         fill_table(self.metadata, [[k, v] for k, v in safe_metadata(item).items()])
         if view.modality == "timeseries":
             self.controls.hide()
+            self.resolution.hide()
             self._show_series(view, row)
             return
         self.controls.show()
+        self.resolution.show()
         self.stack.setCurrentWidget(self.canvas)
         image = view.image(row)
-        grey = image.shape[0] == 1 or item["source_kind"] == "dicom"
-        self.values = image.mean(axis=0) if grey else None
-        self.preset.setEnabled(grey)
-        if grey:
-            self._set_window(*window_of(item, self.preset.currentText()))
+        self._show_values(image)
+        self.preset.setEnabled(is_grey(item))
+        size = f"{item['width']} x {item['height']} px"
+        if not self.full_res.isChecked():
+            self.resolution.setText(f"Cached copy ({image.shape[-1]} px); the original is {size}.")
+            return
+        self.resolution.setText(f"Reading the original file ({size})…")
+        request = self.request
+        QThreadPool.globalInstance().start(lambda: self._read_source(view, row, request))
+
+    def _read_source(self, view: DatasetView, row: int, request: int) -> None:
+        """In a worker thread: read the original, hand it to the GUI thread by a signal."""
+        values, why = None, ""
+        try:
+            values = view.source_image(row)
+        except SSLStudioError as exc:
+            why = str(exc)
+        except Exception as exc:  # noqa: BLE001 - the viewer must survive any file
+            # the type only: a reader's text may quote the file's header
+            why = f"The original file could not be read ({type(exc).__name__})."
+        try:
+            self.source_read.emit(request, values, why)
+        except RuntimeError:  # the viewer was closed meanwhile
+            pass
+
+    def _source_arrived(self, request: int, values: np.ndarray | None, why: str) -> None:
+        if request != self.request or self.view is None:
+            return  # another item (or the cached view) was chosen meanwhile
+        if values is None:
+            self.resolution.setText(why)
+            return
+        self._show_values(values, keep_window=True)  # a window dragged meanwhile stays
+        self.resolution.setText(
+            f"Full resolution: {values.shape[2]} x {values.shape[1]} px from the original file."
+        )
+
+    def _show_values(self, values: np.ndarray, keep_window: bool = False) -> None:
+        """Show an image of the current item (real units [C, H, W], cached or original)."""
+        assert self.view is not None
+        item = self.view.items[self.row]
+        if is_grey(item):
+            self.values = values.mean(axis=0)
+            window = (self.center, self.width_) if keep_window else None
+            self._set_window(*(window or window_of(item, self.preset.currentText())))
         else:
+            self.values = None
             self.window_label.setText("colour image")
-            self.canvas.set_picture(view.display(row))
+            self.canvas.set_picture(to_display(values, item))
+
+    def _reshow(self) -> None:
+        if self.view is not None and self.row >= 0:
+            self.show_item(self.view, self.row)
 
     def _show_series(self, view: DatasetView, row: int) -> None:
         self.stack.setCurrentWidget(self.plot)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import numpy as np
+import pydicom
 import pytest
+from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.jobs import import_data
 from ssl_studio.core.viewing import (
     DatasetView,
+    SourceUnavailable,
     apply_window,
     drag_window,
     safe_metadata,
@@ -71,3 +77,59 @@ def test_thumbnails_of_real_dicom_and_of_series(project, dicom_file, tmp_path):
     assert line.shape == (48, 48) and (line == 0).sum() >= 40  # one dark pixel per column
     with pytest.raises(ConfigError, match="no dataset 'nope'"):
         DatasetView.open(project, "nope")
+
+
+def test_full_resolution_is_read_again_from_the_very_file_imported(project, dicom_file, tmp_path):
+    folder = tmp_path / "ct"
+    folder.mkdir()
+    shutil.copy(dicom_file("CT_small.dcm"), folder / "ct.dcm")
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=32))
+    view = DatasetView.open(project, "ct")
+    assert view.image(0).shape == (1, 32, 32)  # the cache is small ...
+    full = view.source_image(0)  # ... the original is 128 x 128 and in Hounsfield units
+    ds = pydicom.dcmread(folder / "ct.dcm")
+    hounsfield = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    assert full.shape == (1, 128, 128) and full.dtype == np.float32
+    np.testing.assert_allclose(full[0], hounsfield, atol=float(view.items[0]["value_scale"]))
+
+    picture = tmp_path / "gradient.png"  # a file given by itself, not in a folder
+    gradient = np.add.outer(np.arange(90), np.arange(130)).astype(np.uint8)
+    Image.fromarray(gradient).save(picture)
+    import_data(ImportConfig(project=project, paths=[picture], name="gradient", cache_size=32))
+    assert np.array_equal(DatasetView.open(project, "gradient").source_image(0)[0], gradient)
+
+    info = (folder / "ct.dcm").stat()
+    os.utime(folder / "ct.dcm", ns=(info.st_atime_ns, info.st_mtime_ns + 10**9))
+    with pytest.raises(SourceUnavailable, match="changed since it was imported"):
+        view.source_image(0)
+    (folder / "ct.dcm").rename(folder / "elsewhere.dcm")
+    with pytest.raises(SourceUnavailable, match="no longer where it was imported from"):
+        view.source_image(0)
+    assert view.image(0).shape == (1, 32, 32)  # the cached copy is still there
+
+
+def test_a_folder_named_after_the_patient_is_not_kept_so_not_read_back(
+    project, dicom_file, tmp_path
+):
+    folder = tmp_path / "CompressedSamples^CT1"  # the file's PatientName
+    folder.mkdir()
+    shutil.copy(dicom_file("CT_small.dcm"), folder / "ct.dcm")
+    import_data(ImportConfig(project=project, paths=[folder], name="ct", cache_size=32))
+    with pytest.raises(SourceUnavailable, match="held a patient identifier"):
+        DatasetView.open(project, "ct").source_image(0)
+
+
+def test_a_file_too_large_to_decode_whole_is_refused(project, dicom_file, tmp_path, monkeypatch):
+    folder = tmp_path / "dose"
+    folder.mkdir()
+    shutil.copy(dicom_file("rtdose.dcm"), folder / "rtdose.dcm")  # 15 frames
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=32))
+    view = DatasetView.open(project, "dose")
+    frames = pydicom.dcmread(folder / "rtdose.dcm").pixel_array  # [15, 10, 10]
+    item = view.items[3]
+    np.testing.assert_allclose(  # the item's own frame, on the cache's scale
+        view.source_image(3)[0], frames[item["idx"]], atol=float(item["value_scale"])
+    )
+    monkeypatch.setattr("ssl_studio.core.viewing.MAX_SOURCE_VALUES", 1000)
+    with pytest.raises(SourceUnavailable, match="holds 15 frames"):
+        view.source_image(3)

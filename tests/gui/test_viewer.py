@@ -28,16 +28,21 @@ def _mouse(kind, point: QPoint, button=Qt.MouseButton.LeftButton) -> QMouseEvent
     return QMouseEvent(kind, p, p, button, buttons, Qt.KeyboardModifier.NoModifier)
 
 
-def test_ct_window_presets_and_window_level_by_drag(qtbot, project, dicom_file, tmp_path):
-    folder = tmp_path / "ct"
+def _ct_in_viewer(qtbot, project, dicom_file, folder, cache_size):
+    """pydicom's 128 x 128 CT imported from ``folder`` and shown: (view, viewer)."""
     folder.mkdir()
     (folder / "ct.dcm").write_bytes(dicom_file("CT_small.dcm").read_bytes())
-    import_data(ImportConfig(project=project, paths=[folder], cache_size=64))
-    view = DatasetView.open(project, "ct")
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=cache_size))
+    view = DatasetView.open(project, folder.name)
     viewer = ItemViewer()
     qtbot.addWidget(viewer)
     viewer.show()
     viewer.show_item(view, 0)
+    return view, viewer
+
+
+def test_ct_window_presets_and_window_level_by_drag(qtbot, project, dicom_file, tmp_path):
+    view, viewer = _ct_in_viewer(qtbot, project, dicom_file, tmp_path / "ct", 64)
     item = view.items[0]
     hu = view.image(0)[0]
     assert hu.min() < -500 < 500 < hu.max()  # real Hounsfield units from the cache
@@ -63,6 +68,27 @@ def test_ct_window_presets_and_window_level_by_drag(qtbot, project, dicom_file, 
     assert np.array_equal(_shown(viewer), apply_window(hu, *expected))
     facts = {viewer.metadata.item(r, 0).text() for r in range(viewer.metadata.rowCount())}
     assert "modality" in facts and not facts & {"patient_key", "study_key", "series_key"}
+
+
+def test_full_resolution_reads_the_original_without_blocking(qtbot, project, dicom_file, tmp_path):
+    folder = tmp_path / "ct"
+    view, viewer = _ct_in_viewer(qtbot, project, dicom_file, folder, 32)
+    assert _shown(viewer).shape == (32, 32) and "the original is 128 x 128 px" in (
+        viewer.resolution.text()
+    )
+    viewer.preset.setCurrentText("Lung")
+    viewer.full_res.setChecked(True)  # shows the cache at once, then the original
+    qtbot.waitUntil(lambda: _shown(viewer).shape == (128, 128), timeout=30_000)
+    assert viewer.resolution.text().startswith("Full resolution: 128 x 128 px")
+    assert (viewer.center, viewer.width_) == (-600.0, 1500.0)  # the window stays
+    assert np.array_equal(_shown(viewer), apply_window(view.source_image(0)[0], -600, 1500))
+
+    (folder / "ct.dcm").rename(folder / "moved.dcm")
+    viewer.show_item(view, 0)
+    qtbot.waitUntil(lambda: "no longer where it was imported" in viewer.resolution.text())
+    assert _shown(viewer).shape == (32, 32)  # the cached copy stays on screen
+    viewer.full_res.setChecked(False)
+    assert viewer.resolution.text().startswith("Cached copy (32 px)")
 
 
 class _BigView:

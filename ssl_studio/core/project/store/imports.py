@@ -245,6 +245,18 @@ class ImportRecords(StoreBase):
         ).fetchone()[0]
         return modality, int(channels)
 
+    def item_source(self, item_id: int) -> dict[str, Any] | None:
+        """Where item ``item_id`` was imported from: root (the folder or file as stored,
+        identifiers redacted), rel_path, path_key, size, mtime_ns, n_items of its file."""
+        row = self.conn.execute(
+            "SELECT roots.path AS root, files.rel_path, files.path_key, files.size, "
+            "files.mtime_ns, files.n_items FROM items "
+            "JOIN files ON files.id = items.file_id JOIN roots ON roots.id = files.root_id "
+            "WHERE items.id = ?",
+            (item_id,),
+        ).fetchone()
+        return dict(row) if row is not None else None
+
     def item_ids_by_file(self, dataset_id: int) -> dict[tuple[str, int], int]:
         """(file path key, index) -> item id, for attaching labels read at import."""
         rows = self.conn.execute(
