@@ -113,8 +113,7 @@ def main() -> int:
         window.show_step(1)
         panel = window.pretrain
         panel.dataset.setCurrentText("chest-xray")
-        advanced = panel.advanced.parentWidget()  # the "Advanced options" group box
-        advanced.setChecked(True)
+        panel.advanced_toggle.setChecked(True)
         panel.advanced.setCurrentWidget(panel.augment_form)
         panel.augment_form.set_value("crop_scale", (0.6, 1.0))
         settle(app)  # lay the tab out, then scroll: the preview on top, the options below
@@ -122,7 +121,7 @@ def main() -> int:
         scroll.verticalScrollBar().setValue(panel.preview_box.y() - 8)
         shoot(app, window, "03b-pretrain-augmentation")
         panel.augment_form.set_value("crop_scale", (0.35, 1.0))
-        advanced.setChecked(False)
+        panel.advanced_toggle.setChecked(False)
         panel.steps.setValue(120)
         panel.train_form.set_value("health_every_steps", 20)
         panel.start()

@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -120,12 +121,9 @@ class PretrainPanel(QWidget):
         self.preview_timer.setSingleShot(True)
         self.preview_timer.setInterval(250)
         self.preview_timer.timeout.connect(self.refresh_preview)
-        advanced_box = QGroupBox("Advanced options")
-        advanced_box.setCheckable(True)
-        advanced_box.setChecked(False)
-        advanced_box.toggled.connect(self.advanced.setVisible)
+        self.advanced_toggle = QCheckBox("Advanced options")  # closed: no empty frame
+        self.advanced_toggle.toggled.connect(self.advanced.setVisible)
         self.advanced.setVisible(False)
-        QVBoxLayout(advanced_box).addWidget(self.advanced)
 
         self.preview_box = QGroupBox("What the network sees: augmented views of one item")
         grid = QGridLayout(self.preview_box)
@@ -145,7 +143,8 @@ class PretrainPanel(QWidget):
         column = QVBoxLayout(setup)
         column.addLayout(form)
         column.addWidget(self.preview_box)  # above the options, in view while they change
-        column.addWidget(advanced_box)
+        column.addWidget(self.advanced_toggle)
+        column.addWidget(self.advanced)
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
