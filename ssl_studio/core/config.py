@@ -200,7 +200,14 @@ PRESET_VALUES = {
 SERIES_MORE_STEPS_ABOVE = 100_000
 SERIES_PRESET_STEPS = {"quick": 1, "standard": 3, "thorough": 10}  # times TS2Vec's steps
 DEFAULT_TASKS = {"image": "simclr", "timeseries": "ts2vec"}
+DEFAULT_SERIES_BACKBONE = "ts-conv"
 DEFAULT_SERIES_LENGTH = 3000
+
+
+def default_backbone(modality: str, preset: str) -> str:
+    """The backbone a run uses when none is chosen: the preset's for images, ts-conv for
+    series (the GUI shows its options before the run resolves its config)."""
+    return PRESET_VALUES[preset][0] if modality == "image" else DEFAULT_SERIES_BACKBONE
 
 
 @dataclass
@@ -250,15 +257,15 @@ class PretrainConfig:
         self.task = self.task or DEFAULT_TASKS[modality]
         defaults = TrainConfig()
         if modality == "image":
-            backbone, size, batch, steps = PRESET_VALUES[self.preset]
-            self.backbone = self.backbone or backbone
+            _, size, batch, steps = PRESET_VALUES[self.preset]
+            self.backbone = self.backbone or default_backbone(modality, self.preset)
             self.image_size = self.image_size or size
             if self.preset != "quick" and self.train.batch_size == defaults.batch_size:
                 self.train.batch_size = batch
             if not 16 <= self.image_size <= 1024:
                 raise ConfigError("image_size must be between 16 and 1024 pixels.")
         else:
-            self.backbone = self.backbone or "ts-conv"
+            self.backbone = self.backbone or default_backbone(modality, self.preset)
             self.series_length = self.series_length or DEFAULT_SERIES_LENGTH
             base = 200 if n_values <= SERIES_MORE_STEPS_ABOVE else 600
             steps = base * SERIES_PRESET_STEPS[self.preset]

@@ -59,10 +59,15 @@ def build_setup(
     """The task and batches of a run on ``items`` (images or series, by ``modality``)."""
     channels = max(int(i["channels"]) for i in items)
     torch.manual_seed(cfg.train.seed)
-    if modality == "image":
-        backbone = build_backbone(
-            cfg.backbone, in_channels=channels, image_size=cfg.image_size, **cfg.backbone_options
+    backbone = build_backbone(  # series backbones ignore image_size
+        cfg.backbone, in_channels=channels, image_size=cfg.image_size, **cfg.backbone_options
+    )
+    if backbone.modality != modality:
+        raise ConfigError(
+            f"Backbone {cfg.backbone} is for {backbone.modality} data, but the dataset holds "
+            f"{modality} data; ssl-studio tasks lists the backbones of each kind."
         )
+    if modality == "image":
         augment_cfg = dataclasses.replace(
             default_augment(_main_modality(items), channels), **cfg.augment
         )
@@ -78,7 +83,6 @@ def build_setup(
         )
         probe = _image_probe(reader, channels, cfg.image_size)
     else:
-        backbone = build_backbone(cfg.backbone, in_channels=channels, **cfg.backbone_options)
         if isinstance(backbone.module, SeriesEncoder):
             stats = channel_statistics(items, reader, channels, seed=cfg.train.seed)
             backbone.module.set_input_scaling(*map(torch.from_numpy, stats))
@@ -94,11 +98,6 @@ def build_setup(
             world=world,
         )
         probe = _series_probe(reader, channels)
-    if backbone.modality != modality:
-        raise ConfigError(
-            f"Backbone {cfg.backbone} is for {backbone.modality} data, but the dataset holds "
-            f"{modality} data; ssl-studio tasks lists the backbones of each kind."
-        )
     task = build_task(cfg.task, cfg.task_options, backbone, augment)
     snapshot = {
         "modality": modality,
@@ -149,19 +148,17 @@ def probe_items(
 def rebuild_task(state: dict[str, Any]) -> PretextTask:
     """The task of a checkpoint, built from the file alone and loaded (CPU, eval mode)."""
     cfg = state["config"]
-    options = state.get("backbone_options", {})  # absent from checkpoints before it existed
+    backbone = build_backbone(  # series backbones ignore image_size (None for them)
+        state["backbone"],
+        in_channels=state["in_channels"],
+        image_size=state["image_size"],
+        **state.get("backbone_options", {}),  # absent from checkpoints before it existed
+    )
     if state.get("modality", "image") == "image":
-        backbone = build_backbone(
-            state["backbone"],
-            in_channels=state["in_channels"],
-            image_size=state["image_size"],
-            **options,
-        )
         augment: nn.Module = ImageAugment(
             ImageAugmentConfig(**state["augment"]), out_size=state["image_size"]
         )
     else:
-        backbone = build_backbone(state["backbone"], in_channels=state["in_channels"], **options)
         augment = SeriesAugment(SeriesAugmentConfig(**state["augment"]))
     task = build_task(state["task"], cfg.get("task_options", {}), backbone, augment)
     task.load_state_dict(state["model"])

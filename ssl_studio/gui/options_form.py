@@ -43,6 +43,7 @@ def _label(name: str) -> str:
 PAIR = "tuple[float,float]"
 AUTO_BOOL = "bool|None"
 AUTO_BOOL_CHOICES = (("automatic", None), ("on", True), ("off", False))
+AUTO_BOOL_VALUES = [value for _, value in AUTO_BOOL_CHOICES]  # by the combo box's index
 
 
 class FloatSpin(QDoubleSpinBox):
@@ -121,7 +122,7 @@ class OptionsForm(QWidget):
             combo = QComboBox()
             for text, choice in AUTO_BOOL_CHOICES:
                 combo.addItem(text, choice)
-            combo.setCurrentIndex([c for _, c in AUTO_BOOL_CHOICES].index(value))
+            combo.setCurrentIndex(AUTO_BOOL_VALUES.index(value))
             combo.currentIndexChanged.connect(self.changed)
             return combo
         if kind == "bool":
@@ -151,7 +152,7 @@ class OptionsForm(QWidget):
         if isinstance(editor, PairEditor):
             editor.set_value(value)
         elif isinstance(editor, QComboBox):
-            editor.setCurrentIndex([c for _, c in AUTO_BOOL_CHOICES].index(value))
+            editor.setCurrentIndex(AUTO_BOOL_VALUES.index(value))
         elif isinstance(editor, QCheckBox):
             editor.setChecked(bool(value))
         elif isinstance(editor, QSpinBox | QDoubleSpinBox):
@@ -166,7 +167,7 @@ class OptionsForm(QWidget):
             if isinstance(editor, PairEditor):
                 out[name] = editor.value()
             elif isinstance(editor, QComboBox):
-                out[name] = editor.currentData()
+                out[name] = AUTO_BOOL_VALUES[editor.currentIndex()]
             elif isinstance(editor, QCheckBox):
                 out[name] = editor.isChecked()
             elif isinstance(editor, QSpinBox | QDoubleSpinBox):

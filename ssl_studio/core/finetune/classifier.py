@@ -97,15 +97,12 @@ def build_classifier(spec: dict[str, Any]) -> Classifier:
 
 
 def _backbone(spec: dict[str, Any]) -> Backbone:
-    options = spec.get("backbone_options", {})  # absent from specs saved before it existed
-    if spec["modality"] == "image":
-        return build_backbone(
-            spec["backbone"],
-            in_channels=spec["in_channels"],
-            image_size=spec["image_size"],
-            **options,
-        )
-    return build_backbone(spec["backbone"], in_channels=spec["in_channels"], **options)
+    return build_backbone(  # series backbones ignore image_size (None for them)
+        spec["backbone"],
+        in_channels=spec["in_channels"],
+        image_size=spec["image_size"],
+        **spec.get("backbone_options", {}),  # absent from specs saved before it existed
+    )
 
 
 def fresh_backbone(spec: dict[str, Any], seed: int) -> Backbone:

@@ -154,7 +154,6 @@ IMAGE_BACKBONES: tuple[str, ...] = (
 )
 DEFAULT_IMAGE_BACKBONE = "cnn-small"
 SERIES_BACKBONES: tuple[str, ...] = ("ts-conv", "ts-patch")
-DEFAULT_SERIES_BACKBONE = "ts-conv"
 
 
 # one line per backbone option (``--set backbone.NAME=VALUE``), shown by ``ssl-studio tasks``;

@@ -25,12 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssl_studio.core.config import PRESET_VALUES, PRESETS, PretrainConfig, TrainConfig
+from ssl_studio.core.config import PRESETS, PretrainConfig, TrainConfig, default_backbone
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event, Health, Message, Step
 from ssl_studio.core.jobs import pretrain
 from ssl_studio.core.models.backbones import (
-    DEFAULT_SERIES_BACKBONE,
     IMAGE_BACKBONES,
     SERIES_BACKBONES,
     backbone_options_class,
@@ -289,11 +288,7 @@ class PretrainPanel(QWidget):
         modality = self.modality()
         if modality is None:
             return None
-        if self.backbone.currentData():
-            return self.backbone.currentData()
-        if modality != "image":
-            return DEFAULT_SERIES_BACKBONE
-        return PRESET_VALUES[self.preset.currentData()][0]
+        return self.backbone.currentData() or default_backbone(modality, self.preset.currentData())
 
     def _show_backbone_options(self, *_: Any) -> None:
         """The backbone's own options (a ViT's patch size, ...), rebuilt when it changes."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from ssl_studio.core.config import DEFAULT_SERIES_BACKBONE
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.models.backbones import (
     BACKBONES,
-    DEFAULT_SERIES_BACKBONE,
     SERIES_BACKBONES,
     backbone_options,
     build_backbone,
