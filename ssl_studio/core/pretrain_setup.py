@@ -170,13 +170,22 @@ def augment_defaults(project: Path, dataset: str) -> ImageAugmentConfig | Series
     changes: the image defaults of its most common modality and channels, or the series
     defaults. Reads two aggregates, not the items (fast for the GUI at 100 000 items)."""
     with Store.open(project) as store:
-        found = store.dataset(dataset)
-        if found is None:
-            raise ConfigError(f"No dataset '{dataset}'.")
-        profile = store.item_profile(found["id"])
-    if found["modality"] != "image":
+        return _augment_defaults(store, _dataset(store, dataset))
+
+
+def _dataset(store: Store, name: str) -> dict[str, Any]:
+    found = store.dataset(name)
+    if found is None:
+        raise ConfigError(f"No dataset '{name}'.")
+    return found
+
+
+def _augment_defaults(
+    store: Store, dataset: dict[str, Any]
+) -> ImageAugmentConfig | SeriesAugmentConfig:
+    if dataset["modality"] != "image":
         return SeriesAugmentConfig()
-    modality, channels = profile or ("", 1)
+    modality, channels = store.item_profile(dataset["id"]) or ("", 1)
     return default_augment(modality, channels)
 
 
@@ -192,19 +201,19 @@ def preview_augmentations(
 ) -> np.ndarray:
     """n augmented views of one cached image, as the pretraining would make them.
 
-    augment: changes to the modality's default augmentation (as in PretrainConfig).
+    augment: changes to the dataset's default augmentation (as in PretrainConfig; the
+    defaults are those of the dataset's main modality, as in training, not of this item's).
     Returns float32 [n, C, image_size, image_size] in [0, 1], for a preview grid.
     """
     with Store.open(project) as store:
-        found = store.dataset(dataset)
-        if found is None:
-            raise ConfigError(f"No dataset '{dataset}'.")
+        found = _dataset(store, dataset)
         item = store.item(found["id"], item_id)
         if item is None:
             raise ConfigError(f"Dataset '{dataset}' has no item {item_id}.")
         reader = CacheReader(store.paths.dataset_cache(found["id"]))
+        defaults = _augment_defaults(store, found)
     channels = int(item["channels"])
-    cfg = dataclasses.replace(default_augment(item["modality"] or "", channels), **(augment or {}))
+    cfg = dataclasses.replace(defaults, **(augment or {}))
     x = torch.from_numpy(reader.images([item], channels=channels))
     low, high = (torch.from_numpy(a) for a in item_ranges([item]))
     boxes = torch.tensor(

@@ -194,7 +194,7 @@ def test_the_augmentation_a_run_uses_is_the_one_the_gui_starts_from(tmp_path):
 
     from ssl_studio.core.jobs import create_project
     from ssl_studio.core.pretrain import latest_checkpoint
-    from ssl_studio.core.pretrain_setup import augment_defaults
+    from ssl_studio.core.pretrain_setup import augment_defaults, preview_augmentations
 
     files = Path(pydicom.__file__).parent / "data" / "test_files"
     folder = tmp_path / "scans"
@@ -218,6 +218,17 @@ def test_the_augmentation_a_run_uses_is_the_one_the_gui_starts_from(tmp_path):
     state = latest_checkpoint(project / "runs" / str(summary["run_id"]))
     expected = dataclasses.replace(defaults, crop_scale=(0.5, 1.0))
     assert state["augment"] == dataclasses.asdict(expected)
+    # the preview of a CT item shows the dataset's (ultrasound) defaults, as training does
+    with Store.open(project) as store:
+        ct = next(i for i in store.items(1) if i["modality"] == "CT")["id"]
+    as_trained = preview_augmentations(project, "scans", ct, 4, image_size=32)
+    mirrored = preview_augmentations(
+        project, "scans", ct, 4, image_size=32, augment={"hflip": True}
+    )
+    unmirrored = preview_augmentations(
+        project, "scans", ct, 4, image_size=32, augment={"hflip": False}
+    )
+    assert np.array_equal(as_trained, mirrored) and not np.array_equal(as_trained, unmirrored)
     with pytest.raises(ConfigError, match="No dataset 'nope'"):
         augment_defaults(project, "nope")
 
