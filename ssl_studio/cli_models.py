@@ -184,7 +184,9 @@ def _finetune_arguments(p: argparse.ArgumentParser, protocol: bool = True) -> No
         help="the pretraining run to start from (under torchrun write --pretrain-run: "
         "torchrun itself would take --run for its --run-path)",
     )
-    p.add_argument("--labels", default="labels", help="label set name (default: labels)")
+    p.add_argument(
+        "--labels", default="", help="label set name (default: the dataset's only label set)"
+    )
     p.add_argument("--dataset", help="dataset holding the labels (default: the run's)")
     if protocol:
         p.add_argument(
@@ -250,7 +252,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
     p.add_argument("--run", type=int, required=True, help="a fine-tuning run")
     p.add_argument("--dataset", help="evaluate on all labeled items of this dataset instead")
-    p.add_argument("--labels", help="label set of that dataset (default: the run's)")
+    p.add_argument(
+        "--labels", help="label set of that dataset (default: the run's, else its only one)"
+    )
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     p.add_argument("--json", action="store_true")
 

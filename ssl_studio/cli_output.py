@@ -86,6 +86,8 @@ def _progress_text(event: Progress) -> str:
         return f"Looking for files: {event.done} found"
     if event.phase == "scan":
         return f"Checking files: {event.done}/{event.total}"
+    if event.phase == "predict":
+        return f"Predicting: {event.done} items so far"
     eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
     return (
         f"Importing: {event.done}/{event.total} files, {c.get('items', 0)} items, "

@@ -98,3 +98,17 @@ def test_module_and_entry_point_start(tmp_path):
     assert exe, "the ssl-studio console script is installed with the package"
     out = subprocess.run([exe, "new", str(tmp_path / "p")], capture_output=True, text=True)
     assert out.returncode == 0 and (tmp_path / "p" / "project.db").is_file()
+
+
+def test_progress_lines_never_show_an_unknown_total():
+    from ssl_studio.cli_output import _progress_text
+    from ssl_studio.core.events import Progress
+
+    lines = [
+        _progress_text(Progress("import", done=3, phase="discover")),
+        _progress_text(Progress("import", done=3, total=9, phase="scan")),
+        _progress_text(Progress("import", done=3, total=9, counts={"items": 5})),
+        _progress_text(Progress("predict", done=64, phase="predict")),
+    ]
+    assert lines[-1] == "Predicting: 64 items so far"
+    assert not any("None" in line for line in lines), lines

@@ -309,7 +309,9 @@ class FinetuneConfig:
 
     project: Path
     run: int | None = option(None, "The pretraining run whose encoder is fine-tuned.")
-    labels: str = option("labels", "Name of the label set to learn from.")
+    labels: str = option(
+        "", "Name of the label set to learn from; empty: the dataset's only label set."
+    )
     dataset: str = option("", "Dataset with the labels; empty: the pretraining run's own.")
     protocol: str = option(
         "auto",

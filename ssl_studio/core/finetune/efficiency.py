@@ -61,7 +61,7 @@ def label_efficiency(
     cfg.validate()
     assert cfg.run is not None
     with Store.open(cfg.project, write=True, purpose="ssl-studio label-efficiency") as store:
-        _, state, spec, data, found = prepare(store, cfg)
+        cfg, _, state, spec, data, found = prepare(store, cfg)
         split = split_labeled(data.y, data.groups, test_fraction=cfg.test_fraction, seed=cfg.seed)
         available = int(np.bincount(data.y[split.train]).min())
         device = pick_device(cfg.train.device)

@@ -58,7 +58,8 @@ class FineTuning:
         assert cfg.run is not None
         main = self.world.is_main
         with Store.open(cfg.project, write=main, purpose="ssl-studio finetune") as store:
-            source, state, spec, data, found = prepare(store, cfg)
+            cfg, source, state, spec, data, found = prepare(store, cfg)
+            self.cfg = cfg
             self.dataset, self.source = found, source
             split = self._split(store, data)
             per_class = int(np.bincount(data.y[split.train]).min())

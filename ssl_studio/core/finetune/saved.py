@@ -16,7 +16,7 @@ from ssl_studio.core.evaluation.metrics import classification_report
 from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.protocols import Fitted
-from ssl_studio.core.finetune.setup import labeled_data
+from ssl_studio.core.finetune.setup import chosen_label_set, labeled_data
 from ssl_studio.core.project.store import Store
 
 MODEL_FILE = "model.pt"
@@ -73,9 +73,13 @@ def evaluate_run(
         model, state = load_model(run_dir / MODEL_FILE)
         spec = state["spec"]
         name = dataset or _dataset_name(store, run["dataset_id"])
-        data = labeled_data(
-            store, name, labels or state["label_set"], spec, state["series_length"], None
-        )
+        label_set = labels or state["label_set"]
+        found = store.dataset(name)
+        if labels is None and dataset is not None and found is not None:
+            names = {s["name"] for s in store.label_sets(found["id"])}
+            if label_set not in names:  # another data set: its only label set
+                label_set = chosen_label_set(store, name, "")
+        data = labeled_data(store, name, label_set, spec, state["series_length"], None)
     unknown = sorted(set(data.classes) - set(spec["classes"]))
     if unknown:
         raise ConfigError(

@@ -5,6 +5,7 @@ label-efficiency jobs and by the export."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -111,16 +112,39 @@ def reused_split(store: Store, run_id: int, data: LabeledData) -> Split:
     return Split(parts["train"], parts["val"], parts["test"])
 
 
-def prepare(store: Store, cfg: FinetuneConfig) -> tuple[dict, dict, dict, LabeledData, dict]:
-    """What every fine-tuning job starts from: (the pretraining run's row, its checkpoint,
-    the architecture spec with cache size and series length, the labeled data, the
-    labeled dataset's row)."""
+def chosen_label_set(store: Store, dataset_name: str, name: str) -> str:
+    """``name``, or when it is empty the dataset's only label set (an error names the
+    choices when there are several, and says how to add labels when there are none)."""
+    found = store.dataset(dataset_name)
+    if name or found is None:
+        return name
+    names = sorted({s["name"] for s in store.label_sets(found["id"])})
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise ConfigError(
+            f"Dataset '{dataset_name}' has no labels yet. Add some with ssl-studio labels "
+            "(a CSV or the class-folder names), or label by clicking in the fine-tune wizard."
+        )
+    raise ConfigError(
+        f"Dataset '{dataset_name}' has {len(names)} label sets ({', '.join(names)}); "
+        "choose one with --labels NAME."
+    )
+
+
+def prepare(
+    store: Store, cfg: FinetuneConfig
+) -> tuple[FinetuneConfig, dict, dict, dict, LabeledData, dict]:
+    """What every fine-tuning job starts from: (cfg with its label set named, the
+    pretraining run's row, its checkpoint, the architecture spec with cache size and
+    series length, the labeled data, the labeled dataset's row)."""
     assert cfg.run is not None
     source, state = source_of(store, cfg.run)
     spec = spec_of(state)
     dataset = cfg.dataset or state["dataset"]
+    cfg = replace(cfg, labels=chosen_label_set(store, dataset, cfg.labels))
     series_length = state["config"].get("series_length") or 3000
     data = labeled_data(store, dataset, cfg.labels, spec, series_length, cfg.positive)
     found = store.dataset(dataset)
     spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}
-    return source, state, spec, data, found
+    return cfg, source, state, spec, data, found

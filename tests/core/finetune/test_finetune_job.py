@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pytest
 import torch
-from finetune_projects import quick_train
+from finetune_projects import quick_train, write_shapes
 
-from ssl_studio.core.config import FinetuneConfig
+from ssl_studio.core.config import FinetuneConfig, ImportConfig
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.jobs import evaluate, finetune, label_efficiency
+from ssl_studio.core.jobs import evaluate, finetune, import_data, label_efficiency
 from ssl_studio.core.labels import labels_from_folders, set_labels
 from ssl_studio.core.project.store import Store
 
@@ -146,13 +146,32 @@ def test_clear_messages_for_impossible_requests(labeled):
         finetune(cfg(project, run, labels="one-class"))
 
 
+def test_a_dataset_s_only_label_set_is_used_unless_one_is_named(labeled, tmp_path):
+    project, run = labeled
+    with Store.open(project) as store:
+        ids = [i["id"] for i in store.items(1)]
+    set_labels(
+        project,
+        "shapes",
+        {i: "circle" if n % 2 else "square" for n, i in enumerate(ids)},
+        name="second",
+    )
+    with pytest.raises(ConfigError, match=r"label sets \(.*folders.*second.*--labels NAME"):
+        finetune(cfg(project, run, labels=""))
+    write_shapes(tmp_path / "more", n=4)
+    import_data(
+        ImportConfig(project=project, paths=[tmp_path / "more"], name="unlabeled", workers=1)
+    )
+    with pytest.raises(ConfigError, match="'unlabeled' has no labels yet.*ssl-studio labels"):
+        finetune(cfg(project, run, labels="", dataset="unlabeled"))
+
+
 def test_series_fine_tuning_uses_the_label_column(series_project):
     project, run = series_project
-    result = finetune(
+    result = finetune(  # no label set named: the series' only one, from the label column
         FinetuneConfig(
             project=project,
             run=run,
-            labels="imported",
             protocol="full",
             n_boot=20,
             train=quick_train(steps=2),
@@ -160,6 +179,8 @@ def test_series_fine_tuning_uses_the_label_column(series_project):
     )
     assert result["classes"] == ["sine", "square"] and result["status"] == "done"
     assert result["baseline"]["test"]["n"] == result["test"]["n"] == 8
+    with Store.open(project) as store:  # the run records which label set it used
+        assert store.run(result["run_id"])["config"]["labels"] == "imported"
 
 
 def test_label_efficiency_stores_a_curve_with_both_protocols(labeled):
