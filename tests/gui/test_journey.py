@@ -11,6 +11,7 @@ import torch
 from PySide6.QtWidgets import QWizard
 from safetensors.numpy import load_file
 
+from ssl_studio.core.evaluation.metrics import SCALARS
 from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
 from ssl_studio.core.project.store import Store
 
@@ -95,6 +96,8 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     results = wizard.pages["results"]
     rows = {results.metrics.item(r, 0).text(): r for r in range(results.metrics.rowCount())}
     assert "ROC AUC" in rows and "[" in results.metrics.item(rows["ROC AUC"], 1).text()
+    assert {"F1", "Sensitivity", "Specificity", "Balanced accuracy"} <= set(rows)
+    assert len(rows) == len(SCALARS)  # every metric of the report, none dropped
     assert results.metrics.item(rows["ROC AUC"], 2).text() != "—"  # the scratch baseline
     assert results.confusion.rowCount() == 2
     assert results.label_efficiency()  # the curve: k labels per class x 3 seeds, both models

@@ -34,6 +34,25 @@ SCALARS = (
     "ece",
 )
 ECE_BINS = 10
+_TITLES = {
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "roc_auc": "ROC AUC",
+    "sensitivity": "Sensitivity",
+    "specificity": "Specificity",
+    "f1": "F1",
+    "ece": "Calibration error (ECE, lower is better)",
+}
+_MACRO = ("roc_auc", "sensitivity", "specificity", "f1")
+
+
+def metric_title(name: str, n_classes: int) -> str:
+    """How a metric of ``SCALARS`` is called for people; with more than two classes the
+    per-class ones say they are macro averages (ROC AUC: one-vs-rest)."""
+    title = _TITLES[name]
+    if n_classes <= 2 or name not in _MACRO:
+        return title
+    return f"{title} (macro, one-vs-rest)" if name == "roc_auc" else f"{title} (macro)"
 
 
 def predict(proba: np.ndarray, threshold: float | None = None) -> np.ndarray:

@@ -8,20 +8,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
+
 NOT_FOR_DIAGNOSIS = (
     "Not for clinical diagnosis. This model was trained by SSL Studio on a small labeled "
     "set for research and evaluation; it is not a medical device, has not been validated "
     "clinically, and its outputs must not be used to diagnose or treat patients."
 )
-METRIC_NAMES = {
-    "accuracy": "Accuracy",
-    "balanced_accuracy": "Balanced accuracy",
-    "roc_auc": "ROC AUC",
-    "sensitivity": "Sensitivity",
-    "specificity": "Specificity",
-    "f1": "F1",
-    "ece": "Expected calibration error (lower is better)",
-}
 
 
 def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +113,9 @@ def _metric_rows(report: dict[str, Any] | None) -> list[str]:
     if not report:
         return ["(not measured)"]
     rows = ["| metric | value | 95 % CI |", "|---|---|---|"]
-    for key, title in METRIC_NAMES.items():
+    n_classes = len(report.get("classes", []))
+    for key in SCALARS:
+        title = metric_title(key, n_classes)
         m = report.get(key) or {}
         if m.get("value") is None:
             rows.append(f"| {title} | n/a | |")

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ssl_studio.core.evaluation.metrics import metric_title
 from ssl_studio.core.events import Event, Message, Step
 from ssl_studio.core.export.card import card_markdown
 from ssl_studio.core.export.writer import FORMATS
@@ -29,15 +30,8 @@ from ssl_studio.gui.tables import fill_table, make_table
 if TYPE_CHECKING:
     from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 
-METRICS = (
-    ("roc_auc", "ROC AUC"),
-    ("balanced_accuracy", "Balanced accuracy"),
-    ("accuracy", "Accuracy"),
-    ("sensitivity", "Sensitivity"),
-    ("specificity", "Specificity"),
-    ("f1_macro", "F1 (macro)"),
-    ("ece", "Calibration error"),
-)
+# the order people read them in: ranking quality first, calibration last
+METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "sensitivity", "specificity", "f1", "ece")
 
 
 def with_interval(entry: dict[str, Any] | None) -> str:
@@ -164,8 +158,12 @@ class ResultsPage(QWizardPage):
         fill_table(
             self.metrics,
             [
-                [title, with_interval(test.get(key)), with_interval(base.get(key))]
-                for key, title in METRICS
+                [
+                    metric_title(key, len(test["classes"])),
+                    with_interval(test.get(key)),
+                    with_interval(base.get(key)),
+                ]
+                for key in METRICS
                 if key in test
             ],
         )

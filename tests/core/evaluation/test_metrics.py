@@ -14,8 +14,10 @@ from sklearn.metrics import (
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.metrics import (
+    SCALARS,
     classification_report,
     expected_calibration_error,
+    metric_title,
     pick_threshold,
     point_metrics,
 )
@@ -133,3 +135,11 @@ def test_the_report_carries_the_roc_curve_for_two_classes():
     assert np.trapezoid(tpr, fpr) == pytest.approx(report["roc_auc"]["value"], abs=1e-3)  # 4 dp
     three = classification_report(np.array([0, 1, 2]), np.eye(3), ["a", "b", "c"], n_boot=0)
     assert "roc" not in three  # one curve per pair of classes is not drawn
+
+
+def test_metric_titles_say_when_they_are_macro_averages():
+    assert metric_title("f1", 2) == "F1" and metric_title("sensitivity", 2) == "Sensitivity"
+    assert metric_title("f1", 3) == "F1 (macro)"
+    assert metric_title("roc_auc", 3) == "ROC AUC (macro, one-vs-rest)"
+    assert metric_title("accuracy", 3) == "Accuracy"
+    assert len({metric_title(name, 3) for name in SCALARS}) == len(SCALARS)

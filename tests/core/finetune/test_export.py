@@ -17,6 +17,7 @@ from safetensors.torch import load_file
 
 from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
 from ssl_studio.core.export.writer import TOLERANCE
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 from ssl_studio.core.jobs import export, finetune, predict
@@ -87,6 +88,9 @@ def test_the_card_says_what_a_user_needs_and_no_identifiers(image_export):
     assert saved["versions"]["torch"] and saved["training"]["pretext_task"] == "simclr"
     text = (out / "MODEL_CARD.md").read_text()
     assert "Not for clinical diagnosis" in text and "From-scratch baseline" in text
+    for name in SCALARS:  # every metric, in both tables, binary: no "macro"
+        assert text.count(f"| {metric_title(name, 2)} | ") == 2
+    assert "macro" not in text
     assert "circle/" not in json.dumps(saved) + text  # no file paths of the data
     assert str(project) not in json.dumps(saved) + text  # nor of the project
 
