@@ -94,7 +94,9 @@ def _specificity(y: np.ndarray, predicted: np.ndarray, k: int) -> float:
 def point_metrics(
     y: np.ndarray, proba: np.ndarray, threshold: float | None = None
 ) -> dict[str, float | None]:
-    """The scalar metrics of one set of predictions (roc_auc is None when y lacks a class)."""
+    """The scalar metrics of one set of predictions; None where y lacks a class the
+    metric needs (roc_auc, macro sensitivity and F1: any class; binary sensitivity: the
+    positives; specificity: the negatives)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a test set may lack a class: handled below
         return _point_metrics(y, proba, threshold)
@@ -117,15 +119,23 @@ def _point_metrics(
     else:
         auc = None
     labels = np.arange(k)
+    # a class absent from y has no recall: binary sensitivity needs positives and
+    # specificity negatives; macro sensitivity and F1 need every class (as the AUC does)
+    every = len(present) == k
+    has_positives, has_negatives = (1 in present, 0 in present) if binary else (every, True)
     return {
         "accuracy": float(accuracy_score(y, predicted)),
         "balanced_accuracy": float(balanced_accuracy_score(y, predicted)),
         "roc_auc": auc,
         "sensitivity": float(
             recall_score(y, predicted, average=average, labels=labels, zero_division=0)
-        ),
-        "specificity": _specificity(y, predicted, k),
-        "f1": float(f1_score(y, predicted, average=average, labels=labels, zero_division=0)),
+        )
+        if has_positives
+        else None,
+        "specificity": _specificity(y, predicted, k) if has_negatives else None,
+        "f1": float(f1_score(y, predicted, average=average, labels=labels, zero_division=0))
+        if binary or every
+        else None,
         "ece": expected_calibration_error(y, proba),
     }
 
@@ -210,10 +220,11 @@ def resampled_metrics(
     if k == 2:
         out.update(sensitivity=recall[:, 1], specificity=recall[:, 0], f1=f1_c[:, 1])
     else:
+        every = (support > 0).all(1)  # macro means need every class in the resample
         out.update(
-            sensitivity=np.nan_to_num(recall).mean(1),
+            sensitivity=np.where(every, np.nan_to_num(recall).mean(1), np.nan),
             specificity=np.nanmean(specificity_c, 1),
-            f1=f1_c.mean(1),
+            f1=np.where(every, f1_c.mean(1), np.nan),
         )
     confidence = proba.max(1)
     correct = (proba.argmax(1) == y).astype(float)

@@ -143,3 +143,23 @@ def test_metric_titles_say_when_they_are_macro_averages():
     assert metric_title("roc_auc", 3) == "ROC AUC (macro, one-vs-rest)"
     assert metric_title("accuracy", 3) == "Accuracy"
     assert len({metric_title(name, 3) for name in SCALARS}) == len(SCALARS)
+
+
+def test_intervals_of_a_perfect_multiclass_model_do_not_drop_with_absent_classes():
+    # 8 test items, 4 classes: many resamples miss a class; a missing class has no
+    # recall, it is not a recall of 0 (which gave sensitivity [0.75, 1.0] here)
+    y = np.repeat(np.arange(4), 2)
+    proba = np.eye(4)[y] * 0.96 + 0.01
+    report = classification_report(y, proba, list("abcd"), n_boot=500)
+    for name in ("accuracy", "balanced_accuracy", "sensitivity", "specificity", "f1"):
+        assert report[name]["low"] == report[name]["value"] == 1.0, name
+
+
+def test_metrics_that_need_an_absent_class_are_missing_not_zero():
+    y = np.array([0, 0, 1, 1, 0])
+    proba = np.eye(3)[y] * 0.9 + 0.05
+    m = point_metrics(y, proba)  # class 2 never occurs
+    assert m["sensitivity"] is None and m["f1"] is None and m["roc_auc"] is None
+    assert m["accuracy"] == 1.0 and m["specificity"] == 1.0
+    only_negatives = point_metrics(np.zeros(4, int), np.tile([0.9, 0.1], (4, 1)))
+    assert only_negatives["sensitivity"] is None and only_negatives["specificity"] == 1.0
