@@ -70,7 +70,7 @@ def _step_text(event: Step) -> str:
     eta = f", {_duration(event.eta_s)} left" if event.eta_s is not None else ""
     return (
         f"Step {event.step}/{event.total}: loss {event.loss:.4f}, lr {event.lr:.2e}, "
-        f"{event.samples_per_s:.0f} img/s{eta}"
+        f"{event.samples_per_s:.0f} samples/s{eta}"
     )
 
 
