@@ -82,12 +82,16 @@ def _duration(seconds: float) -> str:
 
 def _progress_text(event: Progress) -> str:
     c = event.counts
+    if event.job == "predict":
+        return f"Predicting: {event.done} items so far"
+    if event.job != "import":  # e.g. label-efficiency: fits done of all fits
+        of = f"/{event.total}" if event.total is not None else ""
+        phase = f" ({event.phase})" if event.phase else ""
+        return f"{event.job.capitalize()}{phase}: {event.done}{of} done"
     if event.phase == "discover":
         return f"Looking for files: {event.done} found"
     if event.phase == "scan":
         return f"Checking files: {event.done}/{event.total}"
-    if event.phase == "predict":
-        return f"Predicting: {event.done} items so far"
     eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
     return (
         f"Importing: {event.done}/{event.total} files, {c.get('items', 0)} items, "

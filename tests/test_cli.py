@@ -108,7 +108,11 @@ def test_progress_lines_never_show_an_unknown_total():
         _progress_text(Progress("import", done=3, phase="discover")),
         _progress_text(Progress("import", done=3, total=9, phase="scan")),
         _progress_text(Progress("import", done=3, total=9, counts={"items": 5})),
+        _progress_text(Progress("label-efficiency", done=3, total=30, phase="k=5")),
         _progress_text(Progress("predict", done=64, phase="predict")),
     ]
+    assert lines[2].startswith("Importing: 3/9 files, 5 items")
+    assert lines[-2] == "Label-efficiency (k=5): 3/30 done"
     assert lines[-1] == "Predicting: 64 items so far"
+    assert not any("Importing" in line for line in lines[-2:])
     assert not any("None" in line for line in lines), lines

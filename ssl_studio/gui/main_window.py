@@ -384,8 +384,7 @@ class MainWindow(QMainWindow):
             self.log.add(f"[{event.level}] {event.text}")
 
     def _job_finished(self, title: str, result: Any) -> None:
-        cancelled = isinstance(result, dict) and result.get("status") == "stopped"
-        self.job_label.setText(f"{title}: {'stopped' if cancelled else 'done'}.")
+        self.job_label.setText(f"{title}: {'stopped' if was_stopped(result) else 'done'}.")
 
     def _job_failed(self, title: str, message: str) -> None:
         self.job_label.setText(f"{title}: failed.")
@@ -407,3 +406,13 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.log.detach()
         super().closeEvent(event)
+
+
+def was_stopped(result: Any) -> bool:
+    """Whether a job's result says it was stopped: a run's status "stopped", an import's
+    "cancelled", or either inside the per-dataset results of the demo set-up."""
+    if not isinstance(result, dict):
+        return False
+    if result.get("status") == "stopped" or result.get("cancelled") is True:
+        return True
+    return any(isinstance(v, dict) and was_stopped(v) for v in result.values())

@@ -155,3 +155,25 @@ def test_closing_the_app_during_training_leaves_a_resumable_run(
     again.show_step(3)
     again.runs.select_run(run["id"])
     assert again.runs.resume_button.isEnabled()
+
+
+def test_a_stopped_import_reads_stopped_not_done(qtbot, make_window, project, tmp_path):
+    from ssl_studio.core.events import StopToken
+
+    folder = tmp_path / "few"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((16, 16), 40 * i, np.uint8)).save(folder / f"{i}.png")
+    window = make_window(project)
+
+    def stopped_import(report, stop):
+        token = StopToken()
+        token.stop()  # the user pressed Stop before the first file
+        return import_data(ImportConfig(project=project, paths=[folder]), stop=token)
+
+    assert window.runner.start("Importing few", stopped_import)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    assert window.job_label.text() == "Importing few: stopped."
+    assert window.runner.start("Demo", lambda r, s: {"few": stopped_import(r, s)})
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    assert window.job_label.text() == "Demo: stopped."
