@@ -68,6 +68,7 @@ class Progress:
     history: list[tuple[int, float]] = field(default_factory=list)  # (step, loss) per epoch
     epoch_loss: float = 0.0  # sum of the step losses of the epoch so far
     epoch_steps: int = 0
+    seconds: float = 0.0  # training time of all sessions up to the last checkpoint
 
 
 class Trainer:
@@ -185,6 +186,7 @@ class Trainer:
         self._epoch_loss = torch.full((), self.progress.epoch_loss, device=self.device)
         self.task.train()
         started = time.perf_counter()
+        self._session = (started, self.progress.seconds)
         self._last_checkpoint_time = started
         self._window = (started, self.progress.step)
         self._last_log = 0.0
@@ -201,7 +203,7 @@ class Trainer:
             "status": status,
             "steps": self.progress.step,
             "epochs": self.progress.epoch,
-            "seconds": round(time.perf_counter() - started, 2),
+            "seconds": round(self._elapsed(), 2),  # all sessions of a resumed run
             "final_loss": self.progress.history[-1][1] if self.progress.history else None,
             "batch_size": self.progress.batch_size,
             "accumulate": self.progress.accumulate,
@@ -379,9 +381,15 @@ class Trainer:
             **self.snapshot,
         }
 
+    def _elapsed(self) -> float:
+        """Training seconds of this run: earlier sessions' plus this one's so far."""
+        started, before = self._session
+        return before + time.perf_counter() - started
+
     def _save(self, kind: str) -> None:
         """Rank 0 writes the checkpoint; every rank waits for it before going on."""
         self._last_checkpoint_time = time.perf_counter()
+        self.progress.seconds = self._elapsed()
         if self.world.is_main:
             step = self.progress.step
             path = self.run_dir / "checkpoints" / f"step-{step:07d}.pt"

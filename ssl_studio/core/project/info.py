@@ -29,9 +29,10 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
     out = []
     for run in reversed(store.runs()):
         summary = run.get("summary") or {}
+        trained = summary.get("info") or {}  # a fine-tuning protocol's training figures
         quality_name = "knn_accuracy" if run["kind"] == "pretrain" else "test_roc_auc"
         points = store.metrics(run["id"], quality_name)
-        loss = summary.get("final_loss")
+        loss = summary.get("final_loss", trained.get("final_loss"))
         out.append(
             {
                 "id": run["id"],
@@ -42,7 +43,7 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
                 "parent_run": run.get("parent_run_id"),
                 "status": run["status"],
                 "seconds": _seconds(run),
-                "steps": summary.get("steps"),
+                "steps": summary.get("steps", trained.get("steps")),
                 "final_loss": loss if isinstance(loss, float) else None,
                 "quality": points[-1][1] if points else None,
                 "quality_name": quality_name,

@@ -158,6 +158,8 @@ def test_stop_then_resume_continues_exactly(tmp_path):
     saved = load_checkpoint(tmp_path / "b" / "checkpoints" / "step-0000005.pt")
     _, second = train(tmp_path / "b", resume=saved, steps=12)
     assert second["steps"] == 12
+    # the run's time counts both sessions: the first one's is in its checkpoint
+    assert 0 < saved["progress"]["seconds"] < second["seconds"]
     resumed = load_checkpoint(tmp_path / "b" / "checkpoints" / "step-0000012.pt")
     for name, tensor in reference["model"].items():
         assert torch.equal(tensor, resumed["model"][name]), name

@@ -41,6 +41,9 @@ def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys
     out = capsys.readouterr().out
     assert code == 0 and "Test split (n = 8" in out and "From-scratch baseline" in out
     run_id = int(out.split("Run ", 1)[1].split(" ", 1)[0])
+    assert main(["info", str(project), "--json"]) == 0
+    [listed] = [r for r in json.loads(capsys.readouterr().out)["runs"] if r["id"] == run_id]
+    assert listed["steps"] == 2 and listed["final_loss"] > 0  # a trained protocol's figures
     assert main(["evaluate", str(project), "--run", str(run_id), "--json", "--n-boot", "20"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["classes"] == ["angular", "round"] and report["n"] == 8
