@@ -113,8 +113,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        where = f"dataset {args.dataset}" if args.dataset else "its test split"
-        print_report(f"Run {args.run} on {where}", report)
+        # test split, dataset NAME, or k-fold cross-validation (pooled out-of-fold)
+        print_report(f"Run {args.run}, {report.get('evaluation', 'test split')}", report)
     return 0
 
 

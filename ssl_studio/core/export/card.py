@@ -109,6 +109,17 @@ def build_card(
     }
 
 
+def _metrics_heading(report: dict[str, Any] | None) -> str:
+    """What the test figures are: a held-out split, or out-of-fold predictions."""
+    evaluation = (report or {}).get("evaluation", "test split")
+    if "cross-validation" in evaluation:
+        return (
+            f"Metrics ({evaluation}: every labeled item scored by a model that never trained "
+            "on it; the exported model was then trained on all of them)"
+        )
+    return "Test metrics (held-out split, never used for training or choices)"
+
+
 def _metric_rows(report: dict[str, Any] | None) -> list[str]:
     if not report:
         return ["(not measured)"]
@@ -168,7 +179,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         *[f"- {k}: {v}" for k, v in pre.items() if k != "kind"],
         "",
-        "## Test metrics (held-out split, never used for training or choices)",
+        f"## {_metrics_heading(card['metrics']['test'])}",
         "",
         *_metric_rows(card["metrics"]["test"]),
         "",

@@ -245,6 +245,7 @@ class FineTuning:
                     self.cfg,
                     device=device,
                     run_dir=Path(fold_dir),
+                    report=self.report,  # each fold's loss curve, live
                     stop=self.stop,
                     job=JOB,
                 )

@@ -44,6 +44,8 @@ def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys
     assert main(["info", str(project), "--json"]) == 0
     [listed] = [r for r in json.loads(capsys.readouterr().out)["runs"] if r["id"] == run_id]
     assert listed["steps"] == 2 and listed["final_loss"] > 0  # a trained protocol's figures
+    assert main(["evaluate", str(project), "--run", str(run_id), "--n-boot", "20"]) == 0
+    assert f"Run {run_id}, test split (n = 8" in capsys.readouterr().out
     assert main(["evaluate", str(project), "--run", str(run_id), "--json", "--n-boot", "20"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["classes"] == ["angular", "round"] and report["n"] == 8

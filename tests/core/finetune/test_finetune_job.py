@@ -12,7 +12,8 @@ from finetune_projects import quick_train, write_shapes
 
 from ssl_studio.core.config import FinetuneConfig, ImportConfig
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.jobs import evaluate, finetune, import_data, label_efficiency
+from ssl_studio.core.events import Step
+from ssl_studio.core.jobs import evaluate, export, finetune, import_data, label_efficiency
 from ssl_studio.core.labels import labels_from_folders, set_labels
 from ssl_studio.core.project.store import Store
 
@@ -199,14 +200,17 @@ def test_label_efficiency_stores_a_curve_with_both_protocols(labeled):
     assert saved["curve"] == result["curve"]
 
 
-def test_few_labels_per_class_are_cross_validated(labeled):
+def test_few_labels_per_class_are_cross_validated(labeled, tmp_path):
     project, run = labeled
     with Store.open(project) as store:
         items = store.items(1)
     few = [i for i in items if "circle00" in i["rel_path"] or "square00" in i["rel_path"]]
     set_labels(project, "shapes", {i["id"]: i["rel_path"].split("/")[0] for i in few}, name="few")
-    result = finetune(cfg(project, run, labels="few", protocol="linear"))
+    events = []
+    result = finetune(cfg(project, run, labels="few", protocol="linear"), report=events.append)
     assert len(few) == 10 and result["evaluation"] == "5-fold cross-validation"
+    # the trained baseline shows every fit live: five folds, then the model on all labels
+    assert sum(isinstance(e, Step) and e.step == 1 for e in events) == 6
     assert result["train_labels"] == 10 and result["test"]["n"] == 10  # every label tested once
     assert result["baseline"]["test"]["evaluation"] == "5-fold cross-validation"
     with Store.open(project) as store:
@@ -214,6 +218,10 @@ def test_few_labels_per_class_are_cross_validated(labeled):
     folds = json.loads((folder / "split.json").read_text())["folds"]
     assert sorted(i for fold in folds for i in fold) == sorted(i["id"] for i in few)
     assert evaluate(project, result["run_id"]) == result["test"]  # the stored CV figures
+    export(project, result["run_id"], tmp_path / "cv", formats=("safetensors",))
+    card = (tmp_path / "cv" / "MODEL_CARD.md").read_text()
+    assert "## Metrics (5-fold cross-validation: every labeled item scored" in card
+    assert "held-out split" not in card  # there is none: the model trained on all labels
     one_split = finetune(
         cfg(project, run, labels="few", protocol="linear", folds=1, baseline=False)
     )
