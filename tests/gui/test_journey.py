@@ -105,6 +105,19 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert messages == [] and results.curve.isVisible()
     ks, _ = results.curve.points("scratch")
     assert list(ks) == [p["labels_per_class"] for p in wizard.efficiency["curve"]] and len(ks) >= 2
+    assert results.curve.getAxis("left").labelText == "AUC"
+    # a point without an AUC (one class in its test split) makes the whole chart
+    # accuracy rather than mixing the two; a scratch-protocol curve is drawn once
+    real = wizard.efficiency
+    first = real["curve"][0]
+    no_auc = {**first, "scratch": {**first["scratch"], "roc_auc": {"mean": None}}}
+    results._curve({"curve": [no_auc, *real["curve"][1:]]})
+    assert results.curve.getAxis("left").labelText == "accuracy"
+    _, ys = results.curve.points("scratch")
+    assert list(ys) == [p["scratch"]["accuracy"]["mean"] for p in real["curve"]]
+    results._curve({"curve": [{**first, "protocol": "scratch", "labels_per_class": 1}]})
+    assert len(results.curve.points("scratch")[0]) == 1
+    results._curve(real)
     wizard.next()
     export = wizard.pages["export"]
     out = tmp_path / "model"

@@ -167,6 +167,12 @@ class ResultsPage(QWizardPage):
                 if key in test
             ],
         )
+        evaluation = test.get("evaluation", "test split")
+        self.setTitle(
+            f"Results of {evaluation} (each item scored by a model that never trained on it)"
+            if "cross-validation" in evaluation
+            else "Results on the held-out test items"
+        )
         self.headline.setText(self._headline(result, test, base))
         classes = test["classes"]
         self.confusion.setColumnCount(len(classes) + 1)
@@ -229,13 +235,15 @@ class ResultsPage(QWizardPage):
         self._reset_button()
         self.curve.show()
         self.curve.clear_curves()
-        for point in result["curve"]:
-            for name in (point["protocol"], "scratch"):
-                entry = point[name]
-                metric = (
-                    entry["roc_auc"] if entry["roc_auc"]["mean"] is not None else entry["accuracy"]
-                )
-                self.curve.append(name, point["labels_per_class"], metric["mean"])
+        curve = result["curve"]
+        # one metric for the whole chart: AUC where every point has it, else accuracy
+        names = list(dict.fromkeys(n for p in curve for n in (p["protocol"], "scratch")))
+        auc = all(p[n]["roc_auc"]["mean"] is not None for p in curve for n in names if n in p)
+        key = "roc_auc" if auc else "accuracy"
+        self.curve.setLabel("left", "AUC" if auc else "accuracy")
+        for point in curve:
+            for name in dict.fromkeys((point["protocol"], "scratch")):
+                self.curve.append(name, point["labels_per_class"], point[name][key]["mean"])
         self.curve.redraw()
         self.wiz.efficiency = result
 
