@@ -30,6 +30,9 @@ from ssl_studio.core.project.store import Store
 JOB = "pretrain"
 PROBE_ITEMS = 256
 MIN_ITEMS = 8
+# pretraining runs whose newest checkpoint may be used (fine-tuning, the map); an
+# interrupted run (killed, crashed) keeps the checkpoints it wrote
+USABLE_STATUSES = ("done", "stopped", "interrupted")
 
 
 class StoreRecorder:

@@ -131,6 +131,9 @@ def test_runs_left_running_by_a_crash_become_resumable(make_window, project, tmp
     window.runs.select_run(run_id)
     assert window.runs.resume_button.isEnabled()
     assert "interrupted" in window.log.toPlainText()
+    window.map.reload()  # its checkpoints (if any) can be mapped, as they can be fine-tuned
+    box = window.map.run_box
+    assert [box.itemData(i)[0] for i in range(box.count())] == [run_id]
 
 
 def test_closing_the_app_during_training_leaves_a_resumable_run(

@@ -15,7 +15,7 @@ from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.splits import Split, group_ids
 from ssl_studio.core.finetune.data import LabeledData, positive_class
-from ssl_studio.core.pretrain import latest_checkpoint
+from ssl_studio.core.pretrain import USABLE_STATUSES, latest_checkpoint
 from ssl_studio.core.project.store import Store
 
 LINEAR_UP_TO = 25  # labels per class up to which "auto" picks the linear probe
@@ -32,7 +32,7 @@ def source_of(store: Store, run_id: int) -> tuple[dict[str, Any], dict[str, Any]
     run = store.run(run_id)
     if run is None or run["kind"] != "pretrain":
         raise ConfigError(f"There is no pretraining run {run_id}; ssl-studio info lists runs.")
-    if run["status"] not in ("done", "stopped", "interrupted"):
+    if run["status"] not in USABLE_STATUSES:
         raise ConfigError(f"Pretraining run {run_id} is {run['status']}; wait for it to end.")
     return run, latest_checkpoint(store.paths.root / run["folder"])
 

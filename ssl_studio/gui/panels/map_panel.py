@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.evaluation.embedding_map import EmbeddingMap, embedding_map, umap_available
+from ssl_studio.core.pretrain import USABLE_STATUSES
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui.context import AppContext
@@ -124,7 +125,7 @@ class MapPanel(QWidget):
         with Store.open(self.context.project) as store:
             names = {d["id"]: d["name"] for d in store.datasets()}
             for run in reversed(store.runs()):
-                if run["kind"] == "pretrain" and run["status"] in ("done", "stopped"):
+                if run["kind"] == "pretrain" and run["status"] in USABLE_STATUSES:
                     text = f"Run {run['id']}: {run['task']} on {names[run['dataset_id']]}"
                     self.run_box.addItem(text, (run["id"], names[run["dataset_id"]]))
         self.compute_button.setEnabled(self.run_box.count() > 0)

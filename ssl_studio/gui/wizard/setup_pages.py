@@ -28,6 +28,7 @@ from ssl_studio.core.labels import (
     labels_from_folders,
     set_labels,
 )
+from ssl_studio.core.pretrain import USABLE_STATUSES
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui import dialogs
@@ -70,11 +71,7 @@ class RunPage(QWizardPage):
         with Store.open(self.wiz.project) as store:
             names = {d["id"]: d["name"] for d in store.datasets()}
             for run in reversed(store.runs()):
-                if run["kind"] == "pretrain" and run["status"] in (
-                    "done",
-                    "stopped",
-                    "interrupted",
-                ):
+                if run["kind"] == "pretrain" and run["status"] in USABLE_STATUSES:
                     loss = (run.get("summary") or {}).get("final_loss")
                     text = (
                         f"Run {run['id']}: {run['task']} / {run['backbone']} on "
