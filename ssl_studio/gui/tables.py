@@ -28,14 +28,24 @@ def make_table(
 
 
 def fill_row(table: QTableWidget, row: int, values: list[Any]) -> None:
-    """Put ``values`` in ``row`` (numbers right-aligned; every cell has its text as tooltip)."""
+    """Put ``values`` in ``row`` (numbers, also formatted ones, right-aligned; every cell
+    has its text as tooltip)."""
     for column, value in enumerate(values):
         text = "" if value is None else str(value)
         item = QTableWidgetItem(text)
         item.setToolTip(text)
-        if isinstance(value, int | float):
+        if isinstance(value, int | float) or _is_number(text):
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         table.setItem(row, column, item)
+
+
+def _is_number(text: str) -> bool:
+    """Whether ``text`` is a formatted number such as "0.750" (aligned like numbers)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def fill_table(table: QTableWidget, rows: list[list[Any]]) -> None:

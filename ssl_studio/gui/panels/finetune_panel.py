@@ -70,5 +70,6 @@ class FinetunePanel(QWidget):
         self.context.enable_change(self.button, self.context.project is not None)
 
 
-def _round(value: Any) -> Any:
-    return round(value, 3) if isinstance(value, float) else ""
+def _round(value: Any) -> str:
+    """A figure with three decimals (0.750, 1.000: they line up), or blank."""
+    return f"{value:.3f}" if isinstance(value, float) else ""

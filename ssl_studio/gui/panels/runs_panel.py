@@ -101,8 +101,8 @@ class RunsPanel(QWidget):
                 run["dataset"],
                 run["status"],
                 _duration(run["seconds"]),
-                round(run["final_loss"], 4) if run["final_loss"] is not None else "",
-                round(run["quality"], 3) if run["quality"] is not None else "",
+                f"{run['final_loss']:.4f}" if run["final_loss"] is not None else "",
+                f"{run['quality']:.3f}" if run["quality"] is not None else "",
                 run["device"],
             ]
             for run in self.runs

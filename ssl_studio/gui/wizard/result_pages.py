@@ -43,6 +43,22 @@ def with_interval(entry: dict[str, Any] | None) -> str:
     return text
 
 
+def verdict(tuned: dict[str, Any], scratch: dict[str, Any]) -> str:
+    """A plain reading of two figures with intervals ({"value", "low", "high"}): one is
+    better only when its whole interval lies above the other's value, and the same rule
+    holds both ways; a gap of 0.05 or more inside the intervals is called a tendency."""
+    gain = tuned["value"] - scratch["value"]
+    if tuned.get("low") is not None and tuned["low"] > scratch["value"]:
+        return "Pretraining helped"
+    if scratch.get("low") is not None and scratch["low"] > tuned["value"]:
+        return "The from-scratch model did better"
+    if gain >= 0.05:
+        return "Pretraining looks better, but the intervals overlap"
+    if gain <= -0.05:
+        return "The from-scratch model looks better, but the intervals overlap"
+    return "The difference is within the uncertainty"
+
+
 class TrainPage(QWizardPage):
     """Runs the fine-tuning job (and the baseline) with a live loss curve."""
 
@@ -201,17 +217,8 @@ class ResultsPage(QWizardPage):
             f"({test.get('evaluation', 'test split')}): {name} {with_interval(test.get(key))}"
         )
         if base.get(key, {}).get("value") is not None:
-            gain = test[key]["value"] - base[key]["value"]
-            verdict = (
-                "Pretraining helped"
-                if test[key]["low"] is not None and test[key]["low"] > base[key]["value"]
-                else "The difference is within the uncertainty"
-                if abs(gain) < 0.05
-                else "The from-scratch model did better"
-                if gain < 0
-                else "Pretraining looks better, but the intervals overlap"
-            )
-            text += f"; from scratch {with_interval(base.get(key))}.<br><b>{verdict}.</b>"
+            reading = verdict(test[key], base[key])
+            text += f"; from scratch {with_interval(base.get(key))}.<br><b>{reading}.</b>"
         return text + " Brackets: 95 % bootstrap intervals over the test items."
 
     def label_efficiency(self) -> bool:
