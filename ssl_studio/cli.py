@@ -125,6 +125,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     results = create_demo(folder, report=TextReporter(), stop=stop_on_ctrl_c())
     for summary in results.values():
         print_import_summary(summary)
+    if any(summary["cancelled"] for summary in results.values()):
+        print(f"Stopped; run ssl-studio demo again to finish the demo project in {folder}.")
+        return EXIT_CANCELLED
     print(f"Demo project: {folder}")
     if args.no_gui:
         return EXIT_OK
@@ -188,7 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HZ",
         help="samples per second of series without a time column",
     )
-    p.add_argument("--workers", type=int, default=0, help="decoding processes (0 = per core)")
+    p.add_argument(
+        "--workers", type=int, default=0, metavar="N", help="decoding processes (0 = one per core)"
+    )
     p.add_argument(
         "--retry-failed",
         action="store_true",
@@ -209,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("report", cmd_report, "List every file an import left out, and why.")
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
     p.add_argument("--dataset", help="only this dataset")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
     from ssl_studio import cli_models, cli_pretrain
 

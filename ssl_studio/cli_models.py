@@ -127,7 +127,7 @@ def _ks(text: str) -> tuple[int | None, ...]:
 
 
 def cmd_label_efficiency(args: argparse.Namespace) -> int:
-    from ssl_studio.cli_output import TextReporter, json_reporter, stop_on_ctrl_c
+    from ssl_studio.cli_output import EXIT_CANCELLED, TextReporter, json_reporter, stop_on_ctrl_c
     from ssl_studio.core.jobs import label_efficiency
 
     report = json_reporter if args.events == "jsonl" else TextReporter()
@@ -149,7 +149,7 @@ def cmd_label_efficiency(args: argparse.Namespace) -> int:
                 f"{p['labels_per_class']:>12}  {p['protocol']:>9}  "
                 f"{a['mean']:.3f} ± {a['std']:.3f}  {b['mean']:.3f} ± {b['std']:.3f}"
             )
-    return 0
+    return EXIT_CANCELLED if result["status"] == "stopped" else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -221,7 +221,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--from-folders", action="store_true", help="one folder per class: the folder name"
     )
     p.add_argument("--name", help="label set name (default: labels, or folders)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = add(
         "finetune",
@@ -241,7 +241,8 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--folds",
         type=int,
         help="k-fold cross-validation instead of one test split (default: 5 folds when a "
-        "class has fewer than 10 labels; 1 = always one test split)",
+        "class has fewer than 10 labeled patients, unless --threshold, --k-per-class or "
+        "--split-from is given; 1 = always one test split)",
     )
     p.add_argument(
         "--split-from", type=int, metavar="RUN", help="reuse this fine-tuning run's split"
@@ -256,7 +257,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--labels", help="label set of that dataset (default: the run's, else its only one)"
     )
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = add(
         "label-efficiency",

@@ -158,8 +158,10 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         print(f"\nAugmentation of {kind} (--set augment.NAME=VALUE):")
         if kind == "images":
             print(
-                "    (defaults for X-ray and files; ultrasound, endoscopy and microscopy may "
-                "flip, colour images get a little saturation jitter)"
+                "    (the defaults for X-ray, CT, MR and image files; each dataset starts "
+                "from its modality's: ultrasound and endoscopy also flip left-right, "
+                "microscopy both ways, and colour images other than X-ray, CT and MR get "
+                "a little saturation jitter)"
             )
         for option in info[key]:
             print(f"    augment.{option['name']} = {option['default']!r}: {option['help']}")
@@ -170,15 +172,19 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     """Add the commands to the ``ssl-studio`` parser (``add(name, func, help)``)."""
     p = add("pretrain", cmd_pretrain, "Pretrain an encoder with a self-supervised task.")
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
-    p.add_argument("--dataset", help="the image dataset to learn from")
-    p.add_argument("--task", help="pretext task (default simclr; see ssl-studio tasks)")
-    p.add_argument("--backbone", help="encoder (default from the preset)")
+    p.add_argument("--dataset", help="the image or series dataset to learn from")
+    p.add_argument(
+        "--task", help="pretext task (default: simclr for images, ts2vec for series; see tasks)"
+    )
+    p.add_argument(
+        "--backbone", help="encoder (default: the preset's for images, ts-conv for series)"
+    )
     p.add_argument("--preset", choices=PRESETS, help="quick (CPU, default), standard, thorough")
     p.add_argument("--image-size", type=int, help="side of the training views in pixels")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="optimiser steps")
     length.add_argument("--epochs", type=int, help="passes over the data")
-    p.add_argument("--batch-size", type=int)
+    p.add_argument("--batch-size", type=int, help="images or series per step")
     p.add_argument("--device", choices=DEVICES, help="default auto: CUDA > MPS > CPU")
     p.add_argument("--config", type=Path, metavar="FILE", help="a JSON or TOML run config")
     p.add_argument(
@@ -187,7 +193,12 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         metavar="KEY=VALUE",
         help="e.g. train.lr=0.01, task.temperature=0.1, augment.hflip=true, backbone.patch_size=8",
     )
-    p.add_argument("--events", choices=("text", "jsonl"), default="text")
+    p.add_argument(
+        "--events",
+        choices=("text", "jsonl"),
+        default="text",
+        help="text: a progress line; jsonl: one JSON event per line",
+    )
     p.add_argument(
         "--resume",
         type=int,
@@ -196,4 +207,4 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     )
 
     p = add("tasks", cmd_tasks, "List pretext tasks, backbones and every option.")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output")

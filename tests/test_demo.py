@@ -39,3 +39,17 @@ def test_a_demo_made_by_another_copy_of_the_app_is_left_as_it_is(tmp_path, monke
     ]
     info = {d["name"]: d["items"] for d in project_info(tmp_path / "demo")["datasets"]}
     assert info == {"chest-xray": 400, "basic-motions": 80}  # not doubled
+
+
+def test_a_demo_stopped_with_ctrl_c_says_so_and_opens_nothing(tmp_path, capsys, monkeypatch):
+    from ssl_studio.core.events import StopToken
+
+    def pressed_ctrl_c(*_):
+        token = StopToken()
+        token.stop()
+        return token
+
+    monkeypatch.setattr("ssl_studio.cli.stop_on_ctrl_c", pressed_ctrl_c)
+    monkeypatch.setattr("ssl_studio.cli._open_gui", lambda *a, **k: 0 / 0)  # must not run
+    assert main(["demo", str(tmp_path / "demo")]) == 130
+    assert "Stopped; run ssl-studio demo again" in capsys.readouterr().out

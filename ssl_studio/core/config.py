@@ -149,7 +149,7 @@ class TrainConfig:
 
     steps: int | None = option(None, "Optimiser steps of the whole run (wins over epochs).")
     epochs: int | None = option(None, "Passes over the data, when steps is not given.")
-    batch_size: int = option(128, "Images per step on each process.")
+    batch_size: int = option(128, "Images (or series) per step on each process.")
     optimizer: str = option("adamw", "adamw or sgd.")
     lr: float = option(2e-3, "Peak learning rate, reached after the warm-up.")
     weight_decay: float = option(0.05, "Weight decay (not on biases and normalisation layers).")
@@ -329,7 +329,8 @@ class FinetuneConfig:
     folds: int = option(
         0,
         "k-fold cross-validation instead of one test split: 0 = automatic (5 folds when a "
-        "class has fewer than 10 labels), 1 = always one test split, k >= 2 = k folds.",
+        "class has fewer than 10 labeled patients, unless a threshold, k_per_class or "
+        "split_from is set), 1 = always one test split, k >= 2 = k folds.",
     )
     split_from: int | None = option(
         None, "Reuse the train/val/test split of this fine-tuning run (compare like with like)."

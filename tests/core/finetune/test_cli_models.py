@@ -115,3 +115,20 @@ def test_torchrun_fine_tunes_with_two_processes_into_one_run(image_project):
     assert len(runs) == 1 and runs[0]["world_size"] == 2 and runs[0]["status"] == "done"
     assert (project / runs[0]["folder"] / "model.pt").is_file()
     assert runs[0]["summary"]["info"]["steps"] == 3
+
+
+def test_a_stopped_label_efficiency_exits_130(image_project, monkeypatch, capsys):
+    from ssl_studio.core.events import StopToken
+    from ssl_studio.core.labels import labels_from_folders
+
+    project, run = image_project
+    labels_from_folders(project, "shapes")
+
+    def pressed_ctrl_c(*_):
+        token = StopToken()
+        token.stop()
+        return token
+
+    monkeypatch.setattr("ssl_studio.cli_output.stop_on_ctrl_c", pressed_ctrl_c)
+    argv = ["label-efficiency", str(project), "--run", str(run), "--labels", "folders"]
+    assert main([*argv, "--k", "1", "--seeds", "1", "--steps", "2"]) == 130
