@@ -105,6 +105,9 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
             f"{loss_text}, {summary['seconds']:.0f} s on {summary['device']}. "
             f"Checkpoints: runs/{summary['run_id']}/checkpoints"
         )
+        if summary.get("world_size", 1) > 1:
+            same = "identical" if summary.get("ranks_in_sync") else "DIFFERENT (report this)"
+            print(f"{summary['world_size']} processes ended with {same} weights.")
         if summary["status"] == "stopped":
             print(f"Resume with: ssl-studio pretrain {args.project} --resume {summary['run_id']}")
     return EXIT_CANCELLED if summary["status"] == "stopped" else EXIT_OK
