@@ -92,6 +92,14 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     qtbot.waitUntil(lambda: wizard.result is not None, timeout=JOB_S)
     qtbot.waitUntil(lambda: not window.runner.busy)
     assert wizard.result["status"] == "done" and train.isComplete()
+    # the protocol page said how testing would be done, and the job did just that
+    said = protocol.testing.text()
+    if wizard.result["evaluation"].endswith("cross-validation"):
+        assert wizard.result["evaluation"] == f"{wizard.folds}-fold cross-validation"
+        assert f"{wizard.folds}-fold cross-validation" in said
+        assert not protocol.test_fraction.isEnabled()
+    else:
+        assert wizard.folds == 0 and "held out" in said and protocol.test_fraction.isEnabled()
     wizard.next()
     results = wizard.pages["results"]
     rows = {results.metrics.item(r, 0).text(): r for r in range(results.metrics.rowCount())}

@@ -43,6 +43,22 @@ CV_BELOW = 10  # cross-validate automatically when a class has fewer labeled pat
 CV_FOLDS = 5
 
 
+def planned_folds(smallest_class_patients: int, cfg: FinetuneConfig) -> int:
+    """Cross-validation folds a job will use (0: one held-out test split): ``cfg.folds``
+    when set; else 5 when a class has fewer than 10 labeled patients, unless a threshold
+    is to be picked or the split is fixed (split_from, k_per_class). Never more folds
+    than the smallest class has patients (each test fold holds every class)."""
+    if cfg.folds == 1 or cfg.split_from is not None or cfg.k_per_class is not None:
+        return 0
+    if cfg.folds >= 2:
+        wanted = cfg.folds
+    elif smallest_class_patients < CV_BELOW and cfg.threshold == "default":
+        wanted = CV_FOLDS
+    else:
+        return 0
+    return max(2, min(wanted, smallest_class_patients))
+
+
 class FineTuning:
     """One fine-tuning job; ``run()`` returns its summary (see jobs.finetune)."""
 
@@ -86,14 +102,8 @@ class FineTuning:
 
     def _use_folds(self, data: LabeledData) -> int:
         """How many cross-validation folds (0: one held-out test split)."""
-        cfg = self.cfg
-        if cfg.folds == 1 or cfg.split_from is not None or cfg.k_per_class is not None:
-            return 0
-        if cfg.folds >= 2:
-            return cfg.folds
         smallest = min(len(np.unique(data.groups[data.y == c])) for c in range(len(data.classes)))
-        automatic = smallest < CV_BELOW and cfg.threshold == "default"
-        return CV_FOLDS if automatic else 0
+        return planned_folds(smallest, self.cfg)
 
     def _split(self, store: Store, data: LabeledData) -> Split:
         cfg = self.cfg

@@ -28,6 +28,7 @@ class FinetuneWizard(QWizard):
         self.dataset = ""
         self.labels = ""
         self.per_class = 0
+        self.folds = 0  # cross-validation folds the job will use (0: a test split)
         self.options: dict[str, Any] = {}
         self.result: dict[str, Any] | None = None
         self.efficiency: dict[str, Any] | None = None

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ssl_studio.core.config import PROTOCOLS
+from ssl_studio.core.config import PROTOCOLS, FinetuneConfig
 from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.finetune.job import CV_BELOW, planned_folds
 from ssl_studio.core.finetune.setup import recommended_protocol
 from ssl_studio.core.labels import (
     MIN_PER_CLASS,
@@ -150,11 +151,13 @@ class LabelsPage(QWizardPage):
     def _show_counts(self, *_: Any) -> None:
         name = self.label_set.currentData()
         self.classes = {}
+        self.patients: dict[str, int] = {}
         if name is not None:
             with Store.open(self.wiz.project) as store:
                 found = store.dataset(self.wiz.dataset)
                 for label in store.latest_labels(found["id"], name).values():
                     self.classes[label] = self.classes.get(label, 0) + 1
+                self.patients = store.patients_per_class(found["id"], name)
         fill_table(self.counts, [[k, n] for k, n in sorted(self.classes.items())])
         problems = []
         if name is None:
@@ -168,10 +171,10 @@ class LabelsPage(QWizardPage):
                 f"{MIN_PER_CLASS} (one to learn from, one to test on); 10 or more give "
                 "meaningful figures."
             )
-        elif self.classes and min(self.classes.values()) < 10:
+        elif self.patients and planned_folds(min(self.patients.values()), self._plain()):
             problems.append(
-                "Fewer than 10 labels in a class: results will be measured by "
-                "cross-validation and their intervals will be wide."
+                f"Fewer than {CV_BELOW} labeled patients in a class: results will be measured "
+                "by cross-validation and their intervals will be wide."
             )
         self.warnings.setText(" ".join(problems))
         self.completeChanged.emit()
@@ -213,9 +216,15 @@ class LabelsPage(QWizardPage):
     def isComplete(self) -> bool:  # noqa: N802
         return len(self.classes) >= 2 and min(self.classes.values()) >= MIN_PER_CLASS
 
+    def _plain(self) -> FinetuneConfig:
+        """The wizard's choices that decide how testing is done (it never sets a
+        threshold, k per class or a reused split)."""
+        return FinetuneConfig(project=self.wiz.project)
+
     def validatePage(self) -> bool:  # noqa: N802
         self.wiz.labels = self.label_set.currentData()
         self.wiz.per_class = min(self.classes.values())
+        self.wiz.folds = planned_folds(min(self.patients.values()), self._plain())
         return True
 
 
@@ -237,9 +246,11 @@ class ProtocolPage(QWizardPage):
         self.test_fraction.setSingleStep(0.05)
         self.test_fraction.setValue(0.2)
         self.test_fraction.setToolTip(
-            "Share of the labeled items kept apart for testing (by patient when known). "
-            "With fewer than 10 per class, 5-fold cross-validation is used instead."
+            "Share of the labeled items kept apart for testing (by patient when known)."
         )
+        self.test_fraction.valueChanged.connect(self._explain_testing)
+        self.testing = QLabel()
+        self.testing.setWordWrap(True)
         self.steps = QSpinBox()
         self.steps.setRange(1, 100_000)
         self.steps.setValue(300)
@@ -251,6 +262,7 @@ class ProtocolPage(QWizardPage):
         layout.addRow("Protocol", self.protocol)
         layout.addRow("", self.explanation)
         layout.addRow("Test share", self.test_fraction)
+        layout.addRow("", self.testing)
         layout.addRow("Training steps", self.steps)
         layout.addRow("", self.baseline)
         layout.addRow("Seed", self.seed)
@@ -259,6 +271,25 @@ class ProtocolPage(QWizardPage):
         self.recommended = recommended_protocol(self.wiz.per_class)
         self.protocol.setCurrentIndex(PROTOCOLS[1:].index(self.recommended))
         self._explain()
+        self._explain_testing()
+
+    def _explain_testing(self, *_: Any) -> None:
+        """How the figures will be measured, so the test share is not a mystery."""
+        folds = self.wiz.folds
+        self.test_fraction.setEnabled(not folds)
+        if folds:
+            self.testing.setText(
+                f"A class has fewer than {CV_BELOW} labeled patients, too few for a useful "
+                f"test split: {folds}-fold cross-validation tests every labeled item once, "
+                "with a model that did not train on it; the model you export then learns "
+                "from all of them."
+            )
+        else:
+            share = self.test_fraction.value()
+            self.testing.setText(
+                f"About {share:.0%} of the labeled patients (by class) are held out and used "
+                "only for the final figures: never for training, stopping or choices."
+            )
 
     def _explain(self, *_: Any) -> None:
         name = self.protocol.currentData()

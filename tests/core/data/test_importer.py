@@ -237,6 +237,7 @@ def test_series_id_columns_become_patient_keys_never_text(project, tmp_path):
     folder = tmp_path / "Doe_Jane_followup"
     folder.mkdir()
     text = "subject,v0,v1,v2,label\nDoe Jane,1,2,3,a\nDoe Jane,4,5,6,b\nRoe Rick,7,8,9,a\n"
+    text += ",1,1,2,b\n"  # no subject: a patient of its own
     (folder / "visits.csv").write_text(text)
     run(project, folder, name="visits")
     raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
@@ -244,7 +245,9 @@ def test_series_id_columns_become_patient_keys_never_text(project, tmp_path):
     with Store.open(project) as store:
         keys = [i["patient_key"] for i in store.items(1)]
         [root] = store.conn.execute("SELECT path FROM roots").fetchall()
-    assert keys[0] == keys[1] != keys[2] and all(keys)
+        patients = store.patients_per_class(1, "imported")
+    assert keys[0] == keys[1] != keys[2] and all(keys[:3]) and not keys[3]
+    assert patients == {"a": 2, "b": 2}  # a: Jane, Rick; b: Jane and the unnamed one
     assert root[0].endswith("[redacted]_[redacted]_followup")
 
 
