@@ -22,7 +22,12 @@ from ssl_studio.core.events import Event
 
 
 def _parse_value(text: str) -> Any:
-    """``--set`` values: JSON when they parse (numbers, true/false, null, lists), else text."""
+    """``--set`` values: JSON when they parse (numbers, true/false, null, lists), else text;
+    True/False/yes/no/on/off in any case are switches too (the config check refuses a
+    switch where a number or text belongs)."""
+    switch = text.strip().lower()
+    if switch in ("true", "yes", "on", "false", "no", "off"):
+        return switch in ("true", "yes", "on")
     try:
         return json.loads(text)
     except json.JSONDecodeError:

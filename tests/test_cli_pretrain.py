@@ -211,7 +211,7 @@ def test_pretrain_text_mode_config_file_and_set(project, tmp_path, capsys):
             "--batch-size",
             "8",
             "--set",
-            "task.all_rotations=false",
+            "task.all_rotations=False",  # Python's spelling is a switch too, not text
             "--set",
             "train.seed=3",
             "--set",
@@ -228,7 +228,17 @@ def test_pretrain_text_mode_config_file_and_set(project, tmp_path, capsys):
     assert run["config"]["task_options"] == {"all_rotations": False}
     assert run["config"]["backbone_options"] == {"stem_stride": 2}
     assert main(["pretrain", str(project), "--dataset", "images", "--set", "train.nope=1"]) == 1
-    assert "Unknown option(s) nope for TrainConfig" in capsys.readouterr().err
+    assert "Unknown option(s) nope; valid train options are: " in capsys.readouterr().err
+    # wrong types are refused where they enter, with the option's name, before any run
+    for wrong, said in (
+        ("train.lr=fast", "train.lr must be a number, not 'fast'"),
+        ("augment.crop_scale=2", "augment.crop_scale must be two numbers [low, high]"),
+        ("augment.hflip=maybe", "augment.hflip must be true or false"),
+        ("task.temperature=hot", "task.temperature must be a number"),
+        ("train=5", "train must be a table of options"),
+    ):
+        assert main(["pretrain", str(project), "--dataset", "images", "--set", wrong]) == 1
+        assert said in capsys.readouterr().err, wrong
     assert main(["pretrain", str(project), "--dataset", "images", "--set", "backbone.nope=1"]) == 1
     assert "valid options are: stem_stride" in capsys.readouterr().err
     # info lists the runs, so a headless user finds the id to fine-tune from

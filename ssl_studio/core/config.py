@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ssl_studio.core.config_check import checked
 from ssl_studio.core.errors import ConfigError
 
 T = TypeVar("T")
@@ -39,16 +40,14 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     return {f.name: plain(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
 
 
-def from_dict(cls: type[T], data: dict[str, Any]) -> T:
-    """Build ``cls`` from a dict, refusing unknown keys with the list of valid ones."""
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - names)
-    if unknown:
+def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
+    """Build ``cls`` from a dict, refusing unknown keys (listing the valid ones) and values
+    of the wrong type (naming ``where.key``); see config_check."""
+    if not isinstance(data, dict):
         raise ConfigError(
-            f"Unknown option(s) {', '.join(unknown)} for {cls.__name__}; "
-            f"valid options are: {', '.join(sorted(names))}."
+            f"{where or cls.__name__} must be a table of options (KEY = VALUE), not {data!r}."
         )
-    return cls(**data)
+    return cls(**checked(cls, data, where))
 
 
 def option(default: Any, help: str, **kwargs: Any) -> Any:
@@ -236,7 +235,7 @@ class PretrainConfig:
     def __post_init__(self) -> None:
         self.project = Path(self.project)
         if isinstance(self.train, dict):
-            self.train = from_dict(TrainConfig, self.train)
+            self.train = from_dict(TrainConfig, self.train, "train")
 
     def validate(self) -> None:
         """Checks that need no dataset (the rest happens in ``resolve``)."""
@@ -345,7 +344,7 @@ class FinetuneConfig:
         self.project = Path(self.project)
         if isinstance(self.train, dict):
             self.train = from_dict(
-                TrainConfig, {**to_dict(finetune_train_defaults()), **self.train}
+                TrainConfig, {**to_dict(finetune_train_defaults()), **self.train}, "train"
             )
 
     def validate(self) -> None:

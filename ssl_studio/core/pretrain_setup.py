@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ssl_studio.core.config import PretrainConfig
+from ssl_studio.core.config_check import replaced
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.loaders import ImageBatches, item_ranges
 from ssl_studio.core.data.series_batches import SeriesBatches, channel_statistics, pad_series
@@ -68,8 +69,8 @@ def build_setup(
             f"{modality} data; ssl-studio tasks lists the backbones of each kind."
         )
     if modality == "image":
-        augment_cfg = dataclasses.replace(
-            default_augment(_main_modality(items), channels), **cfg.augment
+        augment_cfg = replaced(
+            default_augment(_main_modality(items), channels), cfg.augment, "augment"
         )
         augment: nn.Module = ImageAugment(augment_cfg, out_size=cfg.image_size)
         batches: ImageBatches | SeriesBatches = ImageBatches(
@@ -86,7 +87,7 @@ def build_setup(
         if isinstance(backbone.module, SeriesEncoder):
             stats = channel_statistics(items, reader, channels, seed=cfg.train.seed)
             backbone.module.set_input_scaling(*map(torch.from_numpy, stats))
-        augment_cfg = SeriesAugmentConfig(**cfg.augment)
+        augment_cfg = replaced(SeriesAugmentConfig(), cfg.augment, "augment")
         augment = SeriesAugment(augment_cfg)
         batches = SeriesBatches(
             items,
@@ -213,7 +214,7 @@ def preview_augmentations(
         reader = CacheReader(store.paths.dataset_cache(found["id"]))
         defaults = _augment_defaults(store, found)
     channels = int(item["channels"])
-    cfg = dataclasses.replace(defaults, **(augment or {}))
+    cfg = replaced(defaults, augment or {}, "augment")
     x = torch.from_numpy(reader.images([item], channels=channels))
     low, high = (torch.from_numpy(a) for a in item_ranges([item]))
     boxes = torch.tensor(

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ssl_studio.core.config import FinetuneConfig
+from ssl_studio.core.config_check import replaced
 from ssl_studio.core.data.series_batches import channel_statistics
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.engine.trainer import Recorder, Trainer
@@ -133,8 +134,9 @@ def _augment(data: LabeledData, cfg: FinetuneConfig) -> nn.Module:
     if data.modality == "image":
         base = default_augment(data.items[0]["modality"] or "", data.channels)
         changes = {**IMAGE_FINETUNE_AUGMENT, **cfg.augment}
-        return ImageAugment(dataclasses.replace(base, **changes), out_size=data.image_size)
-    return SeriesAugment(SeriesAugmentConfig(**{**SERIES_FINETUNE_AUGMENT, **cfg.augment}))
+        return ImageAugment(replaced(base, changes, "augment"), out_size=data.image_size)
+    series = {**SERIES_FINETUNE_AUGMENT, **cfg.augment}
+    return SeriesAugment(replaced(SeriesAugmentConfig(), series, "augment"))
 
 
 def fit_protocol(

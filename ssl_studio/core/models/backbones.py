@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 from torch import nn
 from torchvision import models
 
+from ssl_studio.core.config_check import fitted
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.models.series import (
     PatchTransformerEncoder,
@@ -233,6 +236,8 @@ def build_backbone(
             f"Unknown option(s) {', '.join(unknown)} for backbone {name}; valid options are: "
             f"{', '.join(valid) or 'none'}."
         )
+    hints = typing.get_type_hints(factory)
+    options = {k: fitted(v, hints.get(k, Any), f"backbone.{k}") for k, v in options.items()}
     if in_channels < 1:
         raise ConfigError(f"in_channels must be at least 1, not {in_channels}.")
     if "image_size" not in inspect.signature(factory).parameters:

@@ -41,7 +41,7 @@ def build_task(
         raise ConfigError(
             f"Task {name} works on {', '.join(cls.modalities)} data, not {backbone.modality}."
         )
-    cfg = from_dict(cls.Config, dict(options))
+    cfg = from_dict(cls.Config, dict(options), "task")
     return cls(cfg, backbone, augment)
 
 
