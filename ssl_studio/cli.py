@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -255,3 +256,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_CANCELLED
+    except OSError as exc:  # a path the job could not read or write
+        where = f": {exc.filename}" if exc.filename else ""
+        print(
+            f"ssl-studio: {exc.strerror or exc}{where}. Check that the path exists, is the "
+            "kind you meant (file or folder) and that you may read or write it.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    except Exception as exc:  # a bug: one line, the traceback only on request
+        if os.environ.get("SSL_STUDIO_DEBUG"):
+            raise
+        print(
+            f"ssl-studio: unexpected error ({type(exc).__name__}: {exc}). This is a bug in "
+            "SSL Studio; run again with SSL_STUDIO_DEBUG=1 to see where, and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED

@@ -73,6 +73,31 @@ def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
     assert main(["import", str(tmp_path / "p"), str(tmp_path / "missing")]) == EXIT_FAILED
     assert "Not found" in capsys.readouterr().err
     assert main([]) == EXIT_USAGE
+    (tmp_path / "afile").write_text("x")
+    assert main(["new", str(tmp_path / "afile")]) == EXIT_FAILED
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_unexpected_errors_are_one_line_unless_debugging(tmp_path, capsys, monkeypatch):
+    import pytest
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    def unreadable(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "x.png"))
+
+    monkeypatch.setattr("ssl_studio.core.jobs.create_project", broken)
+    assert main(["new", str(tmp_path / "p")]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "unexpected error (ZeroDivisionError: division by zero)" in err
+    assert "SSL_STUDIO_DEBUG=1" in err and "Traceback" not in err
+    monkeypatch.setenv("SSL_STUDIO_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        main(["new", str(tmp_path / "p")])
+    monkeypatch.setattr("ssl_studio.core.jobs.create_project", unreadable)
+    assert main(["new", str(tmp_path / "p")]) == EXIT_FAILED
+    assert f"Permission denied: {tmp_path / 'x.png'}. Check that" in capsys.readouterr().err
 
 
 def test_a_second_writer_is_refused_by_the_cli(tmp_path, capsys):

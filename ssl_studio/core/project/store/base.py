@@ -98,6 +98,11 @@ class StoreBase:
         paths = ProjectPaths(Path(root))
         if paths.is_project():
             raise ProjectError(f"{paths.root} already holds a project; open it instead.")
+        if paths.root.exists() and not paths.root.is_dir():
+            raise ProjectError(
+                f"{paths.root} is a file, not a folder. Choose an empty or new folder for "
+                "the project."
+            )
         if paths.root.exists() and any(paths.root.iterdir()):
             raise ProjectError(
                 f"{paths.root} is not empty. Choose an empty or new folder for the project."
