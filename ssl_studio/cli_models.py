@@ -119,11 +119,35 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _ks(text: str) -> tuple[int | None, ...]:
+    """``1,5,all`` -> (1, 5, None); argparse turns a bad list into a usage message."""
     out: list[int | None] = []
     for part in text.split(","):
         part = part.strip().lower()
-        out.append(None if part == "all" else int(part))
+        if part == "all":
+            out.append(None)
+        elif part.isascii() and part.isdigit() and int(part) >= 1:
+            out.append(int(part))
+        else:
+            raise argparse.ArgumentTypeError(
+                f"{part!r} is not a number of labels per class: use whole numbers from 1 "
+                "and 'all', separated by commas (e.g. 1,5,10,all)"
+            )
     return tuple(out)
+
+
+def _at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least {low}")
+        return value
+
+    return parse
 
 
 def cmd_label_efficiency(args: argparse.Namespace) -> int:
@@ -134,7 +158,7 @@ def cmd_label_efficiency(args: argparse.Namespace) -> int:
     seeds = tuple(range(args.seeds))
     result = label_efficiency(
         finetune_config(args),
-        ks=_ks(args.k),
+        ks=args.k,
         seeds=seeds,
         report=report,
         stop=stop_on_ctrl_c("the current point"),
@@ -256,7 +280,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--labels", help="label set of that dataset (default: the run's, else its only one)"
     )
-    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
+    p.add_argument(
+        "--n-boot", type=_at_least(0), default=1000, help="bootstrap resamples (0: no intervals)"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = add(
@@ -265,8 +291,10 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "How results grow with labels per class: the protocol vs from scratch, several seeds.",
     )
     _finetune_arguments(p)
-    p.add_argument("--k", default="1,5,10,25,all", help="labels per class (default 1,5,10,25,all)")
-    p.add_argument("--seeds", type=int, default=3, help="label draws per point (3)")
+    p.add_argument(
+        "--k", type=_ks, default="1,5,10,25,all", help="labels per class (default 1,5,10,25,all)"
+    )
+    p.add_argument("--seeds", type=_at_least(1), default=3, help="label draws per point (3)")
 
     p = add(
         "export", cmd_export, "Export a fine-tuned model: TorchScript, ONNX, safetensors, card."

@@ -21,6 +21,7 @@ import numpy as np
 from ssl_studio.core.config import FinetuneConfig, to_dict
 from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
+from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.metrics import classification_report
 from ssl_studio.core.evaluation.splits import k_per_class, split_labeled
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken
@@ -59,6 +60,10 @@ def label_efficiency(
 ) -> dict[str, Any]:
     """Run the protocol and the scratch baseline at each k (labels per class) x seed."""
     cfg.validate()
+    if not ks or any(k is not None and k < 1 for k in ks):
+        raise ConfigError("Labels per class must be whole numbers from 1 (or all).")
+    if not seeds:
+        raise ConfigError("A label-efficiency curve needs at least one seed (label draw).")
     assert cfg.run is not None
     with Store.open(cfg.project, write=True, purpose="ssl-studio label-efficiency") as store:
         cfg, _, state, spec, data, found = prepare(store, cfg)

@@ -132,3 +132,30 @@ def test_a_stopped_label_efficiency_exits_130(image_project, monkeypatch, capsys
     monkeypatch.setattr("ssl_studio.cli_output.stop_on_ctrl_c", pressed_ctrl_c)
     argv = ["label-efficiency", str(project), "--run", str(run), "--labels", "folders"]
     assert main([*argv, "--k", "1", "--seeds", "1", "--steps", "2"]) == 130
+
+
+def test_impossible_curve_settings_are_refused_before_any_run(image_project, capsys):
+    from ssl_studio.core.config import FinetuneConfig
+    from ssl_studio.core.errors import ConfigError
+    from ssl_studio.core.jobs import label_efficiency
+    from ssl_studio.core.project.store import Store
+
+    project, run = image_project
+    with Store.open(project) as store:
+        before = len(store.runs())
+    base = ["label-efficiency", str(project), "--run", str(run)]
+    for wrong, said in (
+        (["--k", "abc"], "'abc' is not a number of labels per class"),
+        (["--k", "1,0"], "'0' is not a number of labels per class"),
+        (["--seeds", "0"], "'0' is not a whole number of at least 1"),
+    ):
+        with pytest.raises(SystemExit) as code:
+            main([*base, *wrong])
+        assert code.value.code == 2 and said in capsys.readouterr().err
+    cfg = FinetuneConfig(project=project, run=run)
+    with pytest.raises(ConfigError, match="whole numbers from 1"):
+        label_efficiency(cfg, ks=(0,))
+    with pytest.raises(ConfigError, match="at least one seed"):
+        label_efficiency(cfg, seeds=())
+    with Store.open(project) as store:
+        assert len(store.runs()) == before  # nothing half-made
