@@ -108,7 +108,17 @@ def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
     card_path = export_dir / "model_card.json"
     if not card_path.is_file():
         raise ConfigError(f"{export_dir} is not an SSL Studio export (no model_card.json).")
-    card = json.loads(card_path.read_text())
+    damaged = f"is damaged; export the model again (ssl-studio export) or copy {export_dir} anew"
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise ConfigError(
+            f"The model card {card_path} cannot be read ({exc}): it {damaged}."
+        ) from exc
+    spec = card.get("spec") if isinstance(card, dict) else None
+    classes = card.get("classes") if isinstance(card, dict) else None
+    if not isinstance(spec, dict) or "modality" not in spec or not isinstance(classes, list):
+        raise ConfigError(f"The model card {card_path} lacks its spec or classes: it {damaged}.")
     model = export_dir / "model.onnx"
     if not model.is_file():
         raise ConfigError(f"{export_dir} has no model.onnx; export again with --format onnx.")
@@ -116,7 +126,20 @@ def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
-    session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    try:
+        session = onnxruntime.InferenceSession(
+            str(model), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises its own (Fail, InvalidProtobuf, ...)
+        raise ConfigError(
+            f"{model} cannot be loaded ({type(exc).__name__}): it {damaged}."
+        ) from exc
+    outputs = session.get_outputs()[0].shape
+    if isinstance(outputs[-1], int) and outputs[-1] != len(classes):
+        raise ConfigError(
+            f"The model gives {outputs[-1]} class probabilities but its card names "
+            f"{len(classes)} classes: the folder {damaged}."
+        )
     return session, card
 
 
@@ -139,7 +162,16 @@ def predict(
     if missing:
         raise ConfigError(f"Not found: {', '.join(missing[:5])}.")
     out_csv = Path(out_csv)
-    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    if out_csv.is_dir():
+        raise ConfigError(f"{out_csv} is a folder; give --out a file name such as predictions.csv.")
+    try:
+        out_csv.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot make the folder for {out_csv} ({exc.strerror}); choose another place."
+        ) from exc
+    if not os.access(out_csv.parent, os.W_OK):
+        raise ConfigError(f"{out_csv.parent} cannot be written to; choose another place.")
     fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=out_csv.parent)
     counts = {"items": 0, "errors": 0}
     try:

@@ -189,3 +189,31 @@ def test_a_full_disk_during_an_export_leaves_nothing_behind(image_export, monkey
     )  # fmt: skip
     with Store.open(project) as store:
         assert [e["folder"] for e in store.exports()] == [str(out.resolve())]
+
+
+def test_a_damaged_export_or_a_bad_output_place_is_a_message(image_export, tmp_path):
+    import json as json_module
+    import shutil
+
+    _, _, out, _ = image_export
+    image = PYDICOM_FILES / "CT_small.dcm"
+    with pytest.raises(ConfigError, match="is a folder; give --out a file name"):
+        predict(out, [image], tmp_path)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ConfigError, match="Cannot make the folder"):
+        predict(out, [image], tmp_path / "afile" / "p.csv")
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    card = json_module.loads((broken / "model_card.json").read_text())
+    for text, said in (
+        ("{not json", "cannot be read"),
+        ("[]", "lacks its spec or classes"),
+        (json_module.dumps({**card, "classes": ["a", "b", "c"]}), "gives 2 class probabilities"),
+    ):
+        (broken / "model_card.json").write_text(text)
+        with pytest.raises(ConfigError, match=said):
+            predict(broken, [image], tmp_path / "p.csv")
+    (broken / "model_card.json").write_text(json_module.dumps(card))
+    (broken / "model.onnx").write_bytes(b"not a model")
+    with pytest.raises(ConfigError, match="cannot be loaded .* export the model again"):
+        predict(broken, [image], tmp_path / "p.csv")
