@@ -166,22 +166,22 @@ class Pretraining:
             "run_id": run_id,
             **setup.snapshot,
         }
-        health = self._health(setup, items, labels, device) if world.is_main else None
-        trainer = Trainer(
-            setup.task,
-            batches,
-            cfg.train,
-            device=device,
-            run_dir=run_dir,
-            world=world,
-            report=self.report,
-            stop=self.stop,
-            recorder=StoreRecorder(store, run_id) if world.is_main else None,
-            health=health,
-            snapshot=snapshot,
-            job=JOB,
-        )
-        try:
+        try:  # from here on a failure is the run's: it is marked failed, never left running
+            health = self._health(setup, items, labels, device) if world.is_main else None
+            trainer = Trainer(
+                setup.task,
+                batches,
+                cfg.train,
+                device=device,
+                run_dir=run_dir,
+                world=world,
+                report=self.report,
+                stop=self.stop,
+                recorder=StoreRecorder(store, run_id) if world.is_main else None,
+                health=health,
+                snapshot=snapshot,
+                job=JOB,
+            )
             summary = trainer.fit(resume)
         except BaseException as exc:
             if world.is_main:

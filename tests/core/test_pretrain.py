@@ -247,3 +247,18 @@ def test_the_same_seed_gives_the_same_weights_on_the_cpu(shapes_project):
     other = pretrain(config(shapes_project, task="byol", steps=2, seed=8))
     state = latest_checkpoint(shapes_project / "runs" / str(other["run_id"]))
     assert not all(torch.equal(weights[0][k], state["model"][k]) for k in weights[0])
+
+
+def test_a_cache_deleted_behind_our_back_is_a_message_and_a_failed_run(tmp_path):
+    import shutil
+
+    from ssl_studio.core.jobs import create_project
+
+    project = create_project(tmp_path / "project")
+    shapes(tmp_path / "shapes", n=12)
+    import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"], cache_size=32))
+    shutil.rmtree(project / "cache")
+    with pytest.raises(ConfigError, match="missing or unreadable .* Import the same folders"):
+        pretrain(config(project, steps=2))
+    with Store.open(project) as store:
+        assert [r["status"] for r in store.runs()] in ([], ["failed"])  # never "running"

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from ssl_studio.core.errors import ConfigError
+
 SERIES_VALUES = "series-values.f32"
 SERIES_MASK = "series-mask.u8"
 _DTYPE_NAMES = {np.dtype(np.uint8): "u8", np.dtype(np.uint16): "u16"}
@@ -112,11 +114,23 @@ class CacheReader:
         self.folder = folder
         self._maps: dict[str, np.memmap] = {}
 
+    def _bytes(self, name: str) -> int:
+        """The size of cache file ``name``; a message a user can act on when it is gone."""
+        try:
+            return (self.folder / name).stat().st_size
+        except OSError as exc:
+            raise ConfigError(
+                f"The cached data {self.folder.name}/{name} is missing or unreadable "
+                f"({exc.strerror}): the project's cache folder was changed outside SSL Studio. "
+                "Import the same folders as a new dataset (ssl-studio import PROJECT_DIR "
+                "FOLDER --name NEW_NAME, or drop them on the window) to cache them again."
+            ) from exc
+
     def _image_map(self, name: str) -> np.memmap:
         size, dtype, channels = parse_image_shard(name)
         path = self.folder / name
         slot_bytes = channels * size * size * dtype.itemsize
-        count = path.stat().st_size // slot_bytes
+        count = self._bytes(name) // slot_bytes
         mapped = self._maps.get(name)
         if mapped is None or mapped.shape[0] < count:
             mapped = np.memmap(path, dtype=dtype, mode="r", shape=(count, channels, size, size))
@@ -124,7 +138,7 @@ class CacheReader:
         return mapped
 
     def _flat_map(self, name: str, dtype: type) -> np.memmap:
-        count = (self.folder / name).stat().st_size // np.dtype(dtype).itemsize
+        count = self._bytes(name) // np.dtype(dtype).itemsize
         mapped = self._maps.get(name)
         if mapped is None or mapped.shape[0] < count:
             mapped = np.memmap(self.folder / name, dtype=dtype, mode="r", shape=(count,))
