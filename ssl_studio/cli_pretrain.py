@@ -75,6 +75,28 @@ def _read_config_file(path: Path) -> dict[str, Any]:
 
 def pretrain_config(args: argparse.Namespace) -> PretrainConfig:
     """The run's config: the --config file, then the named options, then each --set."""
+    if args.resume is not None:
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in (
+                "dataset",
+                "task",
+                "backbone",
+                "preset",
+                "image_size",
+                "steps",
+                "epochs",
+                "batch_size",
+                "config",
+                "set",
+            )
+            if getattr(args, name)
+        ]
+        if given:
+            raise SSLStudioError(
+                f"--resume continues run {args.resume} with its own settings; leave out "
+                f"{', '.join(given)} (or start a new run without --resume)."
+            )
     data: dict[str, Any] = _read_config_file(args.config) if args.config else {}
     data.setdefault("train", {})
     for name in ("dataset", "task", "backbone", "preset", "image_size"):

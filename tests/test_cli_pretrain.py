@@ -241,6 +241,9 @@ def test_pretrain_text_mode_config_file_and_set(project, tmp_path, capsys):
         assert said in capsys.readouterr().err, wrong
     assert main(["pretrain", str(project), "--dataset", "images", "--set", "backbone.nope=1"]) == 1
     assert "valid options are: stem_stride" in capsys.readouterr().err
+    # a resumed run keeps its settings: others given with --resume are refused, not ignored
+    assert main(["pretrain", str(project), "--resume", str(run_id), "--steps", "9"]) == 1
+    assert "leave out --steps" in capsys.readouterr().err
     # info lists the runs, so a headless user finds the id to fine-tune from
     assert main(["info", str(project)]) == 0
     out = capsys.readouterr().out

@@ -141,8 +141,15 @@ def labels_from_csv(
         raise ConfigError(
             f"The label file {csv_path.name} is not UTF-8 text; save it as CSV (UTF-8)."
         ) from exc
-    dialect = csv.excel_tab if text.split("\n", 1)[0].count("\t") > 0 else csv.excel
-    rows = list(csv.DictReader(text.splitlines(), dialect=dialect))
+    first = text.split("\n", 1)[0]  # comma, tab or semicolon (spreadsheets in many locales)
+    delimiter = max((",", "\t", ";"), key=first.count) if first else ","
+    try:
+        rows = list(csv.DictReader(text.splitlines(), delimiter=delimiter))
+    except csv.Error as exc:
+        raise ConfigError(
+            f"The label file {csv_path.name} cannot be read as CSV ({exc}); save it from a "
+            "spreadsheet as CSV with a header row, e.g. path,label."
+        ) from exc
     header = list(rows[0].keys()) if rows else []
     label_col = _column(header, LABEL_COLUMNS)
     path_col = _column(header, PATH_COLUMNS)
@@ -175,7 +182,8 @@ def labels_from_csv(
                 if index:
                     matches = [m for m in matches if str(m["idx"]) == index]
             else:
-                matches = [by_id[int(key)]] if key.isdigit() and int(key) in by_id else []
+                number = key.isascii() and key.isdigit()
+                matches = [by_id[int(key)]] if number and int(key) in by_id else []
             if not matches:
                 unknown.append(f"line {line} ({key})")
                 continue

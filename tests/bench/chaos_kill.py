@@ -117,7 +117,8 @@ def main() -> int:
         run_id: int | None = None
         for kill in range(args.kills):
             mode = "checkpoint write" if kill % 2 else "random moment"
-            run = Run(common + (["--resume", str(run_id)] if run_id else []))
+            # a resumed run keeps its own settings (the command refuses others)
+            run = Run([str(project), "--resume", str(run_id)] if run_id else common)
             before = newest_checkpoint(project / "runs" / str(run_id))[0] if run_id else 0
             started = time.monotonic()
             deadline = started + 300
@@ -165,7 +166,7 @@ def main() -> int:
             )
             if not resume_next:
                 run_id = None
-        final = Run(common + ["--resume", str(run_id)])
+        final = Run([str(project), "--resume", str(run_id)])
         step_before = newest_checkpoint(project / "runs" / str(run_id))[0]
         end = time.monotonic() + 300
         while not final.steps and time.monotonic() < end:

@@ -83,6 +83,22 @@ def test_unusable_csv_files_get_a_clear_message(project, tmp_path):
         labels_from_csv(project, "shapes", tmp_path / "missing.csv")
     with pytest.raises(ConfigError, match="No dataset 'nope'"):
         labels_from_csv(project, "nope", csv)
+    csv.write_text("path,label\ncircle/circle001.png," + "x" * 200_000 + "\n")
+    with pytest.raises(ConfigError, match="cannot be read as CSV .* header row"):
+        labels_from_csv(project, "shapes", csv)
+    csv.write_text("item_id,label\n\u00b2,a\n")  # a superscript two is not an item id
+    with pytest.raises(ConfigError, match="None of the 1 rows"):
+        labels_from_csv(project, "shapes", csv)
+
+
+def test_semicolon_csv_from_a_spreadsheet_is_read(project, tmp_path):
+    csv = tmp_path / "labels.csv"
+    csv.write_text("path;label\ncircle/circle001.png;round\nsquare/square000.png;angular\n")
+    labels_from_csv(project, "shapes", csv, name="semicolons")
+    assert labels_of(project, "semicolons") == {
+        "circle/circle001.png": "round",
+        "square/square000.png": "angular",
+    }
 
 
 def test_item_ids_and_clicks_make_new_versions(project, tmp_path):
