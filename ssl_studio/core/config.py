@@ -297,6 +297,17 @@ def finetune_train_defaults() -> TrainConfig:
     )
 
 
+def _threshold_ok(method: str) -> bool:
+    """default, youden or sensitivity:T with 0 < T <= 1 (metrics.pick_threshold's methods)."""
+    if method in ("default", "youden"):
+        return True
+    name, _, target = method.partition(":")
+    try:
+        return name == "sensitivity" and 0 < float(target) <= 1
+    except ValueError:
+        return False
+
+
 @dataclass
 class FinetuneConfig:
     """Training a classifier on a few labels from a pretrained encoder, and its baseline.
@@ -358,6 +369,11 @@ class FinetuneConfig:
             raise ConfigError("test_fraction must be in (0, 1) and val_fraction in [0, 1).")
         if self.test_fraction + self.val_fraction >= 0.9:
             raise ConfigError("test_fraction + val_fraction leave too little to train on.")
+        if not _threshold_ok(self.threshold):
+            raise ConfigError(
+                f"Unknown threshold {self.threshold!r}; use default (0.5), youden, or "
+                "sensitivity:TARGET with a target in (0, 1], e.g. sensitivity:0.9."
+            )
         if self.threshold != "default" and self.val_fraction == 0 and self.split_from is None:
             raise ConfigError(
                 "Picking a threshold needs validation labels: set val_fraction (e.g. 0.2)."

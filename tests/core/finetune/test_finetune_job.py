@@ -140,6 +140,9 @@ def test_clear_messages_for_impossible_requests(labeled):
         finetune(cfg(project, 999))
     with pytest.raises(ConfigError, match="needs validation labels"):
         finetune(cfg(project, run, threshold="youden"))
+    for typo in ("yoden", "sensitivity:1.5", "sensitivity:high"):  # named, before any run
+        with pytest.raises(ConfigError, match=f"Unknown threshold '{typo}'"):
+            finetune(cfg(project, run, threshold=typo, val_fraction=0.2))
     with Store.open(project) as store:
         ids = [i["id"] for i in store.items(1)][:6]
     set_labels(project, "shapes", {i: "circle" for i in ids}, name="one-class")
