@@ -9,6 +9,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from ssl_studio import __version__
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.project.store import Store
 from ssl_studio.gui.main_window import MainWindow
 
 
@@ -28,6 +30,12 @@ def run_app(project: Path | None = None, *, smoke_test: bool = False) -> int:
     (how packaging/ checks that a built bundle starts).
     """
     app = application()
+    if smoke_test and project is not None:  # no one is there to close an error dialog
+        try:
+            Store.open(Path(project)).close()
+        except SSLStudioError as exc:
+            print(f"ssl-studio: {exc}", file=sys.stderr)
+            return 1
     window = MainWindow(project)
     window.show()
     if smoke_test:
