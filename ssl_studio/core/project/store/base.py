@@ -174,7 +174,11 @@ class StoreBase:
             return conn
         except sqlite3.DatabaseError as exc:
             conn.close()
-            if not _is_read_only(exc):
+            # a read-only file system says "cannot open" (the -shm file cannot be made),
+            # not "read-only"
+            cannot_open = getattr(exc, "sqlite_errorname", "") == "SQLITE_CANTOPEN"
+            folder_read_only = not os.access(Path(db).parent, os.W_OK)
+            if not (_is_read_only(exc) or (cannot_open and folder_read_only)):
                 raise
         return sqlite3.connect(
             uri + "?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
