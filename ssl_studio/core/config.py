@@ -245,6 +245,8 @@ class PretrainConfig:
             )
         if not self.dataset:
             raise ConfigError("Choose the dataset to pretrain on (--dataset NAME).")
+        if self.image_size is not None and not 16 <= self.image_size <= 1024:
+            raise ConfigError("image_size must be between 16 and 1024 pixels (empty: preset).")
         self.train.validate()
 
     def resolve(self, modality: str, n_values: int = 0) -> None:

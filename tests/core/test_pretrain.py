@@ -132,6 +132,7 @@ def test_stop_and_resume_continue_the_same_run(shapes_project):
         ({"task": "nope"}, "Unknown task 'nope'; the tasks are:"),
         ({"task": "mae"}, "vit-tiny or vit-small"),
         ({"backbone": "nope"}, "nope"),
+        ({"image_size": 0}, "image_size must be between 16 and 1024"),  # not the preset's
     ],
 )
 def test_bad_choices_get_clear_messages(shapes_project, changes, message):
