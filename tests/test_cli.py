@@ -143,9 +143,7 @@ def test_progress_lines_never_show_an_unknown_total():
     assert not any("None" in line for line in lines), lines
 
 
-def test_the_smoke_test_on_a_folder_that_is_no_project_fails_instead_of_waiting(
-    tmp_path, capsys
-):
+def test_the_smoke_test_on_a_folder_that_is_no_project_fails_instead_of_waiting(tmp_path, capsys):
     # a modal error dialog would wait for a click no one gives (packaging runs this)
     assert main(["gui", str(tmp_path), "--smoke-test"]) == 1
     assert "is not an SSL Studio project" in capsys.readouterr().err
