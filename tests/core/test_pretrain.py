@@ -259,7 +259,18 @@ def test_a_cache_deleted_behind_our_back_is_a_message_and_a_failed_run(tmp_path)
     shapes(tmp_path / "shapes", n=12)
     import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"], cache_size=32))
     shutil.rmtree(project / "cache")
-    with pytest.raises(ConfigError, match="missing or unreadable .* Import the same folders"):
+    with pytest.raises(ConfigError, match="missing or unreadable .* folders again"):
         pretrain(config(project, steps=2))
     with Store.open(project) as store:
         assert [r["status"] for r in store.runs()] in ([], ["failed"])  # never "running"
+        ids = sorted(i["id"] for i in store.items(1))
+    # as the message says: importing the folder again makes the cache again, same items
+    said = []
+    again = import_data(
+        ImportConfig(project=project, paths=[tmp_path / "shapes"]), report=said.append
+    )
+    assert again["imported"] == 12 and again["unchanged"] == 0
+    assert any("is missing" in getattr(e, "text", "") for e in said)
+    with Store.open(project) as store:
+        assert sorted(i["id"] for i in store.items(1)) == ids  # labels and runs still fit
+    assert pretrain(config(project, steps=2))["status"] == "done"

@@ -122,8 +122,9 @@ class CacheReader:
             raise ConfigError(
                 f"The cached data {self.folder.name}/{name} is missing or unreadable "
                 f"({exc.strerror}): the project's cache folder was changed outside SSL Studio. "
-                "Import the same folders as a new dataset (ssl-studio import PROJECT_DIR "
-                "FOLDER --name NEW_NAME, or drop them on the window) to cache them again."
+                "Import the dataset's folders again (ssl-studio import PROJECT_DIR FOLDER "
+                "--name DATASET, or drop them on the window): missing cached data is made "
+                "again, labels and runs are kept."
             ) from exc
 
     def _image_map(self, name: str) -> np.memmap:

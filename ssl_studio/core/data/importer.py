@@ -20,7 +20,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +145,8 @@ class Importer:
         if existing and not self.cfg.add:
             _refuse_other_folders(self.store, existing, self.cfg.paths)
         known = self.store.known_files(existing["id"]) if existing else {}
+        if existing and self._cache_lost(existing):  # decode every imported file again
+            known = {k: replace(f, size=-1) if f.status == "ok" else f for k, f in known.items()}
         candidates, walk_problems, seen = self._discover(known)
         self._scan(candidates)
         dataset = existing or self._create_dataset(candidates, walk_problems)
@@ -169,6 +171,23 @@ class Importer:
         summary = self._summary(dataset, time.perf_counter() - start, cancelled)
         self.store.finish_import(self.import_id, "cancelled" if cancelled else "done", summary)
         return summary
+
+    def _cache_lost(self, dataset: dict[str, Any]) -> bool:
+        """Whether cache files the dataset's items point into are gone (deleted outside the
+        app, e.g. to free space); then its unchanged files must be decoded again."""
+        folder = self.store.paths.dataset_cache(dataset["id"])
+        names = self.store.cache_files(dataset["id"])
+        lost = sorted(n for n in names if not (folder / n).is_file())
+        if lost:
+            self.report(
+                Message(
+                    JOB,
+                    f"Cached data of dataset '{dataset['name']}' is missing ({', '.join(lost)}): "
+                    "its files are decoded again.",
+                    level="warning",
+                )
+            )
+        return bool(lost)
 
     def _root_keys(self) -> Iterator[str]:
         """Keys of the roots given (walked in full unless cancelled)."""

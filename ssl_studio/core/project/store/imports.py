@@ -69,6 +69,14 @@ class ImportRecords(StoreBase):
         )
         return int(cursor.lastrowid)
 
+    def cache_files(self, dataset_id: int) -> set[str]:
+        """Names of the cache files the dataset's items point into."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT cache_file FROM items WHERE dataset_id = ? AND cache_file IS NOT NULL",
+            (dataset_id,),
+        )
+        return {r[0] for r in rows}
+
     def known_files(self, dataset_id: int) -> dict[str, FileRow]:
         """Files met by earlier imports of the dataset, by path key."""
         rows = self.conn.execute(
