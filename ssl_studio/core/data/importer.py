@@ -29,7 +29,7 @@ from ssl_studio.core.data.cache import CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
 from ssl_studio.core.data.parallel import decode_files
-from ssl_studio.core.data.privacy import keyed_hash, patient_key, redact
+from ssl_studio.core.data.privacy import REDACTED, keyed_hash, patient_key, redact
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopToken
@@ -424,7 +424,9 @@ class Importer:
         """The root row, its shown path redacted with every identifier met so far."""
         shown = redact(self.root_paths[root_key], self.identifiers)
         if self.root_shown.get(root_key) != shown:
-            self.root_ids[root_key] = self.store.root_id(self.dataset_id, shown, root_key)
+            self.root_ids[root_key] = self.store.root_id(
+                self.dataset_id, shown, root_key, hidden=REDACTED
+            )
             self.root_shown[root_key] = shown
         return self.root_ids[root_key]
 

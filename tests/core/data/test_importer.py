@@ -231,6 +231,10 @@ def test_patient_names_in_folder_names_are_redacted(project, tmp_path, dicom_fil
         salt = store.salt
     assert [i["rel_path"] for i in items] == ["study/[redacted].dcm", "study/other.dcm"]
     assert items[0]["patient_key"] == patient_key(salt, "1CT1")  # PatientID of CT_small
+    # an import that decodes nothing (all unchanged) knows no names: it keeps the redaction
+    assert run(project, tmp_path / "CompressedSamples_CT1", name="p")["unchanged"] == 2
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert b"CompressedSamples" not in raw
 
 
 def test_series_id_columns_become_patient_keys_never_text(project, tmp_path):

@@ -55,13 +55,17 @@ class ImportRecords(StoreBase):
         rows = self.conn.execute("SELECT path_key FROM roots WHERE dataset_id = ?", (dataset_id,))
         return {row[0] for row in rows}
 
-    def root_id(self, dataset_id: int, path: str, path_key: str) -> int:
-        """The id of an import root (created if new; its shown path updated). In a transaction."""
+    def root_id(self, dataset_id: int, path: str, path_key: str, hidden: str = "") -> int:
+        """The id of an import root (created if new). In a transaction. The shown path of a
+        known root is only replaced by one that hides more (more ``hidden`` markers): an
+        import that decoded nothing knows no names, and must not undo earlier redaction."""
         row = self.conn.execute(
-            "SELECT id FROM roots WHERE dataset_id = ? AND path_key = ?", (dataset_id, path_key)
+            "SELECT id, path FROM roots WHERE dataset_id = ? AND path_key = ?",
+            (dataset_id, path_key),
         ).fetchone()
         if row is not None:
-            self.conn.execute("UPDATE roots SET path = ? WHERE id = ?", (path, row[0]))
+            if hidden and path.count(hidden) > (row[1] or "").count(hidden):
+                self.conn.execute("UPDATE roots SET path = ? WHERE id = ?", (path, row[0]))
             return int(row[0])
         cursor = self.conn.execute(
             "INSERT INTO roots(dataset_id, path, path_key) VALUES (?, ?, ?)",
