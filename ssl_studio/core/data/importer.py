@@ -364,7 +364,8 @@ class Importer:
                 else:
                     cache_file, cache_index = cache.add_image(item.array)
                 fields = dict(item.fields)
-                fields["meta"] = _json(fields.get("meta"))
+                meta = _json(fields.get("meta"))  # e.g. a series named after its file
+                fields["meta"] = redact(meta, result.identifiers) if meta else meta
                 patient = fields.pop("patient_id", None)  # raw: only its salted key is kept
                 fields["patient_key"] = (
                     patient_key(self.salt, patient) if patient else fields.get("study_key")

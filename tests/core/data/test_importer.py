@@ -237,6 +237,19 @@ def test_patient_names_in_folder_names_are_redacted(project, tmp_path, dicom_fil
     assert b"CompressedSamples" not in raw
 
 
+def test_a_series_named_after_its_patient_file_is_stored_redacted(project, tmp_path):
+    folder = tmp_path / "ecgs"
+    folder.mkdir()
+    rows = "".join(f"{t},Roe Rick,{60 + t % 7}\n" for t in range(40))
+    (folder / "ecg_Rick.csv").write_text("time,subject,hr\n" + rows)  # one series per file
+    run(project, folder, name="ecgs")
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert b"Rick" not in raw  # not in the path, nor in the series' name
+    with Store.open(project) as store:
+        [item] = store.items(1)
+    assert item["rel_path"] == "ecg_[redacted].csv" and "[redacted]" in item["meta"]
+
+
 def test_series_id_columns_become_patient_keys_never_text(project, tmp_path):
     folder = tmp_path / "Doe_Jane_followup"
     folder.mkdir()
