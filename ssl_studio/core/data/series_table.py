@@ -251,10 +251,10 @@ class _Table:
                 row = int(np.argmax(text))
                 raise ImportProblem(
                     "csv-mixed-types",
-                    f"{self.describe(j)} of {self.file} mixes "
-                    f"numbers and text (line {self.lines[row]}: "
-                    f"{self.cells[j][row]!r}). Fix the cell, or name the column "
-                    "label/time/id in a header row.",
+                    f"{self.describe(j)} of {self.file} mixes numbers and text (first "
+                    f"text on line {self.lines[row]}; the cell is not repeated here, it may "
+                    "name a patient). Fix the cell, or name the column label/time/id in a "
+                    "header row.",
                 )
             if "time" not in roles and _parse_times(self.cells[j]) is not None:
                 roles["time"] = j

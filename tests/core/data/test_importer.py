@@ -303,3 +303,15 @@ def test_a_full_disk_stops_the_import_and_keeps_what_was_imported(project, tmp_p
         items = sorted(store.items(store.dataset("scans")["id"]), key=lambda i: i["rel_path"])
     pixels = CacheReader(project / "cache" / "dataset-1").images(items)
     assert [int(p.max()) for p in pixels] == [i * 40 for i in range(6)]  # every item intact
+
+
+def test_a_problem_with_a_cell_never_quotes_the_cell(project, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    rows = "".join(f"{t},{60 + t % 7},{t}\n" for t in range(20))
+    (folder / "a.csv").write_text("time,hr,extra\n" + rows + "20,61,Quixote Zebulon\n")
+    summary = run(project, folder, name="mixed")
+    [error] = summary["errors"]
+    assert "mixes numbers and text (first text on line 22" in error["message"]
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert b"Quixote" not in raw and "Quixote" not in str(summary)
