@@ -13,6 +13,7 @@ import functools
 import hashlib
 import hmac
 import re
+import unicodedata
 from collections.abc import Iterable
 
 # Tags of the DICOM basic de-identification profile (PS3.15 E.1-1) whose values we
@@ -60,8 +61,10 @@ def patient_key(salt: bytes, patient_id: str) -> str:
 def identifier_values(values: Iterable[object]) -> list[str]:
     """Split raw identifier values into the strings to redact (names by component).
 
-    ``"Doe^John"`` gives ``["Doe^John", "Doe", "John"]``; a birth date ``"19700101"``
-    also gives ``"1970-01-01"``. Values shorter than MIN_REDACT_LENGTH are dropped.
+    ``"Doe^John"`` gives ``"Doe^John"``, ``"Doe"``, ``"John"`` and the parts joined as
+    folders name people (``"Doe_John"``, ``"John Doe"``, ``"DoeJohn"``, ...); a birth date
+    ``"19700101"`` also gives ``"1970-01-01"``. Values shorter than MIN_REDACT_LENGTH are
+    dropped (so "Ng^Bo" is still found as "Ng_Bo", not as "Ng" alone).
     """
     found: set[str] = set()
     for value in values:
@@ -71,7 +74,11 @@ def identifier_values(values: Iterable[object]) -> list[str]:
             if not text:
                 continue
             found.add(text)
-            found.update(p for p in re.split(r"[\^=\s,]+", text) if p)
+            parts = [p for p in re.split(r"[\^=\s,]+", text) if p]
+            found.update(parts)
+            if 1 < len(parts) <= 4:  # "Ng^Bo" as a folder: Ng_Bo, Bo Ng, ... (parts are short)
+                for order in (parts, parts[::-1]):
+                    found.update(sep.join(order) for sep in ("_", " ", "-", ".", ""))
             if re.fullmatch(r"\d{8}", text):
                 found.add(f"{text[:4]}-{text[4:6]}-{text[6:]}")
     return sorted((v for v in found if len(v) >= MIN_REDACT_LENGTH), key=len, reverse=True)
@@ -85,11 +92,14 @@ def redact(text: str, identifiers: Iterable[str]) -> str:
     """
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     for value in identifiers:
-        if value.lower() in text.lower():
-            text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
+        # "Zoë" may be stored composed (NFC) in the header and decomposed (NFD, as macOS
+        # writes file names) in a path, or the other way round: both forms are found
+        for form in {unicodedata.normalize("NFC", value), unicodedata.normalize("NFD", value)}:
+            if form.lower() in text.lower():
+                text = re.sub(re.escape(form), REDACTED, text, flags=re.IGNORECASE)
     return text
 
 
 def contains_identifier(text: str, identifiers: Iterable[str]) -> bool:
-    lowered = text.lower()
-    return any(v.lower() in lowered for v in identifiers)
+    lowered = unicodedata.normalize("NFC", text).lower()
+    return any(unicodedata.normalize("NFC", v).lower() in lowered for v in identifiers)

@@ -1,0 +1,29 @@
+"""Redaction of identifiers in the text the project stores (paths, names, messages)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from ssl_studio.core.data.privacy import (
+    REDACTED,
+    contains_identifier,
+    identifier_values,
+    redact,
+)
+
+
+def test_names_are_found_in_either_unicode_form_and_any_case():
+    names = identifier_values(["Müller^Zoë"])  # as a DICOM header holds it (composed)
+    path = unicodedata.normalize("NFD", "MÜLLER_Zoë/scan.dcm")  # as macOS names files
+    assert redact(path, names) == f"{REDACTED}/scan.dcm"  # the joined name, as one
+    assert contains_identifier(path, names)
+    composed = unicodedata.normalize("NFC", "zoë_2.png")
+    decomposed_names = [unicodedata.normalize("NFD", n) for n in names]
+    assert redact(composed, decomposed_names) == f"{REDACTED}_2.png"
+
+
+def test_short_name_parts_are_found_joined_as_folders_name_people():
+    names = identifier_values(["Ng^Bo"])  # each part alone is too short to redact safely
+    for folder in ("Ng_Bo", "bo_ng", "Ng Bo", "NgBo", "Bo-Ng"):
+        assert redact(f"data/{folder}/1.dcm", names) == f"data/{REDACTED}/1.dcm", folder
+    assert redact("data/Bonn/1.dcm", names) == "data/Bonn/1.dcm"  # parts alone are kept
