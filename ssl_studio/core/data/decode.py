@@ -11,9 +11,9 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ssl_studio.core.data.dicom import decode_dicom
+from ssl_studio.core.data.dicom import decode_dicom, header_identifiers
 from ssl_studio.core.data.images import decode_image
-from ssl_studio.core.data.privacy import identifier_values
+from ssl_studio.core.data.privacy import identifier_values, redact
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.timeseries import decode_series_file
 
@@ -49,6 +49,16 @@ def decode(task: DecodeTask) -> DecodedFile:
 
 
 def _decode(task: DecodeTask) -> DecodedFile:
+    result = _decode_file(task)
+    if FILE_KINDS[task.sniffed] == "dicom" and not result.items and not result.identifiers:
+        # a file that failed still has a path and messages to redact: its header's names
+        result.identifiers = header_identifiers(Path(task.path))
+        for problem in result.problems:
+            problem.message = redact(problem.message, result.identifiers)
+    return result
+
+
+def _decode_file(task: DecodeTask) -> DecodedFile:
     kind = FILE_KINDS[task.sniffed]
     path = Path(task.path)
     try:

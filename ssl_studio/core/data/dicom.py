@@ -299,6 +299,18 @@ def read_dicom(path: Path, *, has_marker: bool = True) -> Dataset:
     return ds
 
 
+def header_identifiers(path: Path) -> list[str]:
+    """The identifying values of a file whose decoding failed, so its path and messages
+    are still redacted ([] when not even the header can be read)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(str(path), stop_before_pixels=True, force=True)
+        return identifier_values(ds.get(k) for k in IDENTIFYING_KEYWORDS if k in ds)
+    except Exception:  # noqa: BLE001 - a header beyond reading names no one
+        return []
+
+
 def decode_dicom(path: Path, *, size: int, salt: bytes, has_marker: bool = True) -> DecodedFile:
     """Decode every frame of a DICOM file into cache-ready items (see module docstring)."""
     ds = read_dicom(path, has_marker=has_marker)

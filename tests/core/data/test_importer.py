@@ -315,3 +315,18 @@ def test_a_problem_with_a_cell_never_quotes_the_cell(project, tmp_path):
     assert "mixes numbers and text (first text on line 22" in error["message"]
     raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
     assert b"Quixote" not in raw and "Quixote" not in str(summary)
+
+
+def test_a_file_that_fails_is_still_stored_redacted(project, tmp_path, dicom_file):
+    import pydicom
+
+    # CT_small.dcm belongs to patient "CompressedSamples^CT1"; this copy lost its pixels
+    folder = tmp_path / "CompressedSamples_CT1"
+    folder.mkdir()
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    del ds.PixelData
+    ds.save_as(folder / "CompressedSamples_scan.dcm")
+    summary = run(project, folder, name="lost")
+    assert summary["failed"] == 1 and summary["errors"][0]["code"] == "dicom-truncated"
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert b"CompressedSamples" not in raw and "CompressedSamples" not in str(summary)
