@@ -18,7 +18,9 @@ _MISSING_CELLS = [v for m in _MISSING for v in {m, m.upper(), m.title()}]
 _ROLE_NAMES = {
     "time": frozenset({"time", "timestamp", "t", "date", "datetime", "seconds", "sec", "ms"}),
     "label": frozenset({"label", "class", "target", "y", "category", "diagnosis"}),
-    "id": frozenset({"id", "name", "series", "subject"}),
+    "id": frozenset(
+        {"id", "name", "series", "subject", "patient", "participant", "mrn", "pid", "case"}
+    ),
 }
 _TIME_UNITS = frozenset({"s", "sec", "secs", "seconds", "ms", "utc"})
 _DELIMITERS = ("\t", ";", "|", ",")  # preference order when several split every line

@@ -330,3 +330,19 @@ def test_a_file_that_fails_is_still_stored_redacted(project, tmp_path, dicom_fil
     assert summary["failed"] == 1 and summary["errors"][0]["code"] == "dicom-truncated"
     raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
     assert b"CompressedSamples" not in raw and "CompressedSamples" not in str(summary)
+
+
+@pytest.mark.parametrize("header", ["patient", "Participant", "MRN", "case"])
+def test_patient_columns_are_grouping_keys_never_labels(project, tmp_path, header):
+    folder = tmp_path / "visits"
+    folder.mkdir()
+    values = ",".join(str(v) for v in range(12))  # rows of 12 steps: one series per row
+    rows = "".join(f"Quixote Zebulon,{values}\n" for _ in range(3)) + f"Xanthe Wil,{values}\n"
+    header_row = ",".join([header, *(f"v{t}" for t in range(12))])
+    (folder / "v.csv").write_text(header_row + "\n" + rows)
+    run(project, folder, name="visits")
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert b"Quixote" not in raw and b"Xanthe" not in raw  # not a class label either
+    with Store.open(project) as store:
+        keys = [i["patient_key"] for i in store.items(1)]
+    assert keys[0] == keys[1] == keys[2] != keys[3]
