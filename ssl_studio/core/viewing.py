@@ -19,7 +19,7 @@ import numpy as np
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, sniff
-from ssl_studio.core.data.privacy import keyed_hash, redact
+from ssl_studio.core.data.privacy import keyed_hash
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.store import Store
@@ -166,8 +166,8 @@ class DatasetView:
         result = decode(task)
         decoded = next((i for i in result.items if i.index == int(item["idx"])), None)
         if decoded is None:
+            # (decode has already redacted the file's identifiers from its messages)
             why = "; ".join(p.message for p in result.problems) or "the frame is missing"
-            why = redact(why, result.identifiers)  # shown, never stored; still no identifiers
             raise SourceUnavailable(f"The original file cannot be read again: {why}")
         f = decoded.fields
         stored = decoded.array[:, f["box_y0"] : f["box_y1"], f["box_x0"] : f["box_x1"]]

@@ -11,7 +11,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ssl_studio.core.data.dicom import decode_dicom, header_identifiers
+from ssl_studio.core.data.dicom import decode_dicom
 from ssl_studio.core.data.images import decode_image
 from ssl_studio.core.data.privacy import identifier_values, redact
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
@@ -50,11 +50,8 @@ def decode(task: DecodeTask) -> DecodedFile:
 
 def _decode(task: DecodeTask) -> DecodedFile:
     result = _decode_file(task)
-    if FILE_KINDS[task.sniffed] == "dicom" and not result.items and not result.identifiers:
-        # a file that failed still has a path and messages to redact: its header's names
-        result.identifiers = header_identifiers(Path(task.path))
-        for problem in result.problems:
-            problem.message = redact(problem.message, result.identifiers)
+    for problem in result.problems:  # the one place messages lose the file's identifiers
+        problem.message = redact(problem.message, result.identifiers)
     return result
 
 
@@ -77,7 +74,7 @@ def _decode_file(task: DecodeTask) -> DecodedFile:
                 result.identifiers.extend(identifier_values([group]))
         return result
     except ImportProblem as problem:
-        return DecodedFile(kind=kind, problems=[problem])
+        return DecodedFile(kind=kind, problems=[problem], identifiers=problem.identifiers)
     except PermissionError:
         problem = ImportProblem("unreadable", "Permission denied: ask for read access.")
     except MemoryError:

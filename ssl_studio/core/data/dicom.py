@@ -39,7 +39,6 @@ from ssl_studio.core.data.privacy import (
     contains_identifier,
     identifier_values,
     keyed_hash,
-    redact,
 )
 from ssl_studio.core.data.records import DecodedFile, DecodedItem, ImportProblem
 
@@ -299,22 +298,20 @@ def read_dicom(path: Path, *, has_marker: bool = True) -> Dataset:
     return ds
 
 
-def header_identifiers(path: Path) -> list[str]:
-    """The identifying values of a file whose decoding failed, so its path and messages
-    are still redacted ([] when not even the header can be read)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(str(path), stop_before_pixels=True, force=True)
-        return identifier_values(ds.get(k) for k in IDENTIFYING_KEYWORDS if k in ds)
-    except Exception:  # noqa: BLE001 - a header beyond reading names no one
-        return []
-
-
 def decode_dicom(path: Path, *, size: int, salt: bytes, has_marker: bool = True) -> DecodedFile:
-    """Decode every frame of a DICOM file into cache-ready items (see module docstring)."""
+    """Decode every frame of a DICOM file into cache-ready items (see module docstring).
+    A problem raised after the header was read carries the header's identifiers, so the
+    file's path and messages are redacted although it failed."""
     ds = read_dicom(path, has_marker=has_marker)
     identifiers = identifier_values(ds.get(k) for k in IDENTIFYING_KEYWORDS if k in ds)
+    try:
+        return _decode_frames(ds, identifiers, size, salt)
+    except ImportProblem as problem:
+        problem.identifiers = identifiers
+        raise
+
+
+def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) -> DecodedFile:
     result = DecodedFile(kind="dicom", identifiers=identifiers)
     if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
         meta = getattr(ds, "file_meta", None)
@@ -369,8 +366,7 @@ def decode_dicom(path: Path, *, size: int, salt: bytes, has_marker: bool = True)
     except ImportProblem:
         raise
     except Exception as exc:  # noqa: BLE001 - decoders raise anything; translate it
-        problem = _decode_problem(exc, ds)
-        problem.message = redact(problem.message, identifiers)
+        problem = _decode_problem(exc, ds)  # its message is redacted by decode.decode
         if not result.items:
             raise problem from exc
         problem.message = f"Frame {len(result.items) + 1} and later: {problem.message}"

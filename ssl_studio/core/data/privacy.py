@@ -91,7 +91,9 @@ def redact(text: str, identifiers: Iterable[str]) -> str:
     are not valid UTF-8 (kept by Python as surrogates, which SQLite refuses) become U+FFFD.
     """
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    for value in identifiers:
+    # longest first, in a fixed order: "Doe_Jane" goes whole before "Doe" alone, and the
+    # result never depends on the order of a set of identifiers
+    for value in sorted(set(identifiers), key=lambda v: (-len(v), v)):
         # "Zoë" may be stored composed (NFC) in the header and decomposed (NFD, as macOS
         # writes file names) in a path, or the other way round: both forms are found
         for form in {unicodedata.normalize("NFC", value), unicodedata.normalize("NFD", value)}:

@@ -26,6 +26,7 @@ class ImportProblem(Exception):
         self.code = code
         self.message = message
         self.severity = severity
+        self.identifiers: list[str] = []  # of the file, when known (to redact, never stored)
 
     def __reduce__(self):  # keep code/severity when crossing a process boundary
         return (type(self), (self.code, self.message, self.severity))

@@ -265,7 +265,7 @@ def test_series_id_columns_become_patient_keys_never_text(project, tmp_path):
         patients = store.patients_per_class(1, "imported")
     assert keys[0] == keys[1] != keys[2] and all(keys[:3]) and not keys[3]
     assert patients == {"a": 2, "b": 2}  # a: Jane, Rick; b: Jane and the unnamed one
-    assert root[0].endswith("[redacted]_[redacted]_followup")
+    assert root[0].endswith("[redacted]_followup")  # "Doe_Jane" as one joined name
 
 
 def test_a_full_disk_stops_the_import_and_keeps_what_was_imported(project, tmp_path, monkeypatch):
