@@ -17,17 +17,22 @@ from ssl_studio.cli_output import (
     stop_on_ctrl_c,
 )
 from ssl_studio.core.config import DEVICES, PRESETS, PretrainConfig
+from ssl_studio.core.config_check import switch_word
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event
+
+# the command-line options that set the run's config, and those of its training
+_RUN_OPTIONS = ("dataset", "task", "backbone", "preset", "image_size")
+_TRAIN_OPTIONS = ("steps", "epochs", "batch_size")
 
 
 def _parse_value(text: str) -> Any:
     """``--set`` values: JSON when they parse (numbers, true/false, null, lists), else text;
     True/False/yes/no/on/off in any case are switches too (the config check refuses a
     switch where a number or text belongs)."""
-    switch = text.strip().lower()
-    if switch in ("true", "yes", "on", "false", "no", "off"):
-        return switch in ("true", "yes", "on")
+    switch = switch_word(text)
+    if switch is not None:
+        return switch
     try:
         return json.loads(text)
     except json.JSONDecodeError:
@@ -78,18 +83,7 @@ def pretrain_config(args: argparse.Namespace) -> PretrainConfig:
     if args.resume is not None:
         given = [
             f"--{name.replace('_', '-')}"
-            for name in (
-                "dataset",
-                "task",
-                "backbone",
-                "preset",
-                "image_size",
-                "steps",
-                "epochs",
-                "batch_size",
-                "config",
-                "set",
-            )
+            for name in (*_RUN_OPTIONS, *_TRAIN_OPTIONS, "config", "set")
             if getattr(args, name)
         ]
         if given:
@@ -99,10 +93,10 @@ def pretrain_config(args: argparse.Namespace) -> PretrainConfig:
             )
     data: dict[str, Any] = _read_config_file(args.config) if args.config else {}
     data.setdefault("train", {})
-    for name in ("dataset", "task", "backbone", "preset", "image_size"):
+    for name in _RUN_OPTIONS:
         if getattr(args, name) is not None:
             data[name] = getattr(args, name)
-    for name in ("steps", "epochs", "batch_size", "device"):
+    for name in (*_TRAIN_OPTIONS, "device"):  # the device may change when resuming
         if getattr(args, name) is not None:
             data["train"][name] = getattr(args, name)
     for assignment in args.set or []:

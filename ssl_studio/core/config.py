@@ -263,8 +263,6 @@ class PretrainConfig:
             self.image_size = self.image_size or size
             if self.preset != "quick" and self.train.batch_size == defaults.batch_size:
                 self.train.batch_size = batch
-            if not 16 <= self.image_size <= 1024:
-                raise ConfigError("image_size must be between 16 and 1024 pixels.")
         else:
             self.backbone = self.backbone or default_backbone(modality, self.preset)
             self.series_length = self.series_length or DEFAULT_SERIES_LENGTH
@@ -299,15 +297,22 @@ def finetune_train_defaults() -> TrainConfig:
     )
 
 
-def _threshold_ok(method: str) -> bool:
-    """default, youden or sensitivity:T with 0 < T <= 1 (metrics.pick_threshold's methods)."""
-    if method in ("default", "youden"):
-        return True
+def sensitivity_target(method: str) -> float | None:
+    """A threshold method other than the default: None for "youden", T for
+    "sensitivity:T" (0 < T <= 1); ConfigError naming the choices otherwise."""
+    if method == "youden":
+        return None
     name, _, target = method.partition(":")
     try:
-        return name == "sensitivity" and 0 < float(target) <= 1
+        value = float(target) if name == "sensitivity" else -1.0
     except ValueError:
-        return False
+        value = -1.0
+    if not 0 < value <= 1:
+        raise ConfigError(
+            f"Unknown threshold {method!r}; use youden or sensitivity:TARGET with a target "
+            "in (0, 1], e.g. sensitivity:0.9 (or the default, 0.5)."
+        )
+    return value
 
 
 @dataclass
@@ -371,11 +376,8 @@ class FinetuneConfig:
             raise ConfigError("test_fraction must be in (0, 1) and val_fraction in [0, 1).")
         if self.test_fraction + self.val_fraction >= 0.9:
             raise ConfigError("test_fraction + val_fraction leave too little to train on.")
-        if not _threshold_ok(self.threshold):
-            raise ConfigError(
-                f"Unknown threshold {self.threshold!r}; use default (0.5), youden, or "
-                "sensitivity:TARGET with a target in (0, 1], e.g. sensitivity:0.9."
-            )
+        if self.threshold != "default":
+            sensitivity_target(self.threshold)
         if self.threshold != "default" and self.val_fraction == 0 and self.split_from is None:
             raise ConfigError(
                 "Picking a threshold needs validation labels: set val_fraction (e.g. 0.2)."

@@ -17,8 +17,8 @@ from typing import Any
 
 from ssl_studio.core.errors import ConfigError
 
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
+_TRUE = ("true", "yes", "on")
+_FALSE = ("false", "no", "off")
 
 
 class _Mismatch(Exception):
@@ -113,12 +113,19 @@ def _fit(value: Any, kind: Any) -> Any:
     return value
 
 
+def switch_word(text: str) -> bool | None:
+    """True/False for the words of a switch (true/yes/on, false/no/off, any case), else None."""
+    word = text.strip().lower()
+    return True if word in _TRUE else False if word in _FALSE else None
+
+
 def _switch(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise _Mismatch
+    switch = switch_word(value) if isinstance(value, str) else None
+    if switch is None:
+        raise _Mismatch
+    return switch
 
 
 def _describe(kind: Any) -> str:

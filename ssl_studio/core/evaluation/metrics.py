@@ -22,6 +22,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from ssl_studio.core.config import sensitivity_target
 from ssl_studio.core.errors import ConfigError
 
 SCALARS = (
@@ -269,20 +270,11 @@ def pick_threshold(y: np.ndarray, p_positive: np.ndarray, method: str = "youden"
     fpr, tpr, thresholds = roc_curve(y, p_positive)
     finite = np.isfinite(thresholds)
     fpr, tpr, thresholds = fpr[finite], tpr[finite], thresholds[finite]
-    if method == "youden":
+    target = sensitivity_target(method)
+    if target is None:
         return float(thresholds[np.argmax(tpr - fpr)])
-    if method.startswith("sensitivity:"):
-        try:
-            target = float(method.split(":", 1)[1])
-        except ValueError:
-            target = -1.0
-        if not 0 < target <= 1:
-            raise ConfigError("A target sensitivity must be a number in (0, 1], e.g. 0.9.")
-        reaching = np.flatnonzero(tpr >= target)
-        return float(thresholds[reaching[0]])
-    raise ConfigError(
-        f"Unknown threshold method {method!r}; use youden or sensitivity:TARGET (e.g. 0.9)."
-    )
+    reaching = np.flatnonzero(tpr >= target)
+    return float(thresholds[reaching[0]])
 
 
 def headline(report: dict[str, Any]) -> str:
