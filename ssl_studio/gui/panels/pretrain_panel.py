@@ -277,7 +277,7 @@ class PretrainPanel(QWidget):
             defaults = augment_defaults(self.context.project, dataset)
         except SSLStudioError:
             return
-        self._replace_tab(self.augment_form, None)
+        self._remove_tab(self.augment_form)
         self.augment_form = OptionsForm(type(defaults), values=dataclasses.asdict(defaults))
         self.augment_form.changed.connect(self.preview_timer.start)
         self.advanced.insertTab(1, self.augment_form, "Augmentation")
@@ -295,7 +295,7 @@ class PretrainPanel(QWidget):
         name = self.chosen_backbone()
         if name == self.backbone_for:
             return
-        self._replace_tab(self.backbone_form, None)
+        self._remove_tab(self.backbone_form)
         self.backbone_form, self.backbone_for = None, name
         if name is None:
             return
@@ -304,22 +304,20 @@ class PretrainPanel(QWidget):
         at = self.advanced.insertTab(at, self.backbone_form, name)
         self.advanced.setTabToolTip(at, f"Options of the backbone {name}")
 
-    def _replace_tab(self, old: QWidget | None, new: tuple[QWidget, str] | None) -> None:
+    def _remove_tab(self, old: QWidget | None) -> None:
         if old is not None:
             self.advanced.removeTab(self.advanced.indexOf(old))
             old.deleteLater()
-        if new is not None:
-            self.advanced.addTab(*new)
 
     def _task_chosen(self, name: str) -> None:
         if name not in self.tasks:
             return
         task = self.tasks[name]
         self.explanation.setText(f"<b>{task['summary']}</b><br>{task['explanation']}")
-        form = OptionsForm(TASKS[name].Config)
-        self._replace_tab(self.task_form, (form, name))
-        self.advanced.setTabToolTip(self.advanced.indexOf(form), f"Options of the task {name}")
-        self.task_form = form
+        self._remove_tab(self.task_form)
+        self.task_form = OptionsForm(TASKS[name].Config)
+        at = self.advanced.addTab(self.task_form, name)
+        self.advanced.setTabToolTip(at, f"Options of the task {name}")
 
     def refresh_preview(self, new_item: bool = False) -> None:
         """Eight augmented views of one real item, as the pretraining will make them."""
