@@ -167,7 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("import", cmd_import, "Import folders or files of DICOM, images or series.")
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
     p.add_argument("paths", type=Path, nargs="+", metavar="PATH")
-    p.add_argument("--name", help="dataset name (default: the first folder's name)")
+    p.add_argument(
+        "--name",
+        help="dataset name (default: the first folder's name; patient names found in the "
+        "files are redacted from it, and a folder imported before goes into its dataset)",
+    )
     p.add_argument(
         "--kind",
         choices=IMPORT_KINDS,

@@ -127,11 +127,13 @@ class ImportConfig:
 
     @property
     def dataset_name(self) -> str:
-        """The dataset name to use: the given one, else the first path's name."""
+        """The dataset name asked for: the given one, else the name of the first folder (of
+        the folder holding the first path, when that is a file). The importer stores it
+        only with patient identifiers found in the files redacted."""
         if self.name:
             return self.name.strip()
         first = Path(os.path.abspath(self.paths[0]))
-        return first.name if first.is_dir() else first.stem
+        return first.name if first.is_dir() else first.parent.name
 
 
 OPTIMIZERS = ("adamw", "sgd")

@@ -58,22 +58,18 @@ def create_project(folder: Path) -> Path:
     return Path(folder)
 
 
-def name_taken_by_other_folders(cfg: ImportConfig) -> str | None:
-    """When ``cfg``'s dataset name belongs to a dataset imported from other folders (an
-    import would be refused unless ``cfg.add``): a free name to offer instead, such as
-    'scans 2'. None when the import can go ahead as it is."""
-    from ssl_studio.core.data.importer import new_roots
+def name_taken_by_other_folders(cfg: ImportConfig) -> tuple[str, str] | None:
+    """When ``cfg``'s import would go into a dataset imported from other folders (it is
+    refused unless ``cfg.add``): that dataset's name and a free name to offer instead,
+    such as 'scans 2'. None when the import can go ahead as it is (a new dataset, or a
+    re-import of the folders a dataset came from)."""
+    from ssl_studio.core.data.importer import new_roots, target_dataset
 
     with Store.open(cfg.project) as store:
-        existing = store.dataset(cfg.dataset_name)
+        existing = target_dataset(store, cfg)
         if not existing or not new_roots(store, existing, cfg.paths):
             return None
-        taken = {d["name"] for d in store.datasets()}
-    return next(
-        f"{cfg.dataset_name} {n}"
-        for n in range(2, len(taken) + 3)
-        if f"{cfg.dataset_name} {n}" not in taken
-    )
+        return existing["name"], store.free_dataset_name(cfg.dataset_name)
 
 
 def import_data(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 from PIL import Image
 from PySide6.QtWidgets import QMessageBox
@@ -109,6 +111,24 @@ def test_a_folder_named_like_an_existing_dataset_asks_add_or_keep_apart(
     assert "new dataset 'scans 2'" in asked[1]
     datasets = {d["name"]: d["items"] for d in window.data.datasets}
     assert datasets == {"scans": 2, "scans 2": 1}  # ward-b added, ward-c kept apart
+
+
+def test_a_patient_named_folder_dropped_twice_is_one_redacted_dataset(
+    qtbot, make_window, project, tmp_path, dicom_file, monkeypatch
+):
+    folder = tmp_path / "CompressedSamples_CT1"  # the patient of CT_small.dcm
+    folder.mkdir()
+    shutil.copy(dicom_file("CT_small.dcm"), folder / "a.dcm")
+    window = make_window(project)
+    asked: list[str] = []
+    monkeypatch.setattr(
+        "ssl_studio.gui.dialogs.QMessageBox.question", lambda *a: asked.append(a[2])
+    )
+    for _ in range(2):
+        drop(window, [folder])
+        qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+    assert not asked and [d["name"] for d in window.data.datasets] == ["[redacted]"]
+    assert window.data.last_import["unchanged"] == 1
 
 
 def test_a_drop_without_a_project_says_what_to_do(make_window, tmp_path, messages):

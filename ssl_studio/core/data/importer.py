@@ -15,6 +15,7 @@ Phases, each reported through ``report``:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -37,6 +38,7 @@ from ssl_studio.core.project.store import FileRow, Store
 
 JOB = "import"
 IMPORTED_LABELS = "imported"  # name of the label set filled from label columns
+INTERIM_NAME = "(importing)"  # a new dataset's name until its files were read
 _COMMIT_SECONDS = 0.5
 _PROGRESS_SECONDS = 0.2
 
@@ -54,6 +56,24 @@ def new_roots(store: Store, dataset: dict[str, Any], paths: list[Path]) -> list[
     known = store.root_keys(dataset["id"])
     keys = [keyed_hash(store.salt, "path", os.path.abspath(p)) for p in paths]
     return [p for p, key in zip(paths, keys, strict=True) if known and key not in known]
+
+
+def target_dataset(store: Store, cfg: ImportConfig) -> dict[str, Any] | None:
+    """The dataset an import goes into, when it exists: the one named by ``cfg.name``;
+    without a name, the dataset the first path (or a folder holding it) was imported into
+    before (its stored name is the folder's name with patient identifiers redacted, so it
+    may not match), else the one named after the folder."""
+    by_name = store.dataset(cfg.dataset_name)
+    first = Path(os.path.abspath(cfg.paths[0]))
+    by_root = None
+    for folder in (first, *first.parents):  # the first path itself, or a folder holding it
+        by_root = store.dataset_with_root(keyed_hash(store.salt, "path", str(folder)))
+        if by_root:
+            break
+    if cfg.name:  # or the dataset of an import of this path that never finished
+        unfinished = by_root and by_root["name"].startswith(INTERIM_NAME)
+        return by_name or (by_root if unfinished else None)
+    return by_root or by_name
 
 
 def _refuse_other_folders(store: Store, dataset: dict[str, Any], paths: list[Path]) -> None:
@@ -117,13 +137,14 @@ class Importer:
         self.root_paths: dict[str, str] = {}  # root key -> absolute path (never stored)
         self.root_shown: dict[str, str] = {}  # root key -> stored, redacted path
         self.labels: dict[tuple[str, int], str] = {}
+        self.done = 0  # files recorded
         self._last_progress = 0.0
 
     # ---- phases ------------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
         start = time.perf_counter()
-        existing = self.store.dataset(self.cfg.dataset_name)
+        existing = target_dataset(self.store, self.cfg)
         if (
             existing
             and existing["modality"] == "image"
@@ -152,12 +173,33 @@ class Importer:
         dataset = existing or self._create_dataset(candidates, walk_problems)
         self.dataset_id = dataset["id"]
         self.modality = dataset["modality"]
-        # paths may hold patient names: they are stored only redacted, in `roots`
-        options = {k: v for k, v in to_dict(self.cfg).items() if k not in ("project", "paths")}
+        # paths and names may hold patient names: they are stored only redacted
+        options = {
+            k: v for k, v in to_dict(self.cfg).items() if k not in ("project", "paths", "name")
+        }
         self.import_id = self.store.start_import(self.dataset_id, options)
+        try:
+            cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
+        except BaseException:  # a full disk, a crash in a worker: name what was kept
+            with contextlib.suppress(Exception):
+                self._name_dataset(dataset, created=existing is None)
+            raise
+        dataset = self._name_dataset(dataset, created=existing is None)
+        summary = self._summary(dataset, time.perf_counter() - start, cancelled)
+        self.store.finish_import(self.import_id, "cancelled" if cancelled else "done", summary)
+        return summary
+
+    def _import(
+        self,
+        candidates: list[_Candidate],
+        walk_problems: list[WalkProblem],
+        seen: set[str],
+        size: int,
+    ) -> bool:
+        """Decode and record the files; whether the import was cancelled."""
         cache = CacheWriter(self.store.paths.dataset_cache(self.dataset_id))
         try:
-            self._decode_all(candidates, dataset["cache_size"], cache)
+            self._decode_all(candidates, size, cache)
         finally:
             cache.close()
         cancelled = self.stop.stopped
@@ -168,9 +210,31 @@ class Importer:
                 walked = [self._root_id(key) for key in self._root_keys()]
                 self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
         self._save_labels()
-        summary = self._summary(dataset, time.perf_counter() - start, cancelled)
-        self.store.finish_import(self.import_id, "cancelled" if cancelled else "done", summary)
-        return summary
+        return cancelled
+
+    def _name_dataset(self, dataset: dict[str, Any], created: bool) -> dict[str, Any]:
+        """Give the dataset its name with every patient identifier met in its files
+        redacted. A new dataset carries a neutral interim name until then, so that a name
+        taken from a folder never reaches the database unredacted, not even when the import
+        crashes; one that was cancelled before any file was read keeps that name."""
+        if created and not self.done:
+            return dataset
+        asked = self.cfg.dataset_name if created else dataset["name"]
+        wanted = redact(asked, self.identifiers)
+        if wanted == dataset["name"]:
+            return dataset
+        name = self.store.free_dataset_name(wanted)
+        self.store.rename_dataset(dataset["id"], name)
+        if wanted != asked:
+            self.report(
+                Message(
+                    JOB,
+                    "The dataset's name held a patient identifier found in its files, so it "
+                    f"is stored as '{name}'.",
+                    level="warning",
+                )
+            )
+        return {**dataset, "name": name}
 
     def _cache_lost(self, dataset: dict[str, Any]) -> bool:
         """Whether cache files the dataset's items point into are gone (deleted outside the
@@ -269,12 +333,13 @@ class Importer:
                 "images (PNG, JPEG, TIFF, BMP) or series (CSV, TSV, NPY, NPZ)."
             )
         size = (self.cfg.cache_size or DEFAULT_CACHE_SIZE) if modality == "image" else None
-        dataset_id = self.store.create_dataset(self.cfg.dataset_name, modality, size)
+        interim = self.store.free_dataset_name(INTERIM_NAME)  # named in _name_dataset
+        dataset_id = self.store.create_dataset(interim, modality, size)
         detail = f" (images cached at {size} px)" if size else ""
         self.report(Message(JOB, f"New {modality} dataset '{self.cfg.dataset_name}'{detail}."))
         return {
             "id": dataset_id,
-            "name": self.cfg.dataset_name,
+            "name": interim,
             "modality": modality,
             "cache_size": size,
         }

@@ -216,27 +216,27 @@ class DataPanel(QWidget):
             self.import_paths([Path(f) for f in files])
 
     def import_paths(self, paths: list[Path]) -> bool:
-        """Import ``paths`` into a dataset named after the first one (a re-import of the
-        same folder only reads what changed)."""
+        """Import ``paths`` into a dataset named after the first folder (a re-import of
+        the same folder goes into the same dataset and only reads what changed)."""
         if self.context.project is None or not paths:
             return False
-        first = paths[0]
-        name = first.name if first.is_dir() else first.parent.name
-        cfg = ImportConfig(project=self.context.project, paths=list(paths), name=name)
+        cfg = ImportConfig(project=self.context.project, paths=list(paths))
+        name = cfg.dataset_name  # stored with patient identifiers from the files redacted
         try:
-            free = name_taken_by_other_folders(cfg)
+            taken = name_taken_by_other_folders(cfg)
         except SSLStudioError as exc:
             dialogs.show_error(self, "Cannot import", str(exc))
             return False
-        if free is not None:
+        if taken is not None:
+            existing, free = taken
             cfg.add = dialogs.confirm(
                 self,
                 "Add to an existing dataset?",
-                f"A dataset named '{name}' already exists, imported from other folders. "
+                f"A dataset named '{existing}' already exists, imported from other folders. "
                 f"Add these files to it?\n\nChoose No to import them as a new dataset "
                 f"'{free}'.",
             )
-            cfg.name = name if cfg.add else free
+            cfg.name = existing if cfg.add else free
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return import_data(cfg, report=report, stop=stop)

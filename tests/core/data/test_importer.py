@@ -237,6 +237,63 @@ def test_patient_names_in_folder_names_are_redacted(project, tmp_path, dicom_fil
     assert b"CompressedSamples" not in raw
 
 
+def test_a_dataset_named_after_a_patient_folder_is_stored_redacted(project, tmp_path, dicom_file):
+    # CT_small.dcm belongs to patient "CompressedSamples^CT1"
+    folder = tmp_path / "CompressedSamples_CT1_knee"
+    folder.mkdir()
+    shutil.copy(dicom_file("CT_small.dcm"), folder / "a.dcm")
+    shutil.copy(dicom_file("MR_small.dcm"), folder / "b.dcm")
+    events: list = []
+    cfg = ImportConfig(project=project, paths=[folder], cache_size=16)
+    summary = import_data(cfg, report=events.append)  # named after the folder
+    assert summary["dataset"] == "[redacted]_knee"
+    assert any("stored as '[redacted]_knee'" in getattr(e, "text", "") for e in events)
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert b"CompressedSamples" not in raw
+    # the same folder again, or a file of it, goes into that dataset (found by its folder)
+    assert run(project, folder)["unchanged"] == 2
+    assert run(project, folder / "a.dcm", add=True)["dataset"] == "[redacted]_knee"
+    with Store.open(project) as store:
+        assert [d["name"] for d in store.datasets()] == ["[redacted]_knee"]
+
+
+def test_a_name_given_with_a_patient_identifier_is_stored_redacted(project, tmp_path, dicom_file):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    shutil.copy(dicom_file("CT_small.dcm"), folder / "a.dcm")
+    run(project, tmp_path / "scans", name="x", cache_size=16)  # '[redacted]' is taken next
+    with Store.open(project, write=True) as store:
+        store.rename_dataset(1, "[redacted] chest")
+    summary = run(project, folder, name="CompressedSamples chest", cache_size=16)
+    assert summary["dataset"] == "[redacted] chest 2"
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert b"CompressedSamples" not in raw  # nor in the import's stored options
+
+
+def test_an_import_killed_before_naming_its_dataset_leaves_no_folder_name(
+    project, tmp_path, dicom_file, monkeypatch
+):
+    folder = tmp_path / "CompressedSamples_CT1"
+    folder.mkdir()
+    shutil.copy(dicom_file("CT_small.dcm"), folder / "a.dcm")
+
+    def killed(self, dataset, created):
+        raise KeyboardInterrupt  # as if the process died before the dataset got its name
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Importer, "_name_dataset", killed)
+        with pytest.raises(KeyboardInterrupt):
+            run(project, folder, name="CompressedSamples_CT1", cache_size=16)
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert b"CompressedSamples" not in raw
+    with Store.open(project) as store:
+        assert [d["name"] for d in store.datasets()] == ["(importing)"]
+    # importing again (named or not) finishes that dataset instead of starting another
+    summary = run(project, folder, name="CompressedSamples_CT1")
+    assert summary["unchanged"] == 1 and summary["dataset"] == "(importing)"
+    assert run(project, folder, retry_failed=True)["dataset"] == "(importing)"
+
+
 def test_a_series_named_after_its_patient_file_is_stored_redacted(project, tmp_path):
     folder = tmp_path / "ecgs"
     folder.mkdir()

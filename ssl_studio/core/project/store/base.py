@@ -128,6 +128,9 @@ class StoreBase:
                 conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                # a path or name replaced by its redacted form must not stay readable in
+                # the freed space of a database page
+                conn.execute("PRAGMA secure_delete=ON")
                 _probe_write(conn)
             else:
                 conn = self._connect_reader(db)

@@ -18,6 +18,28 @@ class DatasetRecords(StoreBase):
     def datasets(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute("SELECT * FROM datasets ORDER BY id")]
 
+    def dataset_with_root(self, path_key: str) -> dict[str, Any] | None:
+        """The dataset last imported into from the folder (or file) with ``path_key``."""
+        row = self.conn.execute(
+            "SELECT datasets.* FROM datasets JOIN roots ON roots.dataset_id = datasets.id "
+            "WHERE roots.path_key = ? ORDER BY datasets.updated DESC, datasets.id DESC",
+            (path_key,),
+        ).fetchone()
+        return None if row is None else dict(row)
+
+    def free_dataset_name(self, name: str) -> str:
+        """``name`` if no dataset has it, else the first free 'name 2', 'name 3', ..."""
+        taken = {d["name"] for d in self.datasets()}
+        return next(
+            candidate
+            for candidate in (name, *(f"{name} {n}" for n in range(2, len(taken) + 3)))
+            if candidate not in taken
+        )
+
+    def rename_dataset(self, dataset_id: int, name: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE datasets SET name = ? WHERE id = ?", (name, dataset_id))
+
     def create_dataset(self, name: str, modality: str, cache_size: int) -> int:
         with self.transaction():
             cursor = self.conn.execute(
