@@ -30,7 +30,13 @@ from ssl_studio.core.data.cache import CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
 from ssl_studio.core.data.parallel import decode_files
-from ssl_studio.core.data.privacy import REDACTED, keyed_hash, patient_key, redact
+from ssl_studio.core.data.privacy import (
+    REDACTED,
+    keyed_hash,
+    patient_key,
+    redact,
+    redactor,
+)
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopToken
@@ -182,9 +188,9 @@ class Importer:
             cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
         except BaseException:  # a full disk, a crash in a worker: name what was kept
             with contextlib.suppress(Exception):
-                self._name_dataset(dataset, created=existing is None)
+                self._redact_names(dataset, created=existing is None)
             raise
-        dataset = self._name_dataset(dataset, created=existing is None)
+        dataset = self._redact_names(dataset, created=existing is None)
         summary = self._summary(dataset, time.perf_counter() - start, cancelled)
         self.store.finish_import(self.import_id, "cancelled" if cancelled else "done", summary)
         return summary
@@ -212,15 +218,22 @@ class Importer:
         self._save_labels()
         return cancelled
 
-    def _name_dataset(self, dataset: dict[str, Any], created: bool) -> dict[str, Any]:
-        """Give the dataset its name with every patient identifier met in its files
-        redacted. A new dataset carries a neutral interim name until then, so that a name
-        taken from a folder never reaches the database unredacted, not even when the import
-        crashes; one that was cancelled before any file was read keeps that name."""
+    def _redact_names(self, dataset: dict[str, Any], created: bool) -> dict[str, Any]:
+        """Redact every patient identifier met in this import from the dataset's name and
+        from all its stored paths and problems: a file without names of its own (a PNG
+        beside the DICOM files of its patient) may carry one in its path. A new dataset
+        is called INTERIM_NAME until then, so that a name taken from a folder never
+        reaches the database unredacted, not even when the import crashes; one that was
+        cancelled before any file was read keeps that name."""
+        hide = redactor(self.identifiers)
+        if self.identifiers:
+            self.store.redact_paths(dataset["id"], hide)
+        for error in self.tally.errors:
+            error.update(path=hide(error["path"]), message=hide(error["message"]))
         if created and not self.done:
             return dataset
         asked = self.cfg.dataset_name if created else dataset["name"]
-        wanted = redact(asked, self.identifiers)
+        wanted = hide(asked)
         if wanted == dataset["name"]:
             return dataset
         name = self.store.free_dataset_name(wanted)
@@ -333,7 +346,7 @@ class Importer:
                 "images (PNG, JPEG, TIFF, BMP) or series (CSV, TSV, NPY, NPZ)."
             )
         size = (self.cfg.cache_size or DEFAULT_CACHE_SIZE) if modality == "image" else None
-        interim = self.store.free_dataset_name(INTERIM_NAME)  # named in _name_dataset
+        interim = self.store.free_dataset_name(INTERIM_NAME)  # named in _redact_names
         dataset_id = self.store.create_dataset(interim, modality, size)
         detail = f" (images cached at {size} px)" if size else ""
         self.report(Message(JOB, f"New {modality} dataset '{self.cfg.dataset_name}'{detail}."))

@@ -81,7 +81,7 @@ def test_every_decodable_frame_is_an_item_and_every_other_file_says_why(imported
             project,
             "SELECT f.path_key, f.status, f.n_items FROM files f JOIN datasets d "
             "ON d.id = f.dataset_id WHERE d.name = ?",
-            corpus,
+            summary["dataset"],  # a patient of the corpus is called 'Test': '[redacted]_files'
         )
     }
     errors = {
@@ -90,7 +90,7 @@ def test_every_decodable_frame_is_an_item_and_every_other_file_says_why(imported
             project,
             "SELECT f.path_key, e.code FROM import_errors e JOIN files f ON f.id = e.file_id "
             "JOIN datasets d ON d.id = e.dataset_id WHERE d.name = ?",
-            corpus,
+            summary["dataset"],
         )
     }
     for path, n_frames in expected.items():

@@ -257,6 +257,24 @@ def test_a_dataset_named_after_a_patient_folder_is_stored_redacted(project, tmp_
         assert [d["name"] for d in store.datasets()] == ["[redacted]_knee"]
 
 
+def test_files_without_names_of_their_own_are_redacted_with_their_patients_names(
+    project, tmp_path, dicom_file
+):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    shutil.copy(dicom_file("CT_small.dcm"), folder / "ct.dcm")  # "CompressedSamples^CT1"
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "CompressedSamples_photo.png")
+    (folder / "CompressedSamples_note.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    summary = run(project, folder, cache_size=16)
+    assert (summary["imported"], summary["failed"]) == (2, 1)
+    assert summary["errors"][0]["path"] == "[redacted]_note.png"
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert b"CompressedSamples" not in raw
+    with Store.open(project) as store:
+        paths = sorted(i["rel_path"] for i in store.items(1))
+    assert paths == ["[redacted]_photo.png", "ct.dcm"]
+
+
 def test_a_name_given_with_a_patient_identifier_is_stored_redacted(project, tmp_path, dicom_file):
     folder = tmp_path / "scans"
     folder.mkdir()
@@ -281,7 +299,7 @@ def test_an_import_killed_before_naming_its_dataset_leaves_no_folder_name(
         raise KeyboardInterrupt  # as if the process died before the dataset got its name
 
     with monkeypatch.context() as patch:
-        patch.setattr(Importer, "_name_dataset", killed)
+        patch.setattr(Importer, "_redact_names", killed)
         with pytest.raises(KeyboardInterrupt):
             run(project, folder, name="CompressedSamples_CT1", cache_size=16)
     raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())

@@ -9,6 +9,7 @@ from ssl_studio.core.data.privacy import (
     contains_identifier,
     identifier_values,
     redact,
+    redactor,
 )
 
 
@@ -27,3 +28,18 @@ def test_short_name_parts_are_found_joined_as_folders_name_people():
     for folder in ("Ng_Bo", "bo_ng", "Ng Bo", "NgBo", "Bo-Ng"):
         assert redact(f"data/{folder}/1.dcm", names) == f"data/{REDACTED}/1.dcm", folder
     assert redact("data/Bonn/1.dcm", names) == "data/Bonn/1.dcm"  # parts alone are kept
+
+
+def test_the_redactor_for_many_texts_redacts_exactly_as_redact_does():
+    names = identifier_values(["Müller^Zoë", "Ng^Bo", "19700101"])
+    texts = [
+        unicodedata.normalize("NFD", "MÜLLER_Zoë/scan.dcm"),
+        "data/NG_BO/1970-01-01.png",
+        "data/Bonn/1.dcm",
+        "",
+        "plain/name.png",
+    ]
+    hide = redactor(names)
+    assert [hide(t) for t in texts] == [redact(t, names) for t in texts]
+    assert hide("data/NG_BO/x.png") == f"data/{REDACTED}/x.png"
+    assert redactor([])("Müller") == "Müller"

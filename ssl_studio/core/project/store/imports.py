@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -277,6 +277,28 @@ class ImportRecords(StoreBase):
             (dataset_id,),
         )
         return {(r[0], r[1]): r[2] for r in rows}
+
+    def redact_paths(self, dataset_id: int, redact: Callable[[str], str]) -> int:
+        """Pass every stored path (roots, files) and problem of a dataset through
+        ``redact``, rewriting the rows it changes. Returns how many it changed."""
+        columns = {"roots": ("path",), "files": ("rel_path",), "import_errors": ("path", "message")}
+        changed = 0
+        with self.transaction():
+            for table, names in columns.items():
+                rows = self.conn.execute(
+                    f"SELECT id, {', '.join(names)} FROM {table} WHERE dataset_id = ?",
+                    (dataset_id,),
+                ).fetchall()
+                for row in rows:
+                    values = [row[n] for n in names]
+                    hidden = [redact(v) if v else v for v in values]
+                    if hidden != values:
+                        sets = ", ".join(f"{n} = ?" for n in names)
+                        self.conn.execute(
+                            f"UPDATE {table} SET {sets} WHERE id = ?", (*hidden, row["id"])
+                        )
+                        changed += 1
+        return changed
 
     def import_errors(self, dataset_id: int) -> list[dict[str, Any]]:
         rows = self.conn.execute(
