@@ -170,7 +170,8 @@ def main() -> int:
         shoot(app, window, "09b-finetune-panel")
 
         window.show_step(5)
-        window.export.predict_folder(demo_dir() / "chest-xray" / "pneumonia")
+        pneumonia = demo_dir() / "chest-xray" / "pneumonia"
+        window.export.predict_folder(pneumonia, root / "predictions-pneumonia.csv")
         wait(app, lambda: not window.runner.busy)
         shoot(app, window, "10-export-predict")
         guide = window.show_guide()

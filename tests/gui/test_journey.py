@@ -151,3 +151,13 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     window.show_step(5)
     assert window.export.table.rowCount() == 1
     assert messages == []  # no error dialog on the way
+
+    # Predictions list the files' paths: never saved into the folder one shares.
+    assert not window.export.predict_folder(dicom_folder, out / "predictions.csv")
+    assert "Save them outside it" in messages.pop()[1]
+    assert window.export.predict_folder(dicom_folder, tmp_path / "predictions.csv")
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=JOB_S)
+    lines = (tmp_path / "predictions.csv").read_text().splitlines()
+    assert window.export.predictions.rowCount() == len(lines) - 1  # a row per item or error
+    assert len(lines) - 1 >= len(list(dicom_folder.rglob("*.dcm")))
+    assert "Saved to" in window.export.status.text() and not list(out.glob("*.csv"))

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from ssl_studio.core.export.card import card_markdown
 from ssl_studio.core.jobs import predict
 from ssl_studio.core.project.store import Store
+from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.tables import fill_table, make_table, selected_rows
 
@@ -96,16 +97,33 @@ class ExportPanel(QWidget):
         self.card.setMarkdown(card_markdown(chosen["card"]) if chosen else "")
 
     def choose_folder(self) -> None:
+        chosen = self.selected()
         folder = QFileDialog.getExistingDirectory(self, "Predict on the files of a folder")
-        if folder:
-            self.predict_folder(Path(folder))
+        if not folder or chosen is None:
+            return
+        suggested = Path(folder).parent / f"predictions-{Path(folder).name}.csv"
+        out, _ = QFileDialog.getSaveFileName(
+            self, "Save the predictions as", str(suggested), "CSV files (*.csv)"
+        )
+        if out:
+            self.predict_folder(Path(folder), Path(out))
 
-    def predict_folder(self, folder: Path) -> bool:
+    def predict_folder(self, folder: Path, out: Path) -> bool:
+        """Predict on the files of ``folder`` with the chosen export, into the CSV ``out``
+        (kept out of the export folder: it lists the files' paths, and that folder is
+        what gets shared)."""
         chosen = self.selected()
         if chosen is None:
             return False
         export_dir = Path(chosen["folder"])
-        out = export_dir / f"predictions-{folder.name}.csv"
+        if export_dir.resolve() in Path(out).resolve().parents:
+            dialogs.show_error(
+                self,
+                "Save the predictions elsewhere",
+                "The predictions list the paths of your files, which may hold patient "
+                "names; the export folder is what you share. Save them outside it.",
+            )
+            return False
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return predict(export_dir, [folder], out, report=report)
