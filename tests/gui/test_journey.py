@@ -154,7 +154,7 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
 
     # Predictions list the files' paths: never saved into the folder one shares.
     assert not window.export.predict_folder(dicom_folder, out / "predictions.csv")
-    assert "Save them outside it" in messages.pop()[1]
+    assert "save them outside it" in messages.pop()[1]
     assert window.export.predict_folder(dicom_folder, tmp_path / "predictions.csv")
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=JOB_S)
     lines = (tmp_path / "predictions.csv").read_text().splitlines()

@@ -44,9 +44,9 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
         f"float32 [N, {spec['in_channels']}, T] (1 observed, 0 missing or padding)",
         "channels": spec["in_channels"],
         "series_length": spec["series_length"],
-        "length_handling": f"any length T; series longer than {spec['series_length']} steps "
-        "are cut to their last window of that length; unequal lengths are padded with "
-        "observed = 0",
+        "length_handling": "any length T: the whole series is read (training saw random "
+        f"windows of up to {spec['series_length']} steps, the evaluation whole series); "
+        "unequal lengths in a batch are padded with observed = 0",
         "normalisation": "none beyond import: raw values in the units of the file",
         "output": "probabilities [N, K] in the order of 'classes'",
     }

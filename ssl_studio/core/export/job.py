@@ -143,6 +143,16 @@ def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
     return session, card
 
 
+def check_predictions_place(export_dir: Path, out_csv: Path) -> None:
+    """Refuse predictions saved inside the export folder: they list the predicted files'
+    paths, which may hold patient names, and that folder is what gets shared."""
+    if export_dir.resolve() in out_csv.resolve().parents:
+        raise ConfigError(
+            "The predictions list the paths of your files, which may hold patient names, "
+            "and the export folder is what you share: save them outside it."
+        )
+
+
 def predict(
     export_dir: Path,
     paths: list[Path],
@@ -162,6 +172,7 @@ def predict(
     if missing:
         raise ConfigError(f"Not found: {', '.join(missing[:5])}.")
     out_csv = Path(out_csv)
+    check_predictions_place(Path(export_dir), out_csv)
     if out_csv.is_dir():
         raise ConfigError(f"{out_csv} is a folder; give --out a file name such as predictions.csv.")
     try:

@@ -4,7 +4,7 @@ Images: decoded by the import's readers (DICOM modality LUT, photometric handlin
 letterboxed to the cache size, then the evaluation view: the content box scaled to the
 model's size, windowed to [0, 1] by the file's window (DICOM tags, else the 0.5-99.5 %
 range), standardized as ``(u - 0.5) * 4``. Series: read as at import, values with a
-missing-value mask, cut to the model's longest length.
+missing-value mask, whole (as the evaluation reads them).
 """
 
 from __future__ import annotations
@@ -64,8 +64,7 @@ def image_input(item_array: np.ndarray, fields: dict[str, Any], spec: dict[str, 
 
 def series_input(values: np.ndarray, spec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """A decoded series [C, T] with NaN where missing -> (x [C', T'], observed [C', T'])."""
-    channels, longest = spec["in_channels"], spec["series_length"]
-    values = values[:, -longest:]  # the most recent window when longer than trained on
+    channels = spec["in_channels"]  # the whole series, as the evaluation reads it
     observed = np.isfinite(values)
     x = np.where(observed, values, 0.0).astype(np.float32)
     out = np.zeros((channels, x.shape[1]), np.float32)

@@ -12,6 +12,7 @@ that succeeded (it is written beside and renamed into place).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import warnings
@@ -72,8 +73,17 @@ def wrap(classifier: Classifier) -> nn.Module:
     return SeriesProbabilities(classifier).eval()
 
 
-def golden_inputs(spec: dict[str, Any], n: int = 4, seed: int = 0) -> tuple[np.ndarray, ...]:
-    """Synthetic inputs of the model's shape (smooth random patterns, not patient data)."""
+# series lengths the exported programs are also checked at (they read whole series of any
+# length): shorter than a patch, not a multiple of the usual strides, longer than one
+# attention window of ts-patch (512 patches of 8)
+CHECK_LENGTHS = (5, 67, 203, 4103)
+
+
+def golden_inputs(
+    spec: dict[str, Any], n: int = 4, seed: int = 0, length: int = 64
+) -> tuple[np.ndarray, ...]:
+    """Synthetic inputs of the model's shape (smooth random patterns, not patient data);
+    series of ``length`` steps."""
     rng = np.random.default_rng(seed)
     c = spec["in_channels"]
     if spec["modality"] == "image":
@@ -81,7 +91,7 @@ def golden_inputs(spec: dict[str, Any], n: int = 4, seed: int = 0) -> tuple[np.n
         coarse = rng.uniform(-2, 2, (n, c, 4, 4)).astype(np.float32)
         x = torch.nn.functional.interpolate(torch.from_numpy(coarse), size=(s, s), mode="bilinear")
         return (x.numpy(),)
-    t = min(64, spec["series_length"])
+    t = length
     steps = np.linspace(0, 4 * np.pi, t, dtype=np.float32)
     x = np.sin(steps[None, None] * rng.uniform(0.5, 2, (n, c, 1))).astype(np.float32)
     observed = np.ones_like(x)
@@ -101,6 +111,16 @@ def _check(name: str, difference: float) -> None:
             f"by {difference:.2e} (allowed {TOLERANCE:.0e}). Nothing was exported; please "
             "report this with the backbone name."
         )
+
+
+def _usual_modes(folder: Path) -> None:
+    """Give ``folder`` (made private by mkdtemp) and its files the modes any new folder and
+    file get under the user's umask, so that a colleague can read a shared export."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for path in folder.iterdir():
+        path.chmod(0o666 & ~umask)
 
 
 def _onnx(model: nn.Module, inputs: tuple[Tensor, ...], path: Path, modality: str) -> None:
@@ -160,6 +180,8 @@ def export_classifier(
     model = wrap(classifier.cpu().eval())
     golden = golden_inputs(spec)
     checks = [golden] + ([real_inputs] if real_inputs is not None else [])
+    if spec["modality"] != "image":
+        checks += [golden_inputs(spec, n=2, seed=t, length=t) for t in CHECK_LENGTHS]
     with torch.no_grad():
         expected = [model(*(torch.from_numpy(a) for a in inputs)).numpy() for inputs in checks]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -207,6 +229,7 @@ def export_classifier(
         )
         (work / "model_card.json").write_text(json.dumps(card, indent=2))
         (work / "MODEL_CARD.md").write_text(card_markdown(card))
+        _usual_modes(work)
         if out.exists():
             out.rmdir()
         work.rename(out)

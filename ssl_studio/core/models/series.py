@@ -259,8 +259,16 @@ class PatchTransformerEncoder(SeriesEncoder):
         self.norm = nn.LayerNorm(dim)
 
     def num_patches(self, length: int) -> int:
-        """Patches covering ``length`` steps: ceil((length - patch_len) / stride) + 1."""
-        return max(0, -(-(length - self.patch_len) // self.stride)) + 1
+        """Patches covering ``length`` steps: ceil((length - patch_len) / stride) + 1, at
+        least 1. Written with floor divisions of non-negative numbers only, and sym_max, so
+        that an exported program (where ``length`` is symbolic and integer division may
+        truncate) computes the same count at every length."""
+        k = -(-self.patch_len // self.stride)  # shifts the numerator to >= 0
+        shifted = length - self.patch_len + self.stride - 1 + k * self.stride
+        count = shifted // self.stride - k
+        if isinstance(count, Tensor):  # sizes are tensors while torch.jit traces
+            return count.clamp(min=0) + 1  # type: ignore[return-value]
+        return torch.sym_max(0, count) + 1
 
     def forward_steps(
         self, x: Tensor, observed: Tensor, latent_mask: Tensor | None = None
@@ -294,12 +302,13 @@ class PatchTransformerEncoder(SeriesEncoder):
         Sequences longer than ``max_patches`` are encoded in independent windows of that size.
         """
         b, length, dim = tokens.shape
-        window = min(length, self.max_patches)
-        windows = -(-length // window)
+        # an exported program has one window size for every length: the largest
+        exporting = torch.compiler.is_exporting() or torch.jit.is_tracing()
+        window = self.max_patches if exporting else min(length, self.max_patches)
+        windows = (length + window - 1) // window
         extra = windows * window - length
-        if extra:
-            tokens = F.pad(tokens, (0, 0, 0, extra))
-            empty = F.pad(empty, (0, extra), value=True)
+        tokens = F.pad(tokens, (0, 0, 0, extra))  # padding is ignored as a key
+        empty = F.pad(empty, (0, extra), value=True)
         h = tokens.reshape(b * windows, window, dim) + self.pos[:window].to(tokens.dtype)
         empty = empty.reshape(b * windows, window)
         keys_ignored = empty & ~empty.all(1, keepdim=True)  # all ignored would give NaN

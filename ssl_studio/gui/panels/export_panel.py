@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.export.card import card_markdown
+from ssl_studio.core.export.job import check_predictions_place
 from ssl_studio.core.jobs import predict
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui import dialogs
@@ -116,13 +118,10 @@ class ExportPanel(QWidget):
         if chosen is None:
             return False
         export_dir = Path(chosen["folder"])
-        if export_dir.resolve() in Path(out).resolve().parents:
-            dialogs.show_error(
-                self,
-                "Save the predictions elsewhere",
-                "The predictions list the paths of your files, which may hold patient "
-                "names; the export folder is what you share. Save them outside it.",
-            )
+        try:
+            check_predictions_place(export_dir, Path(out))
+        except SSLStudioError as exc:
+            dialogs.show_error(self, "Save the predictions elsewhere", str(exc))
             return False
 
         def work(report: Any, stop: Any) -> dict[str, Any]:

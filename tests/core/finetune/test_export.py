@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -167,6 +168,66 @@ def test_a_series_model_exports_with_any_length(series_project, tmp_path):
     predict(tmp_path / "waves-model", [series], tmp_path / "p.csv")
     rows = list(csv.DictReader((tmp_path / "p.csv").open()))
     assert len(rows) == 1 and rows[0]["predicted"] in ("sine", "square")
+
+
+def test_an_export_can_be_shared_but_holds_no_predictions(image_export, tmp_path):
+    _, _, out, _ = image_export
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's private 0o700
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o666 & ~umask}
+    with pytest.raises(ConfigError, match="save them outside it"):
+        predict(out, [PYDICOM_FILES / "CT_small.dcm"], out / "sub" / "predictions.csv")
+    assert not (out / "sub").exists()
+
+
+def test_a_patch_transformer_predicts_whole_long_series_as_in_the_app(tmp_path):
+    from finetune_projects import quick_train
+    from series_data import write_waves
+
+    from ssl_studio.core.config import ImportConfig, PretrainConfig
+    from ssl_studio.core.export.preprocess import series_input
+    from ssl_studio.core.jobs import create_project, import_data, pretrain
+
+    write_waves(tmp_path / "waves")
+    project = create_project(tmp_path / "project")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "waves"], workers=1))
+    run = pretrain(  # windows of 40 steps; predictions read whole series (as evaluation)
+        PretrainConfig(
+            project=project,
+            dataset="waves",
+            backbone="ts-patch",
+            series_length=40,
+            train=quick_train(),
+        )
+    )["run_id"]
+    cfg = FinetuneConfig(
+        project=project, run=run, labels="imported", protocol="linear", baseline=False, n_boot=5
+    )
+    result = finetune(cfg)
+    card = export(project, result["run_id"], tmp_path / "model")
+    assert card["parity"]["batches"] == 6  # golden, held-out items, 4 more lengths
+    assert "whole series" in card["preprocessing"]["length_handling"]
+    lengths = (150, 67, 4103)  # not multiples of the patch stride; one over 512 patches
+    rng = np.random.default_rng(1)
+    for n, length in enumerate(lengths):
+        wave = np.sign(np.sin(np.arange(length) / 8 + rng.uniform(0, 6)))
+        wave[: length // 2] = np.sin(np.arange(length // 2) / 8)  # starts sine, ends square
+        (tmp_path / f"s{n}.csv").write_text("\n".join(f"{v:.4f}" for v in wave) + "\n")
+    predict(tmp_path / "model", [tmp_path / f"s{n}.csv" for n in range(3)], tmp_path / "p.csv")
+    rows = {Path(r["path"]).name: r for r in csv.DictReader((tmp_path / "p.csv").open())}
+    with Store.open(project) as store:
+        folder = project / store.run(result["run_id"])["folder"]
+    model, _ = load_model(folder / MODEL_FILE)
+    model.eval()
+    for n in range(3):
+        values = np.loadtxt(tmp_path / f"s{n}.csv", dtype=np.float32)[None]
+        x, observed = series_input(values, card["spec"])
+        with torch.no_grad():
+            logits = model(torch.from_numpy(x)[None], torch.from_numpy(observed)[None])
+        want = torch.softmax(logits, 1)[0].numpy()
+        got = [float(rows[f"s{n}.csv"][f"p_{c}"]) for c in card["classes"]]
+        assert np.abs(np.array(got) - want).max() < 1e-4, lengths[n]
 
 
 @pytest.mark.filterwarnings("ignore:.*torch.jit.load.*:FutureWarning")

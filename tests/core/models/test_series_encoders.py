@@ -155,6 +155,15 @@ def test_ts_patch_overlapping_patches(length):
     assert enc.forward_steps(*random_series(2, 2, length)).shape == (2, length, 128)
 
 
+@pytest.mark.parametrize(("patch_len", "stride"), [(8, 8), (16, 6), (5, 1)])
+def test_ts_patch_counts_patches_with_a_ceiling_at_every_length(patch_len, stride):
+    # written without negative floor division (an exported program truncates those)
+    enc = PatchTransformerEncoder(1, patch_len=patch_len, stride=stride, dim=8, depth=0)
+    for length in range(1, 60):
+        want = max(0, -(-(length - patch_len) // stride)) + 1
+        assert enc.num_patches(length) == want, length
+
+
 def test_ts_patch_long_inputs_are_encoded_in_windows():
     enc = encoder("ts-patch", 2, max_patches=4, positional="sine").eval()
     x, observed = random_series(2, 2, 100)  # 13 patches: windows of 4, 4, 4, 1
