@@ -189,10 +189,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from ssl_studio.cli_output import TextReporter
+    from ssl_studio.cli_output import EXIT_CANCELLED, TextReporter, stop_on_ctrl_c
     from ssl_studio.core.jobs import predict
 
-    result = predict(args.export_dir, args.paths, args.out, report=TextReporter())
+    stop = stop_on_ctrl_c("the current batch")
+    result = predict(args.export_dir, args.paths, args.out, report=TextReporter(), stop=stop)
+    if result["cancelled"]:
+        print(f"Stopped after {result['items']} predictions; nothing was written.")
+        return EXIT_CANCELLED
     print(f"{result['items']} predictions, {result['errors']} files with errors -> {result['out']}")
     return 0
 

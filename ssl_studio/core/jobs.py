@@ -258,10 +258,16 @@ def export(
 
 
 def predict(
-    export_dir: Path, paths: list[Path], out_csv: Path, *, report: Reporter = ignore
+    export_dir: Path,
+    paths: list[Path],
+    out_csv: Path,
+    *,
+    report: Reporter = ignore,
+    stop: StopToken | None = None,
 ) -> dict[str, Any]:
     """Class probabilities for files (DICOM, images or series) from an export folder
     alone; writes a CSV with one row per item (errors per file). Returns counts."""
     from ssl_studio.core.export.job import predict as run_predict
 
-    return run_predict(Path(export_dir), [Path(p) for p in paths], Path(out_csv), report=report)
+    paths = [Path(p) for p in paths]
+    return run_predict(Path(export_dir), paths, Path(out_csv), report=report, stop=stop)

@@ -144,6 +144,7 @@ class Importer:
         self.root_shown: dict[str, str] = {}  # root key -> stored, redacted path
         self.labels: dict[tuple[str, int], str] = {}
         self.done = 0  # files recorded
+        self.own_files_seen = 0  # files of the project itself met by the walk
         self._last_progress = 0.0
 
     # ---- phases ------------------------------------------------------------------------------
@@ -280,9 +281,17 @@ class Importer:
         candidates: list[_Candidate] = []
         problems: list[WalkProblem] = []
         seen: set[str] = set()
+        own = self.store.paths.root.resolve()
         for entry in walk(self.cfg.paths):
             if self.stop.stopped:
                 break
+            if own in entry.path.resolve().parents:  # its database, cache, runs, exports
+                if not self.own_files_seen:
+                    self.report(
+                        Message(JOB, "The project's own folder is left out.", level="warning")
+                    )
+                self.own_files_seen += 1
+                continue
             if isinstance(entry, WalkProblem):
                 problems.append(entry)
                 continue
@@ -337,6 +346,8 @@ class Importer:
             reasons = Counter(c.problem.code for c in candidates if c.problem)
             reasons.update(p.problem.code for p in walk_problems)
             reasons.update({"other kind": kinds.total()} if kinds.total() else {})
+            if self.own_files_seen:
+                reasons.update({"of the project itself": self.own_files_seen})
             found = ", ".join(f"{n} {code}" for code, n in reasons.most_common()) or "no files"
             wanted_kind = "" if self.cfg.kind == "auto" else f"{self.cfg.kind} "
             raise NothingToImport(
@@ -423,6 +434,10 @@ class Importer:
         )
         for candidate, result in results:
             batch.append((candidate, result))
+            if self.stop.paused:  # keep what is done; no new file goes out meanwhile
+                self._commit(batch, cache)
+                batch = []
+                self.stop.wait_while_paused()
             if time.perf_counter() - last_commit > _COMMIT_SECONDS:
                 self._commit(batch, cache)
                 batch, last_commit = [], time.perf_counter()

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ssl_studio.core.errors import ConfigError, SSLStudioError
-from ssl_studio.core.events import Message, Progress, Reporter, ignore
+from ssl_studio.core.events import Message, Progress, Reporter, StopToken, ignore
 from ssl_studio.core.export.preprocess import ModelInput, read_inputs
 from ssl_studio.core.export.writer import FORMATS, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
@@ -160,10 +160,13 @@ def predict(
     *,
     batch_size: int = 64,
     report: Reporter = ignore,
+    stop: StopToken | None = None,
 ) -> dict[str, Any]:
     """Class probabilities for every item of every file under ``paths``, using only the
     export folder (its ONNX model and card). Writes ``out_csv`` with columns path, index,
-    one ``p_<class>`` per class, predicted, error; returns counts."""
+    one ``p_<class>`` per class, predicted, error; returns counts (items, errors, out,
+    cancelled). Stopped, it writes nothing (a partial table would pass for a whole one)."""
+    stop = stop or StopToken()
     session, card = _session(Path(export_dir))
     spec, classes = card["spec"], card["classes"]
     threshold = card.get("threshold")
@@ -201,6 +204,8 @@ def predict(
                 pending.clear()
 
             for item in read_inputs([Path(p) for p in paths], spec):
+                if stop.stopped:
+                    break
                 if item.error is not None:
                     writer.writerow([item.path, item.index, *[""] * len(classes), "", item.error])
                     counts["errors"] += 1
@@ -212,11 +217,14 @@ def predict(
                     flush()
                 pending.append(item)
             flush()
+        if stop.stopped:
+            Path(tmp).unlink()
+            return {**counts, "out": None, "cancelled": True}
         os.replace(tmp, out_csv)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return {**counts, "out": str(out_csv)}
+    return {**counts, "out": str(out_csv), "cancelled": False}
 
 
 def _run(

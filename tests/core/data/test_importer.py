@@ -217,6 +217,48 @@ def test_a_decoder_that_kills_its_process_costs_only_that_file(project, tmp_path
     assert errors_by_path(project, "imgs") == {"05-crash.png": "decoder-crashed"}
 
 
+def test_a_paused_import_waits_with_its_work_saved_and_then_finishes(project, tmp_path):
+    import threading
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i in range(40):
+        Image.fromarray(np.full((16, 16), i, np.uint8)).save(folder / f"{i:02d}.png")
+    stop = StopToken()
+    stop.pause()
+    cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1)
+    done: list[dict] = []
+    worker = threading.Thread(target=lambda: done.append(import_data(cfg, stop=stop)))
+    worker.start()
+    worker.join(timeout=1.5)
+    assert worker.is_alive() and not done  # it waits
+    with Store.open(project) as store:
+        rows = store.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+    assert rows < 40  # what was decoded before the pause took hold is saved, no more
+    stop.resume()
+    worker.join(timeout=60)
+    assert done and done[0]["imported"] == 40
+
+
+def test_the_project_never_imports_its_own_files(tmp_path):
+    from ssl_studio.core.jobs import create_project
+
+    study = tmp_path / "study"
+    (study / "scans").mkdir(parents=True)
+    for i in range(3):
+        Image.fromarray(np.full((16, 16), i, np.uint8)).save(study / "scans" / f"{i}.png")
+    project = create_project(study / "project")  # the project lives inside the study
+    (project / "exports").mkdir(exist_ok=True)
+    (project / "exports" / "predictions.csv").write_text("path,p\na.png,0.5\nb.png,0.7\n")
+    events: list = []
+    cfg = ImportConfig(project=project, paths=[study], cache_size=16)
+    summary = import_data(cfg, report=events.append)
+    assert (summary["files_seen"], summary["imported"], summary["failed"]) == (3, 3, 0)
+    assert any("project's own folder is left out" in getattr(e, "text", "") for e in events)
+    with pytest.raises(NothingToImport, match="of the project itself"):
+        import_data(ImportConfig(project=project, paths=[project], name="itself"))
+
+
 def test_patient_names_in_folder_names_are_redacted(project, tmp_path, dicom_file):
     # CT_small.dcm belongs to patient "CompressedSamples^CT1"
     folder = tmp_path / "CompressedSamples_CT1" / "study"

@@ -111,7 +111,8 @@ def test_predict_on_real_dicom_gives_one_row_per_file(image_export, tmp_path):
     files = [PYDICOM_FILES / name for name in ("CT_small.dcm", "MR_small.dcm", "rtplan.dcm")]
     result = predict(out, files, tmp_path / "predictions.csv")
     rows = list(csv.DictReader((tmp_path / "predictions.csv").open()))
-    assert result == {"items": 2, "errors": 1, "out": str(tmp_path / "predictions.csv")}
+    out_csv = str(tmp_path / "predictions.csv")
+    assert result == {"items": 2, "errors": 1, "out": out_csv, "cancelled": False}
     names = sorted(r["path"].rsplit("/", 1)[-1] for r in rows)  # errors are written first
     assert names == ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm"]
     for row in rows:
@@ -120,6 +121,23 @@ def test_predict_on_real_dicom_gives_one_row_per_file(image_export, tmp_path):
             continue
         p = float(row["p_circle"]) + float(row["p_square"])
         assert p == pytest.approx(1, abs=1e-4) and row["predicted"] in card["classes"]
+
+
+def test_a_stopped_prediction_writes_nothing(image_export, tmp_path):
+    from ssl_studio.core.events import StopToken
+
+    _, _, out, _ = image_export
+    stop = StopToken()
+    seen = []
+
+    def report(event):
+        seen.append(event)
+        stop.stop()  # after the first batch
+
+    files = [PYDICOM_FILES / "CT_small.dcm"] * 3 + [PYDICOM_FILES / "MR_small.dcm"]
+    result = predict(out, files, tmp_path / "p.csv", report=report, stop=stop)
+    assert result["cancelled"] and result["out"] is None and seen
+    assert not list(tmp_path.iterdir())  # neither the table nor its temporary file
 
 
 def test_predict_reads_files_as_training_read_the_cache(image_export, tmp_path):
