@@ -11,7 +11,6 @@ import numpy as np
 from PIL import Image
 
 from ssl_studio.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
-from ssl_studio.core.project.store import Store
 
 
 def make_images(folder, n=3):
@@ -100,14 +99,16 @@ def test_unexpected_errors_are_one_line_unless_debugging(tmp_path, capsys, monke
     assert f"Permission denied: {tmp_path / 'x.png'}. Check that" in capsys.readouterr().err
 
 
-def test_a_second_writer_is_refused_by_the_cli(tmp_path, capsys):
+def test_a_second_writer_is_refused_by_the_cli(tmp_path, capsys, other_writer):
     project = tmp_path / "proj"
     main(["new", str(project)])
     make_images(tmp_path / "imgs")
-    with Store.open(project, write=True, purpose="the GUI's import"):
-        code = main(["import", str(project), str(tmp_path / "imgs")])
+    other = other_writer(project, "the GUI's import")
+    code = main(["import", str(project), str(tmp_path / "imgs")])
+    other.communicate("\n", timeout=10)
     assert code == EXIT_FAILED
-    assert "being changed by another SSL Studio process" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "being changed by another SSL Studio process" in err and "the GUI's import" in err
     assert main(["import", str(project), str(tmp_path / "imgs")]) == EXIT_OK
 
 
@@ -147,3 +148,19 @@ def test_the_smoke_test_on_a_folder_that_is_no_project_fails_instead_of_waiting(
     # a modal error dialog would wait for a click no one gives (packaging runs this)
     assert main(["gui", str(tmp_path), "--smoke-test"]) == 1
     assert "is not an SSL Studio project" in capsys.readouterr().err
+
+
+def test_a_project_whose_cache_was_deleted_opens_with_the_message(tmp_path, capsys):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((16, 16), i * 50, np.uint8)).save(folder / f"{i}.png")
+    assert main(["new", str(tmp_path / "p")]) == 0
+    assert main(["import", str(tmp_path / "p"), str(folder), "--cache-size", "16"]) == 0
+    shutil.rmtree(tmp_path / "p" / "cache")
+    capsys.readouterr()
+    # the window opens (it raised out of show()), and the dataset says what to do
+    assert main(["gui", str(tmp_path / "p"), "--smoke-test"]) == 1
+    err = capsys.readouterr().err
+    assert "Cannot read the dataset" in err and "Import the dataset's folders again" in err
+    assert "Traceback" not in err

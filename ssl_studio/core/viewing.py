@@ -131,6 +131,7 @@ class DatasetView:
                 raise ConfigError(f"There is no dataset '{dataset}' in this project.")
             items = store.items(found["id"])
             reader = CacheReader(store.paths.dataset_cache(found["id"]))
+            reader.check(store.cache_files(found["id"]))  # a message now, not at every item
         return cls(dataset, found["modality"], items, reader, Path(project))
 
     def image(self, index: int) -> np.ndarray:

@@ -9,8 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from ssl_studio import __version__
-from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.project.store import Store
+from ssl_studio.gui import dialogs
 from ssl_studio.gui.main_window import MainWindow
 
 
@@ -26,22 +25,25 @@ def application() -> QApplication:
 def run_app(project: Path | None = None, *, smoke_test: bool = False) -> int:
     """Open the main window (on ``project`` if given) and run until it closes.
 
-    smoke_test: open the window, let the event loop run for a moment, close and return 0
-    (how packaging/ checks that a built bundle starts).
+    smoke_test: open the window, let the event loop run for a moment, close and return 0,
+    or 1 when it showed an error (how packaging/ checks that a built bundle starts).
     """
     app = application()
-    if smoke_test and project is not None:  # no one is there to close an error dialog
-        try:
-            Store.open(Path(project)).close()
-        except SSLStudioError as exc:
-            print(f"ssl-studio: {exc}", file=sys.stderr)
-            return 1
-    window = MainWindow(project)
-    window.show()
-    if smoke_test:
+    if not smoke_test:
+        window = MainWindow(project)
+        window.show()
+        return app.exec()
+    dialogs.unattended_errors = []  # no one is there to close an error dialog
+    try:
+        window = MainWindow(project)
+        window.show()
         QTimer.singleShot(1500, window.close)
         QTimer.singleShot(2000, app.quit)
         code = app.exec()
-        print(f"SSL Studio {__version__}: the main window opened and closed cleanly.")
-        return code
-    return app.exec()
+        if dialogs.unattended_errors:
+            print("SSL Studio opened, but showed the errors above.", file=sys.stderr)
+            return 1
+    finally:
+        dialogs.unattended_errors = None
+    print(f"SSL Studio {__version__}: the main window opened and closed cleanly.")
+    return code

@@ -37,6 +37,13 @@ class AppContext(QObject):
     def notify(self, what: str) -> None:
         self.changed.emit(what)
 
+    def still_running(self) -> str:
+        """Why a job cannot start now."""
+        return (
+            f"'{self.runner.title}' is still running. Wait for it to end, or stop it with "
+            "the Stop button in the status bar, then try again."
+        )
+
     def run(
         self,
         parent: QWidget,
@@ -56,11 +63,6 @@ class AppContext(QObject):
             dialogs.show_error(parent, title, self.read_only)
             return False
         if not self.runner.start(title, work, on_done, on_failed):
-            dialogs.show_error(
-                parent,
-                title,
-                f"'{self.runner.title}' is still running. Wait for it to end, or stop it "
-                "with the Stop button in the status bar, then try again.",
-            )
+            dialogs.show_error(parent, title, self.still_running())
             return False
         return True

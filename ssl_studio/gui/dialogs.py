@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtWidgets import QMessageBox, QWidget
+
+# When no one is there to close a dialog (``ssl-studio gui --smoke-test``): errors go to
+# stderr and are counted here instead of waiting for a click; questions are answered No.
+unattended_errors: list[str] | None = None
 
 
 def show_error(parent: QWidget | None, title: str, message: str) -> None:
     """An error dialog. Core messages already say what to do; the dialog adds nothing."""
+    if unattended_errors is not None:
+        unattended_errors.append(message)
+        print(f"ssl-studio: {title}: {message}", file=sys.stderr)
+        return
     QMessageBox.warning(parent, title, message)
 
 
 def show_notice(parent: QWidget | None, title: str, message: str) -> None:
+    if unattended_errors is not None:
+        print(f"ssl-studio: {title}: {message}", file=sys.stderr)
+        return
     QMessageBox.information(parent, title, message)
 
 
 def confirm(parent: QWidget | None, title: str, question: str) -> bool:
+    if unattended_errors is not None:
+        return False
     answer = QMessageBox.question(parent, title, question)
     return answer == QMessageBox.StandardButton.Yes

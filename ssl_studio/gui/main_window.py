@@ -61,6 +61,8 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self, cpu_threads=default_cpu_threads())
         self.context = AppContext(self.runner)
         self.wizard: FinetuneWizard | None = None
+        self.closing = False  # asked to close while a job that cannot stop midway ran
+        self.close_wait_ms = 10_000  # how long closing waits for a stopped job to end
         self.setAcceptDrops(True)
         self.setMinimumSize(1000, 640)
         self._build()
@@ -76,6 +78,7 @@ class MainWindow(QMainWindow):
         self.runner.failed.connect(self._job_failed)
         self.runner.busy_changed.connect(self._busy)
         self.context.show_item.connect(lambda *_: self.show_step(0))
+        self.setWindowTitle("SSL Studio")
         self.open_project(project)
         QTimer.singleShot(0, self._detect_hardware)
 
@@ -149,7 +152,7 @@ class MainWindow(QMainWindow):
             action = QAction(text, self)
             if shortcut is not None:
                 action.setShortcut(shortcut)
-            action.triggered.connect(slot)
+            action.triggered.connect(lambda _checked=False: slot())  # not as an argument
             menu.addAction(action)
             return action
 
@@ -217,12 +220,15 @@ class MainWindow(QMainWindow):
         if project is not None:
             try:  # opening the store checks it is a project of a version we can read
                 Store.open(Path(project)).close()
-            except SSLStudioError as exc:
+            except SSLStudioError as exc:  # the open project stays open
                 dialogs.show_error(self, "Cannot open the project", str(exc))
-                project = None
+                return
         if self.runner.busy and project != self.context.project:
             dialogs.show_error(self, "A job is running", "Stop the running job first.")
             return
+        if self.wizard is not None and project != self.context.project:
+            self.wizard.close()  # it would go on working on the other project
+            self.wizard = None
         self.context.project = Path(project) if project else None
         if self.context.project is not None:
             self.context.read_only = ""
@@ -273,13 +279,15 @@ class MainWindow(QMainWindow):
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return create_demo(target, report=report, stop=stop)
 
-        self.job_label.setText("Preparing the demo project…")
-        return self.runner.start(
+        started = self.runner.start(
             "Preparing the demo project",
             work,
             lambda _: self.open_project(target),
             lambda message: dialogs.show_error(self, "The demo project", message),
         )
+        if not started:
+            dialogs.show_error(self, "The demo project", self.context.still_running())
+        return started
 
     # ---- steps and actions -----------------------------------------------------------------
 
@@ -361,6 +369,8 @@ class MainWindow(QMainWindow):
         self.stop_button.setVisible(busy)
         if not busy:
             self.progress.reset()
+            if self.closing:  # after the job's outcome was told
+                QTimer.singleShot(0, self.close)
 
     def _job_started(self, title: str) -> None:
         self.job_label.setText(f"{title}…")
@@ -402,7 +412,11 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self.runner.stop()
-            self.runner.wait()
+            if not self.runner.wait(self.close_wait_ms):  # a map or an export cannot stop
+                event.ignore()  # midway: the window closes when it ends (a QThread
+                self.closing = True  # destroyed while it runs would abort the app)
+                self.job_label.setText(f"Closing when '{self.runner.title}' has finished…")
+                return
         self.settings.setValue("geometry", self.saveGeometry())
         self.log.detach()
         super().closeEvent(event)

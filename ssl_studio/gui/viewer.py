@@ -136,6 +136,18 @@ class ItemViewer(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.metadata)
 
+    def clear(self) -> None:
+        """Show nothing (another dataset or project was opened)."""
+        self.view, self.row, self.values = None, -1, None
+        self.request += 1  # a full-resolution read still on its way is dropped
+        self.title.setText("Select an item to view it.")
+        self.window_label.setText("")
+        self.resolution.setText("")
+        self.metadata.setRowCount(0)
+        self.canvas.pixmap = QPixmap()
+        self.canvas.update()
+        self.plot.clear()
+
     def show_item(self, view: DatasetView, row: int) -> None:
         self.view, self.row = view, row
         self.request += 1

@@ -120,6 +120,66 @@ def test_one_job_at_a_time(qtbot, make_window, project, messages):
     assert window.job_label.text() == "Slow job: stopped."
 
 
+def test_what_cannot_start_during_a_job_says_so_and_loses_nothing(
+    qtbot, make_window, project, tmp_path, messages
+):
+    window = make_window(_image_project(project, tmp_path, n=8))
+
+    def writing(report, stop):  # holds the project's write lock, as training does
+        with Store.open(project, write=True, purpose="ssl-studio pretrain"):
+            while not stop.stopped:
+                time.sleep(0.01)
+        return {"status": "stopped"}
+
+    window.pretrain.loss_plot.append("loss", 1, 0.5)  # the running job's curve
+    assert window.runner.start("Pretraining", writing)
+    assert not window.pretrain.start()
+    assert window.pretrain.loss_plot.buffers and "still running" in messages.pop()[1]
+    assert not window.open_demo(tmp_path / "demo")
+    assert "still running" in messages.pop()[1] and not (tmp_path / "demo").exists()
+
+    wizard = window.open_wizard()
+    labels = wizard.pages["labels"]
+    wizard.dataset = "shapes"
+    assert not labels.label_by_clicking()  # before any click, not when saving them
+    assert "Labels cannot be saved while 'Pretraining'" in messages.pop()[1]
+    labels.use_folders()  # the lock's message knows the job is this window's own
+    assert "A job of this window is changing the project" in messages.pop()[1]
+    export = wizard.pages["export"]
+    wizard.result = {"run_id": 1}
+    export.folder.setText(str(tmp_path / "model"))
+    assert not export.export()
+    assert export.export_button.isEnabled() and "still running" in messages.pop()[1]
+    results = wizard.pages["results"]
+    wizard.options = {"protocol": "linear", "baseline": True, "test_fraction": 0.2}
+    wizard.options.update(seed=0, steps=10)
+    assert not results.label_efficiency()
+    assert results.curve_button.text().startswith("Label-efficiency curve")
+    assert "still running" in messages.pop()[1]
+    window.runner.stop()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    assert not messages
+
+
+def test_closing_during_a_job_that_cannot_stop_waits_for_it_instead_of_aborting(
+    qtbot, make_window, project
+):
+    window = make_window(project)
+    window.close_wait_ms = 50
+
+    def map_like(report, stop):  # a computation with no point to stop at
+        time.sleep(1.0)
+        return {"done": True}
+
+    assert window.runner.start("Embedding map", map_like)
+    window.close()
+    assert window.isVisible() and "Closing when 'Embedding map' has finished" in (
+        window.job_label.text()
+    )
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert not window.runner.busy
+
+
 def test_runs_left_running_by_a_crash_become_resumable(make_window, project, tmp_path):
     _image_project(project, tmp_path, n=8)
     with Store.open(project, write=True) as store:

@@ -100,6 +100,17 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
         assert not protocol.test_fraction.isEnabled()
     else:
         assert wizard.folds == 0 and "held out" in said and protocol.test_fraction.isEnabled()
+    # Back and Next again: the same choices keep their result, other choices train anew
+    first = wizard.result["run_id"]
+    wizard.back()
+    wizard.next()
+    assert wizard.result["run_id"] == first and not window.runner.busy
+    wizard.back()
+    protocol.steps.setValue(6)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.result is not None, timeout=JOB_S)
+    qtbot.waitUntil(lambda: not window.runner.busy)
+    assert wizard.result["status"] == "done" and wizard.result["run_id"] > first
     wizard.next()
     results = wizard.pages["results"]
     rows = {results.metrics.item(r, 0).text(): r for r in range(results.metrics.rowCount())}

@@ -6,10 +6,11 @@ import shutil
 
 import numpy as np
 from PIL import Image
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
-from ssl_studio.core.config import ImportConfig
-from ssl_studio.core.jobs import import_data
+from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
+from ssl_studio.core.jobs import create_project, import_data, pretrain
 
 from gui_helpers import drop
 
@@ -129,6 +130,55 @@ def test_a_patient_named_folder_dropped_twice_is_one_redacted_dataset(
         qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
     assert not asked and [d["name"] for d in window.data.datasets] == ["[redacted]"]
     assert window.data.last_import["unchanged"] == 1
+
+
+def _menu_action(window, text: str) -> QAction:
+    return next(a for a in window.findChildren(QAction) if a.text().replace("&", "") == text)
+
+
+def test_the_file_menu_creates_opens_and_keeps_projects(
+    make_window, project, tmp_path, messages, monkeypatch
+):
+    window = make_window(project)
+    chosen = iter([str(tmp_path / "new"), str(tmp_path)])
+    monkeypatch.setattr(
+        "ssl_studio.gui.main_window.QFileDialog.getExistingDirectory", lambda *a: next(chosen)
+    )
+    (tmp_path / "new").mkdir()
+    _menu_action(window, "New project…").trigger()  # its 'checked' is no folder
+    assert window.context.project == tmp_path / "new" and not messages
+    _menu_action(window, "Open project…").trigger()  # a folder that is no project
+    assert "not an SSL Studio project" in messages.pop()[1]
+    assert window.context.project == tmp_path / "new"  # the open project stays open
+    _menu_action(window, "Fine-tune wizard…").trigger()
+    assert window.wizard is not None and window.wizard.preselect_run is None
+
+
+def test_switching_projects_leaves_nothing_of_the_old_one_on_screen(
+    qtbot, make_window, project, tmp_path
+):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i in range(16):
+        Image.fromarray(np.full((32, 32), i * 15, np.uint8)).save(folder / f"{i}.png")
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=32))
+    tiny = TrainConfig(steps=2, batch_size=8)
+    pretrain(PretrainConfig(project=project, dataset="scans", image_size=32, train=tiny))
+    window = make_window(project)
+    window.show_step(4)
+    assert window.map.compute()
+    qtbot.waitUntil(lambda: window.map.map is not None and not window.runner.busy, timeout=60_000)
+    window.map.choose(0)
+    assert "Item 1 of dataset 'scans'" in window.data.viewer.title.text().replace("</b>", "")
+    window.pretrain.notice.setText("Run 1 finished")
+    window.export.predictions.setRowCount(3)
+    window.open_wizard()
+    window.open_project(create_project(tmp_path / "other"))
+    assert window.map.map is None and not window.map.scatters
+    assert not window.map.open_button.isEnabled()
+    assert window.data.viewer.title.text() == "Select an item to view it."
+    assert window.pretrain.notice.text() == "" and window.export.predictions.rowCount() == 0
+    assert window.wizard is None  # it would have gone on with the other project
 
 
 def test_a_drop_without_a_project_says_what_to_do(make_window, tmp_path, messages):

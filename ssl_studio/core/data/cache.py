@@ -16,7 +16,7 @@ after the bytes are flushed, and trailing partial slots are cut off before appen
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +126,11 @@ class CacheReader:
                 "--name DATASET, or drop them on the window): missing cached data is made "
                 "again, labels and runs are kept."
             ) from exc
+
+    def check(self, names: Iterable[str]) -> None:
+        """Raise the message of ``_bytes`` when one of the cache files ``names`` is gone."""
+        for name in sorted(names):
+            self._bytes(name)
 
     def _image_map(self, name: str) -> np.memmap:
         size, dtype, channels = parse_image_shard(name)

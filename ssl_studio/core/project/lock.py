@@ -70,6 +70,11 @@ class WriteLock:
         if not _try_lock(fd):
             holder = os.read(fd, 300).decode("utf-8", "replace").strip() or "another process"
             os.close(fd)
+            if holder.startswith(f"pid {os.getpid()},"):  # a job of this very program
+                raise ProjectLockedError(
+                    f"A job of this window is changing the project ({holder}). Wait for it "
+                    "to finish or stop it, then try again."
+                )
             raise ProjectLockedError(
                 f"This project is being changed by another SSL Studio process ({holder}). "
                 "Wait for that job to finish or stop it, then try again. "

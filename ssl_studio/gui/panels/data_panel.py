@@ -133,6 +133,7 @@ class DataPanel(QWidget):
             self.select_dataset(current if current in names else names[0])
         else:
             self.view = None
+            self.viewer.clear()
             self.model.set_view(None)
             self.report_table.setRowCount(0)
             self.report_title.setText("Nothing imported yet.")
@@ -154,13 +155,17 @@ class DataPanel(QWidget):
             return
         d = self.datasets[row]
         project = self.context.project
+        self.viewer.clear()
         try:
             self.view = DatasetView.open(project, d["name"])
             with Store.open(project) as store:
                 found = store.dataset(d["name"])
                 labels = store.latest_label_set(found["id"]) if found else {}
                 errors = store.import_errors(found["id"]) if found else []
-        except SSLStudioError as exc:
+        except SSLStudioError as exc:  # e.g. its cache deleted outside the app
+            self.view = None
+            self.model.set_view(None)
+            self.summary.setText(f"<b>{d['name']}</b> cannot be shown: see the message.")
             dialogs.show_error(self, "Cannot read the dataset", str(exc))
             return
         self.model.set_view(self.view, labels)

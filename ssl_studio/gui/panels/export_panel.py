@@ -72,6 +72,9 @@ class ExportPanel(QWidget):
         self.reload()
 
     def _changed(self, what: str) -> None:
+        if what == "project":  # the last predictions were made in the other project
+            self.predictions.setRowCount(0)
+            self.status.setText("")
         if what in ("project", "exports"):
             self.reload()
 
@@ -125,12 +128,15 @@ class ExportPanel(QWidget):
             return False
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
-            return predict(export_dir, [folder], out, report=report)
+            return predict(export_dir, [folder], out, report=report, stop=stop)
 
         self.status.setText(f"Predicting on {folder}…")
         return self.context.run(self, "Prediction", work, self._predicted)
 
     def _predicted(self, counts: dict[str, Any]) -> None:
+        if counts["cancelled"]:
+            self.status.setText(f"Stopped after {counts['items']} items; nothing was saved.")
+            return
         with open(counts["out"], newline="") as f:
             rows = list(csv.reader(f))
         header, body = rows[0], rows[1:]

@@ -30,6 +30,13 @@ COLOUR_BY = ("label", "modality", "source_kind")
 NEIGHBOURS = 8
 
 
+HOW_TO = (
+    "Pick a finished pretraining run and press Compute map: every item becomes a dot, and "
+    "items the network finds similar land close together."
+)
+CLICK_A_DOT = "Click a dot to see its nearest neighbours."
+
+
 class MapPanel(QWidget):
     """Choose a pretraining run, compute its map, explore it."""
 
@@ -59,10 +66,7 @@ class MapPanel(QWidget):
             controls.addWidget(widget)
         controls.addWidget(self.compute_button)
         controls.addStretch(1)
-        self.note = QLabel(
-            "Pick a finished pretraining run and press Compute map: every item becomes a dot, "
-            "and items the network finds similar land close together."
-        )
+        self.note = QLabel(HOW_TO)
         self.note.setWordWrap(True)
         self.plot = pg.PlotWidget()
         self.plot.setBackground("w")
@@ -74,7 +78,7 @@ class MapPanel(QWidget):
         self.hover.setFixedSize(160, 180)
         self.hover.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hover.setWordWrap(True)
-        self.chosen = QLabel("Click a dot to see its nearest neighbours.")
+        self.chosen = QLabel(CLICK_A_DOT)
         self.chosen.setWordWrap(True)
         self.open_button = QPushButton("Open in the viewer")
         self.open_button.setEnabled(False)
@@ -104,10 +108,23 @@ class MapPanel(QWidget):
         self.reload()
 
     def _changed(self, what: str) -> None:
+        if what == "project":
+            self._forget()
         if what in ("project", "runs"):
             self.reload()
         if what == "labels" and self.map is not None and self.view is not None:
             self._relabel()
+
+    def _forget(self) -> None:
+        """Drop the map: it shows another project's items."""
+        self.map, self.view, self.rows, self.selected_item = None, None, {}, None
+        self._draw()
+        self.note.setText(HOW_TO)
+        self.chosen.setText(CLICK_A_DOT)
+        self.hover.setText("Hover over a dot.")
+        for label in self.neighbour_labels:
+            label.clear()
+        self.open_button.setEnabled(False)
 
     def _relabel(self) -> None:
         """New labels colour the map at once; the embeddings themselves do not change."""

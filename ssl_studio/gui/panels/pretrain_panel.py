@@ -208,6 +208,8 @@ class PretrainPanel(QWidget):
             )
         if what == "project":
             self.augment_for = None  # another project's dataset may share the name
+            if not self.active:  # the last run's curves belong to the other project
+                self._clear_view()
         if what in ("project", "datasets"):
             self.reload()
         if what == "hardware":
@@ -389,15 +391,21 @@ class PretrainPanel(QWidget):
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return pretrain(cfg, report=report, stop=stop)
 
+        if self.context.runner.busy:  # the running job's curves stay as they are
+            dialogs.show_error(self, title, self.context.still_running())
+            return False
+        self._clear_view()
+        self.status.setText("Preparing the data and the network…")
+        self.active = True  # before the runner says it is busy, so Pause/Stop light up
+        self.active = self.context.run(self, title, work, self._done, self._failed)
+        return self.active
+
+    def _clear_view(self) -> None:
         for plot in (self.loss_plot, self.lr_plot, self.speed_plot, self.health_plot):
             plot.clear_curves()
         self.notice.setText("")
         self.health.setText("")
-        self.status.setText("Preparing the data and the network…")
         self.progress.setValue(0)
-        self.active = True  # before the runner says it is busy, so Pause/Stop light up
-        self.active = self.context.run(self, title, work, self._done, self._failed)
-        return self.active
 
     def _event(self, event: Event) -> None:
         if not self.active or event.job != "pretrain":
@@ -450,6 +458,7 @@ class PretrainPanel(QWidget):
     def _failed(self, message: str) -> None:
         self.active = False
         self.notice.setText(f"<b style='color:#b71c1c'>The run failed.</b> {message}")
+        self.status.setText("The run failed (see below). Change the options and press Start.")
         self.context.notify("runs")
 
     def _busy(self, busy: bool) -> None:

@@ -78,6 +78,7 @@ class RunsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         context.changed.connect(self._changed)
+        context.runner.busy_changed.connect(lambda _busy: self._selected())  # Resume button
         self.reload()
 
     def _changed(self, what: str) -> None:

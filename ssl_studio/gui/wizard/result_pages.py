@@ -82,12 +82,16 @@ class TrainPage(QWizardPage):
         self.fit = 0
         self.last_step = 0
         self.running = False
+        self.trained_with: Any = None  # the FinetuneConfig of the last start
         wizard.context.runner.event.connect(self._event)
 
     def initializePage(self) -> None:  # noqa: N802
-        if self.wiz.result is not None or self.running:
-            return
         cfg = self.wiz.finetune_config()
+        done = self.wiz.result is not None and self.wiz.result["status"] == "done"
+        if self.running or (done and cfg == self.trained_with):
+            return  # a result of these very choices is here (or on its way)
+        self.wiz.result, self.trained_with = None, cfg  # stopped, failed or other choices
+        self.completeChanged.emit()
         self.plot.clear_curves()
         self.fit, self.last_step = 0, 0
         self.status.setText("Preparing the labeled data…")
@@ -231,9 +235,12 @@ class ResultsPage(QWizardPage):
             return label_efficiency(cfg, ks=ks, seeds=(0, 1, 2), report=report, stop=stop)
 
         self.curve_button.setText("Measuring the label-efficiency curve…")
-        return self.wiz.context.run(
+        started = self.wiz.context.run(
             self, "Label-efficiency curve", work, self._curve, lambda _: self._reset_button()
         )
+        if not started:  # another job runs: nothing is being measured
+            self._reset_button()
+        return started
 
     def _reset_button(self) -> None:
         self.curve_button.setText("Label-efficiency curve (trains several times)")
@@ -322,7 +329,11 @@ class ExportPage(QWizardPage):
 
         self.status.setText("Exporting and checking the files against PyTorch…")
         self.export_button.setEnabled(False)
-        return self.wiz.context.run(self, "Export", work, self._done, self._failed)
+        started = self.wiz.context.run(self, "Export", work, self._done, self._failed)
+        if not started:  # another job runs (it said so): try again when it is done
+            self.export_button.setEnabled(True)
+            self.status.setText("")
+        return started
 
     def _done(self, card: dict[str, Any]) -> None:
         self.export_button.setEnabled(True)

@@ -193,7 +193,16 @@ class LabelsPage(QWizardPage):
     def use_folders(self) -> None:
         self._label(lambda: labels_from_folders(self.wiz.project, self.wiz.dataset))
 
-    def label_by_clicking(self) -> None:
+    def label_by_clicking(self) -> bool:
+        """Open the click-to-label grid; False when labels could not be saved now."""
+        if self.wiz.context.runner.busy:  # its write lock would refuse the clicks at Save
+            dialogs.show_error(
+                self,
+                "Labels",
+                f"Labels cannot be saved while '{self.wiz.context.runner.title}' is changing "
+                "the project. Wait for it to end (or stop it), then label.",
+            )
+            return False
         name = self.label_set.currentData() or "labels"
         with Store.open(self.wiz.project) as store:
             found = store.dataset(self.wiz.dataset)
@@ -203,6 +212,7 @@ class LabelsPage(QWizardPage):
             self._label(
                 lambda: set_labels(self.wiz.project, self.wiz.dataset, dialog.changes, name=name)
             )
+        return True
 
     def _label(self, make: Any) -> None:
         try:
