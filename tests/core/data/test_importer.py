@@ -37,6 +37,14 @@ def make_folder(root: Path, dicom_file, n_png: int = 6) -> Path:
     return root
 
 
+def grey_pngs(folder: Path, n: int, side: int = 16) -> Path:
+    """``n`` flat grey PNGs 00.png, 01.png, ... of value i in ``folder`` (made)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        Image.fromarray(np.full((side, side), i, np.uint8)).save(folder / f"{i:02d}.png")
+    return folder
+
+
 def run(project: Path, *paths: Path, **options) -> dict:
     events = []
     summary = import_data(
@@ -164,10 +172,7 @@ def test_an_existing_dataset_keeps_its_cache_size_and_kind(project, tmp_path, di
 
 
 def test_cancel_leaves_a_consistent_project_and_the_next_import_finishes(project, tmp_path):
-    folder = tmp_path / "many"
-    folder.mkdir()
-    for i in range(40):
-        Image.fromarray(np.full((64, 64), i, np.uint8)).save(folder / f"{i:02d}.png")
+    folder = grey_pngs(tmp_path / "many", 40, side=64)
     stop = StopToken()
 
     def report(event):
@@ -205,10 +210,7 @@ def crash_on_name(task: DecodeTask):
 
 
 def test_a_decoder_that_kills_its_process_costs_only_that_file(project, tmp_path):
-    folder = tmp_path / "imgs"
-    folder.mkdir()
-    for i in range(12):
-        Image.fromarray(np.full((8, 8), i, np.uint8)).save(folder / f"{i:02d}.png")
+    folder = grey_pngs(tmp_path / "imgs", 12, side=8)
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "05-crash.png")
     cfg = ImportConfig(project=project, paths=[folder], cache_size=8, workers=2)
     with Store.open(project, write=True) as store:
@@ -220,10 +222,7 @@ def test_a_decoder_that_kills_its_process_costs_only_that_file(project, tmp_path
 def test_a_paused_import_waits_with_its_work_saved_and_then_finishes(project, tmp_path):
     import threading
 
-    folder = tmp_path / "scans"
-    folder.mkdir()
-    for i in range(40):
-        Image.fromarray(np.full((16, 16), i, np.uint8)).save(folder / f"{i:02d}.png")
+    folder = grey_pngs(tmp_path / "scans", 40)
     stop = StopToken()
     stop.pause()
     cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1)
@@ -244,9 +243,7 @@ def test_the_project_never_imports_its_own_files(tmp_path):
     from ssl_studio.core.jobs import create_project
 
     study = tmp_path / "study"
-    (study / "scans").mkdir(parents=True)
-    for i in range(3):
-        Image.fromarray(np.full((16, 16), i, np.uint8)).save(study / "scans" / f"{i}.png")
+    grey_pngs(study / "scans", 3)
     project = create_project(study / "project")  # the project lives inside the study
     (project / "exports").mkdir(exist_ok=True)
     (project / "exports" / "predictions.csv").write_text("path,p\na.png,0.5\nb.png,0.7\n")
