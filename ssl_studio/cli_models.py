@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ssl_studio.core.config import DEVICES, FinetuneConfig
+from ssl_studio.core.config import CSV_LAYOUTS, DEVICES, FinetuneConfig
 
 PROTOCOL_HELP = (
     "how the classifier is made: knn = nearest labeled neighbours in the frozen "
@@ -193,7 +193,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from ssl_studio.core.jobs import predict
 
     stop = stop_on_ctrl_c("the current batch")
-    result = predict(args.export_dir, args.paths, args.out, report=TextReporter(), stop=stop)
+    result = predict(
+        args.export_dir,
+        args.paths,
+        args.out,
+        report=TextReporter(),
+        stop=stop,
+        layout=args.layout,
+    )
     if result["cancelled"]:
         print(f"Stopped after {result['items']} predictions; nothing was written.")
         return EXIT_CANCELLED
@@ -312,3 +319,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("export_dir", type=Path, metavar="EXPORT_DIR")
     p.add_argument("paths", type=Path, nargs="+", metavar="PATH")
     p.add_argument("--out", type=Path, required=True, metavar="CSV")
+    p.add_argument(
+        "--layout",
+        choices=CSV_LAYOUTS,
+        help="CSV series layout: columns = one series per file, rows = one per row "
+        "(default: as the model's training files were imported, from its card)",
+    )

@@ -47,6 +47,9 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
         "length_handling": "any length T: the whole series is read (training saw random "
         f"windows of up to {spec['series_length']} steps, the evaluation whole series); "
         "unequal lengths in a batch are padded with observed = 0",
+        "csv_layout": f"CSV/TSV files are read with layout '{spec.get('csv_layout', 'auto')}' "
+        "(as the training files were imported; columns = one series per file, rows = one "
+        "per row); a series with more channels than the model is refused",
         "normalisation": "none beyond import: raw values in the units of the file",
         "output": "probabilities [N, K] in the order of 'classes'",
     }

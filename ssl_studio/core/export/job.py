@@ -43,6 +43,10 @@ def export_run(
             raise ConfigError(f"Fine-tuning run {run_id} is {run['status']}, not done.")
         run_dir = store.paths.root / run["folder"]
         classifier, state = load_model(run_dir / MODEL_FILE)
+        if state["spec"]["modality"] == "timeseries":  # predict reads CSVs as the import did
+            options = store.import_options(run["dataset_id"])
+            layout = options.get("csv_layout") or "auto"
+            state = {**state, "spec": {**state["spec"], "csv_layout": layout}}
         source = store.run(state["parent_run_id"]) or {}
         baseline = _baseline(store, run)
         real = _real_inputs(store, state, run_dir)
@@ -161,6 +165,7 @@ def predict(
     batch_size: int = 64,
     report: Reporter = ignore,
     stop: StopToken | None = None,
+    layout: str | None = None,
 ) -> dict[str, Any]:
     """Class probabilities for every item of every file under ``paths``, using only the
     export folder (its ONNX model and card). Writes ``out_csv`` with columns path, index,
@@ -169,6 +174,8 @@ def predict(
     stop = stop or StopToken()
     session, card = _session(Path(export_dir))
     spec, classes = card["spec"], card["classes"]
+    if layout:  # the files at hand are laid out otherwise than the training files
+        spec = {**spec, "csv_layout": layout}
     threshold = card.get("threshold")
     modality = spec["modality"]
     missing = [str(p) for p in paths if not Path(p).exists()]

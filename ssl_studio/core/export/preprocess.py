@@ -63,14 +63,15 @@ def image_input(item_array: np.ndarray, fields: dict[str, Any], spec: dict[str, 
 
 
 def series_input(values: np.ndarray, spec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """A decoded series [C, T] with NaN where missing -> (x [C', T'], observed [C', T'])."""
-    channels = spec["in_channels"]  # the whole series, as the evaluation reads it
+    """A decoded series [C, T] (C <= the model's channels; NaN where missing) -> (x [C', T],
+    observed [C', T]): the whole series, as the evaluation reads it; channels the file
+    lacks are unobserved."""
+    channels = spec["in_channels"]
     observed = np.isfinite(values)
     x = np.where(observed, values, 0.0).astype(np.float32)
     out = np.zeros((channels, x.shape[1]), np.float32)
     mask = np.zeros((channels, x.shape[1]), bool)
-    c = min(channels, x.shape[0])
-    out[:c], mask[:c] = x[:c], observed[:c]
+    out[: x.shape[0]], mask[: x.shape[0]] = x, observed
     return out, mask
 
 
@@ -95,7 +96,9 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
                 shown, 0, error=f"This model reads {spec['modality']} data, not {what}."
             )
             continue
-        result = decode(DecodeTask(str(found.path), kind, spec.get("cache_size", 224), salt))
+        layout = spec.get("csv_layout", "auto")  # as the training data was imported
+        task = DecodeTask(str(found.path), kind, spec.get("cache_size", 224), salt, layout)
+        result = decode(task)
         shown = redact(shown, result.identifiers)
         if result.problems and not result.items:
             yield ModelInput(shown, 0, error="; ".join(p.message for p in result.problems))
@@ -103,6 +106,14 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
         for item in result.items:
             if wants_image:
                 yield ModelInput(shown, item.index, image_input(item.array, item.fields, spec))
+            elif item.array.shape[0] > spec["in_channels"]:
+                yield ModelInput(
+                    shown,
+                    item.index,
+                    error=f"This series has {item.array.shape[0]} channels; the model reads "
+                    f"{spec['in_channels']}. Is the file laid out as the training files were "
+                    f"({layout}: see --layout)? Fewer channels are read as missing ones.",
+                )
             else:
                 x, observed = series_input(item.array, spec)
                 yield ModelInput(shown, item.index, x, observed)

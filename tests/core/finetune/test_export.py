@@ -186,6 +186,18 @@ def test_a_series_model_exports_with_any_length(series_project, tmp_path):
     predict(tmp_path / "waves-model", [series], tmp_path / "p.csv")
     rows = list(csv.DictReader((tmp_path / "p.csv").open()))
     assert len(rows) == 1 and rows[0]["predicted"] in ("sine", "square")
+    # CSVs are read with the layout of the import (recorded in the card), or the one given
+    assert card["spec"]["csv_layout"] == "auto" and "layout" in card["preprocessing"]["csv_layout"]
+    table = tmp_path / "table.csv"  # five recordings of 30 steps, one per row
+    table.write_text(
+        "\n".join(",".join(f"{np.sin(i * j / 8):.3f}" for j in range(30)) for i in range(5))
+    )
+    predict(tmp_path / "waves-model", [table], tmp_path / "rows.csv", layout="rows")
+    rows = list(csv.DictReader((tmp_path / "rows.csv").open()))
+    assert len(rows) == 5 and not any(r["error"] for r in rows)
+    predict(tmp_path / "waves-model", [table], tmp_path / "cols.csv", layout="columns")
+    [row] = list(csv.DictReader((tmp_path / "cols.csv").open()))
+    assert "This series has 30 channels; the model reads 1" in row["error"]  # not 1 of 30
 
 
 def test_an_export_can_be_shared_but_holds_no_predictions(image_export, tmp_path):

@@ -50,6 +50,14 @@ class ImportRecords(StoreBase):
                 (now(), import_id),
             )
 
+    def import_options(self, dataset_id: int) -> dict[str, Any]:
+        """The options of the dataset's latest import (its ImportConfig, without paths)."""
+        row = self.conn.execute(
+            "SELECT config FROM imports WHERE dataset_id = ? ORDER BY id DESC LIMIT 1",
+            (dataset_id,),
+        ).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
+
     def root_keys(self, dataset_id: int) -> set[str]:
         """Path keys of the folders and files a dataset was imported from."""
         rows = self.conn.execute("SELECT path_key FROM roots WHERE dataset_id = ?", (dataset_id,))
