@@ -142,6 +142,12 @@ def _onnx(model: nn.Module, inputs: tuple[Tensor, ...], path: Path, modality: st
             dynamo=True,
             verbose=False,
         )
+    # each node carries the Python stack that made it: file paths of this machine
+    for node in program.model.graph.all_nodes():
+        node.metadata_props.clear()
+    for function in program.model.functions.values():
+        for node in function:
+            node.metadata_props.clear()
     program.save(str(path))
 
 

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime
 import pydicom
 import pytest
@@ -73,6 +74,8 @@ def test_every_format_gives_the_pytorch_probabilities(image_export):
     weights = load_file(str(out / "model.safetensors"))
     assert weights.keys() == model.state_dict().keys()
     assert card["parity"]["batches"] == 2  # the golden batch and real held-out items
+    graph = onnx.load(str(out / "model.onnx")).graph
+    assert not [p for node in graph.node for p in node.metadata_props]  # no stack traces
     assert card["parity"]["onnx_max_difference"] <= TOLERANCE
     assert exports[0]["formats"] == ["torchscript", "onnx", "safetensors"]
 
