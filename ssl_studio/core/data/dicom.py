@@ -1,9 +1,10 @@
 """DICOM files: header facts without identifiers, and decoded frames in real units.
 
 One item per frame. Pixels go through the modality LUT (rescale slope/intercept, also
-per frame in enhanced multi-frame files), MONOCHROME1 is inverted so bright always means
-dense, palette colour becomes RGB, YBR becomes RGB (pydicom), and the window centre and
-width from the tags become the item's default display window (inverted with the pixels).
+per frame in enhanced multi-frame files; an RT dose's DoseGridScaling, to Gy),
+MONOCHROME1 is inverted so bright always means dense, palette colour becomes RGB, YBR
+becomes RGB (pydicom), and the window centre and width from the tags become the item's
+default display window (inverted with the pixels).
 
 Large 8-bit JPEG baseline images (ultrasound cine loops) are decoded directly at 1/2,
 1/4 or 1/8 scale when the cache is that much smaller, which is several times faster.
@@ -166,6 +167,8 @@ def _to_real(frame: np.ndarray, ds: Dataset, index: int) -> tuple[np.ndarray, bo
     source = (
         ds if ("ModalityLUTSequence" in ds or "RescaleSlope" in ds) else _frame_rescale(ds, index)
     )
+    if source is None and "DoseGridScaling" in ds:  # RT dose: stored values -> Gy
+        return frame * float(ds.DoseGridScaling), False
     if source is None:
         return frame, int(ds.get("BitsStored", 16)) <= 8
     if "ModalityLUTSequence" in source:
