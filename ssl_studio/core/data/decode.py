@@ -51,7 +51,7 @@ def decode(task: DecodeTask) -> DecodedFile:
 def _decode(task: DecodeTask) -> DecodedFile:
     result = _decode_file(task)
     for problem in result.problems:  # the one place messages lose the file's identifiers
-        problem.message = redact(problem.message, result.identifiers)
+        problem.message = redact(problem.message, result.identifiers, words=True)
     return result
 
 

@@ -226,11 +226,11 @@ class Importer:
         is called INTERIM_NAME until then, so that a name taken from a folder never
         reaches the database unredacted, not even when the import crashes; one that was
         cancelled before any file was read keeps that name."""
-        hide = redactor(self.identifiers)
+        hide, hide_words = redactor(self.identifiers), redactor(self.identifiers, words=True)
         if self.identifiers:
-            self.store.redact_paths(dataset["id"], hide)
+            self.store.redact_paths(dataset["id"], hide, hide_words)
         for error in self.tally.errors:
-            error.update(path=hide(error["path"]), message=hide(error["message"]))
+            error.update(path=hide(error["path"]), message=hide_words(error["message"]))
         if created and not self.done:
             return dataset
         asked = self.cfg.dataset_name if created else dataset["name"]
@@ -488,7 +488,8 @@ class Importer:
         severities = {p.severity for p in result.problems}
         status = "ok" if items else ("failed" if "error" in severities else "skipped")
         errors = [
-            (p.code, redact(p.message, result.identifiers), p.severity) for p in result.problems
+            (p.code, redact(p.message, result.identifiers, words=True), p.severity)
+            for p in result.problems
         ]
         self.store.save_file(
             self.dataset_id,

@@ -84,13 +84,17 @@ def identifier_values(values: Iterable[object]) -> list[str]:
     return sorted((v for v in found if len(v) >= MIN_REDACT_LENGTH), key=len, reverse=True)
 
 
-def redact(text: str, identifiers: Iterable[str]) -> str:
+def redact(text: str, identifiers: Iterable[str], *, words: bool = False) -> str:
     """``text`` with every occurrence of an identifier (any case) replaced by [redacted].
 
-    Everything the project stores about a path passes here, so bytes of a file name that
-    are not valid UTF-8 (kept by Python as surrogates, which SQLite refuses) become U+FFFD.
+    Paths are searched for identifiers anywhere ("DoeJane01.dcm"); ``words``: only where
+    no letter touches them, for sentences (a patient "Ann" must not turn "cannot" into
+    "c[redacted]ot"). Everything the project stores about a path passes here, so bytes
+    of a file name that are not valid UTF-8 (kept by Python as surrogates, which SQLite
+    refuses) become U+FFFD.
     """
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    edge = (r"(?<![^\W\d_])", r"(?![^\W\d_])") if words else ("", "")
     # longest first, in a fixed order: "Doe_Jane" goes whole before "Doe" alone, and the
     # result never depends on the order of a set of identifiers
     for value in sorted(set(identifiers), key=lambda v: (-len(v), v)):
@@ -98,11 +102,12 @@ def redact(text: str, identifiers: Iterable[str]) -> str:
         # writes file names) in a path, or the other way round: both forms are found
         for form in {unicodedata.normalize("NFC", value), unicodedata.normalize("NFD", value)}:
             if form.lower() in text.lower():
-                text = re.sub(re.escape(form), REDACTED, text, flags=re.IGNORECASE)
+                pattern = edge[0] + re.escape(form) + edge[1]
+                text = re.sub(pattern, REDACTED, text, flags=re.IGNORECASE)
     return text
 
 
-def redactor(identifiers: Iterable[str]) -> Callable[[str], str]:
+def redactor(identifiers: Iterable[str], *, words: bool = False) -> Callable[[str], str]:
     """``redact`` for many texts at once: one pattern finds the few that mention an
     identifier; the others come back unchanged without further work."""
     values = sorted(set(identifiers))
@@ -110,7 +115,7 @@ def redactor(identifiers: Iterable[str]) -> Callable[[str], str]:
     if not forms:
         return lambda text: text
     pattern = re.compile("|".join(map(re.escape, sorted(forms))), re.IGNORECASE)
-    return lambda text: redact(text, values) if text and pattern.search(text) else text
+    return lambda text: redact(text, values, words=words) if text and pattern.search(text) else text
 
 
 def contains_identifier(text: str, identifiers: Iterable[str]) -> bool:

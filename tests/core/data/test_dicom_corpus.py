@@ -203,7 +203,8 @@ def test_no_identifier_in_anything_the_whole_journey_writes(imported, tmp_path):
     )
     out = tmp_path / "export"
     export(project, result["run_id"], out)
-    predict(out, [CORPORA["pydicom_data"]], out / "predictions.csv")
+    predictions = tmp_path / "predictions" / "predictions.csv"
+    predict(out, [CORPORA["pydicom_data"]], predictions)
 
     # A placeholder patient name that is an ordinary word ("Test") cannot be told apart
     # from the same word in the card's fixed text ("Test metrics"), as with the standard's
@@ -214,6 +215,7 @@ def test_no_identifier_in_anything_the_whole_journey_writes(imported, tmp_path):
     identifiers = {v for v in identifying_values() if v not in template}
     assert len(identifiers) > 40
     files = [p for root in (project, out) for p in root.rglob("*") if p.is_file()]
+    files.append(predictions)
     kinds = {p.suffix for p in files}
     assert {".db", ".bin", ".pt", ".onnx", ".safetensors", ".csv", ".json"} <= kinds
     found = [

@@ -63,6 +63,9 @@ def errors_by_path(project: Path, dataset: str) -> dict[str, str]:
 def test_mixed_folder_becomes_an_image_dataset_with_a_report(project, tmp_path, dicom_file):
     folder = make_folder(tmp_path / "study", dicom_file)
     s = run(project, folder, name="study", cache_size=32)
+    with Store.open(project) as store:  # rtplan's institution is "Here": "there" stays
+        messages = [e["message"] for e in store.import_errors(1)]
+    assert any("so there is nothing to read" in m for m in messages), messages
     assert s["modality"] == "image"
     assert (s["files_seen"], s["imported"], s["failed"], s["skipped"]) == (13, 10, 0, 3)
     assert s["items"] == 3 + 15 + 6  # rtdose has 15 frames

@@ -43,3 +43,14 @@ def test_the_redactor_for_many_texts_redacts_exactly_as_redact_does():
     assert [hide(t) for t in texts] == [redact(t, names) for t in texts]
     assert hide("data/NG_BO/x.png") == f"data/{REDACTED}/x.png"
     assert redactor([])("Müller") == "Müller"
+
+
+def test_sentences_lose_whole_names_only_while_paths_lose_every_trace():
+    names = identifier_values(["Ann^Lee", "Here"])  # a patient, an institution
+    message = "The file cannot be read, so there is nothing to read: Ann_Lee_2.dcm"
+    assert redact(message, names, words=True) == (
+        f"The file cannot be read, so there is nothing to read: {REDACTED}_2.dcm"
+    )
+    assert redactor(names, words=True)(message) == redact(message, names, words=True)
+    path = "annotated/AnnLee01.dcm"  # a path keeps nothing, even glued into a word
+    assert redact(path, names) == f"{REDACTED}otated/{REDACTED}01.dcm"

@@ -286,20 +286,30 @@ class ImportRecords(StoreBase):
         )
         return {(r[0], r[1]): r[2] for r in rows}
 
-    def redact_paths(self, dataset_id: int, redact: Callable[[str], str]) -> int:
-        """Pass every stored path (roots, files) and problem of a dataset through
-        ``redact``, rewriting the rows it changes. Returns how many it changed."""
-        columns = {"roots": ("path",), "files": ("rel_path",), "import_errors": ("path", "message")}
+    def redact_paths(
+        self, dataset_id: int, redact: Callable[[str], str], redact_text: Callable[[str], str]
+    ) -> int:
+        """Pass every stored path (roots, files, problems) of a dataset through ``redact``
+        and every problem message through ``redact_text``, rewriting the rows they change.
+        Returns how many rows changed."""
+        columns = {
+            "roots": (("path", redact),),
+            "files": (("rel_path", redact),),
+            "import_errors": (("path", redact), ("message", redact_text)),
+        }
         changed = 0
         with self.transaction():
-            for table, names in columns.items():
+            for table, pairs in columns.items():
+                names = [name for name, _ in pairs]
                 rows = self.conn.execute(
                     f"SELECT id, {', '.join(names)} FROM {table} WHERE dataset_id = ?",
                     (dataset_id,),
                 ).fetchall()
                 for row in rows:
                     values = [row[n] for n in names]
-                    hidden = [redact(v) if v else v for v in values]
+                    hidden = [
+                        hide(v) if v else v for v, (_, hide) in zip(values, pairs, strict=True)
+                    ]
                     if hidden != values:
                         sets = ", ".join(f"{n} = ?" for n in names)
                         self.conn.execute(
