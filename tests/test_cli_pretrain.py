@@ -116,15 +116,19 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(project):
     )
     run_id, last_checkpoint = None, 0
     deadline = time.monotonic() + 180
-    for line in proc.stdout:
-        event = json.loads(line)
-        if event["type"] == "checkpoint":
-            last_checkpoint = event["step"]
-            run_id = int(Path(event["path"]).parts[-3])
-        if event["type"] == "step" and event["step"] >= 12 and last_checkpoint >= 10:
+    try:
+        for line in proc.stdout:
+            event = json.loads(line)
+            if event["type"] == "checkpoint":
+                last_checkpoint = event["step"]
+                run_id = int(Path(event["path"]).parts[-3])
+            if event["type"] == "step" and event["step"] >= 12 and last_checkpoint >= 10:
+                proc.send_signal(signal.SIGKILL)
+                break
+            assert time.monotonic() < deadline, "training did not get going"
+    finally:  # never leave a run holding the project for the next test
+        if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
-            break
-        assert time.monotonic() < deadline, "training did not get going"
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL and run_id is not None
 

@@ -125,7 +125,8 @@ def test_a_file_too_large_to_decode_whole_is_refused(project, dicom_file, tmp_pa
     shutil.copy(dicom_file("rtdose.dcm"), folder / "rtdose.dcm")  # 15 frames
     import_data(ImportConfig(project=project, paths=[folder], cache_size=32))
     view = DatasetView.open(project, "dose")
-    frames = pydicom.dcmread(folder / "rtdose.dcm").pixel_array  # [15, 10, 10]
+    ds = pydicom.dcmread(folder / "rtdose.dcm")
+    frames = ds.pixel_array * float(ds.DoseGridScaling)  # [15, 10, 10] in Gy
     item = view.items[3]
     np.testing.assert_allclose(  # the item's own frame, on the cache's scale
         view.source_image(3)[0], frames[item["idx"]], atol=float(item["value_scale"])
