@@ -20,7 +20,7 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -451,14 +451,15 @@ class Importer:
         rows = []
         for candidate, result in batch:
             items = []
+            hide = redactor(result.identifiers)  # e.g. a series named after its patient
             for item in result.items:
                 if result.kind == "series":
                     cache_file, cache_index = cache.add_series(item.array)
                 else:
                     cache_file, cache_index = cache.add_image(item.array)
                 fields = dict(item.fields)
-                meta = _json(fields.get("meta"))  # e.g. a series named after its file
-                fields["meta"] = redact(meta, result.identifiers) if meta else meta
+                meta = _json(fields.get("meta"))
+                fields["meta"] = hide(meta) if meta else meta
                 patient = fields.pop("patient_id", None)  # raw: only its salted key is kept
                 fields["patient_key"] = (
                     patient_key(self.salt, patient) if patient else fields.get("study_key")
@@ -495,7 +496,7 @@ class Importer:
             self.dataset_id,
             self.import_id,
             {
-                "root_id": self._root_id(candidate.root_key),
+                "root_id": self._root_id(candidate.root_key, result.identifiers),
                 "path_key": candidate.key,
                 "rel_path": rel_path,
                 "kind": FILE_KINDS.get(candidate.sniffed, "unknown"),
@@ -515,9 +516,11 @@ class Importer:
             if len(self.tally.errors) < 10 and severity == "error":
                 self.tally.errors.append({"path": rel_path, "code": code, "message": message})
 
-    def _root_id(self, root_key: str) -> int:
-        """The root row, its shown path redacted with every identifier met so far."""
-        shown = redact(self.root_paths[root_key], self.identifiers)
+    def _root_id(self, root_key: str, identifiers: Iterable[str] = ()) -> int:
+        """The root row, its shown path redacted further with ``identifiers`` (those of the
+        file being saved: redacting with every identifier met so far, at every file, made
+        an import of one patient per file quadratic; _redact_names applies them all)."""
+        shown = redact(self.root_shown.get(root_key, self.root_paths[root_key]), identifiers)
         if self.root_shown.get(root_key) != shown:
             self.root_ids[root_key] = self.store.root_id(
                 self.dataset_id, shown, root_key, hidden=REDACTED
