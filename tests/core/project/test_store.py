@@ -129,3 +129,12 @@ def test_label_sets_are_versioned(project: Path):
         store.add_label_set(dataset_id, "imported", "test", {})
         versions = [s["version"] for s in store.label_sets(dataset_id)]
     assert versions == [1, 2]
+
+
+def test_deleting_items_finds_their_labels_by_index(project: Path):
+    conn = sqlite3.connect(project / "project.db")
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN DELETE FROM labels WHERE item_id IN (1, 2, 3)"
+    ).fetchall()
+    conn.close()
+    assert not any("SCAN labels" in row[-1] for row in plan), plan  # a search, not a scan
