@@ -98,7 +98,7 @@ def build_setup(
             seed=cfg.train.seed,
             world=world,
         )
-        probe = _series_probe(reader, channels)
+        probe = _series_probe(reader, channels, cfg.series_length)
     task = build_task(cfg.task, cfg.task_options, backbone, augment)
     snapshot = {
         "modality": modality,
@@ -122,9 +122,13 @@ def _image_probe(reader: CacheReader, channels: int, size: int):
     return probe
 
 
-def _series_probe(reader: CacheReader, channels: int):
+def _series_probe(reader: CacheReader, channels: int, max_length: int):
+    """The health gauges' inputs: each probe series cut to its first ``max_length`` steps
+    (the training window; a whole long recording at every check ran out of memory)."""
+
     def probe(items: list[dict[str, Any]], device: torch.device):
-        x, observed, _ = pad_series([reader.series(i) for i in items], channels)
+        series = [(v[:, :max_length], m[:, :max_length]) for v, m in map(reader.series, items)]
+        x, observed, _ = pad_series(series, channels)
         x_t = torch.from_numpy(x).to(device)
         observed_t = torch.from_numpy(observed).to(device)
         return lambda task: torch.cat(

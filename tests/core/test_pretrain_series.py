@@ -95,6 +95,21 @@ def test_embeddings_per_series_and_per_step_feed_a_probe(series_project):
     assert svm.accuracy >= 0.8 and logistic.accuracy >= 0.8  # sine vs square is easy
 
 
+def test_series_are_embedded_unpadded_a_few_at_a_time_with_the_same_result(
+    series_project, monkeypatch
+):
+    from ssl_studio.core.data import series_batches
+
+    chunks = series_batches.same_length_chunks
+    assert list(chunks([10, 10, 10, 30, 30, 500], 9, max_steps=60)) == [[0, 1, 2], [3, 4], [5]]
+    assert list(chunks([5] * 9, 4)) == [[0, 1, 2, 3], [4, 5, 6, 7], [8]]  # never padded
+    summary = pretrain(config(series_project, steps=2))
+    ids, whole = embed(series_project, summary["run_id"])
+    monkeypatch.setattr(series_batches, "STEPS_AT_ONCE", 100)  # one or two series at a time
+    ids_small, small = embed(series_project, summary["run_id"])
+    assert ids_small == ids and np.allclose(small, whole, atol=1e-5)
+
+
 def test_default_steps_follow_ts2vec_by_the_number_of_values(series_project):
     """TS2Vec trains 200 steps when its training array holds at most 100 000 values, else
     600; the count is series x steps x channels, so a few long recordings get 600."""

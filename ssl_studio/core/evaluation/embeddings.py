@@ -64,16 +64,15 @@ def embed_series(
 ) -> torch.Tensor | list[torch.Tensor]:
     """Whole-series representations: [N, D] (max-pooled over observed steps), or with
     ``per_timestep`` a list of [T_i, D] per series. The encoder is in eval mode."""
-    from ssl_studio.core.data.series_batches import pad_series
+    from ssl_studio.core.data.series_batches import pad_series, same_length_chunks
 
     was_training = encoder.training
     encoder.eval()
     out: list[torch.Tensor] = []
     try:
-        # similar lengths together: less padding to compute
         order = sorted(range(len(items)), key=lambda i: items[i]["length"])
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
+        for group in same_length_chunks([items[i]["length"] for i in order], batch_size):
+            chunk = [order[g] for g in group]
             x, observed, lengths = pad_series([reader.series(items[i]) for i in chunk], channels)
             x_t = torch.from_numpy(x).to(device)
             observed_t = torch.from_numpy(observed).to(device)

@@ -100,7 +100,7 @@ def _real_inputs(
         positions = np.array([where[i] for i in test_ids if i in where], np.int64)
         if len(positions) == 0:
             return None
-        x, observed = next(data.inputs(positions, chunk=PARITY_ITEMS))
+        _, x, observed = next(data.inputs(positions, chunk=PARITY_ITEMS))
     except (SSLStudioError, OSError, KeyError):
         return None  # labels changed since: the golden batch still checks parity
     if observed is None:

@@ -17,7 +17,7 @@ from torch import nn
 
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.loaders import ImageBatches
-from ssl_studio.core.data.series_batches import SeriesBatches, pad_series
+from ssl_studio.core.data.series_batches import SeriesBatches, pad_series, same_length_chunks
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.embeddings import embed_images, embed_series, evaluation_views
@@ -111,15 +111,23 @@ class LabeledData:
 
     def inputs(
         self, positions: np.ndarray, chunk: int = 128
-    ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-        """Model inputs in chunks: (x, None) for images, (x, observed) for series."""
-        for start in range(0, len(positions), chunk):
-            chosen = self.subset(positions[start : start + chunk])
-            if self.modality == "image":
-                yield evaluation_views(chosen, self.reader, self.channels, self.image_size), None
-            else:
-                x, observed, _ = pad_series([self.reader.series(i) for i in chosen], self.channels)
-                yield torch.from_numpy(x), torch.from_numpy(observed)
+    ) -> Iterator[tuple[np.ndarray, torch.Tensor, torch.Tensor | None]]:
+        """Model inputs in chunks: (where, x, None) for images, (where, x, observed) for
+        series, ``where`` the chunk's indices into ``positions``. Series come in groups of
+        one length (see same_length_chunks), so not in the order of ``positions``."""
+        if self.modality == "image":
+            for start in range(0, len(positions), chunk):
+                chosen = self.subset(positions[start : start + chunk])
+                x = evaluation_views(chosen, self.reader, self.channels, self.image_size)
+                yield np.arange(start, start + len(chosen)), x, None
+            return
+        lengths = np.array([self.items[p]["length"] for p in positions], np.int64)
+        order = np.argsort(lengths, kind="stable")
+        for group in same_length_chunks(lengths[order].tolist(), chunk):
+            where = order[group]
+            chosen = self.subset(positions[where])
+            x, observed, _ = pad_series([self.reader.series(i) for i in chosen], self.channels)
+            yield where, torch.from_numpy(x), torch.from_numpy(observed)
 
 
 @torch.no_grad()
@@ -129,12 +137,15 @@ def predict_proba(
     """Class probabilities [n, K] of the items at ``positions`` (model in eval mode)."""
     was_training = model.training
     model.eval()
-    out = []
+    out: np.ndarray | None = None
     try:
-        for x, observed in data.inputs(positions):
-            x = x.to(device)
+        for where, x, observed in data.inputs(positions):
             obs = observed.to(device) if observed is not None else None
-            out.append(torch.softmax(model(x, obs).float(), dim=1).cpu())
+            p = torch.softmax(model(x.to(device), obs).float(), dim=1).cpu().numpy()
+            if out is None:
+                out = np.zeros((len(positions), p.shape[1]), np.float64)
+            out[where] = p
     finally:
         model.train(was_training)
-    return torch.cat(out).numpy().astype(np.float64)
+    assert out is not None, "no positions to predict"
+    return out
