@@ -72,12 +72,19 @@ def drag_window(
     return center + dy * per_pixel, max(width + dx * per_pixel, per_pixel)
 
 
+def in_hounsfield(item: dict[str, Any]) -> bool:
+    """Whether the item's values are Hounsfield units (a CT), where the presets apply."""
+    return str(item.get("modality") or "").upper() == "CT"
+
+
 def window_of(item: dict[str, Any], preset: str) -> tuple[float, float]:
-    """The window (centre, width) of ``preset`` for ``item``; the item's own by default."""
+    """The window (centre, width) of ``preset`` for ``item``; the item's own by default,
+    and for anything but a CT (the presets are Hounsfield units: 'Lung' on a PNG's 0-255
+    values showed it white)."""
     if preset not in WINDOW_PRESETS:
         raise ConfigError(f"Unknown window {preset!r}; choose one of {', '.join(WINDOW_PRESETS)}.")
     chosen = WINDOW_PRESETS[preset]
-    if chosen is None:
+    if chosen is None or not in_hounsfield(item):
         return float(item["window_center"]), float(item["window_width"])
     return chosen
 

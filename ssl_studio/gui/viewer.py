@@ -27,6 +27,7 @@ from ssl_studio.core.viewing import (
     DatasetView,
     apply_window,
     drag_window,
+    in_hounsfield,
     is_grey,
     safe_metadata,
     to_display,
@@ -164,7 +165,7 @@ class ItemViewer(QWidget):
         self.stack.setCurrentWidget(self.canvas)
         image = view.image(row)
         self._show_values(image)
-        self.preset.setEnabled(is_grey(item))
+        self.preset.setEnabled(is_grey(item) and in_hounsfield(item))  # presets are HU
         size = f"{item['width']} x {item['height']} px"
         if not self.full_res.isChecked():
             self.resolution.setText(f"Cached copy ({image.shape[-1]} px); the original is {size}.")
@@ -239,5 +240,6 @@ class ItemViewer(QWidget):
     def _set_window(self, center: float, width: float) -> None:
         assert self.values is not None
         self.center, self.width_ = center, width
-        self.window_label.setText(f"C {center:.0f}  W {width:.0f}")
+        unit = " HU" if self.view is not None and in_hounsfield(self.view.items[self.row]) else ""
+        self.window_label.setText(f"C {center:.0f}{unit}  W {width:.0f}{unit}")
         self.canvas.set_picture(apply_window(self.values, center, width))

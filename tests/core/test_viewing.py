@@ -37,11 +37,15 @@ def test_drag_widens_to_the_right_and_raises_the_level_downwards():
 
 
 def test_presets_and_the_default_window():
-    item = {"window_center": 40.0, "window_width": 350.0}
+    item = {"window_center": 40.0, "window_width": 350.0, "modality": "CT"}
     assert window_of(item, "Default (from the file)") == (40.0, 350.0)
     assert window_of(item, "Brain") == (40.0, 80.0)
     with pytest.raises(ConfigError, match="Lung"):
         window_of(item, "Liver")
+    # Hounsfield presets mean nothing for an X-ray PNG (0-255) or an MR: its own window
+    for modality in ("", "MR", "CR"):
+        xray = {"window_center": 128.0, "window_width": 250.0, "modality": modality}
+        assert window_of(xray, "Lung") == (128.0, 250.0)
 
 
 def test_safe_metadata_never_shows_keys_or_paths():

@@ -53,7 +53,7 @@ def test_ct_window_presets_and_window_level_by_drag(qtbot, project, dicom_file, 
     viewer.preset.setCurrentText("Lung")
     assert (viewer.center, viewer.width_) == (-600.0, 1500.0)
     assert np.array_equal(_shown(viewer), apply_window(hu, -600, 1500))
-    assert viewer.window_label.text() == "C -600  W 1500"
+    assert viewer.window_label.text() == "C -600 HU  W 1500 HU" and viewer.preset.isEnabled()
     viewer.preset.setCurrentText("Bone")
     assert np.array_equal(_shown(viewer), apply_window(hu, 400, 1800))
 
