@@ -205,10 +205,16 @@ DEFAULT_SERIES_BACKBONE = "ts-conv"
 DEFAULT_SERIES_LENGTH = 3000
 
 
-def default_backbone(modality: str, preset: str) -> str:
-    """The backbone a run uses when none is chosen: the preset's for images, ts-conv for
-    series (the GUI shows its options before the run resolves its config)."""
-    return PRESET_VALUES[preset][0] if modality == "image" else DEFAULT_SERIES_BACKBONE
+def default_backbone(modality: str, preset: str, task: str | None = None) -> str:
+    """The backbone a run uses when none is chosen: the preset's for images (vit-tiny for
+    MAE, which needs a vision transformer), ts-conv for series (the GUI shows its options
+    before the run resolves its config)."""
+    if modality != "image":
+        return DEFAULT_SERIES_BACKBONE
+    preset_backbone = PRESET_VALUES[preset][0]
+    if task == "mae" and not preset_backbone.startswith("vit"):
+        return "vit-tiny"
+    return preset_backbone
 
 
 @dataclass
@@ -261,7 +267,7 @@ class PretrainConfig:
         defaults = TrainConfig()
         if modality == "image":
             _, size, batch, steps = PRESET_VALUES[self.preset]
-            self.backbone = self.backbone or default_backbone(modality, self.preset)
+            self.backbone = self.backbone or default_backbone(modality, self.preset, self.task)
             self.image_size = self.image_size or size
             if self.preset != "quick" and self.train.batch_size == defaults.batch_size:
                 self.train.batch_size = batch

@@ -274,3 +274,10 @@ def test_a_cache_deleted_behind_our_back_is_a_message_and_a_failed_run(tmp_path)
     with Store.open(project) as store:
         assert sorted(i["id"] for i in store.items(1)) == ids  # labels and runs still fit
     assert pretrain(config(project, steps=2))["status"] == "done"
+
+
+def test_mae_without_a_chosen_backbone_gets_a_vision_transformer(shapes_project):
+    # the preset's backbone (cnn-small) cannot run MAE: a run that only picks the task works
+    summary = pretrain(config(shapes_project, task="mae", backbone=None, steps=2))
+    with Store.open(shapes_project) as store:
+        assert store.run(summary["run_id"])["backbone"] == "vit-tiny"

@@ -57,6 +57,7 @@ def test_pause_resume_and_stop_a_real_run(qtbot, make_window, project, tmp_path)
     summary = panel.last_summary
     assert summary["status"] == "stopped" and summary["steps"] < 100_000
     assert "stopped" in panel.notice.text() and panel.start_button.isEnabled()
+    assert "Time left" not in panel.status.text()  # no countdown once the run has ended
     with Store.open(project) as store:
         run = store.run(summary["run_id"])
         assert run["status"] == "stopped" and store.checkpoints(run["id"])  # saved on stop

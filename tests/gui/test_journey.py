@@ -92,6 +92,8 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     qtbot.waitUntil(lambda: wizard.result is not None, timeout=JOB_S)
     qtbot.waitUntil(lambda: not window.runner.busy)
     assert wizard.result["status"] == "done" and train.isComplete()
+    assert wizard.button(QWizard.WizardButton.CommitButton).text() == "Results >"
+    assert "Press Results" in train.status.text()  # the page and its button agree
     # the protocol page said how testing would be done, and the job did just that
     said = protocol.testing.text()
     if wizard.result["evaluation"].endswith("cross-validation"):

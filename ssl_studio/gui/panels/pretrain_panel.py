@@ -290,7 +290,10 @@ class PretrainPanel(QWidget):
         modality = self.modality()
         if modality is None:
             return None
-        return self.backbone.currentData() or default_backbone(modality, self.preset.currentData())
+        item = self.task_list.currentItem()
+        task = item.text() if item else None
+        chosen = self.backbone.currentData()
+        return chosen or default_backbone(modality, self.preset.currentData(), task)
 
     def _show_backbone_options(self, *_: Any) -> None:
         """The backbone's own options (a ViT's patch size, ...), rebuilt when it changes."""
@@ -320,6 +323,7 @@ class PretrainPanel(QWidget):
         self.task_form = OptionsForm(TASKS[name].Config)
         at = self.advanced.addTab(self.task_form, name)
         self.advanced.setTabToolTip(at, f"Options of the task {name}")
+        self._show_backbone_options()  # "the preset's" backbone may depend on the task
 
     def refresh_preview(self, new_item: bool = False) -> None:
         """Eight augmented views of one real item, as the pretraining will make them."""
@@ -446,11 +450,12 @@ class PretrainPanel(QWidget):
         self.last_summary = summary
         stopped = summary["status"] == "stopped"
         verb = "stopped (it can be resumed from Runs)" if stopped else "finished"
+        self.status.setText(f"Run {summary['run_id']} {'stopped' if stopped else 'finished'}.")
         loss = summary.get("final_loss")
         self.notice.setText(
             f"<b>Run {summary['run_id']} {verb}</b> after {summary['steps']} steps in "
             f"{summary['seconds']:.0f} s"
-            + (f"; final loss {loss:.4f}." if loss is not None else ".")
+            + (f"; mean loss of the last epoch {loss:.4f}." if loss is not None else ".")
             + ("" if stopped else " Next: Fine-tune, or look at the Embedding map.")
         )
         self.context.notify("runs")

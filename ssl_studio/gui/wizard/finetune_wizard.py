@@ -36,6 +36,9 @@ class FinetuneWizard(QWizard):
         self.setWindowTitle("Fine-tune on a few labels")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage)
+        # the Training page is a commit page: its button leads on to the results (Qt's
+        # own "Commit" contradicted the page's "Press Next for the results")
+        self.setButtonText(QWizard.WizardButton.CommitButton, "Results >")
         self.resize(980, 720)
         self.pages = {
             "run": RunPage(self),

@@ -120,7 +120,7 @@ class TrainPage(QWizardPage):
         self.stop_button.setEnabled(False)
         self.wiz.result = result
         self.status.setText(
-            "Done. Press Next for the results."
+            "Done. Press Results for the metrics against the baseline."
             if result["status"] == "done"
             else "Stopped before the end: there are no results to show. Go back and start again."
         )
