@@ -186,6 +186,8 @@ def test_tasks_lists_every_task_with_its_options(capsys):
     assert all(o["help"] for t in info["tasks"] for o in t["options"])
     assert {"cnn-small", "resnet18", "vit-tiny"} <= {b["name"] for b in info["backbones"]}
     assert any(o["name"] == "lr" for o in info["train_options"])
+    optimizer = next(o for o in info["train_options"] if o["name"] == "optimizer")
+    assert optimizer["choices"] == ["adamw", "sgd"]  # the only values it takes
     for key in ("train_options", "augment_options", "series_augment_options"):
         assert all(o["help"] for o in info[key]), key  # every option explains itself
     vit = next(b for b in info["backbones"] if b["name"] == "vit-tiny")

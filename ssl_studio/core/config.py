@@ -50,15 +50,20 @@ def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
     return cls(**checked(cls, data, where))
 
 
-def option(default: Any, help: str, **kwargs: Any) -> Any:
-    """A config field with a one-line explanation (shown by ``ssl-studio tasks`` and the GUI)."""
+def option(
+    default: Any, help: str, *, choices: tuple[str, ...] | None = None, **kwargs: Any
+) -> Any:
+    """A config field with a one-line explanation (shown by ``ssl-studio tasks`` and the
+    GUI); ``choices``: the only values a text field takes (the GUI offers them in a list)."""
+    metadata = {"help": help, **({"choices": choices} if choices else {})}
     if isinstance(default, list | dict):
-        return field(default_factory=lambda: type(default)(default), metadata={"help": help})
-    return field(default=default, metadata={"help": help}, **kwargs)
+        return field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return field(default=default, metadata=metadata, **kwargs)
 
 
 def describe_options(cls: type) -> list[dict[str, Any]]:
-    """Each field of a config dataclass: name, type, default and its explanation."""
+    """Each field of a config dataclass: name, type, default, its explanation, and the
+    values it may take when they are a fixed list."""
     out = []
     for f in dataclasses.fields(cls):
         default = (
@@ -72,6 +77,7 @@ def describe_options(cls: type) -> list[dict[str, Any]]:
                 "type": str(f.type),
                 "default": default,
                 "help": f.metadata.get("help", ""),
+                **({"choices": list(f.metadata["choices"])} if "choices" in f.metadata else {}),
             }
         )
     return out
@@ -151,7 +157,7 @@ class TrainConfig:
     steps: int | None = option(None, "Optimiser steps of the whole run (wins over epochs).")
     epochs: int | None = option(None, "Passes over the data, when steps is not given.")
     batch_size: int = option(128, "Images (or series) per step on each process.")
-    optimizer: str = option("adamw", "adamw or sgd.")
+    optimizer: str = option("adamw", "adamw or sgd.", choices=OPTIMIZERS)
     lr: float = option(2e-3, "Peak learning rate, reached after the warm-up.")
     weight_decay: float = option(0.05, "Weight decay (not on biases and normalisation layers).")
     momentum: float = option(0.9, "Momentum of SGD (unused by AdamW).")
@@ -159,9 +165,15 @@ class TrainConfig:
     grad_clip: float = option(3.0, "Largest gradient norm; 0 turns clipping off.")
     accumulate: int = option(1, "Micro-batches per optimiser step, for a larger batch.")
     seed: int = option(0, "Random seed; CPU runs with the same seed are identical.")
-    amp: str = option("auto", "Mixed precision on CUDA: auto (bf16, else fp16), bf16, fp16, off.")
+    amp: str = option(
+        "auto",
+        "Mixed precision on CUDA: auto (bf16, else fp16), bf16, fp16, off.",
+        choices=AMP_MODES,
+    )
     compile: bool = option(False, "torch.compile the encoder: slower start, faster steps.")
-    device: str = option("auto", "auto (CUDA, then Apple MPS, then CPU), cuda, mps or cpu.")
+    device: str = option(
+        "auto", "auto (CUDA, then Apple MPS, then CPU), cuda, mps or cpu.", choices=DEVICES
+    )
     checkpoint_every_steps: int = option(200, "Checkpoint interval in steps (also at the end).")
     checkpoint_every_minutes: float = option(10.0, "Checkpoint interval in minutes.")
     keep_checkpoints: int = option(2, "How many of the newest checkpoint files are kept.")

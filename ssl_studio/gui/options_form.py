@@ -1,8 +1,9 @@
 """A form generated from a config dataclass, so a new option needs no GUI code.
 
 Each field becomes a row: a check box (bool), a choice of automatic / on / off (bool |
-None), a spin box (int, float), two spin boxes (a ``tuple[float, float]`` range) or a line
-edit (text, or a number that may be left empty for "automatic"). The field's help text is
+None), a list (text with fixed ``choices``), a spin box (int, float), two spin boxes (a
+``tuple[float, float]`` range) or a line edit (text, or a number that may be left empty
+for "automatic"). The field's help text is
 the tooltip. ``changes()`` returns only what differs from the starting values (the
 defaults, or ``values``), ready for the config; ``changed`` fires on every edit.
 """
@@ -42,6 +43,7 @@ def _label(name: str) -> str:
 
 PAIR = "tuple[float,float]"
 AUTO_BOOL = "bool|None"
+CHOICE = "choice"  # a text field with a fixed list of values
 AUTO_BOOL_CHOICES = (("automatic", None), ("on", True), ("off", False))
 AUTO_BOOL_VALUES = [value for _, value in AUTO_BOOL_CHOICES]  # by the combo box's index
 
@@ -106,13 +108,22 @@ class OptionsForm(QWidget):
             if kind != PAIR and kind.split("|")[0] not in ("bool", "int", "float", "str"):
                 continue
             value = (values or {}).get(f.name, default)
-            editor = self._editor(kind, value)
+            if f.metadata.get("choices"):
+                kind = CHOICE
+            editor = self._editor(kind, value, f.metadata.get("choices", ()))
             editor.setToolTip(f.metadata.get("help", ""))
             editor.setObjectName(f.name)
             layout.addRow(_label(f.name), editor)
             self.editors[f.name] = (editor, kind, value)
 
-    def _editor(self, kind: str, value: Any) -> QWidget:
+    def _editor(self, kind: str, value: Any, choices: tuple[str, ...] = ()) -> QWidget:
+        if kind == CHOICE:  # a list, not free text that could be misspelt or left empty
+            combo = QComboBox()
+            for choice in choices:
+                combo.addItem(choice, choice)
+            combo.setCurrentIndex(max(0, combo.findData(value)))
+            combo.currentIndexChanged.connect(self.changed)
+            return combo
         if kind == PAIR:
             pair = PairEditor(value)
             for spin in (pair.low, pair.high):
@@ -151,6 +162,8 @@ class OptionsForm(QWidget):
         editor = self.editors[name][0]
         if isinstance(editor, PairEditor):
             editor.set_value(value)
+        elif isinstance(editor, QComboBox) and self.editors[name][1] == CHOICE:
+            editor.setCurrentIndex(editor.findData(value))
         elif isinstance(editor, QComboBox):
             editor.setCurrentIndex(AUTO_BOOL_VALUES.index(value))
         elif isinstance(editor, QCheckBox):
@@ -166,6 +179,8 @@ class OptionsForm(QWidget):
         for name, (editor, kind, _) in self.editors.items():
             if isinstance(editor, PairEditor):
                 out[name] = editor.value()
+            elif isinstance(editor, QComboBox) and kind == CHOICE:
+                out[name] = editor.currentData()
             elif isinstance(editor, QComboBox):
                 out[name] = AUTO_BOOL_VALUES[editor.currentIndex()]
             elif isinstance(editor, QCheckBox):

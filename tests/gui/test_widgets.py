@@ -26,6 +26,8 @@ def test_options_form_is_built_from_the_dataclass(qtbot):
     form.set_value("steps", "250")
     assert form.changes() == {"lr": 0.01, "optimizer": "sgd", "steps": 250}
     assert TrainConfig(**form.values()).steps == 250
+    optimizer = form.editors["optimizer"][0]  # a list of the valid choices, not free text
+    assert [optimizer.itemText(i) for i in range(optimizer.count())] == ["adamw", "sgd"]
     assert form.editors["lr"][0].toolTip().startswith("Peak learning rate")
     assert form.editors["weight_decay"][0].text() == "0.05"  # not 0.050000
     form.set_value("steps", "many")
