@@ -190,6 +190,8 @@ class DataPanel(QWidget):
             self.report_table,
             [[e["severity"], e["path"], e["code"], e["message"]] for e in errors],
         )
+        if len(errors) <= 2000:  # the reason wraps onto more lines instead of being cut
+            self.report_table.resizeRowsToContents()
 
     def _item_chosen(self, selected: QItemSelection, _: QItemSelection) -> None:
         indexes = selected.indexes()
