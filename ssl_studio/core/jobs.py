@@ -63,7 +63,7 @@ def name_taken_by_other_folders(cfg: ImportConfig) -> tuple[str, str] | None:
     refused unless ``cfg.add``): that dataset's name and a free name to offer instead,
     such as 'scans 2'. None when the import can go ahead as it is (a new dataset, or a
     re-import of the folders a dataset came from)."""
-    from ssl_studio.core.data.importer import new_roots, target_dataset
+    from ssl_studio.core.data.import_target import new_roots, target_dataset
 
     with Store.open(cfg.project) as store:
         existing = target_dataset(store, cfg)

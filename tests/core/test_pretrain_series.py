@@ -100,7 +100,7 @@ def test_series_are_embedded_unpadded_a_few_at_a_time_with_the_same_result(
 ):
     from ssl_studio.core.data import series_batches
 
-    chunks = series_batches.same_length_chunks
+    chunks = series_batches.same_length_groups
     assert list(chunks([10, 10, 10, 30, 30, 500], 9, max_steps=60)) == [[0, 1, 2], [3, 4], [5]]
     assert list(chunks([5] * 9, 4)) == [[0, 1, 2, 3], [4, 5, 6, 7], [8]]  # never padded
     summary = pretrain(config(series_project, steps=2))

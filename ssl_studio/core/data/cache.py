@@ -127,9 +127,13 @@ class CacheReader:
                 "again, labels and runs are kept."
             ) from exc
 
+    def missing(self, names: Iterable[str]) -> list[str]:
+        """Those of the cache files ``names`` that are gone (deleted outside the app)."""
+        return sorted(n for n in names if not (self.folder / n).is_file())
+
     def check(self, names: Iterable[str]) -> None:
         """Raise the message of ``_bytes`` when one of the cache files ``names`` is gone."""
-        for name in sorted(names):
+        for name in self.missing(names)[:1]:
             self._bytes(name)
 
     def _image_map(self, name: str) -> np.memmap:

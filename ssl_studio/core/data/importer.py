@@ -26,9 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.config import DEFAULT_CACHE_SIZE, ImportConfig, to_dict
-from ssl_studio.core.data.cache import CacheWriter
+from ssl_studio.core.data.cache import CacheReader, CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
+from ssl_studio.core.data.import_target import (
+    INTERIM_NAME,
+    refuse_other_folders,
+    target_dataset,
+)
 from ssl_studio.core.data.parallel import decode_files
 from ssl_studio.core.data.privacy import (
     REDACTED,
@@ -38,57 +43,18 @@ from ssl_studio.core.data.privacy import (
     redactor,
 )
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
-from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopToken
 from ssl_studio.core.project.store import FileRow, Store
 
 JOB = "import"
 IMPORTED_LABELS = "imported"  # name of the label set filled from label columns
-INTERIM_NAME = "(importing)"  # a new dataset's name until its files were read
 _COMMIT_SECONDS = 0.5
 _PROGRESS_SECONDS = 0.2
 
 
 class NothingToImport(SSLStudioError):
     """The paths hold no file that could be imported."""
-
-
-class DatasetExistsError(ConfigError):
-    """The dataset name is taken by a dataset imported from other folders."""
-
-
-def new_roots(store: Store, dataset: dict[str, Any], paths: list[Path]) -> list[Path]:
-    """The paths a dataset was not imported from before (none when it is still empty)."""
-    known = store.root_keys(dataset["id"])
-    keys = [keyed_hash(store.salt, "path", os.path.abspath(p)) for p in paths]
-    return [p for p, key in zip(paths, keys, strict=True) if known and key not in known]
-
-
-def target_dataset(store: Store, cfg: ImportConfig) -> dict[str, Any] | None:
-    """The dataset an import goes into, when it exists: the one named by ``cfg.name``;
-    without a name, the dataset the first path (or a folder holding it) was imported into
-    before (its stored name is the folder's name with patient identifiers redacted, so it
-    may not match), else the one named after the folder."""
-    by_name = store.dataset(cfg.dataset_name)
-    first = Path(os.path.abspath(cfg.paths[0]))
-    by_root = None
-    for folder in (first, *first.parents):  # the first path itself, or a folder holding it
-        by_root = store.dataset_with_root(keyed_hash(store.salt, "path", str(folder)))
-        if by_root:
-            break
-    if cfg.name:  # or the dataset of an import of this path that never finished
-        unfinished = by_root and by_root["name"].startswith(INTERIM_NAME)
-        return by_name or (by_root if unfinished else None)
-    return by_root or by_name
-
-
-def _refuse_other_folders(store: Store, dataset: dict[str, Any], paths: list[Path]) -> None:
-    if new_roots(store, dataset, paths):
-        raise DatasetExistsError(
-            f"A dataset named '{dataset['name']}' already exists, imported from other "
-            "folders. To add these files to it, import with --add (the app asks you); to "
-            "keep them apart, import under another name (--name)."
-        )
 
 
 @dataclass
@@ -171,7 +137,7 @@ class Importer:
                 "name (--name)."
             )
         if existing and not self.cfg.add:
-            _refuse_other_folders(self.store, existing, self.cfg.paths)
+            refuse_other_folders(self.store, existing, self.cfg.paths)
         known = self.store.known_files(existing["id"]) if existing else {}
         if existing and self._cache_lost(existing):  # decode every imported file again
             known = {k: replace(f, size=-1) if f.status == "ok" else f for k, f in known.items()}
@@ -253,9 +219,8 @@ class Importer:
     def _cache_lost(self, dataset: dict[str, Any]) -> bool:
         """Whether cache files the dataset's items point into are gone (deleted outside the
         app, e.g. to free space); then its unchanged files must be decoded again."""
-        folder = self.store.paths.dataset_cache(dataset["id"])
-        names = self.store.cache_files(dataset["id"])
-        lost = sorted(n for n in names if not (folder / n).is_file())
+        reader = CacheReader(self.store.paths.dataset_cache(dataset["id"]))
+        lost = reader.missing(self.store.cache_files(dataset["id"]))
         if lost:
             self.report(
                 Message(
@@ -282,10 +247,12 @@ class Importer:
         problems: list[WalkProblem] = []
         seen: set[str] = set()
         own = self.store.paths.root.resolve()
+        # only when the project lies under a folder given (once, not a lookup per file)
+        inside = any(own.is_relative_to(Path(p).resolve()) for p in self.cfg.paths)
         for entry in walk(self.cfg.paths):
             if self.stop.stopped:
                 break
-            if own in entry.path.resolve().parents:  # its database, cache, runs, exports
+            if inside and own in entry.path.resolve().parents:  # its database, cache, runs
                 if not self.own_files_seen:
                     self.report(
                         Message(JOB, "The project's own folder is left out.", level="warning")

@@ -79,28 +79,29 @@ def channel_statistics(
 STEPS_AT_ONCE = 65_536  # series steps (count x length) evaluated at once: bounds memory
 
 
-def same_length_chunks(
+def same_length_groups(
     lengths: Sequence[int], max_items: int, max_steps: int | None = None
 ) -> Iterator[list[int]]:
-    """Consecutive positions of equal length in groups of at most ``max_items`` and
-    ``max_steps`` steps in all (a longer series goes alone; default STEPS_AT_ONCE).
+    """Indices into ``lengths`` in groups of one length (shortest first), each of at most
+    ``max_items`` series and ``max_steps`` steps in all (a longer series goes alone;
+    default STEPS_AT_ONCE).
 
     Evaluation never pads: padding changes what a convolutional encoder computes near a
     series' end, so an answer would depend on which series shared its batch (predict reads
     one shape at a time, too); and a fixed number of series at a time grew memory with
-    their length (20 recordings of 200 000 steps needed 28 GB). Sort by length first to
-    make the groups large."""
+    their length (20 recordings of 200 000 steps needed 28 GB)."""
     max_steps = max_steps or STEPS_AT_ONCE
     group: list[int] = []
-    for position, length in enumerate(lengths):
+    for index in sorted(range(len(lengths)), key=lambda i: int(lengths[i])):
+        length = int(lengths[index])
         if group and (
-            int(length) != int(lengths[group[0]])
+            length != int(lengths[group[0]])
             or len(group) >= max_items
-            or (len(group) + 1) * int(length) > max_steps
+            or (len(group) + 1) * length > max_steps
         ):
             yield group
             group = []
-        group.append(position)
+        group.append(index)
     if group:
         yield group
 

@@ -64,26 +64,23 @@ def embed_series(
 ) -> torch.Tensor | list[torch.Tensor]:
     """Whole-series representations: [N, D] (max-pooled over observed steps), or with
     ``per_timestep`` a list of [T_i, D] per series. The encoder is in eval mode."""
-    from ssl_studio.core.data.series_batches import pad_series, same_length_chunks
+    from ssl_studio.core.data.series_batches import pad_series, same_length_groups
 
     was_training = encoder.training
     encoder.eval()
-    out: list[torch.Tensor] = []
+    out: list[torch.Tensor] = [None] * len(items)  # type: ignore[list-item]
     try:
-        order = sorted(range(len(items)), key=lambda i: items[i]["length"])
-        for group in same_length_chunks([items[i]["length"] for i in order], batch_size):
-            chunk = [order[g] for g in group]
+        for chunk in same_length_groups([item["length"] for item in items], batch_size):
             x, observed, lengths = pad_series([reader.series(items[i]) for i in chunk], channels)
             x_t = torch.from_numpy(x).to(device)
             observed_t = torch.from_numpy(observed).to(device)
             if per_timestep:
                 steps = encoder.forward_steps(x_t, observed_t).float().cpu()
-                out += [steps[j, : lengths[j]] for j in range(len(chunk))]
+                found = [steps[j, : lengths[j]] for j in range(len(chunk))]
             else:
-                out += list(encoder(x_t, observed_t).float().cpu())
+                found = list(encoder(x_t, observed_t).float().cpu())
+            for i, vector in zip(chunk, found, strict=True):
+                out[i] = vector
     finally:
         encoder.train(was_training)
-    restored: list[torch.Tensor] = [None] * len(items)  # type: ignore[list-item]
-    for position, i in enumerate(order):
-        restored[i] = out[position]
-    return restored if per_timestep else torch.stack(restored)
+    return out if per_timestep else torch.stack(out)

@@ -17,7 +17,7 @@ from torch import nn
 
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.loaders import ImageBatches
-from ssl_studio.core.data.series_batches import SeriesBatches, pad_series, same_length_chunks
+from ssl_studio.core.data.series_batches import SeriesBatches, pad_series, same_length_groups
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.embeddings import embed_images, embed_series, evaluation_views
@@ -114,17 +114,16 @@ class LabeledData:
     ) -> Iterator[tuple[np.ndarray, torch.Tensor, torch.Tensor | None]]:
         """Model inputs in chunks: (where, x, None) for images, (where, x, observed) for
         series, ``where`` the chunk's indices into ``positions``. Series come in groups of
-        one length (see same_length_chunks), so not in the order of ``positions``."""
+        one length (see same_length_groups), so not in the order of ``positions``."""
         if self.modality == "image":
             for start in range(0, len(positions), chunk):
                 chosen = self.subset(positions[start : start + chunk])
                 x = evaluation_views(chosen, self.reader, self.channels, self.image_size)
                 yield np.arange(start, start + len(chosen)), x, None
             return
-        lengths = np.array([self.items[p]["length"] for p in positions], np.int64)
-        order = np.argsort(lengths, kind="stable")
-        for group in same_length_chunks(lengths[order].tolist(), chunk):
-            where = order[group]
+        lengths = [self.items[p]["length"] for p in positions]
+        for group in same_length_groups(lengths, chunk):
+            where = np.asarray(group, np.int64)
             chosen = self.subset(positions[where])
             x, observed, _ = pad_series([self.reader.series(i) for i in chosen], self.channels)
             yield where, torch.from_numpy(x), torch.from_numpy(observed)

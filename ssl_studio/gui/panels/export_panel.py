@@ -102,9 +102,8 @@ class ExportPanel(QWidget):
         self.card.setMarkdown(card_markdown(chosen["card"]) if chosen else "")
 
     def choose_folder(self) -> None:
-        chosen = self.selected()
         folder = QFileDialog.getExistingDirectory(self, "Predict on the files of a folder")
-        if not folder or chosen is None:
+        if not folder:
             return
         suggested = Path(folder).parent / f"predictions-{Path(folder).name}.csv"
         out, _ = QFileDialog.getSaveFileName(

@@ -395,13 +395,11 @@ class PretrainPanel(QWidget):
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return pretrain(cfg, report=report, stop=stop)
 
-        if self.context.runner.busy:  # the running job's curves stay as they are
-            dialogs.show_error(self, title, self.context.still_running())
-            return False
-        self._clear_view()
-        self.status.setText("Preparing the data and the network…")
         self.active = True  # before the runner says it is busy, so Pause/Stop light up
         self.active = self.context.run(self, title, work, self._done, self._failed)
+        if self.active:  # a refused start leaves the running job's view alone (the new
+            self._clear_view()  # job's events are queued to this thread: none is lost)
+            self.status.setText("Preparing the data and the network…")
         return self.active
 
     def _clear_view(self) -> None:

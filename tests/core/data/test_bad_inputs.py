@@ -15,7 +15,7 @@ from pydicom.encaps import encapsulate
 from pydicom.uid import UID
 
 from ssl_studio.core.config import ImportConfig
-from ssl_studio.core.data.importer import DatasetExistsError
+from ssl_studio.core.data.import_target import DatasetExistsError
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.jobs import import_data
 from ssl_studio.core.project.store import Store

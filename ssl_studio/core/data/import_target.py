@@ -1,0 +1,55 @@
+"""Which dataset an import goes into: found by its name, or by the folder it was imported
+from (its stored name may be the folder's name with patient names redacted), and when
+folders may be added to it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.privacy import keyed_hash
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.project.store import Store
+
+INTERIM_NAME = "(importing)"  # a new dataset's name until its files were read
+
+
+class DatasetExistsError(ConfigError):
+    """The dataset name is taken by a dataset imported from other folders."""
+
+
+def new_roots(store: Store, dataset: dict[str, Any], paths: list[Path]) -> list[Path]:
+    """The paths a dataset was not imported from before (none when it is still empty)."""
+    known = store.root_keys(dataset["id"])
+    keys = [keyed_hash(store.salt, "path", os.path.abspath(p)) for p in paths]
+    return [p for p, key in zip(paths, keys, strict=True) if known and key not in known]
+
+
+def target_dataset(store: Store, cfg: ImportConfig) -> dict[str, Any] | None:
+    """The dataset an import goes into, when it exists: the one named by ``cfg.name``;
+    without a name, the dataset the first path (or a folder holding it) was imported into
+    before (its stored name is the folder's name with patient identifiers redacted, so it
+    may not match), else the one named after the folder."""
+    by_name = store.dataset(cfg.dataset_name)
+    first = Path(os.path.abspath(cfg.paths[0]))
+    by_root = None
+    for folder in (first, *first.parents):  # the first path itself, or a folder holding it
+        by_root = store.dataset_with_root(keyed_hash(store.salt, "path", str(folder)))
+        if by_root:
+            break
+    if cfg.name:  # or the dataset of an import of this path that never finished
+        unfinished = by_root and by_root["name"].startswith(INTERIM_NAME)
+        return by_name or (by_root if unfinished else None)
+    return by_root or by_name
+
+
+def refuse_other_folders(store: Store, dataset: dict[str, Any], paths: list[Path]) -> None:
+    """Refuse to add files from other folders to ``dataset`` unless asked (``--add``)."""
+    if new_roots(store, dataset, paths):
+        raise DatasetExistsError(
+            f"A dataset named '{dataset['name']}' already exists, imported from other "
+            "folders. To add these files to it, import with --add (the app asks you); to "
+            "keep them apart, import under another name (--name)."
+        )
