@@ -177,10 +177,17 @@ def cmd_label_efficiency(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from ssl_studio.cli_output import EXIT_CANCELLED, TextReporter, stop_on_ctrl_c
+    from ssl_studio.core.events import Stopped
     from ssl_studio.core.jobs import export
 
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
-    card = export(args.project, args.run, args.out, formats)
+    stop = stop_on_ctrl_c("the current format")
+    try:
+        card = export(args.project, args.run, args.out, formats, report=TextReporter(), stop=stop)
+    except Stopped:
+        print(f"Stopped; nothing was written to {args.out}.")
+        return EXIT_CANCELLED
     print(f"Exported run {args.run} to {args.out}:")
     for name, what in card["files"].items():
         print(f"  {name}: {what}")

@@ -11,13 +11,23 @@ from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.engine.device import pick_device
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.embeddings import embed_images, embed_series
+from ssl_studio.core.events import Progress, Reporter, StopToken, ignore
 from ssl_studio.core.pretrain import latest_checkpoint
 from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store
 
+JOB = "embed"
+
 
 def embed_dataset(
-    project: Path, run_id: int, dataset: str | None, *, per_timestep: bool, device: str
+    project: Path,
+    run_id: int,
+    dataset: str | None,
+    *,
+    per_timestep: bool,
+    device: str,
+    report: Reporter = ignore,
+    stop: StopToken | None = None,
 ) -> tuple[list[int], Any]:
     """See jobs.embed."""
     with Store.open(project) as store:
@@ -45,6 +55,10 @@ def embed_dataset(
     target = pick_device(device)
     encoder = task.encoder.to(target)
     channels = state["in_channels"]
+
+    def progress(done: int, total: int) -> None:
+        report(Progress(JOB, done=done, total=total, phase="embedding"))
+
     with torch.no_grad():
         if modality == "image":
             z = embed_images(
@@ -54,11 +68,20 @@ def embed_dataset(
                 channels=channels,
                 image_size=state["image_size"],
                 device=target,
+                stop=stop,
+                progress=progress,
             )
             vectors: Any = z.numpy()
         else:
             z = embed_series(
-                encoder, items, reader, channels=channels, device=target, per_timestep=per_timestep
+                encoder,
+                items,
+                reader,
+                channels=channels,
+                device=target,
+                per_timestep=per_timestep,
+                stop=stop,
+                progress=progress,
             )
             vectors = [t.numpy() for t in z] if per_timestep else z.numpy()
     return [int(i["id"]) for i in items], vectors

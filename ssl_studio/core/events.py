@@ -123,6 +123,11 @@ def ignore(event: Event) -> None:
     """A reporter that drops every event (for callers that do not listen)."""
 
 
+class Stopped(Exception):
+    """Raised by ``StopToken.check`` when a job is asked to stop in the middle of work that
+    leaves nothing usable half done (embedding a dataset); the job ends as stopped."""
+
+
 class StopToken:
     """Cooperative stop and pause: the caller sets them, the job checks between steps."""
 
@@ -152,6 +157,12 @@ class StopToken:
     def wait_while_paused(self, timeout: float | None = None) -> bool:
         """Block while paused (until resumed or stopped); True when running again."""
         return self._running.wait(timeout)
+
+    def check(self) -> None:
+        """Between units of work: wait while paused, raise ``Stopped`` once asked to stop."""
+        self.wait_while_paused()
+        if self.stopped:
+            raise Stopped
 
 
 class EtaClock:

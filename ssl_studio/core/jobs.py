@@ -166,16 +166,27 @@ def embed(
     *,
     per_timestep: bool = False,
     device: str = "auto",
+    report: Reporter = ignore,
+    stop: StopToken | None = None,
 ) -> tuple[list[int], Any]:
     """Representations of a dataset's items from a pretraining run's newest checkpoint.
 
     dataset: default the run's own dataset. Returns (item ids, vectors): a float32 array
     [N, D] (images: the evaluation view; series: max-pooled over observed steps), or with
-    ``per_timestep`` (series only) a list of [T_i, D] arrays.
+    ``per_timestep`` (series only) a list of [T_i, D] arrays. Reports Progress per batch;
+    raises events.Stopped when ``stop`` is set before the last batch.
     """
     from ssl_studio.core.embedding import embed_dataset
 
-    return embed_dataset(Path(project), run_id, dataset, per_timestep=per_timestep, device=device)
+    return embed_dataset(
+        Path(project),
+        run_id,
+        dataset,
+        per_timestep=per_timestep,
+        device=device,
+        report=report,
+        stop=stop,
+    )
 
 
 def finetune(
@@ -249,12 +260,14 @@ def export(
     formats: tuple[str, ...] = ("torchscript", "onnx", "safetensors"),
     *,
     report: Reporter = ignore,
+    stop: StopToken | None = None,
 ) -> dict[str, Any]:
     """Export a fine-tuning run to the folder ``out`` (TorchScript, ONNX checked against
-    PyTorch with ONNX Runtime, safetensors, model card). Returns the model card."""
+    PyTorch with ONNX Runtime, safetensors, model card). Returns the model card; raises
+    events.Stopped when stopped (between formats; nothing is written then)."""
     from ssl_studio.core.export.job import export_run
 
-    return export_run(Path(project), run_id, Path(out), tuple(formats), report)
+    return export_run(Path(project), run_id, Path(out), tuple(formats), report, stop)
 
 
 def predict(

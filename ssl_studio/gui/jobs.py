@@ -19,12 +19,14 @@ from typing import Any
 from PySide6.QtCore import QElapsedTimer, QObject, QThread, Signal
 
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.events import Event, StopToken
+from ssl_studio.core.events import Event, Stopped, StopToken
 
 log = logging.getLogger("ssl_studio.gui")
 
 JOB_NICE = 10  # Linux nice value of job threads (the window's thread keeps 0)
 Work = Callable[[Callable[[Event], None], StopToken], Any]
+# the result of work stopped before it had one (finished(title, STOPPED); on_done not called)
+STOPPED: dict[str, Any] = {"status": "stopped"}
 
 UNEXPECTED = (
     "SSL Studio met an error it did not expect: {error}\n\n"
@@ -75,6 +77,8 @@ class _JobThread(QThread):
 
                 limit_cpu_threads(self.threads)
             result = self.work(self.event.emit, self.stop)
+        except Stopped:  # stopped in work that leaves no result (embedding a dataset)
+            self.succeeded.emit(STOPPED)
         except SSLStudioError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # noqa: BLE001 - the window must survive any job failure
@@ -200,7 +204,10 @@ class JobRunner(QObject):
         if outcome is None:
             return
         ok, value = outcome
-        if ok:
+        if ok and value is STOPPED:  # nothing to hand on_done; the window says "stopped"
+            log.info("%s stopped.", self.title)
+            self.finished.emit(self.title, value)
+        elif ok:
             log.info("%s finished.", self.title)
             if on_done is not None:
                 on_done(value)

@@ -121,6 +121,25 @@ def test_one_job_at_a_time(qtbot, make_window, project, messages):
     assert window.job_label.text() == "Slow job: stopped."
 
 
+def test_work_stopped_before_it_had_a_result_reads_stopped_and_asks_nothing(
+    qtbot, make_window, project, messages
+):
+
+    window = make_window(project)
+    handed = []
+
+    def embedding(report, stop):  # e.g. the map: Stop pressed while embedding
+        while True:
+            stop.check()
+            time.sleep(0.01)
+
+    assert window.runner.start("Embedding map", embedding, on_done=handed.append)
+    window.runner.stop()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    assert window.job_label.text() == "Embedding map: stopped."
+    assert handed == [] and messages == []  # no half result, no error dialog
+
+
 def test_what_cannot_start_during_a_job_says_so_and_loses_nothing(
     qtbot, make_window, project, tmp_path, messages
 ):

@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.events import Reporter, StopToken, ignore
 from ssl_studio.core.project.store import Store
 
 METHODS = ("auto", "pca", "umap")
@@ -59,12 +60,19 @@ def project_2d(vectors: np.ndarray, method: str = "auto", seed: int = 0) -> tupl
 
 
 def embedding_map(
-    project: Path, run_id: int, dataset: str | None = None, method: str = "auto"
+    project: Path,
+    run_id: int,
+    dataset: str | None = None,
+    method: str = "auto",
+    *,
+    report: Reporter = ignore,
+    stop: StopToken | None = None,
 ) -> EmbeddingMap:
-    """Embed the dataset with the run's encoder (see jobs.embed) and lay it out in 2-D."""
+    """Embed the dataset with the run's encoder (see jobs.embed: progress, and
+    events.Stopped when stopped) and lay it out in 2-D."""
     from ssl_studio.core.jobs import embed
 
-    ids, vectors = embed(project, run_id, dataset)
+    ids, vectors = embed(project, run_id, dataset, report=report, stop=stop)
     vectors = np.asarray(vectors, np.float32)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     xy, used = project_2d(vectors, method)

@@ -23,7 +23,12 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.model_selection import (
+    GridSearchCV,
+    RepeatedStratifiedKFold,
+    StratifiedKFold,
+    train_test_split,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
@@ -31,6 +36,9 @@ from sklearn.svm import SVC
 SVM_C_GRID = [10.0**k for k in range(-4, 5)] + [np.inf]
 LOGISTIC_C_GRID = [10.0**k for k in range(-4, 5)]
 MAX_CV_EXAMPLES = 10_000
+# the logistic probe picks its C on at most this many labels (a stratified draw) and then
+# fits all of them: 45 cross-validation fits of 20 000 labels kept the wizard busy minutes
+MAX_LOGISTIC_CV_EXAMPLES = 3_000
 REPEAT_CV_BELOW = 1_000  # training sets this small repeat the 5-fold split
 CV_REPEATS = 5
 # libsvm iterations per fit: a hard margin (C = inf) never converges when the classes overlap
@@ -101,23 +109,40 @@ def _fit_svc(z: np.ndarray, y: np.ndarray, C: float) -> tuple[SVC, float]:
 
 def fit_logistic(train_z: np.ndarray, train_y: np.ndarray, seed: int = 0) -> tuple[Any, float]:
     """Logistic regression on standardized representations, its C chosen by stratified
-    cross-validation on the training labels only. Returns (fitted pipeline, C)."""
+    cross-validation on the training labels only (on a stratified draw of
+    ``MAX_LOGISTIC_CV_EXAMPLES`` when there are more), then fitted on all of them.
+    Returns (fitted pipeline, C)."""
     counts = np.unique(train_y, return_counts=True)[1]
     if len(counts) < 2:
         raise ValueError("a probe needs at least two classes among the training labels")
     scaled = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-    if counts.min() < 2:  # too few to cross-validate: the default strength
-        return scaled.set_params(logisticregression__C=1.0).fit(train_z, train_y), 1.0
-    folds = StratifiedKFold(int(min(5, counts.min())), shuffle=True, random_state=seed)
-    search = GridSearchCV(
-        scaled, {"logisticregression__C": LOGISTIC_C_GRID}, cv=folds, scoring="neg_log_loss"
-    )
+    C = 1.0  # too few to cross-validate: the default strength
+    if counts.min() >= 2:
+        grid_z, grid_y = train_z, train_y
+        if len(train_y) > MAX_LOGISTIC_CV_EXAMPLES:
+            pick, _ = train_test_split(
+                np.arange(len(train_y)),
+                train_size=MAX_LOGISTIC_CV_EXAMPLES,
+                stratify=train_y,
+                random_state=seed,
+            )
+            grid_z, grid_y = train_z[pick], train_y[pick]
+        smallest = int(np.unique(grid_y, return_counts=True)[1].min())
+        folds = StratifiedKFold(max(2, min(5, smallest)), shuffle=True, random_state=seed)
+        search = GridSearchCV(
+            scaled, {"logisticregression__C": LOGISTIC_C_GRID}, cv=folds, scoring="neg_log_loss"
+        )
+        with warnings.catch_warnings():
+            # weak regularisation on separable few-label data stops lbfgs early; the
+            # cross-validation then prefers a stronger C, so the notice is only noise
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            search.fit(grid_z, grid_y)
+        C = float(search.best_params_["logisticregression__C"])
+        if grid_z is train_z:
+            return search.best_estimator_, C
     with warnings.catch_warnings():
-        # weak regularisation on separable few-label data stops lbfgs early; the
-        # cross-validation then prefers a stronger C, so the notice is only noise
         warnings.simplefilter("ignore", ConvergenceWarning)
-        search.fit(train_z, train_y)
-    return search.best_estimator_, float(search.best_params_["logisticregression__C"])
+        return scaled.set_params(logisticregression__C=C).fit(train_z, train_y), C
 
 
 def logistic_probe(
@@ -133,20 +158,26 @@ def logistic_probe(
     return ProbeResult(predictions, _accuracy(test_y, predictions), C)
 
 
-def choose_k(train_z: np.ndarray, train_y: np.ndarray, candidates=(1, 3, 5, 10, 20)) -> int:
-    """The k of a cosine kNN with the best leave-one-out accuracy on the training set."""
+def choose_k(
+    train_z: np.ndarray, train_y: np.ndarray, candidates=(1, 3, 5, 10, 20), rows: int = 1024
+) -> int:
+    """The k of a cosine kNN with the best leave-one-out accuracy on the training set.
+    Neighbours are found ``rows`` items at a time (memory [rows, N], not [N, N])."""
     z = train_z / np.maximum(np.linalg.norm(train_z, axis=1, keepdims=True), 1e-12)
-    similarity = z @ z.T
-    np.fill_diagonal(similarity, -np.inf)
-    order = np.argsort(-similarity, axis=1)
     classes, y = np.unique(train_y, return_inverse=True)
-    best, best_acc = 1, -1.0
-    for k in candidates:
-        if k > len(train_y) - 1:
-            break
+    ks = [k for k in candidates if k <= len(y) - 1] or [1]
+    nearest = np.empty((len(y), max(ks)), np.int64)  # each item's neighbours, nearest first
+    for start in range(0, len(y), rows):
+        similarity = z[start : start + rows] @ z.T  # [rows, N]
+        similarity[np.arange(len(similarity)), np.arange(start, start + len(similarity))] = -np.inf
+        top = np.argpartition(-similarity, max(ks) - 1, axis=1)[:, : max(ks)]
+        order = np.argsort(-np.take_along_axis(similarity, top, axis=1), axis=1, kind="stable")
+        nearest[start : start + rows] = np.take_along_axis(top, order, axis=1)
+    best, best_acc = ks[0], -1.0
+    for k in ks:
         votes = np.zeros((len(y), len(classes)))
         for j in range(k):
-            votes[np.arange(len(y)), y[order[:, j]]] += 1
+            votes[np.arange(len(y)), y[nearest[:, j]]] += 1
         acc = float((votes.argmax(1) == y).mean())
         if acc > best_acc:
             best, best_acc = k, acc

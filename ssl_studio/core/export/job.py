@@ -30,8 +30,10 @@ def export_run(
     out: Path,
     formats: tuple[str, ...] = FORMATS,
     report: Reporter = ignore,
+    stop: StopToken | None = None,
 ) -> dict[str, Any]:
-    """Export fine-tuning run ``run_id`` to the folder ``out``; returns the model card."""
+    """Export fine-tuning run ``run_id`` to the folder ``out``; returns the model card
+    (raises events.Stopped when ``stop`` is set before the folder is complete)."""
     with Store.open(project, write=True, purpose="ssl-studio export") as store:
         run = store.run(run_id)
         if run is None or run["kind"] != "finetune":
@@ -60,6 +62,8 @@ def export_run(
                 real_inputs=real,
                 baseline=baseline,
                 source=source,
+                report=report,
+                stop=stop,
             )
         except OSError as exc:  # the half-written folder is already gone (see writer.py)
             full = exc.errno == errno.ENOSPC

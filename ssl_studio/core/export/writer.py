@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import build_card, card_markdown
 from ssl_studio.core.finetune.classifier import Classifier
 
@@ -159,6 +160,11 @@ def _run_onnx(path: Path, inputs: tuple[np.ndarray, ...], modality: str) -> np.n
     return session.run(None, dict(zip(names, inputs, strict=True)))[0]
 
 
+def _next_stage(report: Reporter, stop: StopToken, text: str) -> None:
+    stop.check()
+    report(Message("export", text))
+
+
 def export_classifier(
     classifier: Classifier,
     state: dict[str, Any],
@@ -168,11 +174,16 @@ def export_classifier(
     real_inputs: tuple[np.ndarray, ...] | None = None,
     baseline: dict[str, Any] | None = None,
     source: dict[str, Any] | None = None,
+    report: Reporter = ignore,
+    stop: StopToken | None = None,
 ) -> dict[str, Any]:
     """Write the export folder ``out`` (must not exist or be empty); returns the card.
 
-    real_inputs: a few held-out items as model inputs, for the parity check only.
+    real_inputs: a few held-out items as model inputs, for the parity check only. Each
+    format is announced through ``report``; ``stop`` is honoured before each (raises
+    events.Stopped, and nothing is left behind).
     """
+    stop = stop or StopToken()
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         raise ConfigError(
@@ -196,6 +207,7 @@ def export_classifier(
         parity: dict[str, Any] = {"tolerance": TOLERANCE, "batches": len(checks)}
         example = tuple(torch.from_numpy(a) for a in golden)
         if "torchscript" in formats:
+            _next_stage(report, stop, "Writing TorchScript and checking it against PyTorch.")
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 traced = torch.jit.trace(model, example, check_trace=False)
@@ -209,6 +221,7 @@ def export_classifier(
             _check("TorchScript", diff)
             parity["torchscript_max_difference"] = diff
         if "onnx" in formats:
+            _next_stage(report, stop, "Writing ONNX and checking it with ONNX Runtime.")
             _onnx(model, example, work / FILES["onnx"], spec["modality"])
             diff = max(
                 _max_difference(_run_onnx(work / FILES["onnx"], inputs, spec["modality"]), want)
@@ -217,6 +230,7 @@ def export_classifier(
             _check("ONNX", diff)
             parity["onnx_max_difference"] = diff
         if "safetensors" in formats:
+            _next_stage(report, stop, "Writing safetensors weights.")
             from safetensors.torch import save_file
 
             weights = {k: v.contiguous() for k, v in classifier.state_dict().items()}
@@ -236,6 +250,7 @@ def export_classifier(
         (work / "model_card.json").write_text(json.dumps(card, indent=2))
         (work / "MODEL_CARD.md").write_text(card_markdown(card))
         _usual_modes(work)
+        stop.check()
         if out.exists():
             out.rmdir()
         work.rename(out)

@@ -20,7 +20,13 @@ from ssl_studio.core.data.loaders import ImageBatches
 from ssl_studio.core.data.series_batches import SeriesBatches, pad_series, same_length_groups
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.evaluation.embeddings import embed_images, embed_series, evaluation_views
+from ssl_studio.core.evaluation.embeddings import (
+    EmbedProgress,
+    embed_images,
+    embed_series,
+    evaluation_views,
+)
+from ssl_studio.core.events import StopToken
 
 NEGATIVE_NAMES = ("normal", "negative", "healthy", "control", "benign", "no", "0", "false")
 
@@ -93,8 +99,17 @@ class LabeledData:
             world=world,
         )
 
-    def embed(self, encoder: nn.Module, positions: np.ndarray, device: torch.device) -> np.ndarray:
-        """Frozen-encoder representations [n, D] of the items at ``positions``."""
+    def embed(
+        self,
+        encoder: nn.Module,
+        positions: np.ndarray,
+        device: torch.device,
+        *,
+        stop: StopToken | None = None,
+        progress: EmbedProgress | None = None,
+    ) -> np.ndarray:
+        """Frozen-encoder representations [n, D] of the items at ``positions`` (raises
+        events.Stopped when ``stop`` is set between batches)."""
         chosen = self.subset(positions)
         if self.modality == "image":
             z = embed_images(
@@ -104,9 +119,19 @@ class LabeledData:
                 channels=self.channels,
                 image_size=self.image_size,
                 device=device,
+                stop=stop,
+                progress=progress,
             )
         else:
-            z = embed_series(encoder, chosen, self.reader, channels=self.channels, device=device)
+            z = embed_series(
+                encoder,
+                chosen,
+                self.reader,
+                channels=self.channels,
+                device=device,
+                stop=stop,
+                progress=progress,
+            )
         return z.numpy()  # type: ignore[union-attr]
 
     def inputs(

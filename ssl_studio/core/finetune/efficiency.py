@@ -25,7 +25,7 @@ from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.metrics import classification_report
 from ssl_studio.core.evaluation.splits import k_per_class, split_labeled
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken
-from ssl_studio.core.finetune.data import predict_proba
+from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.protocols import fit_protocol
 from ssl_studio.core.finetune.setup import prepare, recommended_protocol
 from ssl_studio.core.pretrain_setup import rebuild_task
@@ -94,9 +94,6 @@ def label_efficiency(
         try:
             with tempfile.TemporaryDirectory(dir=run_dir) as scratch_dir:
                 for k in ks:
-                    if stop.stopped:
-                        status = "stopped"
-                        break
                     chosen = (
                         protocol if protocol != "auto" else recommended_protocol(k or available)
                     )
@@ -104,33 +101,21 @@ def label_efficiency(
                     for seed in seeds:
                         train = k_per_class(split.train, data.y, k, seed=seed)
                         run_cfg = dataclasses.replace(cfg, seed=seed)
-                        for name in reports:
-                            fitted = fit_protocol(
-                                name,
-                                encoder,
-                                spec,
-                                data,
-                                train,
-                                run_cfg,
-                                device=device,
-                                run_dir=Path(scratch_dir),
-                                stop=stop,
-                                job=JOB,
-                            )
-                            proba = predict_proba(
-                                fitted.classifier.to(device), data, split.test, device
-                            )
-                            reports[name].append(
-                                classification_report(
-                                    data.y[split.test],
-                                    proba,
-                                    data.classes,
-                                    n_boot=CURVE_BOOT,
-                                    seed=seed,
-                                )
-                            )
+                        for name, scores in reports.items():
+                            scored = None if stop.stopped else _fit_and_score(
+                                name, encoder, spec, data, train, split.test, run_cfg,
+                                device=device, run_dir=Path(scratch_dir), stop=stop,
+                            )  # fmt: skip
+                            if scored is None:
+                                break
+                            scores.append(scored)
+                        if stop.stopped:
+                            break
                         done = len(curve) * len(seeds) + len(reports["scratch"])
                         report(Progress(JOB, done=done, total=len(points), phase=f"k={k or 'all'}"))
+                    if any(len(scores) < len(seeds) for scores in reports.values()):
+                        status = "stopped"  # a point with a model stopped early is not kept
+                        break
                     point = {
                         "k": k,
                         "labels_per_class": min(k, available) if k else available,
@@ -154,6 +139,41 @@ def label_efficiency(
         (run_dir / "label_efficiency.json").write_text(json.dumps(result, indent=2))
         store.finish_run(run_id, status, {k: v for k, v in result.items() if k != "curve"})
     return result
+
+
+def _fit_and_score(
+    protocol: str,
+    encoder: Any,
+    spec: dict[str, Any],
+    data: LabeledData,
+    train: np.ndarray,
+    test: np.ndarray,
+    cfg: FinetuneConfig,
+    *,
+    device: Any,
+    run_dir: Path,
+    stop: StopToken,
+) -> dict[str, Any] | None:
+    """One protocol trained on ``train`` and scored on ``test``; None when it was stopped
+    (a model stopped early is not what the curve measures)."""
+    fitted = fit_protocol(
+        protocol,
+        encoder,
+        spec,
+        data,
+        train,
+        cfg,
+        device=device,
+        run_dir=run_dir,
+        stop=stop,
+        job=JOB,
+    )
+    if fitted.info.get("status", "done") != "done" or fitted.classifier is None:
+        return None
+    proba = predict_proba(fitted.classifier.to(device), data, test, device)
+    return classification_report(
+        data.y[test], proba, data.classes, n_boot=CURVE_BOOT, seed=cfg.seed
+    )
 
 
 def _line(point: dict[str, Any], protocol: str) -> str:

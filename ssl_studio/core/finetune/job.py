@@ -259,7 +259,7 @@ class FineTuning:
                     stop=self.stop,
                     job=JOB,
                 )
-            if fitted.info.get("status", "done") != "done":
+            if fitted.info.get("status", "done") != "done" or fitted.classifier is None:
                 return None
             proba[test] = predict_proba(fitted.classifier.to(device), data, test, device)
         return split.train, proba
@@ -292,7 +292,7 @@ class FineTuning:
             else "test split",
             "info": fitted.info,
         }
-        if status != "done" or (split.folds and scored is None):
+        if status != "done" or fitted.classifier is None or (split.folds and scored is None):
             result["status"] = "stopped"
             return result
         model = fitted.classifier.to(device)

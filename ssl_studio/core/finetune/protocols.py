@@ -30,7 +30,7 @@ from ssl_studio.core.data.series_batches import channel_statistics
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.engine.trainer import Recorder, Trainer
 from ssl_studio.core.evaluation.probes import choose_k, fit_logistic
-from ssl_studio.core.events import Reporter, StopToken, ignore
+from ssl_studio.core.events import Progress, Reporter, Stopped, StopToken, ignore
 from ssl_studio.core.finetune.classifier import (
     Classifier,
     KNNHead,
@@ -124,9 +124,10 @@ class FineTuneTask(nn.Module):
 
 @dataclass
 class Fitted:
-    """A protocol's result: the classifier (on the CPU, eval mode) and what was chosen."""
+    """A protocol's result: the classifier (on the CPU, eval mode; None when stopped before
+    there was one) and what was chosen (``info["status"]``: done or stopped)."""
 
-    classifier: Classifier
+    classifier: Classifier | None
     info: dict[str, Any]
 
 
@@ -175,7 +176,14 @@ def fit_protocol(
     else:
         assert encoder is not None
         encoder = copy.deepcopy(encoder)
-        z = data.embed(encoder.to(device), train, device)  # z: [n, dim]
+
+        def progress(done: int, total: int) -> None:
+            report(Progress(job, done=done, total=total, phase="embedding the training labels"))
+
+        try:  # z: [n, dim]
+            z = data.embed(encoder.to(device), train, device, stop=stop, progress=progress)
+        except Stopped:
+            return Fitted(None, {**info, "status": "stopped"})
         if protocol == "knn":
             info["k"] = choose_k(z, y)
             head: nn.Module = KNNHead(torch.from_numpy(z), torch.from_numpy(y), k, info["k"])

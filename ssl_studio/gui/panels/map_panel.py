@@ -155,9 +155,8 @@ class MapPanel(QWidget):
         project, method = self.context.project, self.method.currentData()
 
         def work(report: Any, stop: Any) -> tuple[EmbeddingMap, DatasetView]:
-            return embedding_map(project, run_id, dataset, method), DatasetView.open(
-                project, dataset
-            )
+            found = embedding_map(project, run_id, dataset, method, report=report, stop=stop)
+            return found, DatasetView.open(project, dataset)
 
         title = f"Embedding map of run {run_id}"
         return self.context.run(self, title, work, self._computed, writes=False)

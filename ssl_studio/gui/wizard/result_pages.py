@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.evaluation.metrics import metric_title
-from ssl_studio.core.events import Event, Message, Step
+from ssl_studio.core.events import Event, Message, Step, Stopped
 from ssl_studio.core.export.card import card_markdown
 from ssl_studio.core.export.writer import FORMATS
 from ssl_studio.core.jobs import export, finetune, label_efficiency
+from ssl_studio.gui.jobs import STOPPED
 from ssl_studio.gui.live_plot import LivePlot
 from ssl_studio.gui.tables import fill_table, make_table
 
@@ -325,7 +326,10 @@ class ExportPage(QWizardPage):
         project = self.wiz.project
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
-            return export(project, run_id, out, chosen, report=report)
+            try:
+                return export(project, run_id, out, chosen, report=report, stop=stop)
+            except Stopped:
+                return STOPPED
 
         self.status.setText("Exporting and checking the files against PyTorch…")
         self.export_button.setEnabled(False)
@@ -337,6 +341,9 @@ class ExportPage(QWizardPage):
 
     def _done(self, card: dict[str, Any]) -> None:
         self.export_button.setEnabled(True)
+        if card is STOPPED:
+            self.status.setText("Export stopped; nothing was written.")
+            return
         self.exported = card
         self.wiz.export_folder = Path(self.folder.text()).expanduser()
         self.status.setText(f"Exported to {self.wiz.export_folder}.")

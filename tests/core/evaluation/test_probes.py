@@ -88,3 +88,29 @@ def test_svm_finishes_when_no_margin_can_separate_the_classes():
     assert done.returncode == 0, done.stderr
     fallback_c, grid_c = map(float, done.stdout.split())
     assert fallback_c == 1e4 and np.isfinite(grid_c)
+
+
+def test_the_knn_k_found_in_row_chunks_is_the_k_of_the_whole_matrix():
+    for seed in range(5):
+        z, y = blobs(n=90, seed=seed)
+        z = z + np.random.default_rng(seed).normal(0, 1.5, z.shape)  # overlap: k matters
+        whole = probes.choose_k(z, y, rows=len(y))
+        assert probes.choose_k(z, y, rows=7) == whole and whole in (1, 3, 5, 10, 20)
+    assert probes.choose_k(np.eye(2), np.array([0, 1])) == 1  # k never reaches N
+
+
+def test_many_labels_pick_c_on_a_stratified_draw_and_fit_every_label(monkeypatch):
+    searched = []
+    real_fit = probes.GridSearchCV.fit
+
+    def recording_fit(self, z, y):
+        searched.append(np.unique(y, return_counts=True)[1])
+        return real_fit(self, z, y)
+
+    monkeypatch.setattr(probes.GridSearchCV, "fit", recording_fit)
+    monkeypatch.setattr(probes, "MAX_LOGISTIC_CV_EXAMPLES", 30)
+    z, y = blobs(n=150)
+    model, C = probes.fit_logistic(z, y)
+    assert [list(c) for c in searched] == [[10, 10, 10]]  # 30 drawn, every class kept
+    assert model[0].n_samples_seen_ == 150 and C in probes.LOGISTIC_C_GRID
+    assert model.score(z, y) > 0.85

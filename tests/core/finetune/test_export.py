@@ -311,3 +311,37 @@ def test_a_damaged_export_or_a_bad_output_place_is_a_message(image_export, tmp_p
     (broken / "model.onnx").write_bytes(b"not a model")
     with pytest.raises(ConfigError, match="cannot be loaded .* export the model again"):
         predict(broken, [image], tmp_path / "p.csv")
+
+
+def test_a_stopped_export_leaves_nothing_and_the_cli_exits_130(image_export, monkeypatch, capsys):
+    from ssl_studio.cli import main
+    from ssl_studio.core.events import Message, Stopped, StopToken
+
+    project, result, out, _ = image_export
+    stop = StopToken()
+    said = []
+
+    def report(event):
+        said.append(event.text if isinstance(event, Message) else event)
+        if "ONNX" in said[-1]:
+            stop.stop()  # while the ONNX file is written: it stops before safetensors
+
+    target = out.parent / "stopped"
+    with pytest.raises(Stopped):
+        export(project, result["run_id"], target, report=report, stop=stop)
+    stages = [s for s in said if s.startswith("Writing")]
+    assert [s.split()[1] for s in stages] == ["TorchScript", "ONNX"]  # never safetensors
+    assert not target.exists()
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".stopped-")]
+    with Store.open(project) as store:
+        assert [e["folder"] for e in store.exports()] == [str(out.resolve())]
+
+    def pressed_ctrl_c(*_):
+        token = StopToken()
+        token.stop()
+        return token
+
+    monkeypatch.setattr("ssl_studio.cli_output.stop_on_ctrl_c", pressed_ctrl_c)
+    argv = ["export", str(project), "--run", str(result["run_id"]), "--out", str(target)]
+    assert main(argv) == 130
+    assert "nothing was written" in capsys.readouterr().out and not target.exists()

@@ -12,7 +12,7 @@ from finetune_projects import quick_train, write_shapes
 
 from ssl_studio.core.config import FinetuneConfig, ImportConfig
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.events import Step
+from ssl_studio.core.events import Progress, Step, StopToken
 from ssl_studio.core.jobs import evaluate, export, finetune, import_data, label_efficiency
 from ssl_studio.core.labels import labels_from_folders, set_labels
 from ssl_studio.core.project.store import Store
@@ -201,6 +201,45 @@ def test_label_efficiency_stores_a_curve_with_both_protocols(labeled):
     assert row["kind"] == "label-efficiency" and row["status"] == "done"
     saved = json.loads((project / row["folder"] / "label_efficiency.json").read_text())
     assert saved["curve"] == result["curve"]
+
+
+def test_a_stopped_curve_keeps_only_points_whose_every_fit_finished(labeled):
+    project, run = labeled
+    stop = StopToken()
+
+    def report(event):  # Stop pressed once the first seed of the second point is done
+        if isinstance(event, Progress) and event.done == 3:
+            stop.stop()
+
+    result = label_efficiency(
+        cfg(project, run, protocol="linear"),
+        ks=(1, 2, None),
+        seeds=(0, 1),
+        report=report,
+        stop=stop,
+    )
+    assert result["status"] == "stopped"
+    # the second point's second seed never trained: the point is left out, not half-made
+    assert [p["labels_per_class"] for p in result["curve"]] == [1]
+    assert all(
+        len(p[n]["accuracy"]["seeds"]) == 2 for p in result["curve"] for n in ("linear", "scratch")
+    )
+    with Store.open(project) as store:
+        assert store.run(result["run_id"])["status"] == "stopped"
+
+
+@pytest.mark.parametrize("protocol", ["knn", "linear", "full"])
+def test_stop_before_the_frozen_encoder_embeds_the_labels_ends_the_job_as_stopped(
+    labeled, protocol
+):
+    project, run = labeled
+    stop = StopToken()
+    stop.stop()
+    result = finetune(cfg(project, run, protocol=protocol), stop=stop)
+    assert result["status"] == "stopped" and "baseline" not in result and "test" not in result
+    with Store.open(project) as store:
+        row = store.run(result["run_id"])
+    assert row["status"] == "stopped" and not (project / row["folder"] / "model.pt").exists()
 
 
 def test_few_labels_per_class_are_cross_validated(labeled, tmp_path):
