@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ssl_studio.core.data.dicom import decode_dicom
 from ssl_studio.core.data.images import decode_image
-from ssl_studio.core.data.privacy import identifier_values, redact
+from ssl_studio.core.data.privacy import identifier_values, patient_key, redact
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.timeseries import decode_series_file
 
@@ -52,6 +52,10 @@ def _decode(task: DecodeTask) -> DecodedFile:
     result = _decode_file(task)
     for problem in result.problems:  # the one place messages lose the file's identifiers
         problem.message = redact(problem.message, result.identifiers, words=True)
+    for item in result.items:  # the salted key is slow on purpose: made here, in parallel
+        patient = item.fields.pop("patient_id", None)
+        if patient:
+            item.fields["patient_key"] = patient_key(task.salt, patient)
     return result
 
 
@@ -70,7 +74,7 @@ def _decode_file(task: DecodeTask) -> DecodedFile:
             item.fields.setdefault("modality", path.suffix.lstrip(".").upper())
             group = item.fields.pop("group_id", None)  # an id column: maybe a patient ID
             if group is not None:
-                item.fields["patient_id"] = group  # hashed by the importer, never stored
+                item.fields["patient_id"] = group  # only its salted key leaves _decode
                 result.identifiers.extend(identifier_values([group]))
         return result
     except ImportProblem as problem:

@@ -125,9 +125,9 @@ def _facts(ds: Dataset, identifiers: list[str]) -> dict[str, Any]:
 def _group_keys(ds: Dataset, salt: bytes) -> dict[str, str | None]:
     """Salted keys for study and series, and the raw PatientID under ``patient_id``.
 
-    The importer turns ``patient_id`` into the slow salted ``patient_key`` (once per
-    patient, in its otherwise idle process) and never stores it; with no PatientID the
-    patient key falls back to the study key.
+    decode._decode turns ``patient_id`` into the slow salted ``patient_key`` in the
+    decoding worker (once per patient and worker), so it is never stored; with no
+    PatientID the importer falls back to the study key.
     """
     study = str(ds.get("StudyInstanceUID", "") or "")
     series = str(ds.get("SeriesInstanceUID", "") or "")

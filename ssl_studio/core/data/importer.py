@@ -427,10 +427,10 @@ class Importer:
                 fields = dict(item.fields)
                 meta = _json(fields.get("meta"))
                 fields["meta"] = hide(meta) if meta else meta
-                patient = fields.pop("patient_id", None)  # raw: only its salted key is kept
-                fields["patient_key"] = (
-                    patient_key(self.salt, patient) if patient else fields.get("study_key")
-                )
+                patient = fields.pop("patient_id", None)  # raw, from a decoder of a test
+                if patient:
+                    fields["patient_key"] = patient_key(self.salt, patient)
+                fields["patient_key"] = fields.get("patient_key") or fields.get("study_key")
                 items.append(
                     {
                         "idx": item.index,

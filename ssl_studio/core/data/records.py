@@ -39,7 +39,8 @@ class DecodedItem:
     array: images ``[C, S, S]`` uint8/uint16, already letterboxed to the cache size;
     series ``[C, T]`` float32 with NaN where a value is missing.
     fields: columns for the ``items`` table (see ``project.schema.ITEM_COLUMNS``), plus
-    ``patient_id`` (a raw identifier the importer replaces by its salted key).
+    ``patient_id`` (a raw identifier the decoding worker replaces by its salted
+    ``patient_key`` before the item leaves it).
     """
 
     index: int

@@ -37,7 +37,7 @@ def test_ct_keeps_hounsfield_units_exactly_and_the_tag_window(dicom_file):
     np.testing.assert_array_equal(real(item)[0], reference(path))
     assert item.fields["value_scale"] == 1.0
     assert item.fields["modality"] == "CT"
-    assert item.fields["patient_id"] == "1CT1"  # the importer keeps only its salted key
+    assert item.fields["patient_id"] == "1CT1"  # decode() hands on only its salted key
     meta = item.fields["meta"]
     assert (
         meta["rescale_intercept"] == -1024

@@ -279,6 +279,14 @@ def test_patient_names_in_folder_names_are_redacted(project, tmp_path, dicom_fil
     assert b"CompressedSamples" not in raw
 
 
+def test_the_decoding_worker_hands_on_the_salted_patient_key_not_the_id(dicom_file):
+    salt = b"project salt 123"
+    out = decode(DecodeTask(str(dicom_file("CT_small.dcm")), "dicom", 16, salt))
+    (item,) = out.items
+    assert "patient_id" not in item.fields  # the slow key is made in parallel, in the worker
+    assert item.fields["patient_key"] == patient_key(salt, "1CT1")
+
+
 def test_a_dataset_named_after_a_patient_folder_is_stored_redacted(project, tmp_path, dicom_file):
     # CT_small.dcm belongs to patient "CompressedSamples^CT1"
     folder = tmp_path / "CompressedSamples_CT1_knee"
