@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,14 +17,24 @@ from ssl_studio.core.data.series_items import Decoded, label_strings, make_items
 _MISSING = ("", "na", "n/a", "nan", "null", "none")
 _MISSING_CELLS = [v for m in _MISSING for v in {m, m.upper(), m.title()}]
 _ROLE_NAMES = {
-    "time": frozenset({"time", "timestamp", "t", "date", "datetime", "seconds", "sec", "ms"}),
+    "time": frozenset(
+        {"time", "timestamp", "t", "date", "datetime", "seconds", "sec", "ms", "epoch", "elapsed"}
+        | {"zeit", "zeitpunkt", "datum", "uhrzeit", "zeitstempel", "heure", "fecha", "hora"}
+        | {"tiempo", "tijd"}
+    ),
     "label": frozenset({"label", "class", "target", "y", "category", "diagnosis"}),
     "id": frozenset(
         {"id", "name", "series", "subject", "patient", "participant", "mrn", "pid", "case"}
     ),
 }
-_TIME_UNITS = frozenset({"s", "sec", "secs", "seconds", "ms", "utc"})
-_DELIMITERS = ("\t", ";", "|", ",")  # preference order when several split every line
+# words that may stand beside a time name: "unix time", "Date Time", "time (ms)", "elapsed_s"
+_TIME_UNITS = frozenset(
+    {"s", "sec", "secs", "seconds", "ms", "utc", "unix", "local", "relative", "stamp"}
+)
+_ID_SUFFIXES = frozenset({"id", "no", "nr", "number", "code", "key"})  # "patient no", "case nr"
+UNIQUE_TEXT_ROWS = 5  # a label column with this many lines, all different, is no label
+# preference order when several split every line; a space only when nothing else does
+_DELIMITERS = ("\t", ";", "|", ",", " ")
 
 
 def _read_text(path: Path) -> tuple[str, str | None]:
@@ -91,46 +102,114 @@ def _parse_cells(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np
     try:
         return filled.astype(np.float64), no_text
     except ValueError:  # some text: one cell at a time
-        values = np.array([_float_or_nan(c) for c in filled.tolist()])
+        values = np.array([_number(c, decimal_comma) for c in cells.tolist()])
         missing = np.isin(np.char.lower(np.char.strip(cells)), _MISSING)
         return values, np.isnan(values) & ~missing
 
 
-def _float_or_nan(cell: str) -> float:
+# thousands separators: "4.256,90" where the decimal mark is a comma, "4,256.9" elsewhere
+_THOUSANDS = {
+    True: re.compile(r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?"),
+    False: re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?"),
+}
+
+
+def _number(cell: str, decimal_comma: bool) -> float:
+    """One cell as a number (NaN when it is missing or text)."""
+    text = cell.strip()
+    if _THOUSANDS[decimal_comma].fullmatch(text):
+        text = text.replace("." if decimal_comma else ",", "")
+    if decimal_comma:
+        text = text.replace(",", ".")
     try:
-        return float(cell)
+        return float(text)
     except ValueError:
         return float("nan")
 
 
 def _words(name: str | None) -> list[str]:
-    """'Time (ms)' -> ['time', 'ms']."""
-    return "".join(c if c.isalnum() else " " for c in (name or "").lower()).split()
+    """'Time (ms)' -> ['time', 'ms']; 'PatientID' -> ['patient', 'id']."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", name or "")
+    return "".join(c if c.isalnum() else " " for c in spaced.lower()).split()
 
 
 def _role(name: str | None) -> str | None:
-    """'time' / 'label' / 'id' when a header name says so ('time (s)' counts as time)."""
+    """'time' / 'label' / 'id' when a header name says so: 'time (s)', 'Date Time' and
+    'unix_time' are times; 'patient_id', 'PatientID', 'sensor id' and 'case no' are ids."""
     words = _words(name)
-    for role, names in _ROLE_NAMES.items():
-        if " ".join(words) in names or (
-            role == "time" and words and words[0] in names and _TIME_UNITS.issuperset(words[1:])
-        ):
-            return role
+    if not words:
+        return None
+    times = _ROLE_NAMES["time"]
+    if any(w in times for w in words) and all(w in times or w in _TIME_UNITS for w in words):
+        return "time"
+    if " ".join(words) in _ROLE_NAMES["label"]:
+        return "label"
+    ids = _ROLE_NAMES["id"]
+    if " ".join(words) in ids or (len(words) > 1 and words[-1] == "id"):
+        return "id"
+    if len(words) > 1 and words[-1] in _ID_SUFFIXES and " ".join(words[:-1]) in ids:
+        return "id"
     return None
 
 
+# date-times other than ISO 8601 (tried in this order; ISO first, and fast)
+_TIME_FORMATS = tuple(
+    f"{date}{sep}{clock}".strip()
+    for date in ("%d.%m.%Y", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "")
+    for clock in ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "")
+    for sep in (" ",)
+    if date or clock
+)
+
+
+_TIME_SAMPLE = 500  # cells that choose the format; all cells are then read with it
+
+
 def _parse_times(cells: np.ndarray) -> np.ndarray | None:
-    """cells: ``[R]`` ISO date-times -> seconds ``[R]`` (NaN where missing), or None."""
-    out = np.full(len(cells), np.nan)
-    for i, cell in enumerate(cells.tolist()):
-        if cell.strip().lower() in _MISSING:
-            continue
-        try:
-            stamp = datetime.fromisoformat(cell.strip())
-        except ValueError:
-            return None
-        out[i] = (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
-    return None if np.isnan(out).all() else out
+    """cells: ``[R]`` date-times -> seconds ``[R]`` (NaN where missing), or None when they
+    are not date-times. ISO 8601 first; else, of ``_TIME_FORMATS`` that read the first
+    cells in order, the one with the most even spacing (03/01 then 03/02 is a day apart,
+    not a month, in a recording sampled every day)."""
+    texts = [c.strip() for c in cells.tolist()]
+    present = [i for i, c in enumerate(texts) if c.lower() not in _MISSING]
+    if not present:
+        return None
+    iso = _seconds(texts, present, datetime.fromisoformat)
+    if iso is not None:
+        return iso
+    sample = present[:_TIME_SAMPLE]
+    ranked = []
+    for fmt in _TIME_FORMATS:
+        seen = _seconds(texts, sample, _strptime(fmt))
+        if seen is not None and (np.diff(seen[sample]) >= 0).all():
+            steps = np.diff(seen[sample])
+            spread = float(steps.std() / steps.mean()) if len(steps) and steps.mean() > 0 else 0.0
+            ranked.append((spread, len(ranked), fmt))
+    for _, _, fmt in sorted(ranked):
+        out = _seconds(texts, present, _strptime(fmt))
+        if out is not None:
+            return out
+    return None
+
+
+def _seconds(texts: list[str], where: list[int], parse) -> np.ndarray | None:
+    """Seconds of the cells at ``where`` (NaN elsewhere), or None if one does not parse."""
+    out = np.full(len(texts), np.nan)
+    try:
+        for i in where:
+            stamp = parse(texts[i])
+            out[i] = (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+    except ValueError:
+        return None
+    return out
+
+
+def _strptime(fmt: str):
+    def parse(text: str) -> datetime:
+        stamp = datetime.strptime(text, fmt)
+        return stamp.replace(year=1970) if "%Y" not in fmt else stamp  # a clock time alone
+
+    return parse
 
 
 def _uniform_rate(seconds: np.ndarray) -> float | None:
@@ -176,7 +255,9 @@ class _Table:
         """Numbers only, no quotes, no blank lines: numpy's C parser does it all (or False)."""
         first, _, rest = text.rstrip("\r\n").partition("\n")
         head = [c.strip() for c in first.split(delimiter)]
-        if '"' in text or not rest.strip() or any(c.lower() in _MISSING for c in head):
+        if delimiter == " " or '"' in text or not rest.strip():
+            return False
+        if any(c.lower() in _MISSING for c in head):
             return False
         try:
             values = np.loadtxt(io.StringIO(rest), delimiter=delimiter, ndmin=2, comments=None)
@@ -261,6 +342,7 @@ class _Table:
             if "time" not in roles and _parse_times(self.cells[j]) is not None:
                 roles["time"] = j
             elif "label" not in roles and j in (0, len(self.names) - 1):
+                self._refuse_unique_texts(j)
                 roles["label"] = j
             else:
                 raise ImportProblem(
@@ -270,6 +352,21 @@ class _Table:
                     "label/time/id in a header row.",
                 )
         return roles
+
+    def _refuse_unique_texts(self, j: int) -> None:
+        """A text column taken for class labels must repeat its classes: one that differs
+        on every line names rows (a patient, a date in an unknown format), and its values
+        would be stored as label text."""
+        texts = [c.strip() for c in self.cells[j].tolist() if c.strip().lower() not in _MISSING]
+        if len(texts) >= UNIQUE_TEXT_ROWS and len(set(texts)) == len(texts):
+            raise ImportProblem(
+                "csv-layout",
+                f"{self.describe(j)} of {self.file} holds a different text on each of its "
+                f"{len(texts)} lines, so it is no column of class labels. If it is a date or "
+                "time, write it as 2024-03-01 12:00:00 or name the column time; if it names "
+                "the series or a patient, name it id; if it really is labels, name it label "
+                "(in a header row).",
+            )
 
     def _choose(self, layout: str) -> str:
         if layout == "rows" and "time" in self.roles:
@@ -285,7 +382,15 @@ class _Table:
             return "columns"
         if "label" in self.roles:
             return "rows"
+        if "id" in self.roles and self._id_changes():
+            return "rows"  # a patient or series per line
         return "columns" if len(self.lines) >= len(self.channels) else "rows"
+
+    def _id_changes(self) -> bool:
+        """The id column holds more than one value (a row counter does not count)."""
+        if _counts_rows(self.values[self.roles["id"]]):
+            return False
+        return len(set(self.cell_texts("id")) - {None}) > 1
 
     def constant(self, role: str) -> str | None:
         """The one value of a label/id column in the columns layout (error if it changes)."""

@@ -92,6 +92,12 @@ def test_leading_and_inner_missing_values_are_kept(tmp_path: Path) -> None:
         ("when", [f"2024-03-01T10:00:0{i}" for i in range(4)], 1.0),
         ("date", [f"2024-03-0{i + 1} 00:00:00+01:00" for i in range(4)], 1 / 86400),
         ("seconds", ["0", "1", "3", "4"], 7.0),  # not uniform: the argument is used
+        ("Datum", [f"01.03.2024 10:00:0{i}" for i in range(4)], 1.0),  # European Excel
+        ("Date Time", [f"3/1/2024 11:5{i} PM" for i in range(4)], 1 / 60),  # US, 12-hour
+        ("", [f"0{i + 1}/03/2024" for i in range(4)], 1 / 86400),  # day-first: evenly spaced
+        ("Zeit", [f"10:00:{i:02d}.5" for i in range(4)], 1.0),  # a clock time alone
+        ("unix_time", [str(1_700_000_000 + 2 * i) for i in range(4)], 0.5),
+        ("elapsed_ms", ["0", "10", "20", "30"], 100.0),
     ],
 )
 def test_time_column_gives_sampling_rate(tmp_path: Path, header, lines, rate) -> None:
@@ -99,6 +105,47 @@ def test_time_column_gives_sampling_rate(tmp_path: Path, header, lines, rate) ->
     (item,) = decode(write(tmp_path, "t.csv", text), sampling_rate=7.0).items
     assert item.array.shape == (1, 4)
     assert item.fields["sampling_rate"] == pytest.approx(rate)
+
+
+def test_european_file_with_date_times_and_thousands_is_one_series(tmp_path: Path) -> None:
+    text = "Datum;Temp;Druck\n" + "".join(
+        f"0{d}.03.2024 00:00:00;{d},5;1.01{d},25\n" for d in range(1, 6)
+    )
+    (item,) = decode(write(tmp_path, "eu.csv", text)).items  # not 5 series labelled by date
+    assert item.fields["meta"]["channel_names"] == ["Temp", "Druck"]
+    np.testing.assert_allclose(item.array[:, :2], [[1.5, 2.5], [1011.25, 1012.25]])
+    assert item.fields["sampling_rate"] == pytest.approx(1 / 86400)
+    (item,) = decode(write(tmp_path, "us.csv", 'day,load\n1,"4,256.9"\n2,"13,914.2"\n')).items
+    np.testing.assert_allclose(item.array, [[1, 2], [4256.9, 13914.2]])
+
+
+def test_a_text_column_that_differs_on_every_line_is_never_taken_for_labels(
+    tmp_path: Path,
+) -> None:
+    text = "".join(f"Mar {d} 2024 noon,{d},{d * 2}\n" for d in range(1, 7))  # no known format
+    err = problem(write(tmp_path, "odd.csv", text), "csv-layout")
+    assert "different text on each of its 6 lines" in err.message and "name it id" in err.message
+    items = decode(write(tmp_path, "ok.csv", "A,1,2\nB,3,4\nA,5,6\nB,7,8\nA,9,1\n")).items
+    assert [i.label for i in items] == ["A", "B", "A", "B", "A"]  # classes repeat: labels
+
+
+@pytest.mark.parametrize("header", ["patient_id", "PatientID", "Subject ID", "case no"])
+def test_id_columns_are_found_by_name_and_never_become_labels(tmp_path: Path, header) -> None:
+    text = f"{header},v1,v2,v3\nP000,1,2,3\nP001,4,5,6\nP002,7,8,9\nP003,1,2,3\n"
+    items = decode(write(tmp_path, "p.csv", text)).items  # a patient per line: rows
+    assert [i.fields["group_id"] for i in items] == ["P000", "P001", "P002", "P003"]
+    assert [i.label for i in items] == [None] * 4 and items[0].array.shape == (1, 3)
+    text = f"{header},time,a\n" + "".join(f"S01,{t},{t * 2}\n" for t in range(4))
+    (item,) = decode(write(tmp_path, "s.csv", text)).items  # one recording of one patient
+    assert item.fields["group_id"] == "S01" and item.array.shape == (1, 4)
+    stacked = "sensor_id,time,a\n1,0,5\n1,1,6\n2,0,7\n2,1,8\n"  # not a channel
+    assert "'sensor_id'" in problem(write(tmp_path, "l.csv", stacked), "csv-layout").message
+
+
+def test_space_separated_columns(tmp_path: Path) -> None:
+    (item,) = decode(write(tmp_path, "w.csv", "a b  c\n1 2 3\n4 5 6\n7 8 9\n")).items
+    assert item.fields["meta"]["channel_names"] == ["a", "b", "c"]
+    np.testing.assert_array_equal(item.array, [[1, 4, 7], [2, 5, 8], [3, 6, 9]])
 
 
 def test_iso_time_column_without_header_means_columns(tmp_path: Path) -> None:
