@@ -39,6 +39,7 @@ class DecodeTask:
     salt: bytes
     csv_layout: str = "auto"
     sampling_rate: float | None = None
+    csv_prefer: str | None = None  # see timeseries.decode_series_file
 
 
 def decode(task: DecodeTask) -> DecodedFile:
@@ -69,7 +70,9 @@ def _decode_file(task: DecodeTask) -> DecodedFile:
             )
         if kind == "image":
             return decode_image(path, size=task.cache_size, fmt=task.sniffed)
-        result = decode_series_file(path, layout=task.csv_layout, sampling_rate=task.sampling_rate)
+        result = decode_series_file(
+            path, layout=task.csv_layout, sampling_rate=task.sampling_rate, prefer=task.csv_prefer
+        )
         for item in result.items:
             item.fields.setdefault("modality", path.suffix.lstrip(".").upper())
             group = item.fields.pop("group_id", None)  # an id column: maybe a patient ID

@@ -43,11 +43,13 @@ from ssl_studio.core.data.privacy import (
     redactor,
 )
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
+from ssl_studio.core.data.series_channels import ChannelOrder
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopToken
 from ssl_studio.core.project.store import FileRow, Store
 
 JOB = "import"
+LAYOUT_WORDS = {"columns": "one series per file", "rows": "one series per row"}
 IMPORTED_LABELS = "imported"  # name of the label set filled from label columns
 _COMMIT_SECONDS = 0.5
 _PROGRESS_SECONDS = 0.2
@@ -171,10 +173,17 @@ class Importer:
     ) -> bool:
         """Decode and record the files; whether the import was cancelled."""
         cache = CacheWriter(self.store.paths.dataset_cache(self.dataset_id))
+        shapes = self.store.series_shapes(self.dataset_id)
+        self.channel_order = ChannelOrder([names for _, names, _ in shapes])
+        self.csv_layouts: Counter[str] = Counter()  # CSV files read each way
         try:
             self._decode_all(candidates, size, cache)
         finally:
             cache.close()
+        for level, text in self.channel_order.messages():
+            self.report(Message(JOB, text, level=level))
+        if len(self.csv_layouts) > 1:  # auto decides file by file
+            self.report(Message(JOB, _mixed_layouts(self.csv_layouts), level="warning"))
         cancelled = self.stop.stopped
         with self.store.transaction():
             for problem in walk_problems:
@@ -421,7 +430,12 @@ class Importer:
             hide = redactor(result.identifiers)  # e.g. a series named after its patient
             for item in result.items:
                 if result.kind == "series":
-                    cache_file, cache_index = cache.add_series(item.array)
+                    shown = redact(candidate.found.rel_path, result.identifiers)
+                    named_meta = item.fields.get("meta") or {}  # reordered: names follow
+                    if item is result.items[0] and named_meta.get("layout") in LAYOUT_WORDS:
+                        self.csv_layouts[named_meta["layout"]] += 1
+                    array = self.channel_order.align(item.array, named_meta, shown)
+                    cache_file, cache_index = cache.add_series(array)
                 else:
                     cache_file, cache_index = cache.add_image(item.array)
                 fields = dict(item.fields)
@@ -557,3 +571,12 @@ class Importer:
 
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True)
+
+
+def _mixed_layouts(files: Counter[str]) -> str:
+    """The warning for CSV files that the auto layout read in different ways."""
+    ways = ", ".join(f"{n} {LAYOUT_WORDS[way]} ({way})" for way, n in files.most_common())
+    return (
+        f"The CSV files were not all read the same way: {ways}. If that is wrong (a short "
+        "recording read sideways), import again with --layout columns or --layout rows."
+    )

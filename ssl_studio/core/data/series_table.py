@@ -235,7 +235,7 @@ def _counts_rows(values: np.ndarray) -> bool:
 class _Table:
     """The cells of a CSV column by column, their roles (time/label/id/index) and the layout."""
 
-    def __init__(self, path: Path, layout: str) -> None:
+    def __init__(self, path: Path, layout: str, prefer: str | None = None) -> None:
         self.path, self.file = path, path.name
         text, self.encoding = _read_text(path)
         delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff(text)
@@ -249,7 +249,7 @@ class _Table:
                 f"{self.file} has no numeric column, so it "
                 "holds no series. Check that this is the right file.",
             )
-        self.layout = self._choose(layout)
+        self.layout = self._choose(layout, prefer)
 
     def _load_fast(self, text: str, delimiter: str) -> bool:
         """Numbers only, no quotes, no blank lines: numpy's C parser does it all (or False)."""
@@ -368,7 +368,7 @@ class _Table:
                 "(in a header row).",
             )
 
-    def _choose(self, layout: str) -> str:
+    def _choose(self, layout: str, prefer: str | None) -> str:
         if layout == "rows" and "time" in self.roles:
             raise ImportProblem(
                 "csv-layout",
@@ -384,6 +384,10 @@ class _Table:
             return "rows"
         if "id" in self.roles and self._id_changes():
             return "rows"  # a patient or series per line
+        if prefer == "columns" and len(self.lines) >= 2:
+            return "columns"
+        if prefer == "rows" and len(self.channels) >= 2:
+            return "rows"
         return "columns" if len(self.lines) >= len(self.channels) else "rows"
 
     def _id_changes(self) -> bool:
@@ -423,13 +427,13 @@ class _Table:
         return np.stack([self.values[j] for j in self.channels], axis=1).astype(np.float32)
 
 
-def decode_table(path: Path, layout: str, rate: float | None) -> Decoded:
+def decode_table(path: Path, layout: str, rate: float | None, prefer: str | None = None) -> Decoded:
     """A CSV/TSV file -> (items, problems of single series).
 
     Values of an id column (which may be patient identifiers) never name an item: they go
     to the item's ``group_id`` field, which the decoder turns into a salted key.
     """
-    table = _Table(path, layout)
+    table = _Table(path, layout, prefer)
     meta: dict = {"layout": table.layout, "channel_names": None}
     if table.encoding:
         meta["encoding"] = table.encoding

@@ -53,9 +53,18 @@ LAYOUTS = ("auto", "columns", "rows")
 
 
 def decode_series_file(
-    path: Path, *, layout: str = "auto", sampling_rate: float | None = None
+    path: Path,
+    *,
+    layout: str = "auto",
+    sampling_rate: float | None = None,
+    prefer: str | None = None,
 ) -> DecodedFile:
     """Read one CSV/TSV/NPY/NPZ file into ``DecodedFile(kind="series")`` of ``[C, T]`` items.
+
+    prefer: under the auto layout, the layout to take when nothing in a CSV decides it
+    (no time, label or changing id column) and it gives series of 2 steps or more: the
+    one the training files were read with, so that a short recording is not read
+    sideways.
 
     Raises ImportProblem (never another exception) when the whole file cannot be read.
     """
@@ -76,7 +85,7 @@ def decode_series_file(
             if suffix in (".npy", ".npz"):
                 items, problems = decode_arrays(path, rate)
             else:
-                items, problems = decode_table(path, layout, rate)
+                items, problems = decode_table(path, layout, rate, prefer)
     except ImportProblem:
         raise
     except Exception as e:  # the importer must only ever see an ImportProblem

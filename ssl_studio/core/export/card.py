@@ -43,13 +43,23 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
         "input": f"x: float32 [N, {spec['in_channels']}, T] (0 where missing), observed: "
         f"float32 [N, {spec['in_channels']}, T] (1 observed, 0 missing or padding)",
         "channels": spec["in_channels"],
+        "channel_names": spec.get("channel_names"),
+        "channel_matching": "by name when the training files and a file to predict both have "
+        "a header row (columns may come in any order; a missing one is refused), else by "
+        "position",
         "series_length": spec["series_length"],
         "length_handling": "any length T: the whole series is read (training saw random "
         f"windows of up to {spec['series_length']} steps, the evaluation whole series); "
         "unequal lengths in a batch are padded with observed = 0",
         "csv_layout": f"CSV/TSV files are read with layout '{spec.get('csv_layout', 'auto')}' "
         "(as the training files were imported; columns = one series per file, rows = one "
-        "per row); a series with more channels than the model is refused",
+        "per row)"
+        + (
+            f"; where auto cannot tell, '{spec['csv_prefer']}', as most training files were"
+            if spec.get("csv_layout", "auto") == "auto" and spec.get("csv_prefer")
+            else ""
+        )
+        + "; a series with more channels than the model is refused",
         "normalisation": "none beyond import: raw values in the units of the file",
         "output": "probabilities [N, K] in the order of 'classes'",
     }
@@ -180,7 +190,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         "## Input",
         "",
-        *[f"- {k}: {v}" for k, v in pre.items() if k != "kind"],
+        *[f"- {k}: {v}" for k, v in pre.items() if k != "kind" and v is not None],
         "",
         f"## {_metrics_heading(card['metrics']['test'])}",
         "",

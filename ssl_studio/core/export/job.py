@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ssl_studio.core.data.series_channels import named
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken, ignore
 from ssl_studio.core.export.preprocess import ModelInput, read_inputs
@@ -46,9 +47,7 @@ def export_run(
         run_dir = store.paths.root / run["folder"]
         classifier, state = load_model(run_dir / MODEL_FILE)
         if state["spec"]["modality"] == "timeseries":  # predict reads CSVs as the import did
-            options = store.import_options(run["dataset_id"])
-            layout = options.get("csv_layout") or "auto"
-            state = {**state, "spec": {**state["spec"], "csv_layout": layout}}
+            state = {**state, "spec": {**state["spec"], **_series_reading(store, run)}}
         source = store.run(state["parent_run_id"]) or {}
         baseline = _baseline(store, run)
         real = _real_inputs(store, state, run_dir)
@@ -78,6 +77,18 @@ def export_run(
             ) from exc
         store.add_export(run_id, str(Path(out).resolve()), list(formats), card)
     return card
+
+
+def _series_reading(store: Store, run: dict[str, Any]) -> dict[str, Any]:
+    """How predict must read series files to see what training saw: the import's CSV
+    layout, the layout most training files were read with (preferred where auto cannot
+    tell: it decides file by file, and a short recording would be read sideways) and the
+    channels' names."""
+    layout = store.import_options(run["dataset_id"]).get("csv_layout") or "auto"
+    shapes = store.series_shapes(run["dataset_id"])
+    prefer = next((way for way, _, _ in shapes if way in ("columns", "rows")), None)
+    names = next((n for _, n, _ in shapes if named(n)), None)
+    return {"csv_layout": layout, "csv_prefer": prefer, "channel_names": names}
 
 
 def _baseline(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, sniff, walk
 from ssl_studio.core.data.privacy import redact
 from ssl_studio.core.data.records import ImportProblem
+from ssl_studio.core.data.series_channels import named, order_of
 from ssl_studio.core.transforms.image_augment import center_view
 
 
@@ -97,7 +98,14 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
             )
             continue
         layout = spec.get("csv_layout", "auto")  # as the training data was imported
-        task = DecodeTask(str(found.path), kind, spec.get("cache_size", 224), salt, layout)
+        task = DecodeTask(
+            str(found.path),
+            kind,
+            spec.get("cache_size", 224),
+            salt,
+            layout,
+            csv_prefer=spec.get("csv_prefer"),
+        )
         result = decode(task)
         shown = redact(shown, result.identifiers)
         if result.problems and not result.items:
@@ -106,6 +114,8 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
         for item in result.items:
             if wants_image:
                 yield ModelInput(shown, item.index, image_input(item.array, item.fields, spec))
+            elif (error := _channel_error(item.fields, spec)) is not None:
+                yield ModelInput(shown, item.index, error=error)
             elif item.array.shape[0] > spec["in_channels"]:
                 yield ModelInput(
                     shown,
@@ -115,5 +125,28 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
                     f"({layout}: see --layout)? Fewer channels are read as missing ones.",
                 )
             else:
-                x, observed = series_input(item.array, spec)
+                x, observed = series_input(by_name(item.array, item.fields, spec), spec)
                 yield ModelInput(shown, item.index, x, observed)
+
+
+def _channel_error(fields: dict[str, Any], spec: dict[str, Any]) -> str | None:
+    """Why a series whose columns are named cannot give the model's channels, or None."""
+    have = named((fields.get("meta") or {}).get("channel_names"))
+    want = spec.get("channel_names")
+    if have is None or not want or order_of(have, want) is not None:
+        return None
+    lacking = [n for n in want if n not in have]
+    return (
+        f"This file has no column {', '.join(repr(n) for n in lacking)}; the model reads "
+        f"the columns {', '.join(want)} (by name, as in the training files). Rename the "
+        "columns to match."
+    )
+
+
+def by_name(values: np.ndarray, fields: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
+    """values [C, T] in the model's channel order when both the file and the training
+    files named their columns (a file may order them differently); else as they are."""
+    have = named((fields.get("meta") or {}).get("channel_names"))
+    want = spec.get("channel_names")
+    order = order_of(have, want) if have is not None and want else None
+    return values if order is None else values[order]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -138,6 +139,39 @@ def test_series_folder_becomes_a_time_series_dataset_with_labels(project, tmp_pa
     assert values.tolist() == [[1, 0, 3, 4]] and mask.tolist() == [[True, False, True, True]]
     npy = [i for i in items if i["modality"] == "NPY"]
     assert [(i["channels"], i["length"]) for i in npy] == [(3, 4), (3, 4)]
+
+
+def test_series_columns_in_another_order_are_aligned_by_name(project, tmp_path):
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    (folder / "a.csv").write_text("time,ecg,resp\n0,1,10\n1,2,20\n2,3,30\n")
+    (folder / "b.csv").write_text("time,resp,ecg\n0,40,4\n1,50,5\n2,60,6\n")  # swapped
+    (folder / "c.csv").write_text("time,spo2,hr\n0,97,60\n1,98,61\n2,99,62\n")  # others
+    events = []
+    import_data(ImportConfig(project=project, paths=[folder], workers=1), report=events.append)
+    said = [e.text for e in events if hasattr(e, "text")]
+    assert any("had their columns in another order" in t for t in said)
+    assert any("name their columns in 2 ways" in t for t in said)
+    with Store.open(project) as store:
+        items = {i["rel_path"]: i for i in store.items(1)}
+    reader = CacheReader(project / "cache" / "dataset-1")
+    names = json.loads(items["a.csv"]["meta"])["channel_names"]  # whichever file came first
+    assert json.loads(items["b.csv"]["meta"])["channel_names"] == names
+    first, second = (reader.series(items[f])[0].tolist() for f in ("a.csv", "b.csv"))
+    assert dict(zip(names, first, strict=True)) == {"ecg": [1, 2, 3], "resp": [10, 20, 30]}
+    assert dict(zip(names, second, strict=True)) == {"ecg": [4, 5, 6], "resp": [40, 50, 60]}
+
+
+def test_csv_files_read_in_different_layouts_are_pointed_out(project, tmp_path):
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    (folder / "long.csv").write_text("".join(f"{i},{i + 1},{i + 2}\n" for i in range(20)))
+    (folder / "short.csv").write_text("1,2,3\n4,5,6\n")  # 2 steps of 3 channels, or not?
+    events = []
+    import_data(ImportConfig(project=project, paths=[folder], workers=1), report=events.append)
+    [warning] = [e.text for e in events if getattr(e, "level", "") == "warning"]
+    assert "1 one series per file (columns), 1 one series per row (rows)" in warning
+    assert "--layout columns" in warning
 
 
 def test_kind_filter_leaves_other_files_out(project, tmp_path, dicom_file):

@@ -345,3 +345,48 @@ def test_a_stopped_export_leaves_nothing_and_the_cli_exits_130(image_export, mon
     argv = ["export", str(project), "--run", str(result["run_id"]), "--out", str(target)]
     assert main(argv) == 130
     assert "nothing was written" in capsys.readouterr().out and not target.exists()
+
+
+def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_training(
+    tmp_path,
+):
+    from ssl_studio.core.config import ImportConfig, PretrainConfig
+    from ssl_studio.core.jobs import create_project, import_data, pretrain
+
+    rng = np.random.default_rng(0)
+    data = tmp_path / "vitals"
+    for kind in ("calm", "busy"):
+        (data / kind).mkdir(parents=True)
+        for i in range(12):
+            t = np.arange(40)
+            ecg = np.sin(t / (2 if kind == "busy" else 6)) + rng.normal(0, 0.1, 40)
+            resp = np.cos(t / 9) * (3 if kind == "busy" else 1)
+            rows = "".join(f"{a:.3f},{b:.3f}\n" for a, b in zip(ecg, resp, strict=True))
+            (data / kind / f"{kind}{i}.csv").write_text("ecg,resp\n" + rows)
+    project = create_project(tmp_path / "project")
+    import_data(ImportConfig(project=project, paths=[data], workers=1))
+    run = pretrain(PretrainConfig(project=project, dataset="vitals", train=quick_train()))
+    labels_from_folders(project, "vitals")
+    result = finetune(
+        FinetuneConfig(project=project, run=run["run_id"], labels="folders", protocol="linear",
+                       baseline=False, n_boot=10)
+    )  # fmt: skip
+    out = tmp_path / "model"
+    card = export(project, result["run_id"], out)
+    assert card["spec"]["channel_names"] == ["ecg", "resp"]
+    assert card["spec"]["csv_prefer"] == "columns"
+    lines = (data / "busy" / "busy0.csv").read_text().splitlines()
+    swapped = tmp_path / "swapped.csv"  # the same recording, its columns the other way round
+    swapped.write_text("\n".join(",".join(reversed(line.split(","))) for line in lines) + "\n")
+    lacking = tmp_path / "lacking.csv"
+    lacking.write_text("\n".join(line.split(",")[0] for line in lines) + "\n")
+    short = tmp_path / "short.csv"  # 3 steps of 2 channels: auto alone reads 2 series of 3
+    short.write_text("\n".join(lines[:4]) + "\n")
+    files = [data / "busy" / "busy0.csv", swapped, lacking, short]
+    predict(out, files, tmp_path / "p.csv")
+    rows = {Path(r["path"]).name: r for r in csv.DictReader((tmp_path / "p.csv").open())}
+    assert len(rows) == 4 and not rows["busy0.csv"]["error"]
+    for name in ("p_busy", "p_calm"):
+        assert rows["swapped.csv"][name] == rows["busy0.csv"][name]
+    assert "no column 'resp'" in rows["lacking.csv"]["error"]
+    assert not rows["short.csv"]["error"] and rows["short.csv"]["index"] == "0"
