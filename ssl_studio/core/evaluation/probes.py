@@ -32,6 +32,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
+from threadpoolctl import threadpool_limits
 
 SVM_C_GRID = [10.0**k for k in range(-4, 5)] + [np.inf]
 LOGISTIC_C_GRID = [10.0**k for k in range(-4, 5)]
@@ -111,7 +112,14 @@ def fit_logistic(train_z: np.ndarray, train_y: np.ndarray, seed: int = 0) -> tup
     """Logistic regression on standardized representations, its C chosen by stratified
     cross-validation on the training labels only (on a stratified draw of
     ``MAX_LOGISTIC_CV_EXAMPLES`` when there are more), then fitted on all of them.
-    Returns (fitted pipeline, C)."""
+    Returns (fitted pipeline, C). Runs with one BLAS thread: lbfgs on a few thousand
+    examples makes many small products, and threads fighting over them made 3 500
+    labels take 28 s instead of 2 s on 2 cores (tests/bench/bench_probes.py)."""
+    with threadpool_limits(1, user_api="blas"):
+        return _fit_logistic(train_z, train_y, seed)
+
+
+def _fit_logistic(train_z: np.ndarray, train_y: np.ndarray, seed: int) -> tuple[Any, float]:
     counts = np.unique(train_y, return_counts=True)[1]
     if len(counts) < 2:
         raise ValueError("a probe needs at least two classes among the training labels")
