@@ -32,6 +32,11 @@ def print_report(title: str, report: dict[str, Any]) -> None:
     from ssl_studio.core.evaluation.metrics import SCALARS
 
     print(f"{title} (n = {report['n']}, 95 % bootstrap intervals):")
+    if len(report["classes"]) == 2:
+        print(
+            f"  positive class: {report['classes'][1]} (sensitivity is its recall, "
+            f"specificity that of {report['classes'][0]}; choose it with --positive)"
+        )
     for name in SCALARS:
         print(f"  {name:18s} {_metric(report, name)}")
     print(f"  confusion (rows truth, columns predicted; {', '.join(report['classes'])}):")

@@ -86,6 +86,7 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     wizard.next()
     protocol = wizard.pages["protocol"]
     assert protocol.protocol.currentData() == "linear"  # few labels: the frozen encoder
+    assert protocol.positive.currentData() == "b"  # guessed (neither says "normal")
     protocol.steps.setValue(5)
     wizard.next()
     train = wizard.pages["train"]
@@ -117,7 +118,8 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     results = wizard.pages["results"]
     rows = {results.metrics.item(r, 0).text(): r for r in range(results.metrics.rowCount())}
     assert "ROC AUC" in rows and "[" in results.metrics.item(rows["ROC AUC"], 1).text()
-    assert {"F1", "Sensitivity", "Specificity", "Balanced accuracy"} <= set(rows)
+    assert {"F1", "Sensitivity (recall of b)", "Specificity (recall of a)"} <= set(rows)
+    assert "Positive class: <b>b</b>" in results.headline.text() and results.roc.isVisible()
     assert len(rows) == len(SCALARS)  # every metric of the report, none dropped
     assert results.metrics.item(rows["ROC AUC"], 2).text() != "—"  # the scratch baseline
     assert results.confusion.rowCount() == 2

@@ -9,6 +9,7 @@ probability reaches ``threshold`` (0.5 unless one was picked on validation data)
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -45,12 +46,17 @@ _TITLES = {
     "ece": "Calibration error (ECE, lower is better)",
 }
 _MACRO = ("roc_auc", "sensitivity", "specificity", "f1")
+_RECALL_OF = {"sensitivity": 1, "specificity": 0}  # which class's recall, of two
 
 
-def metric_title(name: str, n_classes: int) -> str:
+def metric_title(name: str, classes: int | Sequence[str]) -> str:
     """How a metric of ``SCALARS`` is called for people; with more than two classes the
-    per-class ones say they are macro averages (ROC AUC: one-vs-rest)."""
+    per-class ones say they are macro averages (ROC AUC: one-vs-rest). Given the two
+    class names, sensitivity and specificity say whose recall they are."""
     title = _TITLES[name]
+    n_classes = classes if isinstance(classes, int) else len(classes)
+    if n_classes == 2 and not isinstance(classes, int) and name in _RECALL_OF:
+        return f"{title} (recall of {classes[_RECALL_OF[name]]})"
     if n_classes <= 2 or name not in _MACRO:
         return title
     return f"{title} (macro, one-vs-rest)" if name == "roc_auc" else f"{title} (macro)"

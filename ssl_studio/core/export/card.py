@@ -137,9 +137,8 @@ def _metric_rows(report: dict[str, Any] | None) -> list[str]:
     if not report:
         return ["(not measured)"]
     rows = ["| metric | value | 95 % CI |", "|---|---|---|"]
-    n_classes = len(report.get("classes", []))
     for key in SCALARS:
-        title = metric_title(key, n_classes)
+        title = metric_title(key, report.get("classes", []))
         m = report.get(key) or {}
         if m.get("value") is None:
             rows.append(f"| {title} | n/a | |")

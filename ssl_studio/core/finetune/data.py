@@ -7,6 +7,7 @@ evaluation view (images) or the whole padded series.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,21 +29,33 @@ from ssl_studio.core.evaluation.embeddings import (
 )
 from ssl_studio.core.events import StopToken
 
-NEGATIVE_NAMES = ("normal", "negative", "healthy", "control", "benign", "no", "0", "false")
+NEGATIVE_NAMES = (
+    "normal", "negative", "neg", "healthy", "control", "benign", "no", "none", "absent",
+    "unremarkable", "0", "false",
+)  # fmt: skip
+# "no fracture", "non-COVID", "no_disease", "not malignant", "tumour-free", "COVID negative"
+_NEGATIVE_PATTERN = re.compile(r"^(no|non|not|without)[\s_-]|[\s_-](free|negative)$")
+
+
+def looks_negative(name: str) -> bool:
+    """Whether a class name says the finding is absent ("normal", "no fracture", ...)."""
+    text = name.strip()
+    return text.lower() in NEGATIVE_NAMES or bool(_NEGATIVE_PATTERN.search(text.lower()))
 
 
 def positive_class(classes: list[str], chosen: str | None) -> list[str]:
     """Order two classes so the positive one is second (class 1): the chosen one, else
-    the one that is not called normal/negative/healthy/..., else the later name."""
+    the one whose name does not say the finding is absent (normal, negative, no ...,
+    non-..., ...-free), else the later name."""
     if len(classes) != 2:
         return classes
     if chosen is not None:
         if chosen not in classes:
             raise ValueError(f"'{chosen}' is not one of the classes {', '.join(classes)}")
         return [c for c in classes if c != chosen] + [chosen]
-    for c in classes:
-        if c.strip().lower() in NEGATIVE_NAMES:
-            return [c] + [d for d in classes if d != c]
+    negative = [c for c in classes if looks_negative(c)]
+    if len(negative) == 1:
+        return negative + [c for c in classes if c != negative[0]]
     return sorted(classes)
 
 

@@ -145,6 +145,12 @@ def prepare(
     cfg = replace(cfg, labels=chosen_label_set(store, dataset, cfg.labels))
     series_length = state["config"].get("series_length") or 3000
     data = labeled_data(store, dataset, cfg.labels, spec, series_length, cfg.positive)
+    if len(data.classes) > 2 and (cfg.positive or cfg.threshold != "default"):
+        raise ConfigError(
+            f"A positive class and a threshold belong to two-class problems; label set "
+            f"'{cfg.labels}' has {len(data.classes)} classes ({', '.join(data.classes)}). "
+            "Leave --positive and --threshold out."
+        )
     found = store.dataset(dataset)
     spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}
     return cfg, source, state, spec, data, found

@@ -28,6 +28,7 @@ class FinetuneWizard(QWizard):
         self.dataset = ""
         self.labels = ""
         self.per_class = 0
+        self.class_names: list[str] = []  # of the chosen label set, sorted
         self.folds = 0  # cross-validation folds the job will use (0: a test split)
         self.options: dict[str, Any] = {}
         self.result: dict[str, Any] | None = None
@@ -64,6 +65,7 @@ class FinetuneWizard(QWizard):
             protocol=o["protocol"],
             baseline=o["baseline"],
             test_fraction=o["test_fraction"],
+            positive=o.get("positive"),
             seed=o["seed"],
             train=train,
         )

@@ -180,7 +180,7 @@ class ResultsPage(QWizardPage):
             self.metrics,
             [
                 [
-                    metric_title(key, len(test["classes"])),
+                    metric_title(key, test["classes"]),
                     with_interval(test.get(key)),
                     with_interval(base.get(key)),
                 ]
@@ -212,6 +212,7 @@ class ResultsPage(QWizardPage):
                     name=name,
                 )
         self.roc.plot([0, 1], [0, 1], pen=pg.mkPen("#999", style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.roc.setVisible(bool(test.get("roc") or base.get("roc")))  # two classes only
 
     @staticmethod
     def _headline(result: dict[str, Any], test: dict[str, Any], base: dict[str, Any]) -> str:
@@ -224,6 +225,8 @@ class ResultsPage(QWizardPage):
         if base.get(key, {}).get("value") is not None:
             reading = verdict(test[key], base[key])
             text += f"; from scratch {with_interval(base.get(key))}.<br><b>{reading}.</b>"
+        if len(test["classes"]) == 2:
+            text += f" Positive class: <b>{test['classes'][1]}</b>."
         return text + " Brackets: 95 % bootstrap intervals over the test items."
 
     def label_efficiency(self) -> bool:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ssl_studio.core.config import PROTOCOLS, FinetuneConfig
 from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.finetune.data import positive_class
 from ssl_studio.core.finetune.job import CV_BELOW, planned_folds
 from ssl_studio.core.finetune.setup import recommended_protocol
 from ssl_studio.core.labels import (
@@ -233,6 +234,7 @@ class LabelsPage(QWizardPage):
 
     def validatePage(self) -> bool:  # noqa: N802
         self.wiz.labels = self.label_set.currentData()
+        self.wiz.class_names = sorted(self.classes)
         self.wiz.per_class = min(self.classes.values())
         self.wiz.folds = planned_folds(min(self.patients.values()), self._plain())
         return True
@@ -268,8 +270,14 @@ class ProtocolPage(QWizardPage):
         self.baseline.setChecked(True)
         self.seed = QSpinBox()
         self.seed.setRange(0, 1_000_000)
-        layout = QFormLayout(self)
+        self.positive = QComboBox()
+        self.positive.setToolTip(
+            "The class whose recall is the sensitivity (the finding you look for); the other "
+            "class's recall is the specificity."
+        )
+        self.form = layout = QFormLayout(self)
         layout.addRow("Protocol", self.protocol)
+        layout.addRow("Positive class", self.positive)
         layout.addRow("", self.explanation)
         layout.addRow("Test share", self.test_fraction)
         layout.addRow("", self.testing)
@@ -280,6 +288,16 @@ class ProtocolPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802
         self.recommended = recommended_protocol(self.wiz.per_class)
         self.protocol.setCurrentIndex(PROTOCOLS[1:].index(self.recommended))
+        names = self.wiz.class_names
+        self.positive.clear()
+        if len(names) == 2:  # guessed from the names: "no fracture" is not the finding
+            guessed = positive_class(names, None)[1]
+            for name in (guessed, *[n for n in names if n != guessed]):
+                self.positive.addItem(name, name)
+        self.positive.setEnabled(len(names) == 2)
+        self.positive.setToolTip(
+            self.positive.toolTip() if len(names) == 2 else "Two classes only."
+        )
         self._explain()
         self._explain_testing()
 
@@ -317,5 +335,6 @@ class ProtocolPage(QWizardPage):
             "baseline": self.baseline.isChecked(),
             "seed": self.seed.value(),
             "steps": self.steps.value(),
+            "positive": self.positive.currentData(),
         }
         return True

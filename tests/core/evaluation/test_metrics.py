@@ -143,6 +143,10 @@ def test_metric_titles_say_when_they_are_macro_averages():
     assert metric_title("roc_auc", 3) == "ROC AUC (macro, one-vs-rest)"
     assert metric_title("accuracy", 3) == "Accuracy"
     assert len({metric_title(name, 3) for name in SCALARS}) == len(SCALARS)
+    two = ["normal", "pneumonia"]  # class 1 is the positive one
+    assert metric_title("sensitivity", two) == "Sensitivity (recall of pneumonia)"
+    assert metric_title("specificity", two) == "Specificity (recall of normal)"
+    assert metric_title("f1", ["a", "b", "c"]) == "F1 (macro)"
 
 
 def test_intervals_of_a_perfect_multiclass_model_do_not_drop_with_absent_classes():

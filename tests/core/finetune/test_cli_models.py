@@ -40,6 +40,7 @@ def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys
     )
     out = capsys.readouterr().out
     assert code == 0 and "Test split (n = 8" in out and "From-scratch baseline" in out
+    assert "positive class: round (sensitivity is its recall, specificity that of angular" in out
     run_id = int(out.split("Run ", 1)[1].split(" ", 1)[0])
     assert main(["info", str(project), "--json"]) == 0
     [listed] = [r for r in json.loads(capsys.readouterr().out)["runs"] if r["id"] == run_id]

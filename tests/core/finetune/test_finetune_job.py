@@ -13,6 +13,7 @@ from finetune_projects import quick_train, write_shapes
 from ssl_studio.core.config import FinetuneConfig, ImportConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import Progress, Step, StopToken
+from ssl_studio.core.finetune.data import positive_class
 from ssl_studio.core.jobs import evaluate, export, finetune, import_data, label_efficiency
 from ssl_studio.core.labels import labels_from_folders, set_labels
 from ssl_studio.core.project.store import Store
@@ -144,10 +145,39 @@ def test_clear_messages_for_impossible_requests(labeled):
         with pytest.raises(ConfigError, match=f"Unknown threshold '{typo}'"):
             finetune(cfg(project, run, threshold=typo, val_fraction=0.2))
     with Store.open(project) as store:
-        ids = [i["id"] for i in store.items(1)][:6]
+        items = store.items(1)
+        ids = [i["id"] for i in items][:6]
     set_labels(project, "shapes", {i: "circle" for i in ids}, name="one-class")
     with pytest.raises(ConfigError, match="only the class 'circle'"):
         finetune(cfg(project, run, labels="one-class"))
+    with pytest.raises(ConfigError, match="would be set aside for nothing"):
+        finetune(cfg(project, run, val_fraction=0.2))  # no threshold to pick with them
+    three = {i: ("a", "b", "c")[n % 3] for n, i in enumerate(i["id"] for i in items)}
+    set_labels(project, "shapes", three, name="three")
+    for options in ({"positive": "a"}, {"threshold": "youden", "val_fraction": 0.2}):
+        with pytest.raises(ConfigError, match="3 classes \\(a, b, c\\)"):
+            finetune(cfg(project, run, labels="three", **options))
+    with pytest.raises(ConfigError, match="'tumour' is not one of the classes circle, square"):
+        finetune(cfg(project, run, positive="tumour"))
+
+
+@pytest.mark.parametrize(
+    ("classes", "positive"),
+    [
+        (["fracture", "no fracture"], "fracture"),
+        (["malignant", "non-malignant"], "malignant"),
+        (["disease", "no_disease"], "disease"),
+        (["COVID", "non-COVID"], "COVID"),
+        (["tumour", "tumour-free"], "tumour"),
+        (["COVID negative", "COVID positive"], "COVID positive"),
+        (["Normal", "pneumonia"], "pneumonia"),
+        (["notch", "smooth"], "smooth"),  # no sign either way: the later name
+    ],
+)
+def test_the_positive_class_is_the_one_whose_name_does_not_say_absent(classes, positive):
+    assert positive_class(sorted(classes), None)[1] == positive
+    other = next(c for c in classes if c != positive)
+    assert positive_class(sorted(classes), other) == [positive, other]  # or as chosen
 
 
 def test_a_dataset_s_only_label_set_is_used_unless_one_is_named(labeled, tmp_path):
