@@ -299,7 +299,12 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p = add("evaluate", cmd_evaluate, "Metrics with 95%% confidence intervals of a fine-tuned run.")
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
     p.add_argument("--run", type=int, required=True, help="a fine-tuning run")
-    p.add_argument("--dataset", help="evaluate on all labeled items of this dataset instead")
+    p.add_argument(
+        "--dataset",
+        help="evaluate on the labeled items of this dataset instead (of the run's own dataset "
+        "only the items it never trained or tuned on); default: the run's test split, with "
+        "the labels it was tested with",
+    )
     p.add_argument(
         "--labels", help="label set of that dataset (default: the run's, else its only one)"
     )

@@ -77,6 +77,7 @@ class FineTuning:
             cfg, source, state, spec, data, found = prepare(store, cfg)
             self.cfg = cfg
             self.dataset, self.source = found, source
+            self.label_version = store.label_version(found["id"], cfg.labels)
             split = self._split(store, data)
             per_class = int(np.bincount(data.y[split.train]).min())
             protocol = recommended_protocol(per_class) if cfg.protocol == "auto" else cfg.protocol
@@ -125,6 +126,11 @@ class FineTuning:
             )
         if cfg.k_per_class is not None:
             split.train = k_per_class(split.train, data.y, cfg.k_per_class, seed=cfg.seed)
+        if len(split.test) == 0:
+            raise ConfigError(
+                "No labeled item is left to test on (the reused split's test items lost "
+                "their labels); label them again, or make a new split."
+            )
         missing = set(range(len(data.classes))) - set(data.y[split.train].tolist())
         if missing:
             raise ConfigError(
@@ -321,6 +327,7 @@ class FineTuning:
                 "run_id": run_id,
                 "parent_run_id": cfg.run,
                 "label_set": cfg.labels,
+                "label_version": self.label_version,
                 "dataset": self.dataset["name"],
                 "source_task": self.source["task"],
                 "test": report,

@@ -63,8 +63,9 @@ def evaluate_run(
     n_boot: int = 1000,
     device: str = "auto",
 ) -> dict[str, Any]:
-    """Metrics of a fine-tuned classifier: on its own test split (default), or on every
-    labeled item of ``dataset`` under label set ``labels`` (e.g. a separate test set)."""
+    """Metrics of a fine-tuned classifier: on its own test split with the labels it was
+    tested with (default), or on the labeled items of ``dataset`` under label set
+    ``labels`` (e.g. a separate test set) that the run never trained or tuned on."""
     with Store.open(project) as store:
         run = store.run(run_id)
         if run is None or run["kind"] != "finetune":
@@ -79,7 +80,10 @@ def evaluate_run(
             names = {s["name"] for s in store.label_sets(found["id"])}
             if label_set not in names:  # another data set: its only label set
                 label_set = chosen_label_set(store, name, "")
-        data = labeled_data(store, name, label_set, spec, state["series_length"], None)
+        own_split = dataset is None and labels is None
+        version = state.get("label_version") if own_split else None  # as it was tested
+        data = labeled_data(store, name, label_set, spec, state["series_length"], None, version)
+        own_items = found is not None and found["id"] == run["dataset_id"]
     unknown = sorted(set(data.classes) - set(spec["classes"]))
     if unknown:
         raise ConfigError(
@@ -87,21 +91,39 @@ def evaluate_run(
         )
     data.y = np.array([spec["classes"].index(data.classes[c]) for c in data.y], np.int64)
     data.classes = list(spec["classes"])
-    if dataset is None and labels is None:
-        saved = json.loads((run_dir / "split.json").read_text())
+    saved = json.loads((run_dir / "split.json").read_text())
+    evaluation = "test split"
+    if own_split:
         if "folds" in saved:  # the pooled out-of-fold figures cannot be recomputed
             return json.loads((run_dir / "evaluation.json").read_text())
         ids = saved["test"]
         where = {int(i): p for p, i in enumerate(data.ids)}
         positions = np.array([where[i] for i in ids if i in where], np.int64)
     else:
-        positions = np.arange(len(data.items))
+        seen = set(saved["train"]) | set(saved.get("val", [])) if own_items else set()
+        positions = np.array([p for p, i in enumerate(data.ids) if i not in seen], np.int64)
+        evaluation = f"dataset {name}" + (
+            f" (its {len(positions)} labeled items the run never trained or tuned on)"
+            if own_items
+            else ""
+        )
+    if len(positions) == 0 and own_split:
+        raise ConfigError(
+            f"None of run {run_id}'s test items is in dataset '{name}' any more (its files "
+            "were removed by a re-import); evaluate it on another labeled dataset."
+        )
+    if len(positions) == 0:
+        raise ConfigError(
+            f"Every labeled item of '{name}' under '{label_set}' trained or tuned run "
+            f"{run_id}, so none can test it. Label other items (or another dataset) and "
+            "evaluate on those."
+        )
     target = pick_device(device)
     proba = predict_proba(model.to(target), data, positions, target)
     report = classification_report(
         data.y[positions], proba, spec["classes"], threshold=state["threshold"], n_boot=n_boot
     )
-    report["evaluation"] = f"dataset {name}" if dataset or labels else "test split"
+    report["evaluation"] = evaluation
     return report
 
 

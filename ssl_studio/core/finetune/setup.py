@@ -44,8 +44,10 @@ def labeled_data(
     spec: dict[str, Any],
     series_length: int,
     positive: str | None,
+    version: int | None = None,
 ) -> LabeledData:
-    """The labeled items of ``dataset_name`` under the newest version of ``label_set``."""
+    """The labeled items of ``dataset_name`` under the newest version of ``label_set`` (or
+    the given ``version``, as a run was trained and tested with it)."""
     found = store.dataset(dataset_name)
     if found is None:
         raise ConfigError(f"No dataset '{dataset_name}' in this project.")
@@ -54,7 +56,7 @@ def labeled_data(
             f"The encoder learned from {spec['modality']} data; dataset '{dataset_name}' "
             f"holds {found['modality']} data."
         )
-    labels = store.latest_labels(found["id"], label_set)
+    labels = store.latest_labels(found["id"], label_set, version)
     if not labels:
         names = ", ".join(sorted({s["name"] for s in store.label_sets(found["id"])}))
         raise ConfigError(
@@ -104,6 +106,12 @@ def reused_split(store: Store, run_id: int, data: LabeledData) -> Split:
     if path is None or not path.is_file():
         raise ConfigError(f"Run {run_id} has no split to reuse; pick a fine-tuning run.")
     saved = json.loads(path.read_text())
+    if "folds" in saved:
+        raise ConfigError(
+            f"Run {run_id} was cross-validated, so it has no test split to reuse (its "
+            "model trained on every label). Cross-validate again with the same --seed and "
+            "--folds to get the same folds."
+        )
     where = {int(i): p for p, i in enumerate(data.ids)}
     parts = {
         k: np.array(sorted(where[i] for i in saved[k] if i in where), np.int64)

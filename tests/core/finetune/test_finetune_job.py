@@ -129,8 +129,32 @@ def test_evaluate_reproduces_the_stored_report_and_scores_other_labels(labeled):
     result = finetune(cfg(project, run, protocol="linear", baseline=False))
     again = evaluate(project, result["run_id"], n_boot=50)
     assert again == result["test"]
-    everything = evaluate(project, result["run_id"], dataset="shapes", labels="folders", n_boot=0)
-    assert everything["n"] == 40 and everything["accuracy"]["low"] is None
+    unseen = evaluate(project, result["run_id"], dataset="shapes", labels="folders", n_boot=0)
+    # its own dataset: only the items it never trained on (the 32 training labels would
+    # flatter it), which here are its 8 test items
+    assert unseen["n"] == 8 and unseen["accuracy"]["low"] is None
+    assert unseen["accuracy"]["value"] == result["test"]["accuracy"]["value"]
+    assert "8 labeled items the run never trained or tuned on" in unseen["evaluation"]
+    with Store.open(project) as store:
+        items = store.items(1)
+        tested = {
+            int(i)
+            for i in json.loads(
+                (project / store.run(result["run_id"])["folder"] / "split.json").read_text()
+            )["test"]
+        }
+    flipped = {  # a new version of the label set, every test label changed
+        i["id"]: ("circle" if "square" in i["rel_path"] else "square")
+        if i["id"] in tested else i["rel_path"].split("/")[0]
+        for i in items
+    }  # fmt: skip
+    set_labels(project, "shapes", flipped, name="folders")
+    assert evaluate(project, result["run_id"], n_boot=50) == result["test"]  # as tested
+    only_train = {i["id"]: i["rel_path"].split("/")[0] for i in items if i["id"] not in tested}
+    set_labels(project, "shapes", only_train, name="train-only")
+    with pytest.raises(ConfigError, match="none can test it"):
+        evaluate(project, result["run_id"], labels="train-only")
+    labels_from_folders(project, "shapes")  # the folders set as it was, for the next tests
 
 
 def test_clear_messages_for_impossible_requests(labeled):
@@ -298,3 +322,5 @@ def test_few_labels_per_class_are_cross_validated(labeled, tmp_path):
         cfg(project, run, labels="few", protocol="linear", folds=1, baseline=False)
     )
     assert one_split["evaluation"] == "test split" and one_split["test"]["n"] == 2
+    with pytest.raises(ConfigError, match="was cross-validated, so it has no test split"):
+        finetune(cfg(project, run, labels="few", folds=1, split_from=result["run_id"]))

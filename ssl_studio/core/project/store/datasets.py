@@ -71,14 +71,26 @@ class DatasetRecords(StoreBase):
             )
         return set_id
 
-    def latest_labels(self, dataset_id: int, name: str) -> dict[int, str]:
-        """Item id -> label in the newest version of the label set ``name`` (empty if none)."""
+    def latest_labels(
+        self, dataset_id: int, name: str, version: int | None = None
+    ) -> dict[int, str]:
+        """Item id -> label in the newest version of the label set ``name`` (or in
+        ``version``); empty if there is none."""
         rows = self.conn.execute(
             "SELECT item_id, label FROM labels WHERE label_set_id = (SELECT id FROM label_sets "
-            "WHERE dataset_id = ? AND name = ? ORDER BY version DESC LIMIT 1)",
-            (dataset_id, name),
+            "WHERE dataset_id = ? AND name = ? AND (? IS NULL OR version = ?) "
+            "ORDER BY version DESC LIMIT 1)",
+            (dataset_id, name, version, version),
         )
         return {r[0]: r[1] for r in rows}
+
+    def label_version(self, dataset_id: int, name: str) -> int | None:
+        """The newest version number of the label set ``name`` (None if there is none)."""
+        row = self.conn.execute(
+            "SELECT MAX(version) FROM label_sets WHERE dataset_id = ? AND name = ?",
+            (dataset_id, name),
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
 
     def patients_per_class(self, dataset_id: int, name: str) -> dict[str, int]:
         """Class -> distinct patients in the newest version of label set ``name`` (an item
