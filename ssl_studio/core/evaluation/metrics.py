@@ -155,6 +155,7 @@ def classification_report(
     threshold: float | None = None,
     n_boot: int = 1000,
     seed: int = 0,
+    groups: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Every metric with its bootstrap 95 % interval, plus the confusion matrix.
 
@@ -162,7 +163,11 @@ def classification_report(
     classes with both present "roc" {"fpr": [...], "tpr": [...]} (the ROC curve's corners),
     and per metric {"value", "low", "high"}}. The interval is the 2.5-97.5 percentile
     range over ``n_boot`` resamples of the test items (with replacement); resamples
-    where a metric is undefined (a class missing) are left out for that metric.
+    where a metric is undefined (a class missing) are left out for that metric. With
+    ``groups`` [N] (the patient of each item) whole patients are resampled: ten images of
+    one patient are not ten independent tests, and resampling images made the intervals
+    too narrow (20 patients x 10 images: AUC interval 0.70-0.83 where patients give
+    0.56-0.93).
     """
     y = np.asarray(y, np.int64)
     proba = np.asarray(proba, np.float64)
@@ -171,10 +176,7 @@ def classification_report(
     if len(y) == 0:
         raise ConfigError("There are no examples to evaluate.")
     point = point_metrics(y, proba, threshold)
-    rng = np.random.default_rng(seed)
-    weights = np.zeros((n_boot, len(y)))
-    rows = np.repeat(np.arange(n_boot), len(y))
-    np.add.at(weights, (rows, rng.integers(0, len(y), n_boot * len(y))), 1.0)
+    weights = bootstrap_weights(len(y), n_boot, seed, groups)
     samples = resampled_metrics(y, proba, weights, threshold) if n_boot else {}
     out: dict[str, Any] = {
         "n": int(len(y)),
@@ -195,6 +197,23 @@ def classification_report(
             low, high = (float(v) for v in np.percentile(finite, [2.5, 97.5]))
         out[name] = {"value": value, "low": low, "high": high}
     return out
+
+
+def bootstrap_weights(
+    n: int, n_boot: int, seed: int, groups: np.ndarray | None = None
+) -> np.ndarray:
+    """[n_boot, n] how often each item is in each resample: items drawn with replacement,
+    or with ``groups`` [n] whole groups drawn with replacement (each brings its items)."""
+    rng = np.random.default_rng(seed)
+    unit, n_units = np.arange(n), n
+    if groups is not None:
+        names, inverse = np.unique(np.asarray(groups), return_inverse=True)
+        if len(names) < n:  # some group holds several items
+            unit, n_units = inverse, len(names)
+    counts = np.zeros((n_boot, n_units))
+    rows = np.repeat(np.arange(n_boot), n_units)
+    np.add.at(counts, (rows, rng.integers(0, n_units, n_boot * n_units)), 1.0)
+    return counts[:, unit]
 
 
 def resampled_metrics(

@@ -172,7 +172,12 @@ def _fit_and_score(
         return None
     proba = predict_proba(fitted.classifier.to(device), data, test, device)
     return classification_report(
-        data.y[test], proba, data.classes, n_boot=CURVE_BOOT, seed=cfg.seed
+        data.y[test],
+        proba,
+        data.classes,
+        n_boot=CURVE_BOOT,
+        seed=cfg.seed,
+        groups=data.groups[test],
     )
 
 

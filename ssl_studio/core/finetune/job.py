@@ -312,7 +312,12 @@ class FineTuning:
             positions = split.test
             test_p = predict_proba(model, data, positions, device)
         report = classification_report(
-            data.y[positions], test_p, data.classes, threshold=threshold, n_boot=cfg.n_boot
+            data.y[positions],
+            test_p,
+            data.classes,
+            threshold=threshold,
+            n_boot=cfg.n_boot,
+            groups=data.groups[positions],
         )
         report["evaluation"] = result["evaluation"]
         fitted.classifier.cpu()

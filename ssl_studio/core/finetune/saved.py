@@ -121,7 +121,12 @@ def evaluate_run(
     target = pick_device(device)
     proba = predict_proba(model.to(target), data, positions, target)
     report = classification_report(
-        data.y[positions], proba, spec["classes"], threshold=state["threshold"], n_boot=n_boot
+        data.y[positions],
+        proba,
+        spec["classes"],
+        threshold=state["threshold"],
+        n_boot=n_boot,
+        groups=data.groups[positions],
     )
     report["evaluation"] = evaluation
     return report

@@ -80,6 +80,27 @@ def test_bootstrap_intervals_contain_the_estimate_and_are_seeded():
     assert np.array(report["confusion"]).sum() == 120
 
 
+def test_intervals_resample_patients_not_their_images():
+    rng = np.random.default_rng(0)  # 20 patients x 10 images: each patient's images agree
+    patient_y = np.repeat([0, 1], 10)
+    patient_p = np.clip(0.25 * patient_y + rng.uniform(0, 0.75, 20), 0, 1)
+    groups = np.repeat(np.arange(20), 10)
+    y = patient_y[groups]
+    p = np.clip(patient_p[groups] + rng.normal(0, 0.02, 200), 0, 1)
+    proba = np.stack([1 - p, p], 1)
+    by_image = classification_report(y, proba, ["a", "b"], n_boot=400)
+    by_patient = classification_report(y, proba, ["a", "b"], n_boot=400, groups=groups)
+    width = [r["roc_auc"]["high"] - r["roc_auc"]["low"] for r in (by_image, by_patient)]
+    assert width[1] > 2 * width[0]  # 20 independent patients, not 200 independent images
+    assert (
+        by_patient["roc_auc"]["low"]
+        <= by_patient["roc_auc"]["value"]
+        <= by_patient["roc_auc"]["high"]
+    )
+    alone = classification_report(y, proba, ["a", "b"], n_boot=400, groups=np.arange(200))
+    assert alone["roc_auc"] == by_image["roc_auc"]  # one image per patient: as before
+
+
 def test_auc_is_reported_missing_when_the_test_set_has_one_class():
     y = np.zeros(10, int)
     proba = np.tile([0.8, 0.2], (10, 1))
