@@ -6,6 +6,7 @@ salted patient keys; items without one form a group of their own.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +48,19 @@ def group_ids(groups: list[str | None] | np.ndarray, n: int | None = None) -> np
     return out
 
 
+SHARE_FOLDS = 20  # a held-out share is made of this many grouped folds: steps of 5 %
+
+
 def _one_fold(
     labels: np.ndarray, groups: np.ndarray, fraction: float, seed: int, what: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(rest, held out): about ``fraction`` of the items held out, every class on both sides."""
-    classes, counts = np.unique(labels, return_counts=True)
+    """(rest, held out): ``fraction`` of the items held out (to the nearest 5 %), whole
+    patients at a time, stratified by class, every class on both sides.
+
+    The share is made of stratified, grouped folds (a single fold of 1/round(1/f) held out
+    50 % for 0.4 and, capped by a class of 2 patients, 50 % of every class); a class with
+    few patients then gets one of them moved to the side it lacks."""
+    classes = np.unique(labels)
     group_count = {c: len(np.unique(groups[labels == c])) for c in classes}
     short = [f"'{c}' ({group_count[c]})" for c in classes if group_count[c] < 2]
     if short:
@@ -59,10 +68,38 @@ def _one_fold(
             f"Cannot make a {what} split: the class(es) {', '.join(short)} have fewer than 2 "
             "labeled patients/items, so they cannot be on both sides. Label more examples."
         )
-    n_splits = max(2, min(round(1 / fraction), min(group_count.values())))
+    if len(np.unique(groups)) == len(groups):  # no patient has two items: per class
+        return _per_class(labels, fraction, seed)
+    largest = int(np.unique(labels, return_counts=True)[1].max())  # sklearn's limit
+    n_splits = min(SHARE_FOLDS, len(np.unique(groups)), largest)
+    take = min(n_splits - 1, max(1, round(fraction * n_splits)))
     folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    rest, held = next(folds.split(np.zeros(len(labels)), labels, groups))
-    return rest, held
+    with warnings.catch_warnings():  # "the least populated class has only 2 members"
+        warnings.simplefilter("ignore", UserWarning)
+        parts = list(folds.split(np.zeros(len(labels)), labels, groups))
+    held = np.zeros(len(labels), bool)
+    for _, part in parts[:take]:
+        held[part] = True
+    rng = np.random.default_rng(seed)
+    for _ in range(3):  # moving a patient of several classes may need another pass
+        for c in classes:
+            mine = labels == c
+            for side in (True, False):  # held out, then kept
+                if not (mine & (held == side)).any():
+                    donor = np.unique(groups[mine & (held != side)])
+                    held[groups == rng.choice(donor)] = side
+    return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+def _per_class(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rest, held out) of independent items: round(fraction x n) of each class, at least
+    one and never all of them."""
+    rng = np.random.default_rng(seed)
+    held = np.zeros(len(labels), bool)
+    for c in np.unique(labels):
+        mine = rng.permutation(np.flatnonzero(labels == c))
+        held[mine[: min(len(mine) - 1, max(1, round(fraction * len(mine))))]] = True
+    return np.flatnonzero(~held), np.flatnonzero(held)
 
 
 def split_labeled(

@@ -68,7 +68,9 @@ def label_efficiency(
     with Store.open(cfg.project, write=True, purpose="ssl-studio label-efficiency") as store:
         cfg, _, state, spec, data, found = prepare(store, cfg)
         split = split_labeled(data.y, data.groups, test_fraction=cfg.test_fraction, seed=cfg.seed)
-        available = int(np.bincount(data.y[split.train]).min())
+        have = np.bincount(data.y[split.train], minlength=len(data.classes))  # per class
+        available = int(have.min())
+        ks = _distinct(ks, have)
         device = pick_device(cfg.train.device)
         encoder = rebuild_task(state).encoder
         store.mark_interrupted_runs()
@@ -118,7 +120,11 @@ def label_efficiency(
                         break
                     point = {
                         "k": k,
-                        "labels_per_class": min(k, available) if k else available,
+                        "labels_per_class": _per_class_figure(k, have),
+                        "per_class": {
+                            c: int(min(k, n) if k else n)
+                            for c, n in zip(data.classes, have, strict=True)
+                        },
                         "protocol": chosen,
                         chosen: _point(reports[chosen]),
                         "scratch": _point(reports["scratch"]),
@@ -181,13 +187,35 @@ def _fit_and_score(
     )
 
 
+def _distinct(ks: tuple[int | None, ...], have: np.ndarray) -> tuple[int | None, ...]:
+    """The ks that train on different labels: k = 25 and "all" are the same point when no
+    class has more than 16 training labels (the first of equal ones is kept)."""
+    seen, out = set(), []
+    for k in ks:
+        counts = tuple(int(min(k, n)) if k else int(n) for n in have)
+        if counts not in seen:
+            seen.add(counts)
+            out.append(k)
+    return tuple(out)
+
+
+def _per_class_figure(k: int | None, have: np.ndarray) -> int:
+    """The point's x: k while every class has k training labels, else the mean labels per
+    class it really trained on (k = 100 with 184 and 24 available: 62, not 24)."""
+    counts = np.minimum(have, k) if k else have
+    return int(k) if k and (have >= k).all() else int(round(float(counts.mean())))
+
+
 def _line(point: dict[str, Any], protocol: str) -> str:
     def fmt(entry: dict[str, Any]) -> str:
         m = entry["roc_auc"] if entry["roc_auc"]["mean"] is not None else entry["accuracy"]
         return f"{m['mean']:.3f} ± {m['std']:.3f}"
 
     metric = "AUC" if point[protocol]["roc_auc"]["mean"] is not None else "accuracy"
+    counts = point["per_class"]
+    uneven = len(set(counts.values())) > 1
+    each = f" ({', '.join(f'{c} {n}' for c, n in counts.items())})" if uneven else ""
     return (
-        f"{point['labels_per_class']} labels per class: {protocol} {metric} "
+        f"{point['labels_per_class']} labels per class{each}: {protocol} {metric} "
         f"{fmt(point[protocol])}, scratch {fmt(point['scratch'])}"
     )

@@ -58,3 +58,23 @@ def test_k_per_class_draws_k_of_each_class_from_the_given_positions():
     assert not (
         k_per_class(positions, labels, 2, seed=0) == k_per_class(positions, labels, 2, seed=1)
     ).all()
+
+
+@pytest.mark.parametrize("fraction", [0.2, 0.3, 0.4, 0.45])
+def test_the_test_share_is_the_one_asked_for(fraction):
+    rng = np.random.default_rng(0)
+    labels = np.array(["a", "b"])[rng.integers(0, 2, 400)]
+    alone = split_labeled(labels, group_ids([None] * 400), test_fraction=fraction)
+    assert len(alone.test) == pytest.approx(400 * fraction, abs=2)  # was 50 % for 0.4
+    patients = group_ids([f"p{i // 4}" for i in range(400)])  # 4 items per patient
+    grouped = split_labeled(labels, patients, test_fraction=fraction)
+    assert len(grouped.test) == pytest.approx(400 * fraction, abs=0.05 * 400)
+    assert not set(patients[grouped.test]) & set(patients[grouped.train])
+
+
+def test_a_class_of_two_patients_does_not_hold_out_half_of_everything():
+    labels = np.array(["a"] * 200 + ["b"] * 198 + ["rare"] * 2)
+    for keys in ([None] * 400, [f"p{i // 2}" for i in range(398)] + ["x", "y"]):
+        split = split_labeled(labels, group_ids(keys), test_fraction=0.2)
+        assert 75 <= len(split.test) <= 85  # 20 %, not 200 items
+        assert (labels[split.test] == "rare").sum() == 1 == (labels[split.train] == "rare").sum()

@@ -243,8 +243,11 @@ def test_series_fine_tuning_uses_the_label_column(series_project):
 
 def test_label_efficiency_stores_a_curve_with_both_protocols(labeled):
     project, run = labeled
-    result = label_efficiency(cfg(project, run, protocol="linear"), ks=(1, None), seeds=(0, 1))
+    result = label_efficiency(
+        cfg(project, run, protocol="linear"), ks=(1, 25, None), seeds=(0, 1)
+    )  # 25 per class is more than the 16 there are: the same point as all, made once
     assert [p["labels_per_class"] for p in result["curve"]] == [1, 16]
+    assert result["curve"][1]["per_class"] == {"circle": 16, "square": 16}
     for point in result["curve"]:
         for name in ("linear", "scratch"):
             entry = point[name]["accuracy"]
@@ -324,3 +327,11 @@ def test_few_labels_per_class_are_cross_validated(labeled, tmp_path):
     assert one_split["evaluation"] == "test split" and one_split["test"]["n"] == 2
     with pytest.raises(ConfigError, match="was cross-validated, so it has no test split"):
         finetune(cfg(project, run, labels="few", folds=1, split_from=result["run_id"]))
+
+
+def test_curve_points_say_how_many_labels_they_trained_on():
+    from ssl_studio.core.finetune.efficiency import _distinct, _per_class_figure
+
+    have = np.array([184, 24])  # an imbalanced label set: k = 100 trains on 100 + 24
+    assert [_per_class_figure(k, have) for k in (10, 24, 100, None)] == [10, 24, 62, 104]
+    assert _distinct((1, 25, 50, None), np.array([16, 16])) == (1, 25)  # 25 = 50 = all
