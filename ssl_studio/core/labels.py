@@ -9,12 +9,14 @@ few examples to train and test on.
 from __future__ import annotations
 
 import csv
+import os
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ssl_studio.core.data.privacy import REDACTED, keyed_hash
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.store import Store
 
@@ -64,30 +66,61 @@ def _normal(path: str) -> str:
 
 
 class _PathIndex:
-    """Finds items by a path as a user writes it: relative to the imported folder, with
-    the folder's own name in front, or absolute (matched by its trailing parts)."""
+    """Finds items by a path as a user writes it: the file itself when the path is
+    absolute or relative to the label file's folder (by the file's salted path key: this
+    works when the stored path is redacted, and tells imported folders apart); else by
+    the stored path relative to the imported folder, with or without folders in front."""
 
-    def __init__(self, items: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, items: list[dict[str, Any]], files: Mapping[int, tuple[str, int]], salt: bytes,
+        bases: list[Path],
+    ) -> None:  # fmt: skip
+        self.salt, self.bases = salt, bases
         self.by_path: dict[str, list[dict[str, Any]]] = {}
+        self.by_key: dict[str, list[dict[str, Any]]] = {}
+        self.root_of: dict[int, int] = {}
         for item in items:
             self.by_path.setdefault(item["rel_path"], []).append(item)
+            key, root = files.get(int(item["id"]), ("", 0))
+            self.by_key.setdefault(key, []).append(item)
+            self.root_of[int(item["id"])] = root
 
     def find(self, path: str) -> list[dict[str, Any]]:
+        """The items of the file ``path`` names; raises _Ambiguous when its relative path
+        is in more than one imported folder."""
         text = _normal(path)
-        if text in self.by_path:
-            return self.by_path[text]
+        for base in self.bases:
+            where = os.path.abspath(os.path.join(base, text.replace("/", os.sep)))
+            found = self.by_key.get(keyed_hash(self.salt, "path", where))
+            if found:
+                return found
         parts = PurePosixPath(text).parts
-        for start in range(1, len(parts)):
-            tail = "/".join(parts[start:])
-            if tail in self.by_path:
-                return self.by_path[tail]
+        for start in range(len(parts)):
+            found = self.by_path.get("/".join(parts[start:]), [])
+            if found:
+                if len({self.root_of[int(i["id"])] for i in found}) > 1:
+                    raise _Ambiguous
+                return found
         return []
+
+
+class _Ambiguous(Exception):
+    """A relative path found in several imported folders."""
 
 
 def _class_warnings(labels: Mapping[int, str]) -> tuple[dict[str, int], list[str]]:
     counts = dict(sorted(Counter(labels.values()).items()))
     warnings = []
     few = [f"'{c}' ({n})" for c, n in counts.items() if n < MIN_PER_CLASS]
+    spelled: dict[str, list[str]] = {}
+    for c in counts:
+        spelled.setdefault(c.casefold(), []).append(c)
+    twins = [" / ".join(f"'{c}'" for c in names) for names in spelled.values() if len(names) > 1]
+    if twins:
+        warnings.append(
+            f"Classes that differ only in capitals are separate classes: {_quote(twins)}. "
+            "Spell each class one way if they are the same."
+        )
     if few:
         warnings.append(
             f"Too few examples of {_quote(few)}: a class needs at least {MIN_PER_CLASS} "
@@ -150,7 +183,12 @@ def labels_from_csv(
             f"The label file {csv_path.name} cannot be read as CSV ({exc}); save it from a "
             "spreadsheet as CSV with a header row, e.g. path,label."
         ) from exc
-    header = list(rows[0].keys()) if rows else []
+    if not rows:
+        raise ConfigError(
+            f"{csv_path.name} has no rows of labels"
+            + (" under its header row." if first.strip() else " (it is empty).")
+        )
+    header = list(rows[0].keys())
     label_col = _column(header, LABEL_COLUMNS)
     path_col = _column(header, PATH_COLUMNS)
     id_col = _column(header, ID_COLUMNS)
@@ -159,25 +197,32 @@ def labels_from_csv(
         raise ConfigError(
             f"{csv_path.name} needs a header row with a label column ({', '.join(LABEL_COLUMNS)}) "
             f"and a path column ({', '.join(PATH_COLUMNS[:3])}) or an item_id column; "
-            f"it has: {', '.join(header) or 'no rows'}."
+            f"it has: {', '.join(header)}."
         )
     with Store.open(project, write=True, purpose="ssl-studio labels") as store:
         found = _dataset(store, dataset)
         items = store.items(found["id"])
         by_id = {int(i["id"]): i for i in items}
-        paths = _PathIndex(items)
+        bases = [csv_path.parent.absolute(), Path.cwd()]
+        paths = _PathIndex(items, store.item_files(found["id"]), store.salt, bases)
         chosen: dict[int, tuple[str, int]] = {}  # item id -> (label, CSV line)
-        unknown, conflicts, blank = [], [], []
+        unknown, conflicts, blank, ambiguous = [], [], [], []
         duplicates = 0
         for line, row in enumerate(rows, start=2):
             label = (row.get(label_col) or "").strip()
-            key = (row.get(path_col) if path_col else None) or (row.get(id_col) if id_col else "")
-            key = (key or "").strip()
+            # with a path column, an empty path is a blank row: an "id" beside it is often
+            # a patient or accession number, not an item id
+            key = (row.get(path_col) if path_col else row.get(id_col or "")) or ""
+            key = key.strip()
             if not label or not key:
                 blank.append(str(line))
                 continue
             if path_col and row.get(path_col):
-                matches = paths.find(key)
+                try:
+                    matches = paths.find(key)
+                except _Ambiguous:
+                    ambiguous.append(f"line {line} ({key})")
+                    continue
                 index = (row.get(index_col) or "").strip() if index_col else ""
                 if index:
                     matches = [m for m in matches if str(m["idx"]) == index]
@@ -201,6 +246,12 @@ def labels_from_csv(
             raise ConfigError(
                 f"{csv_path.name} gives different labels to the same file: {_quote(conflicts)}. "
                 "Correct the file so each file has one label; nothing was saved."
+            )
+        if not chosen and ambiguous:
+            raise ConfigError(
+                f"{len(ambiguous)} row(s) of {csv_path.name} name a path found in more than "
+                f"one folder imported into '{dataset}' ({_quote(ambiguous)}). Write the paths "
+                "absolute, or relative to the label file's folder; nothing was saved."
             )
         if not chosen:
             hint = (
@@ -226,6 +277,13 @@ def labels_from_csv(
             f"{len(unknown)} row(s) name files that are not in dataset '{dataset}' and were "
             f"left out: {_quote(unknown)}. Check the paths, or import those files first.",
         )
+    if ambiguous:
+        report.warnings.insert(
+            0,
+            f"{len(ambiguous)} row(s) name a path found in more than one imported folder "
+            f"and were left out: {_quote(ambiguous)}. Write those paths absolute, or "
+            "relative to the label file's folder.",
+        )
     if duplicates:
         report.warnings.append(f"{duplicates} duplicate row(s) repeat a label; counted once.")
     if blank:
@@ -236,7 +294,9 @@ def labels_from_csv(
 def labels_from_folders(project: Path, dataset: str, *, name: str = "folders") -> LabelReport:
     """Label every item by the name of the folder its file sits in (one folder per class).
 
-    Files directly in the imported folder have no class folder and stay unlabeled.
+    A folder whose name was redacted (it named a patient: normal/Doe_Jane/1.dcm) is no
+    class: the nearest folder above it is. Files directly in the imported folder have no
+    class folder and stay unlabeled; a single class is refused.
     """
     with Store.open(project, write=True, purpose="ssl-studio labels") as store:
         found = _dataset(store, dataset)
@@ -244,15 +304,19 @@ def labels_from_folders(project: Path, dataset: str, *, name: str = "folders") -
         labels = {}
         top = 0
         for item in items:
-            parent = PurePosixPath(item["rel_path"]).parent
-            if str(parent) in ("", "."):
+            folders = [p for p in PurePosixPath(item["rel_path"]).parent.parts if p != "."]
+            while folders and REDACTED in folders[-1]:
+                folders.pop()
+            if not folders:
                 top += 1
                 continue
-            labels[int(item["id"])] = parent.name
-        if not labels:
+            labels[int(item["id"])] = folders[-1]
+        if len(set(labels.values())) < 2:
             raise ConfigError(
                 f"The files of dataset '{dataset}' are not in class folders (for example "
-                "normal/ and pneumonia/ inside the folder you imported); use a label CSV."
+                "normal/ and pneumonia/ inside the folder you imported"
+                + (f"; all are under '{next(iter(labels.values()))}'" if labels else "")
+                + "); use a label CSV."
             )
         report = _save(store, found, name, "folder names", labels)
     if top:

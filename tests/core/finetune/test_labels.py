@@ -89,6 +89,22 @@ def test_unusable_csv_files_get_a_clear_message(project, tmp_path):
     csv.write_text("item_id,label\n\u00b2,a\n")  # a superscript two is not an item id
     with pytest.raises(ConfigError, match="None of the 1 rows"):
         labels_from_csv(project, "shapes", csv)
+    csv.write_text("path,label\n")
+    with pytest.raises(ConfigError, match="has no rows of labels under its header row"):
+        labels_from_csv(project, "shapes", csv)
+
+
+def test_an_empty_path_never_falls_back_to_an_id_column_and_case_twins_are_named(project, tmp_path):
+    csv = tmp_path / "labels.csv"
+    csv.write_text(  # "id" here is an accession number, not an item id
+        "id,path,label\n5,,pneumonia\n7,circle/circle001.png,Normal\n"
+        "8,circle/circle003.png,normal\n9,square/square000.png,normal\n"
+    )
+    report = labels_from_csv(project, "shapes", csv)
+    assert report.labeled == 3 and report.classes == {"Normal": 1, "normal": 2}
+    text = " ".join(report.warnings)
+    assert "1 row(s) without a path or label" in text
+    assert "differ only in capitals are separate classes: 'Normal' / 'normal'" in text
 
 
 def test_semicolon_csv_from_a_spreadsheet_is_read(project, tmp_path):
@@ -140,3 +156,58 @@ def test_csv_paths_never_reach_outside_the_imported_folder(project, tmp_path):
         "square/square000.png",
     }
     assert "3 row(s) name files that are not in dataset 'shapes'" in " ".join(report.warnings)
+
+
+def test_files_in_folders_named_after_patients_can_be_labeled(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    import pydicom
+
+    dicom = Path(pydicom.__file__).parent / "data" / "test_files"
+    data = tmp_path / "scans"
+    for cls, source, patient in (
+        ("normal", "CT_small.dcm", "CompressedSamples_CT1"),  # its PatientName, as a folder
+        ("abnormal", "MR_small.dcm", "CompressedSamples_MR1"),
+    ):
+        (data / cls / patient).mkdir(parents=True)
+        for i in range(2):
+            shutil.copy(dicom / source, data / cls / patient / f"{patient}_{i}.dcm")
+    project = create_project(tmp_path / "project")
+    import_data(ImportConfig(project=project, paths=[data], cache_size=32, workers=1))
+    with Store.open(project) as store:
+        stored = sorted(i["rel_path"] for i in store.items(1))
+    assert stored[0] == "abnormal/[redacted]/[redacted]_0.dcm"  # names never stored
+    report = labels_from_folders(project, "scans")  # the class folder above the patient's
+    assert report.classes == {"abnormal": 2, "normal": 2}
+    csv = data / "labels.csv"  # paths as the user sees them, relative to the label file
+    csv.write_text(
+        "path,label\n"
+        "normal/CompressedSamples_CT1/CompressedSamples_CT1_0.dcm,normal\n"
+        "abnormal/CompressedSamples_MR1/CompressedSamples_MR1_1.dcm,abnormal\n"
+    )
+    report = labels_from_csv(project, "scans", csv)
+    assert report.labeled == 2 and not report.warnings[1:]
+
+
+def test_the_same_relative_path_in_two_imported_folders_is_told_apart(tmp_path):
+    for site in ("siteA", "siteB"):
+        write_shapes(tmp_path / site, n=6)
+    project = create_project(tmp_path / "project")
+    for site in ("siteA", "siteB"):
+        import_data(
+            ImportConfig(project=project, paths=[tmp_path / site], name="xr", add=True,
+                         cache_size=32, workers=1)
+        )  # fmt: skip
+    rows = "path,label\ncircle/circle001.png,round\nsquare/square000.png,angular\n"
+    (tmp_path / "siteA" / "labels.csv").write_text(rows)
+    report = labels_from_csv(project, "xr", tmp_path / "siteA" / "labels.csv")
+    assert report.labeled == 2  # siteA's two files only, not siteB's as well
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "labels.csv").write_text(rows)
+    with pytest.raises(ConfigError, match="2 row\\(s\\) of labels.csv name a path found in more"):
+        labels_from_csv(project, "xr", tmp_path / "elsewhere" / "labels.csv")
+    both = "path,label\nsiteA/circle/circle001.png,round\nsiteB/circle/circle001.png,square\n"
+    (tmp_path / "both.csv").write_text(both)  # named from their common parent folder
+    report = labels_from_csv(project, "xr", tmp_path / "both.csv", name="both")
+    assert report.classes == {"round": 1, "square": 1}

@@ -244,6 +244,17 @@ class ImportRecords(StoreBase):
         )
         return [dict(r) for r in rows]
 
+    def item_files(self, dataset_id: int) -> dict[int, tuple[str, int]]:
+        """Item id -> (its file's path key, its import root's id), for finding items by
+        a path a user writes (the stored path may be redacted, and two imported folders
+        may hold the same relative path)."""
+        rows = self.conn.execute(
+            "SELECT items.id, files.path_key, files.root_id FROM items JOIN files "
+            "ON files.id = items.file_id WHERE items.dataset_id = ? AND items.status = 'ok'",
+            (dataset_id,),
+        )
+        return {int(r[0]): (r[1], int(r[2])) for r in rows}
+
     def item(self, dataset_id: int, item_id: int) -> dict[str, Any] | None:
         """One item of a dataset, as ``items`` gives it, or None."""
         row = self.conn.execute(
