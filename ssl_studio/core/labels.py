@@ -9,6 +9,7 @@ few examples to train and test on.
 from __future__ import annotations
 
 import csv
+import json
 import os
 from collections import Counter
 from collections.abc import Mapping
@@ -23,7 +24,8 @@ from ssl_studio.core.project.store import Store
 PATH_COLUMNS = ("path", "file", "filename", "file_path", "rel_path", "image", "series")
 ID_COLUMNS = ("item_id", "item", "id")
 LABEL_COLUMNS = ("label", "class", "target", "y", "diagnosis", "category")
-INDEX_COLUMNS = ("index", "frame", "idx")
+INDEX_COLUMNS = ("index", "frame", "idx")  # 0-based position of the item in its file
+ROW_COLUMNS = ("row", "line")  # the line of a series in a rows-layout CSV ("row 2" in the app)
 MIN_PER_CLASS = 2  # one to train on, one to test on
 EXAMPLES = 5  # how many offending rows a message quotes
 
@@ -106,6 +108,29 @@ class _PathIndex:
 
 class _Ambiguous(Exception):
     """A relative path found in several imported folders."""
+
+
+def _name(item: dict[str, Any]) -> str | None:
+    """The item's name within its file ("row 2" of a rows-layout CSV), if it has one."""
+    try:
+        return json.loads(item.get("meta") or "{}").get("name")
+    except (ValueError, AttributeError):
+        return None
+
+
+def _at(
+    matches: list[dict[str, Any]] | str, picks: Any, key: str, wanted: str
+) -> list[dict[str, Any]] | str:
+    """The matches ``picks`` keeps; when the file was found but none is kept, a text
+    saying which items the file has (for the unknown-rows warning)."""
+    if isinstance(matches, str) or not matches:
+        return matches
+    kept = [m for m in matches if picks(m)]
+    if kept:
+        return kept
+    names = [_name(m) or f"index {m['idx']}" for m in matches]
+    span = f"{names[0]} to {names[-1]}" if len(names) > 1 else names[0]
+    return f"{key}: no item {wanted}; its items are {span}"
 
 
 def _class_warnings(labels: Mapping[int, str]) -> tuple[dict[str, int], list[str]]:
@@ -193,6 +218,7 @@ def labels_from_csv(
     path_col = _column(header, PATH_COLUMNS)
     id_col = _column(header, ID_COLUMNS)
     index_col = _column(header, INDEX_COLUMNS)
+    row_col = _column(header, ROW_COLUMNS)
     if label_col is None or (path_col is None and id_col is None):
         raise ConfigError(
             f"{csv_path.name} needs a header row with a label column ({', '.join(LABEL_COLUMNS)}) "
@@ -225,10 +251,23 @@ def labels_from_csv(
                     continue
                 index = (row.get(index_col) or "").strip() if index_col else ""
                 if index:
-                    matches = [m for m in matches if str(m["idx"]) == index]
+                    matches = _at(
+                        matches, lambda m, i=index: str(m["idx"]) == i, key, f"at index {index}"
+                    )
+                shown_row = (row.get(row_col) or "").strip() if row_col else ""
+                if shown_row:
+                    matches = _at(
+                        matches,
+                        lambda m, r=shown_row: _name(m) == f"row {r}",
+                        key,
+                        f"on row {shown_row}",
+                    )
             else:
                 number = key.isascii() and key.isdigit()
                 matches = [by_id[int(key)]] if number and int(key) in by_id else []
+            if isinstance(matches, str):  # the file is there, not the item
+                unknown.append(f"line {line} ({matches})")
+                continue
             if not matches:
                 unknown.append(f"line {line} ({key})")
                 continue

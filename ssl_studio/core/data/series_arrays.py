@@ -41,7 +41,7 @@ def decode_arrays(path: Path, rate: float | None) -> Decoded:
             array = np.load(f, allow_pickle=False)
     except Exception as e:  # any failure of the reader means a broken file
         raise _load_problem(path.name, e, "npy") from None
-    problem = _series_problem(array, path.name)
+    problem = _series_problem(array, path.name) or _sideways(array, path.name)
     if problem:
         raise problem
     problems: list[ImportProblem] = []
@@ -70,6 +70,25 @@ def _series_problem(array: np.ndarray, where: str) -> ImportProblem | None:
     if array.size == 0:
         return ImportProblem("empty", f"{where} is an empty array (shape {list(array.shape)}).")
     return None
+
+
+SIDEWAYS_STEPS = 8  # an [N, T] array of more series than this many steps each looks [T, C]
+
+
+def _sideways(array: np.ndarray, where: str) -> ImportProblem | None:
+    """A 2-D array with only a few columns and many more rows is most likely one
+    recording saved [T, C] (numpy's and pandas' habit), not many series of a few steps:
+    read as [N, T] it would become thousands of series of 3 steps."""
+    if array.ndim != 2 or not array.shape[0] > array.shape[1] or array.shape[1] > SIDEWAYS_STEPS:
+        return None
+    rows, cols = array.shape
+    return ImportProblem(
+        "npy-shape",
+        f"{where} has shape [{rows}, {cols}]: read as [N, T] that is {rows} series of only "
+        f"{cols} steps. If it is one recording of {cols} channels, save it as [C, T] "
+        f"(numpy.save(path, x.T)); if it really is {rows} short series, save it as "
+        f"[N, 1, T] (x[:, None, :]).",
+    )
 
 
 def _array_items(

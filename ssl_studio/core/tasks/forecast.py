@@ -32,6 +32,10 @@ from ssl_studio.core.tasks.base import SeriesTask
 from ssl_studio.core.tasks.losses import masked_mse
 from ssl_studio.core.tasks.masked_series import observed_stats
 
+# a context's std used to standardize its future is at least this share of the channel's
+# std over the dataset
+CONTEXT_STD_FLOOR = 0.2
+
 
 @dataclass
 class ForecastConfig:
@@ -183,12 +187,17 @@ class Forecast(SeriesTask):
         pred = self.head(rep).view(-1, self.max_horizon, self.channels).transpose(1, 2)
         return pred, last >= 0
 
-    @staticmethod
-    def targets(w: Windows) -> tuple[Tensor, Tensor]:
-        """The future standardized with its context's observed values' mean and std:
-        (target, scored) [N, C, Hb]; scored is False where the future value was not observed,
-        lies past the series' horizon, or its channel's context cannot standardize it."""
+    def targets(self, w: Windows) -> tuple[Tensor, Tensor]:
+        """The future standardized with its context's observed values' mean and std (the
+        std at least ``CONTEXT_STD_FLOOR`` of the channel's std over the dataset: a nearly
+        flat context followed by a step made targets of thousands of units, and the loss
+        jumped 4 orders of magnitude): (target, scored) [N, C, Hb]; scored is False where
+        the future value was not observed, lies past the series' horizon, or its
+        channel's context cannot standardize it."""
         mean, std, varies = observed_stats(w.context_x, w.context_observed)
+        scale = getattr(self.encoder, "input_scale", None)
+        if scale is not None:  # [C]: the dataset's std of each channel
+            std = torch.maximum(std, CONTEXT_STD_FLOOR * scale.to(std.dtype)[None, :, None])
         target = (w.future_x - mean) / torch.where(varies, std, torch.ones_like(std))
         scored = w.future_observed & varies
         return torch.where(scored, target, torch.zeros_like(target)), scored

@@ -225,8 +225,9 @@ class ResultsPage(QWizardPage):
         if base.get(key, {}).get("value") is not None:
             reading = verdict(test[key], base[key])
             text += f"; from scratch {with_interval(base.get(key))}.<br><b>{reading}.</b>"
-        if len(test["classes"]) == 2:
-            text += f" Positive class: <b>{test['classes'][1]}</b>."
+        classes = test.get("classes") or []
+        if len(classes) == 2:
+            text += f" Positive class: <b>{classes[1]}</b>."
         return text + " Brackets: 95 % bootstrap intervals over the test items."
 
     def label_efficiency(self) -> bool:

@@ -358,6 +358,14 @@ def test_npy_refused(tmp_path: Path, array: np.ndarray, code: str) -> None:
         assert str(list(array.shape)) in err.message and "[N, C, T]" in err.message
 
 
+def test_a_recording_saved_time_first_is_refused_with_the_fix(tmp_path: Path) -> None:
+    np.save(tmp_path / "rec.npy", np.zeros((2000, 3), np.float32))  # [T, C], numpy's habit
+    err = problem(tmp_path / "rec.npy", "npy-shape")
+    assert "2000 series of only 3 steps" in err.message and "x.T" in err.message
+    np.save(tmp_path / "ok.npy", np.zeros((3, 2000), np.float32))  # [N, T]: 3 long series
+    assert len(decode(tmp_path / "ok.npy").items) == 3
+
+
 class _Trap:
     """Unpickling this would create the file at ``marker``."""
 

@@ -211,3 +211,23 @@ def test_the_same_relative_path_in_two_imported_folders_is_told_apart(tmp_path):
     (tmp_path / "both.csv").write_text(both)  # named from their common parent folder
     report = labels_from_csv(project, "xr", tmp_path / "both.csv", name="both")
     assert report.classes == {"round": 1, "square": 1}
+
+
+def test_series_in_rows_are_labeled_by_their_row_or_index(tmp_path):
+    data = tmp_path / "beats"
+    data.mkdir()
+    rows = (",".join(f"{(i + 1) * j % 7}.5" for j in range(10)) for i in range(6))  # 6 of 10
+    (data / "beats.csv").write_text("\n".join(rows) + "\n")
+    project = create_project(tmp_path / "project")
+    import_data(ImportConfig(project=project, paths=[data], workers=1))
+    csv = tmp_path / "labels.csv"  # "row N" as the app names the series: the file's line N
+    csv.write_text("path,row,label\nbeats.csv,1,a\nbeats.csv,2,b\nbeats.csv,6,a\nbeats.csv,7,b\n")
+    report = labels_from_csv(project, "beats", csv)
+    with Store.open(project) as store:
+        items = {i["id"]: i["idx"] for i in store.items(1)}
+        labels = {items[k]: v for k, v in store.latest_labels(1, "labels").items()}
+    assert labels == {0: "a", 1: "b", 5: "a"}  # index = row - 1
+    assert "beats.csv: no item on row 7; its items are row 1 to row 6" in report.warnings[0]
+    csv.write_text("path,index,label\nbeats.csv,0,a\nbeats.csv,6,b\nbeats.csv,1,b\n")
+    report = labels_from_csv(project, "beats", csv, name="by-index")
+    assert report.labeled == 2 and "no item at index 6" in report.warnings[0]

@@ -152,3 +152,24 @@ def test_runs_on_the_real_ts_conv_encoder():
 def test_bad_options_are_refused(options):
     with pytest.raises(ConfigError, match="forecast"):
         make_task(**options)
+
+
+def test_a_nearly_flat_context_does_not_blow_up_its_targets():
+    """A thermostat holds 20.0 with a 0.001 flicker, then steps up by 2: standardized by
+    the context's own std that step was a target of 2 000 (and a squared loss of millions)."""
+    from ssl_studio.core.tasks.forecast import CONTEXT_STD_FLOOR, Windows
+
+    encoder = build_backbone("ts-conv", in_channels=1, hidden=8, dim=16, depth=1)
+    task = Forecast(ForecastConfig(), encoder)
+    task.encoder.set_input_scaling(torch.tensor([0.0]), torch.tensor([1.5]))  # dataset std
+    flicker = 20.0 + 0.001 * (torch.arange(10) % 2).float()
+    w = Windows(
+        flicker.view(1, 1, 10), torch.ones(1, 1, 10, dtype=torch.bool),
+        torch.full((1, 1, 2), 22.0), torch.ones(1, 1, 2, dtype=torch.bool),
+        torch.tensor([10]), torch.tensor([2]), torch.tensor([0]), torch.tensor([True]),
+    )  # fmt: skip
+    target, scored = task.targets(w)
+    assert scored.all()
+    expected = (22.0 - flicker.mean()) / (CONTEXT_STD_FLOOR * 1.5)
+    torch.testing.assert_close(target, torch.full_like(target, float(expected)))
+    assert float(target.max()) < 10  # not 2 000
