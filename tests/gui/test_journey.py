@@ -13,6 +13,7 @@ from safetensors.numpy import load_file
 
 from ssl_studio.core.evaluation.metrics import SCALARS
 from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
+from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.project.store import Store
 
 from gui_helpers import drop
@@ -114,6 +115,13 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     qtbot.waitUntil(lambda: wizard.result is not None, timeout=JOB_S)
     qtbot.waitUntil(lambda: not window.runner.busy)
     assert wizard.result["status"] == "done" and wizard.result["run_id"] > first
+    second = wizard.result["run_id"]
+    wizard.back()  # the label set edited meanwhile (a new version of the same name)
+    labels_from_folders(window.context.project, "scans", name=wizard.labels)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.result is not None, timeout=JOB_S)
+    qtbot.waitUntil(lambda: not window.runner.busy)
+    assert wizard.result["run_id"] > second  # trained anew, not the old labels' result
     wizard.next()
     results = wizard.pages["results"]
     rows = {results.metrics.item(r, 0).text(): r for r in range(results.metrics.rowCount())}

@@ -24,6 +24,7 @@ from ssl_studio.core.events import Event, Message, Step, Stopped
 from ssl_studio.core.export.card import card_markdown
 from ssl_studio.core.export.writer import FORMATS
 from ssl_studio.core.jobs import export, finetune, label_efficiency
+from ssl_studio.core.project.store import Store
 from ssl_studio.gui.jobs import STOPPED
 from ssl_studio.gui.live_plot import LivePlot
 from ssl_studio.gui.tables import fill_table, make_table
@@ -83,15 +84,16 @@ class TrainPage(QWizardPage):
         self.fit = 0
         self.last_step = 0
         self.running = False
-        self.trained_with: Any = None  # the FinetuneConfig of the last start
+        self.trained_with: Any = None  # (FinetuneConfig, label-set version) of the last start
         wizard.context.runner.event.connect(self._event)
 
     def initializePage(self) -> None:  # noqa: N802
         cfg = self.wiz.finetune_config()
+        chosen = (cfg, self._label_version(cfg.labels))  # labels edited since: train anew
         done = self.wiz.result is not None and self.wiz.result["status"] == "done"
-        if self.running or (done and cfg == self.trained_with):
+        if self.running or (done and chosen == self.trained_with):
             return  # a result of these very choices is here (or on its way)
-        self.wiz.result, self.trained_with = None, cfg  # stopped, failed or other choices
+        self.wiz.result, self.trained_with = None, chosen  # stopped, failed or other choices
         self.completeChanged.emit()
         self.plot.clear_curves()
         self.fit, self.last_step = 0, 0
@@ -102,6 +104,11 @@ class TrainPage(QWizardPage):
 
         self.running = self.wiz.context.run(self, "Fine-tuning", work, self._done, self._failed)
         self.stop_button.setEnabled(self.running)
+
+    def _label_version(self, name: str) -> int | None:
+        with Store.open(self.wiz.project) as store:
+            found = store.dataset(self.wiz.dataset)
+            return store.label_version(found["id"], name) if found else None
 
     def _event(self, event: Event) -> None:
         if not self.running or event.job != "finetune":
