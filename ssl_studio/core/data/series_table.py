@@ -58,6 +58,20 @@ def _read_text(path: Path) -> tuple[str, str | None]:
     return text, None if encoding in ("utf-8-sig", "utf-16") else encoding
 
 
+def _preamble(text: str) -> tuple[str, str | None]:
+    """Excel's ``sep=;`` first line (the delimiter it names) and ``#`` comment lines become
+    blank lines (so line numbers stay those of the file): (text, the named delimiter)."""
+    if "#" not in text and not text[:4].lower() == "sep=":
+        return text, None
+    lines = text.split("\n")
+    given = None
+    first = lines[0].strip()
+    if first.lower().startswith("sep=") and len(first) == 5:
+        given, lines[0] = first[4], ""
+    lines = ["" if line.lstrip().startswith("#") else line for line in lines]
+    return "\n".join(lines), given
+
+
 def _sniff(text: str) -> str:
     """The delimiter that splits the most sample lines, preferring tab ; | over ,."""
     sample = [line for line in text[:65536].splitlines()[:50] if line.strip()]
@@ -238,7 +252,8 @@ class _Table:
     def __init__(self, path: Path, layout: str, prefer: str | None = None) -> None:
         self.path, self.file = path, path.name
         text, self.encoding = _read_text(path)
-        delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff(text)
+        text, given = _preamble(text)
+        delimiter = given or ("\t" if path.suffix.lower() == ".tsv" else _sniff(text))
         if not self._load_fast(text, delimiter):
             self._load(text, delimiter)
         self.roles = self._find_roles()

@@ -45,6 +45,7 @@ def labeled_data(
     series_length: int,
     positive: str | None,
     version: int | None = None,
+    min_classes: int = 2,
 ) -> LabeledData:
     """The labeled items of ``dataset_name`` under the newest version of ``label_set`` (or
     the given ``version``, as a run was trained and tested with it)."""
@@ -69,7 +70,7 @@ def labeled_data(
         classes = positive_class(sorted(set(names)), positive)
     except ValueError as exc:
         raise ConfigError(f"The positive class {exc}.") from exc
-    if len(classes) < 2:
+    if len(classes) < min_classes:
         raise ConfigError(
             f"Label set '{label_set}' has only the class {classes[0]!r}; fine-tuning needs "
             "examples of at least two classes."

@@ -142,6 +142,17 @@ def test_id_columns_are_found_by_name_and_never_become_labels(tmp_path: Path, he
     assert "'sensor_id'" in problem(write(tmp_path, "l.csv", stacked), "csv-layout").message
 
 
+def test_excel_sep_line_and_comment_lines(tmp_path: Path) -> None:
+    (item,) = decode(write(tmp_path, "x.csv", "sep=;\nTemp;Druck\n1,5;2\n3;4,25\n")).items
+    assert item.fields["meta"]["channel_names"] == ["Temp", "Druck"]
+    np.testing.assert_array_equal(item.array, [[1.5, 3], [2, 4.25]])
+    text = "# logger v1.2\n# 10 Hz\ntime,a\n0,1\n0.1,2\n# gap\n0.2,3\n"
+    (item,) = decode(write(tmp_path, "c.csv", text)).items
+    assert item.array.tolist() == [[1, 2, 3]] and item.fields["sampling_rate"] == 10.0
+    err = problem(write(tmp_path, "m.csv", "# notes\na,b\n1,2\n3,x\n5,6\n"), "csv-mixed-types")
+    assert "line 4" in err.message  # the file's own line numbers
+
+
 def test_space_separated_columns(tmp_path: Path) -> None:
     (item,) = decode(write(tmp_path, "w.csv", "a b  c\n1 2 3\n4 5 6\n7 8 9\n")).items
     assert item.fields["meta"]["channel_names"] == ["a", "b", "c"]

@@ -154,6 +154,11 @@ def test_evaluate_reproduces_the_stored_report_and_scores_other_labels(labeled):
     set_labels(project, "shapes", only_train, name="train-only")
     with pytest.raises(ConfigError, match="none can test it"):
         evaluate(project, result["run_id"], labels="train-only")
+    squares = {i["id"]: "square" for i in items if i["id"] in tested and "square" in i["rel_path"]}
+    set_labels(project, "shapes", squares, name="all-square")  # a one-class test set
+    one_class = evaluate(project, result["run_id"], labels="all-square", n_boot=20)
+    assert one_class["n"] == len(squares) > 0 and one_class["roc_auc"]["value"] is None
+    assert one_class["sensitivity"]["value"] is not None  # recall of the positive class
     labels_from_folders(project, "shapes")  # the folders set as it was, for the next tests
 
 
