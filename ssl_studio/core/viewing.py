@@ -116,6 +116,20 @@ def safe_metadata(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def series_axes(item: dict[str, Any], channels: int) -> tuple[list[str], float | None]:
+    """How to draw a series item: a name per channel (its column names, else "channel
+    1", ...) and its sampling rate in samples per second (None: plot by time step)."""
+    meta = item.get("meta")
+    if isinstance(meta, str) and meta:
+        meta = json.loads(meta)
+    names = (meta or {}).get("channel_names") if isinstance(meta, dict) else None
+    if not isinstance(names, list) or len(names) != channels:
+        names = [None] * channels
+    labels = [str(n) if n else f"channel {c + 1}" for c, n in enumerate(names)]
+    rate = item.get("sampling_rate")
+    return labels, float(rate) if rate else None
+
+
 class SourceUnavailable(ConfigError):
     """An item's original file cannot be shown; the message says why (the cache still can)."""
 

@@ -30,6 +30,7 @@ from ssl_studio.core.viewing import (
     in_hounsfield,
     is_grey,
     safe_metadata,
+    series_axes,
     to_display,
     window_of,
 )
@@ -221,10 +222,14 @@ class ItemViewer(QWidget):
         self.stack.setCurrentWidget(self.plot)
         self.plot.clear()
         values, mask = view.series(row)
+        names, rate = series_axes(view.items[row], len(values))
+        steps = np.arange(values.shape[1], dtype=np.float64)
+        x = steps / rate if rate else steps  # seconds when the sampling rate is known
+        self.plot.setLabel("bottom", "time (s)" if rate else "time step")
         for c, (channel, seen) in enumerate(zip(values, mask, strict=True)):
             y = np.where(seen, channel, np.nan)
             pen = pg.mkPen(COLOURS[c % len(COLOURS)], width=1.5)
-            self.plot.plot(y, pen=pen, name=f"channel {c + 1}", connect="finite")
+            self.plot.plot(x, y, pen=pen, name=names[c], connect="finite")
 
     def _preset_chosen(self, preset: str) -> None:
         if self.view is not None and self.values is not None:

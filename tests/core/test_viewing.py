@@ -138,3 +138,15 @@ def test_a_file_too_large_to_decode_whole_is_refused(project, dicom_file, tmp_pa
     monkeypatch.setattr("ssl_studio.core.viewing.MAX_SOURCE_VALUES", 1000)
     with pytest.raises(SourceUnavailable, match="holds 15 frames"):
         view.source_image(3)
+
+
+def test_series_axes_use_column_names_and_the_sampling_rate():
+    from ssl_studio.core.viewing import series_axes
+
+    named = {"meta": '{"channel_names": ["ecg", null]}', "sampling_rate": 250.0}
+    assert series_axes(named, 2) == (["ecg", "channel 2"], 250.0)
+    assert series_axes({"meta": "{}", "sampling_rate": None}, 2) == (
+        ["channel 1", "channel 2"],
+        None,
+    )
+    assert series_axes({"meta": '{"channel_names": ["a"]}'}, 3)[0][2] == "channel 3"

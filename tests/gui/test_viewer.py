@@ -117,3 +117,18 @@ def test_the_thumbnail_grid_makes_only_what_is_on_screen(qtbot):
     grid.scrollToBottom()
     qtbot.wait(200)
     assert model.made < 600
+
+
+def test_a_series_is_drawn_with_its_column_names_in_seconds(qtbot, project, tmp_path):
+    folder = tmp_path / "vitals"
+    folder.mkdir()
+    (folder / "a.csv").write_text("time,ecg,resp\n0,1,5\n0.5,2,6\n1.0,3,7\n1.5,4,8\n")
+    import_data(ImportConfig(project=project, paths=[folder]))
+    viewer = ItemViewer()
+    qtbot.addWidget(viewer)
+    viewer.show_item(DatasetView.open(project, "vitals"), 0)
+    curves = viewer.plot.getPlotItem().listDataItems()
+    assert [c.name() for c in curves] == ["ecg", "resp"]
+    x, y = curves[1].getData()
+    assert x.tolist() == [0, 0.5, 1.0, 1.5] and y.tolist() == [5, 6, 7, 8]  # 2 per second
+    assert viewer.plot.getPlotItem().getAxis("bottom").labelText == "time (s)"
