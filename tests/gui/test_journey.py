@@ -87,6 +87,9 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     wizard.next()
     protocol = wizard.pages["protocol"]
     assert protocol.protocol.currentData() == "linear"  # few labels: the frozen encoder
+    assert "training steps below are those of the from-scratch baseline" in (
+        protocol.explanation.text()
+    )
     assert protocol.positive.currentData() == "b"  # guessed (neither says "normal")
     protocol.steps.setValue(5)
     wizard.next()
@@ -94,6 +97,11 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     qtbot.waitUntil(lambda: wizard.result is not None, timeout=JOB_S)
     qtbot.waitUntil(lambda: not window.runner.busy)
     assert wizard.result["status"] == "done" and train.isComplete()
+    # linear trains nothing step by step: the curves are the baseline's, named so
+    expected = ["from scratch"] if not wizard.folds else [
+        *(f"from scratch, fold {i}" for i in range(1, wizard.folds + 1)), "from scratch"
+    ]  # fmt: skip
+    assert list(train.plot.curves) == expected
     assert wizard.button(QWizard.WizardButton.CommitButton).text() == "Results >"
     assert "Press Results" in train.status.text()  # the page and its button agree
     # the protocol page said how testing would be done, and the job did just that

@@ -111,3 +111,14 @@ def test_click_to_label_collects_changes(qtbot, project, tmp_path):
     assert dialog.counts.text() == "effusion: 2"
     report = set_labels(project, "xr", dialog.changes)
     assert report.classes == {"effusion": 2}
+
+
+def test_training_curves_are_named_after_the_model_they_train():
+    from ssl_studio.gui.wizard.result_pages import fit_names
+
+    assert fit_names("full", True, 2) == [
+        "full, fold 1", "full, fold 2", "full",
+        "from scratch, fold 1", "from scratch, fold 2", "from scratch",
+    ]  # fmt: skip
+    assert fit_names("linear", True, 0) == ["from scratch"]  # the probe has no steps
+    assert fit_names("scratch", True, 0) == fit_names("scratch", False, 0) == ["from scratch"]

@@ -61,6 +61,20 @@ def verdict(tuned: dict[str, Any], scratch: dict[str, Any]) -> str:
     return "The difference is within the uncertainty"
 
 
+def fit_names(protocol: str, baseline: bool, folds: int) -> list[str]:
+    """The names of the trained fits a fine-tuning job makes, in order: each fold's model,
+    then the one on all training labels, for the protocol (knn and linear train nothing
+    step by step) and then for the from-scratch baseline."""
+    models = [protocol] + (["scratch"] if baseline and protocol != "scratch" else [])
+    names = []
+    for model in models:
+        if model in ("knn", "linear"):
+            continue
+        label = "from scratch" if model == "scratch" else model
+        names += [f"{label}, fold {i}" for i in range(1, folds + 1)] + [label]
+    return names
+
+
 class TrainPage(QWizardPage):
     """Runs the fine-tuning job (and the baseline) with a live loss curve."""
 
@@ -73,7 +87,7 @@ class TrainPage(QWizardPage):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
-        self.plot = LivePlot("Training loss (one curve per fit: folds, then the baseline)")
+        self.plot = LivePlot("Training loss (one curve per trained model)")
         self.stop_button = QPushButton("Stop")
         self.stop_button.clicked.connect(self.wiz.context.runner.stop)
         layout = QVBoxLayout(self)
@@ -83,6 +97,7 @@ class TrainPage(QWizardPage):
         layout.addWidget(self.stop_button)
         self.fit = 0
         self.last_step = 0
+        self.fit_names: list[str] = []
         self.running = False
         self.trained_with: Any = None  # (FinetuneConfig, label-set version) of the last start
         wizard.context.runner.event.connect(self._event)
@@ -97,6 +112,7 @@ class TrainPage(QWizardPage):
         self.completeChanged.emit()
         self.plot.clear_curves()
         self.fit, self.last_step = 0, 0
+        self.fit_names = fit_names(cfg.protocol, cfg.baseline, self.wiz.folds)
         self.status.setText("Preparing the labeled data…")
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
@@ -117,7 +133,9 @@ class TrainPage(QWizardPage):
             if event.step < self.last_step or self.fit == 0:
                 self.fit += 1
             self.last_step = event.step
-            self.plot.append(f"fit {self.fit}", event.step, event.loss)
+            names = self.fit_names
+            name = names[self.fit - 1] if self.fit <= len(names) else f"fit {self.fit}"
+            self.plot.append(name, event.step, event.loss)
             self.progress.setMaximum(event.total)
             self.progress.setValue(event.step)
         elif isinstance(event, Message):

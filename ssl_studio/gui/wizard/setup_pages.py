@@ -326,7 +326,13 @@ class ProtocolPage(QWizardPage):
             if name == getattr(self, "recommended", None)
             else ""
         )
-        self.explanation.setText(PROTOCOL_TEXT.get(name, "") + why)
+        frozen = name in ("knn", "linear")
+        steps = (
+            " It fits in one pass: the training steps below are those of the from-scratch baseline."
+            if frozen
+            else ""
+        )
+        self.explanation.setText(PROTOCOL_TEXT.get(name, "") + why + steps)
 
     def validatePage(self) -> bool:  # noqa: N802
         self.wiz.options = {
