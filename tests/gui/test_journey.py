@@ -71,6 +71,10 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert dots == summary["items"] and window.map.map.xy.shape == (dots, 2)
     neighbours = window.map.choose(0)
     assert len(neighbours) == 8 and window.map.map.item_ids[0] not in neighbours
+    ringed = window.map.marks.getData()  # the chosen dot and its neighbours are ringed
+    assert len(ringed[0]) == 9 and tuple(window.map.map.xy[0]) == (ringed[0][-1], ringed[1][-1])
+    window.map.colour_by.setCurrentIndex(window.map.colour_by.count() - 1)  # redrawn
+    assert window.map.marks.scene() is not None  # the rings stay
     window.map.open_button.click()  # opens the item in the viewer
     assert window.nav.currentRow() == 0 and window.data.tabs.currentIndex() == 0
     assert f"Item {window.map.map.item_ids[0]}<" in window.data.viewer.title.text()

@@ -74,6 +74,8 @@ class MapPanel(QWidget):
         self.plot.hideAxis("bottom")
         self.legend = self.plot.addLegend()
         self.scatters: list[pg.ScatterPlotItem] = []
+        self.marks: pg.ScatterPlotItem | None = None  # rings round the chosen dot
+        self.marked: tuple[int, list[int]] | None = None  # (position, its neighbours)
         self.hover = QLabel("Hover over a dot.")
         self.hover.setFixedSize(160, 180)
         self.hover.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -118,6 +120,7 @@ class MapPanel(QWidget):
     def _forget(self) -> None:
         """Drop the map: it shows another project's items."""
         self.map, self.view, self.rows, self.selected_item = None, None, {}, None
+        self.marked = None
         self._draw()
         self.note.setText(HOW_TO)
         self.chosen.setText(CLICK_A_DOT)
@@ -163,6 +166,7 @@ class MapPanel(QWidget):
 
     def _computed(self, result: tuple[EmbeddingMap, DatasetView]) -> None:
         self.map, self.view = result
+        self.marked = None  # positions of the last map mean nothing in this one
         self.rows = {int(item["id"]): row for row, item in enumerate(self.view.items)}
         self.note.setText(
             f"{len(self.map.item_ids)} items of '{self.view.name}', laid out by "
@@ -180,10 +184,14 @@ class MapPanel(QWidget):
     def _draw(self, *_: Any) -> None:
         for scatter in self.scatters:
             self.plot.removeItem(scatter)
+        if self.marks is not None:
+            self.plot.removeItem(self.marks)
         self.legend.clear()
         self.scatters = []
         if self.map is None:
             return
+        if self.marked is not None:
+            self._mark(*self.marked)
         categories = np.array(self.categories())
         for k, name in enumerate(sorted(set(categories))):
             where = np.flatnonzero(categories == name)
@@ -237,7 +245,21 @@ class MapPanel(QWidget):
             else:
                 label_widget.clear()
         self.open_button.setEnabled(True)
+        self._mark(position, neighbours)
         return [self.map.item_ids[n] for n in neighbours]
+
+    def _mark(self, position: int, neighbours: list[int]) -> None:
+        """Ring the chosen dot (black) and its neighbours (grey) on the map."""
+        assert self.map is not None
+        self.marked = (position, neighbours)
+        if self.marks is None:
+            self.marks = pg.ScatterPlotItem(brush=pg.mkBrush(None))
+            self.marks.setZValue(10)  # above the dots
+        if self.marks.scene() is None:  # not on the plot yet, or removed by a redraw
+            self.plot.addItem(self.marks)
+        ringed = [*neighbours, position]
+        pens = [pg.mkPen("#777777", width=1.5)] * len(neighbours) + [pg.mkPen("k", width=2.5)]
+        self.marks.setData(pos=self.map.xy[ringed], pen=pens, size=[12] * len(neighbours) + [16])
 
     def _open_item(self) -> None:
         if self.selected_item is not None and self.view is not None:
