@@ -136,6 +136,9 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert wizard.result["run_id"] > second  # trained anew, not the old labels' result
     wizard.next()
     results = wizard.pages["results"]
+    table = window.runs.table  # the runs list names what its quality column holds
+    quality = [table.item(r, 8).text() for r in range(table.rowCount())]
+    assert any(q.startswith("test AUC 0.") or q.startswith("test AUC 1.") for q in quality)
     rows = {results.metrics.item(r, 0).text(): r for r in range(results.metrics.rowCount())}
     assert "ROC AUC" in rows and "[" in results.metrics.item(rows["ROC AUC"], 1).text()
     assert {"F1", "Sensitivity (recall of b)", "Specificity (recall of a)"} <= set(rows)

@@ -25,7 +25,7 @@ COLUMNS = (
     "Status",
     "Duration",
     "Final loss",
-    "kNN / test AUC",
+    "Quality",
     "Device",
 )
 RESUMABLE = ("stopped", "interrupted", "failed")
@@ -36,6 +36,16 @@ def _duration(seconds: float | None) -> str:
         return ""
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+QUALITY_NAMES = {"knn_accuracy": "kNN accuracy", "test_roc_auc": "test AUC"}
+
+
+def _quality(run: dict[str, Any]) -> str:
+    """Pretraining: the last online kNN accuracy; fine-tuning: the test AUC (named)."""
+    if run["quality"] is None:
+        return ""
+    return f"{QUALITY_NAMES.get(run['quality_name'], run['quality_name'])} {run['quality']:.3f}"
 
 
 class RunsPanel(QWidget):
@@ -103,7 +113,7 @@ class RunsPanel(QWidget):
                 run["status"],
                 _duration(run["seconds"]),
                 f"{run['final_loss']:.4f}" if run["final_loss"] is not None else "",
-                f"{run['quality']:.3f}" if run["quality"] is not None else "",
+                _quality(run),
                 run["device"],
             ]
             for run in self.runs
