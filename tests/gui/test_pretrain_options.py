@@ -51,3 +51,15 @@ def test_the_backbone_options_follow_the_chosen_backbone(qtbot, make_window, pro
     panel.backbone.setCurrentIndex(0)  # the preset's: cnn-small for Quick, resnet50 ...
     panel.preset.setCurrentIndex(2)  # ... for Thorough
     assert panel.advanced.tabText(2) == "resnet50" and panel.config().backbone_options == {}
+
+
+def test_presets_describe_series_runs_in_steps_not_pixels(qtbot, make_window, project, tmp_path):
+    folder = tmp_path / "waves"
+    folder.mkdir()
+    (folder / "w.csv").write_text("".join(f"{i % 7},{i % 5}\n" for i in range(50)))
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    window = make_window(project)
+    window.show_step(1)
+    panel = window.pretrain
+    texts = [panel.preset.itemText(i) for i in range(panel.preset.count())]
+    assert not any("px" in t for t in texts) and "TS2Vec's number of steps" in texts[0]

@@ -48,6 +48,11 @@ PRESET_TEXT = {
     "standard": "Standard — ResNet-18 at 128 px; an hour or two on a GPU",
     "thorough": "Thorough — ResNet-50 at 224 px; a day on a good GPU",
 }
+SERIES_PRESET_TEXT = {  # series: the same encoder, trained longer
+    "quick": "Quick — TS2Vec's number of steps; minutes on a CPU",
+    "standard": "Standard — 3 times as many steps; best on a GPU",
+    "thorough": "Thorough — 10 times as many steps; for a GPU",
+}
 PREVIEWS = 8
 TRAIN_SKIP = ("steps", "epochs", "device", "compile", "amp", "log_every_seconds")
 
@@ -258,6 +263,9 @@ class PretrainPanel(QWidget):
             self.explanation.setText("Import a dataset first (Data).")
             self.preview_box.hide()
             return
+        texts = PRESET_TEXT if modality == "image" else SERIES_PRESET_TEXT
+        for index in range(self.preset.count()):  # "64 px" means nothing for a series
+            self.preset.setItemText(index, texts[self.preset.itemData(index)])
         names = [n for n, t in self.tasks.items() if modality in t["modalities"]]
         self.task_list.addItems(names)
         self.task_list.setCurrentRow(names.index(previous) if previous in names else 0)
