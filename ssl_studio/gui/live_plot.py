@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 
 REDRAW_MS = 100
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
@@ -37,6 +37,7 @@ class LivePlot(pg.PlotWidget):
         self, title: str, x_label: str = "step", y_label: str = "", *, log_y: bool = False
     ) -> None:
         super().__init__()
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes through the controls only
         self.setBackground("w")
         self.setTitle(title, color="#333", size="10pt")
         self.setLabel("bottom", x_label)

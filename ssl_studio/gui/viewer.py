@@ -120,6 +120,7 @@ class ItemViewer(QWidget):
         self.canvas = ImageCanvas()
         self.canvas.dragged.connect(self._dragged)
         self.plot = pg.PlotWidget()
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.plot.setBackground("w")
         self.plot.setLabel("bottom", "time step")
         self.plot.addLegend()

@@ -122,3 +122,13 @@ def test_training_curves_are_named_after_the_model_they_train():
     ]  # fmt: skip
     assert fit_names("linear", True, 0) == ["from scratch"]  # the probe has no steps
     assert fit_names("scratch", True, 0) == fit_names("scratch", False, 0) == ["from scratch"]
+
+
+def test_plots_take_no_tab_stop(qtbot):
+    from PySide6.QtCore import Qt
+
+    from ssl_studio.gui.live_plot import LivePlot
+
+    plot = LivePlot("loss")
+    qtbot.addWidget(plot)
+    assert plot.focusPolicy() == Qt.FocusPolicy.NoFocus  # Tab moves between controls

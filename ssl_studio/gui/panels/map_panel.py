@@ -69,6 +69,7 @@ class MapPanel(QWidget):
         self.note = QLabel(HOW_TO)
         self.note.setWordWrap(True)
         self.plot = pg.PlotWidget()
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # clicks still choose dots
         self.plot.setBackground("w")
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")

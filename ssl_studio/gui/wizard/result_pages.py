@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -175,6 +176,7 @@ class ResultsPage(QWizardPage):
         self.metrics = make_table(("Metric", "Fine-tuned [95 % CI]", "From scratch [95 % CI]"))
         self.confusion = make_table(("",), stretch_last=False)
         self.roc = pg.PlotWidget(title="ROC curve")
+        self.roc.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.roc.setBackground("w")
         self.roc.setLabel("bottom", "1 − specificity")
         self.roc.setLabel("left", "sensitivity")
