@@ -60,6 +60,7 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert "Run" in panel.notice.text() and "finished" in panel.notice.text()
     assert window.runs.table.rowCount() == 1
     assert window.runs.table.item(0, 5).text() == "done"
+    assert window.finetune.empty.text() == "None yet: start the wizard above."
 
     window.show_step(4)  # the embedding map of the run
     assert window.map.run_box.currentData() == (run_id, "scans")
@@ -136,6 +137,9 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert wizard.result["run_id"] > second  # trained anew, not the old labels' result
     wizard.next()
     results = wizard.pages["results"]
+    assert window.finetune.table.rowCount() >= 1 and not window.finetune.empty.isVisibleTo(
+        window.finetune
+    )
     table = window.runs.table  # the runs list names what its quality column holds
     quality = [table.item(r, 8).text() for r in range(table.rowCount())]
     assert any(q.startswith("test AUC 0.") or q.startswith("test AUC 1.") for q in quality)

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ssl_studio.core.pretrain import USABLE_STATUSES
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.tables import fill_table, make_table
@@ -33,10 +34,13 @@ class FinetunePanel(QWidget):
         self.button = QPushButton("Start the fine-tune wizard…")
         self.button.clicked.connect(lambda: open_wizard())
         self.table = make_table(COLUMNS)
+        self.empty = QLabel()
+        self.empty.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.button)
         layout.addWidget(QLabel("<b>Fine-tuned models</b>"))
+        layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
         context.changed.connect(self._changed)
         self.reload()
@@ -47,6 +51,7 @@ class FinetunePanel(QWidget):
 
     def reload(self) -> None:
         rows = []
+        runs: list[dict[str, Any]] = []
         if self.context.project is not None:
             with Store.open(self.context.project) as store:
                 runs = store.runs()
@@ -67,6 +72,17 @@ class FinetunePanel(QWidget):
                     ]
                 )
         fill_table(self.table, rows)
+        pretrained = any(r["kind"] == "pretrain" and r["status"] in USABLE_STATUSES for r in runs)
+        self.empty.setText(
+            ""
+            if rows
+            else "None yet: start the wizard above."
+            if pretrained
+            else "None yet. The wizard fine-tunes a pretrained encoder: run one under "
+            "<b>Pretrain</b> first."
+        )
+        self.empty.setVisible(not rows)
+        self.table.setVisible(bool(rows))
         self.context.enable_change(self.button, self.context.project is not None)
 
 
