@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
 from ssl_studio.core.data.series_channels import named
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken, ignore
@@ -235,7 +236,11 @@ def predict(
                 if pending and (
                     len(pending) >= batch_size
                     or (modality != "image" and pending[0].x.shape != item.x.shape)
-                ):
+                    or (
+                        modality != "image"
+                        and (len(pending) + 1) * item.x.shape[-1] > STEPS_AT_ONCE
+                    )
+                ):  # series: one length per batch, and a bounded number of steps (memory)
                     flush()
                 pending.append(item)
             flush()

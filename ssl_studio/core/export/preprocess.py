@@ -114,7 +114,7 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
         for item in result.items:
             if wants_image:
                 yield ModelInput(shown, item.index, image_input(item.array, item.fields, spec))
-            elif (error := _channel_error(item.fields, spec)) is not None:
+            elif (error := _channel_error(item.fields, spec) or _too_long(item.array)) is not None:
                 yield ModelInput(shown, item.index, error=error)
             elif item.array.shape[0] > spec["in_channels"]:
                 yield ModelInput(
@@ -127,6 +127,41 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
             else:
                 x, observed = series_input(by_name(item.array, item.fields, spec), spec)
                 yield ModelInput(shown, item.index, x, observed)
+
+
+# memory the exported series model needs per time step of one recording (ts-conv at 6
+# channels peaked at 3.9 GB for 600 000 steps under ONNX Runtime), with room to spare
+BYTES_PER_STEP = 8_000
+
+
+def free_memory() -> int:
+    """Bytes of memory available to this process now (Linux: MemAvailable), else the
+    machine's physical memory, else a cautious 8 GB."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def _too_long(values: np.ndarray) -> str | None:
+    """Why a series is too long to read whole here (the model reads whole recordings, and
+    running out of memory would end the app), or None."""
+    steps, free = values.shape[-1], free_memory()
+    if steps * BYTES_PER_STEP <= 0.8 * free:
+        return None
+    most = int(0.8 * free / BYTES_PER_STEP)
+    return (
+        f"This recording has {steps} steps: the model reads it whole, which needs about "
+        f"{steps * BYTES_PER_STEP / 1e9:.1f} GB, more than the {free / 1e9:.1f} GB free here. "
+        f"Split it into parts of at most {most} steps, or predict on a larger machine."
+    )
 
 
 def _channel_error(fields: dict[str, Any], spec: dict[str, Any]) -> str | None:

@@ -204,6 +204,36 @@ def test_a_series_model_exports_with_any_length(series_project, tmp_path):
     assert "This series has 30 channels; the model reads 1" in row["error"]  # not 1 of 30
 
 
+def test_series_predictions_bound_their_memory(series_project, tmp_path, monkeypatch):
+    from ssl_studio.core.export import job as export_job
+    from ssl_studio.core.export import preprocess
+
+    project, run = series_project
+    result = finetune(
+        FinetuneConfig(project=project, run=run, labels="imported", protocol="knn",
+                       baseline=False, n_boot=10)
+    )  # fmt: skip
+    out = tmp_path / "model"
+    export(project, result["run_id"], out)
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    for i in range(5):  # five recordings of one length: they could share a batch
+        (folder / f"r{i}.csv").write_text(
+            "\n".join(f"{np.sin(t / (3 + i)):.3f}" for t in range(400))
+        )
+    batches = []
+    real_run = export_job._run
+    monkeypatch.setattr(export_job, "STEPS_AT_ONCE", 1000)  # 2 recordings of 400 steps
+    monkeypatch.setattr(export_job, "_run", lambda s, items, *a: batches.append(len(items))
+                        or real_run(s, items, *a))  # fmt: skip
+    predict(out, [folder], tmp_path / "p.csv")
+    assert batches == [2, 2, 1]
+    monkeypatch.setattr(preprocess, "free_memory", lambda: 2_000_000)  # 2 MB free
+    predict(out, [folder / "r0.csv"], tmp_path / "q.csv")
+    [row] = list(csv.DictReader((tmp_path / "q.csv").open()))
+    assert "This recording has 400 steps" in row["error"] and "Split it" in row["error"]
+
+
 def test_an_export_can_be_shared_but_holds_no_predictions(image_export, tmp_path):
     _, _, out, _ = image_export
     umask = os.umask(0)
