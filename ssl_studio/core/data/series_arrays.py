@@ -121,6 +121,9 @@ def _decode_npz(path: Path, rate: float | None) -> Decoded:
                     problems.append(_load_problem(f"array {key!r} of {path.name}", e, "npz"))
     except Exception as e:  # zip errors, truncation, ...
         raise _load_problem(path.name, e, "npz") from None
+    for key, y in list(arrays.items()):  # labels saved as a column, [N, 1], are labels too
+        if _label_suffix(key) is not None and y.ndim == 2 and y.shape[1] == 1:
+            arrays[key] = y[:, 0]
     labels = _pair_labels(arrays)
     items: list[DecodedItem] = []
     position = 0  # index of the next series within the file

@@ -444,6 +444,8 @@ def test_npz_labels_for_single_array_and_unpaired_y(tmp_path: Path) -> None:
     np.savez(tmp_path / "d.npz", data=np.zeros((4, 3)), labels=np.array([0.0, 1.0, 1.0, np.nan]))
     items = decode(tmp_path / "d.npz").items
     assert [i.label for i in items] == ["0", "1", "1", None]
+    np.savez(tmp_path / "c.npz", X=np.zeros((3, 1, 6)), y=np.array([[1], [2], [1]]))  # a column
+    assert [i.label for i in decode(tmp_path / "c.npz").items] == ["1", "2", "1"]
     np.savez(tmp_path / "s.npz", x=np.arange(5.0), y=np.arange(5.0) ** 2)  # y is a series here
     assert [i.fields["meta"]["name"] for i in decode(tmp_path / "s.npz").items] == ["x", "y"]
 
