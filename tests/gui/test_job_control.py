@@ -181,6 +181,26 @@ def test_what_cannot_start_during_a_job_says_so_and_loses_nothing(
     assert not messages
 
 
+def test_a_stopped_export_gives_the_export_button_back(
+    qtbot, make_window, project, tmp_path, messages, monkeypatch
+):
+    from ssl_studio.core.events import Stopped
+
+    def stopped_export(*args, **kwargs):  # Stop pressed between two formats
+        raise Stopped
+
+    monkeypatch.setattr("ssl_studio.gui.wizard.result_pages.export", stopped_export)
+    window = make_window(_image_project(project, tmp_path, n=8))
+    wizard = window.open_wizard()
+    export = wizard.pages["export"]
+    wizard.result = {"run_id": 1}
+    export.folder.setText(str(tmp_path / "model"))
+    assert export.export()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    assert export.export_button.isEnabled() and "nothing was written" in export.status.text()
+    assert window.job_label.text() == "Export: stopped." and not messages
+
+
 def test_closing_during_a_job_that_cannot_stop_waits_for_it_instead_of_aborting(
     qtbot, make_window, project
 ):

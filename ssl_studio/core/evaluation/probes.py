@@ -127,7 +127,7 @@ def _fit_logistic(train_z: np.ndarray, train_y: np.ndarray, seed: int) -> tuple[
     C = 1.0  # too few to cross-validate: the default strength
     if counts.min() >= 2:
         grid_z, grid_y = train_z, train_y
-        if len(train_y) > MAX_LOGISTIC_CV_EXAMPLES:
+        if len(train_y) - MAX_LOGISTIC_CV_EXAMPLES >= len(counts):  # every class left out once
             pick, _ = train_test_split(
                 np.arange(len(train_y)),
                 train_size=MAX_LOGISTIC_CV_EXAMPLES,

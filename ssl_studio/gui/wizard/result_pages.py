@@ -26,7 +26,6 @@ from ssl_studio.core.export.card import card_markdown
 from ssl_studio.core.export.writer import FORMATS
 from ssl_studio.core.jobs import export, finetune, label_efficiency
 from ssl_studio.core.project.store import Store
-from ssl_studio.gui.jobs import STOPPED
 from ssl_studio.gui.live_plot import LivePlot
 from ssl_studio.gui.tables import fill_table, make_table
 
@@ -359,8 +358,8 @@ class ExportPage(QWizardPage):
         def work(report: Any, stop: Any) -> dict[str, Any]:
             try:
                 return export(project, run_id, out, chosen, report=report, stop=stop)
-            except Stopped:
-                return STOPPED
+            except Stopped:  # a result of its own: the page must hear of it (see _done)
+                return {"status": "stopped"}
 
         self.status.setText("Exporting and checking the files against PyTorch…")
         self.export_button.setEnabled(False)
@@ -372,7 +371,7 @@ class ExportPage(QWizardPage):
 
     def _done(self, card: dict[str, Any]) -> None:
         self.export_button.setEnabled(True)
-        if card is STOPPED:
+        if card.get("status") == "stopped":
             self.status.setText("Export stopped; nothing was written.")
             return
         self.exported = card

@@ -174,6 +174,20 @@ def test_csv_files_read_in_different_layouts_are_pointed_out(project, tmp_path):
     assert "--layout columns" in warning
 
 
+def test_how_series_were_read_is_counted_in_files_not_series(project, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for i in range(5):  # five recordings, one series each
+        (folder / f"r{i}.csv").write_text("a,b\n" + "".join(f"{t},{t + i}\n" for t in range(30)))
+    rows = "".join(f"{'xy'[r % 2]},{r},{r + 1},{r + 2},{r + 3}\n" for r in range(12))
+    (folder / "table.csv").write_text(rows)  # one table of 12 labeled series, one per row
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    with Store.open(project) as store:
+        shapes = store.series_shapes(1)
+    assert shapes[0] == ("columns", ["a", "b"], 5) and shapes[1][0] == "rows"
+    assert shapes[1][2] == 1  # one file, not 12
+
+
 def test_kind_filter_leaves_other_files_out(project, tmp_path, dicom_file):
     folder = make_folder(tmp_path / "study", dicom_file)
     s = run(project, folder, name="only-dicom", kind="dicom", cache_size=16)

@@ -114,3 +114,11 @@ def test_many_labels_pick_c_on_a_stratified_draw_and_fit_every_label(monkeypatch
     assert [list(c) for c in searched] == [[10, 10, 10]]  # 30 drawn, every class kept
     assert model[0].n_samples_seen_ == 150 and C in probes.LOGISTIC_C_GRID
     assert model.score(z, y) > 0.85
+
+
+def test_just_over_the_draw_size_every_label_is_cross_validated(monkeypatch):
+    monkeypatch.setattr(probes, "MAX_LOGISTIC_CV_EXAMPLES", 30)
+    z, y = blobs(n=33)  # 3 more than the draw: a stratified draw would leave one per class
+    z, y = z[:31], y[:31]  # 1 more: no draw can hold out every class, so none is made
+    model, C = probes.fit_logistic(z, y)
+    assert model[0].n_samples_seen_ == 31 and C in probes.LOGISTIC_C_GRID

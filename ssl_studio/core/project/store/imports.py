@@ -59,12 +59,14 @@ class ImportRecords(StoreBase):
         return json.loads(row[0]) if row and row[0] else {}
 
     def series_shapes(self, dataset_id: int) -> list[tuple[str | None, list | None, int]]:
-        """How a series dataset's files were read: (layout, channel names or None, items),
-        most items first (a CSV's auto layout is chosen file by file)."""
+        """How a series dataset's files were read: (layout, channel names or None, files),
+        most files first (a CSV's auto layout is chosen file by file; a rows-layout table
+        of 100 series is one file read one way)."""
         rows = self.conn.execute(
             "SELECT json_extract(meta, '$.layout') AS layout, "
-            "json_extract(meta, '$.channel_names') AS names, COUNT(*) AS n FROM items "
-            "WHERE dataset_id = ? AND status = 'ok' GROUP BY layout, names ORDER BY n DESC",
+            "json_extract(meta, '$.channel_names') AS names, COUNT(DISTINCT file_id) AS n "
+            "FROM items WHERE dataset_id = ? AND status = 'ok' GROUP BY layout, names "
+            "ORDER BY n DESC",
             (dataset_id,),
         )
         return [(r[0], json.loads(r[1]) if r[1] else None, int(r[2])) for r in rows]
