@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,7 +61,9 @@ def _read_text(path: Path) -> tuple[str, str | None]:
 
 def _preamble(text: str) -> tuple[str, str | None]:
     """Excel's ``sep=;`` first line (the delimiter it names) and ``#`` comment lines become
-    blank lines (so line numbers stay those of the file): (text, the named delimiter)."""
+    blank lines (so line numbers stay those of the file): (text, the named delimiter). A
+    comment right above the data that has as many fields as the data's first line is the
+    header ``numpy.savetxt(header=...)`` writes: it loses only its ``#``."""
     if "#" not in text and not text[:4].lower() == "sep=":
         return text, None
     lines = text.split("\n")
@@ -68,14 +71,45 @@ def _preamble(text: str) -> tuple[str, str | None]:
     first = lines[0].strip()
     if first.lower().startswith("sep=") and len(first) == 5:
         given, lines[0] = first[4], ""
-    lines = ["" if line.lstrip().startswith("#") else line for line in lines]
+    comments = [i for i, line in enumerate(lines) if line.lstrip().startswith("#")]
+    data = next((i for i, line in enumerate(lines) if line.strip() and i not in comments), None)
+    for i in comments:
+        header = lines[i].lstrip()[1:].strip()
+        if data is not None and i == data - 1 and _same_width(header, lines[data], given):
+            lines[i] = header
+        else:
+            lines[i] = ""
     return "\n".join(lines), given
 
 
+def _same_width(header: str, data: str, given: str | None) -> bool:
+    """Whether a would-be header splits into as many fields as a data line (2 or more),
+    or is one name above one number."""
+    for d in [given] if given else _DELIMITERS[:-1]:
+        width = len(next(csv.reader([data], delimiter=d)))
+        if width >= 2 and len(next(csv.reader([header], delimiter=d))) == width:
+            return True
+    return data.count(",") == 0 and _is_number(data.strip()) and not _is_number(header)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _sniff(text: str) -> str:
-    """The delimiter that splits the most sample lines, preferring tab ; | over ,."""
+    """The delimiter that splits the most sample lines, preferring tab ; | over ,; a space
+    only when it splits nearly every line into the same number of fields (a header such
+    as "heart rate" above one column of numbers is not two columns)."""
     sample = [line for line in text[:65536].splitlines()[:50] if line.strip()]
     scores = {d: sum(len(r) > 1 for r in csv.reader(sample, delimiter=d)) for d in _DELIMITERS}
+    widths = Counter(len(r) for r in csv.reader(sample, delimiter=" ", skipinitialspace=True))
+    width, lines = widths.most_common(1)[0] if widths else (1, 0)
+    if width < 2 or lines < 0.9 * len(sample):
+        scores[" "] = 0
     best = max(scores.values())
     return next(d for d in _DELIMITERS if scores[d] == best) if best else ","
 

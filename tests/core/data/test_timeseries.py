@@ -153,6 +153,18 @@ def test_excel_sep_line_and_comment_lines(tmp_path: Path) -> None:
     assert "line 4" in err.message  # the file's own line numbers
 
 
+def test_numpy_savetxt_header_and_one_named_column(tmp_path: Path) -> None:
+    x = np.stack([np.arange(6) / 100.0, np.arange(6.0), -np.arange(6.0)], 1)
+    np.savetxt(tmp_path / "rec.csv", x, delimiter=",", header="time,ecg,resp")  # "# time,..."
+    (item,) = decode(tmp_path / "rec.csv").items
+    assert item.fields["meta"]["channel_names"] == ["ecg", "resp"]
+    assert item.array.shape == (2, 6) and item.fields["sampling_rate"] == pytest.approx(100)
+    text = "heart rate (bpm)\n" + "".join(f"{60 + i % 5}\n" for i in range(20))
+    (item,) = decode(write(tmp_path, "hr.csv", text)).items  # a space in a name: one column
+    assert item.fields["meta"]["channel_names"] == ["heart rate (bpm)"]
+    assert item.array.shape == (1, 20)
+
+
 def test_space_separated_columns(tmp_path: Path) -> None:
     (item,) = decode(write(tmp_path, "w.csv", "a b  c\n1 2 3\n4 5 6\n7 8 9\n")).items
     assert item.fields["meta"]["channel_names"] == ["a", "b", "c"]
