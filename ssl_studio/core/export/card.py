@@ -45,8 +45,8 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
         "channels": spec["in_channels"],
         "channel_names": spec.get("channel_names"),
         "channel_matching": "by name when the training files and a file to predict both have "
-        "a header row (columns may come in any order; a missing one is refused), else by "
-        "position",
+        "a header row (any order; extra columns left aside; a missing one is read as missing "
+        "values; a file lacking some and holding unknown others is refused), else by position",
         "series_length": spec["series_length"],
         "length_handling": "any length T: the whole series is read (training saw random "
         f"windows of up to {spec['series_length']} steps, the evaluation whole series); "

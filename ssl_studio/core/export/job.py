@@ -48,7 +48,8 @@ def export_run(
         run_dir = store.paths.root / run["folder"]
         classifier, state = load_model(run_dir / MODEL_FILE)
         if state["spec"]["modality"] == "timeseries":  # predict reads CSVs as the import did
-            state = {**state, "spec": {**state["spec"], **_series_reading(store, run)}}
+            reading = _series_reading(store, run, run_dir, state["spec"]["in_channels"])
+            state = {**state, "spec": {**state["spec"], **reading}}
         source = store.run(state["parent_run_id"]) or {}
         baseline = _baseline(store, run)
         real = _real_inputs(store, state, run_dir)
@@ -80,15 +81,28 @@ def export_run(
     return card
 
 
-def _series_reading(store: Store, run: dict[str, Any]) -> dict[str, Any]:
+def _series_reading(
+    store: Store, run: dict[str, Any], run_dir: Path, channels: int
+) -> dict[str, Any]:
     """How predict must read series files to see what training saw: the import's CSV
-    layout, the layout most training files were read with (preferred where auto cannot
-    tell: it decides file by file, and a short recording would be read sideways) and the
-    channels' names."""
+    layout, the layout most files were read with (preferred where auto cannot tell: it
+    decides file by file, and a short recording would be read sideways) and the channels'
+    names, when the run's training items all had the same ones, one per channel."""
     layout = store.import_options(run["dataset_id"]).get("csv_layout") or "auto"
     shapes = store.series_shapes(run["dataset_id"])
     prefer = next((way for way, _, _ in shapes if way in ("columns", "rows")), None)
-    names = next((n for _, n, _ in shapes if named(n)), None)
+    try:
+        trained = set(json.loads((run_dir / "split.json").read_text())["train"])
+    except (OSError, ValueError, KeyError):
+        trained = set()
+    sets = {
+        tuple(named(json.loads(i["meta"] or "{}").get("channel_names")) or ())
+        for i in store.items(run["dataset_id"])
+        if i["id"] in trained
+    }
+    names = list(sets.pop()) if len(sets) == 1 else None
+    if names is not None and len(names) != channels:
+        names = None
     return {"csv_layout": layout, "csv_prefer": prefer, "channel_names": names}
 
 

@@ -22,7 +22,7 @@ from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, sniff, walk
 from ssl_studio.core.data.privacy import redact
 from ssl_studio.core.data.records import ImportProblem
-from ssl_studio.core.data.series_channels import named, order_of
+from ssl_studio.core.data.series_channels import named
 from ssl_studio.core.transforms.image_augment import center_view
 
 
@@ -114,19 +114,22 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
         for item in result.items:
             if wants_image:
                 yield ModelInput(shown, item.index, image_input(item.array, item.fields, spec))
-            elif (error := _channel_error(item.fields, spec) or _too_long(item.array)) is not None:
+                continue
+            if (error := _channel_error(item.fields, spec) or _too_long(item.array)) is not None:
                 yield ModelInput(shown, item.index, error=error)
-            elif item.array.shape[0] > spec["in_channels"]:
+                continue
+            values = by_name(item.array, item.fields, spec)  # named columns: the model's
+            if values.shape[0] > spec["in_channels"]:
                 yield ModelInput(
                     shown,
                     item.index,
-                    error=f"This series has {item.array.shape[0]} channels; the model reads "
+                    error=f"This series has {values.shape[0]} channels; the model reads "
                     f"{spec['in_channels']}. Is the file laid out as the training files were "
                     f"({layout}: see --layout)? Fewer channels are read as missing ones.",
                 )
-            else:
-                x, observed = series_input(by_name(item.array, item.fields, spec), spec)
-                yield ModelInput(shown, item.index, x, observed)
+                continue
+            x, observed = series_input(values, spec)
+            yield ModelInput(shown, item.index, x, observed)
 
 
 # memory the exported series model needs per time step of one recording (ts-conv at 6
@@ -165,23 +168,31 @@ def _too_long(values: np.ndarray) -> str | None:
 
 
 def _channel_error(fields: dict[str, Any], spec: dict[str, Any]) -> str | None:
-    """Why a series whose columns are named cannot give the model's channels, or None."""
+    """Why a series whose columns are named cannot give the model's channels, or None:
+    its names must hold all of the model's (more are left aside) or be some of them (the
+    others are missing values, as a gap is)."""
     have = named((fields.get("meta") or {}).get("channel_names"))
     want = spec.get("channel_names")
-    if have is None or not want or order_of(have, want) is not None:
+    if have is None or not want or set(want) <= set(have) or set(have) <= set(want):
         return None
     lacking = [n for n in want if n not in have]
     return (
-        f"This file has no column {', '.join(repr(n) for n in lacking)}; the model reads "
-        f"the columns {', '.join(want)} (by name, as in the training files). Rename the "
-        "columns to match."
+        f"This file has no column {', '.join(repr(n) for n in lacking)} but others the "
+        f"model does not know; the model reads the columns {', '.join(want)} (by name, as "
+        "in the training files). Rename the columns to match."
     )
 
 
 def by_name(values: np.ndarray, fields: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
-    """values [C, T] in the model's channel order when both the file and the training
-    files named their columns (a file may order them differently); else as they are."""
+    """values [C, T] as the model's channels [C', T] when both the file and the training
+    files named their columns: in the model's order, a channel the file lacks all missing
+    (NaN); else as they are."""
     have = named((fields.get("meta") or {}).get("channel_names"))
     want = spec.get("channel_names")
-    order = order_of(have, want) if have is not None and want else None
-    return values if order is None else values[order]
+    if have is None or not want:
+        return values
+    out = np.full((len(want), values.shape[-1]), np.nan, np.float32)
+    for row, name in enumerate(want):
+        if name in have:
+            out[row] = values[have.index(name)]
+    return out
