@@ -39,6 +39,8 @@ def print_report(title: str, report: dict[str, Any]) -> None:
         )
     for name in SCALARS:
         print(f"  {name:18s} {_metric(report, name)}")
+    if report.get("note"):
+        print(f"  note: {report['note']}")
     print(f"  confusion (rows truth, columns predicted; {', '.join(report['classes'])}):")
     for row in report["confusion"]:
         print("    " + " ".join(f"{v:5d}" for v in row))

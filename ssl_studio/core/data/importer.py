@@ -176,6 +176,8 @@ class Importer:
         shapes = self.store.series_shapes(self.dataset_id)
         self.channel_order = ChannelOrder([names for _, names, _ in shapes])
         self.csv_layouts: Counter[str] = Counter()  # CSV files read each way
+        # where auto cannot tell, read new files as most of the dataset's files were read
+        self.csv_prefer = next((w for w, _, _ in shapes if w in ("columns", "rows")), None)
         try:
             self._decode_all(candidates, size, cache)
         finally:
@@ -391,6 +393,7 @@ class Importer:
                         self.salt,
                         self.cfg.csv_layout,
                         self.cfg.sampling_rate,
+                        self.csv_prefer,
                     ),
                 )
             )

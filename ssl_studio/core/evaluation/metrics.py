@@ -167,7 +167,8 @@ def classification_report(
     ``groups`` [N] (the patient of each item) whole patients are resampled: ten images of
     one patient are not ten independent tests, and resampling images made the intervals
     too narrow (20 patients x 10 images: AUC interval 0.70-0.83 where patients give
-    0.56-0.93).
+    0.56-0.93). With fewer than ``MIN_BOOT_PATIENTS`` patients (one patient resampled is
+    always the same: a zero-width interval) items are resampled and ``note`` says so.
     """
     y = np.asarray(y, np.int64)
     proba = np.asarray(proba, np.float64)
@@ -176,12 +177,15 @@ def classification_report(
     if len(y) == 0:
         raise ConfigError("There are no examples to evaluate.")
     point = point_metrics(y, proba, threshold)
-    weights = bootstrap_weights(len(y), n_boot, seed, groups)
+    patients = len(np.unique(groups)) if groups is not None else len(y)
+    by_patient = patients < len(y) and patients >= MIN_BOOT_PATIENTS
+    weights = bootstrap_weights(len(y), n_boot, seed, groups if by_patient else None)
     samples = resampled_metrics(y, proba, weights, threshold) if n_boot else {}
     out: dict[str, Any] = {
         "n": int(len(y)),
         "classes": list(classes),
         "threshold": threshold,
+        "resampled": "patients" if by_patient else "items",
         "confusion": confusion_matrix(
             y, predict(proba, threshold), labels=np.arange(len(classes))
         ).tolist(),
@@ -189,6 +193,12 @@ def classification_report(
     if len(classes) == 2 and len(np.unique(y)) == 2:
         fpr, tpr, _ = roc_curve(y, proba[:, 1])
         out["roc"] = {"fpr": fpr.round(4).tolist(), "tpr": tpr.round(4).tolist()}
+    if patients < min(len(y), MIN_BOOT_PATIENTS):
+        out["note"] = (
+            f"Only {patients} patient(s) among the {len(y)} test items: too few to resample "
+            "patients, so the intervals resample items and are too narrow. Test on more "
+            "patients."
+        )
     for name in SCALARS:
         value = point[name]
         low = high = None
@@ -197,6 +207,9 @@ def classification_report(
             low, high = (float(v) for v in np.percentile(finite, [2.5, 97.5]))
         out[name] = {"value": value, "low": low, "high": high}
     return out
+
+
+MIN_BOOT_PATIENTS = 10  # fewer patients than this: resampling them says little
 
 
 def bootstrap_weights(

@@ -149,6 +149,12 @@ def _metric_rows(report: dict[str, Any] | None) -> list[str]:
         f"\nTest items: {report.get('n')}. Confusion matrix (rows: truth, columns: "
         f"predicted, order {', '.join(report.get('classes', []))}): "
         f"{report.get('confusion')}."
+        + (
+            " The intervals resample whole patients."
+            if report.get("resampled") == "patients"
+            else ""
+        )
+        + (f" {report['note']}" if report.get("note") else "")
     )
     return rows
 

@@ -254,7 +254,10 @@ class ResultsPage(QWizardPage):
         classes = test.get("classes") or []
         if len(classes) == 2:
             text += f" Positive class: <b>{classes[1]}</b>."
-        return text + " Brackets: 95 % bootstrap intervals over the test items."
+        text += " Brackets: 95 % bootstrap intervals over the test " + (
+            "patients." if test.get("resampled") == "patients" else "items."
+        )
+        return text + (f"<br><i>{test['note']}</i>" if test.get("note") else "")
 
     def label_efficiency(self) -> bool:
         result = self.wiz.result

@@ -188,6 +188,21 @@ def test_how_series_were_read_is_counted_in_files_not_series(project, tmp_path):
     assert shapes[1][2] == 1  # one file, not 12
 
 
+def test_files_added_later_are_read_as_the_dataset_was(project, tmp_path):
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    for i in range(3):  # recordings of 6 channels, one per file
+        (folder / f"r{i}.csv").write_text(
+            "".join(f"{t},{t + i},1,2,3,{t % 4}\n" for t in range(30))
+        )
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    (folder / "short.csv").write_text("1,2,3,4,5,6\n7,8,9,1,2,3\n4,5,6,7,8,9\n")  # 3 steps
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))  # re-import: adds it
+    with Store.open(project) as store:
+        short = [i for i in store.items(1) if i["rel_path"] == "short.csv"]
+    assert [(i["channels"], i["length"]) for i in short] == [(6, 3)]  # not 3 series of 6
+
+
 def test_kind_filter_leaves_other_files_out(project, tmp_path, dicom_file):
     folder = make_folder(tmp_path / "study", dicom_file)
     s = run(project, folder, name="only-dicom", kind="dicom", cache_size=16)

@@ -99,6 +99,11 @@ def test_intervals_resample_patients_not_their_images():
     )
     alone = classification_report(y, proba, ["a", "b"], n_boot=400, groups=np.arange(200))
     assert alone["roc_auc"] == by_image["roc_auc"]  # one image per patient: as before
+    assert by_patient["resampled"] == "patients" and alone["resampled"] == "items"
+    for few in (1, 3):  # too few patients to resample: items, with a note, never zero width
+        report = classification_report(y, proba, ["a", "b"], n_boot=400, groups=groups % few)
+        assert report["resampled"] == "items" and f"Only {few} patient(s)" in report["note"]
+        assert report["roc_auc"]["high"] > report["roc_auc"]["low"]
 
 
 def test_auc_is_reported_missing_when_the_test_set_has_one_class():
