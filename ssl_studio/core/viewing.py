@@ -116,6 +116,27 @@ def safe_metadata(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+FACT_TITLES = {  # how the viewer names an item's facts (others: "body_part" -> "Body part")
+    "source_kind": "Read as",
+    "n_missing": "Missing values",
+    "length": "Time steps",
+    "sampling_rate": "Samples per second",
+    "window_center": "Window centre",
+    "kvp": "Tube voltage (kVp)",
+    "sop_class": "SOP class",
+    "photometric": "Photometric interpretation",
+    "model": "Scanner model",
+    "frames": "Frames",
+    "channel_names": "Channel names",
+    "name": "Name in its file",
+}
+
+
+def fact_title(key: str) -> str:
+    """A person's name for a metadata key of ``safe_metadata``."""
+    return FACT_TITLES.get(key) or key.replace("_", " ").capitalize()
+
+
 def series_axes(item: dict[str, Any], channels: int) -> tuple[list[str], float | None]:
     """How to draw a series item: a name per channel (its column names, else "channel
     1", ...) and its sampling rate in samples per second (None: plot by time step)."""

@@ -27,6 +27,7 @@ from ssl_studio.core.viewing import (
     DatasetView,
     apply_window,
     drag_window,
+    fact_title,
     in_hounsfield,
     is_grey,
     safe_metadata,
@@ -156,7 +157,8 @@ class ItemViewer(QWidget):
         self.request += 1
         item = view.items[row]
         self.title.setText(f"<b>Item {item['id']}</b> of dataset '{view.name}'")
-        fill_table(self.metadata, [[k, v] for k, v in safe_metadata(item).items()])
+        facts = safe_metadata(item).items()
+        fill_table(self.metadata, [[fact_title(k), v] for k, v in facts])
         if view.modality == "timeseries":
             self.controls.hide()
             self.resolution.hide()
