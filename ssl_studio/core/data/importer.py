@@ -177,7 +177,7 @@ class Importer:
         self.channel_order = ChannelOrder([names for _, names, _ in shapes])
         self.csv_layouts: Counter[str] = Counter()  # CSV files read each way
         # where auto cannot tell, read new files as most of the dataset's files were read
-        self.csv_prefer = next((w for w, _, _ in shapes if w in ("columns", "rows")), None)
+        self.csv_prefer = self.store.preferred_layout(self.dataset_id)
         try:
             self._decode_all(candidates, size, cache)
         finally:

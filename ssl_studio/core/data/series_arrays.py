@@ -121,10 +121,9 @@ def _decode_npz(path: Path, rate: float | None) -> Decoded:
                     problems.append(_load_problem(f"array {key!r} of {path.name}", e, "npz"))
     except Exception as e:  # zip errors, truncation, ...
         raise _load_problem(path.name, e, "npz") from None
-    for key, y in list(arrays.items()):  # labels saved as a column, [N, 1], are labels too
-        if _label_suffix(key) is not None and y.ndim == 2 and y.shape[1] == 1:
-            arrays[key] = y[:, 0]
     labels = _pair_labels(arrays)
+    for key in labels.values():  # labels saved as a column, [N, 1], label their series too
+        arrays[key] = arrays[key].reshape(-1)
     items: list[DecodedItem] = []
     position = 0  # index of the next series within the file
     for key, array in arrays.items():
@@ -156,7 +155,8 @@ def _pair_labels(arrays: dict[str, np.ndarray]) -> dict[str, str]:
     series = [k for k in arrays if _label_suffix(k) is None]
     for key, y in arrays.items():
         suffix = _label_suffix(key)
-        if suffix is None or y.ndim != 1 or y.dtype.kind not in "biufUS":
+        column = y.ndim == 2 and y.shape[1] == 1
+        if suffix is None or not (y.ndim == 1 or column) or y.dtype.kind not in "biufUS":
             continue
         match = [k for k in series if k.lower() == "x" + suffix]
         if not match and suffix == "" and len(series) == 1:

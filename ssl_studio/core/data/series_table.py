@@ -59,37 +59,48 @@ def _read_text(path: Path) -> tuple[str, str | None]:
     return text, None if encoding in ("utf-8-sig", "utf-16") else encoding
 
 
-def _preamble(text: str) -> tuple[str, str | None]:
+def _preamble(text: str) -> tuple[str, str | None, str | None]:
     """Excel's ``sep=;`` first line (the delimiter it names) and ``#`` comment lines become
-    blank lines (so line numbers stay those of the file): (text, the named delimiter). A
-    comment right above the data that has as many fields as the data's first line is the
-    header ``numpy.savetxt(header=...)`` writes: it loses only its ``#``."""
+    blank lines (so line numbers stay those of the file): (text, the named delimiter, the
+    text of a ``#`` first line, which may be the header numpy.savetxt writes; see
+    _savetxt_header). Comments may hold anything, a patient's name included: they are
+    never read as data or names otherwise."""
     if "#" not in text and not text[:4].lower() == "sep=":
-        return text, None
+        return text, None, None
     lines = text.split("\n")
     given = None
     first = lines[0].strip()
     if first.lower().startswith("sep=") and len(first) == 5:
         given, lines[0] = first[4], ""
-    comments = [i for i, line in enumerate(lines) if line.lstrip().startswith("#")]
-    data = next((i for i, line in enumerate(lines) if line.strip() and i not in comments), None)
-    for i in comments:
-        header = lines[i].lstrip()[1:].strip()
-        if data is not None and i == data - 1 and _same_width(header, lines[data], given):
-            lines[i] = header
-        else:
-            lines[i] = ""
-    return "\n".join(lines), given
+    top = lines[0].lstrip()[1:].strip() if lines[0].lstrip().startswith("#") else None
+    lines = ["" if line.lstrip().startswith("#") else line for line in lines]
+    return "\n".join(lines), given, top
 
 
-def _same_width(header: str, data: str, given: str | None) -> bool:
-    """Whether a would-be header splits into as many fields as a data line (2 or more),
-    or is one name above one number."""
-    for d in [given] if given else _DELIMITERS[:-1]:
-        width = len(next(csv.reader([data], delimiter=d)))
-        if width >= 2 and len(next(csv.reader([header], delimiter=d))) == width:
-            return True
-    return data.count(",") == 0 and _is_number(data.strip()) and not _is_number(header)
+def _savetxt_header(text: str, top: str | None, delimiter: str) -> str:
+    """``text`` with its ``#`` first line put back as the header when it is the one
+    numpy.savetxt writes: 2 or more names, one of them a time, label or id column, as many
+    as the fields of the next line, which holds only numbers. Any other comment stays
+    blank: "# Patient Jane Doe, DOB 1970-01-02" has the shape of a header too, and column
+    names are stored."""
+    if top is None:
+        return text
+    lines = text.split("\n")
+    data = next((line for line in lines[1:] if line.strip()), "")
+    names = _fields(top, delimiter)
+    cells = _fields(data, delimiter)
+    if len(names) < 2 or len(names) != len(cells) or not all(_is_number(c) for c in cells):
+        return text
+    if not any(_role(n) for n in names):
+        return text
+    lines[0] = top
+    return "\n".join(lines)
+
+
+def _fields(line: str, delimiter: str) -> list[str]:
+    if delimiter == " ":
+        return line.split()
+    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
 
 
 def _is_number(text: str) -> bool:
@@ -106,9 +117,10 @@ def _sniff(text: str) -> str:
     as "heart rate" above one column of numbers is not two columns)."""
     sample = [line for line in text[:65536].splitlines()[:50] if line.strip()]
     scores = {d: sum(len(r) > 1 for r in csv.reader(sample, delimiter=d)) for d in _DELIMITERS}
-    widths = Counter(len(r) for r in csv.reader(sample, delimiter=" ", skipinitialspace=True))
+    body = sample[1:] or sample  # the first line may be a header with fewer names
+    widths = Counter(len(line.split()) for line in body)
     width, lines = widths.most_common(1)[0] if widths else (1, 0)
-    if width < 2 or lines < 0.9 * len(sample):
+    if width < 2 or lines < 0.9 * len(body):
         scores[" "] = 0
     best = max(scores.values())
     return next(d for d in _DELIMITERS if scores[d] == best) if best else ","
@@ -286,8 +298,9 @@ class _Table:
     def __init__(self, path: Path, layout: str, prefer: str | None = None) -> None:
         self.path, self.file = path, path.name
         text, self.encoding = _read_text(path)
-        text, given = _preamble(text)
+        text, given, top = _preamble(text)
         delimiter = given or ("\t" if path.suffix.lower() == ".tsv" else _sniff(text))
+        text = _savetxt_header(text, top, delimiter)
         if not self._load_fast(text, delimiter):
             self._load(text, delimiter)
         self.roles = self._find_roles()

@@ -89,8 +89,7 @@ def _series_reading(
     decides file by file, and a short recording would be read sideways) and the channels'
     names, when the run's training items all had the same ones, one per channel."""
     layout = store.import_options(run["dataset_id"]).get("csv_layout") or "auto"
-    shapes = store.series_shapes(run["dataset_id"])
-    prefer = next((way for way, _, _ in shapes if way in ("columns", "rows")), None)
+    prefer = store.preferred_layout(run["dataset_id"])
     try:
         trained = set(json.loads((run_dir / "split.json").read_text())["train"])
     except (OSError, ValueError, KeyError):

@@ -186,6 +186,13 @@ def test_how_series_were_read_is_counted_in_files_not_series(project, tmp_path):
         shapes = store.series_shapes(1)
     assert shapes[0] == ("columns", ["a", "b"], 5) and shapes[1][0] == "rows"
     assert shapes[1][2] == 1  # one file, not 12
+    for i in range(5):  # five unnamed recordings: columns still outnumber rows files
+        (folder / f"u{i}.csv").write_text("".join(f"{t},{t + 1}\n" for t in range(30)))
+    for i in range(6):  # six tables: more rows files than any one columns group has
+        (folder / f"t{i}.csv").write_text(rows)
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    with Store.open(project) as store:
+        assert store.preferred_layout(1) == "columns"  # 10 files against 7, summed by layout
 
 
 def test_files_added_later_are_read_as_the_dataset_was(project, tmp_path):

@@ -165,6 +165,25 @@ def test_numpy_savetxt_header_and_one_named_column(tmp_path: Path) -> None:
     assert item.array.shape == (1, 20)
 
 
+def test_comments_never_become_column_names_unless_they_are_a_savetxt_header(
+    tmp_path: Path,
+) -> None:
+    rows = "".join(f"{i}.5,{i * 2}.5\n" for i in range(6))
+    path = write(tmp_path, "p.csv", "# Patient Jane Doe, DOB 1970-01-02\n" + rows)
+    (item,) = decode(path).items  # the shape of a header, but no column name known
+    assert item.fields["meta"]["channel_names"] is None and item.array.shape == (2, 6)
+    (item,) = decode(write(tmp_path, "h.csv", "# Patient: Jane Doe, MRN 1\ntime,hr\n" + rows)).items
+    assert item.fields["meta"]["channel_names"] == ["hr"]  # the real header below it
+    x = np.stack([np.arange(5.0), 60 + np.arange(5.0), 97 + np.zeros(5)], 1)
+    np.savetxt(tmp_path / "s.csv", x, header="time hr spo2")  # numpy's default: spaces
+    (item,) = decode(tmp_path / "s.csv").items
+    assert item.fields["meta"]["channel_names"] == ["hr", "spo2"]
+    assert item.fields["sampling_rate"] == 1.0
+    small = "hr spo2\n" + "".join(f"{60 + i} {97 - i} \n" for i in range(6))  # trailing spaces
+    (item,) = decode(write(tmp_path, "t.csv", small)).items
+    assert item.fields["meta"]["channel_names"] == ["hr", "spo2"] and item.array.shape == (2, 6)
+
+
 def test_space_separated_columns(tmp_path: Path) -> None:
     (item,) = decode(write(tmp_path, "w.csv", "a b  c\n1 2 3\n4 5 6\n7 8 9\n")).items
     assert item.fields["meta"]["channel_names"] == ["a", "b", "c"]
@@ -458,6 +477,9 @@ def test_npz_labels_for_single_array_and_unpaired_y(tmp_path: Path) -> None:
     assert [i.label for i in items] == ["0", "1", "1", None]
     np.savez(tmp_path / "c.npz", X=np.zeros((3, 1, 6)), y=np.array([[1], [2], [1]]))  # a column
     assert [i.label for i in decode(tmp_path / "c.npz").items] == ["1", "2", "1"]
+    lone = tmp_path / "lone.npz"  # a label column that pairs with nothing stays in sight
+    np.savez(lone, ecg=np.zeros((3, 6)), ppg=np.ones((3, 6)), y=np.array([[1], [2], [1]]))
+    assert any("only 1 time step" in p.message for p in decode(lone).problems)
     np.savez(tmp_path / "s.npz", x=np.arange(5.0), y=np.arange(5.0) ** 2)  # y is a series here
     assert [i.fields["meta"]["name"] for i in decode(tmp_path / "s.npz").items] == ["x", "y"]
 

@@ -71,6 +71,15 @@ class ImportRecords(StoreBase):
         )
         return [(r[0], json.loads(r[1]) if r[1] else None, int(r[2])) for r in rows]
 
+    def preferred_layout(self, dataset_id: int) -> str | None:
+        """The CSV layout (columns or rows) most of a series dataset's files were read
+        with, or None when it has none."""
+        files: dict[str, int] = {}
+        for layout, _, n in self.series_shapes(dataset_id):
+            if layout in ("columns", "rows"):
+                files[layout] = files.get(layout, 0) + n
+        return max(files, key=lambda k: files[k]) if files else None
+
     def root_keys(self, dataset_id: int) -> set[str]:
         """Path keys of the folders and files a dataset was imported from."""
         rows = self.conn.execute("SELECT path_key FROM roots WHERE dataset_id = ?", (dataset_id,))
