@@ -427,3 +427,23 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
     assert not rows["lacking.csv"]["error"]
     assert "no column 'resp' but others the model does not know" in rows["other.csv"]["error"]
     assert not rows["short.csv"]["error"] and rows["short.csv"]["index"] == "0"
+
+
+def test_free_memory_respects_a_container_limit(monkeypatch, tmp_path):
+    from pathlib import Path as RealPath
+
+    from ssl_studio.core.export import preprocess
+
+    cgroup = tmp_path / "cgroup"
+    cgroup.mkdir()
+    (cgroup / "memory.max").write_text("2000000000\n")  # a 2 GB container
+    (cgroup / "memory.current").write_text("500000000\n")
+
+    def where(path, *rest):
+        text = str(path)
+        return RealPath(text.replace("/sys/fs/cgroup", str(cgroup)), *rest)
+
+    monkeypatch.setattr(preprocess, "Path", where)
+    assert preprocess.free_memory() <= 1_500_000_000
+    (cgroup / "memory.max").write_text("max\n")  # no limit: the machine's free memory
+    assert preprocess.free_memory() > 0
