@@ -205,6 +205,9 @@ def classification_report(
         finite = samples[name][np.isfinite(samples[name])] if n_boot else []
         if value is not None and len(finite):
             low, high = (float(v) for v in np.percentile(finite, [2.5, 97.5]))
+            # a statistic biased in resamples (ECE only grows with the noise of a
+            # resample) can leave its own value outside: widen, never claim more certainty
+            low, high = min(low, value), max(high, value)
         out[name] = {"value": value, "low": low, "high": high}
     return out
 

@@ -106,6 +106,15 @@ def test_intervals_resample_patients_not_their_images():
         assert report["roc_auc"]["high"] > report["roc_auc"]["low"]
 
 
+def test_the_calibration_error_interval_holds_its_own_value():
+    rng = np.random.default_rng(1)
+    for _ in range(30):  # perfectly calibrated models: resampled ECEs all lie above
+        p = rng.uniform(0, 1, 200)
+        y = (rng.uniform(0, 1, 200) < p).astype(int)
+        ece = classification_report(y, np.stack([1 - p, p], 1), ["a", "b"], n_boot=200)["ece"]
+        assert ece["low"] <= ece["value"] <= ece["high"]
+
+
 def test_auc_is_reported_missing_when_the_test_set_has_one_class():
     y = np.zeros(10, int)
     proba = np.tile([0.8, 0.2], (10, 1))
