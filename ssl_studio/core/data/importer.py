@@ -21,7 +21,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from ssl_studio.core.config import DEFAULT_CACHE_SIZE, ImportConfig, to_dict
 from ssl_studio.core.data.cache import CacheReader, CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
+from ssl_studio.core.data.import_tally import LAYOUT_WORDS, ImportTally, mixed_layouts
 from ssl_studio.core.data.import_target import (
     INTERIM_NAME,
     refuse_other_folders,
@@ -49,7 +50,6 @@ from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopTo
 from ssl_studio.core.project.store import FileRow, Store
 
 JOB = "import"
-LAYOUT_WORDS = {"columns": "one series per file", "rows": "one series per row"}
 IMPORTED_LABELS = "imported"  # name of the label set filled from label columns
 _COMMIT_SECONDS = 0.5
 _PROGRESS_SECONDS = 0.2
@@ -66,26 +66,6 @@ class _Candidate:
     root_key: str
     sniffed: str = ""
     problem: ImportProblem | None = None
-
-
-@dataclass
-class _Tally:
-    files_seen: int = 0
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    missing: int = 0
-    imported: int = 0
-    failed: int = 0
-    skipped: int = 0
-    items: int = 0
-    errors: list[dict[str, str]] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            k: getattr(self, k)
-            for k in ("files_seen", "imported", "failed", "skipped", "unchanged", "items")
-        }
 
 
 class Importer:
@@ -105,7 +85,7 @@ class Importer:
         self.stop = stop
         self.decoder = decoder
         self.salt = store.salt
-        self.tally = _Tally()
+        self.tally = ImportTally()
         self.identifiers: set[str] = set()
         self.root_ids: dict[str, int] = {}
         self.root_paths: dict[str, str] = {}  # root key -> absolute path (never stored)
@@ -160,7 +140,9 @@ class Importer:
                 self._redact_names(dataset, created=existing is None)
             raise
         dataset = self._redact_names(dataset, created=existing is None)
-        summary = self._summary(dataset, time.perf_counter() - start, cancelled)
+        summary = self.tally.summary(
+            dataset, self.import_id, time.perf_counter() - start, cancelled
+        )
         self.store.finish_import(self.import_id, "cancelled" if cancelled else "done", summary)
         return summary
 
@@ -185,7 +167,7 @@ class Importer:
         for level, text in self.channel_order.messages():
             self.report(Message(JOB, text, level=level))
         if len(self.csv_layouts) > 1:  # auto decides file by file
-            self.report(Message(JOB, _mixed_layouts(self.csv_layouts), level="warning"))
+            self.report(Message(JOB, mixed_layouts(self.csv_layouts), level="warning"))
         cancelled = self.stop.stopped
         with self.store.transaction():
             for problem in walk_problems:
@@ -550,36 +532,6 @@ class Importer:
             )
         )
 
-    def _summary(self, dataset: dict[str, Any], seconds: float, cancelled: bool) -> dict:
-        t = self.tally
-        return {
-            "dataset": dataset["name"],
-            "dataset_id": dataset["id"],
-            "import_id": self.import_id,
-            "modality": dataset["modality"],
-            "files_seen": t.files_seen,
-            "new": t.new,
-            "changed": t.changed,
-            "unchanged": t.unchanged,
-            "missing": t.missing,
-            "imported": t.imported,
-            "failed": t.failed,
-            "skipped": t.skipped,
-            "items": t.items,
-            "seconds": round(seconds, 3),
-            "cancelled": cancelled,
-            "errors": t.errors,
-        }
-
 
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True)
-
-
-def _mixed_layouts(files: Counter[str]) -> str:
-    """The warning for CSV files that the auto layout read in different ways."""
-    ways = ", ".join(f"{n} {LAYOUT_WORDS[way]} ({way})" for way, n in files.most_common())
-    return (
-        f"The CSV files were not all read the same way: {ways}. If that is wrong (a short "
-        "recording read sideways), import again with --layout columns or --layout rows."
-    )

@@ -1,0 +1,65 @@
+"""What an import counts as it goes (files new, changed, imported, failed, ...) and the
+summary it returns and stores; the warning for CSV files read in different layouts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+LAYOUT_WORDS = {"columns": "one series per file", "rows": "one series per row"}
+
+
+@dataclass
+class ImportTally:
+    """Counts of one import; ``errors`` holds the first problems (path, code, message)."""
+
+    files_seen: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    missing: int = 0
+    imported: int = 0
+    failed: int = 0
+    skipped: int = 0
+    items: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """The tallies a progress event carries."""
+        return {
+            k: getattr(self, k)
+            for k in ("files_seen", "imported", "failed", "skipped", "unchanged", "items")
+        }
+
+    def summary(
+        self, dataset: dict[str, Any], import_id: int, seconds: float, cancelled: bool
+    ) -> dict[str, Any]:
+        """The import's result (returned by jobs.import_data and stored with the import)."""
+        return {
+            "dataset": dataset["name"],
+            "dataset_id": dataset["id"],
+            "import_id": import_id,
+            "modality": dataset["modality"],
+            "files_seen": self.files_seen,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "missing": self.missing,
+            "imported": self.imported,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "items": self.items,
+            "seconds": round(seconds, 3),
+            "cancelled": cancelled,
+            "errors": self.errors,
+        }
+
+
+def mixed_layouts(files: Counter[str]) -> str:
+    """The warning for CSV files that the auto layout read in different ways."""
+    ways = ", ".join(f"{n} {LAYOUT_WORDS[way]} ({way})" for way, n in files.most_common())
+    return (
+        f"The CSV files were not all read the same way: {ways}. If that is wrong (a short "
+        "recording read sideways), import again with --layout columns or --layout rows."
+    )
