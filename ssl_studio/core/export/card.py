@@ -44,6 +44,7 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
         f"float32 [N, {spec['in_channels']}, T] (1 observed, 0 missing or padding)",
         "channels": spec["in_channels"],
         "channel_names": spec.get("channel_names"),
+        "sampling_rate": spec.get("sampling_rate"),  # per second, when training knew it
         "channel_matching": "by name when the training files and a file to predict both have "
         "a header row (any order; extra columns left aside; a missing one is read as missing "
         "values; a file lacking some and holding unknown others is refused), else by position",

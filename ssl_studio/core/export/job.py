@@ -94,15 +94,19 @@ def _series_reading(
         trained = set(json.loads((run_dir / "split.json").read_text())["train"])
     except (OSError, ValueError, KeyError):
         trained = set()
-    sets = {
-        tuple(named(json.loads(i["meta"] or "{}").get("channel_names")) or ())
-        for i in store.items(run["dataset_id"])
-        if i["id"] in trained
-    }
+    items = [i for i in store.items(run["dataset_id"]) if i["id"] in trained]
+    sets = {tuple(named(json.loads(i["meta"] or "{}").get("channel_names")) or ()) for i in items}
     names = list(sets.pop()) if len(sets) == 1 else None
     if names is not None and len(names) != channels:
         names = None
-    return {"csv_layout": layout, "csv_prefer": prefer, "channel_names": names}
+    rates = {i["sampling_rate"] for i in items}  # one known rate, or the card says none
+    rate = rates.pop() if len(rates) == 1 else None
+    return {
+        "csv_layout": layout,
+        "csv_prefer": prefer,
+        "channel_names": names,
+        "sampling_rate": float(rate) if rate else None,
+    }
 
 
 def _baseline(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:
@@ -227,7 +231,9 @@ def predict(
     try:
         with os.fdopen(fd, "w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(["path", "index", *[f"p_{c}" for c in classes], "predicted", "error"])
+            writer.writerow(
+                ["path", "index", *[f"p_{c}" for c in classes], "predicted", "error", "note"]
+            )
             pending: list[ModelInput] = []
 
             def flush() -> None:
@@ -243,7 +249,9 @@ def predict(
                 if stop.stopped:
                     break
                 if item.error is not None:
-                    writer.writerow([item.path, item.index, *[""] * len(classes), "", item.error])
+                    writer.writerow(
+                        [item.path, item.index, *[""] * len(classes), "", item.error, ""]
+                    )
                     counts["errors"] += 1
                     continue
                 if pending and (
@@ -285,5 +293,5 @@ def _run(
             chosen = classes[int(p[1] >= threshold)]
         else:
             chosen = classes[int(np.argmax(p))]
-        rows.append([item.path, item.index, *[f"{v:.6f}" for v in p], chosen, ""])
+        rows.append([item.path, item.index, *[f"{v:.6f}" for v in p], chosen, "", item.note])
     return rows

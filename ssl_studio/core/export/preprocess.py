@@ -35,6 +35,7 @@ class ModelInput:
     x: np.ndarray | None = None  # images [C, S, S] standardized; series [C, T]
     observed: np.ndarray | None = None  # series [C, T] bool
     error: str | None = None
+    note: str = ""  # what a prediction should be read with (a channel read as missing, ...)
 
 
 def files_of(paths: list[Path]) -> Iterator[Found | Any]:
@@ -115,7 +116,8 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
             if wants_image:
                 yield ModelInput(shown, item.index, image_input(item.array, item.fields, spec))
                 continue
-            if (error := _channel_error(item.fields, spec) or _too_long(item.array)) is not None:
+            error = _channel_error(item.fields, spec) or _rate_error(item.fields, spec)
+            if (error := error or _too_long(item.array)) is not None:
                 yield ModelInput(shown, item.index, error=error)
                 continue
             values = by_name(item.array, item.fields, spec)  # named columns: the model's
@@ -129,7 +131,10 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
                 )
                 continue
             x, observed = series_input(values, spec)
-            yield ModelInput(shown, item.index, x, observed)
+            note = " ".join(
+                n for n in (_missing_note(item.fields, spec), _rate_note(item.fields, spec)) if n
+            )
+            yield ModelInput(shown, item.index, x, observed, note=note)
 
 
 # memory the exported series model needs per time step of one recording (ts-conv at 6
@@ -176,6 +181,36 @@ def _too_long(values: np.ndarray) -> str | None:
         f"{steps * BYTES_PER_STEP / 1e9:.1f} GB, more than the {free / 1e9:.1f} GB free here. "
         f"Split it into parts of at most {most} steps, or predict on a larger machine."
     )
+
+
+def _rate_error(fields: dict[str, Any], spec: dict[str, Any]) -> str | None:
+    """Why a series sampled at another rate than the training recordings cannot be read
+    as they were (its answers would look sure and mean nothing), or None."""
+    have, want = fields.get("sampling_rate"), spec.get("sampling_rate")
+    if not have or not want or abs(have - want) <= 0.01 * want:
+        return None
+    return (
+        f"This recording is sampled at {have:g} per second; the model learned from "
+        f"recordings at {want:g} per second. Resample it to {want:g} per second first."
+    )
+
+
+def _rate_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
+    want = spec.get("sampling_rate")
+    if not want or fields.get("sampling_rate"):
+        return ""
+    return f"Its sampling rate is unknown (no time column); the model expects {want:g} per second."
+
+
+def _missing_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
+    have = named((fields.get("meta") or {}).get("channel_names"))
+    want = spec.get("channel_names")
+    if have is None or not want:
+        return ""
+    lacking = [n for n in want if n not in have]
+    if not lacking:
+        return ""
+    return f"No column {', '.join(repr(n) for n in lacking)}: read as missing values."
 
 
 def _channel_error(fields: dict[str, Any], spec: dict[str, Any]) -> str | None:

@@ -425,8 +425,29 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
     for name in ("p_busy", "p_calm"):
         assert rows["swapped.csv"][name] == rows["extra.csv"][name] == rows["busy0.csv"][name]
     assert not rows["lacking.csv"]["error"]
+    assert rows["lacking.csv"]["note"] == "No column 'resp': read as missing values."
+    assert rows["busy0.csv"]["note"] == ""
     assert "no column 'resp' but others the model does not know" in rows["other.csv"]["error"]
     assert not rows["short.csv"]["error"] and rows["short.csv"]["index"] == "0"
+
+
+def test_a_recording_at_another_sampling_rate_is_refused_and_an_unknown_one_noted(tmp_path):
+    from ssl_studio.core.export.preprocess import read_inputs
+
+    spec = {"modality": "timeseries", "in_channels": 2, "channel_names": ["ecg", "resp"],
+            "sampling_rate": 100.0, "csv_layout": "auto", "csv_prefer": "columns"}  # fmt: skip
+    for name, step in (("same.csv", 0.01), ("half.csv", 0.02)):
+        rows = "".join(f"{t * step:.2f},{np.sin(t):.3f},{np.cos(t):.3f}\n" for t in range(50))
+        (tmp_path / name).write_text("time,ecg,resp\n" + rows)
+    rows = "".join(f"{np.sin(t):.3f},{np.cos(t):.3f}\n" for t in range(50))
+    (tmp_path / "untimed.csv").write_text("ecg,resp\n" + rows)
+    found = {Path(i.path).name: i for i in read_inputs([tmp_path], spec)}
+    assert found["same.csv"].error is None and found["same.csv"].note == ""
+    assert "sampled at 50 per second; the model learned from recordings at 100" in (
+        found["half.csv"].error
+    )  # a confident answer from the wrong time scale would mean nothing
+    assert "sampling rate is unknown" in found["untimed.csv"].note
+    assert found["untimed.csv"].error is None
 
 
 def test_free_memory_respects_a_container_limit(monkeypatch, tmp_path):
