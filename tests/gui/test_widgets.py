@@ -72,7 +72,10 @@ def _report(auc, low, high):
     [
         ((0.95, 0.90, 0.99), (0.80, 0.7, 0.9), "Pretraining helped"),
         ((0.85, 0.70, 0.95), (0.83, 0.7, 0.9), "within the uncertainty"),
-        ((0.70, 0.55, 0.85), (0.83, 0.75, 0.9), "from-scratch model did better"),
+        ((0.60, 0.50, 0.70), (0.83, 0.75, 0.9), "from-scratch model did better"),
+        # a perfect score's zero-width interval is not enough: 1.000 is inside the other's
+        ((1.0, 1.0, 1.0), (0.979, 0.929, 1.0), "within the uncertainty"),
+        ((1.0, 1.0, 1.0), (0.90, 0.80, 1.0), "Pretraining looks better, but the intervals"),
         ((0.90, 0.75, 0.99), (0.80, 0.7, 0.9), "Pretraining looks better, but the intervals"),
         # the same rule both ways: a 0.13 gap whose interval reaches the other's value
         ((0.70, 0.55, 0.85), (0.83, 0.65, 0.9), "from-scratch model looks better, but the"),

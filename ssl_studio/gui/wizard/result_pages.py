@@ -47,12 +47,19 @@ def with_interval(entry: dict[str, Any] | None) -> str:
 
 def verdict(tuned: dict[str, Any], scratch: dict[str, Any]) -> str:
     """A plain reading of two figures with intervals ({"value", "low", "high"}): one is
-    better only when its whole interval lies above the other's value, and the same rule
-    holds both ways; a gap of 0.05 or more inside the intervals is called a tendency."""
+    better only when each interval leaves out the other's value (a perfect 1.000 has a
+    zero-width interval, so its own alone proves nothing), and the same rule holds both
+    ways; a gap of 0.05 or more inside the intervals is called a tendency."""
     gain = tuned["value"] - scratch["value"]
-    if tuned.get("low") is not None and tuned["low"] > scratch["value"]:
+
+    def above(a: dict[str, Any], b: dict[str, Any]) -> bool:
+        if a.get("low") is None or b.get("high") is None:
+            return False
+        return a["low"] > b["value"] and b["high"] < a["value"]
+
+    if above(tuned, scratch):
         return "Pretraining helped"
-    if scratch.get("low") is not None and scratch["low"] > tuned["value"]:
+    if above(scratch, tuned):
         return "The from-scratch model did better"
     if gain >= 0.05:
         return "Pretraining looks better, but the intervals overlap"
