@@ -62,7 +62,7 @@ class LivePlot(pg.PlotWidget):
             return
         if name not in self.buffers:
             self.buffers[name] = _Buffer()
-            if len(self.buffers) == 2 and self._legend is None:
+            if self._legend is None:  # even one curve is named: which model, which measure
                 self._legend = self.addLegend(offset=(-10, 10))
                 for existing, curve in self.curves.items():
                     self._legend.addItem(curve, existing)

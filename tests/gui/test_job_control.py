@@ -47,6 +47,7 @@ def test_pause_resume_and_stop_a_real_run(qtbot, make_window, project, tmp_path)
     paused_at = len(steps)
     qtbot.wait(800)
     assert len(steps) == paused_at  # nothing moves while paused
+    assert "paused" in panel.status.text()  # also after the step that was still running
     panel.pause_button.click()
     assert not window.runner.paused
     qtbot.waitUntil(lambda: len(steps) > paused_at, timeout=JOB_MS)

@@ -427,10 +427,11 @@ class PretrainPanel(QWidget):
             self.progress.setMaximum(event.total)
             self.progress.setValue(event.step)
             memory = f", {event.memory_mb:.0f} MB on the device" if event.memory_mb else ""
+            paused = " — paused. Press Resume to go on." if self.context.runner.paused else ""
             self.status.setText(
                 f"Step {event.step} of {event.total} (epoch {event.epoch}), loss "
                 f"{event.loss:.4f}, {event.samples_per_s:.0f} samples/s{memory}. "
-                f"Time left: {_eta(event.eta_s)}."
+                f"Time left: {_eta(event.eta_s)}.{paused}"
             )
         elif isinstance(event, Health):
             self.health_plot.append("embedding spread", event.step, event.embedding_std)
