@@ -95,8 +95,8 @@ class FineTuning:
                         "status": baseline["status"],
                         "test": baseline.get("test"),
                     }
-                    if main:
-                        store.finish_run(result["run_id"], result["status"], _summary(result))
+                    if main:  # its own duration stays its own (not the baseline's too)
+                        store.update_run_summary(result["run_id"], _summary(result))
             finally:
                 distributed.shutdown()
         return result

@@ -68,6 +68,7 @@ def test_auto_picks_linear_with_few_labels_and_trains_the_baseline(labeled):
         base_split = json.loads((project / base_row["folder"] / "split.json").read_text())
     assert base_row["task"] == "scratch" and split == base_split
     assert row["summary"]["baseline"]["run_id"] == base["run_id"]
+    assert row["finished"] <= base_row["started"]  # its duration is its own, not the baseline's
 
 
 def test_partial_fine_tuning_changes_only_the_last_block_and_the_head(labeled):

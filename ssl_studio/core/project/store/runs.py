@@ -59,6 +59,13 @@ class RunRecords(StoreBase):
                 (status, now(), _stored(summary), error, run_id),
             )
 
+    def update_run_summary(self, run_id: int, summary: Mapping[str, Any]) -> None:
+        """Replace a finished run's summary; its status and times stay."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE runs SET summary = ? WHERE id = ?", (_stored(summary), run_id)
+            )
+
     def run(self, run_id: int) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return None if row is None else _decoded(dict(row))
