@@ -56,7 +56,13 @@ def test_every_protocol_makes_an_evaluated_run(labeled, protocol):
         assert result["info"]["steps"] == 3
 
 
-def test_auto_picks_linear_with_few_labels_and_trains_the_baseline(labeled):
+def test_auto_picks_linear_with_few_labels_and_trains_the_baseline(labeled, monkeypatch):
+    import itertools
+
+    ticks = itertools.count()  # a clock that always moves on: the order of the run times
+    monkeypatch.setattr(
+        "ssl_studio.core.project.store.runs.now", lambda: f"2026-01-01T00:{next(ticks):05d}"
+    )
     project, run = labeled
     result = finetune(cfg(project, run, k_per_class=4))
     assert result["protocol"] == "linear" and result["train_labels"] == 8
@@ -68,7 +74,7 @@ def test_auto_picks_linear_with_few_labels_and_trains_the_baseline(labeled):
         base_split = json.loads((project / base_row["folder"] / "split.json").read_text())
     assert base_row["task"] == "scratch" and split == base_split
     assert row["summary"]["baseline"]["run_id"] == base["run_id"]
-    assert row["finished"] <= base_row["started"]  # its duration is its own, not the baseline's
+    assert row["finished"] < base_row["started"]  # its duration is its own, not the baseline's
 
 
 def test_partial_fine_tuning_changes_only_the_last_block_and_the_head(labeled):
