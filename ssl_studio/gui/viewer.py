@@ -7,6 +7,8 @@ the cached picture when it arrives, unless another item was chosen meanwhile."""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QThreadPool, Signal
@@ -156,9 +158,20 @@ class ItemViewer(QWidget):
         self.view, self.row = view, row
         self.request += 1
         item = view.items[row]
-        self.title.setText(f"<b>Item {item['id']}</b> of dataset '{view.name}'")
-        facts = safe_metadata(item).items()
-        fill_table(self.metadata, [[fact_title(k), v] for k, v in facts])
+        where = html.escape(str(item.get("rel_path") or ""))  # stored redacted
+        self.title.setText(
+            f"<b>Item {item['id']}</b> of dataset '{html.escape(view.name)}'"
+            + (f": {where}" if where else "")
+        )
+        series = view.modality == "timeseries"
+        rows = [
+            [
+                "File format" if series and k == "modality" else fact_title(k),
+                ", ".join(map(str, v)) if isinstance(v, list) else v,
+            ]
+            for k, v in safe_metadata(item).items()
+        ]
+        fill_table(self.metadata, rows)
         if view.modality == "timeseries":
             self.controls.hide()
             self.resolution.hide()

@@ -133,3 +133,9 @@ def test_a_series_is_drawn_with_its_column_names_in_seconds(qtbot, project, tmp_
     x, y = curves[1].getData()
     assert x.tolist() == [0, 0.5, 1.0, 1.5] and y.tolist() == [5, 6, 7, 8]  # 2 per second
     assert viewer.plot.getPlotItem().getAxis("bottom").labelText == "time (s)"
+    assert viewer.title.text().endswith(": a.csv")  # which file the recording came from
+    facts = {
+        viewer.metadata.item(r, 0).text(): viewer.metadata.item(r, 1).text()
+        for r in range(viewer.metadata.rowCount())
+    }
+    assert facts["File format"] == "CSV" and facts["Channel names"] == "ecg, resp"
