@@ -140,6 +140,7 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert window.finetune.table.rowCount() >= 1 and not window.finetune.empty.isVisibleTo(
         window.finetune
     )
+    assert window.finetune.table.item(0, 1).text() == "scans"  # which dataset it learned
     table = window.runs.table  # the runs list names what its quality column holds
     quality = [table.item(r, 8).text() for r in range(table.rowCount())]
     assert any(q.startswith("test AUC 0.") or q.startswith("test AUC 1.") for q in quality)

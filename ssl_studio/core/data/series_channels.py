@@ -11,17 +11,23 @@ import numpy as np
 
 def named(names: Sequence[str | None] | None) -> list[str] | None:
     """The channel names when every channel has one and no two share it, else None."""
-    if not names or any(not n for n in names) or len(set(names)) != len(names):
+    if not names or any(not n for n in names) or len({fold(n) for n in names}) != len(names):
         return None
     return list(names)  # type: ignore[arg-type]
 
 
+def fold(name: str) -> str:
+    """A column name as compared: "ECG " and "ecg" are one column."""
+    return name.strip().casefold()
+
+
 def order_of(have: Sequence[str], want: Sequence[str]) -> list[int] | None:
     """Rows of ``have`` that give the channels ``want`` in its order (``have`` may hold
-    more), or None when one of ``want`` is missing."""
-    if not set(want) <= set(have):
+    more; names compared in any case), or None when one of ``want`` is missing."""
+    where = {fold(n): i for i, n in enumerate(have)}
+    if not all(fold(n) in where for n in want):
         return None
-    return [list(have).index(n) for n in want]
+    return [where[fold(n)] for n in want]
 
 
 class ChannelOrder:
@@ -33,7 +39,7 @@ class ChannelOrder:
         self.orders: dict[frozenset[str], list[str]] = {}
         for names in known:
             if (checked := named(names)) is not None:
-                self.orders.setdefault(frozenset(checked), checked)
+                self.orders.setdefault(frozenset(fold(n) for n in checked), checked)
         self.files: Counter[frozenset[str]] = Counter()
         self.reordered: list[tuple[str, list[str]]] = []  # (file as shown, the order given)
 
@@ -43,10 +49,11 @@ class ChannelOrder:
         names = named(meta.get("channel_names"))
         if names is None:
             return array
-        key = frozenset(names)
+        key = frozenset(fold(n) for n in names)
         self.files[key] += 1
         reference = self.orders.setdefault(key, names)
-        if names == reference:
+        if [fold(n) for n in names] == [fold(n) for n in reference]:
+            meta["channel_names"] = list(reference)  # one spelling for the dataset
             return array
         self.reordered.append((shown, reference))
         meta["channel_names"] = list(reference)

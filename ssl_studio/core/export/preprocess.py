@@ -202,12 +202,23 @@ def _rate_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
     return f"Its sampling rate is unknown (no time column); the model expects {want:g} per second."
 
 
-def _missing_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
+def _names(fields: dict[str, Any], spec: dict[str, Any]) -> tuple[list[str], list[str]] | None:
+    """(the file's column names, the model's), both known, or None."""
     have = named((fields.get("meta") or {}).get("channel_names"))
     want = spec.get("channel_names")
-    if have is None or not want:
+    return (have, list(want)) if have is not None and want else None
+
+
+def _key(name: str) -> str:
+    return name.strip().casefold()  # "ECG " and "ecg" are one column
+
+
+def _missing_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
+    names = _names(fields, spec)
+    if names is None:
         return ""
-    lacking = [n for n in want if n not in have]
+    have = {_key(n) for n in names[0]}
+    lacking = [n for n in names[1] if _key(n) not in have]
     if not lacking:
         return ""
     return f"No column {', '.join(repr(n) for n in lacking)}: read as missing values."
@@ -215,30 +226,34 @@ def _missing_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
 
 def _channel_error(fields: dict[str, Any], spec: dict[str, Any]) -> str | None:
     """Why a series whose columns are named cannot give the model's channels, or None:
-    its names must hold all of the model's (more are left aside) or be some of them (the
-    others are missing values, as a gap is)."""
-    have = named((fields.get("meta") or {}).get("channel_names"))
-    want = spec.get("channel_names")
-    if have is None or not want or set(want) <= set(have) or set(have) <= set(want):
+    its names (in any case) must hold all of the model's (more are left aside) or be
+    some of them (the others are missing values, as a gap is)."""
+    names = _names(fields, spec)
+    if names is None:
         return None
-    lacking = [n for n in want if n not in have]
+    have, want = ({_key(n) for n in group} for group in names)
+    if want <= have or have <= want:
+        return None
+    lacking = [n for n in names[1] if _key(n) not in have]
+    unknown = [n for n in names[0] if _key(n) not in want]
     return (
-        f"This file has no column {', '.join(repr(n) for n in lacking)} but others the "
-        f"model does not know; the model reads the columns {', '.join(want)} (by name, as "
-        "in the training files). Rename the columns to match."
+        f"This file has no column {', '.join(repr(n) for n in lacking)}, and its column(s) "
+        f"{', '.join(repr(n) for n in unknown)} the model does not know; it reads the "
+        f"columns {', '.join(names[1])} (by name, as in the training files). Rename the "
+        "columns to match."
     )
 
 
 def by_name(values: np.ndarray, fields: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
     """values [C, T] as the model's channels [C', T] when both the file and the training
-    files named their columns: in the model's order, a channel the file lacks all missing
-    (NaN); else as they are."""
-    have = named((fields.get("meta") or {}).get("channel_names"))
-    want = spec.get("channel_names")
-    if have is None or not want:
+    files named their columns: in the model's order (names compared in any case), a
+    channel the file lacks all missing (NaN); else as they are."""
+    names = _names(fields, spec)
+    if names is None:
         return values
-    out = np.full((len(want), values.shape[-1]), np.nan, np.float32)
-    for row, name in enumerate(want):
-        if name in have:
-            out[row] = values[have.index(name)]
+    where = {_key(n): i for i, n in enumerate(names[0])}
+    out = np.full((len(names[1]), values.shape[-1]), np.nan, np.float32)
+    for row, name in enumerate(names[1]):
+        if _key(name) in where:
+            out[row] = values[where[_key(name)]]
     return out

@@ -20,7 +20,17 @@ INTRO = (
     "compares the result with the same network trained from scratch on the same labels, so "
     "you see honestly whether pretraining helped.</p>"
 )
-COLUMNS = ("Run", "From run", "Protocol", "Status", "Test AUC", "Balanced accuracy", "Scratch AUC")
+COLUMNS = (
+    "Run",
+    "Dataset",
+    "From run",
+    "Protocol",
+    "Status",
+    "Test AUC",
+    "Balanced accuracy",
+    "Scratch AUC",
+    "Scratch balanced acc.",
+)
 
 
 class FinetunePanel(QWidget):
@@ -55,6 +65,7 @@ class FinetunePanel(QWidget):
         if self.context.project is not None:
             with Store.open(self.context.project) as store:
                 runs = store.runs()
+                names = {d["id"]: d["name"] for d in store.datasets()}
             for run in reversed(runs):
                 if run["kind"] != "finetune" or run.get("task") == "scratch":
                     continue
@@ -63,12 +74,14 @@ class FinetunePanel(QWidget):
                 rows.append(
                     [
                         run["id"],
+                        names.get(run["dataset_id"], ""),
                         run.get("parent_run_id") or "",
                         s.get("protocol", run.get("task") or ""),
                         run["status"],
                         _round(test.get("roc_auc")),
                         _round(test.get("balanced_accuracy")),
                         _round(base.get("roc_auc")),
+                        _round(base.get("balanced_accuracy")),
                     ]
                 )
         fill_table(self.table, rows)

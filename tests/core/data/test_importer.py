@@ -147,6 +147,7 @@ def test_series_columns_in_another_order_are_aligned_by_name(project, tmp_path):
     (folder / "a.csv").write_text("time,ecg,resp\n0,1,10\n1,2,20\n2,3,30\n")
     (folder / "b.csv").write_text("time,resp,ecg\n0,40,4\n1,50,5\n2,60,6\n")  # swapped
     (folder / "c.csv").write_text("time,spo2,hr\n0,97,60\n1,98,61\n2,99,62\n")  # others
+    (folder / "d.csv").write_text("time,RESP,Ecg\n0,70,7\n1,80,8\n2,90,9\n")  # capitals
     events = []
     import_data(ImportConfig(project=project, paths=[folder], workers=1), report=events.append)
     said = [e.text for e in events if hasattr(e, "text")]
@@ -155,11 +156,13 @@ def test_series_columns_in_another_order_are_aligned_by_name(project, tmp_path):
     with Store.open(project) as store:
         items = {i["rel_path"]: i for i in store.items(1)}
     reader = CacheReader(project / "cache" / "dataset-1")
-    names = json.loads(items["a.csv"]["meta"])["channel_names"]  # whichever file came first
-    assert json.loads(items["b.csv"]["meta"])["channel_names"] == names
+    names = [n.lower() for n in json.loads(items["a.csv"]["meta"])["channel_names"]]  # first met
+    assert [n.lower() for n in json.loads(items["b.csv"]["meta"])["channel_names"]] == names
     first, second = (reader.series(items[f])[0].tolist() for f in ("a.csv", "b.csv"))
     assert dict(zip(names, first, strict=True)) == {"ecg": [1, 2, 3], "resp": [10, 20, 30]}
     assert dict(zip(names, second, strict=True)) == {"ecg": [4, 5, 6], "resp": [40, 50, 60]}
+    third = reader.series(items["d.csv"])[0].tolist()  # the same columns in other capitals
+    assert dict(zip(names, third, strict=True)) == {"ecg": [7, 8, 9], "resp": [70, 80, 90]}
 
 
 def test_csv_files_read_in_different_layouts_are_pointed_out(project, tmp_path):

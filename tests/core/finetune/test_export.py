@@ -409,6 +409,8 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
     lines = (data / "busy" / "busy0.csv").read_text().splitlines()
     swapped = tmp_path / "swapped.csv"  # the same recording, its columns the other way round
     swapped.write_text("\n".join(",".join(reversed(line.split(","))) for line in lines) + "\n")
+    shouting = tmp_path / "shouting.csv"  # the same names in capitals: the same columns
+    shouting.write_text("\n".join(["ECG,Resp", *lines[1:]]) + "\n")
     extra = tmp_path / "extra.csv"  # one more column than the model reads: left aside
     extra.write_text("\n".join(f"{line},{i}" for i, line in enumerate(lines)) + "\n")
     lacking = tmp_path / "lacking.csv"  # resp missing: a missing channel, as a gap is
@@ -418,16 +420,20 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
     other.write_text(other.read_text().replace("ecg,1", "ecg,spo2", 1))
     short = tmp_path / "short.csv"  # 3 steps of 2 channels: auto alone reads 2 series of 3
     short.write_text("\n".join(lines[:4]) + "\n")
-    files = [data / "busy" / "busy0.csv", swapped, extra, lacking, other, short]
+    files = [data / "busy" / "busy0.csv", swapped, shouting, extra, lacking, other, short]
     predict(out, files, tmp_path / "p.csv")
     rows = {Path(r["path"]).name: r for r in csv.DictReader((tmp_path / "p.csv").open())}
-    assert len(rows) == 6 and not rows["busy0.csv"]["error"]
+    assert len(rows) == 7 and not rows["busy0.csv"]["error"]
     for name in ("p_busy", "p_calm"):
-        assert rows["swapped.csv"][name] == rows["extra.csv"][name] == rows["busy0.csv"][name]
+        same = {rows[f][name] for f in ("busy0.csv", "swapped.csv", "shouting.csv", "extra.csv")}
+        assert len(same) == 1
     assert not rows["lacking.csv"]["error"]
     assert rows["lacking.csv"]["note"] == "No column 'resp': read as missing values."
     assert rows["busy0.csv"]["note"] == ""
-    assert "no column 'resp' but others the model does not know" in rows["other.csv"]["error"]
+    assert (
+        "no column 'resp', and its column(s) 'spo2' the model does not know"
+        in (rows["other.csv"]["error"])
+    )
     assert not rows["short.csv"]["error"] and rows["short.csv"]["index"] == "0"
 
 
