@@ -154,6 +154,11 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert results.label_efficiency()  # the curve: k labels per class x 3 seeds, both models
     qtbot.waitUntil(lambda: wizard.efficiency is not None or bool(messages), timeout=JOB_S)
     assert messages == [] and results.curve.isVisible()
+    assert results.tabs.currentWidget() is results.curve_tab  # its own tab: room for both
+    assert len(results.bands) == 2 and "label draws, bars ± one standard" in (
+        results.curve_note.text()
+    )  # spread over the seeds, not the mean alone
+    assert "The last point uses every training label" in results.curve_note.text()
     ks, _ = results.curve.points("scratch")
     assert list(ks) == [p["labels_per_class"] for p in wizard.efficiency["curve"]] and len(ks) >= 2
     assert results.curve.getAxis("left").labelText == "AUC"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -15,8 +16,10 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
+    QWidget,
     QWizardPage,
 )
 
@@ -190,19 +193,31 @@ class ResultsPage(QWizardPage):
         self.curve_button = QPushButton("Label-efficiency curve (trains several times)")
         self.curve_button.clicked.connect(self.label_efficiency)
         self.curve = LivePlot("Label efficiency", x_label="labels per class", y_label="AUC")
-        self.curve.hide()
         tables = QVBoxLayout()
         tables.addWidget(self.metrics, 2)
         tables.addWidget(QLabel("Confusion matrix (rows: truth, columns: prediction)"))
         tables.addWidget(self.confusion, 1)
-        row = QHBoxLayout()
+        figures = QWidget()
+        row = QHBoxLayout(figures)
+        row.setContentsMargins(0, 0, 0, 0)
         row.addLayout(tables, 3)
         row.addWidget(self.roc, 2)
+        self.curve_note = QLabel()
+        self.curve_note.setWordWrap(True)
+        self.curve_tab = QWidget()
+        column = QVBoxLayout(self.curve_tab)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.curve, 1)
+        column.addWidget(self.curve_note)
+        self.tabs = QTabWidget()  # the curve has room of its own, the figures keep theirs
+        self.tabs.addTab(figures, "Metrics")
+        self.tabs.addTab(self.curve_tab, "Label efficiency")
+        self.tabs.setTabEnabled(1, False)
+        self.bands: list[Any] = []
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
-        layout.addLayout(row, 1)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.curve_button)
-        layout.addWidget(self.curve)
 
     def initializePage(self) -> None:  # noqa: N802
         result = self.wiz.result
@@ -288,8 +303,12 @@ class ResultsPage(QWizardPage):
 
     def _curve(self, result: dict[str, Any]) -> None:
         self._reset_button()
-        self.curve.show()
+        self.tabs.setTabEnabled(1, True)
+        self.tabs.setCurrentWidget(self.curve_tab)
         self.curve.clear_curves()
+        for band in self.bands:
+            self.curve.removeItem(band)
+        self.bands = []
         curve = result["curve"]
         # one metric for the whole chart: AUC where every point has it, else accuracy
         names = list(dict.fromkeys(n for p in curve for n in (p["protocol"], "scratch")))
@@ -300,6 +319,29 @@ class ResultsPage(QWizardPage):
             for name in dict.fromkeys((point["protocol"], "scratch")):
                 self.curve.append(name, point["labels_per_class"], point[name][key]["mean"])
         self.curve.redraw()
+        for name in dict.fromkeys(n for p in curve for n in (p["protocol"], "scratch")):
+            mine = [p for p in curve if name in p and p[name][key]["mean"] is not None]
+            if mine:  # +- one std over the seeds (label draws)
+                band = pg.ErrorBarItem(
+                    x=np.array([p["labels_per_class"] for p in mine], float),
+                    y=np.array([p[name][key]["mean"] for p in mine], float),
+                    height=2 * np.array([p[name][key]["std"] or 0.0 for p in mine], float),
+                    beam=0.3,
+                    pen=self.curve.curves[name].opts["pen"],
+                )
+                self.curve.addItem(band)
+                self.bands.append(band)
+        last = curve[-1] if curve else None
+        self.curve_note.setText(
+            f"Mean of {len(result.get('seeds') or [])} label draws, bars ± one standard "
+            "deviation."
+            + (
+                f" The last point uses every training label ({last['labels_per_class']} per "
+                "class on average)."
+                if last is not None and last.get("k") is None
+                else ""
+            )
+        )
         self.wiz.efficiency = result
 
 
