@@ -315,8 +315,9 @@ class ProtocolPage(QWizardPage):
         else:
             share = self.test_fraction.value()
             self.testing.setText(
-                f"About {share:.0%} of the labeled patients (by class) are held out and used "
-                "only for the final figures: never for training, stopping or choices."
+                f"About {share:.0%} of the labeled items (by class, and whole patients at a "
+                "time where the files name them) are held out and used only for the final "
+                "figures: never for training, stopping or choices."
             )
 
     def _explain(self, *_: Any) -> None:
