@@ -21,6 +21,7 @@ from ssl_studio.cli_output import (
     EXIT_OK,
     EXIT_USAGE,
     TextReporter,
+    default_signals,
     json_reporter,
     mb,
     print_import_summary,
@@ -132,6 +133,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Demo project: {folder}")
     if args.no_gui:
         return EXIT_OK
+    default_signals()  # the import's handler would only print "Stopping..." in the window
     return _open_gui(folder)
 
 

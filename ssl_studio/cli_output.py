@@ -103,6 +103,12 @@ def json_reporter(event: Event) -> None:
     print(event.to_json(), flush=True)
 
 
+def default_signals() -> None:
+    """Ctrl+C and SIGTERM as Python has them by default (after a job that caught them)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def stop_on_ctrl_c(what: str = "the current files") -> StopToken:
     """First Ctrl+C (or SIGTERM) asks the job to stop cleanly; a second Ctrl+C interrupts."""
     stop = StopToken()

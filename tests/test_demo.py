@@ -53,3 +53,26 @@ def test_a_demo_stopped_with_ctrl_c_says_so_and_opens_nothing(tmp_path, capsys, 
     monkeypatch.setattr("ssl_studio.cli._open_gui", lambda *a, **k: 0 / 0)  # must not run
     assert main(["demo", str(tmp_path / "demo")]) == 130
     assert "Stopped; run ssl-studio demo again" in capsys.readouterr().out
+
+
+def test_the_demo_window_opens_with_the_usual_signals(tmp_path, monkeypatch):
+    """The import's Ctrl+C handler only asks the import to stop; once the window opens,
+    SIGTERM must end the app again (it printed "Stopping..." and the window stayed)."""
+    import signal
+
+    create_demo(tmp_path / "demo")  # already imported: the command goes straight on
+    seen = {}
+
+    def window(*_args, **_kwargs):
+        seen["term"] = signal.getsignal(signal.SIGTERM)
+        seen["int"] = signal.getsignal(signal.SIGINT)
+        return 0
+
+    monkeypatch.setattr("ssl_studio.cli._open_gui", window)
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        assert main(["demo", str(tmp_path / "demo")]) == 0
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
+    assert seen == {"term": signal.SIG_DFL, "int": signal.default_int_handler}
