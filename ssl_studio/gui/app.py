@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -22,6 +24,23 @@ def application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
+def close_on_signals(window: MainWindow) -> QTimer:
+    """SIGTERM and Ctrl+C close the window as its close button does, without a question: a
+    training run stops at its next step and writes a checkpoint (the default would end the
+    process at once). Python runs signal handlers only between its own steps, and Qt's
+    event loop holds it in C++, so a timer hands it a step every 200 ms; keep the timer."""
+
+    def close(signum: int, frame: Any) -> None:
+        QTimer.singleShot(0, window.quit_unattended)
+
+    signal.signal(signal.SIGTERM, close)
+    signal.signal(signal.SIGINT, close)
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+    return timer
+
+
 def run_app(project: Path | None = None, *, smoke_test: bool = False) -> int:
     """Open the main window (on ``project`` if given) and run until it closes.
 
@@ -32,7 +51,10 @@ def run_app(project: Path | None = None, *, smoke_test: bool = False) -> int:
     if not smoke_test:
         window = MainWindow(project)
         window.show()
-        return app.exec()
+        watch = close_on_signals(window)  # the timer must live as long as the loop
+        code = app.exec()
+        watch.stop()
+        return code
     dialogs.unattended_errors = []  # no one is there to close an error dialog
     try:
         window = MainWindow(project)

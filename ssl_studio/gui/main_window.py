@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.context = AppContext(self.runner)
         self.wizard: FinetuneWizard | None = None
         self.closing = False  # asked to close while a job that cannot stop midway ran
+        self.unattended = False  # closing without questions (a signal; see app.py)
         self.close_wait_ms = 10_000  # how long closing waits for a stopped job to end
         self.setAcceptDrops(True)
         self.setMinimumSize(1000, 640)
@@ -401,9 +402,15 @@ class MainWindow(QMainWindow):
         self.log.add(f"[error] {title}: {message}")
         dialogs.show_error(self, f"{title} failed", message)
 
+    def quit_unattended(self) -> None:
+        """Close as the close button does, without asking (a logout, ``kill``, Ctrl+C in
+        the terminal): a training run stops at its next step and writes a checkpoint."""
+        self.unattended = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.runner.running:
-            if not dialogs.confirm(
+            if not self.unattended and not dialogs.confirm(
                 self,
                 "A job is running",
                 f"'{self.runner.title}' is still running. Stop it and quit? A training run "

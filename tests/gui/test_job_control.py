@@ -221,6 +221,38 @@ def test_closing_during_a_job_that_cannot_stop_waits_for_it_instead_of_aborting(
     assert not window.runner.busy
 
 
+def test_sigterm_closes_the_window_and_stops_the_job_without_a_question(
+    qtbot, make_window, project, monkeypatch
+):
+    import os
+    import signal
+
+    from ssl_studio.gui.app import close_on_signals
+
+    asked = []
+    monkeypatch.setattr("ssl_studio.gui.dialogs.confirm", lambda *a: asked.append(a) or False)
+    window = make_window(project)
+    stopped = []
+
+    def training(report, stop):  # stops at its next step, as a run does (checkpoint first)
+        while not stop.stopped:
+            time.sleep(0.01)
+        stopped.append(True)
+        return {"status": "stopped"}
+
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        watch = close_on_signals(window)
+        assert window.runner.start("Pretraining", training)
+        os.kill(os.getpid(), signal.SIGTERM)  # a logout, or `kill` from a terminal
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+        watch.stop()
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
+    assert stopped == [True] and asked == []  # the job stopped itself; no one was asked
+
+
 def test_runs_left_running_by_a_crash_become_resumable(make_window, project, tmp_path):
     _image_project(project, tmp_path, n=8)
     with Store.open(project, write=True) as store:
