@@ -48,6 +48,7 @@ from ssl_studio.core.data.series_channels import ChannelOrder
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopToken
 from ssl_studio.core.project.store import FileRow, Store
+from ssl_studio.core.project.store.imports import most_files_layout
 
 JOB = "import"
 IMPORTED_LABELS = "imported"  # name of the label set filled from label columns
@@ -159,7 +160,7 @@ class Importer:
         self.channel_order = ChannelOrder([names for _, names, _ in shapes])
         self.csv_layouts: Counter[str] = Counter()  # CSV files read each way
         # where auto cannot tell, read new files as most of the dataset's files were read
-        self.csv_prefer = self.store.preferred_layout(self.dataset_id)
+        self.csv_prefer = most_files_layout(shapes)  # the shapes read once above
         try:
             self._decode_all(candidates, size, cache)
         finally:

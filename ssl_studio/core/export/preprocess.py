@@ -22,7 +22,7 @@ from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, sniff, walk
 from ssl_studio.core.data.privacy import redact
 from ssl_studio.core.data.records import ImportProblem
-from ssl_studio.core.data.series_channels import named
+from ssl_studio.core.data.series_channels import fold, named
 from ssl_studio.core.transforms.image_augment import center_view
 
 
@@ -81,6 +81,7 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
     """Model inputs for every item of every file under ``paths``; a file that cannot be
     read (or holds the wrong kind of data) gives one row with its error."""
     salt = os.urandom(16)  # keys are never kept; identifiers are only used for redaction
+    free = free_memory() if spec["modality"] != "image" else 0  # once, not per file
     for found in files_of(paths):
         if not isinstance(found, Found):
             yield ModelInput(str(found.path), 0, error=found.problem.message)
@@ -117,7 +118,7 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
                 yield ModelInput(shown, item.index, image_input(item.array, item.fields, spec))
                 continue
             error = _channel_error(item.fields, spec) or _rate_error(item.fields, spec)
-            if (error := error or _too_long(item.array)) is not None:
+            if (error := error or _too_long(item.array, free)) is not None:
                 yield ModelInput(shown, item.index, error=error)
                 continue
             values = by_name(item.array, item.fields, spec)  # named columns: the model's
@@ -169,10 +170,10 @@ def free_memory() -> int:
         return 8 << 30
 
 
-def _too_long(values: np.ndarray) -> str | None:
-    """Why a series is too long to read whole here (the model reads whole recordings, and
-    running out of memory would end the app), or None."""
-    steps, free = values.shape[-1], free_memory()
+def _too_long(values: np.ndarray, free: int) -> str | None:
+    """Why a series is too long to read whole in ``free`` bytes (the model reads whole
+    recordings, and running out of memory would end the app), or None."""
+    steps = values.shape[-1]
     if steps * BYTES_PER_STEP <= 0.8 * free:
         return None
     most = int(0.8 * free / BYTES_PER_STEP)
@@ -209,16 +210,12 @@ def _names(fields: dict[str, Any], spec: dict[str, Any]) -> tuple[list[str], lis
     return (have, list(want)) if have is not None and want else None
 
 
-def _key(name: str) -> str:
-    return name.strip().casefold()  # "ECG " and "ecg" are one column
-
-
 def _missing_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
     names = _names(fields, spec)
     if names is None:
         return ""
-    have = {_key(n) for n in names[0]}
-    lacking = [n for n in names[1] if _key(n) not in have]
+    have = {fold(n) for n in names[0]}
+    lacking = [n for n in names[1] if fold(n) not in have]
     if not lacking:
         return ""
     return f"No column {', '.join(repr(n) for n in lacking)}: read as missing values."
@@ -231,11 +228,11 @@ def _channel_error(fields: dict[str, Any], spec: dict[str, Any]) -> str | None:
     names = _names(fields, spec)
     if names is None:
         return None
-    have, want = ({_key(n) for n in group} for group in names)
+    have, want = ({fold(n) for n in group} for group in names)
     if want <= have or have <= want:
         return None
-    lacking = [n for n in names[1] if _key(n) not in have]
-    unknown = [n for n in names[0] if _key(n) not in want]
+    lacking = [n for n in names[1] if fold(n) not in have]
+    unknown = [n for n in names[0] if fold(n) not in want]
     return (
         f"This file has no column {', '.join(repr(n) for n in lacking)}, and its column(s) "
         f"{', '.join(repr(n) for n in unknown)} the model does not know; it reads the "
@@ -251,9 +248,9 @@ def by_name(values: np.ndarray, fields: dict[str, Any], spec: dict[str, Any]) ->
     names = _names(fields, spec)
     if names is None:
         return values
-    where = {_key(n): i for i, n in enumerate(names[0])}
+    where = {fold(n): i for i, n in enumerate(names[0])}
     out = np.full((len(names[1]), values.shape[-1]), np.nan, np.float32)
     for row, name in enumerate(names[1]):
-        if _key(name) in where:
-            out[row] = values[where[_key(name)]]
+        if fold(name) in where:
+            out[row] = values[where[fold(name)]]
     return out

@@ -27,6 +27,16 @@ class FileRow:
     status: str
 
 
+def most_files_layout(shapes: Iterable[tuple[str | None, list | None, int]]) -> str | None:
+    """Of ``series_shapes``' (layout, names, files): the CSV layout (columns or rows) with
+    the most files, or None."""
+    files: dict[str, int] = {}
+    for layout, _, n in shapes:
+        if layout in ("columns", "rows"):
+            files[layout] = files.get(layout, 0) + n
+    return max(files, key=lambda k: files[k]) if files else None
+
+
 class ImportRecords(StoreBase):
     """Queries of the import job (mixed into Store)."""
 
@@ -74,11 +84,7 @@ class ImportRecords(StoreBase):
     def preferred_layout(self, dataset_id: int) -> str | None:
         """The CSV layout (columns or rows) most of a series dataset's files were read
         with, or None when it has none."""
-        files: dict[str, int] = {}
-        for layout, _, n in self.series_shapes(dataset_id):
-            if layout in ("columns", "rows"):
-                files[layout] = files.get(layout, 0) + n
-        return max(files, key=lambda k: files[k]) if files else None
+        return most_files_layout(self.series_shapes(dataset_id))
 
     def root_keys(self, dataset_id: int) -> set[str]:
         """Path keys of the folders and files a dataset was imported from."""
