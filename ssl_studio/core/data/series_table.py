@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
 import io
 import re
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from ssl_studio.core.data.csv_cells import (
+    MISSING,
+    fields,
+    is_number,
+    preamble,
+    read_rows,
+    read_text,
+    sniff,
+    to_float,
+)
 from ssl_studio.core.data.records import DecodedItem, ImportProblem
 from ssl_studio.core.data.series_items import Decoded, label_strings, make_items
 
-_MISSING = ("", "na", "n/a", "nan", "null", "none")
-_MISSING_CELLS = [v for m in _MISSING for v in {m, m.upper(), m.title()}]
 _ROLE_NAMES = {
     "time": frozenset(
         {"time", "timestamp", "t", "date", "datetime", "seconds", "sec", "ms", "epoch", "elapsed"}
@@ -34,47 +39,6 @@ _TIME_UNITS = frozenset(
 )
 _ID_SUFFIXES = frozenset({"id", "no", "nr", "number", "code", "key"})  # "patient no", "case nr"
 UNIQUE_TEXT_ROWS = 5  # a label column with this many lines, all different, is no label
-# preference order when several split every line; a space only when nothing else does
-_DELIMITERS = ("\t", ";", "|", ",", " ")
-
-
-def _read_text(path: Path) -> tuple[str, str | None]:
-    """Decode the file: UTF-16 with BOM, UTF-8 (BOM or not), else cp1252, else latin-1."""
-    raw = path.read_bytes()
-    utf16 = ["utf-16"] if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else []
-    for encoding in [*utf16, "utf-8-sig", "cp1252", "latin-1"]:  # latin-1 always decodes
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if "\x00" in text:
-        raise ImportProblem(
-            "csv-encoding",
-            f"{path.name} is not readable text (it holds NUL "
-            "bytes: a binary file or an unknown encoding). Save it as UTF-8 CSV.",
-        )
-    if not text.strip():
-        raise ImportProblem("empty", f"{path.name} holds only blank lines. Remove it.")
-    return text, None if encoding in ("utf-8-sig", "utf-16") else encoding
-
-
-def _preamble(text: str) -> tuple[str, str | None, str | None]:
-    """Excel's ``sep=;`` first line (the delimiter it names) and ``#`` comment lines become
-    blank lines (so line numbers stay those of the file): (text, the named delimiter, the
-    text of a ``#`` first line, which may be the header numpy.savetxt writes; see
-    _savetxt_header). Comments may hold anything, a patient's name included: they are
-    never read as data or names otherwise."""
-    if "#" not in text and not text[:4].lower() == "sep=":
-        return text, None, None
-    lines = text.split("\n")
-    given = None
-    first = lines[0].strip()
-    if first.lower().startswith("sep=") and len(first) == 5:
-        given, lines[0] = first[4], ""
-    top = lines[0].lstrip()[1:].strip() if lines[0].lstrip().startswith("#") else None
-    lines = ["" if line.lstrip().startswith("#") else line for line in lines]
-    return "\n".join(lines), given, top
 
 
 def _savetxt_header(text: str, top: str | None, delimiter: str) -> str:
@@ -87,104 +51,14 @@ def _savetxt_header(text: str, top: str | None, delimiter: str) -> str:
         return text
     lines = text.split("\n")
     data = next((line for line in lines[1:] if line.strip()), "")
-    names = _fields(top, delimiter)
-    cells = _fields(data, delimiter)
-    if len(names) < 2 or len(names) != len(cells) or not all(_is_number(c) for c in cells):
+    names = fields(top, delimiter)
+    cells = fields(data, delimiter)
+    if len(names) < 2 or len(names) != len(cells) or not all(is_number(c) for c in cells):
         return text
     if not any(_role(n) for n in names):
         return text
     lines[0] = top
     return "\n".join(lines)
-
-
-def _fields(line: str, delimiter: str) -> list[str]:
-    if delimiter == " ":
-        return line.split()
-    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _sniff(text: str) -> str:
-    """The delimiter that splits the most sample lines, preferring tab ; | over ,; a space
-    only when it splits nearly every line into the same number of fields (a header such
-    as "heart rate" above one column of numbers is not two columns)."""
-    sample = [line for line in text[:65536].splitlines()[:50] if line.strip()]
-    scores = {d: sum(len(r) > 1 for r in csv.reader(sample, delimiter=d)) for d in _DELIMITERS}
-    body = sample[1:] or sample  # the first line may be a header with fewer names
-    widths = Counter(len(line.split()) for line in body)
-    width, lines = widths.most_common(1)[0] if widths else (1, 0)
-    if width < 2 or lines < 0.9 * len(body):
-        scores[" "] = 0
-    best = max(scores.values())
-    return next(d for d in _DELIMITERS if scores[d] == best) if best else ","
-
-
-def _read_rows(text: str, delimiter: str, name: str) -> tuple[list[list[str]], list[int]]:
-    """Non-blank records and their line numbers."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
-    rows, lines = [], []
-    try:
-        for row in reader:
-            if row:
-                rows.append(row)
-                lines.append(reader.line_num)
-    except csv.Error as e:
-        raise ImportProblem(
-            "csv-parse", f"{name} line {reader.line_num} is not valid CSV ({e}). Fix that line."
-        ) from None
-    return rows, lines
-
-
-def _to_float(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
-    """cells: ``[R]`` str -> (values ``[R]`` float64, NaN if missing; text ``[R]``: not a number).
-
-    The first cell (maybe a column name) is parsed apart so that the rest stays on the fast path.
-    """
-    parts = [_parse_cells(part, decimal_comma) for part in (cells[:1], cells[1:])]
-    return np.concatenate([v for v, _ in parts]), np.concatenate([t for _, t in parts])
-
-
-def _parse_cells(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
-    no_text = np.zeros(cells.shape, bool)
-    try:  # fast path: numpy parses "1.5", " 2", "1e3", "nan" itself
-        return cells.astype(np.float64), no_text
-    except ValueError:
-        filled = np.where(np.isin(cells, _MISSING_CELLS), "nan", cells)
-    if decimal_comma:
-        filled = np.char.replace(filled, ",", ".")
-    try:
-        return filled.astype(np.float64), no_text
-    except ValueError:  # some text: one cell at a time
-        values = np.array([_number(c, decimal_comma) for c in cells.tolist()])
-        missing = np.isin(np.char.lower(np.char.strip(cells)), _MISSING)
-        return values, np.isnan(values) & ~missing
-
-
-# thousands separators: "4.256,90" where the decimal mark is a comma, "4,256.9" elsewhere
-_THOUSANDS = {
-    True: re.compile(r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?"),
-    False: re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?"),
-}
-
-
-def _number(cell: str, decimal_comma: bool) -> float:
-    """One cell as a number (NaN when it is missing or text)."""
-    text = cell.strip()
-    if _THOUSANDS[decimal_comma].fullmatch(text):
-        text = text.replace("." if decimal_comma else ",", "")
-    if decimal_comma:
-        text = text.replace(",", ".")
-    try:
-        return float(text)
-    except ValueError:
-        return float("nan")
 
 
 def _words(name: str | None) -> list[str]:
@@ -231,7 +105,7 @@ def _parse_times(cells: np.ndarray) -> np.ndarray | None:
     cells in order, the one with the most even spacing (03/01 then 03/02 is a day apart,
     not a month, in a recording sampled every day)."""
     texts = [c.strip() for c in cells.tolist()]
-    present = [i for i, c in enumerate(texts) if c.lower() not in _MISSING]
+    present = [i for i, c in enumerate(texts) if c.lower() not in MISSING]
     if not present:
         return None
     iso = _seconds(texts, present, datetime.fromisoformat)
@@ -297,9 +171,9 @@ class _Table:
 
     def __init__(self, path: Path, layout: str, prefer: str | None = None) -> None:
         self.path, self.file = path, path.name
-        text, self.encoding = _read_text(path)
-        text, given, top = _preamble(text)
-        delimiter = given or ("\t" if path.suffix.lower() == ".tsv" else _sniff(text))
+        text, self.encoding = read_text(path)
+        text, given, top = preamble(text)
+        delimiter = given or ("\t" if path.suffix.lower() == ".tsv" else sniff(text))
         text = _savetxt_header(text, top, delimiter)
         if not self._load_fast(text, delimiter):
             self._load(text, delimiter)
@@ -319,7 +193,7 @@ class _Table:
         head = [c.strip() for c in first.split(delimiter)]
         if delimiter == " " or '"' in text or not rest.strip():
             return False
-        if any(c.lower() in _MISSING for c in head):
+        if any(c.lower() in MISSING for c in head):
             return False
         try:
             values = np.loadtxt(io.StringIO(rest), delimiter=delimiter, ndmin=2, comments=None)
@@ -344,13 +218,13 @@ class _Table:
 
     def _load(self, text: str, delimiter: str) -> None:
         """Any table: csv module, then one column at a time (text, missing cells, ragged rows)."""
-        rows, lines = _read_rows(text, delimiter, self.file)
+        rows, lines = read_rows(text, delimiter, self.file)
         widths = np.array([len(r) for r in rows])
         width = int(widths.max())
         if widths.min() < width:
             rows = [r + [""] * (width - len(r)) for r in rows]
         cells = [np.array(col, dtype=str) for col in zip(*rows, strict=True)]
-        parsed = [_to_float(c, delimiter != ",") for c in cells]
+        parsed = [to_float(c, delimiter != ",") for c in cells]
         self.head = head = int(self._has_header(cells, parsed))
         names = [(c[0].strip() or None) if head else None for c in cells]
         while len(cells) > 1 and names[-1] is None and _blank(cells[-1][head:]):
@@ -419,7 +293,7 @@ class _Table:
         """A text column taken for class labels must repeat its classes: one that differs
         on every line names rows (a patient, a date in an unknown format), and its values
         would be stored as label text."""
-        texts = [c.strip() for c in self.cells[j].tolist() if c.strip().lower() not in _MISSING]
+        texts = [c.strip() for c in self.cells[j].tolist() if c.strip().lower() not in MISSING]
         if len(texts) >= UNIQUE_TEXT_ROWS and len(set(texts)) == len(texts):
             raise ImportProblem(
                 "csv-layout",
@@ -482,7 +356,7 @@ class _Table:
         if self.cells[j] is None:
             return label_strings(self.values[j])
         cells = [c.strip() for c in self.cells[j].tolist()]
-        return [None if c.lower() in _MISSING else c for c in cells]
+        return [None if c.lower() in MISSING else c for c in cells]
 
     def block(self) -> np.ndarray:
         """Numeric channels as float32 ``[R, C]``."""

@@ -1,0 +1,151 @@
+"""CSV and TSV text to cells: decoding, comment and ``sep=`` lines, the delimiter, and
+numbers as spreadsheets write them (decimal commas, thousands separators, missing-value
+words). Which column is what, and the layout, are series_table's."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ssl_studio.core.data.records import ImportProblem
+
+MISSING = ("", "na", "n/a", "nan", "null", "none")
+MISSING_CELLS = [v for m in MISSING for v in {m, m.upper(), m.title()}]
+
+# preference order when several split every line; a space only when nothing else does
+DELIMITERS = ("\t", ";", "|", ",", " ")
+
+
+def read_text(path: Path) -> tuple[str, str | None]:
+    """Decode the file: UTF-16 with BOM, UTF-8 (BOM or not), else cp1252, else latin-1."""
+    raw = path.read_bytes()
+    utf16 = ["utf-16"] if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else []
+    for encoding in [*utf16, "utf-8-sig", "cp1252", "latin-1"]:  # latin-1 always decodes
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if "\x00" in text:
+        raise ImportProblem(
+            "csv-encoding",
+            f"{path.name} is not readable text (it holds NUL "
+            "bytes: a binary file or an unknown encoding). Save it as UTF-8 CSV.",
+        )
+    if not text.strip():
+        raise ImportProblem("empty", f"{path.name} holds only blank lines. Remove it.")
+    return text, None if encoding in ("utf-8-sig", "utf-16") else encoding
+
+
+def preamble(text: str) -> tuple[str, str | None, str | None]:
+    """Excel's ``sep=;`` first line (the delimiter it names) and ``#`` comment lines become
+    blank lines (so line numbers stay those of the file): (text, the named delimiter, the
+    text of a ``#`` first line, which may be the header numpy.savetxt writes; see
+    series_table._savetxt_header). Comments may hold anything, a patient's name included: they are
+    never read as data or names otherwise."""
+    if "#" not in text and not text[:4].lower() == "sep=":
+        return text, None, None
+    lines = text.split("\n")
+    given = None
+    first = lines[0].strip()
+    if first.lower().startswith("sep=") and len(first) == 5:
+        given, lines[0] = first[4], ""
+    top = lines[0].lstrip()[1:].strip() if lines[0].lstrip().startswith("#") else None
+    lines = ["" if line.lstrip().startswith("#") else line for line in lines]
+    return "\n".join(lines), given, top
+
+
+def fields(line: str, delimiter: str) -> list[str]:
+    if delimiter == " ":
+        return line.split()
+    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def sniff(text: str) -> str:
+    """The delimiter that splits the most sample lines, preferring tab ; | over ,; a space
+    only when it splits nearly every line into the same number of fields (a header such
+    as "heart rate" above one column of numbers is not two columns)."""
+    sample = [line for line in text[:65536].splitlines()[:50] if line.strip()]
+    scores = {d: sum(len(r) > 1 for r in csv.reader(sample, delimiter=d)) for d in DELIMITERS}
+    body = sample[1:] or sample  # the first line may be a header with fewer names
+    widths = Counter(len(line.split()) for line in body)
+    width, lines = widths.most_common(1)[0] if widths else (1, 0)
+    if width < 2 or lines < 0.9 * len(body):
+        scores[" "] = 0
+    best = max(scores.values())
+    return next(d for d in DELIMITERS if scores[d] == best) if best else ","
+
+
+def read_rows(text: str, delimiter: str, name: str) -> tuple[list[list[str]], list[int]]:
+    """Non-blank records and their line numbers."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    rows, lines = [], []
+    try:
+        for row in reader:
+            if row:
+                rows.append(row)
+                lines.append(reader.line_num)
+    except csv.Error as e:
+        raise ImportProblem(
+            "csv-parse", f"{name} line {reader.line_num} is not valid CSV ({e}). Fix that line."
+        ) from None
+    return rows, lines
+
+
+def to_float(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
+    """cells: ``[R]`` str -> (values ``[R]`` float64, NaN if missing; text ``[R]``: not a number).
+
+    The first cell (maybe a column name) is parsed apart so that the rest stays on the fast path.
+    """
+    parts = [parse_cells(part, decimal_comma) for part in (cells[:1], cells[1:])]
+    return np.concatenate([v for v, _ in parts]), np.concatenate([t for _, t in parts])
+
+
+def parse_cells(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
+    no_text = np.zeros(cells.shape, bool)
+    try:  # fast path: numpy parses "1.5", " 2", "1e3", "nan" itself
+        return cells.astype(np.float64), no_text
+    except ValueError:
+        filled = np.where(np.isin(cells, MISSING_CELLS), "nan", cells)
+    if decimal_comma:
+        filled = np.char.replace(filled, ",", ".")
+    try:
+        return filled.astype(np.float64), no_text
+    except ValueError:  # some text: one cell at a time
+        values = np.array([number(c, decimal_comma) for c in cells.tolist()])
+        missing = np.isin(np.char.lower(np.char.strip(cells)), MISSING)
+        return values, np.isnan(values) & ~missing
+
+
+# thousands separators: "4.256,90" where the decimal mark is a comma, "4,256.9" elsewhere
+THOUSANDS = {
+    True: re.compile(r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?"),
+    False: re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?"),
+}
+
+
+def number(cell: str, decimal_comma: bool) -> float:
+    """One cell as a number (NaN when it is missing or text)."""
+    text = cell.strip()
+    if THOUSANDS[decimal_comma].fullmatch(text):
+        text = text.replace("." if decimal_comma else ",", "")
+    if decimal_comma:
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
