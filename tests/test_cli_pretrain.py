@@ -237,7 +237,7 @@ def test_pretrain_text_mode_config_file_and_set(project, tmp_path, capsys):
     assert "Unknown option(s) nope; valid train options are: " in capsys.readouterr().err
     # wrong types are refused where they enter, with the option's name, before any run
     for wrong, said in (
-        ("train.lr=fast", "train.lr must be a number, not 'fast'"),
+        ("train.lr=fast", "train.lr must be a number (or empty), not 'fast'"),
         ("augment.crop_scale=2", "augment.crop_scale must be two numbers [low, high]"),
         ("augment.hflip=maybe", "augment.hflip must be true or false"),
         ("task.temperature=hot", "task.temperature must be a number"),

@@ -147,6 +147,10 @@ DEVICES = ("auto", "cuda", "mps", "cpu")
 AMP_MODES = ("auto", "off", "bf16", "fp16")
 
 
+DEFAULT_BATCH_SIZE = 128  # images, quick preset; see PRESET_VALUES and resolve
+DEFAULT_LR = 2e-3
+
+
 @dataclass
 class TrainConfig:
     """How the engine trains: length, batch, optimiser, precision, checkpoints.
@@ -156,9 +160,17 @@ class TrainConfig:
 
     steps: int | None = option(None, "Optimiser steps of the whole run (wins over epochs).")
     epochs: int | None = option(None, "Passes over the data, when steps is not given.")
-    batch_size: int = option(128, "Images (or series) per step on each process.")
+    batch_size: int | None = option(
+        None,
+        "Images (or series) per step on each process; empty: 128 for images (256 with the "
+        "standard and thorough presets), 8 for series, 32 for fine-tuning.",
+    )
     optimizer: str = option("adamw", "adamw or sgd.", choices=OPTIMIZERS)
-    lr: float = option(2e-3, "Peak learning rate, reached after the warm-up.")
+    lr: float | None = option(
+        None,
+        "Peak learning rate, reached after the warm-up; empty: 0.002 for images, 0.001 "
+        "for series and for fine-tuning.",
+    )
     weight_decay: float = option(0.05, "Weight decay (not on biases and normalisation layers).")
     momentum: float = option(0.9, "Momentum of SGD (unused by AdamW).")
     warmup_fraction: float = option(0.05, "Share of the run that warms the learning rate up.")
@@ -180,18 +192,26 @@ class TrainConfig:
     health_every_steps: int = option(50, "How often the collapse gauges and kNN are measured.")
     log_every_seconds: float = option(0.5, "Progress events at most this often.")
 
+    def fill(self, batch_size: int = DEFAULT_BATCH_SIZE, lr: float = DEFAULT_LR) -> None:
+        """Give the batch size and learning rate left empty these values (a value typed
+        by the user, even one equal to a default, is kept)."""
+        if self.batch_size is None:
+            self.batch_size = batch_size
+        if self.lr is None:
+            self.lr = lr
+
     def validate(self) -> None:
         if self.steps is not None and self.steps < 1:
             raise ConfigError("train.steps must be at least 1.")
         if self.epochs is not None and self.epochs < 1:
             raise ConfigError("train.epochs must be at least 1.")
-        if self.batch_size < 2:
+        if self.batch_size is not None and self.batch_size < 2:
             raise ConfigError("train.batch_size must be at least 2 (views are compared).")
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(
                 f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}."
             )
-        if not self.lr > 0:
+        if self.lr is not None and not self.lr > 0:
             raise ConfigError("train.lr must be a positive number.")
         if self.accumulate < 1:
             raise ConfigError("train.accumulate must be at least 1.")
@@ -215,6 +235,14 @@ SERIES_PRESET_STEPS = {"quick": 1, "standard": 3, "thorough": 10}  # times TS2Ve
 DEFAULT_TASKS = {"image": "simclr", "timeseries": "ts2vec"}
 DEFAULT_SERIES_BACKBONE = "ts-conv"
 DEFAULT_SERIES_LENGTH = 3000
+
+
+def default_batch_and_lr(modality: str, preset: str) -> tuple[int, float]:
+    """The batch size and peak learning rate a run uses when they are left empty: the
+    preset's for images, TS2Vec's (8, 0.001) for series."""
+    if modality == "image":
+        return PRESET_VALUES[preset][2], DEFAULT_LR
+    return 8, 1e-3
 
 
 def default_backbone(modality: str, preset: str, task: str | None = None) -> str:
@@ -276,22 +304,17 @@ class PretrainConfig:
         channels), which sets the default number of steps as in TS2Vec.
         """
         self.task = self.task or DEFAULT_TASKS[modality]
-        defaults = TrainConfig()
         if modality == "image":
-            _, size, batch, steps = PRESET_VALUES[self.preset]
+            _, size, _, steps = PRESET_VALUES[self.preset]
             self.backbone = self.backbone or default_backbone(modality, self.preset, self.task)
             self.image_size = self.image_size or size
-            if self.preset != "quick" and self.train.batch_size == defaults.batch_size:
-                self.train.batch_size = batch
+            self.train.fill(*default_batch_and_lr(modality, self.preset))
         else:
             self.backbone = self.backbone or default_backbone(modality, self.preset)
             self.series_length = self.series_length or DEFAULT_SERIES_LENGTH
             base = 200 if n_values <= SERIES_MORE_STEPS_ABOVE else 600
             steps = base * SERIES_PRESET_STEPS[self.preset]
-            if self.train.batch_size == defaults.batch_size:
-                self.train.batch_size = 8
-            if self.train.lr == defaults.lr:
-                self.train.lr = 1e-3
+            self.train.fill(*default_batch_and_lr(modality, self.preset))
         if self.train.steps is None and self.train.epochs is None:
             self.train.steps = steps
 
@@ -384,6 +407,8 @@ class FinetuneConfig:
             self.train = from_dict(
                 TrainConfig, {**to_dict(finetune_train_defaults()), **self.train}, "train"
             )
+        defaults = finetune_train_defaults()
+        self.train.fill(defaults.batch_size, defaults.lr)
 
     def validate(self) -> None:
         if self.run is None:

@@ -158,6 +158,12 @@ class OptionsForm(QWidget):
         edit.editingFinished.connect(self.changed)
         return edit
 
+    def set_placeholder(self, name: str, text: str) -> None:
+        """What an empty text field stands for, e.g. "automatic: 8"."""
+        editor = self.editors[name][0]
+        if isinstance(editor, QLineEdit):
+            editor.setPlaceholderText(text)
+
     def set_value(self, name: str, value: Any) -> None:
         editor = self.editors[name][0]
         if isinstance(editor, PairEditor):

@@ -25,8 +25,8 @@ def test_harmless_conversions_are_made():
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"lr": "fast"}, "train.lr must be a number, not 'fast'"),
-        ({"lr": True}, "train.lr must be a number, not True"),
+        ({"lr": "fast"}, "train.lr must be a number (or empty), not 'fast'"),
+        ({"lr": True}, "train.lr must be a number (or empty), not True"),
         ({"steps": 2.5}, "train.steps must be a whole number (or empty), not 2.5"),
         ({"compile": "maybe"}, "train.compile must be true or false, not 'maybe'"),
         ({"nope": 1}, "Unknown option(s) nope; valid train options are: "),

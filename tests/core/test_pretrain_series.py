@@ -135,3 +135,24 @@ def test_default_steps_follow_ts2vec_by_the_number_of_values(series_project):
         (100_001, "standard"): 1800,
     }
     assert (cfg.train.batch_size, cfg.train.lr) == (8, 1e-3)
+
+
+@pytest.mark.parametrize(
+    ("modality", "preset", "typed", "expected"),
+    [
+        ("timeseries", "quick", {}, (8, 1e-3)),
+        ("timeseries", "quick", {"batch_size": 128, "lr": 2e-3}, (128, 2e-3)),
+        ("image", "quick", {}, (128, 2e-3)),
+        ("image", "standard", {}, (256, 2e-3)),
+        ("image", "standard", {"batch_size": 128}, (128, 2e-3)),
+    ],
+)
+def test_a_typed_batch_size_and_lr_are_kept_even_when_they_equal_another_default(
+    tmp_path, modality, preset, typed, expected
+):
+    """Empty means "the default for this data and preset"; a value the user typed is used
+    as typed. Before, 128 and 0.002 (the image defaults) typed for a series run were
+    silently replaced by 8 and 0.001, and 128 with the standard preset by 256."""
+    cfg = PretrainConfig(project=tmp_path, dataset="d", preset=preset, train=TrainConfig(**typed))
+    cfg.resolve(modality, 1000)
+    assert (cfg.train.batch_size, cfg.train.lr) == expected

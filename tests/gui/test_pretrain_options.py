@@ -51,6 +51,8 @@ def test_the_backbone_options_follow_the_chosen_backbone(qtbot, make_window, pro
     panel.backbone.setCurrentIndex(0)  # the preset's: cnn-small for Quick, resnet50 ...
     panel.preset.setCurrentIndex(2)  # ... for Thorough
     assert panel.advanced.tabText(2) == "resnet50" and panel.config().backbone_options == {}
+    batch = panel.train_form.editors["batch_size"][0]
+    assert batch.placeholderText() == "automatic: 256"  # the Thorough preset's batch
 
 
 def test_presets_describe_series_runs_in_steps_not_pixels(qtbot, make_window, project, tmp_path):
@@ -62,4 +64,30 @@ def test_presets_describe_series_runs_in_steps_not_pixels(qtbot, make_window, pr
     window.show_step(1)
     panel = window.pretrain
     texts = [panel.preset.itemText(i) for i in range(panel.preset.count())]
-    assert not any("px" in t for t in texts) and "TS2Vec's number of steps" in texts[0]
+    assert not any("px" in t for t in texts) and "TS2Vec's steps" in texts[0]
+    assert panel.preset.toolTip() == "TS2Vec's number of steps; minutes on a CPU."
+
+
+def test_training_tab_says_the_batch_and_lr_the_data_gets_and_keeps_typed_ones(
+    qtbot, make_window, project, tmp_path
+):
+    """Series train with TS2Vec's batch 8 and lr 0.001 when the fields are left empty, and
+    the empty fields say so; a value typed there is the one the run uses (128 and 0.002
+    typed for a series used to be replaced by 8 and 0.001 without a word)."""
+    folder = tmp_path / "waves"
+    folder.mkdir()
+    (folder / "w.csv").write_text("".join(f"{i % 7},{i % 5}\n" for i in range(50)))
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    window = make_window(project)
+    window.show_step(1)
+    panel = window.pretrain
+    batch, lr = (panel.train_form.editors[name][0] for name in ("batch_size", "lr"))
+    assert (batch.placeholderText(), lr.placeholderText()) == ("automatic: 8", "automatic: 0.001")
+    cfg = panel.config()
+    cfg.resolve("timeseries", 100)
+    assert (cfg.train.batch_size, cfg.train.lr) == (8, 1e-3)
+    panel.train_form.set_value("batch_size", 128)
+    panel.train_form.set_value("lr", 0.002)
+    cfg = panel.config()
+    cfg.resolve("timeseries", 100)
+    assert (cfg.train.batch_size, cfg.train.lr) == (128, 0.002)

@@ -92,6 +92,7 @@ class Trainer:
     ) -> None:
         self.task = task
         self.batches = batches
+        cfg.fill()  # a config that no job resolved (the engine used on its own)
         self.cfg = cfg
         self.device = device
         self.run_dir = Path(run_dir)

@@ -25,7 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssl_studio.core.config import PRESETS, PretrainConfig, TrainConfig, default_backbone
+from ssl_studio.core.config import (
+    PRESETS,
+    PretrainConfig,
+    TrainConfig,
+    default_backbone,
+    default_batch_and_lr,
+)
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event, Health, Message, Step
 from ssl_studio.core.jobs import pretrain
@@ -43,15 +49,16 @@ from ssl_studio.gui.live_plot import LivePlot
 from ssl_studio.gui.options_form import OptionsForm
 from ssl_studio.gui.pictures import to_pixmap, unit_to_uint8
 
+# (short text in the list, the whole sentence as its tooltip): the list is narrow
 PRESET_TEXT = {
-    "quick": "Quick — a small network at 64 px; minutes on a CPU",
-    "standard": "Standard — ResNet-18 at 128 px; an hour or two on a GPU",
-    "thorough": "Thorough — ResNet-50 at 224 px; a day on a good GPU",
+    "quick": ("Quick: small CNN, 64 px, CPU", "A small network at 64 px; minutes on a CPU."),
+    "standard": ("Standard: ResNet-18, 128 px", "ResNet-18 at 128 px; an hour or two on a GPU."),
+    "thorough": ("Thorough: ResNet-50, 224 px", "ResNet-50 at 224 px; a day on a good GPU."),
 }
 SERIES_PRESET_TEXT = {  # series: the same encoder, trained longer
-    "quick": "Quick — TS2Vec's number of steps; minutes on a CPU",
-    "standard": "Standard — 3 times as many steps; best on a GPU",
-    "thorough": "Thorough — 10 times as many steps; for a GPU",
+    "quick": ("Quick: TS2Vec's steps, CPU", "TS2Vec's number of steps; minutes on a CPU."),
+    "standard": ("Standard: 3 x the steps", "3 times as many steps as Quick; best on a GPU."),
+    "thorough": ("Thorough: 10 x the steps", "10 times as many steps as Quick; for a GPU."),
 }
 PREVIEWS = 8
 TRAIN_SKIP = ("steps", "epochs", "device", "compile", "amp", "log_every_seconds")
@@ -91,13 +98,18 @@ class PretrainPanel(QWidget):
         self.backbone = QComboBox()
         self.preset = QComboBox()
         for name in PRESETS:
-            self.preset.addItem(PRESET_TEXT[name], name)
+            self.preset.addItem(PRESET_TEXT[name][0], name)
+            self.preset.setItemData(
+                self.preset.count() - 1, PRESET_TEXT[name][1], Qt.ItemDataRole.ToolTipRole
+            )
         policy = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         for combo in (self.preset, self.dataset, self.backbone):
             combo.setSizeAdjustPolicy(policy)
             combo.setMinimumContentsLength(16)
         self.backbone.currentIndexChanged.connect(self._show_backbone_options)
         self.preset.currentIndexChanged.connect(self._show_backbone_options)
+        self.preset.currentIndexChanged.connect(self._show_training_defaults)
+        self.preset.currentIndexChanged.connect(self._show_preset_tip)
         self.hardware_note = QLabel()
         self.hardware_note.setWordWrap(True)
         self.steps = QSpinBox()
@@ -174,9 +186,9 @@ class PretrainPanel(QWidget):
         self.health.setWordWrap(True)
         self.notice = QLabel()
         self.notice.setWordWrap(True)
-        self.loss_plot = LivePlot("Training loss", y_label="loss")
-        self.lr_plot = LivePlot("Learning rate")
-        self.speed_plot = LivePlot("Throughput", y_label="samples / s")
+        self.loss_plot = LivePlot("Training loss", y_label="loss", legend=False)
+        self.lr_plot = LivePlot("Learning rate", legend=False)
+        self.speed_plot = LivePlot("Throughput", y_label="samples / s", legend=False)
         self.health_plot = LivePlot("Health: online kNN accuracy and embedding spread")
         plots = QGridLayout()
         plots.addWidget(self.loss_plot, 0, 0, 1, 2)
@@ -265,7 +277,10 @@ class PretrainPanel(QWidget):
             return
         texts = PRESET_TEXT if modality == "image" else SERIES_PRESET_TEXT
         for index in range(self.preset.count()):  # "64 px" means nothing for a series
-            self.preset.setItemText(index, texts[self.preset.itemData(index)])
+            short, whole = texts[self.preset.itemData(index)]
+            self.preset.setItemText(index, short)
+            self.preset.setItemData(index, whole, Qt.ItemDataRole.ToolTipRole)
+        self._show_preset_tip()
         names = [n for n, t in self.tasks.items() if modality in t["modalities"]]
         self.task_list.addItems(names)
         self.task_list.setCurrentRow(names.index(previous) if previous in names else 0)
@@ -273,6 +288,7 @@ class PretrainPanel(QWidget):
         for name in IMAGE_BACKBONES if modality == "image" else SERIES_BACKBONES:
             self.backbone.addItem(name, name)
         self.preview_box.setVisible(modality == "image")
+        self._show_training_defaults()
         self._show_augmentation(self.dataset.currentText())
         self.preview_item = None
         self.refresh_preview()
@@ -302,6 +318,22 @@ class PretrainPanel(QWidget):
         task = item.text() if item else None
         chosen = self.backbone.currentData()
         return chosen or default_backbone(modality, self.preset.currentData(), task)
+
+    def _show_preset_tip(self, *_: Any) -> None:
+        """The chosen preset's whole sentence, when the pointer rests on the list."""
+        self.preset.setToolTip(
+            self.preset.itemData(self.preset.currentIndex(), Qt.ItemDataRole.ToolTipRole) or ""
+        )
+
+    def _show_training_defaults(self, *_: Any) -> None:
+        """Empty batch size and learning rate fields say what they stand for with this
+        data and preset (8 and 0.001 for series, the preset's batch for images)."""
+        modality = self.modality()
+        if modality is None:
+            return
+        batch, lr = default_batch_and_lr(modality, self.preset.currentData())
+        self.train_form.set_placeholder("batch_size", f"automatic: {batch}")
+        self.train_form.set_placeholder("lr", f"automatic: {lr:g}")
 
     def _show_backbone_options(self, *_: Any) -> None:
         """The backbone's own options (a ViT's patch size, ...), rebuilt when it changes."""
