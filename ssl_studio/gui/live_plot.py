@@ -34,8 +34,16 @@ class LivePlot(pg.PlotWidget):
     """A titled plot of named curves; ``append(name, x, y)`` and the timer does the rest."""
 
     def __init__(
-        self, title: str, x_label: str = "step", y_label: str = "", *, log_y: bool = False
+        self,
+        title: str,
+        x_label: str = "step",
+        y_label: str = "",
+        *,
+        log_y: bool = False,
+        legend: bool = True,
     ) -> None:
+        """``legend``: name the curves, even a single one (which model, which measure);
+        off for a plot whose title already names its only curve."""
         super().__init__()
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes through the controls only
         self.setBackground("w")
@@ -49,6 +57,7 @@ class LivePlot(pg.PlotWidget):
         self.getPlotItem().setClipToView(True)
         self.getPlotItem().setDownsampling(auto=True, mode="peak")
         self._legend = None
+        self._wants_legend = legend
         self.buffers: dict[str, _Buffer] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._dirty: set[str] = set()
@@ -62,8 +71,11 @@ class LivePlot(pg.PlotWidget):
             return
         if name not in self.buffers:
             self.buffers[name] = _Buffer()
-            if self._legend is None:  # even one curve is named: which model, which measure
-                self._legend = self.addLegend(offset=(-10, 10))
+            if self._legend is None and self._wants_legend:
+                # on a pale backing, so the text stays readable over a curve
+                self._legend = self.addLegend(
+                    offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 210)
+                )
                 for existing, curve in self.curves.items():
                     self._legend.addItem(curve, existing)
             colour = COLOURS[(len(self.buffers) - 1) % len(COLOURS)]
@@ -91,6 +103,14 @@ class LivePlot(pg.PlotWidget):
         self.buffers.clear()
         self.curves.clear()
         self._dirty.clear()
+
+    def reset_view(self, title: str) -> None:
+        """No curves: a fresh frame (not the last run's axes) under ``title``, which says
+        what to do or why nothing is drawn; the next curves scale the axes again."""
+        self.clear_curves()
+        self.setTitle(title, color="#333", size="10pt")
+        self.getPlotItem().getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        self.getPlotItem().enableAutoRange()
 
     def redraw(self) -> None:
         for name in self._dirty:

@@ -264,6 +264,17 @@ def test_runs_left_running_by_a_crash_become_resumable(make_window, project, tmp
     window.runs.select_run(run_id)
     assert window.runs.resume_button.isEnabled()
     assert "interrupted" in window.log.toPlainText()
+    title = window.runs.plot.getPlotItem().titleLabel.text
+    assert f"run {run_id}: no loss recorded" in title  # it died before its first step
+    with Store.open(project, write=True) as store:
+        store.add_metrics(run_id, [(s, 0, "loss", 10.0 - s) for s in range(1, 6)])
+    window.runs.table.clearSelection()
+    window.runs.select_run(run_id)
+    assert window.runs.plot.points(f"run {run_id}")[1].tolist() == [9.0, 8.0, 7.0, 6.0, 5.0]
+    window.runs.table.clearSelection()  # nothing chosen: no curve, and the axes start over
+    assert window.runs.plot.curves == {}
+    assert "select one or more runs" in window.runs.plot.getPlotItem().titleLabel.text
+    assert window.runs.plot.getPlotItem().getViewBox().viewRange()[1][1] < 2
     window.map.reload()  # its checkpoints (if any) can be mapped, as they can be fine-tuned
     box = window.map.run_box
     assert [box.itemData(i)[0] for i in range(box.count())] == [run_id]

@@ -135,3 +135,15 @@ def test_plots_take_no_tab_stop(qtbot):
     plot = LivePlot("loss")
     qtbot.addWidget(plot)
     assert plot.focusPolicy() == Qt.FocusPolicy.NoFocus  # Tab moves between controls
+
+
+def test_a_single_curve_is_named_unless_the_title_already_names_it(qtbot):
+    """The wizard's only curve may be the baseline's, so it is named; the pretraining
+    loss, learning-rate and throughput plots hold one curve their title names, where a
+    legend would only cover the curve."""
+    named, plain = LivePlot("Training loss (one curve per model)"), LivePlot("lr", legend=False)
+    for plot in (named, plain):
+        qtbot.addWidget(plot)
+        plot.append("from scratch", 1, 0.5)
+    assert [label.text for _, label in named.plotItem.legend.items] == ["from scratch"]
+    assert plain.plotItem.legend is None

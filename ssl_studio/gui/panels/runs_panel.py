@@ -74,7 +74,7 @@ class RunsPanel(QWidget):
         buttons.addWidget(self.resume_button)
         buttons.addWidget(self.folder_button)
         buttons.addStretch(1)
-        self.plot = LivePlot("Loss of the selected runs", y_label="loss")
+        self.plot = LivePlot("Loss: select one or more runs in the table", y_label="loss")
         top = QWidget()
         column = QVBoxLayout(top)
         column.setContentsMargins(0, 0, 0, 0)
@@ -133,14 +133,7 @@ class RunsPanel(QWidget):
 
     def _selected(self) -> None:
         chosen = self.selected()
-        self.plot.clear_curves()
-        if self.context.project is not None and chosen:
-            with Store.open(self.context.project) as store:
-                for run in chosen:
-                    points = store.metrics(run["id"], "loss")
-                    if points:
-                        steps, values = zip(*points, strict=True)
-                        self.plot.set_curve(f"run {run['id']}", steps, values)
+        self._plot_losses(chosen)
         one = chosen[0] if len(chosen) == 1 else None
         resumable = bool(one and one["kind"] == "pretrain" and one["status"] in RESUMABLE)
         self.context.enable_change(self.resume_button, resumable and not self.context.runner.busy)
@@ -148,6 +141,26 @@ class RunsPanel(QWidget):
         self.error.setText(
             f"<b>Why it failed:</b> {one['error']}" if one and one.get("error") else ""
         )
+
+    def _plot_losses(self, chosen: list[dict[str, Any]]) -> None:
+        """The loss curves of the chosen runs, or a title saying why there is none."""
+        if self.context.project is None or not chosen:
+            self.plot.reset_view("Loss: select one or more runs in the table")
+            return
+        curves = {}
+        with Store.open(self.context.project) as store:
+            for run in chosen:
+                points = store.metrics(run["id"], "loss")
+                if points:
+                    curves[run["id"]] = tuple(zip(*points, strict=True))
+        silent = [str(run["id"]) for run in chosen if run["id"] not in curves]
+        title = "Loss of the selected runs"
+        if silent:
+            which = "run " + silent[0] if len(silent) == 1 else "runs " + ", ".join(silent)
+            title += f" ({which}: no loss recorded)"
+        self.plot.reset_view(title)
+        for run_id, (steps, values) in curves.items():
+            self.plot.set_curve(f"run {run_id}", steps, values)
 
     def _resume(self) -> None:
         chosen = self.selected()
