@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ssl_studio.core.data.dicom import decode_dicom
 from ssl_studio.core.data.images import decode_image
-from ssl_studio.core.data.privacy import identifier_values, patient_key, redact
+from ssl_studio.core.data.privacy import identifier_values, message_redactor, patient_key
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.timeseries import decode_series_file
 
@@ -51,8 +51,9 @@ def decode(task: DecodeTask) -> DecodedFile:
 
 def _decode(task: DecodeTask) -> DecodedFile:
     result = _decode_file(task)
-    for problem in result.problems:  # the one place messages lose the file's identifiers
-        problem.message = redact(problem.message, result.identifiers, words=True)
+    hide = message_redactor(result.identifiers)  # where messages lose the file's identifiers
+    for problem in result.problems:
+        problem.message = hide(problem.message, task.path)
     for item in result.items:  # the salted key is slow on purpose: made here, in parallel
         patient = item.fields.pop("patient_id", None)
         if patient:

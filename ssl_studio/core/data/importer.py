@@ -39,6 +39,7 @@ from ssl_studio.core.data.parallel import decode_files
 from ssl_studio.core.data.privacy import (
     REDACTED,
     keyed_hash,
+    message_redactor,
     patient_key,
     redact,
     redactor,
@@ -186,11 +187,12 @@ class Importer:
         is called INTERIM_NAME until then, so that a name taken from a folder never
         reaches the database unredacted, not even when the import crashes; one that was
         cancelled before any file was read keeps that name."""
-        hide, hide_words = redactor(self.identifiers), redactor(self.identifiers, words=True)
+        hide, hide_message = redactor(self.identifiers), message_redactor(self.identifiers)
         if self.identifiers:
-            self.store.redact_paths(dataset["id"], hide, hide_words)
+            self.store.redact_paths(dataset["id"], hide, hide_message)
         for error in self.tally.errors:
-            error.update(path=hide(error["path"]), message=hide_words(error["message"]))
+            message = hide_message(error["message"], error["path"])
+            error.update(path=hide(error["path"]), message=message)
         if created and not self.done:
             return dataset
         asked = self.cfg.dataset_name if created else dataset["name"]
@@ -455,8 +457,9 @@ class Importer:
         rel_path = redact(candidate.found.rel_path, result.identifiers)
         severities = {p.severity for p in result.problems}
         status = "ok" if items else ("failed" if "error" in severities else "skipped")
+        hide_message = message_redactor(result.identifiers)
         errors = [
-            (p.code, redact(p.message, result.identifiers, words=True), p.severity)
+            (p.code, hide_message(p.message, str(candidate.found.path)), p.severity)
             for p in result.problems
         ]
         self.store.save_file(

@@ -136,6 +136,49 @@ def redactor(identifiers: Iterable[str], *, words: bool = False) -> Callable[[st
     return hide
 
 
+_NAME_SEPARATORS = re.compile(r"[\^=\s,_.\-]+")
+
+
+def sentence_values(identifiers: Iterable[str]) -> list[str]:
+    """The identifiers a sentence loses: whole values ("Doe^John", "Doe_John", a station
+    "Not connected"), not the single parts of a longer one ("Doe", "Not"). The app's
+    own words must survive ("[redacted] a DICOM file" after a station "Not connected"
+    was met); a part alone reaches a message only in its file's path, which
+    ``message_redactor`` redacts as paths are."""
+    values = set(identifiers)
+    parts = set()
+    for value in values:
+        tokens = [t for t in _NAME_SEPARATORS.split(value) if t]
+        if len(tokens) > 1:
+            parts.update(t.lower() for t in tokens)
+    return sorted(v for v in values if v.lower() not in parts)
+
+
+def message_redactor(identifiers: Iterable[str]) -> Callable[[str, str], str]:
+    """``hide(message, path)`` for problem messages about the file at ``path``: the
+    pieces of the path the message quotes (folders, the file name, its stem) lose every
+    trace of an identifier, as stored paths do; the rest loses whole identifier values
+    only, as words (see ``sentence_values``)."""
+    values = list(identifiers)
+    hide_path = redactor(values)
+    hide_words = redactor(sentence_values(values), words=True)
+
+    def hide(message: str, path: str = "") -> str:
+        if not message or not values:
+            return message
+        message = hide_words(message)  # first: a path's "Doe" must not split "Doe^John"
+        parts = {p for p in re.split(r"[\\/]", path) if p}
+        parts |= {p.split(".")[0] for p in parts if p.split(".")[0]}
+        for part in sorted(parts, key=len, reverse=True):
+            if part in message:
+                hidden = hide_path(part)
+                if hidden != part:
+                    message = message.replace(part, hidden)
+        return message
+
+    return hide
+
+
 def contains_identifier(text: str, identifiers: Iterable[str]) -> bool:
     lowered = unicodedata.normalize("NFC", text).lower()
     return any(unicodedata.normalize("NFC", v).lower() in lowered for v in identifiers)

@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 from PIL import Image
 
@@ -544,3 +545,32 @@ def test_patient_columns_are_grouping_keys_never_labels(project, tmp_path, heade
     with Store.open(project) as store:
         keys = [i["patient_key"] for i in store.items(1)]
     assert keys[0] == keys[1] == keys[2] != keys[3]
+
+
+def test_messages_keep_their_own_words_when_a_name_part_is_an_ordinary_word(
+    project, tmp_path, dicom_file
+):
+    """A station "Not connected" and a patient "Test^Phantom" made every message of the
+    import lose "not" and "test" ("[redacted] a DICOM file"). Whole values still go from
+    every message, and a name part from the paths the messages quote."""
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    ds.StationName, ds.PatientName = "Not connected", "Test^Phantom"
+    ds.save_as(folder / "ct.dcm")
+    (folder / "readme.txt").write_text("an image, a test pattern")  # skipped: not data
+    (folder / "blank.dcm").write_bytes(bytes(200))
+    (folder / "Phantom_photo.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    summary = run(project, folder, cache_size=16)
+    with Store.open(project) as store:
+        stored = {e["path"]: e["message"] for e in store.import_errors(1)}
+    shown = {e["path"]: e["message"] for e in summary["errors"]}
+    assert stored.keys() == {"readme.txt", "blank.dcm", "[redacted]_photo.png"}
+    assert shown.keys() == {"blank.dcm", "[redacted]_photo.png"}
+    for messages in (stored, shown):
+        assert messages["blank.dcm"].startswith("Not a DICOM file:")
+        assert "[redacted]_photo.png" in messages["[redacted]_photo.png"]
+        assert "Phantom" not in messages["[redacted]_photo.png"]
+    assert stored["readme.txt"].startswith("Not a DICOM file, an image")
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert b"Phantom" not in raw and b"Not connected" not in raw

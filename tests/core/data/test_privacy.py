@@ -8,8 +8,10 @@ from ssl_studio.core.data.privacy import (
     REDACTED,
     contains_identifier,
     identifier_values,
+    message_redactor,
     redact,
     redactor,
+    sentence_values,
 )
 
 
@@ -54,3 +56,21 @@ def test_sentences_lose_whole_names_only_while_paths_lose_every_trace():
     assert redactor(names, words=True)(message) == redact(message, names, words=True)
     path = "annotated/AnnLee01.dcm"  # a path keeps nothing, even glued into a word
     assert redact(path, names) == f"{REDACTED}otated/{REDACTED}01.dcm"
+
+
+def test_messages_lose_whole_values_and_the_names_in_their_paths_but_keep_their_words():
+    names = identifier_values(["Doe^John", "Not connected", "PAT001"])
+    assert "Not" not in sentence_values(names) and "Doe" not in sentence_values(names)
+    assert {"Doe^John", "Doe_John", "Not connected", "PAT001"} <= set(sentence_values(names))
+    hide = message_redactor(names)
+    path = "/data/Doe/John_scan.dcm"
+    message = (
+        "Not a valid image: John_scan.dcm in Doe (header says Doe^John, id PAT001); "
+        "the station is Not connected. Do not retry."
+    )
+    assert hide(message, path) == (
+        f"Not a valid image: {REDACTED}_scan.dcm in {REDACTED} (header says {REDACTED}, "
+        f"id {REDACTED}); the station is {REDACTED}. Do not retry."
+    )
+    assert hide("John_scan is truncated.", path) == f"{REDACTED}_scan is truncated."  # stem
+    assert message_redactor([])(message, path) == message

@@ -326,29 +326,27 @@ class ImportRecords(StoreBase):
         return {(r[0], r[1]): r[2] for r in rows}
 
     def redact_paths(
-        self, dataset_id: int, redact: Callable[[str], str], redact_text: Callable[[str], str]
+        self,
+        dataset_id: int,
+        redact: Callable[[str], str],
+        redact_message: Callable[[str, str], str],
     ) -> int:
         """Pass every stored path (roots, files, problems) of a dataset through ``redact``
-        and every problem message through ``redact_text``, rewriting the rows they change.
-        Returns how many rows changed."""
-        columns = {
-            "roots": (("path", redact),),
-            "files": (("rel_path", redact),),
-            "import_errors": (("path", redact), ("message", redact_text)),
-        }
+        and every problem message through ``redact_message(message, its path)``, rewriting
+        the rows they change. Returns how many rows changed."""
+        columns = {"roots": ("path",), "files": ("rel_path",), "import_errors": ("path", "message")}
         changed = 0
         with self.transaction():
-            for table, pairs in columns.items():
-                names = [name for name, _ in pairs]
+            for table, names in columns.items():
                 rows = self.conn.execute(
                     f"SELECT id, {', '.join(names)} FROM {table} WHERE dataset_id = ?",
                     (dataset_id,),
                 ).fetchall()
                 for row in rows:
                     values = [row[n] for n in names]
-                    hidden = [
-                        hide(v) if v else v for v, (_, hide) in zip(values, pairs, strict=True)
-                    ]
+                    hidden = [redact(values[0]) if values[0] else values[0]]
+                    if len(names) == 2:
+                        hidden.append(redact_message(values[1], values[0] or ""))
                     if hidden != values:
                         sets = ", ".join(f"{n} = ?" for n in names)
                         self.conn.execute(
