@@ -25,6 +25,7 @@ from ssl_studio.cli_output import (
     json_reporter,
     mb,
     print_import_summary,
+    silence_stdout,
     stop_on_ctrl_c,
 )
 from ssl_studio.core.config import CSV_LAYOUTS, IMPORT_KINDS, ImportConfig
@@ -124,6 +125,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ssl_studio.core.jobs import create_demo
 
     folder = args.project or DEFAULT_DEMO_DIR
+    if not args.no_gui and (problem := display_problem()) is not None:
+        raise SSLStudioError(problem)  # said before the import, not after it
     results = create_demo(folder, report=TextReporter(), stop=stop_on_ctrl_c())
     for summary in results.values():
         print_import_summary(summary)
@@ -141,7 +144,28 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return _open_gui(args.project, smoke_test=args.smoke_test)
 
 
+def display_problem() -> str | None:
+    """Why no window can open here, said before Qt aborts the whole process (a Linux
+    server without a display); None where one can."""
+    if not sys.platform.startswith("linux"):
+        return None
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith(("xcb", "wayland")):
+        return None  # offscreen, vnc, eglfs: no display server needed
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "No display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
+        "Run it from the machine's desktop, over ssh -X, or under xvfb-run; every job also "
+        "runs without a window (ssl-studio --help; ssl-studio demo --no-gui builds the "
+        "demo project only)."
+    )
+
+
 def _open_gui(project: Path | None, *, smoke_test: bool = False) -> int:
+    problem = display_problem()
+    if problem is not None:
+        raise SSLStudioError(problem)
     from ssl_studio.gui.app import run_app
 
     return run_app(project, smoke_test=smoke_test)
@@ -262,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_CANCELLED
+    except BrokenPipeError:  # `| head` took what it wanted: nothing went wrong
+        silence_stdout()
+        return EXIT_OK
     except OSError as exc:  # a path the job could not read or write
         where = f": {exc.filename}" if exc.filename else ""
         print(

@@ -4,6 +4,7 @@ too, so every command module agrees on them."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -100,7 +101,17 @@ def _progress_text(event: Progress) -> str:
 
 
 def json_reporter(event: Event) -> None:
-    print(event.to_json(), flush=True)
+    try:
+        print(event.to_json(), flush=True)
+    except BrokenPipeError:  # `| head`: the reader has had enough; the job carries on
+        silence_stdout()
+
+
+def silence_stdout() -> None:
+    """Send the rest of stdout nowhere, after its reader went away (a closed pipe): the job
+    goes on, and Python's flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def default_signals() -> None:

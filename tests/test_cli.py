@@ -164,3 +164,52 @@ def test_a_project_whose_cache_was_deleted_opens_with_the_message(tmp_path, caps
     err = capsys.readouterr().err
     assert "Cannot read the dataset" in err and "Import the dataset's folders again" in err
     assert "Traceback" not in err
+
+
+def test_without_a_display_the_window_commands_say_so_instead_of_aborting(
+    tmp_path, capsys, monkeypatch
+):
+    """Qt aborts the process (exit 134, "Reinstalling the application may fix this
+    problem") on a Linux server without a display; the demo said so only after its
+    import."""
+    monkeypatch.setattr(sys, "platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["demo", str(tmp_path / "demo")]) == EXIT_FAILED
+    assert "No display" in capsys.readouterr().err and not (tmp_path / "demo").exists()
+    assert main(["gui", str(tmp_path)]) == EXIT_FAILED
+    assert "xvfb-run" in capsys.readouterr().err
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # no display server needed
+    from ssl_studio.cli import display_problem
+
+    assert display_problem() is None
+
+
+def test_a_reader_that_stops_reading_neither_fails_the_command_nor_stops_the_job(
+    tmp_path, monkeypatch
+):
+    """`ssl-studio import ... --jsonl | head -1` abandoned the import, and `info | head`
+    blamed a path ("Broken pipe. Check that the path exists")."""
+    import ssl_studio.cli_output as cli_output
+
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    silenced = []
+    monkeypatch.setattr(cli_output, "silence_stdout", lambda: silenced.append(True))
+    monkeypatch.setattr("ssl_studio.cli.silence_stdout", lambda: silenced.append(True))
+    project = tmp_path / "proj"
+    assert main(["new", str(project)]) == EXIT_OK
+    make_images(tmp_path / "xrays")
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    args = ["import", str(project), str(tmp_path / "xrays"), "--cache-size", "16", "--jsonl"]
+    assert main(args) == EXIT_OK
+    assert main(["info", str(project)]) == EXIT_OK and len(silenced) >= 2
+    monkeypatch.undo()
+    from ssl_studio.core.project.info import project_info
+
+    assert [d["items"] for d in project_info(project)["datasets"]] == [3]  # all imported
