@@ -54,7 +54,14 @@ def cmd_labels(args: argparse.Namespace) -> int:
     elif args.from_folders:
         result = labels_from_folders(args.project, args.dataset, name=args.name or "folders")
     else:
-        for s in label_names(args.project, args.dataset):
+        sets = label_names(args.project, args.dataset)
+        if args.json:
+            print(json.dumps(sets, indent=2))
+        elif not sets:
+            print(
+                f"No label sets in '{args.dataset}' yet: add one with --csv FILE or --from-folders."
+            )
+        for s in [] if args.json else sets:
             print(f"{s['name']} v{s['version']}: {s['n_labels']} labels ({s['source']})")
         return 0
     if args.json:

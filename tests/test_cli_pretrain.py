@@ -250,6 +250,12 @@ def test_pretrain_text_mode_config_file_and_set(project, tmp_path, capsys):
     # a resumed run keeps its settings: others given with --resume are refused, not ignored
     assert main(["pretrain", str(project), "--resume", str(run_id), "--steps", "9"]) == 1
     assert "leave out --steps" in capsys.readouterr().err
+    assert main(["pretrain", str(project), "--resume", str(run_id)]) == 1  # it is done
+    assert f"Run {run_id} is done: it trained all its steps" in capsys.readouterr().err
+    assert main(["pretrain", str(project), "--resume", "999"]) == 1
+    assert "There is no run 999 in this project; to resume, give a pretraining run" in (
+        capsys.readouterr().err
+    )
     # info lists the runs, so a headless user finds the id to fine-tune from
     assert main(["info", str(project)]) == 0
     out = capsys.readouterr().out

@@ -123,9 +123,12 @@ class Pretraining:
                 distributed.shutdown()
 
     def _resume_state(self, store: Store) -> tuple[dict[str, Any], PretrainConfig]:
-        run = store.run(self.cfg.resume_run)
-        if run is None or run["kind"] != "pretrain":
-            raise ConfigError(f"There is no pretraining run {self.cfg.resume_run} to resume.")
+        run = store.run_of_kind(self.cfg.resume_run, "pretrain", "resume")
+        if run["status"] == "done":
+            raise ConfigError(
+                f"Run {run['id']} is done: it trained all its steps, so there is nothing to "
+                "resume. Fine-tune it, or start a new run to train longer."
+            )
         state = latest_checkpoint(store.paths.root / run["folder"])
         cfg = PretrainConfig.from_dict({**state["config"], "project": self.cfg.project})
         cfg.resume_run = run["id"]

@@ -37,12 +37,7 @@ def export_run(
     """Export fine-tuning run ``run_id`` to the folder ``out``; returns the model card
     (raises events.Stopped when ``stop`` is set before the folder is complete)."""
     with Store.open(project, write=True, purpose="ssl-studio export") as store:
-        run = store.run(run_id)
-        if run is None or run["kind"] != "finetune":
-            raise ConfigError(
-                f"Run {run_id} is not a fine-tuning run; export a run made by ssl-studio "
-                "finetune (ssl-studio info lists the runs)."
-            )
+        run = store.run_of_kind(run_id, "finetune", "export")
         if run["status"] != "done":
             raise ConfigError(f"Fine-tuning run {run_id} is {run['status']}, not done.")
         run_dir = store.paths.root / run["folder"]

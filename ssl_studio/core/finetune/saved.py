@@ -67,9 +67,7 @@ def evaluate_run(
     tested with (default), or on the labeled items of ``dataset`` under label set
     ``labels`` (e.g. a separate test set) that the run never trained or tuned on."""
     with Store.open(project) as store:
-        run = store.run(run_id)
-        if run is None or run["kind"] != "finetune":
-            raise ConfigError(f"There is no fine-tuning run {run_id}.")
+        run = store.run_of_kind(run_id, "finetune", "evaluate")
         run_dir = store.paths.root / run["folder"]
         model, state = load_model(run_dir / MODEL_FILE)
         spec = state["spec"]

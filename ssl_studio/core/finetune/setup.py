@@ -29,9 +29,7 @@ def recommended_protocol(per_class: int) -> str:
 
 def source_of(store: Store, run_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the pretraining run's row, its newest checkpoint)."""
-    run = store.run(run_id)
-    if run is None or run["kind"] != "pretrain":
-        raise ConfigError(f"There is no pretraining run {run_id}; ssl-studio info lists runs.")
+    run = store.run_of_kind(run_id, "pretrain", "fine-tune")
     if run["status"] not in USABLE_STATUSES:
         raise ConfigError(f"Pretraining run {run_id} is {run['status']}; wait for it to end.")
     return run, latest_checkpoint(store.paths.root / run["folder"])

@@ -18,8 +18,15 @@ def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys
         + "".join(f"circle/circle{i:03d}.png,round\n" for i in range(1, 40, 2))
         + "".join(f"square/square{i:03d}.png,angular\n" for i in range(0, 40, 2))
     )
+    assert main(["labels", str(project), "--dataset", "shapes"]) == 0  # none yet
+    assert "No label sets in 'shapes' yet: add one with --csv" in capsys.readouterr().out
+    assert main(["labels", str(project), "--dataset", "shapes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
     assert main(["labels", str(project), "--dataset", "shapes", "--csv", str(labels)]) == 0
     assert "40 items (angular 20, round 20)" in capsys.readouterr().out
+    assert main(["labels", str(project), "--dataset", "shapes", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["name"], listed["version"], listed["n_labels"]) == ("labels", 1, 40)
     assert main(["labels", str(project), "--dataset", "shapes"]) == 0
     assert "labels v1: 40 labels (CSV file (40 rows))" in capsys.readouterr().out
     code = main(
@@ -47,6 +54,10 @@ def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys
     assert listed["steps"] == 2 and listed["final_loss"] > 0  # a trained protocol's figures
     assert main(["evaluate", str(project), "--run", str(run_id), "--n-boot", "20"]) == 0
     assert f"Run {run_id}, test split (n = 8" in capsys.readouterr().out
+    assert main(["finetune", str(project), "--run", str(run_id)]) == 1
+    assert f"Run {run_id} is a fine-tuning run; to fine-tune, give a pretraining run" in (
+        capsys.readouterr().err
+    )
     assert main(["evaluate", str(project), "--run", str(run_id), "--json", "--n-boot", "20"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["classes"] == ["angular", "round"] and report["n"] == 8
@@ -62,7 +73,13 @@ def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys
 def test_command_line_mistakes_are_messages(image_project, tmp_path, capsys):
     project, run = image_project
     assert main(["finetune", str(project), "--run", "77"]) == 1
-    assert "no pretraining run 77" in capsys.readouterr().err
+    assert "There is no run 77 in this project; to fine-tune, give a pretraining run" in (
+        capsys.readouterr().err
+    )
+    assert main(["evaluate", str(project), "--run", str(run)]) == 1
+    assert f"Run {run} is a pretraining run; to evaluate, give a fine-tuning run" in (
+        capsys.readouterr().err
+    )
     assert main(["predict", str(tmp_path), "x.png", "--out", str(tmp_path / "p.csv")]) == 1
     assert "not an SSL Studio export" in capsys.readouterr().err
     with pytest.raises(SystemExit):

@@ -70,6 +70,27 @@ class RunRecords(StoreBase):
         row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return None if row is None else _decoded(dict(row))
 
+    def run_of_kind(self, run_id: int, kind: str, needed_for: str) -> dict[str, Any]:
+        """Run ``run_id``, which ``needed_for`` (e.g. "fine-tune") requires to be a
+        ``kind`` run; a ConfigError saying what it is otherwise ("Run 2 is a fine-tuning
+        run", not "there is no run 2")."""
+        from ssl_studio.core.errors import ConfigError
+
+        run = self.run(run_id)
+        kinds = {"pretrain": "pretraining", "finetune": "fine-tuning"}
+        wanted = kinds.get(kind, kind)
+        if run is None:
+            raise ConfigError(
+                f"There is no run {run_id} in this project; to {needed_for}, give a "
+                f"{wanted} run (ssl-studio info lists the runs)."
+            )
+        if run["kind"] != kind:
+            raise ConfigError(
+                f"Run {run_id} is a {kinds.get(run['kind'], run['kind'])} run; to "
+                f"{needed_for}, give a {wanted} run (ssl-studio info lists the runs)."
+            )
+        return run
+
     def runs(self, dataset_id: int | None = None) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT * FROM runs WHERE ? IS NULL OR dataset_id = ? ORDER BY id",
