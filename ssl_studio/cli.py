@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -184,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, func: Callable[[argparse.Namespace], int], text: str):
         p = sub.add_parser(name, help=text, description=text.replace("%%", "%"))
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, flags=lambda: option_flags(p))
         return p
 
     p = add("new", cmd_new, "Create an empty project folder.")
@@ -272,6 +273,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def option_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Config names the command's options set -> the option ("val_fraction" ->
+    "--val-fraction", "train.steps" -> "--steps"): only names no sentence uses as a
+    word (with an underscore or a dot)."""
+    flags = {}
+    for action in parser._actions:
+        long = [o for o in action.option_strings if o.startswith("--")]
+        if not long:
+            continue
+        for name in (action.dest, f"train.{action.dest}"):
+            if "_" in name or "." in name:
+                flags[name] = long[0]
+    return flags
+
+
+def in_flags(message: str, flags: dict[str, str]) -> str:
+    """A core message in the words of the command line: "set val_fraction" reads
+    "set --val-fraction" (the GUI shows the same message with its own field names)."""
+    for name in sorted(flags, key=len, reverse=True):
+        # not in a list of names ("valid train options are: amp, batch_size, ...")
+        pattern = rf"(?<![\w.-])(?<!, )(?<!: ){re.escape(name)}(?![\w])"
+        message = re.sub(pattern, flags[name], message)
+    return message
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -281,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except SSLStudioError as exc:
-        print(f"ssl-studio: {exc}", file=sys.stderr)
+        print(f"ssl-studio: {in_flags(str(exc), args.flags())}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)

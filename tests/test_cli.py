@@ -213,3 +213,21 @@ def test_a_reader_that_stops_reading_neither_fails_the_command_nor_stops_the_job
     from ssl_studio.core.project.info import project_info
 
     assert [d["items"] for d in project_info(project)["datasets"]] == [3]  # all imported
+
+
+def test_core_messages_name_the_options_as_the_command_line_spells_them(tmp_path, capsys):
+    """A user who typed --test-fraction was told about test_fraction and val_fraction."""
+    args = ["finetune", str(tmp_path), "--run", "1", "--test-fraction", "1.5"]
+    assert main(args) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "--test-fraction must be in (0, 1) and --val-fraction in [0, 1)." in err
+    assert main(["finetune", str(tmp_path), "--run", "1", "--threshold", "youden"]) == 1
+    assert "set --val-fraction (e.g. 0.2)" in capsys.readouterr().err
+    from ssl_studio.cli import in_flags
+
+    flags = {"train.steps": "--steps", "val_fraction": "--val-fraction"}
+    assert in_flags("train.steps must be at least 1.", flags) == "--steps must be at least 1."
+    words = "the val_fractions, my.val_fraction and steps stay"
+    assert in_flags(words, flags) == words
+    listed = "Unknown option(s) x; valid options are: val_fraction, train.steps."
+    assert in_flags(listed, flags) == listed  # names to type in a file or --set
