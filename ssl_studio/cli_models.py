@@ -179,9 +179,12 @@ def cmd_label_efficiency(args: argparse.Namespace) -> int:
     )
     if args.events != "jsonl":
         print(f"Run {result['run_id']}: test items {result['test_items']}, seeds {seeds}")
-        print(f"{'labels/class':>12}  {'protocol':>9}  {'AUC / acc':>15}  {'scratch':>15}")
-        for p in result["curve"]:
-            key = "roc_auc" if p[p["protocol"]]["roc_auc"]["mean"] is not None else "accuracy"
+        curve = result["curve"]
+        binary = bool(curve) and curve[0][curve[0]["protocol"]]["roc_auc"]["mean"] is not None
+        key, measure = ("roc_auc", "ROC AUC") if binary else ("accuracy", "accuracy")
+        print(f"{measure}, mean ± std over the seeds:")
+        print(f"{'labels/class':>12}  {'protocol':>9}  {'pretrained':>15}  {'scratch':>15}")
+        for p in curve:
             a, b = p[p["protocol"]][key], p["scratch"][key]
             print(
                 f"{p['labels_per_class']:>12}  {p['protocol']:>9}  "

@@ -143,7 +143,9 @@ def label_efficiency(
             "curve": curve,
         }
         (run_dir / "label_efficiency.json").write_text(json.dumps(result, indent=2))
-        store.finish_run(run_id, status, {k: v for k, v in result.items() if k != "curve"})
+        chosen_protocols = list(dict.fromkeys(p["protocol"] for p in curve))  # in k order
+        summary = {k: v for k, v in result.items() if k != "curve"}
+        store.finish_run(run_id, status, {**summary, "protocols": chosen_protocols})
     return result
 
 

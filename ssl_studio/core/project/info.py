@@ -33,11 +33,14 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
         quality_name = "knn_accuracy" if run["kind"] == "pretrain" else "test_roc_auc"
         points = store.metrics(run["id"], quality_name)
         loss = summary.get("final_loss", trained.get("final_loss"))
+        task = run.get("task") or summary.get("protocol") or ""
+        if task == "auto" and summary.get("protocols"):  # what auto chose, point by point
+            task = f"auto ({', '.join(summary['protocols'])})"
         out.append(
             {
                 "id": run["id"],
                 "kind": run["kind"],
-                "task": run.get("task") or summary.get("protocol") or "",
+                "task": task,
                 "backbone": run.get("backbone") or "",
                 "dataset": names.get(run["dataset_id"], ""),
                 "parent_run": run.get("parent_run_id"),

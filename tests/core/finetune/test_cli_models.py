@@ -152,6 +152,20 @@ def test_a_stopped_label_efficiency_exits_130(image_project, monkeypatch, capsys
     assert main([*argv, "--k", "1", "--seeds", "1", "--steps", "2"]) == 130
 
 
+def test_a_label_efficiency_curve_names_its_measure_and_what_auto_chose(image_project, capsys):
+    from ssl_studio.core.labels import labels_from_folders
+
+    project, run = image_project
+    labels_from_folders(project, "shapes")
+    argv = ["label-efficiency", str(project), "--run", str(run), "--labels", "folders"]
+    assert main([*argv, "--k", "1,all", "--seeds", "1", "--steps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "ROC AUC, mean ± std over the seeds:" in out and "AUC / acc" not in out
+    assert main(["info", str(project), "--json"]) == 0
+    (listed,) = [r for r in json.loads(capsys.readouterr().out)["runs"] if r["id"] > run]
+    assert listed["kind"] == "label-efficiency" and listed["task"] == "auto (linear)"
+
+
 def test_impossible_curve_settings_are_refused_before_any_run(image_project, capsys):
     from ssl_studio.core.config import FinetuneConfig
     from ssl_studio.core.errors import ConfigError
