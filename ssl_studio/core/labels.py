@@ -233,6 +233,7 @@ def labels_from_csv(
         paths = _PathIndex(items, store.item_files(found["id"]), store.salt, bases)
         chosen: dict[int, tuple[str, int]] = {}  # item id -> (label, CSV line)
         unknown, conflicts, blank, ambiguous = [], [], [], []
+        by_item_id = False  # an unknown row named an item id, not a file
         duplicates = 0
         for line, row in enumerate(rows, start=2):
             label = (row.get(label_col) or "").strip()
@@ -270,6 +271,7 @@ def labels_from_csv(
                 continue
             if not matches:
                 unknown.append(f"line {line} ({key})")
+                by_item_id = by_item_id or not (path_col and row.get(path_col))
                 continue
             for item in matches:
                 previous = chosen.get(int(item["id"]))
@@ -311,10 +313,15 @@ def labels_from_csv(
             {k: v[0] for k, v in chosen.items()},
         )
     if unknown:
+        what, fix = (
+            ("item ids", "Check those ids: they are the numbers the Data view shows")
+            if by_item_id
+            else ("files", "Check the paths, or import those files first")
+        )
         report.warnings.insert(
             0,
-            f"{len(unknown)} row(s) name files that are not in dataset '{dataset}' and were "
-            f"left out: {_quote(unknown)}. Check the paths, or import those files first.",
+            f"{len(unknown)} row(s) name {what} that are not in dataset '{dataset}' and were "
+            f"left out: {_quote(unknown)}. {fix}.",
         )
     if ambiguous:
         report.warnings.insert(

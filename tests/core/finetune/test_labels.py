@@ -121,8 +121,11 @@ def test_item_ids_and_clicks_make_new_versions(project, tmp_path):
     with Store.open(project) as store:
         ids = [i["id"] for i in store.items(1)]
     csv = tmp_path / "ids.csv"
-    csv.write_text(f"item_id,label\n{ids[0]},x\n{ids[1]},y\n")
+    csv.write_text(f"item_id,label\n{ids[0]},x\n{ids[1]},y\n999999,y\n")
     first = labels_from_csv(project, "shapes", csv)
+    assert first.warnings[0].startswith(  # an id is not a file
+        "1 row(s) name item ids that are not in dataset 'shapes' and were left out: line 4"
+    )
     second = set_labels(project, "shapes", {ids[1]: None, ids[2]: "y", ids[3]: "x"})
     assert (first.version, second.version) == (1, 2)
     with Store.open(project) as store:
