@@ -155,6 +155,15 @@ class Pretraining:
             text = f"Batch size lowered to {batch}: the dataset has {len(items)} {noun}."
             self.report(Message(JOB, text, level="warning"))
             cfg.train.batch_size = batch
+        cached = dataset.get("cache_size") or 0
+        if dataset["modality"] == "image" and resume is None and (cfg.image_size or 0) > cached:
+            text = (
+                f"The images are cached at {cached} px, so training views of "
+                f"{cfg.image_size} px are upsampled: slower, with no more detail. Train at "
+                f"{cached} px (--image-size {cached}), or import the images again into a "
+                f"new dataset with --cache-size {cfg.image_size}."
+            )
+            self.report(Message(JOB, text, level="warning"))
         reader = CacheReader(store.paths.dataset_cache(dataset["id"]))
         setup = build_setup(cfg, dataset["modality"], items, reader, world, device)
         batches = setup.batches

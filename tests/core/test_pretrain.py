@@ -73,10 +73,20 @@ def config(project, task="simclr", backbone="cnn-small", steps=4, **train):
     )
 
 
+def test_views_larger_than_the_cached_images_are_pointed_out(shapes_project):
+    events = []
+    cfg = config(shapes_project, steps=1, health_every_steps=10**6)
+    cfg.image_size = 48
+    assert pretrain(cfg, report=events.append)["status"] == "done"
+    (said,) = [e.text for e in events if "upsampled" in getattr(e, "text", "")]
+    assert "cached at 32 px, so training views of 48 px are upsampled" in said
+
+
 def test_a_run_is_recorded_with_metrics_checkpoints_and_health(shapes_project):
     events = []
     summary = pretrain(config(shapes_project), report=events.append)
     assert summary["status"] == "done" and summary["steps"] == 4
+    assert not any("upsampled" in getattr(e, "text", "") for e in events)  # 32 px cached
     assert summary["device"].startswith("CPU")
     health = [e for e in events if isinstance(e, Health)]
     assert [h.step for h in health] == [2, 4]
