@@ -94,13 +94,31 @@ class ImportConfig:
     project: Path
     paths: list[Path] = field(default_factory=list)
     name: str | None = None  # dataset name; default: the name of the first path
-    kind: str = "auto"  # auto | dicom | image | timeseries
-    cache_size: int | None = None  # px per side of cached images; None: 224 for a new dataset
-    csv_layout: str = "auto"  # auto | columns | rows (see data/timeseries.py)
-    sampling_rate: float | None = None  # Hz, for series without a time column
-    workers: int = 0  # decoding processes; 0 = one per CPU core
-    retry_failed: bool = False  # decode again files that failed before, even if unchanged
-    add: bool = False  # add new folders to an existing dataset of that name (else refused)
+    kind: str = option(
+        "auto",
+        "What the files are: auto (from each file's content), or only dicom, image or "
+        "timeseries files.",
+        choices=IMPORT_KINDS,
+    )
+    cache_size: int | None = option(
+        None,
+        "Pixels per side of the cached images (empty: 224 for a new dataset, the dataset's "
+        "own for an existing one). Training views larger than this are upsampled.",
+    )
+    csv_layout: str = option(
+        "auto",
+        "CSV series: columns = one recording per file (a row per time step), rows = one "
+        "series per row; auto decides file by file.",
+        choices=CSV_LAYOUTS,
+    )
+    sampling_rate: float | None = option(
+        None, "Samples per second of series without a time column (empty: unknown)."
+    )
+    workers: int = option(0, "Decoding processes; 0 = one per CPU core.")
+    retry_failed: bool = option(
+        False, "Decode again the files that failed before, even if they did not change."
+    )
+    add: bool = option(False, "Add new folders to an existing dataset of that name (else refused).")
 
     def __post_init__(self) -> None:
         self.project = Path(self.project)

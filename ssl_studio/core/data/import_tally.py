@@ -61,5 +61,6 @@ def mixed_layouts(files: Counter[str]) -> str:
     ways = ", ".join(f"{n} {LAYOUT_WORDS[way]} ({way})" for way, n in files.most_common())
     return (
         f"The CSV files were not all read the same way: {ways}. If that is wrong (a short "
-        "recording read sideways), import again with --layout columns or --layout rows."
+        "recording read sideways), import again with the CSV layout set to columns or rows "
+        "(--layout on the command line; Import options in the window)."
     )

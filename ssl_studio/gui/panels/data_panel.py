@@ -27,6 +27,7 @@ from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.import_options import ImportOptionsDialog, describe
 from ssl_studio.gui.tables import fill_table, make_table
 from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, thumbnail_view
 from ssl_studio.gui.viewer import ItemViewer
@@ -55,6 +56,13 @@ class DataPanel(QWidget):
         import_button.clicked.connect(self.choose_folder)
         import_files = QPushButton("Import files…")
         import_files.clicked.connect(self.choose_files)
+        options_button = QPushButton("Import options…")
+        options_button.setToolTip("Kind of files, cache size, CSV layout, sampling rate")
+        options_button.clicked.connect(self.edit_import_options)
+        self.import_options: dict[str, Any] = {}  # changes from ImportConfig's defaults
+        self.options_note = QLabel()
+        self.options_note.setWordWrap(True)
+        self.options_note.hide()
         self.import_buttons = (import_button, import_files)
         left = QWidget()
         column = QVBoxLayout(left)
@@ -63,6 +71,8 @@ class DataPanel(QWidget):
         column.addWidget(self.dataset_list, 1)
         column.addWidget(import_button)
         column.addWidget(import_files)
+        column.addWidget(options_button)
+        column.addWidget(self.options_note)
 
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -212,6 +222,19 @@ class DataPanel(QWidget):
 
     # ---- importing -------------------------------------------------------------------------
 
+    def edit_import_options(self) -> None:
+        dialog = ImportOptionsDialog(self, self.import_options)
+        if dialog.exec():
+            self.set_import_options(dialog.options())
+
+    def set_import_options(self, options: dict[str, Any]) -> None:
+        """Use ``options`` (changes from the defaults) for the next imports, and say so
+        under the buttons while any is set."""
+        self.import_options = dict(options)
+        text = describe(self.import_options)
+        self.options_note.setText(f"<i>Next imports: {text}</i>" if text else "")
+        self.options_note.setVisible(bool(text))
+
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a folder")
         if folder:
@@ -227,7 +250,7 @@ class DataPanel(QWidget):
         the same folder goes into the same dataset and only reads what changed)."""
         if self.context.project is None or not paths:
             return False
-        cfg = ImportConfig(project=self.context.project, paths=list(paths))
+        cfg = ImportConfig(project=self.context.project, paths=list(paths), **self.import_options)
         name = cfg.dataset_name  # stored with patient identifiers from the files redacted
         try:
             taken = name_taken_by_other_folders(cfg)

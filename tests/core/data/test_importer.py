@@ -175,7 +175,7 @@ def test_csv_files_read_in_different_layouts_are_pointed_out(project, tmp_path):
     import_data(ImportConfig(project=project, paths=[folder], workers=1), report=events.append)
     [warning] = [e.text for e in events if getattr(e, "level", "") == "warning"]
     assert "1 one series per file (columns), 1 one series per row (rows)" in warning
-    assert "--layout columns" in warning
+    assert "the CSV layout set to columns or rows (--layout" in warning
 
 
 def test_how_series_were_read_is_counted_in_files_not_series(project, tmp_path):

@@ -1,0 +1,58 @@
+"""The Data panel's import options: the window's way to the CLI's --layout,
+--sampling-rate, --kind and --cache-size (a window user had none of them)."""
+
+from __future__ import annotations
+
+from ssl_studio.core.project.store import Store
+from ssl_studio.gui.import_options import ImportOptionsDialog
+
+
+def _rows_csv(folder):
+    """Three series of 40 steps, one per row, without a time column."""
+    folder.mkdir()
+    lines = [",".join(str((i * j) % 7) for j in range(40)) for i in range(1, 4)]
+    (folder / "three.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_options_chosen_in_the_dialog_reach_the_import(qtbot, make_window, project, tmp_path):
+    window = make_window(project)
+    panel = window.data
+    dialog = ImportOptionsDialog(panel, panel.import_options)
+    qtbot.addWidget(dialog)
+    dialog.form.set_value("csv_layout", "rows")
+    dialog.form.set_value("sampling_rate", "50")
+    dialog.accept()
+    assert dialog.options() == {"csv_layout": "rows", "sampling_rate": 50.0}
+    panel.set_import_options(dialog.options())
+    assert panel.options_note.isVisibleTo(panel)
+    assert "CSV layout: rows, 50 samples/s" in panel.options_note.text()
+
+    _rows_csv(tmp_path / "rows")
+    assert panel.import_paths([tmp_path / "rows"])
+    qtbot.waitUntil(lambda: panel.last_import is not None, timeout=30_000)
+    with Store.open(project) as store:
+        items = store.items(store.dataset("rows")["id"])
+    assert len(items) == 3  # one series per row, as asked (auto reads one 3-channel file)
+    assert {i["sampling_rate"] for i in items} == {50.0}
+
+    panel.set_import_options({})  # back to the defaults: the note goes
+    assert not panel.options_note.isVisibleTo(panel)
+
+
+def test_an_impossible_option_is_refused_and_the_dialog_stays(
+    qtbot, make_window, project, messages
+):
+    window = make_window(project)
+    dialog = ImportOptionsDialog(window.data, {"csv_layout": "rows"})
+    qtbot.addWidget(dialog)
+    assert dialog.form.values()["csv_layout"] == "rows"  # it opens on the current options
+    dialog.form.set_value("sampling_rate", "-5")
+    dialog.show()
+    dialog.accept()
+    assert dialog.isVisible() and dialog.options() == {"csv_layout": "rows"}
+    assert messages == [
+        ("Import options", "The sampling rate must be a positive number of samples per second.")
+    ]
+    dialog.form.set_value("sampling_rate", "")
+    dialog.accept()
+    assert not dialog.isVisible() and dialog.options() == {"csv_layout": "rows"}
