@@ -37,8 +37,16 @@ def _default(f: dataclasses.Field) -> Any:
     return None
 
 
+# words of field names written as people write them
+ACRONYMS = {"csv": "CSV", "lr": "learning rate", "ema": "EMA", "amp": "AMP", "mlp": "MLP"}
+
+
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    """A field's name as a form label: "csv_layout" -> "CSV layout"."""
+    words = name.split("_")
+    words = [ACRONYMS.get(w, w) for w in words]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
 
 
 PAIR = "tuple[float,float]"
