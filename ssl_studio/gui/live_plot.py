@@ -14,6 +14,11 @@ REDRAW_MS = 100
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
 
 
+def add_legend(plot: pg.PlotWidget, **options: object) -> pg.LegendItem:
+    """A legend on a pale backing with dark text, readable over the curves it names."""
+    return plot.addLegend(brush=pg.mkBrush(255, 255, 255, 210), labelTextColor="#222", **options)
+
+
 class _Buffer:
     """A growing pair of float64 arrays with amortised O(1) appends."""
 
@@ -72,10 +77,7 @@ class LivePlot(pg.PlotWidget):
         if name not in self.buffers:
             self.buffers[name] = _Buffer()
             if self._legend is None and self._wants_legend:
-                # on a pale backing, so the text stays readable over a curve
-                self._legend = self.addLegend(
-                    offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 210)
-                )
+                self._legend = add_legend(self, offset=(-10, 10))
                 for existing, curve in self.curves.items():
                     self._legend.addItem(curve, existing)
             colour = COLOURS[(len(self.buffers) - 1) % len(COLOURS)]

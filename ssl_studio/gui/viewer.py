@@ -37,7 +37,7 @@ from ssl_studio.core.viewing import (
     to_display,
     window_of,
 )
-from ssl_studio.gui.live_plot import COLOURS
+from ssl_studio.gui.live_plot import COLOURS, add_legend
 from ssl_studio.gui.pictures import to_pixmap
 from ssl_studio.gui.tables import fill_table, make_table
 
@@ -126,7 +126,7 @@ class ItemViewer(QWidget):
         self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.plot.setBackground("w")
         self.plot.setLabel("bottom", "time step")
-        self.plot.addLegend()
+        add_legend(self.plot)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.canvas)
         self.stack.addWidget(self.plot)
