@@ -152,6 +152,27 @@ def _onnx(model: nn.Module, inputs: tuple[Tensor, ...], path: Path, modality: st
     program.save(str(path))
 
 
+def _torchscript(model: nn.Module, inputs: tuple[Tensor, ...], path: Path) -> None:
+    """Trace ``model`` and save it to ``path`` without the archive's debug records
+    (``code/**/*.debug_pkl``): they hold the source file paths of every traced line, here
+    the Python installation and SSL Studio's folder, which may name the user. Loading and
+    running need only the code, constants and data records, copied unchanged."""
+    traced = torch.jit.trace(model, inputs, check_trace=False)
+    full = path.with_name(f"{path.stem}-traced.pt")
+    traced.save(str(full))
+    try:
+        reader = torch._C.PyTorchFileReader(str(full))
+        writer = torch._C.PyTorchFileWriter(str(path))
+        for name in reader.get_all_records():
+            if not name.endswith(".debug_pkl"):
+                data = reader.get_record(name)
+                writer.write_record(name, data, len(data))
+        writer.write_end_of_file()
+        del reader, writer  # closes both files
+    finally:
+        full.unlink(missing_ok=True)
+
+
 def _run_onnx(path: Path, inputs: tuple[np.ndarray, ...], modality: str) -> np.ndarray:
     import onnxruntime
 
@@ -210,8 +231,7 @@ def export_classifier(
             _next_stage(report, stop, "Writing TorchScript and checking it against PyTorch.")
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                traced = torch.jit.trace(model, example, check_trace=False)
-                traced.save(str(work / FILES["torchscript"]))
+                _torchscript(model, example, work / FILES["torchscript"])
                 loaded = torch.jit.load(str(work / FILES["torchscript"]))
             with torch.no_grad():
                 diff = max(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +102,30 @@ def test_the_card_says_what_a_user_needs_and_no_identifiers(image_export):
     assert str(project) not in json.dumps(saved) + text  # nor of the project
 
 
+def machine_paths_in(folder: Path, *places: Path) -> list[str]:
+    """'file: path' for every path of this machine (the working folder, the Python
+    installation, the home folder, ``places``) found in a file of ``folder``; zip archives
+    (model.pt, golden.npz) are read member by member, uncompressed."""
+    needles = {os.getcwd(), sys.prefix, str(Path.home()), *map(str, places)}
+    needles = {n.encode() for n in needles if len(n) > 4}  # not "/" nor "/tmp"
+    found = []
+    for path in sorted(folder.iterdir()):
+        parts = {path.name: path.read_bytes()}
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                parts = {f"{path.name}:{n}": archive.read(n) for n in archive.namelist()}
+        found += [f"{name}: {n.decode()}" for name, data in parts.items() for n in needles
+                  if n in data]  # fmt: skip
+    return found
+
+
+def test_an_export_holds_no_path_of_the_exporting_machine(image_export):
+    project, _, out, _ = image_export
+    assert machine_paths_in(out, project, out) == []  # TorchScript had them in *.debug_pkl
+    with zipfile.ZipFile(out / "model.pt") as archive:
+        assert not [n for n in archive.namelist() if n.endswith(".debug_pkl")]
+
+
 def test_export_refuses_a_used_folder_and_runs_that_are_not_classifiers(image_export):
     project, result, out, _ = image_export
     with pytest.raises(ConfigError, match="not empty"):
@@ -179,6 +205,7 @@ def test_a_series_model_exports_with_any_length(series_project, tmp_path):
     )
     card = export(project, result["run_id"], tmp_path / "waves-model")
     assert card["parity"]["onnx_max_difference"] <= TOLERANCE
+    assert machine_paths_in(tmp_path / "waves-model", project, tmp_path) == []
     session = onnxruntime.InferenceSession(str(tmp_path / "waves-model" / "model.onnx"))
     for length in (17, 90):
         x = np.sin(np.arange(length, dtype=np.float32) / 4)[None, None]
