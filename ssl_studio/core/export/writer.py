@@ -225,7 +225,11 @@ def export_classifier(
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        parity: dict[str, Any] = {"tolerance": TOLERANCE, "batches": len(checks)}
+        parity: dict[str, Any] = {
+            "tolerance": TOLERANCE,
+            "batches": len(checks),
+            "inputs": sum(len(inputs[0]) for inputs in checks),
+        }
         example = tuple(torch.from_numpy(a) for a in golden)
         if "torchscript" in formats:
             _next_stage(report, stop, "Writing TorchScript and checking it against PyTorch.")

@@ -102,6 +102,19 @@ def test_the_card_says_what_a_user_needs_and_no_identifiers(image_export):
     assert str(project) not in json.dumps(saved) + text  # nor of the project
 
 
+def test_the_human_card_is_sentences_and_tables_not_python_dicts(image_export):
+    _, result, out, card = image_export
+    text = (out / "MODEL_CARD.md").read_text()
+    assert not [line for line in text.splitlines() if "{'" in line or "[[" in line]
+    k = card["training"]["chosen"]["k"]  # knn: its k in words, nothing of other protocols
+    assert f"majority class of its k = {k} nearest training labels" in text and "C = " not in text
+    assert f"Trained on {result['train_labels']} labeled PNG images; data fingerprint " in text
+    assert f"{card['parity']['inputs']} inputs in 2 batches" in text
+    assert "Parity: the TorchScript and ONNX programs gave the PyTorch model's" in text
+    assert f"| torch | {card['versions']['torch']} |" in text
+    assert "| truth \\ predicted | circle | square |" in text
+
+
 def machine_paths_in(folder: Path, *places: Path) -> list[str]:
     """'file: path' for every path of this machine (the working folder, the Python
     installation, the home folder, ``places``) found in a file of ``folder``; zip archives
