@@ -18,6 +18,7 @@ from ssl_studio.core.export.card_text import (
     parity_sentence,
     versions_rows,
 )
+from ssl_studio.core.export.recipe import STEPS, image_recipe
 
 NOT_FOR_DIAGNOSIS = (
     "Not for clinical diagnosis. This model was trained by SSL Studio on a small labeled "
@@ -34,17 +35,9 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
             "input": f"x: float32 [N, {spec['in_channels']}, {spec['image_size']}, "
             f"{spec['image_size']}]",
             "channels": spec["in_channels"],
-            "decode": "DICOM: modality LUT (rescale slope/intercept) to real units, "
-            "MONOCHROME1 inverted, colour to RGB; PNG/JPEG/TIFF/BMP as stored. Gray is "
-            "repeated to 3 channels or RGB averaged to gray to match the channels.",
-            "resize": f"letterboxed to {spec['cache_size']} x {spec['cache_size']} (aspect "
-            "kept, antialiased), then the content box scaled so its longer side fills "
-            f"{spec['image_size']} px, centred, padding 0 on the [0, 1] scale",
             "cache_size": spec["cache_size"],
             "image_size": spec["image_size"],
-            "window": "the file's display window (DICOM WindowCenter/Width, else the "
-            "0.5-99.5 percentile range of the image): u = clamp((x - low) / (high - low), 0, 1)",
-            "normalisation": "(u - 0.5) * 4, so [0, 1] becomes [-2, 2]",
+            **image_recipe(spec),
             "output": "probabilities [N, K] in the order of 'classes'",
         }
     return {
@@ -178,6 +171,19 @@ def _metric_rows(report: dict[str, Any] | None) -> list[str]:
     return rows + confusion_rows(report.get("confusion"), report.get("classes", []))
 
 
+def _input_lines(pre: dict[str, Any]) -> list[str]:
+    """The input section: the recipe's steps numbered, in order, then the other fields."""
+    steps = [k for k in STEPS if pre.get(k) is not None]
+    rest = [k for k in pre if k not in steps and k != "kind" and pre[k] is not None]
+    lines = [f"- {k}: {pre[k]}" for k in rest if k != "examples"]
+    if steps:
+        lines += ["", "From a file to the model's input, in this order:", ""]
+        lines += [f"{n}. **{k.replace('_', ' ')}**: {pre[k]}" for n, k in enumerate(steps, 1)]
+    if pre.get("examples"):
+        lines += ["", f"Worked examples: {pre['examples']}"]
+    return lines
+
+
 def card_markdown(card: dict[str, Any]) -> str:
     """MODEL_CARD.md from the card dict."""
     t = card["training"]
@@ -210,7 +216,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         "## Input",
         "",
-        *[f"- {k}: {v}" for k, v in pre.items() if k != "kind" and v is not None],
+        *_input_lines(pre),
         "",
         f"## {_metrics_heading(card['metrics']['test'])}",
         "",

@@ -2,7 +2,8 @@
 
 The folder holds the model as TorchScript (``model.pt``), ONNX (``model.onnx``) and
 safetensors weights (``model.safetensors``), a golden batch (``golden.npz``: synthetic
-inputs, never patient data, and the expected probabilities), ``model_card.json`` and
+inputs, never patient data, and the expected probabilities; for image models also worked
+examples of the preprocessing, see examples.py), ``model_card.json`` and
 ``MODEL_CARD.md``. Every exported program is checked against PyTorch at export time on the
 golden batch and on real held-out items (kept in memory only): the largest difference of
 any class probability must stay within ``TOLERANCE``. The folder appears only when all of
@@ -26,6 +27,7 @@ from torch import Tensor, nn
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import build_card, card_markdown
+from ssl_studio.core.export.examples import example_arrays
 from ssl_studio.core.finetune.classifier import Classifier
 
 FORMATS = ("torchscript", "onnx", "safetensors")
@@ -39,7 +41,8 @@ DESCRIPTIONS = {
     "model.pt": "TorchScript program: torch.jit.load(path)(inputs) -> probabilities",
     "model.onnx": "ONNX program (opset 18): onnxruntime.InferenceSession(path)",
     "model.safetensors": "the weights (state_dict of the classifier; architecture in the card)",
-    "golden.npz": "synthetic inputs and the probabilities they must give (a parity check)",
+    "golden.npz": "synthetic inputs and the probabilities they must give (a parity check); "
+    "for image models also worked examples of the preprocessing (see Input)",
     "model_card.json": "this card, for programs (predict reads it)",
     "MODEL_CARD.md": "this card, for people",
 }
@@ -181,6 +184,17 @@ def _run_onnx(path: Path, inputs: tuple[np.ndarray, ...], modality: str) -> np.n
     return session.run(None, dict(zip(names, inputs, strict=True)))[0]
 
 
+def _examples(model: nn.Module, spec: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Worked preprocessing examples and the probabilities they give (images only: a
+    series is fed as it is read)."""
+    if spec["modality"] != "image":
+        return {}
+    arrays, inputs = example_arrays(spec)
+    with torch.no_grad():
+        probabilities = model(torch.from_numpy(inputs)).numpy()
+    return {**arrays, "example_probabilities": probabilities}
+
+
 def _next_stage(report: Reporter, stop: StopToken, text: str) -> None:
     stop.check()
     report(Message("export", text))
@@ -261,7 +275,10 @@ def export_classifier(
             save_file(weights, str(work / FILES["safetensors"]), metadata={"format": "pt"})
         names = ["x"] if spec["modality"] == "image" else ["x", "observed"]
         np.savez(
-            work / "golden.npz", **dict(zip(names, golden, strict=True)), probabilities=expected[0]
+            work / "golden.npz",
+            **dict(zip(names, golden, strict=True)),
+            probabilities=expected[0],
+            **_examples(model, spec),
         )
         written = [FILES[f] for f in formats] + ["golden.npz", "model_card.json", "MODEL_CARD.md"]
         card = build_card(

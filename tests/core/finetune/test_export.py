@@ -115,6 +115,35 @@ def test_the_human_card_is_sentences_and_tables_not_python_dicts(image_export):
     assert "| truth \\ predicted | circle | square |" in text
 
 
+def test_the_card_s_recipe_and_worked_examples_reproduce_predict(image_export, tmp_path):
+    from card_recipe import model_input
+    from PIL import Image
+
+    from ssl_studio.core.export.preprocess import read_inputs
+
+    _, _, out, card = image_export
+    pre, spec = card["preprocessing"], card["spec"]
+    said = " ".join(str(v) for v in pre.values())
+    for fact in ("Image.Resampling.BICUBIC, reducing_gap=2.0", "uint8", "uint16", "16384",
+                 "0.5th and 99.5th percentiles", "align_corners=False", "without antialiasing",
+                 "canvas of level 0", "(u - 0.5) * 4", "example_<name>_input"):  # fmt: skip
+        assert fact in said, fact
+    golden = np.load(out / "golden.npz")  # no pickles: plain arrays only
+    names = [str(n) for n in golden["example_names"]]
+    inputs = np.stack([golden[f"example_{n}_input"] for n in names])
+    session = onnxruntime.InferenceSession(str(out / "model.onnx"))
+    assert np.abs(session.run(None, {"x": inputs})[0] - golden["example_probabilities"]).max() < (
+        TOLERANCE
+    )
+    for name, x in zip(names, inputs, strict=True):
+        pixels = golden[f"example_{name}_pixels"]
+        ours = model_input(pixels, spec["cache_size"], spec["image_size"], spec["in_channels"])
+        assert np.abs(ours - x).max() < 1e-4, name  # the card's text, followed literally
+        Image.fromarray(pixels).save(tmp_path / f"{name}.png")
+        [item] = read_inputs([tmp_path / f"{name}.png"], spec)  # what predict feeds the model
+        assert np.abs(item.x - x).max() < 1e-6, name
+
+
 def machine_paths_in(folder: Path, *places: Path) -> list[str]:
     """'file: path' for every path of this machine (the working folder, the Python
     installation, the home folder, ``places``) found in a file of ``folder``; zip archives
