@@ -29,7 +29,7 @@ def _metric(report: dict[str, Any], name: str) -> str:
 
 
 def print_report(title: str, report: dict[str, Any]) -> None:
-    from ssl_studio.core.evaluation.metrics import SCALARS
+    from ssl_studio.core.evaluation.metrics import SCALARS, threshold_line
 
     print(f"{title} (n = {report['n']}, 95 % bootstrap intervals):")
     if len(report["classes"]) == 2:
@@ -37,6 +37,8 @@ def print_report(title: str, report: dict[str, Any]) -> None:
             f"  positive class: {report['classes'][1]} (sensitivity is its recall, "
             f"specificity that of {report['classes'][0]}; choose it with --positive)"
         )
+    if (line := threshold_line(report)) is not None:
+        print(f"  {line}")
     for name in SCALARS:
         print(f"  {name:18s} {_metric(report, name)}")
     if report.get("note"):
@@ -196,6 +198,7 @@ def cmd_label_efficiency(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from ssl_studio.cli_output import EXIT_CANCELLED, TextReporter, stop_on_ctrl_c
     from ssl_studio.core.events import Stopped
+    from ssl_studio.core.export.card_text import parity_sentence
     from ssl_studio.core.jobs import export
 
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
@@ -208,7 +211,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"Exported run {args.run} to {args.out}:")
     for name, what in card["files"].items():
         print(f"  {name}: {what}")
-    print(f"  parity vs PyTorch: {card['parity']}")
+    print(f"  {parity_sentence(card['parity'])}")
     return 0
 
 

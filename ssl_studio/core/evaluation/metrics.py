@@ -318,6 +318,28 @@ def pick_threshold(y: np.ndarray, p_positive: np.ndarray, method: str = "youden"
     return float(thresholds[reaching[0]])
 
 
+def rounded_threshold(threshold: float) -> str:
+    """A threshold for people: 3 decimals, more when that would show 0 or 1 for a value
+    strictly between them (the exact value stays in the JSON files)."""
+    digits = 3
+    while 0 < threshold < 1 and round(threshold, digits) in (0, 1) and digits < 9:
+        digits += 1
+    return f"{threshold:.{digits}f}"
+
+
+def threshold_line(report: dict[str, Any]) -> str | None:
+    """'threshold (youden, on 80 validation items): 0.901' for a report made with a chosen
+    threshold (``threshold_choice``: method and val_items), else None."""
+    if report.get("threshold") is None:
+        return None
+    choice = report.get("threshold_choice") or {}
+    n = choice.get("val_items")
+    how = [str(choice["method"])] if choice.get("method") else []
+    how += [f"on {n} validation items"] if n else []
+    said = f" ({', '.join(how)})" if how else ""
+    return f"threshold{said}: {rounded_threshold(report['threshold'])}"
+
+
 def headline(report: dict[str, Any]) -> str:
     """One line for a terminal: accuracy and AUC with their intervals."""
 

@@ -9,6 +9,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
+from ssl_studio.core.export.card_text import (
+    PROTOCOL_WORDS,
+    choices_sentence,
+    confusion_rows,
+    decision_sentence,
+    fingerprint_sentence,
+    parity_sentence,
+    versions_rows,
+)
+from ssl_studio.core.export.recipe import STEPS, image_recipe
 
 NOT_FOR_DIAGNOSIS = (
     "Not for clinical diagnosis. This model was trained by SSL Studio on a small labeled "
@@ -25,17 +35,9 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
             "input": f"x: float32 [N, {spec['in_channels']}, {spec['image_size']}, "
             f"{spec['image_size']}]",
             "channels": spec["in_channels"],
-            "decode": "DICOM: modality LUT (rescale slope/intercept) to real units, "
-            "MONOCHROME1 inverted, colour to RGB; PNG/JPEG/TIFF/BMP as stored. Gray is "
-            "repeated to 3 channels or RGB averaged to gray to match the channels.",
-            "resize": f"letterboxed to {spec['cache_size']} x {spec['cache_size']} (aspect "
-            "kept, antialiased), then the content box scaled so its longer side fills "
-            f"{spec['image_size']} px, centred, padding 0 on the [0, 1] scale",
             "cache_size": spec["cache_size"],
             "image_size": spec["image_size"],
-            "window": "the file's display window (DICOM WindowCenter/Width, else the "
-            "0.5-99.5 percentile range of the image): u = clamp((x - low) / (high - low), 0, 1)",
-            "normalisation": "(u - 0.5) * 4, so [0, 1] becomes [-2, 2]",
+            **image_recipe(spec),
             "output": "probabilities [N, K] in the order of 'classes'",
         }
     return {
@@ -83,6 +85,7 @@ def build_card(
         "classes": spec["classes"],
         "positive_class": spec["classes"][1] if len(spec["classes"]) == 2 else None,
         "threshold": state.get("threshold"),
+        "threshold_choice": _threshold_choice(state),
         "architecture": {
             "backbone": spec["backbone"],
             "backbone_options": spec.get("backbone_options", {}),
@@ -123,6 +126,15 @@ def build_card(
     }
 
 
+def _threshold_choice(state: dict[str, Any]) -> dict[str, Any] | None:
+    """How the threshold was chosen: method and number of validation items (None for the
+    default threshold)."""
+    if state.get("threshold") is None:
+        return None
+    recorded = state.get("threshold_choice") or (state.get("test") or {}).get("threshold_choice")
+    return recorded or {"method": (state.get("config") or {}).get("threshold"), "val_items": None}
+
+
 def _metrics_heading(report: dict[str, Any] | None) -> str:
     """What the test figures are: a held-out split, or out-of-fold predictions."""
     evaluation = (report or {}).get("evaluation", "test split")
@@ -147,17 +159,29 @@ def _metric_rows(report: dict[str, Any] | None) -> list[str]:
         ci = "" if m.get("low") is None else f"{m['low']:.3f} - {m['high']:.3f}"
         rows.append(f"| {title} | {m['value']:.3f} | {ci} |")
     rows.append(
-        f"\nTest items: {report.get('n')}. Confusion matrix (rows: truth, columns: "
-        f"predicted, order {', '.join(report.get('classes', []))}): "
-        f"{report.get('confusion')}."
+        f"\nTest items: {report.get('n')}."
         + (
             " The intervals resample whole patients."
             if report.get("resampled") == "patients"
             else ""
         )
         + (f" {report['note']}" if report.get("note") else "")
+        + " Confusion matrix:\n"
     )
-    return rows
+    return rows + confusion_rows(report.get("confusion"), report.get("classes", []))
+
+
+def _input_lines(pre: dict[str, Any]) -> list[str]:
+    """The input section: the recipe's steps numbered, in order, then the other fields."""
+    steps = [k for k in STEPS if pre.get(k) is not None]
+    rest = [k for k in pre if k not in steps and k != "kind" and pre[k] is not None]
+    lines = [f"- {k}: {pre[k]}" for k in rest if k != "examples"]
+    if steps:
+        lines += ["", "From a file to the model's input, in this order:", ""]
+        lines += [f"{n}. **{k.replace('_', ' ')}**: {pre[k]}" for n, k in enumerate(steps, 1)]
+    if pre.get("examples"):
+        lines += ["", f"Worked examples: {pre['examples']}"]
+    return lines
 
 
 def card_markdown(card: dict[str, Any]) -> str:
@@ -166,6 +190,7 @@ def card_markdown(card: dict[str, Any]) -> str:
     pre = card["preprocessing"]
     chosen = card["architecture"].get("backbone_options") or {}
     options = f" ({', '.join(f'{k} {v}' for k, v in chosen.items())})" if chosen else ""
+    choices = choices_sentence(t["protocol"], t.get("chosen") or {})
     lines = [
         f"# {card['name']}",
         "",
@@ -174,13 +199,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## What it does",
         "",
         f"Classifies {card['architecture']['modality']} inputs into: "
-        f"{', '.join(card['classes'])}."
-        + (
-            f" Positive class: {card['positive_class']}; threshold on its probability: "
-            f"{card['threshold'] if card['threshold'] is not None else 0.5}."
-            if card["positive_class"]
-            else ""
-        ),
+        f"{', '.join(card['classes'])}. {decision_sentence(card)}",
         "",
         f"Intended use: {card['intended_use']}",
         "",
@@ -190,13 +209,14 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         f"- Encoder: {card['architecture']['backbone']}{options}, pretrained without labels with "
         f"`{t['pretext_task']}` (SSL Studio run {t['pretraining_run']}).",
-        f"- Classifier: protocol `{t['protocol']}` on {t['train_labels']} labels "
-        f"(label set `{t['label_set']}`, run {t['fine_tuning_run']}); choices: {t['chosen']}.",
-        f"- Training data fingerprint (no identifiers): {t['data_fingerprint']}.",
+        f"- Classifier: {PROTOCOL_WORDS.get(t['protocol'], t['protocol'])} (protocol "
+        f"`{t['protocol']}`) on {t['train_labels']} labels (label set `{t['label_set']}`, run "
+        f"{t['fine_tuning_run']}).{f' {choices}' if choices else ''}",
+        f"- {fingerprint_sentence(t['data_fingerprint'], card['architecture']['modality'])}",
         "",
         "## Input",
         "",
-        *[f"- {k}: {v}" for k, v in pre.items() if k != "kind" and v is not None],
+        *_input_lines(pre),
         "",
         f"## {_metrics_heading(card['metrics']['test'])}",
         "",
@@ -210,9 +230,11 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         *[f"- `{name}`: {what}" for name, what in card["files"].items()],
         "",
-        f"Parity check: {card['parity']}",
+        parity_sentence(card["parity"]),
         "",
-        f"Versions: {card['versions']}",
+        "## Versions",
+        "",
+        *versions_rows(card["versions"]),
         "",
     ]
     return "\n".join(lines)

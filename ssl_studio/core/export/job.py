@@ -45,6 +45,8 @@ def export_run(
         if state["spec"]["modality"] == "timeseries":  # predict reads CSVs as the import did
             reading = _series_reading(store, run, run_dir, state["spec"]["in_channels"])
             state = {**state, "spec": {**state["spec"], **reading}}
+        if state.get("threshold") is not None:  # runs before the report recorded it
+            state = {**state, "threshold_choice": _threshold_choice(state, run_dir)}
         source = store.run(state["parent_run_id"]) or {}
         baseline = _baseline(store, run)
         real = _real_inputs(store, state, run_dir)
@@ -102,6 +104,15 @@ def _series_reading(
         "channel_names": names,
         "sampling_rate": float(rate) if rate else None,
     }
+
+
+def _threshold_choice(state: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """How the run chose its threshold: the method and the number of validation items."""
+    try:
+        val_items = len(json.loads((run_dir / "split.json").read_text()).get("val", []))
+    except (OSError, ValueError):
+        val_items = None
+    return {"method": (state.get("config") or {}).get("threshold"), "val_items": val_items}
 
 
 def _baseline(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:

@@ -2,7 +2,8 @@
 
 The folder holds the model as TorchScript (``model.pt``), ONNX (``model.onnx``) and
 safetensors weights (``model.safetensors``), a golden batch (``golden.npz``: synthetic
-inputs, never patient data, and the expected probabilities), ``model_card.json`` and
+inputs, never patient data, and the expected probabilities; for image models also worked
+examples of the preprocessing, see examples.py), ``model_card.json`` and
 ``MODEL_CARD.md``. Every exported program is checked against PyTorch at export time on the
 golden batch and on real held-out items (kept in memory only): the largest difference of
 any class probability must stay within ``TOLERANCE``. The folder appears only when all of
@@ -26,6 +27,7 @@ from torch import Tensor, nn
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import build_card, card_markdown
+from ssl_studio.core.export.examples import example_arrays
 from ssl_studio.core.finetune.classifier import Classifier
 
 FORMATS = ("torchscript", "onnx", "safetensors")
@@ -39,7 +41,8 @@ DESCRIPTIONS = {
     "model.pt": "TorchScript program: torch.jit.load(path)(inputs) -> probabilities",
     "model.onnx": "ONNX program (opset 18): onnxruntime.InferenceSession(path)",
     "model.safetensors": "the weights (state_dict of the classifier; architecture in the card)",
-    "golden.npz": "synthetic inputs and the probabilities they must give (a parity check)",
+    "golden.npz": "synthetic inputs and the probabilities they must give (a parity check); "
+    "for image models also worked examples of the preprocessing (see Input)",
     "model_card.json": "this card, for programs (predict reads it)",
     "MODEL_CARD.md": "this card, for people",
 }
@@ -152,12 +155,44 @@ def _onnx(model: nn.Module, inputs: tuple[Tensor, ...], path: Path, modality: st
     program.save(str(path))
 
 
+def _torchscript(model: nn.Module, inputs: tuple[Tensor, ...], path: Path) -> None:
+    """Trace ``model`` and save it to ``path`` without the archive's debug records
+    (``code/**/*.debug_pkl``): they hold the source file paths of every traced line, here
+    the Python installation and SSL Studio's folder, which may name the user. Loading and
+    running need only the code, constants and data records, copied unchanged."""
+    traced = torch.jit.trace(model, inputs, check_trace=False)
+    full = path.with_name(f"{path.stem}-traced.pt")
+    traced.save(str(full))
+    try:
+        reader = torch._C.PyTorchFileReader(str(full))
+        writer = torch._C.PyTorchFileWriter(str(path))
+        for name in reader.get_all_records():
+            if not name.endswith(".debug_pkl"):
+                data = reader.get_record(name)
+                writer.write_record(name, data, len(data))
+        writer.write_end_of_file()
+        del reader, writer  # closes both files
+    finally:
+        full.unlink(missing_ok=True)
+
+
 def _run_onnx(path: Path, inputs: tuple[np.ndarray, ...], modality: str) -> np.ndarray:
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = ["x"] if modality == "image" else ["x", "observed"]
     return session.run(None, dict(zip(names, inputs, strict=True)))[0]
+
+
+def _examples(model: nn.Module, spec: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Worked preprocessing examples and the probabilities they give (images only: a
+    series is fed as it is read)."""
+    if spec["modality"] != "image":
+        return {}
+    arrays, inputs = example_arrays(spec)
+    with torch.no_grad():
+        probabilities = model(torch.from_numpy(inputs)).numpy()
+    return {**arrays, "example_probabilities": probabilities}
 
 
 def _next_stage(report: Reporter, stop: StopToken, text: str) -> None:
@@ -204,14 +239,17 @@ def export_classifier(
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        parity: dict[str, Any] = {"tolerance": TOLERANCE, "batches": len(checks)}
+        parity: dict[str, Any] = {
+            "tolerance": TOLERANCE,
+            "batches": len(checks),
+            "inputs": sum(len(inputs[0]) for inputs in checks),
+        }
         example = tuple(torch.from_numpy(a) for a in golden)
         if "torchscript" in formats:
             _next_stage(report, stop, "Writing TorchScript and checking it against PyTorch.")
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                traced = torch.jit.trace(model, example, check_trace=False)
-                traced.save(str(work / FILES["torchscript"]))
+                _torchscript(model, example, work / FILES["torchscript"])
                 loaded = torch.jit.load(str(work / FILES["torchscript"]))
             with torch.no_grad():
                 diff = max(
@@ -237,7 +275,10 @@ def export_classifier(
             save_file(weights, str(work / FILES["safetensors"]), metadata={"format": "pt"})
         names = ["x"] if spec["modality"] == "image" else ["x", "observed"]
         np.savez(
-            work / "golden.npz", **dict(zip(names, golden, strict=True)), probabilities=expected[0]
+            work / "golden.npz",
+            **dict(zip(names, golden, strict=True)),
+            probabilities=expected[0],
+            **_examples(model, spec),
         )
         written = [FILES[f] for f in formats] + ["golden.npz", "model_card.json", "MODEL_CARD.md"]
         card = build_card(

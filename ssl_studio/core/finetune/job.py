@@ -320,6 +320,8 @@ class FineTuning:
             groups=data.groups[positions],
         )
         report["evaluation"] = result["evaluation"]
+        if threshold is not None:
+            report["threshold_choice"] = {"method": cfg.threshold, "val_items": len(split.val)}
         fitted.classifier.cpu()
         save_model(
             run_dir / MODEL_FILE,

@@ -129,6 +129,9 @@ def evaluate_run(
         groups=data.groups[positions],
     )
     report["evaluation"] = evaluation
+    if state["threshold"] is not None:  # chosen at fine-tuning, on its validation items
+        method = (state.get("config") or {}).get("threshold")
+        report["threshold_choice"] = {"method": method, "val_items": len(saved.get("val", []))}
     return report
 
 

@@ -191,3 +191,31 @@ def test_impossible_curve_settings_are_refused_before_any_run(image_project, cap
         label_efficiency(cfg, seeds=())
     with Store.open(project) as store:
         assert len(store.runs()) == before  # nothing half-made
+
+
+def test_a_chosen_threshold_is_shown_rounded_with_how_it_was_chosen(
+    image_project, tmp_path, capsys
+):
+    import re
+
+    from ssl_studio.core.labels import labels_from_folders
+
+    project, run = image_project
+    labels_from_folders(project, "shapes")
+    finetune = ["finetune", str(project), "--run", str(run), "--labels", "folders"]
+    options = ["--protocol", "linear", "--no-baseline", "--val-fraction", "0.25"]
+    assert main([*finetune, *options, "--threshold", "youden"]) == 0
+    out = capsys.readouterr().out
+    shown = re.findall(r"threshold \(youden, on (\d+) validation items\): (0\.\d{3})\n", out)
+    assert len(shown) == 1 and int(shown[0][0]) >= 2, out
+    run_id = out.split("Run ", 1)[1].split(" ", 1)[0]
+    assert main(["evaluate", str(project), "--run", run_id, "--n-boot", "0"]) == 0
+    assert f"threshold (youden, on {shown[0][0]} validation items): {shown[0][1]}\n" in (
+        capsys.readouterr().out
+    )
+    assert main(["export", str(project), "--run", run_id, "--out", str(tmp_path / "m")]) == 0
+    card = json.loads((tmp_path / "m" / "model_card.json").read_text())
+    assert f"{card['threshold']:.3f}" == shown[0][1] != str(card["threshold"])  # exact in JSON
+    text = (tmp_path / "m" / "MODEL_CARD.md").read_text()
+    assert f"at least {shown[0][1]}. The threshold was chosen on {shown[0][0]} validation" in text
+    assert "Parity: the TorchScript and ONNX programs" in capsys.readouterr().out

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +102,72 @@ def test_the_card_says_what_a_user_needs_and_no_identifiers(image_export):
     assert str(project) not in json.dumps(saved) + text  # nor of the project
 
 
+def test_the_human_card_is_sentences_and_tables_not_python_dicts(image_export):
+    _, result, out, card = image_export
+    text = (out / "MODEL_CARD.md").read_text()
+    assert not [line for line in text.splitlines() if "{'" in line or "[[" in line]
+    k = card["training"]["chosen"]["k"]  # knn: its k in words, nothing of other protocols
+    assert f"majority class of its k = {k} nearest training labels" in text and "C = " not in text
+    assert f"Trained on {result['train_labels']} labeled PNG images; data fingerprint " in text
+    assert f"{card['parity']['inputs']} inputs in 2 batches" in text
+    assert "Parity: the TorchScript and ONNX programs gave the PyTorch model's" in text
+    assert f"| torch | {card['versions']['torch']} |" in text
+    assert "| truth \\ predicted | circle | square |" in text
+
+
+def test_the_card_s_recipe_and_worked_examples_reproduce_predict(image_export, tmp_path):
+    from card_recipe import model_input
+    from PIL import Image
+
+    from ssl_studio.core.export.preprocess import read_inputs
+
+    _, _, out, card = image_export
+    pre, spec = card["preprocessing"], card["spec"]
+    said = " ".join(str(v) for v in pre.values())
+    for fact in ("Image.Resampling.BICUBIC, reducing_gap=2.0", "uint8", "uint16", "16384",
+                 "0.5th and 99.5th percentiles", "align_corners=False", "without antialiasing",
+                 "canvas of level 0", "(u - 0.5) * 4", "example_<name>_input"):  # fmt: skip
+        assert fact in said, fact
+    golden = np.load(out / "golden.npz")  # no pickles: plain arrays only
+    names = [str(n) for n in golden["example_names"]]
+    inputs = np.stack([golden[f"example_{n}_input"] for n in names])
+    session = onnxruntime.InferenceSession(str(out / "model.onnx"))
+    assert np.abs(session.run(None, {"x": inputs})[0] - golden["example_probabilities"]).max() < (
+        TOLERANCE
+    )
+    for name, x in zip(names, inputs, strict=True):
+        pixels = golden[f"example_{name}_pixels"]
+        ours = model_input(pixels, spec["cache_size"], spec["image_size"], spec["in_channels"])
+        assert np.abs(ours - x).max() < 1e-4, name  # the card's text, followed literally
+        Image.fromarray(pixels).save(tmp_path / f"{name}.png")
+        [item] = read_inputs([tmp_path / f"{name}.png"], spec)  # what predict feeds the model
+        assert np.abs(item.x - x).max() < 1e-6, name
+
+
+def machine_paths_in(folder: Path, *places: Path) -> list[str]:
+    """'file: path' for every path of this machine (the working folder, the Python
+    installation, the home folder, ``places``) found in a file of ``folder``; zip archives
+    (model.pt, golden.npz) are read member by member, uncompressed."""
+    needles = {os.getcwd(), sys.prefix, str(Path.home()), *map(str, places)}
+    needles = {n.encode() for n in needles if len(n) > 4}  # not "/" nor "/tmp"
+    found = []
+    for path in sorted(folder.iterdir()):
+        parts = {path.name: path.read_bytes()}
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                parts = {f"{path.name}:{n}": archive.read(n) for n in archive.namelist()}
+        found += [f"{name}: {n.decode()}" for name, data in parts.items() for n in needles
+                  if n in data]  # fmt: skip
+    return found
+
+
+def test_an_export_holds_no_path_of_the_exporting_machine(image_export):
+    project, _, out, _ = image_export
+    assert machine_paths_in(out, project, out) == []  # TorchScript had them in *.debug_pkl
+    with zipfile.ZipFile(out / "model.pt") as archive:
+        assert not [n for n in archive.namelist() if n.endswith(".debug_pkl")]
+
+
 def test_export_refuses_a_used_folder_and_runs_that_are_not_classifiers(image_export):
     project, result, out, _ = image_export
     with pytest.raises(ConfigError, match="not empty"):
@@ -179,6 +247,7 @@ def test_a_series_model_exports_with_any_length(series_project, tmp_path):
     )
     card = export(project, result["run_id"], tmp_path / "waves-model")
     assert card["parity"]["onnx_max_difference"] <= TOLERANCE
+    assert machine_paths_in(tmp_path / "waves-model", project, tmp_path) == []
     session = onnxruntime.InferenceSession(str(tmp_path / "waves-model" / "model.onnx"))
     for length in (17, 90):
         x = np.sin(np.arange(length, dtype=np.float32) / 4)[None, None]
