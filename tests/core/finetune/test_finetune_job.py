@@ -173,7 +173,7 @@ def test_clear_messages_for_impossible_requests(labeled):
     project, run = labeled
     with pytest.raises(ConfigError, match="no label set 'nothing' .* folders"):
         finetune(cfg(project, run, labels="nothing"))
-    with pytest.raises(ConfigError, match="no pretraining run 999"):
+    with pytest.raises(ConfigError, match="There is no run 999 in this project; to fine-tune"):
         finetune(cfg(project, 999))
     with pytest.raises(ConfigError, match="needs validation labels"):
         finetune(cfg(project, run, threshold="youden"))
