@@ -241,12 +241,12 @@ def predict(
                 ["path", "index", *[f"p_{c}" for c in classes], "predicted", "error", "note"]
             )
             pending: list[ModelInput] = []
+            rows: list[list[Any]] = []  # written in the order of the paths, at the end
 
             def flush() -> None:
                 if not pending:
                     return
-                for row in _run(session, pending, modality, classes, threshold):
-                    writer.writerow(row)
+                rows.extend(_run(session, pending, modality, classes, threshold))
                 counts["items"] += len(pending)
                 report(Progress("predict", done=counts["items"], phase="predict"))
                 pending.clear()
@@ -255,9 +255,7 @@ def predict(
                 if stop.stopped:
                     break
                 if item.error is not None:
-                    writer.writerow(
-                        [item.path, item.index, *[""] * len(classes), "", item.error, ""]
-                    )
+                    rows.append([item.path, item.index, *[""] * len(classes), "", item.error, ""])
                     counts["errors"] += 1
                     continue
                 if pending and (
@@ -271,9 +269,15 @@ def predict(
                     flush()
                 pending.append(item)
             flush()
+            writer.writerows(sorted(rows, key=lambda row: (row[0], row[1])))
         if stop.stopped:
             Path(tmp).unlink()
             return {**counts, "out": None, "cancelled": True}
+        if counts["items"] == counts["errors"] == 0:
+            raise ConfigError(
+                f"No files found under {', '.join(str(p) for p in paths[:5])}: nothing to "
+                "predict, and no table was written."
+            )
         os.replace(tmp, out_csv)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -39,8 +39,9 @@ class ModelInput:
 
 
 def files_of(paths: list[Path]) -> Iterator[Found | Any]:
-    """Every file under ``paths`` (folders are walked), or the walk's problems."""
-    yield from walk([Path(p) for p in paths])
+    """Every file under ``paths`` (folders are walked), or the walk's problems, in the
+    order of their paths (predictions are listed as a person looks for them)."""
+    yield from sorted(walk([Path(p) for p in paths]), key=lambda found: str(found.path))
 
 
 def image_input(item_array: np.ndarray, fields: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:

@@ -172,7 +172,7 @@ def test_export_refuses_a_used_folder_and_runs_that_are_not_classifiers(image_ex
     project, result, out, _ = image_export
     with pytest.raises(ConfigError, match="not empty"):
         export(project, result["run_id"], out)
-    with pytest.raises(ConfigError, match="not a fine-tuning run"):
+    with pytest.raises(ConfigError, match="is a pretraining run; to export, give a fine-tuning"):
         export(project, 1, out.parent / "other")
     with pytest.raises(ConfigError, match="Unknown export format"):
         export(project, result["run_id"], out.parent / "other", ("pickle",))
@@ -185,8 +185,15 @@ def test_predict_on_real_dicom_gives_one_row_per_file(image_export, tmp_path):
     rows = list(csv.DictReader((tmp_path / "predictions.csv").open()))
     out_csv = str(tmp_path / "predictions.csv")
     assert result == {"items": 2, "errors": 1, "out": out_csv, "cancelled": False}
-    names = sorted(r["path"].rsplit("/", 1)[-1] for r in rows)  # errors are written first
+    names = [r["path"].rsplit("/", 1)[-1] for r in rows]  # in path order, errors too
     assert names == ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm"]
+    files.reverse()  # given in another order, or found in a folder: the same table
+    predict(out, files, tmp_path / "again.csv")
+    assert (tmp_path / "again.csv").read_text() == (tmp_path / "predictions.csv").read_text()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="No files found under .*empty: nothing to predict"):
+        predict(out, [tmp_path / "empty"], tmp_path / "none.csv")
+    assert not (tmp_path / "none.csv").exists()
     for row in rows:
         if row["error"]:
             assert "without pixel data" in row["error"] and row["predicted"] == ""
