@@ -3,6 +3,7 @@ item, a click shows it with its nearest neighbours and can open it in the viewer
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.evaluation.embedding_map import EmbeddingMap, embedding_map, umap_available
+from ssl_studio.core.map_colours import colourings, groups
 from ssl_studio.core.pretrain import USABLE_STATUSES
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
@@ -26,8 +28,12 @@ from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.live_plot import COLOURS
 from ssl_studio.gui.pictures import to_pixmap
 
-COLOUR_BY = ("label", "modality", "source_kind")
 NEIGHBOURS = 8
+
+
+def _natural(text: str) -> list[Any]:
+    """Sort key that puts "9 steps" before "10 steps"."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", text)]
 
 
 HOW_TO = (
@@ -52,7 +58,12 @@ class MapPanel(QWidget):
         if umap_available():
             self.method.addItem("UMAP", "umap")
         self.colour_by = QComboBox()
-        self.colour_by.addItems(COLOUR_BY)
+        self.colour_by.addItems(colourings("image"))
+        self.colour_by.setToolTip(
+            "Colouring by something other than the label shows what else the encoder "
+            "picked up: a cluster that follows the folder or the size more than the label "
+            "is worth knowing about."
+        )
         self.colour_by.currentTextChanged.connect(self._draw)
         self.compute_button = QPushButton("Compute map")
         self.compute_button.clicked.connect(self.compute)
@@ -168,6 +179,7 @@ class MapPanel(QWidget):
     def _computed(self, result: tuple[EmbeddingMap, DatasetView]) -> None:
         self.map, self.view = result
         self.marked = None  # positions of the last map mean nothing in this one
+        self._offer_colourings(self.view.modality)
         self.rows = {int(item["id"]): row for row, item in enumerate(self.view.items)}
         self.note.setText(
             f"{len(self.map.item_ids)} items of '{self.view.name}', laid out by "
@@ -175,12 +187,25 @@ class MapPanel(QWidget):
         )
         self._draw()
 
+    def _offer_colourings(self, modality: str) -> None:
+        """The "Colour by" choices that mean something for this kind of data (a series
+        has a length, not a scanner), keeping the current one where it still applies."""
+        wanted = colourings(modality)
+        if tuple(self.colour_by.itemText(i) for i in range(self.colour_by.count())) == wanted:
+            return
+        current = self.colour_by.currentText()
+        self.colour_by.blockSignals(True)
+        self.colour_by.clear()
+        self.colour_by.addItems(wanted)
+        self.colour_by.setCurrentIndex(max(0, self.colour_by.findText(current)))
+        self.colour_by.blockSignals(False)
+
     def categories(self) -> list[str]:
         assert self.map is not None and self.view is not None
         key = self.colour_by.currentText()
         if key == "label":
             return [label or "unlabeled" for label in self.map.labels]
-        return [str(self.view.items[self.rows[i]].get(key) or "?") for i in self.map.item_ids]
+        return groups([self.view.items[self.rows[i]] for i in self.map.item_ids], key)
 
     def _draw(self, *_: Any) -> None:
         for scatter in self.scatters:
@@ -194,7 +219,7 @@ class MapPanel(QWidget):
         if self.marked is not None:
             self._mark(*self.marked)
         categories = np.array(self.categories())
-        for k, name in enumerate(sorted(set(categories))):
+        for k, name in enumerate(sorted(set(categories), key=_natural)):
             where = np.flatnonzero(categories == name)
             colour = "#bbbbbb" if name == "unlabeled" else COLOURS[k % len(COLOURS)]
             scatter = pg.ScatterPlotItem(
