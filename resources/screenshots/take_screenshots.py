@@ -128,8 +128,8 @@ def main() -> int:
         wait(
             app,
             lambda: (
-                panel.loss_plot.buffers.get("loss") is not None
-                and panel.loss_plot.buffers["loss"].n >= 40
+                panel.view.loss_plot.buffers.get("loss") is not None
+                and panel.view.loss_plot.buffers["loss"].n >= 40
             ),
         )
         shoot(app, window, "03-pretrain-live")

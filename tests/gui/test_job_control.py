@@ -47,7 +47,7 @@ def test_pause_resume_and_stop_a_real_run(qtbot, make_window, project, tmp_path)
     paused_at = len(steps)
     qtbot.wait(800)
     assert len(steps) == paused_at  # nothing moves while paused
-    assert "paused" in panel.status.text()  # also after the step that was still running
+    assert "paused" in panel.view.status.text()  # also after the step that was still running
     panel.pause_button.click()
     assert not window.runner.paused
     qtbot.waitUntil(lambda: len(steps) > paused_at, timeout=JOB_MS)
@@ -57,8 +57,8 @@ def test_pause_resume_and_stop_a_real_run(qtbot, make_window, project, tmp_path)
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=JOB_MS)
     summary = panel.last_summary
     assert summary["status"] == "stopped" and summary["steps"] < 100_000
-    assert "stopped" in panel.notice.text() and panel.start_button.isEnabled()
-    assert "Time left" not in panel.status.text()  # no countdown once the run has ended
+    assert "stopped" in panel.view.notice.text() and panel.start_button.isEnabled()
+    assert "Time left" not in panel.view.status.text()  # no countdown once the run has ended
     with Store.open(project) as store:
         run = store.run(summary["run_id"])
         assert run["status"] == "stopped" and store.checkpoints(run["id"])  # saved on stop
@@ -152,10 +152,10 @@ def test_what_cannot_start_during_a_job_says_so_and_loses_nothing(
                 time.sleep(0.01)
         return {"status": "stopped"}
 
-    window.pretrain.loss_plot.append("loss", 1, 0.5)  # the running job's curve
+    window.pretrain.view.loss_plot.append("loss", 1, 0.5)  # the running job's curve
     assert window.runner.start("Pretraining", writing)
     assert not window.pretrain.start()
-    assert window.pretrain.loss_plot.buffers and "still running" in messages.pop()[1]
+    assert window.pretrain.view.loss_plot.buffers and "still running" in messages.pop()[1]
     assert not window.open_demo(tmp_path / "demo")
     assert "still running" in messages.pop()[1] and not (tmp_path / "demo").exists()
 

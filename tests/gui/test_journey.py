@@ -54,10 +54,10 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     run_id = panel.last_summary["run_id"]
     assert panel.last_summary["status"] == "done" and panel.last_summary["steps"] == 4
     qtbot.waitUntil(lambda: not window.runner.busy)
-    panel.loss_plot.redraw()
-    steps, losses = panel.loss_plot.points("loss")
+    panel.view.loss_plot.redraw()
+    steps, losses = panel.view.loss_plot.points("loss")
     assert len(steps) >= 1 and np.isfinite(losses).all()
-    assert "Run" in panel.notice.text() and "finished" in panel.notice.text()
+    assert "Run" in panel.view.notice.text() and "finished" in panel.view.notice.text()
     assert window.runs.table.rowCount() == 1
     assert window.runs.table.item(0, 5).text() == "done"
     assert window.finetune.empty.text() == "None yet: start the wizard above."

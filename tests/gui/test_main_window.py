@@ -170,14 +170,14 @@ def test_switching_projects_leaves_nothing_of_the_old_one_on_screen(
     qtbot.waitUntil(lambda: window.map.map is not None and not window.runner.busy, timeout=60_000)
     window.map.choose(0)
     assert "Item 1 of dataset 'scans'" in window.data.viewer.title.text().replace("</b>", "")
-    window.pretrain.notice.setText("Run 1 finished")
+    window.pretrain.view.notice.setText("Run 1 finished")
     window.export.predictions.setRowCount(3)
     window.open_wizard()
     window.open_project(create_project(tmp_path / "other"))
     assert window.map.map is None and not window.map.scatters
     assert not window.map.open_button.isEnabled()
     assert window.data.viewer.title.text() == "Select an item to view it."
-    assert window.pretrain.notice.text() == "" and window.export.predictions.rowCount() == 0
+    assert window.pretrain.view.notice.text() == "" and window.export.predictions.rowCount() == 0
     assert window.wizard is None  # it would have gone on with the other project
 
 

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -33,7 +32,7 @@ from ssl_studio.core.config import (
     default_batch_and_lr,
 )
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.events import Event, Health, Message, Step
+from ssl_studio.core.events import Event
 from ssl_studio.core.jobs import pretrain
 from ssl_studio.core.models.backbones import (
     IMAGE_BACKBONES,
@@ -45,8 +44,8 @@ from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import TASKS, describe_tasks
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
-from ssl_studio.gui.live_plot import LivePlot
 from ssl_studio.gui.options_form import OptionsForm
+from ssl_studio.gui.panels.training_view import IDLE, TrainingView
 from ssl_studio.gui.pictures import to_pixmap, unit_to_uint8
 
 # (short text in the list, the whole sentence as its tooltip): the list is narrow
@@ -62,17 +61,6 @@ SERIES_PRESET_TEXT = {  # series: the same encoder, trained longer
 }
 PREVIEWS = 8
 TRAIN_SKIP = ("steps", "epochs", "device", "compile", "amp", "log_every_seconds")
-
-
-def _eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
-
-
-IDLE = "No run yet. Choose the options on the left and press Start."
 
 
 class PretrainPanel(QWidget):
@@ -179,30 +167,9 @@ class PretrainPanel(QWidget):
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
-        self.progress = QProgressBar()
-        self.status = QLabel(IDLE)
-        self.status.setWordWrap(True)
-        self.health = QLabel()
-        self.health.setWordWrap(True)
-        self.notice = QLabel()
-        self.notice.setWordWrap(True)
-        self.loss_plot = LivePlot("Training loss", y_label="loss", legend=False)
-        self.lr_plot = LivePlot("Learning rate", legend=False)
-        self.speed_plot = LivePlot("Throughput", y_label="samples / s", legend=False)
-        self.health_plot = LivePlot("Health: online kNN accuracy and embedding spread")
-        plots = QGridLayout()
-        plots.addWidget(self.loss_plot, 0, 0, 1, 2)
-        plots.addWidget(self.lr_plot, 1, 0)
-        plots.addWidget(self.speed_plot, 1, 1)
-        plots.addWidget(self.health_plot, 2, 0, 1, 2)
-        live = QWidget()
-        column = QVBoxLayout(live)
-        column.addLayout(buttons)
-        column.addWidget(self.progress)
-        column.addWidget(self.status)
-        column.addWidget(self.health)
-        column.addWidget(self.notice)
-        column.addLayout(plots, 1)
+        self.view = TrainingView()
+        self.view.layout_top.insertLayout(0, buttons)
+        live = self.view
 
         layout = QHBoxLayout(self)
         layout.addWidget(scroll, 2)
@@ -218,7 +185,7 @@ class PretrainPanel(QWidget):
 
     def _changed(self, what: str) -> None:
         if what == "project" and not self.context.runner.busy:
-            self.status.setText(
+            self.view.status.setText(
                 "This project is read-only: copy it to a folder you can write to pretrain."
                 if self.context.read_only
                 else IDLE
@@ -226,7 +193,7 @@ class PretrainPanel(QWidget):
         if what == "project":
             self.augment_for = None  # another project's dataset may share the name
             if not self.active:  # the last run's curves belong to the other project
-                self._clear_view()
+                self.view.clear()
         if what in ("project", "datasets"):
             self.reload()
         if what == "hardware":
@@ -438,71 +405,23 @@ class PretrainPanel(QWidget):
         self.active = True  # before the runner says it is busy, so Pause/Stop light up
         self.active = self.context.run(self, title, work, self._done, self._failed)
         if self.active:  # a refused start leaves the running job's view alone (the new
-            self._clear_view()  # job's events are queued to this thread: none is lost)
-            self.status.setText("Preparing the data and the network…")
+            self.view.clear()  # job's events are queued to this thread: none is lost)
+            self.view.status.setText("Preparing the data and the network…")
         return self.active
 
-    def _clear_view(self) -> None:
-        for plot in (self.loss_plot, self.lr_plot, self.speed_plot, self.health_plot):
-            plot.clear_curves()
-        self.notice.setText("")
-        self.health.setText("")
-        self.progress.setValue(0)
-
     def _event(self, event: Event) -> None:
-        if not self.active or event.job != "pretrain":
-            return
-        if isinstance(event, Step):
-            self.loss_plot.append("loss", event.step, event.loss)
-            self.lr_plot.append("lr", event.step, event.lr)
-            self.speed_plot.append("samples/s", event.step, event.samples_per_s)
-            self.progress.setMaximum(event.total)
-            self.progress.setValue(event.step)
-            memory = f", {event.memory_mb:.0f} MB on the device" if event.memory_mb else ""
-            paused = " — paused. Press Resume to go on." if self.context.runner.paused else ""
-            self.status.setText(
-                f"Step {event.step} of {event.total} (epoch {event.epoch}), loss "
-                f"{event.loss:.4f}, {event.samples_per_s:.0f} samples/s{memory}. "
-                f"Time left: {_eta(event.eta_s)}.{paused}"
-            )
-        elif isinstance(event, Health):
-            self.health_plot.append("embedding spread", event.step, event.embedding_std)
-            knn = ""
-            if event.knn_accuracy is not None:
-                self.health_plot.append("kNN accuracy", event.step, event.knn_accuracy)
-                knn = f" Online kNN accuracy on the labeled items: {event.knn_accuracy:.1%}."
-            warning = (
-                " <b style='color:#b71c1c'>The embeddings are collapsing (almost no spread): "
-                "stop and try a lower learning rate or another task.</b>"
-                if event.embedding_std < 1e-3
-                else ""
-            )
-            self.health.setText(
-                f"Health at step {event.step}: embedding spread {event.embedding_std:.3f}, "
-                f"effective rank {event.effective_rank:.1f}.{knn}{warning}"
-            )
-        elif isinstance(event, Message) and event.level != "info":
-            self.notice.setText(f"<span style='color:#b26a00'>{event.text}</span>")
+        if self.active and event.job == "pretrain":
+            self.view.show_event(event, self.context.runner.paused)
 
     def _done(self, summary: dict[str, Any]) -> None:
         self.active = False
         self.last_summary = summary
-        stopped = summary["status"] == "stopped"
-        verb = "stopped (it can be resumed from Runs)" if stopped else "finished"
-        self.status.setText(f"Run {summary['run_id']} {'stopped' if stopped else 'finished'}.")
-        loss = summary.get("final_loss")
-        self.notice.setText(
-            f"<b>Run {summary['run_id']} {verb}</b> after {summary['steps']} steps in "
-            f"{summary['seconds']:.0f} s"
-            + (f"; mean loss of the last epoch {loss:.4f}." if loss is not None else ".")
-            + ("" if stopped else " Next: Fine-tune, or look at the Embedding map.")
-        )
+        self.view.show_done(summary)
         self.context.notify("runs")
 
     def _failed(self, message: str) -> None:
         self.active = False
-        self.notice.setText(f"<b style='color:#b71c1c'>The run failed.</b> {message}")
-        self.status.setText("The run failed (see below). Change the options and press Start.")
+        self.view.show_failed(message)
         self.context.notify("runs")
 
     def _busy(self, busy: bool) -> None:
@@ -521,4 +440,4 @@ class PretrainPanel(QWidget):
     def _paused(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
         if paused and self.active:
-            self.status.setText(self.status.text() + " — paused. Press Resume to go on.")
+            self.view.show_paused()

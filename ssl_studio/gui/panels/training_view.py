@@ -1,0 +1,115 @@
+"""The live view of a pretraining run: progress, status, health, notices and the loss,
+learning-rate, throughput and health curves, fed by the run's events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from ssl_studio.core.events import Event, Health, Message, Step
+from ssl_studio.gui.live_plot import LivePlot
+
+IDLE = "No run yet. Choose the options on the left and press Start."
+PAUSED = " — paused. Press Resume to go on."
+COLLAPSED_BELOW = 1e-3  # embedding spread under which the embeddings are collapsing
+
+
+def eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+class TrainingView(QWidget):
+    """What the running (or last) run is doing; ``layout_top`` takes the panel's buttons."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.progress = QProgressBar()
+        self.status = QLabel(IDLE)
+        self.status.setWordWrap(True)
+        self.health = QLabel()
+        self.health.setWordWrap(True)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.loss_plot = LivePlot("Training loss", y_label="loss", legend=False)
+        self.lr_plot = LivePlot("Learning rate", legend=False)
+        self.speed_plot = LivePlot("Throughput", y_label="samples / s", legend=False)
+        self.health_plot = LivePlot("Health: online kNN accuracy and embedding spread")
+        plots = QGridLayout()
+        plots.addWidget(self.loss_plot, 0, 0, 1, 2)
+        plots.addWidget(self.lr_plot, 1, 0)
+        plots.addWidget(self.speed_plot, 1, 1)
+        plots.addWidget(self.health_plot, 2, 0, 1, 2)
+        self.layout_top = QVBoxLayout(self)
+        for label in (self.progress, self.status, self.health, self.notice):
+            self.layout_top.addWidget(label)
+        self.layout_top.addLayout(plots, 1)
+
+    def clear(self) -> None:
+        for plot in (self.loss_plot, self.lr_plot, self.speed_plot, self.health_plot):
+            plot.clear_curves()
+        self.notice.setText("")
+        self.health.setText("")
+        self.progress.setValue(0)
+
+    def show_event(self, event: Event, paused: bool) -> None:
+        """Draw one event of the run (``paused``: the job is paused right now)."""
+        if isinstance(event, Step):
+            self._step(event, paused)
+        elif isinstance(event, Health):
+            self._health(event)
+        elif isinstance(event, Message) and event.level != "info":
+            self.notice.setText(f"<span style='color:#b26a00'>{event.text}</span>")
+
+    def _step(self, event: Step, paused: bool) -> None:
+        self.loss_plot.append("loss", event.step, event.loss)
+        self.lr_plot.append("lr", event.step, event.lr)
+        self.speed_plot.append("samples/s", event.step, event.samples_per_s)
+        self.progress.setMaximum(event.total)
+        self.progress.setValue(event.step)
+        memory = f", {event.memory_mb:.0f} MB on the device" if event.memory_mb else ""
+        self.status.setText(
+            f"Step {event.step} of {event.total} (epoch {event.epoch}), loss "
+            f"{event.loss:.4f}, {event.samples_per_s:.0f} samples/s{memory}. "
+            f"Time left: {eta_text(event.eta_s)}.{PAUSED if paused else ''}"
+        )
+
+    def _health(self, event: Health) -> None:
+        self.health_plot.append("embedding spread", event.step, event.embedding_std)
+        knn = ""
+        if event.knn_accuracy is not None:
+            self.health_plot.append("kNN accuracy", event.step, event.knn_accuracy)
+            knn = f" Online kNN accuracy on the labeled items: {event.knn_accuracy:.1%}."
+        warning = (
+            " <b style='color:#b71c1c'>The embeddings are collapsing (almost no spread): "
+            "stop and try a lower learning rate or another task.</b>"
+            if event.embedding_std < COLLAPSED_BELOW
+            else ""
+        )
+        self.health.setText(
+            f"Health at step {event.step}: embedding spread {event.embedding_std:.3f}, "
+            f"effective rank {event.effective_rank:.1f}.{knn}{warning}"
+        )
+
+    def show_paused(self) -> None:
+        self.status.setText(self.status.text() + PAUSED)
+
+    def show_done(self, summary: dict[str, Any]) -> None:
+        stopped = summary["status"] == "stopped"
+        verb = "stopped (it can be resumed from Runs)" if stopped else "finished"
+        self.status.setText(f"Run {summary['run_id']} {'stopped' if stopped else 'finished'}.")
+        loss = summary.get("final_loss")
+        self.notice.setText(
+            f"<b>Run {summary['run_id']} {verb}</b> after {summary['steps']} steps in "
+            f"{summary['seconds']:.0f} s"
+            + (f"; mean loss of the last epoch {loss:.4f}." if loss is not None else ".")
+            + ("" if stopped else " Next: Fine-tune, or look at the Embedding map.")
+        )
+
+    def show_failed(self, message: str) -> None:
+        self.notice.setText(f"<b style='color:#b71c1c'>The run failed.</b> {message}")
+        self.status.setText("The run failed (see below). Change the options and press Start.")
