@@ -154,9 +154,15 @@ def sentence_values(identifiers: Iterable[str]) -> list[str]:
     return sorted(v for v in values if v.lower() not in parts)
 
 
+# what a message quotes as a path: quoted text with a slash, or a word with one
+_QUOTED_PATH = re.compile(r"'[^'\n]*[/\\][^'\n]*'" + r'|"[^"\n]*[/\\][^"\n]*"')
+_BARE_PATH = re.compile(r"""[^\s'"]*[/\\][^\s'"]*""")
+
+
 def message_redactor(identifiers: Iterable[str]) -> Callable[[str, str], str]:
-    """``hide(message, path)`` for problem messages about the file at ``path``: the
-    pieces of the path the message quotes (folders, the file name, its stem) lose every
+    """``hide(message, path)`` for problem messages about the file at ``path``. What the
+    message quotes as a path (any text with a slash, as decoders quote whole paths) and
+    the pieces of ``path`` it names alone (a folder, the file name, its stem) lose every
     trace of an identifier, as stored paths do; the rest loses whole identifier values
     only, as words (see ``sentence_values``)."""
     values = list(identifiers)
@@ -167,16 +173,26 @@ def message_redactor(identifiers: Iterable[str]) -> Callable[[str, str], str]:
         if not message or not values:
             return message
         message = hide_words(message)  # first: a path's "Doe" must not split "Doe^John"
-        parts = {p for p in re.split(r"[\\/]", path) if p}
-        parts |= {p.split(".")[0] for p in parts if p.split(".")[0]}
-        for part in sorted(parts, key=len, reverse=True):
-            if part in message:
-                hidden = hide_path(part)
-                if hidden != part:
-                    message = message.replace(part, hidden)
+        message = _QUOTED_PATH.sub(lambda m: hide_path(m.group()), message)
+        message = _BARE_PATH.sub(lambda m: hide_path(m.group()), message)
+        for piece in sorted(_pieces(path), key=len, reverse=True):
+            hidden = hide_path(piece)
+            if hidden != piece:  # where the piece stands alone, not inside a word
+                pattern = rf"(?<![\w.-]){re.escape(piece)}(?![\w-])"
+                message = re.sub(pattern, lambda _m, h=hidden: h, message)
         return message
 
     return hide
+
+
+def _pieces(path: str) -> set[str]:
+    """The folders and file name of ``path`` and every name of theirs cut at a dot
+    ("ecg.Doe.csv": "ecg", "ecg.Doe", "ecg.Doe.csv"), as messages may quote a stem."""
+    out = set()
+    for part in re.split(r"[\\/]", path):
+        dots = part.split(".")
+        out.update(".".join(dots[: k + 1]) for k in range(len(dots)))
+    return {p for p in out if p}
 
 
 def contains_identifier(text: str, identifiers: Iterable[str]) -> bool:

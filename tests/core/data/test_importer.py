@@ -552,8 +552,9 @@ def test_messages_keep_their_own_words_when_a_name_part_is_an_ordinary_word(
 ):
     """A station "Not connected" and a patient "Test^Phantom" made every message of the
     import lose "not" and "test" ("[redacted] a DICOM file"). Whole values still go from
-    every message, and a name part from the paths the messages quote."""
-    folder = tmp_path / "scans"
+    every message, and a name part from the paths the messages quote (Pillow quotes the
+    absolute path, here through a folder named after the patient)."""
+    folder = tmp_path / "Phantom_scans"
     folder.mkdir()
     ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
     ds.StationName, ds.PatientName = "Not connected", "Test^Phantom"

@@ -74,3 +74,23 @@ def test_messages_lose_whole_values_and_the_names_in_their_paths_but_keep_their_
     )
     assert hide("John_scan is truncated.", path) == f"{REDACTED}_scan is truncated."  # stem
     assert message_redactor([])(message, path) == message
+
+
+def test_a_path_a_message_quotes_loses_every_trace_and_the_words_around_it_stay():
+    """Decoders quote whole paths (Pillow: the absolute one), whose top folder may be
+    the patient's; a file's stem may hold a dot; and "ann" of a path must not turn
+    "cannot" into "c[redacted]ot"."""
+    hide = message_redactor(identifier_values(["Wexford^Ann"]))
+    pillow = "cannot identify image file '/data/Wexford/ann/x.png'"
+    assert hide(pillow, "x.png") == (
+        f"cannot identify image file '/data/{REDACTED}/{REDACTED}/x.png'"
+    )
+    assert hide("read /data/Wexford/x.png first", "x.png") == (
+        f"read /data/{REDACTED}/x.png first"
+    )
+    assert hide("ecg.Ann in ecg.Ann.csv is short", "sub/ecg.Ann.csv") == (
+        f"ecg.{REDACTED} in ecg.{REDACTED}.csv is short"
+    )
+    assert hide("It cannot be read, annotated or scanned.", "/home/ann/x.png") == (
+        "It cannot be read, annotated or scanned."
+    )
