@@ -293,7 +293,8 @@ def in_flags(message: str, flags: dict[str, str]) -> str:
     "set --val-fraction" (the GUI shows the same message with its own field names)."""
     for name in sorted(flags, key=len, reverse=True):
         # not in a list of names ("valid train options are: amp, batch_size, ...")
-        pattern = rf"(?<![\w.-])(?<!, )(?<!: ){re.escape(name)}(?![\w])"
+        # nor in a path or a quoted name ("/study/sampling_rate", "'batch_size'")
+        pattern = rf"(?<![\w./\\'\"-])(?<!, )(?<!: ){re.escape(name)}(?![\w/\\'\"])"
         message = re.sub(pattern, flags[name], message)
     return message
 

@@ -231,3 +231,5 @@ def test_core_messages_name_the_options_as_the_command_line_spells_them(tmp_path
     assert in_flags(words, flags) == words
     listed = "Unknown option(s) x; valid options are: val_fraction, train.steps."
     assert in_flags(listed, flags) == listed  # names to type in a file or --set
+    paths = "Not found: /study/val_fraction, 'val_fraction' and C:\\val_fraction\\x."
+    assert in_flags(paths, flags) == paths  # a folder or a name that looks like an option

@@ -456,7 +456,8 @@ class FinetuneConfig:
         if self.folds >= 2 and self.threshold != "default":
             raise ConfigError(
                 "With cross-validation every label is tested once, so none is left to pick "
-                "a threshold on; use folds=1 with val_fraction, or the default threshold."
+                "a threshold on; use one test split (folds 1) with a validation share "
+                "(val_fraction), or the default threshold."
             )
         if self.k_per_class is not None and self.k_per_class < 1:
             raise ConfigError("k_per_class must be at least 1.")
