@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.jobs import import_data, name_taken_by_other_folders
+from ssl_studio.core.jobs import cache_size_taken, import_data, name_taken_by_other_folders
 from ssl_studio.core.project.info import project_info
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
@@ -254,9 +254,21 @@ class DataPanel(QWidget):
         name = cfg.dataset_name  # stored with patient identifiers from the files redacted
         try:
             taken = name_taken_by_other_folders(cfg)
+            other_size = cache_size_taken(cfg)
         except SSLStudioError as exc:
             dialogs.show_error(self, "Cannot import", str(exc))
             return False
+        if other_size is not None:  # one dataset holds one cache size
+            existing, size, free = other_size
+            if not dialogs.confirm(
+                self,
+                "Import at another cache size?",
+                f"Dataset '{existing}' is cached at {size} px, and the import options ask "
+                f"for {cfg.cache_size} px. Import these files into a new dataset "
+                f"'{free}'?\n\nChoose No to change the import options instead.",
+            ):
+                return False
+            cfg.name, taken = free, None
         if taken is not None:
             existing, free = taken
             cfg.add = dialogs.confirm(
