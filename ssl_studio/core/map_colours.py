@@ -60,12 +60,14 @@ def _ranges(values: list[Any], unit: str) -> list[str]:
     distinct = np.unique(known)
     if len(distinct) <= MAX_EXACT:
         return [f"{v:g} {unit}" if v is not None else "?" for v in values]
-    edges = np.unique(np.quantile(known, np.linspace(0, 1, BINS + 1)))
+    # whole-number ranges that do not overlap: [edge_k, edge_k+1 - 1], the last one closed
+    edges = np.unique(np.round(np.quantile(known, np.linspace(0, 1, BINS + 1))))
     out = []
     for v in values:
         if v is None:
             out.append("?")
             continue
         k = min(int(np.searchsorted(edges, v, side="right")) - 1, len(edges) - 2)
-        out.append(f"{edges[k]:g}–{edges[k + 1]:g} {unit}")
+        high = edges[k + 1] if k == len(edges) - 2 else edges[k + 1] - 1
+        out.append(f"{edges[k]:g}–{high:g} {unit}")
     return out

@@ -157,11 +157,13 @@ class Pretraining:
             cfg.train.batch_size = batch
         cached = dataset.get("cache_size") or 0
         if dataset["modality"] == "image" and resume is None and (cfg.image_size or 0) > cached:
+            at = max(cached, 16)  # the smallest image size a run takes
             text = (
                 f"The images are cached at {cached} px, so training views of "
                 f"{cfg.image_size} px are upsampled: slower, with no more detail. Train at "
-                f"{cached} px (--image-size {cached}), or import the images again into a "
-                f"new dataset with --cache-size {cfg.image_size}."
+                f"{at} px (image size; --image-size {at}), or import the images again at "
+                f"{cfg.image_size} px (cache size, in Import options; --cache-size "
+                f"{cfg.image_size})."
             )
             self.report(Message(JOB, text, level="warning"))
         reader = CacheReader(store.paths.dataset_cache(dataset["id"]))

@@ -18,9 +18,11 @@ def test_series_are_grouped_by_what_series_have():
     ranged = groups(many, "length")
     assert (
         len(set(ranged)) == 5
-        and ranged[0] == "100–298 steps"
+        and ranged[0] == "100–297 steps"
         and ranged[-1].endswith("–1090 steps")
     )
+    mixed = groups([{"length": n} for n in [*range(10, 20), 100, 1000]], "length")
+    assert mixed[0] == "10–11 steps" and mixed[-1] == "19–1000 steps"  # whole, apart
 
 
 def test_images_are_grouped_by_folder_modality_and_size():

@@ -85,9 +85,7 @@ def test_a_path_a_message_quotes_loses_every_trace_and_the_words_around_it_stay(
     assert hide(pillow, "x.png") == (
         f"cannot identify image file '/data/{REDACTED}/{REDACTED}/x.png'"
     )
-    assert hide("read /data/Wexford/x.png first", "x.png") == (
-        f"read /data/{REDACTED}/x.png first"
-    )
+    assert hide("read /data/Wexford/x.png first", "x.png") == (f"read /data/{REDACTED}/x.png first")
     assert hide("ecg.Ann in ecg.Ann.csv is short", "sub/ecg.Ann.csv") == (
         f"ecg.{REDACTED} in ecg.{REDACTED}.csv is short"
     )
