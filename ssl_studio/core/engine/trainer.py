@@ -107,6 +107,7 @@ class Trainer:
         self.progress = Progress(batch_size=batches.batch_size, accumulate=cfg.accumulate)
         self._pending_metrics: list[tuple[int, int, str, float]] = []
         self._checkpoints: list[Path] = []
+        self._lr = 0.0  # the learning rate of the last optimiser step
 
     # ---- setup -----------------------------------------------------------------------------
 
@@ -307,6 +308,7 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
+        self._lr = self.scheduler.get_last_lr()[0]  # the rate this step used (reported)
         self.scheduler.step()
         self.progress.step += 1
         self.task.on_step_end(self.progress.step, self.total)
@@ -343,7 +345,7 @@ class Trainer:
         seconds = max(now - then, 1e-9)
         rate = steps * p.batch_size * p.accumulate * self.world.size / seconds
         eta = (self.total - p.step) * seconds / steps
-        lr = self.scheduler.get_last_lr()[0]
+        lr = self._lr
         logs = {k: float(v) for k, v in (self._logs or {}).items()}
         self.report(
             Step(

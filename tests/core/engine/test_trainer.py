@@ -125,6 +125,16 @@ def test_learning_rate_warms_up_then_decays():
     assert all(a >= b for a, b in zip(rates[10:], rates[11:], strict=False))
 
 
+def test_steps_report_the_learning_rate_they_used(tmp_path):
+    events = []
+    train(tmp_path, events=events, steps=10, lr=1.0, warmup_fraction=0.2)
+    shown = [e.lr for e in events if isinstance(e, Step)]
+    # step s (1-based) runs at the schedule's value for s - 1: step 1 warms up at half
+    # the peak (a warm-up of 2 steps), it does not show the next step's rate
+    assert shown[:3] == pytest.approx([0.5, 1.0, 1.0])
+    assert shown == pytest.approx([warmup_cosine(s, 10, 2) for s in range(10)])
+
+
 def test_stop_then_resume_continues_exactly(tmp_path):
     _, straight = train(tmp_path / "a", steps=12)
     reference = load_checkpoint(tmp_path / "a" / "checkpoints" / "step-0000012.pt")
