@@ -256,9 +256,22 @@ class Trainer:
         if self.world.is_main and self.stop.paused and not self.stop.stopped:
             self._save("paused")
             self.report(Message(self.job, f"Paused at step {self.progress.step}."))
-            self.stop.wait_while_paused()
+            self._wait_while_paused()
             self.report(Message(self.job, "Resumed."))
         return distributed.all_agree(self.stop.stopped, self.world)
+
+    def _wait_while_paused(self) -> None:
+        """Wait for resume or stop; the time paused counts neither as training time (run
+        duration) nor in the throughput and time-left estimates, nor towards the next
+        timed checkpoint."""
+        before = time.perf_counter()
+        self.stop.wait_while_paused()
+        now = time.perf_counter()
+        paused = now - before
+        started, earlier = self._session
+        self._session = (started + paused, earlier)
+        self._last_checkpoint_time += paused
+        self._window = (now, self.progress.step)
 
     def _micro_step(self, batch: Any, micro: int) -> torch.Tensor | None:
         """Forward and backward of one micro-batch; None after an out-of-memory halving."""

@@ -69,7 +69,9 @@ class FakeTask(nn.Module):
         self.ema_updates += 1
 
 
-def train(tmp_path, task=None, batches=None, stop=None, resume=None, events=None, **cfg):
+def train(
+    tmp_path, task=None, batches=None, stop=None, resume=None, events=None, report=None, **cfg
+):
     options = {
         "steps": 12,
         "batch_size": 8,
@@ -89,7 +91,7 @@ def train(tmp_path, task=None, batches=None, stop=None, resume=None, events=None
         TrainConfig(**options),
         device=torch.device("cpu"),
         run_dir=tmp_path,
-        report=(events.append if events is not None else lambda e: None),
+        report=report or (events.append if events is not None else lambda e: None),
         stop=stop,
         snapshot={"task": "fake"},
     )
@@ -225,6 +227,59 @@ def test_pause_waits_and_resume_goes_on(tmp_path):
     assert trainer.fit()["steps"] == 6
     texts = [e.text for e in seen if isinstance(e, Message)]
     assert "Paused at step 3." in texts and "Resumed." in texts
+
+
+class FakeClock:
+    """time.perf_counter for the trainer: each forward pass takes one second."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+class LongPause(StopToken):
+    """A pause that lasts 1000 (fake) seconds, then resumes."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def wait_while_paused(self, timeout: float | None = None) -> bool:
+        self.clock.now += 1000.0
+        self.resume()
+        return True
+
+
+def test_time_paused_counts_neither_in_the_rate_nor_in_the_run_time(tmp_path, monkeypatch):
+    import ssl_studio.core.engine.trainer as trainer_module
+
+    clock = FakeClock()
+    monkeypatch.setattr(trainer_module, "time", clock)
+
+    class OneSecondTask(FakeTask):
+        def forward(self, batch):
+            clock.now += 1.0
+            return super().forward(batch)
+
+    stop = LongPause(clock)
+    events = []
+
+    def report(event):
+        events.append(event)
+        if isinstance(event, Step) and event.step == 3:
+            stop.pause()
+
+    _, summary = train(
+        tmp_path, task=OneSecondTask(), stop=stop, report=report, steps=6, batch_size=8
+    )
+    steps = {e.step: e for e in events if isinstance(e, Step)}
+    assert "Paused at step 3." in [e.text for e in events if isinstance(e, Message)]
+    # the step after the pause took one second like the others: 8 samples/s, 2 s left
+    assert steps[4].samples_per_s == pytest.approx(8.0)
+    assert steps[4].eta_s == pytest.approx(2.0)
+    assert summary["seconds"] == pytest.approx(6.0)  # six steps of one second, no pause
 
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")
