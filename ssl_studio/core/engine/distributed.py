@@ -80,11 +80,16 @@ def all_agree(flag: bool, world: World) -> bool:
 
 def mean(value: float, world: World) -> float:
     """The mean of ``value`` over the ranks."""
+    return means([value], world)[0]
+
+
+def means(values: list[float], world: World) -> list[float]:
+    """The mean of each of ``values`` over the ranks (one collective for all)."""
     if not world.distributed:
-        return value
-    tensor = torch.tensor([value], dtype=torch.float64, device=_collective_device)
+        return list(values)
+    tensor = torch.tensor(values, dtype=torch.float64, device=_collective_device)
     dist.all_reduce(tensor)
-    return float(tensor.item()) / world.size
+    return [v / world.size for v in tensor.tolist()]
 
 
 def in_sync(module: torch.nn.Module, world: World) -> bool:

@@ -186,6 +186,8 @@ class Trainer:
             self._restore(resume)
             self.report(Message(self.job, f"Resumed at step {self.progress.step}."))
         self._epoch_loss = torch.full((), self.progress.epoch_loss, device=self.device)
+        self._unchecked = torch.zeros((), device=self.device)  # step losses not yet read
+        self._checked_step = self.progress.step  # the last step whose loss was checked
         self.task.train()
         started = time.perf_counter()
         self._session = (started, self.progress.seconds)
@@ -243,6 +245,7 @@ class Trainer:
 
     def _end_epoch(self) -> None:
         p = self.progress
+        self._check_finite()  # a NaN epoch loss is never recorded
         mean = distributed.mean(self._epoch_loss.item() / max(1, p.epoch_steps), self.world)
         p.history.append((p.step, mean))
         self.report(Epoch(self.job, epoch=p.epoch, step=p.step, loss=mean))
@@ -335,21 +338,38 @@ class Trainer:
             p.step % self.cfg.checkpoint_every_steps == 0
             or (now - self._last_checkpoint_time) / 60 >= self.cfg.checkpoint_every_minutes
         )
-        # the loss is read back (a device sync) only when logging or before a checkpoint,
-        # so a non-finite loss is always caught before it could be saved
+        self._unchecked += loss  # no device sync: read back when logging or saving
         if now - self._last_log >= self.cfg.log_every_seconds or last or checkpoint_due:
-            value = distributed.mean(loss.item(), self.world)
-            if not math.isfinite(value):
-                raise TrainingError(
-                    f"The loss became {value} at step {p.step}, so training stopped. The last "
-                    "good checkpoint is kept. Lower the learning rate (train.lr) or turn "
-                    "gradient clipping on (train.grad_clip), then resume or start again."
-                )
-            self._log_step(value, now)
+            self._log_step(self._check_finite(loss), now)
         if self.health is not None and p.step % self.cfg.health_every_steps == 0:
             self.health(self.task, p.step, self._pending_metrics)
         if checkpoint_due:
             self._save("periodic")
+
+    def _check_finite(self, loss: torch.Tensor | None = None) -> float:
+        """Raise TrainingError when a step loss since the last check was NaN or infinite
+        (every checkpoint write and every logged step checks first, so no checkpoint ever
+        holds the weights of a diverged run). Returns ``loss`` (this step's, mean over the
+        ranks), read back in the same device sync; NaN when not given."""
+        p = self.progress
+        if loss is None and self._checked_step == p.step:
+            return math.nan
+        current = loss if loss is not None else torch.full((), math.nan, device=self.device)
+        both = torch.stack([self._unchecked, current.float()]).tolist()  # one sync
+        pending, value = distributed.means(both, self.world)
+        first = self._checked_step + 1
+        self._unchecked.zero_()
+        self._checked_step = p.step
+        if not math.isfinite(pending):
+            where = (
+                f"at step {p.step}" if first >= p.step else f"between steps {first} and {p.step}"
+            )
+            raise TrainingError(
+                f"The loss became {pending} {where}, so training stopped. The last good "
+                "checkpoint is kept. Lower the learning rate (train.lr) or turn gradient "
+                "clipping on (train.grad_clip), then resume or start again."
+            )
+        return value
 
     def _log_step(self, loss: float, now: float) -> None:
         p = self.progress
@@ -404,6 +424,7 @@ class Trainer:
 
     def _save(self, kind: str) -> None:
         """Rank 0 writes the checkpoint; every rank waits for it before going on."""
+        self._check_finite()
         self._last_checkpoint_time = time.perf_counter()
         self.progress.seconds = self._elapsed()
         if self.world.is_main:

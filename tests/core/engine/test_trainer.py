@@ -205,6 +205,35 @@ def test_a_non_finite_loss_stops_with_a_message_and_keeps_the_good_checkpoint(tm
     assert all(torch.isfinite(t).all() for t in state["model"].values())
 
 
+@pytest.mark.parametrize("action", ["stop", "pause"])
+def test_a_stop_or_pause_never_saves_the_weights_of_a_diverged_run(tmp_path, action):
+    class PauseThenStop(StopToken):
+        def wait_while_paused(self, timeout: float | None = None) -> bool:
+            self.stop()  # (a test never waits)
+            return False
+
+    stop = PauseThenStop()
+
+    class NanThenStop(FakeTask):
+        def forward(self, batch):
+            loss, logs = super().forward(batch)
+            if self.calls == 3:  # step 3 goes NaN; it is not logged (see log_every_seconds)
+                loss = loss * float("nan")
+            if self.calls == 4:
+                getattr(stop, action)()
+            return loss, logs
+
+    with pytest.raises(TrainingError, match="loss became nan .*step.* last good checkpoint"):
+        train(
+            tmp_path,
+            task=NanThenStop(),
+            stop=stop,
+            log_every_seconds=3600.0,
+            checkpoint_every_steps=1000,
+        )
+    assert list((tmp_path / "checkpoints").glob("*.pt")) == []
+
+
 def test_pause_waits_and_resume_goes_on(tmp_path):
     stop = StopToken()
     seen = []
