@@ -184,6 +184,7 @@ class Trainer:
             remove_partial_writes(self.run_dir / "checkpoints")
         if resume is not None:
             self._restore(resume)
+            self._checkpoints = self._earlier_checkpoints()
             self.report(Message(self.job, f"Resumed at step {self.progress.step}."))
         self._epoch_loss = torch.full((), self.progress.epoch_loss, device=self.device)
         self._unchecked = torch.zeros((), device=self.device)  # step losses not yet read
@@ -439,10 +440,23 @@ class Trainer:
         if self.world.distributed:
             torch.distributed.barrier()
 
+    def _earlier_checkpoints(self) -> list[Path]:
+        """The checkpoint files earlier sessions of a resumed run left, oldest first, so
+        that pruning goes on counting them. Files of steps after the one resumed from
+        (damaged ones, which resuming skipped) come first: they are pruned first."""
+        folder = self.run_dir / "checkpoints"
+        if not self.world.is_main or not folder.is_dir():
+            return []
+        steps = {}
+        for path in folder.glob("step-*.pt"):
+            with contextlib.suppress(ValueError):
+                steps[path] = int(path.stem.removeprefix("step-"))
+        now = self.progress.step
+        return sorted(steps, key=lambda path: (steps[path] <= now, steps[path]))
+
     def _prune(self, newest: Path) -> None:
         """Keep the newest ``keep_checkpoints`` files (the one just written included)."""
-        if newest not in self._checkpoints:
-            self._checkpoints.append(newest)
+        self._checkpoints = [p for p in self._checkpoints if p != newest] + [newest]
         while len(self._checkpoints) > max(1, self.cfg.keep_checkpoints):
             old = self._checkpoints.pop(0)
             old.unlink(missing_ok=True)

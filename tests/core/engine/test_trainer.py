@@ -69,8 +69,32 @@ class FakeTask(nn.Module):
         self.ema_updates += 1
 
 
+class FolderRecorder:
+    """Keeps the checkpoint paths a run records, as the project store does."""
+
+    def __init__(self) -> None:
+        self.paths: set[str] = set()
+
+    def metrics(self, rows) -> None:
+        pass
+
+    def checkpoint(self, step, epoch, path, kind) -> None:
+        self.paths.add(path.name)
+
+    def checkpoint_removed(self, path) -> None:
+        self.paths.discard(path.name)
+
+
 def train(
-    tmp_path, task=None, batches=None, stop=None, resume=None, events=None, report=None, **cfg
+    tmp_path,
+    task=None,
+    batches=None,
+    stop=None,
+    resume=None,
+    events=None,
+    report=None,
+    recorder=None,
+    **cfg,
 ):
     options = {
         "steps": 12,
@@ -93,6 +117,7 @@ def train(
         run_dir=tmp_path,
         report=report or (events.append if events is not None else lambda e: None),
         stop=stop,
+        recorder=recorder,
         snapshot={"task": "fake"},
     )
     return trainer, trainer.fit(resume)
@@ -176,6 +201,25 @@ def test_stop_then_resume_continues_exactly(tmp_path):
     for name, tensor in reference["model"].items():
         assert torch.equal(tensor, resumed["model"][name]), name
     assert resumed["progress"]["history"] == reference["progress"]["history"]
+
+
+def test_a_resumed_run_prunes_the_checkpoints_of_earlier_sessions(tmp_path):
+    stop = StopToken()
+    recorder = FolderRecorder()
+
+    def stop_at_five(event):
+        if isinstance(event, Step) and event.step == 5:
+            stop.stop()
+
+    options = {"steps": 12, "checkpoint_every_steps": 2, "keep_checkpoints": 2}
+    train(tmp_path, stop=stop, report=stop_at_five, recorder=recorder, **options)
+    folder = tmp_path / "checkpoints"
+    assert sorted(p.name for p in folder.iterdir()) == ["step-0000004.pt", "step-0000005.pt"]
+    saved = load_checkpoint(folder / "step-0000005.pt")
+    train(tmp_path, resume=saved, recorder=recorder, **options)
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == ["step-0000010.pt", "step-0000012.pt"]
+    assert recorder.paths == set(files)  # the records match the files on disk
 
 
 def test_gradient_accumulation_matches_a_bigger_batch(tmp_path):
