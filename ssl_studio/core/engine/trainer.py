@@ -71,6 +71,15 @@ class Progress:
     seconds: float = 0.0  # training time of all sessions up to the last checkpoint
 
 
+def planned_steps(cfg: TrainConfig, batches_per_epoch: int) -> int:
+    """Optimiser steps of a whole run: ``cfg.steps``, else its epochs of
+    ``batches_per_epoch`` micro-batches (``cfg.accumulate`` to a step)."""
+    if cfg.steps:
+        return cfg.steps
+    per_epoch = max(1, batches_per_epoch // cfg.accumulate)
+    return max(1, (cfg.epochs or 1) * per_epoch)
+
+
 class Trainer:
     """Trains ``task`` on ``batches``; call ``fit`` (optionally with a checkpoint state)."""
 
@@ -160,10 +169,7 @@ class Trainer:
 
     def total_steps(self) -> int:
         """Optimiser steps of the whole run (from steps, or from epochs)."""
-        if self.cfg.steps:
-            return self.cfg.steps
-        per_epoch = max(1, len(self.batches) // self.progress.accumulate)
-        return max(1, (self.cfg.epochs or 1) * per_epoch)
+        return planned_steps(self.cfg, len(self.batches))
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.task.load_state_dict(state["model"])
