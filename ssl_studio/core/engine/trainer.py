@@ -225,7 +225,7 @@ class Trainer:
     def _one_epoch(self) -> bool:
         """Train through (the rest of) the current epoch; True when stopped."""
         p = self.progress
-        self.optimizer.zero_grad(set_to_none=True)
+        self._discard_gradients()  # of leftover micro-batches at the last epoch's end
         step_loss = torch.zeros((), device=self.device)  # summed over micro-batches
         micro = 0
         for batch in self.batches.epoch(p.epoch, start=p.position // p.batch_size):
@@ -309,7 +309,7 @@ class Trainer:
                 "Even a batch of 1 does not fit in the GPU's memory. Use a smaller backbone "
                 "or image size, or train on the CPU."
             ) from None
-        self.optimizer.zero_grad(set_to_none=True)
+        self._discard_gradients()
         torch.cuda.empty_cache()
         p.batch_size //= 2
         p.accumulate *= 2
@@ -321,6 +321,14 @@ class Trainer:
         )
         self.report(Message(self.job, text, level="warning"))
         self._pending_metrics.append((p.step, p.epoch, "batch_size", float(p.batch_size)))
+
+    def _discard_gradients(self) -> None:
+        """Throw away the gradients of micro-batches that made no optimiser step, and what
+        the task kept for that step."""
+        self.optimizer.zero_grad(set_to_none=True)
+        discarded = getattr(self.task, "on_gradients_discarded", None)
+        if discarded is not None:
+            discarded()
 
     def _optimizer_step(self) -> None:
         if self.cfg.grad_clip > 0:
