@@ -69,6 +69,16 @@ def broadcast(value: Any, world: World) -> Any:
     return box[0]
 
 
+def all_gather(value: Any, world: World) -> list[Any]:
+    """Every rank's ``value``, in rank order, on every rank (any picklable object; our
+    own values only)."""
+    if not world.distributed:
+        return [value]
+    values: list[Any] = [None] * world.size
+    dist.all_gather_object(values, value)
+    return values
+
+
 def all_agree(flag: bool, world: World) -> bool:
     """True on every rank when ``flag`` is true on any rank (e.g. "stop now")."""
     if not world.distributed:

@@ -24,6 +24,7 @@ from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import (
     remove_partial_writes,
+    reseed,
     rng_state,
     save_checkpoint,
     set_rng_state,
@@ -179,7 +180,28 @@ class Trainer:
         p = state["progress"]
         self.progress = Progress(**{**p, "history": [tuple(h) for h in p["history"]]})
         self.batches.batch_size = self.progress.batch_size
-        set_rng_state(state["rng"])
+        self._restore_rng(state)
+
+    def _restore_rng(self, state: dict[str, Any]) -> None:
+        """Each process takes back its own random generators' state (``rng_ranks``: one
+        per process; older checkpoints hold only the first process's, ``rng``). With
+        another number of processes than wrote the checkpoint, each is seeded afresh from
+        the seed, its rank and the step instead, and the run says so."""
+        states = state.get("rng_ranks") or [state["rng"]]
+        if len(states) == self.world.size:
+            set_rng_state(states[self.world.rank])
+            return
+        reseed(self.cfg.seed + self.world.rank + self.progress.step)
+        self.report(
+            Message(
+                self.job,
+                f"Resumed with {self.world.size} process(es) where the checkpoint was written "
+                f"by {len(states)}: each process's random numbers (augmentations) start "
+                "afresh from the seed, so the run goes on correctly but will not match an "
+                "uninterrupted one bit for bit.",
+                level="warning",
+            )
+        )
 
     # ---- the loop ----------------------------------------------------------------------------
 
@@ -419,15 +441,19 @@ class Trainer:
 
     # ---- checkpoints -------------------------------------------------------------------------
 
-    def state(self) -> dict[str, Any]:
+    def state(self, rng_ranks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The checkpoint. rng_ranks: every process's random generator states, in rank
+        order (default: this process's alone)."""
         p = self.progress
         p.epoch_loss = float(self._epoch_loss.item())
+        rng_ranks = rng_ranks or [rng_state()]
         return {
             "model": self.task.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
-            "rng": rng_state(),
+            "rng": rng_ranks[0],  # the first process's, as older versions read it
+            "rng_ranks": rng_ranks,
             "progress": dataclasses.asdict(p),
             **self.snapshot,
         }
@@ -442,10 +468,11 @@ class Trainer:
         self._check_finite()
         self._last_checkpoint_time = time.perf_counter()
         self.progress.seconds = self._elapsed()
+        rng_ranks = distributed.all_gather(rng_state(), self.world)  # each process's own
         if self.world.is_main:
             step = self.progress.step
             path = self.run_dir / "checkpoints" / f"step-{step:07d}.pt"
-            save_checkpoint(path, self.state())
+            save_checkpoint(path, self.state(rng_ranks))
             self._flush_metrics()
             if self.recorder is not None:
                 self.recorder.checkpoint(step, self.progress.epoch, path, kind)
