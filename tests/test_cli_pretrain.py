@@ -12,9 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from ssl_studio.cli import main
+from ssl_studio.core.engine.checkpoint import load_checkpoint
 from ssl_studio.core.project.store import Store
 
 BIN = Path(sys.executable).parent
@@ -57,9 +59,9 @@ def events_of(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
-def test_torchrun_two_ranks_train_one_run_with_identical_weights(project):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run(
+def torchrun(*args: str, port: int) -> subprocess.CompletedProcess:
+    """``ssl-studio ARGS`` in two processes under torchrun."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -67,23 +69,30 @@ def test_torchrun_two_ranks_train_one_run_with_identical_weights(project):
             "--nproc_per_node",
             "2",
             "--master_port",
-            "29517",
+            str(port),
             "-m",
             "ssl_studio",
-            *pretrain_args(
-                project,
-                "--steps",
-                "4",
-                "--set",
-                "train.checkpoint_every_steps=2",
-                "--set",
-                "train.log_every_seconds=0",
-            ),
+            *args,
         ],
         capture_output=True,
         text=True,
-        env=env,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
         timeout=240,
+    )
+
+
+def test_torchrun_two_ranks_train_one_run_with_identical_weights(project, capsys):
+    result = torchrun(
+        *pretrain_args(
+            project,
+            "--steps",
+            "4",
+            "--set",
+            "train.checkpoint_every_steps=2",
+            "--set",
+            "train.log_every_seconds=0",
+        ),
+        port=29517,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     events = events_of(result.stdout)
@@ -97,8 +106,24 @@ def test_torchrun_two_ranks_train_one_run_with_identical_weights(project):
         assert run["world_size"] == 2 and run["status"] == "done"
         steps = [c["step"] for c in store.checkpoints(run["id"])]
     assert steps == [2, 4]
-    files = sorted(p.name for p in (project / "runs" / str(run["id"]) / "checkpoints").iterdir())
+    folder = project / "runs" / str(run["id"]) / "checkpoints"
+    files = sorted(p.name for p in folder.iterdir())
     assert files == ["step-0000002.pt", "step-0000004.pt"]  # one series, from rank 0
+
+    # resuming from step 2 gives step 4 bit for bit: each process gets its own random
+    # generators back (the augmentations differ per process), not the first one's
+    straight = folder.parent / "straight-4.pt"
+    (folder / "step-0000004.pt").rename(straight)
+    result = torchrun("pretrain", str(project), "--resume", str(run["id"]), port=29518)
+    assert result.returncode == 0, result.stderr[-3000:]
+    resumed = load_checkpoint(folder / "step-0000004.pt")
+    assert len(resumed["rng_ranks"]) == 2
+    for name, tensor in load_checkpoint(straight)["model"].items():
+        assert torch.equal(tensor, resumed["model"][name]), name
+    # one process cannot take two processes' generators back: it says so
+    assert main(["pretrain", str(project), "--resume", str(run["id"]), "--events", "jsonl"]) == 0
+    texts = [e["text"] for e in events_of(capsys.readouterr().out) if e["type"] == "message"]
+    assert any("with 1 process(es) where the checkpoint was written by 2" in t for t in texts)
 
 
 def test_a_killed_run_resumes_from_its_last_checkpoint(project):

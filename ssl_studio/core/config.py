@@ -205,7 +205,9 @@ class TrainConfig:
         "auto", "auto (CUDA, then Apple MPS, then CPU), cuda, mps or cpu.", choices=DEVICES
     )
     checkpoint_every_steps: int = option(200, "Checkpoint interval in steps (also at the end).")
-    checkpoint_every_minutes: float = option(10.0, "Checkpoint interval in minutes.")
+    checkpoint_every_minutes: float = option(
+        10.0, "Checkpoint interval in minutes (more than 0; steps count too)."
+    )
     keep_checkpoints: int = option(2, "How many of the newest checkpoint files are kept.")
     health_every_steps: int = option(50, "How often the collapse gauges and kNN are measured.")
     log_every_seconds: float = option(0.5, "Progress events at most this often.")
@@ -237,6 +239,12 @@ class TrainConfig:
             raise ConfigError("train.warmup_fraction must be in [0, 1).")
         if self.checkpoint_every_steps < 1 or self.health_every_steps < 1:
             raise ConfigError("Checkpoint and health intervals must be at least 1 step.")
+        if not self.checkpoint_every_minutes > 0:
+            raise ConfigError(
+                "train.checkpoint_every_minutes must be more than 0 (default 10): 0 or less "
+                "would write a checkpoint after every step. For fewer timed checkpoints, "
+                "give a larger number of minutes."
+            )
 
 
 PRESETS = ("quick", "standard", "thorough")
@@ -321,6 +329,8 @@ class PretrainConfig:
         n_values: series only, the number of values in the dataset (series x steps x
         channels), which sets the default number of steps as in TS2Vec.
         """
+        if self.resume_run is None:  # a resumed run keeps the options it began with
+            self._refuse_other_kind(modality)
         self.task = self.task or DEFAULT_TASKS[modality]
         if modality == "image":
             _, size, _, steps = PRESET_VALUES[self.preset]
@@ -335,6 +345,20 @@ class PretrainConfig:
             self.train.fill(*default_batch_and_lr(modality, self.preset))
         if self.train.steps is None and self.train.epochs is None:
             self.train.steps = steps
+
+    def _refuse_other_kind(self, modality: str) -> None:
+        """ConfigError for an option of the other kind of data (it would be ignored)."""
+        if modality == "image" and self.series_length is not None:
+            raise ConfigError(
+                f"series_length applies to time-series datasets, and '{self.dataset}' holds "
+                "images: leave it out (image_size sets the size of the training views)."
+            )
+        if modality != "image" and self.image_size is not None:
+            raise ConfigError(
+                f"image_size (--image-size) applies to image datasets, and '{self.dataset}' "
+                "holds time series: leave it out (series_length sets the longest window of "
+                "a series per step)."
+            )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PretrainConfig:

@@ -163,14 +163,21 @@ def pretrain(
     from ssl_studio.core.pretrain import JOB, Pretraining
 
     stop = stop or StopToken()
-    job = Pretraining(cfg, report, stop)
+    announced: list[int] = []
+
+    def started(total: int) -> None:  # once the config (a resumed run's too) is resolved
+        announced.append(total)
+        report(Started(JOB, total=total))
+
+    job = Pretraining(cfg, report, stop, started)
     if not job.world.is_main:
         report = ignore
         job.report = ignore
-    report(Started(JOB, total=cfg.train.steps))
     try:
         summary = job.run()
     except SSLStudioError as exc:
+        if not announced:  # refused before its length was known: still Started first
+            report(Started(JOB))
         report(Failed(JOB, error=str(exc)))
         raise
     report(Finished(JOB, result=summary, cancelled=summary["status"] == "stopped"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.engine.health import HealthMonitor
-from ssl_studio.core.engine.trainer import Trainer
+from ssl_studio.core.engine.trainer import Trainer, planned_steps
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Health, Message, Reporter, StopToken
 from ssl_studio.core.pretrain_setup import Setup, build_setup, probe_items
@@ -94,10 +95,19 @@ def latest_checkpoint(run_dir: Path) -> dict[str, Any]:
 class Pretraining:
     """One pretraining run (new or resumed) on this process; see ``run``."""
 
-    def __init__(self, cfg: PretrainConfig, report: Reporter, stop: StopToken) -> None:
+    def __init__(
+        self,
+        cfg: PretrainConfig,
+        report: Reporter,
+        stop: StopToken,
+        started: Callable[[int], None] | None = None,
+    ) -> None:
+        """started: called with the run's number of optimiser steps once the config is
+        resolved (before any other event of the run)."""
         self.cfg = cfg
         self.report = report
         self.stop = stop
+        self.started = started or (lambda total: None)
         self.world = distributed.world_from_env()
 
     def run(self) -> dict[str, Any]:
@@ -151,9 +161,8 @@ class Pretraining:
                 f"least {MIN_ITEMS} (hundreds or more to learn something useful)."
             )
         batch = min(cfg.train.batch_size, len(items) // world.size)
-        if batch < cfg.train.batch_size and resume is None:
-            text = f"Batch size lowered to {batch}: the dataset has {len(items)} {noun}."
-            self.report(Message(JOB, text, level="warning"))
+        lowered = batch < cfg.train.batch_size and resume is None
+        if lowered:
             cfg.train.batch_size = batch
         cached = dataset.get("cache_size") or 0
         if dataset["modality"] == "image" and resume is None and (cfg.image_size or 0) > cached:
@@ -169,6 +178,10 @@ class Pretraining:
         reader = CacheReader(store.paths.dataset_cache(dataset["id"]))
         setup = build_setup(cfg, dataset["modality"], items, reader, world, device)
         batches = setup.batches
+        self.started(planned_steps(cfg.train, len(batches)))
+        if lowered:
+            text = f"Batch size lowered to {batch}: the dataset has {len(items)} {noun}."
+            self.report(Message(JOB, text, level="warning"))
         run_id = distributed.broadcast(
             self._open_run(store, dataset, items, device, resume) if world.is_main else None,
             world,

@@ -11,7 +11,7 @@ from PIL import Image
 from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
 from ssl_studio.core.engine.checkpoint import load_checkpoint
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.events import Checkpoint, Health, Step, StopToken
+from ssl_studio.core.events import Checkpoint, Health, Started, Step, StopToken
 from ssl_studio.core.jobs import import_data, pretrain
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import TASKS
@@ -119,6 +119,15 @@ def test_every_image_task_trains_through_the_job(shapes_project, task):
     assert all(np.isfinite(s.loss) for s in steps)
 
 
+def test_started_gives_the_number_of_steps_of_a_run_set_in_epochs(shapes_project):
+    events = []
+    summary = pretrain(
+        config(shapes_project, steps=None, epochs=1, batch_size=16), report=events.append
+    )
+    assert isinstance(events[0], Started) and events[0].total == 3  # 48 images, 16 a step
+    assert summary["steps"] == 3 and [e.total for e in events if isinstance(e, Step)] == [3] * 3
+
+
 def test_stop_and_resume_continue_the_same_run(shapes_project):
     stop = StopToken()
 
@@ -128,8 +137,12 @@ def test_stop_and_resume_continue_the_same_run(shapes_project):
 
     first = pretrain(config(shapes_project, steps=6), report=stop_after_three, stop=stop)
     assert (first["status"], first["steps"]) == ("stopped", 3)
-    resumed = pretrain(PretrainConfig(project=shapes_project, resume_run=first["run_id"]))
+    events = []
+    resumed = pretrain(
+        PretrainConfig(project=shapes_project, resume_run=first["run_id"]), report=events.append
+    )
     assert (resumed["status"], resumed["steps"], resumed["run_id"]) == ("done", 6, first["run_id"])
+    assert isinstance(events[0], Started) and events[0].total == 6  # known from the start
     with Store.open(shapes_project) as store:
         assert store.run(first["run_id"])["status"] == "done"
         assert [s for s, _ in store.metrics(first["run_id"], "loss")] == [1, 2, 3, 4, 5, 6]

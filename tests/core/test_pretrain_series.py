@@ -156,3 +156,24 @@ def test_a_typed_batch_size_and_lr_are_kept_even_when_they_equal_another_default
     cfg = PretrainConfig(project=tmp_path, dataset="d", preset=preset, train=TrainConfig(**typed))
     cfg.resolve(modality, 1000)
     assert (cfg.train.batch_size, cfg.train.lr) == expected
+
+
+@pytest.mark.parametrize(
+    ("modality", "option", "message"),
+    [
+        ("timeseries", {"image_size": 64}, "image_size .*applies to image datasets"),
+        ("image", {"series_length": 500}, "series_length applies to time-series datasets"),
+    ],
+)
+def test_an_option_for_the_other_kind_of_data_is_refused_not_ignored(
+    tmp_path, modality, option, message
+):
+    cfg = PretrainConfig(project=tmp_path, dataset="d", **option)
+    with pytest.raises(ConfigError, match=message):
+        cfg.resolve(modality, 1000)
+
+
+@pytest.mark.parametrize("minutes", [0, -1.0])
+def test_a_checkpoint_interval_of_no_minutes_is_refused(minutes):
+    with pytest.raises(ConfigError, match="checkpoint_every_minutes must be more than 0"):
+        TrainConfig(checkpoint_every_minutes=minutes).validate()

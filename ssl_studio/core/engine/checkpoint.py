@@ -64,6 +64,13 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def reseed(seed: int) -> None:
+    """Seed every random generator the training loop draws from (see ``rng_state``)."""
+    torch.manual_seed(seed)  # CUDA's generators too
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+
+
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Write ``state`` to ``path`` atomically: a temporary file, fsync, then rename, so a
     crash or a full disk never leaves a half-written checkpoint in place of a good one."""

@@ -69,6 +69,16 @@ def broadcast(value: Any, world: World) -> Any:
     return box[0]
 
 
+def all_gather(value: Any, world: World) -> list[Any]:
+    """Every rank's ``value``, in rank order, on every rank (any picklable object; our
+    own values only)."""
+    if not world.distributed:
+        return [value]
+    values: list[Any] = [None] * world.size
+    dist.all_gather_object(values, value)
+    return values
+
+
 def all_agree(flag: bool, world: World) -> bool:
     """True on every rank when ``flag`` is true on any rank (e.g. "stop now")."""
     if not world.distributed:
@@ -80,11 +90,16 @@ def all_agree(flag: bool, world: World) -> bool:
 
 def mean(value: float, world: World) -> float:
     """The mean of ``value`` over the ranks."""
+    return means([value], world)[0]
+
+
+def means(values: list[float], world: World) -> list[float]:
+    """The mean of each of ``values`` over the ranks (one collective for all)."""
     if not world.distributed:
-        return value
-    tensor = torch.tensor([value], dtype=torch.float64, device=_collective_device)
+        return list(values)
+    tensor = torch.tensor(values, dtype=torch.float64, device=_collective_device)
     dist.all_reduce(tensor)
-    return float(tensor.item()) / world.size
+    return [v / world.size for v in tensor.tolist()]
 
 
 def in_sync(module: torch.nn.Module, world: World) -> bool:

@@ -25,8 +25,13 @@ def embedding_spread(z: torch.Tensor) -> float:
 
 
 def effective_rank(z: torch.Tensor) -> float:
-    """RankMe: exp(entropy of the singular values / their sum) of z [N, D] (1..min(N, D))."""
-    s = torch.linalg.svdvals(z.float() - z.float().mean(dim=0))
+    """RankMe (Garrido et al. 2023): exp(entropy of the singular values / their sum) of
+    the embedding matrix z [N, D] as it is, not centred, in 1..min(N, D).
+
+    Centring would remove the one vector a collapsed run maps every input to and leave
+    only the noise around it, which reads as full rank; uncentred, collapse reads ~1.
+    """
+    s = torch.linalg.svdvals(z.float())
     p = s / s.sum().clamp(min=1e-12) + 1e-12
     return float(torch.exp(-(p * p.log()).sum()))
 

@@ -24,6 +24,7 @@ from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import (
     remove_partial_writes,
+    reseed,
     rng_state,
     save_checkpoint,
     set_rng_state,
@@ -71,6 +72,15 @@ class Progress:
     seconds: float = 0.0  # training time of all sessions up to the last checkpoint
 
 
+def planned_steps(cfg: TrainConfig, batches_per_epoch: int) -> int:
+    """Optimiser steps of a whole run: ``cfg.steps``, else its epochs of
+    ``batches_per_epoch`` micro-batches (``cfg.accumulate`` to a step)."""
+    if cfg.steps:
+        return cfg.steps
+    per_epoch = max(1, batches_per_epoch // cfg.accumulate)
+    return max(1, (cfg.epochs or 1) * per_epoch)
+
+
 class Trainer:
     """Trains ``task`` on ``batches``; call ``fit`` (optionally with a checkpoint state)."""
 
@@ -107,6 +117,7 @@ class Trainer:
         self.progress = Progress(batch_size=batches.batch_size, accumulate=cfg.accumulate)
         self._pending_metrics: list[tuple[int, int, str, float]] = []
         self._checkpoints: list[Path] = []
+        self._lr = 0.0  # the learning rate of the last optimiser step
 
     # ---- setup -----------------------------------------------------------------------------
 
@@ -159,10 +170,7 @@ class Trainer:
 
     def total_steps(self) -> int:
         """Optimiser steps of the whole run (from steps, or from epochs)."""
-        if self.cfg.steps:
-            return self.cfg.steps
-        per_epoch = max(1, len(self.batches) // self.progress.accumulate)
-        return max(1, (self.cfg.epochs or 1) * per_epoch)
+        return planned_steps(self.cfg, len(self.batches))
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.task.load_state_dict(state["model"])
@@ -172,7 +180,28 @@ class Trainer:
         p = state["progress"]
         self.progress = Progress(**{**p, "history": [tuple(h) for h in p["history"]]})
         self.batches.batch_size = self.progress.batch_size
-        set_rng_state(state["rng"])
+        self._restore_rng(state)
+
+    def _restore_rng(self, state: dict[str, Any]) -> None:
+        """Each process takes back its own random generators' state (``rng_ranks``: one
+        per process; older checkpoints hold only the first process's, ``rng``). With
+        another number of processes than wrote the checkpoint, each is seeded afresh from
+        the seed, its rank and the step instead, and the run says so."""
+        states = state.get("rng_ranks") or [state["rng"]]
+        if len(states) == self.world.size:
+            set_rng_state(states[self.world.rank])
+            return
+        reseed(self.cfg.seed + self.world.rank + self.progress.step)
+        self.report(
+            Message(
+                self.job,
+                f"Resumed with {self.world.size} process(es) where the checkpoint was written "
+                f"by {len(states)}: each process's random numbers (augmentations) start "
+                "afresh from the seed, so the run goes on correctly but will not match an "
+                "uninterrupted one bit for bit.",
+                level="warning",
+            )
+        )
 
     # ---- the loop ----------------------------------------------------------------------------
 
@@ -183,8 +212,11 @@ class Trainer:
             remove_partial_writes(self.run_dir / "checkpoints")
         if resume is not None:
             self._restore(resume)
+            self._checkpoints = self._earlier_checkpoints()
             self.report(Message(self.job, f"Resumed at step {self.progress.step}."))
         self._epoch_loss = torch.full((), self.progress.epoch_loss, device=self.device)
+        self._unchecked = torch.zeros((), device=self.device)  # step losses not yet read
+        self._checked_step = self.progress.step  # the last step whose loss was checked
         self.task.train()
         started = time.perf_counter()
         self._session = (started, self.progress.seconds)
@@ -215,7 +247,7 @@ class Trainer:
     def _one_epoch(self) -> bool:
         """Train through (the rest of) the current epoch; True when stopped."""
         p = self.progress
-        self.optimizer.zero_grad(set_to_none=True)
+        self._discard_gradients()  # of leftover micro-batches at the last epoch's end
         step_loss = torch.zeros((), device=self.device)  # summed over micro-batches
         micro = 0
         for batch in self.batches.epoch(p.epoch, start=p.position // p.batch_size):
@@ -242,6 +274,7 @@ class Trainer:
 
     def _end_epoch(self) -> None:
         p = self.progress
+        self._check_finite()  # a NaN epoch loss is never recorded
         mean = distributed.mean(self._epoch_loss.item() / max(1, p.epoch_steps), self.world)
         p.history.append((p.step, mean))
         self.report(Epoch(self.job, epoch=p.epoch, step=p.step, loss=mean))
@@ -255,9 +288,22 @@ class Trainer:
         if self.world.is_main and self.stop.paused and not self.stop.stopped:
             self._save("paused")
             self.report(Message(self.job, f"Paused at step {self.progress.step}."))
-            self.stop.wait_while_paused()
+            self._wait_while_paused()
             self.report(Message(self.job, "Resumed."))
         return distributed.all_agree(self.stop.stopped, self.world)
+
+    def _wait_while_paused(self) -> None:
+        """Wait for resume or stop; the time paused counts neither as training time (run
+        duration) nor in the throughput and time-left estimates, nor towards the next
+        timed checkpoint."""
+        before = time.perf_counter()
+        self.stop.wait_while_paused()
+        now = time.perf_counter()
+        paused = now - before
+        started, earlier = self._session
+        self._session = (started + paused, earlier)
+        self._last_checkpoint_time += paused
+        self._window = (now, self.progress.step)
 
     def _micro_step(self, batch: Any, micro: int) -> torch.Tensor | None:
         """Forward and backward of one micro-batch; None after an out-of-memory halving."""
@@ -285,7 +331,7 @@ class Trainer:
                 "Even a batch of 1 does not fit in the GPU's memory. Use a smaller backbone "
                 "or image size, or train on the CPU."
             ) from None
-        self.optimizer.zero_grad(set_to_none=True)
+        self._discard_gradients()
         torch.cuda.empty_cache()
         p.batch_size //= 2
         p.accumulate *= 2
@@ -298,6 +344,14 @@ class Trainer:
         self.report(Message(self.job, text, level="warning"))
         self._pending_metrics.append((p.step, p.epoch, "batch_size", float(p.batch_size)))
 
+    def _discard_gradients(self) -> None:
+        """Throw away the gradients of micro-batches that made no optimiser step, and what
+        the task kept for that step."""
+        self.optimizer.zero_grad(set_to_none=True)
+        discarded = getattr(self.task, "on_gradients_discarded", None)
+        if discarded is not None:
+            discarded()
+
     def _optimizer_step(self) -> None:
         if self.cfg.grad_clip > 0:
             self.scaler.unscale_(self.optimizer)
@@ -307,6 +361,7 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
+        self._lr = self.scheduler.get_last_lr()[0]  # the rate this step used (reported)
         self.scheduler.step()
         self.progress.step += 1
         self.task.on_step_end(self.progress.step, self.total)
@@ -320,21 +375,38 @@ class Trainer:
             p.step % self.cfg.checkpoint_every_steps == 0
             or (now - self._last_checkpoint_time) / 60 >= self.cfg.checkpoint_every_minutes
         )
-        # the loss is read back (a device sync) only when logging or before a checkpoint,
-        # so a non-finite loss is always caught before it could be saved
+        self._unchecked += loss  # no device sync: read back when logging or saving
         if now - self._last_log >= self.cfg.log_every_seconds or last or checkpoint_due:
-            value = distributed.mean(loss.item(), self.world)
-            if not math.isfinite(value):
-                raise TrainingError(
-                    f"The loss became {value} at step {p.step}, so training stopped. The last "
-                    "good checkpoint is kept. Lower the learning rate (train.lr) or turn "
-                    "gradient clipping on (train.grad_clip), then resume or start again."
-                )
-            self._log_step(value, now)
+            self._log_step(self._check_finite(loss), now)
         if self.health is not None and p.step % self.cfg.health_every_steps == 0:
             self.health(self.task, p.step, self._pending_metrics)
         if checkpoint_due:
             self._save("periodic")
+
+    def _check_finite(self, loss: torch.Tensor | None = None) -> float:
+        """Raise TrainingError when a step loss since the last check was NaN or infinite
+        (every checkpoint write and every logged step checks first, so no checkpoint ever
+        holds the weights of a diverged run). Returns ``loss`` (this step's, mean over the
+        ranks), read back in the same device sync; NaN when not given."""
+        p = self.progress
+        if loss is None and self._checked_step == p.step:
+            return math.nan
+        current = loss if loss is not None else torch.full((), math.nan, device=self.device)
+        both = torch.stack([self._unchecked, current.float()]).tolist()  # one sync
+        pending, value = distributed.means(both, self.world)
+        first = self._checked_step + 1
+        self._unchecked.zero_()
+        self._checked_step = p.step
+        if not math.isfinite(pending):
+            where = (
+                f"at step {p.step}" if first >= p.step else f"between steps {first} and {p.step}"
+            )
+            raise TrainingError(
+                f"The loss became {pending} {where}, so training stopped. The last good "
+                "checkpoint is kept. Lower the learning rate (train.lr) or turn gradient "
+                "clipping on (train.grad_clip), then resume or start again."
+            )
+        return value
 
     def _log_step(self, loss: float, now: float) -> None:
         p = self.progress
@@ -343,7 +415,7 @@ class Trainer:
         seconds = max(now - then, 1e-9)
         rate = steps * p.batch_size * p.accumulate * self.world.size / seconds
         eta = (self.total - p.step) * seconds / steps
-        lr = self.scheduler.get_last_lr()[0]
+        lr = self._lr
         logs = {k: float(v) for k, v in (self._logs or {}).items()}
         self.report(
             Step(
@@ -369,15 +441,19 @@ class Trainer:
 
     # ---- checkpoints -------------------------------------------------------------------------
 
-    def state(self) -> dict[str, Any]:
+    def state(self, rng_ranks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The checkpoint. rng_ranks: every process's random generator states, in rank
+        order (default: this process's alone)."""
         p = self.progress
         p.epoch_loss = float(self._epoch_loss.item())
+        rng_ranks = rng_ranks or [rng_state()]
         return {
             "model": self.task.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
-            "rng": rng_state(),
+            "rng": rng_ranks[0],  # the first process's, as older versions read it
+            "rng_ranks": rng_ranks,
             "progress": dataclasses.asdict(p),
             **self.snapshot,
         }
@@ -389,12 +465,14 @@ class Trainer:
 
     def _save(self, kind: str) -> None:
         """Rank 0 writes the checkpoint; every rank waits for it before going on."""
+        self._check_finite()
         self._last_checkpoint_time = time.perf_counter()
         self.progress.seconds = self._elapsed()
+        rng_ranks = distributed.all_gather(rng_state(), self.world)  # each process's own
         if self.world.is_main:
             step = self.progress.step
             path = self.run_dir / "checkpoints" / f"step-{step:07d}.pt"
-            save_checkpoint(path, self.state())
+            save_checkpoint(path, self.state(rng_ranks))
             self._flush_metrics()
             if self.recorder is not None:
                 self.recorder.checkpoint(step, self.progress.epoch, path, kind)
@@ -403,10 +481,23 @@ class Trainer:
         if self.world.distributed:
             torch.distributed.barrier()
 
+    def _earlier_checkpoints(self) -> list[Path]:
+        """The checkpoint files earlier sessions of a resumed run left, oldest first, so
+        that pruning goes on counting them. Files of steps after the one resumed from
+        (damaged ones, which resuming skipped) come first: they are pruned first."""
+        folder = self.run_dir / "checkpoints"
+        if not self.world.is_main or not folder.is_dir():
+            return []
+        steps = {}
+        for path in folder.glob("step-*.pt"):
+            with contextlib.suppress(ValueError):
+                steps[path] = int(path.stem.removeprefix("step-"))
+        now = self.progress.step
+        return sorted(steps, key=lambda path: (steps[path] <= now, steps[path]))
+
     def _prune(self, newest: Path) -> None:
         """Keep the newest ``keep_checkpoints`` files (the one just written included)."""
-        if newest not in self._checkpoints:
-            self._checkpoints.append(newest)
+        self._checkpoints = [p for p in self._checkpoints if p != newest] + [newest]
         while len(self._checkpoints) > max(1, self.cfg.keep_checkpoints):
             old = self._checkpoints.pop(0)
             old.unlink(missing_ok=True)

@@ -46,6 +46,11 @@ class PretextTask(nn.Module):
     def on_step_end(self, step: int, total_steps: int) -> None:
         """Called after each optimiser step (momentum encoders update here)."""
 
+    def on_gradients_discarded(self) -> None:
+        """Called when the engine throws away the gradients of micro-batches that never
+        made an optimiser step (out of memory, leftovers at an epoch's end): state kept
+        for the coming step (MoCo v2's keys to enqueue) must be dropped with them."""
+
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Representations of standardized inputs x: [N, C, H, W] -> [N, dim]."""
         return self.encoder(x)

@@ -11,8 +11,9 @@ rising on a cosine from ``momentum`` to 1.0 over the run (``momentum_at``).
   within its own batch.
 * **v2**: queries of view 1 against the key of view 2 and a queue of the keys of earlier
   batches (``info_nce_queue``). The queue (``queue [K, D]``, ``queue_ptr``, ``queue_index``)
-  is a set of buffers, so it is checkpointed; keys are enqueued after each optimiser step,
-  gathered from every process first, so the queue is the same on every rank. Queue slots
+  is a set of buffers, so it is checkpointed; keys are enqueued after each optimiser step
+  (those of micro-batches whose gradients the engine discards are dropped), gathered from
+  every process first, so the queue is the same on every rank. Queue slots
   holding an earlier key of an image in the current batch are left out of its negatives, so a
   queue larger than the dataset never shows an image its own older copy as a decoy; still,
   ``queue_size`` beyond the number of training images only repeats the same decoys and
@@ -171,6 +172,10 @@ class MoCo(PretextTask):
         if self._pending:
             self._enqueue(*(torch.cat(parts) for parts in zip(*self._pending, strict=True)))
             self._pending.clear()
+
+    def on_gradients_discarded(self) -> None:
+        """v2: keys of micro-batches that made no optimiser step are never enqueued."""
+        self._pending.clear()
 
     def _enqueue(self, keys: Tensor, index: Tensor) -> None:
         """Write keys [n, D] (normalised) and their item indices [n] at the queue pointer."""

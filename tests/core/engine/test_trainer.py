@@ -69,7 +69,33 @@ class FakeTask(nn.Module):
         self.ema_updates += 1
 
 
-def train(tmp_path, task=None, batches=None, stop=None, resume=None, events=None, **cfg):
+class FolderRecorder:
+    """Keeps the checkpoint paths a run records, as the project store does."""
+
+    def __init__(self) -> None:
+        self.paths: set[str] = set()
+
+    def metrics(self, rows) -> None:
+        pass
+
+    def checkpoint(self, step, epoch, path, kind) -> None:
+        self.paths.add(path.name)
+
+    def checkpoint_removed(self, path) -> None:
+        self.paths.discard(path.name)
+
+
+def train(
+    tmp_path,
+    task=None,
+    batches=None,
+    stop=None,
+    resume=None,
+    events=None,
+    report=None,
+    recorder=None,
+    **cfg,
+):
     options = {
         "steps": 12,
         "batch_size": 8,
@@ -89,8 +115,9 @@ def train(tmp_path, task=None, batches=None, stop=None, resume=None, events=None
         TrainConfig(**options),
         device=torch.device("cpu"),
         run_dir=tmp_path,
-        report=(events.append if events is not None else lambda e: None),
+        report=report or (events.append if events is not None else lambda e: None),
         stop=stop,
+        recorder=recorder,
         snapshot={"task": "fake"},
     )
     return trainer, trainer.fit(resume)
@@ -123,6 +150,16 @@ def test_learning_rate_warms_up_then_decays():
     assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)
     assert rates[10] == pytest.approx(1.0) and rates[99] < 0.05
     assert all(a >= b for a, b in zip(rates[10:], rates[11:], strict=False))
+
+
+def test_steps_report_the_learning_rate_they_used(tmp_path):
+    events = []
+    train(tmp_path, events=events, steps=10, lr=1.0, warmup_fraction=0.2)
+    shown = [e.lr for e in events if isinstance(e, Step)]
+    # step s (1-based) runs at the schedule's value for s - 1: step 1 warms up at half
+    # the peak (a warm-up of 2 steps), it does not show the next step's rate
+    assert shown[:3] == pytest.approx([0.5, 1.0, 1.0])
+    assert shown == pytest.approx([warmup_cosine(s, 10, 2) for s in range(10)])
 
 
 def test_stop_then_resume_continues_exactly(tmp_path):
@@ -166,6 +203,25 @@ def test_stop_then_resume_continues_exactly(tmp_path):
     assert resumed["progress"]["history"] == reference["progress"]["history"]
 
 
+def test_a_resumed_run_prunes_the_checkpoints_of_earlier_sessions(tmp_path):
+    stop = StopToken()
+    recorder = FolderRecorder()
+
+    def stop_at_five(event):
+        if isinstance(event, Step) and event.step == 5:
+            stop.stop()
+
+    options = {"steps": 12, "checkpoint_every_steps": 2, "keep_checkpoints": 2}
+    train(tmp_path, stop=stop, report=stop_at_five, recorder=recorder, **options)
+    folder = tmp_path / "checkpoints"
+    assert sorted(p.name for p in folder.iterdir()) == ["step-0000004.pt", "step-0000005.pt"]
+    saved = load_checkpoint(folder / "step-0000005.pt")
+    train(tmp_path, resume=saved, recorder=recorder, **options)
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == ["step-0000010.pt", "step-0000012.pt"]
+    assert recorder.paths == set(files)  # the records match the files on disk
+
+
 def test_gradient_accumulation_matches_a_bigger_batch(tmp_path):
     big, _ = train(tmp_path / "big", steps=6, batch_size=8)
     small, summary = train(tmp_path / "small", steps=6, batch_size=4, accumulate=2)
@@ -193,6 +249,35 @@ def test_a_non_finite_loss_stops_with_a_message_and_keeps_the_good_checkpoint(tm
     assert all(torch.isfinite(t).all() for t in state["model"].values())
 
 
+@pytest.mark.parametrize("action", ["stop", "pause"])
+def test_a_stop_or_pause_never_saves_the_weights_of_a_diverged_run(tmp_path, action):
+    class PauseThenStop(StopToken):
+        def wait_while_paused(self, timeout: float | None = None) -> bool:
+            self.stop()  # (a test never waits)
+            return False
+
+    stop = PauseThenStop()
+
+    class NanThenStop(FakeTask):
+        def forward(self, batch):
+            loss, logs = super().forward(batch)
+            if self.calls == 3:  # step 3 goes NaN; it is not logged (see log_every_seconds)
+                loss = loss * float("nan")
+            if self.calls == 4:
+                getattr(stop, action)()
+            return loss, logs
+
+    with pytest.raises(TrainingError, match="loss became nan .*step.* last good checkpoint"):
+        train(
+            tmp_path,
+            task=NanThenStop(),
+            stop=stop,
+            log_every_seconds=3600.0,
+            checkpoint_every_steps=1000,
+        )
+    assert list((tmp_path / "checkpoints").glob("*.pt")) == []
+
+
 def test_pause_waits_and_resume_goes_on(tmp_path):
     stop = StopToken()
     seen = []
@@ -215,6 +300,59 @@ def test_pause_waits_and_resume_goes_on(tmp_path):
     assert trainer.fit()["steps"] == 6
     texts = [e.text for e in seen if isinstance(e, Message)]
     assert "Paused at step 3." in texts and "Resumed." in texts
+
+
+class FakeClock:
+    """time.perf_counter for the trainer: each forward pass takes one second."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+class LongPause(StopToken):
+    """A pause that lasts 1000 (fake) seconds, then resumes."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def wait_while_paused(self, timeout: float | None = None) -> bool:
+        self.clock.now += 1000.0
+        self.resume()
+        return True
+
+
+def test_time_paused_counts_neither_in_the_rate_nor_in_the_run_time(tmp_path, monkeypatch):
+    import ssl_studio.core.engine.trainer as trainer_module
+
+    clock = FakeClock()
+    monkeypatch.setattr(trainer_module, "time", clock)
+
+    class OneSecondTask(FakeTask):
+        def forward(self, batch):
+            clock.now += 1.0
+            return super().forward(batch)
+
+    stop = LongPause(clock)
+    events = []
+
+    def report(event):
+        events.append(event)
+        if isinstance(event, Step) and event.step == 3:
+            stop.pause()
+
+    _, summary = train(
+        tmp_path, task=OneSecondTask(), stop=stop, report=report, steps=6, batch_size=8
+    )
+    steps = {e.step: e for e in events if isinstance(e, Step)}
+    assert "Paused at step 3." in [e.text for e in events if isinstance(e, Message)]
+    # the step after the pause took one second like the others: 8 samples/s, 2 s left
+    assert steps[4].samples_per_s == pytest.approx(8.0)
+    assert steps[4].eta_s == pytest.approx(2.0)
+    assert summary["seconds"] == pytest.approx(6.0)  # six steps of one second, no pause
 
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")

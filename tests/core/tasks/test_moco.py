@@ -165,3 +165,82 @@ def test_v2_queue_is_the_same_on_every_rank_under_torch_distributed(tmp_path: Pa
         torch.testing.assert_close(states[0][key], states[1][key], rtol=0, atol=0)
     assert int(states[0]["queue_ptr"]) == 14  # 8 + 6 keys from the two ranks
     assert states[0]["queue_index"].tolist()[:14] == [*range(8), *range(100, 106)]
+
+
+class Pool:
+    """16 images a epoch in batches of ``batch_size`` (the engine's loader interface)."""
+
+    def __init__(self, batch_size: int) -> None:
+        self.batch_size = batch_size
+
+    def __len__(self) -> int:
+        return 16 // self.batch_size
+
+    def epoch(self, epoch: int, start: int = 0):
+        for b in range(start, len(self)):
+            first = b * self.batch_size
+            yield make_batch(seed=100 * epoch + first, n=self.batch_size, first_index=first)
+
+
+class ScriptedMoCo(MoCo):
+    """MoCo v2 that runs ``script[call]()`` after its ``call``-th training step."""
+
+    def __init__(self, script: dict) -> None:
+        super().__init__(
+            MoCoConfig(variant="v2", queue_size=64, hidden_dim=16, out_dim=8, bn_groups=1),
+            seeded_backbone(0, image_size=32),
+            RecordingCropNoise(),
+        )
+        self.script, self.calls = script, 0
+
+    def training_step(self, batch):
+        out = super().training_step(batch)
+        self.calls += 1
+        if self.calls in self.script:
+            self.script[self.calls]()
+        return out
+
+
+def fit_moco(folder: Path, task: MoCo, batch_size: int, stop=None, resume=None, **train):
+    from ssl_studio.core.config import TrainConfig
+    from ssl_studio.core.engine.trainer import Trainer
+
+    cfg = TrainConfig(batch_size=batch_size, lr=0.01, log_every_seconds=0.0, **train)
+    trainer = Trainer(
+        task, Pool(batch_size), cfg, device=torch.device("cpu"), run_dir=folder, stop=stop
+    )
+    return trainer.fit(resume)
+
+
+def test_v2_keys_of_a_batch_that_ran_out_of_memory_are_not_enqueued(tmp_path):
+    def out_of_memory():
+        raise torch.cuda.OutOfMemoryError("simulated")
+
+    task = ScriptedMoCo({2: out_of_memory})  # the second batch of 8: halved to 2 x 4
+    summary = fit_moco(tmp_path, task, batch_size=8, steps=2)
+    assert (summary["batch_size"], summary["accumulate"]) == (4, 2)
+    # two steps of 8 keys each: the 8 keys of the batch whose gradients were thrown away
+    # are not in the queue (they were computed again in two halves)
+    assert int(task.queue_ptr) == 16
+    filled = task.queue_index[:16].tolist()
+    assert sorted(filled) == list(range(16))  # each item once, none twice
+
+
+def test_v2_resume_after_leftover_micro_batches_matches_a_straight_run(tmp_path):
+    from ssl_studio.core.engine.checkpoint import load_checkpoint
+    from ssl_studio.core.events import StopToken
+
+    # 16 images in batches of 4, 3 to a step: one step and one leftover batch an epoch
+    options = {"steps": 3, "accumulate": 3, "checkpoint_every_steps": 100}
+    straight = ScriptedMoCo({})
+    fit_moco(tmp_path / "a", straight, batch_size=4, **options)
+    assert int(straight.queue_ptr) == 3 * 12  # the leftover batches' keys are dropped
+
+    stop = StopToken()
+    first = fit_moco(tmp_path / "b", ScriptedMoCo({4: stop.stop}), 4, stop=stop, **options)
+    assert (first["status"], first["steps"]) == ("stopped", 1)  # after epoch 0's leftover
+    saved = load_checkpoint(tmp_path / "b" / "checkpoints" / "step-0000001.pt")
+    resumed = ScriptedMoCo({})
+    fit_moco(tmp_path / "b", resumed, batch_size=4, resume=saved, **options)
+    for name, tensor in straight.state_dict().items():
+        assert torch.equal(tensor, resumed.state_dict()[name]), name
