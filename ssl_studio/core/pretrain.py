@@ -134,12 +134,13 @@ class Pretraining:
 
     def _resume_state(self, store: Store) -> tuple[dict[str, Any], PretrainConfig]:
         run = store.run_of_kind(self.cfg.resume_run, "pretrain", "resume")
-        if run["status"] == "done":
-            raise ConfigError(
+        state = latest_checkpoint(store.paths.root / run["folder"])
+        trained = (run.get("summary") or {}).get("steps", 0)
+        if run["status"] == "done" and state["progress"]["step"] >= trained:
+            raise ConfigError(  # (a done run whose last checkpoint was lost goes on)
                 f"Run {run['id']} is done: it trained all its steps, so there is nothing to "
                 "resume. Fine-tune it, or start a new run to train longer."
             )
-        state = latest_checkpoint(store.paths.root / run["folder"])
         cfg = PretrainConfig.from_dict({**state["config"], "project": self.cfg.project})
         cfg.resume_run = run["id"]
         return state, cfg

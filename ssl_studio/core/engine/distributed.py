@@ -88,6 +88,17 @@ def all_agree(flag: bool, world: World) -> bool:
     return bool(tensor.item() > 0)
 
 
+def any_of(flags: list[bool], world: World) -> list[bool]:
+    """Each flag true on every rank when it is true on any rank (one collective for all):
+    decisions each rank makes on its own clock (log now, a timed checkpoint is due) must
+    be the same everywhere, as they enter collectives."""
+    if not world.distributed:
+        return list(flags)
+    tensor = torch.tensor([1.0 if f else 0.0 for f in flags], device=_collective_device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return [v > 0 for v in tensor.tolist()]
+
+
 def mean(value: float, world: World) -> float:
     """The mean of ``value`` over the ranks."""
     return means([value], world)[0]

@@ -371,12 +371,20 @@ class Trainer:
         p = self.progress
         now = time.perf_counter()
         last = p.step >= self.total
+        # the clocks of the ranks differ: they agree, or one would wait in a collective
+        # (the loss mean, the checkpoint's) that the others never enter
+        log_time, checkpoint_time = distributed.any_of(
+            [
+                now - self._last_log >= self.cfg.log_every_seconds,
+                (now - self._last_checkpoint_time) / 60 >= self.cfg.checkpoint_every_minutes,
+            ],
+            self.world,
+        )
         checkpoint_due = not last and (
-            p.step % self.cfg.checkpoint_every_steps == 0
-            or (now - self._last_checkpoint_time) / 60 >= self.cfg.checkpoint_every_minutes
+            p.step % self.cfg.checkpoint_every_steps == 0 or checkpoint_time
         )
         self._unchecked += loss  # no device sync: read back when logging or saving
-        if now - self._last_log >= self.cfg.log_every_seconds or last or checkpoint_due:
+        if log_time or last or checkpoint_due:
             self._log_step(self._check_finite(loss), now)
         if self.health is not None and p.step % self.cfg.health_every_steps == 0:
             self.health(self.task, p.step, self._pending_metrics)
