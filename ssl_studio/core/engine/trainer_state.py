@@ -1,0 +1,129 @@
+"""The trainer's checkpoints: what one holds, writing it (rank 0, atomically, the finite
+check first), pruning old ones and taking one back exactly, random generators included.
+
+``Checkpointing`` is a part of ``Trainer`` (trainer.py) kept in its own file; it uses the
+trainer's task, optimiser, scheduler, scaler, progress, world and recorder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ssl_studio.core.engine import distributed
+from ssl_studio.core.engine.checkpoint import reseed, rng_state, save_checkpoint, set_rng_state
+from ssl_studio.core.events import Checkpoint, Message
+
+
+@dataclass
+class Progress:
+    """Where the run is: optimiser steps, epoch, samples of the epoch consumed."""
+
+    step: int = 0
+    epoch: int = 0
+    position: int = 0
+    batch_size: int = 0
+    accumulate: int = 1
+    history: list[tuple[int, float]] = field(default_factory=list)  # (step, loss) per epoch
+    epoch_loss: float = 0.0  # sum of the step losses of the epoch so far
+    epoch_steps: int = 0
+    seconds: float = 0.0  # training time of all sessions up to the last checkpoint
+
+
+class Checkpointing:
+    """Checkpoint methods of Trainer (see the module docstring)."""
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.task.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        p = state["progress"]
+        self.progress = Progress(**{**p, "history": [tuple(h) for h in p["history"]]})
+        self.batches.batch_size = self.progress.batch_size
+        self._restore_rng(state)
+
+    def _restore_rng(self, state: dict[str, Any]) -> None:
+        """Each process takes back its own random generators' state (``rng_ranks``: one
+        per process; older checkpoints hold only the first process's, ``rng``). With
+        another number of processes than wrote the checkpoint, each is seeded afresh from
+        the seed, its rank and the step instead, and the run says so."""
+        states = state.get("rng_ranks") or [state["rng"]]
+        if len(states) == self.world.size:
+            set_rng_state(states[self.world.rank])
+            return
+        reseed(self.cfg.seed + self.world.rank + self.progress.step)
+        self.report(
+            Message(
+                self.job,
+                f"Resumed with {self.world.size} process(es) where the checkpoint was written "
+                f"by {len(states)}: each process's random numbers (augmentations) start "
+                "afresh from the seed, so the run goes on correctly but will not match an "
+                "uninterrupted one bit for bit.",
+                level="warning",
+            )
+        )
+
+    def state(self, rng_ranks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The checkpoint. rng_ranks: every process's random generator states, in rank
+        order (default: this process's alone)."""
+        p = self.progress
+        p.epoch_loss = float(self._epoch_loss.item())
+        rng_ranks = rng_ranks or [rng_state()]
+        return {
+            "model": self.task.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": rng_ranks[0],  # the first process's, as older versions read it
+            "rng_ranks": rng_ranks,
+            "progress": dataclasses.asdict(p),
+            **self.snapshot,
+        }
+
+    def _save(self, kind: str) -> None:
+        """Rank 0 writes the checkpoint; every rank waits for it before going on."""
+        self._check_finite()
+        self._last_checkpoint_time = time.perf_counter()
+        self.progress.seconds = self._elapsed()
+        rng_ranks = distributed.all_gather(rng_state(), self.world)  # each process's own
+        if self.world.is_main:
+            step = self.progress.step
+            path = self.run_dir / "checkpoints" / f"step-{step:07d}.pt"
+            save_checkpoint(path, self.state(rng_ranks))
+            self._flush_metrics()
+            if self.recorder is not None:
+                self.recorder.checkpoint(step, self.progress.epoch, path, kind)
+            self.report(Checkpoint(self.job, step=step, path=str(path)))
+            self._prune(path)
+        if self.world.distributed:
+            torch.distributed.barrier()
+
+    def _earlier_checkpoints(self) -> list[Path]:
+        """The checkpoint files earlier sessions of a resumed run left, oldest first, so
+        that pruning goes on counting them. Files of steps after the one resumed from
+        (damaged ones, which resuming skipped) come first: they are pruned first."""
+        folder = self.run_dir / "checkpoints"
+        if not self.world.is_main or not folder.is_dir():
+            return []
+        steps = {}
+        for path in folder.glob("step-*.pt"):
+            with contextlib.suppress(ValueError):
+                steps[path] = int(path.stem.removeprefix("step-"))
+        now = self.progress.step
+        return sorted(steps, key=lambda path: (steps[path] <= now, steps[path]))
+
+    def _prune(self, newest: Path) -> None:
+        """Keep the newest ``keep_checkpoints`` files (the one just written included)."""
+        self._checkpoints = [p for p in self._checkpoints if p != newest] + [newest]
+        while len(self._checkpoints) > max(1, self.cfg.keep_checkpoints):
+            old = self._checkpoints.pop(0)
+            old.unlink(missing_ok=True)
+            if self.recorder is not None:
+                self.recorder.checkpoint_removed(old)
