@@ -55,14 +55,19 @@ def test_the_backbone_options_follow_the_chosen_backbone(qtbot, make_window, pro
     assert batch.placeholderText() == "automatic: 256"  # the Thorough preset's batch
 
 
-def test_presets_describe_series_runs_in_steps_not_pixels(qtbot, make_window, project, tmp_path):
+def _series_panel(make_window, project, tmp_path):
+    """The Pretrain panel of a window on a project with one small series dataset."""
     folder = tmp_path / "waves"
     folder.mkdir()
     (folder / "w.csv").write_text("".join(f"{i % 7},{i % 5}\n" for i in range(50)))
     import_data(ImportConfig(project=project, paths=[folder], workers=1))
     window = make_window(project)
     window.show_step(1)
-    panel = window.pretrain
+    return window.pretrain
+
+
+def test_presets_describe_series_runs_in_steps_not_pixels(qtbot, make_window, project, tmp_path):
+    panel = _series_panel(make_window, project, tmp_path)
     texts = [panel.preset.itemText(i) for i in range(panel.preset.count())]
     assert not any("px" in t for t in texts) and "TS2Vec's steps" in texts[0]
     assert panel.preset.toolTip() == "TS2Vec's number of steps; minutes on a CPU."
@@ -74,13 +79,7 @@ def test_training_tab_says_the_batch_and_lr_the_data_gets_and_keeps_typed_ones(
     """Series train with TS2Vec's batch 8 and lr 0.001 when the fields are left empty, and
     the empty fields say so; a value typed there is the one the run uses (128 and 0.002
     typed for a series used to be replaced by 8 and 0.001 without a word)."""
-    folder = tmp_path / "waves"
-    folder.mkdir()
-    (folder / "w.csv").write_text("".join(f"{i % 7},{i % 5}\n" for i in range(50)))
-    import_data(ImportConfig(project=project, paths=[folder], workers=1))
-    window = make_window(project)
-    window.show_step(1)
-    panel = window.pretrain
+    panel = _series_panel(make_window, project, tmp_path)
     batch, lr = (panel.train_form.editors[name][0] for name in ("batch_size", "lr"))
     assert (batch.placeholderText(), lr.placeholderText()) == ("automatic: 8", "automatic: 0.001")
     cfg = panel.config()
