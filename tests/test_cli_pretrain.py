@@ -120,6 +120,8 @@ def test_torchrun_two_ranks_train_one_run_with_identical_weights(project, capsys
     assert len(resumed["rng_ranks"]) == 2
     for name, tensor in load_checkpoint(straight)["model"].items():
         assert torch.equal(tensor, resumed["model"][name]), name
+    # and each process takes back its own part of the epoch's loss (the means match)
+    assert load_checkpoint(straight)["progress"]["history"] == resumed["progress"]["history"]
     # one process cannot take two processes' generators back: it says so (from step 2
     # again: a done run whose last checkpoint is there has nothing left to resume)
     (folder / "step-0000004.pt").unlink()

@@ -165,17 +165,6 @@ class Pretraining:
         lowered = batch < cfg.train.batch_size and resume is None
         if lowered:
             cfg.train.batch_size = batch
-        cached = dataset.get("cache_size") or 0
-        if dataset["modality"] == "image" and resume is None and (cfg.image_size or 0) > cached:
-            at = max(cached, 16)  # the smallest image size a run takes
-            text = (
-                f"The images are cached at {cached} px, so training views of "
-                f"{cfg.image_size} px are upsampled: slower, with no more detail. Train at "
-                f"{at} px (image size; --image-size {at}), or import the images again at "
-                f"{cfg.image_size} px (cache size, in Import options; --cache-size "
-                f"{cfg.image_size})."
-            )
-            self.report(Message(JOB, text, level="warning"))
         reader = CacheReader(store.paths.dataset_cache(dataset["id"]))
         setup = build_setup(cfg, dataset["modality"], items, reader, world, device)
         batches = setup.batches
@@ -183,6 +172,9 @@ class Pretraining:
         if lowered:
             text = f"Batch size lowered to {batch}: the dataset has {len(items)} {noun}."
             self.report(Message(JOB, text, level="warning"))
+        cached = dataset.get("cache_size") or 0
+        if dataset["modality"] == "image" and resume is None and (cfg.image_size or 0) > cached:
+            self.report(Message(JOB, _upsampled(cached, cfg.image_size or 0), level="warning"))
         run_id = distributed.broadcast(
             self._open_run(store, dataset, items, device, resume) if world.is_main else None,
             world,
@@ -281,3 +273,14 @@ def _size_text(cfg: PretrainConfig, modality: str) -> str:
     if modality == "image":
         return f" at {cfg.image_size} px"
     return f", windows of up to {cfg.series_length} steps"
+
+
+def _upsampled(cached: int, size: int) -> str:
+    """The warning for training views larger than the cached images."""
+    at = max(cached, 16)  # the smallest image size a run takes
+    return (
+        f"The images are cached at {cached} px, so training views of {size} px are "
+        f"upsampled: slower, with no more detail. Train at {at} px (image size; "
+        f"--image-size {at}), or import the images again at {size} px (cache size, in "
+        f"Import options; --cache-size {size})."
+    )

@@ -78,6 +78,7 @@ def test_views_larger_than_the_cached_images_are_pointed_out(shapes_project):
     cfg = config(shapes_project, steps=1, health_every_steps=10**6)
     cfg.image_size = 48
     assert pretrain(cfg, report=events.append)["status"] == "done"
+    assert isinstance(events[0], Started)  # the first event, warnings after it
     (said,) = [e.text for e in events if "upsampled" in getattr(e, "text", "")]
     assert "cached at 32 px, so training views of 48 px are upsampled" in said
 

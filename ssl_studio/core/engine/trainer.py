@@ -170,6 +170,7 @@ class Trainer(Checkpointing):
         self._last_checkpoint_time = started
         self._window = (started, self.progress.step)
         self._last_log = 0.0
+        self._log_due = self._timed_checkpoint_due = False  # agreed before each step
         status = "done"
         try:
             while self.progress.step < self.total:
@@ -232,12 +233,24 @@ class Trainer(Checkpointing):
         p.position = 0
 
     def _should_stop(self) -> bool:
+        """Before each optimiser step: pause or stop here? The ranks also agree, in the
+        same collective, on what their own clocks say of the step about to be made (log
+        it, a timed checkpoint is due), as both enter collectives that all must join."""
         if self.world.is_main and self.stop.paused and not self.stop.stopped:
             self._save("paused")
             self.report(Message(self.job, f"Paused at step {self.progress.step}."))
             self._wait_while_paused()
             self.report(Message(self.job, "Resumed."))
-        return distributed.all_agree(self.stop.stopped, self.world)
+        now = time.perf_counter()
+        stopped, self._log_due, self._timed_checkpoint_due = distributed.any_of(
+            [
+                self.stop.stopped,
+                now - self._last_log >= self.cfg.log_every_seconds,
+                (now - self._last_checkpoint_time) / 60 >= self.cfg.checkpoint_every_minutes,
+            ],
+            self.world,
+        )
+        return stopped
 
     def _wait_while_paused(self) -> None:
         """Wait for resume or stop; the time paused counts neither as training time (run
@@ -318,22 +331,17 @@ class Trainer(Checkpointing):
         p = self.progress
         now = time.perf_counter()
         last = p.step >= self.total
-        # the clocks of the ranks differ: they agree, or one would wait in a collective
-        # (the loss mean, the checkpoint's) that the others never enter
-        log_time, checkpoint_time = distributed.any_of(
-            [
-                now - self._last_log >= self.cfg.log_every_seconds,
-                (now - self._last_checkpoint_time) / 60 >= self.cfg.checkpoint_every_minutes,
-            ],
-            self.world,
-        )
+        # time-based decisions were agreed by the ranks before the step (_should_stop)
         checkpoint_due = not last and (
-            p.step % self.cfg.checkpoint_every_steps == 0 or checkpoint_time
+            p.step % self.cfg.checkpoint_every_steps == 0 or self._timed_checkpoint_due
         )
         self._unchecked += loss  # no device sync: read back when logging or saving
-        if log_time or last or checkpoint_due:
+        health_due = self.health is not None and p.step % self.cfg.health_every_steps == 0
+        if self._log_due or last or checkpoint_due:
             self._log_step(self._check_finite(loss), now)
-        if self.health is not None and p.step % self.cfg.health_every_steps == 0:
+        elif health_due:  # diverged weights get the loss message, not an SVD error
+            self._check_finite()
+        if health_due:
             self.health(self.task, p.step, self._pending_metrics)
         if checkpoint_due:
             self._save("periodic")

@@ -47,6 +47,9 @@ class Checkpointing:
         p = state["progress"]
         self.progress = Progress(**{**p, "history": [tuple(h) for h in p["history"]]})
         self.batches.batch_size = self.progress.batch_size
+        losses = state.get("epoch_loss_ranks") or []
+        if len(losses) == self.world.size:  # each process's own part of the epoch's loss
+            self.progress.epoch_loss = float(losses[self.world.rank])
         self._restore_rng(state)
 
     def _restore_rng(self, state: dict[str, Any]) -> None:
@@ -59,20 +62,31 @@ class Checkpointing:
             set_rng_state(states[self.world.rank])
             return
         reseed(self.cfg.seed + self.world.rank + self.progress.step)
+        epochs = (
+            " A run measured in epochs also shares its epochs out anew, so its number of "
+            "steps and its learning-rate schedule change."
+            if self.cfg.steps is None
+            else ""
+        )
         self.report(
             Message(
                 self.job,
                 f"Resumed with {self.world.size} process(es) where the checkpoint was written "
                 f"by {len(states)}: each process's random numbers (augmentations) start "
-                "afresh from the seed, so the run goes on correctly but will not match an "
-                "uninterrupted one bit for bit.",
+                "afresh from the seed, so the run will not match an uninterrupted one bit "
+                f"for bit.{epochs}",
                 level="warning",
             )
         )
 
-    def state(self, rng_ranks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """The checkpoint. rng_ranks: every process's random generator states, in rank
-        order (default: this process's alone)."""
+    def state(
+        self,
+        rng_ranks: list[dict[str, Any]] | None = None,
+        epoch_losses: list[float] | None = None,
+    ) -> dict[str, Any]:
+        """The checkpoint. rng_ranks, epoch_losses: every process's random generator
+        states and sum of step losses of the epoch so far, in rank order (default: this
+        process's alone)."""
         p = self.progress
         p.epoch_loss = float(self._epoch_loss.item())
         rng_ranks = rng_ranks or [rng_state()]
@@ -83,6 +97,7 @@ class Checkpointing:
             "scaler": self.scaler.state_dict(),
             "rng": rng_ranks[0],  # the first process's, as older versions read it
             "rng_ranks": rng_ranks,
+            "epoch_loss_ranks": epoch_losses or [p.epoch_loss],
             "progress": dataclasses.asdict(p),
             **self.snapshot,
         }
@@ -92,11 +107,13 @@ class Checkpointing:
         self._check_finite()
         self._last_checkpoint_time = time.perf_counter()
         self.progress.seconds = self._elapsed()
-        rng_ranks = distributed.all_gather(rng_state(), self.world)  # each process's own
+        mine = (rng_state(), float(self._epoch_loss.item()))  # each process's own
+        ranks = distributed.all_gather(mine, self.world)
         if self.world.is_main:
             step = self.progress.step
             path = self.run_dir / "checkpoints" / f"step-{step:07d}.pt"
-            save_checkpoint(path, self.state(rng_ranks))
+            rng_ranks, losses = [r for r, _ in ranks], [loss for _, loss in ranks]
+            save_checkpoint(path, self.state(rng_ranks, losses))
             self._flush_metrics()
             if self.recorder is not None:
                 self.recorder.checkpoint(step, self.progress.epoch, path, kind)

@@ -379,3 +379,30 @@ def test_checkpoints_refuse_pickles_and_survive_failed_writes(tmp_path, monkeypa
         save_checkpoint(path, {"model": {"w": torch.zeros(2)}})
     assert torch.equal(load_checkpoint(path)["model"]["w"], torch.ones(2))
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp")] == []
+
+
+def test_weights_that_diverge_before_a_health_check_get_the_loss_message(tmp_path):
+    """The health gauges take an SVD, which fails on NaN with a linear-algebra error;
+    an unlogged NaN step just before a health step must end the run with the loss
+    message instead."""
+    from ssl_studio.core.engine.health import HealthMonitor
+
+    def embed(task):  # [8, D] embeddings that follow the (diverging) weights
+        return task.encoder.weight.repeat(8, 1) * torch.arange(1, 9.0)[:, None]
+
+    trainer = Trainer(
+        FakeTask(fail_at=3),
+        MemoryBatches(batch_size=8),
+        TrainConfig(
+            steps=10,
+            batch_size=8,
+            log_every_seconds=3600.0,
+            health_every_steps=4,
+            checkpoint_every_steps=100,
+        ),
+        device=torch.device("cpu"),
+        run_dir=tmp_path,
+        health=HealthMonitor(embed, None, lambda *a: None),
+    )
+    with pytest.raises(TrainingError, match="loss became nan between steps 2 and 4"):
+        trainer.fit()
