@@ -143,6 +143,15 @@ class Pretraining:
             )
         cfg = PretrainConfig.from_dict({**state["config"], "project": self.cfg.project})
         cfg.resume_run = run["id"]
+        written_by = len(state.get("rng_ranks") or [])  # 0: a checkpoint of older versions
+        if cfg.train.steps is None and written_by not in (0, self.world.size):
+            raise ConfigError(
+                f"Run {run['id']} counts its length in epochs, shared out over the "
+                f"{written_by} process(es) that wrote its checkpoint; with "
+                f"{self.world.size} it would end early and change its learning-rate "
+                f"schedule. Resume it with {written_by} process(es) (torchrun "
+                f"--nproc_per_node {written_by}, or without torchrun for 1)."
+            )
         return state, cfg
 
     def _train(

@@ -149,6 +149,30 @@ def test_stop_and_resume_continue_the_same_run(shapes_project):
         assert [s for s, _ in store.metrics(first["run_id"], "loss")] == [1, 2, 3, 4, 5, 6]
 
 
+def test_an_epochs_run_resumes_only_with_the_processes_that_wrote_it(shapes_project):
+    """Its total is counted from each process's share of an epoch: on another number of
+    processes it would end early (12 steps planned, 6 made) with another schedule."""
+    from ssl_studio.core.engine.checkpoint import save_checkpoint
+
+    stop = StopToken()
+
+    def stop_after_two(event):
+        if isinstance(event, Step) and event.step == 2:
+            stop.stop()
+
+    cfg = config(shapes_project, steps=None, epochs=2)
+    first = pretrain(cfg, report=stop_after_two, stop=stop)
+    assert first["status"] == "stopped"
+    with Store.open(shapes_project) as store:
+        folder = shapes_project / store.run(first["run_id"])["folder"] / "checkpoints"
+    (path,) = sorted(folder.glob("step-*.pt"))[-1:]
+    state = load_checkpoint(path)
+    state["rng_ranks"] = state["rng_ranks"] * 2  # as if two processes had written it
+    save_checkpoint(path, state)
+    with pytest.raises(ConfigError, match="counts its length in epochs, shared out over the 2"):
+        pretrain(PretrainConfig(project=shapes_project, resume_run=first["run_id"]))
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
