@@ -336,13 +336,12 @@ class PretrainConfig:
             _, size, _, steps = PRESET_VALUES[self.preset]
             self.backbone = self.backbone or default_backbone(modality, self.preset, self.task)
             self.image_size = self.image_size or size
-            self.train.fill(*default_batch_and_lr(modality, self.preset))
         else:
             self.backbone = self.backbone or default_backbone(modality, self.preset)
             self.series_length = self.series_length or DEFAULT_SERIES_LENGTH
             base = 200 if n_values <= SERIES_MORE_STEPS_ABOVE else 600
             steps = base * SERIES_PRESET_STEPS[self.preset]
-            self.train.fill(*default_batch_and_lr(modality, self.preset))
+        self.train.fill(*default_batch_and_lr(modality, self.preset))
         if self.train.steps is None and self.train.epochs is None:
             self.train.steps = steps
 

@@ -76,15 +76,13 @@ def cache_size_taken(cfg: ImportConfig) -> tuple[str, int, str] | None:
     """When ``cfg`` asks for a cache size that the image dataset it would go into does not
     have (refused, as one dataset holds one size): that dataset's name, its size and a
     free name for a new dataset at the asked size, such as 'scans 128px'. None otherwise."""
-    from ssl_studio.core.data.import_target import target_dataset
+    from ssl_studio.core.data.import_target import other_cache_size, target_dataset
 
     if not cfg.cache_size:
         return None
     with Store.open(cfg.project) as store:
         existing = target_dataset(store, cfg)
-        if not existing or existing["modality"] != "image":
-            return None
-        if existing["cache_size"] == cfg.cache_size:
+        if existing is None or not other_cache_size(existing, cfg):
             return None
         wanted = f"{existing['name']} {cfg.cache_size}px"
         return existing["name"], existing["cache_size"], store.free_dataset_name(wanted)

@@ -59,9 +59,9 @@ class ImportOptionsDialog(QDialog):
         self._chosen: dict[str, Any] = dict(options)
 
     def _restore_defaults(self) -> None:
-        for name, value in ImportConfig(project=Path()).__dict__.items():
-            if name in self.form.editors:
-                self.form.set_value(name, value)
+        default = ImportConfig(project=Path())
+        for name in self.form.editors:
+            self.form.set_value(name, getattr(default, name))
 
     def accept(self) -> None:
         """Keep the options only if they make a valid import (else say why and stay)."""

@@ -45,6 +45,17 @@ def target_dataset(store: Store, cfg: ImportConfig) -> dict[str, Any] | None:
     return by_root or by_name
 
 
+def other_cache_size(dataset: dict[str, Any] | None, cfg: ImportConfig) -> bool:
+    """Whether ``cfg`` asks for a cache size the image dataset it goes into does not have
+    (one dataset holds one size)."""
+    return bool(
+        dataset
+        and dataset["modality"] == "image"
+        and cfg.cache_size
+        and dataset["cache_size"] != cfg.cache_size
+    )
+
+
 def refuse_other_folders(store: Store, dataset: dict[str, Any], paths: list[Path]) -> None:
     """Refuse to add files from other folders to ``dataset`` unless asked (``--add``)."""
     if new_roots(store, dataset, paths):

@@ -32,6 +32,7 @@ from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
 from ssl_studio.core.data.import_tally import LAYOUT_WORDS, ImportTally, mixed_layouts
 from ssl_studio.core.data.import_target import (
     INTERIM_NAME,
+    other_cache_size,
     refuse_other_folders,
     target_dataset,
 )
@@ -102,12 +103,7 @@ class Importer:
     def run(self) -> dict[str, Any]:
         start = time.perf_counter()
         existing = target_dataset(self.store, self.cfg)
-        if (
-            existing
-            and existing["modality"] == "image"
-            and self.cfg.cache_size
-            and existing["cache_size"] != self.cfg.cache_size
-        ):
+        if other_cache_size(existing, self.cfg):
             raise SSLStudioError(
                 f"Dataset '{existing['name']}' is cached at {existing['cache_size']} px, not "
                 f"{self.cfg.cache_size} px. Leave the size out to add to it, or import into a "

@@ -79,15 +79,6 @@ def all_gather(value: Any, world: World) -> list[Any]:
     return values
 
 
-def all_agree(flag: bool, world: World) -> bool:
-    """True on every rank when ``flag`` is true on any rank (e.g. "stop now")."""
-    if not world.distributed:
-        return flag
-    tensor = torch.tensor([1.0 if flag else 0.0], device=_collective_device)
-    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
-    return bool(tensor.item() > 0)
-
-
 def any_of(flags: list[bool], world: World) -> list[bool]:
     """Each flag true on every rank when it is true on any rank (one collective for all):
     decisions each rank makes on its own clock (log now, a timed checkpoint is due) must
