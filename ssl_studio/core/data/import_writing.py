@@ -1,0 +1,140 @@
+"""The importer's writing side: a batch of decoded files into the cache and the project
+database (items, files, problems, roots), walk errors, and the label set filled from label
+columns. ``ImportWriting`` is a part of ``Importer`` (importer.py) kept in its own file;
+it uses the importer's store, tally, identifiers, channel order and root bookkeeping.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ssl_studio.core.data.cache import CacheWriter
+from ssl_studio.core.data.decode import FILE_KINDS
+from ssl_studio.core.data.discovery import WalkProblem
+from ssl_studio.core.data.import_tally import LAYOUT_WORDS
+from ssl_studio.core.data.privacy import REDACTED, patient_key, redact, redactor
+from ssl_studio.core.data.records import DecodedFile
+
+if TYPE_CHECKING:
+    from ssl_studio.core.data.importer import _Candidate
+
+IMPORTED_LABELS = "imported"  # name of the label set filled from label columns
+
+
+class ImportWriting:
+    """Writing methods of Importer (see the module docstring)."""
+
+    def _commit(self, batch: list[tuple[_Candidate, DecodedFile]], cache: CacheWriter) -> None:
+        """Write a batch: cache bytes first (synced), then one database transaction."""
+        rows = []
+        for candidate, result in batch:
+            items = []
+            hide = redactor(result.identifiers)  # e.g. a series named after its patient
+            for item in result.items:
+                if result.kind == "series":
+                    shown = redact(candidate.found.rel_path, result.identifiers)
+                    named_meta = item.fields.get("meta") or {}  # reordered: names follow
+                    if item is result.items[0] and named_meta.get("layout") in LAYOUT_WORDS:
+                        self.csv_layouts[named_meta["layout"]] += 1
+                    array = self.channel_order.align(item.array, named_meta, shown)
+                    cache_file, cache_index = cache.add_series(array)
+                else:
+                    cache_file, cache_index = cache.add_image(item.array)
+                fields = dict(item.fields)
+                meta = _json(fields.get("meta"))
+                fields["meta"] = hide(meta) if meta else meta
+                patient = fields.pop("patient_id", None)  # raw, from a decoder of a test
+                if patient:
+                    fields["patient_key"] = patient_key(self.salt, patient)
+                fields["patient_key"] = fields.get("patient_key") or fields.get("study_key")
+                items.append(
+                    {
+                        "idx": item.index,
+                        "cache_file": cache_file,
+                        "cache_index": cache_index,
+                        "source_kind": result.kind,
+                        **fields,
+                    }
+                )
+                if item.label is not None:
+                    self.labels[(candidate.key, item.index)] = item.label
+            rows.append((candidate, result, items))
+        cache.sync()
+        with self.store.transaction():
+            for candidate, result, items in rows:
+                self._save(candidate, result, items)
+        self.done += len(rows)
+        self._progress("decode", self.done, self.total)
+
+    def _save(self, candidate: _Candidate, result: DecodedFile, items: list[dict]) -> None:
+        self.identifiers.update(result.identifiers)
+        rel_path = redact(candidate.found.rel_path, result.identifiers)
+        severities = {p.severity for p in result.problems}
+        status = "ok" if items else ("failed" if "error" in severities else "skipped")
+        # (decode redacted the messages with the file's identifiers and path already)
+        errors = [(p.code, p.message, p.severity) for p in result.problems]
+        self.store.save_file(
+            self.dataset_id,
+            self.import_id,
+            {
+                "root_id": self._root_id(candidate.root_key, result.identifiers),
+                "path_key": candidate.key,
+                "rel_path": rel_path,
+                "kind": FILE_KINDS.get(candidate.sniffed, "unknown"),
+                "size": candidate.found.size,
+                "mtime_ns": candidate.found.mtime_ns,
+                "status": status,
+            },
+            items,
+            errors,
+        )
+        self.tally.items += len(items)
+        if status == "ok":
+            self.tally.imported += 1
+        else:
+            setattr(self.tally, status, getattr(self.tally, status) + 1)
+        for code, message, severity in errors:
+            if len(self.tally.errors) < 10 and severity == "error":
+                self.tally.errors.append({"path": rel_path, "code": code, "message": message})
+
+    def _root_id(self, root_key: str, identifiers: Iterable[str] = ()) -> int:
+        """The root row, its shown path redacted further with ``identifiers`` (those of the
+        file being saved: redacting with every identifier met so far, at every file, made
+        an import of one patient per file quadratic; _redact_names applies them all)."""
+        shown = redact(self.root_shown.get(root_key, self.root_paths[root_key]), identifiers)
+        if self.root_shown.get(root_key) != shown:
+            self.root_ids[root_key] = self.store.root_id(
+                self.dataset_id, shown, root_key, hidden=REDACTED
+            )
+            self.root_shown[root_key] = shown
+        return self.root_ids[root_key]
+
+    def _walk_error(self, entry: WalkProblem) -> None:
+        path = str(entry.path.relative_to(entry.root)) if entry.path != entry.root else ""
+        shown = redact(path or str(entry.root), self.identifiers)
+        self.store.add_walk_error(
+            self.dataset_id, self.import_id, shown, entry.problem.code, entry.problem.message
+        )
+        self.tally.failed += 1
+        if len(self.tally.errors) < 10:
+            self.tally.errors.append(
+                {"path": shown, "code": entry.problem.code, "message": entry.problem.message}
+            )
+
+    def _save_labels(self) -> None:
+        if not self.labels:
+            return
+        ids = self.store.item_ids_by_file(self.dataset_id)
+        previous = self.store.latest_labels(self.dataset_id, IMPORTED_LABELS)
+        merged = dict(previous)
+        merged.update({ids[k]: v for k, v in self.labels.items() if k in ids})
+        if merged != previous:
+            self.store.add_label_set(
+                self.dataset_id, IMPORTED_LABELS, "label columns of the imported files", merged
+            )
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True)
