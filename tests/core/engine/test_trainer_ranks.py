@@ -1,0 +1,101 @@
+"""Two gloo ranks whose clocks disagree: the engine's time-based decisions (log this step,
+write a timed checkpoint) enter collectives, so the ranks must agree on them or hang."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from test_trainer import FakeTask, MemoryBatches
+
+from ssl_studio.core.config import TrainConfig
+from ssl_studio.core.engine import trainer as trainer_module
+from ssl_studio.core.engine import trainer_state
+from ssl_studio.core.engine.distributed import World
+from ssl_studio.core.engine.trainer import Trainer
+from ssl_studio.core.events import Checkpoint, Step
+
+STEPS = 24
+PACES = (0.4, 0.001)  # seconds each rank's clock moves per reading: rank 0's runs fast
+
+
+class RankClock:
+    """A ``time`` stand-in whose ``perf_counter`` moves ``pace`` seconds a reading."""
+
+    def __init__(self, pace: float) -> None:
+        self.now, self.pace = 0.0, pace
+
+    def perf_counter(self) -> float:
+        self.now += self.pace
+        return self.now
+
+
+def _rank_worker(rank: int, folder: str) -> None:
+    """One of two ranks training FakeTask for STEPS steps on its own clock; saves its final
+    weights and (rank 0) the steps it logged and checkpointed."""
+    torch.set_num_threads(1)
+    clock = RankClock(PACES[rank])
+    trainer_module.time = trainer_state.time = SimpleNamespace(perf_counter=clock.perf_counter)
+    dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank, world_size=2)
+    try:
+        events: list = []
+        cfg = TrainConfig(
+            steps=STEPS,
+            batch_size=8,
+            lr=0.05,
+            optimizer="sgd",
+            log_every_seconds=1.0,  # rank 0's clock: every few steps; rank 1's: never
+            checkpoint_every_minutes=0.1,  # 6 s: timed checkpoints on rank 0's clock only
+            checkpoint_every_steps=1000,
+            keep_checkpoints=100,
+        )
+        run = Trainer(
+            FakeTask(),
+            MemoryBatches(batch_size=8),
+            cfg,
+            device=torch.device("cpu"),
+            run_dir=Path(folder) / "run",
+            world=World(rank, 2, 0),
+            report=events.append,
+        )
+        summary = run.fit()
+        torch.save(
+            {
+                "weights": run.task.state_dict(),
+                "summary": summary,
+                "logged": [e.step for e in events if isinstance(e, Step)],
+                "saved": [e.step for e in events if isinstance(e, Checkpoint)],
+            },
+            f"{folder}/rank{rank}.pt",
+        )
+    finally:
+        dist.destroy_process_group()
+
+
+def test_ranks_with_disagreeing_clocks_log_and_checkpoint_together(tmp_path: Path):
+    # fork: no re-import in the children; a hang (one rank in a collective alone) fails
+    ranks = mp.start_processes(
+        _rank_worker, args=(str(tmp_path),), nprocs=2, join=False, start_method="fork"
+    )
+    deadline = time.monotonic() + 60
+    while not ranks.join(timeout=0.5):
+        if time.monotonic() > deadline:
+            for process in ranks.processes:
+                process.kill()
+            pytest.fail("The two ranks did not finish within 60 s: they disagreed on a step.")
+    results = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1)]
+    assert all(r["summary"]["status"] == "done" for r in results)
+    assert results[0]["summary"]["steps"] == STEPS
+    for key, value in results[0]["weights"].items():
+        torch.testing.assert_close(results[1]["weights"][key], value, rtol=0, atol=0)
+    logged, saved = results[0]["logged"], results[0]["saved"]
+    # rank 0's clock asked for steps in between to be logged and checkpointed, which
+    # rank 1's never did; both happened (the last step is always logged and saved)
+    assert len(logged) > 3 and logged[-1] == STEPS
+    assert len(saved) >= 2 and saved[-1] == STEPS
+    assert results[1]["logged"] == []  # only rank 0 reports
