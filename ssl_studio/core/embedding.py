@@ -53,7 +53,7 @@ def embed_dataset(
         raise ConfigError("Per-time-step representations exist for time series only.")
     task = rebuild_task(state)
     target = pick_device(device)
-    encoder = task.encoder.to(target)
+    encoder = task.trained_encoder.to(target)
     channels = state["in_channels"]
 
     def progress(done: int, total: int) -> None:

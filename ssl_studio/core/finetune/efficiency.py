@@ -72,7 +72,7 @@ def label_efficiency(
         available = int(have.min())
         ks = _distinct(ks, have)
         device = pick_device(cfg.train.device)
-        encoder = rebuild_task(state).encoder
+        encoder = rebuild_task(state).trained_encoder
         store.mark_interrupted_runs()
         protocol = cfg.protocol
         run_id = store.create_run(

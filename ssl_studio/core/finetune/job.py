@@ -82,7 +82,7 @@ class FineTuning:
             per_class = int(np.bincount(data.y[split.train]).min())
             protocol = recommended_protocol(per_class) if cfg.protocol == "auto" else cfg.protocol
             device = pick_device(cfg.train.device, self.world.local_rank)
-            encoder = rebuild_task(state).encoder
+            encoder = rebuild_task(state).trained_encoder
             if main:
                 store.mark_interrupted_runs()
             distributed.init(self.world, device)

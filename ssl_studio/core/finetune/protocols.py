@@ -94,6 +94,7 @@ class FineTuneTask(nn.Module):
         counts = torch.bincount(targets, minlength=classes).float().clamp_min(1)
         self.register_buffer("targets", targets.long())
         self.register_buffer("weights", counts.sum() / (classes * counts))  # balanced
+        self.encoder.requires_grad_(True)  # a run's averaged encoder comes frozen
         for module in frozen:
             module.requires_grad_(False)
 

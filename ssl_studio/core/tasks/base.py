@@ -2,7 +2,8 @@
 
 A task declares the modalities it supports, makes its views of a batch (on the training
 device), computes ``training_step(batch) -> (loss, logs)``, may update momentum networks
-after an optimiser step, and exposes the ``encoder`` that fine-tuning and export use.
+after an optimiser step, and exposes the ``trained_encoder`` that fine-tuning and export use
+(its ``encoder``, or a better copy it keeps).
 ``forward`` is ``training_step`` so DistributedDataParallel can wrap a task as it is.
 """
 
@@ -51,9 +52,15 @@ class PretextTask(nn.Module):
         made an optimiser step (out of memory, leftovers at an epoch's end): state kept
         for the coming step (MoCo v2's keys to enqueue) must be dropped with them."""
 
+    @property
+    def trained_encoder(self) -> nn.Module:
+        """The encoder that embeddings, fine-tuning and export take from a run: ``encoder``,
+        unless the task keeps a better copy (TS2Vec's average of the weights)."""
+        return self.encoder
+
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Representations of standardized inputs x: [N, C, H, W] -> [N, dim]."""
-        return self.encoder(x)
+        return self.trained_encoder(x)
 
 
 class SeriesTask(PretextTask):
@@ -67,4 +74,4 @@ class SeriesTask(PretextTask):
 
     def embed(self, x: torch.Tensor, observed: torch.Tensor | None = None) -> torch.Tensor:
         """One vector per series: x, observed [N, C, T] -> [N, dim]."""
-        return self.encoder(x, observed)
+        return self.trained_encoder(x, observed)

@@ -13,12 +13,17 @@ context). Series of length 0 are left out of the loss through its ``valid`` mask
 
 An ``augment``, if given, is applied once to the whole batch before cropping: a separate time
 warp per window would move the overlap's steps apart and break the alignment the loss needs.
-Unlike the reference code, no averaged (SWA) copy of the encoder is kept.
+As in the reference code, a running average of the encoder's weights over all steps so far
+(``averaged``, stochastic weight averaging with equal weights) is what later jobs use
+(``trained_encoder``: embeddings, probes, fine-tuning, export); ``average_weights`` off uses
+the last weights instead.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -45,6 +50,9 @@ class TS2VecConfig:
     mask_prob: float = option(0.5, "Chance that each time step is hidden from the encoder.")
     max_train_length: int | None = option(
         None, "Cut longer series to a random window of this many steps first (empty: no cut)."
+    )
+    average_weights: bool = option(
+        True, "Use the average of the encoder's weights over all steps (steadier), not the last."
     )
 
     def validate(self) -> None:
@@ -79,6 +87,39 @@ class TS2Vec(SeriesTask):
     ) -> None:
         cfg.validate()
         super().__init__(cfg, backbone, augment)
+        self.averaged = copy.deepcopy(self.encoder).requires_grad_(False)
+        self.register_buffer("averaged_steps", torch.zeros((), dtype=torch.long))
+
+    @property
+    def trained_encoder(self) -> nn.Module:
+        """The running average of the encoder's weights (the last weights before the first
+        step, with ``average_weights`` off, or from a checkpoint that has no average)."""
+        if self.cfg.average_weights and int(self.averaged_steps) > 0:
+            return self.averaged
+        return self.encoder
+
+    @torch.no_grad()
+    def on_step_end(self, step: int, total_steps: int) -> None:
+        """Add the weights after this step to the running average (equal weight per step);
+        buffers such as the input scaling are copied."""
+        if not self.cfg.average_weights:
+            return
+        self.averaged_steps += 1
+        share = 1.0 / float(self.averaged_steps)
+        for mean, now in zip(self.averaged.parameters(), self.encoder.parameters(), strict=True):
+            mean.lerp_(now, share)
+        for mean, now in zip(self.averaged.buffers(), self.encoder.buffers(), strict=True):
+            mean.copy_(now)
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
+        """Checkpoints written before the average existed load with the last weights."""
+        if f"{prefix}averaged_steps" not in state_dict:
+            for key in [k for k in self.state_dict() if k.startswith("averaged")]:
+                source = key.replace("averaged.", "encoder.", 1)
+                state_dict[f"{prefix}{key}"] = state_dict.get(
+                    f"{prefix}{source}", self.state_dict()[key]
+                )
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     def views(self, batch: SeriesBatch) -> tuple[Tensor, Tensor, Tensor, Tensor, int, Tensor]:
         """The two windows of each series: (x1, obs1 [N, C, T1], x2, obs2 [N, C, T2], overlap,

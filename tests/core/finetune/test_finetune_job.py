@@ -237,6 +237,10 @@ def test_a_dataset_s_only_label_set_is_used_unless_one_is_named(labeled, tmp_pat
 
 
 def test_series_fine_tuning_uses_the_label_column(series_project):
+    from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
+    from ssl_studio.core.pretrain import latest_checkpoint
+    from ssl_studio.core.pretrain_setup import rebuild_task
+
     project, run = series_project
     result = finetune(  # no label set named: the series' only one, from the label column
         FinetuneConfig(
@@ -251,6 +255,13 @@ def test_series_fine_tuning_uses_the_label_column(series_project):
     assert result["baseline"]["test"]["n"] == result["test"]["n"] == 8
     with Store.open(project) as store:  # the run records which label set it used
         assert store.run(result["run_id"])["config"]["labels"] == "imported"
+        source = latest_checkpoint(project / store.run(run)["folder"])
+        folder = project / store.run(result["run_id"])["folder"]
+    # full fine-tuning trains the TS2Vec run's averaged encoder (which it keeps frozen)
+    before = rebuild_task(source).trained_encoder.state_dict()
+    after = load_model(folder / MODEL_FILE)[0].encoder.state_dict()
+    assert rebuild_task(source).trained_encoder is not rebuild_task(source).encoder
+    assert any(not torch.equal(before[k], after[k]) for k in before if "weight" in k)
 
 
 def test_label_efficiency_stores_a_curve_with_both_protocols(labeled):

@@ -128,3 +128,56 @@ def test_runs_on_the_real_ts_conv_encoder():
 def test_bad_options_are_refused(options):
     with pytest.raises(ConfigError, match="ts2vec"):
         make_task(**options)
+
+
+def _sgd_steps(task: TS2Vec, batch: SeriesBatch, steps: int) -> list[dict[str, torch.Tensor]]:
+    """``steps`` SGD steps with on_step_end after each, as the engine makes them; returns
+    the encoder's weights after each step."""
+    optimizer = torch.optim.SGD([p for p in task.parameters() if p.requires_grad], lr=0.1)
+    after = []
+    for step in range(1, steps + 1):
+        optimizer.zero_grad()
+        seeded_loss(task, batch, seed=step).backward()
+        optimizer.step()
+        task.on_step_end(step, steps)
+        after.append({k: v.clone() for k, v in task.encoder.state_dict().items()})
+    return after
+
+
+def test_later_jobs_get_the_average_of_the_weights_after_every_step():
+    task, batch = make_task(channels=2), series_batch(channels=2)
+    assert task.trained_encoder is task.encoder  # before any step: the weights as they are
+    after = _sgd_steps(task, batch, steps=3)
+    assert task.trained_encoder is task.averaged and int(task.averaged_steps) == 3
+    averaged = task.averaged.state_dict()
+    for name, last in after[-1].items():
+        mean = torch.stack([weights[name] for weights in after]).mean(0)
+        torch.testing.assert_close(averaged[name], mean)
+        assert not torch.allclose(averaged[name], last)  # not simply the last weights
+    task.eval()
+    torch.testing.assert_close(
+        task.embed(batch.x, batch.observed), task.averaged(batch.x, batch.observed)
+    )
+    assert all(not p.requires_grad for p in task.averaged.parameters())  # never trained
+
+
+def test_with_average_weights_off_later_jobs_get_the_last_weights():
+    task, batch = make_task(channels=2, average_weights=False), series_batch(channels=2)
+    _sgd_steps(task, batch, steps=2)
+    assert task.trained_encoder is task.encoder and int(task.averaged_steps) == 0
+
+
+def test_the_average_survives_a_checkpoint_and_old_checkpoints_load_with_the_last_weights():
+    task, batch = make_task(channels=2), series_batch(channels=2)
+    _sgd_steps(task, batch, steps=2)
+    copy = make_task(channels=2, seed=1)
+    copy.load_state_dict(task.state_dict())
+    assert int(copy.averaged_steps) == 2
+    for name, value in task.averaged.state_dict().items():
+        torch.testing.assert_close(copy.averaged.state_dict()[name], value, rtol=0, atol=0)
+    old = {k: v for k, v in task.state_dict().items() if not k.startswith("averaged")}
+    from_old = make_task(channels=2, seed=1)
+    from_old.load_state_dict(old)  # a checkpoint written before averaging existed
+    assert from_old.trained_encoder is from_old.encoder
+    for name, value in task.encoder.state_dict().items():
+        torch.testing.assert_close(from_old.averaged.state_dict()[name], value, rtol=0, atol=0)
