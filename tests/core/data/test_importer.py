@@ -353,6 +353,28 @@ def test_patient_names_in_folder_names_are_redacted(project, tmp_path, dicom_fil
     assert b"CompressedSamples" not in raw
 
 
+def test_identifiers_inside_sequences_and_of_physicians_are_redacted(project, tmp_path, dicom_file):
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    folder = tmp_path / "scans"
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    other, referenced = Dataset(), Dataset()
+    other.PatientID = "ZQXOTHERID"
+    referenced.PatientName = "Zqxref^Patient"
+    ds.OtherPatientIDsSequence = Sequence([other])
+    ds.ReferencedPatientSequence = Sequence([referenced])
+    ds.PhysiciansOfRecord = "Zqxphys^Doctor"
+    for name in ("ZQXOTHERID", "Zqxref_Patient", "Doctor Zqxphys"):
+        (folder / name).mkdir(parents=True)
+        ds.save_as(folder / name / f"{name}.dcm")
+    run(project, folder, name="scans", cache_size=16)
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert not any(v in raw.lower() for v in (b"zqxotherid", b"zqxref", b"zqxphys"))
+    with Store.open(project) as store:
+        assert len(store.items(1)) == 3
+
+
 def test_the_decoding_worker_hands_on_the_salted_patient_key_not_the_id(dicom_file):
     salt = b"project salt 123"
     out = decode(DecodeTask(str(dicom_file("CT_small.dcm")), "dicom", 16, salt))
@@ -531,7 +553,11 @@ def test_a_file_that_fails_is_still_stored_redacted(project, tmp_path, dicom_fil
     assert b"CompressedSamples" not in raw and "CompressedSamples" not in str(summary)
 
 
-@pytest.mark.parametrize("header", ["patient", "Participant", "MRN", "case"])
+@pytest.mark.parametrize(
+    "header",
+    ["patient", "Participant", "MRN", "case", "Patient Name", "PatientName", "patient_name"]
+    + ["Surname", "Medical Record Number", "Date of birth", "Nachname"],
+)
 def test_patient_columns_are_grouping_keys_never_labels(project, tmp_path, header):
     folder = tmp_path / "visits"
     folder.mkdir()
