@@ -164,6 +164,7 @@ class PretrainPanel(QWidget):
         context.runner.event.connect(self._event)
         context.runner.busy_changed.connect(self._busy)
         context.runner.paused_changed.connect(self._paused)
+        context.runner.stopping.connect(lambda: self._busy(True))  # Stop pressed: once
         self._busy(False)
         self.reload()
 
@@ -391,8 +392,9 @@ class PretrainPanel(QWidget):
 
     def _busy(self, busy: bool) -> None:
         self.context.enable_change(self.start_button, not busy and self.modality() is not None)
-        self.pause_button.setEnabled(busy and self.active)
-        self.stop_button.setEnabled(busy and self.active)
+        runner = self.context.runner
+        self.pause_button.setEnabled(busy and self.active and not runner.stop_asked)
+        self.stop_button.setEnabled(busy and self.active and not runner.stop_asked)
         if not busy:
             self.pause_button.setText("Pause")
 

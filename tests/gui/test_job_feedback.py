@@ -1,0 +1,78 @@
+"""What the window says about the running job: a refused start leaves the running run's
+live view alone; paused and stopping show for any job; a failed job leaves no stale
+"…ing" text behind."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PIL import Image
+from PySide6.QtGui import QAction
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.events import Progress, Step
+from ssl_studio.core.jobs import import_data
+
+WAIT_MS = 10_000
+
+
+def _images(project, tmp_path, n: int = 4):
+    folder = tmp_path / "shapes"
+    folder.mkdir()
+    for i in range(n):
+        Image.fromarray(np.full((16, 16), 40 * i, np.uint8)).save(folder / f"{i}.png")
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=16))
+    return project
+
+
+def _action(window, text: str) -> QAction:
+    return next(a for a in window.findChildren(QAction) if a.text().replace("&", "") == text)
+
+
+def _fake_pretrain(cfg, report, stop):
+    """Steps of a run, as the engine reports them, until stopped."""
+    step = 0
+    while not stop.stopped:
+        stop.wait_while_paused()
+        step += 1
+        report(Step("pretrain", step, 10_000, 1, 1.0 / step, 1e-3, 100.0))
+        time.sleep(0.02)
+    return {"status": "stopped", "run_id": 1, "steps": step, "seconds": 1.0}
+
+
+def test_paused_and_stopping_show_in_the_status_bar_for_any_job(qtbot, make_window, project):
+    window = make_window(project)
+
+    def importing(report, stop):  # as an import does: files done, pause, a slow stop
+        done = 0
+        while not stop.stopped:
+            stop.wait_while_paused()
+            done += 1
+            report(Progress("import", done=done, total=10**6, phase="decode"))
+            time.sleep(0.01)
+        time.sleep(0.3)  # the files being decoded are finished first
+        return {"cancelled": True}
+
+    assert window.runner.start("Importing 'scans'", importing)
+    label = window.job_label
+    qtbot.waitUntil(lambda: "done" in label.text(), timeout=WAIT_MS)
+    _action(window, "Pause / resume the job").trigger()  # Ctrl+P
+    assert label.text().endswith(" — Paused — Ctrl+P to resume")
+    qtbot.wait(200)  # a file already being decoded may still report: the note stays
+    assert label.text().endswith(" — Paused — Ctrl+P to resume")
+    _action(window, "Pause / resume the job").trigger()
+    assert "Paused" not in label.text()
+    qtbot.waitUntil(lambda: label.text().endswith(" done"), timeout=WAIT_MS)
+
+    window.stop_button.click()
+    assert label.text().endswith(" — Stopping…") and not window.stop_button.isEnabled()
+    _action(window, "Pause / resume the job").trigger()  # nothing to pause any more
+    assert label.text().endswith(" — Stopping…") and not window.runner.paused
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert label.text() == "Importing 'scans': stopped."
+
+    assert window.runner.start("Next job", lambda report, stop: time.sleep(0.2))
+    assert window.stop_button.isVisible() and window.stop_button.isEnabled()
+    assert label.text() == "Next job…"
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
