@@ -41,6 +41,27 @@ def _fake_pretrain(cfg, report, stop):
     return {"status": "stopped", "run_id": 1, "steps": step, "seconds": 1.0}
 
 
+def test_ctrl_r_during_a_run_leaves_its_live_view_running(
+    qtbot, make_window, project, tmp_path, messages, monkeypatch
+):
+    monkeypatch.setattr("ssl_studio.gui.panels.pretrain_panel.pretrain", _fake_pretrain)
+    window = make_window(_images(project, tmp_path))
+    panel = window.pretrain
+    assert panel.start()
+    qtbot.waitUntil(lambda: panel.view.progress.value() >= 2, timeout=WAIT_MS)
+    _action(window, "Start pretraining").trigger()  # Ctrl+R while the run goes on
+    assert "still running" in messages.pop()[1]
+    seen = panel.view.progress.value()  # the live view goes on with the run
+    qtbot.waitUntil(lambda: panel.view.progress.value() >= seen + 3, timeout=WAIT_MS)
+    assert panel.view.status.text().startswith("Step ")  # not "Preparing the data…"
+    assert panel.stop_button.isEnabled() and panel.pause_button.isEnabled()
+
+    panel.stop_button.click()
+    assert not panel.stop_button.isEnabled() and not panel.pause_button.isEnabled()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert "stopped" in panel.view.notice.text() and not messages
+
+
 def test_paused_and_stopping_show_in_the_status_bar_for_any_job(qtbot, make_window, project):
     window = make_window(project)
 

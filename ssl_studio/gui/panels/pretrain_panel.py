@@ -368,12 +368,13 @@ class PretrainPanel(QWidget):
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return pretrain(cfg, report=report, stop=stop)
 
-        self.active = True  # before the runner says it is busy, so Pause/Stop light up
-        self.active = self.context.run(self, title, work, self._done, self._failed)
-        if self.active:  # a refused start leaves the running job's view alone (the new
-            self.view.clear()  # job's events are queued to this thread: none is lost)
-            self.view.status.setText("Preparing the data and the network…")
-        return self.active
+        if not self.context.run(self, title, work, self._done, self._failed):
+            return False  # refused: the running job (perhaps this panel's run) keeps its view
+        self.active = True  # the new job's events are queued to this thread: none is lost
+        self._busy(True)  # Pause and Stop light up for this panel's run
+        self.view.clear()
+        self.view.status.setText("Preparing the data and the network…")
+        return True
 
     def _event(self, event: Event) -> None:
         if self.active and event.job == "pretrain":
