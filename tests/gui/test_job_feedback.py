@@ -11,6 +11,7 @@ from PIL import Image
 from PySide6.QtGui import QAction
 
 from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import Progress, Step
 from ssl_studio.core.jobs import import_data
 
@@ -97,3 +98,20 @@ def test_paused_and_stopping_show_in_the_status_bar_for_any_job(qtbot, make_wind
     assert window.stop_button.isVisible() and window.stop_button.isEnabled()
     assert label.text() == "Next job…"
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+
+
+def test_a_failed_prediction_leaves_no_predicting_text(
+    qtbot, make_window, project, tmp_path, messages, monkeypatch
+):
+    def failing(*args, **kwargs):
+        raise ConfigError("No files found under the folder: nothing to predict.")
+
+    monkeypatch.setattr("ssl_studio.gui.panels.export_panel.predict", failing)
+    window = make_window(project)
+    panel = window.export
+    monkeypatch.setattr(panel, "selected", lambda: {"folder": str(tmp_path / "model")})
+    assert panel.predict_folder(tmp_path / "new", tmp_path / "predictions.csv")
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert messages.pop()[0] == "Prediction failed"
+    assert "Predicting on" not in panel.status.text()
+    assert "The prediction failed" in panel.status.text()
