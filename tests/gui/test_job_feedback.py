@@ -63,6 +63,21 @@ def test_ctrl_r_during_a_run_leaves_its_live_view_running(
     assert "stopped" in panel.view.notice.text() and not messages
 
 
+def test_the_empty_health_plot_says_when_its_first_point_comes(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("ssl_studio.gui.panels.pretrain_panel.pretrain", _fake_pretrain)
+    window = make_window(_images(project, tmp_path))
+    panel = window.pretrain
+    panel.train_form.set_value("health_every_steps", 20)
+    assert panel.start()
+    qtbot.waitUntil(lambda: panel.view.progress.value() >= 2, timeout=WAIT_MS)
+    assert "measured every 20 steps" in panel.view.health.text()
+    assert "first point at step 20" in panel.view.health.text()
+    window.runner.stop()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+
+
 def test_paused_and_stopping_show_in_the_status_bar_for_any_job(qtbot, make_window, project):
     window = make_window(project)
 
@@ -115,3 +130,15 @@ def test_a_failed_prediction_leaves_no_predicting_text(
     assert messages.pop()[0] == "Prediction failed"
     assert "Predicting on" not in panel.status.text()
     assert "The prediction failed" in panel.status.text()
+
+
+def test_the_pretrain_view_points_to_the_runs_of_earlier_sessions(make_window, project, tmp_path):
+    from ssl_studio.core.project.store import Store
+
+    window = make_window(_images(project, tmp_path))
+    assert window.pretrain.view.status.text().startswith("No run yet.")
+    with Store.open(project, write=True) as store:
+        store.create_run(store.dataset("shapes")["id"], "pretrain", {"task": "simclr"})
+    again = make_window(project)  # a later session
+    text = again.pretrain.view.status.text()
+    assert "No run in this session" in text and "Runs" in text

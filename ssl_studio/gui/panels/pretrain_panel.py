@@ -44,7 +44,7 @@ from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.options_form import OptionsForm
 from ssl_studio.gui.panels.augment_preview import AugmentPreview
-from ssl_studio.gui.panels.training_view import IDLE, TrainingView
+from ssl_studio.gui.panels.training_view import IDLE, IDLE_WITH_RUNS, TrainingView
 
 # (short text in the list, the whole sentence as its tooltip): the list is narrow
 PRESET_TEXT = {
@@ -175,7 +175,7 @@ class PretrainPanel(QWidget):
             self.view.status.setText(
                 "This project is read-only: copy it to a folder you can write to pretrain."
                 if self.context.read_only
-                else IDLE
+                else self._idle_text()
             )
         if what == "project":
             self.augment_for = None  # another project's dataset may share the name
@@ -185,6 +185,17 @@ class PretrainPanel(QWidget):
             self.reload()
         if what == "hardware":
             self._show_hardware()
+
+    def _idle_text(self) -> str:
+        """What the live view says before a run of this session: where earlier runs are."""
+        earlier = False
+        if self.context.project is not None:
+            try:
+                with Store.open(self.context.project) as store:
+                    earlier = any(r["kind"] == "pretrain" for r in store.runs())
+            except SSLStudioError:
+                pass
+        return IDLE_WITH_RUNS if earlier else IDLE
 
     def _show_hardware(self, choose: bool = True) -> None:
         """Say what hardware was found; ``choose``: also select the preset that fits it."""
@@ -373,8 +384,20 @@ class PretrainPanel(QWidget):
         self.active = True  # the new job's events are queued to this thread: none is lost
         self._busy(True)  # Pause and Stop light up for this panel's run
         self.view.clear()
+        self.view.health_every = self._health_every(cfg)
         self.view.status.setText("Preparing the data and the network…")
         return True
+
+    def _health_every(self, cfg: PretrainConfig) -> int | None:
+        """Steps between the health checks of the run ``cfg`` starts or resumes."""
+        if cfg.resume_run is None:
+            return cfg.train.health_every_steps
+        try:  # a resumed run keeps its own
+            with Store.open(cfg.project) as store:
+                run = store.run(cfg.resume_run)
+            return int(run["config"]["train"]["health_every_steps"])  # type: ignore[index]
+        except (SSLStudioError, KeyError, TypeError, ValueError):
+            return None
 
     def _event(self, event: Event) -> None:
         if self.active and event.job == "pretrain":
