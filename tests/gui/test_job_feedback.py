@@ -142,3 +142,20 @@ def test_the_pretrain_view_points_to_the_runs_of_earlier_sessions(make_window, p
     again = make_window(project)  # a later session
     text = again.pretrain.view.status.text()
     assert "No run in this session" in text and "Runs" in text
+
+
+def test_the_map_names_its_runs_in_full(qtbot, make_window, project, tmp_path):
+    from ssl_studio.core.project.store import Store
+
+    window = make_window(_images(project, tmp_path))
+    window.show_step(4)  # shown while the project has no run yet
+    qtbot.wait(100)
+    with Store.open(project, write=True) as store:
+        run_id = store.create_run(store.dataset("shapes")["id"], "pretrain", {"task": "simclr"})
+        store.finish_run(run_id, "done")
+    window.map.reload()  # as after a run of this session
+    box = window.map.run_box
+    qtbot.waitUntil(lambda: box.width() >= box.sizeHint().width(), timeout=2000)
+    text = box.itemText(0)
+    assert text == f"Run {run_id}: simclr on shapes"
+    assert box.width() > box.fontMetrics().horizontalAdvance(text)  # not "Run 1: si"
