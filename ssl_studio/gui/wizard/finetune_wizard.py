@@ -9,8 +9,10 @@ from PySide6.QtWidgets import QWidget, QWizard
 
 from ssl_studio.core.config import FinetuneConfig, finetune_train_defaults
 from ssl_studio.gui.context import AppContext
-from ssl_studio.gui.wizard.result_pages import ExportPage, ResultsPage, TrainPage
-from ssl_studio.gui.wizard.setup_pages import LabelsPage, ProtocolPage, RunPage
+from ssl_studio.gui.wizard.export_page import ExportPage
+from ssl_studio.gui.wizard.protocol_page import ProtocolPage
+from ssl_studio.gui.wizard.result_pages import ResultsPage, TrainPage
+from ssl_studio.gui.wizard.setup_pages import LabelsPage, RunPage
 
 
 class FinetuneWizard(QWizard):
