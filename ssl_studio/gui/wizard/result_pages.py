@@ -93,17 +93,25 @@ class TrainPage(QWizardPage):
         self.plot = LivePlot("Training loss (one curve per trained model)")
         self.stop_button = QPushButton("Stop")
         self.stop_button.clicked.connect(self.wiz.context.runner.stop)
+        self.retry_button = QPushButton("Retry")  # shown when another job held the runner
+        self.retry_button.setToolTip("Start the fine-tuning now that the other job has ended.")
+        self.retry_button.clicked.connect(self._start)
+        self.retry_button.hide()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.stop_button, 1)
+        buttons.addWidget(self.retry_button, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.progress)
         layout.addWidget(self.plot, 1)
-        layout.addWidget(self.stop_button)
+        layout.addLayout(buttons)
         self.fit = 0
         self.last_step = 0
         self.fit_names: list[str] = []
         self.running = False
         self.trained_with: Any = None  # (FinetuneConfig, label-set version) of the last start
         wizard.context.runner.event.connect(self._event)
+        wizard.context.runner.busy_changed.connect(self._runner_busy)
 
     def initializePage(self) -> None:  # noqa: N802
         cfg = self.wiz.finetune_config()
@@ -113,7 +121,15 @@ class TrainPage(QWizardPage):
             return  # a result of these very choices is here (or on its way)
         self.wiz.result, self.trained_with = None, chosen  # stopped, failed or other choices
         self.completeChanged.emit()
+        self._start()
+
+    def _start(self) -> bool:
+        """Start the fine-tuning of the choices made; when another job holds the runner,
+        say so on the page and offer Retry."""
+        cfg = self.trained_with[0]
+        self.retry_button.hide()
         self.plot.clear_curves()
+        self.progress.setValue(0)
         self.fit, self.last_step = 0, 0
         self.fit_names = fit_names(cfg.protocol, cfg.baseline, self.wiz.folds)
         self.status.setText("Preparing the labeled data…")
@@ -121,8 +137,24 @@ class TrainPage(QWizardPage):
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return finetune(cfg, report=report, stop=stop)
 
+        runner = self.wiz.context.runner
+        other = runner.title if runner.busy else None
         self.running = self.wiz.context.run(self, "Fine-tuning", work, self._done, self._failed)
         self.stop_button.setEnabled(self.running)
+        if not self.running:
+            self.retry_button.setVisible(other is not None)
+            self.status.setText(
+                f"Fine-tuning has not started: '{other}' is still running. Press Retry when "
+                "it has ended (the status bar shows its progress and has its Stop button)."
+                if other is not None
+                else "Fine-tuning could not start (see the message)."
+            )
+        return self.running
+
+    def _runner_busy(self, busy: bool) -> None:
+        """The job this page waits for has ended: Retry will start the fine-tuning."""
+        if not busy and not self.retry_button.isHidden():
+            self.status.setText("The other job has ended: press Retry to start the fine-tuning.")
 
     def _label_version(self, name: str) -> int | None:
         with Store.open(self.wiz.project) as store:
