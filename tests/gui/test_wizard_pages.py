@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.events import Stopped
 from ssl_studio.core.jobs import import_data
 
 WAIT_MS = 10_000
@@ -54,3 +55,27 @@ def test_training_refused_by_another_job_says_why_and_can_be_retried(
     assert wizard.result["run_id"] == 7 and train.isComplete()
     assert train.retry_button.isHidden() and "Press Results" in train.status.text()
     assert not messages
+
+
+def test_the_label_efficiency_button_is_off_while_its_curve_is_measured(
+    qtbot, make_window, project, messages, monkeypatch
+):
+    def measuring(cfg, *, ks, seeds, report, stop):  # stopped in a step that raises
+        while not stop.stopped:
+            time.sleep(0.01)
+        raise Stopped
+
+    monkeypatch.setattr("ssl_studio.gui.wizard.result_pages.label_efficiency", measuring)
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.result, wizard.options, wizard.per_class = {"run_id": 1}, dict(OPTIONS), 6
+    results = wizard.pages["results"]
+    assert results.label_efficiency()
+    button = results.curve_button
+    assert not button.isEnabled() and button.text().startswith("Measuring")
+    button.click()  # a second click does nothing (no "still running", the text stays)
+    assert not messages and button.text().startswith("Measuring")
+    window.runner.stop()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert button.isEnabled() and button.text().startswith("Label-efficiency curve")
+    assert "stopped before its first point" in results.curve_note.text()

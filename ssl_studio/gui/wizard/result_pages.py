@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.evaluation.metrics import metric_title
-from ssl_studio.core.events import Event, Message, Step
+from ssl_studio.core.events import Event, Message, Step, Stopped
 from ssl_studio.core.jobs import finetune, label_efficiency
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.live_plot import LivePlot
@@ -313,9 +313,13 @@ class ResultsPage(QWizardPage):
         ks = tuple(k for k in (1, 2, 5, 10, 25) if k < self.wiz.per_class) + (None,)
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
-            return label_efficiency(cfg, ks=ks, seeds=(0, 1, 2), report=report, stop=stop)
+            try:
+                return label_efficiency(cfg, ks=ks, seeds=(0, 1, 2), report=report, stop=stop)
+            except Stopped:  # a result of its own, so the button comes back (see _curve)
+                return {"status": "stopped", "curve": []}
 
         self.curve_button.setText("Measuring the label-efficiency curve…")
+        self.curve_button.setEnabled(False)  # until it ends: one curve at a time
         started = self.wiz.context.run(
             self, "Label-efficiency curve", work, self._curve, lambda _: self._reset_button()
         )
@@ -325,9 +329,14 @@ class ResultsPage(QWizardPage):
 
     def _reset_button(self) -> None:
         self.curve_button.setText("Label-efficiency curve (trains several times)")
+        self.curve_button.setEnabled(True)
 
     def _curve(self, result: dict[str, Any]) -> None:
         self._reset_button()
+        stopped = result.get("status") == "stopped"
+        if not result["curve"]:  # stopped before its first point
+            self.curve_note.setText("The curve was stopped before its first point.")
+            return
         self.tabs.setTabEnabled(1, True)
         self.tabs.setCurrentWidget(self.curve_tab)
         self.curve.clear_curves()
@@ -366,5 +375,6 @@ class ResultsPage(QWizardPage):
                 if last is not None and last.get("k") is None
                 else ""
             )
+            + (" Stopped before the end: the points measured so far." if stopped else "")
         )
         self.wiz.efficiency = result
