@@ -10,8 +10,10 @@ import numpy as np
 from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.evaluation.metrics import classification_report
 from ssl_studio.core.events import Stopped
 from ssl_studio.core.jobs import import_data
+from ssl_studio.gui.wizard.result_pages import ResultsPage
 
 WAIT_MS = 10_000
 OPTIONS = {"protocol": "linear", "baseline": True, "test_fraction": 0.2, "seed": 0, "steps": 5}
@@ -79,3 +81,111 @@ def test_the_label_efficiency_button_is_off_while_its_curve_is_measured(
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
     assert button.isEnabled() and button.text().startswith("Label-efficiency curve")
     assert "stopped before its first point" in results.curve_note.text()
+
+
+def _protocol_page(window, classes, smallest_patients, folds):
+    """The protocol page as the labels page leaves it (classes, patients, folds)."""
+    wizard = window.open_wizard()
+    wizard.run_id, wizard.per_class, wizard.class_names = 1, 6, classes
+    wizard.smallest_patients, wizard.folds = smallest_patients, folds
+    page = wizard.pages["protocol"]
+    page.initializePage()
+    return wizard, page
+
+
+def test_the_operating_point_is_a_choice_with_a_validation_share(make_window, project):
+    window = make_window(project)
+    wizard, page = _protocol_page(window, ["normal", "pneumonia"], 4, 4)
+    point = page.operating
+    assert point.method.currentData() == "default" and not point.val_fraction.isEnabled()
+    assert "0.5" in point.note.text() and "4-fold cross-validation" in page.testing.text()
+    page.validatePage()
+    cfg = wizard.finetune_config()
+    assert (cfg.threshold, cfg.val_fraction) == ("default", 0.0)
+
+    point.method.setCurrentIndex(point.method.findData("sensitivity"))
+    point.target.setValue(0.85)
+    assert point.target.isVisibleTo(page) and point.val_fraction.isEnabled()
+    assert "target sensitivity" in point.note.text()
+    # picking a threshold needs one test split: the page says so, and the folds follow
+    assert wizard.folds == 0 and "Another 20% is held out to pick the threshold" in (
+        page.testing.text()
+    )
+    assert "one test split is used" in page.testing.text()
+    page.validatePage()
+    cfg = wizard.finetune_config()
+    assert (cfg.threshold, cfg.val_fraction) == ("sensitivity:0.85", 0.2)
+    cfg.validate()  # a fine-tuning the core accepts
+
+    point.method.setCurrentIndex(point.method.findData("youden"))
+    point.val_fraction.setValue(0.3)
+    page.validatePage()
+    assert (wizard.finetune_config().threshold, wizard.finetune_config().val_fraction) == (
+        "youden",
+        0.3,
+    )
+    _, three = _protocol_page(window, ["a", "b", "c"], 12, 0)  # no threshold to choose
+    assert not three.operating.method.isEnabled() and three.operating.threshold() == "default"
+
+
+def test_the_results_say_which_threshold_the_figures_are_read_at():
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1] * 10)
+    p1 = np.clip(0.3 + 0.4 * y + rng.normal(0, 0.2, 20), 0.01, 0.99)
+    proba = np.stack([1 - p1, p1], axis=1)
+    classes = ["normal", "pneumonia"]
+    run = {"run_id": 4, "protocol": "linear"}
+
+    plain = classification_report(y, proba, classes, n_boot=50)
+    text = ResultsPage._headline(run, plain, {})
+    assert "read at the threshold 0.5 (the default" in text
+
+    picked = classification_report(y, proba, classes, threshold=0.431, n_boot=50)
+    picked["threshold_choice"] = {"method": "sensitivity:0.85", "val_items": 12}
+    base = classification_report(y, proba, classes, threshold=0.6, n_boot=50)
+    text = ResultsPage._headline(run, picked, base)
+    assert (
+        "read at the threshold 0.431, chosen by the target sensitivity 0.85 on 12 "
+        "validation items; the from-scratch model's own: 0.600."
+    ) in text
+    picked["threshold_choice"] = {"method": "youden", "val_items": 12}
+    assert "chosen by Youden's J" in ResultsPage._headline(run, picked, {})
+
+
+def test_a_threshold_picked_in_the_wizard_is_used_and_reported(
+    qtbot, make_window, project, tmp_path, messages
+):
+    from ssl_studio.core.config import PretrainConfig, TrainConfig
+    from ssl_studio.core.jobs import pretrain
+
+    rng = np.random.default_rng(0)
+    for name in ("normal", "pneumonia"):
+        folder = tmp_path / "scans" / name
+        folder.mkdir(parents=True)
+        for i in range(20):
+            picture = rng.integers(0, 80, (32, 32)).astype(np.uint8)
+            if name == "pneumonia":
+                picture[8:24, 8:24] = 200
+            Image.fromarray(picture).save(folder / f"{i}.png")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "scans"], cache_size=32))
+    tiny = TrainConfig(steps=2, batch_size=8)
+    pretrain(PretrainConfig(project=project, dataset="scans", image_size=32, train=tiny))
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.next()
+    wizard.pages["labels"].use_folders()
+    wizard.next()
+    protocol = wizard.pages["protocol"]
+    point = protocol.operating
+    point.method.setCurrentIndex(point.method.findData("youden"))
+    protocol.steps.setValue(5)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.result is not None or bool(messages), timeout=300_000)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=300_000)
+    assert not messages and wizard.result["threshold"] is not None
+    choice = wizard.result["test"]["threshold_choice"]
+    assert choice["method"] == "youden" and choice["val_items"] >= 2
+    wizard.next()
+    headline = wizard.pages["results"].headline.text()
+    said = f"chosen by Youden's J (the best sensitivity + specificity) on {choice['val_items']}"
+    assert said in headline

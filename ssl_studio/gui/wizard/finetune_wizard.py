@@ -32,6 +32,7 @@ class FinetuneWizard(QWizard):
         self.per_class = 0
         self.class_names: list[str] = []  # of the chosen label set, sorted
         self.folds = 0  # cross-validation folds the job will use (0: a test split)
+        self.smallest_patients = 0  # labeled patients (or items) in the smallest class
         self.options: dict[str, Any] = {}
         self.result: dict[str, Any] | None = None
         self.efficiency: dict[str, Any] | None = None
@@ -67,6 +68,8 @@ class FinetuneWizard(QWizard):
             protocol=o["protocol"],
             baseline=o["baseline"],
             test_fraction=o["test_fraction"],
+            val_fraction=o.get("val_fraction", 0.0),
+            threshold=o.get("threshold", "default"),
             positive=o.get("positive"),
             seed=o["seed"],
             train=train,

@@ -14,10 +14,11 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ssl_studio.core.config import PROTOCOLS
+from ssl_studio.core.config import PROTOCOLS, FinetuneConfig
 from ssl_studio.core.finetune.data import positive_class
-from ssl_studio.core.finetune.job import CV_BELOW
+from ssl_studio.core.finetune.job import CV_BELOW, planned_folds
 from ssl_studio.core.finetune.setup import recommended_protocol
+from ssl_studio.gui.wizard.operating_point import OperatingPoint
 
 if TYPE_CHECKING:
     from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
@@ -69,12 +70,15 @@ class ProtocolPage(QWizardPage):
             "The class whose recall is the sensitivity (the finding you look for); the other "
             "class's recall is the specificity."
         )
+        self.folds_by_default = 0  # cross-validation folds with the default threshold
         self.form = layout = QFormLayout(self)
         layout.addRow("Protocol", self.protocol)
         layout.addRow("Positive class", self.positive)
         layout.addRow("", self.explanation)
         layout.addRow("Test share", self.test_fraction)
         layout.addRow("", self.testing)
+        self.operating = OperatingPoint(layout)
+        self.operating.changed.connect(self._operating_changed)
         layout.addRow("Training steps", self.steps)
         layout.addRow("", self.baseline)
         layout.addRow("Seed", self.seed)
@@ -93,6 +97,16 @@ class ProtocolPage(QWizardPage):
             self.positive.toolTip() if len(names) == 2 else "Two classes only."
         )
         self._explain()
+        self.operating.set_binary(len(names) == 2)  # says how testing is done (below)
+
+    def _operating_changed(self) -> None:
+        """A threshold to pick needs one test split (and a validation share): the folds
+        the job will use follow the choice."""
+        smallest = self.wiz.smallest_patients
+        plain = FinetuneConfig(project=self.wiz.project)
+        chosen = FinetuneConfig(project=self.wiz.project, threshold=self.operating.threshold())
+        self.folds_by_default = planned_folds(smallest, plain)
+        self.wiz.folds = planned_folds(smallest, chosen)
         self._explain_testing()
 
     def _explain_testing(self, *_: Any) -> None:
@@ -111,8 +125,21 @@ class ProtocolPage(QWizardPage):
             self.testing.setText(
                 f"About {share:.0%} of the labeled items (by class, and whole patients at a "
                 "time where the files name them) are held out and used only for the final "
-                "figures: never for training, stopping or choices."
+                "figures: never for training, stopping or choices." + self._validation_text()
             )
+
+    def _validation_text(self) -> str:
+        val = self.operating.validation_share()
+        if not val:
+            return ""
+        text = f" Another {val:.0%} is held out to pick the threshold."
+        if self.folds_by_default:
+            text += (
+                f" (A class has fewer than {CV_BELOW} labeled patients: the default threshold "
+                "would test by cross-validation, which leaves nothing to pick a threshold on, "
+                "so one test split is used and its intervals will be wide.)"
+            )
+        return text
 
     def _explain(self, *_: Any) -> None:
         name = self.protocol.currentData()
@@ -137,5 +164,7 @@ class ProtocolPage(QWizardPage):
             "seed": self.seed.value(),
             "steps": self.steps.value(),
             "positive": self.positive.currentData(),
+            "threshold": self.operating.threshold(),
+            "val_fraction": self.operating.validation_share(),
         }
         return True

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ssl_studio.core.evaluation.metrics import metric_title
+from ssl_studio.core.evaluation.metrics import metric_title, rounded_threshold
 from ssl_studio.core.events import Event, Message, Step, Stopped
 from ssl_studio.core.jobs import finetune, label_efficiency
 from ssl_studio.core.project.store import Store
@@ -62,6 +62,29 @@ def verdict(tuned: dict[str, Any], scratch: dict[str, Any]) -> str:
     if gain <= -0.05:
         return "The from-scratch model looks better, but the intervals overlap"
     return "The difference is within the uncertainty"
+
+
+def threshold_text(test: dict[str, Any], base: dict[str, Any]) -> str:
+    """Which threshold the sensitivity, specificity and confusion matrix of a binary
+    report were read at, and how it was chosen."""
+    read = "Sensitivity, specificity and the confusion matrix are read at the threshold"
+    if test.get("threshold") is None:
+        return f"{read} 0.5 (the default: no threshold was picked)."
+    choice = test.get("threshold_choice") or {}
+    method = str(choice.get("method") or "")
+    if method == "youden":
+        how = "Youden's J (the best sensitivity + specificity)"
+    elif method.startswith("sensitivity:"):
+        how = f"the target sensitivity {method.partition(':')[2]}"
+    else:
+        how = method or "the validation items"
+    on = f" on {choice['val_items']} validation items" if choice.get("val_items") else ""
+    own = (
+        f"; the from-scratch model's own: {rounded_threshold(base['threshold'])}"
+        if base.get("threshold") is not None
+        else ""
+    )
+    return f"{read} {rounded_threshold(test['threshold'])}, chosen by {how}{on}{own}."
 
 
 def fit_names(protocol: str, baseline: bool, folds: int) -> list[str]:
@@ -300,7 +323,7 @@ class ResultsPage(QWizardPage):
             text += f"; from scratch {with_interval(base.get(key))}.<br><b>{reading}.</b>"
         classes = test.get("classes") or []
         if len(classes) == 2:
-            text += f" Positive class: <b>{classes[1]}</b>."
+            text += f" Positive class: <b>{classes[1]}</b>. {threshold_text(test, base)}"
         text += " Brackets: 95 % bootstrap intervals over the test " + (
             "patients." if test.get("resampled") == "patients" else "items."
         )

@@ -212,13 +212,14 @@ class LabelsPage(QWizardPage):
         return len(self.classes) >= 2 and min(self.classes.values()) >= MIN_PER_CLASS
 
     def _plain(self) -> FinetuneConfig:
-        """The wizard's choices that decide how testing is done (it never sets a
-        threshold, k per class or a reused split)."""
+        """The wizard's choices that decide how testing is done, as far as they are made
+        by now (the protocol page may still choose a threshold; see ProtocolPage)."""
         return FinetuneConfig(project=self.wiz.project)
 
     def validatePage(self) -> bool:  # noqa: N802
         self.wiz.labels = self.label_set.currentData()
         self.wiz.class_names = sorted(self.classes)
         self.wiz.per_class = min(self.classes.values())
-        self.wiz.folds = planned_folds(min(self.patients.values()), self._plain())
+        self.wiz.smallest_patients = min(self.patients.values())
+        self.wiz.folds = planned_folds(self.wiz.smallest_patients, self._plain())
         return True
