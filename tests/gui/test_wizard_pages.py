@@ -83,6 +83,37 @@ def test_the_label_efficiency_button_is_off_while_its_curve_is_measured(
     assert "stopped before its first point" in results.curve_note.text()
 
 
+def test_a_relative_export_folder_goes_into_the_projects_exports(
+    qtbot, make_window, project, tmp_path, messages, monkeypatch
+):
+    written = []
+
+    def fake_export(project, run_id, out, formats, **_):
+        out.mkdir(parents=True)
+        for name in ("model.onnx", "model_card.json"):
+            (out / name).write_text("x")
+        written.append(out)
+        return {"files": {"onnx": "model.onnx"}}
+
+    monkeypatch.setattr("ssl_studio.gui.wizard.export_page.export", fake_export)
+    monkeypatch.setattr("ssl_studio.gui.wizard.export_page.card_markdown", lambda card: "card")
+    elsewhere = tmp_path / "started-here"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the app's working directory
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.result = {"run_id": 3}
+    page = wizard.pages["export"]
+    page.folder.setText("mymodel")
+    assert page.export()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    target = (project / "exports" / "mymodel").resolve()
+    assert written == [target] and not (elsewhere / "mymodel").exists()
+    assert page.folder.text() == str(target)
+    assert page.status.text() == f"Exported to {target}: model.onnx, model_card.json."
+    assert wizard.export_folder == target and not messages
+
+
 def _protocol_page(window, classes, smallest_patients, folds):
     """The protocol page as the labels page leaves it (classes, patients, folds)."""
     wizard = window.open_wizard()

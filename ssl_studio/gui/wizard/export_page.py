@@ -63,6 +63,7 @@ class ExportPage(QWizardPage):
         layout.addWidget(QLabel("Model card"))
         layout.addWidget(self.card, 1)
         self.exported: dict[str, Any] | None = None
+        self.writing_to: Path | None = None  # the folder of the export under way or last made
 
     def initializePage(self) -> None:  # noqa: N802
         result = self.wiz.result
@@ -79,12 +80,21 @@ class ExportPage(QWizardPage):
         if folder:
             self.folder.setText(str(Path(folder) / f"run-{self.wiz.result['run_id']}"))
 
+    def destination(self) -> Path:
+        """The folder to export to, absolute: a relative one typed ("mymodel") is inside
+        the project's exports folder, not wherever the app was started; empty: run-N."""
+        text = self.folder.text().strip() or f"run-{self.wiz.result['run_id']}"
+        out = Path(text).expanduser()
+        return (out if out.is_absolute() else self.wiz.project / "exports" / out).resolve()
+
     def export(self) -> bool:
         chosen = tuple(name for name, box in self.formats.items() if box.isChecked())
         if not chosen:
             self.status.setText("Choose at least one format.")
             return False
-        out = Path(self.folder.text()).expanduser()
+        out = self.destination()
+        self.folder.setText(str(out))  # where it goes, in full, before it is written
+        self.writing_to = out
         run_id = self.wiz.result["run_id"]
         project = self.wiz.project
 
@@ -108,8 +118,9 @@ class ExportPage(QWizardPage):
             self.status.setText("Export stopped; nothing was written.")
             return
         self.exported = card
-        self.wiz.export_folder = Path(self.folder.text()).expanduser()
-        self.status.setText(f"Exported to {self.wiz.export_folder}.")
+        out = self.wiz.export_folder = self.writing_to
+        files = sorted(f.name for f in out.iterdir() if f.is_file()) if out.is_dir() else []
+        self.status.setText(f"Exported to {out}: {', '.join(files)}.")
         self.card.setMarkdown(card_markdown(card))
         self.wiz.context.notify("exports")
 
