@@ -297,6 +297,10 @@ class MainWindow(QMainWindow):
         if self.context.project is None:
             dialogs.show_error(self, "Fine-tuning", "Open or create a project first.")
             return None
+        if self.wizard is not None and self.wizard.isVisible():  # one wizard: bring it up
+            self.wizard.raise_()
+            self.wizard.activateWindow()
+            return self.wizard
         self.wizard = FinetuneWizard(self.context, self, run_id)
         self.wizard.finished.connect(lambda _: self.context.notify("runs"))
         self.wizard.show()

@@ -8,11 +8,14 @@ import time
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.evaluation.metrics import classification_report
 from ssl_studio.core.events import Stopped
 from ssl_studio.core.jobs import import_data
+from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 from ssl_studio.gui.wizard.result_pages import ResultsPage
 
 WAIT_MS = 10_000
@@ -32,6 +35,16 @@ def _until_stopped(report, stop):
     while not stop.stopped:
         time.sleep(0.01)
     return {"status": "stopped"}
+
+
+def test_a_double_click_on_start_the_wizard_opens_one_wizard(make_window, project):
+    window = make_window(project)
+    window.show_step(2)
+    for _ in range(2):  # a double click: two clicks in quick succession
+        QTest.mouseClick(window.finetune.button, Qt.MouseButton.LeftButton)
+    assert window.wizard is not None
+    shown = [w for w in window.findChildren(FinetuneWizard) if w.isVisible()]
+    assert len(shown) == 1 and shown[0] is window.wizard
 
 
 def test_training_refused_by_another_job_says_why_and_can_be_retried(
