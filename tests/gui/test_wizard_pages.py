@@ -196,6 +196,44 @@ def test_the_results_say_which_threshold_the_figures_are_read_at():
     assert "chosen by Youden's J" in ResultsPage._headline(run, picked, {})
 
 
+def test_click_to_label_works_from_the_keyboard_and_on_a_selection(qtbot, project, tmp_path):
+    from ssl_studio.core.viewing import DatasetView
+    from ssl_studio.gui.wizard.label_dialog import LabelDialog
+
+    _images(project, tmp_path, n=6)
+    view = DatasetView.open(project, "shapes")
+    ids = [int(item["id"]) for item in view.items]
+    dialog = LabelDialog(view, {})
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    grid, model = dialog.grid, dialog.model
+    assert not dialog.save_button.isDefault() and not dialog.save_button.autoDefault()
+    dialog.label.setCurrentText("effusion")
+    grid.setFocus()
+    grid.setCurrentIndex(model.index(0))
+    QTest.keyClick(grid, Qt.Key.Key_Space)
+    grid.setCurrentIndex(model.index(1))
+    QTest.keyClick(grid, Qt.Key.Key_Return)  # labels; it does not Save and close
+    assert dialog.isVisible() and dialog.result() == 0
+    assert dialog.changes == {ids[0]: "effusion", ids[1]: "effusion"}
+
+    dialog.label.setCurrentText("normal")
+    grid.clearSelection()
+    for row in (3, 4, 5):  # Ctrl+click selects without labeling
+        point = grid.visualRect(model.index(row)).center()
+        QTest.mouseClick(
+            grid.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, point
+        )
+    assert ids[3] not in dialog.changes
+    QTest.keyClick(grid, Qt.Key.Key_Enter)  # gives the class to all three
+    assert {dialog.changes[ids[r]] for r in (3, 4, 5)} == {"normal"}
+    assert dialog.counts.text() == "effusion: 2, normal: 3" and dialog.isVisible()
+    point = grid.visualRect(model.index(2)).center()
+    QTest.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=point)  # a plain click
+    assert dialog.changes[ids[2]] == "normal"
+
+
 def test_a_threshold_picked_in_the_wizard_is_used_and_reported(
     qtbot, make_window, project, tmp_path, messages
 ):
