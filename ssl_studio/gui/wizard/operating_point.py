@@ -23,7 +23,8 @@ CHOICES = (
 )
 EXPLAINED = {
     "default": "Sensitivity and specificity are read at a probability of 0.5 for the "
-    "positive class. To read them at a threshold suited to the task, pick one below.",
+    "positive class. To read them at a threshold suited to the task, choose one of the "
+    "other operating points: it is picked on a validation share of the labels.",
     "youden": "The threshold is the one with the best sensitivity + specificity on a "
     "validation share of the labels, which is used for nothing else (not trained on, not "
     "tested on).",
