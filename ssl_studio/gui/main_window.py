@@ -300,6 +300,13 @@ class MainWindow(QMainWindow):
         if self.wizard is not None and self.wizard.isVisible():  # one wizard: bring it up
             self.wizard.raise_()
             self.wizard.activateWindow()
+            if run_id is not None and run_id != self.wizard.run_id:
+                if not self.wizard.choose_run(run_id):
+                    self.statusBar().showMessage(
+                        f"The fine-tune wizard is already working on run {self.wizard.run_id}:"
+                        f" finish or close it to fine-tune run {run_id}.",
+                        10000,
+                    )
             return self.wizard
         self.wizard = FinetuneWizard(self.context, self, run_id)
         self.wizard.finished.connect(lambda _: self.context.notify("runs"))

@@ -271,3 +271,24 @@ def test_a_threshold_picked_in_the_wizard_is_used_and_reported(
     headline = wizard.pages["results"].headline.text()
     said = f"chosen by Youden's J (the best sensitivity + specificity) on {choice['val_items']}"
     assert said in headline
+
+
+def test_a_wizard_asked_for_another_run_picks_it_until_a_run_was_chosen(
+    make_window, project, tmp_path
+):
+    from ssl_studio.core.project.store import Store
+
+    _images(project, tmp_path)
+    with Store.open(project, write=True) as store:
+        dataset = store.datasets()[0]["id"]
+        for _ in range(2):
+            run = store.create_run(dataset, "pretrain", {"task": "simclr", "backbone": "cnn"})
+            store.finish_run(run, "done", {"final_loss": 1.0})
+    window = make_window(project)
+    wizard = window.open_wizard(1)
+    assert wizard.pages["run"].runs.currentData()[0] == 1
+    assert window.open_wizard(2) is wizard  # still on its first page: run 2 is picked
+    assert wizard.pages["run"].runs.currentData()[0] == 2
+    wizard.next()  # run 2 chosen; the later pages work on it
+    window.open_wizard(1)
+    assert wizard.run_id == 2 and "already working on run 2" in window.statusBar().currentMessage()

@@ -55,6 +55,15 @@ class FinetuneWizard(QWizard):
         for page in self.pages.values():
             self.addPage(page)
 
+    def choose_run(self, run_id: int) -> bool:
+        """Pick ``run_id`` while the wizard is still on its first page; False once a run
+        was chosen and the later pages work on it."""
+        if self.currentPage() is not self.pages["run"]:
+            return False
+        self.preselect_run = run_id
+        self.pages["run"].initializePage()
+        return True
+
     def finetune_config(self) -> FinetuneConfig:
         """The fine-tuning the pages chose (also the base of the label-efficiency curve)."""
         o = self.options
