@@ -30,7 +30,7 @@ from ssl_studio.cli_output import (
     stop_on_ctrl_c,
 )
 from ssl_studio.core.config import CSV_LAYOUTS, IMPORT_KINDS, ImportConfig
-from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.errors import NotAProjectError, SSLStudioError
 
 __all__ = ["EXIT_CANCELLED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -307,8 +307,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
-    except SSLStudioError as exc:
-        print(f"ssl-studio: {in_flags(str(exc), args.flags())}", file=sys.stderr)
+    except SSLStudioError as exc:  # (a folder that is no project: said in commands)
+        text = exc.command_line if isinstance(exc, NotAProjectError) else str(exc)
+        print(f"ssl-studio: {in_flags(text, args.flags())}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)

@@ -68,6 +68,7 @@ def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
     assert main(["info", str(tmp_path)]) == EXIT_FAILED
     err = capsys.readouterr().err
     assert "is not an SSL Studio project" in err and "Traceback" not in err
+    assert "'ssl-studio new FOLDER'" in err and "File →" not in err  # commands, not menus
     main(["new", str(tmp_path / "p")])
     assert main(["import", str(tmp_path / "p"), str(tmp_path / "missing")]) == EXIT_FAILED
     assert "Not found" in capsys.readouterr().err
