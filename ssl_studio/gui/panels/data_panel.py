@@ -28,7 +28,7 @@ from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.import_options import ImportOptionsDialog, describe
-from ssl_studio.gui.tables import fill_table, make_table
+from ssl_studio.gui.tables import ColumnCaps, fill_table, make_table
 from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, thumbnail_view
 from ssl_studio.gui.viewer import ItemViewer
 
@@ -93,6 +93,8 @@ class DataPanel(QWidget):
         self.report_title = QLabel()
         self.report_title.setWordWrap(True)
         self.report_table = make_table(REPORT_COLUMNS)
+        # the file and the code leave the reason room; a path is elided in its middle
+        self.report_caps = ColumnCaps(self.report_table, {1: 0.25, 2: 0.16}, wrap_rows=500)
         report = QWidget()
         column = QVBoxLayout(report)
         column.addWidget(self.report_title)
@@ -200,6 +202,7 @@ class DataPanel(QWidget):
             self.report_table,
             [[e["severity"], e["path"], e["code"], e["message"]] for e in errors],
         )
+        self.report_caps.fit()
         if len(errors) <= 2000:  # the reason wraps onto more lines instead of being cut
             self.report_table.resizeRowsToContents()
 
