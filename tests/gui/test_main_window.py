@@ -101,7 +101,7 @@ def test_a_folder_named_like_an_existing_dataset_asks_add_or_keep_apart(
     asked: list[str] = []
     answers = iter([QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No])
 
-    def question(_, title, text):
+    def question(_, title, text, *buttons):
         asked.append(text)
         return next(answers)
 
