@@ -198,7 +198,7 @@ class Importer(ImportNaming, ImportWriting):
         candidates: list[_Candidate] = []
         problems: list[WalkProblem] = []
         seen: set[str] = set()
-        own = self.store.paths.root.resolve()
+        own, own_left_out = self.store.paths.root.resolve(), False
         for entry in walk(self.cfg.paths):
             if self.stop.stopped:
                 self.tally.walk_complete = False
@@ -206,6 +206,7 @@ class Importer(ImportNaming, ImportWriting):
             if isinstance(entry, WalkProblem):
                 if entry.problem.code == "ssl-studio-project" and entry.path.resolve() == own:
                     entry = WalkProblem(entry.path, entry.root, left_out("project", own=True))
+                    own_left_out = True
                 problems.append(entry)
                 continue
             self.tally.files_seen += 1
@@ -227,17 +228,16 @@ class Importer(ImportNaming, ImportWriting):
                 self.tally.changed += 1
                 candidates.append(_Candidate(entry, key, root_key))
             self._progress("discover", self.tally.files_seen, None)
-        self._say_left_out(problems)
+        self._say_left_out(problems, own_left_out)
         return candidates, problems, seen
 
-    def _say_left_out(self, problems: list[WalkProblem]) -> None:
+    def _say_left_out(self, problems: list[WalkProblem], own: bool) -> None:
         """One message for the projects and exports the walk left out (no paths: names
         of folders are redacted only once files were read; the report has them)."""
-        codes = Counter(p.problem.code for p in problems)
-        if any(p.problem.message.startswith("This project's own") for p in problems):
-            codes["ssl-studio-project"] -= 1
+        if own:
             self.report(Message(JOB, "The project's own folder is left out.", level="warning"))
-        others = codes["ssl-studio-project"] + codes["ssl-studio-export"]
+        codes = Counter(p.problem.code for p in problems)
+        others = codes["ssl-studio-project"] + codes["ssl-studio-export"] - int(own)
         if others:
             self.report(
                 Message(

@@ -16,8 +16,9 @@ MARKERS = frozenset({DB_NAME, EXPORT_CARD})  # a folder listing one of these may
 
 
 def studio_folder(folder: Path) -> str | None:
-    """ "project" when ``folder`` holds an SSL Studio project (its project.db, as the store
-    tells a project), "export" when it holds an export (its model_card.json), else None."""
+    """What SSL Studio made ``folder`` into: "project" when it holds a project (its
+    project.db, as the store tells one), "export" when it holds an export (its
+    model_card.json), else None."""
     if ProjectPaths(folder).is_project():
         return "project"
     if (folder / EXPORT_CARD).is_file():

@@ -319,7 +319,8 @@ class DataPanel(QWidget):
             return False
         assert self.context.project is not None
         if project.resolve() == self.context.project.resolve():
-            dialogs.show_error(self, "Cannot import", f"{project} is this project's own folder.")
+            own = f"{project} is this project's own folder: it holds no data to import."
+            dialogs.show_error(self, "Cannot import", own)
         elif dialogs.confirm(
             self,
             "Open this project?",
