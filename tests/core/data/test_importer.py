@@ -329,7 +329,7 @@ def test_the_project_never_imports_its_own_files(tmp_path):
     summary = import_data(cfg, report=events.append)
     assert (summary["files_seen"], summary["imported"], summary["failed"]) == (3, 3, 0)
     assert any("project's own folder is left out" in getattr(e, "text", "") for e in events)
-    with pytest.raises(NothingToImport, match="of the project itself"):
+    with pytest.raises(ConfigError, match="is this project's own folder"):
         import_data(ImportConfig(project=project, paths=[project], name="itself"))
 
 
