@@ -169,7 +169,7 @@ class Trainer(Checkpointing):
         self._session = (started, self.progress.seconds)
         self._last_checkpoint_time = started
         self._window = (started, self.progress.step)
-        self._last_log = 0.0
+        self._last_log = -math.inf  # the first step is always logged
         self._log_due = self._timed_checkpoint_due = False  # agreed before each step
         status = "done"
         try:

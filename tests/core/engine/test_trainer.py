@@ -406,3 +406,17 @@ def test_weights_that_diverge_before_a_health_check_get_the_loss_message(tmp_pat
     )
     with pytest.raises(TrainingError, match="loss became nan between steps 2 and 4"):
         trainer.fit()
+
+
+def test_the_first_step_is_logged_however_long_the_machine_has_been_up(tmp_path, monkeypatch):
+    """perf_counter counts from boot: a log interval longer than the uptime (a fresh
+    machine) once left the first step unlogged, and the first point of every plot late."""
+    from types import SimpleNamespace
+
+    from ssl_studio.core.engine import trainer as trainer_module
+
+    clock = iter(range(10, 10**6))  # seconds since boot: a machine started 10 s ago
+    monkeypatch.setattr(trainer_module, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    events = []
+    train(tmp_path, events=events, steps=6, log_every_seconds=3600.0)
+    assert [e.step for e in events if isinstance(e, Step)] == [1, 4, 6]
