@@ -214,7 +214,7 @@ class Pretraining:
             summary = trainer.fit(resume)
         except BaseException as exc:
             if world.is_main:
-                store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
+                store.fail_run(run_id, exc)
             raise
         finally:
             batches.close()

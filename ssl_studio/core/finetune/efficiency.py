@@ -132,7 +132,7 @@ def label_efficiency(
                     curve.append(point)
                     report(Message(JOB, _line(point, chosen)))
         except BaseException as exc:
-            store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
+            store.fail_run(run_id, exc)
             raise
         result = {
             "run_id": run_id,

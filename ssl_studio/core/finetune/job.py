@@ -184,7 +184,7 @@ class FineTuning:
             )
         except BaseException as exc:
             if main:
-                store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
+                store.fail_run(run_id, exc)
             raise
         store.finish_run(run_id, result["status"], _summary(result))
         return result

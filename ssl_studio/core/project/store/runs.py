@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +60,17 @@ class RunRecords(StoreBase):
                 "UPDATE runs SET status = ?, finished = ?, summary = ?, error = ? WHERE id = ?",
                 (status, now(), _stored(summary), error, run_id),
             )
+
+    def fail_run(self, run_id: int, error: BaseException) -> None:
+        """Mark a run failed with what went wrong (a storage failure in clear words). When
+        even that cannot be written (a full disk, a damaged database), the run stays
+        "running" and the next job marks it interrupted: the error that ended the run is
+        the one the caller raises, never this one."""
+        from ssl_studio.core.storage_errors import user_error
+
+        message = str(user_error(error, self.paths.root) or error) or type(error).__name__
+        with contextlib.suppress(sqlite3.Error):
+            self.finish_run(run_id, "failed", error=message)
 
     def update_run_summary(self, run_id: int, summary: Mapping[str, Any]) -> None:
         """Replace a finished run's summary; its status and times stay."""
