@@ -31,7 +31,6 @@ from ssl_studio.cli_output import (
 )
 from ssl_studio.core.config import CSV_LAYOUTS, IMPORT_KINDS, ImportConfig
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.storage_errors import is_disk_full, user_error
 
 __all__ = ["EXIT_CANCELLED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -318,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         silence_stdout()
         return EXIT_OK
     except OSError as exc:  # a path the job could not read or write
+        from ssl_studio.core.storage_errors import is_disk_full, user_error
+
         if is_disk_full(exc):
             print(f"ssl-studio: {user_error(exc, getattr(args, 'project', None))}", file=sys.stderr)
             return EXIT_FAILED
@@ -329,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_FAILED
     except Exception as exc:  # a bug: one line, the traceback only on request
+        from ssl_studio.core.storage_errors import user_error
+
         told = user_error(exc, getattr(args, "project", None))
         if told is not None:  # a full disk, a damaged or locked project.db
             print(f"ssl-studio: {told}", file=sys.stderr)

@@ -24,7 +24,6 @@ from typing import Any, Self
 import sqlite_utils
 
 from ssl_studio import __version__
-from ssl_studio.core import errors
 from ssl_studio.core.errors import ProjectError, ProjectLockedError
 from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.core.project.lock import WriteLock, read_only_error
@@ -259,28 +258,36 @@ class StoreBase:
                 self._set_meta("created_by", f"ssl-studio {__version__}")
 
     def _upgrade_for_reading(self) -> None:
-        """A reader met an older schema: upgrade it once as a writer, then read on. A
-        project nobody may write is read as it is, where its version allows that."""
+        """A reader met an older schema: upgrade it once as a writer, then read on. When
+        that cannot be done now (a read-only project, another process writing, a full
+        disk), the database is read as it is, where its version allows that."""
         try:
             type(self)(self.paths.root, write=True, purpose="upgrading the project").close()
-        except errors.ProjectReadOnlyError:
-            version = self.schema_version
-            if any(step not in READ_AS_IS for step in range(version, SCHEMA_VERSION)):
-                raise
-            for step in range(version, SCHEMA_VERSION):
-                shim = READ_AS_IS[step]
-                if shim is not None:
-                    shim(self.conn)
-            return
-        except ProjectLockedError as exc:
-            raise ProjectError(
-                "This project was made by an older SSL Studio and its database needs an "
-                "upgrade, which has to wait until the other process using it has finished. "
-                f"({exc})"
-            ) from exc
+        except ProjectError as exc:
+            if self._read_as_is():
+                return
+            if isinstance(exc, ProjectLockedError):
+                raise ProjectError(
+                    "This project was made by an older SSL Studio and its database needs an "
+                    "upgrade, which has to wait until the other process using it has "
+                    f"finished. ({exc})"
+                ) from exc
+            raise
         self.conn.close()
         self.conn = self._connect()
         self.db = sqlite_utils.Database(self.conn)
+
+    def _read_as_is(self) -> bool:
+        """Make this connection read an older schema as the current one, without changing
+        the database (schema.READ_AS_IS); False when its version does not allow that."""
+        steps = range(self.schema_version, SCHEMA_VERSION)
+        if any(step not in READ_AS_IS for step in steps):
+            return False
+        for step in steps:
+            shim = READ_AS_IS[step]
+            if shim is not None:
+                shim(self.conn)
+        return True
 
     def _holds_data(self) -> bool:
         """Whether cache/, runs/ or exports/ hold anything (a project that was used)."""
