@@ -248,8 +248,7 @@ class Pretraining:
                 "versions": versions(),
             },
         )
-        run_dir = store.paths.root / "runs" / str(run_id)
-        run_dir.mkdir(parents=True, exist_ok=True)
+        run_dir = store.paths.run_folder(run_id)  # made new by create_run
         (run_dir / "config.json").write_text(json.dumps(to_dict(self.cfg), indent=2))
         self.report(
             Message(

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 
 import pytest
 from full_disk import FillingDisk
@@ -12,6 +14,7 @@ from test_pretrain import config, shapes
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.events import Failed
 from ssl_studio.core.jobs import create_project, import_data, pretrain
+from ssl_studio.core.pretrain import latest_checkpoint
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import DiskFullError
 
@@ -39,3 +42,22 @@ def test_a_full_disk_during_pretraining_fails_the_run_with_a_clear_message(
     assert run["status"] == "failed" and "The disk is full" in run["error"]
     assert "everything saved before is kept" in run["error"]
     assert pretrain(config(small_project, steps=2))["status"] == "done"  # space again
+
+
+def test_a_restored_older_database_never_gives_a_new_run_an_old_run_s_folder(small_project):
+    assert pretrain(config(small_project, steps=2))["run_id"] == 1
+    backup = small_project.parent / "backup.db"
+    db, copy = sqlite3.connect(small_project / "project.db"), sqlite3.connect(backup)
+    db.backup(copy)  # the project as it was after run 1
+    db.close()
+    copy.close()
+    assert pretrain(config(small_project, steps=4))["run_id"] == 2
+    for name in ("project.db-wal", "project.db-shm"):
+        (small_project / name).unlink(missing_ok=True)
+    shutil.copyfile(backup, small_project / "project.db")  # run 2 is gone from the database
+    third = pretrain(config(small_project, steps=2))
+    assert third["run_id"] == 3  # not 2 again: runs/2 holds the lost run
+    assert latest_checkpoint(small_project / "runs" / "2")["progress"]["step"] == 4
+    assert latest_checkpoint(small_project / "runs" / "3")["progress"]["step"] == 2
+    with Store.open(small_project) as store:
+        assert [r["id"] for r in store.runs()] == [1, 3]

@@ -88,8 +88,7 @@ def label_efficiency(
                 "parent_run_id": cfg.run,
             },
         )
-        run_dir = store.paths.root / "runs" / str(run_id)
-        run_dir.mkdir(parents=True, exist_ok=True)
+        run_dir = store.paths.run_folder(run_id)  # made new by create_run
         curve: list[dict[str, Any]] = []
         points = [(k, s) for k in ks for s in seeds]
         status = "done"
