@@ -174,7 +174,10 @@ class Pretraining:
         lowered = batch < cfg.train.batch_size and resume is None
         if lowered:
             cfg.train.batch_size = batch
-        reader = CacheReader(store.paths.dataset_cache(dataset["id"]))
+        # cached data that is gone or cut short is refused before a run is made
+        reader = CacheReader(
+            store.paths.dataset_cache(dataset["id"]), store.cache_extents(dataset["id"])
+        )
         setup = build_setup(cfg, dataset["modality"], items, reader, world, device)
         batches = setup.batches
         self.started(planned_steps(cfg.train, len(batches)))
