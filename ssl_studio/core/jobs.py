@@ -325,13 +325,21 @@ def predict(
     report: Reporter = ignore,
     stop: StopToken | None = None,
     layout: str | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Class probabilities for files (DICOM, images or series) from an export folder
     alone; writes a CSV with one row per item (errors per file). Returns counts.
-    ``layout``: how CSV series are laid out (default: as recorded in the card)."""
+    ``layout``: how CSV series are laid out (default: as recorded in the card);
+    ``overwrite``: replace ``out_csv`` if it exists (else that is refused up front)."""
     from ssl_studio.core.export.job import predict as run_predict
 
     paths = [Path(p) for p in paths]
     return run_predict(
-        Path(export_dir), paths, Path(out_csv), report=report, stop=stop, layout=layout
+        Path(export_dir),
+        paths,
+        Path(out_csv),
+        report=report,
+        stop=stop,
+        layout=layout,
+        overwrite=overwrite,
     )

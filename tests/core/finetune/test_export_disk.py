@@ -4,6 +4,7 @@ message, never a crash of the process, and no half-written folder left behind.""
 from __future__ import annotations
 
 import errno
+import os
 import pathlib
 import subprocess
 import sys
@@ -16,10 +17,11 @@ from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import Message
 from ssl_studio.core.export.work_folder import LOCK
-from ssl_studio.core.jobs import export, finetune
+from ssl_studio.core.jobs import export, finetune, predict
 from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.project.lock import WriteLock
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.storage_errors import DiskFullError
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +120,34 @@ def test_the_work_folders_of_killed_exports_are_removed_by_the_next_one(classifi
     texts = [e.text for e in said if isinstance(e, Message)]
     assert any("Removed 1 unfinished export folder" in t and killed.name in t for t in texts)
     assert LOCK not in {p.name for p in (tmp_path / "model").iterdir()}
+
+
+def test_a_full_disk_while_predictions_are_written_says_so(classifier_run, tmp_path, monkeypatch):
+    project, run_id = classifier_run
+    export(project, run_id, tmp_path / "model", ("onnx",))
+    image = next((project.parent / "shapes").rglob("*.png"))
+    real = os.fdopen
+
+    def full(fd, *args, **kwargs):
+        file = real(fd, *args, **kwargs)
+
+        class Full:
+            def write(self, text):
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            def __getattr__(self, name):
+                return getattr(file, name)
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                file.close()
+
+        return Full()
+
+    monkeypatch.setattr(os, "fdopen", full)
+    with pytest.raises(DiskFullError, match="no table was written"):
+        predict(tmp_path / "model", [image], tmp_path / "out" / "p.csv")
+    monkeypatch.undo()
+    assert list((tmp_path / "out").iterdir()) == []
