@@ -9,6 +9,7 @@ would need arbitrary unpickling (a malicious or foreign pickle) is refused.
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import random
@@ -90,6 +91,8 @@ class _DiskWriter:
         try:
             while self.error is None and view.nbytes:
                 done = self.file.write(view)
+                if done == 0:  # no room left, though the system did not say so
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 view = view[done if done is not None else view.nbytes :]
         except OSError as exc:
             self.error = exc
