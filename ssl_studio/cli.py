@@ -321,6 +321,11 @@ def main(argv: list[str] | None = None) -> int:
         silence_stdout()
         return EXIT_OK
     except OSError as exc:  # a path the job could not read or write
+        from ssl_studio.core.storage_errors import is_disk_full, user_error
+
+        if is_disk_full(exc):
+            print(f"ssl-studio: {user_error(exc, getattr(args, 'project', None))}", file=sys.stderr)
+            return EXIT_FAILED
         where = f": {exc.filename}" if exc.filename else ""
         print(
             f"ssl-studio: {exc.strerror or exc}{where}. Check that the path exists, is the "
@@ -329,6 +334,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_FAILED
     except Exception as exc:  # a bug: one line, the traceback only on request
+        from ssl_studio.core.storage_errors import user_error
+
+        told = user_error(exc, getattr(args, "project", None))
+        if told is not None:  # a full disk, a damaged or locked project.db
+            print(f"ssl-studio: {told}", file=sys.stderr)
+            return EXIT_FAILED
         if os.environ.get("SSL_STUDIO_DEBUG"):
             raise
         print(

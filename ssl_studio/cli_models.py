@@ -227,6 +227,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         report=TextReporter(),
         stop=stop,
         layout=args.layout,
+        overwrite=args.overwrite,
     )
     if result["cancelled"]:
         print(f"Stopped after {result['items']} predictions; nothing was written.")
@@ -351,6 +352,11 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("export_dir", type=Path, metavar="EXPORT_DIR")
     p.add_argument("paths", type=Path, nargs="+", metavar="PATH")
     p.add_argument("--out", type=Path, required=True, metavar="CSV")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the CSV if it exists (without this, an existing file is refused)",
+    )
     p.add_argument(
         "--layout",
         choices=CSV_LAYOUTS,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -237,6 +238,63 @@ def test_one_read_only_part_refuses_a_writer_before_it_records_anything(tmp_path
         target.chmod(target.stat().st_mode | stat.S_IWUSR)
     assert READ_ONLY in result["refused"] and f"write {target}" in result["refused"]
     assert result["datasets"] == []
+    assert fingerprint(project) == before
+
+
+def _older_schema(project: Path, version: int) -> None:
+    """Take ``project``'s database back to schema ``version`` (2: without migration 3's
+    index; 1: also without migration 2's run columns and indexes)."""
+    conn = sqlite3.connect(project / "project.db")
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    conn.execute("DROP INDEX idx_labels_item_id")
+    if version == 1:
+        for name in ("idx_runs_dataset_id", "idx_checkpoints_run_id_step"):
+            assert name in indexes
+            conn.execute(f"DROP INDEX {name}")
+        for column in ("device", "world_size", "fingerprint", "versions", "summary", "error"):
+            conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+    conn.execute(f"PRAGMA user_version={version}")
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_read_only_project_of_an_older_schema_is_viewed_as_it_is(tmp_path, version):
+    from ssl_studio.core.project.store import Store
+
+    project = create_project(tmp_path / "project")
+    with Store.open(project, write=True) as store:
+        dataset = store.create_dataset("scans", "image", 64)
+        run = store.create_run(dataset, "pretrain", {"task": "simclr", "config": {}})
+        store.finish_run(run, "done", {"steps": 5})
+    _older_schema(project, version)
+    tmp_path.chmod(0o755)
+    set_writable(project, False)
+    before = fingerprint(project)
+    try:
+        result = run_child(
+            f"""
+            import contextlib, io, json
+            from ssl_studio.cli import main
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(["info", {str(project)!r}, "--json"])
+            print(json.dumps([code, out.getvalue(), err.getvalue()]))
+            """,
+            tmp_path,
+        )
+    finally:
+        set_writable(project, True)
+    code, out, err = result
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["schema_version"] == version
+    assert [d["name"] for d in info["datasets"]] == ["scans"]
+    [shown] = info["runs"]
+    steps = 5 if version == 2 else None  # version 1 kept no summary
+    assert (shown["task"], shown["status"], shown["steps"]) == ("simclr", "done", steps)
+    assert shown["device"] == "" and shown["error"] is None
     assert fingerprint(project) == before
 
 

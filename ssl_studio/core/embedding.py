@@ -46,7 +46,9 @@ def embed_dataset(
                 f"{found['modality']} data."
             )
         items = store.items(found["id"])
-        reader = CacheReader(store.paths.dataset_cache(found["id"]))
+        reader = CacheReader(
+            store.paths.dataset_cache(found["id"]), store.cache_extents(found["id"])
+        )
     if not items:
         raise ConfigError(f"Dataset '{name}' has no items to embed.")
     if per_timestep and modality == "image":

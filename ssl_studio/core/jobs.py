@@ -7,6 +7,8 @@ again for the caller). It checks ``stop`` between units of work and ends cleanly
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,24 @@ from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Failed, Finished, Message, Reporter, Started, StopToken, ignore
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.storage_errors import user_error
+
+
+@contextlib.contextmanager
+def _told(project: Path, fail: Callable[[str], None]) -> Iterator[None]:
+    """Every error a user can act on is passed to ``fail`` (which reports Failed) and
+    raised again; a storage failure met deep inside a job (a full disk, a damaged or
+    locked project.db) first becomes such an error. Anything else is a bug: raised as is."""
+    try:
+        yield
+    except Exception as exc:
+        error = user_error(exc, project)
+        if error is None:
+            raise
+        fail(str(error))
+        if error is exc:
+            raise
+        raise error from exc
 
 
 def limit_cpu_threads(threads: int) -> None:
@@ -126,6 +146,12 @@ def import_data(
             error += " The disk is full: free some space and import again; nothing was lost."
         report(Failed(JOB, error=error))
         raise SSLStudioError(error) from exc
+    except Exception as exc:  # a damaged or locked project.db
+        told = user_error(exc, cfg.project)
+        if told is None:
+            raise
+        report(Failed(JOB, error=str(told)))
+        raise told from exc
     report(Finished(JOB, result=summary, cancelled=summary["cancelled"]))
     return summary
 
@@ -184,13 +210,14 @@ def pretrain(
     if not job.world.is_main:
         report = ignore
         job.report = ignore
-    try:
-        summary = job.run()
-    except SSLStudioError as exc:
+
+    def fail(error: str) -> None:
         if not announced:  # refused before its length was known: still Started first
             report(Started(JOB))
-        report(Failed(JOB, error=str(exc)))
-        raise
+        report(Failed(JOB, error=error))
+
+    with _told(cfg.project, fail):
+        summary = job.run()
     report(Finished(JOB, result=summary, cancelled=summary["status"] == "stopped"))
     return summary
 
@@ -214,15 +241,16 @@ def embed(
     """
     from ssl_studio.core.embedding import embed_dataset
 
-    return embed_dataset(
-        Path(project),
-        run_id,
-        dataset,
-        per_timestep=per_timestep,
-        device=device,
-        report=report,
-        stop=stop,
-    )
+    with _told(Path(project), lambda error: None):
+        return embed_dataset(
+            Path(project),
+            run_id,
+            dataset,
+            per_timestep=per_timestep,
+            device=device,
+            report=report,
+            stop=stop,
+        )
 
 
 def finetune(
@@ -241,11 +269,8 @@ def finetune(
     if not job.world.is_main:  # under torchrun only rank 0 reports
         report = ignore
     report(Started(JOB, total=cfg.train.steps))
-    try:
+    with _told(cfg.project, lambda error: report(Failed(JOB, error=error))):
         result = job.run()
-    except SSLStudioError as exc:
-        report(Failed(JOB, error=str(exc)))
-        raise
     report(Finished(JOB, result=result, cancelled=result["status"] == "stopped"))
     return result
 
@@ -262,7 +287,8 @@ def evaluate(
     test split, or on every labeled item of another dataset / label set."""
     from ssl_studio.core.finetune.saved import evaluate_run
 
-    return evaluate_run(Path(project), run_id, dataset, labels, n_boot=n_boot)
+    with _told(Path(project), lambda error: None):
+        return evaluate_run(Path(project), run_id, dataset, labels, n_boot=n_boot)
 
 
 def label_efficiency(
@@ -280,11 +306,8 @@ def label_efficiency(
 
     stop = stop or StopToken()
     report(Started(efficiency.JOB, total=len(ks) * len(seeds)))
-    try:
+    with _told(cfg.project, lambda error: report(Failed(efficiency.JOB, error=error))):
         result = efficiency.label_efficiency(cfg, ks=ks, seeds=seeds, report=report, stop=stop)
-    except SSLStudioError as exc:
-        report(Failed(efficiency.JOB, error=str(exc)))
-        raise
     report(Finished(efficiency.JOB, result=result, cancelled=result["status"] == "stopped"))
     return result
 
@@ -303,7 +326,8 @@ def export(
     events.Stopped when stopped (between formats; nothing is written then)."""
     from ssl_studio.core.export.job import export_run
 
-    return export_run(Path(project), run_id, Path(out), tuple(formats), report, stop)
+    with _told(Path(project), lambda error: None):
+        return export_run(Path(project), run_id, Path(out), tuple(formats), report, stop)
 
 
 def predict(
@@ -314,13 +338,21 @@ def predict(
     report: Reporter = ignore,
     stop: StopToken | None = None,
     layout: str | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Class probabilities for files (DICOM, images or series) from an export folder
     alone; writes a CSV with one row per item (errors per file). Returns counts.
-    ``layout``: how CSV series are laid out (default: as recorded in the card)."""
+    ``layout``: how CSV series are laid out (default: as recorded in the card);
+    ``overwrite``: replace ``out_csv`` if it exists (else that is refused up front)."""
     from ssl_studio.core.export.job import predict as run_predict
 
     paths = [Path(p) for p in paths]
     return run_predict(
-        Path(export_dir), paths, Path(out_csv), report=report, stop=stop, layout=layout
+        Path(export_dir),
+        paths,
+        Path(out_csv),
+        report=report,
+        stop=stop,
+        layout=layout,
+        overwrite=overwrite,
     )

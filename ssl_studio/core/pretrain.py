@@ -174,7 +174,10 @@ class Pretraining:
         lowered = batch < cfg.train.batch_size and resume is None
         if lowered:
             cfg.train.batch_size = batch
-        reader = CacheReader(store.paths.dataset_cache(dataset["id"]))
+        # cached data that is gone or cut short is refused before a run is made
+        reader = CacheReader(
+            store.paths.dataset_cache(dataset["id"]), store.cache_extents(dataset["id"])
+        )
         setup = build_setup(cfg, dataset["modality"], items, reader, world, device)
         batches = setup.batches
         self.started(planned_steps(cfg.train, len(batches)))
@@ -214,7 +217,7 @@ class Pretraining:
             summary = trainer.fit(resume)
         except BaseException as exc:
             if world.is_main:
-                store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
+                store.fail_run(run_id, exc)
             raise
         finally:
             batches.close()
@@ -248,8 +251,7 @@ class Pretraining:
                 "versions": versions(),
             },
         )
-        run_dir = store.paths.root / "runs" / str(run_id)
-        run_dir.mkdir(parents=True, exist_ok=True)
+        run_dir = store.paths.run_folder(run_id)  # made new by create_run
         (run_dir / "config.json").write_text(json.dumps(to_dict(self.cfg), indent=2))
         self.report(
             Message(

@@ -20,6 +20,7 @@ from PySide6.QtCore import QElapsedTimer, QObject, QThread, Signal
 
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event, Stopped, StopToken
+from ssl_studio.core.storage_errors import user_error
 
 log = logging.getLogger("ssl_studio.gui")
 
@@ -82,6 +83,10 @@ class _JobThread(QThread):
         except SSLStudioError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # noqa: BLE001 - the window must survive any job failure
+            told = user_error(exc)  # a full disk, a damaged or locked project.db
+            if told is not None:
+                self.failed.emit(str(told))
+                return
             log.error("A job failed unexpectedly:\n%s", traceback.format_exc())
             self.failed.emit(UNEXPECTED.format(error=f"{type(exc).__name__}: {exc}"))
         else:

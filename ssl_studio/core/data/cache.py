@@ -40,6 +40,13 @@ def parse_image_shard(name: str) -> tuple[int, np.dtype, int]:
     return int(size.removesuffix("px")), _NAMED_DTYPES[dtype], int(channels.removeprefix("c"))
 
 
+_IMPORT_AGAIN = (
+    "Import the dataset's folders again (ssl-studio import PROJECT_DIR FOLDER --name "
+    "DATASET, or drop them on the window): missing cached data is made again, labels and "
+    "runs are kept."
+)
+
+
 class _Appender:
     """An append-only file whose length is kept a multiple of ``unit`` bytes."""
 
@@ -59,6 +66,12 @@ class _Appender:
         self.file.write(data)
         self.position += len(data)
         return offset
+
+    def pad_to(self, size: int) -> None:
+        """Append zeros up to ``size`` bytes (nothing when the file is that long)."""
+        if self.position < size:
+            self.file.write(bytes(size - self.position))
+            self.position = size
 
     def sync(self) -> None:
         self.file.flush()
@@ -93,8 +106,14 @@ class CacheWriter:
         """values: ``[C, T]`` float32 with NaN for missing -> (values file, element offset)."""
         observed = ~np.isnan(values)
         clean = np.where(observed, values, 0).astype(np.float32)
-        offset = self._appender(SERIES_VALUES, 4).append(clean.tobytes())
-        self._appender(SERIES_MASK, 1).append(observed.astype(np.uint8).tobytes())
+        data, mask = self._appender(SERIES_VALUES, 4), self._appender(SERIES_MASK, 1)
+        # both files must end at the same element: one cut short (or deleted) is padded
+        # with missing values, so the new series' values and mask line up again
+        level = max(data.position // 4, mask.position)
+        data.pad_to(level * 4)
+        mask.pad_to(level)
+        offset = data.append(clean.tobytes())
+        mask.append(observed.astype(np.uint8).tobytes())
         return SERIES_VALUES, offset
 
     def sync(self) -> None:
@@ -107,12 +126,52 @@ class CacheWriter:
         self._files.clear()
 
 
-class CacheReader:
-    """Reads cached items of one dataset folder through memory maps (opened lazily)."""
+def needed_bytes(name: str, last_index: int, end: int) -> dict[str, int]:
+    """The bytes the cache file ``name`` (and, for series, its mask) must hold for items
+    whose largest ``cache_index`` is ``last_index`` and whose data ends at element ``end``
+    (series: cache_index + channels x length; see Store.cache_extents)."""
+    if name == SERIES_VALUES:
+        return {SERIES_VALUES: end * 4, SERIES_MASK: end}
+    size, dtype, channels = parse_image_shard(name)
+    return {name: (last_index + 1) * channels * size * size * dtype.itemsize}
 
-    def __init__(self, folder: Path) -> None:
+
+class CacheReader:
+    """Reads cached items of one dataset folder through memory maps (opened lazily).
+
+    extents: Store.cache_extents of the dataset; when given, a cache file that is gone or
+    shorter than its items need is refused at once, with what to do."""
+
+    def __init__(self, folder: Path, extents: Mapping[str, tuple[int, int]] | None = None) -> None:
         self.folder = folder
         self._maps: dict[str, np.memmap] = {}
+        if extents is not None:
+            for name in self.lost(extents)[:1]:
+                raise self._lost_error(name)
+
+    def lost(self, extents: Mapping[str, tuple[int, int]]) -> list[str]:
+        """The cache files that are gone, or shorter than the items in them need (cut
+        short by a copy or a full disk); ``extents``: Store.cache_extents."""
+        short = set()
+        for name, (last_index, end) in extents.items():
+            for file, size in needed_bytes(name, last_index, end).items():
+                path = self.folder / file
+                if not path.is_file() or path.stat().st_size < size:
+                    short.add(file)
+        return sorted(short)
+
+    def _lost_error(self, name: str) -> ConfigError:
+        """The message for cache file ``name`` that lacks data its items need."""
+        path = self.folder / name
+        what = (
+            "is cut short (by a copy or a full disk)"
+            if path.is_file()
+            else "is missing or unreadable (changed outside SSL Studio)"
+        )
+        return ConfigError(
+            f"The cached data {self.folder.name}/{name} {what}: part of the dataset's "
+            f"decoded data is lost. {_IMPORT_AGAIN}"
+        )
 
     def _bytes(self, name: str) -> int:
         """The size of cache file ``name``; a message a user can act on when it is gone."""
@@ -122,9 +181,7 @@ class CacheReader:
             raise ConfigError(
                 f"The cached data {self.folder.name}/{name} is missing or unreadable "
                 f"({exc.strerror}): the project's cache folder was changed outside SSL Studio. "
-                "Import the dataset's folders again (ssl-studio import PROJECT_DIR FOLDER "
-                "--name DATASET, or drop them on the window): missing cached data is made "
-                "again, labels and runs are kept."
+                f"{_IMPORT_AGAIN}"
             ) from exc
 
     def missing(self, names: Iterable[str]) -> list[str]:
@@ -155,9 +212,18 @@ class CacheReader:
             self._maps[name] = mapped
         return mapped
 
+    def _slots(self, name: str, slots: np.ndarray) -> np.memmap:
+        """The map of image shard ``name``, which must hold ``slots``."""
+        size, dtype, channels = parse_image_shard(name)
+        count = self._bytes(name) // (channels * size * size * dtype.itemsize)
+        if len(slots) and int(slots.max()) >= count:
+            raise self._lost_error(name)
+        return self._image_map(name)
+
     def stored_image(self, item: Mapping[str, Any]) -> np.ndarray:
         """The stored array ``[C, S, S]`` (uint8/uint16) of one image item."""
-        return np.asarray(self._image_map(item["cache_file"])[item["cache_index"]])
+        slot = int(item["cache_index"])
+        return np.asarray(self._slots(item["cache_file"], np.array([slot]))[slot])
 
     def stored_images(
         self, items: Sequence[Mapping[str, Any]]
@@ -176,7 +242,7 @@ class CacheReader:
             positions = np.array([p for p, i in enumerate(items) if i["cache_file"] == name])
             slots = np.array([items[p]["cache_index"] for p in positions])
             order = np.argsort(slots)
-            values[positions[order]] = self._image_map(name)[slots[order]]
+            values[positions[order]] = self._slots(name, slots)[slots[order]]
         scale = np.array([item["value_scale"] for item in items], np.float32)
         offset = np.array([item["value_offset"] for item in items], np.float32)
         return values, scale, offset
@@ -198,7 +264,7 @@ class CacheReader:
         for name, positions in groups.items():
             slots = np.array([items[p]["cache_index"] for p in positions])
             order = np.argsort(slots)
-            block = np.asarray(self._image_map(name)[slots[order]], dtype=np.float32)
+            block = np.asarray(self._slots(name, slots)[slots[order]], dtype=np.float32)
             scale = np.array([items[positions[o]]["value_scale"] for o in order], np.float32)
             offset = np.array([items[positions[o]]["value_offset"] for o in order], np.float32)
             block = block * scale[:, None, None, None] + offset[:, None, None, None]
@@ -218,4 +284,7 @@ class CacheReader:
         shape = (item["channels"], item["length"])
         values = np.array(self._flat_map(SERIES_VALUES, np.float32)[start : start + count])
         mask = self._flat_map(SERIES_MASK, np.uint8)[start : start + count] != 0
+        for name, got in ((SERIES_VALUES, len(values)), (SERIES_MASK, len(mask))):
+            if got < count:
+                raise self._lost_error(name)
         return values.reshape(shape), mask.reshape(shape)

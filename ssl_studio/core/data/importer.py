@@ -170,15 +170,16 @@ class Importer(ImportNaming, ImportWriting):
 
     def _cache_lost(self, dataset: dict[str, Any]) -> bool:
         """Whether cache files the dataset's items point into are gone (deleted outside the
-        app, e.g. to free space); then its unchanged files must be decoded again."""
+        app, e.g. to free space) or cut short; then its unchanged files must be decoded
+        again."""
         reader = CacheReader(self.store.paths.dataset_cache(dataset["id"]))
-        lost = reader.missing(self.store.cache_files(dataset["id"]))
+        lost = reader.lost(self.store.cache_extents(dataset["id"]))
         if lost:
             self.report(
                 Message(
                     JOB,
-                    f"Cached data of dataset '{dataset['name']}' is missing ({', '.join(lost)}): "
-                    "its files are decoded again.",
+                    f"Cached data of dataset '{dataset['name']}' is missing or cut short "
+                    f"({', '.join(lost)}): its files are decoded again.",
                     level="warning",
                 )
             )

@@ -9,12 +9,13 @@ would need arbitrary unpickling (a malicious or foreign pickle) is refused.
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import random
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
@@ -22,6 +23,7 @@ import torchvision
 
 from ssl_studio import __version__
 from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.storage_errors import DiskFullError, disk_full, is_disk_full
 
 FORMAT = 1
 
@@ -71,20 +73,72 @@ def reseed(seed: int) -> None:
     np.random.seed(seed % 2**32)
 
 
+class _DiskWriter:
+    """What ``torch.save`` writes into: each chunk goes to ``file`` whole (a short write is
+    continued). The first failure (a full disk) is kept, and later chunks are dropped, so
+    torch's C++ writer never meets an error; ``save_checkpoint`` raises it once
+    ``torch.save`` has returned. (A failed write inside torch is a RuntimeError about an
+    "unexpected pos", and a C++ writer that failed can abort the whole process when it is
+    destroyed.)"""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.error: OSError | None = None
+
+    def write(self, data: bytes | memoryview) -> int:
+        view = memoryview(data).cast("B")
+        size = view.nbytes
+        try:
+            while self.error is None and view.nbytes:
+                done = self.file.write(view)
+                if done == 0:  # no room left, though the system did not say so
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                view = view[done if done is not None else view.nbytes :]
+        except OSError as exc:
+            self.error = exc
+        return size
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self.file.flush()
+            except OSError as exc:
+                self.error = exc
+
+
+def _disk_full(path: Path) -> DiskFullError:
+    """The message for ``path`` that did not fit on the disk: which earlier file is kept."""
+    if path.is_file():
+        kept = f"the {path.name} written before is kept"
+    else:
+        earlier = sorted(path.parent.glob("step-*.pt"))
+        kept = (
+            f"the last good checkpoint, {earlier[-1].name}, is kept (resume the run from it)"
+            if earlier
+            else "everything saved before is kept"
+        )
+    return disk_full(path, kept)
+
+
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Write ``state`` to ``path`` atomically: a temporary file, fsync, then rename, so a
-    crash or a full disk never leaves a half-written checkpoint in place of a good one."""
+    crash or a full disk never leaves a half-written checkpoint in place of a good one.
+    A full disk raises DiskFullError (the checkpoints written before are untouched)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "versions": versions(), **state}
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
+        with os.fdopen(fd, "wb", buffering=0) as f:
+            sink = _DiskWriter(f)
+            torch.save(payload, sink)
+            if sink.error is not None:
+                raise sink.error
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise _disk_full(path) from exc
         raise
     if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
         dir_fd = os.open(path.parent, os.O_DIRECTORY)

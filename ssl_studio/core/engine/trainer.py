@@ -178,8 +178,11 @@ class Trainer(Checkpointing):
                     status = "stopped"
                     break
             self._save("final" if status == "done" else "stopped")
-        finally:
-            self._flush_metrics()
+        except BaseException:  # the first error is the one to tell (a full disk fails both)
+            with contextlib.suppress(Exception):
+                self._flush_metrics()
+            raise
+        self._flush_metrics()
         return {
             "status": status,
             "steps": self.progress.step,

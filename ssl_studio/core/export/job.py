@@ -22,6 +22,7 @@ from ssl_studio.core.export.writer import FORMATS, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 from ssl_studio.core.finetune.setup import labeled_data
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.storage_errors import disk_full, is_disk_full
 
 PARITY_ITEMS = 8
 
@@ -205,11 +206,13 @@ def predict(
     report: Reporter = ignore,
     stop: StopToken | None = None,
     layout: str | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Class probabilities for every item of every file under ``paths``, using only the
     export folder (its ONNX model and card). Writes ``out_csv`` with columns path, index,
     one ``p_<class>`` per class, predicted, error; returns counts (items, errors, out,
-    cancelled). Stopped, it writes nothing (a partial table would pass for a whole one)."""
+    cancelled). Stopped, it writes nothing (a partial table would pass for a whole one).
+    An existing ``out_csv`` is refused before any work unless ``overwrite``."""
     stop = stop or StopToken()
     session, card = _session(Path(export_dir))
     spec, classes = card["spec"], card["classes"]
@@ -224,6 +227,11 @@ def predict(
     check_predictions_place(Path(export_dir), out_csv)
     if out_csv.is_dir():
         raise ConfigError(f"{out_csv} is a folder; give --out a file name such as predictions.csv.")
+    if out_csv.exists() and not overwrite:
+        raise ConfigError(
+            f"{out_csv} already exists. Give --out another file name, or add --overwrite to "
+            "replace it."
+        )
     try:
         out_csv.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -279,8 +287,11 @@ def predict(
                 "predict, and no table was written."
             )
         os.replace(tmp, out_csv)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if is_disk_full(exc):
+            kept = "no table was written, and the export and your files are unchanged"
+            raise disk_full(out_csv, kept) from exc
         raise
     return {**counts, "out": str(out_csv), "cancelled": False}
 

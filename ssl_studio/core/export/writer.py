@@ -12,10 +12,9 @@ that succeeded (it is written beside and renamed into place).
 
 from __future__ import annotations
 
+import io
 import json
 import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import build_card, card_markdown
 from ssl_studio.core.export.examples import example_arrays
+from ssl_studio.core.export.work_folder import WorkFolder
 from ssl_studio.core.finetune.classifier import Classifier
 
 FORMATS = ("torchscript", "onnx", "safetensors")
@@ -159,21 +159,25 @@ def _torchscript(model: nn.Module, inputs: tuple[Tensor, ...], path: Path) -> No
     """Trace ``model`` and save it to ``path`` without the archive's debug records
     (``code/**/*.debug_pkl``): they hold the source file paths of every traced line, here
     the Python installation and SSL Studio's folder, which may name the user. Loading and
-    running need only the code, constants and data records, copied unchanged."""
+    running need only the code, constants and data records, copied unchanged.
+
+    The archive is built in memory and written with Python's file I/O, so a full disk is
+    an ordinary OSError: torch's own file writer, failing, throws again when it is
+    destroyed, and that aborts the whole process (the app runs its jobs in-process)."""
     traced = torch.jit.trace(model, inputs, check_trace=False)
-    full = path.with_name(f"{path.stem}-traced.pt")
-    traced.save(str(full))
-    try:
-        reader = torch._C.PyTorchFileReader(str(full))
-        writer = torch._C.PyTorchFileWriter(str(path))
-        for name in reader.get_all_records():
-            if not name.endswith(".debug_pkl"):
-                data = reader.get_record(name)
-                writer.write_record(name, data, len(data))
-        writer.write_end_of_file()
-        del reader, writer  # closes both files
-    finally:
-        full.unlink(missing_ok=True)
+    full = io.BytesIO()
+    torch.jit.save(traced, full)
+    full.seek(0)
+    stripped = io.BytesIO()
+    reader = torch._C.PyTorchFileReader(full)
+    writer = torch._C.PyTorchFileWriter(stripped)
+    for name in reader.get_all_records():
+        if not name.endswith(".debug_pkl"):
+            data = reader.get_record(name)
+            writer.write_record(name, data, len(data))
+    writer.write_end_of_file()
+    del reader, writer
+    path.write_bytes(stripped.getvalue())
 
 
 def _run_onnx(path: Path, inputs: tuple[np.ndarray, ...], modality: str) -> np.ndarray:
@@ -237,7 +241,10 @@ def export_classifier(
     with torch.no_grad():
         expected = [model(*(torch.from_numpy(a) for a in inputs)).numpy() for inputs in checks]
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    folder = WorkFolder(out)
+    if folder.removed:
+        report(Message("export", _removed_text(folder.removed, out.parent)))
+    work = folder.path
     try:
         parity: dict[str, Any] = {
             "tolerance": TOLERANCE,
@@ -269,10 +276,12 @@ def export_classifier(
             parity["onnx_max_difference"] = diff
         if "safetensors" in formats:
             _next_stage(report, stop, "Writing safetensors weights.")
-            from safetensors.torch import save_file
+            from safetensors.torch import save
 
             weights = {k: v.contiguous() for k, v in classifier.state_dict().items()}
-            save_file(weights, str(work / FILES["safetensors"]), metadata={"format": "pt"})
+            # built in memory, written by Python: a full disk is an OSError like any other
+            data = save(weights, metadata={"format": "pt"})
+            (work / FILES["safetensors"]).write_bytes(data)
         names = ["x"] if spec["modality"] == "image" else ["x", "observed"]
         np.savez(
             work / "golden.npz",
@@ -290,12 +299,20 @@ def export_classifier(
         )
         (work / "model_card.json").write_text(json.dumps(card, indent=2))
         (work / "MODEL_CARD.md").write_text(card_markdown(card))
+        folder.finish()
         _usual_modes(work)
         stop.check()
         if out.exists():
             out.rmdir()
         work.rename(out)
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        folder.discard()
         raise
     return card
+
+
+def _removed_text(names: list[str], parent: Path) -> str:
+    return (
+        f"Removed {len(names)} unfinished export folder(s) that an interrupted export "
+        f"left in {parent} ({', '.join(names)})."
+    )

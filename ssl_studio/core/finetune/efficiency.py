@@ -88,8 +88,7 @@ def label_efficiency(
                 "parent_run_id": cfg.run,
             },
         )
-        run_dir = store.paths.root / "runs" / str(run_id)
-        run_dir.mkdir(parents=True, exist_ok=True)
+        run_dir = store.paths.run_folder(run_id)  # made new by create_run
         curve: list[dict[str, Any]] = []
         points = [(k, s) for k in ks for s in seeds]
         status = "done"
@@ -132,7 +131,7 @@ def label_efficiency(
                     curve.append(point)
                     report(Message(JOB, _line(point, chosen)))
         except BaseException as exc:
-            store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
+            store.fail_run(run_id, exc)
             raise
         result = {
             "run_id": run_id,

@@ -184,7 +184,7 @@ class FineTuning:
             )
         except BaseException as exc:
             if main:
-                store.finish_run(run_id, "failed", error=str(exc) or type(exc).__name__)
+                store.fail_run(run_id, exc)
             raise
         store.finish_run(run_id, result["status"], _summary(result))
         return result
@@ -214,8 +214,7 @@ class FineTuning:
                 "parent_run_id": cfg.run,
             },
         )
-        run_dir = store.paths.root / "runs" / str(run_id)
-        run_dir.mkdir(parents=True, exist_ok=True)
+        run_dir = store.paths.run_folder(run_id)  # made new by create_run
         (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
         (run_dir / "split.json").write_text(json.dumps(split.to_dict(data.ids)))
         counts = np.bincount(data.y[split.train], minlength=len(data.classes))

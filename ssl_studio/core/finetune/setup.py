@@ -79,7 +79,9 @@ def labeled_data(
         y=np.array([classes.index(n) for n in names], np.int64),
         classes=classes,
         groups=group_ids([i["patient_key"] for i in items]),
-        reader=CacheReader(store.paths.dataset_cache(found["id"])),
+        reader=CacheReader(
+            store.paths.dataset_cache(found["id"]), store.cache_extents(found["id"])
+        ),
         channels=spec["in_channels"],
         image_size=spec["image_size"],
         series_length=series_length,

@@ -35,6 +35,16 @@ class ProjectPaths:
     def lock(self) -> Path:
         return self.root / ".write.lock"
 
+    def run_folder(self, run_id: int) -> Path:
+        return self.runs / str(run_id)
+
+    def run_ids_on_disk(self) -> set[int]:
+        """The ids of the run folders under runs/ (a run's folder is named by its id)."""
+        try:
+            return {int(p.name) for p in self.runs.iterdir() if p.name.isdigit()}
+        except OSError:
+            return set()
+
     def dataset_cache(self, dataset_id: int) -> Path:
         return self.cache / f"dataset-{dataset_id}"
 

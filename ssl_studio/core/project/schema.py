@@ -2,11 +2,13 @@
 
 ``MIGRATIONS[i]`` brings a database from schema version i to i + 1; store.py runs them
 and records the version in ``PRAGMA user_version``. Append a migration to change the
-schema; never edit one that has shipped.
+schema; never edit one that has shipped. ``READ_AS_IS[i]`` says how a read-only project
+of version i is read without it (add an entry with each migration).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 
 import sqlite_utils
@@ -181,17 +183,21 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     )
 
 
+# the columns of runs that migration 2 adds
+_RUN_COLUMNS_2: tuple[tuple[str, type], ...] = (
+    ("device", str),  # e.g. "NVIDIA H100 (CUDA)", "CPU (2 threads)"
+    ("world_size", int),
+    ("fingerprint", str),  # JSON: item count and a hash of the item ids and cache files
+    ("versions", str),  # JSON: package versions
+    ("summary", str),  # JSON: final loss, steps, seconds, batch changes...
+    ("error", str),  # what went wrong, for failed runs
+)
+
+
 def _migration_2(db: sqlite_utils.Database) -> None:
     """Runs record where they ran and what they learned from."""
     runs = db["runs"]
-    for column, kind in (
-        ("device", str),  # e.g. "NVIDIA H100 (CUDA)", "CPU (2 threads)"
-        ("world_size", int),
-        ("fingerprint", str),  # JSON: item count and a hash of the item ids and cache files
-        ("versions", str),  # JSON: package versions
-        ("summary", str),  # JSON: final loss, steps, seconds, batch changes...
-        ("error", str),  # what went wrong, for failed runs
-    ):
+    for column, kind in _RUN_COLUMNS_2:
         runs.add_column(column, kind)
     db["runs"].create_index(["dataset_id"])
     db["checkpoints"].create_index(["run_id", "step"])
@@ -209,3 +215,19 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_3,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _read_1_as_2(conn: sqlite3.Connection) -> None:
+    """Show a version-1 database as version 2 without changing it: a temporary view (it
+    comes before the table in name lookups) gives runs migration 2's columns, empty."""
+    empty = ", ".join(f"NULL AS {name}" for name, _ in _RUN_COLUMNS_2)
+    conn.execute(f"CREATE TEMP VIEW runs AS SELECT *, {empty} FROM main.runs")
+
+
+# READ_AS_IS[i]: how a connection that may not write (a read-only project) reads a
+# version-i database as version i + 1 without upgrading it; None: nothing is needed (the
+# migration only makes queries faster). A version without an entry cannot be read so.
+READ_AS_IS: dict[int, Callable[[sqlite3.Connection], None] | None] = {
+    1: _read_1_as_2,
+    2: None,
+}

@@ -126,8 +126,8 @@ class ExportPanel(QWidget):
             dialogs.show_error(self, "Save the predictions elsewhere", str(exc))
             return False
 
-        def work(report: Any, stop: Any) -> dict[str, Any]:
-            return predict(export_dir, [folder], out, report=report, stop=stop)
+        def work(report: Any, stop: Any) -> dict[str, Any]:  # (the save dialog asked)
+            return predict(export_dir, [folder], out, report=report, stop=stop, overwrite=True)
 
         self.status.setText(f"Predicting on {folder}…")
         started = self.context.run(self, "Prediction", work, self._predicted, self._failed)

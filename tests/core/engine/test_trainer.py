@@ -14,6 +14,7 @@ from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, 
 from ssl_studio.core.engine.schedule import warmup_cosine
 from ssl_studio.core.engine.trainer import Trainer, TrainingError
 from ssl_studio.core.events import Checkpoint, Epoch, Message, Step, StopToken
+from ssl_studio.core.storage_errors import DiskFullError
 
 
 class Batch:
@@ -375,7 +376,7 @@ def test_checkpoints_refuse_pickles_and_survive_failed_writes(tmp_path, monkeypa
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(torch, "save", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(DiskFullError, match="model.pt written before is kept"):
         save_checkpoint(path, {"model": {"w": torch.zeros(2)}})
     assert torch.equal(load_checkpoint(path)["model"]["w"], torch.ones(2))
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp")] == []

@@ -68,6 +68,16 @@ def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys
     assert main(["predict", str(out_dir), str(image), "--out", str(tmp_path / "p.csv")]) == 0
     rows = list(csv.DictReader((tmp_path / "p.csv").open()))
     assert len(rows) == 1 and set(rows[0]) >= {"p_angular", "p_round", "predicted"}
+    # the same --out again is refused (the table may be someone's work), unless asked
+    (tmp_path / "p.csv").write_text("my notes")
+    capsys.readouterr()
+    assert main(["predict", str(out_dir), str(image), "--out", str(tmp_path / "p.csv")]) == 1
+    said = capsys.readouterr().err
+    assert "p.csv already exists" in said and "add --overwrite to replace it" in said
+    assert (tmp_path / "p.csv").read_text() == "my notes"
+    argv = ["predict", str(out_dir), str(image), "--out", str(tmp_path / "p.csv"), "--overwrite"]
+    assert main(argv) == 0
+    assert len(list(csv.DictReader((tmp_path / "p.csv").open()))) == 1
 
 
 def test_command_line_mistakes_are_messages(image_project, tmp_path, capsys):

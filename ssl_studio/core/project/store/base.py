@@ -27,7 +27,19 @@ from ssl_studio import __version__
 from ssl_studio.core.errors import NotAProjectError, ProjectError, ProjectLockedError
 from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.core.project.lock import WriteLock, read_only_error
-from ssl_studio.core.project.schema import MIGRATIONS, SCHEMA_VERSION
+from ssl_studio.core.project.schema import MIGRATIONS, READ_AS_IS, SCHEMA_VERSION
+from ssl_studio.core.storage_errors import (
+    RESTORE,
+    ProjectDamagedError,
+    damaged_database,
+    database_in_use,
+    is_damaged_database,
+    is_locked_database,
+)
+
+# how long to wait for another program's write to end, from the first statement on (the
+# probe for a read-only file too)
+BUSY_TIMEOUT_S = 10.0
 
 
 def now() -> str:
@@ -58,6 +70,14 @@ def _probe_write(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
+def _size(path: Path) -> int:
+    """The size of ``path`` in bytes (0 when it is not there)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     for column in _JSON_COLUMNS:
         if isinstance(row.get(column), str):
@@ -72,6 +92,7 @@ class StoreBase:
         self.paths = ProjectPaths(Path(root))
         self.write = write
         self._lock: WriteLock | None = None
+        self._refuse_a_lost_database()
         if not self.paths.is_project():
             raise NotAProjectError(self.paths.root, self.paths.db.name)
         if write:
@@ -122,7 +143,9 @@ class StoreBase:
         db = str(self.paths.db)
         try:
             if self.write:
-                conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(
+                    db, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+                )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 # a path or name replaced by its redacted form must not stay readable in
@@ -131,7 +154,6 @@ class StoreBase:
                 _probe_write(conn)
             else:
                 conn = self._connect_reader(db)
-            conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.row_factory = sqlite3.Row
             return conn
@@ -139,6 +161,10 @@ class StoreBase:
             if _is_read_only(exc):
                 reason = "the database or its -wal/-shm file is read-only"
                 raise read_only_error(self.paths.db, reason) from exc
+            if is_damaged_database(exc):
+                raise damaged_database(self.paths.db, str(exc)) from exc
+            if is_locked_database(exc):
+                raise database_in_use(self.paths.db) from exc
             raise ProjectError(
                 f"The project database {db} cannot be opened ({exc}). If the folder is on a "
                 "network drive, copy the project to a local disk."
@@ -167,7 +193,11 @@ class StoreBase:
         nothing can change it there while we read."""
         uri = Path(db).resolve().as_uri()
         conn = sqlite3.connect(
-            uri + "?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            uri + "?mode=ro",
+            uri=True,
+            timeout=BUSY_TIMEOUT_S,
+            isolation_level=None,
+            check_same_thread=False,
         )
         try:
             conn.execute("PRAGMA user_version").fetchone()
@@ -181,14 +211,29 @@ class StoreBase:
             if not (_is_read_only(exc) or (cannot_open and folder_read_only)):
                 raise
         return sqlite3.connect(
-            uri + "?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+            uri + "?mode=ro&immutable=1",
+            uri=True,
+            timeout=BUSY_TIMEOUT_S,
+            isolation_level=None,
+            check_same_thread=False,
         )
 
     def _check_version(self) -> None:
         try:
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise ProjectError(f"The project database is damaged or not SQLite: {exc}.") from exc
+            if is_locked_database(exc):
+                raise database_in_use(self.paths.db) from exc
+            raise damaged_database(self.paths.db, str(exc)) from exc
+        if version == 0 and (tables or self._holds_data()):
+            # an emptied database (or one restored wrongly) beside the project's data:
+            # made anew it would hand out run ids and folders that are taken
+            what = "has no SSL Studio tables" if tables else "is empty"
+            raise ProjectDamagedError(
+                f"The project database {self.paths.db} {what}, but the project folder "
+                f"holds data ({self._data_text()}). {RESTORE}"
+            )
         if version > SCHEMA_VERSION:
             raise ProjectError(
                 f"This project was saved by a newer SSL Studio (schema {version}, this version "
@@ -210,18 +255,63 @@ class StoreBase:
                 self._set_meta("created_by", f"ssl-studio {__version__}")
 
     def _upgrade_for_reading(self) -> None:
-        """A reader met an older schema: upgrade it once as a writer, then read on."""
+        """A reader met an older schema: upgrade it once as a writer, then read on. When
+        that cannot be done now (a read-only project, another process writing, a full
+        disk), the database is read as it is, where its version allows that."""
         try:
             type(self)(self.paths.root, write=True, purpose="upgrading the project").close()
-        except ProjectLockedError as exc:
-            raise ProjectError(
-                "This project was made by an older SSL Studio and its database needs an "
-                "upgrade, which has to wait until the other process using it has finished. "
-                f"({exc})"
-            ) from exc
+        except ProjectError as exc:
+            if self._read_as_is():
+                return
+            if isinstance(exc, ProjectLockedError):
+                raise ProjectError(
+                    "This project was made by an older SSL Studio and its database needs an "
+                    "upgrade, which has to wait until the other process using it has "
+                    f"finished. ({exc})"
+                ) from exc
+            raise
         self.conn.close()
         self.conn = self._connect()
         self.db = sqlite_utils.Database(self.conn)
+
+    def _read_as_is(self) -> bool:
+        """Make this connection read an older schema as the current one, without changing
+        the database (schema.READ_AS_IS); False when its version does not allow that."""
+        steps = range(self.schema_version, SCHEMA_VERSION)
+        if any(step not in READ_AS_IS for step in steps):
+            return False
+        for step in steps:
+            shim = READ_AS_IS[step]
+            if shim is not None:
+                shim(self.conn)
+        return True
+
+    def _holds_data(self) -> bool:
+        """Whether cache/, runs/ or exports/ hold anything (a project that was used)."""
+        return bool(self._data_text())
+
+    def _data_text(self) -> str:
+        """Which of cache/, runs/, exports/ hold anything, e.g. "cache/, runs/"."""
+        used = []
+        for folder in self.paths.folders():
+            with contextlib.suppress(OSError):
+                if folder.is_dir() and any(folder.iterdir()):
+                    used.append(f"{folder.name}/")
+        return ", ".join(used)
+
+    def _refuse_a_lost_database(self) -> None:
+        """project.db is gone or emptied (0 bytes) in a folder that holds a project's
+        data: say so, before SQLite writes a word to it (and never make a new database
+        there, nor say "not a project")."""
+        db, wal = self.paths.db, self.paths.db.with_name(f"{self.paths.db.name}-wal")
+        if db.exists() and (_size(db) or _size(wal)):
+            return
+        if self._holds_data():
+            what = "is empty" if db.exists() else "is missing"
+            raise ProjectDamagedError(
+                f"The project database {db} {what}, but the project folder holds data "
+                f"({self._data_text()}). {RESTORE}"
+            )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -37,6 +37,19 @@ class DatasetRecords(StoreBase):
             if candidate not in taken
         )
 
+    def cache_extents(self, dataset_id: int) -> dict[str, tuple[int, int]]:
+        """How far the dataset's items reach into each cache file: (the largest
+        cache_index, the largest cache_index + channels x length; see
+        cache.needed_bytes)."""
+        rows = self.conn.execute(
+            "SELECT cache_file, MAX(cache_index), "
+            "MAX(cache_index + COALESCE(channels * length, 0)) FROM items "
+            "WHERE dataset_id = ? AND status = 'ok' AND cache_file IS NOT NULL "
+            "GROUP BY cache_file",
+            (dataset_id,),
+        )
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
     def rename_dataset(self, dataset_id: int, name: str) -> None:
         with self.transaction():
             self.conn.execute("UPDATE datasets SET name = ? WHERE id = ?", (name, dataset_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -13,8 +15,11 @@ class RunRecords(StoreBase):
     """Queries about runs, their metrics and checkpoints (mixed into Store)."""
 
     def create_run(self, dataset_id: int, kind: str, fields: Mapping[str, Any]) -> int:
-        """A new run (status "running"); fields: task, backbone, config, device, world_size,
-        fingerprint, versions, parent_run_id (JSON-able values are stored as JSON)."""
+        """A new run (status "running") and its new, empty folder runs/<id>; fields: task,
+        backbone, config, device, world_size, fingerprint, versions, parent_run_id
+        (JSON-able values are stored as JSON). Its id is above every run's in the database
+        and every run folder's on disk: a folder that is there (from a run the database no
+        longer lists, e.g. after an older project.db was restored) is never reused."""
         columns = (
             "task",
             "backbone",
@@ -27,14 +32,16 @@ class RunRecords(StoreBase):
         )
         values = [_stored(fields.get(c)) for c in columns]
         with self.transaction():
-            cursor = self.conn.execute(
-                f"INSERT INTO runs(dataset_id, kind, status, created, started, "
-                f"{', '.join(columns)}) VALUES (?, ?, 'running', ?, ?, "
+            latest = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0]
+            run_id = max({int(latest), *self.paths.run_ids_on_disk()}) + 1
+            folder = self.paths.run_folder(run_id)
+            self.conn.execute(
+                f"INSERT INTO runs(id, dataset_id, kind, status, created, started, folder, "
+                f"{', '.join(columns)}) VALUES (?, ?, ?, 'running', ?, ?, ?, "
                 f"{', '.join('?' for _ in columns)})",
-                (dataset_id, kind, now(), now(), *values),
+                (run_id, dataset_id, kind, now(), now(), f"runs/{run_id}", *values),
             )
-            run_id = int(cursor.lastrowid)
-            self.conn.execute("UPDATE runs SET folder = ? WHERE id = ?", (f"runs/{run_id}", run_id))
+            folder.mkdir(parents=True)  # (not exist_ok: never another run's folder)
         return run_id
 
     def resume_run(self, run_id: int, device: str, world_size: int) -> None:
@@ -58,6 +65,17 @@ class RunRecords(StoreBase):
                 "UPDATE runs SET status = ?, finished = ?, summary = ?, error = ? WHERE id = ?",
                 (status, now(), _stored(summary), error, run_id),
             )
+
+    def fail_run(self, run_id: int, error: BaseException) -> None:
+        """Mark a run failed with what went wrong (a storage failure in clear words). When
+        even that cannot be written (a full disk, a damaged database), the run stays
+        "running" and the next job marks it interrupted: the error that ended the run is
+        the one the caller raises, never this one."""
+        from ssl_studio.core.storage_errors import user_error
+
+        message = str(user_error(error, self.paths.root) or error) or type(error).__name__
+        with contextlib.suppress(sqlite3.Error):
+            self.finish_run(run_id, "failed", error=message)
 
     def update_run_summary(self, run_id: int, summary: Mapping[str, Any]) -> None:
         """Replace a finished run's summary; its status and times stay."""

@@ -1,0 +1,89 @@
+"""The hidden folder an export is written in before it is renamed into place.
+
+``.NAME-xxxxxxxx`` beside the export folder NAME holds a lock file while its export runs.
+An export that is killed leaves its folder behind; the next export to NAME removes it, as
+the lock is then free (the system releases it with the process that held it).
+"""
+
+from __future__ import annotations
+
+import glob
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from ssl_studio.core.errors import ProjectError
+from ssl_studio.core.project.lock import WriteLock
+
+LOCK = ".export-in-progress"
+# what a work folder can hold ("model-traced.pt": the TorchScript archive of versions
+# that wrote it to disk before stripping it)
+_OURS = {
+    LOCK,
+    "model.pt",
+    "model.onnx",
+    "model.onnx.data",
+    "model.safetensors",
+    "golden.npz",
+    "model_card.json",
+    "MODEL_CARD.md",
+    "model-traced.pt",
+}
+# a work folder without a lock (made by a version that kept none) counts as abandoned
+# once it has not changed for this long
+UNLOCKED_STALE_S = 3600.0
+
+
+class WorkFolder:
+    """A new work folder beside ``out``, locked until ``finish`` or ``discard``; the
+    folders that killed exports to ``out`` left are removed first (``removed``)."""
+
+    def __init__(self, out: Path) -> None:
+        self.removed = remove_abandoned(out)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+        self._lock = WriteLock(self.path / LOCK, "ssl-studio export")
+        try:
+            self._lock.acquire()
+        except BaseException:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
+
+    def finish(self) -> None:
+        """Let go of the lock and delete it: the folder holds only the export now."""
+        self._lock.release()
+        (self.path / LOCK).unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        """Delete the folder and everything in it."""
+        self._lock.release()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def remove_abandoned(out: Path) -> list[str]:
+    """Remove the work folders of earlier exports to ``out`` that were killed (nothing
+    holds their lock); returns their names."""
+    removed = []
+    for folder in sorted(out.parent.glob(f".{glob.escape(out.name)}-*")):
+        if _abandoned(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                removed.append(folder.name)
+    return removed
+
+
+def _abandoned(folder: Path) -> bool:
+    try:
+        if folder.is_symlink() or not folder.is_dir():
+            return False
+        names = {path.name for path in folder.iterdir()}
+        if not names <= _OURS:  # not a work folder of ours: never touched
+            return False
+        if LOCK not in names:
+            return time.time() - folder.stat().st_mtime > UNLOCKED_STALE_S
+        lock = WriteLock(folder / LOCK)
+        lock.acquire()
+        lock.release()
+    except (OSError, ProjectError):  # in use by a running export, or not ours to remove
+        return False
+    return True

@@ -1,0 +1,45 @@
+"""Checkpoints on a disk that fills up: a clear message, the earlier checkpoints intact,
+nothing half-written, and no error inside torch's C++ writer (one there can abort the
+whole process, and the app runs its jobs in its own process)."""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import pytest
+import torch
+from full_disk import FillingDisk
+from test_trainer import train
+
+from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint
+from ssl_studio.core.storage_errors import DiskFullError
+
+
+def test_a_full_disk_is_a_clear_message_and_leaves_the_last_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, {"model": {"w": torch.ones(1000)}})
+    size = path.stat().st_size
+    monkeypatch.setattr(os, "fdopen", FillingDisk(free=size // 2))
+    with pytest.raises(DiskFullError) as info:
+        save_checkpoint(path, {"model": {"w": torch.zeros(1000)}})
+    gc.collect()  # (torch's writer is gone without a word)
+    message = str(info.value)
+    assert "The disk is full" in message and "Free some space" in message
+    assert "model.pt written before is kept" in message
+    monkeypatch.undo()
+    assert torch.equal(load_checkpoint(path)["model"]["w"], torch.ones(1000))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]  # no temporary file
+
+
+def test_a_run_whose_disk_fills_up_keeps_its_last_good_checkpoint(tmp_path, monkeypatch):
+    _, summary = train(tmp_path / "measure", steps=4, checkpoint_every_steps=4)
+    size = (tmp_path / "measure" / "checkpoints" / "step-0000004.pt").stat().st_size
+    monkeypatch.setattr(os, "fdopen", FillingDisk(free=int(size * 2.5)))  # two checkpoints
+    with pytest.raises(DiskFullError, match=r"step-0000012.pt could not be written") as info:
+        train(tmp_path / "run", steps=12, checkpoint_every_steps=4, keep_checkpoints=3)
+    monkeypatch.undo()
+    assert "the last good checkpoint, step-0000008.pt, is kept" in str(info.value)
+    folder = tmp_path / "run" / "checkpoints"
+    assert sorted(p.name for p in folder.iterdir()) == ["step-0000004.pt", "step-0000008.pt"]
+    assert load_checkpoint(folder / "step-0000008.pt")["progress"]["step"] == 8
