@@ -21,6 +21,7 @@ from ssl_studio.core.export.preprocess import ModelInput, read_inputs
 from ssl_studio.core.export.writer import FORMATS, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 from ssl_studio.core.finetune.setup import labeled_data
+from ssl_studio.core.project.layout import EXPORT_CARD
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
 
@@ -149,7 +150,7 @@ def _real_inputs(
 
 
 def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
-    card_path = export_dir / "model_card.json"
+    card_path = export_dir / EXPORT_CARD
     if not card_path.is_file():
         raise ConfigError(f"{export_dir} is not an SSL Studio export (no model_card.json).")
     damaged = f"is damaged; export the model again (ssl-studio export) or copy {export_dir} anew"

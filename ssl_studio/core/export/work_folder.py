@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from ssl_studio.core.errors import ProjectError
+from ssl_studio.core.project.layout import EXPORT_CARD
 from ssl_studio.core.project.lock import WriteLock
 
 LOCK = ".export-in-progress"
@@ -26,7 +27,7 @@ _OURS = {
     "model.onnx.data",
     "model.safetensors",
     "golden.npz",
-    "model_card.json",
+    EXPORT_CARD,
     "MODEL_CARD.md",
     "model-traced.pt",
 }

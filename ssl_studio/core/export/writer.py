@@ -29,6 +29,7 @@ from ssl_studio.core.export.card import build_card, card_markdown
 from ssl_studio.core.export.examples import example_arrays
 from ssl_studio.core.export.work_folder import WorkFolder
 from ssl_studio.core.finetune.classifier import Classifier
+from ssl_studio.core.project.layout import EXPORT_CARD
 
 FORMATS = ("torchscript", "onnx", "safetensors")
 TOLERANCE = 1e-4  # largest allowed difference of a class probability vs PyTorch
@@ -43,7 +44,7 @@ DESCRIPTIONS = {
     "model.safetensors": "the weights (state_dict of the classifier; architecture in the card)",
     "golden.npz": "synthetic inputs and the probabilities they must give (a parity check); "
     "for image models also worked examples of the preprocessing (see Input)",
-    "model_card.json": "this card, for programs (predict reads it)",
+    EXPORT_CARD: "this card, for programs (predict reads it)",
     "MODEL_CARD.md": "this card, for people",
 }
 
@@ -289,7 +290,7 @@ def export_classifier(
             probabilities=expected[0],
             **_examples(model, spec),
         )
-        written = [FILES[f] for f in formats] + ["golden.npz", "model_card.json", "MODEL_CARD.md"]
+        written = [FILES[f] for f in formats] + ["golden.npz", EXPORT_CARD, "MODEL_CARD.md"]
         card = build_card(
             state,
             baseline=baseline,
@@ -297,7 +298,7 @@ def export_classifier(
             parity=parity,
             source=source or {},
         )
-        (work / "model_card.json").write_text(json.dumps(card, indent=2))
+        (work / EXPORT_CARD).write_text(json.dumps(card, indent=2))
         (work / "MODEL_CARD.md").write_text(card_markdown(card))
         folder.finish()
         _usual_modes(work)
