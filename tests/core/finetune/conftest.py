@@ -27,10 +27,13 @@ def image_project(tmp_path_factory):
 @pytest.fixture(scope="module")
 def series_project(tmp_path_factory):
     """(project, run id): 40 sine/square waves of unequal length with gaps, labels from a
-    label column (label set "imported"), 2 TS2Vec steps of a small ts-conv."""
+    label column (label set "imported"), 2 TS2Vec steps of a small ts-conv (weights averaged)."""
     root = tmp_path_factory.mktemp("finetune-series")
     write_waves(root / "waves")
     project = create_project(root / "project")
     import_data(ImportConfig(project=project, paths=[root / "waves"], workers=1))
-    summary = pretrain(PretrainConfig(project=project, dataset="waves", train=quick_train()))
+    averaged = {"average_weights": True}  # fine-tuning starts from the averaged encoder
+    summary = pretrain(
+        PretrainConfig(project=project, dataset="waves", train=quick_train(), task_options=averaged)
+    )
     return project, summary["run_id"]

@@ -145,7 +145,7 @@ def _sgd_steps(task: TS2Vec, batch: SeriesBatch, steps: int) -> list[dict[str, t
 
 
 def test_later_jobs_get_the_average_of_the_weights_after_every_step():
-    task, batch = make_task(channels=2), series_batch(channels=2)
+    task, batch = make_task(channels=2, average_weights=True), series_batch(channels=2)
     assert task.trained_encoder is task.encoder  # before any step: the weights as they are
     after = _sgd_steps(task, batch, steps=3)
     assert task.trained_encoder is task.averaged and int(task.averaged_steps) == 3
@@ -161,22 +161,22 @@ def test_later_jobs_get_the_average_of_the_weights_after_every_step():
     assert all(not p.requires_grad for p in task.averaged.parameters())  # never trained
 
 
-def test_with_average_weights_off_later_jobs_get_the_last_weights():
-    task, batch = make_task(channels=2, average_weights=False), series_batch(channels=2)
+def test_by_default_later_jobs_get_the_last_weights():
+    task, batch = make_task(channels=2), series_batch(channels=2)
     _sgd_steps(task, batch, steps=2)
     assert task.trained_encoder is task.encoder and int(task.averaged_steps) == 0
 
 
 def test_the_average_survives_a_checkpoint_and_old_checkpoints_load_with_the_last_weights():
-    task, batch = make_task(channels=2), series_batch(channels=2)
+    task, batch = make_task(channels=2, average_weights=True), series_batch(channels=2)
     _sgd_steps(task, batch, steps=2)
-    copy = make_task(channels=2, seed=1)
+    copy = make_task(channels=2, seed=1, average_weights=True)
     copy.load_state_dict(task.state_dict())
     assert int(copy.averaged_steps) == 2
     for name, value in task.averaged.state_dict().items():
         torch.testing.assert_close(copy.averaged.state_dict()[name], value, rtol=0, atol=0)
     old = {k: v for k, v in task.state_dict().items() if not k.startswith("averaged")}
-    from_old = make_task(channels=2, seed=1)
+    from_old = make_task(channels=2, seed=1, average_weights=True)
     from_old.load_state_dict(old)  # a checkpoint written before averaging existed
     assert from_old.trained_encoder is from_old.encoder
     for name, value in task.encoder.state_dict().items():
