@@ -79,6 +79,7 @@ def build_card(
     """The card as a JSON-able dict, from a classifier checkpoint (see finetune/saved.py)."""
     spec = state["spec"]
     info = state.get("info", {})
+    scratch = info.get("protocol") == "scratch"
     return {
         "name": f"ssl-studio-{spec['backbone']}-{info.get('protocol', 'classifier')}",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -96,8 +97,9 @@ def build_card(
         "spec": spec,
         "preprocessing": preprocessing(spec),
         "training": {
-            "pretext_task": state.get("source_task"),
-            "pretraining_run": state.get("parent_run_id"),
+            # a from-scratch model learned nothing from the run it took its shape from
+            "pretext_task": None if scratch else state.get("source_task"),
+            "pretraining_run": None if scratch else state.get("parent_run_id"),
             "protocol": info.get("protocol"),
             "fine_tuning_run": state.get("run_id"),
             "label_set": state.get("label_set"),
@@ -184,6 +186,16 @@ def _input_lines(pre: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _encoder_origin(training: dict[str, Any]) -> str:
+    """How the encoder got its weights, for the card's "How it was made"."""
+    if training["pretext_task"] is None:
+        return "trained from random weights on the labels only (no pretraining)"
+    return (
+        f"pretrained without labels with `{training['pretext_task']}` (SSL Studio run "
+        f"{training['pretraining_run']})"
+    )
+
+
 def card_markdown(card: dict[str, Any]) -> str:
     """MODEL_CARD.md from the card dict."""
     t = card["training"]
@@ -207,8 +219,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         "## How it was made",
         "",
-        f"- Encoder: {card['architecture']['backbone']}{options}, pretrained without labels with "
-        f"`{t['pretext_task']}` (SSL Studio run {t['pretraining_run']}).",
+        f"- Encoder: {card['architecture']['backbone']}{options}, {_encoder_origin(t)}.",
         f"- Classifier: {PROTOCOL_WORDS.get(t['protocol'], t['protocol'])} (protocol "
         f"`{t['protocol']}`) on {t['train_labels']} labels (label set `{t['label_set']}`, run "
         f"{t['fine_tuning_run']}).{f' {choices}' if choices else ''}",

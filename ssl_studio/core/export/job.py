@@ -7,6 +7,7 @@ import csv
 import errno
 import json
 import os
+import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,7 @@ def _series_reading(
     names = list(sets.pop()) if len(sets) == 1 else None
     if names is not None and len(names) != channels:
         names = None
-    rates = {i["sampling_rate"] for i in items}  # one known rate, or the card says none
-    rate = rates.pop() if len(rates) == 1 else None
+    rate = common_rate([i["sampling_rate"] for i in items])
     return {
         "csv_layout": layout,
         "csv_prefer": prefer,
@@ -317,3 +317,13 @@ def _run(
             chosen = classes[int(np.argmax(p))]
         rows.append([item.path, item.index, *[f"{v:.6f}" for v in p], chosen, "", item.note])
     return rows
+
+
+def common_rate(rates: list[float | None]) -> float | None:
+    """The sampling rate of the training items when all have one and they agree within
+    1 % (rates worked out from timestamps differ in the last digits with the length:
+    9.9999999 and 9.99999988 Hz), as their median; else None (the card says none)."""
+    known = sorted(float(r) for r in rates if r)
+    if not known or len(known) < len(rates) or known[-1] > known[0] * 1.01:
+        return None
+    return statistics.median(known)

@@ -102,9 +102,9 @@ class FineTuneTask(nn.Module):
         super().train(mode)
         for module in self.frozen:
             module.eval()
-        if self.keep_norm_statistics:
+        if self.keep_norm_statistics:  # and no dropout: the probe's head saw none
             for module in self.encoder.modules():
-                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                if isinstance(module, nn.modules.batchnorm._BatchNorm | nn.Dropout):
                     module.eval()
         return self
 

@@ -153,6 +153,7 @@ def prepare(
     dataset = cfg.dataset or state["dataset"]
     cfg = replace(cfg, labels=chosen_label_set(store, dataset, cfg.labels))
     series_length = state["config"].get("series_length") or 3000
+    _check_channels(store, cfg.run, dataset, spec)
     data = labeled_data(store, dataset, cfg.labels, spec, series_length, cfg.positive)
     if len(data.classes) > 2 and (cfg.positive or cfg.threshold != "default"):
         raise ConfigError(
@@ -163,3 +164,16 @@ def prepare(
     found = store.dataset(dataset)
     spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}
     return cfg, source, state, spec, data, found
+
+
+def _check_channels(store: Store, run_id: int, dataset: str, spec: dict[str, Any]) -> None:
+    """Refuse series of another number of channels than the run's encoder reads (images
+    are converted to the run's channels; series channels mean different sensors)."""
+    found = store.dataset(dataset)
+    profile = store.item_profile(found["id"]) if found and spec["modality"] != "image" else None
+    if profile is not None and profile[1] != spec["in_channels"]:
+        raise ConfigError(
+            f"Run {run_id} learned from series of {spec['in_channels']} channel(s); dataset "
+            f"'{dataset}' has {profile[1]}. Fine-tune on a dataset with the run's channels "
+            f"(in the same order), or pretrain a run on '{dataset}' first."
+        )
