@@ -85,8 +85,8 @@ def _sideways(array: np.ndarray, where: str) -> ImportProblem | None:
     return ImportProblem(
         "npy-shape",
         f"{where} has shape [{rows}, {cols}]: read as [N, T] that is {rows} series of only "
-        f"{cols} steps. If it is one recording of {cols} channels, save it as [C, T] "
-        f"(numpy.save(path, x.T)); if it really is {rows} short series, save it as "
+        f"{cols} steps. If it is one recording of {cols} channels, save it as [1, C, T] "
+        f"(numpy.save(path, x.T[None])); if it really is {rows} short series, save it as "
         f"[N, 1, T] (x[:, None, :]).",
     )
 

@@ -403,9 +403,13 @@ def test_npy_refused(tmp_path: Path, array: np.ndarray, code: str) -> None:
 def test_a_recording_saved_time_first_is_refused_with_the_fix(tmp_path: Path) -> None:
     np.save(tmp_path / "rec.npy", np.zeros((2000, 3), np.float32))  # [T, C], numpy's habit
     err = problem(tmp_path / "rec.npy", "npy-shape")
-    assert "2000 series of only 3 steps" in err.message and "x.T" in err.message
+    assert "2000 series of only 3 steps" in err.message and "x.T[None]" in err.message
     np.save(tmp_path / "ok.npy", np.zeros((3, 2000), np.float32))  # [N, T]: 3 long series
     assert len(decode(tmp_path / "ok.npy").items) == 3
+    recording = np.random.default_rng(0).normal(size=(2000, 3)).astype(np.float32)
+    np.save(tmp_path / "fixed.npy", recording.T[None])  # the fix the message gives
+    (item,) = decode(tmp_path / "fixed.npy").items  # one recording of 3 channels
+    np.testing.assert_array_equal(item.array, recording.T)
 
 
 class _Trap:
