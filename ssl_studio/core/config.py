@@ -347,6 +347,22 @@ class PretrainConfig:
 
     def _refuse_other_kind(self, modality: str) -> None:
         """ConfigError for an option of the other kind of data (it would be ignored)."""
+        # imported here: the configs load without torch (fast command-line start)
+        from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
+
+        fitting = IMAGE_BACKBONES if modality == "image" else SERIES_BACKBONES
+        if (
+            self.backbone
+            and self.backbone not in fitting
+            and self.backbone in (IMAGE_BACKBONES + SERIES_BACKBONES)
+        ):
+            held, other = (
+                ("images", "time series") if modality == "image" else ("time series", "images")
+            )
+            raise ConfigError(
+                f"Backbone {self.backbone} is for {other}, and '{self.dataset}' holds {held}: "
+                f"use {' or '.join(fitting)}, or leave the backbone out for the default."
+            )
         if modality == "image" and self.series_length is not None:
             raise ConfigError(
                 f"series_length applies to time-series datasets, and '{self.dataset}' holds "

@@ -163,6 +163,13 @@ def test_a_typed_batch_size_and_lr_are_kept_even_when_they_equal_another_default
     [
         ("timeseries", {"image_size": 64}, "image_size .*applies to image datasets"),
         ("image", {"series_length": 500}, "series_length applies to time-series datasets"),
+        # the backbone first: it said "needs --image-size", then refused --image-size
+        (
+            "timeseries",
+            {"backbone": "resnet18", "image_size": 64},
+            "resnet18 is for images, and 'd' holds time series: use ts-conv or ts-patch",
+        ),
+        ("image", {"backbone": "ts-conv"}, "ts-conv is for time series.*use cnn-small or"),
     ],
 )
 def test_an_option_for_the_other_kind_of_data_is_refused_not_ignored(
