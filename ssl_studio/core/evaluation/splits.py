@@ -128,14 +128,27 @@ def split_labeled(
 
 
 def cross_validation_folds(
-    labels: np.ndarray, groups: np.ndarray, *, folds: int = 5, seed: int = 0
+    labels: np.ndarray,
+    groups: np.ndarray,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    names: list[str] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """k stratified, patient-grouped (train, test) folds; k is lowered to the smallest
-    class's number of groups (at least 2) so every test fold can hold every class."""
+    class's number of groups (at least 2) so every test fold can hold every class.
+    ``names``: the class names of the label indices, for the message."""
     classes = np.unique(labels)
-    smallest = min(len(np.unique(groups[labels == c])) for c in classes)
-    if smallest < 2:
-        raise ConfigError("Cross-validation needs at least 2 labeled examples of every class.")
+    counts = {c: len(np.unique(groups[labels == c])) for c in classes}
+    few = [c for c, n in counts.items() if n < 2]
+    if few:
+        named = ", ".join(f"'{names[c] if names else c}'" for c in few)
+        raise ConfigError(
+            f"Class {named} has labeled examples from only one patient (or one item), so "
+            "the model can never be tested on it: every class needs at least 2. Label more "
+            "examples of it, or leave it out of the label set."
+        )
+    smallest = min(counts.values())
     k = max(2, min(folds, smallest))
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     return [(tr, te) for tr, te in splitter.split(np.zeros(len(labels)), labels, groups)]

@@ -110,7 +110,9 @@ class FineTuning:
         cfg = self.cfg
         folds = self._use_folds(data)
         if folds:
-            parts = cross_validation_folds(data.y, data.groups, folds=folds, seed=cfg.seed)
+            parts = cross_validation_folds(
+                data.y, data.groups, folds=folds, seed=cfg.seed, names=data.classes
+            )
             everything = np.arange(len(data.y))
             empty = np.empty(0, np.int64)
             return Split(everything, empty, empty, [np.sort(test) for _, test in parts])

@@ -78,3 +78,10 @@ def test_a_class_of_two_patients_does_not_hold_out_half_of_everything():
         split = split_labeled(labels, group_ids(keys), test_fraction=0.2)
         assert 75 <= len(split.test) <= 85  # 20 %, not 200 items
         assert (labels[split.test] == "rare").sum() == 1 == (labels[split.train] == "rare").sum()
+
+
+def test_a_class_from_one_patient_is_named_with_what_to_do():
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    groups = np.array(["a", "b", "c", "d", "d", "d"])  # 'jumping': three items, one patient
+    with pytest.raises(ConfigError, match="Class 'jumping' has labeled examples from only one"):
+        cross_validation_folds(labels, groups, names=["walking", "jumping"])
