@@ -141,6 +141,10 @@ class ImportRecords(StoreBase):
         file: root_id, path_key, rel_path, kind, size, mtime_ns, status.
         items: dicts with ``idx``, cache_file, cache_index and ITEM_COLUMNS keys. Item ids
         stay stable across re-imports (by file and index) so labels survive a changed file.
+        Items the file no longer gives (it fails to decode now, or has fewer frames) are
+        kept, marked ``failed`` (the file failed) or ``missing``, as ``mark_missing`` marks
+        the items of a deleted file: training skips them, their labels stay in every label
+        set, and they come back with those labels when the file decodes again.
         errors: (code, message, severity) tuples; they replace the file's earlier ones.
         """
         row = self.conn.execute(
@@ -171,7 +175,8 @@ class ImportRecords(StoreBase):
                 "status = ?, n_items = ?, import_id = ? WHERE id = ?",
                 (*values, file_id),
             )
-        self._replace_items(dataset_id, file_id, items)
+        gone = "failed" if file["status"] == "failed" else "missing"
+        self._replace_items(dataset_id, file_id, items, gone)
         self.conn.execute("DELETE FROM import_errors WHERE file_id = ?", (file_id,))
         self.conn.executemany(
             "INSERT INTO import_errors(dataset_id, import_id, file_id, path, code, message, "
@@ -183,15 +188,23 @@ class ImportRecords(StoreBase):
         )
         return file_id
 
-    def _replace_items(self, dataset_id: int, file_id: int, items: list[dict[str, Any]]) -> None:
+    def _replace_items(
+        self, dataset_id: int, file_id: int, items: list[dict[str, Any]], gone: str
+    ) -> None:
+        """Update the file's items by index, add new ones, and mark those it no longer
+        gives with the status ``gone``. Items are never deleted here: label sets refer to
+        them, and a label set (with the figures of the runs that used it) must never
+        change after the fact."""
         existing = dict(
             self.conn.execute("SELECT idx, id FROM items WHERE file_id = ?", (file_id,)).fetchall()
         )
         names = ["idx", "cache_file", "cache_index", *ITEM_COLUMNS]
         keep = {item["idx"] for item in items}
         stale = [existing[i] for i in existing if i not in keep]
-        if stale:
-            self._delete_items(stale)
+        for start in range(0, len(stale), 500):
+            chunk = stale[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            self.conn.execute(f"UPDATE items SET status = ? WHERE id IN ({marks})", (gone, *chunk))
         for item in items:
             values = [item.get(n) for n in names]
             if item["idx"] in existing:
@@ -208,13 +221,6 @@ class ImportRecords(StoreBase):
                     f"VALUES (?, ?, 'ok', {marks})",
                     (dataset_id, file_id, *values),
                 )
-
-    def _delete_items(self, item_ids: list[int]) -> None:
-        for start in range(0, len(item_ids), 500):
-            chunk = item_ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            self.conn.execute(f"DELETE FROM labels WHERE item_id IN ({marks})", chunk)
-            self.conn.execute(f"DELETE FROM items WHERE id IN ({marks})", chunk)
 
     def add_walk_error(
         self, dataset_id: int, import_id: int, path: str, code: str, message: str
