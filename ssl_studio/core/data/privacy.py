@@ -94,6 +94,8 @@ def redact(text: str, identifiers: Iterable[str], *, words: bool = False) -> str
     refuses) become U+FFFD.
     """
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if REDACTED in text:  # a patient "Ted" must not turn "[redacted]" into "[redac[redacted]]"
+        return REDACTED.join(redact(p, identifiers, words=words) for p in text.split(REDACTED))
     edge = (r"(?<![^\W\d_])", r"(?![^\W\d_])") if words else ("", "")
     # longest first, in a fixed order: "Doe_Jane" goes whole before "Doe" alone, and the
     # result never depends on the order of a set of identifiers

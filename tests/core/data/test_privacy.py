@@ -92,3 +92,12 @@ def test_a_path_a_message_quotes_loses_every_trace_and_the_words_around_it_stay(
     assert hide("It cannot be read, annotated or scanned.", "/home/ann/x.png") == (
         "It cannot be read, annotated or scanned."
     )
+
+
+def test_a_name_found_inside_the_redaction_marker_leaves_the_marker_whole():
+    """A patient "Ted" turned a stored "[redacted]" into "[redac[redacted]]", and again at
+    every later import."""
+    values = identifier_values(["Ted^Ford"])
+    assert redact("[redacted]/x_Ted.png", values) == "[redacted]/x_[redacted].png"
+    assert redactor(values)("[redacted]/scan.png") == "[redacted]/scan.png"
+    assert redact("[redacted]Ted", values, words=True) == "[redacted][redacted]"
