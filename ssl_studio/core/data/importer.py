@@ -10,12 +10,12 @@ Phases, each reported through ``report``:
    appends them to the cache and records files, items and problems in the database in
    small transactions, so a cancel or a crash leaves a consistent project.
 4. *finish*: files no longer found are marked missing; labels found in series files
-   become a label set.
+   become a label set; the paths recorded are stored redacted with every identifier
+   met (until then they are [redacted]: see import_naming.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections import Counter
@@ -28,6 +28,7 @@ from ssl_studio.core.config import DEFAULT_CACHE_SIZE, ImportConfig, to_dict
 from ssl_studio.core.data.cache import CacheReader, CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
+from ssl_studio.core.data.import_naming import JOB, ImportNaming
 from ssl_studio.core.data.import_tally import ImportTally, mixed_layouts
 from ssl_studio.core.data.import_target import (
     INTERIM_NAME,
@@ -37,11 +38,7 @@ from ssl_studio.core.data.import_target import (
 )
 from ssl_studio.core.data.import_writing import ImportWriting
 from ssl_studio.core.data.parallel import decode_files
-from ssl_studio.core.data.privacy import (
-    keyed_hash,
-    message_redactor,
-    redactor,
-)
+from ssl_studio.core.data.privacy import keyed_hash, message_redactor
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.series_channels import ChannelOrder
 from ssl_studio.core.errors import SSLStudioError
@@ -49,7 +46,6 @@ from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopTo
 from ssl_studio.core.project.store import FileRow, Store
 from ssl_studio.core.project.store.imports import most_files_layout
 
-JOB = "import"
 _COMMIT_SECONDS = 0.5
 _PROGRESS_SECONDS = 0.2
 
@@ -65,9 +61,10 @@ class _Candidate:
     root_key: str
     sniffed: str = ""
     problem: ImportProblem | None = None
+    refresh: bool = False  # recorded by an unfinished import: read its identifiers only
 
 
-class Importer(ImportWriting):
+class Importer(ImportWriting, ImportNaming):
     """Runs one import into an open, writable store (see the module docstring)."""
 
     def __init__(
@@ -86,9 +83,13 @@ class Importer(ImportWriting):
         self.salt = store.salt
         self.tally = ImportTally()
         self.identifiers: set[str] = set()
+        self.recalled: set[str] = set()  # what stored paths hid (import_naming.py)
+        self.roots_recalled: set[int] = set()
+        self.raw_roots: dict[int, str | None] = {}  # root id -> its path on disk
+        self.unfinished: dict[str, tuple[Found, str]] = {}  # key -> (file, root key)
+        self.named: dict[str, tuple[_Candidate, list | None]] = {}  # to name at the end
         self.root_ids: dict[str, int] = {}
         self.root_paths: dict[str, str] = {}  # root key -> absolute path (never stored)
-        self.root_shown: dict[str, str] = {}  # root key -> stored, redacted path
         self.labels: dict[tuple[str, int], str] = {}
         self.done = 0  # files recorded
         self.own_files_seen = 0  # files of the project itself met by the walk
@@ -118,6 +119,14 @@ class Importer(ImportWriting):
         if existing and self._cache_lost(existing):  # decode every imported file again
             known = {k: replace(f, size=-1) if f.status == "ok" else f for k, f in known.items()}
         candidates, walk_problems, seen = self._discover(known)
+        listed = {c.key for c in candidates}
+        candidates += [  # unchanged files an unfinished import recorded: name them now
+            _Candidate(found, key, root_key, refresh=True)
+            for key, (found, root_key) in self.unfinished.items()
+            if key not in listed
+        ]
+        if existing:
+            self._recall_roots(existing["id"])
         self._scan(candidates)
         dataset = existing or self._create_dataset(candidates, walk_problems)
         self.dataset_id = dataset["id"]
@@ -127,13 +136,11 @@ class Importer(ImportWriting):
             k: v for k, v in to_dict(self.cfg).items() if k not in ("project", "paths", "name")
         }
         self.import_id = self.store.start_import(self.dataset_id, options)
-        try:
-            cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
-        except BaseException:  # a full disk, a crash in a worker: name what was kept
-            with contextlib.suppress(Exception):
-                self._redact_names(dataset, created=existing is None)
-            raise
-        dataset = self._redact_names(dataset, created=existing is None)
+        # a crash, a kill or a full disk from here on leaves paths [redacted], the dataset
+        # its interim name and this import unfinished: the next import names them
+        cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
+        interim = existing is None or existing["name"].startswith(INTERIM_NAME)
+        dataset = self._redact_names(dataset, created=interim, complete=not cancelled)
         summary = self.tally.summary(
             dataset, self.import_id, time.perf_counter() - start, cancelled
         )
@@ -158,51 +165,21 @@ class Importer(ImportWriting):
             self._decode_all(candidates, size, cache)
         finally:
             cache.close()
-        for level, text in self.channel_order.messages():
-            self.report(Message(JOB, text, level=level))
+        reordered = self.channel_order.messages()  # they name a file: hide what it hid
+        hide = message_redactor(self.known_identifiers()) if reordered else None
+        for level, text in reordered:
+            self.report(Message(JOB, hide(text), level=level))
         if len(self.csv_layouts) > 1:  # auto decides file by file
             self.report(Message(JOB, mixed_layouts(self.csv_layouts), level="warning"))
         cancelled = self.stop.stopped
         with self.store.transaction():
-            for problem in walk_problems:
-                self._walk_error(problem)
-            if not cancelled:
+            if not cancelled:  # (a stopped import knows too few identifiers to name paths)
+                for problem in walk_problems:
+                    self._walk_error(problem)
                 walked = [self._root_id(key) for key in self._root_keys()]
                 self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
         self._save_labels()
         return cancelled
-
-    def _redact_names(self, dataset: dict[str, Any], created: bool) -> dict[str, Any]:
-        """Redact every patient identifier met in this import from the dataset's name and
-        from all its stored paths and problems: a file without names of its own (a PNG
-        beside the DICOM files of its patient) may carry one in its path. A new dataset
-        is called INTERIM_NAME until then, so that a name taken from a folder never
-        reaches the database unredacted, not even when the import crashes; one that was
-        cancelled before any file was read keeps that name."""
-        hide, hide_message = redactor(self.identifiers), message_redactor(self.identifiers)
-        if self.identifiers:
-            self.store.redact_paths(dataset["id"], hide, hide_message)
-        for error in self.tally.errors:
-            message = hide_message(error["message"], error["path"])
-            error.update(path=hide(error["path"]), message=message)
-        if created and not self.done:
-            return dataset
-        asked = self.cfg.dataset_name if created else dataset["name"]
-        wanted = hide(asked)
-        if wanted == dataset["name"]:
-            return dataset
-        name = self.store.free_dataset_name(wanted)
-        self.store.rename_dataset(dataset["id"], name)
-        if wanted != asked:
-            self.report(
-                Message(
-                    JOB,
-                    "The dataset's name held a patient identifier found in its files, so it "
-                    f"is stored as '{name}'.",
-                    level="warning",
-                )
-            )
-        return {**dataset, "name": name}
 
     def _cache_lost(self, dataset: dict[str, Any]) -> bool:
         """Whether cache files the dataset's items point into are gone (deleted outside the
@@ -256,6 +233,7 @@ class Importer(ImportWriting):
             seen.add(key)
             self.root_paths.setdefault(root_key, str(entry.root))
             before = known.get(key)
+            self._recall(key, root_key, entry, before)
             if before is None or before.status == "missing":
                 self.tally.new += 1
                 candidates.append(_Candidate(entry, key, root_key))
@@ -371,6 +349,7 @@ class Importer(ImportWriting):
                         self.cfg.csv_layout,
                         self.cfg.sampling_rate,
                         self.csv_prefer,
+                        identifiers_only=candidate.refresh,
                     ),
                 )
             )
