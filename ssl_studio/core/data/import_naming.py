@@ -109,8 +109,10 @@ class ImportNaming:
             where = str(candidate.found.path)
             if problems is not None:
                 problems = [(c, hide_message(m, where), s) for c, m, s in problems]
-            files.append((key, hide(candidate.found.rel_path), problems))
-        roots = {key: hide(self.root_paths[key]) for key in self.root_ids}
+            files.append((key, candidate.root_key, hide(candidate.found.rel_path), problems))
+        # (a file an unfinished import recorded may have been found through another root)
+        keys = set(self.root_ids) | {root for _, root, _, _ in files}
+        roots = {key: hide(self.root_paths[key]) for key in keys}
         self.store.name_files(self.dataset_id, self.import_id, files, roots, hidden=REDACTED)
 
     def _redact_names(

@@ -228,31 +228,30 @@ class ImportRecords(StoreBase):
         self,
         dataset_id: int,
         import_id: int,
-        files: Iterable[tuple[str, str, list[tuple[str, str, str]] | None]],
+        files: Iterable[tuple[str, str, str, list[tuple[str, str, str]] | None]],
         roots: Mapping[str, str],
         hidden: str,
     ) -> None:
         """Store the paths of the files and folders an import recorded, redacted with
         every identifier it met, once it has read every file (until then they are stored
-        as ``hidden``: see data/import_naming.py). files: (path key, rel_path, problems
-        as (code, message, severity) tuples, or None to keep the stored messages); each
-        file becomes this import's. roots: path key -> path, stored as ``root_id`` stores
-        them."""
+        as ``hidden``: see data/import_naming.py). files: (path key, its root's path key,
+        rel_path, problems as (code, message, severity) tuples, or None to keep the
+        stored messages); each file becomes this import's. roots: path key -> path of
+        every root of ``files``, stored as ``root_id`` stores them."""
         files = list(files)
         with self.transaction():
-            for key, path in roots.items():
-                self.root_id(dataset_id, path, key, hidden=hidden)
+            ids = {key: self.root_id(dataset_id, path, key, hidden) for key, path in roots.items()}
             self.conn.executemany(
-                "UPDATE files SET rel_path = ?, import_id = ? "
+                "UPDATE files SET root_id = ?, rel_path = ?, import_id = ? "
                 "WHERE dataset_id = ? AND path_key = ?",
-                [(rel_path, import_id, dataset_id, key) for key, rel_path, _ in files],
+                [(ids[root], rel, import_id, dataset_id, key) for key, root, rel, _ in files],
             )
             self.conn.executemany(
                 "UPDATE import_errors SET path = ? WHERE file_id = "
                 "(SELECT id FROM files WHERE dataset_id = ? AND path_key = ?)",
-                [(rel_path, dataset_id, key) for key, rel_path, problems in files if not problems],
+                [(rel, dataset_id, key) for key, _, rel, problems in files if not problems],
             )  # (None: the stored problems stay, with their path named)
-            for key, rel_path, problems in files:
+            for key, _, rel_path, problems in files:
                 if problems:  # its problems as this import read them, now redacted
                     row = self.conn.execute(
                         "SELECT id FROM files WHERE dataset_id = ? AND path_key = ?",
