@@ -116,7 +116,7 @@ def test_a_changed_or_new_file_is_redacted_with_the_names_its_neighbours_hid(
     assert roots == [str(folder), str(folder / "normal" / "[redacted]")]
 
 
-def early_end(how: str, after: int, monkeypatch) -> tuple[StopToken, type[BaseException]]:
+def early_end(how: str, after: int, monkeypatch) -> tuple[StopToken, type[BaseException] | None]:
     """Make the next import end after ``after`` files were committed: ``killed`` (the
     process dies: nothing more reaches the database), ``full disk`` (the cache cannot
     grow) or ``stopped`` (the Stop button). Returns the stop token and what it raises."""
@@ -132,7 +132,7 @@ def early_end(how: str, after: int, monkeypatch) -> tuple[StopToken, type[BaseEx
         real_commit(self, batch, writer)
         committed.extend(batch)
         if len(committed) >= after and how == "killed":
-            raise KeyboardInterrupt  # as SIGKILL: no code of the import runs after
+            raise KeyboardInterrupt  # as a kill: the database gets nothing more
         if len(committed) >= after and how == "stopped":
             stop.stop()
 
