@@ -30,7 +30,8 @@ from ssl_studio.cli_output import (
     stop_on_ctrl_c,
 )
 from ssl_studio.core.config import CSV_LAYOUTS, IMPORT_KINDS, ImportConfig
-from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.data.import_tally import stopped_note
+from ssl_studio.core.errors import NotAProjectError, SSLStudioError
 
 __all__ = ["EXIT_CANCELLED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -88,6 +89,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"{mb(d['cache_bytes'])}; {d['errors']} errors, {d['skipped']} skipped, "
             f"{d['files']['missing']} missing files"
         )
+        if (d["last_import"] or {}).get("status") == "cancelled":
+            print(f"    {stopped_note(d['last_import'])}")
     print(f"  Cache: {mb(info['totals']['cache_bytes'])}")
     if info["runs"]:
         print("Runs (newest first):")
@@ -307,8 +310,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
-    except SSLStudioError as exc:
-        print(f"ssl-studio: {in_flags(str(exc), args.flags())}", file=sys.stderr)
+    except SSLStudioError as exc:  # (a folder that is no project: said in commands)
+        text = exc.command_line if isinstance(exc, NotAProjectError) else str(exc)
+        print(f"ssl-studio: {in_flags(text, args.flags())}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)

@@ -10,6 +10,7 @@ import sys
 import time
 from typing import Any
 
+from ssl_studio.core.data.import_tally import stopped_note
 from ssl_studio.core.events import (
     Event,
     Failed,
@@ -141,8 +142,10 @@ def print_import_summary(summary: dict[str, Any]) -> None:
         f"Dataset '{s['dataset']}' ({s['modality']}): {s['files_seen']} files seen, "
         f"{s['imported']} imported ({s['items']} items), {s['unchanged']} unchanged, "
         f"{s['failed']} failed, {s['skipped']} skipped, {s['missing']} missing, "
-        f"{s['seconds']:.1f} s." + (" Cancelled." if s["cancelled"] else "")
+        f"{s['seconds']:.1f} s."
     )
+    if s["cancelled"]:
+        print(stopped_note(s))
     for error in s["errors"]:
         print(f"  {error['path']}: {error['message']} [{error['code']}]")
     if s["failed"] > len(s["errors"]) or s["skipped"]:

@@ -68,6 +68,7 @@ def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
     assert main(["info", str(tmp_path)]) == EXIT_FAILED
     err = capsys.readouterr().err
     assert "is not an SSL Studio project" in err and "Traceback" not in err
+    assert "'ssl-studio new FOLDER'" in err and "File →" not in err  # commands, not menus
     main(["new", str(tmp_path / "p")])
     assert main(["import", str(tmp_path / "p"), str(tmp_path / "missing")]) == EXIT_FAILED
     assert "Not found" in capsys.readouterr().err
@@ -233,3 +234,44 @@ def test_core_messages_name_the_options_as_the_command_line_spells_them(tmp_path
     assert in_flags(listed, flags) == listed  # names to type in a file or --set
     paths = "Not found: /study/val_fraction, 'val_fraction' and C:\\val_fraction\\x."
     assert in_flags(paths, flags) == paths  # a folder or a name that looks like an option
+
+
+def test_ctrl_c_during_an_import_says_how_far_it_got_and_how_to_finish(tmp_path):
+    """A real SIGINT to ``ssl-studio import``: the summary says how many files of how many
+    were done and what to do, not just "Cancelled"."""
+    import signal
+    import sqlite3
+    import time
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(1500):
+        Image.fromarray(np.full((16, 16), i % 256, np.uint8)).save(folder / f"{i:04d}.png")
+    project = tmp_path / "p"
+    assert main(["new", str(project)]) == EXIT_OK
+    command = [sys.executable, "-m", "ssl_studio", "import", str(project), str(folder)]
+    process = subprocess.Popen(
+        [*command, "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    db = sqlite3.connect(f"file:{project / 'project.db'}?mode=ro", uri=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if db.execute("SELECT COUNT(*) FROM files").fetchone()[0] > 0:
+                break
+        except sqlite3.OperationalError:  # the tables are being made
+            pass
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    done = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+    db.close()
+    assert process.returncode == 130, err
+    assert 0 < done < 1500
+    note = (
+        f"Import stopped after {done} of 1500 files — import the folder again to finish "
+        "(files already imported are kept, not imported again)."
+    )
+    assert note in out
+    info = subprocess.run([*command[:3], "info", str(project)], capture_output=True, text=True)
+    assert f"    {note}" in info.stdout  # ssl-studio info says it too, later

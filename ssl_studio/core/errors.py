@@ -1,5 +1,9 @@
 """Errors that core raises for people to read: what is wrong and what to do."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
 
 class SSLStudioError(Exception):
     """Base of every error core raises on purpose; its message is shown to the user as is."""
@@ -19,3 +23,18 @@ class ProjectLockedError(ProjectError):
 
 class ProjectReadOnlyError(ProjectError):
     """The project folder cannot be written (permissions, a read-only disk or share)."""
+
+
+class NotAProjectError(ProjectError):
+    """A folder that holds no project. The message says what to do in the app (its menu);
+    ``command_line`` says it in commands, for ``ssl-studio``."""
+
+    def __init__(self, folder: Path, db_name: str) -> None:
+        self.folder = folder
+        what = f"{folder} is not an SSL Studio project (it has no {db_name})."
+        self.command_line = (
+            f"{what} Give the project's folder, or create a project with 'ssl-studio new FOLDER'."
+        )
+        super().__init__(
+            f"{what} Choose the project's folder, or create a new project (File → New project)."
+        )

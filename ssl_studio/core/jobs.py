@@ -72,6 +72,19 @@ def name_taken_by_other_folders(cfg: ImportConfig) -> tuple[str, str] | None:
         return existing["name"], store.free_dataset_name(cfg.dataset_name)
 
 
+def import_target_name(cfg: ImportConfig) -> str | None:
+    """The stored name of the dataset ``cfg``'s import goes into, when it exists; None for
+    a new dataset, which is named only once its files were read (a folder may be named
+    after its patient, and the name is stored redacted): say "a new dataset" until then."""
+    from ssl_studio.core.data.import_target import INTERIM_NAME, target_dataset
+
+    with Store.open(cfg.project) as store:
+        existing = target_dataset(store, cfg)
+    if existing is None or existing["name"].startswith(INTERIM_NAME):
+        return None
+    return existing["name"]
+
+
 def cache_size_taken(cfg: ImportConfig) -> tuple[str, int, str] | None:
     """When ``cfg`` asks for a cache size that the image dataset it would go into does not
     have (refused, as one dataset holds one size): that dataset's name, its size and a

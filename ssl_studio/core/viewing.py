@@ -60,6 +60,12 @@ def apply_window(values: np.ndarray, center: float, width: float) -> np.ndarray:
     return np.clip(scaled, 0, 255).astype(np.uint8)
 
 
+def window_number(value: float) -> str:
+    """A window centre or width as the viewer shows it: whole from 1000 up, else four
+    significant digits (an RT dose's width of 0.459 Gy is not "0")."""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def drag_window(
     center: float, width: float, dx: float, dy: float, span: float
 ) -> tuple[float, float]:
@@ -90,15 +96,16 @@ def window_of(item: dict[str, Any], preset: str) -> tuple[float, float]:
 
 
 def is_grey(item: dict[str, Any]) -> bool:
-    """Whether the item is shown in grey levels with a window (DICOM is, even in colour)."""
-    return int(item["channels"]) == 1 or item["source_kind"] == "dicom"
+    """Whether the item is shown in grey levels with a window: one channel. Colour
+    (3-channel) items are shown in colour, DICOM too (palette-colour or RGB ultrasound)."""
+    return int(item["channels"]) == 1
 
 
 def to_display(
     values: np.ndarray, item: dict[str, Any], preset: str = "Default (from the file)"
 ) -> np.ndarray:
     """Real units [C, H, W] of ``item`` -> uint8 [H, W] (grey, windowed by ``preset``) or
-    [H, W, 3] (colour pictures, over their robust range)."""
+    [H, W, 3] (colour pictures and colour DICOM, over their robust range)."""
     if not is_grey(item):
         low, high = float(item["p_low"]), float(item["p_high"])
         return apply_window(values, (low + high) / 2, high - low).transpose(1, 2, 0).copy()

@@ -32,3 +32,15 @@ def confirm(parent: QWidget | None, title: str, question: str) -> bool:
         return False
     answer = QMessageBox.question(parent, title, question)
     return answer == QMessageBox.StandardButton.Yes
+
+
+def ask(parent: QWidget | None, title: str, question: str) -> bool | None:
+    """A Yes / No / Cancel question: True, False, or None for Cancel (also Escape and the
+    close button), which means: do nothing. Unattended: None."""
+    if unattended_errors is not None:
+        return None
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent, title, question, buttons.Yes | buttons.No | buttons.Cancel, buttons.Yes
+    )
+    return {buttons.Yes: True, buttons.No: False}.get(answer)

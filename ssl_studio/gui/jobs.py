@@ -92,7 +92,8 @@ class JobRunner(QObject):
     """Runs core jobs off the GUI thread, one at a time.
 
     Signals: started(title), event(core Event), finished(title, result),
-    failed(title, message), busy_changed(busy), paused_changed(paused).
+    failed(title, message), busy_changed(busy), paused_changed(paused), stopping() (Stop
+    was asked; the job ends at its next check, which may take a while).
     """
 
     started = Signal(str)
@@ -101,6 +102,7 @@ class JobRunner(QObject):
     failed = Signal(str, str)
     busy_changed = Signal(bool)
     paused_changed = Signal(bool)
+    stopping = Signal()
 
     def __init__(self, parent: QObject | None = None, *, cpu_threads: int | None = None) -> None:
         super().__init__(parent)
@@ -160,8 +162,13 @@ class JobRunner(QObject):
         thread.start(QThread.Priority.LowPriority)
         return True
 
+    @property
+    def stop_asked(self) -> bool:
+        """Stop was asked for the running job (it has not ended yet)."""
+        return bool(self._stop and self._stop.stopped)
+
     def pause(self) -> None:
-        if self._stop is not None and not self._stop.paused:
+        if self._stop is not None and not self._stop.paused and not self._stop.stopped:
             self._stop.pause()
             log.info("%s paused.", self.title)
             self.paused_changed.emit(True)
@@ -174,12 +181,13 @@ class JobRunner(QObject):
 
     def stop(self) -> None:
         """Ask the job to stop at its next check (a training run saves a checkpoint first)."""
-        if self._stop is not None:
+        if self._stop is not None and not self._stop.stopped:
             was_paused = self._stop.paused
             self._stop.stop()
             log.info("Stopping %s...", self.title)
             if was_paused:
                 self.paused_changed.emit(False)
+            self.stopping.emit()
 
     def wait(self, ms: int = 60_000) -> bool:
         """Block until the job's thread ends (for closing the window); True when it did."""

@@ -20,8 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
-    QProgressBar,
-    QPushButton,
     QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -30,11 +28,11 @@ from PySide6.QtWidgets import (
 
 from ssl_studio import __version__
 from ssl_studio.core.errors import ProjectReadOnlyError, SSLStudioError
-from ssl_studio.core.events import Event, Message, Progress, Started, Step
 from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.job_status import JobStatus
 from ssl_studio.gui.jobs import JobRunner, default_cpu_threads
 from ssl_studio.gui.log_panel import LogPanel
 from ssl_studio.gui.panels.data_panel import DataPanel
@@ -73,10 +71,6 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
-        self.runner.started.connect(self._job_started)
-        self.runner.event.connect(self._job_event)
-        self.runner.finished.connect(self._job_finished)
-        self.runner.failed.connect(self._job_failed)
         self.runner.busy_changed.connect(self._busy)
         self.context.show_item.connect(lambda *_: self.show_step(0))
         self.setWindowTitle("SSL Studio")
@@ -131,20 +125,15 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("Device: detecting…")
         self.read_only_label = QLabel("<b>Read-only project</b>")
         self.read_only_label.setToolTip("It can be viewed; copy it to a folder you can write.")
-        self.job_label = QLabel("")
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setTextVisible(True)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.clicked.connect(self.runner.stop)
+        self.job_status = JobStatus(self.runner, self.log, self)
+        self.job_label = self.job_status.label
+        self.progress = self.job_status.progress
+        self.stop_button = self.job_status.stop_button
         status = self.statusBar()
-        status.addWidget(self.job_label, 1)
-        status.addPermanentWidget(self.progress)
-        status.addPermanentWidget(self.stop_button)
+        self.job_status.add_to(status)
         status.addPermanentWidget(self.read_only_label)
         status.addPermanentWidget(self.device_label)
         self.read_only_label.hide()
-        self._busy(False)
 
     def _menus(self) -> None:
         bar = self.menuBar()
@@ -308,6 +297,17 @@ class MainWindow(QMainWindow):
         if self.context.project is None:
             dialogs.show_error(self, "Fine-tuning", "Open or create a project first.")
             return None
+        if self.wizard is not None and self.wizard.isVisible():  # one wizard: bring it up
+            self.wizard.raise_()
+            self.wizard.activateWindow()
+            if run_id is not None and run_id != self.wizard.run_id:
+                if not self.wizard.choose_run(run_id):
+                    self.statusBar().showMessage(
+                        f"The fine-tune wizard is already working on run {self.wizard.run_id}:"
+                        f" finish or close it to fine-tune run {run_id}.",
+                        10000,
+                    )
+            return self.wizard
         self.wizard = FinetuneWizard(self.context, self, run_id)
         self.wizard.finished.connect(lambda _: self.context.notify("runs"))
         self.wizard.show()
@@ -366,41 +366,8 @@ class MainWindow(QMainWindow):
     # ---- the running job -------------------------------------------------------------------
 
     def _busy(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
-        self.stop_button.setVisible(busy)
-        if not busy:
-            self.progress.reset()
-            if self.closing:  # after the job's outcome was told
-                QTimer.singleShot(0, self.close)
-
-    def _job_started(self, title: str) -> None:
-        self.job_label.setText(f"{title}…")
-        self.progress.setRange(0, 0)  # busy until the first progress event
-
-    def _job_event(self, event: Event) -> None:
-        if isinstance(event, Step):
-            self.progress.setRange(0, event.total)
-            self.progress.setValue(event.step)
-            eta = f", {event.eta_s / 60:.1f} min left" if event.eta_s is not None else ""
-            self.job_label.setText(f"{self.runner.title}: step {event.step}/{event.total}{eta}")
-        elif isinstance(event, Progress):
-            if event.total:
-                self.progress.setRange(0, event.total)
-                self.progress.setValue(event.done)
-            phase = f" ({event.phase})" if event.phase else ""
-            self.job_label.setText(f"{self.runner.title}{phase}: {event.done} done")
-        elif isinstance(event, Started) and event.total:
-            self.progress.setRange(0, event.total)
-        elif isinstance(event, Message):
-            self.log.add(f"[{event.level}] {event.text}")
-
-    def _job_finished(self, title: str, result: Any) -> None:
-        self.job_label.setText(f"{title}: {'stopped' if was_stopped(result) else 'done'}.")
-
-    def _job_failed(self, title: str, message: str) -> None:
-        self.job_label.setText(f"{title}: failed.")
-        self.log.add(f"[error] {title}: {message}")
-        dialogs.show_error(self, f"{title} failed", message)
+        if not busy and self.closing:  # after the job's outcome was told
+            QTimer.singleShot(0, self.close)
 
     def quit_unattended(self) -> None:
         """Close as the close button does, without asking (a logout, ``kill``, Ctrl+C in
@@ -427,13 +394,3 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.log.detach()
         super().closeEvent(event)
-
-
-def was_stopped(result: Any) -> bool:
-    """Whether a job's result says it was stopped: a run's status "stopped", an import's
-    "cancelled", or either inside the per-dataset results of the demo set-up."""
-    if not isinstance(result, dict):
-        return False
-    if result.get("status") == "stopped" or result.get("cancelled") is True:
-        return True
-    return any(isinstance(v, dict) and was_stopped(v) for v in result.values())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 
@@ -25,6 +25,40 @@ def make_table(
     if stretch_last:  # long texts are elided; the tooltip shows them whole
         header.setSectionResizeMode(len(headers) - 1, QHeaderView.ResizeMode.Stretch)
     return table
+
+
+class ColumnCaps(QObject):
+    """Columns as wide as their contents but each at most its share of the table's width,
+    so that a long file path leaves the stretched last column (a reason, a message) room
+    to be read. Texts cut short are elided in the middle (a path keeps its folder and its
+    file name); every cell's tooltip has it whole. Refitted when the table is resized, and
+    then wrapped rows too while the table has at most ``wrap_rows`` rows."""
+
+    def __init__(self, table: QTableWidget, shares: dict[int, float], wrap_rows: int = 0) -> None:
+        super().__init__(table)
+        self.table = table
+        self.shares = shares
+        self.wrap_rows = wrap_rows
+        header = table.horizontalHeader()
+        for column in shares:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        table.viewport().installEventFilter(self)
+
+    def fit(self) -> None:
+        """Size the capped columns for the rows now in the table (call after filling)."""
+        width = self.table.viewport().width()
+        header = self.table.horizontalHeader()
+        for column, share in self.shares.items():
+            natural = max(self.table.sizeHintForColumn(column), header.sectionSizeHint(column))
+            self.table.setColumnWidth(column, min(natural, max(int(share * width), 40)))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+            if 0 < self.table.rowCount() <= self.wrap_rows:
+                self.table.resizeRowsToContents()
+        return False
 
 
 def fill_row(table: QTableWidget, row: int, values: list[Any]) -> None:

@@ -35,6 +35,7 @@ from ssl_studio.core.viewing import (
     safe_metadata,
     series_axes,
     to_display,
+    window_number,
     window_of,
 )
 from ssl_studio.gui.live_plot import COLOURS, add_legend
@@ -262,5 +263,6 @@ class ItemViewer(QWidget):
         assert self.values is not None
         self.center, self.width_ = center, width
         unit = " HU" if self.view is not None and in_hounsfield(self.view.items[self.row]) else ""
-        self.window_label.setText(f"C {center:.0f}{unit}  W {width:.0f}{unit}")
+        c, w = window_number(center), window_number(width)
+        self.window_label.setText(f"C {c}{unit}  W {w}{unit}")
         self.canvas.set_picture(apply_window(self.values, center, width))

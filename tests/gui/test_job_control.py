@@ -190,7 +190,7 @@ def test_a_stopped_export_gives_the_export_button_back(
     def stopped_export(*args, **kwargs):  # Stop pressed between two formats
         raise Stopped
 
-    monkeypatch.setattr("ssl_studio.gui.wizard.result_pages.export", stopped_export)
+    monkeypatch.setattr("ssl_studio.gui.wizard.export_page.export", stopped_export)
     window = make_window(_image_project(project, tmp_path, n=8))
     wizard = window.open_wizard()
     export = wizard.pages["export"]

@@ -64,6 +64,7 @@ def test_empty_states_say_what_to_do(make_window, project):
 def test_a_folder_that_is_not_a_project_gives_a_message(make_window, tmp_path, messages):
     window = make_window(tmp_path)
     assert messages and "not an SSL Studio project" in messages[0][1]
+    assert "File → New project" in messages[0][1] and "ssl-studio" not in messages[0][1]
     assert window.context.project is None and window.windowTitle() == "SSL Studio"
 
 
@@ -100,7 +101,7 @@ def test_a_folder_named_like_an_existing_dataset_asks_add_or_keep_apart(
     asked: list[str] = []
     answers = iter([QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No])
 
-    def question(_, title, text):
+    def question(_, title, text, *buttons):
         asked.append(text)
         return next(answers)
 

@@ -139,3 +139,34 @@ def test_a_series_is_drawn_with_its_column_names_in_seconds(qtbot, project, tmp_
         for r in range(viewer.metadata.rowCount())
     }
     assert facts["File format"] == "CSV" and facts["Channel names"] == "ecg, resp"
+
+
+def test_colour_dicom_is_shown_in_colour_and_a_small_window_with_its_digits(
+    qtbot, project, dicom_file, tmp_path
+):
+    """pydicom's palette-colour ultrasound: colour in the viewer and its thumbnail (it was
+    grey), no window presets; an RT dose's window of about 0.46 Gy reads "W 0.459", not
+    "W 0"."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for name in ("examples_palette.dcm", "rtdose_1frame.dcm"):
+        (folder / name).write_bytes(dicom_file(name).read_bytes())
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=64))
+    view = DatasetView.open(project, "mixed")
+    viewer = ItemViewer()
+    qtbot.addWidget(viewer)
+    viewer.show()
+    rows = {item["modality"]: row for row, item in enumerate(view.items)}
+    viewer.show_item(view, rows["US"])
+    picture = viewer.canvas.pixmap.toImage()
+    assert not picture.isGrayscale() and viewer.window_label.text() == "colour image"
+    assert not viewer.preset.isEnabled()
+    thumb = view.thumbnail(rows["US"], 32)
+    assert thumb.shape[-1] == 3 and np.abs(np.diff(thumb.astype(int), axis=-1)).max() > 20
+    viewer.show_item(view, rows["RTDOSE"])
+    item = view.items[rows["RTDOSE"]]
+    assert 0.1 < item["window_width"] < 1  # in Gy
+    assert (
+        viewer.window_label.text() == f"C {item['window_center']:.4g}  W {item['window_width']:.4g}"
+    )
+    assert viewer.window_label.text() != "C 1  W 0"

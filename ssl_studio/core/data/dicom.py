@@ -27,11 +27,13 @@ from typing import Any
 import numpy as np
 import pydicom
 from PIL import Image
+from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_color_lut, apply_modality_lut, iter_pixels
 from pydicom.pixels.utils import get_nr_frames
+from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit
 
 from ssl_studio.core.data.pixels import check_size, default_window, to_cache
@@ -301,12 +303,41 @@ def read_dicom(path: Path, *, has_marker: bool = True) -> Dataset:
     return ds
 
 
+_IDENTIFYING_TAGS = tuple(Tag(keyword) for keyword in IDENTIFYING_KEYWORDS)
+_MAX_NESTING = 8  # sequences inside sequences; real headers nest 3 or 4 deep
+
+
+def identifiers_of(ds: Dataset, depth: int = 0) -> list[object]:
+    """The raw values of the identifying elements of ``ds``, at its top and inside its
+    sequences (a PatientID in Other Patient IDs, a name in Referenced Patient). Only
+    sequences and the identifying elements are parsed: the bulk of a large header (an RT
+    structure set's contours) is never converted."""
+    values: list[object] = [ds[tag].value for tag in _IDENTIFYING_TAGS if tag in ds]
+    if depth >= _MAX_NESTING:
+        return values
+    for tag in list(ds.keys()):
+        if tag.is_private or dictionary_vr_of(tag) != "SQ":
+            continue
+        with contextlib.suppress(Exception):  # an unreadable sequence holds nothing to find
+            for item in ds[tag].value:
+                values.extend(identifiers_of(item, depth + 1))
+    return values
+
+
+def dictionary_vr_of(tag: BaseTag) -> str | None:
+    """The VR the DICOM dictionary gives ``tag`` (None for tags it does not know)."""
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return None
+
+
 def decode_dicom(path: Path, *, size: int, salt: bytes, has_marker: bool = True) -> DecodedFile:
     """Decode every frame of a DICOM file into cache-ready items (see module docstring).
     A problem raised after the header was read carries the header's identifiers, so the
     file's path and messages are redacted although it failed."""
     ds = read_dicom(path, has_marker=has_marker)
-    identifiers = identifier_values(ds.get(k) for k in IDENTIFYING_KEYWORDS if k in ds)
+    identifiers = identifier_values(identifiers_of(ds))
     try:
         return _decode_frames(ds, identifiers, size, salt)
     except ImportProblem as problem:

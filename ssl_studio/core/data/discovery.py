@@ -3,7 +3,8 @@
 DICOM is recognised by its ``DICM`` marker whatever the extension (and, for old files
 without the 128-byte preamble, by a ``.dcm``-like extension or a leading DICOM tag);
 images by their content (PNG, JPEG, TIFF, BMP signatures); series by extension
-(CSV/TSV, NPY, NPZ). Hidden files and folders (names starting with ``.``) are ignored.
+(CSV/TSV, NPY, NPZ). Hidden files and folders (names starting with ``.``) are ignored,
+and so are SSL Studio's own projects and exports (studio_folders.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from ssl_studio.core.data.dicom import has_damaged_marker, looks_like_raw_dicom
 from ssl_studio.core.data.records import ImportProblem
+from ssl_studio.core.data.studio_folders import MARKERS, left_out, studio_folder
 from ssl_studio.core.data.timeseries import SERIES_EXTENSIONS
 
 HEAD_BYTES = 138  # a DICOM preamble, its marker and the first meta element's tag and VR
@@ -61,7 +63,8 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
 
     Symbolic links are followed, but a folder already visited (same device and inode)
     is not entered again, so link cycles end. Unreadable folders and broken links are
-    yielded as WalkProblem and the walk goes on.
+    yielded as WalkProblem and the walk goes on; so is a folder below a root that is an
+    SSL Studio project or export (severity "skipped"), and nothing in it is walked.
     """
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[tuple[int, int]] = set()
@@ -89,6 +92,10 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
                 names = sorted(e.name for e in os.scandir(current) if not e.name.startswith("."))
             except OSError as exc:
                 yield WalkProblem(current, root, _stat_problem(exc))
+                continue
+            kind = studio_folder(current) if MARKERS.intersection(names) else None
+            if kind is not None and current != root:  # (a root is refused before the walk)
+                yield WalkProblem(current, root, left_out(kind))
                 continue
             stack.extend(current / n for n in reversed(names))
 

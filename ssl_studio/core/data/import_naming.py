@@ -1,4 +1,13 @@
-"""When an import stores the paths it met: only once it knows every identifier.
+"""What an import names, and when: a new dataset (its modality, its interim and final
+name) and the paths of the files and folders it records, named only once it knows every
+patient identifier. ``ImportNaming`` is a part of ``Importer`` (importer.py) kept in its
+own file, like ``ImportWriting``; it uses the importer's store, config, tally,
+identifiers and reporter.
+
+A new dataset's modality is the kind of file found most. It is created under an interim
+name (import_target.INTERIM_NAME), and no message names it before its files were read:
+until then the name it will be stored under (the folder's name, redacted) is not known,
+and a folder may be named after its patient. The stored name is told at the end.
 
 A folder or file name may hold a patient's name or ID that only another file tells (a
 PNG in the folder of its patient's DICOM files; the DICOM file may be read last). So
@@ -8,23 +17,26 @@ has been read, ``_name_files`` stores them redacted with every identifier met. A
 import that never gets there (killed, a power cut, a full disk, stopped) leaves only
 [redacted] behind, and its import row unfinished: the next import of these files reads
 their identifiers again (a DICOM header, not its pixels; nothing of an image, whose
-cached pixels stay as they are) and names them. A dataset keeps its interim name
-(import_target.INTERIM_NAME) until then too.
+cached pixels stay as they are) and names them. A dataset keeps its interim name until
+then too.
 
 Identifiers are never stored, not even as keys. What earlier imports hid is learned
 again from their stored paths (``privacy.hidden_values``): a re-import sees the raw path
 of every file and folder it met before, so a changed or new file is redacted with the
 names its unchanged neighbours' headers gave, although those are not read again.
-``ImportNaming`` is a part of ``Importer`` (importer.py), like ``ImportWriting``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ssl_studio.core.data.discovery import Found
+from ssl_studio.core.config import DEFAULT_CACHE_SIZE
+from ssl_studio.core.data.decode import FILE_KINDS
+from ssl_studio.core.data.discovery import Found, WalkProblem
+from ssl_studio.core.data.import_target import INTERIM_NAME
 from ssl_studio.core.data.privacy import (
     REDACTED,
     hidden_values,
@@ -33,6 +45,7 @@ from ssl_studio.core.data.privacy import (
     message_redactor,
     redactor,
 )
+from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Message
 from ssl_studio.core.project.store import FileRow
 
@@ -42,8 +55,56 @@ if TYPE_CHECKING:
 JOB = "import"  # the job's name in its events (importer.JOB)
 
 
+class NothingToImport(SSLStudioError):
+    """The paths hold no file that could be imported."""
+
+
 class ImportNaming:
-    """Naming methods of Importer (see the module docstring)."""
+    """Dataset making and naming methods of Importer (see the module docstring)."""
+
+    # ---- a new dataset -----------------------------------------------------------------------
+
+    def _create_dataset(
+        self, candidates: list[_Candidate], walk_problems: list[WalkProblem]
+    ) -> dict[str, Any]:
+        kinds = Counter(FILE_KINDS[c.sniffed] for c in candidates if c.sniffed)
+        if self.cfg.kind == "timeseries" or (
+            self.cfg.kind == "auto" and kinds["series"] > kinds["dicom"] + kinds["image"]
+        ):
+            modality = "timeseries"
+        else:
+            modality = "image"
+        wanted = {
+            "auto": kinds.total(),
+            "dicom": kinds["dicom"],
+            "image": kinds["image"],
+            "timeseries": kinds["series"],
+        }[self.cfg.kind]
+        if not wanted and not self.stop.stopped:
+            reasons = Counter(c.problem.code for c in candidates if c.problem)
+            reasons.update(p.problem.code for p in walk_problems)
+            reasons.update({"other kind": kinds.total()} if kinds.total() else {})
+            found = ", ".join(f"{n} {code}" for code, n in reasons.most_common()) or "no files"
+            wanted_kind = "" if self.cfg.kind == "auto" else f"{self.cfg.kind} "
+            raise NothingToImport(
+                f"No {wanted_kind}files to import were found in "
+                f"{', '.join(str(p) for p in self.cfg.paths)} ({self.tally.files_seen} files "
+                f"looked at: {found}). Nothing was imported; choose a folder of DICOM files, "
+                "images (PNG, JPEG, TIFF, BMP) or series (CSV, TSV, NPY, NPZ)."
+            )
+        size = (self.cfg.cache_size or DEFAULT_CACHE_SIZE) if modality == "image" else None
+        interim = self.store.free_dataset_name(INTERIM_NAME)  # named in _redact_names
+        dataset_id = self.store.create_dataset(interim, modality, size)
+        detail = f" (images cached at {size} px)" if size else ""
+        self.report(Message(JOB, f"New {modality} dataset{detail}: named once its files are read."))
+        return {
+            "id": dataset_id,
+            "name": interim,
+            "modality": modality,
+            "cache_size": size,
+        }
+
+    # ---- what stored paths hid ---------------------------------------------------------------
 
     def _recall(self, key: str, root_key: str, found: Found, before: FileRow | None) -> None:
         """Learn what the stored paths of a file met before, and of its root, hid; note a
@@ -93,6 +154,8 @@ class ImportNaming:
         """Every identifier this import met or learned again from stored paths."""
         return self.identifiers | self.recalled
 
+    # ---- naming at the end -------------------------------------------------------------------
+
     def _name_later(
         self, candidate: _Candidate, problems: list[tuple[str, str, str]] | None
     ) -> None:
@@ -123,9 +186,9 @@ class ImportNaming:
         dataset's name and from all its stored paths and problems: a file without names of
         its own (a PNG beside the DICOM files of its patient) may carry one in its path.
         A new dataset is called INTERIM_NAME until then (``created``: it still is), so a
-        name taken from a folder never reaches the database unredacted. An import that
-        was stopped (not ``complete``) has not read every file, so it names nothing: the
-        next import does (see import_naming.py)."""
+        name taken from a folder never reaches the database unredacted; its stored name is
+        told now. An import that was stopped (not ``complete``) has not read every file,
+        so it names nothing: the next import does (see the module docstring)."""
         known = self.known_identifiers()
         hide, hide_message = redactor(known), message_redactor(known)
         for error in self.tally.errors:  # (the first problems, for the summary)
@@ -157,4 +220,6 @@ class ImportNaming:
                     level="warning",
                 )
             )
+        elif created:
+            self.report(Message(JOB, f"The new dataset is named '{name}'."))
         return {**dataset, "name": name}

@@ -23,6 +23,8 @@ class ImportTally:
     failed: int = 0
     skipped: int = 0
     items: int = 0
+    files_done: int = 0  # unchanged or recorded (imported, failed, skipped)
+    walk_complete: bool = True  # False when stopped before all files were found
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -50,10 +52,23 @@ class ImportTally:
             "failed": self.failed,
             "skipped": self.skipped,
             "items": self.items,
+            "files_done": self.files_done,
+            "walk_complete": self.walk_complete,
             "seconds": round(seconds, 3),
             "cancelled": cancelled,
             "errors": self.errors,
         }
+
+
+def stopped_note(summary: dict[str, Any]) -> str:
+    """What a stopped import did and how to finish it, from its summary (or the summary's
+    ``files_done``, ``files_seen`` and ``walk_complete`` kept with the dataset)."""
+    seen = summary.get("files_seen", 0)
+    of = f"{seen} files" if summary.get("walk_complete", True) else f"the {seen} files found so far"
+    return (
+        f"Import stopped after {summary.get('files_done', 0)} of {of} — import the folder "
+        "again to finish (files already imported are kept, not imported again)."
+    )
 
 
 def mixed_layouts(files: Counter[str]) -> str:

@@ -128,13 +128,17 @@ class ImportWriting:
         """Record a problem of the walk (written once every file has been read)."""
         path = str(entry.path.relative_to(entry.root)) if entry.path != entry.root else ""
         shown = redact(path or str(entry.root), self.known_identifiers())
+        problem = entry.problem
         self.store.add_walk_error(
-            self.dataset_id, self.import_id, shown, entry.problem.code, entry.problem.message
+            self.dataset_id, self.import_id, shown, problem.code, problem.message, problem.severity
         )
+        if problem.severity == "skipped":  # e.g. a project or an export inside the folder
+            self.tally.skipped += 1
+            return
         self.tally.failed += 1
         if len(self.tally.errors) < 10:
             self.tally.errors.append(
-                {"path": shown, "code": entry.problem.code, "message": entry.problem.message}
+                {"path": shown, "code": problem.code, "message": problem.message}
             )
 
     def _save_labels(self) -> None:

@@ -2,10 +2,14 @@
 
 Phases, each reported through ``report``:
 
-1. *discover*: walk the given folders; a file whose size and modification time match
-   the project's record is unchanged and is not read at all (fast re-import).
+1. *discover*: walk the given folders (projects and exports of SSL Studio inside them
+   are left out, and refused as the folder given: studio_folders.py); a file whose size
+   and modification time match the project's record is unchanged and is not read at
+   all (fast re-import), unless an import that did not finish recorded it: then only
+   its identifiers are read again, to name its path (import_naming.py).
 2. *scan*: read the first bytes of new and changed files to tell DICOM, images and
-   series apart; for a new dataset, the kind found most decides its modality.
+   series apart; for a new dataset, the kind found most decides its modality
+   (import_naming.py, which names the dataset at the end).
 3. *decode*: worker processes decode files into cache-ready arrays; this process
    appends them to the cache and records files, items and problems in the database in
    small transactions, so a cancel or a crash leaves a consistent project.
@@ -21,14 +25,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
-from ssl_studio.core.config import DEFAULT_CACHE_SIZE, ImportConfig, to_dict
+from ssl_studio.core.config import ImportConfig, to_dict
 from ssl_studio.core.data.cache import CacheReader, CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
-from ssl_studio.core.data.import_naming import JOB, ImportNaming
+from ssl_studio.core.data.import_naming import JOB, ImportNaming, NothingToImport
 from ssl_studio.core.data.import_tally import ImportTally, mixed_layouts
 from ssl_studio.core.data.import_target import (
     INTERIM_NAME,
@@ -41,17 +44,15 @@ from ssl_studio.core.data.parallel import decode_files
 from ssl_studio.core.data.privacy import keyed_hash, message_redactor
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.series_channels import ChannelOrder
+from ssl_studio.core.data.studio_folders import left_out, refuse_studio_folders
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopToken
 from ssl_studio.core.project.store import FileRow, Store
 from ssl_studio.core.project.store.imports import most_files_layout
 
+__all__ = ["JOB", "Importer", "NothingToImport"]
 _COMMIT_SECONDS = 0.5
 _PROGRESS_SECONDS = 0.2
-
-
-class NothingToImport(SSLStudioError):
-    """The paths hold no file that could be imported."""
 
 
 @dataclass
@@ -64,7 +65,7 @@ class _Candidate:
     refresh: bool = False  # recorded by an unfinished import: read its identifiers only
 
 
-class Importer(ImportWriting, ImportNaming):
+class Importer(ImportNaming, ImportWriting):
     """Runs one import into an open, writable store (see the module docstring)."""
 
     def __init__(
@@ -92,13 +93,13 @@ class Importer(ImportWriting, ImportNaming):
         self.root_paths: dict[str, str] = {}  # root key -> absolute path (never stored)
         self.labels: dict[tuple[str, int], str] = {}
         self.done = 0  # files recorded
-        self.own_files_seen = 0  # files of the project itself met by the walk
         self._last_progress = 0.0
 
     # ---- phases ------------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
         start = time.perf_counter()
+        refuse_studio_folders(self.cfg.paths, own=self.store.paths.root)
         existing = target_dataset(self.store, self.cfg)
         if other_cache_size(existing, self.cfg):
             raise SSLStudioError(
@@ -165,6 +166,8 @@ class Importer(ImportWriting, ImportNaming):
             self._decode_all(candidates, size, cache)
         finally:
             cache.close()
+        t = self.tally  # (self.done also counts files only named again: unchanged ones)
+        t.files_done = t.unchanged + t.imported + t.failed + t.skipped
         reordered = self.channel_order.messages()  # they name a file: hide what it hid
         hide = message_redactor(self.known_identifiers()) if reordered else None
         for level, text in reordered:
@@ -211,20 +214,15 @@ class Importer(ImportWriting, ImportNaming):
         candidates: list[_Candidate] = []
         problems: list[WalkProblem] = []
         seen: set[str] = set()
-        own = self.store.paths.root.resolve()
-        # only when the project lies under a folder given (once, not a lookup per file)
-        inside = any(own.is_relative_to(Path(p).resolve()) for p in self.cfg.paths)
+        own, own_left_out = self.store.paths.root.resolve(), False
         for entry in walk(self.cfg.paths):
             if self.stop.stopped:
+                self.tally.walk_complete = False
                 break
-            if inside and own in entry.path.resolve().parents:  # its database, cache, runs
-                if not self.own_files_seen:
-                    self.report(
-                        Message(JOB, "The project's own folder is left out.", level="warning")
-                    )
-                self.own_files_seen += 1
-                continue
             if isinstance(entry, WalkProblem):
+                if entry.problem.code == "ssl-studio-project" and entry.path.resolve() == own:
+                    entry = WalkProblem(entry.path, entry.root, left_out("project", own=True))
+                    own_left_out = True
                 problems.append(entry)
                 continue
             self.tally.files_seen += 1
@@ -247,7 +245,25 @@ class Importer(ImportWriting, ImportNaming):
                 self.tally.changed += 1
                 candidates.append(_Candidate(entry, key, root_key))
             self._progress("discover", self.tally.files_seen, None)
+        self._say_left_out(problems, own_left_out)
         return candidates, problems, seen
+
+    def _say_left_out(self, problems: list[WalkProblem], own: bool) -> None:
+        """One message for the projects and exports the walk left out (no paths: names
+        of folders are redacted only once files were read; the report has them)."""
+        if own:
+            self.report(Message(JOB, "The project's own folder is left out.", level="warning"))
+        codes = Counter(p.problem.code for p in problems)
+        others = codes["ssl-studio-project"] + codes["ssl-studio-export"] - int(own)
+        if others:
+            self.report(
+                Message(
+                    JOB,
+                    f"{others} folder(s) made by SSL Studio (projects, exports) are left out: "
+                    "they hold no data. The import report lists them.",
+                    level="warning",
+                )
+            )
 
     def _scan(self, candidates: list[_Candidate]) -> None:
         for done, candidate in enumerate(candidates, 1):
@@ -258,48 +274,6 @@ class Importer(ImportWriting, ImportNaming):
             except ImportProblem as problem:
                 candidate.problem = problem
             self._progress("scan", done, len(candidates))
-
-    def _create_dataset(
-        self, candidates: list[_Candidate], walk_problems: list[WalkProblem]
-    ) -> dict[str, Any]:
-        kinds = Counter(FILE_KINDS[c.sniffed] for c in candidates if c.sniffed)
-        if self.cfg.kind == "timeseries" or (
-            self.cfg.kind == "auto" and kinds["series"] > kinds["dicom"] + kinds["image"]
-        ):
-            modality = "timeseries"
-        else:
-            modality = "image"
-        wanted = {
-            "auto": kinds.total(),
-            "dicom": kinds["dicom"],
-            "image": kinds["image"],
-            "timeseries": kinds["series"],
-        }[self.cfg.kind]
-        if not wanted and not self.stop.stopped:
-            reasons = Counter(c.problem.code for c in candidates if c.problem)
-            reasons.update(p.problem.code for p in walk_problems)
-            reasons.update({"other kind": kinds.total()} if kinds.total() else {})
-            if self.own_files_seen:
-                reasons.update({"of the project itself": self.own_files_seen})
-            found = ", ".join(f"{n} {code}" for code, n in reasons.most_common()) or "no files"
-            wanted_kind = "" if self.cfg.kind == "auto" else f"{self.cfg.kind} "
-            raise NothingToImport(
-                f"No {wanted_kind}files to import were found in "
-                f"{', '.join(str(p) for p in self.cfg.paths)} ({self.tally.files_seen} files "
-                f"looked at: {found}). Nothing was imported; choose a folder of DICOM files, "
-                "images (PNG, JPEG, TIFF, BMP) or series (CSV, TSV, NPY, NPZ)."
-            )
-        size = (self.cfg.cache_size or DEFAULT_CACHE_SIZE) if modality == "image" else None
-        interim = self.store.free_dataset_name(INTERIM_NAME)  # named in _redact_names
-        dataset_id = self.store.create_dataset(interim, modality, size)
-        detail = f" (images cached at {size} px)" if size else ""
-        self.report(Message(JOB, f"New {modality} dataset '{self.cfg.dataset_name}'{detail}."))
-        return {
-            "id": dataset_id,
-            "name": interim,
-            "modality": modality,
-            "cache_size": size,
-        }
 
     def _refusal(self, candidate: _Candidate) -> ImportProblem | None:
         """Why a recognised file does not belong in this dataset, if it does not."""

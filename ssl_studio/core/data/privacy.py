@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 # Tags of the DICOM basic de-identification profile (PS3.15 E.1-1) whose values we
 # collect only to redact them from paths and messages; they are never stored.
@@ -37,7 +37,16 @@ IDENTIFYING_KEYWORDS = (
     "StationName",
     "StudyID",
     "MedicalRecordLocator",
+    "PhysiciansOfRecord",
+    "RequestingPhysician",
+    "NameOfPhysiciansReadingStudy",
+    "ScheduledPerformingPhysicianName",
+    "InstitutionalDepartmentName",
+    "ResponsiblePerson",
+    "PersonName",
 )
+# read wherever they are: at the top of the header and inside its sequences (Other
+# Patient IDs, Referenced Patient, Request Attributes, ...); see dicom.identifiers_of
 MIN_REDACT_LENGTH = 3  # shorter values ("1", "AB") would redact half of every path
 REDACTED = "[redacted]"
 PATIENT_KEY_ROUNDS = 20_000
@@ -62,26 +71,56 @@ def identifier_values(values: Iterable[object]) -> list[str]:
     """Split raw identifier values into the strings to redact (names by component).
 
     ``"Doe^John"`` gives ``"Doe^John"``, ``"Doe"``, ``"John"`` and the parts joined as
-    folders name people (``"Doe_John"``, ``"John Doe"``, ``"DoeJohn"``, ...); a birth date
-    ``"19700101"`` also gives ``"1970-01-01"``. Values shorter than MIN_REDACT_LENGTH are
-    dropped (so "Ng^Bo" is still found as "Ng_Bo", not as "Ng" alone).
+    folders and letters name people (``"Doe_John"``, ``"John Doe"``, ``"Doe, John"``,
+    ``"DoeJohn"``, ...; with a middle name also family and given name alone). A DICOM
+    name's groups (``"Yamada^Tarou=山田^太郎=やまだ^たろう"``: alphabetic, ideographic,
+    phonetic) are joined each on its own (``"山田太郎"``). A date ``"19700315"`` also gives
+    the ways people write it (``"1970-03-15"``, ``"15.03.1970"``, ``"15031970"``, ...).
+    Values shorter than MIN_REDACT_LENGTH are dropped (so "Ng^Bo" is still found as
+    "Ng_Bo", not as "Ng" alone), except two-letter names in scripts such as Chinese,
+    where a whole given or family name often has two characters ("王伟", "山田").
     """
     found: set[str] = set()
     for value in values:
-        items = value if isinstance(value, list | tuple) else [value]
-        for item in items:
+        many = isinstance(value, Sequence) and not isinstance(value, str | bytes)
+        for item in value if many else [value]:
             text = str(item).strip()
             if not text:
                 continue
             found.add(text)
-            parts = [p for p in re.split(r"[\^=\s,]+", text) if p]
-            found.update(parts)
-            if 1 < len(parts) <= 4:  # "Ng^Bo" as a folder: Ng_Bo, Bo Ng, ... (parts are short)
-                for order in (parts, parts[::-1]):
-                    found.update(sep.join(order) for sep in ("_", " ", "-", ".", ""))
+            for group in text.split("="):
+                found.add(group.strip(" ^"))
+                found.update(_joined_names([p for p in re.split(r"[\^\s,]+", group) if p]))
             if re.fullmatch(r"\d{8}", text):
-                found.add(f"{text[:4]}-{text[4:6]}-{text[6:]}")
-    return sorted((v for v in found if len(v) >= MIN_REDACT_LENGTH), key=len, reverse=True)
+                found.update(_written_dates(text[:4], text[4:6], text[6:]))
+    return sorted((v for v in found if _long_enough(v)), key=len, reverse=True)
+
+
+def _joined_names(parts: list[str]) -> set[str]:
+    """The parts of one name, alone and joined in both orders with the separators
+    folders and letters use; with more than two parts, the first two (family and given
+    name) are joined too."""
+    found = set(parts)
+    if len(parts) > 1:
+        for order in (parts, parts[::-1], parts[:2], parts[1::-1]):
+            found.update(sep.join(order) for sep in ("_", " ", "-", ".", "", ", "))
+    return found
+
+
+def _written_dates(year: str, month: str, day: str) -> set[str]:
+    """The ways a date (DICOM's YYYYMMDD) is written in folder and file names."""
+    return {
+        *(sep.join((year, month, day)) for sep in ("-", "_", ".")),
+        *(sep.join((day, month, year)) for sep in (".", "-", "_", "")),
+        *(sep.join((month, day, year)) for sep in ("-", "_")),
+    }
+
+
+def _long_enough(value: str) -> bool:
+    """Long enough to redact without hollowing out every path (see identifier_values)."""
+    if len(value) >= MIN_REDACT_LENGTH:
+        return True
+    return len(value) == 2 and all(c.isalpha() and not c.isascii() for c in value)
 
 
 def redact(text: str, identifiers: Iterable[str], *, words: bool = False) -> str:

@@ -38,15 +38,22 @@ _TIME_UNITS = frozenset(
     {"s", "sec", "secs", "seconds", "ms", "utc", "unix", "local", "relative", "stamp"}
 )
 _ID_SUFFIXES = frozenset({"id", "no", "nr", "number", "code", "key"})  # "patient no", "case nr"
+# a header with one of these words names a person ("Patient Name", "surname", "Date of
+# birth", "Medical Record Number"): such a column is an id, never a label or a channel
+_PERSON_WORDS = frozenset(
+    {"name", "names", "surname", "forename", "firstname", "lastname", "givenname"}
+    | {"familyname", "birth", "birthdate", "birthday", "dob", "initials", "record", "ssn"}
+    | {"nachname", "vorname", "geburtsdatum", "nom", "prenom", "nombre", "apellido"}
+)
 UNIQUE_TEXT_ROWS = 5  # a label column with this many lines, all different, is no label
 
 
 def _savetxt_header(text: str, top: str | None, delimiter: str) -> str:
     """``text`` with its ``#`` first line put back as the header when it is the one
-    numpy.savetxt writes: 2 or more names, one of them a time, label or id column, as many
-    as the fields of the next line, which holds only numbers. Any other comment stays
-    blank: "# Patient Jane Doe, DOB 1970-01-02" has the shape of a header too, and column
-    names are stored."""
+    numpy.savetxt writes: 2 or more names, one of them a time, label or id column and none
+    with a word that names a person, as many as the fields of the next line, which holds
+    only numbers. Any other comment stays blank: "# Patient Jane Doe, DOB 1970-01-02" has
+    the shape of a header too, and column names are stored."""
     if top is None:
         return text
     lines = text.split("\n")
@@ -55,7 +62,7 @@ def _savetxt_header(text: str, top: str | None, delimiter: str) -> str:
     cells = fields(data, delimiter)
     if len(names) < 2 or len(names) != len(cells) or not all(is_number(c) for c in cells):
         return text
-    if not any(_role(n) for n in names):
+    if not any(_role(n) for n in names) or any(_names_person(n) for n in names):
         return text
     lines[0] = top
     return "\n".join(lines)
@@ -69,7 +76,8 @@ def _words(name: str | None) -> list[str]:
 
 def _role(name: str | None) -> str | None:
     """'time' / 'label' / 'id' when a header name says so: 'time (s)', 'Date Time' and
-    'unix_time' are times; 'patient_id', 'PatientID', 'sensor id' and 'case no' are ids."""
+    'unix_time' are times; 'patient_id', 'PatientID', 'sensor id' and 'case no' are ids,
+    and so is anything that names a person ('Patient Name', 'surname', 'Date of birth')."""
     words = _words(name)
     if not words:
         return None
@@ -83,7 +91,14 @@ def _role(name: str | None) -> str | None:
         return "id"
     if len(words) > 1 and words[-1] in _ID_SUFFIXES and " ".join(words[:-1]) in ids:
         return "id"
+    if _names_person(name):
+        return "id"
     return None
+
+
+def _names_person(name: str | None) -> bool:
+    """Whether a header name has a word that names a person ('Patient Name', 'DOB')."""
+    return any(w in _PERSON_WORDS for w in _words(name))
 
 
 # date-times other than ISO 8601 (tried in this order; ISO first, and fast)

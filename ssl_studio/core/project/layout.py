@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DB_NAME = "project.db"
+EXPORT_CARD = "model_card.json"  # in every export folder (core/export/writer.py)
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,22 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.import_tally import stopped_note
+from ssl_studio.core.data.studio_folders import refuse_studio_folders, studio_folder
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.jobs import cache_size_taken, import_data, name_taken_by_other_folders
+from ssl_studio.core.jobs import (
+    cache_size_taken,
+    import_data,
+    import_target_name,
+    name_taken_by_other_folders,
+)
 from ssl_studio.core.project.info import project_info
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.import_options import ImportOptionsDialog, describe
-from ssl_studio.gui.tables import fill_table, make_table
+from ssl_studio.gui.tables import ColumnCaps, fill_table, make_table
 from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, thumbnail_view
 from ssl_studio.gui.viewer import ItemViewer
 
@@ -93,6 +100,8 @@ class DataPanel(QWidget):
         self.report_title = QLabel()
         self.report_title.setWordWrap(True)
         self.report_table = make_table(REPORT_COLUMNS)
+        # the file and the code leave the reason room; a path is elided in its middle
+        self.report_caps = ColumnCaps(self.report_table, {1: 0.25, 2: 0.16}, wrap_rows=500)
         report = QWidget()
         column = QVBoxLayout(report)
         column.addWidget(self.report_title)
@@ -182,24 +191,32 @@ class DataPanel(QWidget):
         content = ", ".join(f"{k} {n}" for k, n in d["items_by_modality"].items())
         size = f", cached at {d['cache_size']} px" if d["modality"] == "image" else ""
         labeled = f"; {len(labels)} labeled" if labels else ""
+        last = d.get("last_import") or {}
+        stopped = stopped_note(last) if last.get("status") == "cancelled" else ""
         self.summary.setText(
             f"<b>{d['name']}</b>: {d['items']} items ({content}){size}{labeled}. "
-            f"{d['errors']} files failed, {d['skipped']} skipped."
+            f"{d['errors']} files failed, {d['skipped']} skipped"
+            + (f" so far. <b>{stopped}</b>" if stopped else ".")
         )
-        self._show_report(d["name"], errors)
+        self._show_report(d["name"], errors, stopped)
         if self.view.items:
             self.grid.setCurrentIndex(self.model.index(0))
 
-    def _show_report(self, name: str, errors: list[dict[str, Any]]) -> None:
-        self.report_title.setText(
-            f"Import report of '{name}': {len(errors)} file(s) left out, each with the reason."
-            if errors
-            else f"Import report of '{name}': every file was imported."
-        )
+    def _show_report(self, name: str, errors: list[dict[str, Any]], stopped: str = "") -> None:
+        """``stopped``: what a stopped last import did (then not every file was read)."""
+        left_out = f"{len(errors)} file(s) left out, each with the reason."
+        if stopped:
+            so_far = f" So far {left_out}" if errors else ""
+            self.report_title.setText(f"Import report of '{name}': <b>{stopped}</b>{so_far}")
+        elif errors:
+            self.report_title.setText(f"Import report of '{name}': {left_out}")
+        else:
+            self.report_title.setText(f"Import report of '{name}': every file was imported.")
         fill_table(
             self.report_table,
             [[e["severity"], e["path"], e["code"], e["message"]] for e in errors],
         )
+        self.report_caps.fit()
         if len(errors) <= 2000:  # the reason wraps onto more lines instead of being cut
             self.report_table.resizeRowsToContents()
 
@@ -247,12 +264,13 @@ class DataPanel(QWidget):
 
     def import_paths(self, paths: list[Path]) -> bool:
         """Import ``paths`` into a dataset named after the first folder (a re-import of
-        the same folder goes into the same dataset and only reads what changed)."""
-        if self.context.project is None or not paths:
+        the same folder goes into the same dataset and only reads what changed). A folder
+        that is an SSL Studio project is offered to be opened instead."""
+        if self.context.project is None or not paths or self._offered_project(paths):
             return False
         cfg = ImportConfig(project=self.context.project, paths=list(paths), **self.import_options)
-        name = cfg.dataset_name  # stored with patient identifiers from the files redacted
         try:
+            refuse_studio_folders(cfg.paths, own=self.context.project)
             taken = name_taken_by_other_folders(cfg)
             other_size = cache_size_taken(cfg)
         except SSLStudioError as exc:
@@ -271,23 +289,50 @@ class DataPanel(QWidget):
             cfg.name, taken = free, None
         if taken is not None:
             existing, free = taken
-            cfg.add = dialogs.confirm(
+            add = dialogs.ask(
                 self,
                 "Add to an existing dataset?",
                 f"A dataset named '{existing}' already exists, imported from other folders. "
                 f"Add these files to it?\n\nChoose No to import them as a new dataset "
-                f"'{free}'.",
+                f"'{free}', Cancel to import nothing.",
             )
-            cfg.name = existing if cfg.add else free
+            if add is None:
+                return False
+            cfg.add, cfg.name = add, existing if add else free
+        try:  # named as stored: a new dataset's name is known once its files were read
+            into = import_target_name(cfg)
+        except SSLStudioError as exc:
+            dialogs.show_error(self, "Cannot import", str(exc))
+            return False
+        title = f"Importing into '{into}'" if into else "Importing into a new dataset"
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return import_data(cfg, report=report, stop=stop)
 
-        return self.context.run(self, f"Importing '{name}'", work, self._imported)
+        return self.context.run(self, title, work, self._imported)
+
+    def _offered_project(self, paths: list[Path]) -> bool:
+        """When a folder given is an SSL Studio project: say so, and offer to open it
+        (unless it is the open one). True when it was one (nothing is imported)."""
+        project = next((p for p in paths if p.is_dir() and studio_folder(p) == "project"), None)
+        if project is None:
+            return False
+        assert self.context.project is not None
+        if project.resolve() == self.context.project.resolve():
+            own = f"{project} is this project's own folder: it holds no data to import."
+            dialogs.show_error(self, "Cannot import", own)
+        elif dialogs.confirm(
+            self,
+            "Open this project?",
+            f"{project} is an SSL Studio project, not a folder of data. Open it instead of "
+            "importing it?",
+        ):
+            self.window().open_project(project)  # the main window's (File → Open project)
+        return True
 
     def _imported(self, summary: dict[str, Any]) -> None:
         self.last_import = summary
         self.context.notify("datasets")
         self.select_dataset(summary["dataset"])
-        if summary.get("failed") or summary.get("skipped"):
+        if summary.get("failed") or summary.get("skipped") or summary.get("cancelled"):
             self.tabs.setCurrentIndex(1)

@@ -130,7 +130,15 @@ class ExportPanel(QWidget):
             return predict(export_dir, [folder], out, report=report, stop=stop)
 
         self.status.setText(f"Predicting on {folder}…")
-        return self.context.run(self, "Prediction", work, self._predicted)
+        started = self.context.run(self, "Prediction", work, self._predicted, self._failed)
+        if not started:  # refused (it said why): nothing is being predicted
+            self.status.setText("")
+        return started
+
+    def _failed(self, message: str) -> None:
+        self.status.setText(
+            f"<b style='color:#b71c1c'>The prediction failed; nothing was saved.</b> {message}"
+        )
 
     def _predicted(self, counts: dict[str, Any]) -> None:
         if counts["cancelled"]:

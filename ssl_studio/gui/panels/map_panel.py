@@ -52,7 +52,9 @@ class MapPanel(QWidget):
         self.map: EmbeddingMap | None = None
         self.view: DatasetView | None = None
         self.rows: dict[int, int] = {}  # item id -> row in self.view
-        self.run_box = QComboBox()
+        self.run_box = QComboBox()  # as wide as its longest run, filled after the first show
+        self.run_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.run_box.setMinimumContentsLength(20)
         self.method = QComboBox()
         self.method.addItem("PCA", "pca")
         if umap_available():

@@ -11,8 +11,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -39,14 +37,14 @@ from ssl_studio.core.models.backbones import (
     SERIES_BACKBONES,
     backbone_options_class,
 )
-from ssl_studio.core.pretrain_setup import augment_defaults, preview_augmentations
+from ssl_studio.core.pretrain_setup import augment_defaults
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import TASKS, describe_tasks
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.options_form import OptionsForm
-from ssl_studio.gui.panels.training_view import IDLE, TrainingView
-from ssl_studio.gui.pictures import to_pixmap, unit_to_uint8
+from ssl_studio.gui.panels.augment_preview import AugmentPreview
+from ssl_studio.gui.panels.training_view import IDLE, IDLE_WITH_RUNS, TrainingView
 
 # (short text in the list, the whole sentence as its tooltip): the list is narrow
 PRESET_TEXT = {
@@ -59,7 +57,6 @@ SERIES_PRESET_TEXT = {  # series: the same encoder, trained longer
     "standard": ("Standard: 3 x the steps", "3 times as many steps as Quick; best on a GPU."),
     "thorough": ("Thorough: 10 x the steps", "10 times as many steps as Quick; for a GPU."),
 }
-PREVIEWS = 8
 TRAIN_SKIP = ("steps", "epochs", "device", "compile", "amp", "log_every_seconds")
 
 
@@ -73,7 +70,6 @@ class PretrainPanel(QWidget):
         self.tasks = {t["name"]: t for t in describe_tasks()}
         self.active = False  # a run started from this panel is running
         self.last_summary: dict[str, Any] | None = None
-        self.preview_item: int | None = None
 
         self.dataset = QComboBox()
         self.dataset.currentIndexChanged.connect(self._dataset_chosen)
@@ -129,19 +125,9 @@ class PretrainPanel(QWidget):
         self.advanced_toggle.toggled.connect(self.advanced.setVisible)
         self.advanced.setVisible(False)
 
-        self.preview_box = QGroupBox("What the network sees: augmented views of one item")
-        grid = QGridLayout(self.preview_box)
-        self.preview_labels = []
-        for i in range(PREVIEWS):
-            label = QLabel()
-            label.setFixedSize(76, 76)
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setStyleSheet("background: #111;")
-            grid.addWidget(label, i // 4, i % 4)
-            self.preview_labels.append(label)
-        another = QPushButton("Another item")
-        another.clicked.connect(lambda: self.refresh_preview(new_item=True))
-        grid.addWidget(another, 2, 0, 1, 4)
+        self.preview_box = AugmentPreview()
+        self.preview_labels = self.preview_box.labels
+        self.preview_box.another.clicked.connect(lambda: self.refresh_preview(new_item=True))
 
         setup = QWidget()
         column = QVBoxLayout(setup)
@@ -178,6 +164,7 @@ class PretrainPanel(QWidget):
         context.runner.event.connect(self._event)
         context.runner.busy_changed.connect(self._busy)
         context.runner.paused_changed.connect(self._paused)
+        context.runner.stopping.connect(lambda: self._busy(True))  # Stop pressed: once
         self._busy(False)
         self.reload()
 
@@ -188,7 +175,7 @@ class PretrainPanel(QWidget):
             self.view.status.setText(
                 "This project is read-only: copy it to a folder you can write to pretrain."
                 if self.context.read_only
-                else IDLE
+                else self._idle_text()
             )
         if what == "project":
             self.augment_for = None  # another project's dataset may share the name
@@ -198,6 +185,17 @@ class PretrainPanel(QWidget):
             self.reload()
         if what == "hardware":
             self._show_hardware()
+
+    def _idle_text(self) -> str:
+        """What the live view says before a run of this session: where earlier runs are."""
+        earlier = False
+        if self.context.project is not None:
+            try:
+                with Store.open(self.context.project) as store:
+                    earlier = any(r["kind"] == "pretrain" for r in store.runs())
+            except SSLStudioError:
+                pass
+        return IDLE_WITH_RUNS if earlier else IDLE
 
     def _show_hardware(self, choose: bool = True) -> None:
         """Say what hardware was found; ``choose``: also select the preset that fits it."""
@@ -257,7 +255,7 @@ class PretrainPanel(QWidget):
         self.preview_box.setVisible(modality == "image")
         self._show_training_defaults()
         self._show_augmentation(self.dataset.currentText())
-        self.preview_item = None
+        self.preview_box.item = None
         self.refresh_preview()
 
     def _show_augmentation(self, dataset: str) -> None:
@@ -336,29 +334,8 @@ class PretrainPanel(QWidget):
         """Eight augmented views of one real item, as the pretraining will make them."""
         if self.context.project is None or self.modality() != "image":
             return
-        name = self.dataset.currentText()
-        try:
-            if self.preview_item is None or new_item:
-                with Store.open(self.context.project) as store:  # one id, not every item
-                    found = store.dataset(name)
-                    picked = store.pick_item_id(found["id"], at_random=new_item) if found else None
-                if picked is None:
-                    return
-                self.preview_item = picked
-            views = preview_augmentations(
-                self.context.project,
-                name,
-                self.preview_item,
-                PREVIEWS,
-                image_size=64,
-                augment=self.augment_form.changes() if self.augment_form else None,
-            )
-        except SSLStudioError as exc:
-            self.preview_box.setTitle(f"No preview: {exc}")
-            return
-        self.preview_box.setTitle(f"What the network sees: views of item {self.preview_item}")
-        for label, view in zip(self.preview_labels, views, strict=True):
-            label.setPixmap(to_pixmap(unit_to_uint8(view), 72))
+        changes = self.augment_form.changes() if self.augment_form else None
+        self.preview_box.draw(self.context.project, self.dataset.currentText(), changes, new_item)
 
     def config(self) -> PretrainConfig:
         """The run the form describes (ConfigError for an impossible choice)."""
@@ -402,12 +379,25 @@ class PretrainPanel(QWidget):
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return pretrain(cfg, report=report, stop=stop)
 
-        self.active = True  # before the runner says it is busy, so Pause/Stop light up
-        self.active = self.context.run(self, title, work, self._done, self._failed)
-        if self.active:  # a refused start leaves the running job's view alone (the new
-            self.view.clear()  # job's events are queued to this thread: none is lost)
-            self.view.status.setText("Preparing the data and the network…")
-        return self.active
+        if not self.context.run(self, title, work, self._done, self._failed):
+            return False  # refused: the running job (perhaps this panel's run) keeps its view
+        self.active = True  # the new job's events are queued to this thread: none is lost
+        self._busy(True)  # Pause and Stop light up for this panel's run
+        self.view.clear()
+        self.view.health_every = self._health_every(cfg)
+        self.view.status.setText("Preparing the data and the network…")
+        return True
+
+    def _health_every(self, cfg: PretrainConfig) -> int | None:
+        """Steps between the health checks of the run ``cfg`` starts or resumes."""
+        if cfg.resume_run is None:
+            return cfg.train.health_every_steps
+        try:  # a resumed run keeps its own
+            with Store.open(cfg.project) as store:
+                run = store.run(cfg.resume_run)
+            return int(run["config"]["train"]["health_every_steps"])  # type: ignore[index]
+        except (SSLStudioError, KeyError, TypeError, ValueError):
+            return None
 
     def _event(self, event: Event) -> None:
         if self.active and event.job == "pretrain":
@@ -426,8 +416,9 @@ class PretrainPanel(QWidget):
 
     def _busy(self, busy: bool) -> None:
         self.context.enable_change(self.start_button, not busy and self.modality() is not None)
-        self.pause_button.setEnabled(busy and self.active)
-        self.stop_button.setEnabled(busy and self.active)
+        runner = self.context.runner
+        self.pause_button.setEnabled(busy and self.active and not runner.stop_asked)
+        self.stop_button.setEnabled(busy and self.active and not runner.stop_asked)
         if not busy:
             self.pause_button.setText("Pause")
 

@@ -11,6 +11,10 @@ from ssl_studio.core.events import Event, Health, Message, Step
 from ssl_studio.gui.live_plot import LivePlot
 
 IDLE = "No run yet. Choose the options on the left and press Start."
+IDLE_WITH_RUNS = (
+    "No run in this session: Runs (step 4) lists the earlier ones, with their curves. "
+    "Choose the options on the left and press Start for a new one."
+)
 PAUSED = " — paused. Press Resume to go on."
 COLLAPSED_BELOW = 1e-3  # embedding spread under which the embeddings are collapsing
 
@@ -39,6 +43,7 @@ class TrainingView(QWidget):
         self.lr_plot = LivePlot("Learning rate", legend=False)
         self.speed_plot = LivePlot("Throughput", y_label="samples / s", legend=False)
         self.health_plot = LivePlot("Health: online kNN accuracy and embedding spread")
+        self.health_every: int | None = None  # steps between health checks of the run shown
         plots = QGridLayout()
         plots.addWidget(self.loss_plot, 0, 0, 1, 2)
         plots.addWidget(self.lr_plot, 1, 0)
@@ -71,6 +76,13 @@ class TrainingView(QWidget):
         self.speed_plot.append("samples/s", event.step, event.samples_per_s)
         self.progress.setMaximum(event.total)
         self.progress.setValue(event.step)
+        every = self.health_every
+        if every and not self.health_plot.buffers:  # say when the empty plot gets a point
+            first = -(-event.step // every) * every
+            self.health.setText(
+                f"The health gauges (embedding spread, kNN accuracy) are measured every "
+                f"{every} steps: the health plot gets its first point at step {first}."
+            )
         memory = f", {event.memory_mb:.0f} MB on the device" if event.memory_mb else ""
         self.status.setText(
             f"Step {event.step} of {event.total} (epoch {event.epoch}), loss "

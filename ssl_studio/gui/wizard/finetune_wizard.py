@@ -9,8 +9,10 @@ from PySide6.QtWidgets import QWidget, QWizard
 
 from ssl_studio.core.config import FinetuneConfig, finetune_train_defaults
 from ssl_studio.gui.context import AppContext
-from ssl_studio.gui.wizard.result_pages import ExportPage, ResultsPage, TrainPage
-from ssl_studio.gui.wizard.setup_pages import LabelsPage, ProtocolPage, RunPage
+from ssl_studio.gui.wizard.export_page import ExportPage
+from ssl_studio.gui.wizard.protocol_page import ProtocolPage
+from ssl_studio.gui.wizard.result_pages import ResultsPage, TrainPage
+from ssl_studio.gui.wizard.setup_pages import LabelsPage, RunPage
 
 
 class FinetuneWizard(QWizard):
@@ -30,6 +32,7 @@ class FinetuneWizard(QWizard):
         self.per_class = 0
         self.class_names: list[str] = []  # of the chosen label set, sorted
         self.folds = 0  # cross-validation folds the job will use (0: a test split)
+        self.smallest_patients = 0  # labeled patients (or items) in the smallest class
         self.options: dict[str, Any] = {}
         self.result: dict[str, Any] | None = None
         self.efficiency: dict[str, Any] | None = None
@@ -52,6 +55,15 @@ class FinetuneWizard(QWizard):
         for page in self.pages.values():
             self.addPage(page)
 
+    def choose_run(self, run_id: int) -> bool:
+        """Pick ``run_id`` while the wizard is still on its first page; False once a run
+        was chosen and the later pages work on it."""
+        if self.currentPage() is not self.pages["run"]:
+            return False
+        self.preselect_run = run_id
+        self.pages["run"].initializePage()
+        return True
+
     def finetune_config(self) -> FinetuneConfig:
         """The fine-tuning the pages chose (also the base of the label-efficiency curve)."""
         o = self.options
@@ -65,6 +77,8 @@ class FinetuneWizard(QWizard):
             protocol=o["protocol"],
             baseline=o["baseline"],
             test_fraction=o["test_fraction"],
+            val_fraction=o.get("val_fraction", 0.0),
+            threshold=o.get("threshold", "default"),
             positive=o.get("positive"),
             seed=o["seed"],
             train=train,

@@ -1,14 +1,19 @@
-"""Click-to-label: a thumbnail grid where a click gives the chosen class to an item."""
+"""Click-to-label: a thumbnail grid where a click gives the chosen class to an item, and
+Enter or Space gives it to the items selected (Shift/Ctrl+click, arrow keys)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QVBoxLayout,
 )
 
@@ -16,6 +21,8 @@ from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, thumbnail_view
 
 UNLABELED = "(remove the label)"
+GIVE_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space)
+SELECTING = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
 
 
 class LabelDialog(QDialog):
@@ -30,26 +37,38 @@ class LabelDialog(QDialog):
         self.model = ThumbnailModel()
         self.model.set_view(view, labels)
         self.grid = thumbnail_view(self.model)
-        self.grid.clicked.connect(self.label_index)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.grid.clicked.connect(self._clicked)
+        self.grid.activated.connect(lambda _: self.label_selected())  # a double click
+        self.grid.installEventFilter(self)  # Enter and Space label, and never close
         self.label = QComboBox()
         self.label.setEditable(True)
         self.label.addItems(sorted(set(labels.values())) or ["normal", "abnormal"])
         self.label.addItem(UNLABELED)
         self.label.setToolTip("Type a new class name, or choose one; then click items.")
         self.counts = QLabel()
+        give = QPushButton("Give it to the selected items")
+        give.setToolTip("Enter or Space does the same in the grid.")
+        give.clicked.connect(self.label_selected)
         top = QHBoxLayout()
         top.addWidget(QLabel("Class to give:"))
         top.addWidget(self.label, 1)
+        top.addWidget(give)
         top.addWidget(self.counts)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
+        for button in buttons.buttons() + [give]:  # Enter labels; it never saves and closes
+            if isinstance(button, QPushButton):
+                button.setAutoDefault(False)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(
-                "Choose a class, then click every item that belongs to it. Save keeps a new "
+                "Choose a class, then click every item that belongs to it; or select several "
+                "(Shift or Ctrl+click, arrow keys) and press Enter or Space. Save keeps a new "
                 "version of the label set; earlier versions are never lost."
             )
         )
@@ -58,15 +77,47 @@ class LabelDialog(QDialog):
         layout.addWidget(buttons)
         self._count()
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self.save_button.setDefault(False)  # the button box makes Save the default on show
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if (
+            watched is self.grid
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in GIVE_KEYS
+            and not event.modifiers() & SELECTING
+        ):
+            self.label_selected()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _clicked(self, index: QModelIndex) -> None:
+        """A plain click labels the item; Shift or Ctrl+click only selects."""
+        if not QApplication.keyboardModifiers() & SELECTING:
+            self.label_index(index)
+
+    def label_selected(self) -> None:
+        """Give the chosen class to every selected item (the current one if none is)."""
+        chosen = self.grid.selectionModel().selectedIndexes()
+        current = self.grid.currentIndex()
+        self.label_indexes(chosen or ([current] if current.isValid() else []))
+
     def label_index(self, index: QModelIndex) -> None:
-        item_id = int(self.model.data(index, ITEM_ID_ROLE))
+        self.label_indexes([index])
+
+    def label_indexes(self, indexes: list[QModelIndex]) -> None:
+        """Give the chosen class (or no class) to the items at ``indexes``."""
         text = self.label.currentText().strip()
         value = None if text in ("", UNLABELED) else text
-        self.changes[item_id] = value
-        if value is None:
-            self.labels.pop(item_id, None)
-        else:
-            self.labels[item_id] = value
+        for index in indexes:
+            item_id = int(self.model.data(index, ITEM_ID_ROLE))
+            self.changes[item_id] = value
+            if value is None:
+                self.labels.pop(item_id, None)
+            else:
+                self.labels[item_id] = value
         self.model.set_labels(self.labels)
         self._count()
 

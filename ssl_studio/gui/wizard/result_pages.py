@@ -1,33 +1,26 @@
-"""The wizard's last pages: training with live curves, honest results, and the export."""
+"""The wizard's training page (live curves) and results page (honest metrics)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QPushButton,
     QTabWidget,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
     QWizardPage,
 )
 
-from ssl_studio.core.evaluation.metrics import metric_title
+from ssl_studio.core.evaluation.metrics import metric_title, rounded_threshold
 from ssl_studio.core.events import Event, Message, Step, Stopped
-from ssl_studio.core.export.card import card_markdown
-from ssl_studio.core.export.writer import FORMATS
-from ssl_studio.core.jobs import export, finetune, label_efficiency
+from ssl_studio.core.jobs import finetune, label_efficiency
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.live_plot import LivePlot
 from ssl_studio.gui.tables import fill_table, make_table
@@ -71,6 +64,29 @@ def verdict(tuned: dict[str, Any], scratch: dict[str, Any]) -> str:
     return "The difference is within the uncertainty"
 
 
+def threshold_text(test: dict[str, Any], base: dict[str, Any]) -> str:
+    """Which threshold the sensitivity, specificity and confusion matrix of a binary
+    report were read at, and how it was chosen."""
+    read = "Sensitivity, specificity and the confusion matrix are read at the threshold"
+    if test.get("threshold") is None:
+        return f"{read} 0.5 (the default: no threshold was picked)."
+    choice = test.get("threshold_choice") or {}
+    method = str(choice.get("method") or "")
+    if method == "youden":
+        how = "Youden's J (the best sensitivity + specificity)"
+    elif method.startswith("sensitivity:"):
+        how = f"the target sensitivity {method.partition(':')[2]}"
+    else:
+        how = method or "the validation items"
+    on = f" on {choice['val_items']} validation items" if choice.get("val_items") else ""
+    own = (
+        f"; the from-scratch model's own: {rounded_threshold(base['threshold'])}"
+        if base.get("threshold") is not None
+        else ""
+    )
+    return f"{read} {rounded_threshold(test['threshold'])}, chosen by {how}{on}{own}."
+
+
 def fit_names(protocol: str, baseline: bool, folds: int) -> list[str]:
     """The names of the trained fits a fine-tuning job makes, in order: each fold's model,
     then the one on all training labels, for the protocol (knn and linear train nothing
@@ -100,17 +116,25 @@ class TrainPage(QWizardPage):
         self.plot = LivePlot("Training loss (one curve per trained model)")
         self.stop_button = QPushButton("Stop")
         self.stop_button.clicked.connect(self.wiz.context.runner.stop)
+        self.retry_button = QPushButton("Retry")  # shown when another job held the runner
+        self.retry_button.setToolTip("Start the fine-tuning now that the other job has ended.")
+        self.retry_button.clicked.connect(self._start)
+        self.retry_button.hide()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.stop_button, 1)
+        buttons.addWidget(self.retry_button, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.progress)
         layout.addWidget(self.plot, 1)
-        layout.addWidget(self.stop_button)
+        layout.addLayout(buttons)
         self.fit = 0
         self.last_step = 0
         self.fit_names: list[str] = []
         self.running = False
         self.trained_with: Any = None  # (FinetuneConfig, label-set version) of the last start
         wizard.context.runner.event.connect(self._event)
+        wizard.context.runner.busy_changed.connect(self._runner_busy)
 
     def initializePage(self) -> None:  # noqa: N802
         cfg = self.wiz.finetune_config()
@@ -120,7 +144,15 @@ class TrainPage(QWizardPage):
             return  # a result of these very choices is here (or on its way)
         self.wiz.result, self.trained_with = None, chosen  # stopped, failed or other choices
         self.completeChanged.emit()
+        self._start()
+
+    def _start(self) -> bool:
+        """Start the fine-tuning of the choices made; when another job holds the runner,
+        say so on the page and offer Retry."""
+        cfg = self.trained_with[0]
+        self.retry_button.hide()
         self.plot.clear_curves()
+        self.progress.setValue(0)
         self.fit, self.last_step = 0, 0
         self.fit_names = fit_names(cfg.protocol, cfg.baseline, self.wiz.folds)
         self.status.setText("Preparing the labeled data…")
@@ -128,8 +160,24 @@ class TrainPage(QWizardPage):
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return finetune(cfg, report=report, stop=stop)
 
+        runner = self.wiz.context.runner
+        other = runner.title if runner.busy else None
         self.running = self.wiz.context.run(self, "Fine-tuning", work, self._done, self._failed)
         self.stop_button.setEnabled(self.running)
+        if not self.running:
+            self.retry_button.setVisible(other is not None)
+            self.status.setText(
+                f"Fine-tuning has not started: '{other}' is still running. Press Retry when "
+                "it has ended (the status bar shows its progress and has its Stop button)."
+                if other is not None
+                else "Fine-tuning could not start (see the message)."
+            )
+        return self.running
+
+    def _runner_busy(self, busy: bool) -> None:
+        """The job this page waits for has ended: Retry will start the fine-tuning."""
+        if not busy and not self.retry_button.isHidden():
+            self.status.setText("The other job has ended: press Retry to start the fine-tuning.")
 
     def _label_version(self, name: str) -> int | None:
         with Store.open(self.wiz.project) as store:
@@ -275,7 +323,7 @@ class ResultsPage(QWizardPage):
             text += f"; from scratch {with_interval(base.get(key))}.<br><b>{reading}.</b>"
         classes = test.get("classes") or []
         if len(classes) == 2:
-            text += f" Positive class: <b>{classes[1]}</b>."
+            text += f" Positive class: <b>{classes[1]}</b>. {threshold_text(test, base)}"
         text += " Brackets: 95 % bootstrap intervals over the test " + (
             "patients." if test.get("resampled") == "patients" else "items."
         )
@@ -288,9 +336,13 @@ class ResultsPage(QWizardPage):
         ks = tuple(k for k in (1, 2, 5, 10, 25) if k < self.wiz.per_class) + (None,)
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
-            return label_efficiency(cfg, ks=ks, seeds=(0, 1, 2), report=report, stop=stop)
+            try:
+                return label_efficiency(cfg, ks=ks, seeds=(0, 1, 2), report=report, stop=stop)
+            except Stopped:  # a result of its own, so the button comes back (see _curve)
+                return {"status": "stopped", "curve": []}
 
         self.curve_button.setText("Measuring the label-efficiency curve…")
+        self.curve_button.setEnabled(False)  # until it ends: one curve at a time
         started = self.wiz.context.run(
             self, "Label-efficiency curve", work, self._curve, lambda _: self._reset_button()
         )
@@ -300,9 +352,14 @@ class ResultsPage(QWizardPage):
 
     def _reset_button(self) -> None:
         self.curve_button.setText("Label-efficiency curve (trains several times)")
+        self.curve_button.setEnabled(True)
 
     def _curve(self, result: dict[str, Any]) -> None:
         self._reset_button()
+        stopped = result.get("status") == "stopped"
+        if not result["curve"]:  # stopped before its first point
+            self.curve_note.setText("The curve was stopped before its first point.")
+            return
         self.tabs.setTabEnabled(1, True)
         self.tabs.setCurrentWidget(self.curve_tab)
         self.curve.clear_curves()
@@ -341,97 +398,6 @@ class ResultsPage(QWizardPage):
                 if last is not None and last.get("k") is None
                 else ""
             )
+            + (" Stopped before the end: the points measured so far." if stopped else "")
         )
         self.wiz.efficiency = result
-
-
-class ExportPage(QWizardPage):
-    """Formats, destination, export, and the model card."""
-
-    def __init__(self, wizard: FinetuneWizard) -> None:
-        super().__init__()
-        self.wiz = wizard
-        self.setTitle("Export the model")
-        self.setSubTitle(
-            "Files another program can run, with a model card that says what the model is, "
-            "how it was tested, and what it must not be used for."
-        )
-        self.formats = {name: QCheckBox(name) for name in FORMATS}
-        row = QHBoxLayout()
-        for box in self.formats.values():
-            box.setChecked(True)
-            row.addWidget(box)
-        row.addStretch(1)
-        self.folder = QLineEdit()
-        browse = QPushButton("Choose…")
-        browse.clicked.connect(self._browse)
-        where = QHBoxLayout()
-        where.addWidget(QLabel("Folder"))
-        where.addWidget(self.folder, 1)
-        where.addWidget(browse)
-        self.export_button = QPushButton("Export")
-        self.export_button.clicked.connect(self.export)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.card = QTextBrowser()
-        layout = QVBoxLayout(self)
-        layout.addLayout(row)
-        layout.addLayout(where)
-        layout.addWidget(self.export_button)
-        layout.addWidget(self.status)
-        layout.addWidget(QLabel("Model card"))
-        layout.addWidget(self.card, 1)
-        self.exported: dict[str, Any] | None = None
-
-    def initializePage(self) -> None:  # noqa: N802
-        result = self.wiz.result
-        assert result is not None
-        if not self.folder.text():
-            self.folder.setText(str(self.wiz.project / "exports" / f"run-{result['run_id']}"))
-        self.card.setMarkdown(
-            "The card is written with the export. It will hold the test metrics above, the "
-            "baseline, the preprocessing, the intended use and its limits."
-        )
-
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export to")
-        if folder:
-            self.folder.setText(str(Path(folder) / f"run-{self.wiz.result['run_id']}"))
-
-    def export(self) -> bool:
-        chosen = tuple(name for name, box in self.formats.items() if box.isChecked())
-        if not chosen:
-            self.status.setText("Choose at least one format.")
-            return False
-        out = Path(self.folder.text()).expanduser()
-        run_id = self.wiz.result["run_id"]
-        project = self.wiz.project
-
-        def work(report: Any, stop: Any) -> dict[str, Any]:
-            try:
-                return export(project, run_id, out, chosen, report=report, stop=stop)
-            except Stopped:  # a result of its own: the page must hear of it (see _done)
-                return {"status": "stopped"}
-
-        self.status.setText("Exporting and checking the files against PyTorch…")
-        self.export_button.setEnabled(False)
-        started = self.wiz.context.run(self, "Export", work, self._done, self._failed)
-        if not started:  # another job runs (it said so): try again when it is done
-            self.export_button.setEnabled(True)
-            self.status.setText("")
-        return started
-
-    def _done(self, card: dict[str, Any]) -> None:
-        self.export_button.setEnabled(True)
-        if card.get("status") == "stopped":
-            self.status.setText("Export stopped; nothing was written.")
-            return
-        self.exported = card
-        self.wiz.export_folder = Path(self.folder.text()).expanduser()
-        self.status.setText(f"Exported to {self.wiz.export_folder}.")
-        self.card.setMarkdown(card_markdown(card))
-        self.wiz.context.notify("exports")
-
-    def _failed(self, message: str) -> None:
-        self.export_button.setEnabled(True)
-        self.status.setText(f"<b style='color:#b71c1c'>The export failed.</b> {message}")

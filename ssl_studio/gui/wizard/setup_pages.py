@@ -1,28 +1,23 @@
-"""The wizard's first pages: the pretrained run, the labels, the protocol and the split."""
+"""The wizard's first pages: the pretrained run and the labels."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWizardPage,
 )
 
-from ssl_studio.core.config import PROTOCOLS, FinetuneConfig
+from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.finetune.data import positive_class
 from ssl_studio.core.finetune.job import CV_BELOW, planned_folds
-from ssl_studio.core.finetune.setup import recommended_protocol
 from ssl_studio.core.labels import (
     MIN_PER_CLASS,
     label_names,
@@ -39,17 +34,6 @@ from ssl_studio.gui.wizard.label_dialog import LabelDialog
 
 if TYPE_CHECKING:
     from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
-
-PROTOCOL_TEXT = {
-    "knn": "k-nearest neighbours on the frozen encoder: no training at all; a quick check.",
-    "linear": "A linear classifier on the frozen encoder. Cannot overfit the encoder, so it "
-    "is the safe choice with few labels.",
-    "partial": "Trains the classifier and the last block of the encoder.",
-    "full": "Trains the whole encoder gently (small learning rate). Best with dozens of "
-    "labels per class or more.",
-    "scratch": "No pretraining: the same network trained from random weights. This is the "
-    "baseline the others must beat.",
-}
 
 
 class RunPage(QWizardPage):
@@ -228,120 +212,14 @@ class LabelsPage(QWizardPage):
         return len(self.classes) >= 2 and min(self.classes.values()) >= MIN_PER_CLASS
 
     def _plain(self) -> FinetuneConfig:
-        """The wizard's choices that decide how testing is done (it never sets a
-        threshold, k per class or a reused split)."""
+        """The wizard's choices that decide how testing is done, as far as they are made
+        by now (the protocol page may still choose a threshold; see ProtocolPage)."""
         return FinetuneConfig(project=self.wiz.project)
 
     def validatePage(self) -> bool:  # noqa: N802
         self.wiz.labels = self.label_set.currentData()
         self.wiz.class_names = sorted(self.classes)
         self.wiz.per_class = min(self.classes.values())
-        self.wiz.folds = planned_folds(min(self.patients.values()), self._plain())
-        return True
-
-
-class ProtocolPage(QWizardPage):
-    """How to fine-tune (the recommended protocol preselected) and how to hold out a test set."""
-
-    def __init__(self, wizard: FinetuneWizard) -> None:
-        super().__init__()
-        self.wiz = wizard
-        self.setTitle("How to fine-tune, and how to test")
-        self.protocol = QComboBox()
-        for name in PROTOCOLS[1:]:
-            self.protocol.addItem(name, name)
-        self.protocol.currentIndexChanged.connect(self._explain)
-        self.explanation = QLabel()
-        self.explanation.setWordWrap(True)
-        self.test_fraction = QDoubleSpinBox()
-        self.test_fraction.setRange(0.05, 0.5)
-        self.test_fraction.setSingleStep(0.05)
-        self.test_fraction.setValue(0.2)
-        self.test_fraction.setToolTip(
-            "Share of the labeled items kept apart for testing (by patient when known)."
-        )
-        self.test_fraction.valueChanged.connect(self._explain_testing)
-        self.testing = QLabel()
-        self.testing.setWordWrap(True)
-        self.steps = QSpinBox()
-        self.steps.setRange(1, 100_000)
-        self.steps.setValue(300)
-        self.baseline = QCheckBox("Also train from scratch on the same split, for comparison")
-        self.baseline.setChecked(True)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 1_000_000)
-        self.positive = QComboBox()
-        self.positive.setToolTip(
-            "The class whose recall is the sensitivity (the finding you look for); the other "
-            "class's recall is the specificity."
-        )
-        self.form = layout = QFormLayout(self)
-        layout.addRow("Protocol", self.protocol)
-        layout.addRow("Positive class", self.positive)
-        layout.addRow("", self.explanation)
-        layout.addRow("Test share", self.test_fraction)
-        layout.addRow("", self.testing)
-        layout.addRow("Training steps", self.steps)
-        layout.addRow("", self.baseline)
-        layout.addRow("Seed", self.seed)
-
-    def initializePage(self) -> None:  # noqa: N802
-        self.recommended = recommended_protocol(self.wiz.per_class)
-        self.protocol.setCurrentIndex(PROTOCOLS[1:].index(self.recommended))
-        names = self.wiz.class_names
-        self.positive.clear()
-        if len(names) == 2:  # guessed from the names: "no fracture" is not the finding
-            guessed = positive_class(names, None)[1]
-            for name in (guessed, *[n for n in names if n != guessed]):
-                self.positive.addItem(name, name)
-        self.positive.setEnabled(len(names) == 2)
-        self.positive.setToolTip(
-            self.positive.toolTip() if len(names) == 2 else "Two classes only."
-        )
-        self._explain()
-        self._explain_testing()
-
-    def _explain_testing(self, *_: Any) -> None:
-        """How the figures will be measured, so the test share is not a mystery."""
-        folds = self.wiz.folds
-        self.test_fraction.setEnabled(not folds)
-        if folds:
-            self.testing.setText(
-                f"A class has fewer than {CV_BELOW} labeled patients, too few for a useful "
-                f"test split: {folds}-fold cross-validation tests every labeled item once, "
-                "with a model that did not train on it; the model you export then learns "
-                "from all of them."
-            )
-        else:
-            share = self.test_fraction.value()
-            self.testing.setText(
-                f"About {share:.0%} of the labeled items (by class, and whole patients at a "
-                "time where the files name them) are held out and used only for the final "
-                "figures: never for training, stopping or choices."
-            )
-
-    def _explain(self, *_: Any) -> None:
-        name = self.protocol.currentData()
-        why = (
-            f" <b>Recommended</b> for {self.wiz.per_class} labels in the smallest class."
-            if name == getattr(self, "recommended", None)
-            else ""
-        )
-        frozen = name in ("knn", "linear")
-        steps = (
-            " It fits in one pass: the training steps below are those of the from-scratch baseline."
-            if frozen
-            else ""
-        )
-        self.explanation.setText(PROTOCOL_TEXT.get(name, "") + why + steps)
-
-    def validatePage(self) -> bool:  # noqa: N802
-        self.wiz.options = {
-            "protocol": self.protocol.currentData(),
-            "test_fraction": self.test_fraction.value(),
-            "baseline": self.baseline.isChecked(),
-            "seed": self.seed.value(),
-            "steps": self.steps.value(),
-            "positive": self.positive.currentData(),
-        }
+        self.wiz.smallest_patients = min(self.patients.values())
+        self.wiz.folds = planned_folds(self.wiz.smallest_patients, self._plain())
         return True

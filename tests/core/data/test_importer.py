@@ -329,7 +329,7 @@ def test_the_project_never_imports_its_own_files(tmp_path):
     summary = import_data(cfg, report=events.append)
     assert (summary["files_seen"], summary["imported"], summary["failed"]) == (3, 3, 0)
     assert any("project's own folder is left out" in getattr(e, "text", "") for e in events)
-    with pytest.raises(NothingToImport, match="of the project itself"):
+    with pytest.raises(ConfigError, match="is this project's own folder"):
         import_data(ImportConfig(project=project, paths=[project], name="itself"))
 
 
@@ -351,6 +351,28 @@ def test_patient_names_in_folder_names_are_redacted(project, tmp_path, dicom_fil
     assert run(project, tmp_path / "CompressedSamples_CT1", name="p")["unchanged"] == 2
     raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
     assert b"CompressedSamples" not in raw
+
+
+def test_identifiers_inside_sequences_and_of_physicians_are_redacted(project, tmp_path, dicom_file):
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    folder = tmp_path / "scans"
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    other, referenced = Dataset(), Dataset()
+    other.PatientID = "ZQXOTHERID"
+    referenced.PatientName = "Zqxref^Patient"
+    ds.OtherPatientIDsSequence = Sequence([other])
+    ds.ReferencedPatientSequence = Sequence([referenced])
+    ds.PhysiciansOfRecord = "Zqxphys^Doctor"
+    for name in ("ZQXOTHERID", "Zqxref_Patient", "Doctor Zqxphys"):
+        (folder / name).mkdir(parents=True)
+        ds.save_as(folder / name / f"{name}.dcm")
+    run(project, folder, name="scans", cache_size=16)
+    raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+    assert not any(v in raw.lower() for v in (b"zqxotherid", b"zqxref", b"zqxphys"))
+    with Store.open(project) as store:
+        assert len(store.items(1)) == 3
 
 
 def test_the_decoding_worker_hands_on_the_salted_patient_key_not_the_id(dicom_file):
@@ -533,7 +555,11 @@ def test_a_file_that_fails_is_still_stored_redacted(project, tmp_path, dicom_fil
     assert b"CompressedSamples" not in raw and "CompressedSamples" not in str(summary)
 
 
-@pytest.mark.parametrize("header", ["patient", "Participant", "MRN", "case"])
+@pytest.mark.parametrize(
+    "header",
+    ["patient", "Participant", "MRN", "case", "Patient Name", "PatientName", "patient_name"]
+    + ["Surname", "Medical Record Number", "Date of birth", "Nachname"],
+)
 def test_patient_columns_are_grouping_keys_never_labels(project, tmp_path, header):
     folder = tmp_path / "visits"
     folder.mkdir()

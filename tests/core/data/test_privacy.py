@@ -33,6 +33,24 @@ def test_short_name_parts_are_found_joined_as_folders_name_people():
     assert redact("data/Bonn/1.dcm", names) == "data/Bonn/1.dcm"  # parts alone are kept
 
 
+def test_names_in_other_scripts_letters_and_written_dates_are_found():
+    japanese = "Yamada^Tarou=山田^太郎=やまだ^たろう"  # alphabetic=ideographic=phonetic
+    names = identifier_values([japanese, "王^伟", "Ng^Bo^Q", "19700315"])
+    for path in (
+        "山田太郎/1.dcm",  # the ideographic group, joined
+        "山田/1.dcm",  # a two-character family name
+        "王伟/1.dcm",  # a Chinese name of two one-character parts, joined
+        "Yamada Tarou/1.dcm",
+        "Ng, Bo/1.dcm",  # as letters and lists write names
+        "Bo_Ng/1.dcm",  # family and given name without the middle one
+        "15.03.1970/1.dcm",
+        "15031970/1.dcm",
+        "1970_03_15/1.dcm",
+    ):
+        assert REDACTED in redact(path, names) and "1.dcm" in redact(path, names), path
+    assert redact("王/1.dcm", names) == "王/1.dcm"  # one character alone is too short
+
+
 def test_the_redactor_for_many_texts_redacts_exactly_as_redact_does():
     names = identifier_values(["Müller^Zoë", "Ng^Bo", "19700101"])
     texts = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ssl_studio.core.errors import ProjectError, ProjectLockedError
+from ssl_studio.core.errors import NotAProjectError, ProjectError, ProjectLockedError
 from ssl_studio.core.project.lock import WriteLock
 from ssl_studio.core.project.schema import SCHEMA_VERSION
 from ssl_studio.core.project.store import Store
@@ -54,8 +54,12 @@ def test_create_refuses_a_non_empty_folder_and_an_existing_project(tmp_path: Pat
 
 
 def test_opening_a_folder_that_is_not_a_project_says_how_to_make_one(tmp_path: Path):
-    with pytest.raises(ProjectError, match="ssl-studio new"):
+    """In the app's words (its menu) for the window; in commands for ssl-studio."""
+    with pytest.raises(NotAProjectError, match="File → New project") as caught:
         Store.open(tmp_path)
+    assert isinstance(caught.value, ProjectError) and "ssl-studio" not in str(caught.value)
+    assert "create a project with 'ssl-studio new FOLDER'" in caught.value.command_line
+    assert "File →" not in caught.value.command_line
 
 
 def test_second_writer_is_refused_and_readers_still_work(project: Path):

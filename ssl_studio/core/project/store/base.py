@@ -24,7 +24,7 @@ from typing import Any, Self
 import sqlite_utils
 
 from ssl_studio import __version__
-from ssl_studio.core.errors import ProjectError, ProjectLockedError
+from ssl_studio.core.errors import NotAProjectError, ProjectError, ProjectLockedError
 from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.core.project.lock import WriteLock, read_only_error
 from ssl_studio.core.project.schema import MIGRATIONS, SCHEMA_VERSION
@@ -73,10 +73,7 @@ class StoreBase:
         self.write = write
         self._lock: WriteLock | None = None
         if not self.paths.is_project():
-            raise ProjectError(
-                f"{self.paths.root} is not an SSL Studio project (no {self.paths.db.name}). "
-                "Create one with 'ssl-studio new FOLDER' or choose the project folder."
-            )
+            raise NotAProjectError(self.paths.root, self.paths.db.name)
         if write:
             self._lock = WriteLock(self.paths.lock, purpose)
             self._lock.acquire()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -138,7 +139,8 @@ class DatasetRecords(StoreBase):
             ).fetchall()
         )
         last = q(
-            "SELECT finished, status FROM imports WHERE dataset_id = ? ORDER BY id DESC LIMIT 1",
+            "SELECT finished, status, summary FROM imports WHERE dataset_id = ? "
+            "ORDER BY id DESC LIMIT 1",
             (dataset_id,),
         ).fetchone()
         return {
@@ -147,7 +149,7 @@ class DatasetRecords(StoreBase):
             "files": {k: files.get(k, 0) for k in ("ok", "failed", "skipped", "missing")},
             "errors": errors.get("error", 0),
             "skipped": errors.get("skipped", 0),
-            "last_import": None if last is None else {"finished": last[0], "status": last[1]},
+            "last_import": None if last is None else _last_import(last),
         }
 
     def latest_label_set(self, dataset_id: int) -> dict[int, str]:
@@ -157,3 +159,11 @@ class DatasetRecords(StoreBase):
             (dataset_id,),
         ).fetchone()
         return {} if row is None else self.latest_labels(dataset_id, row[0])
+
+
+def _last_import(row: Any) -> dict[str, Any]:
+    """The latest import of a dataset: finished, status, and for one that ended the files
+    done (unchanged or recorded) of files_seen, and whether the walk was complete."""
+    summary = json.loads(row[2]) if row[2] else {}
+    counts = {k: summary[k] for k in ("files_done", "files_seen", "walk_complete") if k in summary}
+    return {"finished": row[0], "status": row[1], **counts}

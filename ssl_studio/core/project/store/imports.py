@@ -295,17 +295,24 @@ class ImportRecords(StoreBase):
                 )
 
     def add_walk_error(
-        self, dataset_id: int, import_id: int, path: str, code: str, message: str
+        self,
+        dataset_id: int,
+        import_id: int,
+        path: str,
+        code: str,
+        message: str,
+        severity: str = "error",
     ) -> None:
-        """A problem that belongs to no file (an unreadable folder, a broken link)."""
+        """A problem that belongs to no file (an unreadable folder, a broken link; skipped:
+        a project or an export inside the folder)."""
         self.conn.execute(
             "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND path = ?",
             (dataset_id, path),
         )
         self.conn.execute(
             "INSERT INTO import_errors(dataset_id, import_id, path, code, message, severity, "
-            "created) VALUES (?, ?, ?, ?, ?, 'error', ?)",
-            (dataset_id, import_id, path, code, message, now()),
+            "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (dataset_id, import_id, path, code, message, severity, now()),
         )
 
     def mark_missing(self, dataset_id: int, root_ids: Iterable[int], seen: set[str]) -> int:

@@ -1,0 +1,111 @@
+"""The running job in the status bar: what it is doing, its progress bar and Stop, and
+whether it is paused or stopping (for every job: an import, a fine-tuning, an export)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
+
+from ssl_studio.core.events import Event, Message, Progress, Started, Step
+from ssl_studio.gui import dialogs
+from ssl_studio.gui.jobs import JobRunner
+from ssl_studio.gui.log_panel import LogPanel
+
+PAUSED = " — Paused — Ctrl+P to resume"
+STOPPING = " — Stopping…"
+
+
+class JobStatus(QObject):
+    """Puts ``label`` (stretching), ``progress`` and ``stop_button`` into a status bar and
+    keeps them in step with the runner; errors of a job are told in a dialog over
+    ``window`` and in ``log``."""
+
+    def __init__(self, runner: JobRunner, log: LogPanel, window: QWidget) -> None:
+        super().__init__(window)
+        self.runner = runner
+        self.log = log
+        self.window = window
+        self.label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stops the job at its next check (a run saves first).")
+        self.stop_button.clicked.connect(runner.stop)
+        self.doing = ""  # what the job said last, without the paused / stopping note
+        runner.started.connect(self._started)
+        runner.event.connect(self._event)
+        runner.finished.connect(self._finished)
+        runner.failed.connect(self._failed)
+        runner.busy_changed.connect(self._busy)
+        runner.paused_changed.connect(lambda _: self._show(self.doing))
+        runner.stopping.connect(self._stopping)
+        self._busy(False)
+
+    def add_to(self, status: QStatusBar) -> None:
+        status.addWidget(self.label, 1)
+        status.addPermanentWidget(self.progress)
+        status.addPermanentWidget(self.stop_button)
+
+    def _show(self, text: str) -> None:
+        """``text``, with a note while the running job is paused or stopping."""
+        self.doing = text
+        note = ""
+        if self.runner.busy and self.runner.stop_asked:
+            note = STOPPING
+        elif self.runner.busy and self.runner.paused:
+            note = PAUSED
+        self.label.setText(text + note)
+
+    def _busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.stop_button.setVisible(busy)
+        self.stop_button.setEnabled(busy)
+        if not busy:
+            self.progress.reset()
+
+    def _stopping(self) -> None:
+        self.stop_button.setEnabled(False)  # pressed once is enough; it ends at its next check
+        self._show(self.doing)
+
+    def _started(self, title: str) -> None:
+        self._show(f"{title}…")
+        self.progress.setRange(0, 0)  # busy until the first progress event
+
+    def _event(self, event: Event) -> None:
+        title = self.runner.title
+        if isinstance(event, Step):
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(event.step)
+            eta = f", {event.eta_s / 60:.1f} min left" if event.eta_s is not None else ""
+            self._show(f"{title}: step {event.step}/{event.total}{eta}")
+        elif isinstance(event, Progress):
+            if event.total:
+                self.progress.setRange(0, event.total)
+                self.progress.setValue(event.done)
+            phase = f" ({event.phase})" if event.phase else ""
+            self._show(f"{title}{phase}: {event.done} done")
+        elif isinstance(event, Started) and event.total:
+            self.progress.setRange(0, event.total)
+        elif isinstance(event, Message):
+            self.log.add(f"[{event.level}] {event.text}")
+
+    def _finished(self, title: str, result: Any) -> None:
+        self._show(f"{title}: {'stopped' if was_stopped(result) else 'done'}.")
+
+    def _failed(self, title: str, message: str) -> None:
+        self._show(f"{title}: failed.")
+        self.log.add(f"[error] {title}: {message}")
+        dialogs.show_error(self.window, f"{title} failed", message)
+
+
+def was_stopped(result: Any) -> bool:
+    """Whether a job's result says it was stopped: a run's status "stopped", an import's
+    "cancelled", or either inside the per-dataset results of the demo set-up."""
+    if not isinstance(result, dict):
+        return False
+    if result.get("status") == "stopped" or result.get("cancelled") is True:
+        return True
+    return any(isinstance(v, dict) and was_stopped(v) for v in result.values())

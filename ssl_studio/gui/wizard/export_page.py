@@ -1,0 +1,129 @@
+"""The wizard's last page: export the fine-tuned model, and show its model card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWizardPage,
+)
+
+from ssl_studio.core.events import Stopped
+from ssl_studio.core.export.card import card_markdown
+from ssl_studio.core.export.writer import FORMATS
+from ssl_studio.core.jobs import export
+
+if TYPE_CHECKING:
+    from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
+
+
+class ExportPage(QWizardPage):
+    """Formats, destination, export, and the model card."""
+
+    def __init__(self, wizard: FinetuneWizard) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("Export the model")
+        self.setSubTitle(
+            "Files another program can run, with a model card that says what the model is, "
+            "how it was tested, and what it must not be used for."
+        )
+        self.formats = {name: QCheckBox(name) for name in FORMATS}
+        row = QHBoxLayout()
+        for box in self.formats.values():
+            box.setChecked(True)
+            row.addWidget(box)
+        row.addStretch(1)
+        self.folder = QLineEdit()
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        where = QHBoxLayout()
+        where.addWidget(QLabel("Folder"))
+        where.addWidget(self.folder, 1)
+        where.addWidget(browse)
+        self.export_button = QPushButton("Export")
+        self.export_button.clicked.connect(self.export)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.card = QTextBrowser()
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addLayout(where)
+        layout.addWidget(self.export_button)
+        layout.addWidget(self.status)
+        layout.addWidget(QLabel("Model card"))
+        layout.addWidget(self.card, 1)
+        self.exported: dict[str, Any] | None = None
+        self.writing_to: Path | None = None  # the folder of the export under way or last made
+
+    def initializePage(self) -> None:  # noqa: N802
+        result = self.wiz.result
+        assert result is not None
+        if not self.folder.text():
+            self.folder.setText(str(self.wiz.project / "exports" / f"run-{result['run_id']}"))
+        self.card.setMarkdown(
+            "The card is written with the export. It will hold the test metrics above, the "
+            "baseline, the preprocessing, the intended use and its limits."
+        )
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export to")
+        if folder:
+            self.folder.setText(str(Path(folder) / f"run-{self.wiz.result['run_id']}"))
+
+    def destination(self) -> Path:
+        """The folder to export to, absolute: a relative one typed ("mymodel") is inside
+        the project's exports folder, not wherever the app was started; empty: run-N."""
+        text = self.folder.text().strip() or f"run-{self.wiz.result['run_id']}"
+        out = Path(text).expanduser()
+        return (out if out.is_absolute() else self.wiz.project / "exports" / out).resolve()
+
+    def export(self) -> bool:
+        chosen = tuple(name for name, box in self.formats.items() if box.isChecked())
+        if not chosen:
+            self.status.setText("Choose at least one format.")
+            return False
+        out = self.destination()
+        self.folder.setText(str(out))  # where it goes, in full, before it is written
+        self.writing_to = out
+        run_id = self.wiz.result["run_id"]
+        project = self.wiz.project
+
+        def work(report: Any, stop: Any) -> dict[str, Any]:
+            try:
+                return export(project, run_id, out, chosen, report=report, stop=stop)
+            except Stopped:  # a result of its own: the page must hear of it (see _done)
+                return {"status": "stopped"}
+
+        self.status.setText("Exporting and checking the files against PyTorch…")
+        self.export_button.setEnabled(False)
+        started = self.wiz.context.run(self, "Export", work, self._done, self._failed)
+        if not started:  # another job runs (it said so): try again when it is done
+            self.export_button.setEnabled(True)
+            self.status.setText("")
+        return started
+
+    def _done(self, card: dict[str, Any]) -> None:
+        self.export_button.setEnabled(True)
+        if card.get("status") == "stopped":
+            self.status.setText("Export stopped; nothing was written.")
+            return
+        self.exported = card
+        out = self.wiz.export_folder = self.writing_to
+        files = sorted(f.name for f in out.iterdir() if f.is_file()) if out.is_dir() else []
+        self.status.setText(f"Exported to {out}: {', '.join(files)}.")
+        self.card.setMarkdown(card_markdown(card))
+        self.wiz.context.notify("exports")
+
+    def _failed(self, message: str) -> None:
+        self.export_button.setEnabled(True)
+        self.status.setText(f"<b style='color:#b71c1c'>The export failed.</b> {message}")

@@ -1,0 +1,170 @@
+"""The wizard's protocol page: how to fine-tune, and how the result will be tested."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QWizardPage,
+)
+
+from ssl_studio.core.config import PROTOCOLS, FinetuneConfig
+from ssl_studio.core.finetune.data import positive_class
+from ssl_studio.core.finetune.job import CV_BELOW, planned_folds
+from ssl_studio.core.finetune.setup import recommended_protocol
+from ssl_studio.gui.wizard.operating_point import OperatingPoint
+
+if TYPE_CHECKING:
+    from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
+
+PROTOCOL_TEXT = {
+    "knn": "k-nearest neighbours on the frozen encoder: no training at all; a quick check.",
+    "linear": "A linear classifier on the frozen encoder. Cannot overfit the encoder, so it "
+    "is the safe choice with few labels.",
+    "partial": "Trains the classifier and the last block of the encoder.",
+    "full": "Trains the whole encoder gently (small learning rate). Best with dozens of "
+    "labels per class or more.",
+    "scratch": "No pretraining: the same network trained from random weights. This is the "
+    "baseline the others must beat.",
+}
+
+
+class ProtocolPage(QWizardPage):
+    """How to fine-tune (the recommended protocol preselected) and how to hold out a test set."""
+
+    def __init__(self, wizard: FinetuneWizard) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("How to fine-tune, and how to test")
+        self.protocol = QComboBox()
+        for name in PROTOCOLS[1:]:
+            self.protocol.addItem(name, name)
+        self.protocol.currentIndexChanged.connect(self._explain)
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.test_fraction = QDoubleSpinBox()
+        self.test_fraction.setRange(0.05, 0.5)
+        self.test_fraction.setSingleStep(0.05)
+        self.test_fraction.setValue(0.2)
+        self.test_fraction.setToolTip(
+            "Share of the labeled items kept apart for testing (by patient when known)."
+        )
+        self.test_fraction.valueChanged.connect(self._explain_testing)
+        self.testing = QLabel()
+        self.testing.setWordWrap(True)
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 100_000)
+        self.steps.setValue(300)
+        self.baseline = QCheckBox("Also train from scratch on the same split, for comparison")
+        self.baseline.setChecked(True)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 1_000_000)
+        self.positive = QComboBox()
+        self.positive.setToolTip(
+            "The class whose recall is the sensitivity (the finding you look for); the other "
+            "class's recall is the specificity."
+        )
+        self.folds_by_default = 0  # cross-validation folds with the default threshold
+        self.form = layout = QFormLayout(self)
+        layout.addRow("Protocol", self.protocol)
+        layout.addRow("Positive class", self.positive)
+        layout.addRow("", self.explanation)
+        layout.addRow("Test share", self.test_fraction)
+        layout.addRow("", self.testing)
+        self.operating = OperatingPoint(layout)
+        self.operating.changed.connect(self._operating_changed)
+        layout.addRow("Training steps", self.steps)
+        layout.addRow("", self.baseline)
+        layout.addRow("Seed", self.seed)
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.recommended = recommended_protocol(self.wiz.per_class)
+        self.protocol.setCurrentIndex(PROTOCOLS[1:].index(self.recommended))
+        names = self.wiz.class_names
+        self.positive.clear()
+        if len(names) == 2:  # guessed from the names: "no fracture" is not the finding
+            guessed = positive_class(names, None)[1]
+            for name in (guessed, *[n for n in names if n != guessed]):
+                self.positive.addItem(name, name)
+        self.positive.setEnabled(len(names) == 2)
+        self.positive.setToolTip(
+            self.positive.toolTip() if len(names) == 2 else "Two classes only."
+        )
+        self._explain()
+        self.operating.set_binary(len(names) == 2)  # says how testing is done (below)
+
+    def _operating_changed(self) -> None:
+        """A threshold to pick needs one test split (and a validation share): the folds
+        the job will use follow the choice."""
+        smallest = self.wiz.smallest_patients
+        plain = FinetuneConfig(project=self.wiz.project)
+        chosen = FinetuneConfig(project=self.wiz.project, threshold=self.operating.threshold())
+        self.folds_by_default = planned_folds(smallest, plain)
+        self.wiz.folds = planned_folds(smallest, chosen)
+        self._explain_testing()
+
+    def _explain_testing(self, *_: Any) -> None:
+        """How the figures will be measured, so the test share is not a mystery."""
+        folds = self.wiz.folds
+        self.test_fraction.setEnabled(not folds)
+        if folds:
+            self.testing.setText(
+                f"A class has fewer than {CV_BELOW} labeled patients, too few for a useful "
+                f"test split: {folds}-fold cross-validation tests every labeled item once, "
+                "with a model that did not train on it; the model you export then learns "
+                "from all of them."
+            )
+        else:
+            share = self.test_fraction.value()
+            self.testing.setText(
+                f"About {share:.0%} of the labeled items (by class, and whole patients at a "
+                "time where the files name them) are held out and used only for the final "
+                "figures: never for training, stopping or choices." + self._validation_text()
+            )
+
+    def _validation_text(self) -> str:
+        val = self.operating.validation_share()
+        if not val:
+            return ""
+        text = f" Another {val:.0%} is held out to pick the threshold."
+        if self.folds_by_default:
+            text += (
+                f" (A class has fewer than {CV_BELOW} labeled patients: the default threshold "
+                "would test by cross-validation, which leaves nothing to pick a threshold on, "
+                "so one test split is used and its intervals will be wide.)"
+            )
+        return text
+
+    def _explain(self, *_: Any) -> None:
+        name = self.protocol.currentData()
+        why = (
+            f" <b>Recommended</b> for {self.wiz.per_class} labels in the smallest class."
+            if name == getattr(self, "recommended", None)
+            else ""
+        )
+        frozen = name in ("knn", "linear")
+        steps = (
+            " It fits in one pass: the training steps below are those of the from-scratch baseline."
+            if frozen
+            else ""
+        )
+        self.explanation.setText(PROTOCOL_TEXT.get(name, "") + why + steps)
+
+    def validatePage(self) -> bool:  # noqa: N802
+        self.wiz.options = {
+            "protocol": self.protocol.currentData(),
+            "test_fraction": self.test_fraction.value(),
+            "baseline": self.baseline.isChecked(),
+            "seed": self.seed.value(),
+            "steps": self.steps.value(),
+            "positive": self.positive.currentData(),
+            "threshold": self.operating.threshold(),
+            "val_fraction": self.operating.validation_share(),
+        }
+        return True

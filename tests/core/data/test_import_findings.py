@@ -1,0 +1,142 @@
+"""What an import says and leaves out: SSL Studio's own projects and exports inside the
+folder, a stopped import's account of what is missing, and no raw folder name before the
+redaction decision."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.decode import DecodeTask, decode
+from ssl_studio.core.data.import_tally import stopped_note
+from ssl_studio.core.data.importer import Importer
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.events import Message, Progress, StopToken
+from ssl_studio.core.jobs import create_project, import_data
+from ssl_studio.core.project.info import project_info
+from ssl_studio.core.project.store import Store
+
+
+def pngs(folder: Path, n: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        Image.fromarray(np.full((16, 16), (10 * i) % 256, np.uint8)).save(folder / f"{i:02d}.png")
+    return folder
+
+
+def test_projects_and_exports_inside_a_folder_are_left_out_with_one_line_each(project, tmp_path):
+    """Dropping the demo project into another imported 273 series from its export's
+    golden.npz and reported its project.db and checkpoints as unreadable files."""
+    study = pngs(tmp_path / "study", 3)
+    other = create_project(study / "old project")  # a project with a cache, runs, exports
+    np.save(other / "cache" / "images.npy", np.zeros((4, 1, 8, 8), np.uint8))
+    (other / "runs" / "1").mkdir(parents=True)
+    (other / "runs" / "1" / "last.pt").write_bytes(b"\x80\x04 not an image")
+    export = other / "exports" / "run-1"
+    export.mkdir(parents=True)
+    (export / "model_card.json").write_text("{}")
+    np.savez(export / "golden.npz", inputs=np.zeros((5, 3, 40), np.float32))
+    shutil.copytree(export, study / "shared model")  # an export beside the data
+    events: list = []
+    summary = import_data(
+        ImportConfig(project=project, paths=[study], cache_size=16), report=events.append
+    )
+    assert (summary["modality"], summary["imported"], summary["items"]) == ("image", 3, 3)
+    assert (summary["failed"], summary["skipped"]) == (0, 2)
+    with Store.open(project) as store:
+        rows = store.import_errors(store.dataset("study")["id"])
+    assert sorted((r["path"], r["code"], r["severity"]) for r in rows) == [
+        ("old project", "ssl-studio-project", "skipped"),
+        ("shared model", "ssl-studio-export", "skipped"),
+    ]
+    assert all("left out" in r["message"] for r in rows)
+    said = [e.text for e in events if isinstance(e, Message)]
+    assert any("2 folder(s) made by SSL Studio" in text for text in said)
+
+    for given, why in (
+        (study / "old project", "is an SSL Studio project, not a folder of data: open it"),
+        (study / "shared model", "is an SSL Studio export"),
+        (other / "cache", "is a part of the SSL Studio project"),
+        (export, "is an SSL Studio export"),
+    ):
+        with pytest.raises(ConfigError, match=why):
+            import_data(ImportConfig(project=project, paths=[given], name="junk"))
+    assert [d["name"] for d in project_info(project)["datasets"]] == ["study"]
+
+
+def slow_decode(task: DecodeTask):
+    time.sleep(0.02)
+    return decode(task)
+
+
+def test_a_stopped_import_says_how_many_files_it_did_of_how_many(project, tmp_path):
+    folder = pngs(tmp_path / "big", 60)
+    stop = StopToken()
+
+    def report(event):
+        if isinstance(event, Progress) and event.phase == "decode" and event.done > 0:
+            stop.stop()
+
+    cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1)
+    with Store.open(project, write=True) as store:
+        summary = Importer(store, cfg, report, stop, decoder=slow_decode).run()
+    assert summary["cancelled"] and summary["walk_complete"]
+    done = summary["files_done"]
+    assert 0 < done == summary["imported"] < 60 == summary["files_seen"]
+    note = f"Import stopped after {done} of 60 files — import the folder again to finish"
+    assert stopped_note(summary).startswith(note)
+    [dataset] = project_info(project)["datasets"]
+    assert dataset["last_import"]["status"] == "cancelled"
+    assert stopped_note(dataset["last_import"]) == stopped_note(summary)  # kept with it
+
+    rest = import_data(ImportConfig(project=project, paths=[folder]))
+    assert (rest["unchanged"], rest["imported"], rest["files_done"]) == (done, 60 - done, 60)
+    assert not rest["cancelled"]
+
+
+def test_a_walk_stopped_early_says_the_files_found_so_far(project, tmp_path):
+    folder = pngs(tmp_path / "big", 5)
+    stop = StopToken()
+
+    def report(event):
+        if isinstance(event, Progress) and event.phase == "discover":
+            stop.stop()
+
+    cfg = ImportConfig(project=project, paths=[folder], cache_size=16)
+    with Store.open(project, write=True) as store:
+        summary = Importer(store, cfg, report, stop).run()
+    assert not summary["walk_complete"] and summary["files_done"] == 0
+    assert stopped_note(summary).startswith(
+        f"Import stopped after 0 of the {summary['files_seen']} files found so far — "
+    )
+
+
+def test_no_event_names_a_patient_named_folder_before_it_is_redacted(project, tmp_path, dicom_file):
+    """pydicom's MR_small.dcm belongs to PatientID 4MR1; its folder is named so."""
+    folder = tmp_path / "4MR1"
+    folder.mkdir()
+    shutil.copy(dicom_file("MR_small.dcm"), folder / "scan.dcm")
+    events: list = []
+    summary = import_data(
+        ImportConfig(project=project, paths=[folder], cache_size=16), report=events.append
+    )
+    assert summary["dataset"] == "[redacted]" and summary["imported"] == 1
+    for event in events:
+        assert "4MR1" not in event.to_json(), event
+    said = [e.text for e in events if isinstance(e, Message)]
+    assert any("stored as '[redacted]'" in text for text in said)
+    assert any(text.startswith("New image dataset (images cached at 16 px)") for text in said)
+
+    plain = pngs(tmp_path / "knee study", 2)  # a name without identifiers is told at the end
+    events.clear()
+    import_data(ImportConfig(project=project, paths=[plain], cache_size=16), report=events.append)
+    said = [e.text for e in events if isinstance(e, Message)]
+    assert said[-1] == "The new dataset is named 'knee study'."
+    assert json.dumps(said).count("knee study") == 1

@@ -1,0 +1,216 @@
+"""The Data panel's import: the report table, a stopped import, the questions it asks,
+folders that are projects or exports, and what it shows of a patient-named folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+
+def _pngs(folder: Path, n: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        Image.fromarray(np.full((16, 16), (10 * i) % 256, np.uint8)).save(folder / f"{i:03d}.png")
+    return folder
+
+
+def test_the_report_gives_the_reason_room_and_its_whole_text_as_tooltip(
+    qtbot, make_window, project, tmp_path
+):
+    """At 1280 x 800 the reason column was 82 of 407 px (the long path took the rest);
+    at a 1000 px wide window about 10 px."""
+    study = _pngs(tmp_path / "study", 2)
+    deep = study / "ward-3 intensive care" / "pneumonia follow-up" / "second series"
+    deep.mkdir(parents=True)
+    good = (study / "000.png").read_bytes()
+    (deep / "truncated-image-of-the-second-series.png").write_bytes(good[: len(good) // 2])
+    (study / "notes.txt").write_text("not an image")
+    window = make_window(project)
+    window.resize(1280, 800)
+    window.data.import_paths([study])
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+    table = window.data.report_table
+    assert window.data.tabs.currentIndex() == 1 and table.rowCount() == 2
+    for size in ((1280, 800), (1000, 700)):
+        window.resize(*size)
+        qtbot.wait(50)
+        viewport = table.viewport().width()
+        assert table.columnWidth(3) >= 0.35 * viewport, (size, viewport, table.columnWidth(3))
+        assert table.columnWidth(1) <= 0.25 * viewport + 1  # the path is elided in its middle
+        header = table.horizontalHeader()
+        assert header.sectionSizeHint(3) <= table.columnWidth(3)  # its title is not cut
+    rows = {table.item(r, 1).text(): r for r in range(table.rowCount())}
+    row = rows[
+        "ward-3 intensive care/pneumonia follow-up/second series/"
+        "truncated-image-of-the-second-series.png"
+    ]
+    reason = table.item(row, 3)
+    assert len(reason.text()) > 40 and reason.toolTip() == reason.text()
+    assert table.item(row, 1).toolTip() == table.item(row, 1).text()
+
+
+def test_a_stopped_import_says_so_in_the_summary_and_the_report(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    """Stopping an import of 2000 PNGs read "218 items … 0 files failed, 0 skipped" and
+    "every file was imported"."""
+    from ssl_studio.core.events import Progress
+    from ssl_studio.core.jobs import import_data
+
+    folder = tmp_path / "big"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(600):
+        Image.fromarray(rng.integers(0, 255, (64, 64), np.uint8)).save(folder / f"{i:03d}.png")
+
+    def stop_at_the_first_files(cfg, *, report, stop):  # as the Stop button does then
+        def relay(event):
+            report(event)
+            if isinstance(event, Progress) and event.phase == "decode" and event.done > 0:
+                stop.stop()
+
+        return import_data(cfg, report=relay, stop=stop)
+
+    monkeypatch.setattr("ssl_studio.gui.panels.data_panel.import_data", stop_at_the_first_files)
+    window = make_window(project)
+    window.data.set_import_options({"workers": 1})
+    assert window.data.import_paths([folder])
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
+    summary = window.data.last_import
+    done = summary["files_done"]
+    assert summary["cancelled"] and 0 < done < 600
+    note = f"Import stopped after {done} of 600 files — import the folder again to finish"
+    assert note in window.data.summary.text()
+    assert note in window.data.report_title.text()
+    assert "every file was imported" not in window.data.report_title.text()
+    assert window.data.tabs.currentIndex() == 1
+    assert window.job_label.text() == "Importing into a new dataset: stopped."
+
+    again = make_window(project)  # the next session still says so
+    assert note in again.data.summary.text() and note in again.data.report_title.text()
+    monkeypatch.setattr("ssl_studio.gui.panels.data_panel.import_data", import_data)
+    assert again.data.import_paths([folder])  # the rest: then the note goes
+    qtbot.waitUntil(lambda: not again.runner.busy, timeout=60_000)
+    assert again.data.last_import["unchanged"] == done
+    assert "stopped" not in again.data.summary.text()
+    assert "every file was imported" in again.data.report_title.text()
+
+
+def _escape_pressed(parent, title, text, buttons=None, default=None):
+    """QMessageBox.question as Qt makes it, answered by the Escape key."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    box.setStandardButtons(
+        buttons or QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+    )
+    if default is not None:
+        box.setDefaultButton(default)
+    QTimer.singleShot(0, lambda: QTest.keyClick(box, Qt.Key.Key_Escape))
+    return QMessageBox.StandardButton(box.exec())
+
+
+def test_escape_on_the_add_question_imports_nothing_and_titles_name_the_dataset(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    for place in ("ward-a", "ward-b"):
+        _pngs(tmp_path / place / "scans", 2)
+    window = make_window(project)
+    titles: list[str] = []
+    window.runner.started.connect(titles.append)
+    assert window.data.import_paths([tmp_path / "ward-a" / "scans"])
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+
+    monkeypatch.setattr("ssl_studio.gui.dialogs.QMessageBox.question", _escape_pressed)
+    assert not window.data.import_paths([tmp_path / "ward-b" / "scans"])
+    assert not window.runner.busy and len(titles) == 1  # nothing started
+    assert [d["name"] for d in window.data.datasets] == ["scans"]
+    assert titles == ["Importing into a new dataset"]  # its name is known once read
+
+    answers = iter([QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No])
+    monkeypatch.setattr("ssl_studio.gui.dialogs.QMessageBox.question", lambda *a: next(answers))
+    assert window.data.import_paths([tmp_path / "ward-b" / "scans"])  # Yes: added to it
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+    assert titles[-1] == "Importing into 'scans'"
+    _pngs(tmp_path / "ward-c" / "scans", 1)
+    assert window.data.import_paths([tmp_path / "ward-c" / "scans"])  # No: a new one
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+    assert titles[-1] == "Importing into a new dataset"  # not "Importing 'scans'"
+    assert {d["name"]: d["items"] for d in window.data.datasets} == {"scans": 4, "scans 2": 1}
+
+
+def test_a_dropped_project_is_offered_to_open_and_an_export_is_refused(
+    qtbot, make_window, project, tmp_path, messages, monkeypatch
+):
+    """Dropping the demo project into another imported junk from its export."""
+    from ssl_studio.core.jobs import create_project
+
+    from gui_helpers import drop
+
+    other = create_project(tmp_path / "other project")
+    export = other / "exports" / "run-1"
+    export.mkdir(parents=True)
+    (export / "model_card.json").write_text("{}")
+    np.savez(export / "golden.npz", inputs=np.zeros((5, 3, 40), np.float32))
+    window = make_window(project)
+    asked: list[str] = []
+
+    def no(_, title, text, *rest):
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr("ssl_studio.gui.dialogs.QMessageBox.question", no)
+    drop(window, [other])  # No: nothing happens
+    assert len(asked) == 1 and "is an SSL Studio project, not a folder of data" in asked[0]
+    assert not window.runner.busy and window.context.project == project
+    drop(window, [export])
+    assert "is an SSL Studio export" in messages[-1][1] and not window.runner.busy
+    drop(window, [project])
+    assert "this project's own folder" in messages[-1][1] and not window.runner.busy
+    assert window.data.datasets == []
+
+    monkeypatch.setattr(
+        "ssl_studio.gui.dialogs.QMessageBox.question", lambda *a: QMessageBox.StandardButton.Yes
+    )
+    drop(window, [other])  # Yes: it is opened
+    assert window.context.project == other and not window.runner.busy
+    assert window.windowTitle().startswith("other project")
+
+
+def test_no_log_line_status_text_or_message_shows_a_patient_named_folder(
+    qtbot, make_window, project, tmp_path, dicom_file, messages
+):
+    """pydicom's MR_small.dcm belongs to PatientID 4MR1; the folder is named so. The
+    database stored '[redacted]', but the log and the status bar said "Importing '4MR1'
+    started." and "New image dataset '4MR1'"."""
+    import shutil
+
+    from gui_helpers import drop
+
+    folder = tmp_path / "4MR1"
+    folder.mkdir()
+    shutil.copy(dicom_file("MR_small.dcm"), folder / "scan.dcm")
+    window = make_window(project)
+    shown: list[str] = []
+    window.runner.started.connect(shown.append)
+    window.runner.event.connect(lambda e: shown.append(window.job_label.text()))
+    window.runner.event.connect(lambda e: shown.append(e.to_json()))
+    drop(window, [folder])
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+    shown += [window.job_label.text(), window.log.toPlainText(), window.windowTitle()]
+    shown += [text for message in messages for text in message]
+    shown += [window.data.summary.text(), window.data.report_title.text()]
+    shown += [window.data.dataset_list.item(0).text()]
+    assert window.data.last_import["dataset"] == "[redacted]"
+    assert "stored as '[redacted]'" in window.log.toPlainText()
+    assert "Importing into a new dataset started." in window.log.toPlainText()
+    for text in shown:
+        assert "4MR1" not in text, text

@@ -1,0 +1,161 @@
+"""What the window says about the running job: a refused start leaves the running run's
+live view alone; paused and stopping show for any job; a failed job leaves no stale
+"…ing" text behind."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PIL import Image
+from PySide6.QtGui import QAction
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.events import Progress, Step
+from ssl_studio.core.jobs import import_data
+
+WAIT_MS = 10_000
+
+
+def _images(project, tmp_path, n: int = 4):
+    folder = tmp_path / "shapes"
+    folder.mkdir()
+    for i in range(n):
+        Image.fromarray(np.full((16, 16), 40 * i, np.uint8)).save(folder / f"{i}.png")
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=16))
+    return project
+
+
+def _action(window, text: str) -> QAction:
+    return next(a for a in window.findChildren(QAction) if a.text().replace("&", "") == text)
+
+
+def _fake_pretrain(cfg, report, stop):
+    """Steps of a run, as the engine reports them, until stopped."""
+    step = 0
+    while not stop.stopped:
+        stop.wait_while_paused()
+        step += 1
+        report(Step("pretrain", step, 10_000, 1, 1.0 / step, 1e-3, 100.0))
+        time.sleep(0.02)
+    return {"status": "stopped", "run_id": 1, "steps": step, "seconds": 1.0}
+
+
+def test_ctrl_r_during_a_run_leaves_its_live_view_running(
+    qtbot, make_window, project, tmp_path, messages, monkeypatch
+):
+    monkeypatch.setattr("ssl_studio.gui.panels.pretrain_panel.pretrain", _fake_pretrain)
+    window = make_window(_images(project, tmp_path))
+    panel = window.pretrain
+    assert panel.start()
+    qtbot.waitUntil(lambda: panel.view.progress.value() >= 2, timeout=WAIT_MS)
+    _action(window, "Start pretraining").trigger()  # Ctrl+R while the run goes on
+    assert "still running" in messages.pop()[1]
+    seen = panel.view.progress.value()  # the live view goes on with the run
+    qtbot.waitUntil(lambda: panel.view.progress.value() >= seen + 3, timeout=WAIT_MS)
+    assert panel.view.status.text().startswith("Step ")  # not "Preparing the data…"
+    assert panel.stop_button.isEnabled() and panel.pause_button.isEnabled()
+
+    panel.stop_button.click()
+    assert not panel.stop_button.isEnabled() and not panel.pause_button.isEnabled()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert "stopped" in panel.view.notice.text() and not messages
+
+
+def test_the_empty_health_plot_says_when_its_first_point_comes(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("ssl_studio.gui.panels.pretrain_panel.pretrain", _fake_pretrain)
+    window = make_window(_images(project, tmp_path))
+    panel = window.pretrain
+    panel.train_form.set_value("health_every_steps", 20)
+    assert panel.start()
+    qtbot.waitUntil(lambda: panel.view.progress.value() >= 2, timeout=WAIT_MS)
+    assert "measured every 20 steps" in panel.view.health.text()
+    assert "first point at step 20" in panel.view.health.text()
+    window.runner.stop()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+
+
+def test_paused_and_stopping_show_in_the_status_bar_for_any_job(qtbot, make_window, project):
+    window = make_window(project)
+
+    def importing(report, stop):  # as an import does: files done, pause, a slow stop
+        done = 0
+        while not stop.stopped:
+            stop.wait_while_paused()
+            done += 1
+            report(Progress("import", done=done, total=10**6, phase="decode"))
+            time.sleep(0.01)
+        time.sleep(0.3)  # the files being decoded are finished first
+        return {"cancelled": True}
+
+    assert window.runner.start("Importing 'scans'", importing)
+    label = window.job_label
+    qtbot.waitUntil(lambda: "done" in label.text(), timeout=WAIT_MS)
+    _action(window, "Pause / resume the job").trigger()  # Ctrl+P
+    assert label.text().endswith(" — Paused — Ctrl+P to resume")
+    qtbot.wait(200)  # a file already being decoded may still report: the note stays
+    assert label.text().endswith(" — Paused — Ctrl+P to resume")
+    _action(window, "Pause / resume the job").trigger()
+    assert "Paused" not in label.text()
+    qtbot.waitUntil(lambda: label.text().endswith(" done"), timeout=WAIT_MS)
+
+    window.stop_button.click()
+    assert label.text().endswith(" — Stopping…") and not window.stop_button.isEnabled()
+    _action(window, "Pause / resume the job").trigger()  # nothing to pause any more
+    assert label.text().endswith(" — Stopping…") and not window.runner.paused
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert label.text() == "Importing 'scans': stopped."
+
+    assert window.runner.start("Next job", lambda report, stop: time.sleep(0.2))
+    assert window.stop_button.isVisible() and window.stop_button.isEnabled()
+    assert label.text() == "Next job…"
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+
+
+def test_a_failed_prediction_leaves_no_predicting_text(
+    qtbot, make_window, project, tmp_path, messages, monkeypatch
+):
+    def failing(*args, **kwargs):
+        raise ConfigError("No files found under the folder: nothing to predict.")
+
+    monkeypatch.setattr("ssl_studio.gui.panels.export_panel.predict", failing)
+    window = make_window(project)
+    panel = window.export
+    monkeypatch.setattr(panel, "selected", lambda: {"folder": str(tmp_path / "model")})
+    assert panel.predict_folder(tmp_path / "new", tmp_path / "predictions.csv")
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert messages.pop()[0] == "Prediction failed"
+    assert "Predicting on" not in panel.status.text()
+    assert "The prediction failed" in panel.status.text()
+
+
+def test_the_pretrain_view_points_to_the_runs_of_earlier_sessions(make_window, project, tmp_path):
+    from ssl_studio.core.project.store import Store
+
+    window = make_window(_images(project, tmp_path))
+    assert window.pretrain.view.status.text().startswith("No run yet.")
+    with Store.open(project, write=True) as store:
+        store.create_run(store.dataset("shapes")["id"], "pretrain", {"task": "simclr"})
+    again = make_window(project)  # a later session
+    text = again.pretrain.view.status.text()
+    assert "No run in this session" in text and "Runs" in text
+
+
+def test_the_map_names_its_runs_in_full(qtbot, make_window, project, tmp_path):
+    from ssl_studio.core.project.store import Store
+
+    window = make_window(_images(project, tmp_path))
+    window.show_step(4)  # shown while the project has no run yet
+    qtbot.wait(100)
+    with Store.open(project, write=True) as store:
+        run_id = store.create_run(store.dataset("shapes")["id"], "pretrain", {"task": "simclr"})
+        store.finish_run(run_id, "done")
+    window.map.reload()  # as after a run of this session
+    box = window.map.run_box
+    qtbot.waitUntil(lambda: box.width() >= box.sizeHint().width(), timeout=2000)
+    text = box.itemText(0)
+    assert text == f"Run {run_id}: simclr on shapes"
+    assert box.width() > box.fontMetrics().horizontalAdvance(text)  # not "Run 1: si"

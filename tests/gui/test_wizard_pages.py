@@ -1,0 +1,294 @@
+"""The fine-tune wizard's pages in the real window, with the core jobs faked where they
+would train: one wizard at a time, a refused training start that can be retried, the
+label-efficiency button while it measures, the operating point and where an export goes."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.evaluation.metrics import classification_report
+from ssl_studio.core.events import Stopped
+from ssl_studio.core.jobs import import_data
+from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
+from ssl_studio.gui.wizard.result_pages import ResultsPage
+
+WAIT_MS = 10_000
+OPTIONS = {"protocol": "linear", "baseline": True, "test_fraction": 0.2, "seed": 0, "steps": 5}
+
+
+def _images(project, tmp_path, n: int = 4):
+    folder = tmp_path / "shapes"
+    folder.mkdir()
+    for i in range(n):
+        Image.fromarray(np.full((16, 16), 40 * i, np.uint8)).save(folder / f"{i}.png")
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=16))
+    return project
+
+
+def _until_stopped(report, stop):
+    while not stop.stopped:
+        time.sleep(0.01)
+    return {"status": "stopped"}
+
+
+def test_a_double_click_on_start_the_wizard_opens_one_wizard(make_window, project):
+    window = make_window(project)
+    window.show_step(2)
+    for _ in range(2):  # a double click: two clicks in quick succession
+        QTest.mouseClick(window.finetune.button, Qt.MouseButton.LeftButton)
+    assert window.wizard is not None
+    shown = [w for w in window.findChildren(FinetuneWizard) if w.isVisible()]
+    assert len(shown) == 1 and shown[0] is window.wizard
+
+
+def test_training_refused_by_another_job_says_why_and_can_be_retried(
+    qtbot, make_window, project, messages, monkeypatch
+):
+    done = {"status": "done", "run_id": 7, "protocol": "linear", "test": {}}
+    monkeypatch.setattr("ssl_studio.gui.wizard.result_pages.finetune", lambda cfg, **_: done)
+    window = make_window(project)
+    assert window.runner.start("Pretraining", _until_stopped)
+    wizard = window.open_wizard()
+    wizard.options = dict(OPTIONS)
+    train = wizard.pages["train"]
+    train.initializePage()  # Next from the protocol page
+    assert "still running" in messages.pop()[1]
+    assert "has not started: 'Pretraining' is still running" in train.status.text()
+    assert not train.retry_button.isHidden() and not train.stop_button.isEnabled()
+
+    window.runner.stop()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert "press Retry" in train.status.text()
+    train.retry_button.click()
+    qtbot.waitUntil(lambda: wizard.result is not None, timeout=WAIT_MS)
+    assert wizard.result["run_id"] == 7 and train.isComplete()
+    assert train.retry_button.isHidden() and "Press Results" in train.status.text()
+    assert not messages
+
+
+def test_the_label_efficiency_button_is_off_while_its_curve_is_measured(
+    qtbot, make_window, project, messages, monkeypatch
+):
+    def measuring(cfg, *, ks, seeds, report, stop):  # stopped in a step that raises
+        while not stop.stopped:
+            time.sleep(0.01)
+        raise Stopped
+
+    monkeypatch.setattr("ssl_studio.gui.wizard.result_pages.label_efficiency", measuring)
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.result, wizard.options, wizard.per_class = {"run_id": 1}, dict(OPTIONS), 6
+    results = wizard.pages["results"]
+    assert results.label_efficiency()
+    button = results.curve_button
+    assert not button.isEnabled() and button.text().startswith("Measuring")
+    button.click()  # a second click does nothing (no "still running", the text stays)
+    assert not messages and button.text().startswith("Measuring")
+    window.runner.stop()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert button.isEnabled() and button.text().startswith("Label-efficiency curve")
+    assert "stopped before its first point" in results.curve_note.text()
+
+
+def test_a_relative_export_folder_goes_into_the_projects_exports(
+    qtbot, make_window, project, tmp_path, messages, monkeypatch
+):
+    written = []
+
+    def fake_export(project, run_id, out, formats, **_):
+        out.mkdir(parents=True)
+        for name in ("model.onnx", "model_card.json"):
+            (out / name).write_text("x")
+        written.append(out)
+        return {"files": {"onnx": "model.onnx"}}
+
+    monkeypatch.setattr("ssl_studio.gui.wizard.export_page.export", fake_export)
+    monkeypatch.setattr("ssl_studio.gui.wizard.export_page.card_markdown", lambda card: "card")
+    elsewhere = tmp_path / "started-here"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the app's working directory
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.result = {"run_id": 3}
+    page = wizard.pages["export"]
+    page.folder.setText("mymodel")
+    assert page.export()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    target = (project / "exports" / "mymodel").resolve()
+    assert written == [target] and not (elsewhere / "mymodel").exists()
+    assert page.folder.text() == str(target)
+    assert page.status.text() == f"Exported to {target}: model.onnx, model_card.json."
+    assert wizard.export_folder == target and not messages
+
+
+def _protocol_page(window, classes, smallest_patients, folds):
+    """The protocol page as the labels page leaves it (classes, patients, folds)."""
+    wizard = window.open_wizard()
+    wizard.run_id, wizard.per_class, wizard.class_names = 1, 6, classes
+    wizard.smallest_patients, wizard.folds = smallest_patients, folds
+    page = wizard.pages["protocol"]
+    page.initializePage()
+    return wizard, page
+
+
+def test_the_operating_point_is_a_choice_with_a_validation_share(make_window, project):
+    window = make_window(project)
+    wizard, page = _protocol_page(window, ["normal", "pneumonia"], 4, 4)
+    point = page.operating
+    assert point.method.currentData() == "default" and not point.val_fraction.isEnabled()
+    assert "0.5" in point.note.text() and "4-fold cross-validation" in page.testing.text()
+    page.validatePage()
+    cfg = wizard.finetune_config()
+    assert (cfg.threshold, cfg.val_fraction) == ("default", 0.0)
+
+    point.method.setCurrentIndex(point.method.findData("sensitivity"))
+    point.target.setValue(0.85)
+    assert point.target.isVisibleTo(page) and point.val_fraction.isEnabled()
+    assert "target sensitivity" in point.note.text()
+    # picking a threshold needs one test split: the page says so, and the folds follow
+    assert wizard.folds == 0 and "Another 20% is held out to pick the threshold" in (
+        page.testing.text()
+    )
+    assert "one test split is used" in page.testing.text()
+    page.validatePage()
+    cfg = wizard.finetune_config()
+    assert (cfg.threshold, cfg.val_fraction) == ("sensitivity:0.85", 0.2)
+    cfg.validate()  # a fine-tuning the core accepts
+
+    point.method.setCurrentIndex(point.method.findData("youden"))
+    point.val_fraction.setValue(0.3)
+    page.validatePage()
+    assert (wizard.finetune_config().threshold, wizard.finetune_config().val_fraction) == (
+        "youden",
+        0.3,
+    )
+    _, three = _protocol_page(window, ["a", "b", "c"], 12, 0)  # no threshold to choose
+    assert not three.operating.method.isEnabled() and three.operating.threshold() == "default"
+
+
+def test_the_results_say_which_threshold_the_figures_are_read_at():
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1] * 10)
+    p1 = np.clip(0.3 + 0.4 * y + rng.normal(0, 0.2, 20), 0.01, 0.99)
+    proba = np.stack([1 - p1, p1], axis=1)
+    classes = ["normal", "pneumonia"]
+    run = {"run_id": 4, "protocol": "linear"}
+
+    plain = classification_report(y, proba, classes, n_boot=50)
+    text = ResultsPage._headline(run, plain, {})
+    assert "read at the threshold 0.5 (the default" in text
+
+    picked = classification_report(y, proba, classes, threshold=0.431, n_boot=50)
+    picked["threshold_choice"] = {"method": "sensitivity:0.85", "val_items": 12}
+    base = classification_report(y, proba, classes, threshold=0.6, n_boot=50)
+    text = ResultsPage._headline(run, picked, base)
+    assert (
+        "read at the threshold 0.431, chosen by the target sensitivity 0.85 on 12 "
+        "validation items; the from-scratch model's own: 0.600."
+    ) in text
+    picked["threshold_choice"] = {"method": "youden", "val_items": 12}
+    assert "chosen by Youden's J" in ResultsPage._headline(run, picked, {})
+
+
+def test_click_to_label_works_from_the_keyboard_and_on_a_selection(qtbot, project, tmp_path):
+    from ssl_studio.core.viewing import DatasetView
+    from ssl_studio.gui.wizard.label_dialog import LabelDialog
+
+    _images(project, tmp_path, n=6)
+    view = DatasetView.open(project, "shapes")
+    ids = [int(item["id"]) for item in view.items]
+    dialog = LabelDialog(view, {})
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    grid, model = dialog.grid, dialog.model
+    assert not dialog.save_button.isDefault() and not dialog.save_button.autoDefault()
+    dialog.label.setCurrentText("effusion")
+    grid.setFocus()
+    grid.setCurrentIndex(model.index(0))
+    QTest.keyClick(grid, Qt.Key.Key_Space)
+    grid.setCurrentIndex(model.index(1))
+    QTest.keyClick(grid, Qt.Key.Key_Return)  # labels; it does not Save and close
+    assert dialog.isVisible() and dialog.result() == 0
+    assert dialog.changes == {ids[0]: "effusion", ids[1]: "effusion"}
+
+    dialog.label.setCurrentText("normal")
+    grid.clearSelection()
+    for row in (3, 4, 5):  # Ctrl+click selects without labeling
+        point = grid.visualRect(model.index(row)).center()
+        QTest.mouseClick(
+            grid.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, point
+        )
+    assert ids[3] not in dialog.changes
+    QTest.keyClick(grid, Qt.Key.Key_Enter)  # gives the class to all three
+    assert {dialog.changes[ids[r]] for r in (3, 4, 5)} == {"normal"}
+    assert dialog.counts.text() == "effusion: 2, normal: 3" and dialog.isVisible()
+    point = grid.visualRect(model.index(2)).center()
+    QTest.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=point)  # a plain click
+    assert dialog.changes[ids[2]] == "normal"
+
+
+def test_a_threshold_picked_in_the_wizard_is_used_and_reported(
+    qtbot, make_window, project, tmp_path, messages
+):
+    from ssl_studio.core.config import PretrainConfig, TrainConfig
+    from ssl_studio.core.jobs import pretrain
+
+    rng = np.random.default_rng(0)
+    for name in ("normal", "pneumonia"):
+        folder = tmp_path / "scans" / name
+        folder.mkdir(parents=True)
+        for i in range(20):
+            picture = rng.integers(0, 80, (32, 32)).astype(np.uint8)
+            if name == "pneumonia":
+                picture[8:24, 8:24] = 200
+            Image.fromarray(picture).save(folder / f"{i}.png")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "scans"], cache_size=32))
+    tiny = TrainConfig(steps=2, batch_size=8)
+    pretrain(PretrainConfig(project=project, dataset="scans", image_size=32, train=tiny))
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.next()
+    wizard.pages["labels"].use_folders()
+    wizard.next()
+    protocol = wizard.pages["protocol"]
+    point = protocol.operating
+    point.method.setCurrentIndex(point.method.findData("youden"))
+    protocol.steps.setValue(5)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.result is not None or bool(messages), timeout=300_000)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=300_000)
+    assert not messages and wizard.result["threshold"] is not None
+    choice = wizard.result["test"]["threshold_choice"]
+    assert choice["method"] == "youden" and choice["val_items"] >= 2
+    wizard.next()
+    headline = wizard.pages["results"].headline.text()
+    said = f"chosen by Youden's J (the best sensitivity + specificity) on {choice['val_items']}"
+    assert said in headline
+
+
+def test_a_wizard_asked_for_another_run_picks_it_until_a_run_was_chosen(
+    make_window, project, tmp_path
+):
+    from ssl_studio.core.project.store import Store
+
+    _images(project, tmp_path)
+    with Store.open(project, write=True) as store:
+        dataset = store.datasets()[0]["id"]
+        for _ in range(2):
+            run = store.create_run(dataset, "pretrain", {"task": "simclr", "backbone": "cnn"})
+            store.finish_run(run, "done", {"final_loss": 1.0})
+    window = make_window(project)
+    wizard = window.open_wizard(1)
+    assert wizard.pages["run"].runs.currentData()[0] == 1
+    assert window.open_wizard(2) is wizard  # still on its first page: run 2 is picked
+    assert wizard.pages["run"].runs.currentData()[0] == 2
+    wizard.next()  # run 2 chosen; the later pages work on it
+    window.open_wizard(1)
+    assert wizard.run_id == 2 and "already working on run 2" in window.statusBar().currentMessage()
