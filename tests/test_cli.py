@@ -270,7 +270,7 @@ def test_ctrl_c_during_an_import_says_how_far_it_got_and_how_to_finish(tmp_path)
     assert 0 < done < 1500
     note = (
         f"Import stopped after {done} of 1500 files — import the folder again to finish "
-        "(files already imported are not read again)."
+        "(files already imported are kept, not imported again)."
     )
     assert note in out
     info = subprocess.run([*command[:3], "info", str(project)], capture_output=True, text=True)

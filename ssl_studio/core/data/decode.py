@@ -11,9 +11,14 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ssl_studio.core.data.dicom import decode_dicom
+from ssl_studio.core.data.dicom import decode_dicom, read_dicom
 from ssl_studio.core.data.images import decode_image
-from ssl_studio.core.data.privacy import identifier_values, message_redactor, patient_key
+from ssl_studio.core.data.privacy import (
+    IDENTIFYING_KEYWORDS,
+    identifier_values,
+    message_redactor,
+    patient_key,
+)
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.timeseries import decode_series_file
 
@@ -40,6 +45,9 @@ class DecodeTask:
     csv_layout: str = "auto"
     sampling_rate: float | None = None
     csv_prefer: str | None = None  # see timeseries.decode_series_file
+    # only the file's identifiers are wanted (for a file an unfinished import recorded
+    # without naming it): a DICOM header is read, not its pixels; an image holds none
+    identifiers_only: bool = False
 
 
 def decode(task: DecodeTask) -> DecodedFile:
@@ -65,6 +73,8 @@ def _decode_file(task: DecodeTask) -> DecodedFile:
     kind = FILE_KINDS[task.sniffed]
     path = Path(task.path)
     try:
+        if task.identifiers_only and kind != "series":  # a series file's are in its cells
+            return _identifiers(path, kind, has_marker=task.sniffed == "dicom")
         if kind == "dicom":
             return decode_dicom(
                 path, size=task.cache_size, salt=task.salt, has_marker=task.sniffed == "dicom"
@@ -114,6 +124,15 @@ def _decode_file(task: DecodeTask) -> DecodedFile:
             "Please report it with the file's format (not the file).",
         )
     return DecodedFile(kind=kind, problems=[problem])
+
+
+def _identifiers(path: Path, kind: str, has_marker: bool) -> DecodedFile:
+    """The identifiers of a DICOM file's header (an image has none), without pixels."""
+    if kind != "dicom":
+        return DecodedFile(kind=kind)
+    ds = read_dicom(path, has_marker=has_marker)
+    values = identifier_values(ds.get(k) for k in IDENTIFYING_KEYWORDS if k in ds)
+    return DecodedFile(kind=kind, identifiers=values)
 
 
 READER_PACKAGES = ("pydicom", "PIL", "tifffile", "pylibjpeg", "openjpeg", "libjpeg", "rle")

@@ -1,29 +1,58 @@
-"""The importer's dataset making and naming: a new dataset's modality (the kind of file
-found most), its interim name, and its final name with every patient identifier met in
-the import redacted. ``ImportNaming`` is a part of ``Importer`` (importer.py) kept in its
-own file; it uses the importer's store, config, tally, identifiers and reporter.
+"""What an import names, and when: a new dataset (its modality, its interim and final
+name) and the paths of the files and folders it records, named only once it knows every
+patient identifier. ``ImportNaming`` is a part of ``Importer`` (importer.py) kept in its
+own file, like ``ImportWriting``; it uses the importer's store, config, tally,
+identifiers and reporter.
 
-No message names a new dataset before its files were read: until then the name it will
-be stored under (the folder's name, redacted) is not known, and a folder may be named
-after its patient."""
+A new dataset's modality is the kind of file found most. It is created under an interim
+name (import_target.INTERIM_NAME), and no message names it before its files were read:
+until then the name it will be stored under (the folder's name, redacted) is not known,
+and a folder may be named after its patient. The stored name is told at the end.
+
+A folder or file name may hold a patient's name or ID that only another file tells (a
+PNG in the folder of its patient's DICOM files; the DICOM file may be read last). So
+while an import runs, the paths of the files and folders it records are stored as
+[redacted], and their problems with every piece of their path hidden; once every file
+has been read, ``_name_files`` stores them redacted with every identifier met. An
+import that never gets there (killed, a power cut, a full disk, stopped) leaves only
+[redacted] behind, and its import row unfinished: the next import of these files reads
+their identifiers again (a DICOM header, not its pixels; nothing of an image, whose
+cached pixels stay as they are) and names them. A dataset keeps its interim name until
+then too.
+
+Identifiers are never stored, not even as keys. What earlier imports hid is learned
+again from their stored paths (``privacy.hidden_values``): a re-import sees the raw path
+of every file and folder it met before, so a changed or new file is redacted with the
+names its unchanged neighbours' headers gave, although those are not read again.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ssl_studio.core.config import DEFAULT_CACHE_SIZE
 from ssl_studio.core.data.decode import FILE_KINDS
-from ssl_studio.core.data.discovery import WalkProblem
+from ssl_studio.core.data.discovery import Found, WalkProblem
 from ssl_studio.core.data.import_target import INTERIM_NAME
-from ssl_studio.core.data.privacy import message_redactor, redactor
+from ssl_studio.core.data.privacy import (
+    REDACTED,
+    hidden_values,
+    hide_path,
+    keyed_hash,
+    message_redactor,
+    redactor,
+)
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Message
+from ssl_studio.core.project.store import FileRow
 
 if TYPE_CHECKING:
     from ssl_studio.core.data.importer import _Candidate
 
-JOB = "import"
+JOB = "import"  # the job's name in its events (importer.JOB)
 
 
 class NothingToImport(SSLStudioError):
@@ -32,6 +61,8 @@ class NothingToImport(SSLStudioError):
 
 class ImportNaming:
     """Dataset making and naming methods of Importer (see the module docstring)."""
+
+    # ---- a new dataset -----------------------------------------------------------------------
 
     def _create_dataset(
         self, candidates: list[_Candidate], walk_problems: list[WalkProblem]
@@ -73,21 +104,107 @@ class ImportNaming:
             "cache_size": size,
         }
 
-    def _redact_names(self, dataset: dict[str, Any], created: bool) -> dict[str, Any]:
-        """Redact every patient identifier met in this import from the dataset's name and
-        from all its stored paths and problems: a file without names of its own (a PNG
-        beside the DICOM files of its patient) may carry one in its path. A new dataset
-        is called INTERIM_NAME until then, so that a name taken from a folder never
-        reaches the database unredacted, not even when the import crashes; one that was
-        cancelled before any file was read keeps that name."""
-        hide, hide_message = redactor(self.identifiers), message_redactor(self.identifiers)
-        if self.identifiers:
-            self.store.redact_paths(dataset["id"], hide, hide_message)
-        for error in self.tally.errors:
-            message = hide_message(error["message"], error["path"])
-            error.update(path=hide(error["path"]), message=message)
-        if created and not self.done:
+    # ---- what stored paths hid ---------------------------------------------------------------
+
+    def _recall(self, key: str, root_key: str, found: Found, before: FileRow | None) -> None:
+        """Learn what the stored paths of a file met before, and of its root, hid; note a
+        file an unfinished import recorded (its identifiers are read again)."""
+        if before is None:
+            return
+        if before.pending:
+            self.unfinished[key] = (found, root_key)
+            return
+        root = self._raw_root(before, found, root_key)
+        if root is None:  # (cannot be: the file's path lies in its root)
+            return
+        if before.root_id not in self.roots_recalled and before.root_path != REDACTED:
+            self.roots_recalled.add(before.root_id)  # once per root
+            self.recalled.update(hidden_values(before.root_path, root))
+        if REDACTED in before.rel_path:
+            rel = found.path.name if str(found.path) == root else found.path.relative_to(root)
+            self.recalled.update(hidden_values(before.rel_path, Path(rel).as_posix()))
+
+    def _raw_root(self, before: FileRow, found: Found, root_key: str) -> str | None:
+        """The path on disk of the root a file was recorded under: the folder walked now,
+        or the one of its folders (or itself) whose path key is that root's."""
+        if before.root_key == root_key:
+            return str(found.root)
+        if before.root_id not in self.raw_roots:
+            self.raw_roots[before.root_id] = next(
+                (
+                    str(folder)
+                    for folder in (found.path, *found.path.parents)
+                    if keyed_hash(self.salt, "path", str(folder)) == before.root_key
+                ),
+                None,
+            )
+        return self.raw_roots[before.root_id]
+
+    def _recall_roots(self, dataset_id: int) -> None:
+        """Learn what the stored paths of the dataset's roots hid from the folders walked
+        now: the same folders, or files and folders inside them."""
+        stored = self.store.root_paths(dataset_id)
+        for raw in self.root_paths.values():
+            for folder in (Path(raw), *Path(raw).parents):
+                shown = stored.get(keyed_hash(self.salt, "path", str(folder)))
+                if shown and shown != REDACTED:  # (REDACTED: an unfinished import's)
+                    self.recalled.update(hidden_values(shown, str(folder)))
+
+    def known_identifiers(self) -> set[str]:
+        """Every identifier this import met or learned again from stored paths."""
+        return self.identifiers | self.recalled
+
+    # ---- naming at the end -------------------------------------------------------------------
+
+    def _name_later(
+        self, candidate: _Candidate, problems: list[tuple[str, str, str]] | None
+    ) -> None:
+        """Remember a recorded file (and its problems, as decode redacted them; None: keep
+        the stored ones) to name at the end of the import."""
+        self.named[candidate.key] = (candidate, problems)
+
+    def _name_files(
+        self, hide: Callable[[str], str], hide_message: Callable[[str, str], str]
+    ) -> None:
+        """Store the real, redacted paths of the files and folders this import recorded."""
+        files = []
+        for key, (candidate, problems) in self.named.items():
+            where = str(candidate.found.path)
+            if problems is not None:
+                problems = [(c, hide_message(m, where), s) for c, m, s in problems]
+            files.append((key, candidate.root_key, hide(candidate.found.rel_path), problems))
+        # (a file an unfinished import recorded may have been found through another root)
+        keys = set(self.root_ids) | {root for _, root, _, _ in files}
+        roots = {key: hide(self.root_paths[key]) for key in keys}
+        self.store.name_files(self.dataset_id, self.import_id, files, roots, hidden=REDACTED)
+
+    def _redact_names(
+        self, dataset: dict[str, Any], created: bool, complete: bool = True
+    ) -> dict[str, Any]:
+        """Name the paths this import recorded (until now [redacted]) with every patient
+        identifier it met or learned again from stored paths, and redact those from the
+        dataset's name and from all its stored paths and problems: a file without names of
+        its own (a PNG beside the DICOM files of its patient) may carry one in its path.
+        A new dataset is called INTERIM_NAME until then (``created``: it still is), so a
+        name taken from a folder never reaches the database unredacted; its stored name is
+        told now. An import that was stopped (not ``complete``) has not read every file,
+        so it names nothing: the next import does (see the module docstring)."""
+        known = self.known_identifiers()
+        hide, hide_message = redactor(known), message_redactor(known)
+        for error in self.tally.errors:  # (the first problems, for the summary)
+            where = error.pop("where", error["path"])
+            if complete:
+                error.update(
+                    path=hide(error["path"]), message=hide_message(error["message"], where)
+                )
+            else:
+                message = hide_path(hide_message(error["message"], where), where)
+                error.update(path=REDACTED, message=message)
+        if not complete:
             return dataset
+        self._name_files(hide, hide_message)
+        if known:
+            self.store.redact_paths(dataset["id"], hide, hide_message)
         asked = self.cfg.dataset_name if created else dataset["name"]
         wanted = hide(asked)
         if wanted == dataset["name"]:

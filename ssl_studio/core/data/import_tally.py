@@ -67,7 +67,7 @@ def stopped_note(summary: dict[str, Any]) -> str:
     of = f"{seen} files" if summary.get("walk_complete", True) else f"the {seen} files found so far"
     return (
         f"Import stopped after {summary.get('files_done', 0)} of {of} — import the folder "
-        "again to finish (files already imported are not read again)."
+        "again to finish (files already imported are kept, not imported again)."
     )
 
 

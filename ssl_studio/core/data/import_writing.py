@@ -2,19 +2,19 @@
 database (items, files, problems, roots), walk errors, and the label set filled from label
 columns. ``ImportWriting`` is a part of ``Importer`` (importer.py) kept in its own file;
 it uses the importer's store, tally, identifiers, channel order and root bookkeeping.
+Paths are stored as [redacted] until the end of the import (see import_naming.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ssl_studio.core.data.cache import CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS
 from ssl_studio.core.data.discovery import WalkProblem
 from ssl_studio.core.data.import_tally import LAYOUT_WORDS
-from ssl_studio.core.data.privacy import REDACTED, patient_key, redact, redactor
+from ssl_studio.core.data.privacy import REDACTED, hide_path, patient_key, redact, redactor
 from ssl_studio.core.data.records import DecodedFile
 
 if TYPE_CHECKING:
@@ -30,6 +30,9 @@ class ImportWriting:
         """Write a batch: cache bytes first (synced), then one database transaction."""
         rows = []
         for candidate, result in batch:
+            if candidate.refresh:  # recorded by an unfinished import: only named now
+                self._refresh(candidate, result)
+                continue
             items = []
             hide = redactor(result.identifiers)  # e.g. a series named after its patient
             for item in result.items:
@@ -65,31 +68,44 @@ class ImportWriting:
         with self.store.transaction():
             for candidate, result, items in rows:
                 self._save(candidate, result, items)
-        self.done += len(rows)
+        self.done += len(batch)
         self._progress("decode", self.done, self.total)
 
-    def _save(self, candidate: _Candidate, result: DecodedFile, items: list[dict]) -> None:
+    def _refresh(self, candidate: _Candidate, result: DecodedFile) -> None:
+        """A file an unfinished import recorded, unchanged since: its identifiers (and
+        the labels of a series file) were read again; its items stay as they are."""
         self.identifiers.update(result.identifiers)
-        rel_path = redact(candidate.found.rel_path, result.identifiers)
+        for item in result.items:
+            if item.label is not None:
+                self.labels[(candidate.key, item.index)] = item.label
+        self._name_later(candidate, None)
+
+    def _save(self, candidate: _Candidate, result: DecodedFile, items: list[dict]) -> None:
+        """Record a file, its path as [redacted] and its problems with their path hidden
+        until the end of the import names them (import_naming.py)."""
+        self.identifiers.update(result.identifiers)
         severities = {p.severity for p in result.problems}
         status = "ok" if items else ("failed" if "error" in severities else "skipped")
         # (decode redacted the messages with the file's identifiers and path already)
         errors = [(p.code, p.message, p.severity) for p in result.problems]
+        where = str(candidate.found.path)
         self.store.save_file(
             self.dataset_id,
             self.import_id,
             {
-                "root_id": self._root_id(candidate.root_key, result.identifiers),
+                "root_id": self._root_id(candidate.root_key),
                 "path_key": candidate.key,
-                "rel_path": rel_path,
+                "rel_path": REDACTED,
                 "kind": FILE_KINDS.get(candidate.sniffed, "unknown"),
                 "size": candidate.found.size,
                 "mtime_ns": candidate.found.mtime_ns,
                 "status": status,
             },
             items,
-            errors,
+            [(code, hide_path(message, where), severity) for code, message, severity in errors],
         )
+        self._name_later(candidate, errors)
+        rel_path = candidate.found.rel_path  # (kept here, redacted at the end: _redact_names)
         self.tally.items += len(items)
         if status == "ok":
             self.tally.imported += 1
@@ -97,23 +113,21 @@ class ImportWriting:
             setattr(self.tally, status, getattr(self.tally, status) + 1)
         for code, message, severity in errors:
             if len(self.tally.errors) < 10 and severity == "error":
-                self.tally.errors.append({"path": rel_path, "code": code, "message": message})
+                self.tally.errors.append(
+                    {"path": rel_path, "code": code, "message": message, "where": where}
+                )
 
-    def _root_id(self, root_key: str, identifiers: Iterable[str] = ()) -> int:
-        """The root row, its shown path redacted further with ``identifiers`` (those of the
-        file being saved: redacting with every identifier met so far, at every file, made
-        an import of one patient per file quadratic; _redact_names applies them all)."""
-        shown = redact(self.root_shown.get(root_key, self.root_paths[root_key]), identifiers)
-        if self.root_shown.get(root_key) != shown:
-            self.root_ids[root_key] = self.store.root_id(
-                self.dataset_id, shown, root_key, hidden=REDACTED
-            )
-            self.root_shown[root_key] = shown
+    def _root_id(self, root_key: str) -> int:
+        """The root row's id; a new root's path is [redacted] until the end of the import
+        names it, a known root's stays as it is until then (import_naming.py)."""
+        if root_key not in self.root_ids:
+            self.root_ids[root_key] = self.store.root_id(self.dataset_id, REDACTED, root_key)
         return self.root_ids[root_key]
 
     def _walk_error(self, entry: WalkProblem) -> None:
+        """Record a problem of the walk (written once every file has been read)."""
         path = str(entry.path.relative_to(entry.root)) if entry.path != entry.root else ""
-        shown = redact(path or str(entry.root), self.identifiers)
+        shown = redact(path or str(entry.root), self.known_identifiers())
         problem = entry.problem
         self.store.add_walk_error(
             self.dataset_id, self.import_id, shown, problem.code, problem.message, problem.severity

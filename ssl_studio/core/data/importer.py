@@ -5,7 +5,8 @@ Phases, each reported through ``report``:
 1. *discover*: walk the given folders (projects and exports of SSL Studio inside them
    are left out, and refused as the folder given: studio_folders.py); a file whose size
    and modification time match the project's record is unchanged and is not read at
-   all (fast re-import).
+   all (fast re-import), unless an import that did not finish recorded it: then only
+   its identifiers are read again, to name its path (import_naming.py).
 2. *scan*: read the first bytes of new and changed files to tell DICOM, images and
    series apart; for a new dataset, the kind found most decides its modality
    (import_naming.py, which names the dataset at the end).
@@ -13,12 +14,12 @@ Phases, each reported through ``report``:
    appends them to the cache and records files, items and problems in the database in
    small transactions, so a cancel or a crash leaves a consistent project.
 4. *finish*: files no longer found are marked missing; labels found in series files
-   become a label set.
+   become a label set; the paths recorded are stored redacted with every identifier
+   met (until then they are [redacted]: see import_naming.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections import Counter
@@ -33,13 +34,14 @@ from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
 from ssl_studio.core.data.import_naming import JOB, ImportNaming, NothingToImport
 from ssl_studio.core.data.import_tally import ImportTally, mixed_layouts
 from ssl_studio.core.data.import_target import (
+    INTERIM_NAME,
     other_cache_size,
     refuse_other_folders,
     target_dataset,
 )
 from ssl_studio.core.data.import_writing import ImportWriting
 from ssl_studio.core.data.parallel import decode_files
-from ssl_studio.core.data.privacy import keyed_hash
+from ssl_studio.core.data.privacy import keyed_hash, message_redactor
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.series_channels import ChannelOrder
 from ssl_studio.core.data.studio_folders import left_out, refuse_studio_folders
@@ -60,6 +62,7 @@ class _Candidate:
     root_key: str
     sniffed: str = ""
     problem: ImportProblem | None = None
+    refresh: bool = False  # recorded by an unfinished import: read its identifiers only
 
 
 class Importer(ImportNaming, ImportWriting):
@@ -81,9 +84,13 @@ class Importer(ImportNaming, ImportWriting):
         self.salt = store.salt
         self.tally = ImportTally()
         self.identifiers: set[str] = set()
+        self.recalled: set[str] = set()  # what stored paths hid (import_naming.py)
+        self.roots_recalled: set[int] = set()
+        self.raw_roots: dict[int, str | None] = {}  # root id -> its path on disk
+        self.unfinished: dict[str, tuple[Found, str]] = {}  # key -> (file, root key)
+        self.named: dict[str, tuple[_Candidate, list | None]] = {}  # to name at the end
         self.root_ids: dict[str, int] = {}
         self.root_paths: dict[str, str] = {}  # root key -> absolute path (never stored)
-        self.root_shown: dict[str, str] = {}  # root key -> stored, redacted path
         self.labels: dict[tuple[str, int], str] = {}
         self.done = 0  # files recorded
         self._last_progress = 0.0
@@ -113,6 +120,14 @@ class Importer(ImportNaming, ImportWriting):
         if existing and self._cache_lost(existing):  # decode every imported file again
             known = {k: replace(f, size=-1) if f.status == "ok" else f for k, f in known.items()}
         candidates, walk_problems, seen = self._discover(known)
+        listed = {c.key for c in candidates}
+        candidates += [  # unchanged files an unfinished import recorded: name them now
+            _Candidate(found, key, root_key, refresh=True)
+            for key, (found, root_key) in self.unfinished.items()
+            if key not in listed
+        ]
+        if existing:
+            self._recall_roots(existing["id"])
         self._scan(candidates)
         dataset = existing or self._create_dataset(candidates, walk_problems)
         self.dataset_id = dataset["id"]
@@ -122,13 +137,11 @@ class Importer(ImportNaming, ImportWriting):
             k: v for k, v in to_dict(self.cfg).items() if k not in ("project", "paths", "name")
         }
         self.import_id = self.store.start_import(self.dataset_id, options)
-        try:
-            cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
-        except BaseException:  # a full disk, a crash in a worker: name what was kept
-            with contextlib.suppress(Exception):
-                self._redact_names(dataset, created=existing is None)
-            raise
-        dataset = self._redact_names(dataset, created=existing is None)
+        # a crash, a kill or a full disk from here on leaves paths [redacted], the dataset
+        # its interim name and this import unfinished: the next import names them
+        cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
+        interim = existing is None or existing["name"].startswith(INTERIM_NAME)
+        dataset = self._redact_names(dataset, created=interim, complete=not cancelled)
         summary = self.tally.summary(
             dataset, self.import_id, time.perf_counter() - start, cancelled
         )
@@ -153,16 +166,19 @@ class Importer(ImportNaming, ImportWriting):
             self._decode_all(candidates, size, cache)
         finally:
             cache.close()
-        self.tally.files_done = self.tally.unchanged + self.done
-        for level, text in self.channel_order.messages():
-            self.report(Message(JOB, text, level=level))
+        t = self.tally  # (self.done also counts files only named again: unchanged ones)
+        t.files_done = t.unchanged + t.imported + t.failed + t.skipped
+        reordered = self.channel_order.messages()  # they name a file: hide what it hid
+        hide = message_redactor(self.known_identifiers()) if reordered else None
+        for level, text in reordered:
+            self.report(Message(JOB, hide(text), level=level))
         if len(self.csv_layouts) > 1:  # auto decides file by file
             self.report(Message(JOB, mixed_layouts(self.csv_layouts), level="warning"))
         cancelled = self.stop.stopped
         with self.store.transaction():
-            for problem in walk_problems:
-                self._walk_error(problem)
-            if not cancelled:
+            if not cancelled:  # (a stopped import knows too few identifiers to name paths)
+                for problem in walk_problems:
+                    self._walk_error(problem)
                 walked = [self._root_id(key) for key in self._root_keys()]
                 self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
         self._save_labels()
@@ -216,6 +232,7 @@ class Importer(ImportNaming, ImportWriting):
             seen.add(key)
             self.root_paths.setdefault(root_key, str(entry.root))
             before = known.get(key)
+            self._recall(key, root_key, entry, before)
             if before is None or before.status == "missing":
                 self.tally.new += 1
                 candidates.append(_Candidate(entry, key, root_key))
@@ -307,6 +324,7 @@ class Importer(ImportNaming, ImportWriting):
                         self.cfg.csv_layout,
                         self.cfg.sampling_rate,
                         self.csv_prefer,
+                        identifiers_only=candidate.refresh,
                     ),
                 )
             )

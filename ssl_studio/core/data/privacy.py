@@ -132,7 +132,9 @@ def redact(text: str, identifiers: Iterable[str], *, words: bool = False) -> str
     of a file name that are not valid UTF-8 (kept by Python as surrogates, which SQLite
     refuses) become U+FFFD.
     """
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    text = _storable(text)
+    if REDACTED in text:  # a patient "Ted" must not turn "[redacted]" into "[redac[redacted]]"
+        return REDACTED.join(redact(p, identifiers, words=words) for p in text.split(REDACTED))
     edge = (r"(?<![^\W\d_])", r"(?![^\W\d_])") if words else ("", "")
     # longest first, in a fixed order: "Doe_Jane" goes whole before "Doe" alone, and the
     # result never depends on the order of a set of identifiers
@@ -146,10 +148,37 @@ def redact(text: str, identifiers: Iterable[str], *, words: bool = False) -> str
     return text
 
 
+def _storable(text: str) -> str:
+    """``text`` as SQLite can store it: bytes of a file name that are not valid UTF-8
+    (kept by Python as surrogates) become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+_MARKERS = re.compile(f"(?:{re.escape(REDACTED)})+")
+
+
+def hidden_values(shown: str, raw: str) -> list[str]:
+    """What an earlier redaction hid of the path ``raw``, read back from ``shown``, the
+    form of it that was stored: the text behind each [redacted] (markers side by side
+    count as one). The project never keeps identifiers, but a re-import sees the raw
+    path of every file and folder it met before, so it learns again what was hidden and
+    hides it as well in the paths it stores now (a changed PNG in a folder named after
+    its patient, whose DICOM file is unchanged and not read again). Nothing comes back
+    when the two do not match, nor pieces under MIN_REDACT_LENGTH characters."""
+    if REDACTED not in shown:
+        return []
+    body = r"([^/\\]+?)".join(re.escape(piece) for piece in _MARKERS.split(shown))
+    found = re.fullmatch(body, _storable(raw), re.DOTALL)
+    if found is None:
+        return []
+    return sorted({v for v in found.groups() if len(v) >= MIN_REDACT_LENGTH})
+
+
 def redactor(identifiers: Iterable[str], *, words: bool = False) -> Callable[[str], str]:
     """``redact`` for many texts and many identifiers (an import of thousands of patients):
     each text is scanned once for the identifiers it may hold, by their first three
-    letters, and only those are redacted; a text that holds none comes back as it is."""
+    letters, and only those are redacted; a text that holds none comes back as it is
+    (storable, as ``redact`` makes it)."""
     values = sorted(set(identifiers))
     short: list[tuple[str, str]] = []  # identifiers under 3 characters, if given any
     buckets: dict[str, list[tuple[str, str]]] = {}
@@ -163,14 +192,14 @@ def redactor(identifiers: Iterable[str], *, words: bool = False) -> Callable[[st
 
     def hide(text: str) -> str:
         if not text or not values:
-            return text
+            return _storable(text)
         low = text.lower()
         found = {value for part, value in short if part in low}
         for i in range(len(low) - 2):
             for part, value in buckets.get(low[i : i + 3], ()):
                 if low.startswith(part, i):
                     found.add(value)
-        return redact(text, found, words=words) if found else text
+        return redact(text, found, words=words) if found else _storable(text)
 
     return hide
 
@@ -222,6 +251,14 @@ def message_redactor(identifiers: Iterable[str]) -> Callable[[str, str], str]:
         return message
 
     return hide
+
+
+def hide_path(message: str, path: str) -> str:
+    """``message`` with every folder and file name of ``path`` hidden, wherever it
+    quotes them (alone, or in a path): how a problem is stored while the import does
+    not yet know every identifier (the end of the import stores it redacted as usual)."""
+    pieces = [p for p in _pieces(path) if len(p) >= MIN_REDACT_LENGTH]
+    return message_redactor(pieces)(message, path)
 
 
 def _pieces(path: str) -> set[str]:

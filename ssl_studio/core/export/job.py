@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ssl_studio.core.data.privacy import message_redactor, redactor
 from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
 from ssl_studio.core.data.series_channels import named
 from ssl_studio.core.errors import ConfigError, SSLStudioError
@@ -260,9 +261,11 @@ def predict(
                 report(Progress("predict", done=counts["items"], phase="predict"))
                 pending.clear()
 
+            identifiers: set[str] = set()
             for item in read_inputs([Path(p) for p in paths], spec):
                 if stop.stopped:
                     break
+                identifiers.update(item.identifiers)
                 if item.error is not None:
                     rows.append([item.path, item.index, *[""] * len(classes), "", item.error, ""])
                     counts["errors"] += 1
@@ -278,7 +281,7 @@ def predict(
                     flush()
                 pending.append(item)
             flush()
-            writer.writerows(sorted(rows, key=lambda row: (row[0], row[1])))
+            writer.writerows(sorted(_redacted(rows, identifiers), key=lambda r: (r[0], r[1])))
         if stop.stopped:
             Path(tmp).unlink()
             return {**counts, "out": None, "cancelled": True}
@@ -295,6 +298,19 @@ def predict(
             raise disk_full(out_csv, kept) from exc
         raise
     return {**counts, "out": str(out_csv), "cancelled": False}
+
+
+def _redacted(rows: list[list[Any]], identifiers: set[str]) -> list[list[Any]]:
+    """``rows`` with every identifier of every file read hidden from their paths and
+    errors (row[0] and row[-2]): a PNG beside its patient's DICOM files, in a folder
+    named after the patient, holds no name of its own to redact its path with."""
+    if not identifiers:
+        return rows
+    hide, hide_message = redactor(identifiers), message_redactor(identifiers)
+    return [
+        [hide(row[0]), *row[1:-2], hide_message(row[-2], row[0]) if row[-2] else "", row[-1]]
+        for row in rows
+    ]
 
 
 def _run(

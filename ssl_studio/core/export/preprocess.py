@@ -36,6 +36,10 @@ class ModelInput:
     observed: np.ndarray | None = None  # series [C, T] bool
     error: str | None = None
     note: str = ""  # what a prediction should be read with (a channel read as missing, ...)
+    # the file's patient identifiers (never written): a file without names of its own (a
+    # PNG beside its patient's DICOM files) may carry one in its path, so whoever shows
+    # or writes the paths of many files redacts each with the identifiers of all of them
+    identifiers: tuple[str, ...] = ()
 
 
 def files_of(paths: list[Path]) -> Iterator[Found | Any]:
@@ -111,16 +115,19 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
         )
         result = decode(task)
         shown = redact(shown, result.identifiers)
+        ids = tuple(result.identifiers)
         if result.problems and not result.items:
-            yield ModelInput(shown, 0, error="; ".join(p.message for p in result.problems))
+            errors = "; ".join(p.message for p in result.problems)
+            yield ModelInput(shown, 0, error=errors, identifiers=ids)
             continue
         for item in result.items:
             if wants_image:
-                yield ModelInput(shown, item.index, image_input(item.array, item.fields, spec))
+                x = image_input(item.array, item.fields, spec)
+                yield ModelInput(shown, item.index, x, identifiers=ids)
                 continue
             error = _channel_error(item.fields, spec) or _rate_error(item.fields, spec)
             if (error := error or _too_long(item.array, free)) is not None:
-                yield ModelInput(shown, item.index, error=error)
+                yield ModelInput(shown, item.index, error=error, identifiers=ids)
                 continue
             values = by_name(item.array, item.fields, spec)  # named columns: the model's
             if values.shape[0] > spec["in_channels"]:
@@ -130,13 +137,14 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
                     error=f"This series has {values.shape[0]} channels; the model reads "
                     f"{spec['in_channels']}. Is the file laid out as the training files were "
                     f"({layout}: see --layout)? Fewer channels are read as missing ones.",
+                    identifiers=ids,
                 )
                 continue
             x, observed = series_input(values, spec)
             note = " ".join(
                 n for n in (_missing_note(item.fields, spec), _rate_note(item.fields, spec)) if n
             )
-            yield ModelInput(shown, item.index, x, observed, note=note)
+            yield ModelInput(shown, item.index, x, observed, note=note, identifiers=ids)
 
 
 # memory the exported series model needs per time step of one recording (ts-conv at 6

@@ -441,7 +441,7 @@ def test_an_import_killed_before_naming_its_dataset_leaves_no_folder_name(
     folder.mkdir()
     shutil.copy(dicom_file("CT_small.dcm"), folder / "a.dcm")
 
-    def killed(self, dataset, created):
+    def killed(self, dataset, created, complete=True):
         raise KeyboardInterrupt  # as if the process died before the dataset got its name
 
     with monkeypatch.context() as patch:
@@ -452,10 +452,12 @@ def test_an_import_killed_before_naming_its_dataset_leaves_no_folder_name(
     assert b"CompressedSamples" not in raw
     with Store.open(project) as store:
         assert [d["name"] for d in store.datasets()] == ["(importing)"]
-    # importing again (named or not) finishes that dataset instead of starting another
+    # importing again finishes that dataset instead of starting another, and names it
     summary = run(project, folder, name="CompressedSamples_CT1")
-    assert summary["unchanged"] == 1 and summary["dataset"] == "(importing)"
-    assert run(project, folder, retry_failed=True)["dataset"] == "(importing)"
+    assert summary["unchanged"] == 1 and summary["dataset"] == "[redacted]"
+    assert run(project, folder, retry_failed=True)["dataset"] == "[redacted]"
+    with Store.open(project) as store:
+        assert [d["name"] for d in store.datasets()] == ["[redacted]"]
 
 
 def test_a_series_named_after_its_patient_file_is_stored_redacted(project, tmp_path):
@@ -514,7 +516,7 @@ def test_a_full_disk_stops_the_import_and_keeps_what_was_imported(project, tmp_p
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
     with Store.open(project) as store:
-        kept = store.items(store.dataset("scans")["id"])
+        kept = store.items(store.dataset("(importing)")["id"])  # named when it finishes
     assert len(kept) == 3  # the files written before the disk filled up
 
     monkeypatch.setattr(cache._Appender, "append", real_append)  # space was freed

@@ -7,6 +7,7 @@ import unicodedata
 from ssl_studio.core.data.privacy import (
     REDACTED,
     contains_identifier,
+    hidden_values,
     identifier_values,
     message_redactor,
     redact,
@@ -110,3 +111,22 @@ def test_a_path_a_message_quotes_loses_every_trace_and_the_words_around_it_stay(
     assert hide("It cannot be read, annotated or scanned.", "/home/ann/x.png") == (
         "It cannot be read, annotated or scanned."
     )
+
+
+def test_a_name_found_inside_the_redaction_marker_leaves_the_marker_whole():
+    """A patient "Ted" turned a stored "[redacted]" into "[redac[redacted]]", and again at
+    every later import."""
+    values = identifier_values(["Ted^Ford"])
+    assert redact("[redacted]/x_Ted.png", values) == "[redacted]/x_[redacted].png"
+    assert redactor(values)("[redacted]/scan.png") == "[redacted]/scan.png"
+    assert redact("[redacted]Ted", values, words=True) == "[redacted][redacted]"
+
+
+def test_what_a_stored_path_hid_is_read_back_from_its_raw_path():
+    shown = "normal/[redacted]/[redacted]_img.dcm"
+    assert hidden_values(shown, "normal/Doe_Jane/PID123_img.dcm") == ["Doe_Jane", "PID123"]
+    assert hidden_values("[redacted][redacted]_x.png", "DoeJane_x.png") == ["DoeJane"]
+    assert hidden_values("/data/[redacted]_knee", "/data/Doe_knee") == ["Doe"]
+    assert hidden_values("a/[redacted]/b.png", "c/d.png") == []  # another file
+    assert hidden_values("a/b.png", "a/b.png") == []  # nothing hidden
+    assert hidden_values("[redacted]_1.png", "Bo_1.png") == []  # too short to redact

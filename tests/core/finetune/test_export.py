@@ -310,6 +310,31 @@ def test_series_predictions_bound_their_memory(series_project, tmp_path, monkeyp
     assert "This recording has 400 steps" in row["error"] and "Split it" in row["error"]
 
 
+def test_predictions_hide_a_patient_s_name_in_the_paths_of_every_file_read(image_export, tmp_path):
+    """A PNG has no names of its own: in its patient's folder (named after the patient in
+    CT_small.dcm's header, "CompressedSamples^CT1") its path is redacted with the names
+    of the other files of the prediction, as the import redacts it."""
+    from PIL import Image
+
+    _, _, out, _ = image_export
+    folder = tmp_path / "CompressedSamples_CT1"
+    folder.mkdir()
+    (folder / "ct.dcm").write_bytes((PYDICOM_FILES / "CT_small.dcm").read_bytes())
+    Image.fromarray(np.full((32, 32), 120, np.uint8)).save(folder / "scan.png")
+    (folder / "CompressedSamples_note.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    predict(out, [folder], tmp_path / "p.csv")
+    text = (tmp_path / "p.csv").read_text()
+    assert "CompressedSamples" not in text
+    rows = list(csv.DictReader(text.splitlines()))
+    assert sorted(Path(r["path"]).name for r in rows) == [
+        "[redacted]_note.png",
+        "ct.dcm",
+        "scan.png",
+    ]
+    assert {Path(r["path"]).parent.name for r in rows} == {"[redacted]"}
+    assert sum(bool(r["error"]) for r in rows) == 1
+
+
 def test_an_export_can_be_shared_but_holds_no_predictions(image_export, tmp_path):
     _, _, out, _ = image_export
     umask = os.umask(0)

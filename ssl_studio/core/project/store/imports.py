@@ -25,6 +25,10 @@ class FileRow:
     size: int
     mtime_ns: int
     status: str
+    rel_path: str = ""  # as stored (redacted)
+    root_path: str = ""  # its import root's path, as stored (redacted)
+    root_key: str = ""  # and that root's path key
+    pending: bool = False  # last recorded by an import that never finished (not named)
 
 
 def most_files_layout(shapes: Iterable[tuple[str | None, list | None, int]]) -> str | None:
@@ -93,14 +97,16 @@ class ImportRecords(StoreBase):
 
     def root_id(self, dataset_id: int, path: str, path_key: str, hidden: str = "") -> int:
         """The id of an import root (created if new). In a transaction. The shown path of a
-        known root is only replaced by one that hides more (more ``hidden`` markers): an
-        import that decoded nothing knows no names, and must not undo earlier redaction."""
+        known root is only replaced by one that hides more (more ``hidden`` markers), or
+        when it is ``hidden`` alone (a root an unfinished import recorded): an import that
+        decoded nothing knows no names, and must not undo earlier redaction."""
         row = self.conn.execute(
             "SELECT id, path FROM roots WHERE dataset_id = ? AND path_key = ?",
             (dataset_id, path_key),
         ).fetchone()
         if row is not None:
-            if hidden and path.count(hidden) > (row[1] or "").count(hidden):
+            stored = row[1] or ""
+            if hidden and (stored == hidden or path.count(hidden) > stored.count(hidden)):
                 self.conn.execute("UPDATE roots SET path = ? WHERE id = ?", (path, row[0]))
             return int(row[0])
         cursor = self.conn.execute(
@@ -117,14 +123,37 @@ class ImportRecords(StoreBase):
         )
         return {r[0] for r in rows}
 
-    def known_files(self, dataset_id: int) -> dict[str, FileRow]:
-        """Files met by earlier imports of the dataset, by path key."""
+    def root_paths(self, dataset_id: int) -> dict[str, str]:
+        """Path key -> the stored (redacted) path of the dataset's import roots."""
         rows = self.conn.execute(
-            "SELECT id, root_id, path_key, size, mtime_ns, status FROM files WHERE dataset_id = ?",
+            "SELECT path_key, path FROM roots WHERE dataset_id = ?", (dataset_id,)
+        )
+        return {r[0]: r[1] or "" for r in rows}
+
+    def known_files(self, dataset_id: int) -> dict[str, FileRow]:
+        """Files met by earlier imports of the dataset, by path key. ``pending``: the
+        file was last recorded by an import that did not finish (killed, stopped, out of
+        disk space), so its path was never named (see data/import_naming.py)."""
+        rows = self.conn.execute(
+            "SELECT files.id, root_id, files.path_key, size, mtime_ns, files.status, rel_path, "
+            "roots.path AS root_path, roots.path_key AS root_key, "
+            "COALESCE(imports.status, 'done') != 'done' AS pending "
+            "FROM files LEFT JOIN imports ON imports.id = files.import_id "
+            "LEFT JOIN roots ON roots.id = files.root_id WHERE files.dataset_id = ?",
             (dataset_id,),
         )
         return {
-            r["path_key"]: FileRow(r["id"], r["root_id"], r["size"], r["mtime_ns"], r["status"])
+            r["path_key"]: FileRow(
+                r["id"],
+                r["root_id"],
+                r["size"],
+                r["mtime_ns"],
+                r["status"],
+                r["rel_path"] or "",
+                r["root_path"] or "",
+                r["root_key"] or "",
+                bool(r["pending"]),
+            )
             for r in rows
         }
 
@@ -141,6 +170,10 @@ class ImportRecords(StoreBase):
         file: root_id, path_key, rel_path, kind, size, mtime_ns, status.
         items: dicts with ``idx``, cache_file, cache_index and ITEM_COLUMNS keys. Item ids
         stay stable across re-imports (by file and index) so labels survive a changed file.
+        Items the file no longer gives (it fails to decode now, or has fewer frames) are
+        kept, marked ``failed`` (the file failed) or ``missing``, as ``mark_missing`` marks
+        the items of a deleted file: training skips them, their labels stay in every label
+        set, and they come back with those labels when the file decodes again.
         errors: (code, message, severity) tuples; they replace the file's earlier ones.
         """
         row = self.conn.execute(
@@ -171,27 +204,79 @@ class ImportRecords(StoreBase):
                 "status = ?, n_items = ?, import_id = ? WHERE id = ?",
                 (*values, file_id),
             )
-        self._replace_items(dataset_id, file_id, items)
+        gone = "failed" if file["status"] == "failed" else "missing"
+        self._replace_items(dataset_id, file_id, items, gone)
+        self._set_problems(dataset_id, import_id, file_id, file["rel_path"], errors)
+        return file_id
+
+    def _set_problems(
+        self,
+        dataset_id: int,
+        import_id: int,
+        file_id: int,
+        path: str,
+        errors: list[tuple[str, str, str]],
+    ) -> None:
         self.conn.execute("DELETE FROM import_errors WHERE file_id = ?", (file_id,))
         self.conn.executemany(
             "INSERT INTO import_errors(dataset_id, import_id, file_id, path, code, message, "
             "severity, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (dataset_id, import_id, file_id, file["rel_path"], c, m, s, now())
-                for c, m, s in errors
-            ],
+            [(dataset_id, import_id, file_id, path, c, m, s, now()) for c, m, s in errors],
         )
-        return file_id
 
-    def _replace_items(self, dataset_id: int, file_id: int, items: list[dict[str, Any]]) -> None:
+    def name_files(
+        self,
+        dataset_id: int,
+        import_id: int,
+        files: Iterable[tuple[str, str, str, list[tuple[str, str, str]] | None]],
+        roots: Mapping[str, str],
+        hidden: str,
+    ) -> None:
+        """Store the paths of the files and folders an import recorded, redacted with
+        every identifier it met, once it has read every file (until then they are stored
+        as ``hidden``: see data/import_naming.py). files: (path key, its root's path key,
+        rel_path, problems as (code, message, severity) tuples, or None to keep the
+        stored messages); each file becomes this import's. roots: path key -> path of
+        every root of ``files``, stored as ``root_id`` stores them."""
+        files = list(files)
+        with self.transaction():
+            ids = {key: self.root_id(dataset_id, path, key, hidden) for key, path in roots.items()}
+            self.conn.executemany(
+                "UPDATE files SET root_id = ?, rel_path = ?, import_id = ? "
+                "WHERE dataset_id = ? AND path_key = ?",
+                [(ids[root], rel, import_id, dataset_id, key) for key, root, rel, _ in files],
+            )
+            self.conn.executemany(
+                "UPDATE import_errors SET path = ? WHERE file_id = "
+                "(SELECT id FROM files WHERE dataset_id = ? AND path_key = ?)",
+                [(rel, dataset_id, key) for key, _, rel, problems in files if not problems],
+            )  # (None: the stored problems stay, with their path named)
+            for key, _, rel_path, problems in files:
+                if problems:  # its problems as this import read them, now redacted
+                    row = self.conn.execute(
+                        "SELECT id FROM files WHERE dataset_id = ? AND path_key = ?",
+                        (dataset_id, key),
+                    ).fetchone()
+                    if row is not None:
+                        self._set_problems(dataset_id, import_id, row[0], rel_path, problems)
+
+    def _replace_items(
+        self, dataset_id: int, file_id: int, items: list[dict[str, Any]], gone: str
+    ) -> None:
+        """Update the file's items by index, add new ones, and mark those it no longer
+        gives with the status ``gone``. Items are never deleted here: label sets refer to
+        them, and a label set (with the figures of the runs that used it) must never
+        change after the fact."""
         existing = dict(
             self.conn.execute("SELECT idx, id FROM items WHERE file_id = ?", (file_id,)).fetchall()
         )
         names = ["idx", "cache_file", "cache_index", *ITEM_COLUMNS]
         keep = {item["idx"] for item in items}
         stale = [existing[i] for i in existing if i not in keep]
-        if stale:
-            self._delete_items(stale)
+        for start in range(0, len(stale), 500):
+            chunk = stale[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            self.conn.execute(f"UPDATE items SET status = ? WHERE id IN ({marks})", (gone, *chunk))
         for item in items:
             values = [item.get(n) for n in names]
             if item["idx"] in existing:
@@ -208,13 +293,6 @@ class ImportRecords(StoreBase):
                     f"VALUES (?, ?, 'ok', {marks})",
                     (dataset_id, file_id, *values),
                 )
-
-    def _delete_items(self, item_ids: list[int]) -> None:
-        for start in range(0, len(item_ids), 500):
-            chunk = item_ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            self.conn.execute(f"DELETE FROM labels WHERE item_id IN ({marks})", chunk)
-            self.conn.execute(f"DELETE FROM items WHERE id IN ({marks})", chunk)
 
     def add_walk_error(
         self,

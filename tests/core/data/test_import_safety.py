@@ -1,0 +1,210 @@
+"""Re-imports and broken imports never lose labels nor store a patient's name: a file that
+stops decoding keeps its items and labels; a changed file keeps its redacted path; an
+import killed, stopped or out of disk space leaves no name behind and the next one
+finishes it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.events import StopToken
+from ssl_studio.core.jobs import import_data
+from ssl_studio.core.labels import labels_from_folders
+from ssl_studio.core.project.store import Store
+
+
+def run(project: Path, *paths: Path, **options) -> dict:
+    return import_data(ImportConfig(project=project, paths=list(paths), **options))
+
+
+def png(path: Path, value: int = 0, side: int = 16) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((side, side), value, np.uint8)).save(path)
+    return path
+
+
+def touch_later(path: Path) -> None:
+    """Give ``path`` a new modification time, as an edit would."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+
+
+def project_bytes(project: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
+
+
+def test_a_file_that_stops_decoding_keeps_its_items_and_labels(project, tmp_path, dicom_file):
+    folder = tmp_path / "study"
+    for cls, dicom in (("normal", "CT_small.dcm"), ("pneumonia", "MR_small.dcm")):
+        (folder / cls).mkdir(parents=True)
+        shutil.copy(dicom_file(dicom), folder / cls / "scan.dcm")
+        for i in range(2):
+            png(folder / cls / f"{i}.png", value=40 * i)
+    run(project, folder, name="study", cache_size=16)
+    labels_from_folders(project, "study")
+    with Store.open(project) as store:
+        labels = store.latest_labels(1, "folders")
+        [broken] = [i for i in store.items(1) if i["rel_path"] == "normal/scan.dcm"]
+    assert len(labels) == 6
+
+    original = (folder / "normal" / "scan.dcm").read_bytes()
+    (folder / "normal" / "scan.dcm").write_bytes(original[:3000])  # a copy cut short
+    touch_later(folder / "normal" / "scan.dcm")
+    assert run(project, folder, name="study")["failed"] == 1
+    with Store.open(project) as store:
+        assert store.latest_labels(1, "folders") == labels  # the label set is as it was
+        assert [s["n_labels"] for s in store.label_sets(1)] == [6]
+        assert broken["id"] not in {i["id"] for i in store.items(1)}  # training skips it
+        assert [i["id"] for i in store.items(1, status="failed")] == [broken["id"]]
+
+    (folder / "normal" / "scan.dcm").write_bytes(original)  # copied again from the source
+    touch_later(folder / "normal" / "scan.dcm")
+    assert run(project, folder, name="study")["imported"] == 1
+    with Store.open(project) as store:
+        assert store.latest_labels(1, "folders") == labels
+        back = store.item(1, broken["id"])
+    assert back is not None and back["status"] == "ok"  # the same item, with its label
+
+
+def test_a_changed_or_new_file_is_redacted_with_the_names_its_neighbours_hid(
+    project, tmp_path, dicom_file
+):
+    """The DICOM file beside them is unchanged, so its header is not read again: what its
+    names hid in the stored paths is learned again from those paths."""
+    folder = tmp_path / "chest"
+    patient = folder / "normal" / "CompressedSamples_CT1"  # CT_small's patient
+    patient.mkdir(parents=True)
+    shutil.copy(dicom_file("CT_small.dcm"), patient / "ct.dcm")
+    png(patient / "scan.png")
+    (folder / "pneumonia" / "p2").mkdir(parents=True)
+    png(folder / "pneumonia" / "p2" / "a.png", 50)
+    png(folder / "pneumonia" / "p2" / "b.png", 90)
+    run(project, folder, name="chest", cache_size=16)
+    assert b"CompressedSamples" not in project_bytes(project)
+
+    touch_later(patient / "scan.png")
+    png(patient / "later.png", 70)
+    summary = run(project, folder, name="chest")
+    assert (summary["changed"], summary["new"], summary["unchanged"]) == (1, 1, 3)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        paths = sorted(i["rel_path"] for i in store.items(1))
+    assert paths == [
+        "normal/[redacted]/ct.dcm",
+        "normal/[redacted]/later.png",
+        "normal/[redacted]/scan.png",
+        "pneumonia/p2/a.png",
+        "pneumonia/p2/b.png",
+    ]
+    labels_from_folders(project, "chest")  # a patient's folder is no class
+    with Store.open(project) as store:
+        assert set(store.latest_labels(1, "folders").values()) == {"normal", "p2"}
+
+    png(patient / "solo.png", 20)  # the patient's folder alone, added to the dataset
+    assert run(project, patient, name="chest", add=True)["new"] == 1
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        roots = sorted(r[0] for r in store.conn.execute("SELECT path FROM roots"))
+    assert roots == [str(folder), str(folder / "normal" / "[redacted]")]
+
+
+def early_end(how: str, after: int, monkeypatch) -> tuple[StopToken, type[BaseException] | None]:
+    """Make the next import end after ``after`` files were committed: ``killed`` (the
+    process dies: nothing more reaches the database), ``full disk`` (the cache cannot
+    grow) or ``stopped`` (the Stop button). Returns the stop token and what it raises."""
+    from ssl_studio.core.data import cache, import_writing, importer
+
+    monkeypatch.setattr(importer, "_COMMIT_SECONDS", -1.0)  # one commit per file
+    stop = StopToken()
+    real_commit = import_writing.ImportWriting._commit
+    real_append = cache._Appender.append
+    committed = []
+
+    def commit(self, batch, writer):
+        real_commit(self, batch, writer)
+        committed.extend(batch)
+        if len(committed) >= after and how == "killed":
+            raise KeyboardInterrupt  # as a kill: the database gets nothing more
+        if len(committed) >= after and how == "stopped":
+            stop.stop()
+
+    def append(self, data):
+        if len(committed) >= after:
+            raise OSError(28, "No space left on device")
+        return real_append(self, data)
+
+    monkeypatch.setattr(import_writing.ImportWriting, "_commit", commit)
+    if how == "full disk":
+        monkeypatch.setattr(cache._Appender, "append", append)
+    raises = {"killed": KeyboardInterrupt, "full disk": SSLStudioError}.get(how)
+    return stop, raises
+
+
+@pytest.mark.parametrize("how", ["killed", "full disk", "stopped"])
+@pytest.mark.parametrize("after", [2, 4])
+def test_an_import_that_ends_early_stores_no_name_and_the_next_one_names_it(
+    project, tmp_path, dicom_file, monkeypatch, how, after
+):
+    """Files are decoded largest first: a broken PNG and a PNG named after their patient
+    before the DICOM file that says who that is (after=2), or after it (after=4). Neither
+    the early end nor the import that finishes the work stores the name; the finishing
+    import reads only the identifiers of the files already recorded (their items and
+    cache stay)."""
+    folder = tmp_path / "CompressedSamples_CT1"  # CT_small's patient
+    folder.mkdir()
+    shutil.copy(dicom_file("CT_small.dcm"), folder / "ct.dcm")
+    noise = np.random.default_rng(0).integers(0, 255, (256, 256), np.uint8)
+    Image.fromarray(noise).save(folder / "CompressedSamples_big.png")  # larger than ct.dcm
+    for i in range(4):
+        png(folder / f"CompressedSamples_{i}.png", 30 * i)
+    broken = b"\x89PNG\r\n\x1a\n" + bytes(300_000)  # the largest; Pillow quotes its path
+    (folder / "CompressedSamples_note.png").write_bytes(broken)
+    with monkeypatch.context() as patch:
+        stop, raises = early_end(how, after, patch)
+        cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1)
+        if raises:
+            with pytest.raises(raises):
+                import_data(cfg, stop=stop)
+        else:
+            assert import_data(cfg, stop=stop)["cancelled"]
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        assert [d["name"] for d in store.datasets()] == ["(importing)"]
+        early = {i["id"]: i for i in store.items(1)}
+        paths = [r[0] for r in store.conn.execute("SELECT rel_path FROM files")]
+        [error] = store.import_errors(1)
+    assert 0 < len(early) < len(paths) <= after and set(paths) == {"[redacted]"}
+    assert error["path"] == "[redacted]" and "[redacted]" in error["message"]
+
+    summary = run(project, folder, name="chest", workers=1)
+    assert (summary["dataset"], summary["unchanged"]) == ("chest", len(paths))
+    assert summary["imported"] + summary["failed"] == 7 - len(paths)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        items = store.items(1)
+        assert [e["path"] for e in store.import_errors(1)] == ["[redacted]_note.png"]
+        [root] = store.conn.execute("SELECT path FROM roots").fetchall()
+        statuses = [r[0] for r in store.conn.execute("SELECT status FROM imports")]
+    assert sorted(i["rel_path"] for i in items) == [
+        "[redacted]_0.png",
+        "[redacted]_1.png",
+        "[redacted]_2.png",
+        "[redacted]_3.png",
+        "[redacted]_big.png",
+        "ct.dcm",
+    ]
+    assert root[0] == str(tmp_path / "[redacted]")
+    assert statuses[-1] == "done" and statuses[0] != "done"
+    for item in items:  # the early files' items were not decoded (nor cached) again
+        if item["id"] in early:
+            assert item["cache_index"] == early[item["id"]]["cache_index"]
+    pngs = sorted(i["cache_index"] for i in items if i["rel_path"].endswith(".png"))
+    assert pngs == [0, 1, 2, 3, 4]
