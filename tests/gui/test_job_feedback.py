@@ -6,25 +6,14 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-from PIL import Image
 from PySide6.QtGui import QAction
 
-from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import Progress, Step
-from ssl_studio.core.jobs import import_data
+
+from gui_helpers import import_shapes
 
 WAIT_MS = 10_000
-
-
-def _images(project, tmp_path, n: int = 4):
-    folder = tmp_path / "shapes"
-    folder.mkdir()
-    for i in range(n):
-        Image.fromarray(np.full((16, 16), 40 * i, np.uint8)).save(folder / f"{i}.png")
-    import_data(ImportConfig(project=project, paths=[folder], cache_size=16))
-    return project
 
 
 def _action(window, text: str) -> QAction:
@@ -46,7 +35,7 @@ def test_ctrl_r_during_a_run_leaves_its_live_view_running(
     qtbot, make_window, project, tmp_path, messages, monkeypatch
 ):
     monkeypatch.setattr("ssl_studio.gui.panels.pretrain_panel.pretrain", _fake_pretrain)
-    window = make_window(_images(project, tmp_path))
+    window = make_window(import_shapes(project, tmp_path))
     panel = window.pretrain
     assert panel.start()
     qtbot.waitUntil(lambda: panel.view.progress.value() >= 2, timeout=WAIT_MS)
@@ -67,7 +56,7 @@ def test_the_empty_health_plot_says_when_its_first_point_comes(
     qtbot, make_window, project, tmp_path, monkeypatch
 ):
     monkeypatch.setattr("ssl_studio.gui.panels.pretrain_panel.pretrain", _fake_pretrain)
-    window = make_window(_images(project, tmp_path))
+    window = make_window(import_shapes(project, tmp_path))
     panel = window.pretrain
     panel.train_form.set_value("health_every_steps", 20)
     assert panel.start()
@@ -135,7 +124,7 @@ def test_a_failed_prediction_leaves_no_predicting_text(
 def test_the_pretrain_view_points_to_the_runs_of_earlier_sessions(make_window, project, tmp_path):
     from ssl_studio.core.project.store import Store
 
-    window = make_window(_images(project, tmp_path))
+    window = make_window(import_shapes(project, tmp_path))
     assert window.pretrain.view.status.text().startswith("No run yet.")
     with Store.open(project, write=True) as store:
         store.create_run(store.dataset("shapes")["id"], "pretrain", {"task": "simclr"})
@@ -147,7 +136,7 @@ def test_the_pretrain_view_points_to_the_runs_of_earlier_sessions(make_window, p
 def test_the_map_names_its_runs_in_full(qtbot, make_window, project, tmp_path):
     from ssl_studio.core.project.store import Store
 
-    window = make_window(_images(project, tmp_path))
+    window = make_window(import_shapes(project, tmp_path))
     window.show_step(4)  # shown while the project has no run yet
     qtbot.wait(100)
     with Store.open(project, write=True) as store:

@@ -18,17 +18,10 @@ from ssl_studio.core.jobs import import_data
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 from ssl_studio.gui.wizard.result_pages import ResultsPage
 
+from gui_helpers import import_shapes
+
 WAIT_MS = 10_000
 OPTIONS = {"protocol": "linear", "baseline": True, "test_fraction": 0.2, "seed": 0, "steps": 5}
-
-
-def _images(project, tmp_path, n: int = 4):
-    folder = tmp_path / "shapes"
-    folder.mkdir()
-    for i in range(n):
-        Image.fromarray(np.full((16, 16), 40 * i, np.uint8)).save(folder / f"{i}.png")
-    import_data(ImportConfig(project=project, paths=[folder], cache_size=16))
-    return project
 
 
 def _until_stopped(report, stop):
@@ -200,7 +193,7 @@ def test_click_to_label_works_from_the_keyboard_and_on_a_selection(qtbot, projec
     from ssl_studio.core.viewing import DatasetView
     from ssl_studio.gui.wizard.label_dialog import LabelDialog
 
-    _images(project, tmp_path, n=6)
+    import_shapes(project, tmp_path, n=6)
     view = DatasetView.open(project, "shapes")
     ids = [int(item["id"]) for item in view.items]
     dialog = LabelDialog(view, {})
@@ -278,7 +271,7 @@ def test_a_wizard_asked_for_another_run_picks_it_until_a_run_was_chosen(
 ):
     from ssl_studio.core.project.store import Store
 
-    _images(project, tmp_path)
+    import_shapes(project, tmp_path)
     with Store.open(project, write=True) as store:
         dataset = store.datasets()[0]["id"]
         for _ in range(2):
