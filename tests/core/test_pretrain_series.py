@@ -74,7 +74,7 @@ def test_image_tasks_and_backbones_are_refused_for_series(series_project):
         pretrain(config(series_project, "simclr"))
     cfg = config(series_project, "ts2vec")
     cfg.backbone = "cnn-small"
-    with pytest.raises(ConfigError, match="image_size"):
+    with pytest.raises(ConfigError, match="cnn-small is for images.*use ts-conv or ts-patch"):
         pretrain(cfg)
 
 

@@ -88,13 +88,14 @@ class TS2Vec(SeriesTask):
     ) -> None:
         cfg.validate()
         super().__init__(cfg, backbone, augment)
-        self.averaged = copy.deepcopy(self.encoder).requires_grad_(False)
-        self.register_buffer("averaged_steps", torch.zeros((), dtype=torch.long))
+        if cfg.average_weights:  # only then: the copy doubles the weights and checkpoints
+            self.averaged = copy.deepcopy(self.encoder).requires_grad_(False)
+            self.register_buffer("averaged_steps", torch.zeros((), dtype=torch.long))
 
     @property
     def trained_encoder(self) -> nn.Module:
-        """The running average of the encoder's weights (the last weights before the first
-        step, with ``average_weights`` off, or from a checkpoint that has no average)."""
+        """The running average of the encoder's weights with ``average_weights`` (the last
+        weights before the first step, or from a checkpoint that has no average)."""
         if self.cfg.average_weights and int(self.averaged_steps) > 0:
             return self.averaged
         return self.encoder
@@ -113,13 +114,13 @@ class TS2Vec(SeriesTask):
             mean.copy_(now)
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
-        """Checkpoints written before the average existed load with the last weights."""
-        if f"{prefix}averaged_steps" not in state_dict:
-            for key in [k for k in self.state_dict() if k.startswith("averaged")]:
+        """With ``average_weights``, a checkpoint without the average (written before it
+        existed, or with it off) loads with the last weights as the average so far."""
+        if self.cfg.average_weights and f"{prefix}averaged_steps" not in state_dict:
+            own = self.state_dict()
+            for key in [k for k in own if k.startswith("averaged")]:
                 source = key.replace("averaged.", "encoder.", 1)
-                state_dict[f"{prefix}{key}"] = state_dict.get(
-                    f"{prefix}{source}", self.state_dict()[key]
-                )
+                state_dict[f"{prefix}{key}"] = state_dict.get(f"{prefix}{source}", own[key])
         super()._load_from_state_dict(state_dict, prefix, *args)
 
     def views(self, batch: SeriesBatch) -> tuple[Tensor, Tensor, Tensor, Tensor, int, Tensor]:

@@ -13,7 +13,7 @@ from PIL import Image
 
 from ssl_studio.cli import main
 from ssl_studio.core.config import ImportConfig
-from ssl_studio.core.errors import ProjectError
+from ssl_studio.core.errors import NotAProjectError, ProjectError
 from ssl_studio.core.events import Failed
 from ssl_studio.core.jobs import import_data
 from ssl_studio.core.project.store import Store
@@ -59,6 +59,13 @@ def test_a_missing_database_beside_a_used_project_says_so(used_project):
     with pytest.raises(ProjectDamagedError, match="is missing, but the project folder holds"):
         Store.open(used_project)
     assert not (used_project / "project.db").exists()
+
+
+def test_a_folder_that_only_has_a_runs_folder_is_not_a_project_not_a_damaged_one(tmp_path):
+    (tmp_path / "runs" / "exp1").mkdir(parents=True)  # e.g. TensorBoard's experiments
+    (tmp_path / "runs" / "exp1" / "events.out").write_text("x")
+    with pytest.raises(NotAProjectError):
+        Store.open(tmp_path)
 
 
 def test_a_database_that_lost_its_version_is_not_made_anew(used_project):

@@ -306,6 +306,8 @@ class StoreBase:
         db, wal = self.paths.db, self.paths.db.with_name(f"{self.paths.db.name}-wal")
         if db.exists() and (_size(db) or _size(wal)):
             return
+        if not db.exists() and not all(f.is_dir() for f in self.paths.folders()):
+            return  # no project at all (a TensorBoard folder has runs/ too): "not a project"
         if self._holds_data():
             what = "is empty" if db.exists() else "is missing"
             raise ProjectDamagedError(
