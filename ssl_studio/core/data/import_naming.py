@@ -86,9 +86,10 @@ class ImportNaming:
             reasons.update({"other kind": kinds.total()} if kinds.total() else {})
             found = ", ".join(f"{n} {code}" for code, n in reasons.most_common()) or "no files"
             wanted_kind = "" if self.cfg.kind == "auto" else f"{self.cfg.kind} "
-            raise NothingToImport(
-                f"No {wanted_kind}files to import were found in "
-                f"{', '.join(str(p) for p in self.cfg.paths)} ({self.tally.files_seen} files "
+            chosen = "the folder or file" if len(self.cfg.paths) == 1 else "the folders"
+            raise NothingToImport(  # no path: a folder may be named after a patient
+                f"No {wanted_kind}files to import were found in {chosen} you chose "
+                f"({self.tally.files_seen} files "
                 f"looked at: {found}). Nothing was imported; choose a folder of DICOM files, "
                 "images (PNG, JPEG, TIFF, BMP) or series (CSV, TSV, NPY, NPZ)."
             )

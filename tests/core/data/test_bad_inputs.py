@@ -191,12 +191,13 @@ def test_bad_series_each_say_why_and_unusual_ones_import(project, tmp_path):
 
 
 def test_an_empty_folder_a_taken_name_and_a_kind_clash_are_explained(project, tmp_path):
-    empty = tmp_path / "nothing"
+    empty = tmp_path / "Zqxdoe_Jane"  # a folder named after a patient: not repeated
     empty.mkdir()
     (empty / "readme.txt").write_text("no data here")
     with pytest.raises(SSLStudioError) as raised:
         import_data(ImportConfig(project=project, paths=[empty]))
-    assert "No files to import were found" in str(raised.value)
+    assert "No files to import were found in the folder or file you chose" in str(raised.value)
+    assert "Zqxdoe" not in str(raised.value)
     assert "choose a folder of DICOM files" in str(raised.value)
     images = tmp_path / "xr"
     images.mkdir()
