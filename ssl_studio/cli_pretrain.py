@@ -135,7 +135,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
-    from ssl_studio.core.config import TrainConfig, describe_options
+    from ssl_studio.core.config import TrainConfig
+    from ssl_studio.core.config_fields import describe_options
     from ssl_studio.core.models.backbones import (
         BACKBONES,
         SERIES_BACKBONES,

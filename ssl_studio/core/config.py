@@ -2,85 +2,22 @@
 
 Each config validates itself (``validate`` raises ConfigError with a message a user can
 act on) and round-trips through plain dicts so it can be stored with a run and edited
-in the GUI, which builds its forms from the dataclass fields.
+in the GUI, which builds its forms from the dataclass fields (see config_fields).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from ssl_studio.core.config_check import checked
+from ssl_studio.core.config_fields import from_dict, option, to_dict
 from ssl_studio.core.errors import ConfigError
-
-T = TypeVar("T")
 
 IMPORT_KINDS = ("auto", "dicom", "image", "timeseries")
 CSV_LAYOUTS = ("auto", "columns", "rows")
 DEFAULT_CACHE_SIZE = 224
-
-
-def to_dict(cfg: Any) -> dict[str, Any]:
-    """A config as a JSON-able dict (paths become strings)."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, Path):
-            return str(value)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return to_dict(value)
-        if isinstance(value, list | tuple):
-            return [plain(v) for v in value]
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        return value
-
-    return {f.name: plain(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
-
-
-def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
-    """Build ``cls`` from a dict, refusing unknown keys (listing the valid ones) and values
-    of the wrong type (naming ``where.key``); see config_check."""
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{where or cls.__name__} must be a table of options (KEY = VALUE), not {data!r}."
-        )
-    return cls(**checked(cls, data, where))
-
-
-def option(
-    default: Any, help: str, *, choices: tuple[str, ...] | None = None, **kwargs: Any
-) -> Any:
-    """A config field with a one-line explanation (shown by ``ssl-studio tasks`` and the
-    GUI); ``choices``: the only values a text field takes (the GUI offers them in a list)."""
-    metadata = {"help": help, **({"choices": choices} if choices else {})}
-    if isinstance(default, list | dict):
-        return field(default_factory=lambda: type(default)(default), metadata=metadata)
-    return field(default=default, metadata=metadata, **kwargs)
-
-
-def describe_options(cls: type) -> list[dict[str, Any]]:
-    """Each field of a config dataclass: name, type, default, its explanation, and the
-    values it may take when they are a fixed list."""
-    out = []
-    for f in dataclasses.fields(cls):
-        default = (
-            f.default
-            if f.default is not dataclasses.MISSING
-            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
-        )
-        out.append(
-            {
-                "name": f.name,
-                "type": str(f.type),
-                "default": default,
-                "help": f.metadata.get("help", ""),
-                **({"choices": list(f.metadata["choices"])} if "choices" in f.metadata else {}),
-            }
-        )
-    return out
 
 
 @dataclass

@@ -19,7 +19,7 @@ from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
 from ssl_studio.core.data.series_channels import named
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken, ignore
-from ssl_studio.core.export.preprocess import ModelInput, read_inputs
+from ssl_studio.core.export.preprocess import RATE_TOLERANCE, ModelInput, read_inputs
 from ssl_studio.core.export.writer import FORMATS, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 from ssl_studio.core.finetune.setup import labeled_data
@@ -340,6 +340,6 @@ def common_rate(rates: list[float | None]) -> float | None:
     1 % (rates worked out from timestamps differ in the last digits with the length:
     9.9999999 and 9.99999988 Hz), as their median; else None (the card says none)."""
     known = sorted(float(r) for r in rates if r)
-    if not known or len(known) < len(rates) or known[-1] > known[0] * 1.01:
+    if not known or len(known) < len(rates) or known[-1] > known[0] * (1 + RATE_TOLERANCE):
         return None
     return statistics.median(known)

@@ -193,11 +193,14 @@ def _too_long(values: np.ndarray, free: int) -> str | None:
     )
 
 
+RATE_TOLERANCE = 0.01  # rates this close are one rate (from timestamps, they vary slightly)
+
+
 def _rate_error(fields: dict[str, Any], spec: dict[str, Any]) -> str | None:
     """Why a series sampled at another rate than the training recordings cannot be read
     as they were (its answers would look sure and mean nothing), or None."""
     have, want = fields.get("sampling_rate"), spec.get("sampling_rate")
-    if not have or not want or abs(have - want) <= 0.01 * want:
+    if not have or not want or abs(have - want) <= RATE_TOLERANCE * want:
         return None
     return (
         f"This recording is sampled at {have:g} per second; the model learned from "

@@ -153,7 +153,8 @@ def prepare(
     dataset = cfg.dataset or state["dataset"]
     cfg = replace(cfg, labels=chosen_label_set(store, dataset, cfg.labels))
     series_length = state["config"].get("series_length") or 3000
-    _check_channels(store, cfg.run, dataset, spec)
+    found = store.dataset(dataset)
+    _check_channels(store, cfg.run, found, spec)
     data = labeled_data(store, dataset, cfg.labels, spec, series_length, cfg.positive)
     if len(data.classes) > 2 and (cfg.positive or cfg.threshold != "default"):
         raise ConfigError(
@@ -161,19 +162,20 @@ def prepare(
             f"'{cfg.labels}' has {len(data.classes)} classes ({', '.join(data.classes)}). "
             "Leave --positive and --threshold out."
         )
-    found = store.dataset(dataset)
     spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}
     return cfg, source, state, spec, data, found
 
 
-def _check_channels(store: Store, run_id: int, dataset: str, spec: dict[str, Any]) -> None:
+def _check_channels(
+    store: Store, run_id: int, found: dict[str, Any] | None, spec: dict[str, Any]
+) -> None:
     """Refuse series of another number of channels than the run's encoder reads (images
-    are converted to the run's channels; series channels mean different sensors)."""
-    found = store.dataset(dataset)
+    are converted to the run's channels; series channels mean different sensors).
+    ``found``: the dataset's row (None: labeled_data says it does not exist)."""
     profile = store.item_profile(found["id"]) if found and spec["modality"] != "image" else None
     if profile is not None and profile[1] != spec["in_channels"]:
         raise ConfigError(
             f"Run {run_id} learned from series of {spec['in_channels']} channel(s); dataset "
-            f"'{dataset}' has {profile[1]}. Fine-tune on a dataset with the run's channels "
-            f"(in the same order), or pretrain a run on '{dataset}' first."
+            f"'{found['name']}' has {profile[1]}. Fine-tune on a dataset with the run's "
+            f"channels (in the same order), or pretrain a run on '{found['name']}' first."
         )

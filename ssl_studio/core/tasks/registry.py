@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import nn
 
-from ssl_studio.core.config import describe_options, from_dict
+from ssl_studio.core.config_fields import describe_options, from_dict
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.models.backbones import Backbone
 from ssl_studio.core.tasks.base import PretextTask

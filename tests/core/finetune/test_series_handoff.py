@@ -39,10 +39,7 @@ def test_a_pretrained_encoder_fine_tunes_without_dropout_under_the_probe_s_head(
 
 
 class _Store:
-    """The two store reads the channel check makes."""
-
-    def dataset(self, name):
-        return {"id": 1, "name": name}
+    """The store read the channel check makes."""
 
     def item_profile(self, dataset_id):
         return ("", 6)
@@ -51,9 +48,12 @@ class _Store:
 def test_series_of_another_channel_count_than_the_run_s_are_refused():
     spec = {"modality": "timeseries", "in_channels": 1}
     with pytest.raises(ConfigError, match="series of 1 channel.*'motion' has 6"):
-        _check_channels(_Store(), 27, "motion", spec)
-    _check_channels(_Store(), 27, "motion", {**spec, "in_channels": 6})  # same: fine
-    _check_channels(_Store(), 27, "scans", {"modality": "image", "in_channels": 3})
+        _check_channels(_Store(), 27, {"id": 1, "name": "motion"}, spec)
+    _check_channels(_Store(), 27, {"id": 1, "name": "motion"}, {**spec, "in_channels": 6})
+    _check_channels(
+        _Store(), 27, {"id": 2, "name": "scans"}, {"modality": "image", "in_channels": 3}
+    )
+    _check_channels(_Store(), 27, None, spec)  # no such dataset: labeled_data says so
 
 
 def test_rates_worked_out_from_timestamps_agree_within_a_percent():

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from ssl_studio.core.config import describe_options, from_dict, to_dict
+from ssl_studio.core.config_fields import describe_options, from_dict, to_dict
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.transforms.series_augment import (
     SeriesAugment,
