@@ -3,14 +3,12 @@ write a timed checkpoint) enter collectives, so the ranks must agree on them or 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
+from gloo_ranks import run_two_ranks
 from test_trainer import FakeTask, MemoryBatches
 
 from ssl_studio.core.config import TrainConfig
@@ -78,22 +76,8 @@ def _rank_worker(rank: int, folder: str) -> None:
         dist.destroy_process_group()
 
 
-def _run_ranks(worker, folder: Path) -> None:
-    """Run ``worker(rank, folder)`` on two forked ranks; fail when they hang (one rank in a
-    collective alone). fork: no re-import in the children."""
-    ranks = mp.start_processes(
-        worker, args=(str(folder),), nprocs=2, join=False, start_method="fork"
-    )
-    deadline = time.monotonic() + 60
-    while not ranks.join(timeout=0.5):
-        if time.monotonic() > deadline:
-            for process in ranks.processes:
-                process.kill()
-            pytest.fail("The two ranks did not finish within 60 s: one waited for the other.")
-
-
 def test_ranks_with_disagreeing_clocks_log_and_checkpoint_together(tmp_path: Path):
-    _run_ranks(_rank_worker, tmp_path)
+    run_two_ranks(_rank_worker, tmp_path)
     results = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1)]
     assert all(r["summary"]["status"] == "done" for r in results)
     assert results[0]["summary"]["steps"] == STEPS
@@ -147,7 +131,7 @@ def _disk_fills_on_rank_0(rank: int, folder: str) -> None:
 
 def test_a_checkpoint_rank_0_cannot_write_stops_every_rank_with_its_reason(tmp_path: Path):
     # before, rank 1 met only "Connection closed by peer" from gloo once rank 0 exited
-    _run_ranks(_disk_fills_on_rank_0, tmp_path)
+    run_two_ranks(_disk_fills_on_rank_0, tmp_path)
     rank0, rank1 = (tmp_path.joinpath(f"rank{r}.txt").read_text() for r in (0, 1))
     assert rank0 == "DiskFullError: The disk is full: step-0000008.pt could not be written."
     assert rank1 == (
