@@ -17,8 +17,8 @@ from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.import_tally import stopped_note
 from ssl_studio.core.data.importer import Importer
-from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.events import Message, Progress, StopToken
+from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.events import Failed, Message, Progress, StopToken
 from ssl_studio.core.jobs import create_project, import_data
 from ssl_studio.core.project.info import project_info
 from ssl_studio.core.project.store import Store
@@ -140,3 +140,25 @@ def test_no_event_names_a_patient_named_folder_before_it_is_redacted(project, tm
     said = [e.text for e in events if isinstance(e, Message)]
     assert said[-1] == "The new dataset is named 'knee study'."
     assert json.dumps(said).count("knee study") == 1
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_an_import_stopped_by_a_system_error_names_no_file(project, tmp_path, monkeypatch, inside):
+    """The path of the file the system could not read may name its patient: the message
+    (shown, logged) says only whether it lay in the project or in the folders imported."""
+    folder = pngs(tmp_path / "Doe_John", 2)
+    where = project / "cache" / "Doe_John.bin" if inside else folder / "Doe_John_1.png"
+
+    def fails(self):
+        raise PermissionError(13, "Permission denied", str(where))
+
+    monkeypatch.setattr(Importer, "run", fails)
+    events: list = []
+    with pytest.raises(SSLStudioError) as raised:
+        import_data(ImportConfig(project=project, paths=[folder]), report=events.append)
+    [failed] = [e for e in events if isinstance(e, Failed)]
+    place = "the project folder" if inside else "the folders imported"
+    assert (
+        failed.error == str(raised.value) == f"The import stopped: Permission denied (in {place})."
+    )
+    assert "Doe" not in failed.to_json()
