@@ -37,11 +37,11 @@ class ImportWriting:
             hide = redactor(result.identifiers)  # e.g. a series named after its patient
             for item in result.items:
                 if result.kind == "series":
-                    shown = redact(candidate.found.rel_path, result.identifiers)
                     named_meta = item.fields.get("meta") or {}  # reordered: names follow
                     if item is result.items[0] and named_meta.get("layout") in LAYOUT_WORDS:
                         self.csv_layouts[named_meta["layout"]] += 1
-                    array = self.channel_order.align(item.array, named_meta, shown)
+                    path = candidate.found.rel_path  # (shown redacted: _say_channel_order)
+                    array = self.channel_order.align(item.array, named_meta, path)
                     cache_file, cache_index = cache.add_series(array)
                 else:
                     cache_file, cache_index = cache.add_image(item.array)

@@ -41,7 +41,7 @@ from ssl_studio.core.data.import_target import (
 )
 from ssl_studio.core.data.import_writing import ImportWriting
 from ssl_studio.core.data.parallel import decode_files
-from ssl_studio.core.data.privacy import keyed_hash, message_redactor
+from ssl_studio.core.data.privacy import REDACTED, keyed_hash, message_redactor, redactor
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.series_channels import ChannelOrder
 from ssl_studio.core.data.studio_folders import left_out, refuse_studio_folders
@@ -140,6 +140,7 @@ class Importer(ImportNaming, ImportWriting):
         # a crash, a kill or a full disk from here on leaves paths [redacted], the dataset
         # its interim name and this import unfinished: the next import names them
         cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
+        self._say_channel_order(complete=not cancelled)
         interim = existing is None or existing["name"].startswith(INTERIM_NAME)
         dataset = self._redact_names(dataset, created=interim, complete=not cancelled)
         summary = self.tally.summary(
@@ -168,10 +169,6 @@ class Importer(ImportNaming, ImportWriting):
             cache.close()
         t = self.tally  # (self.done also counts files only named again: unchanged ones)
         t.files_done = t.unchanged + t.imported + t.failed + t.skipped
-        reordered = self.channel_order.messages()  # they name a file: hide what it hid
-        hide = message_redactor(self.known_identifiers()) if reordered else None
-        for level, text in reordered:
-            self.report(Message(JOB, hide(text), level=level))
         if len(self.csv_layouts) > 1:  # auto decides file by file
             self.report(Message(JOB, mixed_layouts(self.csv_layouts), level="warning"))
         cancelled = self.stop.stopped
@@ -183,6 +180,16 @@ class Importer(ImportNaming, ImportWriting):
                 self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
         self._save_labels()
         return cancelled
+
+    def _say_channel_order(self, complete: bool) -> None:
+        """Say which series had their columns put in order. The message names a file: its
+        path is shown redacted with every identifier the import met, or as [redacted] when
+        the import ended before it knew them all (as its stored paths are)."""
+        known = self.known_identifiers()
+        show = redactor(known) if complete else (lambda _path: REDACTED)
+        hide = message_redactor(known)  # (the column names)
+        for level, text in self.channel_order.messages(show):
+            self.report(Message(JOB, hide(text), level=level))
 
     def _cache_lost(self, dataset: dict[str, Any]) -> bool:
         """Whether cache files the dataset's items point into are gone (deleted outside the
