@@ -124,21 +124,32 @@ class ImportWriting:
             self.root_ids[root_key] = self.store.root_id(self.dataset_id, REDACTED, root_key)
         return self.root_ids[root_key]
 
-    def _walk_error(self, entry: WalkProblem) -> None:
-        """Record a problem of the walk (written once every file has been read)."""
+    def _walk_error(self, entry: WalkProblem, complete: bool) -> None:
+        """Record a problem of the walk (written once every file has been read; by an
+        import that ended before that, not ``complete``, with its path [redacted] and
+        every piece of it hidden from the message, as its files' problems are)."""
         path = str(entry.path.relative_to(entry.root)) if entry.path != entry.root else ""
-        shown = redact(path or str(entry.root), self.known_identifiers())
-        problem = entry.problem
+        where, problem = str(entry.path), entry.problem
+        if complete:
+            shown, message = redact(path or str(entry.root), self.known_identifiers()), None
+        else:
+            shown, message = REDACTED, hide_path(problem.message, where)
         self.store.add_walk_error(
-            self.dataset_id, self.import_id, shown, problem.code, problem.message, problem.severity
+            self.dataset_id,
+            self.import_id,
+            shown,
+            problem.code,
+            message or problem.message,
+            problem.severity,
+            replace=complete,
         )
         if problem.severity == "skipped":  # e.g. a project or an export inside the folder
             self.tally.skipped += 1
             return
         self.tally.failed += 1
-        if len(self.tally.errors) < 10:
+        if len(self.tally.errors) < 10:  # (redacted at the end: _redact_names)
             self.tally.errors.append(
-                {"path": shown, "code": problem.code, "message": problem.message}
+                {"path": shown, "code": problem.code, "message": problem.message, "where": where}
             )
 
     def _save_labels(self) -> None:

@@ -173,9 +173,13 @@ class Importer(ImportNaming, ImportWriting):
             self.report(Message(JOB, mixed_layouts(self.csv_layouts), level="warning"))
         cancelled = self.stop.stopped
         with self.store.transaction():
-            if not cancelled:  # (a stopped import knows too few identifiers to name paths)
-                for problem in walk_problems:
-                    self._walk_error(problem)
+            # (a stopped import knows too few identifiers to name paths: its walk problems
+            # are recorded [redacted], and the next import that finishes replaces them)
+            if not cancelled:
+                self.store.drop_unfinished_walk_errors(self.dataset_id, self.import_id)
+            for problem in walk_problems:
+                self._walk_error(problem, complete=not cancelled)
+            if not cancelled:
                 walked = [self._root_id(key) for key in self._root_keys()]
                 self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
         self._save_labels()

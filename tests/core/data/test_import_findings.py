@@ -5,6 +5,7 @@ redaction decision."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -191,3 +192,39 @@ def test_the_column_order_message_names_its_file_as_stored_paths_do(
     assert f"(first: {shown});" in said
     for event in events:
         assert "Doe" not in event.to_json(), event
+
+
+def test_a_stopped_import_reports_the_walk_s_problems_with_their_paths_hidden(
+    project, tmp_path, monkeypatch
+):
+    """Files left out by the walk (a broken link, a project inside the folder) are in a
+    stopped import's report, as in a finished one's; their paths are hidden until an
+    import that finishes records them again, once."""
+    from test_import_safety import early_end
+
+    folder = pngs(tmp_path / "study", 4)
+    os.symlink(tmp_path / "gone", folder / "Doe_John_scan.png")  # a link to nothing
+    create_project(folder / "old project")
+    with monkeypatch.context() as patch:
+        stop, _ = early_end("stopped", 1, patch)
+        cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1)
+        summary = import_data(cfg, stop=stop)
+    assert summary["cancelled"] and summary["files_done"] < 4
+    assert (summary["failed"], summary["skipped"]) == (1, 1)
+    assert [(e["path"], e["code"]) for e in summary["errors"]] == [("[redacted]", "broken-link")]
+    with Store.open(project) as store:
+        rows = store.import_errors(1)
+    assert sorted((r["path"], r["code"]) for r in rows) == [
+        ("[redacted]", "broken-link"),
+        ("[redacted]", "ssl-studio-project"),
+    ]
+    assert "Doe" not in json.dumps([rows, summary])
+
+    summary = import_data(ImportConfig(project=project, paths=[folder]))
+    assert not summary["cancelled"] and (summary["failed"], summary["skipped"]) == (1, 1)
+    with Store.open(project) as store:
+        rows = store.import_errors(1)
+    assert sorted((r["path"], r["code"]) for r in rows) == [
+        ("Doe_John_scan.png", "broken-link"),
+        ("old project", "ssl-studio-project"),
+    ]

@@ -302,17 +302,32 @@ class ImportRecords(StoreBase):
         code: str,
         message: str,
         severity: str = "error",
+        *,
+        replace: bool = True,
     ) -> None:
         """A problem that belongs to no file (an unreadable folder, a broken link; skipped:
-        a project or an export inside the folder)."""
-        self.conn.execute(
-            "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND path = ?",
-            (dataset_id, path),
-        )
+        a project or an export inside the folder). ``replace``: it replaces the problem
+        recorded before at that path; without it (an import that stores paths hidden, all
+        alike), it is added."""
+        if replace:
+            self.conn.execute(
+                "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND path = ?",
+                (dataset_id, path),
+            )
         self.conn.execute(
             "INSERT INTO import_errors(dataset_id, import_id, path, code, message, severity, "
             "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (dataset_id, import_id, path, code, message, severity, now()),
+        )
+
+    def drop_unfinished_walk_errors(self, dataset_id: int, import_id: int) -> None:
+        """Forget the problems of the walk that imports of the dataset which did not
+        finish recorded (their paths hidden): import ``import_id``, which walked every
+        folder, records its own. Call inside ``transaction()``."""
+        self.conn.execute(
+            "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND import_id "
+            "IN (SELECT id FROM imports WHERE dataset_id = ? AND id != ? AND status != 'done')",
+            (dataset_id, dataset_id, import_id),
         )
 
     def mark_missing(self, dataset_id: int, root_ids: Iterable[int], seen: set[str]) -> int:
