@@ -15,7 +15,7 @@ from ssl_studio.core.data.decode import FILE_KINDS
 from ssl_studio.core.data.discovery import WalkProblem
 from ssl_studio.core.data.import_tally import LAYOUT_WORDS
 from ssl_studio.core.data.privacy import REDACTED, hide_path, patient_key, redact, redactor
-from ssl_studio.core.data.records import DecodedFile
+from ssl_studio.core.data.records import DecodedFile, ImportProblem
 
 if TYPE_CHECKING:
     from ssl_studio.core.data.importer import _Candidate
@@ -33,6 +33,8 @@ class ImportWriting:
             if candidate.refresh:  # recorded by an unfinished import: only named now
                 self._refresh(candidate, result)
                 continue
+            if candidate.refused:  # left out: only its identifiers were read
+                result = _refused(candidate.refused, result)
             items = []
             hide = redactor(result.identifiers)  # e.g. a series named after its patient
             for item in result.items:
@@ -73,7 +75,15 @@ class ImportWriting:
 
     def _refresh(self, candidate: _Candidate, result: DecodedFile) -> None:
         """A file an unfinished import recorded, unchanged since: its identifiers (and
-        the labels of a series file) were read again; its items stay as they are."""
+        the labels of a series file) were read again; its items stay as they are. When
+        they cannot be read now, although they could be then, the names they hid are not
+        known: the import is left unnamed (import_naming.py)."""
+        failed = {p.code for p in result.problems if p.severity == "error"}
+        before = candidate.before  # (a file that fails as it failed then told nothing)
+        if failed and not (before and before.status != "ok" and failed <= set(before.codes)):
+            self.tally.unnamed += 1
+            self.unread.update(failed)
+            return
         self.identifiers.update(result.identifiers)
         for item in result.items:
             if item.label is not None:
@@ -163,6 +173,14 @@ class ImportWriting:
             self.store.add_label_set(
                 self.dataset_id, IMPORTED_LABELS, "label columns of the imported files", merged
             )
+
+
+def _refused(refusal: ImportProblem, read: DecodedFile) -> DecodedFile:
+    """A file left out whose identifiers were read all the same: no items; the refusal,
+    and why its identifiers could not be read (left out too), so that an import that
+    reads them again can tell whether the file fails as it failed then."""
+    unread = [ImportProblem(p.code, p.message, "skipped") for p in read.problems]
+    return DecodedFile(kind=read.kind, problems=[refusal, *unread], identifiers=read.identifiers)
 
 
 def _json(value: Any) -> str | None:

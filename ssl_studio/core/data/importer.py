@@ -63,6 +63,8 @@ class _Candidate:
     sniffed: str = ""
     problem: ImportProblem | None = None
     refresh: bool = False  # recorded by an unfinished import: read its identifiers only
+    before: FileRow | None = None  # (of a refresh: the file as that import recorded it)
+    refused: ImportProblem | None = None  # left out, its identifiers read all the same
 
 
 class Importer(ImportNaming, ImportWriting):
@@ -87,7 +89,9 @@ class Importer(ImportNaming, ImportWriting):
         self.recalled: set[str] = set()  # what stored paths hid (import_naming.py)
         self.roots_recalled: set[int] = set()
         self.raw_roots: dict[int, str | None] = {}  # root id -> its path on disk
-        self.unfinished: dict[str, tuple[Found, str]] = {}  # key -> (file, root key)
+        # key -> (file, root key, its record) of files an unfinished import recorded
+        self.unfinished: dict[str, tuple[Found, str, FileRow]] = {}
+        self.unread: set[str] = set()  # why some of them could not be read again
         self.named: dict[str, tuple[_Candidate, list | None]] = {}  # to name at the end
         self.root_ids: dict[str, int] = {}
         self.root_paths: dict[str, str] = {}  # root key -> absolute path (never stored)
@@ -122,8 +126,8 @@ class Importer(ImportNaming, ImportWriting):
         candidates, walk_problems, seen = self._discover(known)
         listed = {c.key for c in candidates}
         candidates += [  # unchanged files an unfinished import recorded: name them now
-            _Candidate(found, key, root_key, refresh=True)
-            for key, (found, root_key) in self.unfinished.items()
+            _Candidate(found, key, root_key, refresh=True, before=before)
+            for key, (found, root_key, before) in self.unfinished.items()
             if key not in listed
         ]
         if existing:
@@ -140,14 +144,23 @@ class Importer(ImportNaming, ImportWriting):
         # a crash, a kill or a full disk from here on leaves paths [redacted], the dataset
         # its interim name and this import unfinished: the next import names them
         cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
-        self._say_channel_order(complete=not cancelled)
+        complete = self._complete(cancelled)
+        self._say_channel_order(complete)
         interim = existing is None or existing["name"].startswith(INTERIM_NAME)
-        dataset = self._redact_names(dataset, created=interim, complete=not cancelled)
+        dataset = self._redact_names(dataset, created=interim, complete=complete)
+        self._say_unnamed()
         summary = self.tally.summary(
             dataset, self.import_id, time.perf_counter() - start, cancelled
         )
-        self.store.finish_import(self.import_id, "cancelled" if cancelled else "done", summary)
+        status = "cancelled" if cancelled else "done" if complete else "unnamed"
+        self.store.finish_import(self.import_id, status, summary)
         return summary
+
+    def _complete(self, cancelled: bool) -> bool:
+        """Whether this import knows every identifier of the files it walked, and so may
+        name their paths: it was not stopped, and every file an unfinished import had
+        recorded could be read again (import_naming.py)."""
+        return not cancelled and not self.tally.unnamed
 
     def _import(
         self,
@@ -175,10 +188,11 @@ class Importer(ImportNaming, ImportWriting):
         with self.store.transaction():
             # (a stopped import knows too few identifiers to name paths: its walk problems
             # are recorded [redacted], and the next import that finishes replaces them)
-            if not cancelled:
+            complete = self._complete(cancelled)
+            if complete:
                 self.store.drop_unfinished_walk_errors(self.dataset_id, self.import_id)
             for problem in walk_problems:
-                self._walk_error(problem, complete=not cancelled)
+                self._walk_error(problem, complete)
             if not cancelled:
                 walked = [self._root_id(key) for key in self._root_keys()]
                 self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
@@ -320,9 +334,16 @@ class Importer(ImportNaming, ImportWriting):
         for candidate in candidates:
             if not (candidate.sniffed or candidate.problem):
                 continue  # not scanned: the import was cancelled
-            problem = candidate.problem or self._refusal(candidate)
-            if problem:
-                batch.append((candidate, DecodedFile(kind="", problems=[problem])))
+            if candidate.problem:
+                batch.append((candidate, DecodedFile(kind="", problems=[candidate.problem])))
+                continue
+            # a DICOM file left out (another kind than asked) may still name the patient
+            # its neighbours' paths name (a PNG in the folder of its patient's DICOM
+            # files): its header's identifiers are read all the same
+            if not candidate.refresh:
+                candidate.refused = self._refusal(candidate)
+            if candidate.refused and FILE_KINDS[candidate.sniffed] != "dicom":
+                batch.append((candidate, DecodedFile(kind="")))  # (refused: _commit)
                 continue
             tasks.append(
                 (
@@ -335,7 +356,7 @@ class Importer(ImportNaming, ImportWriting):
                         self.cfg.csv_layout,
                         self.cfg.sampling_rate,
                         self.csv_prefer,
-                        identifiers_only=candidate.refresh,
+                        identifiers_only=candidate.refresh or candidate.refused is not None,
                     ),
                 )
             )

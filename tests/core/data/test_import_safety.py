@@ -208,3 +208,104 @@ def test_an_import_that_ends_early_stores_no_name_and_the_next_one_names_it(
             assert item["cache_index"] == early[item["id"]]["cache_index"]
     pngs = sorted(i["cache_index"] for i in items if i["rel_path"].endswith(".png"))
     assert pngs == [0, 1, 2, 3, 4]
+
+
+def patient_folder(tmp_path: Path, dicom_file) -> Path:
+    """study/CompressedSamples_CT1 (CT_small's patient): the DICOM file, the largest, so
+    decoded first; a .dcm file that holds no DICOM header, next; then PNGs without names."""
+    folder = tmp_path / "study" / "CompressedSamples_CT1"
+    folder.mkdir(parents=True)
+    shutil.copy(dicom_file("CT_small.dcm"), folder / "ct.dcm")
+    (folder / "broken.dcm").write_text("this is not a scan " * 100)  # no DICOM header
+    for i in range(3):
+        png(folder / f"scan{i}.png", 40 * i)
+    return folder.parent
+
+
+def killed_after(project: Path, study: Path, after: int, monkeypatch) -> None:
+    """Import ``study`` and kill the import once ``after`` files were recorded."""
+    with monkeypatch.context() as patch:
+        stop, raises = early_end("killed", after, patch)
+        with pytest.raises(raises):
+            run(project, study, cache_size=16, workers=1)
+    assert b"CompressedSamples" not in project_bytes(project)
+
+
+def test_a_file_left_out_by_kind_still_names_its_neighbours(project, tmp_path, dicom_file):
+    """With --kind image the DICOM file is left out, but its header says whose folder the
+    PNGs lie in."""
+    study = patient_folder(tmp_path, dicom_file)
+    summary = run(project, study, cache_size=16, kind="image", workers=1)
+    assert (summary["imported"], summary["skipped"]) == (3, 2)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        paths = sorted(i["rel_path"] for i in store.items(1))
+        problems = sorted((e["path"], e["code"], e["severity"]) for e in store.import_errors(1))
+    assert paths == [f"[redacted]/scan{i}.png" for i in range(3)]
+    assert problems == [  # (why the identifiers of a file left out could not be read, too)
+        ("[redacted]/broken.dcm", "dicom-invalid", "skipped"),
+        ("[redacted]/broken.dcm", "kind-filter", "skipped"),
+        ("[redacted]/ct.dcm", "kind-filter", "skipped"),
+    ]
+
+
+def test_a_re_import_that_leaves_out_a_file_an_unfinished_import_recorded_names_nothing_it_hid(
+    project, tmp_path, dicom_file, monkeypatch
+):
+    """The killed import recorded the DICOM file; the next one asks for images only: the
+    DICOM file is left out, but its identifiers are read again to name the PNGs' paths."""
+    study = patient_folder(tmp_path, dicom_file)
+    killed_after(project, study, 1, monkeypatch)
+    summary = run(project, study, kind="image", workers=1)
+    assert (summary["dataset"], summary["unchanged"], summary["unnamed"]) == ("study", 1, 0)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        paths = sorted(r[0] for r in store.conn.execute("SELECT rel_path FROM files"))
+    assert paths[-3:] == [f"[redacted]/scan{i}.png" for i in range(3)]
+
+
+def unreadable_ct(task):
+    """The decoder, on a machine where ct.dcm can no longer be read (its permissions
+    changed: its size and modification time did not)."""
+    from ssl_studio.core.data.decode import decode
+    from ssl_studio.core.data.records import DecodedFile, ImportProblem
+
+    if task.path.endswith("ct.dcm"):
+        return DecodedFile("dicom", problems=[ImportProblem("unreadable", "Permission denied")])
+    return decode(task)
+
+
+def test_a_file_an_unfinished_import_recorded_that_no_longer_reads_keeps_paths_hidden(
+    project, tmp_path, dicom_file, monkeypatch
+):
+    """Its identifiers are lost, so the import names nothing and stays unfinished; the
+    next import reads it again and names everything. A damaged file that failed as it
+    fails now told nothing then either: it keeps nothing unnamed."""
+    from ssl_studio.core.data.importer import Importer
+
+    study = patient_folder(tmp_path, dicom_file)
+    killed_after(project, study, 2, monkeypatch)  # ct.dcm imported, broken.dcm failed
+    events: list = []
+    cfg = ImportConfig(project=project, paths=[study], workers=1)
+    with Store.open(project, write=True) as store:
+        summary = Importer(store, cfg, events.append, StopToken(), decoder=unreadable_ct).run()
+    assert (summary["unchanged"], summary["imported"], summary["unnamed"]) == (2, 3, 1)
+    assert not summary["cancelled"] and summary["dataset"] == "(importing)"
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        paths = {r[0] for r in store.conn.execute("SELECT rel_path FROM files")}
+        statuses = [r[0] for r in store.conn.execute("SELECT status FROM imports")]
+    assert paths == {"[redacted]"} and statuses[-1] == "unnamed"
+    said = [e.text for e in events if hasattr(e, "text")]
+    assert any("1 file(s) that an earlier import" in t and "(unreadable)" in t for t in said)
+
+    summary = run(project, study, workers=1)  # readable again
+    assert (summary["dataset"], summary["unchanged"], summary["unnamed"]) == ("study", 5, 0)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        paths = sorted(r[0] for r in store.conn.execute("SELECT rel_path FROM files"))
+        statuses = [r[0] for r in store.conn.execute("SELECT status FROM imports")]
+    assert paths == ["[redacted]/broken.dcm", "[redacted]/ct.dcm"] + [
+        f"[redacted]/scan{i}.png" for i in range(3)
+    ]
+    assert statuses[-1] == "done"

@@ -29,6 +29,7 @@ class FileRow:
     root_path: str = ""  # its import root's path, as stored (redacted)
     root_key: str = ""  # and that root's path key
     pending: bool = False  # last recorded by an import that never finished (not named)
+    codes: tuple[str, ...] = ()  # codes of its problems as recorded
 
 
 def most_files_layout(shapes: Iterable[tuple[str | None, list | None, int]]) -> str | None:
@@ -133,12 +134,13 @@ class ImportRecords(StoreBase):
     def known_files(self, dataset_id: int) -> dict[str, FileRow]:
         """Files met by earlier imports of the dataset, by path key. ``pending``: the
         file was last recorded by an import that did not finish (killed, stopped, out of
-        disk space), so its path was never named (see data/import_naming.py)."""
+        disk space, unnamed), so its path was never named (see data/import_naming.py)."""
         rows = self.conn.execute(
             "SELECT files.id, root_id, files.path_key, size, mtime_ns, files.status, rel_path, "
             "roots.path AS root_path, roots.path_key AS root_key, "
-            "COALESCE(imports.status, 'done') != 'done' AS pending "
-            "FROM files LEFT JOIN imports ON imports.id = files.import_id "
+            "COALESCE(imports.status, 'done') != 'done' AS pending, "
+            "(SELECT GROUP_CONCAT(code, ' ') FROM import_errors WHERE file_id = files.id) "
+            "AS codes FROM files LEFT JOIN imports ON imports.id = files.import_id "
             "LEFT JOIN roots ON roots.id = files.root_id WHERE files.dataset_id = ?",
             (dataset_id,),
         )
@@ -153,6 +155,7 @@ class ImportRecords(StoreBase):
                 r["root_path"] or "",
                 r["root_key"] or "",
                 bool(r["pending"]),
+                tuple((r["codes"] or "").split()),
             )
             for r in rows
         }
