@@ -68,9 +68,9 @@ class ImportNaming:
 
     # ---- a new dataset -----------------------------------------------------------------------
 
-    def _create_dataset(
-        self, candidates: list[_Candidate], walk_problems: list[WalkProblem]
-    ) -> dict[str, Any]:
+    def _new_modality(self, candidates: list[_Candidate], walk_problems: list[WalkProblem]) -> str:
+        """The modality of a new dataset of these files: the kind found most (raises
+        NothingToImport when none is of the kind asked for)."""
         kinds = Counter(FILE_KINDS[c.sniffed] for c in candidates if c.sniffed)
         if self.cfg.kind == "timeseries" or (
             self.cfg.kind == "auto" and kinds["series"] > kinds["dicom"] + kinds["image"]
@@ -97,6 +97,9 @@ class ImportNaming:
                 f"looked at: {found}). Nothing was imported; choose a folder of DICOM files, "
                 "images (PNG, JPEG, TIFF, BMP) or series (CSV, TSV, NPY, NPZ)."
             )
+        return modality
+
+    def _create_dataset(self, modality: str) -> dict[str, Any]:
         size = (self.cfg.cache_size or DEFAULT_CACHE_SIZE) if modality == "image" else None
         interim = self.store.free_dataset_name(INTERIM_NAME)  # named in _redact_names
         dataset_id = self.store.create_dataset(interim, modality, size)

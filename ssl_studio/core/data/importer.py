@@ -9,7 +9,9 @@ Phases, each reported through ``report``:
    its identifiers are read again, to name its path (import_naming.py).
 2. *scan*: read the first bytes of new and changed files to tell DICOM, images and
    series apart; for a new dataset, the kind found most decides its modality
-   (import_naming.py, which names the dataset at the end).
+   (import_naming.py, which names the dataset at the end). When the folders hold those
+   of a new dataset whose import did not finish, the import finishes that dataset
+   instead (import_resume.py).
 3. *decode*: worker processes decode files into cache-ready arrays; this process
    appends them to the cache and records files, items and problems in the database in
    small transactions, so a cancel or a crash leaves a consistent project.
@@ -32,6 +34,7 @@ from ssl_studio.core.data.cache import CacheReader, CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
 from ssl_studio.core.data.import_naming import JOB, ImportNaming, NothingToImport
+from ssl_studio.core.data.import_resume import ImportResume
 from ssl_studio.core.data.import_tally import ImportTally, mixed_layouts
 from ssl_studio.core.data.import_target import (
     INTERIM_NAME,
@@ -67,7 +70,7 @@ class _Candidate:
     refused: ImportProblem | None = None  # left out, its identifiers read all the same
 
 
-class Importer(ImportNaming, ImportWriting):
+class Importer(ImportNaming, ImportResume, ImportWriting):
     """Runs one import into an open, writable store (see the module docstring)."""
 
     def __init__(
@@ -93,6 +96,8 @@ class Importer(ImportNaming, ImportWriting):
         self.unfinished: dict[str, tuple[Found, str, FileRow]] = {}
         self.unread: set[str] = set()  # why some of them could not be read again
         self.named: dict[str, tuple[_Candidate, list | None]] = {}  # to name at the end
+        self.resumed_roots: set[str] = set()  # of an unfinished dataset finished here
+        self.stale: list[tuple[dict[str, Any], list[str]]] = []  # (import_resume.py)
         self.root_ids: dict[str, int] = {}
         self.root_paths: dict[str, str] = {}  # root key -> absolute path (never stored)
         self.labels: dict[tuple[str, int], str] = {}
@@ -124,6 +129,9 @@ class Importer(ImportNaming, ImportWriting):
         if existing and self._cache_lost(existing):  # decode every imported file again
             known = {k: replace(f, size=-1) if f.status == "ok" else f for k, f in known.items()}
         candidates, walk_problems, seen = self._discover(known)
+        if existing is None:  # (every file walked is a candidate: scanned once here)
+            self._scan(candidates)
+            existing = self._resume_unfinished(candidates, walk_problems)
         listed = {c.key for c in candidates}
         candidates += [  # unchanged files an unfinished import recorded: name them now
             _Candidate(found, key, root_key, refresh=True, before=before)
@@ -133,7 +141,7 @@ class Importer(ImportNaming, ImportWriting):
         if existing:
             self._recall_roots(existing["id"])
         self._scan(candidates)
-        dataset = existing or self._create_dataset(candidates, walk_problems)
+        dataset = existing or self._create_dataset(self._new_modality(candidates, walk_problems))
         self.dataset_id = dataset["id"]
         self.modality = dataset["modality"]
         # paths and names may hold patient names: they are stored only redacted
@@ -149,6 +157,7 @@ class Importer(ImportNaming, ImportWriting):
         interim = existing is None or existing["name"].startswith(INTERIM_NAME)
         dataset = self._redact_names(dataset, created=interim, complete=complete)
         self._say_unnamed()
+        self._say_stale(redactor(self.known_identifiers()) if complete else None)
         summary = self.tally.summary(
             dataset, self.import_id, time.perf_counter() - start, cancelled
         )
@@ -193,8 +202,9 @@ class Importer(ImportNaming, ImportWriting):
                 self.store.drop_unfinished_walk_errors(self.dataset_id, self.import_id)
             for problem in walk_problems:
                 self._walk_error(problem, complete)
-            if not cancelled:
-                walked = [self._root_id(key) for key in self._root_keys()]
+            if not cancelled:  # (the folders of a dataset finished here were walked too)
+                keys = [*self._root_keys(), *sorted(self.resumed_roots)]
+                walked = [self._root_id(key) for key in keys]
                 self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
         self._save_labels()
         return cancelled
@@ -295,6 +305,8 @@ class Importer(ImportNaming, ImportWriting):
         for done, candidate in enumerate(candidates, 1):
             if self.stop.stopped:
                 return
+            if candidate.sniffed or candidate.problem:
+                continue  # (scanned before: _resume_unfinished)
             try:
                 candidate.sniffed = sniff(candidate.found)
             except ImportProblem as problem:

@@ -309,3 +309,61 @@ def test_a_file_an_unfinished_import_recorded_that_no_longer_reads_keeps_paths_h
         f"[redacted]/scan{i}.png" for i in range(3)
     ]
     assert statuses[-1] == "done"
+
+
+def test_importing_the_folder_that_holds_an_unfinished_dataset_s_folder_finishes_it(
+    project, tmp_path, dicom_file, monkeypatch
+):
+    """The import of study/CompressedSamples_CT1 was killed; the user imports study: the
+    unfinished dataset is finished (its items, their cache and labels kept) and named
+    'study', instead of a second dataset beside an '(importing)' one left for good."""
+    study = patient_folder(tmp_path, dicom_file)
+    png(study / "other" / "x.png", 99)
+    with monkeypatch.context() as patch:
+        stop, raises = early_end("killed", 2, patch)
+        with pytest.raises(raises):
+            run(project, study / "CompressedSamples_CT1", cache_size=16, workers=1)
+    with Store.open(project, write=True) as store:
+        early = {i["id"]: i for i in store.items(1)}
+        store.add_label_set(1, "hand", "test", {i: "a" for i in early})
+    assert len(early) == 1  # ct.dcm (broken.dcm failed)
+
+    summary = run(project, study, workers=1)
+    assert (summary["dataset"], summary["unchanged"], summary["new"]) == ("study", 2, 4)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        assert [d["name"] for d in store.datasets()] == ["study"]
+        items = {i["id"]: i for i in store.items(1)}
+        assert store.latest_labels(1, "hand") == {i: "a" for i in early}
+        paths = sorted(r[0] for r in store.conn.execute("SELECT rel_path FROM files"))
+        roots = sorted(r[0] for r in store.conn.execute("SELECT path FROM roots"))
+    for item_id, item in early.items():  # not decoded (nor cached) again
+        assert items[item_id]["cache_index"] == item["cache_index"]
+    assert paths == ["[redacted]/broken.dcm", "[redacted]/ct.dcm"] + [
+        f"[redacted]/scan{i}.png" for i in range(3)
+    ] + ["other/x.png"]
+    assert roots == [str(study), str(study / "[redacted]")]
+
+
+def test_an_unfinished_dataset_that_does_not_match_the_import_is_named_with_what_to_do(
+    project, tmp_path, dicom_file, monkeypatch
+):
+    """Cached at another size than the one asked for now: it cannot take these files in,
+    so a new dataset is made, and a warning names the unfinished one and its folder."""
+    study = patient_folder(tmp_path, dicom_file)
+    with monkeypatch.context() as patch:
+        stop, raises = early_end("killed", 2, patch)
+        with pytest.raises(raises):
+            run(project, study / "CompressedSamples_CT1", cache_size=16, workers=1)
+    events: list = []
+    cfg = ImportConfig(project=project, paths=[study], cache_size=32, workers=1)
+    summary = import_data(cfg, report=events.append)
+    assert (summary["dataset"], summary["new"]) == ("study", 5)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        assert [d["name"] for d in store.datasets()] == ["(importing)", "study"]
+    [said] = [e.text for e in events if getattr(e, "level", "") == "warning"]
+    assert said.startswith(
+        f"Dataset '(importing)' (image data cached at 16 px) holds files of "
+        f"'{study / '[redacted]'}' from an import that did not finish"
+    )
