@@ -25,6 +25,7 @@ class ImportTally:
     items: int = 0
     files_done: int = 0  # unchanged or recorded (imported, failed, skipped)
     walk_complete: bool = True  # False when stopped before all files were found
+    unnamed: int = 0  # files an unfinished import recorded that could not be read again
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -54,6 +55,7 @@ class ImportTally:
             "items": self.items,
             "files_done": self.files_done,
             "walk_complete": self.walk_complete,
+            "unnamed": self.unnamed,
             "seconds": round(seconds, 3),
             "cancelled": cancelled,
             "errors": self.errors,

@@ -108,12 +108,15 @@ class DatasetRecords(StoreBase):
 
     def patients_per_class(self, dataset_id: int, name: str) -> dict[str, int]:
         """Class -> distinct patients in the newest version of label set ``name`` (an item
-        without a patient key counts as a patient of its own)."""
+        without a patient key counts as a patient of its own). Only items that can be
+        used count: the labels of a file that failed or went missing stay in the set, but
+        its items are not trained on."""
         rows = self.conn.execute(
             "SELECT labels.label, COUNT(DISTINCT COALESCE(NULLIF(items.patient_key, ''), "
             "'item ' || items.id)) FROM labels JOIN items ON items.id = labels.item_id "
-            "WHERE labels.label_set_id = (SELECT id FROM label_sets WHERE dataset_id = ? "
-            "AND name = ? ORDER BY version DESC LIMIT 1) GROUP BY labels.label",
+            "WHERE items.status = 'ok' AND labels.label_set_id = (SELECT id FROM label_sets "
+            "WHERE dataset_id = ? AND name = ? ORDER BY version DESC LIMIT 1) "
+            "GROUP BY labels.label",
             (dataset_id, name),
         )
         return {r[0]: r[1] for r in rows}
