@@ -73,6 +73,27 @@ def stopped_note(summary: dict[str, Any]) -> str:
     )
 
 
+def unnamed_note(summary: dict[str, Any]) -> str:
+    """What an import left unfinished because files an earlier unfinished import recorded
+    could not be read again (their patients' names are not known) means, and what to do."""
+    return (
+        f"Import unfinished: {summary.get('unnamed', 0)} file(s) recorded by an earlier "
+        "import could not be read again, so the paths stay hidden ([redacted]) — make them "
+        "readable (or move damaged ones out) and import the folder again to finish."
+    )
+
+
+def unfinished_note(last_import: dict[str, Any] | None) -> str:
+    """The note for a dataset whose latest import did not finish (stopped, or left
+    unnamed), or "" when it finished."""
+    status = (last_import or {}).get("status")
+    if status == "cancelled":
+        return stopped_note(last_import or {})
+    if status == "unnamed":
+        return unnamed_note(last_import or {})
+    return ""
+
+
 def mixed_layouts(files: Counter[str]) -> str:
     """The warning for CSV files that the auto layout read in different ways."""
     ways = ", ".join(f"{n} {LAYOUT_WORDS[way]} ({way})" for way, n in files.most_common())

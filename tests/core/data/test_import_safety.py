@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.import_tally import unfinished_note
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import StopToken
 from ssl_studio.core.jobs import import_data
@@ -298,6 +299,9 @@ def test_a_file_an_unfinished_import_recorded_that_no_longer_reads_keeps_paths_h
     assert paths == {"[redacted]"} and statuses[-1] == "unnamed"
     said = [e.text for e in events if hasattr(e, "text")]
     assert any("1 file(s) that an earlier import" in t and "(unreadable)" in t for t in said)
+    with Store.open(project) as store:  # info and the Data panel say it, not only the import
+        last = store.dataset_summary(1)["last_import"]
+    assert unfinished_note(last).startswith("Import unfinished: 1 file(s) recorded by an")
 
     summary = run(project, study, workers=1)  # readable again
     assert (summary["dataset"], summary["unchanged"], summary["unnamed"]) == ("study", 5, 0)
@@ -309,6 +313,8 @@ def test_a_file_an_unfinished_import_recorded_that_no_longer_reads_keeps_paths_h
         f"[redacted]/scan{i}.png" for i in range(3)
     ]
     assert statuses[-1] == "done"
+    with Store.open(project) as store:
+        assert unfinished_note(store.dataset_summary(1)["last_import"]) == ""
 
 
 def test_importing_the_folder_that_holds_an_unfinished_dataset_s_folder_finishes_it(

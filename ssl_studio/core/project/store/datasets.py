@@ -179,7 +179,12 @@ class DatasetRecords(StoreBase):
 
 def _last_import(row: Any) -> dict[str, Any]:
     """The latest import of a dataset: finished, status, and for one that ended the files
-    done (unchanged or recorded) of files_seen, and whether the walk was complete."""
+    done (unchanged or recorded) of files_seen, whether the walk was complete, and the files
+    it could not name (unnamed)."""
     summary = json.loads(row[2]) if row[2] else {}
-    counts = {k: summary[k] for k in ("files_done", "files_seen", "walk_complete") if k in summary}
+    counts = {
+        k: summary[k]
+        for k in ("files_done", "files_seen", "walk_complete", "unnamed")
+        if k in summary
+    }
     return {"finished": row[0], "status": row[1], **counts}
