@@ -285,3 +285,23 @@ def test_a_wizard_asked_for_another_run_picks_it_until_a_run_was_chosen(
     wizard.next()  # run 2 chosen; the later pages work on it
     window.open_wizard(1)
     assert wizard.run_id == 2 and "already working on run 2" in window.statusBar().currentMessage()
+
+
+def test_the_labels_page_counts_only_items_that_can_be_trained_on(make_window, project, tmp_path):
+    """A labeled file that no longer reads keeps its label (it comes back when the file
+    does), but the labels page neither counts it nor lets it pass for a usable example."""
+    from ssl_studio.core.labels import set_labels
+    from ssl_studio.core.viewing import DatasetView
+
+    import_shapes(project, tmp_path, n=6)
+    ids = [int(item["id"]) for item in DatasetView.open(project, "shapes").items]
+    set_labels(project, "shapes", {i: "ab"[k % 2] for k, i in enumerate(ids)}, name="labels")
+    (tmp_path / "shapes" / "0.png").write_bytes(b"not a PNG any more")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"], cache_size=16))
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.dataset = "shapes"
+    page = wizard.pages["labels"]
+    page.reload("labels")
+    assert sorted(page.classes) == ["a", "b"] and sum(page.classes.values()) == 5
+    assert "1 labeled item(s) are not counted" in page.warnings.text()

@@ -137,14 +137,22 @@ class LabelsPage(QWizardPage):
         name = self.label_set.currentData()
         self.classes = {}
         self.patients: dict[str, int] = {}
+        unusable = 0
         if name is not None:
             with Store.open(self.wiz.project) as store:
                 found = store.dataset(self.wiz.dataset)
-                for label in store.latest_labels(found["id"], name).values():
+                usable = store.latest_labels(found["id"], name, usable=True)
+                unusable = len(store.latest_labels(found["id"], name)) - len(usable)
+                for label in usable.values():
                     self.classes[label] = self.classes.get(label, 0) + 1
                 self.patients = store.patients_per_class(found["id"], name)
         fill_table(self.counts, [[k, n] for k, n in sorted(self.classes.items())])
         problems = []
+        if name is not None and unusable:
+            problems.append(
+                f"{unusable} labeled item(s) are not counted: their files failed to read or "
+                "are missing (see the Import report); import the folder again once they read."
+            )
         if name is None:
             problems.append("No labels yet.")
         elif len(self.classes) < 2:

@@ -86,14 +86,16 @@ class DatasetRecords(StoreBase):
         return set_id
 
     def latest_labels(
-        self, dataset_id: int, name: str, version: int | None = None
+        self, dataset_id: int, name: str, version: int | None = None, *, usable: bool = False
     ) -> dict[int, str]:
         """Item id -> label in the newest version of the label set ``name`` (or in
-        ``version``); empty if there is none."""
+        ``version``); empty if there is none. ``usable``: only the labels of items that can
+        be trained on (not those of a file that failed or went missing)."""
         rows = self.conn.execute(
             "SELECT item_id, label FROM labels WHERE label_set_id = (SELECT id FROM label_sets "
             "WHERE dataset_id = ? AND name = ? AND (? IS NULL OR version = ?) "
-            "ORDER BY version DESC LIMIT 1)",
+            "ORDER BY version DESC LIMIT 1)"
+            + (" AND item_id IN (SELECT id FROM items WHERE status = 'ok')" if usable else ""),
             (dataset_id, name, version, version),
         )
         return {r[0]: r[1] for r in rows}
