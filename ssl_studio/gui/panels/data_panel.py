@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -48,7 +48,12 @@ EMPTY = (
 
 
 class DataPanel(QWidget):
-    """Datasets (left), thumbnails (middle), viewer and import report (right)."""
+    """Datasets (left), thumbnails (middle), viewer and import report (right).
+
+    ``open_project_requested(path)``: a project folder given to import was to be opened
+    instead (the main window opens it, as File → Open project does)."""
+
+    open_project_requested = Signal(Path)
 
     def __init__(self, context: AppContext) -> None:
         super().__init__()
@@ -327,7 +332,7 @@ class DataPanel(QWidget):
             f"{project} is an SSL Studio project, not a folder of data. Open it instead of "
             "importing it?",
         ):
-            self.window().open_project(project)  # the main window's (File → Open project)
+            self.open_project_requested.emit(project)
         return True
 
     def _imported(self, summary: dict[str, Any]) -> None:
