@@ -139,10 +139,8 @@ class DataPanel(QWidget):
         current = self.current_dataset()
         self.datasets = []
         if self.context.project is not None:
-            try:
+            with self.context.reading(self):
                 self.datasets = project_info(self.context.project)["datasets"]
-            except SSLStudioError as exc:
-                dialogs.show_error(self, "Cannot read the project", str(exc))
         self.dataset_list.blockSignals(True)
         self.dataset_list.clear()
         for d in self.datasets:

@@ -26,7 +26,6 @@ from ssl_studio.core.config import (
     default_backbone,
     default_batch_and_lr,
 )
-from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import describe_tasks
@@ -144,11 +143,8 @@ class PretrainForm(QScrollArea):
     def reload(self) -> None:
         self.datasets = []
         if self.context.project is not None:
-            try:  # names and kinds only (project_info would also size every cache)
-                with Store.open(self.context.project) as store:
-                    self.datasets = store.datasets()
-            except SSLStudioError:
-                self.datasets = []
+            with self.context.reading(self), Store.open(self.context.project) as store:
+                self.datasets = store.datasets()  # (project_info would also size each cache)
         current = self.dataset.currentText()
         self.dataset.blockSignals(True)
         self.dataset.clear()

@@ -68,11 +68,8 @@ class PretrainPanel(QWidget):
         """What the live view says before a run of this session: where earlier runs are."""
         earlier = False
         if self.context.project is not None:
-            try:
-                with Store.open(self.context.project) as store:
-                    earlier = any(r["kind"] == "pretrain" for r in store.runs())
-            except SSLStudioError:
-                pass
+            with self.context.reading(self), Store.open(self.context.project) as store:
+                earlier = any(r["kind"] == "pretrain" for r in store.runs())
         return IDLE_WITH_RUNS if earlier else IDLE
 
     # ---- running ---------------------------------------------------------------------------

@@ -116,9 +116,12 @@ class TrainPage(QWizardPage):
             self.status.setText("The other job has ended: press Retry to start the fine-tuning.")
 
     def _label_version(self, name: str) -> int | None:
-        with Store.open(self.wiz.project) as store:
+        """The newest version of label set ``name`` (None when it cannot be read: the
+        fine-tuning job then says why)."""
+        with self.wiz.context.reading(self), Store.open(self.wiz.project) as store:
             found = store.dataset(self.wiz.dataset)
             return store.label_version(found["id"], name) if found else None
+        return None
 
     def _event(self, event: Event) -> None:
         if not self.running or event.job != "finetune":
