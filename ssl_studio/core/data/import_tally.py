@@ -71,6 +71,22 @@ def stopped_note(summary: dict[str, Any]) -> str:
     )
 
 
+def unfinished_note(last_import: dict[str, Any] | None) -> str | None:
+    """What a dataset's last import (``Store.last_import``) left undone and how to finish
+    it; None when it finished (or none was recorded). A stopped import says how far it
+    got; one still "running" was cut off (a crash, a kill, a full disk) or runs now."""
+    status = (last_import or {}).get("status")
+    if status == "cancelled":
+        return stopped_note(last_import or {})
+    if status == "running":
+        return (
+            "The last import did not finish (it was interrupted, or is still running) — "
+            "import the folder again to finish (files already imported are kept, not "
+            "imported again)."
+        )
+    return None
+
+
 def mixed_layouts(files: Counter[str]) -> str:
     """The warning for CSV files that the auto layout read in different ways."""
     ways = ", ".join(f"{n} {LAYOUT_WORDS[way]} ({way})" for way, n in files.most_common())
