@@ -26,6 +26,7 @@ from ssl_studio.core.config import (
     default_backbone,
     default_batch_and_lr,
 )
+from ssl_studio.core.data.import_tally import unfinished_note
 from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import describe_tasks
@@ -57,9 +58,14 @@ class PretrainForm(QScrollArea):
         self.context = context
         self.datasets: list[dict[str, Any]] = []
         self.tasks = {t["name"]: t for t in describe_tasks()}
+        self.partial_note: str | None = None  # what the chosen dataset's import left undone
 
         self.dataset = QComboBox()
         self.dataset.currentIndexChanged.connect(self._dataset_chosen)
+        self.import_note = QLabel()  # a dataset whose last import did not finish
+        self.import_note.setWordWrap(True)
+        self.import_note.setStyleSheet("color: #b71c1c")
+        self.import_note.hide()
         self.task_list = QListWidget()
         self.task_list.setMaximumHeight(112)
         self.task_list.currentTextChanged.connect(self._task_chosen)
@@ -89,6 +95,7 @@ class PretrainForm(QScrollArea):
         self.steps.setToolTip("Optimiser steps; leave at the preset's unless you know better.")
         form = QFormLayout()
         form.addRow("Dataset", self.dataset)
+        form.addRow("", self.import_note)
         form.addRow("Pretext task", self.task_list)
         form.addRow("", self.explanation)
         form.addRow("Backbone", self.backbone)
@@ -161,7 +168,29 @@ class PretrainForm(QScrollArea):
         row = self.dataset.currentIndex()
         return self.datasets[row]["modality"] if 0 <= row < len(self.datasets) else None
 
+    def unfinished_import(self) -> str | None:
+        """What the chosen dataset's last import left undone, as the project says now
+        (None when it finished)."""
+        name = self.dataset.currentText()
+        if self.context.project is None or not name:
+            return None
+        with self.context.reading(self), Store.open(self.context.project) as store:
+            found = store.dataset(name)
+            return unfinished_note(store.last_import(found["id"])) if found else None
+        return None
+
+    def _show_unfinished_import(self) -> None:
+        self.partial_note = self.unfinished_import() if self.modality() else None
+        self.import_note.setText(
+            f"<b>Only partly imported.</b> {self.partial_note} Pretraining asks first."
+            if self.partial_note
+            else ""
+        )
+        self.import_note.setVisible(bool(self.partial_note))
+        self.dataset_changed.emit()
+
     def _dataset_chosen(self, *_: Any) -> None:
+        self._show_unfinished_import()
         modality = self.modality()
         current = self.task_list.currentItem()
         previous = current.text() if current else None

@@ -84,6 +84,18 @@ class PretrainPanel(QWidget):
         except SSLStudioError as exc:
             dialogs.show_error(self, "Pretraining", str(exc))
             return False
+        partial = self.form.unfinished_import()
+        if partial is not None:  # the run would learn from part of the data only
+            if not dialogs.confirm(
+                self,
+                "Pretrain on part of the dataset?",
+                f"'{cfg.dataset}' is only partly imported. {partial}\n\nPretrain on what is "
+                "imported so far anyway? Choose No to finish the import first (Data: "
+                "import the folder again).",
+                default_no=True,
+            ):
+                return False
+            cfg.allow_partial_import = True
         return self.run(cfg, f"Pretraining {cfg.task or 'default'} on '{cfg.dataset}'")
 
     def resume(self, run_id: int, dataset: str) -> bool:
@@ -133,6 +145,11 @@ class PretrainPanel(QWidget):
 
     def _busy(self, busy: bool) -> None:
         self.context.enable_change(self.start_button, not busy and self.form.modality() is not None)
+        if self.form.partial_note and not self.context.read_only:
+            self.start_button.setToolTip(
+                "Only part of this dataset is imported: Start asks before it trains on that "
+                "part. Import the folder again (Data) to finish it first."
+            )
         runner = self.context.runner
         self.pause_button.setEnabled(busy and self.active and not runner.stop_asked)
         self.stop_button.setEnabled(busy and self.active and not runner.stop_asked)
