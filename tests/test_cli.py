@@ -186,6 +186,20 @@ def test_without_a_display_the_window_commands_say_so_instead_of_aborting(
     assert display_problem() is None
 
 
+def test_info_notes_an_import_cut_off_as_it_notes_a_stopped_one(tmp_path, capsys):
+    from ssl_studio.core.project.store import Store
+
+    project = tmp_path / "proj"
+    main(["new", str(project)])
+    make_images(tmp_path / "xrays")
+    main(["import", str(project), str(tmp_path / "xrays"), "--cache-size", "16"])
+    with Store.open(project, write=True) as store:  # killed during a re-import
+        store.start_import(store.dataset("xrays")["id"], {})
+    capsys.readouterr()
+    assert main(["info", str(project)]) == EXIT_OK
+    assert "    The last import did not finish (it was interrupted" in capsys.readouterr().out
+
+
 def test_missing_x11_libraries_are_named_with_the_command_that_installs_them(
     tmp_path, capsys, monkeypatch
 ):

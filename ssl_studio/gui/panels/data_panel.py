@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.config import ImportConfig
-from ssl_studio.core.data.import_tally import stopped_note
+from ssl_studio.core.data.import_tally import unfinished_note
 from ssl_studio.core.data.studio_folders import refuse_studio_folders, studio_folder
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.jobs import (
@@ -194,8 +194,7 @@ class DataPanel(QWidget):
         content = ", ".join(f"{k} {n}" for k, n in d["items_by_modality"].items())
         size = f", cached at {d['cache_size']} px" if d["modality"] == "image" else ""
         labeled = f"; {len(labels)} labeled" if labels else ""
-        last = d.get("last_import") or {}
-        stopped = stopped_note(last) if last.get("status") == "cancelled" else ""
+        stopped = unfinished_note(d.get("last_import")) or ""  # stopped, or cut off
         self.summary.setText(
             f"<b>{d['name']}</b>: {d['items']} items ({content}){size}{labeled}. "
             f"{d['errors']} files failed, {d['skipped']} skipped"
