@@ -3,6 +3,8 @@ first (No by default), and Yes starts a run that knowingly trains on the part im
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtWidgets import QMessageBox
 
 from ssl_studio.core.config import ImportConfig
@@ -64,3 +66,22 @@ def test_start_asks_before_pretraining_on_a_partly_imported_dataset(
     assert panel.start() and asked == []  # nothing to ask
     qtbot.waitUntil(lambda: not window.runner.busy)
     assert started[-1].allow_partial_import is False
+
+
+def test_ctrl_r_while_a_job_runs_says_so_without_asking_first(
+    qtbot, make_window, project, tmp_path, messages, monkeypatch
+):
+    import_shapes(project, tmp_path, n=6)
+    with Store.open(project, write=True) as store:
+        store.start_import(store.dataset("shapes")["id"], {})  # cut off
+    window = make_window(project)
+    asked = []
+    monkeypatch.setattr("ssl_studio.gui.dialogs.QMessageBox.question", lambda *a: asked.append(a))
+    release = threading.Event()
+    assert window.runner.start("Another job", lambda report, stop: release.wait(10))
+    try:
+        assert not window.pretrain.start()
+        assert asked == [] and "still running" in messages[-1][1]
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not window.runner.busy)

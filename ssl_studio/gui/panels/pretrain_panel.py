@@ -84,8 +84,9 @@ class PretrainPanel(QWidget):
         except SSLStudioError as exc:
             dialogs.show_error(self, "Pretraining", str(exc))
             return False
-        partial = self.form.unfinished_import()
-        if partial is not None:  # the run would learn from part of the data only
+        # the run would learn from part of the data only (asked only when it can start)
+        partial = None if self.context.runner.busy else self.form.unfinished_import()
+        if partial is not None and not self.context.read_only:
             if not dialogs.confirm(
                 self,
                 "Pretrain on part of the dataset?",
