@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
 
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.storage_errors import user_error
@@ -58,8 +59,9 @@ class AppContext(QObject):
 
     def _tell_unreadable(self) -> None:
         pending, self._unreadable = self._unreadable, []
-        for panel, message in pending:
-            dialogs.show_error(panel, "Cannot read the project", message)
+        for panel, message in pending:  # (a wizard page may be gone by now)
+            parent = panel if isValid(panel) else None
+            dialogs.show_error(parent, "Cannot read the project", message)
 
     def enable_change(self, control: QWidget | QAction, enabled: bool = True) -> None:
         """Enable a control that changes the project when ``enabled`` and the project can be

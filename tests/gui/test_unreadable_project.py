@@ -45,3 +45,28 @@ def test_the_wizard_on_a_damaged_database_says_so(qtbot, make_window, project, t
     qtbot.addWidget(wizard)
     qtbot.waitUntil(lambda: bool(messages))
     assert any(DAMAGED in text for _, text in messages)
+
+
+def test_the_message_still_comes_when_the_panel_that_met_it_is_gone(qtbot, monkeypatch):
+    """A dialog given a deleted parent raises "Internal C++ object already deleted"."""
+    from PySide6.QtWidgets import QWidget
+    from shiboken6 import delete
+
+    from ssl_studio.gui.context import AppContext
+    from ssl_studio.gui.jobs import JobRunner
+
+    messages = []
+
+    def warning(parent, title, text):
+        if parent is not None:
+            parent.isVisible()  # the real dialog uses its parent too
+        messages.append((title, text))
+
+    monkeypatch.setattr("ssl_studio.gui.dialogs.QMessageBox.warning", warning)
+    context = AppContext(JobRunner())
+    page = QWidget()  # a wizard page closed before the message was told
+    context.cannot_read(page, "The project database is damaged.")
+    context.cannot_read(QWidget(), "The project database is damaged.")  # said once
+    delete(page)
+    qtbot.waitUntil(lambda: bool(messages))
+    assert messages == [("Cannot read the project", "The project database is damaged.")]
