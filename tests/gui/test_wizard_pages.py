@@ -16,7 +16,7 @@ from ssl_studio.core.evaluation.metrics import classification_report
 from ssl_studio.core.events import Stopped
 from ssl_studio.core.jobs import import_data
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
-from ssl_studio.gui.wizard.result_pages import ResultsPage
+from ssl_studio.gui.wizard.results_page import ResultsPage
 
 from gui_helpers import import_shapes
 
@@ -44,7 +44,7 @@ def test_training_refused_by_another_job_says_why_and_can_be_retried(
     qtbot, make_window, project, messages, monkeypatch
 ):
     done = {"status": "done", "run_id": 7, "protocol": "linear", "test": {}}
-    monkeypatch.setattr("ssl_studio.gui.wizard.result_pages.finetune", lambda cfg, **_: done)
+    monkeypatch.setattr("ssl_studio.gui.wizard.train_page.finetune", lambda cfg, **_: done)
     window = make_window(project)
     assert window.runner.start("Pretraining", _until_stopped)
     wizard = window.open_wizard()
@@ -73,7 +73,7 @@ def test_the_label_efficiency_button_is_off_while_its_curve_is_measured(
             time.sleep(0.01)
         raise Stopped
 
-    monkeypatch.setattr("ssl_studio.gui.wizard.result_pages.label_efficiency", measuring)
+    monkeypatch.setattr("ssl_studio.gui.wizard.results_page.label_efficiency", measuring)
     window = make_window(project)
     wizard = window.open_wizard()
     wizard.result, wizard.options, wizard.per_class = {"run_id": 1}, dict(OPTIONS), 6

@@ -83,15 +83,29 @@ def unnamed_note(summary: dict[str, Any]) -> str:
     )
 
 
-def unfinished_note(last_import: dict[str, Any] | None) -> str:
-    """The note for a dataset whose latest import did not finish (stopped, or left
-    unnamed), or "" when it finished."""
+def partial_import_note(last_import: dict[str, Any] | None) -> str | None:
+    """What a dataset's last import (``Store.last_import``) left unread and how to finish
+    it; None when every file was read (or no import was recorded). A stopped import says
+    how far it got; one still "running" was cut off (a crash, a kill, a full disk) or runs
+    now."""
     status = (last_import or {}).get("status")
     if status == "cancelled":
         return stopped_note(last_import or {})
-    if status == "unnamed":
+    if status == "running":
+        return (
+            "The last import did not finish (it was interrupted, or is still running) — "
+            "import the folder again to finish (files already imported are kept, not "
+            "imported again)."
+        )
+    return None
+
+
+def unfinished_note(last_import: dict[str, Any] | None) -> str | None:
+    """What a dataset's last import left undone: files not read (``partial_import_note``)
+    or paths it could not name (status "unnamed"); None when it finished."""
+    if (last_import or {}).get("status") == "unnamed":
         return unnamed_note(last_import or {})
-    return ""
+    return partial_import_note(last_import)
 
 
 def mixed_layouts(files: Counter[str]) -> str:

@@ -54,7 +54,7 @@ class RunPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802 - Qt API
         self.runs.clear()
-        with Store.open(self.wiz.project) as store:
+        with self.wiz.context.reading(self), Store.open(self.wiz.project) as store:
             names = {d["id"]: d["name"] for d in store.datasets()}
             for run in reversed(store.runs()):
                 if run["kind"] == "pretrain" and run["status"] in USABLE_STATUSES:
@@ -117,7 +117,9 @@ class LabelsPage(QWizardPage):
         self.reload()
 
     def reload(self, select: str | None = None) -> None:
-        sets = label_names(self.wiz.project, self.wiz.dataset)
+        sets: list[dict[str, Any]] = []
+        with self.wiz.context.reading(self):
+            sets = label_names(self.wiz.project, self.wiz.dataset)
         newest: dict[str, dict[str, Any]] = {}
         for s in sets:
             newest[s["name"]] = s
@@ -139,7 +141,7 @@ class LabelsPage(QWizardPage):
         self.patients: dict[str, int] = {}
         unusable = 0
         if name is not None:
-            with Store.open(self.wiz.project) as store:
+            with self.wiz.context.reading(self), Store.open(self.wiz.project) as store:
                 found = store.dataset(self.wiz.dataset)
                 usable = store.latest_labels(found["id"], name, usable=True)
                 unusable = len(store.latest_labels(found["id"], name)) - len(usable)

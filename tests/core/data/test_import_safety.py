@@ -314,7 +314,7 @@ def test_a_file_an_unfinished_import_recorded_that_no_longer_reads_keeps_paths_h
     ]
     assert statuses[-1] == "done"
     with Store.open(project) as store:
-        assert unfinished_note(store.dataset_summary(1)["last_import"]) == ""
+        assert unfinished_note(store.dataset_summary(1)["last_import"]) is None
 
 
 def test_importing_the_folder_that_holds_an_unfinished_dataset_s_folder_finishes_it(

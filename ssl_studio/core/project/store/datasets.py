@@ -156,19 +156,23 @@ class DatasetRecords(StoreBase):
                 (dataset_id,),
             ).fetchall()
         )
-        last = q(
-            "SELECT finished, status, summary FROM imports WHERE dataset_id = ? "
-            "ORDER BY id DESC LIMIT 1",
-            (dataset_id,),
-        ).fetchone()
         return {
             "items": sum(by_modality.values()),
             "items_by_modality": by_modality,
             "files": {k: files.get(k, 0) for k in ("ok", "failed", "skipped", "missing")},
             "errors": errors.get("error", 0),
             "skipped": errors.get("skipped", 0),
-            "last_import": None if last is None else _last_import(last),
+            "last_import": self.last_import(dataset_id),
         }
+
+    def last_import(self, dataset_id: int) -> dict[str, Any] | None:
+        """The dataset's latest import (see _last_import), or None if none was recorded."""
+        row = self.conn.execute(
+            "SELECT finished, status, summary FROM imports WHERE dataset_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (dataset_id,),
+        ).fetchone()
+        return None if row is None else _last_import(row)
 
     def latest_label_set(self, dataset_id: int) -> dict[int, str]:
         """Item id -> label of the dataset's most recently made label set (empty if none)."""
