@@ -28,10 +28,11 @@ def drop(widget, paths: list[Path]) -> None:
 
 
 def import_shapes(project: Path, tmp_path: Path, n: int = 4) -> Path:
-    """``project`` after importing ``n`` flat grey 16 px PNGs as dataset 'shapes'."""
+    """``project`` after importing ``n`` flat grey 16 px PNGs as dataset 'shapes' (grey
+    levels 0, 40, 80, ... wrapping at 256)."""
     folder = tmp_path / "shapes"
     folder.mkdir()
     for i in range(n):
-        Image.fromarray(np.full((16, 16), 40 * i, np.uint8)).save(folder / f"{i}.png")
+        Image.fromarray(np.full((16, 16), 40 * i % 256, np.uint8)).save(folder / f"{i}.png")
     import_data(ImportConfig(project=project, paths=[folder], cache_size=16))
     return project
