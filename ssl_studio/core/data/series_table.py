@@ -105,7 +105,8 @@ def _names_person(name: str | None) -> bool:
 _TIME_FORMATS = tuple(
     f"{date}{sep}{clock}".strip()
     for date in ("%d.%m.%Y", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "")
-    for clock in ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "")
+    # ("%H:%M:%S,%f": a decimal comma, as European exports write 10:00:00,100)
+    for clock in ("%H:%M:%S.%f", "%H:%M:%S,%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "")
     for sep in (" ",)
     if date or clock
 )

@@ -107,6 +107,21 @@ def test_time_column_gives_sampling_rate(tmp_path: Path, header, lines, rate) ->
     assert item.fields["sampling_rate"] == pytest.approx(rate)
 
 
+@pytest.mark.parametrize(
+    ("stamp", "rate"),
+    [
+        (lambda i: f"10:00:00,{i}00", 10.0),  # a clock time with a decimal comma
+        (lambda i: f"01.03.2024 10:00:00,{2 * i}", 5.0),
+        (lambda i: f"2024-03-01 10:00:00,{5 * i:02d}0", 20.0),
+    ],
+)
+def test_times_with_a_decimal_comma_give_the_sampling_rate(tmp_path: Path, stamp, rate) -> None:
+    text = "Zeit;EKG\n" + "".join(f"{stamp(i)};{i},5\n" for i in range(4))  # European
+    (item,) = decode(write(tmp_path, "eu.csv", text)).items
+    np.testing.assert_allclose(item.array, [[0.5, 1.5, 2.5, 3.5]])
+    assert item.fields["sampling_rate"] == pytest.approx(rate)
+
+
 def test_european_file_with_date_times_and_thousands_is_one_series(tmp_path: Path) -> None:
     text = "Datum;Temp;Druck\n" + "".join(
         f"0{d}.03.2024 00:00:00;{d},5;1.01{d},25\n" for d in range(1, 6)
