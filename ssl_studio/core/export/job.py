@@ -248,7 +248,8 @@ def predict(
     if not os.access(out_csv.parent, os.W_OK):
         raise ConfigError(f"{out_csv.parent} cannot be written to; choose another place.")
     fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=out_csv.parent)
-    counts = {"items": 0, "errors": 0}
+    counts = {"items": 0, "errors": 0}  # errors: files with an error row
+    failed: set[str] = set()
     try:
         with os.fdopen(fd, "w", newline="") as f:
             writer = csv.writer(f)
@@ -273,7 +274,8 @@ def predict(
                 identifiers.update(item.identifiers)
                 if item.error is not None:
                     rows.append([item.path, item.index, *[""] * len(classes), "", item.error, ""])
-                    counts["errors"] += 1
+                    failed.add(item.path)  # counted by file: an NPY of 500 series is one
+                    counts["errors"] = len(failed)
                     continue
                 if pending and (
                     len(pending) >= batch_size

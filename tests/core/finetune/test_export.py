@@ -526,10 +526,13 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
     short.write_text("\n".join(lines[:4]) + "\n")
     bare = tmp_path / "bare.csv"  # ecg alone, without its name: which channel is it?
     bare.write_text("\n".join(line.split(",")[0] for line in lines[1:]) + "\n")
+    flat = tmp_path / "flat.npy"  # [N, T]: 3 series of one channel
+    np.save(flat, np.zeros((3, 40), np.float32))
     files = [data / "busy" / "busy0.csv", swapped, shouting, extra, lacking, other, short, bare]
-    predict(out, files, tmp_path / "p.csv")
+    result = predict(out, [*files, flat], tmp_path / "p.csv")
+    assert result["errors"] == 3  # files: other.csv, bare.csv and flat.npy (3 rows)
     rows = {Path(r["path"]).name: r for r in csv.DictReader((tmp_path / "p.csv").open())}
-    assert len(rows) == 8 and not rows["busy0.csv"]["error"]
+    assert len(rows) == 9 and not rows["busy0.csv"]["error"]
     assert "This series has 1 channel; the model reads 2 (ecg, resp)" in rows["bare.csv"]["error"]
     assert rows["bare.csv"]["predicted"] == ""  # no sure-looking answer
     for name in ("p_busy", "p_calm"):
