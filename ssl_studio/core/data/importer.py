@@ -142,6 +142,8 @@ class Importer(ImportNaming, ImportWriting):
         cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
         interim = existing is None or existing["name"].startswith(INTERIM_NAME)
         dataset = self._redact_names(dataset, created=interim, complete=not cancelled)
+        if self.modality == "timeseries":
+            self._note_columns()
         summary = self.tally.summary(
             dataset, self.import_id, time.perf_counter() - start, cancelled
         )
