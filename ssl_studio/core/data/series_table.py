@@ -471,6 +471,18 @@ def _columns_items(
         present = ~np.isnan(x[0]).all(axis=0)  # [T]
         if seconds is not None:
             rate = _uniform_rate(seconds[: len(present) - int(np.argmax(present[::-1]))]) or rate
+        else:  # imported, but its rate must not be lost without a word (import report)
+            problems.append(
+                ImportProblem(
+                    "csv-time-unread",
+                    f"{table.describe(table.roles['time'])} of {table.file} holds times in a "
+                    "form that was not recognised, so its sampling rate is "
+                    + (f"taken as the {rate:g} per second given." if rate else "unknown.")
+                    + " Write the times as 2024-03-01 10:00:00.5 or in seconds"
+                    + ("." if rate else ", or give the sampling rate (--sampling-rate)."),
+                    "warning",
+                )
+            )
     names = [table.names[j] for j in table.channels]
     meta["channel_names"] = names if any(names) else None
     items = make_items(x, [table.path.stem], [label], meta, rate, 0, table.file, problems)

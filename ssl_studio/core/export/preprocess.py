@@ -213,7 +213,10 @@ def _rate_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
     want = spec.get("sampling_rate")
     if not want or fields.get("sampling_rate"):
         return ""
-    return f"Its sampling rate is unknown (no time column); the model expects {want:g} per second."
+    return (
+        "Its sampling rate is unknown (no time column, or one whose times were not "
+        f"recognised); the model expects {want:g} per second."
+    )
 
 
 def _names(fields: dict[str, Any], spec: dict[str, Any]) -> tuple[list[str], list[str]] | None:

@@ -141,6 +141,19 @@ def test_a_date_column_and_a_time_column_are_read_together(tmp_path: Path) -> No
     assert item.array.shape == (1, 4) and item.fields["sampling_rate"] == pytest.approx(2.0)
 
 
+def test_times_that_are_not_recognised_are_noted_not_silently_dropped(tmp_path: Path) -> None:
+    text = "time,ecg\n" + "".join(f"10h00m0{i}s,{i}\n" for i in range(4))
+    decoded = decode(write(tmp_path, "a.csv", text))
+    (item,) = decoded.items  # imported, without a rate
+    assert item.fields["sampling_rate"] is None
+    (problem,) = decoded.problems
+    assert (problem.code, problem.severity) == ("csv-time-unread", "warning")
+    assert "column 'time' of a.csv holds times in a form that was not recognised" in (
+        problem.message
+    )
+    assert "sampling rate is unknown" in problem.message and "--sampling-rate" in problem.message
+
+
 def test_a_date_and_a_time_column_that_do_not_make_date_times_say_what_to_do(
     tmp_path: Path,
 ) -> None:
