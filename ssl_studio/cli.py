@@ -30,10 +30,19 @@ from ssl_studio.cli_output import (
     stop_on_ctrl_c,
 )
 from ssl_studio.core.config import CSV_LAYOUTS, IMPORT_KINDS, ImportConfig
-from ssl_studio.core.data.import_tally import stopped_note
+from ssl_studio.core.data.import_tally import unfinished_note
 from ssl_studio.core.errors import NotAProjectError, SSLStudioError
+from ssl_studio.display_check import display_problem
 
-__all__ = ["EXIT_CANCELLED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+__all__ = [
+    "EXIT_CANCELLED",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "build_parser",
+    "display_problem",
+    "main",
+]
 
 DEFAULT_DEMO_DIR = Path.home() / "SSL Studio" / "demo"
 
@@ -89,8 +98,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"{mb(d['cache_bytes'])}; {d['errors']} errors, {d['skipped']} skipped, "
             f"{d['files']['missing']} missing files"
         )
-        if (d["last_import"] or {}).get("status") == "cancelled":
-            print(f"    {stopped_note(d['last_import'])}")
+        if note := unfinished_note(d["last_import"]):  # stopped, or cut off
+            print(f"    {note}")
     print(f"  Cache: {mb(info['totals']['cache_bytes'])}")
     if info["runs"]:
         print("Runs (newest first):")
@@ -153,24 +162,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     return _open_gui(args.project, smoke_test=args.smoke_test)
-
-
-def display_problem() -> str | None:
-    """Why no window can open here, said before Qt aborts the whole process (a Linux
-    server without a display); None where one can."""
-    if not sys.platform.startswith("linux"):
-        return None
-    platform = os.environ.get("QT_QPA_PLATFORM", "")
-    if platform and not platform.startswith(("xcb", "wayland")):
-        return None  # offscreen, vnc, eglfs: no display server needed
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        return None
-    return (
-        "No display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
-        "Run it from the machine's desktop, over ssh -X, or under xvfb-run; every job also "
-        "runs without a window (ssl-studio --help; ssl-studio demo --no-gui builds the "
-        "demo project only)."
-    )
 
 
 def _open_gui(project: Path | None, *, smoke_test: bool = False) -> int:

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from ssl_studio.core.data.import_tally import stopped_note
+from ssl_studio.core.data.import_tally import stopped_note, unnamed_note
 from ssl_studio.core.events import (
     Event,
     Failed,
@@ -146,6 +146,8 @@ def print_import_summary(summary: dict[str, Any]) -> None:
     )
     if s["cancelled"]:
         print(stopped_note(s))
+    elif s.get("unnamed"):
+        print(unnamed_note(s))
     for error in s["errors"]:
         print(f"  {error['path']}: {error['message']} [{error['code']}]")
     if s["failed"] > len(s["errors"]) or s["skipped"]:

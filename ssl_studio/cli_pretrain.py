@@ -103,6 +103,8 @@ def pretrain_config(args: argparse.Namespace) -> PretrainConfig:
         _apply_set(data, assignment)
     data["project"] = args.project
     data["resume_run"] = args.resume
+    if args.allow_partial_import:
+        data["allow_partial_import"] = True
     return PretrainConfig.from_dict(data)
 
 
@@ -223,6 +225,12 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         choices=("text", "jsonl"),
         default="text",
         help="text: a progress line; jsonl: one JSON event per line",
+    )
+    p.add_argument(
+        "--allow-partial-import",
+        action="store_true",
+        help="pretrain even if the dataset's last import was stopped or cut off (on the "
+        "items imported so far); otherwise such a run is refused",
     )
     p.add_argument(
         "--resume",

@@ -186,6 +186,69 @@ def test_without_a_display_the_window_commands_say_so_instead_of_aborting(
     assert display_problem() is None
 
 
+def test_info_notes_an_import_cut_off_as_it_notes_a_stopped_one(tmp_path, capsys):
+    from ssl_studio.core.project.store import Store
+
+    project = tmp_path / "proj"
+    main(["new", str(project)])
+    make_images(tmp_path / "xrays")
+    main(["import", str(project), str(tmp_path / "xrays"), "--cache-size", "16"])
+    with Store.open(project, write=True) as store:  # killed during a re-import
+        store.start_import(store.dataset("xrays")["id"], {})
+    capsys.readouterr()
+    assert main(["info", str(project)]) == EXIT_OK
+    assert "    The last import did not finish (it was interrupted" in capsys.readouterr().out
+
+
+def test_missing_x11_libraries_are_named_with_the_command_that_installs_them(
+    tmp_path, capsys, monkeypatch
+):
+    """Qt's xcb plugin aborts the process (exit 134) when libxcb-cursor0 and the like are
+    missing; only a missing DISPLAY was said. A loader that lacks two of them stands in."""
+    import ctypes
+    import types
+
+    from ssl_studio.display_check import APT_COMMAND, XCB_LIBRARIES, display_problem
+
+    lacking = {"libxcb-cursor.so.0", "libxcb-icccm.so.4"}
+
+    def loader(name):
+        if name.rsplit("/", 1)[-1] in lacking:
+            raise OSError(f"{name}: cannot open shared object file: No such file or directory")
+        return object()
+
+    monkeypatch.setattr(ctypes, "CDLL", loader)
+    opened: list[object] = []  # Qt is never started: the app would abort there
+    app = types.ModuleType("ssl_studio.gui.app")
+    app.run_app = lambda *args, **kwargs: opened.append(args) or EXIT_OK
+    monkeypatch.setitem(sys.modules, "ssl_studio.gui.app", app)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":0")
+    for name in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["gui", str(tmp_path)]) == EXIT_FAILED  # before Qt is started
+    said = capsys.readouterr().err
+    assert "libxcb-cursor.so.0, libxcb-icccm.so.4 are missing" in said
+    assert APT_COMMAND in said and "libxcb-keysyms" not in said.split("(Debian")[0]
+    assert opened == []
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    assert "are missing" in display_problem()
+    monkeypatch.delenv("DISPLAY")  # and no display either: both are said
+    problem = display_problem()
+    assert "No display" in problem and "libxcb-cursor.so.0" in problem and APT_COMMAND in problem
+    monkeypatch.setenv("DISPLAY", ":0")
+    for platform in ("offscreen", "wayland"):  # they need none of these libraries
+        monkeypatch.setenv("QT_QPA_PLATFORM", platform)
+        assert display_problem() is None
+    monkeypatch.delenv("QT_QPA_PLATFORM")
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")  # Qt may use Wayland: no refusal
+    assert display_problem() is None
+    lacking.clear()
+    monkeypatch.delenv("WAYLAND_DISPLAY")
+    assert display_problem() is None
+    assert len(XCB_LIBRARIES) == 9
+
+
 def test_a_reader_that_stops_reading_neither_fails_the_command_nor_stops_the_job(
     tmp_path, monkeypatch
 ):

@@ -297,3 +297,28 @@ def test_pretrain_text_mode_config_file_and_set(project, tmp_path, capsys):
         "done",
         2,
     )
+
+
+def test_pretrain_refuses_a_partly_imported_dataset_unless_told(tmp_path, capsys):
+    """The command line trained on a stopped import's part without a word, as the window
+    did; now both refuse, and the flag (the window's Yes) trains on it knowingly."""
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(10):
+        Image.fromarray(rng.integers(0, 255, (24, 24), dtype=np.uint8)).save(folder / f"{i}.png")
+    project = tmp_path / "p"
+    main(["new", str(project)])
+    main(["import", str(project), str(folder), "--cache-size", "32", "--workers", "1"])
+    with Store.open(project, write=True) as store:  # as an import stopped with Ctrl+C
+        stopped = store.start_import(store.dataset("images")["id"], {})
+        store.finish_import(stopped, "cancelled", {"files_done": 4, "files_seen": 12})
+    capsys.readouterr()
+    run = pretrain_args(project, "--steps", "1", "--set", "train.health_every_steps=1000")
+    assert main(run) == 1
+    said = capsys.readouterr().err
+    assert "'images' is only partly imported. Import stopped after 4 of 12 files" in said
+    assert "import the folder again to finish" in said
+    assert said.rstrip().endswith("anyway, set --allow-partial-import.")
+    assert main([*run, "--allow-partial-import"]) == 0
+    assert events_of(capsys.readouterr().out)[-1]["result"]["status"] == "done"

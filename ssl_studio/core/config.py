@@ -242,6 +242,9 @@ class PretrainConfig:
     task_options: dict[str, Any] = option({}, "Options of the pretext task (see its config).")
     augment: dict[str, Any] = option({}, "Changes to the augmentation defaults.")
     resume_run: int | None = option(None, "Continue this run from its latest checkpoint.")
+    allow_partial_import: bool = option(
+        False, "Pretrain even if the dataset's last import did not finish (on what it read)."
+    )
 
     def __post_init__(self) -> None:
         self.project = Path(self.project)

@@ -8,6 +8,7 @@ again for the caller). It checks ``stop`` between units of work and ends cleanly
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -140,8 +141,8 @@ def import_data(
     except SSLStudioError as exc:
         report(Failed(JOB, error=str(exc)))
         raise
-    except OSError as exc:
-        error = f"The import stopped: {exc.strerror or exc} ({exc.filename or 'project'})."
+    except OSError as exc:  # no path: a file's or a folder's name may name its patient
+        error = f"The import stopped: {exc.strerror or type(exc).__name__}{_where(exc, cfg)}."
         if exc.errno == 28:
             error += " The disk is full: free some space and import again; nothing was lost."
         report(Failed(JOB, error=error))
@@ -154,6 +155,16 @@ def import_data(
         raise told from exc
     report(Finished(JOB, result=summary, cancelled=summary["cancelled"]))
     return summary
+
+
+def _where(exc: OSError, cfg: ImportConfig) -> str:
+    """Where an import met ``exc``, in words that name no file: " (in the project
+    folder)", " (in the folders imported)", or "" when the error names no file."""
+    if not isinstance(exc.filename, str | bytes | os.PathLike) or not exc.filename:
+        return ""
+    path = Path(os.fsdecode(exc.filename)).resolve()
+    inside = path.is_relative_to(Path(cfg.project).resolve())
+    return " (in the project folder)" if inside else " (in the folders imported)"
 
 
 # (folder in resources/demo, dataset name, cache size in px or None for series)

@@ -18,6 +18,7 @@ import torch
 
 from ssl_studio.core.config import PretrainConfig, to_dict
 from ssl_studio.core.data.cache import CacheReader
+from ssl_studio.core.data.import_tally import partial_import_note
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, versions
 from ssl_studio.core.engine.device import describe, pick_device
@@ -122,6 +123,8 @@ class Pretraining:
             if dataset is None:
                 names = ", ".join(d["name"] for d in store.datasets()) or "none yet"
                 raise ConfigError(f"No dataset '{self.cfg.dataset}'; the datasets are: {names}.")
+            if self.cfg.resume_run is None and not self.cfg.allow_partial_import:
+                _refuse_partial_import(dataset, store.last_import(dataset["id"]))
             items = store.items(dataset["id"])
             self.cfg.resolve(dataset["modality"], n_values(items))
             labels = store.latest_label_set(dataset["id"])
@@ -278,6 +281,17 @@ class Pretraining:
             )
 
         return HealthMonitor(setup.probe(probe, device), label_tensor, emit)
+
+
+def _refuse_partial_import(dataset: dict[str, Any], last_import: dict[str, Any] | None) -> None:
+    """ConfigError for a new run on a dataset whose last import did not finish: a run on
+    part of the data, hours long, is rarely what was meant."""
+    note = partial_import_note(last_import)
+    if note is not None:
+        raise ConfigError(
+            f"Dataset '{dataset['name']}' is only partly imported. {note} To pretrain on "
+            "what is imported so far anyway, set allow_partial_import."
+        )
 
 
 def _size_text(cfg: PretrainConfig, modality: str) -> str:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
 
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.storage_errors import user_error
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.jobs import JobRunner, Work
 
@@ -27,6 +31,37 @@ class AppContext(QObject):
         self.project: Path | None = None
         self.read_only = ""  # why the open project cannot be changed ("" when it can)
         self.hardware: dict[str, Any] = {"device": "…", "accelerated": False, "preset": "quick"}
+        self._unreadable: list[tuple[QWidget, str]] = []  # (panel, message) not yet told
+
+    @contextlib.contextmanager
+    def reading(self, panel: QWidget) -> Iterator[None]:
+        """Around a panel's read of the open project (a refresh): when the project cannot
+        be read (project.db damaged, locked by another program or gone), the store's own
+        message is told (see ``cannot_read``) instead of escaping the panel as a
+        traceback, and the panel goes on with what it had before the read."""
+        try:
+            yield
+        except SSLStudioError as exc:
+            self.cannot_read(panel, str(exc))
+        except Exception as exc:
+            told = user_error(exc, self.project)  # SQLite's own error, met outside a store
+            if told is None:
+                raise
+            self.cannot_read(panel, str(told))
+
+    def cannot_read(self, panel: QWidget, message: str) -> None:
+        """Tell that the project cannot be read: once for every panel that met the same
+        message in one refresh (a project change reaches them all), after all have tried."""
+        if not self._unreadable:
+            QTimer.singleShot(0, self, self._tell_unreadable)
+        if all(message != told for _, told in self._unreadable):
+            self._unreadable.append((panel, message))
+
+    def _tell_unreadable(self) -> None:
+        pending, self._unreadable = self._unreadable, []
+        for panel, message in pending:  # (a wizard page may be gone by now)
+            parent = panel if isValid(panel) else None
+            dialogs.show_error(parent, "Cannot read the project", message)
 
     def enable_change(self, control: QWidget | QAction, enabled: bool = True) -> None:
         """Enable a control that changes the project when ``enabled`` and the project can be

@@ -27,11 +27,15 @@ def show_notice(parent: QWidget | None, title: str, message: str) -> None:
     QMessageBox.information(parent, title, message)
 
 
-def confirm(parent: QWidget | None, title: str, question: str) -> bool:
+def confirm(parent: QWidget | None, title: str, question: str, *, default_no: bool = False) -> bool:
+    """A Yes / No question: True for Yes. ``default_no``: Enter answers No (for a choice
+    that is rarely what is meant)."""
     if unattended_errors is not None:
         return False
-    answer = QMessageBox.question(parent, title, question)
-    return answer == QMessageBox.StandardButton.Yes
+    buttons = QMessageBox.StandardButton
+    default = buttons.No if default_no else buttons.NoButton  # NoButton: Qt chooses
+    answer = QMessageBox.question(parent, title, question, buttons.Yes | buttons.No, default)
+    return answer == buttons.Yes
 
 
 def ask(parent: QWidget | None, title: str, question: str) -> bool | None:

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.welcome.demo_requested.connect(self.open_demo)
         self.welcome.recent_chosen.connect(self.open_project)
         self.data = DataPanel(self.context)
+        self.data.open_project_requested.connect(self.open_project)
         self.pretrain = PretrainPanel(self.context)
         self.finetune = FinetunePanel(self.context, self.open_wizard)
         self.runs = RunsPanel(self.context)

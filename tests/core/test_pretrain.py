@@ -329,3 +329,40 @@ def test_mae_without_a_chosen_backbone_gets_a_vision_transformer(shapes_project)
     summary = pretrain(config(shapes_project, task="mae", backbone=None, steps=2))
     with Store.open(shapes_project) as store:
         assert store.run(summary["run_id"])["backbone"] == "vit-tiny"
+
+
+def test_a_dataset_whose_last_import_did_not_finish_is_refused_unless_allowed(tmp_path):
+    """A stopped import left a note in the Data panel, and pretraining ran on the part
+    that was read as if it were the whole dataset."""
+    from ssl_studio.core.jobs import create_project
+
+    project = create_project(tmp_path / "project")
+    shapes(tmp_path / "shapes", n=12)
+    import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"], cache_size=32))
+    with Store.open(project, write=True) as store:  # a re-import of the grown folder, stopped
+        dataset_id = store.dataset("shapes")["id"]
+        stopped = store.start_import(dataset_id, {})
+        store.finish_import(stopped, "cancelled", {"files_done": 5, "files_seen": 20})
+    stopped_note = (
+        "Dataset 'shapes' is only partly imported. Import stopped after 5 of 20 files — "
+        "import the folder again to finish (files already imported are kept, not imported "
+        "again). To pretrain on what is imported so far anyway, set allow_partial_import."
+    )
+    with pytest.raises(ConfigError) as refused:
+        pretrain(config(project, steps=1))
+    assert str(refused.value) == stopped_note
+    with Store.open(project, write=True) as store:
+        assert store.runs() == []  # refused before any run was made
+        store.start_import(dataset_id, {})  # cut off: a crash, a kill, a full disk
+    with pytest.raises(ConfigError, match="The last import did not finish .* again to finish"):
+        pretrain(config(project, steps=1))
+
+    allowed = config(project, steps=1, health_every_steps=10**6)
+    allowed.allow_partial_import = True
+    summary = pretrain(allowed)
+    assert summary["status"] == "done"
+    with Store.open(project) as store:  # the run says it knowingly trained on part
+        assert store.run(summary["run_id"])["config"]["allow_partial_import"] is True
+    finished = import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"]))
+    assert not finished["cancelled"]
+    assert pretrain(config(project, steps=1, health_every_steps=10**6))["status"] == "done"

@@ -216,6 +216,43 @@ def test_no_log_line_status_text_or_message_shows_a_patient_named_folder(
         assert "4MR1" not in text, text
 
 
+def test_a_dropped_project_is_a_request_the_panel_signals_not_a_call_into_the_window(
+    qtbot, project, tmp_path
+):
+    """The panel reached into the main window (``self.window().open_project``); on its
+    own, with no main window above it, that was an AttributeError."""
+    from ssl_studio.core.jobs import create_project
+    from ssl_studio.gui.context import AppContext
+    from ssl_studio.gui.jobs import JobRunner
+    from ssl_studio.gui.panels.data_panel import DataPanel
+
+    other = create_project(tmp_path / "other project")
+    context = AppContext(JobRunner())
+    context.project = project
+    panel = DataPanel(context)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.open_project_requested) as requested:
+        assert panel.import_paths([other]) is False  # opened (when asked), not imported
+    assert requested.args == [other]
+
+
+def test_an_import_cut_off_by_a_crash_is_noted_as_a_stopped_one_is(
+    qtbot, make_window, project, tmp_path
+):
+    """Only a stopped import ('cancelled') had a note; one cut off by a crash, a kill or a
+    full disk (left 'running') looked complete, yet pretraining refuses it."""
+    from ssl_studio.core.project.store import Store
+
+    from gui_helpers import import_shapes
+
+    import_shapes(project, tmp_path, n=4)
+    with Store.open(project, write=True) as store:  # a re-import that never ended
+        store.start_import(store.dataset("shapes")["id"], {})
+    window = make_window(project)
+    note = "The last import did not finish (it was interrupted, or is still running) — import"
+    assert note in window.data.summary.text() and note in window.data.report_title.text()
+
+
 def test_the_report_shows_notes_on_files_whose_columns_differ(make_window, project, tmp_path):
     """Files whose columns differ from the others' were only a passing message: the report
     then said "every file was imported" and showed nothing."""

@@ -33,8 +33,8 @@ def test_pause_resume_and_stop_a_real_run(qtbot, make_window, project, tmp_path)
     window = make_window(_image_project(project, tmp_path))
     panel = window.pretrain
     window.show_step(1)
-    panel.steps.setValue(100_000)
-    panel.train_form.set_value("batch_size", 8)
+    panel.form.steps.setValue(100_000)
+    panel.form.train_form.set_value("batch_size", 8)
     steps: list[int] = []
     window.runner.event.connect(lambda e: steps.append(e.step) if isinstance(e, Step) else None)
     assert panel.start()
@@ -285,8 +285,8 @@ def test_closing_the_app_during_training_leaves_a_resumable_run(
 ):
     window = make_window(_image_project(project, tmp_path))
     panel = window.pretrain
-    panel.steps.setValue(100_000)
-    panel.train_form.set_value("batch_size", 8)
+    panel.form.steps.setValue(100_000)
+    panel.form.train_form.set_value("batch_size", 8)
     steps: list[int] = []
     window.runner.event.connect(lambda e: steps.append(e.step) if isinstance(e, Step) else None)
     assert panel.start()

@@ -58,7 +58,7 @@ def test_the_empty_health_plot_says_when_its_first_point_comes(
     monkeypatch.setattr("ssl_studio.gui.panels.pretrain_panel.pretrain", _fake_pretrain)
     window = make_window(import_shapes(project, tmp_path))
     panel = window.pretrain
-    panel.train_form.set_value("health_every_steps", 20)
+    panel.form.train_form.set_value("health_every_steps", 20)
     assert panel.start()
     qtbot.waitUntil(lambda: panel.view.progress.value() >= 2, timeout=WAIT_MS)
     assert "measured every 20 steps" in panel.view.health.text()

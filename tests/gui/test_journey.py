@@ -43,12 +43,12 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
 
     window.show_step(1)
     panel = window.pretrain
-    assert panel.dataset.currentText() == "scans"
-    assert panel.task_list.currentItem().text() == "simclr"  # the default for images
-    assert panel.preview_labels[0].pixmap() is not None  # augmented views of a real item
-    panel.steps.setValue(4)
-    panel.train_form.set_value("batch_size", 8)
-    panel.train_form.set_value("health_every_steps", 2)
+    assert panel.form.dataset.currentText() == "scans"
+    assert panel.form.task_list.currentItem().text() == "simclr"  # the default for images
+    assert panel.form.preview_labels[0].pixmap() is not None  # augmented views of a real item
+    panel.form.steps.setValue(4)
+    panel.form.train_form.set_value("batch_size", 8)
+    panel.form.train_form.set_value("health_every_steps", 2)
     assert panel.start()
     qtbot.waitUntil(lambda: panel.last_summary is not None, timeout=JOB_S)
     run_id = panel.last_summary["run_id"]

@@ -11,8 +11,8 @@ def test_augmentation_tab_drives_the_preview_and_the_run(qtbot, make_window, pro
     import_data(ImportConfig(project=project, paths=[dicom_folder], cache_size=64, workers=1))
     window = make_window(project)
     window.show_step(1)
-    panel = window.pretrain
-    form = panel.augment_form
+    panel = window.pretrain.form
+    form = panel.advanced.augment_form
     assert panel.advanced.tabText(1) == "Augmentation" and panel.advanced.widget(1) is form
     assert form.values()["hflip"] is False and form.changes() == {}  # gray scans: no mirroring
     assert panel.config().augment == {}
@@ -28,25 +28,25 @@ def test_augmentation_tab_drives_the_preview_and_the_run(qtbot, make_window, pro
     assert "crop_scale must be (min, max), min <= max" in panel.preview_box.title()
 
     panel.reload()  # a datasets change (another import) keeps the edits of this dataset
-    assert panel.augment_form is form and form.changes()["rotate_degrees"] == 0.0
+    assert panel.advanced.augment_form is form and form.changes()["rotate_degrees"] == 0.0
 
 
 def test_the_backbone_options_follow_the_chosen_backbone(qtbot, make_window, project, dicom_folder):
     import_data(ImportConfig(project=project, paths=[dicom_folder], cache_size=64, workers=1))
     window = make_window(project)
     window.show_step(1)
-    panel = window.pretrain
+    panel = window.pretrain.form
     tabs = [panel.advanced.tabText(i) for i in range(panel.advanced.count())]
     assert tabs == ["Training", "Augmentation", "cnn-small", "simclr"]
     assert panel.advanced.tabToolTip(3) == "Options of the task simclr"
     panel.backbone.setCurrentText("vit-tiny")
     assert panel.advanced.tabText(2) == "vit-tiny"
-    patch = panel.backbone_form.editors["patch_size"][0]
+    patch = panel.advanced.backbone_form.editors["patch_size"][0]
     assert patch.placeholderText() == "automatic" and "must divide" in patch.toolTip()
-    panel.backbone_form.set_value("patch_size", "8")
+    panel.advanced.backbone_form.set_value("patch_size", "8")
     assert panel.config().backbone_options == {"patch_size": 8}
     panel.backbone.setCurrentText("resnet18")  # automatic / on / off
-    panel.backbone_form.set_value("cifar_stem", False)
+    panel.advanced.backbone_form.set_value("cifar_stem", False)
     assert panel.config().backbone_options == {"cifar_stem": False}
     panel.backbone.setCurrentIndex(0)  # the preset's: cnn-small for Quick, resnet50 ...
     panel.preset.setCurrentIndex(2)  # ... for Thorough
@@ -63,7 +63,7 @@ def _series_panel(make_window, project, tmp_path):
     import_data(ImportConfig(project=project, paths=[folder], workers=1))
     window = make_window(project)
     window.show_step(1)
-    return window.pretrain
+    return window.pretrain.form
 
 
 def test_presets_describe_series_runs_in_steps_not_pixels(qtbot, make_window, project, tmp_path):

@@ -13,7 +13,7 @@ from ssl_studio.core.tasks.registry import TASKS
 from ssl_studio.core.transforms.image_defaults import ImageAugmentConfig, default_augment
 from ssl_studio.gui.live_plot import REDRAW_MS, LivePlot
 from ssl_studio.gui.options_form import OptionsForm
-from ssl_studio.gui.wizard.result_pages import ResultsPage
+from ssl_studio.gui.wizard.results_page import ResultsPage
 
 
 def test_options_form_is_built_from_the_dataclass(qtbot):
@@ -117,7 +117,7 @@ def test_click_to_label_collects_changes(qtbot, project, tmp_path):
 
 
 def test_training_curves_are_named_after_the_model_they_train():
-    from ssl_studio.gui.wizard.result_pages import fit_names
+    from ssl_studio.gui.wizard.train_page import fit_names
 
     assert fit_names("full", True, 2) == [
         "full, fold 1", "full, fold 2", "full",

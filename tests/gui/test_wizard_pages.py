@@ -16,7 +16,7 @@ from ssl_studio.core.evaluation.metrics import classification_report
 from ssl_studio.core.events import Stopped
 from ssl_studio.core.jobs import import_data
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
-from ssl_studio.gui.wizard.result_pages import ResultsPage
+from ssl_studio.gui.wizard.results_page import ResultsPage
 
 from gui_helpers import import_shapes
 
@@ -44,7 +44,7 @@ def test_training_refused_by_another_job_says_why_and_can_be_retried(
     qtbot, make_window, project, messages, monkeypatch
 ):
     done = {"status": "done", "run_id": 7, "protocol": "linear", "test": {}}
-    monkeypatch.setattr("ssl_studio.gui.wizard.result_pages.finetune", lambda cfg, **_: done)
+    monkeypatch.setattr("ssl_studio.gui.wizard.train_page.finetune", lambda cfg, **_: done)
     window = make_window(project)
     assert window.runner.start("Pretraining", _until_stopped)
     wizard = window.open_wizard()
@@ -73,7 +73,7 @@ def test_the_label_efficiency_button_is_off_while_its_curve_is_measured(
             time.sleep(0.01)
         raise Stopped
 
-    monkeypatch.setattr("ssl_studio.gui.wizard.result_pages.label_efficiency", measuring)
+    monkeypatch.setattr("ssl_studio.gui.wizard.results_page.label_efficiency", measuring)
     window = make_window(project)
     wizard = window.open_wizard()
     wizard.result, wizard.options, wizard.per_class = {"run_id": 1}, dict(OPTIONS), 6
@@ -285,3 +285,23 @@ def test_a_wizard_asked_for_another_run_picks_it_until_a_run_was_chosen(
     wizard.next()  # run 2 chosen; the later pages work on it
     window.open_wizard(1)
     assert wizard.run_id == 2 and "already working on run 2" in window.statusBar().currentMessage()
+
+
+def test_the_labels_page_counts_only_items_that_can_be_trained_on(make_window, project, tmp_path):
+    """A labeled file that no longer reads keeps its label (it comes back when the file
+    does), but the labels page neither counts it nor lets it pass for a usable example."""
+    from ssl_studio.core.labels import set_labels
+    from ssl_studio.core.viewing import DatasetView
+
+    import_shapes(project, tmp_path, n=6)
+    ids = [int(item["id"]) for item in DatasetView.open(project, "shapes").items]
+    set_labels(project, "shapes", {i: "ab"[k % 2] for k, i in enumerate(ids)}, name="labels")
+    (tmp_path / "shapes" / "0.png").write_bytes(b"not a PNG any more")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"], cache_size=16))
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.dataset = "shapes"
+    page = wizard.pages["labels"]
+    page.reload("labels")
+    assert sorted(page.classes) == ["a", "b"] and sum(page.classes.values()) == 5
+    assert "1 labeled item(s) are not counted" in page.warnings.text()

@@ -11,10 +11,9 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ssl_studio.core.data.dicom import decode_dicom, read_dicom
+from ssl_studio.core.data.dicom import decode_dicom, identifiers_of, read_dicom
 from ssl_studio.core.data.images import decode_image
 from ssl_studio.core.data.privacy import (
-    IDENTIFYING_KEYWORDS,
     identifier_values,
     message_redactor,
     patient_key,
@@ -130,9 +129,8 @@ def _identifiers(path: Path, kind: str, has_marker: bool) -> DecodedFile:
     """The identifiers of a DICOM file's header (an image has none), without pixels."""
     if kind != "dicom":
         return DecodedFile(kind=kind)
-    ds = read_dicom(path, has_marker=has_marker)
-    values = identifier_values(ds.get(k) for k in IDENTIFYING_KEYWORDS if k in ds)
-    return DecodedFile(kind=kind, identifiers=values)
+    ds = read_dicom(path, has_marker=has_marker)  # (as decode_dicom reads them)
+    return DecodedFile(kind=kind, identifiers=identifier_values(identifiers_of(ds)))
 
 
 READER_PACKAGES = ("pydicom", "PIL", "tifffile", "pylibjpeg", "openjpeg", "libjpeg", "rle")

@@ -17,8 +17,12 @@ has been read, ``_name_files`` stores them redacted with every identifier met. A
 import that never gets there (killed, a power cut, a full disk, stopped) leaves only
 [redacted] behind, and its import row unfinished: the next import of these files reads
 their identifiers again (a DICOM header, not its pixels; nothing of an image, whose
-cached pixels stay as they are) and names them. A dataset keeps its interim name until
-then too.
+cached pixels stay as they are), whatever kind of file it asks for, and names them. A
+dataset keeps its interim name until then too. When one of those files cannot be read
+again although it could then (it imported, or failed in another way), the names it hid
+are lost: that import names nothing either, and is left unfinished ("unnamed") for the
+next one to try again. A DICOM file left out of a dataset (not the kind asked for) has
+its identifiers read all the same, as its neighbours' paths may hold them.
 
 Identifiers are never stored, not even as keys. What earlier imports hid is learned
 again from their stored paths (``privacy.hidden_values``): a re-import sees the raw path
@@ -64,9 +68,9 @@ class ImportNaming:
 
     # ---- a new dataset -----------------------------------------------------------------------
 
-    def _create_dataset(
-        self, candidates: list[_Candidate], walk_problems: list[WalkProblem]
-    ) -> dict[str, Any]:
+    def _new_modality(self, candidates: list[_Candidate], walk_problems: list[WalkProblem]) -> str:
+        """The modality of a new dataset of these files: the kind found most (raises
+        NothingToImport when none is of the kind asked for)."""
         kinds = Counter(FILE_KINDS[c.sniffed] for c in candidates if c.sniffed)
         if self.cfg.kind == "timeseries" or (
             self.cfg.kind == "auto" and kinds["series"] > kinds["dicom"] + kinds["image"]
@@ -93,6 +97,9 @@ class ImportNaming:
                 f"looked at: {found}). Nothing was imported; choose a folder of DICOM files, "
                 "images (PNG, JPEG, TIFF, BMP) or series (CSV, TSV, NPY, NPZ)."
             )
+        return modality
+
+    def _create_dataset(self, modality: str) -> dict[str, Any]:
         size = (self.cfg.cache_size or DEFAULT_CACHE_SIZE) if modality == "image" else None
         interim = self.store.free_dataset_name(INTERIM_NAME)  # named in _redact_names
         dataset_id = self.store.create_dataset(interim, modality, size)
@@ -113,7 +120,7 @@ class ImportNaming:
         if before is None:
             return
         if before.pending:
-            self.unfinished[key] = (found, root_key)
+            self.unfinished[key] = (found, root_key, before)
             return
         root = self._raw_root(before, found, root_key)
         if root is None:  # (cannot be: the file's path lies in its root)
@@ -154,6 +161,24 @@ class ImportNaming:
     def known_identifiers(self) -> set[str]:
         """Every identifier this import met or learned again from stored paths."""
         return self.identifiers | self.recalled
+
+    def _say_unnamed(self) -> None:
+        """Say that files an unfinished import recorded could not be read again, so
+        this import named nothing (no path: it is what the import could not name)."""
+        if not self.tally.unnamed:
+            return
+        self.report(
+            Message(
+                JOB,
+                f"{self.tally.unnamed} file(s) that an earlier import, which did not finish, "
+                f"had imported could not be read again ({', '.join(sorted(self.unread))}). "
+                "The names of patients they hold are not known, so the paths this import "
+                "recorded stay hidden ([redacted]) and the import is left unfinished. Make "
+                "the files readable again (or move them out of the folder if they are "
+                "damaged) and import the folder again to finish it.",
+                level="warning",
+            )
+        )
 
     # ---- naming at the end -------------------------------------------------------------------
 

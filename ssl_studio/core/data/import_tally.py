@@ -25,6 +25,7 @@ class ImportTally:
     items: int = 0
     files_done: int = 0  # unchanged or recorded (imported, failed, skipped)
     walk_complete: bool = True  # False when stopped before all files were found
+    unnamed: int = 0  # files an unfinished import recorded that could not be read again
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -54,6 +55,7 @@ class ImportTally:
             "items": self.items,
             "files_done": self.files_done,
             "walk_complete": self.walk_complete,
+            "unnamed": self.unnamed,
             "seconds": round(seconds, 3),
             "cancelled": cancelled,
             "errors": self.errors,
@@ -69,6 +71,41 @@ def stopped_note(summary: dict[str, Any]) -> str:
         f"Import stopped after {summary.get('files_done', 0)} of {of} — import the folder "
         "again to finish (files already imported are kept, not imported again)."
     )
+
+
+def unnamed_note(summary: dict[str, Any]) -> str:
+    """What an import left unfinished because files an earlier unfinished import recorded
+    could not be read again (their patients' names are not known) means, and what to do."""
+    return (
+        f"Import unfinished: {summary.get('unnamed', 0)} file(s) recorded by an earlier "
+        "import could not be read again, so the paths stay hidden ([redacted]) — make them "
+        "readable (or move damaged ones out) and import the folder again to finish."
+    )
+
+
+def partial_import_note(last_import: dict[str, Any] | None) -> str | None:
+    """What a dataset's last import (``Store.last_import``) left unread and how to finish
+    it; None when every file was read (or no import was recorded). A stopped import says
+    how far it got; one still "running" was cut off (a crash, a kill, a full disk) or runs
+    now."""
+    status = (last_import or {}).get("status")
+    if status == "cancelled":
+        return stopped_note(last_import or {})
+    if status == "running":
+        return (
+            "The last import did not finish (it was interrupted, or is still running) — "
+            "import the folder again to finish (files already imported are kept, not "
+            "imported again)."
+        )
+    return None
+
+
+def unfinished_note(last_import: dict[str, Any] | None) -> str | None:
+    """What a dataset's last import left undone: files not read (``partial_import_note``)
+    or paths it could not name (status "unnamed"); None when it finished."""
+    if (last_import or {}).get("status") == "unnamed":
+        return unnamed_note(last_import or {})
+    return partial_import_note(last_import)
 
 
 def mixed_layouts(files: Counter[str]) -> str:

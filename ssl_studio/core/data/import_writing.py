@@ -51,16 +51,18 @@ class ImportWriting:
             if candidate.refresh:  # recorded by an unfinished import: only named now
                 self._refresh(candidate, result)
                 continue
+            if candidate.refused:  # left out: only its identifiers were read
+                result = _refused(candidate.refused, result)
             items = []
             hide = redactor(result.identifiers)  # e.g. a series named after its patient
             for item in result.items:
                 if result.kind == "series":
-                    shown = redact(candidate.found.rel_path, result.identifiers)
                     named_meta = item.fields.get("meta") or {}  # reordered: names follow
                     if item is result.items[0] and named_meta.get("layout") in LAYOUT_WORDS:
                         self.csv_layouts[named_meta["layout"]] += 1
                     given = named(named_meta.get("channel_names"))
-                    array = self.channel_order.align(item.array, named_meta, shown)
+                    path = candidate.found.rel_path  # (shown redacted: _say_channel_order)
+                    array = self.channel_order.align(item.array, named_meta, path)
                     if given is not None and list(map(fold, given)) != list(
                         map(fold, named_meta["channel_names"])
                     ):  # (the same names in other capitals are only spelled as the first)
@@ -99,7 +101,15 @@ class ImportWriting:
 
     def _refresh(self, candidate: _Candidate, result: DecodedFile) -> None:
         """A file an unfinished import recorded, unchanged since: its identifiers (and
-        the labels of a series file) were read again; its items stay as they are."""
+        the labels of a series file) were read again; its items stay as they are. When
+        they cannot be read now, although they could be then, the names they hid are not
+        known: the import is left unnamed (import_naming.py)."""
+        failed = {p.code for p in result.problems if p.severity == "error"}
+        before = candidate.before  # (a file that fails as it failed then told nothing)
+        if failed and not (before and before.status != "ok" and failed <= set(before.codes)):
+            self.tally.unnamed += 1
+            self.unread.update(failed)
+            return
         self.identifiers.update(result.identifiers)
         for item in result.items:
             if item.label is not None:
@@ -150,21 +160,32 @@ class ImportWriting:
             self.root_ids[root_key] = self.store.root_id(self.dataset_id, REDACTED, root_key)
         return self.root_ids[root_key]
 
-    def _walk_error(self, entry: WalkProblem) -> None:
-        """Record a problem of the walk (written once every file has been read)."""
+    def _walk_error(self, entry: WalkProblem, complete: bool) -> None:
+        """Record a problem of the walk (written once every file has been read; by an
+        import that ended before that, not ``complete``, with its path [redacted] and
+        every piece of it hidden from the message, as its files' problems are)."""
         path = str(entry.path.relative_to(entry.root)) if entry.path != entry.root else ""
-        shown = redact(path or str(entry.root), self.known_identifiers())
-        problem = entry.problem
+        where, problem = str(entry.path), entry.problem
+        if complete:
+            shown, message = redact(path or str(entry.root), self.known_identifiers()), None
+        else:
+            shown, message = REDACTED, hide_path(problem.message, where)
         self.store.add_walk_error(
-            self.dataset_id, self.import_id, shown, problem.code, problem.message, problem.severity
+            self.dataset_id,
+            self.import_id,
+            shown,
+            problem.code,
+            message or problem.message,
+            problem.severity,
+            replace=complete,
         )
         if problem.severity == "skipped":  # e.g. a project or an export inside the folder
             self.tally.skipped += 1
             return
         self.tally.failed += 1
-        if len(self.tally.errors) < 10:
+        if len(self.tally.errors) < 10:  # (redacted at the end: _redact_names)
             self.tally.errors.append(
-                {"path": shown, "code": problem.code, "message": problem.message}
+                {"path": shown, "code": problem.code, "message": problem.message, "where": where}
             )
 
     def _note_columns(self) -> None:
@@ -189,6 +210,14 @@ class ImportWriting:
             self.store.add_label_set(
                 self.dataset_id, IMPORTED_LABELS, "label columns of the imported files", merged
             )
+
+
+def _refused(refusal: ImportProblem, read: DecodedFile) -> DecodedFile:
+    """A file left out whose identifiers were read all the same: no items; the refusal,
+    and why its identifiers could not be read (left out too), so that an import that
+    reads them again can tell whether the file fails as it failed then."""
+    unread = [ImportProblem(p.code, p.message, "skipped") for p in read.problems]
+    return DecodedFile(kind=read.kind, problems=[refusal, *unread], identifiers=read.identifiers)
 
 
 def _json(value: Any) -> str | None:

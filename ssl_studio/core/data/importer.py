@@ -9,7 +9,9 @@ Phases, each reported through ``report``:
    its identifiers are read again, to name its path (import_naming.py).
 2. *scan*: read the first bytes of new and changed files to tell DICOM, images and
    series apart; for a new dataset, the kind found most decides its modality
-   (import_naming.py, which names the dataset at the end).
+   (import_naming.py, which names the dataset at the end). When the folders hold those
+   of a new dataset whose import did not finish, the import finishes that dataset
+   instead (import_resume.py).
 3. *decode*: worker processes decode files into cache-ready arrays; this process
    appends them to the cache and records files, items and problems in the database in
    small transactions, so a cancel or a crash leaves a consistent project.
@@ -32,6 +34,7 @@ from ssl_studio.core.data.cache import CacheReader, CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
 from ssl_studio.core.data.import_naming import JOB, ImportNaming, NothingToImport
+from ssl_studio.core.data.import_resume import ImportResume
 from ssl_studio.core.data.import_tally import ImportTally, mixed_layouts
 from ssl_studio.core.data.import_target import (
     INTERIM_NAME,
@@ -41,7 +44,7 @@ from ssl_studio.core.data.import_target import (
 )
 from ssl_studio.core.data.import_writing import ImportWriting
 from ssl_studio.core.data.parallel import decode_files
-from ssl_studio.core.data.privacy import keyed_hash, message_redactor
+from ssl_studio.core.data.privacy import REDACTED, keyed_hash, message_redactor, redactor
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.series_channels import ChannelOrder
 from ssl_studio.core.data.studio_folders import left_out, refuse_studio_folders
@@ -63,9 +66,11 @@ class _Candidate:
     sniffed: str = ""
     problem: ImportProblem | None = None
     refresh: bool = False  # recorded by an unfinished import: read its identifiers only
+    before: FileRow | None = None  # (of a refresh: the file as that import recorded it)
+    refused: ImportProblem | None = None  # left out, its identifiers read all the same
 
 
-class Importer(ImportNaming, ImportWriting):
+class Importer(ImportNaming, ImportResume, ImportWriting):
     """Runs one import into an open, writable store (see the module docstring)."""
 
     def __init__(
@@ -87,8 +92,12 @@ class Importer(ImportNaming, ImportWriting):
         self.recalled: set[str] = set()  # what stored paths hid (import_naming.py)
         self.roots_recalled: set[int] = set()
         self.raw_roots: dict[int, str | None] = {}  # root id -> its path on disk
-        self.unfinished: dict[str, tuple[Found, str]] = {}  # key -> (file, root key)
+        # key -> (file, root key, its record) of files an unfinished import recorded
+        self.unfinished: dict[str, tuple[Found, str, FileRow]] = {}
+        self.unread: set[str] = set()  # why some of them could not be read again
         self.named: dict[str, tuple[_Candidate, list | None]] = {}  # to name at the end
+        self.resumed_roots: set[str] = set()  # of an unfinished dataset finished here
+        self.stale: list[tuple[dict[str, Any], list[str]]] = []  # (import_resume.py)
         self.root_ids: dict[str, int] = {}
         self.root_paths: dict[str, str] = {}  # root key -> absolute path (never stored)
         self.labels: dict[tuple[str, int], str] = {}
@@ -120,16 +129,19 @@ class Importer(ImportNaming, ImportWriting):
         if existing and self._cache_lost(existing):  # decode every imported file again
             known = {k: replace(f, size=-1) if f.status == "ok" else f for k, f in known.items()}
         candidates, walk_problems, seen = self._discover(known)
+        if existing is None:  # (every file walked is a candidate: scanned once here)
+            self._scan(candidates)
+            existing = self._resume_unfinished(candidates, walk_problems)
         listed = {c.key for c in candidates}
         candidates += [  # unchanged files an unfinished import recorded: name them now
-            _Candidate(found, key, root_key, refresh=True)
-            for key, (found, root_key) in self.unfinished.items()
+            _Candidate(found, key, root_key, refresh=True, before=before)
+            for key, (found, root_key, before) in self.unfinished.items()
             if key not in listed
         ]
         if existing:
             self._recall_roots(existing["id"])
         self._scan(candidates)
-        dataset = existing or self._create_dataset(candidates, walk_problems)
+        dataset = existing or self._create_dataset(self._new_modality(candidates, walk_problems))
         self.dataset_id = dataset["id"]
         self.modality = dataset["modality"]
         # paths and names may hold patient names: they are stored only redacted
@@ -140,15 +152,26 @@ class Importer(ImportNaming, ImportWriting):
         # a crash, a kill or a full disk from here on leaves paths [redacted], the dataset
         # its interim name and this import unfinished: the next import names them
         cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
+        complete = self._complete(cancelled)
+        self._say_channel_order(complete)
         interim = existing is None or existing["name"].startswith(INTERIM_NAME)
-        dataset = self._redact_names(dataset, created=interim, complete=not cancelled)
+        dataset = self._redact_names(dataset, created=interim, complete=complete)
         if self.modality == "timeseries":
             self._note_columns()
+        self._say_unnamed()
+        self._say_stale(redactor(self.known_identifiers()) if complete else None)
         summary = self.tally.summary(
             dataset, self.import_id, time.perf_counter() - start, cancelled
         )
-        self.store.finish_import(self.import_id, "cancelled" if cancelled else "done", summary)
+        status = "cancelled" if cancelled else "done" if complete else "unnamed"
+        self.store.finish_import(self.import_id, status, summary)
         return summary
+
+    def _complete(self, cancelled: bool) -> bool:
+        """Whether this import knows every identifier of the files it walked, and so may
+        name their paths: it was not stopped, and every file an unfinished import had
+        recorded could be read again (import_naming.py)."""
+        return not cancelled and not self.tally.unnamed
 
     def _import(
         self,
@@ -170,21 +193,33 @@ class Importer(ImportNaming, ImportWriting):
             cache.close()
         t = self.tally  # (self.done also counts files only named again: unchanged ones)
         t.files_done = t.unchanged + t.imported + t.failed + t.skipped
-        reordered = self.channel_order.messages()  # they name a file: hide what it hid
-        hide = message_redactor(self.known_identifiers()) if reordered else None
-        for level, text in reordered:
-            self.report(Message(JOB, hide(text), level=level))
         if len(self.csv_layouts) > 1:  # auto decides file by file
             self.report(Message(JOB, mixed_layouts(self.csv_layouts), level="warning"))
         cancelled = self.stop.stopped
         with self.store.transaction():
-            if not cancelled:  # (a stopped import knows too few identifiers to name paths)
-                for problem in walk_problems:
-                    self._walk_error(problem)
-                walked = [self._root_id(key) for key in self._root_keys()]
+            # (a stopped import knows too few identifiers to name paths: its walk problems
+            # are recorded [redacted], and the next import that finishes replaces them)
+            complete = self._complete(cancelled)
+            if complete:
+                self.store.drop_unfinished_walk_errors(self.dataset_id, self.import_id)
+            for problem in walk_problems:
+                self._walk_error(problem, complete)
+            if not cancelled:  # (the folders of a dataset finished here were walked too)
+                keys = [*self._root_keys(), *sorted(self.resumed_roots)]
+                walked = [self._root_id(key) for key in keys]
                 self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
         self._save_labels()
         return cancelled
+
+    def _say_channel_order(self, complete: bool) -> None:
+        """Say which series had their columns put in order. The message names a file: its
+        path is shown redacted with every identifier the import met, or as [redacted] when
+        the import ended before it knew them all (as its stored paths are)."""
+        known = self.known_identifiers()
+        show = redactor(known) if complete else (lambda _path: REDACTED)
+        hide = message_redactor(known)  # (the column names)
+        for level, text in self.channel_order.messages(show):
+            self.report(Message(JOB, hide(text), level=level))
 
     def _cache_lost(self, dataset: dict[str, Any]) -> bool:
         """Whether cache files the dataset's items point into are gone (deleted outside the
@@ -272,6 +307,8 @@ class Importer(ImportNaming, ImportWriting):
         for done, candidate in enumerate(candidates, 1):
             if self.stop.stopped:
                 return
+            if candidate.sniffed or candidate.problem:
+                continue  # (scanned before: _resume_unfinished)
             try:
                 candidate.sniffed = sniff(candidate.found)
             except ImportProblem as problem:
@@ -311,9 +348,16 @@ class Importer(ImportNaming, ImportWriting):
         for candidate in candidates:
             if not (candidate.sniffed or candidate.problem):
                 continue  # not scanned: the import was cancelled
-            problem = candidate.problem or self._refusal(candidate)
-            if problem:
-                batch.append((candidate, DecodedFile(kind="", problems=[problem])))
+            if candidate.problem:
+                batch.append((candidate, DecodedFile(kind="", problems=[candidate.problem])))
+                continue
+            # a DICOM file left out (another kind than asked) may still name the patient
+            # its neighbours' paths name (a PNG in the folder of its patient's DICOM
+            # files): its header's identifiers are read all the same
+            if not candidate.refresh:
+                candidate.refused = self._refusal(candidate)
+            if candidate.refused and FILE_KINDS[candidate.sniffed] != "dicom":
+                batch.append((candidate, DecodedFile(kind="")))  # (refused: _commit)
                 continue
             tasks.append(
                 (
@@ -326,7 +370,7 @@ class Importer(ImportNaming, ImportWriting):
                         self.cfg.csv_layout,
                         self.cfg.sampling_rate,
                         self.csv_prefer,
-                        identifiers_only=candidate.refresh,
+                        identifiers_only=candidate.refresh or candidate.refused is not None,
                     ),
                 )
             )

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -41,11 +41,13 @@ class ChannelOrder:
         for names in known:
             if (checked := named(names)) is not None:
                 self.orders.setdefault(frozenset(fold(n) for n in checked), checked)
-        self.reordered: list[tuple[str, list[str]]] = []  # (file as shown, the order given)
+        # (the file's path, raw: shown only through ``messages``' show; the order given)
+        self.reordered: list[tuple[str, list[str]]] = []
 
-    def align(self, array: np.ndarray, meta: dict, shown: str) -> np.ndarray:
+    def align(self, array: np.ndarray, meta: dict, path: str) -> np.ndarray:
         """array: [C, T] of a series whose ``meta["channel_names"]`` may be set; returns the
-        array in the order of the first file with those names (meta updated)."""
+        array in the order of the first file with those names (meta updated). ``path``:
+        the file's relative path, kept (never stored) for the message."""
         names = named(meta.get("channel_names"))
         if names is None:
             return array
@@ -54,21 +56,22 @@ class ChannelOrder:
         if [fold(n) for n in names] == [fold(n) for n in reference]:
             meta["channel_names"] = list(reference)  # one spelling for the dataset
             return array
-        self.reordered.append((shown, reference))
+        self.reordered.append((path, reference))
         meta["channel_names"] = list(reference)
         return array[order_of(names, reference)]
 
-    def messages(self) -> list[tuple[str, str]]:
-        """(level, text) for the import's report."""
+    def messages(self, show: Callable[[str], str]) -> list[tuple[str, str]]:
+        """(level, text) for the import's report; ``show`` gives a file's path as the
+        message may show it (redacted with every identifier the import met)."""
         if not self.reordered:
             return []
-        shown, order = self.reordered[0]
+        path, order = self.reordered[0]
         return [
             (
                 "info",
                 f"{len(self.reordered)} file(s) had their columns in another order than "
-                f"the dataset's other files (first: {shown}); they were put in the same "
-                f"order ({', '.join(order)}). The import report lists them.",
+                f"the dataset's other files (first: {show(path)}); they were put in the "
+                f"same order ({', '.join(order)}). The import report lists them.",
             )
         ]
 

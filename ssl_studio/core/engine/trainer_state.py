@@ -14,10 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ssl_studio.core.engine import distributed
-from ssl_studio.core.engine.checkpoint import reseed, rng_state, save_checkpoint, set_rng_state
+from ssl_studio.core.engine.checkpoint import (
+    CheckpointError,
+    reseed,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from ssl_studio.core.events import Checkpoint, Message
 
 
@@ -103,24 +107,37 @@ class Checkpointing:
         }
 
     def _save(self, kind: str) -> None:
-        """Rank 0 writes the checkpoint; every rank waits for it before going on."""
+        """Rank 0 writes the checkpoint; every rank waits for it before going on, and when
+        rank 0 fails (a full disk, a locked database) every rank stops with its reason
+        rather than wait for it for ever."""
         self._check_finite()
         self._last_checkpoint_time = time.perf_counter()
         self.progress.seconds = self._elapsed()
         mine = (rng_state(), float(self._epoch_loss.item()))  # each process's own
         ranks = distributed.all_gather(mine, self.world)
+        failure: Exception | None = None
         if self.world.is_main:
-            step = self.progress.step
-            path = self.run_dir / "checkpoints" / f"step-{step:07d}.pt"
-            rng_ranks, losses = [r for r, _ in ranks], [loss for _, loss in ranks]
-            save_checkpoint(path, self.state(rng_ranks, losses))
-            self._flush_metrics()
-            if self.recorder is not None:
-                self.recorder.checkpoint(step, self.progress.epoch, path, kind)
-            self.report(Checkpoint(self.job, step=step, path=str(path)))
-            self._prune(path)
-        if self.world.distributed:
-            torch.distributed.barrier()
+            try:
+                self._write_checkpoint(kind, ranks)
+            except Exception as exc:  # noqa: BLE001 - told to the other ranks, then raised
+                failure = exc
+        reason = distributed.broadcast(None if failure is None else str(failure), self.world)
+        if failure is not None:
+            raise failure
+        if reason is not None:
+            raise CheckpointError(f"Rank 0 could not write the checkpoint: {reason}")
+
+    def _write_checkpoint(self, kind: str, ranks: list[tuple[Any, float]]) -> None:
+        """Rank 0: write this step's checkpoint, record it and prune old ones."""
+        step = self.progress.step
+        path = self.run_dir / "checkpoints" / f"step-{step:07d}.pt"
+        rng_ranks, losses = [r for r, _ in ranks], [loss for _, loss in ranks]
+        save_checkpoint(path, self.state(rng_ranks, losses))
+        self._flush_metrics()
+        if self.recorder is not None:
+            self.recorder.checkpoint(step, self.progress.epoch, path, kind)
+        self.report(Checkpoint(self.job, step=step, path=str(path)))
+        self._prune(path)
 
     def _earlier_checkpoints(self) -> list[Path]:
         """The checkpoint files earlier sessions of a resumed run left, oldest first, so

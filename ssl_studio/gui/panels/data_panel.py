@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.config import ImportConfig
-from ssl_studio.core.data.import_tally import stopped_note
+from ssl_studio.core.data.import_tally import unfinished_note
 from ssl_studio.core.data.studio_folders import refuse_studio_folders, studio_folder
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.jobs import (
@@ -49,7 +49,12 @@ EMPTY = (
 
 
 class DataPanel(QWidget):
-    """Datasets (left), thumbnails (middle), viewer and import report (right)."""
+    """Datasets (left), thumbnails (middle), viewer and import report (right).
+
+    ``open_project_requested(path)``: a project folder given to import was to be opened
+    instead (the main window opens it, as File → Open project does)."""
+
+    open_project_requested = Signal(Path)
 
     def __init__(self, context: AppContext) -> None:
         super().__init__()
@@ -135,10 +140,8 @@ class DataPanel(QWidget):
         current = self.current_dataset()
         self.datasets = []
         if self.context.project is not None:
-            try:
+            with self.context.reading(self):
                 self.datasets = project_info(self.context.project)["datasets"]
-            except SSLStudioError as exc:
-                dialogs.show_error(self, "Cannot read the project", str(exc))
         self.dataset_list.blockSignals(True)
         self.dataset_list.clear()
         for d in self.datasets:
@@ -192,8 +195,7 @@ class DataPanel(QWidget):
         content = ", ".join(f"{k} {n}" for k, n in d["items_by_modality"].items())
         size = f", cached at {d['cache_size']} px" if d["modality"] == "image" else ""
         labeled = f"; {len(labels)} labeled" if labels else ""
-        last = d.get("last_import") or {}
-        stopped = stopped_note(last) if last.get("status") == "cancelled" else ""
+        stopped = unfinished_note(d.get("last_import")) or ""  # stopped, or cut off
         self.summary.setText(
             f"<b>{d['name']}</b>: {d['items']} items ({content}){size}{labeled}. "
             f"{d['errors']} files failed, {d['skipped']} skipped"
@@ -332,7 +334,7 @@ class DataPanel(QWidget):
             f"{project} is an SSL Studio project, not a folder of data. Open it instead of "
             "importing it?",
         ):
-            self.window().open_project(project)  # the main window's (File → Open project)
+            self.open_project_requested.emit(project)
         return True
 
     def _imported(self, summary: dict[str, Any]) -> None:

@@ -81,7 +81,7 @@ class ExportPanel(QWidget):
     def reload(self) -> None:
         self.exports = []
         if self.context.project is not None:
-            with Store.open(self.context.project) as store:
+            with self.context.reading(self), Store.open(self.context.project) as store:
                 self.exports = list(reversed(store.exports()))
         fill_table(
             self.table,

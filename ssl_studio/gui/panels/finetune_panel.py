@@ -62,8 +62,9 @@ class FinetunePanel(QWidget):
     def reload(self) -> None:
         rows = []
         runs: list[dict[str, Any]] = []
+        names: dict[int, str] = {}
         if self.context.project is not None:
-            with Store.open(self.context.project) as store:
+            with self.context.reading(self), Store.open(self.context.project) as store:
                 runs = store.runs()
                 names = {d["id"]: d["name"] for d in store.datasets()}
             for run in reversed(runs):

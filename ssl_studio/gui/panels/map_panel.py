@@ -146,7 +146,8 @@ class MapPanel(QWidget):
     def _relabel(self) -> None:
         """New labels colour the map at once; the embeddings themselves do not change."""
         assert self.map is not None and self.view is not None and self.context.project
-        with Store.open(self.context.project) as store:
+        labels: dict[int, str] = {}
+        with self.context.reading(self), Store.open(self.context.project) as store:
             found = store.dataset(self.view.name)
             labels = store.latest_label_set(found["id"]) if found else {}
         self.map.labels = [labels.get(i, "") for i in self.map.item_ids]
@@ -156,7 +157,7 @@ class MapPanel(QWidget):
         self.run_box.clear()
         if self.context.project is None:
             return
-        with Store.open(self.context.project) as store:
+        with self.context.reading(self), Store.open(self.context.project) as store:
             names = {d["id"]: d["name"] for d in store.datasets()}
             for run in reversed(store.runs()):
                 if run["kind"] == "pretrain" and run["status"] in USABLE_STATUSES:

@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.project.info import runs_overview
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.context import AppContext
@@ -98,11 +97,8 @@ class RunsPanel(QWidget):
     def reload(self) -> None:
         self.runs = []
         if self.context.project is not None:
-            try:
-                with Store.open(self.context.project) as store:
-                    self.runs = runs_overview(store)
-            except SSLStudioError:
-                self.runs = []
+            with self.context.reading(self), Store.open(self.context.project) as store:
+                self.runs = runs_overview(store)
         rows = [
             [
                 run["id"],
@@ -148,7 +144,7 @@ class RunsPanel(QWidget):
             self.plot.reset_view("Loss: select one or more runs in the table")
             return
         curves = {}
-        with Store.open(self.context.project) as store:
+        with self.context.reading(self), Store.open(self.context.project) as store:
             for run in chosen:
                 points = store.metrics(run["id"], "loss")
                 if points:

@@ -11,8 +11,9 @@ from ssl_studio.core.config import FinetuneConfig, finetune_train_defaults
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.wizard.export_page import ExportPage
 from ssl_studio.gui.wizard.protocol_page import ProtocolPage
-from ssl_studio.gui.wizard.result_pages import ResultsPage, TrainPage
+from ssl_studio.gui.wizard.results_page import ResultsPage
 from ssl_studio.gui.wizard.setup_pages import LabelsPage, RunPage
+from ssl_studio.gui.wizard.train_page import TrainPage
 
 
 class FinetuneWizard(QWizard):

@@ -54,7 +54,7 @@ class RunPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802 - Qt API
         self.runs.clear()
-        with Store.open(self.wiz.project) as store:
+        with self.wiz.context.reading(self), Store.open(self.wiz.project) as store:
             names = {d["id"]: d["name"] for d in store.datasets()}
             for run in reversed(store.runs()):
                 if run["kind"] == "pretrain" and run["status"] in USABLE_STATUSES:
@@ -117,7 +117,9 @@ class LabelsPage(QWizardPage):
         self.reload()
 
     def reload(self, select: str | None = None) -> None:
-        sets = label_names(self.wiz.project, self.wiz.dataset)
+        sets: list[dict[str, Any]] = []
+        with self.wiz.context.reading(self):
+            sets = label_names(self.wiz.project, self.wiz.dataset)
         newest: dict[str, dict[str, Any]] = {}
         for s in sets:
             newest[s["name"]] = s
@@ -137,14 +139,22 @@ class LabelsPage(QWizardPage):
         name = self.label_set.currentData()
         self.classes = {}
         self.patients: dict[str, int] = {}
+        unusable = 0
         if name is not None:
-            with Store.open(self.wiz.project) as store:
+            with self.wiz.context.reading(self), Store.open(self.wiz.project) as store:
                 found = store.dataset(self.wiz.dataset)
-                for label in store.latest_labels(found["id"], name).values():
+                usable = store.latest_labels(found["id"], name, usable=True)
+                unusable = len(store.latest_labels(found["id"], name)) - len(usable)
+                for label in usable.values():
                     self.classes[label] = self.classes.get(label, 0) + 1
                 self.patients = store.patients_per_class(found["id"], name)
         fill_table(self.counts, [[k, n] for k, n in sorted(self.classes.items())])
         problems = []
+        if name is not None and unusable:
+            problems.append(
+                f"{unusable} labeled item(s) are not counted: their files failed to read or "
+                "are missing (see the Import report); import the folder again once they read."
+            )
         if name is None:
             problems.append("No labels yet.")
         elif len(self.classes) < 2:

@@ -5,6 +5,7 @@ redaction decision."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -17,8 +18,8 @@ from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.import_tally import stopped_note
 from ssl_studio.core.data.importer import Importer
-from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.events import Message, Progress, StopToken
+from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.events import Failed, Message, Progress, StopToken
 from ssl_studio.core.jobs import create_project, import_data
 from ssl_studio.core.project.info import project_info
 from ssl_studio.core.project.store import Store
@@ -140,3 +141,90 @@ def test_no_event_names_a_patient_named_folder_before_it_is_redacted(project, tm
     said = [e.text for e in events if isinstance(e, Message)]
     assert said[-1] == "The new dataset is named 'knee study'."
     assert json.dumps(said).count("knee study") == 1
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_an_import_stopped_by_a_system_error_names_no_file(project, tmp_path, monkeypatch, inside):
+    """The path of the file the system could not read may name its patient: the message
+    (shown, logged) says only whether it lay in the project or in the folders imported."""
+    folder = pngs(tmp_path / "Doe_John", 2)
+    where = project / "cache" / "Doe_John.bin" if inside else folder / "Doe_John_1.png"
+
+    def fails(self):
+        raise PermissionError(13, "Permission denied", str(where))
+
+    monkeypatch.setattr(Importer, "run", fails)
+    events: list = []
+    with pytest.raises(SSLStudioError) as raised:
+        import_data(ImportConfig(project=project, paths=[folder]), report=events.append)
+    [failed] = [e for e in events if isinstance(e, Failed)]
+    place = "the project folder" if inside else "the folders imported"
+    assert (
+        failed.error == str(raised.value) == f"The import stopped: Permission denied (in {place})."
+    )
+    assert "Doe" not in failed.to_json()
+
+
+@pytest.mark.parametrize("stopped", [False, True])
+def test_the_column_order_message_names_its_file_as_stored_paths_do(
+    project, tmp_path, monkeypatch, stopped
+):
+    """b.csv's name holds a part of the name a.csv's subject column gives ("Doe"): the
+    message shows it redacted as a path, not only the whole name as words; an import
+    stopped before it knew every identifier shows [redacted]."""
+    from test_import_safety import early_end
+
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    rows = "".join(f"{t},Doe John,{t},{10 * t}\n" for t in range(40))
+    (folder / "a.csv").write_text("time,subject,ecg,resp\n" + rows)  # the largest: first
+    (folder / "Doe_b.csv").write_text("time,resp,ecg\n0,40,4\n1,50,5\n2,60,6\n")  # swapped
+    for i in range(3):
+        (folder / f"c{i}.csv").write_text("time,ecg,resp\n0,1,2\n")
+    events: list = []
+    with monkeypatch.context() as patch:
+        stop, _ = early_end("stopped" if stopped else "none", 2, patch)
+        cfg = ImportConfig(project=project, paths=[folder], workers=1)
+        summary = import_data(cfg, report=events.append, stop=stop)
+    assert summary["cancelled"] == stopped
+    [said] = [e.text for e in events if isinstance(e, Message) and "another order" in e.text]
+    shown = "[redacted]" if stopped else "[redacted]_b.csv"
+    assert f"(first: {shown});" in said
+    for event in events:
+        assert "Doe" not in event.to_json(), event
+
+
+def test_a_stopped_import_reports_the_walk_s_problems_with_their_paths_hidden(
+    project, tmp_path, monkeypatch
+):
+    """Files left out by the walk (a broken link, a project inside the folder) are in a
+    stopped import's report, as in a finished one's; their paths are hidden until an
+    import that finishes records them again, once."""
+    from test_import_safety import early_end
+
+    folder = pngs(tmp_path / "study", 4)
+    os.symlink(tmp_path / "gone", folder / "Doe_John_scan.png")  # a link to nothing
+    create_project(folder / "old project")
+    with monkeypatch.context() as patch:
+        stop, _ = early_end("stopped", 1, patch)
+        cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1)
+        summary = import_data(cfg, stop=stop)
+    assert summary["cancelled"] and summary["files_done"] < 4
+    assert (summary["failed"], summary["skipped"]) == (1, 1)
+    assert [(e["path"], e["code"]) for e in summary["errors"]] == [("[redacted]", "broken-link")]
+    with Store.open(project) as store:
+        rows = store.import_errors(1)
+    assert sorted((r["path"], r["code"]) for r in rows) == [
+        ("[redacted]", "broken-link"),
+        ("[redacted]", "ssl-studio-project"),
+    ]
+    assert "Doe" not in json.dumps([rows, summary])
+
+    summary = import_data(ImportConfig(project=project, paths=[folder]))
+    assert not summary["cancelled"] and (summary["failed"], summary["skipped"]) == (1, 1)
+    with Store.open(project) as store:
+        rows = store.import_errors(1)
+    assert sorted((r["path"], r["code"]) for r in rows) == [
+        ("Doe_John_scan.png", "broken-link"),
+        ("old project", "ssl-studio-project"),
+    ]

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.import_tally import unfinished_note
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import StopToken
 from ssl_studio.core.jobs import import_data
@@ -208,3 +209,167 @@ def test_an_import_that_ends_early_stores_no_name_and_the_next_one_names_it(
             assert item["cache_index"] == early[item["id"]]["cache_index"]
     pngs = sorted(i["cache_index"] for i in items if i["rel_path"].endswith(".png"))
     assert pngs == [0, 1, 2, 3, 4]
+
+
+def patient_folder(tmp_path: Path, dicom_file) -> Path:
+    """study/CompressedSamples_CT1 (CT_small's patient): the DICOM file, the largest, so
+    decoded first; a .dcm file that holds no DICOM header, next; then PNGs without names."""
+    folder = tmp_path / "study" / "CompressedSamples_CT1"
+    folder.mkdir(parents=True)
+    shutil.copy(dicom_file("CT_small.dcm"), folder / "ct.dcm")
+    (folder / "broken.dcm").write_text("this is not a scan " * 100)  # no DICOM header
+    for i in range(3):
+        png(folder / f"scan{i}.png", 40 * i)
+    return folder.parent
+
+
+def killed_after(project: Path, study: Path, after: int, monkeypatch) -> None:
+    """Import ``study`` and kill the import once ``after`` files were recorded."""
+    with monkeypatch.context() as patch:
+        stop, raises = early_end("killed", after, patch)
+        with pytest.raises(raises):
+            run(project, study, cache_size=16, workers=1)
+    assert b"CompressedSamples" not in project_bytes(project)
+
+
+def test_a_file_left_out_by_kind_still_names_its_neighbours(project, tmp_path, dicom_file):
+    """With --kind image the DICOM file is left out, but its header says whose folder the
+    PNGs lie in."""
+    study = patient_folder(tmp_path, dicom_file)
+    summary = run(project, study, cache_size=16, kind="image", workers=1)
+    assert (summary["imported"], summary["skipped"]) == (3, 2)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        paths = sorted(i["rel_path"] for i in store.items(1))
+        problems = sorted((e["path"], e["code"], e["severity"]) for e in store.import_errors(1))
+    assert paths == [f"[redacted]/scan{i}.png" for i in range(3)]
+    assert problems == [  # (why the identifiers of a file left out could not be read, too)
+        ("[redacted]/broken.dcm", "dicom-invalid", "skipped"),
+        ("[redacted]/broken.dcm", "kind-filter", "skipped"),
+        ("[redacted]/ct.dcm", "kind-filter", "skipped"),
+    ]
+
+
+def test_a_re_import_that_leaves_out_a_file_an_unfinished_import_recorded_names_nothing_it_hid(
+    project, tmp_path, dicom_file, monkeypatch
+):
+    """The killed import recorded the DICOM file; the next one asks for images only: the
+    DICOM file is left out, but its identifiers are read again to name the PNGs' paths."""
+    study = patient_folder(tmp_path, dicom_file)
+    killed_after(project, study, 1, monkeypatch)
+    summary = run(project, study, kind="image", workers=1)
+    assert (summary["dataset"], summary["unchanged"], summary["unnamed"]) == ("study", 1, 0)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        paths = sorted(r[0] for r in store.conn.execute("SELECT rel_path FROM files"))
+    assert paths[-3:] == [f"[redacted]/scan{i}.png" for i in range(3)]
+
+
+def unreadable_ct(task):
+    """The decoder, on a machine where ct.dcm can no longer be read (its permissions
+    changed: its size and modification time did not)."""
+    from ssl_studio.core.data.decode import decode
+    from ssl_studio.core.data.records import DecodedFile, ImportProblem
+
+    if task.path.endswith("ct.dcm"):
+        return DecodedFile("dicom", problems=[ImportProblem("unreadable", "Permission denied")])
+    return decode(task)
+
+
+def test_a_file_an_unfinished_import_recorded_that_no_longer_reads_keeps_paths_hidden(
+    project, tmp_path, dicom_file, monkeypatch
+):
+    """Its identifiers are lost, so the import names nothing and stays unfinished; the
+    next import reads it again and names everything. A damaged file that failed as it
+    fails now told nothing then either: it keeps nothing unnamed."""
+    from ssl_studio.core.data.importer import Importer
+
+    study = patient_folder(tmp_path, dicom_file)
+    killed_after(project, study, 2, monkeypatch)  # ct.dcm imported, broken.dcm failed
+    events: list = []
+    cfg = ImportConfig(project=project, paths=[study], workers=1)
+    with Store.open(project, write=True) as store:
+        summary = Importer(store, cfg, events.append, StopToken(), decoder=unreadable_ct).run()
+    assert (summary["unchanged"], summary["imported"], summary["unnamed"]) == (2, 3, 1)
+    assert not summary["cancelled"] and summary["dataset"] == "(importing)"
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        paths = {r[0] for r in store.conn.execute("SELECT rel_path FROM files")}
+        statuses = [r[0] for r in store.conn.execute("SELECT status FROM imports")]
+    assert paths == {"[redacted]"} and statuses[-1] == "unnamed"
+    said = [e.text for e in events if hasattr(e, "text")]
+    assert any("1 file(s) that an earlier import" in t and "(unreadable)" in t for t in said)
+    with Store.open(project) as store:  # info and the Data panel say it, not only the import
+        last = store.dataset_summary(1)["last_import"]
+    assert unfinished_note(last).startswith("Import unfinished: 1 file(s) recorded by an")
+
+    summary = run(project, study, workers=1)  # readable again
+    assert (summary["dataset"], summary["unchanged"], summary["unnamed"]) == ("study", 5, 0)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        paths = sorted(r[0] for r in store.conn.execute("SELECT rel_path FROM files"))
+        statuses = [r[0] for r in store.conn.execute("SELECT status FROM imports")]
+    assert paths == ["[redacted]/broken.dcm", "[redacted]/ct.dcm"] + [
+        f"[redacted]/scan{i}.png" for i in range(3)
+    ]
+    assert statuses[-1] == "done"
+    with Store.open(project) as store:
+        assert unfinished_note(store.dataset_summary(1)["last_import"]) is None
+
+
+def test_importing_the_folder_that_holds_an_unfinished_dataset_s_folder_finishes_it(
+    project, tmp_path, dicom_file, monkeypatch
+):
+    """The import of study/CompressedSamples_CT1 was killed; the user imports study: the
+    unfinished dataset is finished (its items, their cache and labels kept) and named
+    'study', instead of a second dataset beside an '(importing)' one left for good."""
+    study = patient_folder(tmp_path, dicom_file)
+    png(study / "other" / "x.png", 99)
+    with monkeypatch.context() as patch:
+        stop, raises = early_end("killed", 2, patch)
+        with pytest.raises(raises):
+            run(project, study / "CompressedSamples_CT1", cache_size=16, workers=1)
+    with Store.open(project, write=True) as store:
+        early = {i["id"]: i for i in store.items(1)}
+        store.add_label_set(1, "hand", "test", {i: "a" for i in early})
+    assert len(early) == 1  # ct.dcm (broken.dcm failed)
+
+    summary = run(project, study, workers=1)
+    assert (summary["dataset"], summary["unchanged"], summary["new"]) == ("study", 2, 4)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        assert [d["name"] for d in store.datasets()] == ["study"]
+        items = {i["id"]: i for i in store.items(1)}
+        assert store.latest_labels(1, "hand") == {i: "a" for i in early}
+        paths = sorted(r[0] for r in store.conn.execute("SELECT rel_path FROM files"))
+        roots = sorted(r[0] for r in store.conn.execute("SELECT path FROM roots"))
+    for item_id, item in early.items():  # not decoded (nor cached) again
+        assert items[item_id]["cache_index"] == item["cache_index"]
+    assert paths == ["[redacted]/broken.dcm", "[redacted]/ct.dcm"] + [
+        f"[redacted]/scan{i}.png" for i in range(3)
+    ] + ["other/x.png"]
+    assert roots == [str(study), str(study / "[redacted]")]
+
+
+def test_an_unfinished_dataset_that_does_not_match_the_import_is_named_with_what_to_do(
+    project, tmp_path, dicom_file, monkeypatch
+):
+    """Cached at another size than the one asked for now: it cannot take these files in,
+    so a new dataset is made, and a warning names the unfinished one and its folder."""
+    study = patient_folder(tmp_path, dicom_file)
+    with monkeypatch.context() as patch:
+        stop, raises = early_end("killed", 2, patch)
+        with pytest.raises(raises):
+            run(project, study / "CompressedSamples_CT1", cache_size=16, workers=1)
+    events: list = []
+    cfg = ImportConfig(project=project, paths=[study], cache_size=32, workers=1)
+    summary = import_data(cfg, report=events.append)
+    assert (summary["dataset"], summary["new"]) == ("study", 5)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        assert [d["name"] for d in store.datasets()] == ["(importing)", "study"]
+    [said] = [e.text for e in events if getattr(e, "level", "") == "warning"]
+    assert said.startswith(
+        f"Dataset '(importing)' (image data cached at 16 px) holds files of "
+        f"'{study / '[redacted]'}' from an import that did not finish"
+    )

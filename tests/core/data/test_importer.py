@@ -412,6 +412,25 @@ def test_identifiers_inside_sequences_and_of_physicians_are_redacted(project, tm
         assert len(store.items(1)) == 3
 
 
+def test_reading_only_the_identifiers_finds_those_inside_sequences_too(tmp_path, dicom_file):
+    """A file an unfinished import recorded is read again for its identifiers only, to
+    name its path and its neighbours': it must give every identifier a full decode gives."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    other = Dataset()
+    other.PatientID = "ZQXOTHERID"
+    ds.OtherPatientIDsSequence = Sequence([other])
+    ds.save_as(tmp_path / "scan.dcm")
+    full = decode(DecodeTask(str(tmp_path / "scan.dcm"), "dicom", 16, b"salt"))
+    only = decode(
+        DecodeTask(str(tmp_path / "scan.dcm"), "dicom", 16, b"salt", identifiers_only=True)
+    )
+    assert "ZQXOTHERID" in full.identifiers and not only.items
+    assert sorted(only.identifiers) == sorted(full.identifiers)
+
+
 def test_the_decoding_worker_hands_on_the_salted_patient_key_not_the_id(dicom_file):
     salt = b"project salt 123"
     out = decode(DecodeTask(str(dicom_file("CT_small.dcm")), "dicom", 16, salt))

@@ -3,14 +3,12 @@ write a timed checkpoint) enter collectives, so the ranks must agree on them or 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
+from gloo_ranks import run_two_ranks
 from test_trainer import FakeTask, MemoryBatches
 
 from ssl_studio.core.config import TrainConfig
@@ -19,6 +17,7 @@ from ssl_studio.core.engine import trainer_state
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.engine.trainer import Trainer
 from ssl_studio.core.events import Checkpoint, Step
+from ssl_studio.core.storage_errors import DiskFullError
 
 STEPS = 24
 PACES = (0.4, 0.001)  # seconds each rank's clock moves per reading: rank 0's runs fast
@@ -78,16 +77,7 @@ def _rank_worker(rank: int, folder: str) -> None:
 
 
 def test_ranks_with_disagreeing_clocks_log_and_checkpoint_together(tmp_path: Path):
-    # fork: no re-import in the children; a hang (one rank in a collective alone) fails
-    ranks = mp.start_processes(
-        _rank_worker, args=(str(tmp_path),), nprocs=2, join=False, start_method="fork"
-    )
-    deadline = time.monotonic() + 60
-    while not ranks.join(timeout=0.5):
-        if time.monotonic() > deadline:
-            for process in ranks.processes:
-                process.kill()
-            pytest.fail("The two ranks did not finish within 60 s: they disagreed on a step.")
+    run_two_ranks(_rank_worker, tmp_path)
     results = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1)]
     assert all(r["summary"]["status"] == "done" for r in results)
     assert results[0]["summary"]["steps"] == STEPS
@@ -99,3 +89,53 @@ def test_ranks_with_disagreeing_clocks_log_and_checkpoint_together(tmp_path: Pat
     assert len(logged) > 3 and logged[-1] == STEPS
     assert len(saved) >= 2 and saved[-1] == STEPS
     assert results[1]["logged"] == []  # only rank 0 reports
+
+
+def _disk_fills_on_rank_0(rank: int, folder: str) -> None:
+    """Two ranks training with a checkpoint every 4 steps; rank 0's disk fills at the
+    second. Each rank saves the error its fit() ended with."""
+    torch.set_num_threads(1)
+    writes = []
+
+    def save(path: Path, state: dict) -> None:
+        writes.append(path)
+        if len(writes) == 2:
+            raise DiskFullError(f"The disk is full: {path.name} could not be written.")
+        real_save(path, state)
+
+    real_save = trainer_state.save_checkpoint
+    trainer_state.save_checkpoint = save
+    dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank, world_size=2)
+    try:
+        cfg = TrainConfig(
+            steps=STEPS, batch_size=8, lr=0.05, optimizer="sgd", checkpoint_every_steps=4
+        )
+        run = Trainer(
+            FakeTask(),
+            MemoryBatches(batch_size=8),
+            cfg,
+            device=torch.device("cpu"),
+            run_dir=Path(folder) / "run",
+            world=World(rank, 2, 0),
+            report=lambda event: None,
+        )
+        try:
+            run.fit()
+            error = None
+        except Exception as exc:  # noqa: BLE001 - the test looks at it
+            error = f"{type(exc).__name__}: {exc}"
+        Path(folder, f"rank{rank}.txt").write_text(str(error))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_a_checkpoint_rank_0_cannot_write_stops_every_rank_with_its_reason(tmp_path: Path):
+    # before, rank 1 met only "Connection closed by peer" from gloo once rank 0 exited
+    run_two_ranks(_disk_fills_on_rank_0, tmp_path)
+    rank0, rank1 = (tmp_path.joinpath(f"rank{r}.txt").read_text() for r in (0, 1))
+    assert rank0 == "DiskFullError: The disk is full: step-0000008.pt could not be written."
+    assert rank1 == (
+        "CheckpointError: Rank 0 could not write the checkpoint: "
+        "The disk is full: step-0000008.pt could not be written."
+    )
+    assert [p.name for p in (tmp_path / "run" / "checkpoints").glob("*.pt")] == ["step-0000004.pt"]

@@ -142,3 +142,35 @@ def test_deleting_items_finds_their_labels_by_index(project: Path):
     ).fetchall()
     conn.close()
     assert not any("SCAN labels" in row[-1] for row in plan), plan  # a search, not a scan
+
+
+def test_patients_per_class_counts_only_items_that_can_be_used(project: Path):
+    """A file that fails to decode (or goes missing) keeps its items and their labels,
+    marked failed: they are not trained on, so their patients must not count."""
+    with Store.open(project, write=True) as store:
+        dataset_id = store.create_dataset("s", "image", 16)
+        import_id = store.start_import(dataset_id, {})
+        with store.transaction():
+            root = store.root_id(dataset_id, "scans", "root-key")
+            for n, patient in enumerate(("p1", "p2", "p3")):
+                file = {
+                    "root_id": root,
+                    "path_key": f"file-{n}",
+                    "rel_path": f"{n}.png",
+                    "kind": "image",
+                    "size": 1,
+                    "mtime_ns": 1,
+                    "status": "ok",
+                }
+                item = {"idx": 0, "cache_file": "images", "cache_index": n, "patient_key": patient}
+                store.save_file(dataset_id, import_id, file, [item], [])
+        ids = store.item_ids_by_file(dataset_id)
+        labels = {ids[("file-0", 0)]: "a", ids[("file-1", 0)]: "a", ids[("file-2", 0)]: "b"}
+        store.add_label_set(dataset_id, "hand", "test", labels)
+        assert store.patients_per_class(dataset_id, "hand") == {"a": 2, "b": 1}
+        with store.transaction():  # file-1 no longer decodes; file-2 is deleted
+            failed = {**file, "path_key": "file-1", "rel_path": "1.png", "status": "failed"}
+            store.save_file(dataset_id, import_id, failed, [], [("damaged", "cut short", "error")])
+            store.mark_missing(dataset_id, [root], {"file-0", "file-1"})
+        assert store.latest_labels(dataset_id, "hand") == labels  # the labels stay
+        assert store.patients_per_class(dataset_id, "hand") == {"a": 1}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from damaged_db import damage_table
 from PIL import Image
 
 from ssl_studio.cli import main
@@ -84,21 +85,8 @@ def test_a_damaged_header_says_damaged_and_restore_a_backup(used_project):
         Store.open(used_project)
 
 
-def _damage_table(project: Path, table: str) -> None:
-    """Overwrite the first page of ``table`` with junk (the header and schema stay)."""
-    conn = sqlite3.connect(project / "project.db")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,))
-    page = root.fetchone()[0]
-    conn.close()
-    with open(project / "project.db", "r+b") as f:
-        f.seek((page - 1) * page_size)
-        f.write(b"\xa5" * page_size)
-
-
 def test_a_damaged_table_is_the_damaged_message_not_a_bug(used_project, capsys, tmp_path):
-    _damage_table(used_project, "datasets")
+    damage_table(used_project, "datasets")
     assert main(["info", str(used_project)]) == 1
     said = capsys.readouterr().err
     assert "is damaged" in said and "Restore project.db from a backup" in said
@@ -111,6 +99,26 @@ def test_a_damaged_table_is_the_damaged_message_not_a_bug(used_project, capsys, 
             ImportConfig(project=used_project, paths=[tmp_path / "in"]), report=events.append
         )
     assert [e for e in events if isinstance(e, Failed)][0].error.startswith("The project database")
+
+
+def test_a_query_that_meets_a_damaged_table_leaves_the_store_as_the_damaged_message(
+    used_project,
+):
+    """Opening reads only the header and the schema: a table damaged while the project is
+    open (the window's refreshes) raised SQLite's own "malformed" to every reader."""
+    damage_table(used_project, "datasets")
+    with pytest.raises(ProjectDamagedError, match="is damaged .* Restore project.db from"):
+        with Store.open(used_project) as store:
+            store.datasets()
+
+
+def test_a_query_that_meets_a_lock_leaves_the_store_as_the_in_use_message(project):
+    with pytest.raises(ProjectError, match="Another program is using .* Close that"):
+        with Store.open(project):
+            raise sqlite3.OperationalError("database is locked")  # past the busy timeout
+    with pytest.raises(ValueError, match="not a database failure"):  # others leave as is
+        with Store.open(project):
+            raise ValueError("not a database failure")
 
 
 def test_a_database_another_program_keeps_locked_says_close_it(project, monkeypatch):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
+from gloo_ranks import run_two_ranks
 from torch import nn
 
 from ssl_studio.core.data.loaders import ImageBatch
@@ -150,16 +149,7 @@ def _queue_worker(rank: int, folder: str) -> None:
 
 
 def test_v2_queue_is_the_same_on_every_rank_under_torch_distributed(tmp_path: Path):
-    # fork: no re-import in the children (spawn would add seconds); a hang fails the test
-    ranks = mp.start_processes(
-        _queue_worker, args=(str(tmp_path),), nprocs=2, join=False, start_method="fork"
-    )
-    deadline = time.monotonic() + 60
-    while not ranks.join(timeout=0.5):
-        if time.monotonic() > deadline:
-            for process in ranks.processes:
-                process.kill()
-            pytest.fail("The two gloo ranks did not finish within 60 s.")
+    run_two_ranks(_queue_worker, tmp_path)
     states = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
     for key in ("queue", "queue_ptr", "queue_index"):
         torch.testing.assert_close(states[0][key], states[1][key], rtol=0, atol=0)

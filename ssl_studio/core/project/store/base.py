@@ -343,8 +343,15 @@ class StoreBase:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: BaseException | None, trace: object) -> None:
+        """Close; SQLite finding the database damaged or locked by another program in a
+        query (after it opened) leaves the block as the message opening would give."""
         self.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            if is_damaged_database(exc):
+                raise damaged_database(self.paths.db, str(exc)) from exc
+            if is_locked_database(exc):
+                raise database_in_use(self.paths.db) from exc
 
     # ---- meta ----------------------------------------------------------------------------
 

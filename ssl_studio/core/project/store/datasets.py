@@ -86,14 +86,16 @@ class DatasetRecords(StoreBase):
         return set_id
 
     def latest_labels(
-        self, dataset_id: int, name: str, version: int | None = None
+        self, dataset_id: int, name: str, version: int | None = None, *, usable: bool = False
     ) -> dict[int, str]:
         """Item id -> label in the newest version of the label set ``name`` (or in
-        ``version``); empty if there is none."""
+        ``version``); empty if there is none. ``usable``: only the labels of items that can
+        be trained on (not those of a file that failed or went missing)."""
         rows = self.conn.execute(
             "SELECT item_id, label FROM labels WHERE label_set_id = (SELECT id FROM label_sets "
             "WHERE dataset_id = ? AND name = ? AND (? IS NULL OR version = ?) "
-            "ORDER BY version DESC LIMIT 1)",
+            "ORDER BY version DESC LIMIT 1)"
+            + (" AND item_id IN (SELECT id FROM items WHERE status = 'ok')" if usable else ""),
             (dataset_id, name, version, version),
         )
         return {r[0]: r[1] for r in rows}
@@ -108,12 +110,15 @@ class DatasetRecords(StoreBase):
 
     def patients_per_class(self, dataset_id: int, name: str) -> dict[str, int]:
         """Class -> distinct patients in the newest version of label set ``name`` (an item
-        without a patient key counts as a patient of its own)."""
+        without a patient key counts as a patient of its own). Only items that can be
+        used count: the labels of a file that failed or went missing stay in the set, but
+        its items are not trained on."""
         rows = self.conn.execute(
             "SELECT labels.label, COUNT(DISTINCT COALESCE(NULLIF(items.patient_key, ''), "
             "'item ' || items.id)) FROM labels JOIN items ON items.id = labels.item_id "
-            "WHERE labels.label_set_id = (SELECT id FROM label_sets WHERE dataset_id = ? "
-            "AND name = ? ORDER BY version DESC LIMIT 1) GROUP BY labels.label",
+            "WHERE items.status = 'ok' AND labels.label_set_id = (SELECT id FROM label_sets "
+            "WHERE dataset_id = ? AND name = ? ORDER BY version DESC LIMIT 1) "
+            "GROUP BY labels.label",
             (dataset_id, name),
         )
         return {r[0]: r[1] for r in rows}
@@ -151,19 +156,23 @@ class DatasetRecords(StoreBase):
                 (dataset_id,),
             ).fetchall()
         )
-        last = q(
-            "SELECT finished, status, summary FROM imports WHERE dataset_id = ? "
-            "ORDER BY id DESC LIMIT 1",
-            (dataset_id,),
-        ).fetchone()
         return {
             "items": sum(by_modality.values()),
             "items_by_modality": by_modality,
             "files": {k: files.get(k, 0) for k in ("ok", "failed", "skipped", "missing")},
             "errors": errors.get("error", 0),
             "skipped": errors.get("skipped", 0),
-            "last_import": None if last is None else _last_import(last),
+            "last_import": self.last_import(dataset_id),
         }
+
+    def last_import(self, dataset_id: int) -> dict[str, Any] | None:
+        """The dataset's latest import (see _last_import), or None if none was recorded."""
+        row = self.conn.execute(
+            "SELECT finished, status, summary FROM imports WHERE dataset_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (dataset_id,),
+        ).fetchone()
+        return None if row is None else _last_import(row)
 
     def latest_label_set(self, dataset_id: int) -> dict[int, str]:
         """Item id -> label of the dataset's most recently made label set (empty if none)."""
@@ -176,7 +185,12 @@ class DatasetRecords(StoreBase):
 
 def _last_import(row: Any) -> dict[str, Any]:
     """The latest import of a dataset: finished, status, and for one that ended the files
-    done (unchanged or recorded) of files_seen, and whether the walk was complete."""
+    done (unchanged or recorded) of files_seen, whether the walk was complete, and the files
+    it could not name (unnamed)."""
     summary = json.loads(row[2]) if row[2] else {}
-    counts = {k: summary[k] for k in ("files_done", "files_seen", "walk_complete") if k in summary}
+    counts = {
+        k: summary[k]
+        for k in ("files_done", "files_seen", "walk_complete", "unnamed")
+        if k in summary
+    }
     return {"finished": row[0], "status": row[1], **counts}

@@ -29,6 +29,7 @@ class FileRow:
     root_path: str = ""  # its import root's path, as stored (redacted)
     root_key: str = ""  # and that root's path key
     pending: bool = False  # last recorded by an import that never finished (not named)
+    codes: tuple[str, ...] = ()  # codes of its problems as recorded
 
 
 def most_files_layout(shapes: Iterable[tuple[str | None, list | None, int]]) -> str | None:
@@ -133,12 +134,13 @@ class ImportRecords(StoreBase):
     def known_files(self, dataset_id: int) -> dict[str, FileRow]:
         """Files met by earlier imports of the dataset, by path key. ``pending``: the
         file was last recorded by an import that did not finish (killed, stopped, out of
-        disk space), so its path was never named (see data/import_naming.py)."""
+        disk space, unnamed), so its path was never named (see data/import_naming.py)."""
         rows = self.conn.execute(
             "SELECT files.id, root_id, files.path_key, size, mtime_ns, files.status, rel_path, "
             "roots.path AS root_path, roots.path_key AS root_key, "
-            "COALESCE(imports.status, 'done') != 'done' AS pending "
-            "FROM files LEFT JOIN imports ON imports.id = files.import_id "
+            "COALESCE(imports.status, 'done') != 'done' AS pending, "
+            "(SELECT GROUP_CONCAT(code, ' ') FROM import_errors WHERE file_id = files.id) "
+            "AS codes FROM files LEFT JOIN imports ON imports.id = files.import_id "
             "LEFT JOIN roots ON roots.id = files.root_id WHERE files.dataset_id = ?",
             (dataset_id,),
         )
@@ -153,6 +155,7 @@ class ImportRecords(StoreBase):
                 r["root_path"] or "",
                 r["root_key"] or "",
                 bool(r["pending"]),
+                tuple((r["codes"] or "").split()),
             )
             for r in rows
         }
@@ -302,17 +305,32 @@ class ImportRecords(StoreBase):
         code: str,
         message: str,
         severity: str = "error",
+        *,
+        replace: bool = True,
     ) -> None:
         """A problem that belongs to no file (an unreadable folder, a broken link; skipped:
-        a project or an export inside the folder)."""
-        self.conn.execute(
-            "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND path = ?",
-            (dataset_id, path),
-        )
+        a project or an export inside the folder). ``replace``: it replaces the problem
+        recorded before at that path; without it (an import that stores paths hidden, all
+        alike), it is added."""
+        if replace:
+            self.conn.execute(
+                "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND path = ?",
+                (dataset_id, path),
+            )
         self.conn.execute(
             "INSERT INTO import_errors(dataset_id, import_id, path, code, message, severity, "
             "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (dataset_id, import_id, path, code, message, severity, now()),
+        )
+
+    def drop_unfinished_walk_errors(self, dataset_id: int, import_id: int) -> None:
+        """Forget the problems of the walk that imports of the dataset which did not
+        finish recorded (their paths hidden): import ``import_id``, which walked every
+        folder, records its own. Call inside ``transaction()``."""
+        self.conn.execute(
+            "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND import_id "
+            "IN (SELECT id FROM imports WHERE dataset_id = ? AND id != ? AND status != 'done')",
+            (dataset_id, dataset_id, import_id),
         )
 
     def mark_missing(self, dataset_id: int, root_ids: Iterable[int], seen: set[str]) -> int:

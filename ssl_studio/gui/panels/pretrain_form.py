@@ -1,0 +1,284 @@
+"""The pretraining setup form: dataset, pretext task, backbone, preset and steps, the
+augmented views of a real item, and the advanced options; ``config()`` is the run it
+describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ssl_studio.core.config import (
+    PRESETS,
+    PretrainConfig,
+    TrainConfig,
+    default_backbone,
+    default_batch_and_lr,
+)
+from ssl_studio.core.data.import_tally import partial_import_note
+from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
+from ssl_studio.core.project.store import Store
+from ssl_studio.core.tasks.registry import describe_tasks
+from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.panels.augment_preview import AugmentPreview
+from ssl_studio.gui.panels.pretrain_option_tabs import OptionTabs
+
+# (short text in the list, the whole sentence as its tooltip): the list is narrow
+PRESET_TEXT = {
+    "quick": ("Quick: small CNN, 64 px, CPU", "A small network at 64 px; minutes on a CPU."),
+    "standard": ("Standard: ResNet-18, 128 px", "ResNet-18 at 128 px; an hour or two on a GPU."),
+    "thorough": ("Thorough: ResNet-50, 224 px", "ResNet-50 at 224 px; a day on a good GPU."),
+}
+SERIES_PRESET_TEXT = {  # series: the same encoder, trained longer
+    "quick": ("Quick: TS2Vec's steps, CPU", "TS2Vec's number of steps; minutes on a CPU."),
+    "standard": ("Standard: 3 x the steps", "3 times as many steps as Quick; best on a GPU."),
+    "thorough": ("Thorough: 10 x the steps", "10 times as many steps as Quick; for a GPU."),
+}
+
+
+class PretrainForm(QScrollArea):
+    """The choices of a pretraining run, in a scrolling column. ``dataset_changed`` is
+    emitted when the datasets were read again or another one was chosen."""
+
+    dataset_changed = Signal()
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.datasets: list[dict[str, Any]] = []
+        self.tasks = {t["name"]: t for t in describe_tasks()}
+        self.partial_note: str | None = None  # what the chosen dataset's import left undone
+
+        self.dataset = QComboBox()
+        self.dataset.currentIndexChanged.connect(self._dataset_chosen)
+        self.import_note = QLabel()  # a dataset whose last import did not finish
+        self.import_note.setWordWrap(True)
+        self.import_note.setStyleSheet("color: #b71c1c")
+        self.import_note.hide()
+        self.task_list = QListWidget()
+        self.task_list.setMaximumHeight(112)
+        self.task_list.currentTextChanged.connect(self._task_chosen)
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.explanation.setTextFormat(Qt.TextFormat.RichText)
+        self.backbone = QComboBox()
+        self.preset = QComboBox()
+        for name in PRESETS:
+            self.preset.addItem(PRESET_TEXT[name][0], name)
+            self.preset.setItemData(
+                self.preset.count() - 1, PRESET_TEXT[name][1], Qt.ItemDataRole.ToolTipRole
+            )
+        policy = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        for combo in (self.preset, self.dataset, self.backbone):
+            combo.setSizeAdjustPolicy(policy)
+            combo.setMinimumContentsLength(16)
+        self.backbone.currentIndexChanged.connect(self._show_backbone_options)
+        self.preset.currentIndexChanged.connect(self._show_backbone_options)
+        self.preset.currentIndexChanged.connect(self._show_training_defaults)
+        self.preset.currentIndexChanged.connect(self._show_preset_tip)
+        self.hardware_note = QLabel()
+        self.hardware_note.setWordWrap(True)
+        self.steps = QSpinBox()
+        self.steps.setRange(0, 10_000_000)
+        self.steps.setSpecialValueText("the preset's")
+        self.steps.setToolTip("Optimiser steps; leave at the preset's unless you know better.")
+        form = QFormLayout()
+        form.addRow("Dataset", self.dataset)
+        form.addRow("", self.import_note)
+        form.addRow("Pretext task", self.task_list)
+        form.addRow("", self.explanation)
+        form.addRow("Backbone", self.backbone)
+        form.addRow("Preset", self.preset)
+        form.addRow("", self.hardware_note)
+        form.addRow("Steps", self.steps)
+
+        self.preview_timer = QTimer(self)  # edits of the augmentation redraw the preview once
+        self.preview_timer.setSingleShot(True)
+        self.preview_timer.setInterval(250)
+        self.preview_timer.timeout.connect(self.refresh_preview)
+        self.advanced = OptionTabs(self.preview_timer)
+        self.train_form = self.advanced.train_form
+        self.advanced_toggle = QCheckBox("Advanced options")  # closed: no empty frame
+        self.advanced_toggle.toggled.connect(self.advanced.setVisible)
+        self.advanced.setVisible(False)
+
+        self.preview_box = AugmentPreview()
+        self.preview_labels = self.preview_box.labels
+        self.preview_box.another.clicked.connect(lambda: self.refresh_preview(new_item=True))
+
+        setup = QWidget()
+        column = QVBoxLayout(setup)
+        column.addLayout(form)
+        column.addWidget(self.preview_box)  # above the options, in view while they change
+        column.addWidget(self.advanced_toggle)
+        column.addWidget(self.advanced)
+        column.addStretch(1)
+        self.setWidgetResizable(True)
+        self.setWidget(setup)
+        self.setMinimumWidth(440)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        context.changed.connect(self._changed)
+
+    def _changed(self, what: str) -> None:
+        if what == "project":
+            self.advanced.augment_for = None  # another project's dataset may share the name
+        if what in ("project", "datasets"):
+            self.reload()
+        if what == "hardware":
+            self._show_hardware()
+
+    def _show_hardware(self, choose: bool = True) -> None:
+        """Say what hardware was found; ``choose``: also select the preset that fits it."""
+        hw = self.context.hardware
+        self.hardware_note.setText(
+            f"Detected: {hw['device']}. Recommended: {hw['preset'].capitalize()}."
+        )
+        if choose:
+            self.preset.setCurrentIndex(PRESETS.index(hw["preset"]))
+
+    def reload(self) -> None:
+        self.datasets = []
+        if self.context.project is not None:
+            with self.context.reading(self), Store.open(self.context.project) as store:
+                self.datasets = store.datasets()  # (project_info would also size each cache)
+        current = self.dataset.currentText()
+        self.dataset.blockSignals(True)
+        self.dataset.clear()
+        for d in self.datasets:
+            self.dataset.addItem(d["name"])
+        self.dataset.blockSignals(False)
+        names = [d["name"] for d in self.datasets]
+        self.dataset.setCurrentIndex(names.index(current) if current in names else 0)
+        self._dataset_chosen()
+        self._show_hardware(choose=False)  # the user's choice of preset stays
+        self.dataset_changed.emit()
+
+    def modality(self) -> str | None:
+        row = self.dataset.currentIndex()
+        return self.datasets[row]["modality"] if 0 <= row < len(self.datasets) else None
+
+    def unfinished_import(self) -> str | None:
+        """What the chosen dataset's last import left undone, as the project says now
+        (None when it finished)."""
+        name = self.dataset.currentText()
+        if self.context.project is None or not name:
+            return None
+        with self.context.reading(self), Store.open(self.context.project) as store:
+            found = store.dataset(name)
+            return partial_import_note(store.last_import(found["id"])) if found else None
+        return None
+
+    def _show_unfinished_import(self) -> None:
+        self.partial_note = self.unfinished_import() if self.modality() else None
+        self.import_note.setText(
+            f"<b>Only partly imported.</b> {self.partial_note} Pretraining asks first."
+            if self.partial_note
+            else ""
+        )
+        self.import_note.setVisible(bool(self.partial_note))
+        self.dataset_changed.emit()
+
+    def _dataset_chosen(self, *_: Any) -> None:
+        self._show_unfinished_import()
+        modality = self.modality()
+        current = self.task_list.currentItem()
+        previous = current.text() if current else None
+        self.task_list.clear()
+        self.backbone.clear()
+        if modality is None:
+            self.explanation.setText("Import a dataset first (Data).")
+            self.preview_box.hide()
+            return
+        texts = PRESET_TEXT if modality == "image" else SERIES_PRESET_TEXT
+        for index in range(self.preset.count()):  # "64 px" means nothing for a series
+            short, whole = texts[self.preset.itemData(index)]
+            self.preset.setItemText(index, short)
+            self.preset.setItemData(index, whole, Qt.ItemDataRole.ToolTipRole)
+        self._show_preset_tip()
+        names = [n for n, t in self.tasks.items() if modality in t["modalities"]]
+        self.task_list.addItems(names)
+        self.task_list.setCurrentRow(names.index(previous) if previous in names else 0)
+        self.backbone.addItem("the preset's", None)
+        for name in IMAGE_BACKBONES if modality == "image" else SERIES_BACKBONES:
+            self.backbone.addItem(name, name)
+        self.preview_box.setVisible(modality == "image")
+        self._show_training_defaults()
+        assert self.context.project is not None
+        self.advanced.show_augmentation(self.context.project, self.dataset.currentText())
+        self.preview_box.item = None
+        self.refresh_preview()
+
+    def chosen_backbone(self) -> str | None:
+        """The backbone the run will use: the one chosen, else the preset's for the data."""
+        modality = self.modality()
+        if modality is None:
+            return None
+        item = self.task_list.currentItem()
+        task = item.text() if item else None
+        chosen = self.backbone.currentData()
+        return chosen or default_backbone(modality, self.preset.currentData(), task)
+
+    def _show_preset_tip(self, *_: Any) -> None:
+        """The chosen preset's whole sentence, when the pointer rests on the list."""
+        self.preset.setToolTip(
+            self.preset.itemData(self.preset.currentIndex(), Qt.ItemDataRole.ToolTipRole) or ""
+        )
+
+    def _show_training_defaults(self, *_: Any) -> None:
+        """Empty batch size and learning rate fields say what they stand for with this
+        data and preset (8 and 0.001 for series, the preset's batch for images)."""
+        modality = self.modality()
+        if modality is None:
+            return
+        batch, lr = default_batch_and_lr(modality, self.preset.currentData())
+        self.train_form.set_placeholder("batch_size", f"automatic: {batch}")
+        self.train_form.set_placeholder("lr", f"automatic: {lr:g}")
+
+    def _show_backbone_options(self, *_: Any) -> None:
+        self.advanced.show_backbone(self.chosen_backbone())
+
+    def _task_chosen(self, name: str) -> None:
+        if name not in self.tasks:
+            return
+        task = self.tasks[name]
+        self.explanation.setText(f"<b>{task['summary']}</b><br>{task['explanation']}")
+        self.advanced.show_task(name)
+        self._show_backbone_options()  # "the preset's" backbone may depend on the task
+
+    def refresh_preview(self, new_item: bool = False) -> None:
+        """Eight augmented views of one real item, as the pretraining will make them."""
+        if self.context.project is None or self.modality() != "image":
+            return
+        augment = self.advanced.augment_form
+        changes = augment.changes() if augment else None
+        self.preview_box.draw(self.context.project, self.dataset.currentText(), changes, new_item)
+
+    def config(self) -> PretrainConfig:
+        """The run the form describes (ConfigError for an impossible choice)."""
+        assert self.context.project is not None
+        task = self.task_list.currentItem()
+        train = TrainConfig(**self.train_form.values())
+        train.steps = self.steps.value() or None
+        tabs = self.advanced
+        return PretrainConfig(
+            project=self.context.project,
+            dataset=self.dataset.currentText(),
+            task=task.text() if task else None,
+            backbone=self.backbone.currentData(),
+            preset=self.preset.currentData(),
+            train=train,
+            task_options=tabs.task_form.changes() if tabs.task_form else {},
+            augment=tabs.augment_form.changes() if tabs.augment_form else {},
+            backbone_options=tabs.backbone_form.changes() if tabs.backbone_form else {},
+        )

@@ -1,0 +1,66 @@
+"""The results in words: a figure with its 95 % interval, a plain verdict against the
+from-scratch baseline, and which threshold a binary report was read at."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ssl_studio.core.evaluation.metrics import rounded_threshold
+
+# the order people read them in: ranking quality first, calibration last
+METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "sensitivity", "specificity", "f1", "ece")
+
+
+def with_interval(entry: dict[str, Any] | None) -> str:
+    if not entry or entry.get("value") is None:
+        return "—"
+    text = f"{entry['value']:.3f}"
+    if entry.get("low") is not None:
+        text += f"  [{entry['low']:.3f}, {entry['high']:.3f}]"
+    return text
+
+
+def verdict(tuned: dict[str, Any], scratch: dict[str, Any]) -> str:
+    """A plain reading of two figures with intervals ({"value", "low", "high"}): one is
+    better only when each interval leaves out the other's value (a perfect 1.000 has a
+    zero-width interval, so its own alone proves nothing), and the same rule holds both
+    ways; a gap of 0.05 or more inside the intervals is called a tendency."""
+    gain = tuned["value"] - scratch["value"]
+
+    def above(a: dict[str, Any], b: dict[str, Any]) -> bool:
+        if a.get("low") is None or b.get("high") is None:
+            return False
+        return a["low"] > b["value"] and b["high"] < a["value"]
+
+    if above(tuned, scratch):
+        return "Pretraining helped"
+    if above(scratch, tuned):
+        return "The from-scratch model did better"
+    if gain >= 0.05:
+        return "Pretraining looks better, but the intervals overlap"
+    if gain <= -0.05:
+        return "The from-scratch model looks better, but the intervals overlap"
+    return "The difference is within the uncertainty"
+
+
+def threshold_text(test: dict[str, Any], base: dict[str, Any]) -> str:
+    """Which threshold the sensitivity, specificity and confusion matrix of a binary
+    report were read at, and how it was chosen."""
+    read = "Sensitivity, specificity and the confusion matrix are read at the threshold"
+    if test.get("threshold") is None:
+        return f"{read} 0.5 (the default: no threshold was picked)."
+    choice = test.get("threshold_choice") or {}
+    method = str(choice.get("method") or "")
+    if method == "youden":
+        how = "Youden's J (the best sensitivity + specificity)"
+    elif method.startswith("sensitivity:"):
+        how = f"the target sensitivity {method.partition(':')[2]}"
+    else:
+        how = method or "the validation items"
+    on = f" on {choice['val_items']} validation items" if choice.get("val_items") else ""
+    own = (
+        f"; the from-scratch model's own: {rounded_threshold(base['threshold'])}"
+        if base.get("threshold") is not None
+        else ""
+    )
+    return f"{read} {rounded_threshold(test['threshold'])}, chosen by {how}{on}{own}."
