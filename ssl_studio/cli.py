@@ -117,6 +117,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from ssl_studio.core.project.store import Store
+    from ssl_studio.core.project.store.import_report import LEFT_OUT
 
     with Store.open(args.project) as store:
         datasets = [d for d in store.datasets() if args.dataset in (None, d["name"])]
@@ -128,8 +129,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return EXIT_OK
     for name, rows in report.items():
-        print(f"{name}: {len(rows)} files left out")
-        for row in rows:
+        left_out = [r for r in rows if r["severity"] in LEFT_OUT]
+        notes = [r for r in rows if r["severity"] not in LEFT_OUT]
+        print(f"{name}: {len(left_out)} files left out")
+        for row in left_out:
+            print(f"  [{row['severity']}] {row['path']}: {row['message']} ({row['code']})")
+        if notes:  # on files it imported (columns named otherwise than most files')
+            print(f"{name}: {len(notes)} notes on imported files")
+        for row in notes:
             print(f"  [{row['severity']}] {row['path']}: {row['message']} ({row['code']})")
     return EXIT_OK
 
@@ -237,7 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
     p.add_argument("--json", action="store_true", help="machine-readable output (stable keys)")
 
-    p = add("report", cmd_report, "List every file an import left out, and why.")
+    p = add(
+        "report",
+        cmd_report,
+        "List every file an import left out, and why, and notes on imported files.",
+    )
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
     p.add_argument("--dataset", help="only this dataset")
     p.add_argument("--json", action="store_true", help="machine-readable output")

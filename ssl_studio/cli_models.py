@@ -228,6 +228,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         stop=stop,
         layout=args.layout,
         overwrite=args.overwrite,
+        layout_flag="--layout",
     )
     if result["cancelled"]:
         print(f"Stopped after {result['items']} predictions; nothing was written.")

@@ -350,11 +350,14 @@ def predict(
     stop: StopToken | None = None,
     layout: str | None = None,
     overwrite: bool = False,
+    layout_flag: str | None = None,
 ) -> dict[str, Any]:
     """Class probabilities for files (DICOM, images or series) from an export folder
     alone; writes a CSV with one row per item (errors per file). Returns counts.
     ``layout``: how CSV series are laid out (default: as recorded in the card);
-    ``overwrite``: replace ``out_csv`` if it exists (else that is refused up front)."""
+    ``overwrite``: replace ``out_csv`` if it exists (else that is refused up front);
+    ``layout_flag``: the caller's way to give ``layout`` (the command line's --layout),
+    named in errors; None where there is none (the app)."""
     from ssl_studio.core.export.job import predict as run_predict
 
     paths = [Path(p) for p in paths]
@@ -366,4 +369,5 @@ def predict(
         stop=stop,
         layout=layout,
         overwrite=overwrite,
+        layout_flag=layout_flag,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,13 @@ ID_COLUMNS = ("item_id", "item", "id")
 LABEL_COLUMNS = ("label", "class", "target", "y", "diagnosis", "category")
 INDEX_COLUMNS = ("index", "frame", "idx")  # 0-based position of the item in its file
 ROW_COLUMNS = ("row", "line")  # the line of a series in a rows-layout CSV ("row 2" in the app)
+# beside a path: the item of the file, by the name the app shows ("row 2", "X_train[3]") or
+# its item id ("id" is left out: beside a path it is often a patient or accession number)
+ITEM_COLUMNS = ("item_id", "item")
+NAMES_NEED_PATHS = (
+    "An item's name within its file, such as 'row 2', needs a path column naming the file "
+    "beside the {} column"
+)
 MIN_PER_CLASS = 2  # one to train on, one to test on
 EXAMPLES = 5  # how many offending rows a message quotes
 
@@ -118,6 +126,26 @@ def _name(item: dict[str, Any]) -> str | None:
         return None
 
 
+def _same_name(a: str, b: str) -> bool:
+    """Item names as a person writes them: "Row 2" and "row  2" are "row 2"."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _row_number(text: str) -> str:
+    """A row column's cell: "2", or the app's name of that series, "row 2" (or "line 2")."""
+    found = re.fullmatch(r"(?:row|line)?\s*(\d+)", text.strip(), re.IGNORECASE)
+    return found.group(1) if found else text.strip()
+
+
+def _named(item: dict[str, Any], wanted: str) -> bool:
+    """Whether ``wanted`` (an item column's cell) names ``item``: its name in its file as
+    the app shows it ("row 2", "X_train[3]"), or its item id."""
+    name = _name(item)
+    if name is not None and _same_name(name, wanted):
+        return True
+    return wanted.isascii() and wanted.isdigit() and int(wanted) == int(item["id"])
+
+
 def _at(
     matches: list[dict[str, Any]] | str, picks: Any, key: str, wanted: str
 ) -> list[dict[str, Any]] | str:
@@ -187,7 +215,9 @@ def labels_from_csv(
     Columns: a label column (label, class, target, y, diagnosis or category) and either a
     path column (path, file, filename, ...: relative to the imported folder, or with the
     folder's name in front, or absolute) or an item id column (item_id). A path labels
-    every item of its file (all frames, all series) unless an index/frame column picks one.
+    every item of its file (all frames, all series) unless an index/frame column picks one,
+    a row column the series on that line of a rows-layout CSV ("2" or "row 2"), or an item
+    column the item by its name in the app ("row 2", "X_train[3]") or its item id.
     Conflicting rows stop everything; unknown paths and duplicates are reported as warnings.
     """
     csv_path = Path(csv_path)
@@ -219,6 +249,7 @@ def labels_from_csv(
     id_col = _column(header, ID_COLUMNS)
     index_col = _column(header, INDEX_COLUMNS)
     row_col = _column(header, ROW_COLUMNS)
+    item_col = _column(header, ITEM_COLUMNS)
     if label_col is None or (path_col is None and id_col is None):
         raise ConfigError(
             f"{csv_path.name} needs a header row with a label column ({', '.join(LABEL_COLUMNS)}) "
@@ -234,6 +265,7 @@ def labels_from_csv(
         chosen: dict[int, tuple[str, int]] = {}  # item id -> (label, CSV line)
         unknown, conflicts, blank, ambiguous = [], [], [], []
         by_item_id = False  # an unknown row named an item id, not a file
+        by_name = False  # ... or an item's name ("row 2"), which needs its file
         duplicates = 0
         for line, row in enumerate(rows, start=2):
             label = (row.get(label_col) or "").strip()
@@ -255,7 +287,7 @@ def labels_from_csv(
                     matches = _at(
                         matches, lambda m, i=index: str(m["idx"]) == i, key, f"at index {index}"
                     )
-                shown_row = (row.get(row_col) or "").strip() if row_col else ""
+                shown_row = _row_number(row.get(row_col) or "") if row_col else ""
                 if shown_row:
                     matches = _at(
                         matches,
@@ -263,6 +295,9 @@ def labels_from_csv(
                         key,
                         f"on row {shown_row}",
                     )
+                wanted = (row.get(item_col) or "").strip() if item_col else ""
+                if wanted:
+                    matches = _at(matches, lambda m, w=wanted: _named(m, w), key, f"'{wanted}'")
             else:
                 number = key.isascii() and key.isdigit()
                 matches = [by_id[int(key)]] if number and int(key) in by_id else []
@@ -272,6 +307,7 @@ def labels_from_csv(
             if not matches:
                 unknown.append(f"line {line} ({key})")
                 by_item_id = by_item_id or not (path_col and row.get(path_col))
+                by_name = by_name or not (path_col or (key.isascii() and key.isdigit()))
                 continue
             for item in matches:
                 previous = chosen.get(int(item["id"]))
@@ -301,6 +337,8 @@ def labels_from_csv(
                 if items
                 else ""
             )
+            if by_name:
+                hint = f" {NAMES_NEED_PATHS.format(id_col)}."
             raise ConfigError(
                 f"None of the {len(rows)} rows of {csv_path.name} matches an item of dataset "
                 f"'{dataset}'.{hint} Nothing was saved."
@@ -314,7 +352,11 @@ def labels_from_csv(
         )
     if unknown:
         what, fix = (
-            ("item ids", "Check those ids: they are the numbers the Data view shows")
+            (
+                "item ids",
+                "Check those ids: they are the numbers the Data view shows"
+                + (f". {NAMES_NEED_PATHS.format(id_col)}" if by_name else ""),
+            )
             if by_item_id
             else ("files", "Check the paths, or import those files first")
         )

@@ -251,3 +251,24 @@ def test_an_import_cut_off_by_a_crash_is_noted_as_a_stopped_one_is(
     window = make_window(project)
     note = "The last import did not finish (it was interrupted, or is still running) — import"
     assert note in window.data.summary.text() and note in window.data.report_title.text()
+
+
+def test_the_report_shows_notes_on_files_whose_columns_differ(make_window, project, tmp_path):
+    """Files whose columns differ from the others' were only a passing message: the report
+    then said "every file was imported" and showed nothing."""
+    from ssl_studio.core.config import ImportConfig
+    from ssl_studio.core.jobs import import_data
+
+    folder = tmp_path / "vitals"
+    folder.mkdir()
+    rows = "".join(f"{t},{t + 1}\n" for t in range(5))
+    for name, header in (("a", "ecg,resp"), ("b", "ecg,resp"), ("c", "ecg,spo2")):
+        (folder / f"{name}.csv").write_text(f"{header}\n{rows}")
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    window = make_window(project)
+    title = window.data.report_title.text()
+    assert "every file was imported. 1 note(s) on imported files (their columns)." in title
+    table = window.data.report_table
+    assert table.rowCount() == 1
+    assert [table.item(0, c).text() for c in range(3)] == ["warning", "c.csv", "columns-differ"]
+    assert "its 'spo2' stands where they have 'resp'" in table.item(0, 3).text()

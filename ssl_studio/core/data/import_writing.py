@@ -13,9 +13,27 @@ from typing import TYPE_CHECKING, Any
 from ssl_studio.core.data.cache import CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS
 from ssl_studio.core.data.discovery import WalkProblem
+from ssl_studio.core.data.import_naming import JOB
 from ssl_studio.core.data.import_tally import LAYOUT_WORDS
-from ssl_studio.core.data.privacy import REDACTED, hide_path, patient_key, redact, redactor
+from ssl_studio.core.data.privacy import (
+    REDACTED,
+    hide_path,
+    message_redactor,
+    patient_key,
+    redact,
+    redactor,
+)
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
+from ssl_studio.core.data.series_channels import (
+    COLUMNS_DIFFER,
+    COLUMNS_REORDERED,
+    column_notes,
+    columns_message,
+    fold,
+    named,
+    reordered_note,
+)
+from ssl_studio.core.events import Message
 
 if TYPE_CHECKING:
     from ssl_studio.core.data.importer import _Candidate
@@ -42,8 +60,16 @@ class ImportWriting:
                     named_meta = item.fields.get("meta") or {}  # reordered: names follow
                     if item is result.items[0] and named_meta.get("layout") in LAYOUT_WORDS:
                         self.csv_layouts[named_meta["layout"]] += 1
+                    given = named(named_meta.get("channel_names"))
                     path = candidate.found.rel_path  # (shown redacted: _say_channel_order)
                     array = self.channel_order.align(item.array, named_meta, path)
+                    if given is not None and list(map(fold, given)) != list(
+                        map(fold, named_meta["channel_names"])
+                    ):  # (the same names in other capitals are only spelled as the first)
+                        note = reordered_note(given, named_meta["channel_names"])
+                        result.problems.append(  # stored: the report lists such files
+                            ImportProblem(COLUMNS_REORDERED, hide(note), "info")
+                        )
                     cache_file, cache_index = cache.add_series(array)
                 else:
                     cache_file, cache_index = cache.add_image(item.array)
@@ -161,6 +187,17 @@ class ImportWriting:
             self.tally.errors.append(
                 {"path": shown, "code": problem.code, "message": problem.message, "where": where}
             )
+
+    def _note_columns(self) -> None:
+        """Store a note on each series file of the dataset whose columns are named
+        otherwise than most files' (recomputed over the whole dataset at every import, so
+        a renamed file loses its note), for the import report."""
+        hide = message_redactor(self.known_identifiers())
+        files = self.store.file_channel_names(self.dataset_id)
+        notes = [(f, hide(m), s) for f, m, s in column_notes(files)]
+        self.store.replace_file_notes(self.dataset_id, self.import_id, COLUMNS_DIFFER, notes)
+        if (said := columns_message(notes)) is not None:
+            self.report(Message(JOB, said[1], level=said[0]))
 
     def _save_labels(self) -> None:
         if not self.labels:

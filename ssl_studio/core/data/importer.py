@@ -156,6 +156,8 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
         self._say_channel_order(complete)
         interim = existing is None or existing["name"].startswith(INTERIM_NAME)
         dataset = self._redact_names(dataset, created=interim, complete=complete)
+        if self.modality == "timeseries":
+            self._note_columns()
         self._say_unnamed()
         self._say_stale(redactor(self.known_identifiers()) if complete else None)
         summary = self.tally.summary(

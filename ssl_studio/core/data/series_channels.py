@@ -33,14 +33,14 @@ def order_of(have: Sequence[str], want: Sequence[str]) -> list[int] | None:
 class ChannelOrder:
     """Keeps a dataset's series with the same column names in one channel order (the
     first met, or the dataset's own): a file with those names in another order is
-    reordered. Files that name other columns are counted, for a warning."""
+    reordered. (Files that name other columns are noted at the end of the import, over
+    the whole dataset: see ``column_notes``.)"""
 
     def __init__(self, known: Sequence[Sequence[str] | None] = ()) -> None:
         self.orders: dict[frozenset[str], list[str]] = {}
         for names in known:
             if (checked := named(names)) is not None:
                 self.orders.setdefault(frozenset(fold(n) for n in checked), checked)
-        self.files: Counter[frozenset[str]] = Counter()
         # (the file's path, raw: shown only through ``messages``' show; the order given)
         self.reordered: list[tuple[str, list[str]]] = []
 
@@ -52,7 +52,6 @@ class ChannelOrder:
         if names is None:
             return array
         key = frozenset(fold(n) for n in names)
-        self.files[key] += 1
         reference = self.orders.setdefault(key, names)
         if [fold(n) for n in names] == [fold(n) for n in reference]:
             meta["channel_names"] = list(reference)  # one spelling for the dataset
@@ -64,28 +63,89 @@ class ChannelOrder:
     def messages(self, show: Callable[[str], str]) -> list[tuple[str, str]]:
         """(level, text) for the import's report; ``show`` gives a file's path as the
         message may show it (redacted with every identifier the import met)."""
-        out = []
-        if self.reordered:
-            path, order = self.reordered[0]
-            out.append(
-                (
-                    "info",
-                    f"{len(self.reordered)} file(s) had their columns in another order than "
-                    f"the dataset's other files (first: {show(path)}); they were put in the same "
-                    f"order ({', '.join(order)}).",
-                )
+        if not self.reordered:
+            return []
+        path, order = self.reordered[0]
+        return [
+            (
+                "info",
+                f"{len(self.reordered)} file(s) had their columns in another order than "
+                f"the dataset's other files (first: {show(path)}); they were put in the "
+                f"same order ({', '.join(order)}). The import report lists them.",
             )
-        if len(self.orders) > 1 and self.files:
-            ways = "; ".join(
-                f"{', '.join(self.orders[key])} ({n} file(s) here)"
-                for key, n in self.files.most_common(3)
-            )
-            out.append(
+        ]
+
+
+COLUMNS_DIFFER = "columns-differ"  # code of the report's notes on such files
+COLUMNS_REORDERED = "columns-reordered"
+
+
+def reordered_note(given: Sequence[str], order: Sequence[str]) -> str:
+    """The report's note on a file whose columns were put in the dataset's order."""
+    return (
+        f"Its columns came in another order ({', '.join(given)}) than the dataset's other "
+        f"files' ({', '.join(order)}); they were put in that order."
+    )
+
+
+def columns_message(notes: Sequence[tuple[int, str, str]]) -> tuple[str, str] | None:
+    """(level, text) for the import's messages, from the dataset's ``column_notes``."""
+    if not notes:
+        return None
+    moved = sum(severity == "warning" for _, _, severity in notes)
+    if moved:
+        return (
+            "warning",
+            f"{moved} file(s) of the dataset name their columns otherwise than most of its "
+            "files: a model reads channels by position, so rename the columns to match, or "
+            "import the files of each kind as a dataset of their own. The import report "
+            "lists them.",
+        )
+    return (
+        "info",
+        f"{len(notes)} file(s) of the dataset lack some of the columns most of its files "
+        "have (read as missing values) or have more. The import report lists them.",
+    )
+
+
+def column_notes(files: Sequence[tuple[int, Sequence[str]]]) -> list[tuple[int, str, str]]:
+    """(file id, note, severity) for each series file whose columns are named otherwise
+    than most of the dataset's files with named columns (``files``: (file id, names), in
+    import order; a tie goes to the names met first). A model reads channels by position:
+    a file whose column at some position is not the others' gets a warning; one that only
+    lacks trailing columns (read as missing values) or has more, a note ("info")."""
+    sets = Counter(frozenset(fold(n) for n in names) for _, names in files)
+    if len(sets) < 2:
+        return []
+    common, count = sets.most_common(1)[0]
+    usual = next(list(names) for _, names in files if frozenset(map(fold, names)) == common)
+    notes = []
+    for file_id, names in files:
+        own = frozenset(fold(n) for n in names)
+        if own == common:
+            continue
+        said = (
+            f"Its columns are {', '.join(names)}; most of the dataset's files ({count}) have "
+            f"{', '.join(usual)}"
+        )
+        moved = [(n, u) for n, u in zip(names, usual, strict=False) if fold(n) != fold(u)]
+        if moved:
+            name, theirs = moved[0]
+            notes.append(
                 (
+                    file_id,
+                    f"{said}. A model reads channels by position, so its {name!r} stands "
+                    f"where they have {theirs!r}: rename the columns to match, or import "
+                    "such files as a dataset of their own.",
                     "warning",
-                    f"The dataset's files name their columns in {len(self.orders)} ways "
-                    f"({ways}): a model reads channels by position, so rename the columns "
-                    "to match, or import the files of each kind as a dataset of their own.",
                 )
             )
-        return out
+            continue
+        lacking = [repr(u) for u in usual if fold(u) not in own]
+        extra = [repr(n) for n in names if fold(n) not in common]
+        parts = [f"it lacks {', '.join(lacking)} (read as missing values)"] if lacking else []
+        if extra:
+            channels = "is a channel" if len(extra) == 1 else "are channels"
+            parts.append(f"its {', '.join(extra)} {channels} they lack")
+        notes.append((file_id, f"{said}: {'; '.join(parts)}.", "info"))
+    return notes

@@ -105,7 +105,8 @@ def _names_person(name: str | None) -> bool:
 _TIME_FORMATS = tuple(
     f"{date}{sep}{clock}".strip()
     for date in ("%d.%m.%Y", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "")
-    for clock in ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "")
+    # ("%H:%M:%S,%f": a decimal comma, as European exports write 10:00:00,100)
+    for clock in ("%H:%M:%S.%f", "%H:%M:%S,%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "")
     for sep in (" ",)
     if date or clock
 )
@@ -270,13 +271,18 @@ class _Table:
         return f"column {self.names[j]!r}" if self.names[j] else f"column {j + 1}"
 
     def _find_roles(self) -> dict[str, int]:
-        """role -> column index; a text column that is no time, label or id is an error."""
+        """role -> column index; a text column that is no time, label or id is an error.
+        A second column of text times ("clock") is read with the first (a date column and
+        a time-of-day column, as many exports write them: see ``seconds``)."""
         roles: dict[str, int] = {}
         if self.head and self.names[0] is None and _counts_rows(self.values[0]):
             roles["index"] = 0
         for j, name in enumerate(self.names):
             role = _role(name)
-            if role and role not in roles:
+            if role == "time" and "time" in roles and "clock" not in roles:
+                if self.text[j].any() and self.text[roles["time"]].any():
+                    roles["clock"] = j
+            elif role and role not in roles:
                 roles[role] = j
         for j, text in enumerate(self.text):
             if j in roles.values() or not text.any():
@@ -292,6 +298,13 @@ class _Table:
                 )
             if "time" not in roles and _parse_times(self.cells[j]) is not None:
                 roles["time"] = j
+            elif (
+                "clock" not in roles
+                and "time" in roles
+                and self.text[roles["time"]].any()
+                and self._date_and_clock(roles["time"], j) is not None
+            ):
+                roles["clock"] = j  # a date, then a time of day (or the other way round)
             elif "label" not in roles and j in (0, len(self.names) - 1):
                 self._refuse_unique_texts(j)
                 roles["label"] = j
@@ -363,6 +376,39 @@ class _Table:
             )
         return values.pop() if len(values) == 1 else None
 
+    def seconds(self) -> np.ndarray | None:
+        """The time column as seconds ``[R]`` (NaN where missing), or None when its cells
+        are no times; a date column and a time-of-day column are read together. Raises
+        ImportProblem when the two do not make date-times."""
+        j = self.roles["time"]
+        if "clock" in self.roles:
+            k = self.roles["clock"]
+            seconds = self._date_and_clock(j, k)
+            if seconds is None:
+                raise ImportProblem(
+                    "csv-time",
+                    f"{self.describe(j)} and {self.describe(k)} of {self.file} both hold "
+                    "times, but together they do not read as a date and a time of day (such "
+                    "as 2024-03-01 and 10:00:00.5). Put the date and the time in one column "
+                    "named time (2024-03-01 10:00:00.5), or remove the column that is not "
+                    "the time of each row.",
+                )
+            return seconds
+        if self.text[j].any():
+            return _parse_times(self.cells[j])
+        return self.values[j] / (1000.0 if "ms" in _words(self.names[j]) else 1.0)
+
+    def _date_and_clock(self, j: int, k: int) -> np.ndarray | None:
+        """Columns ``j`` and ``k`` (a date and a time of day, in either order) read
+        together as seconds ``[R]``, or None when they do not make date-times."""
+        first, second = (np.char.strip(self.cells[c]) for c in (j, k))
+        gone = np.isin(np.char.lower(first), MISSING) | np.isin(np.char.lower(second), MISSING)
+        for a, b in ((first, second), (second, first)):
+            seconds = _parse_times(np.where(gone, "", np.char.add(np.char.add(a, " "), b)))
+            if seconds is not None:
+                return seconds
+        return None
+
     def cell_texts(self, role: str) -> list[str | None]:
         """The stripped cells of a role's column, None where missing or without that column."""
         if role not in self.roles:
@@ -421,13 +467,22 @@ def _columns_items(
     label, group_id = table.constant("label"), table.constant("id")
     x = table.block().T[None]  # [1, C, T]
     if "time" in table.roles:
-        j = table.roles["time"]
-        seconds = table.values[j] / (1000.0 if "ms" in _words(table.names[j]) else 1.0)
-        if table.text[j].any():
-            seconds = _parse_times(table.cells[j])
+        seconds = table.seconds()
         present = ~np.isnan(x[0]).all(axis=0)  # [T]
         if seconds is not None:
             rate = _uniform_rate(seconds[: len(present) - int(np.argmax(present[::-1]))]) or rate
+        else:  # imported, but its rate must not be lost without a word (import report)
+            problems.append(
+                ImportProblem(
+                    "csv-time-unread",
+                    f"{table.describe(table.roles['time'])} of {table.file} holds times in a "
+                    "form that was not recognised, so its sampling rate is "
+                    + (f"taken as the {rate:g} per second given." if rate else "unknown.")
+                    + " Write the times as 2024-03-01 10:00:00.5 or in seconds"
+                    + ("." if rate else ", or give the sampling rate (--sampling-rate)."),
+                    "warning",
+                )
+            )
     names = [table.names[j] for j in table.channels]
     meta["channel_names"] = names if any(names) else None
     items = make_items(x, [table.path.stem], [label], meta, rate, 0, table.file, problems)

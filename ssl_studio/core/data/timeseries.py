@@ -16,6 +16,7 @@ CSV / TSV
         One optional time column, known by its header (time, timestamp, t, date, datetime,
         seconds, sec, ms; also ``time (s)``, ``time_ms``) or by ISO date-times; uniform spacing
         gives ``sampling_rate`` in Hz (values in seconds; milliseconds when the header says ms).
+        A date column beside a time-of-day column (``date,time``) is read as one date-time.
         Gives one series ``[C, T]`` named after the file, channel names from the header. A label
         or id column must hold one value on every row (an id counting 1, 2, 3 is row numbers,
         ignored); an unnamed first column counting 0, 1, 2 (a pandas index) is dropped.

@@ -49,7 +49,8 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
         "sampling_rate": spec.get("sampling_rate"),  # per second, when training knew it
         "channel_matching": "by name when the training files and a file to predict both have "
         "a header row (any order; extra columns left aside; a missing one is read as missing "
-        "values; a file lacking some and holding unknown others is refused), else by position",
+        "values; a file lacking some and holding unknown others is refused), else by position "
+        "(a series with fewer channels than the training recordings is refused)",
         "series_length": spec["series_length"],
         "length_handling": "any length T: the whole series is read (training saw random "
         f"windows of up to {spec['series_length']} steps, the evaluation whole series); "

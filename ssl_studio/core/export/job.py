@@ -106,6 +106,8 @@ def _series_reading(
         "csv_prefer": prefer,
         "channel_names": names,
         "sampling_rate": float(rate) if rate else None,
+        # predict reads a series with fewer channels (by position) only if training did
+        "fewest_channels": min((int(i["channels"]) for i in items), default=channels),
     }
 
 
@@ -209,12 +211,15 @@ def predict(
     stop: StopToken | None = None,
     layout: str | None = None,
     overwrite: bool = False,
+    layout_flag: str | None = None,
 ) -> dict[str, Any]:
     """Class probabilities for every item of every file under ``paths``, using only the
     export folder (its ONNX model and card). Writes ``out_csv`` with columns path, index,
     one ``p_<class>`` per class, predicted, error; returns counts (items, errors, out,
     cancelled). Stopped, it writes nothing (a partial table would pass for a whole one).
-    An existing ``out_csv`` is refused before any work unless ``overwrite``."""
+    An existing ``out_csv`` is refused before any work unless ``overwrite``.
+    ``layout_flag``: how the caller's user picks another CSV layout (the command line's
+    --layout), named in the errors of series read with the wrong channels."""
     stop = stop or StopToken()
     session, card = _session(Path(export_dir))
     spec, classes = card["spec"], card["classes"]
@@ -243,7 +248,8 @@ def predict(
     if not os.access(out_csv.parent, os.W_OK):
         raise ConfigError(f"{out_csv.parent} cannot be written to; choose another place.")
     fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=out_csv.parent)
-    counts = {"items": 0, "errors": 0}
+    counts = {"items": 0, "errors": 0}  # errors: files with an error row
+    failed: set[str] = set()
     try:
         with os.fdopen(fd, "w", newline="") as f:
             writer = csv.writer(f)
@@ -262,13 +268,14 @@ def predict(
                 pending.clear()
 
             identifiers: set[str] = set()
-            for item in read_inputs([Path(p) for p in paths], spec):
+            for item in read_inputs([Path(p) for p in paths], spec, layout_flag=layout_flag):
                 if stop.stopped:
                     break
                 identifiers.update(item.identifiers)
                 if item.error is not None:
                     rows.append([item.path, item.index, *[""] * len(classes), "", item.error, ""])
-                    counts["errors"] += 1
+                    failed.add(item.path)  # counted by file: an NPY of 500 series is one
+                    counts["errors"] = len(failed)
                     continue
                 if pending and (
                     len(pending) >= batch_size

@@ -23,6 +23,7 @@ from ssl_studio.core.data.discovery import Found, sniff, walk
 from ssl_studio.core.data.privacy import redact
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.series_channels import fold, named
+from ssl_studio.core.export.channel_count import count_error, count_note
 from ssl_studio.core.transforms.image_augment import center_view
 
 
@@ -82,9 +83,13 @@ def series_input(values: np.ndarray, spec: dict[str, Any]) -> tuple[np.ndarray, 
     return out, mask
 
 
-def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]:
+def read_inputs(
+    paths: list[Path], spec: dict[str, Any], *, layout_flag: str | None = None
+) -> Iterator[ModelInput]:
     """Model inputs for every item of every file under ``paths``; a file that cannot be
-    read (or holds the wrong kind of data) gives one row with its error."""
+    read (or holds the wrong kind of data) gives one row with its error. ``layout_flag``:
+    how the user reads CSVs with another layout, named in messages (the command line's
+    ``--layout``); None where there is none (the app)."""
     salt = os.urandom(16)  # keys are never kept; identifiers are only used for redaction
     free = free_memory() if spec["modality"] != "image" else 0  # once, not per file
     for found in files_of(paths):
@@ -130,20 +135,16 @@ def read_inputs(paths: list[Path], spec: dict[str, Any]) -> Iterator[ModelInput]
                 yield ModelInput(shown, item.index, error=error, identifiers=ids)
                 continue
             values = by_name(item.array, item.fields, spec)  # named columns: the model's
-            if values.shape[0] > spec["in_channels"]:
-                yield ModelInput(
-                    shown,
-                    item.index,
-                    error=f"This series has {values.shape[0]} channels; the model reads "
-                    f"{spec['in_channels']}. Is the file laid out as the training files were "
-                    f"({layout}: see --layout)? Fewer channels are read as missing ones.",
-                    identifiers=ids,
-                )
+            if (error := count_error(values.shape[0], item.fields, spec, layout_flag)) is not None:
+                yield ModelInput(shown, item.index, error=error, identifiers=ids)
                 continue
             x, observed = series_input(values, spec)
-            note = " ".join(
-                n for n in (_missing_note(item.fields, spec), _rate_note(item.fields, spec)) if n
+            notes = (
+                _missing_note(item.fields, spec),
+                count_note(values.shape[0], spec),
+                _rate_note(item.fields, spec),
             )
+            note = " ".join(n for n in notes if n)
             yield ModelInput(shown, item.index, x, observed, note=note, identifiers=ids)
 
 
@@ -212,7 +213,10 @@ def _rate_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
     want = spec.get("sampling_rate")
     if not want or fields.get("sampling_rate"):
         return ""
-    return f"Its sampling rate is unknown (no time column); the model expects {want:g} per second."
+    return (
+        "Its sampling rate is unknown (no time column, or one whose times were not "
+        f"recognised); the model expects {want:g} per second."
+    )
 
 
 def _names(fields: dict[str, Any], spec: dict[str, Any]) -> tuple[list[str], list[str]] | None:

@@ -31,6 +31,7 @@ from ssl_studio.core.jobs import (
 )
 from ssl_studio.core.project.info import project_info
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.project.store.import_report import LEFT_OUT
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
@@ -205,15 +206,19 @@ class DataPanel(QWidget):
             self.grid.setCurrentIndex(self.model.index(0))
 
     def _show_report(self, name: str, errors: list[dict[str, Any]], stopped: str = "") -> None:
-        """``stopped``: what a stopped last import did (then not every file was read)."""
-        left_out = f"{len(errors)} file(s) left out, each with the reason."
+        """``stopped``: what a stopped last import did (then not every file was read).
+        ``errors``: the files left out, and notes on imported ones (their columns)."""
+        count = sum(e["severity"] in LEFT_OUT for e in errors)
+        left_out = f"{count} file(s) left out, each with the reason."
+        notes = len(errors) - count
+        noted = f" {notes} note(s) on imported files (their columns)." if notes else ""
         if stopped:
-            so_far = f" So far {left_out}" if errors else ""
-            self.report_title.setText(f"Import report of '{name}': <b>{stopped}</b>{so_far}")
-        elif errors:
-            self.report_title.setText(f"Import report of '{name}': {left_out}")
+            so_far = f" So far {left_out}" if count else ""
+            self.report_title.setText(f"Import report of '{name}': <b>{stopped}</b>{so_far}{noted}")
+        elif count:
+            self.report_title.setText(f"Import report of '{name}': {left_out}{noted}")
         else:
-            self.report_title.setText(f"Import report of '{name}': every file was imported.")
+            self.report_title.setText(f"Import report of '{name}': every file was imported.{noted}")
         fill_table(
             self.report_table,
             [[e["severity"], e["path"], e["code"], e["message"]] for e in errors],

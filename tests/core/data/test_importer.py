@@ -13,6 +13,7 @@ import pydicom
 import pytest
 from PIL import Image
 
+from ssl_studio.cli import main
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.decode import DecodeTask, decode
@@ -153,7 +154,7 @@ def test_series_columns_in_another_order_are_aligned_by_name(project, tmp_path):
     import_data(ImportConfig(project=project, paths=[folder], workers=1), report=events.append)
     said = [e.text for e in events if hasattr(e, "text")]
     assert any("had their columns in another order" in t for t in said)
-    assert any("name their columns in 2 ways" in t for t in said)
+    assert any("1 file(s) of the dataset name their columns otherwise than most" in t for t in said)
     with Store.open(project) as store:
         items = {i["rel_path"]: i for i in store.items(1)}
     reader = CacheReader(project / "cache" / "dataset-1")
@@ -164,6 +165,42 @@ def test_series_columns_in_another_order_are_aligned_by_name(project, tmp_path):
     assert dict(zip(names, second, strict=True)) == {"ecg": [4, 5, 6], "resp": [40, 50, 60]}
     third = reader.series(items["d.csv"])[0].tolist()  # the same columns in other capitals
     assert dict(zip(names, third, strict=True)) == {"ecg": [7, 8, 9], "resp": [70, 80, 90]}
+
+
+def test_the_import_report_keeps_which_files_name_other_columns(project, tmp_path, capsys):
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    rows = "".join(f"{t},{t + 1},{t + 2}\n" for t in range(5))
+    (folder / "a.csv").write_text("time,ecg,resp\n" + rows)
+    (folder / "b.csv").write_text("time,ecg,resp\n" + rows)
+    (folder / "c.csv").write_text("time,resp,ecg\n" + rows)  # reordered at import
+    (folder / "d.csv").write_text("time,ecg,spo2\n" + rows)  # spo2 where the others' resp is
+    (folder / "e.csv").write_text("time,ecg\n" + "".join(f"{t},{t}\n" for t in range(5)))
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    with Store.open(project) as store:
+        stored = {e["path"]: e for e in store.import_errors(1)}
+        assert store.dataset_summary(1)["errors"] == 0  # notes, not errors
+    assert {p: (e["code"], e["severity"]) for p, e in stored.items()} == {
+        "c.csv": ("columns-reordered", "info"),
+        "d.csv": ("columns-differ", "warning"),
+        "e.csv": ("columns-differ", "info"),
+    }
+    assert stored["c.csv"]["message"] == (
+        "Its columns came in another order (resp, ecg) than the dataset's other files' "
+        "(ecg, resp); they were put in that order."
+    )
+    assert "its 'spo2' stands where they have 'resp'" in stored["d.csv"]["message"]
+    assert "it lacks 'resp' (read as missing values)" in stored["e.csv"]["message"]
+    assert main(["report", str(project)]) == 0  # not "every file was imported" and no more
+    out = capsys.readouterr().out
+    assert "rec: 0 files left out\nrec: 3 notes on imported files\n" in out
+    assert "[warning] d.csv: Its columns are ecg, spo2; most of the dataset's files (3)" in out
+    # an unchanged re-import keeps the notes; a file renamed to match loses its own
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    (folder / "d.csv").write_text("time,ecg,resp\n" + rows)
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    with Store.open(project) as store:
+        assert [e["path"] for e in store.import_errors(1)] == ["c.csv", "e.csv"]
 
 
 def test_csv_files_read_in_different_layouts_are_pointed_out(project, tmp_path):

@@ -107,6 +107,65 @@ def test_time_column_gives_sampling_rate(tmp_path: Path, header, lines, rate) ->
     assert item.fields["sampling_rate"] == pytest.approx(rate)
 
 
+@pytest.mark.parametrize(
+    ("stamp", "rate"),
+    [
+        (lambda i: f"10:00:00,{i}00", 10.0),  # a clock time with a decimal comma
+        (lambda i: f"01.03.2024 10:00:00,{2 * i}", 5.0),
+        (lambda i: f"2024-03-01 10:00:00,{5 * i:02d}0", 20.0),
+    ],
+)
+def test_times_with_a_decimal_comma_give_the_sampling_rate(tmp_path: Path, stamp, rate) -> None:
+    text = "Zeit;EKG\n" + "".join(f"{stamp(i)};{i},5\n" for i in range(4))  # European
+    (item,) = decode(write(tmp_path, "eu.csv", text)).items
+    np.testing.assert_allclose(item.array, [[0.5, 1.5, 2.5, 3.5]])
+    assert item.fields["sampling_rate"] == pytest.approx(rate)
+
+
+def test_a_date_column_and_a_time_column_are_read_together(tmp_path: Path) -> None:
+    text = "date,time,ecg\n" + "".join(f"2024-03-01,10:00:0{i}.5,{i}\n" for i in range(4))
+    (item,) = decode(write(tmp_path, "a.csv", text)).items  # was refused: "time" holds text
+    assert item.fields["meta"]["channel_names"] == ["ecg"]
+    np.testing.assert_array_equal(item.array, [[0, 1, 2, 3]])
+    assert item.fields["sampling_rate"] == pytest.approx(1.0)
+    clocks = ["23:59:59,0", "23:59:59,5", "00:00:00,0", "00:00:00,5"]  # past midnight
+    days = ["01.03.2024", "01.03.2024", "02.03.2024", "02.03.2024"]
+    rows = [f"{c};{d};{i},5;1\n" for i, (d, c) in enumerate(zip(days, clocks, strict=True))]
+    (item,) = decode(write(tmp_path, "b.csv", "Uhrzeit;Datum;EKG;Resp\n" + "".join(rows))).items
+    assert item.fields["meta"]["channel_names"] == ["EKG", "Resp"]
+    assert item.fields["sampling_rate"] == pytest.approx(2.0)
+    pairs = enumerate(zip(days, clocks, strict=True))
+    (item,) = decode(
+        write(tmp_path, "c.csv", "".join(f"{d};{c};{i},5\n" for i, (d, c) in pairs))
+    ).items
+    assert item.array.shape == (1, 4) and item.fields["sampling_rate"] == pytest.approx(2.0)
+
+
+def test_times_that_are_not_recognised_are_noted_not_silently_dropped(tmp_path: Path) -> None:
+    text = "time,ecg\n" + "".join(f"10h00m0{i}s,{i}\n" for i in range(4))
+    decoded = decode(write(tmp_path, "a.csv", text))
+    (item,) = decoded.items  # imported, without a rate
+    assert item.fields["sampling_rate"] is None
+    (problem,) = decoded.problems
+    assert (problem.code, problem.severity) == ("csv-time-unread", "warning")
+    assert "column 'time' of a.csv holds times in a form that was not recognised" in (
+        problem.message
+    )
+    assert "sampling rate is unknown" in problem.message and "--sampling-rate" in problem.message
+
+
+def test_a_date_and_a_time_column_that_do_not_make_date_times_say_what_to_do(
+    tmp_path: Path,
+) -> None:
+    text = "date,time,ecg\n" + "".join(f"2024-03-01,{t},1\n" for t in ("10:00:00", "x", "y"))
+    with pytest.raises(ImportProblem) as caught:
+        decode(write(tmp_path, "a.csv", text))
+    assert caught.value.code == "csv-time"
+    message = caught.value.message
+    assert "column 'date' and column 'time' of a.csv" in message
+    assert "one column named time" in message
+
+
 def test_european_file_with_date_times_and_thousands_is_one_series(tmp_path: Path) -> None:
     text = "Datum;Temp;Druck\n" + "".join(
         f"0{d}.03.2024 00:00:00;{d},5;1.01{d},25\n" for d in range(1, 6)

@@ -96,6 +96,20 @@ def test_command_line_mistakes_are_messages(image_project, tmp_path, capsys):
         main(["finetune", str(project)])  # --run is required
 
 
+def test_predict_s_messages_name_the_layout_flag_of_the_command_line(monkeypatch, tmp_path):
+    from ssl_studio.core import jobs
+
+    given = {}
+
+    def fake_predict(export_dir, paths, out, **options):
+        given.update(options)
+        return {"items": 1, "errors": 0, "out": str(out), "cancelled": False}
+
+    monkeypatch.setattr(jobs, "predict", fake_predict)
+    assert main(["predict", str(tmp_path), "x.csv", "--out", str(tmp_path / "p.csv")]) == 0
+    assert given["layout_flag"] == "--layout"  # the app calls predict without one
+
+
 def test_torchrun_fine_tunes_with_two_processes_into_one_run(image_project):
     import os
     import subprocess

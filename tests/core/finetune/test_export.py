@@ -278,6 +278,7 @@ def test_a_series_model_exports_with_any_length(series_project, tmp_path):
     predict(tmp_path / "waves-model", [table], tmp_path / "cols.csv", layout="columns")
     [row] = list(csv.DictReader((tmp_path / "cols.csv").open()))
     assert "This series has 30 channels; the model reads 1" in row["error"]  # not 1 of 30
+    assert "--layout" not in row["error"]  # no such flag where predict is called (the app)
 
 
 def test_series_predictions_bound_their_memory(series_project, tmp_path, monkeypatch):
@@ -508,7 +509,7 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
     out = tmp_path / "model"
     card = export(project, result["run_id"], out)
     assert card["spec"]["channel_names"] == ["ecg", "resp"]
-    assert card["spec"]["csv_prefer"] == "columns"
+    assert card["spec"]["csv_prefer"] == "columns" and card["spec"]["fewest_channels"] == 2
     lines = (data / "busy" / "busy0.csv").read_text().splitlines()
     swapped = tmp_path / "swapped.csv"  # the same recording, its columns the other way round
     swapped.write_text("\n".join(",".join(reversed(line.split(","))) for line in lines) + "\n")
@@ -523,10 +524,17 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
     other.write_text(other.read_text().replace("ecg,1", "ecg,spo2", 1))
     short = tmp_path / "short.csv"  # 3 steps of 2 channels: auto alone reads 2 series of 3
     short.write_text("\n".join(lines[:4]) + "\n")
-    files = [data / "busy" / "busy0.csv", swapped, shouting, extra, lacking, other, short]
-    predict(out, files, tmp_path / "p.csv")
+    bare = tmp_path / "bare.csv"  # ecg alone, without its name: which channel is it?
+    bare.write_text("\n".join(line.split(",")[0] for line in lines[1:]) + "\n")
+    flat = tmp_path / "flat.npy"  # [N, T]: 3 series of one channel
+    np.save(flat, np.zeros((3, 40), np.float32))
+    files = [data / "busy" / "busy0.csv", swapped, shouting, extra, lacking, other, short, bare]
+    result = predict(out, [*files, flat], tmp_path / "p.csv")
+    assert result["errors"] == 3  # files: other.csv, bare.csv and flat.npy (3 rows)
     rows = {Path(r["path"]).name: r for r in csv.DictReader((tmp_path / "p.csv").open())}
-    assert len(rows) == 7 and not rows["busy0.csv"]["error"]
+    assert len(rows) == 9 and not rows["busy0.csv"]["error"]
+    assert "This series has 1 channel; the model reads 2 (ecg, resp)" in rows["bare.csv"]["error"]
+    assert rows["bare.csv"]["predicted"] == ""  # no sure-looking answer
     for name in ("p_busy", "p_calm"):
         same = {rows[f][name] for f in ("busy0.csv", "swapped.csv", "shouting.csv", "extra.csv")}
         assert len(same) == 1
@@ -557,6 +565,49 @@ def test_a_recording_at_another_sampling_rate_is_refused_and_an_unknown_one_note
     )  # a confident answer from the wrong time scale would mean nothing
     assert "sampling rate is unknown" in found["untimed.csv"].note
     assert found["untimed.csv"].error is None
+
+
+def test_a_series_with_other_channels_than_the_model_reads_is_refused_for_its_kind(tmp_path):
+    from ssl_studio.core.export.preprocess import read_inputs
+
+    spec = {"modality": "timeseries", "in_channels": 2, "channel_names": ["ecg", "resp"],
+            "sampling_rate": None, "csv_layout": "auto", "csv_prefer": "columns",
+            "fewest_channels": 2}  # fmt: skip
+    t = np.arange(40)
+    wave = np.stack([np.sin(t / 3), np.cos(t / 5)]).astype(np.float32)  # [2, T]
+    (tmp_path / "named.csv").write_text(  # resp missing, by name: read, with a note
+        "ecg\n" + "".join(f"{v:.3f}\n" for v in wave[0])
+    )
+    (tmp_path / "bare.csv").write_text("".join(f"{v:.3f}\n" for v in wave[0]))  # no header
+    (tmp_path / "three.csv").write_text("".join(f"{a:.3f},{b:.3f},1\n" for a, b in wave.T))
+    np.save(tmp_path / "flat.npy", wave)  # [N, T]: two series of one channel
+    np.save(tmp_path / "wide.npy", np.stack([np.concatenate([wave, wave[:1]])]))  # [1, 3, T]
+    np.save(tmp_path / "right.npy", wave[None])  # [1, 2, T]
+    found = {(Path(i.path).name, i.index): i for i in read_inputs([tmp_path], spec)}
+    assert found[("named.csv", 0)].error is None
+    assert found[("named.csv", 0)].note == "No column 'resp': read as missing values."
+    assert found[("right.npy", 0)].error is None and found[("right.npy", 0)].note == ""
+    bare = found[("bare.csv", 0)].error  # was read as ecg, with resp missing, and no note
+    assert bare.startswith("This series has 1 channel; the model reads 2 (ecg, resp), and its ")
+    assert "training recordings all had 2" in bare and "Add a header row naming" in bare
+    for index in (0, 1):
+        flat = found[("flat.npy", index)].error
+        assert "An array [N, T] holds series of one channel" in flat
+        assert "save the series as an array [N, 2, T]" in flat and "--layout" not in flat
+    wide = found[("wide.npy", 0)].error
+    assert wide.startswith("This series has 3 channels; the model reads 2 (ecg, resp).")
+    assert "Its array [N, C, T] holds series of 3 channels" in wide and "layout" not in wide
+    three = found[("three.csv", 0)].error  # the app has no --layout to point to
+    assert three.startswith("This series has 3 channels; the model reads 2")
+    assert "--layout" not in three and "lay it out so" in three
+    [cli] = read_inputs([tmp_path / "three.csv"], spec, layout_flag="--layout")
+    assert "if it holds one series per row, add --layout rows" in cli.error
+    # where training recordings had as few channels, the missing ones are read as training
+    # read them (unobserved), and the row says so
+    narrow = {**spec, "channel_names": None, "fewest_channels": 1}
+    [item] = read_inputs([tmp_path / "bare.csv"], narrow)
+    assert item.error is None and item.observed[1].sum() == 0
+    assert "It has 1 of the model's 2 channels, read by position" in item.note
 
 
 def test_free_memory_respects_a_container_limit(monkeypatch, tmp_path):

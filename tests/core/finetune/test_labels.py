@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from finetune_projects import write_shapes
 
@@ -234,3 +235,37 @@ def test_series_in_rows_are_labeled_by_their_row_or_index(tmp_path):
     csv.write_text("path,index,label\nbeats.csv,0,a\nbeats.csv,6,b\nbeats.csv,1,b\n")
     report = labels_from_csv(project, "beats", csv, name="by-index")
     assert report.labeled == 2 and "no item at index 6" in report.warnings[0]
+
+
+def test_series_are_labeled_by_the_names_the_app_gives_them(tmp_path):
+    data = tmp_path / "beats"
+    data.mkdir()
+    rows = (",".join(f"{(i + 1) * j % 7}.5" for j in range(10)) for i in range(6))  # 6 of 10
+    (data / "beats.csv").write_text("\n".join(rows) + "\n")
+    np.save(data / "more.npy", np.arange(30, dtype=np.float32).reshape(3, 10))
+    project = create_project(tmp_path / "project")
+    import_data(ImportConfig(project=project, paths=[data], workers=1))
+    with Store.open(project) as store:
+        items = {i["id"]: (i["rel_path"], i["idx"]) for i in store.items(1)}
+
+    def labeled(name):
+        with Store.open(project) as store:
+            return {items[k]: v for k, v in store.latest_labels(1, name).items()}
+
+    csv = tmp_path / "labels.csv"  # the row column as the app shows the series: "row 2"
+    csv.write_text("path,row,label\nbeats.csv,row 1,a\nbeats.csv,Row 2,b\nbeats.csv,row 6,a\n")
+    labels_from_csv(project, "beats", csv, name="rows")
+    assert labeled("rows") == {("beats.csv", 0): "a", ("beats.csv", 1): "b", ("beats.csv", 5): "a"}
+    csv.write_text(  # an item column beside the path: the item's name, or its item id
+        "path,item,label\nbeats.csv,row 3,a\nbeats.csv,row  4,b\nmore.npy,more[2],b\n"
+        f"more.npy,{next(k for k, v in items.items() if v == ('more.npy', 0))},a\n"
+        "beats.csv,row 9,b\n"
+    )
+    report = labels_from_csv(project, "beats", csv, name="items")
+    assert labeled("items") == {
+        ("beats.csv", 2): "a", ("beats.csv", 3): "b", ("more.npy", 2): "b", ("more.npy", 0): "a"
+    }  # fmt: skip
+    assert "beats.csv: no item 'row 9'; its items are row 1 to row 6" in report.warnings[0]
+    csv.write_text("item,label\nrow 1,a\nrow 2,b\n")  # a name without its file
+    with pytest.raises(ConfigError, match="such as 'row 2', needs a path column naming the file"):
+        labels_from_csv(project, "beats", csv, name="lost")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from ssl_studio.core.project.store.base import StoreBase, folder_bytes, now
 from ssl_studio.core.project.store.datasets import DatasetRecords
+from ssl_studio.core.project.store.import_report import ImportReport
 from ssl_studio.core.project.store.imports import FileRow, ImportRecords
 from ssl_studio.core.project.store.runs import RunRecords
 
 __all__ = ["FileRow", "Store", "folder_bytes", "now"]
 
 
-class Store(DatasetRecords, ImportRecords, RunRecords, StoreBase):
+class Store(DatasetRecords, ImportRecords, ImportReport, RunRecords, StoreBase):
     """One open project. Use ``Store.create`` / ``Store.open`` and close it (or ``with``)."""

@@ -457,11 +457,3 @@ class ImportRecords(StoreBase):
                         )
                         changed += 1
         return changed
-
-    def import_errors(self, dataset_id: int) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT path, code, message, severity FROM import_errors WHERE dataset_id = ? "
-            "ORDER BY severity, path, id",
-            (dataset_id,),
-        )
-        return [dict(r) for r in rows]

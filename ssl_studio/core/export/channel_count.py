@@ -1,0 +1,103 @@
+"""Whether a series to predict has the channels the model reads, and if not, what to do.
+
+Files without column names (a CSV without a header row, NPY/NPZ arrays) are matched to the
+model's channels by position, so a file with other channels than the training recordings
+cannot be read honestly: the model would give a sure-looking answer from channels that
+mean something else, or from a channel it always saw. Such a series is refused, with a
+message for the kind of file. A series with fewer channels is read (the rest as missing
+values) only where training recordings had as few (the card's ``fewest_channels``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ARRAY_LAYOUTS = ("[T]", "[N, T]", "[N, C, T]")  # meta["layout"] of NPY/NPZ series
+_CSV_WAYS = {"columns": "one series per file, a channel per column", "rows": "one series per row"}
+
+
+def _fewest(spec: dict[str, Any]) -> int:
+    """The fewest channels a training recording had (cards before it was recorded: all)."""
+    return int(spec.get("fewest_channels") or spec["in_channels"])
+
+
+def _channels(n: int) -> str:
+    return f"{n} channel{'' if n == 1 else 's'}"
+
+
+def count_error(
+    have: int, fields: dict[str, Any], spec: dict[str, Any], layout_flag: str | None
+) -> str | None:
+    """Why a series of ``have`` channels (after matching by name, where both sides have
+    names) cannot be read by the model, or None. ``layout_flag``: how the user chooses
+    another CSV layout (the command line's --layout), or None (the app has none)."""
+    want = spec["in_channels"]
+    if _fewest(spec) <= have <= want:
+        return None
+    names = spec.get("channel_names")
+    said = f"This series has {_channels(have)}; the model reads {want}"
+    said += f" ({', '.join(names)})." if names else "."
+    if have < want:
+        fewest = _fewest(spec)
+        said = (
+            f"{said[:-1]}, and its training recordings "
+            f"{'all had' if fewest == want else 'had at least'} {fewest}: an answer from "
+            "fewer would look sure and mean nothing."
+        )
+    layout = (fields.get("meta") or {}).get("layout")
+    if layout in ARRAY_LAYOUTS:
+        return f"{said} {_array_fix(layout, have, want)}"
+    return f"{said} {_table_fix(layout, have, want, spec, layout_flag)}"
+
+
+def _array_fix(layout: str, have: int, want: int) -> str:
+    if layout == "[N, C, T]":
+        held = f"Its array [N, C, T] holds series of {_channels(have)}"
+    elif layout == "[T]":
+        held = "An array [T] is one series of one channel"
+    else:
+        held = "An array [N, T] holds series of one channel"
+    return (
+        f"{held}: save the series as an array [N, {want}, T], their channels in the "
+        "training files' order."
+    )
+
+
+def _table_fix(
+    layout: str | None, have: int, want: int, spec: dict[str, Any], flag: str | None
+) -> str:
+    """What to do about a CSV/TSV series with the wrong number of channels."""
+    names = spec.get("channel_names")
+    way = _CSV_WAYS.get(layout or "", "")
+    read = f"It was read as {way} (layout '{spec.get('csv_layout', 'auto')}'). " if way else ""
+    other = "rows" if layout == "columns" else "columns"
+    if flag:
+        change = f"if it holds {_CSV_WAYS[other]}, add {flag} {other}"
+    else:
+        usual = _CSV_WAYS.get(spec.get("csv_prefer") or "", _CSV_WAYS["columns"])
+        change = f"if it is laid out otherwise than the training files ({usual}), lay it out so"
+    if layout == "columns" and names:
+        matched = (
+            "a column it lacks read as missing values"
+            if have < want
+            else "other columns left aside"
+        )
+        return (
+            f"{read}Add a header row naming its columns ({', '.join(names)}): they are then "
+            f"matched by name, and {matched}; or, {change}."
+        )
+    if have < want and layout == "columns":
+        return f"{read}Give it all {want} channels, in the training files' order; or, {change}."
+    return f"{read}{change[0].upper()}{change[1:]}."
+
+
+def count_note(have: int, spec: dict[str, Any]) -> str:
+    """The note of a series read with fewer channels than the model's (by position, as
+    training recordings with as few were), or ""."""
+    want = spec["in_channels"]
+    if have >= want:
+        return ""
+    return (
+        f"It has {have} of the model's {_channels(want)}, read by position; the others are "
+        "read as missing values, as for training recordings with as few."
+    )
