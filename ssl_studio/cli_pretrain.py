@@ -26,7 +26,7 @@ _RUN_OPTIONS = ("dataset", "task", "backbone", "preset", "image_size")
 _TRAIN_OPTIONS = ("steps", "epochs", "batch_size")
 
 
-def _parse_value(text: str) -> Any:
+def parse_set_value(text: str) -> Any:
     """``--set`` values: JSON when they parse (numbers, true/false, null, lists), else text;
     True/False/yes/no/on/off in any case are switches too (the config check refuses a
     switch where a number or text belongs)."""
@@ -58,9 +58,9 @@ def _apply_set(data: dict[str, Any], assignment: str) -> None:
                 f"Unknown section {section!r} in --set {key}; "
                 "use train., task., augment. or backbone."
             )
-        data.setdefault(targets[section], {})[name] = _parse_value(value)
+        data.setdefault(targets[section], {})[name] = parse_set_value(value)
     else:
-        data[key] = _parse_value(value)
+        data[key] = parse_set_value(value)
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Time-series representations on UCR/UEA, the TS2Vec protocol, with the app's defaults.
 
     python tests/bench/bench_ucr.py [NPZ ...] [--seeds 0,1,2] [--task TASK]
+                                    [--task-option NAME=VALUE ...]
 
 Default files: the four in ../shared/data/ucr/. Any .npz with the keys X_train, y_train,
 X_test, y_test (X float32 [N, C, T], NaN-padded) works unchanged. For each file and seed:
@@ -21,9 +22,11 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from ssl_studio.cli_pretrain import parse_set_value
 from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
 from ssl_studio.core.evaluation.probes import svm_probe
 from ssl_studio.core.jobs import create_project, embed, import_data, pretrain
@@ -60,12 +63,19 @@ def item_labels(project: Path, split: str, labels: np.ndarray) -> dict[int, str]
     return {item["id"]: labels[item["idx"]] for item in items}
 
 
-def one_run(project: Path, labels: dict[str, np.ndarray], seed: int, task: str | None) -> float:
+def one_run(
+    project: Path,
+    labels: dict[str, np.ndarray],
+    seed: int,
+    task: str | None,
+    task_options: dict[str, Any],
+) -> float:
     summary = pretrain(
         PretrainConfig(
             project=project,
             dataset="train",
             task=task,
+            task_options=task_options,
             train=TrainConfig(seed=seed, health_every_steps=10**6),
         )
     )
@@ -84,7 +94,18 @@ def main() -> None:
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--task", default=None, help="default: the app's default series task")
+    parser.add_argument(
+        "--task-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an option of the task, as ssl-studio pretrain --set task.NAME=VALUE",
+    )
     args = parser.parse_args()
+    task_options = {
+        name: parse_set_value(value)
+        for name, _, value in (a.partition("=") for a in args.task_option)
+    }
     files = args.files or sorted(SHARED.glob("*.npz"))
     seeds = [int(s) for s in args.seeds.split(",")]
     results = {}
@@ -95,7 +116,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             project, labels = split_project(npz, Path(tmp))
             for seed in seeds:
-                accuracies.append(one_run(project, labels, seed, args.task))
+                accuracies.append(one_run(project, labels, seed, args.task, task_options))
         seconds = time.perf_counter() - start
         name = npz.stem
         results[name] = {
@@ -112,7 +133,8 @@ def main() -> None:
             flush=True,
         )
     mean = statistics.mean(r["acc_mean"] for r in results.values())
-    print(json.dumps({"datasets": results, "mean_acc": round(mean, 4), "seeds": seeds}))
+    summary = {"datasets": results, "mean_acc": round(mean, 4), "seeds": seeds}
+    print(json.dumps({**summary, "task_options": task_options}))
 
 
 if __name__ == "__main__":

@@ -123,7 +123,13 @@ def test_runs_on_the_real_ts_conv_encoder():
 
 @pytest.mark.parametrize(
     "options",
-    [{"alpha": 1.5}, {"temporal_unit": -1}, {"mask_prob": 1.0}, {"max_train_length": 1}],
+    [
+        {"alpha": 1.5},
+        {"temporal_unit": -1},
+        {"mask_prob": 1.0},
+        {"max_train_length": 1},
+        {"average_from": 1.0},
+    ],
 )
 def test_bad_options_are_refused(options):
     with pytest.raises(ConfigError, match="ts2vec"):
@@ -159,6 +165,17 @@ def test_later_jobs_get_the_average_of_the_weights_after_every_step():
         task.embed(batch.x, batch.observed), task.averaged(batch.x, batch.observed)
     )
     assert all(not p.requires_grad for p in task.averaged.parameters())  # never trained
+
+
+def test_averaging_from_half_way_averages_the_weights_of_the_second_half_only():
+    task = make_task(channels=2, average_weights=True, average_from=0.5)
+    batch = series_batch(channels=2)
+    after = _sgd_steps(task, batch, steps=4)
+    assert int(task.averaged_steps) == 2  # steps 3 and 4 of 4
+    averaged = task.averaged.state_dict()
+    for name in after[-1]:
+        mean = torch.stack([after[2][name], after[3][name]]).mean(0)
+        torch.testing.assert_close(averaged[name], mean)
 
 
 def test_by_default_later_jobs_get_the_last_weights():
