@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ssl_studio.core.pretrain import USABLE_STATUSES
@@ -46,11 +47,12 @@ class FinetunePanel(QWidget):
         self.table = make_table(COLUMNS)
         self.empty = QLabel()
         self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
-        layout.addWidget(self.button)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(QLabel("<b>Fine-tuned models</b>"))
-        layout.addWidget(self.empty)
+        layout.addWidget(self.empty, 1)  # (shown instead of the table: the page stays packed)
         layout.addWidget(self.table, 1)
         context.changed.connect(self._changed)
         self.reload()
