@@ -34,6 +34,19 @@ class RankClock:
         return self.now
 
 
+def _trainer(rank: int, folder: str, cfg: TrainConfig, report) -> Trainer:
+    """Rank ``rank`` of two training FakeTask on the CPU, its run folder in ``folder``."""
+    return Trainer(
+        FakeTask(),
+        MemoryBatches(batch_size=8),
+        cfg,
+        device=torch.device("cpu"),
+        run_dir=Path(folder) / "run",
+        world=World(rank, 2, 0),
+        report=report,
+    )
+
+
 def _rank_worker(rank: int, folder: str) -> None:
     """One of two ranks training FakeTask for STEPS steps on its own clock; saves its final
     weights and (rank 0) the steps it logged and checkpointed."""
@@ -53,15 +66,7 @@ def _rank_worker(rank: int, folder: str) -> None:
             checkpoint_every_steps=1000,
             keep_checkpoints=100,
         )
-        run = Trainer(
-            FakeTask(),
-            MemoryBatches(batch_size=8),
-            cfg,
-            device=torch.device("cpu"),
-            run_dir=Path(folder) / "run",
-            world=World(rank, 2, 0),
-            report=events.append,
-        )
+        run = _trainer(rank, folder, cfg, events.append)
         summary = run.fit()
         torch.save(
             {
@@ -110,15 +115,7 @@ def _disk_fills_on_rank_0(rank: int, folder: str) -> None:
         cfg = TrainConfig(
             steps=STEPS, batch_size=8, lr=0.05, optimizer="sgd", checkpoint_every_steps=4
         )
-        run = Trainer(
-            FakeTask(),
-            MemoryBatches(batch_size=8),
-            cfg,
-            device=torch.device("cpu"),
-            run_dir=Path(folder) / "run",
-            world=World(rank, 2, 0),
-            report=lambda event: None,
-        )
+        run = _trainer(rank, folder, cfg, lambda event: None)
         try:
             run.fit()
             error = None
