@@ -109,6 +109,7 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
     def run(self) -> dict[str, Any]:
         start = time.perf_counter()
         refuse_studio_folders(self.cfg.paths, own=self.store.paths.root)
+        self._remove_empty_leftovers()
         existing = target_dataset(self.store, self.cfg)
         if other_cache_size(existing, self.cfg):
             raise SSLStudioError(
@@ -166,6 +167,22 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
         status = "cancelled" if cancelled else "done" if complete else "unnamed"
         self.store.finish_import(self.import_id, status, summary)
         return summary
+
+    def _remove_empty_leftovers(self) -> None:
+        """Remove the new datasets that imports killed or stopped before they recorded a
+        file left behind: with no folder recorded, none is ever finished (import_resume.py),
+        and each would stay in every list of datasets. None of their imports still runs:
+        this one holds the project's write lock."""
+        removed = self.store.remove_empty_datasets(INTERIM_NAME)
+        if removed:
+            names = ", ".join(f"'{name}'" for name in removed)
+            self.report(
+                Message(
+                    JOB,
+                    f"Removed {len(removed)} empty dataset(s) ({names}) left by imports that "
+                    "ended before they recorded a file.",
+                )
+            )
 
     def _complete(self, cancelled: bool) -> bool:
         """Whether this import knows every identifier of the files it walked, and so may

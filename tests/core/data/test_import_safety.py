@@ -373,3 +373,52 @@ def test_an_unfinished_dataset_that_does_not_match_the_import_is_named_with_what
         f"Dataset '(importing)' (image data cached at 16 px) holds files of "
         f"'{study / '[redacted]'}' from an import that did not finish"
     )
+
+
+def test_an_empty_dataset_left_by_an_import_killed_before_its_first_commit_is_removed(
+    project, tmp_path, monkeypatch
+):
+    """Killed before it recorded a file, the import left a dataset with no folder: no
+    import finishes it, so the next import removes it (with its cache folder) and says
+    so. A leftover that recorded files stays: it is finished by an import of its folder."""
+    from ssl_studio.core.data import import_writing
+
+    folder = tmp_path / "scans"
+    png(folder / "a.png", 10)
+    png(folder / "b.png", 20)
+    with monkeypatch.context() as patch:
+
+        def killed(self, batch, cache):
+            raise KeyboardInterrupt  # as a kill before anything was committed
+
+        patch.setattr(import_writing.ImportWriting, "_commit", killed)
+        for _ in range(2):  # (the second removes the first, and is killed in turn)
+            with pytest.raises(KeyboardInterrupt):
+                run(project, folder, cache_size=16, workers=1)
+    with Store.open(project) as store:
+        assert [(d["id"], d["name"]) for d in store.datasets()] == [(1, "(importing)")]
+        assert not store.root_keys(1) and not store.items(1)
+    stray = project / "cache" / "dataset-1" / "written-before-the-kill"
+    stray.write_bytes(b"x" * 100)  # cache bytes whose rows were never committed
+
+    other = tmp_path / "other"
+    png(other / "c.png", 30)
+    events: list = []
+    import_data(ImportConfig(project=project, paths=[other], cache_size=16), report=events.append)
+    with Store.open(project) as store:  # (dataset ids are used again: its cache went)
+        assert [(d["id"], d["name"]) for d in store.datasets()] == [(1, "other")]
+        assert [r[0] for r in store.conn.execute("SELECT status FROM imports")] == ["done"]
+    assert not stray.exists()
+    said = [e.text for e in events if hasattr(e, "text")]
+    assert (
+        "Removed 1 empty dataset(s) ('(importing)') left by imports that ended before they "
+        "recorded a file." in said
+    )
+
+    study = tmp_path / "study"
+    for i in range(3):
+        png(study / f"s{i}.png", 40 * i)
+    killed_after(project, study, 1, monkeypatch)  # it recorded a file: it stays
+    import_data(ImportConfig(project=project, paths=[other], cache_size=16))
+    with Store.open(project) as store:
+        assert [d["name"] for d in store.datasets()] == ["other", "(importing)"]
