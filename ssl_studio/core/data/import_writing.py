@@ -18,6 +18,7 @@ from ssl_studio.core.data.import_tally import LAYOUT_WORDS
 from ssl_studio.core.data.privacy import (
     REDACTED,
     hide_path,
+    keyed_hash,
     message_redactor,
     patient_key,
     redact,
@@ -170,14 +171,16 @@ class ImportWriting:
             shown, message = redact(path or str(entry.root), self.known_identifiers()), None
         else:
             shown, message = REDACTED, hide_path(problem.message, where)
+        root_key = keyed_hash(self.salt, "path", str(entry.root))
+        self.root_paths.setdefault(root_key, str(entry.root))  # (named with the others)
         self.store.add_walk_error(
             self.dataset_id,
             self.import_id,
+            self._root_id(root_key),
             shown,
             problem.code,
             message or problem.message,
             problem.severity,
-            replace=complete,
         )
         if problem.severity == "skipped":  # e.g. a project or an export inside the folder
             self.tally.skipped += 1

@@ -214,15 +214,16 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
             self.report(Message(JOB, mixed_layouts(self.csv_layouts), level="warning"))
         cancelled = self.stop.stopped
         with self.store.transaction():
-            # (a stopped import knows too few identifiers to name paths: its walk problems
-            # are recorded [redacted], and the next import that finishes replaces them)
+            # (the folders of a dataset finished here were walked too)
+            keys = [*self._root_keys(), *sorted(self.resumed_roots)]
+            if self.tally.walk_complete:  # what it met replaces what was recorded there
+                self.store.clear_walk_errors(self.dataset_id, map(self._root_id, keys))
+            # (an import that does not finish knows too few identifiers to name paths: its
+            # walk problems are recorded [redacted], and the next walk replaces them)
             complete = self._complete(cancelled)
-            if complete:
-                self.store.drop_unfinished_walk_errors(self.dataset_id, self.import_id)
             for problem in walk_problems:
                 self._walk_error(problem, complete)
-            if not cancelled:  # (the folders of a dataset finished here were walked too)
-                keys = [*self._root_keys(), *sorted(self.resumed_roots)]
+            if not cancelled:
                 walked = [self._root_id(key) for key in keys]
                 self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
         self._save_labels()

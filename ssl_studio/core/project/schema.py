@@ -209,10 +209,25 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db["labels"].create_index(["item_id"])
 
 
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """Problems of the walk (those of no file: a broken link, an unreadable folder) know
+    the import root they were met under, so an import replaces only the problems of the
+    folders it walked, and those that went away go. Those recorded before are given the
+    root of a dataset that has only one; the others stay without (an import that walks
+    every root of their dataset replaces them)."""
+    db["import_errors"].add_column("root_id", int)
+    db.execute(
+        "UPDATE import_errors SET root_id = (SELECT MIN(id) FROM roots "
+        "WHERE roots.dataset_id = import_errors.dataset_id) WHERE file_id IS NULL AND "
+        "(SELECT COUNT(*) FROM roots WHERE roots.dataset_id = import_errors.dataset_id) = 1"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
+    _migration_4,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -230,4 +245,5 @@ def _read_1_as_2(conn: sqlite3.Connection) -> None:
 READ_AS_IS: dict[int, Callable[[sqlite3.Connection], None] | None] = {
     1: _read_1_as_2,
     2: None,
+    3: None,  # (only an import, a writer, reads import_errors.root_id)
 }

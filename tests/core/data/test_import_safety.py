@@ -422,3 +422,47 @@ def test_an_empty_dataset_left_by_an_import_killed_before_its_first_commit_is_re
     import_data(ImportConfig(project=project, paths=[other], cache_size=16))
     with Store.open(project) as store:
         assert [d["name"] for d in store.datasets()] == ["other", "(importing)"]
+
+
+def walk_problems(project: Path) -> list[tuple[str, str]]:
+    """(path, code) of the problems of the walk the project holds, by path."""
+    with Store.open(project) as store:
+        rows = store.conn.execute(
+            "SELECT path, code FROM import_errors WHERE file_id IS NULL ORDER BY path, id"
+        )
+        return [(r[0], r[1]) for r in rows]
+
+
+def test_an_import_replaces_the_walk_problems_of_the_folders_it_walked_only(
+    project, tmp_path, monkeypatch
+):
+    """A broken link in each of two folders of a dataset. The import of the second is
+    stopped: its problem is kept [redacted]. A finished import of the first, whose link
+    was mended meanwhile, forgets the first folder's problem, but not the second's;
+    the finished import of the second names it."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder, value in ((one, 10), (two, 60)):
+        for i in range(3):
+            png(folder / f"{folder.name}{i}.png", value + 10 * i)
+        (folder / "dangling.png").symlink_to(folder / "gone.png")
+    run(project, one, name="scans", cache_size=16)
+    assert walk_problems(project) == [("dangling.png", "broken-link")]
+
+    with monkeypatch.context() as patch:
+        stop, _ = early_end("stopped", 1, patch)
+        cfg = ImportConfig(project=project, paths=[two], name="scans", add=True, workers=1)
+        assert import_data(cfg, stop=stop)["cancelled"]
+    stopped = ("[redacted]", "broken-link")
+    assert walk_problems(project) == [stopped, ("dangling.png", "broken-link")]
+
+    (one / "dangling.png").unlink()  # mended
+    run(project, one, name="scans")
+    assert walk_problems(project) == [stopped]
+
+    run(project, two, name="scans", add=True)
+    assert walk_problems(project) == [("dangling.png", "broken-link")]
+    with Store.open(project) as store:
+        [row] = store.conn.execute(
+            "SELECT roots.path FROM import_errors JOIN roots ON roots.id = import_errors.root_id"
+        ).fetchall()
+    assert row[0] == str(two)

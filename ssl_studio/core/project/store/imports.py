@@ -301,37 +301,51 @@ class ImportRecords(StoreBase):
         self,
         dataset_id: int,
         import_id: int,
+        root_id: int,
         path: str,
         code: str,
         message: str,
         severity: str = "error",
-        *,
-        replace: bool = True,
     ) -> None:
         """A problem that belongs to no file (an unreadable folder, a broken link; skipped:
-        a project or an export inside the folder). ``replace``: it replaces the problem
-        recorded before at that path; without it (an import that stores paths hidden, all
-        alike), it is added."""
-        if replace:
-            self.conn.execute(
-                "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND path = ?",
-                (dataset_id, path),
-            )
+        a project or an export inside the folder), met under the import root ``root_id``.
+        Call inside ``transaction()``."""
         self.conn.execute(
-            "INSERT INTO import_errors(dataset_id, import_id, path, code, message, severity, "
-            "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (dataset_id, import_id, path, code, message, severity, now()),
+            "INSERT INTO import_errors(dataset_id, import_id, root_id, path, code, message, "
+            "severity, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (dataset_id, import_id, root_id, path, code, message, severity, now()),
         )
 
-    def drop_unfinished_walk_errors(self, dataset_id: int, import_id: int) -> None:
-        """Forget the problems of the walk that imports of the dataset which did not
-        finish recorded (their paths hidden): import ``import_id``, which walked every
-        folder, records its own. Call inside ``transaction()``."""
+    def clear_walk_errors(self, dataset_id: int, root_ids: Iterable[int]) -> None:
+        """Forget the problems of the walk recorded under the import roots ``root_ids``
+        (by any import, finished or not): an import that walked them in full records
+        what it met now, so a problem that went away goes. Problems recorded before they
+        knew their root (schema 3) go when every root of the dataset was walked. Call
+        inside ``transaction()``."""
+        roots = sorted(set(root_ids))
+        if not roots:
+            return
+        marks = ", ".join("?" for _ in roots)
         self.conn.execute(
-            "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND import_id "
-            "IN (SELECT id FROM imports WHERE dataset_id = ? AND id != ? AND status != 'done')",
-            (dataset_id, dataset_id, import_id),
+            "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND "
+            f"root_id IN ({marks})",
+            (dataset_id, *roots),
         )
+        if not self._other_roots(dataset_id, roots):
+            self.conn.execute(
+                "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND "
+                "root_id IS NULL",
+                (dataset_id,),
+            )
+
+    def _other_roots(self, dataset_id: int, root_ids: list[int]) -> bool:
+        """Whether the dataset has import roots besides ``root_ids``."""
+        marks = ", ".join("?" for _ in root_ids)
+        row = self.conn.execute(
+            f"SELECT 1 FROM roots WHERE dataset_id = ? AND id NOT IN ({marks}) LIMIT 1",
+            (dataset_id, *root_ids),
+        ).fetchone()
+        return row is not None
 
     def mark_missing(self, dataset_id: int, root_ids: Iterable[int], seen: set[str]) -> int:
         """Files under ``root_ids`` whose key is not in ``seen`` become missing (with their
