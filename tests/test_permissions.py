@@ -242,12 +242,14 @@ def test_one_read_only_part_refuses_a_writer_before_it_records_anything(tmp_path
 
 
 def _older_schema(project: Path, version: int) -> None:
-    """Take ``project``'s database back to schema ``version`` (3: without migration 4's
-    column; 2: also without migration 3's index; 1: also without migration 2's run
-    columns and indexes)."""
+    """Take ``project``'s database back to schema ``version`` (4: without migration 5's
+    column; 3: also without migration 4's; 2: also without migration 3's index; 1: also
+    without migration 2's run columns and indexes)."""
     conn = sqlite3.connect(project / "project.db")
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    conn.execute("ALTER TABLE import_errors DROP COLUMN root_id")
+    conn.execute("ALTER TABLE files DROP COLUMN reread")
+    if version <= 3:
+        conn.execute("ALTER TABLE import_errors DROP COLUMN root_id")
     if version <= 2:
         conn.execute("DROP INDEX idx_labels_item_id")
     if version == 1:
@@ -262,7 +264,7 @@ def _older_schema(project: Path, version: int) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_a_read_only_project_of_an_older_schema_is_viewed_as_it_is(tmp_path, version):
     from ssl_studio.core.project.store import Store
 

@@ -104,10 +104,13 @@ class ImportWriting:
         """A file an unfinished import recorded, unchanged since: its identifiers (and
         the labels of a series file) were read again; its items stay as they are. When
         they cannot be read now, although they could be then, the names they hid are not
-        known: the import is left unnamed (import_naming.py)."""
+        known: the import is left unnamed (import_naming.py). A left-out DICOM file whose
+        header no import read before (schema 5) hid nothing: it may fail now."""
         failed = {p.code for p in result.problems if p.severity == "error"}
-        before = candidate.before  # (a file that fails as it failed then told nothing)
-        if failed and not (before and before.status != "ok" and failed <= set(before.codes)):
+        # (a file that fails as it failed then told nothing; nor did one never read then)
+        before = candidate.before
+        told = before and (before.unread or before.status != "ok" and failed <= set(before.codes))
+        if failed and not told:
             self.tally.unnamed += 1
             self.unread.update(failed)
             return

@@ -223,11 +223,33 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     )
 
 
+# codes of a file left out of its dataset (import_writing.py): another modality, another
+# kind than asked for
+_LEFT_OUT_CODES = ("other-modality", "kind-filter")
+
+
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """DICOM files left out of their dataset are marked to have their identifiers read
+    again (``files.reread``): before SSL Studio read them all the same, an import with
+    --kind image over DICOM folders stored the paths of the PNGs beside them (in a folder
+    named after their patient) unredacted. The next import of their folder reads their
+    headers (not their pixels) and redacts every stored path of the dataset with what
+    they say, as it does for the files of an import that did not finish."""
+    db["files"].add_column("reread", int)
+    marks = ", ".join("?" for _ in _LEFT_OUT_CODES)
+    db.execute(
+        "UPDATE files SET reread = 1 WHERE kind = 'dicom' AND status = 'skipped' AND id IN "
+        f"(SELECT file_id FROM import_errors WHERE code IN ({marks}))",
+        _LEFT_OUT_CODES,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -246,4 +268,5 @@ READ_AS_IS: dict[int, Callable[[sqlite3.Connection], None] | None] = {
     1: _read_1_as_2,
     2: None,
     3: None,  # (only an import, a writer, reads import_errors.root_id)
+    4: None,  # (and files.reread)
 }

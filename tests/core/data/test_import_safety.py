@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -466,3 +467,47 @@ def test_an_import_replaces_the_walk_problems_of_the_folders_it_walked_only(
             "SELECT roots.path FROM import_errors JOIN roots ON roots.id = import_errors.root_id"
         ).fetchall()
     assert row[0] == str(two)
+
+
+def identifiers_unread(task):
+    """The decoder of SSL Studio before it read the identifiers of DICOM files left out:
+    they told nothing."""
+    from ssl_studio.core.data.decode import decode
+    from ssl_studio.core.data.records import DecodedFile
+
+    return DecodedFile("dicom") if task.identifiers_only else decode(task)
+
+
+def test_a_re_import_repairs_the_paths_an_import_that_never_read_left_out_dicom_files_named(
+    project, tmp_path, dicom_file
+):
+    """An import with --kind image from before DICOM files left out had their identifiers
+    read stored the PNGs' paths with their patient's name. Migration 5 marks the left-out
+    DICOM files, so the next import reads their headers and redacts every stored path."""
+    from ssl_studio.core.data.importer import Importer
+
+    study = patient_folder(tmp_path, dicom_file)
+    cfg = ImportConfig(project=project, paths=[study], cache_size=16, kind="image", workers=1)
+    with Store.open(project, write=True) as store:
+        Importer(store, cfg, lambda _: None, StopToken(), decoder=identifiers_unread).run()
+    assert b"CompressedSamples" in project_bytes(project)  # the flaw, as it was
+    conn = sqlite3.connect(project / "project.db")  # back to schema 4
+    if "reread" in {r[1] for r in conn.execute("PRAGMA table_info(files)")}:
+        conn.execute("ALTER TABLE files DROP COLUMN reread")
+    conn.execute("PRAGMA user_version=4")
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+    summary = run(project, study, kind="image", workers=1)
+    assert (summary["unchanged"], summary["new"], summary["unnamed"]) == (5, 0, 0)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        paths = sorted(i["rel_path"] for i in store.items(1))
+        assert not [r for r in store.conn.execute("SELECT id FROM files WHERE reread")]
+    assert paths == [f"[redacted]/scan{i}.png" for i in range(3)]
+
+    run(project, study, kind="image", workers=1)  # read once: the next import does not
+    with Store.open(project) as store:
+        statuses = [r[0] for r in store.conn.execute("SELECT status FROM imports")]
+    assert statuses == ["done", "done", "done"]

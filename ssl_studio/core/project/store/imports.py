@@ -28,8 +28,11 @@ class FileRow:
     rel_path: str = ""  # as stored (redacted)
     root_path: str = ""  # its import root's path, as stored (redacted)
     root_key: str = ""  # and that root's path key
-    pending: bool = False  # last recorded by an import that never finished (not named)
+    # last recorded by an import that never finished (not named), or a left-out DICOM
+    # file whose identifiers an import before schema 5 never read (schema.py)
+    pending: bool = False
     codes: tuple[str, ...] = ()  # codes of its problems as recorded
+    unread: bool = False  # (pending as) a left-out DICOM file whose header was never read
 
 
 def most_files_layout(shapes: Iterable[tuple[str | None, list | None, int]]) -> str | None:
@@ -134,11 +137,13 @@ class ImportRecords(StoreBase):
     def known_files(self, dataset_id: int) -> dict[str, FileRow]:
         """Files met by earlier imports of the dataset, by path key. ``pending``: the
         file was last recorded by an import that did not finish (killed, stopped, out of
-        disk space, unnamed), so its path was never named (see data/import_naming.py)."""
+        disk space, unnamed), so its path was never named (see data/import_naming.py), or
+        it is a DICOM file left out whose identifiers were never read (schema 5)."""
         rows = self.conn.execute(
             "SELECT files.id, root_id, files.path_key, size, mtime_ns, files.status, rel_path, "
             "roots.path AS root_path, roots.path_key AS root_key, "
-            "COALESCE(imports.status, 'done') != 'done' AS pending, "
+            "COALESCE(imports.status, 'done') != 'done' OR COALESCE(files.reread, 0) "
+            "AS pending, COALESCE(files.reread, 0) AS unread, "
             "(SELECT GROUP_CONCAT(code, ' ') FROM import_errors WHERE file_id = files.id) "
             "AS codes FROM files LEFT JOIN imports ON imports.id = files.import_id "
             "LEFT JOIN roots ON roots.id = files.root_id WHERE files.dataset_id = ?",
@@ -156,6 +161,7 @@ class ImportRecords(StoreBase):
                 r["root_key"] or "",
                 bool(r["pending"]),
                 tuple((r["codes"] or "").split()),
+                bool(r["unread"]),
             )
             for r in rows
         }
@@ -245,7 +251,7 @@ class ImportRecords(StoreBase):
         with self.transaction():
             ids = {key: self.root_id(dataset_id, path, key, hidden) for key, path in roots.items()}
             self.conn.executemany(
-                "UPDATE files SET root_id = ?, rel_path = ?, import_id = ? "
+                "UPDATE files SET root_id = ?, rel_path = ?, import_id = ?, reread = NULL "
                 "WHERE dataset_id = ? AND path_key = ?",
                 [(ids[root], rel, import_id, dataset_id, key) for key, root, rel, _ in files],
             )
