@@ -242,11 +242,16 @@ def test_one_read_only_part_refuses_a_writer_before_it_records_anything(tmp_path
 
 
 def _older_schema(project: Path, version: int) -> None:
-    """Take ``project``'s database back to schema ``version`` (2: without migration 3's
-    index; 1: also without migration 2's run columns and indexes)."""
+    """Take ``project``'s database back to schema ``version`` (4: without migration 5's
+    column; 3: also without migration 4's; 2: also without migration 3's index; 1: also
+    without migration 2's run columns and indexes)."""
     conn = sqlite3.connect(project / "project.db")
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    conn.execute("DROP INDEX idx_labels_item_id")
+    conn.execute("ALTER TABLE files DROP COLUMN reread")
+    if version <= 3:
+        conn.execute("ALTER TABLE import_errors DROP COLUMN root_id")
+    if version <= 2:
+        conn.execute("DROP INDEX idx_labels_item_id")
     if version == 1:
         for name in ("idx_runs_dataset_id", "idx_checkpoints_run_id_step"):
             assert name in indexes
@@ -259,7 +264,7 @@ def _older_schema(project: Path, version: int) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_a_read_only_project_of_an_older_schema_is_viewed_as_it_is(tmp_path, version):
     from ssl_studio.core.project.store import Store
 
@@ -292,7 +297,7 @@ def test_a_read_only_project_of_an_older_schema_is_viewed_as_it_is(tmp_path, ver
     assert info["schema_version"] == version
     assert [d["name"] for d in info["datasets"]] == ["scans"]
     [shown] = info["runs"]
-    steps = 5 if version == 2 else None  # version 1 kept no summary
+    steps = None if version == 1 else 5  # version 1 kept no summary
     assert (shown["task"], shown["status"], shown["steps"]) == ("simclr", "done", steps)
     assert shown["device"] == "" and shown["error"] is None
     assert fingerprint(project) == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,14 @@ from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.storage_errors import user_error
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.jobs import JobRunner, Work
+
+
+@dataclass
+class Read:
+    """What ``AppContext.reading`` yields: ``error``, the store's message when the
+    project could not be read ("" when it was)."""
+
+    error: str = ""
 
 
 class AppContext(QObject):
@@ -34,20 +43,24 @@ class AppContext(QObject):
         self._unreadable: list[tuple[QWidget, str]] = []  # (panel, message) not yet told
 
     @contextlib.contextmanager
-    def reading(self, panel: QWidget) -> Iterator[None]:
+    def reading(self, panel: QWidget) -> Iterator[Read]:
         """Around a panel's read of the open project (a refresh): when the project cannot
         be read (project.db damaged, locked by another program or gone), the store's own
         message is told (see ``cannot_read``) instead of escaping the panel as a
-        traceback, and the panel goes on with what it had before the read."""
+        traceback, and the panel goes on with what it had before the read. The ``Read``
+        it yields keeps that message, for a panel to say again later (why it is empty)."""
+        read = Read()
         try:
-            yield
+            yield read
         except SSLStudioError as exc:
-            self.cannot_read(panel, str(exc))
+            read.error = str(exc)
         except Exception as exc:
             told = user_error(exc, self.project)  # SQLite's own error, met outside a store
             if told is None:
                 raise
-            self.cannot_read(panel, str(told))
+            read.error = str(told)
+        if read.error:
+            self.cannot_read(panel, read.error)
 
     def cannot_read(self, panel: QWidget, message: str) -> None:
         """Tell that the project cannot be read: once for every panel that met the same

@@ -70,3 +70,26 @@ def test_the_message_still_comes_when_the_panel_that_met_it_is_gone(qtbot, monke
     delete(page)
     qtbot.waitUntil(lambda: bool(messages))
     assert messages == [("Cannot read the project", "The project database is damaged.")]
+
+
+def test_ctrl_r_after_a_refresh_that_could_not_read_the_project_says_so(
+    qtbot, make_window, project, tmp_path, messages
+):
+    """The refresh left the form without datasets: Ctrl+R tells the store's message, not
+    "Import a dataset first", which would send the user to import again."""
+    from PySide6.QtGui import QAction
+
+    import_shapes(project, tmp_path, n=6)
+    window = make_window(project)
+    damage_table(project, "datasets")
+    window.context.notify("project")
+    qtbot.waitUntil(lambda: bool(messages))
+    qtbot.wait(50)
+    messages.clear()
+
+    [start] = [a for a in window.findChildren(QAction) if a.text() == "Start &pretraining"]
+    start.trigger()
+    qtbot.wait(50)
+    assert messages and all("Import a dataset first" not in text for _, text in messages)
+    assert DAMAGED in messages[0][1]
+    assert DAMAGED in window.pretrain.form.explanation.text()

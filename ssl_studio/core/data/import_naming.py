@@ -121,7 +121,8 @@ class ImportNaming:
             return
         if before.pending:
             self.unfinished[key] = (found, root_key, before)
-            return
+            if before.rel_path == REDACTED:  # (recorded unnamed: it hides nothing known)
+                return  # (else a left-out DICOM file an older import named: schema.py)
         root = self._raw_root(before, found, root_key)
         if root is None:  # (cannot be: the file's path lies in its root)
             return

@@ -18,6 +18,7 @@ from ssl_studio.core.data.import_tally import LAYOUT_WORDS
 from ssl_studio.core.data.privacy import (
     REDACTED,
     hide_path,
+    keyed_hash,
     message_redactor,
     patient_key,
     redact,
@@ -103,10 +104,13 @@ class ImportWriting:
         """A file an unfinished import recorded, unchanged since: its identifiers (and
         the labels of a series file) were read again; its items stay as they are. When
         they cannot be read now, although they could be then, the names they hid are not
-        known: the import is left unnamed (import_naming.py)."""
+        known: the import is left unnamed (import_naming.py). A left-out DICOM file whose
+        header no import read before (schema 5) hid nothing: it may fail now."""
         failed = {p.code for p in result.problems if p.severity == "error"}
-        before = candidate.before  # (a file that fails as it failed then told nothing)
-        if failed and not (before and before.status != "ok" and failed <= set(before.codes)):
+        # (a file that fails as it failed then told nothing; nor did one never read then)
+        before = candidate.before
+        told = before and (before.unread or before.status != "ok" and failed <= set(before.codes))
+        if failed and not told:
             self.tally.unnamed += 1
             self.unread.update(failed)
             return
@@ -170,14 +174,16 @@ class ImportWriting:
             shown, message = redact(path or str(entry.root), self.known_identifiers()), None
         else:
             shown, message = REDACTED, hide_path(problem.message, where)
+        root_key = keyed_hash(self.salt, "path", str(entry.root))
+        self.root_paths.setdefault(root_key, str(entry.root))  # (named with the others)
         self.store.add_walk_error(
             self.dataset_id,
             self.import_id,
+            self._root_id(root_key),
             shown,
             problem.code,
             message or problem.message,
             problem.severity,
-            replace=complete,
         )
         if problem.severity == "skipped":  # e.g. a project or an export inside the folder
             self.tally.skipped += 1

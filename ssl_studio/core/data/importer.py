@@ -109,6 +109,7 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
     def run(self) -> dict[str, Any]:
         start = time.perf_counter()
         refuse_studio_folders(self.cfg.paths, own=self.store.paths.root)
+        self._remove_empty_leftovers()
         existing = target_dataset(self.store, self.cfg)
         if other_cache_size(existing, self.cfg):
             raise SSLStudioError(
@@ -167,6 +168,22 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
         self.store.finish_import(self.import_id, status, summary)
         return summary
 
+    def _remove_empty_leftovers(self) -> None:
+        """Remove the new datasets that imports killed or stopped before they recorded a
+        file left behind: with no folder recorded, none is ever finished (import_resume.py),
+        and each would stay in every list of datasets. None of their imports still runs:
+        this one holds the project's write lock."""
+        removed = self.store.remove_empty_datasets(INTERIM_NAME)
+        if removed:
+            names = ", ".join(f"'{name}'" for name in removed)
+            self.report(
+                Message(
+                    JOB,
+                    f"Removed {len(removed)} empty dataset(s) ({names}) left by imports that "
+                    "ended before they recorded a file.",
+                )
+            )
+
     def _complete(self, cancelled: bool) -> bool:
         """Whether this import knows every identifier of the files it walked, and so may
         name their paths: it was not stopped, and every file an unfinished import had
@@ -197,15 +214,16 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
             self.report(Message(JOB, mixed_layouts(self.csv_layouts), level="warning"))
         cancelled = self.stop.stopped
         with self.store.transaction():
-            # (a stopped import knows too few identifiers to name paths: its walk problems
-            # are recorded [redacted], and the next import that finishes replaces them)
+            # (the folders of a dataset finished here were walked too)
+            keys = [*self._root_keys(), *sorted(self.resumed_roots)]
+            if self.tally.walk_complete:  # what it met replaces what was recorded there
+                self.store.clear_walk_errors(self.dataset_id, map(self._root_id, keys))
+            # (an import that does not finish knows too few identifiers to name paths: its
+            # walk problems are recorded [redacted], and the next walk replaces them)
             complete = self._complete(cancelled)
-            if complete:
-                self.store.drop_unfinished_walk_errors(self.dataset_id, self.import_id)
             for problem in walk_problems:
                 self._walk_error(problem, complete)
-            if not cancelled:  # (the folders of a dataset finished here were walked too)
-                keys = [*self._root_keys(), *sorted(self.resumed_roots)]
+            if not cancelled:
                 walked = [self._root_id(key) for key in keys]
                 self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
         self._save_labels()

@@ -209,10 +209,47 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db["labels"].create_index(["item_id"])
 
 
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """Problems of the walk (those of no file: a broken link, an unreadable folder) know
+    the import root they were met under, so an import replaces only the problems of the
+    folders it walked, and those that went away go. Those recorded before are given the
+    root of a dataset that has only one; the others stay without (an import that walks
+    every root of their dataset replaces them)."""
+    db["import_errors"].add_column("root_id", int)
+    db.execute(
+        "UPDATE import_errors SET root_id = (SELECT MIN(id) FROM roots "
+        "WHERE roots.dataset_id = import_errors.dataset_id) WHERE file_id IS NULL AND "
+        "(SELECT COUNT(*) FROM roots WHERE roots.dataset_id = import_errors.dataset_id) = 1"
+    )
+
+
+# codes of a file left out of its dataset (import_writing.py): another modality, another
+# kind than asked for
+_LEFT_OUT_CODES = ("other-modality", "kind-filter")
+
+
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """DICOM files left out of their dataset are marked to have their identifiers read
+    again (``files.reread``): before SSL Studio read them all the same, an import with
+    --kind image over DICOM folders stored the paths of the PNGs beside them (in a folder
+    named after their patient) unredacted. The next import of their folder reads their
+    headers (not their pixels) and redacts every stored path of the dataset with what
+    they say, as it does for the files of an import that did not finish."""
+    db["files"].add_column("reread", int)
+    marks = ", ".join("?" for _ in _LEFT_OUT_CODES)
+    db.execute(
+        "UPDATE files SET reread = 1 WHERE kind = 'dicom' AND status = 'skipped' AND id IN "
+        f"(SELECT file_id FROM import_errors WHERE code IN ({marks}))",
+        _LEFT_OUT_CODES,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
+    _migration_4,
+    _migration_5,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -230,4 +267,6 @@ def _read_1_as_2(conn: sqlite3.Connection) -> None:
 READ_AS_IS: dict[int, Callable[[sqlite3.Connection], None] | None] = {
     1: _read_1_as_2,
     2: None,
+    3: None,  # (only an import, a writer, reads import_errors.root_id)
+    4: None,  # (and files.reread)
 }

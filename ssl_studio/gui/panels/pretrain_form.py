@@ -57,6 +57,7 @@ class PretrainForm(QScrollArea):
         super().__init__()
         self.context = context
         self.datasets: list[dict[str, Any]] = []
+        self.unreadable = ""  # the store's message when the datasets could not be read
         self.tasks = {t["name"]: t for t in describe_tasks()}
         self.partial_note: str | None = None  # what the chosen dataset's import left undone
 
@@ -149,9 +150,11 @@ class PretrainForm(QScrollArea):
 
     def reload(self) -> None:
         self.datasets = []
+        self.unreadable = ""
         if self.context.project is not None:
-            with self.context.reading(self), Store.open(self.context.project) as store:
+            with self.context.reading(self) as read, Store.open(self.context.project) as store:
                 self.datasets = store.datasets()  # (project_info would also size each cache)
+            self.unreadable = read.error
         current = self.dataset.currentText()
         self.dataset.blockSignals(True)
         self.dataset.clear()
@@ -163,6 +166,11 @@ class PretrainForm(QScrollArea):
         self._dataset_chosen()
         self._show_hardware(choose=False)  # the user's choice of preset stays
         self.dataset_changed.emit()
+
+    def no_dataset(self) -> str:
+        """Why no dataset can be chosen: the project could not be read (the store's
+        message), or it has none yet."""
+        return self.unreadable or "Import a dataset first (Data)."
 
     def modality(self) -> str | None:
         row = self.dataset.currentIndex()
@@ -197,7 +205,7 @@ class PretrainForm(QScrollArea):
         self.task_list.clear()
         self.backbone.clear()
         if modality is None:
-            self.explanation.setText("Import a dataset first (Data).")
+            self.explanation.setText(self.no_dataset())
             self.preview_box.hide()
             return
         texts = PRESET_TEXT if modality == "image" else SERIES_PRESET_TEXT

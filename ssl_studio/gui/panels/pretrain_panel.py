@@ -76,7 +76,7 @@ class PretrainPanel(QWidget):
 
     def start(self) -> bool:
         if self.form.modality() is None:
-            dialogs.show_error(self, "Pretraining", "Import a dataset first (Data).")
+            dialogs.show_error(self, "Pretraining", self.form.no_dataset())
             return False
         try:
             cfg = self.form.config()

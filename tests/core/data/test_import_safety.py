@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -373,3 +374,140 @@ def test_an_unfinished_dataset_that_does_not_match_the_import_is_named_with_what
         f"Dataset '(importing)' (image data cached at 16 px) holds files of "
         f"'{study / '[redacted]'}' from an import that did not finish"
     )
+
+
+def test_an_empty_dataset_left_by_an_import_killed_before_its_first_commit_is_removed(
+    project, tmp_path, monkeypatch
+):
+    """Killed before it recorded a file, the import left a dataset with no folder: no
+    import finishes it, so the next import removes it (with its cache folder) and says
+    so. A leftover that recorded files stays: it is finished by an import of its folder."""
+    from ssl_studio.core.data import import_writing
+
+    folder = tmp_path / "scans"
+    png(folder / "a.png", 10)
+    png(folder / "b.png", 20)
+    with monkeypatch.context() as patch:
+
+        def killed(self, batch, cache):
+            raise KeyboardInterrupt  # as a kill before anything was committed
+
+        patch.setattr(import_writing.ImportWriting, "_commit", killed)
+        for _ in range(2):  # (the second removes the first, and is killed in turn)
+            with pytest.raises(KeyboardInterrupt):
+                run(project, folder, cache_size=16, workers=1)
+    with Store.open(project) as store:
+        assert [(d["id"], d["name"]) for d in store.datasets()] == [(1, "(importing)")]
+        assert not store.root_keys(1) and not store.items(1)
+    stray = project / "cache" / "dataset-1" / "written-before-the-kill"
+    stray.write_bytes(b"x" * 100)  # cache bytes whose rows were never committed
+
+    other = tmp_path / "other"
+    png(other / "c.png", 30)
+    events: list = []
+    import_data(ImportConfig(project=project, paths=[other], cache_size=16), report=events.append)
+    with Store.open(project) as store:  # (dataset ids are used again: its cache went)
+        assert [(d["id"], d["name"]) for d in store.datasets()] == [(1, "other")]
+        assert [r[0] for r in store.conn.execute("SELECT status FROM imports")] == ["done"]
+    assert not stray.exists()
+    said = [e.text for e in events if hasattr(e, "text")]
+    assert (
+        "Removed 1 empty dataset(s) ('(importing)') left by imports that ended before they "
+        "recorded a file." in said
+    )
+
+    study = tmp_path / "study"
+    for i in range(3):
+        png(study / f"s{i}.png", 40 * i)
+    killed_after(project, study, 1, monkeypatch)  # it recorded a file: it stays
+    import_data(ImportConfig(project=project, paths=[other], cache_size=16))
+    with Store.open(project) as store:
+        assert [d["name"] for d in store.datasets()] == ["other", "(importing)"]
+
+
+def walk_problems(project: Path) -> list[tuple[str, str]]:
+    """(path, code) of the problems of the walk the project holds, by path."""
+    with Store.open(project) as store:
+        rows = store.conn.execute(
+            "SELECT path, code FROM import_errors WHERE file_id IS NULL ORDER BY path, id"
+        )
+        return [(r[0], r[1]) for r in rows]
+
+
+def test_an_import_replaces_the_walk_problems_of_the_folders_it_walked_only(
+    project, tmp_path, monkeypatch
+):
+    """A broken link in each of two folders of a dataset. The import of the second is
+    stopped: its problem is kept [redacted]. A finished import of the first, whose link
+    was mended meanwhile, forgets the first folder's problem, but not the second's;
+    the finished import of the second names it."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder, value in ((one, 10), (two, 60)):
+        for i in range(3):
+            png(folder / f"{folder.name}{i}.png", value + 10 * i)
+        (folder / "dangling.png").symlink_to(folder / "gone.png")
+    run(project, one, name="scans", cache_size=16)
+    assert walk_problems(project) == [("dangling.png", "broken-link")]
+
+    with monkeypatch.context() as patch:
+        stop, _ = early_end("stopped", 1, patch)
+        cfg = ImportConfig(project=project, paths=[two], name="scans", add=True, workers=1)
+        assert import_data(cfg, stop=stop)["cancelled"]
+    stopped = ("[redacted]", "broken-link")
+    assert walk_problems(project) == [stopped, ("dangling.png", "broken-link")]
+
+    (one / "dangling.png").unlink()  # mended
+    run(project, one, name="scans")
+    assert walk_problems(project) == [stopped]
+
+    run(project, two, name="scans", add=True)
+    assert walk_problems(project) == [("dangling.png", "broken-link")]
+    with Store.open(project) as store:
+        [row] = store.conn.execute(
+            "SELECT roots.path FROM import_errors JOIN roots ON roots.id = import_errors.root_id"
+        ).fetchall()
+    assert row[0] == str(two)
+
+
+def identifiers_unread(task):
+    """The decoder of SSL Studio before it read the identifiers of DICOM files left out:
+    they told nothing."""
+    from ssl_studio.core.data.decode import decode
+    from ssl_studio.core.data.records import DecodedFile
+
+    return DecodedFile("dicom") if task.identifiers_only else decode(task)
+
+
+def test_a_re_import_repairs_the_paths_an_import_that_never_read_left_out_dicom_files_named(
+    project, tmp_path, dicom_file
+):
+    """An import with --kind image from before DICOM files left out had their identifiers
+    read stored the PNGs' paths with their patient's name. Migration 5 marks the left-out
+    DICOM files, so the next import reads their headers and redacts every stored path."""
+    from ssl_studio.core.data.importer import Importer
+
+    study = patient_folder(tmp_path, dicom_file)
+    cfg = ImportConfig(project=project, paths=[study], cache_size=16, kind="image", workers=1)
+    with Store.open(project, write=True) as store:
+        Importer(store, cfg, lambda _: None, StopToken(), decoder=identifiers_unread).run()
+    assert b"CompressedSamples" in project_bytes(project)  # the flaw, as it was
+    conn = sqlite3.connect(project / "project.db")  # back to schema 4
+    if "reread" in {r[1] for r in conn.execute("PRAGMA table_info(files)")}:
+        conn.execute("ALTER TABLE files DROP COLUMN reread")
+    conn.execute("PRAGMA user_version=4")
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+    summary = run(project, study, kind="image", workers=1)
+    assert (summary["unchanged"], summary["new"], summary["unnamed"]) == (5, 0, 0)
+    assert b"CompressedSamples" not in project_bytes(project)
+    with Store.open(project) as store:
+        paths = sorted(i["rel_path"] for i in store.items(1))
+        assert not [r for r in store.conn.execute("SELECT id FROM files WHERE reread")]
+    assert paths == [f"[redacted]/scan{i}.png" for i in range(3)]
+
+    run(project, study, kind="image", workers=1)  # read once: the next import does not
+    with Store.open(project) as store:
+        statuses = [r[0] for r in store.conn.execute("SELECT status FROM imports")]
+    assert statuses == ["done", "done", "done"]

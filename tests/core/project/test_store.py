@@ -117,6 +117,38 @@ def test_migrations_bring_an_empty_database_to_the_current_schema(tmp_path: Path
         assert store.datasets() == []
 
 
+def test_walk_problems_of_a_schema_3_project_get_the_root_of_a_dataset_that_has_one(
+    project: Path,
+):
+    """Migration 4: a walk problem recorded before it knew its root is given the root of
+    its dataset when that has only one; in a dataset of two roots it stays without, and
+    goes once an import has walked both."""
+    with Store.open(project, write=True) as store:
+        for name, n_roots in (("one", 1), ("two", 2)):
+            dataset = store.create_dataset(name, "image", 16)
+            import_id = store.start_import(dataset, {})
+            with store.transaction():
+                for n in range(n_roots):
+                    root = store.root_id(dataset, f"{name}{n}", f"{name}-key-{n}")
+                    store.add_walk_error(dataset, import_id, root, "x.png", "broken-link", "-")
+    conn = sqlite3.connect(project / "project.db")
+    conn.execute("ALTER TABLE files DROP COLUMN reread")  # as schema 3 had it
+    conn.execute("ALTER TABLE import_errors DROP COLUMN root_id")
+    conn.execute("PRAGMA user_version=3")
+    conn.commit()
+    conn.close()
+    with Store.open(project, write=True) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        rows = store.conn.execute("SELECT dataset_id, root_id FROM import_errors ORDER BY id")
+        assert [tuple(r) for r in rows] == [(1, 1), (2, None), (2, None)]
+        with store.transaction():
+            store.clear_walk_errors(2, [2])  # one of its two roots walked: they stay
+        assert len(store.import_errors(2)) == 2
+        with store.transaction():
+            store.clear_walk_errors(2, [2, 3])
+        assert store.import_errors(2) == [] and len(store.import_errors(1)) == 1
+
+
 def test_failed_transaction_leaves_nothing(project: Path):
     with Store.open(project, write=True) as store:
         with pytest.raises(RuntimeError), store.transaction():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,6 +63,34 @@ class DatasetRecords(StoreBase):
                 (name, modality, cache_size, now(), now()),
             )
         return int(cursor.lastrowid)
+
+    def remove_empty_datasets(self, prefix: str) -> list[str]:
+        """Remove the datasets named ``prefix`` (or ``prefix`` and a number) that hold
+        nothing: no import root, file, item or label set, and no run refers to them (a new
+        dataset whose import was killed or stopped before it recorded a file: it has
+        nothing to finish, so no import ever goes into it again). Their import rows, walk
+        problems and cache folder go with them. Returns their names. Only a writer calls
+        this: it holds the project's write lock, so no import of them runs elsewhere."""
+        rows = self.conn.execute(
+            "SELECT id, name FROM datasets WHERE substr(name, 1, length(?)) = ? "
+            "AND NOT EXISTS (SELECT 1 FROM roots WHERE dataset_id = datasets.id) "
+            "AND NOT EXISTS (SELECT 1 FROM files WHERE dataset_id = datasets.id) "
+            "AND NOT EXISTS (SELECT 1 FROM items WHERE dataset_id = datasets.id) "
+            "AND NOT EXISTS (SELECT 1 FROM label_sets WHERE dataset_id = datasets.id) "
+            "AND NOT EXISTS (SELECT 1 FROM runs WHERE dataset_id = datasets.id) ORDER BY id",
+            (prefix, prefix),
+        ).fetchall()
+        rows = [r for r in rows if _numbered(r["name"], prefix)]
+        if not rows:
+            return []
+        with self.transaction():
+            for row in rows:
+                for table in ("import_errors", "imports", "datasets"):
+                    column = "id" if table == "datasets" else "dataset_id"
+                    self.conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (row["id"],))
+        for row in rows:  # (cache bytes written before the kill, never recorded)
+            shutil.rmtree(self.paths.dataset_cache(row["id"]), ignore_errors=True)
+        return [row["name"] for row in rows]
 
     def add_label_set(
         self, dataset_id: int, name: str, source: str, labels: Mapping[int, str]
@@ -181,6 +210,12 @@ class DatasetRecords(StoreBase):
             (dataset_id,),
         ).fetchone()
         return {} if row is None else self.latest_labels(dataset_id, row[0])
+
+
+def _numbered(name: str, prefix: str) -> bool:
+    """Whether ``name`` is ``prefix`` or 'prefix N' (see ``free_dataset_name``)."""
+    number = name[len(prefix) + 1 :]
+    return name == prefix or (name.startswith(f"{prefix} ") and number.isdigit())
 
 
 def _last_import(row: Any) -> dict[str, Any]:

@@ -28,8 +28,11 @@ class FileRow:
     rel_path: str = ""  # as stored (redacted)
     root_path: str = ""  # its import root's path, as stored (redacted)
     root_key: str = ""  # and that root's path key
-    pending: bool = False  # last recorded by an import that never finished (not named)
+    # last recorded by an import that never finished (not named), or a left-out DICOM
+    # file whose identifiers an import before schema 5 never read (schema.py)
+    pending: bool = False
     codes: tuple[str, ...] = ()  # codes of its problems as recorded
+    unread: bool = False  # (pending as) a left-out DICOM file whose header was never read
 
 
 def most_files_layout(shapes: Iterable[tuple[str | None, list | None, int]]) -> str | None:
@@ -134,11 +137,13 @@ class ImportRecords(StoreBase):
     def known_files(self, dataset_id: int) -> dict[str, FileRow]:
         """Files met by earlier imports of the dataset, by path key. ``pending``: the
         file was last recorded by an import that did not finish (killed, stopped, out of
-        disk space, unnamed), so its path was never named (see data/import_naming.py)."""
+        disk space, unnamed), so its path was never named (see data/import_naming.py), or
+        it is a DICOM file left out whose identifiers were never read (schema 5)."""
         rows = self.conn.execute(
             "SELECT files.id, root_id, files.path_key, size, mtime_ns, files.status, rel_path, "
             "roots.path AS root_path, roots.path_key AS root_key, "
-            "COALESCE(imports.status, 'done') != 'done' AS pending, "
+            "COALESCE(imports.status, 'done') != 'done' OR COALESCE(files.reread, 0) "
+            "AS pending, COALESCE(files.reread, 0) AS unread, "
             "(SELECT GROUP_CONCAT(code, ' ') FROM import_errors WHERE file_id = files.id) "
             "AS codes FROM files LEFT JOIN imports ON imports.id = files.import_id "
             "LEFT JOIN roots ON roots.id = files.root_id WHERE files.dataset_id = ?",
@@ -156,6 +161,7 @@ class ImportRecords(StoreBase):
                 r["root_key"] or "",
                 bool(r["pending"]),
                 tuple((r["codes"] or "").split()),
+                bool(r["unread"]),
             )
             for r in rows
         }
@@ -245,7 +251,7 @@ class ImportRecords(StoreBase):
         with self.transaction():
             ids = {key: self.root_id(dataset_id, path, key, hidden) for key, path in roots.items()}
             self.conn.executemany(
-                "UPDATE files SET root_id = ?, rel_path = ?, import_id = ? "
+                "UPDATE files SET root_id = ?, rel_path = ?, import_id = ?, reread = NULL "
                 "WHERE dataset_id = ? AND path_key = ?",
                 [(ids[root], rel, import_id, dataset_id, key) for key, root, rel, _ in files],
             )
@@ -301,37 +307,51 @@ class ImportRecords(StoreBase):
         self,
         dataset_id: int,
         import_id: int,
+        root_id: int,
         path: str,
         code: str,
         message: str,
         severity: str = "error",
-        *,
-        replace: bool = True,
     ) -> None:
         """A problem that belongs to no file (an unreadable folder, a broken link; skipped:
-        a project or an export inside the folder). ``replace``: it replaces the problem
-        recorded before at that path; without it (an import that stores paths hidden, all
-        alike), it is added."""
-        if replace:
-            self.conn.execute(
-                "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND path = ?",
-                (dataset_id, path),
-            )
+        a project or an export inside the folder), met under the import root ``root_id``.
+        Call inside ``transaction()``."""
         self.conn.execute(
-            "INSERT INTO import_errors(dataset_id, import_id, path, code, message, severity, "
-            "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (dataset_id, import_id, path, code, message, severity, now()),
+            "INSERT INTO import_errors(dataset_id, import_id, root_id, path, code, message, "
+            "severity, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (dataset_id, import_id, root_id, path, code, message, severity, now()),
         )
 
-    def drop_unfinished_walk_errors(self, dataset_id: int, import_id: int) -> None:
-        """Forget the problems of the walk that imports of the dataset which did not
-        finish recorded (their paths hidden): import ``import_id``, which walked every
-        folder, records its own. Call inside ``transaction()``."""
+    def clear_walk_errors(self, dataset_id: int, root_ids: Iterable[int]) -> None:
+        """Forget the problems of the walk recorded under the import roots ``root_ids``
+        (by any import, finished or not): an import that walked them in full records
+        what it met now, so a problem that went away goes. Problems recorded before they
+        knew their root (schema 3) go when every root of the dataset was walked. Call
+        inside ``transaction()``."""
+        roots = sorted(set(root_ids))
+        if not roots:
+            return
+        marks = ", ".join("?" for _ in roots)
         self.conn.execute(
-            "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND import_id "
-            "IN (SELECT id FROM imports WHERE dataset_id = ? AND id != ? AND status != 'done')",
-            (dataset_id, dataset_id, import_id),
+            "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND "
+            f"root_id IN ({marks})",
+            (dataset_id, *roots),
         )
+        if not self._other_roots(dataset_id, roots):
+            self.conn.execute(
+                "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND "
+                "root_id IS NULL",
+                (dataset_id,),
+            )
+
+    def _other_roots(self, dataset_id: int, root_ids: list[int]) -> bool:
+        """Whether the dataset has import roots besides ``root_ids``."""
+        marks = ", ".join("?" for _ in root_ids)
+        row = self.conn.execute(
+            f"SELECT 1 FROM roots WHERE dataset_id = ? AND id NOT IN ({marks}) LIMIT 1",
+            (dataset_id, *root_ids),
+        ).fetchone()
+        return row is not None
 
     def mark_missing(self, dataset_id: int, root_ids: Iterable[int], seen: set[str]) -> int:
         """Files under ``root_ids`` whose key is not in ``seen`` become missing (with their
