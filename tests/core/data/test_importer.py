@@ -167,6 +167,36 @@ def test_series_columns_in_another_order_are_aligned_by_name(project, tmp_path):
     assert dict(zip(names, third, strict=True)) == {"ecg": [7, 8, 9], "resp": [70, 80, 90]}
 
 
+def slow_on_a(task: DecodeTask):
+    """A decoder that finishes a.csv last, whichever worker took it first."""
+    if Path(task.path).name == "a.csv":
+        import time
+
+        time.sleep(1.0)
+    return decode(task)
+
+
+def test_the_channel_order_is_the_first_file_in_path_order_with_workers(project, tmp_path):
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    (folder / "a.csv").write_text("time,ecg,resp\n0,1,10\n1,2,20\n")  # smallest, slowest
+    (folder / "b.csv").write_text("time,ecg,resp\n" + "".join(f"{t},1,2\n" for t in range(9)))
+    for name in "cdef":  # larger files, columns the other way round
+        rows = "".join(f"{t},{t + 40},{t}\n" for t in range(30))
+        (folder / f"{name}.csv").write_text("time,resp,ecg\n" + rows)
+    cfg = ImportConfig(project=project, paths=[folder], workers=2)
+    with Store.open(project, write=True) as store:
+        Importer(store, cfg, lambda e: None, StopToken(), decoder=slow_on_a).run()
+    with Store.open(project) as store:
+        items = {i["rel_path"]: i for i in store.items(1)}
+        notes = {e["path"]: e["code"] for e in store.import_errors(1)}
+    for name in "abcdef":
+        assert json.loads(items[f"{name}.csv"]["meta"])["channel_names"] == ["ecg", "resp"]
+    assert notes == {f"{name}.csv": "columns-reordered" for name in "cdef"}
+    values = CacheReader(project / "cache" / "dataset-1").series(items["c.csv"])[0]
+    assert values[:, :2].tolist() == [[0, 1], [40, 41]]  # ecg first, then resp
+
+
 def test_the_import_report_keeps_which_files_name_other_columns(project, tmp_path, capsys):
     folder = tmp_path / "rec"
     folder.mkdir()
