@@ -233,6 +233,21 @@ def test_the_import_report_keeps_which_files_name_other_columns(project, tmp_pat
         assert [e["path"] for e in store.import_errors(1)] == ["c.csv", "e.csv"]
 
 
+def test_a_second_time_column_is_noted_in_the_import_report(project, tmp_path, capsys):
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    rows = "".join(f"{t * 10},{t / 100},{t % 3}\n" for t in range(6))
+    (folder / "a.csv").write_text("time_ms,time_s,ecg\n" + rows)
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    with Store.open(project) as store:
+        [note] = store.import_errors(1)
+        [item] = store.items(1)
+    assert (note["path"], note["code"], note["severity"]) == ("a.csv", "csv-time-extra", "info")
+    assert json.loads(item["meta"])["channel_names"] == ["ecg"] and item["channels"] == 1
+    assert main(["report", str(project)]) == 0
+    assert "[info] a.csv: column 'time_s' of a.csv was left out" in capsys.readouterr().out
+
+
 def test_csv_files_read_in_different_layouts_are_pointed_out(project, tmp_path):
     folder = tmp_path / "rec"
     folder.mkdir()
