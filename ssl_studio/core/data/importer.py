@@ -158,6 +158,7 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
         dataset = self._redact_names(dataset, created=interim, complete=complete)
         if self.modality == "timeseries":
             self._note_columns()
+            self._note_layouts()
         self._say_unnamed()
         self._say_stale(redactor(self.known_identifiers()) if complete else None)
         summary = self.tally.summary(

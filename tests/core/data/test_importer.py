@@ -260,6 +260,35 @@ def test_csv_files_read_in_different_layouts_are_pointed_out(project, tmp_path):
     assert "the CSV layout set to columns or rows (--layout" in warning
 
 
+def test_csv_files_read_in_other_layouts_keep_a_note_in_the_import_report(
+    project, tmp_path, capsys
+):
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.csv").write_text("".join(f"{i},{i + 1},{i + 2}\n" for i in range(20)))
+    (folder / "short.csv").write_text("1,2,3\n4,5,6\n")  # read one series per row
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    with Store.open(project) as store:
+        [note] = store.import_errors(1)
+    assert (note["path"], note["code"], note["severity"]) == (
+        "short.csv",
+        "layouts-differ",
+        "warning",
+    )
+    assert note["message"].startswith(
+        "It was read one series per row (rows), while most of the dataset's CSV files (2) "
+        "were read one series per file (columns)."
+    )
+    assert main(["report", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert "rec: 1 notes on imported files\n  [warning] short.csv: It was read one series" in out
+    (folder / "short.csv").write_text("".join(f"{i},{i}\n" for i in range(9)))  # now a recording
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    with Store.open(project) as store:
+        assert store.import_errors(1) == []  # recomputed over the dataset: the note is gone
+
+
 def test_how_series_were_read_is_counted_in_files_not_series(project, tmp_path):
     folder = tmp_path / "mixed"
     folder.mkdir()
