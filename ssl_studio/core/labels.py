@@ -264,6 +264,7 @@ def labels_from_csv(
         paths = _PathIndex(items, store.item_files(found["id"]), store.salt, bases)
         chosen: dict[int, tuple[str, int]] = {}  # item id -> (label, CSV line)
         unknown, conflicts, blank, ambiguous = [], [], [], []
+        absent = []  # rows whose file is there but not the item they name
         by_item_id = False  # an unknown row named an item id, not a file
         by_name = False  # ... or an item's name ("row 2"), which needs its file
         duplicates = 0
@@ -302,7 +303,7 @@ def labels_from_csv(
                 number = key.isascii() and key.isdigit()
                 matches = [by_id[int(key)]] if number and int(key) in by_id else []
             if isinstance(matches, str):  # the file is there, not the item
-                unknown.append(f"line {line} ({matches})")
+                absent.append(f"line {line} ({matches})")
                 continue
             if not matches:
                 unknown.append(f"line {line} ({key})")
@@ -339,6 +340,12 @@ def labels_from_csv(
             )
             if by_name:
                 hint = f" {NAMES_NEED_PATHS.format(id_col)}."
+            elif absent and not unknown:  # every file was found, none of the items
+                hint = (
+                    f" Their files are in it, but not the items named: {_quote(absent)}. "
+                    "Check the row, index or item names: they are the names the Data view "
+                    "shows."
+                )
             raise ConfigError(
                 f"None of the {len(rows)} rows of {csv_path.name} matches an item of dataset "
                 f"'{dataset}'.{hint} Nothing was saved."
@@ -364,6 +371,13 @@ def labels_from_csv(
             0,
             f"{len(unknown)} row(s) name {what} that are not in dataset '{dataset}' and were "
             f"left out: {_quote(unknown)}. {fix}.",
+        )
+    if absent:
+        report.warnings.insert(
+            0,
+            f"{len(absent)} row(s) name an item that its file in dataset '{dataset}' does "
+            f"not have and were left out: {_quote(absent)}. Check the row, index or item "
+            "names: they are the names the Data view shows.",
         )
     if ambiguous:
         report.warnings.insert(

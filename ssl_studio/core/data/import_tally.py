@@ -1,5 +1,6 @@
 """What an import counts as it goes (files new, changed, imported, failed, ...) and the
-summary it returns and stores; the warning for CSV files read in different layouts."""
+summary it returns and stores; the warning for CSV files read in different layouts, and
+the import report's note on each file read otherwise than most."""
 
 from __future__ import annotations
 
@@ -114,5 +115,31 @@ def mixed_layouts(files: Counter[str]) -> str:
     return (
         f"The CSV files were not all read the same way: {ways}. If that is wrong (a short "
         "recording read sideways), import again with the CSV layout set to columns or rows "
-        "(--layout on the command line; Import options in the window)."
+        "(--layout on the command line; Import options in the window). The import report "
+        "lists them."
     )
+
+
+LAYOUTS_DIFFER = "layouts-differ"  # code of the report's notes on such files
+
+
+def layout_notes(files: list[tuple[int, str]]) -> list[tuple[int, str, str]]:
+    """(file id, note, severity) for each CSV file of a dataset read in another layout
+    than most of its CSV files (``files``: (file id, layout), in import order; a tie goes
+    to the layout met first), for the import report."""
+    ways = Counter(way for _, way in files if way in LAYOUT_WORDS)
+    if len(ways) < 2:
+        return []
+    usual = max(ways, key=lambda way: ways[way])  # (the first met of equal counts)
+    return [
+        (
+            file_id,
+            f"It was read {LAYOUT_WORDS[way]} ({way}), while most of the dataset's CSV "
+            f"files ({ways[usual]}) were read {LAYOUT_WORDS[usual]} ({usual}). If that is "
+            "wrong (a short recording read sideways), import again with the CSV layout set "
+            "to columns or rows (--layout on the command line; Import options in the window).",
+            "warning",
+        )
+        for file_id, way in files
+        if way in LAYOUT_WORDS and way != usual
+    ]

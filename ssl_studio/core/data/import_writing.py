@@ -14,7 +14,7 @@ from ssl_studio.core.data.cache import CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS
 from ssl_studio.core.data.discovery import WalkProblem
 from ssl_studio.core.data.import_naming import JOB
-from ssl_studio.core.data.import_tally import LAYOUT_WORDS
+from ssl_studio.core.data.import_tally import LAYOUT_WORDS, LAYOUTS_DIFFER, layout_notes
 from ssl_studio.core.data.privacy import (
     REDACTED,
     hide_path,
@@ -204,6 +204,13 @@ class ImportWriting:
         self.store.replace_file_notes(self.dataset_id, self.import_id, COLUMNS_DIFFER, notes)
         if (said := columns_message(notes)) is not None:
             self.report(Message(JOB, said[1], level=said[0]))
+
+    def _note_layouts(self) -> None:
+        """Store a note on each CSV file of the dataset read in another layout than most
+        (recomputed over the whole dataset at every import, as ``_note_columns``), for the
+        import report; the import's own warning (``mixed_layouts``) only passes by."""
+        notes = layout_notes(self.store.file_layouts(self.dataset_id))
+        self.store.replace_file_notes(self.dataset_id, self.import_id, LAYOUTS_DIFFER, notes)
 
     def _save_labels(self) -> None:
         if not self.labels:

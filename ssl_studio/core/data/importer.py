@@ -159,6 +159,7 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
         dataset = self._redact_names(dataset, created=interim, complete=complete)
         if self.modality == "timeseries":
             self._note_columns()
+            self._note_layouts()
         self._say_unnamed()
         self._say_stale(redactor(self.known_identifiers()) if complete else None)
         summary = self.tally.summary(
@@ -392,7 +393,11 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
                     ),
                 )
             )
-        tasks.sort(key=lambda pair: -pair[0].found.size)  # largest first: workers end together
+        series = self.modality == "timeseries"
+        if series:  # recorded in path order: the first file's columns give the channel order
+            tasks.sort(key=lambda pair: str(pair[0].found.path))
+        else:  # largest first: workers end together
+            tasks.sort(key=lambda pair: -pair[0].found.size)
         self.total = len(candidates)
         self.done = 0
         self.eta = EtaClock()
@@ -405,6 +410,7 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
             workers=self.cfg.workers or os.cpu_count() or 1,
             stop=self.stop,
             warn=lambda text: self.report(Message(JOB, text, level="warning")),
+            ordered=series,  # (whichever worker ends first: see ChannelOrder)
         )
         for candidate, result in results:
             batch.append((candidate, result))

@@ -62,11 +62,14 @@ def decode_files(
     workers: int,
     stop: StopToken,
     warn: Callable[[str], None],
+    ordered: bool = False,
 ) -> Iterator[tuple[K, DecodedFile]]:
     """Decode ``(key, task)`` pairs, yielding ``(key, result)`` as files finish.
 
     workers: processes to use (1, or a handful of files, decodes in this process).
     warn: told when worker processes cannot start and decoding falls back to this process.
+    ordered: yield in the order of ``tasks`` (whichever worker ends first), holding at most
+        a few results per worker: what is recorded first then never depends on timing.
     """
     queue = deque(tasks)
     workers = max(1, min(workers, len(queue)))
@@ -88,33 +91,46 @@ def decode_files(
         return
     suspects: deque[tuple[K, DecodeTask]] = deque()  # in flight when a pool broke
     inflight: dict[Future, tuple[K, DecodeTask]] = {}
+    turn: deque[int] = deque()  # (ordered) positions given out, in the order of ``tasks``
+    held: dict[int, tuple[K, DecodedFile]] = {}  # (ordered) done, waiting for their turn
+    position = {id(pair): i for i, pair in enumerate(queue)}
+
+    def finish(pair: tuple[K, DecodeTask], result: DecodedFile) -> Iterator:
+        if not ordered:
+            yield pair[0], result
+            return
+        held[position[id(pair)]] = (pair[0], result)
+        while turn and turn[0] in held:
+            yield held.pop(turn.popleft())
+
     try:
         while (queue or suspects or inflight) and not stop.stopped:
             isolating = bool(suspects)
             if isolating:
                 if not inflight:  # a suspect runs alone, so a crash names it
-                    key, task = suspects.popleft()
-                    inflight[pool.submit(decoder, task)] = (key, task)
+                    pair = suspects.popleft()
+                    inflight[pool.submit(decoder, pair[1])] = pair
             else:
-                while queue and len(inflight) < workers * _QUEUE_PER_WORKER:
-                    key, task = queue.popleft()
-                    inflight[pool.submit(decoder, task)] = (key, task)
+                while queue and len(inflight) + len(held) < workers * _QUEUE_PER_WORKER:
+                    pair = queue.popleft()
+                    turn.append(position[id(pair)])
+                    inflight[pool.submit(decoder, pair[1])] = pair
             finished, _ = wait(inflight, timeout=0.25, return_when=FIRST_COMPLETED)
             broken = False
             for future in finished:
-                key, task = inflight.pop(future)
+                pair = inflight.pop(future)
                 try:
                     result = future.result()
                 except BrokenProcessPool:
                     broken = True
                     if isolating:
-                        yield key, crashed(task)
+                        yield from finish(pair, crashed(pair[1]))
                     else:
-                        suspects.append((key, task))
+                        suspects.append(pair)
                     continue
                 except Exception as exc:  # noqa: BLE001 - e.g. a result too big to send back
-                    result = _failed(task, exc)
-                yield key, result
+                    result = _failed(pair[1], exc)
+                yield from finish(pair, result)
             if broken:
                 suspects.extend(inflight.values())
                 inflight.clear()

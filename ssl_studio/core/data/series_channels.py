@@ -32,7 +32,9 @@ def order_of(have: Sequence[str], want: Sequence[str]) -> list[int] | None:
 
 class ChannelOrder:
     """Keeps a dataset's series with the same column names in one channel order (the
-    first met, or the dataset's own): a file with those names in another order is
+    dataset's own, else that of the first file met: the importer records a series
+    import's files in path order, whichever worker ends first, so the order is the same
+    at every import of the same folder): a file with those names in another order is
     reordered. (Files that name other columns are noted at the end of the import, over
     the whole dataset: see ``column_notes``.)"""
 

@@ -193,8 +193,10 @@ class _Table:
         text = _savetxt_header(text, top, delimiter)
         if not self._load_fast(text, delimiter):
             self._load(text, delimiter)
+        self.spare_times: list[int] = []  # more time columns, left out (see _find_roles)
         self.roles = self._find_roles()
-        self.channels = [j for j in range(len(self.names)) if j not in self.roles.values()]
+        out = {*self.roles.values(), *self.spare_times}
+        self.channels = [j for j in range(len(self.names)) if j not in out]
         if not self.channels:
             raise ImportProblem(
                 "csv-no-numeric",
@@ -273,15 +275,25 @@ class _Table:
     def _find_roles(self) -> dict[str, int]:
         """role -> column index; a text column that is no time, label or id is an error.
         A second column of text times ("clock") is read with the first (a date column and
-        a time-of-day column, as many exports write them: see ``seconds``)."""
+        a time-of-day column, as many exports write them: see ``seconds``). Another
+        column named as a time whose numbers only increase (``time_s`` beside
+        ``time_ms``, ``elapsed`` beside ``timestamp``) is another clock of the same rows,
+        no channel: it goes to ``spare_times`` (a column of text date-times is the time
+        before one of numbers)."""
         roles: dict[str, int] = {}
         if self.head and self.names[0] is None and _counts_rows(self.values[0]):
             roles["index"] = 0
         for j, name in enumerate(self.names):
             role = _role(name)
             if role == "time" and "time" in roles and "clock" not in roles:
-                if self.text[j].any() and self.text[roles["time"]].any():
+                first = roles["time"]
+                if self.text[j].any() and self.text[first].any():
                     roles["clock"] = j
+                elif self.text[j].any() and self._increases(first):
+                    roles["time"] = j  # date-times over seconds counted from some start
+                    self.spare_times.append(first)
+                elif not self.text[j].any() and self._increases(j):
+                    self.spare_times.append(j)
             elif role and role not in roles:
                 roles[role] = j
         for j, text in enumerate(self.text):
@@ -316,6 +328,28 @@ class _Table:
                     "label/time/id in a header row.",
                 )
         return roles
+
+    def _increases(self, j: int) -> bool:
+        """Column ``j`` holds numbers only (missing cells aside) that only increase."""
+        values = self.values[j][~np.isnan(self.values[j])]
+        text = self.text[j].any()
+        return bool(not text and len(values) > 1 and (np.diff(values) > 0).all())
+
+    def spare_time_notes(self) -> list[ImportProblem]:
+        """A note (stored in the import report) on each time column left out."""
+        time = self.describe(self.roles["time"]) if "time" in self.roles else "another column"
+        return [
+            ImportProblem(
+                "csv-time-extra",
+                f"{self.describe(j)} of {self.file} was left out of the channels: its name "
+                f"says it is a time and its values only increase, so it is taken for another "
+                f"clock of the rows beside {time}, the time read. If it is a measurement, "
+                "rename the column (without a time word such as time, s, ms, elapsed) and "
+                "import the file again to keep it as a channel.",
+                "info",
+            )
+            for j in self.spare_times
+        ]
 
     def _refuse_unique_texts(self, j: int) -> None:
         """A text column taken for class labels must repeat its classes: one that differs
@@ -434,7 +468,7 @@ def decode_table(path: Path, layout: str, rate: float | None, prefer: str | None
     meta: dict = {"layout": table.layout, "channel_names": None}
     if table.encoding:
         meta["encoding"] = table.encoding
-    problems: list[ImportProblem] = []
+    problems: list[ImportProblem] = table.spare_time_notes()
     if table.layout == "columns":
         return _columns_items(table, meta, rate, problems), problems
     names = [f"row {line}" for line in table.lines]

@@ -140,6 +140,7 @@ def read_inputs(
                 continue
             x, observed = series_input(values, spec)
             notes = (
+                _position_note(values.shape[0], item.fields, spec),
                 _missing_note(item.fields, spec),
                 count_note(values.shape[0], spec),
                 _rate_note(item.fields, spec),
@@ -224,6 +225,21 @@ def _names(fields: dict[str, Any], spec: dict[str, Any]) -> tuple[list[str], lis
     have = named((fields.get("meta") or {}).get("channel_names"))
     want = spec.get("channel_names")
     return (have, list(want)) if have is not None and want else None
+
+
+def _position_note(have: int, fields: dict[str, Any], spec: dict[str, Any]) -> str:
+    """The note of a CSV series without a header row, with as many channels as the model
+    whose training files named their columns: taken by position, in the training order."""
+    meta = fields.get("meta") or {}
+    want = spec.get("channel_names")
+    if not want or meta.get("layout") != "columns" or meta.get("channel_names"):
+        return ""
+    if have != len(want):
+        return ""
+    return (
+        "It has no header row, so its columns were taken by position, in the training "
+        f"files' order: {', '.join(want)}. Add a header row naming them if the order differs."
+    )
 
 
 def _missing_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:

@@ -169,7 +169,7 @@ def test_an_import_stopped_by_a_system_error_names_no_file(project, tmp_path, mo
 def test_the_column_order_message_names_its_file_as_stored_paths_do(
     project, tmp_path, monkeypatch, stopped
 ):
-    """b.csv's name holds a part of the name a.csv's subject column gives ("Doe"): the
+    """b.csv's name holds a part of the name 0a.csv's subject column gives ("Doe"): the
     message shows it redacted as a path, not only the whole name as words; an import
     stopped before it knew every identifier shows [redacted]."""
     from test_import_safety import early_end
@@ -177,7 +177,7 @@ def test_the_column_order_message_names_its_file_as_stored_paths_do(
     folder = tmp_path / "rec"
     folder.mkdir()
     rows = "".join(f"{t},Doe John,{t},{10 * t}\n" for t in range(40))
-    (folder / "a.csv").write_text("time,subject,ecg,resp\n" + rows)  # the largest: first
+    (folder / "0a.csv").write_text("time,subject,ecg,resp\n" + rows)  # first in path order
     (folder / "Doe_b.csv").write_text("time,resp,ecg\n0,40,4\n1,50,5\n2,60,6\n")  # swapped
     for i in range(3):
         (folder / f"c{i}.csv").write_text("time,ecg,resp\n0,1,2\n")

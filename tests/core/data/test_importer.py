@@ -167,6 +167,36 @@ def test_series_columns_in_another_order_are_aligned_by_name(project, tmp_path):
     assert dict(zip(names, third, strict=True)) == {"ecg": [7, 8, 9], "resp": [70, 80, 90]}
 
 
+def slow_on_a(task: DecodeTask):
+    """A decoder that finishes a.csv last, whichever worker took it first."""
+    if Path(task.path).name == "a.csv":
+        import time
+
+        time.sleep(1.0)
+    return decode(task)
+
+
+def test_the_channel_order_is_the_first_file_in_path_order_with_workers(project, tmp_path):
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    (folder / "a.csv").write_text("time,ecg,resp\n0,1,10\n1,2,20\n")  # smallest, slowest
+    (folder / "b.csv").write_text("time,ecg,resp\n" + "".join(f"{t},1,2\n" for t in range(9)))
+    for name in "cdef":  # larger files, columns the other way round
+        rows = "".join(f"{t},{t + 40},{t}\n" for t in range(30))
+        (folder / f"{name}.csv").write_text("time,resp,ecg\n" + rows)
+    cfg = ImportConfig(project=project, paths=[folder], workers=2)
+    with Store.open(project, write=True) as store:
+        Importer(store, cfg, lambda e: None, StopToken(), decoder=slow_on_a).run()
+    with Store.open(project) as store:
+        items = {i["rel_path"]: i for i in store.items(1)}
+        notes = {e["path"]: e["code"] for e in store.import_errors(1)}
+    for name in "abcdef":
+        assert json.loads(items[f"{name}.csv"]["meta"])["channel_names"] == ["ecg", "resp"]
+    assert notes == {f"{name}.csv": "columns-reordered" for name in "cdef"}
+    values = CacheReader(project / "cache" / "dataset-1").series(items["c.csv"])[0]
+    assert values[:, :2].tolist() == [[0, 1], [40, 41]]  # ecg first, then resp
+
+
 def test_the_import_report_keeps_which_files_name_other_columns(project, tmp_path, capsys):
     folder = tmp_path / "rec"
     folder.mkdir()
@@ -203,6 +233,21 @@ def test_the_import_report_keeps_which_files_name_other_columns(project, tmp_pat
         assert [e["path"] for e in store.import_errors(1)] == ["c.csv", "e.csv"]
 
 
+def test_a_second_time_column_is_noted_in_the_import_report(project, tmp_path, capsys):
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    rows = "".join(f"{t * 10},{t / 100},{t % 3}\n" for t in range(6))
+    (folder / "a.csv").write_text("time_ms,time_s,ecg\n" + rows)
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    with Store.open(project) as store:
+        [note] = store.import_errors(1)
+        [item] = store.items(1)
+    assert (note["path"], note["code"], note["severity"]) == ("a.csv", "csv-time-extra", "info")
+    assert json.loads(item["meta"])["channel_names"] == ["ecg"] and item["channels"] == 1
+    assert main(["report", str(project)]) == 0
+    assert "[info] a.csv: column 'time_s' of a.csv was left out" in capsys.readouterr().out
+
+
 def test_csv_files_read_in_different_layouts_are_pointed_out(project, tmp_path):
     folder = tmp_path / "rec"
     folder.mkdir()
@@ -213,6 +258,35 @@ def test_csv_files_read_in_different_layouts_are_pointed_out(project, tmp_path):
     [warning] = [e.text for e in events if getattr(e, "level", "") == "warning"]
     assert "1 one series per file (columns), 1 one series per row (rows)" in warning
     assert "the CSV layout set to columns or rows (--layout" in warning
+
+
+def test_csv_files_read_in_other_layouts_keep_a_note_in_the_import_report(
+    project, tmp_path, capsys
+):
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.csv").write_text("".join(f"{i},{i + 1},{i + 2}\n" for i in range(20)))
+    (folder / "short.csv").write_text("1,2,3\n4,5,6\n")  # read one series per row
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    with Store.open(project) as store:
+        [note] = store.import_errors(1)
+    assert (note["path"], note["code"], note["severity"]) == (
+        "short.csv",
+        "layouts-differ",
+        "warning",
+    )
+    assert note["message"].startswith(
+        "It was read one series per row (rows), while most of the dataset's CSV files (2) "
+        "were read one series per file (columns)."
+    )
+    assert main(["report", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert "rec: 1 notes on imported files\n  [warning] short.csv: It was read one series" in out
+    (folder / "short.csv").write_text("".join(f"{i},{i}\n" for i in range(9)))  # now a recording
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    with Store.open(project) as store:
+        assert store.import_errors(1) == []  # recomputed over the dataset: the note is gone
 
 
 def test_how_series_were_read_is_counted_in_files_not_series(project, tmp_path):

@@ -67,6 +67,47 @@ def test_columns_with_header_and_time_column(tmp_path: Path) -> None:
     assert item.fields["meta"] == meta
 
 
+@pytest.mark.parametrize(
+    ("header", "time", "spare", "rate"),
+    [
+        ("time_ms,time_s,ecg", "time_ms", "time_s", 100.0),
+        ("timestamp,elapsed,ecg", "timestamp", "elapsed", 2.0),
+        ("elapsed,timestamp,ecg", "timestamp", "elapsed", 2.0),  # date-times over seconds
+    ],
+)
+def test_a_second_time_column_is_left_out_of_the_channels_with_a_note(
+    tmp_path: Path, header, time, spare, rate
+) -> None:
+    cells = {
+        "time_ms": lambda t: f"{t * 10}",
+        "time_s": lambda t: f"{t / 100}",
+        "timestamp": lambda t: f"2024-03-01 10:00:{t / 2:04.1f}",
+        "elapsed": lambda t: f"{t / 2}",
+        "ecg": lambda t: f"{t % 3}",
+    }
+    names = header.split(",")
+    text = header + "\n" + "".join(",".join(cells[n](t) for n in names) + "\n" for t in range(8))
+    decoded = decode(write(tmp_path, "rec.csv", text))
+    (item,) = decoded.items
+    assert item.fields["meta"]["channel_names"] == ["ecg"]
+    np.testing.assert_array_equal(item.array, [[0, 1, 2, 0, 1, 2, 0, 1]])
+    assert item.fields["sampling_rate"] == pytest.approx(rate)
+    (note,) = decoded.problems
+    assert (note.code, note.severity) == ("csv-time-extra", "info")
+    assert f"column {spare!r} of rec.csv was left out of the channels" in note.message
+    assert f"beside column {time!r}, the time read" in note.message
+    assert "rename the column" in note.message
+
+
+def test_a_time_named_column_whose_values_do_not_only_increase_stays_a_channel(
+    tmp_path: Path,
+) -> None:
+    text = "time,ms,ecg\n0,5,1\n1,3,2\n2,9,3\n"  # "ms": a measurement, not a clock
+    decoded = decode(write(tmp_path, "rec.csv", text))
+    assert decoded.items[0].fields["meta"]["channel_names"] == ["ms", "ecg"]
+    assert decoded.problems == []
+
+
 def test_columns_without_header_uses_given_rate(tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", "".join(f"{i},{-i},{i * 2}\n" for i in range(5)))
     (item,) = decode(path, sampling_rate=50).items

@@ -567,6 +567,29 @@ def test_a_recording_at_another_sampling_rate_is_refused_and_an_unknown_one_note
     assert found["untimed.csv"].error is None
 
 
+def test_a_headerless_csv_is_read_in_the_training_order_with_a_note(tmp_path):
+    from ssl_studio.core.export.preprocess import read_inputs
+
+    spec = {"modality": "timeseries", "in_channels": 2, "channel_names": ["ecg", "resp"],
+            "sampling_rate": None, "csv_layout": "auto", "csv_prefer": "columns"}  # fmt: skip
+    (tmp_path / "bare.csv").write_text("".join(f"{t},{t + 100}\n" for t in range(30)))
+    (tmp_path / "named.csv").write_text(
+        "resp,ecg\n" + "".join(f"{t + 100},{t}\n" for t in range(30))
+    )
+    found = {Path(i.path).name: i for i in read_inputs([tmp_path], spec)}
+    for name in ("bare.csv", "named.csv"):  # the same values, as the same channels
+        assert found[name].error is None
+        np.testing.assert_array_equal(found[name].x[:, :2], [[0, 1], [100, 101]])
+    assert found["bare.csv"].note == (
+        "It has no header row, so its columns were taken by position, in the training "
+        "files' order: ecg, resp. Add a header row naming them if the order differs."
+    )
+    assert found["named.csv"].note == ""
+    unnamed = {**spec, "channel_names": None}  # a model whose files had no header either
+    [item] = read_inputs([tmp_path / "bare.csv"], unnamed)
+    assert item.error is None and item.note == ""
+
+
 def test_a_series_with_other_channels_than_the_model_reads_is_refused_for_its_kind(tmp_path):
     from ssl_studio.core.export.preprocess import read_inputs
 

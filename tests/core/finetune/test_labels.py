@@ -232,6 +232,25 @@ def test_series_in_rows_are_labeled_by_their_row_or_index(tmp_path):
         labels = {items[k]: v for k, v in store.latest_labels(1, "labels").items()}
     assert labels == {0: "a", 1: "b", 5: "a"}  # index = row - 1
     assert "beats.csv: no item on row 7; its items are row 1 to row 6" in report.warnings[0]
+    assert report.warnings[0].startswith(  # the file is there: only the item is not
+        "1 row(s) name an item that its file in dataset 'beats' does not have and were left "
+        "out: line 5 (beats.csv: no item on row 7;"
+    )
+    assert not any("name files that are not in dataset" in w for w in report.warnings)
+    csv.write_text("path,row,label\nbeats.csv,1,a\nbeats.csv,8,b\ngone.csv,1,b\n")  # both
+    report = labels_from_csv(project, "beats", csv, name="both-cases")
+    said = " ".join(report.warnings)
+    assert "1 row(s) name an item that its file in dataset 'beats' does not have" in said
+    assert "1 row(s) name files that are not in dataset 'beats' and were left out: " in said
+    assert "line 4 (gone.csv). Check the paths, or import those files first." in said
+    csv.write_text("path,row,label\nbeats.csv,8,a\n")  # no row matches: the file was found
+    with pytest.raises(ConfigError) as refused:
+        labels_from_csv(project, "beats", csv, name="none")
+    assert (
+        "Their files are in it, but not the items named: line 2 (beats.csv: no item on row 8"
+        in (str(refused.value))
+    )
+    assert "Paths must be relative" not in str(refused.value)
     csv.write_text("path,index,label\nbeats.csv,0,a\nbeats.csv,6,b\nbeats.csv,1,b\n")
     report = labels_from_csv(project, "beats", csv, name="by-index")
     assert report.labeled == 2 and "no item at index 6" in report.warnings[0]

@@ -1,5 +1,6 @@
 """What the import report shows: the files an import left out, and notes on files it
-imported (their columns named otherwise than most of the dataset's files)."""
+imported (their columns named, or the CSV read, otherwise than most of the dataset's
+files)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,18 @@ class ImportReport(StoreBase):
             (dataset_id,),
         )
         return [(int(r[0]), json.loads(r[1])) for r in rows]
+
+    def file_layouts(self, dataset_id: int) -> list[tuple[int, str]]:
+        """(file id, layout) of the dataset's imported series files, in the order they
+        were first imported (a CSV's "columns" or "rows"; an array's shape)."""
+        rows = self.conn.execute(
+            "SELECT items.file_id, json_extract(items.meta, '$.layout') FROM items "
+            "JOIN files ON files.id = items.file_id WHERE items.dataset_id = ? "
+            "AND items.status = 'ok' AND items.idx = 0 AND files.status = 'ok' "
+            "AND json_extract(items.meta, '$.layout') IS NOT NULL ORDER BY items.file_id",
+            (dataset_id,),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
 
     def replace_file_notes(
         self, dataset_id: int, import_id: int, code: str, notes: Iterable[tuple[int, str, str]]
