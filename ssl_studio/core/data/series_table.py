@@ -197,6 +197,14 @@ class _Table:
         self.roles = self._find_roles()
         out = {*self.roles.values(), *self.spare_times}
         self.channels = [j for j in range(len(self.names)) if j not in out]
+        if not self.channels and out:
+            used = ", ".join(f"'{self.names[j]}'" for j in sorted(out))
+            raise ImportProblem(
+                "csv-no-numeric",
+                f"{self.file} holds no measured values: its columns ({used}) are read as "
+                "times, labels or ids. Rename a column that holds measurements (for "
+                "example 'value') and import it again, or check that this is the right file.",
+            )
         if not self.channels:
             raise ImportProblem(
                 "csv-no-numeric",

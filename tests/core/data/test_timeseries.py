@@ -452,6 +452,12 @@ def test_csv_errors(tmp_path: Path, name: str, content: bytes | None, code: str,
     assert err.message and (name in err.message or code == "layout-unknown")
 
 
+def test_a_file_of_time_columns_only_says_they_were_read_as_times(tmp_path: Path) -> None:
+    err = problem(write(tmp_path, "t.csv", "time,time_s\n0,0\n1,1\n2,2\n"), "csv-no-numeric")
+    assert "'time', 'time_s'" in err.message and "read as times" in err.message
+    assert "no numeric column" not in err.message  # both are numeric
+
+
 def test_error_messages_name_the_column(tmp_path: Path) -> None:
     err = problem(write(tmp_path, "m.csv", "a,b\n1,2\n3,oops\n5,6\n"), "csv-mixed-types")
     assert "'b'" in err.message and "line 3" in err.message
