@@ -23,7 +23,7 @@ from ssl_studio.core.data.discovery import Found, sniff, walk
 from ssl_studio.core.data.privacy import redact
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.series_channels import fold, named
-from ssl_studio.core.export.channel_count import count_error, count_note
+from ssl_studio.core.export.channel_count import ARRAY_LAYOUTS, count_error, count_note
 from ssl_studio.core.transforms.image_augment import center_view
 
 
@@ -228,17 +228,24 @@ def _names(fields: dict[str, Any], spec: dict[str, Any]) -> tuple[list[str], lis
 
 
 def _position_note(have: int, fields: dict[str, Any], spec: dict[str, Any]) -> str:
-    """The note of a CSV series without a header row, with as many channels as the model
-    whose training files named their columns: taken by position, in the training order."""
+    """The note of a series without channel names (a CSV without a header row, an NPY/NPZ
+    array), with as many channels as the model whose training files named their columns:
+    taken by position, in the training order."""
     meta = fields.get("meta") or {}
     want = spec.get("channel_names")
-    if not want or meta.get("layout") != "columns" or meta.get("channel_names"):
+    if not want or have != len(want) or meta.get("channel_names"):
         return ""
-    if have != len(want):
+    order = f"in the training files' order: {', '.join(want)}"
+    if meta.get("layout") in ARRAY_LAYOUTS:
+        return (
+            f"An array has no column names, so its channels were taken by position, {order}. "
+            "Save them in that order if they are not."
+        )
+    if meta.get("layout") != "columns":
         return ""
     return (
-        "It has no header row, so its columns were taken by position, in the training "
-        f"files' order: {', '.join(want)}. Add a header row naming them if the order differs."
+        f"It has no header row, so its columns were taken by position, {order}. Add a "
+        "header row naming them if the order differs."
     )
 
 

@@ -585,6 +585,12 @@ def test_a_headerless_csv_is_read_in_the_training_order_with_a_note(tmp_path):
         "files' order: ecg, resp. Add a header row naming them if the order differs."
     )
     assert found["named.csv"].note == ""
+    np.save(tmp_path / "arr.npy", np.stack([np.arange(30.0), np.arange(30.0) + 100])[None])
+    [array] = read_inputs([tmp_path / "arr.npy"], spec)
+    assert array.error is None and array.note.startswith(
+        "An array has no column names, so its channels were taken by position, in the "
+        "training files' order: ecg, resp."
+    )
     unnamed = {**spec, "channel_names": None}  # a model whose files had no header either
     [item] = read_inputs([tmp_path / "bare.csv"], unnamed)
     assert item.error is None and item.note == ""
@@ -609,7 +615,8 @@ def test_a_series_with_other_channels_than_the_model_reads_is_refused_for_its_ki
     found = {(Path(i.path).name, i.index): i for i in read_inputs([tmp_path], spec)}
     assert found[("named.csv", 0)].error is None
     assert found[("named.csv", 0)].note == "No column 'resp': read as missing values."
-    assert found[("right.npy", 0)].error is None and found[("right.npy", 0)].note == ""
+    right = found[("right.npy", 0)]  # read by position, and said so
+    assert right.error is None and right.note.startswith("An array has no column names")
     bare = found[("bare.csv", 0)].error  # was read as ecg, with resp missing, and no note
     assert bare.startswith("This series has 1 channel; the model reads 2 (ecg, resp), and its ")
     assert "training recordings all had 2" in bare and "Add a header row naming" in bare
