@@ -30,7 +30,7 @@ from ssl_studio.cli_output import (
     stop_on_ctrl_c,
 )
 from ssl_studio.core.config import CSV_LAYOUTS, IMPORT_KINDS, ImportConfig
-from ssl_studio.core.data.import_tally import unfinished_note
+from ssl_studio.core.data.import_tally import unfinished_note, unread_dicom_note
 from ssl_studio.core.errors import NotAProjectError, SSLStudioError
 from ssl_studio.display_check import display_problem
 
@@ -99,6 +99,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"{d['files']['missing']} missing files"
         )
         if note := unfinished_note(d["last_import"]):  # stopped, or cut off
+            print(f"    {note}")
+        if note := unread_dicom_note(d.get("unread_dicom")):
             print(f"    {note}")
     print(f"  Cache: {mb(info['totals']['cache_bytes'])}")
     if info["runs"]:

@@ -109,6 +109,18 @@ def unfinished_note(last_import: dict[str, Any] | None) -> str | None:
     return partial_import_note(last_import)
 
 
+def unread_dicom_note(count: int) -> str | None:
+    """The note for a dataset with ``count`` left-out DICOM files whose identifiers an
+    older SSL Studio never read (Store.dataset_summary's ``unread_dicom``), or None."""
+    if not count:
+        return None
+    return (
+        f"{count} DICOM file(s) left out of this dataset were imported by an older SSL "
+        "Studio that did not read their patients' names, so stored paths beside them may "
+        "name a patient: import the dataset's folder again to hide them."
+    )
+
+
 def mixed_layouts(files: Counter[str]) -> str:
     """The warning for CSV files that the auto layout read in different ways."""
     ways = ", ".join(f"{n} {LAYOUT_WORDS[way]} ({way})" for way, n in files.most_common())

@@ -261,6 +261,12 @@ def _read_1_as_2(conn: sqlite3.Connection) -> None:
     conn.execute(f"CREATE TEMP VIEW runs AS SELECT *, {empty} FROM main.runs")
 
 
+def _read_4_as_5(conn: sqlite3.Connection) -> None:
+    """Show a version-4 database as version 5 without changing it: files get migration
+    5's column, empty (nothing is marked: a read-only project cannot be re-imported)."""
+    conn.execute("CREATE TEMP VIEW files AS SELECT *, NULL AS reread FROM main.files")
+
+
 # READ_AS_IS[i]: how a connection that may not write (a read-only project) reads a
 # version-i database as version i + 1 without upgrading it; None: nothing is needed (the
 # migration only makes queries faster). A version without an entry cannot be read so.
@@ -268,5 +274,5 @@ READ_AS_IS: dict[int, Callable[[sqlite3.Connection], None] | None] = {
     1: _read_1_as_2,
     2: None,
     3: None,  # (only an import, a writer, reads import_errors.root_id)
-    4: None,  # (and files.reread)
+    4: _read_4_as_5,
 }

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
-from ssl_studio.core.data.import_tally import unfinished_note
+from ssl_studio.core.data.import_tally import unfinished_note, unread_dicom_note
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import StopToken
 from ssl_studio.core.jobs import import_data
@@ -498,9 +498,14 @@ def test_a_re_import_repairs_the_paths_an_import_that_never_read_left_out_dicom_
     conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
+    with Store.open(project, write=True) as store:  # the upgrade marks them; info says so
+        marked = store.dataset_summary(1)["unread_dicom"]
+    assert marked > 0 and "import the dataset's folder again" in unread_dicom_note(marked)
 
     summary = run(project, study, kind="image", workers=1)
     assert (summary["unchanged"], summary["new"], summary["unnamed"]) == (5, 0, 0)
+    with Store.open(project) as store:
+        assert store.dataset_summary(1)["unread_dicom"] == 0
     assert b"CompressedSamples" not in project_bytes(project)
     with Store.open(project) as store:
         paths = sorted(i["rel_path"] for i in store.items(1))

@@ -162,7 +162,9 @@ class DatasetRecords(StoreBase):
         return [dict(r) for r in rows]
 
     def dataset_summary(self, dataset_id: int) -> dict[str, Any]:
-        """Counts for ``ssl-studio info`` and the dataset list."""
+        """Counts for ``ssl-studio info`` and the dataset list; ``unread_dicom``: DICOM
+        files left out of the dataset whose identifiers were never read (schema.py,
+        migration 5), so stored paths beside them may name a patient until a re-import."""
         q = self.conn.execute
         by_modality = {
             r[0] or "unknown": r[1]
@@ -192,6 +194,9 @@ class DatasetRecords(StoreBase):
             "errors": errors.get("error", 0),
             "skipped": errors.get("skipped", 0),
             "last_import": self.last_import(dataset_id),
+            "unread_dicom": q(
+                "SELECT COUNT(*) FROM files WHERE dataset_id = ? AND reread = 1", (dataset_id,)
+            ).fetchone()[0],
         }
 
     def last_import(self, dataset_id: int) -> dict[str, Any] | None:
