@@ -103,14 +103,15 @@ def decode_files(
         while turn and turn[0] in held:
             yield held.pop(turn.popleft())
 
+    alone: Future | None = None  # a suspect running by itself, until it ends
     try:
         while (queue or suspects or inflight) and not stop.stopped:
-            isolating = bool(suspects)
-            if isolating:
+            if suspects and alone is None:
                 if not inflight:  # a suspect runs alone, so a crash names it
                     pair = suspects.popleft()
-                    inflight[pool.submit(decoder, pair[1])] = pair
-            else:
+                    alone = pool.submit(decoder, pair[1])
+                    inflight[alone] = pair
+            elif alone is None:  # (nothing joins a suspect while it runs, however long)
                 while queue and len(inflight) + len(held) < workers * _QUEUE_PER_WORKER:
                     pair = queue.popleft()
                     turn.append(position[id(pair)])
@@ -119,11 +120,14 @@ def decode_files(
             broken = False
             for future in finished:
                 pair = inflight.pop(future)
+                isolated = future is alone
+                if isolated:
+                    alone = None
                 try:
                     result = future.result()
                 except BrokenProcessPool:
                     broken = True
-                    if isolating:
+                    if isolated:
                         yield from finish(pair, crashed(pair[1]))
                     else:
                         suspects.append(pair)
@@ -134,6 +138,7 @@ def decode_files(
             if broken:
                 suspects.extend(inflight.values())
                 inflight.clear()
+                alone = None
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = _pool(workers, context)
     finally:

@@ -407,6 +407,39 @@ def test_a_decoder_that_kills_its_process_costs_only_that_file(project, tmp_path
     assert errors_by_path(project, "imgs") == {"05-crash.png": "decoder-crashed"}
 
 
+def slow_crash_on_name(task: DecodeTask):
+    """A decoder that takes a while (a starting worker on a busy machine) before killing
+    its process on one file."""
+    import time
+
+    if "crash" in Path(task.path).name:
+        time.sleep(0.8)
+        os._exit(3)
+    return decode(task)
+
+
+def test_a_decoder_that_is_slow_to_kill_its_process_costs_only_that_file(project, tmp_path):
+    """The suspect retried alone took longer than one wait of the loop, other files
+    joined it, its crash broke them again, and so on for ever (a busy machine, where
+    workers start slowly, hung this way)."""
+    import threading
+
+    folder = grey_pngs(tmp_path / "imgs", 12, side=8)
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "05-crash.png")
+    cfg = ImportConfig(project=project, paths=[folder], cache_size=8, workers=2)
+    stop = StopToken()
+    deadline = threading.Timer(60, stop.stop)  # the old loop never ended
+    deadline.start()
+    try:
+        with Store.open(project, write=True) as store:
+            summary = Importer(store, cfg, lambda e: None, stop, decoder=slow_crash_on_name).run()
+    finally:
+        deadline.cancel()
+    assert not summary["cancelled"]
+    assert (summary["imported"], summary["failed"]) == (12, 1)
+    assert errors_by_path(project, "imgs") == {"05-crash.png": "decoder-crashed"}
+
+
 def test_a_paused_import_waits_with_its_work_saved_and_then_finishes(project, tmp_path):
     import threading
 
