@@ -223,6 +223,7 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
             # (an import that does not finish knows too few identifiers to name paths: its
             # walk problems are recorded [redacted], and the next walk replaces them)
             complete = self._complete(cancelled)
+            self.redacted_met: Counter[tuple[int, str, str]] = Counter()  # (_met_before)
             for problem in walk_problems:
                 self._walk_error(problem, complete)
             if not cancelled:

@@ -354,6 +354,18 @@ class ImportRecords(StoreBase):
                 (dataset_id,),
             )
 
+    def walk_error_count(
+        self, dataset_id: int, root_id: int, path: str, code: str, message: str, import_id: int
+    ) -> int:
+        """How many problems of the walk like this one (same root, shown path, code and
+        message) imports other than ``import_id`` recorded."""
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND "
+            "root_id = ? AND path = ? AND code = ? AND message = ? AND import_id != ?",
+            (dataset_id, root_id, path, code, message, import_id),
+        ).fetchone()
+        return int(row[0])
+
     def unrooted_walk_errors(self, dataset_id: int) -> list[tuple[int, str]]:
         """(id, shown path) of the dataset's problems of the walk recorded before they
         knew their root (schema 3)."""
