@@ -232,6 +232,15 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
         self._save_labels()
         return cancelled
 
+    def _layout(self, candidate: _Candidate) -> str:
+        """The CSV layout to read a file with: a file an unfinished import recorded, read
+        again only for its identifiers, is read as that import read it (not with this
+        import's --csv-layout, which may refuse it: it was readable all the same)."""
+        before = candidate.before
+        if candidate.refresh and before is not None and before.layout:
+            return before.layout
+        return self.cfg.csv_layout
+
     def _clear_unrooted(self, walked: list[str]) -> None:
         """Forget the problems of the walk recorded before they knew their root (schema 3)
         that no folder of the dataset this import did not walk can hold: those of the
@@ -411,7 +420,7 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
                         candidate.sniffed,
                         size,
                         self.salt,
-                        self.cfg.csv_layout,
+                        self._layout(candidate),
                         self.cfg.sampling_rate,
                         self.csv_prefer,
                         identifiers_only=candidate.refresh or candidate.refused is not None,

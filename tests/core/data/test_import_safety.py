@@ -543,3 +543,28 @@ def test_walk_problems_recorded_before_they_knew_their_folder_are_replaced_not_d
     (one / "broken_one.png").unlink()
     run(project, one, name="scans")
     assert walk_problems(project) == [("broken_two.png", "broken-link")]
+
+
+def test_files_an_unfinished_import_recorded_are_read_again_as_it_read_them(
+    project, tmp_path, monkeypatch
+):
+    """An import with --csv-layout columns stopped after one file; the next import, with
+    --csv-layout rows, reads the recorded file's identifiers as the first read it: that
+    its layout refuses the file does not make it unreadable, nor the import unnamed."""
+    folder = tmp_path / "vitals"
+    folder.mkdir()
+    for i in range(4):
+        rows = "\n".join(f"{t},{60 + t + i},{95 + t % 3}" for t in range(20))
+        (folder / f"v{i}.csv").write_text(f"time,hr,spo2\n{rows}\n")
+    with monkeypatch.context() as patch:
+        stop, _ = early_end("stopped", 1, patch)
+        cfg = ImportConfig(project=project, paths=[folder], csv_layout="columns", workers=1)
+        assert import_data(cfg, stop=stop)["cancelled"]
+    events: list = []
+    cfg = ImportConfig(project=project, paths=[folder], csv_layout="rows")
+    import_data(cfg, report=events.append)
+    said = " ".join(e.text for e in events if hasattr(e, "text"))
+    assert "could not be read again" not in said
+    with Store.open(project) as store:
+        statuses = [r[0] for r in store.conn.execute("SELECT status FROM imports ORDER BY id")]
+    assert statuses[-1] != "unnamed"

@@ -36,6 +36,7 @@ class FileRow:
     pending: bool = False
     codes: tuple[str, ...] = ()  # codes of its problems as recorded
     unread: bool = False  # (pending as) a left-out DICOM file whose header was never read
+    layout: str | None = None  # the CSV layout its series were read with, if any
 
 
 def most_files_layout(shapes: Iterable[tuple[str | None, list | None, int]]) -> str | None:
@@ -148,7 +149,9 @@ class ImportRecords(StoreBase):
             "COALESCE(imports.status, 'done') != 'done' OR COALESCE(files.reread, 0) "
             "AS pending, COALESCE(files.reread, 0) AS unread, "
             "(SELECT GROUP_CONCAT(code, ' ') FROM import_errors WHERE file_id = files.id) "
-            "AS codes FROM files LEFT JOIN imports ON imports.id = files.import_id "
+            "AS codes, (SELECT json_extract(meta, '$.layout') FROM items WHERE "
+            "items.file_id = files.id ORDER BY items.idx LIMIT 1) AS layout "
+            "FROM files LEFT JOIN imports ON imports.id = files.import_id "
             "LEFT JOIN roots ON roots.id = files.root_id WHERE files.dataset_id = ?",
             (dataset_id,),
         )
@@ -165,6 +168,7 @@ class ImportRecords(StoreBase):
                 bool(r["pending"]),
                 tuple((r["codes"] or "").split()),
                 bool(r["unread"]),
+                r["layout"] if r["layout"] in ("columns", "rows") else None,
             )
             for r in rows
         }
