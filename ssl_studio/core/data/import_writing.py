@@ -176,15 +176,19 @@ class ImportWriting:
             shown, message = REDACTED, hide_path(problem.message, where)
         root_key = keyed_hash(self.salt, "path", str(entry.root))
         self.root_paths.setdefault(root_key, str(entry.root))  # (named with the others)
-        self.store.add_walk_error(
-            self.dataset_id,
-            self.import_id,
-            self._root_id(root_key),
-            shown,
-            problem.code,
-            message or problem.message,
-            problem.severity,
-        )
+        root_id, text = self._root_id(root_key), message or problem.message
+        if not complete and self._met_before(root_id, problem.code, text):
+            pass  # (an earlier unfinished import recorded it: its row stands for this one)
+        else:
+            self.store.add_walk_error(
+                self.dataset_id,
+                self.import_id,
+                root_id,
+                shown,
+                problem.code,
+                text,
+                problem.severity,
+            )
         if problem.severity == "skipped":  # e.g. a project or an export inside the folder
             self.tally.skipped += 1
             return
@@ -193,6 +197,20 @@ class ImportWriting:
             self.tally.errors.append(
                 {"path": shown, "code": problem.code, "message": problem.message, "where": where}
             )
+
+    def _met_before(self, root_id: int, code: str, message: str) -> bool:
+        """Whether imports that did not finish already recorded this [redacted] problem of
+        the walk: as many like it as this import has met so far. Their walks, stopped
+        before it could replace what they recorded, met the same files in the same order,
+        so a stopped import adds only what they did not reach (rather than each adding
+        them all again)."""
+        key = (root_id, code, message)
+        met = self.redacted_met
+        met[key] += 1
+        recorded = self.store.walk_error_count(
+            self.dataset_id, root_id, REDACTED, code, message, self.import_id
+        )
+        return met[key] <= recorded
 
     def _note_columns(self) -> None:
         """Store a note on each series file of the dataset whose columns are named

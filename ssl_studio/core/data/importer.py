@@ -219,9 +219,11 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
             keys = [*self._root_keys(), *sorted(self.resumed_roots)]
             if self.tally.walk_complete:  # what it met replaces what was recorded there
                 self.store.clear_walk_errors(self.dataset_id, map(self._root_id, keys))
+                self._clear_unrooted(keys)
             # (an import that does not finish knows too few identifiers to name paths: its
             # walk problems are recorded [redacted], and the next walk replaces them)
             complete = self._complete(cancelled)
+            self.redacted_met: Counter[tuple[int, str, str]] = Counter()  # (_met_before)
             for problem in walk_problems:
                 self._walk_error(problem, complete)
             if not cancelled:
@@ -229,6 +231,38 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
                 self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
         self._save_labels()
         return cancelled
+
+    def _layout(self, candidate: _Candidate) -> str:
+        """The CSV layout to read a file with: a file an unfinished import recorded, read
+        again only for its identifiers, is read as that import read it (not with this
+        import's --csv-layout, which may refuse it: it was readable all the same)."""
+        before = candidate.before
+        if candidate.refresh and before is not None and before.layout:
+            return before.layout
+        return self.cfg.csv_layout
+
+    def _clear_unrooted(self, walked: list[str]) -> None:
+        """Forget the problems of the walk recorded before they knew their root (schema 3)
+        that no folder of the dataset this import did not walk can hold: those of the
+        folders walked now were met again (and recorded with their root) or went away.
+        One whose path is [redacted], or lies in a folder whose stored path is, stays
+        until an import walks every folder of the dataset."""
+        others = [
+            path
+            for key, path in self.store.root_paths(self.dataset_id).items()
+            if key not in walked
+        ]
+        if any(REDACTED in path or not os.path.isdir(path) for path in others):
+            return  # (a folder it cannot look in, or one not there now: a drive unplugged)
+        gone = [
+            row_id
+            for row_id, path in self.store.unrooted_walk_errors(self.dataset_id)
+            if path
+            and REDACTED not in path
+            and not os.path.isabs(path)
+            and not any(os.path.lexists(os.path.join(root, path)) for root in others)
+        ]
+        self.store.remove_walk_errors(gone)
 
     def _say_channel_order(self, complete: bool) -> None:
         """Say which series had their columns put in order. The message names a file: its
@@ -386,7 +420,7 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
                         candidate.sniffed,
                         size,
                         self.salt,
-                        self.cfg.csv_layout,
+                        self._layout(candidate),
                         self.cfg.sampling_rate,
                         self.csv_prefer,
                         identifiers_only=candidate.refresh or candidate.refused is not None,

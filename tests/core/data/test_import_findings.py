@@ -228,3 +228,38 @@ def test_a_stopped_import_reports_the_walk_s_problems_with_their_paths_hidden(
         ("Doe_John_scan.png", "broken-link"),
         ("old project", "ssl-studio-project"),
     ]
+
+
+def test_imports_stopped_during_the_walk_record_its_problems_once(project, tmp_path, monkeypatch):
+    """Three imports stopped while walking a folder, after the walk met a broken link:
+    the [redacted] problem is recorded once, not once per import; a finished import
+    names it."""
+    from ssl_studio.core.data import importer
+    from ssl_studio.core.data.discovery import WalkProblem
+
+    folder = pngs(tmp_path / "study", 5)
+    os.symlink(tmp_path / "gone", folder / "Doe_John_scan.png")  # a link to nothing
+    real_walk, stop = importer.walk, StopToken()
+
+    def walk(paths):  # (the link met first, then the Stop button)
+        entries = sorted(real_walk(paths), key=lambda e: not isinstance(e, WalkProblem))
+        for entry in entries:
+            yield entry
+            stop.stop()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(importer, "walk", walk)
+        for _ in range(3):
+            stop = StopToken()
+            cfg = ImportConfig(project=project, paths=[folder], cache_size=16)
+            with Store.open(project, write=True) as store:
+                summary = Importer(store, cfg, lambda _: None, stop).run()
+            assert not summary["walk_complete"] and summary["failed"] == 1
+    with Store.open(project) as store:
+        rows = store.import_errors(1)
+    assert [(r["path"], r["code"]) for r in rows] == [("[redacted]", "broken-link")]
+
+    import_data(ImportConfig(project=project, paths=[folder]))
+    with Store.open(project) as store:
+        rows = store.import_errors(1)
+    assert [(r["path"], r["code"]) for r in rows] == [("Doe_John_scan.png", "broken-link")]

@@ -516,3 +516,55 @@ def test_a_re_import_repairs_the_paths_an_import_that_never_read_left_out_dicom_
     with Store.open(project) as store:
         statuses = [r[0] for r in store.conn.execute("SELECT status FROM imports")]
     assert statuses == ["done", "done", "done"]
+
+
+def test_walk_problems_recorded_before_they_knew_their_folder_are_replaced_not_doubled(
+    project, tmp_path
+):
+    """A dataset of two folders, each with a broken link, imported by a version whose
+    walk problems did not know their folder (schema 3: root_id NULL). Importing one
+    folder again records its link once, and after the link is removed, forgets it; the
+    other folder's problem stays."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder, value in ((one, 10), (two, 60)):
+        for i in range(3):
+            png(folder / f"{folder.name}{i}.png", value + 10 * i)
+        (folder / f"broken_{folder.name}.png").symlink_to(folder / "gone.png")
+    run(project, one, name="scans", cache_size=16)
+    run(project, two, name="scans", add=True)
+    with Store.open(project, write=True) as store, store.transaction():
+        store.conn.execute("UPDATE import_errors SET root_id = NULL WHERE file_id IS NULL")
+    both = [("broken_one.png", "broken-link"), ("broken_two.png", "broken-link")]
+    assert walk_problems(project) == both
+
+    run(project, one, name="scans")
+    assert walk_problems(project) == both
+
+    (one / "broken_one.png").unlink()
+    run(project, one, name="scans")
+    assert walk_problems(project) == [("broken_two.png", "broken-link")]
+
+
+def test_files_an_unfinished_import_recorded_are_read_again_as_it_read_them(
+    project, tmp_path, monkeypatch
+):
+    """An import with --csv-layout columns stopped after one file; the next import, with
+    --csv-layout rows, reads the recorded file's identifiers as the first read it: that
+    its layout refuses the file does not make it unreadable, nor the import unnamed."""
+    folder = tmp_path / "vitals"
+    folder.mkdir()
+    for i in range(4):
+        rows = "\n".join(f"{t},{60 + t + i},{95 + t % 3}" for t in range(20))
+        (folder / f"v{i}.csv").write_text(f"time,hr,spo2\n{rows}\n")
+    with monkeypatch.context() as patch:
+        stop, _ = early_end("stopped", 1, patch)
+        cfg = ImportConfig(project=project, paths=[folder], csv_layout="columns", workers=1)
+        assert import_data(cfg, stop=stop)["cancelled"]
+    events: list = []
+    cfg = ImportConfig(project=project, paths=[folder], csv_layout="rows")
+    import_data(cfg, report=events.append)
+    said = " ".join(e.text for e in events if hasattr(e, "text"))
+    assert "could not be read again" not in said
+    with Store.open(project) as store:
+        statuses = [r[0] for r in store.conn.execute("SELECT status FROM imports ORDER BY id")]
+    assert statuses[-1] != "unnamed"

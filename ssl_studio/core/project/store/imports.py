@@ -10,6 +10,9 @@ from typing import Any
 from ssl_studio.core.project.schema import ITEM_COLUMNS
 from ssl_studio.core.project.store.base import StoreBase, now
 
+# the shown path of a problem met by an import that did not finish (core/data/privacy.py)
+REDACTED = "[redacted]"
+
 # an item row with its file's shown path, as ``items`` and ``item`` give it
 _ITEMS_WITH_PATHS = (
     "SELECT items.*, files.rel_path AS rel_path FROM items JOIN files ON files.id = items.file_id"
@@ -33,6 +36,7 @@ class FileRow:
     pending: bool = False
     codes: tuple[str, ...] = ()  # codes of its problems as recorded
     unread: bool = False  # (pending as) a left-out DICOM file whose header was never read
+    layout: str | None = None  # the CSV layout its series were read with, if any
 
 
 def most_files_layout(shapes: Iterable[tuple[str | None, list | None, int]]) -> str | None:
@@ -145,7 +149,9 @@ class ImportRecords(StoreBase):
             "COALESCE(imports.status, 'done') != 'done' OR COALESCE(files.reread, 0) "
             "AS pending, COALESCE(files.reread, 0) AS unread, "
             "(SELECT GROUP_CONCAT(code, ' ') FROM import_errors WHERE file_id = files.id) "
-            "AS codes FROM files LEFT JOIN imports ON imports.id = files.import_id "
+            "AS codes, (SELECT json_extract(meta, '$.layout') FROM items WHERE "
+            "items.file_id = files.id ORDER BY items.idx LIMIT 1) AS layout "
+            "FROM files LEFT JOIN imports ON imports.id = files.import_id "
             "LEFT JOIN roots ON roots.id = files.root_id WHERE files.dataset_id = ?",
             (dataset_id,),
         )
@@ -162,6 +168,7 @@ class ImportRecords(StoreBase):
                 bool(r["pending"]),
                 tuple((r["codes"] or "").split()),
                 bool(r["unread"]),
+                r["layout"] if r["layout"] in ("columns", "rows") else None,
             )
             for r in rows
         }
@@ -315,7 +322,14 @@ class ImportRecords(StoreBase):
     ) -> None:
         """A problem that belongs to no file (an unreadable folder, a broken link; skipped:
         a project or an export inside the folder), met under the import root ``root_id``.
-        Call inside ``transaction()``."""
+        It replaces a problem of the same shown path recorded before problems knew their
+        root (schema 3), which may be this one. Call inside ``transaction()``."""
+        if path != REDACTED:  # ([redacted] names no path: it may be another one's)
+            self.conn.execute(
+                "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND "
+                "root_id IS NULL AND path = ?",
+                (dataset_id, path),
+            )
         self.conn.execute(
             "INSERT INTO import_errors(dataset_id, import_id, root_id, path, code, message, "
             "severity, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -343,6 +357,34 @@ class ImportRecords(StoreBase):
                 "root_id IS NULL",
                 (dataset_id,),
             )
+
+    def walk_error_count(
+        self, dataset_id: int, root_id: int, path: str, code: str, message: str, import_id: int
+    ) -> int:
+        """How many problems of the walk like this one (same root, shown path, code and
+        message) imports other than ``import_id`` recorded."""
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND "
+            "root_id = ? AND path = ? AND code = ? AND message = ? AND import_id != ?",
+            (dataset_id, root_id, path, code, message, import_id),
+        ).fetchone()
+        return int(row[0])
+
+    def unrooted_walk_errors(self, dataset_id: int) -> list[tuple[int, str]]:
+        """(id, shown path) of the dataset's problems of the walk recorded before they
+        knew their root (schema 3)."""
+        rows = self.conn.execute(
+            "SELECT id, path FROM import_errors WHERE dataset_id = ? AND file_id IS NULL "
+            "AND root_id IS NULL ORDER BY id",
+            (dataset_id,),
+        )
+        return [(int(r[0]), r[1] or "") for r in rows]
+
+    def remove_walk_errors(self, ids: Iterable[int]) -> None:
+        """Forget the problems of the walk ``ids``. Call inside ``transaction()``."""
+        self.conn.executemany(
+            "DELETE FROM import_errors WHERE id = ? AND file_id IS NULL", [(i,) for i in ids]
+        )
 
     def _other_roots(self, dataset_id: int, root_ids: list[int]) -> bool:
         """Whether the dataset has import roots besides ``root_ids``."""
