@@ -67,7 +67,8 @@ class ImportWriting:
                     if given is not None and list(map(fold, given)) != list(
                         map(fold, named_meta["channel_names"])
                     ):  # (the same names in other capitals are only spelled as the first)
-                        note = reordered_note(given, named_meta["channel_names"])
+                        before = self.channel_order.kept_from_before(given)
+                        note = reordered_note(given, named_meta["channel_names"], before)
                         result.problems.append(  # stored: the report lists such files
                             ImportProblem(COLUMNS_REORDERED, hide(note), "info")
                         )

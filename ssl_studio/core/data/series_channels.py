@@ -43,8 +43,11 @@ class ChannelOrder:
         for names in known:
             if (checked := named(names)) is not None:
                 self.orders.setdefault(frozenset(fold(n) for n in checked), checked)
-        # (the file's path, raw: shown only through ``messages``' show; the order given)
-        self.reordered: list[tuple[str, list[str]]] = []
+        # whose order each set of names keeps: the first file's path (raw: shown only
+        # through ``messages``' show), or None for the dataset's files imported before
+        self.sources: dict[frozenset[str], str | None] = dict.fromkeys(self.orders)
+        # (the file's path, raw; the order given; the path of the file whose order it is)
+        self.reordered: list[tuple[str, list[str], str | None]] = []
 
     def align(self, array: np.ndarray, meta: dict, path: str) -> np.ndarray:
         """array: [C, T] of a series whose ``meta["channel_names"]`` may be set; returns the
@@ -55,10 +58,11 @@ class ChannelOrder:
             return array
         key = frozenset(fold(n) for n in names)
         reference = self.orders.setdefault(key, names)
+        source = self.sources.setdefault(key, path)
         if [fold(n) for n in names] == [fold(n) for n in reference]:
             meta["channel_names"] = list(reference)  # one spelling for the dataset
             return array
-        self.reordered.append((path, reference))
+        self.reordered.append((path, reference, source))
         meta["channel_names"] = list(reference)
         return array[order_of(names, reference)]
 
@@ -67,26 +71,39 @@ class ChannelOrder:
         message may show it (redacted with every identifier the import met)."""
         if not self.reordered:
             return []
-        path, order = self.reordered[0]
+        path, order, source = self.reordered[0]
+        whose = (
+            f"{show(source)}, the first file in path order, whose order the dataset keeps"
+            if source is not None
+            else "the dataset's files imported before, whose order it keeps"
+        )
         return [
             (
                 "info",
-                f"{len(self.reordered)} file(s) had their columns in another order than "
-                f"the dataset's other files (first: {show(path)}); they were put in the "
-                f"same order ({', '.join(order)}). The import report lists them.",
+                f"{len(self.reordered)} file(s) (first: {show(path)}) had their columns in "
+                f"another order than {whose} ({', '.join(order)}); they were put in that "
+                "order. The import report lists them.",
             )
         ]
+
+    def kept_from_before(self, names: Sequence[str]) -> bool:
+        """Whether the order kept for these names is that of the dataset's files imported
+        before (else the first file's in path order of this import)."""
+        return self.sources.get(frozenset(fold(n) for n in names), "") is None
 
 
 COLUMNS_DIFFER = "columns-differ"  # code of the report's notes on such files
 COLUMNS_REORDERED = "columns-reordered"
 
 
-def reordered_note(given: Sequence[str], order: Sequence[str]) -> str:
-    """The report's note on a file whose columns were put in the dataset's order."""
+def reordered_note(given: Sequence[str], order: Sequence[str], before: bool = False) -> str:
+    """The report's note on a file whose columns were put in the dataset's order: that of
+    its files imported ``before``, else the first file's in path order (not named: the
+    note is stored, redacted with this file's identifiers only)."""
+    whose = "its files imported before" if before else "the first file in path order"
     return (
-        f"Its columns came in another order ({', '.join(given)}) than the dataset's other "
-        f"files' ({', '.join(order)}); they were put in that order."
+        f"Its columns came in another order ({', '.join(given)}) than the one the dataset "
+        f"keeps ({', '.join(order)}), that of {whose}; they were put in the dataset's order."
     )
 
 

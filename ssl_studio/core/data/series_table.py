@@ -198,12 +198,21 @@ class _Table:
         out = {*self.roles.values(), *self.spare_times}
         self.channels = [j for j in range(len(self.names)) if j not in out]
         if not self.channels and out:
-            used = ", ".join(f"'{self.names[j]}'" for j in sorted(out))
+            used = ", ".join(self.describe(j) for j in sorted(out))
+            if any(self.names):
+                fix = (
+                    "Rename a column that holds measurements (for example 'value') and "
+                    "import it again, or check that this is the right file."
+                )
+            else:  # no header row: its columns were judged by what they hold
+                fix = (
+                    "It has no header row, so its columns were judged by what they hold. "
+                    "Add a column of measurements, or check that this is the right file."
+                )
             raise ImportProblem(
                 "csv-no-numeric",
-                f"{self.file} holds no measured values: its columns ({used}) are read as "
-                "times, labels or ids. Rename a column that holds measurements (for "
-                "example 'value') and import it again, or check that this is the right file.",
+                f"{self.file} holds no measured values: {used} "
+                f"{'is' if len(out) == 1 else 'are'} read as times, labels or ids. {fix}",
             )
         if not self.channels:
             raise ImportProblem(

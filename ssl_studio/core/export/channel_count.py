@@ -5,7 +5,9 @@ model's channels by position, so a file with other channels than the training re
 cannot be read honestly: the model would give a sure-looking answer from channels that
 mean something else, or from a channel it always saw. Such a series is refused, with a
 message for the kind of file. A series with fewer channels is read (the rest as missing
-values) only where training recordings had as few (the card's ``fewest_channels``).
+values) only where training recordings had as few (the card's ``fewest_channels``). A file
+naming its columns counts only the model's channels it names: naming them does not make
+up for those it lacks.
 """
 
 from __future__ import annotations
@@ -26,24 +28,39 @@ def _channels(n: int) -> str:
 
 
 def count_error(
-    have: int, fields: dict[str, Any], spec: dict[str, Any], layout_flag: str | None
+    have: int,
+    fields: dict[str, Any],
+    spec: dict[str, Any],
+    layout_flag: str | None,
+    lacking: list[str] | None = None,
 ) -> str | None:
-    """Why a series of ``have`` channels (after matching by name, where both sides have
-    names) cannot be read by the model, or None. ``layout_flag``: how the user chooses
-    another CSV layout (the command line's --layout), or None (the app has none)."""
+    """Why a series holding ``have`` of the model's channels cannot be read by the model,
+    or None. ``lacking``: where both the file and the model name their columns, the
+    model's columns the file lacks (``have`` counts those it has: naming columns does not
+    make up for the channels it lacks); None where channels are matched by position.
+    ``layout_flag``: how the user chooses another CSV layout (the command line's
+    --layout), or None (the app has none)."""
     want = spec["in_channels"]
     if _fewest(spec) <= have <= want:
         return None
     names = spec.get("channel_names")
+    fewest = _fewest(spec)
+    trained = (
+        f"its training recordings {'all had' if fewest == want else 'had at least'} "
+        f"{fewest}: an answer from fewer would look sure and mean nothing."
+    )
+    if lacking:  # named columns: say which are missing, and that they are needed
+        some, more = ", ".join(repr(n) for n in lacking), len(lacking) > 1
+        return (
+            f"This file has no column {some}: it has {have} of the model's "
+            f"{_channels(want)} ({', '.join(names or ())}), and {trained} Give it the "
+            f"column{'s' * more} {some}, or rename the column{'s' * more} holding "
+            f"{'them' if more else 'it'} to match."
+        )
     said = f"This series has {_channels(have)}; the model reads {want}"
     said += f" ({', '.join(names)})." if names else "."
     if have < want:
-        fewest = _fewest(spec)
-        said = (
-            f"{said[:-1]}, and its training recordings "
-            f"{'all had' if fewest == want else 'had at least'} {fewest}: an answer from "
-            "fewer would look sure and mean nothing."
-        )
+        said = f"{said[:-1]}, and {trained}"
     layout = (fields.get("meta") or {}).get("layout")
     if layout in ARRAY_LAYOUTS:
         return f"{said} {_array_fix(layout, have, want)}"
@@ -76,18 +93,16 @@ def _table_fix(
     else:
         usual = _CSV_WAYS.get(spec.get("csv_prefer") or "", _CSV_WAYS["columns"])
         change = f"if it is laid out otherwise than the training files ({usual}), lay it out so"
+    if have < want and layout == "columns":  # a header row naming fewer would not do
+        fewest = _fewest(spec)
+        some = f"all {want}" if fewest == want else f"at least {fewest} of its {want}"
+        order = f" ({', '.join(names)})" if names else ""
+        return f"{read}Give it {some} channels, in the training files' order{order}; or, {change}."
     if layout == "columns" and names:
-        matched = (
-            "a column it lacks read as missing values"
-            if have < want
-            else "other columns left aside"
-        )
         return (
             f"{read}Add a header row naming its columns ({', '.join(names)}): they are then "
-            f"matched by name, and {matched}; or, {change}."
+            f"matched by name, and other columns left aside; or, {change}."
         )
-    if have < want and layout == "columns":
-        return f"{read}Give it all {want} channels, in the training files' order; or, {change}."
     return f"{read}{change[0].upper()}{change[1:]}."
 
 

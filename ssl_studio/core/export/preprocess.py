@@ -135,7 +135,10 @@ def read_inputs(
                 yield ModelInput(shown, item.index, error=error, identifiers=ids)
                 continue
             values = by_name(item.array, item.fields, spec)  # named columns: the model's
-            if (error := count_error(values.shape[0], item.fields, spec, layout_flag)) is not None:
+            lacking = _lacking(item.fields, spec)  # None: matched by position
+            have = values.shape[0] - len(lacking or ())  # the model's channels it holds
+            error = count_error(have, item.fields, spec, layout_flag, lacking)
+            if error is not None:
                 yield ModelInput(shown, item.index, error=error, identifiers=ids)
                 continue
             x, observed = series_input(values, spec)
@@ -249,12 +252,18 @@ def _position_note(have: int, fields: dict[str, Any], spec: dict[str, Any]) -> s
     )
 
 
-def _missing_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
+def _lacking(fields: dict[str, Any], spec: dict[str, Any]) -> list[str] | None:
+    """The model's channel names a file that names its columns lacks (in the model's
+    order), or None where the file or the model has no names (matched by position)."""
     names = _names(fields, spec)
     if names is None:
-        return ""
+        return None
     have = {fold(n) for n in names[0]}
-    lacking = [n for n in names[1] if fold(n) not in have]
+    return [n for n in names[1] if fold(n) not in have]
+
+
+def _missing_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
+    lacking = _lacking(fields, spec)
     if not lacking:
         return ""
     return f"No column {', '.join(repr(n) for n in lacking)}: read as missing values."

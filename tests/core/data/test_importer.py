@@ -197,6 +197,35 @@ def test_the_channel_order_is_the_first_file_in_path_order_with_workers(project,
     assert values[:, :2].tolist() == [[0, 1], [40, 41]]  # ecg first, then resp
 
 
+def test_files_reordered_to_match_one_odd_first_file_are_told_so(project, tmp_path):
+    """a0.csv, first in path order, is the odd one out: nine files were reordered to match
+    it, not to match "the dataset's other files"."""
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    (folder / "a0.csv").write_text("time,resp,hr\n0,10,60\n1,11,61\n")
+    for i in range(1, 10):
+        (folder / f"b{i}.csv").write_text("time,hr,resp\n0,60,10\n1,61,11\n")
+    events: list = []
+    import_data(ImportConfig(project=project, paths=[folder], workers=1), report=events.append)
+    [said] = [e.text for e in events if hasattr(e, "text") and "another order" in e.text]
+    assert said.startswith(
+        "9 file(s) (first: b1.csv) had their columns in another order than a0.csv, the "
+        "first file in path order, whose order the dataset keeps (resp, hr);"
+    )
+    assert "the dataset's other files" not in said
+    with Store.open(project) as store:
+        notes = {e["path"]: e["message"] for e in store.import_errors(1)}
+    assert len(notes) == 9 and "the dataset's other files" not in notes["b1.csv"]
+    assert "that of the first file in path order" in notes["b1.csv"]
+    # imported again with one more file: the order is now the dataset's own
+    (folder / "c.csv").write_text("time,hr,resp\n0,60,10\n1,61,11\n")
+    events.clear()
+    import_data(ImportConfig(project=project, paths=[folder], workers=1), report=events.append)
+    with Store.open(project) as store:
+        notes = {e["path"]: e["message"] for e in store.import_errors(1)}
+    assert "that of its files imported before" in notes["c.csv"]
+
+
 def test_the_import_report_keeps_which_files_name_other_columns(project, tmp_path, capsys):
     folder = tmp_path / "rec"
     folder.mkdir()
@@ -216,8 +245,9 @@ def test_the_import_report_keeps_which_files_name_other_columns(project, tmp_pat
         "e.csv": ("columns-differ", "info"),
     }
     assert stored["c.csv"]["message"] == (
-        "Its columns came in another order (resp, ecg) than the dataset's other files' "
-        "(ecg, resp); they were put in that order."
+        "Its columns came in another order (resp, ecg) than the one the dataset keeps "
+        "(ecg, resp), that of the first file in path order; they were put in the dataset's "
+        "order."
     )
     assert "its 'spo2' stands where they have 'resp'" in stored["d.csv"]["message"]
     assert "it lacks 'resp' (read as missing values)" in stored["e.csv"]["message"]

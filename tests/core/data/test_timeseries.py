@@ -454,8 +454,17 @@ def test_csv_errors(tmp_path: Path, name: str, content: bytes | None, code: str,
 
 def test_a_file_of_time_columns_only_says_they_were_read_as_times(tmp_path: Path) -> None:
     err = problem(write(tmp_path, "t.csv", "time,time_s\n0,0\n1,1\n2,2\n"), "csv-no-numeric")
-    assert "'time', 'time_s'" in err.message and "read as times" in err.message
+    assert "column 'time', column 'time_s' are read as times" in err.message
     assert "no numeric column" not in err.message  # both are numeric
+    assert "Rename a column that holds measurements" in err.message
+
+
+def test_a_headerless_file_of_times_and_labels_names_its_columns_by_number(tmp_path: Path):
+    text = "2024-03-01 10:00:00,A\n2024-03-01 10:01:00,B\n2024-03-01 10:02:00,A\n"
+    err = problem(write(tmp_path, "t.csv", text), "csv-no-numeric")
+    assert "column 1, column 2 are read as times, labels or ids" in err.message
+    assert "None" not in err.message and "Rename" not in err.message  # no names to rename
+    assert "It has no header row" in err.message and "Add a column of measurements" in err.message
 
 
 def test_error_messages_name_the_column(tmp_path: Path) -> None:

@@ -517,7 +517,7 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
     shouting.write_text("\n".join(["ECG,Resp", *lines[1:]]) + "\n")
     extra = tmp_path / "extra.csv"  # one more column than the model reads: left aside
     extra.write_text("\n".join(f"{line},{i}" for i, line in enumerate(lines)) + "\n")
-    lacking = tmp_path / "lacking.csv"  # resp missing: a missing channel, as a gap is
+    lacking = tmp_path / "lacking.csv"  # resp missing, which every training file had
     lacking.write_text("\n".join(line.split(",")[0] for line in lines) + "\n")
     other = tmp_path / "other.csv"  # resp missing and a column the model does not know
     other.write_text("\n".join(line.split(",")[0] + ",1" for line in lines) + "\n")
@@ -530,7 +530,7 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
     np.save(flat, np.zeros((3, 40), np.float32))
     files = [data / "busy" / "busy0.csv", swapped, shouting, extra, lacking, other, short, bare]
     result = predict(out, [*files, flat], tmp_path / "p.csv")
-    assert result["errors"] == 3  # files: other.csv, bare.csv and flat.npy (3 rows)
+    assert result["errors"] == 4  # other.csv, lacking.csv, bare.csv and flat.npy (3 rows)
     rows = {Path(r["path"]).name: r for r in csv.DictReader((tmp_path / "p.csv").open())}
     assert len(rows) == 9 and not rows["busy0.csv"]["error"]
     assert "This series has 1 channel; the model reads 2 (ecg, resp)" in rows["bare.csv"]["error"]
@@ -538,8 +538,8 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
     for name in ("p_busy", "p_calm"):
         same = {rows[f][name] for f in ("busy0.csv", "swapped.csv", "shouting.csv", "extra.csv")}
         assert len(same) == 1
-    assert not rows["lacking.csv"]["error"]
-    assert rows["lacking.csv"]["note"] == "No column 'resp': read as missing values."
+    assert rows["lacking.csv"]["error"].startswith("This file has no column 'resp'")
+    assert rows["lacking.csv"]["predicted"] == ""  # naming its columns is no way around it
     assert rows["busy0.csv"]["note"] == ""
     assert (
         "no column 'resp', and its column(s) 'spo2' the model does not know"
@@ -604,7 +604,7 @@ def test_a_series_with_other_channels_than_the_model_reads_is_refused_for_its_ki
             "fewest_channels": 2}  # fmt: skip
     t = np.arange(40)
     wave = np.stack([np.sin(t / 3), np.cos(t / 5)]).astype(np.float32)  # [2, T]
-    (tmp_path / "named.csv").write_text(  # resp missing, by name: read, with a note
+    (tmp_path / "named.csv").write_text(  # resp missing, by name: refused as bare.csv is
         "ecg\n" + "".join(f"{v:.3f}\n" for v in wave[0])
     )
     (tmp_path / "bare.csv").write_text("".join(f"{v:.3f}\n" for v in wave[0]))  # no header
@@ -613,13 +613,15 @@ def test_a_series_with_other_channels_than_the_model_reads_is_refused_for_its_ki
     np.save(tmp_path / "wide.npy", np.stack([np.concatenate([wave, wave[:1]])]))  # [1, 3, T]
     np.save(tmp_path / "right.npy", wave[None])  # [1, 2, T]
     found = {(Path(i.path).name, i.index): i for i in read_inputs([tmp_path], spec)}
-    assert found[("named.csv", 0)].error is None
-    assert found[("named.csv", 0)].note == "No column 'resp': read as missing values."
+    named = found[("named.csv", 0)].error  # naming its columns is no way around it
+    assert named.startswith("This file has no column 'resp': it has 1 of the model's 2 ")
+    assert "training recordings all had 2" in named and "Give it the column 'resp'" in named
     right = found[("right.npy", 0)]  # read by position, and said so
     assert right.error is None and right.note.startswith("An array has no column names")
     bare = found[("bare.csv", 0)].error  # was read as ecg, with resp missing, and no note
     assert bare.startswith("This series has 1 channel; the model reads 2 (ecg, resp), and its ")
-    assert "training recordings all had 2" in bare and "Add a header row naming" in bare
+    assert "training recordings all had 2" in bare and "header" not in bare
+    assert "Give it all 2 channels, in the training files' order (ecg, resp)" in bare
     for index in (0, 1):
         flat = found[("flat.npy", index)].error
         assert "An array [N, T] holds series of one channel" in flat
@@ -638,6 +640,38 @@ def test_a_series_with_other_channels_than_the_model_reads_is_refused_for_its_ki
     [item] = read_inputs([tmp_path / "bare.csv"], narrow)
     assert item.error is None and item.observed[1].sum() == 0
     assert "It has 1 of the model's 2 channels, read by position" in item.note
+    [item] = read_inputs([tmp_path / "named.csv"], {**spec, "fewest_channels": 1})
+    assert item.error is None and item.observed[1].sum() == 0  # by name, as training had
+    assert item.note == "No column 'resp': read as missing values."
+
+
+def test_a_named_file_lacking_channels_every_training_recording_had_is_refused(tmp_path):
+    from ssl_studio.core.export.preprocess import read_inputs
+
+    spec = {"modality": "timeseries", "in_channels": 3, "channel_names": ["hr", "spo2", "resp"],
+            "sampling_rate": None, "csv_layout": "auto", "csv_prefer": "columns",
+            "fewest_channels": 3}  # fmt: skip
+    rows = "".join(f"{70 + t % 5},{97 - t % 3}\n" for t in range(40))
+    (tmp_path / "bare2.csv").write_text(rows)
+    (tmp_path / "hdr2.csv").write_text("hr,spo2\n" + rows)
+    found = {Path(i.path).name: i for i in read_inputs([tmp_path], spec)}
+    bare = found["bare2.csv"].error
+    assert bare.startswith("This series has 2 channels; the model reads 3 (hr, spo2, resp)")
+    assert "header" not in bare  # a header row would not help
+    named = found["hdr2.csv"]  # naming its columns is no way around the refusal
+    assert named.x is None and named.error.startswith(
+        "This file has no column 'resp': it has 2 of the model's 3 channels (hr, spo2, resp), "
+        "and its training recordings all had 3"
+    )
+    assert named.error.endswith("Give it the column 'resp', or rename the column holding it "
+                                "to match.")  # fmt: skip
+    wider = {**spec, "fewest_channels": 2}  # some training recordings had 2 channels
+    [item] = read_inputs([tmp_path / "hdr2.csv"], wider)
+    assert item.error is None and item.note == "No column 'resp': read as missing values."
+    (tmp_path / "one.csv").write_text("hr\n" + "".join(f"{70 + t % 5}\n" for t in range(40)))
+    [one] = read_inputs([tmp_path / "one.csv"], wider)  # fewer than any training recording
+    assert one.error.startswith("This file has no column 'spo2', 'resp': it has 1 of the ")
+    assert "training recordings had at least 2" in one.error and "the columns" in one.error
 
 
 def test_free_memory_respects_a_container_limit(monkeypatch, tmp_path):
