@@ -109,15 +109,26 @@ def unfinished_note(last_import: dict[str, Any] | None) -> str | None:
     return partial_import_note(last_import)
 
 
-def unread_dicom_note(count: int) -> str | None:
+def unread_dicom_note(count: int, missing: int = 0) -> str | None:
     """The note for a dataset with ``count`` left-out DICOM files whose identifiers an
-    older SSL Studio never read (Store.dataset_summary's ``unread_dicom``), or None."""
-    if not count:
+    older SSL Studio never read (Store.dataset_summary's ``unread_dicom``) and ``missing``
+    more such files that are missing (``unread_dicom_missing``), or None."""
+    count, missing = count or 0, missing or 0
+    if not count and not missing:
         return None
+    told = f"{count + missing} DICOM file(s)"
+    if missing:
+        told += f" ({missing} of them missing)" if count else " (missing)"
+    what = (
+        f"{told} left out of this dataset were imported by an older SSL Studio that did "
+        "not read their patients' names, so stored paths beside them may name a patient"
+    )
+    if not missing:
+        return f"{what}: import the dataset's folder again to hide them."
     return (
-        f"{count} DICOM file(s) left out of this dataset were imported by an older SSL "
-        "Studio that did not read their patients' names, so stored paths beside them may "
-        "name a patient: import the dataset's folder again to hide them."
+        f"{what}: put the missing files back where they were and import the dataset's "
+        "folder again to hide them (if they are gone for good, only a dataset imported "
+        "afresh into a new project is sure to name no patient)."
     )
 
 
