@@ -100,7 +100,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         )
         if note := unfinished_note(d["last_import"]):  # stopped, or cut off
             print(f"    {note}")
-        if note := unread_dicom_note(d.get("unread_dicom")):
+        if note := unread_dicom_note(d.get("unread_dicom"), d.get("unread_dicom_missing", 0)):
             print(f"    {note}")
     print(f"  Cache: {mb(info['totals']['cache_bytes'])}")
     if info["runs"]:

@@ -162,8 +162,11 @@ def _where(exc: OSError, cfg: ImportConfig) -> str:
     folder)", " (in the folders imported)", or "" when the error names no file."""
     if not isinstance(exc.filename, str | bytes | os.PathLike) or not exc.filename:
         return ""
-    path = Path(os.fsdecode(exc.filename)).resolve()
-    inside = path.is_relative_to(Path(cfg.project).resolve())
+    try:  # (not resolve(): a symlink loop raises RuntimeError quoting the path)
+        path = Path(os.path.abspath(os.fsdecode(exc.filename)))
+        inside = path.is_relative_to(os.path.abspath(cfg.project))
+    except (OSError, RuntimeError, ValueError):
+        return ""
     return " (in the project folder)" if inside else " (in the folders imported)"
 
 

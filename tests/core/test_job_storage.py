@@ -109,3 +109,17 @@ def test_a_series_cache_cut_short_is_decoded_again_with_values_and_mask_in_line(
     for (values, mask), item in zip(before, items, strict=True):
         again, again_mask = reader.series(item)
         assert np.array_equal(again, values) and np.array_equal(again_mask, mask)
+
+
+def test_where_an_import_error_happened_names_no_path_even_in_a_symlink_loop(tmp_path):
+    """Path.resolve() of a path in a symlink loop raises RuntimeError quoting the path
+    (Python 3.11): telling where an error happened must neither raise nor quote it."""
+    from ssl_studio.core.jobs import _where
+
+    (tmp_path / "DOE_JOHN").symlink_to(tmp_path / "loop")
+    (tmp_path / "loop").symlink_to(tmp_path / "DOE_JOHN")
+    cfg = ImportConfig(project=tmp_path / "project", paths=[tmp_path])
+    exc = OSError(40, "Too many levels of symbolic links", str(tmp_path / "DOE_JOHN" / "a.png"))
+    assert _where(exc, cfg) == " (in the folders imported)"
+    inside = OSError(28, "No space left", str(tmp_path / "project" / "project.db"))
+    assert _where(inside, cfg) == " (in the project folder)"

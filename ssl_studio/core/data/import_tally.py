@@ -63,10 +63,26 @@ class ImportTally:
         }
 
 
+def every_file_done(summary: dict[str, Any]) -> bool:
+    """Whether an import (its summary, or what the dataset keeps of it) found every file
+    and finished each: one stopped in its last batch then lacks only naming the paths."""
+    return (
+        summary.get("walk_complete", True)
+        and "files_done" in summary
+        and summary["files_done"] >= summary.get("files_seen", 0)
+    )
+
+
 def stopped_note(summary: dict[str, Any]) -> str:
     """What a stopped import did and how to finish it, from its summary (or the summary's
     ``files_done``, ``files_seen`` and ``walk_complete`` kept with the dataset)."""
     seen = summary.get("files_seen", 0)
+    if every_file_done(summary):
+        return (
+            f"Import stopped after all {seen} files were imported, before their paths were "
+            "named: they may show as [redacted] until the folder is imported again (quick: "
+            "nothing is imported again)."
+        )
     of = f"{seen} files" if summary.get("walk_complete", True) else f"the {seen} files found so far"
     return (
         f"Import stopped after {summary.get('files_done', 0)} of {of} — import the folder "
@@ -86,12 +102,13 @@ def unnamed_note(summary: dict[str, Any]) -> str:
 
 def partial_import_note(last_import: dict[str, Any] | None) -> str | None:
     """What a dataset's last import (``Store.last_import``) left unread and how to finish
-    it; None when every file was read (or no import was recorded). A stopped import says
+    it; None when every file was read (even if it was stopped before naming their paths),
+    or no import was recorded. A stopped import says
     how far it got; one still "running" was cut off (a crash, a kill, a full disk) or runs
     now."""
     status = (last_import or {}).get("status")
-    if status == "cancelled":
-        return stopped_note(last_import or {})
+    if status == "cancelled":  # (stopped in its last batch: every file was read)
+        return None if every_file_done(last_import or {}) else stopped_note(last_import or {})
     if status == "running":
         return (
             "The last import did not finish (it was interrupted, or is still running) — "
@@ -103,21 +120,36 @@ def partial_import_note(last_import: dict[str, Any] | None) -> str | None:
 
 def unfinished_note(last_import: dict[str, Any] | None) -> str | None:
     """What a dataset's last import left undone: files not read (``partial_import_note``)
-    or paths it could not name (status "unnamed"); None when it finished."""
-    if (last_import or {}).get("status") == "unnamed":
-        return unnamed_note(last_import or {})
+    or paths it could not name (status "unnamed", or stopped once every file was read);
+    None when it finished."""
+    last = last_import or {}
+    if last.get("status") == "unnamed":
+        return unnamed_note(last)
+    if last.get("status") == "cancelled" and every_file_done(last):
+        return stopped_note(last)  # (its paths are named by the next import)
     return partial_import_note(last_import)
 
 
-def unread_dicom_note(count: int) -> str | None:
+def unread_dicom_note(count: int, missing: int = 0) -> str | None:
     """The note for a dataset with ``count`` left-out DICOM files whose identifiers an
-    older SSL Studio never read (Store.dataset_summary's ``unread_dicom``), or None."""
-    if not count:
+    older SSL Studio never read (Store.dataset_summary's ``unread_dicom``) and ``missing``
+    more such files that are missing (``unread_dicom_missing``), or None."""
+    count, missing = count or 0, missing or 0
+    if not count and not missing:
         return None
+    told = f"{count + missing} DICOM file(s)"
+    if missing:
+        told += f" ({missing} of them missing)" if count else " (missing)"
+    what = (
+        f"{told} left out of this dataset were imported by an older SSL Studio that did "
+        "not read their patients' names, so stored paths beside them may name a patient"
+    )
+    if not missing:
+        return f"{what}: import the dataset's folder again to hide them."
     return (
-        f"{count} DICOM file(s) left out of this dataset were imported by an older SSL "
-        "Studio that did not read their patients' names, so stored paths beside them may "
-        "name a patient: import the dataset's folder again to hide them."
+        f"{what}: put the missing files back where they were and import the dataset's "
+        "folder again to hide them (if they are gone for good, only a dataset imported "
+        "afresh into a new project is sure to name no patient)."
     )
 
 

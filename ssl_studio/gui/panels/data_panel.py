@@ -196,11 +196,12 @@ class DataPanel(QWidget):
         size = f", cached at {d['cache_size']} px" if d["modality"] == "image" else ""
         labeled = f"; {len(labels)} labeled" if labels else ""
         stopped = unfinished_note(d.get("last_import")) or ""  # stopped, or cut off
+        unread = unread_dicom_note(d.get("unread_dicom") or 0, d.get("unread_dicom_missing", 0))
         self.summary.setText(
             f"<b>{d['name']}</b>: {d['items']} items ({content}){size}{labeled}. "
             f"{d['errors']} files failed, {d['skipped']} skipped"
             + (f" so far. <b>{stopped}</b>" if stopped else ".")
-            + (f" <b>{unread}</b>" if (unread := unread_dicom_note(d.get("unread_dicom"))) else "")
+            + (f" <b>{unread}</b>" if unread else "")
         )
         self._show_report(d["name"], errors, stopped)
         if self.view.items:

@@ -263,3 +263,26 @@ def test_imports_stopped_during_the_walk_record_its_problems_once(project, tmp_p
     with Store.open(project) as store:
         rows = store.import_errors(1)
     assert [(r["path"], r["code"]) for r in rows] == [("Doe_John_scan.png", "broken-link")]
+
+
+def test_a_stop_in_the_last_batch_leaves_a_whole_import_that_pretraining_takes(project, tmp_path):
+    """Stopped once every file was found and imported, an import is not partial: only its
+    paths wait for the next import to be named. Pretraining is not refused for it."""
+    from ssl_studio.core.data.import_tally import partial_import_note, unfinished_note
+
+    folder = pngs(tmp_path / "few", 3)
+    stop = StopToken()
+
+    def report(event):
+        if isinstance(event, Progress) and event.phase == "decode" and event.done >= 3:
+            stop.stop()
+
+    cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1)
+    with Store.open(project, write=True) as store:
+        summary = Importer(store, cfg, report, stop).run()
+    assert summary["cancelled"] and summary["files_done"] == summary["files_seen"] == 3
+    [dataset] = project_info(project)["datasets"]
+    assert partial_import_note(dataset["last_import"]) is None  # pretraining goes ahead
+    note = unfinished_note(dataset["last_import"])
+    assert note == stopped_note(summary) and "all 3 files were imported" in note
+    assert "import the folder again to finish" not in note

@@ -478,12 +478,9 @@ def identifiers_unread(task):
     return DecodedFile("dicom") if task.identifiers_only else decode(task)
 
 
-def test_a_re_import_repairs_the_paths_an_import_that_never_read_left_out_dicom_files_named(
-    project, tmp_path, dicom_file
-):
-    """An import with --kind image from before DICOM files left out had their identifiers
-    read stored the PNGs' paths with their patient's name. Migration 5 marks the left-out
-    DICOM files, so the next import reads their headers and redacts every stored path."""
+def schema_4_flaw(project: Path, tmp_path: Path, dicom_file) -> Path:
+    """A patient folder imported with --kind image as SSL Studio did before it read the
+    identifiers of DICOM files left out, into a schema-4 project; returns the study."""
     from ssl_studio.core.data.importer import Importer
 
     study = patient_folder(tmp_path, dicom_file)
@@ -498,6 +495,36 @@ def test_a_re_import_repairs_the_paths_an_import_that_never_read_left_out_dicom_
     conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
+    return study
+
+
+def test_left_out_dicom_files_that_went_missing_are_told_with_what_to_do_about_them(
+    project, tmp_path, dicom_file
+):
+    """A re-import cannot read marked DICOM files that are missing: the note says so and
+    asks for them back, instead of asking (again) for the re-import just done."""
+    study = schema_4_flaw(project, tmp_path, dicom_file)
+    with Store.open(project, write=True) as store:  # the upgrade marks them
+        marked = store.dataset_summary(1)["unread_dicom"]
+    for dcm in study.rglob("*.dcm"):
+        dcm.unlink()
+    run(project, study, kind="image", workers=1)
+    with Store.open(project) as store:
+        d = store.dataset_summary(1)
+    assert (d["unread_dicom"], d["unread_dicom_missing"]) == (0, marked)
+    note = unread_dicom_note(d["unread_dicom"], d["unread_dicom_missing"])
+    assert f"{marked} DICOM file(s) (missing)" in note and "put the missing files back" in note
+    assert unread_dicom_note(0, 0) is None
+    assert "1 of them missing" in unread_dicom_note(2, 1)
+
+
+def test_a_re_import_repairs_the_paths_an_import_that_never_read_left_out_dicom_files_named(
+    project, tmp_path, dicom_file
+):
+    """An import with --kind image from before DICOM files left out had their identifiers
+    read stored the PNGs' paths with their patient's name. Migration 5 marks the left-out
+    DICOM files, so the next import reads their headers and redacts every stored path."""
+    study = schema_4_flaw(project, tmp_path, dicom_file)
     with Store.open(project, write=True) as store:  # the upgrade marks them; info says so
         marked = store.dataset_summary(1)["unread_dicom"]
     assert marked > 0 and "import the dataset's folder again" in unread_dicom_note(marked)

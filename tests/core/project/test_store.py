@@ -206,3 +206,19 @@ def test_patients_per_class_counts_only_items_that_can_be_used(project: Path):
             store.mark_missing(dataset_id, [root], {"file-0", "file-1"})
         assert store.latest_labels(dataset_id, "hand") == labels  # the labels stay
         assert store.patients_per_class(dataset_id, "hand") == {"a": 1}
+
+
+def test_redacting_a_datasets_paths_redacts_the_summaries_of_its_earlier_imports(project: Path):
+    """An import that learns a patient's name hides it from what earlier imports stored:
+    their summaries name the dataset and the paths and messages of their problems."""
+    from ssl_studio.core.data.privacy import message_redactor, redactor
+
+    with Store.open(project, write=True) as store:
+        dataset_id = store.create_dataset("DOE_JOHN", "image", 16)
+        import_id = store.start_import(dataset_id, {})
+        error = {"path": "DOE_JOHN/bad.png", "code": "decode", "message": "DOE_JOHN/bad.png: bad"}
+        store.finish_import(import_id, "done", {"dataset": "DOE_JOHN", "errors": [error]})
+        hide, hide_message = redactor(["Doe", "John"]), message_redactor(["Doe", "John"])
+        assert store.redact_paths(dataset_id, hide, hide_message) == 1
+        summary = store.conn.execute("SELECT summary FROM imports").fetchone()[0]
+    assert "doe" not in summary.lower() and '"code": "decode"' in summary

@@ -164,7 +164,8 @@ class DatasetRecords(StoreBase):
     def dataset_summary(self, dataset_id: int) -> dict[str, Any]:
         """Counts for ``ssl-studio info`` and the dataset list; ``unread_dicom``: DICOM
         files left out of the dataset whose identifiers were never read (schema.py,
-        migration 5), so stored paths beside them may name a patient until a re-import."""
+        migration 5), so stored paths beside them may name a patient until a re-import;
+        ``unread_dicom_missing``: those of them that are missing (no import reads them)."""
         q = self.conn.execute
         by_modality = {
             r[0] or "unknown": r[1]
@@ -187,6 +188,14 @@ class DatasetRecords(StoreBase):
                 (dataset_id,),
             ).fetchall()
         )
+        unread = {  # (missing: an import cannot read them, until they are put back)
+            bool(r[0]): r[1]
+            for r in q(
+                "SELECT status = 'missing', COUNT(*) FROM files "
+                "WHERE dataset_id = ? AND reread = 1 GROUP BY status = 'missing'",
+                (dataset_id,),
+            )
+        }
         return {
             "items": sum(by_modality.values()),
             "items_by_modality": by_modality,
@@ -194,9 +203,8 @@ class DatasetRecords(StoreBase):
             "errors": errors.get("error", 0),
             "skipped": errors.get("skipped", 0),
             "last_import": self.last_import(dataset_id),
-            "unread_dicom": q(
-                "SELECT COUNT(*) FROM files WHERE dataset_id = ? AND reread = 1", (dataset_id,)
-            ).fetchone()[0],
+            "unread_dicom": unread.get(False, 0),
+            "unread_dicom_missing": unread.get(True, 0),
         }
 
     def last_import(self, dataset_id: int) -> dict[str, Any] | None:

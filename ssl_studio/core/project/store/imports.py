@@ -518,4 +518,54 @@ class ImportRecords(StoreBase):
                             f"UPDATE {table} SET {sets} WHERE id = ?", (*hidden, row["id"])
                         )
                         changed += 1
+            changed += self._redact_summaries(dataset_id, redact, redact_message)
         return changed
+
+    def _redact_summaries(
+        self,
+        dataset_id: int,
+        redact: Callable[[str], str],
+        redact_message: Callable[[str, str], str],
+    ) -> int:
+        """``redact_paths`` for the summaries the dataset's imports stored: the dataset's
+        name then, and the path and message of each problem they list."""
+        changed = 0
+        rows = self.conn.execute(
+            "SELECT id, summary FROM imports WHERE dataset_id = ? AND summary IS NOT NULL",
+            (dataset_id,),
+        ).fetchall()
+        for row in rows:
+            try:
+                summary = json.loads(row["summary"])
+            except (TypeError, ValueError):
+                continue
+            if not isinstance(summary, dict):
+                continue
+            hidden = dict(summary)
+            if isinstance(summary.get("dataset"), str):
+                hidden["dataset"] = redact(summary["dataset"])
+            errors = summary.get("errors")
+            if isinstance(errors, list):
+                hidden["errors"] = [_redact_error(e, redact, redact_message) for e in errors]
+            if hidden != summary:
+                self.conn.execute(
+                    "UPDATE imports SET summary = ? WHERE id = ?", (json.dumps(hidden), row["id"])
+                )
+                changed += 1
+        return changed
+
+
+def _redact_error(
+    error: Any, redact: Callable[[str], str], redact_message: Callable[[str, str], str]
+) -> Any:
+    """A problem as an import's summary lists it (path, code, message), redacted."""
+    if not isinstance(error, dict):
+        return error
+    path = error.get("path")
+    where = path if isinstance(path, str) else ""
+    out = dict(error)
+    if where:
+        out["path"] = redact(where)
+    if isinstance(error.get("message"), str):
+        out["message"] = redact_message(error["message"], where)
+    return out
