@@ -20,7 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.config import ImportConfig
-from ssl_studio.core.data.import_tally import unfinished_note, unread_dicom_note
+from ssl_studio.core.data.import_tally import (
+    partial_import_note,
+    unfinished_note,
+    unread_dicom_note,
+)
 from ssl_studio.core.data.studio_folders import refuse_studio_folders, studio_folder
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.jobs import (
@@ -200,7 +204,8 @@ class DataPanel(QWidget):
         self.summary.setText(
             f"<b>{d['name']}</b>: {d['items']} items ({content}){size}{labeled}. "
             f"{d['errors']} files failed, {d['skipped']} skipped"
-            + (f" so far. <b>{stopped}</b>" if stopped else ".")
+            + (" so far" if partial_import_note(d.get("last_import")) else "")
+            + (f". <b>{stopped}</b>" if stopped else ".")
             + (f" <b>{unread}</b>" if unread else "")
         )
         self._show_report(d["name"], errors, stopped)
