@@ -11,10 +11,20 @@ from ssl_studio.core.project.store.base import StoreBase, folder_bytes, now
 from ssl_studio.core.project.store.datasets import DatasetRecords
 from ssl_studio.core.project.store.import_report import ImportReport
 from ssl_studio.core.project.store.imports import FileRow, ImportRecords
+from ssl_studio.core.project.store.path_redaction import PathRedaction
 from ssl_studio.core.project.store.runs import RunRecords
+from ssl_studio.core.project.store.walk_errors import WalkErrors
 
 __all__ = ["FileRow", "Store", "folder_bytes", "now"]
 
 
-class Store(DatasetRecords, ImportRecords, ImportReport, RunRecords, StoreBase):
+class Store(
+    DatasetRecords,
+    ImportRecords,
+    ImportReport,
+    WalkErrors,
+    PathRedaction,
+    RunRecords,
+    StoreBase,
+):
     """One open project. Use ``Store.create`` / ``Store.open`` and close it (or ``with``)."""

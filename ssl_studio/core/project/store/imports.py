@@ -1,17 +1,15 @@
-"""What imports record: roots, files, items (with their cache location) and problems."""
+"""What imports record: roots, files, items (with their cache location) and their
+problems (the walk's own problems: walk_errors.py; redacting them all: path_redaction.py)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ssl_studio.core.project.schema import ITEM_COLUMNS
 from ssl_studio.core.project.store.base import StoreBase, now
-
-# the shown path of a problem met by an import that did not finish (core/data/privacy.py)
-REDACTED = "[redacted]"
 
 # an item row with its file's shown path, as ``items`` and ``item`` give it
 _ITEMS_WITH_PATHS = (
@@ -310,91 +308,6 @@ class ImportRecords(StoreBase):
                     (dataset_id, file_id, *values),
                 )
 
-    def add_walk_error(
-        self,
-        dataset_id: int,
-        import_id: int,
-        root_id: int,
-        path: str,
-        code: str,
-        message: str,
-        severity: str = "error",
-    ) -> None:
-        """A problem that belongs to no file (an unreadable folder, a broken link; skipped:
-        a project or an export inside the folder), met under the import root ``root_id``.
-        It replaces a problem of the same shown path recorded before problems knew their
-        root (schema 3), which may be this one. Call inside ``transaction()``."""
-        if path != REDACTED:  # ([redacted] names no path: it may be another one's)
-            self.conn.execute(
-                "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND "
-                "root_id IS NULL AND path = ?",
-                (dataset_id, path),
-            )
-        self.conn.execute(
-            "INSERT INTO import_errors(dataset_id, import_id, root_id, path, code, message, "
-            "severity, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (dataset_id, import_id, root_id, path, code, message, severity, now()),
-        )
-
-    def clear_walk_errors(self, dataset_id: int, root_ids: Iterable[int]) -> None:
-        """Forget the problems of the walk recorded under the import roots ``root_ids``
-        (by any import, finished or not): an import that walked them in full records
-        what it met now, so a problem that went away goes. Problems recorded before they
-        knew their root (schema 3) go when every root of the dataset was walked. Call
-        inside ``transaction()``."""
-        roots = sorted(set(root_ids))
-        if not roots:
-            return
-        marks = ", ".join("?" for _ in roots)
-        self.conn.execute(
-            "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND "
-            f"root_id IN ({marks})",
-            (dataset_id, *roots),
-        )
-        if not self._other_roots(dataset_id, roots):
-            self.conn.execute(
-                "DELETE FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND "
-                "root_id IS NULL",
-                (dataset_id,),
-            )
-
-    def walk_error_count(
-        self, dataset_id: int, root_id: int, path: str, code: str, message: str, import_id: int
-    ) -> int:
-        """How many problems of the walk like this one (same root, shown path, code and
-        message) imports other than ``import_id`` recorded."""
-        row = self.conn.execute(
-            "SELECT COUNT(*) FROM import_errors WHERE dataset_id = ? AND file_id IS NULL AND "
-            "root_id = ? AND path = ? AND code = ? AND message = ? AND import_id != ?",
-            (dataset_id, root_id, path, code, message, import_id),
-        ).fetchone()
-        return int(row[0])
-
-    def unrooted_walk_errors(self, dataset_id: int) -> list[tuple[int, str]]:
-        """(id, shown path) of the dataset's problems of the walk recorded before they
-        knew their root (schema 3)."""
-        rows = self.conn.execute(
-            "SELECT id, path FROM import_errors WHERE dataset_id = ? AND file_id IS NULL "
-            "AND root_id IS NULL ORDER BY id",
-            (dataset_id,),
-        )
-        return [(int(r[0]), r[1] or "") for r in rows]
-
-    def remove_walk_errors(self, ids: Iterable[int]) -> None:
-        """Forget the problems of the walk ``ids``. Call inside ``transaction()``."""
-        self.conn.executemany(
-            "DELETE FROM import_errors WHERE id = ? AND file_id IS NULL", [(i,) for i in ids]
-        )
-
-    def _other_roots(self, dataset_id: int, root_ids: list[int]) -> bool:
-        """Whether the dataset has import roots besides ``root_ids``."""
-        marks = ", ".join("?" for _ in root_ids)
-        row = self.conn.execute(
-            f"SELECT 1 FROM roots WHERE dataset_id = ? AND id NOT IN ({marks}) LIMIT 1",
-            (dataset_id, *root_ids),
-        ).fetchone()
-        return row is not None
-
     def mark_missing(self, dataset_id: int, root_ids: Iterable[int], seen: set[str]) -> int:
         """Files under ``root_ids`` whose key is not in ``seen`` become missing (with their
         items; their error rows go). Returns how many. Call inside ``transaction()``."""
@@ -489,83 +402,3 @@ class ImportRecords(StoreBase):
             (dataset_id,),
         )
         return {(r[0], r[1]): r[2] for r in rows}
-
-    def redact_paths(
-        self,
-        dataset_id: int,
-        redact: Callable[[str], str],
-        redact_message: Callable[[str, str], str],
-    ) -> int:
-        """Pass every stored path (roots, files, problems) of a dataset through ``redact``
-        and every problem message through ``redact_message(message, its path)``, rewriting
-        the rows they change. Returns how many rows changed."""
-        columns = {"roots": ("path",), "files": ("rel_path",), "import_errors": ("path", "message")}
-        changed = 0
-        with self.transaction():
-            for table, names in columns.items():
-                rows = self.conn.execute(
-                    f"SELECT id, {', '.join(names)} FROM {table} WHERE dataset_id = ?",
-                    (dataset_id,),
-                ).fetchall()
-                for row in rows:
-                    values = [row[n] for n in names]
-                    hidden = [redact(values[0]) if values[0] else values[0]]
-                    if len(names) == 2:
-                        hidden.append(redact_message(values[1], values[0] or ""))
-                    if hidden != values:
-                        sets = ", ".join(f"{n} = ?" for n in names)
-                        self.conn.execute(
-                            f"UPDATE {table} SET {sets} WHERE id = ?", (*hidden, row["id"])
-                        )
-                        changed += 1
-            changed += self._redact_summaries(dataset_id, redact, redact_message)
-        return changed
-
-    def _redact_summaries(
-        self,
-        dataset_id: int,
-        redact: Callable[[str], str],
-        redact_message: Callable[[str, str], str],
-    ) -> int:
-        """``redact_paths`` for the summaries the dataset's imports stored: the dataset's
-        name then, and the path and message of each problem they list."""
-        changed = 0
-        rows = self.conn.execute(
-            "SELECT id, summary FROM imports WHERE dataset_id = ? AND summary IS NOT NULL",
-            (dataset_id,),
-        ).fetchall()
-        for row in rows:
-            try:
-                summary = json.loads(row["summary"])
-            except (TypeError, ValueError):
-                continue
-            if not isinstance(summary, dict):
-                continue
-            hidden = dict(summary)
-            if isinstance(summary.get("dataset"), str):
-                hidden["dataset"] = redact(summary["dataset"])
-            errors = summary.get("errors")
-            if isinstance(errors, list):
-                hidden["errors"] = [_redact_error(e, redact, redact_message) for e in errors]
-            if hidden != summary:
-                self.conn.execute(
-                    "UPDATE imports SET summary = ? WHERE id = ?", (json.dumps(hidden), row["id"])
-                )
-                changed += 1
-        return changed
-
-
-def _redact_error(
-    error: Any, redact: Callable[[str], str], redact_message: Callable[[str, str], str]
-) -> Any:
-    """A problem as an import's summary lists it (path, code, message), redacted."""
-    if not isinstance(error, dict):
-        return error
-    path = error.get("path")
-    where = path if isinstance(path, str) else ""
-    out = dict(error)
-    if where:
-        out["path"] = redact(where)
-    if isinstance(error.get("message"), str):
-        out["message"] = redact_message(error["message"], where)
-    return out
