@@ -320,9 +320,9 @@ def killed_import(project: Path, folder: Path, monkeypatch, **options) -> None:
     with monkeypatch.context() as patch:
         patch.setattr(importer, "_COMMIT_SECONDS", -1.0)  # one commit per file
         patch.setattr(import_writing.ImportWriting, "_commit", commit)
+        cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1, **options)
         with pytest.raises(KeyboardInterrupt):
-            cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1)
-            import_data(ImportConfig(**{**cfg.__dict__, **options}))
+            import_data(cfg)
 
 
 def dataset_notes(project: Path) -> tuple[str | None, str | None]:
