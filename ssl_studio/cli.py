@@ -98,7 +98,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"{mb(d['cache_bytes'])}; {d['errors']} errors, {d['skipped']} skipped, "
             f"{d['files']['missing']} missing files"
         )
-        if note := unfinished_note(d["last_import"]):  # stopped, or cut off
+        if note := unfinished_note(d["last_import"]):  # stopped or cut off, in any folder
             print(f"    {note}")
         if note := unread_dicom_note(d.get("unread_dicom"), d.get("unread_dicom_missing", 0)):
             print(f"    {note}")

@@ -338,3 +338,49 @@ def test_ctrl_c_during_an_import_says_how_far_it_got_and_how_to_finish(tmp_path)
     assert note in out
     info = subprocess.run([*command[:3], "info", str(project)], capture_output=True, text=True)
     assert f"    {note}" in info.stdout  # ssl-studio info says it too, later
+
+
+def test_info_notes_a_folder_stopped_before_a_folder_inside_it_was_imported_to_the_end(
+    tmp_path, capsys
+):
+    """info followed the last import only: ``import FOLDER`` stopped, then ``import
+    FOLDER/sub --add`` finished, and the dataset showed as whole."""
+    import time
+
+    from ssl_studio.core.config import ImportConfig
+    from ssl_studio.core.data.decode import decode
+    from ssl_studio.core.data.importer import Importer
+    from ssl_studio.core.events import Progress, StopToken
+    from ssl_studio.core.project.store import Store
+
+    project, folder = tmp_path / "proj", tmp_path / "study"
+    main(["new", str(project)])
+    make_images(folder / "a", n=6)
+    make_images(folder / "sub")
+    stop = StopToken()
+
+    def report(event):  # Ctrl+C once a file was decoded
+        if isinstance(event, Progress) and event.phase == "decode" and event.done > 0:
+            stop.stop()
+
+    def slow_decode(task):
+        time.sleep(0.1)  # (progress is told every 0.2 s)
+        return decode(task)
+
+    cfg = ImportConfig(project=project, paths=[folder], name="ds", cache_size=16, workers=1)
+    with Store.open(project, write=True) as store:
+        stopped = Importer(store, cfg, report, stop, decoder=slow_decode).run()
+    assert stopped["cancelled"] and stopped["files_done"] < stopped["files_seen"] == 11
+    add = ["import", str(project), str(folder / "sub"), "--name", "ds", "--add"]
+    assert main(add) == EXIT_OK
+    capsys.readouterr()
+    assert main(["info", str(project)]) == EXIT_OK
+    said = capsys.readouterr().out
+    assert "    An earlier import of another folder (started " in said
+    done = stopped["files_done"]
+    assert f"was stopped after {done} of 11 files — import that folder again to finish" in said
+
+    assert main(["import", str(project), str(folder), "--name", "ds"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["info", str(project)]) == EXIT_OK
+    assert "again to finish" not in capsys.readouterr().out

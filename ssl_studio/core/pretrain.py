@@ -284,8 +284,10 @@ class Pretraining:
 
 
 def _refuse_partial_import(dataset: dict[str, Any], last_import: dict[str, Any] | None) -> None:
-    """ConfigError for a new run on a dataset whose last import did not finish: a run on
-    part of the data, hours long, is rarely what was meant."""
+    """ConfigError for a new run on a dataset partly imported: its last import, or an
+    earlier one still the latest of one of its folders (``last_import``:
+    Store.last_import), did not read every file. A run on part of the data, hours long,
+    is rarely what was meant."""
     note = partial_import_note(last_import)
     if note is not None:
         raise ConfigError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -365,4 +366,43 @@ def test_a_dataset_whose_last_import_did_not_finish_is_refused_unless_allowed(tm
         assert store.run(summary["run_id"])["config"]["allow_partial_import"] is True
     finished = import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"]))
     assert not finished["cancelled"]
+    assert pretrain(config(project, steps=1, health_every_steps=10**6))["status"] == "done"
+
+
+def test_a_folder_stopped_then_a_folder_inside_it_finished_is_still_refused(tmp_path):
+    """Only the last import decided: a stopped import of a folder, then one of a folder
+    inside it that finished, and pretraining took the dataset as whole."""
+    from ssl_studio.core.data.decode import decode
+    from ssl_studio.core.data.importer import Importer
+    from ssl_studio.core.events import Progress
+    from ssl_studio.core.jobs import create_project
+
+    project = create_project(tmp_path / "project")
+    folder = tmp_path / "shapes"
+    folder.mkdir()
+    shapes(folder / "a", n=24)
+    shapes(folder / "sub", n=12)
+    stop = StopToken()
+
+    def report(event):  # Stop once a file was decoded
+        if isinstance(event, Progress) and event.phase == "decode" and event.done > 0:
+            stop.stop()
+
+    def slow_decode(task):
+        time.sleep(0.02)
+        return decode(task)
+
+    cfg = ImportConfig(project=project, paths=[folder], name="shapes", cache_size=32, workers=1)
+    with Store.open(project, write=True) as store:
+        stopped = Importer(store, cfg, report, stop, decoder=slow_decode).run()
+    assert stopped["cancelled"] and stopped["files_done"] < 36
+    sub = ImportConfig(project=project, paths=[folder / "sub"], name="shapes", add=True)
+    assert not import_data(sub)["cancelled"]
+    with pytest.raises(ConfigError) as refused:
+        pretrain(config(project, steps=1))
+    said = str(refused.value)
+    assert said.startswith("Dataset 'shapes' is only partly imported. An earlier import of ")
+    assert f"was stopped after {stopped['files_done']} of 36 files — import that folder" in said
+
+    import_data(ImportConfig(project=project, paths=[folder], name="shapes"))
     assert pretrain(config(project, steps=1, health_every_steps=10**6))["status"] == "done"

@@ -4,7 +4,9 @@ first (No by default), and Yes starts a run that knowingly trains on the part im
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
+import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from ssl_studio.core.config import ImportConfig
@@ -85,3 +87,45 @@ def test_ctrl_r_while_a_job_runs_says_so_without_asking_first(
     finally:
         release.set()
     qtbot.waitUntil(lambda: not window.runner.busy)
+
+
+def test_a_folder_cut_off_before_another_was_added_to_the_end_is_marked_in_both_panels(
+    qtbot, make_window, project, tmp_path, messages, monkeypatch
+):
+    """Only the last import decided: an import of a folder added to the dataset was cut
+    off (a kill), another folder added after it finished, and the dataset showed as whole."""
+    from PIL import Image
+
+    from ssl_studio.core.data import import_writing, importer
+
+    import_shapes(project, tmp_path, n=6)
+    for name in ("more", "extra"):
+        (tmp_path / name).mkdir()
+        for i in range(4):
+            Image.new("L", (16, 16), 30 * i).save(tmp_path / name / f"{i}.png")
+    real_commit = import_writing.ImportWriting._commit
+
+    def killed(self, batch, writer):
+        real_commit(self, batch, writer)
+        if batch:
+            raise KeyboardInterrupt  # as a kill once a file was recorded
+
+    with monkeypatch.context() as patch:
+        patch.setattr(importer, "_COMMIT_SECONDS", -1.0)  # one commit per file
+        patch.setattr(import_writing.ImportWriting, "_commit", killed)
+        with pytest.raises(KeyboardInterrupt):
+            more = ImportConfig(project=project, paths=[tmp_path / "more"], name="shapes")
+            import_data(replace(more, add=True, workers=1))
+    import_data(ImportConfig(project=project, paths=[tmp_path / "extra"], name="shapes", add=True))
+    note = "did not finish (it was interrupted) — import that folder again to finish"
+
+    window = make_window(project)
+    assert note in window.data.summary.text() and "skipped so far" in window.data.summary.text()
+    window.show_step(1)
+    form = window.pretrain.form
+    assert form.import_note.isVisible() and "An earlier import of " in form.import_note.text()
+    assert note in form.import_note.text()
+
+    import_data(ImportConfig(project=project, paths=[tmp_path / "more"], name="shapes"))
+    window.context.notify("datasets")
+    assert not form.import_note.isVisible()

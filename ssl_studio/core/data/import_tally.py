@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ssl_studio.core.data.privacy import REDACTED
+
 LAYOUT_WORDS = {"columns": "one series per file", "rows": "one series per row"}
 
 
@@ -101,14 +103,34 @@ def unnamed_note(summary: dict[str, Any]) -> str:
 
 
 def partial_import_note(last_import: dict[str, Any] | None) -> str | None:
-    """What a dataset's last import (``Store.last_import``) left unread and how to finish
-    it; None when every file was read (even if it was stopped before naming their paths),
-    or no import was recorded. A stopped import says
-    how far it got; one still "running" was cut off (a crash, a kill, a full disk) or runs
-    now."""
-    status = (last_import or {}).get("status")
+    """What a dataset's imports (``Store.last_import``: the latest, with the earlier ones
+    still the latest of one of its roots) left unread and how to finish it; None when
+    every file was read (even if an import was stopped before naming their paths), or no
+    import was recorded. A stopped import says how far it got; one still "running" was cut
+    off (a crash, a kill, a full disk) or runs now (only the latest can)."""
+    last = last_import or {}
+    return _joined(_last_unread_note(last), *_earlier_notes(last))
+
+
+def unfinished_note(last_import: dict[str, Any] | None) -> str | None:
+    """What a dataset's imports left undone: files not read (``partial_import_note``) or
+    paths the latest import could not name (status "unnamed", or stopped once every file
+    was read); None when they finished."""
+    last = last_import or {}
+    if last.get("status") == "unnamed":
+        own = unnamed_note(last)
+    elif last.get("status") == "cancelled" and every_file_done(last):
+        own = stopped_note(last)  # (its paths are named by the next import)
+    else:
+        own = _last_unread_note(last)
+    return _joined(own, *_earlier_notes(last))
+
+
+def _last_unread_note(last: dict[str, Any]) -> str | None:
+    """``partial_import_note`` for the latest import alone."""
+    status = last.get("status")
     if status == "cancelled":  # (stopped in its last batch: every file was read)
-        return None if every_file_done(last_import or {}) else stopped_note(last_import or {})
+        return None if every_file_done(last) else stopped_note(last)
     if status == "running":
         return (
             "The last import did not finish (it was interrupted, or is still running) — "
@@ -118,16 +140,40 @@ def partial_import_note(last_import: dict[str, Any] | None) -> str | None:
     return None
 
 
-def unfinished_note(last_import: dict[str, Any] | None) -> str | None:
-    """What a dataset's last import left undone: files not read (``partial_import_note``)
-    or paths it could not name (status "unnamed", or stopped once every file was read);
-    None when it finished."""
-    last = last_import or {}
-    if last.get("status") == "unnamed":
-        return unnamed_note(last)
-    if last.get("status") == "cancelled" and every_file_done(last):
-        return stopped_note(last)  # (its paths are named by the next import)
-    return partial_import_note(last_import)
+def _earlier_notes(last: dict[str, Any]) -> list[str]:
+    """A note for each earlier import that is still the latest of one of the dataset's
+    roots and left files unread (stopped before reading every file, or cut off), naming
+    those roots as the project stores them (redacted), or "another folder" where a root's
+    stored path is hidden whole (an import that never finished named none)."""
+    notes = []
+    for earlier in last.get("earlier_unfinished") or []:
+        status = earlier.get("status")
+        if status == "cancelled" and not every_file_done(earlier):
+            seen = earlier.get("files_seen", 0)
+            of = f"{seen} files" if earlier.get("walk_complete", True) else f"{seen} files found"
+            ended = f"was stopped after {earlier.get('files_done', 0)} of {of}"
+        elif status == "running":  # (a later import ran: this one was cut off)
+            ended = "did not finish (it was interrupted)"
+        else:
+            continue
+        roots = earlier.get("roots") or [None]
+        named = [root for root in roots if root and root != REDACTED]
+        if len(named) == len(roots):
+            where = ", ".join(f"'{root}'" for root in named)
+        else:
+            where = "another folder" if len(roots) == 1 else "other folders"
+        started = str(earlier.get("started") or "")
+        when = f" (started {started[:16].replace('T', ' ')} UTC)" if started else ""
+        those = "that folder" if len(roots) == 1 else "those folders"
+        notes.append(
+            f"An earlier import of {where}{when} {ended} — import {those} again to finish "
+            "(files already imported are kept, not imported again)."
+        )
+    return notes
+
+
+def _joined(*notes: str | None) -> str | None:
+    return " ".join(note for note in notes if note) or None
 
 
 def unread_dicom_note(count: int, missing: int = 0) -> str | None:

@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.config import ImportConfig, to_dict
@@ -35,6 +36,7 @@ from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
 from ssl_studio.core.data.import_naming import JOB, ImportNaming, NothingToImport
 from ssl_studio.core.data.import_resume import ImportResume
+from ssl_studio.core.data.import_roots import ImportRoots
 from ssl_studio.core.data.import_tally import ImportTally, mixed_layouts
 from ssl_studio.core.data.import_target import (
     INTERIM_NAME,
@@ -70,7 +72,7 @@ class _Candidate:
     refused: ImportProblem | None = None  # left out, its identifiers read all the same
 
 
-class Importer(ImportNaming, ImportResume, ImportWriting):
+class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
     """Runs one import into an open, writable store (see the module docstring)."""
 
     def __init__(
@@ -100,6 +102,7 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
         self.stale: list[tuple[dict[str, Any], list[str]]] = []  # (import_resume.py)
         self.root_ids: dict[str, int] = {}
         self.root_paths: dict[str, str] = {}  # root key -> absolute path (never stored)
+        self.folders_walked: dict[Path, Path] = {}  # (import_roots.py)
         self.labels: dict[tuple[str, int], str] = {}
         self.done = 0  # files recorded
         self._last_progress = 0.0
@@ -149,7 +152,7 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
         options = {
             k: v for k, v in to_dict(self.cfg).items() if k not in ("project", "paths", "name")
         }
-        self.import_id = self.store.start_import(self.dataset_id, options)
+        self.import_id = self.store.start_import(self.dataset_id, options, self._given_roots())
         # a crash, a kill or a full disk from here on leaves paths [redacted], the dataset
         # its interim name and this import unfinished: the next import names them
         cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
@@ -166,7 +169,8 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
             dataset, self.import_id, time.perf_counter() - start, cancelled
         )
         status = "cancelled" if cancelled else "done" if complete else "unnamed"
-        self.store.finish_import(self.import_id, status, summary)
+        roots = self._covered_roots(summary, seen)
+        self.store.finish_import(self.import_id, status, summary, roots)
         return summary
 
     def _remove_empty_leftovers(self) -> None:
@@ -321,6 +325,7 @@ class Importer(ImportNaming, ImportResume, ImportWriting):
             root_key = keyed_hash(self.salt, "path", str(entry.root))
             seen.add(key)
             self.root_paths.setdefault(root_key, str(entry.root))
+            self._walked_folder(entry)
             before = known.get(key)
             self._recall(key, root_key, entry, before)
             if before is None or before.status == "missing":

@@ -3,6 +3,7 @@ import report. Folders dropped anywhere on the window are imported from here."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +200,9 @@ class DataPanel(QWidget):
         content = ", ".join(f"{k} {n}" for k, n in d["items_by_modality"].items())
         size = f", cached at {d['cache_size']} px" if d["modality"] == "image" else ""
         labeled = f"; {len(labels)} labeled" if labels else ""
-        stopped = unfinished_note(d.get("last_import")) or ""  # stopped, or cut off
+        # stopped, or cut off (the latest import, or an earlier one of another folder);
+        # it may name a folder as stored, so as text, not markup
+        stopped = html.escape(unfinished_note(d.get("last_import")) or "", quote=False)
         unread = unread_dicom_note(d.get("unread_dicom") or 0, d.get("unread_dicom_missing", 0))
         self.summary.setText(
             f"<b>{d['name']}</b>: {d['items']} items ({content}){size}{labeled}. "
@@ -213,7 +216,7 @@ class DataPanel(QWidget):
             self.grid.setCurrentIndex(self.model.index(0))
 
     def _show_report(self, name: str, errors: list[dict[str, Any]], stopped: str = "") -> None:
-        """``stopped``: what a stopped last import did (then not every file was read).
+        """``stopped``: what the dataset's imports left undone (unfinished_note, as markup).
         ``errors``: the files left out, and notes on imported ones (their columns)."""
         count = sum(e["severity"] in LEFT_OUT for e in errors)
         left_out = f"{count} file(s) left out, each with the reason."

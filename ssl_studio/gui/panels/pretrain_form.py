@@ -4,6 +4,7 @@ describes."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -177,8 +178,9 @@ class PretrainForm(QScrollArea):
         return self.datasets[row]["modality"] if 0 <= row < len(self.datasets) else None
 
     def unfinished_import(self) -> str | None:
-        """What the chosen dataset's last import left undone, as the project says now
-        (None when it finished)."""
+        """What the chosen dataset's imports left unread (its latest import, or an earlier
+        one that is still the latest of one of its folders), as the project says now (None
+        when they finished)."""
         name = self.dataset.currentText()
         if self.context.project is None or not name:
             return None
@@ -190,7 +192,8 @@ class PretrainForm(QScrollArea):
     def _show_unfinished_import(self) -> None:
         self.partial_note = self.unfinished_import() if self.modality() else None
         self.import_note.setText(
-            f"<b>Only partly imported.</b> {self.partial_note} Pretraining asks first."
+            f"<b>Only partly imported.</b> {html.escape(self.partial_note, quote=False)} "
+            "Pretraining asks first."
             if self.partial_note
             else ""
         )

@@ -286,3 +286,112 @@ def test_a_stop_in_the_last_batch_leaves_a_whole_import_that_pretraining_takes(p
     note = unfinished_note(dataset["last_import"])
     assert note == stopped_note(summary) and "all 3 files were imported" in note
     assert "import the folder again to finish" not in note
+
+
+def stopped_import(project: Path, folder: Path, **options) -> dict:
+    """Import ``folder`` and stop it once the first file was decoded (not every file)."""
+    stop = StopToken()
+
+    def report(event):
+        if isinstance(event, Progress) and event.phase == "decode" and event.done > 0:
+            stop.stop()
+
+    cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1, **options)
+    with Store.open(project, write=True) as store:
+        summary = Importer(store, cfg, report, stop, decoder=slow_decode).run()
+    assert summary["cancelled"] and 0 < summary["files_done"] < summary["files_seen"]
+    return summary
+
+
+def killed_import(project: Path, folder: Path, monkeypatch, **options) -> None:
+    """Import ``folder`` and end it as a kill would once two files were recorded: its
+    import row stays "running"."""
+    from ssl_studio.core.data import import_writing, importer
+
+    real_commit = import_writing.ImportWriting._commit
+    committed: list = []
+
+    def commit(self, batch, writer):
+        real_commit(self, batch, writer)
+        committed.extend(batch)
+        if len(committed) >= 2:
+            raise KeyboardInterrupt  # as a kill: the database gets nothing more
+
+    with monkeypatch.context() as patch:
+        patch.setattr(importer, "_COMMIT_SECONDS", -1.0)  # one commit per file
+        patch.setattr(import_writing.ImportWriting, "_commit", commit)
+        cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1, **options)
+        with pytest.raises(KeyboardInterrupt):
+            import_data(cfg)
+
+
+def dataset_notes(project: Path) -> tuple[str | None, str | None]:
+    """(partial_import_note, unfinished_note) of the project's one dataset, as info has it."""
+    from ssl_studio.core.data.import_tally import partial_import_note, unfinished_note
+
+    [dataset] = project_info(project)["datasets"]
+    return partial_import_note(dataset["last_import"]), unfinished_note(dataset["last_import"])
+
+
+def test_a_folder_stopped_then_a_folder_inside_it_imported_to_the_end_is_still_partial(
+    project, tmp_path
+):
+    """The dataset's state followed its last import only: a stopped import of a folder,
+    then an import of a folder inside it that finished, and the dataset counted as whole
+    though most of the folder was never read. Importing the folder to the end finishes it."""
+    folder = tmp_path / "study"
+    pngs(folder / "a", 30)
+    pngs(folder / "sub", 3)
+    stopped = stopped_import(project, folder, name="ds")
+    done = import_data(ImportConfig(project=project, paths=[folder / "sub"], name="ds", add=True))
+    assert not done["cancelled"] and done["dataset"] == "ds"
+    partial, unfinished = dataset_notes(project)
+    assert partial == unfinished
+    assert partial.startswith("An earlier import of another folder (started ")
+    assert (
+        f" was stopped after {stopped['files_done']} of 33 files — import that folder again "
+        "to finish (files already imported are kept, not imported again)."
+    ) in partial
+    assert "study" not in partial  # (its stored path is [redacted]: the import never named it)
+
+    rest = import_data(ImportConfig(project=project, paths=[folder], name="ds"))
+    assert not rest["cancelled"] and rest["files_done"] == 33
+    assert dataset_notes(project) == (None, None)
+
+
+def test_an_import_cut_off_then_another_folder_imported_to_the_end_is_still_partial(
+    project, tmp_path, monkeypatch
+):
+    folder = tmp_path / "study"
+    pngs(folder / "a", 12)
+    pngs(folder / "sub", 2)
+    killed_import(project, folder, monkeypatch, name="ds")
+    with Store.open(project) as store:
+        assert [r[0] for r in store.conn.execute("SELECT status FROM imports")] == ["running"]
+    import_data(ImportConfig(project=project, paths=[folder / "sub"], name="ds", add=True))
+    partial, unfinished = dataset_notes(project)
+    assert partial == unfinished
+    assert partial.startswith("An earlier import of another folder (started ")
+    assert partial.endswith(
+        " did not finish (it was interrupted) — import that folder again to finish (files "
+        "already imported are kept, not imported again)."
+    )
+    import_data(ImportConfig(project=project, paths=[folder], name="ds"))
+    assert dataset_notes(project) == (None, None)
+
+
+def test_a_stopped_folder_named_before_is_named_and_a_parent_folder_finishes_it(project, tmp_path):
+    """A root imported to the end before keeps its stored (redacted) path, so the note
+    names it; importing the folder that holds it to the end finishes it too."""
+    top = tmp_path / "study"
+    first, second = pngs(top / "first", 2), pngs(top / "second", 2)
+    import_data(ImportConfig(project=project, paths=[first], name="ds", cache_size=16))
+    pngs(first, 30)  # (grown: its re-import is stopped)
+    stopped_import(project, first, name="ds")
+    import_data(ImportConfig(project=project, paths=[second], name="ds", add=True))
+    partial, _ = dataset_notes(project)
+    assert partial.startswith(f"An earlier import of '{first}' (started ")
+    assert "import that folder again to finish" in partial
+
+    import_data(ImportConfig(project=project, paths=[top], name="ds", add=True))
+    assert dataset_notes(project) == (None, None)

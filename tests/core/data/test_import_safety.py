@@ -344,6 +344,7 @@ def test_importing_the_folder_that_holds_an_unfinished_dataset_s_folder_finishes
         assert store.latest_labels(1, "hand") == {i: "a" for i in early}
         paths = sorted(r[0] for r in store.conn.execute("SELECT rel_path FROM files"))
         roots = sorted(r[0] for r in store.conn.execute("SELECT path FROM roots"))
+        assert unfinished_note(store.last_import(1)) is None  # (the killed one's folder too)
     for item_id, item in early.items():  # not decoded (nor cached) again
         assert items[item_id]["cache_index"] == item["cache_index"]
     assert paths == ["[redacted]/broken.dcm", "[redacted]/ct.dcm"] + [

@@ -222,3 +222,45 @@ def test_redacting_a_datasets_paths_redacts_the_summaries_of_its_earlier_imports
         assert store.redact_paths(dataset_id, hide, hide_message) == 1
         summary = store.conn.execute("SELECT summary FROM imports").fetchone()[0]
     assert "doe" not in summary.lower() and '"code": "decode"' in summary
+
+
+def test_an_earlier_unfinished_import_counts_while_it_is_the_latest_of_one_of_its_roots(
+    project: Path,
+):
+    """A dataset's partly imported state follows the latest import of each of its roots,
+    not its latest import alone; an import recorded before imports kept their roots covers
+    every root, as the latest import alone used to decide."""
+    from ssl_studio.core.data.privacy import REDACTED
+
+    with Store.open(project, write=True) as store:
+        dataset = store.create_dataset("ds", "image", 16)
+        with store.transaction():
+            store.root_id(dataset, "/data/[redacted]/a", "key-a")
+            store.root_id(dataset, REDACTED, "key-b")  # (recorded by an unfinished import)
+        stopped = store.start_import(dataset, {}, roots=["key-a", "key-b"])
+        store.finish_import(stopped, "cancelled", {"files_done": 1, "files_seen": 5})
+        store.start_import(dataset, {}, roots=["key-c"])  # cut off before a file was recorded
+        done = store.start_import(dataset, {}, roots=["key-d"])
+        store.finish_import(done, "done", {"files_done": 2, "files_seen": 2})
+        last = store.last_import(dataset)
+        assert (last["status"], last["files_done"]) == ("done", 2)
+        [cancelled, running] = last["earlier_unfinished"]
+        shown = ("status", "files_done", "files_seen", "roots")
+        assert [cancelled[k] for k in shown] == [
+            "cancelled",
+            1,
+            5,
+            ["/data/[redacted]/a", REDACTED],
+        ]
+        assert [running[k] for k in ("status", "finished", "roots")] == ["running", None, [None]]
+        assert running["started"]
+
+        again = store.start_import(dataset, {}, roots=["key-a", "key-c"])  # kept at the end
+        store.finish_import(again, "done", {"files_done": 9, "files_seen": 9})
+        [cancelled] = store.last_import(dataset)["earlier_unfinished"]
+        assert cancelled["roots"] == [REDACTED]
+        assert store.known_root_keys(dataset) == {"key-a", "key-b", "key-c", "key-d"}
+
+        older = store.start_import(dataset, {})  # (as before imports kept their roots)
+        store.finish_import(older, "done", {})
+        assert store.last_import(dataset)["earlier_unfinished"] == []

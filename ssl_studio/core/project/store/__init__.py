@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ssl_studio.core.project.store.base import StoreBase, folder_bytes, now
 from ssl_studio.core.project.store.datasets import DatasetRecords
+from ssl_studio.core.project.store.import_history import ImportHistory
 from ssl_studio.core.project.store.import_report import ImportReport
 from ssl_studio.core.project.store.imports import FileRow, ImportRecords
 from ssl_studio.core.project.store.path_redaction import PathRedaction
@@ -21,6 +22,7 @@ __all__ = ["FileRow", "Store", "folder_bytes", "now"]
 class Store(
     DatasetRecords,
     ImportRecords,
+    ImportHistory,
     ImportReport,
     WalkErrors,
     PathRedaction,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Mapping
 from typing import Any
@@ -207,15 +206,6 @@ class DatasetRecords(StoreBase):
             "unread_dicom_missing": unread.get(True, 0),
         }
 
-    def last_import(self, dataset_id: int) -> dict[str, Any] | None:
-        """The dataset's latest import (see _last_import), or None if none was recorded."""
-        row = self.conn.execute(
-            "SELECT finished, status, summary FROM imports WHERE dataset_id = ? "
-            "ORDER BY id DESC LIMIT 1",
-            (dataset_id,),
-        ).fetchone()
-        return None if row is None else _last_import(row)
-
     def latest_label_set(self, dataset_id: int) -> dict[int, str]:
         """Item id -> label of the dataset's most recently made label set (empty if none)."""
         row = self.conn.execute(
@@ -229,16 +219,3 @@ def _numbered(name: str, prefix: str) -> bool:
     """Whether ``name`` is ``prefix`` or 'prefix N' (see ``free_dataset_name``)."""
     number = name[len(prefix) + 1 :]
     return name == prefix or (name.startswith(f"{prefix} ") and number.isdigit())
-
-
-def _last_import(row: Any) -> dict[str, Any]:
-    """The latest import of a dataset: finished, status, and for one that ended the files
-    done (unchanged or recorded) of files_seen, whether the walk was complete, and the files
-    it could not name (unnamed)."""
-    summary = json.loads(row[2]) if row[2] else {}
-    counts = {
-        k: summary[k]
-        for k in ("files_done", "files_seen", "walk_complete", "unnamed")
-        if k in summary
-    }
-    return {"finished": row[0], "status": row[1], **counts}

@@ -50,19 +50,43 @@ def most_files_layout(shapes: Iterable[tuple[str | None, list | None, int]]) -> 
 class ImportRecords(StoreBase):
     """Queries of the import job (mixed into Store)."""
 
-    def start_import(self, dataset_id: int, config: Mapping[str, Any]) -> int:
+    def start_import(
+        self, dataset_id: int, config: Mapping[str, Any], roots: Iterable[str] | None = None
+    ) -> int:
+        """A new import row, "running". ``roots``: path keys of the roots it covers (see
+        import_history.py), kept in its summary from the start, so that one cut off (a
+        crash, a kill) still tells which roots it left unfinished."""
+        summary = None if roots is None else json.dumps({"roots": sorted(roots)})
         with self.transaction():
             cursor = self.conn.execute(
-                "INSERT INTO imports(dataset_id, started, status, config) VALUES (?, ?, ?, ?)",
-                (dataset_id, now(), "running", json.dumps(config)),
+                "INSERT INTO imports(dataset_id, started, status, config, summary) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (dataset_id, now(), "running", json.dumps(config), summary),
             )
         return int(cursor.lastrowid)
 
-    def finish_import(self, import_id: int, status: str, summary: Mapping[str, Any]) -> None:
+    def finish_import(
+        self,
+        import_id: int,
+        status: str,
+        summary: Mapping[str, Any],
+        roots: Iterable[str] | None = None,
+    ) -> None:
+        """End an import with ``status`` and ``summary``, stored with ``roots`` (the path
+        keys of the roots it covers; None: those recorded when it started, if any)."""
+        stored = dict(summary)
+        if roots is None:
+            row = self.conn.execute(
+                "SELECT json_extract(summary, '$.roots') FROM imports WHERE id = ?",
+                (import_id,),
+            ).fetchone()
+            roots = json.loads(row[0]) if row is not None and row[0] else None
+        if roots is not None:
+            stored["roots"] = sorted(roots)
         with self.transaction():
             self.conn.execute(
                 "UPDATE imports SET finished = ?, status = ?, summary = ? WHERE id = ?",
-                (now(), status, json.dumps(summary), import_id),
+                (now(), status, json.dumps(stored), import_id),
             )
             self.conn.execute(
                 "UPDATE datasets SET updated = ? WHERE id = "
