@@ -135,6 +135,7 @@ FACT_TITLES = {  # how the viewer names an item's facts (others: "body_part" -> 
     "model": "Scanner model",
     "frames": "Frames",
     "channel_names": "Channel names",
+    "columns": "Columns of its file",  # with its time, label or id column
     "name": "Name in its file",
 }
 
