@@ -251,11 +251,11 @@ def _numbered(name: str, prefix: str) -> bool:
 def _last_import(row: Any) -> dict[str, Any]:
     """The latest import of a dataset: finished, status, and for one that ended the files
     done (unchanged or recorded) of files_seen, whether the walk was complete, and the files
-    it could not name (unnamed)."""
+    it could not name (unnamed) and why they could not be read again (unread)."""
     summary = json.loads(row[2]) if row[2] else {}
     counts = {
         k: summary[k]
-        for k in ("files_done", "files_seen", "walk_complete", "unnamed")
+        for k in ("files_done", "files_seen", "walk_complete", "unnamed", "unread")
         if k in summary
     }
     return {"finished": row[0], "status": row[1], **counts}
