@@ -85,7 +85,7 @@ def _duration(seconds: float) -> str:
 def _progress_text(event: Progress) -> str:
     c = event.counts
     if event.job == "predict":
-        return f"Predicting: {event.done} items so far"
+        return f"Predicting: {event.done} item{'' if event.done == 1 else 's'} so far"
     if event.job != "import":  # e.g. label-efficiency: fits done of all fits
         of = f"/{event.total}" if event.total is not None else ""
         phase = f" ({event.phase})" if event.phase else ""

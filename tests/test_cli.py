@@ -143,6 +143,9 @@ def test_progress_lines_never_show_an_unknown_total():
     assert lines[-1] == "Predicting: 64 items so far"
     assert not any("Importing" in line for line in lines[-2:])
     assert not any("None" in line for line in lines), lines
+    assert _progress_text(Progress("predict", done=1, phase="predict")) == (
+        "Predicting: 1 item so far"
+    )
 
 
 def test_the_smoke_test_on_a_folder_that_is_no_project_fails_instead_of_waiting(tmp_path, capsys):

@@ -135,6 +135,7 @@ FACT_TITLES = {  # how the viewer names an item's facts (others: "body_part" -> 
     "model": "Scanner model",
     "frames": "Frames",
     "channel_names": "Channel names",
+    "columns": "Columns of its file",  # with its time, label or id column
     "name": "Name in its file",
 }
 
@@ -182,6 +183,13 @@ class DatasetView:
             reader = CacheReader(store.paths.dataset_cache(found["id"]))
             reader.check(store.cache_files(found["id"]))  # a message now, not at every item
         return cls(dataset, found["modality"], items, reader, Path(project))
+
+    def item_name(self, index: int) -> str:
+        """Item ``index`` as the user sees it: its place in the dataset, and its id, the
+        number a labels CSV uses ("Series 1 of 40 (item 401)": ids count on across
+        datasets, and a file of series holds many items)."""
+        noun = "Series" if self.modality == "timeseries" else "Image"
+        return f"{noun} {index + 1} of {len(self.items)} (item {self.items[index]['id']})"
 
     def image(self, index: int) -> np.ndarray:
         """Item ``index`` in real units: float32 [C, S, S] (letterboxed to the cache size)."""

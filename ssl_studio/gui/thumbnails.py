@@ -59,7 +59,8 @@ class ThumbnailModel(QAbstractListModel):
             return self.labels.get(int(item["id"]), "") or f"#{item['id']}"
         if role == Qt.ItemDataRole.ToolTipRole:
             label = self.labels.get(int(item["id"]))
-            return f"Item {item['id']} ({item['modality']})" + (f": {label}" if label else "")
+            name = f"{self.view.item_name(row)}, {item['modality']}"
+            return name + (f": {label}" if label else "")
         if role == Qt.ItemDataRole.ForegroundRole and self.labels.get(int(item["id"])):
             return QColor("#1565c0")
         if role == ITEM_ID_ROLE:

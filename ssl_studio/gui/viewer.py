@@ -161,7 +161,7 @@ class ItemViewer(QWidget):
         item = view.items[row]
         where = html.escape(str(item.get("rel_path") or ""))  # stored redacted
         self.title.setText(
-            f"<b>Item {item['id']}</b> of dataset '{html.escape(view.name)}'"
+            f"<b>{view.item_name(row)}</b> in dataset '{html.escape(view.name)}'"
             + (f": {where}" if where else "")
         )
         series = view.modality == "timeseries"

@@ -121,6 +121,19 @@ def test_a_failed_prediction_leaves_no_predicting_text(
     assert "The prediction failed" in panel.status.text()
 
 
+def test_the_prediction_counts_read_as_english(make_window, project, tmp_path):
+    window = make_window(project)
+    panel = window.export
+    out = tmp_path / "predictions.csv"
+    out.write_text("path,index,p_a,p_b,predicted,error,note\nx.csv,0,0.9,0.1,a,,\n")
+    panel._predicted({"cancelled": False, "items": 1, "errors": 1, "out": str(out)})
+    assert panel.status.text().startswith("1 item predicted, 1 file could not be read. ")
+    panel._predicted({"cancelled": False, "items": 2, "errors": 0, "out": str(out)})
+    assert panel.status.text().startswith("2 items predicted, 0 files could not be read. ")
+    panel._predicted({"cancelled": True, "items": 1, "errors": 0, "out": str(out)})
+    assert panel.status.text() == "Stopped after 1 item; nothing was saved."
+
+
 def test_the_pretrain_view_points_to_the_runs_of_earlier_sessions(make_window, project, tmp_path):
     from ssl_studio.core.project.store import Store
 

@@ -82,7 +82,7 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert window.map.marks.scene() is not None  # the rings stay
     window.map.open_button.click()  # opens the item in the viewer
     assert window.nav.currentRow() == 0 and window.data.tabs.currentIndex() == 0
-    assert f"Item {window.map.map.item_ids[0]}<" in window.data.viewer.title.text()
+    assert f"(item {window.map.map.item_ids[0]})<" in window.data.viewer.title.text()
 
     wizard = window.open_wizard()
     qtbot.addWidget(wizard)

@@ -170,7 +170,9 @@ def test_switching_projects_leaves_nothing_of_the_old_one_on_screen(
     assert window.map.compute()
     qtbot.waitUntil(lambda: window.map.map is not None and not window.runner.busy, timeout=60_000)
     window.map.choose(0)
-    assert "Item 1 of dataset 'scans'" in window.data.viewer.title.text().replace("</b>", "")
+    assert "Image 1 of 16 (item 1) in dataset 'scans'" in window.data.viewer.title.text().replace(
+        "</b>", ""
+    )
     window.pretrain.view.notice.setText("Run 1 finished")
     window.export.predictions.setRowCount(3)
     window.open_wizard()

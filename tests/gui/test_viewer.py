@@ -141,6 +141,26 @@ def test_a_series_is_drawn_with_its_column_names_in_seconds(qtbot, project, tmp_
     assert facts["File format"] == "CSV" and facts["Channel names"] == "ecg, resp"
 
 
+def test_a_series_is_named_by_its_place_in_its_dataset_beside_its_id(qtbot, project, tmp_path):
+    """Item ids count on across datasets (and an NPZ holds many series): the viewer and the
+    grid say which series of the dataset it is, and its id (the one a labels CSV uses)."""
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "first.npz", X=rng.normal(size=(5, 2, 30)))
+    np.savez(tmp_path / "motion.npz", X=rng.normal(size=(4, 2, 30)))
+    import_data(ImportConfig(project=project, paths=[tmp_path / "first.npz"], name="first"))
+    import_data(ImportConfig(project=project, paths=[tmp_path / "motion.npz"], name="motion"))
+    view = DatasetView.open(project, "motion")
+    assert [int(item["id"]) for item in view.items] == [6, 7, 8, 9]
+    viewer = ItemViewer()
+    qtbot.addWidget(viewer)
+    viewer.show_item(view, 1)
+    assert viewer.title.text() == ("<b>Series 2 of 4 (item 7)</b> in dataset 'motion': motion.npz")
+    model = ThumbnailModel()
+    model.set_view(view, {8: "walking"})
+    tips = [model.data(model.index(row), Qt.ItemDataRole.ToolTipRole) for row in (1, 2)]
+    assert tips == ["Series 2 of 4 (item 7), NPZ", "Series 3 of 4 (item 8), NPZ: walking"]
+
+
 def test_colour_dicom_is_shown_in_colour_and_a_small_window_with_its_digits(
     qtbot, project, dicom_file, tmp_path
 ):

@@ -44,6 +44,7 @@ class DecodeTask:
     csv_layout: str = "auto"
     sampling_rate: float | None = None
     csv_prefer: str | None = None  # see timeseries.decode_series_file
+    csv_header: tuple[str, ...] = ()  # see timeseries.decode_series_file
     # only the file's identifiers are wanted (for a file an unfinished import recorded
     # without naming it): a DICOM header is read, not its pixels; an image holds none
     identifiers_only: bool = False
@@ -81,7 +82,11 @@ def _decode_file(task: DecodeTask) -> DecodedFile:
         if kind == "image":
             return decode_image(path, size=task.cache_size, fmt=task.sniffed)
         result = decode_series_file(
-            path, layout=task.csv_layout, sampling_rate=task.sampling_rate, prefer=task.csv_prefer
+            path,
+            layout=task.csv_layout,
+            sampling_rate=task.sampling_rate,
+            prefer=task.csv_prefer,
+            header=task.csv_header,
         )
         for item in result.items:
             item.fields.setdefault("modality", path.suffix.lstrip(".").upper())

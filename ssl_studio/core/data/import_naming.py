@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from ssl_studio.core.config import DEFAULT_CACHE_SIZE
 from ssl_studio.core.data.decode import FILE_KINDS
 from ssl_studio.core.data.discovery import Found, WalkProblem
+from ssl_studio.core.data.import_tally import unread_reasons
 from ssl_studio.core.data.import_target import INTERIM_NAME
 from ssl_studio.core.data.privacy import (
     REDACTED,
@@ -168,15 +169,15 @@ class ImportNaming:
         this import named nothing (no path: it is what the import could not name)."""
         if not self.tally.unnamed:
             return
+        why, do = unread_reasons(self.tally.unread)
         self.report(
             Message(
                 JOB,
                 f"{self.tally.unnamed} file(s) that an earlier import, which did not finish, "
-                f"had imported could not be read again ({', '.join(sorted(self.unread))}). "
-                "The names of patients they hold are not known, so the paths this import "
-                "recorded stay hidden ([redacted]) and the import is left unfinished. Make "
-                "the files readable again (or move them out of the folder if they are "
-                "damaged) and import the folder again to finish it.",
+                f"had imported could not be read again: {why}. The names of patients they "
+                "hold are not known, so the paths this import recorded stay hidden "
+                f"([redacted]) and the import is left unfinished. {do[0].upper()}{do[1:]}, "
+                "and import the folder again to finish it.",
                 level="warning",
             )
         )

@@ -29,6 +29,7 @@ class ImportTally:
     files_done: int = 0  # unchanged or recorded (imported, failed, skipped)
     walk_complete: bool = True  # False when stopped before all files were found
     unnamed: int = 0  # files an unfinished import recorded that could not be read again
+    unread: Counter[str] = field(default_factory=Counter)  # why: problem code -> files
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -59,6 +60,7 @@ class ImportTally:
             "files_done": self.files_done,
             "walk_complete": self.walk_complete,
             "unnamed": self.unnamed,
+            "unread": dict(sorted(self.unread.items())),
             "seconds": round(seconds, 3),
             "cancelled": cancelled,
             "errors": self.errors,
@@ -92,13 +94,51 @@ def stopped_note(summary: dict[str, Any]) -> str:
     )
 
 
+# why a file an unfinished import recorded could not be read again (its problem's code)
+# -> (what happened, what to do); other codes: it no longer decodes as it did
+_UNREAD = {
+    "unreadable": (
+        "reading them was refused (permission denied) or failed (a disk or network error)",
+        "give read access to them or fix the drive",
+    ),
+    "broken-link": (
+        "they were moved or removed (or are links that point to nothing now)",
+        "put them back where they were",
+    ),
+    "empty": ("they are empty now (0 bytes)", "copy them again from the source"),
+    "too-large": (
+        "there was not enough memory to read them",
+        "close other programs or import on a machine with more memory",
+    ),
+}
+_DAMAGED = (
+    "they no longer read as they did (damaged, or replaced by another file)",
+    "copy them again from the source, or move them out of the folder",
+)
+
+
+def unread_reasons(codes: dict[str, int] | None) -> tuple[str, str]:
+    """(what happened, what to do) for files an unfinished import recorded that could not
+    be read again, from their problems' codes (an import's ``unread``); without codes
+    (an import recorded before they were kept), every cause that leads there."""
+    if not codes:
+        return (
+            "unreadable, moved, or damaged",
+            "make them readable, put back any that moved, or move damaged ones out",
+        )
+    said = list(dict.fromkeys(_UNREAD.get(code, _DAMAGED) for code in sorted(codes)))
+    return "; ".join(why for why, _ in said), "; ".join(do for _, do in said)
+
+
 def unnamed_note(summary: dict[str, Any]) -> str:
     """What an import left unfinished because files an earlier unfinished import recorded
-    could not be read again (their patients' names are not known) means, and what to do."""
+    could not be read again (their patients' names are not known) means, and what to do
+    for the cause recorded (``unread``)."""
+    why, do = unread_reasons(summary.get("unread"))
     return (
         f"Import unfinished: {summary.get('unnamed', 0)} file(s) recorded by an earlier "
-        "import could not be read again, so the paths stay hidden ([redacted]) — make them "
-        "readable (or move damaged ones out) and import the folder again to finish."
+        f"import could not be read again ({why}), so the paths stay hidden ([redacted]) — "
+        f"{do}, and import the folder again to finish."
     )
 
 

@@ -113,7 +113,7 @@ class ImportWriting:
         told = before and (before.unread or before.status != "ok" and failed <= set(before.codes))
         if failed and not told:
             self.tally.unnamed += 1
-            self.unread.update(failed)
+            self.tally.unread.update(failed)  # why (problem codes: never a path or name)
             return
         self.identifiers.update(result.identifiers)
         for item in result.items:

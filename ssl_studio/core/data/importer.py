@@ -96,7 +96,6 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
         self.raw_roots: dict[int, str | None] = {}  # root id -> its path on disk
         # key -> (file, root key, its record) of files an unfinished import recorded
         self.unfinished: dict[str, tuple[Found, str, FileRow]] = {}
-        self.unread: set[str] = set()  # why some of them could not be read again
         self.named: dict[str, tuple[_Candidate, list | None]] = {}  # to name at the end
         self.resumed_roots: set[str] = set()  # of an unfinished dataset finished here
         self.stale: list[tuple[dict[str, Any], list[str]]] = []  # (import_resume.py)

@@ -114,7 +114,9 @@ def _counts_rows(values: np.ndarray) -> bool:
 class _Table:
     """The cells of a CSV column by column, their roles (time/label/id/index) and the layout."""
 
-    def __init__(self, path: Path, layout: str, prefer: str | None = None) -> None:
+    def __init__(
+        self, path: Path, layout: str, prefer: str | None = None, header: tuple[str, ...] = ()
+    ) -> None:
         self.path, self.file = path, path.name
         text, self.encoding = read_text(path)
         text, given, top = preamble(text)
@@ -122,6 +124,12 @@ class _Table:
         text = _savetxt_header(text, top, delimiter)
         if not self._load_fast(text, delimiter):
             self._load(text, delimiter)
+        # no header row, as many columns as the training files' header: read as they were
+        self.header_given = bool(
+            header and layout != "rows" and not any(self.names) and len(header) == len(self.names)
+        )
+        if self.header_given:
+            self.names = list(header)
         self.spare_times: list[int] = []  # more time columns, left out (see _find_roles)
         self.roles = self._find_roles()
         out = {*self.roles.values(), *self.spare_times}
@@ -404,14 +412,23 @@ class _Table:
         return np.stack([self.values[j] for j in self.channels], axis=1).astype(np.float32)
 
 
-def decode_table(path: Path, layout: str, rate: float | None, prefer: str | None = None) -> Decoded:
-    """A CSV/TSV file -> (items, problems of single series).
+def decode_table(
+    path: Path,
+    layout: str,
+    rate: float | None,
+    prefer: str | None = None,
+    header: tuple[str, ...] = (),
+) -> Decoded:
+    """A CSV/TSV file -> (items, problems of single series); ``header``: see
+    timeseries.decode_series_file.
 
     Values of an id column (which may be patient identifiers) never name an item: they go
     to the item's ``group_id`` field, which the decoder turns into a salted key.
     """
-    table = _Table(path, layout, prefer)
+    table = _Table(path, layout, prefer, header)
     meta: dict = {"layout": table.layout, "channel_names": None}
+    if table.header_given:
+        meta["columns_from"] = "training"
     if table.encoding:
         meta["encoding"] = table.encoding
     problems: list[ImportProblem] = table.spare_time_notes()
@@ -465,6 +482,9 @@ def _columns_items(
             )
     names = [table.names[j] for j in table.channels]
     meta["channel_names"] = names if any(names) else None
+    if any(table.names) and len(table.names) > len(names) and not table.header_given:
+        meta["columns"] = list(table.names)  # the whole header (a time column too): predict
+        # reads a file without one as this was read
     items = make_items(x, [table.path.stem], [label], meta, rate, 0, table.file, problems)
     _set_group_ids(items, [group_id])
     return items

@@ -59,6 +59,7 @@ def decode_series_file(
     layout: str = "auto",
     sampling_rate: float | None = None,
     prefer: str | None = None,
+    header: tuple[str, ...] = (),
 ) -> DecodedFile:
     """Read one CSV/TSV/NPY/NPZ file into ``DecodedFile(kind="series")`` of ``[C, T]`` items.
 
@@ -66,6 +67,10 @@ def decode_series_file(
     (no time, label or changing id column) and it gives series of 2 steps or more: the
     one the training files were read with, so that a short recording is not read
     sideways.
+
+    header: the training files' header row (predict): a CSV without one, with as many
+    columns, is read as if it had it (its time, label or id column known by position), and
+    its items' ``meta["columns_from"]`` says so. Never under the rows layout.
 
     Raises ImportProblem (never another exception) when the whole file cannot be read.
     """
@@ -86,7 +91,7 @@ def decode_series_file(
             if suffix in (".npy", ".npz"):
                 items, problems = decode_arrays(path, rate)
             else:
-                items, problems = decode_table(path, layout, rate, prefer)
+                items, problems = decode_table(path, layout, rate, prefer, header)
     except ImportProblem:
         raise
     except Exception as e:  # the importer must only ever see an ImportProblem

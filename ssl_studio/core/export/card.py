@@ -50,7 +50,13 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
         "channel_matching": "by name when the training files and a file to predict both have "
         "a header row (any order; extra columns left aside; a missing one is read as missing "
         "values; a file lacking some and holding unknown others is refused), else by position "
-        "(a series with fewer channels than the training recordings is refused)",
+        "(a series with fewer channels than the training recordings is refused)"
+        + (
+            f"; a CSV without a header row, with the {len(spec['csv_header'])} columns of the "
+            f"training files' header ({', '.join(spec['csv_header'])}), is read as if it had it"
+            if spec.get("csv_header")
+            else ""
+        ),
         "series_length": spec["series_length"],
         "length_handling": "any length T: the whole series is read (training saw random "
         f"windows of up to {spec['series_length']} steps, the evaluation whole series); "

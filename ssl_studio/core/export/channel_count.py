@@ -61,10 +61,12 @@ def count_error(
     said += f" ({', '.join(names)})." if names else "."
     if have < want:
         said = f"{said[:-1]}, and {trained}"
-    layout = (fields.get("meta") or {}).get("layout")
+    meta = fields.get("meta") or {}
+    layout = meta.get("layout")
     if layout in ARRAY_LAYOUTS:
         return f"{said} {_array_fix(layout, have, want)}"
-    return f"{said} {_table_fix(layout, have, want, spec, layout_flag)}"
+    headerless = not meta.get("channel_names") and not meta.get("columns_from")
+    return f"{said} {_table_fix(layout, have, want, spec, layout_flag, headerless)}"
 
 
 def _array_fix(layout: str, have: int, want: int) -> str:
@@ -81,9 +83,15 @@ def _array_fix(layout: str, have: int, want: int) -> str:
 
 
 def _table_fix(
-    layout: str | None, have: int, want: int, spec: dict[str, Any], flag: str | None
+    layout: str | None,
+    have: int,
+    want: int,
+    spec: dict[str, Any],
+    flag: str | None,
+    headerless: bool = False,
 ) -> str:
-    """What to do about a CSV/TSV series with the wrong number of channels."""
+    """What to do about a CSV/TSV series with the wrong number of channels (``headerless``:
+    a file without a header row, read by position)."""
     names = spec.get("channel_names")
     way = _CSV_WAYS.get(layout or "", "")
     read = f"It was read as {way} (layout '{spec.get('csv_layout', 'auto')}'). " if way else ""
@@ -98,10 +106,18 @@ def _table_fix(
         some = f"all {want}" if fewest == want else f"at least {fewest} of its {want}"
         order = f" ({', '.join(names)})" if names else ""
         return f"{read}Give it {some} channels, in the training files' order{order}; or, {change}."
-    if layout == "columns" and names:
+    header = spec.get("csv_header")
+    if layout == "columns" and (header or names):
         return (
-            f"{read}Add a header row naming its columns ({', '.join(names)}): they are then "
-            f"matched by name, and other columns left aside; or, {change}."
+            f"{read}Add a header row naming its columns ({', '.join(header or names)}"
+            f"{', as the training files had' if header else ''}): they are then matched by "
+            f"name, and other columns left aside; or, {change}."
+        )
+    if layout == "columns" and headerless and have > want:  # a time column taken for one
+        return (
+            f"{read}Without a header row, a column of times counts as a channel unless it "
+            "holds date-times (2024-03-01 10:00:00): if it has one, add a header row naming "
+            f"it time (the others by position); or, {change}."
         )
     return f"{read}{change[0].upper()}{change[1:]}."
 

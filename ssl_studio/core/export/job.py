@@ -87,8 +87,10 @@ def _series_reading(
 ) -> dict[str, Any]:
     """How predict must read series files to see what training saw: the import's CSV
     layout, the layout most files were read with (preferred where auto cannot tell: it
-    decides file by file, and a short recording would be read sideways) and the channels'
-    names, when the run's training items all had the same ones, one per channel."""
+    decides file by file, and a short recording would be read sideways), the channels'
+    names, when the run's training items all had the same ones, one per channel, and the
+    whole header row of the training files when it also names other columns (a time,
+    label or id column), all the same: a file without a header row is read as they were."""
     layout = store.import_options(run["dataset_id"]).get("csv_layout") or "auto"
     prefer = store.preferred_layout(run["dataset_id"])
     try:
@@ -96,15 +98,21 @@ def _series_reading(
     except (OSError, ValueError, KeyError):
         trained = set()
     items = [i for i in store.items(run["dataset_id"]) if i["id"] in trained]
-    sets = {tuple(named(json.loads(i["meta"] or "{}").get("channel_names")) or ()) for i in items}
+    metas = [json.loads(i["meta"] or "{}") for i in items]
+    sets = {tuple(named(meta.get("channel_names")) or ()) for meta in metas}
     names = list(sets.pop()) if len(sets) == 1 else None
     if names is not None and len(names) != channels:
         names = None
+    headers = {tuple(meta.get("columns") or ()) for meta in metas}
+    header = list(headers.pop()) if len(headers) == 1 and names is not None else []
+    if len(header) <= channels or not all(isinstance(n, str) and n for n in header):
+        header = []  # no other column: a headerless file is read by position as it is
     rate = common_rate([i["sampling_rate"] for i in items])
     return {
         "csv_layout": layout,
         "csv_prefer": prefer,
         "channel_names": names,
+        "csv_header": header or None,
         "sampling_rate": float(rate) if rate else None,
         # predict reads a series with fewer channels (by position) only if training did
         "fewest_channels": min((int(i["channels"]) for i in items), default=channels),

@@ -117,6 +117,7 @@ def read_inputs(
             salt,
             layout,
             csv_prefer=spec.get("csv_prefer"),
+            csv_header=tuple(spec.get("csv_header") or ()),
         )
         result = decode(task)
         shown = redact(shown, result.identifiers)
@@ -236,6 +237,12 @@ def _position_note(have: int, fields: dict[str, Any], spec: dict[str, Any]) -> s
     taken by position, in the training order."""
     meta = fields.get("meta") or {}
     want = spec.get("channel_names")
+    if meta.get("columns_from") == "training":  # read with the training files' header
+        return (
+            "It has no header row, so its columns were taken by position, as the training "
+            f"files' header names them: {', '.join(spec['csv_header'])}. Add a header row "
+            "naming them if the order differs."
+        )
     if not want or have != len(want) or meta.get("channel_names"):
         return ""
     order = f"in the training files' order: {', '.join(want)}"

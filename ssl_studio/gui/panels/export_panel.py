@@ -142,7 +142,7 @@ class ExportPanel(QWidget):
 
     def _predicted(self, counts: dict[str, Any]) -> None:
         if counts["cancelled"]:
-            self.status.setText(f"Stopped after {counts['items']} items; nothing was saved.")
+            self.status.setText(f"Stopped after {_items(counts['items'])}; nothing was saved.")
             return
         with open(counts["out"], newline="") as f:
             rows = list(csv.reader(f))
@@ -152,6 +152,14 @@ class ExportPanel(QWidget):
         fill_table(self.predictions, body[:PREDICTIONS_SHOWN])
         more = f" (the first {PREDICTIONS_SHOWN} shown)" if len(body) > PREDICTIONS_SHOWN else ""
         self.status.setText(
-            f"{counts['items']} items predicted, {counts['errors']} files could not be read"
-            f"{more}. Saved to {counts['out']}."
+            f"{_items(counts['items'])} predicted, {_files_unread(counts['errors'])}{more}. "
+            f"Saved to {counts['out']}."
         )
+
+
+def _items(n: int) -> str:
+    return f"{n} item{'' if n == 1 else 's'}"
+
+
+def _files_unread(n: int) -> str:
+    return "1 file could not be read" if n == 1 else f"{n} files could not be read"

@@ -245,12 +245,17 @@ class MapPanel(QWidget):
         row = self.rows[self.map.item_ids[position]]
         return to_pixmap(self.view.thumbnail(row, size), size)
 
+    def _name(self, position: int) -> str:
+        """Item ``position`` of the map as the viewer names it ("Series 1 of 40 (item 401)")."""
+        assert self.map is not None and self.view is not None
+        return self.view.item_name(self.rows[self.map.item_ids[position]])
+
     def _hovered(self, _: Any, points: Any, __: Any) -> None:
         if self.map is None or len(points) == 0:
             return
         position = int(points[0].data())
         self.hover.setPixmap(self._thumbnail(position, 150))
-        self.hover.setToolTip(f"Item {self.map.item_ids[position]}")
+        self.hover.setToolTip(self._name(position))
 
     def _clicked(self, _: Any, points: Any, __: Any) -> None:
         if len(points):
@@ -263,12 +268,12 @@ class MapPanel(QWidget):
         self.selected_item = item_id
         label = self.map.labels[position] or "unlabeled"
         neighbours = self.map.neighbours(position, NEIGHBOURS)
-        self.chosen.setText(f"<b>Item {item_id}</b> ({label}) and its nearest neighbours:")
+        self.chosen.setText(f"<b>{self._name(position)}</b> ({label}) and its nearest neighbours:")
         for slot, label_widget in enumerate(self.neighbour_labels):
             if slot < len(neighbours):
                 label_widget.setPixmap(self._thumbnail(neighbours[slot], 68))
                 label_widget.setToolTip(
-                    f"Item {self.map.item_ids[neighbours[slot]]}: "
+                    f"{self._name(neighbours[slot])}: "
                     f"{self.map.labels[neighbours[slot]] or 'unlabeled'}"
                 )
             else:

@@ -143,8 +143,8 @@ class LabelsPage(QWizardPage):
         if name is not None:
             with self.wiz.context.reading(self), Store.open(self.wiz.project) as store:
                 found = store.dataset(self.wiz.dataset)
-                usable = store.latest_labels(found["id"], name, usable=True)
-                unusable = len(store.latest_labels(found["id"], name)) - len(usable)
+                usable, left_out = store.labels_by_use(found["id"], name)
+                unusable = len(left_out)
                 for label in usable.values():
                     self.classes[label] = self.classes.get(label, 0) + 1
                 self.patients = store.patients_per_class(found["id"], name)

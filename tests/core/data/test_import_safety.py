@@ -266,6 +266,25 @@ def test_a_re_import_that_leaves_out_a_file_an_unfinished_import_recorded_names_
     assert paths[-3:] == [f"[redacted]/scan{i}.png" for i in range(3)]
 
 
+def test_the_unnamed_note_gives_the_advice_of_the_cause_recorded():
+    from ssl_studio.core.data.import_tally import unnamed_note
+
+    def note(unread=None):
+        return unnamed_note({"unnamed": 2, **({"unread": unread} if unread else {})})
+
+    damaged = note({"damaged": 2})
+    assert "(they no longer read as they did (damaged, or replaced by another file))" in damaged
+    assert "copy them again from the source, or move them out of the folder" in damaged
+    assert "readable" not in damaged
+    moved = note({"broken-link": 1, "unreadable": 1})  # two files, two causes
+    assert "moved or removed" in moved and "put them back where they were" in moved
+    assert "permission denied" in moved and "give read access" in moved
+    assert "empty now (0 bytes)" in note({"empty": 1})
+    assert "more memory" in note({"too-large": 1})
+    old = note()  # an import recorded before the causes were kept: every cause
+    assert "(unreadable, moved, or damaged)" in old and "put back any that moved" in old
+
+
 def unreadable_ct(task):
     """The decoder, on a machine where ct.dcm can no longer be read (its permissions
     changed: its size and modification time did not)."""
@@ -299,10 +318,15 @@ def test_a_file_an_unfinished_import_recorded_that_no_longer_reads_keeps_paths_h
         statuses = [r[0] for r in store.conn.execute("SELECT status FROM imports")]
     assert paths == {"[redacted]"} and statuses[-1] == "unnamed"
     said = [e.text for e in events if hasattr(e, "text")]
-    assert any("1 file(s) that an earlier import" in t and "(unreadable)" in t for t in said)
+    [told] = [t for t in said if "1 file(s) that an earlier import" in t]
+    assert "read again: reading them was refused (permission denied)" in told
+    assert "Give read access to them" in told and "damaged" not in told  # its own cause
     with Store.open(project) as store:  # info and the Data panel say it, not only the import
         last = store.dataset_summary(1)["last_import"]
-    assert unfinished_note(last).startswith("Import unfinished: 1 file(s) recorded by an")
+    note = unfinished_note(last)
+    assert note.startswith("Import unfinished: 1 file(s) recorded by an")
+    assert "(reading them was refused (permission denied)" in note  # the recorded cause
+    assert "give read access to them" in note and "move damaged ones out" not in note
 
     summary = run(project, study, workers=1)  # readable again
     assert (summary["dataset"], summary["unchanged"], summary["unnamed"]) == ("study", 5, 0)

@@ -64,7 +64,15 @@ def test_columns_with_header_and_time_column(tmp_path: Path) -> None:
     assert item.fields["length"] == 3 and item.fields["n_missing"] == 2
     assert item.fields["sampling_rate"] == pytest.approx(100.0)
     meta = {"layout": "columns", "name": "rec", "channel_names": ["ecg", "resp"]}
-    assert item.fields["meta"] == meta
+    assert item.fields["meta"] == {**meta, "columns": ["time", "ecg", "resp"]}  # for predict
+    # a file without a header row, read with that header (as predict reads it)
+    bare = write(tmp_path, "bare.csv", "0.00,3,2\n0.01,NA,4\n0.02,5,\n")
+    (item,) = decode(bare, header=("time", "ecg", "resp")).items
+    np.testing.assert_array_equal(item.array, [[3, np.nan, 5], [2, 4, np.nan]])
+    assert item.fields["sampling_rate"] == pytest.approx(100.0)
+    assert item.fields["meta"] == {**meta, "name": "bare", "columns_from": "training"}
+    (item,) = decode(bare, header=("time", "ecg")).items  # another width: by position
+    assert item.fields["channels"] == 3 and item.fields["meta"]["channel_names"] is None
 
 
 @pytest.mark.parametrize(

@@ -206,6 +206,11 @@ def test_patients_per_class_counts_only_items_that_can_be_used(project: Path):
             store.mark_missing(dataset_id, [root], {"file-0", "file-1"})
         assert store.latest_labels(dataset_id, "hand") == labels  # the labels stay
         assert store.patients_per_class(dataset_id, "hand") == {"a": 1}
+        usable = {ids[("file-0", 0)]: "a"}
+        assert store.latest_labels(dataset_id, "hand", usable=True) == usable
+        unusable = {ids[("file-1", 0)]: "a", ids[("file-2", 0)]: "b"}
+        assert store.labels_by_use(dataset_id, "hand") == (usable, unusable)  # in one read
+        assert store.labels_by_use(dataset_id, "no such set") == ({}, {})
 
 
 def test_redacting_a_datasets_paths_redacts_the_summaries_of_its_earlier_imports(project: Path):

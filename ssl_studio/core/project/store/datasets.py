@@ -128,6 +128,23 @@ class DatasetRecords(StoreBase):
         )
         return {r[0]: r[1] for r in rows}
 
+    def labels_by_use(self, dataset_id: int, name: str) -> tuple[dict[int, str], dict[int, str]]:
+        """The newest version of the label set ``name``, read once and split into
+        (usable, unusable): item id -> label of the items that can be trained on, and of
+        those that cannot (a file that failed or went missing). Both empty if none."""
+        rows = self.conn.execute(
+            "SELECT labels.item_id, labels.label, items.status = 'ok' FROM labels "
+            "LEFT JOIN items ON items.id = labels.item_id WHERE labels.label_set_id = "
+            "(SELECT id FROM label_sets WHERE dataset_id = ? AND name = ? "
+            "ORDER BY version DESC LIMIT 1)",
+            (dataset_id, name),
+        )
+        usable: dict[int, str] = {}
+        unusable: dict[int, str] = {}
+        for item_id, label, ok in rows:
+            (usable if ok else unusable)[item_id] = label
+        return usable, unusable
+
     def label_version(self, dataset_id: int, name: str) -> int | None:
         """The newest version number of the label set ``name`` (None if there is none)."""
         row = self.conn.execute(

@@ -96,10 +96,10 @@ def _roots(summary: dict[str, Any]) -> list[str] | None:
 def _import_row(row: Any, summary: dict[str, Any]) -> dict[str, Any]:
     """An import as the dataset shows it: finished, status, and for one that ended the
     files done (unchanged or recorded) of files_seen, whether the walk was complete, and
-    the files it could not name (unnamed)."""
+    the files it could not name (unnamed) and why they could not be read again (unread)."""
     counts = {
         k: summary[k]
-        for k in ("files_done", "files_seen", "walk_complete", "unnamed")
+        for k in ("files_done", "files_seen", "walk_complete", "unnamed", "unread")
         if k in summary
     }
     return {"finished": row["finished"], "status": row["status"], **counts}
