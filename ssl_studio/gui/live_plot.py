@@ -46,9 +46,12 @@ class LivePlot(pg.PlotWidget):
         *,
         log_y: bool = False,
         legend: bool = True,
+        legend_offset: tuple[int, int] = (-10, 10),
     ) -> None:
         """``legend``: name the curves, even a single one (which model, which measure);
-        off for a plot whose title already names its only curve."""
+        off for a plot whose title already names its only curve. ``legend_offset``: its
+        corner (pyqtgraph's offset: negative x from the right, negative y from the bottom);
+        top right by default, where falling curves (losses) leave room."""
         super().__init__()
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes through the controls only
         self.setBackground("w")
@@ -63,6 +66,7 @@ class LivePlot(pg.PlotWidget):
         self.getPlotItem().setDownsampling(auto=True, mode="peak")
         self._legend = None
         self._wants_legend = legend
+        self._legend_offset = legend_offset
         self.buffers: dict[str, _Buffer] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._dirty: set[str] = set()
@@ -77,7 +81,7 @@ class LivePlot(pg.PlotWidget):
         if name not in self.buffers:
             self.buffers[name] = _Buffer()
             if self._legend is None and self._wants_legend:
-                self._legend = add_legend(self, offset=(-10, 10))
+                self._legend = add_legend(self, offset=self._legend_offset)
                 for existing, curve in self.curves.items():
                     self._legend.addItem(curve, existing)
             colour = COLOURS[(len(self.buffers) - 1) % len(COLOURS)]

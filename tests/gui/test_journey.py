@@ -162,7 +162,11 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert len(results.bands) == 2 and "label draws, bars ± one standard" in (
         results.curve_note.text()
     )  # spread over the seeds, not the mean alone
-    assert "The last point uses every training label" in results.curve_note.text()
+    assert "The last point uses every label outside the test items" in results.curve_note.text()
+    top = results.curve.getViewBox().viewRange()[1][1]
+    assert top <= 1.02 and all(  # a score cannot pass 1: neither can the axis or a bar
+        float(np.max(band.opts["y"] + band.opts["top"])) <= 1.0 for band in results.bands
+    )
     ks, _ = results.curve.points("scratch")
     assert list(ks) == [p["labels_per_class"] for p in wizard.efficiency["curve"]] and len(ks) >= 2
     assert results.curve.getAxis("left").labelText == "AUC"

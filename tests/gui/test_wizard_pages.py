@@ -89,6 +89,28 @@ def test_the_label_efficiency_button_is_off_while_its_curve_is_measured(
     assert "stopped before its first point" in results.curve_note.text()
 
 
+def test_the_label_efficiency_chart_keeps_scores_and_their_bars_within_1(make_window, project):
+    def point(k, mean, std):
+        scores = {"roc_auc": {"mean": mean, "std": std}, "accuracy": {"mean": mean, "std": std}}
+        return {"k": k, "labels_per_class": k or 16, "protocol": "linear",
+                "linear": scores, "scratch": scores}  # fmt: skip
+
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.result, wizard.options, wizard.per_class = {"run_id": 1}, dict(OPTIONS), 16
+    results = wizard.pages["results"]
+    results._curve({"curve": [point(1, 0.7, 0.1), point(5, 0.97, 0.06), point(None, 1.0, 0.0)],
+                    "seeds": [0, 1, 2]})  # fmt: skip
+    tops = [float(np.max(band.opts["y"] + band.opts["top"])) for band in results.bands]
+    bottoms = [float(np.min(band.opts["y"] - band.opts["bottom"])) for band in results.bands]
+    assert len(tops) == 2 and max(tops) == 1.0  # 0.97 + 0.06 stops at 1
+    assert abs(min(bottoms) - 0.6) < 1e-9
+    low, high = results.curve.getViewBox().viewRange()[1]
+    assert 1.0 <= high <= 1.01 and low < 0.6  # the axis ends at 1, the lowest bar shows
+    assert results.curve._legend.opts["offset"] == (-10, -10)  # off the curves' rising ends
+    assert "(16 per class on average)." in results.curve_note.text()  # no validation labels
+
+
 def test_a_relative_export_folder_goes_into_the_projects_exports(
     qtbot, make_window, project, tmp_path, messages, monkeypatch
 ):

@@ -49,7 +49,9 @@ class ResultsPage(QWizardPage):
         self.roc.addLegend(offset=(-10, -10))
         self.curve_button = QPushButton("Label-efficiency curve (trains several times)")
         self.curve_button.clicked.connect(self.label_efficiency)
-        self.curve = LivePlot("Label efficiency", x_label="labels per class", y_label="AUC")
+        self.curve = LivePlot(  # rising curves: the legend bottom right, off their ends
+            "Label efficiency", x_label="labels per class", y_label="AUC", legend_offset=(-10, -10)
+        )
         tables = QVBoxLayout()
         tables.addWidget(self.metrics, 2)
         tables.addWidget(QLabel("Confusion matrix (rows: truth, columns: prediction)"))
@@ -185,25 +187,37 @@ class ResultsPage(QWizardPage):
             for name in dict.fromkeys((point["protocol"], "scratch")):
                 self.curve.append(name, point["labels_per_class"], point[name][key]["mean"])
         self.curve.redraw()
+        lowest = 1.0
         for name in dict.fromkeys(n for p in curve for n in (p["protocol"], "scratch")):
             mine = [p for p in curve if name in p and p[name][key]["mean"] is not None]
-            if mine:  # +- one std over the seeds (label draws)
+            if mine:  # +- one std over the seeds (label draws), within the metric's 0..1
+                mean = np.array([p[name][key]["mean"] for p in mine], float)
+                std = np.array([p[name][key]["std"] or 0.0 for p in mine], float)
                 band = pg.ErrorBarItem(
                     x=np.array([p["labels_per_class"] for p in mine], float),
-                    y=np.array([p[name][key]["mean"] for p in mine], float),
-                    height=2 * np.array([p[name][key]["std"] or 0.0 for p in mine], float),
+                    y=mean,
+                    top=np.minimum(mean + std, 1.0) - mean,
+                    bottom=mean - np.maximum(mean - std, 0.0),
                     beam=0.3,
                     pen=self.curve.curves[name].opts["pen"],
                 )
                 self.curve.addItem(band)
                 self.bands.append(band)
+                lowest = min(lowest, float(np.min(mean - std)))
+        # a score cannot pass 1: the axis stops there (auto range would add a margin)
+        self.curve.setYRange(max(0.0, lowest - 0.05), 1.0, padding=0.02)
         last = curve[-1] if curve else None
         self.curve_note.setText(
             f"Mean of {len(result.get('seeds') or [])} label draws, bars ± one standard "
             "deviation."
             + (
-                f" The last point uses every training label ({last['labels_per_class']} per "
-                "class on average)."
+                f" The last point uses every label outside the test items "
+                f"({last['labels_per_class']} per class on average"
+                + (
+                    ", the validation labels included, so it may lie above the model trained here)."
+                    if self.wiz.finetune_config().val_fraction > 0
+                    else ")."
+                )
                 if last is not None and last.get("k") is None
                 else ""
             )
