@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 
@@ -57,8 +57,15 @@ class ColumnCaps(QObject):
         if event.type() == QEvent.Type.Resize:
             self.fit()
             if 0 < self.table.rowCount() <= self.wrap_rows:
-                self.table.resizeRowsToContents()
+                # after the header has stretched the last column to its new width: measured
+                # now, the rows kept the heights of the old width (a widened report's rows
+                # stayed three times too tall)
+                QTimer.singleShot(0, self._wrap_rows)
         return False
+
+    def _wrap_rows(self) -> None:
+        if 0 < self.table.rowCount() <= self.wrap_rows:
+            self.table.resizeRowsToContents()
 
 
 def fill_row(table: QTableWidget, row: int, values: list[Any]) -> None:

@@ -35,6 +35,10 @@ def test_the_report_gives_the_reason_room_and_its_whole_text_as_tooltip(
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
     table = window.data.report_table
     assert window.data.tabs.currentIndex() == 1 and table.rowCount() == 2
+    sizes = window.data.splitter.sizes()  # the report takes the thumbnails' room
+    assert sizes[2] >= 0.59 * sum(sizes), sizes
+    qtbot.wait(50)  # rows as tall as their text at the new width (were 3x at the old one)
+    assert all(table.rowHeight(r) <= table.sizeHintForRow(r) for r in range(table.rowCount()))
     for size in ((1280, 800), (1000, 700)):
         window.resize(*size)
         qtbot.wait(50)
@@ -51,6 +55,11 @@ def test_the_report_gives_the_reason_room_and_its_whole_text_as_tooltip(
     reason = table.item(row, 3)
     assert len(reason.text()) > 40 and reason.toolTip() == reason.text()
     assert table.item(row, 1).toolTip() == table.item(row, 1).text()
+    window.resize(1280, 800)
+    qtbot.wait(50)
+    window.data.tabs.setCurrentIndex(0)  # the viewer gets its width back
+    sizes = window.data.splitter.sizes()
+    assert sizes[2] < 0.5 * sum(sizes), sizes
 
 
 def test_a_stopped_import_says_so_in_the_summary_and_the_report(

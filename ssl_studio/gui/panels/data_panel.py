@@ -46,6 +46,7 @@ from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, thumbnail_vi
 from ssl_studio.gui.viewer import ItemViewer
 
 REPORT_COLUMNS = ("Result", "File", "Code", "Why it was left out")
+REPORT_SHARE = 0.6  # of the panel's width the import report takes while shown
 EMPTY = (
     "<h3>No data yet</h3><p>Drop a folder of DICOM files, PNG/TIFF images or CSV/NPY "
     "time series anywhere on this window, or use <b>Import folder…</b>.</p>"
@@ -113,7 +114,7 @@ class DataPanel(QWidget):
         self.report_table = make_table(REPORT_COLUMNS)
         # the file and the code leave the reason room; a path is elided in its middle
         self.report_caps = ColumnCaps(self.report_table, {1: 0.25, 2: 0.16}, wrap_rows=500)
-        report = QWidget()
+        report = self.report_page = QWidget()
         column = QVBoxLayout(report)
         column.addWidget(self.report_title)
         column.addWidget(self.report_table, 1)
@@ -121,17 +122,35 @@ class DataPanel(QWidget):
         self.tabs.addTab(self.viewer, "Viewer")
         self.tabs.addTab(report, "Import report")
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = self.splitter = QSplitter(Qt.Orientation.Horizontal)
         for widget in (left, middle, self.tabs):
             splitter.addWidget(widget)
         splitter.setStretchFactor(1, 2)
         splitter.setStretchFactor(2, 2)
         splitter.setSizes([200, 520, 480])
+        self._viewer_sizes: list[int] | None = None  # the splitter's, before the report widened
+        self.tabs.currentChanged.connect(self._room_for_tab)
         layout = QHBoxLayout(self)
         layout.addWidget(splitter)
         context.changed.connect(self._changed)
         context.show_item.connect(self.show_item)
         self.reload()
+
+    def _room_for_tab(self, index: int) -> None:
+        """The import report's file, code and reason need more width than the viewer: its
+        tab takes at least 60 % of the panel while shown (the thumbnails give it up), and
+        the sizes from before come back with the viewer."""
+        sizes = self.splitter.sizes()
+        if self.tabs.widget(index) is self.report_page:
+            total = sum(sizes)
+            if total and sizes[2] < REPORT_SHARE * total:
+                self._viewer_sizes = sizes
+                right = int(REPORT_SHARE * total)
+                self.splitter.setSizes([sizes[0], max(total - right - sizes[0], 0), right])
+        elif self._viewer_sizes is not None:  # in proportion: the window may have resized
+            before, total = sum(self._viewer_sizes), sum(sizes)
+            self.splitter.setSizes([round(n * total / before) for n in self._viewer_sizes])
+            self._viewer_sizes = None
 
     # ---- reading the project ---------------------------------------------------------------
 
