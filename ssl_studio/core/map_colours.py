@@ -1,9 +1,16 @@
 """What the embedding map can colour its dots by, per kind of data, and each item's group.
 
 A map coloured by something other than the label shows what the encoder picked up
-besides the finding: the folder (often the site or the class), the scanner's modality,
-the image size; for series the recording's length, channels or sampling rate. A cluster
-that follows the folder or the length more than the label is worth knowing about.
+besides the finding: the folder (often the site or the class), the patient, the
+scanner's modality, the image size; for series the recording's length, channels or
+sampling rate. A cluster that follows the folder, the patient or the length more than the
+label is worth knowing about.
+
+The folder is taken at the shallowest level that tells the items apart and is not mostly
+patients' names (redacted): in a PACS export (patient/study/series) that is the study.
+Patients are numbered in the order the dataset holds them (from the salted patient key;
+no identifier). At most ``MAX_GROUPS`` groups are named, the largest; the rest are one
+"other (N more)" group.
 """
 
 from __future__ import annotations
@@ -12,12 +19,16 @@ from typing import Any
 
 import numpy as np
 
+from ssl_studio.core.data.privacy import REDACTED
+
 COLOURINGS = {
-    "image": ("label", "folder", "modality", "image size"),
-    "timeseries": ("label", "folder", "length", "channels", "sampling rate"),
+    "image": ("label", "folder", "patient", "modality", "image size"),
+    "timeseries": ("label", "folder", "patient", "length", "channels", "sampling rate"),
 }
 MAX_EXACT = 8  # more distinct lengths than this are put into ranges
 BINS = 5
+MAX_GROUPS = 8  # named groups at most (the map has 7 colours; "other …" is grey)
+TOP_LEVEL = "(top level)"
 
 
 def colourings(modality: str) -> tuple[str, ...]:
@@ -27,9 +38,15 @@ def colourings(modality: str) -> tuple[str, ...]:
 
 def groups(items: list[dict[str, Any]], key: str) -> list[str]:
     """Each item's group under ``key`` (not "label": the map holds the labels); "?"
-    where the item does not say."""
+    where the item does not say; the smallest groups past ``MAX_GROUPS`` joined."""
+    return _capped(_groups(items, key))
+
+
+def _groups(items: list[dict[str, Any]], key: str) -> list[str]:
     if key == "folder":
-        return [_folder(item.get("rel_path") or "") for item in items]
+        return _folders([item.get("rel_path") or "" for item in items])
+    if key == "patient":
+        return _patients([item.get("patient_key") for item in items])
     if key == "modality":
         return [str(item.get("modality") or "?") for item in items]
     if key == "image size":
@@ -48,10 +65,41 @@ def groups(items: list[dict[str, Any]], key: str) -> list[str]:
     raise ValueError(f"Unknown colouring {key!r}; choose one of {COLOURINGS}.")
 
 
-def _folder(rel_path: str) -> str:
-    """The first folder of a path inside its import ("(top level)" for a file there)."""
-    head, sep, _ = rel_path.partition("/")
-    return head if sep else "(top level)"
+def _folders(rel_paths: list[str]) -> list[str]:
+    """Each path's folder at the shallowest level below the import that tells the items
+    apart and where at most half of them have a redacted name (a patient's); the first
+    level when none does. "(top level)" for a file above that level."""
+    folders = [path.split("/")[:-1] for path in rel_paths]
+    levels = [
+        [parts[depth] if depth < len(parts) else TOP_LEVEL for parts in folders]
+        for depth in range(max(map(len, folders), default=0))
+    ]
+    for names in levels:
+        hidden = sum(REDACTED in name for name in names)
+        if len(set(names)) > 1 and 2 * hidden <= len(names):
+            return names
+    return levels[0] if levels else [TOP_LEVEL] * len(rel_paths)
+
+
+def _patients(keys: list[str | None]) -> list[str]:
+    """ "patient 1", "patient 2", … in the order the items come, by salted patient key."""
+    numbers: dict[str, int] = {}
+    return [
+        f"patient {numbers.setdefault(key, len(numbers) + 1)}" if key else "no patient ID"
+        for key in keys
+    ]
+
+
+def _capped(names: list[str]) -> list[str]:
+    """The ``MAX_GROUPS - 1`` largest groups by name, the others as one "other (N more)" group."""
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    if len(counts) <= MAX_GROUPS:
+        return names
+    kept = set(sorted(counts, key=lambda name: -counts[name])[: MAX_GROUPS - 1])
+    other = f"other ({len(counts) - len(kept)} more)"
+    return [name if name in kept else other for name in names]
 
 
 def _ranges(values: list[Any], unit: str) -> list[str]:

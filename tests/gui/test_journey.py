@@ -75,7 +75,7 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     ringed = window.map.marks.getData()  # the chosen dot and its neighbours are ringed
     assert len(ringed[0]) == 9 and tuple(window.map.map.xy[0]) == (ringed[0][-1], ringed[1][-1])
     offered = [window.map.colour_by.itemText(i) for i in range(window.map.colour_by.count())]
-    assert offered == ["label", "folder", "modality", "image size"]
+    assert offered == ["label", "folder", "patient", "modality", "image size"]
     window.map.colour_by.setCurrentText("folder")  # the import's folders: a and b
     assert sorted(s.name() for s in window.map.scatters) == ["a (4)", "b (18)"]
     window.map.colour_by.setCurrentIndex(window.map.colour_by.count() - 1)  # redrawn

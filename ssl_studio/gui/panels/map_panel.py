@@ -63,8 +63,8 @@ class MapPanel(QWidget):
         self.colour_by.addItems(colourings("image"))
         self.colour_by.setToolTip(
             "Colouring by something other than the label shows what else the encoder "
-            "picked up: a cluster that follows the folder or the size more than the label "
-            "is worth knowing about."
+            "picked up: a cluster that follows the folder, the patient or the size more than "
+            "the label is worth knowing about."
         )
         self.colour_by.currentTextChanged.connect(self._draw)
         self.compute_button = QPushButton("Compute map")
@@ -224,7 +224,8 @@ class MapPanel(QWidget):
         categories = np.array(self.categories())
         for k, name in enumerate(sorted(set(categories), key=_natural)):
             where = np.flatnonzero(categories == name)
-            colour = "#bbbbbb" if name == "unlabeled" else COLOURS[k % len(COLOURS)]
+            grey = name == "unlabeled" or name.startswith("other (")  # (map_colours._capped)
+            colour = "#bbbbbb" if grey else COLOURS[k % len(COLOURS)]
             scatter = pg.ScatterPlotItem(
                 pos=self.map.xy[where],
                 data=where,
