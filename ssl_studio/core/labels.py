@@ -14,11 +14,11 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from ssl_studio.core.data.privacy import REDACTED
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.folder_classes import class_level
 from ssl_studio.core.label_paths import Ambiguous, PathIndex, import_roots, path_hint
 from ssl_studio.core.project.store import Store
 
@@ -339,36 +339,31 @@ def labels_from_csv(
     return report
 
 
-def labels_from_folders(project: Path, dataset: str, *, name: str = "folders") -> LabelReport:
-    """Label every item by the name of the folder its file sits in (one folder per class).
-
-    A folder whose name was redacted (it named a patient: normal/Doe_Jane/1.dcm) is no
-    class: the nearest folder above it is. Files directly in the imported folder have no
-    class folder and stay unlabeled; a single class is refused.
+def labels_from_folders(
+    project: Path, dataset: str, *, name: str = "folders", level: int | None = None
+) -> LabelReport:
+    """Label every item by the name of its folder at the folder level that holds the
+    classes (one folder per class; see core/folder_classes.py): ``level`` (1 = the
+    folders directly inside the imported folder) when given, else the level that looks
+    like classes. A level named after patients (stored redacted), or of series, study,
+    date or split folders, is no class level: ``normal/<patient>/<study>/series1/1.dcm``
+    is ``normal``. Items not inside a folder at that level stay unlabeled; no level
+    that looks like classes, or a single class, is refused with the reason.
     """
     with Store.open(project, write=True, purpose="ssl-studio labels") as store:
         found = _dataset(store, dataset)
         items = store.items(found["id"])
-        labels = {}
-        top = 0
-        for item in items:
-            folders = [p for p in PurePosixPath(item["rel_path"]).parent.parts if p != "."]
-            while folders and REDACTED in folders[-1]:
-                folders.pop()
-            if not folders:
-                top += 1
-                continue
-            labels[int(item["id"])] = folders[-1]
-        if len(set(labels.values())) < 2:
-            raise ConfigError(
-                f"The files of dataset '{dataset}' are not in class folders (for example "
-                "normal/ and pneumonia/ inside the folder you imported"
-                + (f"; all are under '{next(iter(labels.values()))}'" if labels else "")
-                + "); use a label CSV."
-            )
-        report = _save(store, found, name, "folder names", labels)
-    if top:
-        report.warnings.append(f"{top} item(s) directly in the imported folder stay unlabeled.")
+        chosen, notes = class_level({int(i["id"]): i["rel_path"] for i in items}, dataset, level)
+        report = _save(store, found, name, f"folder names (level {chosen.number})", chosen.names)
+    outside = len(items) - len(chosen.names)
+    if outside:
+        where = (
+            "directly in the imported folder"
+            if chosen.number == 1
+            else f"not inside a folder at level {chosen.number}"
+        )
+        report.warnings.append(f"{outside} item(s) {where} stay unlabeled.")
+    report.warnings.extend(notes)
     return report
 
 

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from finetune_projects import write_shapes
 
+from ssl_studio.cli import main
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.jobs import create_project, import_data
-from ssl_studio.core.labels import labels_from_csv
+from ssl_studio.core.labels import labels_from_csv, labels_from_folders
 from ssl_studio.core.project.store import Store
 
 DICOM = Path(pydicom.__file__).parent / "data" / "test_files"
@@ -105,3 +107,59 @@ def test_a_patient_folder_imported_alone_is_found_again_on_disk(tmp_path):
     )
     report = labels_from_csv(project, "one", csv)
     assert report.classes == {"normal": 2, "other": 1}
+
+
+def classes_of(project: Path, name: str) -> set[str]:
+    with Store.open(project) as store:
+        return set(store.latest_labels(1, name).values())
+
+
+def test_folder_names_skip_patient_study_and_series_folders(tmp_path, capsys):
+    write_pacs(tmp_path / "PACS2")
+    project = imported(tmp_path, tmp_path / "PACS2", "PACS2")
+    with pytest.raises(ConfigError) as refused:  # no class folders: not series1/series2
+        labels_from_folders(project, "PACS2")
+    said = str(refused.value)
+    assert "No folder level of dataset 'PACS2' looks like classes" in said
+    assert "level 1: folders named after patients" in said
+    assert "level 3 ('series1', 'series2'): series, study, date or number folders" in said
+    assert "Label with a CSV" in said and "--folder-level N" in said
+    assert "[redacted]" not in said and "CompressedSamples" not in said
+
+    write_pacs(tmp_path / "CLS", {"fracture": ["CT", "MR"], "normal": ["US"]})
+    project = imported(tmp_path / "cls", tmp_path / "CLS", "CLS")
+    report = labels_from_folders(project, "CLS")  # the class folders above the patients
+    assert report.classes == {"fracture": 4, "normal": 2} and not report.warnings
+    assert main(["labels", str(project), "--dataset", "CLS", "--from-folders",
+                 "--folder-level", "2", "--name", "patients"]) == 1  # fmt: skip
+    said = capsys.readouterr().err
+    assert "level 2 of dataset 'CLS' cannot be classes: folders named after patients" in said
+    assert "[redacted]" not in said and "CompressedSamples" not in said
+    assert main(["labels", str(project), "--dataset", "CLS", "--folder-level", "1"]) == 1
+    assert "add --from-folders" in capsys.readouterr().err
+    assert main(["labels", str(project), "--dataset", "CLS", "--from-folders",
+                 "--folder-level", "4", "--name", "series"]) == 0  # fmt: skip
+    assert classes_of(project, "series") == {"series1", "series2"}  # asked for: so be it
+    assert b"CompressedSamples" not in (project / "project.db").read_bytes()
+
+
+def test_split_folders_are_no_classes_and_an_ambiguous_level_is_said(tmp_path):
+    for split, seed in (("train", 0), ("test", 1)):
+        write_shapes(tmp_path / "xr" / split, n=6, seed=seed)
+    project = imported(tmp_path, tmp_path / "xr", "xr")
+    report = labels_from_folders(project, "xr")
+    assert report.classes == {"circle": 6, "square": 6} and not report.warnings
+
+    for site, seed in (("siteA", 0), ("siteB", 1)):
+        write_shapes(tmp_path / "sites" / site, n=6, seed=seed)
+    project = imported(tmp_path / "s", tmp_path / "sites", "sites")
+    report = labels_from_folders(project, "sites")  # sites or shapes: both could be
+    assert report.classes == {"circle": 6, "square": 6}
+    [note] = report.warnings
+    assert "The classes are the folder names at level 2 ('circle', 'square')" in note
+    assert "level 1 ('siteA', 'siteB') could be classes too" in note
+    assert "--folder-level N" in note
+    report = labels_from_folders(project, "sites", level=1, name="sites")
+    assert report.classes == {"siteA": 6, "siteB": 6} and not report.warnings
+    with pytest.raises(ConfigError, match="No file of dataset 'sites' is in a folder at level 3"):
+        labels_from_folders(project, "sites", level=3)
