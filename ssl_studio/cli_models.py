@@ -49,12 +49,20 @@ def print_report(title: str, report: dict[str, Any]) -> None:
 
 
 def cmd_labels(args: argparse.Namespace) -> int:
+    from ssl_studio.core.errors import ConfigError
     from ssl_studio.core.labels import label_names, labels_from_csv, labels_from_folders
 
+    if args.folder_level is not None and not args.from_folders:
+        raise ConfigError(
+            "--folder-level picks the folder level of --from-folders; add --from-folders "
+            "to label by folder names at that level."
+        )
     if args.csv:
         result = labels_from_csv(args.project, args.dataset, args.csv, name=args.name or "labels")
     elif args.from_folders:
-        result = labels_from_folders(args.project, args.dataset, name=args.name or "folders")
+        result = labels_from_folders(
+            args.project, args.dataset, name=args.name or "folders", level=args.folder_level
+        )
     else:
         sets = label_names(args.project, args.dataset)
         if args.json:
@@ -282,7 +290,17 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "label column; without --csv/--from-folders the label sets are listed",
     )
     source.add_argument(
-        "--from-folders", action="store_true", help="one folder per class: the folder name"
+        "--from-folders",
+        action="store_true",
+        help="one folder per class: the folder name, at the folder level that looks like "
+        "classes (not patient, study, series or train/test folders)",
+    )
+    p.add_argument(
+        "--folder-level",
+        type=int,
+        metavar="N",
+        help="with --from-folders: the folder level that holds the classes, counted from "
+        "the imported folder (1: the folders directly inside it)",
     )
     p.add_argument("--name", help="label set name (default: labels, or folders)")
     p.add_argument("--json", action="store_true", help="machine-readable output")

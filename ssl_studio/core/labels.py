@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from ssl_studio.core.data.privacy import REDACTED, keyed_hash
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.folder_classes import class_level
+from ssl_studio.core.label_paths import Ambiguous, PathIndex, import_roots, path_hint
 from ssl_studio.core.project.store import Store
 
 PATH_COLUMNS = ("path", "file", "filename", "file_path", "rel_path", "image", "series")
@@ -66,56 +66,6 @@ def _quote(rows: list[str]) -> str:
 def _column(header: list[str], names: tuple[str, ...]) -> str | None:
     lowered = {h.strip().lower(): h for h in header}
     return next((lowered[n] for n in names if n in lowered), None)
-
-
-def _normal(path: str) -> str:
-    text = path.strip().replace("\\", "/")
-    while text.startswith("./"):
-        text = text[2:]
-    return text
-
-
-class _PathIndex:
-    """Finds items by a path as a user writes it: the file itself when the path is
-    absolute or relative to the label file's folder (by the file's salted path key: this
-    works when the stored path is redacted, and tells imported folders apart); else by
-    the stored path relative to the imported folder, with or without folders in front."""
-
-    def __init__(
-        self, items: list[dict[str, Any]], files: Mapping[int, tuple[str, int]], salt: bytes,
-        bases: list[Path],
-    ) -> None:  # fmt: skip
-        self.salt, self.bases = salt, bases
-        self.by_path: dict[str, list[dict[str, Any]]] = {}
-        self.by_key: dict[str, list[dict[str, Any]]] = {}
-        self.root_of: dict[int, int] = {}
-        for item in items:
-            self.by_path.setdefault(item["rel_path"], []).append(item)
-            key, root = files.get(int(item["id"]), ("", 0))
-            self.by_key.setdefault(key, []).append(item)
-            self.root_of[int(item["id"])] = root
-
-    def find(self, path: str) -> list[dict[str, Any]]:
-        """The items of the file ``path`` names; raises _Ambiguous when its relative path
-        is in more than one imported folder."""
-        text = _normal(path)
-        for base in self.bases:
-            where = os.path.abspath(os.path.join(base, text.replace("/", os.sep)))
-            found = self.by_key.get(keyed_hash(self.salt, "path", where))
-            if found:
-                return found
-        parts = PurePosixPath(text).parts
-        for start in range(len(parts)):
-            found = self.by_path.get("/".join(parts[start:]), [])
-            if found:
-                if len({self.root_of[int(i["id"])] for i in found}) > 1:
-                    raise _Ambiguous
-                return found
-        return []
-
-
-class _Ambiguous(Exception):
-    """A relative path found in several imported folders."""
 
 
 def _name(item: dict[str, Any]) -> str | None:
@@ -261,7 +211,8 @@ def labels_from_csv(
         items = store.items(found["id"])
         by_id = {int(i["id"]): i for i in items}
         bases = [csv_path.parent.absolute(), Path.cwd()]
-        paths = _PathIndex(items, store.item_files(found["id"]), store.salt, bases)
+        roots = import_roots(store.root_paths(found["id"]), store.salt)
+        paths = PathIndex(items, store.item_files(found["id"]), store.salt, bases, roots)
         chosen: dict[int, tuple[str, int]] = {}  # item id -> (label, CSV line)
         unknown, conflicts, blank, ambiguous = [], [], [], []
         absent = []  # rows whose file is there but not the item they name
@@ -280,7 +231,7 @@ def labels_from_csv(
             if path_col and row.get(path_col):
                 try:
                     matches = paths.find(key)
-                except _Ambiguous:
+                except Ambiguous:
                     ambiguous.append(f"line {line} ({key})")
                     continue
                 index = (row.get(index_col) or "").strip() if index_col else ""
@@ -332,12 +283,7 @@ def labels_from_csv(
                 "absolute, or relative to the label file's folder; nothing was saved."
             )
         if not chosen:
-            hint = (
-                " Paths must be relative to the folder you imported (for example "
-                f"'{items[0]['rel_path']}')."
-                if items
-                else ""
-            )
+            hint = f" {path_hint(items)}" if items else ""
             if by_name:
                 hint = f" {NAMES_NEED_PATHS.format(id_col)}."
             elif absent and not unknown:  # every file was found, none of the items
@@ -362,15 +308,15 @@ def labels_from_csv(
             (
                 "item ids",
                 "Check those ids: they are the numbers the Data view shows"
-                + (f". {NAMES_NEED_PATHS.format(id_col)}" if by_name else ""),
+                + (f". {NAMES_NEED_PATHS.format(id_col)}." if by_name else "."),
             )
             if by_item_id
-            else ("files", "Check the paths, or import those files first")
+            else ("files", f"Check the paths, or import those files first. {path_hint(items)}")
         )
         report.warnings.insert(
             0,
             f"{len(unknown)} row(s) name {what} that are not in dataset '{dataset}' and were "
-            f"left out: {_quote(unknown)}. {fix}.",
+            f"left out: {_quote(unknown)}. {fix}",
         )
     if absent:
         report.warnings.insert(
@@ -393,36 +339,31 @@ def labels_from_csv(
     return report
 
 
-def labels_from_folders(project: Path, dataset: str, *, name: str = "folders") -> LabelReport:
-    """Label every item by the name of the folder its file sits in (one folder per class).
-
-    A folder whose name was redacted (it named a patient: normal/Doe_Jane/1.dcm) is no
-    class: the nearest folder above it is. Files directly in the imported folder have no
-    class folder and stay unlabeled; a single class is refused.
+def labels_from_folders(
+    project: Path, dataset: str, *, name: str = "folders", level: int | None = None
+) -> LabelReport:
+    """Label every item by the name of its folder at the folder level that holds the
+    classes (one folder per class; see core/folder_classes.py): ``level`` (1 = the
+    folders directly inside the imported folder) when given, else the level that looks
+    like classes. A level named after patients (stored redacted), or of series, study,
+    date or split folders, is no class level: ``normal/<patient>/<study>/series1/1.dcm``
+    is ``normal``. Items not inside a folder at that level stay unlabeled; no level
+    that looks like classes, or a single class, is refused with the reason.
     """
     with Store.open(project, write=True, purpose="ssl-studio labels") as store:
         found = _dataset(store, dataset)
         items = store.items(found["id"])
-        labels = {}
-        top = 0
-        for item in items:
-            folders = [p for p in PurePosixPath(item["rel_path"]).parent.parts if p != "."]
-            while folders and REDACTED in folders[-1]:
-                folders.pop()
-            if not folders:
-                top += 1
-                continue
-            labels[int(item["id"])] = folders[-1]
-        if len(set(labels.values())) < 2:
-            raise ConfigError(
-                f"The files of dataset '{dataset}' are not in class folders (for example "
-                "normal/ and pneumonia/ inside the folder you imported"
-                + (f"; all are under '{next(iter(labels.values()))}'" if labels else "")
-                + "); use a label CSV."
-            )
-        report = _save(store, found, name, "folder names", labels)
-    if top:
-        report.warnings.append(f"{top} item(s) directly in the imported folder stay unlabeled.")
+        chosen, notes = class_level({int(i["id"]): i["rel_path"] for i in items}, dataset, level)
+        report = _save(store, found, name, f"folder names (level {chosen.number})", chosen.names)
+    outside = len(items) - len(chosen.names)
+    if outside:
+        where = (
+            "directly in the imported folder"
+            if chosen.number == 1
+            else f"not inside a folder at level {chosen.number}"
+        )
+        report.warnings.append(f"{outside} item(s) {where} stay unlabeled.")
+    report.warnings.extend(notes)
     return report
 
 

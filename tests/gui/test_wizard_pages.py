@@ -327,3 +327,27 @@ def test_the_labels_page_counts_only_items_that_can_be_trained_on(make_window, p
     page.reload("labels")
     assert sorted(page.classes) == ["a", "b"] and sum(page.classes.values()) == 5
     assert "1 labeled item(s) are not counted" in page.warnings.text()
+
+
+def test_folder_names_at_the_folder_level_asked_for(make_window, project, tmp_path, messages):
+    for site in ("siteA", "siteB"):
+        for shape in ("circle", "square"):
+            (tmp_path / "sites" / site / shape).mkdir(parents=True)
+            for i in range(2):
+                picture = np.full((16, 16), 40 * i + (shape == "square") * 100, np.uint8)
+                Image.fromarray(picture).save(tmp_path / "sites" / site / shape / f"{i}.png")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "sites"], cache_size=16))
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.dataset = "sites"
+    labels = wizard.pages["labels"]
+    assert labels.folder_level.text() == "Folder level: auto"
+    labels.use_folders()  # sites or shapes: the innermost, and the other one is said
+    assert labels.classes == {"circle": 4, "square": 4}
+    assert "level 1 ('siteA', 'siteB') could be classes too" in labels.warnings.text()
+    labels.folder_level.setValue(1)
+    labels.use_folders()
+    assert labels.classes == {"siteA": 4, "siteB": 4} and not messages
+    labels.folder_level.setValue(3)
+    labels.use_folders()
+    assert "No file of dataset 'sites' is in a folder at level 3" in messages.pop()[1]

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWizardPage,
 )
@@ -96,11 +97,20 @@ class LabelsPage(QWizardPage):
         csv_button.clicked.connect(self.import_csv)
         folders_button = QPushButton("Use folder names")
         folders_button.clicked.connect(self.use_folders)
+        self.folder_level = QSpinBox()  # 0: the level that looks like classes
+        self.folder_level.setRange(0, 32)
+        self.folder_level.setSpecialValueText("Folder level: auto")
+        self.folder_level.setPrefix("Folder level ")
+        self.folder_level.setToolTip(
+            "Which folders are the classes, counted from the imported folder (1: the "
+            "folders directly inside it). Auto skips folders named after patients, study, "
+            "series and train/test folders."
+        )
         click_button = QPushButton("Label by clicking…")
         click_button.clicked.connect(self.label_by_clicking)
         buttons = QHBoxLayout()
-        for button in (csv_button, folders_button, click_button):
-            buttons.addWidget(button)
+        for widget in (csv_button, folders_button, self.folder_level, click_button):
+            buttons.addWidget(widget)
         self.counts = make_table(("Class", "Labeled items"))
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
@@ -186,7 +196,8 @@ class LabelsPage(QWizardPage):
             self._label(lambda: labels_from_csv(self.wiz.project, self.wiz.dataset, path))
 
     def use_folders(self) -> None:
-        self._label(lambda: labels_from_folders(self.wiz.project, self.wiz.dataset))
+        level = self.folder_level.value() or None
+        self._label(lambda: labels_from_folders(self.wiz.project, self.wiz.dataset, level=level))
 
     def label_by_clicking(self) -> bool:
         """Open the click-to-label grid; False when labels could not be saved now."""

@@ -106,9 +106,9 @@ def test_a_changed_or_new_file_is_redacted_with_the_names_its_neighbours_hid(
         "pneumonia/p2/a.png",
         "pneumonia/p2/b.png",
     ]
-    labels_from_folders(project, "chest")  # a patient's folder is no class
+    labels_from_folders(project, "chest")  # a patient's folder is no class: normal is
     with Store.open(project) as store:
-        assert set(store.latest_labels(1, "folders").values()) == {"normal", "p2"}
+        assert set(store.latest_labels(1, "folders").values()) == {"normal", "pneumonia"}
 
     png(patient / "solo.png", 20)  # the patient's folder alone, added to the dataset
     assert run(project, patient, name="chest", add=True)["new"] == 1

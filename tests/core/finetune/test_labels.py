@@ -250,7 +250,7 @@ def test_series_in_rows_are_labeled_by_their_row_or_index(tmp_path):
         "Their files are in it, but not the items named: line 2 (beats.csv: no item on row 8"
         in (str(refused.value))
     )
-    assert "Paths must be relative" not in str(refused.value)
+    assert "Paths are relative" not in str(refused.value)
     csv.write_text("path,index,label\nbeats.csv,0,a\nbeats.csv,6,b\nbeats.csv,1,b\n")
     report = labels_from_csv(project, "beats", csv, name="by-index")
     assert report.labeled == 2 and "no item at index 6" in report.warnings[0]
