@@ -85,8 +85,7 @@ class JobStatus(QObject):
             if event.total:
                 self.progress.setRange(0, event.total)
                 self.progress.setValue(event.done)
-            phase = f" ({event.phase})" if event.phase else ""
-            self._show(f"{title}{phase}: {event.done} done")
+            self._show(f"{title}: {progress_detail(event)}")
         elif isinstance(event, Started) and event.total:
             self.progress.setRange(0, event.total)
         elif isinstance(event, Message):
@@ -99,6 +98,27 @@ class JobStatus(QObject):
         self._show(f"{title}: failed.")
         self.log.add(f"[error] {title}: {message}")
         dialogs.show_error(self.window, f"{title} failed", message)
+
+
+def progress_detail(event: Progress) -> str:
+    """How far a job is, after its title in the status bar: an import's files, items and
+    failures; a prediction's items; else the phase and the work done (of the total)."""
+    c = event.counts
+    if event.job == "import" and event.phase == "discover":
+        return f"looking for files, {event.done} found"
+    if event.job == "import" and event.phase == "scan":
+        return f"checking files, {event.done}/{event.total}"
+    if event.job == "import":
+        eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
+        skipped = f", {c['skipped']} skipped" if c.get("skipped") else ""
+        return (
+            f"{event.done}/{event.total} files, {c.get('items', 0)} items, "
+            f"{c.get('failed', 0)} failed{skipped}{eta}"
+        )
+    if event.job == "predict":
+        return f"{event.done} item{'' if event.done == 1 else 's'} so far"
+    of = f"/{event.total}" if event.total else ""
+    return f"{event.phase + ', ' if event.phase else ''}{event.done}{of} done"
 
 
 def was_stopped(result: Any) -> bool:

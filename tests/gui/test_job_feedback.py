@@ -82,14 +82,17 @@ def test_paused_and_stopping_show_in_the_status_bar_for_any_job(qtbot, make_wind
 
     assert window.runner.start("Importing 'scans'", importing)
     label = window.job_label
-    qtbot.waitUntil(lambda: "done" in label.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "files" in label.text(), timeout=WAIT_MS)
     _action(window, "Pause / resume the job").trigger()  # Ctrl+P
     assert label.text().endswith(" — Paused — Ctrl+P to resume")
     qtbot.wait(200)  # a file already being decoded may still report: the note stays
     assert label.text().endswith(" — Paused — Ctrl+P to resume")
     _action(window, "Pause / resume the job").trigger()
     assert "Paused" not in label.text()
-    qtbot.waitUntil(lambda: label.text().endswith(" done"), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: label.text().endswith(" 0 failed"), timeout=WAIT_MS)
+    assert label.text().startswith("Importing 'scans': ") and "/1000000 files, 0 items" in (
+        label.text()
+    )  # what an import has done, not "(decode): 12 done"
 
     window.stop_button.click()
     assert label.text().endswith(" — Stopping…") and not window.stop_button.isEnabled()
@@ -161,3 +164,17 @@ def test_the_map_names_its_runs_in_full(qtbot, make_window, project, tmp_path):
     text = box.itemText(0)
     assert text == f"Run {run_id}: simclr on shapes"
     assert box.width() > box.fontMetrics().horizontalAdvance(text)  # not "Run 1: si"
+
+
+def test_the_status_bar_says_how_far_each_kind_of_job_is():
+    from ssl_studio.gui.job_status import progress_detail
+
+    assert progress_detail(Progress("predict", done=1, phase="predict")) == "1 item so far"
+    assert progress_detail(Progress("label-efficiency", done=3, total=30, phase="k=5")) == (
+        "k=5, 3/30 done"
+    )
+    assert progress_detail(Progress("import", done=4, phase="discover")) == (
+        "looking for files, 4 found"
+    )
+    counted = Progress("import", done=3, total=9, counts={"items": 5, "failed": 1, "skipped": 2})
+    assert progress_detail(counted) == "3/9 files, 5 items, 1 failed, 2 skipped"
