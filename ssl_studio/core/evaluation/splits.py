@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.patient_groups import check_patient_groups
 
 
 @dataclass
@@ -52,7 +53,12 @@ SHARE_FOLDS = 20  # a held-out share is made of this many grouped folds: steps o
 
 
 def _one_fold(
-    labels: np.ndarray, groups: np.ndarray, fraction: float, seed: int, what: str
+    labels: np.ndarray,
+    groups: np.ndarray,
+    fraction: float,
+    seed: int,
+    what: str,
+    names: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rest, held out): ``fraction`` of the items held out (to the nearest 5 %), whole
     patients at a time, stratified by class, every class on both sides.
@@ -62,7 +68,9 @@ def _one_fold(
     few patients then gets one of them moved to the side it lacks."""
     classes = np.unique(labels)
     group_count = {c: len(np.unique(groups[labels == c])) for c in classes}
-    short = [f"'{c}' ({group_count[c]})" for c in classes if group_count[c] < 2]
+    short = [
+        f"'{names[c] if names else c}' ({group_count[c]})" for c in classes if group_count[c] < 2
+    ]
     if short:
         raise ConfigError(
             f"Cannot make a {what} split: the class(es) {', '.join(short)} have fewer than 2 "
@@ -109,20 +117,24 @@ def split_labeled(
     test_fraction: float = 0.2,
     val_fraction: float = 0.0,
     seed: int = 0,
+    names: list[str] | None = None,
 ) -> Split:
     """A stratified, patient-grouped train / val / test split of labeled items.
 
-    labels: [N] class names; groups: [N] integer groups (see ``group_ids``). The test part
-    is drawn first and never changes with ``val_fraction``; validation comes from the rest.
+    labels: [N] class names (or indices of ``names``); groups: [N] integer groups (see
+    ``group_ids``). The test part is drawn first and never changes with ``val_fraction``;
+    validation comes from the rest. A class whose items all carry one patient key is
+    refused (see patient_groups.one_patient_problem).
     """
     if not 0 < test_fraction < 1 or not 0 <= val_fraction < 1:
         raise ConfigError("test_fraction must be in (0, 1) and val_fraction in [0, 1).")
+    check_patient_groups(labels, groups, names)
     positions = np.arange(len(labels))
-    rest, test = _one_fold(labels, groups, test_fraction, seed, "test")
+    rest, test = _one_fold(labels, groups, test_fraction, seed, "test", names)
     val = np.empty(0, np.int64)
     if val_fraction > 0:
         share = val_fraction / (1 - test_fraction)
-        keep, held = _one_fold(labels[rest], groups[rest], share, seed + 1, "validation")
+        keep, held = _one_fold(labels[rest], groups[rest], share, seed + 1, "validation", names)
         rest, val = rest[keep], rest[held]
     return Split(np.sort(positions[rest]), np.sort(positions[val]), np.sort(positions[test]))
 
@@ -138,15 +150,16 @@ def cross_validation_folds(
     """k stratified, patient-grouped (train, test) folds; k is lowered to the smallest
     class's number of groups (at least 2) so every test fold can hold every class.
     ``names``: the class names of the label indices, for the message."""
+    check_patient_groups(labels, groups, names)
     classes = np.unique(labels)
     counts = {c: len(np.unique(groups[labels == c])) for c in classes}
-    few = [c for c, n in counts.items() if n < 2]
+    few = [c for c, n in counts.items() if n < 2]  # a class of one item
     if few:
         named = ", ".join(f"'{names[c] if names else c}'" for c in few)
         raise ConfigError(
-            f"Class {named} has labeled examples from only one patient (or one item), so "
-            "the model can never be tested on it: every class needs at least 2. Label more "
-            "examples of it, or leave it out of the label set."
+            f"Class {named} has only one labeled item, so the model can never be both "
+            "trained and tested on it: every class needs at least 2. Label more examples "
+            "of it, or leave it out of the label set."
         )
     smallest = min(counts.values())
     k = max(2, min(folds, smallest))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.patient_groups import item_groups, one_patient_problem
 from ssl_studio.core.evaluation.splits import (
     cross_validation_folds,
     group_ids,
@@ -45,8 +46,10 @@ def test_splits_are_stratified_and_reproducible():
 def test_a_class_with_one_patient_cannot_be_split():
     labels = np.array(["a", "a", "b", "b", "b"])
     groups = group_ids(["p1", "p1", "p2", "p3", "p4"])
-    with pytest.raises(ConfigError, match="'a' \\(1\\)"):
+    with pytest.raises(ConfigError, match="All 2 labeled items of class 'a' carry the same"):
         split_labeled(labels, groups)
+    with pytest.raises(ConfigError, match="'a' \\(1\\)"):  # one item: label more
+        split_labeled(labels[1:], groups[1:])
 
 
 def test_k_per_class_draws_k_of_each_class_from_the_given_positions():
@@ -83,5 +86,28 @@ def test_a_class_of_two_patients_does_not_hold_out_half_of_everything():
 def test_a_class_from_one_patient_is_named_with_what_to_do():
     labels = np.array([0, 0, 0, 1, 1, 1])
     groups = np.array(["a", "b", "c", "d", "d", "d"])  # 'jumping': three items, one patient
-    with pytest.raises(ConfigError, match="Class 'jumping' has labeled examples from only one"):
+    with pytest.raises(ConfigError) as caught:
         cross_validation_folds(labels, groups, names=["walking", "jumping"])
+    said = str(caught.value)
+    assert "All 3 labeled items of class 'jumping' carry the same patient ID" in said
+    assert "--no-patient-groups" in said and "'walking'" not in said
+    with pytest.raises(ConfigError, match="Class 'jumping' has only one labeled item"):
+        cross_validation_folds(labels[:4], groups[:4], names=["walking", "jumping"])
+
+
+def test_one_patient_id_for_every_item_is_named_as_such():
+    labels = np.array([0] * 15 + [1] * 15)
+    same = group_ids(["k"] * 30)  # anonymised: one PatientID for all
+    problem = one_patient_problem(labels, same, ["normal", "abnormal"])
+    assert problem == (
+        "All 30 labeled items carry the same patient ID (the files were probably anonymised "
+        "with one ID for all), so no split can keep patients apart."
+    )
+    for split in (split_labeled, cross_validation_folds):
+        with pytest.raises(ConfigError, match="All 30 labeled items carry the same patient"):
+            split(labels, same)
+    assert one_patient_problem(labels, group_ids([None] * 30)) is None  # no keys: items
+    assert one_patient_problem(labels, item_groups(30)) is None  # split by item
+    both = group_ids(["x"] * 15 + ["y"] * 15)  # each class one patient of its own
+    said = one_patient_problem(labels, both, ["normal", "abnormal"])
+    assert "classes 'normal' (15 items), 'abnormal' (15 items) carry the same" in said
