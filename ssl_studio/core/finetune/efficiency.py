@@ -76,6 +76,8 @@ def label_efficiency(
             names=data.classes,
         )
         have = np.bincount(data.y[split.train], minlength=len(data.classes))  # per class
+        if split.note:
+            report(Message(JOB, split.note))
         available = int(have.min())
         ks = _distinct(ks, have)
         device = pick_device(cfg.train.device)
@@ -146,7 +148,7 @@ def label_efficiency(
             "classes": data.classes,
             "test_items": int(len(split.test)),
             "seeds": list(seeds),
-            **({} if cfg.group_by_patient else {"note": ITEM_SPLIT_CAVEAT}),
+            **({"note": note} if (note := _note(cfg, split.note)) else {}),
             "curve": curve,
         }
         (run_dir / "label_efficiency.json").write_text(json.dumps(result, indent=2))
@@ -195,6 +197,12 @@ def _fit_and_score(
         groups=data.groups[test],
     )
     return report if cfg.group_by_patient else add_caveat(report)
+
+
+def _note(cfg: FinetuneConfig, split_note: str | None) -> str | None:
+    """What the curve's reader must know of its test split (by item; its share)."""
+    caveat = None if cfg.group_by_patient else ITEM_SPLIT_CAVEAT
+    return " ".join(filter(None, (caveat, split_note))) or None
 
 
 def _distinct(ks: tuple[int | None, ...], have: np.ndarray) -> tuple[int | None, ...]:

@@ -229,13 +229,16 @@ class FineTuning:
             f"{len(split.folds)}-fold cross-validation (few labels per class)"
             if split.folds
             else f"{len(split.test)} held out for testing"
+            + (f" ({len(split.test) / len(data.y):.0%})" if len(data.y) else "")
         )
         self.report(
             Message(
                 JOB,
                 f"Run {run_id}: {protocol} on {len(split.train)} labels "
                 f"({', '.join(f'{c} {n}' for c, n in zip(data.classes, counts, strict=True))}); "
-                f"{testing}." + ("" if self.patients_apart else f" {ITEM_SPLIT_CAVEAT}"),
+                f"{testing}."
+                + (f" {split.note}" if split.note else "")
+                + ("" if self.patients_apart else f" {ITEM_SPLIT_CAVEAT}"),
             )
         )
         return run_id
@@ -326,6 +329,8 @@ class FineTuning:
             groups=data.groups[positions],
         )
         report["evaluation"] = result["evaluation"]
+        if split.note:  # the test share is not the one asked for: whole patients
+            report["note"] = " ".join(filter(None, (split.note, report.get("note"))))
         if not self.patients_apart:
             add_caveat(report)
         if threshold is not None:

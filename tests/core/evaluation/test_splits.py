@@ -111,3 +111,50 @@ def test_one_patient_id_for_every_item_is_named_as_such():
     both = group_ids(["x"] * 15 + ["y"] * 15)  # each class one patient of its own
     said = one_patient_problem(labels, both, ["normal", "abnormal"])
     assert "classes 'normal' (15 items), 'abnormal' (15 items) carry the same" in said
+
+
+def test_a_grouped_test_share_is_the_one_asked_for_to_the_nearest_5_percent():
+    """Patients of unequal sizes (1 to 12 items, a long tail, none over 10 % of the items,
+    every class of 3 patients or more): the share held out is within 2.5 points of the
+    one asked, with no note, seeded; no patient on both sides, every class on both."""
+    drawn = 0
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        sizes = np.minimum(rng.zipf(1.8, int(rng.integers(20, 60))), 12)
+        classes = rng.integers(0, int(rng.integers(2, 4)), len(sizes))  # one per patient
+        labels = np.array([f"c{classes[p]}" for p, n in enumerate(sizes) for _ in range(n)])
+        groups = group_ids([f"p{p}" for p, n in enumerate(sizes) for _ in range(n)])
+        few = min(len(set(groups[labels == c])) for c in set(labels)) < 3
+        if few or sizes.max() > 0.1 * len(labels):
+            continue
+        drawn += 1
+        fraction = float(rng.choice([0.1, 0.2, 0.25, 0.3, 0.4]))
+        split = split_labeled(labels, groups, test_fraction=fraction, seed=seed)
+        share = len(split.test) / len(labels)
+        assert abs(share - fraction) <= 0.025 and split.note is None, (seed, share, fraction)
+        assert not set(groups[split.test]) & set(groups[split.train])
+        assert set(labels[split.test]) == set(labels) == set(labels[split.train])
+        again = split_labeled(labels, groups, test_fraction=fraction, seed=seed)
+        assert (again.test == split.test).all()
+    assert drawn >= 25
+
+
+def test_one_big_patient_tips_neither_the_share_nor_hides_when_it_cannot_be_met():
+    """77 labels, two patients of 30 and 20 items: 20 % is held out, not 41 % (a whole
+    grouped fold with both); when one patient holds most items the note says the share."""
+    sizes = {"a": [30, 2, 2, 2, 1, 1, 1, 1], "b": [20, 2, 2, 3, 2, 2, 1, 1, 1, 1, 1, 1]}
+    labels = np.array([c for c, s in sizes.items() for n in s for _ in range(n)])
+    keys = [f"{c}{p}" for c, s in sizes.items() for p, n in enumerate(s) for _ in range(n)]
+    groups = group_ids(keys)
+    for seed in range(10):
+        split = split_labeled(labels, groups, test_fraction=0.2, seed=seed)
+        assert len(labels) == 77 and 14 <= len(split.test) <= 17 and split.note is None
+    labels = np.array(["a"] * 64 + ["b"] * 9)  # one patient of 60 items
+    groups = group_ids(["big"] * 60 + ["x", "x", "y", "y"] + ["u"] * 5 + ["v", "v", "w", "w"])
+    split = split_labeled(labels, groups, test_fraction=0.2, seed=0)
+    share = len(split.test) / len(labels)
+    assert abs(share - 0.2) > 0.025 and not set(groups[split.test]) & set(groups[split.train])
+    assert split.note == (
+        f"The test share is {share:.0%} ({len(split.test)} of 73 items), not the 20% asked: "
+        "patients are kept whole, and the largest has 60 items (82%)."
+    )

@@ -15,6 +15,7 @@ from pydicom.uid import generate_uid
 from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT
+from ssl_studio.core.events import Message
 from ssl_studio.core.jobs import (
     create_project,
     evaluate,
@@ -94,7 +95,10 @@ def test_a_class_from_one_patient_among_many_is_named_the_same_way(anonymised):
 
 def test_splitting_by_item_is_recorded_with_its_caveat(anonymised, tmp_path):
     project, run = anonymised
-    result = finetune(cfg(project, run, group_by_patient=False))
+    events = []
+    result = finetune(cfg(project, run, group_by_patient=False), report=events.append)
+    lines = [e.text for e in events if isinstance(e, Message)]
+    assert any(f"6 held out for testing (20%). {ITEM_SPLIT_CAVEAT}" in t for t in lines)
     assert result["status"] == "done" and result["evaluation"] == "test split"
     assert result["test"]["patients_kept_apart"] is False
     assert result["test"]["note"].startswith(ITEM_SPLIT_CAVEAT)
@@ -117,6 +121,28 @@ def test_the_command_line_names_it_and_goes_on_with_no_patient_groups(anonymised
     err = capsys.readouterr().err
     assert SAME_ID in err and "--no-patient-groups" in err
     assert main([*args, "--no-patient-groups"]) == 0
-    printed = capsys.readouterr()
-    assert "6 held out for testing. Patients not kept apart" in printed.err  # the progress
-    assert f"note: {ITEM_SPLIT_CAVEAT}" in printed.out  # and the report
+    assert f"note: {ITEM_SPLIT_CAVEAT}" in capsys.readouterr().out  # in the report
+
+
+def test_a_test_share_that_one_patient_keeps_from_the_asked_share_is_said(anonymised):
+    """The 30 anonymised scans are one patient among 36 labeled items: whole patients
+    allow 3 test items (8 %), not 20 %, and the run's output and report say so."""
+    project, run = anonymised
+    with Store.open(project) as store:
+        items = store.items(1)
+    other = sorted(i["id"] for i in items if "other" in i["rel_path"])
+    big = {i["id"]: "x" for i in items if "other" not in i["rel_path"]}  # one patient
+    big.update({other[0]: "x", other[1]: "x"} | {i: "y" for i in other[2:6]})
+    set_labels(project, "scans", big, name="big")
+    events = []
+    result = finetune(cfg(project, run, labels="big", folds=1), report=events.append)
+    said = (
+        "The test share is 8% (3 of 36 items), not the 20% asked: patients are kept "
+        "whole, and the largest has 30 items (83%)."
+    )
+    assert result["test"]["n"] == 3 and result["test"]["note"].startswith(said)
+    lines = [e.text for e in events if isinstance(e, Message)]
+    assert any(f"3 held out for testing (8%). {said}" in line for line in lines)
+    with Store.open(project) as store:
+        folder = project / store.run(result["run_id"])["folder"]
+    assert json.loads((folder / "split.json").read_text())["note"] == said
