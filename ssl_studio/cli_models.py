@@ -102,6 +102,8 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
             data[name] = getattr(args, name)
     if getattr(args, "no_baseline", False):
         data["baseline"] = False
+    if getattr(args, "no_patient_groups", False):
+        data["group_by_patient"] = False
     train = {k: getattr(args, k) for k in ("steps", "batch_size", "lr", "device")}
     data["train"] = {k: v for k, v in train.items() if v is not None}
     return FinetuneConfig.from_dict(data)
@@ -189,6 +191,8 @@ def cmd_label_efficiency(args: argparse.Namespace) -> int:
     )
     if args.events != "jsonl":
         print(f"Run {result['run_id']}: test items {result['test_items']}, seeds {seeds}")
+        if result.get("note"):
+            print(f"note: {result['note']}")
         curve = result["curve"]
         binary = bool(curve) and curve[0][curve[0]["protocol"]]["roc_auc"]["mean"] is not None
         key, measure = ("roc_auc", "ROC AUC") if binary else ("accuracy", "accuracy")
@@ -269,6 +273,13 @@ def _finetune_arguments(p: argparse.ArgumentParser, protocol: bool = True) -> No
     p.add_argument("--positive", help="binary: the positive class (default: guessed)")
     p.add_argument("--test-fraction", type=float, help="share held out for testing (0.2)")
     p.add_argument("--seed", type=int, help="seed of the split and training (0)")
+    p.add_argument(
+        "--no-patient-groups",
+        action="store_true",
+        help="split by item, not by patient: for files whose patient IDs cannot tell "
+        "patients apart (anonymised with one ID for all); the results say that scores may "
+        "be optimistic",
+    )
     p.add_argument("--steps", type=int, help="training steps of trained protocols (300)")
     p.add_argument("--batch-size", type=int, help="labeled items per step (32)")
     p.add_argument("--lr", type=float, help="learning rate of the head (1e-3)")

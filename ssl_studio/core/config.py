@@ -392,6 +392,12 @@ class FinetuneConfig:
     split_from: int | None = option(
         None, "Reuse the train/val/test split of this fine-tuning run (compare like with like)."
     )
+    group_by_patient: bool = option(
+        True,
+        "Keep each patient's items on one side of every split. Off: split by item, for "
+        "files whose patient IDs cannot tell patients apart (anonymised with one ID for "
+        "all); the results then say that scores may be optimistic.",
+    )
     encoder_lr_scale: float = option(0.1, "Learning rate of the encoder, relative to the head.")
     n_boot: int = option(1000, "Bootstrap resamples for the 95 % confidence intervals.")
     seed: int = option(0, "Seed of the split and of training.")

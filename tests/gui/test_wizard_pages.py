@@ -5,8 +5,10 @@ label-efficiency button while it measures, the operating point and where an expo
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
+import pydicom
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -21,6 +23,7 @@ from ssl_studio.gui.wizard.results_page import ResultsPage
 from gui_helpers import import_shapes
 
 WAIT_MS = 10_000
+CT_SMALL = Path(pydicom.__file__).parent / "data" / "test_files" / "CT_small.dcm"
 OPTIONS = {"protocol": "linear", "baseline": True, "test_fraction": 0.2, "seed": 0, "steps": 5}
 
 
@@ -351,3 +354,43 @@ def test_folder_names_at_the_folder_level_asked_for(make_window, project, tmp_pa
     labels.folder_level.setValue(3)
     labels.use_folders()
     assert "No file of dataset 'sites' is in a folder at level 3" in messages.pop()[1]
+
+
+def test_the_labels_page_names_one_patient_id_for_all_and_offers_a_split_by_item(
+    make_window, project, tmp_path
+):
+    """Thirty scans anonymised with one PatientID: Next stays off with the cause named
+    (not "too few examples"), until splitting by item is chosen, which the job is told."""
+    from pydicom.uid import generate_uid
+
+    from ssl_studio.core.labels import labels_from_folders
+
+    source = pydicom.dcmread(CT_SMALL)
+    for cls, offset in (("normal", 0), ("abnormal", 500)):
+        (tmp_path / "scans" / cls).mkdir(parents=True)
+        for i in range(15):
+            ds = pydicom.dcmread(CT_SMALL)
+            ds.PatientID, ds.SOPInstanceUID = "ANONYMOUS", generate_uid()
+            pixels = source.pixel_array.astype(np.int32) + offset + 7 * i
+            ds.PixelData = pixels.astype(source.pixel_array.dtype).tobytes()
+            ds.save_as(tmp_path / "scans" / cls / f"{i}.dcm")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "scans"], cache_size=16))
+    labels_from_folders(project, "scans")
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.dataset = "scans"
+    page = wizard.pages["labels"]
+    page.reload("folders")
+    assert page.classes == {"abnormal": 15, "normal": 15} and not page.isComplete()
+    said = page.warnings.text()
+    assert "All 30 labeled items carry the same patient ID (the files were probably" in said
+    assert "'Split by item'" in said and "cross-validation" not in said
+    assert not page.by_item.isHidden()
+    page.by_item.setChecked(True)
+    assert page.isComplete() and "scores may be optimistic" in page.warnings.text()
+    assert page.validatePage() and wizard.group_by_patient is False
+    assert wizard.folds == 0  # 15 items per class: one test split, by item
+    wizard.pages["protocol"].initializePage()
+    assert "item by item: patients are not kept apart" in wizard.pages["protocol"].testing.text()
+    wizard.options = dict(OPTIONS)
+    assert wizard.finetune_config().group_by_patient is False

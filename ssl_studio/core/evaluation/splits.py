@@ -6,7 +6,6 @@ salted patient keys; items without one form a group of their own.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +13,8 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.grouped_share import held_out_share
+from ssl_studio.core.evaluation.patient_groups import check_patient_groups
 
 
 @dataclass
@@ -25,6 +26,8 @@ class Split:
     test: np.ndarray
     # k-fold cross-validation instead: the test positions of each fold (train = all)
     folds: list[np.ndarray] | None = None
+    # why a held-out share is not the one asked for (whole patients allow none nearer)
+    note: str | None = None
 
     def to_dict(self, ids: np.ndarray) -> dict[str, Any]:
         """Item ids per part (and per fold), for the run folder."""
@@ -33,6 +36,8 @@ class Split:
         }
         if self.folds is not None:
             out["folds"] = [[int(ids[p]) for p in fold] for fold in self.folds]
+        if self.note:
+            out["note"] = self.note
         return out
 
 
@@ -48,47 +53,33 @@ def group_ids(groups: list[str | None] | np.ndarray, n: int | None = None) -> np
     return out
 
 
-SHARE_FOLDS = 20  # a held-out share is made of this many grouped folds: steps of 5 %
-
-
 def _one_fold(
-    labels: np.ndarray, groups: np.ndarray, fraction: float, seed: int, what: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """(rest, held out): ``fraction`` of the items held out (to the nearest 5 %), whole
-    patients at a time, stratified by class, every class on both sides.
-
-    The share is made of stratified, grouped folds (a single fold of 1/round(1/f) held out
-    50 % for 0.4 and, capped by a class of 2 patients, 50 % of every class); a class with
-    few patients then gets one of them moved to the side it lacks."""
+    labels: np.ndarray,
+    groups: np.ndarray,
+    fraction: float,
+    seed: int,
+    what: str,
+    names: list[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """(rest, held out, note): ``fraction`` of the items held out (to the nearest 5 %),
+    whole patients at a time, stratified by class, every class on both sides; ``note``
+    says the share really held out when patients' sizes allow none that near (see
+    grouped_share)."""
     classes = np.unique(labels)
     group_count = {c: len(np.unique(groups[labels == c])) for c in classes}
-    short = [f"'{c}' ({group_count[c]})" for c in classes if group_count[c] < 2]
+    short = [
+        f"'{names[c] if names else c}' ({group_count[c]})" for c in classes if group_count[c] < 2
+    ]
     if short:
         raise ConfigError(
             f"Cannot make a {what} split: the class(es) {', '.join(short)} have fewer than 2 "
             "labeled patients/items, so they cannot be on both sides. Label more examples."
         )
     if len(np.unique(groups)) == len(groups):  # no patient has two items: per class
-        return _per_class(labels, fraction, seed)
-    largest = int(np.unique(labels, return_counts=True)[1].max())  # sklearn's limit
-    n_splits = min(SHARE_FOLDS, len(np.unique(groups)), largest)
-    take = min(n_splits - 1, max(1, round(fraction * n_splits)))
-    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():  # "the least populated class has only 2 members"
-        warnings.simplefilter("ignore", UserWarning)
-        parts = list(folds.split(np.zeros(len(labels)), labels, groups))
-    held = np.zeros(len(labels), bool)
-    for _, part in parts[:take]:
-        held[part] = True
-    rng = np.random.default_rng(seed)
-    for _ in range(3):  # moving a patient of several classes may need another pass
-        for c in classes:
-            mine = labels == c
-            for side in (True, False):  # held out, then kept
-                if not (mine & (held == side)).any():
-                    donor = np.unique(groups[mine & (held != side)])
-                    held[groups == rng.choice(donor)] = side
-    return np.flatnonzero(~held), np.flatnonzero(held)
+        return (*_per_class(labels, fraction, seed), None)
+    held, note = held_out_share(labels, groups, fraction, seed)
+    note = f"The {what} share is {note}." if note else None
+    return np.flatnonzero(~held), np.flatnonzero(held), note
 
 
 def _per_class(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -109,22 +100,35 @@ def split_labeled(
     test_fraction: float = 0.2,
     val_fraction: float = 0.0,
     seed: int = 0,
+    names: list[str] | None = None,
 ) -> Split:
     """A stratified, patient-grouped train / val / test split of labeled items.
 
-    labels: [N] class names; groups: [N] integer groups (see ``group_ids``). The test part
-    is drawn first and never changes with ``val_fraction``; validation comes from the rest.
+    labels: [N] class names (or indices of ``names``); groups: [N] integer groups (see
+    ``group_ids``). The test part is drawn first and never changes with ``val_fraction``;
+    validation comes from the rest. A class whose items all carry one patient key is
+    refused (see patient_groups.one_patient_problem).
     """
     if not 0 < test_fraction < 1 or not 0 <= val_fraction < 1:
         raise ConfigError("test_fraction must be in (0, 1) and val_fraction in [0, 1).")
+    check_patient_groups(labels, groups, names)
     positions = np.arange(len(labels))
-    rest, test = _one_fold(labels, groups, test_fraction, seed, "test")
+    rest, test, note = _one_fold(labels, groups, test_fraction, seed, "test", names)
+    notes = [note] if note else []
     val = np.empty(0, np.int64)
     if val_fraction > 0:
         share = val_fraction / (1 - test_fraction)
-        keep, held = _one_fold(labels[rest], groups[rest], share, seed + 1, "validation")
+        keep, held, note = _one_fold(
+            labels[rest], groups[rest], share, seed + 1, "validation", names
+        )
         rest, val = rest[keep], rest[held]
-    return Split(np.sort(positions[rest]), np.sort(positions[val]), np.sort(positions[test]))
+        notes += [note] if note else []
+    return Split(
+        np.sort(positions[rest]),
+        np.sort(positions[val]),
+        np.sort(positions[test]),
+        note=" ".join(notes) or None,
+    )
 
 
 def cross_validation_folds(
@@ -138,15 +142,16 @@ def cross_validation_folds(
     """k stratified, patient-grouped (train, test) folds; k is lowered to the smallest
     class's number of groups (at least 2) so every test fold can hold every class.
     ``names``: the class names of the label indices, for the message."""
+    check_patient_groups(labels, groups, names)
     classes = np.unique(labels)
     counts = {c: len(np.unique(groups[labels == c])) for c in classes}
-    few = [c for c, n in counts.items() if n < 2]
+    few = [c for c, n in counts.items() if n < 2]  # a class of one item
     if few:
         named = ", ".join(f"'{names[c] if names else c}'" for c in few)
         raise ConfigError(
-            f"Class {named} has labeled examples from only one patient (or one item), so "
-            "the model can never be tested on it: every class needs at least 2. Label more "
-            "examples of it, or leave it out of the label set."
+            f"Class {named} has only one labeled item, so the model can never be both "
+            "trained and tested on it: every class needs at least 2. Label more examples "
+            "of it, or leave it out of the label set."
         )
     smallest = min(counts.values())
     k = max(2, min(folds, smallest))

@@ -23,6 +23,7 @@ from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.metrics import classification_report
+from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_caveat
 from ssl_studio.core.evaluation.splits import k_per_class, split_labeled
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
@@ -67,8 +68,16 @@ def label_efficiency(
     assert cfg.run is not None
     with Store.open(cfg.project, write=True, purpose="ssl-studio label-efficiency") as store:
         cfg, _, state, spec, data, found = prepare(store, cfg)
-        split = split_labeled(data.y, data.groups, test_fraction=cfg.test_fraction, seed=cfg.seed)
+        split = split_labeled(
+            data.y,
+            data.groups,
+            test_fraction=cfg.test_fraction,
+            seed=cfg.seed,
+            names=data.classes,
+        )
         have = np.bincount(data.y[split.train], minlength=len(data.classes))  # per class
+        if split.note:
+            report(Message(JOB, split.note))
         available = int(have.min())
         ks = _distinct(ks, have)
         device = pick_device(cfg.train.device)
@@ -139,6 +148,7 @@ def label_efficiency(
             "classes": data.classes,
             "test_items": int(len(split.test)),
             "seeds": list(seeds),
+            **({"note": note} if (note := _note(cfg, split.note)) else {}),
             "curve": curve,
         }
         (run_dir / "label_efficiency.json").write_text(json.dumps(result, indent=2))
@@ -178,7 +188,7 @@ def _fit_and_score(
     if fitted.info.get("status", "done") != "done" or fitted.classifier is None:
         return None
     proba = predict_proba(fitted.classifier.to(device), data, test, device)
-    return classification_report(
+    report = classification_report(
         data.y[test],
         proba,
         data.classes,
@@ -186,6 +196,13 @@ def _fit_and_score(
         seed=cfg.seed,
         groups=data.groups[test],
     )
+    return report if cfg.group_by_patient else add_caveat(report)
+
+
+def _note(cfg: FinetuneConfig, split_note: str | None) -> str | None:
+    """What the curve's reader must know of its test split (by item; its share)."""
+    caveat = None if cfg.group_by_patient else ITEM_SPLIT_CAVEAT
+    return " ".join(filter(None, (caveat, split_note))) or None
 
 
 def _distinct(ks: tuple[int | None, ...], have: np.ndarray) -> tuple[int | None, ...]:

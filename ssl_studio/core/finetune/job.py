@@ -23,6 +23,7 @@ from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.metrics import classification_report, headline, pick_threshold
+from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_caveat
 from ssl_studio.core.evaluation.splits import (
     Split,
     cross_validation_folds,
@@ -67,6 +68,7 @@ class FineTuning:
         self.world = distributed.world_from_env()
         self.report = report if self.world.is_main else ignore
         self.stop = stop
+        self.patients_apart = cfg.group_by_patient  # False: split by item (see _split)
 
     def run(self) -> dict[str, Any]:
         cfg = self.cfg
@@ -118,6 +120,8 @@ class FineTuning:
             return Split(everything, empty, empty, [np.sort(test) for _, test in parts])
         if cfg.split_from is not None:
             split = reused_split(store, cfg.split_from, data)
+            source = (store.run(cfg.split_from) or {}).get("config") or {}
+            self.patients_apart = cfg.group_by_patient and source.get("group_by_patient", True)
         else:
             split = split_labeled(
                 data.y,
@@ -125,6 +129,7 @@ class FineTuning:
                 test_fraction=cfg.test_fraction,
                 val_fraction=cfg.val_fraction,
                 seed=cfg.seed,
+                names=data.classes,
             )
         if cfg.k_per_class is not None:
             split.train = k_per_class(split.train, data.y, cfg.k_per_class, seed=cfg.seed)
@@ -224,13 +229,16 @@ class FineTuning:
             f"{len(split.folds)}-fold cross-validation (few labels per class)"
             if split.folds
             else f"{len(split.test)} held out for testing"
+            + (f" ({len(split.test) / len(data.y):.0%})" if len(data.y) else "")
         )
         self.report(
             Message(
                 JOB,
                 f"Run {run_id}: {protocol} on {len(split.train)} labels "
                 f"({', '.join(f'{c} {n}' for c, n in zip(data.classes, counts, strict=True))}); "
-                f"{testing}.",
+                f"{testing}."
+                + (f" {split.note}" if split.note else "")
+                + ("" if self.patients_apart else f" {ITEM_SPLIT_CAVEAT}"),
             )
         )
         return run_id
@@ -321,6 +329,10 @@ class FineTuning:
             groups=data.groups[positions],
         )
         report["evaluation"] = result["evaluation"]
+        if split.note:  # the test share is not the one asked for: whole patients
+            report["note"] = " ".join(filter(None, (split.note, report.get("note"))))
+        if not self.patients_apart:
+            add_caveat(report)
         if threshold is not None:
             report["threshold_choice"] = {"method": cfg.threshold, "val_items": len(split.val)}
         fitted.classifier.cpu()

@@ -13,6 +13,7 @@ from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint
 from ssl_studio.core.engine.device import pick_device
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.evaluation.metrics import classification_report
+from ssl_studio.core.evaluation.patient_groups import add_caveat, item_groups
 from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.protocols import Fitted
@@ -91,6 +92,11 @@ def evaluate_run(
         )
     data.y = np.array([spec["classes"].index(data.classes[c]) for c in data.y], np.int64)
     data.classes = list(spec["classes"])
+    # a run split by item (group_by_patient off) may have trained on other items of the
+    # patients it is tested on here: resampled by item, and the report says so
+    by_item = own_items and (state.get("config") or {}).get("group_by_patient") is False
+    if by_item:
+        data.groups = item_groups(len(data.y))
     saved = json.loads((run_dir / "split.json").read_text())
     evaluation = "test split"
     if own_split:
@@ -129,6 +135,8 @@ def evaluate_run(
         groups=data.groups[positions],
     )
     report["evaluation"] = evaluation
+    if by_item:
+        add_caveat(report)
     if state["threshold"] is not None:  # chosen at fine-tuning, on its validation items
         method = (state.get("config") or {}).get("threshold")
         report["threshold_choice"] = {"method": method, "val_items": len(saved.get("val", []))}

@@ -13,6 +13,7 @@ import numpy as np
 from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.patient_groups import item_groups
 from ssl_studio.core.evaluation.splits import Split, group_ids
 from ssl_studio.core.finetune.data import LabeledData, positive_class
 from ssl_studio.core.pretrain import USABLE_STATUSES, latest_checkpoint
@@ -146,7 +147,8 @@ def prepare(
 ) -> tuple[FinetuneConfig, dict, dict, dict, LabeledData, dict]:
     """What every fine-tuning job starts from: (cfg with its label set named, the
     pretraining run's row, its checkpoint, the architecture spec with cache size and
-    series length, the labeled data, the labeled dataset's row)."""
+    series length, the labeled data, the labeled dataset's row). With
+    ``cfg.group_by_patient`` off every labeled item is a group of its own."""
     assert cfg.run is not None
     source, state = source_of(store, cfg.run)
     spec = spec_of(state)
@@ -156,6 +158,8 @@ def prepare(
     found = store.dataset(dataset)
     _check_channels(store, cfg.run, found, spec)
     data = labeled_data(store, dataset, cfg.labels, spec, series_length, cfg.positive)
+    if not cfg.group_by_patient:  # split (and resample) by item: the caveat says so
+        data.groups = item_groups(len(data.y))
     if len(data.classes) > 2 and (cfg.positive or cfg.threshold != "default"):
         raise ConfigError(
             f"A positive class and a threshold belong to two-class problems; label set "

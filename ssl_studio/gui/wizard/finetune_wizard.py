@@ -34,6 +34,7 @@ class FinetuneWizard(QWizard):
         self.class_names: list[str] = []  # of the chosen label set, sorted
         self.folds = 0  # cross-validation folds the job will use (0: a test split)
         self.smallest_patients = 0  # labeled patients (or items) in the smallest class
+        self.group_by_patient = True  # False: split by item (chosen on the labels page)
         self.options: dict[str, Any] = {}
         self.result: dict[str, Any] | None = None
         self.efficiency: dict[str, Any] | None = None
@@ -82,6 +83,7 @@ class FinetuneWizard(QWizard):
             threshold=o.get("threshold", "default"),
             positive=o.get("positive"),
             seed=o["seed"],
+            group_by_patient=self.group_by_patient,
             train=train,
         )
 

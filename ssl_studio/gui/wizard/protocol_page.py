@@ -113,19 +113,25 @@ class ProtocolPage(QWizardPage):
         """How the figures will be measured, so the test share is not a mystery."""
         folds = self.wiz.folds
         self.test_fraction.setEnabled(not folds)
+        unit = "patients" if self.wiz.group_by_patient else "items"
         if folds:
             self.testing.setText(
-                f"A class has fewer than {CV_BELOW} labeled patients, too few for a useful "
+                f"A class has fewer than {CV_BELOW} labeled {unit}, too few for a useful "
                 f"test split: {folds}-fold cross-validation tests every labeled item once, "
                 "with a model that did not train on it; the model you export then learns "
                 "from all of them."
             )
         else:
             share = self.test_fraction.value()
+            how = (
+                "whole patients at a time where the files name them"
+                if self.wiz.group_by_patient
+                else "item by item: patients are not kept apart, so scores may be optimistic"
+            )
             self.testing.setText(
-                f"About {share:.0%} of the labeled items (by class, and whole patients at a "
-                "time where the files name them) are held out and used only for the final "
-                "figures: never for training, stopping or choices." + self._validation_text()
+                f"About {share:.0%} of the labeled items (by class, {how}) are held out and "
+                "used only for the final figures: never for training, stopping or choices."
+                + self._validation_text()
             )
 
     def _validation_text(self) -> str:

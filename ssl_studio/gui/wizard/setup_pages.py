@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -18,6 +20,12 @@ from PySide6.QtWidgets import (
 
 from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.evaluation.patient_groups import (
+    ITEM_SPLIT_CAVEAT,
+    item_groups,
+    one_patient_problem,
+)
+from ssl_studio.core.evaluation.splits import group_ids
 from ssl_studio.core.finetune.job import CV_BELOW, planned_folds
 from ssl_studio.core.labels import (
     MIN_PER_CLASS,
@@ -114,6 +122,11 @@ class LabelsPage(QWizardPage):
         self.counts = make_table(("Class", "Labeled items"))
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
+        # offered only when the patient IDs cannot keep patients apart (one_patient_problem)
+        self.by_item = QCheckBox("Split by item, not by patient (scores may be optimistic)")
+        self.by_item.setVisible(False)
+        self.by_item.toggled.connect(self._show_counts)
+        self.problem: str | None = None
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         form = QFormLayout()
@@ -121,6 +134,7 @@ class LabelsPage(QWizardPage):
         layout.addLayout(form)
         layout.addWidget(self.counts, 1)
         layout.addWidget(self.warnings)
+        layout.addWidget(self.by_item)
         self.classes: dict[str, int] = {}
 
     def initializePage(self) -> None:  # noqa: N802
@@ -150,6 +164,7 @@ class LabelsPage(QWizardPage):
         self.classes = {}
         self.patients: dict[str, int] = {}
         unusable = 0
+        keys: list[tuple[str, str | None]] = []
         if name is not None:
             with self.wiz.context.reading(self), Store.open(self.wiz.project) as store:
                 found = store.dataset(self.wiz.dataset)
@@ -157,7 +172,8 @@ class LabelsPage(QWizardPage):
                 unusable = len(left_out)
                 for label in usable.values():
                     self.classes[label] = self.classes.get(label, 0) + 1
-                self.patients = store.patients_per_class(found["id"], name)
+                keys = store.labeled_patient_keys(found["id"], name)
+        self._count_patients(keys)
         fill_table(self.counts, [[k, n] for k, n in sorted(self.classes.items())])
         problems = []
         if name is not None and unusable:
@@ -176,13 +192,37 @@ class LabelsPage(QWizardPage):
                 f"{MIN_PER_CLASS} (one to learn from, one to test on); 10 or more give "
                 "meaningful figures."
             )
-        elif self.patients and planned_folds(min(self.patients.values()), self._plain()):
+        elif self.problem is not None and not self.by_item.isChecked():
             problems.append(
-                f"Fewer than {CV_BELOW} labeled patients in a class: results will be measured "
+                f"{self.problem} Next stays off until you choose: tick 'Split by item' below "
+                "to go on knowingly, or give the files their real patient IDs and import "
+                "them again."
+            )
+        elif self.patients and planned_folds(min(self.patients.values()), self._plain()):
+            unit = "items" if self.by_item.isChecked() else "patients"
+            problems.append(
+                f"Fewer than {CV_BELOW} labeled {unit} in a class: results will be measured "
                 "by cross-validation and their intervals will be wide."
             )
+        if self.problem is not None and self.by_item.isChecked():
+            problems.append(ITEM_SPLIT_CAVEAT)
         self.warnings.setText(" ".join(problems))
         self.completeChanged.emit()
+
+    def _count_patients(self, keys: list[tuple[str, str | None]]) -> None:
+        """Patients per class of the usable labeled items (items, when split by item), and
+        whether their patient IDs can keep patients apart at all (``self.problem``)."""
+        labels = np.array([label for label, _ in keys])
+        groups = group_ids([key for _, key in keys])
+        self.problem = one_patient_problem(labels, groups)
+        self.by_item.blockSignals(True)
+        self.by_item.setVisible(self.problem is not None)
+        if self.problem is None:
+            self.by_item.setChecked(False)  # nothing to choose: patients are kept apart
+        self.by_item.blockSignals(False)
+        if self.by_item.isChecked():
+            groups = item_groups(len(labels))
+        self.patients = {str(c): len(np.unique(groups[labels == c])) for c in np.unique(labels)}
 
     def _report(self, report: Any) -> None:
         self.reload(report.name)
@@ -230,17 +270,27 @@ class LabelsPage(QWizardPage):
         self._report(report)
 
     def isComplete(self) -> bool:  # noqa: N802
-        return len(self.classes) >= 2 and min(self.classes.values()) >= MIN_PER_CLASS
+        """Enough labels of every class, and patients kept apart or splitting by item
+        chosen knowingly (a grouped split would be sure to fail)."""
+        return (
+            len(self.classes) >= 2
+            and min(self.classes.values()) >= MIN_PER_CLASS
+            and (self.problem is None or self.by_item.isChecked())
+        )
 
     def _plain(self) -> FinetuneConfig:
         """The wizard's choices that decide how testing is done, as far as they are made
         by now (the protocol page may still choose a threshold; see ProtocolPage)."""
-        return FinetuneConfig(project=self.wiz.project)
+        return FinetuneConfig(project=self.wiz.project, group_by_patient=self._grouped())
+
+    def _grouped(self) -> bool:
+        return not self.by_item.isChecked()
 
     def validatePage(self) -> bool:  # noqa: N802
         self.wiz.labels = self.label_set.currentData()
         self.wiz.class_names = sorted(self.classes)
         self.wiz.per_class = min(self.classes.values())
+        self.wiz.group_by_patient = self._grouped()
         self.wiz.smallest_patients = min(self.patients.values())
         self.wiz.folds = planned_folds(self.wiz.smallest_patients, self._plain())
         return True

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.patient_groups import item_groups, one_patient_problem
 from ssl_studio.core.evaluation.splits import (
     cross_validation_folds,
     group_ids,
@@ -45,8 +46,10 @@ def test_splits_are_stratified_and_reproducible():
 def test_a_class_with_one_patient_cannot_be_split():
     labels = np.array(["a", "a", "b", "b", "b"])
     groups = group_ids(["p1", "p1", "p2", "p3", "p4"])
-    with pytest.raises(ConfigError, match="'a' \\(1\\)"):
+    with pytest.raises(ConfigError, match="All 2 labeled items of class 'a' carry the same"):
         split_labeled(labels, groups)
+    with pytest.raises(ConfigError, match="'a' \\(1\\)"):  # one item: label more
+        split_labeled(labels[1:], groups[1:])
 
 
 def test_k_per_class_draws_k_of_each_class_from_the_given_positions():
@@ -83,5 +86,75 @@ def test_a_class_of_two_patients_does_not_hold_out_half_of_everything():
 def test_a_class_from_one_patient_is_named_with_what_to_do():
     labels = np.array([0, 0, 0, 1, 1, 1])
     groups = np.array(["a", "b", "c", "d", "d", "d"])  # 'jumping': three items, one patient
-    with pytest.raises(ConfigError, match="Class 'jumping' has labeled examples from only one"):
+    with pytest.raises(ConfigError) as caught:
         cross_validation_folds(labels, groups, names=["walking", "jumping"])
+    said = str(caught.value)
+    assert "All 3 labeled items of class 'jumping' carry the same patient ID" in said
+    assert "--no-patient-groups" in said and "'walking'" not in said
+    with pytest.raises(ConfigError, match="Class 'jumping' has only one labeled item"):
+        cross_validation_folds(labels[:4], groups[:4], names=["walking", "jumping"])
+
+
+def test_one_patient_id_for_every_item_is_named_as_such():
+    labels = np.array([0] * 15 + [1] * 15)
+    same = group_ids(["k"] * 30)  # anonymised: one PatientID for all
+    problem = one_patient_problem(labels, same, ["normal", "abnormal"])
+    assert problem == (
+        "All 30 labeled items carry the same patient ID (the files were probably anonymised "
+        "with one ID for all), so no split can keep patients apart."
+    )
+    for split in (split_labeled, cross_validation_folds):
+        with pytest.raises(ConfigError, match="All 30 labeled items carry the same patient"):
+            split(labels, same)
+    assert one_patient_problem(labels, group_ids([None] * 30)) is None  # no keys: items
+    assert one_patient_problem(labels, item_groups(30)) is None  # split by item
+    both = group_ids(["x"] * 15 + ["y"] * 15)  # each class one patient of its own
+    said = one_patient_problem(labels, both, ["normal", "abnormal"])
+    assert "classes 'normal' (15 items), 'abnormal' (15 items) carry the same" in said
+
+
+def test_a_grouped_test_share_is_the_one_asked_for_to_the_nearest_5_percent():
+    """Patients of unequal sizes (1 to 12 items, a long tail, none over 10 % of the items,
+    every class of 3 patients or more): the share held out is within 2.5 points of the
+    one asked, with no note, seeded; no patient on both sides, every class on both."""
+    drawn = 0
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        sizes = np.minimum(rng.zipf(1.8, int(rng.integers(20, 60))), 12)
+        classes = rng.integers(0, int(rng.integers(2, 4)), len(sizes))  # one per patient
+        labels = np.array([f"c{classes[p]}" for p, n in enumerate(sizes) for _ in range(n)])
+        groups = group_ids([f"p{p}" for p, n in enumerate(sizes) for _ in range(n)])
+        few = min(len(set(groups[labels == c])) for c in set(labels)) < 3
+        if few or sizes.max() > 0.1 * len(labels):
+            continue
+        drawn += 1
+        fraction = float(rng.choice([0.1, 0.2, 0.25, 0.3, 0.4]))
+        split = split_labeled(labels, groups, test_fraction=fraction, seed=seed)
+        share = len(split.test) / len(labels)
+        assert abs(share - fraction) <= 0.025 and split.note is None, (seed, share, fraction)
+        assert not set(groups[split.test]) & set(groups[split.train])
+        assert set(labels[split.test]) == set(labels) == set(labels[split.train])
+        again = split_labeled(labels, groups, test_fraction=fraction, seed=seed)
+        assert (again.test == split.test).all()
+    assert drawn >= 25
+
+
+def test_one_big_patient_tips_neither_the_share_nor_hides_when_it_cannot_be_met():
+    """77 labels, two patients of 30 and 20 items: 20 % is held out, not 41 % (a whole
+    grouped fold with both); when one patient holds most items the note says the share."""
+    sizes = {"a": [30, 2, 2, 2, 1, 1, 1, 1], "b": [20, 2, 2, 3, 2, 2, 1, 1, 1, 1, 1, 1]}
+    labels = np.array([c for c, s in sizes.items() for n in s for _ in range(n)])
+    keys = [f"{c}{p}" for c, s in sizes.items() for p, n in enumerate(s) for _ in range(n)]
+    groups = group_ids(keys)
+    for seed in range(10):
+        split = split_labeled(labels, groups, test_fraction=0.2, seed=seed)
+        assert len(labels) == 77 and 14 <= len(split.test) <= 17 and split.note is None
+    labels = np.array(["a"] * 64 + ["b"] * 9)  # one patient of 60 items
+    groups = group_ids(["big"] * 60 + ["x", "x", "y", "y"] + ["u"] * 5 + ["v", "v", "w", "w"])
+    split = split_labeled(labels, groups, test_fraction=0.2, seed=0)
+    share = len(split.test) / len(labels)
+    assert abs(share - 0.2) > 0.025 and not set(groups[split.test]) & set(groups[split.train])
+    assert split.note == (
+        f"The test share is {share:.0%} ({len(split.test)} of 73 items), not the 20% asked: "
+        "patients are kept whole, and the largest has 60 items (82%)."
+    )

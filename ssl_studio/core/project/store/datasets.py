@@ -168,6 +168,18 @@ class DatasetRecords(StoreBase):
         )
         return {r[0]: r[1] for r in rows}
 
+    def labeled_patient_keys(self, dataset_id: int, name: str) -> list[tuple[str, str | None]]:
+        """(label, salted patient key or None) of each usable item in the newest version
+        of label set ``name``, in item order: whether a split can keep patients apart."""
+        rows = self.conn.execute(
+            "SELECT labels.label, NULLIF(items.patient_key, '') FROM labels "
+            "JOIN items ON items.id = labels.item_id WHERE items.status = 'ok' AND "
+            "labels.label_set_id = (SELECT id FROM label_sets WHERE dataset_id = ? AND "
+            "name = ? ORDER BY version DESC LIMIT 1) ORDER BY items.id",
+            (dataset_id, name),
+        )
+        return [(r[0], r[1]) for r in rows]
+
     def label_sets(self, dataset_id: int) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT label_sets.*, COUNT(labels.item_id) AS n_labels FROM label_sets "
