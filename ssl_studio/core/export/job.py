@@ -20,6 +20,7 @@ from ssl_studio.core.data.series_channels import named
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken, ignore
 from ssl_studio.core.export.preprocess import RATE_TOLERANCE, ModelInput, read_inputs
+from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 from ssl_studio.core.finetune.setup import labeled_data
@@ -46,9 +47,12 @@ def export_run(
             raise ConfigError(f"Fine-tuning run {run_id} is {run['status']}, not done.")
         run_dir = store.paths.root / run["folder"]
         classifier, state = load_model(run_dir / MODEL_FILE)
+        trained = _trained_items(store, run, run_dir)
         if state["spec"]["modality"] == "timeseries":  # predict reads CSVs as the import did
-            reading = _series_reading(store, run, run_dir, state["spec"]["in_channels"])
-            state = {**state, "spec": {**state["spec"], **reading}}
+            reading = _series_reading(store, run, trained, state["spec"]["in_channels"])
+        else:  # predict notes images unlike these (colour, size)
+            reading = {"training_images": image_training(trained)}
+        state = {**state, "spec": {**state["spec"], **reading}}
         if state.get("threshold") is not None:  # runs before the report recorded it
             state = {**state, "threshold_choice": _threshold_choice(state, run_dir)}
         source = store.run(state["parent_run_id"]) or {}
@@ -82,8 +86,17 @@ def export_run(
     return card
 
 
+def _trained_items(store: Store, run: dict[str, Any], run_dir: Path) -> list[dict[str, Any]]:
+    """The items the run trained on (its split's training part), as stored."""
+    try:
+        trained = set(json.loads((run_dir / "split.json").read_text())["train"])
+    except (OSError, ValueError, KeyError):
+        trained = set()
+    return [i for i in store.items(run["dataset_id"]) if i["id"] in trained]
+
+
 def _series_reading(
-    store: Store, run: dict[str, Any], run_dir: Path, channels: int
+    store: Store, run: dict[str, Any], items: list[dict[str, Any]], channels: int
 ) -> dict[str, Any]:
     """How predict must read series files to see what training saw: the import's CSV
     layout, the layout most files were read with (preferred where auto cannot tell: it
@@ -93,11 +106,6 @@ def _series_reading(
     label or id column), all the same: a file without a header row is read as they were."""
     layout = store.import_options(run["dataset_id"]).get("csv_layout") or "auto"
     prefer = store.preferred_layout(run["dataset_id"])
-    try:
-        trained = set(json.loads((run_dir / "split.json").read_text())["train"])
-    except (OSError, ValueError, KeyError):
-        trained = set()
-    items = [i for i in store.items(run["dataset_id"]) if i["id"] in trained]
     metas = [json.loads(i["meta"] or "{}") for i in items]
     sets = {tuple(named(meta.get("channel_names")) or ()) for meta in metas}
     names = list(sets.pop()) if len(sets) == 1 else None
@@ -233,6 +241,8 @@ def predict(
     spec, classes = card["spec"], card["classes"]
     if layout:  # the files at hand are laid out otherwise than the training files
         spec = {**spec, "csv_layout": layout}
+    fingerprint = (card.get("training") or {}).get("data_fingerprint") or {}
+    spec = {**spec, "training_modalities": fingerprint.get("modalities") or {}}
     threshold = card.get("threshold")
     modality = spec["modality"]
     missing = [str(p) for p in paths if not Path(p).exists()]
@@ -316,14 +326,18 @@ def predict(
 
 
 def _redacted(rows: list[list[Any]], identifiers: set[str]) -> list[list[Any]]:
-    """``rows`` with every identifier of every file read hidden from their paths and
-    errors (row[0] and row[-2]): a PNG beside its patient's DICOM files, in a folder
-    named after the patient, holds no name of its own to redact its path with."""
+    """``rows`` with every identifier of every file read hidden from their paths, errors
+    and notes (row[0], row[-2] and row[-1]): a PNG beside its patient's DICOM files, in a
+    folder named after the patient, holds no name of its own to redact its path with."""
     if not identifiers:
         return rows
     hide, hide_message = redactor(identifiers), message_redactor(identifiers)
     return [
-        [hide(row[0]), *row[1:-2], hide_message(row[-2], row[0]) if row[-2] else "", row[-1]]
+        [
+            hide(row[0]),
+            *row[1:-2],
+            *(hide_message(text, row[0]) if text else "" for text in row[-2:]),
+        ]
         for row in rows
     ]
 
