@@ -24,7 +24,7 @@ from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 from ssl_studio.core.finetune.setup import labeled_data
-from ssl_studio.core.project.layout import EXPORT_CARD
+from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
 
@@ -170,6 +170,8 @@ def _real_inputs(
 
 def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
     card_path = export_dir / EXPORT_CARD
+    if not card_path.is_file() and ProjectPaths(export_dir).is_project():
+        raise ConfigError(_project_not_export(export_dir))
     if not card_path.is_file():
         raise ConfigError(f"{export_dir} is not an SSL Studio export (no model_card.json).")
     damaged = f"is damaged; export the model again (ssl-studio export) or copy {export_dir} anew"
@@ -205,6 +207,24 @@ def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
             f"{len(classes)} classes: the folder {damaged}."
         )
     return session, card
+
+
+def _project_not_export(project: Path) -> str:
+    """What to give predict instead of the project folder ``project``: its exports (those
+    in its exports/ folder), or how to make one."""
+    found = sorted(p.parent for p in ProjectPaths(project).exports.glob(f"*/{EXPORT_CARD}"))
+    shown = ", ".join(str(p) for p in found[:3]) + (", ..." if len(found) > 3 else "")
+    where = (
+        f"Give one of its exports instead ({shown}), or export"
+        if found
+        else "It has no export in its exports/ folder (where the app puts them); give an "
+        "export folder made elsewhere, or export"
+    )
+    return (
+        f"{project} is an SSL Studio project, not an export: predict reads an export folder "
+        f"(model_card.json and model.onnx). {where} a fine-tuned run: ssl-studio export "
+        f"{project} --run RUN_ID --out DIR (ssl-studio info {project} lists the runs)."
+    )
 
 
 def check_predictions_place(export_dir: Path, out_csv: Path) -> None:

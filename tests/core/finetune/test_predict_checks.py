@@ -1,5 +1,6 @@
 """Predict compares each image with what the card records about the training images and
-notes a file of another modality, colour or scale (keeping its answer)."""
+notes a file of another modality, colour or scale (keeping its answer); predict given a
+project folder says what to give it instead."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import pytest
 from finetune_projects import quick_train
 from PIL import Image
 
+from ssl_studio.cli import main
 from ssl_studio.core.config import FinetuneConfig
+from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.export.training_match import image_note
 from ssl_studio.core.jobs import export, finetune, predict
 from ssl_studio.core.labels import labels_from_folders
@@ -143,3 +146,23 @@ def test_a_note_never_names_a_patient(shapes_export, tmp_path):
     [row] = _rows(tmp_path / "p.csv").values()
     assert row["note"].startswith("This file is a DICOM image of another modality; the model")
     assert "holmes" not in (tmp_path / "p.csv").read_text().lower()
+
+
+def test_predict_on_a_project_folder_points_to_its_exports(shapes_export, tmp_path, capsys):
+    project, _, out = shapes_export
+    with pytest.raises(ConfigError) as info:
+        predict(project, [PYDICOM_FILES / "CT_small.dcm"], tmp_path / "p.csv")
+    message = str(info.value)
+    assert message.startswith(f"{project} is an SSL Studio project, not an export")
+    assert f"Give one of its exports instead ({out})" in message
+    assert f"ssl-studio export {project} --run RUN_ID --out DIR" in message
+    assert not (tmp_path / "p.csv").exists()
+    argv = [
+        "predict",
+        str(project),
+        str(PYDICOM_FILES / "CT_small.dcm"),
+        "--out",
+        str(tmp_path / "p.csv"),
+    ]
+    assert main(argv) == 1
+    assert "is an SSL Studio project, not an export" in capsys.readouterr().err
