@@ -21,7 +21,7 @@ from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken, ignore
 from ssl_studio.core.export.preprocess import RATE_TOLERANCE, ModelInput, read_inputs
 from ssl_studio.core.export.training_match import image_training
-from ssl_studio.core.export.writer import FORMATS, export_classifier
+from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 from ssl_studio.core.finetune.setup import labeled_data
 from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
@@ -40,7 +40,9 @@ def export_run(
     stop: StopToken | None = None,
 ) -> dict[str, Any]:
     """Export fine-tuning run ``run_id`` to the folder ``out``; returns the model card
-    (raises events.Stopped when ``stop`` is set before the folder is complete)."""
+    (raises events.Stopped when ``stop`` is set before the folder is complete). A used
+    ``out`` or an unknown format is refused before anything is announced or read."""
+    check_export_place(Path(out), formats)
     with Store.open(project, write=True, purpose="ssl-studio export") as store:
         run = store.run_of_kind(run_id, "finetune", "export")
         if run["status"] != "done":

@@ -1,6 +1,6 @@
 """Predict compares each image with what the card records about the training images and
 notes a file of another modality, colour or scale (keeping its answer); predict given a
-project folder says what to give it instead."""
+project folder, and export given a used folder, say what to do before anything starts."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from PIL import Image
 from ssl_studio.cli import main
 from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.events import Message
 from ssl_studio.core.export.training_match import image_note
 from ssl_studio.core.jobs import export, finetune, predict
 from ssl_studio.core.labels import labels_from_folders
@@ -166,3 +167,19 @@ def test_predict_on_a_project_folder_points_to_its_exports(shapes_export, tmp_pa
     ]
     assert main(argv) == 1
     assert "is an SSL Studio project, not an export" in capsys.readouterr().err
+
+
+def test_an_export_to_a_used_folder_is_refused_before_it_is_announced(shapes_export, capsys):
+    project, run_id, out = shapes_export
+    said: list[object] = []
+    with pytest.raises(ConfigError, match="already exists and is not empty; choose a new"):
+        export(project, run_id, out, report=said.append)
+    assert not [e for e in said if isinstance(e, Message)]  # nothing claimed to start
+    with pytest.raises(ConfigError, match="Unknown export format"):
+        export(project, run_id, out.parent / "new", ("pickle",), report=said.append)
+    assert said == [] and not (out.parent / "new").exists()
+    capsys.readouterr()
+    assert main(["export", str(project), "--run", str(run_id), "--out", str(out)]) == 1
+    printed = capsys.readouterr()
+    assert "already exists and is not empty" in printed.err
+    assert "Exporting" not in printed.out + printed.err
