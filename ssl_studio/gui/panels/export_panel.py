@@ -105,7 +105,7 @@ class ExportPanel(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Predict on the files of a folder")
         if not folder:
             return
-        suggested = Path(folder).parent / f"predictions-{Path(folder).name}.csv"
+        suggested = suggested_csv(Path(folder))
         out, _ = QFileDialog.getSaveFileName(
             self, "Save the predictions as", str(suggested), "CSV files (*.csv)"
         )
@@ -155,6 +155,16 @@ class ExportPanel(QWidget):
             f"{_items(counts['items'])} predicted, {_files_unread(counts['errors'])}{more}. "
             f"Saved to {counts['out']}."
         )
+
+
+def suggested_csv(folder: Path) -> Path:
+    """Where the predictions on ``folder`` are offered to be saved: beside it, under a
+    neutral name (a folder is often named after its patient, and a file name carries it
+    further), numbered when that name is taken: predictions.csv, predictions-2.csv, ..."""
+    place, number = folder.parent / "predictions.csv", 2
+    while place.exists():
+        place, number = folder.parent / f"predictions-{number}.csv", number + 1
+    return place
 
 
 def _items(n: int) -> str:
