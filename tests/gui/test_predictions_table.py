@@ -72,4 +72,4 @@ def test_the_predictions_table_fits_the_window_and_shows_notes(make_window, proj
     assert table.item(2, 0).background().style().name == "NoBrush"
     text = panel.status.text()
     assert text.startswith("2 items predicted, 1 file could not be read. Saved to ")
-    assert "1 prediction has a note</b> (shaded; the note says how the file differs" in text
+    assert "1 prediction has a note</b> (shaded): read it with the answer" in text

@@ -253,9 +253,10 @@ def predict(
 ) -> dict[str, Any]:
     """Class probabilities for every item of every file under ``paths``, using only the
     export folder (its ONNX model and card). Writes ``out_csv`` with columns path, index,
-    one ``p_<class>`` per class, predicted, error; returns counts (items, errors, out,
-    cancelled). Stopped, it writes nothing (a partial table would pass for a whole one).
-    An existing ``out_csv`` is refused before any work unless ``overwrite``.
+    one ``p_<class>`` per class, predicted, error, note; returns counts (items, errors,
+    notes: predictions with a note, out, cancelled). Stopped, it writes nothing (a
+    partial table would pass for a whole one). An existing ``out_csv`` is refused before
+    any work unless ``overwrite``.
     ``layout_flag``: how the caller's user picks another CSV layout (the command line's
     --layout), named in the errors of series read with the wrong channels."""
     stop = stop or StopToken()
@@ -288,7 +289,7 @@ def predict(
     if not os.access(out_csv.parent, os.W_OK):
         raise ConfigError(f"{out_csv.parent} cannot be written to; choose another place.")
     fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=out_csv.parent)
-    counts = {"items": 0, "errors": 0}  # errors: files with an error row
+    counts = {"items": 0, "errors": 0, "notes": 0}  # errors: files with an error row
     failed: set[str] = set()
     try:
         with os.fdopen(fd, "w", newline="") as f:
@@ -328,6 +329,7 @@ def predict(
                     flush()
                 pending.append(item)
             flush()
+            counts["notes"] = sum(1 for row in rows if row[-1] and not row[-2])
             writer.writerows(sorted(_redacted(rows, identifiers), key=lambda r: (r[0], r[1])))
         if stop.stopped:
             Path(tmp).unlink()

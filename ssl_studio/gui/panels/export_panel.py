@@ -161,9 +161,9 @@ class ExportPanel(QWidget):
             f"{_items(counts['items'])} predicted, {_files_unread(counts['errors'])}{more}. "
             f"Saved to {counts['out']}."
             + (
-                f" <b style='color:#e65100'>{_with_notes(noted)}</b> (shaded; the note "
-                "says how the file differs from the training data): the answer may not be "
-                "meaningful."
+                f" <b style='color:#e65100'>{_with_notes(noted)}</b> (shaded): read it with "
+                "the answer; a file unlike the training data may get an answer that means "
+                "nothing."
                 if noted
                 else ""
             )

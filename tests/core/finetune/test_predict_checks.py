@@ -84,6 +84,7 @@ def test_images_unlike_the_training_images_keep_their_answer_with_a_note(shapes_
     result = predict(out, [folder], tmp_path / "p.csv")
     rows = _rows(tmp_path / "p.csv")
     assert result["items"] == len(rows) == 8 and result["errors"] == 0
+    assert result["notes"] == 5  # CT, MR, colour US, colour PNG, wide PNG
     for row in rows.values():  # a note, never an error: the answer is kept
         assert row["error"] == "" and row["predicted"] in ("circle", "square")
     notes = {name: row["note"] for name, row in rows.items()}
@@ -121,6 +122,17 @@ def test_an_older_card_without_training_sizes_still_notes_modality_and_colour(
     assert notes["wide.png"] == ""  # sizes unknown: not checked
     assert notes["CT_small.dcm"].startswith("This file is a CT DICOM image")
     assert notes["colour.png"].startswith("This file is in colour")  # a 1-channel model
+
+
+def test_the_command_line_counts_the_predictions_with_a_note(shapes_export, tmp_path, capsys):
+    _, _, out = shapes_export
+    files = [str(PYDICOM_FILES / "CT_small.dcm"), str(PYDICOM_FILES / "MR_small.dcm")]
+    assert main(["predict", str(out), *files, "--out", str(tmp_path / "p.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert "2 predictions, 0 files with errors" in printed
+    assert "2 of the predictions have a note (the note column): read it with the answer" in (
+        printed
+    )
 
 
 def test_an_image_far_smaller_than_the_training_images_is_noted():
