@@ -246,6 +246,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"Stopped after {result['items']} predictions; nothing was written.")
         return EXIT_CANCELLED
     print(f"{result['items']} predictions, {result['errors']} files with errors -> {result['out']}")
+    if notes := result.get("notes"):
+        print(
+            f"{notes} of the predictions have a note (the note column): read it with the "
+            "answer; a file unlike the training data may get an answer that means nothing."
+        )
     return 0
 
 

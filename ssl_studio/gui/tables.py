@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableWidget,
+    QTableWidgetItem,
+)
 
 
 def make_table(
@@ -37,13 +44,18 @@ class ColumnCaps(QObject):
     def __init__(self, table: QTableWidget, shares: dict[int, float], wrap_rows: int = 0) -> None:
         super().__init__(table)
         self.table = table
-        self.shares = shares
         self.wrap_rows = wrap_rows
-        header = table.horizontalHeader()
-        for column in shares:
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        self.set_shares(shares)
         table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         table.viewport().installEventFilter(self)
+
+    def set_shares(self, shares: dict[int, float]) -> None:
+        """Cap these columns (for a table whose columns changed); the others keep their
+        resize mode."""
+        self.shares = shares
+        header = self.table.horizontalHeader()
+        for column in shares:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
 
     def fit(self) -> None:
         """Size the capped columns for the rows now in the table (call after filling)."""
@@ -66,6 +78,17 @@ class ColumnCaps(QObject):
     def _wrap_rows(self) -> None:
         if 0 < self.table.rowCount() <= self.wrap_rows:
             self.table.resizeRowsToContents()
+
+
+class ElideRight(QStyledItemDelegate):
+    """Cells cut short at their end (for sentences, whose start says most), in a table
+    that elides its other columns in the middle (paths)."""
+
+    def initStyleOption(  # noqa: N802 - Qt API
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight
 
 
 def fill_row(table: QTableWidget, row: int, values: list[Any]) -> None:

@@ -298,7 +298,11 @@ def read_dicom(path: Path, *, has_marker: bool = True) -> Dataset:
         ) from exc
     if not has_marker and not any(tag.group in _STANDARD_GROUPS for tag in ds.keys()):
         raise ImportProblem(
-            "dicom-invalid", "Not a DICOM file: none of the usual DICOM elements were found."
+            "dicom-invalid",
+            "Not a DICOM file: none of the usual DICOM elements were found. It may be "
+            "another kind of file under a DICOM name (.dcm), or a damaged copy: copy it "
+            "again from the source if it should be DICOM; otherwise convert it, or move it "
+            "out of the folder.",
         )
     return ds
 

@@ -19,6 +19,7 @@ from ssl_studio.core.export.card_text import (
     versions_rows,
 )
 from ssl_studio.core.export.recipe import STEPS, image_recipe
+from ssl_studio.core.export.training_match import describe_training
 
 NOT_FOR_DIAGNOSIS = (
     "Not for clinical diagnosis. This model was trained by SSL Studio on a small labeled "
@@ -39,6 +40,7 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
             "image_size": spec["image_size"],
             **image_recipe(spec),
             "output": "probabilities [N, K] in the order of 'classes'",
+            "trained_on": describe_training(spec.get("training_images")),
         }
     return {
         "kind": "timeseries",

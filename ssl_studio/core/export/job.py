@@ -20,10 +20,11 @@ from ssl_studio.core.data.series_channels import named
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken, ignore
 from ssl_studio.core.export.preprocess import RATE_TOLERANCE, ModelInput, read_inputs
-from ssl_studio.core.export.writer import FORMATS, export_classifier
+from ssl_studio.core.export.training_match import image_training
+from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 from ssl_studio.core.finetune.setup import labeled_data
-from ssl_studio.core.project.layout import EXPORT_CARD
+from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
 
@@ -39,16 +40,21 @@ def export_run(
     stop: StopToken | None = None,
 ) -> dict[str, Any]:
     """Export fine-tuning run ``run_id`` to the folder ``out``; returns the model card
-    (raises events.Stopped when ``stop`` is set before the folder is complete)."""
+    (raises events.Stopped when ``stop`` is set before the folder is complete). A used
+    ``out`` or an unknown format is refused before anything is announced or read."""
+    check_export_place(Path(out), formats)
     with Store.open(project, write=True, purpose="ssl-studio export") as store:
         run = store.run_of_kind(run_id, "finetune", "export")
         if run["status"] != "done":
             raise ConfigError(f"Fine-tuning run {run_id} is {run['status']}, not done.")
         run_dir = store.paths.root / run["folder"]
         classifier, state = load_model(run_dir / MODEL_FILE)
+        trained = _trained_items(store, run, run_dir)
         if state["spec"]["modality"] == "timeseries":  # predict reads CSVs as the import did
-            reading = _series_reading(store, run, run_dir, state["spec"]["in_channels"])
-            state = {**state, "spec": {**state["spec"], **reading}}
+            reading = _series_reading(store, run, trained, state["spec"]["in_channels"])
+        else:  # predict notes images unlike these (colour, size)
+            reading = {"training_images": image_training(trained)}
+        state = {**state, "spec": {**state["spec"], **reading}}
         if state.get("threshold") is not None:  # runs before the report recorded it
             state = {**state, "threshold_choice": _threshold_choice(state, run_dir)}
         source = store.run(state["parent_run_id"]) or {}
@@ -82,8 +88,17 @@ def export_run(
     return card
 
 
+def _trained_items(store: Store, run: dict[str, Any], run_dir: Path) -> list[dict[str, Any]]:
+    """The items the run trained on (its split's training part), as stored."""
+    try:
+        trained = set(json.loads((run_dir / "split.json").read_text())["train"])
+    except (OSError, ValueError, KeyError):
+        trained = set()
+    return [i for i in store.items(run["dataset_id"]) if i["id"] in trained]
+
+
 def _series_reading(
-    store: Store, run: dict[str, Any], run_dir: Path, channels: int
+    store: Store, run: dict[str, Any], items: list[dict[str, Any]], channels: int
 ) -> dict[str, Any]:
     """How predict must read series files to see what training saw: the import's CSV
     layout, the layout most files were read with (preferred where auto cannot tell: it
@@ -93,11 +108,6 @@ def _series_reading(
     label or id column), all the same: a file without a header row is read as they were."""
     layout = store.import_options(run["dataset_id"]).get("csv_layout") or "auto"
     prefer = store.preferred_layout(run["dataset_id"])
-    try:
-        trained = set(json.loads((run_dir / "split.json").read_text())["train"])
-    except (OSError, ValueError, KeyError):
-        trained = set()
-    items = [i for i in store.items(run["dataset_id"]) if i["id"] in trained]
     metas = [json.loads(i["meta"] or "{}") for i in items]
     sets = {tuple(named(meta.get("channel_names")) or ()) for meta in metas}
     names = list(sets.pop()) if len(sets) == 1 else None
@@ -162,6 +172,8 @@ def _real_inputs(
 
 def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
     card_path = export_dir / EXPORT_CARD
+    if not card_path.is_file() and ProjectPaths(export_dir).is_project():
+        raise ConfigError(_project_not_export(export_dir))
     if not card_path.is_file():
         raise ConfigError(f"{export_dir} is not an SSL Studio export (no model_card.json).")
     damaged = f"is damaged; export the model again (ssl-studio export) or copy {export_dir} anew"
@@ -199,6 +211,24 @@ def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
     return session, card
 
 
+def _project_not_export(project: Path) -> str:
+    """What to give predict instead of the project folder ``project``: its exports (those
+    in its exports/ folder), or how to make one."""
+    found = sorted(p.parent for p in ProjectPaths(project).exports.glob(f"*/{EXPORT_CARD}"))
+    shown = ", ".join(str(p) for p in found[:3]) + (", ..." if len(found) > 3 else "")
+    where = (
+        f"Give one of its exports instead ({shown}), or export"
+        if found
+        else "It has no export in its exports/ folder (where the app puts them); give an "
+        "export folder made elsewhere, or export"
+    )
+    return (
+        f"{project} is an SSL Studio project, not an export: predict reads an export folder "
+        f"(model_card.json and model.onnx). {where} a fine-tuned run: ssl-studio export "
+        f"{project} --run RUN_ID --out DIR (ssl-studio info {project} lists the runs)."
+    )
+
+
 def check_predictions_place(export_dir: Path, out_csv: Path) -> None:
     """Refuse predictions saved inside the export folder: they list the predicted files'
     paths, which may hold patient names, and that folder is what gets shared."""
@@ -223,9 +253,10 @@ def predict(
 ) -> dict[str, Any]:
     """Class probabilities for every item of every file under ``paths``, using only the
     export folder (its ONNX model and card). Writes ``out_csv`` with columns path, index,
-    one ``p_<class>`` per class, predicted, error; returns counts (items, errors, out,
-    cancelled). Stopped, it writes nothing (a partial table would pass for a whole one).
-    An existing ``out_csv`` is refused before any work unless ``overwrite``.
+    one ``p_<class>`` per class, predicted, error, note; returns counts (items, errors,
+    notes: predictions with a note, out, cancelled). Stopped, it writes nothing (a
+    partial table would pass for a whole one). An existing ``out_csv`` is refused before
+    any work unless ``overwrite``.
     ``layout_flag``: how the caller's user picks another CSV layout (the command line's
     --layout), named in the errors of series read with the wrong channels."""
     stop = stop or StopToken()
@@ -233,6 +264,8 @@ def predict(
     spec, classes = card["spec"], card["classes"]
     if layout:  # the files at hand are laid out otherwise than the training files
         spec = {**spec, "csv_layout": layout}
+    fingerprint = (card.get("training") or {}).get("data_fingerprint") or {}
+    spec = {**spec, "training_modalities": fingerprint.get("modalities") or {}}
     threshold = card.get("threshold")
     modality = spec["modality"]
     missing = [str(p) for p in paths if not Path(p).exists()]
@@ -256,7 +289,7 @@ def predict(
     if not os.access(out_csv.parent, os.W_OK):
         raise ConfigError(f"{out_csv.parent} cannot be written to; choose another place.")
     fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=out_csv.parent)
-    counts = {"items": 0, "errors": 0}  # errors: files with an error row
+    counts = {"items": 0, "errors": 0, "notes": 0}  # errors: files with an error row
     failed: set[str] = set()
     try:
         with os.fdopen(fd, "w", newline="") as f:
@@ -296,6 +329,7 @@ def predict(
                     flush()
                 pending.append(item)
             flush()
+            counts["notes"] = sum(1 for row in rows if row[-1] and not row[-2])
             writer.writerows(sorted(_redacted(rows, identifiers), key=lambda r: (r[0], r[1])))
         if stop.stopped:
             Path(tmp).unlink()
@@ -316,14 +350,18 @@ def predict(
 
 
 def _redacted(rows: list[list[Any]], identifiers: set[str]) -> list[list[Any]]:
-    """``rows`` with every identifier of every file read hidden from their paths and
-    errors (row[0] and row[-2]): a PNG beside its patient's DICOM files, in a folder
-    named after the patient, holds no name of its own to redact its path with."""
+    """``rows`` with every identifier of every file read hidden from their paths, errors
+    and notes (row[0], row[-2] and row[-1]): a PNG beside its patient's DICOM files, in a
+    folder named after the patient, holds no name of its own to redact its path with."""
     if not identifiers:
         return rows
     hide, hide_message = redactor(identifiers), message_redactor(identifiers)
     return [
-        [hide(row[0]), *row[1:-2], hide_message(row[-2], row[0]) if row[-2] else "", row[-1]]
+        [
+            hide(row[0]),
+            *row[1:-2],
+            *(hide_message(text, row[0]) if text else "" for text in row[-2:]),
+        ]
         for row in rows
     ]
 

@@ -24,6 +24,7 @@ from ssl_studio.core.data.privacy import redact
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.series_channels import fold, named
 from ssl_studio.core.export.channel_count import ARRAY_LAYOUTS, count_error, count_note
+from ssl_studio.core.export.training_match import image_note
 from ssl_studio.core.transforms.image_augment import center_view
 
 
@@ -129,7 +130,8 @@ def read_inputs(
         for item in result.items:
             if wants_image:
                 x = image_input(item.array, item.fields, spec)
-                yield ModelInput(shown, item.index, x, identifiers=ids)
+                note = image_note(item.fields, result.kind, spec)  # unlike the training data
+                yield ModelInput(shown, item.index, x, note=note, identifiers=ids)
                 continue
             error = _channel_error(item.fields, spec) or _rate_error(item.fields, spec)
             if (error := error or _too_long(item.array, free)) is not None:

@@ -205,6 +205,19 @@ def _next_stage(report: Reporter, stop: StopToken, text: str) -> None:
     report(Message("export", text))
 
 
+def check_export_place(out: Path, formats: tuple[str, ...]) -> None:
+    """Refuse unknown formats and an ``out`` that exists and is not an empty folder (an
+    export never writes over anything)."""
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or not formats:
+        raise ConfigError(
+            f"Unknown export format(s) {', '.join(unknown) or '(none)'}; choose from "
+            f"{', '.join(FORMATS)}."
+        )
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"{out} already exists and is not empty; choose a new folder.")
+
+
 def export_classifier(
     classifier: Classifier,
     state: dict[str, Any],
@@ -224,15 +237,8 @@ def export_classifier(
     events.Stopped, and nothing is left behind).
     """
     stop = stop or StopToken()
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown or not formats:
-        raise ConfigError(
-            f"Unknown export format(s) {', '.join(unknown) or '(none)'}; choose from "
-            f"{', '.join(FORMATS)}."
-        )
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"{out} already exists and is not empty; choose a new folder.")
+    check_export_place(out, formats)
     spec = state["spec"]
     model = wrap(classifier.cpu().eval())
     golden = golden_inputs(spec)

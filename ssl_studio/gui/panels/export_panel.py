@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFileDialog,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -25,9 +27,11 @@ from ssl_studio.core.jobs import predict
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
-from ssl_studio.gui.tables import fill_table, make_table, selected_rows
+from ssl_studio.gui.tables import ColumnCaps, ElideRight, fill_table, make_table, selected_rows
 
 PREDICTIONS_SHOWN = 5000
+NOTE_SHADE = QColor("#fff3e0")  # a prediction to read with its note
+ERROR_SHADE = QColor("#ffebee")  # a file that could not be read
 
 
 class ExportPanel(QWidget):
@@ -49,6 +53,9 @@ class ExportPanel(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.predictions = make_table(("File",))
+        self.predictions.setWordWrap(False)  # one line a row: long paths elided in the middle
+        self.prediction_caps = ColumnCaps(self.predictions, {})
+        self.sentences = ElideRight(self.predictions)
         top = QSplitter(Qt.Orientation.Horizontal)
         left = QWidget()
         column = QVBoxLayout(left)
@@ -105,7 +112,7 @@ class ExportPanel(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Predict on the files of a folder")
         if not folder:
             return
-        suggested = Path(folder).parent / f"predictions-{Path(folder).name}.csv"
+        suggested = suggested_csv(Path(folder))
         out, _ = QFileDialog.getSaveFileName(
             self, "Save the predictions as", str(suggested), "CSV files (*.csv)"
         )
@@ -147,14 +154,54 @@ class ExportPanel(QWidget):
         with open(counts["out"], newline="") as f:
             rows = list(csv.reader(f))
         header, body = rows[0], rows[1:]
-        self.predictions.setColumnCount(len(header))
-        self.predictions.setHorizontalHeaderLabels(header)
-        fill_table(self.predictions, body[:PREDICTIONS_SHOWN])
+        self._show_rows(header, body[:PREDICTIONS_SHOWN])
         more = f" (the first {PREDICTIONS_SHOWN} shown)" if len(body) > PREDICTIONS_SHOWN else ""
+        noted = sum(1 for row in body if row[-1] and not row[-2])  # answers with a note
         self.status.setText(
             f"{_items(counts['items'])} predicted, {_files_unread(counts['errors'])}{more}. "
             f"Saved to {counts['out']}."
+            + (
+                f" <b style='color:#e65100'>{_with_notes(noted)}</b> (shaded): read it with "
+                "the answer; a file unlike the training data may get an answer that means "
+                "nothing."
+                if noted
+                else ""
+            )
         )
+
+    def _show_rows(self, header: list[str], body: list[list[str]]) -> None:
+        """The table of predictions: the path (elided in the middle) and the error get
+        at most a share of the width each, the note the rest; rows with a note or an
+        error are shaded (a prediction to read with care, a file not read)."""
+        table = self.predictions
+        table.setColumnCount(len(header))
+        table.setHorizontalHeaderLabels(header)
+        table.horizontalHeader().setSectionResizeMode(
+            len(header) - 1, QHeaderView.ResizeMode.Stretch
+        )
+        fill_table(table, body)
+        for row, values in enumerate(body):
+            shade = ERROR_SHADE if values[-2] else NOTE_SHADE if values[-1] else None
+            for column in range(len(values) if shade else 0):
+                table.item(row, column).setBackground(shade)
+        for column in (len(header) - 2, len(header) - 1):  # the error and the note
+            table.setItemDelegateForColumn(column, self.sentences)
+        self.prediction_caps.set_shares({0: 0.25, len(header) - 2: 0.25})
+        self.prediction_caps.fit()
+
+
+def suggested_csv(folder: Path) -> Path:
+    """Where the predictions on ``folder`` are offered to be saved: beside it, under a
+    neutral name (a folder is often named after its patient, and a file name carries it
+    further), numbered when that name is taken: predictions.csv, predictions-2.csv, ..."""
+    place, number = folder.parent / "predictions.csv", 2
+    while place.exists():
+        place, number = folder.parent / f"predictions-{number}.csv", number + 1
+    return place
+
+
+def _with_notes(n: int) -> str:
+    return "1 prediction has a note" if n == 1 else f"{n} predictions have a note"
 
 
 def _items(n: int) -> str:

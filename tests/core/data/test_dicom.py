@@ -166,6 +166,10 @@ def test_not_dicom_at_all(tmp_path):
     with pytest.raises(ImportProblem) as info:
         decode_dicom(path, size=32, salt=SALT, has_marker=False)
     assert info.value.code == "dicom-invalid"
+    message = info.value.message  # what is wrong, and what to do about it
+    assert message.startswith("Not a DICOM file: none of the usual DICOM elements")
+    assert "another kind of file under a DICOM name" in message
+    assert "copy it again from the source" in message and "move it out of the folder" in message
 
 
 @pytest.mark.parametrize("name", ["SC_rgb_dcmtk_+eb+cy+np.dcm", "SC_ybr_full_422_uncompressed.dcm"])

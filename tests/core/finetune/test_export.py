@@ -184,7 +184,7 @@ def test_predict_on_real_dicom_gives_one_row_per_file(image_export, tmp_path):
     result = predict(out, files, tmp_path / "predictions.csv")
     rows = list(csv.DictReader((tmp_path / "predictions.csv").open()))
     out_csv = str(tmp_path / "predictions.csv")
-    assert result == {"items": 2, "errors": 1, "out": out_csv, "cancelled": False}
+    assert result == {"items": 2, "errors": 1, "notes": 2, "out": out_csv, "cancelled": False}
     names = [r["path"].rsplit("/", 1)[-1] for r in rows]  # in path order, errors too
     assert names == ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm"]
     files.reverse()  # given in another order, or found in a folder: the same table
