@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
 from ssl_studio.core.data.import_tally import stopped_note, unnamed_note
 from ssl_studio.core.events import (
@@ -28,9 +28,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 class TextReporter:
     """Progress on stderr: one updating line on a terminal, a line every few s otherwise."""
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream: TextIO | None = None) -> None:
+        # sys.stderr as it is now, not as it was when this module was imported (a default
+        # argument would keep the first one: a test's captured stream, a closed one)
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
         self._last = time.monotonic()  # quick jobs print only their summary
         self._width = 0
 

@@ -387,3 +387,17 @@ def test_info_notes_a_folder_stopped_before_a_folder_inside_it_was_imported_to_t
     capsys.readouterr()
     assert main(["info", str(project)]) == EXIT_OK
     assert "again to finish" not in capsys.readouterr().out
+
+
+def test_progress_goes_to_stderr_as_it_is_when_the_job_runs(monkeypatch):
+    """The default stream was the sys.stderr of the module's import: progress went to an
+    earlier test's captured stream (and would to a replaced one in an embedding app)."""
+    import io
+
+    from ssl_studio.cli_output import TextReporter
+    from ssl_studio.core.events import Progress
+
+    now = io.StringIO()
+    monkeypatch.setattr("sys.stderr", now)
+    TextReporter()(Progress("label-efficiency", done=3, total=3, phase="k=5"))
+    assert "Label-efficiency (k=5): 3/3 done" in now.getvalue()
