@@ -75,6 +75,10 @@ _DECODER_HINT = {
     "High-Throughput JPEG 2000": "pylibjpeg and pylibjpeg-openjpeg 2.4 or newer",
     "RLE": "pylibjpeg and pylibjpeg-rle",
 }
+_COPY_AGAIN = (
+    "Copy it again from the source (or re-export it from the scanner or PACS) if it "
+    "should be DICOM; otherwise convert it, or move it out of the folder."
+)
 _DEFER = "64 KB"  # header values larger than this (pixel data) are read only when decoded
 _DRAFT_PHOTOMETRICS = {("MONOCHROME2", 1), ("YBR_FULL", 3), ("YBR_FULL_422", 3)}
 _STANDARD_GROUPS = (0x0008, 0x0010, 0x0018, 0x0020, 0x0028)  # study, patient, image...
@@ -289,20 +293,21 @@ def read_dicom(path: Path, *, has_marker: bool = True) -> Dataset:
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(str(path), defer_size=_DEFER, force=not has_marker)
     except InvalidDicomError as exc:
-        raise ImportProblem("dicom-invalid", f"Not a valid DICOM file: {exc}") from exc
+        raise ImportProblem(
+            "dicom-invalid",
+            f"Not a valid DICOM file: {exc}. {_COPY_AGAIN}",
+        ) from exc
     except (EOFError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ImportProblem(
             "dicom-invalid",
             f"The DICOM header cannot be read ({type(exc).__name__}: {str(exc)[:160]}); "
-            "the file is damaged or not DICOM.",
+            f"the file is damaged or not DICOM. {_COPY_AGAIN}",
         ) from exc
     if not has_marker and not any(tag.group in _STANDARD_GROUPS for tag in ds.keys()):
         raise ImportProblem(
             "dicom-invalid",
             "Not a DICOM file: none of the usual DICOM elements were found. It may be "
-            "another kind of file under a DICOM name (.dcm), or a damaged copy: copy it "
-            "again from the source if it should be DICOM; otherwise convert it, or move it "
-            "out of the folder.",
+            f"another kind of file under a DICOM name (.dcm), or a damaged copy. {_COPY_AGAIN}",
         )
     return ds
 

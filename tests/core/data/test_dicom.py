@@ -169,7 +169,28 @@ def test_not_dicom_at_all(tmp_path):
     message = info.value.message  # what is wrong, and what to do about it
     assert message.startswith("Not a DICOM file: none of the usual DICOM elements")
     assert "another kind of file under a DICOM name" in message
-    assert "copy it again from the source" in message and "move it out of the folder" in message
+    assert "copy it again from the source" in message.lower()
+    assert "move it out of the folder" in message
+
+
+@pytest.mark.parametrize(
+    "error", [pydicom.errors.InvalidDicomError("bad file meta"), ValueError("bad length")]
+)
+def test_a_dicom_header_pydicom_cannot_read_says_what_to_do(
+    tmp_path, dicom_file, monkeypatch, error
+):
+    """ "Not a valid DICOM file: …" and "The DICOM header cannot be read …; the file is
+    damaged or not DICOM." said only what was wrong."""
+
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(pydicom, "dcmread", failing)
+    with pytest.raises(ImportProblem) as info:
+        decode_dicom(dicom_file("CT_small.dcm"), size=32, salt=SALT, has_marker=True)
+    message = info.value.message
+    assert info.value.code == "dicom-invalid", message
+    assert "re-export it from the scanner or PACS" in message and "move it out" in message
 
 
 @pytest.mark.parametrize("name", ["SC_rgb_dcmtk_+eb+cy+np.dcm", "SC_ybr_full_422_uncompressed.dcm"])
