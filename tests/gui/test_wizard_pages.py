@@ -103,7 +103,7 @@ def test_the_label_efficiency_chart_keeps_scores_and_their_bars_within_1(make_wi
     wizard.result, wizard.options, wizard.per_class = {"run_id": 1}, dict(OPTIONS), 16
     results = wizard.pages["results"]
     results._curve({"curve": [point(1, 0.7, 0.1), point(5, 0.97, 0.06), point(None, 1.0, 0.0)],
-                    "seeds": [0, 1, 2]})  # fmt: skip
+                    "seeds": [0, 1, 2], "note": "Patients not kept apart."})  # fmt: skip
     tops = [float(np.max(band.opts["y"] + band.opts["top"])) for band in results.bands]
     bottoms = [float(np.min(band.opts["y"] - band.opts["bottom"])) for band in results.bands]
     assert len(tops) == 2 and max(tops) == 1.0  # 0.97 + 0.06 stops at 1
@@ -112,6 +112,7 @@ def test_the_label_efficiency_chart_keeps_scores_and_their_bars_within_1(make_wi
     assert 1.0 <= high <= 1.01 and low < 0.6  # the axis ends at 1, the lowest bar shows
     assert results.curve._legend.opts["offset"] == (-10, -10)  # off the curves' rising ends
     assert "(16 per class on average)." in results.curve_note.text()  # no validation labels
+    assert results.curve_note.text().endswith(" Patients not kept apart.")  # the job's note
 
 
 def test_a_relative_export_folder_goes_into_the_projects_exports(

@@ -141,7 +141,8 @@ class ProtocolPage(QWizardPage):
         text = f" Another {val:.0%} is held out to pick the threshold."
         if self.folds_by_default:
             text += (
-                f" (A class has fewer than {CV_BELOW} labeled patients: the default threshold "
+                f" (A class has fewer than {CV_BELOW} labeled "
+                f"{'patients' if self.wiz.group_by_patient else 'items'}: the default threshold "
                 "would test by cross-validation, which leaves nothing to pick a threshold on, "
                 "so one test split is used and its intervals will be wide.)"
             )

@@ -222,5 +222,6 @@ class ResultsPage(QWizardPage):
                 else ""
             )
             + (" Stopped before the end: the points measured so far." if stopped else "")
+            + (f" {result['note']}" if result.get("note") else "")  # by item; the test share
         )
         self.wiz.efficiency = result
