@@ -360,6 +360,12 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
         meta = getattr(ds, "file_meta", None)
         sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
         what = f"a '{UID(sop).name}' object" if sop else "a DICOM object"
+        if len(ds) == 0:  # nothing after the preamble and file meta: cut short
+            raise ImportProblem(
+                "dicom-truncated",
+                "The file ends after its DICOM header, before any data: it was probably cut "
+                "short while copying. Copy it again from the source.",
+            )
         if sop and "Image Storage" in UID(sop).name:  # an image that lost its pixels
             raise ImportProblem(
                 "dicom-truncated",

@@ -211,3 +211,15 @@ def test_jpeg_decoded_at_reduced_scale_matches_full_decoding(dicom_file, name):
     assert (item.fields["height"], item.fields["width"]) == (100, 100)
     diff = np.abs(item.array.astype(int) - np.moveaxis(expected, 2, 0))
     assert np.median(diff) <= 3 and diff.mean() < 6  # lossy JPEG, another resampling
+
+
+@pytest.mark.parametrize("cut", [132, 160])
+def test_a_dicom_file_cut_after_its_header_is_an_error_not_a_skip(tmp_path, dicom_file, cut):
+    """Cut inside the file meta, CT_small.dcm was "a DICOM object without pixel data (not
+    an image)": skipped, as if the file were a report, though it had been an image."""
+    path = tmp_path / "cut.dcm"
+    path.write_bytes(dicom_file("CT_small.dcm").read_bytes()[:cut])
+    with pytest.raises(ImportProblem) as info:
+        decode_dicom(path, size=32, salt=SALT, has_marker=True)
+    assert info.value.code == "dicom-truncated" and info.value.severity == "error"
+    assert "cut short while copying" in info.value.message
