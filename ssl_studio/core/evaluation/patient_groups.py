@@ -10,6 +10,7 @@ anything. This module names that case before any training, and offers the way on
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,53 +18,86 @@ import numpy as np
 from ssl_studio.core.errors import ConfigError
 
 ANONYMISED = "(the files were probably anonymised with one ID for all)"
-ITEM_SPLIT_HINT = (
+SPLIT_BY_ITEM = (
     "To go on anyway, split by item instead, knowing that the scores may then be "
     "optimistic (items of one patient may be on both sides): ssl-studio finetune or "
     "label-efficiency with --no-patient-groups, or 'Split by item' on the labels page of "
-    "the fine-tune wizard. Or give the files their real patient IDs and import them again."
+    "the fine-tune wizard."
 )
+ITEM_SPLIT_HINT = f"{SPLIT_BY_ITEM} Or give the files their real patient IDs and import them again."
 ITEM_SPLIT_CAVEAT = "Patients not kept apart (split by item): scores may be optimistic."
+
+
+@dataclass(frozen=True)
+class PatientProblem:
+    """Why no split can keep patients apart: ``text``, and whether the patient IDs look
+    anonymised (one key for all, or one key across classes or most of the items) rather
+    than a class whose items truly come from one patient (then: label more patients)."""
+
+    text: str
+    anonymised: bool
+
+    def advice(self) -> str:
+        """What to do, for the command line (the wizard words its own)."""
+        if self.anonymised:
+            return f"{self.text} {ITEM_SPLIT_HINT}"
+        return f"{self.text} {SPLIT_BY_ITEM}"
 
 
 def one_patient_problem(
     labels: np.ndarray, groups: np.ndarray, names: Sequence[str] | None = None
-) -> str | None:
+) -> PatientProblem | None:
     """Why no split can keep patients apart, or None when it can.
 
     labels: [N] classes (indices into ``names`` when given); groups: [N] patient groups
     (see splits.group_ids). A problem is a class of at least 2 labeled items that all
-    carry one patient key; when every labeled item carries the same key it is said so.
-    A class of a single item is not this problem (it needs more labels, see the splits).
+    carry one patient key. It looks like anonymisation when every labeled item carries the
+    same key, or that class's key also holds items of another class or half the items or
+    more; else the class's items truly come from one patient, and the way on is to label
+    items of more patients. A class of a single item is not this problem (it needs more
+    labels, see the splits).
     """
     labels, groups = np.asarray(labels), np.asarray(groups)
     if len(labels) < 2:
         return None
     if len(np.unique(groups)) == 1:
-        return (
+        return PatientProblem(
             f"All {len(labels)} labeled items carry the same patient ID {ANONYMISED}, so "
-            "no split can keep patients apart."
+            "no split can keep patients apart.",
+            anonymised=True,
         )
-    alone = [
-        (names[c] if names is not None else c, int((labels == c).sum()))
-        for c in np.unique(labels)
-        if (labels == c).sum() >= 2 and len(np.unique(groups[labels == c])) == 1
-    ]
-    if not alone:
-        return None
-    if len(alone) == 1:
-        name, n = alone[0]
-        return (
-            f"All {n} labeled items of class '{name}' carry the same patient ID {ANONYMISED}, "
-            "so no split can keep patients apart: that patient would have to be on both "
-            "sides."
+    shared, single = [], []
+    for c in np.unique(labels):
+        mine = labels == c
+        keys = np.unique(groups[mine])
+        if mine.sum() < 2 or len(keys) > 1:
+            continue
+        holder = groups == keys[0]
+        looks = bool((holder & ~mine).any()) or 2 * int(holder.sum()) >= len(labels)
+        (shared if looks else single).append(
+            (names[c] if names is not None else c, int(mine.sum()))
         )
-    each = ", ".join(f"'{name}' ({n} items)" for name, n in alone)
-    return (
-        f"All labeled items of each of the classes {each} carry the same patient ID "
-        f"{ANONYMISED}, so no split can keep patients apart: those patients would have to "
-        "be on both sides."
-    )
+    said = []
+    if shared:
+        said.append(
+            f"All labeled items of {_classes(shared)} carry the same patient ID, which other "
+            f"items share too {ANONYMISED}, so no split can keep patients apart: that patient "
+            "would have to be on both sides."
+        )
+    if single:
+        said.append(
+            f"All labeled items of {_classes(single)} come from one patient, so no split can "
+            "keep patients apart: label items of "
+            f"{'that class' if len(single) == 1 else 'those classes'} from at least one more "
+            "patient."
+        )
+    return PatientProblem(" ".join(said), anonymised=bool(shared)) if said else None
+
+
+def _classes(found: list[tuple[Any, int]]) -> str:
+    """ "class 'a' (3 items)" or "the classes 'a' (3 items), 'b' (2 items)"."""
+    each = ", ".join(f"'{name}' ({n} items)" for name, n in found)
+    return f"class {each}" if len(found) == 1 else f"the classes {each}"
 
 
 def check_patient_groups(
@@ -72,7 +106,7 @@ def check_patient_groups(
     """Raise ConfigError with the problem and the way on (see ``one_patient_problem``)."""
     problem = one_patient_problem(labels, groups, names)
     if problem is not None:
-        raise ConfigError(f"{problem} {ITEM_SPLIT_HINT}")
+        raise ConfigError(problem.advice())
 
 
 def item_groups(n: int) -> np.ndarray:

@@ -22,6 +22,7 @@ from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.evaluation.patient_groups import (
     ITEM_SPLIT_CAVEAT,
+    PatientProblem,
     item_groups,
     one_patient_problem,
 )
@@ -126,7 +127,7 @@ class LabelsPage(QWizardPage):
         self.by_item = QCheckBox("Split by item, not by patient (scores may be optimistic)")
         self.by_item.setVisible(False)
         self.by_item.toggled.connect(self._show_counts)
-        self.problem: str | None = None
+        self.problem: PatientProblem | None = None
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         form = QFormLayout()
@@ -194,9 +195,14 @@ class LabelsPage(QWizardPage):
             )
         elif self.problem is not None and not self.by_item.isChecked():
             problems.append(
-                f"{self.problem} Next stays off until you choose: tick 'Split by item' below "
-                "to go on knowingly, or give the files their real patient IDs and import "
-                "them again."
+                f"{self.problem.text} Next stays off until you choose: "
+                + (
+                    "tick 'Split by item' below to go on knowingly, or give the files their "
+                    "real patient IDs and import them again."
+                    if self.problem.anonymised
+                    else "label more patients, or tick 'Split by item' below to go on "
+                    "knowingly (scores may then be optimistic)."
+                )
             )
         elif self.patients and planned_folds(min(self.patients.values()), self._plain()):
             unit = "items" if self.by_item.isChecked() else "patients"

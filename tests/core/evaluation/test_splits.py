@@ -46,7 +46,7 @@ def test_splits_are_stratified_and_reproducible():
 def test_a_class_with_one_patient_cannot_be_split():
     labels = np.array(["a", "a", "b", "b", "b"])
     groups = group_ids(["p1", "p1", "p2", "p3", "p4"])
-    with pytest.raises(ConfigError, match="All 2 labeled items of class 'a' carry the same"):
+    with pytest.raises(ConfigError, match="class 'a' \\(2 items\\) come from one patient"):
         split_labeled(labels, groups)
     with pytest.raises(ConfigError, match="'a' \\(1\\)"):  # one item: label more
         split_labeled(labels[1:], groups[1:])
@@ -84,24 +84,37 @@ def test_a_class_of_two_patients_does_not_hold_out_half_of_everything():
 
 
 def test_a_class_from_one_patient_is_named_with_what_to_do():
-    labels = np.array([0, 0, 0, 1, 1, 1])
-    groups = np.array(["a", "b", "c", "d", "d", "d"])  # 'jumping': three items, one patient
+    """Two slices of one real patient's CT as class 'rare' beside ten patients of 'normal'
+    were called anonymised, with only "split by item" (a leak) or "re-import" offered."""
+    labels = np.array([0] * 10 + [1] * 2)
+    groups = np.array([f"n{i}" for i in range(10)] + ["r", "r"])
     with pytest.raises(ConfigError) as caught:
-        cross_validation_folds(labels, groups, names=["walking", "jumping"])
+        cross_validation_folds(labels, groups, names=["normal", "rare"])
     said = str(caught.value)
-    assert "All 3 labeled items of class 'jumping' carry the same patient ID" in said
-    assert "--no-patient-groups" in said and "'walking'" not in said
-    with pytest.raises(ConfigError, match="Class 'jumping' has only one labeled item"):
-        cross_validation_folds(labels[:4], groups[:4], names=["walking", "jumping"])
+    assert "All labeled items of class 'rare' (2 items) come from one patient" in said
+    assert "from at least one more patient" in said and "anonymised" not in said
+    assert "real patient IDs" not in said and "--no-patient-groups" in said
+    problem = one_patient_problem(labels, groups, ["normal", "rare"])
+    assert problem is not None and not problem.anonymised
+    shared = np.array([f"n{i}" for i in range(9)] + ["r", "r", "r"])  # 'r' in both classes
+    problem = one_patient_problem(labels, shared, ["normal", "rare"])
+    assert problem is not None and problem.anonymised and "anonymised" in problem.text
+    with pytest.raises(ConfigError, match="Class 'rare' has only one labeled item"):
+        cross_validation_folds(labels[:11], groups[:11], names=["normal", "rare"])
 
 
 def test_one_patient_id_for_every_item_is_named_as_such():
     labels = np.array([0] * 15 + [1] * 15)
     same = group_ids(["k"] * 30)  # anonymised: one PatientID for all
     problem = one_patient_problem(labels, same, ["normal", "abnormal"])
-    assert problem == (
-        "All 30 labeled items carry the same patient ID (the files were probably anonymised "
-        "with one ID for all), so no split can keep patients apart."
+    assert (
+        problem is not None
+        and problem.anonymised
+        and problem.text
+        == (
+            "All 30 labeled items carry the same patient ID (the files were probably anonymised "
+            "with one ID for all), so no split can keep patients apart."
+        )
     )
     for split in (split_labeled, cross_validation_folds):
         with pytest.raises(ConfigError, match="All 30 labeled items carry the same patient"):
@@ -110,7 +123,8 @@ def test_one_patient_id_for_every_item_is_named_as_such():
     assert one_patient_problem(labels, item_groups(30)) is None  # split by item
     both = group_ids(["x"] * 15 + ["y"] * 15)  # each class one patient of its own
     said = one_patient_problem(labels, both, ["normal", "abnormal"])
-    assert "classes 'normal' (15 items), 'abnormal' (15 items) carry the same" in said
+    assert said is not None and said.anonymised  # half of the items each: not two patients
+    assert "classes 'normal' (15 items), 'abnormal' (15 items) carry the same" in said.text
 
 
 def test_a_grouped_test_share_is_the_one_asked_for_to_the_nearest_5_percent():
