@@ -42,6 +42,7 @@ from ssl_studio.gui.panels.map_panel import MapPanel
 from ssl_studio.gui.panels.pretrain_panel import PretrainPanel
 from ssl_studio.gui.panels.runs_panel import RunsPanel
 from ssl_studio.gui.panels.welcome_panel import WelcomePanel
+from ssl_studio.gui.screen_fit import cap_minimum, fit_to_screen
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 from ssl_studio.resources import guide_path
 
@@ -63,14 +64,14 @@ class MainWindow(QMainWindow):
         self.unattended = False  # closing without questions (a signal; see app.py)
         self.close_wait_ms = 10_000  # how long closing waits for a stopped job to end
         self.setAcceptDrops(True)
-        self.setMinimumSize(1000, 640)
+        cap_minimum(self, 1000, 640)
         self._build()
         self._menus()
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
+        else:  # at most 90 % of a small screen, centred: the status bar stays on it
+            fit_to_screen(self, 1280, 800, centre=True)
         self.runner.busy_changed.connect(self._busy)
         self.context.show_item.connect(lambda *_: self.show_step(0))
         self.setWindowTitle("SSL Studio")
@@ -323,7 +324,7 @@ class MainWindow(QMainWindow):
     def show_guide(self) -> QDialog:
         dialog = QDialog(self)
         dialog.setWindowTitle("Guide to the concepts")
-        dialog.resize(720, 640)
+        fit_to_screen(dialog, 720, 640)
         text = QTextBrowser()
         text.setMarkdown(guide_path().read_text(encoding="utf-8"))
         QVBoxLayout(dialog).addWidget(text)

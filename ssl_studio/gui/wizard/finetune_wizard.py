@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QWidget, QWizard
 
 from ssl_studio.core.config import FinetuneConfig, finetune_train_defaults
 from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.screen_fit import fit_to_screen
 from ssl_studio.gui.wizard.export_page import ExportPage
 from ssl_studio.gui.wizard.protocol_page import ProtocolPage
 from ssl_studio.gui.wizard.results_page import ResultsPage
@@ -45,7 +46,7 @@ class FinetuneWizard(QWizard):
         # the Training page is a commit page: its button leads on to the results (Qt's
         # own "Commit" contradicted the page's "Press Next for the results")
         self.setButtonText(QWizard.WizardButton.CommitButton, "Results >")
-        self.resize(980, 720)
+        fit_to_screen(self, 980, 720)  # Next and Cancel stay above a small screen's edge
         self.pages = {
             "run": RunPage(self),
             "labels": LabelsPage(self),
