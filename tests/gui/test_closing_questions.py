@@ -1,5 +1,6 @@
 """Closing loses nothing silently: Escape or Cancel in the wizard while it fine-tunes asks
-before stopping (No by default)."""
+before stopping (No by default), and in "Label by clicking" asks before throwing away the
+labels given (Save / Discard / Cancel)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox
+
+from ssl_studio.core.viewing import DatasetView
+from ssl_studio.gui.wizard.label_dialog import UNLABELED, LabelDialog
+
+from gui_helpers import import_shapes
 
 WAIT_MS = 10_000
 OPTIONS = {"protocol": "linear", "baseline": True, "test_fraction": 0.2, "seed": 0, "steps": 5}
@@ -62,3 +68,54 @@ def test_escape_when_not_fine_tuning_closes_the_wizard_without_a_question(
     asked = _answering(monkeypatch, BUTTON.No)
     QTest.keyClick(wizard, Qt.Key.Key_Escape)
     assert not asked and not wizard.isVisible()
+
+
+def _label_dialog(qtbot, project, tmp_path) -> tuple[LabelDialog, list[int]]:
+    """A shown dialog on four items, the last labeled 'normal' when it opened."""
+    import_shapes(project, tmp_path, n=4)
+    view = DatasetView.open(project, "shapes")
+    ids = [int(item["id"]) for item in view.items]
+    dialog = LabelDialog(view, {ids[3]: "normal"})
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog, ids
+
+
+def test_escape_in_label_by_clicking_asks_and_cancel_keeps_the_labels(
+    qtbot, project, tmp_path, monkeypatch
+):
+    dialog, ids = _label_dialog(qtbot, project, tmp_path)
+    dialog.label.setCurrentText("effusion")
+    dialog.label_index(dialog.model.index(0))
+    dialog.label_index(dialog.model.index(1))
+    asked = _answering(monkeypatch, BUTTON.Cancel)
+    QTest.keyClick(dialog.grid, Qt.Key.Key_Escape)
+    assert len(asked) == 1 and "2 item(s) have labels that are not saved" in asked[0][1]
+    assert asked[0][2] == BUTTON.Save | BUTTON.Discard | BUTTON.Cancel
+    assert dialog.isVisible() and dialog.changes == {ids[0]: "effusion", ids[1]: "effusion"}
+
+    _answering(monkeypatch, BUTTON.Save)  # Save: as the Save button does
+    dialog.close()  # the window's close button
+    assert not dialog.isVisible() and dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.changes == {ids[0]: "effusion", ids[1]: "effusion"}
+
+
+def test_cancel_then_discard_throws_the_labels_away(qtbot, project, tmp_path, monkeypatch):
+    dialog, ids = _label_dialog(qtbot, project, tmp_path)
+    dialog.label.setCurrentText(UNLABELED)
+    dialog.label_index(dialog.model.index(3))  # a label taken away is a change too
+    asked = _answering(monkeypatch, BUTTON.Discard)
+    buttons = dialog.findChild(QDialogButtonBox)
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
+    assert len(asked) == 1 and "1 item(s)" in asked[0][1] and not dialog.isVisible()
+    assert dialog.result() == QDialog.DialogCode.Rejected
+
+
+def test_without_a_change_escape_closes_without_asking(qtbot, project, tmp_path, monkeypatch):
+    dialog, ids = _label_dialog(qtbot, project, tmp_path)
+    dialog.label.setCurrentText("normal")
+    dialog.label_index(dialog.model.index(3))  # the label it had: nothing to lose
+    asked = _answering(monkeypatch, BUTTON.Cancel)
+    QTest.keyClick(dialog.grid, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and not asked

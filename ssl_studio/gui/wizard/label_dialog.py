@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.viewing import DatasetView
+from ssl_studio.gui import dialogs
 from ssl_studio.gui.screen_fit import fit_to_screen
 from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, thumbnail_view
 
@@ -32,6 +33,7 @@ class LabelDialog(QDialog):
     def __init__(self, view: DatasetView, labels: dict[int, str], parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Label items of '{view.name}'")
+        self.given = dict(labels)  # as they were when the dialog opened
         self.labels = dict(labels)
         self.changes: dict[int, str | None] = {}
         self.model = ThumbnailModel()
@@ -77,6 +79,27 @@ class LabelDialog(QDialog):
         layout.addWidget(buttons)
         self._count()
         fit_to_screen(self, 900, 640)
+
+    def unsaved(self) -> int:
+        """How many items have a label other than the one they came in with."""
+        return sum(self.given.get(i) != value for i, value in self.changes.items())
+
+    def reject(self) -> None:
+        """Cancel, Escape or the close button: labels given and not saved are never lost
+        without asking (Save keeps them, Discard throws them away, Cancel goes on)."""
+        n = self.unsaved()
+        if n:
+            save = dialogs.save_or_discard(
+                self,
+                "Save the labels?",
+                f"{n} item(s) have labels that are not saved. Save them, or discard them?",
+            )
+            if save is None:
+                return
+            if save:
+                self.accept()
+                return
+        super().reject()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
