@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio import __version__
+from ssl_studio.core.data.studio_folders import studio_folder
 from ssl_studio.core.errors import ProjectReadOnlyError, SSLStudioError
 from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
 from ssl_studio.core.project.store import Store
@@ -355,7 +356,11 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         event.acceptProposedAction()
-        if self.context.project is None:
+        if self.context.project is None:  # the welcome screen: a project dropped opens
+            project = next((p for p in paths if p.is_dir() and studio_folder(p) == "project"), None)
+            if project is not None:
+                self.open_project(project)
+                return
             dialogs.show_error(
                 self,
                 "Import",

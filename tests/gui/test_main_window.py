@@ -191,6 +191,18 @@ def test_a_drop_without_a_project_says_what_to_do(make_window, tmp_path, message
     assert not window.runner.busy
 
 
+def test_a_project_dropped_on_the_welcome_screen_opens(make_window, project, tmp_path, messages):
+    """Refused with "Open or create a project first" while a project open offered to open
+    it; a folder that is not a project keeps that message."""
+    window = make_window()
+    data = tmp_path / "scans"
+    data.mkdir()
+    drop(window, [data, project])
+    assert window.context.project == project and window.pages.currentIndex() == 1
+    assert not messages and not window.runner.busy
+    assert window.data.datasets == []  # opened, nothing imported
+
+
 def test_menus_have_shortcuts_and_the_guide_opens(make_window, project):
     window = make_window(project)
     texts = {
