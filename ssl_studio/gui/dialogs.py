@@ -48,3 +48,15 @@ def ask(parent: QWidget | None, title: str, question: str) -> bool | None:
         parent, title, question, buttons.Yes | buttons.No | buttons.Cancel, buttons.Yes
     )
     return {buttons.Yes: True, buttons.No: False}.get(answer)
+
+
+def save_or_discard(parent: QWidget | None, title: str, question: str) -> bool | None:
+    """Save / Discard / Cancel for unsaved work: True to save, False to throw it away, None
+    for Cancel (also Escape and the close button): go on working. Unattended: None."""
+    if unattended_errors is not None:
+        return None
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent, title, question, buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save
+    )
+    return {buttons.Save: True, buttons.Discard: False}.get(answer)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio import __version__
+from ssl_studio.core.data.studio_folders import studio_folder
 from ssl_studio.core.errors import ProjectReadOnlyError, SSLStudioError
 from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
 from ssl_studio.core.project.store import Store
@@ -42,6 +43,7 @@ from ssl_studio.gui.panels.map_panel import MapPanel
 from ssl_studio.gui.panels.pretrain_panel import PretrainPanel
 from ssl_studio.gui.panels.runs_panel import RunsPanel
 from ssl_studio.gui.panels.welcome_panel import WelcomePanel
+from ssl_studio.gui.screen_fit import cap_minimum, fit_to_screen
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 from ssl_studio.resources import guide_path
 
@@ -63,14 +65,14 @@ class MainWindow(QMainWindow):
         self.unattended = False  # closing without questions (a signal; see app.py)
         self.close_wait_ms = 10_000  # how long closing waits for a stopped job to end
         self.setAcceptDrops(True)
-        self.setMinimumSize(1000, 640)
+        cap_minimum(self, 1000, 640)
         self._build()
         self._menus()
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
+        else:  # at most 90 % of a small screen, centred: the status bar stays on it
+            fit_to_screen(self, 1280, 800, centre=True)
         self.runner.busy_changed.connect(self._busy)
         self.context.show_item.connect(lambda *_: self.show_step(0))
         self.setWindowTitle("SSL Studio")
@@ -323,7 +325,7 @@ class MainWindow(QMainWindow):
     def show_guide(self) -> QDialog:
         dialog = QDialog(self)
         dialog.setWindowTitle("Guide to the concepts")
-        dialog.resize(720, 640)
+        fit_to_screen(dialog, 720, 640)
         text = QTextBrowser()
         text.setMarkdown(guide_path().read_text(encoding="utf-8"))
         QVBoxLayout(dialog).addWidget(text)
@@ -354,7 +356,11 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         event.acceptProposedAction()
-        if self.context.project is None:
+        if self.context.project is None:  # the welcome screen: a project dropped opens
+            project = next((p for p in paths if p.is_dir() and studio_folder(p) == "project"), None)
+            if project is not None:
+                self.open_project(project)
+                return
             dialogs.show_error(
                 self,
                 "Import",

@@ -18,8 +18,11 @@ from PySide6.QtWidgets import (
 def make_table(
     headers: tuple[str, ...], *, stretch_last: bool = True, multi: bool = False
 ) -> QTableWidget:
-    """A read-only table that selects whole rows (several when ``multi``)."""
+    """A read-only table that selects whole rows (several when ``multi``). Tab moves on
+    to the next control (Qt's tables keep it to go from cell to cell, a trap for keyboard
+    users); the arrow keys move within the table."""
     table = QTableWidget(0, len(headers))
+    table.setTabKeyNavigation(False)
     table.setHorizontalHeaderLabels(headers)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -41,12 +41,12 @@ def test_welcome_screen_then_a_project_with_its_datasets(make_window, project, t
 
 def test_recent_projects_and_geometry_are_remembered(make_window, project):
     window = make_window(project)
-    window.resize(1000, 690)  # the offscreen screen is 800 x 800: within the minimum size
+    window.resize(760, 690)  # the offscreen screen is 800 x 800
     window.close()
     again = make_window()
     assert again.recent_projects() == [project]
     assert again.recent_menu.actions()[0].text() == str(project)
-    assert (again.width(), again.height()) == (1000, 690)
+    assert (again.width(), again.height()) == (760, 690)
 
 
 def test_empty_states_say_what_to_do(make_window, project):
@@ -189,6 +189,18 @@ def test_a_drop_without_a_project_says_what_to_do(make_window, tmp_path, message
     drop(window, [tmp_path])
     assert messages and "Open or create a project first" in messages[0][1]
     assert not window.runner.busy
+
+
+def test_a_project_dropped_on_the_welcome_screen_opens(make_window, project, tmp_path, messages):
+    """Refused with "Open or create a project first" while a project open offered to open
+    it; a folder that is not a project keeps that message."""
+    window = make_window()
+    data = tmp_path / "scans"
+    data.mkdir()
+    drop(window, [data, project])
+    assert window.context.project == project and window.pages.currentIndex() == 1
+    assert not messages and not window.runner.busy
+    assert window.data.datasets == []  # opened, nothing imported
 
 
 def test_menus_have_shortcuts_and_the_guide_opens(make_window, project):

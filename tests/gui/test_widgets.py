@@ -147,3 +147,41 @@ def test_a_single_curve_is_named_unless_the_title_already_names_it(qtbot):
         plot.append("from scratch", 1, 0.5)
     assert [label.text for _, label in named.plotItem.legend.items] == ["from scratch"]
     assert plain.plotItem.legend is None
+
+
+def test_tab_leaves_the_tables_and_the_arrow_keys_move_within_them(qtbot):
+    """Qt's tables kept Tab to go from cell to cell: Tab went in and never came out."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    from ssl_studio.gui.tables import fill_table, make_table
+
+    box = QWidget()
+    qtbot.addWidget(box)
+    before, table, after = QLineEdit(), make_table(("Fact", "Value")), QLineEdit()
+    fill_table(table, [["a", 1], ["b", 2], ["c", 3]])
+    layout = QVBoxLayout(box)
+    for widget in (before, table, after):
+        layout.addWidget(widget)
+    with qtbot.waitActive(box):
+        box.show()
+        box.activateWindow()
+    table.setFocus()
+    table.setCurrentCell(0, 0)
+    QTest.keyClick(table, Qt.Key.Key_Down)  # the arrow keys move within the table
+    assert table.currentRow() == 1 and table.hasFocus()
+    QTest.keyClick(table, Qt.Key.Key_Tab)
+    assert after.hasFocus()
+    QTest.keyClick(after, Qt.Key.Key_Backtab)
+    QTest.keyClick(table, Qt.Key.Key_Backtab)
+    assert before.hasFocus()
+
+
+def test_no_table_of_the_window_or_the_wizard_keeps_tab(make_window, project):
+    from PySide6.QtWidgets import QAbstractItemView
+
+    window = make_window(project)
+    wizard = window.open_wizard()
+    views = window.findChildren(QAbstractItemView) + wizard.findChildren(QAbstractItemView)
+    assert len(views) >= 10 and not [v for v in views if v.tabKeyNavigation()]

@@ -8,6 +8,7 @@ import html
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -128,9 +129,25 @@ class PretrainForm(QScrollArea):
         column.addStretch(1)
         self.setWidgetResizable(True)
         self.setWidget(setup)
+        self.relayout = QTimer(self)  # once after a burst of resizes
+        self.relayout.setSingleShot(True)
+        self.relayout.setInterval(0)
+        self.relayout.timeout.connect(self._relayout)
         self.setMinimumWidth(440)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         context.changed.connect(self._changed)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        """Lay the column out again once the scroll bar has come or gone: Qt kept the
+        layout of the viewport's first height, squeezing the task list and cutting the
+        task's explanation short when the window was too low to show the form whole."""
+        super().resizeEvent(event)
+        self.relayout.start()
+
+    def _relayout(self) -> None:
+        layout = self.widget().layout()
+        layout.invalidate()
+        layout.activate()
 
     def _changed(self, what: str) -> None:
         if what == "project":

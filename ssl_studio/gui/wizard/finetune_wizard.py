@@ -8,7 +8,9 @@ from typing import Any
 from PySide6.QtWidgets import QWidget, QWizard
 
 from ssl_studio.core.config import FinetuneConfig, finetune_train_defaults
+from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.screen_fit import fit_to_screen
 from ssl_studio.gui.wizard.export_page import ExportPage
 from ssl_studio.gui.wizard.protocol_page import ProtocolPage
 from ssl_studio.gui.wizard.results_page import ResultsPage
@@ -45,7 +47,7 @@ class FinetuneWizard(QWizard):
         # the Training page is a commit page: its button leads on to the results (Qt's
         # own "Commit" contradicted the page's "Press Next for the results")
         self.setButtonText(QWizard.WizardButton.CommitButton, "Results >")
-        self.resize(980, 720)
+        fit_to_screen(self, 980, 720)  # Next and Cancel stay above a small screen's edge
         self.pages = {
             "run": RunPage(self),
             "labels": LabelsPage(self),
@@ -88,8 +90,18 @@ class FinetuneWizard(QWizard):
         )
 
     def reject(self) -> None:
-        """Closing mid-training stops the job (its checkpoint is kept)."""
+        """Cancel, Escape or the close button. Mid-training it asks first (No by default,
+        as an Escape meant for something else must not end a long fine-tune); Yes stops
+        the job (its checkpoint is kept) and closes."""
         train = self.pages["train"]
         if isinstance(train, TrainPage) and train.running:
+            if not dialogs.confirm(
+                self,
+                "Fine-tuning is running",
+                "Fine-tuning is running — stop it and close? Its results would be lost; "
+                "choose No to let it finish.",
+                default_no=True,
+            ):
+                return
             self.context.runner.stop()
         super().reject()

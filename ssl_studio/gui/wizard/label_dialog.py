@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.viewing import DatasetView
+from ssl_studio.gui import dialogs
+from ssl_studio.gui.screen_fit import fit_to_screen
 from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, thumbnail_view
 
 UNLABELED = "(remove the label)"
@@ -31,7 +33,7 @@ class LabelDialog(QDialog):
     def __init__(self, view: DatasetView, labels: dict[int, str], parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Label items of '{view.name}'")
-        self.resize(900, 640)
+        self.given = dict(labels)  # as they were when the dialog opened
         self.labels = dict(labels)
         self.changes: dict[int, str | None] = {}
         self.model = ThumbnailModel()
@@ -65,17 +67,39 @@ class LabelDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         layout = QVBoxLayout(self)
-        layout.addWidget(
-            QLabel(
-                "Choose a class, then click every item that belongs to it; or select several "
-                "(Shift or Ctrl+click, arrow keys) and press Enter or Space. Save keeps a new "
-                "version of the label set; earlier versions are never lost."
-            )
+        instructions = QLabel(
+            "Choose a class, then click every item that belongs to it; or select several "
+            "(Shift or Ctrl+click, arrow keys) and press Enter or Space. Save keeps a new "
+            "version of the label set; earlier versions are never lost."
         )
+        instructions.setWordWrap(True)  # unwrapped, it made the dialog 1250 px wide
+        layout.addWidget(instructions)
         layout.addLayout(top)
         layout.addWidget(self.grid, 1)
         layout.addWidget(buttons)
         self._count()
+        fit_to_screen(self, 900, 640)
+
+    def unsaved(self) -> int:
+        """How many items have a label other than the one they came in with."""
+        return sum(self.given.get(i) != value for i, value in self.changes.items())
+
+    def reject(self) -> None:
+        """Cancel, Escape or the close button: labels given and not saved are never lost
+        without asking (Save keeps them, Discard throws them away, Cancel goes on)."""
+        n = self.unsaved()
+        if n:
+            save = dialogs.save_or_discard(
+                self,
+                "Save the labels?",
+                f"{n} item(s) have labels that are not saved. Save them, or discard them?",
+            )
+            if save is None:
+                return
+            if save:
+                self.accept()
+                return
+        super().reject()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
