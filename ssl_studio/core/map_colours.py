@@ -27,7 +27,7 @@ COLOURINGS = {
 }
 MAX_EXACT = 8  # more distinct lengths than this are put into ranges
 BINS = 5
-MAX_GROUPS = 8  # named groups at most (the map has 7 colours; "other …" is grey)
+MAX_GROUPS = 7  # named groups at most, one colour each (the map has 7); "other …" is grey
 TOP_LEVEL = "(top level)"
 
 
@@ -91,13 +91,13 @@ def _patients(keys: list[str | None]) -> list[str]:
 
 
 def _capped(names: list[str]) -> list[str]:
-    """The ``MAX_GROUPS - 1`` largest groups by name, the others as one "other (N more)" group."""
+    """The ``MAX_GROUPS`` largest groups by name, the others as one "other (N more)" group."""
     counts: dict[str, int] = {}
     for name in names:
         counts[name] = counts.get(name, 0) + 1
     if len(counts) <= MAX_GROUPS:
         return names
-    kept = set(sorted(counts, key=lambda name: -counts[name])[: MAX_GROUPS - 1])
+    kept = set(sorted(counts, key=lambda name: -counts[name])[:MAX_GROUPS])
     other = f"other ({len(counts) - len(kept)} more)"
     return [name if name in kept else other for name in names]
 

@@ -242,3 +242,26 @@ def test_closing_during_a_job_stops_it_first(qtbot, make_window, project):
     assert window.runner.start("Slow job", slow)
     window.close()  # the question is answered Yes by the test's dialog stand-in
     assert stopped == [True] and not window.isVisible()
+
+
+def test_every_named_group_on_the_map_has_a_colour_of_its_own(make_window, project):
+    """With eight named groups (or "no patient ID" sorted before "other"), the eighth took
+    the first one's colour: two patients looked like one cluster."""
+    from types import SimpleNamespace
+
+    from ssl_studio.core.map_colours import MAX_GROUPS, groups
+
+    window = make_window(project)
+    panel = window.map
+    folders = ["a", "b", "c", "d", "x", "y", "z", "t1", "t2", "t3", "t4", "t5"]
+    items = [{"rel_path": f"{f}/{i}.png"} for n, f in enumerate(folders) for i in range(12 - n)]
+    names = groups(items, "folder")  # seven folders and "other (5 more)" sorted among them
+    assert len(set(names)) == MAX_GROUPS + 1
+    panel.map = SimpleNamespace(xy=np.zeros((len(names), 2)))
+    panel.marked = None
+    panel.categories = lambda: names
+    panel._draw()
+    colours = {s.name(): s.opts["brush"].color().name() for s in panel.scatters}
+    named = [c for name, c in colours.items() if not name.startswith("other (")]
+    assert len(named) == MAX_GROUPS == len(set(named))
+    assert colours["other (5 more) (15)"] == "#bbbbbb"

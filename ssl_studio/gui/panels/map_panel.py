@@ -222,10 +222,12 @@ class MapPanel(QWidget):
         if self.marked is not None:
             self._mark(*self.marked)
         categories = np.array(self.categories())
-        for k, name in enumerate(sorted(set(categories), key=_natural)):
+        coloured = 0  # groups given a colour so far: grey ones take none
+        for name in sorted(set(categories), key=_natural):
             where = np.flatnonzero(categories == name)
             grey = name == "unlabeled" or name.startswith("other (")  # (map_colours._capped)
-            colour = "#bbbbbb" if grey else COLOURS[k % len(COLOURS)]
+            colour = "#bbbbbb" if grey else COLOURS[coloured % len(COLOURS)]
+            coloured += not grey
             scatter = pg.ScatterPlotItem(
                 pos=self.map.xy[where],
                 data=where,
