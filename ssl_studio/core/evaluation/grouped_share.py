@@ -41,7 +41,9 @@ def held_out_share(
         held_c = counts[chosen].sum(axis=0)
         share = held_c.sum() / len(y)
         off = abs(share - fraction)
-        key = (off > TOLERANCE, float(np.abs(held_c - target).sum()) / len(y), off)
+        balance = float(np.abs(held_c - target).sum()) / len(y)
+        # within the promise the better stratified; outside it the nearest share first
+        key = (False, balance, off) if off <= TOLERANCE else (True, off, balance)
         if best is None or key < best[0]:
             best = (key, chosen)
     assert best is not None
@@ -50,10 +52,15 @@ def held_out_share(
     if abs(share - fraction) <= TOLERANCE:
         return held, None
     largest = int(counts.sum(axis=1).max())
+    biggest = (
+        f" (the largest has {largest} items, {largest / len(y):.0%})"
+        if largest / len(y) > fraction
+        else ""
+    )
     return held, (
         f"{share:.0%} ({int(held.sum())} of {len(y)} items), not the {fraction:.0%} asked: "
-        f"patients are kept whole, and the largest has {largest} items "
-        f"({largest / len(y):.0%})"
+        "patients are kept whole, and no set of them with every class on both sides comes "
+        f"nearer{biggest}"
     )
 
 

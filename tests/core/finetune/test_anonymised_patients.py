@@ -138,7 +138,8 @@ def test_a_test_share_that_one_patient_keeps_from_the_asked_share_is_said(anonym
     result = finetune(cfg(project, run, labels="big", folds=1), report=events.append)
     said = (
         "The test share is 8% (3 of 36 items), not the 20% asked: patients are kept "
-        "whole, and the largest has 30 items (83%)."
+        "whole, and no set of them with every class on both sides comes nearer (the "
+        "largest has 30 items, 83%)."
     )
     assert result["test"]["n"] == 3 and result["test"]["note"].startswith(said)
     lines = [e.text for e in events if isinstance(e, Message)]
