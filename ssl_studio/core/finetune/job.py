@@ -223,7 +223,8 @@ class FineTuning:
         )
         run_dir = store.paths.run_folder(run_id)  # made new by create_run
         (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
-        (run_dir / "split.json").write_text(json.dumps(split.to_dict(data.ids)))
+        kept = {} if self.patients_apart else {"patients_kept_apart": False}  # (saved.py)
+        (run_dir / "split.json").write_text(json.dumps({**split.to_dict(data.ids), **kept}))
         counts = np.bincount(data.y[split.train], minlength=len(data.classes))
         testing = (
             f"{len(split.folds)}-fold cross-validation (few labels per class)"

@@ -94,10 +94,14 @@ def evaluate_run(
     data.classes = list(spec["classes"])
     # a run split by item (group_by_patient off) may have trained on other items of the
     # patients it is tested on here: resampled by item, and the report says so
-    by_item = own_items and (state.get("config") or {}).get("group_by_patient") is False
+    saved = json.loads((run_dir / "split.json").read_text())
+    # (split.json says so too for a run that reused the split of a run split by item)
+    by_item = own_items and (
+        (state.get("config") or {}).get("group_by_patient") is False
+        or saved.get("patients_kept_apart") is False
+    )
     if by_item:
         data.groups = item_groups(len(data.y))
-    saved = json.loads((run_dir / "split.json").read_text())
     evaluation = "test split"
     if own_split:
         if "folds" in saved:  # the pooled out-of-fold figures cannot be recomputed

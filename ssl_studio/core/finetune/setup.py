@@ -119,7 +119,7 @@ def reused_split(store: Store, run_id: int, data: LabeledData) -> Split:
         k: np.array(sorted(where[i] for i in saved[k] if i in where), np.int64)
         for k in ("train", "val", "test")
     }
-    return Split(parts["train"], parts["val"], parts["test"])
+    return Split(parts["train"], parts["val"], parts["test"], note=saved.get("note"))
 
 
 def chosen_label_set(store: Store, dataset_name: str, name: str) -> str:

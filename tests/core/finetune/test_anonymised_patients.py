@@ -109,6 +109,11 @@ def test_splitting_by_item_is_recorded_with_its_caveat(anonymised, tmp_path):
     assert ITEM_SPLIT_CAVEAT in evaluate(project, result["run_id"])["note"]
     export(project, result["run_id"], tmp_path / "by-item", formats=("safetensors",))
     assert ITEM_SPLIT_CAVEAT in (tmp_path / "by-item" / "MODEL_CARD.md").read_text()
+    # a run reusing that split (its own config grouped by patient) keeps the caveat in
+    # evaluate too: patients are on both sides of the split it reused
+    reused = finetune(cfg(project, run, split_from=result["run_id"]))
+    assert reused["test"]["patients_kept_apart"] is False
+    assert ITEM_SPLIT_CAVEAT in evaluate(project, reused["run_id"])["note"]
 
 
 def test_the_command_line_names_it_and_goes_on_with_no_patient_groups(anonymised, capsys):
