@@ -180,7 +180,7 @@ class DataPanel(QWidget):
             self.select_dataset(current if current in names else names[0])
         else:
             self.view = None
-            self.viewer.clear()
+            self.viewer.clear("Nothing to view yet: the items you import are shown here.")
             self.model.set_view(None)
             self.report_table.setRowCount(0)
             self.report_title.setText("Nothing imported yet.")
