@@ -381,7 +381,7 @@ class MainWindow(QMainWindow):
             if not self.unattended and not dialogs.confirm(
                 self,
                 "A job is running",
-                f"'{self.runner.title}' is still running. Stop it and quit? A training run "
+                f"“{self.runner.title}” is still running. Stop it and quit? A training run "
                 "saves a checkpoint first and can be resumed later.",
             ):
                 event.ignore()
@@ -390,7 +390,7 @@ class MainWindow(QMainWindow):
             if not self.runner.wait(self.close_wait_ms):  # a map or an export cannot stop
                 event.ignore()  # midway: the window closes when it ends (a QThread
                 self.closing = True  # destroyed while it runs would abort the app)
-                self.job_label.setText(f"Closing when '{self.runner.title}' has finished…")
+                self.job_label.setText(f"Closing when “{self.runner.title}” has finished…")
                 return
         self.settings.setValue("geometry", self.saveGeometry())
         self.log.detach()
