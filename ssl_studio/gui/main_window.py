@@ -220,6 +220,8 @@ class MainWindow(QMainWindow):
         if self.wizard is not None and project != self.context.project:
             self.wizard.close()  # it would go on working on the other project
             self.wizard = None
+        if project != self.context.project:  # "Importing …: failed." was in the other one
+            self.job_status.clear_outcome()
         self.context.project = Path(project) if project else None
         if self.context.project is not None:
             self.context.read_only = ""
