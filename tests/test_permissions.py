@@ -381,13 +381,15 @@ def test_a_folder_you_may_not_read_is_said_so_in_the_app_and_the_command_line(tm
             dialogs.QMessageBox.information = lambda _, title, text: shown.append((title, text))
             app = application()
             settings = QSettings("settings.ini", QSettings.Format.IniFormat)
+            settings.setValue("recent", [{str(other)!r}])  # readable when it was opened
             window = MainWindow(Path({str(project)!r}), settings=settings)
             window.show()
+            recent = [str(p) for p in window.recent_projects()]
             dropped = window.data.import_paths([Path({str(unread)!r})])
             window.open_project(Path({str(other)!r}))
             app.processEvents()
             print(json.dumps({{"lines": lines, "shown": shown, "dropped": dropped,
-                              "title": window.windowTitle()}}))
+                              "title": window.windowTitle(), "recent": recent}}))
             window.close()
             """,
             tmp_path,
@@ -409,6 +411,7 @@ def test_a_folder_you_may_not_read_is_said_so_in_the_app_and_the_command_line(tm
         ("Cannot open the project", f"Cannot read {other}: {said}"),
     ]
     assert not result["dropped"] and result["title"] == "project — SSL Studio"
+    assert result["recent"] == [str(project), str(other)]  # opening it says why it cannot
     with Store.open(project) as store:
         errors = store.import_errors(store.dataset("scans")["id"])
         assert store.items(store.dataset("scans")["id"])  # ok.png

@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio import __version__
-from ssl_studio.core.errors import ProjectReadOnlyError, SSLStudioError
+from ssl_studio.core.errors import ProjectReadOnlyError, ProjectUnreadableError, SSLStudioError
 from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
+from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
@@ -191,7 +192,7 @@ class MainWindow(QMainWindow):
     def recent_projects(self) -> list[Path]:
         value = self.settings.value("recent", [])
         paths = [value] if isinstance(value, str) else list(value or [])
-        return [Path(p) for p in paths if (Path(p) / "project.db").is_file()]
+        return [Path(p) for p in paths if _listed(Path(p))]
 
     def _remember(self, project: Path) -> None:
         recent = [p for p in self.recent_projects() if p.resolve() != project.resolve()]
@@ -397,3 +398,12 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.log.detach()
         super().closeEvent(event)
+
+
+def _listed(project: Path) -> bool:
+    """Whether a recent project is still offered: it holds a project, or it may no longer
+    be read (opening it then says so, rather than the window failing to start)."""
+    try:
+        return ProjectPaths(project).is_project()
+    except ProjectUnreadableError:
+        return True
