@@ -25,6 +25,18 @@ class ProjectReadOnlyError(ProjectError):
     """The project folder cannot be written (permissions, a read-only disk or share)."""
 
 
+class ProjectUnreadableError(ProjectError):
+    """A project folder (or a folder given as data, which is first checked for being a
+    project), or its project.db, that the user may not read: permissions refuse it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"Cannot read {path}: permission denied — check its permissions (or ask your "
+            "IT) and try again."
+        )
+
+
 class NotAProjectError(ProjectError):
     """A folder that holds no project. The message says what to do in the app (its menu);
     ``command_line`` says it in commands, for ``ssl-studio``."""

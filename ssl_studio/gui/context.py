@@ -88,7 +88,7 @@ class AppContext(QObject):
     def still_running(self) -> str:
         """Why a job cannot start now."""
         return (
-            f"'{self.runner.title}' is still running. Wait for it to end, or stop it with "
+            f"“{self.runner.title}” is still running. Wait for it to end, or stop it with "
             "the Stop button in the status bar, then try again."
         )
 

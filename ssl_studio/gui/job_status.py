@@ -1,11 +1,13 @@
 """The running job in the status bar: what it is doing, its progress bar and Stop, and
-whether it is paused or stopping (for every job: an import, a fine-tuning, an export)."""
+whether it is paused or stopping (for every job: an import, a fine-tuning, an export).
+How the last job ended ("…: done.", "…: failed.") stays a minute, or until another
+project is opened; the log keeps it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from ssl_studio.core.events import Event, Message, Progress, Started, Step
@@ -15,6 +17,7 @@ from ssl_studio.gui.log_panel import LogPanel
 
 PAUSED = " — Paused — Ctrl+P to resume"
 STOPPING = " — Stopping…"
+OUTCOME_SHOWN_MS = 60_000  # how long "…: done." / "…: failed." stays in the status bar
 
 
 class JobStatus(QObject):
@@ -35,6 +38,9 @@ class JobStatus(QObject):
         self.stop_button.setToolTip("Stops the job at its next check (a run saves first).")
         self.stop_button.clicked.connect(runner.stop)
         self.doing = ""  # what the job said last, without the paused / stopping note
+        self.outcome_timer = QTimer(self)  # clears how the last job ended, a while after
+        self.outcome_timer.setSingleShot(True)
+        self.outcome_timer.timeout.connect(self.clear_outcome)
         runner.started.connect(self._started)
         runner.event.connect(self._event)
         runner.finished.connect(self._finished)
@@ -70,7 +76,15 @@ class JobStatus(QObject):
         self.stop_button.setEnabled(False)  # pressed once is enough; it ends at its next check
         self._show(self.doing)
 
+    def clear_outcome(self) -> None:
+        """Forget how the last job ended (nothing is said while no job runs): after a
+        while, or when another project is opened, an old "failed." would mislead."""
+        if not self.runner.busy:
+            self.outcome_timer.stop()
+            self._show("")
+
     def _started(self, title: str) -> None:
+        self.outcome_timer.stop()
         self._show(f"{title}…")
         self.progress.setRange(0, 0)  # busy until the first progress event
 
@@ -93,9 +107,11 @@ class JobStatus(QObject):
 
     def _finished(self, title: str, result: Any) -> None:
         self._show(f"{title}: {'stopped' if was_stopped(result) else 'done'}.")
+        self.outcome_timer.start(OUTCOME_SHOWN_MS)
 
     def _failed(self, title: str, message: str) -> None:
         self._show(f"{title}: failed.")
+        self.outcome_timer.start(OUTCOME_SHOWN_MS)
         self.log.add(f"[error] {title}: {message}")
         dialogs.show_error(self.window, f"{title} failed", message)
 

@@ -28,8 +28,9 @@ from PySide6.QtWidgets import (
 
 from ssl_studio import __version__
 from ssl_studio.core.data.studio_folders import studio_folder
-from ssl_studio.core.errors import ProjectReadOnlyError, SSLStudioError
+from ssl_studio.core.errors import ProjectReadOnlyError, ProjectUnreadableError, SSLStudioError
 from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
+from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
@@ -193,7 +194,7 @@ class MainWindow(QMainWindow):
     def recent_projects(self) -> list[Path]:
         value = self.settings.value("recent", [])
         paths = [value] if isinstance(value, str) else list(value or [])
-        return [Path(p) for p in paths if (Path(p) / "project.db").is_file()]
+        return [Path(p) for p in paths if _listed(Path(p))]
 
     def _remember(self, project: Path) -> None:
         recent = [p for p in self.recent_projects() if p.resolve() != project.resolve()]
@@ -222,6 +223,8 @@ class MainWindow(QMainWindow):
         if self.wizard is not None and project != self.context.project:
             self.wizard.close()  # it would go on working on the other project
             self.wizard = None
+        if project != self.context.project:  # "Importing …: failed." was in the other one
+            self.job_status.clear_outcome()
         self.context.project = Path(project) if project else None
         if self.context.project is not None:
             self.context.read_only = ""
@@ -357,7 +360,13 @@ class MainWindow(QMainWindow):
             return
         event.acceptProposedAction()
         if self.context.project is None:  # the welcome screen: a project dropped opens
-            project = next((p for p in paths if p.is_dir() and studio_folder(p) == "project"), None)
+            try:
+                project = next(
+                    (p for p in paths if p.is_dir() and studio_folder(p) == "project"), None
+                )
+            except SSLStudioError as exc:  # a folder that may not be read
+                dialogs.show_error(self, "Cannot open the project", str(exc))
+                return
             if project is not None:
                 self.open_project(project)
                 return
@@ -387,7 +396,7 @@ class MainWindow(QMainWindow):
             if not self.unattended and not dialogs.confirm(
                 self,
                 "A job is running",
-                f"'{self.runner.title}' is still running. Stop it and quit? A training run "
+                f"“{self.runner.title}” is still running. Stop it and quit? A training run "
                 "saves a checkpoint first and can be resumed later.",
             ):
                 event.ignore()
@@ -396,8 +405,17 @@ class MainWindow(QMainWindow):
             if not self.runner.wait(self.close_wait_ms):  # a map or an export cannot stop
                 event.ignore()  # midway: the window closes when it ends (a QThread
                 self.closing = True  # destroyed while it runs would abort the app)
-                self.job_label.setText(f"Closing when '{self.runner.title}' has finished…")
+                self.job_label.setText(f"Closing when “{self.runner.title}” has finished…")
                 return
         self.settings.setValue("geometry", self.saveGeometry())
         self.log.detach()
         super().closeEvent(event)
+
+
+def _listed(project: Path) -> bool:
+    """Whether a recent project is still offered: it holds a project, or it may no longer
+    be read (opening it then says so, rather than the window failing to start)."""
+    try:
+        return ProjectPaths(project).is_project()
+    except ProjectUnreadableError:
+        return True

@@ -43,6 +43,7 @@ from ssl_studio.gui.pictures import to_pixmap
 from ssl_studio.gui.tables import fill_table, make_table
 
 DEFAULT = next(iter(WINDOW_PRESETS))
+CHOOSE = "Select an item to view it."
 
 
 class ImageCanvas(QWidget):
@@ -101,8 +102,12 @@ class ItemViewer(QWidget):
         self.request = 0  # the newest full-resolution read; older answers are dropped
         self.values: np.ndarray | None = None  # real units [H, W] of the shown grey image
         self.center = self.width_ = 0.0
-        self.title = QLabel("Select an item to view it.")
+        self.title = QLabel()
         self.title.setWordWrap(True)
+        self.placeholder = QLabel(CHOOSE)  # until an item is chosen: no black box, no controls
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setEnabled(False)  # greyed, as a hint
         self.preset = QComboBox()
         self.preset.addItems(list(WINDOW_PRESETS))
         self.preset.currentTextChanged.connect(self._preset_chosen)
@@ -131,6 +136,7 @@ class ItemViewer(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.canvas)
         self.stack.addWidget(self.plot)
+        self.stack.addWidget(self.placeholder)
         self.metadata = make_table(("Fact", "Value"))
         self.metadata.setMaximumHeight(200)
         layout = QVBoxLayout(self)
@@ -142,12 +148,20 @@ class ItemViewer(QWidget):
         layout.addWidget(self.resolution)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.metadata)
+        self.clear()
 
-    def clear(self) -> None:
-        """Show nothing (another dataset or project was opened)."""
+    def clear(self, note: str = CHOOSE) -> None:
+        """Show nothing but ``note`` (another dataset or project was opened, or there is
+        nothing to view): no picture, no window controls, no facts."""
         self.view, self.row, self.values = None, -1, None
         self.request += 1  # a full-resolution read still on its way is dropped
-        self.title.setText("Select an item to view it.")
+        self.title.setText("")
+        self.title.hide()
+        self.controls.hide()
+        self.resolution.hide()
+        self.metadata.hide()
+        self.placeholder.setText(note)
+        self.stack.setCurrentWidget(self.placeholder)
         self.window_label.setText("")
         self.resolution.setText("")
         self.metadata.setRowCount(0)
@@ -159,6 +173,8 @@ class ItemViewer(QWidget):
         self.view, self.row = view, row
         self.request += 1
         item = view.items[row]
+        self.title.show()
+        self.metadata.show()
         where = html.escape(str(item.get("rel_path") or ""))  # stored redacted
         self.title.setText(
             f"<b>{view.item_name(row)}</b> in dataset '{html.escape(view.name)}'"

@@ -116,7 +116,7 @@ def test_one_job_at_a_time(qtbot, make_window, project, messages):
 
     assert window.runner.start("Slow job", slow)
     assert not window.context.run(window, "Second job", lambda r, s: None)
-    assert messages and "'Slow job' is still running" in messages[0][1]
+    assert messages and "“Slow job” is still running" in messages[0][1]
     window.runner.stop()
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
     assert window.job_label.text() == "Slow job: stopped."
@@ -163,7 +163,7 @@ def test_what_cannot_start_during_a_job_says_so_and_loses_nothing(
     labels = wizard.pages["labels"]
     wizard.dataset = "shapes"
     assert not labels.label_by_clicking()  # before any click, not when saving them
-    assert "Labels cannot be saved while 'Pretraining'" in messages.pop()[1]
+    assert "Labels cannot be saved while “Pretraining”" in messages.pop()[1]
     labels.use_folders()  # the lock's message knows the job is this window's own
     assert "A job of this window is changing the project" in messages.pop()[1]
     export = wizard.pages["export"]
@@ -214,7 +214,7 @@ def test_closing_during_a_job_that_cannot_stop_waits_for_it_instead_of_aborting(
 
     assert window.runner.start("Embedding map", map_like)
     window.close()
-    assert window.isVisible() and "Closing when 'Embedding map' has finished" in (
+    assert window.isVisible() and "Closing when “Embedding map” has finished" in (
         window.job_label.text()
     )
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)

@@ -162,7 +162,7 @@ def test_the_map_names_its_runs_in_full(qtbot, make_window, project, tmp_path):
     box = window.map.run_box
     qtbot.waitUntil(lambda: box.width() >= box.sizeHint().width(), timeout=2000)
     text = box.itemText(0)
-    assert text == f"Run {run_id}: simclr on shapes"
+    assert text == f"Run {run_id}: simclr on shapes — done"
     assert box.width() > box.fontMetrics().horizontalAdvance(text)  # not "Run 1: si"
 
 

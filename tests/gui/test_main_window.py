@@ -179,7 +179,9 @@ def test_switching_projects_leaves_nothing_of_the_old_one_on_screen(
     window.open_project(create_project(tmp_path / "other"))
     assert window.map.map is None and not window.map.scatters
     assert not window.map.open_button.isEnabled()
-    assert window.data.viewer.title.text() == "Select an item to view it."
+    viewer = window.data.viewer  # the other project has no data
+    assert viewer.title.isHidden() and viewer.stack.currentWidget() is viewer.placeholder
+    assert viewer.placeholder.text().startswith("Nothing to view yet")
     assert window.pretrain.view.notice.text() == "" and window.export.predictions.rowCount() == 0
     assert window.wizard is None  # it would have gone on with the other project
 

@@ -190,3 +190,27 @@ def test_colour_dicom_is_shown_in_colour_and_a_small_window_with_its_digits(
         viewer.window_label.text() == f"C {item['window_center']:.4g}  W {item['window_width']:.4g}"
     )
     assert viewer.window_label.text() != "C 1  W 0"
+
+
+def test_the_empty_data_page_shows_no_viewer_controls_until_an_item_is_chosen(
+    qtbot, make_window, project, tmp_path
+):
+    """No black box, no Window list and no facts table beside "No data yet": a neutral
+    note; an image chosen brings them (and the next project without data hides them)."""
+    from gui_helpers import import_shapes
+
+    window = make_window(project)
+    viewer = window.data.viewer
+    assert window.data.empty.isVisible()
+    for part in (viewer.canvas, viewer.controls, viewer.preset, viewer.metadata, viewer.title):
+        assert not part.isVisible()
+    assert viewer.stack.currentWidget() is viewer.placeholder and viewer.placeholder.isVisible()
+    assert "Nothing to view yet" in viewer.placeholder.text()
+    import_shapes(project, tmp_path)
+    window.context.notify("datasets")
+    assert window.data.view is not None and viewer.row == 0  # the first item is shown
+    for part in (viewer.canvas, viewer.controls, viewer.preset, viewer.metadata, viewer.title):
+        assert part.isVisible()
+    viewer.clear()  # another dataset chosen: nothing shown until its item is
+    assert viewer.placeholder.text() == "Select an item to view it."
+    assert not viewer.controls.isVisible() and not viewer.canvas.isVisible()

@@ -55,7 +55,7 @@ def test_training_refused_by_another_job_says_why_and_can_be_retried(
     train = wizard.pages["train"]
     train.initializePage()  # Next from the protocol page
     assert "still running" in messages.pop()[1]
-    assert "has not started: 'Pretraining' is still running" in train.status.text()
+    assert "has not started: “Pretraining” is still running" in train.status.text()
     assert not train.retry_button.isHidden() and not train.stop_button.isEnabled()
 
     window.runner.stop()

@@ -19,6 +19,7 @@ from ssl_studio.core.data.dicom import has_damaged_marker, looks_like_raw_dicom
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.studio_folders import MARKERS, left_out, studio_folder
 from ssl_studio.core.data.timeseries import SERIES_EXTENSIONS
+from ssl_studio.core.errors import ProjectUnreadableError
 
 HEAD_BYTES = 138  # a DICOM preamble, its marker and the first meta element's tag and VR
 DICOM_EXTENSIONS = frozenset({".dcm", ".dicom", ".dic", ".ima"})
@@ -93,7 +94,11 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
             except OSError as exc:
                 yield WalkProblem(current, root, _stat_problem(exc))
                 continue
-            kind = studio_folder(current) if MARKERS.intersection(names) else None
+            try:
+                kind = studio_folder(current) if MARKERS.intersection(names) else None
+            except ProjectUnreadableError:  # listed, but its project.db may not be looked at
+                yield WalkProblem(current, root, _stat_problem(PermissionError()))
+                continue
             if kind is not None and current != root:  # (a root is refused before the walk)
                 yield WalkProblem(current, root, left_out(kind))
                 continue

@@ -175,7 +175,7 @@ OPTION_HELP: dict[str, str] = {
     "ts-patch.depth": "Transformer layers.",
     "dropout": "Share of the representation dropped at random while training.",
     "patch_len": "Time steps in each patch.",
-    "stride": "Time steps from one patch to the next (at most patch_len).",
+    "stride": "Time steps from one patch to the next (at most the patch length).",
     "max_patches": "Patches encoded together; longer series are encoded in windows of this "
     "many patches.",
     "positional": "Position encoding: learned or sine.",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ssl_studio.core.errors import ProjectUnreadableError
+
 DB_NAME = "project.db"
 EXPORT_CARD = "model_card.json"  # in every export folder (core/export/writer.py)
 
@@ -52,4 +54,10 @@ class ProjectPaths:
         return (self.cache, self.runs, self.exports)
 
     def is_project(self) -> bool:
-        return self.db.is_file()
+        """Whether the folder holds a project database. Raises ProjectUnreadableError when
+        the folder may not be read (a PermissionError would reach the user as a
+        traceback)."""
+        try:
+            return self.db.is_file()
+        except PermissionError as exc:
+            raise ProjectUnreadableError(self.root) from exc

@@ -44,9 +44,11 @@ class ForecastConfig:
     horizon_fraction: float = option(
         0.2, "Share of each window that is future to predict (when horizon is empty)."
     )
-    horizon: int | None = option(None, "Steps to predict; empty: horizon_fraction of the window.")
+    horizon: int | None = option(
+        None, "Steps to predict; empty: the horizon fraction of the window."
+    )
     context: int | None = option(
-        None, "Steps the model sees; empty: as many as the series allows, up to max_context."
+        None, "Steps the model sees; empty: as many as the series allows, up to the max context."
     )
     max_context: int = option(512, "Longest context when context is empty.")
 

@@ -58,8 +58,9 @@ class TS2VecConfig:
     )
     average_from: float = option(
         0.0,
-        "With average_weights: start averaging after this share of the steps (0: from the "
-        "first step, as TS2Vec does; 0.5: over the second half).",
+        "When the weights are averaged (average weights on): start averaging after this "
+        "share of the steps (0: from the first step, as TS2Vec does; 0.5: over the second "
+        "half).",
     )
 
     def validate(self) -> None:

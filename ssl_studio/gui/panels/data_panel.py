@@ -180,7 +180,7 @@ class DataPanel(QWidget):
             self.select_dataset(current if current in names else names[0])
         else:
             self.view = None
-            self.viewer.clear()
+            self.viewer.clear("Nothing to view yet: the items you import are shown here.")
             self.model.set_view(None)
             self.report_table.setRowCount(0)
             self.report_title.setText("Nothing imported yet.")
@@ -301,11 +301,14 @@ class DataPanel(QWidget):
     def import_paths(self, paths: list[Path]) -> bool:
         """Import ``paths`` into a dataset named after the first folder (a re-import of
         the same folder goes into the same dataset and only reads what changed). A folder
-        that is an SSL Studio project is offered to be opened instead."""
-        if self.context.project is None or not paths or self._offered_project(paths):
+        that is an SSL Studio project is offered to be opened instead; one that cannot be
+        read is said so in a dialog."""
+        if self.context.project is None or not paths:
             return False
         cfg = ImportConfig(project=self.context.project, paths=list(paths), **self.import_options)
         try:
+            if self._offered_project(paths):
+                return False
             refuse_studio_folders(cfg.paths, own=self.context.project)
             taken = name_taken_by_other_folders(cfg)
             other_size = cache_size_taken(cfg)

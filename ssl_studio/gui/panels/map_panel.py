@@ -40,7 +40,40 @@ HOW_TO = (
     "Pick a finished pretraining run and press Compute map: every item becomes a dot, and "
     "items the network finds similar land close together."
 )
+NO_RUN = (
+    "There is no pretraining run to map yet: run one under <b>Pretrain</b>, then come back "
+    "here to see how its encoder lays out your items."
+)
 CLICK_A_DOT = "Click a dot to see its nearest neighbours."
+
+
+def run_text(run: dict[str, Any], dataset: str, saved: list[int]) -> str:
+    """A pretraining run in the Run list, with how it ended: "Run 5: ts2vec on series —
+    stopped at step 2". ``saved``: the steps of its checkpoints."""
+    steps = (run.get("summary") or {}).get("steps")
+    if run["status"] == "done":
+        state = f"done, {steps} steps" if steps else "done"
+    elif run["status"] == "stopped" and steps is not None:
+        state = f"stopped at step {steps}"
+    elif run["status"] == "interrupted":  # what it trained after its last checkpoint is lost
+        state = (
+            f"interrupted, checkpoint at step {saved[-1]}"
+            if saved
+            else "interrupted before its first checkpoint"
+        )
+    else:
+        state = run["status"]
+    return f"Run {run['id']}: {run['task']} on {dataset} — {state}"
+
+
+def preferred(runs: list[dict[str, Any]], saved: dict[int, list[int]]) -> int:
+    """The position in ``runs`` (newest first) of the run to offer first: the newest done
+    one, else the newest with a checkpoint, else the newest."""
+    for wanted in (lambda r: r["status"] == "done", lambda r: bool(saved[r["id"]])):
+        found = next((i for i, run in enumerate(runs) if wanted(run)), None)
+        if found is not None:
+            return found
+    return 0
 
 
 class MapPanel(QWidget):
@@ -136,7 +169,7 @@ class MapPanel(QWidget):
         self.map, self.view, self.rows, self.selected_item = None, None, {}, None
         self.marked = None
         self._draw()
-        self.note.setText(HOW_TO)
+        self.note.setText(HOW_TO if self.run_box.count() else NO_RUN)
         self.chosen.setText(CLICK_A_DOT)
         self.hover.setText("Hover over a dot.")
         for label in self.neighbour_labels:
@@ -154,16 +187,33 @@ class MapPanel(QWidget):
         self._draw()
 
     def reload(self) -> None:
+        """List the pretraining runs that can be mapped, newest first, each with how it
+        ended; the newest done one is chosen (a run stopped early maps poorly)."""
         self.run_box.clear()
-        if self.context.project is None:
-            return
-        with self.context.reading(self), Store.open(self.context.project) as store:
-            names = {d["id"]: d["name"] for d in store.datasets()}
-            for run in reversed(store.runs()):
-                if run["kind"] == "pretrain" and run["status"] in USABLE_STATUSES:
-                    text = f"Run {run['id']}: {run['task']} on {names[run['dataset_id']]}"
-                    self.run_box.addItem(text, (run["id"], names[run["dataset_id"]]))
-        self.compute_button.setEnabled(self.run_box.count() > 0)
+        runs: list[dict[str, Any]] = []
+        names: dict[int, str] = {}
+        saved: dict[int, list[int]] = {}  # run id -> the steps of its checkpoints
+        failed = False
+        if self.context.project is not None:
+            with self.context.reading(self) as read, Store.open(self.context.project) as store:
+                names = {d["id"]: d["name"] for d in store.datasets()}
+                usable = [
+                    run
+                    for run in reversed(store.runs())
+                    if run["kind"] == "pretrain" and run["status"] in USABLE_STATUSES
+                ]
+                saved = {r["id"]: [c["step"] for c in store.checkpoints(r["id"])] for r in usable}
+                runs = usable  # (all read, or none: a read that failed lists nothing)
+            failed = bool(read.error)  # told in a dialog: not "no run yet"
+            for run in runs:
+                dataset = names[run["dataset_id"]]
+                self.run_box.addItem(run_text(run, dataset, saved[run["id"]]), (run["id"], dataset))
+            if runs:
+                self.run_box.setCurrentIndex(preferred(runs, saved))
+        self.compute_button.setEnabled(bool(runs))
+        self.run_box.setEnabled(bool(runs))
+        if self.map is None and not failed:
+            self.note.setText(HOW_TO if runs else NO_RUN)
 
     def compute(self) -> bool:
         chosen = self.run_box.currentData()

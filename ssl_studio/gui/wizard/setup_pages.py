@@ -251,7 +251,7 @@ class LabelsPage(QWizardPage):
             dialogs.show_error(
                 self,
                 "Labels",
-                f"Labels cannot be saved while '{self.wiz.context.runner.title}' is changing "
+                f"Labels cannot be saved while “{self.wiz.context.runner.title}” is changing "
                 "the project. Wait for it to end (or stop it), then label.",
             )
             return False

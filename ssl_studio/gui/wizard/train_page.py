@@ -103,7 +103,7 @@ class TrainPage(QWizardPage):
         if not self.running:
             self.retry_button.setVisible(other is not None)
             self.status.setText(
-                f"Fine-tuning has not started: '{other}' is still running. Press Retry when "
+                f"Fine-tuning has not started: “{other}” is still running. Press Retry when "
                 "it has ended (the status bar shows its progress and has its Stop button)."
                 if other is not None
                 else "Fine-tuning could not start (see the message)."

@@ -24,7 +24,12 @@ from typing import Any, Self
 import sqlite_utils
 
 from ssl_studio import __version__
-from ssl_studio.core.errors import NotAProjectError, ProjectError, ProjectLockedError
+from ssl_studio.core.errors import (
+    NotAProjectError,
+    ProjectError,
+    ProjectLockedError,
+    ProjectUnreadableError,
+)
 from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.core.project.lock import WriteLock, read_only_error
 from ssl_studio.core.project.schema import MIGRATIONS, READ_AS_IS, SCHEMA_VERSION
@@ -165,6 +170,8 @@ class StoreBase:
                 raise damaged_database(self.paths.db, str(exc)) from exc
             if is_locked_database(exc):
                 raise database_in_use(self.paths.db) from exc
+            if not os.access(self.paths.db, os.R_OK):  # its permissions, not the drive
+                raise ProjectUnreadableError(self.paths.db) from exc
             raise ProjectError(
                 f"The project database {db} cannot be opened ({exc}). If the folder is on a "
                 "network drive, copy the project to a local disk."
@@ -304,12 +311,16 @@ class StoreBase:
         data: say so, before SQLite writes a word to it (and never make a new database
         there, nor say "not a project")."""
         db, wal = self.paths.db, self.paths.db.with_name(f"{self.paths.db.name}-wal")
-        if db.exists() and (_size(db) or _size(wal)):
+        try:  # a folder the user may not read: said so, not a PermissionError's traceback
+            exists = db.exists()
+        except PermissionError as exc:
+            raise ProjectUnreadableError(self.paths.root) from exc
+        if exists and (_size(db) or _size(wal)):
             return
-        if not db.exists() and not all(f.is_dir() for f in self.paths.folders()):
+        if not exists and not all(f.is_dir() for f in self.paths.folders()):
             return  # no project at all (a TensorBoard folder has runs/ too): "not a project"
         if self._holds_data():
-            what = "is empty" if db.exists() else "is missing"
+            what = "is empty" if exists else "is missing"
             raise ProjectDamagedError(
                 f"The project database {db} {what}, but the project folder holds data "
                 f"({self._data_text()}). {RESTORE}"
