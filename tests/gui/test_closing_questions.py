@@ -38,6 +38,34 @@ def _answering(monkeypatch, answer: QMessageBox.StandardButton) -> list[tuple]:
     return asked
 
 
+def test_escape_while_the_label_efficiency_curve_is_measured_asks_first(
+    qtbot, make_window, project, monkeypatch
+):
+    """Closing the wizard while its curve was measured neither asked nor stopped it: the
+    job went on with the wizard gone."""
+
+    def measuring(cfg, *, ks, seeds, report, stop):
+        while not stop.stopped:
+            time.sleep(0.01)
+        return {"status": "stopped", "curve": []}
+
+    monkeypatch.setattr("ssl_studio.gui.wizard.results_page.label_efficiency", measuring)
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.result, wizard.options, wizard.per_class = {"run_id": 1}, dict(OPTIONS), 6
+    results = wizard.pages["results"]
+    assert results.label_efficiency() and results.measuring and window.runner.busy
+    asked = _answering(monkeypatch, BUTTON.No)
+    QTest.keyClick(wizard, Qt.Key.Key_Escape)
+    assert len(asked) == 1 and "label-efficiency curve" in asked[0][1]
+    assert asked[0][3] == BUTTON.No and wizard.isVisible() and window.runner.busy
+    asked = _answering(monkeypatch, BUTTON.Yes)
+    wizard.reject()
+    assert len(asked) == 1 and not wizard.isVisible()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert not results.measuring
+
+
 def test_escape_while_fine_tuning_asks_before_stopping_it(qtbot, make_window, project, monkeypatch):
     monkeypatch.setattr("ssl_studio.gui.wizard.train_page.finetune", _until_stopped)
     window = make_window(project)

@@ -93,13 +93,23 @@ class FinetuneWizard(QWizard):
         """Cancel, Escape or the close button. Mid-training it asks first (No by default,
         as an Escape meant for something else must not end a long fine-tune); Yes stops
         the job (its checkpoint is kept) and closes."""
-        train = self.pages["train"]
+        train, results = self.pages["train"], self.pages["results"]
         if isinstance(train, TrainPage) and train.running:
             if not dialogs.confirm(
                 self,
                 "Fine-tuning is running",
                 "Fine-tuning is running — stop it and close? Its results would be lost; "
                 "choose No to let it finish.",
+                default_no=True,
+            ):
+                return
+            self.context.runner.stop()
+        elif isinstance(results, ResultsPage) and results.measuring:
+            if not dialogs.confirm(
+                self,
+                "The label-efficiency curve is being measured",
+                "The label-efficiency curve is being measured — stop it and close? Choose "
+                "No to let it finish.",
                 default_no=True,
             ):
                 return

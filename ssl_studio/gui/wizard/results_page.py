@@ -73,6 +73,7 @@ class ResultsPage(QWizardPage):
         self.tabs.addTab(self.curve_tab, "Label efficiency")
         self.tabs.setTabEnabled(1, False)
         self.bands: list[Any] = []
+        self.measuring = False  # a label-efficiency curve is being measured
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
         layout.addWidget(self.tabs, 1)
@@ -154,6 +155,7 @@ class ResultsPage(QWizardPage):
 
         self.curve_button.setText("Measuring the label-efficiency curve…")
         self.curve_button.setEnabled(False)  # until it ends: one curve at a time
+        self.measuring = True  # (closing the wizard asks first)
         started = self.wiz.context.run(
             self, "Label-efficiency curve", work, self._curve, lambda _: self._reset_button()
         )
@@ -162,6 +164,7 @@ class ResultsPage(QWizardPage):
         return started
 
     def _reset_button(self) -> None:
+        self.measuring = False
         self.curve_button.setText("Label-efficiency curve (trains several times)")
         self.curve_button.setEnabled(True)
 
