@@ -102,16 +102,21 @@ class MapPanel(QWidget):
         self.colour_by.currentTextChanged.connect(self._draw)
         self.compute_button = QPushButton("Compute map")
         self.compute_button.clicked.connect(self.compute)
-        controls = QHBoxLayout()
-        for text, widget in (
-            ("Run", self.run_box),
-            ("Method", self.method),
-            ("Colour by", self.colour_by),
-        ):
-            controls.addWidget(QLabel(text))
-            controls.addWidget(widget)
-        controls.addWidget(self.compute_button)
-        controls.addStretch(1)
+        # two rows: a run's name says how it ended ("— done, 200 steps") and needs room
+        # in a window narrower than the screen's width
+        controls = QVBoxLayout()
+        rows = (
+            (("Run", self.run_box), ("Method", self.method), (None, self.compute_button)),
+            (("Colour by", self.colour_by),),
+        )
+        for pairs in rows:
+            row = QHBoxLayout()
+            for text, widget in pairs:
+                if text:
+                    row.addWidget(QLabel(text))
+                row.addWidget(widget)
+            row.addStretch(1)
+            controls.addLayout(row)
         self.note = QLabel(HOW_TO)
         self.note.setWordWrap(True)
         self.plot = pg.PlotWidget()
