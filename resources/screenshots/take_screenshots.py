@@ -112,18 +112,21 @@ def main() -> int:
 
         window.show_step(1)
         panel = window.pretrain
-        panel.dataset.setCurrentText("chest-xray")
-        panel.advanced_toggle.setChecked(True)
-        panel.advanced.setCurrentWidget(panel.augment_form)
-        panel.augment_form.set_value("crop_scale", (0.6, 1.0))
+        form = panel.form  # (the options; the panel holds the live view and Start)
+        form.dataset.setCurrentText("chest-xray")
+        form.advanced_toggle.setChecked(True)
+        settle(app)
+        augment = form.advanced.augment_form
+        form.advanced.setCurrentWidget(augment)
+        augment.set_value("crop_scale", (0.6, 1.0))
         settle(app)  # lay the tab out, then scroll: the preview on top, the options below
         scroll = panel.findChild(QScrollArea)
-        scroll.verticalScrollBar().setValue(panel.preview_box.y() - 8)
+        scroll.verticalScrollBar().setValue(form.preview_box.y() - 8)
         shoot(app, window, "03b-pretrain-augmentation")
-        panel.augment_form.set_value("crop_scale", (0.35, 1.0))
-        panel.advanced_toggle.setChecked(False)
-        panel.steps.setValue(120)
-        panel.train_form.set_value("health_every_steps", 20)
+        augment.set_value("crop_scale", (0.35, 1.0))
+        form.advanced_toggle.setChecked(False)
+        form.steps.setValue(120)
+        form.train_form.set_value("health_every_steps", 20)
         panel.start()
         wait(
             app,
