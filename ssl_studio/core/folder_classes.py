@@ -4,7 +4,8 @@ Levels are counted from the imported folder: level 1 is the folders directly ins
 A level holds classes when its folders split the items into two or more groups, none of
 them is named after a patient (stored redacted), and its names are not mostly those of
 series, studies, dates, UIDs or numbers (``series1``, ``20040119_CT``, ``1.2.840...``,
-``0003``) nor of train/test splits. PACS exports (``<patient>/<study>/<series>/``)
+``0003``; but ``0/``, ``1/``, … counted from 0 are class numbers) nor of train/test
+splits. PACS exports (``<patient>/<study>/<series>/``)
 therefore have none, and class folders above them (``fracture/<patient>/...``) are found.
 Nothing here stores or shows a redacted name.
 """
@@ -72,9 +73,20 @@ def _why_not(names: list[str]) -> str:
         return "a single folder"
     if _mostly(names, lambda n: n.strip().lower() in SPLIT_NAMES):
         return "train/test split folders"
+    if _class_indices(names):  # 0/, 1/, 2/: classes by number, as many exports write them
+        return ""
     if _mostly(names, lambda n: SERIES_LIKE.fullmatch(n.strip()) is not None):
         return "series, study, date or number folders"
     return ""
+
+
+def _class_indices(names: list[str]) -> bool:
+    """Whether folder names are class numbers counted from 0 (``0/``, ``1/`` … up to 99),
+    as datasets written for training often are; series and instance numbers count from 1,
+    so a ``0`` tells them apart."""
+    return all(re.fullmatch(r"\d{1,2}", n.strip()) for n in names) and any(
+        int(n) == 0 for n in names
+    )
 
 
 def folder_levels(paths: Mapping[int, str]) -> list[Level]:

@@ -163,3 +163,21 @@ def test_split_folders_are_no_classes_and_an_ambiguous_level_is_said(tmp_path):
     assert report.classes == {"siteA": 6, "siteB": 6} and not report.warnings
     with pytest.raises(ConfigError, match="No file of dataset 'sites' is in a folder at level 3"):
         labels_from_folders(project, "sites", level=3)
+
+
+def test_class_folders_numbered_from_0_are_classes_and_series_numbers_are_not(tmp_path):
+    """Datasets written for training name their class folders 0/, 1/ (MedMNIST, image
+    folder exports): they were refused as "number folders". Series numbered from 1 still
+    are no classes."""
+    write_shapes(tmp_path / "indexed", n=4, seed=0)
+    for shape, number in (("circle", "0"), ("square", "1")):
+        (tmp_path / "indexed" / shape).rename(tmp_path / "indexed" / number)
+    project = imported(tmp_path, tmp_path / "indexed", "indexed")
+    report = labels_from_folders(project, "indexed")
+    assert report.classes == {"0": 2, "1": 2} and not report.warnings  # n=4: two of each
+    write_shapes(tmp_path / "study", n=4, seed=1)
+    for shape, number in (("circle", "1"), ("square", "2")):
+        (tmp_path / "study" / shape).rename(tmp_path / "study" / number)
+    project = imported(tmp_path / "s", tmp_path / "study", "study")
+    with pytest.raises(ConfigError, match="series, study, date or number folders"):
+        labels_from_folders(project, "study")
