@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from ssl_studio.core.config import TrainConfig
+from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig, TrainConfig
 
 
 def write_shapes(folder, n=40, size=32, seed=0):
@@ -31,3 +31,21 @@ def write_shapes(folder, n=40, size=32, seed=0):
 def quick_train(**extra):
     options = {"steps": 2, "batch_size": 8, "health_every_steps": 10**6, **extra}
     return TrainConfig(log_every_seconds=0.0, **options)
+
+
+def export_series_model(tmp_path, data, dataset="vitals"):
+    """Import the class folders of CSV series in ``data``, pretrain a few steps, fit a
+    linear probe on the folder labels and export it to tmp_path/model: (folder, card)."""
+    from ssl_studio.core.jobs import create_project, export, finetune, import_data, pretrain
+    from ssl_studio.core.labels import labels_from_folders
+
+    project = create_project(tmp_path / "project")
+    import_data(ImportConfig(project=project, paths=[data], workers=1))
+    run = pretrain(PretrainConfig(project=project, dataset=dataset, train=quick_train()))
+    labels_from_folders(project, dataset)
+    result = finetune(
+        FinetuneConfig(project=project, run=run["run_id"], labels="folders", protocol="linear",
+                       baseline=False, n_boot=10)
+    )  # fmt: skip
+    out = tmp_path / "model"
+    return out, export(project, result["run_id"], out)

@@ -16,7 +16,7 @@ import onnxruntime
 import pydicom
 import pytest
 import torch
-from finetune_projects import quick_train
+from finetune_projects import export_series_model, quick_train
 from safetensors.torch import load_file
 
 from ssl_studio.core.config import FinetuneConfig
@@ -485,9 +485,6 @@ def test_a_stopped_export_leaves_nothing_and_the_cli_exits_130(image_export, mon
 def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_training(
     tmp_path,
 ):
-    from ssl_studio.core.config import ImportConfig, PretrainConfig
-    from ssl_studio.core.jobs import create_project, import_data, pretrain
-
     rng = np.random.default_rng(0)
     data = tmp_path / "vitals"
     for kind in ("calm", "busy"):
@@ -498,16 +495,7 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
             resp = np.cos(t / 9) * (3 if kind == "busy" else 1)
             rows = "".join(f"{a:.3f},{b:.3f}\n" for a, b in zip(ecg, resp, strict=True))
             (data / kind / f"{kind}{i}.csv").write_text("ecg,resp\n" + rows)
-    project = create_project(tmp_path / "project")
-    import_data(ImportConfig(project=project, paths=[data], workers=1))
-    run = pretrain(PretrainConfig(project=project, dataset="vitals", train=quick_train()))
-    labels_from_folders(project, "vitals")
-    result = finetune(
-        FinetuneConfig(project=project, run=run["run_id"], labels="folders", protocol="linear",
-                       baseline=False, n_boot=10)
-    )  # fmt: skip
-    out = tmp_path / "model"
-    card = export(project, result["run_id"], out)
+    out, card = export_series_model(tmp_path, data)
     assert card["spec"]["channel_names"] == ["ecg", "resp"]
     assert card["spec"]["csv_prefer"] == "columns" and card["spec"]["fewest_channels"] == 2
     lines = (data / "busy" / "busy0.csv").read_text().splitlines()

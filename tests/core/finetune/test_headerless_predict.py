@@ -8,11 +8,9 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from finetune_projects import quick_train
+from finetune_projects import export_series_model
 
-from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig
-from ssl_studio.core.jobs import create_project, export, finetune, import_data, predict, pretrain
-from ssl_studio.core.labels import labels_from_folders
+from ssl_studio.core.jobs import predict
 
 
 def _recordings(folder: Path, header: str | None, times) -> None:
@@ -33,16 +31,8 @@ def _recordings(folder: Path, header: str | None, times) -> None:
 def _model(tmp_path: Path, header: str | None, times) -> tuple[Path, dict, Path]:
     data = tmp_path / "vitals"
     _recordings(data, header, times)
-    project = create_project(tmp_path / "project")
-    import_data(ImportConfig(project=project, paths=[data], workers=1))
-    run = pretrain(PretrainConfig(project=project, dataset="vitals", train=quick_train()))
-    labels_from_folders(project, "vitals")
-    result = finetune(
-        FinetuneConfig(project=project, run=run["run_id"], labels="folders", protocol="linear",
-                       baseline=False, n_boot=10)
-    )  # fmt: skip
-    out = tmp_path / "model"
-    return out, export(project, result["run_id"], out), data
+    out, card = export_series_model(tmp_path, data)
+    return out, card, data
 
 
 def _rows(model: Path, files: list[Path], out: Path) -> dict[str, dict[str, str]]:
