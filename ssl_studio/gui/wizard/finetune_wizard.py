@@ -94,24 +94,22 @@ class FinetuneWizard(QWizard):
         as an Escape meant for something else must not end a long fine-tune); Yes stops
         the job (its checkpoint is kept) and closes."""
         train, results = self.pages["train"], self.pages["results"]
-        if isinstance(train, TrainPage) and train.running:
-            if not dialogs.confirm(
-                self,
-                "Fine-tuning is running",
-                "Fine-tuning is running — stop it and close? Its results would be lost; "
-                "choose No to let it finish.",
-                default_no=True,
-            ):
-                return
-            self.context.runner.stop()
-        elif isinstance(results, ResultsPage) and results.measuring:
-            if not dialogs.confirm(
-                self,
-                "The label-efficiency curve is being measured",
-                "The label-efficiency curve is being measured — stop it and close? Choose "
-                "No to let it finish.",
-                default_no=True,
-            ):
-                return
-            self.context.runner.stop()
+        running = (
+            isinstance(train, TrainPage) and train.running,
+            "Fine-tuning is running",
+            "Its results would be lost; choose No to let it finish.",
+        )
+        measuring = (
+            isinstance(results, ResultsPage) and results.measuring,
+            "The label-efficiency curve is being measured",
+            "Choose No to let it finish.",
+        )
+        for busy, what, then in (running, measuring):
+            if busy:
+                if not dialogs.confirm(
+                    self, what, f"{what} — stop it and close? {then}", default_no=True
+                ):
+                    return
+                self.context.runner.stop()
+                break
         super().reject()
