@@ -243,12 +243,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
         layout_flag="--layout",
     )
     if result["cancelled"]:
-        print(f"Stopped after {result['items']} predictions; nothing was written.")
+        print(f"Stopped after {_count(result['items'], 'prediction')}; nothing was written.")
         return EXIT_CANCELLED
-    print(f"{result['items']} predictions, {result['errors']} files with errors -> {result['out']}")
+    print(
+        f"{_count(result['items'], 'prediction')}, "
+        f"{_count(result['errors'], 'file')} with errors -> {result['out']}"
+    )
     if notes := result.get("notes"):
+        have = "has" if notes == 1 else "have"
         print(
-            f"{notes} of the predictions have a note (the note column): read it with the "
+            f"{notes} of the predictions {have} a note (the note column): read it with the "
             "answer; a file unlike the training data may get an answer that means nothing."
         )
     return 0
@@ -398,3 +402,8 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         help="CSV series layout: columns = one series per file, rows = one per row "
         "(default: as the model's training files were imported, from its card)",
     )
+
+
+def _count(n: int, thing: str) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{n} {thing}{'' if n == 1 else 's'}"

@@ -110,6 +110,20 @@ def test_predict_s_messages_name_the_layout_flag_of_the_command_line(monkeypatch
     assert given["layout_flag"] == "--layout"  # the app calls predict without one
 
 
+def test_predict_s_summary_counts_in_words(monkeypatch, tmp_path, capsys):
+    """It printed "0 predictions, 1 files with errors"."""
+    from ssl_studio.core import jobs
+
+    def fake_predict(export_dir, paths, out, **options):
+        return {"items": 1, "errors": 1, "notes": 1, "out": str(out), "cancelled": False}
+
+    monkeypatch.setattr(jobs, "predict", fake_predict)
+    assert main(["predict", str(tmp_path), "x.png", "--out", str(tmp_path / "p.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert "1 prediction, 1 file with errors ->" in printed
+    assert "1 of the predictions has a note" in printed
+
+
 def test_torchrun_fine_tunes_with_two_processes_into_one_run(image_project):
     import os
     import subprocess
