@@ -395,3 +395,50 @@ def test_a_stopped_folder_named_before_is_named_and_a_parent_folder_finishes_it(
 
     import_data(ImportConfig(project=project, paths=[top], name="ds", add=True))
     assert dataset_notes(project) == (None, None)
+
+
+def refused_for_pretraining(project: Path) -> bool:
+    """Whether pretraining refuses the project's one dataset as partly imported."""
+    from ssl_studio.core.pretrain import _refuse_partial_import
+
+    with Store.open(project) as store:
+        [dataset] = store.datasets()
+        try:
+            _refuse_partial_import(dataset, store.last_import(dataset["id"]))
+        except ConfigError:
+            return True
+    return False
+
+
+def test_a_stopped_folder_deleted_then_another_folder_imported_is_no_longer_partial(
+    project, tmp_path
+):
+    """A folder deleted after its import was stopped kept the dataset partly imported for
+    good: it cannot be imported again, and nothing else covered it. Any import of the
+    dataset now covers it (its stored path is [redacted]: its import never named it, so it
+    is known gone by the folder that held it)."""
+    kept = pngs(tmp_path / "kept", 3)
+    import_data(ImportConfig(project=project, paths=[kept], name="ds", cache_size=16))
+    gone = pngs(tmp_path / "gone", 30)
+    done = stopped_import(project, gone, name="ds", add=True)["files_done"]
+    assert refused_for_pretraining(project)
+    shutil.rmtree(gone)
+    again = import_data(ImportConfig(project=project, paths=[kept], name="ds", add=True))
+    assert (again["unchanged"], again["missing"]) == (3, done)  # (its files are missing)
+    assert dataset_notes(project) == (None, None)
+    assert not refused_for_pretraining(project)
+    [dataset] = project_info(project)["datasets"]
+    assert (dataset["files"]["ok"], dataset["files"]["missing"], dataset["items"]) == (3, done, 3)
+
+
+def test_a_stopped_folder_still_there_keeps_the_dataset_partly_imported(project, tmp_path):
+    """Only a root that is gone is covered: one still on disk (its stored path hidden
+    whole) waits to be imported again, as before."""
+    kept = pngs(tmp_path / "kept", 3)
+    import_data(ImportConfig(project=project, paths=[kept], name="ds", cache_size=16))
+    stopped = pngs(tmp_path / "stopped", 30)
+    stopped_import(project, stopped, name="ds", add=True)
+    import_data(ImportConfig(project=project, paths=[kept], name="ds", add=True))
+    partial, _ = dataset_notes(project)
+    assert partial.startswith("An earlier import of another folder (started ")
+    assert refused_for_pretraining(project)
