@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.data.privacy import REDACTED
@@ -205,11 +206,27 @@ def _earlier_notes(last: dict[str, Any]) -> list[str]:
         started = str(earlier.get("started") or "")
         when = f" (started {started[:16].replace('T', ' ')} UTC)" if started else ""
         those = "that folder" if len(roots) == 1 else "those folders"
+        if _gone(roots):
+            are = "is" if len(roots) == 1 else "are"
+            notes.append(
+                f"An earlier import of {where}{when} {ended}; {those} {are} no longer there "
+                "— import any folder of the dataset (or use --allow-partial-import) to go on."
+            )
+            continue
         notes.append(
             f"An earlier import of {where}{when} {ended} — import {those} again to finish "
             "(files already imported are kept, not imported again)."
         )
     return notes
+
+
+def _gone(roots: list[str | None]) -> bool:
+    """Whether every one of ``roots`` (stored paths) names its folder or file in full (no
+    part redacted) and none is there now: no import can finish them, and the next import
+    of any folder of the dataset covers them (import_roots.py)."""
+    return all(root and REDACTED not in root for root in roots) and not any(
+        Path(root).exists() for root in roots if root
+    )
 
 
 def _joined(*notes: str | None) -> str | None:

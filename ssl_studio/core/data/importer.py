@@ -98,6 +98,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
         self.unfinished: dict[str, tuple[Found, str, FileRow]] = {}
         self.named: dict[str, tuple[_Candidate, list | None]] = {}  # to name at the end
         self.resumed_roots: set[str] = set()  # of an unfinished dataset finished here
+        self.gone_roots: set[str] = set()  # left unfinished, no longer on disk (import_roots.py)
         self.stale: list[tuple[dict[str, Any], list[str]]] = []  # (import_resume.py)
         self.root_ids: dict[str, int] = {}
         self.root_paths: dict[str, str] = {}  # root key -> absolute path (never stored)
@@ -151,7 +152,10 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
         options = {
             k: v for k, v in to_dict(self.cfg).items() if k not in ("project", "paths", "name")
         }
-        self.import_id = self.store.start_import(self.dataset_id, options, self._given_roots())
+        self.gone_roots = self._gone_roots()  # (covered: their files become missing)
+        self.import_id = self.store.start_import(
+            self.dataset_id, options, self._given_roots() | self.gone_roots, self._root_parents()
+        )
         # a crash, a kill or a full disk from here on leaves paths [redacted], the dataset
         # its interim name and this import unfinished: the next import names them
         cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
@@ -218,10 +222,11 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
             self.report(Message(JOB, mixed_layouts(self.csv_layouts), level="warning"))
         cancelled = self.stop.stopped
         with self.store.transaction():
-            # (the folders of a dataset finished here were walked too)
-            keys = [*self._root_keys(), *sorted(self.resumed_roots)]
+            # (the folders of a dataset finished here were walked too; those gone hold none)
+            gone = self.gone_roots & self.store.root_keys(self.dataset_id)
+            keys = [*self._root_keys(), *sorted(self.resumed_roots), *sorted(gone)]
             if self.tally.walk_complete:  # what it met replaces what was recorded there
-                self.store.clear_walk_errors(self.dataset_id, map(self._root_id, keys))
+                self.store.clear_walk_errors(self.dataset_id, map(self._walked_root_id, keys))
                 self._clear_unrooted(keys)
             # (an import that does not finish knows too few identifiers to name paths: its
             # walk problems are recorded [redacted], and the next walk replaces them)
@@ -230,7 +235,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
             for problem in walk_problems:
                 self._walk_error(problem, complete)
             if not cancelled:
-                walked = [self._root_id(key) for key in keys]
+                walked = [self._walked_root_id(key) for key in keys]
                 self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
         self._save_labels()
         return cancelled

@@ -395,3 +395,75 @@ def test_a_stopped_folder_named_before_is_named_and_a_parent_folder_finishes_it(
 
     import_data(ImportConfig(project=project, paths=[top], name="ds", add=True))
     assert dataset_notes(project) == (None, None)
+
+
+def refused_for_pretraining(project: Path) -> bool:
+    """Whether pretraining refuses the project's one dataset as partly imported."""
+    from ssl_studio.core.pretrain import _refuse_partial_import
+
+    with Store.open(project) as store:
+        [dataset] = store.datasets()
+        try:
+            _refuse_partial_import(dataset, store.last_import(dataset["id"]))
+        except ConfigError:
+            return True
+    return False
+
+
+def test_a_stopped_folder_deleted_then_another_folder_imported_is_no_longer_partial(
+    project, tmp_path
+):
+    """A folder deleted after its import was stopped kept the dataset partly imported for
+    good: it cannot be imported again, and nothing else covered it. Any import of the
+    dataset now covers it (its stored path is [redacted]: its import never named it, so it
+    is known gone by the folder that held it)."""
+    kept = pngs(tmp_path / "kept", 3)
+    import_data(ImportConfig(project=project, paths=[kept], name="ds", cache_size=16))
+    gone = pngs(tmp_path / "gone", 30)
+    done = stopped_import(project, gone, name="ds", add=True)["files_done"]
+    assert refused_for_pretraining(project)
+    shutil.rmtree(gone)
+    again = import_data(ImportConfig(project=project, paths=[kept], name="ds", add=True))
+    assert (again["unchanged"], again["missing"]) == (3, done)  # (its files are missing)
+    assert dataset_notes(project) == (None, None)
+    assert not refused_for_pretraining(project)
+    [dataset] = project_info(project)["datasets"]
+    assert (dataset["files"]["ok"], dataset["files"]["missing"], dataset["items"]) == (3, done, 3)
+
+
+def test_a_stopped_folder_named_before_and_deleted_is_covered_by_its_stored_path(project, tmp_path):
+    """A root named by an earlier import that finished is known gone by its stored path,
+    wherever the folder imported now lies; the note says it is gone until then."""
+    first = pngs(tmp_path / "x" / "first", 2)
+    import_data(ImportConfig(project=project, paths=[first], name="ds", cache_size=16))
+    pngs(first, 30)  # (grown: its re-import is stopped)
+    done = stopped_import(project, first, name="ds")["files_done"]
+    other = pngs(tmp_path / "y" / "other", 2)
+    import_data(ImportConfig(project=project, paths=[other], name="ds", add=True))
+    partial, _ = dataset_notes(project)
+    assert "import that folder again to finish" in partial  # (it is still there)
+    shutil.rmtree(first)
+    partial, unfinished = dataset_notes(project)
+    assert partial == unfinished
+    assert partial.startswith(f"An earlier import of '{first}' (started ")
+    assert partial.endswith(
+        f" was stopped after {done} of 30 files; that folder is no longer there — import any "
+        "folder of the dataset (or use --allow-partial-import) to go on."
+    )
+    assert refused_for_pretraining(project)
+    import_data(ImportConfig(project=project, paths=[other], name="ds", add=True))
+    assert dataset_notes(project) == (None, None)
+    assert not refused_for_pretraining(project)
+
+
+def test_a_stopped_folder_still_there_keeps_the_dataset_partly_imported(project, tmp_path):
+    """Only a root that is gone is covered: one still on disk (its stored path hidden
+    whole) waits to be imported again, as before."""
+    kept = pngs(tmp_path / "kept", 3)
+    import_data(ImportConfig(project=project, paths=[kept], name="ds", cache_size=16))
+    stopped = pngs(tmp_path / "stopped", 30)
+    stopped_import(project, stopped, name="ds", add=True)
+    import_data(ImportConfig(project=project, paths=[kept], name="ds", add=True))
+    partial, _ = dataset_notes(project)
+    assert partial.startswith("An earlier import of another folder (started ")
+    assert refused_for_pretraining(project)

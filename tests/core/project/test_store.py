@@ -242,11 +242,18 @@ def test_an_earlier_unfinished_import_counts_while_it_is_the_latest_of_one_of_it
         with store.transaction():
             store.root_id(dataset, "/data/[redacted]/a", "key-a")
             store.root_id(dataset, REDACTED, "key-b")  # (recorded by an unfinished import)
-        stopped = store.start_import(dataset, {}, roots=["key-a", "key-b"])
+        stopped = store.start_import(
+            dataset, {}, roots=["key-a", "key-b"], parents={"key-b": "key-top"}
+        )
         store.finish_import(stopped, "cancelled", {"files_done": 1, "files_seen": 5})
         store.start_import(dataset, {}, roots=["key-c"])  # cut off before a file was recorded
         done = store.start_import(dataset, {}, roots=["key-d"])
         store.finish_import(done, "done", {"files_done": 2, "files_seen": 2})
+        assert store.unfinished_roots(dataset) == {  # (with the folder holding each, if kept)
+            "key-a": ("/data/[redacted]/a", None),
+            "key-b": (REDACTED, "key-top"),
+            "key-c": (None, None),
+        }
         last = store.last_import(dataset)
         assert (last["status"], last["files_done"]) == ("done", 2)
         [cancelled, running] = last["earlier_unfinished"]
@@ -264,6 +271,7 @@ def test_an_earlier_unfinished_import_counts_while_it_is_the_latest_of_one_of_it
         store.finish_import(again, "done", {"files_done": 9, "files_seen": 9})
         [cancelled] = store.last_import(dataset)["earlier_unfinished"]
         assert cancelled["roots"] == [REDACTED]
+        assert store.unfinished_roots(dataset) == {"key-b": (REDACTED, "key-top")}
         assert store.known_root_keys(dataset) == {"key-a", "key-b", "key-c", "key-d"}
 
         older = store.start_import(dataset, {})  # (as before imports kept their roots)

@@ -27,21 +27,9 @@ class ImportHistory(StoreBase):
         oldest first, each as _import_row gives it with ``started`` and ``roots``: the
         stored (redacted) paths of those roots, None for one under which no file was
         recorded."""
-        rows = self.conn.execute(
-            "SELECT started, finished, status, summary FROM imports WHERE dataset_id = ? "
-            "ORDER BY id",
-            (dataset_id,),
-        ).fetchall()
+        rows, summaries, paths, latest = self._latest_imports(dataset_id)
         if not rows:
             return None
-        summaries = [_summary(row["summary"]) for row in rows]
-        paths = self._root_paths(dataset_id)
-        covered = [_roots(summary) for summary in summaries]
-        every = set(paths).union(*(keys for keys in covered if keys is not None))
-        latest: dict[str, int] = {}  # root key -> the index of its latest import
-        for index, keys in enumerate(covered):
-            for key in every if keys is None else keys:
-                latest[key] = index
         last = len(rows) - 1
         earlier: dict[int, list[str | None]] = {}
         for key, index in latest.items():
@@ -58,6 +46,41 @@ class ImportHistory(StoreBase):
                 for index, roots in sorted(earlier.items())
             ],
         }
+
+    def unfinished_roots(self, dataset_id: int) -> dict[str, tuple[str | None, str | None]]:
+        """The dataset's roots whose latest import did not end "done" (stopped, cut off,
+        unnamed; the latest import's own roots too), each as path key -> (its stored,
+        redacted path, None where no file was recorded under it; the path key of the
+        folder that holds it, None where its import did not record it). An import that
+        runs can tell from them which roots went away (import_roots.py)."""
+        rows, summaries, paths, latest = self._latest_imports(dataset_id)
+        unfinished: dict[str, tuple[str | None, str | None]] = {}
+        for key, index in latest.items():
+            if rows[index]["status"] != "done":
+                parents = summaries[index].get("root_parents")
+                parent = parents.get(key) if isinstance(parents, dict) else None
+                unfinished[key] = (paths.get(key), parent if isinstance(parent, str) else None)
+        return unfinished
+
+    def _latest_imports(
+        self, dataset_id: int
+    ) -> tuple[list[Any], list[dict[str, Any]], dict[str, str | None], dict[str, int]]:
+        """The dataset's imports (rows and summaries, oldest first), the stored paths of
+        its roots, and root key -> the index of its latest import."""
+        rows = self.conn.execute(
+            "SELECT started, finished, status, summary FROM imports WHERE dataset_id = ? "
+            "ORDER BY id",
+            (dataset_id,),
+        ).fetchall()
+        summaries = [_summary(row["summary"]) for row in rows]
+        paths = self._root_paths(dataset_id)
+        covered = [_roots(summary) for summary in summaries]
+        every = set(paths).union(*(keys for keys in covered if keys is not None))
+        latest: dict[str, int] = {}
+        for index, keys in enumerate(covered):
+            for key in every if keys is None else keys:
+                latest[key] = index
+        return rows, summaries, paths, latest
 
     def known_root_keys(self, dataset_id: int) -> set[str]:
         """Path keys of the dataset's roots: those files were recorded under, and those

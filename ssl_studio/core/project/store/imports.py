@@ -51,17 +51,33 @@ class ImportRecords(StoreBase):
     """Queries of the import job (mixed into Store)."""
 
     def start_import(
-        self, dataset_id: int, config: Mapping[str, Any], roots: Iterable[str] | None = None
+        self,
+        dataset_id: int,
+        config: Mapping[str, Any],
+        roots: Iterable[str] | None = None,
+        parents: Mapping[str, str] | None = None,
     ) -> int:
         """A new import row, "running". ``roots``: path keys of the roots it covers (see
         import_history.py), kept in its summary from the start, so that one cut off (a
-        crash, a kill) still tells which roots it left unfinished."""
-        summary = None if roots is None else json.dumps({"roots": sorted(roots)})
+        crash, a kill) still tells which roots it left unfinished. ``parents``: root key ->
+        the path key of the folder that holds it, so that a later import can tell the
+        root went away though its stored path is [redacted] (Store.unfinished_roots)."""
+        started: dict[str, Any] = {}
+        if roots is not None:
+            started["roots"] = sorted(roots)
+        if parents:
+            started["root_parents"] = dict(sorted(parents.items()))
         with self.transaction():
             cursor = self.conn.execute(
                 "INSERT INTO imports(dataset_id, started, status, config, summary) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (dataset_id, now(), "running", json.dumps(config), summary),
+                (
+                    dataset_id,
+                    now(),
+                    "running",
+                    json.dumps(config),
+                    json.dumps(started) if started else None,
+                ),
             )
         return int(cursor.lastrowid)
 
@@ -73,16 +89,18 @@ class ImportRecords(StoreBase):
         roots: Iterable[str] | None = None,
     ) -> None:
         """End an import with ``status`` and ``summary``, stored with ``roots`` (the path
-        keys of the roots it covers; None: those recorded when it started, if any)."""
+        keys of the roots it covers; None: those recorded when it started, if any) and the
+        ``root_parents`` recorded when it started."""
         stored = dict(summary)
+        row = self.conn.execute("SELECT summary FROM imports WHERE id = ?", (import_id,)).fetchone()
+        started = json.loads(row[0]) if row is not None and row[0] else {}
+        started = started if isinstance(started, dict) else {}
         if roots is None:
-            row = self.conn.execute(
-                "SELECT json_extract(summary, '$.roots') FROM imports WHERE id = ?",
-                (import_id,),
-            ).fetchone()
-            roots = json.loads(row[0]) if row is not None and row[0] else None
+            roots = started.get("roots")
         if roots is not None:
             stored["roots"] = sorted(roots)
+        if started.get("root_parents"):
+            stored["root_parents"] = started["root_parents"]
         with self.transaction():
             self.conn.execute(
                 "UPDATE imports SET finished = ?, status = ?, summary = ? WHERE id = ?",
