@@ -292,8 +292,7 @@ def _refuse_partial_import(dataset: dict[str, Any], last_import: dict[str, Any] 
     if note is not None:
         raise ConfigError(
             f"Dataset '{dataset['name']}' is only partly imported. {note} To pretrain on "
-            "what is imported so far anyway, add --allow-partial-import to ssl-studio "
-            "pretrain (the app asks first)."
+            "what is imported so far anyway, set allow_partial_import."
         )
 
 

@@ -347,8 +347,7 @@ def test_a_dataset_whose_last_import_did_not_finish_is_refused_unless_allowed(tm
     stopped_note = (
         "Dataset 'shapes' is only partly imported. Import stopped after 5 of 20 files — "
         "import the folder again to finish (files already imported are kept, not imported "
-        "again). To pretrain on what is imported so far anyway, add --allow-partial-import "
-        "to ssl-studio pretrain (the app asks first)."
+        "again). To pretrain on what is imported so far anyway, set allow_partial_import."
     )
     with pytest.raises(ConfigError) as refused:
         pretrain(config(project, steps=1))
