@@ -15,6 +15,7 @@ no identifier). At most ``MAX_GROUPS`` groups are named, the largest; the rest a
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -92,12 +93,10 @@ def _patients(keys: list[str | None]) -> list[str]:
 
 def _capped(names: list[str]) -> list[str]:
     """The ``MAX_GROUPS`` largest groups by name, the others as one "other (N more)" group."""
-    counts: dict[str, int] = {}
-    for name in names:
-        counts[name] = counts.get(name, 0) + 1
+    counts = Counter(names)
     if len(counts) <= MAX_GROUPS:
         return names
-    kept = set(sorted(counts, key=lambda name: -counts[name])[:MAX_GROUPS])
+    kept = {name for name, _ in counts.most_common(MAX_GROUPS)}
     other = f"other ({len(counts) - len(kept)} more)"
     return [name if name in kept else other for name in names]
 

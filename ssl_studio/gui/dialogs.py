@@ -41,22 +41,27 @@ def confirm(parent: QWidget | None, title: str, question: str, *, default_no: bo
 def ask(parent: QWidget | None, title: str, question: str) -> bool | None:
     """A Yes / No / Cancel question: True, False, or None for Cancel (also Escape and the
     close button), which means: do nothing. Unattended: None."""
-    if unattended_errors is not None:
-        return None
     buttons = QMessageBox.StandardButton
-    answer = QMessageBox.question(
-        parent, title, question, buttons.Yes | buttons.No | buttons.Cancel, buttons.Yes
-    )
-    return {buttons.Yes: True, buttons.No: False}.get(answer)
+    return _three_way(parent, title, question, buttons.Yes, buttons.No)
 
 
 def save_or_discard(parent: QWidget | None, title: str, question: str) -> bool | None:
     """Save / Discard / Cancel for unsaved work: True to save, False to throw it away, None
     for Cancel (also Escape and the close button): go on working. Unattended: None."""
+    buttons = QMessageBox.StandardButton
+    return _three_way(parent, title, question, buttons.Save, buttons.Discard)
+
+
+def _three_way(
+    parent: QWidget | None,
+    title: str,
+    question: str,
+    yes: QMessageBox.StandardButton,
+    no: QMessageBox.StandardButton,
+) -> bool | None:
+    """``yes`` (the default) -> True, ``no`` -> False, Cancel (Escape) -> None."""
     if unattended_errors is not None:
         return None
-    buttons = QMessageBox.StandardButton
-    answer = QMessageBox.question(
-        parent, title, question, buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save
-    )
-    return {buttons.Save: True, buttons.Discard: False}.get(answer)
+    cancel = QMessageBox.StandardButton.Cancel
+    answer = QMessageBox.question(parent, title, question, yes | no | cancel, yes)
+    return {yes: True, no: False}.get(answer)

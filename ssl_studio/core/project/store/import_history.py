@@ -85,14 +85,8 @@ class ImportHistory(StoreBase):
     def known_root_keys(self, dataset_id: int) -> set[str]:
         """Path keys of the dataset's roots: those files were recorded under, and those
         its imports covered (one stopped before it recorded a file has no root row)."""
-        keys = set(self._root_paths(dataset_id))
-        rows = self.conn.execute(
-            "SELECT summary FROM imports WHERE dataset_id = ? AND summary IS NOT NULL",
-            (dataset_id,),
-        )
-        for row in rows:
-            keys.update(_roots(_summary(row[0])) or ())
-        return keys
+        _, _, paths, latest = self._latest_imports(dataset_id)
+        return set(paths) | set(latest)
 
     def _root_paths(self, dataset_id: int) -> dict[str, str | None]:
         rows = self.conn.execute(
