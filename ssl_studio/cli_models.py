@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.config import CSV_LAYOUTS, DEVICES, FinetuneConfig
+from ssl_studio.core.wording import counted
 
 PROTOCOL_HELP = (
     "how the classifier is made: knn = nearest labeled neighbours in the frozen "
@@ -243,11 +244,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         layout_flag="--layout",
     )
     if result["cancelled"]:
-        print(f"Stopped after {_count(result['items'], 'prediction')}; nothing was written.")
+        print(f"Stopped after {counted(result['items'], 'prediction')}; nothing was written.")
         return EXIT_CANCELLED
     print(
-        f"{_count(result['items'], 'prediction')}, "
-        f"{_count(result['errors'], 'file')} with errors -> {result['out']}"
+        f"{counted(result['items'], 'prediction')}, "
+        f"{counted(result['errors'], 'file')} with errors -> {result['out']}"
     )
     if notes := result.get("notes"):
         have = "has" if notes == 1 else "have"
@@ -402,8 +403,3 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         help="CSV series layout: columns = one series per file, rows = one per row "
         "(default: as the model's training files were imported, from its card)",
     )
-
-
-def _count(n: int, thing: str) -> str:
-    """``1 file``, ``2 files``."""
-    return f"{n} {thing}{'' if n == 1 else 's'}"

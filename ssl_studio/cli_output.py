@@ -21,6 +21,7 @@ from ssl_studio.core.events import (
     Step,
     StopToken,
 )
+from ssl_studio.core.wording import counted
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -87,7 +88,7 @@ def _duration(seconds: float) -> str:
 def _progress_text(event: Progress) -> str:
     c = event.counts
     if event.job == "predict":
-        return f"Predicting: {event.done} item{'' if event.done == 1 else 's'} so far"
+        return f"Predicting: {counted(event.done, 'item')} so far"
     if event.job != "import":  # e.g. label-efficiency: fits done of all fits
         of = f"/{event.total}" if event.total is not None else ""
         phase = f" ({event.phase})" if event.phase else ""

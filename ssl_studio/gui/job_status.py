@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from ssl_studio.core.events import Event, Message, Progress, Started, Step
+from ssl_studio.core.wording import counted
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.jobs import JobRunner
 from ssl_studio.gui.log_panel import LogPanel
@@ -132,7 +133,7 @@ def progress_detail(event: Progress) -> str:
             f"{c.get('failed', 0)} failed{skipped}{eta}"
         )
     if event.job == "predict":
-        return f"{event.done} item{'' if event.done == 1 else 's'} so far"
+        return f"{counted(event.done, 'item')} so far"
     of = f"/{event.total}" if event.total else ""
     return f"{event.phase + ', ' if event.phase else ''}{event.done}{of} done"
 

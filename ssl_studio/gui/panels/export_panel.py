@@ -25,6 +25,7 @@ from ssl_studio.core.export.card import card_markdown
 from ssl_studio.core.export.job import check_predictions_place
 from ssl_studio.core.jobs import predict
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.wording import counted
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.tables import ColumnCaps, ElideRight, fill_table, make_table, selected_rows
@@ -149,7 +150,9 @@ class ExportPanel(QWidget):
 
     def _predicted(self, counts: dict[str, Any]) -> None:
         if counts["cancelled"]:
-            self.status.setText(f"Stopped after {_items(counts['items'])}; nothing was saved.")
+            self.status.setText(
+                f"Stopped after {counted(counts['items'], 'item')}; nothing was saved."
+            )
             return
         with open(counts["out"], newline="") as f:
             rows = list(csv.reader(f))
@@ -158,8 +161,8 @@ class ExportPanel(QWidget):
         more = f" (the first {PREDICTIONS_SHOWN} shown)" if len(body) > PREDICTIONS_SHOWN else ""
         noted = sum(1 for row in body if row[-1] and not row[-2])  # answers with a note
         self.status.setText(
-            f"{_items(counts['items'])} predicted, {_files_unread(counts['errors'])}{more}. "
-            f"Saved to {counts['out']}."
+            f"{counted(counts['items'], 'item')} predicted, "
+            f"{_files_unread(counts['errors'])}{more}. Saved to {counts['out']}."
             + (
                 f" <b style='color:#e65100'>{_with_notes(noted)}</b> (shaded): read it with "
                 "the answer; a file unlike the training data may get an answer that means "
@@ -202,10 +205,6 @@ def suggested_csv(folder: Path) -> Path:
 
 def _with_notes(n: int) -> str:
     return "1 prediction has a note" if n == 1 else f"{n} predictions have a note"
-
-
-def _items(n: int) -> str:
-    return f"{n} item{'' if n == 1 else 's'}"
 
 
 def _files_unread(n: int) -> str:
