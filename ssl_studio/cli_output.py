@@ -21,7 +21,7 @@ from ssl_studio.core.events import (
     Step,
     StopToken,
 )
-from ssl_studio.core.wording import counted
+from ssl_studio.core.wording import progress_detail
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -86,22 +86,9 @@ def _duration(seconds: float) -> str:
 
 
 def _progress_text(event: Progress) -> str:
-    c = event.counts
-    if event.job == "predict":
-        return f"Predicting: {counted(event.done, 'item')} so far"
-    if event.job != "import":  # e.g. label-efficiency: fits done of all fits
-        of = f"/{event.total}" if event.total is not None else ""
-        phase = f" ({event.phase})" if event.phase else ""
-        return f"{event.job.capitalize()}{phase}: {event.done}{of} done"
-    if event.phase == "discover":
-        return f"Looking for files: {event.done} found"
-    if event.phase == "scan":
-        return f"Checking files: {event.done}/{event.total}"
-    eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
-    return (
-        f"Importing: {event.done}/{event.total} files, {c.get('items', 0)} items, "
-        f"{c.get('failed', 0)} failed, {c.get('skipped', 0)} skipped{eta}"
-    )
+    """The job's name, then how far it is, in the words the app's status bar uses."""
+    title = {"import": "Importing", "predict": "Predicting"}.get(event.job, event.job.capitalize())
+    return f"{title}: {progress_detail(event)}"
 
 
 def json_reporter(event: Event) -> None:

@@ -138,8 +138,9 @@ def test_progress_lines_never_show_an_unknown_total():
         _progress_text(Progress("label-efficiency", done=3, total=30, phase="k=5")),
         _progress_text(Progress("predict", done=64, phase="predict")),
     ]
+    assert lines[0] == "Importing: looking for files, 3 found"
     assert lines[2].startswith("Importing: 3/9 files, 5 items")
-    assert lines[-2] == "Label-efficiency (k=5): 3/30 done"
+    assert lines[-2] == "Label-efficiency: k=5, 3/30 done"
     assert lines[-1] == "Predicting: 64 items so far"
     assert not any("Importing" in line for line in lines[-2:])
     assert not any("None" in line for line in lines), lines
@@ -400,4 +401,4 @@ def test_progress_goes_to_stderr_as_it_is_when_the_job_runs(monkeypatch):
     now = io.StringIO()
     monkeypatch.setattr("sys.stderr", now)
     TextReporter()(Progress("label-efficiency", done=3, total=3, phase="k=5"))
-    assert "Label-efficiency (k=5): 3/3 done" in now.getvalue()
+    assert "Label-efficiency: k=5, 3/3 done" in now.getvalue()

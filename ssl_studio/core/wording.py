@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
+from ssl_studio.core.events import Progress
+
 
 def counted(n: int, noun: str) -> str:
     """``1 file``, ``2 files``, ``0 files`` (for nouns whose plural adds an s)."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def progress_detail(event: Progress) -> str:
+    """How far a job is, after its title in the status bar: an import's files, items and
+    failures; a prediction's items; else the phase and the work done (of the total)."""
+    c = event.counts
+    if event.job == "import" and event.phase == "discover":
+        return f"looking for files, {event.done} found"
+    if event.job == "import" and event.phase == "scan":
+        return f"checking files, {event.done}/{event.total}"
+    if event.job == "import":
+        eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
+        skipped = f", {c['skipped']} skipped" if c.get("skipped") else ""
+        return (
+            f"{event.done}/{event.total} files, {c.get('items', 0)} items, "
+            f"{c.get('failed', 0)} failed{skipped}{eta}"
+        )
+    if event.job == "predict":
+        return f"{counted(event.done, 'item')} so far"
+    of = f"/{event.total}" if event.total else ""
+    return f"{event.phase + ', ' if event.phase else ''}{event.done}{of} done"

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from ssl_studio.core.events import Event, Message, Progress, Started, Step
-from ssl_studio.core.wording import counted
+from ssl_studio.core.wording import progress_detail
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.jobs import JobRunner
 from ssl_studio.gui.log_panel import LogPanel
@@ -115,27 +115,6 @@ class JobStatus(QObject):
         self.outcome_timer.start(OUTCOME_SHOWN_MS)
         self.log.add(f"[error] {title}: {message}")
         dialogs.show_error(self.window, f"{title} failed", message)
-
-
-def progress_detail(event: Progress) -> str:
-    """How far a job is, after its title in the status bar: an import's files, items and
-    failures; a prediction's items; else the phase and the work done (of the total)."""
-    c = event.counts
-    if event.job == "import" and event.phase == "discover":
-        return f"looking for files, {event.done} found"
-    if event.job == "import" and event.phase == "scan":
-        return f"checking files, {event.done}/{event.total}"
-    if event.job == "import":
-        eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
-        skipped = f", {c['skipped']} skipped" if c.get("skipped") else ""
-        return (
-            f"{event.done}/{event.total} files, {c.get('items', 0)} items, "
-            f"{c.get('failed', 0)} failed{skipped}{eta}"
-        )
-    if event.job == "predict":
-        return f"{counted(event.done, 'item')} so far"
-    of = f"/{event.total}" if event.total else ""
-    return f"{event.phase + ', ' if event.phase else ''}{event.done}{of} done"
 
 
 def was_stopped(result: Any) -> bool:

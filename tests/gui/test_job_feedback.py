@@ -167,7 +167,7 @@ def test_the_map_names_its_runs_in_full(qtbot, make_window, project, tmp_path):
 
 
 def test_the_status_bar_says_how_far_each_kind_of_job_is():
-    from ssl_studio.gui.job_status import progress_detail
+    from ssl_studio.core.wording import progress_detail
 
     assert progress_detail(Progress("predict", done=1, phase="predict")) == "1 item so far"
     assert progress_detail(Progress("label-efficiency", done=3, total=30, phase="k=5")) == (
