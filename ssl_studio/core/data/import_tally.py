@@ -88,11 +88,16 @@ def stopped_note(summary: dict[str, Any]) -> str:
             "named: they may show as [redacted] until the folder is imported again (quick: "
             "nothing is imported again)."
         )
-    of = f"{seen} files" if summary.get("walk_complete", True) else f"the {seen} files found so far"
     return (
-        f"Import stopped after {summary.get('files_done', 0)} of {of} — import the folder "
-        "again to finish (files already imported are kept, not imported again)."
+        f"{_stopped_after(summary)} — import the folder again to finish (files already "
+        "imported are kept, not imported again)."
     )
+
+
+def _stopped_after(summary: dict[str, Any]) -> str:
+    seen = summary.get("files_seen", 0)
+    of = f"{seen} files" if summary.get("walk_complete", True) else f"the {seen} files found so far"
+    return f"Import stopped after {summary.get('files_done', 0)} of {of}"
 
 
 # why a file an unfinished import recorded could not be read again (its problem's code)
@@ -170,8 +175,22 @@ def unfinished_note(last_import: dict[str, Any] | None) -> str | None:
 def _last_unread_note(last: dict[str, Any]) -> str | None:
     """``partial_import_note`` for the latest import alone."""
     status = last.get("status")
-    if status == "cancelled":  # (stopped in its last batch: every file was read)
-        return None if every_file_done(last) else stopped_note(last)
+    if status == "cancelled" and every_file_done(last):  # (stopped in its last batch)
+        return None
+    roots = last.get("roots")
+    if status in ("cancelled", "running") and roots and _gone(roots):
+        ended = (
+            _stopped_after(last)
+            if status == "cancelled"
+            else "The last import did not finish (it was interrupted)"
+        )
+        those = "that folder is" if len(roots) == 1 else "those folders are"
+        return (
+            f"{ended}; {those} no longer there — import any folder of the dataset (or use "
+            "--allow-partial-import) to go on."
+        )
+    if status == "cancelled":
+        return stopped_note(last)
     if status == "running":
         return (
             "The last import did not finish (it was interrupted, or is still running) — "

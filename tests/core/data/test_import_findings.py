@@ -456,6 +456,28 @@ def test_a_stopped_folder_named_before_and_deleted_is_covered_by_its_stored_path
     assert not refused_for_pretraining(project)
 
 
+def test_the_latest_import_stopped_in_a_folder_since_deleted_says_it_is_gone(project, tmp_path):
+    """When the stopped import is the dataset's latest, its note asked to import a folder
+    that is no longer there; it now says how to go on, as an earlier one's does."""
+    first = pngs(tmp_path / "x" / "first", 2)
+    import_data(ImportConfig(project=project, paths=[first], name="ds", cache_size=16))
+    pngs(first, 30)  # (grown: its re-import is stopped)
+    done = stopped_import(project, first, name="ds")["files_done"]
+    partial, _ = dataset_notes(project)
+    assert partial.startswith(f"Import stopped after {done} of 30 files — import the folder")
+    shutil.rmtree(first)
+    partial, unfinished = dataset_notes(project)
+    assert partial == unfinished
+    assert partial == (
+        f"Import stopped after {done} of 30 files; that folder is no longer there — import "
+        "any folder of the dataset (or use --allow-partial-import) to go on."
+    )
+    other = pngs(tmp_path / "y" / "other", 2)
+    import_data(ImportConfig(project=project, paths=[other], name="ds", add=True))
+    assert dataset_notes(project) == (None, None)
+    assert not refused_for_pretraining(project)
+
+
 def test_a_stopped_folder_still_there_keeps_the_dataset_partly_imported(project, tmp_path):
     """Only a root that is gone is covered: one still on disk (its stored path hidden
     whole) waits to be imported again, as before."""

@@ -22,7 +22,8 @@ class ImportHistory(StoreBase):
 
     def last_import(self, dataset_id: int) -> dict[str, Any] | None:
         """The dataset's latest import (see _import_row), or None if none was recorded,
-        with ``earlier_unfinished``: the earlier imports that are still the latest import
+        with ``roots`` (the stored paths of the roots it is the latest import of) and
+        ``earlier_unfinished``: the earlier imports that are still the latest import
         of one of the dataset's roots and did not end "done" (stopped, cut off, unnamed),
         oldest first, each as _import_row gives it with ``started`` and ``roots``: the
         stored (redacted) paths of those roots, None for one under which no file was
@@ -32,16 +33,20 @@ class ImportHistory(StoreBase):
             return None
         last = len(rows) - 1
         earlier: dict[int, list[str | None]] = {}
+        own: list[str | None] = []
         for key, index in latest.items():
-            if index != last and rows[index]["status"] != "done":
+            if index == last:
+                own.append(paths.get(key))
+            elif rows[index]["status"] != "done":
                 earlier.setdefault(index, []).append(paths.get(key))
         return {
             **_import_row(rows[last], summaries[last]),
+            "roots": _sorted_paths(own),
             "earlier_unfinished": [
                 {
                     **_import_row(rows[index], summaries[index]),
                     "started": rows[index]["started"],
-                    "roots": sorted(roots, key=lambda path: (path is None, path or "")),
+                    "roots": _sorted_paths(roots),
                 }
                 for index, roots in sorted(earlier.items())
             ],
@@ -101,6 +106,10 @@ def _summary(text: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return summary if isinstance(summary, dict) else {}
+
+
+def _sorted_paths(paths: list[str | None]) -> list[str | None]:
+    return sorted(paths, key=lambda path: (path is None, path or ""))
 
 
 def _roots(summary: dict[str, Any]) -> list[str] | None:
