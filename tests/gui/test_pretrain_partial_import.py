@@ -129,3 +129,26 @@ def test_a_folder_cut_off_before_another_was_added_to_the_end_is_marked_in_both_
     import_data(ImportConfig(project=project, paths=[tmp_path / "more"], name="shapes"))
     window.context.notify("datasets")
     assert not form.import_note.isVisible()
+
+
+def test_the_note_of_a_stopped_import_whose_folder_is_gone_names_no_command_line_flag(
+    make_window, project, tmp_path
+):
+    import shutil
+
+    import_shapes(project, tmp_path, n=6)
+    with Store.open(project, write=True) as store:  # a re-import of the folder, stopped
+        stopped = store.start_import(store.dataset("shapes")["id"], {})
+        store.finish_import(stopped, "cancelled", {"files_done": 4, "files_seen": 12})
+    shutil.rmtree(tmp_path / "shapes")
+    window = make_window(project)
+    window.show_step(1)
+    note = window.pretrain.form.import_note.text()
+    assert "that folder is no longer there — import any folder of the dataset (or pretrain on " in (
+        note
+    )
+    assert "--" not in note.replace(" — ", "")
+    window.show_step(0)
+    shown = window.data.findChildren(type(window.pretrain.form.import_note))
+    assert any("pretrain on what is imported" in label.text() for label in shown)
+    assert not any("--allow-partial-import" in label.text() for label in shown)

@@ -148,17 +148,23 @@ def unnamed_note(summary: dict[str, Any]) -> str:
     )
 
 
-def partial_import_note(last_import: dict[str, Any] | None) -> str | None:
+# how to use a partly imported dataset anyway, as the command line says it; the app asks
+# before it pretrains on one, and says so instead
+ANYWAY_CLI = "use --allow-partial-import"
+ANYWAY_APP = "pretrain on what is imported"
+
+
+def partial_import_note(last_import: dict[str, Any] | None, anyway: str = ANYWAY_CLI) -> str | None:
     """What a dataset's imports (``Store.last_import``: the latest, with the earlier ones
     still the latest of one of its roots) left unread and how to finish it; None when
     every file was read (even if an import was stopped before naming their paths), or no
     import was recorded. A stopped import says how far it got; one still "running" was cut
     off (a crash, a kill, a full disk) or runs now (only the latest can)."""
     last = last_import or {}
-    return _joined(_last_unread_note(last), *_earlier_notes(last))
+    return _joined(_last_unread_note(last, anyway), *_earlier_notes(last, anyway))
 
 
-def unfinished_note(last_import: dict[str, Any] | None) -> str | None:
+def unfinished_note(last_import: dict[str, Any] | None, anyway: str = ANYWAY_CLI) -> str | None:
     """What a dataset's imports left undone: files not read (``partial_import_note``) or
     paths the latest import could not name (status "unnamed", or stopped once every file
     was read); None when they finished."""
@@ -168,11 +174,11 @@ def unfinished_note(last_import: dict[str, Any] | None) -> str | None:
     elif last.get("status") == "cancelled" and every_file_done(last):
         own = stopped_note(last)  # (its paths are named by the next import)
     else:
-        own = _last_unread_note(last)
-    return _joined(own, *_earlier_notes(last))
+        own = _last_unread_note(last, anyway)
+    return _joined(own, *_earlier_notes(last, anyway))
 
 
-def _last_unread_note(last: dict[str, Any]) -> str | None:
+def _last_unread_note(last: dict[str, Any], anyway: str) -> str | None:
     """``partial_import_note`` for the latest import alone."""
     status = last.get("status")
     if status == "cancelled" and every_file_done(last):  # (stopped in its last batch)
@@ -186,8 +192,8 @@ def _last_unread_note(last: dict[str, Any]) -> str | None:
         )
         those = "that folder is" if len(roots) == 1 else "those folders are"
         return (
-            f"{ended}; {those} no longer there — import any folder of the dataset (or use "
-            "--allow-partial-import) to go on."
+            f"{ended}; {those} no longer there — import any folder of the dataset (or "
+            f"{anyway}) to go on."
         )
     if status == "cancelled":
         return stopped_note(last)
@@ -200,7 +206,7 @@ def _last_unread_note(last: dict[str, Any]) -> str | None:
     return None
 
 
-def _earlier_notes(last: dict[str, Any]) -> list[str]:
+def _earlier_notes(last: dict[str, Any], anyway: str) -> list[str]:
     """A note for each earlier import that is still the latest of one of the dataset's
     roots and left files unread (stopped before reading every file, or cut off), naming
     those roots as the project stores them (redacted), or "another folder" where a root's
@@ -229,7 +235,7 @@ def _earlier_notes(last: dict[str, Any]) -> list[str]:
             are = "is" if len(roots) == 1 else "are"
             notes.append(
                 f"An earlier import of {where}{when} {ended}; {those} {are} no longer there "
-                "— import any folder of the dataset (or use --allow-partial-import) to go on."
+                f"— import any folder of the dataset (or {anyway}) to go on."
             )
             continue
         notes.append(

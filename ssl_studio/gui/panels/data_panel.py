@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.import_tally import (
+    ANYWAY_APP,
     partial_import_note,
     unfinished_note,
     unread_dicom_note,
@@ -221,12 +222,12 @@ class DataPanel(QWidget):
         labeled = f"; {len(labels)} labeled" if labels else ""
         # stopped, or cut off (the latest import, or an earlier one of another folder);
         # it may name a folder as stored, so as text, not markup
-        stopped = html.escape(unfinished_note(d.get("last_import")) or "", quote=False)
+        stopped = html.escape(unfinished_note(d.get("last_import"), ANYWAY_APP) or "", quote=False)
         unread = unread_dicom_note(d.get("unread_dicom") or 0, d.get("unread_dicom_missing", 0))
         self.summary.setText(
             f"<b>{d['name']}</b>: {d['items']} items ({content}){size}{labeled}. "
             f"{d['errors']} files failed, {d['skipped']} skipped"
-            + (" so far" if partial_import_note(d.get("last_import")) else "")
+            + (" so far" if partial_import_note(d.get("last_import"), ANYWAY_APP) else "")
             + (f". <b>{stopped}</b>" if stopped else ".")
             + (f" <b>{unread}</b>" if unread else "")
         )

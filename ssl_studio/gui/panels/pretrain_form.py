@@ -28,7 +28,7 @@ from ssl_studio.core.config import (
     default_backbone,
     default_batch_and_lr,
 )
-from ssl_studio.core.data.import_tally import partial_import_note
+from ssl_studio.core.data.import_tally import ANYWAY_APP, partial_import_note
 from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import describe_tasks
@@ -203,7 +203,8 @@ class PretrainForm(QScrollArea):
             return None
         with self.context.reading(self), Store.open(self.context.project) as store:
             found = store.dataset(name)
-            return partial_import_note(store.last_import(found["id"])) if found else None
+            last = store.last_import(found["id"]) if found else None
+            return partial_import_note(last, ANYWAY_APP) if found else None
         return None
 
     def _show_unfinished_import(self) -> None:
