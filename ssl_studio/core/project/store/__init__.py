@@ -13,6 +13,7 @@ from ssl_studio.core.project.store.import_history import ImportHistory
 from ssl_studio.core.project.store.import_report import ImportReport
 from ssl_studio.core.project.store.imports import FileRow, ImportRecords
 from ssl_studio.core.project.store.path_redaction import PathRedaction
+from ssl_studio.core.project.store.removals import RemovalRecords
 from ssl_studio.core.project.store.runs import RunRecords
 from ssl_studio.core.project.store.walk_errors import WalkErrors
 
@@ -27,6 +28,7 @@ class Store(
     WalkErrors,
     PathRedaction,
     RunRecords,
+    RemovalRecords,
     StoreBase,
 ):
     """One open project. Use ``Store.create`` / ``Store.open`` and close it (or ``with``)."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ssl_studio.core.project.store.base import StoreBase, _decoded, _stored, now
+from ssl_studio.core.project.store.removals import LAST_RUN_ID
 
 
 class RunRecords(StoreBase):
@@ -17,9 +18,10 @@ class RunRecords(StoreBase):
     def create_run(self, dataset_id: int, kind: str, fields: Mapping[str, Any]) -> int:
         """A new run (status "running") and its new, empty folder runs/<id>; fields: task,
         backbone, config, device, world_size, fingerprint, versions, parent_run_id
-        (JSON-able values are stored as JSON). Its id is above every run's in the database
-        and every run folder's on disk: a folder that is there (from a run the database no
-        longer lists, e.g. after an older project.db was restored) is never reused."""
+        (JSON-able values are stored as JSON). Its id is above every run's in the database,
+        every run folder's on disk and every deleted run's: a folder that is there (from a
+        run the database no longer lists, e.g. after an older project.db was restored) is
+        never reused, nor is a deleted run's id (exports name their runs by id)."""
         columns = (
             "task",
             "backbone",
@@ -33,7 +35,8 @@ class RunRecords(StoreBase):
         values = [_stored(fields.get(c)) for c in columns]
         with self.transaction():
             latest = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0]
-            run_id = max({int(latest), *self.paths.run_ids_on_disk()}) + 1
+            removed = int(self.meta(LAST_RUN_ID) or 0)  # (a deleted run's id is not reused)
+            run_id = max({int(latest), removed, *self.paths.run_ids_on_disk()}) + 1
             folder = self.paths.run_folder(run_id)
             self.conn.execute(
                 f"INSERT INTO runs(id, dataset_id, kind, status, created, started, folder, "

@@ -1,0 +1,196 @@
+"""Removing runs and datasets from a project, to tidy it up and free disk space.
+
+A run goes with its folder (runs/<id>: checkpoints, model, split, embeddings); a dataset
+with its labels, import history and cache. What was made from them goes too, but only
+when asked (``with_dependents``): the runs fine-tuned from a pretraining run (and theirs),
+or every run on a dataset. Export folders always stay where they are: an export works on
+its own, and its model card keeps what it needs to know. No run id is given again after
+its run was removed, so a card's run number never names another run.
+
+``plan_*`` reads the project and says what would go (for a question to the user); the
+removal itself (``remove``) takes the project's write lock, so it never runs beside an
+import or a training job, checks the plan again under the lock, deletes the rows in one
+transaction and then the files. A file that cannot be deleted (permissions, a file open
+in another program) is named in the result; the project stays consistent either way.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.project.store import Store, folder_bytes
+
+
+@dataclass(frozen=True)
+class RemovalPlan:
+    """What a removal deletes: runs (by id) and at most one dataset (by name), the bytes
+    their folders hold, and the export folders made from those runs (they are kept)."""
+
+    run_ids: tuple[int, ...]
+    dataset: str | None
+    bytes_on_disk: int
+    exports_kept: tuple[str, ...]
+    asked_runs: tuple[int, ...] = ()  # the runs asked for (the others were made from them)
+
+    def describe(self) -> str:
+        """One paragraph naming what goes and what stays, for the question asked first."""
+        what = []
+        if self.dataset is not None:
+            what.append(f"dataset '{self.dataset}' (its labels, import history and cache)")
+        made = [i for i in self.run_ids if i not in self.asked_runs]
+        if self.asked_runs:
+            what.append(_runs_text(self.asked_runs))
+        if made:
+            source = "them" if len(self.asked_runs) > 1 else "it"
+            what.append(
+                f"{_runs_text(made)} made from {source}"
+                if self.asked_runs
+                else f"its {_runs_text(made)}"
+            )
+        text = "Removes " + " and ".join(what)
+        text += f", {size_text(self.bytes_on_disk)} on disk. This cannot be undone."
+        if self.exports_kept:
+            kept = ", ".join(self.exports_kept)
+            text += f" Exported models are kept: {kept}."
+        return text
+
+
+def plan_run_removal(
+    store: Store, run_ids: list[int], with_dependents: bool = False
+) -> RemovalPlan:
+    """What removing ``run_ids`` deletes. ConfigError for an unknown run, or for a run
+    that other runs were made from unless ``with_dependents`` (they go too)."""
+    asked = sorted(set(run_ids))
+    if not asked:
+        raise ConfigError("Name at least one run to remove (its number, as info lists it).")
+    known = {run["id"] for run in store.runs()}
+    unknown = [i for i in asked if i not in known]
+    if unknown:
+        listed = ", ".join(str(i) for i in sorted(known)) or "none"
+        raise ConfigError(
+            f"This project has no {_runs_text(unknown)} (its runs: {listed}). "
+            "'ssl-studio info' lists them."
+        )
+    children = store.child_runs(asked)
+    if children and not with_dependents:
+        raise ConfigError(
+            f"{_runs_text(children).capitalize()} {'was' if len(children) == 1 else 'were'} "
+            f"fine-tuned from {_runs_text(asked)}. Remove {'it' if len(children) == 1 else 'them'} "
+            "too (--with-dependents), or keep the pretraining run."
+        )
+    return _plan(store, [*asked, *children], None, asked)
+
+
+def plan_dataset_removal(store: Store, name: str, with_dependents: bool = False) -> RemovalPlan:
+    """What removing dataset ``name`` deletes. ConfigError for an unknown dataset, or for
+    one that runs were trained on unless ``with_dependents`` (they go too)."""
+    dataset = store.dataset(name)
+    if dataset is None:
+        names = ", ".join(f"'{d['name']}'" for d in store.datasets()) or "none"
+        raise ConfigError(f"This project has no dataset named '{name}' (its datasets: {names}).")
+    runs = sorted(run["id"] for run in store.runs(dataset["id"]))
+    if runs and not with_dependents:
+        raise ConfigError(
+            f"{_runs_text(runs).capitalize()} trained on dataset '{name}'. Remove "
+            f"{'it' if len(runs) == 1 else 'them'} too (--with-dependents), or keep the "
+            "dataset."
+        )
+    return _plan(store, runs, dataset, [])
+
+
+def remove(project: Path, plan: RemovalPlan) -> dict[str, Any]:
+    """Remove what ``plan`` names. Returns ``runs`` and ``dataset`` removed, ``freed_bytes``,
+    ``exports_kept`` and ``left``: folders that could not be deleted (with why)."""
+    with Store.open(project, write=True, purpose="removing runs or a dataset") as store:
+        dataset = store.dataset(plan.dataset) if plan.dataset is not None else None
+        if plan.dataset is not None and dataset is None:
+            raise ConfigError(f"Dataset '{plan.dataset}' was removed or renamed meanwhile.")
+        now = _plan(store, list(plan.run_ids), dataset, list(plan.asked_runs))
+        if set(store.child_runs(plan.run_ids)) - set(plan.run_ids) or (
+            dataset is not None and {r["id"] for r in store.runs(dataset["id"])} - set(plan.run_ids)
+        ):
+            raise ConfigError(
+                "Runs were added meanwhile that depend on what you chose; look again and "
+                "choose once more."
+            )
+        folders = [store.paths.run_folder(i) for i in now.run_ids]
+        store.delete_runs(now.run_ids)
+        if dataset is not None:
+            store.delete_dataset(dataset["id"])
+            folders.append(store.paths.dataset_cache(dataset["id"]))
+        left = [_delete(folder, store.paths.root) for folder in folders]
+    return {
+        "runs": list(now.run_ids),
+        "dataset": plan.dataset,
+        "freed_bytes": now.bytes_on_disk,
+        "exports_kept": list(now.exports_kept),
+        "left": [why for why in left if why],
+    }
+
+
+def size_text(n: int) -> str:
+    """``0.4 MB``, ``12 MB``, ``1.3 GB``."""
+    if n >= 1024**3:
+        return f"{n / 1024**3:.1f} GB"
+    mb = n / 1024**2
+    return f"{mb:.1f} MB" if mb < 10 else f"{mb:.0f} MB"
+
+
+def _plan(
+    store: Store, run_ids: list[int], dataset: dict[str, Any] | None, asked: list[int]
+) -> RemovalPlan:
+    ids = sorted(set(run_ids))
+    folders = [store.paths.run_folder(i) for i in ids]
+    if dataset is not None:
+        folders.append(store.paths.dataset_cache(dataset["id"]))
+    exports = [e["folder"] for i in ids for e in store.exports(i) if os.path.isdir(e["folder"])]
+    return RemovalPlan(
+        run_ids=tuple(ids),
+        dataset=dataset["name"] if dataset is not None else None,
+        bytes_on_disk=sum(folder_bytes(f) for f in folders if f.is_dir()),
+        exports_kept=tuple(_shown(Path(folder), store.paths.root) for folder in exports),
+        asked_runs=tuple(sorted(set(asked))),
+    )
+
+
+def _delete(folder: Path, root: Path) -> str | None:
+    """Delete ``folder``; None when it is gone, else what stopped it."""
+    if not folder.exists():
+        return None
+    errors: list[str] = []
+
+    def failed(_function: Any, _path: str, exc: Any) -> None:
+        exc = exc[1] if isinstance(exc, tuple) else exc  # (onerror gives sys.exc_info())
+        errors.append(getattr(exc, "strerror", None) or str(exc))
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(folder, onexc=failed)
+    else:  # (Python 3.11)
+        shutil.rmtree(folder, onerror=failed)
+    if not folder.exists():
+        return None
+    return (
+        f"{_shown(folder, root)} could not be deleted ({errors[0] if errors else 'unknown'}); "
+        "delete it by hand when no program uses it (the project no longer needs it)."
+    )
+
+
+def _shown(folder: Path, root: Path) -> str:
+    """A folder relative to the project when it lies inside it."""
+    try:
+        return str(folder.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(folder)
+
+
+def _runs_text(ids: list[int] | tuple[int, ...]) -> str:
+    ids = sorted(ids)
+    if len(ids) == 1:
+        return f"run {ids[0]}"
+    return "runs " + ", ".join(str(i) for i in ids[:-1]) + f" and {ids[-1]}"

@@ -1,0 +1,62 @@
+"""Deleting runs and datasets from the database (core/project/removal.py decides what may
+go and removes their files)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ssl_studio.core.project.store.base import StoreBase
+
+LAST_RUN_ID = "last_run_id"  # meta key: the highest run id ever given (never given again)
+
+
+class RemovalRecords(StoreBase):
+    """Deleting the rows of runs and datasets (mixed into Store)."""
+
+    def child_runs(self, run_ids: Iterable[int]) -> list[int]:
+        """Ids of the runs made from any of ``run_ids`` (fine-tuned from a pretraining
+        run), and of the runs made from those, and so on; not ``run_ids`` themselves."""
+        found: set[int] = set()
+        wanted = set(run_ids)
+        frontier = set(wanted)
+        while frontier:
+            marks = ", ".join("?" for _ in frontier)
+            rows = self.conn.execute(
+                f"SELECT id FROM runs WHERE parent_run_id IN ({marks})", tuple(frontier)
+            ).fetchall()
+            frontier = {int(row[0]) for row in rows} - found - wanted
+            found |= frontier
+        return sorted(found)
+
+    def delete_runs(self, run_ids: Iterable[int]) -> None:
+        """Delete the runs' rows with their metrics, checkpoints and export records, in one
+        transaction, and remember the highest id so that no later run is given it again
+        (an export's model card names its runs by id)."""
+        ids = sorted(set(run_ids))
+        if not ids:
+            return
+        marks = ", ".join("?" for _ in ids)
+        with self.transaction():
+            highest = max(ids[-1], int(self.meta(LAST_RUN_ID) or 0))
+            self._set_meta(LAST_RUN_ID, str(highest))
+            for table in ("metrics", "checkpoints", "exports"):
+                self.conn.execute(f"DELETE FROM {table} WHERE run_id IN ({marks})", ids)
+            self.conn.execute(f"DELETE FROM runs WHERE id IN ({marks})", ids)
+
+    def delete_dataset(self, dataset_id: int) -> None:
+        """Delete a dataset that no run uses, with its labels, items, files, roots, imports
+        and import problems, in one transaction."""
+        with self.transaction():
+            used = self.conn.execute(
+                "SELECT COUNT(*) FROM runs WHERE dataset_id = ?", (dataset_id,)
+            ).fetchone()[0]
+            if used:
+                raise ValueError(f"dataset {dataset_id} is used by {used} run(s)")
+            self.conn.execute(
+                "DELETE FROM labels WHERE label_set_id IN "
+                "(SELECT id FROM label_sets WHERE dataset_id = ?)",
+                (dataset_id,),
+            )
+            for table in ("label_sets", "import_errors", "items", "files", "roots", "imports"):
+                self.conn.execute(f"DELETE FROM {table} WHERE dataset_id = ?", (dataset_id,))
+            self.conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
