@@ -42,11 +42,16 @@ from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.import_options import ImportOptionsDialog, describe
+from ssl_studio.gui.removal import remove_dataset
 from ssl_studio.gui.tables import ColumnCaps, fill_table, make_table
 from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, thumbnail_view
 from ssl_studio.gui.viewer import ItemViewer
 
 REPORT_COLUMNS = ("Result", "File", "Code", "Why it was left out")
+REMOVE_TIP = (
+    "Remove the chosen dataset from the project with its labels, cache and runs (you are "
+    "asked first; your original files and exported models are kept)"
+)
 REPORT_SHARE = 0.6  # of the panel's width the import report takes while shown
 EMPTY = (
     "<h3>No data yet</h3><p>Drop a folder of DICOM files, PNG/TIFF images or CSV/NPY "
@@ -84,6 +89,9 @@ class DataPanel(QWidget):
         self.options_note.setWordWrap(True)
         self.options_note.hide()
         self.import_buttons = (import_button, import_files)
+        self.remove_button = QPushButton("Remove dataset…")
+        self.remove_button.clicked.connect(self.remove_dataset)
+        context.runner.busy_changed.connect(lambda _busy: self._removable())
         left = QWidget()
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
@@ -93,6 +101,8 @@ class DataPanel(QWidget):
         column.addWidget(import_files)
         column.addWidget(options_button)
         column.addWidget(self.options_note)
+        column.addSpacing(12)  # (apart from the imports: it deletes)
+        column.addWidget(self.remove_button)
 
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -177,14 +187,32 @@ class DataPanel(QWidget):
         self.grid.setVisible(has_data)
         self.empty.setVisible(not has_data)
         self.summary.setVisible(has_data)
+        self._removable()
         if has_data:
             self.select_dataset(current if current in names else names[0])
         else:
-            self.view = None
-            self.viewer.clear("Nothing to view yet: the items you import are shown here.")
-            self.model.set_view(None)
+            self._let_go()
             self.report_table.setRowCount(0)
             self.report_title.setText("Nothing imported yet.")
+
+    def _let_go(self) -> None:
+        """Show no dataset (its cache files are closed)."""
+        self.view = None
+        self.viewer.clear("Nothing to view yet: the items you import are shown here.")
+        self.model.set_view(None)
+
+    def _removable(self) -> None:
+        idle = not self.context.runner.busy
+        self.context.enable_change(self.remove_button, bool(self.datasets) and idle)
+        if not self.context.read_only:
+            self.remove_button.setToolTip(REMOVE_TIP)
+
+    def remove_dataset(self) -> bool:
+        """Ask, then remove the chosen dataset (with its runs) in a job."""
+        name = self.current_dataset()
+        if name is None or not self.remove_button.isEnabled():
+            return False
+        return remove_dataset(self, self.context, name, self._let_go)
 
     def current_dataset(self) -> str | None:
         row = self.dataset_list.currentRow()

@@ -93,7 +93,10 @@ class ExportPanel(QWidget):
                 self.exports = list(reversed(store.exports()))
         fill_table(
             self.table,
-            [[e["id"], e["run_id"], ", ".join(e["formats"]), e["folder"]] for e in self.exports],
+            [
+                [e["id"], e["run_id"] or "deleted", ", ".join(e["formats"]), e["folder"]]
+                for e in self.exports
+            ],
         )
         self.empty.setVisible(not self.exports)
         if self.exports:

@@ -158,6 +158,8 @@ class MapPanel(QWidget):
         layout.addWidget(self.note)
         layout.addLayout(body, 1)
         self.selected_item: int | None = None
+        self.map_run: int | None = None  # the run the map shows
+        self.computing_run: int | None = None
         context.changed.connect(self._changed)
         self.reload()
 
@@ -166,6 +168,9 @@ class MapPanel(QWidget):
             self._forget()
         if what in ("project", "runs"):
             self.reload()
+        listed = {self.run_box.itemData(i)[0] for i in range(self.run_box.count())}
+        if what == "runs" and self.map is not None and self.map_run not in listed:
+            self._forget()  # (its run was deleted)
         if what == "labels" and self.map is not None and self.view is not None:
             self._relabel()
 
@@ -231,11 +236,14 @@ class MapPanel(QWidget):
             found = embedding_map(project, run_id, dataset, method, report=report, stop=stop)
             return found, DatasetView.open(project, dataset)
 
+        self.computing_run = run_id
+
         title = f"Embedding map of run {run_id}"
         return self.context.run(self, title, work, self._computed, writes=False)
 
     def _computed(self, result: tuple[EmbeddingMap, DatasetView]) -> None:
         self.map, self.view = result
+        self.map_run = self.computing_run
         self.marked = None  # positions of the last map mean nothing in this one
         self._offer_colourings(self.view.modality)
         self.rows = {int(item["id"]): row for row, item in enumerate(self.view.items)}

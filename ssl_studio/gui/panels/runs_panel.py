@@ -1,18 +1,19 @@
 """Runs: every pretraining and fine-tuning run of the project, their loss curves overlaid,
-and the actions on a run (resume, open its folder)."""
+and the actions on runs (resume, open the folder, delete)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ssl_studio.core.project.info import runs_overview
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.live_plot import LivePlot
+from ssl_studio.gui.removal import delete_runs
 from ssl_studio.gui.tables import fill_table, make_table, selected_rows
 
 COLUMNS = (
@@ -48,7 +49,8 @@ def _quality(run: dict[str, Any]) -> str:
 
 
 class RunsPanel(QWidget):
-    """A table of runs; the loss curves of the selected ones; Resume and Open folder."""
+    """A table of runs; the loss curves of the selected ones; Resume, Open folder and
+    Delete (also the Delete key)."""
 
     resume_requested = Signal(int, str)  # run id, dataset name
 
@@ -67,12 +69,18 @@ class RunsPanel(QWidget):
         self.resume_button.clicked.connect(self._resume)
         self.folder_button = QPushButton("Open its folder")
         self.folder_button.clicked.connect(self._open_folder)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.clicked.connect(self.delete_selected)
+        delete_key = QShortcut(QKeySequence.StandardKey.Delete, self.table)
+        delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete_key.activated.connect(self.delete_selected)
         self.error = QLabel()
         self.error.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.resume_button)
         buttons.addWidget(self.folder_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.delete_button)
         self.plot = LivePlot("Loss: select one or more runs in the table", y_label="loss")
         top = QWidget()
         column = QVBoxLayout(top)
@@ -134,6 +142,13 @@ class RunsPanel(QWidget):
         resumable = bool(one and one["kind"] == "pretrain" and one["status"] in RESUMABLE)
         self.context.enable_change(self.resume_button, resumable and not self.context.runner.busy)
         self.folder_button.setEnabled(one is not None)
+        idle = not self.context.runner.busy
+        self.context.enable_change(self.delete_button, bool(chosen) and idle)
+        if not self.context.read_only:
+            self.delete_button.setToolTip(
+                "Delete the selected runs with their folders and checkpoints, and the runs "
+                "fine-tuned from them (you are asked first; exported models are kept)"
+            )
         self.error.setText(
             f"<b>Why it failed:</b> {one['error']}" if one and one.get("error") else ""
         )
@@ -168,3 +183,10 @@ class RunsPanel(QWidget):
         if chosen and self.context.project is not None:
             folder = self.context.project / chosen[0]["folder"]
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def delete_selected(self) -> bool:
+        """Ask, then delete the selected runs (and the runs made from them) in a job."""
+        chosen = self.selected()
+        if not chosen or not self.delete_button.isEnabled():
+            return False
+        return delete_runs(self, self.context, [run["id"] for run in chosen])

@@ -85,6 +85,8 @@ def test_a_pretraining_run_goes_with_its_fine_tuned_runs_only_when_asked(two_dat
             assert store.exports(run_id) == []
             assert not store.paths.run_folder(run_id).exists()
         assert store.metrics(other, "loss") == [(1, 1.5)]
+        [kept] = store.exports()  # (still listed, without its run)
+        assert (kept["folder"], kept["run_id"]) == (str(export), None)
     with Store.open(project) as store:
         plan = plan_run_removal(store, [other])
     assert remove(project, plan)["runs"] == [other]

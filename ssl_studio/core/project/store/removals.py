@@ -29,9 +29,9 @@ class RemovalRecords(StoreBase):
         return sorted(found)
 
     def delete_runs(self, run_ids: Iterable[int]) -> None:
-        """Delete the runs' rows with their metrics, checkpoints and export records, in one
-        transaction, and remember the highest id so that no later run is given it again
-        (an export's model card names its runs by id)."""
+        """Delete the runs' rows with their metrics and checkpoints (their exports stay,
+        without a run), in one transaction, and remember the highest id so that no later
+        run is given it again (an export's model card names its runs by id)."""
         ids = sorted(set(run_ids))
         if not ids:
             return
@@ -39,8 +39,10 @@ class RemovalRecords(StoreBase):
         with self.transaction():
             highest = max(ids[-1], int(self.meta(LAST_RUN_ID) or 0))
             self._set_meta(LAST_RUN_ID, str(highest))
-            for table in ("metrics", "checkpoints", "exports"):
+            for table in ("metrics", "checkpoints"):
                 self.conn.execute(f"DELETE FROM {table} WHERE run_id IN ({marks})", ids)
+            # an export stays listed (its folder and card are kept): it names no run now
+            self.conn.execute(f"UPDATE exports SET run_id = NULL WHERE run_id IN ({marks})", ids)
             self.conn.execute(f"DELETE FROM runs WHERE id IN ({marks})", ids)
 
     def delete_dataset(self, dataset_id: int) -> None:

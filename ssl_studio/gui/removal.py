@@ -1,0 +1,89 @@
+"""Deleting runs (Runs panel) and datasets (Data panel): the plan is read, the user is told
+what goes and how much disk it frees and asked (No by default), and the removal runs as a
+job (core/project/removal.py), so it never overlaps an import or a training run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import QWidget
+
+from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.project.removal import (
+    RemovalPlan,
+    plan_dataset_removal,
+    plan_run_removal,
+    remove,
+    size_text,
+)
+from ssl_studio.core.project.store import Store
+from ssl_studio.gui import dialogs
+from ssl_studio.gui.context import AppContext
+
+
+def delete_runs(panel: QWidget, context: AppContext, run_ids: list[int]) -> bool:
+    """Ask, then delete ``run_ids`` and the runs fine-tuned from them. Whether it started."""
+
+    def plan(store: Store) -> RemovalPlan:
+        return plan_run_removal(store, run_ids, with_dependents=True)
+
+    return _ask_and_remove(panel, context, "run", plan)
+
+
+def remove_dataset(
+    panel: QWidget, context: AppContext, name: str, let_go: Callable[[], None]
+) -> bool:
+    """Ask, then remove dataset ``name`` with its runs; ``let_go`` is called first, once
+    the user said yes (the panel closes the dataset's cache files: Windows deletes no
+    file a program holds open). Whether it started."""
+
+    def plan(store: Store) -> RemovalPlan:
+        return plan_dataset_removal(store, name, with_dependents=True)
+
+    return _ask_and_remove(panel, context, "dataset", plan, let_go)
+
+
+def _ask_and_remove(
+    panel: QWidget,
+    context: AppContext,
+    kind: str,
+    make_plan: Callable[[Store], RemovalPlan],
+    let_go: Callable[[], None] | None = None,
+) -> bool:
+    project = context.project
+    if project is None:
+        return False
+    if context.runner.busy:
+        dialogs.show_error(panel, f"Delete {kind}", context.still_running())
+        return False
+    plan: RemovalPlan | None = None
+    with context.reading(panel), Store.open(project) as store:
+        try:
+            plan = make_plan(store)
+        except SSLStudioError as exc:  # (removed meanwhile by another program)
+            dialogs.show_error(panel, f"Delete {kind}", str(exc))
+    if plan is None:
+        return False
+    if kind == "dataset":
+        title = f"Remove dataset '{plan.dataset}'"
+    else:
+        title = f"Delete run{'s' if len(plan.run_ids) > 1 else ''} "
+        title += ", ".join(str(i) for i in plan.run_ids)
+    if not dialogs.confirm(panel, f"{title}?", plan.describe(), default_no=True):
+        return False
+    if let_go is not None:
+        let_go()
+
+    def done(result: dict[str, Any]) -> None:
+        for what in ("datasets", "runs", "exports") if kind == "dataset" else ("runs", "exports"):
+            context.notify(what)
+        if result["left"]:
+            dialogs.show_notice(
+                panel,
+                f"{title}: not every file was deleted",
+                f"{size_text(result['freed_bytes'])} freed, but not every file could be "
+                "deleted:\n\n" + "\n".join(result["left"]),
+            )
+
+    return context.run(panel, title, lambda report, stop: remove(project, plan), done)

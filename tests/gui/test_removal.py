@@ -1,0 +1,103 @@
+"""Deleting runs (Runs: Delete…, the Delete key) and removing a dataset (Data: Remove
+dataset…): the question says what goes, No keeps everything, Yes removes it in a job and
+every panel forgets it; exports stay listed."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from ssl_studio.core.project.store import Store
+
+from gui_helpers import import_shapes
+
+
+def add_runs(project) -> tuple[int, int, int]:
+    """A pretraining run, a run fine-tuned from it (with an export) and another one."""
+    with Store.open(project, write=True) as store:
+        dataset = store.dataset("shapes")["id"]
+        ids = []
+        for parent in (None, 1, None):
+            run_id = store.create_run(dataset, "pretrain" if parent is None else "finetune", {
+                "task": "simclr", "parent_run_id": parent,
+            })  # fmt: skip
+            (store.paths.run_folder(run_id) / "last.pt").write_bytes(b"\0" * 4000)
+            store.add_metrics(run_id, [(1, 0, "loss", 1.0)])
+            store.finish_run(run_id, "done")
+            ids.append(run_id)
+        store.add_export(ids[1], str(project / "exports" / "model"), ["onnx"], {"classes": []})
+    return ids[0], ids[1], ids[2]
+
+
+def answer(monkeypatch, reply):
+    asked = []
+
+    def question(_, title, text, buttons, default):
+        asked.append((title, text, default))
+        return reply
+
+    monkeypatch.setattr("ssl_studio.gui.dialogs.QMessageBox.question", question)
+    return asked
+
+
+def test_deleting_a_pretraining_run_asks_and_takes_its_fine_tuned_run_along(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    import_shapes(project, tmp_path)
+    pre, tuned, other = add_runs(project)
+    monkeypatch.setattr(  # (the export's card is a stand-in)
+        "ssl_studio.gui.panels.export_panel.card_markdown", lambda card: "# card"
+    )
+    window = make_window(project)
+    window.show_step(3)
+    panel = window.runs
+    assert not panel.delete_button.isEnabled()  # nothing chosen
+    panel.select_run(pre)
+    assert panel.delete_button.isEnabled()
+
+    no, yes = QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes
+    asked = answer(monkeypatch, no)
+    assert not panel.delete_selected()
+    [(title, text, default)] = asked
+    assert title == "Delete runs 1, 2?" and default == no  # Enter keeps them
+    assert text.startswith("Removes run 1 and run 2 made from it, ")
+    assert "This cannot be undone." in text
+    assert [run["id"] for run in panel.runs] == [other, tuned, pre]
+
+    asked = answer(monkeypatch, yes)
+    window.activateWindow()
+    panel.table.setFocus()
+    qtbot.waitUntil(panel.table.hasFocus)
+    qtbot.keyClick(panel.table, Qt.Key.Key_Delete)  # the Delete key asks the same
+    assert asked and window.runner.busy
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20_000)
+    assert [run["id"] for run in panel.runs] == [other]
+    assert not (project / "runs" / "1").exists() and not (project / "runs" / "2").exists()
+    window.show_step(5)
+    assert window.export.table.rowCount() == 1  # the export is kept, its run deleted
+    assert window.export.table.item(0, 1).text() == "deleted"
+    box = window.map.run_box
+    assert [box.itemData(i)[0] for i in range(box.count())] == [other]
+
+
+def test_removing_a_dataset_asks_and_every_panel_forgets_it(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    import_shapes(project, tmp_path)
+    add_runs(project)
+    monkeypatch.setattr("ssl_studio.gui.panels.export_panel.card_markdown", lambda card: "# card")
+    window = make_window(project)
+    panel = window.data
+    assert panel.current_dataset() == "shapes" and panel.remove_button.isEnabled()
+    asked = answer(monkeypatch, QMessageBox.StandardButton.Yes)
+    assert panel.remove_dataset()
+    [(title, text, _)] = asked
+    assert title == "Remove dataset 'shapes'?"
+    assert text.startswith(
+        "Removes dataset 'shapes' (its labels, import history and cache) and its runs 1, 2 and 3"
+    )
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20_000)
+    assert panel.datasets == [] and panel.view is None and panel.empty.isVisible()
+    assert not panel.remove_button.isEnabled()
+    assert window.runs.runs == [] and window.pretrain.form.dataset.count() == 0
+    assert list((project / "cache").iterdir()) == []
