@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ssl_studio import __version__
+from ssl_studio.core.project.lock import writer_present
 from ssl_studio.core.project.store import Store, folder_bytes
 
 INFO_FORMAT = 1  # bump when a key changes meaning; keys are only ever added
@@ -22,12 +23,18 @@ def _seconds(run: dict[str, Any]) -> float | None:
 
 def runs_overview(store: Store) -> list[dict[str, Any]]:
     """Every run, newest first: id, kind, task (the protocol for fine-tuning), backbone,
-    dataset, parent_run, status, seconds, steps, final_loss, quality (pretraining: the last
-    online kNN accuracy; fine-tuning: test ROC AUC; None when not measured), quality_name,
-    device, error, folder (relative to the project), created."""
+    dataset, parent_run, status ("interrupted" for one recorded "running" while no process
+    writes the project: it was cut off), seconds, steps, final_loss, quality (pretraining:
+    the last online kNN accuracy; fine-tuning: test ROC AUC; None when not measured),
+    quality_name, device, error, folder (relative to the project), created."""
     names = {d["id"]: d["name"] for d in store.datasets()}
     out = []
+    writing = None  # whether a process writes the project (asked once, when it matters)
     for run in reversed(store.runs()):
+        status = run["status"]
+        if status == "running":  # (its process may be gone: a kill, a crash)
+            writing = writer_present(store.paths.lock) if writing is None else writing
+            status = "interrupted" if writing is False else status
         summary = run.get("summary") or {}
         trained = summary.get("info") or {}  # a fine-tuning protocol's training figures
         quality_name = "knn_accuracy" if run["kind"] == "pretrain" else "test_roc_auc"
@@ -44,7 +51,7 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
                 "backbone": run.get("backbone") or "",
                 "dataset": names.get(run["dataset_id"], ""),
                 "parent_run": run.get("parent_run_id"),
-                "status": run["status"],
+                "status": status,
                 "seconds": _seconds(run),
                 "steps": summary.get("steps", trained.get("steps")),
                 "final_loss": loss if isinstance(loss, float) else None,

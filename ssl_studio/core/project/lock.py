@@ -101,3 +101,23 @@ class WriteLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def writer_present(path: Path) -> bool | None:
+    """Whether a process holds the write lock at ``path`` now, found by trying to take it
+    and letting go at once (nothing is written); None when that cannot be tried (the lock
+    file cannot be opened for writing: a read-only project, which no process writes
+    either). A run recorded "running" while no writer is present was cut off."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False  # (no process ever wrote this project)
+    except OSError:
+        return None
+    try:
+        if not _try_lock(fd):
+            return True
+        _unlock(fd)
+        return False
+    finally:
+        os.close(fd)
