@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -128,6 +129,51 @@ def test_torchrun_two_ranks_train_one_run_with_identical_weights(project, capsys
     assert main(["pretrain", str(project), "--resume", str(run["id"]), "--events", "jsonl"]) == 0
     texts = [e["text"] for e in events_of(capsys.readouterr().out) if e["type"] == "message"]
     assert any("with 1 process(es) where the checkpoint was written by 2" in t for t in texts)
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie no one reaped yet has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_ranks_whose_torchrun_was_killed_stop_with_a_checkpoint(project):
+    """torchrun killed with SIGKILL (a scheduler's timeout) cannot stop its ranks: they
+    trained on alone, holding the project, until their last step. Now they stop at their
+    next step, save a checkpoint and mark the run stopped."""
+    args = pretrain_args(project, "--steps", "100000", "--set", "train.log_every_seconds=0")
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+         "--master_port", "29519", "-m", "ssl_studio", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    ranks: list[int] = []
+    try:
+        for line in launcher.stdout:
+            if json.loads(line)["type"] == "step":  # both ranks train
+                break
+        children = Path(f"/proc/{launcher.pid}/task/{launcher.pid}/children").read_text()
+        ranks = [int(pid) for pid in children.split()]
+        assert len(ranks) == 2
+        launcher.send_signal(signal.SIGKILL)
+        launcher.wait(timeout=30)
+        deadline = time.monotonic() + 120
+        while any(alive(pid) for pid in ranks):
+            assert time.monotonic() < deadline, "the ranks trained on without torchrun"
+            time.sleep(0.5)
+    finally:
+        for pid in ranks:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if launcher.poll() is None:
+            launcher.kill()
+    with Store.open(project) as store:
+        run = max(store.runs(), key=lambda r: r["id"])
+        assert run["status"] == "stopped" and store.checkpoints(run["id"])
+        assert run["summary"]["steps"] < 100000
 
 
 def test_a_killed_run_resumes_from_its_last_checkpoint(project):

@@ -218,9 +218,18 @@ class Pretraining:
                 job=JOB,
             )
             summary = trainer.fit(resume)
-        except BaseException as exc:
+        except KeyboardInterrupt:  # (a second Ctrl+C): cut off, as a kill would, resumable
             if world.is_main:
-                store.fail_run(run_id, exc)
+                store.finish_run(run_id, "interrupted", error="Interrupted (Ctrl+C twice).")
+            raise
+        except BaseException as exc:
+            told = None
+            if world.distributed and distributed.lost_a_peer(exc):
+                told = SSLStudioError(_peer_lost(run_id, world.size))
+            if world.is_main:
+                store.fail_run(run_id, told or exc)
+            if told is not None:
+                raise told from exc
             raise
         finally:
             batches.close()
@@ -310,4 +319,13 @@ def _upsampled(cached: int, size: int) -> str:
         f"upsampled: slower, with no more detail. Train at {at} px (image size; "
         f"--image-size {at}), or import the images again at {size} px (cache size, in "
         f"Import options; --cache-size {size})."
+    )
+
+
+def _peer_lost(run_id: int, processes: int) -> str:
+    """What a rank says when another training process of its run died or lost touch."""
+    return (
+        f"Another training process of run {run_id} stopped or lost its connection, so this "
+        f"one stopped too. The run's checkpoints are kept: resume it with torchrun "
+        f"--nproc_per_node {processes} -m ssl_studio pretrain PROJECT_DIR --resume {run_id}."
     )

@@ -406,3 +406,34 @@ def test_a_folder_stopped_then_a_folder_inside_it_finished_is_still_refused(tmp_
 
     import_data(ImportConfig(project=project, paths=[folder], name="shapes"))
     assert pretrain(config(project, steps=1, health_every_steps=10**6))["status"] == "done"
+
+
+def test_a_second_ctrl_c_leaves_the_run_interrupted_not_failed(shapes_project):
+    """A second Ctrl+C (KeyboardInterrupt) cut the run off as a kill would: it marked
+    the run "failed", as if something had gone wrong; it is "interrupted" (resumable)."""
+
+    def report(event):
+        if isinstance(event, Step) and event.step == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(config(shapes_project, steps=6), report=report)
+    with Store.open(shapes_project) as store:
+        run = max(store.runs(), key=lambda r: r["id"])
+    assert (run["status"], run["error"]) == ("interrupted", "Interrupted (Ctrl+C twice).")
+
+
+def test_a_rank_whose_peer_died_says_so_and_how_to_resume():
+    from ssl_studio.core.engine.distributed import lost_a_peer
+    from ssl_studio.core.pretrain import _peer_lost
+
+    gloo = RuntimeError(
+        "[../third_party/gloo/gloo/transport/tcp/pair.cc:545] Read error [10.0.0.1]:4242: "
+        "Connection reset by peer"
+    )
+    assert lost_a_peer(gloo) and not lost_a_peer(RuntimeError("CUDA out of memory"))
+    assert _peer_lost(7, 2) == (
+        "Another training process of run 7 stopped or lost its connection, so this one "
+        "stopped too. The run's checkpoints are kept: resume it with torchrun "
+        "--nproc_per_node 2 -m ssl_studio pretrain PROJECT_DIR --resume 7."
+    )

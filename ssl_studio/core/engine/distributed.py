@@ -8,7 +8,11 @@ the project database. Without those variables everything runs in one process.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,20 +46,59 @@ def world_from_env() -> World:
 
 
 _collective_device = torch.device("cpu")  # where small collective tensors live (NCCL: GPU)
+_launcher: int | None = None  # torchrun's process id, as this rank joined the group
 
 
 def init(world: World, device: torch.device) -> None:
-    """Join the process group: NCCL for CUDA, gloo otherwise."""
-    global _collective_device
+    """Join the process group: NCCL for CUDA, gloo otherwise. While it waits for the other
+    ranks, SIGTERM ends the process at once (the job's handler only asks it to stop at its
+    next step, which a rank waiting here, e.g. for a rank 0 that refused to start, never
+    reaches: torchrun would wait 30 s and kill it)."""
+    global _collective_device, _launcher
     if world.distributed and not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         if device.type == "cuda":
             torch.cuda.set_device(device)
-        dist.init_process_group(backend, rank=world.rank, world_size=world.size)
+        with _terminable():
+            dist.init_process_group(backend, rank=world.rank, world_size=world.size)
         _collective_device = device if backend == "nccl" else torch.device("cpu")
+        _launcher = os.getppid()
+
+
+def launcher_gone() -> bool:
+    """Whether the torchrun that started this rank is gone (killed with SIGKILL: it could
+    not stop its ranks): the rank, then reparented, stops at its next step."""
+    return _launcher is not None and os.getppid() != _launcher
+
+
+@contextlib.contextmanager
+def _terminable() -> Iterator[None]:
+    """SIGTERM with its default action (end the process) inside the block, when the
+    block runs on the main thread (only it may change signal handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+# what gloo and NCCL say when another rank died (their errors are often plain RuntimeErrors)
+_PEER_GONE = ("Connection reset by peer", "Connection closed by peer", "Broken pipe")
+
+
+def lost_a_peer(exc: BaseException) -> bool:
+    """Whether ``exc`` is a collective failing because another rank stopped or lost touch."""
+    if isinstance(exc, dist.DistError):
+        return True
+    return isinstance(exc, RuntimeError) and any(text in str(exc) for text in _PEER_GONE)
 
 
 def shutdown() -> None:
+    global _launcher
+    _launcher = None
     if dist.is_initialized():
         dist.destroy_process_group()
 

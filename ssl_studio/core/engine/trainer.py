@@ -244,6 +244,10 @@ class Trainer(Checkpointing):
             self.report(Message(self.job, f"Paused at step {self.progress.step}."))
             self._wait_while_paused()
             self.report(Message(self.job, "Resumed."))
+        if distributed.launcher_gone() and not self.stop.stopped:
+            self.stop.stop()  # (on every rank: each was reparented)
+            text = "torchrun is gone (killed): stopping here, with a checkpoint."
+            self.report(Message(self.job, text, level="warning"))
         now = time.perf_counter()
         stopped, self._log_due, self._timed_checkpoint_due = distributed.any_of(
             [
