@@ -65,7 +65,7 @@ def _apply_set(data: dict[str, Any], assignment: str) -> None:
 
 def _read_config_file(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SSLStudioError(f"Cannot read the config file {path}: {exc.strerror}.") from exc
     try:
