@@ -20,6 +20,7 @@ from ssl_studio.core.config import DEVICES, PRESETS, PretrainConfig
 from ssl_studio.core.config_check import switch_word
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event
+from ssl_studio.core.wording import command_line
 
 # the command-line options that set the run's config, and those of its training
 _RUN_OPTIONS = ("dataset", "task", "backbone", "preset", "image_size")
@@ -132,7 +133,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
             same = "identical" if summary.get("ranks_in_sync") else "DIFFERENT (report this)"
             print(f"{summary['world_size']} processes ended with {same} weights.")
         if summary["status"] == "stopped":
-            print(f"Resume with: ssl-studio pretrain {args.project} --resume {summary['run_id']}")
+            resume = ("ssl-studio", "pretrain", args.project, "--resume", summary["run_id"])
+            print(f"Resume with: {command_line(*resume)}")
     return EXIT_CANCELLED if summary["status"] == "stopped" else EXIT_OK
 
 

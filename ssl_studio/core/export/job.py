@@ -27,6 +27,7 @@ from ssl_studio.core.finetune.setup import labeled_data
 from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
+from ssl_studio.core.wording import command_line
 
 PARITY_ITEMS = 8
 
@@ -228,8 +229,9 @@ def _project_not_export(project: Path) -> str:
     )
     return (
         f"{project} is an SSL Studio project, not an export: predict reads an export folder "
-        f"(model_card.json and model.onnx). {where} a fine-tuned run: ssl-studio export "
-        f"{project} --run RUN_ID --out DIR (ssl-studio info {project} lists the runs)."
+        f"(model_card.json and model.onnx). {where} a fine-tuned run: "
+        f"{command_line('ssl-studio', 'export', project, '--run', 'RUN_ID', '--out', 'DIR')} "
+        f"({command_line('ssl-studio', 'info', project)} lists the runs)."
     )
 
 
