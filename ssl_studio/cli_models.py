@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.config import CSV_LAYOUTS, DEVICES, FinetuneConfig
-from ssl_studio.core.wording import counted
+from ssl_studio.core.wording import command_line, counted
 
 PROTOCOL_HELP = (
     "how the classifier is made: knn = nearest labeled neighbours in the frozen "
@@ -129,7 +129,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     base = result.get("baseline")
     if base and base.get("test"):
         print_report(f"From-scratch baseline, run {base['run_id']}", base["test"])
-    print(f"Export with: ssl-studio export {args.project} --run {result['run_id']} --out DIR")
+    export = ("ssl-studio", "export", args.project, "--run", result["run_id"], "--out", "DIR")
+    print(f"Export with: {command_line(*export)}")
     return 0
 
 

@@ -20,6 +20,7 @@ from ssl_studio.core.config import DEVICES, PRESETS, PretrainConfig
 from ssl_studio.core.config_check import switch_word
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event
+from ssl_studio.core.wording import command_line
 
 # the command-line options that set the run's config, and those of its training
 _RUN_OPTIONS = ("dataset", "task", "backbone", "preset", "image_size")
@@ -65,7 +66,7 @@ def _apply_set(data: dict[str, Any], assignment: str) -> None:
 
 def _read_config_file(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SSLStudioError(f"Cannot read the config file {path}: {exc.strerror}.") from exc
     try:
@@ -132,7 +133,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
             same = "identical" if summary.get("ranks_in_sync") else "DIFFERENT (report this)"
             print(f"{summary['world_size']} processes ended with {same} weights.")
         if summary["status"] == "stopped":
-            print(f"Resume with: ssl-studio pretrain {args.project} --resume {summary['run_id']}")
+            resume = ("ssl-studio", "pretrain", args.project, "--resume", summary["run_id"])
+            print(f"Resume with: {command_line(*resume)}")
     return EXIT_CANCELLED if summary["status"] == "stopped" else EXIT_OK
 
 

@@ -264,7 +264,9 @@ class Pretraining:
             },
         )
         run_dir = store.paths.run_folder(run_id)  # made new by create_run
-        (run_dir / "config.json").write_text(json.dumps(to_dict(self.cfg), indent=2))
+        (run_dir / "config.json").write_text(
+            json.dumps(to_dict(self.cfg), indent=2), encoding="utf-8"
+        )
         self.report(
             Message(
                 JOB,

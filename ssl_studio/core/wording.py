@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+
 from ssl_studio.core.events import Progress
+
+
+def command_line(*parts: object, windows: bool | None = None) -> str:
+    """A command to paste into a terminal: ``ssl-studio pretrain '/my scans' --resume 3``.
+    Each part is quoted where needed (a path with spaces), as the shell of this machine
+    reads it (``windows`` picks the rules; default: this machine's)."""
+    words = [str(part) for part in parts]
+    if os.name == "nt" if windows is None else windows:
+        return subprocess.list2cmdline(words)
+    return shlex.join(words)
 
 
 def counted(n: int, noun: str) -> str:

@@ -27,6 +27,7 @@ from ssl_studio.core.finetune.setup import labeled_data
 from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
+from ssl_studio.core.wording import command_line
 
 PARITY_ITEMS = 8
 
@@ -91,7 +92,7 @@ def export_run(
 def _trained_items(store: Store, run: dict[str, Any], run_dir: Path) -> list[dict[str, Any]]:
     """The items the run trained on (its split's training part), as stored."""
     try:
-        trained = set(json.loads((run_dir / "split.json").read_text())["train"])
+        trained = set(json.loads((run_dir / "split.json").read_text(encoding="utf-8"))["train"])
     except (OSError, ValueError, KeyError):
         trained = set()
     return [i for i in store.items(run["dataset_id"]) if i["id"] in trained]
@@ -132,7 +133,9 @@ def _series_reading(
 def _threshold_choice(state: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     """How the run chose its threshold: the method and the number of validation items."""
     try:
-        val_items = len(json.loads((run_dir / "split.json").read_text()).get("val", []))
+        val_items = len(
+            json.loads((run_dir / "split.json").read_text(encoding="utf-8")).get("val", [])
+        )
     except (OSError, ValueError):
         val_items = None
     return {"method": (state.get("config") or {}).get("threshold"), "val_items": val_items}
@@ -145,7 +148,7 @@ def _baseline(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:
         return None
     base = store.run(base_id)
     path = store.paths.root / base["folder"] / "evaluation.json" if base else None
-    return json.loads(path.read_text()) if path and path.is_file() else None
+    return json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else None
 
 
 def _real_inputs(
@@ -157,7 +160,9 @@ def _real_inputs(
         data = labeled_data(
             store, state["dataset"], state["label_set"], spec, state["series_length"], None
         )
-        test_ids = json.loads((run_dir / "split.json").read_text())["test"][:PARITY_ITEMS]
+        test_ids = json.loads((run_dir / "split.json").read_text(encoding="utf-8"))["test"][
+            :PARITY_ITEMS
+        ]
         where = {int(i): p for p, i in enumerate(data.ids)}
         positions = np.array([where[i] for i in test_ids if i in where], np.int64)
         if len(positions) == 0:
@@ -224,8 +229,9 @@ def _project_not_export(project: Path) -> str:
     )
     return (
         f"{project} is an SSL Studio project, not an export: predict reads an export folder "
-        f"(model_card.json and model.onnx). {where} a fine-tuned run: ssl-studio export "
-        f"{project} --run RUN_ID --out DIR (ssl-studio info {project} lists the runs)."
+        f"(model_card.json and model.onnx). {where} a fine-tuned run: "
+        f"{command_line('ssl-studio', 'export', project, '--run', 'RUN_ID', '--out', 'DIR')} "
+        f"({command_line('ssl-studio', 'info', project)} lists the runs)."
     )
 
 
@@ -292,7 +298,7 @@ def predict(
     counts = {"items": 0, "errors": 0, "notes": 0}  # errors: files with an error row
     failed: set[str] = set()
     try:
-        with os.fdopen(fd, "w", newline="") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(
                 ["path", "index", *[f"p_{c}" for c in classes], "predicted", "error", "note"]

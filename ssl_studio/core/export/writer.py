@@ -304,8 +304,8 @@ def export_classifier(
             parity=parity,
             source=source or {},
         )
-        (work / EXPORT_CARD).write_text(json.dumps(card, indent=2))
-        (work / "MODEL_CARD.md").write_text(card_markdown(card))
+        (work / EXPORT_CARD).write_text(json.dumps(card, indent=2), encoding="utf-8")
+        (work / "MODEL_CARD.md").write_text(card_markdown(card), encoding="utf-8")
         folder.finish()
         _usual_modes(work)
         stop.check()

@@ -151,7 +151,9 @@ def label_efficiency(
             **({"note": note} if (note := _note(cfg, split.note)) else {}),
             "curve": curve,
         }
-        (run_dir / "label_efficiency.json").write_text(json.dumps(result, indent=2))
+        (run_dir / "label_efficiency.json").write_text(
+            json.dumps(result, indent=2), encoding="utf-8"
+        )
         chosen_protocols = list(dict.fromkeys(p["protocol"] for p in curve))  # in k order
         summary = {k: v for k, v in result.items() if k != "curve"}
         store.finish_run(run_id, status, {**summary, "protocols": chosen_protocols})

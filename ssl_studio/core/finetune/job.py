@@ -222,9 +222,11 @@ class FineTuning:
             },
         )
         run_dir = store.paths.run_folder(run_id)  # made new by create_run
-        (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
+        (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2), encoding="utf-8")
         kept = {} if self.patients_apart else {"patients_kept_apart": False}  # (saved.py)
-        (run_dir / "split.json").write_text(json.dumps({**split.to_dict(data.ids), **kept}))
+        (run_dir / "split.json").write_text(
+            json.dumps({**split.to_dict(data.ids), **kept}), encoding="utf-8"
+        )
         counts = np.bincount(data.y[split.train], minlength=len(data.classes))
         testing = (
             f"{len(split.folds)}-fold cross-validation (few labels per class)"
@@ -355,7 +357,7 @@ class FineTuning:
                 "fingerprint": fingerprint(data.subset(split.train)),
             },
         )
-        (run_dir / "evaluation.json").write_text(json.dumps(report, indent=2))
+        (run_dir / "evaluation.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
         store.add_metrics(
             run_id,
             [

@@ -94,7 +94,7 @@ def evaluate_run(
     data.classes = list(spec["classes"])
     # a run split by item (group_by_patient off) may have trained on other items of the
     # patients it is tested on here: resampled by item, and the report says so
-    saved = json.loads((run_dir / "split.json").read_text())
+    saved = json.loads((run_dir / "split.json").read_text(encoding="utf-8"))
     # (split.json says so too for a run that reused the split of a run split by item)
     by_item = own_items and (
         (state.get("config") or {}).get("group_by_patient") is False
@@ -105,7 +105,7 @@ def evaluate_run(
     evaluation = "test split"
     if own_split:
         if "folds" in saved:  # the pooled out-of-fold figures cannot be recomputed
-            return json.loads((run_dir / "evaluation.json").read_text())
+            return json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
         ids = saved["test"]
         where = {int(i): p for p, i in enumerate(data.ids)}
         positions = np.array([where[i] for i in ids if i in where], np.int64)

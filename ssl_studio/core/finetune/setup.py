@@ -107,7 +107,7 @@ def reused_split(store: Store, run_id: int, data: LabeledData) -> Split:
     path = store.paths.root / run["folder"] / "split.json" if run else None
     if path is None or not path.is_file():
         raise ConfigError(f"Run {run_id} has no split to reuse; pick a fine-tuning run.")
-    saved = json.loads(path.read_text())
+    saved = json.loads(path.read_text(encoding="utf-8"))
     if "folds" in saved:
         raise ConfigError(
             f"Run {run_id} was cross-validated, so it has no test split to reuse (its "

@@ -18,15 +18,22 @@ from ssl_studio.core.errors import ProjectLockedError, ProjectReadOnlyError
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
+    # Windows locks are mandatory: a locked byte cannot be read by another handle, so the
+    # lock is on one byte far past the holder's line (locking past the end is allowed)
+    LOCK_OFFSET = 2**30
+
     def _try_lock(fd: int) -> bool:
+        os.lseek(fd, LOCK_OFFSET, os.SEEK_SET)  # msvcrt locks from the file position
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
             return True
         except OSError:
             return False
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
 
     def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
+        os.lseek(fd, LOCK_OFFSET, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 else:
@@ -54,6 +61,16 @@ def read_only_error(path: Path, reason: str) -> ProjectReadOnlyError:
     )
 
 
+def _holder(fd: int) -> str:
+    """The line the lock's holder wrote about itself, or "another process" when it cannot
+    be read (an older SSL Studio on Windows locks the line itself)."""
+    try:
+        line = os.read(fd, 300).decode("utf-8", "replace").strip()
+    except OSError:
+        line = ""
+    return line or "another process"
+
+
 class WriteLock:
     """Exclusive, non-blocking write lock on a project; use as a context manager."""
 
@@ -68,7 +85,7 @@ class WriteLock:
         except OSError as exc:
             raise read_only_error(self.path.parent, exc.strerror or str(exc)) from exc
         if not _try_lock(fd):
-            holder = os.read(fd, 300).decode("utf-8", "replace").strip() or "another process"
+            holder = _holder(fd)
             os.close(fd)
             if holder.startswith(f"pid {os.getpid()},"):  # a job of this very program
                 raise ProjectLockedError(

@@ -157,7 +157,7 @@ class ExportPanel(QWidget):
                 f"Stopped after {counted(counts['items'], 'item')}; nothing was saved."
             )
             return
-        with open(counts["out"], newline="") as f:
+        with open(counts["out"], encoding="utf-8", newline="") as f:
             rows = list(csv.reader(f))
         header, body = rows[0], rows[1:]
         self._show_rows(header, body[:PREDICTIONS_SHOWN])

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ssl_studio.core.errors import NotAProjectError, ProjectError, ProjectLockedError
+from ssl_studio.core.project import lock
 from ssl_studio.core.project.lock import WriteLock
 from ssl_studio.core.project.schema import SCHEMA_VERSION
 from ssl_studio.core.project.store import Store
@@ -90,6 +91,25 @@ def test_writer_in_another_process_is_refused_with_a_clear_message(project: Path
     proc.wait(timeout=10)
     with Store.open(project, write=True):
         pass
+
+
+def test_a_holder_line_that_cannot_be_read_still_gives_the_clear_message(
+    project: Path, other_writer, monkeypatch
+):
+    """Windows locks are mandatory: reading bytes another handle locked fails with
+    "Permission denied"; the user must still be told another process is writing."""
+    other_writer(project, "ssl-studio import")
+
+    def locked(fd: int, n: int) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(lock.os, "read", locked)
+        with pytest.raises(ProjectLockedError) as info:
+            Store.open(project, write=True)
+    message = str(info.value)
+    assert "being changed by another SSL Studio process (another process)" in message
+    assert "Wait for that job" in message
 
 
 def test_a_project_from_a_newer_version_is_refused_untouched(project: Path):

@@ -33,6 +33,7 @@ from ssl_studio.core.errors import (
 from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.core.project.lock import WriteLock, read_only_error
 from ssl_studio.core.project.schema import MIGRATIONS, READ_AS_IS, SCHEMA_VERSION
+from ssl_studio.core.project.sqlite_uri import sqlite_uri
 from ssl_studio.core.storage_errors import (
     RESTORE,
     ProjectDamagedError,
@@ -197,10 +198,11 @@ class StoreBase:
     def _connect_reader(self, db: str) -> sqlite3.Connection:
         """A read-only connection. In a folder nobody may write (a read-only share, a DVD),
         SQLite cannot make the WAL index it needs, so the database is opened as immutable:
-        nothing can change it there while we read."""
-        uri = Path(db).resolve().as_uri()
+        nothing can change it there while we read. The URI (``mode=ro`` never makes a
+        database) is built from the path as given, never resolved: Windows resolves a
+        mapped drive to a share, whose ``file://server/...`` URI SQLite refuses."""
         conn = sqlite3.connect(
-            uri + "?mode=ro",
+            sqlite_uri(db, "mode=ro"),
             uri=True,
             timeout=BUSY_TIMEOUT_S,
             isolation_level=None,
@@ -218,7 +220,7 @@ class StoreBase:
             if not (_is_read_only(exc) or (cannot_open and folder_read_only)):
                 raise
         return sqlite3.connect(
-            uri + "?mode=ro&immutable=1",
+            sqlite_uri(db, "mode=ro&immutable=1"),
             uri=True,
             timeout=BUSY_TIMEOUT_S,
             isolation_level=None,

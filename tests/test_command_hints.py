@@ -1,0 +1,53 @@
+"""Commands the command line suggests can be pasted back, also for a project folder
+whose path has a space in it."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from ssl_studio.cli import main
+from ssl_studio.core import jobs
+from ssl_studio.core.wording import command_line
+
+
+def test_a_path_with_a_space_is_quoted_for_the_shell_of_the_machine():
+    posix = command_line("ssl-studio", "pretrain", Path("/data/my scans"), "--resume", 3)
+    assert posix == "ssl-studio pretrain '/data/my scans' --resume 3"
+    assert shlex.split(posix)[2] == "/data/my scans"
+    windows = command_line("ssl-studio", "info", r"C:\My scans\p", windows=True)
+    assert windows == r'ssl-studio info "C:\My scans\p"'
+    assert command_line("ssl-studio", "info", "/plain", windows=False) == "ssl-studio info /plain"
+
+
+def _pasted(printed: str, hint: str) -> list[str]:
+    line = next(line for line in printed.splitlines() if line.startswith(hint))
+    return shlex.split(line.removeprefix(hint))
+
+
+def test_resume_and_export_hints_name_a_spaced_project_so_it_can_be_pasted(
+    tmp_path, monkeypatch, capsys
+):
+    project = tmp_path / "my project"
+    stopped = {"run_id": 3, "status": "stopped", "steps": 5, "seconds": 1.0, "device": "cpu"}
+    monkeypatch.setattr(jobs, "pretrain", lambda cfg, **_: {**stopped, "final_loss": None})
+    main(["pretrain", str(project), "--dataset", "scans"])
+    assert _pasted(capsys.readouterr().out, "Resume with: ") == [
+        "ssl-studio", "pretrain", str(project), "--resume", "3",
+    ]  # fmt: skip
+    done = {"run_id": 4, "status": "done", "protocol": "knn", "train_labels": 8}
+    monkeypatch.setattr(jobs, "finetune", lambda cfg, **_: {**done, "evaluation": "x", "test": {}})
+    monkeypatch.setattr("ssl_studio.cli_models.print_report", lambda *a: None)
+    assert main(["finetune", str(project), "--run", "3"]) == 0
+    assert _pasted(capsys.readouterr().out, "Export with: ") == [
+        "ssl-studio", "export", str(project), "--run", "4", "--out", "DIR",
+    ]  # fmt: skip
+
+
+def test_predict_given_a_spaced_project_names_it_quoted_in_its_commands(tmp_path):
+    from ssl_studio.core.export.job import _project_not_export
+
+    project = tmp_path / "my project"
+    message = _project_not_export(project)
+    assert f"ssl-studio export {shlex.quote(str(project))} --run RUN_ID" in message
+    assert f"(ssl-studio info {shlex.quote(str(project))} lists the runs)" in message
