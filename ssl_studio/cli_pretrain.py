@@ -133,8 +133,11 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
             same = "identical" if summary.get("ranks_in_sync") else "DIFFERENT (report this)"
             print(f"{summary['world_size']} processes ended with {same} weights.")
         if summary["status"] == "stopped":
-            resume = ("ssl-studio", "pretrain", args.project, "--resume", summary["run_id"])
-            print(f"Resume with: {command_line(*resume)}")
+            size = summary.get("world_size", 1)  # (a run in epochs needs as many processes)
+            torchrun = ("torchrun", "--nproc_per_node", size, "-m", "ssl_studio")
+            launch = torchrun if size > 1 else ("ssl-studio",)
+            resume = ("pretrain", args.project, "--resume", summary["run_id"])
+            print(f"Resume with: {command_line(*launch, *resume)}")
     return EXIT_CANCELLED if summary["status"] == "stopped" else EXIT_OK
 
 

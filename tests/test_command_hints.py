@@ -35,6 +35,14 @@ def test_resume_and_export_hints_name_a_spaced_project_so_it_can_be_pasted(
     assert _pasted(capsys.readouterr().out, "Resume with: ") == [
         "ssl-studio", "pretrain", str(project), "--resume", "3",
     ]  # fmt: skip
+    # a run stopped under torchrun resumes with as many processes (one in epochs must)
+    two = {**stopped, "world_size": 2, "ranks_in_sync": True, "final_loss": None}
+    monkeypatch.setattr(jobs, "pretrain", lambda cfg, **_: two)
+    main(["pretrain", str(project), "--dataset", "scans"])
+    assert _pasted(capsys.readouterr().out, "Resume with: ") == [
+        "torchrun", "--nproc_per_node", "2", "-m", "ssl_studio",
+        "pretrain", str(project), "--resume", "3",
+    ]  # fmt: skip
     done = {"run_id": 4, "status": "done", "protocol": "knn", "train_labels": 8}
     monkeypatch.setattr(jobs, "finetune", lambda cfg, **_: {**done, "evaluation": "x", "test": {}})
     monkeypatch.setattr("ssl_studio.cli_models.print_report", lambda *a: None)
