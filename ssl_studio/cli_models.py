@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -230,7 +231,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from ssl_studio.cli_output import EXIT_CANCELLED, TextReporter, stop_on_ctrl_c
+    from ssl_studio.cli_output import EXIT_CANCELLED, EXIT_FAILED, TextReporter, stop_on_ctrl_c
     from ssl_studio.core.jobs import predict
 
     stop = stop_on_ctrl_c("the current batch")
@@ -251,6 +252,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
         f"{counted(result['items'], 'prediction')}, "
         f"{counted(result['errors'], 'file')} with errors -> {result['out']}"
     )
+    if result["items"] == 0 and result["errors"]:  # (a script must not take it for answers)
+        print(
+            "ssl-studio: no file could be predicted; the error column of that file says why "
+            "for each.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     if notes := result.get("notes"):
         have = "has" if notes == 1 else "have"
         print(

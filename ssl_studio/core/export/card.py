@@ -18,8 +18,10 @@ from ssl_studio.core.export.card_text import (
     parity_sentence,
     versions_rows,
 )
+from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import STEPS, image_recipe
 from ssl_studio.core.export.training_match import describe_training
+from ssl_studio.core.models.backbones import options_in_effect
 
 NOT_FOR_DIAGNOSIS = (
     "Not for clinical diagnosis. This model was trained by SSL Studio on a small labeled "
@@ -45,14 +47,15 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "kind": "timeseries",
         "input": f"x: float32 [N, {spec['in_channels']}, T] (0 where missing), observed: "
-        f"float32 [N, {spec['in_channels']}, T] (1 observed, 0 missing or padding)",
+        f"float32 [N, {spec['in_channels']}, T] (1 observed, 0 missing)",
         "channels": spec["in_channels"],
         "channel_names": spec.get("channel_names"),
         "sampling_rate": spec.get("sampling_rate"),  # per second, when training knew it
         "channel_matching": "by name when the training files and a file to predict both have "
-        "a header row (any order; extra columns left aside; a missing one is read as missing "
-        "values; a file lacking some and holding unknown others is refused), else by position "
-        "(a series with fewer channels than the training recordings is refused)"
+        "a header row (any order; extra columns left aside; a file lacking some and holding "
+        "unknown others is refused), else by position; either way a series holding fewer of "
+        f"the model's channels than the training recordings had ({fewest_channels(spec)}) is "
+        "refused, and the channels a series lacks beyond that are read as missing values"
         + (
             f"; a CSV without a header row, with the {len(spec['csv_header'])} columns of the "
             f"training files' header ({', '.join(spec['csv_header'])}), is read as if it had it"
@@ -62,7 +65,9 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
         "series_length": spec["series_length"],
         "length_handling": "any length T: the whole series is read (training saw random "
         f"windows of up to {spec['series_length']} steps, the evaluation whole series); "
-        "unequal lengths in a batch are padded with observed = 0",
+        "batch only series of equal length (predict does): padding a shorter one, even with "
+        "observed = 0, changes what the convolutions compute near its end, and so its "
+        "probabilities",
         "csv_layout": f"CSV/TSV files are read with layout '{spec.get('csv_layout', 'auto')}' "
         "(as the training files were imported; columns = one series per file, rows = one "
         "per row)"
@@ -75,6 +80,12 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
         "normalisation": "none beyond import: raw values in the units of the file",
         "output": "probabilities [N, K] in the order of 'classes'",
     }
+
+
+def architecture_options(spec: dict[str, Any]) -> dict[str, Any]:
+    """Every option of the model's backbone, defaults and automatic ones resolved."""
+    given = spec.get("backbone_options", {})
+    return options_in_effect(spec["backbone"], spec.get("image_size"), given)
 
 
 def build_card(
@@ -98,7 +109,8 @@ def build_card(
         "threshold_choice": _threshold_choice(state),
         "architecture": {
             "backbone": spec["backbone"],
-            "backbone_options": spec.get("backbone_options", {}),
+            "backbone_options": spec.get("backbone_options", {}),  # as chosen
+            "options_in_effect": architecture_options(spec),
             "modality": spec["modality"],
             "in_channels": spec["in_channels"],
             "head": spec["head"]["kind"],
@@ -113,6 +125,8 @@ def build_card(
             "fine_tuning_run": state.get("run_id"),
             "label_set": state.get("label_set"),
             "train_labels": info.get("train_items"),
+            "train_counts": state.get("train_counts"),  # per class (absent: older runs)
+            "train_patients": state.get("train_patients"),
             "chosen": {k: v for k, v in info.items() if k in ("k", "C", "steps")},
             "data_fingerprint": state.get("fingerprint"),
             "pretraining_data_fingerprint": source.get("fingerprint"),
@@ -205,11 +219,22 @@ def _encoder_origin(training: dict[str, Any]) -> str:
     )
 
 
+def _label_counts(training: dict[str, Any]) -> str:
+    """`` (normal 20, pneumonia 19; 31 patients)`` where the card has them."""
+    counts = training.get("train_counts") or {}
+    parts = ", ".join(f"{c} {n}" for c, n in counts.items())
+    patients = training.get("train_patients")
+    if patients:
+        parts += f"{'; ' if parts else ''}{patients} patient{'s' * (patients != 1)}"
+    return f" ({parts})" if parts else ""
+
+
 def card_markdown(card: dict[str, Any]) -> str:
     """MODEL_CARD.md from the card dict."""
     t = card["training"]
     pre = card["preprocessing"]
-    chosen = card["architecture"].get("backbone_options") or {}
+    arch = card["architecture"]
+    chosen = arch.get("options_in_effect", arch.get("backbone_options")) or {}
     options = f" ({', '.join(f'{k} {v}' for k, v in chosen.items())})" if chosen else ""
     choices = choices_sentence(t["protocol"], t.get("chosen") or {})
     lines = [
@@ -230,8 +255,8 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         f"- Encoder: {card['architecture']['backbone']}{options}, {_encoder_origin(t)}.",
         f"- Classifier: {PROTOCOL_WORDS.get(t['protocol'], t['protocol'])} (protocol "
-        f"`{t['protocol']}`) on {t['train_labels']} labels (label set `{t['label_set']}`, run "
-        f"{t['fine_tuning_run']}).{f' {choices}' if choices else ''}",
+        f"`{t['protocol']}`) on {t['train_labels']} labels{_label_counts(t)} (label set "
+        f"`{t['label_set']}`, run {t['fine_tuning_run']}).{f' {choices}' if choices else ''}",
         f"- {fingerprint_sentence(t['data_fingerprint'], card['architecture']['modality'])}",
         "",
         "## Input",

@@ -18,7 +18,7 @@ ARRAY_LAYOUTS = ("[T]", "[N, T]", "[N, C, T]")  # meta["layout"] of NPY/NPZ seri
 _CSV_WAYS = {"columns": "one series per file, a channel per column", "rows": "one series per row"}
 
 
-def _fewest(spec: dict[str, Any]) -> int:
+def fewest_channels(spec: dict[str, Any]) -> int:
     """The fewest channels a training recording had (cards before it was recorded: all)."""
     return int(spec.get("fewest_channels") or spec["in_channels"])
 
@@ -41,10 +41,10 @@ def count_error(
     ``layout_flag``: how the user chooses another CSV layout (the command line's
     --layout), or None (the app has none)."""
     want = spec["in_channels"]
-    if _fewest(spec) <= have <= want:
+    if fewest_channels(spec) <= have <= want:
         return None
     names = spec.get("channel_names")
-    fewest = _fewest(spec)
+    fewest = fewest_channels(spec)
     trained = (
         f"its training recordings {'all had' if fewest == want else 'had at least'} "
         f"{fewest}: an answer from fewer would look sure and mean nothing."
@@ -102,7 +102,7 @@ def _table_fix(
         usual = _CSV_WAYS.get(spec.get("csv_prefer") or "", _CSV_WAYS["columns"])
         change = f"if it is laid out otherwise than the training files ({usual}), lay it out so"
     if have < want and layout == "columns":  # a header row naming fewer would not do
-        fewest = _fewest(spec)
+        fewest = fewest_channels(spec)
         some = f"all {want}" if fewest == want else f"at least {fewest} of its {want}"
         order = f" ({', '.join(names)})" if names else ""
         return f"{read}Give it {some} channels, in the training files' order{order}; or, {change}."

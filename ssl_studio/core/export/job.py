@@ -286,12 +286,12 @@ def predict(
             f"{out_csv} already exists. Give --out another file name, or add --overwrite to "
             "replace it."
         )
-    try:
-        out_csv.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    if not out_csv.parent.is_dir():  # (a mistyped folder is not made: it says so)
+        what = "is a file, not a folder" if out_csv.parent.exists() else "does not exist"
         raise ConfigError(
-            f"Cannot make the folder for {out_csv} ({exc.strerror}); choose another place."
-        ) from exc
+            f"The folder {out_csv.parent} {what}. Give --out a file in a folder that "
+            "exists, or make the folder first."
+        )
     if not os.access(out_csv.parent, os.W_OK):
         raise ConfigError(f"{out_csv.parent} cannot be written to; choose another place.")
     fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=out_csv.parent)

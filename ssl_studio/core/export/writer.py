@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
-from ssl_studio.core.export.card import build_card, card_markdown
+from ssl_studio.core.export.card import architecture_options, build_card, card_markdown
 from ssl_studio.core.export.examples import example_arrays
 from ssl_studio.core.export.work_folder import WorkFolder
 from ssl_studio.core.finetune.classifier import Classifier
@@ -41,7 +41,10 @@ FILES = {
 DESCRIPTIONS = {
     "model.pt": "TorchScript program: torch.jit.load(path)(inputs) -> probabilities",
     "model.onnx": "ONNX program (opset 18): onnxruntime.InferenceSession(path)",
-    "model.safetensors": "the weights (state_dict of the classifier; architecture in the card)",
+    "model.safetensors": "the weights only (the classifier's state_dict, keys as SSL Studio's "
+    "model code names them): rebuilding the network needs that code, with the backbone and "
+    "options_in_effect of the card (also in the file's metadata); model.pt and model.onnx "
+    "run without it",
     "golden.npz": "synthetic inputs and the probabilities they must give (a parity check); "
     "for image models also worked examples of the preprocessing (see Input)",
     EXPORT_CARD: "this card, for programs (predict reads it)",
@@ -287,7 +290,7 @@ def export_classifier(
 
             weights = {k: v.contiguous() for k, v in classifier.state_dict().items()}
             # built in memory, written by Python: a full disk is an OSError like any other
-            data = save(weights, metadata={"format": "pt"})
+            data = save(weights, metadata=_weights_metadata(spec))
             (work / FILES["safetensors"]).write_bytes(data)
         names = ["x"] if spec["modality"] == "image" else ["x", "observed"]
         np.savez(
@@ -323,3 +326,17 @@ def _removed_text(names: list[str], parent: Path) -> str:
         f"Removed {len(names)} unfinished export folder(s) that an interrupted export "
         f"left in {parent} ({', '.join(names)})."
     )
+
+
+def _weights_metadata(spec: dict[str, Any]) -> dict[str, str]:
+    """What the safetensors file says of itself (strings only): the network to build."""
+    return {
+        "format": "pt",
+        "made_by": "SSL Studio",
+        "backbone": spec["backbone"],
+        "options_in_effect": json.dumps(architecture_options(spec)),
+        "modality": spec["modality"],
+        "in_channels": str(spec["in_channels"]),
+        "head": spec["head"]["kind"],
+        "classes": json.dumps(spec["classes"]),
+    }

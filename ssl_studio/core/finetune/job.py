@@ -355,6 +355,8 @@ class FineTuning:
                 "source_task": self.source["task"],
                 "test": report,
                 "fingerprint": fingerprint(data.subset(split.train)),
+                "train_counts": _class_counts(data, split.train),
+                "train_patients": _patients(data.groups[split.train]),
             },
         )
         (run_dir / "evaluation.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
@@ -389,3 +391,16 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
             },
         }
     return out
+
+
+def _class_counts(data: LabeledData, positions: np.ndarray) -> dict[str, int]:
+    """Labels per class among ``positions`` (the model card's training figures)."""
+    counts = np.bincount(data.y[positions], minlength=len(data.classes))
+    return {c: int(n) for c, n in zip(data.classes, counts, strict=True)}
+
+
+def _patients(groups: np.ndarray) -> int | None:
+    """Distinct patients among items with a patient ID (None when none has one: images
+    without DICOM headers); an item without one is a group of its own (negative)."""
+    known = groups[groups >= 0]
+    return len(set(known.tolist())) if known.size else None

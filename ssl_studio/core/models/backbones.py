@@ -28,7 +28,7 @@ from ssl_studio.core.models.series import (
     SeriesEncoder,
     TSConvEncoder,
 )
-from ssl_studio.core.models.vit import VIT_SIZES, ViTEncoder
+from ssl_studio.core.models.vit import VIT_SIZES, ViTEncoder, default_patch_size
 
 
 @dataclass
@@ -73,7 +73,7 @@ class SmallCNN(nn.Sequential):
 
 def cnn_small(*, in_channels: int, image_size: int, stem_stride: int | None = None) -> Backbone:
     """The default CPU backbone; ``stem_stride`` defaults to 2 above 32 px, else 1."""
-    stride = (2 if image_size > 32 else 1) if stem_stride is None else stem_stride
+    stride = _AUTOMATIC["stem_stride"](image_size) if stem_stride is None else stem_stride
     if stride not in (1, 2):
         raise ConfigError(f"cnn-small: stem_stride must be 1 or 2, not {stride}.")
     if image_size < 8 * stride:
@@ -91,7 +91,7 @@ def _resnet_factory(arch: str) -> Callable[..., Backbone]:
     def factory(*, in_channels: int, image_size: int, cifar_stem: bool | None = None) -> Backbone:
         """``cifar_stem`` (3x3 stride-1 conv, no max-pool) defaults to image_size <= 96."""
         net: models.ResNet = getattr(models, arch)(weights=None)
-        small = image_size <= 96 if cifar_stem is None else cifar_stem
+        small = _AUTOMATIC["cifar_stem"](image_size) if cifar_stem is None else cifar_stem
         if small:
             net.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
             net.maxpool = nn.Identity()
@@ -180,6 +180,27 @@ OPTION_HELP: dict[str, str] = {
     "many patches.",
     "positional": "Position encoding: learned or sine.",
 }
+
+
+# what an image backbone's option left automatic (None) becomes, from the image size
+_AUTOMATIC: dict[str, Callable[[int], Any]] = {
+    "stem_stride": lambda size: 2 if size > 32 else 1,
+    "cifar_stem": lambda size: size <= 96,
+    "patch_size": default_patch_size,
+}
+
+
+def options_in_effect(name: str, image_size: int | None, given: dict[str, Any]) -> dict[str, Any]:
+    """Every option of backbone ``name`` as a network built with ``given`` has it: the
+    defaults filled in, and those left automatic resolved for ``image_size`` (the model
+    card names the network exactly)."""
+    out: dict[str, Any] = {}
+    for p in _option_parameters(name):
+        value = given.get(p.name, p.default)
+        if value is None and p.name in _AUTOMATIC and image_size is not None:
+            value = _AUTOMATIC[p.name](image_size)
+        out[p.name] = value
+    return out
 
 
 def backbone_options(name: str) -> tuple[str, ...]:

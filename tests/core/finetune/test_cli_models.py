@@ -78,6 +78,16 @@ def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys
     argv = ["predict", str(out_dir), str(image), "--out", str(tmp_path / "p.csv"), "--overwrite"]
     assert main(argv) == 0
     assert len(list(csv.DictReader((tmp_path / "p.csv").open()))) == 1
+    # nothing predicted, only error rows: a script must not take the table for answers
+    (tmp_path / "notes.png").write_text("not an image")
+    argv[2] = str(tmp_path / "notes.png")
+    capsys.readouterr()
+    assert main(argv) == 1
+    said = capsys.readouterr()
+    assert "0 predictions, 1 file with errors" in said.out
+    assert "no file could be predicted; the error column of that file says why" in said.err
+    [row] = csv.DictReader((tmp_path / "p.csv").open())
+    assert row["error"]
 
 
 def test_command_line_mistakes_are_messages(image_project, tmp_path, capsys):

@@ -17,6 +17,7 @@ import pydicom
 import pytest
 import torch
 from finetune_projects import export_series_model, quick_train
+from safetensors import safe_open
 from safetensors.torch import load_file
 
 from ssl_studio.core.config import FinetuneConfig
@@ -75,6 +76,13 @@ def test_every_format_gives_the_pytorch_probabilities(image_export):
     model, _ = load_model(folder / MODEL_FILE)
     weights = load_file(str(out / "model.safetensors"))
     assert weights.keys() == model.state_dict().keys()
+    with safe_open(str(out / "model.safetensors"), "pt") as f:  # the network to build
+        meta = f.metadata()
+    assert (meta["backbone"], json.loads(meta["options_in_effect"])) == (
+        "cnn-small",
+        {"stem_stride": 1},
+    )
+    assert json.loads(meta["classes"]) == ["circle", "square"]
     assert card["parity"]["batches"] == 2  # the golden batch and real held-out items
     graph = onnx.load(str(out / "model.onnx")).graph
     assert not [p for node in graph.node for p in node.metadata_props]  # no stack traces
@@ -92,6 +100,10 @@ def test_the_card_says_what_a_user_needs_and_no_identifiers(image_export):
     assert saved["metrics"]["baseline_from_scratch"]["n"] == saved["metrics"]["test"]["n"]
     assert saved["training"]["data_fingerprint"]["sha256"]
     assert saved["versions"]["torch"] and saved["training"]["pretext_task"] == "simclr"
+    counts = saved["training"]["train_counts"]  # per class, as the training split had them
+    assert set(counts) == {"circle", "square"} and sum(counts.values()) == result["train_labels"]
+    assert saved["training"]["train_patients"] is None  # (PNG files name no patients)
+    assert saved["architecture"]["options_in_effect"] == {"stem_stride": 1}  # (32 px)
     text = (out / "MODEL_CARD.md").read_text()
     assert "Not for clinical diagnosis" in text and "From-scratch baseline" in text
     for name in SCALARS:  # every metric, in both tables, binary: no "macro"
@@ -109,6 +121,8 @@ def test_the_human_card_is_sentences_and_tables_not_python_dicts(image_export):
     k = card["training"]["chosen"]["k"]  # knn: its k in words, nothing of other protocols
     assert f"majority class of its k = {k} nearest training labels" in text and "C = " not in text
     assert f"Trained on {result['train_labels']} labeled PNG images; data fingerprint " in text
+    counts = card["training"]["train_counts"]
+    assert f"on {result['train_labels']} labels (circle {counts['circle']}, square " in text
     assert f"{card['parity']['inputs']} inputs in 2 batches" in text
     assert "Parity: the TorchScript and ONNX programs gave the PyTorch model's" in text
     assert f"| torch | {card['versions']['torch']} |" in text
@@ -429,8 +443,11 @@ def test_a_damaged_export_or_a_bad_output_place_is_a_message(image_export, tmp_p
     with pytest.raises(ConfigError, match="is a folder; give --out a file name"):
         predict(out, [image], tmp_path)
     (tmp_path / "afile").write_text("x")
-    with pytest.raises(ConfigError, match="Cannot make the folder"):
+    with pytest.raises(ConfigError, match="afile is a file, not a folder. Give --out a file"):
         predict(out, [image], tmp_path / "afile" / "p.csv")
+    with pytest.raises(ConfigError, match="typo does not exist. Give --out a file in a folder"):
+        predict(out, [image], tmp_path / "typo" / "p.csv")  # (a typo makes no folder)
+    assert not (tmp_path / "typo").exists()
     broken = tmp_path / "broken"
     shutil.copytree(out, broken)
     card = json_module.loads((broken / "model_card.json").read_text())
