@@ -128,7 +128,6 @@ class MainWindow(QMainWindow):
 
         self.device_label = QLabel("Device: detecting…")
         self.read_only_label = QLabel("<b>Read-only project</b>")
-        self.read_only_label.setToolTip("It can be viewed; copy it to a folder you can write.")
         self.job_status = JobStatus(self.runner, self.log, self)
         self.job_label = self.job_status.label
         self.progress = self.job_status.progress
@@ -247,6 +246,7 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentIndex(0)
         self.context.enable_change(self.import_action, self.context.project is not None)
         self.read_only_label.setVisible(bool(self.context.read_only))
+        self.read_only_label.setToolTip(self.context.read_only)  # why, and what to do
         self.context.notify("project")
 
     def choose_project(self) -> None:
