@@ -46,7 +46,7 @@ from ssl_studio.gui.panels.runs_panel import RunsPanel
 from ssl_studio.gui.panels.welcome_panel import WelcomePanel
 from ssl_studio.gui.screen_fit import cap_minimum, fit_to_screen
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
-from ssl_studio.resources import guide_path
+from ssl_studio.resources import guide_text
 
 STEPS = ("Data", "Pretrain", "Fine-tune", "Runs", "Map", "Export")
 MAX_RECENT = 8
@@ -279,8 +279,7 @@ class MainWindow(QMainWindow):
             "Preparing the demo project",
             work,
             lambda _: self.open_project(target),
-            lambda message: dialogs.show_error(self, "The demo project", message),
-        )
+        )  # a failure is told by the job status, once
         if not started:
             dialogs.show_error(self, "The demo project", self.context.still_running())
         return started
@@ -325,12 +324,17 @@ class MainWindow(QMainWindow):
         else:
             self.runner.pause()
 
-    def show_guide(self) -> QDialog:
+    def show_guide(self) -> QDialog | None:
+        try:
+            guide = guide_text()
+        except SSLStudioError as exc:  # installed without resources/: say where it looked
+            dialogs.show_error(self, "Guide to the concepts", str(exc))
+            return None
         dialog = QDialog(self)
         dialog.setWindowTitle("Guide to the concepts")
         fit_to_screen(dialog, 720, 640)
         text = QTextBrowser()
-        text.setMarkdown(guide_path().read_text(encoding="utf-8"))
+        text.setMarkdown(guide)
         QVBoxLayout(dialog).addWidget(text)
         dialog.show()
         return dialog
