@@ -49,6 +49,37 @@ def test_recent_projects_and_geometry_are_remembered(make_window, project):
     assert (again.width(), again.height()) == (760, 690)
 
 
+def test_a_recent_project_offline_for_a_while_is_kept_and_offered_again(
+    make_window, settings, tmp_path, messages
+):
+    """Recent A is on a share that is not mounted now: it is listed, greyed with why, and
+    stays remembered when B is opened; once the share is back, A is offered and opens."""
+    a = create_project(tmp_path / "share" / "a")
+    b = create_project(tmp_path / "b")
+    settings.setValue("recent", [str(a), str(b)])
+    (tmp_path / "share").rename(tmp_path / "share-offline")  # the VPN is down
+    window = make_window()
+    why = f"Not reachable now: {a} — connect the drive or share, then try again."
+    item = window.welcome.recent.item(0)
+    assert window.welcome.recent.count() == 2 and item.toolTip() == why
+    assert item.text().endswith("(not available now)") and item.font().italic()
+    menu = window.recent_menu.actions()
+    assert menu[0].toolTip() == why and menu[1].text() == str(b)
+    window.welcome.recent_chosen.emit(a)  # chosen all the same: it says why, no crash
+    [(title, text)] = messages
+    assert title == "Cannot open the project" and f"{a} is not reachable now" in text
+    assert window.context.project is None
+    window.open_project(b)
+    assert settings.value("recent") == [str(b), str(a)]  # A is still remembered
+    (tmp_path / "share-offline").rename(tmp_path / "share")  # the share is back
+    window.recent_menu.aboutToShow.emit()
+    assert [action.text() for action in window.recent_menu.actions()] == [str(b), str(a)]
+    window.open_project(None)
+    assert not window.welcome.recent.item(1).toolTip()
+    window.recent_menu.actions()[1].trigger()
+    assert window.context.project == a and settings.value("recent") == [str(a), str(b)]
+
+
 def test_empty_states_say_what_to_do(make_window, project):
     window = make_window(project)
     data = window.data
