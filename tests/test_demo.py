@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ssl_studio.cli import main
 from ssl_studio.core.jobs import create_demo
 from ssl_studio.core.project.info import project_info
@@ -39,6 +41,37 @@ def test_a_demo_made_by_another_copy_of_the_app_is_left_as_it_is(tmp_path, monke
     ]
     info = {d["name"]: d["items"] for d in project_info(tmp_path / "demo")["datasets"]}
     assert info == {"chest-xray": 400, "basic-motions": 80}  # not doubled
+
+
+@pytest.mark.parametrize("missing", ["all", "basic-motions", "empty chest-xray"])
+def test_missing_demo_data_names_what_is_missing_and_makes_nothing(
+    tmp_path, monkeypatch, capsys, missing
+):
+    """An install without resources/ (or with part of it): the demo says which folder is
+    missing before it makes anything, in the app's job and on the command line."""
+    import shutil
+
+    from ssl_studio.core.errors import SSLStudioError
+    from ssl_studio.resources import demo_dir
+
+    demo = tmp_path / "resources" / "demo"
+    if missing != "all":
+        shutil.copytree(demo_dir() / "chest-xray", demo / "chest-xray")
+        shutil.copytree(demo_dir() / "basic-motions", demo / "basic-motions")
+        gone = demo / missing.removeprefix("empty ")
+        shutil.rmtree(gone)
+        if missing.startswith("empty"):
+            gone.mkdir()
+    else:
+        gone = demo
+    monkeypatch.setattr("ssl_studio.resources.resources_dir", lambda: demo.parent)
+    with pytest.raises(SSLStudioError, match="without its resources folder") as caught:
+        create_demo(tmp_path / "demo")
+    assert f"{gone} is missing or empty" in str(caught.value)
+    assert not (tmp_path / "demo").exists()  # nothing half-made
+    assert main(["demo", str(tmp_path / "demo"), "--no-gui"]) == 1
+    err = capsys.readouterr().err
+    assert f"{gone} is missing or empty" in err and "Traceback" not in err
 
 
 def test_a_demo_stopped_with_ctrl_c_says_so_and_opens_nothing(tmp_path, capsys, monkeypatch):

@@ -31,6 +31,20 @@ from ssl_studio.core.project.store import Store
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
 
 READ_ONLY = "the project is read-only for you"
+COPY_IT = "copy the project folder"  # someone else's folder, a read-only disk or share
+MARKED = "marked read-only"  # the user's own folder: clear the marks
+
+
+def give_to_someone_else(root: Path) -> bool:
+    """Make ``root`` and all in it someone else's (nobody's) that the user may read, as on
+    a share or a colleague's folder. Only root may; elsewhere the folder stays the user's
+    own (False)."""
+    if os.geteuid() != 0:
+        return False
+    for path in [root, *root.rglob("*")]:
+        os.chown(path, 65534, 65534)
+        path.chmod(path.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0))
+    return True
 
 
 # Run first in every child: as root (CI containers run as root) it gives up every
@@ -110,15 +124,16 @@ def shared(tmp_path_factory):
     export(project, tuned["run_id"], root / "model")
     for path in (root, root / "shapes", root / "shapes" / "bright"):
         path.chmod(0o755)  # the child may read the data and write the output folder
+    others = give_to_someone_else(project)
     set_writable(project, False)
     set_writable(root / "model", False)
-    yield root, project, run["run_id"], tuned["run_id"]
+    yield root, project, run["run_id"], tuned["run_id"], others
     set_writable(project, True)
     set_writable(root / "model", True)
 
 
 def test_the_command_line_views_it_and_refuses_every_change(shared):
-    root, project, run, tuned = shared
+    root, project, run, tuned, others = shared
     before = fingerprint(project)
     p, data = str(project), str(root / "shapes")
     commands = {
@@ -155,14 +170,16 @@ def test_the_command_line_views_it_and_refuses_every_change(shared):
     for name in ("import", "labels", "pretrain", "finetune", "export"):
         code, out, err = results[name]
         assert code == 1, f"{name} was not refused: {out} {err}"
-        assert READ_ONLY in err and "copy the project folder" in err, f"{name}: {err}"
+        assert READ_ONLY in err, f"{name}: {err}"
+        advice = COPY_IT if others else f'chmod -R u+w "{project}"'
+        assert advice in err and (MARKED in err) != others, f"{name}: {err}"
         assert "Traceback" not in err
     assert not (root / "model2").exists()
     assert fingerprint(project) == before
 
 
 def test_the_app_opens_it_for_viewing_and_says_why_changes_fail(shared):
-    root, project, _, _ = shared
+    root, project, _, _, _ = shared
     before = fingerprint(project)
     result = run_child(
         f"""
@@ -181,6 +198,8 @@ def test_the_app_opens_it_for_viewing_and_says_why_changes_fail(shared):
         window = MainWindow(Path({str(project)!r}), settings=settings)
         window.show()
         opened = list(shown)
+        tip = window.read_only_label.toolTip()
+        pretrain_says = window.pretrain.view.status.text()
         window.data.select_dataset("shapes")
         rows = window.data.model.rowCount()
         window.show_step(1)
@@ -195,7 +214,8 @@ def test_the_app_opens_it_for_viewing_and_says_why_changes_fail(shared):
         print(json.dumps({{"title": window.windowTitle(), "opened": opened, "rows": rows,
                           "can_change": can_change, "import_started": started,
                           "mapped": mapped and window.map.map is not None,
-                          "shown": shown[len(opened):]}}))
+                          "shown": shown[len(opened):], "tip": tip,
+                          "pretrain_says": pretrain_says}}))
         window.close()
         """,
         root,
@@ -203,6 +223,8 @@ def test_the_app_opens_it_for_viewing_and_says_why_changes_fail(shared):
     assert result["title"] == "project (read-only) — SSL Studio"
     [(title, text)] = result["opened"]
     assert title == "The project is read-only" and READ_ONLY in text
+    assert result["tip"] == text  # the status bar's "Read-only project" says what to do
+    assert "Read-only project" in result["pretrain_says"]  # which (not always "copy it")
     assert result["rows"] == 24  # the data can be browsed, and a map made
     assert result["mapped"]
     assert result["can_change"] == [False] * 5  # import (menu, 2 buttons), pretrain, fine-tune
@@ -238,8 +260,62 @@ def test_one_read_only_part_refuses_a_writer_before_it_records_anything(tmp_path
     finally:
         target.chmod(target.stat().st_mode | stat.S_IWUSR)
     assert READ_ONLY in result["refused"] and f"write {target}" in result["refused"]
+    # the user's own folder (a copy of a read-only project): clear the marks, not copy it
+    assert MARKED in result["refused"] and f'chmod -R u+w "{project}"' in result["refused"]
+    assert COPY_IT not in result["refused"]
     assert result["datasets"] == []
     assert fingerprint(project) == before
+
+
+def test_a_copy_of_a_read_only_project_says_how_to_make_it_writable(tmp_path):
+    """cp -r keeps the modes: the copy is the user's own but marked read-only. The message
+    says how to clear the marks (not to copy it again), and after that it imports."""
+    project = create_project(tmp_path / "project")
+    data = tmp_path / "scans"
+    data.mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(data / "a.png")
+    tmp_path.chmod(0o755)
+    set_writable(project, False)
+    script = f"""
+        import contextlib, io, json
+        from ssl_studio.cli import main
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(["import", {str(project)!r}, {str(data)!r}, "--cache-size", "16"])
+        print(json.dumps([code, err.getvalue()]))
+        """
+    try:
+        code, err = run_child(script, tmp_path)
+        assert code == 1 and READ_ONLY in err and MARKED in err, err
+        assert f'chmod -R u+w "{project}"' in err and COPY_IT not in err, err
+        subprocess.run(["chmod", "-R", "u+w", str(project)], check=True)  # as it says
+        code, err = run_child(script, tmp_path)
+        assert code == 0, err
+    finally:
+        set_writable(project, True)
+
+
+def test_someone_elses_folder_or_a_read_only_disk_still_says_copy_it(tmp_path, monkeypatch):
+    from ssl_studio.core.project import lock
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    folder.chmod(0o555)  # the user's own, marked read-only
+    assert MARKED in str(lock.read_only_error(folder, "Permission denied"))
+    with monkeypatch.context() as m:  # someone else's
+        m.setattr(lock.os, "getuid", lambda: folder.stat().st_uid + 1)
+        text = str(lock.read_only_error(folder, "Permission denied"))
+        assert COPY_IT in text and MARKED not in text
+    with monkeypatch.context() as m:  # on a read-only disk, the marks cannot be changed
+
+        class ReadOnlyDisk:
+            f_flag = os.ST_RDONLY
+
+        m.setattr(lock.os, "statvfs", lambda _: ReadOnlyDisk())
+        text = str(lock.read_only_error(folder, "Read-only file system"))
+        assert COPY_IT in text and MARKED not in text
+    folder.chmod(0o755)  # writable: whatever refused it, it was not the marks
+    assert COPY_IT in str(lock.read_only_error(folder, "Permission denied"))
 
 
 def _older_schema(project: Path, version: int) -> None:

@@ -184,18 +184,14 @@ def create_demo(
     checkout, the packaged app) put there is left as it is.
     """
     from ssl_studio.core.project.layout import ProjectPaths
-    from ssl_studio.resources import demo_dir
+    from ssl_studio.resources import demo_sources
 
-    source = demo_dir()
-    if not source.is_dir():
-        raise SSLStudioError(
-            f"The demo data is not here ({source}); run from a source checkout of SSL Studio."
-        )
+    sources = demo_sources(tuple(name for name, _ in DEMO_DATASETS))
     if not ProjectPaths(Path(folder)).is_project():
         create_project(folder)
     results = {}
     for name, size in DEMO_DATASETS:
-        cfg = ImportConfig(project=folder, paths=[source / name], name=name, cache_size=size)
+        cfg = ImportConfig(project=folder, paths=[sources[name]], name=name, cache_size=size)
         if name_taken_by_other_folders(cfg) is not None:  # made by another SSL Studio copy
             report(Message("import", f"The demo dataset '{name}' is already in the project."))
             continue

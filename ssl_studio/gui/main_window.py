@@ -28,9 +28,8 @@ from PySide6.QtWidgets import (
 
 from ssl_studio import __version__
 from ssl_studio.core.data.studio_folders import studio_folder
-from ssl_studio.core.errors import ProjectReadOnlyError, ProjectUnreadableError, SSLStudioError
+from ssl_studio.core.errors import ProjectReadOnlyError, SSLStudioError
 from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
-from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
@@ -44,12 +43,19 @@ from ssl_studio.gui.panels.map_panel import MapPanel
 from ssl_studio.gui.panels.pretrain_panel import PretrainPanel
 from ssl_studio.gui.panels.runs_panel import RunsPanel
 from ssl_studio.gui.panels.welcome_panel import WelcomePanel
+from ssl_studio.gui.recent_projects import (
+    UNAVAILABLE,
+    is_missing,
+    missing_message,
+    remember,
+    remembered,
+    unreachable_note,
+)
 from ssl_studio.gui.screen_fit import cap_minimum, fit_to_screen
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
-from ssl_studio.resources import guide_path
+from ssl_studio.resources import guide_text
 
 STEPS = ("Data", "Pretrain", "Fine-tune", "Runs", "Map", "Export")
-MAX_RECENT = 8
 DEMO_DIR = Path.home() / "SSL Studio" / "demo"
 
 
@@ -128,7 +134,6 @@ class MainWindow(QMainWindow):
 
         self.device_label = QLabel("Device: detecting…")
         self.read_only_label = QLabel("<b>Read-only project</b>")
-        self.read_only_label.setToolTip("It can be viewed; copy it to a folder you can write.")
         self.job_status = JobStatus(self.runner, self.log, self)
         self.job_label = self.job_status.label
         self.progress = self.job_status.progress
@@ -155,6 +160,8 @@ class MainWindow(QMainWindow):
         add(file_menu, "&Open project…", self.choose_project, QKeySequence.StandardKey.Open)
         add(file_menu, "Open the &demo project", self.open_demo)
         self.recent_menu = file_menu.addMenu("Recent projects")
+        self.recent_menu.setToolTipsVisible(True)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)  # a share back meanwhile
         file_menu.addSeparator()
         self.import_action = add(
             file_menu, "&Import folder…", self.data.choose_folder, QKeySequence("Ctrl+I")
@@ -192,25 +199,33 @@ class MainWindow(QMainWindow):
     # ---- projects --------------------------------------------------------------------------
 
     def recent_projects(self) -> list[Path]:
-        value = self.settings.value("recent", [])
-        paths = [value] if isinstance(value, str) else list(value or [])
-        return [Path(p) for p in paths if _listed(Path(p))]
+        """Every project remembered, reachable now or not (see recent_projects.py)."""
+        return remembered(self.settings)
 
     def _remember(self, project: Path) -> None:
-        recent = [p for p in self.recent_projects() if p.resolve() != project.resolve()]
-        self.settings.setValue("recent", [str(p) for p in [project, *recent][:MAX_RECENT]])
+        remember(self.settings, project)
         self._fill_recent()
 
     def _fill_recent(self) -> None:
-        recent = self.recent_projects()
+        """List the recent projects in the menu and on the welcome screen; one that cannot
+        be opened now is shown in italics with why, and opening it says so."""
+        recent = [(path, unreachable_note(path)) for path in self.recent_projects()]
         self.welcome.set_recent(recent)
         self.recent_menu.clear()
-        for path in recent:
-            action = self.recent_menu.addAction(str(path))
+        for path, note in recent:
+            action = self.recent_menu.addAction(f"{path}{UNAVAILABLE if note else ''}")
+            if note:
+                font = action.font()
+                font.setItalic(True)
+                action.setFont(font)
+                action.setToolTip(note)
             action.triggered.connect(lambda _=False, p=path: self.open_project(p))
         self.recent_menu.setEnabled(bool(recent))
 
     def open_project(self, project: Path | None) -> None:
+        if project is not None and is_missing(Path(project)):  # an offline share, say
+            dialogs.show_error(self, "Cannot open the project", missing_message(Path(project)))
+            return
         if project is not None:
             try:  # opening the store checks it is a project of a version we can read
                 Store.open(Path(project)).close()
@@ -244,9 +259,11 @@ class MainWindow(QMainWindow):
         else:
             self.context.read_only = ""
             self.setWindowTitle("SSL Studio")
+            self._fill_recent()  # a share may be back, or gone, since it was listed
             self.pages.setCurrentIndex(0)
         self.context.enable_change(self.import_action, self.context.project is not None)
         self.read_only_label.setVisible(bool(self.context.read_only))
+        self.read_only_label.setToolTip(self.context.read_only)  # why, and what to do
         self.context.notify("project")
 
     def choose_project(self) -> None:
@@ -279,8 +296,7 @@ class MainWindow(QMainWindow):
             "Preparing the demo project",
             work,
             lambda _: self.open_project(target),
-            lambda message: dialogs.show_error(self, "The demo project", message),
-        )
+        )  # a failure is told by the job status, once
         if not started:
             dialogs.show_error(self, "The demo project", self.context.still_running())
         return started
@@ -325,12 +341,17 @@ class MainWindow(QMainWindow):
         else:
             self.runner.pause()
 
-    def show_guide(self) -> QDialog:
+    def show_guide(self) -> QDialog | None:
+        try:
+            guide = guide_text()
+        except SSLStudioError as exc:  # installed without resources/: say where it looked
+            dialogs.show_error(self, "Guide to the concepts", str(exc))
+            return None
         dialog = QDialog(self)
         dialog.setWindowTitle("Guide to the concepts")
         fit_to_screen(dialog, 720, 640)
         text = QTextBrowser()
-        text.setMarkdown(guide_path().read_text(encoding="utf-8"))
+        text.setMarkdown(guide)
         QVBoxLayout(dialog).addWidget(text)
         dialog.show()
         return dialog
@@ -410,12 +431,3 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.log.detach()
         super().closeEvent(event)
-
-
-def _listed(project: Path) -> bool:
-    """Whether a recent project is still offered: it holds a project, or it may no longer
-    be read (opening it then says so, rather than the window failing to start)."""
-    try:
-        return ProjectPaths(project).is_project()
-    except ProjectUnreadableError:
-        return True

@@ -49,6 +49,37 @@ def test_recent_projects_and_geometry_are_remembered(make_window, project):
     assert (again.width(), again.height()) == (760, 690)
 
 
+def test_a_recent_project_offline_for_a_while_is_kept_and_offered_again(
+    make_window, settings, tmp_path, messages
+):
+    """Recent A is on a share that is not mounted now: it is listed, greyed with why, and
+    stays remembered when B is opened; once the share is back, A is offered and opens."""
+    a = create_project(tmp_path / "share" / "a")
+    b = create_project(tmp_path / "b")
+    settings.setValue("recent", [str(a), str(b)])
+    (tmp_path / "share").rename(tmp_path / "share-offline")  # the VPN is down
+    window = make_window()
+    why = f"Not reachable now: {a} — connect the drive or share, then try again."
+    item = window.welcome.recent.item(0)
+    assert window.welcome.recent.count() == 2 and item.toolTip() == why
+    assert item.text().endswith("(not available now)") and item.font().italic()
+    menu = window.recent_menu.actions()
+    assert menu[0].toolTip() == why and menu[1].text() == str(b)
+    window.welcome.recent_chosen.emit(a)  # chosen all the same: it says why, no crash
+    [(title, text)] = messages
+    assert title == "Cannot open the project" and f"{a} is not reachable now" in text
+    assert window.context.project is None
+    window.open_project(b)
+    assert settings.value("recent") == [str(b), str(a)]  # A is still remembered
+    (tmp_path / "share-offline").rename(tmp_path / "share")  # the share is back
+    window.recent_menu.aboutToShow.emit()
+    assert [action.text() for action in window.recent_menu.actions()] == [str(b), str(a)]
+    window.open_project(None)
+    assert not window.welcome.recent.item(1).toolTip()
+    window.recent_menu.actions()[1].trigger()
+    assert window.context.project == a and settings.value("recent") == [str(a), str(b)]
+
+
 def test_empty_states_say_what_to_do(make_window, project):
     window = make_window(project)
     data = window.data
@@ -217,6 +248,28 @@ def test_menus_have_shortcuts_and_the_guide_opens(make_window, project):
     guide = window.show_guide()
     assert "pretext task" in guide.findChild(type(window.export.card)).toPlainText().lower()
     guide.close()
+
+
+def test_without_the_resources_folder_the_guide_and_demo_say_where_they_looked(
+    qtbot, make_window, tmp_path, monkeypatch, messages
+):
+    """A plain package install has no resources/: F1 and the demo say so, not nothing."""
+    nowhere = tmp_path / "site-packages" / "resources"
+    monkeypatch.setattr("ssl_studio.resources.resources_dir", lambda: nowhere)
+    window = make_window()
+    actions = [a for m in window.menuBar().actions() for a in m.menu().actions()]
+    [f1] = [a for a in actions if "Guide" in a.text()]
+    f1.trigger()
+    [(title, text)] = messages
+    assert title == "Guide to the concepts" and str(nowhere / "guide.md") in text
+    assert "README" in text and "without its resources folder" in text
+    messages.clear()
+    assert window.open_demo(tmp_path / "demo")
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+    [(title, text)] = messages  # once, not twice
+    assert title == "Preparing the demo project failed" and str(nowhere / "demo") in text
+    assert "without its resources folder" in text and "Traceback" not in text
+    assert window.context.project is None and not (tmp_path / "demo").exists()
 
 
 def test_the_demo_project_opens_from_the_welcome_screen(qtbot, make_window, tmp_path, messages):

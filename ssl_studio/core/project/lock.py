@@ -9,6 +9,7 @@ second writer gets. Readers never take it.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -50,9 +51,21 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def read_only_error(path: Path, reason: str) -> ProjectReadOnlyError:
+def read_only_error(path: Path, reason: str, project: Path | None = None) -> ProjectReadOnlyError:
     """The message for a project that cannot be changed because ``path`` in it is not
-    writable (permissions, a read-only disk or share)."""
+    writable. When the user owns it on a writable disk, only its read-only marks stand in
+    the way (a copy of a read-only project keeps them), so the message says how to clear
+    them in ``project`` (the project folder, else ``path``); otherwise (someone else's
+    folder, a read-only disk or share) it says to copy the project or ask for access."""
+    folder = project or path
+    if _marked_read_only(path) or _marked_read_only(folder):
+        return ProjectReadOnlyError(
+            f"SSL Studio cannot write {path} ({reason}): the project is read-only for you "
+            "because the folder or its files are marked read-only (a copy keeps the marks "
+            "of what it was copied from). You can still look at its data, runs and results. "
+            f"To import, label, train or export, make them writable — {_how_to_clear(folder)}"
+            " — then open the project again."
+        )
     return ProjectReadOnlyError(
         f"SSL Studio cannot write {path} ({reason}): the project is read-only for you, or "
         "on a read-only disk or share. You can still look at its data, runs and results. "
@@ -71,6 +84,29 @@ def _holder(fd: int) -> str:
     return line or "another process"
 
 
+def _marked_read_only(path: Path) -> bool:
+    """Whether ``path`` is the user's own, on a writable disk, and marked read-only: on
+    Linux/macOS its owner's write bit is off; on Windows its Read-only attribute is set."""
+    try:
+        st = os.stat(path)
+        if not hasattr(os, "getuid"):  # Windows: no owner ids to compare
+            return bool(getattr(st, "st_file_attributes", 0) & stat.FILE_ATTRIBUTE_READONLY)
+        if st.st_uid != os.getuid() or st.st_mode & stat.S_IWUSR:
+            return False
+        return not os.statvfs(path).f_flag & os.ST_RDONLY  # a read-only disk: marks stay
+    except OSError:
+        return False
+
+
+def _how_to_clear(folder: Path) -> str:
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        return (
+            f"in Explorer, right-click {folder}, choose Properties, untick Read-only and "
+            "apply it to the folder, subfolders and files"
+        )
+    return f'in a terminal, run: chmod -R u+w "{folder}"'
+
+
 class WriteLock:
     """Exclusive, non-blocking write lock on a project; use as a context manager."""
 
@@ -83,7 +119,8 @@ class WriteLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise read_only_error(self.path.parent, exc.strerror or str(exc)) from exc
+            folder = self.path.parent
+            raise read_only_error(folder, exc.strerror or str(exc), folder) from exc
         if not _try_lock(fd):
             holder = _holder(fd)
             os.close(fd)

@@ -57,7 +57,8 @@ class PretrainPanel(QWidget):
     def _changed(self, what: str) -> None:
         if what == "project" and not self.context.runner.busy:
             self.view.status.setText(
-                "This project is read-only: copy it to a folder you can write to pretrain."
+                "This project is read-only, and pretraining writes to it: point at “Read-only"
+                " project” in the status bar for what to do."
                 if self.context.read_only
                 else self._idle_text()
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -14,6 +15,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ssl_studio.gui.recent_projects import UNAVAILABLE
 
 INTRO = (
     "<h1>SSL Studio</h1>"
@@ -75,11 +78,20 @@ class WelcomePanel(QWidget):
         outer.addWidget(frame, 4)
         outer.addStretch(1)
 
-    def set_recent(self, projects: list[Path]) -> None:
+    def set_recent(self, projects: list[tuple[Path, str]]) -> None:
+        """``projects``: (folder, why it cannot be opened now, or ""). One that cannot is
+        greyed and in italics with the why as its tooltip, and may still be chosen (once
+        the share is back it opens; until then opening it says why it cannot)."""
         self.recent.clear()
-        for path in projects:
-            item = QListWidgetItem(f"{path.name}    —    {path}")
+        for path, note in projects:
+            item = QListWidgetItem(f"{path.name}    —    {path}{UNAVAILABLE if note else ''}")
             item.setData(Qt.ItemDataRole.UserRole, str(path))
+            if note:
+                item.setToolTip(note)
+                item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
+                font = item.font()
+                font.setItalic(True)
+                item.setFont(font)
             self.recent.addItem(item)
         self.recent_title.setVisible(bool(projects))
         self.recent.setVisible(bool(projects))

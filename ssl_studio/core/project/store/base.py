@@ -166,7 +166,7 @@ class StoreBase:
         except sqlite3.DatabaseError as exc:
             if _is_read_only(exc):
                 reason = "the database or its -wal/-shm file is read-only"
-                raise read_only_error(self.paths.db, reason) from exc
+                raise read_only_error(self.paths.db, reason, self.paths.root) from exc
             if is_damaged_database(exc):
                 raise damaged_database(self.paths.db, str(exc)) from exc
             if is_locked_database(exc):
@@ -193,7 +193,7 @@ class StoreBase:
                     ) from exc
                 if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
                     raise
-                raise read_only_error(folder, exc.strerror or str(exc)) from exc
+                raise read_only_error(folder, exc.strerror or str(exc), self.paths.root) from exc
 
     def _connect_reader(self, db: str) -> sqlite3.Connection:
         """A read-only connection. In a folder nobody may write (a read-only share, a DVD),
