@@ -106,6 +106,20 @@ class ImportNaming:
         dataset_id = self.store.create_dataset(interim, modality, size)
         detail = f" (images cached at {size} px)" if size else ""
         self.report(Message(JOB, f"New {modality} dataset{detail}: named once its files are read."))
+        if self.cfg.add:  # (asked to add to a dataset that is not there: say so)
+            unfinished = [
+                d["name"]
+                for d in self.store.datasets()
+                if d["name"].startswith(INTERIM_NAME) and d["id"] != dataset_id
+            ]
+            finish = (
+                f" An earlier import that was stopped left '{unfinished[0]}': import its "
+                "folder again to finish that one."
+                if unfinished
+                else ""
+            )
+            text = f"No dataset of that name to add to, so these files make a new one.{finish}"
+            self.report(Message(JOB, text, level="warning"))
         return {
             "id": dataset_id,
             "name": interim,

@@ -489,3 +489,19 @@ def test_a_stopped_folder_still_there_keeps_the_dataset_partly_imported(project,
     partial, _ = dataset_notes(project)
     assert partial.startswith("An earlier import of another folder (started ")
     assert refused_for_pretraining(project)
+
+
+def test_adding_to_a_dataset_that_is_not_there_says_so_and_names_a_stopped_one(project, tmp_path):
+    """A first import stopped keeps its interim name, so `--name ds --add` of another
+    folder silently made a second dataset; now it says so, and how to finish the first."""
+    stopped_import(project, pngs(tmp_path / "first", 30), name="ds")
+    said = []
+    other = pngs(tmp_path / "other", 2)
+    import_data(
+        ImportConfig(project=project, paths=[other], name="ds", add=True), report=said.append
+    )
+    warnings = [e.text for e in said if isinstance(e, Message) and e.level == "warning"]
+    assert warnings == [
+        "No dataset of that name to add to, so these files make a new one. An earlier import "
+        "that was stopped left '(importing)': import its folder again to finish that one."
+    ]
