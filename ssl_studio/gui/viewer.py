@@ -38,12 +38,14 @@ from ssl_studio.core.viewing import (
     window_number,
     window_of,
 )
-from ssl_studio.gui.live_plot import COLOURS, add_legend
+from ssl_studio.gui.live_plot import COLOURS
 from ssl_studio.gui.pictures import to_pixmap
 from ssl_studio.gui.tables import fill_table, make_table
 
 DEFAULT = next(iter(WINDOW_PRESETS))
 CHOOSE = "Select an item to view it."
+LEGEND_COLUMNS = 4  # channel names per row above a series
+LEGEND_MOST = 15  # channels named (more: "+N more")
 
 
 class ImageCanvas(QWidget):
@@ -132,7 +134,10 @@ class ItemViewer(QWidget):
         self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.plot.setBackground("w")
         self.plot.setLabel("bottom", "time step")
-        add_legend(self.plot)
+        # the channels' names above the curves, not over them
+        self.legend = pg.LegendItem(colCount=LEGEND_COLUMNS, labelTextColor="#222")
+        self.legend.setParentItem(self.plot.getPlotItem())
+        self.legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(40, 0))
         self.stack = QStackedWidget()
         self.stack.addWidget(self.canvas)
         self.stack.addWidget(self.plot)
@@ -259,10 +264,18 @@ class ItemViewer(QWidget):
         steps = np.arange(values.shape[1], dtype=np.float64)
         x = steps / rate if rate else steps  # seconds when the sampling rate is known
         self.plot.setLabel("bottom", "time (s)" if rate else "time step")
+        self.legend.clear()
         for c, (channel, seen) in enumerate(zip(values, mask, strict=True)):
             y = np.where(seen, channel, np.nan)
             pen = pg.mkPen(COLOURS[c % len(COLOURS)], width=1.5)
-            self.plot.plot(x, y, pen=pen, name=names[c], connect="finite")
+            curve = self.plot.plot(x, y, pen=pen, connect="finite")
+            if c < LEGEND_MOST:
+                self.legend.addItem(curve, names[c])
+        if len(values) > LEGEND_MOST:  # (a note, not a curve: a blank sample line)
+            self.legend.addItem(pg.PlotDataItem(pen=None), f"+{len(values) - LEGEND_MOST} more")
+        self.legend.updateSize()  # (its rows' height, in the current font)
+        height = self.legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).height()
+        self.plot.getPlotItem().layout.setContentsMargins(0, height + 4, 0, 0)
 
     def _preset_chosen(self, preset: str) -> None:
         if self.view is not None and self.values is not None:

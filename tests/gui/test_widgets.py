@@ -185,3 +185,28 @@ def test_no_table_of_the_window_or_the_wizard_keeps_tab(make_window, project):
     wizard = window.open_wizard()
     views = window.findChildren(QAbstractItemView) + wizard.findChildren(QAbstractItemView)
     assert len(views) >= 10 and not [v for v in views if v.tabKeyNavigation()]
+
+
+def test_a_series_channels_are_named_above_the_curves_not_over_them(qtbot, make_window, project):
+    """The legend sat in the plot, over the first seconds of the curves; now it is a band
+    above them, four names a row, the 16th channel on as "+N more"."""
+    import numpy as np
+
+    from ssl_studio.core.config import ImportConfig
+    from ssl_studio.core.jobs import import_data
+
+    folder = project.parent / "eeg"
+    folder.mkdir()
+    names = [f"ch{i}" for i in range(20)]
+    for n in range(3):
+        values = np.random.default_rng(n).normal(size=(30, 20))
+        rows = [",".join(names)] + [",".join(f"{v:.3f}" for v in row) for row in values]
+        (folder / f"rec{n}.csv").write_text("\n".join(rows) + "\n")
+    import_data(ImportConfig(project=project, paths=[folder]))
+    window = make_window(project)
+    window.data.select_dataset("eeg")
+    viewer = window.data.viewer
+    labels = [label.text for _, label in viewer.legend.items]
+    assert labels == [*names[:15], "+5 more"]
+    box = viewer.plot.getPlotItem().getViewBox().sceneBoundingRect()
+    assert viewer.legend.sceneBoundingRect().bottom() <= box.top() + 1
