@@ -2,7 +2,9 @@
 
 Phases, each reported through ``report``:
 
-1. *discover*: walk the given folders (projects and exports of SSL Studio inside them
+1. *discover*: walk the given folders, each by one spelling of its path whatever path
+   was given (a link, other letter case: path_spelling.py), as file keys are keyed
+   hashes of the path walked (projects and exports of SSL Studio inside them
    are left out, and refused as the folder given: studio_folders.py); a file whose size
    and modification time match the project's record is unchanged and is not read at
    all (fast re-import), unless an import that did not finish recorded it: then only
@@ -46,6 +48,7 @@ from ssl_studio.core.data.import_target import (
 )
 from ssl_studio.core.data.import_writing import ImportWriting
 from ssl_studio.core.data.parallel import decode_files
+from ssl_studio.core.data.path_spelling import refuse_held_respelled, walk_spellings
 from ssl_studio.core.data.privacy import REDACTED, keyed_hash, message_redactor, redactor
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.series_channels import ChannelOrder
@@ -112,8 +115,12 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
     def run(self) -> dict[str, Any]:
         start = time.perf_counter()
         refuse_studio_folders(self.cfg.paths, own=self.store.paths.root)
+        # one spelling per folder (a link, other letter case): its files keep their keys
+        self.cfg = replace(self.cfg, paths=walk_spellings(self.store, self.cfg.paths))
         self._remove_empty_leftovers()
         existing = target_dataset(self.store, self.cfg)
+        if existing:
+            refuse_held_respelled(self.store, existing["id"], self.cfg.paths)
         if other_cache_size(existing, self.cfg):
             raise SSLStudioError(
                 f"Dataset '{existing['name']}' is cached at {existing['cache_size']} px, not "

@@ -1,0 +1,168 @@
+"""One folder, one spelling: the path an import walks a folder (or file) by.
+
+A file's lookup key is a keyed hash of its absolute path as walked (privacy.keyed_hash),
+so one folder reached by two spellings of its path (through a symbolic link, a mapped
+drive and its UNC path, other letter case on a drive that ignores case, a name composed
+(NFC) or decomposed (NFD) as macOS may write it) would have two keys for every file, and
+be imported twice: the same scan on both sides of a train/test split.
+
+Keys stay what they were (keyed hashes of the path walked: projects made before keep
+every item id, and the many places that key a path need no change); what changes is the
+spelling walked, chosen once per folder given (``walk_spellings``), in this order:
+
+1. its canonical spelling (``canonical``: links, and on Windows mapped drives, resolved
+   by ``os.path.realpath``; each name as the folder above lists it, so letter case and
+   Unicode form are the disk's own; a name listed as given is kept, so a drive that
+   tells case apart is never probed), when the project knows it (or a folder holding
+   it) by that key: what every import since this rule stores;
+2. the spelling given, when the project knows it (or a folder holding it) by that key:
+   a root imported before this rule by a link or in other letter case, walked again by
+   the very path it was imported by;
+3. the stored path of a root whose canonical spelling is or holds it, when that path is
+   readable (no [redacted] in it, and its key matches): the same root imported before
+   this rule, re-imported by another path;
+4. else its canonical spelling (a new folder).
+
+An import into a dataset of a folder that holds one of the dataset's roots stored
+readable by another spelling (imported before this rule by a link) is refused, with what
+to do (``refuse_held_respelled``): walked from above, its files would get other keys.
+Left as before: a root imported before this rule by a path that was not canonical and
+whose stored path is [redacted] (it named a patient) is met only by the path it was
+imported by. Only keys and stored (redacted) paths are read; no new path is stored.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ssl_studio.core.data.privacy import REDACTED, keyed_hash
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.project.store import Store
+
+
+class SpellingConflictError(ConfigError):
+    """A folder given holds a folder imported before by another path to it."""
+
+
+def canonical(path: str | os.PathLike[str]) -> str:
+    """The spelling of ``path`` that does not depend on how it was reached: absolute,
+    links resolved, and each name as its folder lists it (letter case, Unicode form) when
+    the name given is not listed as such but one name there is the same file."""
+    real = os.path.realpath(os.path.abspath(path))
+    head, tail = os.path.splitdrive(real)
+    current = head + os.sep if tail.startswith(os.sep) else head
+    for name in (p for p in tail.split(os.sep) if p):
+        current = os.path.join(current, _listed_name(current, name))
+    return current
+
+
+def _listed_name(folder: str, name: str) -> str:
+    """``name`` as ``folder`` lists it: itself when listed so; else the one listed name
+    equal to it but for letter case or Unicode form that is the same file (a drive that
+    ignores case); else ``name`` (a folder that cannot be read, a name not there)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return name
+    if name in names:
+        return name
+    wanted = _folded(name)
+    given = os.path.join(folder, name)
+    for listed in names:
+        if _folded(listed) == wanted and _same_file(given, os.path.join(folder, listed)):
+            return listed
+    return name
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _keys_up(salt: bytes, path: str) -> dict[str, str]:
+    """Path key -> path of ``path`` and of every folder above it."""
+    out = {}
+    for step in (Path(path), *Path(path).parents):
+        out[keyed_hash(salt, "path", str(step))] = str(step)
+    return out
+
+
+def _inside(path: str, folder: str) -> str | None:
+    """``path`` relative to ``folder`` ("" for the folder itself), or None if outside."""
+    try:
+        rel = os.path.relpath(path, folder)
+    except ValueError:  # another drive (Windows)
+        return None
+    if rel == os.curdir:
+        return ""
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
+        return None
+    return rel
+
+
+def walk_spellings(store: Store, paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The spelling to walk each of ``paths`` by in the project of ``store``: the one its
+    key is known by, else the readable stored spelling of a root that is or holds it,
+    else its canonical spelling (see the module docstring)."""
+    roots = store.all_root_paths()  # path key -> stored (redacted) path, every dataset
+    others: list[dict[str, str]] = []  # (looked up only for a spelling no key knows)
+
+    def respelled() -> dict[str, str]:
+        if not others:
+            others.append(_respelled(store.salt, roots))
+        return others[0]
+
+    return [Path(_spelling(store.salt, str(p), roots, respelled)) for p in paths]
+
+
+def _respelled(salt: bytes, roots: dict[str, str]) -> dict[str, str]:
+    """Stored path -> its canonical spelling, of the roots stored readable (nothing
+    redacted in them) by a spelling that is not canonical (imported before this rule)."""
+    out = {}
+    for key, shown in roots.items():
+        if shown and REDACTED not in shown and keyed_hash(salt, "path", shown) == key:
+            real = canonical(shown)
+            if real != shown:
+                out[shown] = real
+    return out
+
+
+def _spelling(
+    salt: bytes, given: str, roots: dict[str, str], respelled: Callable[[], dict[str, str]]
+) -> str:
+    absolute = os.path.abspath(given)
+    real = canonical(absolute)
+    if roots.keys() & _keys_up(salt, real).keys():
+        return real  # known by its canonical spelling (or a folder holding it is)
+    if roots.keys() & _keys_up(salt, absolute).keys():
+        return absolute  # known by the spelling given (imported before this rule)
+    for shown, known in respelled().items():  # known by another spelling, readable
+        rel = _inside(real, known)
+        if rel is not None:
+            return os.path.join(shown, rel) if rel else shown
+    return real
+
+
+def refuse_held_respelled(store: Store, dataset_id: int, paths: Iterable[Path]) -> None:
+    """Refuse folders given (spelled by ``walk_spellings``) that hold a root of the
+    dataset stored readable by another spelling: walked here, its files would get other
+    keys and be imported twice. (A root stored [redacted] cannot be told.)"""
+    respelled = _respelled(store.salt, store.root_paths(dataset_id))
+    for shown, known in respelled.items():
+        for path in paths:
+            if _inside(shown, str(path)) is None and _inside(known, str(path)) is not None:
+                raise SpellingConflictError(  # (names no path given: only a stored one)
+                    f"A folder given holds '{shown}', which this dataset was imported "
+                    "from by another path to it (a link, a mapped drive, or other letter "
+                    "case): walked from here its files would be imported twice. Import "
+                    f"'{shown}' by that path, and the other folders here one by one."
+                )

@@ -1,0 +1,129 @@
+"""One folder reached by two paths (a link, other letter case, another Unicode form) is
+one root: its files are imported once, and projects keyed by the old spellings keep
+their items (path_spelling.py)."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data import path_spelling
+from ssl_studio.core.data.path_spelling import SpellingConflictError, canonical
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.jobs import import_data
+from ssl_studio.core.project.store import Store
+
+
+def scans(root: Path, n: int = 12) -> Path:
+    """``root``/Scans with ``n`` grey PNGs, and a link ``root``_alias to ``root``."""
+    folder = root / "Scans"
+    folder.mkdir(parents=True)
+    for i in range(n):
+        Image.fromarray(np.full((16, 16), i, np.uint8)).save(folder / f"{i:02d}.png")
+    root.with_name(root.name + "_alias").symlink_to(root, target_is_directory=True)
+    return folder
+
+
+def run(project: Path, path: Path, **options) -> dict:
+    return import_data(ImportConfig(project=project, paths=[path], name="ds", **options))
+
+
+def item_ids(project: Path) -> list[int]:
+    with Store.open(project) as store:
+        rows = store.conn.execute("SELECT id FROM items WHERE dataset_id = 1 ORDER BY id")
+        return [r[0] for r in rows]
+
+
+def file_statuses(project: Path) -> list[str]:
+    with Store.open(project) as store:
+        return [r[0] for r in store.conn.execute("SELECT status FROM files ORDER BY id")]
+
+
+@pytest.fixture
+def old_scheme(monkeypatch):
+    """Import as before path_spelling: every folder walked by the path given."""
+    monkeypatch.setattr(path_spelling, "canonical", os.path.abspath)
+    return monkeypatch
+
+
+def test_canonical_resolves_links(tmp_path):
+    folder = scans(tmp_path / "casep", n=1)
+    assert canonical(tmp_path / "casep_alias" / "Scans") == str(folder)
+    assert canonical(tmp_path / "casep_alias" / "Scans" / ".." / "Scans") == str(folder)
+
+
+def test_canonical_takes_names_as_listed_on_a_drive_that_ignores_case(tmp_path, monkeypatch):
+    # (a case-insensitive drive simulated: the folder is listed as "Scans" and the NFD
+    # "Zoë", and every spelling of a name opens the same file)
+    zoe_nfd = unicodedata.normalize("NFD", "Zoë")
+    listed = {str(tmp_path): ["Scans", zoe_nfd]}
+    monkeypatch.setattr(os, "listdir", lambda folder: listed.get(str(folder), []))
+    monkeypatch.setattr(os.path, "samefile", lambda a, b: True)
+    assert canonical(tmp_path / "SCANS") == str(tmp_path / "Scans")
+    assert canonical(tmp_path / unicodedata.normalize("NFC", "zoë")) == str(tmp_path / zoe_nfd)
+    assert canonical(tmp_path / "other") == str(tmp_path / "other")  # not listed: as given
+
+
+def test_a_name_of_another_file_is_kept(tmp_path):
+    # on a drive that tells case apart, "scans" and "Scans" are two folders
+    (tmp_path / "Scans").mkdir()
+    (tmp_path / "scans").mkdir()
+    assert canonical(tmp_path / "scans") == str(tmp_path / "scans")
+
+
+def test_a_folder_by_a_link_is_the_same_root(project, tmp_path):
+    folder = scans(tmp_path / "casep")
+    alias = tmp_path / "casep_alias" / "Scans"
+    assert run(project, folder)["items"] == 12
+    ids = item_ids(project)
+    again = run(project, alias, add=True)
+    assert (again["unchanged"], again["new"]) == (12, 0)
+    again = run(project, alias)  # not "imported from other folders"
+    assert (again["unchanged"], again["new"]) == (12, 0)
+    assert item_ids(project) == ids
+    # a folder holding it, by the link: its files are the same files
+    again = run(project, tmp_path / "casep_alias", add=True)
+    assert (again["unchanged"], again["new"]) == (12, 0)
+    assert item_ids(project) == ids and set(file_statuses(project)) == {"ok"}
+
+
+def test_a_folder_first_imported_by_a_link_is_the_same_root(project, tmp_path):
+    folder = scans(tmp_path / "casep")
+    assert run(project, tmp_path / "casep_alias" / "Scans")["items"] == 12
+    again = run(project, folder)
+    assert (again["unchanged"], again["new"]) == (12, 0)
+
+
+def test_a_project_keyed_by_the_old_spelling_keeps_its_items(project, tmp_path, old_scheme):
+    folder = scans(tmp_path / "casep")
+    alias = tmp_path / "casep_alias" / "Scans"
+    assert run(project, alias)["items"] == 12  # keyed by the link's path, as before
+    ids = item_ids(project)
+    old_scheme.undo()
+    for path in (alias, folder, alias / ".." / "Scans"):  # the old spelling, then others
+        again = run(project, path)
+        assert (again["unchanged"], again["new"]) == (12, 0), path
+        assert again["missing"] == 0
+        assert item_ids(project) == ids and set(file_statuses(project)) == {"ok"}
+    # a folder inside it, by the other path, is walked by the old spelling too
+    again = run(project, folder, add=True)
+    assert item_ids(project) == ids
+
+
+def test_a_folder_holding_a_root_known_by_another_spelling_is_refused(
+    project, tmp_path, old_scheme
+):
+    scans(tmp_path / "casep")
+    run(project, tmp_path / "casep_alias" / "Scans")
+    old_scheme.undo()
+    with pytest.raises(SpellingConflictError, match="imported from by another path") as err:
+        run(project, tmp_path / "casep", add=True)
+    assert isinstance(err.value, ConfigError)
+    assert str(tmp_path / "casep_alias" / "Scans") in str(err.value)  # what to import
+    assert item_ids(project) == list(range(1, 13))
