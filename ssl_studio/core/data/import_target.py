@@ -24,7 +24,7 @@ class DatasetExistsError(ConfigError):
 def new_roots(store: Store, dataset: dict[str, Any], paths: list[Path]) -> list[Path]:
     """The paths a dataset was not imported from before (none when it is still empty)."""
     known = store.root_keys(dataset["id"])
-    spelled = walk_spellings(store, paths)
+    spelled = walk_spellings(store, paths, dataset["id"])
     keys = [keyed_hash(store.salt, "path", str(p)) for p in spelled]
     return [p for p, key in zip(paths, keys, strict=True) if known and key not in known]
 

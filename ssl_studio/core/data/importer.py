@@ -115,12 +115,16 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
     def run(self) -> dict[str, Any]:
         start = time.perf_counter()
         refuse_studio_folders(self.cfg.paths, own=self.store.paths.root)
-        # one spelling per folder (a link, other letter case): its files keep their keys
-        self.cfg = replace(self.cfg, paths=walk_spellings(self.store, self.cfg.paths))
+        # one spelling per folder (a link, other letter case): the one the project knows
+        # it by, then the one its dataset knows it by, so that its files keep their keys
+        given = self.cfg.paths
+        self.cfg = replace(self.cfg, paths=walk_spellings(self.store, given))
         self._remove_empty_leftovers()
         existing = target_dataset(self.store, self.cfg)
         if existing:
-            refuse_held_respelled(self.store, existing["id"], self.cfg.paths)
+            spelled = walk_spellings(self.store, given, existing["id"])
+            self.cfg = replace(self.cfg, paths=spelled)
+            refuse_held_respelled(self.store, existing["id"], spelled)
         if other_cache_size(existing, self.cfg):
             raise SSLStudioError(
                 f"Dataset '{existing['name']}' is cached at {existing['cache_size']} px, not "

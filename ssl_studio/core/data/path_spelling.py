@@ -8,16 +8,19 @@ be imported twice: the same scan on both sides of a train/test split.
 
 Keys stay what they were (keyed hashes of the path walked: projects made before keep
 every item id, and the many places that key a path need no change); what changes is the
-spelling walked, chosen once per folder given (``walk_spellings``), in this order:
+spelling walked, chosen per folder given (``walk_spellings``) by the roots of the dataset
+the import goes into (first by those of the whole project, to find that dataset: each
+dataset keys its own files), in this order:
 
 1. its canonical spelling (``canonical``: links, and on Windows mapped drives, resolved
    by ``os.path.realpath``; each name as the folder above lists it, so letter case and
    Unicode form are the disk's own; a name listed as given is kept, so a drive that
-   tells case apart is never probed), when the project knows it (or a folder holding
+   tells case apart is never probed), when those roots know it (or a folder holding
    it) by that key: what every import since this rule stores;
-2. the spelling given, when the project knows it (or a folder holding it) by that key:
+2. the spelling given, when those roots know it (or a folder holding it) by that key:
    a root imported before this rule by a link or in other letter case, walked again by
-   the very path it was imported by;
+   the very path it was imported by (known both ways, the nearer root wins; the spelling
+   given on a tie);
 3. the stored path of a root whose canonical spelling is or holds it, when that path is
    readable (no [redacted] in it, and its key matches): the same root imported before
    this rule, re-imported by another path;
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from ssl_studio.core.data.privacy import REDACTED, keyed_hash
@@ -88,12 +91,13 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
-def _keys_up(salt: bytes, path: str) -> dict[str, str]:
-    """Path key -> path of ``path`` and of every folder above it."""
-    out = {}
-    for step in (Path(path), *Path(path).parents):
-        out[keyed_hash(salt, "path", str(step))] = str(step)
-    return out
+def _known_below(salt: bytes, path: str, roots: Mapping[str, str]) -> int | None:
+    """How many folders ``path`` lies below the nearest root it is or lies in, by key
+    (0: it is one); None when it is in none."""
+    for steps, folder in enumerate((Path(path), *Path(path).parents)):
+        if keyed_hash(salt, "path", str(folder)) in roots:
+            return steps
+    return None
 
 
 def _inside(path: str, folder: str) -> str | None:
@@ -109,11 +113,16 @@ def _inside(path: str, folder: str) -> str | None:
     return rel
 
 
-def walk_spellings(store: Store, paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """The spelling to walk each of ``paths`` by in the project of ``store``: the one its
-    key is known by, else the readable stored spelling of a root that is or holds it,
-    else its canonical spelling (see the module docstring)."""
-    roots = store.all_root_paths()  # path key -> stored (redacted) path, every dataset
+def walk_spellings(
+    store: Store, paths: Iterable[str | os.PathLike[str]], dataset_id: int | None = None
+) -> list[Path]:
+    """The spelling to walk each of ``paths`` by: the one the roots of the dataset (of
+    the project, to find the dataset) know it by, else the readable stored spelling of a
+    root that is or holds it, else its canonical spelling (see the module docstring)."""
+    if dataset_id is None:
+        roots = store.all_root_paths()
+    else:
+        roots = store.root_paths(dataset_id)  # path key -> stored (redacted) path
     others: list[dict[str, str]] = []  # (looked up only for a spelling no key knows)
 
     def respelled() -> dict[str, str]:
@@ -124,7 +133,7 @@ def walk_spellings(store: Store, paths: Iterable[str | os.PathLike[str]]) -> lis
     return [Path(_spelling(store.salt, str(p), roots, respelled)) for p in paths]
 
 
-def _respelled(salt: bytes, roots: dict[str, str]) -> dict[str, str]:
+def _respelled(salt: bytes, roots: Mapping[str, str]) -> dict[str, str]:
     """Stored path -> its canonical spelling, of the roots stored readable (nothing
     redacted in them) by a spelling that is not canonical (imported before this rule)."""
     out = {}
@@ -137,14 +146,19 @@ def _respelled(salt: bytes, roots: dict[str, str]) -> dict[str, str]:
 
 
 def _spelling(
-    salt: bytes, given: str, roots: dict[str, str], respelled: Callable[[], dict[str, str]]
+    salt: bytes, given: str, roots: Mapping[str, str], respelled: Callable[[], dict[str, str]]
 ) -> str:
+    """The spelling of ``given`` to walk (see ``walk_spellings``). Known by both its
+    canonical spelling and the one given (imported before this rule, by each), the one
+    known by the nearest root wins: the spelling given on a tie, the user's own."""
     absolute = os.path.abspath(given)
     real = canonical(absolute)
-    if roots.keys() & _keys_up(salt, real).keys():
-        return real  # known by its canonical spelling (or a folder holding it is)
-    if roots.keys() & _keys_up(salt, absolute).keys():
+    by_real = _known_below(salt, real, roots)
+    by_given = _known_below(salt, absolute, roots) if absolute != real else None
+    if by_given is not None and (by_real is None or by_given <= by_real):
         return absolute  # known by the spelling given (imported before this rule)
+    if by_real is not None:
+        return real  # known by its canonical spelling (or a folder holding it is)
     for shown, known in respelled().items():  # known by another spelling, readable
         rel = _inside(real, known)
         if rel is not None:

@@ -127,3 +127,17 @@ def test_a_folder_holding_a_root_known_by_another_spelling_is_refused(
     assert isinstance(err.value, ConfigError)
     assert str(tmp_path / "casep_alias" / "Scans") in str(err.value)  # what to import
     assert item_ids(project) == list(range(1, 13))
+
+
+def test_each_dataset_keeps_the_spelling_it_knows(project, tmp_path, old_scheme):
+    folder = scans(tmp_path / "casep")
+    alias = tmp_path / "casep_alias" / "Scans"
+    run(project, alias)  # 'ds', keyed by the link's path, as before
+    ids = item_ids(project)
+    old_scheme.undo()
+    # another dataset, from a folder holding it, keyed by the canonical path
+    import_data(ImportConfig(project=project, paths=[tmp_path / "casep"], name="other"))
+    for path in (alias, folder):  # 'ds' is walked by the spelling it knows, either way
+        again = run(project, path)
+        assert (again["unchanged"], again["new"], again["missing"]) == (12, 0, 0), path
+        assert item_ids(project) == ids
