@@ -14,7 +14,8 @@ from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data import path_spelling
-from ssl_studio.core.data.path_spelling import SpellingConflictError, canonical
+from ssl_studio.core.data.path_spelling import SpellingConflictError, canonical, walk_spellings
+from ssl_studio.core.data.privacy import keyed_hash
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.jobs import import_data
 from ssl_studio.core.project.store import Store
@@ -141,3 +142,38 @@ def test_each_dataset_keeps_the_spelling_it_knows(project, tmp_path, old_scheme)
         again = run(project, path)
         assert (again["unchanged"], again["new"], again["missing"]) == (12, 0, 0), path
         assert item_ids(project) == ids
+
+
+class _Roots:
+    """The part of a Store that walk_spellings reads: one dataset's roots."""
+
+    salt = b"salt" * 8
+
+    def __init__(self, *stored: str) -> None:
+        self.roots = {keyed_hash(self.salt, "path", p): p for p in stored}
+
+    def all_root_paths(self) -> dict[str, str]:
+        return self.roots
+
+    def root_paths(self, dataset_id: int) -> dict[str, str]:
+        return self.roots
+
+
+def test_a_root_known_in_other_letter_case_is_walked_by_that_case(monkeypatch):
+    # Windows simulated: the disk spells every name in lower case and ignores case; the
+    # folder was imported before this rule as /d/Data/Scans (stored readable)
+    monkeypatch.setattr(path_spelling, "canonical", lambda p: os.path.abspath(p).lower())
+    store = _Roots("/d/Data/Scans")
+    spelled = walk_spellings(
+        store, ["/d/Data/Scans", "/d/DATA/scans", "/d/data/scans/sub", "/d/Data/Scans/x", "/d/New"]
+    )
+    assert [str(p) for p in spelled] == [
+        "/d/Data/Scans",  # as imported
+        "/d/Data/Scans",  # other case: as imported
+        "/d/Data/Scans/sub",  # inside it, in other case
+        "/d/Data/Scans/x",
+        "/d/new",  # a new folder: the disk's own spelling
+    ]
+    # a root stored redacted cannot be told by another spelling (left as before)
+    hidden = _Roots("/d/Data/[redacted]")
+    assert walk_spellings(hidden, ["/d/data/doe"]) == [Path("/d/data/doe")]
