@@ -92,6 +92,8 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
         self.stop = stop
         self.decoder = decoder
         self.salt = store.salt
+        # the name asked for, or the folder's as given (a link's), whatever path is walked
+        self.asked_name = cfg.dataset_name if cfg.name or cfg.paths else ""
         self.tally = ImportTally()
         self.identifiers: set[str] = set()
         self.recalled: set[str] = set()  # what stored paths hid (import_naming.py)
@@ -117,10 +119,10 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
         refuse_studio_folders(self.cfg.paths, own=self.store.paths.root)
         # one spelling per folder (a link, other letter case): the one the project knows
         # it by, then the one its dataset knows it by, so that its files keep their keys
-        given = self.cfg.paths
-        self.cfg = replace(self.cfg, paths=walk_spellings(self.store, given))
         self._remove_empty_leftovers()
-        existing = target_dataset(self.store, self.cfg)
+        given = self.cfg.paths
+        existing = target_dataset(self.store, self.cfg)  # (by the name as given)
+        self.cfg = replace(self.cfg, paths=walk_spellings(self.store, given))
         if existing:
             spelled = walk_spellings(self.store, given, existing["id"])
             self.cfg = replace(self.cfg, paths=spelled)

@@ -66,6 +66,9 @@ def _listed_name(folder: str, name: str) -> str:
     """``name`` as ``folder`` lists it: itself when listed so; else the one listed name
     equal to it but for letter case or Unicode form that is the same file (a drive that
     ignores case); else ``name`` (a folder that cannot be read, a name not there)."""
+    given = os.path.join(folder, name)
+    if os.name == "nt" or not os.path.lexists(given):
+        return name  # (Windows: realpath gave the disk's own spelling already)
     try:
         names = os.listdir(folder)
     except OSError:
@@ -73,7 +76,6 @@ def _listed_name(folder: str, name: str) -> str:
     if name in names:
         return name
     wanted = _folded(name)
-    given = os.path.join(folder, name)
     for listed in names:
         if _folded(listed) == wanted and _same_file(given, os.path.join(folder, listed)):
             return listed

@@ -66,6 +66,7 @@ def test_canonical_takes_names_as_listed_on_a_drive_that_ignores_case(tmp_path, 
     listed = {str(tmp_path): ["Scans", zoe_nfd]}
     monkeypatch.setattr(os, "listdir", lambda folder: listed.get(str(folder), []))
     monkeypatch.setattr(os.path, "samefile", lambda a, b: True)
+    monkeypatch.setattr(os.path, "lexists", lambda p: os.path.basename(p) != "other")
     assert canonical(tmp_path / "SCANS") == str(tmp_path / "Scans")
     assert canonical(tmp_path / unicodedata.normalize("NFC", "zoë")) == str(tmp_path / zoe_nfd)
     assert canonical(tmp_path / "other") == str(tmp_path / "other")  # not listed: as given
@@ -92,6 +93,15 @@ def test_a_folder_by_a_link_is_the_same_root(project, tmp_path):
     again = run(project, tmp_path / "casep_alias", add=True)
     assert (again["unchanged"], again["new"]) == (12, 0)
     assert item_ids(project) == ids and set(file_statuses(project)) == {"ok"}
+
+
+def test_a_dataset_is_named_after_the_folder_as_given(project, tmp_path):
+    scans(tmp_path / "casep", n=2)
+    import_data(ImportConfig(project=project, paths=[tmp_path / "casep_alias"]))
+    with Store.open(project) as store:
+        assert [d["name"] for d in store.datasets()] == ["casep_alias"]
+    again = import_data(ImportConfig(project=project, paths=[tmp_path / "casep"]))
+    assert (again["dataset"], again["unchanged"], again["new"]) == ("casep_alias", 2, 0)
 
 
 def test_a_folder_first_imported_by_a_link_is_the_same_root(project, tmp_path):
