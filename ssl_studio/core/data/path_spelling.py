@@ -24,7 +24,9 @@ dataset keys its own files), in this order:
 3. the stored path of a root whose canonical spelling is or holds it, when that path is
    readable (no [redacted] in it, and its key matches): the same root imported before
    this rule, re-imported by another path;
-4. else its canonical spelling (a new folder).
+4. the spelling given, when it holds a root stored readable by that spelling (a folder
+   imported before this rule by a link, and now the folder above it by the same link);
+5. else its canonical spelling (a new folder).
 
 An import into a dataset of a folder that holds one of the dataset's roots stored
 readable by another spelling (imported before this rule by a link) is refused, with what
@@ -165,6 +167,8 @@ def _spelling(
         rel = _inside(real, known)
         if rel is not None:
             return os.path.join(shown, rel) if rel else shown
+    if absolute != real and any(_inside(s, absolute) is not None for s in respelled()):
+        return absolute  # it holds a root known by the spelling given
     return real
 
 

@@ -125,6 +125,10 @@ def test_a_project_keyed_by_the_old_spelling_keeps_its_items(project, tmp_path, 
     # a folder inside it, by the other path, is walked by the old spelling too
     again = run(project, folder, add=True)
     assert item_ids(project) == ids
+    # and one holding it, by the old spelling
+    again = run(project, tmp_path / "casep_alias", add=True)
+    assert (again["unchanged"], again["new"], again["missing"]) == (12, 0, 0)
+    assert item_ids(project) == ids
 
 
 def test_a_folder_holding_a_root_known_by_another_spelling_is_refused(
