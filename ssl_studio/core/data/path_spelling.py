@@ -29,8 +29,10 @@ dataset keys its own files), in this order:
 5. else its canonical spelling (a new folder).
 
 An import into a dataset of a folder that holds one of the dataset's roots stored
-readable by another spelling (imported before this rule by a link) is refused, with what
-to do (``refuse_held_respelled``): walked from above, its files would get other keys.
+readable by another spelling than the walk would reach it by (a root imported before
+this rule by a link, and the folder given by the real path; or roots known by both
+spellings under it) is refused, with what to do (``refuse_held_respelled``): walked from
+there, its files would get other keys.
 Left as before: a root imported before this rule by a path that was not canonical and
 whose stored path is [redacted] (it named a patient) is met only by the path it was
 imported by. Only keys and stored (redacted) paths are read; no new path is stored.
@@ -71,6 +73,9 @@ def _listed_name(folder: str, name: str) -> str:
     given = os.path.join(folder, name)
     if os.name == "nt" or not os.path.lexists(given):
         return name  # (Windows: realpath gave the disk's own spelling already)
+    other = os.path.join(folder, name.swapcase())
+    if name.isascii() and (name.swapcase() == name or not os.path.lexists(other)):
+        return name  # a drive that tells case apart (or no letters): no need to list
     try:
         names = os.listdir(folder)
     except OSError:
@@ -137,15 +142,24 @@ def walk_spellings(
     return [Path(_spelling(store.salt, str(p), roots, respelled)) for p in paths]
 
 
+def _readable(salt: bytes, roots: Mapping[str, str]) -> list[str]:
+    """The stored paths of ``roots`` that are readable: nothing redacted in them, and
+    their key is the key of the path they show (the spelling they were walked by)."""
+    return [
+        shown
+        for key, shown in roots.items()
+        if shown and REDACTED not in shown and keyed_hash(salt, "path", shown) == key
+    ]
+
+
 def _respelled(salt: bytes, roots: Mapping[str, str]) -> dict[str, str]:
-    """Stored path -> its canonical spelling, of the roots stored readable (nothing
-    redacted in them) by a spelling that is not canonical (imported before this rule)."""
+    """Stored path -> its canonical spelling, of the roots stored readable by a spelling
+    that is not canonical (imported before this rule)."""
     out = {}
-    for key, shown in roots.items():
-        if shown and REDACTED not in shown and keyed_hash(salt, "path", shown) == key:
-            real = canonical(shown)
-            if real != shown:
-                out[shown] = real
+    for shown in _readable(salt, roots):
+        real = canonical(shown)
+        if real != shown:
+            out[shown] = real
     return out
 
 
@@ -174,12 +188,17 @@ def _spelling(
 
 def refuse_held_respelled(store: Store, dataset_id: int, paths: Iterable[Path]) -> None:
     """Refuse folders given (spelled by ``walk_spellings``) that hold a root of the
-    dataset stored readable by another spelling: walked here, its files would get other
-    keys and be imported twice. (A root stored [redacted] cannot be told.)"""
-    respelled = _respelled(store.salt, store.root_paths(dataset_id))
-    for shown, known in respelled.items():
-        for path in paths:
-            if _inside(shown, str(path)) is None and _inside(known, str(path)) is not None:
+    dataset stored readable by another spelling than the walk would reach it by: its
+    files would get other keys and be imported twice. (A root stored [redacted] cannot
+    be told.)"""
+    readable = _readable(store.salt, store.root_paths(dataset_id))
+    for path in paths:
+        real = ""
+        for shown in readable:
+            if _inside(shown, str(path)) is not None:
+                continue  # reached by the spelling it is known by
+            real = real or canonical(path)
+            if _inside(canonical(shown), real) is not None:
                 raise SpellingConflictError(  # (names no path given: only a stored one)
                     f"A folder given holds '{shown}', which this dataset was imported "
                     "from by another path to it (a link, a mapped drive, or other letter "

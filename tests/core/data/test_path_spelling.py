@@ -191,3 +191,18 @@ def test_a_root_known_in_other_letter_case_is_walked_by_that_case(monkeypatch):
     # a root stored redacted cannot be told by another spelling (left as before)
     hidden = _Roots("/d/Data/[redacted]")
     assert walk_spellings(hidden, ["/d/data/doe"]) == [Path("/d/data/doe")]
+
+
+def test_a_folder_holding_roots_known_by_two_spellings_is_refused(project, tmp_path, old_scheme):
+    scans(tmp_path / "casep")
+    alias = tmp_path / "casep_alias"
+    run(project, alias / "Scans")  # keyed by the link's path, as before
+    old_scheme.undo()
+    grey = tmp_path / "casep" / "Other"
+    grey.mkdir()
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(grey / "a.png")
+    run(project, alias / "Other", add=True)  # keyed by the canonical path
+    for holder in (alias, tmp_path / "casep"):
+        with pytest.raises(SpellingConflictError, match="imported from by another path"):
+            run(project, holder, add=True)
+    assert len(item_ids(project)) == 13
