@@ -48,7 +48,11 @@ from ssl_studio.core.data.import_target import (
 )
 from ssl_studio.core.data.import_writing import ImportWriting
 from ssl_studio.core.data.parallel import decode_files
-from ssl_studio.core.data.path_spelling import refuse_held_respelled, walk_spellings
+from ssl_studio.core.data.path_spelling import (
+    canonical_spellings,
+    refuse_held_respelled,
+    walk_spellings,
+)
 from ssl_studio.core.data.privacy import REDACTED, keyed_hash, message_redactor, redactor
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.series_channels import ChannelOrder
@@ -125,8 +129,10 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
         self.cfg = replace(self.cfg, paths=walk_spellings(self.store, given))
         if existing:
             spelled = walk_spellings(self.store, given, existing["id"])
-            self.cfg = replace(self.cfg, paths=spelled)
             refuse_held_respelled(self.store, existing["id"], spelled)
+        else:  # a new dataset owes no spelling: the canonical one, for good
+            spelled = canonical_spellings(given)
+        self.cfg = replace(self.cfg, paths=spelled)
         if other_cache_size(existing, self.cfg):
             raise SSLStudioError(
                 f"Dataset '{existing['name']}' is cached at {existing['cache_size']} px, not "

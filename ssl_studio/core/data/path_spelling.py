@@ -10,7 +10,8 @@ Keys stay what they were (keyed hashes of the path walked: projects made before 
 every item id, and the many places that key a path need no change); what changes is the
 spelling walked, chosen per folder given (``walk_spellings``) by the roots of the dataset
 the import goes into (first by those of the whole project, to find that dataset: each
-dataset keys its own files), in this order:
+dataset keys its own files; a new dataset is walked by canonical spellings only), in
+this order:
 
 1. its canonical spelling (``canonical``: links, and on Windows mapped drives, resolved
    by ``os.path.realpath``; each name as the folder above lists it, so letter case and
@@ -64,6 +65,11 @@ def canonical(path: str | os.PathLike[str]) -> str:
     for name in (p for p in tail.split(os.sep) if p):
         current = os.path.join(current, _listed_name(current, name))
     return current
+
+
+def canonical_spellings(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """``canonical`` of each of ``paths``: how a new dataset's folders are walked."""
+    return [Path(canonical(p)) for p in paths]
 
 
 def _listed_name(folder: str, name: str) -> str:

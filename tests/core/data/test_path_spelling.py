@@ -206,3 +206,15 @@ def test_a_folder_holding_roots_known_by_two_spellings_is_refused(project, tmp_p
         with pytest.raises(SpellingConflictError, match="imported from by another path"):
             run(project, holder, add=True)
     assert len(item_ids(project)) == 13
+
+
+def test_a_new_dataset_is_keyed_by_the_real_path(project, tmp_path, old_scheme):
+    folder = scans(tmp_path / "casep", n=2)
+    alias = tmp_path / "casep_alias" / "Scans"
+    run(project, alias)  # 'ds', keyed by the link's path, as before
+    old_scheme.undo()
+    import_data(ImportConfig(project=project, paths=[alias], name="new"))
+    with Store.open(project) as store:
+        assert list(store.root_paths(store.dataset("new")["id"]).values()) == [str(folder)]
+    again = import_data(ImportConfig(project=project, paths=[folder], name="new"))
+    assert (again["unchanged"], again["new"]) == (2, 0)
