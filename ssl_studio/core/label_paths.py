@@ -4,7 +4,10 @@ The project stores paths with patients' names redacted (a folder named after a p
 is ``[redacted]``), so a path a user writes is matched by the salted key of the file it
 names: joined to the label file's folder, to the current folder, or to the folder that
 was imported (found on disk again by its key when its own stored path is redacted).
-Nothing un-redacted is stored or shown on the way.
+Nothing un-redacted is stored or shown on the way. Where the file system ignores letter
+case (Windows: ``os.path.normcase`` folds it), so does the matching: a path written in
+other case is keyed too by the disk's own spelling of it (path_spelling.canonical, as
+imports walk folders), and stored paths are compared folded; elsewhere case counts.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ssl_studio.core.data.path_spelling import canonical
 from ssl_studio.core.data.privacy import REDACTED, keyed_hash
 
 MAX_CANDIDATES = 20_000  # folders tried when finding a redacted import root on disk
@@ -28,6 +32,17 @@ def normal(path: str) -> str:
     while text.startswith("./"):
         text = text[2:]
     return text
+
+
+def ignores_case() -> bool:
+    """Whether the file system ignores letter case, as ``os.path.normcase`` tells
+    (Windows); macOS drives may or may not, and are matched as written."""
+    return os.path.normcase("A") == os.path.normcase("a")
+
+
+def folded(text: str) -> str:
+    """``text`` as the file system compares it: in lower case where it ignores case."""
+    return text.casefold() if ignores_case() else text
 
 
 class Ambiguous(Exception):
@@ -53,24 +68,30 @@ class PathIndex:
         self.by_key: dict[str, list[dict[str, Any]]] = {}
         self.root_of: dict[int, int] = {}
         for item in items:
-            self.by_path.setdefault(item["rel_path"], []).append(item)
+            self.by_path.setdefault(folded(item["rel_path"]), []).append(item)
             key, root = files.get(int(item["id"]), ("", 0))
             self.by_key.setdefault(key, []).append(item)
             self.root_of[int(item["id"])] = root
 
-    def _key_of(self, base: Path, text: str) -> str:
+    def _keys_of(self, base: Path, text: str) -> list[str]:
+        """The keys the file ``text`` names from ``base`` may have: of its path, and
+        where case is ignored and it is there, of the disk's own spelling of it."""
         where = os.path.abspath(os.path.join(base, text.replace("/", os.sep)))
-        return keyed_hash(self.salt, "path", where)
+        keys = [keyed_hash(self.salt, "path", where)]
+        if ignores_case() and os.path.exists(where):
+            keys.append(keyed_hash(self.salt, "path", canonical(where)))
+        return keys
 
     def find(self, path: str) -> list[dict[str, Any]]:
         """The items of the file ``path`` names; raises Ambiguous when its relative path
         is in more than one imported folder."""
         text = normal(path)
         for base in self.bases:
-            found = self.by_key.get(self._key_of(base, text))
-            if found:
-                return found
-        keys = {self._key_of(base, text) for base in self.root_bases}
+            for key in self._keys_of(base, text):
+                found = self.by_key.get(key)
+                if found:
+                    return found
+        keys = {key for base in self.root_bases for key in self._keys_of(base, text)}
         hits = [key for key in keys if key in self.by_key]
         if len(hits) > 1:
             raise Ambiguous
@@ -78,7 +99,7 @@ class PathIndex:
             return self.by_key[hits[0]]
         parts = PurePosixPath(text).parts
         for start in range(len(parts)):
-            found = self.by_path.get("/".join(parts[start:]), [])
+            found = self.by_path.get(folded("/".join(parts[start:])), [])
             if found:
                 if len({self.root_of[int(i["id"])] for i in found}) > 1:
                     raise Ambiguous

@@ -247,7 +247,7 @@ class ImportNaming:
         self._name_files(hide, hide_message)
         if known:
             self.store.redact_paths(dataset["id"], hide, hide_message)
-        asked = self.cfg.dataset_name if created else dataset["name"]
+        asked = self.asked_name if created else dataset["name"]
         wanted = hide(asked)
         if wanted == dataset["name"]:
             return dataset

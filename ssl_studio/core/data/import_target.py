@@ -1,14 +1,15 @@
 """Which dataset an import goes into: found by its name, or by the folder it was imported
 from (its stored name may be the folder's name with patient names redacted), and when
-folders may be added to it."""
+folders may be added to it. Folders are known by the spelling the import walks them by
+(path_spelling.py), so another path to a folder imported before finds it."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.path_spelling import walk_spellings
 from ssl_studio.core.data.privacy import keyed_hash
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.store import Store
@@ -23,7 +24,8 @@ class DatasetExistsError(ConfigError):
 def new_roots(store: Store, dataset: dict[str, Any], paths: list[Path]) -> list[Path]:
     """The paths a dataset was not imported from before (none when it is still empty)."""
     known = store.root_keys(dataset["id"])
-    keys = [keyed_hash(store.salt, "path", os.path.abspath(p)) for p in paths]
+    spelled = walk_spellings(store, paths, dataset["id"])
+    keys = [keyed_hash(store.salt, "path", str(p)) for p in spelled]
     return [p for p, key in zip(paths, keys, strict=True) if known and key not in known]
 
 
@@ -33,7 +35,7 @@ def target_dataset(store: Store, cfg: ImportConfig) -> dict[str, Any] | None:
     before (its stored name is the folder's name with patient identifiers redacted, so it
     may not match), else the one named after the folder."""
     by_name = store.dataset(cfg.dataset_name)
-    first = Path(os.path.abspath(cfg.paths[0]))
+    first = walk_spellings(store, cfg.paths[:1])[0]
     by_root = None
     for folder in (first, *first.parents):  # the first path itself, or a folder holding it
         by_root = store.dataset_with_root(keyed_hash(store.salt, "path", str(folder)))

@@ -2,7 +2,9 @@
 
 Phases, each reported through ``report``:
 
-1. *discover*: walk the given folders (projects and exports of SSL Studio inside them
+1. *discover*: walk the given folders, each by one spelling of its path whatever path
+   was given (a link, other letter case: path_spelling.py), as file keys are keyed
+   hashes of the path walked (projects and exports of SSL Studio inside them
    are left out, and refused as the folder given: studio_folders.py); a file whose size
    and modification time match the project's record is unchanged and is not read at
    all (fast re-import), unless an import that did not finish recorded it: then only
@@ -46,6 +48,11 @@ from ssl_studio.core.data.import_target import (
 )
 from ssl_studio.core.data.import_writing import ImportWriting
 from ssl_studio.core.data.parallel import decode_files
+from ssl_studio.core.data.path_spelling import (
+    canonical_spellings,
+    refuse_held_respelled,
+    walk_spellings,
+)
 from ssl_studio.core.data.privacy import REDACTED, keyed_hash, message_redactor, redactor
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.series_channels import ChannelOrder
@@ -89,6 +96,8 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
         self.stop = stop
         self.decoder = decoder
         self.salt = store.salt
+        # the name asked for, or the folder's as given (a link's), whatever path is walked
+        self.asked_name = cfg.dataset_name if cfg.name or cfg.paths else ""
         self.tally = ImportTally()
         self.identifiers: set[str] = set()
         self.recalled: set[str] = set()  # what stored paths hid (import_naming.py)
@@ -112,8 +121,18 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
     def run(self) -> dict[str, Any]:
         start = time.perf_counter()
         refuse_studio_folders(self.cfg.paths, own=self.store.paths.root)
+        # one spelling per folder (a link, other letter case): the one the project knows
+        # it by, then the one its dataset knows it by, so that its files keep their keys
         self._remove_empty_leftovers()
-        existing = target_dataset(self.store, self.cfg)
+        given = self.cfg.paths
+        existing = target_dataset(self.store, self.cfg)  # (by the name as given)
+        self.cfg = replace(self.cfg, paths=walk_spellings(self.store, given))
+        if existing:
+            spelled = walk_spellings(self.store, given, existing["id"])
+            refuse_held_respelled(self.store, existing["id"], spelled)
+        else:  # a new dataset owes no spelling: the canonical one, for good
+            spelled = canonical_spellings(given)
+        self.cfg = replace(self.cfg, paths=spelled)
         if other_cache_size(existing, self.cfg):
             raise SSLStudioError(
                 f"Dataset '{existing['name']}' is cached at {existing['cache_size']} px, not "

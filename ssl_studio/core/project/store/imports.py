@@ -171,6 +171,11 @@ class ImportRecords(StoreBase):
         )
         return {r[0] for r in rows}
 
+    def all_root_paths(self) -> dict[str, str]:
+        """Path key -> the stored (redacted) path of the import roots of every dataset."""
+        rows = self.conn.execute("SELECT path_key, path FROM roots ORDER BY id")
+        return {r[0]: r[1] or "" for r in rows}
+
     def root_paths(self, dataset_id: int) -> dict[str, str]:
         """Path key -> the stored (redacted) path of the dataset's import roots."""
         rows = self.conn.execute(
