@@ -126,7 +126,6 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
         self._remove_empty_leftovers()
         given = self.cfg.paths
         existing = target_dataset(self.store, self.cfg)  # (by the name as given)
-        self.cfg = replace(self.cfg, paths=walk_spellings(self.store, given))
         if existing:
             spelled = walk_spellings(self.store, given, existing["id"])
             refuse_held_respelled(self.store, existing["id"], spelled)
