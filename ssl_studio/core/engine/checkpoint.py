@@ -120,6 +120,19 @@ def _disk_full(path: Path) -> DiskFullError:
     return disk_full(path, kept)
 
 
+def _umask() -> int:
+    """The process's umask, read once at import (reading it means setting it: doing that
+    while other threads make files would give those files the wrong modes)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# a checkpoint gets the modes any new file gets (mkstemp makes it private): a colleague
+# given read access to the project can open its runs and maps
+CHECKPOINT_MODE = 0o666 & ~_umask()
+
+
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Write ``state`` to ``path`` atomically: a temporary file, fsync, then rename, so a
     crash or a full disk never leaves a half-written checkpoint in place of a good one.
@@ -134,6 +147,7 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
             if sink.error is not None:
                 raise sink.error
             os.fsync(f.fileno())
+        os.chmod(tmp, CHECKPOINT_MODE)
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)

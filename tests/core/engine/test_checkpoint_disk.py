@@ -43,3 +43,15 @@ def test_a_run_whose_disk_fills_up_keeps_its_last_good_checkpoint(tmp_path, monk
     folder = tmp_path / "run" / "checkpoints"
     assert sorted(p.name for p in folder.iterdir()) == ["step-0000004.pt", "step-0000008.pt"]
     assert load_checkpoint(folder / "step-0000008.pt")["progress"]["step"] == 8
+
+
+def test_a_checkpoint_gets_the_modes_any_new_file_gets(tmp_path):
+    """Written through a private temporary file (mode 0600), checkpoints and fine-tuned
+    models stayed private: a colleague given read access to the project could list its
+    runs but not open their maps or models."""
+    from ssl_studio.core.engine.checkpoint import save_checkpoint
+
+    path = tmp_path / "runs" / "1" / "model.pt"
+    save_checkpoint(path, {"step": 1})
+    (tmp_path / "plain.txt").write_text("x", encoding="utf-8")  # what the umask gives
+    assert path.stat().st_mode & 0o777 == (tmp_path / "plain.txt").stat().st_mode & 0o777
