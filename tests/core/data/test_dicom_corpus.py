@@ -204,6 +204,7 @@ def test_no_identifier_in_anything_the_whole_journey_writes(imported, tmp_path):
     out = tmp_path / "export"
     export(project, result["run_id"], out)
     predictions = tmp_path / "predictions" / "predictions.csv"
+    predictions.parent.mkdir()
     predict(out, [CORPORA["pydicom_data"]], predictions)
 
     # A placeholder patient name that is an ordinary word ("Test") cannot be told apart

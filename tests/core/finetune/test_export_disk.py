@@ -146,6 +146,7 @@ def test_a_full_disk_while_predictions_are_written_says_so(classifier_run, tmp_p
 
         return Full()
 
+    (tmp_path / "out").mkdir()
     monkeypatch.setattr(os, "fdopen", full)
     with pytest.raises(DiskFullError, match="no table was written"):
         predict(tmp_path / "model", [image], tmp_path / "out" / "p.csv")
