@@ -227,7 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="samples per second of series without a time column",
     )
     p.add_argument(
-        "--workers", type=int, default=0, metavar="N", help="decoding processes (0 = one per core)"
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="decoding processes (default 0: one per core)",
     )
     p.add_argument(
         "--retry-failed",

@@ -374,7 +374,10 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--labels", help="label set of that dataset (default: the run's, else its only one)"
     )
     p.add_argument(
-        "--n-boot", type=_at_least(0), default=1000, help="bootstrap resamples (0: no intervals)"
+        "--n-boot",
+        type=_at_least(0),
+        default=1000,
+        help="bootstrap resamples (default 1000; 0: no intervals)",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -394,7 +397,11 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     )
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
     p.add_argument("--run", type=int, required=True, help="a fine-tuning run")
-    p.add_argument("--format", default="torchscript,onnx,safetensors", help="comma-separated")
+    p.add_argument(
+        "--format",
+        default="torchscript,onnx,safetensors",
+        help="comma-separated (default: torchscript,onnx,safetensors)",
+    )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="a new folder")
 
     p = add("predict", cmd_predict, "Class probabilities for files, from an export folder alone.")
