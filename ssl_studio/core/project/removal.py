@@ -80,7 +80,7 @@ def plan_run_removal(
     children = store.child_runs(asked)
     if children and not with_dependents:
         raise ConfigError(
-            f"{_runs_text(children).capitalize()} {'was' if len(children) == 1 else 'were'} "
+            f"{_runs_text(children).capitalize()} {_were(children)} "
             f"fine-tuned from {_runs_text(asked)}. Remove {'it' if len(children) == 1 else 'them'} "
             "too (--with-dependents), or keep the pretraining run."
         )
@@ -94,12 +94,18 @@ def plan_dataset_removal(store: Store, name: str, with_dependents: bool = False)
     if dataset is None:
         names = ", ".join(f"'{d['name']}'" for d in store.datasets()) or "none"
         raise ConfigError(f"This project has no dataset named '{name}' (its datasets: {names}).")
-    runs = sorted(run["id"] for run in store.runs(dataset["id"]))
+    on_it = [run["id"] for run in store.runs(dataset["id"])]
+    # and the runs made from those (a fine-tuning on another dataset's labels)
+    runs = sorted({*on_it, *store.child_runs(on_it)}) if on_it else []
     if runs and not with_dependents:
+        made = sorted(set(runs) - set(on_it))
+        what = f"{_runs_text(on_it).capitalize()} {_were(on_it)} trained on dataset '{name}'"
+        if made:
+            what += f", and {_runs_text(made)} {_were(made)} fine-tuned from "
+            what += "it" if len(on_it) == 1 else "them"
         raise ConfigError(
-            f"{_runs_text(runs).capitalize()} trained on dataset '{name}'. Remove "
-            f"{'it' if len(runs) == 1 else 'them'} too (--with-dependents), or keep the "
-            "dataset."
+            f"{what}. Remove {'it' if len(runs) == 1 else 'them'} too (--with-dependents), "
+            "or keep the dataset."
         )
     return _plan(store, runs, dataset, [])
 
@@ -187,6 +193,10 @@ def _shown(folder: Path, root: Path) -> str:
         return str(folder.resolve().relative_to(root.resolve()))
     except ValueError:
         return str(folder)
+
+
+def _were(ids: list[int]) -> str:
+    return "was" if len(ids) == 1 else "were"
 
 
 def _runs_text(ids: list[int] | tuple[int, ...]) -> str:

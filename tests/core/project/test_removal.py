@@ -114,7 +114,7 @@ def test_a_dataset_goes_with_its_labels_cache_and_runs_and_the_other_stays(two_d
         run = add_run(store, chest["id"], "pretrain")
         cache = store.paths.dataset_cache(chest["id"])
         assert cache.is_dir()
-        with pytest.raises(ConfigError, match=r"Run 1 trained on dataset 'chest'\. Remove it"):
+        with pytest.raises(ConfigError, match=r"Run 1 was trained on dataset 'chest'\. Remove it"):
             plan_dataset_removal(store, "chest")
         with pytest.raises(ConfigError, match=r"no dataset named 'lung' \(its datasets: "):
             plan_dataset_removal(store, "lung")
@@ -183,10 +183,28 @@ def test_the_command_line_asks_first_and_scripts_must_say_yes(two_datasets, caps
     with Store.open(two_datasets) as store:
         assert store.run(run) is not None
     assert main(["remove", str(two_datasets), "--dataset", "chest", "--yes"]) == 1
-    assert "Run 1 trained on dataset 'chest'. Remove it too (--with-dependents)" in (
+    assert "Run 1 was trained on dataset 'chest'. Remove it too (--with-dependents)" in (
         capsys.readouterr().err
     )
     args = ["remove", str(two_datasets), "--dataset", "chest", "--with-dependents", "--yes"]
     assert main(args) == EXIT_OK
     assert capsys.readouterr().out.startswith("Removed dataset 'chest' and run 1: ")
     assert [d["name"] for d in project_info(two_datasets)["datasets"]] == ["knee"]
+
+
+def test_a_dataset_goes_with_the_runs_fine_tuned_on_other_labels_from_its_runs(two_datasets):
+    """A pretraining run on one dataset fine-tuned on another dataset's labels: removing
+    the first dataset takes that fine-tuned run too (it was refused as "added meanwhile")."""
+    with Store.open(two_datasets, write=True) as store:
+        pre = add_run(store, store.dataset("chest")["id"], "pretrain")
+        tuned = add_run(store, store.dataset("knee")["id"], "finetune", parent=pre)
+        with pytest.raises(ConfigError) as refused:
+            plan_dataset_removal(store, "chest")
+        plan = plan_dataset_removal(store, "chest", with_dependents=True)
+    assert str(refused.value) == (
+        "Run 1 was trained on dataset 'chest', and run 2 was fine-tuned from it. Remove them "
+        "too (--with-dependents), or keep the dataset."
+    )
+    assert plan.run_ids == (pre, tuned)
+    assert remove(two_datasets, plan)["runs"] == [pre, tuned]
+    assert project_info(two_datasets)["runs"] == []
