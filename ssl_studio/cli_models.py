@@ -52,13 +52,32 @@ def print_report(title: str, report: dict[str, Any]) -> None:
 
 def cmd_labels(args: argparse.Namespace) -> int:
     from ssl_studio.core.errors import ConfigError
-    from ssl_studio.core.labels import label_names, labels_from_csv, labels_from_folders
+    from ssl_studio.core.labels import (
+        export_labels,
+        label_names,
+        labels_from_csv,
+        labels_from_folders,
+    )
 
     if args.folder_level is not None and not args.from_folders:
         raise ConfigError(
             "--folder-level picks the folder level of --from-folders; add --from-folders "
             "to label by folder names at that level."
         )
+    if args.export:
+        if args.csv or args.from_folders:
+            raise ConfigError(
+                "--export writes a label set out; give it without --csv/--from-folders."
+            )
+        done = export_labels(args.project, args.dataset, args.export, name=args.name or "")
+        if args.json:
+            print(json.dumps(done, indent=2))
+        else:
+            print(
+                f"Label set '{done['name']}' v{done['version']}: {done['labels']} labels -> "
+                f"{done['out']}"
+            )
+        return 0
     if args.csv:
         result = labels_from_csv(args.project, args.dataset, args.csv, name=args.name or "labels")
     elif args.from_folders:
@@ -331,6 +350,13 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         metavar="N",
         help="with --from-folders: the folder level that holds the classes, counted from "
         "the imported folder (1: the folders directly inside it)",
+    )
+    p.add_argument(
+        "--export",
+        type=Path,
+        metavar="FILE",
+        help="write the label set --name (default: the only one) to a new CSV: item_id, "
+        "label, the item's stored path and index; --csv reads it back",
     )
     p.add_argument("--name", help="label set name (default: labels, or folders)")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -393,6 +393,49 @@ def set_labels(
         return _save(store, found, name, "labeled in the app", labels)
 
 
+EXPORT_COLUMNS = ("item_id", "label", "stored_path", "index")
+
+
+def export_labels(project: Path, dataset: str, out: Path, *, name: str = "") -> dict[str, Any]:
+    """Write the newest version of label set ``name`` (the dataset's only one when empty)
+    to ``out`` as CSV: item_id and label, which ``labels_from_csv`` reads back as they are,
+    and the item's file as the project stores it (patient names [redacted]) with its index
+    in the file, for people. ``out`` must not exist. Returns name, version, labels, out."""
+    out = Path(out)
+    if out.exists():
+        raise ConfigError(f"{out} already exists; give another file name.")
+    if not out.parent.is_dir():
+        raise ConfigError(f"The folder {out.parent} does not exist; give a file in one that does.")
+    with Store.open(project) as store:
+        found = _dataset(store, dataset)
+        sets = store.label_sets(found["id"])
+        names = sorted({s["name"] for s in sets})
+        if not names:
+            raise ConfigError(f"Dataset '{dataset}' has no labels to export yet.")
+        if not name and len(names) > 1:
+            raise ConfigError(
+                f"Dataset '{dataset}' has several label sets ({_quote(names)}); name the one "
+                "to export (--name)."
+            )
+        name = name or names[0]
+        if name not in names:
+            raise ConfigError(
+                f"Dataset '{dataset}' has no label set '{name}' (it has {_quote(names)})."
+            )
+        version = store.label_version(found["id"], name)
+        labels = store.latest_labels(found["id"], name)
+        items = {int(i["id"]): i for i in store.items(found["id"])}
+    rows = []  # (an item whose file failed or went missing keeps its label, without a path)
+    for item_id, label in sorted(labels.items()):
+        item = items.get(item_id)
+        rows.append([item_id, label, *((item["rel_path"], item["idx"]) if item else ("", ""))])
+    with out.open("x", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(EXPORT_COLUMNS)
+        writer.writerows(rows)
+    return {"name": name, "version": version, "labels": len(rows), "out": str(out)}
+
+
 def label_names(project: Path, dataset: str) -> list[dict[str, Any]]:
     """The dataset's label sets: name, version, source, created, n_labels (newest last)."""
     with Store.open(project) as store:

@@ -288,3 +288,40 @@ def test_series_are_labeled_by_the_names_the_app_gives_them(tmp_path):
     csv.write_text("item,label\nrow 1,a\nrow 2,b\n")  # a name without its file
     with pytest.raises(ConfigError, match="such as 'row 2', needs a path column naming the file"):
         labels_from_csv(project, "beats", csv, name="lost")
+
+
+def test_a_label_set_exports_to_a_csv_that_reads_back_as_it_was(project, tmp_path, capsys):
+    """Labels given by clicking lived only in the project: now they can be written out
+    (for another tool, a colleague or a backup) and read back by --csv unchanged."""
+    import csv
+
+    from ssl_studio.cli import main
+    from ssl_studio.core.labels import export_labels
+
+    labels_from_folders(project, "shapes")
+    with Store.open(project) as store:
+        first = store.items(store.dataset("shapes")["id"])[0]["id"]
+    set_labels(project, "shapes", {first: "odd one"}, name="folders")  # version 2
+    out = tmp_path / "exported.csv"
+    assert export_labels(project, "shapes", out) == {
+        "name": "folders",
+        "version": 2,
+        "labels": 12,
+        "out": str(out),
+    }
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert list(rows[0]) == ["item_id", "label", "stored_path", "index"]
+    assert {r["stored_path"] for r in rows} >= {"circle/circle001.png", "square/square000.png"}
+    labels_from_csv(project, "shapes", out, name="again")
+    assert labels_of(project, "again") == labels_of(project, "folders")
+    with pytest.raises(ConfigError, match="already exists; give another file name"):
+        export_labels(project, "shapes", out, name="folders")
+    several = r"several label sets \(again, folders\); name the one to export \(--name\)"
+    with pytest.raises(ConfigError, match=several):
+        export_labels(project, "shapes", tmp_path / "two.csv")
+    with pytest.raises(ConfigError, match="has no label set 'x'"):
+        export_labels(project, "shapes", tmp_path / "x.csv", name="x")
+    args = ["labels", str(project), "--dataset", "shapes", "--name", "again"]
+    assert main([*args, "--export", str(tmp_path / "cli.csv")]) == 0
+    assert "Label set 'again' v1: 12 labels -> " in capsys.readouterr().out
+    assert (tmp_path / "cli.csv").read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
