@@ -268,7 +268,7 @@ class ItemViewer(QWidget):
         for c, (channel, seen) in enumerate(zip(values, mask, strict=True)):
             y = np.where(seen, channel, np.nan)
             pen = curve_pen(c, width=1.5)
-            curve = self.plot.plot(x, y, pen=pen, connect="finite")
+            curve = self.plot.plot(x, y, pen=pen, connect="finite", name=names[c])
             if c < LEGEND_MOST:
                 self.legend.addItem(curve, names[c])
         if len(values) > LEGEND_MOST:  # (a note, not a curve: a blank sample line)
