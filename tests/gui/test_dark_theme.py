@@ -149,3 +149,16 @@ def test_a_labelled_thumbnail_s_caption_reads_on_a_dark_list(theme):
     caption = model.data(model.index(0), Qt.ItemDataRole.ForegroundRole)
     base = QApplication.palette().color(Role.Base)
     assert contrast(caption, base) >= 4.5
+
+
+def test_a_failed_run_s_red_reads_on_a_dark_window(theme):
+    """The training view's failure and collapse warnings were a fixed #b71c1c (2.2:1 on
+    #2b2b2b)."""
+    from ssl_studio.gui.panels.training_view import TrainingView
+
+    view = TrainingView()
+    view.show_failed("Out of memory.")
+    red = tone("red", QApplication.palette())
+    assert f"color:{red}" in view.notice.text()
+    window = QApplication.palette().color(Role.Window)
+    assert contrast(QColor(red), window) >= 4.5
