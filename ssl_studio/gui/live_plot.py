@@ -9,9 +9,22 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QPen
 
 REDRAW_MS = 100
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
+# Okabe–Ito: told apart under the common colour-vision deficiencies (red/green blindness);
+# its yellow is left out (faint on the white plots).
+COLOURS = ("#0072b2", "#d55e00", "#009e73", "#e69f00", "#cc79a7", "#56b4e9", "#000000")
+DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
+SYMBOLS = ("o", "s", "t", "d", "star", "+", "x")  # map groups: a shape each, not only a colour
+
+
+def curve_pen(index: int, width: float = 2.0) -> QPen:
+    """The pen of overlaid curve ``index``: the colours in turn, then again with the next
+    dash style, so no two of the first 28 curves look alike."""
+    colour = COLOURS[index % len(COLOURS)]
+    dash = DASHES[index // len(COLOURS) % len(DASHES)]
+    return pg.mkPen(colour, width=width, style=dash)
 
 
 def add_legend(plot: pg.PlotWidget, **options: object) -> pg.LegendItem:
@@ -84,8 +97,8 @@ class LivePlot(pg.PlotWidget):
                 self._legend = add_legend(self, offset=self._legend_offset)
                 for existing, curve in self.curves.items():
                     self._legend.addItem(curve, existing)
-            colour = COLOURS[(len(self.buffers) - 1) % len(COLOURS)]
-            self.curves[name] = self.plot([], [], pen=pg.mkPen(colour, width=2), name=name)
+            pen = curve_pen(len(self.buffers) - 1)
+            self.curves[name] = self.plot([], [], pen=pen, name=name)
         self.buffers[name].append(x, y)
         self._dirty.add(name)
 

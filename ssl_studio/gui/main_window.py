@@ -107,8 +107,12 @@ class MainWindow(QMainWindow):
         self.nav.addItems([f"{i + 1}  {name}" for i, name in enumerate(STEPS)])
         self.nav.setFixedWidth(150)
         self.nav.setStyleSheet(
-            "QListWidget { font-size: 12pt; border: none; background: #f3f4f6; }"
-            "QListWidget::item { padding: 12px 10px; }"
+            # Background and text both from the palette (light or dark theme alike); the
+            # selection keeps its own pair (5.7:1); a focus ring replaces the one QSS hides.
+            "QListWidget { font-size: 12pt; border: 2px solid transparent;"
+            " background: palette(alternate-base); color: palette(text); }"
+            "QListWidget:focus { border: 2px solid palette(highlight); }"
+            "QListWidget::item { padding: 12px 8px; }"
             "QListWidget::item:selected { background: #1565c0; color: white; }"
         )
         self.stack = QStackedWidget()

@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QListView
 
 from ssl_studio.core.viewing import DatasetView
+from ssl_studio.gui.colours import tone
 from ssl_studio.gui.pictures import to_pixmap
 
 THUMB = 72
@@ -62,7 +63,7 @@ class ThumbnailModel(QAbstractListModel):
             name = f"{self.view.item_name(row)}, {item['modality']}"
             return name + (f": {label}" if label else "")
         if role == Qt.ItemDataRole.ForegroundRole and self.labels.get(int(item["id"])):
-            return QColor("#1565c0")
+            return QColor(tone("blue"))  # (the application's palette: a model has none)
         if role == ITEM_ID_ROLE:
             return int(item["id"])
         return None

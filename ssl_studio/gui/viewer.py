@@ -38,7 +38,7 @@ from ssl_studio.core.viewing import (
     window_number,
     window_of,
 )
-from ssl_studio.gui.live_plot import COLOURS
+from ssl_studio.gui.live_plot import curve_pen
 from ssl_studio.gui.pictures import to_pixmap
 from ssl_studio.gui.tables import fill_table, make_table
 
@@ -267,7 +267,7 @@ class ItemViewer(QWidget):
         self.legend.clear()
         for c, (channel, seen) in enumerate(zip(values, mask, strict=True)):
             y = np.where(seen, channel, np.nan)
-            pen = pg.mkPen(COLOURS[c % len(COLOURS)], width=1.5)
+            pen = curve_pen(c, width=1.5)
             curve = self.plot.plot(x, y, pen=pen, name=names[c], connect="finite")
             if c < LEGEND_MOST:
                 self.legend.addItem(curve, names[c])

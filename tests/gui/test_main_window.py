@@ -320,3 +320,42 @@ def test_every_named_group_on_the_map_has_a_colour_of_its_own(make_window, proje
     named = [c for name, c in colours.items() if not name.startswith("other (")]
     assert len(named) == MAX_GROUPS == len(set(named))
     assert colours["other (5 more) (15)"] == "#bbbbbb"
+
+
+def test_every_named_group_on_the_map_has_a_symbol_of_its_own(make_window, project):
+    """The groups were all 8 px circles told apart by colour alone (blue, red, green: red
+    and green look alike to many readers), and the legend's text was pale grey (2.96:1)."""
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor
+
+    from ssl_studio.gui.colours import contrast
+    from ssl_studio.gui.live_plot import COLOURS
+
+    window = make_window(project)
+    panel = window.map
+    names = [f"patient {n}" for n in range(7) for _ in range(3)] + ["unlabeled"] * 2
+    panel.map = SimpleNamespace(xy=np.zeros((len(names), 2)))
+    panel.marked = None
+    panel.categories = lambda: names
+    panel._draw()
+    symbols = {s.name(): s.opts["symbol"] for s in panel.scatters}
+    named = [symbol for name, symbol in symbols.items() if name.startswith("patient")]
+    assert len(named) == 7 == len(set(named))
+    assert "#d62728" not in COLOURS and "#2ca02c" not in COLOURS  # (Okabe–Ito instead)
+    text = panel.legend.opts["labelTextColor"]  # dark text, not the pale default...
+    assert text is not None and contrast(QColor(text), QColor("white")) >= 4.5
+    assert panel.legend.opts["brush"].style() != Qt.BrushStyle.NoBrush  # ...on a pale backing
+
+
+def test_overlaid_curves_beyond_the_colours_are_dashed():
+    """The eighth curve (a series channel, a run's loss) took the first one's pen exactly."""
+    from PySide6.QtCore import Qt
+
+    from ssl_studio.gui.live_plot import COLOURS, curve_pen
+
+    pens = [curve_pen(i) for i in range(2 * len(COLOURS))]
+    looks = {(p.color().name(), p.style()) for p in pens}
+    assert len(looks) == len(pens)
+    assert pens[0].style() == Qt.PenStyle.SolidLine != pens[len(COLOURS)].style()

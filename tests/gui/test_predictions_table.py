@@ -7,6 +7,7 @@ import csv
 
 from PySide6.QtWidgets import QApplication
 
+from ssl_studio.gui.colours import shade
 from ssl_studio.gui.panels.export_panel import ERROR_SHADE, NOTE_SHADE
 
 PANEL = "ssl_studio.gui.panels.export_panel"
@@ -67,8 +68,9 @@ def test_the_predictions_table_fits_the_window_and_shows_notes(make_window, proj
     assert table.columnWidth(0) < table.sizeHintForColumn(0)  # the long path is elided...
     assert table.item(0, 0).toolTip() == rows[0][0]  # ...and whole in its tooltip
     assert table.item(0, 6).toolTip() == note and table.item(1, 5).toolTip() == error
-    assert table.item(0, 0).background().color() == NOTE_SHADE  # read with care
-    assert table.item(1, 3).background().color() == ERROR_SHADE  # not read
+    note_shade, error_shade = (shade(tint, table.palette()) for tint in (NOTE_SHADE, ERROR_SHADE))
+    assert table.item(0, 0).background().color() == note_shade  # read with care
+    assert table.item(1, 3).background().color() == error_shade  # not read
     assert table.item(2, 0).background().style().name == "NoBrush"
     text = panel.status.text()
     assert text.startswith("2 items predicted, 1 file could not be read. Saved to ")

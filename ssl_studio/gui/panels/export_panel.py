@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
     QHeaderView,
@@ -27,12 +27,13 @@ from ssl_studio.core.jobs import predict
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.wording import counted
 from ssl_studio.gui import dialogs
+from ssl_studio.gui.colours import shade, tone
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.tables import ColumnCaps, ElideRight, fill_table, make_table, selected_rows
 
 PREDICTIONS_SHOWN = 5000
-NOTE_SHADE = QColor("#fff3e0")  # a prediction to read with its note
-ERROR_SHADE = QColor("#ffebee")  # a file that could not be read
+NOTE_SHADE = "orange"  # a prediction to read with its note (colours.shade)
+ERROR_SHADE = "red"  # a file that could not be read
 
 
 class ExportPanel(QWidget):
@@ -147,8 +148,9 @@ class ExportPanel(QWidget):
         return started
 
     def _failed(self, message: str) -> None:
+        red = tone("red", self.palette())
         self.status.setText(
-            f"<b style='color:#b71c1c'>The prediction failed; nothing was saved.</b> {message}"
+            f"<b style='color:{red}'>The prediction failed; nothing was saved.</b> {message}"
         )
 
     def _predicted(self, counts: dict[str, Any]) -> None:
@@ -163,11 +165,12 @@ class ExportPanel(QWidget):
         self._show_rows(header, body[:PREDICTIONS_SHOWN])
         more = f" (the first {PREDICTIONS_SHOWN} shown)" if len(body) > PREDICTIONS_SHOWN else ""
         noted = sum(1 for row in body if row[-1] and not row[-2])  # answers with a note
+        orange = tone("orange", self.palette())
         self.status.setText(
             f"{counted(counts['items'], 'item')} predicted, "
             f"{_files_unread(counts['errors'])}{more}. Saved to {counts['out']}."
             + (
-                f" <b style='color:#e65100'>{_with_notes(noted)}</b> (shaded): read it with "
+                f" <b style='color:{orange}'>{_with_notes(noted)}</b> (shaded): read it with "
                 "the answer; a file unlike the training data may get an answer that means "
                 "nothing."
                 if noted
@@ -186,10 +189,13 @@ class ExportPanel(QWidget):
             len(header) - 1, QHeaderView.ResizeMode.Stretch
         )
         fill_table(table, body)
+        palette = table.palette()  # a tint of Base: the palette's Text reads on it
+        text = palette.color(QPalette.ColorRole.Text)
         for row, values in enumerate(body):
-            shade = ERROR_SHADE if values[-2] else NOTE_SHADE if values[-1] else None
-            for column in range(len(values) if shade else 0):
-                table.item(row, column).setBackground(shade)
+            tint = ERROR_SHADE if values[-2] else NOTE_SHADE if values[-1] else None
+            for column in range(len(values) if tint else 0):
+                table.item(row, column).setBackground(shade(tint, palette))
+                table.item(row, column).setForeground(text)
         for column in (len(header) - 2, len(header) - 1):  # the error and the note
             table.setItemDelegateForColumn(column, self.sentences)
         self.prediction_caps.set_shares({0: 0.25, len(header) - 2: 0.25})

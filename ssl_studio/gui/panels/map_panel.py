@@ -25,7 +25,7 @@ from ssl_studio.core.pretrain import USABLE_STATUSES
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui.context import AppContext
-from ssl_studio.gui.live_plot import COLOURS
+from ssl_studio.gui.live_plot import COLOURS, SYMBOLS, add_legend
 from ssl_studio.gui.pictures import to_pixmap
 
 NEIGHBOURS = 8
@@ -124,7 +124,7 @@ class MapPanel(QWidget):
         self.plot.setBackground("w")
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
-        self.legend = self.plot.addLegend()
+        self.legend = add_legend(self.plot)  # dark text on a pale backing
         self.scatters: list[pg.ScatterPlotItem] = []
         self.marks: pg.ScatterPlotItem | None = None  # rings round the chosen dot
         self.marked: tuple[int, list[int]] | None = None  # (position, its neighbours)
@@ -290,13 +290,15 @@ class MapPanel(QWidget):
             where = np.flatnonzero(categories == name)
             grey = name == "unlabeled" or name.startswith("other (")  # (map_colours._capped)
             colour = "#bbbbbb" if grey else COLOURS[coloured % len(COLOURS)]
+            symbol = "o" if grey else SYMBOLS[coloured % len(SYMBOLS)]  # not colour alone
             coloured += not grey
             scatter = pg.ScatterPlotItem(
                 pos=self.map.xy[where],
                 data=where,
                 size=8,
+                symbol=symbol,
                 brush=pg.mkBrush(colour),
-                pen=pg.mkPen(None),
+                pen=pg.mkPen(colour),  # ("+" and "x" are drawn by their outline)
                 hoverable=True,
                 hoverSize=12,
                 name=f"{name} ({len(where)})",

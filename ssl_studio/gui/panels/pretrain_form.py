@@ -32,6 +32,7 @@ from ssl_studio.core.data.import_tally import ANYWAY_APP, partial_import_note
 from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import describe_tasks
+from ssl_studio.gui.colours import tone
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.panels.augment_preview import AugmentPreview
 from ssl_studio.gui.panels.pretrain_option_tabs import OptionTabs
@@ -67,7 +68,6 @@ class PretrainForm(QScrollArea):
         self.dataset.currentIndexChanged.connect(self._dataset_chosen)
         self.import_note = QLabel()  # a dataset whose last import did not finish
         self.import_note.setWordWrap(True)
-        self.import_note.setStyleSheet("color: #b71c1c")
         self.import_note.hide()
         self.task_list = QListWidget()
         self.task_list.setMaximumHeight(112)
@@ -215,6 +215,7 @@ class PretrainForm(QScrollArea):
             if self.partial_note
             else ""
         )
+        self.import_note.setStyleSheet(f"color: {tone('red', self.palette())}")
         self.import_note.setVisible(bool(self.partial_note))
         self.dataset_changed.emit()
 

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ssl_studio.core.events import Event, Health, Message, Step
+from ssl_studio.gui.colours import tone
 from ssl_studio.gui.live_plot import LivePlot
 
 IDLE = "No run yet. Choose the options on the left and press Start."
@@ -68,7 +69,8 @@ class TrainingView(QWidget):
         elif isinstance(event, Health):
             self._health(event)
         elif isinstance(event, Message) and event.level != "info":
-            self.notice.setText(f"<span style='color:#b26a00'>{event.text}</span>")
+            orange = tone("orange", self.palette())
+            self.notice.setText(f"<span style='color:{orange}'>{event.text}</span>")
 
     def _step(self, event: Step, paused: bool) -> None:
         self.loss_plot.append("loss", event.step, event.loss)
@@ -96,8 +98,9 @@ class TrainingView(QWidget):
         if event.knn_accuracy is not None:
             self.health_plot.append("kNN accuracy", event.step, event.knn_accuracy)
             knn = f" Online kNN accuracy on the labeled items: {event.knn_accuracy:.1%}."
+        red = tone("red", self.palette())
         warning = (
-            " <b style='color:#b71c1c'>The embeddings are collapsing (almost no spread): "
+            f" <b style='color:{red}'>The embeddings are collapsing (almost no spread): "
             "stop and try a lower learning rate or another task.</b>"
             if event.embedding_std < COLLAPSED_BELOW
             else ""
@@ -123,5 +126,6 @@ class TrainingView(QWidget):
         )
 
     def show_failed(self, message: str) -> None:
-        self.notice.setText(f"<b style='color:#b71c1c'>The run failed.</b> {message}")
+        red = tone("red", self.palette())
+        self.notice.setText(f"<b style='color:{red}'>The run failed.</b> {message}")
         self.status.setText("The run failed (see below). Change the options and press Start.")

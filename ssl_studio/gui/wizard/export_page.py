@@ -21,6 +21,7 @@ from ssl_studio.core.events import Stopped
 from ssl_studio.core.export.card import card_markdown
 from ssl_studio.core.export.writer import FORMATS
 from ssl_studio.core.jobs import export
+from ssl_studio.gui.colours import tone
 
 if TYPE_CHECKING:
     from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
@@ -126,4 +127,5 @@ class ExportPage(QWizardPage):
 
     def _failed(self, message: str) -> None:
         self.export_button.setEnabled(True)
-        self.status.setText(f"<b style='color:#b71c1c'>The export failed.</b> {message}")
+        red = tone("red", self.palette())
+        self.status.setText(f"<b style='color:{red}'>The export failed.</b> {message}")

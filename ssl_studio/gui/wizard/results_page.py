@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from ssl_studio.core.evaluation.metrics import metric_title
 from ssl_studio.core.events import Stopped
 from ssl_studio.core.jobs import label_efficiency
-from ssl_studio.gui.live_plot import LivePlot
+from ssl_studio.gui.live_plot import LivePlot, curve_pen
 from ssl_studio.gui.tables import fill_table, make_table
 from ssl_studio.gui.wizard.results_text import METRICS, threshold_text, verdict, with_interval
 
@@ -111,14 +111,11 @@ class ResultsPage(QWizardPage):
             [[c, *row] for c, row in zip(classes, test["confusion"], strict=True)],
         )
         self.roc.clear()
-        for name, report, colour in (("fine-tuned", test, "#1f77b4"), ("scratch", base, "#d62728")):
+        fine_tuned, scratch = curve_pen(0), curve_pen(1)
+        scratch.setStyle(Qt.PenStyle.DashLine)  # told apart by more than colour
+        for name, report, pen in (("fine-tuned", test, fine_tuned), ("scratch", base, scratch)):
             if report.get("roc"):
-                self.roc.plot(
-                    report["roc"]["fpr"],
-                    report["roc"]["tpr"],
-                    pen=pg.mkPen(colour, width=2),
-                    name=name,
-                )
+                self.roc.plot(report["roc"]["fpr"], report["roc"]["tpr"], pen=pen, name=name)
         self.roc.plot([0, 1], [0, 1], pen=pg.mkPen("#999", style=pg.QtCore.Qt.PenStyle.DashLine))
         self.roc.setVisible(bool(test.get("roc") or base.get("roc")))  # two classes only
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from ssl_studio.core.events import Event, Message, Step
 from ssl_studio.core.jobs import finetune
 from ssl_studio.core.project.store import Store
+from ssl_studio.gui.colours import tone
 from ssl_studio.gui.live_plot import LivePlot
 
 if TYPE_CHECKING:
@@ -153,7 +154,8 @@ class TrainPage(QWizardPage):
     def _failed(self, message: str) -> None:
         self.running = False
         self.stop_button.setEnabled(False)
-        self.status.setText(f"<b style='color:#b71c1c'>Fine-tuning failed.</b> {message}")
+        red = tone("red", self.palette())
+        self.status.setText(f"<b style='color:{red}'>Fine-tuning failed.</b> {message}")
 
     def isComplete(self) -> bool:  # noqa: N802
         return self.wiz.result is not None and self.wiz.result["status"] == "done"
