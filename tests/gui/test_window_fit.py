@@ -174,6 +174,8 @@ def test_each_step_scrolls_instead_of_overlapping_on_a_scaled_screen(
         assert panel.width() >= _least(panel).width(), step
         assert panel.height() >= _least(panel).height(), step
         assert _squeezed(panel) == [], step
+    grid = window.data.grid  # two whole columns of thumbnails beside the scroll bar
+    assert grid.viewport().width() >= 2 * grid.gridSize().width()
     window.show_step(1)
     scroll = window.stack.currentWidget()
     assert scroll.widget() is window.pretrain and scroll.verticalScrollBar().isVisible()
