@@ -184,11 +184,15 @@ def test_each_step_scrolls_instead_of_overlapping_on_a_scaled_screen(
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
 
 
-def test_no_step_scrolls_where_the_screen_has_room(qtbot, make_window, project, tmp_path):
-    """At 1280 x 800 (unscaled) every step shows whole, without a scroll bar."""
+def test_no_step_scrolls_where_the_screen_has_room(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    """On a 1280 x 800 screen (unscaled, less a 40 px taskbar) every step shows whole,
+    without a scroll bar."""
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _: QRect(0, 0, 1280, 760))
     import_shapes(project, tmp_path)
     window = make_window(project)
-    window.resize(1152, 720)  # what fit_to_screen gives a 1280 x 800 screen
+    assert window.size().toTuple() == (1152, 684)
     for step in range(6):
         window.show_step(step)
         qtbot.wait(20)
