@@ -179,6 +179,10 @@ def test_each_step_scrolls_instead_of_overlapping_on_a_scaled_screen(
     window.show_step(1)
     scroll = window.stack.currentWidget()
     assert scroll.widget() is window.pretrain and scroll.verticalScrollBar().isVisible()
+    view = window.pretrain.view  # each plot's title whole, the plots at their least width
+    for plot in (view.loss_plot, view.lr_plot, view.speed_plot, view.health_plot):
+        title = plot.getPlotItem().titleLabel
+        assert title.item.boundingRect().width() <= plot.width(), title.text
     window.show_step(0)  # a folder dropped on a step's scroll area is still imported
     drop(window.stack.currentWidget().viewport(), [tmp_path / "shapes"])
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
