@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QPen
 
 REDRAW_MS = 100
+MIN_HEIGHT = 120  # the title, the axes and a few grid lines, even on a small screen
 # Okabe–Ito: told apart under the common colour-vision deficiencies (red/green blindness);
 # its yellow is left out (faint on the white plots).
 COLOURS = ("#0072b2", "#d55e00", "#009e73", "#e69f00", "#cc79a7", "#56b4e9", "#000000")
@@ -74,7 +75,7 @@ class LivePlot(pg.PlotWidget):
             self.setLabel("left", y_label)
         self.showGrid(x=True, y=True, alpha=0.2)
         self.setLogMode(y=log_y)
-        self.setMinimumHeight(140)
+        self.setMinimumHeight(MIN_HEIGHT)
         self.getPlotItem().setClipToView(True)
         self.getPlotItem().setDownsampling(auto=True, mode="peak")
         self._legend = None
@@ -87,6 +88,13 @@ class LivePlot(pg.PlotWidget):
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        """As low as its minimum (pyqtgraph asks for 400 px): a plot takes the height it
+        is given, and a page in a scroll area (screen_fit.scrolling) that sums its plots'
+        wishes would otherwise scroll on a screen with room for it all."""
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.minimumHeight())
 
     def append(self, name: str, x: float, y: float) -> None:
         if not np.isfinite(y):

@@ -51,7 +51,7 @@ from ssl_studio.gui.recent_projects import (
     remembered,
     unreachable_note,
 )
-from ssl_studio.gui.screen_fit import cap_minimum, fit_to_screen
+from ssl_studio.gui.screen_fit import cap_minimum, fit_to_screen, scrolling
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 from ssl_studio.resources import guide_text
 
@@ -116,8 +116,8 @@ class MainWindow(QMainWindow):
             "QListWidget::item:selected { background: #1565c0; color: white; }"
         )
         self.stack = QStackedWidget()
-        for panel in self.panels:
-            self.stack.addWidget(panel)
+        for panel in self.panels:  # each step scrolls on a screen too small for it
+            self.stack.addWidget(scrolling(panel))
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         work = QWidget()
         row = QHBoxLayout(work)
@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.nav)
         row.addWidget(self.stack, 1)
         self.pages = QStackedWidget()
-        self.pages.addWidget(self.welcome)
+        self.pages.addWidget(scrolling(self.welcome))
         self.pages.addWidget(work)
         self.setCentralWidget(self.pages)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
 SHARE = 0.9  # of the available width and height, leaving room for the title bar
 
@@ -53,3 +53,15 @@ def fit_to_screen(widget: QWidget, width: int, height: int, *, centre: bool = Fa
             area.x() + (area.width() - size.width()) // 2,
             area.y() + (area.height() - size.height()) // 2,
         )
+
+
+def scrolling(page: QWidget) -> QScrollArea:
+    """``page`` in a frameless scroll area that gives it at least its minimum size: on a
+    screen too small for it (1280 x 800 at 150 %, 1920 x 1080 at 200 %) scroll bars come
+    instead of widgets squeezed below their minimum, over one another or cut; where the
+    window has room for it, no scroll bar shows and the page fills the area as before."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(page)
+    return area

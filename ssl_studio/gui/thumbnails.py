@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QPixmap
-from PySide6.QtWidgets import QListView
+from PySide6.QtWidgets import QListView, QStyle
 
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui.colours import tone
@@ -97,3 +97,12 @@ def thumbnail_view(model: ThumbnailModel) -> QListView:
     view.setWordWrap(False)
     view.setModel(model)
     return view
+
+
+def columns_width(view: QListView, columns: int) -> int:
+    """The width that shows ``columns`` whole columns of ``view``'s grid beside its scroll
+    bar (a minimum width: squeezed further, the grid was one column cut at its right)."""
+    spacing = view.spacing()
+    scroll_bar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, view)
+    cells = columns * (view.gridSize().width() + spacing) + spacing
+    return cells + scroll_bar + 2 * view.frameWidth() + 2

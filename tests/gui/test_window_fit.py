@@ -6,14 +6,23 @@ the import buttons, and Next and Cancel are never below the screen's edge."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QScreen
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QLabel,
+    QSizePolicy,
+    QSplitter,
+    QSplitterHandle,
+    QTabWidget,
+    QWidget,
+    QWizard,
+)
 
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui.wizard.label_dialog import LabelDialog
 
-from gui_helpers import import_shapes
+from gui_helpers import drop, import_shapes
 
 SMALL_SCREENS = [QRect(0, 0, 1366, 728), QRect(0, 0, 1280, 680)]
 
@@ -99,3 +108,99 @@ def test_the_pretrain_form_scrolls_instead_of_squeezing_on_a_low_window(
     explanation = form.explanation
     assert form.task_list.height() == form.task_list.maximumHeight()
     assert explanation.height() >= explanation.heightForWidth(explanation.width())
+
+
+def _least(widget) -> QSize:
+    """The size below which a layout never squeezes ``widget`` (Qt's qSmartMinSize):
+    its minimum size where set, else its minimum size hint; none where it is Ignored."""
+    policy, hint, fixed = widget.sizePolicy(), widget.minimumSizeHint(), widget.minimumSize()
+    ignored = QSizePolicy.Policy.Ignored
+    width = fixed.width() or (0 if policy.horizontalPolicy() == ignored else hint.width())
+    height = fixed.height() or (0 if policy.verticalPolicy() == ignored else hint.height())
+    return QSize(max(width, 0), max(height, 0))
+
+
+def _squeezed(widget, where: str = "") -> list[str]:
+    """What is wrong under ``widget``: laid-out children over one another, or smaller than
+    their least size, or word-wrapped text lower than it needs (down to scroll areas,
+    whose contents may scroll)."""
+    where = f"{where}/{type(widget).__name__}"
+    if (
+        isinstance(widget, QAbstractScrollArea)
+        or widget.layout() is None
+        and not isinstance(widget, (QSplitter, QTabWidget))
+    ):
+        return []
+    layout = widget.layout()
+    children = [
+        child
+        for child in widget.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        if child.isVisible()
+        and not child.isWindow()
+        and (layout is None or layout.indexOf(child) >= 0)
+        and not isinstance(child, QSplitterHandle)
+    ]
+    wrong = []
+    for i, child in enumerate(children):
+        name = f"{where}/{type(child).__name__}"
+        least, size = _least(child), child.size()
+        if size.width() < least.width() or size.height() < least.height():
+            wrong.append(f"{name} {size.toTuple()} < {least.toTuple()}")
+        wraps = isinstance(child, QLabel) and child.wordWrap()
+        if wraps and size.height() < child.heightForWidth(size.width()):
+            wrong.append(f"{name} cut: {size.height()} < {child.heightForWidth(size.width())}")
+        for other in children[i + 1 :]:
+            if child.geometry().intersects(other.geometry()):
+                wrong.append(f"{name} over {type(other).__name__}")
+        wrong += _squeezed(child, where)
+    return wrong
+
+
+@pytest.mark.parametrize(
+    "area", [QRect(0, 0, 853, 533), QRect(0, 0, 960, 540)], ids=["1280x800@150%", "1920x1080@200%"]
+)
+def test_each_step_scrolls_instead_of_overlapping_on_a_scaled_screen(
+    qtbot, make_window, project, tmp_path, area, monkeypatch
+):
+    """The window's layout needed 924 x 630, its minimum was capped at 90 % of the screen:
+    the live view covered the pretrain options, the plots overlapped one another, the
+    thumbnails were one cut column. Now each step scrolls where the window is too small."""
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _: QRect(area))
+    import_shapes(project, tmp_path)
+    window = make_window(project)
+    for step, panel in enumerate(window.panels):
+        window.show_step(step)
+        qtbot.wait(20)
+        assert panel.width() >= _least(panel).width(), step
+        assert panel.height() >= _least(panel).height(), step
+        assert _squeezed(panel) == [], step
+    grid = window.data.grid  # two whole columns of thumbnails beside the scroll bar
+    assert grid.viewport().width() >= 2 * grid.gridSize().width()
+    window.show_step(1)
+    scroll = window.stack.currentWidget()
+    assert scroll.widget() is window.pretrain and scroll.verticalScrollBar().isVisible()
+    view = window.pretrain.view  # each plot's title whole, the plots at their least width
+    for plot in (view.loss_plot, view.lr_plot, view.speed_plot, view.health_plot):
+        title = plot.getPlotItem().titleLabel
+        assert title.item.boundingRect().width() <= plot.width(), title.text
+    window.show_step(0)  # a folder dropped on a step's scroll area is still imported
+    drop(window.stack.currentWidget().viewport(), [tmp_path / "shapes"])
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
+
+
+def test_no_step_scrolls_where_the_screen_has_room(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    """On a 1280 x 800 screen (unscaled, less a 40 px taskbar) every step shows whole,
+    without a scroll bar."""
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _: QRect(0, 0, 1280, 760))
+    import_shapes(project, tmp_path)
+    window = make_window(project)
+    assert window.size().toTuple() == (1152, 684)
+    for step in range(6):
+        window.show_step(step)
+        qtbot.wait(20)
+        scroll = window.stack.currentWidget()
+        bars = (scroll.horizontalScrollBar(), scroll.verticalScrollBar())
+        assert not any(bar.isVisible() for bar in bars), step
+        assert _squeezed(window.panels[step]) == [], step

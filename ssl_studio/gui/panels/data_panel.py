@@ -44,7 +44,7 @@ from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.import_options import ImportOptionsDialog, describe
 from ssl_studio.gui.removal import remove_dataset
 from ssl_studio.gui.tables import ColumnCaps, fill_table, make_table
-from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, thumbnail_view
+from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, columns_width, thumbnail_view
 from ssl_studio.gui.viewer import ItemViewer
 
 REPORT_COLUMNS = ("Result", "File", "Code", "Why it was left out")
@@ -109,6 +109,7 @@ class DataPanel(QWidget):
         self.model = ThumbnailModel()
         self.grid = thumbnail_view(self.model)
         self.grid.selectionModel().selectionChanged.connect(self._item_chosen)
+        self.grid.setMinimumWidth(columns_width(self.grid, 2))  # not one cut column
         self.empty = QLabel(EMPTY)
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

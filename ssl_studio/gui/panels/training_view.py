@@ -43,7 +43,7 @@ class TrainingView(QWidget):
         self.loss_plot = LivePlot("Training loss", y_label="loss", legend=False)
         self.lr_plot = LivePlot("Learning rate", legend=False)
         self.speed_plot = LivePlot("Throughput", y_label="samples / s", legend=False)
-        self.health_plot = LivePlot("Health: online kNN accuracy and embedding spread")
+        self.health_plot = LivePlot("Health: kNN accuracy and spread")  # whole at its least width
         self.health_every: int | None = None  # steps between health checks of the run shown
         plots = QGridLayout()
         plots.addWidget(self.loss_plot, 0, 0, 1, 2)
