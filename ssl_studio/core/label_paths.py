@@ -75,11 +75,15 @@ class PathIndex:
 
     def _keys_of(self, base: Path, text: str) -> list[str]:
         """The keys the file ``text`` names from ``base`` may have: of its path, and
-        where case is ignored and it is there, of the disk's own spelling of it."""
+        where it is there, of its canonical spelling (folders reached by a link or a
+        mapped drive, other letter case where it is ignored: path_spelling.py), which
+        every import since that rule walks a new dataset by."""
         where = os.path.abspath(os.path.join(base, text.replace("/", os.sep)))
         keys = [keyed_hash(self.salt, "path", where)]
-        if ignores_case() and os.path.exists(where):
-            keys.append(keyed_hash(self.salt, "path", canonical(where)))
+        if os.path.exists(where):
+            real = canonical(where)
+            if real != where:
+                keys.append(keyed_hash(self.salt, "path", real))
         return keys
 
     def find(self, path: str) -> list[dict[str, Any]]:
