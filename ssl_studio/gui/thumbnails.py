@@ -61,6 +61,11 @@ class ThumbnailModel(QAbstractListModel):
             label = self.labels.get(int(item["id"]))
             name = f"{self.view.item_name(row)}, {item['modality']}"
             return name + (f": {label}" if label else "")
+        if role == Qt.ItemDataRole.AccessibleTextRole:  # what a screen reader says
+            label = self.labels.get(int(item["id"])) or "unlabeled"
+            return f"{self.view.item_name(row)}: {label}"
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return str(item["modality"])
         if role == Qt.ItemDataRole.ForegroundRole and self.labels.get(int(item["id"])):
             return QColor("#1565c0")
         if role == ITEM_ID_ROLE:
