@@ -1,4 +1,4 @@
-"""The item viewer: an image with window presets and window/level by mouse drag, or a
+"""The item viewer: an image with window presets and window/level by mouse drag or arrow keys, or a
 multi-channel series plot; and the item's non-identifying metadata.
 
 Images come from the import cache at once; with *Full resolution* ticked, the original file
@@ -8,11 +8,12 @@ the cached picture when it arrives, unless another item was chosen meanwhile."""
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,10 +47,21 @@ DEFAULT = next(iter(WINDOW_PRESETS))
 CHOOSE = "Select an item to view it."
 LEGEND_COLUMNS = 4  # channel names per row above a series
 LEGEND_MOST = 15  # channels named (more: "+N more")
+KEY_STEP = 10  # an arrow key moves the window as a drag of this many pixels (2 % of the range)
+SHIFT_STEP = 50  # with Shift (10 % of the range)
+# an arrow key as a drag (dx, dy): Right widens the window, Up raises its centre
+KEY_DRAG = {
+    Qt.Key.Key_Right: (1, 0),
+    Qt.Key.Key_Left: (-1, 0),
+    Qt.Key.Key_Up: (0, 1),
+    Qt.Key.Key_Down: (0, -1),
+}
 
 
 class ImageCanvas(QWidget):
-    """Paints a picture scaled to fit; a left-button drag reports (dx, dy) in pixels."""
+    """Paints a picture scaled to fit; a left-button drag reports (dx, dy) in pixels, and so
+    does an arrow key (KEY_DRAG, times KEY_STEP, or SHIFT_STEP with Shift): the window can
+    be set without a mouse."""
 
     dragged = Signal(int, int)
 
@@ -58,7 +70,13 @@ class ImageCanvas(QWidget):
         self.pixmap = QPixmap()
         self.setMinimumSize(240, 240)
         self.setCursor(Qt.CursorShape.SizeAllCursor)
-        self.setToolTip("Drag: left/right changes the window width, up/down the level.")
+        self.setToolTip(
+            "Drag: left/right changes the window width, up/down the level. Keys: Left/Right "
+            "narrow or widen the window, Up/Down raise or lower its centre (Shift: bigger steps)."
+        )
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Image")
+        self.setAccessibleDescription("The chosen item. " + self.toolTip().split(". ", 1)[1])
         self._last: QPoint | None = None
 
     def set_picture(self, picture: np.ndarray) -> None:
@@ -75,6 +93,26 @@ class ImageCanvas(QWidget):
         target = QRect(corner, QSize(fit))
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawPixmap(target, self.pixmap)
+        if self.hasFocus():  # where the arrow keys go
+            painter.setPen(QPen(self.palette().highlight().color(), 2))
+            painter.drawRect(self.rect().adjusted(1, 1, -1, -1))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        direction = KEY_DRAG.get(Qt.Key(event.key()))
+        if direction is None:
+            super().keyPressEvent(event)
+            return
+        shift = event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        step = SHIFT_STEP if shift else KEY_STEP
+        self.dragged.emit(direction[0] * step, direction[1] * step)
+
+    def focusInEvent(self, event: Any) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        self.update()  # the focus frame
+
+    def focusOutEvent(self, event: Any) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        self.update()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
