@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.addItems([f"{i + 1}  {name}" for i, name in enumerate(STEPS)])
         self.nav.setFixedWidth(150)
+        self.nav.setAccessibleName("Steps")
         self.nav.setStyleSheet(
             "QListWidget { font-size: 12pt; border: none; background: #f3f4f6; }"
             "QListWidget::item { padding: 12px 10px; }"

@@ -162,7 +162,9 @@ class ItemViewer(QWidget):
         self.resolution = QLabel()
         self.resolution.setWordWrap(True)
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Window"))
+        window_title = QLabel("&Window")  # Alt+W: the preset list
+        window_title.setBuddy(self.preset)
+        controls.addWidget(window_title)
         controls.addWidget(self.preset, 1)
         controls.addWidget(self.window_label)
         controls.addWidget(self.full_res)
@@ -170,6 +172,8 @@ class ItemViewer(QWidget):
         self.canvas.dragged.connect(self._dragged)
         self.plot = pg.PlotWidget()
         self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.plot.setAccessibleName("Series")
+        self.plot.setAccessibleDescription("The chosen series: one curve per channel over time.")
         self.plot.setBackground("w")
         self.plot.setLabel("bottom", "time step")
         # the channels' names above the curves, not over them
@@ -181,6 +185,7 @@ class ItemViewer(QWidget):
         self.stack.addWidget(self.plot)
         self.stack.addWidget(self.placeholder)
         self.metadata = make_table(("Fact", "Value"))
+        self.metadata.setAccessibleName("Facts about the item")
         self.metadata.setMaximumHeight(200)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -115,14 +115,16 @@ class MapPanel(QWidget):
         # in a window narrower than the screen's width
         controls = QVBoxLayout()
         rows = (
-            (("Run", self.run_box), ("Method", self.method), (None, self.compute_button)),
-            (("Colour by", self.colour_by),),
-        )
+            (("R&un", self.run_box), ("&Method", self.method), (None, self.compute_button)),
+            (("&Colour by", self.colour_by),),
+        )  # Alt+U, M, C ("&Run" would be the menu's)
         for pairs in rows:
             row = QHBoxLayout()
             for text, widget in pairs:
                 if text:
-                    row.addWidget(QLabel(text))
+                    label = QLabel(text)
+                    label.setBuddy(widget)
+                    row.addWidget(label)
                 row.addWidget(widget)
             row.addStretch(1)
             controls.addLayout(row)
