@@ -47,6 +47,8 @@ def test_the_arrow_keys_choose_dots_and_enter_opens_one(qtbot, make_window, proj
     assert press(Qt.Key.Key_Down) == ids[0]  # the centre is nearer than the dot below it
     assert press(Qt.Key.Key_Down) == ids[4]
     assert panel.marked is not None and panel.marked[0] == 4  # ringed as after a click
+    panel.colour_by.setCurrentText("folder")  # the side text names the group too
+    assert "(b; folder: " in panel.chosen.text() and "b; folder: " in plot.accessibleDescription()
     QTest.keyClick(plot, Qt.Key.Key_Return)
     assert window.nav.currentRow() == 0  # the Data step, with the item in the viewer
     assert "Image 5 of 5 (item 5)" in window.data.viewer.title.text()

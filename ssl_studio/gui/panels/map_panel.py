@@ -350,9 +350,7 @@ class MapPanel(QWidget):
         assert self.map is not None
         item_id = self.map.item_ids[position]
         self.selected_item, self.position = item_id, position
-        label = self.map.labels[position] or "unlabeled"
         neighbours = self.map.neighbours(position, NEIGHBOURS)
-        self.chosen.setText(f"<b>{self._name(position)}</b> ({label}) and its nearest neighbours:")
         for slot, label_widget in enumerate(self.neighbour_labels):
             if slot < len(neighbours):
                 label_widget.setPixmap(self._thumbnail(neighbours[slot], 68))
@@ -367,15 +365,27 @@ class MapPanel(QWidget):
         self._describe()
         return [self.map.item_ids[n] for n in neighbours]
 
+    def _group(self, position: int) -> str:
+        """The item's label, and its group where the map is coloured by something else:
+        "a", or "a; folder: scans/b"."""
+        assert self.map is not None
+        label = self.map.labels[position] or "unlabeled"
+        key = self.colour_by.currentText()
+        return label if key == "label" else f"{label}; {key}: {self.categories()[position]}"
+
     def _describe(self) -> None:
-        """Tell a screen reader what the map shows and which dot is chosen."""
+        """Say which dot is chosen, and its group under the current colouring, beside the
+        map and to a screen reader (the plot's description)."""
         if self.map is None:
             self.plot.setAccessibleDescription("No map yet. " + HOW_TO.split(": ")[0] + ".")
             return
         chosen = "No dot is chosen."
         if self.position is not None:
-            label = self.map.labels[self.position] or "unlabeled"
-            chosen = f"Chosen: {self._name(self.position)}, {label}."
+            chosen = f"Chosen: {self._name(self.position)}, {self._group(self.position)}."
+            self.chosen.setText(
+                f"<b>{self._name(self.position)}</b> ({self._group(self.position)}) and its "
+                "nearest neighbours:"
+            )
         self.plot.setAccessibleDescription(
             f"{len(self.map.xy)} items, coloured by {self.colour_by.currentText()}. "
             f"{chosen} {HOW_TO_KEYS}"
