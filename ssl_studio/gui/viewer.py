@@ -76,8 +76,16 @@ class ImageCanvas(QWidget):
         )
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Image")
-        self.setAccessibleDescription("The chosen item. " + self.toolTip().split(". ", 1)[1])
+        self.describe("")
         self._last: QPoint | None = None
+
+    def describe(self, window: str) -> None:
+        """Tell a screen reader the window shown ("centre 40 HU, width 400 HU"; "" for none)
+        and the keys that change it."""
+        keys = self.toolTip().split(". ", 1)[1]
+        self.setAccessibleDescription(
+            f"The chosen item, window {window}. {keys}" if window else f"The chosen item. {keys}"
+        )
 
     def set_picture(self, picture: np.ndarray) -> None:
         self.pixmap = to_pixmap(picture)
@@ -214,6 +222,7 @@ class ItemViewer(QWidget):
         self.resolution.setText("")
         self.metadata.setRowCount(0)
         self.canvas.pixmap = QPixmap()
+        self.canvas.describe("")
         self.canvas.update()
         self.plot.clear()
 
@@ -293,6 +302,7 @@ class ItemViewer(QWidget):
         else:
             self.values = None
             self.window_label.setText("colour image")
+            self.canvas.describe("")
             self.canvas.set_picture(to_display(values, item))
 
     def _reshow(self) -> None:
@@ -337,4 +347,5 @@ class ItemViewer(QWidget):
         unit = " HU" if self.view is not None and in_hounsfield(self.view.items[self.row]) else ""
         c, w = window_number(center), window_number(width)
         self.window_label.setText(f"C {c}{unit}  W {w}{unit}")
+        self.canvas.describe(f"centre {c}{unit}, width {w}{unit}")
         self.canvas.set_picture(apply_window(self.values, center, width))

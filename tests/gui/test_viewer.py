@@ -93,6 +93,7 @@ def test_the_window_can_be_set_with_the_arrow_keys(qtbot, project, dicom_file, t
     assert (viewer.center, viewer.width_) == back
     c, w = window_number(back[0]), window_number(back[1])
     assert viewer.window_label.text() == f"C {c} HU  W {w} HU"
+    assert f"window centre {c} HU, width {w} HU." in canvas.accessibleDescription()
     assert np.array_equal(_shown(viewer), apply_window(view.image(0)[0], *back))
 
 
