@@ -94,13 +94,11 @@ class ImageCanvas(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         painter = QPainter(self)
         painter.fillRect(self.rect(), Qt.GlobalColor.black)
-        if self.pixmap.isNull():
-            return
-        fit = self.pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        corner = QPoint((self.width() - fit.width()) // 2, (self.height() - fit.height()) // 2)
-        target = QRect(corner, QSize(fit))
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.drawPixmap(target, self.pixmap)
+        if not self.pixmap.isNull():
+            fit = self.pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            corner = QPoint((self.width() - fit.width()) // 2, (self.height() - fit.height()) // 2)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawPixmap(QRect(corner, QSize(fit)), self.pixmap)
         if self.hasFocus():  # where the arrow keys go
             painter.setPen(QPen(self.palette().highlight().color(), 2))
             painter.drawRect(self.rect().adjusted(1, 1, -1, -1))

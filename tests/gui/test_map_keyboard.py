@@ -29,6 +29,8 @@ def test_the_arrow_keys_choose_dots_and_enter_opens_one(qtbot, make_window, proj
     assert plot.focusPolicy() & Qt.FocusPolicy.TabFocus and plot.accessibleName()
     plot.setFocus()
     qtbot.waitUntil(plot.hasFocus)
+    frame = plot.grab().toImage().pixelColor(0, 0)  # a frame shows where the keys go
+    assert frame == plot.palette().highlight().color()
 
     def press(key: Qt.Key) -> int | None:
         QTest.keyClick(plot, key)

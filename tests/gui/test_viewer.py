@@ -80,6 +80,9 @@ def test_the_window_can_be_set_with_the_arrow_keys(qtbot, project, dicom_file, t
     canvas = viewer.canvas
     assert canvas.focusPolicy() & Qt.FocusPolicy.TabFocus and canvas.accessibleName()
     canvas.setFocus()
+    qtbot.waitUntil(canvas.hasFocus)
+    highlight = canvas.palette().highlight().color()
+    assert canvas.grab().toImage().pixelColor(1, 1) == highlight  # a frame shows the focus
     start = (viewer.center, viewer.width_)
     QTest.keyClick(canvas, Qt.Key.Key_Right)
     wider = drag_window(*start, 10, 0, span)
