@@ -9,6 +9,7 @@ from PySide6.QtTest import QTest
 
 from ssl_studio.core.evaluation.embedding_map import EmbeddingMap
 from ssl_studio.core.viewing import DatasetView
+from ssl_studio.gui.panels.map_keys import ARROWS, nearest_in_direction
 
 from gui_helpers import import_shapes
 
@@ -54,3 +55,14 @@ def test_the_arrow_keys_choose_dots_and_enter_opens_one(qtbot, make_window, proj
     QTest.keyClick(plot, Qt.Key.Key_Return)
     assert window.nav.currentRow() == 0  # the Data step, with the item in the viewer
     assert "Image 5 of 5 (item 5)" in window.data.viewer.title.text()
+
+
+def test_an_arrow_goes_to_the_nearest_dot_that_way_else_to_any_on_that_side():
+    screen = np.array([[0, 0], [10, 1], [3, 2.5], [1, 8], [-5, -30]], np.float64)  # y down
+    right, down = ARROWS[Qt.Key.Key_Right], ARROWS[Qt.Key.Key_Down]
+    assert nearest_in_direction(screen, 0, right) == 2  # within 45°, nearer than dot 1
+    assert nearest_in_direction(screen, 0, down) == 3
+    assert nearest_in_direction(screen, 3, ARROWS[Qt.Key.Key_Left]) == 0  # none within 45°
+    assert nearest_in_direction(screen, 4, ARROWS[Qt.Key.Key_Left]) is None  # none that side
+    assert nearest_in_direction(screen, 1, down) == 2  # only on that side: the nearest there
+    assert nearest_in_direction(screen, 4, ARROWS[Qt.Key.Key_Up]) is None
