@@ -68,6 +68,10 @@ class LivePlot(pg.PlotWidget):
         top right by default, where falling curves (losses) leave room."""
         super().__init__()
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes through the controls only
+        self.setAccessibleName(title)  # what a screen reader calls it
+        self.setAccessibleDescription(
+            f"A plot of {y_label or 'values'} against {x_label}; one curve per named series."
+        )
         self.setBackground("w")
         self.setTitle(title, color="#333", size="10pt")
         self.setLabel("bottom", x_label)

@@ -33,6 +33,7 @@ class LogPanel(QPlainTextEdit):
     def __init__(self) -> None:
         super().__init__()
         self.setReadOnly(True)
+        self.setAccessibleName("Log")
         self.setMaximumBlockCount(MAX_LINES)
         self.handler = LogHandler()
         self.handler.bridge.line.connect(self.appendPlainText)

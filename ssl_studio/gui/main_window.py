@@ -56,6 +56,8 @@ from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 from ssl_studio.resources import guide_text
 
 STEPS = ("Data", "Pretrain", "Fine-tune", "Runs", "Map", "Export")
+# the View menu's access keys (Alt+V, then the letter): each step's first letter
+STEP_MENU_TEXT = ("&Data", "&Pretrain", "&Fine-tune", "&Runs", "&Map", "&Export")
 DEMO_DIR = Path.home() / "SSL Studio" / "demo"
 
 
@@ -106,6 +108,7 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.addItems([f"{i + 1}  {name}" for i, name in enumerate(STEPS)])
         self.nav.setFixedWidth(150)
+        self.nav.setAccessibleName("Steps")
         self.nav.setStyleSheet(
             # Background and text both from the palette (light or dark theme alike); the
             # selection keeps its own pair (5.7:1); a focus ring replaces the one QSS hides.
@@ -163,7 +166,7 @@ class MainWindow(QMainWindow):
         add(file_menu, "&New project…", self.new_project, QKeySequence.StandardKey.New)
         add(file_menu, "&Open project…", self.choose_project, QKeySequence.StandardKey.Open)
         add(file_menu, "Open the &demo project", self.open_demo)
-        self.recent_menu = file_menu.addMenu("Recent projects")
+        self.recent_menu = file_menu.addMenu("&Recent projects")
         self.recent_menu.setToolTipsVisible(True)
         self.recent_menu.aboutToShow.connect(self._fill_recent)  # a share back meanwhile
         file_menu.addSeparator()
@@ -176,10 +179,10 @@ class MainWindow(QMainWindow):
         run_menu = bar.addMenu("&Run")
         add(run_menu, "Start &pretraining", self._start_pretraining, QKeySequence("Ctrl+R"))
         add(run_menu, "&Fine-tune wizard…", self.open_wizard, QKeySequence("Ctrl+F"))
-        add(run_menu, "Pause / resume the job", self._toggle_pause, QKeySequence("Ctrl+P"))
+        add(run_menu, "Pause / &resume the job", self._toggle_pause, QKeySequence("Ctrl+P"))
         add(run_menu, "&Stop the job", self.runner.stop, QKeySequence("Ctrl+."))
         view_menu = bar.addMenu("&View")
-        for i, name in enumerate(STEPS):
+        for i, name in enumerate(STEP_MENU_TEXT):
             add(
                 view_menu,
                 name,
@@ -189,6 +192,7 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         toggle = self.log_dock.toggleViewAction()
         toggle.setShortcut(QKeySequence("Ctrl+L"))
+        toggle.setText("&Log")
         view_menu.addAction(toggle)
         help_menu = bar.addMenu("&Help")
         add(

@@ -122,6 +122,9 @@ class OptionsForm(QWidget):
             editor.setToolTip(f.metadata.get("help", ""))
             editor.setObjectName(f.name)
             layout.addRow(_label(f.name), editor)
+            if isinstance(editor, PairEditor):  # its two boxes, each for a screen reader
+                editor.low.setAccessibleName(f"{_label(f.name)}: from")
+                editor.high.setAccessibleName(f"{_label(f.name)}: to")
             self.editors[f.name] = (editor, kind, value)
 
     def _editor(self, kind: str, value: Any, choices: tuple[str, ...] = ()) -> QWidget:

@@ -62,6 +62,11 @@ class ThumbnailModel(QAbstractListModel):
             label = self.labels.get(int(item["id"]))
             name = f"{self.view.item_name(row)}, {item['modality']}"
             return name + (f": {label}" if label else "")
+        if role == Qt.ItemDataRole.AccessibleTextRole:  # what a screen reader says
+            label = self.labels.get(int(item["id"])) or "unlabeled"
+            return f"{self.view.item_name(row)}: {label}"
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return str(item["modality"])
         if role == Qt.ItemDataRole.ForegroundRole and self.labels.get(int(item["id"])):
             return QColor(tone("blue"))  # (the application's palette: a model has none)
         if role == ITEM_ID_ROLE:

@@ -1,4 +1,4 @@
-"""The item viewer: an image with window presets and window/level by mouse drag, or a
+"""The item viewer: an image with window presets and window/level by mouse drag or arrow keys, or a
 multi-channel series plot; and the item's non-identifying metadata.
 
 Images come from the import cache at once; with *Full resolution* ticked, the original file
@@ -8,11 +8,12 @@ the cached picture when it arrives, unless another item was chosen meanwhile."""
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,10 +47,21 @@ DEFAULT = next(iter(WINDOW_PRESETS))
 CHOOSE = "Select an item to view it."
 LEGEND_COLUMNS = 4  # channel names per row above a series
 LEGEND_MOST = 15  # channels named (more: "+N more")
+KEY_STEP = 10  # an arrow key moves the window as a drag of this many pixels (2 % of the range)
+SHIFT_STEP = 50  # with Shift (10 % of the range)
+# an arrow key as a drag (dx, dy): Right widens the window, Up raises its centre
+KEY_DRAG = {
+    Qt.Key.Key_Right: (1, 0),
+    Qt.Key.Key_Left: (-1, 0),
+    Qt.Key.Key_Up: (0, 1),
+    Qt.Key.Key_Down: (0, -1),
+}
 
 
 class ImageCanvas(QWidget):
-    """Paints a picture scaled to fit; a left-button drag reports (dx, dy) in pixels."""
+    """Paints a picture scaled to fit; a left-button drag reports (dx, dy) in pixels, and so
+    does an arrow key (KEY_DRAG, times KEY_STEP, or SHIFT_STEP with Shift): the window can
+    be set without a mouse."""
 
     dragged = Signal(int, int)
 
@@ -58,8 +70,22 @@ class ImageCanvas(QWidget):
         self.pixmap = QPixmap()
         self.setMinimumSize(240, 240)
         self.setCursor(Qt.CursorShape.SizeAllCursor)
-        self.setToolTip("Drag: left/right changes the window width, up/down the level.")
+        self.setToolTip(
+            "Drag: left/right changes the window width, up/down the level. Keys: Left/Right "
+            "narrow or widen the window, Up/Down raise or lower its centre (Shift: bigger steps)."
+        )
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Image")
+        self.describe("")
         self._last: QPoint | None = None
+
+    def describe(self, window: str) -> None:
+        """Tell a screen reader the window shown ("centre 40 HU, width 400 HU"; "" for none)
+        and the keys that change it."""
+        keys = self.toolTip().split(". ", 1)[1]
+        self.setAccessibleDescription(
+            f"The chosen item, window {window}. {keys}" if window else f"The chosen item. {keys}"
+        )
 
     def set_picture(self, picture: np.ndarray) -> None:
         self.pixmap = to_pixmap(picture)
@@ -68,13 +94,31 @@ class ImageCanvas(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         painter = QPainter(self)
         painter.fillRect(self.rect(), Qt.GlobalColor.black)
-        if self.pixmap.isNull():
+        if not self.pixmap.isNull():
+            fit = self.pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            corner = QPoint((self.width() - fit.width()) // 2, (self.height() - fit.height()) // 2)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawPixmap(QRect(corner, QSize(fit)), self.pixmap)
+        if self.hasFocus():  # where the arrow keys go
+            painter.setPen(QPen(self.palette().highlight().color(), 2))
+            painter.drawRect(self.rect().adjusted(1, 1, -1, -1))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        direction = KEY_DRAG.get(Qt.Key(event.key()))
+        if direction is None:
+            super().keyPressEvent(event)
             return
-        fit = self.pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        corner = QPoint((self.width() - fit.width()) // 2, (self.height() - fit.height()) // 2)
-        target = QRect(corner, QSize(fit))
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.drawPixmap(target, self.pixmap)
+        shift = event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        step = SHIFT_STEP if shift else KEY_STEP
+        self.dragged.emit(direction[0] * step, direction[1] * step)
+
+    def focusInEvent(self, event: Any) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        self.update()  # the focus frame
+
+    def focusOutEvent(self, event: Any) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        self.update()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
@@ -124,7 +168,9 @@ class ItemViewer(QWidget):
         self.resolution = QLabel()
         self.resolution.setWordWrap(True)
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Window"))
+        window_title = QLabel("&Window")  # Alt+W: the preset list
+        window_title.setBuddy(self.preset)
+        controls.addWidget(window_title)
         controls.addWidget(self.preset, 1)
         controls.addWidget(self.window_label)
         controls.addWidget(self.full_res)
@@ -132,6 +178,8 @@ class ItemViewer(QWidget):
         self.canvas.dragged.connect(self._dragged)
         self.plot = pg.PlotWidget()
         self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.plot.setAccessibleName("Series")
+        self.plot.setAccessibleDescription("The chosen series: one curve per channel over time.")
         self.plot.setBackground("w")
         self.plot.setLabel("bottom", "time step")
         # the channels' names above the curves, not over them
@@ -143,6 +191,7 @@ class ItemViewer(QWidget):
         self.stack.addWidget(self.plot)
         self.stack.addWidget(self.placeholder)
         self.metadata = make_table(("Fact", "Value"))
+        self.metadata.setAccessibleName("Facts about the item")
         self.metadata.setMaximumHeight(200)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -171,6 +220,7 @@ class ItemViewer(QWidget):
         self.resolution.setText("")
         self.metadata.setRowCount(0)
         self.canvas.pixmap = QPixmap()
+        self.canvas.describe("")
         self.canvas.update()
         self.plot.clear()
 
@@ -250,6 +300,7 @@ class ItemViewer(QWidget):
         else:
             self.values = None
             self.window_label.setText("colour image")
+            self.canvas.describe("")
             self.canvas.set_picture(to_display(values, item))
 
     def _reshow(self) -> None:
@@ -294,4 +345,5 @@ class ItemViewer(QWidget):
         unit = " HU" if self.view is not None and in_hounsfield(self.view.items[self.row]) else ""
         c, w = window_number(center), window_number(width)
         self.window_label.setText(f"C {c}{unit}  W {w}{unit}")
+        self.canvas.describe(f"centre {c}{unit}, width {w}{unit}")
         self.canvas.set_picture(apply_window(self.values, center, width))

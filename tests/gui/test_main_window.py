@@ -244,7 +244,7 @@ def test_menus_have_shortcuts_and_the_guide_opens(make_window, project):
         for a in menu.menu().actions()
     }
     assert texts["&Open project…"] == "Ctrl+O" and texts["&Import folder…"] == "Ctrl+I"
-    assert texts["Start &pretraining"] == "Ctrl+R" and texts["Data"] == "Ctrl+1"
+    assert texts["Start &pretraining"] == "Ctrl+R" and texts["&Data"] == "Ctrl+1"
     guide = window.show_guide()
     assert "pretext task" in guide.findChild(type(window.export.card)).toPlainText().lower()
     guide.close()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.jobs import import_data
-from ssl_studio.core.viewing import DatasetView, apply_window, drag_window
+from ssl_studio.core.viewing import DatasetView, apply_window, drag_window, window_number
 from ssl_studio.gui.pictures import to_qimage
 from ssl_studio.gui.thumbnails import ThumbnailModel, thumbnail_view
 from ssl_studio.gui.viewer import ItemViewer
@@ -69,6 +70,34 @@ def test_ct_window_presets_and_window_level_by_drag(qtbot, project, dicom_file, 
     facts = {viewer.metadata.item(r, 0).text() for r in range(viewer.metadata.rowCount())}
     assert {"Modality", "Tube voltage (kVp)", "Read as"} <= facts  # people's words
     assert not {f for f in facts if "key" in f.lower() or "patient" in f.lower()}
+
+
+def test_the_window_can_be_set_with_the_arrow_keys(qtbot, project, dicom_file, tmp_path):
+    """Without a mouse: Tab reaches the image, Right widens the window, Up raises its
+    centre (Shift: five times the step), as the same drag would, and the label follows."""
+    view, viewer = _ct_in_viewer(qtbot, project, dicom_file, tmp_path / "ct", 64)
+    span = view.items[0]["p_high"] - view.items[0]["p_low"]
+    canvas = viewer.canvas
+    assert canvas.focusPolicy() & Qt.FocusPolicy.TabFocus and canvas.accessibleName()
+    canvas.setFocus()
+    qtbot.waitUntil(canvas.hasFocus)
+    highlight = canvas.palette().highlight().color()
+    assert canvas.grab().toImage().pixelColor(1, 1) == highlight  # a frame shows the focus
+    start = (viewer.center, viewer.width_)
+    QTest.keyClick(canvas, Qt.Key.Key_Right)
+    wider = drag_window(*start, 10, 0, span)
+    assert (viewer.center, viewer.width_) == wider and wider[1] > start[1]
+    QTest.keyClick(canvas, Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)
+    higher = drag_window(*wider, 0, 50, span)
+    assert (viewer.center, viewer.width_) == higher and higher[0] > wider[0]
+    QTest.keyClick(canvas, Qt.Key.Key_Down)
+    QTest.keyClick(canvas, Qt.Key.Key_Left)
+    back = drag_window(*drag_window(*higher, 0, -10, span), -10, 0, span)
+    assert (viewer.center, viewer.width_) == back
+    c, w = window_number(back[0]), window_number(back[1])
+    assert viewer.window_label.text() == f"C {c} HU  W {w} HU"
+    assert f"window centre {c} HU, width {w} HU." in canvas.accessibleDescription()
+    assert np.array_equal(_shown(viewer), apply_window(view.image(0)[0], *back))
 
 
 def test_full_resolution_reads_the_original_without_blocking(qtbot, project, dicom_file, tmp_path):

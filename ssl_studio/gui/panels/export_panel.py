@@ -44,17 +44,20 @@ class ExportPanel(QWidget):
         self.context = context
         self.exports: list[dict[str, Any]] = []
         self.table = make_table(("Export", "Run", "Formats", "Folder"))
+        self.table.setAccessibleName("Exported models")
         self.table.itemSelectionChanged.connect(self._chosen)
         self.empty = QLabel(
             "Nothing exported yet. Models are exported at the end of the fine-tune wizard."
         )
         self.empty.setWordWrap(True)
         self.card = QTextBrowser()
+        self.card.setAccessibleName("Model card of the chosen export")
         self.predict_button = QPushButton("Predict on a folder…")
         self.predict_button.clicked.connect(self.choose_folder)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.predictions = make_table(("File",))
+        self.predictions.setAccessibleName("Predictions")
         self.predictions.setWordWrap(False)  # one line a row: long paths elided in the middle
         self.prediction_caps = ColumnCaps(self.predictions, {})
         self.sentences = ElideRight(self.predictions)

@@ -45,6 +45,7 @@ class FinetunePanel(QWidget):
         self.button = QPushButton("Start the fine-tune wizard…")
         self.button.clicked.connect(lambda: open_wizard())
         self.table = make_table(COLUMNS)
+        self.table.setAccessibleName("Fine-tuned models")
         self.empty = QLabel()
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)

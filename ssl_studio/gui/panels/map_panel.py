@@ -1,5 +1,6 @@
 """Embedding map: a run's embeddings in 2-D, coloured by label or metadata; hover shows the
-item, a click shows it with its nearest neighbours and can open it in the viewer."""
+item, a click (or the arrow keys, see map_keys.py) shows it with its nearest neighbours and
+can open it in the viewer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -26,6 +28,13 @@ from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.live_plot import COLOURS, SYMBOLS, add_legend
+from ssl_studio.gui.panels.map_keys import (
+    ARROWS,
+    FOCUS_FRAME,
+    HOW_TO_KEYS,
+    nearest_in_direction,
+    on_screen,
+)
 from ssl_studio.gui.pictures import to_pixmap
 
 NEIGHBOURS = 8
@@ -44,7 +53,7 @@ NO_RUN = (
     "There is no pretraining run to map yet: run one under <b>Pretrain</b>, then come back "
     "here to see how its encoder lays out your items."
 )
-CLICK_A_DOT = "Click a dot to see its nearest neighbours."
+CLICK_A_DOT = "Click a dot (or use the arrow keys on the map) to see its nearest neighbours."
 
 
 def run_text(run: dict[str, Any], dataset: str, saved: list[int]) -> str:
@@ -106,21 +115,26 @@ class MapPanel(QWidget):
         # in a window narrower than the screen's width
         controls = QVBoxLayout()
         rows = (
-            (("Run", self.run_box), ("Method", self.method), (None, self.compute_button)),
-            (("Colour by", self.colour_by),),
-        )
+            (("R&un", self.run_box), ("&Method", self.method), (None, self.compute_button)),
+            (("&Colour by", self.colour_by),),
+        )  # Alt+U, M, C ("&Run" would be the menu's)
         for pairs in rows:
             row = QHBoxLayout()
             for text, widget in pairs:
                 if text:
-                    row.addWidget(QLabel(text))
+                    label = QLabel(text)
+                    label.setBuddy(widget)
+                    row.addWidget(label)
                 row.addWidget(widget)
             row.addStretch(1)
             controls.addLayout(row)
         self.note = QLabel(HOW_TO)
         self.note.setWordWrap(True)
         self.plot = pg.PlotWidget()
-        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # clicks still choose dots
+        self.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the arrow keys choose dots
+        self.plot.setStyleSheet(FOCUS_FRAME)
+        self.plot.installEventFilter(self)
+        self.plot.setAccessibleName("Embedding map")
         self.plot.setBackground("w")
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
@@ -132,6 +146,7 @@ class MapPanel(QWidget):
         self.hover.setFixedSize(160, 180)
         self.hover.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hover.setWordWrap(True)
+        self.position: int | None = None  # the chosen dot
         self.chosen = QLabel(CLICK_A_DOT)
         self.chosen.setWordWrap(True)
         self.open_button = QPushButton("Open in the viewer")
@@ -158,6 +173,7 @@ class MapPanel(QWidget):
         layout.addWidget(self.note)
         layout.addLayout(body, 1)
         self.selected_item: int | None = None
+        self._describe()
         self.map_run: int | None = None  # the run the map shows
         self.computing_run: int | None = None
         context.changed.connect(self._changed)
@@ -177,7 +193,7 @@ class MapPanel(QWidget):
     def _forget(self) -> None:
         """Drop the map: it shows another project's items."""
         self.map, self.view, self.rows, self.selected_item = None, None, {}, None
-        self.marked = None
+        self.marked, self.position = None, None
         self._draw()
         self.note.setText(HOW_TO if self.run_box.count() else NO_RUN)
         self.chosen.setText(CLICK_A_DOT)
@@ -244,7 +260,7 @@ class MapPanel(QWidget):
     def _computed(self, result: tuple[EmbeddingMap, DatasetView]) -> None:
         self.map, self.view = result
         self.map_run = self.computing_run
-        self.marked = None  # positions of the last map mean nothing in this one
+        self.marked = self.position = None  # positions of the last map mean nothing here
         self._offer_colourings(self.view.modality)
         self.rows = {int(item["id"]): row for row, item in enumerate(self.view.items)}
         self.note.setText(
@@ -281,6 +297,7 @@ class MapPanel(QWidget):
         self.legend.clear()
         self.scatters = []
         if self.map is None:
+            self._describe()
             return
         if self.marked is not None:
             self._mark(*self.marked)
@@ -307,6 +324,7 @@ class MapPanel(QWidget):
             scatter.sigClicked.connect(self._clicked)
             self.plot.addItem(scatter)
             self.scatters.append(scatter)
+        self._describe()  # (the colouring may have changed)
 
     def _thumbnail(self, position: int, size: int) -> Any:
         assert self.map is not None and self.view is not None
@@ -333,10 +351,8 @@ class MapPanel(QWidget):
         """Show item ``position`` of the map and its nearest neighbours; returns their ids."""
         assert self.map is not None
         item_id = self.map.item_ids[position]
-        self.selected_item = item_id
-        label = self.map.labels[position] or "unlabeled"
+        self.selected_item, self.position = item_id, position
         neighbours = self.map.neighbours(position, NEIGHBOURS)
-        self.chosen.setText(f"<b>{self._name(position)}</b> ({label}) and its nearest neighbours:")
         for slot, label_widget in enumerate(self.neighbour_labels):
             if slot < len(neighbours):
                 label_widget.setPixmap(self._thumbnail(neighbours[slot], 68))
@@ -348,7 +364,58 @@ class MapPanel(QWidget):
                 label_widget.clear()
         self.open_button.setEnabled(True)
         self._mark(position, neighbours)
+        self._describe()
         return [self.map.item_ids[n] for n in neighbours]
+
+    def _group(self, position: int) -> str:
+        """The item's label, and its group where the map is coloured by something else:
+        "a", or "a; folder: scans/b"."""
+        assert self.map is not None
+        label = self.map.labels[position] or "unlabeled"
+        key = self.colour_by.currentText()
+        return label if key == "label" else f"{label}; {key}: {self.categories()[position]}"
+
+    def _describe(self) -> None:
+        """Say which dot is chosen, and its group under the current colouring, beside the
+        map and to a screen reader (the plot's description)."""
+        if self.map is None:
+            self.plot.setAccessibleDescription("No map yet. " + HOW_TO.split(": ")[0] + ".")
+            return
+        chosen = "No dot is chosen."
+        if self.position is not None:
+            chosen = f"Chosen: {self._name(self.position)}, {self._group(self.position)}."
+            self.chosen.setText(
+                f"<b>{self._name(self.position)}</b> ({self._group(self.position)}) and its "
+                "nearest neighbours:"
+            )
+        self.plot.setAccessibleDescription(
+            f"{len(self.map.xy)} items, coloured by {self.colour_by.currentText()}. "
+            f"{chosen} {HOW_TO_KEYS}"
+        )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if watched is self.plot and event.type() == QEvent.Type.KeyPress:
+            return self._key(Qt.Key(event.key())) if isinstance(event, QKeyEvent) else False
+        return super().eventFilter(watched, event)
+
+    def _key(self, key: Qt.Key) -> bool:
+        """Arrows, Home and Enter on the map; whether the key was used."""
+        if self.map is None or not len(self.map.item_ids):
+            return False
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._open_item()
+            return True
+        if key == Qt.Key.Key_Home or (key in ARROWS and self.position is None):
+            found: int | None = 0
+        elif key in ARROWS and self.position is not None:
+            screen = on_screen(self.plot, self.map.xy)
+            found = nearest_in_direction(screen, self.position, ARROWS[key])
+        else:
+            return False
+        if found is not None:
+            self.choose(found)
+            self.hover.setPixmap(self._thumbnail(found, 150))  # as a hover would show it
+        return True
 
     def _mark(self, position: int, neighbours: list[int]) -> None:
         """Ring the chosen dot (black) and its neighbours (grey) on the map."""

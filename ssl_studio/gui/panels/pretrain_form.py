@@ -58,6 +58,7 @@ class PretrainForm(QScrollArea):
 
     def __init__(self, context: AppContext) -> None:
         super().__init__()
+        self.setAccessibleName("Pretraining choices")
         self.context = context
         self.datasets: list[dict[str, Any]] = []
         self.unreadable = ""  # the store's message when the datasets could not be read

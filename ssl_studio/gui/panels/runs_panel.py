@@ -59,6 +59,7 @@ class RunsPanel(QWidget):
         self.context = context
         self.runs: list[dict[str, Any]] = []
         self.table = make_table(COLUMNS, multi=True)
+        self.table.setAccessibleName("Runs")
         self.table.itemSelectionChanged.connect(self._selected)
         self.empty = QLabel(
             "No runs yet. Start one under <b>Pretrain</b>; it will be listed here with its "

@@ -57,6 +57,7 @@ class WelcomePanel(QWidget):
             button.clicked.connect(signal.emit)
             buttons.addWidget(button)
         self.recent = QListWidget()
+        self.recent.setAccessibleName("Recent projects")
         self.recent.setMaximumHeight(220)
         self.recent.itemActivated.connect(
             lambda item: self.recent_chosen.emit(Path(item.data(Qt.ItemDataRole.UserRole)))

@@ -48,7 +48,9 @@ class ExportPage(QWizardPage):
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._browse)
         where = QHBoxLayout()
-        where.addWidget(QLabel("Folder"))
+        folder_title = QLabel("F&older")  # Alt+O (the wizard's buttons hold B, N, F)
+        folder_title.setBuddy(self.folder)
+        where.addWidget(folder_title)
         where.addWidget(self.folder, 1)
         where.addWidget(browse)
         self.export_button = QPushButton("Export")
@@ -61,7 +63,9 @@ class ExportPage(QWizardPage):
         layout.addLayout(where)
         layout.addWidget(self.export_button)
         layout.addWidget(self.status)
-        layout.addWidget(QLabel("Model card"))
+        card_title = QLabel("&Model card")  # Alt+M
+        card_title.setBuddy(self.card)
+        layout.addWidget(card_title)
         layout.addWidget(self.card, 1)
         self.exported: dict[str, Any] | None = None
         self.writing_to: Path | None = None  # the folder of the export under way or last made

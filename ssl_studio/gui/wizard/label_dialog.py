@@ -39,6 +39,7 @@ class LabelDialog(QDialog):
         self.model = ThumbnailModel()
         self.model.set_view(view, labels)
         self.grid = thumbnail_view(self.model)
+        self.grid.setAccessibleName("Items to label")
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.clicked.connect(self._clicked)
         self.grid.activated.connect(lambda _: self.label_selected())  # a double click
@@ -53,7 +54,9 @@ class LabelDialog(QDialog):
         give.setToolTip("Enter or Space does the same in the grid.")
         give.clicked.connect(self.label_selected)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Class to give:"))
+        class_title = QLabel("&Class to give:")  # Alt+C
+        class_title.setBuddy(self.label)
+        top.addWidget(class_title)
         top.addWidget(self.label, 1)
         top.addWidget(give)
         top.addWidget(self.counts)

@@ -51,6 +51,8 @@ class OperatingPoint(QWidget):
         self.target.setValue(0.9)
         self.target.setPrefix("sensitivity ")
         self.target.setToolTip("The share of positive items the model must find.")
+        self.method.setAccessibleName("Operating point")
+        self.target.setAccessibleName("Operating point: sensitivity to reach")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.method, 1)

@@ -41,8 +41,14 @@ class ResultsPage(QWizardPage):
         self.headline.setWordWrap(True)
         self.metrics = make_table(("Metric", "Fine-tuned [95 % CI]", "From scratch [95 % CI]"))
         self.confusion = make_table(("",), stretch_last=False)
+        self.metrics.setAccessibleName("Metrics, fine-tuned and from scratch")
+        self.confusion.setAccessibleName("Confusion matrix (rows: truth, columns: prediction)")
         self.roc = pg.PlotWidget(title="ROC curve")
         self.roc.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.roc.setAccessibleName("ROC curve")
+        self.roc.setAccessibleDescription(
+            "Sensitivity against 1 - specificity, fine-tuned and trained from scratch."
+        )
         self.roc.setBackground("w")
         self.roc.setLabel("bottom", "1 − specificity")
         self.roc.setLabel("left", "sensitivity")

@@ -110,6 +110,7 @@ class LabelsPage(QWizardPage):
         self.folder_level.setRange(0, 32)
         self.folder_level.setSpecialValueText("Folder level: auto")
         self.folder_level.setPrefix("Folder level ")
+        self.folder_level.setAccessibleName("Folder level of the classes")
         self.folder_level.setToolTip(
             "Which folders are the classes, counted from the imported folder (1: the "
             "folders directly inside it). Auto skips folders named after patients, study, "
@@ -121,6 +122,7 @@ class LabelsPage(QWizardPage):
         for widget in (csv_button, folders_button, self.folder_level, click_button):
             buttons.addWidget(widget)
         self.counts = make_table(("Class", "Labeled items"))
+        self.counts.setAccessibleName("Labeled items per class")
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         # offered only when the patient IDs cannot keep patients apart (one_patient_problem)
