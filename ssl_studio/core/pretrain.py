@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -325,9 +326,17 @@ def _upsampled(cached: int, size: int) -> str:
 
 
 def _peer_lost(run_id: int, processes: int) -> str:
-    """What a rank says when another training process of its run died or lost touch."""
+    """What a rank says when another training process of its run died or lost touch (its
+    own error, if any, is in that process's output)."""
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", processes))
+    how = (
+        f"torchrun --nproc_per_node {processes} -m ssl_studio pretrain PROJECT_DIR --resume "
+        f"{run_id}"
+        if per_node == processes
+        else f"torchrun with {processes} processes in all, as it began, and --resume {run_id}"
+    )
     return (
         f"Another training process of run {run_id} stopped or lost its connection, so this "
-        f"one stopped too. The run's checkpoints are kept: resume it with torchrun "
-        f"--nproc_per_node {processes} -m ssl_studio pretrain PROJECT_DIR --resume {run_id}."
+        "one stopped too (that process's own output says why). The run's checkpoints are "
+        f"kept: resume it with {how}."
     )

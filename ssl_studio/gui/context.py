@@ -33,6 +33,9 @@ class AppContext(QObject):
 
     changed = Signal(str)
     show_item = Signal(str, int)  # dataset name, item id: open it in the viewer
+    # a dataset is about to be removed: close its cache files (Windows deletes no file a
+    # program holds open)
+    releasing = Signal(str)
 
     def __init__(self, runner: JobRunner) -> None:
         super().__init__()

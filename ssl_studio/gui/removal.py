@@ -74,6 +74,8 @@ def _ask_and_remove(
         return False
     if let_go is not None:
         let_go()
+    if kind == "dataset" and plan.dataset is not None:
+        context.releasing.emit(plan.dataset)
 
     def done(result: dict[str, Any]) -> None:
         for what in ("datasets", "runs", "exports") if kind == "dataset" else ("runs", "exports"):

@@ -434,6 +434,7 @@ def test_a_rank_whose_peer_died_says_so_and_how_to_resume():
     assert lost_a_peer(gloo) and not lost_a_peer(RuntimeError("CUDA out of memory"))
     assert _peer_lost(7, 2) == (
         "Another training process of run 7 stopped or lost its connection, so this one "
-        "stopped too. The run's checkpoints are kept: resume it with torchrun "
-        "--nproc_per_node 2 -m ssl_studio pretrain PROJECT_DIR --resume 7."
+        "stopped too (that process's own output says why). The run's checkpoints are kept: "
+        "resume it with torchrun --nproc_per_node 2 -m ssl_studio pretrain PROJECT_DIR "
+        "--resume 7."
     )

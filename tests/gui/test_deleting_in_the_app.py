@@ -89,8 +89,14 @@ def test_removing_a_dataset_asks_and_every_panel_forgets_it(
     window = make_window(project)
     panel = window.data
     assert panel.current_dataset() == "shapes" and panel.remove_button.isEnabled()
+    from types import SimpleNamespace
+
+    forgotten = []
+    monkeypatch.setattr(window.map, "_forget", lambda: forgotten.append(True))
+    window.map.view = SimpleNamespace(name="shapes")  # a map of it is shown (its cache open)
     asked = answer(monkeypatch, QMessageBox.StandardButton.Yes)
     assert panel.remove_dataset()
+    assert forgotten == [True]  # let go before the job deletes its cache
     [(title, text, _)] = asked
     assert title == "Remove dataset 'shapes'?"
     assert text.startswith(

@@ -62,7 +62,8 @@ def init(world: World, device: torch.device) -> None:
         with _terminable():
             dist.init_process_group(backend, rank=world.rank, world_size=world.size)
         _collective_device = device if backend == "nccl" else torch.device("cpu")
-        _launcher = os.getppid()
+        # (torchrun's own: a rank started by hand from a shell that then exits goes on)
+        _launcher = os.getppid() if "TORCHELASTIC_RUN_ID" in os.environ else None
 
 
 def launcher_gone() -> bool:

@@ -45,6 +45,7 @@ def export_run(
     ``out`` or an unknown format is refused before anything is announced or read."""
     check_export_place(Path(out), formats)
     with Store.open(project, write=True, purpose="ssl-studio export") as store:
+        _refuse_project_internals(store, Path(out))
         run = store.run_of_kind(run_id, "finetune", "export")
         if run["status"] != "done":
             raise ConfigError(f"Fine-tuning run {run_id} is {run['status']}, not done.")
@@ -87,6 +88,19 @@ def export_run(
             ) from exc
         store.add_export(run_id, str(Path(out).resolve()), list(formats), card)
     return card
+
+
+def _refuse_project_internals(store: Store, out: Path) -> None:
+    """Refuse an export into the project's runs/ or cache/ (removing a run or a dataset,
+    or importing again, deletes and rewrites what is there)."""
+    where = out.resolve()
+    for folder in (store.paths.runs, store.paths.cache):
+        if where == folder.resolve() or folder.resolve() in where.parents:
+            raise ConfigError(
+                f"{out} is inside the project's {folder.name}/ folder, which SSL Studio "
+                "deletes and rewrites; choose another folder, such as one in "
+                f"{store.paths.exports}."
+            )
 
 
 def _trained_items(store: Store, run: dict[str, Any], run_dir: Path) -> list[dict[str, Any]]:

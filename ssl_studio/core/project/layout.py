@@ -47,6 +47,14 @@ class ProjectPaths:
         except OSError:
             return set()
 
+    def dataset_ids_on_disk(self) -> set[int]:
+        """The ids of the dataset cache folders under cache/ (``dataset-<id>``)."""
+        try:
+            names = [p.name.removeprefix("dataset-") for p in self.cache.iterdir()]
+        except OSError:
+            return set()
+        return {int(n) for n in names if n.isdigit()}
+
     def dataset_cache(self, dataset_id: int) -> Path:
         return self.cache / f"dataset-{dataset_id}"
 

@@ -134,9 +134,20 @@ class WriteLock:
                 "Wait for that job to finish or stop it, then try again. "
                 "Viewing the project meanwhile is fine."
             )
-        os.ftruncate(fd, 0)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        os.write(fd, f"pid {os.getpid()}, {self.purpose or 'ssl-studio'}, since {stamp}".encode())
+        line = f"pid {os.getpid()}, {self.purpose or 'ssl-studio'}, since {stamp}"
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, line.encode())
+        except OSError as exc:  # (never keep the lock of a failed acquire)
+            _unlock(fd)
+            os.close(fd)
+            if sys.platform == "win32" and isinstance(exc, PermissionError):
+                raise ProjectLockedError(  # an older SSL Studio locks the line itself
+                    "This project is being changed by another SSL Studio process (an older "
+                    "version). Wait for that job to finish or stop it, then try again."
+                ) from exc
+            raise
         self._fd = fd
 
     def release(self) -> None:

@@ -156,6 +156,14 @@ def _plan(
     if dataset is not None:
         folders.append(store.paths.dataset_cache(dataset["id"]))
     exports = [e["folder"] for i in ids for e in store.exports(i) if os.path.isdir(e["folder"])]
+    for export in exports:  # (older versions let an export go inside a run's folder)
+        holder = next((f for f in folders if _within(Path(export), f)), None)
+        if holder is not None:
+            raise ConfigError(
+                f"The exported model in {_shown(Path(export), store.paths.root)} lies inside "
+                f"{_shown(holder, store.paths.root)}, which would be deleted: move it out "
+                "of the project's folders first, then remove again."
+            )
     return RemovalPlan(
         run_ids=tuple(ids),
         dataset=dataset["name"] if dataset is not None else None,
@@ -163,6 +171,12 @@ def _plan(
         exports_kept=tuple(_shown(Path(folder), store.paths.root) for folder in exports),
         asked_runs=tuple(sorted(set(asked))),
     )
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies inside it (links resolved)."""
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
 
 
 def _delete(folder: Path, root: Path) -> str | None:

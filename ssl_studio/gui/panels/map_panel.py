@@ -177,6 +177,7 @@ class MapPanel(QWidget):
         self.map_run: int | None = None  # the run the map shows
         self.computing_run: int | None = None
         context.changed.connect(self._changed)
+        context.releasing.connect(self._release)
         self.reload()
 
     def _changed(self, what: str) -> None:
@@ -189,6 +190,11 @@ class MapPanel(QWidget):
             self._forget()  # (its run was deleted)
         if what == "labels" and self.map is not None and self.view is not None:
             self._relabel()
+
+    def _release(self, dataset: str) -> None:
+        """Drop a map of ``dataset``, which is about to be removed (its cache files)."""
+        if self.view is not None and self.view.name == dataset:
+            self._forget()
 
     def _forget(self) -> None:
         """Drop the map: it shows another project's items."""

@@ -4,6 +4,7 @@ removed while another process changes the project."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -208,3 +209,46 @@ def test_a_dataset_goes_with_the_runs_fine_tuned_on_other_labels_from_its_runs(t
     assert plan.run_ids == (pre, tuned)
     assert remove(two_datasets, plan)["runs"] == [pre, tuned]
     assert project_info(two_datasets)["runs"] == []
+
+
+def test_an_export_inside_a_run_s_folder_is_never_deleted_as_if_kept(two_datasets, tmp_path):
+    """An export written into runs/<id>/ was deleted with its run while the message said
+    it was kept; such an export is now refused, and one made before stops the removal."""
+    with Store.open(two_datasets, write=True) as store:
+        run = add_run(store, store.dataset("chest")["id"], "finetune")
+        inside = store.paths.run_folder(run) / "export"
+        inside.mkdir()
+        store.add_export(run, str(inside), ["onnx"], {})
+        with pytest.raises(ConfigError, match=r"lies inside runs/1, which would be deleted"):
+            plan_run_removal(store, [run])
+    assert inside.is_dir()
+
+
+def test_export_refuses_a_folder_inside_runs_or_cache(two_datasets):
+    from ssl_studio.core.jobs import export
+
+    for place in ("runs/9/model", "cache/model"):
+        with pytest.raises(ConfigError, match=r"is inside the project's (runs|cache)/ folder"):
+            export(two_datasets, 1, two_datasets / place)
+
+
+def test_a_removed_dataset_s_id_and_cache_folder_are_never_taken_over(two_datasets, tmp_path):
+    """Dataset ids were reused: a cache folder left behind (Windows: a file still open)
+    was written into by the next dataset, and deleting it "by hand", as advised, took
+    that dataset's cache with it."""
+    with Store.open(two_datasets) as store:
+        knee = store.dataset("knee")["id"]
+        plan = plan_dataset_removal(store, "knee")
+    remove(two_datasets, plan)
+    left = two_datasets / "cache" / f"dataset-{knee}"
+    left.mkdir()  # (as a removal that could not delete it leaves it)
+    (left / "shard-0.bin").write_bytes(b"old")
+    import_data(
+        ImportConfig(project=two_datasets, paths=[pngs(tmp_path / "hip", 3)], cache_size=16)
+    )
+    with Store.open(two_datasets) as store:
+        assert store.dataset("hip")["id"] == knee + 1
+    assert [p.name for p in left.iterdir()] == ["shard-0.bin"]
+    shutil.rmtree(left)
+    with Store.open(two_datasets, write=True) as store:  # (nor after it was deleted)
+        assert store.create_dataset("next", "image", 16) == knee + 2

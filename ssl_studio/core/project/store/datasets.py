@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ssl_studio.core.project.store.base import StoreBase, now
+from ssl_studio.core.project.store.removals import LAST_DATASET_ID
 
 
 class DatasetRecords(StoreBase):
@@ -55,13 +56,19 @@ class DatasetRecords(StoreBase):
             self.conn.execute("UPDATE datasets SET name = ? WHERE id = ?", (name, dataset_id))
 
     def create_dataset(self, name: str, modality: str, cache_size: int) -> int:
+        """A new dataset; its id is above every dataset's, every removed one's and every
+        cache folder's on disk, so it never writes into a cache folder left behind (a
+        removed dataset's that could not be deleted)."""
         with self.transaction():
-            cursor = self.conn.execute(
-                "INSERT INTO datasets(name, modality, cache_size, created, updated) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (name, modality, cache_size, now(), now()),
+            latest = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM datasets").fetchone()[0]
+            removed = int(self.meta(LAST_DATASET_ID) or 0)
+            dataset_id = max({int(latest), removed, *self.paths.dataset_ids_on_disk()}) + 1
+            self.conn.execute(
+                "INSERT INTO datasets(id, name, modality, cache_size, created, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (dataset_id, name, modality, cache_size, now(), now()),
             )
-        return int(cursor.lastrowid)
+        return dataset_id
 
     def remove_empty_datasets(self, prefix: str) -> list[str]:
         """Remove the datasets named ``prefix`` (or ``prefix`` and a number) that hold

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from ssl_studio.core.project.store.base import StoreBase
 
 LAST_RUN_ID = "last_run_id"  # meta key: the highest run id ever given (never given again)
+LAST_DATASET_ID = "last_dataset_id"  # ... and dataset id (its cache folder is dataset-<id>)
 
 
 class RemovalRecords(StoreBase):
@@ -62,3 +63,5 @@ class RemovalRecords(StoreBase):
             for table in ("label_sets", "import_errors", "items", "files", "roots", "imports"):
                 self.conn.execute(f"DELETE FROM {table} WHERE dataset_id = ?", (dataset_id,))
             self.conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+            highest = max(dataset_id, int(self.meta(LAST_DATASET_ID) or 0))
+            self._set_meta(LAST_DATASET_ID, str(highest))
