@@ -119,8 +119,8 @@ class MainWindow(QMainWindow):
             "QListWidget::item:selected { background: #1565c0; color: white; }"
         )
         self.stack = QStackedWidget()
-        for panel in self.panels:  # each step scrolls on a screen too small for it
-            self.stack.addWidget(scrolling(panel))
+        for panel, step in zip(self.panels, STEPS, strict=True):  # each step scrolls on a
+            self.stack.addWidget(scrolling(panel, f"{step} page"))  # screen too small for it
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         work = QWidget()
         row = QHBoxLayout(work)
@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.nav)
         row.addWidget(self.stack, 1)
         self.pages = QStackedWidget()
-        self.pages.addWidget(scrolling(self.welcome))
+        self.pages.addWidget(scrolling(self.welcome, "Welcome page"))
         self.pages.addWidget(work)
         self.setCentralWidget(self.pages)
 

@@ -4,7 +4,7 @@ its buttons are never below the screen's edge on a 1366 x 768 laptop or a scaled
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
@@ -55,12 +55,16 @@ def fit_to_screen(widget: QWidget, width: int, height: int, *, centre: bool = Fa
         )
 
 
-def scrolling(page: QWidget) -> QScrollArea:
+def scrolling(page: QWidget, name: str) -> QScrollArea:
     """``page`` in a frameless scroll area that gives it at least its minimum size: on a
     screen too small for it (1280 x 800 at 150 %, 1920 x 1080 at 200 %) scroll bars come
     instead of widgets squeezed below their minimum, over one another or cut; where the
-    window has room for it, no scroll bar shows and the page fills the area as before."""
+    window has room for it, no scroll bar shows and the page fills the area as before.
+    The area takes no Tab stop of its own (Tab goes to the page's controls, and the area
+    scrolls to the one with focus); ``name`` is the page's, for screen readers."""
     area = QScrollArea()
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    area.setAccessibleName(name)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidget(page)
