@@ -396,13 +396,16 @@ def set_labels(
 EXPORT_COLUMNS = ("item_id", "label", "stored_path", "index")
 
 
-def export_labels(project: Path, dataset: str, out: Path, *, name: str = "") -> dict[str, Any]:
+def export_labels(
+    project: Path, dataset: str, out: Path, *, name: str = "", overwrite: bool = False
+) -> dict[str, Any]:
     """Write the newest version of label set ``name`` (the dataset's only one when empty)
     to ``out`` as CSV: item_id and label, which ``labels_from_csv`` reads back as they are,
     and the item's file as the project stores it (patient names [redacted]) with its index
-    in the file, for people. ``out`` must not exist. Returns name, version, labels, out."""
+    in the file, for people. ``out`` must not exist unless ``overwrite`` (the app's save
+    dialog asked). Returns name, version, labels, out."""
     out = Path(out)
-    if out.exists():
+    if out.exists() and not overwrite:
         raise ConfigError(f"{out} already exists; give another file name.")
     if not out.parent.is_dir():
         raise ConfigError(f"The folder {out.parent} does not exist; give a file in one that does.")
@@ -429,7 +432,7 @@ def export_labels(project: Path, dataset: str, out: Path, *, name: str = "") -> 
     for item_id, label in sorted(labels.items()):
         item = items.get(item_id)
         rows.append([item_id, label, *((item["rel_path"], item["idx"]) if item else ("", ""))])
-    with out.open("x", encoding="utf-8", newline="") as f:
+    with out.open("w" if overwrite else "x", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(EXPORT_COLUMNS)
         writer.writerows(rows)

@@ -107,3 +107,35 @@ def test_removing_a_dataset_asks_and_every_panel_forgets_it(
     assert not panel.remove_button.isEnabled()
     assert window.runs.runs == [] and window.pretrain.form.dataset.count() == 0
     assert list((project / "cache").iterdir()) == []
+
+
+def test_export_labels_writes_the_chosen_label_set_to_a_csv(
+    make_window, project, tmp_path, monkeypatch, messages
+):
+    """Data → Export labels…: labels given in the app can be taken out as a CSV."""
+    import csv
+
+    from ssl_studio.core.labels import set_labels
+
+    import_shapes(project, tmp_path)
+    window = make_window(project)
+    panel = window.data
+    assert panel.labels_button.isEnabled()
+    assert not panel.export_labels()  # no labels yet: said, nothing asked
+    assert "has no labels yet" in messages[-1][1]
+    set_labels(project, "shapes", {1: "round", 2: "square"}, name="first")
+    set_labels(project, "shapes", {1: "odd"}, name="clicks")
+    out = tmp_path / "out.csv"
+    monkeypatch.setattr(
+        "ssl_studio.gui.label_export.QInputDialog.getItem", lambda *a: ("clicks", True)
+    )
+    monkeypatch.setattr(
+        "ssl_studio.gui.label_export.QFileDialog.getSaveFileName", lambda *a: (str(out), "")
+    )
+    out.write_text("old", encoding="utf-8")  # (the save dialog asked to replace it)
+    assert panel.export_labels()
+    assert messages[-1] == (
+        "Labels exported",
+        f"Label set 'clicks' (version 1): 1 label written to {out}.",
+    )
+    assert [r["label"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["odd"]

@@ -42,6 +42,7 @@ from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.import_options import ImportOptionsDialog, describe
+from ssl_studio.gui.label_export import export_labels_dialog
 from ssl_studio.gui.removal import remove_dataset
 from ssl_studio.gui.tables import ColumnCaps, fill_table, make_table
 from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, columns_width, thumbnail_view
@@ -89,6 +90,12 @@ class DataPanel(QWidget):
         self.options_note.setWordWrap(True)
         self.options_note.hide()
         self.import_buttons = (import_button, import_files)
+        self.labels_button = QPushButton("Export labels…")
+        self.labels_button.setToolTip(
+            "Write one of the chosen dataset's label sets to a CSV file (item_id, label, "
+            "the item's file and index): for another tool, a colleague or a backup"
+        )
+        self.labels_button.clicked.connect(self.export_labels)
         self.remove_button = QPushButton("Remove dataset…")
         self.remove_button.clicked.connect(self.remove_dataset)
         context.runner.busy_changed.connect(lambda _busy: self._removable())
@@ -106,6 +113,7 @@ class DataPanel(QWidget):
         column.addWidget(import_files)
         column.addWidget(options_button)
         column.addWidget(self.options_note)
+        column.addWidget(self.labels_button)
         column.addSpacing(12)  # (apart from the imports: it deletes)
         column.addWidget(self.remove_button)
 
@@ -212,8 +220,16 @@ class DataPanel(QWidget):
     def _removable(self) -> None:
         idle = not self.context.runner.busy
         self.context.enable_change(self.remove_button, bool(self.datasets) and idle)
+        self.labels_button.setEnabled(bool(self.datasets))  # (it only reads the project)
         if not self.context.read_only:
             self.remove_button.setToolTip(REMOVE_TIP)
+
+    def export_labels(self) -> bool:
+        """Data → Export labels…: a label set of the chosen dataset to a CSV file."""
+        name = self.current_dataset()
+        if name is None or self.context.project is None:
+            return False
+        return export_labels_dialog(self, self.context.project, name)
 
     def remove_dataset(self) -> bool:
         """Ask, then remove the chosen dataset (with its runs) in a job."""
