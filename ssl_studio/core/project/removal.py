@@ -37,6 +37,7 @@ class RemovalPlan:
     bytes_on_disk: int
     exports_kept: tuple[str, ...]
     asked_runs: tuple[int, ...] = ()  # the runs asked for (the others were made from them)
+    dataset_id: int | None = None  # (a dataset made since under the same name is not it)
 
     def describe(self) -> str:
         """One paragraph naming what goes and what stays, for the question asked first."""
@@ -115,8 +116,8 @@ def remove(project: Path, plan: RemovalPlan) -> dict[str, Any]:
     ``exports_kept`` and ``left``: folders that could not be deleted (with why)."""
     with Store.open(project, write=True, purpose="removing runs or a dataset") as store:
         dataset = store.dataset(plan.dataset) if plan.dataset is not None else None
-        if plan.dataset is not None and dataset is None:
-            raise ConfigError(f"Dataset '{plan.dataset}' was removed or renamed meanwhile.")
+        if plan.dataset is not None and (dataset is None or dataset["id"] != plan.dataset_id):
+            raise ConfigError(f"Dataset '{plan.dataset}' was removed or replaced meanwhile.")
         now = _plan(store, list(plan.run_ids), dataset, list(plan.asked_runs))
         if set(store.child_runs(plan.run_ids)) - set(plan.run_ids) or (
             dataset is not None and {r["id"] for r in store.runs(dataset["id"])} - set(plan.run_ids)
@@ -170,6 +171,7 @@ def _plan(
         bytes_on_disk=sum(folder_bytes(f) for f in folders if f.is_dir()),
         exports_kept=tuple(_shown(Path(folder), store.paths.root) for folder in exports),
         asked_runs=tuple(sorted(set(asked))),
+        dataset_id=dataset["id"] if dataset is not None else None,
     )
 
 
