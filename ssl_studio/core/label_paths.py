@@ -73,34 +73,34 @@ class PathIndex:
             self.by_key.setdefault(key, []).append(item)
             self.root_of[int(item["id"])] = root
 
-    def _keys_of(self, base: Path, text: str) -> list[str]:
-        """The keys the file ``text`` names from ``base`` may have: of its path, and
-        where it is there, of its canonical spelling (folders reached by a link or a
-        mapped drive, other letter case where it is ignored: path_spelling.py), which
-        every import since that rule walks a new dataset by."""
+    def _keys_of(self, base: Path, text: str, respelled: bool) -> list[str]:
+        """The key of the file ``text`` names from ``base``: of its path as written, or
+        (``respelled``) where it is there, of its canonical spelling (folders reached by a
+        link or a mapped drive, other letter case where it is ignored: path_spelling.py),
+        which every import since that rule walks a new dataset by."""
         where = os.path.abspath(os.path.join(base, text.replace("/", os.sep)))
-        keys = [keyed_hash(self.salt, "path", where)]
-        if os.path.exists(where):
-            real = canonical(where)
-            if real != where:
-                keys.append(keyed_hash(self.salt, "path", real))
-        return keys
+        if not respelled:
+            return [keyed_hash(self.salt, "path", where)]
+        real = canonical(where) if os.path.exists(where) else where
+        return [keyed_hash(self.salt, "path", real)] if real != where else []
 
     def find(self, path: str) -> list[dict[str, Any]]:
         """The items of the file ``path`` names; raises Ambiguous when its relative path
-        is in more than one imported folder."""
+        is in more than one imported folder. Paths as written are tried first, their
+        canonical spellings only when those find nothing (it reads the disk)."""
         text = normal(path)
-        for base in self.bases:
-            for key in self._keys_of(base, text):
-                found = self.by_key.get(key)
-                if found:
-                    return found
-        keys = {key for base in self.root_bases for key in self._keys_of(base, text)}
-        hits = [key for key in keys if key in self.by_key]
-        if len(hits) > 1:
-            raise Ambiguous
-        if hits:
-            return self.by_key[hits[0]]
+        for respelled in (False, True):
+            for base in self.bases:
+                for key in self._keys_of(base, text, respelled):
+                    found = self.by_key.get(key)
+                    if found:
+                        return found
+            keys = {key for base in self.root_bases for key in self._keys_of(base, text, respelled)}
+            hits = [key for key in keys if key in self.by_key]
+            if len(hits) > 1:
+                raise Ambiguous
+            if hits:
+                return self.by_key[hits[0]]
         parts = PurePosixPath(text).parts
         for start in range(len(parts)):
             found = self.by_path.get(folded("/".join(parts[start:])), [])

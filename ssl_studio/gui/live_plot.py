@@ -14,8 +14,9 @@ from PySide6.QtGui import QPen
 REDRAW_MS = 100
 MIN_HEIGHT = 120  # the title, the axes and a few grid lines, even on a small screen
 # Okabe–Ito: told apart under the common colour-vision deficiencies (red/green blindness);
-# its yellow is left out (faint on the white plots).
-COLOURS = ("#0072b2", "#d55e00", "#009e73", "#e69f00", "#cc79a7", "#56b4e9", "#000000")
+# its yellow is left out (faint on the white plots), and its black (the map's ring round
+# the chosen dot) gives way to a brown.
+COLOURS = ("#0072b2", "#d55e00", "#009e73", "#e69f00", "#cc79a7", "#56b4e9", "#8c564b")
 DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 SYMBOLS = ("o", "s", "t", "d", "star", "+", "x")  # map groups: a shape each, not only a colour
 

@@ -63,10 +63,16 @@ def canonical(path: str | os.PathLike[str]) -> str:
     is imported under the link's name (in a link farm or a download cache the target is
     a blob such as ``sha0abc``, without the name that says what it is)."""
     absolute = os.path.abspath(path)
-    if os.path.lexists(absolute) and not os.path.isdir(absolute):
+    if os.path.islink(absolute) and not os.path.isdir(absolute):
         folder, name = os.path.split(absolute)
         return os.path.join(_canonical_folder(folder), _listed_name(folder, name))
-    return _canonical_folder(absolute)
+    return _canonical_folder(absolute)  # (a file's name as the disk spells it, too)
+
+
+def fully_resolved(path: str | os.PathLike[str]) -> str:
+    """``path`` with a link to a file resolved too: how imports before links to files
+    kept their names walked such a file (its target's name)."""
+    return _canonical_folder(os.path.abspath(path))
 
 
 def _canonical_folder(path: str) -> str:
@@ -194,6 +200,10 @@ def _spelling(
         return absolute  # known by the spelling given (imported before this rule)
     if by_real is not None:
         return real  # known by its canonical spelling (or a folder holding it is)
+    if os.path.islink(absolute) and not os.path.isdir(absolute):
+        target = fully_resolved(absolute)  # a link to a file imported before, by its target
+        if _known_below(salt, target, roots) is not None:
+            return target
     for shown, known in respelled().items():  # known by another spelling, readable
         rel = _inside(real, known)
         if rel is not None:

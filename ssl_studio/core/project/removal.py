@@ -157,7 +157,8 @@ def _plan(
     if dataset is not None:
         folders.append(store.paths.dataset_cache(dataset["id"]))
     exports = [e["folder"] for i in ids for e in store.exports(i) if os.path.isdir(e["folder"])]
-    for export in exports:  # (older versions let an export go inside a run's folder)
+    every = [e["folder"] for e in store.exports() if os.path.isdir(e["folder"])]
+    for export in every:  # (older versions let an export go inside a run's or cache folder)
         holder = next((f for f in folders if _within(Path(export), f)), None)
         if holder is not None:
             raise ConfigError(

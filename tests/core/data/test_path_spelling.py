@@ -288,3 +288,25 @@ def test_many_files_given_one_by_one_resolve_each_root_once(project, tmp_path, m
     with Store.open(project) as store:
         path_spelling.refuse_held_respelled(store, 1, files)
     assert len(calls) <= 2 * len(files)
+
+
+def test_links_to_files_imported_by_their_targets_before_keep_their_items(
+    project, tmp_path, monkeypatch
+):
+    """Before links to files kept their names, such a file was walked by its target's
+    name: imported again now, it is the same file (not refused as another folder, nor
+    imported twice under the link's name)."""
+    blobs, farm = tmp_path / "blobs", tmp_path / "farm"
+    blobs.mkdir()
+    farm.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((16, 16), i * 40, np.uint8)).save(blobs / f"sha{i}.png")
+        (farm / f"case{i}.png").symlink_to(blobs / f"sha{i}.png")
+    files = sorted(farm.iterdir())
+    with monkeypatch.context() as before:  # (links to files resolved whole, as before)
+        before.setattr(path_spelling, "canonical", path_spelling.fully_resolved)
+        import_data(ImportConfig(project=project, paths=files, name="ds"))
+    ids = item_ids(project)
+    again = import_data(ImportConfig(project=project, paths=files, name="ds"))
+    assert (again["unchanged"], again["new"]) == (3, 0)
+    assert item_ids(project) == ids

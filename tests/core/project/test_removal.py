@@ -252,3 +252,14 @@ def test_a_removed_dataset_s_id_and_cache_folder_are_never_taken_over(two_datase
     shutil.rmtree(left)
     with Store.open(two_datasets, write=True) as store:  # (nor after it was deleted)
         assert store.create_dataset("next", "image", 16) == knee + 2
+
+
+def test_another_run_s_export_inside_a_folder_to_delete_stops_the_removal(two_datasets):
+    with Store.open(two_datasets, write=True) as store:
+        chest = store.dataset("chest")["id"]
+        gone, other = add_run(store, chest, "finetune"), add_run(store, chest, "finetune")
+        inside = store.paths.run_folder(gone) / "export-of-another-run"
+        inside.mkdir()
+        store.add_export(other, str(inside), ["onnx"], {})
+        with pytest.raises(ConfigError, match=r"lies inside runs/1, which would be deleted"):
+            plan_run_removal(store, [gone])
