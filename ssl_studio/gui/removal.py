@@ -77,9 +77,12 @@ def _ask_and_remove(
     if kind == "dataset" and plan.dataset is not None:
         context.releasing.emit(plan.dataset)
 
-    def done(result: dict[str, Any]) -> None:
+    def reread(*_: object) -> None:  # (after a failure too: the panels let go of it)
         for what in ("datasets", "runs", "exports") if kind == "dataset" else ("runs", "exports"):
             context.notify(what)
+
+    def done(result: dict[str, Any]) -> None:
+        reread()
         if result["left"]:
             dialogs.show_notice(
                 panel,
@@ -88,4 +91,4 @@ def _ask_and_remove(
                 "deleted:\n\n" + "\n".join(result["left"]),
             )
 
-    return context.run(panel, title, lambda report, stop: remove(project, plan), done)
+    return context.run(panel, title, lambda report, stop: remove(project, plan), done, reread)

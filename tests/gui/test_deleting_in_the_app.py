@@ -139,3 +139,25 @@ def test_export_labels_writes_the_chosen_label_set_to_a_csv(
         f"Label set 'clicks' (version 1): 1 label written to {out}.",
     )
     assert [r["label"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["odd"]
+
+
+def test_a_removal_that_fails_shows_the_dataset_again(
+    qtbot, make_window, project, tmp_path, monkeypatch, messages
+):
+    """The Data panel lets go of a dataset before its removal; a removal that then fails
+    (here: refused) left the panel showing nothing until something else reloaded it."""
+    from ssl_studio.core.errors import ConfigError
+
+    import_shapes(project, tmp_path)
+    window = make_window(project)
+    panel = window.data
+
+    def refused(project, plan):
+        raise ConfigError("refused for the test")
+
+    monkeypatch.setattr("ssl_studio.gui.removal.remove", refused)
+    answer(monkeypatch, QMessageBox.StandardButton.Yes)
+    assert panel.remove_dataset()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20_000)
+    assert ("Remove dataset 'shapes' failed", "refused for the test") in messages
+    assert panel.current_dataset() == "shapes" and panel.view is not None
