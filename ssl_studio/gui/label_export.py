@@ -18,11 +18,14 @@ def export_labels_dialog(parent: QWidget, project: Path, dataset: str) -> bool:
     """Ask which label set (when there are several) and where, then write it. Whether a
     file was written."""
     try:
-        names = sorted({s["name"] for s in label_names(project, dataset)})
+        sets = label_names(project, dataset)  # (every version, newest last)
     except SSLStudioError as exc:
         dialogs.show_error(parent, "Export labels", str(exc))
         return False
-    if not names:
+    newest: dict[str, dict] = {}
+    for entry in reversed(sets):  # each set's newest version, the latest written first
+        newest.setdefault(entry["name"], entry)
+    if not newest:
         dialogs.show_error(
             parent,
             "Export labels",
@@ -30,13 +33,18 @@ def export_labels_dialog(parent: QWidget, project: Path, dataset: str) -> bool:
             "(Label by clicking, a CSV, or folder names).",
         )
         return False
-    name = names[0]
-    if len(names) > 1:
-        name, chosen = QInputDialog.getItem(
-            parent, "Export labels", "Label set to export:", names, 0, False
+    name = next(iter(newest))
+    if len(newest) > 1:
+        shown = {
+            f"{n} (version {e['version']}, {counted(e['n_labels'], 'label')})": n
+            for n, e in newest.items()
+        }
+        picked, chosen = QInputDialog.getItem(
+            parent, "Export labels", "Label set to export:", list(shown), 0, False
         )
         if not chosen:
             return False
+        name = shown[picked]
     suggested = Path.home() / f"{dataset}-{name}.csv"
     out, _ = QFileDialog.getSaveFileName(
         parent, "Save the labels as", str(suggested), "CSV files (*.csv)"

@@ -12,6 +12,7 @@ from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QPen
 
 REDRAW_MS = 100
+FEW_POINTS = 3  # a curve of fewer points is drawn with dots too (a lone health check)
 MIN_HEIGHT = 120  # the title, the axes and a few grid lines, even on a small screen
 # Okabe–Ito: told apart under the common colour-vision deficiencies (red/green blindness);
 # its yellow is left out (faint on the white plots), and its black (the map's ring round
@@ -111,7 +112,10 @@ class LivePlot(pg.PlotWidget):
                 for existing, curve in self.curves.items():
                     self._legend.addItem(curve, existing)
             pen = curve_pen(len(self.buffers) - 1)
-            self.curves[name] = self.plot([], [], pen=pen, name=name)
+            colour = pen.color()
+            self.curves[name] = self.plot(
+                [], [], pen=pen, name=name, symbolSize=7, symbolBrush=colour, symbolPen=colour
+            )
         self.buffers[name].append(x, y)
         self._dirty.add(name)
 
@@ -147,5 +151,11 @@ class LivePlot(pg.PlotWidget):
     def redraw(self) -> None:
         for name in self._dirty:
             if name in self.curves:
-                self.curves[name].setData(*self.points(name))
+                x, y = self.points(name)
+                curve = self.curves[name]
+                curve.setData(x, y)
+                # a line through one or two points draws little or nothing: dots show them
+                dots = "o" if len(x) < FEW_POINTS else None
+                if curve.opts.get("symbol") != dots:
+                    curve.setSymbol(dots)
         self._dirty.clear()

@@ -239,7 +239,7 @@ class ItemViewer(QWidget):
         rows = [
             [
                 "File format" if series and k == "modality" else fact_title(k),
-                ", ".join(map(str, v)) if isinstance(v, list) else v,
+                ", ".join(str(_fact(x)) for x in v) if isinstance(v, list) else _fact(v),
             ]
             for k, v in safe_metadata(item).items()
         ]
@@ -347,3 +347,9 @@ class ItemViewer(QWidget):
         self.window_label.setText(f"C {c}{unit}  W {w}{unit}")
         self.canvas.describe(f"centre {c}{unit}, width {w}{unit}")
         self.canvas.set_picture(apply_window(self.values, center, width))
+
+
+def _fact(value: object) -> object:
+    """A fact as shown: a float to 4 significant digits (121.26250000000005 reads
+    121.3, as the window controls show it); other values as they are."""
+    return f"{value:.4g}" if isinstance(value, float) else value

@@ -126,9 +126,13 @@ def test_export_labels_writes_the_chosen_label_set_to_a_csv(
     set_labels(project, "shapes", {1: "round", 2: "square"}, name="first")
     set_labels(project, "shapes", {1: "odd"}, name="clicks")
     out = tmp_path / "out.csv"
-    monkeypatch.setattr(
-        "ssl_studio.gui.label_export.QInputDialog.getItem", lambda *a: ("clicks", True)
-    )
+    offered = []
+
+    def pick(parent, title, label, items, current, editable):
+        offered.extend(items)
+        return items[current], True  # (the default: the set written last)
+
+    monkeypatch.setattr("ssl_studio.gui.label_export.QInputDialog.getItem", pick)
     monkeypatch.setattr(
         "ssl_studio.gui.label_export.QFileDialog.getSaveFileName", lambda *a: (str(out), "")
     )
@@ -139,6 +143,7 @@ def test_export_labels_writes_the_chosen_label_set_to_a_csv(
         f"Label set 'clicks' (version 1): 1 label written to {out}.",
     )
     assert [r["label"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["odd"]
+    assert offered == ["clicks (version 1, 1 label)", "first (version 1, 2 labels)"]
 
 
 def test_a_removal_that_fails_shows_the_dataset_again(
@@ -161,3 +166,32 @@ def test_a_removal_that_fails_shows_the_dataset_again(
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=20_000)
     assert ("Remove dataset 'shapes' failed", "refused for the test") in messages
     assert panel.current_dataset() == "shapes" and panel.view is not None
+
+
+def test_the_pretrain_page_forgets_a_run_deleted_since_it_finished(
+    make_window, project, tmp_path, monkeypatch
+):
+    """After Runs → Delete…, the Pretrain page still said "Run 4 finished … Next: Fine-tune"
+    beside its curves; it now forgets a run that is gone (one still there stays)."""
+    from ssl_studio.gui.panels.training_view import IDLE_WITH_RUNS
+
+    import_shapes(project, tmp_path)
+    pre, _, other = add_runs(project)
+    monkeypatch.setattr(  # (the export's card is a stand-in)
+        "ssl_studio.gui.panels.export_panel.card_markdown", lambda card: "# card"
+    )
+    window = make_window(project)
+    panel = window.pretrain
+    for run_id, kept in ((other, True), (pre, False)):
+        summary = {"run_id": run_id, "status": "done", "steps": 4, "seconds": 1.0}
+        panel.last_summary = summary
+        panel.view.show_done(summary)
+        panel.view.loss_plot.append("loss", 1, 1.0)
+        if not kept:
+            with Store.open(project, write=True) as store:
+                store.delete_runs([pre, 2])
+        window.context.notify("runs")
+        assert (panel.last_summary is not None) is kept
+        assert ("finished" in panel.view.status.text()) is kept
+    assert panel.view.status.text() == IDLE_WITH_RUNS  # (run 3 is still listed)
+    assert not panel.view.loss_plot.buffers

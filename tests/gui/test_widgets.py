@@ -210,3 +210,38 @@ def test_a_series_channels_are_named_above_the_curves_not_over_them(qtbot, make_
     assert labels == [*names[:15], "+5 more"]
     box = viewer.plot.getPlotItem().getViewBox().sceneBoundingRect()
     assert viewer.legend.sceneBoundingRect().bottom() <= box.top() + 1
+
+
+def test_a_lone_point_is_drawn_as_a_dot_and_a_line_takes_over_later(qtbot):
+    """A run with one health check showed an empty plot (a line through one point draws
+    nothing); a curve of fewer than three points now gets dots."""
+    plot = LivePlot("Health")
+    qtbot.addWidget(plot)
+    plot.append("kNN accuracy", 50, 0.85)
+    plot.redraw()
+    assert plot.curves["kNN accuracy"].opts["symbol"] == "o"
+    for step in (100, 150):
+        plot.append("kNN accuracy", step, 0.9)
+    plot.redraw()
+    assert plot.curves["kNN accuracy"].opts["symbol"] is None
+
+
+def test_a_run_too_short_for_a_health_check_says_so(qtbot):
+    from ssl_studio.core.events import Step
+    from ssl_studio.gui.panels.training_view import TrainingView
+
+    view = TrainingView()
+    qtbot.addWidget(view)
+    view.health_every = 50
+    step = Step("pretrain", step=1, total=40, epoch=0, loss=1.0, lr=0.1, samples_per_s=10)
+    view.show_event(step, paused=False)
+    assert "this run of 40 steps is too short for one" in view.health.text()
+    view.show_event(Step("pretrain", step=1, total=60, epoch=0, loss=1.0, lr=0.1,
+                         samples_per_s=10), paused=False)  # fmt: skip
+    assert "first point at step 50" in view.health.text()
+
+
+def test_facts_show_floats_as_the_window_controls_do():
+    from ssl_studio.gui.viewer import _fact
+
+    assert (_fact(121.26250000000005), _fact(512), _fact("CT")) == ("121.3", 512, "CT")

@@ -64,6 +64,24 @@ class PretrainPanel(QWidget):
             )
         if what == "project" and not self.active:  # the last run's curves belong to the
             self.view.clear()  # other project
+        if what == "runs" and not self.active:
+            self._forget_deleted_run()
+
+    def _forget_deleted_run(self) -> None:
+        """Runs were deleted (Runs → Delete…): the view forgets the run it showed when that
+        run is gone, and the idle text says again whether earlier runs are listed."""
+        shown = (self.last_summary or {}).get("run_id")
+        idle = self.view.status.text() in (IDLE, IDLE_WITH_RUNS)
+        if shown is None and not idle:
+            return  # (a failure's message, or a run starting)
+        if self.context.project is None:
+            return
+        with self.context.reading(self), Store.open(self.context.project) as store:
+            if shown is not None and not store.run_removed(shown):
+                return
+        self.last_summary = None
+        self.view.clear()
+        self.view.status.setText(self._idle_text())
 
     def _idle_text(self) -> str:
         """What the live view says before a run of this session: where earlier runs are."""

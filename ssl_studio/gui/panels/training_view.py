@@ -82,8 +82,13 @@ class TrainingView(QWidget):
         if every and not self.health_plot.buffers:  # say when the empty plot gets a point
             first = -(-event.step // every) * every
             self.health.setText(
-                f"The health gauges (embedding spread, kNN accuracy) are measured every "
-                f"{every} steps: the health plot gets its first point at step {first}."
+                "The health gauges (embedding spread, kNN accuracy) are measured every "
+                + (
+                    f"{every} steps: the health plot gets its first point at step {first}."
+                    if first <= event.total
+                    else f"{every} steps: this run of {event.total} steps is too short for "
+                    "one (the loss curve tells how it goes)."
+                )
             )
         memory = f", {event.memory_mb:.0f} MB on the device" if event.memory_mb else ""
         self.status.setText(

@@ -29,6 +29,12 @@ class RemovalRecords(StoreBase):
             found |= frontier
         return sorted(found)
 
+    def run_removed(self, run_id: int) -> bool:
+        """Whether run ``run_id`` was there and has been removed (delete_runs)."""
+        removed = int(self.meta(LAST_RUN_ID) or 0)
+        found = self.conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return found is None and run_id <= removed
+
     def delete_runs(self, run_ids: Iterable[int]) -> None:
         """Delete the runs' rows with their metrics and checkpoints (their exports stay,
         without a run), in one transaction, and remember the highest id so that no later
