@@ -44,7 +44,7 @@ class FinetunePanel(QWidget):
         intro.setWordWrap(True)
         self.button = QPushButton("Start the fine-tune wizard…")
         self.button.clicked.connect(lambda: open_wizard())
-        self.table = make_table(COLUMNS)
+        self.table = make_table(COLUMNS, stretch_last=False)  # (its last column: a number)
         self.table.setAccessibleName("Fine-tuned models")
         self.empty = QLabel()
         self.empty.setWordWrap(True)
