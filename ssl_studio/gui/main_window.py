@@ -47,9 +47,9 @@ from ssl_studio.gui.recent_projects import (
     UNAVAILABLE,
     is_missing,
     missing_message,
+    notes_within,
     remember,
     remembered,
-    unreachable_note,
 )
 from ssl_studio.gui.screen_fit import cap_minimum, fit_to_screen, scrolling
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
@@ -217,7 +217,8 @@ class MainWindow(QMainWindow):
     def _fill_recent(self) -> None:
         """List the recent projects in the menu and on the welcome screen; one that cannot
         be opened now is shown in italics with why, and opening it says so."""
-        recent = [(path, unreachable_note(path)) for path in self.recent_projects()]
+        paths = self.recent_projects()
+        recent = list(zip(paths, notes_within(paths), strict=True))
         self.welcome.set_recent(recent)
         self.recent_menu.clear()
         for path, note in recent:

@@ -4,6 +4,8 @@ a note when it cannot be opened now, so it is there again once the drive is back
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -12,6 +14,7 @@ from ssl_studio.core.errors import ProjectUnreadableError
 from ssl_studio.core.project.layout import ProjectPaths
 
 MAX_RECENT = 8
+ANSWER_WITHIN_S = 1.0  # how long the list waits for a remembered folder to answer
 UNAVAILABLE = "  (not available now)"  # after the path of one that cannot be opened now
 
 
@@ -41,6 +44,33 @@ def unreachable_note(project: Path) -> str:
     if there:
         return f"No longer a project: {project} has no project.db (moved or deleted?)."
     return f"Not reachable now: {project} — connect the drive or share, then try again."
+
+
+def notes_within(projects: list[Path], seconds: float = ANSWER_WITHIN_S) -> list[str]:
+    """``unreachable_note`` of each project, each asked on a thread of its own and waited
+    for ``seconds`` in all: on Windows a share that went offline can keep a file check
+    waiting for half a minute, and the window (which lists them whenever the Recent menu
+    opens) must not wait with it. One that has not answered is noted as not reachable."""
+    notes: list[str | None] = [None] * len(projects)
+
+    def ask(index: int, project: Path) -> None:
+        notes[index] = unreachable_note(project)
+
+    threads = [
+        threading.Thread(target=ask, args=(i, p), daemon=True)  # (never holds up the exit)
+        for i, p in enumerate(projects)
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + seconds
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [
+        note
+        if note is not None
+        else f"Not answering now: {project} — connect the drive or share, then try again."
+        for project, note in zip(projects, notes, strict=True)
+    ]
 
 
 def missing_message(project: Path) -> str:

@@ -359,3 +359,31 @@ def test_overlaid_curves_beyond_the_colours_are_dashed():
     looks = {(p.color().name(), p.style()) for p in pens}
     assert len(looks) == len(pens)
     assert pens[0].style() == Qt.PenStyle.SolidLine != pens[len(COLOURS)].style()
+
+
+def test_a_remembered_folder_that_does_not_answer_does_not_hold_up_the_window(
+    tmp_path, monkeypatch
+):
+    """On Windows a share gone offline can keep a file check waiting half a minute; the
+    recent list (made each time the Recent menu opens) no longer waits for it."""
+    import threading
+
+    from ssl_studio.gui import recent_projects
+
+    hung, fine = tmp_path / "share", tmp_path / "local"
+    release = threading.Event()
+
+    def note(project):
+        if project == hung:
+            release.wait(60)  # (a check that never comes back while the list is made)
+        return ""
+
+    monkeypatch.setattr(recent_projects, "unreachable_note", note)
+    try:
+        notes = recent_projects.notes_within([hung, fine], seconds=0.05)
+    finally:
+        release.set()
+    assert notes == [
+        f"Not answering now: {hung} — connect the drive or share, then try again.",
+        "",
+    ]
