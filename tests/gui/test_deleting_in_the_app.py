@@ -60,7 +60,7 @@ def test_deleting_a_pretraining_run_asks_and_takes_its_fine_tuned_run_along(
     assert not panel.delete_selected()
     [(title, text, default)] = asked
     assert title == "Delete runs 1, 2?" and default == no  # Enter keeps them
-    assert text.startswith("Removes run 1 and run 2 made from it, ")
+    assert text.startswith("Removes run 1 and run 2 made from it (1 fine-tuned model), ")
     assert "This cannot be undone." in text
     assert [run["id"] for run in panel.runs] == [other, tuned, pre]
 

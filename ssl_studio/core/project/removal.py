@@ -19,12 +19,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.store import Store, folder_bytes
+from ssl_studio.core.wording import counted
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class RemovalPlan:
     exports_kept: tuple[str, ...]
     asked_runs: tuple[int, ...] = ()  # the runs asked for (the others were made from them)
     dataset_id: int | None = None  # (a dataset made since under the same name is not it)
+    kinds: tuple[tuple[int, str], ...] = ()  # run id -> what it is ("fine-tuned model")
 
     def describe(self) -> str:
         """One paragraph naming what goes and what stays, for the question asked first."""
@@ -50,9 +53,9 @@ class RemovalPlan:
         if made:
             source = "them" if len(self.asked_runs) > 1 else "it"
             what.append(
-                f"{_runs_text(made)} made from {source}"
+                f"{_runs_text(made)} made from {source}{self._kinds_text(made)}"
                 if self.asked_runs
-                else f"its {_runs_text(made)}"
+                else f"its {_runs_text(made)}{self._kinds_text(made)}"
             )
         text = "Removes " + " and ".join(what)
         text += f", {size_text(self.bytes_on_disk)} on disk. This cannot be undone."
@@ -60,6 +63,21 @@ class RemovalPlan:
             kept = ", ".join(self.exports_kept)
             text += f" Exported models are kept: {kept}."
         return text
+
+    def _kinds_text(self, ids: list[int]) -> str:
+        """`` (1 fine-tuned model, 1 from-scratch baseline)`` for runs ``ids``."""
+        names = dict(self.kinds)
+        counts = Counter(names[i] for i in ids if i in names)
+        return f" ({', '.join(counted(n, kind) for kind, n in counts.items())})" if counts else ""
+
+
+def _kind(run: dict[str, Any]) -> str:
+    """What a run is, in a few words, for the question asked before removing it."""
+    if run["kind"] == "pretrain":
+        return "pretraining run"
+    if run["kind"] == "label-efficiency":
+        return "label-efficiency curve"
+    return "from-scratch baseline" if run.get("task") == "scratch" else "fine-tuned model"
 
 
 def plan_run_removal(
@@ -173,6 +191,7 @@ def _plan(
         exports_kept=tuple(_shown(Path(folder), store.paths.root) for folder in exports),
         asked_runs=tuple(sorted(set(asked))),
         dataset_id=dataset["id"] if dataset is not None else None,
+        kinds=tuple((r["id"], _kind(r)) for r in store.runs() if r["id"] in set(ids)),
     )
 
 

@@ -73,7 +73,7 @@ def test_a_pretraining_run_goes_with_its_fine_tuned_runs_only_when_asked(two_dat
         plan = plan_run_removal(store, [pre], with_dependents=True)
     assert plan.run_ids == (1, 2, 3) and plan.bytes_on_disk >= 3 * 5000
     text = plan.describe()
-    assert text.startswith("Removes run 1 and runs 2 and 3 made from it, ")
+    assert text.startswith("Removes run 1 and runs 2 and 3 made from it (2 fine-tuned models), ")
     assert f"Exported models are kept: {export}." in text
 
     result = remove(project, plan)
@@ -93,6 +93,22 @@ def test_a_pretraining_run_goes_with_its_fine_tuned_runs_only_when_asked(two_dat
     assert remove(project, plan)["runs"] == [other]
     with Store.open(project, write=True) as store:  # (4 was the highest: not given again)
         assert store.create_run(store.dataset("chest")["id"], "pretrain", {}) == 5
+
+
+def test_the_question_says_what_the_runs_made_from_a_run_are(two_datasets):
+    """A from-scratch baseline was called "made from" the pretraining run with no word of
+    what it is; the question counts fine-tuned models and baselines."""
+    with Store.open(two_datasets, write=True) as store:
+        chest = store.dataset("chest")["id"]
+        pre = add_run(store, chest, "pretrain")
+        add_run(store, chest, "finetune", parent=pre)
+        baseline = store.create_run(chest, "finetune", {"task": "scratch", "parent_run_id": pre})
+        store.finish_run(baseline, "done")
+        plan = plan_run_removal(store, [pre], with_dependents=True)
+    assert plan.describe().startswith(
+        "Removes run 1 and runs 2 and 3 made from it (1 fine-tuned model, 1 from-scratch "
+        "baseline), "
+    )
 
 
 def test_a_fine_tuned_run_goes_alone(two_datasets):
@@ -121,7 +137,8 @@ def test_a_dataset_goes_with_its_labels_cache_and_runs_and_the_other_stays(two_d
             plan_dataset_removal(store, "lung")
         plan = plan_dataset_removal(store, "chest", with_dependents=True)
     assert plan.describe().startswith(
-        "Removes dataset 'chest' (its labels, import history and cache) and its run 1, "
+        "Removes dataset 'chest' (its labels, import history and cache) and its run 1 (1 "
+        "pretraining run), "
     )
     result = remove(project, plan)
     assert result["dataset"] == "chest" and result["runs"] == [run]
