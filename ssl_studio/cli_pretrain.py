@@ -20,7 +20,7 @@ from ssl_studio.core.config import DEVICES, PRESETS, PretrainConfig
 from ssl_studio.core.config_check import switch_word
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event
-from ssl_studio.core.wording import command_line
+from ssl_studio.core.wording import resume_command
 
 # the command-line options that set the run's config, and those of its training
 _RUN_OPTIONS = ("dataset", "task", "backbone", "preset", "image_size")
@@ -133,11 +133,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
             same = "identical" if summary.get("ranks_in_sync") else "DIFFERENT (report this)"
             print(f"{summary['world_size']} processes ended with {same} weights.")
         if summary["status"] == "stopped":
-            size = summary.get("world_size", 1)  # (a run in epochs needs as many processes)
-            torchrun = ("torchrun", "--nproc_per_node", size, "-m", "ssl_studio")
-            launch = torchrun if size > 1 else ("ssl-studio",)
-            resume = ("pretrain", args.project, "--resume", summary["run_id"])
-            print(f"Resume with: {command_line(*launch, *resume)}")
+            size = summary.get("world_size", 1)
+            print(f"Resume with: {resume_command(args.project, summary['run_id'], size)}")
     return EXIT_CANCELLED if summary["status"] == "stopped" else EXIT_OK
 
 

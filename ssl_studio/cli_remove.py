@@ -16,9 +16,9 @@ def cmd_remove(args: argparse.Namespace) -> int:
         plan_dataset_removal,
         plan_run_removal,
         remove,
-        size_text,
     )
     from ssl_studio.core.project.store import Store
+    from ssl_studio.core.wording import size_text
 
     with Store.open(args.project) as store:
         if args.dataset is not None:

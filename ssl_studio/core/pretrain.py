@@ -29,6 +29,7 @@ from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Health, Message, Reporter, StopToken
 from ssl_studio.core.pretrain_setup import Setup, build_setup, probe_items
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.wording import resume_command
 
 JOB = "pretrain"
 PROBE_ITEMS = 256
@@ -330,8 +331,7 @@ def _peer_lost(run_id: int, processes: int) -> str:
     own error, if any, is in that process's output)."""
     per_node = int(os.environ.get("LOCAL_WORLD_SIZE", processes))
     how = (
-        f"torchrun --nproc_per_node {processes} -m ssl_studio pretrain PROJECT_DIR --resume "
-        f"{run_id}"
+        resume_command("PROJECT_DIR", run_id, processes)
         if per_node == processes
         else f"torchrun with {processes} processes in all, as it began, and --resume {run_id}"
     )

@@ -19,6 +19,23 @@ def command_line(*parts: object, windows: bool | None = None) -> str:
     return shlex.join(words)
 
 
+def resume_command(project: object, run_id: int, processes: int = 1) -> str:
+    """The command that resumes pretraining run ``run_id``: under torchrun with as many
+    processes when it ran in several (a run counted in epochs needs them)."""
+    launch = ("torchrun", "--nproc_per_node", processes, "-m", "ssl_studio")
+    return command_line(
+        *(launch if processes > 1 else ("ssl-studio",)), "pretrain", project, "--resume", run_id
+    )
+
+
+def size_text(n: int) -> str:
+    """``0.4 MB``, ``12 MB``, ``1.3 GB`` (decimal units, as ``info`` counts the cache)."""
+    if n >= 1e9:
+        return f"{n / 1e9:.1f} GB"
+    mb = n / 1e6
+    return f"{mb:.1f} MB" if mb < 10 else f"{mb:.0f} MB"
+
+
 def counted(n: int, noun: str) -> str:
     """``1 file``, ``2 files``, ``0 files`` (for nouns whose plural adds an s)."""
     return f"{n} {noun}{'' if n == 1 else 's'}"

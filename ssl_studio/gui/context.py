@@ -79,11 +79,13 @@ class AppContext(QObject):
             parent = panel if isValid(panel) else None
             dialogs.show_error(parent, "Cannot read the project", message)
 
-    def enable_change(self, control: QWidget | QAction, enabled: bool = True) -> None:
+    def enable_change(
+        self, control: QWidget | QAction, enabled: bool = True, tip: str = ""
+    ) -> None:
         """Enable a control that changes the project when ``enabled`` and the project can be
-        written; on a read-only project its tooltip says why it is off."""
+        written; on a read-only project its tooltip says why it is off, else it is ``tip``."""
         control.setEnabled(enabled and not self.read_only)
-        control.setToolTip(self.read_only)
+        control.setToolTip(self.read_only or tip)
 
     def notify(self, what: str) -> None:
         self.changed.emit(what)

@@ -211,8 +211,7 @@ class MainWindow(QMainWindow):
         return remembered(self.settings)
 
     def _remember(self, project: Path) -> None:
-        remember(self.settings, project)
-        self._fill_recent()
+        remember(self.settings, project)  # (listed again when the menu or Welcome shows)
 
     def _fill_recent(self) -> None:
         """List the recent projects in the menu and on the welcome screen; one that cannot

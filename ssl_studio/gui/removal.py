@@ -15,9 +15,9 @@ from ssl_studio.core.project.removal import (
     plan_dataset_removal,
     plan_run_removal,
     remove,
-    size_text,
 )
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.wording import size_text
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 
@@ -31,17 +31,15 @@ def delete_runs(panel: QWidget, context: AppContext, run_ids: list[int]) -> bool
     return _ask_and_remove(panel, context, "run", plan)
 
 
-def remove_dataset(
-    panel: QWidget, context: AppContext, name: str, let_go: Callable[[], None]
-) -> bool:
-    """Ask, then remove dataset ``name`` with its runs; ``let_go`` is called first, once
-    the user said yes (the panel closes the dataset's cache files: Windows deletes no
-    file a program holds open). Whether it started."""
+def remove_dataset(panel: QWidget, context: AppContext, name: str) -> bool:
+    """Ask, then remove dataset ``name`` with its runs; once the user said yes, panels
+    that show it let go of its cache files (``context.releasing``: Windows deletes no file
+    a program holds open). Whether it started."""
 
     def plan(store: Store) -> RemovalPlan:
         return plan_dataset_removal(store, name, with_dependents=True)
 
-    return _ask_and_remove(panel, context, "dataset", plan, let_go)
+    return _ask_and_remove(panel, context, "dataset", plan)
 
 
 def _ask_and_remove(
@@ -49,7 +47,6 @@ def _ask_and_remove(
     context: AppContext,
     kind: str,
     make_plan: Callable[[Store], RemovalPlan],
-    let_go: Callable[[], None] | None = None,
 ) -> bool:
     project = context.project
     if project is None:
@@ -72,8 +69,6 @@ def _ask_and_remove(
         title += ", ".join(str(i) for i in plan.run_ids)
     if not dialogs.confirm(panel, f"{title}?", plan.describe(), default_no=True):
         return False
-    if let_go is not None:
-        let_go()
     if kind == "dataset" and plan.dataset is not None:
         context.releasing.emit(plan.dataset)
 

@@ -24,7 +24,7 @@ from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 from ssl_studio.core.finetune.setup import labeled_data
-from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
+from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths, within
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
 from ssl_studio.core.wording import command_line
@@ -93,9 +93,8 @@ def export_run(
 def _refuse_project_internals(store: Store, out: Path) -> None:
     """Refuse an export into the project's runs/ or cache/ (removing a run or a dataset,
     or importing again, deletes and rewrites what is there)."""
-    where = out.resolve()
     for folder in (store.paths.runs, store.paths.cache):
-        if where == folder.resolve() or folder.resolve() in where.parents:
+        if within(out, folder):
             raise ConfigError(
                 f"{out} is inside the project's {folder.name}/ folder, which SSL Studio "
                 "deletes and rewrites; choose another folder, such as one in "

@@ -227,7 +227,7 @@ class FineTuning:
         (run_dir / "split.json").write_text(
             json.dumps({**split.to_dict(data.ids), **kept}), encoding="utf-8"
         )
-        counts = np.bincount(data.y[split.train], minlength=len(data.classes))
+        counts = _class_counts(data, split.train)
         testing = (
             f"{len(split.folds)}-fold cross-validation (few labels per class)"
             if split.folds
@@ -238,7 +238,7 @@ class FineTuning:
             Message(
                 JOB,
                 f"Run {run_id}: {protocol} on {len(split.train)} labels "
-                f"({', '.join(f'{c} {n}' for c, n in zip(data.classes, counts, strict=True))}); "
+                f"({', '.join(f'{c} {n}' for c, n in counts.items())}); "
                 f"{testing}."
                 + (f" {split.note}" if split.note else "")
                 + ("" if self.patients_apart else f" {ITEM_SPLIT_CAVEAT}"),

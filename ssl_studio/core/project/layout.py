@@ -69,3 +69,9 @@ class ProjectPaths:
             return self.db.is_file()
         except PermissionError as exc:
             raise ProjectUnreadableError(self.root) from exc
+
+
+def within(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies inside it (links resolved)."""
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    return path == folder or folder in path.parents

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.project.layout import within
 from ssl_studio.core.project.store import Store, folder_bytes
-from ssl_studio.core.wording import counted
+from ssl_studio.core.wording import counted, size_text
 
 
 @dataclass(frozen=True)
@@ -159,14 +160,6 @@ def remove(project: Path, plan: RemovalPlan) -> dict[str, Any]:
     }
 
 
-def size_text(n: int) -> str:
-    """``0.4 MB``, ``12 MB``, ``1.3 GB``."""
-    if n >= 1024**3:
-        return f"{n / 1024**3:.1f} GB"
-    mb = n / 1024**2
-    return f"{mb:.1f} MB" if mb < 10 else f"{mb:.0f} MB"
-
-
 def _plan(
     store: Store, run_ids: list[int], dataset: dict[str, Any] | None, asked: list[int]
 ) -> RemovalPlan:
@@ -174,10 +167,10 @@ def _plan(
     folders = [store.paths.run_folder(i) for i in ids]
     if dataset is not None:
         folders.append(store.paths.dataset_cache(dataset["id"]))
-    exports = [e["folder"] for i in ids for e in store.exports(i) if os.path.isdir(e["folder"])]
-    every = [e["folder"] for e in store.exports() if os.path.isdir(e["folder"])]
-    for export in every:  # (older versions let an export go inside a run's or cache folder)
-        holder = next((f for f in folders if _within(Path(export), f)), None)
+    every = [e for e in store.exports() if os.path.isdir(e["folder"])]  # (one query)
+    exports = [e["folder"] for e in every if e["run_id"] in ids]
+    for export in (e["folder"] for e in every):  # (older versions let one go inside them)
+        holder = next((f for f in folders if within(Path(export), f)), None)
         if holder is not None:
             raise ConfigError(
                 f"The exported model in {_shown(Path(export), store.paths.root)} lies inside "
@@ -193,12 +186,6 @@ def _plan(
         dataset_id=dataset["id"] if dataset is not None else None,
         kinds=tuple((r["id"], _kind(r)) for r in store.runs() if r["id"] in set(ids)),
     )
-
-
-def _within(path: Path, folder: Path) -> bool:
-    """Whether ``path`` is ``folder`` or lies inside it (links resolved)."""
-    path, folder = path.resolve(), folder.resolve()
-    return path == folder or folder in path.parents
 
 
 def _delete(folder: Path, root: Path) -> str | None:

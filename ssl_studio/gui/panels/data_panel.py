@@ -98,7 +98,7 @@ class DataPanel(QWidget):
         self.labels_button.clicked.connect(self.export_labels)
         self.remove_button = QPushButton("Remove dataset…")
         self.remove_button.clicked.connect(self.remove_dataset)
-        context.runner.busy_changed.connect(lambda _busy: self._removable())
+        context.runner.busy_changed.connect(lambda _busy: self._dataset_buttons())
         left = QWidget()
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
@@ -161,6 +161,7 @@ class DataPanel(QWidget):
         layout.addWidget(splitter)
         context.changed.connect(self._changed)
         context.show_item.connect(self.show_item)
+        context.releasing.connect(self._release)
         self.reload()
 
     def _room_for_tab(self, index: int) -> None:
@@ -203,7 +204,7 @@ class DataPanel(QWidget):
         self.grid.setVisible(has_data)
         self.empty.setVisible(not has_data)
         self.summary.setVisible(has_data)
-        self._removable()
+        self._dataset_buttons()
         if has_data:
             self.select_dataset(current if current in names else names[0])
         else:
@@ -211,18 +212,22 @@ class DataPanel(QWidget):
             self.report_table.setRowCount(0)
             self.report_title.setText("Nothing imported yet.")
 
+    def _release(self, dataset: str) -> None:
+        """``dataset`` is about to be removed: close its cache files if it is shown."""
+        if self.view is not None and self.view.name == dataset:
+            self._let_go()
+
     def _let_go(self) -> None:
         """Show no dataset (its cache files are closed)."""
         self.view = None
         self.viewer.clear("Nothing to view yet: the items you import are shown here.")
         self.model.set_view(None)
 
-    def _removable(self) -> None:
+    def _dataset_buttons(self) -> None:
+        """Export labels… and Remove dataset… on (the latter not during a job)."""
         idle = not self.context.runner.busy
-        self.context.enable_change(self.remove_button, bool(self.datasets) and idle)
+        self.context.enable_change(self.remove_button, bool(self.datasets) and idle, REMOVE_TIP)
         self.labels_button.setEnabled(bool(self.datasets))  # (it only reads the project)
-        if not self.context.read_only:
-            self.remove_button.setToolTip(REMOVE_TIP)
 
     def export_labels(self) -> bool:
         """Data → Export labels…: a label set of the chosen dataset to a CSV file."""
@@ -236,7 +241,7 @@ class DataPanel(QWidget):
         name = self.current_dataset()
         if name is None or not self.remove_button.isEnabled():
             return False
-        return remove_dataset(self, self.context, name, self._let_go)
+        return remove_dataset(self, self.context, name)
 
     def current_dataset(self) -> str | None:
         row = self.dataset_list.currentRow()

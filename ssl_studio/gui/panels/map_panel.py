@@ -172,7 +172,6 @@ class MapPanel(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.note)
         layout.addLayout(body, 1)
-        self.selected_item: int | None = None
         self._describe()
         self.map_run: int | None = None  # the run the map shows
         self.computing_run: int | None = None
@@ -191,6 +190,13 @@ class MapPanel(QWidget):
         if what == "labels" and self.map is not None and self.view is not None:
             self._relabel()
 
+    @property
+    def selected_item(self) -> int | None:
+        """The chosen dot's item id (None: none chosen)."""
+        if self.map is None or self.position is None:
+            return None
+        return int(self.map.item_ids[self.position])
+
     def _release(self, dataset: str) -> None:
         """Drop a map of ``dataset``, which is about to be removed (its cache files)."""
         if self.view is not None and self.view.name == dataset:
@@ -198,7 +204,7 @@ class MapPanel(QWidget):
 
     def _forget(self) -> None:
         """Drop the map: it shows another project's items."""
-        self.map, self.view, self.rows, self.selected_item = None, None, {}, None
+        self.map, self.view, self.rows = None, None, {}
         self.marked, self.position = None, None
         self._draw()
         self.note.setText(HOW_TO if self.run_box.count() else NO_RUN)
@@ -356,8 +362,7 @@ class MapPanel(QWidget):
     def choose(self, position: int) -> list[int]:
         """Show item ``position`` of the map and its nearest neighbours; returns their ids."""
         assert self.map is not None
-        item_id = self.map.item_ids[position]
-        self.selected_item, self.position = item_id, position
+        self.position = position
         neighbours = self.map.neighbours(position, NEIGHBOURS)
         for slot, label_widget in enumerate(self.neighbour_labels):
             if slot < len(neighbours):
@@ -389,11 +394,9 @@ class MapPanel(QWidget):
             return
         chosen = "No dot is chosen."
         if self.position is not None:
-            chosen = f"Chosen: {self._name(self.position)}, {self._group(self.position)}."
-            self.chosen.setText(
-                f"<b>{self._name(self.position)}</b> ({self._group(self.position)}) and its "
-                "nearest neighbours:"
-            )
+            name, group = self._name(self.position), self._group(self.position)  # (once)
+            chosen = f"Chosen: {name}, {group}."
+            self.chosen.setText(f"<b>{name}</b> ({group}) and its nearest neighbours:")
         self.plot.setAccessibleDescription(
             f"{len(self.map.xy)} items, coloured by {self.colour_by.currentText()}. "
             f"{chosen} {HOW_TO_KEYS}"

@@ -76,12 +76,14 @@ class PretrainPanel(QWidget):
             return  # (a failure's message, or a run starting)
         if self.context.project is None:
             return
+        earlier = False
         with self.context.reading(self), Store.open(self.context.project) as store:
             if shown is not None and not store.run_removed(shown):
                 return
+            earlier = any(r["kind"] == "pretrain" for r in store.runs())  # (one read)
         self.last_summary = None
         self.view.clear()
-        self.view.status.setText(self._idle_text())
+        self.view.status.setText(IDLE_WITH_RUNS if earlier else IDLE)
 
     def _idle_text(self) -> str:
         """What the live view says before a run of this session: where earlier runs are."""

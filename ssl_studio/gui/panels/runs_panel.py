@@ -29,6 +29,10 @@ COLUMNS = (
     "Device",
 )
 RESUMABLE = ("stopped", "interrupted", "failed")
+DELETE_TIP = (
+    "Delete the selected runs with their folders and checkpoints, and the runs fine-tuned "
+    "from them (you are asked first; exported models are kept)"
+)
 
 
 def _duration(seconds: float | None) -> str:
@@ -144,12 +148,7 @@ class RunsPanel(QWidget):
         self.context.enable_change(self.resume_button, resumable and not self.context.runner.busy)
         self.folder_button.setEnabled(one is not None)
         idle = not self.context.runner.busy
-        self.context.enable_change(self.delete_button, bool(chosen) and idle)
-        if not self.context.read_only:
-            self.delete_button.setToolTip(
-                "Delete the selected runs with their folders and checkpoints, and the runs "
-                "fine-tuned from them (you are asked first; exported models are kept)"
-            )
+        self.context.enable_change(self.delete_button, bool(chosen) and idle, DELETE_TIP)
         self.error.setText(
             f"<b>Why it failed:</b> {one['error']}" if one and one.get("error") else ""
         )
