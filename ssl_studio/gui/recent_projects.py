@@ -4,6 +4,7 @@ a note when it cannot be opened now, so it is there again once the drive is back
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -26,8 +27,15 @@ def remembered(settings: QSettings) -> list[Path]:
 
 
 def remember(settings: QSettings, project: Path) -> None:
-    """Put ``project`` first; the others stay (up to MAX_RECENT), reachable now or not."""
-    others = [p for p in remembered(settings) if not _same(p, project)]
+    """Put ``project`` first; the others stay (up to MAX_RECENT), reachable now or not.
+    Only ``project`` (just opened, so reachable) is looked up on disk: the others are
+    compared by their spelling, as one on an offline share could keep a lookup waiting."""
+    spellings = {_spelling(project)}
+    try:
+        spellings.add(_spelling(project.resolve()))
+    except OSError:
+        pass
+    others = [p for p in remembered(settings) if _spelling(p) not in spellings]
     settings.setValue("recent", [str(p) for p in [project, *others][:MAX_RECENT]])
 
 
@@ -89,8 +97,6 @@ def is_missing(project: Path) -> bool:
         return True
 
 
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:  # an offline share may not resolve
-        return a == b
+def _spelling(path: Path) -> str:
+    """``path`` made absolute and, on Windows, in one letter case: no file system access."""
+    return os.path.normcase(os.path.abspath(path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -387,3 +388,29 @@ def test_a_remembered_folder_that_does_not_answer_does_not_hold_up_the_window(
         f"Not answering now: {hung} — connect the drive or share, then try again.",
         "",
     ]
+
+
+def test_opening_a_project_does_not_look_up_the_other_remembered_folders(
+    settings, tmp_path, monkeypatch
+):
+    """Remembering the project just opened compares the others by their spelling: looking
+    one up on a share gone offline could keep the window waiting. The project opened by
+    a link replaces it remembered by its real path."""
+    from ssl_studio.gui import recent_projects
+
+    real = create_project(tmp_path / "real")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    offline = tmp_path / "share" / "old"
+    settings.setValue("recent", [str(offline), str(real)])
+    looked_up = []
+    resolve = Path.resolve
+
+    def recorded(self, strict=False):
+        looked_up.append(self)
+        return resolve(self, strict)
+
+    monkeypatch.setattr(Path, "resolve", recorded)
+    recent_projects.remember(settings, link)
+    assert looked_up == [link]
+    assert settings.value("recent") == [str(link), str(offline)]  # real: the same one
