@@ -50,6 +50,19 @@ class Recorder(Protocol):
     def checkpoint_removed(self, path: Path) -> None: ...
 
 
+# Parameters (by the last part of their name) that weight decay would pull towards zero for
+# nothing: the ViT's class token and learned position embedding, MAE's and ts-patch's mask
+# token, ts-patch's learned positions. A position seen rarely (MAE hides 75 % of patches)
+# gets little gradient, so decay would wear its position information away (DeiT and MoCo v3
+# leave them out too).
+NO_DECAY = frozenset({"class_token", "pos_embedding", "mask_token", "pos"})
+
+
+def _decays(name: str, param: torch.Tensor) -> bool:
+    """Whether weight decay applies: not to biases and norms (1-D) nor to ``NO_DECAY``."""
+    return param.ndim > 1 and name.rsplit(".", 1)[-1] not in NO_DECAY
+
+
 def planned_steps(cfg: TrainConfig, batches_per_epoch: int) -> int:
     """Optimiser steps of a whole run: ``cfg.steps``, else its epochs of
     ``batches_per_epoch`` micro-batches (``cfg.accumulate`` to a step)."""
@@ -126,20 +139,21 @@ class Trainer(Checkpointing):
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision.needs_scaler)
 
     def _param_groups(self) -> list[dict[str, Any]]:
-        """Weight decay except on biases and norms; a task with ``encoder_lr_scale``
-        (fine-tuning) trains its encoder at that share of the learning rate."""
+        """Weight decay except on biases, norms, tokens and position embeddings
+        (``NO_DECAY``); a task with ``encoder_lr_scale`` (fine-tuning) trains its encoder at
+        that share of the learning rate."""
         scale = float(getattr(self.task, "encoder_lr_scale", 1.0))
         in_encoder = {id(q) for q in self.task.encoder.parameters()} if scale != 1.0 else set()
         groups = []
         for encoder_part in (False, True):
-            params = [
-                q
-                for q in self.task.parameters()
+            named = [
+                (name, q)
+                for name, q in self.task.named_parameters()
                 if q.requires_grad and (id(q) in in_encoder) == encoder_part
             ]
             lr = self.cfg.lr * (scale if encoder_part else 1.0)
-            decay = [q for q in params if q.ndim > 1]
-            no_decay = [q for q in params if q.ndim <= 1]  # biases and norms: no decay
+            decay = [q for name, q in named if _decays(name, q)]
+            no_decay = [q for name, q in named if not _decays(name, q)]
             groups += [
                 {"params": decay, "weight_decay": self.cfg.weight_decay, "lr": lr},
                 {"params": no_decay, "weight_decay": 0.0, "lr": lr},

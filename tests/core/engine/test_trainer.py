@@ -421,3 +421,30 @@ def test_the_first_step_is_logged_however_long_the_machine_has_been_up(tmp_path,
     events = []
     train(tmp_path, events=events, steps=6, log_every_seconds=3600.0)
     assert [e.step for e in events if isinstance(e, Step)] == [1, 4, 6]
+
+
+@pytest.mark.parametrize("backbone", ["vit-tiny", "ts-patch"])
+def test_weight_decay_leaves_tokens_and_position_embeddings_alone(tmp_path, backbone):
+    """AdamW's decay would pull the class token, mask token and learned positions towards
+    zero; a position MAE rarely shows gets little gradient to pull them back."""
+    from ssl_studio.core.models.backbones import build_backbone
+
+    task = FakeTask()
+    task.encoder = build_backbone(backbone, in_channels=1, image_size=32).module
+    task.mask_token = nn.Parameter(torch.zeros(1, 1, 8))
+    trainer = Trainer(
+        task,
+        MemoryBatches(),
+        TrainConfig(steps=2, batch_size=8, weight_decay=0.05),
+        device=torch.device("cpu"),
+        run_dir=tmp_path,
+    )
+    names = {id(q): name for name, q in task.named_parameters()}
+    decayed = {
+        names[id(q)] for g in trainer._param_groups() if g["weight_decay"] for q in g["params"]
+    }
+    kept = {"mask_token", "encoder.class_token", "encoder.encoder.pos_embedding"}
+    kept = kept if backbone == "vit-tiny" else {"mask_token", "encoder.mask_token", "encoder.pos"}
+    assert kept <= set(names.values()) and not kept & decayed
+    assert all(q.ndim > 1 for q in task.parameters() if names[id(q)] in decayed)
+    assert len(decayed) >= 4  # the weight matrices still decay
