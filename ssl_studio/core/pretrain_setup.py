@@ -141,13 +141,34 @@ def _series_probe(reader: CacheReader, channels: int, max_length: int):
 def probe_items(
     items: list[dict[str, Any]], labels: dict[int, str]
 ) -> tuple[list[dict[str, Any]], torch.Tensor | None]:
-    """The health gauges' fixed probe set: the labeled items when there are enough of two
-    classes or more (then kNN is measured too), else a spread of all items."""
-    labeled = [i for i in items if i["id"] in labels][:PROBE_ITEMS]
+    """The health gauges' fixed probe set: up to PROBE_ITEMS labeled items when there are
+    enough of two classes or more (then kNN is measured too), else a spread of all items.
+    The labeled ones are a fixed stratified draw, each class in its share: the first ones
+    in import order could all be one class (a dataset imported class folder by class
+    folder), which left the kNN gauge off or measuring the majority class."""
+    labeled = _stratified([i for i in items if i["id"] in labels], labels, PROBE_ITEMS)
     classes = sorted({labels[i["id"]] for i in labeled})
     if len(classes) >= 2 and len(labeled) >= 10:
         return labeled, torch.tensor([classes.index(labels[i["id"]]) for i in labeled])
     return items[:: max(1, len(items) // PROBE_ITEMS)][:PROBE_ITEMS], None
+
+
+def _stratified(
+    items: list[dict[str, Any]], labels: dict[int, str], count: int
+) -> list[dict[str, Any]]:
+    """``count`` of ``items`` (all when fewer), each class in its share, in a seeded order:
+    each class is shuffled and item r of a class of n is ranked (r + 0.5) / n."""
+    by_class: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        by_class.setdefault(labels[item["id"]], []).append(item)
+    rng = np.random.default_rng(0)
+    ranked = []
+    for name in sorted(by_class):
+        members = by_class[name]
+        for rank, index in enumerate(rng.permutation(len(members))):
+            ranked.append(((rank + 0.5) / len(members), name, members[index]))
+    ranked.sort(key=lambda entry: entry[:2])
+    return [item for _, _, item in ranked[:count]]
 
 
 def rebuild_task(state: dict[str, Any]) -> PretextTask:

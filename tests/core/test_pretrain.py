@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from ssl_studio.core.engine.checkpoint import load_checkpoint
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import Checkpoint, Health, Started, Step, StopToken
 from ssl_studio.core.jobs import import_data, pretrain
+from ssl_studio.core.pretrain_setup import PROBE_ITEMS, probe_items
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import TASKS
 
@@ -438,3 +440,19 @@ def test_a_rank_whose_peer_died_says_so_and_how_to_resume():
         "resume it with torchrun --nproc_per_node 2 -m ssl_studio pretrain PROJECT_DIR "
         "--resume 7."
     )
+
+
+def test_the_health_probe_is_a_stratified_draw_of_the_labeled_items():
+    """A dataset imported class folder by class folder lists one class first: the first
+    256 labeled items were all 'normal', and the kNN gauge was silently off."""
+    items = [{"id": i} for i in range(1, 1001)]
+    labels = {i: "normal" if i <= 600 else "pneumonia" for i in range(1, 1001)}
+    probe, targets = probe_items(items, labels)
+    assert len(probe) == PROBE_ITEMS and targets is not None
+    counts = Counter(labels[i["id"]] for i in probe)
+    assert counts == {"normal": 154, "pneumonia": 102}  # 60 % and 40 % of 256
+    assert targets.tolist() == [int(labels[i["id"]] == "pneumonia") for i in probe]
+    assert [i["id"] for i in probe_items(items, labels)[0]] == [i["id"] for i in probe]
+    assert len({i["id"] for i in probe}) == PROBE_ITEMS  # fixed, no item twice
+    few = {i: labels[i] for i in (1, 2, 3, 4, 5, 601, 602, 603, 604, 605, 606)}
+    assert sorted(i["id"] for i in probe_items(items, few)[0]) == sorted(few)
