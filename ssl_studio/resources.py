@@ -1,24 +1,51 @@
-"""Where the bundled resources (demo data, the guide) are, and what a missing one says."""
+"""Where the bundled resources (demo data, the guide) are, and what a missing one says.
+
+They live in the top-level ``resources/`` folder of the source checkout. The packaged app
+(PyInstaller) carries that folder as it is; a wheel carries its demo data and guide as the
+data-only package ``ssl_studio._bundled`` (pyproject.toml maps ``resources/`` to it).
+"""
 
 from __future__ import annotations
 
 import sys
+from importlib.resources import files
 from pathlib import Path
 
 from ssl_studio.core.errors import SSLStudioError
 
 WITHOUT_RESOURCES = (
-    "This copy of SSL Studio was installed without its resources folder (a plain package "
-    "install leaves it out); the source checkout and the packaged app have it."
+    "This copy of SSL Studio is incomplete: its resources (the demo data and the guide) are "
+    "missing. Reinstall it from the source checkout (pip install --force-reinstall .) or from "
+    "its wheel, or use the packaged app; all of them carry the resources."
 )
+
+BUNDLED = "_bundled"  # the data-only package in ssl_studio/ that a wheel installs
+
+
+def _checkout_resources() -> Path:
+    """``resources/`` next to the ``ssl_studio`` package (a source checkout)."""
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def _installed_resources() -> Path:
+    """Where a wheel installs them: the data-only package ``ssl_studio/_bundled``."""
+    place = files("ssl_studio") / BUNDLED
+    return place if isinstance(place, Path) else Path(__file__).resolve().parent / BUNDLED
 
 
 def resources_dir() -> Path:
-    """``resources/`` of the source checkout, or of a PyInstaller bundle."""
+    """Where the resources are: a PyInstaller bundle's ``resources/``, else the source
+    checkout's ``resources/`` (when it holds the guide), else the copy a wheel installed.
+    When none is complete, the place that should have them (reading there says what is
+    missing): the checkout's folder when there is one, else the installed package's."""
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    checkout = _checkout_resources()
+    if (checkout / "guide.md").is_file():
+        return checkout
+    installed = _installed_resources()
+    return installed if installed.is_dir() or not checkout.is_dir() else checkout
 
 
 def demo_dir() -> Path:
@@ -32,7 +59,7 @@ def guide_path() -> Path:
 
 def guide_text() -> str:
     """The guide's Markdown. Raises SSLStudioError saying where it was looked for when it
-    cannot be read (an install without resources/), rather than failing silently."""
+    cannot be read (an install without its resources), rather than failing silently."""
     path = guide_path()
     try:
         return path.read_text(encoding="utf-8")
@@ -57,7 +84,6 @@ def demo_sources(names: tuple[str, ...]) -> dict[str, Path]:
         if not present:
             raise SSLStudioError(
                 f"The demo data is not here: {folder} is missing or empty. "
-                f"{WITHOUT_RESOURCES} Run the demo from one of those, or create a project "
-                "of your own and import your data."
+                f"{WITHOUT_RESOURCES} Or create a project of your own and import your data."
             )
     return folders

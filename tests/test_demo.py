@@ -65,7 +65,7 @@ def test_missing_demo_data_names_what_is_missing_and_makes_nothing(
     else:
         gone = demo
     monkeypatch.setattr("ssl_studio.resources.resources_dir", lambda: demo.parent)
-    with pytest.raises(SSLStudioError, match="without its resources folder") as caught:
+    with pytest.raises(SSLStudioError, match="SSL Studio is incomplete") as caught:
         create_demo(tmp_path / "demo")
     assert f"{gone} is missing or empty" in str(caught.value)
     assert not (tmp_path / "demo").exists()  # nothing half-made

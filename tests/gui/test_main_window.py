@@ -254,7 +254,7 @@ def test_menus_have_shortcuts_and_the_guide_opens(make_window, project):
 def test_without_the_resources_folder_the_guide_and_demo_say_where_they_looked(
     qtbot, make_window, tmp_path, monkeypatch, messages
 ):
-    """A plain package install has no resources/: F1 and the demo say so, not nothing."""
+    """An install that lacks its resources: F1 and the demo say so, not nothing."""
     nowhere = tmp_path / "site-packages" / "resources"
     monkeypatch.setattr("ssl_studio.resources.resources_dir", lambda: nowhere)
     window = make_window()
@@ -263,13 +263,13 @@ def test_without_the_resources_folder_the_guide_and_demo_say_where_they_looked(
     f1.trigger()
     [(title, text)] = messages
     assert title == "Guide to the concepts" and str(nowhere / "guide.md") in text
-    assert "README" in text and "without its resources folder" in text
+    assert "README" in text and "SSL Studio is incomplete" in text
     messages.clear()
     assert window.open_demo(tmp_path / "demo")
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
     [(title, text)] = messages  # once, not twice
     assert title == "Preparing the demo project failed" and str(nowhere / "demo") in text
-    assert "without its resources folder" in text and "Traceback" not in text
+    assert "SSL Studio is incomplete" in text and "Traceback" not in text
     assert window.context.project is None and not (tmp_path / "demo").exists()
 
 
