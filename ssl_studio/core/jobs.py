@@ -85,10 +85,14 @@ def name_taken_by_other_folders(cfg: ImportConfig) -> tuple[str, str] | None:
     such as 'scans 2'. None when the import can go ahead as it is (a new dataset, or a
     re-import of the folders a dataset came from)."""
     from ssl_studio.core.data.import_target import new_roots, target_dataset
+    from ssl_studio.core.data.path_spelling import KnownRoots
 
     with Store.open(cfg.project) as store:
         existing = target_dataset(store, cfg)
-        if not existing or not new_roots(store, existing, cfg.paths):
+        if not existing:
+            return None
+        roots = KnownRoots(store, existing["id"])
+        if not new_roots(roots, roots.spellings(cfg.paths)):
             return None
         return existing["name"], store.free_dataset_name(cfg.dataset_name)
 

@@ -12,7 +12,7 @@ import csv
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -396,6 +396,23 @@ def set_labels(
 EXPORT_COLUMNS = ("item_id", "label", "stored_path", "index")
 
 
+def label_set_to_use(dataset: str, names: Sequence[str], name: str, option: str) -> str:
+    """``name`` when given, else the only one of ``names``, the label sets of ``dataset``:
+    with none there are no labels (the error says how to add some), with several the
+    error names them and ``option``, the one that names a set."""
+    if not names:
+        raise ConfigError(
+            f"Dataset '{dataset}' has no labels yet. Add some with ssl-studio labels "
+            "(a CSV or the class-folder names), or label by clicking in the fine-tune wizard."
+        )
+    if name or len(names) == 1:
+        return name or names[0]
+    raise ConfigError(
+        f"Dataset '{dataset}' has {len(names)} label sets ({', '.join(names)}); "
+        f"choose one with {option} NAME."
+    )
+
+
 def export_labels(
     project: Path, dataset: str, out: Path, *, name: str = "", overwrite: bool = False
 ) -> dict[str, Any]:
@@ -411,16 +428,8 @@ def export_labels(
         raise ConfigError(f"The folder {out.parent} does not exist; give a file in one that does.")
     with Store.open(project) as store:
         found = _dataset(store, dataset)
-        sets = store.label_sets(found["id"])
-        names = sorted({s["name"] for s in sets})
-        if not names:
-            raise ConfigError(f"Dataset '{dataset}' has no labels to export yet.")
-        if not name and len(names) > 1:
-            raise ConfigError(
-                f"Dataset '{dataset}' has several label sets ({_quote(names)}); name the one "
-                "to export (--name)."
-            )
-        name = name or names[0]
+        names = sorted({s["name"] for s in store.label_sets(found["id"])})
+        name = label_set_to_use(dataset, names, name, "--name")
         if name not in names:
             raise ConfigError(
                 f"Dataset '{dataset}' has no label set '{name}' (it has {_quote(names)})."

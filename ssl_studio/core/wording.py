@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+from collections.abc import Mapping
+from typing import Any
 
 from ssl_studio.core.events import Progress
 
@@ -39,6 +41,12 @@ def size_text(n: int) -> str:
 def counted(n: int, noun: str) -> str:
     """``1 file``, ``2 files``, ``0 files`` (for nouns whose plural adds an s)."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def label_set_text(entry: Mapping[str, Any]) -> str:
+    """``clicks (version 2, 12 labels)``: a version of a label set (a row of
+    ``labels.label_names``), as the app offers it to choose."""
+    return f"{entry['name']} (version {entry['version']}, {counted(entry['n_labels'], 'label')})"
 
 
 def progress_detail(event: Progress) -> str:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.labels import export_labels, label_names
-from ssl_studio.core.wording import counted
+from ssl_studio.core.wording import counted, label_set_text
 from ssl_studio.gui import dialogs
 
 
@@ -35,10 +35,7 @@ def export_labels_dialog(parent: QWidget, project: Path, dataset: str) -> bool:
         return False
     name = next(iter(newest))
     if len(newest) > 1:
-        shown = {
-            f"{n} (version {e['version']}, {counted(e['n_labels'], 'label')})": n
-            for n, e in newest.items()
-        }
+        shown = {label_set_text(e): n for n, e in newest.items()}
         picked, chosen = QInputDialog.getItem(
             parent, "Export labels", "Label set to export:", list(shown), 0, False
         )

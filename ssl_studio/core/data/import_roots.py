@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,7 @@ class ImportRoots:
         folders = known_folders(
             self.salt, [*map(Path, self.root_paths.values()), *self.folders_walked]
         )
+        held = cache(partial(_keys_held, self.salt))  # (each folder listed once)
         gone = set()
         for key, (shown, parent) in unfinished.items():
             if key in self.root_paths:  # (given or walked now: it is there)
@@ -101,8 +103,10 @@ class ImportRoots:
             if shown and REDACTED not in shown and keyed_hash(self.salt, "path", shown) == key:
                 if not os.path.lexists(shown):
                     gone.add(key)
-            elif parent in folders and _holds_none(self.salt, folders[parent], key):
-                gone.add(key)
+            elif parent in folders:
+                keys = held(folders[parent])  # (None: it cannot be read, nothing is known)
+                if keys is not None and key not in keys:
+                    gone.add(key)
         return gone
 
 
@@ -119,13 +123,13 @@ def known_folders(salt: bytes, paths: list[Path]) -> dict[str, str]:
     return known
 
 
-def _holds_none(salt: bytes, folder: str, key: str) -> bool:
-    """Whether ``folder`` can be read and holds nothing whose path key is ``key``."""
+def _keys_held(salt: bytes, folder: str) -> set[str] | None:
+    """Path keys of what ``folder`` holds; None when it cannot be read."""
     try:
         names = os.listdir(folder)
     except OSError:
-        return False
-    return all(keyed_hash(salt, "path", os.path.join(folder, name)) != key for name in names)
+        return None
+    return {keyed_hash(salt, "path", os.path.join(folder, name)) for name in names}
 
 
 def folder_keys(salt: bytes, folders: Mapping[Path, Path]) -> set[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.config import ImportConfig
-from ssl_studio.core.data.path_spelling import walk_spellings
+from ssl_studio.core.data.path_spelling import KnownRoots, walk_spellings
 from ssl_studio.core.data.privacy import keyed_hash
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.store import Store
@@ -21,12 +21,12 @@ class DatasetExistsError(ConfigError):
     """The dataset name is taken by a dataset imported from other folders."""
 
 
-def new_roots(store: Store, dataset: dict[str, Any], paths: list[Path]) -> list[Path]:
-    """The paths a dataset was not imported from before (none when it is still empty)."""
-    known = store.root_keys(dataset["id"])
-    spelled = walk_spellings(store, paths, dataset["id"])
-    keys = [keyed_hash(store.salt, "path", str(p)) for p in spelled]
-    return [p for p, key in zip(paths, keys, strict=True) if known and key not in known]
+def new_roots(roots: KnownRoots, spelled: list[Path]) -> list[Path]:
+    """The paths (spelled by ``roots.spellings``: those of a dataset) that dataset was
+    not imported from before (none when it is still empty)."""
+    if not roots.paths:
+        return []
+    return [p for p in spelled if keyed_hash(roots.salt, "path", str(p)) not in roots.paths]
 
 
 def target_dataset(store: Store, cfg: ImportConfig) -> dict[str, Any] | None:
@@ -58,9 +58,10 @@ def other_cache_size(dataset: dict[str, Any] | None, cfg: ImportConfig) -> bool:
     )
 
 
-def refuse_other_folders(store: Store, dataset: dict[str, Any], paths: list[Path]) -> None:
-    """Refuse to add files from other folders to ``dataset`` unless asked (``--add``)."""
-    if new_roots(store, dataset, paths):
+def refuse_other_folders(dataset: dict[str, Any], roots: KnownRoots, spelled: list[Path]) -> None:
+    """Refuse to add files from other folders (``spelled`` by ``roots``, the dataset's) to
+    ``dataset`` unless asked (``--add``)."""
+    if new_roots(roots, spelled):
         raise DatasetExistsError(
             f"A dataset named '{dataset['name']}' already exists, imported from other "
             "folders. To add these files to it, import with --add (the app asks you); to "

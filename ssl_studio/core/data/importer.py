@@ -48,11 +48,7 @@ from ssl_studio.core.data.import_target import (
 )
 from ssl_studio.core.data.import_writing import ImportWriting
 from ssl_studio.core.data.parallel import decode_files
-from ssl_studio.core.data.path_spelling import (
-    canonical_spellings,
-    refuse_held_respelled,
-    walk_spellings,
-)
+from ssl_studio.core.data.path_spelling import KnownRoots, canonical_spellings
 from ssl_studio.core.data.privacy import REDACTED, keyed_hash, message_redactor, redactor
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.series_channels import ChannelOrder
@@ -126,9 +122,10 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
         self._remove_empty_leftovers()
         given = self.cfg.paths
         existing = target_dataset(self.store, self.cfg)  # (by the name as given)
-        if existing:
-            spelled = walk_spellings(self.store, given, existing["id"])
-            refuse_held_respelled(self.store, existing["id"], spelled)
+        if existing:  # (its roots read, and respelled, once for all these checks)
+            roots = KnownRoots(self.store, existing["id"])
+            spelled = roots.spellings(given)
+            roots.refuse_held_respelled(spelled)
         else:  # a new dataset owes no spelling: the canonical one, for good
             spelled = canonical_spellings(given)
         self.cfg = replace(self.cfg, paths=spelled)
@@ -146,7 +143,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
                 "name (--name)."
             )
         if existing and not self.cfg.add:
-            refuse_other_folders(self.store, existing, self.cfg.paths)
+            refuse_other_folders(existing, roots, spelled)
         known = self.store.known_files(existing["id"]) if existing else {}
         if existing and self._cache_lost(existing):  # decode every imported file again
             known = {k: replace(f, size=-1) if f.status == "ok" else f for k, f in known.items()}

@@ -8,7 +8,7 @@ be imported twice: the same scan on both sides of a train/test split.
 
 Keys stay what they were (keyed hashes of the path walked: projects made before keep
 every item id, and the many places that key a path need no change); what changes is the
-spelling walked, chosen per folder given (``walk_spellings``) by the roots of the dataset
+spelling walked, chosen per folder given (``KnownRoots.spellings``) by the roots of the dataset
 the import goes into (first by those of the whole project, to find that dataset: each
 dataset keys its own files; a new dataset is walked by canonical spellings only), in
 this order:
@@ -32,7 +32,7 @@ this order:
 An import into a dataset of a folder that holds one of the dataset's roots stored
 readable by another spelling than the walk would reach it by (a root imported before
 this rule by a link, and the folder given by the real path; or roots known by both
-spellings under it) is refused, with what to do (``refuse_held_respelled``): walked from
+spellings under it) is refused, with what to do (``KnownRoots.refuse_held_respelled``): walked from
 there, its files would get other keys.
 Left as before: a root imported before this rule by a path that was not canonical and
 whose stored path is [redacted] (it named a patient) is met only by the path it was
@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from functools import cached_property
 from pathlib import Path
 
 from ssl_studio.core.data.privacy import REDACTED, keyed_hash
@@ -145,26 +146,6 @@ def _inside(path: str, folder: str) -> str | None:
     return rel
 
 
-def walk_spellings(
-    store: Store, paths: Iterable[str | os.PathLike[str]], dataset_id: int | None = None
-) -> list[Path]:
-    """The spelling to walk each of ``paths`` by: the one the roots of the dataset (of
-    the project, to find the dataset) know it by, else the readable stored spelling of a
-    root that is or holds it, else its canonical spelling (see the module docstring)."""
-    if dataset_id is None:
-        roots = store.all_root_paths()
-    else:
-        roots = store.root_paths(dataset_id)  # path key -> stored (redacted) path
-    others: list[dict[str, str]] = []  # (looked up only for a spelling no key knows)
-
-    def respelled() -> dict[str, str]:
-        if not others:
-            others.append(_respelled(store.salt, roots))
-        return others[0]
-
-    return [Path(_spelling(store.salt, str(p), roots, respelled)) for p in paths]
-
-
 def _readable(salt: bytes, roots: Mapping[str, str]) -> list[str]:
     """The stored paths of ``roots`` that are readable: nothing redacted in them, and
     their key is the key of the path they show (the spelling they were walked by)."""
@@ -175,69 +156,89 @@ def _readable(salt: bytes, roots: Mapping[str, str]) -> list[str]:
     ]
 
 
-def _respelled(salt: bytes, roots: Mapping[str, str]) -> dict[str, str]:
-    """Stored path -> its canonical spelling, of the roots stored readable by a spelling
-    that is not canonical (imported before this rule)."""
-    out = {}
-    for shown in _readable(salt, roots):
-        real = canonical(shown)
-        if real != shown:
-            out[shown] = real
-    return out
+class KnownRoots:
+    """The roots the folders of one import are spelled by: those of the dataset it goes
+    into (of the whole project, to find that dataset), read once, and the canonical
+    spelling of each stored readable, worked out once when first needed; both
+    ``spellings`` and ``refuse_held_respelled`` use them."""
+
+    def __init__(self, store: Store, dataset_id: int | None = None) -> None:
+        self.salt = store.salt
+        # path key -> stored (redacted) path
+        self.paths = store.all_root_paths() if dataset_id is None else store.root_paths(dataset_id)
+
+    @cached_property
+    def canon(self) -> dict[str, str]:
+        """Stored path -> its canonical spelling, of the roots stored readable."""
+        return {shown: canonical(shown) for shown in _readable(self.salt, self.paths)}
+
+    @cached_property
+    def respelled(self) -> dict[str, str]:
+        """``canon`` of the roots stored by a spelling that is not canonical (imported
+        before this rule)."""
+        return {shown: real for shown, real in self.canon.items() if real != shown}
+
+    def spellings(self, paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+        """The spelling to walk each of ``paths`` by: the one these roots know it by,
+        else the readable stored spelling of a root that is or holds it, else its
+        canonical spelling (see the module docstring)."""
+        return [Path(self._spelling(str(p))) for p in paths]
+
+    def _spelling(self, given: str) -> str:
+        """The spelling of ``given`` to walk (see ``spellings``). Known by both its
+        canonical spelling and the one given (imported before this rule, by each), the
+        one known by the nearest root wins: the spelling given on a tie, the user's own."""
+        salt, roots = self.salt, self.paths
+        absolute = os.path.abspath(given)
+        real = canonical(absolute)
+        by_real = _known_below(salt, real, roots)
+        by_given = _known_below(salt, absolute, roots) if absolute != real else None
+        if by_given is not None and (by_real is None or by_given <= by_real):
+            return absolute  # known by the spelling given (imported before this rule)
+        if by_real is not None:
+            return real  # known by its canonical spelling (or a folder holding it is)
+        if os.path.islink(absolute) and not os.path.isdir(absolute):
+            target = fully_resolved(absolute)  # a link to a file imported before, by its target
+            if _known_below(salt, target, roots) is not None:
+                return target
+        for shown, known in self.respelled.items():  # known by another spelling, readable
+            rel = _inside(real, known)
+            if rel is not None:
+                return os.path.join(shown, rel) if rel else shown
+        if absolute != real and any(_inside(s, absolute) is not None for s in self.respelled):
+            return absolute  # it holds a root known by the spelling given
+        return real
+
+    def refuse_held_respelled(self, paths: Iterable[Path]) -> None:
+        """Refuse folders given (spelled by ``spellings``) that hold a root stored
+        readable by another spelling than the walk would reach it by: its files would get
+        other keys and be imported twice. (A root stored [redacted] cannot be told.)"""
+        # each root's canonical spelling once (``canon``: a folder of many files given one
+        # by one met every root for every file: 28 s for 400 files)
+        if not self.canon:
+            return
+        for path in paths:
+            given = str(path)
+            real = ""
+            for shown, shown_real in self.canon.items():
+                if _under(shown, given):
+                    continue  # reached by the spelling it is known by
+                real = real or canonical(path)
+                if _under(shown_real, real):
+                    raise SpellingConflictError(  # (names no path given: only a stored one)
+                        f"A folder given holds '{shown}', which this dataset was imported "
+                        "from by another path to it (a link, a mapped drive, or other "
+                        "letter case): walked from here its files would be imported twice. "
+                        f"Import '{shown}' by that path, and the other folders here one by one."
+                    )
 
 
-def _spelling(
-    salt: bytes, given: str, roots: Mapping[str, str], respelled: Callable[[], dict[str, str]]
-) -> str:
-    """The spelling of ``given`` to walk (see ``walk_spellings``). Known by both its
-    canonical spelling and the one given (imported before this rule, by each), the one
-    known by the nearest root wins: the spelling given on a tie, the user's own."""
-    absolute = os.path.abspath(given)
-    real = canonical(absolute)
-    by_real = _known_below(salt, real, roots)
-    by_given = _known_below(salt, absolute, roots) if absolute != real else None
-    if by_given is not None and (by_real is None or by_given <= by_real):
-        return absolute  # known by the spelling given (imported before this rule)
-    if by_real is not None:
-        return real  # known by its canonical spelling (or a folder holding it is)
-    if os.path.islink(absolute) and not os.path.isdir(absolute):
-        target = fully_resolved(absolute)  # a link to a file imported before, by its target
-        if _known_below(salt, target, roots) is not None:
-            return target
-    for shown, known in respelled().items():  # known by another spelling, readable
-        rel = _inside(real, known)
-        if rel is not None:
-            return os.path.join(shown, rel) if rel else shown
-    if absolute != real and any(_inside(s, absolute) is not None for s in respelled()):
-        return absolute  # it holds a root known by the spelling given
-    return real
-
-
-def refuse_held_respelled(store: Store, dataset_id: int, paths: Iterable[Path]) -> None:
-    """Refuse folders given (spelled by ``walk_spellings``) that hold a root of the
-    dataset stored readable by another spelling than the walk would reach it by: its
-    files would get other keys and be imported twice. (A root stored [redacted] cannot
-    be told.)"""
-    readable = _readable(store.salt, store.root_paths(dataset_id))
-    if not readable:
-        return
-    # each root's canonical spelling once (a folder of many files given one by one met
-    # every root for every file: 28 s for 400 files)
-    canon = {shown: canonical(shown) for shown in readable}
-    for path in paths:
-        given = str(path)
-        real = ""
-        for shown, shown_real in canon.items():
-            if _under(shown, given):
-                continue  # reached by the spelling it is known by
-            real = real or canonical(path)
-            if _under(shown_real, real):
-                raise SpellingConflictError(  # (names no path given: only a stored one)
-                    f"A folder given holds '{shown}', which this dataset was imported "
-                    "from by another path to it (a link, a mapped drive, or other letter "
-                    "case): walked from here its files would be imported twice. Import "
-                    f"'{shown}' by that path, and the other folders here one by one."
-                )
+def walk_spellings(
+    store: Store, paths: Iterable[str | os.PathLike[str]], dataset_id: int | None = None
+) -> list[Path]:
+    """``KnownRoots.spellings`` of ``paths`` by the roots of the dataset (of the project,
+    to find the dataset), read for this call alone."""
+    return KnownRoots(store, dataset_id).spellings(paths)
 
 
 def _under(path: str, folder: str) -> bool:

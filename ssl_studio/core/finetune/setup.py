@@ -16,6 +16,7 @@ from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.patient_groups import item_groups
 from ssl_studio.core.evaluation.splits import Split, group_ids
 from ssl_studio.core.finetune.data import LabeledData, positive_class
+from ssl_studio.core.labels import label_set_to_use
 from ssl_studio.core.pretrain import USABLE_STATUSES, latest_checkpoint
 from ssl_studio.core.project.store import Store
 
@@ -129,17 +130,7 @@ def chosen_label_set(store: Store, dataset_name: str, name: str) -> str:
     if name or found is None:
         return name
     names = sorted({s["name"] for s in store.label_sets(found["id"])})
-    if len(names) == 1:
-        return names[0]
-    if not names:
-        raise ConfigError(
-            f"Dataset '{dataset_name}' has no labels yet. Add some with ssl-studio labels "
-            "(a CSV or the class-folder names), or label by clicking in the fine-tune wizard."
-        )
-    raise ConfigError(
-        f"Dataset '{dataset_name}' has {len(names)} label sets ({', '.join(names)}); "
-        "choose one with --labels NAME."
-    )
+    return label_set_to_use(dataset_name, names, "", "--labels")
 
 
 def prepare(

@@ -40,17 +40,11 @@ class ProjectPaths:
     def run_folder(self, run_id: int) -> Path:
         return self.runs / str(run_id)
 
-    def run_ids_on_disk(self) -> set[int]:
-        """The ids of the run folders under runs/ (a run's folder is named by its id)."""
+    def ids_on_disk(self, folder: Path, prefix: str = "") -> set[int]:
+        """The ids in the names of the folders in ``folder``: ``<prefix><id>`` (runs/
+        names a run's folder by its id, cache/ a dataset's as ``dataset-<id>``)."""
         try:
-            return {int(p.name) for p in self.runs.iterdir() if p.name.isdigit()}
-        except OSError:
-            return set()
-
-    def dataset_ids_on_disk(self) -> set[int]:
-        """The ids of the dataset cache folders under cache/ (``dataset-<id>``)."""
-        try:
-            names = [p.name.removeprefix("dataset-") for p in self.cache.iterdir()]
+            names = [p.name.removeprefix(prefix) for p in folder.iterdir()]
         except OSError:
             return set()
         return {int(n) for n in names if n.isdigit()}

@@ -140,6 +140,7 @@ class MapPanel(QWidget):
         self.plot.hideAxis("bottom")
         self.legend = add_legend(self.plot)  # dark text on a pale backing
         self.scatters: list[pg.ScatterPlotItem] = []
+        self.drawn: list[str] = []  # each dot's group as drawn (categories, once a colouring)
         self.marks: pg.ScatterPlotItem | None = None  # rings round the chosen dot
         self.marked: tuple[int, list[int]] | None = None  # (position, its neighbours)
         self.hover = QLabel("Hover over a dot.")
@@ -295,6 +296,8 @@ class MapPanel(QWidget):
         self.colour_by.blockSignals(False)
 
     def categories(self) -> list[str]:
+        """Each dot's group under the current colouring (worked out by ``_draw``, which
+        keeps them as ``drawn``)."""
         assert self.map is not None and self.view is not None
         key = self.colour_by.currentText()
         if key == "label":
@@ -308,12 +311,14 @@ class MapPanel(QWidget):
             self.plot.removeItem(self.marks)
         self.legend.clear()
         self.scatters = []
+        self.drawn = []
         if self.map is None:
             self._describe()
             return
         if self.marked is not None:
             self._mark(*self.marked)
-        categories = np.array(self.categories())
+        self.drawn = self.categories()  # (once: a chosen dot reads its group here)
+        categories = np.array(self.drawn)
         coloured = 0  # groups given a colour so far: grey ones take none
         for name in sorted(set(categories), key=_natural):
             where = np.flatnonzero(categories == name)
@@ -384,7 +389,7 @@ class MapPanel(QWidget):
         assert self.map is not None
         label = self.map.labels[position] or "unlabeled"
         key = self.colour_by.currentText()
-        return label if key == "label" else f"{label}; {key}: {self.categories()[position]}"
+        return label if key == "label" else f"{label}; {key}: {self.drawn[position]}"
 
     def _describe(self) -> None:
         """Say which dot is chosen, and its group under the current colouring, beside the

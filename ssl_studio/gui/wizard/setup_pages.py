@@ -38,6 +38,7 @@ from ssl_studio.core.labels import (
 from ssl_studio.core.pretrain import USABLE_STATUSES
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
+from ssl_studio.core.wording import label_set_text
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.tables import fill_table, make_table
 from ssl_studio.gui.wizard.label_dialog import LabelDialog
@@ -153,7 +154,7 @@ class LabelsPage(QWizardPage):
         self.label_set.blockSignals(True)
         self.label_set.clear()
         for name, s in newest.items():
-            self.label_set.addItem(f"{name} (version {s['version']}, {s['n_labels']} labels)", name)
+            self.label_set.addItem(label_set_text(s), name)
         self.label_set.blockSignals(False)
         names = list(newest)
         if names:

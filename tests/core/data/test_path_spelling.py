@@ -286,7 +286,7 @@ def test_many_files_given_one_by_one_resolve_each_root_once(project, tmp_path, m
 
     monkeypatch.setattr(path_spelling, "canonical", counted)
     with Store.open(project) as store:
-        path_spelling.refuse_held_respelled(store, 1, files)
+        path_spelling.KnownRoots(store, 1).refuse_held_respelled(files)
     assert len(calls) <= 2 * len(files)
 
 

@@ -316,7 +316,7 @@ def test_a_label_set_exports_to_a_csv_that_reads_back_as_it_was(project, tmp_pat
     assert labels_of(project, "again") == labels_of(project, "folders")
     with pytest.raises(ConfigError, match="already exists; give another file name"):
         export_labels(project, "shapes", out, name="folders")
-    several = r"several label sets \(again, folders\); name the one to export \(--name\)"
+    several = r"has 2 label sets \(again, folders\); choose one with --name NAME"
     with pytest.raises(ConfigError, match=several):
         export_labels(project, "shapes", tmp_path / "two.csv")
     with pytest.raises(ConfigError, match="has no label set 'x'"):

@@ -62,7 +62,8 @@ class DatasetRecords(StoreBase):
         with self.transaction():
             latest = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM datasets").fetchone()[0]
             removed = int(self.meta(LAST_DATASET_ID) or 0)
-            dataset_id = max({int(latest), removed, *self.paths.dataset_ids_on_disk()}) + 1
+            on_disk = self.paths.ids_on_disk(self.paths.cache, "dataset-")
+            dataset_id = max({int(latest), removed, *on_disk}) + 1
             self.conn.execute(
                 "INSERT INTO datasets(id, name, modality, cache_size, created, updated) "
                 "VALUES (?, ?, ?, ?, ?, ?)",

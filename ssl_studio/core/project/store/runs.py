@@ -36,7 +36,7 @@ class RunRecords(StoreBase):
         with self.transaction():
             latest = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0]
             removed = int(self.meta(LAST_RUN_ID) or 0)  # (a deleted run's id is not reused)
-            run_id = max({int(latest), removed, *self.paths.run_ids_on_disk()}) + 1
+            run_id = max({int(latest), removed, *self.paths.ids_on_disk(self.paths.runs)}) + 1
             folder = self.paths.run_folder(run_id)
             self.conn.execute(
                 f"INSERT INTO runs(id, dataset_id, kind, status, created, started, folder, "
