@@ -36,6 +36,7 @@ from threadpoolctl import threadpool_limits
 
 SVM_C_GRID = [10.0**k for k in range(-4, 5)] + [np.inf]
 LOGISTIC_C_GRID = [10.0**k for k in range(-4, 5)]
+KNN_TEMPERATURE = 0.07  # the kNN head's vote: weights exp(cosine similarity / this)
 MAX_CV_EXAMPLES = 10_000
 # the logistic probe picks its C on at most this many labels (a stratified draw) and then
 # fits all of them: 45 cross-validation fits of 20 000 labels kept the wizard busy minutes
@@ -166,27 +167,39 @@ def logistic_probe(
     return ProbeResult(predictions, _accuracy(test_y, predictions), C)
 
 
-def choose_k(
+def knn_loo_accuracies(
     train_z: np.ndarray, train_y: np.ndarray, candidates=(1, 3, 5, 10, 20), rows: int = 1024
-) -> int:
-    """The k of a cosine kNN with the best leave-one-out accuracy on the training set.
-    Neighbours are found ``rows`` items at a time (memory [rows, N], not [N, N])."""
+) -> dict[int, float]:
+    """Leave-one-out accuracy on the training set of the kNN the ``knn`` protocol fits
+    (cosine similarity, votes weighted by exp(similarity / KNN_TEMPERATURE)), for each
+    candidate k below N. Neighbours are found ``rows`` items at a time (memory [rows, N],
+    not [N, N])."""
     z = train_z / np.maximum(np.linalg.norm(train_z, axis=1, keepdims=True), 1e-12)
     classes, y = np.unique(train_y, return_inverse=True)
     ks = [k for k in candidates if k <= len(y) - 1] or [1]
     nearest = np.empty((len(y), max(ks)), np.int64)  # each item's neighbours, nearest first
+    closeness = np.empty((len(y), max(ks)))  # and their similarities
     for start in range(0, len(y), rows):
         similarity = z[start : start + rows] @ z.T  # [rows, N]
         similarity[np.arange(len(similarity)), np.arange(start, start + len(similarity))] = -np.inf
         top = np.argpartition(-similarity, max(ks) - 1, axis=1)[:, : max(ks)]
-        order = np.argsort(-np.take_along_axis(similarity, top, axis=1), axis=1, kind="stable")
+        near = np.take_along_axis(similarity, top, axis=1)
+        order = np.argsort(-near, axis=1, kind="stable")
         nearest[start : start + rows] = np.take_along_axis(top, order, axis=1)
-    best, best_acc = ks[0], -1.0
+        closeness[start : start + rows] = np.take_along_axis(near, order, axis=1)
+    weights = np.exp((closeness - 1.0) / KNN_TEMPERATURE)  # (÷ e^(1/T): the same vote)
+    accuracies = {}
     for k in ks:
         votes = np.zeros((len(y), len(classes)))
         for j in range(k):
-            votes[np.arange(len(y)), y[nearest[:, j]]] += 1
-        acc = float((votes.argmax(1) == y).mean())
-        if acc > best_acc:
-            best, best_acc = k, acc
-    return best
+            votes[np.arange(len(y)), y[nearest[:, j]]] += weights[:, j]
+        accuracies[k] = float((votes.argmax(1) == y).mean())
+    return accuracies
+
+
+def choose_k(
+    train_z: np.ndarray, train_y: np.ndarray, candidates=(1, 3, 5, 10, 20), rows: int = 1024
+) -> int:
+    """The k with the best ``knn_loo_accuracies`` (the smallest of those that tie)."""
+    accuracies = knn_loo_accuracies(train_z, train_y, candidates, rows)
+    return max(accuracies, key=lambda k: (accuracies[k], -k))

@@ -16,9 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ssl_studio.core.evaluation.probes import KNN_TEMPERATURE
 from ssl_studio.core.models.backbones import Backbone, build_backbone
-
-KNN_TEMPERATURE = 0.07
 
 
 class KNNHead(nn.Module):

@@ -7,9 +7,11 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from ssl_studio.core.evaluation import probes
 from ssl_studio.core.evaluation.probes import logistic_probe, svm_probe
+from ssl_studio.core.finetune.classifier import KNNHead
 
 
 def blobs(n=60, seed=0):
@@ -122,3 +124,21 @@ def test_just_over_the_draw_size_every_label_is_cross_validated(monkeypatch):
     z, y = z[:31], y[:31]  # 1 more: no draw can hold out every class, so none is made
     model, C = probes.fit_logistic(z, y)
     assert model[0].n_samples_seen_ == 31 and C in probes.LOGISTIC_C_GRID
+
+
+def test_the_knn_k_is_chosen_for_the_weighted_vote_the_knn_head_casts():
+    """choose_k scored each k by plain majority votes, but the fitted head weighs its
+    neighbours by exp(similarity / 0.07): k was tuned for another classifier."""
+    for seed in range(3):
+        z, names = blobs(n=60, seed=seed)
+        z = z + np.random.default_rng(seed).normal(0, 1.5, z.shape)
+        y = np.unique(names, return_inverse=True)[1]
+        found = probes.knn_loo_accuracies(z, y, rows=11)
+        for k, accuracy in found.items():
+            right = 0
+            for i in range(len(y)):  # leave item i out of the head's bank
+                keep = np.arange(len(y)) != i
+                head = KNNHead(torch.from_numpy(z[keep]), torch.from_numpy(y[keep]), 3, k)
+                right += int(head(torch.from_numpy(z[i : i + 1])).argmax() == y[i])
+            assert accuracy == right / len(y), (seed, k)
+        assert probes.choose_k(z, y) == max(found, key=lambda k: (found[k], -k))
