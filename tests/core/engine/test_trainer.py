@@ -421,3 +421,22 @@ def test_the_first_step_is_logged_however_long_the_machine_has_been_up(tmp_path,
     events = []
     train(tmp_path, events=events, steps=6, log_every_seconds=3600.0)
     assert [e.step for e in events if isinstance(e, Step)] == [1, 4, 6]
+
+
+def test_a_resumed_optimiser_state_of_another_shape_is_refused():
+    """An earlier version's head of another shape (masked ts-patch predicted one value a
+    patch) cannot be resumed: AdamW would fail on its moving averages mid-step."""
+    from ssl_studio.core.engine.trainer_state import check_optimizer_state
+
+    old = torch.nn.Linear(4, 1)
+    optimizer = torch.optim.AdamW(old.parameters())
+    old(torch.ones(2, 4)).sum().backward()
+    optimizer.step()
+    state = optimizer.state_dict()
+    same = torch.optim.AdamW(torch.nn.Linear(4, 1).parameters())
+    same.load_state_dict(state)
+    check_optimizer_state(same)
+    wider = torch.optim.AdamW(torch.nn.Linear(4, 8).parameters())
+    wider.load_state_dict(state)
+    with pytest.raises(CheckpointError, match="cannot be resumed"):
+        check_optimizer_state(wider)
