@@ -168,7 +168,8 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2, default=str))
         return EXIT_OK
     for task in info["tasks"]:
-        print(f"{task['name']} [{', '.join(task['modalities'])}]: {task['summary']}")
+        only = f"; {' or '.join(task['backbones'])} only" if task["backbones"] else ""
+        print(f"{task['name']} [{', '.join(task['modalities'])}{only}]: {task['summary']}")
         for option in task["options"]:
             print(f"    task.{option['name']} = {option['default']!r}: {option['help']}")
     for kind in ("image", "timeseries"):
@@ -203,7 +204,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
     p.add_argument("--dataset", help="the image or series dataset to learn from")
     p.add_argument(
-        "--task", help="pretext task (default: simclr for images, ts2vec for series; see tasks)"
+        "--task",
+        help="pretext task (default: simclr for images, ts2vec for series, masked on "
+        "ts-patch; see tasks)",
     )
     p.add_argument(
         "--backbone", help="encoder (default: the preset's for images, ts-conv for series)"

@@ -196,6 +196,8 @@ PRESET_VALUES = {
 SERIES_MORE_STEPS_ABOVE = 100_000
 SERIES_PRESET_STEPS = {"quick": 1, "standard": 3, "thorough": 10}  # times TS2Vec's steps
 DEFAULT_TASKS = {"image": "simclr", "timeseries": "ts2vec"}
+# the series task with ts-patch, which ts2vec cannot train (ts2vec.py says why)
+DEFAULT_PATCH_TASK = "masked"
 DEFAULT_SERIES_BACKBONE = "ts-conv"
 DEFAULT_SERIES_LENGTH = 3000
 
@@ -230,7 +232,9 @@ class PretrainConfig:
 
     project: Path
     dataset: str = option("", "Name of the dataset to pretrain on.")
-    task: str | None = option(None, "Pretext task; empty: simclr for images, ts2vec for series.")
+    task: str | None = option(
+        None, "Pretext task; empty: simclr for images, ts2vec for series (masked on ts-patch)."
+    )
     backbone: str | None = option(None, "Encoder architecture; empty: the preset's.")
     backbone_options: dict[str, Any] = option(
         {}, "Options of the backbone, e.g. a ViT's patch_size (see ssl-studio tasks)."
@@ -271,7 +275,9 @@ class PretrainConfig:
         """
         if self.resume_run is None:  # a resumed run keeps the options it began with
             self._refuse_other_kind(modality)
-        self.task = self.task or DEFAULT_TASKS[modality]
+        if not self.task:
+            patches = modality == "timeseries" and self.backbone == "ts-patch"
+            self.task = DEFAULT_PATCH_TASK if patches else DEFAULT_TASKS[modality]
         if modality == "image":
             _, size, _, steps = PRESET_VALUES[self.preset]
             self.backbone = self.backbone or default_backbone(modality, self.preset, self.task)

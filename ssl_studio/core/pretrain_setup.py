@@ -27,7 +27,7 @@ from ssl_studio.core.models.backbones import build_backbone
 from ssl_studio.core.models.series import SeriesEncoder
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.base import PretextTask
-from ssl_studio.core.tasks.registry import build_task
+from ssl_studio.core.tasks.registry import build_task, check_backbone
 from ssl_studio.core.transforms.image_augment import (
     ImageAugment,
     ImageAugmentConfig,
@@ -99,6 +99,7 @@ def build_setup(
             world=world,
         )
         probe = _series_probe(reader, channels, cfg.series_length)
+    check_backbone(cfg.task, cfg.backbone)
     task = build_task(cfg.task, cfg.task_options, backbone, augment)
     snapshot = {
         "modality": modality,

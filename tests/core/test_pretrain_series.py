@@ -78,6 +78,20 @@ def test_image_tasks_and_backbones_are_refused_for_series(series_project):
         pretrain(cfg)
 
 
+def test_ts2vec_on_ts_patch_is_refused_and_ts_patch_alone_trains_masked(series_project):
+    cfg = config(series_project, "ts2vec")
+    cfg.backbone = "ts-patch"
+    with pytest.raises(
+        ConfigError, match="ts2vec cannot train ts-patch: choose the backbone ts-conv"
+    ):
+        pretrain(cfg)
+    cfg = config(series_project, steps=2)
+    cfg.backbone = "ts-patch"
+    summary = pretrain(cfg)
+    with Store.open(series_project) as store:
+        assert store.run(summary["run_id"])["task"] == "masked"
+
+
 def test_embeddings_per_series_and_per_step_feed_a_probe(series_project):
     summary = pretrain(config(series_project, steps=6))
     ids, z = embed(series_project, summary["run_id"])

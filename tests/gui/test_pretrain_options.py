@@ -90,3 +90,26 @@ def test_training_tab_says_the_batch_and_lr_the_data_gets_and_keeps_typed_ones(
     cfg = panel.config()
     cfg.resolve("timeseries", 100)
     assert (cfg.train.batch_size, cfg.train.lr) == (128, 0.002)
+
+
+def test_the_backbone_list_holds_what_the_task_can_train(qtbot, make_window, project, tmp_path):
+    """ts2vec trains ts-conv only (ts-patch gives all steps of a patch one vector); a
+    backbone chosen for masked modelling is kept while it still fits."""
+    panel = _series_panel(make_window, project, tmp_path)
+
+    def listed():
+        return [panel.backbone.itemText(i) for i in range(panel.backbone.count())]
+
+    def choose(task):
+        names = [panel.task_list.item(i).text() for i in range(panel.task_list.count())]
+        panel.task_list.setCurrentRow(names.index(task))
+
+    choose("ts2vec")
+    assert listed() == ["the preset's", "ts-conv"]
+    choose("masked")
+    assert listed() == ["the preset's", "ts-conv", "ts-patch"]
+    panel.backbone.setCurrentText("ts-patch")
+    choose("forecast")
+    assert panel.backbone.currentData() == "ts-patch" and panel.config().task == "forecast"
+    choose("ts2vec")
+    assert panel.backbone.currentData() is None  # the preset's: ts-conv

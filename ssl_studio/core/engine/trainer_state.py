@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import (
     CheckpointError,
@@ -23,6 +25,23 @@ from ssl_studio.core.engine.checkpoint import (
     set_rng_state,
 )
 from ssl_studio.core.events import Checkpoint, Message
+
+
+def check_optimizer_state(optimizer: torch.optim.Optimizer) -> None:
+    """CheckpointError when a resumed optimiser's state (AdamW's moving averages) has another
+    shape than its parameter: the task's head changed shape since the run was written (masked
+    modelling on ts-patch predicts whole patches since; an older run of it cannot go on, but
+    fine-tuning, embeddings and export still read its weights)."""
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            for value in optimizer.state.get(param, {}).values():
+                if isinstance(value, torch.Tensor) and value.ndim and value.shape != param.shape:
+                    raise CheckpointError(
+                        "This run was written by an earlier version whose task head had "
+                        f"another shape ({tuple(value.shape)}, now {tuple(param.shape)}), so "
+                        "it cannot be resumed; start a new run (fine-tuning, embeddings and "
+                        "export still use this one's weights)."
+                    )
 
 
 @dataclass
@@ -46,6 +65,7 @@ class Checkpointing:
     def _restore(self, state: dict[str, Any]) -> None:
         self.task.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        check_optimizer_state(self.optimizer)
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
         p = state["progress"]

@@ -42,6 +42,9 @@ class SeriesEncoder(nn.Module):
 
     in_channels: int
     dim: int  # width of the representations
+    # the most time steps that share one representation (forward_steps gives every step of
+    # a patch its patch's vector): 1 where each step has its own
+    steps_per_vector: int = 1
     input_shift: Tensor  # [C]: subtracted from each channel first
     input_scale: Tensor  # [C]: then divided by
 
@@ -72,6 +75,11 @@ class SeriesEncoder(nn.Module):
         """x: [N, C, T] float (0 where missing), observed: [N, C, T] bool, latent_mask: [N, T]
         bool (True = hide the step inside the encoder) -> per-step representations [N, T, dim]."""
         raise NotImplementedError
+
+    def step_offsets(self, length: int, device: torch.device | None = None) -> Tensor:
+        """Where each of ``length`` steps lies in the stretch of steps that share its vector:
+        [length] long, each in [0, steps_per_vector) (all 0 when every step has its own)."""
+        return torch.zeros(length, dtype=torch.long, device=device)
 
     def forward(self, x: Tensor, observed: Tensor | None = None) -> Tensor:
         """x: [N, C, T], observed: [N, C, T] bool or None (all observed) -> [N, dim].
@@ -203,9 +211,11 @@ class PatchTransformerEncoder(SeriesEncoder):
     are cut into windows of ``max_patches`` patches encoded independently (memory stays bounded,
     positions stay in the trained range). Channels are averaged (over those that observed
     something in the patch) and every step gets its patch's vector: the last patch that starts
-    at or before it. ``latent_mask`` hides steps by treating them as missing, so a patch
-    entirely hidden becomes the mask token (a patch embedding mixes steps, so hiding cannot
-    wait until after it).
+    at or before it (``step_offsets``: the step's place in that patch, 0 to patch_len - 1;
+    with overlapping patches a series' last steps lie past the stride in its last patch;
+    ``steps_per_vector`` is patch_len). ``latent_mask`` hides steps by treating them as
+    missing, so a patch entirely hidden becomes the mask token (a patch embedding mixes
+    steps, so hiding cannot wait until after it).
     """
 
     heads = 4
@@ -270,6 +280,23 @@ class PatchTransformerEncoder(SeriesEncoder):
             return count.clamp(min=0) + 1  # type: ignore[return-value]
         return torch.sym_max(0, count) + 1
 
+    @property
+    def steps_per_vector(self) -> int:  # type: ignore[override]
+        """Steps of a patch, all of which get its vector: patch_len."""
+        return self.patch_len
+
+    def step_patches(self, length: int, device: torch.device | None = None) -> Tensor:
+        """The patch whose vector each of ``length`` steps gets: the last one starting at or
+        before it, [length] long."""
+        steps = torch.arange(length, device=device)
+        return (steps // self.stride).clamp(max=self.num_patches(length) - 1)
+
+    def step_offsets(self, length: int, device: torch.device | None = None) -> Tensor:
+        """Each step's place in its patch (``step_patches``): [length] long in [0,
+        patch_len)."""
+        steps = torch.arange(length, device=device)
+        return steps - self.step_patches(length, device) * self.stride
+
     def forward_steps(
         self, x: Tensor, observed: Tensor, latent_mask: Tensor | None = None
     ) -> Tensor:
@@ -293,8 +320,7 @@ class PatchTransformerEncoder(SeriesEncoder):
         weight = (~empty).to(z.dtype)  # average the channels that saw something, else all
         weight = torch.where(weight.sum(1, keepdim=True) > 0, weight, torch.ones_like(weight))
         pooled = (z * weight[..., None]).sum(1) / weight.sum(1)[..., None]  # [N, L, dim]
-        index = (torch.arange(t, device=x.device) // self.stride).clamp(max=count - 1)
-        return pooled[:, index]
+        return pooled[:, self.step_patches(t, x.device)]
 
     def encode(self, tokens: Tensor, empty: Tensor) -> Tensor:
         """tokens: [B, L, dim], empty: [B, L] bool (ignored as keys) -> [B, L, dim].

@@ -22,6 +22,8 @@ class PretextTask(nn.Module):
 
     name: ClassVar[str]
     modalities: ClassVar[tuple[str, ...]] = ("image",)
+    # the backbones it can train, by name; None: every backbone of its modalities
+    backbones: ClassVar[tuple[str, ...] | None] = None
     Config: ClassVar[type]
     summary: ClassVar[str]  # one line for lists
     explanation: ClassVar[str]  # what the model is asked to predict, and why that teaches it

@@ -80,6 +80,7 @@ class MAE(PretextTask):
 
     name = "mae"
     modalities = ("image",)
+    backbones = ("vit-tiny", "vit-small")
     Config = MAEConfig
     summary = "Masked autoencoder: hide most image patches and redraw them (ViT backbones)."
     explanation = (

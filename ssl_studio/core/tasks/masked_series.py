@@ -4,16 +4,22 @@ In each (series, channel), exactly ``round(mask_ratio * K)`` of its K observed v
 hidden, in stretches whose lengths are geometric with mean ``span`` (counted in observed
 values: a stretch passes over missing steps). The encoder sees the series with the hidden
 values zeroed and marked unobserved; a linear head on ``forward_steps`` predicts every
-channel's value at every step, and the loss is the mean squared error on the hidden values
-only. Targets are standardized per (series, channel) with the mean and standard deviation
-(population, ddof 0) of all its observed values, so every recording weighs the same whatever
-its units. Real missing values and padding are never hidden, never input and never targets.
+channel's value at every step. Where steps share one vector (ts-patch gives every step of a
+patch its patch's vector; ``steps_per_vector`` of the encoder, patch_len), the head predicts
+the whole stretch, ``steps_per_vector`` values per channel as PatchTST reconstructs a patch,
+and each step takes the value at its place in it (``step_offsets``), so the steps of a patch
+can differ; with one vector per step (ts-conv) it is a per-step Linear(dim -> C). The loss
+is the mean squared error on the hidden values only. Targets are standardized per (series,
+channel) with the mean and standard deviation (population, ddof 0) of all its observed
+values, so every recording weighs the same whatever its units. Real missing values and
+padding are never hidden, never input and never targets.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -95,7 +101,8 @@ def exact_span_mask(
 
 
 class MaskedSeries(SeriesTask):
-    """Masked value modelling on a series encoder with ``forward_steps`` and a linear head."""
+    """Masked value modelling on a series encoder with ``forward_steps`` and a linear head:
+    Linear(dim -> steps_per_vector * C), outputs ordered (place in the stretch, channel)."""
 
     name = "masked"
     Config = MaskedSeriesConfig
@@ -114,7 +121,30 @@ class MaskedSeries(SeriesTask):
         cfg.validate()
         super().__init__(cfg, backbone, augment)
         self.channels = int(self.encoder.in_channels)
-        self.head = nn.Linear(self.dim, self.channels)
+        self.steps_per_vector = int(getattr(self.encoder, "steps_per_vector", 1))
+        self.head = nn.Linear(self.dim, self.steps_per_vector * self.channels)
+
+    def predict(self, steps: Tensor) -> Tensor:
+        """Per-step representations [N, T, D] -> every channel's value at every step
+        [N, C, T]: the head's ``steps_per_vector`` values per channel, each step taking
+        the one at its place among the steps that share its vector."""
+        n, t, _ = steps.shape
+        out = self.head(steps).view(n, t, self.steps_per_vector, self.channels)
+        if self.steps_per_vector == 1:
+            return out[:, :, 0].transpose(1, 2)
+        place = self.encoder.step_offsets(t, steps.device)  # [T]
+        return out[:, torch.arange(t, device=steps.device), place].transpose(1, 2)
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
+        """A ts-patch checkpoint from before the head predicted whole patches (one value per
+        channel, the same for every step of a patch) loads with that value at every place,
+        so it predicts as it did."""
+        for name in ("weight", "bias"):
+            key = f"{prefix}head.{name}"
+            old = state_dict.get(key)
+            if old is not None and self.steps_per_vector > 1 and len(old) == self.channels:
+                state_dict[key] = old.repeat(self.steps_per_vector, *[1] * (old.ndim - 1))
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     def reconstruct(self, x: Tensor, observed: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Hide, encode, predict: x, observed [N, C, T] -> (pred, target, hidden) [N, C, T].
@@ -126,7 +156,7 @@ class MaskedSeries(SeriesTask):
         hidden = exact_span_mask(observed, self.cfg.mask_ratio, self.cfg.span)
         visible = observed & ~hidden
         steps = self.encoder.forward_steps(torch.where(visible, x, 0.0), visible)  # [N, T, D]
-        pred = self.head(steps).transpose(1, 2)  # [N, C, T]
+        pred = self.predict(steps)  # [N, C, T]
         mean, std, varies = observed_stats(x, observed)
         target = (x - mean) / torch.where(varies, std, torch.ones_like(std))
         return pred, torch.where(observed, target, torch.zeros_like(target)), hidden

@@ -45,12 +45,28 @@ def build_task(
     return cls(cfg, backbone, augment)
 
 
+def check_backbone(name: str, backbone: str) -> None:
+    """ConfigError unless task ``name`` can train ``backbone`` (its ``backbones``); a new or
+    resumed run checks it, not a finished run rebuilt for its weights."""
+    fitting = task_class(name).backbones
+    if fitting is not None and backbone not in fitting:
+        also = [n for n, t in TASKS.items() if t.backbones is None or backbone in t.backbones]
+        fits = [n for n in also if set(TASKS[n].modalities) & set(task_class(name).modalities)]
+        raise ConfigError(
+            f"Task {name} cannot train {backbone}: choose the backbone "
+            f"{' or '.join(fitting)}, or with {backbone} the task {' or '.join(fits)} "
+            "(ssl-studio tasks lists the backbones of each task)."
+        )
+
+
 def describe_tasks() -> list[dict[str, Any]]:
-    """Every task with its modalities, explanation and options (``ssl-studio tasks``)."""
+    """Every task with its modalities, the backbones it trains (None: all of them),
+    explanation and options (``ssl-studio tasks``)."""
     return [
         {
             "name": cls.name,
             "modalities": list(cls.modalities),
+            "backbones": None if cls.backbones is None else list(cls.backbones),
             "summary": cls.summary,
             "explanation": cls.explanation,
             "options": describe_options(cls.Config),

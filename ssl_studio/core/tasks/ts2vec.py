@@ -7,6 +7,11 @@ hidden inside the encoder with probability ``mask_prob``, while training); the r
 of the overlap, ``r1[:, -overlap:]`` and ``r2[:, :overlap]`` ([N, overlap, D], the same original
 steps seen in two contexts), are compared by ``losses.hierarchical_contrastive``.
 
+Encoders: ts-conv only (``backbones``; ``registry.check_backbone`` refuses others for a new
+or resumed run). ts-patch gives every step of a patch its patch's vector, so the decoys of
+the moments' term would hold exact copies of the anchor (a loss floor of log(steps - 1)) and
+the two crops, cut at any step, would see the overlap in different patch phases.
+
 Padding: the windows lie inside every series' true length, so the overlap holds no padding
 (only the series' own missing values, which TS2Vec keeps: their representations come from the
 context). Series of length 0 are left out of the loss through its ``valid`` mask.
@@ -81,6 +86,9 @@ class TS2Vec(SeriesTask):
     """TS2Vec on a series encoder with ``forward_steps``: hierarchical contrast of two crops."""
 
     name = "ts2vec"
+    # ts-patch gives all steps of a patch one vector: copies of the anchor among the decoys
+    # (a floor of log(steps - 1) on the moments' term) and crops in different patch phases
+    backbones = ("ts-conv",)
     Config = TS2VecConfig
     summary = "Contrastive: two overlapping windows of a recording must agree moment by moment."
     explanation = (
@@ -89,7 +97,9 @@ class TS2Vec(SeriesTask):
         "recognise that both descriptions belong to the same recording and to the same "
         "moment, while other recordings and other moments serve as decoys, at fine and "
         "coarse time scales. To succeed it has to describe what is happening at each moment "
-        "in a way that does not depend on where the window was cut."
+        "in a way that does not depend on where the window was cut. It needs the ts-conv "
+        "encoder, which describes every moment on its own (ts-patch gives all moments of a "
+        "patch one description: use masked or forecast with it)."
     )
 
     def __init__(

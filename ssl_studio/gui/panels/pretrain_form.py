@@ -240,15 +240,32 @@ class PretrainForm(QScrollArea):
         names = [n for n, t in self.tasks.items() if modality in t["modalities"]]
         self.task_list.addItems(names)
         self.task_list.setCurrentRow(names.index(previous) if previous in names else 0)
-        self.backbone.addItem("the preset's", None)
-        for name in IMAGE_BACKBONES if modality == "image" else SERIES_BACKBONES:
-            self.backbone.addItem(name, name)
+        self._fill_backbones()
         self.preview_box.setVisible(modality == "image")
         self._show_training_defaults()
         assert self.context.project is not None
         self.advanced.show_augmentation(self.context.project, self.dataset.currentText())
         self.preview_box.item = None
         self.refresh_preview()
+
+    def _fill_backbones(self) -> None:
+        """The backbones of the data's kind that the chosen task can train ("the preset's"
+        first; ts2vec only ts-conv, mae only the ViTs); a choice that still fits is kept."""
+        modality = self.modality()
+        kept = self.backbone.currentData()
+        item = self.task_list.currentItem()
+        task = self.tasks.get(item.text()) if item else None
+        fitting = task["backbones"] if task else None
+        self.backbone.blockSignals(True)  # one options update, below, not one per item
+        self.backbone.clear()
+        if modality is not None:
+            self.backbone.addItem("the preset's", None)
+            for name in IMAGE_BACKBONES if modality == "image" else SERIES_BACKBONES:
+                if fitting is None or name in fitting:
+                    self.backbone.addItem(name, name)
+            self.backbone.setCurrentIndex(max(0, self.backbone.findData(kept)) if kept else 0)
+        self.backbone.blockSignals(False)
+        self._show_backbone_options()
 
     def chosen_backbone(self) -> str | None:
         """The backbone the run will use: the one chosen, else the preset's for the data."""
@@ -285,7 +302,8 @@ class PretrainForm(QScrollArea):
         task = self.tasks[name]
         self.explanation.setText(f"<b>{task['summary']}</b><br>{task['explanation']}")
         self.advanced.show_task(name)
-        self._show_backbone_options()  # "the preset's" backbone may depend on the task
+        self._fill_backbones()  # the task may not train every backbone; "the preset's"
+        # backbone may depend on the task
 
     def refresh_preview(self, new_item: bool = False) -> None:
         """Eight augmented views of one real item, as the pretraining will make them."""

@@ -448,3 +448,22 @@ def test_weight_decay_leaves_tokens_and_position_embeddings_alone(tmp_path, back
     assert kept <= set(names.values()) and not kept & decayed
     assert all(q.ndim > 1 for q in task.parameters() if names[id(q)] in decayed)
     assert len(decayed) >= 4  # the weight matrices still decay
+
+
+def test_a_resumed_optimiser_state_of_another_shape_is_refused():
+    """An earlier version's head of another shape (masked ts-patch predicted one value a
+    patch) cannot be resumed: AdamW would fail on its moving averages mid-step."""
+    from ssl_studio.core.engine.trainer_state import check_optimizer_state
+
+    old = torch.nn.Linear(4, 1)
+    optimizer = torch.optim.AdamW(old.parameters())
+    old(torch.ones(2, 4)).sum().backward()
+    optimizer.step()
+    state = optimizer.state_dict()
+    same = torch.optim.AdamW(torch.nn.Linear(4, 1).parameters())
+    same.load_state_dict(state)
+    check_optimizer_state(same)
+    wider = torch.optim.AdamW(torch.nn.Linear(4, 8).parameters())
+    wider.load_state_dict(state)
+    with pytest.raises(CheckpointError, match="cannot be resumed"):
+        check_optimizer_state(wider)

@@ -127,3 +127,90 @@ def test_runs_on_the_real_ts_conv_encoder():
 def test_bad_options_are_refused(options):
     with pytest.raises(ConfigError, match="masked"):
         make_task(**options)
+
+
+def _sines(n: int = 16, length: int = 64, seed: int = 0) -> SeriesBatch:
+    """Sines of period 16 (two 8-step patches a period) at random phases, all observed."""
+    g = torch.Generator().manual_seed(seed)
+    phase = torch.rand(n, 1, 1, generator=g) * 2 * torch.pi
+    x = torch.sin(2 * torch.pi * torch.arange(length) / 16 + phase)
+    observed = torch.ones_like(x, dtype=torch.bool)
+    return SeriesBatch(x, observed, torch.full((n,), length), torch.arange(n))
+
+
+def _ts_patch_task(**options) -> MaskedSeries:
+    torch.manual_seed(0)
+    options = {"dim": 32, "depth": 1, "dropout": 0.0, **options}
+    return MaskedSeries(MaskedSeriesConfig(), build_backbone("ts-patch", in_channels=1, **options))
+
+
+def test_ts_patch_predictions_differ_between_the_steps_of_a_patch():
+    """ts-patch gives all steps of a patch one vector; the head predicts the whole patch
+    (patch_len values a channel) and each step takes its own, as PatchTST reconstructs."""
+    task = _ts_patch_task().eval()
+    assert tuple(task.head.weight.shape) == (8, 32)  # patch_len x C outputs
+    batch = _sines(2)
+    steps = task.encoder.forward_steps(batch.x, batch.observed)
+    assert torch.equal(steps[:, 0], steps[:, 7])  # one vector for the patch...
+    pred = task.predict(steps)  # [N, C, T]
+    assert pred[:, 0, :8].std(-1).min() > 1e-4  # ...but eight different predictions
+    by_hand = task.head(steps[:, 3]).view(2, 8, 1)[:, 3]  # step 3: place 3 of patch 0
+    torch.testing.assert_close(pred[:, :, 3], by_hand)
+
+
+def test_overlapping_patches_give_each_step_its_place_in_its_patch():
+    """patch_len 8, stride 4, T 20: patches start at 0, 4, 8, 12; steps 16..19 get the
+    last one (none starts after it), at places 4..7, past the stride."""
+    task = _ts_patch_task(patch_len=8, stride=4)
+    encoder = task.encoder
+    assert encoder.num_patches(20) == 4 and encoder.steps_per_vector == 8
+    torch.testing.assert_close(encoder.step_patches(20), (torch.arange(20) // 4).clamp(max=3))
+    places = encoder.step_offsets(20)
+    torch.testing.assert_close(places[:16], torch.arange(16) % 4)
+    torch.testing.assert_close(places[16:], torch.tensor([4, 5, 6, 7]))
+    assert int(places.max()) < encoder.patch_len
+    batch = _sines(2, length=20)
+    pred, target, hidden = task.reconstruct(batch.x, batch.observed)
+    assert pred.shape == target.shape == (2, 1, 20) and torch.isfinite(pred).all()
+
+
+def test_ts_patch_reconstruction_beats_any_prediction_constant_over_a_patch():
+    """After 60 steps on sines, the hidden values are filled in better than by the best
+    constant per patch (the mean of the patch's hidden targets): the floor of a head that
+    gives all steps of a patch one value (the old per-step head on ts-patch)."""
+    task = _ts_patch_task()
+    optimizer = torch.optim.Adam(task.parameters(), lr=0.01)
+    for step in range(60):
+        torch.manual_seed(step)
+        loss, _ = task.training_step(_sines(seed=step))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    torch.manual_seed(1000)
+    with torch.no_grad():
+        batch = _sines(seed=1000)
+        pred, target, hidden = task.reconstruct(batch.x, batch.observed)
+    mse = (pred - target)[hidden].square().mean()
+    patches = hidden.view(16, 1, 8, 8).float()
+    grouped = target.view(16, 1, 8, 8)
+    mean = (grouped * patches).sum(-1, keepdim=True) / patches.sum(-1, keepdim=True).clamp_min(1)
+    floor = ((grouped - mean).square() * patches).sum() / patches.sum()
+    assert floor > 0.05 and mse < 0.5 * floor, (float(mse), float(floor))
+
+
+def test_ts_conv_keeps_a_per_step_head():
+    backbone = build_backbone("ts-conv", in_channels=3, hidden=16, dim=32, depth=2)
+    assert tuple(MaskedSeries(MaskedSeriesConfig(), backbone).head.weight.shape) == (3, 32)
+
+
+def test_a_ts_patch_checkpoint_with_one_value_a_patch_loads_and_predicts_as_before():
+    """A head of the old shape (C outputs, the same at every step of a patch) loads as that
+    value at each place of the patch."""
+    task = _ts_patch_task().eval()
+    old = torch.nn.Linear(32, 1)
+    state = task.state_dict()
+    state["head.weight"], state["head.bias"] = old.weight.detach(), old.bias.detach()
+    task.load_state_dict(state)
+    batch = _sines(2)
+    steps = task.encoder.forward_steps(batch.x, batch.observed)
+    torch.testing.assert_close(task.predict(steps), old(steps).transpose(1, 2))

@@ -199,3 +199,32 @@ def test_the_average_survives_a_checkpoint_and_old_checkpoints_load_with_the_las
     assert from_old.trained_encoder is from_old.encoder
     for name, value in task.encoder.state_dict().items():
         torch.testing.assert_close(from_old.averaged.state_dict()[name], value, rtol=0, atol=0)
+
+
+def test_ts2vec_refuses_ts_patch_and_says_what_fits():
+    """ts-patch gives all steps of a patch one vector: the moments' term would hold copies
+    of the anchor among its decoys (a floor of log(steps - 1)), so a run is refused."""
+    from ssl_studio.core.tasks.registry import check_backbone, describe_tasks
+
+    with pytest.raises(
+        ConfigError, match="ts2vec cannot train ts-patch.*ts-conv.*masked or forecast"
+    ):
+        check_backbone("ts2vec", "ts-patch")
+    check_backbone("ts2vec", "ts-conv")
+    for task in ("masked", "forecast"):
+        check_backbone(task, "ts-patch")
+    listed = {t["name"]: t["backbones"] for t in describe_tasks()}
+    assert listed["ts2vec"] == ["ts-conv"] and listed["masked"] is None
+
+
+def test_a_series_run_on_ts_patch_defaults_to_masked_modelling():
+    from pathlib import Path
+
+    from ssl_studio.core.config import PretrainConfig
+
+    cfg = PretrainConfig(project=Path("p"), dataset="d", backbone="ts-patch")
+    cfg.resolve("timeseries", 100)
+    assert cfg.task == "masked"
+    cfg = PretrainConfig(project=Path("p"), dataset="d")
+    cfg.resolve("timeseries", 100)
+    assert (cfg.task, cfg.backbone) == ("ts2vec", "ts-conv")
