@@ -208,8 +208,39 @@ def classification_report(
             # a statistic biased in resamples (ECE only grows with the noise of a
             # resample) can leave its own value outside: widen, never claim more certainty
             low, high = min(low, value), max(high, value)
+            if low == high and value in (0.0, 1.0):
+                low, high = _wilson(value, _proportion_size(name, y, len(classes), patients))
         out[name] = {"value": value, "low": low, "high": high}
+    out["interval_method"] = (
+        f"percentile bootstrap, {n_boot} resamples of {out['resampled']} (seed {seed}); "
+        "where every resample gives the same proportion (all right, or all wrong), the "
+        "Wilson score interval of that proportion instead"
+    )
     return out
+
+
+def _proportion_size(name: str, y: np.ndarray, k: int, patients: int) -> int:
+    """How many independent tests a proportion metric counts: every item for accuracy,
+    one class's items for sensitivity or specificity (of two classes), the smallest class
+    for balanced accuracy; scaled down to patients when items share them. 0: not a
+    proportion (AUC, F1, ECE, or macro averages)."""
+    counts = np.bincount(y, minlength=k)
+    size = {"accuracy": len(y), "balanced_accuracy": int(counts[counts > 0].min())}
+    if k == 2:
+        size |= {"sensitivity": int(counts[1]), "specificity": int(counts[0])}
+    return max(1, round(size[name] * patients / len(y))) if size.get(name) else 0
+
+
+def _wilson(value: float, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The 95 % Wilson score interval of a proportion ``value`` (0 or 1 here) of ``n``
+    tests: 40 of 40 right gives 0.912-1.000. A bootstrap of a perfect score only ever
+    resamples perfect scores (1.000-1.000), which claims a certainty 40 tests cannot
+    give. (value, value) when ``n`` is 0 (not a proportion)."""
+    if n <= 0:
+        return value, value
+    centre = (value + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(value * (1 - value) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
 
 
 MIN_BOOT_PATIENTS = 10  # fewer patients than this: resampling them says little

@@ -190,8 +190,31 @@ def test_intervals_of_a_perfect_multiclass_model_do_not_drop_with_absent_classes
     y = np.repeat(np.arange(4), 2)
     proba = np.eye(4)[y] * 0.96 + 0.01
     report = classification_report(y, proba, list("abcd"), n_boot=500)
-    for name in ("accuracy", "balanced_accuracy", "sensitivity", "specificity", "f1"):
+    for name in ("sensitivity", "specificity", "f1"):  # macro averages: resampled only
         assert report[name]["low"] == report[name]["value"] == 1.0, name
+    # proportions: the Wilson interval of 8 of 8, and of 2 of 2 (the smallest class)
+    assert report["accuracy"]["low"] == pytest.approx(8 / (8 + 1.959964**2))
+    assert report["balanced_accuracy"]["low"] == pytest.approx(2 / (2 + 1.959964**2))
+
+
+def test_a_perfect_proportion_gets_the_interval_its_count_allows_not_zero_width():
+    """40 of 40 normal images right: every bootstrap resample is 40 of 40, so the
+    percentile interval was 1.000-1.000, a certainty 40 tests cannot give (Wilson:
+    0.912-1.000). A proportion the resamples do vary keeps its bootstrap interval."""
+    y = np.repeat([0, 1], 40)
+    p = np.where(y == 1, 0.9, 0.1)
+    p[40:47] = 0.3  # 7 of 40 pneumonia missed, no normal called pneumonia
+    report = classification_report(y, np.stack([1 - p, p], 1), ["normal", "pneumonia"])
+    spec, sens = report["specificity"], report["sensitivity"]
+    assert spec["value"] == spec["high"] == 1.0
+    assert spec["low"] == pytest.approx(40 / (40 + 1.959964**2))  # 0.912
+    assert sens["value"] == pytest.approx(33 / 40) and 0.65 < sens["low"] < 0.75
+    assert "Wilson" in report["interval_method"] and "1000 resamples" in report["interval_method"]
+    patients = np.repeat(np.arange(20), 4)  # 4 images each: 10 patients per class
+    by_patient = classification_report(
+        y, np.stack([1 - p, p], 1), ["normal", "pneumonia"], groups=patients
+    )
+    assert by_patient["specificity"]["low"] == pytest.approx(10 / (10 + 1.959964**2))
 
 
 def test_metrics_that_need_an_absent_class_are_missing_not_zero():
