@@ -10,12 +10,16 @@ from typing import Any
 
 from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
 from ssl_studio.core.export.card_text import (
+    ECE_DEFINITION,
     PROTOCOL_WORDS,
+    baseline_comparison,
     choices_sentence,
+    class_counts,
     confusion_rows,
     decision_sentence,
     fingerprint_sentence,
     parity_sentence,
+    pretraining_sentence,
     versions_rows,
 )
 from ssl_studio.core.export.channel_count import fewest_channels
@@ -138,17 +142,29 @@ def build_card(
         "files": formats,
         "parity": parity,
         "versions": state.get("versions"),
+        "data": state.get("data"),
         "intended_use": (
-            "Research: triage experiments, data exploration and benchmarking on data like "
+            "Research: data exploration, benchmarking and method development on data like "
             "the training data (same modality, acquisition and population)."
         ),
-        "limitations": (
-            "Trained and tested on few labels: the confidence intervals are wide, and the "
-            "figures hold only for data like the test split. Check calibration and the "
-            "threshold on local data before any use."
-        ),
+        "limitations": limitations(state),
         "not_for_clinical_diagnosis": NOT_FOR_DIAGNOSIS,
     }
+
+
+def limitations(state: dict[str, Any]) -> str:
+    """What the figures cannot say, from what is known of this model."""
+    test = state.get("test") or {}
+    binary = len(state["spec"]["classes"]) == 2
+    trained = (state.get("info") or {}).get("train_items")
+    return (
+        f"Trained on {trained if trained is not None else 'few'} labels and tested on "
+        f"{test.get('n', 'few')} items of one project's data, with no external validation: "
+        "the figures hold only for data like the test split (the same sites, devices, "
+        "population), and performance in subgroups (age, sex, device) is unknown. Check "
+        + ("the calibration and the threshold" if binary else "the calibration")
+        + " on local data before any use."
+    )
 
 
 def _threshold_choice(state: dict[str, Any]) -> dict[str, Any] | None:
@@ -168,10 +184,12 @@ def _metrics_heading(report: dict[str, Any] | None) -> str:
             f"Metrics ({evaluation}: every labeled item scored by a model that never trained "
             "on it; the exported model was then trained on all of them)"
         )
-    return "Test metrics (held-out split, never used for training or choices)"
+    return "Test metrics (held-out split: its labels never used for training or choices)"
 
 
-def _metric_rows(report: dict[str, Any] | None) -> list[str]:
+def _metric_rows(report: dict[str, Any] | None, explain: bool = True) -> list[str]:
+    """The metrics table, counts, notes and confusion matrix (``explain``: with the
+    definition of the calibration error, said once per card)."""
     if not report:
         return ["(not measured)"]
     rows = ["| metric | value | 95 % CI |", "|---|---|---|"]
@@ -183,14 +201,21 @@ def _metric_rows(report: dict[str, Any] | None) -> list[str]:
             continue
         ci = "" if m.get("low") is None else f"{m['low']:.3f} - {m['high']:.3f}"
         rows.append(f"| {title} | {m['value']:.3f} | {ci} |")
+    scored = (
+        "Items scored out-of-fold"
+        if "cross-validation" in report.get("evaluation", "")
+        else "Test items"
+    )
     rows.append(
-        f"\nTest items: {report.get('n')}."
+        f"\n{scored}: {report.get('n')}{class_counts(report)}."
         + (
             " The intervals resample whole patients."
             if report.get("resampled") == "patients"
             else ""
         )
         + (f" {report['note']}" if report.get("note") else "")
+        + (f" 95 % intervals: {report['interval_method']}." if "interval_method" in report else "")
+        + (f" {ECE_DEFINITION}" if explain else "")
         + " Confusion matrix:\n"
     )
     return rows + confusion_rows(report.get("confusion"), report.get("classes", []))
@@ -229,6 +254,70 @@ def _label_counts(training: dict[str, Any]) -> str:
     return f" ({parts})" if parts else ""
 
 
+def _data_lines(card: dict[str, Any]) -> list[str]:
+    """The datasets by name and how the test split was drawn (cards before these facts
+    were recorded: nothing)."""
+    data, config = card.get("data") or {}, card["training"].get("config") or {}
+    if not data.get("dataset") and not data.get("pretraining_dataset"):
+        return []
+    labels_from = data.get("dataset") or data.get("pretraining_dataset")
+    pretrained_on = data.get("pretraining_dataset")
+    if not card["training"].get("pretext_task") or not pretrained_on:
+        said = f"labels of dataset '{labels_from}'"
+    elif pretrained_on == labels_from:
+        said = f"dataset '{labels_from}', its images for pretraining and its labels after"
+    else:
+        said = f"pretraining on dataset '{pretrained_on}', labels of dataset '{labels_from}'"
+    lines = [f"- Data: {said}."]
+    if config.get("folds"):
+        lines.append(f"- Split: {config['folds']}-fold cross-validation, seed {config['seed']}.")
+    elif "test_fraction" in config:
+        grouped = "patients kept apart" if config.get("group_by_patient") else "split by item"
+        lines.append(
+            f"- Split: {100 * config['test_fraction']:.0f} % of the labeled items held out for "
+            f"testing, stratified by class ({grouped}), seed {config.get('seed')}"
+            + (
+                f"; {100 * config['val_fraction']:.0f} % for validation"
+                if config.get("val_fraction")
+                else ""
+            )
+            + "."
+        )
+    return lines
+
+
+def _test_notes(card: dict[str, Any]) -> list[str]:
+    """What a reader of the test figures must know first: whether pretraining saw the
+    test items, and whether patients could be told apart."""
+    notes = []
+    if card["training"].get("pretext_task"):
+        notes.append(pretraining_sentence(card.get("data")))
+    test = card["metrics"]["test"] or {}
+    no_patient_ids = card["training"].get("train_patients") is None
+    if "train_patients" in card["training"] and no_patient_ids and not test.get("note"):
+        notes.append(
+            "No file had a patient ID: the split and the "
+            "intervals go by item, items of one patient may be on both sides, and the "
+            "scores may be optimistic."
+        )
+    notes = [n for n in notes if n]
+    return [" ".join(notes), ""] if notes else []
+
+
+def _baseline_lines(card: dict[str, Any]) -> list[str]:
+    """The baseline's figures and how they compare, or why there are none."""
+    test, baseline = card["metrics"]["test"], card["metrics"]["baseline_from_scratch"]
+    if card["training"].get("protocol") == "scratch":
+        return ["This model is itself a from-scratch baseline: trained without pretraining."]
+    if not baseline:
+        return [
+            "No from-scratch baseline is recorded for this model (fine-tuned without one, "
+            "or its baseline run was deleted since)."
+        ]
+    compared = baseline_comparison(test, baseline)
+    return [*([compared, ""] if compared else []), *_metric_rows(baseline, explain=False)]
+
+
 def card_markdown(card: dict[str, Any]) -> str:
     """MODEL_CARD.md from the card dict."""
     t = card["training"]
@@ -258,6 +347,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"`{t['protocol']}`) on {t['train_labels']} labels{_label_counts(t)} (label set "
         f"`{t['label_set']}`, run {t['fine_tuning_run']}).{f' {choices}' if choices else ''}",
         f"- {fingerprint_sentence(t['data_fingerprint'], card['architecture']['modality'])}",
+        *_data_lines(card),
         "",
         "## Input",
         "",
@@ -265,11 +355,12 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         f"## {_metrics_heading(card['metrics']['test'])}",
         "",
+        *_test_notes(card),
         *_metric_rows(card["metrics"]["test"]),
         "",
-        "## From-scratch baseline (same labels, split, architecture and budget)",
+        "## From-scratch baseline (same labels, split and architecture, random weights)",
         "",
-        *_metric_rows(card["metrics"]["baseline_from_scratch"]),
+        *_baseline_lines(card),
         "",
         "## Files",
         "",

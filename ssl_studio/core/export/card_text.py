@@ -54,8 +54,9 @@ def choices_sentence(protocol: str | None, chosen: dict[str, Any]) -> str:
     cross_validated = "chosen by cross-validation on the training labels"
     if protocol == "knn" and k is not None:
         return (
-            f"Each input takes the majority class of its k = {k} nearest training labels in "
-            "the embedding (k chosen by leave-one-out accuracy on the training labels)."
+            f"Each input takes the class of its k = {k} nearest training labels in the "
+            "embedding, each neighbour's vote weighted by exp(cosine similarity / 0.07) (k "
+            "chosen by the leave-one-out accuracy of that vote on the training labels)."
         )
     if protocol == "linear" and c is not None:
         return (
@@ -129,3 +130,75 @@ def confusion_rows(confusion: list[list[int]] | None, classes: list[str]) -> lis
             for name, row in zip(classes, confusion, strict=False)
         ],
     ]
+
+
+ECE_DEFINITION = (
+    "Calibration error (ECE): the most probable class's probability against how often it "
+    "is right, in 10 equal-width bins, weighted by the share of items in each (Guo et al. "
+    "2017); it reads the probabilities, not the threshold."
+)
+
+
+def class_counts(report: dict[str, Any]) -> str:
+    """`` (normal 40, pneumonia 40; prevalence of pneumonia 50 %)`` from the confusion
+    matrix's rows (the truth), or "" when the report has none."""
+    confusion, classes = report.get("confusion"), report.get("classes") or []
+    if not confusion or len(confusion) != len(classes):
+        return ""
+    counts = [sum(row) for row in confusion]
+    parts = ", ".join(f"{name} {n}" for name, n in zip(classes, counts, strict=True))
+    total = sum(counts)
+    if len(classes) == 2 and total:
+        parts += f"; prevalence of {classes[1]} {100 * counts[1] / total:.0f} %"
+    return f" ({parts})"
+
+
+def pretraining_sentence(data: dict[str, Any] | None) -> str:
+    """Whether the encoder saw the test items (without their labels) when it was
+    pretrained, or "" when the card does not know."""
+    seen = (data or {}).get("test_items_in_pretraining")
+    if not seen:
+        return ""
+    n, k = seen["test_items"], seen["in_pretraining"]
+    where = (
+        f"the {seen['pretraining_items']} unlabeled items the encoder was pretrained on"
+        if seen.get("pretraining_items") is not None
+        else "the items the encoder was pretrained on"
+    )
+    if not seen.get("exact"):
+        return (
+            f"The pretraining dataset has changed since the encoder was pretrained: up to {k} "
+            f"of the {n} test items may have been among {where} (without their labels)."
+        )
+    if k == 0:
+        return f"None of the {n} test items was among {where}."
+    return (
+        f"{'All' if k == n else k} of the {n} test items {'were' if k != 1 else 'was'} among "
+        f"{where} (without their labels): the test is held out from every step "
+        "that saw labels, not from self-supervised pretraining."
+    )
+
+
+def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | None) -> str:
+    """One sentence comparing the model and its baseline on ROC AUC (or balanced
+    accuracy), and whether their intervals tell them apart; "" without both."""
+    for key, title in (("roc_auc", "ROC AUC"), ("balanced_accuracy", "balanced accuracy")):
+        a, b = (test or {}).get(key) or {}, (baseline or {}).get(key) or {}
+        if a.get("value") is None or b.get("value") is None:
+            continue
+        if a["value"] == b["value"]:
+            said = f"This model and the baseline have the same {title} ({a['value']:.3f})"
+        else:
+            (high, higher), (low, _) = sorted(
+                [(a["value"], "this model"), (b["value"], "the baseline")], reverse=True
+            )
+            said = f"On {title}, {higher} scores higher ({high:.3f} against {low:.3f})"
+        apart = None not in (a.get("low"), b.get("low")) and (
+            a["low"] > b["high"] or b["low"] > a["high"]
+        )
+        return said + (
+            "; their 95 % intervals do not overlap."
+            if apart
+            else "; their 95 % intervals overlap, so the difference may be chance."
+        )
+    return ""

@@ -24,6 +24,7 @@ from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 from ssl_studio.core.finetune.setup import labeled_data
+from ssl_studio.core.pretrain import fingerprint
 from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths, within
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
@@ -60,6 +61,7 @@ def export_run(
         if state.get("threshold") is not None:  # runs before the report recorded it
             state = {**state, "threshold_choice": _threshold_choice(state, run_dir)}
         source = store.run(state["parent_run_id"]) or {}
+        state = {**state, "data": _data_facts(store, state, source, run_dir)}
         baseline = _baseline(store, run)
         real = _real_inputs(store, state, run_dir)
         report(Message("export", f"Exporting run {run_id} to {out} ({', '.join(formats)})."))
@@ -152,6 +154,35 @@ def _threshold_choice(state: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         val_items = None
     return {"method": (state.get("config") or {}).get("threshold"), "val_items": val_items}
+
+
+def _data_facts(
+    store: Store, state: dict[str, Any], source: dict[str, Any], run_dir: Path
+) -> dict[str, Any]:
+    """For the card's data section: the datasets by name, and how many test items the
+    encoder saw (without labels) when it was pretrained. Exact while the pretraining
+    dataset holds what it held then (its fingerprint matches), else an upper bound."""
+    names = {d["id"]: d["name"] for d in store.datasets()}
+    facts: dict[str, Any] = {
+        "dataset": state.get("dataset"),
+        "pretraining_dataset": names.get(source.get("dataset_id")),
+    }
+    try:
+        test = json.loads((run_dir / "split.json").read_text(encoding="utf-8"))["test"]
+    except (OSError, ValueError, KeyError):
+        return facts
+    if source.get("kind") != "pretrain" or source.get("dataset_id") not in names:
+        return facts
+    items = store.items(source["dataset_id"])
+    held = {i["id"] for i in items}
+    then = source.get("fingerprint") or {}
+    facts["test_items_in_pretraining"] = {
+        "test_items": len(test),
+        "in_pretraining": sum(1 for i in test if i in held),
+        "pretraining_items": then.get("items"),
+        "exact": fingerprint(items).get("sha256") == then.get("sha256"),
+    }
+    return facts
 
 
 def _baseline(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:

@@ -119,7 +119,7 @@ def test_the_human_card_is_sentences_and_tables_not_python_dicts(image_export):
     text = (out / "MODEL_CARD.md").read_text()
     assert not [line for line in text.splitlines() if "{'" in line or "[[" in line]
     k = card["training"]["chosen"]["k"]  # knn: its k in words, nothing of other protocols
-    assert f"majority class of its k = {k} nearest training labels" in text and "C = " not in text
+    assert f"class of its k = {k} nearest training labels" in text and "C = " not in text
     assert f"Trained on {result['train_labels']} labeled PNG images; data fingerprint " in text
     counts = card["training"]["train_counts"]
     assert f"on {result['train_labels']} labels (circle {counts['circle']}, square " in text
@@ -127,6 +127,36 @@ def test_the_human_card_is_sentences_and_tables_not_python_dicts(image_export):
     assert "Parity: the TorchScript and ONNX programs gave the PyTorch model's" in text
     assert f"| torch | {card['versions']['torch']} |" in text
     assert "| truth \\ predicted | circle | square |" in text
+
+
+def test_the_card_says_what_the_test_is_held_out_from_and_how_sure_its_figures_are(
+    image_export,
+):
+    """The test items' labels are held out, but the encoder was pretrained on their
+    images; the card said 'never used for training'. It also names the datasets, the
+    split, the test's classes, how the intervals were computed and what the baseline
+    comparison shows."""
+    _, result, out, card = image_export
+    test_n = card["metrics"]["test"]["n"]
+    assert card["data"]["dataset"] is None or card["data"]["dataset"] in ("", "shapes")
+    assert card["data"]["pretraining_dataset"] == "shapes"
+    assert card["data"]["test_items_in_pretraining"] == {
+        "test_items": test_n,
+        "in_pretraining": test_n,
+        "pretraining_items": card["training"]["pretraining_data_fingerprint"]["items"],
+        "exact": True,
+    }
+    text = (out / "MODEL_CARD.md").read_text()
+    assert "(held-out split, never used for training" not in text
+    assert f"All of the {test_n} test items were among the " in text
+    assert "not from self-supervised pretraining" in text
+    assert "- Split: 20 % of the labeled items held out for testing, stratified" in text
+    assert "No file had a patient ID" in text  # (PNG shapes)
+    counts = [sum(row) for row in card["metrics"]["test"]["confusion"]]
+    assert f"Test items: {test_n} (circle {counts[0]}, square {counts[1]}; prevalence" in text
+    assert "95 % intervals: percentile bootstrap, 20 resamples of items (seed 0)" in text
+    assert text.count("Calibration error (ECE): the most probable class") == 1
+    assert "scores higher" in text or "have the same" in text
 
 
 def test_the_card_s_recipe_and_worked_examples_reproduce_predict(image_export, tmp_path):
