@@ -1,8 +1,10 @@
 """Predict makes the images' views a batch at a time: the model gets the numbers it got
-file by file, in the order of the paths, with unreadable files as error rows."""
+file by file, in the order of the paths, with unreadable files as error rows; and its
+progress counts files of all of them, with the time left."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -14,8 +16,11 @@ from PIL import Image
 
 from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, sniff
+from ssl_studio.core.events import Progress
+from ssl_studio.core.export import job
 from ssl_studio.core.export.preprocess import files_of, read_files
 from ssl_studio.core.transforms.image_augment import center_view
+from ssl_studio.core.wording import progress_detail
 
 
 def _one_by_one(array: np.ndarray, fields: dict, spec: dict) -> np.ndarray:
@@ -107,3 +112,44 @@ def test_series_are_read_as_file_by_file(tmp_path):
         assert (a.path, a.index, a.error, a.note) == (b.path, b.index, b.error, b.note)
         if a.x is not None:
             assert np.array_equal(a.x, b.x) and np.array_equal(a.observed, b.observed)
+
+
+class _Session:
+    """An ONNX session's stand-in: class probabilities from each input's mean."""
+
+    def run(self, _names: object, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        m = 1 / (1 + np.exp(-feeds["x"].reshape(len(feeds["x"]), -1).mean(1)))
+        return [np.stack([1 - m, m], 1)]
+
+
+def test_predict_counts_files_of_all_with_the_time_left_and_keeps_the_path_order(
+    tmp_path, monkeypatch
+):
+    _mixed_files(tmp_path / "scans")
+    spec = {"modality": "image", "in_channels": 1, "image_size": 32, "cache_size": 64}
+    card = {"spec": spec, "classes": ["no", "yes"]}
+    monkeypatch.setattr(job, "_session", lambda _folder: (_Session(), card))
+    (tmp_path / "model").mkdir()
+    events: list[Progress] = []
+    out = tmp_path / "p.csv"
+    counts = job.predict(tmp_path / "model", [tmp_path / "scans"], out, batch_size=2,
+                         report=events.append)  # fmt: skip
+    assert counts["items"] == 8 and counts["errors"] == 2
+    assert events and all(e.total == 8 for e in events)  # 8 files (the TIFF is one)
+    done = [e.done for e in events]
+    assert done == sorted(done) and done[-1] == 8 and len(set(done)) > 2
+    assert events[-1].counts == {"items": 8, "errors": 2}
+    assert all(e.eta_s is not None for e in events)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    names = [(Path(r["path"]).name, int(r["index"])) for r in rows]
+    assert names == sorted(names) and len(rows) == 10  # in the order of the paths
+    errors = {Path(r["path"]).name for r in rows if r["error"]}
+    assert errors == {"e_broken.png", "f_wave.csv"}  # each still a row of its own
+
+
+def test_predict_progress_reads_files_of_all_and_time_left():
+    event = Progress("predict", done=64, total=1000, eta_s=12.4, phase="predict",
+                     counts={"items": 64, "errors": 0})  # fmt: skip
+    assert progress_detail(event) == "64 of 1000 files, about 12 s left"
+    failed = Progress("predict", done=1000, total=1000, eta_s=0.0, counts={"errors": 3})
+    assert progress_detail(failed) == "1000 of 1000 files, 3 with errors"
