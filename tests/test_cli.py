@@ -147,6 +147,8 @@ def test_progress_lines_never_show_an_unknown_total():
     assert _progress_text(Progress("predict", done=1, phase="predict")) == (
         "Predicting: 1 item so far"
     )
+    files = Progress("predict", done=64, total=1000, eta_s=20.2, phase="predict")
+    assert _progress_text(files) == "Predicting: 64 of 1000 files, about 20 s left"
 
 
 def test_the_smoke_test_on_a_folder_that_is_no_project_fails_instead_of_waiting(tmp_path, capsys):

@@ -51,7 +51,8 @@ def label_set_text(entry: Mapping[str, Any]) -> str:
 
 def progress_detail(event: Progress) -> str:
     """How far a job is, after its title in the status bar: an import's files, items and
-    failures; a prediction's items; else the phase and the work done (of the total)."""
+    failures; a prediction's files (of all, with the time left; its items where an older
+    event has no total); else the phase and the work done (of the total)."""
     c = event.counts
     if event.job == "import" and event.phase == "discover":
         return f"looking for files, {event.done} found"
@@ -64,6 +65,11 @@ def progress_detail(event: Progress) -> str:
             f"{event.done}/{event.total} files, {c.get('items', 0)} items, "
             f"{c.get('failed', 0)} failed{skipped}{eta}"
         )
+    if event.job == "predict" and event.total:
+        left = event.eta_s is not None and event.done < event.total
+        eta = f", about {event.eta_s:.0f} s left" if left else ""
+        errors = f", {c['errors']} with errors" if c.get("errors") else ""
+        return f"{event.done} of {counted(event.total, 'file')}{errors}{eta}"
     if event.job == "predict":
         return f"{counted(event.done, 'item')} so far"
     of = f"/{event.total}" if event.total else ""

@@ -170,6 +170,8 @@ def test_the_status_bar_says_how_far_each_kind_of_job_is():
     from ssl_studio.core.wording import progress_detail
 
     assert progress_detail(Progress("predict", done=1, phase="predict")) == "1 item so far"
+    files = Progress("predict", done=64, total=1000, eta_s=9.6, counts={"errors": 1})
+    assert progress_detail(files) == "64 of 1000 files, 1 with errors, about 10 s left"
     assert progress_detail(Progress("label-efficiency", done=3, total=30, phase="k=5")) == (
         "k=5, 3/30 done"
     )

@@ -18,8 +18,8 @@ from ssl_studio.core.data.privacy import message_redactor, redactor
 from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
 from ssl_studio.core.data.series_channels import named
 from ssl_studio.core.errors import ConfigError, SSLStudioError
-from ssl_studio.core.events import Message, Progress, Reporter, StopToken, ignore
-from ssl_studio.core.export.preprocess import RATE_TOLERANCE, ModelInput, read_inputs
+from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopToken, ignore
+from ssl_studio.core.export.preprocess import RATE_TOLERANCE, ModelInput, files_of, read_files
 from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
@@ -349,17 +349,19 @@ def predict(
             )
             pending: list[ModelInput] = []
             rows: list[list[Any]] = []  # written in the order of the paths, at the end
+            files = list(files_of([Path(p) for p in paths]))  # known up front: a total
+            told = _Told(report, len(files), batch_size, counts)
 
-            def flush() -> None:
+            def flush(files_done: int) -> None:
                 if not pending:
                     return
                 rows.extend(_run(session, pending, modality, classes, threshold))
                 counts["items"] += len(pending)
-                report(Progress("predict", done=counts["items"], phase="predict"))
+                told(files_done, now=True)
                 pending.clear()
 
             identifiers: set[str] = set()
-            for item in read_inputs([Path(p) for p in paths], spec, layout_flag=layout_flag):
+            for item in read_files(files, spec, layout_flag=layout_flag):
                 if stop.stopped:
                     break
                 identifiers.update(item.identifiers)
@@ -367,6 +369,7 @@ def predict(
                     rows.append([item.path, item.index, *[""] * len(classes), "", item.error, ""])
                     failed.add(item.path)  # counted by file: an NPY of 500 series is one
                     counts["errors"] = len(failed)
+                    told(item.file)  # (the files before this one are done)
                     continue
                 if pending and (
                     len(pending) >= batch_size
@@ -376,9 +379,12 @@ def predict(
                         and (len(pending) + 1) * item.x.shape[-1] > STEPS_AT_ONCE
                     )
                 ):  # series: one length per batch, and a bounded number of steps (memory)
-                    flush()
+                    flush(item.file)
                 pending.append(item)
-            flush()
+            if not stop.stopped:  # (stopped: the table is not written; why predict more)
+                flush(len(files))
+                if told.last != len(files):  # the last file gave an error row
+                    told(len(files), now=True)
             counts["notes"] = sum(1 for row in rows if row[-1] and not row[-2])
             writer.writerows(sorted(_redacted(rows, identifiers), key=lambda r: (r[0], r[1])))
         if stop.stopped:
@@ -397,6 +403,31 @@ def predict(
             raise disk_full(out_csv, kept) from exc
         raise
     return {**counts, "out": str(out_csv), "cancelled": False}
+
+
+class _Told:
+    """predict's progress: files done of all, with the time left, after each batch and
+    every ``every`` files of errors (not on every file: a reader prints every event)."""
+
+    def __init__(self, report: Reporter, total: int, every: int, counts: dict[str, int]):
+        self.report, self.total, self.every, self.counts = report, total, every, counts
+        self.clock = EtaClock()
+        self.last = 0
+
+    def __call__(self, done: int, now: bool = False) -> None:
+        if not now and done - self.last < self.every:
+            return
+        self.last = done
+        self.report(
+            Progress(
+                "predict",
+                done=done,
+                total=self.total,
+                eta_s=self.clock.eta(done, self.total),
+                phase="predict",
+                counts={"items": self.counts["items"], "errors": self.counts["errors"]},
+            )
+        )
 
 
 def _redacted(rows: list[list[Any]], identifiers: set[str]) -> list[list[Any]]:

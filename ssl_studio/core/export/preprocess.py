@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, sniff, walk
@@ -24,8 +23,8 @@ from ssl_studio.core.data.privacy import redact
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.series_channels import fold, named
 from ssl_studio.core.export.channel_count import ARRAY_LAYOUTS, count_error, count_note
+from ssl_studio.core.export.image_batch import IMAGES_AT_ONCE, HeldInputs, image_inputs
 from ssl_studio.core.export.training_match import image_note
-from ssl_studio.core.transforms.image_augment import center_view
 
 
 @dataclass
@@ -42,6 +41,7 @@ class ModelInput:
     # PNG beside its patient's DICOM files) may carry one in its path, so whoever shows
     # or writes the paths of many files redacts each with the identifiers of all of them
     identifiers: tuple[str, ...] = ()
+    file: int = 0  # the position of its file among those read (0: the first)
 
 
 def files_of(paths: list[Path]) -> Iterator[Found | Any]:
@@ -52,23 +52,7 @@ def files_of(paths: list[Path]) -> Iterator[Found | Any]:
 
 def image_input(item_array: np.ndarray, fields: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
     """A decoded image item (stored [C, S, S] + fields) -> standardized [C', size, size]."""
-    real = item_array.astype(np.float32) * float(fields["value_scale"]) + float(
-        fields["value_offset"]
-    )
-    channels = spec["in_channels"]
-    if real.shape[0] != channels:
-        real = (
-            np.repeat(real[:1], channels, 0) if real.shape[0] == 1 else real.mean(0, keepdims=True)
-        )
-    centre, width = float(fields["window_center"]), max(float(fields["window_width"]), 1e-6)
-    low = torch.tensor([centre - width / 2], dtype=torch.float32)
-    high = torch.tensor([centre + width / 2], dtype=torch.float32)
-    box = torch.tensor(
-        [[fields["box_x0"], fields["box_y0"], fields["box_x1"], fields["box_y1"]]],
-        dtype=torch.float32,
-    )
-    view = center_view(torch.from_numpy(real)[None], low, high, box, spec["image_size"])
-    return view[0].numpy()
+    return image_inputs([item_array], [fields], spec)[0]
 
 
 def series_input(values: np.ndarray, spec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -87,72 +71,101 @@ def series_input(values: np.ndarray, spec: dict[str, Any]) -> tuple[np.ndarray, 
 def read_inputs(
     paths: list[Path], spec: dict[str, Any], *, layout_flag: str | None = None
 ) -> Iterator[ModelInput]:
-    """Model inputs for every item of every file under ``paths``; a file that cannot be
-    read (or holds the wrong kind of data) gives one row with its error. ``layout_flag``:
-    how the user reads CSVs with another layout, named in messages (the command line's
-    ``--layout``); None where there is none (the app)."""
+    """Model inputs for every item of every file under ``paths``, in the order of the
+    files; a file that cannot be read (or holds the wrong kind of data) gives one row with
+    its error. ``layout_flag``: how the user reads CSVs with another layout, named in
+    messages (the command line's ``--layout``); None where there is none (the app)."""
+    yield from read_files(list(files_of(paths)), spec, layout_flag=layout_flag)
+
+
+def read_files(
+    files: list[Found | Any],
+    spec: dict[str, Any],
+    *,
+    layout_flag: str | None = None,
+    at_once: int = IMAGES_AT_ONCE,
+) -> Iterator[ModelInput]:
+    """``read_inputs`` of the files (and walk problems) ``files_of`` listed, in their
+    order, each input with its file's position; images get their views ``at_once`` at a
+    time (the same numbers as one by one)."""
     salt = os.urandom(16)  # keys are never kept; identifiers are only used for redaction
     free = free_memory() if spec["modality"] != "image" else 0  # once, not per file
-    for found in files_of(paths):
-        if not isinstance(found, Found):
-            yield ModelInput(str(found.path), 0, error=found.problem.message)
+    held = HeldInputs(spec, at_once)
+    for position, found in enumerate(files):
+        for item in _file_inputs(found, spec, salt, free, layout_flag):
+            if isinstance(item, ModelInput):
+                item.file = position
+                yield from held.add(item)
+            else:  # an image awaiting its view: (input, stored array, fields)
+                item[0].file = position
+                yield from held.add_image(*item)
+    yield from held.release()
+
+
+Pending = tuple[ModelInput, np.ndarray, dict[str, Any]]  # an image input, stored [C, S, S]
+
+
+def _file_inputs(
+    found: Found | Any, spec: dict[str, Any], salt: bytes, free: int, layout_flag: str | None
+) -> Iterator[ModelInput | Pending]:
+    """The inputs of one file: series (or errors) ready, images with what their view is
+    made of."""
+    if not isinstance(found, Found):
+        yield ModelInput(str(found.path), 0, error=found.problem.message)
+        return
+    shown = str(found.path)
+    try:
+        kind = sniff(found)
+    except ImportProblem as problem:
+        yield ModelInput(shown, 0, error=problem.message)
+        return
+    wants_image = spec["modality"] == "image"
+    if (kind == "series") == wants_image:
+        what = "a time series" if kind == "series" else "an image"
+        yield ModelInput(shown, 0, error=f"This model reads {spec['modality']} data, not {what}.")
+        return
+    layout = spec.get("csv_layout", "auto")  # as the training data was imported
+    task = DecodeTask(
+        str(found.path),
+        kind,
+        spec.get("cache_size", 224),
+        salt,
+        layout,
+        csv_prefer=spec.get("csv_prefer"),
+        csv_header=tuple(spec.get("csv_header") or ()),
+    )
+    result = decode(task)
+    shown = redact(shown, result.identifiers)
+    ids = tuple(result.identifiers)
+    if result.problems and not result.items:
+        errors = "; ".join(p.message for p in result.problems)
+        yield ModelInput(shown, 0, error=errors, identifiers=ids)
+        return
+    for item in result.items:
+        if wants_image:
+            note = image_note(item.fields, result.kind, spec)  # unlike the training data
+            yield ModelInput(shown, item.index, note=note, identifiers=ids), item.array, item.fields
             continue
-        shown = str(found.path)
-        try:
-            kind = sniff(found)
-        except ImportProblem as problem:
-            yield ModelInput(shown, 0, error=problem.message)
+        error = _channel_error(item.fields, spec) or _rate_error(item.fields, spec)
+        if (error := error or _too_long(item.array, free)) is not None:
+            yield ModelInput(shown, item.index, error=error, identifiers=ids)
             continue
-        wants_image = spec["modality"] == "image"
-        if (kind == "series") == wants_image:
-            what = "a time series" if kind == "series" else "an image"
-            yield ModelInput(
-                shown, 0, error=f"This model reads {spec['modality']} data, not {what}."
-            )
+        values = by_name(item.array, item.fields, spec)  # named columns: the model's
+        lacking = _lacking(item.fields, spec)  # None: matched by position
+        have = values.shape[0] - len(lacking or ())  # the model's channels it holds
+        error = count_error(have, item.fields, spec, layout_flag, lacking)
+        if error is not None:
+            yield ModelInput(shown, item.index, error=error, identifiers=ids)
             continue
-        layout = spec.get("csv_layout", "auto")  # as the training data was imported
-        task = DecodeTask(
-            str(found.path),
-            kind,
-            spec.get("cache_size", 224),
-            salt,
-            layout,
-            csv_prefer=spec.get("csv_prefer"),
-            csv_header=tuple(spec.get("csv_header") or ()),
+        x, observed = series_input(values, spec)
+        notes = (
+            _position_note(values.shape[0], item.fields, spec),
+            _missing_note(item.fields, spec),
+            count_note(values.shape[0], spec),
+            _rate_note(item.fields, spec),
         )
-        result = decode(task)
-        shown = redact(shown, result.identifiers)
-        ids = tuple(result.identifiers)
-        if result.problems and not result.items:
-            errors = "; ".join(p.message for p in result.problems)
-            yield ModelInput(shown, 0, error=errors, identifiers=ids)
-            continue
-        for item in result.items:
-            if wants_image:
-                x = image_input(item.array, item.fields, spec)
-                note = image_note(item.fields, result.kind, spec)  # unlike the training data
-                yield ModelInput(shown, item.index, x, note=note, identifiers=ids)
-                continue
-            error = _channel_error(item.fields, spec) or _rate_error(item.fields, spec)
-            if (error := error or _too_long(item.array, free)) is not None:
-                yield ModelInput(shown, item.index, error=error, identifiers=ids)
-                continue
-            values = by_name(item.array, item.fields, spec)  # named columns: the model's
-            lacking = _lacking(item.fields, spec)  # None: matched by position
-            have = values.shape[0] - len(lacking or ())  # the model's channels it holds
-            error = count_error(have, item.fields, spec, layout_flag, lacking)
-            if error is not None:
-                yield ModelInput(shown, item.index, error=error, identifiers=ids)
-                continue
-            x, observed = series_input(values, spec)
-            notes = (
-                _position_note(values.shape[0], item.fields, spec),
-                _missing_note(item.fields, spec),
-                count_note(values.shape[0], spec),
-                _rate_note(item.fields, spec),
-            )
-            note = " ".join(n for n in notes if n)
-            yield ModelInput(shown, item.index, x, observed, note=note, identifiers=ids)
+        note = " ".join(n for n in notes if n)
+        yield ModelInput(shown, item.index, x, observed, note=note, identifiers=ids)
 
 
 # memory the exported series model needs per time step of one recording (ts-conv at 6
