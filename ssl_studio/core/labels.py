@@ -378,7 +378,7 @@ def set_labels(
     ``changes`` applied (item id -> label; None removes an item's label)."""
     with Store.open(project, write=True, purpose="ssl-studio labels") as store:
         found = _dataset(store, dataset)
-        known = {int(i["id"]) for i in store.items(found["id"])}
+        known = store.item_ids(found["id"])
         strangers = sorted(int(i) for i in changes if int(i) not in known)
         if strangers:
             raise ConfigError(

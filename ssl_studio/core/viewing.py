@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from ssl_studio.core.data.discovery import Found, sniff
 from ssl_studio.core.data.privacy import keyed_hash
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.project.store import Store
+from ssl_studio.core.project.store import ItemTable, Store
 
 # a full-resolution read decodes the whole file (all frames of a multi-frame DICOM): at
 # most this many values (about 256 MB at 16 bits)
@@ -169,27 +170,59 @@ class DatasetView:
 
     name: str
     modality: str
-    items: list[dict[str, Any]]
+    items: Sequence[dict[str, Any]]
     reader: CacheReader
     project: Path | None = None
+    dataset_id: int | None = None
+    _full: tuple[int, dict[str, Any]] | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, project: Path, dataset: str) -> DatasetView:
+    def open(cls, project: Path, dataset: str, *, lean: bool = False) -> DatasetView:
+        """``lean``: read only the columns the thumbnails need (an ItemTable; ``item``
+        reads an item's other columns when it is shown), at a fraction of the time."""
         with Store.open(Path(project)) as store:
             found = store.dataset(dataset)
             if found is None:
                 raise ConfigError(f"There is no dataset '{dataset}' in this project.")
-            items = store.items(found["id"])
+            items = store.item_table(found["id"]) if lean else store.items(found["id"])
             reader = CacheReader(store.paths.dataset_cache(found["id"]))
             reader.check(store.cache_files(found["id"]))  # a message now, not at every item
-        return cls(dataset, found["modality"], items, reader, Path(project))
+        return cls(dataset, found["modality"], items, reader, Path(project), int(found["id"]))
+
+    def item(self, index: int) -> dict[str, Any]:
+        """Item ``index`` with all its columns (its file's path, its metadata), as
+        ``Store.items`` gives it: read from the project when the view is lean."""
+        if not isinstance(self.items, ItemTable):
+            return self.items[index]
+        item_id = self.items.item_id(index)
+        if self._full is not None and self._full[0] == item_id:
+            return self._full[1]
+        assert self.project is not None and self.dataset_id is not None
+        with Store.open(self.project) as store:
+            full = store.item(self.dataset_id, item_id)
+        if full is None:  # removed since the view was opened: what the view holds
+            return self.items[index]
+        self._full = (item_id, full)
+        return full
+
+    def item_id(self, index: int) -> int:
+        """The id of item ``index``."""
+        if isinstance(self.items, ItemTable):
+            return self.items.item_id(index)
+        return int(self.items[index]["id"])
+
+    def row_of(self, item_id: int) -> int | None:
+        """The index of item ``item_id`` in this view, or None."""
+        if isinstance(self.items, ItemTable):
+            return self.items.row_of(item_id)
+        return next((n for n, i in enumerate(self.items) if int(i["id"]) == item_id), None)
 
     def item_name(self, index: int) -> str:
         """Item ``index`` as the user sees it: its place in the dataset, and its id, the
         number a labels CSV uses ("Series 1 of 40 (item 401)": ids count on across
         datasets, and a file of series holds many items)."""
         noun = "Series" if self.modality == "timeseries" else "Image"
-        return f"{noun} {index + 1} of {len(self.items)} (item {self.items[index]['id']})"
+        return f"{noun} {index + 1} of {len(self.items)} (item {self.item_id(index)})"
 
     def image(self, index: int) -> np.ndarray:
         """Item ``index`` in real units: float32 [C, S, S] (letterboxed to the cache size)."""
@@ -201,7 +234,7 @@ class DatasetView:
         import's readers: real units float32 [C, H, W] (no letterbox), on the same scale as
         ``image`` so the same windows apply. Raises SourceUnavailable when the file is gone,
         has changed since the import, cannot be read, or is too large to decode whole."""
-        item = self.items[index]
+        item = self.item(index)
         assert self.project is not None, "open the view with DatasetView.open"
         with Store.open(self.project) as store:
             source, salt = store.item_source(int(item["id"])), store.salt

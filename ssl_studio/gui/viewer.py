@@ -227,7 +227,7 @@ class ItemViewer(QWidget):
     def show_item(self, view: DatasetView, row: int) -> None:
         self.view, self.row = view, row
         self.request += 1
-        item = view.items[row]
+        item = view.item(row)  # all its columns (the view may hold only the grid's)
         self.title.show()
         self.metadata.show()
         where = html.escape(str(item.get("rel_path") or ""))  # stored redacted
@@ -311,7 +311,7 @@ class ItemViewer(QWidget):
         self.stack.setCurrentWidget(self.plot)
         self.plot.clear()
         values, mask = view.series(row)
-        names, rate = series_axes(view.items[row], len(values))
+        names, rate = series_axes(view.item(row), len(values))
         steps = np.arange(values.shape[1], dtype=np.float64)
         x = steps / rate if rate else steps  # seconds when the sampling rate is known
         self.plot.setLabel("bottom", "time (s)" if rate else "time step")

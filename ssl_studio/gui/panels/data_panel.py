@@ -3,7 +3,6 @@ import report. Folders dropped anywhere on the window are imported from here."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,6 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.config import ImportConfig
-from ssl_studio.core.data.import_tally import (
-    ANYWAY_APP,
-    partial_import_note,
-    unfinished_note,
-    unread_dicom_note,
-)
 from ssl_studio.core.data.studio_folders import refuse_studio_folders, studio_folder
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.jobs import (
@@ -37,15 +30,15 @@ from ssl_studio.core.jobs import (
 )
 from ssl_studio.core.project.info import project_info
 from ssl_studio.core.project.store import Store
-from ssl_studio.core.project.store.import_report import LEFT_OUT
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.import_options import ImportOptionsDialog, describe
 from ssl_studio.gui.label_export import export_labels_dialog
+from ssl_studio.gui.panels.data_summary import report_title, summary_text
 from ssl_studio.gui.removal import remove_dataset
 from ssl_studio.gui.tables import ColumnCaps, fill_table, make_table
-from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, columns_width, thumbnail_view
+from ssl_studio.gui.thumbnails import ThumbnailModel, columns_width, thumbnail_view
 from ssl_studio.gui.viewer import ItemViewer
 
 REPORT_COLUMNS = ("Result", "File", "Code", "Why it was left out")
@@ -183,8 +176,26 @@ class DataPanel(QWidget):
     # ---- reading the project ---------------------------------------------------------------
 
     def _changed(self, what: str) -> None:
-        if what in ("project", "datasets", "labels"):
+        if what == "labels" and self.view is not None:
+            self._labels_changed()
+        elif what in ("project", "datasets", "labels"):
             self.reload()
+
+    def _labels_changed(self) -> None:
+        """Labels were saved: read the shown dataset's labels again, not its items (the
+        items and the dataset list stay as they are)."""
+        row = self.dataset_list.currentRow()
+        if self.view is None or self.context.project is None or not 0 <= row < len(self.datasets):
+            return
+        d = self.datasets[row]
+        labels: dict[int, str] | None = None
+        with self.context.reading(self), Store.open(self.context.project) as store:
+            found = store.dataset(d["name"])
+            labels = store.latest_label_set(found["id"]) if found else {}
+        if labels is None:  # the project cannot be read (told): keep what is shown
+            return
+        self.model.set_labels(labels)
+        self._summarize(d, labels)
 
     def reload(self) -> None:
         for button in self.import_buttons:  # a read-only project cannot take new data
@@ -262,7 +273,7 @@ class DataPanel(QWidget):
         project = self.context.project
         self.viewer.clear()
         try:
-            self.view = DatasetView.open(project, d["name"])
+            self.view = DatasetView.open(project, d["name"], lean=True)
             with Store.open(project) as store:
                 found = store.dataset(d["name"])
                 labels = store.latest_label_set(found["id"]) if found else {}
@@ -274,38 +285,22 @@ class DataPanel(QWidget):
             dialogs.show_error(self, "Cannot read the dataset", str(exc))
             return
         self.model.set_view(self.view, labels)
-        content = ", ".join(f"{k} {n}" for k, n in d["items_by_modality"].items())
-        size = f", cached at {d['cache_size']} px" if d["modality"] == "image" else ""
-        labeled = f"; {len(labels)} labeled" if labels else ""
-        # stopped, or cut off (the latest import, or an earlier one of another folder);
-        # it may name a folder as stored, so as text, not markup
-        stopped = html.escape(unfinished_note(d.get("last_import"), ANYWAY_APP) or "", quote=False)
-        unread = unread_dicom_note(d.get("unread_dicom") or 0, d.get("unread_dicom_missing", 0))
-        self.summary.setText(
-            f"<b>{d['name']}</b>: {d['items']} items ({content}){size}{labeled}. "
-            f"{d['errors']} files failed, {d['skipped']} skipped"
-            + (" so far" if partial_import_note(d.get("last_import"), ANYWAY_APP) else "")
-            + (f". <b>{stopped}</b>" if stopped else ".")
-            + (f" <b>{unread}</b>" if unread else "")
-        )
+        stopped = self._summarize(d, labels)
         self._show_report(d["name"], errors, stopped)
         if self.view.items:
             self.grid.setCurrentIndex(self.model.index(0))
 
+    def _summarize(self, d: dict[str, Any], labels: dict[int, str]) -> str:
+        """Say what dataset ``d`` holds above the thumbnails; returns what its imports
+        left undone (as markup), or ""."""
+        text, stopped = summary_text(d, len(labels))
+        self.summary.setText(text)
+        return stopped
+
     def _show_report(self, name: str, errors: list[dict[str, Any]], stopped: str = "") -> None:
         """``stopped``: what the dataset's imports left undone (unfinished_note, as markup).
         ``errors``: the files left out, and notes on imported ones (their columns)."""
-        count = sum(e["severity"] in LEFT_OUT for e in errors)
-        left_out = f"{count} file(s) left out, each with the reason."
-        notes = len(errors) - count
-        noted = f" {notes} note(s) on imported files (their columns)." if notes else ""
-        if stopped:
-            so_far = f" So far {left_out}" if count else ""
-            self.report_title.setText(f"Import report of '{name}': <b>{stopped}</b>{so_far}{noted}")
-        elif count:
-            self.report_title.setText(f"Import report of '{name}': {left_out}{noted}")
-        else:
-            self.report_title.setText(f"Import report of '{name}': every file was imported.{noted}")
+        self.report_title.setText(report_title(name, errors, stopped))
         fill_table(
             self.report_table,
             [[e["severity"], e["path"], e["code"], e["message"]] for e in errors],
@@ -321,15 +316,15 @@ class DataPanel(QWidget):
 
     def show_item(self, dataset: str, item_id: int) -> None:
         """Open item ``item_id`` of ``dataset`` in the viewer (from the embedding map)."""
-        self.select_dataset(dataset)
-        if self.view is None:
+        if self.view is None or self.view.name != dataset or self.current_dataset() != dataset:
+            self.select_dataset(dataset)  # (a dataset already shown is not read again)
+        if self.view is None or self.view.name != dataset:
             return
-        for row in range(self.model.rowCount()):
-            if self.model.data(self.model.index(row), ITEM_ID_ROLE) == item_id:
-                self.grid.setCurrentIndex(self.model.index(row))
-                self.grid.scrollTo(self.model.index(row))
-                self.tabs.setCurrentWidget(self.viewer)
-                return
+        row = self.view.row_of(item_id)
+        if row is not None and row < self.model.rowCount():
+            self.grid.setCurrentIndex(self.model.index(row))
+            self.grid.scrollTo(self.model.index(row))
+            self.tabs.setCurrentWidget(self.viewer)
 
     # ---- importing -------------------------------------------------------------------------
 

@@ -262,7 +262,8 @@ class LabelsPage(QWizardPage):
         with Store.open(self.wiz.project) as store:
             found = store.dataset(self.wiz.dataset)
             labels = store.latest_labels(found["id"], name)
-        dialog = LabelDialog(DatasetView.open(self.wiz.project, self.wiz.dataset), labels, self)
+        view = DatasetView.open(self.wiz.project, self.wiz.dataset, lean=True)
+        dialog = LabelDialog(view, labels, self)
         if dialog.exec() and dialog.changes:
             self._label(
                 lambda: set_labels(self.wiz.project, self.wiz.dataset, dialog.changes, name=name)

@@ -12,17 +12,19 @@ from ssl_studio.core.project.store.datasets import DatasetRecords
 from ssl_studio.core.project.store.import_history import ImportHistory
 from ssl_studio.core.project.store.import_report import ImportReport
 from ssl_studio.core.project.store.imports import FileRow, ImportRecords
+from ssl_studio.core.project.store.item_table import ItemTable, ItemTables
 from ssl_studio.core.project.store.path_redaction import PathRedaction
 from ssl_studio.core.project.store.removals import RemovalRecords
 from ssl_studio.core.project.store.runs import RunRecords
 from ssl_studio.core.project.store.walk_errors import WalkErrors
 
-__all__ = ["FileRow", "Store", "folder_bytes", "now"]
+__all__ = ["FileRow", "ItemTable", "Store", "folder_bytes", "now"]
 
 
 class Store(
     DatasetRecords,
     ImportRecords,
+    ItemTables,
     ImportHistory,
     ImportReport,
     WalkErrors,
