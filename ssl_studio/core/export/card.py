@@ -6,6 +6,7 @@ it must not be used for. Written as ``model_card.json`` (read by ``predict``) an
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from importlib import metadata
 from typing import Any
 
 from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
@@ -134,6 +135,7 @@ def build_card(
             "chosen": {k: v for k, v in info.items() if k in ("k", "C", "steps")},
             "data_fingerprint": state.get("fingerprint"),
             "pretraining_data_fingerprint": source.get("fingerprint"),
+            "pretraining": None if scratch else pretraining_settings(source),
             # without the project's folder: a path on this machine says nothing useful
             # to the receiver and may name a person
             "config": {k: v for k, v in (state.get("config") or {}).items() if k != "project"},
@@ -142,6 +144,7 @@ def build_card(
         "files": formats,
         "parity": parity,
         "versions": state.get("versions"),
+        "exported_with": export_versions(),
         "data": state.get("data"),
         "intended_use": (
             "Research: data exploration, benchmarking and method development on data like "
@@ -150,6 +153,53 @@ def build_card(
         "limitations": limitations(state),
         "not_for_clinical_diagnosis": NOT_FOR_DIAGNOSIS,
     }
+
+
+def pretraining_settings(source: dict[str, Any]) -> dict[str, Any] | None:
+    """How the encoder was pretrained, from its run: what it did (steps, batch after any
+    halving, device) and what it was told (never the project's folder, which may name a
+    person). None when the run is gone."""
+    if source.get("kind") != "pretrain":
+        return None
+    config, done = source.get("config") or {}, source.get("summary") or {}
+    train = config.get("train") or {}
+    return {
+        "task": source.get("task"),
+        "task_options": config.get("task_options") or {},
+        "steps": done.get("steps", train.get("steps")),
+        "batch_size": done.get("batch_size", train.get("batch_size")),
+        "accumulate": done.get("accumulate", train.get("accumulate")),
+        "image_size": config.get("image_size"),
+        "series_length": config.get("series_length"),
+        "optimizer": train.get("optimizer"),
+        "lr": train.get("lr"),
+        "weight_decay": train.get("weight_decay"),
+        "seed": train.get("seed"),
+        "augment_changed": config.get("augment") or {},  # beyond the modality's defaults
+        "device": source.get("device"),
+        "processes": source.get("world_size"),
+    }
+
+
+def export_versions() -> dict[str, str]:
+    """The packages that read files, compute metrics and run the exported programs, as
+    installed when the export was made (training's own are in ``versions``)."""
+    found = {}
+    for name in (
+        "numpy",
+        "scikit-learn",
+        "pillow",
+        "pydicom",
+        "tifffile",
+        "onnx",
+        "onnxruntime",
+        "safetensors",
+    ):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
 
 
 def limitations(state: dict[str, Any]) -> str:
@@ -238,9 +288,33 @@ def _encoder_origin(training: dict[str, Any]) -> str:
     """How the encoder got its weights, for the card's "How it was made"."""
     if training["pretext_task"] is None:
         return "trained from random weights on the labels only (no pretraining)"
+    done = training.get("pretraining") or {}
+    how = ""
+    if done.get("steps") is not None:
+        size = (
+            f" at {done['image_size']} px"
+            if done.get("image_size")
+            else f" of up to {done['series_length']} steps"
+            if done.get("series_length")
+            else ""
+        )
+        changed = done.get("augment_changed") or {}
+        how = (
+            f": {done['steps']} steps of batch {done['batch_size']}{size}"
+            + (f" in each of {done['processes']} processes" if done.get("processes", 1) > 1 else "")
+            + f", {done['optimizer']} "
+            f"at learning rate {done['lr']:g}, seed {done['seed']}, on {done['device']}; "
+            + (
+                "augmentations: the defaults for the modality, with "
+                + ", ".join(f"{k} {v}" for k, v in changed.items())
+                + " changed"
+                if changed
+                else "augmentations: the defaults for the modality"
+            )
+        )
     return (
         f"pretrained without labels with `{training['pretext_task']}` (SSL Studio run "
-        f"{training['pretraining_run']})"
+        f"{training['pretraining_run']}{how})"
     )
 
 
@@ -371,6 +445,11 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## Versions",
         "",
         *versions_rows(card["versions"]),
+        *(
+            ["", "Exported with:", "", *versions_rows(card["exported_with"])]
+            if card.get("exported_with")
+            else []
+        ),
         "",
     ]
     return "\n".join(lines)

@@ -157,6 +157,13 @@ def test_the_card_says_what_the_test_is_held_out_from_and_how_sure_its_figures_a
     assert "95 % intervals: percentile bootstrap, 20 resamples of items (seed 0)" in text
     assert text.count("Calibration error (ECE): the most probable class") == 1
     assert "scores higher" in text or "have the same" in text
+    pretrained = card["training"]["pretraining"]  # how the encoder was made, in words too
+    assert pretrained["task"] == "simclr" and pretrained["steps"] >= 1
+    assert "project" not in json.dumps(pretrained)  # (its folder may name a person)
+    assert f"(SSL Studio run {card['training']['pretraining_run']}: {pretrained['steps']} " in text
+    assert "augmentations: the defaults for the modality" in text
+    assert {"numpy", "scikit-learn", "onnxruntime"} <= set(card["exported_with"])
+    assert f"| onnxruntime | {card['exported_with']['onnxruntime']} |" in text
 
 
 def test_the_card_s_recipe_and_worked_examples_reproduce_predict(image_export, tmp_path):
