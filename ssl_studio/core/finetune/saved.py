@@ -139,6 +139,8 @@ def evaluate_run(
         groups=data.groups[positions],
     )
     report["evaluation"] = evaluation
+    if own_split and saved.get("note"):  # the test share is not the one asked for
+        report["note"] = " ".join(filter(None, (saved["note"], report.get("note"))))
     if by_item:
         add_caveat(report)
     if state["threshold"] is not None:  # chosen at fine-tuning, on its validation items

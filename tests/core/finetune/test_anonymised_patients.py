@@ -152,3 +152,4 @@ def test_a_test_share_that_one_patient_keeps_from_the_asked_share_is_said(anonym
     with Store.open(project) as store:
         folder = project / store.run(result["run_id"])["folder"]
     assert json.loads((folder / "split.json").read_text())["note"] == said
+    assert evaluate(project, result["run_id"])["note"].startswith(said)  # said again
