@@ -45,8 +45,8 @@ def shards(project: Path, dataset: str) -> dict[str, int]:
 def test_small_images_are_cached_at_their_own_size_not_upscaled(tmp_path):
     project = create_project(tmp_path / "p")
     summary, said = imported(project, pngs(tmp_path / "small", 6, 48))
-    assert summary["cache_size"] == 48
     assert shards(project, "small") == {"images-48px-u8-c1.bin": 6 * 48 * 48}  # not 224 px
+    assert summary["cache_size"] == 48
     (told,) = [t for t in said if t.startswith("New image dataset")]
     assert "images cached at 48 px, the size of the largest image" in told
     assert "--cache-size" in told
@@ -58,6 +58,7 @@ def test_the_largest_side_decides_rounded_up_and_capped_at_the_default(tmp_path)
     folder = pngs(tmp_path / "mixed", 3, 20)
     pngs(folder / "wide", 2, 30, width=50)  # 50 px wide: the largest side
     summary, said = imported(project, folder)
+    assert shards(project, "mixed") == {"images-56px-u8-c1.bin": 5 * 56 * 56}
     assert summary["cache_size"] == 56  # 50 rounded up to a multiple of 8
     assert any("(50 px) rounded up to a multiple of 8" in t for t in said)
     assert (size_for(20), size_for(64), size_for(300), size_for(None)) == (32, 64, 224, 224)
@@ -77,8 +78,8 @@ def test_an_existing_dataset_keeps_its_size_when_files_are_added(tmp_path):
     project = create_project(tmp_path / "p")
     imported(project, pngs(tmp_path / "small", 4, 48), name="scans")
     summary, said = imported(project, pngs(tmp_path / "large", 3, 100), name="scans", add=True)
-    assert summary["cache_size"] == 48
     assert shards(project, "scans") == {"images-48px-u8-c1.bin": 7 * 48 * 48}
+    assert summary["cache_size"] == 48
     (told,) = [t for t in said if "scaled down" in t]
     assert "3 of 3 images are larger than the dataset's cache size, 48 px" in told
     with Store.open(project) as store:
@@ -96,5 +97,5 @@ def test_dicom_sides_are_read_from_the_header(tmp_path, dicom_file):
         shutil.copy(dicom_file("MR_small.dcm"), folder / f"mr{i}.dcm")
     project = create_project(tmp_path / "p")
     summary, _ = imported(project, folder)
-    assert summary["cache_size"] == 64
     assert shards(project, "mr") == {"images-64px-u16-c1.bin": 3 * 64 * 64 * 2}
+    assert summary["cache_size"] == 64
