@@ -212,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--cache-size",
         type=int,
         metavar="PX",
-        help="side of cached images in pixels (new datasets; default 224)",
+        help="side of cached images in pixels (new datasets; default: the largest image "
+        "side, 32 to 224 px)",
     )
     p.add_argument(
         "--layout",

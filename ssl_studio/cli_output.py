@@ -128,11 +128,13 @@ def stop_on_ctrl_c(what: str = "the current files") -> StopToken:
 
 def print_import_summary(summary: dict[str, Any]) -> None:
     s = summary
+    size = s.get("cache_size") if s["modality"] == "image" else None
+    cached = f" Images cached at {size} px." if size else ""
     print(
         f"Dataset '{s['dataset']}' ({s['modality']}): {s['files_seen']} files seen, "
         f"{s['imported']} imported ({s['items']} items), {s['unchanged']} unchanged, "
         f"{s['failed']} failed, {s['skipped']} skipped, {s['missing']} missing, "
-        f"{s['seconds']:.1f} s."
+        f"{s['seconds']:.1f} s.{cached}"
     )
     if s["cancelled"]:
         print(stopped_note(s))

@@ -25,7 +25,9 @@ class ImportConfig:
     """What to import, into which project and dataset, and how.
 
     Images are letterboxed into ``cache_size`` x ``cache_size`` pixels (aspect ratio
-    kept, the rest padded with the image's darkest value) when cached.
+    kept, the rest padded with the image's darkest value) when cached; None: the
+    dataset's size, or for a new one a size that scales no image up
+    (data/cache_sizing.py).
     """
 
     project: Path
@@ -39,8 +41,9 @@ class ImportConfig:
     )
     cache_size: int | None = option(
         None,
-        "Pixels per side of the cached images (empty: 224 for a new dataset, the dataset's "
-        "own for an existing one). Training views larger than this are upsampled.",
+        "Pixels per side of the cached images (empty: for a new dataset the largest image "
+        "side, rounded up to a multiple of 8, from 32 to 224, so that no image is scaled up; "
+        "for an existing one its own). Training views larger than this are upsampled.",
     )
     csv_layout: str = option(
         "auto",
@@ -77,7 +80,8 @@ class ImportConfig:
             )
         if self.cache_size is not None and not 8 <= self.cache_size <= 2048:
             raise ConfigError(
-                f"Cache size {self.cache_size} px is out of range; use 8 to 2048 (default 224)."
+                f"Cache size {self.cache_size} px is out of range; use 8 to 2048 (or leave it "
+                "out: the images' own size, up to 224)."
             )
         if self.sampling_rate is not None and not self.sampling_rate > 0:
             raise ConfigError("The sampling rate must be a positive number of samples per second.")

@@ -191,7 +191,9 @@ class Pretraining:
             self.report(Message(JOB, text, level="warning"))
         cached = dataset.get("cache_size") or 0
         if dataset["modality"] == "image" and resume is None and (cfg.image_size or 0) > cached:
-            self.report(Message(JOB, _upsampled(cached, cfg.image_size or 0), level="warning"))
+            largest = max((max(i["height"] or 0, i["width"] or 0) for i in items), default=0)
+            text = _upsampled(cached, cfg.image_size or 0, largest)
+            self.report(Message(JOB, text, level="warning"))
         run_id = distributed.broadcast(
             self._open_run(store, dataset, items, device, resume) if world.is_main else None,
             world,
@@ -315,14 +317,22 @@ def _size_text(cfg: PretrainConfig, modality: str) -> str:
     return f", windows of up to {cfg.series_length} steps"
 
 
-def _upsampled(cached: int, size: int) -> str:
-    """The warning for training views larger than the cached images."""
+def _upsampled(cached: int, size: int, largest: int) -> str:
+    """The warning for training views larger than the cached images (``largest``: the
+    longest side in px of the images as imported, 0 when unknown)."""
     at = max(cached, 16)  # the smallest image size a run takes
-    return (
+    said = (
         f"The images are cached at {cached} px, so training views of {size} px are "
-        f"upsampled: slower, with no more detail. Train at {at} px (image size; "
-        f"--image-size {at}), or import the images again at {size} px (cache size, in "
-        f"Import options; --cache-size {size})."
+        "upsampled: slower, with no more detail."
+    )
+    if 0 < largest <= cached:  # the images themselves are no larger: nothing to import
+        return (
+            f"{said} The images themselves are at most {largest} px. Train at {at} px "
+            f"(image size; --image-size {at})."
+        )
+    return (
+        f"{said} Train at {at} px (image size; --image-size {at}), or import the images "
+        f"again at {size} px (cache size, in Import options; --cache-size {size})."
     )
 
 

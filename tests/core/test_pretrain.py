@@ -84,6 +84,8 @@ def test_views_larger_than_the_cached_images_are_pointed_out(shapes_project):
     assert isinstance(events[0], Started)  # the first event, warnings after it
     (said,) = [e.text for e in events if "upsampled" in getattr(e, "text", "")]
     assert "cached at 32 px, so training views of 48 px are upsampled" in said
+    # the images themselves are no larger: importing them again at 48 px adds nothing
+    assert "themselves are at most 32 px. Train at 32 px" in said and "--cache-size" not in said
 
 
 def test_a_run_is_recorded_with_metrics_checkpoints_and_health(shapes_project):

@@ -82,7 +82,7 @@ def test_another_cache_size_goes_into_a_new_dataset_when_the_user_agrees(
     )  # No: nothing happens
     panel.set_import_options({"cache_size": 32})
     assert not panel.import_paths([folder])
-    assert "cached at 224 px, and the import options ask for 32 px" in asked[0]
+    assert "cached at 40 px, and the import options ask for 32 px" in asked[0]
     monkeypatch.setattr(  # Yes: a new dataset at the asked size
         "ssl_studio.gui.dialogs.QMessageBox.question",
         lambda *a: QMessageBox.StandardButton.Yes,
@@ -92,4 +92,4 @@ def test_another_cache_size_goes_into_a_new_dataset_when_the_user_agrees(
     qtbot.waitUntil(lambda: panel.last_import is not None, timeout=30_000)
     with Store.open(project) as store:
         sizes = {d["name"]: d["cache_size"] for d in store.datasets()}
-    assert sizes == {"imgs": 224, "imgs 32px": 32}
+    assert sizes == {"imgs": 40, "imgs 32px": 32}  # (40: the images' own size)

@@ -113,3 +113,24 @@ def test_the_backbone_list_holds_what_the_task_can_train(qtbot, make_window, pro
     assert panel.backbone.currentData() == "ts-patch" and panel.config().task == "forecast"
     choose("ts2vec")
     assert panel.backbone.currentData() is None  # the preset's: ts-conv
+
+
+def test_a_preset_larger_than_the_cached_images_is_pointed_out(
+    qtbot, make_window, project, tmp_path
+):
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path / "small"
+    folder.mkdir()
+    for i in range(3):  # no cache size: cached at their own 48 px
+        Image.fromarray(np.full((48, 48), 50 * i, np.uint8)).save(folder / f"{i}.png")
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    window = make_window(project)
+    window.show_step(1)
+    panel = window.pretrain.form
+    panel.preset.setCurrentIndex(panel.preset.findData("quick"))
+    assert not panel.size_note.isHidden()
+    assert "cached at 48 px, so this preset's 64 px training views are upsampled" in (
+        panel.size_note.text()
+    )

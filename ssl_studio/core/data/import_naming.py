@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ssl_studio.core.config import DEFAULT_CACHE_SIZE
+from ssl_studio.core.data.cache_sizing import chosen_text, probe_sides
 from ssl_studio.core.data.decode import FILE_KINDS
 from ssl_studio.core.data.discovery import Found, WalkProblem
 from ssl_studio.core.data.import_tally import unread_reasons
@@ -100,12 +100,27 @@ class ImportNaming:
             )
         return modality
 
-    def _create_dataset(self, modality: str) -> dict[str, Any]:
-        size = (self.cfg.cache_size or DEFAULT_CACHE_SIZE) if modality == "image" else None
+    def _cache_size(self, candidates: list[_Candidate]) -> tuple[int, str]:
+        """(cache size, why) of a new image dataset of these files: the size asked for,
+        else one that does not upscale them (cache_sizing.py)."""
+        if self.cfg.cache_size:
+            return self.cfg.cache_size, f"images cached at {self.cfg.cache_size} px"
+        files = [
+            (c.found.path, c.sniffed, c.found.size)
+            for c in candidates
+            if c.sniffed
+            and FILE_KINDS[c.sniffed] in ("image", "dicom")
+            and self.cfg.kind in ("auto", FILE_KINDS[c.sniffed])
+        ]
+        probe = probe_sides(files)
+        return probe.size, chosen_text(probe)
+
+    def _create_dataset(self, modality: str, candidates: list[_Candidate]) -> dict[str, Any]:
+        size, why = self._cache_size(candidates) if modality == "image" else (None, "")
         interim = self.store.free_dataset_name(INTERIM_NAME)  # named in _redact_names
         dataset_id = self.store.create_dataset(interim, modality, size)
-        detail = f" (images cached at {size} px)" if size else ""
-        self.report(Message(JOB, f"New {modality} dataset{detail}: named once its files are read."))
+        detail = f": {why}. It is" if size else ","
+        self.report(Message(JOB, f"New {modality} dataset{detail} named once its files are read."))
         if self.cfg.add:  # (asked to add to a dataset that is not there: say so)
             unfinished = [
                 d["name"]

@@ -49,6 +49,7 @@ class ImportTally:
             "dataset_id": dataset["id"],
             "import_id": import_id,
             "modality": dataset["modality"],
+            "cache_size": dataset.get("cache_size"),
             "files_seen": self.files_seen,
             "new": self.new,
             "changed": self.changed,

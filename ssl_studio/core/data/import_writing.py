@@ -75,6 +75,9 @@ class ImportWriting:
                     cache_file, cache_index = cache.add_series(array)
                 else:
                     cache_file, cache_index = cache.add_image(item.array)
+                    source = item.fields  # (its size as read: the import's size notes)
+                    if "height" in source and "width" in source:
+                        self.sides.add(source["height"], source["width"], item.array.nbytes)
                 fields = dict(item.fields)
                 meta = _json(fields.get("meta"))
                 fields["meta"] = hide(meta) if meta else meta

@@ -34,6 +34,7 @@ from typing import Any
 
 from ssl_studio.core.config import ImportConfig, to_dict
 from ssl_studio.core.data.cache import CacheReader, CacheWriter
+from ssl_studio.core.data.cache_sizing import SideTally, size_notes
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
 from ssl_studio.core.data.import_naming import JOB, ImportNaming, NothingToImport
@@ -160,7 +161,9 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
         if existing:
             self._recall_roots(existing["id"])
         self._scan(candidates)
-        dataset = existing or self._create_dataset(self._new_modality(candidates, walk_problems))
+        dataset = existing or self._create_dataset(
+            self._new_modality(candidates, walk_problems), candidates
+        )
         self.dataset_id = dataset["id"]
         self.modality = dataset["modality"]
         # paths and names may hold patient names: they are stored only redacted
@@ -174,6 +177,8 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
         # a crash, a kill or a full disk from here on leaves paths [redacted], the dataset
         # its interim name and this import unfinished: the next import names them
         cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
+        for note in size_notes(self.sides, chosen=not self.cfg.cache_size):
+            self.report(Message(JOB, note, level="warning"))
         complete = self._complete(cancelled)
         self._say_channel_order(complete)
         interim = existing is None or existing["name"].startswith(INTERIM_NAME)
@@ -222,6 +227,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
     ) -> bool:
         """Decode and record the files; whether the import was cancelled."""
         cache = CacheWriter(self.store.paths.dataset_cache(self.dataset_id))
+        self.sides = SideTally(size or 0)  # (images' sides, for size_notes)
         shapes = self.store.series_shapes(self.dataset_id)
         self.channel_order = ChannelOrder([names for _, names, _ in shapes])
         self.csv_layouts: Counter[str] = Counter()  # CSV files read each way

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.config import (
+    PRESET_VALUES,
     PRESETS,
     PretrainConfig,
     TrainConfig,
@@ -93,6 +94,10 @@ class PretrainForm(QScrollArea):
         self.preset.currentIndexChanged.connect(self._show_preset_tip)
         self.hardware_note = QLabel()
         self.hardware_note.setWordWrap(True)
+        self.size_note = QLabel()  # the preset's views are larger than the cached images
+        self.size_note.setWordWrap(True)
+        self.size_note.hide()
+        self.preset.currentIndexChanged.connect(self._show_size_note)
         self.steps = QSpinBox()
         self.steps.setRange(0, 10_000_000)
         self.steps.setSpecialValueText("the preset's")
@@ -104,6 +109,7 @@ class PretrainForm(QScrollArea):
         form.addRow("", self.explanation)
         form.addRow("Backbone", self.backbone)
         form.addRow("Preset", self.preset)
+        form.addRow("", self.size_note)
         form.addRow("", self.hardware_note)
         form.addRow("Steps", self.steps)
 
@@ -220,8 +226,26 @@ class PretrainForm(QScrollArea):
         self.import_note.setVisible(bool(self.partial_note))
         self.dataset_changed.emit()
 
+    def _show_size_note(self, *_: Any) -> None:
+        """Say when the chosen preset's training views are larger than the chosen image
+        dataset's cache size (a dataset cached at its images' own 48 px): the run
+        upsamples them, and says so too."""
+        row = self.dataset.currentIndex()
+        found = self.datasets[row] if 0 <= row < len(self.datasets) else {}
+        cached = found.get("cache_size") if found.get("modality") == "image" else None
+        size = PRESET_VALUES.get(self.preset.currentData(), ("", 0))[1]
+        text = (
+            f"The images are cached at {cached} px, so this preset's {size} px training "
+            "views are upsampled from them: slower, with no more detail."
+            if cached and size > cached
+            else ""
+        )
+        self.size_note.setText(text)
+        self.size_note.setVisible(bool(text))
+
     def _dataset_chosen(self, *_: Any) -> None:
         self._show_unfinished_import()
+        self._show_size_note()
         modality = self.modality()
         current = self.task_list.currentItem()
         previous = current.text() if current else None

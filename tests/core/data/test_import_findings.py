@@ -133,7 +133,7 @@ def test_no_event_names_a_patient_named_folder_before_it_is_redacted(project, tm
         assert "4MR1" not in event.to_json(), event
     said = [e.text for e in events if isinstance(e, Message)]
     assert any("stored as '[redacted]'" in text for text in said)
-    assert any(text.startswith("New image dataset (images cached at 16 px)") for text in said)
+    assert any(text.startswith("New image dataset: images cached at 16 px.") for text in said)
 
     plain = pngs(tmp_path / "knee study", 2)  # a name without identifiers is told at the end
     events.clear()

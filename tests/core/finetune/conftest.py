@@ -17,7 +17,8 @@ def image_project(tmp_path_factory):
     root = tmp_path_factory.mktemp("finetune-images")
     write_shapes(root / "shapes")
     project = create_project(root / "project")
-    import_data(ImportConfig(project=project, paths=[root / "shapes"], cache_size=32, workers=1))
+    # no cache size: the dataset is cached at 32 px, the images' own size (not 224 px)
+    import_data(ImportConfig(project=project, paths=[root / "shapes"], workers=1))
     summary = pretrain(
         PretrainConfig(project=project, dataset="shapes", image_size=32, train=quick_train())
     )

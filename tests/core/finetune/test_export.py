@@ -94,7 +94,9 @@ def test_the_card_says_what_a_user_needs_and_no_identifiers(image_export):
     project, result, out, card = image_export
     saved = json.loads((out / "model_card.json").read_text())
     assert saved["classes"] == ["circle", "square"]
-    assert saved["preprocessing"]["image_size"] == 32 and saved["preprocessing"]["cache_size"] == 32
+    steps = saved["preprocessing"]  # the images' own size (conftest): not 224 px
+    assert steps["image_size"] == 32 and steps["cache_size"] == 32
+    assert "the longer side is 32 px" in steps["letterbox"]
     assert "normalisation" in saved["preprocessing"] and "window" in saved["preprocessing"]
     assert saved["metrics"]["test"]["roc_auc"]["low"] is not None
     assert saved["metrics"]["baseline_from_scratch"]["n"] == saved["metrics"]["test"]["n"]
