@@ -166,7 +166,8 @@ def size_notes(tally: SideTally, chosen: bool) -> list[str]:
         f"{tally.smaller} of {tally.images} images are smaller than the {size} px cache "
         f"size (the largest is {tally.largest} px), so they were scaled up: no more "
         f"detail, and {_mb(tally.slot_bytes)} of cache where {own} px would take "
-        f"{_mb(at_own)}. Import without a cache size to cache them at their own size."
+        f"{_mb(at_own)}. Imported into a new dataset without a cache size, they are cached "
+        "at their own size."
     ]
 
 
