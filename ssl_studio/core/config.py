@@ -130,7 +130,9 @@ class TrainConfig:
         "Peak learning rate, reached after the warm-up; empty: 0.002 for images, 0.001 "
         "for series and for fine-tuning.",
     )
-    weight_decay: float = option(0.05, "Weight decay (not on biases and normalisation layers).")
+    weight_decay: float = option(
+        0.05, "Weight decay (not on biases, norms, tokens and position embeddings)."
+    )
     momentum: float = option(0.9, "Momentum of SGD (unused by AdamW).")
     warmup_fraction: float = option(0.05, "Share of the run that warms the learning rate up.")
     grad_clip: float = option(3.0, "Largest gradient norm; 0 turns clipping off.")

@@ -58,9 +58,9 @@ class Recorder(Protocol):
 NO_DECAY = frozenset({"class_token", "pos_embedding", "mask_token", "pos"})
 
 
-def _decays(name: str, param: torch.Tensor) -> bool:
-    """Whether weight decay applies: not to biases and norms (1-D) nor to ``NO_DECAY``."""
-    return param.ndim > 1 and name.rsplit(".", 1)[-1] not in NO_DECAY
+def _decays(name: str, param: torch.Tensor, exempt: frozenset[str]) -> bool:
+    """Whether weight decay applies: not to biases and norms (1-D) nor to ``exempt``."""
+    return param.ndim > 1 and name.rsplit(".", 1)[-1] not in exempt
 
 
 def planned_steps(cfg: TrainConfig, batches_per_epoch: int) -> int:
@@ -124,24 +124,29 @@ class Trainer(Checkpointing):
         if self.world.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model = DistributedDataParallel(self.task, device_ids=ids)
-        groups = self._param_groups()
+        self.total = self.total_steps()
+        self.make_optimizer(NO_DECAY)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision.needs_scaler)
+
+    def make_optimizer(self, exempt: frozenset[str]) -> None:
+        """The optimiser and its learning-rate schedule, weight decay spared on the
+        parameters named in ``exempt`` (see ``_param_groups``)."""
+        groups = self._param_groups(exempt)
         if self.cfg.optimizer == "sgd":
             self.optimizer: torch.optim.Optimizer = torch.optim.SGD(
                 groups, lr=self.cfg.lr, momentum=self.cfg.momentum
             )
         else:
             self.optimizer = torch.optim.AdamW(groups, lr=self.cfg.lr)
-        self.total = self.total_steps()
         warmup = round(self.cfg.warmup_fraction * self.total)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: warmup_cosine(s, self.total, warmup)
         )
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision.needs_scaler)
 
-    def _param_groups(self) -> list[dict[str, Any]]:
-        """Weight decay except on biases, norms, tokens and position embeddings
-        (``NO_DECAY``); a task with ``encoder_lr_scale`` (fine-tuning) trains its encoder at
-        that share of the learning rate."""
+    def _param_groups(self, exempt: frozenset[str] = NO_DECAY) -> list[dict[str, Any]]:
+        """Weight decay except on biases, norms and the parameters named in ``exempt``
+        (tokens and position embeddings); a task with ``encoder_lr_scale`` (fine-tuning)
+        trains its encoder at that share of the learning rate."""
         scale = float(getattr(self.task, "encoder_lr_scale", 1.0))
         in_encoder = {id(q) for q in self.task.encoder.parameters()} if scale != 1.0 else set()
         groups = []
@@ -152,8 +157,8 @@ class Trainer(Checkpointing):
                 if q.requires_grad and (id(q) in in_encoder) == encoder_part
             ]
             lr = self.cfg.lr * (scale if encoder_part else 1.0)
-            decay = [q for name, q in named if _decays(name, q)]
-            no_decay = [q for name, q in named if not _decays(name, q)]
+            decay = [q for name, q in named if _decays(name, q, exempt)]
+            no_decay = [q for name, q in named if not _decays(name, q, exempt)]
             groups += [
                 {"params": decay, "weight_decay": self.cfg.weight_decay, "lr": lr},
                 {"params": no_decay, "weight_decay": 0.0, "lr": lr},

@@ -64,7 +64,19 @@ class Checkpointing:
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.task.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        saved = [len(g["params"]) for g in state["optimizer"]["param_groups"]]
+        if saved != [len(g["params"]) for g in self.optimizer.param_groups]:
+            # a run begun before tokens and position embeddings were spared weight decay
+            # goes on as it began (they sat with the other weights then)
+            self.make_optimizer(frozenset())
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+        except ValueError as exc:  # parameters added or removed since: not this run's task
+            raise CheckpointError(
+                "This run was written by a version whose model had other parameters, so "
+                "it cannot be resumed; start a new run (fine-tuning, embeddings and export "
+                "still use its weights)."
+            ) from exc
         check_optimizer_state(self.optimizer)
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])

@@ -467,3 +467,43 @@ def test_a_resumed_optimiser_state_of_another_shape_is_refused():
     wider.load_state_dict(state)
     with pytest.raises(CheckpointError, match="cannot be resumed"):
         check_optimizer_state(wider)
+
+
+class TaskWithPositions(FakeTask):
+    """FakeTask with a learned position table, which weight decay now spares."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pos = nn.Parameter(torch.full((2, 4), 0.1))
+
+    def forward(self, batch: Batch):
+        loss, logs = super().forward(batch)
+        return loss + (self.pos**2).sum() * 0.01, logs
+
+
+def test_a_run_begun_before_positions_were_spared_weight_decay_resumes_as_it_began(
+    tmp_path, monkeypatch
+):
+    """The optimiser's groups of an older run (positions decayed with the weights) no
+    longer matched, and resuming raised a raw ValueError; it now goes on exactly as the
+    older version would have."""
+    from ssl_studio.core.engine import trainer as trainer_module
+
+    adamw = {"optimizer": "adamw", "weight_decay": 0.1, "steps": 8}
+    with monkeypatch.context() as older:
+        older.setattr(trainer_module, "NO_DECAY", frozenset())
+        _, straight = train(tmp_path / "a", task=TaskWithPositions(), **adamw)
+        reference = load_checkpoint(tmp_path / "a" / "checkpoints" / "step-0000008.pt")
+        stop = StopToken()
+
+        def stop_at_four(event):
+            if isinstance(event, Step) and event.step == 4:
+                stop.stop()
+
+        train(tmp_path / "b", task=TaskWithPositions(), stop=stop, report=stop_at_four, **adamw)
+    begun = load_checkpoint(tmp_path / "b" / "checkpoints" / "step-0000004.pt")
+    _, resumed = train(tmp_path / "b", task=TaskWithPositions(), resume=begun, **adamw)
+    assert resumed["steps"] == 8
+    ended = load_checkpoint(tmp_path / "b" / "checkpoints" / "step-0000008.pt")
+    for name, tensor in reference["model"].items():
+        assert torch.allclose(tensor, ended["model"][name]), name
