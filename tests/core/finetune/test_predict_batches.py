@@ -16,7 +16,7 @@ from PIL import Image
 
 from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, sniff
-from ssl_studio.core.events import Progress
+from ssl_studio.core.events import EtaClock, Progress
 from ssl_studio.core.export import job
 from ssl_studio.core.export.preprocess import files_of, read_files
 from ssl_studio.core.transforms.image_augment import center_view
@@ -129,6 +129,7 @@ def test_predict_counts_files_of_all_with_the_time_left_and_keeps_the_path_order
     spec = {"modality": "image", "in_channels": 1, "image_size": 32, "cache_size": 64}
     card = {"spec": spec, "classes": ["no", "yes"]}
     monkeypatch.setattr(job, "_session", lambda _folder: (_Session(), card))
+    monkeypatch.setattr(EtaClock, "SETTLE_S", 0.0)  # (a time left once work is measured)
     (tmp_path / "model").mkdir()
     events: list[Progress] = []
     out = tmp_path / "p.csv"
@@ -139,7 +140,8 @@ def test_predict_counts_files_of_all_with_the_time_left_and_keeps_the_path_order
     done = [e.done for e in events]
     assert done == sorted(done) and done[-1] == 8 and len(set(done)) > 2
     assert events[-1].counts == {"items": 8, "errors": 2}
-    assert all(e.eta_s is not None for e in events)
+    assert events[0].eta_s is None  # the first batch back: nothing measured yet
+    assert all(e.eta_s is not None for e in events[1:])
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     names = [(Path(r["path"]).name, int(r["index"])) for r in rows]
     assert names == sorted(names) and len(rows) == 10  # in the order of the paths
