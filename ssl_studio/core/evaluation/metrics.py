@@ -213,8 +213,9 @@ def classification_report(
         out[name] = {"value": value, "low": low, "high": high}
     out["interval_method"] = (
         f"percentile bootstrap, {n_boot} resamples of {out['resampled']} (seed {seed}); "
-        "where every resample gives the same proportion (all right, or all wrong), the "
-        "Wilson score interval of that proportion instead"
+        "where every resample gives the same accuracy, balanced accuracy or (of two "
+        "classes) sensitivity or specificity, all right or all wrong, the Wilson score "
+        "interval of that proportion instead"
     )
     return out
 

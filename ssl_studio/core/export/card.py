@@ -299,11 +299,14 @@ def _encoder_origin(training: dict[str, Any]) -> str:
             else ""
         )
         changed = done.get("augment_changed") or {}
+        processes = done.get("processes") or 1  # (NULL in runs of the first schema)
         how = (
             f": {done['steps']} steps of batch {done['batch_size']}{size}"
-            + (f" in each of {done['processes']} processes" if done.get("processes", 1) > 1 else "")
+            + (f" in each of {processes} processes" if processes > 1 else "")
             + f", {done['optimizer']} "
-            f"at learning rate {done['lr']:g}, seed {done['seed']}, on {done['device']}; "
+            f"at learning rate {done['lr']:g}, seed {done['seed']}"
+            + (f", on {done['device']}" if done.get("device") else "")
+            + "; "
             + (
                 "augmentations: the defaults for the modality, with "
                 + ", ".join(f"{k} {v}" for k, v in changed.items())

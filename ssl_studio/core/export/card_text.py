@@ -167,8 +167,9 @@ def pretraining_sentence(data: dict[str, Any] | None) -> str:
     )
     if not seen.get("exact"):
         return (
-            f"The pretraining dataset has changed since the encoder was pretrained: up to {k} "
-            f"of the {n} test items may have been among {where} (without their labels)."
+            f"The encoder was pretrained on this dataset, which has changed since: {k} of the "
+            f"{n} test items are in it now, and how many of them it held then is not known "
+            "(the encoder saw its items without their labels)."
         )
     if k == 0:
         return f"None of the {n} test items was among {where}."
@@ -193,9 +194,12 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
                 [(a["value"], "this model"), (b["value"], "the baseline")], reverse=True
             )
             said = f"On {title}, {higher} scores higher ({high:.3f} against {low:.3f})"
-        apart = None not in (a.get("low"), b.get("low")) and (
-            a["low"] > b["high"] or b["low"] > a["high"]
-        )
+        if any(m.get("low") is None or m["low"] == m["high"] for m in (a, b)):
+            return said + (
+                "; an interval of no width (every resample scored the same) cannot say "
+                "whether the difference is chance."
+            )
+        apart = a["low"] > b["high"] or b["low"] > a["high"]
         return said + (
             "; their 95 % intervals do not overlap."
             if apart

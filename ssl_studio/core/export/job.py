@@ -61,7 +61,7 @@ def export_run(
         if state.get("threshold") is not None:  # runs before the report recorded it
             state = {**state, "threshold_choice": _threshold_choice(state, run_dir)}
         source = store.run(state["parent_run_id"]) or {}
-        state = {**state, "data": _data_facts(store, state, source, run_dir)}
+        state = {**state, "data": _data_facts(store, run, state, source, run_dir)}
         baseline = _baseline(store, run)
         real = _real_inputs(store, state, run_dir)
         report(Message("export", f"Exporting run {run_id} to {out} ({', '.join(formats)})."))
@@ -157,21 +157,27 @@ def _threshold_choice(state: dict[str, Any], run_dir: Path) -> dict[str, Any]:
 
 
 def _data_facts(
-    store: Store, state: dict[str, Any], source: dict[str, Any], run_dir: Path
+    store: Store,
+    run: dict[str, Any],
+    state: dict[str, Any],
+    source: dict[str, Any],
+    run_dir: Path,
 ) -> dict[str, Any]:
-    """For the card's data section: the datasets by name, and how many test items the
-    encoder saw (without labels) when it was pretrained. Exact while the pretraining
-    dataset holds what it held then (its fingerprint matches), else an upper bound."""
+    """For the card's data section: the datasets by name, and, when the encoder was
+    pretrained on the dataset the test items come from, how many of them it saw (without
+    labels). Exact while that dataset holds what it held then (its fingerprint matches).
+    Another dataset could hold copies of the same files: not checked, and not said."""
     names = {d["id"]: d["name"] for d in store.datasets()}
     facts: dict[str, Any] = {
-        "dataset": state.get("dataset"),
+        "dataset": names.get(run.get("dataset_id"), state.get("dataset")),
         "pretraining_dataset": names.get(source.get("dataset_id")),
     }
     try:
         test = json.loads((run_dir / "split.json").read_text(encoding="utf-8"))["test"]
     except (OSError, ValueError, KeyError):
         return facts
-    if source.get("kind") != "pretrain" or source.get("dataset_id") not in names:
+    same = source.get("dataset_id") == run.get("dataset_id") in names
+    if source.get("kind") != "pretrain" or not same:
         return facts
     items = store.items(source["dataset_id"])
     held = {i["id"] for i in items}

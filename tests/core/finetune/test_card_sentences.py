@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ssl_studio.core.export.card import _encoder_origin, pretraining_settings
 from ssl_studio.core.export.card_text import baseline_comparison, pretraining_sentence
 
 
@@ -21,6 +22,11 @@ def test_the_baseline_comparison_names_the_higher_one_first_and_whether_it_is_ch
         "On ROC AUC, this model scores higher (0.968 against 0.800); their 95 % intervals "
         "do not overlap"
     )
+    perfect = {"roc_auc": metric(1.0, 1.0, 1.0)}  # every resample 1.0: no width
+    assert baseline_comparison(perfect, baseline) == (
+        "On ROC AUC, this model scores higher (1.000 against 0.981); an interval of no "
+        "width (every resample scored the same) cannot say whether the difference is chance."
+    )
     multi = {"roc_auc": metric(None, None, None), "balanced_accuracy": metric(0.5, 0.4, 0.6)}
     assert "balanced accuracy" in baseline_comparison(multi, multi)
     assert baseline_comparison(model, None) == ""
@@ -34,11 +40,34 @@ def test_the_pretraining_sentence_is_exact_only_while_the_dataset_is_unchanged()
     )
     changed = {**seen, "in_pretraining": 70, "exact": False}
     assert pretraining_sentence({"test_items_in_pretraining": changed}).startswith(
-        "The pretraining dataset has changed since the encoder was pretrained: up to 70 of "
-        "the 80 test items may have been among"
+        "The encoder was pretrained on this dataset, which has changed since: 70 of the 80 "
+        "test items are in it now, and how many of them it held then is not known"
     )
     none = {**seen, "in_pretraining": 0}
     assert pretraining_sentence({"test_items_in_pretraining": none}) == (
         "None of the 80 test items was among the 400 unlabeled items the encoder was pretrained on."
     )
     assert pretraining_sentence(None) == pretraining_sentence({}) == ""
+
+
+def test_the_pretraining_line_of_a_run_from_the_first_schema_leaves_out_what_it_lacks():
+    """Runs of the first schema have no device or process count (NULL): the card said
+    'on None', or failed comparing None with 1."""
+    source = {
+        "kind": "pretrain",
+        "task": "simclr",
+        "config": {"image_size": 64, "train": {"optimizer": "adamw", "lr": 0.002, "seed": 0}},
+        "summary": {"steps": 300, "batch_size": 128},
+        "device": None,
+        "world_size": None,
+    }
+    training = {"pretext_task": "simclr", "pretraining_run": 1}
+    said = _encoder_origin({**training, "pretraining": pretraining_settings(source)})
+    assert said == (
+        "pretrained without labels with `simclr` (SSL Studio run 1: 300 steps of batch 128 "
+        "at 64 px, adamw at learning rate 0.002, seed 0; augmentations: the defaults for "
+        "the modality)"
+    )
+    two = {**source, "world_size": 2, "device": "2 x GPU"}
+    said = _encoder_origin({**training, "pretraining": pretraining_settings(two)})
+    assert "batch 128 at 64 px in each of 2 processes" in said and ", on 2 x GPU;" in said

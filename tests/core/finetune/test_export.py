@@ -140,7 +140,7 @@ def test_the_card_says_what_the_test_is_held_out_from_and_how_sure_its_figures_a
     comparison shows."""
     _, result, out, card = image_export
     test_n = card["metrics"]["test"]["n"]
-    assert card["data"]["dataset"] is None or card["data"]["dataset"] in ("", "shapes")
+    assert card["data"]["dataset"] == "shapes"
     assert card["data"]["pretraining_dataset"] == "shapes"
     assert card["data"]["test_items_in_pretraining"] == {
         "test_items": test_n,
