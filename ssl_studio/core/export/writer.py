@@ -25,7 +25,8 @@ from torch import Tensor, nn
 
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
-from ssl_studio.core.export.card import architecture_options, build_card, card_markdown
+from ssl_studio.core.export.card import architecture_options, build_card
+from ssl_studio.core.export.card_markdown import card_markdown
 from ssl_studio.core.export.examples import example_arrays
 from ssl_studio.core.export.work_folder import WorkFolder
 from ssl_studio.core.finetune.classifier import Classifier

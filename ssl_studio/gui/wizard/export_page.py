@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.events import Stopped
-from ssl_studio.core.export.card import card_markdown
+from ssl_studio.core.export.card_markdown import card_markdown
 from ssl_studio.core.export.writer import FORMATS
 from ssl_studio.core.jobs import export
 from ssl_studio.gui.colours import tone

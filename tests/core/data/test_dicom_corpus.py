@@ -210,9 +210,10 @@ def test_no_identifier_in_anything_the_whole_journey_writes(imported, tmp_path):
     # A placeholder patient name that is an ordinary word ("Test") cannot be told apart
     # from the same word in the card's fixed text ("Test metrics"), as with the standard's
     # vocabulary above: words of the card template are left out of the search.
-    from ssl_studio.core.export import card
+    from ssl_studio.core.export import card, card_markdown, card_text
 
-    template = set(re.findall(r"[A-Za-z]+", Path(card.__file__).read_text()))
+    text = "".join(Path(m.__file__).read_text() for m in (card, card_markdown, card_text))
+    template = set(re.findall(r"[A-Za-z]+", text))
     identifiers = {v for v in identifying_values() if v not in template}
     assert len(identifiers) > 40
     files = [p for root in (project, out) for p in root.rglob("*") if p.is_file()]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ssl_studio.core.export.card import _encoder_origin, pretraining_settings
+from ssl_studio.core.export.card import pretraining_settings
+from ssl_studio.core.export.card_markdown import _encoder_origin
 from ssl_studio.core.export.card_text import baseline_comparison, pretraining_sentence
 
 

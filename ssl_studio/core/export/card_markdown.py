@@ -1,0 +1,254 @@
+"""MODEL_CARD.md: the model card (card.py) in sentences and Markdown tables for people.
+Reads cards written by earlier versions too (a missing field is left out, not guessed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
+from ssl_studio.core.export.card_text import (
+    ECE_DEFINITION,
+    PROTOCOL_WORDS,
+    baseline_comparison,
+    choices_sentence,
+    class_counts,
+    confusion_rows,
+    decision_sentence,
+    fingerprint_sentence,
+    parity_sentence,
+    pretraining_sentence,
+    versions_rows,
+)
+from ssl_studio.core.export.recipe import STEPS
+
+
+def _metrics_heading(report: dict[str, Any] | None) -> str:
+    """What the test figures are: a held-out split, or out-of-fold predictions."""
+    evaluation = (report or {}).get("evaluation", "test split")
+    if "cross-validation" in evaluation:
+        return (
+            f"Metrics ({evaluation}: every labeled item scored by a model that never trained "
+            "on it; the exported model was then trained on all of them)"
+        )
+    return "Test metrics (held-out split: its labels never used for training or choices)"
+
+
+def _metric_rows(report: dict[str, Any] | None, explain: bool = True) -> list[str]:
+    """The metrics table, counts, notes and confusion matrix (``explain``: with the
+    definition of the calibration error, said once per card)."""
+    if not report:
+        return ["(not measured)"]
+    rows = ["| metric | value | 95 % CI |", "|---|---|---|"]
+    for key in SCALARS:
+        title = metric_title(key, report.get("classes", []))
+        m = report.get(key) or {}
+        if m.get("value") is None:
+            rows.append(f"| {title} | n/a | |")
+            continue
+        ci = "" if m.get("low") is None else f"{m['low']:.3f} - {m['high']:.3f}"
+        rows.append(f"| {title} | {m['value']:.3f} | {ci} |")
+    scored = (
+        "Items scored out-of-fold"
+        if "cross-validation" in report.get("evaluation", "")
+        else "Test items"
+    )
+    rows.append(
+        f"\n{scored}: {report.get('n')}{class_counts(report)}."
+        + (
+            " The intervals resample whole patients."
+            if report.get("resampled") == "patients"
+            else ""
+        )
+        + (f" {report['note']}" if report.get("note") else "")
+        + (f" 95 % intervals: {report['interval_method']}." if "interval_method" in report else "")
+        + (f" {ECE_DEFINITION}" if explain else "")
+        + " Confusion matrix:\n"
+    )
+    return rows + confusion_rows(report.get("confusion"), report.get("classes", []))
+
+
+def _input_lines(pre: dict[str, Any]) -> list[str]:
+    """The input section: the recipe's steps numbered, in order, then the other fields."""
+    steps = [k for k in STEPS if pre.get(k) is not None]
+    rest = [k for k in pre if k not in steps and k != "kind" and pre[k] is not None]
+    lines = [f"- {k}: {pre[k]}" for k in rest if k != "examples"]
+    if steps:
+        lines += ["", "From a file to the model's input, in this order:", ""]
+        lines += [f"{n}. **{k.replace('_', ' ')}**: {pre[k]}" for n, k in enumerate(steps, 1)]
+    if pre.get("examples"):
+        lines += ["", f"Worked examples: {pre['examples']}"]
+    return lines
+
+
+def _encoder_origin(training: dict[str, Any]) -> str:
+    """How the encoder got its weights, for the card's "How it was made"."""
+    if training["pretext_task"] is None:
+        return "trained from random weights on the labels only (no pretraining)"
+    done = training.get("pretraining") or {}
+    how = ""
+    if done.get("steps") is not None:
+        size = (
+            f" at {done['image_size']} px"
+            if done.get("image_size")
+            else f" of up to {done['series_length']} steps"
+            if done.get("series_length")
+            else ""
+        )
+        changed = done.get("augment_changed") or {}
+        processes = done.get("processes") or 1  # (NULL in runs of the first schema)
+        how = (
+            f": {done['steps']} steps of batch {done['batch_size']}{size}"
+            + (f" in each of {processes} processes" if processes > 1 else "")
+            + f", {done['optimizer']} "
+            f"at learning rate {done['lr']:g}, seed {done['seed']}"
+            + (f", on {done['device']}" if done.get("device") else "")
+            + "; "
+            + (
+                "augmentations: the defaults for the modality, with "
+                + ", ".join(f"{k} {v}" for k, v in changed.items())
+                + " changed"
+                if changed
+                else "augmentations: the defaults for the modality"
+            )
+        )
+    return (
+        f"pretrained without labels with `{training['pretext_task']}` (SSL Studio run "
+        f"{training['pretraining_run']}{how})"
+    )
+
+
+def _label_counts(training: dict[str, Any]) -> str:
+    """`` (normal 20, pneumonia 19; 31 patients)`` where the card has them."""
+    counts = training.get("train_counts") or {}
+    parts = ", ".join(f"{c} {n}" for c, n in counts.items())
+    patients = training.get("train_patients")
+    if patients:
+        parts += f"{'; ' if parts else ''}{patients} patient{'s' * (patients != 1)}"
+    return f" ({parts})" if parts else ""
+
+
+def _data_lines(card: dict[str, Any]) -> list[str]:
+    """The datasets by name and how the test split was drawn (cards before these facts
+    were recorded: nothing)."""
+    data, config = card.get("data") or {}, card["training"].get("config") or {}
+    if not data.get("dataset") and not data.get("pretraining_dataset"):
+        return []
+    labels_from = data.get("dataset") or data.get("pretraining_dataset")
+    pretrained_on = data.get("pretraining_dataset")
+    if not card["training"].get("pretext_task") or not pretrained_on:
+        said = f"labels of dataset '{labels_from}'"
+    elif pretrained_on == labels_from:
+        said = f"dataset '{labels_from}', its images for pretraining and its labels after"
+    else:
+        said = f"pretraining on dataset '{pretrained_on}', labels of dataset '{labels_from}'"
+    lines = [f"- Data: {said}."]
+    if config.get("folds"):
+        lines.append(f"- Split: {config['folds']}-fold cross-validation, seed {config['seed']}.")
+    elif "test_fraction" in config:
+        grouped = "patients kept apart" if config.get("group_by_patient") else "split by item"
+        lines.append(
+            f"- Split: {100 * config['test_fraction']:.0f} % of the labeled items held out for "
+            f"testing, stratified by class ({grouped}), seed {config.get('seed')}"
+            + (
+                f"; {100 * config['val_fraction']:.0f} % for validation"
+                if config.get("val_fraction")
+                else ""
+            )
+            + "."
+        )
+    return lines
+
+
+def _test_notes(card: dict[str, Any]) -> list[str]:
+    """What a reader of the test figures must know first: whether pretraining saw the
+    test items, and whether patients could be told apart."""
+    notes = []
+    if card["training"].get("pretext_task"):
+        notes.append(pretraining_sentence(card.get("data")))
+    test = card["metrics"]["test"] or {}
+    no_patient_ids = card["training"].get("train_patients") is None
+    if "train_patients" in card["training"] and no_patient_ids and not test.get("note"):
+        notes.append(
+            "No file had a patient ID: the split and the "
+            "intervals go by item, items of one patient may be on both sides, and the "
+            "scores may be optimistic."
+        )
+    notes = [n for n in notes if n]
+    return [" ".join(notes), ""] if notes else []
+
+
+def _baseline_lines(card: dict[str, Any]) -> list[str]:
+    """The baseline's figures and how they compare, or why there are none."""
+    test, baseline = card["metrics"]["test"], card["metrics"]["baseline_from_scratch"]
+    if card["training"].get("protocol") == "scratch":
+        return ["This model is itself a from-scratch baseline: trained without pretraining."]
+    if not baseline:
+        return [
+            "No from-scratch baseline is recorded for this model (fine-tuned without one, "
+            "or its baseline run was deleted since)."
+        ]
+    compared = baseline_comparison(test, baseline)
+    return [*([compared, ""] if compared else []), *_metric_rows(baseline, explain=False)]
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    """MODEL_CARD.md from the card dict."""
+    t = card["training"]
+    pre = card["preprocessing"]
+    arch = card["architecture"]
+    chosen = arch.get("options_in_effect", arch.get("backbone_options")) or {}
+    options = f" ({', '.join(f'{k} {v}' for k, v in chosen.items())})" if chosen else ""
+    choices = choices_sentence(t["protocol"], t.get("chosen") or {})
+    lines = [
+        f"# {card['name']}",
+        "",
+        f"**{card['not_for_clinical_diagnosis']}**",
+        "",
+        "## What it does",
+        "",
+        f"Classifies {card['architecture']['modality']} inputs into: "
+        f"{', '.join(card['classes'])}. {decision_sentence(card)}",
+        "",
+        f"Intended use: {card['intended_use']}",
+        "",
+        f"Limitations: {card['limitations']}",
+        "",
+        "## How it was made",
+        "",
+        f"- Encoder: {card['architecture']['backbone']}{options}, {_encoder_origin(t)}.",
+        f"- Classifier: {PROTOCOL_WORDS.get(t['protocol'], t['protocol'])} (protocol "
+        f"`{t['protocol']}`) on {t['train_labels']} labels{_label_counts(t)} (label set "
+        f"`{t['label_set']}`, run {t['fine_tuning_run']}).{f' {choices}' if choices else ''}",
+        f"- {fingerprint_sentence(t['data_fingerprint'], card['architecture']['modality'])}",
+        *_data_lines(card),
+        "",
+        "## Input",
+        "",
+        *_input_lines(pre),
+        "",
+        f"## {_metrics_heading(card['metrics']['test'])}",
+        "",
+        *_test_notes(card),
+        *_metric_rows(card["metrics"]["test"]),
+        "",
+        "## From-scratch baseline (same labels, split and architecture, random weights)",
+        "",
+        *_baseline_lines(card),
+        "",
+        "## Files",
+        "",
+        *[f"- `{name}`: {what}" for name, what in card["files"].items()],
+        "",
+        parity_sentence(card["parity"]),
+        "",
+        "## Versions",
+        "",
+        *versions_rows(card["versions"]),
+        *(
+            ["", "Exported with:", "", *versions_rows(card["exported_with"])]
+            if card.get("exported_with")
+            else []
+        ),
+        "",
+    ]
+    return "\n".join(lines)
