@@ -53,7 +53,7 @@ def test_resume_and_export_hints_name_a_spaced_project_so_it_can_be_pasted(
 
 
 def test_predict_given_a_spaced_project_names_it_quoted_in_its_commands(tmp_path):
-    from ssl_studio.core.export.job import _project_not_export
+    from ssl_studio.core.export.predict_job import _project_not_export
 
     project = tmp_path / "my project"
     message = _project_not_export(project)

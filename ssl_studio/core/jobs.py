@@ -361,7 +361,7 @@ def predict(
     ``overwrite``: replace ``out_csv`` if it exists (else that is refused up front);
     ``layout_flag``: the caller's way to give ``layout`` (the command line's --layout),
     named in errors; None where there is none (the app)."""
-    from ssl_studio.core.export.job import predict as run_predict
+    from ssl_studio.core.export.predict_job import predict as run_predict
 
     paths = [Path(p) for p in paths]
     return run_predict(

@@ -40,7 +40,7 @@ from test_predict_batches import _one_by_one  # noqa: E402 (the old per-file vie
 from ssl_studio.core.config import ImportConfig  # noqa: E402
 from ssl_studio.core.data.decode import DecodeTask, decode  # noqa: E402
 from ssl_studio.core.data.discovery import sniff  # noqa: E402
-from ssl_studio.core.export import job  # noqa: E402
+from ssl_studio.core.export import predict_job as job  # noqa: E402
 from ssl_studio.core.export.preprocess import files_of, read_files  # noqa: E402
 from ssl_studio.core.jobs import create_project, import_data  # noqa: E402
 

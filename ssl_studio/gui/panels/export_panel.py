@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.export.card_markdown import card_markdown
-from ssl_studio.core.export.job import check_predictions_place
+from ssl_studio.core.export.predict_job import check_predictions_place
 from ssl_studio.core.jobs import predict
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.wording import counted

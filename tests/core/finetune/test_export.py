@@ -335,7 +335,7 @@ def test_a_series_model_exports_with_any_length(series_project, tmp_path):
 
 
 def test_series_predictions_bound_their_memory(series_project, tmp_path, monkeypatch):
-    from ssl_studio.core.export import job as export_job
+    from ssl_studio.core.export import predict_job as export_job
     from ssl_studio.core.export import preprocess
 
     project, run = series_project

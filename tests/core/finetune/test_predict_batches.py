@@ -17,7 +17,7 @@ from PIL import Image
 from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, sniff
 from ssl_studio.core.events import EtaClock, Progress
-from ssl_studio.core.export import job
+from ssl_studio.core.export import predict_job as job
 from ssl_studio.core.export.preprocess import files_of, read_files
 from ssl_studio.core.transforms.image_augment import center_view
 from ssl_studio.core.wording import progress_detail

@@ -1,0 +1,272 @@
+"""``predict``: an export folder + files -> a CSV of class probabilities. Needs no
+project: only the export folder (its model_card.json and model.onnx)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ssl_studio.core.data.privacy import message_redactor, redactor
+from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.events import EtaClock, Progress, Reporter, StopToken, ignore
+from ssl_studio.core.export.preprocess import ModelInput, files_of, read_files
+from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
+from ssl_studio.core.storage_errors import disk_full, is_disk_full
+from ssl_studio.core.wording import command_line
+
+
+def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
+    card_path = export_dir / EXPORT_CARD
+    if not card_path.is_file() and ProjectPaths(export_dir).is_project():
+        raise ConfigError(_project_not_export(export_dir))
+    if not card_path.is_file():
+        raise ConfigError(f"{export_dir} is not an SSL Studio export (no model_card.json).")
+    damaged = f"is damaged; export the model again (ssl-studio export) or copy {export_dir} anew"
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise ConfigError(
+            f"The model card {card_path} cannot be read ({exc}): it {damaged}."
+        ) from exc
+    spec = card.get("spec") if isinstance(card, dict) else None
+    classes = card.get("classes") if isinstance(card, dict) else None
+    if not isinstance(spec, dict) or "modality" not in spec or not isinstance(classes, list):
+        raise ConfigError(f"The model card {card_path} lacks its spec or classes: it {damaged}.")
+    model = export_dir / "model.onnx"
+    if not model.is_file():
+        raise ConfigError(f"{export_dir} has no model.onnx; export again with --format onnx.")
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    try:
+        session = onnxruntime.InferenceSession(
+            str(model), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises its own (Fail, InvalidProtobuf, ...)
+        raise ConfigError(
+            f"{model} cannot be loaded ({type(exc).__name__}): it {damaged}."
+        ) from exc
+    outputs = session.get_outputs()[0].shape
+    if isinstance(outputs[-1], int) and outputs[-1] != len(classes):
+        raise ConfigError(
+            f"The model gives {outputs[-1]} class probabilities but its card names "
+            f"{len(classes)} classes: the folder {damaged}."
+        )
+    return session, card
+
+
+def _project_not_export(project: Path) -> str:
+    """What to give predict instead of the project folder ``project``: its exports (those
+    in its exports/ folder), or how to make one."""
+    found = sorted(p.parent for p in ProjectPaths(project).exports.glob(f"*/{EXPORT_CARD}"))
+    shown = ", ".join(str(p) for p in found[:3]) + (", ..." if len(found) > 3 else "")
+    where = (
+        f"Give one of its exports instead ({shown}), or export"
+        if found
+        else "It has no export in its exports/ folder (where the app puts them); give an "
+        "export folder made elsewhere, or export"
+    )
+    return (
+        f"{project} is an SSL Studio project, not an export: predict reads an export folder "
+        f"(model_card.json and model.onnx). {where} a fine-tuned run: "
+        f"{command_line('ssl-studio', 'export', project, '--run', 'RUN_ID', '--out', 'DIR')} "
+        f"({command_line('ssl-studio', 'info', project)} lists the runs)."
+    )
+
+
+def check_predictions_place(export_dir: Path, out_csv: Path) -> None:
+    """Refuse predictions saved inside the export folder: they list the predicted files'
+    paths, which may hold patient names, and that folder is what gets shared."""
+    if export_dir.resolve() in out_csv.resolve().parents:
+        raise ConfigError(
+            "The predictions list the paths of your files, which may hold patient names, "
+            "and the export folder is what you share: save them outside it."
+        )
+
+
+def predict(
+    export_dir: Path,
+    paths: list[Path],
+    out_csv: Path,
+    *,
+    batch_size: int = 64,
+    report: Reporter = ignore,
+    stop: StopToken | None = None,
+    layout: str | None = None,
+    overwrite: bool = False,
+    layout_flag: str | None = None,
+) -> dict[str, Any]:
+    """Class probabilities for every item of every file under ``paths``, using only the
+    export folder (its ONNX model and card). Writes ``out_csv`` with columns path, index,
+    one ``p_<class>`` per class, predicted, error, note; returns counts (items, errors,
+    notes: predictions with a note, out, cancelled). Stopped, it writes nothing (a
+    partial table would pass for a whole one). An existing ``out_csv`` is refused before
+    any work unless ``overwrite``.
+    ``layout_flag``: how the caller's user picks another CSV layout (the command line's
+    --layout), named in the errors of series read with the wrong channels."""
+    stop = stop or StopToken()
+    session, card = _session(Path(export_dir))
+    spec, classes = card["spec"], card["classes"]
+    if layout:  # the files at hand are laid out otherwise than the training files
+        spec = {**spec, "csv_layout": layout}
+    fingerprint = (card.get("training") or {}).get("data_fingerprint") or {}
+    spec = {**spec, "training_modalities": fingerprint.get("modalities") or {}}
+    threshold = card.get("threshold")
+    modality = spec["modality"]
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise ConfigError(f"Not found: {', '.join(missing[:5])}.")
+    out_csv = Path(out_csv)
+    check_predictions_place(Path(export_dir), out_csv)
+    if out_csv.is_dir():
+        raise ConfigError(f"{out_csv} is a folder; give --out a file name such as predictions.csv.")
+    if out_csv.exists() and not overwrite:
+        raise ConfigError(
+            f"{out_csv} already exists. Give --out another file name, or add --overwrite to "
+            "replace it."
+        )
+    if not out_csv.parent.is_dir():  # (a mistyped folder is not made: it says so)
+        what = "is a file, not a folder" if out_csv.parent.exists() else "does not exist"
+        raise ConfigError(
+            f"The folder {out_csv.parent} {what}. Give --out a file in a folder that "
+            "exists, or make the folder first."
+        )
+    if not os.access(out_csv.parent, os.W_OK):
+        raise ConfigError(f"{out_csv.parent} cannot be written to; choose another place.")
+    fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=out_csv.parent)
+    counts = {"items": 0, "errors": 0, "notes": 0}  # errors: files with an error row
+    failed: set[str] = set()
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(
+                ["path", "index", *[f"p_{c}" for c in classes], "predicted", "error", "note"]
+            )
+            pending: list[ModelInput] = []
+            rows: list[list[Any]] = []  # written in the order of the paths, at the end
+            files = list(files_of([Path(p) for p in paths]))  # known up front: a total
+            told = _Told(report, len(files), batch_size, counts)
+
+            def flush(files_done: int) -> None:
+                if not pending:
+                    return
+                rows.extend(_run(session, pending, modality, classes, threshold))
+                counts["items"] += len(pending)
+                told(files_done, now=True)
+                pending.clear()
+
+            identifiers: set[str] = set()
+            for item in read_files(files, spec, layout_flag=layout_flag):
+                if stop.stopped:
+                    break
+                identifiers.update(item.identifiers)
+                if item.error is not None:
+                    rows.append([item.path, item.index, *[""] * len(classes), "", item.error, ""])
+                    failed.add(item.path)  # counted by file: an NPY of 500 series is one
+                    counts["errors"] = len(failed)
+                    told(item.file)  # (the files before this one are done)
+                    continue
+                if pending and (
+                    len(pending) >= batch_size
+                    or (modality != "image" and pending[0].x.shape != item.x.shape)
+                    or (
+                        modality != "image"
+                        and (len(pending) + 1) * item.x.shape[-1] > STEPS_AT_ONCE
+                    )
+                ):  # series: one length per batch, and a bounded number of steps (memory)
+                    flush(item.file)
+                pending.append(item)
+            if not stop.stopped:  # (stopped: the table is not written; why predict more)
+                flush(len(files))
+                if told.last != len(files):  # the last file gave an error row
+                    told(len(files), now=True)
+            counts["notes"] = sum(1 for row in rows if row[-1] and not row[-2])
+            writer.writerows(sorted(_redacted(rows, identifiers), key=lambda r: (r[0], r[1])))
+        if stop.stopped:
+            Path(tmp).unlink()
+            return {**counts, "out": None, "cancelled": True}
+        if counts["items"] == counts["errors"] == 0:
+            raise ConfigError(
+                f"No files found under {', '.join(str(p) for p in paths[:5])}: nothing to "
+                "predict, and no table was written."
+            )
+        os.replace(tmp, out_csv)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if is_disk_full(exc):
+            kept = "no table was written, and the export and your files are unchanged"
+            raise disk_full(out_csv, kept) from exc
+        raise
+    return {**counts, "out": str(out_csv), "cancelled": False}
+
+
+class _Told:
+    """predict's progress: files done of all, with the time left, after each batch and
+    every ``every`` files of errors (not on every file: a reader prints every event)."""
+
+    def __init__(self, report: Reporter, total: int, every: int, counts: dict[str, int]):
+        self.report, self.total, self.every, self.counts = report, total, every, counts
+        self.clock = EtaClock()
+        self.last = 0
+
+    def __call__(self, done: int, now: bool = False) -> None:
+        if not now and done - self.last < self.every:
+            return
+        self.last = done
+        self.report(
+            Progress(
+                "predict",
+                done=done,
+                total=self.total,
+                eta_s=self.clock.eta(done, self.total),
+                phase="predict",
+                counts={"items": self.counts["items"], "errors": self.counts["errors"]},
+            )
+        )
+
+
+def _redacted(rows: list[list[Any]], identifiers: set[str]) -> list[list[Any]]:
+    """``rows`` with every identifier of every file read hidden from their paths, errors
+    and notes (row[0], row[-2] and row[-1]): a PNG beside its patient's DICOM files, in a
+    folder named after the patient, holds no name of its own to redact its path with."""
+    if not identifiers:
+        return rows
+    hide, hide_message = redactor(identifiers), message_redactor(identifiers)
+    return [
+        [
+            hide(row[0]),
+            *row[1:-2],
+            *(hide_message(text, row[0]) if text else "" for text in row[-2:]),
+        ]
+        for row in rows
+    ]
+
+
+def _run(
+    session: Any,
+    items: list[ModelInput],
+    modality: str,
+    classes: list[str],
+    threshold: float | None,
+) -> list[list[Any]]:
+    x = np.stack([i.x for i in items]).astype(np.float32)
+    feeds = {"x": x}
+    if modality != "image":
+        feeds["observed"] = np.stack([i.observed for i in items]).astype(np.float32)
+    proba = session.run(None, feeds)[0]
+    rows = []
+    for item, p in zip(items, proba, strict=True):
+        if len(classes) == 2 and threshold is not None:
+            chosen = classes[int(p[1] >= threshold)]
+        else:
+            chosen = classes[int(np.argmax(p))]
+        rows.append([item.path, item.index, *[f"{v:.6f}" for v in p], chosen, "", item.note])
+    return rows
