@@ -203,14 +203,19 @@ def test_ts_conv_keeps_a_per_step_head():
     assert tuple(MaskedSeries(MaskedSeriesConfig(), backbone).head.weight.shape) == (3, 32)
 
 
-def test_a_ts_patch_checkpoint_with_one_value_a_patch_loads_and_predicts_as_before():
+@pytest.mark.parametrize("channels", [1, 3])
+def test_a_ts_patch_checkpoint_with_one_value_a_patch_loads_and_predicts_as_before(channels):
     """A head of the old shape (C outputs, the same at every step of a patch) loads as that
-    value at each place of the patch."""
-    task = _ts_patch_task().eval()
-    old = torch.nn.Linear(32, 1)
+    value at each place of the patch, each channel its own (3 channels: a place-major or
+    channel-major mix-up shows)."""
+    torch.manual_seed(0)
+    encoder = build_backbone("ts-patch", in_channels=channels, dim=32, depth=1, dropout=0.0)
+    task = MaskedSeries(MaskedSeriesConfig(), encoder).eval()
+    old = torch.nn.Linear(32, channels)
     state = task.state_dict()
     state["head.weight"], state["head.bias"] = old.weight.detach(), old.bias.detach()
     task.load_state_dict(state)
     batch = _sines(2)
-    steps = task.encoder.forward_steps(batch.x, batch.observed)
+    x = torch.cat([batch.x * (c + 1) for c in range(channels)], 1)  # [2, C, 64]
+    steps = task.encoder.forward_steps(x, torch.ones_like(x, dtype=torch.bool))
     torch.testing.assert_close(task.predict(steps), old(steps).transpose(1, 2))
