@@ -191,6 +191,18 @@ def _baseline_lines(card: dict[str, Any]) -> list[str]:
     return [*([compared, ""] if compared else []), *_metric_rows(baseline, explain=False)]
 
 
+def _memory_line(card: dict[str, Any]) -> list[str]:
+    """A kNN model carries its training embeddings in every program and weights file:
+    say so, as they grow with the labels (24 000 labels: 85 MB against 14 MB linear)."""
+    if card["architecture"].get("head") != "knn":
+        return []
+    n = card["training"].get("train_labels")
+    return [
+        f"- The k-nearest-neighbour head holds the embeddings of the {n or 'training'} "
+        "training labels in each of these files, so they grow with the labels."
+    ]
+
+
 def card_markdown(card: dict[str, Any]) -> str:
     """MODEL_CARD.md from the card dict."""
     t = card["training"]
@@ -238,6 +250,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## Files",
         "",
         *[f"- `{name}`: {what}" for name, what in card["files"].items()],
+        *_memory_line(card),
         "",
         parity_sentence(card["parity"]),
         "",

@@ -122,6 +122,7 @@ def test_the_human_card_is_sentences_and_tables_not_python_dicts(image_export):
     assert not [line for line in text.splitlines() if "{'" in line or "[[" in line]
     k = card["training"]["chosen"]["k"]  # knn: its k in words, nothing of other protocols
     assert f"class of its k = {k} nearest training labels" in text and "C = " not in text
+    assert f"holds the embeddings of the {result['train_labels']} training labels" in text
     assert f"Trained on {result['train_labels']} labeled PNG images; data fingerprint " in text
     counts = card["training"]["train_counts"]
     assert f"on {result['train_labels']} labels (circle {counts['circle']}, square " in text
