@@ -45,9 +45,25 @@ def print_report(title: str, report: dict[str, Any]) -> None:
         print(f"  {name:18s} {_metric(report, name)}")
     if report.get("note"):
         print(f"  note: {report['note']}")
+    _print_paired(report.get("versus_baseline"))
     print(f"  confusion (rows truth, columns predicted; {', '.join(report['classes'])}):")
     for row in report["confusion"]:
         print("    " + " ".join(f"{v:5d}" for v in row))
+
+
+def _print_paired(paired: dict[str, Any] | None) -> None:
+    """Fine-tuned minus baseline per metric, paired (see evaluation/comparison.py)."""
+    if not paired:
+        return
+    print(
+        f"  minus the from-scratch baseline (run {paired.get('baseline_run_id')}; paired "
+        f"bootstrap over the same test {paired.get('resampled', 'items')}):"
+    )
+    for name in ("accuracy", "balanced_accuracy", "roc_auc"):
+        d = paired.get(name) or {}
+        if d.get("value") is not None:
+            ci = "" if d.get("low") is None else f" [{d['low']:+.3f}, {d['high']:+.3f}]"
+            print(f"    {name:16s} {d['value']:+.3f}{ci}")
 
 
 def cmd_labels(args: argparse.Namespace) -> int:

@@ -86,6 +86,27 @@ def test_the_headline_compares_with_the_baseline_honestly(ft, base, verdict):
     assert verdict in text and f"AUC {ft[0]:.3f}" in text
 
 
+@pytest.mark.parametrize(
+    ("paired", "verdict"),
+    [
+        ((0.02, 0.005, 0.04), "Pretraining helped"),  # the separate intervals overlap
+        ((-0.02, -0.04, -0.005), "The from-scratch model did better"),
+        ((0.06, -0.01, 0.12), "Pretraining looks better, but the interval of the difference"),
+        ((0.02, -0.01, 0.05), "The difference is within the uncertainty"),
+    ],
+)
+def test_the_headline_reads_the_paired_difference_when_the_run_has_it(paired, verdict):
+    from ssl_studio.core.evaluation.comparison import verdict as core_verdict
+
+    test = _report(0.85, 0.70, 0.95)
+    test["versus_baseline"] = {"roc_auc": dict(zip(("value", "low", "high"), paired, strict=True))}
+    base = _report(0.83, 0.70, 0.90)
+    text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, test, base)
+    said = core_verdict(test["roc_auc"], base["roc_auc"], test["versus_baseline"]["roc_auc"])
+    assert said.startswith(verdict) and f"<b>{said}.</b>" in text
+    assert f"Fine-tuned minus from scratch: {paired[0]:+.3f}" in text and "paired" in text
+
+
 def test_click_to_label_collects_changes(qtbot, project, tmp_path):
     import numpy as np
     from PIL import Image

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ssl_studio.core.evaluation.comparison import verdict
 from ssl_studio.core.evaluation.metrics import rounded_threshold
 
 PROTOCOL_WORDS = {
@@ -182,11 +183,21 @@ def pretraining_sentence(data: dict[str, Any] | None) -> str:
 
 def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | None) -> str:
     """One sentence comparing the model and its baseline on ROC AUC (or balanced
-    accuracy), and whether their intervals tell them apart; "" without both."""
+    accuracy) with the verdict the wizard gives (evaluation/comparison.py): from the
+    paired difference when the report has it (``versus_baseline``), else, for cards of
+    runs made before, from the two separate intervals; "" without both figures."""
     for key, title in (("roc_auc", "ROC AUC"), ("balanced_accuracy", "balanced accuracy")):
         a, b = (test or {}).get(key) or {}, (baseline or {}).get(key) or {}
         if a.get("value") is None or b.get("value") is None:
             continue
+        paired = ((test or {}).get("versus_baseline") or {}).get(key) or {}
+        if paired.get("low") is not None:
+            over = (test or {}).get("versus_baseline", {}).get("resampled", "items")
+            return (
+                f"{title}: this model minus the baseline {_signed(paired['value'])} "
+                f"[{_signed(paired['low'])}, {_signed(paired['high'])}] (paired bootstrap "
+                f"over the same test {over}): {_lower_first(verdict(a, b, paired, key))}."
+            )
         if a["value"] == b["value"]:
             said = f"This model and the baseline have the same {title} ({a['value']:.3f})"
         else:
@@ -199,10 +210,16 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
                 "; an interval of no width (every resample scored the same) cannot say "
                 "whether the difference is chance."
             )
-        apart = a["low"] > b["high"] or b["low"] > a["high"]
         return said + (
-            "; their 95 % intervals do not overlap."
-            if apart
-            else "; their 95 % intervals overlap, so the difference may be chance."
+            f"; from their separate 95 % intervals: {_lower_first(verdict(a, b, None, key))}."
         )
     return ""
+
+
+def _signed(x: float) -> str:
+    """+0.013 or −0.020 (a true minus sign)."""
+    return f"{x:+.3f}".replace("-", "\u2212")
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

@@ -22,6 +22,7 @@ from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.comparison import paired_difference
 from ssl_studio.core.evaluation.metrics import classification_report, headline, pick_threshold
 from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_caveat
 from ssl_studio.core.evaluation.splits import (
@@ -69,6 +70,9 @@ class FineTuning:
         self.report = report if self.world.is_main else ignore
         self.stop = stop
         self.patients_apart = cfg.group_by_patient  # False: split by item (see _split)
+        # run id -> (positions [n], test probabilities [n, K], threshold) until the
+        # baseline's are known too (the paired comparison needs both)
+        self.scored: dict[int, tuple[np.ndarray, np.ndarray, float | None]] = {}
 
     def run(self) -> dict[str, Any]:
         cfg = self.cfg
@@ -97,7 +101,9 @@ class FineTuning:
                         "status": baseline["status"],
                         "test": baseline.get("test"),
                     }
-                    if main:  # its own duration stays its own (not the baseline's too)
+                    if main:
+                        self._versus_baseline(store, result, baseline["run_id"], data)
+                        # its own duration stays its own (not the baseline's too)
                         store.update_run_summary(result["run_id"], _summary(result))
             finally:
                 distributed.shutdown()
@@ -371,7 +377,34 @@ class FineTuning:
         self.report(Message(JOB, f"Run {run_id} ({result['protocol']}): {headline(report)}."))
         result["threshold"] = threshold
         result["test"] = report
+        self.scored[run_id] = (positions, test_p, threshold)
         return result
+
+    def _versus_baseline(
+        self, store: Store, result: dict[str, Any], base_id: int, data: LabeledData
+    ) -> None:
+        """The paired bootstrap of fine-tuned minus baseline on the same test items (or
+        the same pooled out-of-fold items), kept in the fine-tuned run's report and its
+        evaluation.json as ``versus_baseline``; nothing when either was not scored."""
+        mine, theirs = self.scored.get(result["run_id"]), self.scored.get(base_id)
+        if mine is None or theirs is None or not np.array_equal(mine[0], theirs[0]):
+            return
+        positions = mine[0]
+        paired = paired_difference(
+            data.y[positions],
+            mine[1],
+            theirs[1],
+            threshold_a=mine[2],
+            threshold_b=theirs[2],
+            n_boot=self.cfg.n_boot,
+            groups=data.groups[positions],
+        )
+        report = result["test"]
+        report["versus_baseline"] = {"baseline_run_id": base_id, **paired}
+        run = store.run(result["run_id"]) or {}
+        if run.get("folder"):
+            path = store.paths.root / run["folder"] / "evaluation.json"
+            path.write_text(json.dumps(report, indent=2), encoding="utf-8")
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:

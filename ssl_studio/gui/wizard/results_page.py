@@ -18,12 +18,13 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ssl_studio.core.evaluation.comparison import verdict
 from ssl_studio.core.evaluation.metrics import metric_title
 from ssl_studio.core.events import Stopped
 from ssl_studio.core.jobs import label_efficiency
 from ssl_studio.gui.live_plot import LivePlot, curve_pen
 from ssl_studio.gui.tables import fill_table, make_table
-from ssl_studio.gui.wizard.results_text import METRICS, threshold_text, verdict, with_interval
+from ssl_studio.gui.wizard.results_text import METRICS, threshold_text, with_interval
 
 if TYPE_CHECKING:
     from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
@@ -134,8 +135,16 @@ class ResultsPage(QWizardPage):
             f"({test.get('evaluation', 'test split')}): {name} {with_interval(test.get(key))}"
         )
         if base.get(key, {}).get("value") is not None:
-            reading = verdict(test[key], base[key])
-            text += f"; from scratch {with_interval(base.get(key))}.<br><b>{reading}.</b>"
+            paired = (test.get("versus_baseline") or {}).get(key)
+            reading = verdict(test[key], base[key], paired, key)
+            text += f"; from scratch {with_interval(base.get(key))}."
+            if paired and paired.get("low") is not None:
+                text += (
+                    f" Fine-tuned minus from scratch: {paired['value']:+.3f}  "
+                    f"[{paired['low']:+.3f}, {paired['high']:+.3f}] (paired: the same "
+                    "resamples of the test items for both)."
+                )
+            text += f"<br><b>{reading}.</b>"
         classes = test.get("classes") or []
         if len(classes) == 2:
             text += f" Positive class: <b>{classes[1]}</b>. {threshold_text(test, base)}"

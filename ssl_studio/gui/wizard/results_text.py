@@ -1,5 +1,5 @@
-"""The results in words: a figure with its 95 % interval, a plain verdict against the
-from-scratch baseline, and which threshold a binary report was read at."""
+"""The results in words: a figure with its 95 % interval and which threshold a binary
+report was read at (the verdict against the baseline is core's: evaluation/comparison.py)."""
 
 from __future__ import annotations
 
@@ -18,29 +18,6 @@ def with_interval(entry: dict[str, Any] | None) -> str:
     if entry.get("low") is not None:
         text += f"  [{entry['low']:.3f}, {entry['high']:.3f}]"
     return text
-
-
-def verdict(tuned: dict[str, Any], scratch: dict[str, Any]) -> str:
-    """A plain reading of two figures with intervals ({"value", "low", "high"}): one is
-    better only when each interval leaves out the other's value (a perfect 1.000 has a
-    zero-width interval, so its own alone proves nothing), and the same rule holds both
-    ways; a gap of 0.05 or more inside the intervals is called a tendency."""
-    gain = tuned["value"] - scratch["value"]
-
-    def above(a: dict[str, Any], b: dict[str, Any]) -> bool:
-        if a.get("low") is None or b.get("high") is None:
-            return False
-        return a["low"] > b["value"] and b["high"] < a["value"]
-
-    if above(tuned, scratch):
-        return "Pretraining helped"
-    if above(scratch, tuned):
-        return "The from-scratch model did better"
-    if gain >= 0.05:
-        return "Pretraining looks better, but the intervals overlap"
-    if gain <= -0.05:
-        return "The from-scratch model looks better, but the intervals overlap"
-    return "The difference is within the uncertainty"
 
 
 def threshold_text(test: dict[str, Any], base: dict[str, Any]) -> str:

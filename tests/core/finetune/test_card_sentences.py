@@ -15,18 +15,29 @@ def test_the_baseline_comparison_names_the_higher_one_first_and_whether_it_is_ch
     model = {"roc_auc": metric(0.968, 0.926, 0.996)}
     baseline = {"roc_auc": metric(0.981, 0.955, 0.997)}
     assert baseline_comparison(model, baseline) == (
-        "On ROC AUC, the baseline scores higher (0.981 against 0.968); their 95 % "
-        "intervals overlap, so the difference may be chance."
+        "On ROC AUC, the baseline scores higher (0.981 against 0.968); from their separate "
+        "95 % intervals: the difference is within the uncertainty."
     )
     apart = {"roc_auc": metric(0.80, 0.70, 0.88)}
     assert baseline_comparison(model, apart).startswith(
-        "On ROC AUC, this model scores higher (0.968 against 0.800); their 95 % intervals "
-        "do not overlap"
+        "On ROC AUC, this model scores higher (0.968 against 0.800); from their separate "
+        "95 % intervals: pretraining helped"
     )
     perfect = {"roc_auc": metric(1.0, 1.0, 1.0)}  # every resample 1.0: no width
     assert baseline_comparison(perfect, baseline) == (
         "On ROC AUC, this model scores higher (1.000 against 0.981); an interval of no "
         "width (every resample scored the same) cannot say whether the difference is chance."
+    )
+    paired = {"resampled": "items", "roc_auc": metric(0.013, -0.020, 0.046)}
+    assert baseline_comparison({**model, "versus_baseline": paired}, baseline) == (
+        "ROC AUC: this model minus the baseline +0.013 [\u22120.020, +0.046] (paired "
+        "bootstrap over the same test items): the difference is within the uncertainty."
+    )
+    # separate intervals that overlap, a paired one above 0: the paired one decides
+    paired["roc_auc"] = metric(-0.013, -0.020, -0.006)
+    assert baseline_comparison({**model, "versus_baseline": paired}, baseline).endswith(
+        "[\u22120.020, \u22120.006] (paired bootstrap over the same test items): the "
+        "from-scratch model did better."
     )
     multi = {"roc_auc": metric(None, None, None), "balanced_accuracy": metric(0.5, 0.4, 0.6)}
     assert "balanced accuracy" in baseline_comparison(multi, multi)

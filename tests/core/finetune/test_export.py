@@ -159,7 +159,10 @@ def test_the_card_says_what_the_test_is_held_out_from_and_how_sure_its_figures_a
     assert f"Test items: {test_n} (circle {counts[0]}, square {counts[1]}; prevalence" in text
     assert "95 % intervals: percentile bootstrap, 20 resamples of items (seed 0)" in text
     assert text.count("Calibration error (ECE): the most probable class") == 1
-    assert "scores higher" in text or "have the same" in text
+    # the baseline comparison is paired: the difference on the same test items
+    paired = card["metrics"]["test"]["versus_baseline"]
+    assert paired["baseline_run_id"] == result["baseline"]["run_id"]
+    assert "this model minus the baseline" in text and "(paired bootstrap over the" in text
     pretrained = card["training"]["pretraining"]  # how the encoder was made, in words too
     assert pretrained["task"] == "simclr" and pretrained["steps"] >= 1
     assert "project" not in json.dumps(pretrained)  # (its folder may name a person)

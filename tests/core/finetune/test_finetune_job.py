@@ -75,6 +75,17 @@ def test_auto_picks_linear_with_few_labels_and_trains_the_baseline(labeled, monk
     assert base_row["task"] == "scratch" and split == base_split
     assert row["summary"]["baseline"]["run_id"] == base["run_id"]
     assert row["finished"] < base_row["started"]  # its duration is its own, not the baseline's
+    # the paired difference on the same test items, kept with the fine-tuned report
+    paired = result["test"]["versus_baseline"]
+    assert paired["baseline_run_id"] == base["run_id"] and paired["n"] == result["test"]["n"]
+    for name in ("accuracy", "roc_auc"):
+        if result["test"][name]["value"] is not None and base["test"][name]["value"] is not None:
+            gain = result["test"][name]["value"] - base["test"][name]["value"]
+            assert paired[name]["value"] == pytest.approx(gain)
+            assert paired[name]["low"] <= paired[name]["value"] <= paired[name]["high"]
+    stored = json.loads((project / row["folder"] / "evaluation.json").read_text())
+    assert stored == result["test"]
+    assert evaluate(project, result["run_id"], n_boot=50)["versus_baseline"] == paired
 
 
 def test_partial_fine_tuning_changes_only_the_last_block_and_the_head(labeled):
@@ -344,6 +355,9 @@ def test_few_labels_per_class_are_cross_validated(labeled, tmp_path):
     card = (tmp_path / "cv" / "MODEL_CARD.md").read_text()
     assert "## Metrics (5-fold cross-validation: every labeled item scored" in card
     assert "held-out split" not in card  # there is none: the model trained on all labels
+    # both models' pooled out-of-fold predictions of the same items, compared paired
+    assert result["test"]["versus_baseline"]["n"] == 10
+    assert "this model minus the baseline" in card and "(paired bootstrap over the" in card
     one_split = finetune(
         cfg(project, run, labels="few", protocol="linear", folds=1, baseline=False)
     )

@@ -1,0 +1,142 @@
+"""Two models on the same test items: the paired bootstrap of their difference, and the
+one plain verdict of "did pretraining help" that the wizard and the model card share.
+
+Comparing two separate 95 % intervals is weak: both carry the noise of which items
+happened to be tested, which is the same for both models. Resampling the items once and
+scoring both models on each resample (the same weights) cancels that shared noise, so
+the interval of the difference (a - b) is the honest one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.metrics import (
+    MIN_BOOT_PATIENTS,
+    SCALARS,
+    bootstrap_weights,
+    point_metrics,
+    resampled_metrics,
+)
+
+LOWER_IS_BETTER = frozenset({"ece"})
+TENDENCY = 0.05  # a gap this large inside the uncertainty is called a tendency
+
+
+def paired_difference(
+    y: np.ndarray,
+    proba_a: np.ndarray,
+    proba_b: np.ndarray,
+    *,
+    threshold_a: float | None = None,
+    threshold_b: float | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    groups: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Model a minus model b on every metric of ``SCALARS``, each with the 2.5-97.5
+    percentile interval of the difference over ``n_boot`` resamples shared by both.
+
+    y [N] integer classes; proba_a, proba_b [N, K] each model's probabilities for the same
+    N items in the same order; each model reads its own threshold (binary) as
+    ``classification_report`` does. With ``groups`` [N] whole patients are resampled
+    under the same rule as ``classification_report`` (and the same seed gives the same
+    resamples as its intervals). Returns {"n", "resampled": "patients" | "items",
+    "n_boot", "seed", "method", and per metric {"value": Δ, "low", "high"}} (None where
+    a model's metric is undefined); resamples where either is undefined are left out.
+    The interval is widened to hold Δ itself if needed, as the report's are.
+    """
+    y = np.asarray(y, np.int64)
+    proba_a, proba_b = np.asarray(proba_a, np.float64), np.asarray(proba_b, np.float64)
+    if proba_a.shape != proba_b.shape or proba_a.ndim != 2 or len(y) != len(proba_a):
+        raise ConfigError("A paired comparison needs both models' probabilities of the same items.")
+    if len(y) == 0:
+        raise ConfigError("There are no examples to compare on.")
+    patients = len(np.unique(groups)) if groups is not None else len(y)
+    by_patient = MIN_BOOT_PATIENTS <= patients < len(y)
+    weights = bootstrap_weights(len(y), n_boot, seed, groups if by_patient else None)
+    a, b = point_metrics(y, proba_a, threshold_a), point_metrics(y, proba_b, threshold_b)
+    sa = resampled_metrics(y, proba_a, weights, threshold_a) if n_boot else {}
+    sb = resampled_metrics(y, proba_b, weights, threshold_b) if n_boot else {}
+    resampled = "patients" if by_patient else "items"
+    out: dict[str, Any] = {
+        "n": int(len(y)),
+        "resampled": resampled,
+        "n_boot": n_boot,
+        "seed": seed,
+        "method": f"paired percentile bootstrap, {n_boot} resamples of {resampled} "
+        f"(seed {seed}), the same resamples for both models",
+    }
+    for name in SCALARS:
+        value = None if a[name] is None or b[name] is None else a[name] - b[name]
+        low = high = None
+        if value is not None and n_boot:
+            diff = sa[name] - sb[name]
+            finite = diff[np.isfinite(diff)]
+            if len(finite):
+                low, high = (float(v) for v in np.percentile(finite, [2.5, 97.5]))
+                low, high = min(low, value), max(high, value)
+        out[name] = {"value": value, "low": low, "high": high}
+    return out
+
+
+def verdict(
+    tuned: dict[str, Any],
+    scratch: dict[str, Any],
+    paired: dict[str, Any] | None = None,
+    metric: str = "roc_auc",
+) -> str:
+    """A plain reading of the fine-tuned model against the from-scratch one on ``metric``.
+
+    With ``paired`` (this metric's {"value": Δ, "low", "high"} from ``paired_difference``,
+    fine-tuned minus scratch): pretraining helped when the interval of Δ lies above 0,
+    the from-scratch model did better when below, a gap of 0.05 or more otherwise is a
+    tendency. Without it (runs made before paired figures), the two separate intervals
+    ({"value", "low", "high"}): one is better only when each interval leaves out the
+    other's value (a perfect 1.000 has a zero-width interval, so its own alone proves
+    nothing). For a metric where lower is better (ECE) the directions are turned round.
+    """
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    if paired and paired.get("value") is not None and paired.get("low") is not None:
+        gain = sign * paired["value"]
+        low, high = sorted((sign * paired["low"], sign * paired["high"]))
+        if low > 0:
+            return "Pretraining helped"
+        if high < 0:
+            return "The from-scratch model did better"
+        return _tendency(gain, "the interval of the difference includes 0")
+    a, b = _oriented(tuned, sign), _oriented(scratch, sign)
+
+    def above(x: dict[str, Any], y: dict[str, Any]) -> bool:
+        if x.get("low") is None or y.get("high") is None:
+            return False
+        return x["low"] > y["value"] and y["high"] < x["value"]
+
+    if above(a, b):
+        return "Pretraining helped"
+    if above(b, a):
+        return "The from-scratch model did better"
+    return _tendency(a["value"] - b["value"], "the intervals overlap")
+
+
+def _tendency(gain: float, because: str) -> str:
+    if gain >= TENDENCY:
+        return f"Pretraining looks better, but {because}"
+    if gain <= -TENDENCY:
+        return f"The from-scratch model looks better, but {because}"
+    return "The difference is within the uncertainty"
+
+
+def _oriented(entry: dict[str, Any], sign: float) -> dict[str, Any]:
+    """An entry with its figures times ``sign`` (-1: lower is better becomes higher)."""
+    if sign > 0:
+        return entry
+    low, high = entry.get("low"), entry.get("high")
+    return {
+        "value": -entry["value"],
+        "low": None if high is None else -high,
+        "high": None if low is None else -low,
+    }
