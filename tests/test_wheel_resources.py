@@ -52,16 +52,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build = (
         "import sys; from setuptools import build_meta; print(build_meta.build_wheel(sys.argv[1]))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", build, str(out)],
-        cwd=source,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return out / done.stdout.strip().splitlines()[-1]
+    return out / _python(build, str(out), cwd=source).strip().splitlines()[-1]
 
 
 def test_the_wheel_carries_the_demo_data_and_the_guide_not_the_screenshots(wheel: Path):
@@ -87,6 +78,11 @@ def _run_installed(installed: Path, script: str, *args: str, cwd: Path) -> str:
     its output."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(installed)
+    return _python(script, *args, cwd=cwd, env=env)
+
+
+def _python(script: str, *args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    """The output of ``python -c script args`` run in ``cwd``; fails the test on an error."""
     done = subprocess.run(
         [sys.executable, "-c", script, *args],
         cwd=cwd,
