@@ -87,8 +87,8 @@ def test_a_stopped_import_says_so_in_the_summary_and_the_report(
     monkeypatch.setattr("ssl_studio.gui.panels.data_panel.import_data", stop_at_the_first_files)
     # a commit and its progress after every file: 600 small PNGs cached at their own
     # 64 px can all decode before the first commit
-    monkeypatch.setattr("ssl_studio.core.data.importer._PROGRESS_SECONDS", 0.0)
-    monkeypatch.setattr("ssl_studio.core.data.importer._COMMIT_SECONDS", 0.0)
+    monkeypatch.setattr("ssl_studio.core.data.import_decoding._PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr("ssl_studio.core.data.import_decoding._COMMIT_SECONDS", 0.0)
     window = make_window(project)
     window.data.set_import_options({"workers": 1})
     assert window.data.import_paths([folder])

@@ -96,7 +96,7 @@ def test_a_folder_cut_off_before_another_was_added_to_the_end_is_marked_in_both_
     off (a kill), another folder added after it finished, and the dataset showed as whole."""
     from PIL import Image
 
-    from ssl_studio.core.data import import_writing, importer
+    from ssl_studio.core.data import import_decoding, import_writing
 
     import_shapes(project, tmp_path, n=6)
     for name in ("more", "extra"):
@@ -111,7 +111,7 @@ def test_a_folder_cut_off_before_another_was_added_to_the_end_is_marked_in_both_
             raise KeyboardInterrupt  # as a kill once a file was recorded
 
     with monkeypatch.context() as patch:
-        patch.setattr(importer, "_COMMIT_SECONDS", -1.0)  # one commit per file
+        patch.setattr(import_decoding, "_COMMIT_SECONDS", -1.0)  # one commit per file
         patch.setattr(import_writing.ImportWriting, "_commit", killed)
         with pytest.raises(KeyboardInterrupt):
             more = ImportConfig(project=project, paths=[tmp_path / "more"], name="shapes")

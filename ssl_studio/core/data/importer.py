@@ -35,8 +35,9 @@ from typing import Any
 from ssl_studio.core.config import ImportConfig, to_dict
 from ssl_studio.core.data.cache import CacheReader, CacheWriter
 from ssl_studio.core.data.cache_sizing import SideTally, size_notes
-from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask, decode
+from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
+from ssl_studio.core.data.import_decoding import ImportDecoding
 from ssl_studio.core.data.import_naming import JOB, ImportNaming, NothingToImport
 from ssl_studio.core.data.import_resume import ImportResume
 from ssl_studio.core.data.import_roots import ImportRoots
@@ -48,20 +49,17 @@ from ssl_studio.core.data.import_target import (
     target_dataset,
 )
 from ssl_studio.core.data.import_writing import ImportWriting
-from ssl_studio.core.data.parallel import decode_files
 from ssl_studio.core.data.path_spelling import KnownRoots, canonical_spellings
 from ssl_studio.core.data.privacy import REDACTED, keyed_hash, message_redactor, redactor
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.series_channels import ChannelOrder
 from ssl_studio.core.data.studio_folders import left_out, refuse_studio_folders
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.events import EtaClock, Message, Progress, Reporter, StopToken
+from ssl_studio.core.events import Message, Reporter, StopToken
 from ssl_studio.core.project.store import FileRow, Store
 from ssl_studio.core.project.store.imports import most_files_layout
 
 __all__ = ["JOB", "Importer", "NothingToImport"]
-_COMMIT_SECONDS = 0.5
-_PROGRESS_SECONDS = 0.2
 
 
 @dataclass
@@ -76,7 +74,7 @@ class _Candidate:
     refused: ImportProblem | None = None  # left out, its identifiers read all the same
 
 
-class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
+class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDecoding):
     """Runs one import into an open, writable store (see the module docstring)."""
 
     def __init__(
@@ -261,15 +259,6 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
         self._save_labels()
         return cancelled
 
-    def _layout(self, candidate: _Candidate) -> str:
-        """The CSV layout to read a file with: a file an unfinished import recorded, read
-        again only for its identifiers, is read as that import read it (not with this
-        import's --csv-layout, which may refuse it: it was readable all the same)."""
-        before = candidate.before
-        if candidate.refresh and before is not None and before.layout:
-            return before.layout
-        return self.cfg.csv_layout
-
     def _clear_unrooted(self, walked: list[str]) -> None:
         """Forget the problems of the walk recorded before they knew their root (schema 3)
         that no folder of the dataset this import did not walk can hold: those of the
@@ -397,107 +386,3 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting):
             except ImportProblem as problem:
                 candidate.problem = problem
             self._progress("scan", done, len(candidates))
-
-    def _refusal(self, candidate: _Candidate) -> ImportProblem | None:
-        """Why a recognised file does not belong in this dataset, if it does not."""
-        kind = FILE_KINDS[candidate.sniffed]
-        if self.modality == "timeseries" and kind != "series":
-            return ImportProblem(
-                "other-modality",
-                f"A {candidate.sniffed.upper()} file in a time-series dataset: import images "
-                "into a dataset of their own.",
-                severity="skipped",
-            )
-        if self.modality == "image" and kind == "series":
-            return ImportProblem(
-                "other-modality",
-                "A series/table file in an image dataset: labels are added in the fine-tune "
-                "step; import series into a dataset of their own.",
-                severity="skipped",
-            )
-        if self.cfg.kind in ("dicom", "image") and kind != self.cfg.kind:
-            return ImportProblem(
-                "kind-filter",
-                f"Left out: only {self.cfg.kind} files were asked for.",
-                severity="skipped",
-            )
-        return None
-
-    # ---- decoding ----------------------------------------------------------------------------
-
-    def _decode_all(self, candidates: list[_Candidate], size: int, cache: CacheWriter) -> None:
-        tasks: list[tuple[_Candidate, DecodeTask]] = []
-        batch: list[tuple[_Candidate, DecodedFile]] = []
-        for candidate in candidates:
-            if not (candidate.sniffed or candidate.problem):
-                continue  # not scanned: the import was cancelled
-            if candidate.problem:
-                batch.append((candidate, DecodedFile(kind="", problems=[candidate.problem])))
-                continue
-            # a DICOM file left out (another kind than asked) may still name the patient
-            # its neighbours' paths name (a PNG in the folder of its patient's DICOM
-            # files): its header's identifiers are read all the same
-            if not candidate.refresh:
-                candidate.refused = self._refusal(candidate)
-            if candidate.refused and FILE_KINDS[candidate.sniffed] != "dicom":
-                batch.append((candidate, DecodedFile(kind="")))  # (refused: _commit)
-                continue
-            tasks.append(
-                (
-                    candidate,
-                    DecodeTask(
-                        str(candidate.found.path),
-                        candidate.sniffed,
-                        size,
-                        self.salt,
-                        self._layout(candidate),
-                        self.cfg.sampling_rate,
-                        self.csv_prefer,
-                        identifiers_only=candidate.refresh or candidate.refused is not None,
-                    ),
-                )
-            )
-        series = self.modality == "timeseries"
-        if series:  # recorded in path order: the first file's columns give the channel order
-            tasks.sort(key=lambda pair: str(pair[0].found.path))
-        else:  # largest first: workers end together
-            tasks.sort(key=lambda pair: -pair[0].found.size)
-        self.total = len(candidates)
-        self.done = 0
-        self.eta = EtaClock()
-        self._commit(batch, cache)
-        last_commit = time.perf_counter()
-        batch = []
-        results = decode_files(
-            tasks,
-            self.decoder,
-            workers=self.cfg.workers or os.cpu_count() or 1,
-            stop=self.stop,
-            warn=lambda text: self.report(Message(JOB, text, level="warning")),
-            ordered=series,  # (whichever worker ends first: see ChannelOrder)
-        )
-        for candidate, result in results:
-            batch.append((candidate, result))
-            if self.stop.paused:  # keep what is done; no new file goes out meanwhile
-                self._commit(batch, cache)
-                batch = []
-                self.stop.wait_while_paused()
-            if time.perf_counter() - last_commit > _COMMIT_SECONDS:
-                self._commit(batch, cache)
-                batch, last_commit = [], time.perf_counter()
-        self._commit(batch, cache)
-        self._progress("decode", self.done, self.total, force=True)
-
-    # ---- reporting ---------------------------------------------------------------------------
-
-    def _progress(self, phase: str, done: int, total: int | None, force: bool = False) -> None:
-        now = time.perf_counter()
-        if not force and now - self._last_progress < _PROGRESS_SECONDS:
-            return
-        self._last_progress = now
-        eta = self.eta.eta(done, total) if phase == "decode" else None
-        self.report(
-            Progress(
-                JOB, done=done, total=total, eta_s=eta, phase=phase, counts=self.tally.counts()
-            )
-        )

@@ -306,7 +306,7 @@ def stopped_import(project: Path, folder: Path, **options) -> dict:
 def killed_import(project: Path, folder: Path, monkeypatch, **options) -> None:
     """Import ``folder`` and end it as a kill would once two files were recorded: its
     import row stays "running"."""
-    from ssl_studio.core.data import import_writing, importer
+    from ssl_studio.core.data import import_decoding, import_writing
 
     real_commit = import_writing.ImportWriting._commit
     committed: list = []
@@ -318,7 +318,7 @@ def killed_import(project: Path, folder: Path, monkeypatch, **options) -> None:
             raise KeyboardInterrupt  # as a kill: the database gets nothing more
 
     with monkeypatch.context() as patch:
-        patch.setattr(importer, "_COMMIT_SECONDS", -1.0)  # one commit per file
+        patch.setattr(import_decoding, "_COMMIT_SECONDS", -1.0)  # one commit per file
         patch.setattr(import_writing.ImportWriting, "_commit", commit)
         cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1, **options)
         with pytest.raises(KeyboardInterrupt):

@@ -122,9 +122,9 @@ def early_end(how: str, after: int, monkeypatch) -> tuple[StopToken, type[BaseEx
     """Make the next import end after ``after`` files were committed: ``killed`` (the
     process dies: nothing more reaches the database), ``full disk`` (the cache cannot
     grow) or ``stopped`` (the Stop button). Returns the stop token and what it raises."""
-    from ssl_studio.core.data import cache, import_writing, importer
+    from ssl_studio.core.data import cache, import_decoding, import_writing
 
-    monkeypatch.setattr(importer, "_COMMIT_SECONDS", -1.0)  # one commit per file
+    monkeypatch.setattr(import_decoding, "_COMMIT_SECONDS", -1.0)  # one commit per file
     stop = StopToken()
     real_commit = import_writing.ImportWriting._commit
     real_append = cache._Appender.append

@@ -689,9 +689,9 @@ def test_a_full_disk_stops_the_import_and_keeps_what_was_imported(project, tmp_p
     folder.mkdir()
     for i in range(6):
         Image.fromarray(np.full((16, 16), i * 40, np.uint8)).save(folder / f"{i}.png")
-    from ssl_studio.core.data import cache, importer
+    from ssl_studio.core.data import cache, import_decoding
 
-    monkeypatch.setattr(importer, "_COMMIT_SECONDS", -1.0)  # one commit per file
+    monkeypatch.setattr(import_decoding, "_COMMIT_SECONDS", -1.0)  # one commit per file
     real_append = cache._Appender.append
     calls = []
 

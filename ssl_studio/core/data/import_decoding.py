@@ -1,0 +1,140 @@
+"""The decoding phase of an import (a mixin of Importer, see importer.py): which files go
+to the decoders and how (their CSV layout, or refused from this dataset), the decoders'
+results committed every ``_COMMIT_SECONDS``, and progress at most every
+``_PROGRESS_SECONDS``, with the time left while files are decoded."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING
+
+from ssl_studio.core.data.cache import CacheWriter
+from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask
+from ssl_studio.core.data.import_naming import JOB
+from ssl_studio.core.data.parallel import decode_files
+from ssl_studio.core.data.records import DecodedFile, ImportProblem
+from ssl_studio.core.events import EtaClock, Message, Progress
+
+if TYPE_CHECKING:
+    from ssl_studio.core.data.importer import _Candidate
+
+_COMMIT_SECONDS = 0.5
+_PROGRESS_SECONDS = 0.2
+
+
+class ImportDecoding:
+    """Decoding methods of Importer (see the module docstring)."""
+
+    def _layout(self, candidate: _Candidate) -> str:
+        """The CSV layout to read a file with: a file an unfinished import recorded, read
+        again only for its identifiers, is read as that import read it (not with this
+        import's --csv-layout, which may refuse it: it was readable all the same)."""
+        before = candidate.before
+        if candidate.refresh and before is not None and before.layout:
+            return before.layout
+        return self.cfg.csv_layout
+
+    def _refusal(self, candidate: _Candidate) -> ImportProblem | None:
+        """Why a recognised file does not belong in this dataset, if it does not."""
+        kind = FILE_KINDS[candidate.sniffed]
+        if self.modality == "timeseries" and kind != "series":
+            return ImportProblem(
+                "other-modality",
+                f"A {candidate.sniffed.upper()} file in a time-series dataset: import images "
+                "into a dataset of their own.",
+                severity="skipped",
+            )
+        if self.modality == "image" and kind == "series":
+            return ImportProblem(
+                "other-modality",
+                "A series/table file in an image dataset: labels are added in the fine-tune "
+                "step; import series into a dataset of their own.",
+                severity="skipped",
+            )
+        if self.cfg.kind in ("dicom", "image") and kind != self.cfg.kind:
+            return ImportProblem(
+                "kind-filter",
+                f"Left out: only {self.cfg.kind} files were asked for.",
+                severity="skipped",
+            )
+        return None
+
+    # ---- decoding ----------------------------------------------------------------------------
+
+    def _decode_all(self, candidates: list[_Candidate], size: int, cache: CacheWriter) -> None:
+        tasks: list[tuple[_Candidate, DecodeTask]] = []
+        batch: list[tuple[_Candidate, DecodedFile]] = []
+        for candidate in candidates:
+            if not (candidate.sniffed or candidate.problem):
+                continue  # not scanned: the import was cancelled
+            if candidate.problem:
+                batch.append((candidate, DecodedFile(kind="", problems=[candidate.problem])))
+                continue
+            # a DICOM file left out (another kind than asked) may still name the patient
+            # its neighbours' paths name (a PNG in the folder of its patient's DICOM
+            # files): its header's identifiers are read all the same
+            if not candidate.refresh:
+                candidate.refused = self._refusal(candidate)
+            if candidate.refused and FILE_KINDS[candidate.sniffed] != "dicom":
+                batch.append((candidate, DecodedFile(kind="")))  # (refused: _commit)
+                continue
+            tasks.append(
+                (
+                    candidate,
+                    DecodeTask(
+                        str(candidate.found.path),
+                        candidate.sniffed,
+                        size,
+                        self.salt,
+                        self._layout(candidate),
+                        self.cfg.sampling_rate,
+                        self.csv_prefer,
+                        identifiers_only=candidate.refresh or candidate.refused is not None,
+                    ),
+                )
+            )
+        series = self.modality == "timeseries"
+        if series:  # recorded in path order: the first file's columns give the channel order
+            tasks.sort(key=lambda pair: str(pair[0].found.path))
+        else:  # largest first: workers end together
+            tasks.sort(key=lambda pair: -pair[0].found.size)
+        self.total = len(candidates)
+        self.done = 0
+        self.eta = EtaClock()
+        self._commit(batch, cache)
+        last_commit = time.perf_counter()
+        batch = []
+        results = decode_files(
+            tasks,
+            self.decoder,
+            workers=self.cfg.workers or os.cpu_count() or 1,
+            stop=self.stop,
+            warn=lambda text: self.report(Message(JOB, text, level="warning")),
+            ordered=series,  # (whichever worker ends first: see ChannelOrder)
+        )
+        for candidate, result in results:
+            batch.append((candidate, result))
+            if self.stop.paused:  # keep what is done; no new file goes out meanwhile
+                self._commit(batch, cache)
+                batch = []
+                self.stop.wait_while_paused()
+            if time.perf_counter() - last_commit > _COMMIT_SECONDS:
+                self._commit(batch, cache)
+                batch, last_commit = [], time.perf_counter()
+        self._commit(batch, cache)
+        self._progress("decode", self.done, self.total, force=True)
+
+    # ---- reporting ---------------------------------------------------------------------------
+
+    def _progress(self, phase: str, done: int, total: int | None, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_progress < _PROGRESS_SECONDS:
+            return
+        self._last_progress = now
+        eta = self.eta.eta(done, total) if phase == "decode" else None
+        self.report(
+            Progress(
+                JOB, done=done, total=total, eta_s=eta, phase=phase, counts=self.tally.counts()
+            )
+        )
