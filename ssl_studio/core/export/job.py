@@ -45,19 +45,21 @@ def export_run(
             raise ConfigError(f"Fine-tuning run {run_id} is {run['status']}, not done.")
         run_dir = store.paths.root / run["folder"]
         classifier, state = load_model(run_dir / MODEL_FILE)
-        trained = _trained_items(store, run, run_dir)
+        split = _saved_split(run_dir)  # (item ids of the run's train, val and test parts)
+        items = store.items(run["dataset_id"])
+        trained = [i for i in items if i["id"] in set(split.get("train", []))]
         if state["spec"]["modality"] == "timeseries":  # predict reads CSVs as the import did
             reading = _series_reading(store, run, trained, state["spec"]["in_channels"])
         else:  # predict notes images unlike these (colour, size)
             reading = {"training_images": image_training(trained)}
         state = {**state, "spec": {**state["spec"], **reading}}
         if state.get("threshold") is not None:  # runs before the report recorded it
-            state = {**state, "threshold_choice": _threshold_choice(state, run_dir)}
+            state = {**state, "threshold_choice": _threshold_choice(state, split)}
         source = store.run(state["parent_run_id"]) or {}
-        state = {**state, "data": _data_facts(store, run, state, source, run_dir)}
+        state = {**state, "data": _data_facts(store, run, state, source, split, items)}
         baseline = _baseline(store, run)
         state = _with_paired(state, run_dir)
-        real = _real_inputs(store, state, run_dir)
+        real = _real_inputs(store, state, split)
         report(Message("export", f"Exporting run {run_id} to {out} ({', '.join(formats)})."))
         try:
             card = export_classifier(
@@ -98,13 +100,14 @@ def _refuse_project_internals(store: Store, out: Path) -> None:
             )
 
 
-def _trained_items(store: Store, run: dict[str, Any], run_dir: Path) -> list[dict[str, Any]]:
-    """The items the run trained on (its split's training part), as stored."""
+def _saved_split(run_dir: Path) -> dict[str, Any]:
+    """The run's split.json ({"train", "val", "test": item ids, ...}); {} when it cannot
+    be read (the card then leaves out what it tells)."""
     try:
-        trained = set(json.loads((run_dir / "split.json").read_text(encoding="utf-8"))["train"])
-    except (OSError, ValueError, KeyError):
-        trained = set()
-    return [i for i in store.items(run["dataset_id"]) if i["id"] in trained]
+        split = json.loads((run_dir / "split.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return split if isinstance(split, dict) else {}
 
 
 def _series_reading(
@@ -139,14 +142,9 @@ def _series_reading(
     }
 
 
-def _threshold_choice(state: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+def _threshold_choice(state: dict[str, Any], split: dict[str, Any]) -> dict[str, Any]:
     """How the run chose its threshold: the method and the number of validation items."""
-    try:
-        val_items = len(
-            json.loads((run_dir / "split.json").read_text(encoding="utf-8")).get("val", [])
-        )
-    except (OSError, ValueError):
-        val_items = None
+    val_items = len(split.get("val", [])) if split else None
     return {"method": (state.get("config") or {}).get("threshold"), "val_items": val_items}
 
 
@@ -155,25 +153,25 @@ def _data_facts(
     run: dict[str, Any],
     state: dict[str, Any],
     source: dict[str, Any],
-    run_dir: Path,
+    split: dict[str, Any],
+    items: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """For the card's data section: the datasets by name, and, when the encoder was
     pretrained on the dataset the test items come from, how many of them it saw (without
-    labels). Exact while that dataset holds what it held then (its fingerprint matches).
+    labels). ``items``: that dataset's items now; exact while it holds what it held then
+    (its fingerprint matches).
     Another dataset could hold copies of the same files: not checked, and not said."""
     names = {d["id"]: d["name"] for d in store.datasets()}
     facts: dict[str, Any] = {
         "dataset": names.get(run.get("dataset_id"), state.get("dataset")),
         "pretraining_dataset": names.get(source.get("dataset_id")),
     }
-    try:
-        test = json.loads((run_dir / "split.json").read_text(encoding="utf-8"))["test"]
-    except (OSError, ValueError, KeyError):
+    test = split.get("test")
+    if test is None:
         return facts
     same = source.get("dataset_id") == run.get("dataset_id") in names
     if source.get("kind") != "pretrain" or not same:
         return facts
-    items = store.items(source["dataset_id"])
     held = {i["id"] for i in items}
     then = source.get("fingerprint") or {}
     facts["test_items_in_pretraining"] = {
@@ -206,7 +204,7 @@ def _with_paired(state: dict[str, Any], run_dir: Path) -> dict[str, Any]:
 
 
 def _real_inputs(
-    store: Store, state: dict[str, Any], run_dir: Path
+    store: Store, state: dict[str, Any], split: dict[str, Any]
 ) -> tuple[np.ndarray, ...] | None:
     """A few held-out items as model inputs (for the parity check; kept in memory)."""
     try:
@@ -214,9 +212,7 @@ def _real_inputs(
         data = labeled_data(
             store, state["dataset"], state["label_set"], spec, state["series_length"], None
         )
-        test_ids = json.loads((run_dir / "split.json").read_text(encoding="utf-8"))["test"][
-            :PARITY_ITEMS
-        ]
+        test_ids = split["test"][:PARITY_ITEMS]
         where = {int(i): p for p, i in enumerate(data.ids)}
         positions = np.array([where[i] for i in test_ids if i in where], np.int64)
         if len(positions) == 0:
