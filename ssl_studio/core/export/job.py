@@ -17,7 +17,7 @@ from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.preprocess import RATE_TOLERANCE
 from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
-from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
+from ssl_studio.core.finetune.saved import MODEL_FILE, load_model, with_paired
 from ssl_studio.core.finetune.setup import labeled_data
 from ssl_studio.core.pretrain import fingerprint
 from ssl_studio.core.project.layout import within
@@ -58,7 +58,8 @@ def export_run(
         source = store.run(state["parent_run_id"]) or {}
         state = {**state, "data": _data_facts(store, run, state, source, split, items)}
         baseline = _baseline(store, run)
-        state = _with_paired(state, run_dir)
+        if state.get("test"):  # (the paired comparison, added once the baseline was scored)
+            state = {**state, "test": with_paired(state["test"], run_dir)}
         real = _real_inputs(store, state, split)
         report(Message("export", f"Exporting run {run_id} to {out} ({', '.join(formats)})."))
         try:
@@ -191,16 +192,6 @@ def _baseline(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:
     base = store.run(base_id)
     path = store.paths.root / base["folder"] / "evaluation.json" if base else None
     return json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else None
-
-
-def _with_paired(state: dict[str, Any], run_dir: Path) -> dict[str, Any]:
-    """The test report with its paired comparison against the baseline, which the job
-    adds to evaluation.json once the baseline is scored (after model.pt is saved)."""
-    path = run_dir / "evaluation.json"
-    if not state.get("test") or not path.is_file():
-        return state
-    paired = json.loads(path.read_text(encoding="utf-8")).get("versus_baseline")
-    return {**state, "test": {**state["test"], "versus_baseline": paired}} if paired else state
 
 
 def _real_inputs(

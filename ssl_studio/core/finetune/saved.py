@@ -146,10 +146,10 @@ def evaluate_run(
     if state["threshold"] is not None:  # chosen at fine-tuning, on its validation items
         method = (state.get("config") or {}).get("threshold")
         report["threshold_choice"] = {"method": method, "val_items": len(saved.get("val", []))}
-    return _with_paired(report, run_dir) if own_split else report
+    return with_paired(report, run_dir) if own_split else report
 
 
-def _with_paired(report: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+def with_paired(report: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     """The stored paired comparison with the baseline (versus_baseline) joins a report
     of the run's own test split only while that report is the stored one: the same
     items, labels and resamples (the baseline's predictions are not recomputed)."""
