@@ -15,11 +15,11 @@ import numpy as np
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.metrics import (
-    MIN_BOOT_PATIENTS,
     SCALARS,
     bootstrap_weights,
     point_metrics,
     resampled_metrics,
+    resampling_units,
 )
 
 LOWER_IS_BETTER = frozenset({"ece"})
@@ -55,8 +55,7 @@ def paired_difference(
         raise ConfigError("A paired comparison needs both models' probabilities of the same items.")
     if len(y) == 0:
         raise ConfigError("There are no examples to compare on.")
-    patients = len(np.unique(groups)) if groups is not None else len(y)
-    by_patient = MIN_BOOT_PATIENTS <= patients < len(y)
+    _, by_patient = resampling_units(len(y), groups)
     weights = bootstrap_weights(len(y), n_boot, seed, groups if by_patient else None)
     a, b = point_metrics(y, proba_a, threshold_a), point_metrics(y, proba_b, threshold_b)
     sa = resampled_metrics(y, proba_a, weights, threshold_a) if n_boot else {}

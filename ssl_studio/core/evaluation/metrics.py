@@ -177,8 +177,7 @@ def classification_report(
     if len(y) == 0:
         raise ConfigError("There are no examples to evaluate.")
     point = point_metrics(y, proba, threshold)
-    patients = len(np.unique(groups)) if groups is not None else len(y)
-    by_patient = patients < len(y) and patients >= MIN_BOOT_PATIENTS
+    patients, by_patient = resampling_units(len(y), groups)
     weights = bootstrap_weights(len(y), n_boot, seed, groups if by_patient else None)
     samples = resampled_metrics(y, proba, weights, threshold) if n_boot else {}
     out: dict[str, Any] = {
@@ -245,6 +244,13 @@ def _wilson(value: float, n: int, z: float = 1.959964) -> tuple[float, float]:
 
 
 MIN_BOOT_PATIENTS = 10  # fewer patients than this: resampling them says little
+
+
+def resampling_units(n: int, groups: np.ndarray | None) -> tuple[int, bool]:
+    """(patients among ``n`` test items, whether whole patients are resampled): when
+    items share patients and there are at least MIN_BOOT_PATIENTS of them."""
+    patients = len(np.unique(groups)) if groups is not None else n
+    return patients, MIN_BOOT_PATIENTS <= patients < n
 
 
 def bootstrap_weights(
