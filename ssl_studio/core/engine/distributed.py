@@ -148,6 +148,23 @@ def means(values: list[float], world: World) -> list[float]:
     return [v / world.size for v in tensor.tolist()]
 
 
+def sync_batch_norms(module: torch.nn.Module, world: World, device: torch.device) -> int:
+    """Make ``module``'s BatchNorm layers (in place) normalise over the whole batch of all
+    ranks, as SimCLR, BYOL and MoCo v3 assume: per-GPU statistics of a small per-GPU batch
+    are noisier and differ from one GPU to the next. Only on CUDA with more than one rank
+    (torch's SyncBatchNorm trains on GPUs only); state_dict keys and values are unchanged,
+    so checkpoints load either way. Returns how many layers were converted."""
+    if not world.distributed or device.type != "cuda":
+        return 0
+    count = 0
+    for name, child in list(module.named_children()):
+        converted = torch.nn.SyncBatchNorm.convert_sync_batchnorm(child)
+        count += sum(isinstance(m, torch.nn.SyncBatchNorm) for m in converted.modules())
+        if converted is not child:  # a BatchNorm layer directly inside ``module``
+            setattr(module, name, converted)
+    return count
+
+
 def in_sync(module: torch.nn.Module, world: World) -> bool:
     """Whether every rank holds the same parameters (compares per-tensor checksums)."""
     if not world.distributed:

@@ -122,6 +122,10 @@ class Trainer(Checkpointing):
             encoder.forward = torch.compile(encoder.forward)  # keeps state_dict keys
         self.model: nn.Module = self.task
         if self.world.distributed:
+            synced = distributed.sync_batch_norms(self.task, self.world, self.device)
+            if synced:
+                text = f"{synced} BatchNorm layers normalise over all {self.world.size} GPUs."
+                self.report(Message(self.job, text))
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model = DistributedDataParallel(self.task, device_ids=ids)
         self.total = self.total_steps()
