@@ -134,3 +134,24 @@ def test_a_preset_larger_than_the_cached_images_is_pointed_out(
     assert "cached at 48 px, so this preset's 64 px training views are upsampled" in (
         panel.size_note.text()
     )
+    assert panel.config().image_size is None  # the preset's
+
+    panel.image_size.setValue(48)  # the images' own size: no upsampling
+    assert panel.size_note.isHidden() and panel.config().image_size == 48
+    assert "cached at 48 px" in panel.image_size.toolTip()
+    panel.image_size.setValue(96)
+    assert "so these 96 px training views are upsampled" in panel.size_note.text()
+    assert panel.config().image_size == 96
+
+
+def test_series_datasets_have_no_image_size(qtbot, make_window, project, tmp_path):
+    import numpy as np
+
+    np.save(tmp_path / "walks.npy", np.random.default_rng(0).normal(size=(6, 2, 40)))
+    import_data(ImportConfig(project=project, paths=[tmp_path / "walks.npy"], workers=1))
+    window = make_window(project)
+    window.show_step(1)
+    panel = window.pretrain.form
+    panel.image_size.setValue(96)  # left over from an image dataset
+    assert not panel.form.isRowVisible(panel.image_size)
+    assert panel.config().image_size is None

@@ -98,17 +98,24 @@ class PretrainForm(QScrollArea):
         self.size_note.setWordWrap(True)
         self.size_note.hide()
         self.preset.currentIndexChanged.connect(self._show_size_note)
+        self.image_size = QSpinBox()  # images only; 0: the preset's
+        self.image_size.setRange(0, 1024)
+        self.image_size.setSingleStep(8)
+        self.image_size.setSuffix(" px")
+        self.image_size.setSpecialValueText("the preset's")
+        self.image_size.valueChanged.connect(self._show_size_note)
         self.steps = QSpinBox()
         self.steps.setRange(0, 10_000_000)
         self.steps.setSpecialValueText("the preset's")
         self.steps.setToolTip("Optimiser steps; leave at the preset's unless you know better.")
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.addRow("Dataset", self.dataset)
         form.addRow("", self.import_note)
         form.addRow("Pretext task", self.task_list)
         form.addRow("", self.explanation)
         form.addRow("Backbone", self.backbone)
         form.addRow("Preset", self.preset)
+        form.addRow("Image size", self.image_size)
         form.addRow("", self.size_note)
         form.addRow("", self.hardware_note)
         form.addRow("Steps", self.steps)
@@ -227,18 +234,24 @@ class PretrainForm(QScrollArea):
         self.dataset_changed.emit()
 
     def _show_size_note(self, *_: Any) -> None:
-        """Say when the chosen preset's training views are larger than the chosen image
-        dataset's cache size (a dataset cached at its images' own 48 px): the run
-        upsamples them, and says so too."""
+        """Say when the training views (the chosen size, or the preset's) are larger than
+        the chosen image dataset's cache size (a dataset cached at its images' own 48 px):
+        the run upsamples them, and says so too. The size box shows the cache size."""
         row = self.dataset.currentIndex()
         found = self.datasets[row] if 0 <= row < len(self.datasets) else {}
         cached = found.get("cache_size") if found.get("modality") == "image" else None
-        size = PRESET_VALUES.get(self.preset.currentData(), ("", 0))[1]
+        preset = PRESET_VALUES.get(self.preset.currentData(), ("", 0))[1]
+        size = self.image_size.value() or preset
+        whose = "these" if self.image_size.value() else "this preset's"
         text = (
-            f"The images are cached at {cached} px, so this preset's {size} px training "
+            f"The images are cached at {cached} px, so {whose} {size} px training "
             "views are upsampled from them: slower, with no more detail."
             if cached and size > cached
             else ""
+        )
+        self.image_size.setToolTip(
+            f"Side of the training views; the preset's is {preset} px"
+            + (f", the images are cached at {cached} px." if cached else ".")
         )
         self.size_note.setText(text)
         self.size_note.setVisible(bool(text))
@@ -247,6 +260,7 @@ class PretrainForm(QScrollArea):
         self._show_unfinished_import()
         self._show_size_note()
         modality = self.modality()
+        self.form.setRowVisible(self.image_size, modality == "image")  # series: no pixels
         current = self.task_list.currentItem()
         previous = current.text() if current else None
         self.task_list.clear()
@@ -354,4 +368,5 @@ class PretrainForm(QScrollArea):
             task_options=tabs.task_form.changes() if tabs.task_form else {},
             augment=tabs.augment_form.changes() if tabs.augment_form else {},
             backbone_options=tabs.backbone_form.changes() if tabs.backbone_form else {},
+            image_size=(self.image_size.value() or None) if self.modality() == "image" else None,
         )
