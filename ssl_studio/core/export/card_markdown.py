@@ -12,6 +12,7 @@ from ssl_studio.core.export.card_text import (
     baseline_comparison,
     choices_sentence,
     class_counts,
+    class_names,
     confusion_rows,
     decision_sentence,
     fingerprint_sentence,
@@ -120,7 +121,8 @@ def _encoder_origin(training: dict[str, Any]) -> str:
 def _label_counts(training: dict[str, Any]) -> str:
     """`` (normal 20, pneumonia 19; 31 patients)`` where the card has them."""
     counts = training.get("train_counts") or {}
-    parts = ", ".join(f"{c} {n}" for c, n in counts.items())
+    names = class_names(list(counts))
+    parts = ", ".join(f"{c} {n}" for c, n in zip(names, counts.values(), strict=True))
     patients = training.get("train_patients")
     if patients:
         parts += f"{'; ' if parts else ''}{patients} patient{'s' * (patients != 1)}"
@@ -142,10 +144,19 @@ def _data_lines(card: dict[str, Any]) -> list[str]:
     else:
         said = f"pretraining on dataset '{pretrained_on}', labels of dataset '{labels_from}'"
     lines = [f"- Data: {said}."]
-    if config.get("folds"):
-        lines.append(f"- Split: {config['folds']}-fold cross-validation, seed {config['seed']}.")
-    elif "test_fraction" in config:
+    # the folds the run used (split.json); cards before that was kept: as configured,
+    # where 1 meant one held-out split
+    folds = (data.get("split") or {}).get("folds", config.get("folds") or 0)
+    if card["training"].get("train_patients") is None and "train_patients" in card["training"]:
+        grouped = "split by item: no file had a patient ID"
+    else:
         grouped = "patients kept apart" if config.get("group_by_patient") else "split by item"
+    if folds > 1:
+        lines.append(
+            f"- Split: {folds}-fold cross-validation, stratified by class ({grouped}), "
+            f"seed {config.get('seed')}."
+        )
+    elif "test_fraction" in config:
         lines.append(
             f"- Split: {100 * config['test_fraction']:.0f} % of the labeled items held out for "
             f"testing, stratified by class ({grouped}), seed {config.get('seed')}"
@@ -210,7 +221,7 @@ def card_markdown(card: dict[str, Any]) -> str:
     arch = card["architecture"]
     chosen = arch.get("options_in_effect", arch.get("backbone_options")) or {}
     options = f" ({', '.join(f'{k} {v}' for k, v in chosen.items())})" if chosen else ""
-    choices = choices_sentence(t["protocol"], t.get("chosen") or {})
+    choices = choices_sentence(t["protocol"], t.get("chosen") or {}, t.get("train_counts"))
     lines = [
         f"# {card['name']}",
         "",
@@ -219,7 +230,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## What it does",
         "",
         f"Classifies {card['architecture']['modality']} inputs into: "
-        f"{', '.join(card['classes'])}. {decision_sentence(card)}",
+        f"{', '.join(class_names(card['classes']))}. {decision_sentence(card)}",
         "",
         f"Intended use: {card['intended_use']}",
         "",

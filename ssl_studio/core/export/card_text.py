@@ -49,10 +49,33 @@ def _threshold_method(method: str | None) -> str:
     return ""
 
 
-def choices_sentence(protocol: str | None, chosen: dict[str, Any]) -> str:
-    """What the protocol chose, in words; only what applies to ``protocol``."""
+def cell(text: str) -> str:
+    """``text`` for a Markdown table cell (a class named "II|III" must not split it)."""
+    return str(text).replace("|", "\\|")
+
+
+def class_names(classes: list[str]) -> list[str]:
+    """Class names for a list in a sentence: quoted when one holds a comma or semicolon
+    ("x, y" would read as two classes), as they are otherwise."""
+    if any("," in c or ";" in c for c in classes):
+        return [f"“{c}”" for c in classes]
+    return list(classes)
+
+
+def choices_sentence(
+    protocol: str | None, chosen: dict[str, Any], counts: dict[str, int] | None = None
+) -> str:
+    """What the protocol chose, in words; only what applies to ``protocol``. ``counts``:
+    training labels per class (a class with one label leaves C at its default)."""
     k, c, steps = chosen.get("k"), chosen.get("C"), chosen.get("steps")
-    cross_validated = "chosen by cross-validation on the training labels"
+    if counts and min(counts.values()) < 2:
+        cross_validated = "the default: a class had one training label, too few to cross-validate"
+    elif counts:
+        cross_validated = "chosen by cross-validation on the training labels"
+    else:  # cards before the counts were kept
+        cross_validated = (
+            "chosen by cross-validation on the training labels when every class has at least two"
+        )
     if protocol == "knn" and k is not None:
         return (
             f"Each input takes the class of its k = {k} nearest training labels in the "
@@ -62,7 +85,7 @@ def choices_sentence(protocol: str | None, chosen: dict[str, Any]) -> str:
     if protocol == "linear" and c is not None:
         return (
             f"C = {c:g} is the inverse regularisation strength of the logistic regression "
-            f"(smaller C keeps it simpler), {cross_validated} when every class has at least two."
+            f"(smaller C keeps it simpler), {cross_validated}."
         )
     trained = f"trained for {steps} steps" if steps is not None else "trained"
     if protocol in ("partial", "full") and c is not None:
@@ -124,10 +147,10 @@ def confusion_rows(confusion: list[list[int]] | None, classes: list[str]) -> lis
     if not confusion:
         return []
     return [
-        "| truth \\ predicted | " + " | ".join(classes) + " |",
+        "| truth \\ predicted | " + " | ".join(cell(c) for c in classes) + " |",
         "|---" * (len(classes) + 1) + "|",
         *[
-            f"| {name} | " + " | ".join(str(v) for v in row) + " |"
+            f"| {cell(name)} | " + " | ".join(str(v) for v in row) + " |"
             for name, row in zip(classes, confusion, strict=False)
         ],
     ]
@@ -147,19 +170,23 @@ def class_counts(report: dict[str, Any]) -> str:
     if not confusion or len(confusion) != len(classes):
         return ""
     counts = [sum(row) for row in confusion]
-    parts = ", ".join(f"{name} {n}" for name, n in zip(classes, counts, strict=True))
+    names = class_names(classes)
+    parts = ", ".join(f"{name} {n}" for name, n in zip(names, counts, strict=True))
     total = sum(counts)
     if len(classes) == 2 and total:
-        parts += f"; prevalence of {classes[1]} {100 * counts[1] / total:.0f} %"
+        parts += f"; prevalence of {names[1]} {100 * counts[1] / total:.0f} %"
     return f" ({parts})"
 
 
 def pretraining_sentence(data: dict[str, Any] | None) -> str:
     """Whether the encoder saw the test items (without their labels) when it was
-    pretrained, or "" when the card does not know."""
+    pretrained, or "" when the card does not know. Under cross-validation the items are
+    those scored out-of-fold (every labeled item)."""
     seen = (data or {}).get("test_items_in_pretraining")
     if not seen:
         return ""
+    folds = ((data or {}).get("split") or {}).get("folds", 0)
+    what = "items scored out-of-fold" if folds > 1 else "test items"
     n, k = seen["test_items"], seen["in_pretraining"]
     where = (
         f"the {seen['pretraining_items']} unlabeled items the encoder was pretrained on"
@@ -169,15 +196,19 @@ def pretraining_sentence(data: dict[str, Any] | None) -> str:
     if not seen.get("exact"):
         return (
             f"The encoder was pretrained on this dataset, which has changed since: {k} of the "
-            f"{n} test items are in it now, and how many of them it held then is not known "
+            f"{n} {what} are in it now, and how many of them it held then is not known "
             "(the encoder saw its items without their labels)."
         )
     if k == 0:
-        return f"None of the {n} test items was among {where}."
+        return f"None of the {n} {what} was among {where}."
+    held_out = (
+        "each is held out from every step that saw labels in the fold that scored it"
+        if folds > 1
+        else "the test is held out from every step that saw labels"
+    )
     return (
-        f"{'All' if k == n else k} of the {n} test items {'were' if k != 1 else 'was'} among "
-        f"{where} (without their labels): the test is held out from every step "
-        "that saw labels, not from self-supervised pretraining."
+        f"{'All' if k == n else k} of the {n} {what} {'were' if k != 1 else 'was'} among "
+        f"{where} (without their labels): {held_out}, not from self-supervised pretraining."
     )
 
 

@@ -167,9 +167,12 @@ def _data_facts(
         "dataset": names.get(run.get("dataset_id"), state.get("dataset")),
         "pretraining_dataset": names.get(source.get("dataset_id")),
     }
-    test = split.get("test")
+    folds = split.get("folds") or []
+    # cross-validation scores every labeled item out-of-fold; its "test" part is empty
+    test = [i for fold in folds for i in fold] if folds else split.get("test")
     if test is None:
         return facts
+    facts["split"] = {"folds": len(folds), "scored_items": len(test)}
     same = source.get("dataset_id") == run.get("dataset_id") in names
     if source.get("kind") != "pretrain" or not same:
         return facts
