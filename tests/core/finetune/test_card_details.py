@@ -3,6 +3,8 @@ the project, and escaped in MODEL_CARD.md."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ssl_studio.core.errors import ConfigError
@@ -136,3 +138,12 @@ def test_user_text_cannot_change_the_card_s_layout():
     )
     assert title(card) == "M\\* 2" and title({"name": "ssl-studio-x"}) == "ssl-studio-x"
     assert about_lines({"details": {"intended_use": "said elsewhere"}}) == []
+
+
+def test_the_readme_s_example_file_holds_every_field(tmp_path):
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### The model card's own words") :]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    file = tmp_path / "card.toml"
+    file.write_text(example, encoding="utf-8")
+    assert list(load_card_details(file).to_dict()) == list(FIELDS)
