@@ -249,7 +249,7 @@ def cmd_label_efficiency(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from ssl_studio.cli_output import EXIT_CANCELLED, TextReporter, stop_on_ctrl_c
     from ssl_studio.core.events import Stopped
-    from ssl_studio.core.export.card_details import load_card_details
+    from ssl_studio.core.export.card_details import FIELDS, load_card_details
     from ssl_studio.core.export.card_text import parity_sentence
     from ssl_studio.core.jobs import export
 
@@ -273,6 +273,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     for name, what in card["files"].items():
         print(f"  {name}: {what}")
     print(f"  {parity_sentence(card['parity'])}")
+    if card.get("details"):  # (whether given now or kept in the project)
+        titles = ", ".join(FIELDS[key].title for key in card["details"] if key in FIELDS)
+        print(f"  The card's own words (ssl-studio card-details): {titles}.")
     return 0
 
 

@@ -85,7 +85,8 @@ def test_the_command_line_sets_shows_and_clears_the_details(run, tmp_path, capsy
     card, markdown = _written(out)
     assert card["details"] == {"model_name": "CLI model", "caveats": "one\ntwo"}
     assert "- **Known caveats**: one  \n  two" in markdown
-    capsys.readouterr()
+    said = capsys.readouterr().out
+    assert "  The card's own words (ssl-studio card-details): Model name, Known caveats." in said
     assert main(["card-details", str(project), "--show"]) == 0
     shown = capsys.readouterr().out
     assert "  model_name (Model name): CLI model" in shown
