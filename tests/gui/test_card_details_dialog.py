@@ -3,9 +3,10 @@ saved on OK, reachable from the keyboard."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QScreen
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPlainTextEdit
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPlainTextEdit, QScrollArea
 
 from ssl_studio.core.export.card_details import (
     FIELDS,
@@ -90,3 +91,14 @@ def test_the_export_step_opens_the_dialog_pre_filled(qtbot, make_window, project
     assert shown == ["Chest triage"]
     assert remembered_card_details(project).contact == "lab@example.org"
     assert page.status.text() == "Card details saved: the next export's card holds them."
+
+
+def test_the_dialog_fits_a_small_screen_and_scrolls_its_fields(qtbot, project, monkeypatch):
+    area = QRect(0, 0, 1280, 680)  # a 1280 x 720 screen less its taskbar
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _: QRect(area))
+    dialog = CardDetailsDialog(project, CardDetails())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.height() <= int(area.height() * 0.9) and dialog.width() <= 660
+    assert dialog.findChild(QScrollArea).verticalScrollBar().maximum() > 0

@@ -80,7 +80,7 @@ class CardDetailsDialog(QDialog):
         layout.addWidget(scrolling(form_page, "Card details"), 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        fit_to_screen(self, 640, 760)
+        fit_to_screen(self, 660, 800)
 
     def _editor(self, lines: bool, limit: int, text: str) -> QLineEdit | QPlainTextEdit:
         """A line edit, or a few lines' plain-text edit where Tab moves on (not a tab)."""
