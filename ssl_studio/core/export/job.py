@@ -61,7 +61,7 @@ def export_run(
             state = {**state, "threshold_choice": _threshold_choice(state, split)}
         source = store.run(state["parent_run_id"]) or {}
         state = {**state, "data": _data_facts(store, run, state, source, split, items)}
-        given = details or stored_details(store.card_details())
+        given = details if details is not None else stored_details(store.card_details())
         state = {**state, "card_details": given.to_dict()}
         baseline = _baseline(store, run)
         if state.get("test"):  # (the paired comparison, added once the baseline was scored)
