@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ssl_studio.cli_card import CARD_DETAILS_HELP
 from ssl_studio.core.config import CSV_LAYOUTS, DEVICES, FinetuneConfig
 from ssl_studio.core.wording import command_line, counted
 
@@ -248,13 +249,23 @@ def cmd_label_efficiency(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from ssl_studio.cli_output import EXIT_CANCELLED, TextReporter, stop_on_ctrl_c
     from ssl_studio.core.events import Stopped
+    from ssl_studio.core.export.card_details import FIELDS, load_card_details
     from ssl_studio.core.export.card_text import parity_sentence
     from ssl_studio.core.jobs import export
 
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    details = load_card_details(args.card_details) if args.card_details else None
     stop = stop_on_ctrl_c("the current format")
     try:
-        card = export(args.project, args.run, args.out, formats, report=TextReporter(), stop=stop)
+        card = export(
+            args.project,
+            args.run,
+            args.out,
+            formats,
+            report=TextReporter(),
+            stop=stop,
+            details=details,
+        )
     except Stopped:
         print(f"Stopped; nothing was written to {args.out}.")
         return EXIT_CANCELLED
@@ -262,6 +273,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     for name, what in card["files"].items():
         print(f"  {name}: {what}")
     print(f"  {parity_sentence(card['parity'])}")
+    if card.get("details"):  # (whether given now or kept in the project)
+        titles = ", ".join(FIELDS[key].title for key in card["details"] if key in FIELDS)
+        print(f"  The card's own words (ssl-studio card-details): {titles}.")
     return 0
 
 
@@ -445,6 +459,14 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         help="comma-separated (default: torchscript,onnx,safetensors)",
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="a new folder")
+    p.add_argument(
+        "--card-details",
+        type=Path,
+        metavar="FILE",
+        help=CARD_DETAILS_HELP + ". Used for this export and kept in the project for later "
+        "ones (without this option an export uses the kept ones; see them with: ssl-studio "
+        "card-details PROJECT_DIR)",
+    )
 
     p = add("predict", cmd_predict, "Class probabilities for files, from an export folder alone.")
     p.add_argument("export_dir", type=Path, metavar="EXPORT_DIR")

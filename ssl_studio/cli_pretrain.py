@@ -20,6 +20,7 @@ from ssl_studio.core.config import DEVICES, PRESETS, PretrainConfig
 from ssl_studio.core.config_check import switch_word
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event
+from ssl_studio.core.settings_file import read_settings_file
 from ssl_studio.core.wording import resume_command
 
 # the command-line options that set the run's config, and those of its training
@@ -64,21 +65,6 @@ def _apply_set(data: dict[str, Any], assignment: str) -> None:
         data[key] = parse_set_value(value)
 
 
-def _read_config_file(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SSLStudioError(f"Cannot read the config file {path}: {exc.strerror}.") from exc
-    try:
-        if path.suffix.lower() == ".toml":
-            import tomllib
-
-            return tomllib.loads(text)
-        return json.loads(text)
-    except ValueError as exc:
-        raise SSLStudioError(f"{path} is not valid {path.suffix[1:].upper()}: {exc}") from exc
-
-
 def pretrain_config(args: argparse.Namespace) -> PretrainConfig:
     """The run's config: the --config file, then the named options, then each --set."""
     if args.resume is not None:
@@ -92,7 +78,7 @@ def pretrain_config(args: argparse.Namespace) -> PretrainConfig:
                 f"--resume continues run {args.resume} with its own settings; leave out "
                 f"{', '.join(given)} (or start a new run without --resume)."
             )
-    data: dict[str, Any] = _read_config_file(args.config) if args.config else {}
+    data: dict[str, Any] = read_settings_file(args.config) if args.config else {}
     data.setdefault("train", {})
     for name in _RUN_OPTIONS:
         if getattr(args, name) is not None:

@@ -11,13 +11,16 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Failed, Finished, Message, Reporter, Started, StopToken, ignore
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import user_error
+
+if TYPE_CHECKING:
+    from ssl_studio.core.export.card_details import CardDetails
 
 
 @contextlib.contextmanager
@@ -334,14 +337,17 @@ def export(
     *,
     report: Reporter = ignore,
     stop: StopToken | None = None,
+    details: CardDetails | None = None,
 ) -> dict[str, Any]:
     """Export a fine-tuning run to the folder ``out`` (TorchScript, ONNX checked against
     PyTorch with ONNX Runtime, safetensors, model card). Returns the model card; raises
-    events.Stopped when stopped (between formats; nothing is written then)."""
+    events.Stopped when stopped (between formats; nothing is written then). ``details``:
+    the user's words for the card (export/card_details.py), kept in the project for the
+    next exports; None: those the project keeps."""
     from ssl_studio.core.export.job import export_run
 
     with _told(Path(project), lambda error: None):
-        return export_run(Path(project), run_id, Path(out), tuple(formats), report, stop)
+        return export_run(Path(project), run_id, Path(out), tuple(formats), report, stop, details)
 
 
 def predict(

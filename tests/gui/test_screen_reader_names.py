@@ -19,8 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ssl_studio.core.export.card_details import CardDetails
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui.thumbnails import ThumbnailModel, thumbnail_view
+from ssl_studio.gui.wizard.card_details_dialog import CardDetailsDialog
 from ssl_studio.gui.wizard.label_dialog import LabelDialog
 
 from gui_helpers import import_shapes
@@ -101,6 +103,8 @@ def test_every_control_of_the_window_and_the_wizard_has_a_name(make_window, proj
     missing += [f"wizard: {w}" for w in unnamed(wizard)]
     view = DatasetView.open(project, "shapes")
     missing += [f"label dialog: {w}" for w in unnamed(LabelDialog(view, {}, window))]
+    details = CardDetailsDialog(project, CardDetails(), window)
+    missing += [f"card details dialog: {w}" for w in unnamed(details)]
     assert not missing, "\n".join(missing)
 
 
@@ -132,6 +136,8 @@ def test_no_two_alt_keys_of_a_step_or_dialog_collide(make_window, project, tmp_p
     for step, panel in enumerate(window.panels):
         shared += [f"step {step + 1}: {s}" for s in _shared(menus + _alt_keys(panel))]
     shared += [f"wizard: {s}" for s in _shared(_alt_keys(window.open_wizard()))]
+    details = CardDetailsDialog(project, CardDetails(), window)
+    shared += [f"card details: {s}" for s in _shared(_alt_keys(details))]
     assert ("c", "&Colour by") in _alt_keys(window.map) and ("w", "&Window") in _alt_keys(
         window.data
     )

@@ -20,6 +20,10 @@ NOT_FOR_DIAGNOSIS = (
     "set for research and evaluation; it is not a medical device, has not been validated "
     "clinically, and its outputs must not be used to diagnose or treat patients."
 )
+RESEARCH_USE = (
+    "Research: data exploration, benchmarking and method development on data like the "
+    "training data (same modality, acquisition and population)."
+)
 
 
 def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
@@ -88,13 +92,16 @@ def build_card(
     parity: dict[str, Any],
     source: dict[str, Any],
 ) -> dict[str, Any]:
-    """The card as a JSON-able dict, from a classifier checkpoint (see finetune/saved.py)."""
+    """The card as a JSON-able dict, from a classifier checkpoint (see finetune/saved.py);
+    ``state["card_details"]``: the user's details ({key: text}), as ``details``."""
     spec = state["spec"]
+    details = state.get("card_details") or {}
     info = state.get("info", {})
     scratch = info.get("protocol") == "scratch"
     return {
         "name": f"ssl-studio-{spec['backbone']}-{info.get('protocol', 'classifier')}",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **({"details": dict(details)} if details else {}),
         "classes": spec["classes"],
         "positive_class": spec["classes"][1] if len(spec["classes"]) == 2 else None,
         "threshold": state.get("threshold"),
@@ -133,10 +140,8 @@ def build_card(
         "versions": state.get("versions"),
         "exported_with": export_versions(),
         "data": state.get("data"),
-        "intended_use": (
-            "Research: data exploration, benchmarking and method development on data like "
-            "the training data (same modality, acquisition and population)."
-        ),
+        # the user's own words when given (card_details.py); the statement below stays
+        "intended_use": details.get("intended_use") or RESEARCH_USE,
         "limitations": limitations(state),
         "not_for_clinical_diagnosis": NOT_FOR_DIAGNOSIS,
     }

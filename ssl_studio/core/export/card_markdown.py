@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
+from ssl_studio.core.export.card_about import about_lines, markdown_text, title
 from ssl_studio.core.export.card_text import (
     ECE_DEFINITION,
     PROTOCOL_WORDS,
@@ -223,16 +224,17 @@ def card_markdown(card: dict[str, Any]) -> str:
     options = f" ({', '.join(f'{k} {v}' for k, v in chosen.items())})" if chosen else ""
     choices = choices_sentence(t["protocol"], t.get("chosen") or {}, t.get("train_counts"))
     lines = [
-        f"# {card['name']}",
+        f"# {title(card)}",
         "",
         f"**{card['not_for_clinical_diagnosis']}**",
         "",
+        *about_lines(card),
         "## What it does",
         "",
         f"Classifies {card['architecture']['modality']} inputs into: "
         f"{', '.join(class_names(card['classes']))}. {decision_sentence(card)}",
         "",
-        f"Intended use: {card['intended_use']}",
+        f"Intended use: {markdown_text(card['intended_use'])}",
         "",
         f"Limitations: {card['limitations']}",
         "",

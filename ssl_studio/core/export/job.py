@@ -14,6 +14,7 @@ import numpy as np
 from ssl_studio.core.data.series_channels import named
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
+from ssl_studio.core.export.card_details import CardDetails, stored_details
 from ssl_studio.core.export.preprocess import RATE_TOLERANCE
 from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
@@ -33,10 +34,13 @@ def export_run(
     formats: tuple[str, ...] = FORMATS,
     report: Reporter = ignore,
     stop: StopToken | None = None,
+    details: CardDetails | None = None,
 ) -> dict[str, Any]:
     """Export fine-tuning run ``run_id`` to the folder ``out``; returns the model card
     (raises events.Stopped when ``stop`` is set before the folder is complete). A used
-    ``out`` or an unknown format is refused before anything is announced or read."""
+    ``out`` or an unknown format is refused before anything is announced or read. The
+    card holds ``details`` when given (and the project keeps them once the export is
+    written), else the details the project keeps."""
     check_export_place(Path(out), formats)
     with Store.open(project, write=True, purpose="ssl-studio export") as store:
         _refuse_project_internals(store, Path(out))
@@ -57,6 +61,8 @@ def export_run(
             state = {**state, "threshold_choice": _threshold_choice(state, split)}
         source = store.run(state["parent_run_id"]) or {}
         state = {**state, "data": _data_facts(store, run, state, source, split, items)}
+        given = details if details is not None else stored_details(store.card_details())
+        state = {**state, "card_details": given.to_dict()}
         baseline = _baseline(store, run)
         if state.get("test"):  # (the paired comparison, added once the baseline was scored)
             state = {**state, "test": with_paired(state["test"], run_dir)}
@@ -86,6 +92,8 @@ def export_run(
                 + " and export again; nothing was written and the project is unchanged."
             ) from exc
         store.add_export(run_id, str(Path(out).resolve()), list(formats), card)
+        if details is not None:
+            store.set_card_details(details.to_dict())
     return card
 
 

@@ -18,10 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.events import Stopped
+from ssl_studio.core.export.card_details import remembered_card_details
 from ssl_studio.core.export.card_markdown import card_markdown
 from ssl_studio.core.export.writer import FORMATS
 from ssl_studio.core.jobs import export
 from ssl_studio.gui.colours import tone
+from ssl_studio.gui.wizard.card_details_dialog import CardDetailsDialog
 
 if TYPE_CHECKING:
     from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
@@ -55,13 +57,23 @@ class ExportPage(QWizardPage):
         where.addWidget(browse)
         self.export_button = QPushButton("Export")
         self.export_button.clicked.connect(self.export)
+        details = QPushButton("Card &details…")  # Alt+D
+        details.setToolTip(
+            "Your own words for the model card: its name, who made it, intended use, data "
+            "source, ethics approval, caveats. Kept in the project for every export."
+        )
+        details.clicked.connect(self.edit_details)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(details)
+        buttons.addStretch(1)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.card = QTextBrowser()
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(where)
-        layout.addWidget(self.export_button)
+        layout.addLayout(buttons)
         layout.addWidget(self.status)
         card_title = QLabel("&Model card")  # Alt+M
         card_title.setBuddy(self.card)
@@ -77,8 +89,22 @@ class ExportPage(QWizardPage):
             self.folder.setText(str(self.wiz.project / "exports" / f"run-{result['run_id']}"))
         self.card.setMarkdown(
             "The card is written with the export. It will hold the test metrics above, the "
-            "baseline, the preprocessing, the intended use and its limits."
+            "baseline, the preprocessing, the intended use and its limits, and the card "
+            "details you give (Card details…)."
         )
+
+    def edit_details(self) -> bool:
+        """The card details dialog, filled with those the project keeps; True when saved
+        (the next export's card holds them)."""
+        with self.wiz.context.reading(self) as read:
+            kept = remembered_card_details(self.wiz.project)
+        if read.error:
+            return False
+        dialog = CardDetailsDialog(self.wiz.project, kept, self)
+        if not dialog.exec():
+            return False
+        self.status.setText("Card details saved: the next export's card holds them.")
+        return True
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export to")

@@ -8,6 +8,7 @@ lives anywhere else in SSL Studio.
 from __future__ import annotations
 
 from ssl_studio.core.project.store.base import StoreBase, folder_bytes, now
+from ssl_studio.core.project.store.card_details import CardDetailRecords
 from ssl_studio.core.project.store.datasets import DatasetRecords
 from ssl_studio.core.project.store.import_history import ImportHistory
 from ssl_studio.core.project.store.import_report import ImportReport
@@ -31,6 +32,7 @@ class Store(
     PathRedaction,
     RunRecords,
     RemovalRecords,
+    CardDetailRecords,
     StoreBase,
 ):
     """One open project. Use ``Store.create`` / ``Store.open`` and close it (or ``with``)."""

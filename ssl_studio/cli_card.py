@@ -1,0 +1,66 @@
+"""The ``card-details`` command: see, set or clear the words the project keeps for the
+model card of every export (core/export/card_details.py); ``export --card-details FILE``
+sets them too (cli_models.py)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from ssl_studio.core.export.card_details import FIELDS
+from ssl_studio.core.wording import command_line
+
+CARD_DETAILS_HELP = (
+    "a TOML (.toml) or JSON file of the model card's own words, one 'key = \"text\"' per "
+    f"field, all optional: {', '.join(FIELDS)}; never write a patient's name or ID in it"
+)
+
+
+def cmd_card_details(args: argparse.Namespace) -> int:
+    from ssl_studio.core.export.card_details import (
+        CardDetails,
+        load_card_details,
+        remember_card_details,
+        remembered_card_details,
+    )
+
+    if args.set is not None:
+        remember_card_details(args.project, load_card_details(args.set))
+    elif args.clear:
+        remember_card_details(args.project, CardDetails())
+        print("The project keeps no card details now; exports say only what SSL Studio knows.")
+        return 0
+    details = remembered_card_details(args.project).to_dict()
+    if not details:
+        hint = command_line("ssl-studio", "card-details", args.project, "--set", "FILE")
+        print(f"The project keeps no card details. Set them with: {hint}")
+        return 0
+    print("Card details the project keeps (every export's model card holds them):")
+    for key, text in details.items():
+        lines = text.splitlines()
+        print(f"  {key} ({FIELDS[key].title}): {lines[0]}")
+        for line in lines[1:]:
+            print(f"      {line}")
+    return 0
+
+
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add the command to the ``ssl-studio`` parser (``add(name, func, help)``)."""
+    p = add(
+        "card-details",
+        cmd_card_details,
+        "Show, set or clear what the project's model cards say about the model in your "
+        "own words (name, who made it, intended use, data source, ethics approval, ...).",
+    )
+    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument(
+        "--set",
+        type=Path,
+        metavar="FILE",
+        help=CARD_DETAILS_HELP + ". Kept in the project for every later export, in place "
+        "of any kept before",
+    )
+    what.add_argument("--clear", action="store_true", help="forget the details kept")
+    what.add_argument("--show", action="store_true", help="show the details kept (the default)")

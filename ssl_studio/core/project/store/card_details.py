@@ -1,0 +1,26 @@
+"""The project's card details: the user's own words for every export's model card
+(core/export/card_details.py checks them), kept in ``meta`` as one JSON text."""
+
+from __future__ import annotations
+
+import json
+
+from ssl_studio.core.project.store.base import StoreBase
+
+CARD_DETAILS = "card_details"  # meta key
+
+
+class CardDetailRecords(StoreBase):
+    """``card_details`` and ``set_card_details`` (mixed into Store)."""
+
+    def card_details(self) -> str | None:
+        """The stored details as JSON text ({key: text}), or None when none were saved."""
+        return self.meta(CARD_DETAILS)
+
+    def set_card_details(self, details: dict[str, str]) -> None:
+        """Keep ``details`` (already checked); an empty dict forgets them."""
+        with self.transaction():
+            if details:
+                self._set_meta(CARD_DETAILS, json.dumps(details, ensure_ascii=False))
+            else:
+                self.conn.execute("DELETE FROM meta WHERE key = ?", (CARD_DETAILS,))

@@ -1,0 +1,35 @@
+"""Reading a settings file the user wrote: TOML (by its ``.toml`` suffix) or JSON."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ssl_studio.core.errors import ConfigError
+
+
+def read_settings_file(path: Path, what: str = "config file") -> dict[str, Any]:
+    """The table a TOML or JSON file holds; ``what`` names the file in messages ("config
+    file", "card details file"). Raises ConfigError saying which file and how to fix it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"The {what} {path} is not UTF-8 text; save it as UTF-8.") from exc
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the {what} {path}: {exc.strerror}.") from exc
+    kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+    try:
+        data = tomllib.loads(text) if kind == "TOML" else json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{path} is not valid {kind}: {exc}. Fix that line and try again."
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path} holds a {type(data).__name__}, not a table of names and values; write "
+            'it as {"name": "value", ...}.'
+        )
+    return data

@@ -1,0 +1,110 @@
+"""An export's card holds the details the user wrote (given, or kept by the project),
+and says only what SSL Studio knows without them; the command line sets, shows and
+clears them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from finetune_projects import quick_train
+
+from ssl_studio.cli import main
+from ssl_studio.core.config import FinetuneConfig
+from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS, RESEARCH_USE
+from ssl_studio.core.export.card_details import CardDetails, remembered_card_details
+from ssl_studio.core.jobs import export, finetune
+from ssl_studio.core.labels import labels_from_folders
+
+DETAILS = CardDetails(
+    model_name="Shapes | triage",
+    model_version="0.3",
+    developed_by="Imaging lab",
+    intended_use="Sorting shapes\n# for a study",
+    data_source="Synthetic shapes <drawn> by a script",
+    ethics_approval="Not needed: no patient data",
+)
+
+
+@pytest.fixture(scope="module")
+def run(image_project):
+    """(project, fine-tuning run id): a quick kNN classifier on the shapes."""
+    project, pretraining = image_project
+    labels_from_folders(project, "shapes")
+    cfg = FinetuneConfig(
+        project=project, run=pretraining, labels="folders", protocol="knn", n_boot=10,
+        baseline=False, train=quick_train(steps=2),
+    )  # fmt: skip
+    return project, finetune(cfg)["run_id"]
+
+
+def _written(out):
+    card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
+    return card, (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+
+
+def test_the_card_holds_the_details_given_then_those_the_project_kept(run, tmp_path):
+    project, run_id = run
+    card, markdown = _written(_export(project, run_id, tmp_path / "plain"))
+    assert "details" not in card and card["intended_use"] == RESEARCH_USE
+    assert "About this model" not in markdown and markdown.startswith("# ssl-studio-")
+
+    export(project, run_id, tmp_path / "given", formats=("safetensors",), details=DETAILS)
+    card, markdown = _written(tmp_path / "given")
+    assert card["details"] == DETAILS.to_dict()
+    assert card["intended_use"] == "Sorting shapes\n# for a study"
+    assert card["not_for_clinical_diagnosis"] == NOT_FOR_DIAGNOSIS
+    assert markdown.startswith(f"# Shapes \\| triage 0.3\n\n**{NOT_FOR_DIAGNOSIS}**\n\n## About")
+    assert "- **Data source**: Synthetic shapes \\<drawn\\> by a script" in markdown
+    assert "- **Ethics approval / data-use agreement**: Not needed: no patient data" in markdown
+    assert "Intended use: Sorting shapes  \n  \\# for a study" in markdown
+    assert "\n# for a study" not in markdown  # no heading of the user's making
+    assert remembered_card_details(project) == DETAILS  # kept for the next export
+
+    card, markdown = _written(_export(project, run_id, tmp_path / "kept"))
+    assert card["details"] == DETAILS.to_dict() and "## About this model" in markdown
+
+
+def _export(project, run_id, out):
+    export(project, run_id, out, formats=("safetensors",))
+    return out
+
+
+def test_the_command_line_sets_shows_and_clears_the_details(run, tmp_path, capsys):
+    project, run_id = run
+    assert main(["card-details", str(project), "--clear"]) == 0
+    capsys.readouterr()
+    assert main(["card-details", str(project)]) == 0
+    assert "The project keeps no card details." in capsys.readouterr().out
+
+    file = tmp_path / "card.toml"
+    file.write_text('model_name = "CLI model"\ncaveats = """one\ntwo"""\n', encoding="utf-8")
+    out = tmp_path / "cli-export"
+    argv = ["export", str(project), "--run", str(run_id), "--out", str(out)]
+    assert main([*argv, "--format", "safetensors", "--card-details", str(file)]) == 0
+    card, markdown = _written(out)
+    assert card["details"] == {"model_name": "CLI model", "caveats": "one\ntwo"}
+    assert "- **Known caveats**: one  \n  two" in markdown
+    said = capsys.readouterr().out
+    assert "  The card's own words (ssl-studio card-details): Model name, Known caveats." in said
+    assert main(["card-details", str(project), "--show"]) == 0
+    shown = capsys.readouterr().out
+    assert "  model_name (Model name): CLI model" in shown
+    assert "  caveats (Known caveats): one\n      two" in shown
+
+    file.write_text('model_nam = "typo"\n', encoding="utf-8")
+    assert main(["card-details", str(project), "--set", str(file)]) == 1
+    said = capsys.readouterr().err
+    assert (
+        "Unknown card detail 'model_nam' in " in said and "the known ones are: model_name" in said
+    )
+    assert main([*argv[:-1], str(tmp_path / "refused"), "--card-details", str(file)]) == 1
+    assert not (tmp_path / "refused").exists()
+    assert remembered_card_details(project).model_name == "CLI model"  # unchanged
+
+    file.write_text('citation = "Doe 2025"\n', encoding="utf-8")
+    assert main(["card-details", str(project), "--set", str(file)]) == 0
+    assert "  citation (How to cite): Doe 2025" in capsys.readouterr().out
+    assert remembered_card_details(project) == CardDetails(citation="Doe 2025")
+    assert main(["card-details", str(project), "--clear"]) == 0
+    assert remembered_card_details(project) == CardDetails()

@@ -1,0 +1,104 @@
+"""The export step's "Card details…": a form pre-filled with what the project keeps,
+saved on OK, reachable from the keyboard."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QScreen
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPlainTextEdit, QScrollArea
+
+from ssl_studio.core.export.card_details import (
+    FIELDS,
+    CardDetails,
+    remember_card_details,
+    remembered_card_details,
+)
+from ssl_studio.gui.wizard.card_details_dialog import CardDetailsDialog, access_keys
+
+KEPT = CardDetails(model_name="Chest triage", caveats="Adults only.\nOne site.")
+
+
+def test_the_dialog_shows_the_kept_details_and_saves_what_is_typed(qtbot, project):
+    remember_card_details(project, KEPT)
+    dialog = CardDetailsDialog(project, remembered_card_details(project))
+    qtbot.addWidget(dialog)
+    assert dialog.fields["model_name"].text() == "Chest triage"
+    assert dialog.fields["caveats"].toPlainText() == "Adults only.\nOne site."
+    assert dialog.fields["citation"].toPlainText() == ""
+    dialog.fields["model_version"].setText(" 2.0 ")
+    dialog.fields["caveats"].setPlainText("")
+    dialog.fields["ethics_approval"].setPlainText("IRB 2024-117")
+    dialog.accept()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    saved = CardDetails(
+        model_name="Chest triage", model_version="2.0", ethics_approval="IRB 2024-117"
+    )
+    assert dialog.saved == saved and remembered_card_details(project) == saved
+
+
+def test_a_refused_value_is_said_and_nothing_is_saved(qtbot, project):
+    remember_card_details(project, KEPT)
+    dialog = CardDetailsDialog(project, KEPT)
+    qtbot.addWidget(dialog)
+    dialog.fields["caveats"].setPlainText("ring \x07 <b>")
+    dialog.accept()
+    assert dialog.result() != QDialog.DialogCode.Accepted and dialog.saved is None
+    assert (
+        "Not saved." in dialog.error.text()
+        and "Known caveats holds a control" in dialog.error.text()
+    )
+    assert remembered_card_details(project) == KEPT
+
+
+def test_every_field_has_a_label_with_its_own_alt_key_and_tab_moves_on(qtbot, project):
+    dialog = CardDetailsDialog(project, CardDetails())
+    qtbot.addWidget(dialog)
+    labels = {label.buddy(): label.text() for label in dialog.findChildren(QLabel) if label.buddy()}
+    assert set(labels) == set(dialog.fields.values())
+    keys = [text[text.index("&") + 1].lower() for text in labels.values()]
+    assert len(set(keys)) == len(FIELDS) and not {"o", "c"} & set(keys)  # OK, Cancel
+    assert all(w.accessibleName() for w in dialog.fields.values())
+    assert isinstance(dialog.fields["model_name"], QLineEdit)
+    assert dialog.fields["model_name"].maxLength() == FIELDS["model_name"].limit
+    notes = dialog.fields["caveats"]
+    assert isinstance(notes, QPlainTextEdit) and notes.tabChangesFocus()
+    dialog.show()
+    notes.setFocus()
+    QTest.keyClick(notes, Qt.Key.Key_Tab)
+    assert notes.toPlainText() == "" and not notes.hasFocus()
+    assert access_keys(["Data", "Data", "Dd"], taken="") == ["&Data", "D&ata", "Dd"]
+
+
+def test_the_export_step_opens_the_dialog_pre_filled(qtbot, make_window, project, monkeypatch):
+    remember_card_details(project, KEPT)
+    shown = []
+
+    def exec_(dialog):
+        shown.append(dialog.fields["model_name"].text())
+        dialog.fields["contact"].setText("lab@example.org")
+        dialog.accept()
+        return int(dialog.result())
+
+    monkeypatch.setattr(CardDetailsDialog, "exec", exec_)
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.result = {"run_id": 3}
+    page = wizard.pages["export"]
+    button = next(b for b in page.findChildren(type(page.export_button)) if "details" in b.text())
+    assert button.text() == "Card &details…"
+    button.click()
+    assert shown == ["Chest triage"]
+    assert remembered_card_details(project).contact == "lab@example.org"
+    assert page.status.text() == "Card details saved: the next export's card holds them."
+
+
+def test_the_dialog_fits_a_small_screen_and_scrolls_its_fields(qtbot, project, monkeypatch):
+    area = QRect(0, 0, 1280, 680)  # a 1280 x 720 screen less its taskbar
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _: QRect(area))
+    dialog = CardDetailsDialog(project, CardDetails())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.height() <= int(area.height() * 0.9) and dialog.width() <= 660
+    assert dialog.findChild(QScrollArea).verticalScrollBar().maximum() > 0
