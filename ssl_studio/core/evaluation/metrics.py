@@ -219,9 +219,11 @@ def classification_report(
         out["ppv"], out["npv"] = out["per_class"][1]["precision"], out["per_class"][0]["precision"]
     out["interval_method"] = (
         f"percentile bootstrap, {n_boot} resamples of {out['resampled']} (seed {seed}); "
-        "where every resample gives the same accuracy, balanced accuracy or (of two "
-        "classes) sensitivity or specificity, all right or all wrong, the Wilson score "
-        "interval of that proportion instead"
+        "where every resample gives the same accuracy, balanced accuracy, (of two "
+        "classes) sensitivity or specificity, or a class's own sensitivity or precision, "
+        "all right or all wrong, the Wilson score interval of that proportion instead; "
+        "resamples that lack a class of the test items are left out of every mean over "
+        "classes"
     )
     return out
 
