@@ -119,15 +119,21 @@ def versions_rows(versions: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def table_cell(text: str) -> str:
+    """A text for a cell of a Markdown table: a ``|`` in it (a class named "benign|x")
+    would end the cell, so it is escaped."""
+    return str(text).replace("|", "\\|")
+
+
 def confusion_rows(confusion: list[list[int]] | None, classes: list[str]) -> list[str]:
     """The confusion matrix as a Markdown table (rows: truth, columns: predicted)."""
     if not confusion:
         return []
     return [
-        "| truth \\ predicted | " + " | ".join(classes) + " |",
+        "| truth \\ predicted | " + " | ".join(map(table_cell, classes)) + " |",
         "|---" * (len(classes) + 1) + "|",
         *[
-            f"| {name} | " + " | ".join(str(v) for v in row) + " |"
+            f"| {table_cell(name)} | " + " | ".join(str(v) for v in row) + " |"
             for name, row in zip(classes, confusion, strict=False)
         ],
     ]
