@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ssl_studio.cli_card import CARD_DETAILS_HELP
+from ssl_studio.cli_report import print_curve, print_report
 from ssl_studio.core.config import CSV_LAYOUTS, DEVICES, FinetuneConfig
 from ssl_studio.core.wording import command_line, counted
 
@@ -21,50 +22,6 @@ PROTOCOL_HELP = (
     "everything, the encoder gently; scratch = the same network from random weights (the "
     "baseline); auto (default) = linear up to 25 labels per class, else full"
 )
-
-
-def _metric(report: dict[str, Any], name: str) -> str:
-    m = report.get(name) or {}
-    if m.get("value") is None:
-        return "n/a"
-    ci = "" if m.get("low") is None else f" [{m['low']:.3f}-{m['high']:.3f}]"
-    return f"{m['value']:.3f}{ci}"
-
-
-def print_report(title: str, report: dict[str, Any]) -> None:
-    from ssl_studio.core.evaluation.metrics import SCALARS, threshold_line
-
-    print(f"{title} (n = {report['n']}, 95 % bootstrap intervals):")
-    if len(report["classes"]) == 2:
-        print(
-            f"  positive class: {report['classes'][1]} (sensitivity is its recall, "
-            f"specificity that of {report['classes'][0]}; choose it with --positive)"
-        )
-    if (line := threshold_line(report)) is not None:
-        print(f"  {line}")
-    for name in SCALARS:
-        print(f"  {name:18s} {_metric(report, name)}")
-    if report.get("note"):
-        print(f"  note: {report['note']}")
-    _print_paired(report.get("versus_baseline"))
-    print(f"  confusion (rows truth, columns predicted; {', '.join(report['classes'])}):")
-    for row in report["confusion"]:
-        print("    " + " ".join(f"{v:5d}" for v in row))
-
-
-def _print_paired(paired: dict[str, Any] | None) -> None:
-    """Fine-tuned minus baseline per metric, paired (see evaluation/comparison.py)."""
-    if not paired:
-        return
-    print(
-        f"  minus the from-scratch baseline (run {paired.get('baseline_run_id')}; paired "
-        f"bootstrap over the same test {paired.get('resampled', 'items')}):"
-    )
-    for name in ("accuracy", "balanced_accuracy", "roc_auc"):
-        d = paired.get(name) or {}
-        if d.get("value") is not None:
-            ci = "" if d.get("low") is None else f" [{d['low']:+.3f}, {d['high']:+.3f}]"
-            print(f"    {name:16s} {d['value']:+.3f}{ci}")
 
 
 def cmd_labels(args: argparse.Namespace) -> int:
@@ -232,17 +189,7 @@ def cmd_label_efficiency(args: argparse.Namespace) -> int:
         print(f"Run {result['run_id']}: test items {result['test_items']}, seeds {seeds}")
         if result.get("note"):
             print(f"note: {result['note']}")
-        curve = result["curve"]
-        binary = bool(curve) and curve[0][curve[0]["protocol"]]["roc_auc"]["mean"] is not None
-        key, measure = ("roc_auc", "ROC AUC") if binary else ("accuracy", "accuracy")
-        print(f"{measure}, mean ± std over the seeds:")
-        print(f"{'labels/class':>12}  {'protocol':>9}  {'pretrained':>15}  {'scratch':>15}")
-        for p in curve:
-            a, b = p[p["protocol"]][key], p["scratch"][key]
-            print(
-                f"{p['labels_per_class']:>12}  {p['protocol']:>9}  "
-                f"{a['mean']:.3f} ± {a['std']:.3f}  {b['mean']:.3f} ± {b['std']:.3f}"
-            )
+        print_curve(result)
     return EXIT_CANCELLED if result["status"] == "stopped" else 0
 
 

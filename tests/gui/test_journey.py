@@ -152,7 +152,9 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert "ROC AUC" in rows and "[" in results.metrics.item(rows["ROC AUC"], 1).text()
     assert {"F1", "Sensitivity (recall of b)", "Specificity (recall of a)"} <= set(rows)
     assert "Positive class: <b>b</b>" in results.headline.text() and results.roc.isVisible()
-    assert len(rows) == len(SCALARS)  # every metric of the report, none dropped
+    assert len(rows) == len(SCALARS) + 2  # every metric of the report, and PPV/NPV
+    assert {"PPV (precision of b)", "NPV (precision of a)"} <= set(rows)
+    assert results.per_class.rowCount() == 2  # each class's own figures
     assert results.metrics.item(rows["ROC AUC"], 2).text() != "—"  # the scratch baseline
     assert results.confusion.rowCount() == 2
     assert results.label_efficiency()  # the curve: k labels per class x 3 seeds, both models
@@ -169,16 +171,17 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     )
     ks, _ = results.curve.points("scratch")
     assert list(ks) == [p["labels_per_class"] for p in wizard.efficiency["curve"]] and len(ks) >= 2
-    assert results.curve.getAxis("left").labelText == "AUC"
+    assert results.curve.getAxis("left").labelText == "ROC AUC"
     # a point without an AUC (one class in its test split) makes the whole chart
-    # accuracy rather than mixing the two; a scratch-protocol curve is drawn once
+    # balanced accuracy rather than mixing the two (plain accuracy flatters a model that
+    # calls the common class); a scratch-protocol curve is drawn once
     real = wizard.efficiency
     first = real["curve"][0]
     no_auc = {**first, "scratch": {**first["scratch"], "roc_auc": {"mean": None}}}
     results._curve({"curve": [no_auc, *real["curve"][1:]]})
-    assert results.curve.getAxis("left").labelText == "accuracy"
+    assert results.curve.getAxis("left").labelText == "Balanced accuracy"
     _, ys = results.curve.points("scratch")
-    assert list(ys) == [p["scratch"]["accuracy"]["mean"] for p in real["curve"]]
+    assert list(ys) == [p["scratch"]["balanced_accuracy"]["mean"] for p in real["curve"]]
     results._curve({"curve": [{**first, "protocol": "scratch", "labels_per_class": 1}]})
     assert len(results.curve.points("scratch")[0]) == 1
     results._curve(real)

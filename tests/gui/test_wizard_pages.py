@@ -395,3 +395,43 @@ def test_the_labels_page_names_one_patient_id_for_all_and_offers_a_split_by_item
     assert "item by item: patients are not kept apart" in wizard.pages["protocol"].testing.text()
     wizard.options = dict(OPTIONS)
     assert wizard.finetune_config().group_by_patient is False
+
+
+def test_the_results_show_each_class_and_say_which_classes_are_absent(make_window, project):
+    def table(widget):
+        return [
+            [widget.item(r, c).text() for c in range(widget.columnCount())]
+            for r in range(widget.rowCount())
+        ]
+
+    y = np.array([1] * 4 + [2] * 3)  # items of b and c only, every one called d
+    proba = np.full((7, 5), 0.05)
+    proba[:, 3] = 0.8
+    test = classification_report(y, proba, ["a", "b", "c", "d", "e"], n_boot=50)
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.result = {"run_id": 3, "protocol": "linear", "test": test}
+    results = wizard.pages["results"]
+    results.initializePage()
+    rows = table(results.per_class)
+    assert [r[:2] for r in rows] == [["a", "0"], ["b", "4"], ["c", "3"], ["d", "0"], ["e", "0"]]
+    assert rows[1][2].startswith("0.000  [0.000,") and rows[0][2] == "—"
+    assert not results.per_class.isHidden()
+    text = results.headline.text()
+    assert "No scored items of a, d, e (3 of the model's 5 classes)" in text
+    assert "specificity (macro)" in text
+    # two classes: PPV and NPV at the threshold; a report stored before per-class figures
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 40)
+    p1 = np.clip(0.3 * y + rng.uniform(0, 0.7, 40), 0, 1)
+    two = classification_report(y, np.c_[1 - p1, p1], ["normal", "pneumonia"], n_boot=50)
+    wizard.result = {"run_id": 4, "protocol": "linear", "test": two}
+    results.initializePage()
+    names = [r[0] for r in table(results.metrics)]
+    assert "PPV (precision of pneumonia)" in names and "NPV (precision of normal)" in names
+    assert len(table(results.per_class)) == 2
+    old = {k: v for k, v in two.items() if k not in ("per_class", "absent_classes", "ppv", "npv")}
+    wizard.result = {"run_id": 4, "protocol": "linear", "test": old}
+    results.initializePage()
+    assert results.per_class.isHidden() and "No scored items" not in results.headline.text()
+    assert not any(r[0].startswith("PPV") for r in table(results.metrics))

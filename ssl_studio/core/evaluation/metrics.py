@@ -25,6 +25,14 @@ from sklearn.metrics import (
 
 from ssl_studio.core.config import sensitivity_target
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.bootstrap import (
+    MIN_BOOT_PATIENTS,
+    bootstrap_weights,
+    interval,
+    resampling_units,
+    scaled_size,
+)
+from ssl_studio.core.evaluation.per_class import per_class_report
 
 SCALARS = (
     "accuracy",
@@ -102,8 +110,9 @@ def point_metrics(
     y: np.ndarray, proba: np.ndarray, threshold: float | None = None
 ) -> dict[str, float | None]:
     """The scalar metrics of one set of predictions; None where y lacks a class the
-    metric needs (roc_auc, macro sensitivity and F1: any class; binary sensitivity: the
-    positives; specificity: the negatives)."""
+    metric needs (roc_auc and the macro sensitivity, specificity and F1: any class;
+    binary sensitivity: the positives; binary specificity: the negatives). Balanced
+    accuracy is the mean recall of the classes y holds."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a test set may lack a class: handled below
         return _point_metrics(y, proba, threshold)
@@ -127,9 +136,10 @@ def _point_metrics(
         auc = None
     labels = np.arange(k)
     # a class absent from y has no recall: binary sensitivity needs positives and
-    # specificity negatives; macro sensitivity and F1 need every class (as the AUC does)
+    # specificity negatives; the macro means need every class (as the AUC does): a
+    # class the model knows but the items lack would otherwise drop out of the mean
     every = len(present) == k
-    has_positives, has_negatives = (1 in present, 0 in present) if binary else (every, True)
+    has_positives, has_negatives = (1 in present, 0 in present) if binary else (every, every)
     return {
         "accuracy": float(accuracy_score(y, predicted)),
         "balanced_accuracy": float(balanced_accuracy_score(y, predicted)),
@@ -199,22 +209,21 @@ def classification_report(
             "patients."
         )
     for name in SCALARS:
-        value = point[name]
-        low = high = None
-        finite = samples[name][np.isfinite(samples[name])] if n_boot else []
-        if value is not None and len(finite):
-            low, high = (float(v) for v in np.percentile(finite, [2.5, 97.5]))
-            # a statistic biased in resamples (ECE only grows with the noise of a
-            # resample) can leave its own value outside: widen, never claim more certainty
-            low, high = min(low, value), max(high, value)
-            if low == high and value in (0.0, 1.0):
-                low, high = _wilson(value, _proportion_size(name, y, len(classes), patients))
-        out[name] = {"value": value, "low": low, "high": high}
+        size = _proportion_size(name, y, len(classes), patients)
+        out[name] = interval(point[name], samples.get(name), size)
+    support = np.bincount(y, minlength=len(classes))
+    out["absent_classes"] = [c for c, n in zip(classes, support, strict=True) if not n]
+    predicted = predict(proba, threshold)
+    out["per_class"] = per_class_report(y, proba, predicted, list(classes), samples, patients)
+    if len(classes) == 2:  # at the operating threshold: the precision of each class
+        out["ppv"], out["npv"] = out["per_class"][1]["precision"], out["per_class"][0]["precision"]
     out["interval_method"] = (
         f"percentile bootstrap, {n_boot} resamples of {out['resampled']} (seed {seed}); "
-        "where every resample gives the same accuracy, balanced accuracy or (of two "
-        "classes) sensitivity or specificity, all right or all wrong, the Wilson score "
-        "interval of that proportion instead"
+        "where every resample gives the same accuracy, balanced accuracy, (of two "
+        "classes) sensitivity or specificity, or a class's own sensitivity or precision, "
+        "all right or all wrong, the Wilson score interval of that proportion instead; "
+        "resamples that lack a class of the test items are left out of every mean over "
+        "classes"
     )
     return out
 
@@ -228,46 +237,7 @@ def _proportion_size(name: str, y: np.ndarray, k: int, patients: int) -> int:
     size = {"accuracy": len(y), "balanced_accuracy": int(counts[counts > 0].min())}
     if k == 2:
         size |= {"sensitivity": int(counts[1]), "specificity": int(counts[0])}
-    return max(1, round(size[name] * patients / len(y))) if size.get(name) else 0
-
-
-def _wilson(value: float, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """The 95 % Wilson score interval of a proportion ``value`` (0 or 1 here) of ``n``
-    tests: 40 of 40 right gives 0.912-1.000. A bootstrap of a perfect score only ever
-    resamples perfect scores (1.000-1.000), which claims a certainty 40 tests cannot
-    give. (value, value) when ``n`` is 0 (not a proportion)."""
-    if n <= 0:
-        return value, value
-    centre = (value + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(value * (1 - value) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
-
-
-MIN_BOOT_PATIENTS = 10  # fewer patients than this: resampling them says little
-
-
-def resampling_units(n: int, groups: np.ndarray | None) -> tuple[int, bool]:
-    """(patients among ``n`` test items, whether whole patients are resampled): when
-    items share patients and there are at least MIN_BOOT_PATIENTS of them."""
-    patients = len(np.unique(groups)) if groups is not None else n
-    return patients, MIN_BOOT_PATIENTS <= patients < n
-
-
-def bootstrap_weights(
-    n: int, n_boot: int, seed: int, groups: np.ndarray | None = None
-) -> np.ndarray:
-    """[n_boot, n] how often each item is in each resample: items drawn with replacement,
-    or with ``groups`` [n] whole groups drawn with replacement (each brings its items)."""
-    rng = np.random.default_rng(seed)
-    unit, n_units = np.arange(n), n
-    if groups is not None:
-        names, inverse = np.unique(np.asarray(groups), return_inverse=True)
-        if len(names) < n:  # some group holds several items
-            unit, n_units = inverse, len(names)
-    counts = np.zeros((n_boot, n_units))
-    rows = np.repeat(np.arange(n_boot), n_units)
-    np.add.at(counts, (rows, rng.integers(0, n_units, n_boot * n_units)), 1.0)
-    return counts[:, unit]
+    return scaled_size(size.get(name, 0), len(y), patients)
 
 
 def resampled_metrics(
@@ -277,8 +247,13 @@ def resampled_metrics(
 
     weights: [B, N] how often each example is in each resample (bootstrap counts). The
     confusion-matrix metrics and the ECE are computed for all resamples from weighted
-    counts; ROC AUC by scikit-learn with the counts as sample weights. With all weights
-    1 this gives exactly ``point_metrics`` (a test checks it).
+    counts; ROC AUC as the weighted chance a positive outscores a negative. With all
+    weights 1 this gives exactly ``point_metrics`` (a test checks it). One rule for a
+    resample that lacks a class of the test items: every mean over classes (balanced
+    accuracy, the macro figures) is undefined there, not a mean of the classes it kept
+    (which dropped a rare class's recall of 0 and stretched the interval up to 1).
+    Besides ``SCALARS``: "class_sensitivity", "class_precision", "class_roc_auc" [B, K],
+    each class's recall, precision and one-vs-rest AUC (see per_class.py).
     """
     k = proba.shape[1]
     predicted = predict(proba, threshold)
@@ -293,9 +268,14 @@ def resampled_metrics(
         negatives = total[:, None] - support
         specificity_c = (negatives - (called - tp)) / negatives
         f1_c = np.where(support + called > 0, 2 * tp / (support + called), 0.0)
+        precision = tp / called  # NaN for a class no item of the resample is called
+        tested = np.bincount(y, minlength=k) > 0  # the classes of the test items
+        kept = (support[:, tested] > 0).all(1)
         out = {
             "accuracy": tp.sum(1) / total,
-            "balanced_accuracy": np.nanmean(recall, 1),
+            "balanced_accuracy": np.where(kept, np.nan_to_num(recall[:, tested]).mean(1), np.nan),
+            "class_sensitivity": recall,
+            "class_precision": precision,
         }
     if k == 2:
         out.update(sensitivity=recall[:, 1], specificity=recall[:, 0], f1=f1_c[:, 1])
@@ -303,7 +283,7 @@ def resampled_metrics(
         every = (support > 0).all(1)  # macro means need every class in the resample
         out.update(
             sensitivity=np.where(every, np.nan_to_num(recall).mean(1), np.nan),
-            specificity=np.nanmean(specificity_c, 1),
+            specificity=np.where(every, np.nan_to_num(specificity_c).mean(1), np.nan),
             f1=np.where(every, f1_c.mean(1), np.nan),
         )
     confidence = proba.max(1)
@@ -314,11 +294,11 @@ def resampled_metrics(
     bins[np.arange(len(y)), which] = 1.0
     gap = weights @ (bins * correct[:, None]) - weights @ (bins * confidence[:, None])
     out["ece"] = np.abs(gap).sum(1) / total
-    if k == 2:
-        auc = _weighted_auc(y == 1, proba[:, 1], weights)
-    else:  # one-vs-rest, macro: defined only when every class is in the resample
-        auc = np.mean([_weighted_auc(y == c, proba[:, c], weights) for c in range(k)], 0)
-    out["roc_auc"] = auc
+    each = np.stack([_weighted_auc(y == c, proba[:, c], weights) for c in range(k)], 1)
+    out["class_roc_auc"] = each  # [B, K] one-vs-rest
+    # two classes: the AUC of class 1's probability; more: the macro one-vs-rest mean,
+    # defined only when every class is in the resample (NaN otherwise)
+    out["roc_auc"] = each[:, 1] if k == 2 else each.mean(1)
     return out
 
 

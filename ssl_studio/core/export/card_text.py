@@ -49,11 +49,6 @@ def _threshold_method(method: str | None) -> str:
     return ""
 
 
-def cell(text: str) -> str:
-    """``text`` for a Markdown table cell (a class named "II|III" must not split it)."""
-    return str(text).replace("|", "\\|")
-
-
 def class_names(classes: list[str]) -> list[str]:
     """Class names for a list in a sentence: quoted when one holds a comma or semicolon
     ("x, y" would read as two classes), as they are otherwise."""
@@ -142,15 +137,21 @@ def versions_rows(versions: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def table_cell(text: str) -> str:
+    """A text for a cell of a Markdown table: a ``|`` in it (a class named "benign|x")
+    would end the cell, so it is escaped."""
+    return str(text).replace("|", "\\|")
+
+
 def confusion_rows(confusion: list[list[int]] | None, classes: list[str]) -> list[str]:
     """The confusion matrix as a Markdown table (rows: truth, columns: predicted)."""
     if not confusion:
         return []
     return [
-        "| truth \\ predicted | " + " | ".join(cell(c) for c in classes) + " |",
+        "| truth \\ predicted | " + " | ".join(map(table_cell, classes)) + " |",
         "|---" * (len(classes) + 1) + "|",
         *[
-            f"| {cell(name)} | " + " | ".join(str(v) for v in row) + " |"
+            f"| {table_cell(name)} | " + " | ".join(str(v) for v in row) + " |"
             for name, row in zip(classes, confusion, strict=False)
         ],
     ]

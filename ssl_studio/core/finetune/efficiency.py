@@ -22,7 +22,7 @@ from ssl_studio.core.config import FinetuneConfig, to_dict
 from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.evaluation.metrics import classification_report
+from ssl_studio.core.evaluation.metrics import classification_report, metric_title
 from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_caveat
 from ssl_studio.core.evaluation.splits import k_per_class, split_labeled
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken
@@ -138,7 +138,7 @@ def label_efficiency(
                         "scratch": _point(reports["scratch"]),
                     }
                     curve.append(point)
-                    report(Message(JOB, _line(point, chosen)))
+                    report(Message(JOB, _line(point, chosen, data.classes)))
         except BaseException as exc:
             store.fail_run(run_id, exc)
             raise
@@ -226,12 +226,25 @@ def _per_class_figure(k: int | None, have: np.ndarray) -> int:
     return int(k) if k and (have >= k).all() else int(round(float(counts.mean())))
 
 
-def _line(point: dict[str, Any], protocol: str) -> str:
-    def fmt(entry: dict[str, Any]) -> str:
-        m = entry["roc_auc"] if entry["roc_auc"]["mean"] is not None else entry["accuracy"]
-        return f"{m['mean']:.3f} ± {m['std']:.3f}"
+def curve_measure(curve: list[dict[str, Any]], classes: list[str] | None) -> tuple[str, str]:
+    """(key, title) of the one measure a curve is read in: the ROC AUC where every point
+    of every model has it, else the balanced accuracy (plain accuracy flatters a model
+    that always calls the common class); titled as the reports title it (macro,
+    one-vs-rest, for more than two classes; without ``classes``, as for two)."""
+    models = [p[n] for p in curve for n in dict.fromkeys((p["protocol"], "scratch")) if n in p]
+    key = (
+        "roc_auc" if all(m["roc_auc"]["mean"] is not None for m in models) else "balanced_accuracy"
+    )
+    return key, metric_title(key, classes or 2)
 
-    metric = "AUC" if point[protocol]["roc_auc"]["mean"] is not None else "accuracy"
+
+def _line(point: dict[str, Any], protocol: str, classes: list[str]) -> str:
+    key, metric = curve_measure([point], classes)
+
+    def fmt(entry: dict[str, Any]) -> str:
+        m = entry[key]
+        return "n/a" if m["mean"] is None else f"{m['mean']:.3f} ± {m['std']:.3f}"
+
     counts = point["per_class"]
     uneven = len(set(counts.values())) > 1
     each = f" ({', '.join(f'{c} {n}' for c, n in counts.items())})" if uneven else ""

@@ -1,8 +1,10 @@
 """The wizard's results page: honest metrics with 95 % intervals next to the from-scratch
-baseline, the confusion matrix, the ROC curve, and the label-efficiency curve on request."""
+baseline, each class's own figures, the confusion matrix, the ROC curve, and the
+label-efficiency curve on request."""
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,7 +22,16 @@ from PySide6.QtWidgets import (
 
 from ssl_studio.core.evaluation.comparison import verdict
 from ssl_studio.core.evaluation.metrics import metric_title
+from ssl_studio.core.evaluation.report_text import (
+    PER_CLASS_COLUMNS,
+    PER_CLASS_NOTE,
+    PREDICTIVE,
+    absent_sentence,
+    per_class_rows,
+    predictive_title,
+)
 from ssl_studio.core.events import Stopped
+from ssl_studio.core.finetune.efficiency import curve_measure
 from ssl_studio.core.jobs import label_efficiency
 from ssl_studio.gui.live_plot import LivePlot, curve_pen
 from ssl_studio.gui.tables import fill_table, make_table
@@ -42,6 +53,11 @@ class ResultsPage(QWizardPage):
         self.headline.setWordWrap(True)
         self.metrics = make_table(("Metric", "Fine-tuned [95 % CI]", "From scratch [95 % CI]"))
         self.confusion = make_table(("",), stretch_last=False)
+        self.per_class = make_table(("Class", *PER_CLASS_COLUMNS))
+        self.per_class.setAccessibleName("Each class's figures, fine-tuned model")
+        self.per_class.setToolTip(PER_CLASS_NOTE)
+        self.per_class_title = QLabel("Per class, fine-tuned model [95 % CI]")
+        self.per_class_title.setToolTip(PER_CLASS_NOTE)
         self.metrics.setAccessibleName("Metrics, fine-tuned and from scratch")
         self.confusion.setAccessibleName("Confusion matrix (rows: truth, columns: prediction)")
         self.roc = pg.PlotWidget(title="ROC curve")
@@ -61,6 +77,8 @@ class ResultsPage(QWizardPage):
         )
         tables = QVBoxLayout()
         tables.addWidget(self.metrics, 2)
+        tables.addWidget(self.per_class_title)
+        tables.addWidget(self.per_class, 1)
         tables.addWidget(QLabel("Confusion matrix (rows: truth, columns: prediction)"))
         tables.addWidget(self.confusion, 1)
         figures = QWidget()
@@ -101,8 +119,21 @@ class ResultsPage(QWizardPage):
                 ]
                 for key in METRICS
                 if key in test
+            ]
+            + [  # two classes: at the operating threshold
+                [
+                    predictive_title(key, test["classes"]),
+                    with_interval(test.get(key)),
+                    with_interval(base.get(key)),
+                ]
+                for key in PREDICTIVE
+                if key in test
             ],
         )
+        rows = per_class_rows(test)  # none in reports made before per-class figures
+        fill_table(self.per_class, [[n, str(k), *map(with_interval, e)] for n, k, e in rows])
+        self.per_class.setVisible(bool(rows))
+        self.per_class_title.setVisible(bool(rows))
         evaluation = test.get("evaluation", "test split")
         self.setTitle(
             f"Results of {evaluation} (each item scored by a model that never trained on it)"
@@ -151,6 +182,8 @@ class ResultsPage(QWizardPage):
         text += " Brackets: 95 % bootstrap intervals over the test " + (
             "patients." if test.get("resampled") == "patients" else "items."
         )
+        if (absent := absent_sentence(test)) is not None:
+            text += f"<br><i>{html.escape(absent, quote=False)}</i>"
         return text + (f"<br><i>{test['note']}</i>" if test.get("note") else "")
 
     def label_efficiency(self) -> bool:
@@ -193,11 +226,9 @@ class ResultsPage(QWizardPage):
             self.curve.removeItem(band)
         self.bands = []
         curve = result["curve"]
-        # one metric for the whole chart: AUC where every point has it, else accuracy
-        names = list(dict.fromkeys(n for p in curve for n in (p["protocol"], "scratch")))
-        auc = all(p[n]["roc_auc"]["mean"] is not None for p in curve for n in names if n in p)
-        key = "roc_auc" if auc else "accuracy"
-        self.curve.setLabel("left", "AUC" if auc else "accuracy")
+        # one metric for the whole chart: AUC where every point has it, else balanced accuracy
+        key, title = curve_measure(curve, result.get("classes"))
+        self.curve.setLabel("left", title)
         for point in curve:
             for name in dict.fromkeys((point["protocol"], "scratch")):
                 self.curve.append(name, point["labels_per_class"], point[name][key]["mean"])

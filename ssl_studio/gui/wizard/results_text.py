@@ -23,7 +23,7 @@ def with_interval(entry: dict[str, Any] | None) -> str:
 def threshold_text(test: dict[str, Any], base: dict[str, Any]) -> str:
     """Which threshold the sensitivity, specificity and confusion matrix of a binary
     report were read at, and how it was chosen."""
-    read = "Sensitivity, specificity and the confusion matrix are read at the threshold"
+    read = "Sensitivity, specificity, PPV, NPV and the confusion matrix are read at the threshold"
     if test.get("threshold") is None:
         return f"{read} 0.5 (the default: no threshold was picked)."
     choice = test.get("threshold_choice") or {}

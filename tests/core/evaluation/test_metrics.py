@@ -21,6 +21,7 @@ from ssl_studio.core.evaluation.metrics import (
     pick_threshold,
     point_metrics,
 )
+from ssl_studio.core.evaluation.per_class import PER_CLASS
 
 
 def binary_case(n=200, seed=0):
@@ -151,6 +152,11 @@ def test_resampled_metrics_with_unit_weights_are_the_point_metrics(classes):
     many = resampled_metrics(y, proba, np.ones((1, 90)), 0.45 if classes == 2 else None)
     for name, value in point.items():
         assert many[name][0] == pytest.approx(value), name
+    threshold = 0.45 if classes == 2 else None
+    report = classification_report(y, proba, list("abc")[:classes], threshold=threshold, n_boot=0)
+    for c, entry in enumerate(report["per_class"]):
+        for name in PER_CLASS:
+            assert many[f"class_{name}"][0, c] == pytest.approx(entry[name]["value"]), name
     # a resample is the original with integer weights: same as repeating the rows
     counts = rng.integers(0, 3, 90).astype(float)
     repeated = np.repeat(np.arange(90), counts.astype(int))
@@ -222,6 +228,81 @@ def test_metrics_that_need_an_absent_class_are_missing_not_zero():
     proba = np.eye(3)[y] * 0.9 + 0.05
     m = point_metrics(y, proba)  # class 2 never occurs
     assert m["sensitivity"] is None and m["f1"] is None and m["roc_auc"] is None
-    assert m["accuracy"] == 1.0 and m["specificity"] == 1.0
+    # macro specificity follows the same rule (it was averaged over the classes present)
+    assert m["specificity"] is None
+    assert m["accuracy"] == 1.0 and m["balanced_accuracy"] == 1.0  # of the classes held
     only_negatives = point_metrics(np.zeros(4, int), np.tile([0.9, 0.1], (4, 1)))
     assert only_negatives["sensitivity"] is None and only_negatives["specificity"] == 1.0
+
+
+def rare_classes_never_recognised():
+    """5 classes, 40/20/8/2/1 test items; the two rarest always called class 0."""
+    y = np.array([0] * 40 + [1] * 20 + [2] * 8 + [3] * 2 + [4] * 1)
+    predicted = np.where(y >= 3, 0, y)
+    proba = np.full((len(y), 5), 0.05)
+    proba[np.arange(len(y)), predicted] = 0.8
+    return y, proba
+
+
+def test_balanced_accuracy_resamples_without_a_test_class_are_left_out():
+    """A resample lacking class e averaged the other four recalls, dropping e's recall of
+    0: balanced accuracy 0.600 [0.600-1.000] where macro sensitivity, the same number,
+    gave [0.600-0.600]."""
+    y, proba = rare_classes_never_recognised()
+    report = classification_report(y, proba, list("abcde"), n_boot=300)
+    balanced, macro = report["balanced_accuracy"], report["sensitivity"]
+    assert balanced["value"] == pytest.approx(0.6) == macro["value"]
+    assert balanced["high"] == pytest.approx(0.6) == macro["high"]
+    # on items of only some classes it stays the mean recall of those classes
+    some = classification_report(y[:60], proba[:60], list("abcde"), n_boot=100)
+    assert some["balanced_accuracy"]["value"] == 1.0 and some["balanced_accuracy"]["low"] < 1
+
+
+def test_per_class_figures_agree_with_scikit_learn_and_carry_intervals():
+    from sklearn.metrics import precision_score
+
+    y, proba = rare_classes_never_recognised()
+    report = classification_report(y, proba, list("abcde"), n_boot=300)
+    predicted = proba.argmax(1)
+    rows = report["per_class"]
+    assert [r["class"] for r in rows] == list("abcde")
+    assert [r["support"] for r in rows] == [40, 20, 8, 2, 1]
+    recall = recall_score(y, predicted, average=None)
+    precision = precision_score(y, predicted, average=None, zero_division=0)
+    for c, row in enumerate(rows):
+        assert row["sensitivity"]["value"] == pytest.approx(recall[c])
+        assert row["roc_auc"]["value"] == pytest.approx(roc_auc_score(y == c, proba[:, c]))
+        if c < 3:
+            assert row["precision"]["value"] == pytest.approx(precision[c])
+        for name in PER_CLASS:
+            m = row[name]
+            if m["value"] is not None:
+                assert m["low"] <= m["value"] <= m["high"], (c, name)
+    # the rare class the model never recognises: recall 0 with the interval 1 item allows;
+    # nothing is ever called d, so its precision is undefined, not 0
+    assert rows[3]["sensitivity"]["value"] == 0.0 and rows[3]["sensitivity"]["high"] > 0.5
+    assert rows[3]["precision"]["value"] is None
+    assert rows[0]["precision"]["low"] < rows[0]["precision"]["value"] < 1
+    assert report["absent_classes"] == [] and "ppv" not in report
+
+
+def test_two_classes_report_ppv_and_npv_at_the_threshold():
+    y, proba = binary_case()
+    report = classification_report(y, proba, ["normal", "pneumonia"], threshold=0.4)
+    predicted = proba[:, 1] >= 0.4
+    assert report["ppv"]["value"] == pytest.approx(y[predicted].mean())
+    assert report["npv"]["value"] == pytest.approx(1 - y[~predicted].mean())
+    for name in ("ppv", "npv"):
+        assert report[name]["low"] < report[name]["value"] < report[name]["high"]
+
+
+def test_scoring_items_of_only_some_classes_records_the_absent_ones():
+    y = np.array([1] * 4 + [2] * 3)
+    proba = np.full((7, 5), 0.05)
+    proba[:, 3] = 0.8  # every item called d: all wrong
+    report = classification_report(y, proba, list("abcde"), n_boot=100)
+    assert report["absent_classes"] == ["a", "d", "e"]
+    for name in ("roc_auc", "sensitivity", "specificity", "f1"):
+        assert report[name]["value"] is None, name  # was specificity 0.800 [0.800-0.800]
+    assert report["per_class"][0]["sensitivity"]["value"] is None
+    assert report["per_class"][3]["precision"]["value"] == 0.0

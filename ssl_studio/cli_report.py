@@ -1,0 +1,116 @@
+"""How the command line prints a classification report and a label-efficiency curve:
+figures named as the wizard and the model card name them (metrics.metric_title), the
+per-class table, and the confusion matrix with its classes on both edges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def metric_text(entry: dict[str, Any] | None) -> str:
+    """'0.812 [0.700-0.900]', or 'n/a' for an undefined figure."""
+    m = entry or {}
+    if m.get("value") is None:
+        return "n/a"
+    ci = "" if m.get("low") is None else f" [{m['low']:.3f}-{m['high']:.3f}]"
+    return f"{m['value']:.3f}{ci}"
+
+
+def print_report(title: str, report: dict[str, Any]) -> None:
+    from ssl_studio.core.evaluation.metrics import SCALARS, metric_title, threshold_line
+    from ssl_studio.core.evaluation.report_text import (
+        PREDICTIVE,
+        absent_sentence,
+        predictive_title,
+    )
+
+    classes = report["classes"]
+    print(f"{title} (n = {report['n']}, 95 % bootstrap intervals):")
+    if len(classes) == 2:
+        print(
+            f"  positive class: {classes[1]} (sensitivity is its recall, "
+            f"specificity that of {classes[0]}; choose it with --positive)"
+        )
+    if (line := threshold_line(report)) is not None:
+        print(f"  {line}")
+    rows = [(metric_title(name, classes), report.get(name)) for name in SCALARS]
+    rows += [(predictive_title(n, classes), report[n]) for n in PREDICTIVE if n in report]
+    width = max(len(name) for name, _ in rows)
+    for name, entry in rows:
+        print(f"  {name:{width}s}  {metric_text(entry)}")
+    if (absent := absent_sentence(report)) is not None:
+        print(f"  {absent}")
+    if report.get("note"):
+        print(f"  note: {report['note']}")
+    _print_paired(report.get("versus_baseline"), classes)
+    _print_per_class(report)
+    _print_confusion(classes, report["confusion"])
+
+
+def _print_per_class(report: dict[str, Any]) -> None:
+    """The per-class table (nothing for a report made before per-class figures)."""
+    from ssl_studio.core.evaluation.report_text import PER_CLASS_COLUMNS, per_class_rows
+
+    rows = per_class_rows(report)
+    if not rows:
+        return
+    print("  per class (n: test items; precision: the share right of the items called it):")
+    name_width = max(5, *(len(name) for name, _, _ in rows))
+    n, *titles = PER_CLASS_COLUMNS
+    print(f"    {'class':{name_width}s} {n:>5s}  " + "  ".join(f"{t:21s}" for t in titles))
+    for name, support, entries in rows:
+        cells = "  ".join(f"{metric_text(e):21s}" for e in entries)
+        print(f"    {name:{name_width}s} {support:5d}  {cells}".rstrip())
+
+
+def _print_confusion(classes: list[str], confusion: list[list[int]]) -> None:
+    """The confusion matrix, its rows (the truth) and columns (predicted) named."""
+    corner = "truth \\ predicted"
+    first = max(len(corner), *(len(c) for c in classes))
+    widths = [max(5, len(c)) for c in classes]
+    print("  confusion matrix (rows: truth, columns: predicted):")
+    names = "  ".join(f"{c:>{w}s}" for c, w in zip(classes, widths, strict=True))
+    print(f"    {corner:{first}s}  {names}")
+    for name, row in zip(classes, confusion, strict=False):
+        cells = "  ".join(f"{v:{w}d}" for v, w in zip(row, widths, strict=False))
+        print(f"    {name:{first}s}  {cells}")
+
+
+def _print_paired(paired: dict[str, Any] | None, classes: list[str]) -> None:
+    """Fine-tuned minus baseline per metric, paired (see evaluation/comparison.py)."""
+    from ssl_studio.core.evaluation.metrics import metric_title
+
+    if not paired:
+        return
+    print(
+        f"  minus the from-scratch baseline (run {paired.get('baseline_run_id')}; paired "
+        f"bootstrap over the same test {paired.get('resampled', 'items')}):"
+    )
+    for name in ("accuracy", "balanced_accuracy", "roc_auc"):
+        d = paired.get(name) or {}
+        if d.get("value") is not None:
+            ci = "" if d.get("low") is None else f" [{d['low']:+.3f}, {d['high']:+.3f}]"
+            print(f"    {metric_title(name, classes):29s} {d['value']:+.3f}{ci}")
+
+
+def print_curve(result: dict[str, Any]) -> None:
+    """A label-efficiency curve as a table: the one measure every point has (see
+    efficiency.curve_measure), mean ± std over the seeds."""
+    from ssl_studio.core.finetune.efficiency import curve_measure
+
+    curve = result["curve"]
+    key, measure = curve_measure(curve, result.get("classes") or [])
+    print(f"{measure}, mean ± std over the seeds:")
+    print(f"{'labels/class':>12}  {'protocol':>9}  {'pretrained':>15}  {'scratch':>15}")
+    for p in curve:
+        a, b = p[p["protocol"]][key], p["scratch"][key]
+        print(
+            f"{p['labels_per_class']:>12}  {p['protocol']:>9}  "
+            f"{_mean_std(a):>15}  {_mean_std(b):>15}"
+        )
+
+
+def _mean_std(entry: dict[str, Any]) -> str:
+    if entry.get("mean") is None:
+        return "n/a"
+    return f"{entry['mean']:.3f} ± {entry['std']:.3f}"

@@ -1,0 +1,70 @@
+"""The bootstrap that every 95 % interval of the metrics reads: which resamples are drawn
+(items, or whole patients), and how a metric's resampled values become its interval."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MIN_BOOT_PATIENTS = 10  # fewer patients than this: resampling them says little
+
+
+def resampling_units(n: int, groups: np.ndarray | None) -> tuple[int, bool]:
+    """(patients among ``n`` test items, whether whole patients are resampled): when
+    items share patients and there are at least MIN_BOOT_PATIENTS of them."""
+    patients = len(np.unique(groups)) if groups is not None else n
+    return patients, MIN_BOOT_PATIENTS <= patients < n
+
+
+def bootstrap_weights(
+    n: int, n_boot: int, seed: int, groups: np.ndarray | None = None
+) -> np.ndarray:
+    """[n_boot, n] how often each item is in each resample: items drawn with replacement,
+    or with ``groups`` [n] whole groups drawn with replacement (each brings its items)."""
+    rng = np.random.default_rng(seed)
+    unit, n_units = np.arange(n), n
+    if groups is not None:
+        names, inverse = np.unique(np.asarray(groups), return_inverse=True)
+        if len(names) < n:  # some group holds several items
+            unit, n_units = inverse, len(names)
+    counts = np.zeros((n_boot, n_units))
+    rows = np.repeat(np.arange(n_boot), n_units)
+    np.add.at(counts, (rows, rng.integers(0, n_units, n_boot * n_units)), 1.0)
+    return counts[:, unit]
+
+
+def interval(
+    value: float | None, resampled: np.ndarray | None, size: int = 0
+) -> dict[str, float | None]:
+    """{"value", "low", "high"}: the 2.5-97.5 percentile range of a metric's ``resampled``
+    values [B] (NaN where a resample leaves it undefined: left out), widened to hold
+    ``value`` itself (a statistic biased in resamples, as the ECE, which only grows with
+    the noise of a resample, can leave its own value outside: never claim more
+    certainty). A proportion of ``size`` independent tests (0: not a proportion) that is
+    0 or 1 in every resample gets the Wilson interval instead. No interval when the value
+    is undefined or no resample defines it."""
+    low = high = None
+    finite = resampled[np.isfinite(resampled)] if resampled is not None else np.empty(0)
+    if value is not None and len(finite):
+        low, high = (float(v) for v in np.percentile(finite, [2.5, 97.5]))
+        low, high = min(low, value), max(high, value)
+        if low == high and value in (0.0, 1.0):
+            low, high = wilson(value, size)
+    return {"value": value, "low": low, "high": high}
+
+
+def wilson(value: float, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The 95 % Wilson score interval of a proportion ``value`` (0 or 1 here) of ``n``
+    tests: 40 of 40 right gives 0.912-1.000. A bootstrap of a perfect score only ever
+    resamples perfect scores (1.000-1.000), which claims a certainty 40 tests cannot
+    give. (value, value) when ``n`` is 0 (not a proportion)."""
+    if n <= 0:
+        return value, value
+    centre = (value + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(value * (1 - value) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+def scaled_size(count: int, n: int, patients: int) -> int:
+    """How many independent tests ``count`` of ``n`` items are when the items belong to
+    ``patients`` patients (at least 1; 0 stays 0: not a proportion)."""
+    return max(1, round(count * patients / n)) if count else 0

@@ -1,0 +1,63 @@
+"""Each class's own figures in a classification report: how many test items it has, how
+many of them the model recognises (sensitivity, recall), how often the model is right
+when it calls it (precision, PPV) and how well its probability ranks it (one-vs-rest ROC
+AUC), each with a 95 % interval from the same resamples as the report's other metrics.
+
+A macro average hides a rare class the model never recognises; these figures show it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+
+from ssl_studio.core.evaluation.bootstrap import interval, scaled_size
+
+PER_CLASS = ("sensitivity", "precision", "roc_auc")
+
+
+def per_class_report(
+    y: np.ndarray,
+    proba: np.ndarray,
+    predicted: np.ndarray,
+    classes: list[str],
+    samples: dict[str, np.ndarray],
+    patients: int,
+) -> list[dict[str, Any]]:
+    """One entry per class, in the order of ``classes``: {"class", "support", and per
+    name of ``PER_CLASS`` {"value", "low", "high"}}.
+
+    y [N] true classes, proba [N, K] probabilities, predicted [N] the classes called at
+    the operating threshold; samples: ``resampled_metrics`` of the report's resamples
+    (its "class_*" [B, K] arrays; {} for no intervals); patients: how many patients the
+    N items come from (the size of a proportion for its Wilson interval). A value is None
+    where it is undefined: sensitivity without items of the class, precision when no
+    item is called it, the AUC without items of it or without items of other classes.
+    """
+    k = len(classes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an absent or never-called class: NaN, handled
+        precision, recall, _, support = precision_recall_fscore_support(
+            y, predicted, labels=np.arange(k), zero_division=np.nan
+        )
+    called = np.bincount(predicted, minlength=k)
+    out = []
+    for c, name in enumerate(classes):
+        auc = float(roc_auc_score(y == c, proba[:, c])) if 0 < support[c] < len(y) else None
+        point = {"sensitivity": recall[c], "precision": precision[c], "roc_auc": auc}
+        sizes = {"sensitivity": int(support[c]), "precision": int(called[c]), "roc_auc": 0}
+        entry: dict[str, Any] = {"class": name, "support": int(support[c])}
+        for metric in PER_CLASS:
+            value = point[metric]
+            value = None if value is None or np.isnan(value) else float(value)
+            resampled = samples.get(f"class_{metric}")
+            entry[metric] = interval(
+                value,
+                None if resampled is None else resampled[:, c],
+                scaled_size(sizes[metric], len(y), patients),
+            )
+        out.append(entry)
+    return out

@@ -1,0 +1,72 @@
+"""A classification report's per-class figures and absent classes in words, the same for
+the command line, the wizard and the model card (each formats the figures its own way)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
+from ssl_studio.core.evaluation.per_class import PER_CLASS
+
+# the per-class table's columns after the class name: test items, then PER_CLASS
+PER_CLASS_COLUMNS = ("n", "Sensitivity (recall)", "Precision (PPV)", "ROC AUC (one-vs-rest)")
+PER_CLASS_NOTE = (
+    "Per class: n test items of the class; sensitivity, the share of them the model "
+    "recognises; precision (PPV), the share right of the items it calls that class; ROC "
+    "AUC, that class against all others."
+)
+PREDICTIVE = ("ppv", "npv")  # two classes: at the operating threshold
+
+
+def predictive_title(name: str, classes: list[str]) -> str:
+    """'PPV (precision of pneumonia)' / 'NPV (precision of normal)': of two classes, the
+    share right of the items called positive (class 1) or negative (class 0)."""
+    return f"{name.upper()} (precision of {classes[1 if name == 'ppv' else 0]})"
+
+
+def per_class_rows(report: dict[str, Any]) -> list[tuple[str, int, list[dict[str, Any]]]]:
+    """(class name, test items, [{"value", "low", "high"} per name of PER_CLASS]) for each
+    class; [] for a report made before per-class figures were recorded."""
+    return [
+        (str(row["class"]), int(row["support"]), [row.get(m) or {} for m in PER_CLASS])
+        for row in report.get("per_class") or []
+    ]
+
+
+def absent_classes(report: dict[str, Any]) -> list[str]:
+    """The model's classes that none of the scored items hold (older reports: read from
+    the confusion matrix's rows, the truth)."""
+    if "absent_classes" in report:
+        return list(report["absent_classes"])
+    classes, confusion = report.get("classes") or [], report.get("confusion") or []
+    if len(confusion) != len(classes):
+        return []
+    return [c for c, row in zip(classes, confusion, strict=True) if not sum(row)]
+
+
+def absent_sentence(report: dict[str, Any]) -> str | None:
+    """Why figures are n/a when the scored items lack some of the model's classes (a
+    dataset labeled with only some of them), or None when every class is there."""
+    absent, classes = absent_classes(report), report.get("classes") or []
+    if not absent:
+        return None
+    missing = [
+        _in_sentence(metric_title(name, classes))
+        for name in SCALARS
+        if (report.get(name) or {"value": 0}).get("value") is None
+    ]
+    text = (
+        f"No scored items of {', '.join(absent)} ({len(absent)} of the model's "
+        f"{len(classes)} classes)"
+    )
+    if missing:
+        text += f": n/a for {', '.join(missing)}, which need items of every class"
+    kept = len(classes) - len(absent)
+    if (report.get("balanced_accuracy") or {}).get("value") is not None and kept > 1:
+        text += f"; balanced accuracy is the mean recall of the {kept} classes present"
+    return text + "."
+
+
+def _in_sentence(title: str) -> str:
+    """'Sensitivity (macro)' -> 'sensitivity (macro)'; 'ROC AUC' stays."""
+    return title[:1].lower() + title[1:] if title[1:2].islower() else title

@@ -1,0 +1,56 @@
+"""The model card's per-class figures in Markdown: each class's test items, sensitivity,
+precision (PPV) and one-vs-rest ROC AUC with their 95 % intervals, PPV and NPV at the
+threshold for two classes, and which of the model's classes the scored items lack.
+A report made before these were recorded gives nothing (no table, no guess)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ssl_studio.core.evaluation.report_text import (
+    PER_CLASS_COLUMNS,
+    PER_CLASS_NOTE,
+    PREDICTIVE,
+    absent_sentence,
+    per_class_rows,
+    predictive_title,
+)
+from ssl_studio.core.export.card_text import table_cell
+
+
+def _figure(entry: dict[str, Any]) -> str:
+    """'0.930 [0.853 - 1.000]', or 'n/a'."""
+    if entry.get("value") is None:
+        return "n/a"
+    ci = "" if entry.get("low") is None else f" [{entry['low']:.3f} - {entry['high']:.3f}]"
+    return f"{entry['value']:.3f}{ci}"
+
+
+def per_class_markdown(report: dict[str, Any] | None) -> list[str]:
+    """Lines to follow the card's metrics table and confusion matrix ([] when the report
+    has none of these figures)."""
+    if not report:
+        return []
+    lines: list[str] = []
+    if (absent := absent_sentence(report)) is not None:
+        lines += ["", absent]
+    rows = per_class_rows(report)
+    if rows:
+        lines += [
+            "",
+            f"{PER_CLASS_NOTE} Brackets: 95 % intervals.",
+            "",
+            "| class | " + " | ".join(PER_CLASS_COLUMNS) + " |",
+            "|---" * (len(PER_CLASS_COLUMNS) + 1) + "|",
+            *[
+                f"| {table_cell(name)} | {n} | " + " | ".join(map(_figure, entries)) + " |"
+                for name, n, entries in rows
+            ],
+        ]
+    classes = report.get("classes") or []
+    said = [
+        f"{predictive_title(k, classes)} {_figure(report[k])}" for k in PREDICTIVE if k in report
+    ]
+    if said:
+        lines += ["", f"At the operating threshold: {'; '.join(said)}."]
+    return lines

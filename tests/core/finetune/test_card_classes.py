@@ -1,0 +1,80 @@
+"""The model card's per-class figures: a table under the metrics with class names made
+safe for Markdown, PPV and NPV for two classes, the absent classes said, and older
+cards (no per-class figures) rendered as before."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ssl_studio.core.evaluation.metrics import classification_report
+from ssl_studio.core.export.card_classes import per_class_markdown
+from ssl_studio.core.export.card_markdown import card_markdown
+from ssl_studio.core.export.card_text import confusion_rows
+
+
+def _card(test):
+    return {
+        "name": "m",
+        "not_for_clinical_diagnosis": "Not for clinical diagnosis.",
+        "architecture": {"modality": "image", "backbone": "resnet18"},
+        "classes": test["classes"],
+        "intended_use": "research",
+        "limitations": "few labels",
+        "training": {
+            "protocol": "scratch",
+            "pretext_task": None,
+            "train_labels": 10,
+            "label_set": "labels",
+            "fine_tuning_run": 2,
+            "data_fingerprint": None,
+        },
+        "preprocessing": {},
+        "metrics": {"test": test, "baseline_from_scratch": None},
+        "files": {},
+        "parity": {},
+        "versions": {},
+    }
+
+
+def _five(subset=False):
+    names = ["normal", "benign|cyst", "malign", "rare", "other"]
+    if subset:
+        y, proba = np.array([1] * 4 + [2] * 3), np.full((7, 5), 0.05)
+        proba[:, 3] = 0.8
+    else:
+        y = np.array([0] * 40 + [1] * 20 + [2] * 8 + [3] * 2 + [4] * 1)
+        proba = np.full((len(y), 5), 0.05)
+        proba[np.arange(len(y)), np.where(y >= 3, 0, y)] = 0.8
+    return classification_report(y, proba, names, n_boot=100)
+
+
+def test_the_card_has_a_per_class_table_with_safe_class_names():
+    text = card_markdown(_card(_five()))
+    assert "| class | n | Sensitivity (recall) | Precision (PPV) | ROC AUC (one-vs-rest) |" in text
+    assert "| benign\\|cyst | 20 | 1.000 [" in text  # the | does not end the cell
+    assert "| rare | 2 | 0.000 [0.000 - 0." in text and "| n/a |" in text
+    assert "| benign\\|cyst | 0 | 20 |" in text  # the confusion matrix's rows too
+    assert "benign\\|cyst |" in confusion_rows([[1, 0], [0, 1]], ["a", "benign|cyst"])[0]
+    # the table follows the metrics and the confusion matrix, before the baseline
+    assert text.index("Confusion matrix") < text.index("| class | n |") < text.index("baseline")
+    assert "No scored items" not in text
+
+
+def test_the_card_says_which_classes_the_scored_items_lack():
+    text = card_markdown(_card(_five(subset=True)))
+    assert "No scored items of normal, rare, other (3 of the model's 5 classes)" in text
+    assert "| Specificity (macro) | n/a | |" in text
+
+
+def test_two_classes_get_ppv_and_npv_and_an_old_report_renders_without_the_table():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 60)
+    p = np.clip(0.3 * y + rng.uniform(0, 0.7, 60), 0, 1)
+    test = classification_report(y, np.c_[1 - p, p], ["normal", "pneumonia"], threshold=0.4)
+    text = card_markdown(_card(test))
+    assert "At the operating threshold: PPV (precision of pneumonia) 0." in text
+    assert "; NPV (precision of normal) 0." in text
+    old = {k: v for k, v in test.items() if k not in ("per_class", "absent_classes", "ppv", "npv")}
+    assert per_class_markdown(old) == [] and per_class_markdown(None) == []
+    text = card_markdown(_card(old))
+    assert "| class | n |" not in text and "PPV" not in text and "| ROC AUC |" in text
