@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.bootstrap import interval
 from ssl_studio.core.evaluation.metrics import (
     SCALARS,
     bootstrap_weights,
@@ -69,16 +70,9 @@ def paired_difference(
         "method": f"paired percentile bootstrap, {n_boot} resamples of {resampled} "
         f"(seed {seed}), the same resamples for both models",
     }
-    for name in SCALARS:
+    for name in SCALARS:  # (a difference is no proportion: never a Wilson interval)
         value = None if a[name] is None or b[name] is None else a[name] - b[name]
-        low = high = None
-        if value is not None and n_boot:
-            diff = sa[name] - sb[name]
-            finite = diff[np.isfinite(diff)]
-            if len(finite):
-                low, high = (float(v) for v in np.percentile(finite, [2.5, 97.5]))
-                low, high = min(low, value), max(high, value)
-        out[name] = {"value": value, "low": low, "high": high}
+        out[name] = interval(value, sa[name] - sb[name] if n_boot else None)
     return out
 
 
