@@ -333,6 +333,10 @@ class PretrainConfig:
 
 
 PROTOCOLS = ("auto", "knn", "linear", "partial", "full", "scratch")
+# labels per class of a label-efficiency curve unless told (None: all), for the command
+# line and the wizard alike; a class with fewer labels gives what it has, and ks that
+# would train on the same labels are measured once (see finetune/efficiency.py)
+LABEL_EFFICIENCY_KS: tuple[int | None, ...] = (1, 5, 10, 25, None)
 
 
 def finetune_train_defaults() -> TrainConfig:
