@@ -446,12 +446,6 @@ class FinetuneConfig:
             raise ConfigError(
                 "Picking a threshold needs validation labels: set val_fraction (e.g. 0.2)."
             )
-        if self.threshold == "default" and self.val_fraction > 0:
-            raise ConfigError(
-                "val_fraction holds labels out only to pick a threshold, and the default "
-                "threshold needs none: they would be set aside for nothing. Choose a "
-                "threshold (youden, or sensitivity:0.9) or leave val_fraction at 0."
-            )
         if self.folds < 0 or self.folds > 20:
             raise ConfigError("folds must be between 0 (automatic) and 20.")
         if self.folds >= 2 and self.threshold != "default":
