@@ -364,7 +364,9 @@ def labels_from_folders(
     with Store.open(project, write=True, purpose="ssl-studio labels") as store:
         found = _dataset(store, dataset)
         items = store.items(found["id"])
-        chosen, notes = class_level({int(i["id"]): i["rel_path"] for i in items}, dataset, level)
+        paths = {int(i["id"]): i["rel_path"] for i in items}
+        series = {int(i["id"]): i["series_key"] for i in items}  # tells series folders apart
+        chosen, notes = class_level(paths, dataset, level, series)
         spellings = Spellings()  # a macOS folder's "é" is two characters
         names = {k: spellings(v) for k, v in chosen.names.items()}
         report = _save(
