@@ -128,6 +128,8 @@ def label_efficiency(
                     point = {
                         "k": k,
                         "labels_per_class": _per_class_figure(k, have),
+                        # every training label (k = 25 when no class has more is "all")
+                        "every_label": bool(k is None or (have <= k).all()),
                         "per_class": {
                             c: int(min(k, n) if k else n)
                             for c, n in zip(data.classes, have, strict=True)

@@ -232,7 +232,7 @@ class ResultsPage(QWizardPage):
                     if self.wiz.finetune_config().val_fraction > 0
                     else ")."
                 )
-                if last is not None and last.get("k") is None
+                if last is not None and last.get("every_label", last.get("k") is None)
                 else ""
             )
             + (" Stopped before the end: the points measured so far." if stopped else "")

@@ -285,6 +285,8 @@ def test_label_efficiency_stores_a_curve_with_both_protocols(labeled):
     )  # 25 per class is more than the 16 there are: the same point as all, made once
     assert [p["labels_per_class"] for p in result["curve"]] == [1, 16]
     assert result["curve"][1]["per_class"] == {"circle": 16, "square": 16}
+    # k = 25 stands for "all" here: the point says it used every training label
+    assert [p["every_label"] for p in result["curve"]] == [False, True]
     for point in result["curve"]:
         for name in ("linear", "scratch"):
             entry = point[name]["accuracy"]
