@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ssl_studio.core.config import LABEL_EFFICIENCY_KS
 from ssl_studio.core.evaluation.comparison import verdict
 from ssl_studio.core.evaluation.metrics import metric_title
 from ssl_studio.core.events import Stopped
@@ -159,8 +160,9 @@ class ResultsPage(QWizardPage):
         cfg = self.wiz.finetune_config()
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
-            try:  # the ks and seeds of the command line's default (the job drops repeats)
-                return label_efficiency(cfg, report=report, stop=stop)
+            try:  # the command line's default ks (the job drops points that would repeat)
+                ks, seeds = LABEL_EFFICIENCY_KS, (0, 1, 2)
+                return label_efficiency(cfg, ks=ks, seeds=seeds, report=report, stop=stop)
             except Stopped:  # a result of its own, so the button comes back (see _curve)
                 return {"status": "stopped", "curve": []}
 
