@@ -12,7 +12,7 @@ from typing import Any
 
 from ssl_studio.cli_card import CARD_DETAILS_HELP
 from ssl_studio.cli_report import print_curve, print_report
-from ssl_studio.core.config import CSV_LAYOUTS, DEVICES, FinetuneConfig
+from ssl_studio.core.config import CSV_LAYOUTS, DEVICES, LABEL_EFFICIENCY_KS, FinetuneConfig
 from ssl_studio.core.wording import command_line, counted
 
 PROTOCOL_HELP = (
@@ -390,8 +390,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "How results grow with labels per class: the protocol vs from scratch, several seeds.",
     )
     _finetune_arguments(p)
+    default_ks = ",".join(str(k or "all") for k in LABEL_EFFICIENCY_KS)
     p.add_argument(
-        "--k", type=_ks, default="1,5,10,25,all", help="labels per class (default 1,5,10,25,all)"
+        "--k", type=_ks, default=default_ks, help=f"labels per class (default {default_ks})"
     )
     p.add_argument("--seeds", type=_at_least(1), default=3, help="label draws per point (3)")
 

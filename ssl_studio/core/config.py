@@ -333,6 +333,10 @@ class PretrainConfig:
 
 
 PROTOCOLS = ("auto", "knn", "linear", "partial", "full", "scratch")
+# labels per class of a label-efficiency curve unless told (None: all), for the command
+# line and the wizard alike; a class with fewer labels gives what it has, and ks that
+# would train on the same labels are measured once (see finetune/efficiency.py)
+LABEL_EFFICIENCY_KS: tuple[int | None, ...] = (1, 5, 10, 25, None)
 
 
 def finetune_train_defaults() -> TrainConfig:
@@ -441,12 +445,6 @@ class FinetuneConfig:
         if self.threshold != "default" and self.val_fraction == 0 and self.split_from is None:
             raise ConfigError(
                 "Picking a threshold needs validation labels: set val_fraction (e.g. 0.2)."
-            )
-        if self.threshold == "default" and self.val_fraction > 0:
-            raise ConfigError(
-                "val_fraction holds labels out only to pick a threshold, and the default "
-                "threshold needs none: they would be set aside for nothing. Choose a "
-                "threshold (youden, or sensitivity:0.9) or leave val_fraction at 0."
             )
         if self.folds < 0 or self.folds > 20:
             raise ConfigError("folds must be between 0 (automatic) and 20.")

@@ -7,6 +7,14 @@ series, studies, dates, UIDs or numbers (``series1``, ``20040119_CT``, ``1.2.840
 ``0003``; but ``0/``, ``1/``, … counted from 0 are class numbers) nor of train/test
 splits. PACS exports (``<patient>/<study>/<series>/``)
 therefore have none, and class folders above them (``fracture/<patient>/...``) are found.
+
+Folders numbered from 1 (``1/`` … ``5/``: BI-RADS categories, grades) look exactly like
+the series folders of a study exported from a scanner (``1/``, ``2/`` holding DICOM files),
+so they are classes only when no other level looks like classes and the items show they
+are no series folders: the numbers run 1..K (K <= 10), each numbered folder holds files
+(not folders), nothing above it is named after patients, studies or series, and not every
+numbered folder holds a single DICOM series (a series folder holds one; a class folder
+gathers many). Otherwise the refusal names the level to choose if they are classes.
 Nothing here stores or shows a redacted name.
 """
 
@@ -32,6 +40,7 @@ SERIES_LIKE = re.compile(
     """
 )
 SHOWN = 3  # folder names a message quotes per level
+NUMBERED_UP_TO = 10  # class folders numbered 1..K: at most this many (grades, BI-RADS)
 HOW_TO_CHOOSE = (
     "--folder-level N of 'ssl-studio labels', or 'Folder level' beside 'Use folder names' "
     "in the app; 1 is the folders directly inside the imported folder"
@@ -89,10 +98,15 @@ def _class_indices(names: list[str]) -> bool:
     )
 
 
+def _folders(paths: Mapping[int, str]) -> dict[int, list[str]]:
+    """Item id -> the folders of its stored path, outermost first."""
+    return {i: [p for p in PurePosixPath(r).parent.parts if p != "."] for i, r in paths.items()}
+
+
 def folder_levels(paths: Mapping[int, str]) -> list[Level]:
     """Every folder level of items (item id -> its stored path relative to its
     imported folder), outermost first."""
-    folders = {i: [p for p in PurePosixPath(r).parent.parts if p != "."] for i, r in paths.items()}
+    folders = _folders(paths)
     deepest = max((len(f) for f in folders.values()), default=0)
     levels = []
     for depth in range(deepest):
@@ -102,17 +116,29 @@ def folder_levels(paths: Mapping[int, str]) -> list[Level]:
 
 
 def class_level(
-    rel_paths: Mapping[int, str], dataset: str, level: int | None = None
+    rel_paths: Mapping[int, str],
+    dataset: str,
+    level: int | None = None,
+    series: Mapping[int, str | None] | None = None,
 ) -> tuple[Level, list[str]]:
     """The level whose folder names are the classes, and notes for the user: ``level``
     when given (any level but one named after patients), else the one that looks like
     classes (covering the most items, then with the fewest classes, then innermost, as
-    folder names were taken before levels were told apart).
+    folder names were taken before levels were told apart), else folders numbered from
+    1 that the items' ``series`` keys (item id -> DICOM series key or None) show are no
+    series folders (see the module's docstring).
     Raises ConfigError, saying why, when none does."""
     levels = folder_levels(rel_paths)
     if level is not None:
         return _chosen(levels, dataset, level), []
     fits = [lv for lv in levels if not lv.why_not]
+    numbered, numbered_why = _numbered_level(levels, _folders(rel_paths), series or {})
+    if not fits and numbered is not None:
+        return numbered, [
+            f"The classes are the numbered folders at {numbered.described()} (as grades or "
+            "BI-RADS categories are named). If they are a scanner's series folders instead, "
+            "label with a CSV."
+        ]
     if not fits:
         why = "; ".join(f"{lv.described()}: {lv.why_not}" for lv in levels)
         raise ConfigError(
@@ -120,7 +146,7 @@ def class_level(
             + (f" ({why})" if why else " (its files are directly in the imported folder)")
             + ". Label with a CSV (a path and a label column; paths relative to the folder "
             "you imported) or by clicking; or, if one of those levels does hold the "
-            f"classes, choose it as the folder level ({HOW_TO_CHOOSE})."
+            f"classes, choose it as the folder level ({HOW_TO_CHOOSE})." + numbered_why
         )
     best = min(fits, key=lambda lv: (-len(lv.names), len(lv.classes), -lv.number))
     notes = []
@@ -155,3 +181,61 @@ def _chosen(levels: list[Level], dataset: str, level: int) -> Level:
             + f". Choose another folder level ({HOW_TO_CHOOSE}), or label with a CSV."
         )
     return chosen
+
+
+def _numbered(names: list[str]) -> bool:
+    """Whether (distinct) folder names are the numbers 1..K, 2 <= K <= NUMBERED_UP_TO."""
+    if not all(re.fullmatch(r"\d{1,2}", n.strip()) for n in names):
+        return False
+    numbers = sorted(int(n) for n in names)
+    return 2 <= len(numbers) <= NUMBERED_UP_TO and numbers == list(range(1, len(numbers) + 1))
+
+
+def _numbered_level(
+    levels: list[Level], folders: Mapping[int, list[str]], series: Mapping[int, str | None]
+) -> tuple[Level | None, str]:
+    """(the level of class folders numbered 1..K, ""), or (None, a sentence saying why the
+    numbered level was not taken and which level to choose if it holds the classes; ""
+    when there is none)."""
+    for lv in levels:
+        if not _numbered(lv.classes):
+            continue
+        why = _numbered_why_not(lv, levels[: lv.number - 1], folders, series)
+        if not why:
+            return lv, ""
+        return None, (
+            f" The numbered folders at level {lv.number} were not taken as classes: {why}. "
+            "If they are classes (grades, "
+            f"BI-RADS categories), choose folder level {lv.number} (--folder-level "
+            f"{lv.number}, or 'Folder level' in the app)."
+        )
+    return None, ""
+
+
+def _numbered_why_not(
+    numbered: Level,
+    outer: list[Level],
+    folders: Mapping[int, list[str]],
+    series: Mapping[int, str | None],
+) -> str:
+    """Why folders numbered 1..K may be series folders ("" when they are classes)."""
+    if any(len(folders[i]) != numbered.number for i in numbered.names):
+        return (
+            "they hold folders (numbered folders are taken for classes only where they "
+            "hold the files themselves)"
+        )
+    for level in outer:
+        if level.why_not not in ("a single folder", "train/test split folders") or any(
+            REDACTED in n or SERIES_LIKE.fullmatch(n.strip()) for n in level.classes
+        ):
+            return (
+                "they are inside patient, study or series folders, as the series folders "
+                "of a scanner export are"
+            )
+    keys: dict[tuple[str, ...], set[str]] = {}  # numbered folder -> its items' series
+    for i in numbered.names:
+        if series.get(i):
+            keys.setdefault(tuple(folders[i]), set()).add(str(series[i]))
+    if keys and all(len(k) == 1 for k in keys.values()):
+        return "each holds a single DICOM series, as the series folders of a scanner export do"
+    return ""

@@ -13,7 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig
+from ssl_studio.core.config import (
+    LABEL_EFFICIENCY_KS,
+    FinetuneConfig,
+    ImportConfig,
+    PretrainConfig,
+)
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Failed, Finished, Message, Reporter, Started, StopToken, ignore
 from ssl_studio.core.project.store import Store
@@ -311,7 +316,7 @@ def evaluate(
 def label_efficiency(
     cfg: FinetuneConfig,
     *,
-    ks: tuple[int | None, ...] = (1, 5, 10, 25, None),
+    ks: tuple[int | None, ...] = LABEL_EFFICIENCY_KS,
     seeds: tuple[int, ...] = (0, 1, 2),
     report: Reporter = ignore,
     stop: StopToken | None = None,

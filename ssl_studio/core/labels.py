@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ssl_studio.core.class_names import Spellings
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.folder_classes import class_level
 from ssl_studio.core.label_paths import Ambiguous, PathIndex, import_roots, path_hint
@@ -147,11 +148,19 @@ def _dataset(store: Store, name: str) -> dict[str, Any]:
 
 
 def _save(
-    store: Store, dataset: dict[str, Any], name: str, source: str, labels: dict[int, str]
+    store: Store,
+    dataset: dict[str, Any],
+    name: str,
+    source: str,
+    labels: dict[int, str],
+    spellings: Spellings,
 ) -> LabelReport:
+    """A new version of label set ``name``; ``spellings``: how its new class names were
+    read (a warning says which spellings became one class)."""
     if not labels:
         raise ConfigError("No labels to save: nothing matched the dataset's items.")
     counts, warnings = _class_warnings(labels)
+    warnings = spellings.warnings() + warnings
     set_id = store.add_label_set(dataset["id"], name, source, labels)
     version = next(s["version"] for s in store.label_sets(dataset["id"]) if s["id"] == set_id)
     return LabelReport(name, version, len(labels), counts, warnings)
@@ -219,8 +228,9 @@ def labels_from_csv(
         by_item_id = False  # an unknown row named an item id, not a file
         by_name = False  # ... or an item's name ("row 2"), which needs its file
         duplicates = 0
+        spellings = Spellings()  # "rare  one" is "rare one"
         for line, row in enumerate(rows, start=2):
-            label = (row.get(label_col) or "").strip()
+            label = spellings(row.get(label_col) or "")
             # with a path column, an empty path is a blank row: an "id" beside it is often
             # a patient or accession number, not an item id
             key = (row.get(path_col) if path_col else row.get(id_col or "")) or ""
@@ -302,6 +312,7 @@ def labels_from_csv(
             name,
             f"CSV file ({len(rows)} rows)",
             {k: v[0] for k, v in chosen.items()},
+            spellings,
         )
     if unknown:
         what, fix = (
@@ -353,8 +364,14 @@ def labels_from_folders(
     with Store.open(project, write=True, purpose="ssl-studio labels") as store:
         found = _dataset(store, dataset)
         items = store.items(found["id"])
-        chosen, notes = class_level({int(i["id"]): i["rel_path"] for i in items}, dataset, level)
-        report = _save(store, found, name, f"folder names (level {chosen.number})", chosen.names)
+        paths = {int(i["id"]): i["rel_path"] for i in items}
+        series = {int(i["id"]): i["series_key"] for i in items}  # tells series folders apart
+        chosen, notes = class_level(paths, dataset, level, series)
+        spellings = Spellings()  # a macOS folder's "é" is two characters
+        names = {k: spellings(v) for k, v in chosen.names.items()}
+        report = _save(
+            store, found, name, f"folder names (level {chosen.number})", names, spellings
+        )
     outside = len(items) - len(chosen.names)
     if outside:
         where = (
@@ -385,12 +402,13 @@ def set_labels(
                 f"Dataset '{dataset}' has no item(s) {_quote([str(s) for s in strangers])}."
             )
         labels = dict(store.latest_labels(found["id"], name))
+        spellings = Spellings()  # the new labels' names (stored ones stay as they are)
         for item_id, label in changes.items():
             if label is None or not str(label).strip():
                 labels.pop(int(item_id), None)
             else:
-                labels[int(item_id)] = str(label).strip()
-        return _save(store, found, name, "labeled in the app", labels)
+                labels[int(item_id)] = spellings(str(label))
+        return _save(store, found, name, "labeled in the app", labels, spellings)
 
 
 EXPORT_COLUMNS = ("item_id", "label", "stored_path", "index")

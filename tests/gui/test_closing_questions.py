@@ -44,7 +44,7 @@ def test_escape_while_the_label_efficiency_curve_is_measured_asks_first(
     """Closing the wizard while its curve was measured neither asked nor stopped it: the
     job went on with the wizard gone."""
 
-    def measuring(cfg, *, ks, seeds, report, stop):
+    def measuring(cfg, *, report, stop, **_):
         while not stop.stopped:
             time.sleep(0.01)
         return {"status": "stopped", "curve": []}

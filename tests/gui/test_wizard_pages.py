@@ -71,7 +71,7 @@ def test_training_refused_by_another_job_says_why_and_can_be_retried(
 def test_the_label_efficiency_button_is_off_while_its_curve_is_measured(
     qtbot, make_window, project, messages, monkeypatch
 ):
-    def measuring(cfg, *, ks, seeds, report, stop):  # stopped in a step that raises
+    def measuring(cfg, *, report, stop, **_):  # stopped in a step that raises
         while not stop.stopped:
             time.sleep(0.01)
         raise Stopped
@@ -90,6 +90,44 @@ def test_the_label_efficiency_button_is_off_while_its_curve_is_measured(
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
     assert button.isEnabled() and button.text().startswith("Label-efficiency curve")
     assert "stopped before its first point" in results.curve_note.text()
+
+
+def test_the_wizard_s_curve_measures_the_command_line_s_ks(
+    qtbot, make_window, project, monkeypatch
+):
+    """Not capped by the smallest class: 59 and 2 labels still get 1, 5, 10, ... (a class
+    with fewer labels gives what it has; the job drops points that would repeat)."""
+    from ssl_studio.core.config import LABEL_EFFICIENCY_KS
+
+    asked = []
+
+    def measured(cfg, *, report, stop, ks=LABEL_EFFICIENCY_KS, seeds=(0, 1, 2)):
+        asked.append((ks, seeds))
+        return {"status": "done", "curve": []}
+
+    monkeypatch.setattr("ssl_studio.gui.wizard.results_page.label_efficiency", measured)
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.result, wizard.options, wizard.per_class = {"run_id": 1}, dict(OPTIONS), 2
+    assert wizard.pages["results"].label_efficiency()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert asked == [(LABEL_EFFICIENCY_KS, (0, 1, 2))]
+
+
+def test_the_recommended_protocol_is_what_auto_picks_after_the_test_split(make_window, project):
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.run_id, wizard.class_names = 1, ["benign", "malignant"]
+    wizard.smallest_patients, wizard.folds = 30, 0
+    wizard.labeled = [(name, None) for name in ("benign", "malignant") for _ in range(30)]
+    page = wizard.pages["protocol"]
+    page.initializePage()
+    # 30 labels per class, 6 of them held out: 24 train, so auto picks linear (not full)
+    assert wizard.per_class == 24 and page.recommended == "linear"
+    assert page.protocol.currentData() == "linear"
+    assert "Recommended</b> for 24 training labels" in page.explanation.text()
+    page.test_fraction.setValue(0.3)
+    assert wizard.per_class == 21
 
 
 def test_the_label_efficiency_chart_keeps_scores_and_their_bars_within_1(make_window, project):

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ssl_studio.core.config import FinetuneConfig, to_dict
+from ssl_studio.core.config import LABEL_EFFICIENCY_KS, FinetuneConfig, to_dict
 from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.errors import ConfigError
@@ -33,7 +33,6 @@ from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store
 
 JOB = "label-efficiency"
-DEFAULT_KS: tuple[int | None, ...] = (1, 5, 10, 25, None)  # None: all available
 CURVE_METRICS = ("accuracy", "balanced_accuracy", "roc_auc")
 CURVE_BOOT = 200
 
@@ -54,7 +53,7 @@ def _point(reports: list[dict[str, Any]]) -> dict[str, Any]:
 def label_efficiency(
     cfg: FinetuneConfig,
     *,
-    ks: tuple[int | None, ...] = DEFAULT_KS,
+    ks: tuple[int | None, ...] = LABEL_EFFICIENCY_KS,
     seeds: tuple[int, ...] = (0, 1, 2),
     report: Reporter,
     stop: StopToken,
@@ -129,6 +128,8 @@ def label_efficiency(
                     point = {
                         "k": k,
                         "labels_per_class": _per_class_figure(k, have),
+                        # every training label (k = 25 when no class has more is "all")
+                        "every_label": bool(k is None or (have <= k).all()),
                         "per_class": {
                             c: int(min(k, n) if k else n)
                             for c, n in zip(data.classes, have, strict=True)

@@ -25,14 +25,10 @@ from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.comparison import paired_difference
 from ssl_studio.core.evaluation.metrics import classification_report, headline, pick_threshold
 from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_caveat
-from ssl_studio.core.evaluation.splits import (
-    Split,
-    cross_validation_folds,
-    k_per_class,
-    split_labeled,
-)
+from ssl_studio.core.evaluation.splits import Split
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
+from ssl_studio.core.finetune.plan import planned_split, smallest_training_class
 from ssl_studio.core.finetune.protocols import Fitted, fit_protocol
 from ssl_studio.core.finetune.saved import MODEL_FILE, save_model
 from ssl_studio.core.finetune.setup import prepare, recommended_protocol, reused_split
@@ -41,24 +37,6 @@ from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store
 
 JOB = "finetune"
-CV_BELOW = 10  # cross-validate automatically when a class has fewer labeled patients
-CV_FOLDS = 5
-
-
-def planned_folds(smallest_class_patients: int, cfg: FinetuneConfig) -> int:
-    """Cross-validation folds a job will use (0: one held-out test split): ``cfg.folds``
-    when set; else 5 when a class has fewer than 10 labeled patients, unless a threshold
-    is to be picked or the split is fixed (split_from, k_per_class). Never more folds
-    than the smallest class has patients (each test fold holds every class)."""
-    if cfg.folds == 1 or cfg.split_from is not None or cfg.k_per_class is not None:
-        return 0
-    if cfg.folds >= 2:
-        wanted = cfg.folds
-    elif smallest_class_patients < CV_BELOW and cfg.threshold == "default":
-        wanted = CV_FOLDS
-    else:
-        return 0
-    return max(2, min(wanted, smallest_class_patients))
 
 
 class FineTuning:
@@ -85,7 +63,7 @@ class FineTuning:
             self.dataset, self.source = found, source
             self.label_version = store.label_version(found["id"], cfg.labels)
             split = self._split(store, data)
-            per_class = int(np.bincount(data.y[split.train]).min())
+            per_class = smallest_training_class(split, data.y, len(data.classes))
             protocol = recommended_protocol(per_class) if cfg.protocol == "auto" else cfg.protocol
             device = pick_device(cfg.train.device, self.world.local_rank)
             encoder = rebuild_task(state).trained_encoder
@@ -109,36 +87,16 @@ class FineTuning:
                 distributed.shutdown()
         return result
 
-    def _use_folds(self, data: LabeledData) -> int:
-        """How many cross-validation folds (0: one held-out test split)."""
-        smallest = min(len(np.unique(data.groups[data.y == c])) for c in range(len(data.classes)))
-        return planned_folds(smallest, self.cfg)
-
     def _split(self, store: Store, data: LabeledData) -> Split:
         cfg = self.cfg
-        folds = self._use_folds(data)
-        if folds:
-            parts = cross_validation_folds(
-                data.y, data.groups, folds=folds, seed=cfg.seed, names=data.classes
-            )
-            everything = np.arange(len(data.y))
-            empty = np.empty(0, np.int64)
-            return Split(everything, empty, empty, [np.sort(test) for _, test in parts])
+        reused = None
         if cfg.split_from is not None:
-            split = reused_split(store, cfg.split_from, data)
+            reused = reused_split(store, cfg.split_from, data)
             source = (store.run(cfg.split_from) or {}).get("config") or {}
             self.patients_apart = cfg.group_by_patient and source.get("group_by_patient", True)
-        else:
-            split = split_labeled(
-                data.y,
-                data.groups,
-                test_fraction=cfg.test_fraction,
-                val_fraction=cfg.val_fraction,
-                seed=cfg.seed,
-                names=data.classes,
-            )
-        if cfg.k_per_class is not None:
-            split.train = k_per_class(split.train, data.y, cfg.k_per_class, seed=cfg.seed)
+        split = planned_split(data.y, data.groups, cfg, data.classes, reused)
+        if split.folds:
+            return split
         if len(split.test) == 0:
             raise ConfigError(
                 "No labeled item is left to test on (the reused split's test items lost "

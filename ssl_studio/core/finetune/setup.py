@@ -157,8 +157,27 @@ def prepare(
             f"'{cfg.labels}' has {len(data.classes)} classes ({', '.join(data.classes)}). "
             "Leave --positive and --threshold out."
         )
+    if cfg.threshold == "default" and cfg.val_fraction > 0:
+        raise ConfigError(_unused_validation(cfg.labels, data.classes))
     spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}
     return cfg, source, state, spec, data, found
+
+
+def _unused_validation(label_set: str, classes: list[str]) -> str:
+    """Why a validation share with the default threshold is refused, and what to do: only
+    a two-class model has a threshold to pick."""
+    text = (
+        "val_fraction holds labels out only to pick the decision threshold of a two-class "
+        "model, and the default threshold needs none: they would be set aside for nothing. "
+    )
+    if len(classes) == 2:
+        return text + (
+            "Choose a threshold (youden, or sensitivity:0.9) or leave val_fraction at 0."
+        )
+    return text + (
+        f"Label set '{label_set}' has {len(classes)} classes, which have no threshold to "
+        "pick (each item goes to its most probable class): leave val_fraction at 0."
+    )
 
 
 def _check_channels(

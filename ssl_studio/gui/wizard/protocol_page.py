@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.config import PROTOCOLS, FinetuneConfig
+from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.finetune.data import positive_class
-from ssl_studio.core.finetune.job import CV_BELOW, planned_folds
+from ssl_studio.core.finetune.plan import CV_BELOW, planned_folds, training_labels_per_class
 from ssl_studio.core.finetune.setup import recommended_protocol
 from ssl_studio.gui.wizard.operating_point import OperatingPoint
 
@@ -82,22 +83,56 @@ class ProtocolPage(QWizardPage):
         layout.addRow("Training steps", self.steps)
         layout.addRow("", self.baseline)
         layout.addRow("Seed", self.seed)
+        # the recommendation follows what the split trains on (as --protocol auto does)
+        for signal in (
+            self.test_fraction.valueChanged,
+            self.seed.valueChanged,
+            self.positive.currentIndexChanged,
+        ):
+            signal.connect(self._recommend)
 
     def initializePage(self) -> None:  # noqa: N802
-        self.recommended = recommended_protocol(self.wiz.per_class)
-        self.protocol.setCurrentIndex(PROTOCOLS[1:].index(self.recommended))
         names = self.wiz.class_names
+        self.positive.blockSignals(True)
         self.positive.clear()
         if len(names) == 2:  # guessed from the names: "no fracture" is not the finding
             guessed = positive_class(names, None)[1]
             for name in (guessed, *[n for n in names if n != guessed]):
                 self.positive.addItem(name, name)
+        self.positive.blockSignals(False)
         self.positive.setEnabled(len(names) == 2)
         self.positive.setToolTip(
             self.positive.toolTip() if len(names) == 2 else "Two classes only."
         )
-        self._explain()
         self.operating.set_binary(len(names) == 2)  # says how testing is done (below)
+        self._recommend()
+        self.protocol.setCurrentIndex(PROTOCOLS[1:].index(self.recommended))
+        self._explain()
+
+    def _choices(self) -> FinetuneConfig:
+        """The choices of this page that decide the split (as finetune_config makes them)."""
+        return FinetuneConfig(
+            project=self.wiz.project,
+            test_fraction=self.test_fraction.value(),
+            val_fraction=self.operating.validation_share(),
+            threshold=self.operating.threshold(),
+            positive=self.positive.currentData(),
+            seed=self.seed.value(),
+            group_by_patient=self.wiz.group_by_patient,
+        )
+
+    def _recommend(self, *_: Any) -> None:
+        """What ``--protocol auto`` would pick with these choices: by the training labels
+        of the smallest class once the test (and validation) items are held out."""
+        labels = [label for label, _ in self.wiz.labeled]
+        keys = [key for _, key in self.wiz.labeled]
+        try:  # (nothing labeled: the labels page keeps Next off)
+            if labels:
+                self.wiz.per_class = training_labels_per_class(labels, keys, self._choices())
+        except SSLStudioError:  # no split can be made: training will say why
+            self.wiz.per_class = min(labels.count(n) for n in set(labels))
+        self.recommended = recommended_protocol(self.wiz.per_class)
+        self._explain()
 
     def _operating_changed(self) -> None:
         """A threshold to pick needs one test split (and a validation share): the folds
@@ -108,6 +143,7 @@ class ProtocolPage(QWizardPage):
         self.folds_by_default = planned_folds(smallest, plain)
         self.wiz.folds = planned_folds(smallest, chosen)
         self._explain_testing()
+        self._recommend()  # a validation share trains on fewer
 
     def _explain_testing(self, *_: Any) -> None:
         """How the figures will be measured, so the test share is not a mystery."""
@@ -151,7 +187,8 @@ class ProtocolPage(QWizardPage):
     def _explain(self, *_: Any) -> None:
         name = self.protocol.currentData()
         why = (
-            f" <b>Recommended</b> for {self.wiz.per_class} labels in the smallest class."
+            f" <b>Recommended</b> for {self.wiz.per_class} training labels in the smallest "
+            "class (outside the test items)."
             if name == getattr(self, "recommended", None)
             else ""
         )

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ssl_studio.core.config import LABEL_EFFICIENCY_KS
 from ssl_studio.core.evaluation.comparison import verdict
 from ssl_studio.core.evaluation.metrics import metric_title
 from ssl_studio.core.evaluation.report_text import (
@@ -190,11 +191,11 @@ class ResultsPage(QWizardPage):
         result = self.wiz.result
         assert result is not None
         cfg = self.wiz.finetune_config()
-        ks = tuple(k for k in (1, 2, 5, 10, 25) if k < self.wiz.per_class) + (None,)
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
-            try:
-                return label_efficiency(cfg, ks=ks, seeds=(0, 1, 2), report=report, stop=stop)
+            try:  # the command line's default ks (the job drops points that would repeat)
+                ks, seeds = LABEL_EFFICIENCY_KS, (0, 1, 2)
+                return label_efficiency(cfg, ks=ks, seeds=seeds, report=report, stop=stop)
             except Stopped:  # a result of its own, so the button comes back (see _curve)
                 return {"status": "stopped", "curve": []}
 
@@ -264,7 +265,7 @@ class ResultsPage(QWizardPage):
                     if self.wiz.finetune_config().val_fraction > 0
                     else ")."
                 )
-                if last is not None and last.get("k") is None
+                if last is not None and last.get("every_label", last.get("k") is None)
                 else ""
             )
             + (" Stopped before the end: the points measured so far." if stopped else "")

@@ -27,7 +27,7 @@ from ssl_studio.core.evaluation.patient_groups import (
     one_patient_problem,
 )
 from ssl_studio.core.evaluation.splits import group_ids
-from ssl_studio.core.finetune.job import CV_BELOW, planned_folds
+from ssl_studio.core.finetune.plan import CV_BELOW, planned_folds
 from ssl_studio.core.labels import (
     MIN_PER_CLASS,
     label_names,
@@ -140,6 +140,7 @@ class LabelsPage(QWizardPage):
         layout.addWidget(self.warnings)
         layout.addWidget(self.by_item)
         self.classes: dict[str, int] = {}
+        self.keys: list[tuple[str, str | None]] = []  # (label, patient key) per item
 
     def initializePage(self) -> None:  # noqa: N802
         self.reload()
@@ -177,6 +178,7 @@ class LabelsPage(QWizardPage):
                 for label in usable.values():
                     self.classes[label] = self.classes.get(label, 0) + 1
                 keys = store.labeled_patient_keys(found["id"], name)
+        self.keys = keys
         self._count_patients(keys)
         fill_table(self.counts, [[k, n] for k, n in sorted(self.classes.items())])
         problems = []
@@ -299,7 +301,7 @@ class LabelsPage(QWizardPage):
     def validatePage(self) -> bool:  # noqa: N802
         self.wiz.labels = self.label_set.currentData()
         self.wiz.class_names = sorted(self.classes)
-        self.wiz.per_class = min(self.classes.values())
+        self.wiz.labeled = self.keys
         self.wiz.group_by_patient = self._grouped()
         self.wiz.smallest_patients = min(self.patients.values())
         self.wiz.folds = planned_folds(self.wiz.smallest_patients, self._plain())

@@ -197,13 +197,16 @@ def test_clear_messages_for_impossible_requests(labeled):
     set_labels(project, "shapes", {i: "circle" for i in ids}, name="one-class")
     with pytest.raises(ConfigError, match="only the class 'circle'"):
         finetune(cfg(project, run, labels="one-class"))
-    with pytest.raises(ConfigError, match="would be set aside for nothing"):
+    with pytest.raises(ConfigError, match="set aside for nothing. Choose a threshold"):
         finetune(cfg(project, run, val_fraction=0.2))  # no threshold to pick with them
     three = {i: ("a", "b", "c")[n % 3] for n, i in enumerate(i["id"] for i in items)}
     set_labels(project, "shapes", three, name="three")
     for options in ({"positive": "a"}, {"threshold": "youden", "val_fraction": 0.2}):
         with pytest.raises(ConfigError, match="3 classes \\(a, b, c\\)"):
             finetune(cfg(project, run, labels="three", **options))
+    with pytest.raises(ConfigError, match="has 3 classes, which have no threshold") as refused:
+        finetune(cfg(project, run, labels="three", val_fraction=0.2))
+    assert "--threshold" not in str(refused.value)  # it would then be refused in turn
     with pytest.raises(ConfigError, match="'tumour' is not one of the classes circle, square"):
         finetune(cfg(project, run, positive="tumour"))
 
@@ -282,6 +285,8 @@ def test_label_efficiency_stores_a_curve_with_both_protocols(labeled):
     )  # 25 per class is more than the 16 there are: the same point as all, made once
     assert [p["labels_per_class"] for p in result["curve"]] == [1, 16]
     assert result["curve"][1]["per_class"] == {"circle": 16, "square": 16}
+    # k = 25 stands for "all" here: the point says it used every training label
+    assert [p["every_label"] for p in result["curve"]] == [False, True]
     for point in result["curve"]:
         for name in ("linear", "scratch"):
             entry = point[name]["accuracy"]

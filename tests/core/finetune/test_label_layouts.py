@@ -167,17 +167,59 @@ def test_split_folders_are_no_classes_and_an_ambiguous_level_is_said(tmp_path):
 
 def test_class_folders_numbered_from_0_are_classes_and_series_numbers_are_not(tmp_path):
     """Datasets written for training name their class folders 0/, 1/ (MedMNIST, image
-    folder exports): they were refused as "number folders". Series numbered from 1 still
-    are no classes."""
+    folder exports): they were refused as "number folders"."""
     write_shapes(tmp_path / "indexed", n=4, seed=0)
     for shape, number in (("circle", "0"), ("square", "1")):
         (tmp_path / "indexed" / shape).rename(tmp_path / "indexed" / number)
     project = imported(tmp_path, tmp_path / "indexed", "indexed")
     report = labels_from_folders(project, "indexed")
     assert report.classes == {"0": 2, "1": 2} and not report.warnings  # n=4: two of each
-    write_shapes(tmp_path / "study", n=4, seed=1)
+
+
+def test_class_folders_numbered_from_1_are_classes_unless_they_are_series_folders(tmp_path):
+    """BI-RADS 1..5 or grades 1..4 are folders numbered from 1, as are the series folders
+    of a study exported from a scanner: numbered folders holding the files, with nothing
+    above them that names patients or studies, are classes unless each holds one series."""
+    write_shapes(tmp_path / "grades", n=4, seed=1)
     for shape, number in (("circle", "1"), ("square", "2")):
-        (tmp_path / "study" / shape).rename(tmp_path / "study" / number)
-    project = imported(tmp_path / "s", tmp_path / "study", "study")
-    with pytest.raises(ConfigError, match="series, study, date or number folders"):
+        (tmp_path / "grades" / shape).rename(tmp_path / "grades" / number)
+    project = imported(tmp_path / "g", tmp_path / "grades", "grades")
+    report = labels_from_folders(project, "grades")
+    assert report.classes == {"1": 2, "2": 2}
+    assert report.warnings == [
+        "The classes are the numbered folders at level 1 ('1', '2') (as grades or BI-RADS "
+        "categories are named). If they are a scanner's series folders instead, label with "
+        "a CSV."
+    ]
+    birads = tmp_path / "birads" / "train"  # DICOM class folders: several series in each
+    for number, sources in (("1", ("CT", "MR")), ("2", ("MR", "US"))):
+        (birads / number).mkdir(parents=True)
+        for patient in sources:
+            shutil.copy(DICOM / PATIENTS[patient][0], birads / number / f"{patient}.dcm")
+    project = imported(tmp_path / "b", tmp_path / "birads", "birads")
+    assert labels_from_folders(project, "birads").classes == {"1": 2, "2": 2}
+
+    study = tmp_path / "study"  # one study exported alone: series 1/ and 2/
+    for number, source in (("1", "CT_small.dcm"), ("2", "MR_small.dcm")):
+        (study / number).mkdir(parents=True)
+        for i in range(2):
+            shutil.copy(DICOM / source, study / number / f"IM{i:04d}.dcm")
+    project = imported(tmp_path / "s", study, "study")
+    with pytest.raises(ConfigError) as refused:
         labels_from_folders(project, "study")
+    said = str(refused.value)
+    assert "series, study, date or number folders" in said
+    assert "level 1 were not taken as classes: each holds a single DICOM series" in said
+    assert said.endswith("choose folder level 1 (--folder-level 1, or 'Folder level' in the app).")
+    assert labels_from_folders(project, "study", level=1).classes == {"1": 2, "2": 2}
+
+    pacs = tmp_path / "pacs"  # <patient>/<study>/<series number>/: a PACS export
+    for patient in ("CT", "MR"):
+        source, folder, date = PATIENTS[patient]
+        for number in ("1", "2"):
+            (pacs / folder / date / number).mkdir(parents=True)
+            shutil.copy(DICOM / source, pacs / folder / date / number / source)
+    project = imported(tmp_path / "p", pacs, "pacs")
+    with pytest.raises(ConfigError, match="inside patient, study or series folders") as refused:
+        labels_from_folders(project, "pacs")
+    assert "[redacted]" not in str(refused.value) and "--folder-level 3" in str(refused.value)

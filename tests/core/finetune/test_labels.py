@@ -325,3 +325,42 @@ def test_a_label_set_exports_to_a_csv_that_reads_back_as_it_was(project, tmp_pat
     assert main([*args, "--export", str(tmp_path / "cli.csv")]) == 0
     assert "Label set 'again' v1: 12 labels -> " in capsys.readouterr().out
     assert (tmp_path / "cli.csv").read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
+
+
+NFC, NFD = "\u00e9p ais", "e\u0301p ais"  # "ép ais" as typed, and as a macOS folder name
+
+
+def test_class_names_differing_only_in_spaces_or_accent_encoding_are_one_class(project, tmp_path):
+    csv = tmp_path / "labels.csv"
+    csv.write_text(
+        "path,label\n"
+        f"circle/circle001.png,{NFC}\ncircle/circle003.png,{NFD}\n"
+        "square/square000.png,rare  one\nsquare/square002.png,rare one\n"
+        "square/square004.png, rare\tone \n"
+        "square/square000.png,rare one\n",  # the same file again: a duplicate, no conflict
+        encoding="utf-8",
+    )
+    report = labels_from_csv(project, "shapes", csv)
+    assert report.classes == {NFC: 2, "rare one": 3}
+    assert set(labels_of(project, "labels").values()) == {NFC, "rare one"}
+    merged = report.warnings[0]
+    assert merged.startswith("Class names written in more than one way were taken as one")
+    assert f"'{NFC}' (accented letters encoded in two ways" in merged
+    assert "'rare one' ('rare\tone' / 'rare  one' / 'rare one')" in merged
+    assert "1 duplicate row(s)" in " ".join(report.warnings)
+    # clicks in the app: the names they give are read the same way
+    with Store.open(project) as store:
+        ids = [i["id"] for i in store.items(1)]
+    clicked = set_labels(project, "shapes", {ids[5]: NFD, ids[6]: "rare   one"})
+    assert clicked.classes == {NFC: 3, "rare one": 4} and not clicked.warnings
+
+
+def test_folder_class_names_are_read_in_one_spelling(tmp_path):
+    write_shapes(tmp_path / "shapes", n=4)
+    (tmp_path / "shapes" / "circle").rename(tmp_path / "shapes" / NFD)
+    project = create_project(tmp_path / "project")
+    import_data(
+        ImportConfig(project=project, paths=[tmp_path / "shapes"], cache_size=32, workers=1)
+    )
+    report = labels_from_folders(project, "shapes")
+    assert report.classes == {NFC: 2, "square": 2}  # as a CSV typed on Windows names it

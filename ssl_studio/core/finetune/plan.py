@@ -1,0 +1,89 @@
+"""How a fine-tune splits its labels, and how many of them it trains on: one rule for
+the fine-tuning job (and what its ``auto`` protocol picks) and for the wizard, which
+recommends a protocol before anything is trained.
+
+Positions refer to the arrays a caller passes (y [N] class indices, groups [N]).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ssl_studio.core.config import FinetuneConfig
+from ssl_studio.core.evaluation.patient_groups import item_groups
+from ssl_studio.core.evaluation.splits import (
+    Split,
+    cross_validation_folds,
+    group_ids,
+    k_per_class,
+    split_labeled,
+)
+from ssl_studio.core.finetune.data import positive_class
+
+CV_BELOW = 10  # cross-validate automatically when a class has fewer labeled patients
+CV_FOLDS = 5
+
+
+def planned_folds(smallest_class_patients: int, cfg: FinetuneConfig) -> int:
+    """Cross-validation folds a job will use (0: one held-out test split): ``cfg.folds``
+    when set; else 5 when a class has fewer than 10 labeled patients, unless a threshold
+    is to be picked or the split is fixed (split_from, k_per_class). Never more folds
+    than the smallest class has patients (each test fold holds every class)."""
+    if cfg.folds == 1 or cfg.split_from is not None or cfg.k_per_class is not None:
+        return 0
+    if cfg.folds >= 2:
+        wanted = cfg.folds
+    elif smallest_class_patients < CV_BELOW and cfg.threshold == "default":
+        wanted = CV_FOLDS
+    else:
+        return 0
+    return max(2, min(wanted, smallest_class_patients))
+
+
+def planned_split(
+    y: np.ndarray,
+    groups: np.ndarray,
+    cfg: FinetuneConfig,
+    names: list[str],
+    reused: Split | None = None,
+) -> Split:
+    """The split a fine-tune of ``cfg`` uses: cross-validation folds (training on every
+    label) where planned_folds says so, else ``reused`` (an earlier run's split) or a new
+    held-out test (and validation) split; then at most ``cfg.k_per_class`` training
+    labels per class."""
+    if reused is None:
+        smallest = min(len(np.unique(groups[y == c])) for c in range(len(names)))
+        folds = planned_folds(smallest, cfg)
+        if folds:
+            parts = cross_validation_folds(y, groups, folds=folds, seed=cfg.seed, names=names)
+            everything = np.arange(len(y))
+            empty = np.empty(0, np.int64)
+            return Split(everything, empty, empty, [np.sort(test) for _, test in parts])
+    split = reused or split_labeled(
+        y,
+        groups,
+        test_fraction=cfg.test_fraction,
+        val_fraction=cfg.val_fraction,
+        seed=cfg.seed,
+        names=names,
+    )
+    if cfg.k_per_class is not None:
+        split.train = k_per_class(split.train, y, cfg.k_per_class, seed=cfg.seed)
+    return split
+
+
+def smallest_training_class(split: Split, y: np.ndarray, n_classes: int) -> int:
+    """Training labels of the smallest class: what ``auto`` chooses a protocol by."""
+    return int(np.bincount(y[split.train], minlength=n_classes).min())
+
+
+def training_labels_per_class(
+    labels: list[str], patient_keys: list[str | None], cfg: FinetuneConfig
+) -> int:
+    """Training labels of the smallest class that a fine-tune of ``cfg`` would get, from
+    the usable labeled items' labels and patient keys (in item order, as the job reads
+    them): the wizard's recommendation is then what ``--protocol auto`` picks."""
+    classes = positive_class(sorted(set(labels)), cfg.positive)
+    y = np.array([classes.index(n) for n in labels], np.int64)
+    groups = group_ids(patient_keys) if cfg.group_by_patient else item_groups(len(y))
+    return smallest_training_class(planned_split(y, groups, cfg, classes), y, len(classes))
