@@ -38,12 +38,18 @@ def cmd_labels(args: argparse.Namespace) -> int:
             "--folder-level picks the folder level of --from-folders; add --from-folders "
             "to label by folder names at that level."
         )
+    if args.version is not None and not args.export:
+        raise ConfigError(
+            "--version picks the version of the label set --export writes; add --export FILE."
+        )
     if args.export:
         if args.csv or args.from_folders:
             raise ConfigError(
                 "--export writes a label set out; give it without --csv/--from-folders."
             )
-        done = export_labels(args.project, args.dataset, args.export, name=args.name or "")
+        done = export_labels(
+            args.project, args.dataset, args.export, name=args.name or "", version=args.version
+        )
         if args.json:
             print(json.dumps(done, indent=2))
         else:
@@ -336,6 +342,13 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "label, the item's stored path and index; --csv reads it back",
     )
     p.add_argument("--name", help="label set name (default: labels, or folders)")
+    p.add_argument(
+        "--version",
+        type=_at_least(1),
+        metavar="N",
+        help="with --export: this version of the label set (default: the newest; a "
+        "fine-tuning run's card names the version it was trained with)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = add(

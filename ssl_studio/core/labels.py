@@ -432,10 +432,17 @@ def label_set_to_use(dataset: str, names: Sequence[str], name: str, option: str)
 
 
 def export_labels(
-    project: Path, dataset: str, out: Path, *, name: str = "", overwrite: bool = False
+    project: Path,
+    dataset: str,
+    out: Path,
+    *,
+    name: str = "",
+    overwrite: bool = False,
+    version: int | None = None,
 ) -> dict[str, Any]:
-    """Write the newest version of label set ``name`` (the dataset's only one when empty)
-    to ``out`` as CSV: item_id and label, which ``labels_from_csv`` reads back as they are,
+    """Write the newest version of label set ``name`` (the dataset's only one when empty;
+    or its ``version``, as a run was trained with it) to ``out`` as CSV: item_id and
+    label, which ``labels_from_csv`` reads back as they are,
     and the item's file as the project stores it (patient names [redacted]) with its index
     in the file, for people. ``out`` must not exist unless ``overwrite`` (the app's save
     dialog asked). Returns name, version, labels, out."""
@@ -452,8 +459,14 @@ def export_labels(
             raise ConfigError(
                 f"Dataset '{dataset}' has no label set '{name}' (it has {_quote(names)})."
             )
-        version = store.label_version(found["id"], name)
-        labels = store.latest_labels(found["id"], name)
+        kept = sorted(s["version"] for s in store.label_sets(found["id"]) if s["name"] == name)
+        if version is not None and version not in kept:
+            raise ConfigError(
+                f"Label set '{name}' has no version {version}; it has version"
+                f"{'s' * (len(kept) > 1)} {', '.join(map(str, kept))}."
+            )
+        version = kept[-1] if version is None else version
+        labels = store.latest_labels(found["id"], name, version)
         items = {int(i["id"]): i for i in store.items(found["id"])}
     rows = []  # (an item whose file failed or went missing keeps its label, without a path)
     for item_id, label in sorted(labels.items()):

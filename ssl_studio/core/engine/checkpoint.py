@@ -14,6 +14,7 @@ import os
 import platform
 import random
 import tempfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -33,12 +34,22 @@ class CheckpointError(SSLStudioError):
 
 
 def versions() -> dict[str, str]:
-    return {
+    """The software a run's numbers depend on: the trainer's, and numpy and scikit-learn,
+    which draw the seeded splits and fit the probes, choose k and C and compute the
+    metrics; the CPU threads torch used (a CPU run is reproducible with as many)."""
+    found = {
         "ssl_studio": __version__,
         "torch": str(torch.__version__),
         "torchvision": str(torchvision.__version__),
         "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch_cpu_threads": str(torch.get_num_threads()),
     }
+    try:
+        found["scikit-learn"] = metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:  # (a dependency: only a broken install lacks it)
+        pass
+    return found
 
 
 def rng_state() -> dict[str, Any]:

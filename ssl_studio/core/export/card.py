@@ -123,13 +123,14 @@ def build_card(
             "protocol": info.get("protocol"),
             "fine_tuning_run": state.get("run_id"),
             "label_set": state.get("label_set"),
+            "label_version": state.get("label_version"),
             "train_labels": info.get("train_items"),
             "train_counts": state.get("train_counts"),  # per class (absent: older runs)
             "train_patients": state.get("train_patients"),
             "chosen": {k: v for k, v in info.items() if k in ("k", "C", "steps")},
             "data_fingerprint": state.get("fingerprint"),
             "pretraining_data_fingerprint": source.get("fingerprint"),
-            "pretraining": None if scratch else pretraining_settings(source),
+            "pretraining": None if scratch else pretraining_settings(source, state),
             # without the project's folder: a path on this machine says nothing useful
             # to the receiver and may name a person
             "config": {k: v for k, v in (state.get("config") or {}).items() if k != "project"},
@@ -147,18 +148,23 @@ def build_card(
     }
 
 
-def pretraining_settings(source: dict[str, Any]) -> dict[str, Any] | None:
+def pretraining_settings(
+    source: dict[str, Any], state: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """How the encoder was pretrained, from its run: what it did (steps, batch after any
     halving, device) and what it was told (never the project's folder, which may name a
-    person). None when the run is gone."""
+    person). None when the run is gone. The steps are those of the checkpoint the
+    classifier ``state`` took its encoder from (the run may have been resumed since);
+    classifiers saved before that was kept: the run's steps now."""
     if source.get("kind") != "pretrain":
         return None
     config, done = source.get("config") or {}, source.get("summary") or {}
     train = config.get("train") or {}
+    used = (state or {}).get("source_step")
     return {
         "task": source.get("task"),
         "task_options": config.get("task_options") or {},
-        "steps": done.get("steps", train.get("steps")),
+        "steps": used if used is not None else done.get("steps", train.get("steps")),
         "batch_size": done.get("batch_size", train.get("batch_size")),
         "accumulate": done.get("accumulate", train.get("accumulate")),
         "image_size": config.get("image_size"),

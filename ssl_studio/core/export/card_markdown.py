@@ -83,6 +83,12 @@ def _input_lines(pre: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _version(training: dict[str, Any]) -> str:
+    """`` version 2`` of the label set, where the card knows it."""
+    version = training.get("label_version")
+    return f" version {version}" if version is not None else ""
+
+
 def _encoder_origin(training: dict[str, Any]) -> str:
     """How the encoder got its weights, for the card's "How it was made"."""
     if training["pretext_task"] is None:
@@ -244,7 +250,8 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"- Encoder: {card['architecture']['backbone']}{options}, {_encoder_origin(t)}.",
         f"- Classifier: {PROTOCOL_WORDS.get(t['protocol'], t['protocol'])} (protocol "
         f"`{t['protocol']}`) on {t['train_labels']} labels{_label_counts(t)} (label set "
-        f"`{t['label_set']}`, run {t['fine_tuning_run']}).{f' {choices}' if choices else ''}",
+        f"`{t['label_set']}`{_version(t)}, run {t['fine_tuning_run']})."
+        f"{f' {choices}' if choices else ''}",
         f"- {fingerprint_sentence(t['data_fingerprint'], card['architecture']['modality'])}",
         *_data_lines(card),
         "",

@@ -62,6 +62,8 @@ class FineTuning:
             self.cfg = cfg
             self.dataset, self.source = found, source
             self.label_version = store.label_version(found["id"], cfg.labels)
+            # the step of the checkpoint the encoder comes from: the run may go on later
+            self.source_step = (state.get("progress") or {}).get("step")
             split = self._split(store, data)
             per_class = smallest_training_class(split, data.y, len(data.classes))
             protocol = recommended_protocol(per_class) if cfg.protocol == "auto" else cfg.protocol
@@ -177,7 +179,12 @@ class FineTuning:
             {
                 "task": protocol,
                 "backbone": spec["backbone"],
-                "config": {**to_dict(cfg), "protocol": protocol},
+                "config": {
+                    **to_dict(cfg),
+                    "protocol": protocol,
+                    "label_version": self.label_version,
+                    "source_step": self.source_step,
+                },
                 "device": describe(device),
                 "world_size": self.world.size,
                 "fingerprint": fingerprint(train_items),
@@ -317,6 +324,7 @@ class FineTuning:
                 "label_version": self.label_version,
                 "dataset": self.dataset["name"],
                 "source_task": self.source["task"],
+                "source_step": self.source_step,
                 "test": report,
                 "fingerprint": fingerprint(data.subset(split.train)),
                 "train_counts": _class_counts(data, split.train),

@@ -80,6 +80,11 @@ def test_the_pretraining_line_of_a_run_from_the_first_schema_leaves_out_what_it_
         "at 64 px, adamw at learning rate 0.002, seed 0; augmentations: the defaults for "
         "the modality)"
     )
+    # a classifier made from the step-5 checkpoint of a run resumed to 300 steps since
+    later = pretraining_settings(source, {"source_step": 5})
+    assert _encoder_origin({**training, "pretraining": later}).startswith(
+        "pretrained without labels with `simclr` (SSL Studio run 1: 5 steps of batch 128"
+    )
     two = {**source, "world_size": 2, "device": "2 x GPU"}
     said = _encoder_origin({**training, "pretraining": pretraining_settings(two)})
     assert "batch 128 at 64 px in each of 2 processes" in said and ", on 2 x GPU;" in said

@@ -16,6 +16,7 @@ from ssl_studio.core.events import Progress, Step, StopToken
 from ssl_studio.core.finetune.data import positive_class
 from ssl_studio.core.jobs import evaluate, export, finetune, import_data, label_efficiency
 from ssl_studio.core.labels import labels_from_folders, set_labels
+from ssl_studio.core.pretrain import latest_checkpoint
 from ssl_studio.core.project.store import Store
 
 
@@ -45,6 +46,13 @@ def test_every_protocol_makes_an_evaluated_run(labeled, protocol):
         row = store.run(result["run_id"])
     assert row["kind"] == "finetune" and row["task"] == protocol and row["status"] == "done"
     assert row["parent_run_id"] == run and row["summary"]["test"]["accuracy"] is not None
+    # what reproducing it needs: the label set's version, the step of the encoder's
+    # checkpoint (the pretraining run may go on), the versions of numpy and scikit-learn
+    with Store.open(project) as store:
+        source = latest_checkpoint(project / store.run(run)["folder"])
+    assert row["config"]["label_version"] == 1
+    assert row["config"]["source_step"] == source["progress"]["step"] > 0
+    assert {"numpy", "scikit-learn", "torch_cpu_threads"} <= set(row["versions"])
     folder = project / row["folder"]
     split = json.loads((folder / "split.json").read_text())
     assert len(split["train"]) == 32 and len(split["test"]) == 8
@@ -90,7 +98,6 @@ def test_auto_picks_linear_with_few_labels_and_trains_the_baseline(labeled, monk
 
 def test_partial_fine_tuning_changes_only_the_last_block_and_the_head(labeled):
     from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
-    from ssl_studio.core.pretrain import latest_checkpoint
     from ssl_studio.core.pretrain_setup import rebuild_task
 
     project, run = labeled
@@ -252,7 +259,6 @@ def test_a_dataset_s_only_label_set_is_used_unless_one_is_named(labeled, tmp_pat
 
 def test_series_fine_tuning_uses_the_label_column(series_project):
     from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
-    from ssl_studio.core.pretrain import latest_checkpoint
     from ssl_studio.core.pretrain_setup import rebuild_task
 
     project, run = series_project

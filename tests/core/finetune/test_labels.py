@@ -327,6 +327,33 @@ def test_a_label_set_exports_to_a_csv_that_reads_back_as_it_was(project, tmp_pat
     assert (tmp_path / "cli.csv").read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
 
 
+def test_an_earlier_version_of_a_label_set_exports_as_a_run_was_trained_with_it(
+    project, tmp_path, capsys
+):
+    """A run's card names the label set's version; only the newest could be written out."""
+    from ssl_studio.cli import main
+    from ssl_studio.core.labels import export_labels
+
+    labels_from_folders(project, "shapes")
+    before = labels_of(project, "folders")
+    with Store.open(project) as store:
+        first = store.items(store.dataset("shapes")["id"])[0]["id"]
+    set_labels(project, "shapes", {first: "odd one"}, name="folders")  # version 2
+    done = export_labels(project, "shapes", tmp_path / "v1.csv", version=1)
+    assert done["version"] == 1
+    labels_from_csv(project, "shapes", tmp_path / "v1.csv", name="v1")
+    assert labels_of(project, "v1") == before != labels_of(project, "folders")
+    with pytest.raises(ConfigError, match="has no version 3; it has versions 1, 2"):
+        export_labels(project, "shapes", tmp_path / "v3.csv", name="folders", version=3)
+    args = ["labels", str(project), "--dataset", "shapes", "--name", "folders"]
+    assert main([*args, "--export", str(tmp_path / "cli.csv"), "--version", "1"]) == 0
+    assert "Label set 'folders' v1: 12 labels -> " in capsys.readouterr().out
+    assert main([*args, "--version", "1"]) != 0
+    assert "--version picks the version of the label set --export writes" in (
+        capsys.readouterr().err
+    )
+
+
 NFC, NFD = "\u00e9p ais", "e\u0301p ais"  # "ép ais" as typed, and as a macOS folder name
 
 
