@@ -61,6 +61,12 @@ def _relative(path: Path, root: Path) -> str:
     return Path(path).resolve().relative_to(root.resolve()).as_posix()
 
 
+def _in_effect(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The backbone, augmentation and task options a run's network and task were built
+    with (build_setup's snapshot), for its record."""
+    return {k: snapshot[k] for k in ("backbone_options", "augment", "task_options")}
+
+
 def fingerprint(items: list[dict[str, Any]]) -> dict[str, Any]:
     """What the run trained on, without identifiers: counts and a hash of the cache slots."""
     digest = hashlib.sha256()
@@ -148,6 +154,11 @@ class Pretraining:
             )
         cfg = PretrainConfig.from_dict({**state["config"], "project": self.cfg.project})
         cfg.resume_run = run["id"]
+        # the options in effect when the run began, not today's defaults (checkpoints of
+        # older versions hold the augmentation only)
+        for name in ("backbone_options", "augment", "task_options"):
+            if state.get(name):
+                setattr(cfg, name, dict(state[name]))
         written_by = len(state.get("rng_ranks") or [])  # 0: a checkpoint of older versions
         if cfg.train.steps is None and written_by not in (0, self.world.size):
             raise ConfigError(
@@ -195,7 +206,9 @@ class Pretraining:
             text = _upsampled(cached, cfg.image_size or 0, largest)
             self.report(Message(JOB, text, level="warning"))
         run_id = distributed.broadcast(
-            self._open_run(store, dataset, items, device, resume) if world.is_main else None,
+            self._open_run(store, dataset, items, device, resume, setup.snapshot)
+            if world.is_main
+            else None,
             world,
         )
         run_dir = store.paths.root / "runs" / str(run_id)
@@ -249,6 +262,7 @@ class Pretraining:
         items: list[dict[str, Any]],
         device: torch.device,
         resume: dict[str, Any] | None,
+        snapshot: dict[str, Any],
     ) -> int:
         store.mark_interrupted_runs()
         if resume is not None:
@@ -260,7 +274,8 @@ class Pretraining:
             {
                 "task": self.cfg.task,
                 "backbone": self.cfg.backbone,
-                "config": to_dict(self.cfg),
+                # with the options as the run has them, defaults worked out included
+                "config": {**to_dict(self.cfg), "in_effect": _in_effect(snapshot)},
                 "device": describe(device),
                 "world_size": self.world.size,
                 "fingerprint": fingerprint(items),

@@ -23,7 +23,7 @@ from ssl_studio.core.data.series_batches import SeriesBatches, channel_statistic
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.embeddings import evaluation_views
-from ssl_studio.core.models.backbones import build_backbone
+from ssl_studio.core.models.backbones import build_backbone, options_in_effect
 from ssl_studio.core.models.series import SeriesEncoder
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.base import PretextTask
@@ -101,14 +101,18 @@ def build_setup(
         probe = _series_probe(reader, channels, cfg.series_length)
     check_backbone(cfg.task, cfg.backbone)
     task = build_task(cfg.task, cfg.task_options, backbone, augment)
+    # every option as this network has it, those left to a default or worked out from
+    # the image size too: resuming, fine-tuning and export rebuild from these, so a
+    # later version with other defaults still builds the same network and task
     snapshot = {
         "modality": modality,
         "task": cfg.task,
         "backbone": cfg.backbone,
-        "backbone_options": dict(cfg.backbone_options),
+        "backbone_options": options_in_effect(cfg.backbone, cfg.image_size, cfg.backbone_options),
         "in_channels": channels,
         "image_size": cfg.image_size,
         "augment": dataclasses.asdict(augment_cfg),
+        "task_options": dataclasses.asdict(task.cfg),
     }
     return Setup(task, batches, snapshot, probe)
 
@@ -187,7 +191,8 @@ def rebuild_task(state: dict[str, Any]) -> PretextTask:
         )
     else:
         augment = SeriesAugment(SeriesAugmentConfig(**state["augment"]))
-    task = build_task(state["task"], cfg.get("task_options", {}), backbone, augment)
+    options = state.get("task_options", cfg.get("task_options", {}))  # (resolved: newer)
+    task = build_task(state["task"], options, backbone, augment)
     task.load_state_dict(state["model"])
     return task.eval()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -15,6 +16,7 @@ from ssl_studio.core.engine.checkpoint import load_checkpoint
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import Checkpoint, Health, Started, Step, StopToken
 from ssl_studio.core.jobs import import_data, pretrain
+from ssl_studio.core.models import backbones
 from ssl_studio.core.pretrain_setup import PROBE_ITEMS, probe_items
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import TASKS
@@ -458,3 +460,47 @@ def test_the_health_probe_is_a_stratified_draw_of_the_labeled_items():
     assert len({i["id"] for i in probe}) == PROBE_ITEMS  # fixed, no item twice
     few = {i: labels[i] for i in (1, 2, 3, 4, 5, 601, 602, 603, 604, 605, 606)}
     assert sorted(i["id"] for i in probe_items(items, few)[0]) == sorted(few)
+
+
+def test_a_run_keeps_its_options_as_built_and_resumes_with_them_after_defaults_change(
+    shapes_project, monkeypatch
+):
+    """Options left to a default or worked out from the image size were stored as typed
+    ({}), and resuming or rebuilding worked them out again: a later version with other
+    defaults would have resumed with another augmentation, or built another network."""
+    import dataclasses
+
+    from ssl_studio.core import pretrain_setup
+    from ssl_studio.core.pretrain import latest_checkpoint
+
+    stop = StopToken()
+
+    def stop_after_two(event):
+        if isinstance(event, Step) and event.step == 2:
+            stop.stop()
+
+    first = pretrain(config(shapes_project, steps=4), report=stop_after_two, stop=stop)
+    with Store.open(shapes_project) as store:
+        row = store.run(first["run_id"])
+    folder = shapes_project / row["folder"]
+    began = latest_checkpoint(folder)
+    assert began["backbone_options"] == {"stem_stride": 1}  # worked out for 32 px
+    assert began["task_options"]["temperature"] == 0.2  # simclr's default
+    kept = {k: began[k] for k in ("backbone_options", "augment", "task_options")}
+    assert row["config"]["in_effect"] == json.loads(json.dumps(kept))  # (tuples: lists)
+
+    # a newer version brightens more by default and changes the automatic stem
+    bright = pretrain_setup.default_augment
+
+    def newer_defaults(*args):
+        return dataclasses.replace(bright(*args), brightness=0.9)
+
+    monkeypatch.setattr(pretrain_setup, "default_augment", newer_defaults)
+    monkeypatch.setitem(backbones._AUTOMATIC, "stem_stride", lambda size: 2)
+    resumed = pretrain(PretrainConfig(project=shapes_project, resume_run=first["run_id"]))
+    assert resumed["status"] == "done"
+    ended = latest_checkpoint(folder)
+    assert ended["augment"] == began["augment"] and ended["augment"]["brightness"] != 0.9
+    assert ended["backbone_options"] == {"stem_stride": 1}
+    rebuilt = pretrain_setup.rebuild_task(ended)  # as fine-tuning and export do
+    assert rebuilt.encoder[0].stride == (1, 1)

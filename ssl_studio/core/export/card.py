@@ -174,6 +174,8 @@ def pretraining_settings(
         "weight_decay": train.get("weight_decay"),
         "seed": train.get("seed"),
         "augment_changed": config.get("augment") or {},  # beyond the modality's defaults
+        # every option as the run had it (runs of earlier versions did not record them)
+        "in_effect": config.get("in_effect"),
         "device": source.get("device"),
         "processes": source.get("world_size"),
     }
