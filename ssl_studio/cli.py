@@ -83,6 +83,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from ssl_studio.core.project.info import project_info
 
+    if args.run is not None:
+        return _print_run_record(args)
     info = project_info(args.project)
     if args.json:
         print(json.dumps(info, indent=2, sort_keys=True))
@@ -114,6 +116,33 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"  {r['id']}: {r['kind']} {r['task']} {r['backbone']} on '{r['dataset']}'"
             f"{origin}: {r['status']}{steps}{quality}"
         )
+    return EXIT_OK
+
+
+def _print_run_record(args: argparse.Namespace) -> int:
+    """``info --run N``: the run's whole record (JSON with --json, else indented lines)."""
+    from ssl_studio.core.project.run_record import run_record
+
+    record = run_record(args.project, args.run)
+    if args.json:
+        print(json.dumps(record, indent=2, sort_keys=True))
+        return EXIT_OK
+    print(
+        f"Run {record['id']}: {record['kind']} {record['task']} {record['backbone']} on "
+        f"'{record['dataset']}'"
+        + (f" from run {record['parent_run']}" if record["parent_run"] else "")
+        + f": {record['status']}"
+    )
+    for key in ("created", "started", "finished", "device", "processes", "folder", "error"):
+        if record[key] is not None:
+            print(f"  {key}: {record[key]}")
+    for key in ("config", "versions", "fingerprint", "split", "summary"):
+        if record[key]:
+            print(f"  {key}:")
+            for line in json.dumps(record[key], indent=2, sort_keys=True).splitlines()[1:-1]:
+                print(f"  {line}")
+    steps = ", ".join(f"{c['step']} ({c['kind']})" for c in record["checkpoints"])
+    print(f"  checkpoints: {steps or 'none'}")
     return EXIT_OK
 
 
@@ -250,6 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("info", cmd_info, "Show a project's datasets, item counts, errors and runs.")
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
     p.add_argument("--json", action="store_true", help="machine-readable output (stable keys)")
+    p.add_argument(
+        "--run",
+        type=int,
+        metavar="N",
+        help="show run N's whole record instead: its config and the options in effect, "
+        "package versions, data fingerprint, checkpoints and split sizes (what "
+        "reproducing its result needs)",
+    )
 
     p = add(
         "report",
