@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from ssl_studio.core.project.store.base import StoreBase, _decoded, _stored, now
 from ssl_studio.core.project.store.removals import LAST_RUN_ID
 
@@ -136,6 +138,30 @@ class RunRecords(StoreBase):
             (run_id, name),
         )
         return list(dict(rows.fetchall()).items())
+
+    def metric_arrays(
+        self, run_id: int, names: Iterable[str]
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """``name -> (steps: [N] int64, values: [N] float64)`` of the named metrics of a
+        run, read in one go (one query per name, on the index), as ``metrics`` gives them:
+        step order, the latest value per step; a stored NaN, which SQLite keeps as NULL,
+        comes back as NaN. A metric with no rows is left out."""
+        out = {}
+        for name in dict.fromkeys(names):
+            rows = self.conn.execute(
+                "SELECT step, value FROM metrics WHERE run_id = ? AND name = ? "
+                "ORDER BY step, rowid",
+                (run_id, name),
+            ).fetchall()
+            if not rows:
+                continue
+            steps, values = zip(*rows, strict=True)
+            step_array = np.asarray(steps, dtype=np.int64)
+            value_array = np.asarray(values, dtype=float)  # (None -> NaN)
+            last = np.ones(len(rows), dtype=bool)  # the last row of each step
+            last[:-1] = step_array[1:] != step_array[:-1]
+            out[name] = (step_array[last], value_array[last])
+        return out
 
     def add_checkpoint(self, run_id: int, step: int, epoch: int, kind: str, path: str) -> None:
         with self.transaction():
