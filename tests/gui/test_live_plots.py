@@ -1,6 +1,6 @@
 """The live plots and the Runs panel's curves: drawn in one go from arrays, redrawn only on
 new data (at most ten times a second), a smoothed loss with a log-scale toggle, the Runs
-panel's curves read once and its selection kept."""
+panel's curves read once and its selection kept, a resumed run's history on the live view."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QElapsedTimer
+from PySide6.QtCore import QElapsedTimer, Qt
 from PySide6.QtTest import QTest
 
 from ssl_studio.core.project.store import Store
@@ -115,6 +115,42 @@ def test_a_live_curve_extends_its_average_as_smoothing_it_whole_would(qtbot):
     np.testing.assert_allclose(plot.smooth_curves["loss"].getData()[1], smoothed(y), rtol=1e-9)
     plot.set_curve("loss", np.arange(10), y[:10])  # a new curve: averaged anew
     np.testing.assert_allclose(plot.smooth_curves["loss"].getData()[1], smoothed(y[:10]))
+
+
+def test_the_live_loss_is_drawn_faint_under_its_average_with_a_log_scale_toggle(qtbot):
+    """After thousands of steps the raw loss was a noisy band scaled to the first steps'
+    loss; now a smoothed curve over the faint raw one, and a log scale a key away."""
+    from ssl_studio.core.events import Step
+    from ssl_studio.gui.panels.training_view import TrainingView
+
+    view = TrainingView()
+    qtbot.addWidget(view)
+    view.show()
+    noise = np.random.default_rng(0).standard_normal(1000)
+    for step in range(1, 1001):
+        loss = 5 * np.exp(-step / 150) + 0.5 + 0.2 * noise[step - 1]
+        view.show_event(
+            Step("pretrain", step=step, total=1000, epoch=0, loss=loss, lr=0.1, samples_per_s=9),
+            paused=False,
+        )
+    view.loss_plot.redraw()
+    raw = view.loss_plot.curves["loss"]
+    average = view.loss_plot.smooth_curves["loss"]
+    assert len(average.getData()[0]) == len(raw.getData()[0]) == 1000
+    assert raw.opts["pen"].color().alpha() < average.opts["pen"].color().alpha()
+    wiggle = np.diff(average.getData()[1][500:]).std()  # where the trend is nearly flat
+    assert wiggle < np.diff(raw.getData()[1][500:]).std() / 10
+    box = view.loss_log_y
+    assert box.isVisible() and "Log scale" in box.accessibleName()
+    assert "Training loss" in box.accessibleName()
+    assert box.focusPolicy() & Qt.FocusPolicy.TabFocus  # Tab reaches it
+    assert not view.loss_plot.plotItem.ctrl.logYCheck.isChecked()
+    box.setFocus()
+    QTest.keyClick(box, Qt.Key.Key_Space)
+    assert box.isChecked() and view.loss_plot.plotItem.ctrl.logYCheck.isChecked()
+    assert not view.lr_plot.plotItem.ctrl.logYCheck.isChecked()  # the loss plot only
+    box.click()
+    assert not view.loss_plot.plotItem.ctrl.logYCheck.isChecked()
 
 
 # ---- the Runs panel ------------------------------------------------------------------------
@@ -244,3 +280,24 @@ def test_a_finished_runs_curve_is_read_once_until_the_run_changes(
     runs.table.clearSelection()
     runs.select_run(second)
     assert loss_reads.count(second) >= 2
+
+
+# ---- resuming -----------------------------------------------------------------------------
+
+
+def test_resuming_a_run_shows_its_stored_curves_before_its_new_points(qtbot, make_window, project):
+    """The live plots began at the resume step: the hours before it were gone from view."""
+    (run,) = _add_runs(project, 1, points=200)
+    with Store.open(project, write=True) as store:  # logged after its last checkpoint
+        store.add_metrics(run, [(s, 0, "loss", 9.0) for s in (201, 202)])
+    window = make_window(project)
+    view = window.pretrain.view
+    assert window.pretrain.resume(run, "chest")
+    x, y = view.loss_plot.points("loss")
+    assert x.tolist() == list(range(1, 201))  # up to the checkpoint it goes on from
+    np.testing.assert_allclose(y, 5.0 / x + 0.5)
+    assert view.lr_plot.points("lr")[0].size == 200
+    assert view.speed_plot.points("samples/s")[0].size == 200
+    assert view.health_plot.points("embedding spread")[0].tolist() == list(range(100, 201, 100))
+    assert view.health_plot.points("kNN accuracy")[1].tolist() == [0.7, 0.7]
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
