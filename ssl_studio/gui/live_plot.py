@@ -22,7 +22,9 @@ MIN_HEIGHT = 120  # the title, the axes and a few grid lines, even on a small sc
 COLOURS = ("#0072b2", "#d55e00", "#009e73", "#e69f00", "#cc79a7", "#56b4e9", "#8c564b")
 DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 SYMBOLS = ("o", "s", "t", "d", "star", "+", "x")  # map groups: a shape each, not only a colour
-RAW_ALPHA = 70  # the raw curve under a smoothed one: faint, so the trend reads first
+# the raw curve under a smoothed one: a pale tint of its colour (this share of it, the
+# rest white), opaque, so thousands of overlapping segments stay pale and the trend reads
+RAW_TINT = 0.3
 SMOOTH_POINTS = 50  # the moving average spans 1/50 of a curve's points...
 SMOOTH_SPAN = (1, 500)  # ...within these bounds (points)
 
@@ -207,14 +209,13 @@ class LivePlot(pg.PlotWidget):
                 [], [], pen=pen, name=name, symbolSize=7, symbolBrush=colour, symbolPen=colour
             )
             return
-        faint = pg.mkPen(colour, width=1)
-        faint_colour = faint.color()
-        faint_colour.setAlpha(RAW_ALPHA)
-        faint.setColor(faint_colour)
+        pale = [round(255 - RAW_TINT * (255 - c)) for c in colour.getRgb()[:3]]
+        faint = pg.mkPen(pale, width=1)
         self.curves[name] = self.plot(
             [], [], pen=faint, symbolSize=7, symbolBrush=colour, symbolPen=colour
         )
         self.smooth_curves[name] = self.plot([], [], pen=pen, name=name)
+        self.smooth_curves[name].setZValue(1)  # over every raw curve
 
     def _named_item(self, name: str) -> pg.PlotDataItem:
         """The item the legend shows for ``name`` (the average of a smoothed curve)."""

@@ -137,7 +137,8 @@ def test_the_live_loss_is_drawn_faint_under_its_average_with_a_log_scale_toggle(
     raw = view.loss_plot.curves["loss"]
     average = view.loss_plot.smooth_curves["loss"]
     assert len(average.getData()[0]) == len(raw.getData()[0]) == 1000
-    assert raw.opts["pen"].color().alpha() < average.opts["pen"].color().alpha()
+    assert raw.opts["pen"].color().lightness() > average.opts["pen"].color().lightness() + 60
+    assert average.zValue() > raw.zValue()
     wiggle = np.diff(average.getData()[1][500:]).std()  # where the trend is nearly flat
     assert wiggle < np.diff(raw.getData()[1][500:]).std() / 10
     box = view.loss_log_y
