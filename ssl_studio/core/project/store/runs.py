@@ -6,6 +6,7 @@ import contextlib
 import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -155,9 +156,8 @@ class RunRecords(StoreBase):
             ).fetchall()
             if not rows:
                 continue
-            steps, values = zip(*rows, strict=True)
-            step_array = np.asarray(steps, dtype=np.int64)
-            value_array = np.asarray(values, dtype=float)  # (None -> NaN)
+            flat = np.fromiter(chain.from_iterable(rows), dtype=float, count=2 * len(rows))
+            step_array, value_array = flat[0::2].astype(np.int64), flat[1::2]  # (NULL: NaN)
             last = np.ones(len(rows), dtype=bool)  # the last row of each step
             last[:-1] = step_array[1:] != step_array[:-1]
             out[name] = (step_array[last], value_array[last])
