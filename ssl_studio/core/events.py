@@ -53,7 +53,15 @@ class Progress(Event):
 
 @dataclass(frozen=True)
 class Step(Event):
-    """A training step: loss, learning rate, speed, time left and device memory."""
+    """A training step: loss, learning rate, speed, time left and device memory.
+
+    Step events are throttled (``train.log_every_seconds``, and at checkpoints and the
+    last step), so one stands for the optimiser steps since the previous one: ``loss`` is
+    their mean training loss (each step's loss being the mean over its micro-batches and
+    ranks), not the loss of step ``step`` alone; ``lr`` is the learning rate of step
+    ``step``; ``samples_per_s`` the throughput since the previous event. The project
+    database stores these same values as the run's metrics "loss", "lr" and
+    "samples_per_s" at ``step``."""
 
     step: int
     total: int

@@ -1,7 +1,8 @@
 """LivePlot: a pyqtgraph plot fed from growing buffers and redrawn on a timer (~10 Hz).
 
-Training events append to numpy buffers (cheap, any rate); a QTimer redraws only the curves
-that changed since the last frame, so a fast job never floods the GUI thread with repaints.
+Training events append to numpy buffers (cheap, any rate); a single-shot QTimer, started by
+new data, redraws only the curves that changed since the last frame, so a fast job never
+floods the GUI thread with repaints and an idle plot never wakes the event loop.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QCheckBox
 
 REDRAW_MS = 100
 FEW_POINTS = 3  # a curve of fewer points is drawn with dots too (a lone health check)
@@ -20,6 +22,11 @@ MIN_HEIGHT = 120  # the title, the axes and a few grid lines, even on a small sc
 COLOURS = ("#0072b2", "#d55e00", "#009e73", "#e69f00", "#cc79a7", "#56b4e9", "#8c564b")
 DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 SYMBOLS = ("o", "s", "t", "d", "star", "+", "x")  # map groups: a shape each, not only a colour
+# the raw curve under a smoothed one: a pale tint of its colour (this share of it, the
+# rest white), opaque, so thousands of overlapping segments stay pale and the trend reads
+RAW_TINT = 0.3
+SMOOTH_POINTS = 50  # the moving average spans 1/50 of a curve's points...
+SMOOTH_SPAN = (1, 500)  # ...within these bounds (points)
 
 
 def curve_pen(index: int, width: float = 2.0) -> QPen:
@@ -28,6 +35,57 @@ def curve_pen(index: int, width: float = 2.0) -> QPen:
     colour = COLOURS[index % len(COLOURS)]
     dash = DASHES[index // len(COLOURS) % len(DASHES)]
     return pg.mkPen(colour, width=width, style=dash)
+
+
+def smoothing_weight(n: int) -> float:
+    """The weight of the average so far in the moving average of a curve of ``n``
+    points: its span is a fiftieth of the points, 1 to 500 (pandas' ``span``)."""
+    span = min(max(n // SMOOTH_POINTS, SMOOTH_SPAN[0]), SMOOTH_SPAN[1])
+    return 1.0 - 2.0 / (span + 1)
+
+
+def moving_average(y: np.ndarray, keep: float, carry: float = 0.0) -> np.ndarray:
+    """``a[i] = keep a[i-1] + (1 - keep) y[i]`` over ``y: [N]`` from ``a[-1] = carry``, not
+    bias-corrected. In numpy, a block of points at a time (no Python loop per point;
+    scipy's filter takes seconds to import): within a block, ``a[s+k] = keep^(k+1) a[s-1]
+    + (1-keep) keep^k sum_j<=k keep^-j y[s+j]``, blocks short enough that ``keep^-k``
+    stays below 1e6 (float64 keeps ten digits of the sums)."""
+    y = np.asarray(y, dtype=float)
+    block = max(1, int(np.log(1e-6) / np.log(keep))) if keep > 0 else 1
+    powers = keep ** np.arange(min(block, len(y)) + 1)
+    average = np.empty(len(y))
+    for start in range(0, len(y), block):
+        part = y[start : start + block]
+        k = len(part)
+        sums = np.cumsum(part / powers[:k])
+        average[start : start + k] = powers[1 : k + 1] * carry + (1 - keep) * powers[:k] * sums
+        carry = average[start + k - 1]
+    return average
+
+
+def smoothed(y: np.ndarray) -> np.ndarray:
+    """The exponential moving average of ``y: [N]`` drawn over a noisy curve, its span
+    growing with N (``smoothing_weight``) so a long run reads as well as a short one,
+    bias-corrected at the start (the first value is ``y[0]``, not pulled towards zero)."""
+    y = np.asarray(y, dtype=float)
+    keep = smoothing_weight(len(y))
+    if keep <= 0:
+        return y.copy()
+    return moving_average(y, keep) / (1.0 - keep ** np.arange(1, len(y) + 1))
+
+
+def log_toggle(plot: LivePlot, text: str = "Log scale") -> QCheckBox:
+    """A small checkbox that puts ``plot``'s y axis on a log scale and back (a loss that
+    fell a hundredfold stays readable at its end); Tab reaches it and Space toggles it."""
+    box = QCheckBox(text)
+    box.setAccessibleName(f"{text} for the plot {plot.accessibleName()}")
+    box.setToolTip(
+        "Show the y axis on a log scale: small late changes of a loss that fell a lot stay "
+        "visible. Values at or below zero are not drawn on a log scale."
+    )
+    box.setChecked(plot.getPlotItem().ctrl.logYCheck.isChecked())
+    box.toggled.connect(lambda on: plot.setLogMode(y=on))
+    return box
 
 
 def add_legend(plot: pg.PlotWidget, **options: object) -> pg.LegendItem:
@@ -44,9 +102,9 @@ class _Buffer:
         self.n = 0
 
     def append(self, x: float, y: float) -> None:
-        if self.n == len(self.x):
-            self.x = np.resize(self.x, 2 * self.n)
-            self.y = np.resize(self.y, 2 * self.n)
+        if self.n == len(self.x):  # (set_curve may leave an array of any size, even 0)
+            self.x = np.resize(self.x, max(256, 2 * self.n))
+            self.y = np.resize(self.y, max(256, 2 * self.n))
         self.x[self.n], self.y[self.n] = x, y
         self.n += 1
 
@@ -63,11 +121,14 @@ class LivePlot(pg.PlotWidget):
         log_y: bool = False,
         legend: bool = True,
         legend_offset: tuple[int, int] = (-10, 10),
+        smooth: bool = False,
     ) -> None:
         """``legend``: name the curves, even a single one (which model, which measure);
         off for a plot whose title already names its only curve. ``legend_offset``: its
         corner (pyqtgraph's offset: negative x from the right, negative y from the bottom);
-        top right by default, where falling curves (losses) leave room."""
+        top right by default, where falling curves (losses) leave room. ``smooth``: each
+        curve is drawn faint with its moving average (``smoothed``) over it in full colour
+        (noisy losses); ``curves`` keeps the raw ones, ``smooth_curves`` the averages."""
         super().__init__()
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes through the controls only
         self.setAccessibleName(title)  # what a screen reader calls it
@@ -87,13 +148,19 @@ class LivePlot(pg.PlotWidget):
         self._legend = None
         self._wants_legend = legend
         self._legend_offset = legend_offset
+        self._smooth = smooth
         self.buffers: dict[str, _Buffer] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.smooth_curves: dict[str, pg.PlotDataItem] = {}  # (with ``smooth``)
+        # name -> (weight, its moving average of the first points): a live curve's new
+        # points extend it (its weight is fixed from 25 000 points on)
+        self._averages: dict[str, tuple[float, np.ndarray]] = {}
         self._dirty: set[str] = set()
+        # one shot, started by new data: at most one redraw per REDRAW_MS, none when idle
         self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self.redraw)
-        self.timer.start()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         """As low as its minimum (pyqtgraph asks for 400 px): a plot takes the height it
@@ -105,40 +172,90 @@ class LivePlot(pg.PlotWidget):
     def append(self, name: str, x: float, y: float) -> None:
         if not np.isfinite(y):
             return
-        if name not in self.buffers:
-            self.buffers[name] = _Buffer()
-            if self._legend is None and self._wants_legend:
-                self._legend = add_legend(self, offset=self._legend_offset)
-                for existing, curve in self.curves.items():
-                    self._legend.addItem(curve, existing)
-            pen = curve_pen(len(self.buffers) - 1)
-            colour = pen.color()
+        self._ensure_curve(name)
+        self.buffers[name].append(x, y)
+        self._changed(name)
+
+    def set_curve(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
+        """Replace a whole curve (for finished runs and overlays) with the points of
+        ``x, y: [N]`` whose y is finite (as ``append`` drops the others), in one go."""
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        if x.shape != y.shape:
+            raise ValueError(f"x and y differ in shape: {x.shape} and {y.shape}")
+        finite = np.isfinite(y)
+        if not finite.any() and name not in self.buffers:
+            return  # (as append: no curve for no point)
+        self._ensure_curve(name)
+        self._averages.pop(name, None)
+        buffer = self.buffers[name]
+        buffer.x, buffer.y = x[finite], y[finite]
+        buffer.n = len(buffer.x)
+        self._changed(name)
+        self.redraw()
+
+    def _ensure_curve(self, name: str) -> None:
+        """The buffer and the drawn curve(s) of ``name``, made the first time."""
+        if name in self.buffers:
+            return
+        self.buffers[name] = _Buffer()
+        if self._legend is None and self._wants_legend:
+            self._legend = add_legend(self, offset=self._legend_offset)
+            for existing in self.curves:
+                self._legend.addItem(self._named_item(existing), existing)
+        pen = curve_pen(len(self.buffers) - 1)
+        colour = pen.color()
+        if not self._smooth:
             self.curves[name] = self.plot(
                 [], [], pen=pen, name=name, symbolSize=7, symbolBrush=colour, symbolPen=colour
             )
-        self.buffers[name].append(x, y)
-        self._dirty.add(name)
+            return
+        pale = [round(255 - RAW_TINT * (255 - c)) for c in colour.getRgb()[:3]]
+        faint = pg.mkPen(pale, width=1)
+        self.curves[name] = self.plot(
+            [], [], pen=faint, symbolSize=7, symbolBrush=colour, symbolPen=colour
+        )
+        self.smooth_curves[name] = self.plot([], [], pen=pen, name=name)
+        self.smooth_curves[name].setZValue(1)  # over every raw curve
 
-    def set_curve(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
-        """Replace a whole curve (for finished runs and overlays)."""
-        if name in self.buffers:
-            self.buffers[name] = _Buffer()
-        for xi, yi in zip(np.asarray(x, float), np.asarray(y, float), strict=True):
-            self.append(name, xi, yi)
-        self.redraw()
+    def _named_item(self, name: str) -> pg.PlotDataItem:
+        """The item the legend shows for ``name`` (the average of a smoothed curve)."""
+        return self.smooth_curves.get(name, self.curves[name])
+
+    def _changed(self, name: str) -> None:
+        self._dirty.add(name)
+        if not self.timer.isActive():
+            self.timer.start()
+
+    def _smoothed(self, name: str, y: np.ndarray) -> np.ndarray:
+        """``smoothed(y)``, extending the average of the curve's earlier points when its
+        weight is unchanged (as ``smoothed`` gives, without the whole curve each frame)."""
+        keep = smoothing_weight(len(y))
+        if keep <= 0:
+            self._averages.pop(name, None)
+            return y.copy()
+        weight, average = self._averages.get(name, (None, np.empty(0)))
+        if weight != keep or len(average) > len(y):
+            average = np.empty(0)
+        carry = average[-1] if len(average) else 0.0
+        average = np.concatenate([average, moving_average(y[len(average) :], keep, carry)])
+        self._averages[name] = (keep, average)
+        return average / (1.0 - keep ** np.arange(1, len(y) + 1))
 
     def points(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         buffer = self.buffers[name]
         return buffer.x[: buffer.n], buffer.y[: buffer.n]
 
     def clear_curves(self) -> None:
-        for curve in self.curves.values():
+        for curve in [*self.curves.values(), *self.smooth_curves.values()]:
             self.removeItem(curve)
         if self._legend is not None:
             self._legend.clear()
         self.buffers.clear()
         self.curves.clear()
+        self.smooth_curves.clear()
+        self._averages.clear()
         self._dirty.clear()
+        self.timer.stop()
 
     def reset_view(self, title: str) -> None:
         """No curves: a fresh frame (not the last run's axes) under ``title``, which says
@@ -149,13 +266,19 @@ class LivePlot(pg.PlotWidget):
         self.getPlotItem().enableAutoRange()
 
     def redraw(self) -> None:
+        """Draw the curves that changed since the last frame (the timer calls it once
+        after new data; calling it directly draws at once)."""
+        self.timer.stop()
         for name in self._dirty:
             if name in self.curves:
                 x, y = self.points(name)
                 curve = self.curves[name]
-                curve.setData(x, y)
                 # a line through one or two points draws little or nothing: dots show them
+                # (set first: a symbol on each of thousands of points costs seconds)
                 dots = "o" if len(x) < FEW_POINTS else None
                 if curve.opts.get("symbol") != dots:
                     curve.setSymbol(dots)
+                curve.setData(x, y)
+                if name in self.smooth_curves:
+                    self.smooth_curves[name].setData(x, self._smoothed(name, y))
         self._dirty.clear()

@@ -187,6 +187,8 @@ class Trainer(Checkpointing):
         self._epoch_loss = torch.full((), self.progress.epoch_loss, device=self.device)
         self._unchecked = torch.zeros((), device=self.device)  # step losses not yet read
         self._checked_step = self.progress.step  # the last step whose loss was checked
+        self._since_log = torch.zeros((), device=self.device)  # step losses since a Step
+        self._logged_step = self.progress.step  # the step of the last Step event (or start)
         self.task.train()
         started = time.perf_counter()
         self._session = (started, self.progress.seconds)
@@ -366,9 +368,15 @@ class Trainer(Checkpointing):
             p.step % self.cfg.checkpoint_every_steps == 0 or self._timed_checkpoint_due
         )
         self._unchecked += loss  # no device sync: read back when logging or saving
+        self._since_log += loss
         health_due = self.health is not None and p.step % self.cfg.health_every_steps == 0
         if self._log_due or last or checkpoint_due:
-            self._log_step(self._check_finite(loss), now)
+            # the Step event's loss: the mean of the steps since the last one (not the
+            # last batch's alone: one batch of thousands is noise)
+            total = self._check_finite(self._since_log)
+            self._log_step(total / max(1, p.step - self._logged_step), now)
+            self._since_log.zero_()
+            self._logged_step = p.step
         elif health_due:  # diverged weights get the loss message, not an SVD error
             self._check_finite()
         if health_due:
@@ -379,8 +387,8 @@ class Trainer(Checkpointing):
     def _check_finite(self, loss: torch.Tensor | None = None) -> float:
         """Raise TrainingError when a step loss since the last check was NaN or infinite
         (every checkpoint write and every logged step checks first, so no checkpoint ever
-        holds the weights of a diverged run). Returns ``loss`` (this step's, mean over the
-        ranks), read back in the same device sync; NaN when not given."""
+        holds the weights of a diverged run). Returns ``loss`` (mean over the ranks), read
+        back in the same device sync; NaN when not given."""
         p = self.progress
         if loss is None and self._checked_step == p.step:
             return math.nan

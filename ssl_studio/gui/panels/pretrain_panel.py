@@ -15,7 +15,7 @@ from ssl_studio.core.project.store import Store
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.panels.pretrain_form import PretrainForm
-from ssl_studio.gui.panels.training_view import IDLE, IDLE_WITH_RUNS, TrainingView
+from ssl_studio.gui.panels.training_view import HISTORY, IDLE, IDLE_WITH_RUNS, TrainingView
 
 
 class PretrainPanel(QWidget):
@@ -135,9 +135,26 @@ class PretrainPanel(QWidget):
         self.active = True  # the new job's events are queued to this thread: none is lost
         self._busy(True)  # Pause and Stop light up for this panel's run
         self.view.clear()
+        if cfg.resume_run is not None:  # the run's curves so far, before its new points
+            self.view.show_history(self._history(cfg.resume_run))
         self.view.health_every = self._health_every(cfg)
         self.view.status.setText("Preparing the data and the network…")
         return True
+
+    def _history(self, run_id: int) -> dict[str, Any]:
+        """The stored metrics of run ``run_id`` that the live view draws (one read), up to
+        its newest checkpoint, where the resumed run goes on (a killed run may have logged
+        steps after it, which it trains and logs again)."""
+        assert self.context.project is not None
+        history: dict[str, Any] = {}
+        saved: list[int] = []
+        with self.context.reading(self), Store.open(self.context.project) as store:
+            history = store.metric_arrays(run_id, [metric for metric, *_ in HISTORY])
+            saved = [c["step"] for c in store.checkpoints(run_id)]
+        if not saved:
+            return history
+        newest = max(saved)
+        return {name: (x[x <= newest], y[x <= newest]) for name, (x, y) in history.items()}
 
     def _health_every(self, cfg: PretrainConfig) -> int | None:
         """Steps between the health checks of the run ``cfg`` starts or resumes."""

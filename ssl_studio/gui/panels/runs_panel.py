@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+import numpy as np
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ssl_studio.core.project.info import runs_overview
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.context import AppContext
-from ssl_studio.gui.live_plot import LivePlot
+from ssl_studio.gui.live_plot import LivePlot, log_toggle
 from ssl_studio.gui.removal import delete_runs
 from ssl_studio.gui.tables import fill_table, make_table, selected_rows
 
@@ -33,6 +34,17 @@ DELETE_TIP = (
     "Delete the selected runs with their folders and checkpoints, and the runs fine-tuned "
     "from them (you are asked first; exported models are kept)"
 )
+
+
+Curve = tuple[np.ndarray, np.ndarray] | None  # (steps, losses) of a run; None: none recorded
+
+
+def _curve_key(run: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What a run's cached loss curve is valid for: its id with its status, steps and
+    duration (a resumed run changes them all); None for a running run (its curve grows)."""
+    if run["status"] == "running":
+        return None
+    return (run["id"], run["status"], run["steps"], run["seconds"])
 
 
 def _duration(seconds: float | None) -> str:
@@ -86,7 +98,14 @@ class RunsPanel(QWidget):
         buttons.addWidget(self.folder_button)
         buttons.addStretch(1)
         buttons.addWidget(self.delete_button)
-        self.plot = LivePlot("Loss: select one or more runs in the table", y_label="loss")
+        self.plot = LivePlot(
+            "Loss: select one or more runs in the table", y_label="loss", smooth=True
+        )
+        self.log_y = log_toggle(self.plot)
+        # finished runs' loss curves, read once (a resumed or deleted run's key goes stale;
+        # a run without a loss curve is asked again, which costs little)
+        self.curve_cache: dict[tuple[Any, ...], Curve] = {}
+        self._plotted: tuple[Any, ...] | None = None  # the keys of the curves drawn
         top = QWidget()
         column = QVBoxLayout(top)
         column.setContentsMargins(0, 0, 0, 0)
@@ -96,18 +115,30 @@ class RunsPanel(QWidget):
         column.addWidget(self.error)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
-        splitter.addWidget(self.plot)
+        bottom = QWidget()
+        plot_column = QVBoxLayout(bottom)
+        plot_column.setContentsMargins(0, 0, 0, 0)
+        plot_column.addWidget(self.plot, 1)
+        plot_column.addWidget(self.log_y, 0, Qt.AlignmentFlag.AlignRight)
+        splitter.addWidget(bottom)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         context.changed.connect(self._changed)
-        context.runner.busy_changed.connect(lambda _busy: self._selected())  # Resume button
+        # a job's start or end changes what the buttons may do, not the curves
+        context.runner.busy_changed.connect(lambda _busy: self._update_buttons())
+        self.resume_requested.connect(self._forget_curve)
         self.reload()
 
     def _changed(self, what: str) -> None:
+        if what == "project":  # (another project's runs may have the same ids)
+            self.curve_cache.clear()
+            self._plotted = None
         if what in ("project", "runs", "datasets"):
             self.reload()
 
     def reload(self) -> None:
+        """Read the runs again; the runs selected stay selected (when still there)."""
+        chosen = {run["id"] for run in self.selected()}
         self.runs = []
         if self.context.project is not None:
             with self.context.reading(self), Store.open(self.context.project) as store:
@@ -127,10 +158,29 @@ class RunsPanel(QWidget):
             ]
             for run in self.runs
         ]
-        fill_table(self.table, rows)
+        self.table.blockSignals(True)  # one redraw below, not one per row emptied/selected
+        try:
+            fill_table(self.table, rows)
+            self._select_ids(chosen)
+        finally:
+            self.table.blockSignals(False)
         self.empty.setVisible(not self.runs)
         self.table.setVisible(bool(self.runs))
+        keys = {_curve_key(run) for run in self.runs}
+        self.curve_cache = {k: v for k, v in self.curve_cache.items() if k in keys}
         self._selected()
+
+    def _select_ids(self, run_ids: set[int]) -> None:
+        """Select the rows of ``run_ids`` (and only those), in one selection change."""
+        model = self.table.selectionModel()
+        selection = QItemSelection()
+        last = self.table.columnCount() - 1
+        for row, run in enumerate(self.runs):
+            if run["id"] in run_ids:
+                top = self.table.model().index(row, 0)
+                selection.select(top, self.table.model().index(row, last))
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+        model.select(selection, flags | QItemSelectionModel.SelectionFlag.Rows)
 
     def selected(self) -> list[dict[str, Any]]:
         return [self.runs[r] for r in selected_rows(self.table)]
@@ -143,6 +193,11 @@ class RunsPanel(QWidget):
     def _selected(self) -> None:
         chosen = self.selected()
         self._plot_losses(chosen)
+        self._update_buttons(chosen)
+
+    def _update_buttons(self, chosen: list[dict[str, Any]] | None = None) -> None:
+        """Enable the actions the selected runs allow (none while a job runs but Open)."""
+        chosen = self.selected() if chosen is None else chosen
         one = chosen[0] if len(chosen) == 1 else None
         resumable = bool(one and one["kind"] == "pretrain" and one["status"] in RESUMABLE)
         self.context.enable_change(self.resume_button, resumable and not self.context.runner.busy)
@@ -154,24 +209,45 @@ class RunsPanel(QWidget):
         )
 
     def _plot_losses(self, chosen: list[dict[str, Any]]) -> None:
-        """The loss curves of the chosen runs, or a title saying why there is none."""
+        """The loss curves of the chosen runs, or a title saying why there is none. A
+        finished run's curve is read once (``curve_cache``); the same curves are not
+        drawn again."""
         if self.context.project is None or not chosen:
+            self._plotted = None
             self.plot.reset_view("Loss: select one or more runs in the table")
             return
-        curves = {}
-        with self.context.reading(self), Store.open(self.context.project) as store:
-            for run in chosen:
-                points = store.metrics(run["id"], "loss")
-                if points:
-                    curves[run["id"]] = tuple(zip(*points, strict=True))
-        silent = [str(run["id"]) for run in chosen if run["id"] not in curves]
+        keys = tuple(_curve_key(run) for run in chosen)
+        if keys == self._plotted and all(key in self.curve_cache for key in keys):
+            return  # (a reload that changed nothing of these runs)
+        curves: dict[int, Curve] = {}
+        missing = [
+            run for run, key in zip(chosen, keys, strict=True) if key not in self.curve_cache
+        ]
+        if missing:
+            with self.context.reading(self), Store.open(self.context.project) as store:
+                for run in missing:
+                    curves[run["id"]] = store.metric_arrays(run["id"], ["loss"]).get("loss")
+        for run, key in zip(chosen, keys, strict=True):
+            if key in self.curve_cache:
+                curves[run["id"]] = self.curve_cache[key]
+            elif key is not None and curves[run["id"]] is not None:
+                self.curve_cache[key] = curves[run["id"]]  # (none yet: asked again)
+        silent = [str(run["id"]) for run in chosen if curves.get(run["id"]) is None]
         title = "Loss of the selected runs"
         if silent:
             which = "run " + silent[0] if len(silent) == 1 else "runs " + ", ".join(silent)
             title += f" ({which}: no loss recorded)"
         self.plot.reset_view(title)
-        for run_id, (steps, values) in curves.items():
-            self.plot.set_curve(f"run {run_id}", steps, values)
+        for run in chosen:
+            curve = curves.get(run["id"])
+            if curve is not None:
+                self.plot.set_curve(f"run {run['id']}", *curve)
+        self._plotted = keys
+
+    def _forget_curve(self, run_id: int) -> None:
+        """A resumed run's curve grows again: read it anew."""
+        self.curve_cache = {k: v for k, v in self.curve_cache.items() if k[0] != run_id}
+        self._plotted = None
 
     def _resume(self) -> None:
         chosen = self.selected()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ssl_studio.core.events import Event, Health, Message, Step
 from ssl_studio.gui.colours import tone
-from ssl_studio.gui.live_plot import LivePlot
+from ssl_studio.gui.live_plot import LivePlot, log_toggle
 
 IDLE = "No run yet. Choose the options on the left and press Start."
 IDLE_WITH_RUNS = (
@@ -18,6 +20,14 @@ IDLE_WITH_RUNS = (
 )
 PAUSED = " — paused. Press Resume to go on."
 COLLAPSED_BELOW = 1e-3  # embedding spread under which the embeddings are collapsing
+# the stored metrics of a run drawn on the live plots: (metric, plot attribute, curve)
+HISTORY = (
+    ("loss", "loss_plot", "loss"),
+    ("lr", "lr_plot", "lr"),
+    ("samples_per_s", "speed_plot", "samples/s"),
+    ("embedding_std", "health_plot", "embedding spread"),
+    ("knn_accuracy", "health_plot", "kNN accuracy"),
+)
 
 
 def eta_text(seconds: float | None) -> str:
@@ -40,13 +50,18 @@ class TrainingView(QWidget):
         self.health.setWordWrap(True)
         self.notice = QLabel()
         self.notice.setWordWrap(True)
-        self.loss_plot = LivePlot("Training loss", y_label="loss", legend=False)
+        self.loss_plot = LivePlot("Training loss", y_label="loss", legend=False, smooth=True)
+        self.loss_log_y = log_toggle(self.loss_plot)
         self.lr_plot = LivePlot("Learning rate", legend=False)
         self.speed_plot = LivePlot("Throughput", y_label="samples / s", legend=False)
         self.health_plot = LivePlot("Health: kNN accuracy and spread")  # whole at its least width
         self.health_every: int | None = None  # steps between health checks of the run shown
         plots = QGridLayout()
-        plots.addWidget(self.loss_plot, 0, 0, 1, 2)
+        loss_column = QVBoxLayout()
+        loss_column.setSpacing(0)
+        loss_column.addWidget(self.loss_plot, 1)
+        loss_column.addWidget(self.loss_log_y, 0, Qt.AlignmentFlag.AlignRight)
+        plots.addLayout(loss_column, 0, 0, 1, 2)
         plots.addWidget(self.lr_plot, 1, 0)
         plots.addWidget(self.speed_plot, 1, 1)
         plots.addWidget(self.health_plot, 2, 0, 1, 2)
@@ -61,6 +76,13 @@ class TrainingView(QWidget):
         self.notice.setText("")
         self.health.setText("")
         self.progress.setValue(0)
+
+    def show_history(self, history: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Draw the stored curves of a run being resumed (``metric -> (steps, values)``,
+        as ``Store.metric_arrays`` gives them); the live events then carry them on."""
+        for metric, plot_name, curve in HISTORY:
+            if metric in history:
+                getattr(self, plot_name).set_curve(curve, *history[metric])
 
     def show_event(self, event: Event, paused: bool) -> None:
         """Draw one event of the run (``paused``: the job is paused right now)."""

@@ -507,3 +507,43 @@ def test_a_run_begun_before_positions_were_spared_weight_decay_resumes_as_it_beg
     ended = load_checkpoint(tmp_path / "b" / "checkpoints" / "step-0000008.pt")
     for name, tensor in reference["model"].items():
         assert torch.allclose(tensor, ended["model"][name]), name
+
+
+class LossRecordingTask(FakeTask):
+    """Keeps the loss of every forward pass (one per optimiser step without accumulation)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.losses: list[float] = []
+
+    def forward(self, batch: Batch):
+        loss, logs = super().forward(batch)
+        self.losses.append(float(loss.detach()))
+        return loss, logs
+
+
+class MetricRows(FolderRecorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[int, int, str, float]] = []
+
+    def metrics(self, rows) -> None:
+        self.rows += rows
+
+
+def test_a_step_event_reports_the_mean_loss_of_the_steps_since_the_last_one(tmp_path):
+    """Step events are throttled; each reported the last batch's loss alone (one batch in
+    hundreds: noise). Now the mean of the steps since the previous event, and the project
+    database keeps that same value."""
+    events, task, recorder = [], LossRecordingTask(), MetricRows()
+    train(tmp_path, task=task, events=events, recorder=recorder, steps=24,
+          log_every_seconds=3600.0, checkpoint_every_steps=5)  # fmt: skip
+    steps = [e for e in events if isinstance(e, Step)]
+    assert [s.step for s in steps] == [1, 5, 10, 15, 20, 24]  # first, checkpoints, last
+    before = 0
+    for event in steps:
+        mean = sum(task.losses[before : event.step]) / (event.step - before)
+        assert event.loss == pytest.approx(mean, rel=1e-5)
+        before = event.step
+    stored = [(s, v) for s, _, name, v in recorder.rows if name == "loss"]
+    assert stored == [(e.step, e.loss) for e in steps]

@@ -297,3 +297,27 @@ def test_an_earlier_unfinished_import_counts_while_it_is_the_latest_of_one_of_it
         older = store.start_import(dataset, {})  # (as before imports kept their roots)
         store.finish_import(older, "done", {})
         assert store.last_import(dataset)["earlier_unfinished"] == []
+
+
+def test_metric_arrays_read_several_metrics_at_once_as_metrics_reads_each(project: Path):
+    """One read for the live view of a resumed run: the latest value per step, in step
+    order, a stored NaN (kept as NULL) back as NaN, a metric without rows left out."""
+    import math
+
+    import numpy as np
+
+    with Store.open(project, write=True) as store:
+        run = store.create_run(store.create_dataset("chest", "image", 32), "pretrain", {})
+        rows = [(2, 0, "loss", 0.5), (1, 0, "loss", 0.9), (2, 0, "loss", 0.4)]
+        rows += [(1, 0, "lr", 0.1), (3, 0, "loss", math.nan), (3, 0, "lr", 0.2)]
+        store.add_metrics(run, rows)
+        arrays = store.metric_arrays(run, ["loss", "lr", "knn_accuracy", "loss"])
+        assert set(arrays) == {"loss", "lr"}
+        for name in ("loss", "lr"):
+            steps, values = arrays[name]
+            expected = store.metrics(run, name)
+            assert steps.tolist() == [s for s, _ in expected]
+            want = [math.nan if v is None else v for _, v in expected]
+            np.testing.assert_array_equal(values, np.asarray(want, float))
+        assert arrays["loss"][0].tolist() == [1, 2, 3] and arrays["loss"][1][1] == 0.4
+        assert store.metric_arrays(run, []) == {} == store.metric_arrays(run + 1, ["loss"])

@@ -1,0 +1,304 @@
+"""The live plots and the Runs panel's curves: drawn in one go from arrays, redrawn only on
+new data (at most ten times a second), a smoothed loss with a log-scale toggle, the Runs
+panel's curves read once and its selection kept, a resumed run's history on the live view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QElapsedTimer, Qt
+from PySide6.QtTest import QTest
+
+from ssl_studio.core.project.store import Store
+from ssl_studio.gui.live_plot import REDRAW_MS, LivePlot
+
+
+def _drawn_x(curve) -> np.ndarray:
+    """The x of what a curve draws (pyqtgraph gives None for none)."""
+    x = curve.getData()[0]
+    return np.array([]) if x is None else x
+
+
+# ---- LivePlot --------------------------------------------------------------------------------
+
+
+def test_set_curve_draws_the_finite_points_of_whole_arrays_in_one_go(qtbot):
+    """A finished run's 57 600 losses went in one Python append at a time (0.45 s); the
+    points are the same (a non-finite value is still left out) without any append."""
+    plot = LivePlot("loss")
+    qtbot.addWidget(plot)
+    plot.append("run 1", 0, 9.0)
+
+    def no_append(*_args):
+        raise AssertionError("set_curve appended point by point")
+
+    plot.append = no_append
+    x = np.arange(1, 8)
+    y = np.array([1.0, np.nan, 0.5, np.inf, 0.25, -np.inf, 0.125])
+    plot.set_curve("run 1", x, y)
+    plot.set_curve("run 2", x, y * 2)
+    for name, scale in (("run 1", 1), ("run 2", 2)):
+        drawn_x, drawn_y = plot.curves[name].getData()
+        assert drawn_x.tolist() == [1, 3, 5, 7]
+        assert drawn_y.tolist() == [scale * v for v in (1.0, 0.5, 0.25, 0.125)]
+        assert plot.points(name)[0].tolist() == [1, 3, 5, 7]
+    plot.set_curve("run 1", x, np.full(7, np.nan))  # nothing finite left: nothing drawn
+    assert _drawn_x(plot.curves["run 1"]).size == 0 and plot.points("run 1")[0].size == 0
+    plot.set_curve("run 3", x, np.full(7, np.nan))  # (as append: no curve for no point)
+    assert "run 3" not in plot.curves
+    del plot.append  # the method again: a curve replaced by set_curve still grows
+    plot.append("run 2", 8, 0.1)
+    plot.redraw()
+    assert plot.curves["run 2"].getData()[0].tolist() == [1, 3, 5, 7, 8]
+
+
+def test_an_idle_plot_wakes_nothing_and_new_data_is_drawn_at_most_ten_times_a_second(qtbot):
+    """Each plot's 10 Hz timer ran from its creation for ever (65 timers, 650 wake-ups a
+    second with a few wizards left open); now new data starts one frame."""
+    plot = LivePlot("loss")
+    qtbot.addWidget(plot)
+    assert not plot.timer.isActive()
+    plot.append("loss", 1, 1.0)
+    assert plot.timer.isActive()
+    qtbot.waitUntil(lambda: _drawn_x(plot.curves["loss"]).size == 1, timeout=2000)
+    assert not plot.timer.isActive()  # drawn: nothing more to do
+    frames = []
+    plot.curves["loss"].sigPlotChanged.connect(lambda *_: frames.append(1))
+    clock = QElapsedTimer()
+    clock.start()
+    step = 1
+    while clock.elapsed() < 6 * REDRAW_MS:  # a flood of points, as a fast run sends them
+        step += 1
+        plot.append("loss", step, 1.0 / step)
+        QTest.qWait(2)
+    elapsed = clock.elapsed()
+    qtbot.waitUntil(lambda: not plot.timer.isActive(), timeout=2000)
+    assert plot.curves["loss"].getData()[0][-1] == step  # the last point is drawn
+    assert 1 <= len(frames) <= elapsed // REDRAW_MS + 2  # one frame per 100 ms at most
+    plot.clear_curves()
+    assert not plot.timer.isActive()
+
+
+def test_the_smoothed_loss_is_an_exponential_average_corrected_for_its_start():
+    from ssl_studio.gui.live_plot import smoothed
+
+    rng = np.random.default_rng(0)
+    y = 2.0 + rng.standard_normal(5_000)
+    span = 5_000 // 50  # a fiftieth of the points
+    keep = 1 - 2 / (span + 1)
+    average, weight, expected = 0.0, 0.0, []
+    for value in y:  # by hand
+        average = keep * average + (1 - keep) * value
+        weight = keep * weight + (1 - keep)
+        expected.append(average / weight)
+    np.testing.assert_allclose(smoothed(y), expected, rtol=1e-9)
+    assert smoothed(y)[0] == y[0]  # not pulled towards zero at the start
+    assert smoothed(y).std() < y.std() / 5
+    np.testing.assert_array_equal(smoothed(y[:40]), y[:40])  # a few points: as they are
+    assert smoothed(np.array([])).size == 0
+
+
+def test_a_live_curve_extends_its_average_as_smoothing_it_whole_would(qtbot):
+    """Each frame smooths only the new points while the span stays the same."""
+    from ssl_studio.gui.live_plot import smoothed
+
+    plot = LivePlot("loss", smooth=True)
+    qtbot.addWidget(plot)
+    y = 1.0 + np.random.default_rng(1).standard_normal(30_000) ** 2
+    for step, value in enumerate(y, start=1):
+        plot.append("loss", step, value)
+        if step % 997 == 0 or step == 29_000:
+            plot.redraw()
+    plot.redraw()
+    np.testing.assert_allclose(plot.smooth_curves["loss"].getData()[1], smoothed(y), rtol=1e-9)
+    plot.set_curve("loss", np.arange(10), y[:10])  # a new curve: averaged anew
+    np.testing.assert_allclose(plot.smooth_curves["loss"].getData()[1], smoothed(y[:10]))
+
+
+def test_the_live_loss_is_drawn_faint_under_its_average_with_a_log_scale_toggle(qtbot):
+    """After thousands of steps the raw loss was a noisy band scaled to the first steps'
+    loss; now a smoothed curve over the faint raw one, and a log scale a key away."""
+    from ssl_studio.core.events import Step
+    from ssl_studio.gui.panels.training_view import TrainingView
+
+    view = TrainingView()
+    qtbot.addWidget(view)
+    view.show()
+    noise = np.random.default_rng(0).standard_normal(1000)
+    for step in range(1, 1001):
+        loss = 5 * np.exp(-step / 150) + 0.5 + 0.2 * noise[step - 1]
+        view.show_event(
+            Step("pretrain", step=step, total=1000, epoch=0, loss=loss, lr=0.1, samples_per_s=9),
+            paused=False,
+        )
+    view.loss_plot.redraw()
+    raw = view.loss_plot.curves["loss"]
+    average = view.loss_plot.smooth_curves["loss"]
+    assert len(average.getData()[0]) == len(raw.getData()[0]) == 1000
+    assert raw.opts["pen"].color().lightness() > average.opts["pen"].color().lightness() + 60
+    assert average.zValue() > raw.zValue()
+    wiggle = np.diff(average.getData()[1][500:]).std()  # where the trend is nearly flat
+    assert wiggle < np.diff(raw.getData()[1][500:]).std() / 10
+    box = view.loss_log_y
+    assert box.isVisible() and "Log scale" in box.accessibleName()
+    assert "Training loss" in box.accessibleName()
+    assert box.focusPolicy() & Qt.FocusPolicy.TabFocus  # Tab reaches it
+    assert not view.loss_plot.plotItem.ctrl.logYCheck.isChecked()
+    box.setFocus()
+    QTest.keyClick(box, Qt.Key.Key_Space)
+    assert box.isChecked() and view.loss_plot.plotItem.ctrl.logYCheck.isChecked()
+    assert not view.lr_plot.plotItem.ctrl.logYCheck.isChecked()  # the loss plot only
+    box.click()
+    assert not view.loss_plot.plotItem.ctrl.logYCheck.isChecked()
+
+
+# ---- the Runs panel ------------------------------------------------------------------------
+
+
+POINTS = 2_000
+
+
+def _add_runs(project: Path, count: int, points: int = POINTS) -> list[int]:
+    """``count`` stopped pretraining runs with loss, lr, throughput and health curves."""
+    ids = []
+    with Store.open(project, write=True) as store:
+        dataset = store.dataset("chest")
+        dataset_id = dataset["id"] if dataset else store.create_dataset("chest", "image", 32)
+        for _ in range(count):
+            run = store.create_run(dataset_id, "pretrain", {"task": "simclr"})
+            steps = range(1, points + 1)
+            rows = [(s, 0, "loss", 5.0 / s + 0.5) for s in steps]
+            rows += [(s, 0, "lr", 0.1) for s in steps] + [
+                (s, 0, "samples_per_s", 40.0) for s in steps
+            ]
+            rows += [(s, -1, "embedding_std", 0.3) for s in range(100, points + 1, 100)]
+            rows += [(s, -1, "knn_accuracy", 0.7) for s in range(100, points + 1, 100)]
+            store.add_metrics(run, rows)
+            store.add_checkpoint(run, points, 0, "stopped", f"runs/{run}/checkpoints/x.pt")
+            store.finish_run(run, "stopped", {"steps": points, "seconds": 60.0})
+            ids.append(run)
+    return ids
+
+
+@pytest.fixture
+def loss_reads(monkeypatch) -> list[int]:
+    """The runs whose loss curve is read from the project (any way it may be read)."""
+    reads: list[int] = []
+    metrics, arrays = Store.metrics, Store.metric_arrays
+
+    def counted_metrics(self, run_id, name):
+        if name == "loss":
+            reads.append(run_id)
+        return metrics(self, run_id, name)
+
+    def counted_arrays(self, run_id, names):
+        names = list(names)
+        if "loss" in names:
+            reads.append(run_id)
+        return arrays(self, run_id, names)
+
+    monkeypatch.setattr(Store, "metrics", counted_metrics)
+    monkeypatch.setattr(Store, "metric_arrays", counted_arrays)
+    return reads
+
+
+def _selected_ids(window) -> list[int]:
+    return sorted(run["id"] for run in window.runs.selected())
+
+
+def _pick(window, run_ids: list[int]) -> None:
+    """Select the rows of ``run_ids`` as Ctrl+click does."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    table = window.runs.table
+    table.clearSelection()
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    for row, run in enumerate(window.runs.runs):
+        if run["id"] in run_ids:
+            table.selectionModel().select(table.model().index(row, 0), flags)
+
+
+def test_a_job_starting_and_ending_reads_and_draws_no_curve_again(
+    qtbot, make_window, project, loss_reads
+):
+    """Each job start and end read and drew the selected runs again on the GUI thread
+    (1 to 4 s with long runs); now it only enables the buttons."""
+    ids = _add_runs(project, 3)
+    window = make_window(project)
+    runs = window.runs
+    runs.table.selectAll()
+    assert sorted(loss_reads) == ids
+    assert len(runs.plot.curves) == 3 and runs.delete_button.isEnabled()
+    drawn = []
+    runs.plot.curves[f"run {ids[0]}"].sigPlotChanged.connect(lambda *_: drawn.append(1))
+    window.runner.start("noop", lambda report, stop: {"status": "done"})
+    assert not runs.delete_button.isEnabled()  # a job runs: no deleting
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    assert runs.delete_button.isEnabled()
+    assert sorted(loss_reads) == ids and not drawn
+
+
+def test_the_selected_runs_stay_selected_when_the_runs_are_listed_again(
+    qtbot, make_window, project
+):
+    """Every job's end (a "runs" notice) refilled the table and dropped the selection."""
+    first, _, third = _add_runs(project, 3, points=10)
+    window = make_window(project)
+    _pick(window, [first, third])
+    assert _selected_ids(window) == [first, third]
+    window.context.notify("runs")
+    assert _selected_ids(window) == [first, third]
+    (new,) = _add_runs(project, 1, points=10)  # a new run above them (the rows move down)
+    window.context.notify("runs")
+    assert _selected_ids(window) == [first, third]
+    assert sorted(window.runs.plot.curves) == [f"run {first}", f"run {third}"]
+    assert new in [r["id"] for r in window.runs.runs]
+
+
+def test_a_finished_runs_curve_is_read_once_until_the_run_changes(
+    qtbot, make_window, project, loss_reads
+):
+    first, second = _add_runs(project, 2)
+    window = make_window(project)
+    runs = window.runs
+    for _ in range(3):
+        runs.table.clearSelection()
+        runs.select_run(first)
+    assert loss_reads == [first]
+    assert runs.plot.curves[f"run {first}"].getData()[0].size == POINTS
+    with Store.open(project, write=True) as store:  # resumed elsewhere and stopped later
+        store.add_metrics(first, [(POINTS + 1, 0, "loss", 0.4)])
+        store.finish_run(first, "stopped", {"steps": POINTS + 1, "seconds": 61.0})
+    window.context.notify("runs")
+    assert loss_reads == [first, first]
+    assert runs.plot.curves[f"run {first}"].getData()[0].size == POINTS + 1
+    runs.table.clearSelection()
+    runs.select_run(second)
+    runs.resume_requested.emit(second, "chest")  # (Resume: its curve will grow)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
+    runs.table.clearSelection()
+    runs.select_run(second)
+    assert loss_reads.count(second) >= 2
+
+
+# ---- resuming -----------------------------------------------------------------------------
+
+
+def test_resuming_a_run_shows_its_stored_curves_before_its_new_points(qtbot, make_window, project):
+    """The live plots began at the resume step: the hours before it were gone from view."""
+    (run,) = _add_runs(project, 1, points=200)
+    with Store.open(project, write=True) as store:  # logged after its last checkpoint
+        store.add_metrics(run, [(s, 0, "loss", 9.0) for s in (201, 202)])
+    window = make_window(project)
+    view = window.pretrain.view
+    assert window.pretrain.resume(run, "chest")
+    x, y = view.loss_plot.points("loss")
+    assert x.tolist() == list(range(1, 201))  # up to the checkpoint it goes on from
+    np.testing.assert_allclose(y, 5.0 / x + 0.5)
+    assert view.lr_plot.points("lr")[0].size == 200
+    assert view.speed_plot.points("samples/s")[0].size == 200
+    assert view.health_plot.points("embedding spread")[0].tolist() == list(range(100, 201, 100))
+    assert view.health_plot.points("kNN accuracy")[1].tolist() == [0.7, 0.7]
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
