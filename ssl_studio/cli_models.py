@@ -26,12 +26,8 @@ PROTOCOL_HELP = (
 
 def cmd_labels(args: argparse.Namespace) -> int:
     from ssl_studio.core.errors import ConfigError
-    from ssl_studio.core.labels import (
-        export_labels,
-        label_names,
-        labels_from_csv,
-        labels_from_folders,
-    )
+    from ssl_studio.core.label_export import export_labels, label_names
+    from ssl_studio.core.labels import labels_from_csv, labels_from_folders
 
     if args.folder_level is not None and not args.from_folders:
         raise ConfigError(

@@ -411,9 +411,6 @@ def set_labels(
         return _save(store, found, name, "labeled in the app", labels, spellings)
 
 
-EXPORT_COLUMNS = ("item_id", "label", "stored_path", "index")
-
-
 def label_set_to_use(dataset: str, names: Sequence[str], name: str, option: str) -> str:
     """``name`` when given, else the only one of ``names``, the label sets of ``dataset``:
     with none there are no labels (the error says how to add some), with several the
@@ -429,57 +426,3 @@ def label_set_to_use(dataset: str, names: Sequence[str], name: str, option: str)
         f"Dataset '{dataset}' has {len(names)} label sets ({', '.join(names)}); "
         f"choose one with {option} NAME."
     )
-
-
-def export_labels(
-    project: Path,
-    dataset: str,
-    out: Path,
-    *,
-    name: str = "",
-    overwrite: bool = False,
-    version: int | None = None,
-) -> dict[str, Any]:
-    """Write the newest version of label set ``name`` (the dataset's only one when empty;
-    or its ``version``, as a run was trained with it) to ``out`` as CSV: item_id and
-    label, which ``labels_from_csv`` reads back as they are,
-    and the item's file as the project stores it (patient names [redacted]) with its index
-    in the file, for people. ``out`` must not exist unless ``overwrite`` (the app's save
-    dialog asked). Returns name, version, labels, out."""
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise ConfigError(f"{out} already exists; give another file name.")
-    if not out.parent.is_dir():
-        raise ConfigError(f"The folder {out.parent} does not exist; give a file in one that does.")
-    with Store.open(project) as store:
-        found = _dataset(store, dataset)
-        names = sorted({s["name"] for s in store.label_sets(found["id"])})
-        name = label_set_to_use(dataset, names, name, "--name")
-        if name not in names:
-            raise ConfigError(
-                f"Dataset '{dataset}' has no label set '{name}' (it has {_quote(names)})."
-            )
-        kept = sorted(s["version"] for s in store.label_sets(found["id"]) if s["name"] == name)
-        if version is not None and version not in kept:
-            raise ConfigError(
-                f"Label set '{name}' has no version {version}; it has version"
-                f"{'s' * (len(kept) > 1)} {', '.join(map(str, kept))}."
-            )
-        version = kept[-1] if version is None else version
-        labels = store.latest_labels(found["id"], name, version)
-        items = {int(i["id"]): i for i in store.items(found["id"])}
-    rows = []  # (an item whose file failed or went missing keeps its label, without a path)
-    for item_id, label in sorted(labels.items()):
-        item = items.get(item_id)
-        rows.append([item_id, label, *((item["rel_path"], item["idx"]) if item else ("", ""))])
-    with out.open("w" if overwrite else "x", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(rows)
-    return {"name": name, "version": version, "labels": len(rows), "out": str(out)}
-
-
-def label_names(project: Path, dataset: str) -> list[dict[str, Any]]:
-    """The dataset's label sets: name, version, source, created, n_labels (newest last)."""
-    with Store.open(project) as store:
-        return store.label_sets(_dataset(store, dataset)["id"])

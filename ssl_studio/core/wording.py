@@ -45,7 +45,7 @@ def counted(n: int, noun: str) -> str:
 
 def label_set_text(entry: Mapping[str, Any]) -> str:
     """``clicks (version 2, 12 labels)``: a version of a label set (a row of
-    ``labels.label_names``), as the app offers it to choose."""
+    ``label_export.label_names``), as the app offers it to choose."""
     return f"{entry['name']} (version {entry['version']}, {counted(entry['n_labels'], 'label')})"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.labels import export_labels, label_names
+from ssl_studio.core.label_export import export_labels, label_names
 from ssl_studio.core.wording import counted, label_set_text
 from ssl_studio.gui import dialogs
 

@@ -28,9 +28,9 @@ from ssl_studio.core.evaluation.patient_groups import (
 )
 from ssl_studio.core.evaluation.splits import group_ids
 from ssl_studio.core.finetune.plan import CV_BELOW, planned_folds
+from ssl_studio.core.label_export import label_names
 from ssl_studio.core.labels import (
     MIN_PER_CLASS,
-    label_names,
     labels_from_csv,
     labels_from_folders,
     set_labels,

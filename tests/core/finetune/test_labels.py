@@ -296,7 +296,7 @@ def test_a_label_set_exports_to_a_csv_that_reads_back_as_it_was(project, tmp_pat
     import csv
 
     from ssl_studio.cli import main
-    from ssl_studio.core.labels import export_labels
+    from ssl_studio.core.label_export import export_labels
 
     labels_from_folders(project, "shapes")
     with Store.open(project) as store:
@@ -332,7 +332,7 @@ def test_an_earlier_version_of_a_label_set_exports_as_a_run_was_trained_with_it(
 ):
     """A run's card names the label set's version; only the newest could be written out."""
     from ssl_studio.cli import main
-    from ssl_studio.core.labels import export_labels
+    from ssl_studio.core.label_export import export_labels
 
     labels_from_folders(project, "shapes")
     before = labels_of(project, "folders")
