@@ -206,7 +206,9 @@ class JobRunner(QObject):
 
     def _cleanup(self) -> None:
         """The thread has ended: the runner is free again, then the job's outcome is told
-        (so an on_done callback may start the next job)."""
+        (so an on_done callback may start the next job: what is told below is this job's,
+        read before any callback runs)."""
+        title = self.title
         thread, self._thread, self._stop = self._thread, None, None
         on_done, on_failed = self._on_done, self._on_failed
         self._on_done = self._on_failed = None
@@ -218,15 +220,15 @@ class JobRunner(QObject):
             return
         ok, value = outcome
         if ok and value is STOPPED:  # nothing to hand on_done; the window says "stopped"
-            log.info("%s stopped.", self.title)
-            self.finished.emit(self.title, value)
+            log.info("%s stopped.", title)
+            self.finished.emit(title, value)
         elif ok:
-            log.info("%s finished.", self.title)
+            log.info("%s finished.", title)
             if on_done is not None:
                 on_done(value)
-            self.finished.emit(self.title, value)
+            self.finished.emit(title, value)
         else:
-            log.warning("%s failed: %s", self.title, value)
+            log.warning("%s failed: %s", title, value)
             if on_failed is not None:
                 on_failed(value)
-            self.failed.emit(self.title, value)
+            self.failed.emit(title, value)
