@@ -66,8 +66,8 @@ class _JobThread(QThread):
 
     def __init__(self, work: Work, stop: StopToken, threads: int | None) -> None:
         super().__init__()
-        self.work = work
-        self.stop = stop
+        self.work: Work | None = work  # both dropped once the job has ended (see _cleanup)
+        self.stop: StopToken | None = stop
         self.threads = threads
 
     def run(self) -> None:
@@ -77,7 +77,9 @@ class _JobThread(QThread):
                 from ssl_studio.core.jobs import limit_cpu_threads
 
                 limit_cpu_threads(self.threads)
-            result = self.work(self.event.emit, self.stop)
+            work, stop = self.work, self.stop
+            assert work is not None and stop is not None  # (set until the thread has ended)
+            result = work(self.event.emit, stop)
         except Stopped:  # stopped in work that leaves no result (embedding a dataset)
             self.succeeded.emit(STOPPED)
         except SSLStudioError as exc:
@@ -214,6 +216,9 @@ class JobRunner(QObject):
         self._on_done = self._on_failed = None
         outcome, self._outcome = self._outcome, None
         if thread is not None:
+            # PySide keeps the Python side of a started QThread alive after deleteLater:
+            # without this, every finished job kept its work (and all it captured).
+            thread.work = thread.stop = None
             thread.deleteLater()
         self.busy_changed.emit(False)
         if outcome is None:
