@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self, cpu_threads=default_cpu_threads())
         self.context = AppContext(self.runner)
         self.wizard: FinetuneWizard | None = None
+        self._closed_wizards: list[FinetuneWizard] = []  # deleted when the job has ended
         self.closing = False  # asked to close while a job that cannot stop midway ran
         self.unattended = False  # closing without questions (a signal; see app.py)
         self.close_wait_ms = 10_000  # how long closing waits for a stopped job to end
@@ -245,7 +246,7 @@ class MainWindow(QMainWindow):
             return
         if self.wizard is not None and project != self.context.project:
             self.wizard.close()  # it would go on working on the other project
-            self.wizard = None
+            self.wizard = None  # (closed, it is deleted: see _wizard_closed)
         if project != self.context.project:  # "Importing …: failed." was in the other one
             self.job_status.clear_outcome()
         self.context.project = Path(project) if project else None
@@ -338,10 +339,24 @@ class MainWindow(QMainWindow):
                         10000,
                     )
             return self.wizard
-        self.wizard = FinetuneWizard(self.context, self, run_id)
-        self.wizard.finished.connect(lambda _: self.context.notify("runs"))
-        self.wizard.show()
-        return self.wizard
+        wizard = self.wizard = FinetuneWizard(self.context, self, run_id)
+        wizard.finished.connect(lambda _result: self._wizard_closed(wizard))
+        wizard.show()
+        return wizard
+
+    def _wizard_closed(self, wizard: FinetuneWizard) -> None:
+        """A closed wizard is deleted, with its plots and its connections to the runner
+        (each one opened stayed alive for the session). While a job it started still runs
+        (a fine-tuning asked to stop, an export) it is deleted when that job has been told
+        its end, so the job's callbacks find its pages."""
+        self.context.notify("runs")
+        if self.wizard is wizard:
+            self.wizard = None
+        owner = self.context.job_owner
+        if self.runner.busy and owner is not None and wizard.isAncestorOf(owner):
+            self._closed_wizards.append(wizard)
+        else:
+            wizard.deleteLater()
 
     def _toggle_pause(self) -> None:
         if self.runner.paused:
@@ -411,6 +426,10 @@ class MainWindow(QMainWindow):
     # ---- the running job -------------------------------------------------------------------
 
     def _busy(self, busy: bool) -> None:
+        if not busy:  # (emitted before the job's callbacks run; deleteLater waits for them)
+            for wizard in self._closed_wizards:
+                wizard.deleteLater()
+            self._closed_wizards.clear()
         if not busy and self.closing:  # after the job's outcome was told
             QTimer.singleShot(0, self.close)
 
