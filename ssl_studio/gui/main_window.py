@@ -71,9 +71,8 @@ class MainWindow(QMainWindow):
         self.context = AppContext(self.runner)
         self.wizard: FinetuneWizard | None = None
         self._closed_wizards: list[FinetuneWizard] = []  # deleted when the job has ended
-        self.closing = False  # asked to close while a job that cannot stop midway ran
+        self.closing = False  # asked to close while a job ran: closes when it has ended
         self.unattended = False  # closing without questions (a signal; see app.py)
-        self.close_wait_ms = 10_000  # how long closing waits for a stopped job to end
         self.setAcceptDrops(True)
         cap_minimum(self, 1000, 640)
         self._build()
@@ -441,20 +440,22 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.runner.running:
+            event.ignore()  # the window closes when the job has ended (see _busy): a QThread
+            if self.closing:  # destroyed while it runs would abort the app
+                return  # asked and stopping already
             if not self.unattended and not dialogs.confirm(
                 self,
                 "A job is running",
                 f"“{self.runner.title}” is still running. Stop it and quit? A training run "
                 "saves a checkpoint first and can be resumed later.",
             ):
-                event.ignore()
                 return
+            # never waited for here: a step, a map or an export may take a while to end,
+            # and the window must keep drawing meanwhile
+            self.closing = True
             self.runner.stop()
-            if not self.runner.wait(self.close_wait_ms):  # a map or an export cannot stop
-                event.ignore()  # midway: the window closes when it ends (a QThread
-                self.closing = True  # destroyed while it runs would abort the app)
-                self.job_label.setText(f"Closing when “{self.runner.title}” has finished…")
-                return
+            self.job_status.show_closing(f"Closing when “{self.runner.title}” has finished…")
+            return
         self.settings.setValue("geometry", self.saveGeometry())
         self.log.detach()
         super().closeEvent(event)

@@ -206,7 +206,6 @@ def test_closing_during_a_job_that_cannot_stop_waits_for_it_instead_of_aborting(
     qtbot, make_window, project
 ):
     window = make_window(project)
-    window.close_wait_ms = 50
 
     def map_like(report, stop):  # a computation with no point to stop at
         time.sleep(1.0)
@@ -219,6 +218,39 @@ def test_closing_during_a_job_that_cannot_stop_waits_for_it_instead_of_aborting(
     )
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert not window.runner.busy
+
+
+def test_closing_during_a_slow_step_keeps_the_window_drawing_until_the_job_ends(
+    qtbot, make_window, project, monkeypatch
+):
+    """close() waited up to 10 s on the window's thread for the job to stop (a training
+    step on a CPU takes seconds): the window froze, then said "Closing when…" too late."""
+    asked = []
+    monkeypatch.setattr("ssl_studio.gui.dialogs.confirm", lambda *a: asked.append(a) or True)
+    window = make_window(project)
+
+    def slow_step(report, stop):  # checks its stop token only between 1.5 s steps
+        for step in range(1, 100):
+            time.sleep(1.5)
+            report(Step("pretrain", step=step, total=99, epoch=0, loss=1, lr=0, samples_per_s=1))
+            if stop.stopped:
+                return {"status": "stopped"}
+        return {"status": "done"}
+
+    said = []  # the status bar after each of the job's events and its end
+    for signal in (window.runner.event, window.runner.finished):
+        signal.connect(lambda *_: said.append(window.job_label.text()))
+    assert window.runner.start("Pretraining", slow_step)
+    start = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - start < 0.5  # nothing waited for on the window's thread
+    assert window.isVisible() and window.runner.stop_asked
+    assert window.job_label.text() == "Closing when “Pretraining” has finished…"
+    window.close()  # closed again meanwhile: asked once, still closing
+    assert len(asked) == 1 and window.isVisible()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert not window.runner.busy
+    assert said == ["Closing when “Pretraining” has finished…"] * 2  # its last step, its end
 
 
 def test_sigterm_closes_the_window_and_stops_the_job_without_a_question(
@@ -291,8 +323,9 @@ def test_closing_the_app_during_training_leaves_a_resumable_run(
     window.runner.event.connect(lambda e: steps.append(e.step) if isinstance(e, Step) else None)
     assert panel.start()
     qtbot.waitUntil(lambda: len(steps) >= 2, timeout=JOB_MS)
-    window.close()  # asks (answered Yes), stops the job, waits for its checkpoint
-    assert not window.isVisible() and not window.runner.running
+    window.close()  # asks (answered Yes), stops the job; closes once it has its checkpoint
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=JOB_MS)
+    assert not window.runner.running
     with Store.open(project) as store:
         [run] = store.runs()
         saved = store.checkpoints(run["id"])
