@@ -202,6 +202,37 @@ def test_a_stopped_export_gives_the_export_button_back(
     assert window.job_label.text() == "Export: stopped." and not messages
 
 
+def test_the_live_view_says_paused_while_paused_only_and_once(
+    qtbot, make_window, project, monkeypatch
+):
+    """After Resume the live view still said "— paused. Press Resume to go on." (until the
+    next step, which on a CPU may be a while), and each Pause added the note again."""
+    from ssl_studio.core.config import PretrainConfig
+    from ssl_studio.gui.panels.training_view import PAUSED
+
+    def one_step_then_wait(cfg, *, report, stop):
+        report(Step("pretrain", step=1, total=9, epoch=0, loss=1, lr=0, samples_per_s=1))
+        while not stop.stopped:
+            time.sleep(0.01)
+        return {"run_id": 1, "status": "stopped", "steps": 1, "seconds": 1, "final_loss": 1}
+
+    monkeypatch.setattr("ssl_studio.gui.panels.pretrain_panel.pretrain", one_step_then_wait)
+    window = make_window(project)
+    panel = window.pretrain
+    assert panel.run(PretrainConfig(project=project, dataset="shapes"), "Pretraining")
+    qtbot.waitUntil(lambda: panel.view.status.text().startswith("Step 1 of 9"), timeout=JOB_MS)
+    stepping = panel.view.status.text()
+    for _ in range(2):
+        panel.pause_button.click()
+        assert panel.view.status.text() == stepping + PAUSED  # said once, however often
+        panel.pause_button.click()  # Resume
+        assert panel.view.status.text() == stepping
+    window.runner.pause()
+    window.runner.stop()  # stopped while paused: the note goes too
+    assert panel.view.status.text() == stepping
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=JOB_MS)
+
+
 def test_closing_during_a_job_that_cannot_stop_waits_for_it_instead_of_aborting(
     qtbot, make_window, project
 ):
