@@ -116,12 +116,15 @@ class JobStatus(QObject):
             self.log.add(f"[{event.level}] {event.text}")
 
     def _finished(self, title: str, result: Any) -> None:
+        if self.runner.busy:  # its on_done started the next job: that one is shown
+            return
         self._show(f"{title}: {'stopped' if was_stopped(result) else 'done'}.")
         self.outcome_timer.start(OUTCOME_SHOWN_MS)
 
     def _failed(self, title: str, message: str) -> None:
-        self._show(f"{title}: failed.")
-        self.outcome_timer.start(OUTCOME_SHOWN_MS)
+        if not self.runner.busy:  # (else its on_failed started the next job: that one shows)
+            self._show(f"{title}: failed.")
+            self.outcome_timer.start(OUTCOME_SHOWN_MS)
         self.log.add(f"[error] {title}: {message}")
         dialogs.show_error(self.window, f"{title} failed", message)
 
