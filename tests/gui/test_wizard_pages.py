@@ -4,7 +4,9 @@ label-efficiency button while it measures, the operating point and where an expo
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -50,13 +52,17 @@ def test_a_closed_wizard_is_deleted_with_its_hold_on_the_runner(qtbot, make_wind
     window = make_window(project)
     runner = window.runner
     receivers = [runner.receivers(SIGNAL(s)) for s in ("event(PyObject)", "busy_changed(bool)")]
+    gone = []
     for _ in range(3):
         wizard = window.open_wizard()
         qtbot.wait(10)
         wizard.reject()  # Cancel, Escape or the close button
         assert window.wizard is None
         qtbot.waitUntil(lambda w=wizard: not isValid(w), timeout=WAIT_MS)
-    assert window.findChildren(FinetuneWizard) == []
+        gone.append(weakref.ref(wizard))
+    del wizard
+    gc.collect()
+    assert window.findChildren(FinetuneWizard) == [] and [w() for w in gone] == [None] * 3
     assert [runner.receivers(SIGNAL(s)) for s in ("event(PyObject)", "busy_changed(bool)")] == (
         receivers
     )
