@@ -39,6 +39,7 @@ class JobStatus(QObject):
         self.stop_button.setToolTip("Stops the job at its next check (a run saves first).")
         self.stop_button.clicked.connect(runner.stop)
         self.doing = ""  # what the job said last, without the paused / stopping note
+        self.closing = ""  # the window closes when the job has ended: said until then
         self.outcome_timer = QTimer(self)  # clears how the last job ended, a while after
         self.outcome_timer.setSingleShot(True)
         self.outcome_timer.timeout.connect(self.clear_outcome)
@@ -59,6 +60,9 @@ class JobStatus(QObject):
     def _show(self, text: str) -> None:
         """``text``, with a note while the running job is paused or stopping."""
         self.doing = text
+        if self.closing:  # the job's last events and its end change nothing of that
+            self.label.setText(self.closing)
+            return
         note = ""
         if self.runner.busy and self.runner.stop_asked:
             note = STOPPING
@@ -75,6 +79,11 @@ class JobStatus(QObject):
 
     def _stopping(self) -> None:
         self.stop_button.setEnabled(False)  # pressed once is enough; it ends at its next check
+        self._show(self.doing)
+
+    def show_closing(self, text: str) -> None:
+        """Say ``text`` (the window closes when the job has ended) until the window goes."""
+        self.closing = text
         self._show(self.doing)
 
     def clear_outcome(self) -> None:
@@ -107,12 +116,15 @@ class JobStatus(QObject):
             self.log.add(f"[{event.level}] {event.text}")
 
     def _finished(self, title: str, result: Any) -> None:
+        if self.runner.busy:  # its on_done started the next job: that one is shown
+            return
         self._show(f"{title}: {'stopped' if was_stopped(result) else 'done'}.")
         self.outcome_timer.start(OUTCOME_SHOWN_MS)
 
     def _failed(self, title: str, message: str) -> None:
-        self._show(f"{title}: failed.")
-        self.outcome_timer.start(OUTCOME_SHOWN_MS)
+        if not self.runner.busy:  # (else its on_failed started the next job: that one shows)
+            self._show(f"{title}: failed.")
+            self.outcome_timer.start(OUTCOME_SHOWN_MS)
         self.log.add(f"[error] {title}: {message}")
         dialogs.show_error(self.window, f"{title} failed", message)
 

@@ -66,8 +66,8 @@ class _JobThread(QThread):
 
     def __init__(self, work: Work, stop: StopToken, threads: int | None) -> None:
         super().__init__()
-        self.work = work
-        self.stop = stop
+        self.work: Work | None = work  # both dropped once the job has ended (see _cleanup)
+        self.stop: StopToken | None = stop
         self.threads = threads
 
     def run(self) -> None:
@@ -77,7 +77,9 @@ class _JobThread(QThread):
                 from ssl_studio.core.jobs import limit_cpu_threads
 
                 limit_cpu_threads(self.threads)
-            result = self.work(self.event.emit, self.stop)
+            work, stop = self.work, self.stop
+            assert work is not None and stop is not None  # (set until the thread has ended)
+            result = work(self.event.emit, stop)
         except Stopped:  # stopped in work that leaves no result (embedding a dataset)
             self.succeeded.emit(STOPPED)
         except SSLStudioError as exc:
@@ -206,27 +208,32 @@ class JobRunner(QObject):
 
     def _cleanup(self) -> None:
         """The thread has ended: the runner is free again, then the job's outcome is told
-        (so an on_done callback may start the next job)."""
+        (so an on_done callback may start the next job: what is told below is this job's,
+        read before any callback runs)."""
+        title = self.title
         thread, self._thread, self._stop = self._thread, None, None
         on_done, on_failed = self._on_done, self._on_failed
         self._on_done = self._on_failed = None
         outcome, self._outcome = self._outcome, None
         if thread is not None:
+            # PySide keeps the Python side of a started QThread alive after deleteLater:
+            # without this, every finished job kept its work (and all it captured).
+            thread.work = thread.stop = None
             thread.deleteLater()
         self.busy_changed.emit(False)
         if outcome is None:
             return
         ok, value = outcome
         if ok and value is STOPPED:  # nothing to hand on_done; the window says "stopped"
-            log.info("%s stopped.", self.title)
-            self.finished.emit(self.title, value)
+            log.info("%s stopped.", title)
+            self.finished.emit(title, value)
         elif ok:
-            log.info("%s finished.", self.title)
+            log.info("%s finished.", title)
             if on_done is not None:
                 on_done(value)
-            self.finished.emit(self.title, value)
+            self.finished.emit(title, value)
         else:
-            log.warning("%s failed: %s", self.title, value)
+            log.warning("%s failed: %s", title, value)
             if on_failed is not None:
                 on_failed(value)
-            self.failed.emit(self.title, value)
+            self.failed.emit(title, value)

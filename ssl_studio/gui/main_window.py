@@ -70,9 +70,9 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self, cpu_threads=default_cpu_threads())
         self.context = AppContext(self.runner)
         self.wizard: FinetuneWizard | None = None
-        self.closing = False  # asked to close while a job that cannot stop midway ran
+        self._closed_wizards: list[FinetuneWizard] = []  # deleted when the job has ended
+        self.closing = False  # asked to close while a job ran: closes when it has ended
         self.unattended = False  # closing without questions (a signal; see app.py)
-        self.close_wait_ms = 10_000  # how long closing waits for a stopped job to end
         self.setAcceptDrops(True)
         cap_minimum(self, 1000, 640)
         self._build()
@@ -245,7 +245,7 @@ class MainWindow(QMainWindow):
             return
         if self.wizard is not None and project != self.context.project:
             self.wizard.close()  # it would go on working on the other project
-            self.wizard = None
+            self.wizard = None  # (closed, it is deleted: see _wizard_closed)
         if project != self.context.project:  # "Importing …: failed." was in the other one
             self.job_status.clear_outcome()
         self.context.project = Path(project) if project else None
@@ -338,10 +338,24 @@ class MainWindow(QMainWindow):
                         10000,
                     )
             return self.wizard
-        self.wizard = FinetuneWizard(self.context, self, run_id)
-        self.wizard.finished.connect(lambda _: self.context.notify("runs"))
-        self.wizard.show()
-        return self.wizard
+        wizard = self.wizard = FinetuneWizard(self.context, self, run_id)
+        wizard.finished.connect(lambda _result: self._wizard_closed(wizard))
+        wizard.show()
+        return wizard
+
+    def _wizard_closed(self, wizard: FinetuneWizard) -> None:
+        """A closed wizard is deleted, with its plots and its connections to the runner
+        (each one opened stayed alive for the session). While a job it started still runs
+        (a fine-tuning asked to stop, an export) it is deleted when that job has been told
+        its end, so the job's callbacks find its pages."""
+        self.context.notify("runs")
+        if self.wizard is wizard:
+            self.wizard = None
+        owner = self.context.job_owner
+        if self.runner.busy and owner is not None and wizard.isAncestorOf(owner):
+            self._closed_wizards.append(wizard)
+        else:
+            wizard.deleteLater()
 
     def _toggle_pause(self) -> None:
         if self.runner.paused:
@@ -411,6 +425,10 @@ class MainWindow(QMainWindow):
     # ---- the running job -------------------------------------------------------------------
 
     def _busy(self, busy: bool) -> None:
+        if not busy:  # (emitted before the job's callbacks run; deleteLater waits for them)
+            for wizard in self._closed_wizards:
+                wizard.deleteLater()
+            self._closed_wizards.clear()
         if not busy and self.closing:  # after the job's outcome was told
             QTimer.singleShot(0, self.close)
 
@@ -422,20 +440,22 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.runner.running:
+            event.ignore()  # the window closes when the job has ended (see _busy): a QThread
+            if self.closing:  # destroyed while it runs would abort the app
+                return  # asked and stopping already
             if not self.unattended and not dialogs.confirm(
                 self,
                 "A job is running",
                 f"“{self.runner.title}” is still running. Stop it and quit? A training run "
                 "saves a checkpoint first and can be resumed later.",
             ):
-                event.ignore()
                 return
+            # never waited for here: a step, a map or an export may take a while to end,
+            # and the window must keep drawing meanwhile
+            self.closing = True
             self.runner.stop()
-            if not self.runner.wait(self.close_wait_ms):  # a map or an export cannot stop
-                event.ignore()  # midway: the window closes when it ends (a QThread
-                self.closing = True  # destroyed while it runs would abort the app)
-                self.job_label.setText(f"Closing when “{self.runner.title}” has finished…")
-                return
+            self.job_status.show_closing(f"Closing when “{self.runner.title}” has finished…")
+            return
         self.settings.setValue("geometry", self.saveGeometry())
         self.log.detach()
         super().closeEvent(event)

@@ -202,11 +202,41 @@ def test_a_stopped_export_gives_the_export_button_back(
     assert window.job_label.text() == "Export: stopped." and not messages
 
 
+def test_the_live_view_says_paused_while_paused_only_and_once(
+    qtbot, make_window, project, monkeypatch
+):
+    """After Resume the live view still said "— paused. Press Resume to go on." (until the
+    next step, which on a CPU may be a while), and each Pause added the note again."""
+    from ssl_studio.core.config import PretrainConfig
+    from ssl_studio.gui.panels.training_view import PAUSED
+
+    def one_step_then_wait(cfg, *, report, stop):
+        report(Step("pretrain", step=1, total=9, epoch=0, loss=1, lr=0, samples_per_s=1))
+        while not stop.stopped:
+            time.sleep(0.01)
+        return {"run_id": 1, "status": "stopped", "steps": 1, "seconds": 1, "final_loss": 1}
+
+    monkeypatch.setattr("ssl_studio.gui.panels.pretrain_panel.pretrain", one_step_then_wait)
+    window = make_window(project)
+    panel = window.pretrain
+    assert panel.run(PretrainConfig(project=project, dataset="shapes"), "Pretraining")
+    qtbot.waitUntil(lambda: panel.view.status.text().startswith("Step 1 of 9"), timeout=JOB_MS)
+    stepping = panel.view.status.text()
+    for _ in range(2):
+        panel.pause_button.click()
+        assert panel.view.status.text() == stepping + PAUSED  # said once, however often
+        panel.pause_button.click()  # Resume
+        assert panel.view.status.text() == stepping
+    window.runner.pause()
+    window.runner.stop()  # stopped while paused: the note goes too
+    assert panel.view.status.text() == stepping
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=JOB_MS)
+
+
 def test_closing_during_a_job_that_cannot_stop_waits_for_it_instead_of_aborting(
     qtbot, make_window, project
 ):
     window = make_window(project)
-    window.close_wait_ms = 50
 
     def map_like(report, stop):  # a computation with no point to stop at
         time.sleep(1.0)
@@ -219,6 +249,39 @@ def test_closing_during_a_job_that_cannot_stop_waits_for_it_instead_of_aborting(
     )
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert not window.runner.busy
+
+
+def test_closing_during_a_slow_step_keeps_the_window_drawing_until_the_job_ends(
+    qtbot, make_window, project, monkeypatch
+):
+    """close() waited up to 10 s on the window's thread for the job to stop (a training
+    step on a CPU takes seconds): the window froze, then said "Closing when…" too late."""
+    asked = []
+    monkeypatch.setattr("ssl_studio.gui.dialogs.confirm", lambda *a: asked.append(a) or True)
+    window = make_window(project)
+
+    def slow_step(report, stop):  # checks its stop token only between 1.5 s steps
+        for step in range(1, 100):
+            time.sleep(1.5)
+            report(Step("pretrain", step=step, total=99, epoch=0, loss=1, lr=0, samples_per_s=1))
+            if stop.stopped:
+                return {"status": "stopped"}
+        return {"status": "done"}
+
+    said = []  # the status bar after each of the job's events and its end
+    for signal in (window.runner.event, window.runner.finished):
+        signal.connect(lambda *_: said.append(window.job_label.text()))
+    assert window.runner.start("Pretraining", slow_step)
+    start = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - start < 0.5  # nothing waited for on the window's thread
+    assert window.isVisible() and window.runner.stop_asked
+    assert window.job_label.text() == "Closing when “Pretraining” has finished…"
+    window.close()  # closed again meanwhile: asked once, still closing
+    assert len(asked) == 1 and window.isVisible()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert not window.runner.busy
+    assert said == ["Closing when “Pretraining” has finished…"] * 2  # its last step, its end
 
 
 def test_sigterm_closes_the_window_and_stops_the_job_without_a_question(
@@ -291,8 +354,9 @@ def test_closing_the_app_during_training_leaves_a_resumable_run(
     window.runner.event.connect(lambda e: steps.append(e.step) if isinstance(e, Step) else None)
     assert panel.start()
     qtbot.waitUntil(lambda: len(steps) >= 2, timeout=JOB_MS)
-    window.close()  # asks (answered Yes), stops the job, waits for its checkpoint
-    assert not window.isVisible() and not window.runner.running
+    window.close()  # asks (answered Yes), stops the job; closes once it has its checkpoint
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=JOB_MS)
+    assert not window.runner.running
     with Store.open(project) as store:
         [run] = store.runs()
         saved = store.checkpoints(run["id"])

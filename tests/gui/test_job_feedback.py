@@ -180,3 +180,25 @@ def test_the_status_bar_says_how_far_each_kind_of_job_is():
     )
     counted = Progress("import", done=3, total=9, counts={"items": 5, "failed": 1, "skipped": 2})
     assert progress_detail(counted) == "3/9 files, 5 items, 1 failed, 2 skipped"
+
+
+def test_a_job_started_when_one_ends_is_the_one_the_status_bar_names(qtbot, make_window, project):
+    """A job whose on_done started the next one (the demo opening its project, say) had
+    its "…: done." written over the next job's name for as long as that one ran."""
+    window = make_window(project)
+    finished = []
+    window.runner.finished.connect(lambda title, _: finished.append(title))
+
+    def second(report, stop):
+        while not stop.stopped:
+            time.sleep(0.01)
+        return {"status": "stopped"}
+
+    assert window.runner.start(
+        "Job A", lambda r, s: {}, lambda _: window.runner.start("Job B", second)
+    )
+    qtbot.waitUntil(lambda: finished == ["Job A"], timeout=WAIT_MS)
+    assert window.runner.busy and window.job_label.text() == "Job B…"
+    window.runner.stop()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert window.job_label.text() == "Job B: stopped."

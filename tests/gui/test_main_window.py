@@ -297,7 +297,8 @@ def test_closing_during_a_job_stops_it_first(qtbot, make_window, project):
 
     assert window.runner.start("Slow job", slow)
     window.close()  # the question is answered Yes by the test's dialog stand-in
-    assert stopped == [True] and not window.isVisible()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)  # once the job ended
+    assert stopped == [True] and not window.runner.busy
 
 
 def test_every_named_group_on_the_map_has_a_colour_of_its_own(make_window, project):

@@ -4,14 +4,17 @@ label-efficiency button while it measures, the operating point and where an expo
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
 import pydicom
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import SIGNAL, Qt
 from PySide6.QtTest import QTest
+from shiboken6 import isValid
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.evaluation.metrics import classification_report
@@ -41,6 +44,50 @@ def test_a_double_click_on_start_the_wizard_opens_one_wizard(make_window, projec
     assert window.wizard is not None
     shown = [w for w in window.findChildren(FinetuneWizard) if w.isVisible()]
     assert len(shown) == 1 and shown[0] is window.wizard
+
+
+def test_a_closed_wizard_is_deleted_with_its_hold_on_the_runner(qtbot, make_window, project):
+    """Every wizard opened and closed stayed alive for the session, each with its plots'
+    10 Hz timers and its own connections to the runner's events."""
+    window = make_window(project)
+    runner = window.runner
+    receivers = [runner.receivers(SIGNAL(s)) for s in ("event(PyObject)", "busy_changed(bool)")]
+    gone = []
+    for _ in range(3):
+        wizard = window.open_wizard()
+        qtbot.wait(10)
+        wizard.reject()  # Cancel, Escape or the close button
+        assert window.wizard is None
+        qtbot.waitUntil(lambda w=wizard: not isValid(w), timeout=WAIT_MS)
+        gone.append(weakref.ref(wizard))
+    del wizard
+    gc.collect()
+    assert window.findChildren(FinetuneWizard) == [] and [w() for w in gone] == [None] * 3
+    assert [runner.receivers(SIGNAL(s)) for s in ("event(PyObject)", "busy_changed(bool)")] == (
+        receivers
+    )
+    assert window.open_wizard() is window.wizard  # a new one opens after all that
+
+
+def test_a_wizard_closed_while_its_job_ends_hears_the_end_then_goes(
+    qtbot, make_window, project, monkeypatch
+):
+    """Closed mid-fine-tune (Yes, stop it), the wizard is deleted once the job has told its
+    pages how it ended, not before (their callbacks would meet deleted widgets)."""
+    monkeypatch.setattr(
+        "ssl_studio.gui.wizard.train_page.finetune", lambda cfg, **kw: _until_stopped(**kw)
+    )
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.options = dict(OPTIONS)
+    train = wizard.pages["train"]
+    train.initializePage()
+    assert train.running and window.runner.busy
+    wizard.reject()  # the question is answered Yes: the job is asked to stop
+    assert not wizard.isVisible() and window.wizard is None
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert not train.running  # its _done ran on a live page
+    qtbot.waitUntil(lambda: not isValid(wizard), timeout=WAIT_MS)
 
 
 def test_training_refused_by_another_job_says_why_and_can_be_retried(

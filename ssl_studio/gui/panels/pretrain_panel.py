@@ -203,5 +203,5 @@ class PretrainPanel(QWidget):
 
     def _paused(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
-        if paused and self.active:
-            self.view.show_paused()
+        if self.active:  # the note comes and goes with the pause
+            self.view.show_paused(paused)

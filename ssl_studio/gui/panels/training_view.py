@@ -137,8 +137,11 @@ class TrainingView(QWidget):
             f"effective rank {event.effective_rank:.1f}.{knn}{warning}"
         )
 
-    def show_paused(self) -> None:
-        self.status.setText(self.status.text() + PAUSED)
+    def show_paused(self, paused: bool = True) -> None:
+        """Add the pause note to the status, or take it away (on Resume); the status text
+        itself is kept apart from it, so pausing twice says it once."""
+        text = self.status.text().removesuffix(PAUSED)
+        self.status.setText(text + PAUSED if paused else text)
 
     def show_done(self, summary: dict[str, Any]) -> None:
         stopped = summary["status"] == "stopped"

@@ -1,0 +1,50 @@
+"""The JobRunner on its own: what a finished job leaves behind, and what it tells."""
+
+from __future__ import annotations
+
+import gc
+import time
+import weakref
+
+from ssl_studio.gui.jobs import JobRunner
+
+
+def test_a_finished_job_lets_go_of_its_work_and_what_it_captured(qtbot):
+    """PySide keeps the Python side of a started QThread alive after deleteLater: each
+    finished job kept its work closure, and with it whatever the work captured (a dataset,
+    an array), for the rest of the session."""
+    runner = JobRunner()
+
+    class Captured:  # what a job's work holds on to (an array, a dataset view)
+        pass
+
+    captured = Captured()
+
+    def work(report, stop, captured=captured):
+        return {"status": "done"}
+
+    kept = weakref.ref(captured)
+    kept_work = weakref.ref(work)
+    assert runner.start("Job", work)
+    del work, captured
+    qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    qtbot.wait(50)  # the thread's deleteLater is handled
+    gc.collect()
+    assert kept_work() is None and kept() is None
+
+
+def test_a_job_started_by_on_done_does_not_lend_its_title_to_the_first(qtbot):
+    runner = JobRunner()
+    finished: list[tuple[str, object]] = []
+    runner.finished.connect(lambda title, result: finished.append((title, result)))
+
+    def second(report, stop):
+        time.sleep(0.2)
+        return {"job": "B"}
+
+    def chain(_result):
+        assert runner.start("Job B", second)
+
+    assert runner.start("Job A", lambda r, s: {"job": "A"}, chain)
+    qtbot.waitUntil(lambda: len(finished) == 2, timeout=10_000)
+    assert finished == [("Job A", {"job": "A"}), ("Job B", {"job": "B"})]
