@@ -300,6 +300,20 @@ def test_the_results_say_which_threshold_the_figures_are_read_at():
     assert "chosen by Youden's J" in ResultsPage._headline(run, picked, {})
 
 
+def test_without_an_auc_the_headline_reads_the_balanced_accuracy():
+    """A test of three classes lacking one has no macro AUC: the headline fell back to
+    plain accuracy, which flatters a model that calls every item the common class."""
+    y = np.array([0] * 9 + [1])  # class c absent from the test items
+    proba = np.tile([0.8, 0.1, 0.1], (10, 1))  # every item called "a"
+    report = classification_report(y, proba, ["a", "b", "c"], n_boot=20)
+    text = ResultsPage._headline({"run_id": 5, "protocol": "knn"}, report, report)
+    assert "balanced accuracy 0.500" in text and "accuracy 0.900" not in text
+    both = classification_report(
+        np.array([0, 1, 2] * 3), np.tile([0.5, 0.3, 0.2], (9, 1)), ["a", "b", "c"], n_boot=20
+    )
+    assert "macro AUC" in ResultsPage._headline({"run_id": 6, "protocol": "knn"}, both, {})
+
+
 def test_click_to_label_works_from_the_keyboard_and_on_a_selection(qtbot, project, tmp_path):
     from ssl_studio.core.viewing import DatasetView
     from ssl_studio.gui.wizard.label_dialog import LabelDialog

@@ -160,8 +160,12 @@ class ResultsPage(QWizardPage):
 
     @staticmethod
     def _headline(result: dict[str, Any], test: dict[str, Any], base: dict[str, Any]) -> str:
-        key = "roc_auc" if test.get("roc_auc", {}).get("value") is not None else "accuracy"
-        name = "AUC" if key == "roc_auc" else "accuracy"
+        # the AUC where the test defines it, else the balanced accuracy (plain accuracy
+        # flatters a model that calls every item the common class)
+        defined = test.get("roc_auc", {}).get("value") is not None
+        key = "roc_auc" if defined else "balanced_accuracy"
+        macro = "macro " if len(test.get("classes") or []) > 2 else ""
+        name = f"{macro}AUC" if defined else "balanced accuracy"
         text = (
             f"<b>Run {result['run_id']}</b> ({result['protocol']}), {test['n']} test items "
             f"({test.get('evaluation', 'test split')}): {name} {with_interval(test.get(key))}"
