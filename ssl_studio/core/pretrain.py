@@ -62,12 +62,41 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def fingerprint(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the run trained on, without identifiers: counts and a hash of the cache slots."""
+    """What a run trained on, without identifiers: counts and a hash.
+
+    When every item has its content hash (imports since schema 6: data/content_hash.py)
+    the hash is over those, sorted: the same data gives the same fingerprint in any
+    project and import order, other data another (``"content": True``). Otherwise (items
+    imported before) it is the older kind, over the item ids and cache slots, which
+    tells only which items of this project were used (``"content": False``)."""
+    hashes = [item.get("content_hash") for item in items]
+    content = bool(items) and all(hashes)
     digest = hashlib.sha256()
-    for item in items:
-        digest.update(f"{item['id']}:{item['cache_file']}:{item['cache_index']};".encode())
+    if content:
+        for value in sorted(hashes):
+            digest.update(f"{value};".encode())
+    else:
+        for item in items:
+            digest.update(f"{item['id']}:{item['cache_file']}:{item['cache_index']};".encode())
     modalities = Counter(item["modality"] or "unknown" for item in items)
-    return {"items": len(items), "modalities": dict(modalities), "sha256": digest.hexdigest()[:32]}
+    return {
+        "items": len(items),
+        "modalities": dict(modalities),
+        "sha256": digest.hexdigest()[:32],
+        "content": content,
+    }
+
+
+def same_data(recorded: dict[str, Any] | None, items: list[dict[str, Any]]) -> bool | None:
+    """Whether ``items`` are the data a recorded fingerprint was taken of, compared the
+    way it was taken (a fingerprint recorded before content hashes, without "content",
+    is compared by item ids and cache slots); None when nothing was recorded."""
+    if not recorded or not recorded.get("sha256"):
+        return None
+    now = fingerprint(items)
+    if not recorded.get("content") and now["content"]:  # the older kind, taken again
+        now = fingerprint([{**item, "content_hash": None} for item in items])
+    return now["sha256"] == recorded["sha256"] and now["items"] == recorded.get("items")
 
 
 def n_values(items: list[dict[str, Any]]) -> int:

@@ -20,7 +20,7 @@ from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model, with_paired
 from ssl_studio.core.finetune.setup import labeled_data
-from ssl_studio.core.pretrain import fingerprint
+from ssl_studio.core.pretrain import same_data
 from ssl_studio.core.project.layout import within
 from ssl_studio.core.project.store import Store
 
@@ -190,7 +190,7 @@ def _data_facts(
         "test_items": len(test),
         "in_pretraining": sum(1 for i in test if i in held),
         "pretraining_items": then.get("items"),
-        "exact": fingerprint(items).get("sha256") == then.get("sha256"),
+        "exact": same_data(then, items) is True,
     }
     return facts
 
