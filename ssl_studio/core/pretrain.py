@@ -157,6 +157,8 @@ class Pretraining:
             if self.cfg.resume_run is None and not self.cfg.allow_partial_import:
                 _refuse_partial_import(dataset, store.last_import(dataset["id"]))
             items = store.items(dataset["id"])
+            if resume is not None:
+                _refuse_changed_data(store.run(self.cfg.resume_run), dataset, items)
             self.cfg.resolve(dataset["modality"], n_values(items))
             labels = store.latest_label_set(dataset["id"])
             device = pick_device(self.cfg.train.device, world.local_rank)
@@ -338,6 +340,27 @@ def _refuse_partial_import(dataset: dict[str, Any], last_import: dict[str, Any] 
             f"Dataset '{dataset['name']}' is only partly imported. {note} To pretrain on "
             "what is imported so far anyway, set allow_partial_import."
         )
+
+
+def _refuse_changed_data(
+    run: dict[str, Any], dataset: dict[str, Any], items: list[dict[str, Any]]
+) -> None:
+    """ConfigError when the dataset a stopped run trained on changed since (items added,
+    changed or gone): resumed, it would go on with other data than its record says."""
+    recorded = run.get("fingerprint") or {}
+    if same_data(recorded, items) is not False:  # (None: a run that recorded nothing)
+        return
+    then, now = recorded.get("items"), len(items)
+    if then == now:
+        change = f"still holds {now} items, but some of them changed"
+    else:
+        change = f"now holds {now} usable items ({now - then:+d})"
+    raise ConfigError(
+        f"Run {run['id']} began on {then} items of dataset '{dataset['name']}', which "
+        f"{change} (an import since it stopped). Resuming it would train on other data "
+        "than the run began with, and its record would not say so. Start a new run "
+        "instead; the checkpoints of this run can still be fine-tuned from as they are."
+    )
 
 
 def _size_text(cfg: PretrainConfig, modality: str) -> str:

@@ -458,3 +458,35 @@ def test_the_health_probe_is_a_stratified_draw_of_the_labeled_items():
     assert len({i["id"] for i in probe}) == PROBE_ITEMS  # fixed, no item twice
     few = {i: labels[i] for i in (1, 2, 3, 4, 5, 601, 602, 603, 604, 605, 606)}
     assert sorted(i["id"] for i in probe_items(items, few)[0]) == sorted(few)
+
+
+def test_a_run_does_not_resume_on_data_that_changed_while_it_was_stopped(tmp_path):
+    """Files added to its dataset since it stopped: resumed, it would train on them while
+    its record says otherwise. It is refused, saying what changed and what to do."""
+    from ssl_studio.core.jobs import create_project
+
+    project = create_project(tmp_path / "project")
+    shapes(tmp_path / "shapes", n=24)
+    import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"], workers=1))
+    stop = StopToken()
+
+    def stop_after_two(event):
+        if isinstance(event, Step) and event.step == 2:
+            stop.stop()
+
+    first = pretrain(config(project, steps=6), report=stop_after_two, stop=stop)
+    assert first["status"] == "stopped"
+    more = tmp_path / "more"
+    more.mkdir()
+    for i in range(4):
+        Image.fromarray(np.full((32, 32), 40 * i, np.uint8)).save(more / f"m{i}.png")
+    import_data(ImportConfig(project=project, paths=[more], name="shapes", add=True, workers=1))
+    resume = PretrainConfig(project=project, resume_run=first["run_id"])
+    with pytest.raises(ConfigError) as told:
+        pretrain(resume)
+    text = str(told.value)
+    assert "began on 24 items of dataset 'shapes', which now holds 28 usable items (+4)" in text
+    assert "Start a new run" in text and "fine-tuned from" in text
+    with Store.open(project) as store:
+        run = store.run(first["run_id"])
+        assert run["status"] == "stopped" and run["fingerprint"]["items"] == 24
