@@ -490,3 +490,25 @@ def test_a_run_does_not_resume_on_data_that_changed_while_it_was_stopped(tmp_pat
     with Store.open(project) as store:
         run = store.run(first["run_id"])
         assert run["status"] == "stopped" and run["fingerprint"]["items"] == 24
+
+
+def test_resume_is_refused_when_items_changed_or_changed_places():
+    """Items swapped between files keep the set of data (its fingerprint) but not the
+    order training reads them in: a resumed run would not continue as it began."""
+    from ssl_studio.core.pretrain import _refuse_changed_data, fingerprint
+
+    items = [
+        {"id": n, "cache_file": "f", "cache_index": n, "modality": "PNG", "content_hash": h}
+        for n, h in enumerate(["aa", "bb", "cc"], start=1)
+    ]
+    run, dataset = {"id": 3, "fingerprint": fingerprint(items)}, {"name": "d"}
+    _refuse_changed_data(run, dataset, items)  # the same: resumed
+    swapped = [{**i, "content_hash": h} for i, h in zip(items, ["bb", "aa", "cc"], strict=True)]
+    assert fingerprint(swapped)["sha256"] == run["fingerprint"]["sha256"]
+    with pytest.raises(ConfigError, match="the same 3 items, but some changed places"):
+        _refuse_changed_data(run, dataset, swapped)
+    changed = [*items[:2], {**items[2], "content_hash": "dd"}]
+    with pytest.raises(ConfigError, match="still holds 3 items, but some of them changed"):
+        _refuse_changed_data(run, dataset, changed)
+    older = {k: v for k, v in run["fingerprint"].items() if k != "order_sha256"}
+    _refuse_changed_data({**run, "fingerprint": older}, dataset, swapped)  # (not recorded)
