@@ -319,12 +319,14 @@ def test_someone_elses_folder_or_a_read_only_disk_still_says_copy_it(tmp_path, m
 
 
 def _older_schema(project: Path, version: int) -> None:
-    """Take ``project``'s database back to schema ``version`` (4: without migration 5's
-    column; 3: also without migration 4's; 2: also without migration 3's index; 1: also
-    without migration 2's run columns and indexes)."""
+    """Take ``project``'s database back to schema ``version`` (5: without migration 6's
+    column; 4: also without migration 5's; 3: also without migration 4's; 2: also without
+    migration 3's index; 1: also without migration 2's run columns and indexes)."""
     conn = sqlite3.connect(project / "project.db")
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    conn.execute("ALTER TABLE files DROP COLUMN reread")
+    conn.execute("ALTER TABLE items DROP COLUMN content_hash")
+    if version <= 4:
+        conn.execute("ALTER TABLE files DROP COLUMN reread")
     if version <= 3:
         conn.execute("ALTER TABLE import_errors DROP COLUMN root_id")
     if version <= 2:
@@ -341,7 +343,7 @@ def _older_schema(project: Path, version: int) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
 def test_a_read_only_project_of_an_older_schema_is_viewed_as_it_is(tmp_path, version):
     from ssl_studio.core.project.store import Store
 

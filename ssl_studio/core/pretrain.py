@@ -68,12 +68,53 @@ def _in_effect(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 def fingerprint(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the run trained on, without identifiers: counts and a hash of the cache slots."""
+    """What a run trained on, without identifiers: counts and a hash.
+
+    When every item has its content hash (imports since schema 6: data/content_hash.py)
+    the hash is over those, sorted: the same data gives the same fingerprint in any
+    project and import order, other data another (``"content": True``). Otherwise (items
+    imported before) it is the older kind, over the item ids and cache slots, which
+    tells only which items of this project were used (``"content": False``).
+    ``order_sha256`` (content only) also hashes the items' order as given (training reads
+    them by id): a resumed run must see the same items in the same places."""
+    hashes = [item.get("content_hash") for item in items]
+    content = bool(items) and all(hashes)
     digest = hashlib.sha256()
-    for item in items:
-        digest.update(f"{item['id']}:{item['cache_file']}:{item['cache_index']};".encode())
+    if content:
+        for value in sorted(hashes):
+            digest.update(f"{value};".encode())
+    else:
+        for item in items:
+            digest.update(f"{item['id']}:{item['cache_file']}:{item['cache_index']};".encode())
     modalities = Counter(item["modality"] or "unknown" for item in items)
-    return {"items": len(items), "modalities": dict(modalities), "sha256": digest.hexdigest()[:32]}
+    found = {
+        "items": len(items),
+        "modalities": dict(modalities),
+        "sha256": digest.hexdigest()[:32],
+        "content": content,
+    }
+    if content:
+        ordered = hashlib.sha256("".join(f"{value};" for value in hashes).encode())
+        found["order_sha256"] = ordered.hexdigest()[:32]
+    return found
+
+
+def same_data(
+    recorded: dict[str, Any] | None, items: list[dict[str, Any]], *, in_order: bool = False
+) -> bool | None:
+    """Whether ``items`` are the data a recorded fingerprint was taken of, compared the
+    way it was taken (a fingerprint recorded before content hashes, without "content",
+    is compared by item ids and cache slots); None when nothing was recorded.
+    in_order: also in the same order (where the fingerprint recorded it)."""
+    if not recorded or not recorded.get("sha256"):
+        return None
+    now = fingerprint(items)
+    if not recorded.get("content") and now["content"]:  # the older kind, taken again
+        now = fingerprint([{**item, "content_hash": None} for item in items])
+    same = now["sha256"] == recorded["sha256"] and now["items"] == recorded.get("items")
+    if in_order and recorded.get("order_sha256"):
+        same = same and now.get("order_sha256") == recorded["order_sha256"]
+    return same
 
 
 def n_values(items: list[dict[str, Any]]) -> int:
@@ -134,6 +175,8 @@ class Pretraining:
             if self.cfg.resume_run is None and not self.cfg.allow_partial_import:
                 _refuse_partial_import(dataset, store.last_import(dataset["id"]))
             items = store.items(dataset["id"])
+            if resume is not None:
+                _refuse_changed_data(store.run(self.cfg.resume_run), dataset, items)
             self.cfg.resolve(dataset["modality"], n_values(items))
             labels = store.latest_label_set(dataset["id"])
             device = pick_device(self.cfg.train.device, world.local_rank)
@@ -324,6 +367,29 @@ def _refuse_partial_import(dataset: dict[str, Any], last_import: dict[str, Any] 
             f"Dataset '{dataset['name']}' is only partly imported. {note} To pretrain on "
             "what is imported so far anyway, set allow_partial_import."
         )
+
+
+def _refuse_changed_data(
+    run: dict[str, Any], dataset: dict[str, Any], items: list[dict[str, Any]]
+) -> None:
+    """ConfigError when the dataset a stopped run trained on changed since (items added,
+    changed or gone): resumed, it would go on with other data than its record says."""
+    recorded = run.get("fingerprint") or {}
+    if same_data(recorded, items, in_order=True) is not False:  # (None: nothing recorded)
+        return
+    then, now = recorded.get("items"), len(items)
+    if then == now and same_data(recorded, items):
+        change = f"still holds the same {now} items, but some changed places (files swapped)"
+    elif then == now:
+        change = f"still holds {now} items, but some of them changed"
+    else:
+        change = f"now holds {now} usable items ({now - then:+d})"
+    raise ConfigError(
+        f"Run {run['id']} began on {then} items of dataset '{dataset['name']}', which "
+        f"{change} (an import since it stopped). Resuming it would train on other data "
+        "than the run began with, and its record would not say so. Start a new run "
+        "instead; the checkpoints of this run can still be fine-tuned from as they are."
+    )
 
 
 def _size_text(cfg: PretrainConfig, modality: str) -> str:

@@ -504,3 +504,57 @@ def test_a_run_keeps_its_options_as_built_and_resumes_with_them_after_defaults_c
     assert ended["backbone_options"] == {"stem_stride": 1}
     rebuilt = pretrain_setup.rebuild_task(ended)  # as fine-tuning and export do
     assert rebuilt.encoder[0].stride == (1, 1)
+
+
+def test_a_run_does_not_resume_on_data_that_changed_while_it_was_stopped(tmp_path):
+    """Files added to its dataset since it stopped: resumed, it would train on them while
+    its record says otherwise. It is refused, saying what changed and what to do."""
+    from ssl_studio.core.jobs import create_project
+
+    project = create_project(tmp_path / "project")
+    shapes(tmp_path / "shapes", n=24)
+    import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"], workers=1))
+    stop = StopToken()
+
+    def stop_after_two(event):
+        if isinstance(event, Step) and event.step == 2:
+            stop.stop()
+
+    first = pretrain(config(project, steps=6), report=stop_after_two, stop=stop)
+    assert first["status"] == "stopped"
+    more = tmp_path / "more"
+    more.mkdir()
+    for i in range(4):
+        Image.fromarray(np.full((32, 32), 40 * i, np.uint8)).save(more / f"m{i}.png")
+    import_data(ImportConfig(project=project, paths=[more], name="shapes", add=True, workers=1))
+    resume = PretrainConfig(project=project, resume_run=first["run_id"])
+    with pytest.raises(ConfigError) as told:
+        pretrain(resume)
+    text = str(told.value)
+    assert "began on 24 items of dataset 'shapes', which now holds 28 usable items (+4)" in text
+    assert "Start a new run" in text and "fine-tuned from" in text
+    with Store.open(project) as store:
+        run = store.run(first["run_id"])
+        assert run["status"] == "stopped" and run["fingerprint"]["items"] == 24
+
+
+def test_resume_is_refused_when_items_changed_or_changed_places():
+    """Items swapped between files keep the set of data (its fingerprint) but not the
+    order training reads them in: a resumed run would not continue as it began."""
+    from ssl_studio.core.pretrain import _refuse_changed_data, fingerprint
+
+    items = [
+        {"id": n, "cache_file": "f", "cache_index": n, "modality": "PNG", "content_hash": h}
+        for n, h in enumerate(["aa", "bb", "cc"], start=1)
+    ]
+    run, dataset = {"id": 3, "fingerprint": fingerprint(items)}, {"name": "d"}
+    _refuse_changed_data(run, dataset, items)  # the same: resumed
+    swapped = [{**i, "content_hash": h} for i, h in zip(items, ["bb", "aa", "cc"], strict=True)]
+    assert fingerprint(swapped)["sha256"] == run["fingerprint"]["sha256"]
+    with pytest.raises(ConfigError, match="the same 3 items, but some changed places"):
+        _refuse_changed_data(run, dataset, swapped)
+    changed = [*items[:2], {**items[2], "content_hash": "dd"}]
+    with pytest.raises(ConfigError, match="still holds 3 items, but some of them changed"):
+        _refuse_changed_data(run, dataset, changed)
+    older = {k: v for k, v in run["fingerprint"].items() if k != "order_sha256"}
+    _refuse_changed_data({**run, "fingerprint": older}, dataset, swapped)  # (not recorded)

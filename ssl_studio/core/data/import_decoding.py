@@ -94,11 +94,10 @@ class ImportDecoding:
                     ),
                 )
             )
-        series = self.modality == "timeseries"
-        if series:  # recorded in path order: the first file's columns give the channel order
-            tasks.sort(key=lambda pair: str(pair[0].found.path))
-        else:  # largest first: workers end together
-            tasks.sort(key=lambda pair: -pair[0].found.size)
+        if self.modality == "timeseries":  # path order: the first file's columns give
+            tasks.sort(key=lambda pair: str(pair[0].found.path))  # the channel order
+        else:  # largest first (workers end together), ties by path: never by the walk's
+            tasks.sort(key=_largest_first)  # order, which the file system chooses
         self.total = len(candidates)
         self.done = 0
         self.eta = EtaClock()
@@ -111,7 +110,11 @@ class ImportDecoding:
             workers=self.cfg.workers or os.cpu_count() or 1,
             stop=self.stop,
             warn=lambda text: self.report(Message(JOB, text, level="warning")),
-            ordered=series,  # (whichever worker ends first: see ChannelOrder)
+            # recorded, and so numbered, in the order of ``tasks`` whichever worker ends
+            # first: the same folder imported again gets the same item ids, so the same
+            # seed gives the same split and training order (and series their channel order:
+            # see ChannelOrder)
+            ordered=True,
         )
         for candidate, result in results:
             batch.append((candidate, result))
@@ -138,3 +141,10 @@ class ImportDecoding:
                 JOB, done=done, total=total, eta_s=eta, phase=phase, counts=self.tally.counts()
             )
         )
+
+
+def _largest_first(pair: tuple[_Candidate, DecodeTask]) -> tuple[int, str, str]:
+    """The order files go to the decoders, and are recorded in, for images: largest first,
+    then by path within their folder (then the folder's path, when several are imported)."""
+    found = pair[0].found
+    return -found.size, found.rel_path, str(found.root)

@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ssl_studio.core.data.cache import CacheWriter
+from ssl_studio.core.data.content_hash import image_content_hash, series_content_hash
 from ssl_studio.core.data.decode import FILE_KINDS
 from ssl_studio.core.data.discovery import WalkProblem
 from ssl_studio.core.data.import_naming import JOB
@@ -73,8 +74,14 @@ class ImportWriting:
                             ImportProblem(COLUMNS_REORDERED, hide(note), "info")
                         )
                     cache_file, cache_index = cache.add_series(array)
+                    content = series_content_hash(array)
                 else:
                     cache_file, cache_index = cache.add_image(item.array)
+                    content = image_content_hash(
+                        item.array,
+                        item.fields.get("value_scale"),
+                        item.fields.get("value_offset"),
+                    )
                     source = item.fields  # (its size as read: the import's size notes)
                     if "height" in source and "width" in source:
                         self.sides.add(source["height"], source["width"], item.array.nbytes)
@@ -91,6 +98,7 @@ class ImportWriting:
                         "cache_file": cache_file,
                         "cache_index": cache_index,
                         "source_kind": result.kind,
+                        "content_hash": content,  # (of what is cached: the fingerprint's)
                         **fields,
                     }
                 )

@@ -184,6 +184,9 @@ def _test_notes(card: dict[str, Any]) -> list[str]:
     notes = []
     if card["training"].get("pretext_task"):
         notes.append(pretraining_sentence(card.get("data")))
+    changed = (card.get("data") or {}).get("test_items_changed") or {}
+    if changed.get("note"):  # (its data changed since the run was tested: job.py)
+        notes.append(changed["note"][:1].upper() + changed["note"][1:])
     test = card["metrics"]["test"] or {}
     no_patient_ids = card["training"].get("train_patients") is None
     if "train_patients" in card["training"] and no_patient_ids and not test.get("note"):

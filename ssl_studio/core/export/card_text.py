@@ -104,10 +104,19 @@ def fingerprint_sentence(fingerprint: dict[str, Any] | None, modality: str) -> s
     else:
         parts = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
         what = f"{fingerprint.get('items')} labeled {noun}" + (f" ({parts})" if parts else "")
-    return (
-        f"Trained on {what}; data fingerprint {fingerprint.get('sha256')} (a hash of which "
-        "items were used, to tell two training sets apart; no identifiers)."
-    )
+    if fingerprint.get("content"):
+        how = (
+            "a hash of the decoded data of the items used, in no particular order: the same "
+            "data gives the same fingerprint in any project, other data another; no "
+            "identifiers"
+        )
+    else:  # recorded before items had content hashes (or by an older SSL Studio)
+        how = (
+            "a hash of which items of this project were used, not of their content: it "
+            "tells training sets of this project apart, but not the same data imported "
+            "elsewhere from other data; no identifiers"
+        )
+    return f"Trained on {what}; data fingerprint {fingerprint.get('sha256')} ({how})."
 
 
 def parity_sentence(parity: dict[str, Any]) -> str:

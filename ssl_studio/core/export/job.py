@@ -20,7 +20,8 @@ from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model, with_paired
 from ssl_studio.core.finetune.setup import labeled_data
-from ssl_studio.core.pretrain import fingerprint
+from ssl_studio.core.finetune.split_changes import held_out_changes
+from ssl_studio.core.pretrain import same_data
 from ssl_studio.core.project.layout import within
 from ssl_studio.core.project.store import Store
 
@@ -60,7 +61,8 @@ def export_run(
         if state.get("threshold") is not None:  # runs before the report recorded it
             state = {**state, "threshold_choice": _threshold_choice(state, split)}
         source = store.run(state["parent_run_id"]) or {}
-        state = {**state, "data": _data_facts(store, run, state, source, split, items)}
+        facts = _data_facts(store, run, state, source, split, items)
+        state = {**state, "data": {**facts, **held_out_changes(run_id, split, items)}}
         given = details if details is not None else stored_details(store.card_details())
         state = {**state, "card_details": given.to_dict()}
         baseline = _baseline(store, run)
@@ -190,7 +192,7 @@ def _data_facts(
         "test_items": len(test),
         "in_pretraining": sum(1 for i in test if i in held),
         "pretraining_items": then.get("items"),
-        "exact": fingerprint(items).get("sha256") == then.get("sha256"),
+        "exact": same_data(then, items) is True,
     }
     return facts
 

@@ -32,6 +32,7 @@ from ssl_studio.core.finetune.plan import planned_split, smallest_training_class
 from ssl_studio.core.finetune.protocols import Fitted, fit_protocol
 from ssl_studio.core.finetune.saved import MODEL_FILE, save_model
 from ssl_studio.core.finetune.setup import prepare, recommended_protocol, reused_split
+from ssl_studio.core.finetune.split_changes import recorded_hashes
 from ssl_studio.core.pretrain import StoreRecorder, fingerprint
 from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store
@@ -195,8 +196,9 @@ class FineTuning:
         run_dir = store.paths.run_folder(run_id)  # made new by create_run
         (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2), encoding="utf-8")
         kept = {} if self.patients_apart else {"patients_kept_apart": False}  # (saved.py)
+        parts = split.to_dict(data.ids)  # (+ its held-out items' hashes: split_changes.py)
         (run_dir / "split.json").write_text(
-            json.dumps({**split.to_dict(data.ids), **kept}), encoding="utf-8"
+            json.dumps({**parts, **kept, **recorded_hashes(parts, data.items)}), encoding="utf-8"
         )
         counts = _class_counts(data, split.train)
         testing = (

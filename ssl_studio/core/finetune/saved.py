@@ -18,6 +18,7 @@ from ssl_studio.core.finetune.classifier import Classifier, build_classifier, he
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.protocols import Fitted
 from ssl_studio.core.finetune.setup import chosen_label_set, labeled_data
+from ssl_studio.core.finetune.split_changes import changed, changed_sentence, changes
 from ssl_studio.core.project.store import Store
 
 MODEL_FILE = "model.pt"
@@ -102,11 +103,12 @@ def evaluate_run(
     )
     if by_item:
         data.groups = item_groups(len(data.y))
-    evaluation = "test split"
+    evaluation, since = "test split", {}
     if own_split:
         if "folds" in saved:  # the pooled out-of-fold figures cannot be recomputed
             return json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
         ids = saved["test"]
+        since = changes(saved, data.items)  # (empty for runs that recorded no hashes)
         where = {int(i): p for p, i in enumerate(data.ids)}
         positions = np.array([where[i] for i in ids if i in where], np.int64)
     else:
@@ -141,6 +143,10 @@ def evaluate_run(
     report["evaluation"] = evaluation
     if own_split and saved.get("note"):  # the test share is not the one asked for
         report["note"] = " ".join(filter(None, (saved["note"], report.get("note"))))
+    if own_split and changed(since):  # the data changed since: other figures, told so
+        said = changed_sentence(since, run_id, "these figures are not the stored ones.")
+        report["data_changed"] = {**since, "note": said}
+        report["note"] = " ".join(filter(None, (said, report.get("note"))))
     if by_item:
         add_caveat(report)
     if state["threshold"] is not None:  # chosen at fine-tuning, on its validation items

@@ -244,12 +244,23 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """Items record a hash of their decoded, cached data (``items.content_hash``, see
+    data/content_hash.py), so a run's data fingerprint tells datasets apart by content and
+    a fine-tuning run can tell when its test items changed. Items imported before have
+    none (the cache is not read here): their fingerprints stay the older kind, of item ids
+    and cache slots, marked so (pretrain.fingerprint), until their files are imported
+    again."""
+    db["items"].add_column("content_hash", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -267,6 +278,12 @@ def _read_4_as_5(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TEMP VIEW files AS SELECT *, NULL AS reread FROM main.files")
 
 
+def _read_5_as_6(conn: sqlite3.Connection) -> None:
+    """Show a version-5 database as version 6 without changing it: items get migration
+    6's column, empty (their fingerprints are the older kind)."""
+    conn.execute("CREATE TEMP VIEW items AS SELECT *, NULL AS content_hash FROM main.items")
+
+
 # READ_AS_IS[i]: how a connection that may not write (a read-only project) reads a
 # version-i database as version i + 1 without upgrading it; None: nothing is needed (the
 # migration only makes queries faster). A version without an entry cannot be read so.
@@ -275,4 +292,5 @@ READ_AS_IS: dict[int, Callable[[sqlite3.Connection], None] | None] = {
     2: None,
     3: None,  # (only an import, a writer, reads import_errors.root_id)
     4: _read_4_as_5,
+    5: _read_5_as_6,
 }

@@ -516,6 +516,8 @@ def schema_4_flaw(project: Path, tmp_path: Path, dicom_file) -> Path:
     conn = sqlite3.connect(project / "project.db")  # back to schema 4
     if "reread" in {r[1] for r in conn.execute("PRAGMA table_info(files)")}:
         conn.execute("ALTER TABLE files DROP COLUMN reread")
+    if "content_hash" in {r[1] for r in conn.execute("PRAGMA table_info(items)")}:
+        conn.execute("ALTER TABLE items DROP COLUMN content_hash")
     conn.execute("PRAGMA user_version=4")
     conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

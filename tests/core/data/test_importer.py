@@ -796,3 +796,28 @@ def test_messages_keep_their_own_words_when_a_name_part_is_an_ordinary_word(
     assert stored["readme.txt"].startswith("Not a DICOM file, an image")
     raw = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file())
     assert b"Phantom" not in raw and b"Not connected" not in raw
+
+
+def slow_on_first(task: DecodeTask):
+    """A decoder that finishes big.png (the largest: the first handed out) last."""
+    if Path(task.path).name == "big.png":
+        import time
+
+        time.sleep(1.0)
+    return decode(task)
+
+
+def test_images_are_numbered_in_a_fixed_order_whichever_worker_ends_first(project, tmp_path):
+    """Item ids follow the files' sizes, then their paths, never the workers' timing: the
+    same folder imported again gets the same ids, so the same seed gives the same split."""
+    folder = grey_pngs(tmp_path / "imgs", 12)
+    noise = np.random.default_rng(0).integers(0, 255, (16, 16), dtype=np.uint8)
+    Image.fromarray(noise).save(folder / "big.png")
+    cfg = ImportConfig(project=project, paths=[folder], workers=2)
+    with Store.open(project, write=True) as store:
+        Importer(store, cfg, lambda e: None, StopToken(), decoder=slow_on_first).run()
+    with Store.open(project) as store:
+        by_id = [i["rel_path"] for i in sorted(store.items(1), key=lambda i: i["id"])]
+    expected = sorted(by_id, key=lambda name: (-(folder / name).stat().st_size, name))
+    assert by_id == expected
+    assert by_id[0] == "big.png"

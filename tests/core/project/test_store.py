@@ -152,7 +152,8 @@ def test_walk_problems_of_a_schema_3_project_get_the_root_of_a_dataset_that_has_
                     root = store.root_id(dataset, f"{name}{n}", f"{name}-key-{n}")
                     store.add_walk_error(dataset, import_id, root, "x.png", "broken-link", "-")
     conn = sqlite3.connect(project / "project.db")
-    conn.execute("ALTER TABLE files DROP COLUMN reread")  # as schema 3 had it
+    conn.execute("ALTER TABLE items DROP COLUMN content_hash")  # as schema 3 had it
+    conn.execute("ALTER TABLE files DROP COLUMN reread")
     conn.execute("ALTER TABLE import_errors DROP COLUMN root_id")
     conn.execute("PRAGMA user_version=3")
     conn.commit()

@@ -331,7 +331,7 @@ class ImportRecords(StoreBase):
         existing = dict(
             self.conn.execute("SELECT idx, id FROM items WHERE file_id = ?", (file_id,)).fetchall()
         )
-        names = ["idx", "cache_file", "cache_index", *ITEM_COLUMNS]
+        names = ["idx", "cache_file", "cache_index", "content_hash", *ITEM_COLUMNS]
         keep = {item["idx"] for item in items}
         stale = [existing[i] for i in existing if i not in keep]
         for start in range(0, len(stale), 500):

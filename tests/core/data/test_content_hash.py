@@ -1,0 +1,73 @@
+"""Items' content hashes (recorded at import) and the data fingerprint made of them: the
+same data gives the same fingerprint in any project and import order, other data another;
+items imported before schema 6 keep the older fingerprint, marked as not of content."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.export.card_text import fingerprint_sentence
+from ssl_studio.core.jobs import create_project, import_data
+from ssl_studio.core.pretrain import fingerprint, same_data
+from ssl_studio.core.project.store import Store
+
+
+def pngs(folder: Path, seed: int, n: int = 6) -> Path:
+    """``n`` 16 px noise PNGs of the given seed in ``folder`` (made)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        pixels = rng.integers(0, 255, (16, 16), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{i:02d}.png")
+    return folder
+
+
+def imported(project: Path, *folders: Path) -> list[dict]:
+    """Import ``folders`` one after another (--add) into dataset 'd'; its items."""
+    for n, folder in enumerate(folders):
+        cfg = ImportConfig(project=project, paths=[folder], name="d", add=n > 0, workers=1)
+        import_data(cfg, report=lambda e: None)
+    with Store.open(project) as store:
+        return store.items(store.dataset("d")["id"])
+
+
+def test_the_fingerprint_tells_other_data_apart_and_knows_the_same_data_anywhere(tmp_path):
+    a, b, c = (pngs(tmp_path / name, seed) for name, seed in (("a", 1), ("b", 2), ("c", 3)))
+    first = imported(create_project(tmp_path / "p1"), a, b)
+    again = imported(create_project(tmp_path / "p2"), b, a)  # other ids, other slots
+    other = imported(create_project(tmp_path / "p3"), a, c)  # as many items, other pixels
+    assert all(len(i["content_hash"]) == 32 for i in first)
+    assert [i["id"] for i in first] == [i["id"] for i in other]  # (same ids and slots)
+    fp = fingerprint(first)
+    assert fp["content"] is True and fp["items"] == 12
+    assert fingerprint(again)["sha256"] == fp["sha256"]
+    assert fingerprint(other)["sha256"] != fp["sha256"]
+    assert same_data(fp, again) and not same_data(fp, other) and not same_data(fp, first[:-1])
+    sentence = fingerprint_sentence(fp, "image")
+    assert "same data gives the same fingerprint in any project" in sentence
+
+
+def test_items_imported_before_content_hashes_keep_the_older_fingerprint_marked(tmp_path):
+    """Migration 6 adds the column empty; a fingerprint of such items is the older kind
+    (item ids and cache slots), marked "content": false, and the card says what it is."""
+    project = create_project(tmp_path / "p")
+    items = imported(project, pngs(tmp_path / "a", 1))
+    conn = sqlite3.connect(project / "project.db")
+    conn.execute("ALTER TABLE items DROP COLUMN content_hash")  # as schema 5 had it
+    conn.execute("PRAGMA user_version=5")
+    conn.commit()
+    conn.close()
+    with Store.open(project, write=True) as store:  # upgraded
+        old = store.items(1)
+    assert all(i["content_hash"] is None for i in old)
+    fp = fingerprint(old)
+    assert fp["content"] is False
+    recorded = {k: v for k, v in fp.items() if k != "content"}  # as older versions wrote it
+    assert same_data(recorded, old) and same_data(recorded, items)  # (compared by ids)
+    assert "not of their content" in fingerprint_sentence(recorded, "image")
+    assert "not of their content" not in fingerprint_sentence(fingerprint(items), "image")
