@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ssl_studio.core.class_names import Spellings
+from ssl_studio.core.class_names import Spellings, class_name
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.folder_classes import class_level
 from ssl_studio.core.label_paths import Ambiguous, PathIndex, import_roots, path_hint
@@ -401,8 +401,13 @@ def set_labels(
             raise ConfigError(
                 f"Dataset '{dataset}' has no item(s) {_quote([str(s) for s in strangers])}."
             )
-        labels = dict(store.latest_labels(found["id"], name))
-        spellings = Spellings()  # the new labels' names (stored ones stay as they are)
+        spellings = Spellings()
+        # the stored names in one spelling too: a set saved before names were read so
+        # may hold "rare  one" (two spaces), which the app offers back: one class was two
+        labels = {
+            k: v if class_name(v) == v else spellings(v)
+            for k, v in store.latest_labels(found["id"], name).items()
+        }
         for item_id, label in changes.items():
             if label is None or not str(label).strip():
                 labels.pop(int(item_id), None)

@@ -257,6 +257,23 @@ def test_the_selected_runs_stay_selected_when_the_runs_are_listed_again(
     assert new in [r["id"] for r in window.runs.runs]
 
 
+def test_another_project_starts_with_none_of_its_runs_selected(
+    qtbot, make_window, project, tmp_path
+):
+    """The ids selected in one project were selected again in the next one opened (its
+    run 2 is another run)."""
+    from ssl_studio.core.jobs import create_project
+
+    _, second = _add_runs(project, 2, points=10)
+    other = create_project(tmp_path / "other")
+    assert _add_runs(other, 2, points=10)[1] == second  # the same ids, other runs
+    window = make_window(project)
+    _pick(window, [second])
+    assert _selected_ids(window) == [second]
+    window.open_project(other)
+    assert _selected_ids(window) == [] and not window.runs.plot.curves
+
+
 def test_a_finished_runs_curve_is_read_once_until_the_run_changes(
     qtbot, make_window, project, loss_reads
 ):

@@ -155,3 +155,22 @@ def test_series_datasets_have_no_image_size(qtbot, make_window, project, tmp_pat
     panel.image_size.setValue(96)  # left over from an image dataset
     assert not panel.form.isRowVisible(panel.image_size)
     assert panel.config().image_size is None
+
+
+def test_the_image_size_box_steps_between_the_preset_s_and_sizes_a_run_takes(qtbot):
+    """One step up from "the preset's" gave 8 px, which every run refuses."""
+    from ssl_studio.gui.panels.pretrain_form import SizeBox
+
+    box = SizeBox()
+    qtbot.addWidget(box)
+    box.stepBy(1)
+    assert box.value() == 16
+    box.stepBy(2)
+    assert box.value() == 32
+    box.stepBy(-2)
+    assert box.value() == 16
+    box.stepBy(-1)
+    assert box.value() == 0 and box.text() == "the preset's"
+    box.setValue(20)
+    box.stepBy(-1)
+    assert box.value() == 0

@@ -49,6 +49,7 @@ def interval(
         low, high = min(low, value), max(high, value)
         if low == high and value in (0.0, 1.0):
             low, high = wilson(value, size)
+            low, high = min(low, value), max(high, value)  # (1 - 1e-16 is not 1)
     return {"value": value, "low": low, "high": high}
 
 

@@ -155,10 +155,12 @@ def _data_lines(card: dict[str, Any]) -> list[str]:
     # the folds the run used (split.json); cards before that was kept: as configured,
     # where 1 meant one held-out split
     folds = (data.get("split") or {}).get("folds", config.get("folds") or 0)
-    if card["training"].get("train_patients") is None and "train_patients" in card["training"]:
+    if not config.get("group_by_patient", True):
+        grouped = "split by item"  # as chosen
+    elif card["training"].get("train_patients") is None and "train_patients" in card["training"]:
         grouped = "split by item: no file had a patient ID"
     else:
-        grouped = "patients kept apart" if config.get("group_by_patient") else "split by item"
+        grouped = "patients kept apart"
     if folds > 1:
         lines.append(
             f"- Split: {folds}-fold cross-validation, stratified by class ({grouped}), "

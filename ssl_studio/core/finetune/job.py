@@ -330,7 +330,10 @@ class FineTuning:
                 "test": report,
                 "fingerprint": fingerprint(data.subset(split.train)),
                 "train_counts": _class_counts(data, split.train),
-                "train_patients": _patients(data.groups[split.train]),
+                # split by item, every item is a group of its own: no patient count
+                "train_patients": (
+                    _patients(data.groups[split.train]) if self.patients_apart else None
+                ),
             },
         )
         (run_dir / "evaluation.json").write_text(json.dumps(report, indent=2), encoding="utf-8")

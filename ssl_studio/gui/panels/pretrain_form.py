@@ -51,6 +51,30 @@ SERIES_PRESET_TEXT = {  # series: the same encoder, trained longer
 }
 
 
+class SizeBox(QSpinBox):
+    """The side of the training views: "the preset's" (0), or 16 to 1024 px in steps of
+    8. A step up from the preset's goes to 16 and a step down from 16 back to it, never
+    to the 1-15 px every run refuses."""
+
+    SMALLEST = 16
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setRange(0, 1024)
+        self.setSingleStep(8)
+        self.setSuffix(" px")
+        self.setSpecialValueText("the preset's")
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt API
+        value = self.value()
+        if value < self.SMALLEST and steps > 0:
+            self.setValue(self.SMALLEST)
+        elif steps < 0 and value + steps * self.singleStep() < self.SMALLEST:
+            self.setValue(0)
+        else:
+            super().stepBy(steps)
+
+
 class PretrainForm(QScrollArea):
     """The choices of a pretraining run, in a scrolling column. ``dataset_changed`` is
     emitted when the datasets were read again or another one was chosen."""
@@ -98,11 +122,7 @@ class PretrainForm(QScrollArea):
         self.size_note.setWordWrap(True)
         self.size_note.hide()
         self.preset.currentIndexChanged.connect(self._show_size_note)
-        self.image_size = QSpinBox()  # images only; 0: the preset's
-        self.image_size.setRange(0, 1024)
-        self.image_size.setSingleStep(8)
-        self.image_size.setSuffix(" px")
-        self.image_size.setSpecialValueText("the preset's")
+        self.image_size = SizeBox()  # images only; 0: the preset's
         self.image_size.valueChanged.connect(self._show_size_note)
         self.steps = QSpinBox()
         self.steps.setRange(0, 10_000_000)

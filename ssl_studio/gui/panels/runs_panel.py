@@ -134,11 +134,12 @@ class RunsPanel(QWidget):
             self.curve_cache.clear()
             self._plotted = None
         if what in ("project", "runs", "datasets"):
-            self.reload()
+            self.reload(keep_selection=what != "project")
 
-    def reload(self) -> None:
-        """Read the runs again; the runs selected stay selected (when still there)."""
-        chosen = {run["id"] for run in self.selected()}
+    def reload(self, keep_selection: bool = True) -> None:
+        """Read the runs again; the runs selected stay selected (when still there) unless
+        ``keep_selection`` is off (another project: its run 2 is not this one's)."""
+        chosen = {run["id"] for run in self.selected()} if keep_selection else set()
         self.runs = []
         if self.context.project is not None:
             with self.context.reading(self), Store.open(self.context.project) as store:

@@ -306,3 +306,14 @@ def test_scoring_items_of_only_some_classes_records_the_absent_ones():
         assert report[name]["value"] is None, name  # was specificity 0.800 [0.800-0.800]
     assert report["per_class"][0]["sensitivity"]["value"] is None
     assert report["per_class"][3]["precision"]["value"] == 0.0
+
+
+def test_a_perfect_proportion_s_interval_holds_its_own_value():
+    """The Wilson bound of 1.0 came out as 0.9999999999999999: an interval that did not
+    hold its value (PPV and per-class figures of a perfect classifier)."""
+    from ssl_studio.core.evaluation.bootstrap import interval
+
+    out = interval(1.0, np.ones(50), size=12)
+    assert out["low"] < 1.0 and out["high"] == 1.0
+    out = interval(0.0, np.zeros(50), size=12)
+    assert out["low"] == 0.0 < out["high"]

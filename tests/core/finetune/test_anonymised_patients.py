@@ -108,7 +108,10 @@ def test_splitting_by_item_is_recorded_with_its_caveat(anonymised, tmp_path):
     assert json.loads((folder / "config.json").read_text())["group_by_patient"] is False
     assert ITEM_SPLIT_CAVEAT in evaluate(project, result["run_id"])["note"]
     export(project, result["run_id"], tmp_path / "by-item", formats=("safetensors",))
-    assert ITEM_SPLIT_CAVEAT in (tmp_path / "by-item" / "MODEL_CARD.md").read_text()
+    card = (tmp_path / "by-item" / "MODEL_CARD.md").read_text()
+    assert ITEM_SPLIT_CAVEAT in card
+    # every item its own group: the card counted them as patients ("24 patients")
+    assert " patients)" not in card and "stratified by class (split by item)" in card
     # a run reusing that split (its own config grouped by patient) keeps the caveat in
     # evaluate too: patients are on both sides of the split it reused
     reused = finetune(cfg(project, run, split_from=result["run_id"]))

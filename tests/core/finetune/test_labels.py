@@ -391,3 +391,17 @@ def test_folder_class_names_are_read_in_one_spelling(tmp_path):
     )
     report = labels_from_folders(project, "shapes")
     assert report.classes == {NFC: 2, "square": 2}  # as a CSV typed on Windows names it
+
+
+def test_labels_given_in_the_app_join_the_classes_of_a_set_saved_before_names_were_normalised(
+    project,
+):
+    """A set stored by an older version holds "rare  one" and an NFD "bénin"; the app
+    offers those names back, and one more label of each made four classes of two."""
+    with Store.open(project, write=True) as store:
+        ids = [i["id"] for i in store.items(1)]
+        old = {ids[0]: "rare  one", ids[1]: "rare  one", ids[2]: NFD, ids[3]: NFD}
+        store.add_label_set(1, "old", "an older version", old)
+    clicked = set_labels(project, "shapes", {ids[4]: "rare  one", ids[5]: NFD}, name="old")
+    assert clicked.classes == {NFC: 3, "rare one": 3}
+    assert set(labels_of(project, "old").values()) == {NFC, "rare one"}
