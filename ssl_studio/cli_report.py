@@ -7,17 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 
-def metric_text(entry: dict[str, Any] | None) -> str:
-    """'0.812 [0.700-0.900]', or 'n/a' for an undefined figure."""
-    m = entry or {}
-    if m.get("value") is None:
-        return "n/a"
-    ci = "" if m.get("low") is None else f" [{m['low']:.3f}-{m['high']:.3f}]"
-    return f"{m['value']:.3f}{ci}"
-
-
 def print_report(title: str, report: dict[str, Any]) -> None:
-    from ssl_studio.core.evaluation.metrics import SCALARS, metric_title, threshold_line
+    from ssl_studio.core.evaluation.metrics import (
+        SCALARS,
+        figure_text,
+        metric_title,
+        threshold_line,
+    )
     from ssl_studio.core.evaluation.report_text import (
         PREDICTIVE,
         absent_sentence,
@@ -37,7 +33,7 @@ def print_report(title: str, report: dict[str, Any]) -> None:
     rows += [(predictive_title(n, classes), report[n]) for n in PREDICTIVE if n in report]
     width = max(len(name) for name, _ in rows)
     for name, entry in rows:
-        print(f"  {name:{width}s}  {metric_text(entry)}")
+        print(f"  {name:{width}s}  {figure_text(entry)}")
     if (absent := absent_sentence(report)) is not None:
         print(f"  {absent}")
     if report.get("note"):
@@ -49,6 +45,7 @@ def print_report(title: str, report: dict[str, Any]) -> None:
 
 def _print_per_class(report: dict[str, Any]) -> None:
     """The per-class table (nothing for a report made before per-class figures)."""
+    from ssl_studio.core.evaluation.metrics import figure_text
     from ssl_studio.core.evaluation.report_text import PER_CLASS_COLUMNS, per_class_rows
 
     rows = per_class_rows(report)
@@ -59,7 +56,7 @@ def _print_per_class(report: dict[str, Any]) -> None:
     n, *titles = PER_CLASS_COLUMNS
     print(f"    {'class':{name_width}s} {n:>5s}  " + "  ".join(f"{t:21s}" for t in titles))
     for name, support, entries in rows:
-        cells = "  ".join(f"{metric_text(e):21s}" for e in entries)
+        cells = "  ".join(f"{figure_text(e):21s}" for e in entries)
         print(f"    {name:{name_width}s} {support:5d}  {cells}".rstrip())
 
 

@@ -30,7 +30,7 @@ def test_multiclass_figures_are_titled_as_macro_and_listed_per_class(capsys):
     assert "\n  sensitivity " not in out and "roc_auc" not in out  # raw keys are gone
     assert "Sensitivity (recall)" in out and "Precision (PPV)" in out
     [cyst] = [ln for ln in out.splitlines() if ln.strip().startswith("cyst ") and "[" in ln]
-    assert cyst.split()[1] == "2" and "0.000 [0.000-" in cyst and "n/a" in cyst
+    assert cyst.split()[1] == "2" and "0.000 [0.000, " in cyst and "n/a" in cyst
     assert "truth \\ predicted" in out
     [row] = [
         line for line in out.splitlines() if line.strip().startswith("benign ") and "]" not in line

@@ -514,7 +514,7 @@ def test_the_results_show_each_class_and_say_which_classes_are_absent(make_windo
     results.initializePage()
     rows = table(results.per_class)
     assert [r[:2] for r in rows] == [["a", "0"], ["b", "4"], ["c", "3"], ["d", "0"], ["e", "0"]]
-    assert rows[1][2].startswith("0.000  [0.000,") and rows[0][2] == "—"
+    assert rows[1][2].startswith("0.000 [0.000,") and rows[0][2] == "—"
     assert not results.per_class.isHidden()
     text = results.headline.text()
     assert "No scored items of a, d, e (3 of the model's 5 classes)" in text

@@ -358,20 +358,16 @@ def threshold_line(report: dict[str, Any]) -> str | None:
     return f"threshold{said}: {rounded_threshold(report['threshold'])}"
 
 
+def figure_text(entry: dict[str, Any] | None, missing: str = "n/a") -> str:
+    """A figure with its interval as the command line, the wizard and the card's text
+    write it, 0.930 [0.853, 1.000]; ``missing`` for an undefined one."""
+    if not entry or entry.get("value") is None:
+        return missing
+    ci = "" if entry.get("low") is None else f" [{entry['low']:.3f}, {entry['high']:.3f}]"
+    return f"{entry['value']:.3f}{ci}"
+
+
 def headline(report: dict[str, Any]) -> str:
     """One line for a terminal: accuracy and AUC with their intervals."""
-
-    def part(name: str, label: str) -> str:
-        m = report[name]
-        if m["value"] is None:
-            return f"{label} n/a"
-        ci = "" if m["low"] is None else f" [{m['low']:.3f}, {m['high']:.3f}]"
-        return f"{label} {m['value']:.3f}{ci}"
-
-    return ", ".join(
-        [
-            part("accuracy", "accuracy"),
-            part("balanced_accuracy", "balanced"),
-            part("roc_auc", "AUC"),
-        ]
-    )
+    parts = (("accuracy", "accuracy"), ("balanced_accuracy", "balanced"), ("roc_auc", "AUC"))
+    return ", ".join(f"{label} {figure_text(report[name])}" for name, label in parts)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ssl_studio.core.evaluation.metrics import figure_text
 from ssl_studio.core.evaluation.report_text import (
     PER_CLASS_COLUMNS,
     PER_CLASS_NOTE,
@@ -16,14 +17,6 @@ from ssl_studio.core.evaluation.report_text import (
     predictive_title,
 )
 from ssl_studio.core.export.card_text import table_cell
-
-
-def _figure(entry: dict[str, Any]) -> str:
-    """'0.930 [0.853 - 1.000]', or 'n/a'."""
-    if entry.get("value") is None:
-        return "n/a"
-    ci = "" if entry.get("low") is None else f" [{entry['low']:.3f} - {entry['high']:.3f}]"
-    return f"{entry['value']:.3f}{ci}"
 
 
 def per_class_markdown(report: dict[str, Any] | None) -> list[str]:
@@ -43,13 +36,15 @@ def per_class_markdown(report: dict[str, Any] | None) -> list[str]:
             "| class | " + " | ".join(PER_CLASS_COLUMNS) + " |",
             "|---" * (len(PER_CLASS_COLUMNS) + 1) + "|",
             *[
-                f"| {table_cell(name)} | {n} | " + " | ".join(map(_figure, entries)) + " |"
+                f"| {table_cell(name)} | {n} | " + " | ".join(map(figure_text, entries)) + " |"
                 for name, n, entries in rows
             ],
         ]
     classes = report.get("classes") or []
     said = [
-        f"{predictive_title(k, classes)} {_figure(report[k])}" for k in PREDICTIVE if k in report
+        f"{predictive_title(k, classes)} {figure_text(report[k])}"
+        for k in PREDICTIVE
+        if k in report
     ]
     if said:
         lines += ["", f"At the operating threshold: {'; '.join(said)}."]

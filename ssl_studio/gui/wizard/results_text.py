@@ -5,19 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssl_studio.core.evaluation.metrics import rounded_threshold
+from ssl_studio.core.evaluation.metrics import figure_text, rounded_threshold
 
 # the order people read them in: ranking quality first, calibration last
 METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "sensitivity", "specificity", "f1", "ece")
 
 
 def with_interval(entry: dict[str, Any] | None) -> str:
-    if not entry or entry.get("value") is None:
-        return "—"
-    text = f"{entry['value']:.3f}"
-    if entry.get("low") is not None:
-        text += f"  [{entry['low']:.3f}, {entry['high']:.3f}]"
-    return text
+    """0.930 [0.853, 1.000], or a dash where the figure is undefined."""
+    return figure_text(entry, "—")
 
 
 def threshold_text(test: dict[str, Any], base: dict[str, Any]) -> str:

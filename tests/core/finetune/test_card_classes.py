@@ -52,7 +52,7 @@ def test_the_card_has_a_per_class_table_with_safe_class_names():
     text = card_markdown(_card(_five()))
     assert "| class | n | Sensitivity (recall) | Precision (PPV) | ROC AUC (one-vs-rest) |" in text
     assert "| benign\\|cyst | 20 | 1.000 [" in text  # the | does not end the cell
-    assert "| rare | 2 | 0.000 [0.000 - 0." in text and "| n/a |" in text
+    assert "| rare | 2 | 0.000 [0.000, 0." in text and "| n/a |" in text
     assert "| benign\\|cyst | 0 | 20 |" in text  # the confusion matrix's rows too
     assert "benign\\|cyst |" in confusion_rows([[1, 0], [0, 1]], ["a", "benign|cyst"])[0]
     # the table follows the metrics and the confusion matrix, before the baseline
