@@ -1,22 +1,41 @@
 """A short hash of what a model trains on for one item: its decoded, cached array (values,
-shape and dtype) and, for images, the scale and offset that turn stored values into real
-units. Recorded at import (items.content_hash), so a data fingerprint (pretrain.py) can
+shape and dtype) and, for images, the item fields that decide what the model sees of it:
+the scale and offset that turn stored values into real units, the display window that
+maps real units to [0, 1] (transforms/image_augment.py to_unit) and the content box that
+crops stay within. Recorded at import (items.content_hash), so a data fingerprint (pretrain.py) can
 tell two datasets apart by their content, whatever project, item ids or import order
 they have. It names no file and no patient: the same pixels give the same hash."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 HASH_CHARS = 32  # hex digits kept (128 bits)
 
 
-def image_content_hash(stored: np.ndarray, scale: float | None, offset: float | None) -> str:
-    """stored: the cached array ``[C, S, S]`` (uint8/uint16); scale, offset: the item's
-    value_scale and value_offset (real = stored * scale + offset)."""
-    head = f"image|{stored.dtype.str}|{list(stored.shape)}|{_number(scale)}|{_number(offset)}|"
+# item fields an image's hash covers besides its pixels (real = stored * scale + offset;
+# window: real units shown as [0, 1]; box: the content inside the letterboxed cache image)
+IMAGE_FIELDS = (
+    "value_scale",
+    "value_offset",
+    "window_center",
+    "window_width",
+    "box_x0",
+    "box_y0",
+    "box_x1",
+    "box_y1",
+)
+
+
+def image_content_hash(stored: np.ndarray, fields: Mapping[str, Any]) -> str:
+    """stored: the cached array ``[C, S, S]`` (uint8/uint16); fields: the item's fields
+    (the decoder's, or its database row), of which IMAGE_FIELDS are hashed."""
+    numbers = "|".join(_number(fields.get(name)) for name in IMAGE_FIELDS)
+    head = f"image|{stored.dtype.str}|{list(stored.shape)}|{numbers}|"
     return _digest(head, np.ascontiguousarray(stored).tobytes())
 
 

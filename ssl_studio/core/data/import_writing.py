@@ -77,11 +77,7 @@ class ImportWriting:
                     content = series_content_hash(array)
                 else:
                     cache_file, cache_index = cache.add_image(item.array)
-                    content = image_content_hash(
-                        item.array,
-                        item.fields.get("value_scale"),
-                        item.fields.get("value_offset"),
-                    )
+                    content = image_content_hash(item.array, item.fields)
                     source = item.fields  # (its size as read: the import's size notes)
                     if "height" in source and "width" in source:
                         self.sides.add(source["height"], source["width"], item.array.nbytes)

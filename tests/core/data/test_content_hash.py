@@ -8,13 +8,18 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pydicom
 from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.content_hash import image_content_hash
+from ssl_studio.core.data.dicom import decode_dicom
 from ssl_studio.core.export.card_text import fingerprint_sentence
 from ssl_studio.core.jobs import create_project, import_data
 from ssl_studio.core.pretrain import fingerprint, same_data
 from ssl_studio.core.project.store import Store
+
+from conftest import PYDICOM_FILES
 
 
 def pngs(folder: Path, seed: int, n: int = 6) -> Path:
@@ -71,3 +76,19 @@ def test_items_imported_before_content_hashes_keep_the_older_fingerprint_marked(
     assert same_data(recorded, old) and same_data(recorded, items)  # (compared by ids)
     assert "not of their content" in fingerprint_sentence(recorded, "image")
     assert "not of their content" not in fingerprint_sentence(fingerprint(items), "image")
+
+
+def test_an_image_hash_covers_the_window_and_content_box_the_model_sees(tmp_path):
+    """Same pixels under another display window (a re-export with another VOI) or
+    another content box reach the model otherwise: another hash. Same inputs: same hash."""
+    ds = pydicom.dcmread(PYDICOM_FILES / "CT_small.dcm")
+    hashes = []
+    for n, (centre, width) in enumerate(((40, 400), (300, 2000), (40, 400))):
+        ds.WindowCenter, ds.WindowWidth = centre, width
+        ds.save_as(tmp_path / f"w{n}.dcm")
+        [item] = decode_dicom(tmp_path / f"w{n}.dcm", size=64, salt=b"x").items
+        hashes.append(image_content_hash(item.array, item.fields))
+    assert hashes[0] != hashes[1] and hashes[0] == hashes[2]
+    fields = dict(item.fields)
+    boxed = {**fields, "box_x0": fields["box_x0"] + 1}
+    assert image_content_hash(item.array, boxed) != image_content_hash(item.array, fields)
