@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 HASH_CHARS = 32  # hex digits kept (128 bits)
+_PART_BYTES = 1 << 24  # a series' bytes are hashed in parts of 16 MiB
 
 
 # item fields an image's hash covers besides its pixels (real = stored * scale + offset;
@@ -36,23 +37,30 @@ def image_content_hash(stored: np.ndarray, fields: Mapping[str, Any]) -> str:
     (the decoder's, or its database row), of which IMAGE_FIELDS are hashed."""
     numbers = "|".join(_number(fields.get(name)) for name in IMAGE_FIELDS)
     head = f"image|{stored.dtype.str}|{list(stored.shape)}|{numbers}|"
-    return _digest(head, np.ascontiguousarray(stored).tobytes())
+    return _digest(head, memoryview(np.ascontiguousarray(stored).reshape(-1)).cast("B"))
 
 
-def series_content_hash(values: np.ndarray) -> str:
-    """values: ``[C, T]`` float32 with NaN where missing, as the cache stores it (missing
-    values as 0 and a mask of observed values)."""
-    observed = ~np.isnan(values)
-    clean = np.where(observed, values, 0).astype(np.float32)
-    head = f"series|{clean.dtype.str}|{list(clean.shape)}|"
-    return _digest(head, clean.tobytes() + observed.astype(np.uint8).tobytes())
+def series_content_hash(clean: np.ndarray, observed: np.ndarray) -> str:
+    """clean, observed: a series as the cache stores it (cache.series_parts, or
+    CacheReader.series): values ``[C, T]`` float32 with 0 where missing, and a mask
+    ``[C, T]`` of observed values (bool or uint8 0/1). Hashed part by part from the
+    arrays' own memory: nothing as large as the series is made here."""
+    clean = np.ascontiguousarray(clean, np.float32)  # (no copy for the cache's arrays)
+    mask = np.ascontiguousarray(observed)
+    mask = mask.view(np.uint8) if mask.dtype == np.bool_ else mask.astype(np.uint8)
+    digest = hashlib.sha256(f"series|{clean.dtype.str}|{list(clean.shape)}|".encode())
+    for part in (clean, mask):
+        flat = memoryview(part.reshape(-1)).cast("B")
+        for start in range(0, len(flat), _PART_BYTES):  # (bounded: hashlib copies none)
+            digest.update(flat[start : start + _PART_BYTES])
+    return digest.hexdigest()[:HASH_CHARS]
 
 
 def _number(value: float | None) -> str:
     return "none" if value is None else repr(float(value))
 
 
-def _digest(head: str, data: bytes) -> str:
+def _digest(head: str, data: Any) -> str:
     digest = hashlib.sha256(head.encode())
     digest.update(data)
     return digest.hexdigest()[:HASH_CHARS]

@@ -5,6 +5,7 @@ items imported before schema 6 keep the older fingerprint, marked as not of cont
 from __future__ import annotations
 
 import sqlite3
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ import pydicom
 from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
-from ssl_studio.core.data.content_hash import image_content_hash
+from ssl_studio.core.data.cache import CacheReader, CacheWriter, series_parts
+from ssl_studio.core.data.content_hash import image_content_hash, series_content_hash
 from ssl_studio.core.data.dicom import decode_dicom
 from ssl_studio.core.export.card_text import fingerprint_sentence
 from ssl_studio.core.jobs import create_project, import_data
@@ -92,3 +94,24 @@ def test_an_image_hash_covers_the_window_and_content_box_the_model_sees(tmp_path
     fields = dict(item.fields)
     boxed = {**fields, "box_x0": fields["box_x0"] + 1}
     assert image_content_hash(item.array, boxed) != image_content_hash(item.array, fields)
+
+
+def test_a_series_is_hashed_from_the_arrays_the_cache_writes_without_copies(tmp_path):
+    """The importer hashes the very arrays it caches (cache.series_parts), part by part:
+    hashing adds little memory; the same series gives the same hash, read back too."""
+    values = np.random.default_rng(0).standard_normal((12, 500_000)).astype(np.float32)
+    values[:, ::100] = np.nan
+    clean, observed = series_parts(values)
+    tracemalloc.start()
+    first = series_content_hash(clean, observed)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < values.nbytes / 20  # (it was over three times the series)
+    assert series_content_hash(*series_parts(values.copy())) == first
+    writer = CacheWriter(tmp_path)
+    name, offset = writer.add_series_parts(clean, observed)
+    writer.close()
+    item = {"cache_index": offset, "channels": 12, "length": 500_000}
+    assert series_content_hash(*CacheReader(tmp_path).series(item)) == first
+    values[0, 1] = 0.5
+    assert series_content_hash(*series_parts(values)) != first
