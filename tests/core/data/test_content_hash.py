@@ -115,3 +115,40 @@ def test_a_series_is_hashed_from_the_arrays_the_cache_writes_without_copies(tmp_
     assert series_content_hash(*CacheReader(tmp_path).series(item)) == first
     values[0, 1] = 0.5
     assert series_content_hash(*series_parts(values)) != first
+
+
+def test_an_import_hashes_the_items_imported_before_hashes_from_the_cache(tmp_path):
+    """Items imported before content hashes (migration 6 leaves them empty) get theirs
+    at the dataset's next import, even one that finds no file changed: from the cache,
+    the same hashes an import of their files records (images and series)."""
+    series = tmp_path / "series"
+    series.mkdir()
+    rng = np.random.default_rng(0)
+    for n in range(3):
+        rows = ["a,b"] + [f"{x:.3f},{'' if i == 2 else f'{y:.3f}'}" for i, (x, y) in
+                          enumerate(rng.normal(size=(20, 2)))]  # fmt: skip
+        (series / f"s{n}.csv").write_text("\n".join(rows) + "\n")
+    project = create_project(tmp_path / "p")
+    sets = {"d": pngs(tmp_path / "a", 1), "s": series}
+    recorded = {}
+    for name, folder in sets.items():
+        import_data(ImportConfig(project=project, paths=[folder], name=name, workers=1))
+        with Store.open(project) as store:
+            recorded[name] = store.items(store.dataset(name)["id"])
+    conn = sqlite3.connect(project / "project.db")
+    conn.execute("UPDATE items SET content_hash = NULL")  # as migration 6 leaves them
+    conn.commit()
+    conn.close()
+    for name, folder in sets.items():
+        events = []
+        summary = import_data(
+            ImportConfig(project=project, paths=[folder], name=name, workers=1),
+            report=events.append,
+        )
+        assert summary["unchanged"] == len(recorded[name])  # (one item a file)
+        with Store.open(project) as store:
+            now = store.items(store.dataset(name)["id"])
+        assert [i["content_hash"] for i in now] == [i["content_hash"] for i in recorded[name]]
+        assert all(now_item["content_hash"] for now_item in now)
+        assert fingerprint(now)["content"] is True
+        assert any(getattr(e, "phase", "") == "hash" for e in events)
