@@ -21,7 +21,8 @@ from ssl_studio.core.jobs import create_project, import_data
 from ssl_studio.core.pretrain import fingerprint, same_data
 from ssl_studio.core.project.store import Store
 
-from conftest import PYDICOM_FILES
+# (not from conftest: another test folder's conftest may be the one imported by that name)
+PYDICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 
 
 def pngs(folder: Path, seed: int, n: int = 6) -> Path:
