@@ -22,6 +22,8 @@ def print_report(title: str, report: dict[str, Any]) -> None:
 
     classes = report["classes"]
     print(f"{title} (n = {report['n']}, 95 % bootstrap intervals):")
+    if report.get("note"):  # first: e.g. test items changed since (these are other figures)
+        print(f"  note: {report['note']}")
     if len(classes) == 2:
         print(
             f"  positive class: {classes[1]} (sensitivity is its recall, "
@@ -36,8 +38,6 @@ def print_report(title: str, report: dict[str, Any]) -> None:
         print(f"  {name:{width}s}  {figure_text(entry)}")
     if (absent := absent_sentence(report)) is not None:
         print(f"  {absent}")
-    if report.get("note"):
-        print(f"  note: {report['note']}")
     _print_paired(report.get("versus_baseline"), classes)
     _print_per_class(report)
     _print_confusion(classes, report["confusion"])

@@ -90,3 +90,13 @@ def test_the_curve_says_macro_auc_and_falls_back_to_balanced_accuracy(capsys):
     out = capsys.readouterr().out
     assert out.startswith("Balanced accuracy, mean ± std") and "0.700 ± 0.100" in out
     assert "0.900" not in out  # not the plain accuracy
+
+
+def test_the_note_comes_first_right_after_the_title(capsys):
+    """A note (e.g. test items changed since the run was tested) is read before the
+    figures it qualifies."""
+    report = {**five_classes(), "note": "2 of 8 test items changed and 1 is gone since run 4"}
+    print_report("Run 4, test split", report)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Run 4, test split (n = ")
+    assert lines[1] == "  note: 2 of 8 test items changed and 1 is gone since run 4"

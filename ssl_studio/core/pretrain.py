@@ -176,7 +176,11 @@ class Pretraining:
                 _refuse_partial_import(dataset, store.last_import(dataset["id"]))
             items = store.items(dataset["id"])
             if resume is not None:
-                _refuse_changed_data(store.run(self.cfg.resume_run), dataset, items)
+                run = store.run(self.cfg.resume_run)
+                since = store.imports_since(dataset["id"], run.get("created") or "")
+                note = _refuse_changed_data(run, dataset, items, since)
+                if note is not None and world.is_main:
+                    self.report(Message(JOB, note, level="warning"))
             self.cfg.resolve(dataset["modality"], n_values(items))
             labels = store.latest_label_set(dataset["id"])
             device = pick_device(self.cfg.train.device, world.local_rank)
@@ -370,14 +374,32 @@ def _refuse_partial_import(dataset: dict[str, Any], last_import: dict[str, Any] 
 
 
 def _refuse_changed_data(
-    run: dict[str, Any], dataset: dict[str, Any], items: list[dict[str, Any]]
-) -> None:
+    run: dict[str, Any],
+    dataset: dict[str, Any],
+    items: list[dict[str, Any]],
+    imports_since: list[dict[str, Any]] | None = None,
+) -> str | None:
     """ConfigError when the dataset a stopped run trained on changed since (items added,
-    changed or gone): resumed, it would go on with other data than its record says."""
+    changed or gone): resumed, it would go on with other data than its record says.
+
+    A run begun before content hashes (its fingerprint of the older kind, of item ids and
+    cache slots) cannot be checked by content, and importing changed files again moves
+    their cache slots even when their pixels are the same (files touched). When it still
+    has as many items, and the imports since it began (``imports_since``:
+    Store.imports_since) added no file and lost none, so its items are the same ones (an
+    item keeps its id when its file is read again), it is resumed: the warning returned
+    says that they cannot be verified to be the same data. None: nothing to say."""
     recorded = run.get("fingerprint") or {}
     if same_data(recorded, items, in_order=True) is not False:  # (None: nothing recorded)
-        return
+        return None
     then, now = recorded.get("items"), len(items)
+    if not recorded.get("content") and then == now and _same_items_since(imports_since):
+        return (
+            f"Run {run['id']} began before SSL Studio recorded the content of items, and "
+            f"files of dataset '{dataset['name']}' were imported again since: it still "
+            f"holds the same {now} items, but whether they are the same data cannot be "
+            "verified. Resuming; if the files' contents changed, start a new run instead."
+        )
     if then == now and same_data(recorded, items):
         change = f"still holds the same {now} items, but some changed places (files swapped)"
     elif then == now:
@@ -389,6 +411,16 @@ def _refuse_changed_data(
         f"{change} (an import since it stopped). Resuming it would train on other data "
         "than the run began with, and its record would not say so. Start a new run "
         "instead; the checkpoints of this run can still be fine-tuned from as they are."
+    )
+
+
+def _same_items_since(imports: list[dict[str, Any]] | None) -> bool:
+    """Whether imports (summaries, with status) kept the dataset's items the same ones:
+    each finished, adding no file and losing none (files only read again)."""
+    if imports is None:
+        return False
+    return all(
+        i.get("status") == "done" and not i.get("new") and not i.get("missing") for i in imports
     )
 
 

@@ -58,6 +58,8 @@ def progress_detail(event: Progress) -> str:
         return f"looking for files, {event.done} found"
     if event.job == "import" and event.phase == "scan":
         return f"checking files, {event.done}/{event.total}"
+    if event.job == "import" and event.phase == "hash":
+        return f"recording the content of items imported before, {event.done}/{event.total}"
     if event.job == "import":
         eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
         skipped = f", {c['skipped']} skipped" if c.get("skipped") else ""

@@ -538,6 +538,64 @@ def test_a_run_does_not_resume_on_data_that_changed_while_it_was_stopped(tmp_pat
         assert run["status"] == "stopped" and run["fingerprint"]["items"] == 24
 
 
+def test_a_run_begun_before_content_hashes_resumes_after_files_are_only_read_again(tmp_path):
+    """A run of an older version has a fingerprint of item ids and cache slots; files
+    touched and imported again keep their items but move their slots. Resumed with a
+    warning that the data cannot be verified; items added since are still refused."""
+    import os
+    import sqlite3
+
+    from ssl_studio.core.events import Message
+    from ssl_studio.core.jobs import create_project
+    from ssl_studio.core.pretrain import fingerprint
+
+    project = create_project(tmp_path / "project")
+    shapes(tmp_path / "shapes", n=24)
+    import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"], workers=1))
+    time.sleep(1.1)  # (times are recorded to the second: the run begins after the import)
+    stop = StopToken()
+
+    def stop_at(step):
+        def report(event):
+            events.append(event)
+            if isinstance(event, Step) and event.step == step:
+                stop.stop()
+
+        return report
+
+    events: list = []
+    first = pretrain(config(project, steps=8), report=stop_at(2), stop=stop)
+    with Store.open(project) as store:
+        items = store.items(1)
+    older = fingerprint([{**i, "content_hash": None} for i in items])
+    older.pop("content")  # as versions before content hashes wrote it
+    conn = sqlite3.connect(project / "project.db")
+    conn.execute("UPDATE runs SET fingerprint = ? WHERE id = ?", (json.dumps(older), 1))
+    conn.commit()
+    conn.close()
+    later = time.time() + 5
+    for path in (tmp_path / "shapes").iterdir():  # touched: the same pixels
+        os.utime(path, (later, later))
+    import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"], workers=1))
+    with Store.open(project) as store:
+        moved = store.items(1)
+    assert [i["id"] for i in moved] == [i["id"] for i in items]
+    assert [i["cache_index"] for i in moved] != [i["cache_index"] for i in items]
+    events.clear()
+    stop = StopToken()
+    resume = PretrainConfig(project=project, resume_run=first["run_id"])
+    again = pretrain(resume, report=stop_at(4), stop=stop)
+    assert again["status"] == "stopped"
+    [note] = [e.text for e in events if isinstance(e, Message) and "verified" in e.text]
+    assert "the same 24 items" in note
+    more = tmp_path / "more"
+    more.mkdir()
+    Image.fromarray(np.full((32, 32), 40, np.uint8)).save(more / "m.png")
+    import_data(ImportConfig(project=project, paths=[more], name="shapes", add=True, workers=1))
+    with pytest.raises(ConfigError, match="now holds 25 usable items"):
+        pretrain(PretrainConfig(project=project, resume_run=first["run_id"]))
+
+
 def test_resume_is_refused_when_items_changed_or_changed_places():
     """Items swapped between files keep the set of data (its fingerprint) but not the
     order training reads them in: a resumed run would not continue as it began."""

@@ -60,8 +60,8 @@ class _Appender:
             self.file.seek(end - end % unit)
         self.position = self.file.tell()
 
-    def append(self, data: bytes) -> int:
-        """Write ``data`` and return its offset in units."""
+    def append(self, data: bytes | memoryview) -> int:
+        """Write ``data`` (bytes, or a memoryview of bytes) and return its offset in units."""
         offset = self.position // self.unit
         self.file.write(data)
         self.position += len(data)
@@ -79,6 +79,20 @@ class _Appender:
 
     def close(self) -> None:
         self.file.close()
+
+
+def series_parts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """values: ``[C, T]`` float32 with NaN for missing -> what the cache stores of it:
+    (values float32 ``[C, T]`` with 0 where missing, observed bool ``[C, T]``), each
+    C-contiguous (content_hash.series_content_hash hashes the same two)."""
+    observed = ~np.isnan(values)
+    clean = np.where(observed, values, np.float32(0)).astype(np.float32, copy=False)
+    return np.ascontiguousarray(clean), observed
+
+
+def _bytes_of(array: np.ndarray) -> memoryview:
+    """The bytes of a C-contiguous array, without a copy."""
+    return memoryview(np.ascontiguousarray(array).reshape(-1)).cast("B")
 
 
 class CacheWriter:
@@ -99,21 +113,23 @@ class CacheWriter:
         """stored: ``[C, S, S]`` uint8/uint16 -> (shard name, slot)."""
         channels, size, _ = stored.shape
         name = image_shard_name(size, stored.dtype, channels)
-        slot = self._appender(name, stored.nbytes).append(np.ascontiguousarray(stored).tobytes())
+        slot = self._appender(name, stored.nbytes).append(_bytes_of(stored))
         return name, slot
 
     def add_series(self, values: np.ndarray) -> tuple[str, int]:
         """values: ``[C, T]`` float32 with NaN for missing -> (values file, element offset)."""
-        observed = ~np.isnan(values)
-        clean = np.where(observed, values, 0).astype(np.float32)
+        return self.add_series_parts(*series_parts(values))
+
+    def add_series_parts(self, clean: np.ndarray, observed: np.ndarray) -> tuple[str, int]:
+        """A series as series_parts gives it -> (values file, element offset)."""
         data, mask = self._appender(SERIES_VALUES, 4), self._appender(SERIES_MASK, 1)
         # both files must end at the same element: one cut short (or deleted) is padded
         # with missing values, so the new series' values and mask line up again
         level = max(data.position // 4, mask.position)
         data.pad_to(level * 4)
         mask.pad_to(level)
-        offset = data.append(clean.tobytes())
-        mask.append(observed.astype(np.uint8).tobytes())
+        offset = data.append(_bytes_of(clean))
+        mask.append(_bytes_of(observed.view(np.uint8)))  # (bool: one byte, 0 or 1)
         return SERIES_VALUES, offset
 
     def sync(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ssl_studio.core.data.cache import CacheWriter
+from ssl_studio.core.data.cache import CacheWriter, series_parts
 from ssl_studio.core.data.content_hash import image_content_hash, series_content_hash
 from ssl_studio.core.data.decode import FILE_KINDS
 from ssl_studio.core.data.discovery import WalkProblem
@@ -73,15 +73,13 @@ class ImportWriting:
                         result.problems.append(  # stored: the report lists such files
                             ImportProblem(COLUMNS_REORDERED, hide(note), "info")
                         )
-                    cache_file, cache_index = cache.add_series(array)
-                    content = series_content_hash(array)
+                    parts = series_parts(array)  # (cached and hashed alike)
+                    cache_file, cache_index = cache.add_series_parts(*parts)
+                    content = series_content_hash(*parts)
+                    del parts
                 else:
                     cache_file, cache_index = cache.add_image(item.array)
-                    content = image_content_hash(
-                        item.array,
-                        item.fields.get("value_scale"),
-                        item.fields.get("value_offset"),
-                    )
+                    content = image_content_hash(item.array, item.fields)
                     source = item.fields  # (its size as read: the import's size notes)
                     if "height" in source and "width" in source:
                         self.sides.add(source["height"], source["width"], item.array.nbytes)

@@ -37,6 +37,7 @@ from ssl_studio.core.data.cache import CacheReader, CacheWriter
 from ssl_studio.core.data.cache_sizing import SideTally, size_notes
 from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
+from ssl_studio.core.data.import_backfill import hash_unhashed
 from ssl_studio.core.data.import_decoding import ImportDecoding
 from ssl_studio.core.data.import_naming import JOB, ImportNaming, NothingToImport
 from ssl_studio.core.data.import_resume import ImportResume
@@ -175,6 +176,13 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
         # a crash, a kill or a full disk from here on leaves paths [redacted], the dataset
         # its interim name and this import unfinished: the next import names them
         cancelled = self._import(candidates, walk_problems, seen, dataset["cache_size"])
+        if not cancelled:  # items imported before content hashes get theirs (the cache's)
+            hash_unhashed(
+                self.store,
+                self.dataset_id,
+                lambda done, total: self._progress("hash", done, total, force=done == total),
+                self.stop,
+            )
         for note in size_notes(self.sides, chosen=not self.cfg.cache_size):
             self.report(Message(JOB, note, level="warning"))
         complete = self._complete(cancelled)

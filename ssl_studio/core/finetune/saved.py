@@ -18,7 +18,12 @@ from ssl_studio.core.finetune.classifier import Classifier, build_classifier, he
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.protocols import Fitted
 from ssl_studio.core.finetune.setup import chosen_label_set, labeled_data
-from ssl_studio.core.finetune.split_changes import changed, changed_sentence, changes
+from ssl_studio.core.finetune.split_changes import (
+    changed,
+    changed_sentence,
+    changes,
+    unchecked_sentence,
+)
 from ssl_studio.core.project.store import Store
 
 MODEL_FILE = "model.pt"
@@ -106,7 +111,8 @@ def evaluate_run(
     evaluation, since = "test split", {}
     if own_split:
         if "folds" in saved:  # the pooled out-of-fold figures cannot be recomputed
-            return json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
+            stored = json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
+            return _with_changes(stored, changes(saved, data.items), run_id)
         ids = saved["test"]
         since = changes(saved, data.items)  # (empty for runs that recorded no hashes)
         where = {int(i): p for p, i in enumerate(data.ids)}
@@ -152,7 +158,37 @@ def evaluate_run(
     if state["threshold"] is not None:  # chosen at fine-tuning, on its validation items
         method = (state.get("config") or {}).get("threshold")
         report["threshold_choice"] = {"method": method, "val_items": len(saved.get("val", []))}
-    return with_paired(report, run_dir) if own_split else report
+    if not own_split:
+        return report
+    # (items that could not be checked leave the figures as they are: said after pairing)
+    return _with_unchecked(with_paired(report, run_dir), since, run_id)
+
+
+def _with_changes(report: dict[str, Any], since: dict[str, Any], run_id: int) -> dict[str, Any]:
+    """The stored report of a cross-validated run with what changed since among
+    the items it scored out of fold, beside its figures, which stay the stored ones."""
+    if changed(since):
+        said = changed_sentence(
+            since,
+            run_id,
+            "the figures shown are the stored ones, measured on the items as they were "
+            "(cross-validated figures cannot be scored again).",
+        )
+        report = {**report, "data_changed": {**since, "note": said}}
+        report["note"] = " ".join(filter(None, (said, report.get("note"))))
+    return _with_unchecked(report, since, run_id)
+
+
+def _with_unchecked(report: dict[str, Any], since: dict[str, Any], run_id: int) -> dict[str, Any]:
+    """The report with how many held-out items could not be checked for changes (the
+    run recorded no content hash for them), when any (``data_unchecked`` and its note)."""
+    said = unchecked_sentence(since, run_id)
+    if said is None:
+        return report
+    counts = {part: c["unchecked"] for part, c in since.items() if c.get("unchecked")}
+    report = {**report, "data_unchecked": {**counts, "note": said}}
+    report["note"] = " ".join(filter(None, (report.get("note"), said)))
+    return report
 
 
 def with_paired(report: dict[str, Any], run_dir: Path) -> dict[str, Any]:

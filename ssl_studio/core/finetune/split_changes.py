@@ -1,19 +1,32 @@
 """Whether a fine-tuning run's held-out items are still what it was tested on.
 
 The run records in split.json the content hashes (data/content_hash.py) of its test and
-validation items, beside their ids: ``"content": {"test": [...], "val": [...]}``, one hash
-(or None) per id, in the same order. Evaluating it again, or exporting it, compares them
-with the items now: a file changed on disk and imported again gives its item another
-hash; a file removed takes its item away. Runs from before record no hashes: nothing is
-compared (they behave as they did)."""
+validation items, beside their ids, and for a cross-validated run those of the items
+scored out of fold (every fold's test items, fold after fold):
+``"content": {"test": [...], "val": [...], "folds": [...]}``, one hash (or None) per id,
+in the same order. Evaluating it again, or exporting it, compares them with the items
+now: a file changed on disk and imported again gives its item another hash; a file
+removed takes its item away. An item recorded without a hash (imported before hashes
+were recorded) cannot be checked: the report and the card say how many. Runs from before
+record no hashes at all: nothing is compared (they behave as they did)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-PARTS = ("test", "val")
-_WORDS = {"test": "test", "val": "validation"}
+PARTS = ("test", "val", "folds")
+_WORDS = {"test": "test", "val": "validation", "folds": "cross-validated"}
+
+
+def part_ids(split: Mapping[str, Any], part: str) -> list[int] | None:
+    """The item ids of a part of a split (item ids); "folds": every fold's, in order."""
+    ids = split.get(part)
+    if ids is None:
+        return None
+    if part == "folds":
+        return [int(i) for fold in ids for i in fold]
+    return [int(i) for i in ids]
 
 
 def recorded_hashes(split: Mapping[str, Any], items: Iterable[Mapping[str, Any]]) -> dict:
@@ -21,28 +34,33 @@ def recorded_hashes(split: Mapping[str, Any], items: Iterable[Mapping[str, Any]]
     for the parts of ``split`` (item ids) among PARTS; ``items``: the items the ids name
     (at least)."""
     hashes = {int(i["id"]): i.get("content_hash") for i in items}
-    content = {part: [hashes.get(int(i)) for i in split[part]] for part in PARTS if part in split}
+    content = {
+        part: [hashes.get(i) for i in ids]
+        for part in PARTS
+        if (ids := part_ids(split, part)) is not None
+    }
     return {"content": content} if content else {}
 
 
 def changes(saved: Mapping[str, Any], items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Per part of a saved split that recorded hashes: ``{"items": n, "changed": k,
-    "gone": m}`` (k: items whose data differs now, m: items no longer usable); ``items``:
+    "gone": m, "unchecked": u}`` (k: items whose data differs now, m: items no longer
+    usable, u: usable items recorded without a hash, which cannot be checked); ``items``:
     the usable items now. Empty when the split recorded none (older runs)."""
     recorded = saved.get("content") or {}
     now = {int(i["id"]): i.get("content_hash") for i in items}
     found: dict[str, Any] = {}
     for part in PARTS:
-        ids, hashes = saved.get(part), recorded.get(part)
+        ids, hashes = part_ids(saved, part), recorded.get(part)
         if ids is None or hashes is None or len(ids) != len(hashes):
             continue
-        gone = sum(1 for i in ids if int(i) not in now)
-        changed = sum(
-            1
-            for i, then in zip(ids, hashes, strict=True)
-            if then and int(i) in now and now[int(i)] != then
-        )
+        gone = sum(1 for i in ids if i not in now)
+        pairs = [(then, now[i]) for i, then in zip(ids, hashes, strict=True) if i in now]
+        changed = sum(1 for then, hash_now in pairs if then and hash_now != then)
+        unchecked = sum(1 for then, _ in pairs if not then)
         found[part] = {"items": len(ids), "changed": changed, "gone": gone}
+        if unchecked:
+            found[part]["unchecked"] = unchecked
     return found
 
 
@@ -68,16 +86,38 @@ def changed_sentence(found: Mapping[str, Any], run_id: int, figures: str) -> str
     return f"{'; '.join(parts)} since run {run_id} was tested: {figures}"
 
 
+def unchecked_sentence(found: Mapping[str, Any], run_id: int) -> str | None:
+    """'5 of 80 test items could not be checked for changes since run 4 was tested
+    (...)' (None when every item could be)."""
+    parts = [
+        f"{counts['unchecked']} of {counts['items']} {_WORDS[part]} items"
+        for part in PARTS
+        if (counts := found.get(part)) and counts.get("unchecked")
+    ]
+    if not parts:
+        return None
+    return (
+        f"{'; '.join(parts)} could not be checked for changes since run {run_id} was "
+        "tested (the run recorded no content hash for them: they were imported before "
+        "SSL Studio recorded one)."
+    )
+
+
 def held_out_changes(
     run_id: int, saved: Mapping[str, Any], items: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """For a model card's data facts: ``{"test_items_changed": {part counts, "note"}}``
-    when held-out items of the run changed or went since it was tested, else {}."""
+    when held-out items of the run changed or went since it was tested, or could not be
+    checked (recorded without a hash), else {}."""
     found = changes(saved, items)
-    if not changed(found):
-        return {}
     figures = (
         "the figures on this card are those measured then, on the items as they were "
         "(ssl-studio evaluate scores the items as they are now, and says so)."
     )
-    return {"test_items_changed": {**found, "note": changed_sentence(found, run_id, figures)}}
+    notes = [
+        changed_sentence(found, run_id, figures) if changed(found) else None,
+        unchecked_sentence(found, run_id),
+    ]
+    if not any(notes):
+        return {}
+    return {"test_items_changed": {**found, "note": " ".join(filter(None, notes))}}

@@ -248,9 +248,10 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     """Items record a hash of their decoded, cached data (``items.content_hash``, see
     data/content_hash.py), so a run's data fingerprint tells datasets apart by content and
     a fine-tuning run can tell when its test items changed. Items imported before have
-    none (the cache is not read here): their fingerprints stay the older kind, of item ids
-    and cache slots, marked so (pretrain.fingerprint), until their files are imported
-    again."""
+    none (the cache is not read here): the dataset's next import hashes them from the
+    cache, a re-import that finds nothing changed included (data/import_backfill.py);
+    until then their fingerprints are the older kind, of item ids and cache slots, marked
+    so (pretrain.fingerprint)."""
     db["items"].add_column("content_hash", str)
 
 

@@ -50,6 +50,7 @@ def test_evaluate_and_the_card_say_when_the_test_items_changed(tmp_path):
     again = evaluate(project, run_id, n_boot=20)
     assert again["n"] == 7
     assert again["data_changed"]["test"] == {"items": 8, "changed": 2, "gone": 1}
+    assert "data_unchecked" not in again
     said = (
         f"2 of 8 test items changed and 1 is gone since run {run_id} was tested: these "
         "figures are not the stored ones."
@@ -66,3 +67,73 @@ def test_evaluate_and_the_card_say_when_the_test_items_changed(tmp_path):
     older = evaluate(project, run_id, n_boot=20)
     assert older["n"] == 7 and "data_changed" not in older
     assert "since run" not in (older.get("note") or "")
+
+
+def pretrained(tmp_path):
+    """A project with dataset 'shapes' (folder labels 'folders') and a pretraining run:
+    (project, data folder, the run's id)."""
+    data = tmp_path / "shapes"
+    write_shapes(data)
+    project = create_project(tmp_path / "project")
+    import_data(ImportConfig(project=project, paths=[data], workers=1))
+    source = pretrain(
+        PretrainConfig(project=project, dataset="shapes", image_size=32, train=quick_train())
+    )
+    labels_from_folders(project, "shapes")
+    return project, data, source["run_id"]
+
+
+def test_a_cross_validated_run_says_when_items_it_scored_out_of_fold_changed(tmp_path):
+    """A cross-validated run records the hashes of every item it scored out of fold;
+    evaluate (which shows the stored figures) and the card say which changed or went."""
+    project, data, source = pretrained(tmp_path)
+    result = finetune(
+        FinetuneConfig(project=project, run=source, labels="folders", protocol="knn",
+                       folds=3, baseline=False, n_boot=20, train=quick_train())
+    )  # fmt: skip
+    run_id = result["run_id"]
+    saved = json.loads((project / "runs" / str(run_id) / "split.json").read_text())
+    scored = [i for fold in saved["folds"] for i in fold]
+    assert len(saved["content"]["folds"]) == len(scored) == 40
+    assert "data_changed" not in evaluate(project, run_id)
+
+    with Store.open(project) as store:
+        paths = {i["id"]: i["rel_path"] for i in store.items(1)}
+    first, second = (data / paths[i] for i in scored[:2])
+    first.write_bytes(second.read_bytes())  # one scored image replaced by another
+    (data / paths[scored[2]]).unlink()
+    import_data(ImportConfig(project=project, paths=[data], name="shapes", workers=1))
+
+    again = evaluate(project, run_id)
+    assert again["data_changed"]["folds"] == {"items": 40, "changed": 1, "gone": 1}
+    assert again["n"] == result["test"]["n"]  # (the stored figures)
+    said = f"1 of 40 cross-validated items changed and 1 is gone since run {run_id} was tested"
+    assert again["note"].startswith(said) and "stored ones" in again["note"]
+    card = export(project, run_id, tmp_path / "model", formats=("safetensors",))
+    assert card["data"]["test_items_changed"]["folds"]["changed"] == 1
+    assert said in (tmp_path / "model" / "MODEL_CARD.md").read_text()
+
+
+def test_test_items_recorded_without_a_hash_are_said_to_be_unchecked(tmp_path):
+    """A run fine-tuned on items imported before content hashes records None for them:
+    evaluate and the card say how many test items could not be checked."""
+    project, _, source = pretrained(tmp_path)
+    result = finetune(
+        FinetuneConfig(project=project, run=source, labels="folders", protocol="linear",
+                       baseline=False, n_boot=20, train=quick_train())
+    )  # fmt: skip
+    run_id = result["run_id"]
+    split_file = project / "runs" / str(run_id) / "split.json"
+    saved = json.loads(split_file.read_text())
+    saved["content"]["test"][:3] = [None, None, None]  # as recorded for unhashed items
+    split_file.write_text(json.dumps(saved))
+
+    again = evaluate(project, run_id, n_boot=20)
+    said = f"3 of 8 test items could not be checked for changes since run {run_id} was tested"
+    assert again["data_unchecked"]["test"] == 3 and said in again["note"]
+    assert "data_changed" not in again
+    assert {k: v for k, v in again.items() if k not in ("note", "data_unchecked")} == {
+        k: v for k, v in result["test"].items() if k != "note"
+    }
+    export(project, run_id, tmp_path / "model", formats=("safetensors",))
+    assert said in (tmp_path / "model" / "MODEL_CARD.md").read_text()

@@ -87,6 +87,16 @@ class ImportHistory(StoreBase):
                 latest[key] = index
         return rows, summaries, paths, latest
 
+    def imports_since(self, dataset_id: int, since: str) -> list[dict[str, Any]]:
+        """The summaries (with ``status``) of the dataset's imports that ended after
+        ``since`` (an ISO time as runs record it) or never ended, oldest first."""
+        rows = self.conn.execute(
+            "SELECT status, summary FROM imports WHERE dataset_id = ? "
+            "AND (finished IS NULL OR finished >= ?) ORDER BY id",
+            (dataset_id, since),
+        ).fetchall()
+        return [{**_summary(row["summary"]), "status": row["status"]} for row in rows]
+
     def known_root_keys(self, dataset_id: int) -> set[str]:
         """Path keys of the dataset's roots: those files were recorded under, and those
         its imports covered (one stopped before it recorded a file has no root row)."""

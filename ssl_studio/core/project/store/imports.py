@@ -386,6 +386,21 @@ class ImportRecords(StoreBase):
         )
         return [dict(r) for r in rows]
 
+    def unhashed_items(self, dataset_id: int) -> list[dict[str, Any]]:
+        """The dataset's usable, cached items without a content hash (imported before
+        they were recorded), as rows of ``items``, by id."""
+        rows = self.conn.execute(
+            "SELECT * FROM items WHERE dataset_id = ? AND status = 'ok' "
+            "AND content_hash IS NULL AND cache_file IS NOT NULL ORDER BY id",
+            (dataset_id,),
+        )
+        return [dict(r) for r in rows]
+
+    def set_content_hashes(self, hashes: Iterable[tuple[str, int]]) -> None:
+        """Record items' content hashes: (hash, item id) pairs, in one transaction."""
+        with self.transaction():
+            self.conn.executemany("UPDATE items SET content_hash = ? WHERE id = ?", hashes)
+
     def item_files(self, dataset_id: int) -> dict[int, tuple[str, int]]:
         """Item id -> (its file's path key, its import root's id), for finding items by
         a path a user writes (the stored path may be redacted, and two imported folders
