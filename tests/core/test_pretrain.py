@@ -545,9 +545,9 @@ def test_a_run_begun_before_content_hashes_resumes_after_files_are_only_read_aga
     import os
     import sqlite3
 
+    from ssl_studio.core.data_fingerprint import fingerprint
     from ssl_studio.core.events import Message
     from ssl_studio.core.jobs import create_project
-    from ssl_studio.core.pretrain import fingerprint
 
     project = create_project(tmp_path / "project")
     shapes(tmp_path / "shapes", n=24)
@@ -599,20 +599,20 @@ def test_a_run_begun_before_content_hashes_resumes_after_files_are_only_read_aga
 def test_resume_is_refused_when_items_changed_or_changed_places():
     """Items swapped between files keep the set of data (its fingerprint) but not the
     order training reads them in: a resumed run would not continue as it began."""
-    from ssl_studio.core.pretrain import _refuse_changed_data, fingerprint
+    from ssl_studio.core.data_fingerprint import fingerprint, refuse_changed_data
 
     items = [
         {"id": n, "cache_file": "f", "cache_index": n, "modality": "PNG", "content_hash": h}
         for n, h in enumerate(["aa", "bb", "cc"], start=1)
     ]
     run, dataset = {"id": 3, "fingerprint": fingerprint(items)}, {"name": "d"}
-    _refuse_changed_data(run, dataset, items)  # the same: resumed
+    refuse_changed_data(run, dataset, items)  # the same: resumed
     swapped = [{**i, "content_hash": h} for i, h in zip(items, ["bb", "aa", "cc"], strict=True)]
     assert fingerprint(swapped)["sha256"] == run["fingerprint"]["sha256"]
     with pytest.raises(ConfigError, match="the same 3 items, but some changed places"):
-        _refuse_changed_data(run, dataset, swapped)
+        refuse_changed_data(run, dataset, swapped)
     changed = [*items[:2], {**items[2], "content_hash": "dd"}]
     with pytest.raises(ConfigError, match="still holds 3 items, but some of them changed"):
-        _refuse_changed_data(run, dataset, changed)
+        refuse_changed_data(run, dataset, changed)
     older = {k: v for k, v in run["fingerprint"].items() if k != "order_sha256"}
-    _refuse_changed_data({**run, "fingerprint": older}, dataset, swapped)  # (not recorded)
+    refuse_changed_data({**run, "fingerprint": older}, dataset, swapped)  # (not recorded)

@@ -2,9 +2,10 @@
 shape and dtype) and, for images, the item fields that decide what the model sees of it:
 the scale and offset that turn stored values into real units, the display window that
 maps real units to [0, 1] (transforms/image_augment.py to_unit) and the content box that
-crops stay within. Recorded at import (items.content_hash), so a data fingerprint (pretrain.py) can
-tell two datasets apart by their content, whatever project, item ids or import order
-they have. It names no file and no patient: the same pixels give the same hash."""
+crops stay within. Recorded at import (items.content_hash), so a data fingerprint
+(data_fingerprint.py) can tell two datasets apart by their content, whatever project,
+item ids or import order they have. It names no file and no patient: the same pixels
+give the same hash."""
 
 from __future__ import annotations
 

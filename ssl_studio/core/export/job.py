@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ssl_studio.core.data.series_channels import named
+from ssl_studio.core.data_fingerprint import same_data
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.card_details import CardDetails, stored_details
@@ -21,7 +22,6 @@ from ssl_studio.core.export.writer import FORMATS, check_export_place, export_cl
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model, with_paired
 from ssl_studio.core.finetune.setup import labeled_data
 from ssl_studio.core.finetune.split_changes import held_out_changes
-from ssl_studio.core.pretrain import same_data
 from ssl_studio.core.project.layout import within
 from ssl_studio.core.project.store import Store
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ssl_studio.core.config import FinetuneConfig, to_dict
+from ssl_studio.core.data_fingerprint import fingerprint
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
@@ -33,7 +34,7 @@ from ssl_studio.core.finetune.protocols import Fitted, fit_protocol
 from ssl_studio.core.finetune.saved import MODEL_FILE, save_model
 from ssl_studio.core.finetune.setup import prepare, recommended_protocol, reused_split
 from ssl_studio.core.finetune.split_changes import recorded_hashes
-from ssl_studio.core.pretrain import StoreRecorder, fingerprint
+from ssl_studio.core.pretrain import StoreRecorder
 from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store
 

@@ -251,7 +251,7 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     none (the cache is not read here): the dataset's next import hashes them from the
     cache, a re-import that finds nothing changed included (data/import_backfill.py);
     until then their fingerprints are the older kind, of item ids and cache slots, marked
-    so (pretrain.fingerprint)."""
+    so (data_fingerprint.fingerprint)."""
     db["items"].add_column("content_hash", str)
 
 

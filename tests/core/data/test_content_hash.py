@@ -16,9 +16,9 @@ from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.cache import CacheReader, CacheWriter, series_parts
 from ssl_studio.core.data.content_hash import image_content_hash, series_content_hash
 from ssl_studio.core.data.dicom import decode_dicom
+from ssl_studio.core.data_fingerprint import fingerprint, same_data
 from ssl_studio.core.export.card_text import fingerprint_sentence
 from ssl_studio.core.jobs import create_project, import_data
-from ssl_studio.core.pretrain import fingerprint, same_data
 from ssl_studio.core.project.store import Store
 
 # (not from conftest: another test folder's conftest may be the one imported by that name)
