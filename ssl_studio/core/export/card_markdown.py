@@ -89,6 +89,16 @@ def _version(training: dict[str, Any]) -> str:
     return f" version {version}" if version is not None else ""
 
 
+def _augment_line(training: dict[str, Any]) -> list[str]:
+    """Every augmentation value the pretraining used (runs that recorded them: the
+    defaults of their version, which a later one may change, are then on the card)."""
+    augment = ((training.get("pretraining") or {}).get("in_effect") or {}).get("augment")
+    if not augment:
+        return []
+    values = ", ".join(f"{k} {tuple(v) if isinstance(v, list) else v}" for k, v in augment.items())
+    return [f"- Pretraining augmentation in effect: {values}."]
+
+
 def _encoder_origin(training: dict[str, Any]) -> str:
     """How the encoder got its weights, for the card's "How it was made"."""
     if training["pretext_task"] is None:
@@ -253,6 +263,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## How it was made",
         "",
         f"- Encoder: {card['architecture']['backbone']}{options}, {_encoder_origin(t)}.",
+        *_augment_line(t),
         f"- Classifier: {PROTOCOL_WORDS.get(t['protocol'], t['protocol'])} (protocol "
         f"`{t['protocol']}`) on {t['train_labels']} labels{_label_counts(t)} (label set "
         f"`{t['label_set']}`{_version(t)}, run {t['fine_tuning_run']})."

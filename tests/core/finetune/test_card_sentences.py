@@ -88,3 +88,20 @@ def test_the_pretraining_line_of_a_run_from_the_first_schema_leaves_out_what_it_
     two = {**source, "world_size": 2, "device": "2 x GPU"}
     said = _encoder_origin({**training, "pretraining": pretraining_settings(two)})
     assert "batch 128 at 64 px in each of 2 processes" in said and ", on 2 x GPU;" in said
+
+
+def test_the_card_lists_the_augmentation_a_run_had_where_it_was_recorded():
+    from ssl_studio.core.export.card_markdown import _augment_line
+
+    source = {
+        "kind": "pretrain",
+        "task": "simclr",
+        "config": {"in_effect": {"augment": {"crop_scale": [0.35, 1.0], "hflip": False}}},
+        "summary": {"steps": 300},
+    }
+    training = {"pretraining": pretraining_settings(source)}
+    assert _augment_line(training) == [
+        "- Pretraining augmentation in effect: crop_scale (0.35, 1.0), hflip False."
+    ]
+    older = {**source, "config": {}}  # runs before the values were recorded: no line
+    assert _augment_line({"pretraining": pretraining_settings(older)}) == []
