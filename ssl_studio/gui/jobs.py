@@ -21,6 +21,7 @@ from PySide6.QtCore import QElapsedTimer, QObject, QThread, Signal
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event, Stopped, StopToken
 from ssl_studio.core.storage_errors import user_error
+from ssl_studio.gui.gui_thread_gc import collector
 
 log = logging.getLogger("ssl_studio.gui")
 
@@ -166,6 +167,7 @@ class JobRunner(QObject):
         log.info("%s started.", title)
         self.started.emit(title)
         self.busy_changed.emit(True)
+        collector().hold()  # no garbage collection on the job's thread (gui_thread_gc.py)
         thread.start(QThread.Priority.LowPriority)
         return True
 
@@ -220,6 +222,7 @@ class JobRunner(QObject):
             # without this, every finished job kept its work (and all it captured).
             thread.work = thread.stop = None
             thread.deleteLater()
+            collector().release()
         self.busy_changed.emit(False)
         if outcome is None:
             return

@@ -48,3 +48,34 @@ def test_a_job_started_by_on_done_does_not_lend_its_title_to_the_first(qtbot):
     assert runner.start("Job A", lambda r, s: {"job": "A"}, chain)
     qtbot.waitUntil(lambda: len(finished) == 2, timeout=10_000)
     assert finished == [("Job A", {"job": "A"}), ("Job B", {"job": "B"})]
+
+
+def test_cyclic_garbage_made_by_a_job_is_collected_on_the_gui_thread(qtbot):
+    """A collection started on the job's thread freed a closed window's Qt objects there
+    and deadlocked with the GUI thread (a test hung in a checkpoint write)."""
+    import threading
+
+    runner = JobRunner()
+    freed_on: list[str] = []
+    enabled_in_job: list[bool] = []
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            freed_on.append(threading.current_thread().name)
+
+    def work(report, stop):
+        enabled_in_job.append(gc.isenabled())
+        for _ in range(5000):  # far past the collector's threshold of allocations
+            Cycle()
+        return {"status": "done"}
+
+    assert gc.isenabled()
+    assert runner.start("Job", work)
+    qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    assert enabled_in_job == [False] and gc.isenabled()  # off while it ran, on again after
+    gc.collect()
+    assert len(freed_on) == 5000
+    assert set(freed_on) == {threading.main_thread().name}
