@@ -16,16 +16,9 @@ from ssl_studio.core.project.store import Store
 
 
 def test_evaluate_and_the_card_say_when_the_test_items_changed(tmp_path):
-    data = tmp_path / "shapes"
-    write_shapes(data)
-    project = create_project(tmp_path / "project")
-    import_data(ImportConfig(project=project, paths=[data], workers=1))
-    source = pretrain(
-        PretrainConfig(project=project, dataset="shapes", image_size=32, train=quick_train())
-    )
-    labels_from_folders(project, "shapes")
+    project, data, source = pretrained(tmp_path)
     result = finetune(
-        FinetuneConfig(project=project, run=source["run_id"], labels="folders",
+        FinetuneConfig(project=project, run=source, labels="folders",
                        protocol="linear", baseline=False, n_boot=20, train=quick_train())
     )  # fmt: skip
     run_id = result["run_id"]
