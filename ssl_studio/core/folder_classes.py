@@ -103,10 +103,9 @@ def _folders(paths: Mapping[int, str]) -> dict[int, list[str]]:
     return {i: [p for p in PurePosixPath(r).parent.parts if p != "."] for i, r in paths.items()}
 
 
-def folder_levels(paths: Mapping[int, str]) -> list[Level]:
-    """Every folder level of items (item id -> its stored path relative to its
-    imported folder), outermost first."""
-    folders = _folders(paths)
+def folder_levels(folders: Mapping[int, list[str]]) -> list[Level]:
+    """Every folder level of items (item id -> the folders of its stored path, relative
+    to its imported folder, outermost first: ``_folders``), outermost first."""
     deepest = max((len(f) for f in folders.values()), default=0)
     levels = []
     for depth in range(deepest):
@@ -128,11 +127,14 @@ def class_level(
     1 that the items' ``series`` keys (item id -> DICOM series key or None) show are no
     series folders (see the module's docstring).
     Raises ConfigError, saying why, when none does."""
-    levels = folder_levels(rel_paths)
+    folders = _folders(rel_paths)
+    levels = folder_levels(folders)
     if level is not None:
         return _chosen(levels, dataset, level), []
     fits = [lv for lv in levels if not lv.why_not]
-    numbered, numbered_why = _numbered_level(levels, _folders(rel_paths), series or {})
+    numbered, numbered_why = (
+        _numbered_level(levels, folders, series or {}) if not fits else (None, "")
+    )
     if not fits and numbered is not None:
         return numbered, [
             f"The classes are the numbered folders at {numbered.described()} (as grades or "

@@ -37,13 +37,14 @@ def export_labels(
         raise ConfigError(f"The folder {out.parent} does not exist; give a file in one that does.")
     with Store.open(project) as store:
         found = _dataset(store, dataset)
-        names = sorted({s["name"] for s in store.label_sets(found["id"])})
+        sets = store.label_sets(found["id"])
+        names = sorted({s["name"] for s in sets})
         name = label_set_to_use(dataset, names, name, "--name")
         if name not in names:
             raise ConfigError(
                 f"Dataset '{dataset}' has no label set '{name}' (it has {_quote(names)})."
             )
-        kept = sorted(s["version"] for s in store.label_sets(found["id"]) if s["name"] == name)
+        kept = sorted(s["version"] for s in sets if s["name"] == name)
         if version is not None and version not in kept:
             raise ConfigError(
                 f"Label set '{name}' has no version {version}; it has version"

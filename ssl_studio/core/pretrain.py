@@ -36,6 +36,8 @@ MIN_ITEMS = 8
 # pretraining runs whose newest checkpoint may be used (fine-tuning, the map); an
 # interrupted run (killed, crashed) keeps the checkpoints it wrote
 USABLE_STATUSES = ("done", "stopped", "interrupted")
+# the options a run keeps as built (checkpoint and the run's config "in_effect")
+IN_EFFECT = ("backbone_options", "augment", "task_options")
 
 
 class StoreRecorder:
@@ -63,7 +65,7 @@ def _relative(path: Path, root: Path) -> str:
 def _in_effect(snapshot: dict[str, Any]) -> dict[str, Any]:
     """The backbone, augmentation and task options a run's network and task were built
     with (build_setup's snapshot), for its record."""
-    return {k: snapshot[k] for k in ("backbone_options", "augment", "task_options")}
+    return {k: snapshot[k] for k in IN_EFFECT}
 
 
 def n_values(items: list[dict[str, Any]]) -> int:
@@ -113,9 +115,9 @@ class Pretraining:
         world = self.world
         write = world.is_main
         with Store.open(self.cfg.project, write=write, purpose="ssl-studio pretrain") as store:
-            resume = None
+            resume = resumed = None
             if self.cfg.resume_run is not None:
-                resume, self.cfg = self._resume_state(store)
+                resume, self.cfg, resumed = self._resume_state(store)
             self.cfg.validate()
             dataset = store.dataset(self.cfg.dataset)
             if dataset is None:
@@ -124,10 +126,9 @@ class Pretraining:
             if self.cfg.resume_run is None and not self.cfg.allow_partial_import:
                 _refuse_partial_import(dataset, store.last_import(dataset["id"]))
             items = store.items(dataset["id"])
-            if resume is not None:
-                run = store.run(self.cfg.resume_run)
-                since = store.imports_since(dataset["id"], run.get("created") or "")
-                note = refuse_changed_data(run, dataset, items, since)
+            if resumed is not None:
+                since = store.imports_since(dataset["id"], resumed.get("created") or "")
+                note = refuse_changed_data(resumed, dataset, items, since)
                 if note is not None and world.is_main:
                     self.report(Message(JOB, note, level="warning"))
             self.cfg.resolve(dataset["modality"], n_values(items))
@@ -139,7 +140,9 @@ class Pretraining:
             finally:
                 distributed.shutdown()
 
-    def _resume_state(self, store: Store) -> tuple[dict[str, Any], PretrainConfig]:
+    def _resume_state(self, store: Store) -> tuple[dict[str, Any], PretrainConfig, dict[str, Any]]:
+        """(the run's newest checkpoint, its config with the options in effect then, its
+        row) for ``cfg.resume_run``; ConfigError when it cannot be resumed."""
         run = store.run_of_kind(self.cfg.resume_run, "pretrain", "resume")
         state = latest_checkpoint(store.paths.root / run["folder"])
         trained = (run.get("summary") or {}).get("steps", 0)
@@ -152,7 +155,7 @@ class Pretraining:
         cfg.resume_run = run["id"]
         # the options in effect when the run began, not today's defaults (checkpoints of
         # older versions hold the augmentation only)
-        for name in ("backbone_options", "augment", "task_options"):
+        for name in IN_EFFECT:
             if state.get(name):
                 setattr(cfg, name, dict(state[name]))
         written_by = len(state.get("rng_ranks") or [])  # 0: a checkpoint of older versions
@@ -164,7 +167,7 @@ class Pretraining:
                 f"schedule. Resume it with {written_by} process(es) (torchrun "
                 f"--nproc_per_node {written_by}, or without torchrun for 1)."
             )
-        return state, cfg
+        return state, cfg, run
 
     def _train(
         self,

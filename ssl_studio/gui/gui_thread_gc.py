@@ -14,48 +14,39 @@ from __future__ import annotations
 
 import gc
 
-from PySide6.QtCore import QTimer
+from pyqtgraph.util.garbage_collector import GarbageCollector
 
 INTERVAL_MS = 500  # how often the GUI thread looks at the allocation counts
 
 
 class GuiThreadCollector:
     """``hold()`` when a job thread starts, ``release()`` when it has ended; nested holds
-    (several runners) count. Create and use it on the GUI thread."""
+    (several runners) count. Create and use it on the GUI thread. Collects with
+    pyqtgraph's GarbageCollector (its timer, Python's own generation thresholds), which
+    is only running, and automatic collection off, while something is held."""
 
     def __init__(self) -> None:
         self.holds = 0
-        self.was_enabled = True
-        self.timer = QTimer()
-        self.timer.setInterval(INTERVAL_MS)
-        self.timer.timeout.connect(self.collect)
+        enabled = gc.isenabled()
+        self.collector = GarbageCollector(interval=INTERVAL_MS / 1000)  # (disables gc)
+        self.collector.timer.stop()
+        if enabled:
+            gc.enable()
+        self.was_enabled = enabled
 
     def hold(self) -> None:
         if self.holds == 0:
             self.was_enabled = gc.isenabled()
             gc.disable()
-            self.timer.start()
+            self.collector.timer.start()
         self.holds += 1
 
     def release(self) -> None:
         self.holds = max(0, self.holds - 1)
         if self.holds == 0:
-            self.timer.stop()
+            self.collector.timer.stop()
             if self.was_enabled:
                 gc.enable()
-
-    @staticmethod
-    def collect() -> None:
-        """Collect the generations whose counts passed Python's thresholds (on this, the
-        GUI, thread)."""
-        counts, limits = gc.get_count(), gc.get_threshold()
-        generation = -1
-        for g in range(3):
-            if counts[g] <= limits[g]:
-                break
-            generation = g
-        if generation >= 0:
-            gc.collect(generation)
 
 
 _collector: GuiThreadCollector | None = None

@@ -154,7 +154,6 @@ class LivePlot(pg.PlotWidget):
         self.smooth_curves: dict[str, pg.PlotDataItem] = {}  # (with ``smooth``)
         # name -> (weight, its moving average of the first points): a live curve's new
         # points extend it (its weight is fixed from 25 000 points on)
-        self._averages: dict[str, tuple[float, np.ndarray]] = {}
         self._dirty: set[str] = set()
         # one shot, started by new data: at most one redraw per REDRAW_MS, none when idle
         self.timer = QTimer(self)
@@ -186,7 +185,6 @@ class LivePlot(pg.PlotWidget):
         if not finite.any() and name not in self.buffers:
             return  # (as append: no curve for no point)
         self._ensure_curve(name)
-        self._averages.pop(name, None)
         buffer = self.buffers[name]
         buffer.x, buffer.y = x[finite], y[finite]
         buffer.n = len(buffer.x)
@@ -226,21 +224,6 @@ class LivePlot(pg.PlotWidget):
         if not self.timer.isActive():
             self.timer.start()
 
-    def _smoothed(self, name: str, y: np.ndarray) -> np.ndarray:
-        """``smoothed(y)``, extending the average of the curve's earlier points when its
-        weight is unchanged (as ``smoothed`` gives, without the whole curve each frame)."""
-        keep = smoothing_weight(len(y))
-        if keep <= 0:
-            self._averages.pop(name, None)
-            return y.copy()
-        weight, average = self._averages.get(name, (None, np.empty(0)))
-        if weight != keep or len(average) > len(y):
-            average = np.empty(0)
-        carry = average[-1] if len(average) else 0.0
-        average = np.concatenate([average, moving_average(y[len(average) :], keep, carry)])
-        self._averages[name] = (keep, average)
-        return average / (1.0 - keep ** np.arange(1, len(y) + 1))
-
     def points(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         buffer = self.buffers[name]
         return buffer.x[: buffer.n], buffer.y[: buffer.n]
@@ -253,7 +236,6 @@ class LivePlot(pg.PlotWidget):
         self.buffers.clear()
         self.curves.clear()
         self.smooth_curves.clear()
-        self._averages.clear()
         self._dirty.clear()
         self.timer.stop()
 
@@ -280,5 +262,5 @@ class LivePlot(pg.PlotWidget):
                     curve.setSymbol(dots)
                 curve.setData(x, y)
                 if name in self.smooth_curves:
-                    self.smooth_curves[name].setData(x, self._smoothed(name, y))
+                    self.smooth_curves[name].setData(x, smoothed(y))
         self._dirty.clear()

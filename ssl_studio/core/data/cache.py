@@ -90,7 +90,7 @@ def series_parts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(clean), observed
 
 
-def _bytes_of(array: np.ndarray) -> memoryview:
+def bytes_of(array: np.ndarray) -> memoryview:
     """The bytes of a C-contiguous array, without a copy."""
     return memoryview(np.ascontiguousarray(array).reshape(-1)).cast("B")
 
@@ -113,7 +113,7 @@ class CacheWriter:
         """stored: ``[C, S, S]`` uint8/uint16 -> (shard name, slot)."""
         channels, size, _ = stored.shape
         name = image_shard_name(size, stored.dtype, channels)
-        slot = self._appender(name, stored.nbytes).append(_bytes_of(stored))
+        slot = self._appender(name, stored.nbytes).append(bytes_of(stored))
         return name, slot
 
     def add_series(self, values: np.ndarray) -> tuple[str, int]:
@@ -128,8 +128,8 @@ class CacheWriter:
         level = max(data.position // 4, mask.position)
         data.pad_to(level * 4)
         mask.pad_to(level)
-        offset = data.append(_bytes_of(clean))
-        mask.append(_bytes_of(observed.view(np.uint8)))  # (bool: one byte, 0 or 1)
+        offset = data.append(bytes_of(clean))
+        mask.append(bytes_of(observed.view(np.uint8)))  # (bool: one byte, 0 or 1)
         return SERIES_VALUES, offset
 
     def sync(self) -> None:

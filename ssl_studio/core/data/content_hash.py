@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ssl_studio.core.data.cache import bytes_of
+
 HASH_CHARS = 32  # hex digits kept (128 bits)
 _PART_BYTES = 1 << 24  # a series' bytes are hashed in parts of 16 MiB
 
@@ -38,7 +40,7 @@ def image_content_hash(stored: np.ndarray, fields: Mapping[str, Any]) -> str:
     (the decoder's, or its database row), of which IMAGE_FIELDS are hashed."""
     numbers = "|".join(_number(fields.get(name)) for name in IMAGE_FIELDS)
     head = f"image|{stored.dtype.str}|{list(stored.shape)}|{numbers}|"
-    return _digest(head, memoryview(np.ascontiguousarray(stored).reshape(-1)).cast("B"))
+    return _digest(head, bytes_of(stored))
 
 
 def series_content_hash(clean: np.ndarray, observed: np.ndarray) -> str:
@@ -51,7 +53,7 @@ def series_content_hash(clean: np.ndarray, observed: np.ndarray) -> str:
     mask = mask.view(np.uint8) if mask.dtype == np.bool_ else mask.astype(np.uint8)
     digest = hashlib.sha256(f"series|{clean.dtype.str}|{list(clean.shape)}|".encode())
     for part in (clean, mask):
-        flat = memoryview(part.reshape(-1)).cast("B")
+        flat = bytes_of(part)
         for start in range(0, len(flat), _PART_BYTES):  # (bounded: hashlib copies none)
             digest.update(flat[start : start + _PART_BYTES])
     return digest.hexdigest()[:HASH_CHARS]

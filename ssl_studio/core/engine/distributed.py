@@ -156,13 +156,9 @@ def sync_batch_norms(module: torch.nn.Module, world: World, device: torch.device
     so checkpoints load either way. Returns how many layers were converted."""
     if not world.distributed or device.type != "cuda":
         return 0
-    count = 0
-    for name, child in list(module.named_children()):
-        converted = torch.nn.SyncBatchNorm.convert_sync_batchnorm(child)
-        count += sum(isinstance(m, torch.nn.SyncBatchNorm) for m in converted.modules())
-        if converted is not child:  # a BatchNorm layer directly inside ``module``
-            setattr(module, name, converted)
-    return count
+    # replaces the layers inside ``module`` (which is itself no BatchNorm: a task)
+    torch.nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    return sum(isinstance(m, torch.nn.SyncBatchNorm) for m in module.modules())
 
 
 def in_sync(module: torch.nn.Module, world: World) -> bool:

@@ -21,7 +21,7 @@ from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model, with_paired
 from ssl_studio.core.finetune.setup import labeled_data
-from ssl_studio.core.finetune.split_changes import held_out_changes
+from ssl_studio.core.finetune.split_changes import held_out_changes, part_ids
 from ssl_studio.core.project.layout import within
 from ssl_studio.core.project.store import Store
 
@@ -52,7 +52,8 @@ def export_run(
         classifier, state = load_model(run_dir / MODEL_FILE)
         split = _saved_split(run_dir)  # (item ids of the run's train, val and test parts)
         items = store.items(run["dataset_id"])
-        trained = [i for i in items if i["id"] in set(split.get("train", []))]
+        train_ids = set(split.get("train", []))
+        trained = [i for i in items if i["id"] in train_ids]
         if state["spec"]["modality"] == "timeseries":  # predict reads CSVs as the import did
             reading = _series_reading(store, run, trained, state["spec"]["in_channels"])
         else:  # predict notes images unlike these (colour, size)
@@ -179,7 +180,7 @@ def _data_facts(
     }
     folds = split.get("folds") or []
     # cross-validation scores every labeled item out-of-fold; its "test" part is empty
-    test = [i for fold in folds for i in fold] if folds else split.get("test")
+    test = part_ids(split, "folds" if folds else "test")
     if test is None:
         return facts
     facts["split"] = {"folds": len(folds), "scored_items": len(test)}

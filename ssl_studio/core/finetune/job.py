@@ -373,10 +373,8 @@ class FineTuning:
         )
         report = result["test"]
         report["versus_baseline"] = {"baseline_run_id": base_id, **paired}
-        run = store.run(result["run_id"]) or {}
-        if run.get("folder"):
-            path = store.paths.root / run["folder"] / "evaluation.json"
-            path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        path = store.paths.run_folder(result["run_id"]) / "evaluation.json"
+        path.write_text(json.dumps(report, indent=2), encoding="utf-8")
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:

@@ -110,11 +110,11 @@ def evaluate_run(
         data.groups = item_groups(len(data.y))
     evaluation, since = "test split", {}
     if own_split:
+        since = changes(saved, data.items)  # (empty for runs that recorded no hashes)
         if "folds" in saved:  # the pooled out-of-fold figures cannot be recomputed
             stored = json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
-            return _with_changes(stored, changes(saved, data.items), run_id)
+            return _with_changes(stored, since, run_id)
         ids = saved["test"]
-        since = changes(saved, data.items)  # (empty for runs that recorded no hashes)
         where = {int(i): p for p, i in enumerate(data.ids)}
         positions = np.array([where[i] for i in ids if i in where], np.int64)
     else:

@@ -126,7 +126,6 @@ class RunsPanel(QWidget):
         context.changed.connect(self._changed)
         # a job's start or end changes what the buttons may do, not the curves
         context.runner.busy_changed.connect(lambda _busy: self._update_buttons())
-        self.resume_requested.connect(self._forget_curve)
         self.reload()
 
     def _changed(self, what: str) -> None:
@@ -244,11 +243,6 @@ class RunsPanel(QWidget):
             if curve is not None:
                 self.plot.set_curve(f"run {run['id']}", *curve)
         self._plotted = keys
-
-    def _forget_curve(self, run_id: int) -> None:
-        """A resumed run's curve grows again: read it anew."""
-        self.curve_cache = {k: v for k, v in self.curve_cache.items() if k[0] != run_id}
-        self._plotted = None
 
     def _resume(self) -> None:
         chosen = self.selected()

@@ -32,8 +32,8 @@ class ItemTable(Sequence[dict[str, Any]]):
     """Rows of GRID_COLUMNS, in import order; ``table[i]`` is row i as a dict (made on
     demand) and ``row_of(item_id)`` finds an item's row without scanning."""
 
-    def __init__(self, rows: list[tuple[Any, ...]], columns: tuple[str, ...] = GRID_COLUMNS):
-        self.columns = columns
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.columns = GRID_COLUMNS
         self.rows = rows
         self._rows_by_id: dict[int, int] | None = None
 
