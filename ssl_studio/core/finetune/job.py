@@ -42,6 +42,7 @@ from ssl_studio.core.finetune.setup import prepare, recommended_protocol, reused
 from ssl_studio.core.finetune.split_changes import recorded_hashes
 from ssl_studio.core.pretrain import StoreRecorder
 from ssl_studio.core.pretrain_setup import rebuild_task
+from ssl_studio.core.project.split_file import SPLIT_FILE
 from ssl_studio.core.project.store import Store
 
 JOB = "finetune"
@@ -204,7 +205,7 @@ class FineTuning:
         (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2), encoding="utf-8")
         kept = {} if self.patients_apart else {"patients_kept_apart": False}  # (saved.py)
         parts = split.to_dict(data.ids)  # (+ its held-out items' hashes: split_changes.py)
-        (run_dir / "split.json").write_text(
+        (run_dir / SPLIT_FILE).write_text(
             json.dumps({**parts, **kept, **recorded_hashes(parts, data.items)}), encoding="utf-8"
         )
         counts = _class_counts(data, split.train)
