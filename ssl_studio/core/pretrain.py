@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from ssl_studio.core.config import PretrainConfig, to_dict
+from ssl_studio.core.config import PretrainConfig
+from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.import_tally import partial_import_note
 from ssl_studio.core.data_fingerprint import fingerprint, refuse_changed_data
@@ -23,7 +24,8 @@ from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.engine.health import HealthMonitor
-from ssl_studio.core.engine.trainer import Trainer, planned_steps
+from ssl_studio.core.engine.schedule import planned_steps
+from ssl_studio.core.engine.trainer import Trainer
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Health, Message, Reporter, StopToken
 from ssl_studio.core.image_upsampling import upsampled_warning, upsamples
