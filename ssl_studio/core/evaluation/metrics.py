@@ -24,7 +24,6 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from ssl_studio.core.config import sensitivity_target
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.bootstrap import (
     MIN_BOOT_PATIENTS,
@@ -34,6 +33,7 @@ from ssl_studio.core.evaluation.bootstrap import (
     scaled_size,
 )
 from ssl_studio.core.evaluation.per_class import per_class_report
+from ssl_studio.core.finetune_config import sensitivity_target
 
 SCALARS = (
     "accuracy",

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ssl_studio.core.config import FinetuneConfig, to_dict
+from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.data_fingerprint import fingerprint
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import versions
@@ -40,6 +40,7 @@ from ssl_studio.core.finetune.protocols import Fitted, fit_protocol
 from ssl_studio.core.finetune.saved import MODEL_FILE, save_model
 from ssl_studio.core.finetune.setup import prepare, recommended_protocol, reused_split
 from ssl_studio.core.finetune.split_changes import recorded_hashes
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.pretrain import StoreRecorder
 from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.split_file import SPLIT_FILE

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.patient_groups import item_groups
 from ssl_studio.core.evaluation.splits import Split, group_ids
 from ssl_studio.core.finetune.data import LabeledData, positive_class
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.labels import label_set_to_use
 from ssl_studio.core.pretrain import USABLE_STATUSES, latest_checkpoint
 from ssl_studio.core.project.split_file import SPLIT_FILE, read_split
