@@ -12,7 +12,8 @@ from typing import Any
 
 from ssl_studio.cli_card import CARD_DETAILS_HELP
 from ssl_studio.cli_report import print_curve, print_report
-from ssl_studio.core.config import CSV_LAYOUTS, DEVICES, LABEL_EFFICIENCY_KS, FinetuneConfig
+from ssl_studio.core.config import CSV_LAYOUTS, DEVICES
+from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS, FinetuneConfig
 from ssl_studio.core.wording import command_line, counted
 
 PROTOCOL_HELP = (

@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig, TrainConfig
+from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import create_project, export, finetune, import_data, pretrain
 from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.project.store import Store

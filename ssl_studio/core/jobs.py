@@ -13,14 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ssl_studio.core.config import (
-    LABEL_EFFICIENCY_KS,
-    FinetuneConfig,
-    ImportConfig,
-    PretrainConfig,
-)
+from ssl_studio.core.config import ImportConfig, PretrainConfig
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Failed, Finished, Message, Reporter, Started, StopToken, ignore
+from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS, FinetuneConfig
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import user_error
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from ssl_studio.core.config import PretrainConfig, to_dict
+from ssl_studio.core.config import PretrainConfig
+from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.import_tally import partial_import_note
 from ssl_studio.core.data_fingerprint import fingerprint, refuse_changed_data
@@ -23,9 +24,11 @@ from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.engine.health import HealthMonitor
-from ssl_studio.core.engine.trainer import Trainer, planned_steps
+from ssl_studio.core.engine.schedule import planned_steps
+from ssl_studio.core.engine.trainer import Trainer
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Health, Message, Reporter, StopToken
+from ssl_studio.core.image_upsampling import upsampled_warning, upsamples
 from ssl_studio.core.pretrain_setup import Setup, build_setup, probe_items
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.wording import resume_command
@@ -199,10 +202,10 @@ class Pretraining:
         if lowered:
             text = f"Batch size lowered to {batch}: the dataset has {len(items)} {noun}."
             self.report(Message(JOB, text, level="warning"))
-        cached = dataset.get("cache_size") or 0
-        if dataset["modality"] == "image" and resume is None and (cfg.image_size or 0) > cached:
+        cached, size = dataset.get("cache_size") or 0, cfg.image_size or 0
+        if dataset["modality"] == "image" and resume is None and upsamples(cached, size):
             largest = max((max(i["height"] or 0, i["width"] or 0) for i in items), default=0)
-            text = _upsampled(cached, cfg.image_size or 0, largest)
+            text = upsampled_warning(cached, size, largest)
             self.report(Message(JOB, text, level="warning"))
         run_id = distributed.broadcast(
             self._open_run(store, dataset, items, device, resume, setup.snapshot)
@@ -329,25 +332,6 @@ def _size_text(cfg: PretrainConfig, modality: str) -> str:
     if modality == "image":
         return f" at {cfg.image_size} px"
     return f", windows of up to {cfg.series_length} steps"
-
-
-def _upsampled(cached: int, size: int, largest: int) -> str:
-    """The warning for training views larger than the cached images (``largest``: the
-    longest side in px of the images as imported, 0 when unknown)."""
-    at = max(cached, 16)  # the smallest image size a run takes
-    said = (
-        f"The images are cached at {cached} px, so training views of {size} px are "
-        "upsampled: slower, with no more detail."
-    )
-    if 0 < largest <= cached:  # the images themselves are no larger: nothing to import
-        return (
-            f"{said} The images themselves are at most {largest} px. Train at {at} px "
-            f"(image size; --image-size {at})."
-        )
-    return (
-        f"{said} Train at {at} px (image size; --image-size {at}), or import the images "
-        f"again at {size} px (cache size, in Import options; --cache-size {size})."
-    )
 
 
 def _peer_lost(run_id: int, processes: int) -> str:

@@ -31,12 +31,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig
+from ssl_studio.core.config import ImportConfig, PretrainConfig
 from ssl_studio.core.engine.device import pick_device
 from ssl_studio.core.evaluation.metrics import point_metrics
 from ssl_studio.core.finetune.data import predict_proba
 from ssl_studio.core.finetune.protocols import fit_protocol
 from ssl_studio.core.finetune.setup import labeled_data, recommended_protocol, source_of, spec_of
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import create_project, import_data, pretrain
 from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store

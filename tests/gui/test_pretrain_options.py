@@ -131,7 +131,7 @@ def test_a_preset_larger_than_the_cached_images_is_pointed_out(
     panel = window.pretrain.form
     panel.preset.setCurrentIndex(panel.preset.findData("quick"))
     assert not panel.size_note.isHidden()
-    assert "cached at 48 px, so this preset's 64 px training views are upsampled" in (
+    assert "cached at 48 px, so this preset's training views of 64 px are upsampled" in (
         panel.size_note.text()
     )
     assert panel.config().image_size is None  # the preset's
@@ -140,7 +140,7 @@ def test_a_preset_larger_than_the_cached_images_is_pointed_out(
     assert panel.size_note.isHidden() and panel.config().image_size == 48
     assert "cached at 48 px" in panel.image_size.toolTip()
     panel.image_size.setValue(96)
-    assert "so these 96 px training views are upsampled" in panel.size_note.text()
+    assert "so these training views of 96 px are upsampled" in panel.size_note.text()
     assert panel.config().image_size == 96
 
 

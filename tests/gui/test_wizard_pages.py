@@ -144,7 +144,7 @@ def test_the_wizard_s_curve_measures_the_command_line_s_ks(
 ):
     """Not capped by the smallest class: 59 and 2 labels still get 1, 5, 10, ... (a class
     with fewer labels gives what it has; the job drops points that would repeat)."""
-    from ssl_studio.core.config import LABEL_EFFICIENCY_KS
+    from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS
 
     asked = []
 

@@ -47,7 +47,7 @@ def preamble(text: str) -> tuple[str, str | None, str | None]:
     """Excel's ``sep=;`` first line (the delimiter it names) and ``#`` comment lines become
     blank lines (so line numbers stay those of the file): (text, the named delimiter, the
     text of a ``#`` first line, which may be the header numpy.savetxt writes; see
-    series_table._savetxt_header). Comments may hold anything, a patient's name included: they are
+    column_roles.savetxt_header). Comments may hold anything, a patient's name included: they are
     never read as data or names otherwise."""
     if "#" not in text and not text[:4].lower() == "sep=":
         return text, None, None

@@ -32,7 +32,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ssl_studio.core.config import ImportConfig, to_dict
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.data.cache import CacheReader, CacheWriter
 from ssl_studio.core.data.cache_sizing import SideTally, size_notes
 from ssl_studio.core.data.decode import DecodeTask, decode

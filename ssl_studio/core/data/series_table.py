@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 
 import numpy as np
 
+from ssl_studio.core.data.column_roles import column_role, header_words, savetxt_header
 from ssl_studio.core.data.csv_cells import (
     MISSING,
-    fields,
-    is_number,
     preamble,
     read_rows,
     read_text,
@@ -22,83 +20,7 @@ from ssl_studio.core.data.records import DecodedItem, ImportProblem
 from ssl_studio.core.data.series_items import Decoded, label_strings, make_items
 from ssl_studio.core.data.series_times import parse_times, uniform_rate
 
-_ROLE_NAMES = {
-    "time": frozenset(
-        {"time", "timestamp", "t", "date", "datetime", "seconds", "sec", "ms", "epoch", "elapsed"}
-        | {"zeit", "zeitpunkt", "datum", "uhrzeit", "zeitstempel", "heure", "fecha", "hora"}
-        | {"tiempo", "tijd"}
-    ),
-    "label": frozenset({"label", "class", "target", "y", "category", "diagnosis"}),
-    "id": frozenset(
-        {"id", "name", "series", "subject", "patient", "participant", "mrn", "pid", "case"}
-    ),
-}
-# words that may stand beside a time name: "unix time", "Date Time", "time (ms)", "elapsed_s"
-_TIME_UNITS = frozenset(
-    {"s", "sec", "secs", "seconds", "ms", "utc", "unix", "local", "relative", "stamp"}
-)
-_ID_SUFFIXES = frozenset({"id", "no", "nr", "number", "code", "key"})  # "patient no", "case nr"
-# a header with one of these words names a person ("Patient Name", "surname", "Date of
-# birth", "Medical Record Number"): such a column is an id, never a label or a channel
-_PERSON_WORDS = frozenset(
-    {"name", "names", "surname", "forename", "firstname", "lastname", "givenname"}
-    | {"familyname", "birth", "birthdate", "birthday", "dob", "initials", "record", "ssn"}
-    | {"nachname", "vorname", "geburtsdatum", "nom", "prenom", "nombre", "apellido"}
-)
 UNIQUE_TEXT_ROWS = 5  # a label column with this many lines, all different, is no label
-
-
-def _savetxt_header(text: str, top: str | None, delimiter: str) -> str:
-    """``text`` with its ``#`` first line put back as the header when it is the one
-    numpy.savetxt writes: 2 or more names, one of them a time, label or id column and none
-    with a word that names a person, as many as the fields of the next line, which holds
-    only numbers. Any other comment stays blank: "# Patient Jane Doe, DOB 1970-01-02" has
-    the shape of a header too, and column names are stored."""
-    if top is None:
-        return text
-    lines = text.split("\n")
-    data = next((line for line in lines[1:] if line.strip()), "")
-    names = fields(top, delimiter)
-    cells = fields(data, delimiter)
-    if len(names) < 2 or len(names) != len(cells) or not all(is_number(c) for c in cells):
-        return text
-    if not any(_role(n) for n in names) or any(_names_person(n) for n in names):
-        return text
-    lines[0] = top
-    return "\n".join(lines)
-
-
-def _words(name: str | None) -> list[str]:
-    """'Time (ms)' -> ['time', 'ms']; 'PatientID' -> ['patient', 'id']."""
-    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", name or "")
-    return "".join(c if c.isalnum() else " " for c in spaced.lower()).split()
-
-
-def _role(name: str | None) -> str | None:
-    """'time' / 'label' / 'id' when a header name says so: 'time (s)', 'Date Time' and
-    'unix_time' are times; 'patient_id', 'PatientID', 'sensor id' and 'case no' are ids,
-    and so is anything that names a person ('Patient Name', 'surname', 'Date of birth')."""
-    words = _words(name)
-    if not words:
-        return None
-    times = _ROLE_NAMES["time"]
-    if any(w in times for w in words) and all(w in times or w in _TIME_UNITS for w in words):
-        return "time"
-    if " ".join(words) in _ROLE_NAMES["label"]:
-        return "label"
-    ids = _ROLE_NAMES["id"]
-    if " ".join(words) in ids or (len(words) > 1 and words[-1] == "id"):
-        return "id"
-    if len(words) > 1 and words[-1] in _ID_SUFFIXES and " ".join(words[:-1]) in ids:
-        return "id"
-    if _names_person(name):
-        return "id"
-    return None
-
-
-def _names_person(name: str | None) -> bool:
-    """Whether a header name has a word that names a person ('Patient Name', 'DOB')."""
-    return any(w in _PERSON_WORDS for w in _words(name))
 
 
 def _blank(cells: np.ndarray) -> bool:
@@ -121,7 +43,7 @@ class _Table:
         text, self.encoding = read_text(path)
         text, given, top = preamble(text)
         delimiter = given or ("\t" if path.suffix.lower() == ".tsv" else sniff(text))
-        text = _savetxt_header(text, top, delimiter)
+        text = savetxt_header(text, top, delimiter)
         if not self._load_fast(text, delimiter):
             self._load(text, delimiter)
         # no header row, as many columns as the training files' header: read as they were
@@ -211,7 +133,7 @@ class _Table:
         no_numbers = np.isnan(first).all() and any(t[0] for _, t in parsed)
         counter = first[1:] if np.isnan(first[0]) else first  # pandas, with or without index
         header = (
-            any(_role(c[0]) for c in cells)
+            any(column_role(c[0]) for c in cells)
             or any(t[0] and not t[1:].any() and (~np.isnan(v[1:])).any() for v, t in parsed)
             or (no_numbers and not any(t[1:].any() for _, t in parsed))
             or (len(counter) >= 3 and (counter == np.arange(len(counter))).all())
@@ -238,7 +160,7 @@ class _Table:
         if self.head and self.names[0] is None and _counts_rows(self.values[0]):
             roles["index"] = 0
         for j, name in enumerate(self.names):
-            role = _role(name)
+            role = column_role(name)
             if role == "time" and "time" in roles and "clock" not in roles:
                 first = roles["time"]
                 if self.text[j].any() and self.text[first].any():
@@ -384,7 +306,7 @@ class _Table:
             return seconds
         if self.text[j].any():
             return parse_times(self.cells[j])
-        return self.values[j] / (1000.0 if "ms" in _words(self.names[j]) else 1.0)
+        return self.values[j] / (1000.0 if "ms" in header_words(self.names[j]) else 1.0)
 
     def _date_and_clock(self, j: int, k: int) -> np.ndarray | None:
         """Columns ``j`` and ``k`` (a date and a time of day, in either order) read

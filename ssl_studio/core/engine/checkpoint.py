@@ -33,10 +33,23 @@ class CheckpointError(SSLStudioError):
     """A checkpoint is missing, damaged, foreign or unsafe."""
 
 
-def versions() -> dict[str, str]:
+# what reads the files, computes metrics and runs the exported programs (an export
+# records them beside the run's own software)
+EXPORT_PACKAGES = (
+    "pillow",
+    "pydicom",
+    "tifffile",
+    "onnx",
+    "onnxruntime",
+    "safetensors",
+)
+
+
+def versions(packages: tuple[str, ...] = ()) -> dict[str, str]:
     """The software a run's numbers depend on: the trainer's, and numpy and scikit-learn,
     which draw the seeded splits and fit the probes, choose k and C and compute the
-    metrics; the CPU threads torch used (a CPU run is reproducible with as many)."""
+    metrics; the CPU threads torch used (a CPU run is reproducible with as many). Besides,
+    the installed version of each of ``packages`` (left out when not installed)."""
     found = {
         "ssl_studio": __version__,
         "torch": str(torch.__version__),
@@ -45,10 +58,11 @@ def versions() -> dict[str, str]:
         "numpy": np.__version__,
         "torch_cpu_threads": str(torch.get_num_threads()),
     }
-    try:
-        found["scikit-learn"] = metadata.version("scikit-learn")
-    except metadata.PackageNotFoundError:  # (a dependency: only a broken install lacks it)
-        pass
+    for name in ("scikit-learn", *packages):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:  # (scikit-learn: only a broken install)
+            continue
     return found
 
 

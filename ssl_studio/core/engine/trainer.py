@@ -23,7 +23,8 @@ from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import remove_partial_writes
 from ssl_studio.core.engine.device import Precision, memory_mb
 from ssl_studio.core.engine.distributed import World
-from ssl_studio.core.engine.schedule import warmup_cosine
+from ssl_studio.core.engine.optimizer import NO_DECAY, build_optimizer
+from ssl_studio.core.engine.schedule import planned_steps
 from ssl_studio.core.engine.trainer_state import Checkpointing, Progress
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Epoch, Message, Reporter, Step, StopToken, ignore
@@ -48,28 +49,6 @@ class Recorder(Protocol):
     def metrics(self, rows: list[tuple[int, int, str, float]]) -> None: ...
     def checkpoint(self, step: int, epoch: int, path: Path, kind: str) -> None: ...
     def checkpoint_removed(self, path: Path) -> None: ...
-
-
-# Parameters (by the last part of their name) that weight decay would pull towards zero for
-# nothing: the ViT's class token and learned position embedding, MAE's and ts-patch's mask
-# token, ts-patch's learned positions. A position seen rarely (MAE hides 75 % of patches)
-# gets little gradient, so decay would wear its position information away (DeiT and MoCo v3
-# leave them out too).
-NO_DECAY = frozenset({"class_token", "pos_embedding", "mask_token", "pos"})
-
-
-def _decays(name: str, param: torch.Tensor, exempt: frozenset[str]) -> bool:
-    """Whether weight decay applies: not to biases and norms (1-D) nor to ``exempt``."""
-    return param.ndim > 1 and name.rsplit(".", 1)[-1] not in exempt
-
-
-def planned_steps(cfg: TrainConfig, batches_per_epoch: int) -> int:
-    """Optimiser steps of a whole run: ``cfg.steps``, else its epochs of
-    ``batches_per_epoch`` micro-batches (``cfg.accumulate`` to a step)."""
-    if cfg.steps:
-        return cfg.steps
-    per_epoch = max(1, batches_per_epoch // cfg.accumulate)
-    return max(1, (cfg.epochs or 1) * per_epoch)
 
 
 class Trainer(Checkpointing):
@@ -134,40 +113,8 @@ class Trainer(Checkpointing):
 
     def make_optimizer(self, exempt: frozenset[str]) -> None:
         """The optimiser and its learning-rate schedule, weight decay spared on the
-        parameters named in ``exempt`` (see ``_param_groups``)."""
-        groups = self._param_groups(exempt)
-        if self.cfg.optimizer == "sgd":
-            self.optimizer: torch.optim.Optimizer = torch.optim.SGD(
-                groups, lr=self.cfg.lr, momentum=self.cfg.momentum
-            )
-        else:
-            self.optimizer = torch.optim.AdamW(groups, lr=self.cfg.lr)
-        warmup = round(self.cfg.warmup_fraction * self.total)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: warmup_cosine(s, self.total, warmup)
-        )
-
-    def _param_groups(self, exempt: frozenset[str] = NO_DECAY) -> list[dict[str, Any]]:
-        """Weight decay except on biases, norms and the parameters named in ``exempt``
-        (tokens and position embeddings); a task with ``encoder_lr_scale`` (fine-tuning)
-        trains its encoder at that share of the learning rate."""
-        scale = float(getattr(self.task, "encoder_lr_scale", 1.0))
-        in_encoder = {id(q) for q in self.task.encoder.parameters()} if scale != 1.0 else set()
-        groups = []
-        for encoder_part in (False, True):
-            named = [
-                (name, q)
-                for name, q in self.task.named_parameters()
-                if q.requires_grad and (id(q) in in_encoder) == encoder_part
-            ]
-            lr = self.cfg.lr * (scale if encoder_part else 1.0)
-            decay = [q for name, q in named if _decays(name, q, exempt)]
-            no_decay = [q for name, q in named if not _decays(name, q, exempt)]
-            groups += [
-                {"params": decay, "weight_decay": self.cfg.weight_decay, "lr": lr},
-                {"params": no_decay, "weight_decay": 0.0, "lr": lr},
-            ]
-        return [g for g in groups if g["params"]]
+        parameters named in ``exempt`` (see optimizer.py)."""
+        self.optimizer, self.scheduler = build_optimizer(self.task, self.cfg, self.total, exempt)
 
     def total_steps(self) -> int:
         """Optimiser steps of the whole run (from steps, or from epochs)."""

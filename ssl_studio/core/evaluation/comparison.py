@@ -15,13 +15,7 @@ import numpy as np
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.bootstrap import interval
-from ssl_studio.core.evaluation.metrics import (
-    SCALARS,
-    bootstrap_weights,
-    point_metrics,
-    resampled_metrics,
-    resampling_units,
-)
+from ssl_studio.core.evaluation.metrics import SCALARS, Bootstrapped, bootstrapped
 
 LOWER_IS_BETTER = frozenset({"ece"})
 TENDENCY = 0.05  # a gap this large inside the uncertainty is called a tendency
@@ -50,20 +44,32 @@ def paired_difference(
     a model's metric is undefined); resamples where either is undefined are left out.
     The interval is widened to hold Δ itself if needed, as the report's are.
     """
-    y = np.asarray(y, np.int64)
     proba_a, proba_b = np.asarray(proba_a, np.float64), np.asarray(proba_b, np.float64)
     if proba_a.shape != proba_b.shape or proba_a.ndim != 2 or len(y) != len(proba_a):
         raise ConfigError("A paired comparison needs both models' probabilities of the same items.")
     if len(y) == 0:
         raise ConfigError("There are no examples to compare on.")
-    _, by_patient = resampling_units(len(y), groups)
-    weights = bootstrap_weights(len(y), n_boot, seed, groups if by_patient else None)
-    a, b = point_metrics(y, proba_a, threshold_a), point_metrics(y, proba_b, threshold_b)
-    sa = resampled_metrics(y, proba_a, weights, threshold_a) if n_boot else {}
-    sb = resampled_metrics(y, proba_b, weights, threshold_b) if n_boot else {}
-    resampled = "patients" if by_patient else "items"
+    same = {"n_boot": n_boot, "seed": seed, "groups": groups}
+    return paired_difference_of(
+        bootstrapped(y, proba_a, threshold=threshold_a, **same),
+        bootstrapped(y, proba_b, threshold=threshold_b, **same),
+    )
+
+
+def paired_difference_of(a: Bootstrapped, b: Bootstrapped) -> dict[str, Any]:
+    """``paired_difference`` of two models already scored by ``bootstrapped`` on the same
+    items with the same resamples (the same seed, n_boot and groups), as the fine-tune
+    job's reports scored them: no resample is computed again."""
+    if (
+        a.proba.shape != b.proba.shape
+        or not np.array_equal(a.y, b.y)
+        or (a.n_boot, a.seed, a.by_patient) != (b.n_boot, b.seed, b.by_patient)
+    ):
+        raise ConfigError("A paired comparison needs both models' probabilities of the same items.")
+    n_boot, seed = a.n_boot, a.seed
+    resampled = "patients" if a.by_patient else "items"
     out: dict[str, Any] = {
-        "n": int(len(y)),
+        "n": int(len(a.y)),
         "resampled": resampled,
         "n_boot": n_boot,
         "seed": seed,
@@ -71,8 +77,9 @@ def paired_difference(
         f"(seed {seed}), the same resamples for both models",
     }
     for name in SCALARS:  # (a difference is no proportion: never a Wilson interval)
-        value = None if a[name] is None or b[name] is None else a[name] - b[name]
-        out[name] = interval(value, sa[name] - sb[name] if n_boot else None)
+        pa, pb = a.point[name], b.point[name]
+        value = None if pa is None or pb is None else pa - pb
+        out[name] = interval(value, a.samples[name] - b.samples[name] if n_boot else None)
     return out
 
 

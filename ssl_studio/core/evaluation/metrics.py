@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,6 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from ssl_studio.core.config import sensitivity_target
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.bootstrap import (
     MIN_BOOT_PATIENTS,
@@ -33,6 +33,7 @@ from ssl_studio.core.evaluation.bootstrap import (
     scaled_size,
 )
 from ssl_studio.core.evaluation.per_class import per_class_report
+from ssl_studio.core.finetune_config import sensitivity_target
 
 SCALARS = (
     "accuracy",
@@ -180,16 +181,73 @@ def classification_report(
     0.56-0.93). With fewer than ``MIN_BOOT_PATIENTS`` patients (one patient resampled is
     always the same: a zero-width interval) items are resampled and ``note`` says so.
     """
+    scored = bootstrapped(y, proba, threshold=threshold, n_boot=n_boot, seed=seed, groups=groups)
+    return report_of(scored, classes)
+
+
+@dataclass(frozen=True)
+class Bootstrapped:
+    """One model's predictions on the test items scored once: the point metrics and the
+    metrics of every bootstrap resample. The report and the paired comparison with a
+    baseline both read it, so the resamples (the costly part: one AUC pass per class
+    over all of them) are computed once per model.
+
+    y [N] classes, proba [N, K] probabilities; samples: ``resampled_metrics`` of the
+    ``n_boot`` resamples drawn with ``seed`` ({} when ``n_boot`` is 0); patients: how
+    many patients the items come from, by_patient: whether whole patients are resampled.
+    """
+
+    y: np.ndarray
+    proba: np.ndarray
+    threshold: float | None
+    n_boot: int
+    seed: int
+    patients: int
+    by_patient: bool
+    point: dict[str, float | None]
+    samples: dict[str, np.ndarray] = field(repr=False)
+
+
+def bootstrapped(
+    y: np.ndarray,
+    proba: np.ndarray,
+    *,
+    threshold: float | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    groups: np.ndarray | None = None,
+) -> Bootstrapped:
+    """Score ``proba`` [N, K] against ``y`` [N] on the point and on ``n_boot`` resamples
+    (whole patients of ``groups`` [N] when they are enough, see ``classification_report``);
+    the same seed and groups give every model the same resamples."""
     y = np.asarray(y, np.int64)
     proba = np.asarray(proba, np.float64)
-    if proba.ndim != 2 or len(y) != len(proba) or proba.shape[1] != len(classes):
+    if proba.ndim != 2 or len(y) != len(proba):
         raise ConfigError("Metrics need one probability per class for every example.")
     if len(y) == 0:
         raise ConfigError("There are no examples to evaluate.")
-    point = point_metrics(y, proba, threshold)
     patients, by_patient = resampling_units(len(y), groups)
     weights = bootstrap_weights(len(y), n_boot, seed, groups if by_patient else None)
-    samples = resampled_metrics(y, proba, weights, threshold) if n_boot else {}
+    return Bootstrapped(
+        y=y,
+        proba=proba,
+        threshold=threshold,
+        n_boot=n_boot,
+        seed=seed,
+        patients=patients,
+        by_patient=by_patient,
+        point=point_metrics(y, proba, threshold),
+        samples=resampled_metrics(y, proba, weights, threshold) if n_boot else {},
+    )
+
+
+def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
+    """The ``classification_report`` of predictions already scored by ``bootstrapped``."""
+    y, proba, threshold = scored.y, scored.proba, scored.threshold
+    n_boot, seed, patients, samples = scored.n_boot, scored.seed, scored.patients, scored.samples
+    if proba.shape[1] != len(classes):
+        raise ConfigError("Metrics need one probability per class for every example.")
+    point, by_patient = scored.point, scored.by_patient
     out: dict[str, Any] = {
         "n": int(len(y)),
         "classes": list(classes),
@@ -294,7 +352,11 @@ def resampled_metrics(
     bins[np.arange(len(y)), which] = 1.0
     gap = weights @ (bins * correct[:, None]) - weights @ (bins * confidence[:, None])
     out["ece"] = np.abs(gap).sum(1) / total
-    each = np.stack([_weighted_auc(y == c, proba[:, c], weights) for c in range(k)], 1)
+    if k == 2:  # class 0's AUC mirrors class 1's (p0 = 1 - p1 ranks the items backwards)
+        auc = _weighted_auc(y == 1, proba[:, 1], weights)
+        each = np.stack([auc, auc], 1)
+    else:
+        each = np.stack([_weighted_auc(y == c, proba[:, c], weights) for c in range(k)], 1)
     out["class_roc_auc"] = each  # [B, K] one-vs-rest
     # two classes: the AUC of class 1's probability; more: the macro one-vs-rest mean,
     # defined only when every class is in the resample (NaN otherwise)

@@ -7,9 +7,9 @@ and hashes only.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from importlib import metadata
 from typing import Any
 
+from ssl_studio.core.engine.checkpoint import EXPORT_PACKAGES, versions
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import image_recipe
 from ssl_studio.core.export.training_match import describe_training
@@ -139,7 +139,7 @@ def build_card(
         "files": formats,
         "parity": parity,
         "versions": state.get("versions"),
-        "exported_with": export_versions(),
+        "exported_with": versions(EXPORT_PACKAGES),
         "data": state.get("data"),
         # the user's own words when given (card_details.py); the statement below stays
         "intended_use": details.get("intended_use") or RESEARCH_USE,
@@ -179,27 +179,6 @@ def pretraining_settings(
         "device": source.get("device"),
         "processes": source.get("world_size"),
     }
-
-
-def export_versions() -> dict[str, str]:
-    """The packages that read files, compute metrics and run the exported programs, as
-    installed when the export was made (training's own are in ``versions``)."""
-    found = {}
-    for name in (
-        "numpy",
-        "scikit-learn",
-        "pillow",
-        "pydicom",
-        "tifffile",
-        "onnx",
-        "onnxruntime",
-        "safetensors",
-    ):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
 
 
 def limitations(state: dict[str, Any]) -> str:

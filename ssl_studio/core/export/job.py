@@ -21,8 +21,9 @@ from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model, with_paired
 from ssl_studio.core.finetune.setup import labeled_data
-from ssl_studio.core.finetune.split_changes import held_out_changes, part_ids
+from ssl_studio.core.finetune.split_changes import held_out_changes
 from ssl_studio.core.project.layout import within
+from ssl_studio.core.project.split_file import SavedSplit, split_or_none
 from ssl_studio.core.project.store import Store
 
 PARITY_ITEMS = 8
@@ -50,9 +51,9 @@ def export_run(
             raise ConfigError(f"Fine-tuning run {run_id} is {run['status']}, not done.")
         run_dir = store.paths.root / run["folder"]
         classifier, state = load_model(run_dir / MODEL_FILE)
-        split = _saved_split(run_dir)  # (item ids of the run's train, val and test parts)
+        split = split_or_none(run_dir)  # (None: the card leaves out what it tells)
         items = store.items(run["dataset_id"])
-        train_ids = set(split.get("train", []))
+        train_ids = set(split.train) if split else set()
         trained = [i for i in items if i["id"] in train_ids]
         if state["spec"]["modality"] == "timeseries":  # predict reads CSVs as the import did
             reading = _series_reading(store, run, trained, state["spec"]["in_channels"])
@@ -112,16 +113,6 @@ def _refuse_project_internals(store: Store, out: Path) -> None:
             )
 
 
-def _saved_split(run_dir: Path) -> dict[str, Any]:
-    """The run's split.json ({"train", "val", "test": item ids, ...}); {} when it cannot
-    be read (the card then leaves out what it tells)."""
-    try:
-        split = json.loads((run_dir / "split.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return split if isinstance(split, dict) else {}
-
-
 def _series_reading(
     store: Store, run: dict[str, Any], items: list[dict[str, Any]], channels: int
 ) -> dict[str, Any]:
@@ -154,9 +145,9 @@ def _series_reading(
     }
 
 
-def _threshold_choice(state: dict[str, Any], split: dict[str, Any]) -> dict[str, Any]:
+def _threshold_choice(state: dict[str, Any], split: SavedSplit | None) -> dict[str, Any]:
     """How the run chose its threshold: the method and the number of validation items."""
-    val_items = len(split.get("val", [])) if split else None
+    val_items = len(split.val) if split else None
     return {"method": (state.get("config") or {}).get("threshold"), "val_items": val_items}
 
 
@@ -165,7 +156,7 @@ def _data_facts(
     run: dict[str, Any],
     state: dict[str, Any],
     source: dict[str, Any],
-    split: dict[str, Any],
+    split: SavedSplit | None,
     items: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """For the card's data section: the datasets by name, and, when the encoder was
@@ -178,11 +169,11 @@ def _data_facts(
         "dataset": names.get(run.get("dataset_id"), state.get("dataset")),
         "pretraining_dataset": names.get(source.get("dataset_id")),
     }
-    folds = split.get("folds") or []
-    # cross-validation scores every labeled item out-of-fold; its "test" part is empty
-    test = part_ids(split, "folds" if folds else "test")
-    if test is None:
+    if split is None:
         return facts
+    folds = split.folds or []
+    # cross-validation scores every labeled item out-of-fold; its "test" part is empty
+    test = split.ids("folds" if folds else "test") or []
     facts["split"] = {"folds": len(folds), "scored_items": len(test)}
     same = source.get("dataset_id") == run.get("dataset_id") in names
     if source.get("kind") != "pretrain" or not same:
@@ -209,15 +200,17 @@ def _baseline(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _real_inputs(
-    store: Store, state: dict[str, Any], split: dict[str, Any]
+    store: Store, state: dict[str, Any], split: SavedSplit | None
 ) -> tuple[np.ndarray, ...] | None:
     """A few held-out items as model inputs (for the parity check; kept in memory)."""
+    if split is None:
+        return None
     try:
         spec = state["spec"]
         data = labeled_data(
             store, state["dataset"], state["label_set"], spec, state["series_length"], None
         )
-        test_ids = split["test"][:PARITY_ITEMS]
+        test_ids = split.test[:PARITY_ITEMS]
         where = {int(i): p for p, i in enumerate(data.ids)}
         positions = np.array([where[i] for i in test_ids if i in where], np.int64)
         if len(positions) == 0:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ssl_studio.core.config import LABEL_EFFICIENCY_KS, FinetuneConfig, to_dict
+from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.errors import ConfigError
@@ -29,6 +29,7 @@ from ssl_studio.core.events import Message, Progress, Reporter, StopToken
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.protocols import fit_protocol
 from ssl_studio.core.finetune.setup import prepare, recommended_protocol
+from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS, FinetuneConfig
 from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store
 

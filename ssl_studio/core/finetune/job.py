@@ -17,14 +17,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from ssl_studio.core.config import FinetuneConfig, to_dict
+from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.data_fingerprint import fingerprint
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.evaluation.comparison import paired_difference
-from ssl_studio.core.evaluation.metrics import classification_report, headline, pick_threshold
+from ssl_studio.core.evaluation.comparison import paired_difference_of
+from ssl_studio.core.evaluation.metrics import (
+    Bootstrapped,
+    bootstrapped,
+    headline,
+    pick_threshold,
+    report_of,
+)
 from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_caveat
 from ssl_studio.core.evaluation.splits import Split
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
@@ -34,8 +40,10 @@ from ssl_studio.core.finetune.protocols import Fitted, fit_protocol
 from ssl_studio.core.finetune.saved import MODEL_FILE, save_model
 from ssl_studio.core.finetune.setup import prepare, recommended_protocol, reused_split
 from ssl_studio.core.finetune.split_changes import recorded_hashes
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.pretrain import StoreRecorder
 from ssl_studio.core.pretrain_setup import rebuild_task
+from ssl_studio.core.project.split_file import SPLIT_FILE
 from ssl_studio.core.project.store import Store
 
 JOB = "finetune"
@@ -50,9 +58,9 @@ class FineTuning:
         self.report = report if self.world.is_main else ignore
         self.stop = stop
         self.patients_apart = cfg.group_by_patient  # False: split by item (see _split)
-        # run id -> (positions [n], test probabilities [n, K], threshold) until the
-        # baseline's are known too (the paired comparison needs both)
-        self.scored: dict[int, tuple[np.ndarray, np.ndarray, float | None]] = {}
+        # run id -> (positions [n], the test predictions scored with their resamples)
+        # until the baseline's are known too (the paired comparison reads both)
+        self.scored: dict[int, tuple[np.ndarray, Bootstrapped]] = {}
 
     def run(self) -> dict[str, Any]:
         cfg = self.cfg
@@ -84,7 +92,7 @@ class FineTuning:
                         "test": baseline.get("test"),
                     }
                     if main:
-                        self._versus_baseline(store, result, baseline["run_id"], data)
+                        self._versus_baseline(store, result, baseline["run_id"])
                         # its own duration stays its own (not the baseline's too)
                         store.update_run_summary(result["run_id"], _summary(result))
             finally:
@@ -198,7 +206,7 @@ class FineTuning:
         (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2), encoding="utf-8")
         kept = {} if self.patients_apart else {"patients_kept_apart": False}  # (saved.py)
         parts = split.to_dict(data.ids)  # (+ its held-out items' hashes: split_changes.py)
-        (run_dir / "split.json").write_text(
+        (run_dir / SPLIT_FILE).write_text(
             json.dumps({**parts, **kept, **recorded_hashes(parts, data.items)}), encoding="utf-8"
         )
         counts = _class_counts(data, split.train)
@@ -297,14 +305,14 @@ class FineTuning:
         else:
             positions = split.test
             test_p = predict_proba(model, data, positions, device)
-        report = classification_report(
+        test_scores = bootstrapped(
             data.y[positions],
             test_p,
-            data.classes,
             threshold=threshold,
             n_boot=cfg.n_boot,
             groups=data.groups[positions],
         )
+        report = report_of(test_scores, data.classes)
         report["evaluation"] = result["evaluation"]
         if split.note:  # the test share is not the one asked for: whole patients
             report["note"] = " ".join(filter(None, (split.note, report.get("note"))))
@@ -349,28 +357,17 @@ class FineTuning:
         self.report(Message(JOB, f"Run {run_id} ({result['protocol']}): {headline(report)}."))
         result["threshold"] = threshold
         result["test"] = report
-        self.scored[run_id] = (positions, test_p, threshold)
+        self.scored[run_id] = (positions, test_scores)
         return result
 
-    def _versus_baseline(
-        self, store: Store, result: dict[str, Any], base_id: int, data: LabeledData
-    ) -> None:
+    def _versus_baseline(self, store: Store, result: dict[str, Any], base_id: int) -> None:
         """The paired bootstrap of fine-tuned minus baseline on the same test items (or
         the same pooled out-of-fold items), kept in the fine-tuned run's report and its
         evaluation.json as ``versus_baseline``; nothing when either was not scored."""
         mine, theirs = self.scored.get(result["run_id"]), self.scored.get(base_id)
         if mine is None or theirs is None or not np.array_equal(mine[0], theirs[0]):
             return
-        positions = mine[0]
-        paired = paired_difference(
-            data.y[positions],
-            mine[1],
-            theirs[1],
-            threshold_a=mine[2],
-            threshold_b=theirs[2],
-            n_boot=self.cfg.n_boot,
-            groups=data.groups[positions],
-        )
+        paired = paired_difference_of(mine[1], theirs[1])  # the reports' own resamples
         report = result["test"]
         report["versus_baseline"] = {"baseline_run_id": base_id, **paired}
         path = store.paths.run_folder(result["run_id"]) / "evaluation.json"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.evaluation.patient_groups import item_groups
 from ssl_studio.core.evaluation.splits import (
     Split,
@@ -19,6 +18,7 @@ from ssl_studio.core.evaluation.splits import (
     split_labeled,
 )
 from ssl_studio.core.finetune.data import positive_class
+from ssl_studio.core.finetune_config import FinetuneConfig
 
 CV_BELOW = 10  # cross-validate automatically when a class has fewer labeled patients
 CV_FOLDS = 5

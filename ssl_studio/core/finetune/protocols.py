@@ -24,7 +24,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.config_check import replaced
 from ssl_studio.core.data.series_batches import channel_statistics
 from ssl_studio.core.engine.distributed import World
@@ -39,6 +38,7 @@ from ssl_studio.core.finetune.classifier import (
     linear_from_logistic,
 )
 from ssl_studio.core.finetune.data import LabeledData
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.models.series import SeriesEncoder
 from ssl_studio.core.transforms.image_augment import ImageAugment
 from ssl_studio.core.transforms.image_defaults import default_augment

@@ -24,6 +24,7 @@ from ssl_studio.core.finetune.split_changes import (
     changes,
     unchecked_sentence,
 )
+from ssl_studio.core.project.split_file import read_split
 from ssl_studio.core.project.store import Store
 
 MODEL_FILE = "model.pt"
@@ -100,25 +101,25 @@ def evaluate_run(
     data.classes = list(spec["classes"])
     # a run split by item (group_by_patient off) may have trained on other items of the
     # patients it is tested on here: resampled by item, and the report says so
-    saved = json.loads((run_dir / "split.json").read_text(encoding="utf-8"))
+    saved = read_split(run_dir)
     # (split.json says so too for a run that reused the split of a run split by item)
     by_item = own_items and (
         (state.get("config") or {}).get("group_by_patient") is False
-        or saved.get("patients_kept_apart") is False
+        or saved.patients_kept_apart is False
     )
     if by_item:
         data.groups = item_groups(len(data.y))
     evaluation, since = "test split", {}
     if own_split:
         since = changes(saved, data.items)  # (empty for runs that recorded no hashes)
-        if "folds" in saved:  # the pooled out-of-fold figures cannot be recomputed
+        if saved.folds is not None:  # the pooled out-of-fold figures cannot be recomputed
             stored = json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
             return _with_changes(stored, since, run_id)
-        ids = saved["test"]
+        ids = saved.test
         where = {int(i): p for p, i in enumerate(data.ids)}
         positions = np.array([where[i] for i in ids if i in where], np.int64)
     else:
-        seen = set(saved["train"]) | set(saved.get("val", [])) if own_items else set()
+        seen = set(saved.train) | set(saved.val) if own_items else set()
         positions = np.array([p for p, i in enumerate(data.ids) if i not in seen], np.int64)
         evaluation = f"dataset {name}" + (
             f" (its {len(positions)} labeled items the run never trained or tuned on)"
@@ -147,8 +148,8 @@ def evaluate_run(
         groups=data.groups[positions],
     )
     report["evaluation"] = evaluation
-    if own_split and saved.get("note"):  # the test share is not the one asked for
-        report["note"] = " ".join(filter(None, (saved["note"], report.get("note"))))
+    if own_split and saved.note:  # the test share is not the one asked for
+        report["note"] = " ".join(filter(None, (saved.note, report.get("note"))))
     if own_split and changed(since):  # the data changed since: other figures, told so
         said = changed_sentence(since, run_id, "these figures are not the stored ones.")
         report["data_changed"] = {**since, "note": said}
@@ -157,7 +158,7 @@ def evaluate_run(
         add_caveat(report)
     if state["threshold"] is not None:  # chosen at fine-tuning, on its validation items
         method = (state.get("config") or {}).get("threshold")
-        report["threshold_choice"] = {"method": method, "val_items": len(saved.get("val", []))}
+        report["threshold_choice"] = {"method": method, "val_items": len(saved.val)}
     if not own_split:
         return report
     # (items that could not be checked leave the figures as they are: said after pairing)

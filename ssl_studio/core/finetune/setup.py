@@ -4,20 +4,20 @@ label-efficiency jobs and by the export."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.patient_groups import item_groups
 from ssl_studio.core.evaluation.splits import Split, group_ids
 from ssl_studio.core.finetune.data import LabeledData, positive_class
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.labels import label_set_to_use
 from ssl_studio.core.pretrain import USABLE_STATUSES, latest_checkpoint
+from ssl_studio.core.project.split_file import SPLIT_FILE, read_split
 from ssl_studio.core.project.store import Store
 
 LINEAR_UP_TO = 25  # labels per class up to which "auto" picks the linear probe
@@ -105,11 +105,11 @@ def reused_split(store: Store, run_id: int, data: LabeledData) -> Split:
     """The split of an earlier fine-tuning run, as positions in ``data`` (items that have
     lost their label are left out; newly labeled items join no part)."""
     run = store.run(run_id)
-    path = store.paths.root / run["folder"] / "split.json" if run else None
-    if path is None or not path.is_file():
+    run_dir = store.paths.root / run["folder"] if run else None
+    if run_dir is None or not (run_dir / SPLIT_FILE).is_file():
         raise ConfigError(f"Run {run_id} has no split to reuse; pick a fine-tuning run.")
-    saved = json.loads(path.read_text(encoding="utf-8"))
-    if "folds" in saved:
+    saved = read_split(run_dir)
+    if saved.folds is not None:
         raise ConfigError(
             f"Run {run_id} was cross-validated, so it has no test split to reuse (its "
             "model trained on every label). Cross-validate again with the same --seed and "
@@ -117,10 +117,10 @@ def reused_split(store: Store, run_id: int, data: LabeledData) -> Split:
         )
     where = {int(i): p for p, i in enumerate(data.ids)}
     parts = {
-        k: np.array(sorted(where[i] for i in saved[k] if i in where), np.int64)
+        k: np.array(sorted(where[i] for i in saved.ids(k) or [] if i in where), np.int64)
         for k in ("train", "val", "test")
     }
-    return Split(parts["train"], parts["val"], parts["test"], note=saved.get("note"))
+    return Split(parts["train"], parts["val"], parts["test"], note=saved.note)
 
 
 def chosen_label_set(store: Store, dataset_name: str, name: str) -> str:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ssl_studio.core.project.split_file import SavedSplit
+
 PARTS = ("test", "val", "folds")
 _WORDS = {"test": "test", "val": "validation", "folds": "cross-validated"}
 
@@ -42,16 +44,19 @@ def recorded_hashes(split: Mapping[str, Any], items: Iterable[Mapping[str, Any]]
     return {"content": content} if content else {}
 
 
-def changes(saved: Mapping[str, Any], items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def changes(saved: SavedSplit | None, items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Per part of a saved split that recorded hashes: ``{"items": n, "changed": k,
     "gone": m, "unchecked": u}`` (k: items whose data differs now, m: items no longer
     usable, u: usable items recorded without a hash, which cannot be checked); ``items``:
-    the usable items now. Empty when the split recorded none (older runs)."""
-    recorded = saved.get("content") or {}
+    the usable items now. Empty when the split recorded none (older runs), or there is
+    no split to read (None)."""
+    if saved is None:
+        return {}
+    recorded = saved.content
     now = {int(i["id"]): i.get("content_hash") for i in items}
     found: dict[str, Any] = {}
     for part in PARTS:
-        ids, hashes = part_ids(saved, part), recorded.get(part)
+        ids, hashes = saved.ids(part), recorded.get(part)
         if ids is None or hashes is None or len(ids) != len(hashes):
             continue
         gone = sum(1 for i in ids if i not in now)
@@ -104,7 +109,7 @@ def unchecked_sentence(found: Mapping[str, Any], run_id: int) -> str | None:
 
 
 def held_out_changes(
-    run_id: int, saved: Mapping[str, Any], items: Iterable[Mapping[str, Any]]
+    run_id: int, saved: SavedSplit | None, items: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """For a model card's data facts: ``{"test_items_changed": {part counts, "note"}}``
     when held-out items of the run changed or went since it was tested, or could not be

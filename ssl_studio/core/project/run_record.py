@@ -3,11 +3,11 @@ reproducing or defending its result needs, from the project alone."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.project.split_file import PARTS, split_or_none
 from ssl_studio.core.project.store import Store
 
 RECORD_FORMAT = 1  # bump when a key changes meaning; keys are only ever added
@@ -16,14 +16,12 @@ RECORD_FORMAT = 1  # bump when a key changes meaning; keys are only ever added
 def _split_sizes(folder: Path) -> dict[str, Any] | None:
     """How many items each part of a fine-tuning run's split holds (split.json; item ids
     are left out: the counts say how it was split, the ids are in the file)."""
-    path = folder / "split.json"
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    saved = split_or_none(folder)
+    if saved is None:
         return None
-    sizes = {part: len(saved.get(part) or []) for part in ("train", "val", "test")}
-    if saved.get("folds"):
-        sizes["folds"] = [len(fold) for fold in saved["folds"]]
+    sizes: dict[str, Any] = {part: len(saved.ids(part) or []) for part in PARTS}
+    if saved.folds:
+        sizes["folds"] = [len(fold) for fold in saved.folds]
     return sizes
 
 

@@ -30,6 +30,7 @@ from ssl_studio.core.config import (
     default_batch_and_lr,
 )
 from ssl_studio.core.data.import_tally import ANYWAY_APP, partial_import_note
+from ssl_studio.core.image_upsampling import upsampled_sentence, upsamples
 from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import describe_tasks
@@ -262,13 +263,9 @@ class PretrainForm(QScrollArea):
         cached = found.get("cache_size") if found.get("modality") == "image" else None
         preset = PRESET_VALUES.get(self.preset.currentData(), ("", 0))[1]
         size = self.image_size.value() or preset
-        whose = "these" if self.image_size.value() else "this preset's"
-        text = (
-            f"The images are cached at {cached} px, so {whose} {size} px training "
-            "views are upsampled from them: slower, with no more detail."
-            if cached and size > cached
-            else ""
-        )
+        views = "these" if self.image_size.value() else "this preset's"
+        views += " training views"
+        text = upsampled_sentence(cached, size, views) if upsamples(cached, size) else ""
         self.image_size.setToolTip(
             f"Side of the training views; the preset's is {preset} px"
             + (f", the images are cached at {cached} px." if cached else ".")

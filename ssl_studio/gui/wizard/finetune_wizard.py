@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QWidget, QWizard
 
-from ssl_studio.core.config import FinetuneConfig, finetune_train_defaults
+from ssl_studio.core.finetune_config import FinetuneConfig, finetune_train_defaults
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.screen_fit import fit_to_screen

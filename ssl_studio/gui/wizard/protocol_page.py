@@ -14,11 +14,11 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ssl_studio.core.config import PROTOCOLS, FinetuneConfig
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.finetune.data import positive_class
 from ssl_studio.core.finetune.plan import CV_BELOW, planned_folds, training_labels_per_class
 from ssl_studio.core.finetune.setup import recommended_protocol
+from ssl_studio.core.finetune_config import PROTOCOLS, FinetuneConfig
 from ssl_studio.gui.wizard.operating_point import OperatingPoint
 
 if TYPE_CHECKING:

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ssl_studio.core.config import LABEL_EFFICIENCY_KS
 from ssl_studio.core.evaluation.comparison import verdict
 from ssl_studio.core.evaluation.metrics import metric_title
 from ssl_studio.core.evaluation.report_text import (
@@ -33,6 +32,7 @@ from ssl_studio.core.evaluation.report_text import (
 )
 from ssl_studio.core.events import Stopped
 from ssl_studio.core.finetune.efficiency import curve_measure
+from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS
 from ssl_studio.core.jobs import label_efficiency
 from ssl_studio.gui.live_plot import LivePlot, curve_pen
 from ssl_studio.gui.tables import fill_table, make_table

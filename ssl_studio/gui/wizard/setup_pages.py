@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.evaluation.patient_groups import (
     ITEM_SPLIT_CAVEAT,
@@ -28,6 +27,7 @@ from ssl_studio.core.evaluation.patient_groups import (
 )
 from ssl_studio.core.evaluation.splits import group_ids
 from ssl_studio.core.finetune.plan import CV_BELOW, planned_folds
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.label_export import label_names
 from ssl_studio.core.labels import (
     MIN_PER_CLASS,

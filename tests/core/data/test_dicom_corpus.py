@@ -177,7 +177,8 @@ def test_no_identifier_in_anything_the_whole_journey_writes(imported, tmp_path):
     """Pretrain, label, fine-tune, export and predict on the clinical corpus, then scan the
     project (database, cache, run folders, checkpoints, logs), the export (weights, model
     card, golden inputs) and the predictions CSV for every identifier of the sources."""
-    from ssl_studio.core.config import FinetuneConfig, PretrainConfig, TrainConfig
+    from ssl_studio.core.config import PretrainConfig, TrainConfig
+    from ssl_studio.core.finetune_config import FinetuneConfig
     from ssl_studio.core.jobs import export, finetune, predict, pretrain
     from ssl_studio.core.labels import set_labels
 

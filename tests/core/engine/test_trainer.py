@@ -11,6 +11,7 @@ from torch import nn
 
 from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ssl_studio.core.engine.optimizer import param_groups
 from ssl_studio.core.engine.schedule import warmup_cosine
 from ssl_studio.core.engine.trainer import Trainer, TrainingError
 from ssl_studio.core.events import Checkpoint, Epoch, Message, Step, StopToken
@@ -441,7 +442,10 @@ def test_weight_decay_leaves_tokens_and_position_embeddings_alone(tmp_path, back
     )
     names = {id(q): name for name, q in task.named_parameters()}
     decayed = {
-        names[id(q)] for g in trainer._param_groups() if g["weight_decay"] for q in g["params"]
+        names[id(q)]
+        for g in param_groups(task, trainer.cfg)
+        if g["weight_decay"]
+        for q in g["params"]
     }
     kept = {"mask_token", "encoder.class_token", "encoder.encoder.pos_embedding"}
     kept = kept if backbone == "vit-tiny" else {"mask_token", "encoder.mask_token", "encoder.pos"}

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.comparison import paired_difference, verdict
 from ssl_studio.core.evaluation.metrics import bootstrap_weights, classification_report
 
@@ -91,3 +92,92 @@ def test_whole_patients_are_resampled_as_the_report_does():
     report = classification_report(y, a, ["n", "p"], groups=groups, n_boot=50)
     assert paired["resampled"] == report["resampled"] == "patients"
     assert paired_difference(y, a, b, groups=np.zeros(60), n_boot=50)["resampled"] == "items"
+
+
+def _old_paired_difference(y, proba_a, proba_b, n_boot, seed, groups=None):
+    """The paired comparison as it was before it read the reports' resamples: both
+    models' resamples scored again (kept here to prove the figures did not move)."""
+    from ssl_studio.core.evaluation.bootstrap import interval
+    from ssl_studio.core.evaluation.metrics import (
+        SCALARS,
+        point_metrics,
+        resampled_metrics,
+        resampling_units,
+    )
+
+    _, by_patient = resampling_units(len(y), groups)
+    weights = bootstrap_weights(len(y), n_boot, seed, groups if by_patient else None)
+    a, b = point_metrics(y, proba_a), point_metrics(y, proba_b)
+    sa, sb = resampled_metrics(y, proba_a, weights), resampled_metrics(y, proba_b, weights)
+    out = {}
+    for name in SCALARS:
+        value = None if a[name] is None or b[name] is None else a[name] - b[name]
+        out[name] = interval(value, sa[name] - sb[name])
+    return out
+
+
+@pytest.mark.parametrize("groups", [None, np.arange(200) // 4])
+def test_the_comparison_of_the_reports_resamples_has_the_same_figures(groups):
+    """The fine-tune job compares the two reports' own resamples: every figure is the
+    one the comparison made when it scored both models again (bit for bit)."""
+    from ssl_studio.core.evaluation.comparison import paired_difference_of
+    from ssl_studio.core.evaluation.metrics import bootstrapped, report_of
+
+    y, a, b = _two_models()
+    scored_a = bootstrapped(y, a, n_boot=300, seed=5, groups=groups)
+    scored_b = bootstrapped(y, b, n_boot=300, seed=5, groups=groups)
+    reused = paired_difference_of(scored_a, scored_b)
+    assert reused == paired_difference(y, a, b, n_boot=300, seed=5, groups=groups)
+    old = _old_paired_difference(y, a, b, 300, 5, groups)
+    for name, entry in old.items():
+        assert reused[name] == entry, name
+    # and the report made from the same scores is the report of the plain call
+    report = report_of(scored_a, ["n", "p"])
+    assert report == classification_report(y, a, ["n", "p"], n_boot=300, seed=5, groups=groups)
+
+
+def test_a_comparison_of_different_resamples_is_refused():
+    from ssl_studio.core.evaluation.comparison import paired_difference_of
+    from ssl_studio.core.evaluation.metrics import bootstrapped
+
+    y, a, b = _two_models()
+    with pytest.raises(ConfigError, match="same items"):
+        paired_difference_of(
+            bootstrapped(y, a, n_boot=50, seed=1), bootstrapped(y, b, n_boot=50, seed=2)
+        )
+
+
+def test_a_fine_tune_with_baseline_scores_each_models_resampled_auc_once(monkeypatch):
+    """Two reports and their paired comparison: one AUC pass over the resamples per model
+    (binary: class 0's one-vs-rest AUC is class 1's mirror); K passes for K classes."""
+    from ssl_studio.core.evaluation import metrics
+    from ssl_studio.core.evaluation.comparison import paired_difference_of
+
+    calls = []
+    real = metrics._weighted_auc
+    monkeypatch.setattr(metrics, "_weighted_auc", lambda *args: calls.append(1) or real(*args))
+    y, a, b = _two_models()
+    scored_a = metrics.bootstrapped(y, a, n_boot=100)
+    scored_b = metrics.bootstrapped(y, b, n_boot=100)
+    metrics.report_of(scored_a, ["n", "p"]), metrics.report_of(scored_b, ["n", "p"])
+    paired_difference_of(scored_a, scored_b)
+    assert len(calls) == 2
+    calls.clear()
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(3), 90)
+    metrics.classification_report(np.arange(90) % 3, proba, list("abc"), n_boot=20)
+    assert len(calls) == 3
+
+
+def test_class_zeros_resampled_auc_is_the_mirror_of_class_ones():
+    from ssl_studio.core.evaluation.metrics import _weighted_auc, resampled_metrics
+
+    y, a, _ = _two_models()
+    weights = bootstrap_weights(len(y), 200, 0)
+    each = resampled_metrics(y, a, weights)["class_roc_auc"]
+    own = _weighted_auc(y == 0, a[:, 0], weights)  # class 0 scored on its own
+    np.testing.assert_allclose(each[:, 0], own, rtol=1e-12)
+    report = classification_report(y, a, ["n", "p"], n_boot=200)
+    zero, one = (report["per_class"][c]["roc_auc"] for c in (0, 1))
+    assert zero["value"] == pytest.approx(one["value"])
+    assert (zero["low"], zero["high"]) == (one["low"], one["high"])

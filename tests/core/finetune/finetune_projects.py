@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig, TrainConfig
+from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
+from ssl_studio.core.finetune_config import FinetuneConfig
 
 
 def write_shapes(folder, n=40, size=32, seed=0):

@@ -12,10 +12,11 @@ import pytest
 from finetune_projects import quick_train
 from pydicom.uid import generate_uid
 
-from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig
+from ssl_studio.core.config import ImportConfig, PretrainConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT
 from ssl_studio.core.events import Message
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import (
     create_project,
     evaluate,

@@ -11,10 +11,11 @@ import torch
 from finetune_projects import quick_train
 from safetensors.torch import load_file
 
-from ssl_studio.core.config import FinetuneConfig, PretrainConfig
+from ssl_studio.core.config import PretrainConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.export.writer import TOLERANCE, wrap
 from ssl_studio.core.finetune.classifier import build_classifier
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import export, finetune, pretrain
 from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.pretrain import latest_checkpoint

@@ -10,9 +10,9 @@ import pytest
 from finetune_projects import quick_train
 
 from ssl_studio.cli import main
-from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS, RESEARCH_USE
 from ssl_studio.core.export.card_details import CardDetails, remembered_card_details
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import export, finetune
 from ssl_studio.core.labels import labels_from_folders
 

@@ -9,7 +9,8 @@ import json
 
 from finetune_projects import quick_train, write_shapes
 
-from ssl_studio.core.config import FinetuneConfig, ImportConfig, PretrainConfig
+from ssl_studio.core.config import ImportConfig, PretrainConfig
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import create_project, evaluate, export, finetune, import_data, pretrain
 from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.project.store import Store

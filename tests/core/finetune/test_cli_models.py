@@ -216,8 +216,8 @@ def test_a_label_efficiency_curve_names_its_measure_and_what_auto_chose(image_pr
 
 
 def test_impossible_curve_settings_are_refused_before_any_run(image_project, capsys):
-    from ssl_studio.core.config import FinetuneConfig
     from ssl_studio.core.errors import ConfigError
+    from ssl_studio.core.finetune_config import FinetuneConfig
     from ssl_studio.core.jobs import label_efficiency
     from ssl_studio.core.project.store import Store
 

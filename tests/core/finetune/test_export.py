@@ -20,11 +20,11 @@ from finetune_projects import export_series_model, quick_train
 from safetensors import safe_open
 from safetensors.torch import load_file
 
-from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
 from ssl_studio.core.export.writer import TOLERANCE
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import export, finetune, predict
 from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.project.store import Store

@@ -13,10 +13,10 @@ import textwrap
 import pytest
 from finetune_projects import quick_train
 
-from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import Message
 from ssl_studio.core.export.work_folder import LOCK
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import export, finetune, predict
 from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.project.lock import WriteLock

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from finetune_projects import quick_train
 
-from ssl_studio.core.config import FinetuneConfig
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import export, finetune, predict
 from ssl_studio.core.labels import set_labels
 from ssl_studio.core.project.store import Store

@@ -10,10 +10,11 @@ import pytest
 import torch
 from finetune_projects import quick_train, write_shapes
 
-from ssl_studio.core.config import FinetuneConfig, ImportConfig
+from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import Progress, Step, StopToken
 from ssl_studio.core.finetune.data import positive_class
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import evaluate, export, finetune, import_data, label_efficiency
 from ssl_studio.core.labels import labels_from_folders, set_labels
 from ssl_studio.core.pretrain import latest_checkpoint

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.finetune.plan import training_labels_per_class
 from ssl_studio.core.finetune.setup import recommended_protocol
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import finetune
 from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.project.store import Store

@@ -16,10 +16,10 @@ from finetune_projects import quick_train
 from PIL import Image
 
 from ssl_studio.cli import main
-from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import Message
 from ssl_studio.core.export.training_match import image_note
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import export, finetune, predict
 from ssl_studio.core.labels import labels_from_folders
 

@@ -10,8 +10,8 @@ import pytest
 from finetune_projects import quick_train
 
 from ssl_studio.cli import main
-from ssl_studio.core.config import FinetuneConfig
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import finetune
 from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.project.run_record import run_record

@@ -69,7 +69,7 @@ def test_a_from_scratch_model_s_card_does_not_say_it_was_pretrained(series_proje
 
     from finetune_projects import quick_train
 
-    from ssl_studio.core.config import FinetuneConfig
+    from ssl_studio.core.finetune_config import FinetuneConfig
     from ssl_studio.core.jobs import export, finetune
 
     project, run = series_project

@@ -7,7 +7,8 @@ import itertools
 import pytest
 import torch
 
-from ssl_studio.core.config import from_dict, to_dict
+from ssl_studio.core.config import from_dict
+from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.transforms.image_augment import (
     ImageAugment,

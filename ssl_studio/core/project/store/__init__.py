@@ -14,6 +14,7 @@ from ssl_studio.core.project.store.import_history import ImportHistory
 from ssl_studio.core.project.store.import_report import ImportReport
 from ssl_studio.core.project.store.imports import FileRow, ImportRecords
 from ssl_studio.core.project.store.item_table import ItemTable, ItemTables
+from ssl_studio.core.project.store.items import ItemRecords
 from ssl_studio.core.project.store.path_redaction import PathRedaction
 from ssl_studio.core.project.store.removals import RemovalRecords
 from ssl_studio.core.project.store.runs import RunRecords
@@ -25,6 +26,7 @@ __all__ = ["FileRow", "ItemTable", "Store", "folder_bytes", "now"]
 class Store(
     DatasetRecords,
     ImportRecords,
+    ItemRecords,
     ItemTables,
     ImportHistory,
     ImportReport,
