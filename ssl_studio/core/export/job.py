@@ -15,7 +15,7 @@ from ssl_studio.core.data.series_channels import named
 from ssl_studio.core.data_fingerprint import same_data
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
-from ssl_studio.core.export.card_details import CardDetails, stored_details
+from ssl_studio.core.export.card_details import CardDetails, refuse_patient_ids, stored_details
 from ssl_studio.core.export.preprocess import RATE_TOLERANCE
 from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
@@ -41,7 +41,8 @@ def export_run(
     (raises events.Stopped when ``stop`` is set before the folder is complete). A used
     ``out`` or an unknown format is refused before anything is announced or read. The
     card holds ``details`` when given (and the project keeps them once the export is
-    written), else the details the project keeps."""
+    written), else the details the project keeps; either is refused when it holds the
+    patient ID of a patient of the project (card_identifiers.py)."""
     check_export_place(Path(out), formats)
     with Store.open(project, write=True, purpose="ssl-studio export") as store:
         _refuse_project_internals(store, Path(out))
@@ -65,6 +66,7 @@ def export_run(
         facts = _data_facts(store, run, state, source, split, items)
         state = {**state, "data": {**facts, **held_out_changes(run_id, split, items)}}
         given = details if details is not None else stored_details(store.card_details())
+        refuse_patient_ids(store, given)  # (kept ones too: saved before this check existed)
         state = {**state, "card_details": given.to_dict()}
         baseline = _baseline(store, run)
         if state.get("test"):  # (the paired comparison, added once the baseline was scored)
