@@ -40,8 +40,12 @@ def interval(
     ``value`` itself (a statistic biased in resamples, as the ECE, which only grows with
     the noise of a resample, can leave its own value outside: never claim more
     certainty). A proportion of ``size`` independent tests (0: not a proportion) that is
-    0 or 1 in every resample gets the Wilson interval instead. No interval when the value
-    is undefined or no resample defines it."""
+    0 or 1 in every resample gets the Wilson interval instead: the one rule for a figure
+    whose bootstrap has no width (a perfect accuracy, sensitivity or ROC AUC: every
+    resample of a perfect score is perfect), so no report, card or window shows
+    [1.000, 1.000]; metrics._proportion_size says what counts as a test (for the AUC,
+    the smaller class's items). No interval when the value is undefined or no resample
+    defines it."""
     low = high = None
     finite = resampled[np.isfinite(resampled)] if resampled is not None else np.empty(0)
     if value is not None and len(finite):
