@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.config import LABEL_EFFICIENCY_KS
-from ssl_studio.core.evaluation.comparison import verdict
+from ssl_studio.core.evaluation.comparison import difference_text, paired_how, verdict
 from ssl_studio.core.evaluation.metrics import metric_title
 from ssl_studio.core.evaluation.report_text import (
     PER_CLASS_COLUMNS,
@@ -171,14 +171,14 @@ class ResultsPage(QWizardPage):
             f"({test.get('evaluation', 'test split')}): {name} {with_interval(test.get(key))}"
         )
         if base.get(key, {}).get("value") is not None:
-            paired = (test.get("versus_baseline") or {}).get(key)
+            versus = test.get("versus_baseline") or {}
+            paired = versus.get(key)
             reading = verdict(test[key], base[key], paired, key)
             text += f"; from scratch {with_interval(base.get(key))}."
             if paired and paired.get("low") is not None:
                 text += (
-                    f" Fine-tuned minus from scratch: {paired['value']:+.3f}  "
-                    f"[{paired['low']:+.3f}, {paired['high']:+.3f}] (paired: the same "
-                    "resamples of the test items for both)."
+                    f" Fine-tuned minus from scratch: {difference_text(paired)} "
+                    f"({paired_how(versus)})."
                 )
             text += f"<br><b>{reading}.</b>"
         classes = test.get("classes") or []
