@@ -18,12 +18,15 @@ def print_report(title: str, report: dict[str, Any]) -> None:
         PREDICTIVE,
         absent_sentence,
         predictive_title,
+        unchecked_note,
     )
 
     classes = report["classes"]
     print(f"{title} (n = {report['n']}, 95 % bootstrap intervals):")
     if report.get("note"):  # first: e.g. test items changed since (these are other figures)
         print(f"  note: {report['note']}")
+    if (unchecked := unchecked_note(report)) is not None:
+        print(f"  note: {unchecked}")
     if len(classes) == 2:
         print(
             f"  positive class: {classes[1]} (sensitivity is its recall, "

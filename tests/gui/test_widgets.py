@@ -294,3 +294,22 @@ def test_the_card_the_wizard_and_the_command_line_word_the_paired_difference_ali
     cli = capsys.readouterr().out
     for text in (card, wizard, cli):
         assert said in text and how in text, text
+
+
+def test_the_headline_says_which_test_items_cannot_be_checked_later():
+    """data_unchecked (finetune/split_changes.py) in the words the command line prints,
+    beside the report's note, escaped as text."""
+    from ssl_studio.core.evaluation.report_text import unchecked_note
+
+    test = {
+        **_report(0.9, 0.8, 0.97),
+        "note": "Only 3 patient(s) <few>.",
+        "data_unchecked": {"test": 5, "note": "5 of 40 test items have no content hash."},
+    }
+    text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, test, {})
+    assert unchecked_note(test) == "5 of 40 test items have no content hash."
+    assert "<i>5 of 40 test items have no content hash.</i>" in text
+    assert "Only 3 patient(s) &lt;few&gt;." in text
+    evaluated = {**test, "note": "x. 5 of 40 test items have no content hash."}
+    text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, evaluated, {})
+    assert text.count("no content hash") == 1  # evaluate's note says it already

@@ -30,6 +30,7 @@ from ssl_studio.core.evaluation.report_text import (
     absent_sentence,
     per_class_rows,
     predictive_title,
+    unchecked_note,
 )
 from ssl_studio.core.events import Stopped
 from ssl_studio.core.finetune.efficiency import curve_measure
@@ -189,7 +190,9 @@ class ResultsPage(QWizardPage):
         )
         if (absent := absent_sentence(test)) is not None:
             text += f"<br><i>{html.escape(absent, quote=False)}</i>"
-        return text + (f"<br><i>{test['note']}</i>" if test.get("note") else "")
+        for said in (test.get("note"), unchecked_note(test)):
+            text += f"<br><i>{html.escape(said, quote=False)}</i>" if said else ""
+        return text
 
     def label_efficiency(self) -> bool:
         result = self.wiz.result
