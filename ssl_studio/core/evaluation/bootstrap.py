@@ -58,10 +58,10 @@ def interval(
 
 
 def wilson(value: float, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """The 95 % Wilson score interval of a proportion ``value`` (0 or 1 here) of ``n``
-    tests: 40 of 40 right gives 0.912-1.000. A bootstrap of a perfect score only ever
-    resamples perfect scores (1.000-1.000), which claims a certainty 40 tests cannot
-    give. (value, value) when ``n`` is 0 (not a proportion)."""
+    """The 95 % Wilson score interval of a proportion ``value`` of ``n`` tests (any
+    share; for the metrics 0 or 1): 40 of 40 right gives 0.912-1.000. A bootstrap of a
+    perfect score only ever resamples perfect scores (1.000-1.000), which claims a
+    certainty 40 tests cannot give. (value, value) when ``n`` is 0 (not a proportion)."""
     if n <= 0:
         return value, value
     centre = (value + z * z / (2 * n)) / (1 + z * z / n)

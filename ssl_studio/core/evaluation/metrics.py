@@ -33,6 +33,7 @@ from ssl_studio.core.evaluation.bootstrap import (
     scaled_size,
 )
 from ssl_studio.core.evaluation.per_class import per_class_report
+from ssl_studio.core.evaluation.reliability import reliability_table
 
 SCALARS = (
     "accuracy",
@@ -171,6 +172,7 @@ def classification_report(
 
     Returns {"n", "classes", "threshold", "confusion" [K][K] (rows: truth), for two
     classes with both present "roc" {"fpr": [...], "tpr": [...]} (the ROC curve's corners),
+    for two classes "reliability" (reliability.py: predicted against observed in bins),
     and per metric {"value", "low", "high"}}. The interval is the 2.5-97.5 percentile
     range over ``n_boot`` resamples of the test items (with replacement); resamples
     where a metric is undefined (a class missing) are left out for that metric. With
@@ -217,6 +219,7 @@ def classification_report(
     out["per_class"] = per_class_report(y, proba, predicted, list(classes), samples, patients)
     if len(classes) == 2:  # at the operating threshold: the precision of each class
         out["ppv"], out["npv"] = out["per_class"][1]["precision"], out["per_class"][0]["precision"]
+        out["reliability"] = reliability_table(y, proba[:, 1])  # (reliability.py)
     out["interval_method"] = (
         f"percentile bootstrap, {n_boot} resamples of {out['resampled']} (seed {seed}); "
         "where every resample gives the same accuracy, balanced accuracy, (of two "

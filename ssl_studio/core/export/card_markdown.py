@@ -8,6 +8,7 @@ from typing import Any
 from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
 from ssl_studio.core.export.card_about import about_lines, markdown_text, title
 from ssl_studio.core.export.card_classes import per_class_markdown
+from ssl_studio.core.export.card_reliability import reliability_markdown
 from ssl_studio.core.export.card_text import (
     ECE_DEFINITION,
     PROTOCOL_WORDS,
@@ -280,6 +281,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         *_test_notes(card),
         *_metric_rows(card["metrics"]["test"]),
         *per_class_markdown(card["metrics"]["test"]),
+        *reliability_markdown(card["metrics"]["test"]),
         "",
         "## From-scratch baseline (same labels, split and architecture, random weights)",
         "",
