@@ -19,6 +19,7 @@ from ssl_studio.core.export.card_details import CardDetails, refuse_patient_ids,
 from ssl_studio.core.export.preprocess import RATE_TOLERANCE
 from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
+from ssl_studio.core.finetune.efficiency import recorded_curves
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model, with_paired
 from ssl_studio.core.finetune.setup import labeled_data
 from ssl_studio.core.finetune.split_changes import held_out_changes, part_ids
@@ -65,6 +66,7 @@ def export_run(
         source = store.run(state["parent_run_id"]) or {}
         facts = _data_facts(store, run, state, source, split, items)
         state = {**state, "data": {**facts, **held_out_changes(run_id, split, items)}}
+        state = {**state, "label_efficiency": recorded_curves(store, run, state)}
         given = details if details is not None else stored_details(store.card_details())
         refuse_patient_ids(store, given)  # (kept ones too: saved before this check existed)
         state = {**state, "card_details": given.to_dict()}
