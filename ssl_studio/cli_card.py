@@ -5,28 +5,38 @@ sets them too (cli_models.py)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ssl_studio.core.export.card_details import FIELDS
+from ssl_studio.core.export.card_details import FIELDS, CardDetails
 from ssl_studio.core.wording import command_line
 
 CARD_DETAILS_HELP = (
     "a TOML (.toml) or JSON file of the model card's own words, one 'key = \"text\"' per "
-    f"field, all optional: {', '.join(FIELDS)}; never write a patient's name or ID in it"
+    f"field, all optional: {', '.join(FIELDS)}; never write a patient's name or ID in it (a "
+    "patient ID of the project is refused, a long number or a full date warned about)"
 )
+
+
+def warn_id_like(details: CardDetails) -> None:
+    """Print to stderr what in ``details`` looks like a patient identifier (never the
+    text itself; a patient ID the project knows is refused, not warned about)."""
+    for said in details.warnings():
+        print(f"warning: {said}", file=sys.stderr)
 
 
 def cmd_card_details(args: argparse.Namespace) -> int:
     from ssl_studio.core.export.card_details import (
-        CardDetails,
         load_card_details,
         remember_card_details,
         remembered_card_details,
     )
 
     if args.set is not None:
-        remember_card_details(args.project, load_card_details(args.set))
+        given = load_card_details(args.set)
+        warn_id_like(given)
+        remember_card_details(args.project, given)
     elif args.clear:
         remember_card_details(args.project, CardDetails())
         print("The project keeps no card details now; exports say only what SSL Studio knows.")

@@ -197,6 +197,7 @@ def cmd_label_efficiency(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from ssl_studio.cli_card import warn_id_like
     from ssl_studio.cli_output import EXIT_CANCELLED, TextReporter, stop_on_ctrl_c
     from ssl_studio.core.events import Stopped
     from ssl_studio.core.export.card_details import FIELDS, load_card_details
@@ -205,6 +206,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     details = load_card_details(args.card_details) if args.card_details else None
+    if details is not None:
+        warn_id_like(details)
     stop = stop_on_ctrl_c("the current format")
     try:
         card = export(

@@ -18,12 +18,15 @@ def print_report(title: str, report: dict[str, Any]) -> None:
         PREDICTIVE,
         absent_sentence,
         predictive_title,
+        unchecked_note,
     )
 
     classes = report["classes"]
     print(f"{title} (n = {report['n']}, 95 % bootstrap intervals):")
     if report.get("note"):  # first: e.g. test items changed since (these are other figures)
         print(f"  note: {report['note']}")
+    if (unchecked := unchecked_note(report)) is not None:
+        print(f"  note: {unchecked}")
     if len(classes) == 2:
         print(
             f"  positive class: {classes[1]} (sensitivity is its recall, "
@@ -75,19 +78,18 @@ def _print_confusion(classes: list[str], confusion: list[list[int]]) -> None:
 
 def _print_paired(paired: dict[str, Any] | None, classes: list[str]) -> None:
     """Fine-tuned minus baseline per metric, paired (see evaluation/comparison.py)."""
+    from ssl_studio.core.evaluation.comparison import difference_text, paired_how
     from ssl_studio.core.evaluation.metrics import metric_title
 
     if not paired:
         return
     print(
-        f"  minus the from-scratch baseline (run {paired.get('baseline_run_id')}; paired "
-        f"bootstrap over the same test {paired.get('resampled', 'items')}):"
+        f"  minus the from-scratch baseline (run {paired.get('baseline_run_id')}; "
+        f"{paired_how(paired)}):"
     )
     for name in ("accuracy", "balanced_accuracy", "roc_auc"):
-        d = paired.get(name) or {}
-        if d.get("value") is not None:
-            ci = "" if d.get("low") is None else f" [{d['low']:+.3f}, {d['high']:+.3f}]"
-            print(f"    {metric_title(name, classes):29s} {d['value']:+.3f}{ci}")
+        if (said := difference_text(paired.get(name))) is not None:
+            print(f"    {metric_title(name, classes):29s} {said}")
 
 
 def print_curve(result: dict[str, Any]) -> None:

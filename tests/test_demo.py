@@ -109,3 +109,21 @@ def test_the_demo_window_opens_with_the_usual_signals(tmp_path, monkeypatch):
         signal.signal(signal.SIGTERM, before[0])
         signal.signal(signal.SIGINT, before[1])
     assert seen == {"term": signal.SIG_DFL, "int": signal.default_int_handler}
+
+
+def test_the_demo_does_not_warn_about_its_own_cache_size(tmp_path, capsys):
+    """The chest X-rays (28 px) are cached at 64 px on purpose (the quick preset trains
+    at 64 px): the demo says nothing about scaling them up, and a user's import of the
+    same images at 64 px still does."""
+    from ssl_studio.core.config import ImportConfig
+    from ssl_studio.core.jobs import import_data
+    from ssl_studio.resources import demo_sources
+
+    assert main(["demo", str(tmp_path / "demo"), "--no-gui"]) == 0
+    captured = capsys.readouterr()
+    assert "scaled up" not in captured.out + captured.err
+    said = []
+    source = demo_sources(("chest-xray",))["chest-xray"]
+    cfg = ImportConfig(project=tmp_path / "demo", paths=[source], name="mine", cache_size=64)
+    import_data(cfg, report=said.append)
+    assert any("so they were scaled up" in getattr(e, "text", "") for e in said)

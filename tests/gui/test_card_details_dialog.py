@@ -102,3 +102,22 @@ def test_the_dialog_fits_a_small_screen_and_scrolls_its_fields(qtbot, project, m
     qtbot.waitExposed(dialog)
     assert dialog.height() <= int(area.height() * 0.9) and dialog.width() <= 660
     assert dialog.findChild(QScrollArea).verticalScrollBar().maximum() > 0
+
+
+def test_an_id_like_value_is_said_first_and_saved_on_a_second_ok(qtbot, project):
+    """A long number or a full date may be a record number or a date of birth: said
+    (never quoted) and kept only when OK is pressed again on the same fields."""
+    dialog = CardDetailsDialog(project, CardDetails())
+    qtbot.addWidget(dialog)
+    dialog.fields["caveats"].setPlainText("Born 15.03.1970")
+    dialog.accept()
+    said = dialog.error.text()
+    assert dialog.saved is None and remembered_card_details(project) == CardDetails()
+    assert "Not saved yet." in said and "Known caveats holds a full date" in said
+    assert "15.03.1970" not in said and "Press OK again" in said
+    dialog.fields["caveats"].setPlainText("Approved 02.05.2024")  # changed: said again
+    dialog.accept()
+    assert dialog.saved is None and "Not saved yet." in dialog.error.text()
+    dialog.accept()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert remembered_card_details(project).caveats == "Approved 02.05.2024"

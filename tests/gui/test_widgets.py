@@ -266,3 +266,50 @@ def test_facts_show_floats_as_the_window_controls_do():
     from ssl_studio.gui.viewer import _fact
 
     assert (_fact(121.26250000000005), _fact(512), _fact("CT")) == ("121.3", 512, "CT")
+
+
+def test_the_card_the_wizard_and_the_command_line_word_the_paired_difference_alike(capsys):
+    """One formatter (comparison.difference_text) and one phrase (paired_how): the card
+    wrote a true minus, the wizard always said 'test items' even when patients were
+    resampled."""
+    from ssl_studio.cli_report import _print_paired
+    from ssl_studio.core.evaluation.comparison import difference_text, paired_how
+    from ssl_studio.core.export.card_text import baseline_comparison
+    from ssl_studio.gui.wizard.results_page import ResultsPage
+
+    def metric(value, low, high):
+        return {"value": value, "low": low, "high": high}
+
+    model = {"n": 40, "classes": ["a", "b"], "roc_auc": metric(0.9, 0.8, 0.97)}
+    baseline = {"roc_auc": metric(0.92, 0.85, 0.98)}
+    paired = {"resampled": "patients", "roc_auc": metric(-0.02, -0.061, 0.013)}
+    said = difference_text(paired["roc_auc"])
+    assert said == "-0.020 [-0.061, +0.013]" and difference_text(None) is None
+    how = paired_how(paired)
+    assert how == "paired bootstrap over the same test patients"
+    test = {**model, "versus_baseline": paired}
+    card = baseline_comparison(test, baseline)
+    wizard = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, test, baseline)
+    _print_paired(paired, ["a", "b"])
+    cli = capsys.readouterr().out
+    for text in (card, wizard, cli):
+        assert said in text and how in text, text
+
+
+def test_the_headline_says_which_test_items_cannot_be_checked_later():
+    """data_unchecked (finetune/split_changes.py) in the words the command line prints,
+    beside the report's note, escaped as text."""
+    from ssl_studio.core.evaluation.report_text import unchecked_note
+
+    test = {
+        **_report(0.9, 0.8, 0.97),
+        "note": "Only 3 patient(s) <few>.",
+        "data_unchecked": {"test": 5, "note": "5 of 40 test items have no content hash."},
+    }
+    text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, test, {})
+    assert unchecked_note(test) == "5 of 40 test items have no content hash."
+    assert "<i>5 of 40 test items have no content hash.</i>" in text
+    assert "Only 3 patient(s) &lt;few&gt;." in text
+    evaluated = {**test, "note": "x. 5 of 40 test items have no content hash."}
+    text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, evaluated, {})
+    assert text.count("no content hash") == 1  # evaluate's note says it already

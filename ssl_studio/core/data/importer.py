@@ -86,9 +86,12 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
         report: Reporter,
         stop: StopToken,
         decoder: Callable[[DecodeTask], DecodedFile] = decode,
+        scale_up_expected: bool = False,
     ) -> None:
         self.store = store
         self.cfg = cfg
+        # the caller chose a cache size larger than the images on purpose: no warning
+        self.scale_up_expected = scale_up_expected
         self.report = report
         self.stop = stop
         self.decoder = decoder
@@ -184,8 +187,9 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
                 lambda done, total: self._progress("hash", done, total, force=done == total),
                 self.stop,
             )
-        for note in size_notes(self.sides, chosen=not self.cfg.cache_size):
-            self.report(Message(JOB, note, level="warning"))
+        if not self.scale_up_expected:
+            for note in size_notes(self.sides, chosen=not self.cfg.cache_size):
+                self.report(Message(JOB, note, level="warning"))
         complete = self._complete(cancelled)
         self._say_channel_order(complete)
         interim = existing is None or existing["name"].startswith(INTERIM_NAME)

@@ -40,8 +40,12 @@ def interval(
     ``value`` itself (a statistic biased in resamples, as the ECE, which only grows with
     the noise of a resample, can leave its own value outside: never claim more
     certainty). A proportion of ``size`` independent tests (0: not a proportion) that is
-    0 or 1 in every resample gets the Wilson interval instead. No interval when the value
-    is undefined or no resample defines it."""
+    0 or 1 in every resample gets the Wilson interval instead: the one rule for a figure
+    whose bootstrap has no width (a perfect accuracy, sensitivity or ROC AUC: every
+    resample of a perfect score is perfect), so no report, card or window shows
+    [1.000, 1.000]; metrics._proportion_size says what counts as a test (for the AUC,
+    the smaller class's items). No interval when the value is undefined or no resample
+    defines it."""
     low = high = None
     finite = resampled[np.isfinite(resampled)] if resampled is not None else np.empty(0)
     if value is not None and len(finite):
@@ -54,10 +58,10 @@ def interval(
 
 
 def wilson(value: float, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """The 95 % Wilson score interval of a proportion ``value`` (0 or 1 here) of ``n``
-    tests: 40 of 40 right gives 0.912-1.000. A bootstrap of a perfect score only ever
-    resamples perfect scores (1.000-1.000), which claims a certainty 40 tests cannot
-    give. (value, value) when ``n`` is 0 (not a proportion)."""
+    """The 95 % Wilson score interval of a proportion ``value`` of ``n`` tests (any
+    share; for the metrics 0 or 1): 40 of 40 right gives 0.912-1.000. A bootstrap of a
+    perfect score only ever resamples perfect scores (1.000-1.000), which claims a
+    certainty 40 tests cannot give. (value, value) when ``n`` is 0 (not a proportion)."""
     if n <= 0:
         return value, value
     centre = (value + z * z / (2 * n)) / (1 + z * z / n)

@@ -83,6 +83,23 @@ def paired_difference_of(a: Bootstrapped, b: Bootstrapped) -> dict[str, Any]:
     return out
 
 
+def difference_text(entry: dict[str, Any] | None) -> str | None:
+    """A paired difference (``paired_difference``'s {"value", "low", "high"}) as the
+    command line, the wizard and the card all write it: signed, so its direction reads
+    at a glance, "+0.013 [-0.020, +0.046]" ("+0.013" without an interval); None when
+    undefined. Plain ASCII signs: a terminal's code page may lack the true minus."""
+    if not entry or entry.get("value") is None:
+        return None
+    ci = "" if entry.get("low") is None else f" [{entry['low']:+.3f}, {entry['high']:+.3f}]"
+    return f"{entry['value']:+.3f}{ci}"
+
+
+def paired_how(paired: dict[str, Any] | None) -> str:
+    """How a paired difference was measured, in words every place shares: "paired
+    bootstrap over the same test patients" (or items)."""
+    return f"paired bootstrap over the same test {(paired or {}).get('resampled', 'items')}"
+
+
 def verdict(
     tuned: dict[str, Any],
     scratch: dict[str, Any],

@@ -33,6 +33,7 @@ from ssl_studio.core.evaluation.bootstrap import (
     scaled_size,
 )
 from ssl_studio.core.evaluation.per_class import per_class_report
+from ssl_studio.core.evaluation.reliability import reliability_table
 from ssl_studio.core.finetune_config import sensitivity_target
 
 SCALARS = (
@@ -172,6 +173,7 @@ def classification_report(
 
     Returns {"n", "classes", "threshold", "confusion" [K][K] (rows: truth), for two
     classes with both present "roc" {"fpr": [...], "tpr": [...]} (the ROC curve's corners),
+    for two classes "reliability" (reliability.py: predicted against observed in bins),
     and per metric {"value", "low", "high"}}. The interval is the 2.5-97.5 percentile
     range over ``n_boot`` resamples of the test items (with replacement); resamples
     where a metric is undefined (a class missing) are left out for that metric. With
@@ -275,11 +277,14 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
     out["per_class"] = per_class_report(y, proba, predicted, list(classes), samples, patients)
     if len(classes) == 2:  # at the operating threshold: the precision of each class
         out["ppv"], out["npv"] = out["per_class"][1]["precision"], out["per_class"][0]["precision"]
+        out["reliability"] = reliability_table(y, proba[:, 1])  # (reliability.py)
     out["interval_method"] = (
         f"percentile bootstrap, {n_boot} resamples of {out['resampled']} (seed {seed}); "
         "where every resample gives the same accuracy, balanced accuracy, (of two "
         "classes) sensitivity or specificity, or a class's own sensitivity or precision, "
-        "all right or all wrong, the Wilson score interval of that proportion instead; "
+        "all right or all wrong, the Wilson score interval of that proportion instead, "
+        "and for a ROC AUC of 1 or 0 (a ranking all resamples keep) that of a proportion "
+        "of the smaller class's items (its pairs are not independent tests); "
         "resamples that lack a class of the test items are left out of every mean over "
         "classes"
     )
@@ -287,12 +292,23 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
 
 
 def _proportion_size(name: str, y: np.ndarray, k: int, patients: int) -> int:
-    """How many independent tests a proportion metric counts: every item for accuracy,
-    one class's items for sensitivity or specificity (of two classes), the smallest class
-    for balanced accuracy; scaled down to patients when items share them. 0: not a
-    proportion (AUC, F1, ECE, or macro averages)."""
+    """How many independent tests a metric counts, for the Wilson interval a figure all
+    resamples agree on gets (bootstrap.interval): every item for accuracy, one class's
+    items for sensitivity or specificity (of two classes), the smallest class for
+    balanced accuracy and ROC AUC; scaled down to patients when items share them. 0:
+    no such interval (F1, ECE, macro sensitivity, specificity and F1).
+
+    ROC AUC is the share of (positive, negative) pairs ranked right, but its pairs are
+    not independent tests (each item is in many): a perfect AUC on 5 positives and 5
+    negatives is 25 pairs right yet says no more than 5 items of the smaller class can.
+    Counted as a proportion of the smaller class's items it gets 0.566-1.000 there, not
+    the bootstrap's 1.000-1.000 (every resample of a perfect ranking is perfect)."""
     counts = np.bincount(y, minlength=k)
-    size = {"accuracy": len(y), "balanced_accuracy": int(counts[counts > 0].min())}
+    present = counts[counts > 0]
+    smallest = int(present.min())
+    size = {"accuracy": len(y), "balanced_accuracy": smallest}
+    if len(present) > 1:
+        size["roc_auc"] = smallest
     if k == 2:
         size |= {"sensitivity": int(counts[1]), "specificity": int(counts[0])}
     return scaled_size(size.get(name, 0), len(y), patients)

@@ -48,7 +48,13 @@ def per_class_report(
     for c, name in enumerate(classes):
         auc = float(roc_auc_score(y == c, proba[:, c])) if 0 < support[c] < len(y) else None
         point = {"sensitivity": recall[c], "precision": precision[c], "roc_auc": auc}
-        sizes = {"sensitivity": int(support[c]), "precision": int(called[c]), "roc_auc": 0}
+        # the AUC as a proportion of the smaller side's items (see metrics._proportion_size)
+        others = len(y) - int(support[c])
+        sizes = {
+            "sensitivity": int(support[c]),
+            "precision": int(called[c]),
+            "roc_auc": min(int(support[c]), others),
+        }
         entry: dict[str, Any] = {"class": name, "support": int(support[c])}
         for metric in PER_CLASS:
             value = point[metric]

@@ -67,6 +67,15 @@ def absent_sentence(report: dict[str, Any]) -> str | None:
     return text + "."
 
 
+def unchecked_note(report: dict[str, Any]) -> str | None:
+    """Which scored items cannot be (or could not be) checked against the content hashes
+    recorded when the run was tested (``data_unchecked``, finetune/split_changes.py), for
+    the command line and the wizard to show as they are; None when there are none or the
+    report's note already says it (evaluate puts it there)."""
+    said = (report.get("data_unchecked") or {}).get("note")
+    return None if not said or said in (report.get("note") or "") else said
+
+
 def _in_sentence(title: str) -> str:
     """'Sensitivity (macro)' -> 'sensitivity (macro)'; 'ROC AUC' stays."""
     return title[:1].lower() + title[1:] if title[1:2].islower() else title

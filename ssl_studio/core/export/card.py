@@ -136,6 +136,8 @@ def build_card(
             "config": {k: v for k, v in (state.get("config") or {}).items() if k != "project"},
         },
         "metrics": {"test": state.get("test"), "baseline_from_scratch": baseline},
+        # curves recorded for its pretraining run and label set (card_efficiency.py)
+        "label_efficiency": state.get("label_efficiency"),
         "files": formats,
         "parity": parity,
         "versions": state.get("versions"),

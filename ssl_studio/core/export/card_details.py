@@ -4,8 +4,9 @@ what, on which data under which approval, its known caveats, how to cite it. Fre
 all optional; written once per project (kept in the project database) and put into every
 export's model_card.json (``details``) and MODEL_CARD.md ("About this model").
 
-Nobody can check free text for patient identifiers: the dialog and the command's help say
-never to write one.
+Free text cannot be fully checked for patient identifiers: the dialog and the command's
+help say never to write one; a patient ID the project knows is refused and what looks like
+an identifier (a long number, a full date) is warned about (card_identifiers.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.export.card_identifiers import id_like_warnings, refuse_known_patient_ids
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.settings_file import read_settings_file
 
@@ -30,82 +32,93 @@ class Field(NamedTuple):
     lines: bool
 
 
-FIELDS: dict[str, Field] = {
-    "model_name": Field("Model name", 120, False),
-    "model_version": Field("Version", 40, False),
-    "developed_by": Field("Developed by", 300, False),
-    "contact": Field("Contact", 300, False),
-    "intended_users": Field("Intended users", 1000, True),
-    "intended_use": Field("Intended use", 2000, True),
-    "out_of_scope": Field("Out-of-scope uses", 2000, True),
-    "data_source": Field("Data source", 2000, True),
-    "data_licence": Field("Data licence", 500, True),
-    "ethics_approval": Field("Ethics approval / data-use agreement", 1000, True),
-    "caveats": Field("Known caveats", 2000, True),
-    "citation": Field("How to cite", 1000, True),
-}
-MEANT = ", ".join(FIELDS)
+def _detail(title: str, limit: int, lines: bool) -> Any:
+    """A field of CardDetails: not given (None) by default, shown as ``title``."""
+    return dataclasses.field(default=None, metadata={"field": Field(title, limit, lines)})
 
 
 @dataclass(frozen=True)
 class CardDetails:
     """The user's own words for the model card; None: not given (left out of the card).
-    Build it with ``from_dict`` (it checks the values)."""
+    Build it with ``from_dict`` (it checks the values). Each field's title and limit are
+    in its metadata (FIELDS reads them from there)."""
 
-    model_name: str | None = None
-    model_version: str | None = None
-    developed_by: str | None = None
-    contact: str | None = None
-    intended_users: str | None = None
-    intended_use: str | None = None
-    out_of_scope: str | None = None
-    data_source: str | None = None
-    data_licence: str | None = None
-    ethics_approval: str | None = None
-    caveats: str | None = None
-    citation: str | None = None
+    model_name: str | None = _detail("Model name", 120, False)
+    model_version: str | None = _detail("Version", 40, False)
+    developed_by: str | None = _detail("Developed by", 300, False)
+    contact: str | None = _detail("Contact", 300, False)
+    intended_users: str | None = _detail("Intended users", 1000, True)
+    intended_use: str | None = _detail("Intended use", 2000, True)
+    out_of_scope: str | None = _detail("Out-of-scope uses", 2000, True)
+    data_source: str | None = _detail("Data source", 2000, True)
+    data_licence: str | None = _detail("Data licence", 500, True)
+    ethics_approval: str | None = _detail("Ethics approval / data-use agreement", 1000, True)
+    caveats: str | None = _detail("Known caveats", 2000, True)
+    citation: str | None = _detail("How to cite", 1000, True)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "") -> CardDetails:
         """Checked details from ``{key: text}``; empty text counts as not given. Raises
         ConfigError naming ``where`` (the file, say), the key and what to do."""
-        place = f" in {where}" if where else ""
         unknown = sorted(set(data) - set(FIELDS))
         if unknown:
             raise ConfigError(
-                f"Unknown card detail {', '.join(map(repr, unknown))}{place}; the known "
+                f"Unknown card detail {', '.join(map(repr, unknown))}"
+                f"{f' in {where}' if where else ''}; the known "
                 f"ones are: {MEANT}. Rename or remove it."
             )
-        return cls(**{key: _checked(key, value, place) for key, value in data.items()})
+        return cls(**{key: _checked(key, value, where) for key, value in data.items()})
 
     def to_dict(self) -> dict[str, str]:
         """The given fields only, in the order of FIELDS."""
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
+    def titled(self) -> dict[str, str]:
+        """The given fields as {title: text}, as messages name them."""
+        return {FIELDS[k].title: v for k, v in self.to_dict().items()}
 
-def _checked(key: str, value: Any, place: str) -> str | None:
-    """``value`` as the field ``key`` keeps it: plain text, stripped, within its limit."""
+    def warnings(self) -> list[str]:
+        """What looks like an identifier in the fields (card_identifiers.py): said, not
+        refused (an approval number or date looks the same)."""
+        return id_like_warnings(self.titled())
+
+
+# {key: Field}, in the card's order: read from CardDetails, so the two cannot differ
+FIELDS: dict[str, Field] = {f.name: f.metadata["field"] for f in dataclasses.fields(CardDetails)}
+MEANT = ", ".join(FIELDS)
+
+
+def detail_name(key: str, where: str = "") -> str:
+    """How an error names the field ``key``: by its title as the dialog shows it; with a
+    file (``where``) also by the key the file spells ("Version (model_version)")."""
+    title = FIELDS[key].title
+    return f"{title} ({key}) in {where}" if where else title
+
+
+def _checked(key: str, value: Any, where: str) -> str | None:
+    """``value`` as the field ``key`` keeps it: plain text, stripped, within its limit;
+    ``where``: the file it was read from ("" when typed in the dialog)."""
     field = FIELDS[key]
+    name = detail_name(key, where)
     if value is None:
         return None
     if not isinstance(value, str):
         raise ConfigError(
-            f"Card detail {key}{place} is {type(value).__name__} {value!r}, not text; write "
+            f"{name} is {type(value).__name__} {value!r}, not text; write "
             f'it in quotes: {key} = "{value}".'
         )
     text = "\n".join(line.strip() for line in value.strip().replace("\r\n", "\n").split("\n"))
     text = text.replace("\t", " ")
     if "\n" in text and not field.lines:
-        raise ConfigError(f"Card detail {key}{place} must be one line; remove its line breaks.")
+        raise ConfigError(f"{name} must be one line; remove its line breaks.")
     odd = [c for c in text if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Cs")]
     if odd:
         raise ConfigError(
-            f"Card detail {key}{place} holds a control character ({ascii(odd[0])}); write "
-            "plain text only."
+            f"{name} holds a control character ({ascii(odd[0])}); write plain text only."
         )
     if len(text) > field.limit:
         raise ConfigError(
-            f"Card detail {key}{place} has {len(text)} characters; it may have at most "
+            f"{name} has {len(text)} characters; it may have at most "
             f"{field.limit}. Shorten it (a reference to a longer document will do)."
         )
     return text or None
@@ -140,7 +153,15 @@ def remembered_card_details(project: Path) -> CardDetails:
         return stored_details(store.card_details())
 
 
+def refuse_patient_ids(store: Store, details: CardDetails) -> None:
+    """Raise ConfigError when ``details`` hold the patient ID of a patient of the project
+    ``store`` opens (card_identifiers.py; the message never quotes it)."""
+    refuse_known_patient_ids(details.titled(), store.salt, store.patient_keys())
+
+
 def remember_card_details(project: Path, details: CardDetails) -> None:
-    """Keep ``details`` in ``project`` for its next exports (empty: forget them)."""
+    """Keep ``details`` in ``project`` for its next exports (empty: forget them); details
+    holding a patient ID of the project are refused (ConfigError), nothing is saved."""
     with Store.open(Path(project), write=True, purpose="saving the card details") as store:
+        refuse_patient_ids(store, details)
         store.set_card_details(details.to_dict())

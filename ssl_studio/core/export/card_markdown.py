@@ -8,6 +8,8 @@ from typing import Any
 from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
 from ssl_studio.core.export.card_about import about_lines, markdown_text, title
 from ssl_studio.core.export.card_classes import per_class_markdown
+from ssl_studio.core.export.card_efficiency import efficiency_markdown
+from ssl_studio.core.export.card_reliability import reliability_markdown
 from ssl_studio.core.export.card_text import (
     ECE_DEFINITION,
     PROTOCOL_WORDS,
@@ -225,6 +227,19 @@ def _baseline_lines(card: dict[str, Any]) -> list[str]:
     return [*([compared, ""] if compared else []), *_metric_rows(baseline, explain=False)]
 
 
+def _efficiency_lines(card: dict[str, Any]) -> list[str]:
+    """The label-efficiency section (nothing on cards made before it was looked up)."""
+    body = efficiency_markdown(card.get("label_efficiency"))
+    if not body:
+        return []
+    return [
+        "## Label efficiency (pretrained against from scratch, by labels per class)",
+        "",
+        *body,
+        "",
+    ]
+
+
 def _memory_line(card: dict[str, Any]) -> list[str]:
     """A kNN model carries its training embeddings in every program and weights file:
     say so, as they grow with the labels (24 000 labels: 85 MB against 14 MB linear)."""
@@ -280,11 +295,13 @@ def card_markdown(card: dict[str, Any]) -> str:
         *_test_notes(card),
         *_metric_rows(card["metrics"]["test"]),
         *per_class_markdown(card["metrics"]["test"]),
+        *reliability_markdown(card["metrics"]["test"]),
         "",
         "## From-scratch baseline (same labels, split and architecture, random weights)",
         "",
         *_baseline_lines(card),
         "",
+        *_efficiency_lines(card),
         "## Files",
         "",
         *[f"- `{name}`: {what}" for name, what in card["files"].items()],

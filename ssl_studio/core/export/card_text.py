@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssl_studio.core.evaluation.comparison import verdict
+from ssl_studio.core.evaluation.comparison import difference_text, paired_how, verdict
 from ssl_studio.core.evaluation.metrics import rounded_threshold
 
 PROTOCOL_WORDS = {
@@ -231,13 +231,12 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
         a, b = (test or {}).get(key) or {}, (baseline or {}).get(key) or {}
         if a.get("value") is None or b.get("value") is None:
             continue
-        paired = ((test or {}).get("versus_baseline") or {}).get(key) or {}
+        versus = (test or {}).get("versus_baseline") or {}
+        paired = versus.get(key) or {}
         if paired.get("low") is not None:
-            over = (test or {}).get("versus_baseline", {}).get("resampled", "items")
             return (
-                f"{title}: this model minus the baseline {_signed(paired['value'])} "
-                f"[{_signed(paired['low'])}, {_signed(paired['high'])}] (paired bootstrap "
-                f"over the same test {over}): {_lower_first(verdict(a, b, paired, key))}."
+                f"{title}: this model minus the baseline {difference_text(paired)} "
+                f"({paired_how(versus)}): {_lower_first(verdict(a, b, paired, key))}."
             )
         if a["value"] == b["value"]:
             said = f"This model and the baseline have the same {title} ({a['value']:.3f})"
@@ -255,11 +254,6 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
             f"; from their separate 95 % intervals: {_lower_first(verdict(a, b, None, key))}."
         )
     return ""
-
-
-def _signed(x: float) -> str:
-    """+0.013 or −0.020 (a true minus sign)."""
-    return f"{x:+.3f}".replace("-", "\u2212")
 
 
 def _lower_first(text: str) -> str:

@@ -15,10 +15,11 @@ from ssl_studio.core.data.series_channels import named
 from ssl_studio.core.data_fingerprint import same_data
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
-from ssl_studio.core.export.card_details import CardDetails, stored_details
+from ssl_studio.core.export.card_details import CardDetails, refuse_patient_ids, stored_details
 from ssl_studio.core.export.preprocess import RATE_TOLERANCE
 from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
+from ssl_studio.core.finetune.efficiency import recorded_curves
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model, with_paired
 from ssl_studio.core.finetune.setup import labeled_data
 from ssl_studio.core.finetune.split_changes import held_out_changes
@@ -42,7 +43,8 @@ def export_run(
     (raises events.Stopped when ``stop`` is set before the folder is complete). A used
     ``out`` or an unknown format is refused before anything is announced or read. The
     card holds ``details`` when given (and the project keeps them once the export is
-    written), else the details the project keeps."""
+    written), else the details the project keeps; either is refused when it holds the
+    patient ID of a patient of the project (card_identifiers.py)."""
     check_export_place(Path(out), formats)
     with Store.open(project, write=True, purpose="ssl-studio export") as store:
         _refuse_project_internals(store, Path(out))
@@ -65,7 +67,9 @@ def export_run(
         source = store.run(state["parent_run_id"]) or {}
         facts = _data_facts(store, run, state, source, split, items)
         state = {**state, "data": {**facts, **held_out_changes(run_id, split, items)}}
+        state = {**state, "label_efficiency": recorded_curves(store, run, state)}
         given = details if details is not None else stored_details(store.card_details())
+        refuse_patient_ids(store, given)  # (kept ones too: saved before this check existed)
         state = {**state, "card_details": given.to_dict()}
         baseline = _baseline(store, run)
         if state.get("test"):  # (the paired comparison, added once the baseline was scored)

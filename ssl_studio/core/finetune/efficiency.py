@@ -36,6 +36,7 @@ from ssl_studio.core.project.store import Store
 JOB = "label-efficiency"
 CURVE_METRICS = ("accuracy", "balanced_accuracy", "roc_auc")
 CURVE_BOOT = 200
+CURVE_FILE = "label_efficiency.json"  # in the run's folder
 
 
 def _point(reports: list[dict[str, Any]]) -> dict[str, Any]:
@@ -153,9 +154,7 @@ def label_efficiency(
             **({"note": note} if (note := _note(cfg, split.note)) else {}),
             "curve": curve,
         }
-        (run_dir / "label_efficiency.json").write_text(
-            json.dumps(result, indent=2), encoding="utf-8"
-        )
+        (run_dir / CURVE_FILE).write_text(json.dumps(result, indent=2), encoding="utf-8")
         chosen_protocols = list(dict.fromkeys(p["protocol"] for p in curve))  # in k order
         summary = {k: v for k, v in result.items() if k != "curve"}
         store.finish_run(run_id, status, {**summary, "protocols": chosen_protocols})
@@ -254,3 +253,51 @@ def _line(point: dict[str, Any], protocol: str, classes: list[str]) -> str:
         f"{point['labels_per_class']} labels per class{each}: {protocol} {metric} "
         f"{fmt(point[protocol])}, scratch {fmt(point['scratch'])}"
     )
+
+
+def recorded_curves(
+    store: Store, run: dict[str, Any], state: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The curves of the project for fine-tuning run ``run``'s pretraining run, dataset
+    and label set (``state``: its saved model's), oldest first: {"run_id", "status",
+    "measure", "seeds", "test_items", "note"?, "points": [{"labels_per_class",
+    "protocol", "pretrained": {"mean", "std"}, "scratch": {"mean", "std"}}]}."""
+    found = []
+    for other in store.runs(run.get("dataset_id")):
+        config = other.get("config") or {}
+        if (
+            other["kind"] != "label-efficiency"
+            or other.get("parent_run_id") != state.get("parent_run_id")
+            or config.get("labels") != state.get("label_set")
+            or other.get("status") not in ("done", "stopped")
+        ):
+            continue
+        try:
+            path = store.paths.root / other["folder"] / CURVE_FILE
+            result = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError):
+            continue
+        curve = result.get("curve") or []
+        if not curve:
+            continue
+        key, measure = curve_measure(curve, result.get("classes"))
+        found.append(
+            {
+                "run_id": other["id"],
+                "status": result.get("status", other["status"]),
+                "measure": measure,
+                "seeds": len(result.get("seeds") or []),
+                "test_items": result.get("test_items"),
+                **({"note": result["note"]} if result.get("note") else {}),
+                "points": [
+                    {
+                        "labels_per_class": p["labels_per_class"],
+                        "protocol": p["protocol"],
+                        "pretrained": p[p["protocol"]][key],
+                        "scratch": p["scratch"][key],
+                    }
+                    for p in curve
+                ],
+            }
+        )
+    return found

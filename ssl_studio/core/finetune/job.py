@@ -39,7 +39,7 @@ from ssl_studio.core.finetune.plan import planned_split, smallest_training_class
 from ssl_studio.core.finetune.protocols import Fitted, fit_protocol
 from ssl_studio.core.finetune.saved import MODEL_FILE, save_model
 from ssl_studio.core.finetune.setup import prepare, recommended_protocol, reused_split
-from ssl_studio.core.finetune.split_changes import recorded_hashes
+from ssl_studio.core.finetune.split_changes import recorded_hashes, unhashed_at_test
 from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.pretrain import StoreRecorder
 from ssl_studio.core.pretrain_setup import rebuild_task
@@ -320,6 +320,10 @@ class FineTuning:
             add_caveat(report)
         if threshold is not None:
             report["threshold_choice"] = {"method": cfg.threshold, "val_items": len(split.val)}
+        # items a later evaluate cannot check for changes (said beside the note, not in it)
+        report |= unhashed_at_test(
+            [data.items[p] for p in positions], "folds" if split.folds else "test"
+        )
         fitted.classifier.cpu()
         save_model(
             run_dir / MODEL_FILE,

@@ -108,6 +108,24 @@ def unchecked_sentence(found: Mapping[str, Any], run_id: int) -> str | None:
     )
 
 
+def unhashed_at_test(scored: Iterable[Mapping[str, Any]], part: str) -> dict[str, Any]:
+    """For a report made now: ``{"data_unchecked": {part: u, "note"}}`` when ``u`` of the
+    ``scored`` items (the test or out-of-fold items of ``part``) have no content hash, so
+    a later evaluate or export cannot check them (``unchecked_sentence`` then says so),
+    else {}."""
+    scored = list(scored)
+    u = sum(1 for i in scored if not i.get("content_hash"))
+    if not u:
+        return {}
+    note = (
+        f"{u} of {len(scored)} {_WORDS[part]} items have no content hash (imported before "
+        "SSL Studio recorded one), so a later evaluate or export cannot tell whether they "
+        "changed; importing the dataset again records it (unchanged files are not decoded "
+        "again)."
+    )
+    return {"data_unchecked": {part: u, "note": note}}
+
+
 def held_out_changes(
     run_id: int, saved: SavedSplit | None, items: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:

@@ -47,6 +47,7 @@ class CardDetailsDialog(QDialog):
         super().__init__(parent)
         self.project = project
         self.saved: CardDetails | None = None
+        self.warned: CardDetails | None = None  # details whose warnings were shown
         self.setWindowTitle("Model card details")
         intro = QLabel(
             "What only you can say about the model, for its card. Every field is optional: "
@@ -104,16 +105,25 @@ class CardDetailsDialog(QDialog):
 
     def accept(self) -> None:
         """Check and save; a value refused or a project that cannot be written is said
-        below the fields and the dialog stays open."""
+        below the fields (in core's words) and the dialog stays open. What looks like an
+        identifier (a long number, a full date) is said first, and saved on a second OK
+        if the fields are unchanged."""
+        red = tone("red", self.palette())
         try:
             details = self.details()
+            warnings = details.warnings()
+            if warnings and details != self.warned:
+                self.warned = details
+                said = html.escape(" ".join(warnings))
+                self.error.setText(
+                    f"<b style='color:{red}'>Not saved yet.</b> {said} Press OK again to "
+                    "save the fields as they are."
+                )
+                return
             remember_card_details(self.project, details)
         except SSLStudioError as exc:
-            said = str(exc)
-            for key, field in FIELDS.items():  # in the words of the dialog
-                said = said.replace(f"Card detail {key} ", f"{field.title} ")
-            red = tone("red", self.palette())
-            self.error.setText(f"<b style='color:{red}'>Not saved.</b> {html.escape(said)}")
+            said = html.escape(str(exc))
+            self.error.setText(f"<b style='color:{red}'>Not saved.</b> {said}")
             return
         self.saved = details
         super().accept()

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ssl_studio.core.evaluation.comparison import verdict
+from ssl_studio.core.evaluation.comparison import difference_text, paired_how, verdict
 from ssl_studio.core.evaluation.metrics import metric_title
 from ssl_studio.core.evaluation.report_text import (
     PER_CLASS_COLUMNS,
@@ -29,6 +29,7 @@ from ssl_studio.core.evaluation.report_text import (
     absent_sentence,
     per_class_rows,
     predictive_title,
+    unchecked_note,
 )
 from ssl_studio.core.events import Stopped
 from ssl_studio.core.finetune.efficiency import curve_measure
@@ -171,14 +172,14 @@ class ResultsPage(QWizardPage):
             f"({test.get('evaluation', 'test split')}): {name} {with_interval(test.get(key))}"
         )
         if base.get(key, {}).get("value") is not None:
-            paired = (test.get("versus_baseline") or {}).get(key)
+            versus = test.get("versus_baseline") or {}
+            paired = versus.get(key)
             reading = verdict(test[key], base[key], paired, key)
             text += f"; from scratch {with_interval(base.get(key))}."
             if paired and paired.get("low") is not None:
                 text += (
-                    f" Fine-tuned minus from scratch: {paired['value']:+.3f}  "
-                    f"[{paired['low']:+.3f}, {paired['high']:+.3f}] (paired: the same "
-                    "resamples of the test items for both)."
+                    f" Fine-tuned minus from scratch: {difference_text(paired)} "
+                    f"({paired_how(versus)})."
                 )
             text += f"<br><b>{reading}.</b>"
         classes = test.get("classes") or []
@@ -189,7 +190,9 @@ class ResultsPage(QWizardPage):
         )
         if (absent := absent_sentence(test)) is not None:
             text += f"<br><i>{html.escape(absent, quote=False)}</i>"
-        return text + (f"<br><i>{test['note']}</i>" if test.get("note") else "")
+        for said in (test.get("note"), unchecked_note(test)):
+            text += f"<br><i>{html.escape(said, quote=False)}</i>" if said else ""
+        return text
 
     def label_efficiency(self) -> bool:
         result = self.wiz.result

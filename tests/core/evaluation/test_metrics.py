@@ -17,6 +17,7 @@ from ssl_studio.core.evaluation.metrics import (
     SCALARS,
     classification_report,
     expected_calibration_error,
+    figure_text,
     metric_title,
     pick_threshold,
     point_metrics,
@@ -317,3 +318,31 @@ def test_a_perfect_proportion_s_interval_holds_its_own_value():
     assert out["low"] < 1.0 and out["high"] == 1.0
     out = interval(0.0, np.zeros(50), size=12)
     assert out["low"] == 0.0 < out["high"]
+
+
+def test_a_perfect_auc_on_few_items_gets_the_interval_its_smaller_class_allows():
+    """5 positives all ranked above 45 negatives: every resample ranks them perfectly,
+    so the bootstrap said 1.000 [1.000, 1.000]. Its pairs are not independent tests:
+    the interval is that of 5 of 5 (the smaller class), 0.566-1.000, everywhere the
+    figure is written; the per-class one-vs-rest AUCs likewise."""
+    y = np.array([1] * 5 + [0] * 45)
+    p = np.where(y == 1, 0.8, 0.2) + np.linspace(0, 0.01, 50)
+    report = classification_report(y, np.stack([1 - p, p], 1), ["normal", "finding"], n_boot=200)
+    auc = report["roc_auc"]
+    assert auc["value"] == auc["high"] == 1.0
+    assert auc["low"] == pytest.approx(5 / (5 + 1.959964**2))  # 0.566
+    assert figure_text(auc) == "1.000 [0.566, 1.000]"
+    assert "ROC AUC of 1 or 0" in report["interval_method"]
+    for row in report["per_class"]:
+        assert row["roc_auc"]["low"] == pytest.approx(auc["low"]), row["class"]
+    three = np.repeat(np.arange(3), [3, 10, 10])  # macro: the smallest class, 3 items
+    macro = classification_report(three, np.eye(3)[three] * 0.9 + 0.1 / 3, list("abc"))
+    assert macro["roc_auc"]["low"] == pytest.approx(3 / (3 + 1.959964**2))
+
+
+def test_an_auc_the_resamples_vary_keeps_its_bootstrap_interval():
+    y = np.repeat([0, 1], 30)
+    p = np.clip(np.where(y == 1, 0.6, 0.4) + np.random.default_rng(0).normal(0, 0.15, 60), 0, 1)
+    report = classification_report(y, np.stack([1 - p, p], 1), ["a", "b"], n_boot=300)
+    auc = report["roc_auc"]
+    assert auc["low"] < auc["value"] < auc["high"] < 1.0

@@ -78,3 +78,15 @@ def test_two_classes_get_ppv_and_npv_and_an_old_report_renders_without_the_table
     assert per_class_markdown(old) == [] and per_class_markdown(None) == []
     text = card_markdown(_card(old))
     assert "| class | n |" not in text and "PPV" not in text and "| ROC AUC |" in text
+
+
+def test_a_binary_card_has_the_reliability_table_after_the_test_figures():
+    y = np.array([0] * 10 + [1] * 10)
+    p = np.linspace(0.02, 0.98, 20)
+    test = classification_report(y, np.stack([1 - p, p], 1), ["normal", "finding"], n_boot=20)
+    markdown = card_markdown(_card(test))
+    assert "Reliability: the scored items grouped by the predicted probability of finding" in (
+        markdown
+    )
+    table = markdown[markdown.index("| predicted p(finding)") :]
+    assert "| 0.8 - 1.0 | 4 | 0.904 | 1.000 [0.510, 1.000] |" in table

@@ -3,6 +3,7 @@ the project, and escaped in MODEL_CARD.md."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -52,10 +53,10 @@ def test_an_unknown_key_is_named_with_the_known_ones():
     [
         (
             {"model_version": 1.2},
-            ["model_version in f is float 1.2, not text", 'model_version = "1.2"'],
+            ["Version (model_version) in f is float 1.2, not text", 'model_version = "1.2"'],
         ),
-        ({"caveats": ["a"]}, ["caveats in f is list"]),
-        ({"model_name": "two\nlines"}, ["model_name in f must be one line"]),
+        ({"caveats": ["a"]}, ["Known caveats (caveats) in f is list"]),
+        ({"model_name": "two\nlines"}, ["Model name (model_name) in f must be one line"]),
         ({"contact": "x" * 301}, ["301 characters", "at most 300"]),
         ({"caveats": "bell\x07"}, ["control character ('\\x07')", "plain text only"]),
         ({"caveats": "right\u202eto left"}, ["control character"]),
@@ -66,6 +67,15 @@ def test_a_bad_value_says_which_key_and_what_to_do(data, words):
         CardDetails.from_dict(data, "f")
     for word in words:
         assert word in str(caught.value)
+
+
+def test_typed_details_are_named_by_the_titles_the_dialog_shows():
+    """Without a file the error names the field as the dialog does, so the dialog can
+    show it as it is; the fields are CardDetails' own (FIELDS is read from it)."""
+    with pytest.raises(ConfigError, match=r"^Model name must be one line; remove"):
+        CardDetails.from_dict({"model_name": "two\nlines"})
+    assert list(FIELDS) == [f.name for f in dataclasses.fields(CardDetails)]
+    assert FIELDS["ethics_approval"].title == "Ethics approval / data-use agreement"
 
 
 def test_details_load_from_toml_and_json(tmp_path):
@@ -87,7 +97,7 @@ def test_a_bad_file_names_itself_the_key_or_the_line(tmp_path):
     with pytest.raises(ConfigError, match=r"card\.toml is not valid TOML: .*line 1.*Fix that line"):
         load_card_details(bad)
     bad.write_text("model_version = 2\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"model_version in .*card\.toml is int 2, not text"):
+    with pytest.raises(ConfigError, match=r"\(model_version\) in .*card\.toml is int 2, not text"):
         load_card_details(bad)
     listed = tmp_path / "card.json"
     listed.write_text('["model_name"]', encoding="utf-8")

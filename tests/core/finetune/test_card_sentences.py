@@ -30,13 +30,13 @@ def test_the_baseline_comparison_names_the_higher_one_first_and_whether_it_is_ch
     )
     paired = {"resampled": "items", "roc_auc": metric(0.013, -0.020, 0.046)}
     assert baseline_comparison({**model, "versus_baseline": paired}, baseline) == (
-        "ROC AUC: this model minus the baseline +0.013 [\u22120.020, +0.046] (paired "
+        "ROC AUC: this model minus the baseline +0.013 [-0.020, +0.046] (paired "
         "bootstrap over the same test items): the difference is within the uncertainty."
     )
     # separate intervals that overlap, a paired one above 0: the paired one decides
     paired["roc_auc"] = metric(-0.013, -0.020, -0.006)
     assert baseline_comparison({**model, "versus_baseline": paired}, baseline).endswith(
-        "[\u22120.020, \u22120.006] (paired bootstrap over the same test items): the "
+        "[-0.020, -0.006] (paired bootstrap over the same test items): the "
         "from-scratch model did better."
     )
     multi = {"roc_auc": metric(None, None, None), "balanced_accuracy": metric(0.5, 0.4, 0.6)}

@@ -6,6 +6,7 @@ hashes behave as before."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from finetune_projects import quick_train, write_shapes
 
@@ -131,3 +132,34 @@ def test_test_items_recorded_without_a_hash_are_said_to_be_unchecked(tmp_path):
     }
     export(project, run_id, tmp_path / "model", formats=("safetensors",))
     assert said in (tmp_path / "model" / "MODEL_CARD.md").read_text()
+
+
+def test_a_run_tested_on_items_without_a_hash_says_so_at_once(tmp_path, capsys):
+    """Items imported before content hashes were recorded: the run's own report (which
+    the command line and the wizard show) says at once that a later evaluate cannot
+    check them, beside its note; evaluate then says they could not be checked, once."""
+    from ssl_studio.cli_report import print_report
+    from ssl_studio.core.evaluation.report_text import unchecked_note
+
+    project, _, source = pretrained(tmp_path)
+    db = sqlite3.connect(project / "project.db")
+    with db:
+        db.execute("UPDATE items SET content_hash = NULL")  # as before schema 6
+    db.close()
+    result = finetune(
+        FinetuneConfig(project=project, run=source, labels="folders", protocol="linear",
+                       baseline=False, n_boot=20, train=quick_train())
+    )  # fmt: skip
+    test = result["test"]
+    said = (
+        "8 of 8 test items have no content hash (imported before SSL Studio recorded one), "
+        "so a later evaluate or export cannot tell whether they changed"
+    )
+    assert test["data_unchecked"]["test"] == 8 and said in unchecked_note(test)
+    assert said not in (test.get("note") or "")  # (the card says it once, in its own words)
+    print_report("Fine-tuned", test)
+    assert said in capsys.readouterr().out
+    again = evaluate(project, result["run_id"], n_boot=20)
+    assert unchecked_note(again) is None and "could not be checked" in again["note"]
+    print_report("Again", again)
+    assert capsys.readouterr().out.count("could not be checked") == 1

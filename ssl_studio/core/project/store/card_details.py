@@ -11,7 +11,7 @@ CARD_DETAILS = "card_details"  # meta key
 
 
 class CardDetailRecords(StoreBase):
-    """``card_details`` and ``set_card_details`` (mixed into Store)."""
+    """``card_details``, ``set_card_details`` and ``patient_keys`` (mixed into Store)."""
 
     def card_details(self) -> str | None:
         """The stored details as JSON text ({key: text}), or None when none were saved."""
@@ -24,3 +24,12 @@ class CardDetailRecords(StoreBase):
                 self._set_meta(CARD_DETAILS, json.dumps(details, ensure_ascii=False))
             else:
                 self.conn.execute("DELETE FROM meta WHERE key = ?", (CARD_DETAILS,))
+
+    def patient_keys(self) -> set[str]:
+        """Every salted patient key of the project's items (never the IDs themselves):
+        what card details are checked against (export/card_identifiers.py)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT patient_key FROM items WHERE patient_key IS NOT NULL "
+            "AND patient_key != ''"
+        )
+        return {r[0] for r in rows}

@@ -1,0 +1,53 @@
+"""The model card's label-efficiency curves in Markdown: those the project recorded
+(``ssl-studio label-efficiency``, the wizard's curve button) from the same pretraining
+run, dataset and label set as the exported model (finetune/efficiency.recorded_curves
+finds them at export), mean ± std over their label draws at each number of labels per
+class, pretrained against from scratch.
+
+A curve is measured on a split of its own (its test share and seed), with models fitted
+for the curve, not on this model's test items: the card says so. Nothing is computed at
+export; a curve whose file is gone is left out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
+    """The card's section body: a table per curve, a sentence when none was recorded,
+    nothing for cards made before curves were looked up (``None``)."""
+    if curves is None:
+        return []
+    if not curves:
+        return [
+            "No label-efficiency curve was measured from this model's pretraining run and "
+            "label set (ssl-studio label-efficiency, or the wizard's curve button, measures "
+            "one)."
+        ]
+    lines = [
+        "Measured on a split of its own, with models fitted for the curve (not this model's "
+        "test items); mean ± std over the label draws."
+    ]
+    for c in curves:
+        stopped = " (stopped early: the points measured)" if c["status"] == "stopped" else ""
+        lines += [
+            "",
+            f"Run {c['run_id']}{stopped}: {c['measure']}, {c['seeds']} label "
+            f"draw{'s' * (c['seeds'] != 1)}, "
+            f"{c['test_items']} test items." + (f" {c['note']}" if c.get("note") else ""),
+            "",
+            "| labels per class | protocol | pretrained | from scratch |",
+            "|---|---|---|---|",
+            *[
+                f"| {p['labels_per_class']} | {p['protocol']} | {_mean_std(p['pretrained'])} "
+                f"| {_mean_std(p['scratch'])} |"
+                for p in c["points"]
+            ],
+        ]
+    return lines
+
+
+def _mean_std(entry: dict[str, Any]) -> str:
+    if entry.get("mean") is None:
+        return "n/a"
+    return f"{entry['mean']:.3f} ± {entry['std']:.3f}"

@@ -1,0 +1,94 @@
+"""Whether the user's card details (card_details.py) hold a patient identifier.
+
+The card goes to whoever receives the model, so what a hospital would call identifying
+must not reach it. The project never keeps identifiers, only salted keys of the patient
+IDs (data/privacy.py): a word of the details is a *known* patient ID when its key is one
+of the project's. Two levels:
+
+- refused: a word that is the patient ID of a patient in the project (DICOM PatientID,
+  or the ID column of a series file). Only words holding a digit are tried: patient IDs
+  are numbers or codes, and each try costs the slow key derivation (about 20 ms).
+  Names, accession numbers and dates of birth are not kept in any form, so they cannot
+  be recognised as this project's;
+- warned about (the dialog asks for a second OK, the command line prints a warning and
+  goes on): what looks like one anyway, a run of 6 or more digits (a medical record,
+  accession or phone number) or a full date (1970-03-15, 15.03.1970, 03/15/1970: a date
+  of birth?). An ethics approval number or date is fine and is kept when confirmed.
+
+No message names what it found (it would be written to a terminal, a log or the
+dialog): only the field and the character position.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ssl_studio.core.data.privacy import patient_key
+from ssl_studio.core.errors import ConfigError
+
+_WORD = re.compile(r"[^\s,;:()\[\]{}<>\"'“”‘’]+")
+_PIECE = re.compile(r"[^-_/.#|]+")
+MAX_PIECES = 8
+_ID_LIKE = (
+    (re.compile(r"(?<!\d)\d{6,}(?!\d)"), "a long number (a medical record or accession number?)"),
+    (
+        re.compile(r"(?<!\d)(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?!\d)"),
+        "a full date (a date of birth?)",
+    ),
+)
+
+
+def _candidates(text: str) -> Iterator[tuple[int, str]]:
+    """(position, word) for the words of ``text`` that hold a digit, and each run of
+    their pieces between - _ / . # | ("MRN-00123/x" also gives "MRN-00123" and "00123");
+    a word of more than MAX_PIECES pieces gives its single pieces only."""
+    for found in _WORD.finditer(text):
+        word = found.group().strip(".")
+        if not any(c.isdigit() for c in word):
+            continue
+        spans = [m.span() for m in _PIECE.finditer(word)]
+        longest = len(spans) if len(spans) <= MAX_PIECES else 1
+        for i, (start, _) in enumerate(spans):
+            for _, end in spans[i : i + longest]:
+                if any(c.isdigit() for c in word[start:end]):
+                    yield found.start() + start, word[start:end]
+
+
+def refuse_known_patient_ids(texts: dict[str, str], salt: bytes, keys: set[str]) -> None:
+    """Raise ConfigError when a text of ``texts`` ({field title: text}) holds the patient
+    ID of a patient whose salted key (``salt``, data/privacy.patient_key) is in ``keys``;
+    the message names the field and where in it, never the ID."""
+    if not keys or not salt:
+        return
+    for title, text in texts.items():
+        tried: set[str] = set()
+        for at, word in _candidates(text):
+            if word in tried:
+                continue
+            tried.add(word)
+            if patient_key(salt, word) in keys:
+                raise ConfigError(
+                    f"{title} holds the patient ID of a patient in this project "
+                    f"(the word at character {at + 1}). A model card goes to whoever "
+                    "receives the model: remove it, and say what the data are in counts "
+                    "and words instead. Nothing was saved."
+                )
+
+
+def id_like_warnings(texts: dict[str, str]) -> list[str]:
+    """One sentence per text of ``texts`` ({field title: text}) that holds something
+    shaped like an identifier (see the module's docstring); the sentence names the field,
+    what it looks like and where, never the text itself."""
+    said = []
+    for title, text in texts.items():
+        for pattern, what in _ID_LIKE:
+            found = pattern.search(text)
+            if found:
+                said.append(
+                    f"{title} holds {what} at character {found.start() + 1}. "
+                    "A patient's ID, accession number or date of birth must never be on a "
+                    "model card; an approval number or date may stay."
+                )
+                break
+    return said
