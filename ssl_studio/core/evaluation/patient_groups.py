@@ -117,7 +117,9 @@ def split_groups(
     or twice in the folder) and, given ``patient_keys``, the items of one patient; None
     splits by item. Copies are linked through one another and through patients (a copy
     of patient A's image filed under patient B joins A and B). An item without a hash
-    or key links by what it has; with neither it is a group of its own."""
+    or key links by what it has; with neither it is a group of its own. Groups holding a
+    patient key are numbered 0, 1, ...; the others -1, -2, ... (splits.group_ids'
+    convention: a negative group has no patient ID)."""
     n = len(content_hashes)
     keys = patient_keys if patient_keys is not None else [None] * n
     root = list(range(n))
@@ -135,8 +137,16 @@ def split_groups(
                 continue
             j = first.setdefault((link[0], str(link[1])), i)
             root[find(i)] = find(j)
-    roots = [find(i) for i in range(n)]
-    return np.unique(np.array(roots, np.int64), return_inverse=True)[1].astype(np.int64)
+    keyed = {find(i) for i, key in enumerate(keys) if key}
+    codes: dict[int, int] = {}
+    out = np.empty(n, np.int64)
+    for i in range(n):  # (numbered as splits.group_ids does: negative without a patient)
+        r = find(i)
+        if r not in codes:
+            mine = sum(1 for c in codes if (c in keyed) == (r in keyed))
+            codes[r] = mine if r in keyed else -1 - mine
+        out[i] = codes[r]
+    return out
 
 
 def copies_note(content_hashes: Sequence[str | None], labels: Sequence[Any]) -> str | None:
