@@ -166,7 +166,7 @@ def test_the_recommended_protocol_is_what_auto_picks_after_the_test_split(make_w
     wizard = window.open_wizard()
     wizard.run_id, wizard.class_names = 1, ["benign", "malignant"]
     wizard.smallest_patients, wizard.folds = 30, 0
-    wizard.labeled = [(name, None) for name in ("benign", "malignant") for _ in range(30)]
+    wizard.labeled = [(name, None, None) for name in ("benign", "malignant") for _ in range(30)]
     page = wizard.pages["protocol"]
     page.initializePage()
     # 30 labels per class, 6 of them held out: 24 train, so auto picks linear (not full)

@@ -109,9 +109,72 @@ def check_patient_groups(
         raise ConfigError(problem.advice())
 
 
-def item_groups(n: int) -> np.ndarray:
-    """Groups [n] that split by item: every item a group of its own."""
-    return np.arange(n, dtype=np.int64)
+def split_groups(
+    content_hashes: Sequence[str | None], patient_keys: Sequence[str | None] | None = None
+) -> np.ndarray:
+    """Groups [N] that a split keeps whole (and a bootstrap resamples whole): exact copies
+    (items of one content hash, data/content_hash.py: one file imported under two names,
+    or twice in the folder) and, given ``patient_keys``, the items of one patient; None
+    splits by item. Copies are linked through one another and through patients (a copy
+    of patient A's image filed under patient B joins A and B). An item without a hash
+    or key links by what it has; with neither it is a group of its own. Groups holding a
+    patient key are numbered 0, 1, ...; the others -1, -2, ... (splits.group_ids'
+    convention: a negative group has no patient ID)."""
+    n = len(content_hashes)
+    keys = patient_keys if patient_keys is not None else [None] * n
+    root = list(range(n))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    first: dict[tuple[str, str], int] = {}
+    for i, (digest, key) in enumerate(zip(content_hashes, keys, strict=True)):
+        for link in (("hash", digest), ("patient", key)):
+            if not link[1]:
+                continue
+            j = first.setdefault((link[0], str(link[1])), i)
+            root[find(i)] = find(j)
+    keyed = {find(i) for i, key in enumerate(keys) if key}
+    codes: dict[int, int] = {}
+    out = np.empty(n, np.int64)
+    for i in range(n):  # (numbered as splits.group_ids does: negative without a patient)
+        r = find(i)
+        if r not in codes:
+            mine = sum(1 for c in codes if (c in keyed) == (r in keyed))
+            codes[r] = mine if r in keyed else -1 - mine
+        out[i] = codes[r]
+    return out
+
+
+def copies_note(content_hashes: Sequence[str | None], labels: Sequence[Any]) -> str | None:
+    """What a report says when labeled items are exact copies of one another (None when
+    none are): how many, that copies stay in one part of the split, and how many sets of
+    copies carry different labels (a labelling slip to check)."""
+    sets: dict[str, set[Any]] = {}
+    counts: dict[str, int] = {}
+    for digest, label in zip(content_hashes, labels, strict=True):
+        if digest:
+            sets.setdefault(digest, set()).add(label)
+            counts[digest] = counts.get(digest, 0) + 1
+    copied = [d for d, c in counts.items() if c > 1]
+    if not copied:
+        return None
+    items = sum(counts[d] for d in copied)
+    text = (
+        f"{items} labeled items hold the same content as another labeled item "
+        f"({len(copied)} contents found more than once): each set of copies is kept in "
+        "one part of the split."
+    )
+    clashing = sum(1 for d in copied if len(sets[d]) > 1)
+    if clashing:
+        text += (
+            f" {clashing} set{'s' if clashing > 1 else ''} of copies "
+            f"{'carry' if clashing > 1 else 'carries'} different labels: check them."
+        )
+    return text
 
 
 def add_caveat(report: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from ssl_studio.core.evaluation.embeddings import (
     embed_series,
     evaluation_views,
 )
+from ssl_studio.core.evaluation.patient_groups import copies_note, split_groups
 from ssl_studio.core.events import StopToken
 
 NEGATIVE_NAMES = (
@@ -76,6 +77,16 @@ class LabeledData:
     @property
     def ids(self) -> np.ndarray:
         return np.array([int(i["id"]) for i in self.items], np.int64)
+
+    def split_by_item(self) -> None:
+        """Split (and resample) by item, not by patient: exact copies still go together."""
+        self.groups = split_groups([i.get("content_hash") for i in self.items])
+
+    def with_copies_noted(self, note: str | None) -> str | None:
+        """A split's ``note`` with, when labeled items are exact copies of one another,
+        what patient_groups.copies_note says of them."""
+        hashes = [i.get("content_hash") for i in self.items]
+        return " ".join(filter(None, (note, copies_note(hashes, self.y.tolist())))) or None
 
     def subset(self, positions: np.ndarray) -> list[dict[str, Any]]:
         return [self.items[p] for p in positions]

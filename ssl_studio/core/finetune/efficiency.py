@@ -76,6 +76,7 @@ def label_efficiency(
             seed=cfg.seed,
             names=data.classes,
         )
+        split.note = data.with_copies_noted(split.note)
         have = np.bincount(data.y[split.train], minlength=len(data.classes))  # per class
         if split.note:
             report(Message(JOB, split.note))

@@ -107,6 +107,8 @@ class FineTuning:
             source = (store.run(cfg.split_from) or {}).get("config") or {}
             self.patients_apart = cfg.group_by_patient and source.get("group_by_patient", True)
         split = planned_split(data.y, data.groups, cfg, data.classes, reused)
+        if reused is None:  # (a reused split brings its own note)
+            split.note = data.with_copies_noted(split.note)
         if split.folds:
             return split
         if len(split.test) == 0:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ssl_studio.core.evaluation.patient_groups import item_groups
+from ssl_studio.core.evaluation.patient_groups import split_groups
 from ssl_studio.core.evaluation.splits import (
     Split,
     cross_validation_folds,
-    group_ids,
     k_per_class,
     split_labeled,
 )
@@ -78,12 +77,15 @@ def smallest_training_class(split: Split, y: np.ndarray, n_classes: int) -> int:
 
 
 def training_labels_per_class(
-    labels: list[str], patient_keys: list[str | None], cfg: FinetuneConfig
+    keys: list[tuple[str, str | None, str | None]], cfg: FinetuneConfig
 ) -> int:
     """Training labels of the smallest class that a fine-tune of ``cfg`` would get, from
-    the usable labeled items' labels and patient keys (in item order, as the job reads
-    them): the wizard's recommendation is then what ``--protocol auto`` picks."""
+    the usable labeled items' (label, patient key, content hash) in item order, as the job
+    reads them (Store.labeled_split_keys): the wizard's recommendation is then what
+    ``--protocol auto`` picks."""
+    labels = [label for label, _, _ in keys]
     classes = positive_class(sorted(set(labels)), cfg.positive)
     y = np.array([classes.index(n) for n in labels], np.int64)
-    groups = group_ids(patient_keys) if cfg.group_by_patient else item_groups(len(y))
+    patients = [key for _, key, _ in keys] if cfg.group_by_patient else None
+    groups = split_groups([digest for _, _, digest in keys], patients)
     return smallest_training_class(planned_split(y, groups, cfg, classes), y, len(classes))

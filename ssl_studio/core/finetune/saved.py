@@ -13,7 +13,7 @@ from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint
 from ssl_studio.core.engine.device import pick_device
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.evaluation.metrics import classification_report
-from ssl_studio.core.evaluation.patient_groups import add_caveat, item_groups
+from ssl_studio.core.evaluation.patient_groups import add_caveat
 from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.protocols import Fitted
@@ -92,6 +92,10 @@ def evaluate_run(
             store, name, label_set, spec, state["series_length"], None, version, min_classes=1
         )
         own_items = found is not None and found["id"] == run["dataset_id"]
+        saved = read_split(run_dir)
+        trained = set(saved.train) | set(saved.val)
+        # exact copies of what it trained on (one file imported twice) test nothing
+        trained_contents = set() if own_split else _contents(store, run["dataset_id"], trained)
     unknown = sorted(set(data.classes) - set(spec["classes"]))
     if unknown:
         raise ConfigError(
@@ -101,15 +105,14 @@ def evaluate_run(
     data.classes = list(spec["classes"])
     # a run split by item (group_by_patient off) may have trained on other items of the
     # patients it is tested on here: resampled by item, and the report says so
-    saved = read_split(run_dir)
     # (split.json says so too for a run that reused the split of a run split by item)
     by_item = own_items and (
         (state.get("config") or {}).get("group_by_patient") is False
         or saved.patients_kept_apart is False
     )
     if by_item:
-        data.groups = item_groups(len(data.y))
-    evaluation, since = "test split", {}
+        data.split_by_item()
+    evaluation, since, copies = "test split", {}, 0
     if own_split:
         since = changes(saved, data.items)  # (empty for runs that recorded no hashes)
         if saved.folds is not None:  # the pooled out-of-fold figures cannot be recomputed
@@ -119,11 +122,15 @@ def evaluate_run(
         where = {int(i): p for p, i in enumerate(data.ids)}
         positions = np.array([where[i] for i in ids if i in where], np.int64)
     else:
-        seen = set(saved.train) | set(saved.val) if own_items else set()
-        positions = np.array([p for p, i in enumerate(data.ids) if i not in seen], np.int64)
+        unseen = [p for p, i in enumerate(data.ids) if int(i) not in trained]
+        positions = np.array(
+            [p for p in unseen if data.items[p].get("content_hash") not in trained_contents],
+            np.int64,
+        )
+        copies = len(unseen) - len(positions)
         evaluation = f"dataset {name}" + (
             f" (its {len(positions)} labeled items the run never trained or tuned on)"
-            if own_items
+            if own_items or copies
             else ""
         )
     if len(positions) == 0 and own_split:
@@ -134,8 +141,8 @@ def evaluate_run(
     if len(positions) == 0:
         raise ConfigError(
             f"Every labeled item of '{name}' under '{label_set}' trained or tuned run "
-            f"{run_id}, so none can test it. Label other items (or another dataset) and "
-            "evaluate on those."
+            f"{run_id}{' (or is an exact copy of one that did)' if copies else ''}, so none "
+            "can test it. Label other items (or another dataset) and evaluate on those."
         )
     target = pick_device(device)
     proba = predict_proba(model.to(target), data, positions, target)
@@ -148,6 +155,14 @@ def evaluate_run(
         groups=data.groups[positions],
     )
     report["evaluation"] = evaluation
+    if copies:  # left out, and said: they would have scored the model on its training data
+        said = (
+            f"{copies} labeled item{'s' if copies > 1 else ''} of '{name}' "
+            f"{'hold' if copies > 1 else 'holds'} the same content as items run {run_id} "
+            "trained or tuned on (one file imported twice, or copied): left out."
+        )
+        report["copies_left_out"] = copies
+        report["note"] = " ".join(filter(None, (said, report.get("note"))))
     if own_split and saved.note:  # the test share is not the one asked for
         report["note"] = " ".join(filter(None, (saved.note, report.get("note"))))
     if own_split and changed(since):  # the data changed since: other figures, told so
@@ -163,6 +178,16 @@ def evaluate_run(
         return report
     # (items that could not be checked leave the figures as they are: said after pairing)
     return _with_unchecked(with_paired(report, run_dir), since, run_id)
+
+
+def _contents(store: Store, dataset_id: int, ids: set[int]) -> set[str]:
+    """The content hashes (data/content_hash.py) of the items ``ids`` of a dataset, as
+    they are now (items without one, or gone, add none)."""
+    return {
+        item["content_hash"]
+        for item in store.items(dataset_id)
+        if int(item["id"]) in ids and item.get("content_hash")
+    }
 
 
 def _with_changes(report: dict[str, Any], since: dict[str, Any], run_id: int) -> dict[str, Any]:

@@ -11,8 +11,8 @@ import numpy as np
 
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.evaluation.patient_groups import item_groups
-from ssl_studio.core.evaluation.splits import Split, group_ids
+from ssl_studio.core.evaluation.patient_groups import split_groups
+from ssl_studio.core.evaluation.splits import Split
 from ssl_studio.core.finetune.data import LabeledData, positive_class
 from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.labels import label_set_to_use
@@ -48,7 +48,8 @@ def labeled_data(
     min_classes: int = 2,
 ) -> LabeledData:
     """The labeled items of ``dataset_name`` under the newest version of ``label_set`` (or
-    the given ``version``, as a run was trained and tested with it)."""
+    the given ``version``, as a run was trained and tested with it). Its groups keep
+    patients and exact copies whole (patient_groups.split_groups)."""
     found = store.dataset(dataset_name)
     if found is None:
         raise ConfigError(f"No dataset '{dataset_name}' in this project.")
@@ -80,7 +81,9 @@ def labeled_data(
         items=items,
         y=np.array([classes.index(n) for n in names], np.int64),
         classes=classes,
-        groups=group_ids([i["patient_key"] for i in items]),
+        groups=split_groups(
+            [i.get("content_hash") for i in items], [i["patient_key"] for i in items]
+        ),
         reader=CacheReader(
             store.paths.dataset_cache(found["id"]), store.cache_extents(found["id"])
         ),
@@ -150,7 +153,7 @@ def prepare(
     _check_channels(store, cfg.run, found, spec)
     data = labeled_data(store, dataset, cfg.labels, spec, series_length, cfg.positive)
     if not cfg.group_by_patient:  # split (and resample) by item: the caveat says so
-        data.groups = item_groups(len(data.y))
+        data.split_by_item()
     if len(data.classes) > 2 and (cfg.positive or cfg.threshold != "default"):
         raise ConfigError(
             f"A positive class and a threshold belong to two-class problems; label set "

@@ -32,7 +32,8 @@ class FinetuneWizard(QWizard):
         self.run_id: int | None = None
         self.dataset = ""
         self.labels = ""
-        self.labeled: list[tuple[str, str | None]] = []  # (label, patient key) per item
+        # (label, patient key, content hash) per usable labeled item
+        self.labeled: list[tuple[str, str | None, str | None]] = []
         self.per_class = 0  # training labels of the smallest class (see ProtocolPage)
         self.class_names: list[str] = []  # of the chosen label set, sorted
         self.folds = 0  # cross-validation folds the job will use (0: a test split)

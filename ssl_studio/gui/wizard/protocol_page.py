@@ -124,11 +124,10 @@ class ProtocolPage(QWizardPage):
     def _recommend(self, *_: Any) -> None:
         """What ``--protocol auto`` would pick with these choices: by the training labels
         of the smallest class once the test (and validation) items are held out."""
-        labels = [label for label, _ in self.wiz.labeled]
-        keys = [key for _, key in self.wiz.labeled]
+        labels = [label for label, _, _ in self.wiz.labeled]
         try:  # (nothing labeled: the labels page keeps Next off)
             if labels:
-                self.wiz.per_class = training_labels_per_class(labels, keys, self._choices())
+                self.wiz.per_class = training_labels_per_class(self.wiz.labeled, self._choices())
         except SSLStudioError:  # no split can be made: training will say why
             self.wiz.per_class = min(labels.count(n) for n in set(labels))
         self.recommended = recommended_protocol(self.wiz.per_class)

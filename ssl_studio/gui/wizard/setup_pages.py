@@ -22,8 +22,8 @@ from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.evaluation.patient_groups import (
     ITEM_SPLIT_CAVEAT,
     PatientProblem,
-    item_groups,
     one_patient_problem,
+    split_groups,
 )
 from ssl_studio.core.evaluation.splits import group_ids
 from ssl_studio.core.finetune.plan import CV_BELOW, planned_folds
@@ -140,7 +140,8 @@ class LabelsPage(QWizardPage):
         layout.addWidget(self.warnings)
         layout.addWidget(self.by_item)
         self.classes: dict[str, int] = {}
-        self.keys: list[tuple[str, str | None]] = []  # (label, patient key) per item
+        # (label, patient key, content hash) per usable labeled item
+        self.keys: list[tuple[str, str | None, str | None]] = []
 
     def initializePage(self) -> None:  # noqa: N802
         self.reload()
@@ -169,7 +170,7 @@ class LabelsPage(QWizardPage):
         self.classes = {}
         self.patients: dict[str, int] = {}
         unusable = 0
-        keys: list[tuple[str, str | None]] = []
+        keys: list[tuple[str, str | None, str | None]] = []
         if name is not None:
             with self.wiz.context.reading(self), Store.open(self.wiz.project) as store:
                 found = store.dataset(self.wiz.dataset)
@@ -177,7 +178,7 @@ class LabelsPage(QWizardPage):
                 unusable = len(left_out)
                 for label in usable.values():
                     self.classes[label] = self.classes.get(label, 0) + 1
-                keys = store.labeled_patient_keys(found["id"], name)
+                keys = store.labeled_split_keys(found["id"], name)
         self.keys = keys
         self._count_patients(keys)
         fill_table(self.counts, [[k, n] for k, n in sorted(self.classes.items())])
@@ -220,19 +221,20 @@ class LabelsPage(QWizardPage):
         self.warnings.setText(" ".join(problems))
         self.completeChanged.emit()
 
-    def _count_patients(self, keys: list[tuple[str, str | None]]) -> None:
-        """Patients per class of the usable labeled items (items, when split by item), and
-        whether their patient IDs can keep patients apart at all (``self.problem``)."""
-        labels = np.array([label for label, _ in keys])
-        groups = group_ids([key for _, key in keys])
-        self.problem = one_patient_problem(labels, groups)
+    def _count_patients(self, keys: list[tuple[str, str | None, str | None]]) -> None:
+        """Patients per class of the usable labeled items (items, when split by item; exact
+        copies count once, as the split keeps them together), and whether their patient
+        IDs can keep patients apart at all (``self.problem``)."""
+        labels = np.array([label for label, _, _ in keys])
+        patients = [key for _, key, _ in keys]
+        self.problem = one_patient_problem(labels, group_ids(patients))
         self.by_item.blockSignals(True)
         self.by_item.setVisible(self.problem is not None)
         if self.problem is None:
             self.by_item.setChecked(False)  # nothing to choose: patients are kept apart
         self.by_item.blockSignals(False)
-        if self.by_item.isChecked():
-            groups = item_groups(len(labels))
+        hashes = [digest for _, _, digest in keys]
+        groups = split_groups(hashes, None if self.by_item.isChecked() else patients)
         self.patients = {str(c): len(np.unique(groups[labels == c])) for c in np.unique(labels)}
 
     def _report(self, report: Any) -> None:

@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.evaluation.patient_groups import item_groups, one_patient_problem
+from ssl_studio.core.evaluation.patient_groups import (
+    copies_note,
+    one_patient_problem,
+    split_groups,
+)
 from ssl_studio.core.evaluation.splits import (
     cross_validation_folds,
     group_ids,
@@ -30,6 +34,30 @@ def test_no_patient_is_on_both_sides_of_any_split(seed):
     assert sorted(everything) == list(range(n))  # every item exactly once
     for fold_train, fold_test in cross_validation_folds(labels, groups, folds=4, seed=seed):
         assert not set(groups[fold_train]) & set(groups[fold_test])
+
+
+def test_copies_and_patients_are_grouped_through_one_another():
+    hashes = ["h1", "h2", "h1", None, "h3", "h2", None]
+    keys = ["p1", "p2", None, "p3", "p3", None, None]
+    by_item = split_groups(hashes)
+    assert by_item[0] == by_item[2] and by_item[1] == by_item[5]  # copies together
+    assert len(set(by_item)) == 5  # the rest alone, items without a hash too
+    by_patient = split_groups(hashes, keys)
+    # item 4 is p3's and a copy of nothing; item 3 is p3's: one group
+    assert by_patient[3] == by_patient[4] and by_patient[0] == by_patient[2]
+    assert len(set(by_patient)) == 4 and by_patient[6] not in by_patient[:6]
+    chain = split_groups(["a", "a", "b", "b"], ["x", "y", "y", "z"])  # a-x, a-y, b-y, b-z
+    assert len(set(chain)) == 1
+
+
+def test_copies_are_named_with_labels_that_disagree():
+    assert copies_note(["a", "b", None, None], [0, 1, 0, 0]) is None
+    said = copies_note(["a", "a", "b", "b", "b", "c"], [0, 0, 0, 1, 1, 1])
+    assert said == (
+        "5 labeled items hold the same content as another labeled item (2 contents found "
+        "more than once): each set of copies is kept in one part of the split. 1 set of "
+        "copies carries different labels: check them."
+    )
 
 
 def test_splits_are_stratified_and_reproducible():
@@ -120,7 +148,7 @@ def test_one_patient_id_for_every_item_is_named_as_such():
         with pytest.raises(ConfigError, match="All 30 labeled items carry the same patient"):
             split(labels, same)
     assert one_patient_problem(labels, group_ids([None] * 30)) is None  # no keys: items
-    assert one_patient_problem(labels, item_groups(30)) is None  # split by item
+    assert one_patient_problem(labels, split_groups([None] * 30)) is None  # split by item
     both = group_ids(["x"] * 15 + ["y"] * 15)  # each class one patient of its own
     said = one_patient_problem(labels, both, ["normal", "abnormal"])
     assert said is not None and said.anonymised  # half of the items each: not two patients

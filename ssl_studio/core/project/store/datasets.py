@@ -176,17 +176,20 @@ class DatasetRecords(StoreBase):
         )
         return {r[0]: r[1] for r in rows}
 
-    def labeled_patient_keys(self, dataset_id: int, name: str) -> list[tuple[str, str | None]]:
-        """(label, salted patient key or None) of each usable item in the newest version
-        of label set ``name``, in item order: whether a split can keep patients apart."""
+    def labeled_split_keys(
+        self, dataset_id: int, name: str
+    ) -> list[tuple[str, str | None, str | None]]:
+        """(label, salted patient key or None, content hash or None) of each usable item
+        in the newest version of label set ``name``, in item order: the groups a split
+        keeps whole (patient_groups.split_groups)."""
         rows = self.conn.execute(
-            "SELECT labels.label, NULLIF(items.patient_key, '') FROM labels "
+            "SELECT labels.label, NULLIF(items.patient_key, ''), items.content_hash FROM labels "
             "JOIN items ON items.id = labels.item_id WHERE items.status = 'ok' AND "
             "labels.label_set_id = (SELECT id FROM label_sets WHERE dataset_id = ? AND "
             "name = ? ORDER BY version DESC LIMIT 1) ORDER BY items.id",
             (dataset_id, name),
         )
-        return [(r[0], r[1]) for r in rows]
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def label_sets(self, dataset_id: int) -> list[dict[str, Any]]:
         rows = self.conn.execute(
