@@ -1,18 +1,17 @@
-"""The live plots and the Runs panel's curves: drawn in one go from arrays, redrawn only on
-new data (at most ten times a second), a smoothed loss with a log-scale toggle, the Runs
-panel's curves read once and its selection kept, a resumed run's history on the live view."""
+"""The live plots: drawn in one go from arrays, redrawn only on new data (at most ten times
+a second), a smoothed loss with a log-scale toggle, a resumed run's history on the live
+view."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
 from PySide6.QtCore import QElapsedTimer, Qt
 from PySide6.QtTest import QTest
 
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.live_plot import REDRAW_MS, LivePlot
+
+from gui_helpers import add_runs
 
 
 def _drawn_x(curve) -> np.ndarray:
@@ -154,158 +153,12 @@ def test_the_live_loss_is_drawn_faint_under_its_average_with_a_log_scale_toggle(
     assert not view.loss_plot.plotItem.ctrl.logYCheck.isChecked()
 
 
-# ---- the Runs panel ------------------------------------------------------------------------
-
-
-POINTS = 2_000
-
-
-def _add_runs(project: Path, count: int, points: int = POINTS) -> list[int]:
-    """``count`` stopped pretraining runs with loss, lr, throughput and health curves."""
-    ids = []
-    with Store.open(project, write=True) as store:
-        dataset = store.dataset("chest")
-        dataset_id = dataset["id"] if dataset else store.create_dataset("chest", "image", 32)
-        for _ in range(count):
-            run = store.create_run(dataset_id, "pretrain", {"task": "simclr"})
-            steps = range(1, points + 1)
-            rows = [(s, 0, "loss", 5.0 / s + 0.5) for s in steps]
-            rows += [(s, 0, "lr", 0.1) for s in steps] + [
-                (s, 0, "samples_per_s", 40.0) for s in steps
-            ]
-            rows += [(s, -1, "embedding_std", 0.3) for s in range(100, points + 1, 100)]
-            rows += [(s, -1, "knn_accuracy", 0.7) for s in range(100, points + 1, 100)]
-            store.add_metrics(run, rows)
-            store.add_checkpoint(run, points, 0, "stopped", f"runs/{run}/checkpoints/x.pt")
-            store.finish_run(run, "stopped", {"steps": points, "seconds": 60.0})
-            ids.append(run)
-    return ids
-
-
-@pytest.fixture
-def loss_reads(monkeypatch) -> list[int]:
-    """The runs whose loss curve is read from the project (any way it may be read)."""
-    reads: list[int] = []
-    metrics, arrays = Store.metrics, Store.metric_arrays
-
-    def counted_metrics(self, run_id, name):
-        if name == "loss":
-            reads.append(run_id)
-        return metrics(self, run_id, name)
-
-    def counted_arrays(self, run_id, names):
-        names = list(names)
-        if "loss" in names:
-            reads.append(run_id)
-        return arrays(self, run_id, names)
-
-    monkeypatch.setattr(Store, "metrics", counted_metrics)
-    monkeypatch.setattr(Store, "metric_arrays", counted_arrays)
-    return reads
-
-
-def _selected_ids(window) -> list[int]:
-    return sorted(run["id"] for run in window.runs.selected())
-
-
-def _pick(window, run_ids: list[int]) -> None:
-    """Select the rows of ``run_ids`` as Ctrl+click does."""
-    from PySide6.QtCore import QItemSelectionModel
-
-    table = window.runs.table
-    table.clearSelection()
-    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-    for row, run in enumerate(window.runs.runs):
-        if run["id"] in run_ids:
-            table.selectionModel().select(table.model().index(row, 0), flags)
-
-
-def test_a_job_starting_and_ending_reads_and_draws_no_curve_again(
-    qtbot, make_window, project, loss_reads
-):
-    """Each job start and end read and drew the selected runs again on the GUI thread
-    (1 to 4 s with long runs); now it only enables the buttons."""
-    ids = _add_runs(project, 3)
-    window = make_window(project)
-    runs = window.runs
-    runs.table.selectAll()
-    assert sorted(loss_reads) == ids
-    assert len(runs.plot.curves) == 3 and runs.delete_button.isEnabled()
-    drawn = []
-    runs.plot.curves[f"run {ids[0]}"].sigPlotChanged.connect(lambda *_: drawn.append(1))
-    window.runner.start("noop", lambda report, stop: {"status": "done"})
-    assert not runs.delete_button.isEnabled()  # a job runs: no deleting
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
-    assert runs.delete_button.isEnabled()
-    assert sorted(loss_reads) == ids and not drawn
-
-
-def test_the_selected_runs_stay_selected_when_the_runs_are_listed_again(
-    qtbot, make_window, project
-):
-    """Every job's end (a "runs" notice) refilled the table and dropped the selection."""
-    first, _, third = _add_runs(project, 3, points=10)
-    window = make_window(project)
-    _pick(window, [first, third])
-    assert _selected_ids(window) == [first, third]
-    window.context.notify("runs")
-    assert _selected_ids(window) == [first, third]
-    (new,) = _add_runs(project, 1, points=10)  # a new run above them (the rows move down)
-    window.context.notify("runs")
-    assert _selected_ids(window) == [first, third]
-    assert sorted(window.runs.plot.curves) == [f"run {first}", f"run {third}"]
-    assert new in [r["id"] for r in window.runs.runs]
-
-
-def test_another_project_starts_with_none_of_its_runs_selected(
-    qtbot, make_window, project, tmp_path
-):
-    """The ids selected in one project were selected again in the next one opened (its
-    run 2 is another run)."""
-    from ssl_studio.core.jobs import create_project
-
-    _, second = _add_runs(project, 2, points=10)
-    other = create_project(tmp_path / "other")
-    assert _add_runs(other, 2, points=10)[1] == second  # the same ids, other runs
-    window = make_window(project)
-    _pick(window, [second])
-    assert _selected_ids(window) == [second]
-    window.open_project(other)
-    assert _selected_ids(window) == [] and not window.runs.plot.curves
-
-
-def test_a_finished_runs_curve_is_read_once_until_the_run_changes(
-    qtbot, make_window, project, loss_reads
-):
-    first, second = _add_runs(project, 2)
-    window = make_window(project)
-    runs = window.runs
-    for _ in range(3):
-        runs.table.clearSelection()
-        runs.select_run(first)
-    assert loss_reads == [first]
-    assert runs.plot.curves[f"run {first}"].getData()[0].size == POINTS
-    with Store.open(project, write=True) as store:  # resumed elsewhere and stopped later
-        store.add_metrics(first, [(POINTS + 1, 0, "loss", 0.4)])
-        store.finish_run(first, "stopped", {"steps": POINTS + 1, "seconds": 61.0})
-    window.context.notify("runs")
-    assert loss_reads == [first, first]
-    assert runs.plot.curves[f"run {first}"].getData()[0].size == POINTS + 1
-    runs.table.clearSelection()
-    runs.select_run(second)
-    runs.resume_requested.emit(second, "chest")  # (Resume: its curve will grow)
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
-    runs.table.clearSelection()
-    runs.select_run(second)
-    assert loss_reads.count(second) >= 2
-
-
 # ---- resuming -----------------------------------------------------------------------------
 
 
 def test_resuming_a_run_shows_its_stored_curves_before_its_new_points(qtbot, make_window, project):
     """The live plots began at the resume step: the hours before it were gone from view."""
-    (run,) = _add_runs(project, 1, points=200)
+    (run,) = add_runs(project, 1, points=200)
     with Store.open(project, write=True) as store:  # logged after its last checkpoint
         store.add_metrics(run, [(s, 0, "loss", 9.0) for s in (201, 202)])
     window = make_window(project)
