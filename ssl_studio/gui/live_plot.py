@@ -2,7 +2,8 @@
 
 Training events append to numpy buffers (cheap, any rate); a single-shot QTimer, started by
 new data, redraws only the curves that changed since the last frame, so a fast job never
-floods the GUI thread with repaints and an idle plot never wakes the event loop.
+floods the GUI thread with repaints and an idle plot never wakes the event loop. A hidden
+plot (another step, another tab) draws nothing: it draws its newest data when shown.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QPen
+from PySide6.QtGui import QPen, QShowEvent
 from PySide6.QtWidgets import QCheckBox
 
 REDRAW_MS = 100
@@ -221,8 +222,14 @@ class LivePlot(pg.PlotWidget):
 
     def _changed(self, name: str) -> None:
         self._dirty.add(name)
-        if not self.timer.isActive():
+        if not self.timer.isActive() and self.isVisible():  # (hidden: see showEvent)
             self.timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        """Shown again (its step or tab chosen): draw what came while it was hidden."""
+        super().showEvent(event)
+        if self._dirty:
+            self.redraw()
 
     def points(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         buffer = self.buffers[name]
@@ -249,8 +256,11 @@ class LivePlot(pg.PlotWidget):
 
     def redraw(self) -> None:
         """Draw the curves that changed since the last frame (the timer calls it once
-        after new data; calling it directly draws at once)."""
+        after new data; calling it directly draws at once). Hidden, it draws nothing:
+        the curves stay marked changed and are drawn when the plot is shown."""
         self.timer.stop()
+        if not self.isVisible():
+            return
         for name in self._dirty:
             if name in self.curves:
                 x, y = self.points(name)

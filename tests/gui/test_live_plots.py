@@ -1,6 +1,6 @@
 """The live plots: drawn in one go from arrays, redrawn only on new data (at most ten times
-a second), a smoothed loss with a log-scale toggle, a resumed run's history on the live
-view."""
+a second) and only while shown, a smoothed loss with a log-scale toggle, a resumed run's
+history on the live view."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def test_set_curve_draws_the_finite_points_of_whole_arrays_in_one_go(qtbot):
     points are the same (a non-finite value is still left out) without any append."""
     plot = LivePlot("loss")
     qtbot.addWidget(plot)
+    plot.show()  # (a hidden plot draws nothing)
     plot.append("run 1", 0, 9.0)
 
     def no_append(*_args):
@@ -58,6 +59,7 @@ def test_an_idle_plot_wakes_nothing_and_new_data_is_drawn_at_most_ten_times_a_se
     second with a few wizards left open); now new data starts one frame."""
     plot = LivePlot("loss")
     qtbot.addWidget(plot)
+    plot.show()  # (a hidden plot draws nothing)
     assert not plot.timer.isActive()
     plot.append("loss", 1, 1.0)
     assert plot.timer.isActive()
@@ -105,6 +107,7 @@ def test_a_live_curve_extends_its_average_as_smoothing_it_whole_would(qtbot):
 
     plot = LivePlot("loss", smooth=True)
     qtbot.addWidget(plot)
+    plot.show()  # (a hidden plot draws nothing)
     y = 1.0 + np.random.default_rng(1).standard_normal(30_000) ** 2
     for step, value in enumerate(y, start=1):
         plot.append("loss", step, value)

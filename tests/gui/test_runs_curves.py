@@ -1,6 +1,6 @@
 """The Runs panel's curves: read off the GUI thread, a stale read (another selection,
 another project) dropped, each finished run's curve read once, the selection kept when
-the runs are listed again."""
+the runs are listed again; and plots hidden on another step draw only when shown."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from ssl_studio.core.events import Step
 from ssl_studio.core.jobs import create_project
 from ssl_studio.core.project.store import Store
 
@@ -220,3 +221,29 @@ def test_a_finished_runs_curve_is_read_once_until_the_run_changes(
     runs.select_run(second)
     _settled(qtbot, window)
     assert loss_reads.count(second) >= 2
+
+
+# ---- hidden plots --------------------------------------------------------------------------
+
+
+def test_plots_on_a_step_not_shown_draw_only_when_it_is_shown(qtbot, make_window, project):
+    """The live pretraining plots and the Runs panel's drew every new point on steps the
+    user was not looking at."""
+    (run,) = add_runs(project, 1, points=50)
+    window = make_window(project)
+    window.show_step(0)  # Data: the Pretrain and Runs steps are hidden
+    view = window.pretrain.view
+    for step in (1, 2, 3):
+        event = Step("pretrain", step=step, total=9, epoch=0, loss=1.0, lr=0.1, samples_per_s=5)
+        view.show_event(event, paused=False)
+    window.runs.select_run(run)
+    _settled(qtbot, window)
+    plots = (view.loss_plot, window.runs.plot)
+    assert not any(plot.timer.isActive() for plot in plots)  # no frame waits to be drawn
+    assert view.loss_plot.curves["loss"].getData()[0] is None  # nothing drawn...
+    assert window.runs.plot.curves[f"run {run}"].getData()[0] is None
+    assert view.loss_plot.points("loss")[0].tolist() == [1, 2, 3]  # ...but all kept
+    window.show_step(1)
+    assert view.loss_plot.curves["loss"].getData()[0].tolist() == [1, 2, 3]
+    window.show_step(3)
+    assert window.runs.plot.curves[f"run {run}"].getData()[0].size == 50
