@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QPen, QShowEvent
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtWidgets import QCheckBox, QSizePolicy
 
 REDRAW_MS = 100
 FEW_POINTS = 3  # a curve of fewer points is drawn with dots too (a lone health check)
@@ -121,13 +121,15 @@ class LivePlot(pg.PlotWidget):
         *,
         log_y: bool = False,
         legend: bool = True,
-        legend_offset: tuple[int, int] = (-10, 10),
+        legend_offset: tuple[int, int] | None = (-10, 10),
         smooth: bool = False,
     ) -> None:
         """``legend``: name the curves, even a single one (which model, which measure);
         off for a plot whose title already names its only curve. ``legend_offset``: its
         corner (pyqtgraph's offset: negative x from the right, negative y from the bottom);
-        top right by default, where falling curves (losses) leave room. ``smooth``: each
+        top right by default, where falling curves (losses) leave room; None: in a row of
+        its own above the curves, right-aligned, where it hides none of them (curves that
+        rise and fall alike end anywhere: a corner would cover one). ``smooth``: each
         curve is drawn faint with its moving average (``smoothed``) over it in full colour
         (noisy losses); ``curves`` keeps the raw ones, ``smooth_curves`` the averages."""
         super().__init__()
@@ -198,7 +200,7 @@ class LivePlot(pg.PlotWidget):
             return
         self.buffers[name] = _Buffer()
         if self._legend is None and self._wants_legend:
-            self._legend = add_legend(self, offset=self._legend_offset)
+            self._legend = self._make_legend()
             for existing in self.curves:
                 self._legend.addItem(self._named_item(existing), existing)
         pen = curve_pen(len(self.buffers) - 1)
@@ -215,6 +217,26 @@ class LivePlot(pg.PlotWidget):
         )
         self.smooth_curves[name] = self.plot([], [], pen=pen, name=name)
         self.smooth_curves[name].setZValue(1)  # over every raw curve
+
+    def _make_legend(self) -> pg.LegendItem:
+        """The legend, in its corner (``legend_offset``) or in a row above the curves."""
+        if self._legend_offset is not None:
+            return add_legend(self, offset=self._legend_offset)
+        item = self.getPlotItem()
+        legend = pg.LegendItem(
+            offset=None,  # (placed by the layout, not anchored)
+            colCount=len(COLOURS),  # one row: side by side
+            brush=pg.mkBrush(255, 255, 255, 210),
+            labelTextColor="#222",
+        )
+        # in the row under the title, which holds the top axis (never shown here)
+        item.layout.removeItem(item.getAxis("top"))
+        fixed = QSizePolicy.Policy.Fixed  # (as wide as its names, not the whole row)
+        legend.setSizePolicy(fixed, fixed)
+        item.layout.addItem(legend, 1, 1)
+        item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignRight)
+        item.legend = legend  # (named curves are listed in it as they come)
+        return legend
 
     def _named_item(self, name: str) -> pg.PlotDataItem:
         """The item the legend shows for ``name`` (the average of a smoothed curve)."""

@@ -175,3 +175,33 @@ def test_resuming_a_run_shows_its_stored_curves_before_its_new_points(qtbot, mak
     assert view.health_plot.points("embedding spread")[0].tolist() == list(range(100, 201, 100))
     assert view.health_plot.points("kNN accuracy")[1].tolist() == [0.7, 0.7]
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
+
+
+def test_the_health_legend_hides_no_curve(qtbot):
+    """Top right in the plot, the legend covered the end of the kNN accuracy curve (it
+    rises to the top right); it now has a row of its own above the curves."""
+    from ssl_studio.core.events import Health
+    from ssl_studio.gui.panels.training_view import TrainingView
+
+    view = TrainingView()
+    qtbot.addWidget(view)
+    view.resize(700, 700)
+    view.show()
+    for step, knn in ((100, 0.5), (200, 0.8), (300, 0.95)):
+        view.show_event(
+            Health("pretrain", step=step, embedding_std=0.3, effective_rank=5.0, knn_accuracy=knn),
+            paused=False,
+        )
+    plot = view.health_plot
+    plot.redraw()
+    legend_item = plot.plotItem.legend
+    assert len(legend_item.items) == 2
+    view_box = plot.plotItem.vb
+    qtbot.waitUntil(  # (once the layout has placed it)
+        lambda: not legend_item.sceneBoundingRect().intersects(view_box.sceneBoundingRect()),
+        timeout=2000,
+    )
+    curves, legend = view_box.sceneBoundingRect(), legend_item.sceneBoundingRect()
+    assert legend.height() > 0 and legend.right() > curves.center().x()  # right-aligned
+    assert legend.bottom() <= curves.top()  # above the curves, under the title
+    assert legend.top() >= plot.plotItem.titleLabel.sceneBoundingRect().bottom() - 1
