@@ -177,6 +177,29 @@ def test_resuming_a_run_shows_its_stored_curves_before_its_new_points(qtbot, mak
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
 
 
+def test_resuming_a_run_reads_the_project_once_on_the_window_thread(
+    qtbot, make_window, project, monkeypatch
+):
+    """The live view's history and the run's health interval were two openings of the
+    project on the window's thread."""
+    import threading
+
+    (run,) = add_runs(project, 1, points=200)
+    window = make_window(project)
+    opened: list[str] = []
+    original = Store.open.__func__
+
+    def counted(cls, root, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            opened.append(kwargs.get("purpose", ""))
+        return original(cls, root, **kwargs)
+
+    monkeypatch.setattr(Store, "open", classmethod(counted))
+    assert window.pretrain.resume(run, "chest")
+    assert len(opened) == 1
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
+
+
 def test_the_health_legend_hides_no_curve(qtbot):
     """Top right in the plot, the legend covered the end of the kNN accuracy curve (it
     rises to the top right); it now has a row of its own above the curves."""
