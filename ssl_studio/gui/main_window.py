@@ -245,6 +245,12 @@ class MainWindow(QMainWindow):
             return
         if self.wizard is not None and project != self.context.project:
             self.wizard.close()  # it would go on working on the other project
+            if self.wizard is not None and self.wizard.isVisible():  # asked, and told No:
+                self.statusBar().showMessage(  # it goes on, on this project
+                    "The project stays open: the fine-tune wizard is still working on it.",
+                    10000,
+                )
+                return
             self.wizard = None  # (closed, it is deleted: see _wizard_closed)
         if project != self.context.project:  # "Importing …: failed." was in the other one
             self.job_status.clear_outcome()
