@@ -40,7 +40,9 @@ class JobStatus(QObject):
         self.stop_button.setToolTip("Stops the job at its next check (a run saves first).")
         self.stop_button.clicked.connect(runner.stop)
         self.doing = ""  # what the job said last, without the paused / stopping note
-        self.closing = ""  # the window closes when the job has ended: said until then
+        # the window closes when the job has ended: said until then (the one record of
+        # the window closing: see MainWindow.closeEvent)
+        self.closing = ""
         self.outcome_timer = QTimer(self)  # clears how the last job ended, a while after
         self.outcome_timer.setSingleShot(True)
         self.outcome_timer.timeout.connect(self.clear_outcome)

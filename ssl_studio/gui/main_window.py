@@ -70,8 +70,6 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self, cpu_threads=default_cpu_threads())
         self.context = AppContext(self.runner)
         self.wizard: FinetuneWizard | None = None
-        self._closed_wizards: list[FinetuneWizard] = []  # deleted when the job has ended
-        self.closing = False  # asked to close while a job ran: closes when it has ended
         self.unattended = False  # closing without questions (a signal; see app.py)
         self.setAcceptDrops(True)
         cap_minimum(self, 1000, 640)
@@ -351,15 +349,17 @@ class MainWindow(QMainWindow):
 
     def _wizard_closed(self, wizard: FinetuneWizard) -> None:
         """A closed wizard is deleted, with its plots and its connections to the runner
-        (each one opened stayed alive for the session). While a job it started still runs
-        (a fine-tuning asked to stop, an export) it is deleted when that job has been told
-        its end, so the job's callbacks find its pages."""
+        (each one opened stayed alive for the session). While a job runs (one it started
+        may still call its pages back: a fine-tuning asked to stop, an export) it is
+        deleted once that job has ended: deleteLater, called as the runner says so, runs
+        after the job's callbacks."""
         self.context.notify("runs")
         if self.wizard is wizard:
             self.wizard = None
-        owner = self.context.job_owner
-        if self.runner.busy and owner is not None and wizard.isAncestorOf(owner):
-            self._closed_wizards.append(wizard)
+        if self.runner.busy:  # (the next busy_changed is the job's end)
+            self.runner.busy_changed.connect(
+                wizard.deleteLater, Qt.ConnectionType.SingleShotConnection
+            )
         else:
             wizard.deleteLater()
 
@@ -431,11 +431,7 @@ class MainWindow(QMainWindow):
     # ---- the running job -------------------------------------------------------------------
 
     def _busy(self, busy: bool) -> None:
-        if not busy:  # (emitted before the job's callbacks run; deleteLater waits for them)
-            for wizard in self._closed_wizards:
-                wizard.deleteLater()
-            self._closed_wizards.clear()
-        if not busy and self.closing:  # after the job's outcome was told
+        if not busy and self.job_status.closing:  # after the job's outcome was told
             QTimer.singleShot(0, self.close)
 
     def quit_unattended(self) -> None:
@@ -447,7 +443,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.runner.running:
             event.ignore()  # the window closes when the job has ended (see _busy): a QThread
-            if self.closing:  # destroyed while it runs would abort the app
+            if self.job_status.closing:  # destroyed while it runs would abort the app
                 return  # asked and stopping already
             if not self.unattended and not dialogs.confirm(
                 self,
@@ -458,7 +454,6 @@ class MainWindow(QMainWindow):
                 return
             # never waited for here: a step, a map or an export may take a while to end,
             # and the window must keep drawing meanwhile
-            self.closing = True
             self.runner.stop()
             self.job_status.show_closing(f"Closing when “{self.runner.title}” has finished…")
             return

@@ -1,7 +1,6 @@
 """The window closing or switching project while a job runs: a job that fails after the
-user chose to close tells its failure without a dialog; a fine-tune wizard that does not
-close keeps its project open (it was left working, untracked, on the old one), and one
-whose training runs refuses the switch."""
+user chose to close tells its failure without a dialog, and a fine-tune wizard that does
+not close keeps its project open (it was left working, untracked, on the old one)."""
 
 from __future__ import annotations
 
@@ -83,3 +82,19 @@ def test_switching_project_while_the_wizard_trains_is_refused(
     assert window.context.project == project and window.wizard is wizard and wizard.isVisible()
     go_on.set()
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+
+
+def test_a_wizard_closed_while_another_job_runs_goes_when_that_job_ends(
+    qtbot, make_window, project
+):
+    """Whichever job runs, a closed wizard is deleted when it ends (not at once when the
+    job was another panel's: the window no longer keeps who started a job to tell)."""
+    go_on = threading.Event()
+    window = make_window(project)
+    assert window.runner.start("Importing", lambda report, stop: go_on.wait(WAIT_MS / 1000))
+    wizard = window.open_wizard()
+    wizard.reject()
+    qtbot.wait(50)
+    assert isValid(wizard)  # (a job runs: its callbacks might still reach the pages)
+    go_on.set()
+    qtbot.waitUntil(lambda: not isValid(wizard), timeout=WAIT_MS)
