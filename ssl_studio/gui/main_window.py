@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -36,6 +36,7 @@ from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.job_status import JobStatus
 from ssl_studio.gui.jobs import JobRunner, default_cpu_threads
 from ssl_studio.gui.log_panel import LogPanel
+from ssl_studio.gui.main_menus import build_menus
 from ssl_studio.gui.panels.data_panel import DataPanel
 from ssl_studio.gui.panels.export_panel import ExportPanel
 from ssl_studio.gui.panels.finetune_panel import FinetunePanel
@@ -56,8 +57,6 @@ from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 from ssl_studio.resources import guide_text
 
 STEPS = ("Data", "Pretrain", "Fine-tune", "Runs", "Map", "Export")
-# the View menu's access keys (Alt+V, then the letter): each step's first letter
-STEP_MENU_TEXT = ("&Data", "&Pretrain", "&Fine-tune", "&Runs", "&Map", "&Export")
 DEMO_DIR = Path.home() / "SSL Studio" / "demo"
 
 
@@ -74,7 +73,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         cap_minimum(self, 1000, 640)
         self._build()
-        self._menus()
+        build_menus(self)
+        self.fill_recent()
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
@@ -149,59 +149,6 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.device_label)
         self.read_only_label.hide()
 
-    def _menus(self) -> None:
-        bar = self.menuBar()
-
-        def add(menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
-            action = QAction(text, self)
-            if shortcut is not None:
-                action.setShortcut(shortcut)
-            action.triggered.connect(lambda _checked=False: slot())  # not as an argument
-            menu.addAction(action)
-            return action
-
-        file_menu = bar.addMenu("&File")
-        add(file_menu, "&New project…", self.new_project, QKeySequence.StandardKey.New)
-        add(file_menu, "&Open project…", self.choose_project, QKeySequence.StandardKey.Open)
-        add(file_menu, "Open the &demo project", self.open_demo)
-        self.recent_menu = file_menu.addMenu("&Recent projects")
-        self.recent_menu.setToolTipsVisible(True)
-        self.recent_menu.aboutToShow.connect(self._fill_recent)  # a share back meanwhile
-        file_menu.addSeparator()
-        self.import_action = add(
-            file_menu, "&Import folder…", self.data.choose_folder, QKeySequence("Ctrl+I")
-        )
-        add(file_menu, "&Close project", lambda: self.open_project(None))
-        file_menu.addSeparator()
-        add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        run_menu = bar.addMenu("&Run")
-        add(run_menu, "Start &pretraining", self._start_pretraining, QKeySequence("Ctrl+R"))
-        add(run_menu, "&Fine-tune wizard…", self.open_wizard, QKeySequence("Ctrl+F"))
-        add(run_menu, "Pause / &resume the job", self._toggle_pause, QKeySequence("Ctrl+P"))
-        add(run_menu, "&Stop the job", self.runner.stop, QKeySequence("Ctrl+."))
-        view_menu = bar.addMenu("&View")
-        for i, name in enumerate(STEP_MENU_TEXT):
-            add(
-                view_menu,
-                name,
-                lambda _=False, i=i: self.show_step(i),
-                QKeySequence(f"Ctrl+{i + 1}"),
-            )
-        view_menu.addSeparator()
-        toggle = self.log_dock.toggleViewAction()
-        toggle.setShortcut(QKeySequence("Ctrl+L"))
-        toggle.setText("&Log")
-        view_menu.addAction(toggle)
-        help_menu = bar.addMenu("&Help")
-        add(
-            help_menu,
-            "&Guide to the concepts",
-            self.show_guide,
-            QKeySequence.StandardKey.HelpContents,
-        )
-        add(help_menu, "&About SSL Studio", self._about)
-        self._fill_recent()
-
     # ---- projects --------------------------------------------------------------------------
 
     def recent_projects(self) -> list[Path]:
@@ -211,7 +158,7 @@ class MainWindow(QMainWindow):
     def _remember(self, project: Path) -> None:
         remember(self.settings, project)  # (listed again when the menu or Welcome shows)
 
-    def _fill_recent(self) -> None:
+    def fill_recent(self) -> None:
         """List the recent projects in the menu and on the welcome screen; one that cannot
         be opened now is shown in italics with why, and opening it says so."""
         paths = self.recent_projects()
@@ -271,7 +218,7 @@ class MainWindow(QMainWindow):
         else:
             self.context.read_only = ""
             self.setWindowTitle("SSL Studio")
-            self._fill_recent()  # a share may be back, or gone, since it was listed
+            self.fill_recent()  # a share may be back, or gone, since it was listed
             self.pages.setCurrentIndex(0)
         self.context.enable_change(self.import_action, self.context.project is not None)
         self.read_only_label.setVisible(bool(self.context.read_only))
@@ -319,7 +266,7 @@ class MainWindow(QMainWindow):
         if self.context.project is not None:
             self.nav.setCurrentRow(index)
 
-    def _start_pretraining(self) -> None:
+    def start_pretraining(self) -> None:
         self.show_step(1)
         self.pretrain.start()
 
@@ -363,7 +310,7 @@ class MainWindow(QMainWindow):
         else:
             wizard.deleteLater()
 
-    def _toggle_pause(self) -> None:
+    def toggle_pause(self) -> None:
         if self.runner.paused:
             self.runner.resume()
         else:
@@ -384,7 +331,7 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    def _about(self) -> None:
+    def about(self) -> None:
         dialogs.show_notice(
             self,
             "About SSL Studio",
