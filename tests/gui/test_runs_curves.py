@@ -132,6 +132,34 @@ def test_a_curve_read_for_the_project_closed_meanwhile_is_dropped(
     assert "select one or more runs" in window.runs.plot.getPlotItem().titleLabel.text
 
 
+def test_a_panel_deleted_mid_read_lets_go_of_the_garbage_collector(qtbot, project, held_reads):
+    """Collection waits for the GUI thread while a read runs (as while a job runs); a
+    panel deleted meanwhile must not leave it so for the rest of the session."""
+    from PySide6.QtCore import QThreadPool
+    from shiboken6 import isValid
+
+    from ssl_studio.gui.context import AppContext
+    from ssl_studio.gui.gui_thread_gc import collector
+    from ssl_studio.gui.jobs import JobRunner
+    from ssl_studio.gui.panels.runs_panel import RunsPanel
+
+    (run,) = add_runs(project, 1, points=50)
+    context = AppContext(JobRunner())
+    context.project = project
+    panel = RunsPanel(context)
+    before = collector().holds
+    held_reads[run] = threading.Event()
+    panel.select_run(run)
+    assert collector().holds == before + 1
+    panel.deleteLater()
+    qtbot.waitUntil(lambda: not isValid(panel), timeout=WAIT_MS)
+    assert collector().holds == before
+    held_reads[run].set()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS)
+    qtbot.wait(10)  # (an answer posted to the deleted panel is dropped)
+    assert collector().holds == before
+
+
 # ---- read once, selection kept -------------------------------------------------------------
 
 

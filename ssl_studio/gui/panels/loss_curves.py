@@ -65,15 +65,22 @@ class LossCurveReader(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.request = 0  # the newest read started (or the number that made all stale)
-        self.in_flight = 0  # reads started and not arrived yet
+        self._holds = [0]  # reads started and not arrived: each holds the collector
         self._delivered.connect(self._arrived)
+        holds = self._holds  # (deleted with reads under way, it lets go of their holds)
+        self.destroyed.connect(lambda: _release(holds))
+
+    @property
+    def in_flight(self) -> int:
+        """Reads started and not arrived yet."""
+        return self._holds[0]
 
     def read(self, project: Path, keys: dict[int, Any]) -> int:
         """Read the loss curves of the runs ``keys`` names (run id -> what the run was
         when asked: handed back with the curves)."""
         self.request += 1
         request = self.request
-        self.in_flight += 1
+        self._holds[0] += 1
         # no cyclic garbage collection on the worker (a collection there could free a
         # closed window's Qt objects off the GUI thread: see gui_thread_gc.py)
         collector().hold()
@@ -97,6 +104,14 @@ class LossCurveReader(QObject):
             pass
 
     def _arrived(self, read: CurvesRead) -> None:
-        self.in_flight -= 1
+        self._holds[0] -= 1
         collector().release()
         self.arrived.emit(read)
+
+
+def _release(holds: list[int]) -> None:
+    """Let go of ``holds[0]`` holds of the collector (a reader deleted mid-read: its
+    reads arrive nowhere)."""
+    for _ in range(holds[0]):
+        collector().release()
+    holds[0] = 0
