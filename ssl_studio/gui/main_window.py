@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
+    QMenu,
     QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -62,6 +63,9 @@ DEMO_DIR = Path.home() / "SSL Studio" / "demo"
 
 class MainWindow(QMainWindow):
     """One window for the whole journey; ``open_project`` switches from welcome to work."""
+
+    recent_menu: QMenu  # (made by build_menus, with the rest of the menu bar)
+    import_action: QAction
 
     def __init__(self, project: Path | None = None, *, settings: QSettings | None = None) -> None:
         super().__init__()
