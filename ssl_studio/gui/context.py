@@ -44,8 +44,6 @@ class AppContext(QObject):
         self.read_only = ""  # why the open project cannot be changed ("" when it can)
         self.hardware: dict[str, Any] = {"device": "…", "accelerated": False, "preset": "quick"}
         self._unreadable: list[tuple[QWidget, str]] = []  # (panel, message) not yet told
-        self.job_owner: QWidget | None = None  # who started the running job through run()
-        runner.busy_changed.connect(self._job_ended)
 
     @contextlib.contextmanager
     def reading(self, panel: QWidget) -> Iterator[Read]:
@@ -120,9 +118,4 @@ class AppContext(QObject):
         if not self.runner.start(title, work, on_done, on_failed):
             dialogs.show_error(parent, title, self.still_running())
             return False
-        self.job_owner = parent
         return True
-
-    def _job_ended(self, busy: bool) -> None:
-        if not busy:  # (before the job's callbacks run: one may start the next job)
-            self.job_owner = None

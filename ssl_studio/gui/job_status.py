@@ -5,6 +5,7 @@ project is opened; the log keeps it."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
@@ -39,7 +40,9 @@ class JobStatus(QObject):
         self.stop_button.setToolTip("Stops the job at its next check (a run saves first).")
         self.stop_button.clicked.connect(runner.stop)
         self.doing = ""  # what the job said last, without the paused / stopping note
-        self.closing = ""  # the window closes when the job has ended: said until then
+        # the window closes when the job has ended: said until then (the one record of
+        # the window closing: see MainWindow.closeEvent)
+        self.closing = ""
         self.outcome_timer = QTimer(self)  # clears how the last job ended, a while after
         self.outcome_timer.setSingleShot(True)
         self.outcome_timer.timeout.connect(self.clear_outcome)
@@ -122,10 +125,16 @@ class JobStatus(QObject):
         self.outcome_timer.start(OUTCOME_SHOWN_MS)
 
     def _failed(self, title: str, message: str) -> None:
+        self.log.add(f"[error] {title}: {message}")
+        if self.closing:  # the window is going: no dialog to hold it up or flash by
+            self.show_closing(f"“{title}” failed (see the log); closing…")
+            # the log goes with the window: the failure is also written where it stays
+            # (a run records it in the project too: Runs shows why it failed)
+            print(f"ssl-studio: {title} failed: {message}", file=sys.stderr)
+            return
         if not self.runner.busy:  # (else its on_failed started the next job: that one shows)
             self._show(f"{title}: failed.")
             self.outcome_timer.start(OUTCOME_SHOWN_MS)
-        self.log.add(f"[error] {title}: {message}")
         dialogs.show_error(self.window, f"{title} failed", message)
 
 

@@ -2,7 +2,8 @@
 
 Training events append to numpy buffers (cheap, any rate); a single-shot QTimer, started by
 new data, redraws only the curves that changed since the last frame, so a fast job never
-floods the GUI thread with repaints and an idle plot never wakes the event loop.
+floods the GUI thread with repaints and an idle plot never wakes the event loop. A hidden
+plot (another step, another tab) draws nothing: it draws its newest data when shown.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtGui import QPen, QShowEvent
+from PySide6.QtWidgets import QCheckBox, QSizePolicy
 
 REDRAW_MS = 100
 FEW_POINTS = 3  # a curve of fewer points is drawn with dots too (a lone health check)
@@ -120,13 +121,15 @@ class LivePlot(pg.PlotWidget):
         *,
         log_y: bool = False,
         legend: bool = True,
-        legend_offset: tuple[int, int] = (-10, 10),
+        legend_offset: tuple[int, int] | None = (-10, 10),
         smooth: bool = False,
     ) -> None:
         """``legend``: name the curves, even a single one (which model, which measure);
         off for a plot whose title already names its only curve. ``legend_offset``: its
         corner (pyqtgraph's offset: negative x from the right, negative y from the bottom);
-        top right by default, where falling curves (losses) leave room. ``smooth``: each
+        top right by default, where falling curves (losses) leave room; None: in a row of
+        its own above the curves, right-aligned, where it hides none of them (curves that
+        rise and fall alike end anywhere: a corner would cover one). ``smooth``: each
         curve is drawn faint with its moving average (``smoothed``) over it in full colour
         (noisy losses); ``curves`` keeps the raw ones, ``smooth_curves`` the averages."""
         super().__init__()
@@ -197,7 +200,7 @@ class LivePlot(pg.PlotWidget):
             return
         self.buffers[name] = _Buffer()
         if self._legend is None and self._wants_legend:
-            self._legend = add_legend(self, offset=self._legend_offset)
+            self._legend = self._make_legend()
             for existing in self.curves:
                 self._legend.addItem(self._named_item(existing), existing)
         pen = curve_pen(len(self.buffers) - 1)
@@ -215,14 +218,40 @@ class LivePlot(pg.PlotWidget):
         self.smooth_curves[name] = self.plot([], [], pen=pen, name=name)
         self.smooth_curves[name].setZValue(1)  # over every raw curve
 
+    def _make_legend(self) -> pg.LegendItem:
+        """The legend, in its corner (``legend_offset``) or in a row above the curves."""
+        if self._legend_offset is not None:
+            return add_legend(self, offset=self._legend_offset)
+        item = self.getPlotItem()
+        legend = pg.LegendItem(
+            offset=None,  # (placed by the layout, not anchored)
+            colCount=len(COLOURS),  # one row: side by side
+            brush=pg.mkBrush(255, 255, 255, 210),
+            labelTextColor="#222",
+        )
+        # in the row under the title, which holds the top axis (never shown here)
+        item.layout.removeItem(item.getAxis("top"))
+        fixed = QSizePolicy.Policy.Fixed  # (as wide as its names, not the whole row)
+        legend.setSizePolicy(fixed, fixed)
+        item.layout.addItem(legend, 1, 1)
+        item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignRight)
+        item.legend = legend  # (named curves are listed in it as they come)
+        return legend
+
     def _named_item(self, name: str) -> pg.PlotDataItem:
         """The item the legend shows for ``name`` (the average of a smoothed curve)."""
         return self.smooth_curves.get(name, self.curves[name])
 
     def _changed(self, name: str) -> None:
         self._dirty.add(name)
-        if not self.timer.isActive():
+        if not self.timer.isActive() and self.isVisible():  # (hidden: see showEvent)
             self.timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        """Shown again (its step or tab chosen): draw what came while it was hidden."""
+        super().showEvent(event)
+        if self._dirty:
+            self.redraw()
 
     def points(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         buffer = self.buffers[name]
@@ -249,8 +278,11 @@ class LivePlot(pg.PlotWidget):
 
     def redraw(self) -> None:
         """Draw the curves that changed since the last frame (the timer calls it once
-        after new data; calling it directly draws at once)."""
+        after new data; calling it directly draws at once). Hidden, it draws nothing:
+        the curves stay marked changed and are drawn when the plot is shown."""
         self.timer.stop()
+        if not self.isVisible():
+            return
         for name in self._dirty:
             if name in self.curves:
                 x, y = self.points(name)

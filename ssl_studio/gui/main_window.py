@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
+    QMenu,
     QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -36,6 +37,7 @@ from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.job_status import JobStatus
 from ssl_studio.gui.jobs import JobRunner, default_cpu_threads
 from ssl_studio.gui.log_panel import LogPanel
+from ssl_studio.gui.main_menus import build_menus
 from ssl_studio.gui.panels.data_panel import DataPanel
 from ssl_studio.gui.panels.export_panel import ExportPanel
 from ssl_studio.gui.panels.finetune_panel import FinetunePanel
@@ -56,13 +58,14 @@ from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 from ssl_studio.resources import guide_text
 
 STEPS = ("Data", "Pretrain", "Fine-tune", "Runs", "Map", "Export")
-# the View menu's access keys (Alt+V, then the letter): each step's first letter
-STEP_MENU_TEXT = ("&Data", "&Pretrain", "&Fine-tune", "&Runs", "&Map", "&Export")
 DEMO_DIR = Path.home() / "SSL Studio" / "demo"
 
 
 class MainWindow(QMainWindow):
     """One window for the whole journey; ``open_project`` switches from welcome to work."""
+
+    recent_menu: QMenu  # (made by build_menus, with the rest of the menu bar)
+    import_action: QAction
 
     def __init__(self, project: Path | None = None, *, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -70,13 +73,12 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self, cpu_threads=default_cpu_threads())
         self.context = AppContext(self.runner)
         self.wizard: FinetuneWizard | None = None
-        self._closed_wizards: list[FinetuneWizard] = []  # deleted when the job has ended
-        self.closing = False  # asked to close while a job ran: closes when it has ended
         self.unattended = False  # closing without questions (a signal; see app.py)
         self.setAcceptDrops(True)
         cap_minimum(self, 1000, 640)
         self._build()
-        self._menus()
+        build_menus(self)
+        self.fill_recent()
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
@@ -151,59 +153,6 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.device_label)
         self.read_only_label.hide()
 
-    def _menus(self) -> None:
-        bar = self.menuBar()
-
-        def add(menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
-            action = QAction(text, self)
-            if shortcut is not None:
-                action.setShortcut(shortcut)
-            action.triggered.connect(lambda _checked=False: slot())  # not as an argument
-            menu.addAction(action)
-            return action
-
-        file_menu = bar.addMenu("&File")
-        add(file_menu, "&New project…", self.new_project, QKeySequence.StandardKey.New)
-        add(file_menu, "&Open project…", self.choose_project, QKeySequence.StandardKey.Open)
-        add(file_menu, "Open the &demo project", self.open_demo)
-        self.recent_menu = file_menu.addMenu("&Recent projects")
-        self.recent_menu.setToolTipsVisible(True)
-        self.recent_menu.aboutToShow.connect(self._fill_recent)  # a share back meanwhile
-        file_menu.addSeparator()
-        self.import_action = add(
-            file_menu, "&Import folder…", self.data.choose_folder, QKeySequence("Ctrl+I")
-        )
-        add(file_menu, "&Close project", lambda: self.open_project(None))
-        file_menu.addSeparator()
-        add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        run_menu = bar.addMenu("&Run")
-        add(run_menu, "Start &pretraining", self._start_pretraining, QKeySequence("Ctrl+R"))
-        add(run_menu, "&Fine-tune wizard…", self.open_wizard, QKeySequence("Ctrl+F"))
-        add(run_menu, "Pause / &resume the job", self._toggle_pause, QKeySequence("Ctrl+P"))
-        add(run_menu, "&Stop the job", self.runner.stop, QKeySequence("Ctrl+."))
-        view_menu = bar.addMenu("&View")
-        for i, name in enumerate(STEP_MENU_TEXT):
-            add(
-                view_menu,
-                name,
-                lambda _=False, i=i: self.show_step(i),
-                QKeySequence(f"Ctrl+{i + 1}"),
-            )
-        view_menu.addSeparator()
-        toggle = self.log_dock.toggleViewAction()
-        toggle.setShortcut(QKeySequence("Ctrl+L"))
-        toggle.setText("&Log")
-        view_menu.addAction(toggle)
-        help_menu = bar.addMenu("&Help")
-        add(
-            help_menu,
-            "&Guide to the concepts",
-            self.show_guide,
-            QKeySequence.StandardKey.HelpContents,
-        )
-        add(help_menu, "&About SSL Studio", self._about)
-        self._fill_recent()
-
     # ---- projects --------------------------------------------------------------------------
 
     def recent_projects(self) -> list[Path]:
@@ -213,7 +162,7 @@ class MainWindow(QMainWindow):
     def _remember(self, project: Path) -> None:
         remember(self.settings, project)  # (listed again when the menu or Welcome shows)
 
-    def _fill_recent(self) -> None:
+    def fill_recent(self) -> None:
         """List the recent projects in the menu and on the welcome screen; one that cannot
         be opened now is shown in italics with why, and opening it says so."""
         paths = self.recent_projects()
@@ -245,6 +194,12 @@ class MainWindow(QMainWindow):
             return
         if self.wizard is not None and project != self.context.project:
             self.wizard.close()  # it would go on working on the other project
+            if self.wizard is not None and self.wizard.isVisible():  # asked, and told No:
+                self.statusBar().showMessage(  # it goes on, on this project
+                    "The project stays open: the fine-tune wizard is still working on it.",
+                    10000,
+                )
+                return
             self.wizard = None  # (closed, it is deleted: see _wizard_closed)
         if project != self.context.project:  # "Importing …: failed." was in the other one
             self.job_status.clear_outcome()
@@ -267,7 +222,7 @@ class MainWindow(QMainWindow):
         else:
             self.context.read_only = ""
             self.setWindowTitle("SSL Studio")
-            self._fill_recent()  # a share may be back, or gone, since it was listed
+            self.fill_recent()  # a share may be back, or gone, since it was listed
             self.pages.setCurrentIndex(0)
         self.context.enable_change(self.import_action, self.context.project is not None)
         self.read_only_label.setVisible(bool(self.context.read_only))
@@ -315,7 +270,7 @@ class MainWindow(QMainWindow):
         if self.context.project is not None:
             self.nav.setCurrentRow(index)
 
-    def _start_pretraining(self) -> None:
+    def start_pretraining(self) -> None:
         self.show_step(1)
         self.pretrain.start()
 
@@ -345,19 +300,21 @@ class MainWindow(QMainWindow):
 
     def _wizard_closed(self, wizard: FinetuneWizard) -> None:
         """A closed wizard is deleted, with its plots and its connections to the runner
-        (each one opened stayed alive for the session). While a job it started still runs
-        (a fine-tuning asked to stop, an export) it is deleted when that job has been told
-        its end, so the job's callbacks find its pages."""
+        (each one opened stayed alive for the session). While a job runs (one it started
+        may still call its pages back: a fine-tuning asked to stop, an export) it is
+        deleted once that job has ended: deleteLater, called as the runner says so, runs
+        after the job's callbacks."""
         self.context.notify("runs")
         if self.wizard is wizard:
             self.wizard = None
-        owner = self.context.job_owner
-        if self.runner.busy and owner is not None and wizard.isAncestorOf(owner):
-            self._closed_wizards.append(wizard)
+        if self.runner.busy:  # (the next busy_changed is the job's end)
+            self.runner.busy_changed.connect(
+                wizard.deleteLater, Qt.ConnectionType.SingleShotConnection
+            )
         else:
             wizard.deleteLater()
 
-    def _toggle_pause(self) -> None:
+    def toggle_pause(self) -> None:
         if self.runner.paused:
             self.runner.resume()
         else:
@@ -378,7 +335,7 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    def _about(self) -> None:
+    def about(self) -> None:
         dialogs.show_notice(
             self,
             "About SSL Studio",
@@ -425,11 +382,7 @@ class MainWindow(QMainWindow):
     # ---- the running job -------------------------------------------------------------------
 
     def _busy(self, busy: bool) -> None:
-        if not busy:  # (emitted before the job's callbacks run; deleteLater waits for them)
-            for wizard in self._closed_wizards:
-                wizard.deleteLater()
-            self._closed_wizards.clear()
-        if not busy and self.closing:  # after the job's outcome was told
+        if not busy and self.job_status.closing:  # after the job's outcome was told
             QTimer.singleShot(0, self.close)
 
     def quit_unattended(self) -> None:
@@ -441,7 +394,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.runner.running:
             event.ignore()  # the window closes when the job has ended (see _busy): a QThread
-            if self.closing:  # destroyed while it runs would abort the app
+            if self.job_status.closing:  # destroyed while it runs would abort the app
                 return  # asked and stopping already
             if not self.unattended and not dialogs.confirm(
                 self,
@@ -452,7 +405,6 @@ class MainWindow(QMainWindow):
                 return
             # never waited for here: a step, a map or an export may take a while to end,
             # and the window must keep drawing meanwhile
-            self.closing = True
             self.runner.stop()
             self.job_status.show_closing(f"Closing when “{self.runner.title}” has finished…")
             return

@@ -316,7 +316,7 @@ def test_sigterm_closes_the_window_and_stops_the_job_without_a_question(
     assert stopped == [True] and asked == []  # the job stopped itself; no one was asked
 
 
-def test_runs_left_running_by_a_crash_become_resumable(make_window, project, tmp_path):
+def test_runs_left_running_by_a_crash_become_resumable(qtbot, make_window, project, tmp_path):
     _image_project(project, tmp_path, n=8)
     with Store.open(project, write=True) as store:
         dataset = store.dataset("shapes")
@@ -327,12 +327,14 @@ def test_runs_left_running_by_a_crash_become_resumable(make_window, project, tmp
     window.runs.select_run(run_id)
     assert window.runs.resume_button.isEnabled()
     assert "interrupted" in window.log.toPlainText()
+    qtbot.waitUntil(lambda: not window.runs.reading(), timeout=10_000)  # (off the GUI thread)
     title = window.runs.plot.getPlotItem().titleLabel.text
     assert f"run {run_id}: no loss recorded" in title  # it died before its first step
     with Store.open(project, write=True) as store:
         store.add_metrics(run_id, [(s, 0, "loss", 10.0 - s) for s in range(1, 6)])
     window.runs.table.clearSelection()
     window.runs.select_run(run_id)
+    qtbot.waitUntil(lambda: not window.runs.reading(), timeout=10_000)
     assert window.runs.plot.points(f"run {run_id}")[1].tolist() == [9.0, 8.0, 7.0, 6.0, 5.0]
     window.runs.table.clearSelection()  # nothing chosen: no curve, and the axes start over
     assert window.runs.plot.curves == {}

@@ -1,18 +1,17 @@
-"""The live plots and the Runs panel's curves: drawn in one go from arrays, redrawn only on
-new data (at most ten times a second), a smoothed loss with a log-scale toggle, the Runs
-panel's curves read once and its selection kept, a resumed run's history on the live view."""
+"""The live plots: drawn in one go from arrays, redrawn only on new data (at most ten times
+a second) and only while shown, a smoothed loss with a log-scale toggle, a resumed run's
+history on the live view."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
 from PySide6.QtCore import QElapsedTimer, Qt
 from PySide6.QtTest import QTest
 
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.live_plot import REDRAW_MS, LivePlot
+
+from gui_helpers import add_runs
 
 
 def _drawn_x(curve) -> np.ndarray:
@@ -29,6 +28,7 @@ def test_set_curve_draws_the_finite_points_of_whole_arrays_in_one_go(qtbot):
     points are the same (a non-finite value is still left out) without any append."""
     plot = LivePlot("loss")
     qtbot.addWidget(plot)
+    plot.show()  # (a hidden plot draws nothing)
     plot.append("run 1", 0, 9.0)
 
     def no_append(*_args):
@@ -59,6 +59,7 @@ def test_an_idle_plot_wakes_nothing_and_new_data_is_drawn_at_most_ten_times_a_se
     second with a few wizards left open); now new data starts one frame."""
     plot = LivePlot("loss")
     qtbot.addWidget(plot)
+    plot.show()  # (a hidden plot draws nothing)
     assert not plot.timer.isActive()
     plot.append("loss", 1, 1.0)
     assert plot.timer.isActive()
@@ -106,6 +107,7 @@ def test_a_live_curve_extends_its_average_as_smoothing_it_whole_would(qtbot):
 
     plot = LivePlot("loss", smooth=True)
     qtbot.addWidget(plot)
+    plot.show()  # (a hidden plot draws nothing)
     y = 1.0 + np.random.default_rng(1).standard_normal(30_000) ** 2
     for step, value in enumerate(y, start=1):
         plot.append("loss", step, value)
@@ -154,158 +156,12 @@ def test_the_live_loss_is_drawn_faint_under_its_average_with_a_log_scale_toggle(
     assert not view.loss_plot.plotItem.ctrl.logYCheck.isChecked()
 
 
-# ---- the Runs panel ------------------------------------------------------------------------
-
-
-POINTS = 2_000
-
-
-def _add_runs(project: Path, count: int, points: int = POINTS) -> list[int]:
-    """``count`` stopped pretraining runs with loss, lr, throughput and health curves."""
-    ids = []
-    with Store.open(project, write=True) as store:
-        dataset = store.dataset("chest")
-        dataset_id = dataset["id"] if dataset else store.create_dataset("chest", "image", 32)
-        for _ in range(count):
-            run = store.create_run(dataset_id, "pretrain", {"task": "simclr"})
-            steps = range(1, points + 1)
-            rows = [(s, 0, "loss", 5.0 / s + 0.5) for s in steps]
-            rows += [(s, 0, "lr", 0.1) for s in steps] + [
-                (s, 0, "samples_per_s", 40.0) for s in steps
-            ]
-            rows += [(s, -1, "embedding_std", 0.3) for s in range(100, points + 1, 100)]
-            rows += [(s, -1, "knn_accuracy", 0.7) for s in range(100, points + 1, 100)]
-            store.add_metrics(run, rows)
-            store.add_checkpoint(run, points, 0, "stopped", f"runs/{run}/checkpoints/x.pt")
-            store.finish_run(run, "stopped", {"steps": points, "seconds": 60.0})
-            ids.append(run)
-    return ids
-
-
-@pytest.fixture
-def loss_reads(monkeypatch) -> list[int]:
-    """The runs whose loss curve is read from the project (any way it may be read)."""
-    reads: list[int] = []
-    metrics, arrays = Store.metrics, Store.metric_arrays
-
-    def counted_metrics(self, run_id, name):
-        if name == "loss":
-            reads.append(run_id)
-        return metrics(self, run_id, name)
-
-    def counted_arrays(self, run_id, names):
-        names = list(names)
-        if "loss" in names:
-            reads.append(run_id)
-        return arrays(self, run_id, names)
-
-    monkeypatch.setattr(Store, "metrics", counted_metrics)
-    monkeypatch.setattr(Store, "metric_arrays", counted_arrays)
-    return reads
-
-
-def _selected_ids(window) -> list[int]:
-    return sorted(run["id"] for run in window.runs.selected())
-
-
-def _pick(window, run_ids: list[int]) -> None:
-    """Select the rows of ``run_ids`` as Ctrl+click does."""
-    from PySide6.QtCore import QItemSelectionModel
-
-    table = window.runs.table
-    table.clearSelection()
-    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-    for row, run in enumerate(window.runs.runs):
-        if run["id"] in run_ids:
-            table.selectionModel().select(table.model().index(row, 0), flags)
-
-
-def test_a_job_starting_and_ending_reads_and_draws_no_curve_again(
-    qtbot, make_window, project, loss_reads
-):
-    """Each job start and end read and drew the selected runs again on the GUI thread
-    (1 to 4 s with long runs); now it only enables the buttons."""
-    ids = _add_runs(project, 3)
-    window = make_window(project)
-    runs = window.runs
-    runs.table.selectAll()
-    assert sorted(loss_reads) == ids
-    assert len(runs.plot.curves) == 3 and runs.delete_button.isEnabled()
-    drawn = []
-    runs.plot.curves[f"run {ids[0]}"].sigPlotChanged.connect(lambda *_: drawn.append(1))
-    window.runner.start("noop", lambda report, stop: {"status": "done"})
-    assert not runs.delete_button.isEnabled()  # a job runs: no deleting
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
-    assert runs.delete_button.isEnabled()
-    assert sorted(loss_reads) == ids and not drawn
-
-
-def test_the_selected_runs_stay_selected_when_the_runs_are_listed_again(
-    qtbot, make_window, project
-):
-    """Every job's end (a "runs" notice) refilled the table and dropped the selection."""
-    first, _, third = _add_runs(project, 3, points=10)
-    window = make_window(project)
-    _pick(window, [first, third])
-    assert _selected_ids(window) == [first, third]
-    window.context.notify("runs")
-    assert _selected_ids(window) == [first, third]
-    (new,) = _add_runs(project, 1, points=10)  # a new run above them (the rows move down)
-    window.context.notify("runs")
-    assert _selected_ids(window) == [first, third]
-    assert sorted(window.runs.plot.curves) == [f"run {first}", f"run {third}"]
-    assert new in [r["id"] for r in window.runs.runs]
-
-
-def test_another_project_starts_with_none_of_its_runs_selected(
-    qtbot, make_window, project, tmp_path
-):
-    """The ids selected in one project were selected again in the next one opened (its
-    run 2 is another run)."""
-    from ssl_studio.core.jobs import create_project
-
-    _, second = _add_runs(project, 2, points=10)
-    other = create_project(tmp_path / "other")
-    assert _add_runs(other, 2, points=10)[1] == second  # the same ids, other runs
-    window = make_window(project)
-    _pick(window, [second])
-    assert _selected_ids(window) == [second]
-    window.open_project(other)
-    assert _selected_ids(window) == [] and not window.runs.plot.curves
-
-
-def test_a_finished_runs_curve_is_read_once_until_the_run_changes(
-    qtbot, make_window, project, loss_reads
-):
-    first, second = _add_runs(project, 2)
-    window = make_window(project)
-    runs = window.runs
-    for _ in range(3):
-        runs.table.clearSelection()
-        runs.select_run(first)
-    assert loss_reads == [first]
-    assert runs.plot.curves[f"run {first}"].getData()[0].size == POINTS
-    with Store.open(project, write=True) as store:  # resumed elsewhere and stopped later
-        store.add_metrics(first, [(POINTS + 1, 0, "loss", 0.4)])
-        store.finish_run(first, "stopped", {"steps": POINTS + 1, "seconds": 61.0})
-    window.context.notify("runs")
-    assert loss_reads == [first, first]
-    assert runs.plot.curves[f"run {first}"].getData()[0].size == POINTS + 1
-    runs.table.clearSelection()
-    runs.select_run(second)
-    runs.resume_requested.emit(second, "chest")  # (Resume: its curve will grow)
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
-    runs.table.clearSelection()
-    runs.select_run(second)
-    assert loss_reads.count(second) >= 2
-
-
 # ---- resuming -----------------------------------------------------------------------------
 
 
 def test_resuming_a_run_shows_its_stored_curves_before_its_new_points(qtbot, make_window, project):
     """The live plots began at the resume step: the hours before it were gone from view."""
-    (run,) = _add_runs(project, 1, points=200)
+    (run,) = add_runs(project, 1, points=200)
     with Store.open(project, write=True) as store:  # logged after its last checkpoint
         store.add_metrics(run, [(s, 0, "loss", 9.0) for s in (201, 202)])
     window = make_window(project)
@@ -319,3 +175,56 @@ def test_resuming_a_run_shows_its_stored_curves_before_its_new_points(qtbot, mak
     assert view.health_plot.points("embedding spread")[0].tolist() == list(range(100, 201, 100))
     assert view.health_plot.points("kNN accuracy")[1].tolist() == [0.7, 0.7]
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
+
+
+def test_resuming_a_run_reads_the_project_once_on_the_window_thread(
+    qtbot, make_window, project, monkeypatch
+):
+    """The live view's history and the run's health interval were two openings of the
+    project on the window's thread."""
+    import threading
+
+    (run,) = add_runs(project, 1, points=200)
+    window = make_window(project)
+    opened: list[str] = []
+    original = Store.open.__func__
+
+    def counted(cls, root, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            opened.append(kwargs.get("purpose", ""))
+        return original(cls, root, **kwargs)
+
+    monkeypatch.setattr(Store, "open", classmethod(counted))
+    assert window.pretrain.resume(run, "chest")
+    assert len(opened) == 1
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
+
+
+def test_the_health_legend_hides_no_curve(qtbot):
+    """Top right in the plot, the legend covered the end of the kNN accuracy curve (it
+    rises to the top right); it now has a row of its own above the curves."""
+    from ssl_studio.core.events import Health
+    from ssl_studio.gui.panels.training_view import TrainingView
+
+    view = TrainingView()
+    qtbot.addWidget(view)
+    view.resize(700, 700)
+    view.show()
+    for step, knn in ((100, 0.5), (200, 0.8), (300, 0.95)):
+        view.show_event(
+            Health("pretrain", step=step, embedding_std=0.3, effective_rank=5.0, knn_accuracy=knn),
+            paused=False,
+        )
+    plot = view.health_plot
+    plot.redraw()
+    legend_item = plot.plotItem.legend
+    assert len(legend_item.items) == 2
+    view_box = plot.plotItem.vb
+    qtbot.waitUntil(  # (once the layout has placed it)
+        lambda: not legend_item.sceneBoundingRect().intersects(view_box.sceneBoundingRect()),
+        timeout=2000,
+    )
+    curves, legend = view_box.sceneBoundingRect(), legend_item.sceneBoundingRect()
+    assert legend.height() > 0 and legend.right() > curves.center().x()  # right-aligned
+    assert legend.bottom() <= curves.top()  # above the curves, under the title
+    assert legend.top() >= plot.plotItem.titleLabel.sceneBoundingRect().bottom() - 1

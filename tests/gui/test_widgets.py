@@ -53,6 +53,7 @@ def test_options_form_edits_ranges_and_reports_changes_from_where_it_started(qtb
 def test_live_plot_redraws_on_its_timer_not_per_point(qtbot):
     plot = LivePlot("loss")
     qtbot.addWidget(plot)
+    plot.show()  # (a hidden plot draws nothing)
     for step in range(1, 1001):
         plot.append("loss", step, 1.0 / step)
     assert plot.curves["loss"].getData()[0] is None or len(plot.curves["loss"].xData) == 0
@@ -238,6 +239,7 @@ def test_a_lone_point_is_drawn_as_a_dot_and_a_line_takes_over_later(qtbot):
     nothing); a curve of fewer than three points now gets dots."""
     plot = LivePlot("Health")
     qtbot.addWidget(plot)
+    plot.show()  # (a hidden plot draws nothing)
     plot.append("kNN accuracy", 50, 0.85)
     plot.redraw()
     assert plot.curves["kNN accuracy"].opts["symbol"] == "o"

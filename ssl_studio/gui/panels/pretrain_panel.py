@@ -135,37 +135,33 @@ class PretrainPanel(QWidget):
         self.active = True  # the new job's events are queued to this thread: none is lost
         self._busy(True)  # Pause and Stop light up for this panel's run
         self.view.clear()
+        self.view.health_every = cfg.train.health_every_steps
         if cfg.resume_run is not None:  # the run's curves so far, before its new points
-            self.view.show_history(self._history(cfg.resume_run))
-        self.view.health_every = self._health_every(cfg)
+            self._show_stored(cfg.resume_run)
         self.view.status.setText("Preparing the data and the network…")
         return True
 
-    def _history(self, run_id: int) -> dict[str, Any]:
-        """The stored metrics of run ``run_id`` that the live view draws (one read), up to
-        its newest checkpoint, where the resumed run goes on (a killed run may have logged
-        steps after it, which it trains and logs again)."""
+    def _show_stored(self, run_id: int) -> None:
+        """Show what the live view needs of run ``run_id``, being resumed, in one read of
+        the project: its stored metrics up to its newest checkpoint, where the resumed run
+        goes on (a killed run may have logged steps after it, which it trains and logs
+        again), and its own steps between health checks."""
         assert self.context.project is not None
         history: dict[str, Any] = {}
         saved: list[int] = []
+        run: dict[str, Any] | None = None
         with self.context.reading(self), Store.open(self.context.project) as store:
             history = store.metric_arrays(run_id, [metric for metric, *_ in HISTORY])
             saved = [c["step"] for c in store.checkpoints(run_id)]
-        if not saved:
-            return history
-        newest = max(saved)
-        return {name: (x[x <= newest], y[x <= newest]) for name, (x, y) in history.items()}
-
-    def _health_every(self, cfg: PretrainConfig) -> int | None:
-        """Steps between the health checks of the run ``cfg`` starts or resumes."""
-        if cfg.resume_run is None:
-            return cfg.train.health_every_steps
+            run = store.run(run_id)
+        if saved:
+            newest = max(saved)
+            history = {name: (x[x <= newest], y[x <= newest]) for name, (x, y) in history.items()}
+        self.view.show_history(history)
         try:  # a resumed run keeps its own
-            with Store.open(cfg.project) as store:
-                run = store.run(cfg.resume_run)
-            return int(run["config"]["train"]["health_every_steps"])  # type: ignore[index]
-        except (SSLStudioError, KeyError, TypeError, ValueError):
-            return None
+            self.view.health_every = int(run["config"]["train"]["health_every_steps"])  # type: ignore[index]
+        except (KeyError, TypeError, ValueError):
+            self.view.health_every = None
 
     def _event(self, event: Event) -> None:
         if self.active and event.job == "pretrain":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
@@ -14,6 +13,7 @@ from ssl_studio.core.project.info import runs_overview
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.live_plot import LivePlot, log_toggle
+from ssl_studio.gui.panels.loss_curves import Curve, CurvesRead, LossCurveReader
 from ssl_studio.gui.removal import delete_runs
 from ssl_studio.gui.tables import fill_table, make_table, selected_rows
 
@@ -34,9 +34,6 @@ DELETE_TIP = (
     "Delete the selected runs with their folders and checkpoints, and the runs fine-tuned "
     "from them (you are asked first; exported models are kept)"
 )
-
-
-Curve = tuple[np.ndarray, np.ndarray] | None  # (steps, losses) of a run; None: none recorded
 
 
 def _curve_key(run: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -106,6 +103,9 @@ class RunsPanel(QWidget):
         # a run without a loss curve is asked again, which costs little)
         self.curve_cache: dict[tuple[Any, ...], Curve] = {}
         self._plotted: tuple[Any, ...] | None = None  # the keys of the curves drawn
+        self._reading: tuple[Any, ...] | None = None  # (project, keys) being read
+        self.reader = LossCurveReader(self)
+        self.reader.arrived.connect(self._curves_read)
         top = QWidget()
         column = QVBoxLayout(top)
         column.setContentsMargins(0, 0, 0, 0)
@@ -210,28 +210,72 @@ class RunsPanel(QWidget):
 
     def _plot_losses(self, chosen: list[dict[str, Any]]) -> None:
         """The loss curves of the chosen runs, or a title saying why there is none. A
-        finished run's curve is read once (``curve_cache``); the same curves are not
-        drawn again."""
+        finished run's curve is read once (``curve_cache``), off the GUI thread (see
+        loss_curves.py); the same curves are not drawn again."""
         if self.context.project is None or not chosen:
+            self._reading = None
+            self.reader.forget()  # (a read under way is for another selection)
             self._plotted = None
             self.plot.reset_view("Loss: select one or more runs in the table")
             return
         keys = tuple(_curve_key(run) for run in chosen)
         if keys == self._plotted and all(key in self.curve_cache for key in keys):
+            self._reading = None
+            self.reader.forget()
             return  # (a reload that changed nothing of these runs)
+        missing = {
+            run["id"]: key
+            for run, key in zip(chosen, keys, strict=True)
+            if key not in self.curve_cache
+        }
+        if not missing:
+            self._reading = None
+            self.reader.forget()
+            self._draw(chosen, keys, {})
+            return
+        if self._reading == (self.context.project, keys) and None not in keys:
+            return  # (being read: a reload that changed nothing of these runs)
+        self._reading = (self.context.project, keys)
+        self._plotted = None
+        self.plot.reset_view("Loss of the selected runs: reading…")
+        self.reader.read(self.context.project, missing)
+
+    def reading(self) -> bool:
+        """Whether loss curves are being read (for the selection, or no longer wanted)."""
+        return self._reading is not None or self.reader.in_flight > 0
+
+    def _curves_read(self, read: CurvesRead) -> None:
+        """The curves a read brought: kept when they are still the project's (a stale
+        read's too), drawn when they are still the ones selected."""
+        if read.project != self.context.project:
+            return  # another project was opened meanwhile
+        if read.error:
+            if self.reader.current(read):
+                self._reading = None
+                self.plot.reset_view("Loss: the project could not be read")
+                self.context.cannot_read(self, read.error)
+            return
+        listed = {_curve_key(run) for run in self.runs}  # (not a run deleted meanwhile)
+        for run_id, curve in read.curves.items():
+            key = read.keys[run_id]  # what the run was when read (it may have changed)
+            if key is not None and key in listed and curve is not None:  # (no loss yet:
+                self.curve_cache[key] = curve  # asked again)
+        if not self.reader.current(read):
+            return  # another selection meanwhile
+        self._reading = None
+        chosen = self.selected()
+        self._draw(chosen, tuple(_curve_key(run) for run in chosen), read.curves)
+
+    def _draw(
+        self, chosen: list[dict[str, Any]], keys: tuple[Any, ...], read: dict[int, Curve]
+    ) -> None:
+        """Draw the curves of ``chosen`` (with their ``keys``) from the cache, or from
+        ``read`` (run id -> curve) for those not kept there."""
         curves: dict[int, Curve] = {}
-        missing = [
-            run for run, key in zip(chosen, keys, strict=True) if key not in self.curve_cache
-        ]
-        if missing:
-            with self.context.reading(self), Store.open(self.context.project) as store:
-                for run in missing:
-                    curves[run["id"]] = store.metric_arrays(run["id"], ["loss"]).get("loss")
         for run, key in zip(chosen, keys, strict=True):
-            if key in self.curve_cache:
-                curves[run["id"]] = self.curve_cache[key]
-            elif key is not None and curves[run["id"]] is not None:
-                self.curve_cache[key] = curves[run["id"]]  # (none yet: asked again)
+            curves[run["id"]] = self.curve_cache[key] if key in self.curve_cache else None
+            if curves[run["id"]] is None:
+                curves[run["id"]] = read.get(run["id"])
         silent = [str(run["id"]) for run in chosen if curves.get(run["id"]) is None]
         title = "Loss of the selected runs"
         if silent:

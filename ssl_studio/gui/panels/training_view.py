@@ -54,7 +54,10 @@ class TrainingView(QWidget):
         self.loss_log_y = log_toggle(self.loss_plot)
         self.lr_plot = LivePlot("Learning rate", legend=False)
         self.speed_plot = LivePlot("Throughput", y_label="samples / s", legend=False)
-        self.health_plot = LivePlot("Health: kNN accuracy and spread")  # whole at its least width
+        self.health_plot = LivePlot(  # (its title whole at its least width)
+            "Health: kNN accuracy and spread",
+            legend_offset=None,  # above: no curve end hidden
+        )
         self.health_every: int | None = None  # steps between health checks of the run shown
         plots = QGridLayout()
         loss_column = QVBoxLayout()
