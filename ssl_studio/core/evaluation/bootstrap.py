@@ -15,6 +15,13 @@ def resampling_units(n: int, groups: np.ndarray | None) -> tuple[int, bool]:
     return patients, MIN_BOOT_PATIENTS <= patients < n
 
 
+def names_patients(groups: np.ndarray | None) -> bool:
+    """Whether ``groups`` [N] name patients: some group has a patient ID (numbered from 0;
+    patient_groups.split_groups numbers groups without one, such as the exact copies of an
+    image split by item, negative). Only then do reports speak of patients."""
+    return groups is not None and bool((np.asarray(groups) >= 0).any())
+
+
 def bootstrap_weights(
     n: int, n_boot: int, seed: int, groups: np.ndarray | None = None
 ) -> np.ndarray:

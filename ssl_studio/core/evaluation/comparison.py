@@ -67,7 +67,7 @@ def paired_difference_of(a: Bootstrapped, b: Bootstrapped) -> dict[str, Any]:
     ):
         raise ConfigError("A paired comparison needs both models' probabilities of the same items.")
     n_boot, seed = a.n_boot, a.seed
-    resampled = "patients" if a.by_patient else "items"
+    resampled = a.unit
     out: dict[str, Any] = {
         "n": int(len(a.y)),
         "resampled": resampled,

@@ -29,6 +29,7 @@ from ssl_studio.core.evaluation.bootstrap import (
     MIN_BOOT_PATIENTS,
     bootstrap_weights,
     interval,
+    names_patients,
     resampling_units,
     scaled_size,
 )
@@ -196,7 +197,8 @@ class Bootstrapped:
 
     y [N] classes, proba [N, K] probabilities; samples: ``resampled_metrics`` of the
     ``n_boot`` resamples drawn with ``seed`` ({} when ``n_boot`` is 0); patients: how
-    many patients the items come from, by_patient: whether whole patients are resampled.
+    many patients (groups) the items come from, by_patient: whether whole groups are
+    resampled, named_patients: whether the groups name patients (not only exact copies).
     """
 
     y: np.ndarray
@@ -208,6 +210,13 @@ class Bootstrapped:
     by_patient: bool
     point: dict[str, float | None]
     samples: dict[str, np.ndarray] = field(repr=False)
+    named_patients: bool = True
+
+    @property
+    def unit(self) -> str:
+        """What the resamples drew, in words: "patients", or "items" (exact copies of one
+        image, grouped without patient IDs, go together but are no patients)."""
+        return "patients" if self.by_patient and self.named_patients else "items"
 
 
 def bootstrapped(
@@ -240,6 +249,7 @@ def bootstrapped(
         by_patient=by_patient,
         point=point_metrics(y, proba, threshold),
         samples=resampled_metrics(y, proba, weights, threshold) if n_boot else {},
+        named_patients=names_patients(groups),
     )
 
 
@@ -249,12 +259,12 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
     n_boot, seed, patients, samples = scored.n_boot, scored.seed, scored.patients, scored.samples
     if proba.shape[1] != len(classes):
         raise ConfigError("Metrics need one probability per class for every example.")
-    point, by_patient = scored.point, scored.by_patient
+    point = scored.point
     out: dict[str, Any] = {
         "n": int(len(y)),
         "classes": list(classes),
         "threshold": threshold,
-        "resampled": "patients" if by_patient else "items",
+        "resampled": scored.unit,
         "confusion": confusion_matrix(
             y, predict(proba, threshold), labels=np.arange(len(classes))
         ).tolist(),
@@ -262,7 +272,7 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
     if len(classes) == 2 and len(np.unique(y)) == 2:
         fpr, tpr, _ = roc_curve(y, proba[:, 1])
         out["roc"] = {"fpr": fpr.round(4).tolist(), "tpr": tpr.round(4).tolist()}
-    if patients < min(len(y), MIN_BOOT_PATIENTS):
+    if scored.named_patients and patients < min(len(y), MIN_BOOT_PATIENTS):
         out["note"] = (
             f"Only {patients} patient(s) among the {len(y)} test items: too few to resample "
             "patients, so the intervals resample items and are too narrow. Test on more "

@@ -139,12 +139,17 @@ def split_groups(
             root[find(i)] = find(j)
     keyed = {find(i) for i, key in enumerate(keys) if key}
     codes: dict[int, int] = {}
+    numbered = [0, 0]  # groups numbered so far: [with a patient ID, without]
     out = np.empty(n, np.int64)
     for i in range(n):  # (numbered as splits.group_ids does: negative without a patient)
         r = find(i)
         if r not in codes:
-            mine = sum(1 for c in codes if (c in keyed) == (r in keyed))
-            codes[r] = mine if r in keyed else -1 - mine
+            if r in keyed:
+                codes[r] = numbered[0]
+                numbered[0] += 1
+            else:
+                numbered[1] += 1
+                codes[r] = -numbered[1]
         out[i] = codes[r]
     return out
 

@@ -22,6 +22,7 @@ from ssl_studio.core.evaluation.metrics import (
     pick_threshold,
     point_metrics,
 )
+from ssl_studio.core.evaluation.patient_groups import split_groups
 from ssl_studio.core.evaluation.per_class import PER_CLASS
 
 
@@ -346,3 +347,23 @@ def test_an_auc_the_resamples_vary_keeps_its_bootstrap_interval():
     report = classification_report(y, np.stack([1 - p, p], 1), ["a", "b"], n_boot=300)
     auc = report["roc_auc"]
     assert auc["low"] < auc["value"] < auc["high"] < 1.0
+
+
+def test_exact_copies_grouped_without_patient_ids_are_resampled_as_items_not_patients():
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1] * 20)
+    proba = np.clip(rng.normal(0.3 + 0.4 * y, 0.2), 0, 1)
+    proba = np.stack([1 - proba, proba], 1)
+    hashes = [f"h{i}" for i in range(40)]
+    hashes[1] = hashes[0]  # one image there twice
+    report = classification_report(y, proba, ["a", "b"], n_boot=50, groups=split_groups(hashes))
+    assert report["resampled"] == "items" and "resamples of items" in report["interval_method"]
+    few = classification_report(
+        y[:9], proba[:9], ["a", "b"], n_boot=50, groups=split_groups(hashes[:9])
+    )
+    assert "note" not in few  # (not "Only 8 patient(s) among the 9 test items")
+    keyed = split_groups(hashes, [f"p{i // 2}" for i in range(40)])
+    assert (
+        classification_report(y, proba, ["a", "b"], n_boot=50, groups=keyed)["resampled"]
+        == "patients"
+    )
