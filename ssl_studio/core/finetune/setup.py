@@ -106,7 +106,10 @@ def spec_of(state: dict[str, Any]) -> dict[str, Any]:
 
 def reused_split(store: Store, run_id: int, data: LabeledData) -> Split:
     """The split of an earlier fine-tuning run, as positions in ``data`` (items that have
-    lost their label are left out; newly labeled items join no part)."""
+    lost their label are left out; newly labeled items join no part). A validation or test
+    item that is an exact copy of an item of an earlier part (the same content hash: a
+    split made before copies were kept together, or a copy imported since) is left out
+    too, and the note says how many."""
     run = store.run(run_id)
     run_dir = store.paths.root / run["folder"] if run else None
     if run_dir is None or not (run_dir / SPLIT_FILE).is_file():
@@ -123,7 +126,20 @@ def reused_split(store: Store, run_id: int, data: LabeledData) -> Split:
         k: np.array(sorted(where[i] for i in saved.ids(k) or [] if i in where), np.int64)
         for k in ("train", "val", "test")
     }
-    return Split(parts["train"], parts["val"], parts["test"], note=saved.note)
+    seen = {data.items[p].get("content_hash") for p in parts["train"]} - {None}
+    dropped = 0
+    for part in ("val", "test"):
+        kept = [p for p in parts[part] if data.items[p].get("content_hash") not in seen]
+        dropped += len(parts[part]) - len(kept)
+        seen |= {data.items[p].get("content_hash") for p in kept} - {None}
+        parts[part] = np.array(kept, np.int64)
+    copies = (
+        f"{dropped} held-out item{'s' if dropped > 1 else ''} of run {run_id}'s split "
+        f"{'are exact copies' if dropped > 1 else 'is an exact copy'} of items it trains or "
+        "tunes on (the same content): left out."
+    )
+    note = " ".join(filter(None, (saved.note, copies if dropped else None))) or None
+    return Split(parts["train"], parts["val"], parts["test"], note=note)
 
 
 def chosen_label_set(store: Store, dataset_name: str, name: str) -> str:

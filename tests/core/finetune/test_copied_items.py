@@ -53,6 +53,25 @@ def test_copies_stay_on_one_side_and_copies_in_another_dataset_are_left_out(tmp_
         )
     run_id = result["run_id"]
 
+    # a split made before copies were kept together: a copy of a training item in its test
+    copied = next(i for i in saved["train"] if list(hashes.values()).count(hashes[i]) > 1)
+    twin = next(i for i in hashes if hashes[i] == hashes[copied] and i != copied)
+    older = {**saved, "train": [i for i in saved["train"] if i != twin] + [copied]}
+    older["train"] = sorted(set(older["train"]))
+    older["test"] = [i for i in saved["test"] if i != twin] + [twin]
+    older.pop("content", None)
+    split_file = project / "runs" / str(run_id) / "split.json"
+    split_file.write_text(json.dumps(older))
+    reused = finetune(
+        FinetuneConfig(project=project, run=source, labels="folders", protocol="knn",
+                       baseline=False, n_boot=10, split_from=run_id, train=quick_train())
+    )  # fmt: skip
+    assert reused["test"]["n"] == len(older["test"]) - 1
+    assert (
+        f"1 held-out item of run {run_id}'s split is an exact copy of items it trains or "
+        "tunes on (the same content): left out."
+    ) in reused["test"]["note"]
+
     external = tmp_path / "external"
     write_shapes(external, n=8, seed=5)  # 8 new images and 3 copies of training images
     for item_id in saved["train"][:3]:
