@@ -55,38 +55,70 @@ def read_loss_curves(project: Path, keys: dict[int, Any], request: int) -> Curve
     return read
 
 
+class _Relay(QObject):
+    """Lives as long as the program, on the GUI thread: a worker hands it each read and
+    never touches a reader, which may be deleted meanwhile (deleting a QObject while
+    another thread emits its signal is unsafe). The collector's hold a read took is let
+    go here, once the worker is done with Python: a collection on the worker could free
+    a closed window's Qt objects off the GUI thread (see gui_thread_gc.py)."""
+
+    delivered = Signal(int, object)  # (reader number, CurvesRead), queued to the GUI thread
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.readers: dict[int, LossCurveReader] = {}
+        self.numbered = 0  # readers made so far (their keys: ids could be reused)
+        self.delivered.connect(self._delivered)
+
+    def _delivered(self, number: int, read: CurvesRead) -> None:
+        collector().release()
+        reader = self.readers.get(number)
+        if reader is not None:
+            reader._arrived(read)
+
+
+_relay: _Relay | None = None
+
+
+def relay() -> _Relay:
+    """The process's one relay (made on first use, on the GUI thread)."""
+    global _relay
+    if _relay is None:
+        _relay = _Relay()
+    return _relay
+
+
 class LossCurveReader(QObject):
     """``read(project, keys)`` starts a read and returns its request number; ``arrived``
     brings the ``CurvesRead`` to the GUI thread. Only the newest request is ``current``."""
 
     arrived = Signal(object)  # CurvesRead
-    _delivered = Signal(object)  # (emitted on the worker thread: queued to this one)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.request = 0  # the newest read started (or the number that made all stale)
-        self._holds = [0]  # reads started and not arrived: each holds the collector
-        self._delivered.connect(self._arrived)
-        holds = self._holds  # (deleted with reads under way, it lets go of their holds)
-        self.destroyed.connect(lambda: _release(holds))
-
-    @property
-    def in_flight(self) -> int:
-        """Reads started and not arrived yet."""
-        return self._holds[0]
+        self.in_flight = 0  # reads started and not arrived yet
+        readers = relay().readers
+        relay().numbered += 1
+        self.number = number = relay().numbered
+        readers[number] = self
+        self.destroyed.connect(lambda: readers.pop(number, None))
 
     def read(self, project: Path, keys: dict[int, Any]) -> int:
         """Read the loss curves of the runs ``keys`` names (run id -> what the run was
         when asked: handed back with the curves)."""
         self.request += 1
-        request = self.request
-        self._holds[0] += 1
-        # no cyclic garbage collection on the worker (a collection there could free a
-        # closed window's Qt objects off the GUI thread: see gui_thread_gc.py)
-        collector().hold()
-        QThreadPool.globalInstance().start(
-            lambda: self._send(read_loss_curves(project, keys, request))
-        )
+        request, number, send = self.request, self.number, relay().delivered.emit
+        self.in_flight += 1
+        collector().hold()  # (let go by the relay, after the worker's last Python)
+        def work() -> None:
+            read = read_loss_curves(project, keys, request)
+            try:
+                send(number, read)  # (the worker's last Python)
+            except RuntimeError:  # the program is ending: nobody to tell
+                pass
+
+        QThreadPool.globalInstance().start(work)
         return request
 
     def forget(self) -> None:
@@ -96,22 +128,6 @@ class LossCurveReader(QObject):
     def current(self, read: CurvesRead) -> bool:
         return read.request == self.request
 
-    def _send(self, read: CurvesRead) -> None:
-        """On the worker thread: hand ``read`` to the GUI thread."""
-        try:
-            self._delivered.emit(read)
-        except RuntimeError:  # the panel was deleted meanwhile
-            pass
-
     def _arrived(self, read: CurvesRead) -> None:
-        self._holds[0] -= 1
-        collector().release()
+        self.in_flight -= 1
         self.arrived.emit(read)
-
-
-def _release(holds: list[int]) -> None:
-    """Let go of ``holds[0]`` holds of the collector (a reader deleted mid-read: its
-    reads arrive nowhere)."""
-    for _ in range(holds[0]):
-        collector().release()
-    holds[0] = 0
