@@ -171,6 +171,17 @@ class JobRunner(QObject):
         thread.start(QThread.Priority.LowPriority)
         return True
 
+    def calls_back(self, widget: QObject) -> bool:
+        """Whether the running job was started by ``widget`` or a widget inside it: its
+        on_done / on_failed are their methods, so it will call them when it ends."""
+        for callback in (self._on_done, self._on_failed):
+            owner = getattr(callback, "__self__", None)
+            while isinstance(owner, QObject):
+                if owner is widget:
+                    return True
+                owner = owner.parent()
+        return False
+
     @property
     def stop_asked(self) -> bool:
         """Stop was asked for the running job (it has not ended yet)."""

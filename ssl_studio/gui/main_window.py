@@ -300,14 +300,14 @@ class MainWindow(QMainWindow):
 
     def _wizard_closed(self, wizard: FinetuneWizard) -> None:
         """A closed wizard is deleted, with its plots and its connections to the runner
-        (each one opened stayed alive for the session). While a job runs (one it started
-        may still call its pages back: a fine-tuning asked to stop, an export) it is
-        deleted once that job has ended: deleteLater, called as the runner says so, runs
-        after the job's callbacks."""
+        (each one opened stayed alive for the session). While a job it started runs (it
+        will call its pages back: a fine-tuning asked to stop, an export) it is deleted
+        once that job has ended: deleteLater, called as the runner says so, runs after
+        the job's callbacks. Another panel's job does not keep it."""
         self.context.notify("runs")
         if self.wizard is wizard:
             self.wizard = None
-        if self.runner.busy:  # (the next busy_changed is the job's end)
+        if self.runner.busy and self.runner.calls_back(wizard):  # (next: the job's end)
             self.runner.busy_changed.connect(
                 wizard.deleteLater, Qt.ConnectionType.SingleShotConnection
             )

@@ -111,6 +111,7 @@ class LossCurveReader(QObject):
         request, number, send = self.request, self.number, relay().delivered.emit
         self.in_flight += 1
         collector().hold()  # (let go by the relay, after the worker's last Python)
+
         def work() -> None:
             read = read_loss_curves(project, keys, request)
             try:
