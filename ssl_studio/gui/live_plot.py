@@ -231,8 +231,10 @@ class LivePlot(pg.PlotWidget):
         )
         # in the row under the title, which holds the top axis (never shown here)
         item.layout.removeItem(item.getAxis("top"))
-        fixed = QSizePolicy.Policy.Fixed  # (as wide as its names, not the whole row)
-        legend.setSizePolicy(fixed, fixed)
+        # as wide as its names, not the whole row, and narrower when the plot is (a fixed
+        # width pushed a narrow plot's right end out of sight)
+        legend.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        legend.setMinimumWidth(0)
         item.layout.addItem(legend, 1, 1)
         item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignRight)
         item.legend = legend  # (named curves are listed in it as they come)

@@ -228,3 +228,27 @@ def test_the_health_legend_hides_no_curve(qtbot):
     assert legend.height() > 0 and legend.right() > curves.center().x()  # right-aligned
     assert legend.bottom() <= curves.top()  # above the curves, under the title
     assert legend.top() >= plot.plotItem.titleLabel.sceneBoundingRect().bottom() - 1
+
+
+def test_a_narrow_plot_keeps_its_curves_inside_with_the_legend_row(qtbot):
+    """The legend row may be cut short in a narrow plot; the curves' box never reaches
+    past the widget's right edge (a fixed-width legend widened the layout beyond it)."""
+    import numpy as np
+    from PySide6.QtWidgets import QApplication
+
+    from ssl_studio.gui.live_plot import LivePlot
+
+    plot = LivePlot("Health", legend_offset=None)
+    qtbot.addWidget(plot)
+    plot.resize(420, 260)
+    plot.show()
+    x = np.arange(0, 1000, 100.0)
+    for name in ("kNN accuracy", "spread", "collapse"):
+        plot.set_curve(name, x, np.linspace(0.1, 0.9, len(x)))
+    plot.redraw()
+    box = plot.plotItem.vb
+    qtbot.waitUntil(lambda: box.sceneBoundingRect().width() > 0, timeout=2000)
+    plot.resize(250, 260)
+    qtbot.waitUntil(lambda: plot.width() == 250, timeout=2000)
+    QApplication.processEvents()
+    assert box.sceneBoundingRect().right() <= plot.width()
