@@ -12,6 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pydicom  # noqa: E402
 import pytest  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
 
 from ssl_studio.core.jobs import create_project  # noqa: E402
 
@@ -23,6 +24,20 @@ def pydicom_data_dir() -> Path:
     import data_store
 
     return Path(data_store.__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def user_config(tmp_path_factory, monkeypatch) -> Path:
+    """Every test has its own config folder: a window made without a settings object (the
+    `gui --smoke-test` command) writes its geometry and recent projects there, never into
+    the user's ~/.config/SSL Studio. Qt reads XDG_CONFIG_HOME once per process, so the
+    folder is also given to QSettings directly; subprocesses get it from the environment.
+    Returns the folder."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
+    for form in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(form, QSettings.Scope.UserScope, str(folder))
+    return folder
 
 
 @pytest.fixture
