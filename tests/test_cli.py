@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -425,3 +426,17 @@ def test_the_smoke_test_writes_its_settings_into_the_tests_own_config_folder(
     assert "geometry=" in text and str(project) in text
     after = (real.read_bytes(), real.stat().st_mtime_ns) if real.exists() else None
     assert after == before, f"the smoke test changed {real}"
+
+
+def test_a_command_puts_back_the_signal_handlers_it_found(tmp_path):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((16, 16), i * 80, np.uint8)).save(folder / f"{i}.png")
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    assert main(["new", str(tmp_path / "p")]) == 0
+    assert main(["import", str(tmp_path / "p"), str(folder), "--cache-size", "16"]) == 0
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    # a command that fails puts them back too
+    assert main(["import", str(tmp_path / "p"), str(tmp_path / "missing")]) == EXIT_FAILED
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
