@@ -26,6 +26,7 @@ from ssl_studio.cli_output import (
     json_reporter,
     mb,
     print_import_summary,
+    signals_kept,
     silence_stdout,
     stop_on_ctrl_c,
 )
@@ -357,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return args.func(args)
+        with signals_kept():  # a job's Ctrl+C handler ends with it
+            return args.func(args)
     except SSLStudioError as exc:  # (a folder that is no project: said in commands)
         text = exc.command_line if isinstance(exc, NotAProjectError) else str(exc)
         print(f"ssl-studio: {in_flags(text, args.flags())}", file=sys.stderr)

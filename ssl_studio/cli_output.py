@@ -8,6 +8,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from ssl_studio.core.data.import_tally import stopped_note, unnamed_note
@@ -109,6 +111,21 @@ def default_signals() -> None:
     """Ctrl+C and SIGTERM as Python has them by default (after a job that caught them)."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def signals_kept() -> Iterator[None]:
+    """Put back the SIGINT and SIGTERM handlers a command found when it ends, however it
+    ends: a command run inside another program (the tests, a notebook) must not leave it
+    with a handler that only asks a finished job to stop, so SIGTERM could no longer end
+    it. Handlers not set from Python (None) and unchanged ones are left alone."""
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            if handler is not None and signal.getsignal(signum) is not handler:
+                signal.signal(signum, handler)
 
 
 def stop_on_ctrl_c(what: str = "the current files") -> StopToken:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pydicom  # noqa: E402
 import pytest  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
 
 from ssl_studio.core.jobs import create_project  # noqa: E402
 
@@ -23,6 +25,31 @@ def pydicom_data_dir() -> Path:
     import data_store
 
     return Path(data_store.__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def user_config(tmp_path_factory, monkeypatch) -> Path:
+    """Every test has its own config folder: a window made without a settings object (the
+    `gui --smoke-test` command) writes its geometry and recent projects there, never into
+    the user's ~/.config/SSL Studio. Qt reads XDG_CONFIG_HOME once per process, so the
+    folder is also given to QSettings directly; subprocesses get it from the environment.
+    Returns the folder."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
+    for form in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(form, QSettings.Scope.UserScope, str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def signal_handlers():
+    """Ctrl+C and SIGTERM handlers as they were before the test, after it: a command run
+    in-process that left its handler would make pytest ignore SIGTERM (a CI timeout)."""
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in before.items():
+        if handler is not None and signal.getsignal(signum) is not handler:
+            signal.signal(signum, handler)
 
 
 @pytest.fixture

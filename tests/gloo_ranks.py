@@ -11,9 +11,10 @@ import pytest
 import torch.multiprocessing as mp
 
 
-def run_two_ranks(worker: Callable[[int, str], None], folder: Path, seconds: float = 60) -> None:
+def run_two_ranks(worker: Callable[[int, str], None], folder: Path, seconds: float = 180) -> None:
     """Run ``worker(rank, str(folder))`` for ranks 0 and 1 and wait for both; fail the test
-    when they do not finish within ``seconds`` (one rank waiting in a collective alone).
+    when they do not finish within ``seconds`` (one rank waiting in a collective alone; a
+    hang, not a speed limit: a busy 2-core machine may take long).
     fork: no re-import in the children (spawn would add seconds)."""
     ranks = mp.start_processes(
         worker, args=(str(folder),), nprocs=2, join=False, start_method="fork"

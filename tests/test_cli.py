@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -407,3 +409,34 @@ def test_progress_goes_to_stderr_as_it_is_when_the_job_runs(monkeypatch):
     monkeypatch.setattr("sys.stderr", now)
     TextReporter()(Progress("label-efficiency", done=3, total=3, phase="k=5"))
     assert "Label-efficiency: k=5, 3/3 done" in now.getvalue()
+
+
+def test_the_smoke_test_writes_its_settings_into_the_tests_own_config_folder(
+    tmp_path, capsys, user_config
+):
+    # where a window made without settings writes outside the tests (XDG_CONFIG_HOME unset)
+    real = Path.home() / ".config" / "SSL Studio" / "SSL Studio.conf"
+    before = (real.read_bytes(), real.stat().st_mtime_ns) if real.exists() else None
+    project = tmp_path / "p"
+    assert main(["new", str(project)]) == 0
+    assert main(["gui", str(project), "--smoke-test"]) == 0
+    written = user_config / "SSL Studio" / "SSL Studio.conf"
+    assert written.is_file(), sorted(user_config.rglob("*"))
+    text = written.read_text()
+    assert "geometry=" in text and str(project) in text
+    after = (real.read_bytes(), real.stat().st_mtime_ns) if real.exists() else None
+    assert after == before, f"the smoke test changed {real}"
+
+
+def test_a_command_puts_back_the_signal_handlers_it_found(tmp_path):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((16, 16), i * 80, np.uint8)).save(folder / f"{i}.png")
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    assert main(["new", str(tmp_path / "p")]) == 0
+    assert main(["import", str(tmp_path / "p"), str(folder), "--cache-size", "16"]) == 0
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    # a command that fails puts them back too
+    assert main(["import", str(tmp_path / "p"), str(tmp_path / "missing")]) == EXIT_FAILED
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -60,7 +61,14 @@ def events_of(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
-def torchrun(*args: str, port: int) -> subprocess.CompletedProcess:
+def free_port() -> str:
+    """A TCP port no one listens on now (a fixed one may be taken on a shared machine)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])
+
+
+def torchrun(*args: str) -> subprocess.CompletedProcess:
     """``ssl-studio ARGS`` in two processes under torchrun."""
     return subprocess.run(
         [
@@ -70,7 +78,7 @@ def torchrun(*args: str, port: int) -> subprocess.CompletedProcess:
             "--nproc_per_node",
             "2",
             "--master_port",
-            str(port),
+            free_port(),
             "-m",
             "ssl_studio",
             *args,
@@ -93,7 +101,6 @@ def test_torchrun_two_ranks_train_one_run_with_identical_weights(project, capsys
             "--set",
             "train.log_every_seconds=0",
         ),
-        port=29517,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     events = events_of(result.stdout)
@@ -115,7 +122,7 @@ def test_torchrun_two_ranks_train_one_run_with_identical_weights(project, capsys
     # generators back (the augmentations differ per process), not the first one's
     straight = folder.parent / "straight-4.pt"
     (folder / "step-0000004.pt").rename(straight)
-    result = torchrun("pretrain", str(project), "--resume", str(run["id"]), port=29518)
+    result = torchrun("pretrain", str(project), "--resume", str(run["id"]))
     assert result.returncode == 0, result.stderr[-3000:]
     resumed = load_checkpoint(folder / "step-0000004.pt")
     assert len(resumed["rng_ranks"]) == 2
@@ -146,7 +153,7 @@ def test_ranks_whose_torchrun_was_killed_stop_with_a_checkpoint(project):
     args = pretrain_args(project, "--steps", "100000", "--set", "train.log_every_seconds=0")
     launcher = subprocess.Popen(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-         "--master_port", "29519", "-m", "ssl_studio", *args],
+         "--master_port", free_port(), "-m", "ssl_studio", *args],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )  # fmt: skip
@@ -189,15 +196,16 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(project):
     proc = subprocess.Popen(
         [str(BIN / "ssl-studio"), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    run_id, last_checkpoint = None, 0
+    run_id, folder, seen = None, None, 0
     deadline = time.monotonic() + 180
     try:
         for line in proc.stdout:
             event = json.loads(line)
             if event["type"] == "checkpoint":
-                last_checkpoint = event["step"]
-                run_id = int(Path(event["path"]).parts[-3])
-            if event["type"] == "step" and event["step"] >= 12 and last_checkpoint >= 10:
+                seen = event["step"]
+                folder = Path(event["path"]).parent
+                run_id = int(folder.parts[-2])
+            if event["type"] == "step" and event["step"] >= 12 and seen >= 10:
                 proc.send_signal(signal.SIGKILL)
                 break
             assert time.monotonic() < deadline, "training did not get going"
@@ -206,6 +214,10 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(project):
             proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL and run_id is not None
+    # the newest checkpoint on disk (written atomically): one may have been written after
+    # the last line read and before the kill
+    last_checkpoint = max(int(p.stem.split("-")[1]) for p in folder.glob("step-*.pt"))
+    assert last_checkpoint >= seen and last_checkpoint % 5 == 0 and last_checkpoint < 30
 
     result = subprocess.run(
         [

@@ -504,3 +504,42 @@ def test_a_folder_you_may_not_read_is_said_so_in_the_app_and_the_command_line(tm
         errors = store.import_errors(store.dataset("scans")["id"])
         assert store.items(store.dataset("scans")["id"])  # ok.png
     assert [(e["path"], e["code"]) for e in errors] == [("listed", "unreadable")]
+
+
+def test_a_read_only_source_folder_imports_and_keeps_every_byte(tmp_path):
+    """Source files are only read: a folder the user may not write (a DVD, a share)
+    imports in full, and not one file, time or mode in it changes."""
+    data = tmp_path / "scans"
+    for kind in ("bright", "dark"):
+        for i in range(4):
+            (data / kind).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.full((8, 8), 40 * i, np.uint8)).save(data / kind / f"{i}.png")
+    project = create_project(tmp_path / "project")
+    for path in [*data.rglob("*"), data]:  # the folders last (a file inside is chmod-ed first)
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    tmp_path.chmod(0o755)
+
+    def state() -> dict[str, tuple]:
+        return {
+            str(p): (p.read_bytes() if p.is_file() else b"", p.stat().st_mtime_ns, p.stat().st_mode)
+            for p in [data, *sorted(data.rglob("*"))]
+        }
+
+    before = state()
+    try:
+        result = run_child(
+            f"""
+            import json
+            from ssl_studio.core.config import ImportConfig
+            from ssl_studio.core.jobs import import_data
+            summary = import_data(ImportConfig(project={str(project)!r},
+                                               paths=[{str(data)!r}], cache_size=16))
+            print(json.dumps({{"items": summary["items"], "failed": summary["failed"]}}))
+            """,
+            tmp_path,
+        )
+        assert result == {"items": 8, "failed": 0}
+        assert state() == before
+    finally:
+        for path in [data, *data.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)

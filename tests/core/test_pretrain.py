@@ -538,21 +538,32 @@ def test_a_run_does_not_resume_on_data_that_changed_while_it_was_stopped(tmp_pat
         assert run["status"] == "stopped" and run["fingerprint"]["items"] == 24
 
 
-def test_a_run_begun_before_content_hashes_resumes_after_files_are_only_read_again(tmp_path):
+def test_a_run_begun_before_content_hashes_resumes_after_files_are_only_read_again(
+    tmp_path, monkeypatch
+):
     """A run of an older version has a fingerprint of item ids and cache slots; files
     touched and imported again keep their items but move their slots. Resumed with a
     warning that the data cannot be verified; items added since are still refused."""
+    import itertools
     import os
     import sqlite3
+    from datetime import UTC, datetime, timedelta
 
     from ssl_studio.core.data_fingerprint import fingerprint
     from ssl_studio.core.events import Message
     from ssl_studio.core.jobs import create_project
 
+    # times are recorded to the second: a clock that moves on at each reading puts the run
+    # after the import without waiting for the next second
+    ticks, start = itertools.count(1), datetime(2026, 1, 1, tzinfo=UTC)
+    for module in ("runs", "imports", "datasets", "import_report", "walk_errors"):
+        monkeypatch.setattr(
+            f"ssl_studio.core.project.store.{module}.now",
+            lambda: (start + timedelta(seconds=next(ticks))).isoformat(timespec="seconds"),
+        )
     project = create_project(tmp_path / "project")
     shapes(tmp_path / "shapes", n=24)
     import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"], workers=1))
-    time.sleep(1.1)  # (times are recorded to the second: the run begins after the import)
     stop = StopToken()
 
     def stop_at(step):

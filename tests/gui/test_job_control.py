@@ -3,6 +3,7 @@ user as a message and the window carries on."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -10,7 +11,7 @@ from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.events import Message, Step
+from ssl_studio.core.events import Message, Step, StopToken
 from ssl_studio.core.jobs import import_data
 from ssl_studio.core.project.store import Store
 
@@ -29,28 +30,48 @@ def _image_project(project, tmp_path, n: int = 24):
     return project
 
 
-def test_pause_resume_and_stop_a_real_run(qtbot, make_window, project, tmp_path):
+def test_pause_resume_and_stop_a_real_run(qtbot, make_window, project, tmp_path, monkeypatch):
+    # the job's thread entered wait_while_paused while paused, and left it
+    blocked, left = threading.Event(), threading.Event()
+    wait_while_paused = StopToken.wait_while_paused
+
+    def watched(self, timeout=None):
+        paused = self.paused
+        if paused:
+            blocked.set()
+        try:
+            return wait_while_paused(self, timeout)
+        finally:
+            if paused:
+                left.set()
+
+    monkeypatch.setattr(StopToken, "wait_while_paused", watched)
     window = make_window(_image_project(project, tmp_path))
     panel = window.pretrain
     window.show_step(1)
     panel.form.steps.setValue(100_000)
     panel.form.train_form.set_value("batch_size", 8)
     steps: list[int] = []
+    notes: list[str] = []
     window.runner.event.connect(lambda e: steps.append(e.step) if isinstance(e, Step) else None)
+    window.runner.event.connect(lambda e: notes.append(e.text) if isinstance(e, Message) else None)
     assert panel.start()
     assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
     qtbot.waitUntil(lambda: len(steps) >= 3, timeout=JOB_MS)
 
     panel.pause_button.click()
     assert window.runner.paused and panel.pause_button.text() == "Resume"
-    qtbot.wait(1000)  # a step already running may still finish
+    # the step already running finishes; then the job blocks, after saying where it paused
+    # (its earlier steps reach the window before that note: one queue, in order)
+    qtbot.waitUntil(blocked.is_set, timeout=JOB_MS)
+    qtbot.waitUntil(lambda: any(n.startswith("Paused at step") for n in notes), timeout=JOB_MS)
     paused_at = len(steps)
-    qtbot.wait(800)
-    assert len(steps) == paused_at  # nothing moves while paused
+    qtbot.wait(700)  # longer than log_every_seconds: a step made would have been reported
+    assert len(steps) == paused_at and not left.is_set()  # nothing moves while paused
     assert "paused" in panel.view.status.text()  # also after the step that was still running
     panel.pause_button.click()
     assert not window.runner.paused
-    qtbot.waitUntil(lambda: len(steps) > paused_at, timeout=JOB_MS)
+    qtbot.waitUntil(lambda: left.is_set() and len(steps) > paused_at, timeout=JOB_MS)
 
     panel.stop_button.click()
     qtbot.waitUntil(lambda: panel.last_summary is not None, timeout=JOB_MS)
@@ -260,25 +281,32 @@ def test_closing_during_a_slow_step_keeps_the_window_drawing_until_the_job_ends(
     monkeypatch.setattr("ssl_studio.gui.dialogs.confirm", lambda *a: asked.append(a) or True)
     window = make_window(project)
 
-    def slow_step(report, stop):  # checks its stop token only between 1.5 s steps
+    in_step, step_may_end = threading.Event(), threading.Event()
+
+    def slow_step(report, stop):  # checks its stop token only between steps
         for step in range(1, 100):
-            time.sleep(1.5)
+            in_step.set()
+            assert step_may_end.wait(60), "the test never let the step end"
             report(Step("pretrain", step=step, total=99, epoch=0, loss=1, lr=0, samples_per_s=1))
             if stop.stopped:
                 return {"status": "stopped"}
         return {"status": "done"}
 
+    waits = []  # close() must not block the window's thread on the job
+    real_wait = window.runner.wait
+    monkeypatch.setattr(window.runner, "wait", lambda *a: waits.append(a) or real_wait(*a))
     said = []  # the status bar after each of the job's events and its end
     for signal in (window.runner.event, window.runner.finished):
         signal.connect(lambda *_: said.append(window.job_label.text()))
     assert window.runner.start("Pretraining", slow_step)
-    start = time.perf_counter()
-    window.close()
-    assert time.perf_counter() - start < 0.5  # nothing waited for on the window's thread
+    assert in_step.wait(60)
+    window.close()  # returns while the step still runs (it cannot end before step_may_end)
+    assert window.runner.running and not step_may_end.is_set() and waits == []
     assert window.isVisible() and window.runner.stop_asked
     assert window.job_label.text() == "Closing when “Pretraining” has finished…"
     window.close()  # closed again meanwhile: asked once, still closing
     assert len(asked) == 1 and window.isVisible()
+    step_may_end.set()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert not window.runner.busy
     assert said == ["Closing when “Pretraining” has finished…"] * 2  # its last step, its end

@@ -28,9 +28,12 @@ def test_a_finished_job_lets_go_of_its_work_and_what_it_captured(qtbot):
     assert runner.start("Job", work)
     del work, captured
     qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
-    qtbot.wait(50)  # the thread's deleteLater is handled
-    gc.collect()
-    assert kept_work() is None and kept() is None
+
+    def let_go() -> bool:  # once the thread's deleteLater is handled
+        gc.collect()
+        return kept_work() is None and kept() is None
+
+    qtbot.waitUntil(let_go, timeout=10_000)
 
 
 def test_a_job_started_by_on_done_does_not_lend_its_title_to_the_first(qtbot):

@@ -101,22 +101,28 @@ def test_the_smoothed_loss_is_an_exponential_average_corrected_for_its_start():
     assert smoothed(np.array([])).size == 0
 
 
-def test_a_live_curve_extends_its_average_as_smoothing_it_whole_would(qtbot):
-    """Each frame smooths only the new points while the span stays the same."""
-    from ssl_studio.gui.live_plot import smoothed
-
+def test_a_live_curve_draws_the_average_of_every_point_it_was_sent(qtbot):
+    """Points sent over several frames: the average drawn is that of the whole curve,
+    worked out by hand (150 points: a span of 3, so each average keeps half of the last)."""
     plot = LivePlot("loss", smooth=True)
     qtbot.addWidget(plot)
     plot.show()  # (a hidden plot draws nothing)
-    y = 1.0 + np.random.default_rng(1).standard_normal(30_000) ** 2
+    y = [4.0, 0.0, 2.0, 6.0, 1.0] * 30
     for step, value in enumerate(y, start=1):
         plot.append("loss", step, value)
-        if step % 997 == 0 or step == 29_000:
+        if step in (7, 80):
             plot.redraw()
     plot.redraw()
-    np.testing.assert_allclose(plot.smooth_curves["loss"].getData()[1], smoothed(y), rtol=1e-9)
-    plot.set_curve("loss", np.arange(10), y[:10])  # a new curve: averaged anew
-    np.testing.assert_allclose(plot.smooth_curves["loss"].getData()[1], smoothed(y[:10]))
+    average, weight, expected = 0.0, 0.0, []
+    for value in y:
+        average, weight = 0.5 * average + 0.5 * value, 0.5 * weight + 0.5
+        expected.append(average / weight)
+    assert expected[:3] == [4.0, 4 / 3, 12 / 7]
+    x, drawn = plot.smooth_curves["loss"].getData()
+    np.testing.assert_array_equal(x, np.arange(1, 151))
+    np.testing.assert_allclose(drawn, expected, rtol=1e-12)
+    plot.set_curve("loss", np.arange(10), np.array(y[:10]))  # a new curve: averaged anew,
+    np.testing.assert_array_equal(plot.smooth_curves["loss"].getData()[1], y[:10])  # (short)
 
 
 def test_the_live_loss_is_drawn_faint_under_its_average_with_a_log_scale_toggle(qtbot):

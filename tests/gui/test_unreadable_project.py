@@ -89,7 +89,7 @@ def test_ctrl_r_after_a_refresh_that_could_not_read_the_project_says_so(
 
     [start] = [a for a in window.findChildren(QAction) if a.text() == "Start &pretraining"]
     start.trigger()
-    qtbot.wait(50)
-    assert messages and all("Import a dataset first" not in text for _, text in messages)
+    qtbot.waitUntil(lambda: bool(messages))
+    assert all("Import a dataset first" not in text for _, text in messages)
     assert DAMAGED in messages[0][1]
     assert DAMAGED in window.pretrain.form.explanation.text()

@@ -11,7 +11,7 @@ from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.tasks.registry import TASKS
 from ssl_studio.core.transforms.image_defaults import ImageAugmentConfig, default_augment
-from ssl_studio.gui.live_plot import REDRAW_MS, LivePlot
+from ssl_studio.gui.live_plot import LivePlot
 from ssl_studio.gui.options_form import OptionsForm
 from ssl_studio.gui.wizard.results_page import ResultsPage
 
@@ -57,9 +57,14 @@ def test_live_plot_redraws_on_its_timer_not_per_point(qtbot):
     for step in range(1, 1001):
         plot.append("loss", step, 1.0 / step)
     assert plot.curves["loss"].getData()[0] is None or len(plot.curves["loss"].xData) == 0
-    qtbot.wait(3 * REDRAW_MS)
+
+    def drawn() -> int:
+        x = plot.curves["loss"].getData()[0]
+        return 0 if x is None else len(x)
+
+    qtbot.waitUntil(lambda: drawn() == 1000)
     x, y = plot.curves["loss"].getData()
-    assert len(x) == 1000 and y[-1] == pytest.approx(1e-3)
+    assert y[-1] == pytest.approx(1e-3)
     plot.append("loss", 1001, float("nan"))  # a non-finite value is never drawn
     assert plot.points("loss")[0].size == 1000
 

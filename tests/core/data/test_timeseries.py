@@ -18,7 +18,7 @@ from ssl_studio.core.data.timeseries import (
     decode_series_file,
 )
 
-UCR = Path("/work/shared/data/ucr/JapaneseVowels.npz")
+UCR = Path("/work/shared/data/ucr/JapaneseVowels.npz")  # only on a machine that has it
 FIELDS = {"channels", "length", "n_missing", "sampling_rate", "meta"}
 
 
@@ -615,6 +615,7 @@ def test_npz_labels_for_single_array_and_unpaired_y(tmp_path: Path) -> None:
 def test_garbage_raises_only_import_problems(tmp_path: Path, suffix: str) -> None:
     rng = np.random.default_rng(0)
     headers = [b"", b"\x93NUMPY", b"PK\x03\x04", b"a,b\n1,"]
+    refused = 0
     for n in range(12):
         path = tmp_path / f"g{n}{suffix}"
         path.write_bytes(headers[n % 4] + rng.bytes(int(rng.integers(1, 400))))
@@ -622,9 +623,39 @@ def test_garbage_raises_only_import_problems(tmp_path: Path, suffix: str) -> Non
             decode_series_file(path)
         except ImportProblem as err:
             assert err.code and path.name in err.message
+            refused += 1
+    assert refused > 0  # garbage is refused, as a problem, not read as series
 
 
-@pytest.mark.skipif(not UCR.exists(), reason="UCR JapaneseVowels.npz is not on this machine")
+def test_a_ucr_archive_gives_one_item_per_series_at_its_own_length(tmp_path: Path) -> None:
+    """The layout of the UCR/UEA archives as npz (JapaneseVowels): X_train and X_test
+    float32 [N, channels, steps] padded with NaN after each series' end, y_train and
+    y_test its string labels."""
+    rng = np.random.default_rng(3)
+    lengths = {"train": [7, 10, 9, 7, 8], "test": [12, 7, 11]}
+    arrays, series = {}, []
+    for part, sizes in lengths.items():
+        x = np.full((len(sizes), 3, max(sizes)), np.nan, np.float32)
+        for n, size in enumerate(sizes):
+            x[n, :, :size] = rng.normal(size=(3, size))
+            series.append(x[n, :, :size])
+        arrays[f"X_{part}"] = x
+        arrays[f"y_{part}"] = np.array([str(1 + n % 3) for n in range(len(sizes))])
+    path = tmp_path / "Vowels.npz"
+    np.savez(path, **arrays)
+    decoded = decode(path)
+    assert not decoded.problems
+    assert [i.fields["length"] for i in decoded.items] == [7, 10, 9, 7, 8, 12, 7, 11]
+    assert {i.fields["channels"] for i in decoded.items} == {3}
+    assert [i.label for i in decoded.items] == ["1", "2", "3", "1", "2", "1", "2", "3"]
+    assert all(i.fields["n_missing"] == 0 for i in decoded.items)  # the padding is no gap
+    for item, values in zip(decoded.items, series, strict=True):
+        assert np.array_equal(item.array, values)
+    names = [i.fields["meta"]["name"] for i in decoded.items]
+    assert names[0] == "X_train[0]" and names[-1] == "X_test[2]"
+
+
+@pytest.mark.skipif(not UCR.exists(), reason="an extra check on the real file, where it is")
 def test_japanese_vowels() -> None:
     with np.load(UCR) as archive:
         n_train, n_test = len(archive["y_train"]), len(archive["y_test"])

@@ -152,3 +152,37 @@ def test_a_full_disk_while_predictions_are_written_says_so(classifier_run, tmp_p
         predict(tmp_path / "model", [image], tmp_path / "out" / "p.csv")
     monkeypatch.undo()
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("torchscript", "TorchScript"), ("onnx", "ONNX")])
+def test_an_export_that_does_not_reproduce_the_model_is_refused_and_leaves_nothing(
+    classifier_run, tmp_path, monkeypatch, fmt, name
+):
+    """The parity check: the written model, loaded back, must give PyTorch's probabilities
+    (within 1e-4). Here every probability it gives is off by 1e-3."""
+    import torch
+
+    from ssl_studio.core.errors import SSLStudioError
+    from ssl_studio.core.export import writer
+
+    project, run_id = classifier_run
+    if fmt == "onnx":
+        run_onnx = writer._run_onnx
+        monkeypatch.setattr(writer, "_run_onnx", lambda *a: run_onnx(*a) + 1e-3)
+    else:
+        load = torch.jit.load
+
+        def off_by_a_little(*args, **kwargs):
+            loaded = load(*args, **kwargs)
+            return lambda *inputs: loaded(*inputs) + 1e-3
+
+        monkeypatch.setattr(writer.torch.jit, "load", off_by_a_little)
+    out = tmp_path / "exports" / "model"
+    with Store.open(project) as store:
+        recorded = store.exports(run_id)
+    with pytest.raises(SSLStudioError, match=f"The {name} export does not reproduce") as told:
+        export(project, run_id, out, (fmt,))
+    assert "differs by 1.00e-03 (allowed 1e-04). Nothing was exported" in str(told.value)
+    assert list((tmp_path / "exports").iterdir()) == []  # no export, no work folder
+    with Store.open(project) as store:
+        assert store.exports(run_id) == recorded  # none recorded either

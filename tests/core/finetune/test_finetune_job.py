@@ -4,6 +4,7 @@ the stored run, the test split that never influences training, label efficiency.
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -26,6 +27,16 @@ def labeled(image_project):
     project, run = image_project
     labels_from_folders(project, "shapes")
     return project, run
+
+
+@pytest.fixture
+def own_labeled(labeled, tmp_path):
+    """A copy of ``labeled`` for a test that changes its label sets or datasets: the
+    module's project stays as it was (label set 'folders' at version 1), whatever order
+    the tests run in."""
+    project, run = labeled
+    copy = shutil.copytree(project, tmp_path / "own-project")
+    return copy, run
 
 
 def cfg(project, run, **options):
@@ -113,10 +124,10 @@ def test_partial_fine_tuning_changes_only_the_last_block_and_the_head(labeled):
     assert changed and all(int(k.split(".")[0]) >= 16 for k in changed)
 
 
-def test_the_test_split_never_influences_training_or_the_threshold(labeled):
+def test_the_test_split_never_influences_training_or_the_threshold(own_labeled):
     from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 
-    project, run = labeled
+    project, run = own_labeled
     first = finetune(
         cfg(project, run, protocol="full", baseline=False, val_fraction=0.25, threshold="youden")
     )
@@ -147,11 +158,10 @@ def test_the_test_split_never_influences_training_or_the_threshold(labeled):
     # the poisoned labels did reach the evaluation: every test prediction flips its verdict
     acc_a, acc_b = first["test"]["accuracy"]["value"], second["test"]["accuracy"]["value"]
     assert acc_a + acc_b == pytest.approx(1.0)
-    labels_from_folders(project, "shapes")  # restore the true labels for the other tests
 
 
-def test_evaluate_reproduces_the_stored_report_and_scores_other_labels(labeled):
-    project, run = labeled
+def test_evaluate_reproduces_the_stored_report_and_scores_other_labels(own_labeled):
+    project, run = own_labeled
     result = finetune(cfg(project, run, protocol="linear", baseline=False))
     again = evaluate(project, result["run_id"], n_boot=50)
     assert again == result["test"]
@@ -185,11 +195,10 @@ def test_evaluate_reproduces_the_stored_report_and_scores_other_labels(labeled):
     one_class = evaluate(project, result["run_id"], labels="all-square", n_boot=20)
     assert one_class["n"] == len(squares) > 0 and one_class["roc_auc"]["value"] is None
     assert one_class["sensitivity"]["value"] is not None  # recall of the positive class
-    labels_from_folders(project, "shapes")  # the folders set as it was, for the next tests
 
 
-def test_clear_messages_for_impossible_requests(labeled):
-    project, run = labeled
+def test_clear_messages_for_impossible_requests(own_labeled):
+    project, run = own_labeled
     with pytest.raises(ConfigError, match="no label set 'nothing' .* folders"):
         finetune(cfg(project, run, labels="nothing"))
     with pytest.raises(ConfigError, match="There is no run 999 in this project; to fine-tune"):
@@ -238,8 +247,8 @@ def test_the_positive_class_is_the_one_whose_name_does_not_say_absent(classes, p
     assert positive_class(sorted(classes), other) == [positive, other]  # or as chosen
 
 
-def test_a_dataset_s_only_label_set_is_used_unless_one_is_named(labeled, tmp_path):
-    project, run = labeled
+def test_a_dataset_s_only_label_set_is_used_unless_one_is_named(own_labeled, tmp_path):
+    project, run = own_labeled
     with Store.open(project) as store:
         ids = [i["id"] for i in store.items(1)]
     set_labels(
@@ -345,8 +354,8 @@ def test_stop_before_the_frozen_encoder_embeds_the_labels_ends_the_job_as_stoppe
     assert row["status"] == "stopped" and not (project / row["folder"] / "model.pt").exists()
 
 
-def test_few_labels_per_class_are_cross_validated(labeled, tmp_path):
-    project, run = labeled
+def test_few_labels_per_class_are_cross_validated(own_labeled, tmp_path):
+    project, run = own_labeled
     with Store.open(project) as store:
         items = store.items(1)
     few = [i for i in items if "circle00" in i["rel_path"] or "square00" in i["rel_path"]]
