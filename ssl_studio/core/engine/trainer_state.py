@@ -158,6 +158,7 @@ class Checkpointing:
             raise failure
         if reason is not None:
             raise CheckpointError(f"Rank 0 could not write the checkpoint: {reason}")
+        self._saved_step = self.progress.step
 
     def _write_checkpoint(self, kind: str, ranks: list[tuple[Any, float]]) -> None:
         """Rank 0: write this step's checkpoint, record it and prune old ones."""

@@ -1,0 +1,81 @@
+"""Failures of one rank under torchrun end the whole job (never a hang) with a clear word,
+and the run stays resumable."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ssl_studio.cli import main
+from ssl_studio.core.project.store import Store
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("torchrun-failures")
+    folder = root / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(32):
+        Image.fromarray(rng.integers(0, 255, (24, 24), dtype=np.uint8)).save(folder / f"{i}.png")
+    main(["new", str(root / "p")])
+    main(["import", str(root / "p"), str(folder), "--cache-size", "32", "--workers", "1"])
+    return root / "p"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def torchrun_script(script: Path, *args: str, seconds: float = 120) -> tuple[int, str]:
+    """``python script ARGS`` in two processes under torchrun: (exit status, output).
+    The test fails, with every process ended, when the job is not over within
+    ``seconds`` (a rank waiting for ever in a collective)."""
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+         "--master_port", str(free_port()), str(script), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(HERE.parent)},
+    )  # fmt: skip
+    try:
+        output, _ = launcher.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        # torchrun starts its ranks in sessions of their own: end them by their ids
+        children = Path(f"/proc/{launcher.pid}/task/{launcher.pid}/children").read_text()
+        for pid in [launcher.pid, *map(int, children.split())]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        launcher.communicate()
+        pytest.fail(f"The job did not end within {seconds:.0f} s: a rank waited alone.")
+    return launcher.returncode, output
+
+
+def test_out_of_memory_on_one_rank_ends_every_rank(project):
+    """Halving the batch on the rank that ran out of memory alone made it join other
+    collectives than the other rank, which waited in DDP's all-reduce for ever."""
+    status, output = torchrun_script(
+        HERE / "oom_rank.py",
+        "pretrain", str(project), "--dataset", "images", "--task", "simclr",
+        "--image-size", "32", "--batch-size", "8", "--device", "cpu", "--steps", "6",
+        "--set", "train.checkpoint_every_steps=2",
+    )  # fmt: skip
+    assert status != 0
+    assert "Out of GPU memory on process 1 at batch size 8 (step 3)" in output, output[-3000:]
+    assert "its checkpoint at step 2 is kept" in output
+    with Store.open(project) as store:
+        run = max(store.runs(), key=lambda r: r["id"])
+        assert run["status"] != "running", run
+        assert [c["step"] for c in store.checkpoints(run["id"])] == [2]
