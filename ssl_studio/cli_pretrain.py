@@ -98,6 +98,7 @@ def pretrain_config(args: argparse.Namespace) -> PretrainConfig:
 def cmd_pretrain(args: argparse.Namespace) -> int:
     import os
 
+    from ssl_studio.core.engine.distributed import processes_per_node
     from ssl_studio.core.jobs import pretrain
 
     cfg = pretrain_config(args)
@@ -120,7 +121,10 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
             print(f"{summary['world_size']} processes ended with {same} weights.")
         if summary["status"] == "stopped":
             size = summary.get("world_size", 1)
-            print(f"Resume with: {resume_command(args.project, summary['run_id'], size)}")
+            again = resume_command(
+                args.project, summary["run_id"], size, per_node=processes_per_node(size)
+            )
+            print(f"Resume with: {again}")
     return EXIT_CANCELLED if summary["status"] == "stopped" else EXIT_OK
 
 

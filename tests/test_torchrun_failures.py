@@ -16,6 +16,8 @@ import pytest
 from PIL import Image
 
 from ssl_studio.cli import main
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.finetune.setup import source_of
 from ssl_studio.core.project.store import Store
 
 HERE = Path(__file__).parent
@@ -77,5 +79,21 @@ def test_out_of_memory_on_one_rank_ends_every_rank(project):
     assert "its checkpoint at step 2 is kept" in output
     with Store.open(project) as store:
         run = max(store.runs(), key=lambda r: r["id"])
-        assert run["status"] != "running", run
         assert [c["step"] for c in store.checkpoints(run["id"])] == [2]
+    # the other process's peer was lost: the run was cut off, as by a kill, and can be
+    # resumed or fine-tuned from (it was "failed", and its error said PROJECT_DIR)
+    assert run["status"] == "interrupted", run
+    assert "PROJECT_DIR" not in run["error"] and f"{project} --resume {run['id']}" in run["error"]
+
+
+def test_fine_tuning_a_failed_run_says_it_failed_and_how_to_resume(project):
+    """It said "Pretraining run N is failed; wait for it to end"."""
+    with Store.open(project, write=True) as store:
+        run_id = store.create_run(store.datasets()[0]["id"], "pretrain", {"world_size": 2})
+        store.finish_run(run_id, "failed", error="The loss became nan at step 3.")
+        with pytest.raises(ConfigError) as caught:
+            source_of(store, run_id)
+    text = str(caught.value)
+    assert f"Pretraining run {run_id} failed (The loss became nan at step 3.)" in text
+    assert f"torchrun --nproc_per_node 2 -m ssl_studio pretrain {project} --resume" in text
+    assert "wait for it to end" not in text

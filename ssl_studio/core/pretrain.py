@@ -8,7 +8,6 @@ Under torchrun only rank 0 writes to the project; the others read it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -167,8 +166,10 @@ class Pretraining:
                 f"Run {run['id']} counts its length in epochs, shared out over the "
                 f"{written_by} process(es) that wrote its checkpoint; with "
                 f"{self.world.size} it would end early and change its learning-rate "
-                f"schedule. Resume it with {written_by} process(es) (torchrun "
-                f"--nproc_per_node {written_by}, or without torchrun for 1)."
+                f"schedule. Resume it with {written_by} process(es) in all (torchrun "
+                f"--nproc_per_node {written_by} on one machine, or --nnodes N "
+                f"--nproc_per_node M with N x M = {written_by} on several; without torchrun "
+                "for 1)."
             )
         return state, cfg, run
 
@@ -244,9 +245,11 @@ class Pretraining:
         except BaseException as exc:
             told = None
             if world.distributed and distributed.lost_a_peer(exc):
-                told = SSLStudioError(_peer_lost(run_id, world.size))
-            if world.is_main:
-                store.fail_run(run_id, told or exc)
+                told = SSLStudioError(_peer_lost(cfg.project, run_id, world.size))
+            if world.is_main and told is not None:  # cut off, as a kill would: resumable
+                store.finish_run(run_id, "interrupted", error=str(told))
+            elif world.is_main:
+                store.fail_run(run_id, exc)
             if told is not None:
                 raise told from exc
             raise
@@ -334,14 +337,11 @@ def _size_text(cfg: PretrainConfig, modality: str) -> str:
     return f", windows of up to {cfg.series_length} steps"
 
 
-def _peer_lost(run_id: int, processes: int) -> str:
+def _peer_lost(project: Path, run_id: int, processes: int) -> str:
     """What a rank says when another training process of its run died or lost touch (its
-    own error, if any, is in that process's output)."""
-    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", processes))
-    how = (
-        resume_command("PROJECT_DIR", run_id, processes)
-        if per_node == processes
-        else f"torchrun with {processes} processes in all, as it began, and --resume {run_id}"
+    own error, if any, is in that process's output); also the run's recorded error."""
+    how = resume_command(
+        project, run_id, processes, per_node=distributed.processes_per_node(processes)
     )
     return (
         f"Another training process of run {run_id} stopped or lost its connection, so this "
