@@ -145,6 +145,14 @@ def _print_run_record(args: argparse.Namespace) -> int:
                 print(f"  {line}")
     steps = ", ".join(f"{c['step']} ({c['kind']})" for c in record["checkpoints"])
     print(f"  checkpoints: {steps or 'none'}")
+    if len(record["sessions"]) > 1:  # resumed: each session's processes and device
+        print("  sessions:")
+        for s in record["sessions"]:
+            end = "?" if s["to_step"] is None else s["to_step"]
+            print(
+                f"    steps {s['from_step']}-{end}: {s['processes']} process(es) on "
+                f"{s['device']}, started {s['started']}"
+            )
     return EXIT_OK
 
 

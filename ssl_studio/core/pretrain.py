@@ -271,7 +271,8 @@ class Pretraining:
     ) -> int:
         store.mark_interrupted_runs()
         if resume is not None:
-            store.resume_run(self.cfg.resume_run, describe(device), self.world.size)
+            step = int(resume["progress"]["step"])
+            store.resume_run(self.cfg.resume_run, describe(device), self.world.size, step)
             return int(self.cfg.resume_run)
         run_id = store.create_run(
             dataset["id"],
