@@ -11,6 +11,7 @@ from typing import Any
 
 from ssl_studio.cli_output import (
     EXIT_CANCELLED,
+    EXIT_FAILED,
     EXIT_OK,
     TextReporter,
     json_reporter,
@@ -107,7 +108,12 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         report: Callable[[Event], None] = lambda event: None  # noqa: E731
     else:
         report = json_reporter if args.events == "jsonl" else TextReporter()
-    summary = pretrain(cfg, report=report, stop=stop_on_ctrl_c("the current step"))
+    try:
+        summary = pretrain(cfg, report=report, stop=stop_on_ctrl_c("the current step"))
+    except SSLStudioError as exc:
+        if main_rank or not getattr(exc, "every_process", False):
+            raise  # (a process's own error: only its output says it)
+        return EXIT_FAILED  # the first process says why, once for all
     if main_rank and args.events != "jsonl":
         loss = summary["final_loss"]
         loss_text = f", final loss {loss:.4f}" if loss is not None else ""

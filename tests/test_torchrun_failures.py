@@ -42,13 +42,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def torchrun_script(script: Path, *args: str, seconds: float = 120) -> tuple[int, str]:
-    """``python script ARGS`` in two processes under torchrun: (exit status, output).
+def torchrun_job(*args: str, seconds: float = 120) -> tuple[int, str]:
+    """``torchrun ARGS`` (a script or ``-m MODULE`` and its arguments) in two processes:
+    (exit status, output).
     The test fails, with every process ended, when the job is not over within
     ``seconds`` (a rank waiting for ever in a collective)."""
     launcher = subprocess.Popen(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-         "--master_port", str(free_port()), str(script), *args],
+         "--master_port", str(free_port()), *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(HERE.parent)},
     )  # fmt: skip
@@ -68,8 +69,8 @@ def torchrun_script(script: Path, *args: str, seconds: float = 120) -> tuple[int
 def test_out_of_memory_on_one_rank_ends_every_rank(project):
     """Halving the batch on the rank that ran out of memory alone made it join other
     collectives than the other rank, which waited in DDP's all-reduce for ever."""
-    status, output = torchrun_script(
-        HERE / "oom_rank.py",
+    status, output = torchrun_job(
+        str(HERE / "oom_rank.py"),
         "pretrain", str(project), "--dataset", "images", "--task", "simclr",
         "--image-size", "32", "--batch-size", "8", "--device", "cpu", "--steps", "6",
         "--set", "train.checkpoint_every_steps=2",
@@ -97,3 +98,11 @@ def test_fine_tuning_a_failed_run_says_it_failed_and_how_to_resume(project):
     assert f"Pretraining run {run_id} failed (The loss became nan at step 3.)" in text
     assert f"torchrun --nproc_per_node 2 -m ssl_studio pretrain {project} --resume" in text
     assert "wait for it to end" not in text
+
+
+def test_a_refused_config_is_said_once_not_by_every_process(project):
+    status, output = torchrun_job(
+        "-m", "ssl_studio", "pretrain", str(project), "--dataset", "nope", "--device", "cpu"
+    )  # fmt: skip
+    assert status != 0
+    assert output.count("No dataset 'nope'") == 1, output[-3000:]

@@ -117,23 +117,11 @@ class Pretraining:
         world = self.world
         write = world.is_main
         with Store.open(self.cfg.project, write=write, purpose="ssl-studio pretrain") as store:
-            resume = resumed = None
-            if self.cfg.resume_run is not None:
-                resume, self.cfg, resumed = self._resume_state(store)
-            self.cfg.validate()
-            dataset = store.dataset(self.cfg.dataset)
-            if dataset is None:
-                names = ", ".join(d["name"] for d in store.datasets()) or "none yet"
-                raise ConfigError(f"No dataset '{self.cfg.dataset}'; the datasets are: {names}.")
-            if self.cfg.resume_run is None and not self.cfg.allow_partial_import:
-                _refuse_partial_import(dataset, store.last_import(dataset["id"]))
-            items = store.items(dataset["id"])
-            if resumed is not None:
-                since = store.imports_since(dataset["id"], resumed.get("created") or "")
-                note = refuse_changed_data(resumed, dataset, items, since)
-                if note is not None and world.is_main:
-                    self.report(Message(JOB, note, level="warning"))
-            self.cfg.resolve(dataset["modality"], n_values(items))
+            try:
+                resume, dataset, items = self._prepare(store)
+            except ConfigError as exc:  # every process reads the same config and project
+                exc.every_process = True  # type: ignore[attr-defined]
+                raise
             labels = store.latest_label_set(dataset["id"])
             device = pick_device(self.cfg.train.device, world.local_rank)
             distributed.init(world, device)
@@ -141,6 +129,31 @@ class Pretraining:
                 return self._train(store, dataset, items, labels, device, resume)
             finally:
                 distributed.shutdown()
+
+    def _prepare(
+        self, store: Store
+    ) -> tuple[dict[str, Any] | None, dict[str, Any], list[dict[str, Any]]]:
+        """(the checkpoint to resume from or None, the dataset, its items), with the config
+        validated and resolved; ConfigError when the run cannot be made or resumed (every
+        process, reading the same config and project, refuses alike)."""
+        resume = resumed = None
+        if self.cfg.resume_run is not None:
+            resume, self.cfg, resumed = self._resume_state(store)
+        self.cfg.validate()
+        dataset = store.dataset(self.cfg.dataset)
+        if dataset is None:
+            names = ", ".join(d["name"] for d in store.datasets()) or "none yet"
+            raise ConfigError(f"No dataset '{self.cfg.dataset}'; the datasets are: {names}.")
+        if self.cfg.resume_run is None and not self.cfg.allow_partial_import:
+            _refuse_partial_import(dataset, store.last_import(dataset["id"]))
+        items = store.items(dataset["id"])
+        if resumed is not None:
+            since = store.imports_since(dataset["id"], resumed.get("created") or "")
+            note = refuse_changed_data(resumed, dataset, items, since)
+            if note is not None and self.world.is_main:
+                self.report(Message(JOB, note, level="warning"))
+        self.cfg.resolve(dataset["modality"], n_values(items))
+        return resume, dataset, items
 
     def _resume_state(self, store: Store) -> tuple[dict[str, Any], PretrainConfig, dict[str, Any]]:
         """(the run's newest checkpoint, its config with the options in effect then, its
