@@ -116,7 +116,9 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         return EXIT_FAILED  # the first process says why, once for all
     if main_rank and args.events != "jsonl":
         loss = summary["final_loss"]
-        loss_text = f", final loss {loss:.4f}" if loss is not None else ""
+        # (the summary's final_loss: the mean over the last epoch's steps, not the last
+        # step's loss; its last epoch may be partial)
+        loss_text = f", last epoch's mean loss {loss:.4f}" if loss is not None else ""
         print(
             f"Run {summary['run_id']} {summary['status']}: {summary['steps']} steps"
             f"{loss_text}, {summary['seconds']:.0f} s on {summary['device']}. "
@@ -229,8 +231,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--batch-size",
         type=int,
         metavar="N",
-        help="images or series per step (default: images 128 quick, 256 standard and "
-        "thorough; series 8)",
+        help="images or series per step and process: under torchrun each process takes "
+        "this many, so the global batch is N times the processes, with the learning rate "
+        "not scaled (default: images 128 quick, 256 standard and thorough; series 8)",
     )
     p.add_argument("--device", choices=DEVICES, help="default auto: CUDA > MPS > CPU")
     p.add_argument("--config", type=Path, metavar="FILE", help="a JSON or TOML run config")

@@ -162,6 +162,7 @@ class Trainer(Checkpointing):
             "steps": self.progress.step,
             "epochs": self.progress.epoch,
             "seconds": round(self._elapsed(), 2),  # all sessions of a resumed run
+            # the last epoch's mean loss (that epoch may be partial), not the last step's
             "final_loss": self.progress.history[-1][1] if self.progress.history else None,
             "batch_size": self.progress.batch_size,
             "accumulate": self.progress.accumulate,
