@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-from collections.abc import Callable
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,7 @@ from ssl_studio.cli_output import (
 from ssl_studio.core.config import DEVICES, PRESETS, PretrainConfig
 from ssl_studio.core.config_check import switch_word
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.events import Event
+from ssl_studio.core.events import Event, StopToken
 from ssl_studio.core.settings_file import read_settings_file
 from ssl_studio.core.wording import resume_command
 
@@ -96,6 +100,30 @@ def pretrain_config(args: argparse.Namespace) -> PretrainConfig:
     return PretrainConfig.from_dict(data)
 
 
+@contextlib.contextmanager
+def stop_on_sigusr1(stop: StopToken, say: bool) -> Iterator[None]:
+    """SIGUSR1 asks the run to stop at its next step with a checkpoint, as SIGTERM does
+    (SLURM's --signal=USR1@SECONDS, which torchrun forwards to its processes with
+    --signals_to_handle SIGTERM,SIGUSR1; its default action would end them at once).
+    ``say``: tell it on stderr (the first process only). The handler before is put back
+    afterwards; nothing changes off the main thread or where there is no SIGUSR1."""
+    usr1 = getattr(signal, "SIGUSR1", None)
+    if usr1 is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if not stop.stopped and say:
+            print("\nStopping after the current step (SIGUSR1)...", file=sys.stderr)
+        stop.stop()
+
+    before = signal.signal(usr1, handler)
+    try:
+        yield
+    finally:
+        signal.signal(usr1, before)
+
+
 def cmd_pretrain(args: argparse.Namespace) -> int:
     import os
 
@@ -108,8 +136,10 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         report: Callable[[Event], None] = lambda event: None  # noqa: E731
     else:
         report = json_reporter if args.events == "jsonl" else TextReporter()
+    stop = stop_on_ctrl_c("the current step")
     try:
-        summary = pretrain(cfg, report=report, stop=stop_on_ctrl_c("the current step"))
+        with stop_on_sigusr1(stop, main_rank):
+            summary = pretrain(cfg, report=report, stop=stop)
     except SSLStudioError as exc:
         if main_rank or not getattr(exc, "every_process", False):
             raise  # (a process's own error: only its output says it)

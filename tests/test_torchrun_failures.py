@@ -1,9 +1,10 @@
 """Failures of one rank under torchrun end the whole job (never a hang) with a clear word,
-and the run stays resumable."""
+and the run stays resumable; so does a scheduler's warning signal (SIGUSR1)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -106,3 +107,35 @@ def test_a_refused_config_is_said_once_not_by_every_process(project):
     )  # fmt: skip
     assert status != 0
     assert output.count("No dataset 'nope'") == 1, output[-3000:]
+
+
+def test_sigusr1_forwarded_by_torchrun_stops_every_rank_with_a_checkpoint(project):
+    """SLURM's --signal=USR1@SECONDS, forwarded by torchrun --signals_to_handle: the
+    ranks' default action for SIGUSR1 ended them at once, the run left "running"."""
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+         "--signals_to_handle", "SIGTERM,SIGUSR1", "--master_port", str(free_port()),
+         "-m", "ssl_studio", "pretrain", str(project), "--dataset", "images", "--task",
+         "simclr", "--image-size", "32", "--batch-size", "8", "--device", "cpu",
+         "--steps", "100000", "--events", "jsonl", "--set", "train.log_every_seconds=0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(HERE.parent)},
+    )  # fmt: skip
+    ranks: list[int] = []
+    try:
+        for line in launcher.stdout:
+            if line.startswith("{") and json.loads(line)["type"] == "step":  # both train
+                break
+        children = Path(f"/proc/{launcher.pid}/task/{launcher.pid}/children").read_text()
+        ranks = [int(pid) for pid in children.split()]
+        launcher.send_signal(signal.SIGUSR1)
+        _, err = launcher.communicate(timeout=120)
+    finally:
+        for pid in [launcher.pid, *ranks]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert err.count("Stopping after the current step (SIGUSR1)") == 1  # the first rank's
+    with Store.open(project) as store:
+        run = max(store.runs(), key=lambda r: r["id"])
+        assert run["status"] == "stopped", run
+        assert [c["step"] for c in store.checkpoints(run["id"])] == [run["summary"]["steps"]]
