@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ssl_studio import __version__
 from ssl_studio.cli_output import (
+    EXIT_BUSY,
     EXIT_CANCELLED,
     EXIT_FAILED,
     EXIT_OK,
@@ -32,10 +33,11 @@ from ssl_studio.cli_output import (
 )
 from ssl_studio.core.config import CSV_LAYOUTS, IMPORT_KINDS, ImportConfig
 from ssl_studio.core.data.import_tally import unfinished_note, unread_dicom_note
-from ssl_studio.core.errors import NotAProjectError, SSLStudioError
+from ssl_studio.core.errors import NotAProjectError, ProjectLockedError, SSLStudioError
 from ssl_studio.display_check import display_problem
 
 __all__ = [
+    "EXIT_BUSY",
     "EXIT_CANCELLED",
     "EXIT_FAILED",
     "EXIT_OK",
@@ -144,6 +146,14 @@ def _print_run_record(args: argparse.Namespace) -> int:
                 print(f"  {line}")
     steps = ", ".join(f"{c['step']} ({c['kind']})" for c in record["checkpoints"])
     print(f"  checkpoints: {steps or 'none'}")
+    if len(record["sessions"]) > 1:  # resumed: each session's processes and device
+        print("  sessions:")
+        for s in record["sessions"]:
+            end = "?" if s["to_step"] is None else s["to_step"]
+            print(
+                f"    steps {s['from_step']}-{end}: {s['processes']} process(es) on "
+                f"{s['device']}, started {s['started']}"
+            )
     return EXIT_OK
 
 
@@ -363,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     except SSLStudioError as exc:  # (a folder that is no project: said in commands)
         text = exc.command_line if isinstance(exc, NotAProjectError) else str(exc)
         print(f"ssl-studio: {in_flags(text, args.flags())}", file=sys.stderr)
-        return EXIT_FAILED
+        # another process writes the project: nothing failed, it may be tried again later
+        return EXIT_BUSY if isinstance(exc, ProjectLockedError) else EXIT_FAILED
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_CANCELLED

@@ -26,6 +26,7 @@ from ssl_studio.core.events import (
 from ssl_studio.core.wording import progress_detail
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+EXIT_BUSY = 75  # EX_TEMPFAIL: another process writes the project; try again later
 
 
 class TextReporter:

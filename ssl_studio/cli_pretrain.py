@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-from collections.abc import Callable
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ssl_studio.cli_output import (
     EXIT_CANCELLED,
+    EXIT_FAILED,
     EXIT_OK,
     TextReporter,
     json_reporter,
@@ -19,7 +24,7 @@ from ssl_studio.cli_output import (
 from ssl_studio.core.config import DEVICES, PRESETS, PretrainConfig
 from ssl_studio.core.config_check import switch_word
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.events import Event
+from ssl_studio.core.events import Event, StopToken
 from ssl_studio.core.settings_file import read_settings_file
 from ssl_studio.core.wording import resume_command
 
@@ -95,9 +100,34 @@ def pretrain_config(args: argparse.Namespace) -> PretrainConfig:
     return PretrainConfig.from_dict(data)
 
 
+@contextlib.contextmanager
+def stop_on_sigusr1(stop: StopToken, say: bool) -> Iterator[None]:
+    """SIGUSR1 asks the run to stop at its next step with a checkpoint, as SIGTERM does
+    (SLURM's --signal=USR1@SECONDS, which torchrun forwards to its processes with
+    --signals_to_handle SIGTERM,SIGUSR1; its default action would end them at once).
+    ``say``: tell it on stderr (the first process only). The handler before is put back
+    afterwards; nothing changes off the main thread or where there is no SIGUSR1."""
+    usr1 = getattr(signal, "SIGUSR1", None)
+    if usr1 is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if not stop.stopped and say:
+            print("\nStopping after the current step (SIGUSR1)...", file=sys.stderr)
+        stop.stop()
+
+    before = signal.signal(usr1, handler)
+    try:
+        yield
+    finally:
+        signal.signal(usr1, before)
+
+
 def cmd_pretrain(args: argparse.Namespace) -> int:
     import os
 
+    from ssl_studio.core.engine.distributed import processes_per_node
     from ssl_studio.core.jobs import pretrain
 
     cfg = pretrain_config(args)
@@ -106,10 +136,19 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         report: Callable[[Event], None] = lambda event: None  # noqa: E731
     else:
         report = json_reporter if args.events == "jsonl" else TextReporter()
-    summary = pretrain(cfg, report=report, stop=stop_on_ctrl_c("the current step"))
+    stop = stop_on_ctrl_c("the current step")
+    try:
+        with stop_on_sigusr1(stop, main_rank):
+            summary = pretrain(cfg, report=report, stop=stop)
+    except SSLStudioError as exc:
+        if main_rank or not getattr(exc, "every_process", False):
+            raise  # (a process's own error: only its output says it)
+        return EXIT_FAILED  # the first process says why, once for all
     if main_rank and args.events != "jsonl":
         loss = summary["final_loss"]
-        loss_text = f", final loss {loss:.4f}" if loss is not None else ""
+        # (the summary's final_loss: the mean over the last epoch's steps, not the last
+        # step's loss; its last epoch may be partial)
+        loss_text = f", last epoch's mean loss {loss:.4f}" if loss is not None else ""
         print(
             f"Run {summary['run_id']} {summary['status']}: {summary['steps']} steps"
             f"{loss_text}, {summary['seconds']:.0f} s on {summary['device']}. "
@@ -120,7 +159,10 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
             print(f"{summary['world_size']} processes ended with {same} weights.")
         if summary["status"] == "stopped":
             size = summary.get("world_size", 1)
-            print(f"Resume with: {resume_command(args.project, summary['run_id'], size)}")
+            again = resume_command(
+                args.project, summary["run_id"], size, per_node=processes_per_node(size)
+            )
+            print(f"Resume with: {again}")
     return EXIT_CANCELLED if summary["status"] == "stopped" else EXIT_OK
 
 
@@ -219,8 +261,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--batch-size",
         type=int,
         metavar="N",
-        help="images or series per step (default: images 128 quick, 256 standard and "
-        "thorough; series 8)",
+        help="images or series per step and process: under torchrun each process takes "
+        "this many, so the global batch is N times the processes, with the learning rate "
+        "not scaled (default: images 128 quick, 256 standard and thorough; series 8)",
     )
     p.add_argument("--device", choices=DEVICES, help="default auto: CUDA > MPS > CPU")
     p.add_argument("--config", type=Path, metavar="FILE", help="a JSON or TOML run config")

@@ -59,3 +59,27 @@ def test_predict_given_a_spaced_project_names_it_quoted_in_its_commands(tmp_path
     message = _project_not_export(project)
     assert f"ssl-studio export {shlex.quote(str(project))} --run RUN_ID" in message
     assert f"(ssl-studio info {shlex.quote(str(project))} lists the runs)" in message
+
+
+def test_a_run_stopped_on_several_machines_resumes_on_as_many(tmp_path, monkeypatch, capsys):
+    """torchrun on 2 machines x 4 processes: the hint was --nproc_per_node 8 (one machine)."""
+    project = tmp_path / "p"
+    stopped = {"run_id": 3, "status": "stopped", "steps": 5, "seconds": 1.0, "device": "cuda"}
+    eight = {**stopped, "world_size": 8, "ranks_in_sync": True, "final_loss": None}
+    monkeypatch.setattr(jobs, "pretrain", lambda cfg, **_: eight)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    main(["pretrain", str(project), "--dataset", "scans"])
+    assert _pasted(capsys.readouterr().out, "Resume with: ") == [
+        "torchrun", "--nnodes", "2", "--nproc_per_node", "4", "-m", "ssl_studio",
+        "pretrain", str(project), "--resume", "3",
+    ]  # fmt: skip
+
+
+def test_a_lost_peer_names_the_project_to_resume(tmp_path, monkeypatch):
+    from ssl_studio.core.pretrain import _peer_lost
+
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    text = _peer_lost(tmp_path / "my project", 7, 2)
+    assert "PROJECT_DIR" not in text
+    assert command_line("torchrun", "--nproc_per_node", 2, "-m", "ssl_studio", "pretrain",
+                        tmp_path / "my project", "--resume", 7) in text  # fmt: skip

@@ -8,7 +8,6 @@ Under torchrun only rank 0 writes to the project; the others read it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -118,23 +117,11 @@ class Pretraining:
         world = self.world
         write = world.is_main
         with Store.open(self.cfg.project, write=write, purpose="ssl-studio pretrain") as store:
-            resume = resumed = None
-            if self.cfg.resume_run is not None:
-                resume, self.cfg, resumed = self._resume_state(store)
-            self.cfg.validate()
-            dataset = store.dataset(self.cfg.dataset)
-            if dataset is None:
-                names = ", ".join(d["name"] for d in store.datasets()) or "none yet"
-                raise ConfigError(f"No dataset '{self.cfg.dataset}'; the datasets are: {names}.")
-            if self.cfg.resume_run is None and not self.cfg.allow_partial_import:
-                _refuse_partial_import(dataset, store.last_import(dataset["id"]))
-            items = store.items(dataset["id"])
-            if resumed is not None:
-                since = store.imports_since(dataset["id"], resumed.get("created") or "")
-                note = refuse_changed_data(resumed, dataset, items, since)
-                if note is not None and world.is_main:
-                    self.report(Message(JOB, note, level="warning"))
-            self.cfg.resolve(dataset["modality"], n_values(items))
+            try:
+                resume, dataset, items = self._prepare(store)
+            except ConfigError as exc:  # every process reads the same config and project
+                exc.every_process = True  # type: ignore[attr-defined]
+                raise
             labels = store.latest_label_set(dataset["id"])
             device = pick_device(self.cfg.train.device, world.local_rank)
             distributed.init(world, device)
@@ -142,6 +129,31 @@ class Pretraining:
                 return self._train(store, dataset, items, labels, device, resume)
             finally:
                 distributed.shutdown()
+
+    def _prepare(
+        self, store: Store
+    ) -> tuple[dict[str, Any] | None, dict[str, Any], list[dict[str, Any]]]:
+        """(the checkpoint to resume from or None, the dataset, its items), with the config
+        validated and resolved; ConfigError when the run cannot be made or resumed (every
+        process, reading the same config and project, refuses alike)."""
+        resume = resumed = None
+        if self.cfg.resume_run is not None:
+            resume, self.cfg, resumed = self._resume_state(store)
+        self.cfg.validate()
+        dataset = store.dataset(self.cfg.dataset)
+        if dataset is None:
+            names = ", ".join(d["name"] for d in store.datasets()) or "none yet"
+            raise ConfigError(f"No dataset '{self.cfg.dataset}'; the datasets are: {names}.")
+        if self.cfg.resume_run is None and not self.cfg.allow_partial_import:
+            _refuse_partial_import(dataset, store.last_import(dataset["id"]))
+        items = store.items(dataset["id"])
+        if resumed is not None:
+            since = store.imports_since(dataset["id"], resumed.get("created") or "")
+            note = refuse_changed_data(resumed, dataset, items, since)
+            if note is not None and self.world.is_main:
+                self.report(Message(JOB, note, level="warning"))
+        self.cfg.resolve(dataset["modality"], n_values(items))
+        return resume, dataset, items
 
     def _resume_state(self, store: Store) -> tuple[dict[str, Any], PretrainConfig, dict[str, Any]]:
         """(the run's newest checkpoint, its config with the options in effect then, its
@@ -167,8 +179,10 @@ class Pretraining:
                 f"Run {run['id']} counts its length in epochs, shared out over the "
                 f"{written_by} process(es) that wrote its checkpoint; with "
                 f"{self.world.size} it would end early and change its learning-rate "
-                f"schedule. Resume it with {written_by} process(es) (torchrun "
-                f"--nproc_per_node {written_by}, or without torchrun for 1)."
+                f"schedule. Resume it with {written_by} process(es) in all (torchrun "
+                f"--nproc_per_node {written_by} on one machine, or --nnodes N "
+                f"--nproc_per_node M with N x M = {written_by} on several; without torchrun "
+                "for 1)."
             )
         return state, cfg, run
 
@@ -244,9 +258,11 @@ class Pretraining:
         except BaseException as exc:
             told = None
             if world.distributed and distributed.lost_a_peer(exc):
-                told = SSLStudioError(_peer_lost(run_id, world.size))
-            if world.is_main:
-                store.fail_run(run_id, told or exc)
+                told = SSLStudioError(_peer_lost(cfg.project, run_id, world.size))
+            if world.is_main and told is not None:  # cut off, as a kill would: resumable
+                store.finish_run(run_id, "interrupted", error=str(told))
+            elif world.is_main:
+                store.fail_run(run_id, exc)
             if told is not None:
                 raise told from exc
             raise
@@ -268,7 +284,8 @@ class Pretraining:
     ) -> int:
         store.mark_interrupted_runs()
         if resume is not None:
-            store.resume_run(self.cfg.resume_run, describe(device), self.world.size)
+            step = int(resume["progress"]["step"])
+            store.resume_run(self.cfg.resume_run, describe(device), self.world.size, step)
             return int(self.cfg.resume_run)
         run_id = store.create_run(
             dataset["id"],
@@ -334,14 +351,11 @@ def _size_text(cfg: PretrainConfig, modality: str) -> str:
     return f", windows of up to {cfg.series_length} steps"
 
 
-def _peer_lost(run_id: int, processes: int) -> str:
+def _peer_lost(project: Path, run_id: int, processes: int) -> str:
     """What a rank says when another training process of its run died or lost touch (its
-    own error, if any, is in that process's output)."""
-    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", processes))
-    how = (
-        resume_command("PROJECT_DIR", run_id, processes)
-        if per_node == processes
-        else f"torchrun with {processes} processes in all, as it began, and --resume {run_id}"
+    own error, if any, is in that process's output); also the run's recorded error."""
+    how = resume_command(
+        project, run_id, processes, per_node=distributed.processes_per_node(processes)
     )
     return (
         f"Another training process of run {run_id} stopped or lost its connection, so this "

@@ -21,10 +21,18 @@ def command_line(*parts: object, windows: bool | None = None) -> str:
     return shlex.join(words)
 
 
-def resume_command(project: object, run_id: int, processes: int = 1) -> str:
+def resume_command(
+    project: object, run_id: int, processes: int = 1, per_node: int | None = None
+) -> str:
     """The command that resumes pretraining run ``run_id``: under torchrun with as many
-    processes when it ran in several (a run counted in epochs needs them)."""
-    launch = ("torchrun", "--nproc_per_node", processes, "-m", "ssl_studio")
+    processes when it ran in several (a run counted in epochs needs them). ``per_node``:
+    processes on each machine (torchrun's LOCAL_WORLD_SIZE); fewer than ``processes``
+    gives ``--nnodes N --nproc_per_node M`` (each machine runs it, with the job's
+    rendezvous options)."""
+    launch: tuple[object, ...] = ("torchrun", "--nproc_per_node", processes)
+    if per_node and 0 < per_node < processes and processes % per_node == 0:
+        launch = ("torchrun", "--nnodes", processes // per_node, "--nproc_per_node", per_node)
+    launch = (*launch, "-m", "ssl_studio")
     return command_line(
         *(launch if processes > 1 else ("ssl-studio",)), "pretrain", project, "--resume", run_id
     )

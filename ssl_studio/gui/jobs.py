@@ -18,6 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QElapsedTimer, QObject, QThread, Signal
 
+from ssl_studio.core.cores import usable_cores
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event, Stopped, StopToken
 from ssl_studio.core.storage_errors import user_error
@@ -42,8 +43,9 @@ def default_cpu_threads() -> int:
     """Tensor threads for jobs run from the window: every core. The job's threads run at a
     lower priority instead, which keeps the window responsive at full training speed
     (tests/bench/bench_gui_latency.py: on 2 cores, leaving a core free cost a third of the
-    speed for no visible gain)."""
-    return os.cpu_count() or 1
+    speed for no visible gain). Every core this process may use, that is (a SLURM job's
+    or a container's share)."""
+    return usable_cores()
 
 
 def _lower_thread_priority() -> None:

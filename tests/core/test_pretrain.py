@@ -429,7 +429,7 @@ def test_a_second_ctrl_c_leaves_the_run_interrupted_not_failed(shapes_project):
     assert (run["status"], run["error"]) == ("interrupted", "Interrupted (Ctrl+C twice).")
 
 
-def test_a_rank_whose_peer_died_says_so_and_how_to_resume():
+def test_a_rank_whose_peer_died_says_so_and_how_to_resume(monkeypatch):
     from ssl_studio.core.engine.distributed import lost_a_peer
     from ssl_studio.core.pretrain import _peer_lost
 
@@ -438,10 +438,11 @@ def test_a_rank_whose_peer_died_says_so_and_how_to_resume():
         "Connection reset by peer"
     )
     assert lost_a_peer(gloo) and not lost_a_peer(RuntimeError("CUDA out of memory"))
-    assert _peer_lost(7, 2) == (
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    assert _peer_lost(Path("/data/p"), 7, 2) == (
         "Another training process of run 7 stopped or lost its connection, so this one "
         "stopped too (that process's own output says why). The run's checkpoints are kept: "
-        "resume it with torchrun --nproc_per_node 2 -m ssl_studio pretrain PROJECT_DIR "
+        "resume it with torchrun --nproc_per_node 2 -m ssl_studio pretrain /data/p "
         "--resume 7."
     )
 

@@ -5,10 +5,10 @@ results committed every ``_COMMIT_SECONDS``, and progress at most every
 
 from __future__ import annotations
 
-import os
 import time
 from typing import TYPE_CHECKING
 
+from ssl_studio.core.cores import usable_cores
 from ssl_studio.core.data.cache import CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask
 from ssl_studio.core.data.import_naming import JOB
@@ -107,7 +107,7 @@ class ImportDecoding:
         results = decode_files(
             tasks,
             self.decoder,
-            workers=self.cfg.workers or os.cpu_count() or 1,
+            workers=self.cfg.workers or usable_cores(),
             stop=self.stop,
             warn=lambda text: self.report(Message(JOB, text, level="warning")),
             # recorded, and so numbered, in the order of ``tasks`` whichever worker ends

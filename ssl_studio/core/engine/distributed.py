@@ -45,6 +45,15 @@ def world_from_env() -> World:
     return World(int(os.environ["RANK"]), size, int(os.environ.get("LOCAL_RANK", "0")))
 
 
+def processes_per_node(processes: int) -> int:
+    """Training processes on this machine (torchrun's LOCAL_WORLD_SIZE; ``processes``,
+    all of them, without it)."""
+    try:
+        return int(os.environ.get("LOCAL_WORLD_SIZE", processes))
+    except ValueError:
+        return processes
+
+
 _collective_device = torch.device("cpu")  # where small collective tensors live (NCCL: GPU)
 _launcher: int | None = None  # torchrun's process id, as this rank joined the group
 

@@ -127,8 +127,10 @@ class Trainer(Checkpointing):
         self._build()
         if self.world.is_main:  # a killed run may have left half a checkpoint file
             remove_partial_writes(self.run_dir / "checkpoints")
+        self._saved_step: int | None = None  # the step of the last checkpoint written
         if resume is not None:
             self._restore(resume)
+            self._saved_step = self.progress.step
             self._checkpoints = self._earlier_checkpoints()
             self.report(Message(self.job, f"Resumed at step {self.progress.step}."))
         self._epoch_loss = torch.full((), self.progress.epoch_loss, device=self.device)
@@ -160,6 +162,7 @@ class Trainer(Checkpointing):
             "steps": self.progress.step,
             "epochs": self.progress.epoch,
             "seconds": round(self._elapsed(), 2),  # all sessions of a resumed run
+            # the last epoch's mean loss (that epoch may be partial), not the last step's
             "final_loss": self.progress.history[-1][1] if self.progress.history else None,
             "batch_size": self.progress.batch_size,
             "accumulate": self.progress.accumulate,
@@ -258,9 +261,29 @@ class Trainer(Checkpointing):
         except torch.cuda.OutOfMemoryError:
             out_of_memory = True  # handled below, once the traceback's tensors are freed
         if out_of_memory:
+            if self.world.distributed:
+                raise TrainingError(self._out_of_memory_on_a_rank()) from None
             self._halve_batch()
             return None
         return loss.detach().float()
+
+    def _out_of_memory_on_a_rank(self) -> str:
+        """What a process of a distributed run says when its GPU ran out of memory: the
+        batch cannot be halved on one process alone (it would join other collectives than
+        the rest, which would wait for ever), so it fails, and the others stop as their
+        peer is gone."""
+        p = self.progress
+        kept = (
+            f"its checkpoint at step {self._saved_step} is kept"
+            if self._saved_step is not None
+            else "it has no checkpoint yet"
+        )
+        return (
+            f"Out of GPU memory on process {self.world.rank} at batch size {p.batch_size} "
+            f"(step {p.step}); with several processes the batch is not halved on the fly. "
+            "Start a new run with a smaller --batch-size (with --set train.accumulate=N "
+            f"to keep the effective batch); {kept}."
+        )
 
     def _halve_batch(self) -> None:
         """Out of GPU memory: half the batch, twice the accumulation, same effective batch."""

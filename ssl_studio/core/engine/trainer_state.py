@@ -104,13 +104,17 @@ class Checkpointing:
             if self.cfg.steps is None
             else ""
         )
+        p = self.progress
+        per_process = p.batch_size * p.accumulate
         self.report(
             Message(
                 self.job,
                 f"Resumed with {self.world.size} process(es) where the checkpoint was written "
-                f"by {len(states)}: each process's random numbers (augmentations) start "
-                "afresh from the seed, so the run will not match an uninterrupted one bit "
-                f"for bit.{epochs}",
+                f"by {len(states)}: global batch {per_process * len(states)} -> "
+                f"{per_process * self.world.size} ({per_process} per process), learning rate "
+                "unchanged. Each process's random numbers (augmentations) start afresh "
+                "from the seed, so the run will not match an uninterrupted one bit for "
+                f"bit.{epochs}",
                 level="warning",
             )
         )
@@ -158,6 +162,7 @@ class Checkpointing:
             raise failure
         if reason is not None:
             raise CheckpointError(f"Rank 0 could not write the checkpoint: {reason}")
+        self._saved_step = self.progress.step
 
     def _write_checkpoint(self, kind: str, ranks: list[tuple[Any, float]]) -> None:
         """Rank 0: write this step's checkpoint, record it and prune old ones."""

@@ -19,6 +19,7 @@ from ssl_studio.core.labels import label_set_to_use
 from ssl_studio.core.pretrain import USABLE_STATUSES, latest_checkpoint
 from ssl_studio.core.project.split_file import SPLIT_FILE, read_split
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.wording import resume_command
 
 LINEAR_UP_TO = 25  # labels per class up to which "auto" picks the linear probe
 
@@ -32,6 +33,14 @@ def recommended_protocol(per_class: int) -> str:
 def source_of(store: Store, run_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the pretraining run's row, its newest checkpoint)."""
     run = store.run_of_kind(run_id, "pretrain", "fine-tune")
+    if run["status"] == "failed":  # (its checkpoints are good: a failure keeps the last)
+        why = f" ({run['error']})" if run.get("error") else ""
+        raise ConfigError(
+            f"Pretraining run {run_id} failed{why}. Resume it once the cause is fixed "
+            f"({resume_command(store.paths.root, run_id, int(run.get('world_size') or 1))}), "
+            "or start a new run; fine-tuning takes runs that are done, stopped or "
+            "interrupted."
+        )
     if run["status"] not in USABLE_STATUSES:
         raise ConfigError(f"Pretraining run {run_id} is {run['status']}; wait for it to end.")
     return run, latest_checkpoint(store.paths.root / run["folder"])

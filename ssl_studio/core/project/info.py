@@ -53,7 +53,7 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
                 "parent_run": run.get("parent_run_id"),
                 "status": status,
                 "seconds": _seconds(run),
-                "steps": summary.get("steps", trained.get("steps")),
+                "steps": _steps(store, run, summary.get("steps", trained.get("steps"))),
                 "final_loss": loss if isinstance(loss, float) else None,
                 "quality": points[-1][1] if points else None,
                 "quality_name": quality_name,
@@ -64,6 +64,15 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _steps(store: Store, run: dict[str, Any], recorded: int | None) -> int | None:
+    """The steps a run trained: its summary's, else (a run cut off or failed, which wrote
+    no summary) its newest checkpoint's; None when it has neither."""
+    if recorded is not None:
+        return recorded
+    steps = [c["step"] for c in store.checkpoints(run["id"])]
+    return max(steps) if steps else None
 
 
 def project_info(root: Path) -> dict[str, Any]:

@@ -14,7 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-from ssl_studio.core.errors import ProjectLockedError, ProjectReadOnlyError
+from ssl_studio.core.errors import ProjectError, ProjectLockedError, ProjectReadOnlyError
+
+
+class LocksUnsupportedError(ProjectError):
+    """The project's file system cannot lock files, so no process may write it."""
+
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -38,14 +43,27 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 else:
+    import errno
     import fcntl
+
+    # what flock says when another process holds the lock; any other error (ENOSYS,
+    # EOPNOTSUPP, ENOLCK: Lustre without flock, some FUSE and network mounts) means this
+    # file system cannot lock at all
+    _HELD = frozenset({errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES})
 
     def _try_lock(fd: int) -> bool:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
-        except OSError:
-            return False
+        except OSError as exc:
+            if exc.errno in _HELD:
+                return False
+            raise LocksUnsupportedError(
+                f"This file system does not support file locks (flock: "
+                f"{exc.strerror or exc}), which SSL Studio needs to keep two processes from "
+                "changing a project at once: put the project on a local or lock-capable "
+                "file system."
+            ) from exc
 
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
@@ -121,7 +139,12 @@ class WriteLock:
         except OSError as exc:
             folder = self.path.parent
             raise read_only_error(folder, exc.strerror or str(exc), folder) from exc
-        if not _try_lock(fd):
+        try:
+            locked = _try_lock(fd)
+        except LocksUnsupportedError:
+            os.close(fd)
+            raise
+        if not locked:
             holder = _holder(fd)
             os.close(fd)
             if holder.startswith(f"pid {os.getpid()},"):  # a job of this very program
@@ -172,7 +195,8 @@ def writer_present(path: Path) -> bool | None:
     """Whether a process holds the write lock at ``path`` now, found by trying to take it
     and letting go at once (nothing is written); None when that cannot be tried (the lock
     file cannot be opened for writing: a read-only project, which no process writes
-    either). A run recorded "running" while no writer is present was cut off."""
+    either; or a file system that cannot lock files). A run recorded "running" while no
+    writer is present was cut off."""
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
@@ -184,5 +208,7 @@ def writer_present(path: Path) -> bool | None:
             return True
         _unlock(fd)
         return False
+    except LocksUnsupportedError:
+        return None  # (nor can any process have written it)
     finally:
         os.close(fd)

@@ -25,14 +25,37 @@ def _split_sizes(folder: Path) -> dict[str, Any] | None:
     return sizes
 
 
+def _sessions(
+    run: dict[str, Any], kept: list[dict[str, Any]] | None, checkpoints: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each training session of a run (one, unless it was resumed): from_step, to_step
+    (the next session's start; for the last, the steps its summary or newest checkpoint
+    says, None when neither does), started, device and processes."""
+    sessions = [dict(s) for s in kept or []] or [
+        {
+            "from_step": 0,
+            "started": run.get("started"),
+            "device": run.get("device"),
+            "processes": run.get("world_size"),
+        }
+    ]
+    summary = run.get("summary") or {}
+    last = summary.get("steps", checkpoints[-1]["step"] if checkpoints else None)
+    ends = [s["from_step"] for s in sessions[1:]] + [last]
+    for session, end in zip(sessions, ends, strict=True):
+        session["to_step"] = end
+    return sessions
+
+
 def run_record(root: Path, run_id: int) -> dict[str, Any]:
     """Run ``run_id``: its kind, task, backbone, dataset, parent run, status and times;
     the config as given and the options in effect (``config.in_effect`` for pretraining;
     the label set's version and the encoder checkpoint's step for fine-tuning), the
-    package versions, the data fingerprint, device and processes, the summary, its
-    checkpoints (step, kind, file relative to the project) and, for fine-tuning, the
-    sizes of its split. The config's project folder is left out (a path of this machine,
-    which may name a person). ConfigError for a run the project does not have."""
+    package versions, the data fingerprint, device and processes (of its last session;
+    ``sessions`` lists each, see _sessions), the summary, its checkpoints (step, kind,
+    file relative to the project) and, for fine-tuning, the sizes of its split. The
+    config's project folder is left out (a path of this machine, which may name a
+    person). ConfigError for a run the project does not have."""
     with Store.open(Path(root)) as store:
         run = store.run(run_id)
         if run is None:
@@ -46,6 +69,7 @@ def run_record(root: Path, run_id: int) -> dict[str, Any]:
         ]
         folder = store.paths.root / run["folder"]
     config = {k: v for k, v in (run.get("config") or {}).items() if k != "project"}
+    sessions = _sessions(run, config.pop("sessions", None), checkpoints)
     return {
         "format": RECORD_FORMAT,
         "id": run["id"],
@@ -66,6 +90,7 @@ def run_record(root: Path, run_id: int) -> dict[str, Any]:
         "summary": run.get("summary"),
         "error": run.get("error"),
         "checkpoints": checkpoints,
+        "sessions": sessions,
         "split": _split_sizes(folder) if run["kind"] == "finetune" else None,
         "folder": run["folder"],
     }

@@ -273,7 +273,7 @@ class StoreBase:
             if self._read_as_is():
                 return
             if isinstance(exc, ProjectLockedError):
-                raise ProjectError(
+                raise ProjectLockedError(  # (busy too: it may be tried again later)
                     "This project was made by an older SSL Studio and its database needs an "
                     "upgrade, which has to wait until the other process using it has "
                     f"finished. ({exc})"

@@ -50,12 +50,28 @@ class RunRecords(StoreBase):
             folder.mkdir(parents=True)  # (not exist_ok: never another run's folder)
         return run_id
 
-    def resume_run(self, run_id: int, device: str, world_size: int) -> None:
+    def resume_run(self, run_id: int, device: str, world_size: int, step: int = 0) -> None:
+        """Mark run ``run_id`` running again, from ``step``, on ``device`` with
+        ``world_size`` processes. The row's started, device and world_size are this
+        session's; each session's (from_step, started, device, processes) is kept in the
+        config's ``sessions`` list (the first one's taken from the row when the run is
+        first resumed), as a resumed run's processes, and so its global batch, may differ
+        from one session to the next."""
         with self.transaction():
+            row = self.conn.execute(
+                "SELECT config, started, device, world_size FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+            config = _decoded({"config": row["config"]})["config"] if row else None
+            config = dict(config or {})
+            sessions = list(config.get("sessions") or [])
+            if not sessions and row is not None:
+                sessions.append(_session(0, row["started"], row["device"], row["world_size"]))
+            started = now()
+            config["sessions"] = [*sessions, _session(step, started, device, world_size)]
             self.conn.execute(
                 "UPDATE runs SET status = 'running', started = ?, finished = NULL, error = NULL, "
-                "device = ?, world_size = ? WHERE id = ?",
-                (now(), device, world_size, run_id),
+                "device = ?, world_size = ?, config = ? WHERE id = ?",
+                (started, device, world_size, _stored(config), run_id),
             )
 
     def finish_run(
@@ -209,3 +225,8 @@ class RunRecords(StoreBase):
             "SELECT * FROM exports WHERE ? IS NULL OR run_id = ? ORDER BY id", (run_id, run_id)
         )
         return [_decoded(dict(r)) for r in rows]
+
+
+def _session(step: int, started: str | None, device: str | None, processes: int | None) -> dict:
+    """One training session of a run, as ``sessions`` in its config keeps it."""
+    return {"from_step": step, "started": started, "device": device, "processes": processes}
