@@ -220,11 +220,19 @@ def _with_unchecked(report: dict[str, Any], since: dict[str, Any], run_id: int) 
 def with_paired(report: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     """The stored paired comparison with the baseline (versus_baseline) joins a report
     of the run's own test split only while that report is the stored one: the same
-    items, labels and resamples (the baseline's predictions are not recomputed)."""
+    items, labels and resamples (the baseline's predictions are not recomputed). What
+    is said beside the figures (``data_unchecked``: stored at fine-tuning, added to the
+    recomputed report only after this) takes no part in that comparison."""
     path = run_dir / "evaluation.json"
     stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     paired = stored.pop("versus_baseline", None)
-    return {**report, "versus_baseline": paired} if paired and stored == report else report
+    aside = ("versus_baseline", "data_unchecked")
+    same = _without(stored, aside) == _without(report, aside)
+    return {**report, "versus_baseline": paired} if paired and same else report
+
+
+def _without(report: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in report.items() if k not in keys}
 
 
 def _dataset_name(store: Store, dataset_id: int) -> str:

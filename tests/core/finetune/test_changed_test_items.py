@@ -163,3 +163,22 @@ def test_a_run_tested_on_items_without_a_hash_says_so_at_once(tmp_path, capsys):
     assert unchecked_note(again) is None and "could not be checked" in again["note"]
     print_report("Again", again)
     assert capsys.readouterr().out.count("could not be checked") == 1
+
+
+def test_evaluate_keeps_the_paired_comparison_of_a_run_tested_on_unhashed_items(tmp_path):
+    """The stored report of a run tested on items without a content hash carries
+    data_unchecked; evaluating it again (same items, labels, resamples) still shows the
+    stored paired comparison with the baseline."""
+    project, _, source = pretrained(tmp_path)
+    db = sqlite3.connect(project / "project.db")
+    with db:
+        db.execute("UPDATE items SET content_hash = NULL")
+    db.close()
+    result = finetune(
+        FinetuneConfig(project=project, run=source, labels="folders", protocol="linear",
+                       baseline=True, n_boot=20, train=quick_train())
+    )  # fmt: skip
+    assert result["test"]["versus_baseline"] and "data_unchecked" in result["test"]
+    again = evaluate(project, result["run_id"], n_boot=20)
+    assert again["versus_baseline"] == result["test"]["versus_baseline"]
+    assert "could not be checked" in again["note"]
