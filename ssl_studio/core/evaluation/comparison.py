@@ -80,16 +80,33 @@ def paired_difference_of(a: Bootstrapped, b: Bootstrapped) -> dict[str, Any]:
         pa, pb = a.point[name], b.point[name]
         value = None if pa is None or pb is None else pa - pb
         out[name] = interval(value, a.samples[name] - b.samples[name] if n_boot else None)
+        if out[name]["low"] is not None and out[name]["low"] == out[name]["high"]:
+            if pa == pb and pa in (0.0, 1.0):  # both at the bound on every resample
+                out[name]["not_estimable"] = _at_the_bound(name, pa)
     return out
+
+
+def _at_the_bound(name: str, value: float) -> str:
+    """Why a difference has no interval, as ``difference_text`` says it: both models
+    score ``value`` (0 or 1) on every resample, so the resamples say nothing of how
+    far apart they would be on other items."""
+    if name == "roc_auc" and value == 1.0:
+        return "both rank every test pair correctly"
+    return f"both score {value:.3f} on every resample"
 
 
 def difference_text(entry: dict[str, Any] | None) -> str | None:
     """A paired difference (``paired_difference``'s {"value", "low", "high"}) as the
     command line, the wizard and the card all write it: signed, so its direction reads
     at a glance, "+0.013 [-0.020, +0.046]" ("+0.013" without an interval); None when
-    undefined. Plain ASCII signs: a terminal's code page may lack the true minus."""
+    undefined. A difference with no spread over the resamples (both models perfect on
+    every one) has no interval to give: "not estimable (both rank every test pair
+    correctly)", not "+0.000 [+0.000, +0.000]". Plain ASCII signs: a terminal's code
+    page may lack the true minus."""
     if not entry or entry.get("value") is None:
         return None
+    if entry.get("not_estimable"):
+        return f"not estimable ({entry['not_estimable']})"
     ci = "" if entry.get("low") is None else f" [{entry['low']:+.3f}, {entry['high']:+.3f}]"
     return f"{entry['value']:+.3f}{ci}"
 

@@ -48,6 +48,6 @@ def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
 
 
 def _mean_std(entry: dict[str, Any]) -> str:
-    if entry.get("mean") is None:
-        return "n/a"
-    return f"{entry['mean']:.3f} ± {entry['std']:.3f}"
+    from ssl_studio.core.evaluation.report_text import mean_std_text
+
+    return mean_std_text(entry)

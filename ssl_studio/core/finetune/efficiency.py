@@ -24,6 +24,7 @@ from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.metrics import classification_report, metric_title
 from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_caveat
+from ssl_studio.core.evaluation.report_text import mean_std_text
 from ssl_studio.core.evaluation.splits import k_per_class, split_labeled
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
@@ -244,8 +245,7 @@ def _line(point: dict[str, Any], protocol: str, classes: list[str]) -> str:
     key, metric = curve_measure([point], classes)
 
     def fmt(entry: dict[str, Any]) -> str:
-        m = entry[key]
-        return "n/a" if m["mean"] is None else f"{m['mean']:.3f} ± {m['std']:.3f}"
+        return mean_std_text(entry[key])
 
     counts = point["per_class"]
     uneven = len(set(counts.values())) > 1

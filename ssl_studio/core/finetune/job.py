@@ -28,11 +28,11 @@ from ssl_studio.core.evaluation.metrics import (
     Bootstrapped,
     bootstrapped,
     headline,
-    pick_threshold,
     report_of,
 )
 from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_caveat
 from ssl_studio.core.evaluation.splits import Split
+from ssl_studio.core.evaluation.threshold import pick_threshold
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.plan import planned_split, smallest_training_class

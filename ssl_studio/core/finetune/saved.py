@@ -222,17 +222,26 @@ def with_paired(report: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     of the run's own test split only while that report is the stored one: the same
     items, labels and resamples (the baseline's predictions are not recomputed). What
     is said beside the figures (``data_unchecked``: stored at fine-tuning, added to the
-    recomputed report only after this) takes no part in that comparison."""
+    recomputed report only after this) takes no part in that comparison, nor do the
+    ROC AUC's interval bounds and the wording of interval_method beyond its resamples
+    (a report stored before the AUC's floor, bootstrap.auc_interval, has other ones)."""
     path = run_dir / "evaluation.json"
     stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     paired = stored.pop("versus_baseline", None)
-    aside = ("versus_baseline", "data_unchecked")
-    same = _without(stored, aside) == _without(report, aside)
+    same = _scoring(stored) == _scoring(report)
     return {**report, "versus_baseline": paired} if paired and same else report
 
 
-def _without(report: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return {k: v for k, v in report.items() if k not in keys}
+def _scoring(report: dict[str, Any]) -> dict[str, Any]:
+    """What says a report scored the same items, labels and resamples (see with_paired)."""
+    out = {k: v for k, v in report.items() if k not in ("versus_baseline", "data_unchecked")}
+    out["interval_method"] = str(out.get("interval_method", "")).split(";")[0]
+    out["roc_auc"] = (out.get("roc_auc") or {}).get("value")
+    out["per_class"] = [
+        {**row, "roc_auc": (row.get("roc_auc") or {}).get("value")}
+        for row in out.get("per_class") or []
+    ]
+    return out
 
 
 def _dataset_name(store: Store, dataset_id: int) -> str:
