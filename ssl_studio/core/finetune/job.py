@@ -43,7 +43,7 @@ from ssl_studio.core.finetune.split_changes import recorded_hashes, unhashed_at_
 from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.pretrain import StoreRecorder
 from ssl_studio.core.pretrain_setup import rebuild_task
-from ssl_studio.core.project.split_file import SPLIT_FILE
+from ssl_studio.core.project.split_file import SPLIT_FILE, parsed_split
 from ssl_studio.core.project.store import Store
 
 JOB = "finetune"
@@ -209,7 +209,8 @@ class FineTuning:
         kept = {} if self.patients_apart else {"patients_kept_apart": False}  # (saved.py)
         parts = split.to_dict(data.ids)  # (+ its held-out items' hashes: split_changes.py)
         (run_dir / SPLIT_FILE).write_text(
-            json.dumps({**parts, **kept, **recorded_hashes(parts, data.items)}), encoding="utf-8"
+            json.dumps({**parts, **kept, **recorded_hashes(parsed_split(parts), data.items)}),
+            encoding="utf-8",
         )
         counts = _class_counts(data, split.train)
         testing = (

@@ -12,11 +12,20 @@ import torch
 
 from ssl_studio.core.evaluation.auc_floor import with_auc_floor
 from ssl_studio.core.evaluation.bootstrap import wilson
-from ssl_studio.core.evaluation.comparison import difference_text, paired_difference
-from ssl_studio.core.evaluation.metrics import classification_report
+from ssl_studio.core.evaluation.comparison import difference_text, paired_difference_of
+from ssl_studio.core.evaluation.metrics import bootstrapped, classification_report
 from ssl_studio.core.evaluation.report_text import mean_std_text
 
 FIVE_OF_FIVE = 5 / (5 + 1.959964**2)  # Wilson low of 5 of 5: 0.566
+
+
+def paired_difference(y, proba_a, proba_b, *, threshold_a=None, threshold_b=None, **same):
+    """The paired difference of two models' probabilities (bootstrapped with the same
+    seed, n_boot and groups ``same``)."""
+    return paired_difference_of(
+        bootstrapped(y, proba_a, threshold=threshold_a, **same),
+        bootstrapped(y, proba_b, threshold=threshold_b, **same),
+    )
 
 
 def _five_positives(first: float = 0.9):
