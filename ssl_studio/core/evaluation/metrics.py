@@ -282,7 +282,7 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
     out["per_class"] = per_class_report(y, proba, predicted, list(classes), samples, patients)
     if len(classes) == 2:  # at the operating threshold: the precision of each class
         out["ppv"], out["npv"] = out["per_class"][1]["precision"], out["per_class"][0]["precision"]
-        out["reliability"] = reliability_table(y, proba[:, 1])  # (reliability.py)
+        out["reliability"] = reliability_table(y, proba[:, 1], patients=patients)
     out["interval_method"] = (
         f"percentile bootstrap, {n_boot} resamples of {out['resampled']} (seed {seed}); "
         "where every resample gives the same accuracy, balanced accuracy, (of two "
