@@ -29,6 +29,9 @@ def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
         "test items); mean ± std over the label draws."
     ]
     for c in curves:
+        if c.get("status") == "unreadable":
+            lines += ["", f"Run {c['run_id']}: {c['note']}"]
+            continue
         stopped = " (stopped early: the points measured)" if c["status"] == "stopped" else ""
         lines += [
             "",
