@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from finetune_projects import quick_train
 
 from ssl_studio.core.finetune_config import FinetuneConfig
@@ -85,3 +86,20 @@ def test_a_curve_of_other_labels_or_an_unreadable_file_does_not_reach_the_card(
         said = "\n".join(efficiency_markdown([unreadable]))
         assert f"Run {curve_run}: its {CURVE_FILE} lacks what this version" in said
         path.write_text(json.dumps(saved))
+
+    # (the same run's card) AUC intervals stored before today's floor: the card widens
+    # them from the stored confusion counts, as ssl-studio evaluate would show them
+    from ssl_studio.core.evaluation.bootstrap import wilson
+    from ssl_studio.core.export.card import build_card
+
+    test, perfect = state["test"], {"value": 1.0, "low": 1.0, "high": 1.0}
+    assert test["resampled"] == "items"
+    old = {**test, "roc_auc": perfect, "per_class": [{**r, "roc_auc": perfect}
+                                                     for r in test["per_class"]]}  # fmt: skip
+    card = build_card({**state, "test": old}, baseline=None, formats={}, parity={}, source={})
+    smaller = min(sum(row) for row in test["confusion"])
+    low = wilson(1.0, smaller)[0]
+    assert low < 1.0 and card["metrics"]["test"]["roc_auc"]["low"] == pytest.approx(low)
+    assert all(
+        r["roc_auc"]["low"] == pytest.approx(low) for r in card["metrics"]["test"]["per_class"]
+    )
