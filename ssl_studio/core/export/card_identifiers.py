@@ -12,9 +12,9 @@ of the project's. Two levels:
   and "MRN-00123/x" give "12345", "AB12345", "MRN-00123" and "00123"). Only candidates
   holding a digit and at most 64 characters (a DICOM PatientID's limit) are tried:
   patient IDs are numbers or codes, and each try costs the slow key derivation (about
-  20-30 ms), so each distinct candidate is derived once, for all fields together (and
-  remembered for the next check of this process, so a dialog saved again after an
-  edit pays only for the new words). Names, accession numbers and dates of birth are
+  20-30 ms), so each distinct candidate is derived once, for all fields together
+  (privacy.patient_key also remembers recent keys, so a dialog saved again after an
+  edit pays mostly for the new words). Names, accession numbers and dates of birth are
   not kept in any form, so they cannot be recognised as this project's;
 - warned about (the dialog asks for a second OK, the command line prints a warning and
   goes on): what looks like one anyway, a run of 6 or more digits (a medical record,
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 
 from ssl_studio.core.data.privacy import patient_key
 from ssl_studio.core.errors import ConfigError
@@ -68,11 +67,6 @@ def candidate_count(texts: dict[str, str]) -> int:
     return len({word for text in texts.values() for _, word in _candidates(text)})
 
 
-@lru_cache(maxsize=4096)
-def _key(salt: bytes, word: str) -> str:
-    return patient_key(salt, word)
-
-
 def refuse_known_patient_ids(
     texts: dict[str, str], salt: bytes, keys: set[str], *, then: str = "Nothing was saved."
 ) -> None:
@@ -88,7 +82,7 @@ def refuse_known_patient_ids(
             if word in tried:
                 continue
             tried.add(word)
-            if _key(salt, word) in keys:
+            if patient_key(salt, word) in keys:
                 raise ConfigError(
                     f"{title} holds the patient ID of a patient in this project "
                     f"(the word at character {at + 1}). A model card goes to whoever "
