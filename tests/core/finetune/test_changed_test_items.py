@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
 from finetune_projects import quick_train, write_shapes
 
 from ssl_studio.core.config import ImportConfig, PretrainConfig
@@ -107,6 +108,16 @@ def test_a_cross_validated_run_says_when_items_it_scored_out_of_fold_changed(tmp
     card = export(project, run_id, tmp_path / "model", formats=("safetensors",))
     assert card["data"]["test_items_changed"]["folds"]["changed"] == 1
     assert said in (tmp_path / "model" / "MODEL_CARD.md").read_text()
+
+    # stored figures from before the AUC's floor: evaluate widens them as the card does
+    stored_file = project / "runs" / str(run_id) / "evaluation.json"
+    stored = json.loads(stored_file.read_text())
+    stored["roc_auc"] = {"value": 1.0, "low": 1.0, "high": 1.0}
+    stored_file.write_text(json.dumps(stored))
+    smaller = min(sum(row) for row in stored["confusion"])
+    assert evaluate(project, run_id)["roc_auc"]["low"] == pytest.approx(
+        smaller / (smaller + 1.959964**2)
+    )
 
 
 def test_test_items_recorded_without_a_hash_are_said_to_be_unchecked(tmp_path):
