@@ -12,7 +12,6 @@ def print_report(title: str, report: dict[str, Any]) -> None:
         SCALARS,
         figure_text,
         metric_title,
-        threshold_line,
     )
     from ssl_studio.core.evaluation.report_text import (
         PREDICTIVE,
@@ -20,6 +19,7 @@ def print_report(title: str, report: dict[str, Any]) -> None:
         predictive_title,
         unchecked_note,
     )
+    from ssl_studio.core.evaluation.threshold import threshold_line
 
     classes = report["classes"]
     print(f"{title} (n = {report['n']}, 95 % bootstrap intervals):")
@@ -110,6 +110,6 @@ def print_curve(result: dict[str, Any]) -> None:
 
 
 def _mean_std(entry: dict[str, Any]) -> str:
-    if entry.get("mean") is None:
-        return "n/a"
-    return f"{entry['mean']:.3f} ± {entry['std']:.3f}"
+    from ssl_studio.core.evaluation.report_text import mean_std_text
+
+    return mean_std_text(entry)

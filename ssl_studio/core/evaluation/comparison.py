@@ -15,51 +15,23 @@ import numpy as np
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.bootstrap import interval
-from ssl_studio.core.evaluation.metrics import SCALARS, Bootstrapped, bootstrapped
+from ssl_studio.core.evaluation.metrics import SCALARS, Bootstrapped
 
 LOWER_IS_BETTER = frozenset({"ece"})
 TENDENCY = 0.05  # a gap this large inside the uncertainty is called a tendency
 
 
-def paired_difference(
-    y: np.ndarray,
-    proba_a: np.ndarray,
-    proba_b: np.ndarray,
-    *,
-    threshold_a: float | None = None,
-    threshold_b: float | None = None,
-    n_boot: int = 1000,
-    seed: int = 0,
-    groups: np.ndarray | None = None,
-) -> dict[str, Any]:
-    """Model a minus model b on every metric of ``SCALARS``, each with the 2.5-97.5
-    percentile interval of the difference over ``n_boot`` resamples shared by both.
-
-    y [N] integer classes; proba_a, proba_b [N, K] each model's probabilities for the same
-    N items in the same order; each model reads its own threshold (binary) as
-    ``classification_report`` does. With ``groups`` [N] whole patients are resampled
-    under the same rule as ``classification_report`` (and the same seed gives the same
-    resamples as its intervals). Returns {"n", "resampled": "patients" | "items",
-    "n_boot", "seed", "method", and per metric {"value": Δ, "low", "high"}} (None where
-    a model's metric is undefined); resamples where either is undefined are left out.
-    The interval is widened to hold Δ itself if needed, as the report's are.
-    """
-    proba_a, proba_b = np.asarray(proba_a, np.float64), np.asarray(proba_b, np.float64)
-    if proba_a.shape != proba_b.shape or proba_a.ndim != 2 or len(y) != len(proba_a):
-        raise ConfigError("A paired comparison needs both models' probabilities of the same items.")
-    if len(y) == 0:
-        raise ConfigError("There are no examples to compare on.")
-    same = {"n_boot": n_boot, "seed": seed, "groups": groups}
-    return paired_difference_of(
-        bootstrapped(y, proba_a, threshold=threshold_a, **same),
-        bootstrapped(y, proba_b, threshold=threshold_b, **same),
-    )
-
-
 def paired_difference_of(a: Bootstrapped, b: Bootstrapped) -> dict[str, Any]:
-    """``paired_difference`` of two models already scored by ``bootstrapped`` on the same
-    items with the same resamples (the same seed, n_boot and groups), as the fine-tune
-    job's reports scored them: no resample is computed again."""
+    """Model a minus model b on every metric of ``SCALARS``, each with the 2.5-97.5
+    percentile interval of the difference over the resamples both share: ``a`` and
+    ``b`` scored by ``metrics.bootstrapped`` on the same items in the same order with
+    the same seed, n_boot and groups (so the same resamples; each model reads its own
+    threshold), as the fine-tune job's reports scored them: no resample is computed
+    again. Returns {"n", "resampled": "patients" | "items", "n_boot", "seed", "method",
+    and per metric {"value": Δ, "low", "high"}} (None where a model's metric is
+    undefined; resamples where either is undefined are left out; the interval is
+    widened to hold Δ itself if needed, as the report's are; "not_estimable" where
+    both models are at 0 or 1 on every resample)."""
     if (
         a.proba.shape != b.proba.shape
         or not np.array_equal(a.y, b.y)
@@ -80,16 +52,33 @@ def paired_difference_of(a: Bootstrapped, b: Bootstrapped) -> dict[str, Any]:
         pa, pb = a.point[name], b.point[name]
         value = None if pa is None or pb is None else pa - pb
         out[name] = interval(value, a.samples[name] - b.samples[name] if n_boot else None)
+        if out[name]["low"] is not None and out[name]["low"] == out[name]["high"]:
+            if pa == pb and pa in (0.0, 1.0):  # both at the bound on every resample
+                out[name]["not_estimable"] = _at_the_bound(name, pa)
     return out
 
 
+def _at_the_bound(name: str, value: float) -> str:
+    """Why a difference has no interval, as ``difference_text`` says it: both models
+    score ``value`` (0 or 1) on every resample, so the resamples say nothing of how
+    far apart they would be on other items."""
+    if name == "roc_auc" and value == 1.0:
+        return "both rank every test pair correctly"
+    return f"both score {value:.3f} on every resample"
+
+
 def difference_text(entry: dict[str, Any] | None) -> str | None:
-    """A paired difference (``paired_difference``'s {"value", "low", "high"}) as the
+    """A paired difference (``paired_difference_of``'s {"value", "low", "high"}) as the
     command line, the wizard and the card all write it: signed, so its direction reads
     at a glance, "+0.013 [-0.020, +0.046]" ("+0.013" without an interval); None when
-    undefined. Plain ASCII signs: a terminal's code page may lack the true minus."""
+    undefined. A difference with no spread over the resamples (both models perfect on
+    every one) has no interval to give: "not estimable (both rank every test pair
+    correctly)", not "+0.000 [+0.000, +0.000]". Plain ASCII signs: a terminal's code
+    page may lack the true minus."""
     if not entry or entry.get("value") is None:
         return None
+    if entry.get("not_estimable"):
+        return f"not estimable ({entry['not_estimable']})"
     ci = "" if entry.get("low") is None else f" [{entry['low']:+.3f}, {entry['high']:+.3f}]"
     return f"{entry['value']:+.3f}{ci}"
 
@@ -108,7 +97,7 @@ def verdict(
 ) -> str:
     """A plain reading of the fine-tuned model against the from-scratch one on ``metric``.
 
-    With ``paired`` (this metric's {"value": Δ, "low", "high"} from ``paired_difference``,
+    With ``paired`` (this metric's {"value": Δ, "low", "high"} from ``paired_difference_of``,
     fine-tuned minus scratch): pretraining helped when the interval of Δ lies above 0,
     the from-scratch model did better when below, a gap of 0.05 or more otherwise is a
     tendency. Without it (runs made before paired figures), the two separate intervals

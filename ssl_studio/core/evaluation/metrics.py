@@ -1,5 +1,5 @@
-"""Classification metrics with bootstrap 95 % confidence intervals (scikit-learn), and
-the operating-threshold picker for binary models.
+"""Classification metrics with bootstrap 95 % confidence intervals (scikit-learn); the
+operating-threshold picker for binary models is in threshold.py.
 
 Inputs: y [N] integer classes 0..K-1; proba [N, K] class probabilities (rows sum to 1).
 Binary models (K = 2) call class 1 the positive class and predict it when its
@@ -25,8 +25,10 @@ from sklearn.metrics import (
 )
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.auc_floor import auc_size
 from ssl_studio.core.evaluation.bootstrap import (
     MIN_BOOT_PATIENTS,
+    auc_interval,
     bootstrap_weights,
     interval,
     names_patients,
@@ -35,7 +37,6 @@ from ssl_studio.core.evaluation.bootstrap import (
 )
 from ssl_studio.core.evaluation.per_class import per_class_report
 from ssl_studio.core.evaluation.reliability import reliability_table
-from ssl_studio.core.finetune_config import sensitivity_target
 
 SCALARS = (
     "accuracy",
@@ -279,22 +280,29 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
             "patients."
         )
     for name in SCALARS:
-        size = _proportion_size(name, y, len(classes), patients)
-        out[name] = interval(point[name], samples.get(name), size)
+        if name == "roc_auc":  # never narrower than the AUC's variance bound allows
+            size = auc_size(np.bincount(y, minlength=len(classes)), patients)
+            out[name] = auc_interval(point[name], samples.get(name), size)
+        else:
+            size = _proportion_size(name, y, len(classes), patients)
+            out[name] = interval(point[name], samples.get(name), size)
     support = np.bincount(y, minlength=len(classes))
     out["absent_classes"] = [c for c, n in zip(classes, support, strict=True) if not n]
     predicted = predict(proba, threshold)
     out["per_class"] = per_class_report(y, proba, predicted, list(classes), samples, patients)
     if len(classes) == 2:  # at the operating threshold: the precision of each class
         out["ppv"], out["npv"] = out["per_class"][1]["precision"], out["per_class"][0]["precision"]
-        out["reliability"] = reliability_table(y, proba[:, 1])  # (reliability.py)
+        out["reliability"] = reliability_table(y, proba[:, 1], patients=patients)
     out["interval_method"] = (
         f"percentile bootstrap, {n_boot} resamples of {out['resampled']} (seed {seed}); "
         "where every resample gives the same accuracy, balanced accuracy, (of two "
         "classes) sensitivity or specificity, or a class's own sensitivity or precision, "
-        "all right or all wrong, the Wilson score interval of that proportion instead, "
-        "and for a ROC AUC of 1 or 0 (a ranking all resamples keep) that of a proportion "
-        "of the smaller class's items (its pairs are not independent tests); "
+        "all right or all wrong, the Wilson score interval of that proportion instead; "
+        "every ROC AUC interval (overall and per class) is at least as wide as the "
+        "Wilson interval of the AUC as a proportion of the smaller class's items (the "
+        "variance of an AUC is at most A(1-A)/min(positives, negatives), Birnbaum and "
+        "Klose 1957), so a perfect or nearly perfect ranking of few items is not "
+        "claimed more certain than they allow; "
         "resamples that lack a class of the test items are left out of every mean over "
         "classes"
     )
@@ -305,20 +313,12 @@ def _proportion_size(name: str, y: np.ndarray, k: int, patients: int) -> int:
     """How many independent tests a metric counts, for the Wilson interval a figure all
     resamples agree on gets (bootstrap.interval): every item for accuracy, one class's
     items for sensitivity or specificity (of two classes), the smallest class for
-    balanced accuracy and ROC AUC; scaled down to patients when items share them. 0:
-    no such interval (F1, ECE, macro sensitivity, specificity and F1).
-
-    ROC AUC is the share of (positive, negative) pairs ranked right, but its pairs are
-    not independent tests (each item is in many): a perfect AUC on 5 positives and 5
-    negatives is 25 pairs right yet says no more than 5 items of the smaller class can.
-    Counted as a proportion of the smaller class's items it gets 0.566-1.000 there, not
-    the bootstrap's 1.000-1.000 (every resample of a perfect ranking is perfect)."""
+    balanced accuracy; scaled down to patients when items share them. 0: no such
+    interval (F1, ECE, macro sensitivity, specificity and F1). The ROC AUC has its own
+    floor (bootstrap.auc_interval, auc_floor.auc_size)."""
     counts = np.bincount(y, minlength=k)
-    present = counts[counts > 0]
-    smallest = int(present.min())
+    smallest = int(counts[counts > 0].min())
     size = {"accuracy": len(y), "balanced_accuracy": smallest}
-    if len(present) > 1:
-        size["roc_auc"] = smallest
     if k == 2:
         size |= {"sensitivity": int(counts[1]), "specificity": int(counts[0])}
     return scaled_size(size.get(name, 0), len(y), patients)
@@ -402,48 +402,6 @@ def _weighted_auc(positive: np.ndarray, score: np.ndarray, weights: np.ndarray) 
     below = np.cumsum(neg, 1) - neg
     with np.errstate(divide="ignore", invalid="ignore"):
         return (pos * (below + 0.5 * neg)).sum(1) / (pos.sum(1) * neg.sum(1))
-
-
-def pick_threshold(y: np.ndarray, p_positive: np.ndarray, method: str = "youden") -> float:
-    """An operating threshold on p(class 1) chosen on validation data.
-
-    method: "youden" (maximises sensitivity + specificity - 1) or "sensitivity:0.9"
-    (the highest threshold whose sensitivity reaches 0.9, so specificity is the best
-    that target allows).
-    """
-    y = np.asarray(y)
-    if len(np.unique(y)) < 2:
-        raise ConfigError("Picking a threshold needs validation examples of both classes.")
-    fpr, tpr, thresholds = roc_curve(y, p_positive)
-    finite = np.isfinite(thresholds)
-    fpr, tpr, thresholds = fpr[finite], tpr[finite], thresholds[finite]
-    target = sensitivity_target(method)
-    if target is None:
-        return float(thresholds[np.argmax(tpr - fpr)])
-    reaching = np.flatnonzero(tpr >= target)
-    return float(thresholds[reaching[0]])
-
-
-def rounded_threshold(threshold: float) -> str:
-    """A threshold for people: 3 decimals, more when that would show 0 or 1 for a value
-    strictly between them (the exact value stays in the JSON files)."""
-    digits = 3
-    while 0 < threshold < 1 and round(threshold, digits) in (0, 1) and digits < 9:
-        digits += 1
-    return f"{threshold:.{digits}f}"
-
-
-def threshold_line(report: dict[str, Any]) -> str | None:
-    """'threshold (youden, on 80 validation items): 0.901' for a report made with a chosen
-    threshold (``threshold_choice``: method and val_items), else None."""
-    if report.get("threshold") is None:
-        return None
-    choice = report.get("threshold_choice") or {}
-    n = choice.get("val_items")
-    how = [str(choice["method"])] if choice.get("method") else []
-    how += [f"on {n} validation items"] if n else []
-    said = f" ({', '.join(how)})" if how else ""
-    return f"threshold{said}: {rounded_threshold(report['threshold'])}"
 
 
 def figure_text(entry: dict[str, Any] | None, missing: str = "n/a") -> str:

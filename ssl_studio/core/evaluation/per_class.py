@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 
-from ssl_studio.core.evaluation.bootstrap import interval, scaled_size
+from ssl_studio.core.evaluation.auc_floor import class_auc_size
+from ssl_studio.core.evaluation.bootstrap import auc_interval, interval, scaled_size
 
 PER_CLASS = ("sensitivity", "precision", "roc_auc")
 
@@ -46,24 +47,25 @@ def per_class_report(
     called = np.bincount(predicted, minlength=k)
     out = []
     for c, name in enumerate(classes):
-        auc = float(roc_auc_score(y == c, proba[:, c])) if 0 < support[c] < len(y) else None
+        # of two classes, class 0's AUC is the mirror of class 1's (p0 = 1 - p1 ranks the
+        # items backwards), as its resamples are (metrics.resampled_metrics): proba[:, 0]
+        # itself can tie where proba[:, 1] does not (float32 softmax saturates near 1)
+        score = proba[:, 1] if k == 2 else proba[:, c]
+        positive = y == 1 if k == 2 else y == c
+        auc = float(roc_auc_score(positive, score)) if 0 < support[c] < len(y) else None
         point = {"sensitivity": recall[c], "precision": precision[c], "roc_auc": auc}
-        # the AUC as a proportion of the smaller side's items (see metrics._proportion_size)
-        others = len(y) - int(support[c])
-        sizes = {
-            "sensitivity": int(support[c]),
-            "precision": int(called[c]),
-            "roc_auc": min(int(support[c]), others),
-        }
+        sizes = {"sensitivity": int(support[c]), "precision": int(called[c])}
         entry: dict[str, Any] = {"class": name, "support": int(support[c])}
         for metric in PER_CLASS:
             value = point[metric]
             value = None if value is None or np.isnan(value) else float(value)
             resampled = samples.get(f"class_{metric}")
-            entry[metric] = interval(
-                value,
-                None if resampled is None else resampled[:, c],
-                scaled_size(sizes[metric], len(y), patients),
-            )
+            resampled = None if resampled is None else resampled[:, c]
+            if metric == "roc_auc":  # the AUC's floor (bootstrap.auc_interval)
+                size = class_auc_size(support, c, patients)
+                entry[metric] = auc_interval(value, resampled, size)
+            else:
+                size = scaled_size(sizes[metric], len(y), patients)
+                entry[metric] = interval(value, resampled, size)
         out.append(entry)
     return out

@@ -11,18 +11,23 @@ from typing import Any
 
 import numpy as np
 
-from ssl_studio.core.evaluation.bootstrap import wilson
+from ssl_studio.core.evaluation.bootstrap import scaled_size, wilson
 
 RELIABILITY_BINS = 5  # few test items: 10 bins (as the ECE's) would leave most nearly empty
 
 
 def reliability_table(
-    y: np.ndarray, p_positive: np.ndarray, bins: int = RELIABILITY_BINS
+    y: np.ndarray,
+    p_positive: np.ndarray,
+    bins: int = RELIABILITY_BINS,
+    patients: int | None = None,
 ) -> list[dict[str, Any]]:
     """One row per non-empty bin of ``p_positive`` [N] (bins of width 1 / ``bins``, the
     last one closed: 1.0 falls in it): {"low", "high" (the bin's edges), "n",
     "mean_predicted", "observed": {"value", "low", "high"}} where observed is the share of
-    its items with ``y`` [N] == 1 (0/1 labels) and its Wilson interval."""
+    its items with ``y`` [N] == 1 (0/1 labels) and its Wilson interval, of the bin's
+    items scaled to the ``patients`` the N items come from (bootstrap.scaled_size, as
+    every other Wilson interval of a report; None: one patient per item)."""
     y = np.asarray(y, np.int64)
     p = np.asarray(p_positive, np.float64)
     which = np.clip((p * bins).astype(np.int64), 0, bins - 1)
@@ -33,7 +38,7 @@ def reliability_table(
         if not n:
             continue
         share = float((y[chosen] == 1).mean())
-        low, high = wilson(share, n)
+        low, high = wilson(share, scaled_size(n, len(y), patients or len(y)))
         rows.append(
             {
                 "low": b / bins,

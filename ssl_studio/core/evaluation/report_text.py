@@ -79,3 +79,15 @@ def unchecked_note(report: dict[str, Any]) -> str | None:
 def _in_sentence(title: str) -> str:
     """'Sensitivity (macro)' -> 'sensitivity (macro)'; 'ROC AUC' stays."""
     return title[:1].lower() + title[1:] if title[1:2].islower() else title
+
+
+def mean_std_text(entry: dict[str, Any]) -> str:
+    """A curve point's figure over its label draws, as the command line, the job's
+    messages and the card write it: "0.912 ± 0.031"; "0.912 ± n/a (1 draw)" when one
+    draw defines it (one draw has no spread, and 0.000 would claim one); "n/a"."""
+    if entry.get("mean") is None:
+        return "n/a"
+    seeds = entry.get("seeds")
+    if seeds is not None and sum(1 for s in seeds if (s or {}).get("value") is not None) < 2:
+        return f"{entry['mean']:.3f} ± n/a (1 draw)"
+    return f"{entry['mean']:.3f} ± {entry['std']:.3f}"

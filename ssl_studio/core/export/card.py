@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ssl_studio.core.engine.checkpoint import EXPORT_PACKAGES, versions
+from ssl_studio.core.evaluation.auc_floor import with_auc_floor
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import image_recipe
 from ssl_studio.core.export.training_match import describe_training
@@ -135,7 +136,12 @@ def build_card(
             # to the receiver and may name a person
             "config": {k: v for k, v in (state.get("config") or {}).items() if k != "project"},
         },
-        "metrics": {"test": state.get("test"), "baseline_from_scratch": baseline},
+        # AUC intervals under today's floor (auc_floor.py), as ssl-studio evaluate shows
+        # them: a run stored before it kept a zero-width interval for a perfect AUC
+        "metrics": {
+            "test": with_auc_floor(state.get("test")),
+            "baseline_from_scratch": with_auc_floor(baseline),
+        },
         # curves recorded for its pretraining run and label set (card_efficiency.py)
         "label_efficiency": state.get("label_efficiency"),
         "files": formats,

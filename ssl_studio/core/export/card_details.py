@@ -12,6 +12,7 @@ an identifier (a long number, a full date) is warned about (card_identifiers.py)
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import unicodedata
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.export.card_identifiers import id_like_warnings, refuse_known_patient_ids
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.settings_file import read_settings_file
+from ssl_studio.core.wording import command_line
 
 
 class Field(NamedTuple):
@@ -95,6 +97,10 @@ def detail_name(key: str, where: str = "") -> str:
     return f"{title} ({key}) in {where}" if where else title
 
 
+_KINDS = {"int": "a number", "float": "a number", "bool": "true or false", "list": "a list",
+          "dict": "a table"}  # fmt: skip
+
+
 def _checked(key: str, value: Any, where: str) -> str | None:
     """``value`` as the field ``key`` keeps it: plain text, stripped, within its limit;
     ``where``: the file it was read from ("" when typed in the dialog)."""
@@ -103,9 +109,9 @@ def _checked(key: str, value: Any, where: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ConfigError(
-            f"{name} is {type(value).__name__} {value!r}, not text; write "
-            f'it in quotes: {key} = "{value}".'
+        kind = _KINDS.get(type(value).__name__, f"a {type(value).__name__}")
+        raise ConfigError(  # (the value itself is not echoed: it may be an identifier)
+            f'{name} is {kind}, not text; write it in quotes: {key} = "...".'
         )
     text = "\n".join(line.strip() for line in value.strip().replace("\r\n", "\n").split("\n"))
     text = text.replace("\t", " ")
@@ -153,15 +159,39 @@ def remembered_card_details(project: Path) -> CardDetails:
         return stored_details(store.card_details())
 
 
-def refuse_patient_ids(store: Store, details: CardDetails) -> None:
+def checked_marker(details: CardDetails, keys: set[str]) -> str:
+    """A digest of ``details`` and of the project's patient keys ``keys`` (salted keys,
+    no IDs): kept with the details once they passed the check, it tells an export that
+    the same details were checked against the same patients (nothing to derive again)."""
+    said = json.dumps([details.to_dict(), sorted(keys)], ensure_ascii=False)
+    return hashlib.sha256(said.encode()).hexdigest()
+
+
+def refuse_patient_ids(store: Store, details: CardDetails, *, kept: bool = False) -> str:
     """Raise ConfigError when ``details`` hold the patient ID of a patient of the project
-    ``store`` opens (card_identifiers.py; the message never quotes it)."""
-    refuse_known_patient_ids(details.titled(), store.salt, store.patient_keys())
+    ``store`` opens (card_identifiers.py; the message never quotes it). Returns the
+    ``checked_marker`` of what passed; details whose marker the project kept (checked
+    when saved, and no patient added or removed since) are not checked again. ``kept``:
+    the details are the project's own (the message says how to edit them)."""
+    keys = store.patient_keys()
+    marker = checked_marker(details, keys)
+    if store.card_details_checked() == marker:
+        return marker
+    then = "Nothing was saved."
+    if kept:
+        edit = command_line("ssl-studio", "card-details", store.paths.root, "--set", "FILE")
+        then = (
+            "These are the card details kept in the project: edit them in the wizard's "
+            f"Card details… dialog (export step), or set new ones with {edit} (--clear "
+            "forgets them); nothing was exported."
+        )
+    refuse_known_patient_ids(details.titled(), store.salt, keys, then=then)
+    return marker
 
 
 def remember_card_details(project: Path, details: CardDetails) -> None:
     """Keep ``details`` in ``project`` for its next exports (empty: forget them); details
     holding a patient ID of the project are refused (ConfigError), nothing is saved."""
     with Store.open(Path(project), write=True, purpose="saving the card details") as store:
-        refuse_patient_ids(store, details)
-        store.set_card_details(details.to_dict())
+        marker = refuse_patient_ids(store, details)
+        store.set_card_details(details.to_dict(), marker)

@@ -29,6 +29,9 @@ def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
         "test items); mean ± std over the label draws."
     ]
     for c in curves:
+        if c.get("status") == "unreadable":
+            lines += ["", f"Run {c['run_id']}: {c['note']}"]
+            continue
         stopped = " (stopped early: the points measured)" if c["status"] == "stopped" else ""
         lines += [
             "",
@@ -48,6 +51,6 @@ def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
 
 
 def _mean_std(entry: dict[str, Any]) -> str:
-    if entry.get("mean") is None:
-        return "n/a"
-    return f"{entry['mean']:.3f} ± {entry['std']:.3f}"
+    from ssl_studio.core.evaluation.report_text import mean_std_text
+
+    return mean_std_text(entry)

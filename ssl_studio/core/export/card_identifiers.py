@@ -6,10 +6,16 @@ IDs (data/privacy.py): a word of the details is a *known* patient ID when its ke
 of the project's. Two levels:
 
 - refused: a word that is the patient ID of a patient in the project (DICOM PatientID,
-  or the ID column of a series file). Only words holding a digit are tried: patient IDs
-  are numbers or codes, and each try costs the slow key derivation (about 20 ms).
-  Names, accession numbers and dates of birth are not kept in any form, so they cannot
-  be recognised as this project's;
+  or the ID column of a series file). A word (between spaces) is cut into its letters
+  and digits at every other character, and each piece and each run of up to
+  MAX_JOINED pieces with what joins them is tried ("**12345**", "ID=12345", "`AB12345`"
+  and "MRN-00123/x" give "12345", "AB12345", "MRN-00123" and "00123"). Only candidates
+  holding a digit and at most 64 characters (a DICOM PatientID's limit) are tried:
+  patient IDs are numbers or codes, and each try costs the slow key derivation (about
+  20-30 ms), so each distinct candidate is derived once, for all fields together
+  (privacy.patient_key also remembers recent keys, so a dialog saved again after an
+  edit pays mostly for the new words). Names, accession numbers and dates of birth are
+  not kept in any form, so they cannot be recognised as this project's;
 - warned about (the dialog asks for a second OK, the command line prints a warning and
   goes on): what looks like one anyway, a run of 6 or more digits (a medical record,
   accession or phone number) or a full date (1970-03-15, 15.03.1970, 03/15/1970: a date
@@ -27,9 +33,10 @@ from collections.abc import Iterator
 from ssl_studio.core.data.privacy import patient_key
 from ssl_studio.core.errors import ConfigError
 
-_WORD = re.compile(r"[^\s,;:()\[\]{}<>\"'“”‘’]+")
-_PIECE = re.compile(r"[^-_/.#|]+")
-MAX_PIECES = 8
+_WORD = re.compile(r"\S+")
+_PIECE = re.compile(r"[^\W_]+")  # letters and digits: any other character cuts
+MAX_JOINED = 4  # pieces in one run tried as a whole ("AB-12-34" is one, and its parts)
+MAX_ID = 64  # characters: a DICOM PatientID (LO) holds no more
 _ID_LIKE = (
     (re.compile(r"(?<!\d)\d{6,}(?!\d)"), "a long number (a medical record or accession number?)"),
     (
@@ -40,29 +47,37 @@ _ID_LIKE = (
 
 
 def _candidates(text: str) -> Iterator[tuple[int, str]]:
-    """(position, word) for the words of ``text`` that hold a digit, and each run of
-    their pieces between - _ / . # | ("MRN-00123/x" also gives "MRN-00123" and "00123");
-    a word of more than MAX_PIECES pieces gives its single pieces only."""
+    """(position in ``text``, candidate) for each piece of letters and digits of a word
+    (between spaces) and each run of up to MAX_JOINED consecutive pieces with what joins
+    them, when it holds a digit and has at most MAX_ID characters."""
     for found in _WORD.finditer(text):
-        word = found.group().strip(".")
+        word = found.group()
         if not any(c.isdigit() for c in word):
             continue
         spans = [m.span() for m in _PIECE.finditer(word)]
-        longest = len(spans) if len(spans) <= MAX_PIECES else 1
         for i, (start, _) in enumerate(spans):
-            for _, end in spans[i : i + longest]:
-                if any(c.isdigit() for c in word[start:end]):
-                    yield found.start() + start, word[start:end]
+            for _, end in spans[i : i + MAX_JOINED]:
+                piece = word[start:end]
+                if len(piece) <= MAX_ID and any(c.isdigit() for c in piece):
+                    yield found.start() + start, piece
 
 
-def refuse_known_patient_ids(texts: dict[str, str], salt: bytes, keys: set[str]) -> None:
+def candidate_count(texts: dict[str, str]) -> int:
+    """How many distinct candidates ``texts`` give (each costs one key derivation)."""
+    return len({word for text in texts.values() for _, word in _candidates(text)})
+
+
+def refuse_known_patient_ids(
+    texts: dict[str, str], salt: bytes, keys: set[str], *, then: str = "Nothing was saved."
+) -> None:
     """Raise ConfigError when a text of ``texts`` ({field title: text}) holds the patient
     ID of a patient whose salted key (``salt``, data/privacy.patient_key) is in ``keys``;
-    the message names the field and where in it, never the ID."""
+    the message names the field and where in it, never the ID, and ends with ``then``
+    (what happened, and where the text can be edited)."""
     if not keys or not salt:
         return
+    tried: set[str] = set()  # one derivation per distinct candidate, across the fields
     for title, text in texts.items():
-        tried: set[str] = set()
         for at, word in _candidates(text):
             if word in tried:
                 continue
@@ -72,7 +87,7 @@ def refuse_known_patient_ids(texts: dict[str, str], salt: bytes, keys: set[str])
                     f"{title} holds the patient ID of a patient in this project "
                     f"(the word at character {at + 1}). A model card goes to whoever "
                     "receives the model: remove it, and say what the data are in counts "
-                    "and words instead. Nothing was saved."
+                    f"and words instead. {then}"
                 )
 
 

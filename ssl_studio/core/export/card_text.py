@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ssl_studio.core.evaluation.comparison import difference_text, paired_how, verdict
-from ssl_studio.core.evaluation.metrics import rounded_threshold
+from ssl_studio.core.evaluation.threshold import rounded_threshold
 
 PROTOCOL_WORDS = {
     "knn": "k nearest neighbours on the frozen pretrained encoder",

@@ -69,7 +69,9 @@ def export_run(
         state = {**state, "data": {**facts, **held_out_changes(run_id, split, items)}}
         state = {**state, "label_efficiency": recorded_curves(store, run, state)}
         given = details if details is not None else stored_details(store.card_details())
-        refuse_patient_ids(store, given)  # (kept ones too: saved before this check existed)
+        # (kept ones too: saved before this check existed, or patients imported since;
+        # kept ones checked when saved, against the same patients, are not derived again)
+        refuse_patient_ids(store, given, kept=details is None)
         state = {**state, "card_details": given.to_dict()}
         baseline = _baseline(store, run)
         if state.get("test"):  # (the paired comparison, added once the baseline was scored)

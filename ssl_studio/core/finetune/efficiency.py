@@ -24,6 +24,7 @@ from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.metrics import classification_report, metric_title
 from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_caveat
+from ssl_studio.core.evaluation.report_text import mean_std_text
 from ssl_studio.core.evaluation.splits import k_per_class, split_labeled
 from ssl_studio.core.events import Message, Progress, Reporter, StopToken
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
@@ -152,6 +153,8 @@ def label_efficiency(
             "classes": data.classes,
             "test_items": int(len(split.test)),
             "seeds": list(seeds),
+            # (the card lists the curve only for a model of the same label version)
+            "label_version": store.label_version(found["id"], cfg.labels),
             **({"note": note} if (note := _note(cfg, split.note)) else {}),
             "curve": curve,
         }
@@ -244,8 +247,7 @@ def _line(point: dict[str, Any], protocol: str, classes: list[str]) -> str:
     key, metric = curve_measure([point], classes)
 
     def fmt(entry: dict[str, Any]) -> str:
-        m = entry[key]
-        return "n/a" if m["mean"] is None else f"{m['mean']:.3f} ± {m['std']:.3f}"
+        return mean_std_text(entry[key])
 
     counts = point["per_class"]
     uneven = len(set(counts.values())) > 1
@@ -259,11 +261,14 @@ def _line(point: dict[str, Any], protocol: str, classes: list[str]) -> str:
 def recorded_curves(
     store: Store, run: dict[str, Any], state: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """The curves of the project for fine-tuning run ``run``'s pretraining run, dataset
-    and label set (``state``: its saved model's), oldest first: {"run_id", "status",
-    "measure", "seeds", "test_items", "note"?, "points": [{"labels_per_class",
-    "protocol", "pretrained": {"mean", "std"}, "scratch": {"mean", "std"}}]}."""
-    found = []
+    """The curves of the project for fine-tuning run ``run``'s pretraining run, dataset,
+    label set and label version (``state``: its saved model's; a curve that did not
+    record its label version is listed, and its note says so), oldest first: {"run_id",
+    "status", "measure", "seeds", "test_items", "note"?, "points": [{"labels_per_class",
+    "protocol", "pretrained": {"mean", "std"}, "scratch": {"mean", "std"}}]}. A curve
+    file this version cannot read (a key missing) is {"run_id", "status": "unreadable",
+    "note", "points": []}."""
+    found: list[dict[str, Any]] = []
     for other in store.runs(run.get("dataset_id")):
         config = other.get("config") or {}
         if (
@@ -278,27 +283,46 @@ def recorded_curves(
             result = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, TypeError):
             continue
-        curve = result.get("curve") or []
-        if not curve:
+        if not isinstance(result, dict) or not result.get("curve"):
             continue
-        key, measure = curve_measure(curve, result.get("classes"))
-        found.append(
-            {
-                "run_id": other["id"],
-                "status": result.get("status", other["status"]),
-                "measure": measure,
-                "seeds": len(result.get("seeds") or []),
-                "test_items": result.get("test_items"),
-                **({"note": result["note"]} if result.get("note") else {}),
-                "points": [
-                    {
-                        "labels_per_class": p["labels_per_class"],
-                        "protocol": p["protocol"],
-                        "pretrained": p[p["protocol"]][key],
-                        "scratch": p["scratch"][key],
-                    }
-                    for p in curve
-                ],
-            }
-        )
+        version = result.get("label_version", _UNRECORDED)
+        if version is not _UNRECORDED and version != state.get("label_version"):
+            continue  # measured on other labels (the label set was edited since)
+        try:
+            listed = _listed(other, result)
+        except (KeyError, AttributeError, TypeError, IndexError):
+            said = f"its {CURVE_FILE} lacks what this version of SSL Studio reads: left out."
+            found.append({"run_id": other["id"], "status": "unreadable", "note": said})
+            continue
+        if version is _UNRECORDED:
+            said = "Label version not recorded (measured before SSL Studio recorded it)."
+            listed["note"] = " ".join(filter(None, (listed.get("note"), said)))
+        found.append(listed)
     return found
+
+
+_UNRECORDED = object()
+
+
+def _listed(run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """A curve file's entry of ``recorded_curves`` (KeyError, AttributeError, ...: the
+    file lacks what it reads)."""
+    curve = result["curve"]
+    key, measure = curve_measure(curve, result.get("classes"))
+    return {
+        "run_id": run["id"],
+        "status": result.get("status", run["status"]),
+        "measure": measure,
+        "seeds": len(result.get("seeds") or []),
+        "test_items": result.get("test_items"),
+        **({"note": result["note"]} if result.get("note") else {}),
+        "points": [
+            {
+                "labels_per_class": p["labels_per_class"],
+                "protocol": p["protocol"],
+                "pretrained": p[p["protocol"]][key],
+                "scratch": p["scratch"][key],
+            }
+            for p in curve
+        ],
+    }

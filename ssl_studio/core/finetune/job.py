@@ -28,11 +28,11 @@ from ssl_studio.core.evaluation.metrics import (
     Bootstrapped,
     bootstrapped,
     headline,
-    pick_threshold,
     report_of,
 )
 from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_caveat
 from ssl_studio.core.evaluation.splits import Split
+from ssl_studio.core.evaluation.threshold import pick_threshold
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.plan import planned_split, smallest_training_class
@@ -43,7 +43,7 @@ from ssl_studio.core.finetune.split_changes import recorded_hashes, unhashed_at_
 from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.pretrain import StoreRecorder
 from ssl_studio.core.pretrain_setup import rebuild_task
-from ssl_studio.core.project.split_file import SPLIT_FILE
+from ssl_studio.core.project.split_file import SPLIT_FILE, parsed_split
 from ssl_studio.core.project.store import Store
 
 JOB = "finetune"
@@ -209,7 +209,8 @@ class FineTuning:
         kept = {} if self.patients_apart else {"patients_kept_apart": False}  # (saved.py)
         parts = split.to_dict(data.ids)  # (+ its held-out items' hashes: split_changes.py)
         (run_dir / SPLIT_FILE).write_text(
-            json.dumps({**parts, **kept, **recorded_hashes(parts, data.items)}), encoding="utf-8"
+            json.dumps({**parts, **kept, **recorded_hashes(parsed_split(parts), data.items)}),
+            encoding="utf-8",
         )
         counts = _class_counts(data, split.train)
         testing = (

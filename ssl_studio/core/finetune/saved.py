@@ -12,6 +12,7 @@ import numpy as np
 from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint
 from ssl_studio.core.engine.device import pick_device
 from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.evaluation.auc_floor import with_auc_floor
 from ssl_studio.core.evaluation.metrics import classification_report
 from ssl_studio.core.evaluation.patient_groups import add_caveat
 from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
@@ -117,7 +118,8 @@ def evaluate_run(
         since = changes(saved, data.items)  # (empty for runs that recorded no hashes)
         if saved.folds is not None:  # the pooled out-of-fold figures cannot be recomputed
             stored = json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
-            return _with_changes(stored, since, run_id)
+            # (AUC intervals stored before today's floor widened, as the card shows them)
+            return _with_changes(with_auc_floor(stored) or stored, since, run_id)
         ids = saved.test
         where = {int(i): p for p, i in enumerate(data.ids)}
         positions = np.array([where[i] for i in ids if i in where], np.int64)
@@ -220,11 +222,28 @@ def _with_unchecked(report: dict[str, Any], since: dict[str, Any], run_id: int) 
 def with_paired(report: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     """The stored paired comparison with the baseline (versus_baseline) joins a report
     of the run's own test split only while that report is the stored one: the same
-    items, labels and resamples (the baseline's predictions are not recomputed)."""
+    items, labels and resamples (the baseline's predictions are not recomputed). What
+    is said beside the figures (``data_unchecked``: stored at fine-tuning, added to the
+    recomputed report only after this) takes no part in that comparison, nor do the
+    ROC AUC's interval bounds and the wording of interval_method beyond its resamples
+    (a report stored before the AUC's floor, bootstrap.auc_interval, has other ones)."""
     path = run_dir / "evaluation.json"
     stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     paired = stored.pop("versus_baseline", None)
-    return {**report, "versus_baseline": paired} if paired and stored == report else report
+    same = _scoring(stored) == _scoring(report)
+    return {**report, "versus_baseline": paired} if paired and same else report
+
+
+def _scoring(report: dict[str, Any]) -> dict[str, Any]:
+    """What says a report scored the same items, labels and resamples (see with_paired)."""
+    out = {k: v for k, v in report.items() if k not in ("versus_baseline", "data_unchecked")}
+    out["interval_method"] = str(out.get("interval_method", "")).split(";")[0]
+    out["roc_auc"] = (out.get("roc_auc") or {}).get("value")
+    out["per_class"] = [
+        {**row, "roc_auc": (row.get("roc_auc") or {}).get("value")}
+        for row in out.get("per_class") or []
+    ]
+    return out
 
 
 def _dataset_name(store: Store, dataset_id: int) -> str:

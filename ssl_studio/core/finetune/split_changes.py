@@ -21,25 +21,13 @@ PARTS = ("test", "val", "folds")
 _WORDS = {"test": "test", "val": "validation", "folds": "cross-validated"}
 
 
-def part_ids(split: Mapping[str, Any], part: str) -> list[int] | None:
-    """The item ids of a part of a split (item ids); "folds": every fold's, in order."""
-    ids = split.get(part)
-    if ids is None:
-        return None
-    if part == "folds":
-        return [int(i) for fold in ids for i in fold]
-    return [int(i) for i in ids]
-
-
-def recorded_hashes(split: Mapping[str, Any], items: Iterable[Mapping[str, Any]]) -> dict:
+def recorded_hashes(split: SavedSplit, items: Iterable[Mapping[str, Any]]) -> dict:
     """What split.json records beside the item ids: ``{"content": {part: [hash, ...]}}``
-    for the parts of ``split`` (item ids) among PARTS; ``items``: the items the ids name
-    (at least)."""
+    for the parts of ``split`` among PARTS; ``items``: the items the ids name (at
+    least)."""
     hashes = {int(i["id"]): i.get("content_hash") for i in items}
     content = {
-        part: [hashes.get(i) for i in ids]
-        for part in PARTS
-        if (ids := part_ids(split, part)) is not None
+        part: [hashes.get(i) for i in ids] for part in PARTS if (ids := split.ids(part)) is not None
     }
     return {"content": content} if content else {}
 

@@ -55,7 +55,7 @@ def read_split(run_dir: Path) -> SavedSplit:
     except OSError as exc:
         raise ConfigError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
     try:
-        return _parsed(json.loads(text))
+        return parsed_split(json.loads(text))
     except (ValueError, TypeError) as exc:
         raise ConfigError(
             f"{path} is damaged ({exc}); the run's split cannot be read. Fine-tune again "
@@ -72,7 +72,9 @@ def split_or_none(run_dir: Path) -> SavedSplit | None:
         return None
 
 
-def _parsed(saved: Any) -> SavedSplit:
+def parsed_split(saved: Any) -> SavedSplit:
+    """A split.json's content (or ``Split.to_dict``'s: item ids per part) as a SavedSplit;
+    ValueError or TypeError when it is not one."""
     if not isinstance(saved, dict):
         raise ValueError("not a JSON object")
     parts = {part: _ids(saved.get(part) or [], part) for part in PARTS}

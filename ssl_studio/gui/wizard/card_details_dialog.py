@@ -7,7 +7,9 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -120,7 +122,13 @@ class CardDetailsDialog(QDialog):
                     "save the fields as they are."
                 )
                 return
-            remember_card_details(self.project, details)
+            # deriving the salted key of each number-like word takes ~25 ms (bounded:
+            # card_identifiers.py); a long text of codes can take seconds: say it is busy
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                remember_card_details(self.project, details)
+            finally:
+                QApplication.restoreOverrideCursor()
         except SSLStudioError as exc:
             said = html.escape(str(exc))
             self.error.setText(f"<b style='color:{red}'>Not saved.</b> {said}")

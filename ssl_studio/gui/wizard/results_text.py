@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssl_studio.core.evaluation.metrics import figure_text, rounded_threshold
+from ssl_studio.core.evaluation.metrics import figure_text
+from ssl_studio.core.evaluation.threshold import rounded_threshold
 
 # the order people read them in: ranking quality first, calibration last
 METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "sensitivity", "specificity", "f1", "ece")

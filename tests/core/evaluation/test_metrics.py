@@ -19,11 +19,11 @@ from ssl_studio.core.evaluation.metrics import (
     expected_calibration_error,
     figure_text,
     metric_title,
-    pick_threshold,
     point_metrics,
 )
 from ssl_studio.core.evaluation.patient_groups import split_groups
 from ssl_studio.core.evaluation.per_class import PER_CLASS
+from ssl_studio.core.evaluation.threshold import pick_threshold
 
 
 def binary_case(n=200, seed=0):
@@ -333,7 +333,7 @@ def test_a_perfect_auc_on_few_items_gets_the_interval_its_smaller_class_allows()
     assert auc["value"] == auc["high"] == 1.0
     assert auc["low"] == pytest.approx(5 / (5 + 1.959964**2))  # 0.566
     assert figure_text(auc) == "1.000 [0.566, 1.000]"
-    assert "ROC AUC of 1 or 0" in report["interval_method"]
+    assert "at least as wide as the Wilson interval" in report["interval_method"]
     for row in report["per_class"]:
         assert row["roc_auc"]["low"] == pytest.approx(auc["low"]), row["class"]
     three = np.repeat(np.arange(3), [3, 10, 10])  # macro: the smallest class, 3 items

@@ -43,3 +43,17 @@ def test_binary_reports_carry_it_and_the_card_prints_it():
     assert "reliability" not in three and reliability_markdown(three) == []
     older = {k: v for k, v in report.items() if k != "reliability"}
     assert reliability_markdown(older)[-1].startswith("Reliability table: not recorded")
+
+
+def test_a_bin_s_interval_counts_patients_not_their_images():
+    """20 images of 4 patients in one bin are not 20 independent tests: the Wilson
+    interval of the share is that of 4 (scaled as the report's other Wilson ones)."""
+    y = np.array([1] * 15 + [0] * 5 + [0] * 20)
+    p = np.r_[np.full(20, 0.9), np.full(20, 0.1)]
+    groups = np.repeat(np.arange(8), 5)  # 8 patients, 5 images each
+    report = classification_report(y, np.stack([1 - p, p], 1), ["n", "p"], n_boot=20,
+                                   groups=groups)  # fmt: skip
+    top = report["reliability"][-1]
+    assert top["n"] == 20 and top["observed"]["value"] == 0.75
+    low, high = wilson(0.75, 4)
+    assert (top["observed"]["low"], top["observed"]["high"]) == pytest.approx((low, high))

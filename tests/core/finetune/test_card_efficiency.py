@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from finetune_projects import quick_train
 
 from ssl_studio.core.finetune_config import FinetuneConfig
@@ -39,6 +40,66 @@ def test_the_card_lists_the_curves_of_its_pretraining_run_and_label_set(image_pr
     first = curve["curve"][0]
     assert listed["points"][0]["scratch"] == first["scratch"]["roc_auc"]
     assert "## Label efficiency (pretrained against from scratch" in markdown
-    mean, std = first["knn"]["roc_auc"]["mean"], first["knn"]["roc_auc"]["std"]
-    assert f"| 2 | knn | {mean:.3f} ± {std:.3f} |" in markdown
+    mean = first["knn"]["roc_auc"]["mean"]
+    assert f"| 2 | knn | {mean:.3f} ± n/a (1 draw) |" in markdown  # one draw: no spread
     assert f"Run {curve['run_id']}: ROC AUC, 1 label draw, " in markdown
+
+
+def test_a_curve_of_other_labels_or_an_unreadable_file_does_not_reach_the_card(
+    image_project, tmp_path
+):
+    """A curve records its label version: one measured on another version of the label
+    set is not the model's; one from before the version was recorded is listed and says
+    so; a curve file lacking a key is left out with a note, not a crash of the export."""
+    from ssl_studio.core.export.card_efficiency import efficiency_markdown
+    from ssl_studio.core.finetune.efficiency import CURVE_FILE, recorded_curves
+    from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
+    from ssl_studio.core.project.store import Store
+
+    project, pretraining = image_project
+    labels_from_folders(project, "shapes")
+    cfg = FinetuneConfig(
+        project=project, run=pretraining, labels="folders", protocol="knn", n_boot=10,
+        baseline=False, train=quick_train(steps=2),
+    )  # fmt: skip
+    run_id = finetune(cfg)["run_id"]
+    curve_run = label_efficiency(cfg, ks=(2,), seeds=(0,))["run_id"]
+    with Store.open(project) as store:
+        run = store.run(run_id)
+        _, state = load_model(store.paths.root / run["folder"] / MODEL_FILE)
+        path = store.paths.root / store.run(curve_run)["folder"] / CURVE_FILE
+        saved = json.loads(path.read_text())
+        assert saved["label_version"] == state["label_version"]
+
+        def listed(result):
+            path.write_text(json.dumps(result))
+            return [c for c in recorded_curves(store, run, state) if c["run_id"] == curve_run]
+
+        assert len(listed(saved)) == 1
+        assert listed({**saved, "label_version": state["label_version"] + 1}) == []
+        [older] = listed({k: v for k, v in saved.items() if k != "label_version"})
+        assert "Label version not recorded" in older["note"]
+        broken = {**saved, "curve": [{k: v for k, v in saved["curve"][0].items()
+                                      if k != "protocol"}]}  # fmt: skip
+        [unreadable] = listed(broken)
+        assert unreadable["status"] == "unreadable"
+        said = "\n".join(efficiency_markdown([unreadable]))
+        assert f"Run {curve_run}: its {CURVE_FILE} lacks what this version" in said
+        path.write_text(json.dumps(saved))
+
+    # (the same run's card) AUC intervals stored before today's floor: the card widens
+    # them from the stored confusion counts, as ssl-studio evaluate would show them
+    from ssl_studio.core.evaluation.bootstrap import wilson
+    from ssl_studio.core.export.card import build_card
+
+    test, perfect = state["test"], {"value": 1.0, "low": 1.0, "high": 1.0}
+    assert test["resampled"] == "items"
+    old = {**test, "roc_auc": perfect, "per_class": [{**r, "roc_auc": perfect}
+                                                     for r in test["per_class"]]}  # fmt: skip
+    card = build_card({**state, "test": old}, baseline=None, formats={}, parity={}, source={})
+    smaller = min(sum(row) for row in test["confusion"])
+    low = wilson(1.0, smaller)[0]
+    assert low < 1.0 and card["metrics"]["test"]["roc_auc"]["low"] == pytest.approx(low)
+    assert all(
+        r["roc_auc"]["low"] == pytest.approx(low) for r in card["metrics"]["test"]["per_class"]
+    )

@@ -120,3 +120,82 @@ def test_the_command_line_warns_and_saves_or_refuses_and_says_why(scans, tmp_pat
     assert "Data source holds the patient ID" in out.err and "4711" not in out.err + out.out
     assert remembered_card_details(project).data_source is None
     remember_card_details(project, CardDetails())
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [("see **12345**", 7), ("see `AB12345`", 6), ("see ID=12345", 8), ("see 12345!", 5),
+     ("see (12345).", 6), ("see ..12345", 7)],
+)  # fmt: skip
+def test_an_id_wrapped_in_any_punctuation_is_found_at_its_place(text, at):
+    import os
+
+    from ssl_studio.core.data.privacy import patient_key
+    from ssl_studio.core.export.card_identifiers import refuse_known_patient_ids
+
+    salt = os.urandom(16)
+    known = "AB12345" if "AB" in text else "12345"
+    said = f"Known caveats holds the patient ID .* character {at}\\)"
+    with pytest.raises(ConfigError, match=said):
+        refuse_known_patient_ids({"Known caveats": text}, salt, {patient_key(salt, known)})
+
+
+def test_each_candidate_is_derived_once_for_all_fields_and_runs_are_bounded(monkeypatch):
+    import os
+
+    from ssl_studio.core.export import card_identifiers as ci
+
+    calls = []
+    monkeypatch.setattr(ci, "patient_key", lambda salt, word: calls.append(word) or "k")
+    salt = os.urandom(16)
+    texts = {"Data source": "cohort 2019-2021, n=1234", "Known caveats": "n=1234 (2019-2021)"}
+    ci.refuse_known_patient_ids(texts, salt, {"other"})
+    assert sorted(calls) == sorted(set(calls)) and len(calls) == ci.candidate_count(texts)
+    assert len(calls) == 5  # 2019, 2021, 2019-2021, n=1234, 1234: once each
+    long_word = ".".join(f"a{i}" for i in range(20))  # 20 pieces: runs of at most 4
+    assert ci.candidate_count({"x": long_word}) == 20 + 19 + 18 + 17
+    tokens = " ".join(f"scan_{i}.dcm" for i in range(200))  # filename-like, 2000+ chars
+    assert ci.candidate_count({"x": tokens}) == 200 * 4  # scan_i, scan_i.dcm, i, i.dcm
+
+
+def test_details_checked_when_saved_are_not_derived_again_at_export(scans, monkeypatch):
+    """Saving records a digest of the details and of the patients they were checked
+    against; the export's check derives nothing while both are unchanged, and checks
+    again once the patients change."""
+    from ssl_studio.core.export import card_identifiers as ci
+    from ssl_studio.core.export.card_details import refuse_patient_ids
+
+    project, _ = scans
+    details = CardDetails(caveats="Cohort 2019-2021, scanner v4.2, n=8")
+    remember_card_details(project, details)
+    calls = []
+    real = ci.patient_key
+    monkeypatch.setattr(ci, "patient_key", lambda salt, word: calls.append(1) or real(salt, word))
+    with Store.open(project) as store:
+        refuse_patient_ids(store, remembered_card_details(project), kept=True)
+    assert calls == []
+    with Store.open(project, write=True) as store:  # a patient more (as an import would)
+        [(was,)] = store.conn.execute("SELECT patient_key FROM items WHERE id = 1")
+        store.conn.execute("UPDATE items SET patient_key = 'ffff' WHERE id = 1")
+        store.conn.commit()
+    try:
+        with Store.open(project) as store:
+            refuse_patient_ids(store, remembered_card_details(project), kept=True)
+        assert len(calls) == ci.candidate_count(details.titled()) > 0
+    finally:
+        with Store.open(project, write=True) as store:
+            store.conn.execute("UPDATE items SET patient_key = ? WHERE id = 1", (was,))
+            store.conn.commit()
+        remember_card_details(project, CardDetails())
+
+
+def test_kept_details_holding_an_id_say_where_to_edit_them(scans):
+    from ssl_studio.core.export.card_details import refuse_patient_ids
+
+    project, _ = scans
+    with Store.open(project) as store:
+        with pytest.raises(ConfigError) as caught:
+            refuse_patient_ids(store, CardDetails(caveats="Excludes Q17."), kept=True)
+    said = str(caught.value)
+    assert "card details kept in the project" in said and "Card details… dialog" in said
+    assert "ssl-studio card-details" in said and "--set FILE" in said and "Q17" not in said

@@ -14,7 +14,7 @@ from ssl_studio.core.export.card_text import (
     pretraining_sentence,
 )
 from ssl_studio.core.export.job import _data_facts
-from ssl_studio.core.project.split_file import SavedSplit
+from ssl_studio.core.project.split_file import parsed_split
 
 SINGLE = {"test_fraction": 0.2, "val_fraction": 0.0, "group_by_patient": True, "seed": 3}
 
@@ -51,7 +51,9 @@ def test_under_cross_validation_every_scored_item_counts_for_the_pretraining_not
     store = SimpleNamespace(datasets=lambda: [{"id": 1, "name": "x-rays"}])
     run, source = {"dataset_id": 1}, {"dataset_id": 1, "kind": "pretrain", "fingerprint": {}}
     items = [{"id": i, "cache_file": 0, "cache_index": i, "modality": "DX"} for i in range(1, 11)]
-    split = SavedSplit(list(range(1, 11)), [], [], folds=[[1, 2, 3], [4, 5, 6, 7]])
+    split = parsed_split(
+        {"train": list(range(1, 11)), "test": [], "folds": [[1, 2, 3], [4, 5, 6, 7]]}
+    )  # (as split.json is read: _data_facts takes a SavedSplit)
     facts = _data_facts(store, run, {}, source, split, items)
     assert facts["split"] == {"folds": 2, "scored_items": 7}
     assert facts["test_items_in_pretraining"]["test_items"] == 7  # it said "None of the 0"

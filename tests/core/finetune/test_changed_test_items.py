@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
 from finetune_projects import quick_train, write_shapes
 
 from ssl_studio.core.config import ImportConfig, PretrainConfig
@@ -108,6 +109,16 @@ def test_a_cross_validated_run_says_when_items_it_scored_out_of_fold_changed(tmp
     assert card["data"]["test_items_changed"]["folds"]["changed"] == 1
     assert said in (tmp_path / "model" / "MODEL_CARD.md").read_text()
 
+    # stored figures from before the AUC's floor: evaluate widens them as the card does
+    stored_file = project / "runs" / str(run_id) / "evaluation.json"
+    stored = json.loads(stored_file.read_text())
+    stored["roc_auc"] = {"value": 1.0, "low": 1.0, "high": 1.0}
+    stored_file.write_text(json.dumps(stored))
+    smaller = min(sum(row) for row in stored["confusion"])
+    assert evaluate(project, run_id)["roc_auc"]["low"] == pytest.approx(
+        smaller / (smaller + 1.959964**2)
+    )
+
 
 def test_test_items_recorded_without_a_hash_are_said_to_be_unchecked(tmp_path):
     """A run fine-tuned on items imported before content hashes records None for them:
@@ -163,3 +174,22 @@ def test_a_run_tested_on_items_without_a_hash_says_so_at_once(tmp_path, capsys):
     assert unchecked_note(again) is None and "could not be checked" in again["note"]
     print_report("Again", again)
     assert capsys.readouterr().out.count("could not be checked") == 1
+
+
+def test_evaluate_keeps_the_paired_comparison_of_a_run_tested_on_unhashed_items(tmp_path):
+    """The stored report of a run tested on items without a content hash carries
+    data_unchecked; evaluating it again (same items, labels, resamples) still shows the
+    stored paired comparison with the baseline."""
+    project, _, source = pretrained(tmp_path)
+    db = sqlite3.connect(project / "project.db")
+    with db:
+        db.execute("UPDATE items SET content_hash = NULL")
+    db.close()
+    result = finetune(
+        FinetuneConfig(project=project, run=source, labels="folders", protocol="linear",
+                       baseline=True, n_boot=20, train=quick_train())
+    )  # fmt: skip
+    assert result["test"]["versus_baseline"] and "data_unchecked" in result["test"]
+    again = evaluate(project, result["run_id"], n_boot=20)
+    assert again["versus_baseline"] == result["test"]["versus_baseline"]
+    assert "could not be checked" in again["note"]

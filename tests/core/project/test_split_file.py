@@ -46,3 +46,16 @@ def test_a_damaged_file_says_so(tmp_path, text):
     with pytest.raises(ConfigError, match=r"split\.json is damaged"):
         read_split(tmp_path)
     assert split_or_none(tmp_path) is None
+
+
+def test_the_hashes_recorded_at_fine_tuning_read_the_split_as_saved_splits_do():
+    """recorded_hashes reads item ids the one way SavedSplit does (no second reader of
+    the split's dict): test and validation hashes in order, folds flattened."""
+    from ssl_studio.core.finetune.split_changes import recorded_hashes
+    from ssl_studio.core.project.split_file import parsed_split
+
+    items = [{"id": i, "content_hash": f"h{i}" if i != 4 else None} for i in range(1, 8)]
+    single = parsed_split({"train": [1, 2], "val": [3], "test": [5, 4]})
+    assert recorded_hashes(single, items) == {"content": {"test": ["h5", None], "val": ["h3"]}}
+    folds = parsed_split({"train": [], "val": [], "test": [], "folds": [[7, 6], [1]]})
+    assert recorded_hashes(folds, items)["content"]["folds"] == ["h7", "h6", "h1"]

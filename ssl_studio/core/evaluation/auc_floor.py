@@ -1,0 +1,71 @@
+"""The floor under every ROC AUC interval (bootstrap.auc_interval): how many independent
+tests an AUC counts (the smaller side's items, scaled to patients), for a report being
+made and for a report stored by an older version, so that a model card of an older run
+shows the interval ``ssl-studio evaluate`` shows now."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from ssl_studio.core.evaluation.bootstrap import scaled_size, wilson
+
+_FEW_PATIENTS = re.compile(r"Only (\d+) patient\(s\) among")
+
+
+def auc_size(counts: np.ndarray, patients: int) -> int:
+    """The tests of an overall ROC AUC (two classes, or the macro one-vs-rest mean) of
+    items whose classes number ``counts`` [K]: the smallest class present (0 with fewer
+    than two classes: no AUC), scaled to ``patients``."""
+    present = counts[counts > 0]
+    smallest = int(present.min()) if len(present) > 1 else 0
+    return scaled_size(smallest, int(counts.sum()), patients)
+
+
+def class_auc_size(counts: np.ndarray, c: int, patients: int) -> int:
+    """The tests of class ``c``'s one-vs-rest AUC: the smaller of its items and the
+    others', scaled to ``patients``."""
+    n = int(counts.sum())
+    return scaled_size(min(int(counts[c]), n - int(counts[c])), n, patients)
+
+
+def with_auc_floor(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored report whose AUC intervals (overall and per class) are widened to the
+    floor of ``auc_interval``, recomputed from its confusion counts (rows: the true
+    classes); reports made since already hold it (widening again changes nothing). The
+    patients come from its resampling (items: one each) or its few-patients note; a
+    report resampled by patients that does not say how many is left as stored."""
+    if not report or not report.get("confusion"):
+        return report
+    counts = np.asarray(report["confusion"]).sum(1)
+    patients = _patients(report, int(counts.sum()))
+    if patients is None:
+        return report
+    out = {**report}
+    if isinstance(out.get("roc_auc"), dict):
+        out["roc_auc"] = _floored(out["roc_auc"], auc_size(counts, patients))
+    if out.get("per_class"):
+        out["per_class"] = [
+            {**row, "roc_auc": _floored(row["roc_auc"], class_auc_size(counts, c, patients))}
+            if isinstance(row.get("roc_auc"), dict)
+            else row
+            for c, row in enumerate(out["per_class"])
+        ]
+    return out
+
+
+def _patients(report: dict[str, Any], n: int) -> int | None:
+    few = _FEW_PATIENTS.search(report.get("note") or "")
+    if few:
+        return int(few.group(1))
+    return n if report.get("resampled", "items") == "items" else None
+
+
+def _floored(entry: dict[str, Any], size: int) -> dict[str, Any]:
+    value, low = entry.get("value"), entry.get("low")
+    if value is None or low is None or size <= 0:
+        return entry
+    w_low, w_high = wilson(value, size)
+    return {**entry, "low": min(low, w_low), "high": max(entry["high"], w_high)}

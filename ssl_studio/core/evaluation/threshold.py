@@ -1,0 +1,54 @@
+"""The operating threshold of a binary model: picked on validation data, and written
+for people (the exact value stays in the JSON files)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import roc_curve
+
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.finetune_config import sensitivity_target
+
+
+def pick_threshold(y: np.ndarray, p_positive: np.ndarray, method: str = "youden") -> float:
+    """An operating threshold on p(class 1) chosen on validation data.
+
+    method: "youden" (maximises sensitivity + specificity - 1) or "sensitivity:0.9"
+    (the highest threshold whose sensitivity reaches 0.9, so specificity is the best
+    that target allows).
+    """
+    y = np.asarray(y)
+    if len(np.unique(y)) < 2:
+        raise ConfigError("Picking a threshold needs validation examples of both classes.")
+    fpr, tpr, thresholds = roc_curve(y, p_positive)
+    finite = np.isfinite(thresholds)
+    fpr, tpr, thresholds = fpr[finite], tpr[finite], thresholds[finite]
+    target = sensitivity_target(method)
+    if target is None:
+        return float(thresholds[np.argmax(tpr - fpr)])
+    reaching = np.flatnonzero(tpr >= target)
+    return float(thresholds[reaching[0]])
+
+
+def rounded_threshold(threshold: float) -> str:
+    """A threshold for people: 3 decimals, more when that would show 0 or 1 for a value
+    strictly between them (the exact value stays in the JSON files)."""
+    digits = 3
+    while 0 < threshold < 1 and round(threshold, digits) in (0, 1) and digits < 9:
+        digits += 1
+    return f"{threshold:.{digits}f}"
+
+
+def threshold_line(report: dict[str, Any]) -> str | None:
+    """'threshold (youden, on 80 validation items): 0.901' for a report made with a chosen
+    threshold (``threshold_choice``: method and val_items), else None."""
+    if report.get("threshold") is None:
+        return None
+    choice = report.get("threshold_choice") or {}
+    n = choice.get("val_items")
+    how = [str(choice["method"])] if choice.get("method") else []
+    how += [f"on {n} validation items"] if n else []
+    said = f" ({', '.join(how)})" if how else ""
+    return f"threshold{said}: {rounded_threshold(report['threshold'])}"
