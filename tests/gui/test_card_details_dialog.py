@@ -3,6 +3,8 @@ saved on OK, reachable from the keyboard."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QScreen
 from PySide6.QtTest import QTest
@@ -121,3 +123,29 @@ def test_an_id_like_value_is_said_first_and_saved_on_a_second_ok(qtbot, project)
     dialog.accept()
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert remembered_card_details(project).caveats == "Approved 02.05.2024"
+
+
+def test_a_known_patient_id_is_refused_before_any_press_ok_again(qtbot, tmp_path):
+    """A long number that is also a patient ID of the project: refused at the first OK,
+    never first "press OK again to save" and then refused."""
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    from ssl_studio.core.config import ImportConfig
+    from ssl_studio.core.jobs import create_project, import_data
+
+    ct = Path(pydicom.__file__).parent / "data" / "test_files" / "CT_small.dcm"
+    ds = pydicom.dcmread(ct)
+    ds.PatientID, ds.SOPInstanceUID = "12345678", generate_uid()
+    (tmp_path / "scans").mkdir()
+    ds.save_as(tmp_path / "scans" / "scan.dcm")
+    project = create_project(tmp_path / "project")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "scans"], cache_size=32))
+    dialog = CardDetailsDialog(project, CardDetails())
+    qtbot.addWidget(dialog)
+    dialog.fields["caveats"].setPlainText("Patient 12345678 was left out.")
+    dialog.accept()
+    said = dialog.error.text()
+    assert "Not saved." in said and "patient ID" in said and "Press OK again" not in said
+    assert "12345678" not in said and dialog.saved is None
+    assert remembered_card_details(project) == CardDetails()

@@ -189,6 +189,14 @@ def refuse_patient_ids(store: Store, details: CardDetails, *, kept: bool = False
     return marker
 
 
+def check_card_details(project: Path, details: CardDetails) -> None:
+    """Refuse (ConfigError) ``details`` holding a patient ID of ``project``, saving
+    nothing: what a dialog asks before it warns of what only looks like an identifier
+    (a refusal must not follow "press OK again to save")."""
+    with Store.open(Path(project)) as store:
+        refuse_patient_ids(store, details)
+
+
 def remember_card_details(project: Path, details: CardDetails) -> None:
     """Keep ``details`` in ``project`` for its next exports (empty: forget them); details
     holding a patient ID of the project are refused (ConfigError), nothing is saved."""

@@ -5,6 +5,8 @@ the project on OK, for every later export."""
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -21,7 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.export.card_details import FIELDS, CardDetails, remember_card_details
+from ssl_studio.core.export.card_details import (
+    FIELDS,
+    CardDetails,
+    check_card_details,
+    remember_card_details,
+)
 from ssl_studio.gui.colours import tone
 from ssl_studio.gui.screen_fit import fit_to_screen, scrolling
 
@@ -115,6 +122,8 @@ class CardDetailsDialog(QDialog):
             details = self.details()
             warnings = details.warnings()
             if warnings and details != self.warned:
+                with _busy():  # a patient ID is refused before any "press OK again"
+                    check_card_details(self.project, details)
                 self.warned = details
                 said = html.escape(" ".join(warnings))
                 self.error.setText(
@@ -122,16 +131,22 @@ class CardDetailsDialog(QDialog):
                     "save the fields as they are."
                 )
                 return
-            # deriving the salted key of each number-like word takes ~25 ms (bounded:
-            # card_identifiers.py); a long text of codes can take seconds: say it is busy
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:
+            with _busy():
                 remember_card_details(self.project, details)
-            finally:
-                QApplication.restoreOverrideCursor()
         except SSLStudioError as exc:
             said = html.escape(str(exc))
             self.error.setText(f"<b style='color:{red}'>Not saved.</b> {said}")
             return
         self.saved = details
         super().accept()
+
+
+@contextmanager
+def _busy() -> Iterator[None]:
+    """A wait cursor while a check runs: deriving the salted key of each number-like word
+    takes ~25 ms (bounded: card_identifiers.py); a long text of codes can take seconds."""
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        yield
+    finally:
+        QApplication.restoreOverrideCursor()
