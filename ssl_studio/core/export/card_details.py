@@ -159,11 +159,16 @@ def remembered_card_details(project: Path) -> CardDetails:
         return stored_details(store.card_details())
 
 
+# what card_identifiers tries: a new rule makes details checked by an older one be
+# checked again (their markers no longer match)
+CHECK_VERSION = 2
+
+
 def checked_marker(details: CardDetails, keys: set[str]) -> str:
     """A digest of ``details`` and of the project's patient keys ``keys`` (salted keys,
     no IDs): kept with the details once they passed the check, it tells an export that
     the same details were checked against the same patients (nothing to derive again)."""
-    said = json.dumps([details.to_dict(), sorted(keys)], ensure_ascii=False)
+    said = json.dumps([CHECK_VERSION, details.to_dict(), sorted(keys)], ensure_ascii=False)
     return hashlib.sha256(said.encode()).hexdigest()
 
 

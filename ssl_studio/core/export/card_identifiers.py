@@ -9,7 +9,9 @@ of the project's. Two levels:
   or the ID column of a series file). A word (between spaces) is cut into its letters
   and digits at every other character, and each piece and each run of up to
   MAX_JOINED pieces with what joins them is tried ("**12345**", "ID=12345", "`AB12345`"
-  and "MRN-00123/x" give "12345", "AB12345", "MRN-00123" and "00123"). Only candidates
+  and "MRN-00123/x" give "12345", "AB12345", "MRN-00123" and "00123"), and the whole
+  word from its first to its last letter or digit ("UKB-2019-03-12-001"; an ID holding
+  a space, "AB 12345", is two words and is not found). Only candidates
   holding a digit and at most 64 characters (a DICOM PatientID's limit) are tried:
   patient IDs are numbers or codes, and each try costs the slow key derivation (about
   20-30 ms), so each distinct candidate is derived once, for all fields together
@@ -55,11 +57,13 @@ def _candidates(text: str) -> Iterator[tuple[int, str]]:
         if not any(c.isdigit() for c in word):
             continue
         spans = [m.span() for m in _PIECE.finditer(word)]
-        for i, (start, _) in enumerate(spans):
-            for _, end in spans[i : i + MAX_JOINED]:
-                piece = word[start:end]
-                if len(piece) <= MAX_ID and any(c.isdigit() for c in piece):
-                    yield found.start() + start, piece
+        runs = [(s, e) for i, (s, _) in enumerate(spans) for _, e in spans[i : i + MAX_JOINED]]
+        if len(spans) > MAX_JOINED:  # the whole word too: "UKB-2019-03-12-001", "1.2.840.1"
+            runs.append((spans[0][0], spans[-1][1]))
+        for start, end in runs:
+            piece = word[start:end]
+            if len(piece) <= MAX_ID and any(c.isdigit() for c in piece):
+                yield found.start() + start, piece
 
 
 def candidate_count(texts: dict[str, str]) -> int:

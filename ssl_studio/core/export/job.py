@@ -71,7 +71,7 @@ def export_run(
         given = details if details is not None else stored_details(store.card_details())
         # (kept ones too: saved before this check existed, or patients imported since;
         # kept ones checked when saved, against the same patients, are not derived again)
-        refuse_patient_ids(store, given, kept=details is None)
+        checked = refuse_patient_ids(store, given, kept=details is None)
         state = {**state, "card_details": given.to_dict()}
         baseline = _baseline(store, run)
         if state.get("test"):  # (the paired comparison, added once the baseline was scored)
@@ -103,7 +103,7 @@ def export_run(
             ) from exc
         store.add_export(run_id, str(Path(out).resolve()), list(formats), card)
         if details is not None:
-            store.set_card_details(details.to_dict())
+            store.set_card_details(details.to_dict(), checked)
     return card
 
 

@@ -125,7 +125,8 @@ def test_the_command_line_warns_and_saves_or_refuses_and_says_why(scans, tmp_pat
 @pytest.mark.parametrize(
     ("text", "at"),
     [("see **12345**", 7), ("see `AB12345`", 6), ("see ID=12345", 8), ("see 12345!", 5),
-     ("see (12345).", 6), ("see ..12345", 7)],
+     ("see (12345).", 6), ("see ..12345", 7), ("see UKB-2019-03-12-001.", 5),
+     ("see 1.2.840.113619.7", 5)],
 )  # fmt: skip
 def test_an_id_wrapped_in_any_punctuation_is_found_at_its_place(text, at):
     import os
@@ -134,7 +135,9 @@ def test_an_id_wrapped_in_any_punctuation_is_found_at_its_place(text, at):
     from ssl_studio.core.export.card_identifiers import refuse_known_patient_ids
 
     salt = os.urandom(16)
-    known = "AB12345" if "AB" in text else "12345"
+    known = next(
+        (k for k in ("AB12345", "UKB-2019-03-12-001", "1.2.840.113619.7") if k in text), "12345"
+    )  # (IDs of more pieces than a run joins are tried as the whole word)
     said = f"Known caveats holds the patient ID .* character {at}\\)"
     with pytest.raises(ConfigError, match=said):
         refuse_known_patient_ids({"Known caveats": text}, salt, {patient_key(salt, known)})
@@ -153,7 +156,9 @@ def test_each_candidate_is_derived_once_for_all_fields_and_runs_are_bounded(monk
     assert sorted(calls) == sorted(set(calls)) and len(calls) == ci.candidate_count(texts)
     assert len(calls) == 5  # 2019, 2021, 2019-2021, n=1234, 1234: once each
     long_word = ".".join(f"a{i}" for i in range(20))  # 20 pieces: runs of at most 4
-    assert ci.candidate_count({"x": long_word}) == 20 + 19 + 18 + 17
+    assert ci.candidate_count({"x": long_word}) == 20 + 19 + 18 + 17  # (69 characters)
+    shorter = ".".join(f"a{i}" for i in range(12))  # 12 pieces, 35 characters
+    assert ci.candidate_count({"x": shorter}) == 12 + 11 + 10 + 9 + 1  # and the whole word
     tokens = " ".join(f"scan_{i}.dcm" for i in range(200))  # filename-like, 2000+ chars
     assert ci.candidate_count({"x": tokens}) == 200 * 4  # scan_i, scan_i.dcm, i, i.dcm
 
@@ -199,3 +204,16 @@ def test_kept_details_holding_an_id_say_where_to_edit_them(scans):
     said = str(caught.value)
     assert "card details kept in the project" in said and "Card details… dialog" in said
     assert "ssl-studio card-details" in said and "--set FILE" in said and "Q17" not in said
+
+
+def test_details_given_to_an_export_are_kept_with_their_check(scans, tmp_path):
+    """An export given details keeps them with the marker of their check, so the next
+    export does not derive their keys again (it dropped the marker)."""
+    from ssl_studio.core.export.card_details import checked_marker
+
+    project, run = scans
+    details = CardDetails(caveats="Cohort 2019-2021, n=8")
+    export(project, run, tmp_path / "model", formats=("safetensors",), details=details)
+    with Store.open(project) as store:
+        assert store.card_details_checked() == checked_marker(details, store.patient_keys())
+    remember_card_details(project, CardDetails())
