@@ -67,12 +67,12 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
 
 
 def _steps(store: Store, run: dict[str, Any], recorded: int | None) -> int | None:
-    """The steps a run trained: its summary's, else (a run cut off or failed, which wrote
-    no summary) its newest checkpoint's; None when it has neither."""
-    if recorded is not None:
-        return recorded
+    """The steps a run trained: its summary's or its newest checkpoint's, whichever is
+    further (a run cut off or failed wrote no summary; a resumed one still running, or
+    cut off, keeps the summary of its session before); None when it has neither."""
     steps = [c["step"] for c in store.checkpoints(run["id"])]
-    return max(steps) if steps else None
+    known = [s for s in (recorded, max(steps, default=None)) if s is not None]
+    return max(known) if known else None
 
 
 def project_info(root: Path) -> dict[str, Any]:

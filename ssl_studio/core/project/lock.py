@@ -14,10 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from ssl_studio.core.errors import ProjectError, ProjectLockedError, ProjectReadOnlyError
+from ssl_studio.core.errors import ProjectLockedError, ProjectReadOnlyError
 
 
-class LocksUnsupportedError(ProjectError):
+class LocksUnsupportedError(ProjectReadOnlyError):
     """The project's file system cannot lock files, so no process may write it."""
 
 

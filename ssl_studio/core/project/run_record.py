@@ -39,8 +39,10 @@ def _sessions(
             "processes": run.get("world_size"),
         }
     ]
-    summary = run.get("summary") or {}
-    last = summary.get("steps", checkpoints[-1]["step"] if checkpoints else None)
+    summary = run.get("summary") or {}  # (a resumed run's may be its session before's)
+    known = [s for s in (summary.get("steps"), max((c["step"] for c in checkpoints),
+                                                   default=None)) if s is not None]  # fmt: skip
+    last = max(known) if known else None
     ends = [s["from_step"] for s in sessions[1:]] + [last]
     for session, end in zip(sessions, ends, strict=True):
         session["to_step"] = end

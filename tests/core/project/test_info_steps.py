@@ -22,3 +22,29 @@ def test_a_run_without_a_summary_has_its_newest_checkpoints_steps(tmp_path):
         store.finish_run(early, "interrupted")  # before its first checkpoint
     steps = {r["id"]: r["steps"] for r in project_info(project)["runs"]}
     assert steps == {failed: 40, early: None}  # (it said None for both)
+
+
+def test_a_resumed_run_cut_off_has_its_newest_checkpoints_steps_not_its_old_summary(tmp_path):
+    """A run stopped at 100 (summary: 100 steps), resumed and cut off at 250: 250, and its
+    last session ends there; a resume retried before any step is one session, not two."""
+    from ssl_studio.core.project.run_record import run_record
+
+    project = tmp_path / "p"
+    main(["new", str(project)])
+    with Store.open(project, write=True) as store:
+        dataset = store.conn.execute(
+            "INSERT INTO datasets(name, modality, created) VALUES ('d', 'image', 'now')"
+        ).lastrowid
+        run = store.create_run(dataset, "pretrain", {})
+        store.add_checkpoint(run, 100, 0, "stop", f"runs/{run}/checkpoints/a.pt")
+        store.finish_run(run, "stopped", {"steps": 100})
+        store.resume_run(run, "CPU", 1, step=100)
+        store.finish_run(run, "interrupted")  # ended before its first step
+        store.resume_run(run, "CPU", 2, step=100)  # tried again
+        store.add_checkpoint(run, 250, 1, "periodic", f"runs/{run}/checkpoints/b.pt")
+        store.finish_run(run, "interrupted")
+    [row] = [r for r in project_info(project)["runs"] if r["id"] == run]
+    assert row["steps"] == 250
+    sessions = run_record(project, run)["sessions"]
+    assert [(s["from_step"], s["to_step"]) for s in sessions] == [(0, 100), (100, 250)]
+    assert sessions[1]["processes"] == 2  # (the retried resume's, not the first try's)

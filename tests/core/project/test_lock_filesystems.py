@@ -40,3 +40,15 @@ def test_a_lock_held_elsewhere_is_still_busy(tmp_path, monkeypatch, code):
     with pytest.raises(ProjectLockedError, match="another SSL Studio process"):
         WriteLock(tmp_path / ".write.lock").acquire()
     assert writer_present(tmp_path / ".write.lock") is True
+
+
+def test_a_project_on_such_a_file_system_opens_read_only(tmp_path, monkeypatch):
+    """The window opens a project it cannot write read-only (ProjectReadOnlyError), with
+    the reason; one it cannot lock is one of those (it raised out of opening it)."""
+    from ssl_studio.core.errors import ProjectReadOnlyError
+    from ssl_studio.core.jobs import create_project, recover_interrupted
+
+    project = create_project(tmp_path / "p")
+    monkeypatch.setattr(lock.fcntl, "flock", _flock_fails(errno.ENOLCK))
+    with pytest.raises(ProjectReadOnlyError, match="does not support file locks"):
+        recover_interrupted(project)

@@ -67,6 +67,8 @@ class RunRecords(StoreBase):
             if not sessions and row is not None:
                 sessions.append(_session(0, row["started"], row["device"], row["world_size"]))
             started = now()
+            if sessions and sessions[-1]["from_step"] == step:  # it ended before a step
+                sessions.pop()  # (a retried resume, a requeue loop: one session each)
             config["sessions"] = [*sessions, _session(step, started, device, world_size)]
             self.conn.execute(
                 "UPDATE runs SET status = 'running', started = ?, finished = NULL, error = NULL, "
