@@ -109,6 +109,7 @@ def test_a_refused_config_is_said_once_not_by_every_process(project):
     assert output.count("No dataset 'nope'") == 1, output[-3000:]
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="Linux: SIGUSR1 and /proc")
 def test_sigusr1_forwarded_by_torchrun_stops_every_rank_with_a_checkpoint(project):
     """SLURM's --signal=USR1@SECONDS, forwarded by torchrun --signals_to_handle: the
     ranks' default action for SIGUSR1 ended them at once, the run left "running"."""
