@@ -13,7 +13,7 @@ from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint
 from ssl_studio.core.engine.device import pick_device
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.evaluation.auc_floor import with_auc_floor
-from ssl_studio.core.evaluation.metrics import classification_report
+from ssl_studio.core.evaluation.metrics import SCALARS, classification_report
 from ssl_studio.core.evaluation.patient_groups import add_caveat
 from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
@@ -222,11 +222,10 @@ def _with_unchecked(report: dict[str, Any], since: dict[str, Any], run_id: int) 
 def with_paired(report: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     """The stored paired comparison with the baseline (versus_baseline) joins a report
     of the run's own test split only while that report is the stored one: the same
-    items, labels and resamples (the baseline's predictions are not recomputed). What
-    is said beside the figures (``data_unchecked``: stored at fine-tuning, added to the
-    recomputed report only after this) takes no part in that comparison, nor do the
-    ROC AUC's interval bounds and the wording of interval_method beyond its resamples
-    (a report stored before the AUC's floor, bootstrap.auc_interval, has other ones)."""
+    items, labels and resamples (the baseline's predictions are not recomputed), told by
+    what pins them down (see _scoring), not by every figure: intervals, per-class rows
+    and notes are made by rules that later versions refine (the AUC's floor, a class-0
+    AUC mirrored from class 1's), which must not drop the pairing of an older run."""
     path = run_dir / "evaluation.json"
     stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     paired = stored.pop("versus_baseline", None)
@@ -235,15 +234,25 @@ def with_paired(report: dict[str, Any], run_dir: Path) -> dict[str, Any]:
 
 
 def _scoring(report: dict[str, Any]) -> dict[str, Any]:
-    """What says a report scored the same items, labels and resamples (see with_paired)."""
-    out = {k: v for k, v in report.items() if k not in ("versus_baseline", "data_unchecked")}
-    out["interval_method"] = str(out.get("interval_method", "")).split(";")[0]
-    out["roc_auc"] = (out.get("roc_auc") or {}).get("value")
-    out["per_class"] = [
-        {**row, "roc_auc": (row.get("roc_auc") or {}).get("value")}
-        for row in out.get("per_class") or []
-    ]
-    return out
+    """What says a report scored the same items, labels, predictions and resamples (see
+    with_paired): the counts, classes, threshold and confusion matrix, the point value of
+    each scalar metric (to 9 decimals: a float32 sum may differ in its last bits) and the
+    resampling (its unit, count and seed, the first clause of interval_method)."""
+    values = {
+        name: _rounded(entry.get("value"))
+        for name in SCALARS
+        if isinstance(entry := report.get(name), dict)
+    }
+    kept = ("n", "classes", "threshold", "confusion", "resampled")
+    return {
+        **{k: report.get(k) for k in kept},
+        "values": values,
+        "resamples": str(report.get("interval_method", "")).split(";")[0],
+    }
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 9) if isinstance(value, float) else value
 
 
 def _dataset_name(store: Store, dataset_id: int) -> str:
