@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torchrun_projects import free_port, noise_project
 
 from ssl_studio.cli import main
 from ssl_studio.core.engine.checkpoint import load_checkpoint
@@ -26,15 +26,7 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cli-pretrain")
-    folder = root / "images"
-    folder.mkdir()
-    rng = np.random.default_rng(1)
-    for i in range(32):
-        Image.fromarray(rng.integers(0, 255, (24, 24), dtype=np.uint8)).save(folder / f"{i}.png")
-    main(["new", str(root / "p")])
-    main(["import", str(root / "p"), str(folder), "--cache-size", "32", "--workers", "1"])
-    return root / "p"
+    return noise_project(tmp_path_factory.mktemp("cli-pretrain"))
 
 
 def pretrain_args(project: Path, *extra: str) -> list[str]:
@@ -59,13 +51,6 @@ def pretrain_args(project: Path, *extra: str) -> list[str]:
 
 def events_of(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
-
-
-def free_port() -> str:
-    """A TCP port no one listens on now (a fixed one may be taken on a shared machine)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return str(probe.getsockname()[1])
 
 
 def torchrun(*args: str) -> subprocess.CompletedProcess:

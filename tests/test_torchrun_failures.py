@@ -7,16 +7,13 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
+from torchrun_projects import free_port, noise_project
 
-from ssl_studio.cli import main
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.finetune.setup import source_of
 from ssl_studio.core.project.store import Store
@@ -26,21 +23,7 @@ HERE = Path(__file__).parent
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    root = tmp_path_factory.mktemp("torchrun-failures")
-    folder = root / "images"
-    folder.mkdir()
-    rng = np.random.default_rng(1)
-    for i in range(32):
-        Image.fromarray(rng.integers(0, 255, (24, 24), dtype=np.uint8)).save(folder / f"{i}.png")
-    main(["new", str(root / "p")])
-    main(["import", str(root / "p"), str(folder), "--cache-size", "32", "--workers", "1"])
-    return root / "p"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return noise_project(tmp_path_factory.mktemp("torchrun-failures"))
 
 
 def torchrun_job(*args: str, seconds: float = 120) -> tuple[int, str]:
@@ -50,7 +33,7 @@ def torchrun_job(*args: str, seconds: float = 120) -> tuple[int, str]:
     ``seconds`` (a rank waiting for ever in a collective)."""
     launcher = subprocess.Popen(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-         "--master_port", str(free_port()), *args],
+         "--master_port", free_port(), *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(HERE.parent)},
     )  # fmt: skip
@@ -115,7 +98,7 @@ def test_sigusr1_forwarded_by_torchrun_stops_every_rank_with_a_checkpoint(projec
     ranks' default action for SIGUSR1 ended them at once, the run left "running"."""
     launcher = subprocess.Popen(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-         "--signals_to_handle", "SIGTERM,SIGUSR1", "--master_port", str(free_port()),
+         "--signals_to_handle", "SIGTERM,SIGUSR1", "--master_port", free_port(),
          "-m", "ssl_studio", "pretrain", str(project), "--dataset", "images", "--task",
          "simclr", "--image-size", "32", "--batch-size", "8", "--device", "cpu",
          "--steps", "100000", "--events", "jsonl", "--set", "train.log_every_seconds=0"],
