@@ -115,6 +115,42 @@ def test_a_curve_read_for_an_earlier_selection_is_not_drawn(
     assert _selected_ids(window) == [second]
 
 
+def test_reads_asked_again_before_they_start_are_skipped(
+    qtbot, make_window, project, held_reads, monkeypatch
+):
+    """Going down the list run after run while the disk is slow: a read that has not
+    started when another selection comes is not made (each was, one after the other)."""
+    from PySide6.QtCore import QThreadPool
+
+    pool = QThreadPool.globalInstance()
+    threads = pool.maxThreadCount()
+    pool.setMaxThreadCount(1)  # (the reads queue behind the held one)
+    read: list[int] = []
+    held = Store.metric_arrays
+    monkeypatch.setattr(
+        Store,
+        "metric_arrays",
+        lambda self, run_id, names: read.append(run_id) or held(self, run_id, names),
+    )
+    try:
+        first, *middle, last = add_runs(project, 5, points=50)
+        window = make_window(project)
+        window.show_step(3)
+        held_reads[first] = threading.Event()
+        window.runs.select_run(first)
+        qtbot.waitUntil(lambda: first in read, timeout=WAIT_MS)  # (held, on the one thread)
+        for run in [*middle, last]:
+            window.runs.table.clearSelection()
+            window.runs.select_run(run)
+        held_reads[first].set()
+        qtbot.waitUntil(lambda: f"run {last}" in window.runs.plot.curves, timeout=WAIT_MS)
+        _settled(qtbot, window)
+        assert read == [first, last]  # (each run was read in turn)
+        assert list(window.runs.plot.curves) == [f"run {last}"]
+    finally:
+        pool.setMaxThreadCount(threads)
+
+
 def test_a_curve_read_for_the_project_closed_meanwhile_is_dropped(
     qtbot, make_window, project, tmp_path, held_reads
 ):

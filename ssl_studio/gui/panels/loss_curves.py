@@ -68,6 +68,9 @@ class _Relay(QObject):
         super().__init__()
         self.readers: dict[int, LossCurveReader] = {}
         self.numbered = 0  # readers made so far (their keys: ids could be reused)
+        # each reader's newest request: a worker whose read is older skips it (holding the
+        # Down key through 30 runs read all 30, each waiting for the one before)
+        self.newest: dict[int, int] = {}
         self.delivered.connect(self._delivered)
 
     def _delivered(self, number: int, read: CurvesRead) -> None:
@@ -98,22 +101,31 @@ class LossCurveReader(QObject):
         super().__init__(parent)
         self.request = 0  # the newest read started (or the number that made all stale)
         self.in_flight = 0  # reads started and not arrived yet
-        readers = relay().readers
+        readers, newest = relay().readers, relay().newest
         relay().numbered += 1
         self.number = number = relay().numbered
         readers[number] = self
-        self.destroyed.connect(lambda: readers.pop(number, None))
+        self.destroyed.connect(lambda: (readers.pop(number, None), newest.pop(number, None)))
 
     def read(self, project: Path, keys: dict[int, Any]) -> int:
         """Read the loss curves of the runs ``keys`` names (run id -> what the run was
         when asked: handed back with the curves)."""
         self.request += 1
-        request, number, send = self.request, self.number, relay().delivered.emit
+        request, number, send, newest = (
+            self.request,
+            self.number,
+            relay().delivered.emit,
+            relay().newest,
+        )
+        newest[number] = request
         self.in_flight += 1
         collector().hold()  # (let go by the relay, after the worker's last Python)
 
         def work() -> None:
-            read = read_loss_curves(project, keys, request)
+            if newest.get(number) != request:  # asked again since: not read (dropped)
+                read = CurvesRead(request, project, keys)
+            else:
+                read = read_loss_curves(project, keys, request)
             try:
                 send(number, read)  # (the worker's last Python)
             except RuntimeError:  # the program is ending: nobody to tell
@@ -125,6 +137,7 @@ class LossCurveReader(QObject):
     def forget(self) -> None:
         """Whatever is being read is no longer wanted (its answer is dropped)."""
         self.request += 1
+        relay().newest[self.number] = self.request
 
     def current(self, read: CurvesRead) -> bool:
         return read.request == self.request
