@@ -1,6 +1,7 @@
 """The floor under every ROC AUC interval (bootstrap.auc_interval): how many independent
-tests an AUC counts (the smaller side's items, scaled to patients), for a report being
-made and for a report stored by an older version, so that a model card of an older run
+tests an AUC counts: for a report being made, the patients of the smaller side, counted;
+for a report stored by an older version, which keeps no patients per class, its items
+scaled by the overall patients per item, so that a model card of an older run
 shows the interval ``ssl-studio evaluate`` shows now."""
 
 from __future__ import annotations
@@ -15,18 +16,24 @@ from ssl_studio.core.evaluation.bootstrap import scaled_size, wilson
 _FEW_PATIENTS = re.compile(r"Only (\d+) patient\(s\) among")
 
 
-def auc_size(counts: np.ndarray, patients: int) -> int:
-    """The tests of an overall ROC AUC (two classes, or the macro one-vs-rest mean) of
-    items whose classes number ``counts`` [K]: the smallest class present (0 with fewer
-    than two classes: no AUC), scaled to ``patients``."""
+def smallest_class(counts: np.ndarray) -> int:
+    """The tests of an overall ROC AUC (two classes, or the macro one-vs-rest mean) whose
+    classes hold ``counts`` [K] patients (or items): the smallest class present (0 with
+    fewer than two classes: no AUC)."""
     present = counts[counts > 0]
-    smallest = int(present.min()) if len(present) > 1 else 0
-    return scaled_size(smallest, int(counts.sum()), patients)
+    return int(present.min()) if len(present) > 1 else 0
+
+
+def auc_size(counts: np.ndarray, patients: int) -> int:
+    """``smallest_class`` of items whose classes number ``counts`` [K], scaled to
+    ``patients`` (a stored report: no patients per class)."""
+    return scaled_size(smallest_class(counts), int(counts.sum()), patients)
 
 
 def class_auc_size(counts: np.ndarray, c: int, patients: int) -> int:
-    """The tests of class ``c``'s one-vs-rest AUC: the smaller of its items and the
-    others', scaled to ``patients``."""
+    """The tests of class ``c``'s one-vs-rest AUC in a stored report: the smaller of its
+    items and the others', scaled to ``patients`` (a report being made counts the
+    patients of each side: per_class.per_class_report)."""
     n = int(counts.sum())
     return scaled_size(min(int(counts[c]), n - int(counts[c])), n, patients)
 

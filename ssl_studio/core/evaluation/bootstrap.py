@@ -70,7 +70,7 @@ def auc_interval(
     """The interval of a ROC AUC (two classes, macro one-vs-rest, or one class's): the
     union of its bootstrap percentile interval (``interval``) and the Wilson interval
     of the AUC's value as a proportion of ``size`` tests, ``size`` being the smaller
-    class's items (scaled to patients, ``scaled_size``). The variance of the
+    class's patients (``class_patients``; one patient per item without groups). The variance of the
     Mann-Whitney AUC of m and n items is at most A(1 - A) / min(m, n) (Birnbaum and
     Klose 1957; also used by Cortes and Mohri 2004), the variance of a proportion of
     min(m, n) tests, so that Wilson interval is a floor no AUC interval goes below: a
@@ -98,7 +98,33 @@ def wilson(value: float, n: int, z: float = 1.959964) -> tuple[float, float]:
     return max(0.0, float(centre - half)), min(1.0, float(centre + half))
 
 
+def patient_ids(n: int, groups: np.ndarray | None) -> np.ndarray:
+    """[n] the patient (group) of each of ``n`` items numbered from 0; without ``groups``
+    every item is its own patient."""
+    if groups is None:
+        return np.arange(n)
+    return np.unique(np.asarray(groups), return_inverse=True)[1].reshape(-1)
+
+
+def distinct(units: np.ndarray, chosen: np.ndarray) -> int:
+    """How many patients (``patient_ids``) the ``chosen`` [N] items come from: the
+    independent tests a proportion of those items counts, for its Wilson interval."""
+    return len(np.unique(units[chosen]))
+
+
+def class_patients(y: np.ndarray, k: int, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """([K] the patients among each class's items, [K] the patients among the items of
+    the other classes), counted (``distinct``), not scaled by the overall patients per
+    item: 50 positive images of 2 patients beside 50 negative ones of 48 patients are 2
+    positive patients, not 25."""
+    own = np.array([distinct(units, y == c) for c in range(k)], np.int64)
+    rest = np.array([distinct(units, y != c) for c in range(k)], np.int64)
+    return own, rest
+
+
 def scaled_size(count: int, n: int, patients: int) -> int:
     """How many independent tests ``count`` of ``n`` items are when the items belong to
-    ``patients`` patients (at least 1; 0 stays 0: not a proportion)."""
+    ``patients`` patients (at least 1; 0 stays 0: not a proportion). An approximation by
+    the overall patients per item, only for stored reports, which keep no patients per
+    class (auc_floor.with_auc_floor); a report being made counts them (``distinct``)."""
     return max(1, round(count * patients / n)) if count else 0

@@ -25,15 +25,16 @@ from sklearn.metrics import (
 )
 
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.evaluation.auc_floor import auc_size
+from ssl_studio.core.evaluation.auc_floor import smallest_class
 from ssl_studio.core.evaluation.bootstrap import (
     MIN_BOOT_PATIENTS,
     auc_interval,
     bootstrap_weights,
+    class_patients,
     interval,
     names_patients,
+    patient_ids,
     resampling_units,
-    scaled_size,
 )
 from ssl_studio.core.evaluation.per_class import per_class_report
 from ssl_studio.core.evaluation.reliability import reliability_table
@@ -199,7 +200,12 @@ class Bootstrapped:
     y [N] classes, proba [N, K] probabilities; samples: ``resampled_metrics`` of the
     ``n_boot`` resamples drawn with ``seed`` ({} when ``n_boot`` is 0); patients: how
     many patients (groups) the items come from, by_patient: whether whole groups are
-    resampled, named_patients: whether the groups name patients (not only exact copies).
+    resampled, named_patients: whether the groups name patients (not only exact copies);
+    class_patients [K]: the patients among each class's items, rest_patients [K]: among
+    the items of the other classes, units [N]: the patient of each item
+    (bootstrap.patient_ids), counted exactly for the Wilson sizes (``_proportion_size``,
+    the AUC floors, per_class.py, reliability.py): classes may have very different
+    patients per item. Without groups (or one item per patient) these are item counts.
     """
 
     y: np.ndarray
@@ -211,6 +217,9 @@ class Bootstrapped:
     by_patient: bool
     point: dict[str, float | None]
     samples: dict[str, np.ndarray] = field(repr=False)
+    class_patients: np.ndarray
+    rest_patients: np.ndarray
+    units: np.ndarray = field(repr=False)
     named_patients: bool = True
 
     @property
@@ -240,6 +249,8 @@ def bootstrapped(
         raise ConfigError("There are no examples to evaluate.")
     patients, by_patient = resampling_units(len(y), groups)
     weights = bootstrap_weights(len(y), n_boot, seed, groups if by_patient else None)
+    units = patient_ids(len(y), groups)
+    own, rest = class_patients(y, proba.shape[1], units)
     return Bootstrapped(
         y=y,
         proba=proba,
@@ -250,6 +261,9 @@ def bootstrapped(
         by_patient=by_patient,
         point=point_metrics(y, proba, threshold),
         samples=resampled_metrics(y, proba, weights, threshold) if n_boot else {},
+        class_patients=own,
+        rest_patients=rest,
+        units=units,
         named_patients=names_patients(groups),
     )
 
@@ -281,25 +295,25 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
         )
     for name in SCALARS:
         if name == "roc_auc":  # never narrower than the AUC's variance bound allows
-            size = auc_size(np.bincount(y, minlength=len(classes)), patients)
+            size = smallest_class(scored.class_patients)
             out[name] = auc_interval(point[name], samples.get(name), size)
         else:
-            size = _proportion_size(name, y, len(classes), patients)
+            size = _proportion_size(name, scored.class_patients, patients)
             out[name] = interval(point[name], samples.get(name), size)
     support = np.bincount(y, minlength=len(classes))
     out["absent_classes"] = [c for c, n in zip(classes, support, strict=True) if not n]
     predicted = predict(proba, threshold)
-    out["per_class"] = per_class_report(y, proba, predicted, list(classes), samples, patients)
+    out["per_class"] = per_class_report(y, proba, predicted, list(classes), samples, scored.units)
     if len(classes) == 2:  # at the operating threshold: the precision of each class
         out["ppv"], out["npv"] = out["per_class"][1]["precision"], out["per_class"][0]["precision"]
-        out["reliability"] = reliability_table(y, proba[:, 1], patients=patients)
+        out["reliability"] = reliability_table(y, proba[:, 1], units=scored.units)
     out["interval_method"] = (
         f"percentile bootstrap, {n_boot} resamples of {out['resampled']} (seed {seed}); "
         "where every resample gives the same accuracy, balanced accuracy, (of two "
         "classes) sensitivity or specificity, or a class's own sensitivity or precision, "
         "all right or all wrong, the Wilson score interval of that proportion instead; "
         "every ROC AUC interval (overall and per class) is at least as wide as the "
-        "Wilson interval of the AUC as a proportion of the smaller class's items (the "
+        "Wilson interval of the AUC as a proportion of the smaller class's patients or items (the "
         "variance of an AUC is at most A(1-A)/min(positives, negatives), Birnbaum and "
         "Klose 1957), so a perfect or nearly perfect ranking of few items is not "
         "claimed more certain than they allow; "
@@ -309,19 +323,19 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
     return out
 
 
-def _proportion_size(name: str, y: np.ndarray, k: int, patients: int) -> int:
+def _proportion_size(name: str, class_patients: np.ndarray, patients: int) -> int:
     """How many independent tests a metric counts, for the Wilson interval a figure all
-    resamples agree on gets (bootstrap.interval): every item for accuracy, one class's
-    items for sensitivity or specificity (of two classes), the smallest class for
-    balanced accuracy; scaled down to patients when items share them. 0: no such
-    interval (F1, ECE, macro sensitivity, specificity and F1). The ROC AUC has its own
-    floor (bootstrap.auc_interval, auc_floor.auc_size)."""
-    counts = np.bincount(y, minlength=k)
-    smallest = int(counts[counts > 0].min())
-    size = {"accuracy": len(y), "balanced_accuracy": smallest}
-    if k == 2:
-        size |= {"sensitivity": int(counts[1]), "specificity": int(counts[0])}
-    return scaled_size(size.get(name, 0), len(y), patients)
+    resamples agree on gets (bootstrap.interval), counted in patients (``patients`` in
+    all, ``class_patients`` [K] of each class; items where no patients are given): every
+    patient for accuracy, one class's patients for sensitivity or specificity (of two
+    classes), the smallest class's for balanced accuracy. 0: no such interval (F1, ECE,
+    macro sensitivity, specificity and F1). The ROC AUC has its own floor
+    (bootstrap.auc_interval, auc_floor.smallest_class)."""
+    smallest = int(class_patients[class_patients > 0].min())
+    size = {"accuracy": patients, "balanced_accuracy": smallest}
+    if len(class_patients) == 2:
+        size |= {"sensitivity": int(class_patients[1]), "specificity": int(class_patients[0])}
+    return size.get(name, 0)
 
 
 def resampled_metrics(

@@ -14,8 +14,13 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 
-from ssl_studio.core.evaluation.auc_floor import class_auc_size
-from ssl_studio.core.evaluation.bootstrap import auc_interval, interval, scaled_size
+from ssl_studio.core.evaluation.bootstrap import (
+    auc_interval,
+    class_patients,
+    distinct,
+    interval,
+    patient_ids,
+)
 
 PER_CLASS = ("sensitivity", "precision", "roc_auc")
 
@@ -26,15 +31,18 @@ def per_class_report(
     predicted: np.ndarray,
     classes: list[str],
     samples: dict[str, np.ndarray],
-    patients: int,
+    units: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """One entry per class, in the order of ``classes``: {"class", "support", and per
     name of ``PER_CLASS`` {"value", "low", "high"}}.
 
     y [N] true classes, proba [N, K] probabilities, predicted [N] the classes called at
     the operating threshold; samples: ``resampled_metrics`` of the report's resamples
-    (its "class_*" [B, K] arrays; {} for no intervals); patients: how many patients the
-    N items come from (the size of a proportion for its Wilson interval). A value is None
+    (its "class_*" [B, K] arrays; {} for no intervals); units [N]: the patient of each
+    item (bootstrap.patient_ids; None: one each). The Wilson interval of a proportion
+    (bootstrap.interval) counts the patients of its items: for sensitivity the class's,
+    for precision those of the items called the class, for the AUC's floor the fewer of
+    the class's and the other classes'. A value is None
     where it is undefined: sensitivity without items of the class, precision when no
     item is called it, the AUC without items of it or without items of other classes.
     """
@@ -44,7 +52,8 @@ def per_class_report(
         precision, recall, _, support = precision_recall_fscore_support(
             y, predicted, labels=np.arange(k), zero_division=np.nan
         )
-    called = np.bincount(predicted, minlength=k)
+    units = patient_ids(len(y), None) if units is None else units
+    own, rest = class_patients(y, k, units)
     out = []
     for c, name in enumerate(classes):
         # of two classes, class 0's AUC is the mirror of class 1's (p0 = 1 - p1 ranks the
@@ -54,7 +63,7 @@ def per_class_report(
         positive = y == 1 if k == 2 else y == c
         auc = float(roc_auc_score(positive, score)) if 0 < support[c] < len(y) else None
         point = {"sensitivity": recall[c], "precision": precision[c], "roc_auc": auc}
-        sizes = {"sensitivity": int(support[c]), "precision": int(called[c])}
+        sizes = {"sensitivity": int(own[c]), "precision": distinct(units, predicted == c)}
         entry: dict[str, Any] = {"class": name, "support": int(support[c])}
         for metric in PER_CLASS:
             value = point[metric]
@@ -62,10 +71,9 @@ def per_class_report(
             resampled = samples.get(f"class_{metric}")
             resampled = None if resampled is None else resampled[:, c]
             if metric == "roc_auc":  # the AUC's floor (bootstrap.auc_interval)
-                size = class_auc_size(support, c, patients)
+                size = min(int(own[c]), int(rest[c]))
                 entry[metric] = auc_interval(value, resampled, size)
             else:
-                size = scaled_size(sizes[metric], len(y), patients)
-                entry[metric] = interval(value, resampled, size)
+                entry[metric] = interval(value, resampled, sizes[metric])
         out.append(entry)
     return out

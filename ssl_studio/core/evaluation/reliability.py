@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ssl_studio.core.evaluation.bootstrap import scaled_size, wilson
+from ssl_studio.core.evaluation.bootstrap import distinct, patient_ids, wilson
 
 RELIABILITY_BINS = 5  # few test items: 10 bins (as the ECE's) would leave most nearly empty
 
@@ -20,16 +20,18 @@ def reliability_table(
     y: np.ndarray,
     p_positive: np.ndarray,
     bins: int = RELIABILITY_BINS,
-    patients: int | None = None,
+    units: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """One row per non-empty bin of ``p_positive`` [N] (bins of width 1 / ``bins``, the
     last one closed: 1.0 falls in it): {"low", "high" (the bin's edges), "n",
     "mean_predicted", "observed": {"value", "low", "high"}} where observed is the share of
-    its items with ``y`` [N] == 1 (0/1 labels) and its Wilson interval, of the bin's
-    items scaled to the ``patients`` the N items come from (bootstrap.scaled_size, as
-    every other Wilson interval of a report; None: one patient per item)."""
+    its items with ``y`` [N] == 1 (0/1 labels) and its Wilson interval, of as many tests as
+    the bin's items come from patients (``units`` [N]: the patient of each item,
+    bootstrap.patient_ids; None: one patient per item), as every other Wilson interval
+    of a report counts patients."""
     y = np.asarray(y, np.int64)
     p = np.asarray(p_positive, np.float64)
+    units = patient_ids(len(y), None) if units is None else np.asarray(units)
     which = np.clip((p * bins).astype(np.int64), 0, bins - 1)
     rows = []
     for b in range(bins):
@@ -38,7 +40,7 @@ def reliability_table(
         if not n:
             continue
         share = float((y[chosen] == 1).mean())
-        low, high = wilson(share, scaled_size(n, len(y), patients or len(y)))
+        low, high = wilson(share, distinct(units, chosen))
         rows.append(
             {
                 "low": b / bins,
