@@ -147,6 +147,12 @@ class Pretraining:
         if self.cfg.resume_run is None and not self.cfg.allow_partial_import:
             _refuse_partial_import(dataset, store.last_import(dataset["id"]))
         items = store.items(dataset["id"])
+        if len(items) < MIN_ITEMS:
+            noun = "images" if dataset["modality"] == "image" else "series"
+            raise ConfigError(
+                f"Dataset '{dataset['name']}' has {len(items)} {noun}; pretraining needs at "
+                f"least {MIN_ITEMS} (hundreds or more to learn something useful)."
+            )
         if resumed is not None:
             since = store.imports_since(dataset["id"], resumed.get("created") or "")
             note = refuse_changed_data(resumed, dataset, items, since)
@@ -196,12 +202,6 @@ class Pretraining:
         resume: dict[str, Any] | None,
     ) -> dict[str, Any]:
         cfg, world = self.cfg, self.world
-        noun = "images" if dataset["modality"] == "image" else "series"
-        if len(items) < MIN_ITEMS:
-            raise ConfigError(
-                f"Dataset '{dataset['name']}' has {len(items)} {noun}; pretraining needs at "
-                f"least {MIN_ITEMS} (hundreds or more to learn something useful)."
-            )
         batch = min(cfg.train.batch_size, len(items) // world.size)
         lowered = batch < cfg.train.batch_size and resume is None
         if lowered:
@@ -214,6 +214,7 @@ class Pretraining:
         batches = setup.batches
         self.started(planned_steps(cfg.train, len(batches)))
         if lowered:
+            noun = "images" if dataset["modality"] == "image" else "series"
             text = f"Batch size lowered to {batch}: the dataset has {len(items)} {noun}."
             self.report(Message(JOB, text, level="warning"))
         cached, size = dataset.get("cache_size") or 0, cfg.image_size or 0

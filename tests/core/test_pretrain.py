@@ -628,3 +628,18 @@ def test_resume_is_refused_when_items_changed_or_changed_places():
         refuse_changed_data(run, dataset, changed)
     older = {k: v for k, v in run["fingerprint"].items() if k != "order_sha256"}
     refuse_changed_data({**run, "fingerprint": older}, dataset, swapped)  # (not recorded)
+
+
+def test_too_few_items_are_refused_before_a_run_is_made_by_every_process_alike(tmp_path):
+    """A refusal every process reads from the same project (under torchrun it is said
+    once, by the first process: see tests/test_torchrun_failures.py)."""
+    from ssl_studio.core.jobs import create_project
+
+    project = create_project(tmp_path / "project")
+    shapes(tmp_path / "shapes", n=5)
+    import_data(ImportConfig(project=project, paths=[tmp_path / "shapes"], cache_size=32))
+    with pytest.raises(ConfigError, match="has 5 images; pretraining needs at least 8") as said:
+        pretrain(config(project, steps=2))
+    assert getattr(said.value, "every_process", False)
+    with Store.open(project) as store:
+        assert store.runs() == []
