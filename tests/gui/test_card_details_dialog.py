@@ -149,3 +149,23 @@ def test_a_known_patient_id_is_refused_before_any_press_ok_again(qtbot, tmp_path
     assert "Not saved." in said and "patient ID" in said and "Press OK again" not in said
     assert "12345678" not in said and dialog.saved is None
     assert remembered_card_details(project) == CardDetails()
+
+
+def test_the_field_a_message_names_gets_the_focus_and_is_announced(qtbot, project, monkeypatch):
+    """Warned or refused, the field the message names is focused and scrolled to, and a
+    screen reader hears the message (two Enters would save the warned text unheard)."""
+    from PySide6.QtGui import QAccessible
+
+    heard = []
+    monkeypatch.setattr(QAccessible, "updateAccessibility", lambda event: heard.append(event))
+    dialog = CardDetailsDialog(project, CardDetails())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    last = list(dialog.fields)[-1]
+    dialog.fields[last].setFocus()
+    dialog.fields["caveats"].setPlainText("Born 15.03.1970")
+    dialog.accept()
+    qtbot.waitUntil(lambda: dialog.fields["caveats"].hasFocus(), timeout=2000)
+    [said] = [e.message() for e in heard if hasattr(e, "message")]
+    assert said.startswith("Not saved yet. Known caveats holds a full date")
+    assert "15.03.1970" not in said

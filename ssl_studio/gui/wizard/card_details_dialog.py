@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -87,10 +88,23 @@ class CardDetailsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
-        layout.addWidget(scrolling(form_page, "Card details"), 1)
+        self.area = scrolling(form_page, "Card details")
+        layout.addWidget(self.area, 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         fit_to_screen(self, 660, 800)
+
+    def _tell(self, colour: str, head: str, text: str) -> None:
+        """Say ``head`` and ``text`` below the fields, move the focus to the first field
+        the text names (scrolled into view) and announce it to a screen reader (two
+        Enters would otherwise save what it warned about unheard)."""
+        self.error.setText(f"<b style='color:{colour}'>{head}</b> {html.escape(text)}")
+        named = [key for key, f in FIELDS.items() if f.title in text]
+        if named:
+            widget = self.fields[min(named, key=lambda k: text.index(FIELDS[k].title))]
+            widget.setFocus()
+            self.area.ensureWidgetVisible(widget)
+        QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self.error, f"{head} {text}"))
 
     def _editor(self, lines: bool, limit: int, text: str) -> QLineEdit | QPlainTextEdit:
         """A line edit, or a few lines' plain-text edit where Tab moves on (not a tab)."""
@@ -125,17 +139,16 @@ class CardDetailsDialog(QDialog):
                 with _busy():  # a patient ID is refused before any "press OK again"
                     check_card_details(self.project, details)
                 self.warned = details
-                said = html.escape(" ".join(warnings))
-                self.error.setText(
-                    f"<b style='color:{red}'>Not saved yet.</b> {said} Press OK again to "
-                    "save the fields as they are."
+                self._tell(
+                    red,
+                    "Not saved yet.",
+                    f"{' '.join(warnings)} Press OK again to save the fields as they are.",
                 )
                 return
             with _busy():
                 remember_card_details(self.project, details)
         except SSLStudioError as exc:
-            said = html.escape(str(exc))
-            self.error.setText(f"<b style='color:{red}'>Not saved.</b> {said}")
+            self._tell(red, "Not saved.", str(exc))
             return
         self.saved = details
         super().accept()
