@@ -106,6 +106,8 @@ def verdict(
     nothing). For a metric where lower is better (ECE) the directions are turned round.
     """
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    if paired and paired.get("not_estimable"):  # (no interval to read a verdict from)
+        return f"These test items cannot tell the two apart ({paired['not_estimable']})"
     if paired and paired.get("value") is not None and paired.get("low") is not None:
         gain = sign * paired["value"]
         low, high = sorted((sign * paired["low"], sign * paired["high"]))

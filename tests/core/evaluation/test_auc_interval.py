@@ -12,7 +12,7 @@ import torch
 
 from ssl_studio.core.evaluation.auc_floor import with_auc_floor
 from ssl_studio.core.evaluation.bootstrap import wilson
-from ssl_studio.core.evaluation.comparison import difference_text, paired_difference_of
+from ssl_studio.core.evaluation.comparison import difference_text, paired_difference_of, verdict
 from ssl_studio.core.evaluation.metrics import bootstrapped, classification_report
 from ssl_studio.core.evaluation.report_text import mean_std_text
 
@@ -82,6 +82,9 @@ def test_two_perfect_models_differ_by_a_figure_that_is_not_estimable():
     assert paired["roc_auc"]["not_estimable"] == "both rank every test pair correctly"
     assert difference_text(paired["roc_auc"]) == said
     assert difference_text(paired["accuracy"]).startswith("not estimable (both score 1.000")
+    assert verdict({"value": 1.0}, {"value": 1.0}, paired["roc_auc"]) == (
+        "These test items cannot tell the two apart (both rank every test pair correctly)"
+    )  # (it read "within the uncertainty (the interval of the difference includes 0)")
 
 
 def test_a_stored_report_gets_the_floor_its_confusion_counts_give():
