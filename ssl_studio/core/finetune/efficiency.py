@@ -262,8 +262,9 @@ def recorded_curves(
     store: Store, run: dict[str, Any], state: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """The curves of the project for fine-tuning run ``run``'s pretraining run, dataset,
-    label set and label version (``state``: its saved model's; a curve that did not
-    record its label version is listed, and its note says so), oldest first: {"run_id",
+    label set and label version (``state``: its saved model's; where the curve or the
+    model did not record its label version, the curve is listed and its note says so),
+    oldest first: {"run_id",
     "status", "measure", "seeds", "test_items", "note"?, "points": [{"labels_per_class",
     "protocol", "pretrained": {"mean", "std"}, "scratch": {"mean", "std"}}]}. A curve
     file this version cannot read (a key missing) is {"run_id", "status": "unreadable",
@@ -286,7 +287,9 @@ def recorded_curves(
         if not isinstance(result, dict) or not result.get("curve"):
             continue
         version = result.get("label_version", _UNRECORDED)
-        if version is not _UNRECORDED and version != state.get("label_version"):
+        model_version = state.get("label_version", _UNRECORDED)
+        unknown = version is _UNRECORDED or model_version is _UNRECORDED
+        if not unknown and version != model_version:
             continue  # measured on other labels (the label set was edited since)
         try:
             listed = _listed(other, result)
@@ -294,7 +297,7 @@ def recorded_curves(
             said = f"its {CURVE_FILE} lacks what this version of SSL Studio reads: left out."
             found.append({"run_id": other["id"], "status": "unreadable", "note": said})
             continue
-        if version is _UNRECORDED:
+        if unknown:  # (either side from before versions were recorded: said, not hidden)
             said = "Label version not recorded (measured before SSL Studio recorded it)."
             listed["note"] = " ".join(filter(None, (listed.get("note"), said)))
         found.append(listed)

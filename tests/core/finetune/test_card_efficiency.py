@@ -79,6 +79,10 @@ def test_a_curve_of_other_labels_or_an_unreadable_file_does_not_reach_the_card(
         assert listed({**saved, "label_version": state["label_version"] + 1}) == []
         [older] = listed({k: v for k, v in saved.items() if k != "label_version"})
         assert "Label version not recorded" in older["note"]
+        older_model = {k: v for k, v in state.items() if k != "label_version"}
+        path.write_text(json.dumps(saved))  # a model saved before versions were recorded
+        [curve] = [c for c in recorded_curves(store, run, older_model) if c["run_id"] == curve_run]
+        assert "Label version not recorded" in curve["note"]  # (it hid every new curve)
         broken = {**saved, "curve": [{k: v for k, v in saved["curve"][0].items()
                                       if k != "protocol"}]}  # fmt: skip
         [unreadable] = listed(broken)
