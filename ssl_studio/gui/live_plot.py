@@ -45,8 +45,8 @@ def smoothing_weight(n: int) -> float:
     return 1.0 - 2.0 / (span + 1)
 
 
-def moving_average(y: np.ndarray, keep: float, carry: float = 0.0) -> np.ndarray:
-    """``a[i] = keep a[i-1] + (1 - keep) y[i]`` over ``y: [N]`` from ``a[-1] = carry``, not
+def moving_average(y: np.ndarray, keep: float) -> np.ndarray:
+    """``a[i] = keep a[i-1] + (1 - keep) y[i]`` over ``y: [N]`` from ``a[-1] = 0``, not
     bias-corrected. In numpy, a block of points at a time (no Python loop per point;
     scipy's filter takes seconds to import): within a block, ``a[s+k] = keep^(k+1) a[s-1]
     + (1-keep) keep^k sum_j<=k keep^-j y[s+j]``, blocks short enough that ``keep^-k``
@@ -54,7 +54,7 @@ def moving_average(y: np.ndarray, keep: float, carry: float = 0.0) -> np.ndarray
     y = np.asarray(y, dtype=float)
     block = max(1, int(np.log(1e-6) / np.log(keep))) if keep > 0 else 1
     powers = keep ** np.arange(min(block, len(y)) + 1)
-    average = np.empty(len(y))
+    average, carry = np.empty(len(y)), 0.0
     for start in range(0, len(y), block):
         part = y[start : start + block]
         k = len(part)
@@ -155,8 +155,6 @@ class LivePlot(pg.PlotWidget):
         self.buffers: dict[str, _Buffer] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.smooth_curves: dict[str, pg.PlotDataItem] = {}  # (with ``smooth``)
-        # name -> (weight, its moving average of the first points): a live curve's new
-        # points extend it (its weight is fixed from 25 000 points on)
         self._dirty: set[str] = set()
         # one shot, started by new data: at most one redraw per REDRAW_MS, none when idle
         self.timer = QTimer(self)

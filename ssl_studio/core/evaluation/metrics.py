@@ -274,15 +274,13 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
     n_boot, seed, patients, samples = scored.n_boot, scored.seed, scored.patients, scored.samples
     if proba.shape[1] != len(classes):
         raise ConfigError("Metrics need one probability per class for every example.")
-    point = scored.point
+    point, predicted = scored.point, predict(proba, threshold)
     out: dict[str, Any] = {
         "n": int(len(y)),
         "classes": list(classes),
         "threshold": threshold,
         "resampled": scored.unit,
-        "confusion": confusion_matrix(
-            y, predict(proba, threshold), labels=np.arange(len(classes))
-        ).tolist(),
+        "confusion": confusion_matrix(y, predicted, labels=np.arange(len(classes))).tolist(),
     }
     if len(classes) == 2 and len(np.unique(y)) == 2:
         fpr, tpr, _ = roc_curve(y, proba[:, 1])
@@ -302,8 +300,10 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
             out[name] = interval(point[name], samples.get(name), size)
     support = np.bincount(y, minlength=len(classes))
     out["absent_classes"] = [c for c, n in zip(classes, support, strict=True) if not n]
-    predicted = predict(proba, threshold)
-    out["per_class"] = per_class_report(y, proba, predicted, list(classes), samples, scored.units)
+    out["per_class"] = per_class_report(
+        y, proba, predicted, list(classes), samples,
+        scored.units, scored.class_patients, scored.rest_patients,
+    )  # fmt: skip
     if len(classes) == 2:  # at the operating threshold: the precision of each class
         out["ppv"], out["npv"] = out["per_class"][1]["precision"], out["per_class"][0]["precision"]
         out["reliability"] = reliability_table(y, proba[:, 1], units=scored.units)

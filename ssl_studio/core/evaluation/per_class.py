@@ -16,10 +16,8 @@ from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 
 from ssl_studio.core.evaluation.bootstrap import (
     auc_interval,
-    class_patients,
     distinct,
     interval,
-    patient_ids,
 )
 
 PER_CLASS = ("sensitivity", "precision", "roc_auc")
@@ -31,7 +29,9 @@ def per_class_report(
     predicted: np.ndarray,
     classes: list[str],
     samples: dict[str, np.ndarray],
-    units: np.ndarray | None = None,
+    units: np.ndarray,
+    own: np.ndarray,
+    rest: np.ndarray,
 ) -> list[dict[str, Any]]:
     """One entry per class, in the order of ``classes``: {"class", "support", and per
     name of ``PER_CLASS`` {"value", "low", "high"}}.
@@ -39,7 +39,9 @@ def per_class_report(
     y [N] true classes, proba [N, K] probabilities, predicted [N] the classes called at
     the operating threshold; samples: ``resampled_metrics`` of the report's resamples
     (its "class_*" [B, K] arrays; {} for no intervals); units [N]: the patient of each
-    item (bootstrap.patient_ids; None: one each). The Wilson interval of a proportion
+    item (bootstrap.patient_ids); own, rest [K]: the patients among each class's items and
+    among the others' (bootstrap.class_patients, as ``bootstrapped`` counted them). The
+    Wilson interval of a proportion
     (bootstrap.interval) counts the patients of its items: for sensitivity the class's,
     for precision those of the items called the class, for the AUC's floor the fewer of
     the class's and the other classes'. A value is None
@@ -52,8 +54,6 @@ def per_class_report(
         precision, recall, _, support = precision_recall_fscore_support(
             y, predicted, labels=np.arange(k), zero_division=np.nan
         )
-    units = patient_ids(len(y), None) if units is None else units
-    own, rest = class_patients(y, k, units)
     out = []
     for c, name in enumerate(classes):
         # of two classes, class 0's AUC is the mirror of class 1's (p0 = 1 - p1 ranks the

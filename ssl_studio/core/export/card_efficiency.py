@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ssl_studio.core.evaluation.report_text import mean_std_text
+
 
 def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
     """The card's section body: a table per curve, a sentence when none was recorded,
@@ -42,15 +44,9 @@ def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
             "| labels per class | protocol | pretrained | from scratch |",
             "|---|---|---|---|",
             *[
-                f"| {p['labels_per_class']} | {p['protocol']} | {_mean_std(p['pretrained'])} "
-                f"| {_mean_std(p['scratch'])} |"
+                f"| {p['labels_per_class']} | {p['protocol']} | {mean_std_text(p['pretrained'])} "
+                f"| {mean_std_text(p['scratch'])} |"
                 for p in c["points"]
             ],
         ]
     return lines
-
-
-def _mean_std(entry: dict[str, Any]) -> str:
-    from ssl_studio.core.evaluation.report_text import mean_std_text
-
-    return mean_std_text(entry)

@@ -246,15 +246,12 @@ def curve_measure(curve: list[dict[str, Any]], classes: list[str] | None) -> tup
 def _line(point: dict[str, Any], protocol: str, classes: list[str]) -> str:
     key, metric = curve_measure([point], classes)
 
-    def fmt(entry: dict[str, Any]) -> str:
-        return mean_std_text(entry[key])
-
     counts = point["per_class"]
     uneven = len(set(counts.values())) > 1
     each = f" ({', '.join(f'{c} {n}' for c, n in counts.items())})" if uneven else ""
     return (
         f"{point['labels_per_class']} labels per class{each}: {protocol} {metric} "
-        f"{fmt(point[protocol])}, scratch {fmt(point['scratch'])}"
+        f"{mean_std_text(point[protocol][key])}, scratch {mean_std_text(point['scratch'][key])}"
     )
 
 

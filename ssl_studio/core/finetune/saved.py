@@ -167,10 +167,8 @@ def evaluate_run(
         report["note"] = " ".join(filter(None, (said, report.get("note"))))
     if own_split and saved.note:  # the test share is not the one asked for
         report["note"] = " ".join(filter(None, (saved.note, report.get("note"))))
-    if own_split and changed(since):  # the data changed since: other figures, told so
-        said = changed_sentence(since, run_id, "these figures are not the stored ones.")
-        report["data_changed"] = {**since, "note": said}
-        report["note"] = " ".join(filter(None, (said, report.get("note"))))
+    if own_split:  # the data changed since: other figures, told so
+        report = _with_changed(report, since, run_id, "these figures are not the stored ones.")
     if by_item:
         add_caveat(report)
     if state["threshold"] is not None:  # chosen at fine-tuning, on its validation items
@@ -195,16 +193,24 @@ def _contents(store: Store, dataset_id: int, ids: set[int]) -> set[str]:
 def _with_changes(report: dict[str, Any], since: dict[str, Any], run_id: int) -> dict[str, Any]:
     """The stored report of a cross-validated run with what changed since among
     the items it scored out of fold, beside its figures, which stay the stored ones."""
-    if changed(since):
-        said = changed_sentence(
-            since,
-            run_id,
-            "the figures shown are the stored ones, measured on the items as they were "
-            "(cross-validated figures cannot be scored again).",
-        )
-        report = {**report, "data_changed": {**since, "note": said}}
-        report["note"] = " ".join(filter(None, (said, report.get("note"))))
-    return _with_unchecked(report, since, run_id)
+    figures = (
+        "the figures shown are the stored ones, measured on the items as they were "
+        "(cross-validated figures cannot be scored again)."
+    )
+    return _with_unchecked(_with_changed(report, since, run_id, figures), since, run_id)
+
+
+def _with_changed(
+    report: dict[str, Any], since: dict[str, Any], run_id: int, figures: str
+) -> dict[str, Any]:
+    """The report with, when held-out items changed or went since the run was tested,
+    ``data_changed`` and its sentence (ending in ``figures``) first in its note."""
+    if not changed(since):
+        return report
+    said = changed_sentence(since, run_id, figures)
+    report = {**report, "data_changed": {**since, "note": said}}
+    report["note"] = " ".join(filter(None, (said, report.get("note"))))
+    return report
 
 
 def _with_unchecked(report: dict[str, Any], since: dict[str, Any], run_id: int) -> dict[str, Any]:

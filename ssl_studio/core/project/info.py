@@ -53,7 +53,9 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
                 "parent_run": run.get("parent_run_id"),
                 "status": status,
                 "seconds": _seconds(run),
-                "steps": _steps(store, run, summary.get("steps", trained.get("steps"))),
+                "steps": trained_steps(
+                    summary.get("steps", trained.get("steps")), store.checkpoints(run["id"])
+                ),
                 "final_loss": loss if isinstance(loss, float) else None,
                 "quality": points[-1][1] if points else None,
                 "quality_name": quality_name,
@@ -66,12 +68,13 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
     return out
 
 
-def _steps(store: Store, run: dict[str, Any], recorded: int | None) -> int | None:
-    """The steps a run trained: its summary's or its newest checkpoint's, whichever is
-    further (a run cut off or failed wrote no summary; a resumed one still running, or
-    cut off, keeps the summary of its session before); None when it has neither."""
-    steps = [c["step"] for c in store.checkpoints(run["id"])]
-    known = [s for s in (recorded, max(steps, default=None)) if s is not None]
+def trained_steps(recorded: int | None, checkpoints: list[dict[str, Any]]) -> int | None:
+    """The steps a run trained: its summary's (``recorded``) or its newest checkpoint's,
+    whichever is further (a run cut off or failed wrote no summary; a resumed one still
+    running, or cut off, keeps the summary of its session before); None when it has
+    neither."""
+    newest = max((c["step"] for c in checkpoints), default=None)
+    known = [s for s in (recorded, newest) if s is not None]
     return max(known) if known else None
 
 

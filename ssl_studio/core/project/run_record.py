@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.project.info import trained_steps
 from ssl_studio.core.project.split_file import PARTS, split_or_none
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.project.store.runs import session
 
 RECORD_FORMAT = 1  # bump when a key changes meaning; keys are only ever added
 
@@ -32,20 +34,12 @@ def _sessions(
     (the next session's start; for the last, the steps its summary or newest checkpoint
     says, None when neither does), started, device and processes."""
     sessions = [dict(s) for s in kept or []] or [
-        {
-            "from_step": 0,
-            "started": run.get("started"),
-            "device": run.get("device"),
-            "processes": run.get("world_size"),
-        }
+        session(0, run.get("started"), run.get("device"), run.get("world_size"))
     ]
-    summary = run.get("summary") or {}  # (a resumed run's may be its session before's)
-    known = [s for s in (summary.get("steps"), max((c["step"] for c in checkpoints),
-                                                   default=None)) if s is not None]  # fmt: skip
-    last = max(known) if known else None
+    last = trained_steps((run.get("summary") or {}).get("steps"), checkpoints)
     ends = [s["from_step"] for s in sessions[1:]] + [last]
-    for session, end in zip(sessions, ends, strict=True):
-        session["to_step"] = end
+    for kept_session, end in zip(sessions, ends, strict=True):
+        kept_session["to_step"] = end
     return sessions
 
 

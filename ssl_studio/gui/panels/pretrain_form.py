@@ -30,7 +30,7 @@ from ssl_studio.core.config import (
     default_batch_and_lr,
 )
 from ssl_studio.core.data.import_tally import ANYWAY_APP, partial_import_note
-from ssl_studio.core.image_upsampling import upsampled_sentence, upsamples
+from ssl_studio.core.image_upsampling import SMALLEST_IMAGE_SIZE, upsampled_sentence, upsamples
 from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import describe_tasks
@@ -57,7 +57,7 @@ class SizeBox(QSpinBox):
     8. A step up from the preset's goes to 16 and a step down from 16 back to it, never
     to the 1-15 px every run refuses."""
 
-    SMALLEST = 16
+    SMALLEST = SMALLEST_IMAGE_SIZE
 
     def __init__(self) -> None:
         super().__init__()

@@ -65,11 +65,11 @@ class RunRecords(StoreBase):
             config = dict(config or {})
             sessions = list(config.get("sessions") or [])
             if not sessions and row is not None:
-                sessions.append(_session(0, row["started"], row["device"], row["world_size"]))
+                sessions.append(session(0, row["started"], row["device"], row["world_size"]))
             started = now()
             if sessions and sessions[-1]["from_step"] == step:  # it ended before a step
                 sessions.pop()  # (a retried resume, a requeue loop: one session each)
-            config["sessions"] = [*sessions, _session(step, started, device, world_size)]
+            config["sessions"] = [*sessions, session(step, started, device, world_size)]
             self.conn.execute(
                 "UPDATE runs SET status = 'running', started = ?, finished = NULL, error = NULL, "
                 "device = ?, world_size = ?, config = ? WHERE id = ?",
@@ -229,6 +229,6 @@ class RunRecords(StoreBase):
         return [_decoded(dict(r)) for r in rows]
 
 
-def _session(step: int, started: str | None, device: str | None, processes: int | None) -> dict:
+def session(step: int, started: str | None, device: str | None, processes: int | None) -> dict:
     """One training session of a run, as ``sessions`` in its config keeps it."""
     return {"from_step": step, "started": started, "device": device, "processes": processes}
