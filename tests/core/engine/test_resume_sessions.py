@@ -24,13 +24,9 @@ def test_resuming_with_fewer_processes_names_the_global_batch(tmp_path):
     assert "global batch 32 -> 16 (16 per process), learning rate unchanged" in warning
 
 
-def test_each_session_of_a_resumed_run_is_kept_in_its_record(tmp_path, capsys):
-    project = tmp_path / "p"
-    main(["new", str(project)])
+def test_each_session_of_a_resumed_run_is_kept_in_its_record(project, capsys):
     with Store.open(project, write=True) as store:
-        dataset = store.conn.execute(
-            "INSERT INTO datasets(name, modality, created) VALUES ('d', 'image', 'now')"
-        ).lastrowid
+        dataset = store.create_dataset("d", "image", 32)
         run_id = store.create_run(dataset, "pretrain", {"device": "cuda:0", "world_size": 4})
         store.finish_run(run_id, "interrupted")
         store.resume_run(run_id, "cuda:0", 2, step=300)

@@ -19,15 +19,6 @@ from ssl_studio.core.evaluation.report_text import mean_std_text
 FIVE_OF_FIVE = 5 / (5 + 1.959964**2)  # Wilson low of 5 of 5: 0.566
 
 
-def paired_difference(y, proba_a, proba_b, *, threshold_a=None, threshold_b=None, **same):
-    """The paired difference of two models' probabilities (bootstrapped with the same
-    seed, n_boot and groups ``same``)."""
-    return paired_difference_of(
-        bootstrapped(y, proba_a, threshold=threshold_a, **same),
-        bootstrapped(y, proba_b, threshold=threshold_b, **same),
-    )
-
-
 def _five_positives(first: float = 0.9):
     y = np.array([1] * 5 + [0] * 45)
     p = np.r_[np.linspace(0.9, 0.99, 5), np.linspace(0.01, 0.5, 45)]
@@ -76,7 +67,9 @@ def test_class_zero_auc_mirrors_class_one_even_where_float32_saturates():
 def test_two_perfect_models_differ_by_a_figure_that_is_not_estimable():
     y, perfect = _five_positives()
     _, also = _five_positives(first=0.95)
-    paired = paired_difference(y, perfect, also, n_boot=200)
+    paired = paired_difference_of(
+        bootstrapped(y, perfect, n_boot=200), bootstrapped(y, also, n_boot=200)
+    )
     assert paired["roc_auc"]["low"] == paired["roc_auc"]["high"] == 0.0
     said = "not estimable (both rank every test pair correctly)"
     assert paired["roc_auc"]["not_estimable"] == "both rank every test pair correctly"

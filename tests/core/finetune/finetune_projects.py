@@ -34,6 +34,25 @@ def quick_train(**extra):
     return TrainConfig(log_every_seconds=0.0, **options)
 
 
+def folder_labels_config(project, run, **options) -> FinetuneConfig:
+    """Label set "folders" from the shapes' class folders, and a quick fine-tuning of
+    ``run`` on it: kNN, 10 resamples, no baseline, 2 steps (``options`` override)."""
+    from ssl_studio.core.labels import labels_from_folders
+
+    labels_from_folders(project, "shapes")
+    chosen = {"labels": "folders", "protocol": "knn", "n_boot": 10, "baseline": False,
+              "train": quick_train(steps=2), **options}  # fmt: skip
+    return FinetuneConfig(project=project, run=run, **chosen)
+
+
+def written_card(out):
+    """(model_card.json, MODEL_CARD.md's text) of the export folder ``out``."""
+    import json
+
+    card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
+    return card, (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+
+
 def export_series_model(tmp_path, data, dataset="vitals"):
     """Import the class folders of CSV series in ``data``, pretrain a few steps, fit a
     linear probe on the folder labels and export it to tmp_path/model: (folder, card)."""

@@ -4,17 +4,13 @@ clears them."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from finetune_projects import quick_train
+from finetune_projects import folder_labels_config, written_card
 
 from ssl_studio.cli import main
 from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS, RESEARCH_USE
 from ssl_studio.core.export.card_details import CardDetails, remembered_card_details
-from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import export, finetune
-from ssl_studio.core.labels import labels_from_folders
 
 DETAILS = CardDetails(
     model_name="Shapes | triage",
@@ -30,27 +26,18 @@ DETAILS = CardDetails(
 def run(image_project):
     """(project, fine-tuning run id): a quick kNN classifier on the shapes."""
     project, pretraining = image_project
-    labels_from_folders(project, "shapes")
-    cfg = FinetuneConfig(
-        project=project, run=pretraining, labels="folders", protocol="knn", n_boot=10,
-        baseline=False, train=quick_train(steps=2),
-    )  # fmt: skip
+    cfg = folder_labels_config(project, pretraining)
     return project, finetune(cfg)["run_id"]
-
-
-def _written(out):
-    card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
-    return card, (out / "MODEL_CARD.md").read_text(encoding="utf-8")
 
 
 def test_the_card_holds_the_details_given_then_those_the_project_kept(run, tmp_path):
     project, run_id = run
-    card, markdown = _written(_export(project, run_id, tmp_path / "plain"))
+    card, markdown = written_card(_export(project, run_id, tmp_path / "plain"))
     assert "details" not in card and card["intended_use"] == RESEARCH_USE
     assert "About this model" not in markdown and markdown.startswith("# ssl-studio-")
 
     export(project, run_id, tmp_path / "given", formats=("safetensors",), details=DETAILS)
-    card, markdown = _written(tmp_path / "given")
+    card, markdown = written_card(tmp_path / "given")
     assert card["details"] == DETAILS.to_dict()
     assert card["intended_use"] == "Sorting shapes\n# for a study"
     assert card["not_for_clinical_diagnosis"] == NOT_FOR_DIAGNOSIS
@@ -61,7 +48,7 @@ def test_the_card_holds_the_details_given_then_those_the_project_kept(run, tmp_p
     assert "\n# for a study" not in markdown  # no heading of the user's making
     assert remembered_card_details(project) == DETAILS  # kept for the next export
 
-    card, markdown = _written(_export(project, run_id, tmp_path / "kept"))
+    card, markdown = written_card(_export(project, run_id, tmp_path / "kept"))
     assert card["details"] == DETAILS.to_dict() and "## About this model" in markdown
 
 
@@ -82,7 +69,7 @@ def test_the_command_line_sets_shows_and_clears_the_details(run, tmp_path, capsy
     out = tmp_path / "cli-export"
     argv = ["export", str(project), "--run", str(run_id), "--out", str(out)]
     assert main([*argv, "--format", "safetensors", "--card-details", str(file)]) == 0
-    card, markdown = _written(out)
+    card, markdown = written_card(out)
     assert card["details"] == {"model_name": "CLI model", "caveats": "one\ntwo"}
     assert "- **Known caveats**: one  \n  two" in markdown
     said = capsys.readouterr().out

@@ -6,34 +6,23 @@ from __future__ import annotations
 import json
 
 import pytest
-from finetune_projects import quick_train
+from finetune_projects import folder_labels_config, written_card
 
-from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import export, finetune, label_efficiency
-from ssl_studio.core.labels import labels_from_folders
-
-
-def _card(out):
-    card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
-    return card, (out / "MODEL_CARD.md").read_text(encoding="utf-8")
 
 
 def test_the_card_lists_the_curves_of_its_pretraining_run_and_label_set(image_project, tmp_path):
     project, pretraining = image_project
-    labels_from_folders(project, "shapes")
-    cfg = FinetuneConfig(
-        project=project, run=pretraining, labels="folders", protocol="knn", n_boot=10,
-        baseline=False, train=quick_train(steps=2),
-    )  # fmt: skip
+    cfg = folder_labels_config(project, pretraining)
     run_id = finetune(cfg)["run_id"]
     export(project, run_id, tmp_path / "before", formats=("safetensors",))
-    card, markdown = _card(tmp_path / "before")
+    card, markdown = written_card(tmp_path / "before")
     assert card["label_efficiency"] == []
     assert "No label-efficiency curve was measured from this model's pretraining run" in markdown
 
     curve = label_efficiency(cfg, ks=(2, 4), seeds=(0,))
     export(project, run_id, tmp_path / "after", formats=("safetensors",))
-    card, markdown = _card(tmp_path / "after")
+    card, markdown = written_card(tmp_path / "after")
     [listed] = card["label_efficiency"]
     assert listed["run_id"] == curve["run_id"] and listed["seeds"] == 1
     assert [p["labels_per_class"] for p in listed["points"]] == [2, 4]
@@ -57,11 +46,7 @@ def test_a_curve_of_other_labels_or_an_unreadable_file_does_not_reach_the_card(
     from ssl_studio.core.project.store import Store
 
     project, pretraining = image_project
-    labels_from_folders(project, "shapes")
-    cfg = FinetuneConfig(
-        project=project, run=pretraining, labels="folders", protocol="knn", n_boot=10,
-        baseline=False, train=quick_train(steps=2),
-    )  # fmt: skip
+    cfg = folder_labels_config(project, pretraining)
     run_id = finetune(cfg)["run_id"]
     curve_run = label_efficiency(cfg, ks=(2,), seeds=(0,))["run_id"]
     with Store.open(project) as store:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from ssl_studio.cli import main
 from ssl_studio.core.project.info import project_info
 from ssl_studio.core.project.store import Store
 
 
-def test_a_run_without_a_summary_has_its_newest_checkpoints_steps(tmp_path):
-    project = tmp_path / "p"
-    main(["new", str(project)])
+def test_a_run_without_a_summary_has_its_newest_checkpoints_steps(project):
     with Store.open(project, write=True) as store:
-        dataset = store.conn.execute(
-            "INSERT INTO datasets(name, modality, created) VALUES ('d', 'image', 'now')"
-        ).lastrowid
+        dataset = store.create_dataset("d", "image", 32)
         failed = store.create_run(dataset, "pretrain", {})
         store.add_checkpoint(failed, 20, 0, "periodic", f"runs/{failed}/checkpoints/a.pt")
         store.add_checkpoint(failed, 40, 1, "periodic", f"runs/{failed}/checkpoints/b.pt")
@@ -24,17 +19,13 @@ def test_a_run_without_a_summary_has_its_newest_checkpoints_steps(tmp_path):
     assert steps == {failed: 40, early: None}  # (it said None for both)
 
 
-def test_a_resumed_run_cut_off_has_its_newest_checkpoints_steps_not_its_old_summary(tmp_path):
+def test_a_resumed_run_cut_off_has_its_newest_checkpoints_steps_not_its_old_summary(project):
     """A run stopped at 100 (summary: 100 steps), resumed and cut off at 250: 250, and its
     last session ends there; a resume retried before any step is one session, not two."""
     from ssl_studio.core.project.run_record import run_record
 
-    project = tmp_path / "p"
-    main(["new", str(project)])
     with Store.open(project, write=True) as store:
-        dataset = store.conn.execute(
-            "INSERT INTO datasets(name, modality, created) VALUES ('d', 'image', 'now')"
-        ).lastrowid
+        dataset = store.create_dataset("d", "image", 32)
         run = store.create_run(dataset, "pretrain", {})
         store.add_checkpoint(run, 100, 0, "stop", f"runs/{run}/checkpoints/a.pt")
         store.finish_run(run, "stopped", {"steps": 100})
