@@ -30,6 +30,7 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
     names = {d["id"]: d["name"] for d in store.datasets()}
     out = []
     writing = None  # whether a process writes the project (asked once, when it matters)
+    newest = store.newest_checkpoint_steps()
     for run in reversed(store.runs()):
         status = run["status"]
         if status == "running":  # (its process may be gone: a kill, a crash)
@@ -54,7 +55,7 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
                 "status": status,
                 "seconds": _seconds(run),
                 "steps": trained_steps(
-                    summary.get("steps", trained.get("steps")), store.checkpoints(run["id"])
+                    summary.get("steps", trained.get("steps")), newest.get(run["id"])
                 ),
                 "final_loss": loss if isinstance(loss, float) else None,
                 "quality": points[-1][1] if points else None,
@@ -68,12 +69,11 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
     return out
 
 
-def trained_steps(recorded: int | None, checkpoints: list[dict[str, Any]]) -> int | None:
-    """The steps a run trained: its summary's (``recorded``) or its newest checkpoint's,
-    whichever is further (a run cut off or failed wrote no summary; a resumed one still
-    running, or cut off, keeps the summary of its session before); None when it has
-    neither."""
-    newest = max((c["step"] for c in checkpoints), default=None)
+def trained_steps(recorded: int | None, newest: int | None) -> int | None:
+    """The steps a run trained: its summary's (``recorded``) or its newest checkpoint's
+    (``newest``), whichever is further (a run cut off or failed wrote no summary; a
+    resumed one still running, or cut off, keeps the summary of its session before);
+    None when it has neither."""
     known = [s for s in (recorded, newest) if s is not None]
     return max(known) if known else None
 

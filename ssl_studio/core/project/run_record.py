@@ -36,7 +36,8 @@ def _sessions(
     sessions = [dict(s) for s in kept or []] or [
         session(0, run.get("started"), run.get("device"), run.get("world_size"))
     ]
-    last = trained_steps((run.get("summary") or {}).get("steps"), checkpoints)
+    newest = max((c["step"] for c in checkpoints), default=None)
+    last = trained_steps((run.get("summary") or {}).get("steps"), newest)
     ends = [s["from_step"] for s in sessions[1:]] + [last]
     for kept_session, end in zip(sessions, ends, strict=True):
         kept_session["to_step"] = end

@@ -201,6 +201,11 @@ class RunRecords(StoreBase):
         )
         return [dict(r) for r in rows]
 
+    def newest_checkpoint_steps(self) -> dict[int, int]:
+        """{run id: the step of its newest checkpoint}, for every run that has one."""
+        rows = self.conn.execute("SELECT run_id, MAX(step) FROM checkpoints GROUP BY run_id")
+        return {int(r[0]): int(r[1]) for r in rows}
+
     def mark_interrupted_runs(self) -> int:
         """Runs still "running" while this process holds the write lock were killed: mark
         them interrupted (they can be resumed). Returns how many."""
