@@ -16,6 +16,7 @@ from ssl_studio.core.export.card_details import (
     remember_card_details,
     remembered_card_details,
 )
+from ssl_studio.core.project.store import Store
 from ssl_studio.gui.wizard.card_details_dialog import CardDetailsDialog, access_keys
 
 KEPT = CardDetails(model_name="Chest triage", caveats="Adults only.\nOne site.")
@@ -169,3 +170,23 @@ def test_the_field_a_message_names_gets_the_focus_and_is_announced(qtbot, projec
     [said] = [e.message() for e in heard if hasattr(e, "message")]
     assert said.startswith("Not saved yet. Known caveats holds a full date")
     assert "15.03.1970" not in said
+
+
+def test_details_checked_when_warned_about_are_not_checked_again_on_the_second_ok(
+    qtbot, project, monkeypatch
+):
+    """The patient-ID check runs once for warned details (each word costs ~25 ms)."""
+    from ssl_studio.core.export import card_details
+
+    checks = []
+    real = card_details.refuse_known_patient_ids
+    monkeypatch.setattr(
+        card_details, "refuse_known_patient_ids", lambda *a, **k: checks.append(1) or real(*a, **k)
+    )
+    monkeypatch.setattr(Store, "patient_keys", lambda self: {"k"})  # (a patient to check)
+    dialog = CardDetailsDialog(project, CardDetails())
+    qtbot.addWidget(dialog)
+    dialog.fields["caveats"].setPlainText("Approved 02.05.2024")
+    dialog.accept()
+    dialog.accept()
+    assert dialog.result() == QDialog.DialogCode.Accepted and len(checks) == 1

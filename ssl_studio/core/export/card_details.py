@@ -172,15 +172,18 @@ def checked_marker(details: CardDetails, keys: set[str]) -> str:
     return hashlib.sha256(said.encode()).hexdigest()
 
 
-def refuse_patient_ids(store: Store, details: CardDetails, *, kept: bool = False) -> str:
+def refuse_patient_ids(
+    store: Store, details: CardDetails, *, kept: bool = False, checked: str | None = None
+) -> str:
     """Raise ConfigError when ``details`` hold the patient ID of a patient of the project
     ``store`` opens (card_identifiers.py; the message never quotes it). Returns the
     ``checked_marker`` of what passed; details whose marker the project kept (checked
     when saved, and no patient added or removed since) are not checked again. ``kept``:
-    the details are the project's own (the message says how to edit them)."""
+    the details are the project's own (the message says how to edit them); ``checked``:
+    the marker of a check just made (check_card_details), which need not be made again."""
     keys = store.patient_keys()
     marker = checked_marker(details, keys)
-    if store.card_details_checked() == marker:
+    if marker in (store.card_details_checked(), checked):
         return marker
     then = "Nothing was saved."
     if kept:
@@ -194,17 +197,20 @@ def refuse_patient_ids(store: Store, details: CardDetails, *, kept: bool = False
     return marker
 
 
-def check_card_details(project: Path, details: CardDetails) -> None:
+def check_card_details(project: Path, details: CardDetails) -> str:
     """Refuse (ConfigError) ``details`` holding a patient ID of ``project``, saving
     nothing: what a dialog asks before it warns of what only looks like an identifier
-    (a refusal must not follow "press OK again to save")."""
+    (a refusal must not follow "press OK again to save"). Returns the check's marker,
+    for ``remember_card_details``."""
     with Store.open(Path(project)) as store:
-        refuse_patient_ids(store, details)
+        return refuse_patient_ids(store, details)
 
 
-def remember_card_details(project: Path, details: CardDetails) -> None:
+def remember_card_details(project: Path, details: CardDetails, checked: str | None = None) -> None:
     """Keep ``details`` in ``project`` for its next exports (empty: forget them); details
-    holding a patient ID of the project are refused (ConfigError), nothing is saved."""
+    holding a patient ID of the project are refused (ConfigError), nothing is saved.
+    ``checked``: check_card_details' marker for these details (not checked again while
+    the project's patients are the same)."""
     with Store.open(Path(project), write=True, purpose="saving the card details") as store:
-        marker = refuse_patient_ids(store, details)
+        marker = refuse_patient_ids(store, details, checked=checked)
         store.set_card_details(details.to_dict(), marker)

@@ -58,6 +58,7 @@ class CardDetailsDialog(QDialog):
         self.project = project
         self.saved: CardDetails | None = None
         self.warned: CardDetails | None = None  # details whose warnings were shown
+        self.checked: str | None = None  # the marker of their patient-ID check
         self.setWindowTitle("Model card details")
         intro = QLabel(
             "What only you can say about the model, for its card. Every field is optional: "
@@ -137,7 +138,7 @@ class CardDetailsDialog(QDialog):
             warnings = details.warnings()
             if warnings and details != self.warned:
                 with _busy():  # a patient ID is refused before any "press OK again"
-                    check_card_details(self.project, details)
+                    self.checked = check_card_details(self.project, details)
                 self.warned = details
                 self._tell(
                     red,
@@ -145,8 +146,9 @@ class CardDetailsDialog(QDialog):
                     f"{' '.join(warnings)} Press OK again to save the fields as they are.",
                 )
                 return
-            with _busy():
-                remember_card_details(self.project, details)
+            with _busy():  # (details checked when warned about are not checked again)
+                checked = self.checked if details == self.warned else None
+                remember_card_details(self.project, details, checked)
         except SSLStudioError as exc:
             self._tell(red, "Not saved.", str(exc))
             return
