@@ -129,15 +129,18 @@ def signals_kept() -> Iterator[None]:
                 signal.signal(signum, handler)
 
 
-def stop_on_ctrl_c(what: str = "the current files") -> StopToken:
-    """First Ctrl+C (or SIGTERM) asks the job to stop cleanly; a second Ctrl+C interrupts."""
+def stop_on_ctrl_c(what: str = "the current files", say: bool = True) -> StopToken:
+    """First Ctrl+C (or SIGTERM) asks the job to stop cleanly; a second Ctrl+C interrupts.
+    ``say``: tell it on stderr (under torchrun only the first process does: Ctrl+C
+    reaches every process of the terminal, and one line per process said it N times)."""
     stop = StopToken()
 
     def handler(signum: int, frame: Any) -> None:
         if stop.stopped and signum == signal.SIGINT:
             raise KeyboardInterrupt
         stop.stop()
-        print(f"\nStopping after {what} (Ctrl+C again to abort)...", file=sys.stderr)
+        if say:
+            print(f"\nStopping after {what} (Ctrl+C again to abort)...", file=sys.stderr)
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)

@@ -136,7 +136,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         report: Callable[[Event], None] = lambda event: None  # noqa: E731
     else:
         report = json_reporter if args.events == "jsonl" else TextReporter()
-    stop = stop_on_ctrl_c("the current step")
+    stop = stop_on_ctrl_c("the current step", say=main_rank)
     try:
         with stop_on_sigusr1(stop, main_rank):
             summary = pretrain(cfg, report=report, stop=stop)

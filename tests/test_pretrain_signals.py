@@ -28,3 +28,22 @@ def test_sigusr1_stops_pretraining_with_a_checkpoint(tmp_path, monkeypatch, caps
     assert main(["pretrain", str(tmp_path / "p"), "--dataset", "scans"]) == EXIT_CANCELLED
     assert "Stopping after the current step (SIGUSR1)" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGUSR1) == before  # put back after the job
+
+
+@pytest.mark.parametrize("rank, said", [("0", True), ("1", False)])
+def test_only_the_first_process_says_it_stops(tmp_path, monkeypatch, capsys, rank, said):
+    """Ctrl+C reaches every process torchrun started from the terminal (and SIGTERM or
+    SIGUSR1 each of them): the stopping line is printed once, by the first process."""
+    monkeypatch.setenv("RANK", rank)
+
+    def pretrain(cfg, report, stop):
+        signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
+        signal.getsignal(signal.SIGUSR1)(signal.SIGUSR1, None)
+        assert stop.stopped
+        return {"run_id": 3, "status": "stopped", "steps": 5, "seconds": 1.0,
+                "device": "cpu", "final_loss": None}  # fmt: skip
+
+    monkeypatch.setattr(jobs, "pretrain", pretrain)
+    assert main(["pretrain", str(tmp_path / "p"), "--dataset", "scans"]) == EXIT_CANCELLED
+    err = capsys.readouterr().err
+    assert ("Stopping after the current step" in err) is said
