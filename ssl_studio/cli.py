@@ -1,7 +1,8 @@
 """The ``ssl-studio`` command line. Every job the app runs can run from here.
 
 Exit codes: 0 done (files that could not be imported are reported, not fatal),
-1 the job failed (the message says why), 2 bad command line, 130 cancelled (Ctrl+C).
+1 the job failed (the message says why), 2 bad command line, 75 the project is busy
+(another process is changing it; --wait waits), 130 cancelled (Ctrl+C).
 The GUI is imported only by the commands that open it.
 """
 
@@ -22,9 +23,11 @@ from ssl_studio.cli_output import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    WRITERS,
     TextReporter,
     default_signals,
     json_reporter,
+    lock_wait,
     mb,
     print_import_summary,
     signals_kept,
@@ -34,6 +37,7 @@ from ssl_studio.cli_output import (
 from ssl_studio.core.config import CSV_LAYOUTS, IMPORT_KINDS, ImportConfig
 from ssl_studio.core.data.import_tally import unfinished_note, unread_dicom_note
 from ssl_studio.core.errors import NotAProjectError, ProjectLockedError, SSLStudioError
+from ssl_studio.core.project.lock import waiting_for_writers
 from ssl_studio.display_check import display_problem
 
 __all__ = [
@@ -229,6 +233,19 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, func: Callable[[argparse.Namespace], int], text: str):
         p = sub.add_parser(name, help=text, description=text.replace("%%", "%"))
         p.set_defaults(func=func, flags=lambda: option_flags(p))
+        if name in WRITERS:
+            p.add_argument(
+                "--wait",
+                action="store_true",
+                help="when another process is changing the project, wait until it is done "
+                "instead of exiting with 75: jobs queued on one project run one after another",
+            )
+            p.add_argument(
+                "--wait-at-most",
+                type=float,
+                metavar="SECONDS",
+                help="as --wait, for at most SECONDS (then exit 75)",
+            )
         return p
 
     p = add("new", cmd_new, "Create an empty project folder.")
@@ -368,13 +385,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        with signals_kept():  # a job's Ctrl+C handler ends with it
-            return args.func(args)
+        with signals_kept(), waiting_for_writers(lock_wait(args)):  # (a job's Ctrl+C
+            return args.func(args)  # handler ends with it)
     except SSLStudioError as exc:  # (a folder that is no project: said in commands)
         text = exc.command_line if isinstance(exc, NotAProjectError) else str(exc)
+        busy = isinstance(exc, ProjectLockedError)
+        asked = getattr(args, "wait", True) or getattr(args, "wait_at_most", None) is not None
+        if busy and "another" in text and not asked:
+            text += " Or add --wait to wait for it."
         print(f"ssl-studio: {in_flags(text, args.flags())}", file=sys.stderr)
         # another process writes the project: nothing failed, it may be tried again later
-        return EXIT_BUSY if isinstance(exc, ProjectLockedError) else EXIT_FAILED
+        return EXIT_BUSY if busy else EXIT_FAILED
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_CANCELLED

@@ -4,6 +4,8 @@ too, so every command module agrees on them."""
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 import signal
 import sys
@@ -13,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from ssl_studio.core.data.import_tally import stopped_note, unnamed_note
+from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import (
     Event,
     Failed,
@@ -23,6 +26,7 @@ from ssl_studio.core.events import (
     Step,
     StopToken,
 )
+from ssl_studio.core.project.lock import LockWait
 from ssl_studio.core.wording import progress_detail
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -114,26 +118,61 @@ def default_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+_command_stop: StopToken | None = None  # the running command's, for a wait on a lock
+
+
 @contextmanager
 def signals_kept() -> Iterator[None]:
     """Put back the SIGINT and SIGTERM handlers a command found when it ends, however it
     ends: a command run inside another program (the tests, a notebook) must not leave it
     with a handler that only asks a finished job to stop, so SIGTERM could no longer end
-    it. Handlers not set from Python (None) and unchanged ones are left alone."""
+    it. Handlers not set from Python (None) and unchanged ones are left alone. The
+    command's stop token is forgotten too (the next command's wait must not see it)."""
+    global _command_stop
     before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
+        _command_stop = None
         for signum, handler in before.items():
             if handler is not None and signal.getsignal(signum) is not handler:
                 signal.signal(signum, handler)
+
+
+def command_stopped() -> bool:
+    """Whether the running command was asked to stop (Ctrl+C, SIGTERM): a --wait for a
+    busy project gives up then."""
+    return _command_stop is not None and _command_stop.stopped
+
+
+# the commands that change a project, so may find it busy (--wait)
+WRITERS = frozenset(
+    {"import", "pretrain", "labels", "finetune", "evaluate", "label-efficiency", "export",
+     "card-details", "remove"}
+)  # fmt: skip
+
+
+def lock_wait(args: argparse.Namespace) -> LockWait | None:
+    """What the command's --wait or --wait-at-most asks (None: neither; a busy project
+    fails at once)."""
+    seconds = getattr(args, "wait_at_most", None)
+    if seconds is None:
+        return LockWait(None, command_stopped, _say) if getattr(args, "wait", False) else None
+    if not 0 <= seconds < math.inf:  # (NaN too)
+        raise ConfigError(f"--wait-at-most takes a number of seconds, 0 or more, not {seconds}.")
+    return LockWait(seconds, command_stopped, _say)
+
+
+def _say(text: str) -> None:
+    print(f"ssl-studio: {text}", file=sys.stderr, flush=True)
 
 
 def stop_on_ctrl_c(what: str = "the current files", say: bool = True) -> StopToken:
     """First Ctrl+C (or SIGTERM) asks the job to stop cleanly; a second Ctrl+C interrupts.
     ``say``: tell it on stderr (under torchrun only the first process does: Ctrl+C
     reaches every process of the terminal, and one line per process said it N times)."""
-    stop = StopToken()
+    global _command_stop
+    stop = _command_stop = StopToken()
 
     def handler(signum: int, frame: Any) -> None:
         if stop.stopped and signum == signal.SIGINT:

@@ -112,7 +112,32 @@ def test_a_second_writer_is_refused_by_the_cli(tmp_path, capsys, other_writer):
     assert code == EXIT_BUSY == 75  # EX_TEMPFAIL: not a failure, to be tried again
     err = capsys.readouterr().err
     assert "being changed by another SSL Studio process" in err and "the GUI's import" in err
+    assert "Or add --wait to wait for it." in err
     assert main(["import", str(project), str(tmp_path / "imgs")]) == EXIT_OK
+
+
+def test_wait_queues_a_command_behind_the_other_writer(tmp_path, capsys, other_writer):
+    """--wait-at-most gives up with 75 when the other process keeps the project; --wait
+    imports once it lets go (a SLURM job queued behind another on one project)."""
+    import threading
+
+    project = tmp_path / "proj"
+    main(["new", str(project)])
+    make_images(tmp_path / "imgs")
+    other = other_writer(project, "ssl-studio pretrain")
+    command = ["import", str(project), str(tmp_path / "imgs")]
+    assert main([*command, "--wait-at-most", "0.5"]) == EXIT_BUSY
+    err = capsys.readouterr().err
+    assert "waiting for it to finish (at most 0.5 s)" in err and "(waited 0.5 s)" in err
+    assert "add --wait" not in err
+    assert main([*command, "--wait-at-most", "-1"]) == EXIT_FAILED
+    assert "--wait-at-most takes a number of seconds" in capsys.readouterr().err
+
+    timer = threading.Timer(1.0, lambda: other.communicate("\n", timeout=10))
+    timer.start()
+    assert main([*command, "--wait"]) == EXIT_OK
+    timer.join()
+    assert "waiting for it to finish..." in capsys.readouterr().err
 
 
 def test_module_and_entry_point_start(tmp_path):

@@ -12,6 +12,10 @@ import os
 import stat
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 from ssl_studio.core.errors import ProjectLockedError, ProjectReadOnlyError
@@ -125,6 +129,53 @@ def _how_to_clear(folder: Path) -> str:
     return f'in a terminal, run: chmod -R u+w "{folder}"'
 
 
+@dataclass(frozen=True)
+class LockWait:
+    """How a write lock held by another process is waited for (``waiting_for_writers``):
+    at most ``seconds`` (None: as long as it takes), while not ``stopped()``; ``say`` is
+    told once that it waits, and for whom."""
+
+    seconds: float | None
+    stopped: Callable[[], bool]
+    say: Callable[[str], None]
+
+
+_WAIT: ContextVar[LockWait | None] = ContextVar("ssl_studio_lock_wait", default=None)
+POLL_SECONDS = 1.0  # how often a waiting process tries the lock again
+
+
+@contextmanager
+def waiting_for_writers(wait: LockWait | None) -> Iterator[None]:
+    """Inside it, taking a project's write lock that another process holds waits as
+    ``wait`` says instead of failing at once (a command line's --wait: queued jobs on one
+    project run one after another). A lock held by this very process never waits."""
+    token = _WAIT.set(wait)
+    try:
+        yield
+    finally:
+        _WAIT.reset(token)
+
+
+def _waited_for(fd: int, holder: str, wait: LockWait) -> str | None:
+    """Try the lock on ``fd`` again every POLL_SECONDS as ``wait`` says: None once taken,
+    else why it was not (the time ran out, or the job was asked to stop)."""
+    limit = "" if wait.seconds is None else f" (at most {wait.seconds:g} s)"
+    wait.say(
+        f"Another SSL Studio process is changing this project ({holder}); waiting for it "
+        f"to finish{limit}..."
+    )
+    start = time.monotonic()
+    while True:
+        if wait.stopped():
+            return "asked to stop while waiting"
+        left = None if wait.seconds is None else wait.seconds - (time.monotonic() - start)
+        if left is not None and left <= 0:
+            return f"waited {wait.seconds:g} s"
+        time.sleep(POLL_SECONDS if left is None else min(POLL_SECONDS, left))
+        if _try_lock(fd):
+            return None
+
+
 class WriteLock:
     """Exclusive, non-blocking write lock on a project; use as a context manager."""
 
@@ -145,18 +196,7 @@ class WriteLock:
             os.close(fd)
             raise
         if not locked:
-            holder = _holder(fd)
-            os.close(fd)
-            if holder.startswith(f"pid {os.getpid()},"):  # a job of this very program
-                raise ProjectLockedError(
-                    f"A job of this window is changing the project ({holder}). Wait for it "
-                    "to finish or stop it, then try again."
-                )
-            raise ProjectLockedError(
-                f"This project is being changed by another SSL Studio process ({holder}). "
-                "Wait for that job to finish or stop it, then try again. "
-                "Viewing the project meanwhile is fine."
-            )
+            self._locked_elsewhere(fd)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         line = f"pid {os.getpid()}, {self.purpose or 'ssl-studio'}, since {stamp}"
         try:
@@ -172,6 +212,34 @@ class WriteLock:
                 ) from exc
             raise
         self._fd = fd
+
+    def _locked_elsewhere(self, fd: int) -> None:
+        """Another holder has the lock: wait for it when ``waiting_for_writers`` says so
+        (returns once the lock is taken on ``fd``), else close ``fd`` and raise
+        ProjectLockedError naming the holder."""
+        holder, wait = _holder(fd), _WAIT.get()
+        own = holder.startswith(f"pid {os.getpid()},")  # a job of this very program
+        why = None
+        if wait is not None and not own:
+            try:
+                why = _waited_for(fd, holder, wait)
+            except BaseException:  # (Ctrl+C while waiting: never leak the descriptor)
+                os.close(fd)
+                raise
+            if why is None:
+                return
+        os.close(fd)
+        if own:
+            raise ProjectLockedError(
+                f"A job of this window is changing the project ({holder}). Wait for it "
+                "to finish or stop it, then try again."
+            )
+        waited = f" ({why})" if why else ""
+        raise ProjectLockedError(
+            f"This project is being changed by another SSL Studio process ({holder})"
+            f"{waited}. Wait for that job to finish or stop it, then try again. "
+            "Viewing the project meanwhile is fine."
+        )
 
     def release(self) -> None:
         if self._fd is None:
