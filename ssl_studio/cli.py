@@ -166,10 +166,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ssl_studio.core.project.store.import_report import LEFT_OUT
 
     with Store.open(args.project) as store:
+        if args.dataset:
+            store.dataset_named(args.dataset)  # (an unknown name: the datasets there are)
         datasets = [d for d in store.datasets() if args.dataset in (None, d["name"])]
-        if args.dataset and not datasets:
-            names = ", ".join(d["name"] for d in store.datasets()) or "none"
-            raise SSLStudioError(f"No dataset '{args.dataset}'; the datasets are: {names}.")
         report = {d["name"]: store.import_errors(d["id"]) for d in datasets}
     if args.json:
         print(json.dumps(report, indent=2))

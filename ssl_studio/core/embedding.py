@@ -36,9 +36,7 @@ def embed_dataset(
             raise ConfigError(f"There is no run {run_id} in this project.")
         state = latest_checkpoint(store.paths.root / run["folder"])
         name = dataset or state["dataset"]
-        found = store.dataset(name)
-        if found is None:
-            raise ConfigError(f"No dataset '{name}' in this project.")
+        found = store.dataset_named(name)
         modality = state.get("modality", "image")
         if found["modality"] != modality:
             raise ConfigError(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.labels import _dataset, _quote, label_set_to_use
+from ssl_studio.core.labels import _quote, label_set_to_use
 from ssl_studio.core.project.store import Store
 
 EXPORT_COLUMNS = ("item_id", "label", "stored_path", "index")
@@ -36,7 +36,7 @@ def export_labels(
     if not out.parent.is_dir():
         raise ConfigError(f"The folder {out.parent} does not exist; give a file in one that does.")
     with Store.open(project) as store:
-        found = _dataset(store, dataset)
+        found = store.dataset_named(dataset)
         sets = store.label_sets(found["id"])
         names = sorted({s["name"] for s in sets})
         name = label_set_to_use(dataset, names, name, "--name")
@@ -67,4 +67,4 @@ def export_labels(
 def label_names(project: Path, dataset: str) -> list[dict[str, Any]]:
     """The dataset's label sets: name, version, source, created, n_labels (newest last)."""
     with Store.open(project) as store:
-        return store.label_sets(_dataset(store, dataset)["id"])
+        return store.label_sets(store.dataset_named(dataset)["id"])

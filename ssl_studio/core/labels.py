@@ -139,14 +139,6 @@ def _class_warnings(labels: Mapping[int, str]) -> tuple[dict[str, int], list[str
     return counts, warnings
 
 
-def _dataset(store: Store, name: str) -> dict[str, Any]:
-    found = store.dataset(name)
-    if found is None:
-        names = ", ".join(d["name"] for d in store.datasets()) or "none yet"
-        raise ConfigError(f"No dataset '{name}'; the datasets are: {names}.")
-    return found
-
-
 def _save(
     store: Store,
     dataset: dict[str, Any],
@@ -216,7 +208,7 @@ def labels_from_csv(
             f"it has: {', '.join(header)}."
         )
     with Store.open(project, write=True, purpose="ssl-studio labels") as store:
-        found = _dataset(store, dataset)
+        found = store.dataset_named(dataset)
         items = store.items(found["id"])
         by_id = {int(i["id"]): i for i in items}
         bases = [csv_path.parent.absolute(), Path.cwd()]
@@ -362,7 +354,7 @@ def labels_from_folders(
     that looks like classes, or a single class, is refused with the reason.
     """
     with Store.open(project, write=True, purpose="ssl-studio labels") as store:
-        found = _dataset(store, dataset)
+        found = store.dataset_named(dataset)
         items = store.items(found["id"])
         paths = {int(i["id"]): i["rel_path"] for i in items}
         series = {int(i["id"]): i["series_key"] for i in items}  # tells series folders apart
@@ -394,7 +386,7 @@ def set_labels(
     """Click-to-label: a new version of label set ``name`` = its newest version with
     ``changes`` applied (item id -> label; None removes an item's label)."""
     with Store.open(project, write=True, purpose="ssl-studio labels") as store:
-        found = _dataset(store, dataset)
+        found = store.dataset_named(dataset)
         known = store.item_ids(found["id"])
         strangers = sorted(int(i) for i in changes if int(i) not in known)
         if strangers:

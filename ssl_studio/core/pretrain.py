@@ -140,10 +140,7 @@ class Pretraining:
         if self.cfg.resume_run is not None:
             resume, self.cfg, resumed = self._resume_state(store)
         self.cfg.validate()
-        dataset = store.dataset(self.cfg.dataset)
-        if dataset is None:
-            names = ", ".join(d["name"] for d in store.datasets()) or "none yet"
-            raise ConfigError(f"No dataset '{self.cfg.dataset}'; the datasets are: {names}.")
+        dataset = store.dataset_named(self.cfg.dataset)
         if self.cfg.resume_run is None and not self.cfg.allow_partial_import:
             _refuse_partial_import(dataset, store.last_import(dataset["id"]))
         items = store.items(dataset["id"])

@@ -202,14 +202,7 @@ def augment_defaults(project: Path, dataset: str) -> ImageAugmentConfig | Series
     changes: the image defaults of its most common modality and channels, or the series
     defaults. Reads two aggregates, not the items (fast for the GUI at 100 000 items)."""
     with Store.open(project) as store:
-        return _augment_defaults(store, _dataset(store, dataset))
-
-
-def _dataset(store: Store, name: str) -> dict[str, Any]:
-    found = store.dataset(name)
-    if found is None:
-        raise ConfigError(f"No dataset '{name}'.")
-    return found
+        return _augment_defaults(store, store.dataset_named(dataset))
 
 
 def _augment_defaults(
@@ -238,7 +231,7 @@ def preview_augmentations(
     Returns float32 [n, C, image_size, image_size] in [0, 1], for a preview grid.
     """
     with Store.open(project) as store:
-        found = _dataset(store, dataset)
+        found = store.dataset_named(dataset)
         item = store.item(found["id"], item_id)
         if item is None:
             raise ConfigError(f"Dataset '{dataset}' has no item {item_id}.")

@@ -181,9 +181,7 @@ class DatasetView:
         """``lean``: read only the columns the thumbnails need (an ItemTable; ``item``
         reads an item's other columns when it is shown), at a fraction of the time."""
         with Store.open(Path(project)) as store:
-            found = store.dataset(dataset)
-            if found is None:
-                raise ConfigError(f"There is no dataset '{dataset}' in this project.")
+            found = store.dataset_named(dataset)
             items = store.item_table(found["id"]) if lean else store.items(found["id"])
             reader = CacheReader(store.paths.dataset_cache(found["id"]))
             reader.check(store.cache_files(found["id"]))  # a message now, not at every item

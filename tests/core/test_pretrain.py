@@ -183,7 +183,7 @@ def test_an_epochs_run_resumes_only_with_the_processes_that_wrote_it(shapes_proj
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"dataset": "nope"}, "No dataset 'nope'; the datasets are: shapes"),
+        ({"dataset": "nope"}, "No dataset 'nope' in this project: its datasets are 'shapes'"),
         ({"task": "nope"}, "Unknown task 'nope'; the tasks are:"),
         ({"task": "mae"}, "vit-tiny or vit-small"),
         ({"backbone": "nope"}, "nope"),

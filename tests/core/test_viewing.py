@@ -79,7 +79,7 @@ def test_thumbnails_of_real_dicom_and_of_series(project, dicom_file, tmp_path):
     assert values.shape == (2, 100) and observed.all()
     line = view.thumbnail(0, 48)
     assert line.shape == (48, 48) and (line == 0).sum() >= 40  # one dark pixel per column
-    with pytest.raises(ConfigError, match="no dataset 'nope'"):
+    with pytest.raises(ConfigError, match="No dataset 'nope' in this project: its datasets are"):
         DatasetView.open(project, "nope")
 
 

@@ -59,9 +59,7 @@ def labeled_data(
     """The labeled items of ``dataset_name`` under the newest version of ``label_set`` (or
     the given ``version``, as a run was trained and tested with it). Its groups keep
     patients and exact copies whole (patient_groups.split_groups)."""
-    found = store.dataset(dataset_name)
-    if found is None:
-        raise ConfigError(f"No dataset '{dataset_name}' in this project.")
+    found = store.dataset_named(dataset_name)
     if found["modality"] != spec["modality"]:
         raise ConfigError(
             f"The encoder learned from {spec['modality']} data; dataset '{dataset_name}' "

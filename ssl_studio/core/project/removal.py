@@ -110,10 +110,7 @@ def plan_run_removal(
 def plan_dataset_removal(store: Store, name: str, with_dependents: bool = False) -> RemovalPlan:
     """What removing dataset ``name`` deletes. ConfigError for an unknown dataset, or for
     one that runs were trained on unless ``with_dependents`` (they go too)."""
-    dataset = store.dataset(name)
-    if dataset is None:
-        names = ", ".join(f"'{d['name']}'" for d in store.datasets()) or "none"
-        raise ConfigError(f"This project has no dataset named '{name}' (its datasets: {names}).")
+    dataset = store.dataset_named(name)
     on_it = [run["id"] for run in store.runs(dataset["id"])]
     # and the runs made from those (a fine-tuning on another dataset's labels)
     runs = sorted({*on_it, *store.child_runs(on_it)}) if on_it else []

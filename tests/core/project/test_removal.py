@@ -133,7 +133,7 @@ def test_a_dataset_goes_with_its_labels_cache_and_runs_and_the_other_stays(two_d
         assert cache.is_dir()
         with pytest.raises(ConfigError, match=r"Run 1 was trained on dataset 'chest'\. Remove it"):
             plan_dataset_removal(store, "chest")
-        with pytest.raises(ConfigError, match=r"no dataset named 'lung' \(its datasets: "):
+        with pytest.raises(ConfigError, match=r"No dataset 'lung' in this project: its"):
             plan_dataset_removal(store, "lung")
         plan = plan_dataset_removal(store, "chest", with_dependents=True)
     assert plan.describe().startswith(

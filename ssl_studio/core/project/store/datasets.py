@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Mapping
 from typing import Any
 
+from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.store.base import StoreBase, now
 from ssl_studio.core.project.store.removals import LAST_DATASET_ID
 
@@ -16,6 +17,16 @@ class DatasetRecords(StoreBase):
     def dataset(self, name: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT * FROM datasets WHERE name = ?", (name,)).fetchone()
         return None if row is None else dict(row)
+
+    def dataset_named(self, name: str) -> dict[str, Any]:
+        """The dataset called ``name``; ConfigError naming the project's datasets when
+        there is none of that name (a typo, or a dataset renamed or removed)."""
+        found = self.dataset(name)
+        if found is None:
+            names = ", ".join(f"'{d['name']}'" for d in self.datasets())
+            theirs = f"its datasets are {names}" if names else "it has no datasets yet"
+            raise ConfigError(f"No dataset '{name}' in this project: {theirs}.")
+        return found
 
     def datasets(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute("SELECT * FROM datasets ORDER BY id")]
