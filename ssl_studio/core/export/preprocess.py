@@ -22,7 +22,12 @@ from ssl_studio.core.data.discovery import Found, sniff, walk
 from ssl_studio.core.data.privacy import redact
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.series_channels import fold, named
-from ssl_studio.core.export.channel_count import ARRAY_LAYOUTS, count_error, count_note
+from ssl_studio.core.export.channel_count import (
+    ARRAY_LAYOUTS,
+    count_error,
+    count_note,
+    fewest_channels,
+)
 from ssl_studio.core.export.image_batch import IMAGES_AT_ONCE, HeldInputs, image_inputs
 from ssl_studio.core.export.training_match import image_note
 
@@ -154,6 +159,8 @@ def _file_inputs(
         lacking = _lacking(item.fields, spec)  # None: matched by position
         have = values.shape[0] - len(lacking or ())  # the model's channels it holds
         error = count_error(have, item.fields, spec, layout_flag, lacking)
+        empty = _empty_channels(values, item.fields, spec)
+        error = error or _empty_error(have - len(empty), empty, spec)
         if error is not None:
             yield ModelInput(shown, item.index, error=error, identifiers=ids)
             continue
@@ -161,6 +168,7 @@ def _file_inputs(
         notes = (
             _position_note(values.shape[0], item.fields, spec),
             _missing_note(item.fields, spec),
+            _empty_note(empty),
             count_note(values.shape[0], spec),
             _rate_note(item.fields, spec),
         )
@@ -282,6 +290,44 @@ def _lacking(fields: dict[str, Any], spec: dict[str, Any]) -> list[str] | None:
         return None
     have = {fold(n) for n in names[0]}
     return [n for n in names[1] if fold(n) not in have]
+
+
+def _empty_channels(values: np.ndarray, fields: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    """The model's channels the file has but without a single value in this series
+    (values [C', T] as ``by_name`` gave them: every cell empty or not a number), by name
+    ('accel_y') where the model names its channels, else by number ('channel 3'); a
+    channel the file lacks altogether is not one of them (``_lacking`` says it)."""
+    lacking = {fold(n) for n in _lacking(fields, spec) or ()}
+    names = spec.get("channel_names") or ()
+    empty = []
+    for row in range(values.shape[0]):
+        name = names[row] if row < len(names) else None
+        if not np.isfinite(values[row]).any() and (name is None or fold(name) not in lacking):
+            empty.append(repr(name) if name else f"channel {row + 1}")
+    return empty
+
+
+def _empty_error(with_values: int, empty: list[str], spec: dict[str, Any]) -> str | None:
+    """Why a series whose ``empty`` channels hold no value cannot be read honestly (it
+    has values in ``with_values`` of the model's channels, fewer than any training
+    recording had: the model would answer as surely as for a whole one), or None."""
+    if not empty or with_values >= fewest_channels(spec):
+        return None
+    want, fewest = spec["in_channels"], fewest_channels(spec)
+    had = f"{'all had' if fewest == want else 'had at least'} {fewest}"
+    return (
+        f"{', '.join(empty)} {'holds' if len(empty) == 1 else 'hold'} no values (every cell "
+        f"empty or not a number), so this series has values in only {with_values} of the "
+        f"model's {want} channels; its training recordings {had}: an answer from fewer "
+        "would look sure and mean nothing. Fill them in, or leave this file out."
+    )
+
+
+def _empty_note(empty: list[str]) -> str:
+    if not empty:
+        return ""
+    verb = "holds" if len(empty) == 1 else "hold"
+    return f"{', '.join(empty)} {verb} no values: read as missing values."
 
 
 def _missing_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
