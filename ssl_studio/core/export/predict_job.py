@@ -148,7 +148,15 @@ def predict(
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(
-                ["path", "index", *[f"p_{c}" for c in classes], "predicted", "error", "note"]
+                [
+                    "path",
+                    "file_number",
+                    "index",
+                    *[f"p_{c}" for c in classes],
+                    "predicted",
+                    "error",
+                    "note",
+                ]  # fmt: skip
             )
             pending: list[ModelInput] = []
             rows: list[list[Any]] = []  # written in the order of the paths, at the end
@@ -169,7 +177,8 @@ def predict(
                     break
                 identifiers.update(item.identifiers)
                 if item.error is not None:
-                    rows.append([item.path, item.index, *[""] * len(classes), "", item.error, ""])
+                    blank = [""] * len(classes)
+                    rows.append([item.path, item.file + 1, item.index, *blank, "", item.error, ""])
                     failed.add(item.path)  # counted by file: an NPY of 500 series is one
                     counts["errors"] = len(failed)
                     told(item.file)  # (the files before this one are done)
@@ -189,7 +198,10 @@ def predict(
                 if told.last != len(files):  # the last file gave an error row
                     told(len(files), now=True)
             counts["notes"] = sum(1 for row in rows if row[-1] and not row[-2])
-            writer.writerows(sorted(_redacted(rows, identifiers), key=lambda r: (r[0], r[1])))
+            # in the order of the files' real paths, numbered so: two files whose paths
+            # differ only by an identifier have the same path once it is hidden
+            rows.sort(key=lambda r: (r[1], r[2]))
+            writer.writerows(_redacted(rows, identifiers))
         if stop.stopped:
             Path(tmp).unlink()
             return {**counts, "out": None, "cancelled": True}
@@ -268,5 +280,6 @@ def _run(
             chosen = classes[int(p[1] >= threshold)]
         else:
             chosen = classes[int(np.argmax(p))]
-        rows.append([item.path, item.index, *[f"{v:.6f}" for v in p], chosen, "", item.note])
+        values = [f"{v:.6f}" for v in p]
+        rows.append([item.path, item.file + 1, item.index, *values, chosen, "", item.note])
     return rows

@@ -393,6 +393,31 @@ def test_predictions_hide_a_patient_s_name_in_the_paths_of_every_file_read(image
     assert sum(bool(r["error"]) for r in rows) == 1
 
 
+def test_predictions_are_numbered_by_file_where_hidden_names_make_paths_alike(
+    image_export, tmp_path
+):
+    """Two patients' folders holding files of the same name read alike once their names
+    are hidden: rows keep the order of the real paths and a file number tells them apart."""
+    _, _, out, _ = image_export
+    for patient, source in (("Doe^Jane", "CT_small.dcm"), ("Roe^Rick", "MR_small.dcm")):
+        ds = pydicom.dcmread(PYDICOM_FILES / source)
+        ds.PatientName = patient
+        folder = tmp_path / "in" / patient.replace("^", "_")
+        folder.mkdir(parents=True)
+        ds.save_as(folder / "scan.dcm")
+        (tmp_path / patient[:3]).mkdir()
+        ds.save_as(tmp_path / patient[:3] / "scan.dcm")  # alone, in a neutral folder
+    predict(out, [tmp_path / "in"], tmp_path / "p.csv")
+    rows = list(csv.DictReader((tmp_path / "p.csv").open()))
+    assert [Path(r["path"]).parent.name for r in rows] == ["[redacted]", "[redacted]"]
+    assert [r["file_number"] for r in rows] == ["1", "2"]  # Doe_Jane/ before Roe_Rick/
+    for row, alone in zip(rows, ("Doe", "Roe"), strict=True):
+        predict(out, [tmp_path / alone], tmp_path / f"{alone}.csv")
+        [own] = list(csv.DictReader((tmp_path / f"{alone}.csv").open()))
+        assert own["file_number"] == "1" and own["p_circle"] == row["p_circle"]
+    assert rows[0]["p_circle"] != rows[1]["p_circle"]  # (two images, told apart)
+
+
 def test_an_export_can_be_shared_but_holds_no_predictions(image_export, tmp_path):
     _, _, out, _ = image_export
     umask = os.umask(0)
