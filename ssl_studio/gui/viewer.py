@@ -2,8 +2,9 @@
 multi-channel series plot; and the item's non-identifying metadata.
 
 Images come from the import cache at once; with *Full resolution* ticked, the original file
-is then read again in a worker thread (the window never waits on a large file) and replaces
-the cached picture when it arrives, unless another item was chosen meanwhile."""
+is then read again off the GUI thread (background_read.py: the window never waits on a large
+file) and replaces the cached picture when it arrives, unless another item was chosen
+meanwhile."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -39,6 +40,7 @@ from ssl_studio.core.viewing import (
     window_number,
     window_of,
 )
+from ssl_studio.gui.background_read import BackgroundReader
 from ssl_studio.gui.live_plot import curve_pen
 from ssl_studio.gui.pictures import to_pixmap
 from ssl_studio.gui.tables import fill_table, make_table
@@ -139,13 +141,13 @@ class ImageCanvas(QWidget):
 class ItemViewer(QWidget):
     """Shows one item of a DatasetView: picture or series, window controls, metadata."""
 
-    source_read = Signal(int, object, str)  # request, values [C, H, W] or None, why not
-
     def __init__(self) -> None:
         super().__init__()
         self.view: DatasetView | None = None
         self.row = -1
-        self.request = 0  # the newest full-resolution read; older answers are dropped
+        # the original file at full resolution; only the newest item's answer arrives
+        self.source_reader = BackgroundReader(self)
+        self.source_reader.arrived.connect(self._source_arrived)
         self.values: np.ndarray | None = None  # real units [H, W] of the shown grey image
         self.center = self.width_ = 0.0
         self.title = QLabel()
@@ -164,7 +166,6 @@ class ItemViewer(QWidget):
             "use the cached copy, which is smaller)."
         )
         self.full_res.toggled.connect(self._reshow)
-        self.source_read.connect(self._source_arrived)
         self.resolution = QLabel()
         self.resolution.setWordWrap(True)
         controls = QHBoxLayout()
@@ -208,7 +209,7 @@ class ItemViewer(QWidget):
         """Show nothing but ``note`` (another dataset or project was opened, or there is
         nothing to view): no picture, no window controls, no facts."""
         self.view, self.row, self.values = None, -1, None
-        self.request += 1  # a full-resolution read still on its way is dropped
+        self.source_reader.forget()  # a full-resolution read still on its way is dropped
         self.title.setText("")
         self.title.hide()
         self.controls.hide()
@@ -226,7 +227,7 @@ class ItemViewer(QWidget):
 
     def show_item(self, view: DatasetView, row: int) -> None:
         self.view, self.row = view, row
-        self.request += 1
+        self.source_reader.forget()  # (the one shown before)
         item = view.item(row)  # all its columns (the view may hold only the grid's)
         self.title.show()
         self.metadata.show()
@@ -260,27 +261,13 @@ class ItemViewer(QWidget):
             self.resolution.setText(f"Cached copy ({image.shape[-1]} px); the original is {size}.")
             return
         self.resolution.setText(f"Reading the original file ({size})…")
-        request = self.request
-        QThreadPool.globalInstance().start(lambda: self._read_source(view, row, request))
+        self.source_reader.read(lambda: read_source(view, row))
 
-    def _read_source(self, view: DatasetView, row: int, request: int) -> None:
-        """In a worker thread: read the original, hand it to the GUI thread by a signal."""
-        values, why = None, ""
-        try:
-            values = view.source_image(row)
-        except SSLStudioError as exc:
-            why = str(exc)
-        except Exception as exc:  # noqa: BLE001 - the viewer must survive any file
-            # the type only: a reader's text may quote the file's header
-            why = f"The original file could not be read ({type(exc).__name__})."
-        try:
-            self.source_read.emit(request, values, why)
-        except RuntimeError:  # the viewer was closed meanwhile
-            pass
-
-    def _source_arrived(self, request: int, values: np.ndarray | None, why: str) -> None:
-        if request != self.request or self.view is None:
-            return  # another item (or the cached view) was chosen meanwhile
+    def _source_arrived(self, answer: tuple[np.ndarray | None, str] | None) -> None:
+        """The original of the item shown (values [C, H, W], or None and why not)."""
+        if self.view is None:
+            return
+        values, why = answer or (None, "The original file could not be read.")
         if values is None:
             self.resolution.setText(why)
             return
@@ -347,6 +334,18 @@ class ItemViewer(QWidget):
         self.window_label.setText(f"C {c}{unit}  W {w}{unit}")
         self.canvas.describe(f"centre {c}{unit}, width {w}{unit}")
         self.canvas.set_picture(apply_window(self.values, center, width))
+
+
+def read_source(view: DatasetView, row: int) -> tuple[np.ndarray | None, str]:
+    """The original file of item ``row`` (values [C, H, W]), or None and why not (any
+    thread)."""
+    try:
+        return view.source_image(row), ""
+    except SSLStudioError as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - the viewer must survive any file
+        # the type only: a reader's text may quote the file's header
+        return None, f"The original file could not be read ({type(exc).__name__})."
 
 
 def _fact(value: object) -> object:

@@ -173,6 +173,7 @@ def test_resuming_a_run_shows_its_stored_curves_before_its_new_points(qtbot, mak
     window = make_window(project)
     view = window.pretrain.view
     assert window.pretrain.resume(run, "chest")
+    qtbot.waitUntil(lambda: "kNN accuracy" in view.health_plot.buffers, timeout=10_000)
     x, y = view.loss_plot.points("loss")
     assert x.tolist() == list(range(1, 201))  # up to the checkpoint it goes on from
     np.testing.assert_allclose(y, 5.0 / x + 0.5)
@@ -183,16 +184,19 @@ def test_resuming_a_run_shows_its_stored_curves_before_its_new_points(qtbot, mak
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
 
 
-def test_resuming_a_run_reads_the_project_once_on_the_window_thread(
+def test_resuming_a_run_reads_the_project_once_off_the_window_thread(
     qtbot, make_window, project, monkeypatch
 ):
     """The live view's history and the run's health interval were two openings of the
-    project on the window's thread."""
+    project on the window's thread, then one; now one off it (a long run's curves take a
+    while to read)."""
     import threading
+
+    from ssl_studio.gui.panels import pretrain_panel
 
     (run,) = add_runs(project, 1, points=200)
     window = make_window(project)
-    opened: list[str] = []
+    opened: list[str] = []  # on the window's thread
     original = Store.open.__func__
 
     def counted(cls, root, **kwargs):
@@ -200,10 +204,21 @@ def test_resuming_a_run_reads_the_project_once_on_the_window_thread(
             opened.append(kwargs.get("purpose", ""))
         return original(cls, root, **kwargs)
 
+    read = pretrain_panel.read_stored_history
+    reads: list[threading.Thread] = []
+
+    def recorded(*args):
+        reads.append(threading.current_thread())
+        return read(*args)
+
     monkeypatch.setattr(Store, "open", classmethod(counted))
+    monkeypatch.setattr(pretrain_panel, "read_stored_history", recorded)
     assert window.pretrain.resume(run, "chest")
-    assert len(opened) == 1
+    assert opened == []  # (nothing on the window's thread)
+    view = window.pretrain.view
+    qtbot.waitUntil(lambda: "kNN accuracy" in view.health_plot.buffers, timeout=10_000)
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
+    assert len(reads) == 1 and reads[0] is not threading.main_thread()
 
 
 def test_the_health_legend_hides_no_curve(qtbot):

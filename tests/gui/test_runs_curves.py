@@ -28,11 +28,11 @@ def loss_reads(monkeypatch) -> list[int]:
             reads.append(run_id)
         return metrics(self, run_id, name)
 
-    def counted_arrays(self, run_id, names):
+    def counted_arrays(self, run_id, names, **options):
         names = list(names)
         if "loss" in names:
             reads.append(run_id)
-        return arrays(self, run_id, names)
+        return arrays(self, run_id, names, **options)
 
     monkeypatch.setattr(Store, "metrics", counted_metrics)
     monkeypatch.setattr(Store, "metric_arrays", counted_arrays)
@@ -46,11 +46,11 @@ def held_reads(monkeypatch) -> dict[int, threading.Event]:
     held: dict = {"threads": []}
     arrays = Store.metric_arrays
 
-    def slow(self, run_id, names):
+    def slow(self, run_id, names, **options):
         held["threads"].append(threading.current_thread())
         if run_id in held:
             assert held[run_id].wait(WAIT_MS / 1000)
-        return arrays(self, run_id, names)
+        return arrays(self, run_id, names, **options)
 
     monkeypatch.setattr(Store, "metric_arrays", slow)
     return held
@@ -130,7 +130,7 @@ def test_reads_asked_again_before_they_start_are_skipped(
     monkeypatch.setattr(
         Store,
         "metric_arrays",
-        lambda self, run_id, names: read.append(run_id) or held(self, run_id, names),
+        lambda self, run_id, names, **kw: read.append(run_id) or held(self, run_id, names, **kw),
     )
     try:
         first, *middle, last = add_runs(project, 5, points=50)
@@ -311,3 +311,93 @@ def test_plots_on_a_step_not_shown_draw_only_when_it_is_shown(qtbot, make_window
     assert view.loss_plot.curves["loss"].getData()[0].tolist() == [1, 2, 3]
     window.show_step(3)
     assert window.runs.plot.curves[f"run {run}"].getData()[0].size == 50
+
+
+# ---- running and resumed runs --------------------------------------------------------------
+
+
+def _set_running(project, run_id: int, monkeypatch) -> None:
+    """Run ``run_id`` recorded as running, by a process that writes the project (as if
+    another process trained it: the window recovers cut-off runs when it opens)."""
+    with Store.open(project, write=True) as store:
+        store.conn.execute("UPDATE runs SET status = 'running' WHERE id = ?", (run_id,))
+        store.conn.commit()
+    monkeypatch.setattr("ssl_studio.core.project.info.writer_present", lambda *_: True)
+
+
+def test_a_running_runs_curve_is_not_read_again_on_each_reload(
+    qtbot, make_window, project, monkeypatch
+):
+    """Each Runs-panel reload read a selected running run's whole curve again; now the
+    points it has are kept and only those logged since its newest checkpoint are read."""
+    (run,) = add_runs(project, 1)
+    rows_read: list[int] = []  # the points of each read of the run's loss
+    arrays = Store.metric_arrays
+
+    def counted(self, run_id, names, **options):
+        out = arrays(self, run_id, names, **options)
+        if "loss" in names and run_id == run:
+            rows_read.append(len(out["loss"][0]) if "loss" in out else 0)
+        return out
+
+    monkeypatch.setattr(Store, "metric_arrays", counted)
+    window = make_window(project)
+    window.show_step(3)
+    _set_running(project, run, monkeypatch)  # (after the window's recovery of cut-off runs)
+    window.context.notify("runs")
+    runs = window.runs
+    assert runs.runs[0]["status"] == "running"
+    runs.select_run(run)
+    _settled(qtbot, window)
+    for _ in range(3):
+        window.context.notify("runs")
+        _settled(qtbot, window)
+    assert rows_read[0] == POINTS and sum(rows_read) <= POINTS + 3  # (from the checkpoint on)
+    with Store.open(project, write=True) as store:  # it trains on
+        store.add_metrics(run, [(POINTS + 1, 0, "loss", 0.4), (POINTS + 2, 0, "loss", 0.3)])
+    window.context.notify("runs")
+    _settled(qtbot, window)
+    assert rows_read[-1] <= 3 and sum(rows_read) <= POINTS + 6
+    steps, losses = runs.plot.points(f"run {run}")
+    assert steps.size == POINTS + 2 and losses[-2:].tolist() == [0.4, 0.3]
+
+
+def test_a_growing_curve_takes_the_steps_logged_again_after_its_checkpoint():
+    """A resumed run logs the steps after its newest checkpoint again: those replace the
+    ones kept, the earlier ones stay."""
+    import numpy as np
+
+    from ssl_studio.gui.panels.loss_curves import GrowingCurve
+
+    first = GrowingCurve.read((np.arange(1, 11), np.ones(10)), None, 6)
+    assert first.next_from == 6
+    later = first.extended((np.arange(6, 9), np.zeros(3)), first.next_from, 8)
+    assert later.steps.tolist() == list(range(1, 9)) and later.losses.tolist() == [1] * 5 + [0] * 3
+    assert later.next_from == 8
+    assert GrowingCurve.read(None, None, None).curve() is None
+
+
+def test_a_resumed_runs_stored_curves_are_read_off_the_gui_thread(
+    qtbot, make_window, project, monkeypatch
+):
+    """Resume read the run's stored curves (57 600 points each for a long run) on the GUI
+    thread before the job started; now a worker reads them and the view draws them."""
+    (run,) = add_runs(project, 1)
+    threads: list[threading.Thread] = []
+    arrays = Store.metric_arrays
+
+    def recorded(self, run_id, names, **options):
+        threads.append(threading.current_thread())
+        return arrays(self, run_id, names, **options)
+
+    monkeypatch.setattr(Store, "metric_arrays", recorded)
+    window = make_window(project)
+    window.runs.select_run(run)
+    _settled(qtbot, window)
+    threads.clear()
+    window.runs.resume_requested.emit(run, "chest")
+    plot = window.pretrain.view.loss_plot
+    qtbot.waitUntil(lambda: "loss" in plot.buffers, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
+    assert threads and threading.main_thread() not in threads
+    assert plot.points("loss")[0].size == POINTS

@@ -121,6 +121,66 @@ def test_full_resolution_reads_the_original_without_blocking(qtbot, project, dic
     assert viewer.resolution.text().startswith("Cached copy (32 px)")
 
 
+def test_a_viewer_deleted_mid_read_gets_nothing_and_collection_waits_for_the_read(
+    qtbot, project, dicom_file, tmp_path, monkeypatch
+):
+    """The full-resolution read emitted the viewer's own signal from the worker (unsafe
+    while the viewer is being deleted) and let Python's collector run on the worker while
+    it decoded (see gui_thread_gc.py); now the worker only meets the program-long relay,
+    and the collector is held from the read's start until its answer is on the GUI thread."""
+    import threading
+
+    from PySide6.QtCore import QThreadPool
+    from shiboken6 import isValid
+
+    from ssl_studio.gui.gui_thread_gc import collector
+
+    view, viewer = _ct_in_viewer(qtbot, project, dicom_file, tmp_path / "ct", 32)
+    release, reading, held_while_reading = threading.Event(), threading.Event(), []
+    source_image = DatasetView.source_image
+
+    def slow(self, row):
+        held_while_reading.append(collector().holds)
+        reading.set()
+        assert release.wait(30)
+        return source_image(self, row)
+
+    monkeypatch.setattr(DatasetView, "source_image", slow)
+    before = collector().holds
+    viewer.full_res.setChecked(True)  # the read starts
+    assert reading.wait(30)
+    assert held_while_reading == [before + 1]  # no collection on the worker meanwhile
+    arrived = []
+    viewer.source_reader.arrived.connect(arrived.append)
+    viewer.deleteLater()
+    qtbot.waitUntil(lambda: not isValid(viewer), timeout=10_000)
+    release.set()
+    assert QThreadPool.globalInstance().waitForDone(30_000)
+    qtbot.waitUntil(lambda: collector().holds == before, timeout=10_000)
+    assert arrived == []
+
+
+def test_a_full_resolution_read_for_an_item_no_longer_shown_is_dropped(
+    qtbot, project, dicom_file, tmp_path, monkeypatch
+):
+    import threading
+
+    from PySide6.QtCore import QThreadPool
+
+    view, viewer = _ct_in_viewer(qtbot, project, dicom_file, tmp_path / "ct", 32)
+    release = threading.Event()
+    source_image = DatasetView.source_image
+    monkeypatch.setattr(
+        DatasetView, "source_image", lambda self, row: release.wait(30) and source_image(self, row)
+    )
+    viewer.full_res.setChecked(True)
+    viewer.clear("Another dataset")  # (the item is no longer shown)
+    release.set()
+    assert QThreadPool.globalInstance().waitForDone(30_000)
+    qtbot.wait(50)  # (the answer's queued delivery)
+    assert viewer.canvas.pixmap.isNull() and viewer.resolution.text() == ""
+
+
 class _BigView:
     """A stand-in for a DatasetView of 100 000 items (the model only needs these)."""
 

@@ -276,6 +276,36 @@ def test_the_operating_point_is_a_choice_with_a_validation_share(make_window, pr
     assert not three.operating.method.isEnabled() and three.operating.threshold() == "default"
 
 
+def test_the_protocol_page_plans_the_split_once_when_it_opens(make_window, project, monkeypatch):
+    """Opening the page planned the split twice (through the operating point's signal, and
+    once more directly); it still follows the labels each time it opens."""
+    from ssl_studio.gui.wizard import protocol_page
+
+    plans = []
+    plan = protocol_page.training_labels_per_class
+    monkeypatch.setattr(
+        protocol_page,
+        "training_labels_per_class",
+        lambda keys, cfg: plans.append(len(keys)) or plan(keys, cfg),
+    )
+    window = make_window(project)
+    wizard = window.open_wizard()
+    page = wizard.pages["protocol"]
+    for labels, classes in (
+        (["normal"] * 40 + ["pneumonia"] * 40, ["normal", "pneumonia"]),
+        (["a"] * 6 + ["b"] * 6 + ["c"] * 6, ["a", "b", "c"]),  # (the threshold goes)
+    ):
+        wizard.labeled = [(label, None, f"{i}") for i, label in enumerate(labels)]
+        wizard.run_id, wizard.class_names = 1, classes
+        wizard.smallest_patients, wizard.folds = labels.count(labels[-1]), 0
+        page.operating.method.setCurrentIndex(page.operating.method.findData("youden"))
+        plans.clear()
+        page.initializePage()
+        assert plans == [len(labels)]
+        assert wizard.per_class == plan(wizard.labeled, page._choices())
+        assert f"for {wizard.per_class} training labels" in page.explanation.text()
+
+
 def test_the_results_say_which_threshold_the_figures_are_read_at():
     rng = np.random.default_rng(0)
     y = np.array([0, 1] * 10)

@@ -1,7 +1,6 @@
-"""The loss curves of runs, read from the project off the GUI thread (a long run's curve
-takes 0.1–0.3 s to read), as the viewer reads an original file: a worker of Qt's global
-thread pool reads, a queued signal brings the curves back, and a request number tells a
-stale answer (another selection, another project) from the one awaited."""
+"""The stored curves of runs, read from the project off the GUI thread (a long run's curve
+takes 0.1–0.3 s to read) with a ``BackgroundReader`` (background_read.py): the loss curves
+the Runs panel overlays, and the curves a resumed run's live view starts from."""
 
 from __future__ import annotations
 
@@ -12,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import user_error
-from ssl_studio.gui.gui_thread_gc import collector
 
 log = logging.getLogger("ssl_studio.gui")
 
@@ -27,121 +24,108 @@ Curve = tuple[np.ndarray, np.ndarray] | None  # (steps, losses) of a run; None: 
 class CurvesRead:
     """What a read brought back: ``curves`` (run id -> Curve) of ``project``, or ``error``,
     the message to tell when the project could not be read; ``keys`` (run id -> the
-    caller's key) says what each run was when its read was asked for."""
+    caller's key) says what each run was when its read was asked for. A run read from a
+    step on (``since``: run id -> step) has only its points from there in ``curves``, and
+    its newest checkpoint's step (or None) in ``checkpoints``."""
 
-    request: int
     project: Path
     keys: dict[int, Any]
+    since: dict[int, int] = field(default_factory=dict)
     curves: dict[int, Curve] = field(default_factory=dict)
+    checkpoints: dict[int, int | None] = field(default_factory=dict)
     error: str = ""
 
 
-def read_loss_curves(project: Path, keys: dict[int, Any], request: int) -> CurvesRead:
+@dataclass
+class GrowingCurve:
+    """The loss curve of a running run as read so far: ``steps, losses: [N]``; the next
+    read starts at step ``next_from`` (its newest checkpoint's, at the latest: a resumed
+    run logs the steps after that checkpoint again, which replace the ones kept)."""
+
+    steps: np.ndarray
+    losses: np.ndarray
+    next_from: int
+
+    @classmethod
+    def read(cls, tail: Curve, since: int | None, checkpoint: int | None) -> GrowingCurve:
+        """The first read of a run (``since`` None) or a later one (``tail``: its points
+        from step ``since`` on) made into a curve; see ``extended``."""
+        return cls(np.zeros(0, np.int64), np.zeros(0), 0).extended(tail, since or 0, checkpoint)
+
+    def extended(self, tail: Curve, since: int, checkpoint: int | None) -> GrowingCurve:
+        """This curve with the points before ``since`` kept and ``tail`` (the points read
+        from ``since`` on) after them."""
+        keep = self.steps < since
+        steps, losses = self.steps[keep], self.losses[keep]
+        if tail is not None:
+            steps, losses = np.concatenate([steps, tail[0]]), np.concatenate([losses, tail[1]])
+        last = int(steps[-1]) + 1 if steps.size else 0
+        return GrowingCurve(steps, losses, last if checkpoint is None else min(last, checkpoint))
+
+    def curve(self) -> Curve:
+        return (self.steps, self.losses) if self.steps.size else None
+
+
+def read_loss_curves(
+    project: Path, keys: dict[int, Any], since: dict[int, int] | None = None
+) -> CurvesRead:
     """The loss curves of the runs ``keys`` names, in one opening of the project (any
-    thread)."""
-    read = CurvesRead(request, project, keys)
+    thread); a run in ``since`` from that step on, with its newest checkpoint's step."""
+    read = CurvesRead(project, keys, dict(since or {}))
     try:
         with Store.open(project) as store:
             for run_id in keys:
-                read.curves[run_id] = store.metric_arrays(run_id, ["loss"]).get("loss")
+                if keys[run_id] is None:  # running: where it may log steps again
+                    steps = [c["step"] for c in store.checkpoints(run_id)]
+                    read.checkpoints[run_id] = max(steps) if steps else None
+                arrays = store.metric_arrays(run_id, ["loss"], from_step=read.since.get(run_id))
+                read.curves[run_id] = arrays.get("loss")
     except Exception as exc:  # noqa: BLE001 - told in the window, never lost on a thread
-        told = user_error(exc, project)
-        if told is None:
-            log.error("Reading the loss curves failed:\n%s", traceback.format_exc())
-            read.error = f"The loss curves could not be read ({type(exc).__name__}: {exc})."
-        else:
-            read.error = str(told)
+        read.error = _message(exc, project, "The loss curves")
         read.curves = {}
     return read
 
 
-class _Relay(QObject):
-    """Lives as long as the program, on the GUI thread: a worker hands it each read and
-    never touches a reader, which may be deleted meanwhile (deleting a QObject while
-    another thread emits its signal is unsafe). The collector's hold a read took is let
-    go here, once the worker is done with Python: a collection on the worker could free
-    a closed window's Qt objects off the GUI thread (see gui_thread_gc.py)."""
+@dataclass
+class StoredHistory:
+    """What the live view of a run being resumed starts from: ``history`` (metric ->
+    (steps, values)) up to its newest checkpoint, its ``health_every`` (None: unknown),
+    or ``error``."""
 
-    delivered = Signal(int, object)  # (reader number, CurvesRead), queued to the GUI thread
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.readers: dict[int, LossCurveReader] = {}
-        self.numbered = 0  # readers made so far (their keys: ids could be reused)
-        # each reader's newest request: a worker whose read is older skips it (holding the
-        # Down key through 30 runs read all 30, each waiting for the one before)
-        self.newest: dict[int, int] = {}
-        self.delivered.connect(self._delivered)
-
-    def _delivered(self, number: int, read: CurvesRead) -> None:
-        collector().release()
-        reader = self.readers.get(number)
-        if reader is not None:
-            reader._arrived(read)
+    run_id: int
+    history: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    health_every: int | None = None
+    error: str = ""
 
 
-_relay: _Relay | None = None
+def read_stored_history(project: Path, run_id: int, metrics: list[str]) -> StoredHistory:
+    """The stored ``metrics`` of run ``run_id`` up to its newest checkpoint, where the
+    resumed run goes on (a killed run may have logged steps after it, which it trains and
+    logs again), and its own steps between health checks; in one opening (any thread)."""
+    stored = StoredHistory(run_id)
+    try:
+        with Store.open(project) as store:
+            history = store.metric_arrays(run_id, metrics)
+            saved = [c["step"] for c in store.checkpoints(run_id)]
+            run = store.run(run_id)
+    except Exception as exc:  # noqa: BLE001 - told in the window, never lost on a thread
+        stored.error = _message(exc, project, f"The curves of run {run_id}")
+        return stored
+    if saved:
+        newest = max(saved)
+        history = {name: (x[x <= newest], y[x <= newest]) for name, (x, y) in history.items()}
+    stored.history = history
+    try:  # a resumed run keeps its own
+        stored.health_every = int(run["config"]["train"]["health_every_steps"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        stored.health_every = None
+    return stored
 
 
-def relay() -> _Relay:
-    """The process's one relay (made on first use, on the GUI thread)."""
-    global _relay
-    if _relay is None:
-        _relay = _Relay()
-    return _relay
-
-
-class LossCurveReader(QObject):
-    """``read(project, keys)`` starts a read and returns its request number; ``arrived``
-    brings the ``CurvesRead`` to the GUI thread. Only the newest request is ``current``."""
-
-    arrived = Signal(object)  # CurvesRead
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.request = 0  # the newest read started (or the number that made all stale)
-        self.in_flight = 0  # reads started and not arrived yet
-        readers, newest = relay().readers, relay().newest
-        relay().numbered += 1
-        self.number = number = relay().numbered
-        readers[number] = self
-        self.destroyed.connect(lambda: (readers.pop(number, None), newest.pop(number, None)))
-
-    def read(self, project: Path, keys: dict[int, Any]) -> int:
-        """Read the loss curves of the runs ``keys`` names (run id -> what the run was
-        when asked: handed back with the curves)."""
-        self.request += 1
-        request, number, send, newest = (
-            self.request,
-            self.number,
-            relay().delivered.emit,
-            relay().newest,
-        )
-        newest[number] = request
-        self.in_flight += 1
-        collector().hold()  # (let go by the relay, after the worker's last Python)
-
-        def work() -> None:
-            if newest.get(number) != request:  # asked again since: not read (dropped)
-                read = CurvesRead(request, project, keys)
-            else:
-                read = read_loss_curves(project, keys, request)
-            try:
-                send(number, read)  # (the worker's last Python)
-            except RuntimeError:  # the program is ending: nobody to tell
-                pass
-
-        QThreadPool.globalInstance().start(work)
-        return request
-
-    def forget(self) -> None:
-        """Whatever is being read is no longer wanted (its answer is dropped)."""
-        self.request += 1
-        relay().newest[self.number] = self.request
-
-    def current(self, read: CurvesRead) -> bool:
-        return read.request == self.request
-
-    def _arrived(self, read: CurvesRead) -> None:
-        self.in_flight -= 1
-        self.arrived.emit(read)
+def _message(exc: Exception, project: Path, what: str) -> str:
+    """What to tell of ``exc``, met reading ``what`` of ``project``."""
+    told = user_error(exc, project)
+    if told is not None:
+        return str(told)
+    log.error("Reading %s failed:\n%s", what.lower(), traceback.format_exc())
+    return f"{what} could not be read ({type(exc).__name__}: {exc})."

@@ -13,7 +13,9 @@ from ssl_studio.core.events import Event
 from ssl_studio.core.jobs import pretrain
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui import dialogs
+from ssl_studio.gui.background_read import BackgroundReader
 from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.panels.loss_curves import StoredHistory, read_stored_history
 from ssl_studio.gui.panels.pretrain_form import PretrainForm
 from ssl_studio.gui.panels.training_view import HISTORY, IDLE, IDLE_WITH_RUNS, TrainingView
 
@@ -41,6 +43,9 @@ class PretrainPanel(QWidget):
             buttons.addWidget(button)
         self.view = TrainingView()
         self.view.layout_top.insertLayout(0, buttons)
+        # the stored curves of a run being resumed (off the GUI thread)
+        self.history_reader = BackgroundReader(self)
+        self.history_reader.arrived.connect(self._stored_read)
 
         layout = QHBoxLayout(self)
         layout.addWidget(self.form, 2)
@@ -63,7 +68,8 @@ class PretrainPanel(QWidget):
                 else self._idle_text()
             )
         if what == "project" and not self.active:  # the last run's curves belong to the
-            self.view.clear()  # other project
+            self.history_reader.forget()  # other project
+            self.view.clear()
         if what == "runs" and not self.active:
             self._forget_deleted_run()
 
@@ -82,6 +88,7 @@ class PretrainPanel(QWidget):
                 return
             earlier = any(r["kind"] == "pretrain" for r in store.runs())  # (one read)
         self.last_summary = None
+        self.history_reader.forget()
         self.view.clear()
         self.view.status.setText(IDLE_WITH_RUNS if earlier else IDLE)
 
@@ -136,32 +143,27 @@ class PretrainPanel(QWidget):
         self._busy(True)  # Pause and Stop light up for this panel's run
         self.view.clear()
         self.view.health_every = cfg.train.health_every_steps
+        self.history_reader.forget()  # (a resumed run's, read for the run before)
         if cfg.resume_run is not None:  # the run's curves so far, before its new points
-            self._show_stored(cfg.resume_run)
+            self._read_stored(cfg.resume_run)
         self.view.status.setText("Preparing the data and the network…")
         return True
 
-    def _show_stored(self, run_id: int) -> None:
-        """Show what the live view needs of run ``run_id``, being resumed, in one read of
-        the project: its stored metrics up to its newest checkpoint, where the resumed run
-        goes on (a killed run may have logged steps after it, which it trains and logs
-        again), and its own steps between health checks."""
+    def _read_stored(self, run_id: int) -> None:
+        """Read what the live view needs of run ``run_id``, being resumed, off the GUI
+        thread (see ``read_stored_history``); its new points may come first."""
         assert self.context.project is not None
-        history: dict[str, Any] = {}
-        saved: list[int] = []
-        run: dict[str, Any] | None = None
-        with self.context.reading(self), Store.open(self.context.project) as store:
-            history = store.metric_arrays(run_id, [metric for metric, *_ in HISTORY])
-            saved = [c["step"] for c in store.checkpoints(run_id)]
-            run = store.run(run_id)
-        if saved:
-            newest = max(saved)
-            history = {name: (x[x <= newest], y[x <= newest]) for name, (x, y) in history.items()}
-        self.view.show_history(history)
-        try:  # a resumed run keeps its own
-            self.view.health_every = int(run["config"]["train"]["health_every_steps"])  # type: ignore[index]
-        except (KeyError, TypeError, ValueError):
-            self.view.health_every = None
+        project, metrics = self.context.project, [metric for metric, *_ in HISTORY]
+        self.history_reader.read(lambda: read_stored_history(project, run_id, metrics))
+
+    def _stored_read(self, stored: StoredHistory | None) -> None:
+        if stored is None:
+            return  # (a failed read was logged)
+        if stored.error:
+            self.context.cannot_read(self, stored.error)
+            return
+        self.view.show_history(stored.history)
+        self.view.health_every = stored.health_every
 
     def _event(self, event: Event) -> None:
         if self.active and event.job == "pretrain":

@@ -11,9 +11,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBox
 
 from ssl_studio.core.project.info import runs_overview
 from ssl_studio.core.project.store import Store
+from ssl_studio.gui.background_read import BackgroundReader
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.live_plot import LivePlot, log_toggle
-from ssl_studio.gui.panels.loss_curves import Curve, CurvesRead, LossCurveReader
+from ssl_studio.gui.panels.loss_curves import Curve, CurvesRead, GrowingCurve, read_loss_curves
 from ssl_studio.gui.removal import delete_runs
 from ssl_studio.gui.tables import fill_table, make_table, selected_rows
 
@@ -102,10 +103,12 @@ class RunsPanel(QWidget):
         # finished runs' loss curves, read once (a resumed or deleted run's key goes stale;
         # a run without a loss curve is asked again, which costs little)
         self.curve_cache: dict[tuple[Any, ...], Curve] = {}
+        # running runs' curves as read so far (run id ->): a reload reads only what is new
+        self.growing: dict[int, GrowingCurve] = {}
         self._plotted: tuple[Any, ...] | None = None  # the keys of the curves drawn
-        self._reading: tuple[Any, ...] | None = None  # (project, keys) being read
-        self.reader = LossCurveReader(self)
+        self.reader = BackgroundReader(self)  # (off the GUI thread; see loss_curves.py)
         self.reader.arrived.connect(self._curves_read)
+        self.reader.late.connect(self._keep_curves)
         top = QWidget()
         column = QVBoxLayout(top)
         column.setContentsMargins(0, 0, 0, 0)
@@ -131,6 +134,7 @@ class RunsPanel(QWidget):
     def _changed(self, what: str) -> None:
         if what == "project":  # (another project's runs may have the same ids)
             self.curve_cache.clear()
+            self.growing.clear()
             self._plotted = None
         if what in ("project", "runs", "datasets"):
             self.reload(keep_selection=what != "project")
@@ -168,6 +172,8 @@ class RunsPanel(QWidget):
         self.table.setVisible(bool(self.runs))
         keys = {_curve_key(run) for run in self.runs}
         self.curve_cache = {k: v for k, v in self.curve_cache.items() if k in keys}
+        running = {run["id"] for run in self.runs if run["status"] == "running"}
+        self.growing = {i: c for i, c in self.growing.items() if i in running}
         self._selected()
 
     def _select_ids(self, run_ids: set[int]) -> None:
@@ -210,72 +216,76 @@ class RunsPanel(QWidget):
 
     def _plot_losses(self, chosen: list[dict[str, Any]]) -> None:
         """The loss curves of the chosen runs, or a title saying why there is none. A
-        finished run's curve is read once (``curve_cache``), off the GUI thread (see
-        loss_curves.py); the same curves are not drawn again."""
+        finished run's curve is read once (``curve_cache``), a running one's from where
+        its last read ended (``growing``), off the GUI thread (see loss_curves.py); the
+        same curves are not drawn again."""
         if self.context.project is None or not chosen:
-            self._reading = None
             self.reader.forget()  # (a read under way is for another selection)
             self._plotted = None
             self.plot.reset_view("Loss: select one or more runs in the table")
             return
         keys = tuple(_curve_key(run) for run in chosen)
-        if keys == self._plotted and all(key in self.curve_cache for key in keys):
-            self._reading = None
-            self.reader.forget()
-            return  # (a reload that changed nothing of these runs)
         missing = {
             run["id"]: key
             for run, key in zip(chosen, keys, strict=True)
             if key not in self.curve_cache
         }
         if not missing:
-            self._reading = None
             self.reader.forget()
-            self._draw(chosen, keys, {})
+            if keys != self._plotted:  # (else a reload that changed nothing of these runs)
+                self._draw(chosen, keys)
             return
-        if self._reading == (self.context.project, keys) and None not in keys:
-            return  # (being read: a reload that changed nothing of these runs)
-        self._reading = (self.context.project, keys)
-        self._plotted = None
-        self.plot.reset_view("Loss of the selected runs: reading…")
-        self.reader.read(self.context.project, missing)
+        since = {i: self.growing[i].next_from for i in missing if i in self.growing}
+        if keys != self._plotted:
+            self._plotted = None
+            self.plot.reset_view("Loss of the selected runs: reading…")
+        project = self.context.project
+        self.reader.read(lambda: read_loss_curves(project, missing, since))
 
     def reading(self) -> bool:
         """Whether loss curves are being read (for the selection, or no longer wanted)."""
-        return self._reading is not None or self.reader.in_flight > 0
+        return self.reader.reading()
 
-    def _curves_read(self, read: CurvesRead) -> None:
-        """The curves a read brought: kept when they are still the project's (a stale
-        read's too), drawn when they are still the ones selected."""
-        if read.project != self.context.project:
-            return  # another project was opened meanwhile
-        if read.error:
-            if self.reader.current(read):
-                self._reading = None
-                self.plot.reset_view("Loss: the project could not be read")
-                self.context.cannot_read(self, read.error)
-            return
+    def _keep_curves(self, read: CurvesRead) -> None:
+        """Keep the finished runs' curves ``read`` brought when they are still the
+        project's (also those of a read for an earlier selection)."""
+        if read.project != self.context.project or read.error:
+            return  # another project was opened meanwhile (or nothing was read)
         listed = {_curve_key(run) for run in self.runs}  # (not a run deleted meanwhile)
         for run_id, curve in read.curves.items():
             key = read.keys[run_id]  # what the run was when read (it may have changed)
             if key is not None and key in listed and curve is not None:  # (no loss yet:
                 self.curve_cache[key] = curve  # asked again)
-        if not self.reader.current(read):
-            return  # another selection meanwhile
-        self._reading = None
-        chosen = self.selected()
-        self._draw(chosen, tuple(_curve_key(run) for run in chosen), read.curves)
 
-    def _draw(
-        self, chosen: list[dict[str, Any]], keys: tuple[Any, ...], read: dict[int, Curve]
-    ) -> None:
+    def _curves_read(self, read: CurvesRead | None) -> None:
+        """The curves the read for the selection brought: kept, and drawn."""
+        if read is None or read.project != self.context.project:
+            return  # (a failed read was logged) another project was opened meanwhile
+        if read.error:
+            self.plot.reset_view("Loss: the project could not be read")
+            self.context.cannot_read(self, read.error)
+            return
+        self._keep_curves(read)
+        running = {run["id"] for run in self.runs if run["status"] == "running"}
+        for run_id, key in read.keys.items():
+            if key is None and run_id in running:
+                since, tail = read.since.get(run_id), read.curves[run_id]
+                checkpoint = read.checkpoints.get(run_id)
+                growing = self.growing.get(run_id)
+                if since is None or growing is None:
+                    self.growing[run_id] = GrowingCurve.read(tail, since, checkpoint)
+                else:
+                    self.growing[run_id] = growing.extended(tail, since, checkpoint)
+        chosen = self.selected()
+        self._draw(chosen, tuple(_curve_key(run) for run in chosen))
+
+    def _draw(self, chosen: list[dict[str, Any]], keys: tuple[Any, ...]) -> None:
         """Draw the curves of ``chosen`` (with their ``keys``) from the cache, or from
-        ``read`` (run id -> curve) for those not kept there."""
+        ``growing`` for running runs."""
         curves: dict[int, Curve] = {}
         for run, key in zip(chosen, keys, strict=True):
-            curves[run["id"]] = self.curve_cache[key] if key in self.curve_cache else None
-            if curves[run["id"]] is None:
-                curves[run["id"]] = read.get(run["id"])
+            growing = self.growing.get(run["id"]) if key is None else None
+            curves[run["id"]] = growing.curve() if growing else self.curve_cache.get(key)
         silent = [str(run["id"]) for run in chosen if curves.get(run["id"]) is None]
         title = "Loss of the selected runs"
         if silent:

@@ -82,10 +82,18 @@ class TrainingView(QWidget):
 
     def show_history(self, history: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
         """Draw the stored curves of a run being resumed (``metric -> (steps, values)``,
-        as ``Store.metric_arrays`` gives them); the live events then carry them on."""
+        as ``Store.metric_arrays`` gives them) before the points its live events brought
+        so far (read off the GUI thread, they may come after the first ones)."""
         for metric, plot_name, curve in HISTORY:
             if metric in history:
-                getattr(self, plot_name).set_curve(curve, *history[metric])
+                plot: LivePlot = getattr(self, plot_name)
+                x, y = history[metric]
+                if curve in plot.buffers:  # live points already: the stored ones before
+                    live_x, live_y = plot.points(curve)
+                    before = x < live_x[0] if live_x.size else np.ones(x.shape, bool)
+                    x = np.concatenate([x[before], live_x])
+                    y = np.concatenate([y[before], live_y])
+                plot.set_curve(curve, x, y)
 
     def show_event(self, event: Event, paused: bool) -> None:
         """Draw one event of the run (``paused``: the job is paused right now)."""

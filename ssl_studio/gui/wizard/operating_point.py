@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -80,9 +80,10 @@ class OperatingPoint(QWidget):
 
     def set_binary(self, binary: bool) -> None:
         """Only a two-class model has a threshold (with more classes, the most probable
-        class is predicted)."""
-        if not binary:
-            self.method.setCurrentIndex(0)
+        class is predicted). Sends ``changed`` (once), even when nothing changed."""
+        if not binary:  # (one ``changed`` below, not one more for this)
+            with QSignalBlocker(self.method):
+                self.method.setCurrentIndex(0)
         self.method.setEnabled(binary)
         self.method.setToolTip(
             "" if binary else "Two classes only: with more, the most probable class is predicted."

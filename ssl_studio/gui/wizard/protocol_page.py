@@ -104,8 +104,9 @@ class ProtocolPage(QWizardPage):
         self.positive.setToolTip(
             self.positive.toolTip() if len(names) == 2 else "Two classes only."
         )
-        self.operating.set_binary(len(names) == 2)  # says how testing is done (below)
-        self._recommend()
+        # (its ``changed``, always sent, says how testing is done and plans the split
+        # with these labels: _operating_changed, _recommend)
+        self.operating.set_binary(len(names) == 2)
         self.protocol.setCurrentIndex(PROTOCOLS[1:].index(self.recommended))
         self._explain()
 

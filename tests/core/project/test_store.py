@@ -322,3 +322,6 @@ def test_metric_arrays_read_several_metrics_at_once_as_metrics_reads_each(projec
             np.testing.assert_array_equal(values, np.asarray(want, float))
         assert arrays["loss"][0].tolist() == [1, 2, 3] and arrays["loss"][1][1] == 0.4
         assert store.metric_arrays(run, []) == {} == store.metric_arrays(run + 1, ["loss"])
+        steps, values = store.metric_arrays(run, ["loss"], from_step=2)["loss"]  # (the rest
+        assert steps.tolist() == [2, 3] and values[0] == 0.4  # of a growing curve)
+        assert store.metric_arrays(run, ["lr"], from_step=4) == {}

@@ -159,18 +159,20 @@ class RunRecords(StoreBase):
         return list(dict(rows.fetchall()).items())
 
     def metric_arrays(
-        self, run_id: int, names: Iterable[str]
+        self, run_id: int, names: Iterable[str], from_step: int | None = None
     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """``name -> (steps: [N] int64, values: [N] float64)`` of the named metrics of a
         run, read in one go (one query per name, on the index), as ``metrics`` gives them:
         step order, the latest value per step; a stored NaN, which SQLite keeps as NULL,
-        comes back as NaN. A metric with no rows is left out."""
+        comes back as NaN. A metric with no rows is left out. ``from_step``: only the
+        steps from there on (the rest of a growing curve)."""
         out = {}
+        since = "" if from_step is None else " AND step >= ?"
         for name in dict.fromkeys(names):
             rows = self.conn.execute(
-                "SELECT step, value FROM metrics WHERE run_id = ? AND name = ? "
-                "ORDER BY step, rowid",
-                (run_id, name),
+                "SELECT step, value FROM metrics WHERE run_id = ? AND name = ?"
+                f"{since} ORDER BY step, rowid",
+                (run_id, name) if from_step is None else (run_id, name, from_step),
             ).fetchall()
             if not rows:
                 continue
