@@ -30,6 +30,7 @@ from ssl_studio.core.export.channel_count import (
 )
 from ssl_studio.core.export.image_batch import IMAGES_AT_ONCE, HeldInputs, image_inputs
 from ssl_studio.core.export.training_match import image_note
+from ssl_studio.core.export.training_window import as_trained
 
 
 @dataclass
@@ -148,8 +149,10 @@ def _file_inputs(
         return
     for item in result.items:
         if wants_image:
-            note = image_note(item.fields, result.kind, spec)  # unlike the training data
-            yield ModelInput(shown, item.index, note=note, identifiers=ids), item.array, item.fields
+            fields, windowed = as_trained(item.fields, result.kind, spec)
+            unlike = image_note(fields, result.kind, spec)  # unlike the training data
+            note = " ".join(n for n in (windowed, unlike) if n)
+            yield ModelInput(shown, item.index, note=note, identifiers=ids), item.array, fields
             continue
         error = _channel_error(item.fields, spec) or _rate_error(item.fields, spec)
         if (error := error or _too_long(item.array, free)) is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ssl_studio.core.export.examples import EXAMPLE_NAMES
+from ssl_studio.core.export.training_window import window_rule
 
 STEPS = ("decode", "store", "letterbox", "channel_match", "window", "resample", "normalisation")
 
@@ -48,7 +49,8 @@ def image_recipe(spec: dict[str, Any]) -> dict[str, Any]:
         "(numpy.percentile, linear) of the real values inside the content box of the "
         "stored canvas, all channels, in channel, row, column order, taking every "
         "(n // 16384)-th value when there are n > 16384. Then, at the cache size, "
-        "u = clamp((x - low) / max(high - low, 1e-6), 0, 1) in float32.",
+        "u = clamp((x - low) / max(high - low, 1e-6), 0, 1) in float32."
+        + window_rule((spec.get("training_images") or {}).get("windows")),
         "resample": f"u is resampled to {size} x {size} by bilinear interpolation without "
         "antialiasing (as torch.nn.functional.grid_sample with mode 'bilinear', "
         "padding_mode 'zeros', align_corners=False). With the content box's centre "

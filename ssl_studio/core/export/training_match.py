@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ssl_studio.core.export.training_window import training_windows
+
 IMAGE_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # decoded image files (data/images.py)
 IMAGE_FILES = "image files"  # every image format counts as one kind
 SIZE_FACTOR = 4  # a side more than this many times larger or smaller than training's
@@ -34,7 +36,8 @@ MAY_NOT_MEAN = "The answer may not be meaningful: use this model on files like i
 
 def image_training(items: list[dict[str, Any]]) -> dict[str, Any] | None:
     """What the training items (rows of the items table) were, for the export's spec:
-    their colour channels and the range of their source heights and widths in pixels."""
+    their colour channels, the range of their source heights and widths in pixels, and
+    how many were windowed by DICOM tags or by their own range (training_window)."""
     sized = [i for i in items if i.get("height") and i.get("width")]
     if not sized:
         return None
@@ -44,6 +47,7 @@ def image_training(items: list[dict[str, Any]]) -> dict[str, Any] | None:
         "channels": sorted({int(i["channels"] or 1) for i in sized}),
         "height": [min(heights), max(heights)],
         "width": [min(widths), max(widths)],
+        "windows": training_windows(items),
     }
 
 

@@ -414,8 +414,34 @@ def test_predictions_are_numbered_by_file_where_hidden_names_make_paths_alike(
     for row, alone in zip(rows, ("Doe", "Roe"), strict=True):
         predict(out, [tmp_path / alone], tmp_path / f"{alone}.csv")
         [own] = list(csv.DictReader((tmp_path / f"{alone}.csv").open()))
-        assert own["file_number"] == "1" and own["p_circle"] == row["p_circle"]
-    assert rows[0]["p_circle"] != rows[1]["p_circle"]  # (two images, told apart)
+        assert own["file_number"] == "1"
+        assert (own["p_circle"], own["note"]) == (row["p_circle"], row["note"])
+    # (told apart: the MR file's window tags were set aside, the CT file has none)
+    assert "tags were set aside" not in rows[0]["note"]
+    assert "tags were set aside" in rows[1]["note"]
+
+
+def test_a_model_trained_without_window_tags_reads_a_file_s_tags_as_absent(image_export, tmp_path):
+    """MR_small.dcm's tags (600/1600) window it unlike the PNG training images: it is read
+    as it would be without them, as they were, and the card says to do so."""
+    _, _, out, card = image_export
+    assert card["spec"]["training_images"]["windows"]["tags"] == 0
+    assert "ignoring WindowCenter/WindowWidth" in card["preprocessing"]["window"]
+    ds = pydicom.dcmread(PYDICOM_FILES / "MR_small.dcm")
+    assert ds.WindowCenter is not None
+    (tmp_path / "tags").mkdir()
+    ds.save_as(tmp_path / "tags" / "mr.dcm")
+    del ds.WindowCenter, ds.WindowWidth
+    (tmp_path / "none").mkdir()
+    ds.save_as(tmp_path / "none" / "mr.dcm")
+    found = {}
+    for name in ("tags", "none"):
+        predict(out, [tmp_path / name], tmp_path / f"{name}.csv")
+        [found[name]] = list(csv.DictReader((tmp_path / f"{name}.csv").open()))
+    probabilities = [k for k in found["tags"] if k.startswith("p_")]
+    assert [found["tags"][k] for k in probabilities] == [found["none"][k] for k in probabilities]
+    assert "tags were set aside" in found["tags"]["note"]
+    assert "tags were set aside" not in found["none"]["note"]
 
 
 def test_an_export_can_be_shared_but_holds_no_predictions(image_export, tmp_path):
