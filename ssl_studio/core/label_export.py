@@ -5,9 +5,11 @@ backup of labels given by clicking, or the version a run was trained with)."""
 from __future__ import annotations
 
 import csv
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from ssl_studio.core.atomic_files import replacing
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.labels import _quote, label_set_to_use
 from ssl_studio.core.project.store import Store
@@ -57,7 +59,14 @@ def export_labels(
     for item_id, label in sorted(labels.items()):
         item = items.get(item_id)
         rows.append([item_id, label, *((item["rel_path"], item["idx"]) if item else ("", ""))])
-    with out.open("w" if overwrite else "x", encoding="utf-8", newline="") as f:
+    # a file written over is replaced whole (it may be the user's only copy of these
+    # labels): a full disk or a crash leaves the old one as it was
+    opened: AbstractContextManager[IO[Any]] = (
+        replacing(out, suffix=".csv", text=True)
+        if overwrite
+        else out.open("x", encoding="utf-8", newline="")
+    )
+    with opened as f:
         writer = csv.writer(f)
         writer.writerow(EXPORT_COLUMNS)
         writer.writerows(rows)

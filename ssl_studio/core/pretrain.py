@@ -7,13 +7,13 @@ Under torchrun only rank 0 writes to the project; the others read it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ssl_studio.core.atomic_files import write_json_atomically
 from ssl_studio.core.config import PretrainConfig
 from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.data.cache import CacheReader
@@ -300,9 +300,7 @@ class Pretraining:
             },
         )
         run_dir = store.paths.run_folder(run_id)  # made new by create_run
-        (run_dir / "config.json").write_text(
-            json.dumps(to_dict(self.cfg), indent=2), encoding="utf-8"
-        )
+        write_json_atomically(run_dir / "config.json", to_dict(self.cfg))  # (for people)
         self.report(
             Message(
                 JOB,

@@ -13,7 +13,6 @@ import errno
 import os
 import platform
 import random
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -23,6 +22,7 @@ import torch
 import torchvision
 
 from ssl_studio import __version__
+from ssl_studio.core.atomic_files import NEW_FILE_MODE, replacing
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.storage_errors import DiskFullError, disk_full, is_disk_full
 
@@ -145,17 +145,9 @@ def _disk_full(path: Path) -> DiskFullError:
     return disk_full(path, kept)
 
 
-def _umask() -> int:
-    """The process's umask, read once at import (reading it means setting it: doing that
-    while other threads make files would give those files the wrong modes)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 # a checkpoint gets the modes any new file gets (mkstemp makes it private): a colleague
 # given read access to the project can open its runs and maps
-CHECKPOINT_MODE = 0o666 & ~_umask()
+CHECKPOINT_MODE = NEW_FILE_MODE
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -164,27 +156,16 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     A full disk raises DiskFullError (the checkpoints written before are untouched)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "versions": versions(), **state}
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb", buffering=0) as f:
+        with replacing(path, suffix=".pt", mode=CHECKPOINT_MODE, buffering=0) as f:
             sink = _DiskWriter(f)
             torch.save(payload, sink)
             if sink.error is not None:
                 raise sink.error
-            os.fsync(f.fileno())
-        os.chmod(tmp, CHECKPOINT_MODE)
-        os.replace(tmp, path)
     except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
         if is_disk_full(exc):
             raise _disk_full(path) from exc
         raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 def remove_partial_writes(folder: Path) -> int:

@@ -20,6 +20,7 @@ from ssl_studio.core.export.preprocess import RATE_TOLERANCE
 from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.efficiency import recorded_curves
+from ssl_studio.core.finetune.evaluation_file import read_evaluation
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model, with_paired
 from ssl_studio.core.finetune.setup import labeled_data
 from ssl_studio.core.finetune.split_changes import held_out_changes
@@ -201,8 +202,14 @@ def _baseline(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:
     if base_id is None:
         return None
     base = store.run(base_id)
-    path = store.paths.root / base["folder"] / "evaluation.json" if base else None
-    return json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else None
+    if not base:
+        return None
+    return read_evaluation(
+        store.paths.root / base["folder"],
+        what=f"the test figures of baseline run {base_id} stored there",
+        otherwise="delete it to export without the baseline's figures (fine-tune again with "
+        "a baseline to measure them anew)",
+    )
 
 
 def _real_inputs(

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ssl_studio.core.atomic_files import replace_durably, sync_open_file
 from ssl_studio.core.data.privacy import message_redactor, redactor
 from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
 from ssl_studio.core.errors import ConfigError
@@ -202,6 +203,8 @@ def predict(
             # differ only by an identifier have the same path once it is hidden
             rows.sort(key=lambda r: (r[1], r[2]))
             writer.writerows(_redacted(rows, identifiers))
+            if not stop.stopped:  # on the disk before it replaces an older table
+                sync_open_file(f)
         if stop.stopped:
             Path(tmp).unlink()
             return {**counts, "out": None, "cancelled": True}
@@ -210,7 +213,7 @@ def predict(
                 f"No files found under {', '.join(str(p) for p in paths[:5])}: nothing to "
                 "predict, and no table was written."
             )
-        os.replace(tmp, out_csv)
+        replace_durably(tmp, out_csv)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if is_disk_full(exc):

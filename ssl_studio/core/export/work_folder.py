@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ssl_studio.core.atomic_files import sync_file, sync_folder
 from ssl_studio.core.errors import ProjectError
 from ssl_studio.core.project.layout import EXPORT_CARD
 from ssl_studio.core.project.lock import WriteLock
@@ -50,10 +51,21 @@ class WorkFolder:
             shutil.rmtree(self.path, ignore_errors=True)
             raise
 
-    def finish(self) -> None:
-        """Let go of the lock and delete it: the folder holds only the export now."""
+    def finish(self, out: Path) -> None:
+        """Flush every file to the disk, let go of the lock and delete it (the folder
+        holds only the export now), flush the folder, rename it to ``out`` (an empty
+        folder there is replaced) and flush ``out``'s parent: after a crash or a power
+        cut, ``out`` is missing or whole, never a folder of empty or cut-short files."""
+        for path in self.path.iterdir():
+            if path.name != LOCK and path.is_file():
+                sync_file(path)
         self._lock.release()
         (self.path / LOCK).unlink(missing_ok=True)
+        sync_folder(self.path)
+        if out.exists():
+            out.rmdir()
+        self.path.rename(out)
+        sync_folder(out.parent)
 
     def discard(self) -> None:
         """Delete the folder and everything in it."""

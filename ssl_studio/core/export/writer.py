@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ssl_studio.core.atomic_files import NEW_FILE_MODE, NEW_FOLDER_MODE
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import architecture_options, build_card
@@ -125,11 +125,9 @@ def _check(name: str, difference: float) -> None:
 def _usual_modes(folder: Path) -> None:
     """Give ``folder`` (made private by mkdtemp) and its files the modes any new folder and
     file get under the user's umask, so that a colleague can read a shared export."""
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
+    folder.chmod(NEW_FOLDER_MODE)
     for path in folder.iterdir():
-        path.chmod(0o666 & ~umask)
+        path.chmod(NEW_FILE_MODE)
 
 
 def _onnx(model: nn.Module, inputs: tuple[Tensor, ...], path: Path, modality: str) -> None:
@@ -310,12 +308,9 @@ def export_classifier(
         )
         (work / EXPORT_CARD).write_text(json.dumps(card, indent=2), encoding="utf-8")
         (work / "MODEL_CARD.md").write_text(card_markdown(card), encoding="utf-8")
-        folder.finish()
         _usual_modes(work)
         stop.check()
-        if out.exists():
-            out.rmdir()
-        work.rename(out)
+        folder.finish(out)
     except BaseException:
         folder.discard()
         raise

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ssl_studio.core.atomic_files import write_json_atomically
 from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
@@ -158,7 +159,7 @@ def label_efficiency(
             **({"note": note} if (note := _note(cfg, split.note)) else {}),
             "curve": curve,
         }
-        (run_dir / CURVE_FILE).write_text(json.dumps(result, indent=2), encoding="utf-8")
+        write_json_atomically(run_dir / CURVE_FILE, result)
         chosen_protocols = list(dict.fromkeys(p["protocol"] for p in curve))  # in k order
         summary = {k: v for k, v in result.items() if k != "curve"}
         store.finish_run(run_id, status, {**summary, "protocols": chosen_protocols})

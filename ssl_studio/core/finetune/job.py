@@ -9,7 +9,6 @@ bootstrap intervals).
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ssl_studio.core.atomic_files import write_json_atomically
 from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.data_fingerprint import fingerprint
 from ssl_studio.core.engine import distributed
@@ -35,6 +35,7 @@ from ssl_studio.core.evaluation.splits import Split
 from ssl_studio.core.evaluation.threshold import pick_threshold
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
+from ssl_studio.core.finetune.evaluation_file import write_evaluation
 from ssl_studio.core.finetune.plan import planned_split, smallest_training_class
 from ssl_studio.core.finetune.protocols import Fitted, fit_protocol
 from ssl_studio.core.finetune.saved import MODEL_FILE, save_model
@@ -205,12 +206,13 @@ class FineTuning:
             },
         )
         run_dir = store.paths.run_folder(run_id)  # made new by create_run
-        (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2), encoding="utf-8")
+        write_json_atomically(run_dir / "config.json", to_dict(cfg))  # (for people, scripts)
         kept = {} if self.patients_apart else {"patients_kept_apart": False}  # (saved.py)
         parts = split.to_dict(data.ids)  # (+ its held-out items' hashes: split_changes.py)
-        (run_dir / SPLIT_FILE).write_text(
-            json.dumps({**parts, **kept, **recorded_hashes(parsed_split(parts), data.items)}),
-            encoding="utf-8",
+        write_json_atomically(
+            run_dir / SPLIT_FILE,
+            {**parts, **kept, **recorded_hashes(parsed_split(parts), data.items)},
+            indent=None,
         )
         counts = _class_counts(data, split.train)
         testing = (
@@ -352,7 +354,7 @@ class FineTuning:
                 ),
             },
         )
-        (run_dir / "evaluation.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+        write_evaluation(run_dir, report)
         store.add_metrics(
             run_id,
             [
@@ -377,8 +379,8 @@ class FineTuning:
         paired = paired_difference_of(mine[1], theirs[1])  # the reports' own resamples
         report = result["test"]
         report["versus_baseline"] = {"baseline_run_id": base_id, **paired}
-        path = store.paths.run_folder(result["run_id"]) / "evaluation.json"
-        path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        # (replaced whole: the file written at fine-tuning stays until this one is)
+        write_evaluation(store.paths.run_folder(result["run_id"]), report)
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,6 @@ evaluating it again on its test split or on another labeled dataset."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from ssl_studio.core.evaluation.metrics import SCALARS, classification_report
 from ssl_studio.core.evaluation.patient_groups import add_caveat
 from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
+from ssl_studio.core.finetune.evaluation_file import EVALUATION_FILE, read_evaluation
 from ssl_studio.core.finetune.protocols import Fitted
 from ssl_studio.core.finetune.setup import chosen_label_set, labeled_data
 from ssl_studio.core.finetune.split_changes import (
@@ -117,7 +117,7 @@ def evaluate_run(
     if own_split:
         since = changes(saved, data.items)  # (empty for runs that recorded no hashes)
         if saved.folds is not None:  # the pooled out-of-fold figures cannot be recomputed
-            stored = json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
+            stored = _pooled_figures(run_dir, run_id)
             # (AUC intervals stored before today's floor widened, as the card shows them)
             return _with_changes(with_auc_floor(stored) or stored, since, run_id)
         ids = saved.test
@@ -180,6 +180,23 @@ def evaluate_run(
     return _with_unchecked(with_paired(report, run_dir), since, run_id)
 
 
+def _pooled_figures(run_dir: Path, run_id: int) -> dict[str, Any]:
+    """The stored out-of-fold figures of cross-validated run ``run_id`` (the only copy)."""
+    again = f"fine-tune again (as run {run_id} was) to measure them anew"
+    stored = read_evaluation(
+        run_dir,
+        what=f"the cross-validated figures of run {run_id} stored there (the only copy)",
+        otherwise=again,
+    )
+    if stored is None:
+        raise ConfigError(
+            f"{run_dir / EVALUATION_FILE} is missing: it held the cross-validated figures "
+            f"of run {run_id}, which cannot be scored again. Restore the file from a backup "
+            f"of the project folder, or {again}."
+        )
+    return stored
+
+
 def _contents(store: Store, dataset_id: int, ids: set[int]) -> set[str]:
     """The content hashes (data/content_hash.py) of the items ``ids`` of a dataset, as
     they are now (items without one, or gone, add none)."""
@@ -232,8 +249,15 @@ def with_paired(report: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     what pins them down (see _scoring), not by every figure: intervals, per-class rows
     and notes are made by rules that later versions refine (the AUC's floor, a class-0
     AUC mirrored from class 1's), which must not drop the pairing of an older run."""
-    path = run_dir / "evaluation.json"
-    stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    stored = (
+        read_evaluation(
+            run_dir,
+            what="the comparison with the baseline stored there",
+            otherwise="delete it to go on without that comparison (fine-tune the run again "
+            "with a baseline to measure it anew)",
+        )
+        or {}
+    )
     paired = stored.pop("versus_baseline", None)
     same = _scoring(stored) == _scoring(report)
     return {**report, "versus_baseline": paired} if paired and same else report

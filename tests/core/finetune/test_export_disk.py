@@ -186,3 +186,35 @@ def test_an_export_that_does_not_reproduce_the_model_is_refused_and_leaves_nothi
     assert list((tmp_path / "exports").iterdir()) == []  # no export, no work folder
     with Store.open(project) as store:
         assert store.exports(run_id) == recorded  # none recorded either
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names open files via /proc")
+def test_an_export_and_a_prediction_table_are_on_the_disk_before_they_are_in_place(
+    classifier_run, tmp_path, monkeypatch
+):
+    """After a power cut a finished-looking export must not hold empty files: each file
+    and the folder are flushed before the rename, the parent after it (so is predict's
+    table before it replaces an older one)."""
+    project, run_id = classifier_run
+    synced = []
+    real = os.fsync
+
+    def fsync(fd):
+        synced.append(pathlib.Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    out = tmp_path / "exports" / "model"
+    out.parent.mkdir()
+    export(project, run_id, out, ("onnx", "safetensors"))
+    work = [p for p in synced if p.parent == out.parent and p.name.startswith(".model-")]
+    assert len(work) == 1, synced  # the work folder, before its rename
+    written = {p.name for p in out.iterdir()}
+    assert written >= {"model.onnx", "model.safetensors", "model_card.json", "golden.npz"}
+    assert written <= {p.name for p in synced if p.parent == work[0]}
+    assert out.parent in synced[synced.index(work[0]) :]  # the rename, after it
+    synced.clear()
+    image = next((project.parent / "shapes").rglob("*.png"))
+    predict(out, [image], tmp_path / "p.csv")
+    assert [p.name[:13] for p in synced[:-1]] == [".predictions-"]
+    assert synced[-1] == tmp_path

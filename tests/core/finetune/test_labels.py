@@ -405,3 +405,43 @@ def test_labels_given_in_the_app_join_the_classes_of_a_set_saved_before_names_we
     clicked = set_labels(project, "shapes", {ids[4]: "rare  one", ids[5]: NFD}, name="old")
     assert clicked.classes == {NFC: 3, "rare one": 3}
     assert set(labels_of(project, "old").values()) == {NFC, "rare one"}
+
+
+def test_writing_over_a_label_csv_that_fails_half_way_keeps_the_old_file(
+    project, tmp_path, monkeypatch
+):
+    """--export over an existing file (maybe the user's only copy of those labels): a
+    full disk half-way leaves it as it was, and no temporary file beside it."""
+    import csv
+    import errno
+
+    from ssl_studio.core.label_export import export_labels
+
+    labels_from_folders(project, "shapes")
+    out = tmp_path / "mine" / "labels.csv"
+    out.parent.mkdir()
+    out.write_text("item_id,label\n1,my only copy\n", encoding="utf-8")
+    out.chmod(0o640)
+    real = csv.writer
+
+    class FullDisk:
+        def __init__(self, file, *args, **kwargs):
+            self.writer = real(file, *args, **kwargs)
+            self.file = file
+
+        def writerow(self, row):
+            return self.writer.writerow(row)
+
+        def writerows(self, rows):
+            self.file.flush()  # the header is in the file, then the disk fills up
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(csv, "writer", FullDisk)
+    with pytest.raises(OSError, match="No space left"):
+        export_labels(project, "shapes", out, overwrite=True)
+    monkeypatch.undo()
+    assert out.read_text(encoding="utf-8") == "item_id,label\n1,my only copy\n"
+    assert [p.name for p in out.parent.iterdir()] == ["labels.csv"]
+    assert export_labels(project, "shapes", out, overwrite=True)["labels"] == 12
+    assert out.read_text(encoding="utf-8").startswith("item_id,label,stored_path,index\n")
+    assert out.stat().st_mode & 0o777 == 0o640  # written over, it keeps its permissions

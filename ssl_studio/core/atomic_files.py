@@ -1,0 +1,117 @@
+"""Files that survive a crash, a kill or a power cut whole: a file is written under a
+temporary name in its own folder, flushed to the disk (fsync), then renamed over the old
+one, and the folder is flushed too, so the rename itself is on the disk. A write that
+fails or is cut short leaves the file written before as it was, and no temporary file.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+
+def _read_umask() -> int:
+    """The process's umask, read once at import (reading it means setting it: doing that
+    while other threads make files would give those files the wrong modes)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _read_umask()
+# the modes any new file or folder gets (mkstemp and mkdtemp make them private): a
+# colleague given read access to the project can open what was written
+NEW_FILE_MODE = 0o666 & ~UMASK
+NEW_FOLDER_MODE = 0o777 & ~UMASK
+# what a file system says when it cannot flush a folder (some network shares, FUSE)
+_NO_FOLDER_SYNC = {errno.EINVAL, errno.ENOTSUP, errno.EBADF}
+
+
+def sync_folder(folder: Path) -> None:
+    """Flush ``folder``'s entries (a rename or a new file in it) to the disk. Not possible
+    on Windows (nor needed: NTFS journals renames), nor on some shares: skipped there."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in _NO_FOLDER_SYNC:
+            raise
+    finally:
+        os.close(fd)
+
+
+def sync_file(path: Path) -> None:
+    """Flush the content of the closed file ``path`` to the disk (Windows flushes only a
+    file opened for writing)."""
+    fd = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_open_file(file: IO[Any]) -> None:
+    """Flush ``file``, open for writing, from Python's buffers to the disk."""
+    file.flush()
+    os.fsync(file.fileno())
+
+
+def replace_durably(tmp: str | Path, path: Path) -> None:
+    """Rename the flushed file ``tmp`` over ``path`` (in the same folder) and flush the
+    folder, so that after a power cut ``path`` is the old file or the new one, whole."""
+    os.replace(tmp, path)
+    sync_folder(path.parent)
+
+
+@contextmanager
+def replacing(
+    path: Path,
+    *,
+    suffix: str = "",
+    mode: int | None = None,
+    text: bool = False,
+    buffering: int = -1,
+) -> Iterator[IO[Any]]:
+    """A new file (bytes; UTF-8 text with ``text``) that replaces ``path`` once the block
+    ends without an error: a temporary ``.tmp-*SUFFIX`` beside it until then, deleted if
+    the block or the write fails. The file gets ``mode``; by default the mode of the file
+    it replaces, or that of any new file. A symbolic link keeps pointing at its file: the
+    file it points at is replaced."""
+    path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if mode is None:
+        mode = path.stat().st_mode & 0o7777 if path.is_file() else NEW_FILE_MODE
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
+    try:
+        if text:
+            file = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        else:
+            file = os.fdopen(fd, "wb", buffering=buffering)
+        with file:
+            yield file
+            sync_open_file(file)
+        os.chmod(tmp, mode)
+        replace_durably(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)  # (gone once renamed)
+        raise
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically (see ``replacing``)."""
+    with replacing(path, suffix=Path(path).suffix, text=True) as f:
+        f.write(text)
+
+
+def write_json_atomically(path: Path, value: Any, *, indent: int | None = 2) -> None:
+    """Write ``value`` as JSON to ``path`` atomically (see ``replacing``)."""
+    write_text_atomically(path, json.dumps(value, indent=indent))
