@@ -60,7 +60,6 @@ def interval(
         low, high = min(low, value), max(high, value)
         if low == high and value in (0.0, 1.0):
             low, high = wilson(value, size)
-            low, high = min(low, value), max(high, value)  # (1 - 1e-16 is not 1)
     return {"value": value, "low": low, "high": high}
 
 
@@ -90,12 +89,14 @@ def wilson(value: float, n: int, z: float = 1.959964) -> tuple[float, float]:
     """The 95 % Wilson score interval of a proportion ``value`` of ``n`` tests (any
     share; for the metrics 0 or 1): 40 of 40 right gives 0.912-1.000. A bootstrap of a
     perfect score only ever resamples perfect scores (1.000-1.000), which claims a
-    certainty 40 tests cannot give. (value, value) when ``n`` is 0 (not a proportion)."""
+    certainty 40 tests cannot give. (value, value) when ``n`` is 0 (not a proportion).
+    The interval always holds ``value`` (in exact arithmetic it does; in floats 1 - 1e-16
+    is not 1)."""
     if n <= 0:
         return value, value
     centre = (value + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(value * (1 - value) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+    return min(max(0.0, float(centre - half)), value), max(min(1.0, float(centre + half)), value)
 
 
 def patient_ids(n: int, groups: np.ndarray | None) -> np.ndarray:

@@ -105,3 +105,10 @@ def test_one_label_draw_has_no_spread_to_show():
     assert mean_std_text(one) == "0.900 ± n/a (1 draw)"
     assert mean_std_text(two) == "0.900 ± 0.020"
     assert mean_std_text({"mean": None}) == "n/a"
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0, 0.5, 0.1, 1 - 1e-16, 1e-300])
+@pytest.mark.parametrize("n", [1, 5, 40, 10**6])
+def test_a_wilson_interval_holds_its_value(value, n):
+    low, high = wilson(value, n)
+    assert 0.0 <= low <= value <= high <= 1.0
