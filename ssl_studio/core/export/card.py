@@ -13,6 +13,7 @@ from ssl_studio.core.engine.checkpoint import EXPORT_PACKAGES, versions
 from ssl_studio.core.evaluation.auc_floor import with_auc_floor
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import image_recipe
+from ssl_studio.core.export.self_description import HOW_TO_CHECK, card_name, decision
 from ssl_studio.core.export.training_match import describe_training
 from ssl_studio.core.models.backbones import options_in_effect
 
@@ -27,8 +28,9 @@ RESEARCH_USE = (
 )
 
 
-def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
-    """The full input specification of the model."""
+def preprocessing(spec: dict[str, Any], scaling: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The full input specification of the model; ``scaling``: a series model's built-in
+    standardisation (self_description.input_scaling)."""
     if spec["modality"] == "image":
         return {
             "kind": "image",
@@ -74,8 +76,25 @@ def preprocessing(spec: dict[str, Any]) -> dict[str, Any]:
             else ""
         )
         + "; a series with more channels than the model is refused",
-        "normalisation": "none beyond import: raw values in the units of the file",
+        **_series_normalisation(scaling),
         "output": "probabilities [N, K] in the order of 'classes'",
+    }
+
+
+def _series_normalisation(scaling: dict[str, Any] | None) -> dict[str, Any]:
+    """What a series model does to its input's values, and what the feeder must not."""
+    if not scaling:
+        return {
+            "normalisation": "none: feed raw values in the units of the training files (the "
+            "model does not standardise them)"
+        }
+    return {
+        "normalisation": "do not normalise; feed raw values in the units of the training "
+        "files. The model standardises each channel itself, (x - mean) / std, with the mean "
+        "and std of its training data listed in channel_standardisation (in the weights: "
+        "encoder.input_shift and encoder.input_scale); z-scoring the input first would "
+        "standardise it twice",
+        "channel_standardisation": scaling,
     }
 
 
@@ -92,20 +111,26 @@ def build_card(
     formats: dict[str, str],
     parity: dict[str, Any],
     source: dict[str, Any],
+    checksums: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The card as a JSON-able dict, from a classifier checkpoint (see finetune/saved.py);
-    ``state["card_details"]``: the user's details ({key: text}), as ``details``."""
+    ``state["card_details"]``: the user's details ({key: text}), as ``details``;
+    ``checksums``: {file name: SHA-256} of the files written before the card."""
     spec = state["spec"]
     details = state.get("card_details") or {}
     info = state.get("info", {})
     scratch = info.get("protocol") == "scratch"
+    if spec["modality"] == "image":  # (the fine-tuning default, read by nothing for images)
+        spec = {k: v for k, v in spec.items() if k != "series_length"}
     return {
-        "name": f"ssl-studio-{spec['backbone']}-{info.get('protocol', 'classifier')}",
+        "name": card_name(state),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         **({"details": dict(details)} if details else {}),
         "classes": spec["classes"],
         "positive_class": spec["classes"][1] if len(spec["classes"]) == 2 else None,
-        "threshold": state.get("threshold"),
+        # the threshold in effect (0.5 when none was chosen) and the rule in words; cards
+        # before these had null for the default threshold (predict then takes the argmax)
+        **decision(spec["classes"], state.get("threshold")),
         "threshold_choice": _threshold_choice(state),
         "architecture": {
             "backbone": spec["backbone"],
@@ -116,7 +141,7 @@ def build_card(
             "head": spec["head"]["kind"],
         },
         "spec": spec,
-        "preprocessing": preprocessing(spec),
+        "preprocessing": preprocessing(spec, state.get("input_scaling")),
         "training": {
             # a from-scratch model learned nothing from the run it took its shape from
             "pretext_task": None if scratch else state.get("source_task"),
@@ -129,8 +154,8 @@ def build_card(
             "train_counts": state.get("train_counts"),  # per class (absent: older runs)
             "train_patients": state.get("train_patients"),
             "chosen": {k: v for k, v in info.items() if k in ("k", "C", "steps")},
-            "data_fingerprint": state.get("fingerprint"),
-            "pretraining_data_fingerprint": source.get("fingerprint"),
+            "data_fingerprint": card_fingerprint(state.get("fingerprint")),
+            "pretraining_data_fingerprint": card_fingerprint(source.get("fingerprint")),
             "pretraining": None if scratch else pretraining_settings(source, state),
             # without the project's folder: a path on this machine says nothing useful
             # to the receiver and may name a person
@@ -145,6 +170,8 @@ def build_card(
         # curves recorded for its pretraining run and label set (card_efficiency.py)
         "label_efficiency": state.get("label_efficiency"),
         "files": formats,
+        # (cards before these: no checksums)
+        "sha256": {"files": checksums, "how_to_check": HOW_TO_CHECK} if checksums else None,
         "parity": parity,
         "versions": state.get("versions"),
         "exported_with": versions(EXPORT_PACKAGES),
@@ -153,6 +180,19 @@ def build_card(
         "intended_use": details.get("intended_use") or RESEARCH_USE,
         "limitations": limitations(state),
         "not_for_clinical_diagnosis": NOT_FOR_DIAGNOSIS,
+    }
+
+
+def card_fingerprint(found: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A data fingerprint (data_fingerprint.py) as the card states it: its digests are the
+    first 128 bits of SHA-256 digests, so named ``sha256_128`` and ``order_sha256_128``
+    (the project keeps them as ``sha256`` and ``order_sha256``)."""
+    if not found:
+        return found
+    renamed = {"sha256": "sha256_128", "order_sha256": "order_sha256_128"}
+    return {
+        **{renamed.get(k, k): v for k, v in found.items()},
+        "digest": "the first 128 bits (32 hex digits) of a SHA-256 digest",
     }
 
 

@@ -75,14 +75,44 @@ def _metric_rows(report: dict[str, Any] | None, explain: bool = True) -> list[st
 def _input_lines(pre: dict[str, Any]) -> list[str]:
     """The input section: the recipe's steps numbered, in order, then the other fields."""
     steps = [k for k in STEPS if pre.get(k) is not None]
-    rest = [k for k in pre if k not in steps and k != "kind" and pre[k] is not None]
-    lines = [f"- {k}: {pre[k]}" for k in rest if k != "examples"]
+    apart = ("kind", "examples", "channel_standardisation")
+    rest = [k for k in pre if k not in steps and k not in apart and pre[k] is not None]
+    lines = [f"- {k}: {pre[k]}" for k in rest]
+    lines += _standardisation_rows(pre.get("channel_standardisation"))
     if steps:
         lines += ["", "From a file to the model's input, in this order:", ""]
         lines += [f"{n}. **{k.replace('_', ' ')}**: {pre[k]}" for n, k in enumerate(steps, 1)]
     if pre.get("examples"):
         lines += ["", f"Worked examples: {pre['examples']}"]
     return lines
+
+
+def _standardisation_rows(scaling: dict[str, Any] | None) -> list[str]:
+    """A series model's built-in standardisation as a table (one row per channel)."""
+    if not scaling:
+        return []
+    rows = zip(scaling["channels"], scaling["mean"], scaling["std"], strict=True)
+    return [
+        "",
+        "The model standardises each channel itself with these values (do not normalise):",
+        "",
+        "| channel | mean | std |",
+        "|---|---|---|",
+        *[f"| {markdown_text(str(name))} | {m:.6g} | {s:.6g} |" for name, m, s in rows],
+    ]
+
+
+def _checksum_lines(card: dict[str, Any]) -> list[str]:
+    """The files' SHA-256 digests and how to check them (cards before them: nothing)."""
+    found = card.get("sha256") or {}
+    if not found.get("files"):
+        return []
+    return [
+        "",
+        f"SHA-256 checksums ({found['how_to_check']}):",
+        "",
+        *[f"- `{name}`: `{digest}`" for name, digest in found["files"].items()],
+    ]
 
 
 def _version(training: dict[str, Any]) -> str:
@@ -306,6 +336,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         *[f"- `{name}`: {what}" for name, what in card["files"].items()],
         *_memory_line(card),
+        *_checksum_lines(card),
         "",
         parity_sentence(card["parity"]),
         "",

@@ -24,7 +24,7 @@ def decision_sentence(card: dict[str, Any]) -> str:
     if not positive:
         return "The predicted class is the most probable one."
     threshold = card.get("threshold")
-    if threshold is None:
+    if threshold is None or card.get("threshold_is_default"):  # (null: cards before 0.5)
         return (
             f"Positive class: {positive}; it is predicted when its probability is at least "
             "0.5 (the default threshold)."
@@ -116,7 +116,11 @@ def fingerprint_sentence(fingerprint: dict[str, Any] | None, modality: str) -> s
             "tells training sets of this project apart, but not the same data imported "
             "elsewhere from other data; no identifiers"
         )
-    return f"Trained on {what}; data fingerprint {fingerprint.get('sha256')} ({how})."
+    digest = fingerprint.get("sha256_128") or fingerprint.get("sha256")  # (earlier cards)
+    return (
+        f"Trained on {what}; data fingerprint {digest} ({how}; the first 128 bits of a "
+        "SHA-256 digest)."
+    )
 
 
 def parity_sentence(parity: dict[str, Any]) -> str:

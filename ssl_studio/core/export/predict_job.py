@@ -120,6 +120,7 @@ def predict(
         spec = {**spec, "csv_layout": layout}
     fingerprint = (card.get("training") or {}).get("data_fingerprint") or {}
     spec = {**spec, "training_modalities": fingerprint.get("modalities") or {}}
+    # in effect (0.5 by default); null in cards of earlier versions: the argmax
     threshold = card.get("threshold")
     modality = spec["modality"]
     missing = [str(p) for p in paths if not Path(p).exists()]

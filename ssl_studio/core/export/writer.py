@@ -22,12 +22,20 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+import ssl_studio
 from ssl_studio.core.atomic_files import NEW_FILE_MODE, NEW_FOLDER_MODE
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import architecture_options, build_card
 from ssl_studio.core.export.card_markdown import card_markdown
 from ssl_studio.core.export.examples import example_arrays
+from ssl_studio.core.export.self_description import (
+    checksums,
+    input_scaling,
+    program_metadata,
+    save_npz,
+    sorted_header,
+)
 from ssl_studio.core.export.work_folder import WorkFolder
 from ssl_studio.core.finetune.classifier import Classifier
 from ssl_studio.core.project.layout import EXPORT_CARD
@@ -130,7 +138,14 @@ def _usual_modes(folder: Path) -> None:
         path.chmod(NEW_FILE_MODE)
 
 
-def _onnx(model: nn.Module, inputs: tuple[Tensor, ...], path: Path, modality: str) -> None:
+def _onnx(
+    model: nn.Module,
+    inputs: tuple[Tensor, ...],
+    path: Path,
+    modality: str,
+    metadata: dict[str, str],
+) -> None:
+    """Export ``model`` to ONNX at ``path``, ``metadata`` as the model's metadata_props."""
     names = ["x"] if modality == "image" else ["x", "observed"]
     batch = torch.export.Dim("batch", min=1)
     shapes: dict[str, Any] = {"x": {0: batch}}
@@ -155,21 +170,34 @@ def _onnx(model: nn.Module, inputs: tuple[Tensor, ...], path: Path, modality: st
     for function in program.model.functions.values():
         for node in function:
             node.metadata_props.clear()
+    program.model.metadata_props.update(metadata)
     program.save(str(path))
 
 
-def _torchscript(model: nn.Module, inputs: tuple[Tensor, ...], path: Path) -> None:
-    """Trace ``model`` and save it to ``path`` without the archive's debug records
-    (``code/**/*.debug_pkl``): they hold the source file paths of every traced line, here
-    the Python installation and SSL Studio's folder, which may name the user. Loading and
-    running need only the code, constants and data records, copied unchanged.
+def _torchscript(
+    model: nn.Module, inputs: tuple[Tensor, ...], path: Path, metadata: dict[str, str]
+) -> None:
+    """Trace ``model`` and save it to ``path``, ``metadata`` as extra files
+    (``torch.jit.load(path, _extra_files={key: ""})`` reads them), its parameters saved
+    without requires_grad (its outputs need no torch.no_grad), and without the archive's
+    debug records (``code/**/*.debug_pkl``): they hold the source file paths of every
+    traced line, here the Python installation and SSL Studio's folder, which may name the
+    user. Loading and running need only the code, constants and data records, copied
+    unchanged.
 
     The archive is built in memory and written with Python's file I/O, so a full disk is
     an ordinary OSError: torch's own file writer, failing, throws again when it is
     destroyed, and that aborts the whole process (the app runs its jobs in-process)."""
-    traced = torch.jit.trace(model, inputs, check_trace=False)
-    full = io.BytesIO()
-    torch.jit.save(traced, full)
+    wanted = [(p, p.requires_grad) for p in model.parameters()]
+    try:
+        for parameter, _ in wanted:
+            parameter.requires_grad_(False)
+        traced = torch.jit.trace(model, inputs, check_trace=False)
+        full = io.BytesIO()
+        torch.jit.save(traced, full, _extra_files=metadata)
+    finally:  # (the caller's classifier is left as it was)
+        for parameter, grad in wanted:
+            parameter.requires_grad_(grad)
     full.seek(0)
     stripped = io.BytesIO()
     reader = torch._C.PyTorchFileReader(full)
@@ -243,6 +271,8 @@ def export_classifier(
     check_export_place(out, formats)
     spec = state["spec"]
     model = wrap(classifier.cpu().eval())
+    scaling = input_scaling(classifier, spec)
+    metadata = program_metadata(state, scaling)
     golden = golden_inputs(spec)
     checks = [golden] + ([real_inputs] if real_inputs is not None else [])
     if spec["modality"] != "image":
@@ -265,7 +295,7 @@ def export_classifier(
             _next_stage(report, stop, "Writing TorchScript and checking it against PyTorch.")
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                _torchscript(model, example, work / FILES["torchscript"])
+                _torchscript(model, example, work / FILES["torchscript"], metadata)
                 loaded = torch.jit.load(str(work / FILES["torchscript"]))
             with torch.no_grad():
                 diff = max(
@@ -276,7 +306,7 @@ def export_classifier(
             parity["torchscript_max_difference"] = diff
         if "onnx" in formats:
             _next_stage(report, stop, "Writing ONNX and checking it with ONNX Runtime.")
-            _onnx(model, example, work / FILES["onnx"], spec["modality"])
+            _onnx(model, example, work / FILES["onnx"], spec["modality"], metadata)
             diff = max(
                 _max_difference(_run_onnx(work / FILES["onnx"], inputs, spec["modality"]), want)
                 for inputs, want in zip(checks, expected, strict=True)
@@ -289,22 +319,25 @@ def export_classifier(
 
             weights = {k: v.contiguous() for k, v in classifier.state_dict().items()}
             # built in memory, written by Python: a full disk is an OSError like any other
-            data = save(weights, metadata=_weights_metadata(spec))
+            data = sorted_header(save(weights, metadata=_weights_metadata(spec)))
             (work / FILES["safetensors"]).write_bytes(data)
         names = ["x"] if spec["modality"] == "image" else ["x", "observed"]
-        np.savez(
+        save_npz(
             work / "golden.npz",
-            **dict(zip(names, golden, strict=True)),
-            probabilities=expected[0],
-            **_examples(model, spec),
+            {
+                **dict(zip(names, golden, strict=True)),
+                "probabilities": expected[0],
+                **_examples(model, spec),
+            },
         )
         written = [FILES[f] for f in formats] + ["golden.npz", EXPORT_CARD, "MODEL_CARD.md"]
         card = build_card(
-            state,
+            {**state, "input_scaling": scaling},
             baseline=baseline,
             formats={name: DESCRIPTIONS[name] for name in written},
             parity=parity,
             source=source or {},
+            checksums=checksums(work),
         )
         (work / EXPORT_CARD).write_text(json.dumps(card, indent=2), encoding="utf-8")
         (work / "MODEL_CARD.md").write_text(card_markdown(card), encoding="utf-8")
@@ -326,13 +359,20 @@ def _removed_text(names: list[str], parent: Path) -> str:
 
 def _weights_metadata(spec: dict[str, Any]) -> dict[str, str]:
     """What the safetensors file says of itself (strings only): the network to build."""
+    size = (
+        {"image_size": str(spec["image_size"])}
+        if spec["modality"] == "image"
+        else {"series_length": str(spec["series_length"])}  # the training windows' longest
+    )
     return {
         "format": "pt",
         "made_by": "SSL Studio",
+        "ssl_studio_version": ssl_studio.__version__,
         "backbone": spec["backbone"],
         "options_in_effect": json.dumps(architecture_options(spec)),
         "modality": spec["modality"],
         "in_channels": str(spec["in_channels"]),
         "head": spec["head"]["kind"],
         "classes": json.dumps(spec["classes"]),
+        **size,
     }

@@ -100,7 +100,7 @@ def test_the_card_says_what_a_user_needs_and_no_identifiers(image_export):
     assert "normalisation" in saved["preprocessing"] and "window" in saved["preprocessing"]
     assert saved["metrics"]["test"]["roc_auc"]["low"] is not None
     assert saved["metrics"]["baseline_from_scratch"]["n"] == saved["metrics"]["test"]["n"]
-    assert saved["training"]["data_fingerprint"]["sha256"]
+    assert saved["training"]["data_fingerprint"]["sha256_128"]
     assert saved["versions"]["torch"] and saved["training"]["pretext_task"] == "simclr"
     counts = saved["training"]["train_counts"]  # per class, as the training split had them
     assert set(counts) == {"circle", "square"} and sum(counts.values()) == result["train_labels"]
