@@ -150,8 +150,7 @@ def _file_inputs(
     for item in result.items:
         if wants_image:
             fields, windowed = as_trained(item.fields, result.kind, spec)
-            unlike = image_note(fields, result.kind, spec)  # unlike the training data
-            note = " ".join(n for n in (windowed, unlike) if n)
+            note = image_note(fields, result.kind, spec, windowed)  # unlike the training data
             yield ModelInput(shown, item.index, note=note, identifiers=ids), item.array, fields
             continue
         error = _channel_error(item.fields, spec) or _rate_error(item.fields, spec)

@@ -140,17 +140,20 @@ def _size_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
     )
 
 
-def image_note(fields: dict[str, Any], kind: str, spec: dict[str, Any]) -> str:
+def image_note(fields: dict[str, Any], kind: str, spec: dict[str, Any], also: str = "") -> str:
     """The note of an image item (decoded ``fields``; ``kind`` "dicom" or "image") that
     differs from the training images, saying what differs; "" when nothing does or the
-    card does not say. ``spec["training_modalities"]``: the fingerprint's counts."""
+    card does not say. ``spec["training_modalities"]``: the fingerprint's counts.
+    ``also``: a sentence to tell either way (how it was windowed), after what differs."""
     notes = [
         _modality_note(fields, kind == "dicom", spec.get("training_modalities") or {}),
         _colour_note(fields, spec),
         _size_note(fields, spec),
     ]
     notes = [n for n in notes if n]
-    return " ".join([*notes, MAY_NOT_MEAN]) if notes else ""
+    if not notes:
+        return also
+    return " ".join([*notes, *([also] if also else []), MAY_NOT_MEAN])
 
 
 def describe_training(training: dict[str, Any] | None) -> str | None:

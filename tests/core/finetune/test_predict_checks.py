@@ -70,6 +70,7 @@ def test_the_card_records_the_training_images_colour_and_sizes(shapes_export):
         "channels": [1],
         "height": [32, 32],
         "width": [32, 32],
+        "windows": {"tags": 0, "auto": 32},  # PNG files: each by its own range
     }
     assert card["training"]["data_fingerprint"]["modalities"] == {"PNG": 32}
     assert (
@@ -94,6 +95,12 @@ def test_images_unlike_the_training_images_keep_their_answer_with_a_note(shapes_
         f"{MAY_NOT_MEAN}: use this model on files like its training data."
     )
     assert notes["MR_small.dcm"].startswith("This file is an MR DICOM image; the model was")
+    # its window tags (600/1600) set aside: no training image (PNG) was windowed by tags
+    assert "PNG images. Its WindowCenter and WindowWidth tags were set aside" in notes[
+        "MR_small.dcm"
+    ] and notes["MR_small.dcm"].endswith(
+        f"{MAY_NOT_MEAN}: use this model on files like its training data."
+    )
     us = notes["examples_rgb_color.dcm"]
     assert us.startswith("This file is a US DICOM image; the model was trained on PNG images.")
     assert "This file is in colour (its colours were averaged to grey" in us
