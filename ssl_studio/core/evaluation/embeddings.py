@@ -100,7 +100,7 @@ def embed_series(
             x_t = torch.from_numpy(x).to(device)
             observed_t = torch.from_numpy(observed).to(device)
             if per_timestep:
-                steps = encoder.forward_steps(x_t, observed_t).float().cpu()
+                steps = encoder.steps_whole(x_t, observed_t).float().cpu()
                 found = [steps[j, : lengths[j]] for j in range(len(chunk))]
             else:
                 found = list(encoder(x_t, observed_t).float().cpu())

@@ -25,12 +25,15 @@ real 0 and a missing value look different and a NaN can never reach the arithmet
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ssl_studio.core.errors import ConfigError
+
+PIECE_STEPS = 65_536  # steps of a long series evaluated at once (SeriesEncoder.pieces)
 
 
 class SeriesEncoder(nn.Module):
@@ -47,6 +50,9 @@ class SeriesEncoder(nn.Module):
     steps_per_vector: int = 1
     input_shift: Tensor  # [C]: subtracted from each channel first
     input_scale: Tensor  # [C]: then divided by
+    # how many steps on each side a step's representation depends on (None: all of them,
+    # as attention does); where known, a long series is evaluated in pieces (PIECE_STEPS)
+    reach: int | None = None
 
     def init_input_scaling(self, in_channels: int) -> None:
         """Identity scaling buffers for ``in_channels`` (call in ``__init__``)."""
@@ -85,14 +91,48 @@ class SeriesEncoder(nn.Module):
         """x: [N, C, T], observed: [N, C, T] bool or None (all observed) -> [N, dim].
 
         The max over the time steps with at least one observed channel (padding never wins); a
-        series with nothing observed at all gets zeros.
+        series with nothing observed at all gets zeros. A long series is evaluated in
+        pieces where that gives the same numbers (``pieces``), pooled piece by piece.
         """
         if observed is None:
             observed = torch.ones_like(x, dtype=torch.bool)
-        steps = self.forward_steps(x, observed)
         valid = self.observed_mask(x, observed).any(1)  # [N, T]
-        pooled = steps.masked_fill(~valid[..., None], float("-inf")).amax(1)
+        pooled = None
+        for start, stop, steps in self.pieces(x, observed):
+            here = valid[:, start:stop, None]
+            piece = steps.masked_fill(~here, float("-inf")).amax(1)  # [N, dim]
+            pooled = piece if pooled is None else torch.maximum(pooled, piece)
+        assert pooled is not None
         return torch.where(valid.any(1, keepdim=True), pooled, torch.zeros_like(pooled))
+
+    def steps_whole(self, x: Tensor, observed: Tensor) -> Tensor:
+        """``forward_steps`` of a whole series, evaluated in pieces where that gives the
+        same numbers: x, observed [N, C, T] -> [N, T, dim]."""
+        return torch.cat([steps for _, _, steps in self.pieces(x, observed)], 1)
+
+    def pieces(self, x: Tensor, observed: Tensor) -> Iterator[tuple[int, int, Tensor]]:
+        """(start, stop, the representations [N, stop - start, dim] of steps start..stop)
+        covering x [N, C, T] in order. One piece, the whole series, while training,
+        tracing for export, for encoders without a known ``reach``, and for series up to
+        PIECE_STEPS; else pieces of PIECE_STEPS steps, each computed with ``reach`` steps
+        of its neighbours on both sides, so every step sees all it depends on and the
+        numbers are those of the whole series (convolutions over a million steps at once
+        run many times slower than in pieces on a CPU, and hold gigabytes)."""
+        length, reach = x.shape[2], self.reach
+        if (
+            self.training
+            or reach is None
+            or length <= PIECE_STEPS + 2 * reach
+            or torch.jit.is_tracing()
+            or torch.jit.is_scripting()
+        ):
+            yield 0, length, self.forward_steps(x, observed)
+            return
+        for start in range(0, length, PIECE_STEPS):
+            stop = min(length, start + PIECE_STEPS)
+            low, high = max(0, start - reach), min(length, stop + reach)
+            steps = self.forward_steps(x[..., low:high], observed[..., low:high])
+            yield start, stop, steps[:, start - low : stop - low]
 
     def observed_mask(self, x: Tensor, observed: Tensor) -> Tensor:
         """Check the shapes; observed & not NaN: [N, C, T] bool."""
@@ -173,6 +213,8 @@ class TSConvEncoder(SeriesEncoder):
         self.blocks = nn.Sequential(*(DilatedBlock(hidden, hidden, 2**i) for i in range(depth)))
         self.final = DilatedBlock(hidden, dim, 2**depth, project=True)
         self.dropout = nn.Dropout(dropout)
+        # two convolutions of kernel 3 per block, each reaching its dilation to each side
+        self.reach = sum(2 * block.conv1.dilation[0] for block in [*self.blocks, self.final])
 
     def forward_steps(
         self, x: Tensor, observed: Tensor, latent_mask: Tensor | None = None
