@@ -1,7 +1,7 @@
 """Time columns that are not one even step: gaps filled with missing values, jitter kept as
 its rate, clocks set back and missing times noted with their rows kept in file order,
 uneven times without a rate (and said so), a given rate the times disagree with; the notes
-reach the import report, ``ssl-studio report`` and predict."""
+reach the import summary and report, ``ssl-studio report`` and predict."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ import numpy as np
 import pytest
 
 from ssl_studio.cli import main
-from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.records import DecodedFile
 from ssl_studio.core.data.timeseries import decode_series_file
-from ssl_studio.core.jobs import import_data
 from ssl_studio.core.project.store import Store
 
 RATE = 500.0
@@ -177,7 +175,9 @@ def test_the_notes_reach_the_import_report_and_ssl_studio_report(project, tmp_pa
     back = np.arange(1000) / RATE
     back[500:] -= 1.0
     _write(folder / "reset.csv", _seconds(back))
-    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    assert main(["import", str(project), str(folder), "--workers", "1"]) == 0
+    summary = capsys.readouterr().out  # the import's summary points to the notes
+    assert "Notes on imported files: csv-time-gaps (1), csv-time-order (1)." in summary
     with Store.open(project) as store:
         notes = {(e["path"], e["code"], e["severity"]) for e in store.import_errors(1)}
         items = {json.loads(i["meta"])["name"]: i for i in store.items(1)}
@@ -187,7 +187,6 @@ def test_the_notes_reach_the_import_report_and_ssl_studio_report(project, tmp_pa
     }
     assert items["gap"]["n_missing"] == 2500 and items["gap"]["length"] == STEPS
     assert items["gap"]["sampling_rate"] == RATE
-    capsys.readouterr()
     assert main(["report", str(project)]) == 0
     out = capsys.readouterr().out
     assert "rec: 2 notes on imported files" in out
