@@ -204,6 +204,9 @@ def print_import_summary(summary: dict[str, Any]) -> None:
         print(f"  {error['path']}: {error['message']} [{error['code']}]")
     if s["failed"] > len(s["errors"]) or s["skipped"]:
         print("  Every file left out and why: ssl-studio report PROJECT_DIR")
+    if noted := s.get("noted"):  # e.g. gaps in a series' times filled with missing values
+        codes = ", ".join(f"{code} ({n})" for code, n in noted.items())
+        print(f"  Notes on imported files: {codes}. Read them: ssl-studio report PROJECT_DIR")
 
 
 def mb(n: int) -> str:

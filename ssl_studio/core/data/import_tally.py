@@ -31,6 +31,7 @@ class ImportTally:
     walk_complete: bool = True  # False when stopped before all files were found
     unnamed: int = 0  # files an unfinished import recorded that could not be read again
     unread: Counter[str] = field(default_factory=Counter)  # why: problem code -> files
+    noted: Counter[str] = field(default_factory=Counter)  # notes on imported files: code -> files
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -63,6 +64,7 @@ class ImportTally:
             "walk_complete": self.walk_complete,
             "unnamed": self.unnamed,
             "unread": dict(sorted(self.unread.items())),
+            "noted": dict(sorted(self.noted.items())),
             "seconds": round(seconds, 3),
             "cancelled": cancelled,
             "errors": self.errors,

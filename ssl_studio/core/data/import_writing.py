@@ -159,6 +159,7 @@ class ImportWriting:
         self.tally.items += len(items)
         if status == "ok":
             self.tally.imported += 1
+            self.tally.noted.update({c for c, _, sev in errors if sev in ("warning", "info")})
         else:
             setattr(self.tally, status, getattr(self.tally, status) + 1)
         for code, message, severity in errors:

@@ -18,7 +18,8 @@ from ssl_studio.core.data.csv_cells import (
 )
 from ssl_studio.core.data.records import DecodedItem, ImportProblem
 from ssl_studio.core.data.series_items import Decoded, label_strings, make_items
-from ssl_studio.core.data.series_times import parse_times, uniform_rate
+from ssl_studio.core.data.series_timeline import read_timeline
+from ssl_studio.core.data.series_times import parse_times
 
 UNIQUE_TEXT_ROWS = 5  # a label column with this many lines, all different, is no label
 
@@ -388,8 +389,13 @@ def _columns_items(
     if "time" in table.roles:
         seconds = table.seconds()
         present = ~np.isnan(x[0]).all(axis=0)  # [T]
-        if seconds is not None:
-            rate = uniform_rate(seconds[: len(present) - int(np.argmax(present[::-1]))]) or rate
+        if seconds is not None:  # (rows at the end without values are trimmed anyway)
+            end = len(present) - int(np.argmax(present[::-1]))
+            what = f"{table.describe(table.roles['time'])} of {table.file}"
+            line = read_timeline(seconds[:end], table.lines[:end], what, rate)
+            x, rate = line.apply(x[:, :, :end]), line.rate or rate
+            problems.extend(line.notes)
+            meta.update(line.meta)
         else:  # imported, but its rate must not be lost without a word (import report)
             problems.append(
                 ImportProblem(
@@ -402,6 +408,7 @@ def _columns_items(
                     "warning",
                 )
             )
+            meta["times"] = "unread"
     names = [table.names[j] for j in table.channels]
     meta["channel_names"] = names if any(names) else None
     if any(table.names) and len(table.names) > len(names) and not table.header_given:

@@ -1,5 +1,5 @@
 """Time columns of a CSV series: date-times (ISO 8601 and common local formats, a decimal
-comma included) to seconds, and the sampling rate of evenly spaced times."""
+comma included) to seconds (their sampling rate and gaps: series_timeline.py)."""
 
 from __future__ import annotations
 
@@ -68,13 +68,3 @@ def _strptime(fmt: str):
         return stamp.replace(year=1970) if "%Y" not in fmt else stamp  # a clock time alone
 
     return parse
-
-
-def uniform_rate(seconds: np.ndarray) -> float | None:
-    """seconds: ``[T]`` -> samples per second when the spacing is uniform (within 1 %)."""
-    if len(seconds) < 2 or np.isnan(seconds).any():
-        return None
-    step = (seconds[-1] - seconds[0]) / (len(seconds) - 1)
-    if step <= 0 or np.abs(np.diff(seconds) - step).max() > 0.01 * step:
-        return None
-    return float(f"{1.0 / step:.9g}")

@@ -239,14 +239,31 @@ def _rate_error(fields: dict[str, Any], spec: dict[str, Any]) -> str | None:
     )
 
 
+# why a series read from a file has no sampling rate (its meta["times"]: series_timeline.py)
+UNKNOWN_RATE = {
+    "unread": "its time column holds times that were not recognised",
+    "irregular": "its times are not evenly spaced",
+    "gaps-too-long": "the gaps in its times are too long to fill",
+}
+
+
 def _rate_note(fields: dict[str, Any], spec: dict[str, Any]) -> str:
+    """The note of a series whose times were read otherwise than as they are: gaps filled,
+    times that go back or are missing, or no sampling rate (and why)."""
+    meta = fields.get("meta") or {}
+    said = []
+    if filled := meta.get("gaps_filled"):
+        said.append(f"Gaps in its times were filled with {filled} missing values.")
+    if meta.get("time_order"):
+        said.append(
+            f"{meta['time_order']} of its times go back, repeat or are missing: its rows "
+            "were read in file order."
+        )
     want = spec.get("sampling_rate")
-    if not want or fields.get("sampling_rate"):
-        return ""
-    return (
-        "Its sampling rate is unknown (no time column, or one whose times were not "
-        f"recognised); the model expects {want:g} per second."
-    )
+    if want and not fields.get("sampling_rate"):
+        why = UNKNOWN_RATE.get(meta.get("times"), "it has no time column")
+        said.append(f"Its sampling rate is unknown ({why}); the model expects {want:g} per second.")
+    return " ".join(said)
 
 
 def _names(fields: dict[str, Any], spec: dict[str, Any]) -> tuple[list[str], list[str]] | None:

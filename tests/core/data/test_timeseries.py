@@ -140,7 +140,7 @@ def test_leading_and_inner_missing_values_are_kept(tmp_path: Path) -> None:
         ("Time (s)", ["0.5", "1.0", "1.5", "2.0"], 2.0),
         ("when", [f"2024-03-01T10:00:0{i}" for i in range(4)], 1.0),
         ("date", [f"2024-03-0{i + 1} 00:00:00+01:00" for i in range(4)], 1 / 86400),
-        ("seconds", ["0", "1", "3", "4"], 7.0),  # not uniform: the argument is used
+        ("seconds", ["0", "1", "1.3", "4"], 7.0),  # uneven: the argument is used
         ("Datum", [f"01.03.2024 10:00:0{i}" for i in range(4)], 1.0),  # European Excel
         ("Date Time", [f"3/1/2024 11:5{i} PM" for i in range(4)], 1 / 60),  # US, 12-hour
         ("", [f"0{i + 1}/03/2024" for i in range(4)], 1 / 86400),  # day-first: evenly spaced
