@@ -2,7 +2,9 @@
 tests an AUC counts: for a report being made, the patients of the smaller side, counted;
 for a report stored by an older version, which keeps no patients per class, its items
 scaled by the overall patients per item, so that a model card of an older run
-shows the interval ``ssl-studio evaluate`` shows now."""
+shows the interval ``ssl-studio evaluate`` shows now. ``with_floors`` also gives such a
+report's proportions of no width at 0 or 1 their Wilson interval, as reports made now
+have (bootstrap.interval)."""
 
 from __future__ import annotations
 
@@ -61,6 +63,69 @@ def with_auc_floor(report: dict[str, Any] | None) -> dict[str, Any] | None:
             for c, row in enumerate(out["per_class"])
         ]
     return out
+
+
+OLDER_METHOD = (
+    "recorded by an earlier version of SSL Studio, which did not record how; shown as "
+    "recorded, except that a figure all its resamples agreed on at 0 or 1 (all right or "
+    "all wrong) gets the Wilson score interval of that proportion, and every ROC AUC "
+    "interval is at least the Wilson interval of the AUC as a proportion of the smaller "
+    "class, as reports made now do"
+)
+
+
+def with_floors(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored report with the intervals a report made now would give its figures:
+    the AUC floor (``with_auc_floor``), and for an older report that gave a proportion
+    all its resamples agreed on at 0 or 1 no width at all (accuracy 1.000 [1.000,
+    1.000] on 12 items) the Wilson interval instead (bootstrap.interval's rule), with a
+    method saying so where the report recorded none."""
+    report = with_auc_floor(report)
+    if not report or not report.get("confusion"):
+        return report
+    confusion = np.asarray(report["confusion"])
+    counts, called = confusion.sum(1), confusion.sum(0)
+    n = int(counts.sum())
+    patients = _patients(report, n)
+    if patients is None or not n:
+        return report
+    out = {**report}
+    sizes = {"accuracy": n, "balanced_accuracy": smallest_class(counts)}
+    if len(counts) == 2:
+        sizes |= {"sensitivity": int(counts[1]), "specificity": int(counts[0])}
+    for name, size in sizes.items():
+        out[name] = _widened(out.get(name), scaled_size(size, n, patients))
+    if out.get("per_class"):
+        out["per_class"] = [
+            _class_widened(row, scaled_size(int(counts[c]), n, patients),
+                           scaled_size(int(called[c]), n, patients))
+            for c, row in enumerate(out["per_class"])
+        ]  # fmt: skip
+    if out != report and not out.get("interval_method"):
+        out["interval_method"] = OLDER_METHOD
+    return out
+
+
+def _class_widened(row: dict[str, Any], own: int, called: int) -> dict[str, Any]:
+    """A class's row with its sensitivity (``own``: the tests of its items) and
+    precision (``called``: of the items called the class) widened by ``_widened``."""
+    return {
+        **row,
+        "sensitivity": _widened(row.get("sensitivity"), own),
+        "precision": _widened(row.get("precision"), called),
+    }
+
+
+def _widened(entry: Any, size: int) -> Any:
+    """An interval entry {value, low, high} of no width at 0 or 1 as the Wilson interval
+    of ``size`` tests; anything else as it is."""
+    if not isinstance(entry, dict) or size <= 0:
+        return entry
+    value, low, high = entry.get("value"), entry.get("low"), entry.get("high")
+    if value not in (0.0, 1.0) or low is None or low != high:
+        return entry
+    w_low, w_high = wilson(float(value), size)
+    return {**entry, "low": w_low, "high": w_high}
 
 
 def _patients(report: dict[str, Any], n: int) -> int | None:

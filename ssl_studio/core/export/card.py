@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ssl_studio.core.engine.checkpoint import EXPORT_PACKAGES, versions
-from ssl_studio.core.evaluation.auc_floor import with_auc_floor
+from ssl_studio.core.evaluation.auc_floor import with_floors
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import image_recipe
 from ssl_studio.core.export.self_description import HOW_TO_CHECK, card_name, decision
@@ -164,8 +164,8 @@ def build_card(
         # AUC intervals under today's floor (auc_floor.py), as ssl-studio evaluate shows
         # them: a run stored before it kept a zero-width interval for a perfect AUC
         "metrics": {
-            "test": with_auc_floor(state.get("test")),
-            "baseline_from_scratch": with_auc_floor(baseline),
+            "test": with_floors(state.get("test")),
+            "baseline_from_scratch": with_floors(baseline),
         },
         # curves recorded for its pretraining run and label set (card_efficiency.py)
         "label_efficiency": state.get("label_efficiency"),

@@ -11,7 +11,7 @@ import numpy as np
 from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint
 from ssl_studio.core.engine.device import pick_device
 from ssl_studio.core.errors import ConfigError, SSLStudioError
-from ssl_studio.core.evaluation.auc_floor import with_auc_floor
+from ssl_studio.core.evaluation.auc_floor import with_floors
 from ssl_studio.core.evaluation.metrics import SCALARS, classification_report
 from ssl_studio.core.evaluation.patient_groups import add_caveat
 from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
@@ -119,7 +119,7 @@ def evaluate_run(
         if saved.folds is not None:  # the pooled out-of-fold figures cannot be recomputed
             stored = _pooled_figures(run_dir, run_id)
             # (AUC intervals stored before today's floor widened, as the card shows them)
-            return _with_changes(with_auc_floor(stored) or stored, since, run_id)
+            return _with_changes(with_floors(stored) or stored, since, run_id)
         ids = saved.test
         where = {int(i): p for p, i in enumerate(data.ids)}
         positions = np.array([where[i] for i in ids if i in where], np.int64)

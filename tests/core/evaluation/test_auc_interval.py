@@ -112,3 +112,33 @@ def test_one_label_draw_has_no_spread_to_show():
 def test_a_wilson_interval_holds_its_value(value, n):
     low, high = wilson(value, n)
     assert 0.0 <= low <= value <= high <= 1.0
+
+
+def test_a_stored_report_s_perfect_proportions_get_the_interval_made_now():
+    """An older report stored accuracy 1.000 [1.000, 1.000] on 12 items (no Wilson rule
+    then): the card and evaluate show the interval a report made now gives."""
+    from ssl_studio.core.evaluation.auc_floor import OLDER_METHOD, with_floors
+
+    y = np.array([0] * 7 + [1] * 5)
+    made = classification_report(y, np.eye(2)[y] * 0.9 + 0.05, ["n", "p"], n_boot=50)
+    stored = {
+        "n": 12,
+        "resampled": "items",
+        "confusion": [[7, 0], [0, 5]],
+        **{name: {"value": 1.0, "low": 1.0, "high": 1.0}
+           for name in ("accuracy", "balanced_accuracy", "sensitivity", "specificity")},
+        "per_class": [{"class": c, "sensitivity": {"value": 1.0, "low": 1.0, "high": 1.0},
+                       "precision": {"value": 1.0, "low": 1.0, "high": 1.0}} for c in "np"],
+    }  # fmt: skip
+    shown = with_floors(stored)
+    for name in ("accuracy", "balanced_accuracy", "sensitivity", "specificity"):
+        assert shown[name] == pytest.approx(made[name]), name
+    for c in (0, 1):
+        for name in ("sensitivity", "precision"):
+            assert shown["per_class"][c][name] == pytest.approx(made["per_class"][c][name])
+    assert shown["interval_method"] == OLDER_METHOD
+    assert with_floors(shown) == shown
+    wide = {**stored, "accuracy": {"value": 0.9, "low": 0.7, "high": 1.0}}  # a bootstrap's
+    assert with_floors(wide)["accuracy"] == wide["accuracy"]
+    recorded = {**stored, "interval_method": "percentile bootstrap"}
+    assert with_floors(recorded)["interval_method"] == "percentile bootstrap"
