@@ -324,10 +324,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="only this dataset")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
-    from ssl_studio import cli_card, cli_models, cli_pretrain, cli_remove
+    from ssl_studio import cli_card, cli_models, cli_pretrain, cli_remove, cli_results
 
     cli_pretrain.register(add)
     cli_models.register(add)
+    cli_results.register(add)
     cli_card.register(add)
     cli_remove.register(add)
 

@@ -1,20 +1,19 @@
-"""The ``ssl-studio`` commands after pretraining: labels, finetune, evaluate,
-label-efficiency, export and predict (registered by cli.build_parser)."""
+"""The ``ssl-studio`` commands after pretraining: labels, finetune and label-efficiency
+(registered by cli.build_parser; evaluate, export and predict are in cli_results.py)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ssl_studio.cli_card import CARD_DETAILS_HELP
+from ssl_studio.cli_output import add_events_option
 from ssl_studio.cli_report import print_curve, print_report
-from ssl_studio.core.config import CSV_LAYOUTS, DEVICES
+from ssl_studio.core.config import DEVICES
 from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS, FinetuneConfig
-from ssl_studio.core.wording import command_line, counted
+from ssl_studio.core.wording import command_line
 
 PROTOCOL_HELP = (
     "how the classifier is made: knn = nearest labeled neighbours in the frozen "
@@ -131,18 +130,6 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ssl_studio.core.jobs import evaluate
-
-    report = evaluate(args.project, args.run, args.dataset, args.labels, n_boot=args.n_boot)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        # test split, dataset NAME, or k-fold cross-validation (pooled out-of-fold)
-        print_report(f"Run {args.run}, {report.get('evaluation', 'test split')}", report)
-    return 0
-
-
 def _ks(text: str) -> tuple[int | None, ...]:
     """``1,5,all`` -> (1, 5, None); argparse turns a bad list into a usage message."""
     out: list[int | None] = []
@@ -196,80 +183,6 @@ def cmd_label_efficiency(args: argparse.Namespace) -> int:
     return EXIT_CANCELLED if result["status"] == "stopped" else 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from ssl_studio.cli_card import warn_id_like
-    from ssl_studio.cli_output import EXIT_CANCELLED, TextReporter, stop_on_ctrl_c
-    from ssl_studio.core.events import Stopped
-    from ssl_studio.core.export.card_details import FIELDS, load_card_details
-    from ssl_studio.core.export.card_text import parity_sentence
-    from ssl_studio.core.jobs import export
-
-    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
-    details = load_card_details(args.card_details) if args.card_details else None
-    if details is not None:
-        warn_id_like(details)
-    stop = stop_on_ctrl_c("the current format")
-    try:
-        card = export(
-            args.project,
-            args.run,
-            args.out,
-            formats,
-            report=TextReporter(),
-            stop=stop,
-            details=details,
-        )
-    except Stopped:
-        print(f"Stopped; nothing was written to {args.out}.")
-        return EXIT_CANCELLED
-    print(f"Exported run {args.run} to {args.out}:")
-    for name, what in card["files"].items():
-        print(f"  {name}: {what}")
-    print(f"  {parity_sentence(card['parity'])}")
-    if card.get("details"):  # (whether given now or kept in the project)
-        titles = ", ".join(FIELDS[key].title for key in card["details"] if key in FIELDS)
-        print(f"  The card's own words (ssl-studio card-details): {titles}.")
-    return 0
-
-
-def cmd_predict(args: argparse.Namespace) -> int:
-    from ssl_studio.cli_output import EXIT_CANCELLED, EXIT_FAILED, TextReporter, stop_on_ctrl_c
-    from ssl_studio.core.jobs import predict
-
-    stop = stop_on_ctrl_c("the current batch")
-    result = predict(
-        args.export_dir,
-        args.paths,
-        args.out,
-        report=TextReporter(),
-        stop=stop,
-        layout=args.layout,
-        overwrite=args.overwrite,
-        layout_flag="--layout",
-    )
-    if result["cancelled"]:
-        print(f"Stopped after {counted(result['items'], 'prediction')}; nothing was written.")
-        return EXIT_CANCELLED
-    print(
-        f"{counted(result['items'], 'prediction')}, "
-        f"{counted(result['errors'], 'file')} with errors -> {result['out']}"
-    )
-    if result["items"] == 0 and result["errors"]:  # (a script must not take it for answers)
-        print(
-            "ssl-studio: no file could be predicted; the error column of that file says why "
-            "for each.",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
-    if notes := result.get("notes"):
-        have = "has" if notes == 1 else "have"
-        print(
-            f"{notes} of the predictions {have} a note (the note column): read it with the "
-            "answer; a file unlike the training data may get an answer that means nothing."
-        )
-    return 0
-
-
 def _finetune_arguments(p: argparse.ArgumentParser, protocol: bool = True) -> None:
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
     p.add_argument(
@@ -305,7 +218,7 @@ def _finetune_arguments(p: argparse.ArgumentParser, protocol: bool = True) -> No
     p.add_argument("--batch-size", type=int, help="labeled items per step (32)")
     p.add_argument("--lr", type=float, help="learning rate of the head (1e-3)")
     p.add_argument("--device", choices=DEVICES)
-    p.add_argument("--events", choices=("text", "jsonl"), default="text")
+    add_events_option(p)
 
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -377,26 +290,6 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--no-baseline", action="store_true", help="skip the scratch baseline")
 
-    p = add("evaluate", cmd_evaluate, "Metrics with 95%% confidence intervals of a fine-tuned run.")
-    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
-    p.add_argument("--run", type=int, required=True, help="a fine-tuning run")
-    p.add_argument(
-        "--dataset",
-        help="evaluate on the labeled items of this dataset instead (of the run's own dataset "
-        "only the items it never trained or tuned on); default: the run's test split, with "
-        "the labels it was tested with",
-    )
-    p.add_argument(
-        "--labels", help="label set of that dataset (default: the run's, else its only one)"
-    )
-    p.add_argument(
-        "--n-boot",
-        type=_at_least(0),
-        default=1000,
-        help="bootstrap resamples (default 1000; 0: no intervals)",
-    )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-
     p = add(
         "label-efficiency",
         cmd_label_efficiency,
@@ -408,39 +301,3 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--k", type=_ks, default=default_ks, help=f"labels per class (default {default_ks})"
     )
     p.add_argument("--seeds", type=_at_least(1), default=3, help="label draws per point (3)")
-
-    p = add(
-        "export", cmd_export, "Export a fine-tuned model: TorchScript, ONNX, safetensors, card."
-    )
-    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
-    p.add_argument("--run", type=int, required=True, help="a fine-tuning run")
-    p.add_argument(
-        "--format",
-        default="torchscript,onnx,safetensors",
-        help="comma-separated (default: torchscript,onnx,safetensors)",
-    )
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="a new folder")
-    p.add_argument(
-        "--card-details",
-        type=Path,
-        metavar="FILE",
-        help=CARD_DETAILS_HELP + ". Used for this export and kept in the project for later "
-        "ones (without this option an export uses the kept ones; see them with: ssl-studio "
-        "card-details PROJECT_DIR)",
-    )
-
-    p = add("predict", cmd_predict, "Class probabilities for files, from an export folder alone.")
-    p.add_argument("export_dir", type=Path, metavar="EXPORT_DIR")
-    p.add_argument("paths", type=Path, nargs="+", metavar="PATH")
-    p.add_argument("--out", type=Path, required=True, metavar="CSV")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace the CSV if it exists (without this, an existing file is refused)",
-    )
-    p.add_argument(
-        "--layout",
-        choices=CSV_LAYOUTS,
-        help="CSV series layout: columns = one series per file, rows = one per row "
-        "(default: as the model's training files were imported, from its card)",
-    )

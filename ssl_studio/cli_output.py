@@ -112,6 +112,24 @@ def silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+def add_events_option(parser: argparse.ArgumentParser) -> None:
+    """--events text|jsonl, and --jsonl (import's spelling) for --events jsonl."""
+    parser.add_argument(
+        "--events",
+        choices=("text", "jsonl"),
+        default="text",
+        help="text: a progress line; jsonl: one JSON event per line on stdout, the last "
+        "one finished (with the result) or failed (with the reason)",
+    )
+    parser.add_argument(
+        "--jsonl",
+        dest="events",
+        action="store_const",
+        const="jsonl",
+        help="the same as --events jsonl",
+    )
+
+
 def default_signals() -> None:
     """Ctrl+C and SIGTERM as Python has them by default (after a job that caught them)."""
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -18,6 +18,7 @@ from ssl_studio.cli_output import (
     EXIT_FAILED,
     EXIT_OK,
     TextReporter,
+    add_events_option,
     json_reporter,
     stop_on_ctrl_c,
 )
@@ -273,12 +274,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         metavar="KEY=VALUE",
         help="e.g. train.lr=0.01, task.temperature=0.1, augment.hflip=true, backbone.patch_size=8",
     )
-    p.add_argument(
-        "--events",
-        choices=("text", "jsonl"),
-        default="text",
-        help="text: a progress line; jsonl: one JSON event per line",
-    )
+    add_events_option(p)
     p.add_argument(
         "--allow-partial-import",
         action="store_true",

@@ -2,14 +2,16 @@
 
 A job reports only through ``report(event)``: Started, then Progress/Message events,
 then Finished with the result, or Failed with the reason (and the exception is raised
-again for the caller). It checks ``stop`` between units of work and ends cleanly.
+again for the caller). It checks ``stop`` between units of work and ends cleanly: a job
+whose unfinished work is still worth something (an import, a training run, a
+prediction table... not written) returns its result marked stopped; one that would leave
+nothing usable (embed, evaluate, export) raises events.Stopped after Finished(cancelled).
+Failed is sent for errors a user can act on (``told``); a bug is raised as it is.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,28 +19,11 @@ from ssl_studio.core.config import ImportConfig, PretrainConfig
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Failed, Finished, Message, Reporter, Started, StopToken, ignore
 from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS, FinetuneConfig
+from ssl_studio.core.job_frame import framed, told
 from ssl_studio.core.project.store import Store
-from ssl_studio.core.storage_errors import user_error
 
 if TYPE_CHECKING:
     from ssl_studio.core.export.card_details import CardDetails
-
-
-@contextlib.contextmanager
-def _told(project: Path, fail: Callable[[str], None]) -> Iterator[None]:
-    """Every error a user can act on is passed to ``fail`` (which reports Failed) and
-    raised again; a storage failure met deep inside a job (a full disk, a damaged or
-    locked project.db) first becomes such an error. Anything else is a bug: raised as is."""
-    try:
-        yield
-    except Exception as exc:
-        error = user_error(exc, project)
-        if error is None:
-            raise
-        fail(str(error))
-        if error is exc:
-            raise
-        raise error from exc
 
 
 def limit_cpu_threads(threads: int) -> None:
@@ -148,27 +133,26 @@ def import_data(
 
     stop = stop or StopToken()
     report(Started(JOB))
-    try:
-        cfg.validate()
-        with Store.open(cfg.project, write=True, purpose="ssl-studio import") as store:
-            summary = Importer(store, cfg, report, stop, scale_up_expected=scale_up_expected).run()
-    except SSLStudioError as exc:
-        report(Failed(JOB, error=str(exc)))
-        raise
-    except OSError as exc:  # no path: a file's or a folder's name may name its patient
-        error = f"The import stopped: {exc.strerror or type(exc).__name__}{_where(exc, cfg)}."
-        if exc.errno == 28:
-            error += " The disk is full: free some space and import again; nothing was lost."
-        report(Failed(JOB, error=error))
-        raise SSLStudioError(error) from exc
-    except Exception as exc:  # a damaged or locked project.db
-        told = user_error(exc, cfg.project)
-        if told is None:
+    with told(cfg.project, lambda error: report(Failed(JOB, error=error))):
+        try:
+            cfg.validate()
+            with Store.open(cfg.project, write=True, purpose="ssl-studio import") as store:
+                importer = Importer(store, cfg, report, stop, scale_up_expected=scale_up_expected)
+                summary = importer.run()
+        except SSLStudioError:
             raise
-        report(Failed(JOB, error=str(told)))
-        raise told from exc
+        except OSError as exc:  # no path: a file's or a folder's name may name its patient
+            raise SSLStudioError(_import_stopped(exc, cfg)) from exc
     report(Finished(JOB, result=summary, cancelled=summary["cancelled"]))
     return summary
+
+
+def _import_stopped(exc: OSError, cfg: ImportConfig) -> str:
+    """What an import that met ``exc`` says (naming no file)."""
+    error = f"The import stopped: {exc.strerror or type(exc).__name__}{_where(exc, cfg)}."
+    if exc.errno == 28:
+        error += " The disk is full: free some space and import again; nothing was lost."
+    return error
 
 
 def _where(exc: OSError, cfg: ImportConfig) -> str:
@@ -243,7 +227,7 @@ def pretrain(
             report(Started(JOB))
         report(Failed(JOB, error=error))
 
-    with _told(cfg.project, fail):
+    with told(cfg.project, fail):
         summary = job.run()
     report(Finished(JOB, result=summary, cancelled=summary["status"] == "stopped"))
     return summary
@@ -264,11 +248,12 @@ def embed(
     dataset: default the run's own dataset. Returns (item ids, vectors): a float32 array
     [N, D] (images: the evaluation view; series: max-pooled over observed steps), or with
     ``per_timestep`` (series only) a list of [T_i, D] arrays. Reports Progress per batch;
-    raises events.Stopped when ``stop`` is set before the last batch.
+    raises events.Stopped when ``stop`` is set before the last batch. Finished holds
+    {"run_id", "items"} (the vectors are returned, not sent).
     """
-    from ssl_studio.core.embedding import embed_dataset
+    from ssl_studio.core.embedding import JOB, embed_dataset
 
-    with _told(Path(project), lambda error: None):
+    def work() -> tuple[list[int], Any]:
         return embed_dataset(
             Path(project),
             run_id,
@@ -278,6 +263,10 @@ def embed(
             report=report,
             stop=stop,
         )
+
+    return framed(
+        JOB, Path(project), report, work, lambda found: {"run_id": run_id, "items": len(found[0])}
+    )
 
 
 def finetune(
@@ -296,7 +285,7 @@ def finetune(
     if not job.world.is_main:  # under torchrun only rank 0 reports
         report = ignore
     report(Started(JOB, total=cfg.train.steps))
-    with _told(cfg.project, lambda error: report(Failed(JOB, error=error))):
+    with told(cfg.project, lambda error: report(Failed(JOB, error=error))):
         result = job.run()
     report(Finished(JOB, result=result, cancelled=result["status"] == "stopped"))
     return result
@@ -309,13 +298,22 @@ def evaluate(
     labels: str | None = None,
     *,
     n_boot: int = 1000,
+    report: Reporter = ignore,
+    stop: StopToken | None = None,
 ) -> dict[str, Any]:
     """Metrics (each with a bootstrap 95 % interval) of a fine-tuned classifier on its own
-    test split, or on every labeled item of another dataset / label set."""
-    from ssl_studio.core.finetune.saved import evaluate_run
+    test split, or on every labeled item of another dataset / label set. Reports Progress
+    while scoring the items (phase "scoring") and every 100 resamples (phase
+    "resampling"); raises events.Stopped when ``stop`` is set before the report is done
+    (nothing is stored by an evaluation, so nothing is lost)."""
+    from ssl_studio.core.finetune.saved import JOB, evaluate_run
 
-    with _told(Path(project), lambda error: None):
-        return evaluate_run(Path(project), run_id, dataset, labels, n_boot=n_boot)
+    def work() -> dict[str, Any]:
+        return evaluate_run(
+            Path(project), run_id, dataset, labels, n_boot=n_boot, report=report, stop=stop
+        )
+
+    return framed(JOB, Path(project), report, work, lambda result: result)
 
 
 def label_efficiency(
@@ -333,7 +331,7 @@ def label_efficiency(
 
     stop = stop or StopToken()
     report(Started(efficiency.JOB, total=len(ks) * len(seeds)))
-    with _told(cfg.project, lambda error: report(Failed(efficiency.JOB, error=error))):
+    with told(cfg.project, lambda error: report(Failed(efficiency.JOB, error=error))):
         result = efficiency.label_efficiency(cfg, ks=ks, seeds=seeds, report=report, stop=stop)
     report(Finished(efficiency.JOB, result=result, cancelled=result["status"] == "stopped"))
     return result
@@ -356,8 +354,10 @@ def export(
     next exports; None: those the project keeps."""
     from ssl_studio.core.export.job import export_run
 
-    with _told(Path(project), lambda error: None):
+    def work() -> dict[str, Any]:
         return export_run(Path(project), run_id, Path(out), tuple(formats), report, stop, details)
+
+    return framed("export", Path(project), report, work, lambda card: card)
 
 
 def predict(
@@ -379,14 +379,21 @@ def predict(
     named in errors; None where there is none (the app)."""
     from ssl_studio.core.export.predict_job import predict as run_predict
 
-    paths = [Path(p) for p in paths]
-    return run_predict(
-        Path(export_dir),
-        paths,
-        Path(out_csv),
-        report=report,
-        stop=stop,
-        layout=layout,
-        overwrite=overwrite,
-        layout_flag=layout_flag,
-    )
+    def work() -> dict[str, Any]:
+        return run_predict(
+            Path(export_dir),
+            [Path(p) for p in paths],
+            Path(out_csv),
+            report=report,
+            stop=stop,
+            layout=layout,
+            overwrite=overwrite,
+            layout_flag=layout_flag,
+        )
+
+    # (no project: a failure names the export folder or the table, never a project.db)
+    return framed("predict", None, report, work, lambda counts: counts, cancelled=_cancelled)
+
+
+def _cancelled(result: dict[str, Any]) -> bool:
+    return bool(result["cancelled"])

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 MIN_BOOT_PATIENTS = 10  # fewer patients than this: resampling them says little
+RESAMPLES_AT_ONCE = 100  # scored together (bounded memory), then a word of progress
 
 
 def resampling_units(n: int, groups: np.ndarray | None) -> tuple[int, bool]:
@@ -37,6 +40,23 @@ def bootstrap_weights(
     rows = np.repeat(np.arange(n_boot), n_units)
     np.add.at(counts, (rows, rng.integers(0, n_units, n_boot * n_units)), 1.0)
     return counts[:, unit]
+
+
+def in_parts(
+    score: Callable[[np.ndarray], dict[str, np.ndarray]],
+    weights: np.ndarray,
+    each: Callable[[int], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """``score`` of the resamples ``weights`` [B, N], RESAMPLES_AT_ONCE rows at a time,
+    joined (each row is scored on its own: the same figures as all at once, to the last
+    bit or two of a sum); ``each(done)`` after every part (it may raise to stop)."""
+    parts = []
+    for start in range(0, len(weights), RESAMPLES_AT_ONCE):
+        part = weights[start : start + RESAMPLES_AT_ONCE]
+        parts.append(score(part))
+        if each is not None:
+            each(start + len(part))
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
 def interval(

@@ -9,8 +9,9 @@ probability reaches ``threshold`` (0.5 unless one was picked on validation data)
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from ssl_studio.core.evaluation.bootstrap import (
     auc_interval,
     bootstrap_weights,
     class_patients,
+    in_parts,
     interval,
     names_patients,
     patient_ids,
@@ -171,8 +173,10 @@ def classification_report(
     n_boot: int = 1000,
     seed: int = 0,
     groups: np.ndarray | None = None,
+    each: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Every metric with its bootstrap 95 % interval, plus the confusion matrix.
+    """Every metric with its bootstrap 95 % interval, plus the confusion matrix
+    (``each``: see ``bootstrapped``).
 
     Returns {"n", "classes", "threshold", "confusion" [K][K] (rows: truth), for two
     classes with both present "roc" {"fpr": [...], "tpr": [...]} (the ROC curve's corners),
@@ -186,7 +190,9 @@ def classification_report(
     0.56-0.93). With fewer than ``MIN_BOOT_PATIENTS`` patients (one patient resampled is
     always the same: a zero-width interval) items are resampled and ``note`` says so.
     """
-    scored = bootstrapped(y, proba, threshold=threshold, n_boot=n_boot, seed=seed, groups=groups)
+    scored = bootstrapped(
+        y, proba, threshold=threshold, n_boot=n_boot, seed=seed, groups=groups, each=each
+    )
     return report_of(scored, classes)
 
 
@@ -237,10 +243,12 @@ def bootstrapped(
     n_boot: int = 1000,
     seed: int = 0,
     groups: np.ndarray | None = None,
+    each: Callable[[int], None] | None = None,
 ) -> Bootstrapped:
     """Score ``proba`` [N, K] against ``y`` [N] on the point and on ``n_boot`` resamples
     (whole patients of ``groups`` [N] when they are enough, see ``classification_report``);
-    the same seed and groups give every model the same resamples."""
+    the same seed and groups give every model the same resamples. ``each(done)`` is
+    called after every bootstrap.RESAMPLES_AT_ONCE resamples scored (it may raise to stop)."""
     y = np.asarray(y, np.int64)
     proba = np.asarray(proba, np.float64)
     if proba.ndim != 2 or len(y) != len(proba):
@@ -260,7 +268,9 @@ def bootstrapped(
         patients=patients,
         by_patient=by_patient,
         point=point_metrics(y, proba, threshold),
-        samples=resampled_metrics(y, proba, weights, threshold) if n_boot else {},
+        samples=in_parts(partial(resampled_metrics, y, proba, threshold=threshold), weights, each)
+        if n_boot
+        else {},
         class_patients=own,
         rest_patients=rest,
         units=units,

@@ -180,12 +180,19 @@ class LabeledData:
 
 @torch.no_grad()
 def predict_proba(
-    model: nn.Module, data: LabeledData, positions: np.ndarray, device: torch.device
+    model: nn.Module,
+    data: LabeledData,
+    positions: np.ndarray,
+    device: torch.device,
+    *,
+    progress: EmbedProgress | None = None,
 ) -> np.ndarray:
-    """Class probabilities [n, K] of the items at ``positions`` (model in eval mode)."""
+    """Class probabilities [n, K] of the items at ``positions`` (model in eval mode).
+    ``progress(done, total)`` after each chunk (it may raise events.Stopped to stop)."""
     was_training = model.training
     model.eval()
     out: np.ndarray | None = None
+    done = 0
     try:
         for where, x, observed in data.inputs(positions):
             obs = observed.to(device) if observed is not None else None
@@ -193,6 +200,9 @@ def predict_proba(
             if out is None:
                 out = np.zeros((len(positions), p.shape[1]), np.float64)
             out[where] = p
+            done += len(where)
+            if progress is not None:
+                progress(done, len(positions))
     finally:
         model.train(was_training)
     assert out is not None, "no positions to predict"

@@ -14,6 +14,7 @@ from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.evaluation.auc_floor import with_floors
 from ssl_studio.core.evaluation.metrics import SCALARS, classification_report
 from ssl_studio.core.evaluation.patient_groups import add_caveat
+from ssl_studio.core.events import Progress, Reporter, StopToken, ignore
 from ssl_studio.core.finetune.classifier import Classifier, build_classifier, head_spec
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.evaluation_file import EVALUATION_FILE, read_evaluation
@@ -29,6 +30,7 @@ from ssl_studio.core.project.split_file import read_split
 from ssl_studio.core.project.store import Store
 
 MODEL_FILE = "model.pt"
+JOB = "evaluate"
 
 
 def save_model(
@@ -71,10 +73,15 @@ def evaluate_run(
     *,
     n_boot: int = 1000,
     device: str = "auto",
+    report: Reporter = ignore,
+    stop: StopToken | None = None,
 ) -> dict[str, Any]:
     """Metrics of a fine-tuned classifier: on its own test split with the labels it was
     tested with (default), or on the labeled items of ``dataset`` under label set
-    ``labels`` (e.g. a separate test set) that the run never trained or tuned on."""
+    ``labels`` (e.g. a separate test set) that the run never trained or tuned on.
+    Reports Progress per chunk of items scored and per 100 resamples; raises
+    events.Stopped when ``stop`` is set between them (see jobs.evaluate)."""
+    stop = stop or StopToken()
     with Store.open(project) as store:
         run = store.run_of_kind(run_id, "finetune", "evaluate")
         run_dir = store.paths.root / run["folder"]
@@ -146,38 +153,49 @@ def evaluate_run(
             f"{run_id}{' (or is an exact copy of one that did)' if copies else ''}, so none "
             "can test it. Label other items (or another dataset) and evaluate on those."
         )
+
+    def scored(done: int, total: int) -> None:
+        stop.check()
+        report(Progress(JOB, done=done, total=total, phase="scoring"))
+
+    def resampled(done: int) -> None:
+        stop.check()
+        report(Progress(JOB, done=done, total=n_boot, phase="resampling"))
+
+    stop.check()
     target = pick_device(device)
-    proba = predict_proba(model.to(target), data, positions, target)
-    report = classification_report(
+    proba = predict_proba(model.to(target), data, positions, target, progress=scored)
+    figures = classification_report(
         data.y[positions],
         proba,
         spec["classes"],
         threshold=state["threshold"],
         n_boot=n_boot,
         groups=data.groups[positions],
+        each=resampled,
     )
-    report["evaluation"] = evaluation
+    figures["evaluation"] = evaluation
     if copies:  # left out, and said: they would have scored the model on its training data
         said = (
             f"{copies} labeled item{'s' if copies > 1 else ''} of '{name}' "
             f"{'hold' if copies > 1 else 'holds'} the same content as items run {run_id} "
             "trained or tuned on (one file imported twice, or copied): left out."
         )
-        report["copies_left_out"] = copies
-        report["note"] = " ".join(filter(None, (said, report.get("note"))))
+        figures["copies_left_out"] = copies
+        figures["note"] = " ".join(filter(None, (said, figures.get("note"))))
     if own_split and saved.note:  # the test share is not the one asked for
-        report["note"] = " ".join(filter(None, (saved.note, report.get("note"))))
+        figures["note"] = " ".join(filter(None, (saved.note, figures.get("note"))))
     if own_split:  # the data changed since: other figures, told so
-        report = _with_changed(report, since, run_id, "these figures are not the stored ones.")
+        figures = _with_changed(figures, since, run_id, "these figures are not the stored ones.")
     if by_item:
-        add_caveat(report)
+        add_caveat(figures)
     if state["threshold"] is not None:  # chosen at fine-tuning, on its validation items
         method = (state.get("config") or {}).get("threshold")
-        report["threshold_choice"] = {"method": method, "val_items": len(saved.val)}
+        figures["threshold_choice"] = {"method": method, "val_items": len(saved.val)}
     if not own_split:
-        return report
+        return figures
     # (items that could not be checked leave the figures as they are: said after pairing)
-    return _with_unchecked(with_paired(report, run_dir), since, run_id)
+    return _with_unchecked(with_paired(figures, run_dir), since, run_id)
 
 
 def _pooled_figures(run_dir: Path, run_id: int) -> dict[str, Any]:

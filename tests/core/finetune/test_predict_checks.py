@@ -17,7 +17,7 @@ from PIL import Image
 
 from ssl_studio.cli import main
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.events import Message
+from ssl_studio.core.events import Failed, Message, Started
 from ssl_studio.core.export.training_match import image_note
 from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import export, finetune, predict
@@ -194,9 +194,12 @@ def test_an_export_to_a_used_folder_is_refused_before_it_is_announced(shapes_exp
     with pytest.raises(ConfigError, match="already exists and is not empty; choose a new"):
         export(project, run_id, out, report=said.append)
     assert not [e for e in said if isinstance(e, Message)]  # nothing claimed to start
+    said.clear()
     with pytest.raises(ConfigError, match="Unknown export format"):
         export(project, run_id, out.parent / "new", ("pickle",), report=said.append)
-    assert said == [] and not (out.parent / "new").exists()
+    # only the job's frame: started, then failed with the reason (jobs.py's contract)
+    assert [type(e) for e in said] == [Started, Failed] and "pickle" in said[1].error
+    assert not (out.parent / "new").exists()
     capsys.readouterr()
     assert main(["export", str(project), "--run", str(run_id), "--out", str(out)]) == 1
     printed = capsys.readouterr()
