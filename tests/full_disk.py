@@ -14,14 +14,17 @@ class FillingDisk:
         self.free = free
         self.real = os.fdopen
 
-    def __call__(self, fd, *args, **kwargs):
+    def __call__(self, fd, mode="r", *args, **kwargs):
         disk = self
+        encoding = None if "b" in mode else kwargs.get("encoding") or "utf-8"
 
         class File:
             def __init__(self) -> None:
                 self.raw = disk.real(fd, "wb", buffering=0)
 
             def write(self, data) -> int:
+                if encoding is not None:  # a text file (its writes count characters;
+                    data = data.encode(encoding)  # the tests write ASCII)
                 size = memoryview(data).nbytes
                 if disk.free <= 0:
                     raise OSError(errno.ENOSPC, "No space left on device")

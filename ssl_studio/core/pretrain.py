@@ -233,6 +233,8 @@ class Pretraining:
             **setup.snapshot,
         }
         try:  # from here on a failure is the run's: it is marked failed, never left running
+            if world.is_main and resume is None:  # (for people: the run's config as given)
+                write_json_atomically(run_dir / "config.json", snapshot["config"])
             health = self._health(setup, items, labels, device) if world.is_main else None
             trainer = Trainer(
                 setup.task,
@@ -299,8 +301,6 @@ class Pretraining:
                 "versions": versions(),
             },
         )
-        run_dir = store.paths.run_folder(run_id)  # made new by create_run
-        write_json_atomically(run_dir / "config.json", to_dict(self.cfg))  # (for people)
         self.report(
             Message(
                 JOB,

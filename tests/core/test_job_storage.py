@@ -44,7 +44,8 @@ def test_a_full_disk_during_pretraining_fails_the_run_with_a_clear_message(
     with Store.open(small_project) as store:
         (run,) = store.runs()
     assert run["status"] == "failed" and "The disk is full" in run["error"]
-    assert "everything saved before is kept" in run["error"]
+    # (the first file the run writes: its config.json, before any checkpoint)
+    assert "what was saved before (checkpoints, imported data, results)" in run["error"]
     assert pretrain(config(small_project, steps=2))["status"] == "done"  # space again
 
 
