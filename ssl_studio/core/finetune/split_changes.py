@@ -8,7 +8,9 @@ in the same order. Evaluating it again, or exporting it, compares them with the 
 now: a file changed on disk and imported again gives its item another hash; a file
 removed takes its item away. An item recorded without a hash (imported before hashes
 were recorded) cannot be checked: the report and the card say how many. Runs from before
-record no hashes at all: nothing is compared (they behave as they did)."""
+record no hashes at all: their items gone are counted from the ids, and every other item
+is one that cannot be checked (an evaluate that scored fewer items than the run was
+tested on said nothing)."""
 
 from __future__ import annotations
 
@@ -33,11 +35,11 @@ def recorded_hashes(split: SavedSplit, items: Iterable[Mapping[str, Any]]) -> di
 
 
 def changes(saved: SavedSplit | None, items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Per part of a saved split that recorded hashes: ``{"items": n, "changed": k,
-    "gone": m, "unchecked": u}`` (k: items whose data differs now, m: items no longer
-    usable, u: usable items recorded without a hash, which cannot be checked); ``items``:
-    the usable items now. Empty when the split recorded none (older runs), or there is
-    no split to read (None)."""
+    """Per part of a saved split: ``{"items": n, "changed": k, "gone": m, "unchecked":
+    u}`` (k: items whose data differs now, m: items no longer usable, u: usable items
+    recorded without a hash, which cannot be checked: all of them for a run from before
+    hashes were recorded); ``items``: the usable items now. Empty when there is no split
+    to read (None)."""
     if saved is None:
         return {}
     recorded = saved.content
@@ -45,8 +47,10 @@ def changes(saved: SavedSplit | None, items: Iterable[Mapping[str, Any]]) -> dic
     found: dict[str, Any] = {}
     for part in PARTS:
         ids, hashes = saved.ids(part), recorded.get(part)
-        if ids is None or hashes is None or len(ids) != len(hashes):
+        if ids is None:
             continue
+        if hashes is None or len(ids) != len(hashes):  # (recorded no hashes)
+            hashes = [None] * len(ids)
         gone = sum(1 for i in ids if i not in now)
         pairs = [(then, now[i]) for i, then in zip(ids, hashes, strict=True) if i in now]
         changed = sum(1 for then, hash_now in pairs if then and hash_now != then)
@@ -70,10 +74,14 @@ def changed_sentence(found: Mapping[str, Any], run_id: int, figures: str) -> str
         counts = found.get(part)
         if not counts or not (counts["changed"] or counts["gone"]):
             continue
-        parts.append(
-            f"{counts['changed']} of {counts['items']} {_WORDS[part]} items changed and "
-            f"{counts['gone']} {'is' if counts['gone'] == 1 else 'are'} gone"
-        )
+        changed, gone, of = counts["changed"], counts["gone"], f"of {counts['items']}"
+        are = "is" if gone == 1 else "are"
+        if not gone:  # ("2 of 8 test items changed and 0 are gone" said nothing of use)
+            parts.append(f"{changed} {of} {_WORDS[part]} items changed")
+        elif not changed:
+            parts.append(f"{gone} {of} {_WORDS[part]} items {are} gone")
+        else:
+            parts.append(f"{changed} {of} {_WORDS[part]} items changed and {gone} {are} gone")
     if not parts:
         return None
     return f"{'; '.join(parts)} since run {run_id} was tested: {figures}"
@@ -91,7 +99,7 @@ def unchecked_sentence(found: Mapping[str, Any], run_id: int) -> str | None:
         return None
     return (
         f"{'; '.join(parts)} could not be checked for changes since run {run_id} was "
-        "tested (the run recorded no content hash for them: they were imported before "
+        "tested (the run recorded no content hash for them: they, or the run, came before "
         "SSL Studio recorded one)."
     )
 

@@ -58,11 +58,21 @@ def test_evaluate_and_the_card_say_when_the_test_items_changed(tmp_path):
     text = (tmp_path / "model" / "MODEL_CARD.md").read_text()
     assert f"2 of 8 test items changed and 1 is gone since run {run_id} was tested" in text
 
-    # a run from before the hashes were recorded: as it was (n drops, nothing said)
+    # a run from before the hashes were recorded: the item gone is counted from the ids
+    # (its n dropped without a word), the others cannot be checked
     split_file.write_text(json.dumps({k: v for k, v in saved.items() if k != "content"}))
     older = evaluate(project, run_id, n_boot=20)
-    assert older["n"] == 7 and "data_changed" not in older
-    assert "since run" not in (older.get("note") or "")
+    assert older["n"] == 7
+    assert older["data_changed"]["test"] == {"items": 8, "changed": 0, "gone": 1, "unchecked": 7}
+    assert older["note"].startswith(
+        f"1 of 8 test items is gone since run {run_id} was tested: these figures are not "
+        "the stored ones."
+    )
+    assert (
+        f"7 of 8 test items could not be checked for changes since run {run_id}" in (older["note"])
+    )
+    card = export(project, run_id, tmp_path / "older", formats=("safetensors",))
+    assert card["data"]["test_items_changed"]["test"]["gone"] == 1
 
 
 def pretrained(tmp_path):
