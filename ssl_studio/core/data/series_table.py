@@ -278,12 +278,20 @@ class _Table:
         j = self.roles[role]
         values = set(self.cell_texts(role)) - {None}
         if len(values) > 1 and not (role == "id" and _counts_rows(self.values[j])):
+            episodes = (
+                " A recording labelled by time ranges: cut it into one file per labelled "
+                "episode (in a folder per label, for labels from folder names) or save the "
+                "episodes as an NPZ with X [N, C, T] and y, and import those; to pretrain "
+                "on the whole recording, import a copy without this column."
+                if role == "label"
+                else ""
+            )
             raise ImportProblem(
                 "csv-layout",
                 f"{self.describe(j)} of {self.file} changes "
                 f"between rows, but in the columns layout a file is one series "
                 f"with one {role}. Use the rows layout if each row is a series; "
-                "a label per time step, or many series stacked, is not supported.",
+                f"a label per time step, or many series stacked, is not supported.{episodes}",
             )
         return values.pop() if len(values) == 1 else None
 

@@ -250,6 +250,16 @@ def test_id_columns_are_found_by_name_and_never_become_labels(tmp_path: Path, he
     assert "'sensor_id'" in problem(write(tmp_path, "l.csv", stacked), "csv-layout").message
 
 
+def test_a_recording_labelled_per_row_is_told_how_to_label_its_episodes(tmp_path: Path) -> None:
+    rows = "".join(f"{t},{t % 7},{'arrhythmia' if 20 <= t < 30 else 'normal'}\n" for t in range(60))
+    message = problem(write(tmp_path, "rec.csv", "time,ecg,label\n" + rows), "csv-layout").message
+    assert "changes between rows" in message
+    assert "cut it into one file per labelled episode" in message
+    assert "import a copy without this column" in message
+    stacked = "sensor_id,time,a\n1,0,5\n1,1,6\n2,0,7\n2,1,8\n"  # not about labels
+    assert "episode" not in problem(write(tmp_path, "l.csv", stacked), "csv-layout").message
+
+
 def test_excel_sep_line_and_comment_lines(tmp_path: Path) -> None:
     (item,) = decode(write(tmp_path, "x.csv", "sep=;\nTemp;Druck\n1,5;2\n3;4,25\n")).items
     assert item.fields["meta"]["channel_names"] == ["Temp", "Druck"]
