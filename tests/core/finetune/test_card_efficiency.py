@@ -12,8 +12,13 @@ from ssl_studio.core.jobs import export, finetune, label_efficiency
 
 
 def test_the_card_lists_the_curves_of_its_pretraining_run_and_label_set(image_project, tmp_path):
+    from ssl_studio.core.labels import labels_from_folders
+
     project, pretraining = image_project
-    cfg = folder_labels_config(project, pretraining)
+    # a label set of its own: curves other tests of the module measure (on "folders",
+    # from the same pretraining run) are not this card's, whatever order tests run in
+    labels_from_folders(project, "shapes", name="first-card")
+    cfg = folder_labels_config(project, pretraining, labels="first-card")
     run_id = finetune(cfg)["run_id"]
     export(project, run_id, tmp_path / "before", formats=("safetensors",))
     card, markdown = written_card(tmp_path / "before")
