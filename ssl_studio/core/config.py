@@ -249,8 +249,8 @@ class PretrainConfig:
     series_length: int | None = option(
         None,
         "Series: longest window per training step, in steps (empty: 3000, TS2Vec's "
-        "max_train_length; at 500 Hz 6 s). A longer recording is cut into sections of this "
-        "many steps, each a training instance (one 1 h ECG at 500 Hz: 600 sections).",
+        "maximum training length; at 500 Hz 6 s). A longer recording is cut into sections "
+        "of this many steps, each a training instance (one 1 h ECG at 500 Hz: 600 sections).",
     )
     preset: str = option("quick", "quick (CPU, minutes), standard (GPU, hours) or thorough.")
     train: TrainConfig = field(default_factory=TrainConfig)

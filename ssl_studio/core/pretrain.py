@@ -374,7 +374,7 @@ def _too_few(dataset: dict[str, Any], items: list[dict[str, Any]], length: int |
         f"Dataset '{dataset['name']}' is too small to pretrain on: its "
         f"{sections_text(items, length)}, and pretraining needs at least {MIN_ITEMS} "
         "(hundreds or more to learn something useful). Import more recordings, or cut "
-        "them into more sections with a smaller series_length (--set series_length=N)."
+        "them into more sections with a smaller series_length."
     )
 
 

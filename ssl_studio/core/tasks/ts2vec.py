@@ -58,8 +58,8 @@ class TS2VecConfig:
     max_train_length: int | None = option(
         None,
         "Cut the batch's windows further, to one random window of this many steps (empty: no "
-        "cut). TS2Vec's own max_train_length is the run's series_length, which sets the "
-        "windows and the sections of long recordings; this only matters when smaller.",
+        "cut). TS2Vec's own option of this name is the run's window (series length), "
+        "which also cuts long recordings into sections; this only matters when smaller.",
     )
     average_weights: bool = option(
         False, "Hand on the average of the encoder's weights over the steps, not the last."
