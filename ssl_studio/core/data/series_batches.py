@@ -50,6 +50,9 @@ class SeriesBatch:
         return self.x.shape[0]
 
 
+STATISTICS_CHUNK = 1_000_000  # steps of a series summed at once (memory: 8 bytes x C x this)
+
+
 def channel_statistics(
     items: Sequence[Mapping[str, Any]],
     reader: CacheReader,
@@ -60,7 +63,8 @@ def channel_statistics(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each channel's mean and standard deviation over the observed values of ``items``
     (a seeded sample of ``max_items`` of them when there are more): (mean [C], std [C])
-    float32. A channel never observed gets (0, 1); a constant one gets std 1."""
+    float32. A channel never observed gets (0, 1); a constant one gets std 1. Long
+    recordings are read STATISTICS_CHUNK steps at a time."""
     chosen = list(items)
     if len(chosen) > max_items:
         picks = np.random.default_rng(seed).choice(len(chosen), max_items, replace=False)
@@ -69,12 +73,16 @@ def channel_statistics(
     total = np.zeros(channels)
     squares = np.zeros(channels)
     for item in chosen:
-        values, mask = reader.series(item)
-        c = values.shape[0]
-        kept = np.where(mask, values.astype(np.float64), 0.0)
-        count[:c] += mask.sum(1)
-        total[:c] += kept.sum(1)
-        squares[:c] += (kept * kept).sum(1)
+        length = int(item["length"])
+        for start in range(0, max(length, 1), STATISTICS_CHUNK):  # a 24 h recording:
+            values, mask = reader.series_window(  # a piece at a time, not 10 GB at once
+                item, start, min(length, start + STATISTICS_CHUNK)
+            )
+            c = values.shape[0]
+            kept = np.where(mask, values.astype(np.float64), 0.0)
+            count[:c] += mask.sum(1)
+            total[:c] += kept.sum(1)
+            squares[:c] += (kept * kept).sum(1)
     mean = total / np.maximum(count, 1)
     std = np.sqrt(np.maximum(squares / np.maximum(count, 1) - mean * mean, 0.0))
     flat = (count < 2) | (std <= 1e-6 * (1 + np.abs(mean)))

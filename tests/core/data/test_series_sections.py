@@ -201,3 +201,20 @@ def test_a_training_window_reads_only_its_steps_from_the_cache(cached, monkeypat
     assert batch.x.shape == (2, 3, 64)
     assert read and max(read) <= 64  # a channel's window at a time, never a whole series
     assert sum(read) == 2 * 2 * 3 * 64  # values and mask of 2 windows of 3 channels
+
+
+def test_channel_statistics_of_long_recordings_are_summed_piece_by_piece(cached, monkeypatch):
+    from ssl_studio.core.data import series_batches
+
+    reader, found, (first, second) = cached
+    whole = np.concatenate([first, second], axis=1).astype(np.float64)
+    read: list[int] = []
+    window_read = reader.series_window
+    monkeypatch.setattr(
+        reader, "series_window", lambda i, a, b: read.append(b - a) or window_read(i, a, b)
+    )
+    monkeypatch.setattr(series_batches, "STATISTICS_CHUNK", 128)
+    mean, std = series_batches.channel_statistics(found, reader, 3)
+    np.testing.assert_allclose(mean, np.nanmean(whole, axis=1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(std, np.nanstd(whole, axis=1), rtol=1e-5)
+    assert max(read) == 128 and sum(read) == 500 + 900
