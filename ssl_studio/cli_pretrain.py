@@ -30,8 +30,10 @@ from ssl_studio.core.settings_file import read_settings_file
 from ssl_studio.core.wording import resume_command
 
 # the command-line options that set the run's config, and those of its training
-_RUN_OPTIONS = ("dataset", "task", "backbone", "preset", "image_size")
+_RUN_OPTIONS = ("dataset", "task", "backbone", "preset", "image_size", "series_length")
 _TRAIN_OPTIONS = ("steps", "epochs", "batch_size")
+# the run options ``tasks`` lists (the others have their own sections or are the command's)
+_LISTED = ("preset", "image_size", "series_length", "allow_partial_import")
 
 
 def parse_set_value(text: str) -> Any:
@@ -189,6 +191,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
             }
             for name in BACKBONES
         ],
+        "run_options": [o for o in describe_options(PretrainConfig) if o["name"] in _LISTED],
         "train_options": describe_options(TrainConfig),
         "augment_options": describe_options(ImageAugmentConfig),
         "series_augment_options": describe_options(SeriesAugmentConfig),
@@ -210,6 +213,10 @@ def cmd_tasks(args: argparse.Namespace) -> int:
             for option in backbone["options"]:
                 default = "automatic" if option["default"] is None else repr(option["default"])
                 print(f"    backbone.{option['name']} = {default}: {option['help']}")
+    print("\nRun options (--set NAME=VALUE, or --NAME with - for _):")
+    for option in info["run_options"]:
+        default = "automatic" if option["default"] is None else repr(option["default"])
+        print(f"    {option['name']} = {default}: {option['help']}")
     print("\nTraining options (--set train.NAME=VALUE):")
     for option in info["train_options"]:
         print(f"    train.{option['name']} = {option['default']!r}: {option['help']}")
@@ -247,6 +254,14 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         metavar="PX",
         help="side of the training views in pixels (default: the preset's: quick 64, "
         "standard 128, thorough 224)",
+    )
+    p.add_argument(
+        "--series-length",
+        type=int,
+        metavar="STEPS",
+        help="series: longest window per step (default 3000, as TS2Vec: 6 s at 500 Hz); "
+        "a longer recording is cut into sections of this many steps, each a training "
+        "instance, so a few long recordings can pretrain",
     )
     length = p.add_mutually_exclusive_group()
     length.add_argument(

@@ -246,7 +246,12 @@ class PretrainConfig:
         {}, "Options of the backbone, e.g. a ViT's patch_size (see ssl-studio tasks)."
     )
     image_size: int | None = option(None, "Side of the training views in pixels; empty: preset.")
-    series_length: int | None = option(None, "Longest window of a series per step (3000).")
+    series_length: int | None = option(
+        None,
+        "Series: longest window per training step, in steps (empty: 3000, TS2Vec's "
+        "maximum training length; at 500 Hz 6 s). A longer recording is cut into sections "
+        "of this many steps, each a training instance (one 1 h ECG at 500 Hz: 600 sections).",
+    )
     preset: str = option("quick", "quick (CPU, minutes), standard (GPU, hours) or thorough.")
     train: TrainConfig = field(default_factory=TrainConfig)
     task_options: dict[str, Any] = option({}, "Options of the pretext task (see its config).")
@@ -271,6 +276,8 @@ class PretrainConfig:
             raise ConfigError("Choose the dataset to pretrain on (--dataset NAME).")
         if self.image_size is not None and not 16 <= self.image_size <= 1024:
             raise ConfigError("image_size must be between 16 and 1024 pixels (empty: preset).")
+        if self.series_length is not None and self.series_length < 2:
+            raise ConfigError("series_length must be at least 2 steps (empty: 3000).")
         self.train.validate()
 
     def resolve(self, modality: str, n_values: int = 0) -> None:

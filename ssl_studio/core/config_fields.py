@@ -73,3 +73,8 @@ def describe_options(cls: type) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def option_help(cls: type, name: str) -> str:
+    """The explanation of field ``name`` of config dataclass ``cls`` (a tooltip's text)."""
+    return next(o["help"] for o in describe_options(cls) if o["name"] == name)

@@ -18,6 +18,12 @@ from ssl_studio.core.config import PretrainConfig
 from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.import_tally import partial_import_note
+from ssl_studio.core.data.series_sections import (
+    common_rate,
+    section_count,
+    sections_text,
+    steps_text,
+)
 from ssl_studio.core.data_fingerprint import fingerprint, refuse_changed_data
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, versions
@@ -144,18 +150,14 @@ class Pretraining:
         if self.cfg.resume_run is None and not self.cfg.allow_partial_import:
             _refuse_partial_import(dataset, store.last_import(dataset["id"]))
         items = store.items(dataset["id"])
-        if len(items) < MIN_ITEMS:
-            noun = "images" if dataset["modality"] == "image" else "series"
-            raise ConfigError(
-                f"Dataset '{dataset['name']}' has {len(items)} {noun}; pretraining needs at "
-                f"least {MIN_ITEMS} (hundreds or more to learn something useful)."
-            )
         if resumed is not None:
             since = store.imports_since(dataset["id"], resumed.get("created") or "")
             note = refuse_changed_data(resumed, dataset, items, since)
             if note is not None and self.world.is_main:
                 self.report(Message(JOB, note, level="warning"))
         self.cfg.resolve(dataset["modality"], n_values(items))
+        if instances(items, dataset["modality"], self.cfg.series_length) < MIN_ITEMS:
+            raise ConfigError(_too_few(dataset, items, self.cfg.series_length))
         return resume, dataset, items
 
     def _resume_state(self, store: Store) -> tuple[dict[str, Any], PretrainConfig, dict[str, Any]]:
@@ -199,7 +201,8 @@ class Pretraining:
         resume: dict[str, Any] | None,
     ) -> dict[str, Any]:
         cfg, world = self.cfg, self.world
-        batch = min(cfg.train.batch_size, len(items) // world.size)
+        count = instances(items, dataset["modality"], cfg.series_length)
+        batch = min(cfg.train.batch_size, count // world.size)
         lowered = batch < cfg.train.batch_size and resume is None
         if lowered:
             cfg.train.batch_size = batch
@@ -211,8 +214,7 @@ class Pretraining:
         batches = setup.batches
         self.started(planned_steps(cfg.train, len(batches)))
         if lowered:
-            noun = "images" if dataset["modality"] == "image" else "series"
-            text = f"Batch size lowered to {batch}: the dataset has {len(items)} {noun}."
+            text = f"Batch size lowered to {batch}: {_holds(dataset, items, cfg.series_length)}."
             self.report(Message(JOB, text, level="warning"))
         cached, size = dataset.get("cache_size") or 0, cfg.image_size or 0
         if dataset["modality"] == "image" and resume is None and upsamples(cached, size):
@@ -305,8 +307,8 @@ class Pretraining:
             Message(
                 JOB,
                 f"Run {run_id}: {self.cfg.task} on '{dataset['name']}' with "
-                f"{self.cfg.backbone}{_size_text(self.cfg, dataset['modality'])}, on "
-                f"{describe(device)}.",
+                f"{self.cfg.backbone}{_size_text(self.cfg, dataset['modality'], items)}, on "
+                f"{describe(device)}.{_sections_note(self.cfg, dataset['modality'], items)}",
             )
         )
         return run_id
@@ -318,7 +320,8 @@ class Pretraining:
         labels: dict[int, str],
         device: torch.device,
     ) -> HealthMonitor:
-        probe, label_tensor = probe_items(items, labels)
+        series = self.cfg.series_length if self.cfg.series_length and items else None
+        probe, label_tensor = probe_items(items, labels, series)
 
         def emit(step: int, spread: float, rank: float, knn: float | None) -> None:
             self.report(
@@ -341,10 +344,54 @@ def _refuse_partial_import(dataset: dict[str, Any], last_import: dict[str, Any] 
         )
 
 
-def _size_text(cfg: PretrainConfig, modality: str) -> str:
+def instances(items: list[dict[str, Any]], modality: str, series_length: int | None) -> int:
+    """The training instances of a run: its images, or the sections of its series (a
+    series of T steps gives ceil(T / series_length); series_sections.py)."""
+    if modality == "image" or not series_length:
+        return len(items)
+    return sum(section_count(int(i["length"] or 0), series_length) for i in items)
+
+
+def _holds(dataset: dict[str, Any], items: list[dict[str, Any]], length: int | None) -> str:
+    """``the dataset has 3 series``, or for long recordings what their sections are
+    (``1 recording of 20 000 steps gives 7 sections of 3000 steps``)."""
+    noun = "images" if dataset["modality"] == "image" else "series"
+    if instances(items, dataset["modality"], length) > len(items) and length:
+        return sections_text(items, length)
+    return f"the dataset has {len(items)} {noun}"
+
+
+def _too_few(dataset: dict[str, Any], items: list[dict[str, Any]], length: int | None) -> str:
+    """Why a dataset cannot be pretrained on: fewer than MIN_ITEMS instances."""
+    noun = "images" if dataset["modality"] == "image" else "series"
+    text = (
+        f"Dataset '{dataset['name']}' has {len(items)} {noun}; pretraining needs at least "
+        f"{MIN_ITEMS} (hundreds or more to learn something useful)."
+    )
+    if dataset["modality"] == "image" or not length or not items:
+        return text
+    return (
+        f"Dataset '{dataset['name']}' is too small to pretrain on: its "
+        f"{sections_text(items, length)}, and pretraining needs at least {MIN_ITEMS} "
+        "(hundreds or more to learn something useful). Import more recordings, or cut "
+        "them into more sections with a smaller series_length."
+    )
+
+
+def _size_text(cfg: PretrainConfig, modality: str, items: list[dict[str, Any]]) -> str:
     if modality == "image":
         return f" at {cfg.image_size} px"
-    return f", windows of up to {cfg.series_length} steps"
+    rate = common_rate([i.get("sampling_rate") for i in items])
+    return f", windows of up to {steps_text(int(cfg.series_length or 0), rate)}"
+
+
+def _sections_note(cfg: PretrainConfig, modality: str, items: list[dict[str, Any]]) -> str:
+    """`` 1 recording of 1 800 000 steps gives 600 sections of 3000 steps.`` when some
+    series are longer than the window (each section is a training instance), else ''."""
+    length = cfg.series_length
+    if modality == "image" or not length or instances(items, modality, length) == len(items):
+        return ""
+    return f" {sections_text(items, length)}."
 
 
 def _peer_lost(project: Path, run_id: int, processes: int) -> str:

@@ -20,6 +20,7 @@ from ssl_studio.core.config_check import replaced
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.loaders import ImageBatches, item_ranges
 from ssl_studio.core.data.series_batches import SeriesBatches, channel_statistics, pad_series
+from ssl_studio.core.data.series_sections import Sections
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.embeddings import evaluation_views
@@ -97,6 +98,7 @@ def build_setup(
             max_length=cfg.series_length,
             seed=cfg.train.seed,
             world=world,
+            sections=True,
         )
         probe = _series_probe(reader, channels, cfg.series_length)
     check_backbone(cfg.task, cfg.backbone)
@@ -128,11 +130,16 @@ def _image_probe(reader: CacheReader, channels: int, size: int):
 
 
 def _series_probe(reader: CacheReader, channels: int, max_length: int):
-    """The health gauges' inputs: each probe series cut to its first ``max_length`` steps
-    (the training window; a whole long recording at every check ran out of memory)."""
+    """The health gauges' inputs: a window of ``max_length`` steps of each probe series,
+    from its ``probe_start`` (probe_items; default its first step), read alone (a whole
+    long recording at every check ran out of memory)."""
 
     def probe(items: list[dict[str, Any]], device: torch.device):
-        series = [(v[:, :max_length], m[:, :max_length]) for v, m in map(reader.series, items)]
+        series = []
+        for item in items:
+            length = int(item["length"])
+            start = min(int(item.get("probe_start", 0)), max(0, length - max_length))
+            series.append(reader.series_window(item, start, min(length, start + max_length)))
         x, observed, _ = pad_series(series, channels)
         x_t = torch.from_numpy(x).to(device)
         observed_t = torch.from_numpy(observed).to(device)
@@ -144,18 +151,30 @@ def _series_probe(reader: CacheReader, channels: int, max_length: int):
 
 
 def probe_items(
-    items: list[dict[str, Any]], labels: dict[int, str]
+    items: list[dict[str, Any]], labels: dict[int, str], series_length: int | None = None
 ) -> tuple[list[dict[str, Any]], torch.Tensor | None]:
     """The health gauges' fixed probe set: up to PROBE_ITEMS labeled items when there are
     enough of two classes or more (then kNN is measured too), else a spread of all items.
     The labeled ones are a fixed stratified draw, each class in its share: the first ones
     in import order could all be one class (a dataset imported class folder by class
-    folder), which left the kNN gauge off or measuring the majority class."""
+    folder), which left the kNN gauge off or measuring the majority class.
+
+    series_length: for series, the spread is over the sections of that many steps
+    (series_sections.py), each probe entry a copy of its item with ``probe_start``, its
+    section's first step: one long recording gives many probe windows, not one (whose
+    spread is not defined). Series no longer than that are one section each, as before."""
     labeled = _stratified([i for i in items if i["id"] in labels], labels, PROBE_ITEMS)
     classes = sorted({labels[i["id"]] for i in labeled})
     if len(classes) >= 2 and len(labeled) >= 10:
         return labeled, torch.tensor([classes.index(labels[i["id"]]) for i in labeled])
-    return items[:: max(1, len(items) // PROBE_ITEMS)][:PROBE_ITEMS], None
+    pool = items
+    if series_length is not None and any(int(i["length"]) > series_length for i in items):
+        sections = Sections.of([int(i["length"]) for i in items], series_length)
+        pool = [
+            {**items[owner], "probe_start": int(part) * series_length}
+            for owner, part in zip(sections.owner, sections.part, strict=True)
+        ]
+    return pool[:: max(1, len(pool) // PROBE_ITEMS)][:PROBE_ITEMS], None
 
 
 def _stratified(

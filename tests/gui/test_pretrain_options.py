@@ -155,6 +155,12 @@ def test_series_datasets_have_no_image_size(qtbot, make_window, project, tmp_pat
     panel.image_size.setValue(96)  # left over from an image dataset
     assert not panel.form.isRowVisible(panel.image_size)
     assert panel.config().image_size is None
+    # the window of a series (and so its sections) is a choice of its own
+    assert panel.form.isRowVisible(panel.series_length)
+    assert panel.config().series_length is None  # the default 3000 steps
+    assert "sections" in panel.series_length.toolTip()
+    panel.series_length.setValue(2500)
+    assert panel.config().series_length == 2500
 
 
 def test_the_image_size_box_steps_between_the_preset_s_and_sizes_a_run_takes(qtbot):

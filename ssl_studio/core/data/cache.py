@@ -304,3 +304,30 @@ class CacheReader:
             if got < count:
                 raise self._lost_error(name)
         return values.reshape(shape), mask.reshape(shape)
+
+    def series_window(
+        self, item: Mapping[str, Any], start: int, stop: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Steps ``start:stop`` of one series, reading only them: (values float32
+        ``[C, stop - start]`` with 0 where missing, mask bool ``[C, stop - start]``).
+
+        The cache holds a series channel after channel (``[C, T]`` flattened), so the
+        window is C short runs; ``series(item)[0][:, start:stop]`` would copy all C x T
+        values (86 MB for an hour of 12-lead ECG at 500 Hz) to keep a few thousand."""
+        channels, length = int(item["channels"]), int(item["length"])
+        if not 0 <= start <= stop <= length:
+            raise ValueError(f"window {start}:{stop} outside a series of {length} steps")
+        width = stop - start
+        rows = [int(item["cache_index"]) + c * length + start for c in range(channels)]
+        values_map = self._flat_map(SERIES_VALUES, np.float32)
+        mask_map = self._flat_map(SERIES_MASK, np.uint8)
+        values = np.empty((channels, width), np.float32)
+        mask = np.empty((channels, width), bool)
+        for c, row in enumerate(rows):
+            got_values, got_mask = values_map[row : row + width], mask_map[row : row + width]
+            for name, got in ((SERIES_VALUES, len(got_values)), (SERIES_MASK, len(got_mask))):
+                if got < width:
+                    raise self._lost_error(name)
+            values[c] = got_values
+            mask[c] = got_mask != 0
+        return values, mask

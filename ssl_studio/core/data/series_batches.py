@@ -3,8 +3,11 @@
 Series keep their own length; a batch is padded to its longest member (padding is
 "not observed", like a missing value). Recordings longer than ``max_length`` are cut to
 a random window of that many steps, drawn anew each epoch from (seed, epoch), so runs
-stay reproducible and resumable. Series with fewer channels than the dataset's widest
-get the missing channels as unobserved.
+stay reproducible and resumable; only the window is read from the cache. With
+``sections`` (pretraining) such a recording is ceil(T / max_length) instances, one window
+from each of its sections per epoch (series_sections.py); without (fine-tuning: one label
+per series), one instance and one window. Series with fewer channels than the dataset's
+widest get the missing channels as unobserved.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ from torch.utils.data import DistributedSampler
 
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.loaders import IndexRange
+from ssl_studio.core.data.series_sections import Sections, window
 from ssl_studio.core.engine.distributed import World
 
 
 @dataclass
 class SeriesBatch:
     """x: [N, C, T] float32 (0 where missing or padding); observed: [N, C, T] bool;
-    lengths: [N] true lengths (after cropping); index: [N] positions in the item list."""
+    lengths: [N] true lengths (after cropping); index: [N] positions in the item list (of
+    the series each window is from)."""
 
     x: torch.Tensor
     observed: torch.Tensor
@@ -45,6 +50,9 @@ class SeriesBatch:
         return self.x.shape[0]
 
 
+STATISTICS_CHUNK = 1_000_000  # steps of a series summed at once (memory: 8 bytes x C x this)
+
+
 def channel_statistics(
     items: Sequence[Mapping[str, Any]],
     reader: CacheReader,
@@ -55,7 +63,8 @@ def channel_statistics(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each channel's mean and standard deviation over the observed values of ``items``
     (a seeded sample of ``max_items`` of them when there are more): (mean [C], std [C])
-    float32. A channel never observed gets (0, 1); a constant one gets std 1."""
+    float32. A channel never observed gets (0, 1); a constant one gets std 1. Long
+    recordings are read STATISTICS_CHUNK steps at a time."""
     chosen = list(items)
     if len(chosen) > max_items:
         picks = np.random.default_rng(seed).choice(len(chosen), max_items, replace=False)
@@ -64,12 +73,16 @@ def channel_statistics(
     total = np.zeros(channels)
     squares = np.zeros(channels)
     for item in chosen:
-        values, mask = reader.series(item)
-        c = values.shape[0]
-        kept = np.where(mask, values.astype(np.float64), 0.0)
-        count[:c] += mask.sum(1)
-        total[:c] += kept.sum(1)
-        squares[:c] += (kept * kept).sum(1)
+        length = int(item["length"])
+        for start in range(0, max(length, 1), STATISTICS_CHUNK):  # a 24 h recording:
+            values, mask = reader.series_window(  # a piece at a time, not 10 GB at once
+                item, start, min(length, start + STATISTICS_CHUNK)
+            )
+            c = values.shape[0]
+            kept = np.where(mask, values.astype(np.float64), 0.0)
+            count[:c] += mask.sum(1)
+            total[:c] += kept.sum(1)
+            squares[:c] += (kept * kept).sum(1)
     mean = total / np.maximum(count, 1)
     std = np.sqrt(np.maximum(squares / np.maximum(count, 1) - mean * mean, 0.0))
     flat = (count < 2) | (std <= 1e-6 * (1 + np.abs(mean)))
@@ -121,7 +134,10 @@ def pad_series(
 
 
 class SeriesBatches:
-    """Batches of cached series for one rank; ``epoch(e, start)`` yields them in order."""
+    """Batches of cached series for one rank; ``epoch(e, start)`` yields them in order.
+
+    The sampler shuffles and shards instances: the series, or with ``sections`` their
+    sections (``self.sections``), so each rank gets its share of a long recording."""
 
     def __init__(
         self,
@@ -134,21 +150,27 @@ class SeriesBatches:
         seed: int = 0,
         world: World | None = None,
         shuffle: bool = True,
+        sections: bool = False,
     ) -> None:
         world = world or World()
-        if len(items) < batch_size * world.size:
-            raise ValueError(
-                f"{len(items)} series cannot fill one batch of {batch_size} on each of "
-                f"{world.size} processes"
-            )
         self.items = list(items)
+        self.sections = Sections.of(
+            [int(i["length"]) for i in self.items], max_length if sections else None
+        )
+        if len(self.sections) < batch_size * world.size:
+            what = f"{len(self.items)} series"
+            if len(self.sections) > len(self.items):
+                what += f" ({len(self.sections)} sections of {max_length} steps)"
+            raise ValueError(
+                f"{what} cannot fill one batch of {batch_size} on each of {world.size} processes"
+            )
         self.reader = reader
         self.batch_size = batch_size
         self.channels = channels
         self.max_length = max_length
         self.seed = seed
         self.sampler = DistributedSampler(
-            IndexRange(len(self.items)),  # type: ignore[arg-type]
+            IndexRange(len(self.sections)),  # type: ignore[arg-type]
             num_replicas=world.size,
             rank=world.rank,
             shuffle=shuffle,
@@ -160,22 +182,28 @@ class SeriesBatches:
         return self.sampler.num_samples // self.batch_size
 
     def read(self, positions: Sequence[int], epoch: int = 0) -> SeriesBatch:
-        """The series at ``positions``; long ones cut to a window chosen by (seed, epoch)."""
-        series = []
+        """The windows of the instances at ``positions`` (series, or sections with
+        ``sections``): a series that fits is read whole; a longer one only in its window,
+        chosen by (seed, epoch, position) within the instance's section."""
+        series, owners = [], []
         for p in positions:
-            values, mask = self.reader.series(self.items[p])
-            if values.shape[1] > self.max_length:
+            owner = int(self.sections.owner[p])
+            item = self.items[owner]
+            length = int(item["length"])
+            if length <= self.max_length:
+                series.append(self.reader.series(item))
+            else:
                 rng = np.random.default_rng((self.seed, epoch, int(p)))
-                start = int(rng.integers(0, values.shape[1] - self.max_length + 1))
-                window = slice(start, start + self.max_length)
-                values, mask = values[:, window], mask[:, window]
-            series.append((values, mask))
+                part, parts = int(self.sections.part[p]), int(self.sections.parts[owner])
+                start, stop = window(length, self.max_length, part, parts, rng)
+                series.append(self.reader.series_window(item, start, stop))
+            owners.append(owner)
         x, observed, lengths = pad_series(series, self.channels)
         return SeriesBatch(
             torch.from_numpy(x),
             torch.from_numpy(observed),
             torch.from_numpy(lengths),
-            torch.as_tensor(np.asarray(positions, np.int64)),
+            torch.as_tensor(np.asarray(owners, np.int64)),
         )
 
     def epoch(self, epoch: int, start: int = 0) -> Iterator[SeriesBatch]:

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import errno
 import json
-import statistics
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ssl_studio.core.data.series_channels import named
+from ssl_studio.core.data.series_sections import common_rate
 from ssl_studio.core.data_fingerprint import same_data
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.card_details import CardDetails, refuse_patient_ids, stored_details
-from ssl_studio.core.export.preprocess import RATE_TOLERANCE
 from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.efficiency import recorded_curves
@@ -234,13 +233,3 @@ def _real_inputs(
     if observed is None:
         return (x.numpy(),)
     return x.numpy(), observed.numpy().astype(np.float32)
-
-
-def common_rate(rates: list[float | None]) -> float | None:
-    """The sampling rate of the training items when all have one and they agree within
-    1 % (rates worked out from timestamps differ in the last digits with the length:
-    9.9999999 and 9.99999988 Hz), as their median; else None (the card says none)."""
-    known = sorted(float(r) for r in rates if r)
-    if not known or len(known) < len(rates) or known[-1] > known[0] * (1 + RATE_TOLERANCE):
-        return None
-    return statistics.median(known)

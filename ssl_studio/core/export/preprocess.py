@@ -22,6 +22,7 @@ from ssl_studio.core.data.discovery import Found, sniff, walk
 from ssl_studio.core.data.privacy import redact
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.series_channels import fold, named
+from ssl_studio.core.data.series_sections import RATE_TOLERANCE
 from ssl_studio.core.export.channel_count import (
     ARRAY_LAYOUTS,
     count_error,
@@ -222,9 +223,6 @@ def _too_long(values: np.ndarray, free: int) -> str | None:
         f"{steps * BYTES_PER_STEP / 1e9:.1f} GB, more than the {free / 1e9:.1f} GB free here. "
         f"Split it into parts of at most {most} steps, or predict on a larger machine."
     )
-
-
-RATE_TOLERANCE = 0.01  # rates this close are one rate (from timestamps, they vary slightly)
 
 
 def _rate_error(fields: dict[str, Any], spec: dict[str, Any]) -> str | None:

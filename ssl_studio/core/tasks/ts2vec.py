@@ -56,7 +56,10 @@ class TS2VecConfig:
     )
     mask_prob: float = option(0.5, "Chance that each time step is hidden from the encoder.")
     max_train_length: int | None = option(
-        None, "Cut longer series to a random window of this many steps first (empty: no cut)."
+        None,
+        "Cut the batch's windows further, to one random window of this many steps (empty: no "
+        "cut). TS2Vec's own option of this name is the run's window (series length), "
+        "which also cuts long recordings into sections; this only matters when smaller.",
     )
     average_weights: bool = option(
         False, "Hand on the average of the encoder's weights over the steps, not the last."

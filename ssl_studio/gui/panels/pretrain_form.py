@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.config import (
+    DEFAULT_SERIES_LENGTH,
     PRESET_VALUES,
     PRESETS,
     PretrainConfig,
@@ -29,6 +30,7 @@ from ssl_studio.core.config import (
     default_backbone,
     default_batch_and_lr,
 )
+from ssl_studio.core.config_fields import option_help
 from ssl_studio.core.data.import_tally import ANYWAY_APP, partial_import_note
 from ssl_studio.core.image_upsampling import SMALLEST_IMAGE_SIZE, upsampled_sentence, upsamples
 from ssl_studio.core.models.backbones import IMAGE_BACKBONES, SERIES_BACKBONES
@@ -125,6 +127,12 @@ class PretrainForm(QScrollArea):
         self.preset.currentIndexChanged.connect(self._show_size_note)
         self.image_size = SizeBox()  # images only; 0: the preset's
         self.image_size.valueChanged.connect(self._show_size_note)
+        self.series_length = QSpinBox()  # series only; 0: the default 3000 steps
+        self.series_length.setRange(0, 100_000_000)
+        self.series_length.setSingleStep(500)
+        self.series_length.setSuffix(" steps")
+        self.series_length.setSpecialValueText(f"{DEFAULT_SERIES_LENGTH} steps (default)")
+        self.series_length.setToolTip(option_help(PretrainConfig, "series_length"))
         self.steps = QSpinBox()
         self.steps.setRange(0, 10_000_000)
         self.steps.setSpecialValueText("the preset's")
@@ -137,6 +145,7 @@ class PretrainForm(QScrollArea):
         form.addRow("Backbone", self.backbone)
         form.addRow("Preset", self.preset)
         form.addRow("Image size", self.image_size)
+        form.addRow("Window", self.series_length)
         form.addRow("", self.size_note)
         form.addRow("", self.hardware_note)
         form.addRow("Steps", self.steps)
@@ -278,6 +287,7 @@ class PretrainForm(QScrollArea):
         self._show_size_note()
         modality = self.modality()
         self.form.setRowVisible(self.image_size, modality == "image")  # series: no pixels
+        self.form.setRowVisible(self.series_length, modality not in (None, "image"))
         current = self.task_list.currentItem()
         previous = current.text() if current else None
         self.task_list.clear()
@@ -386,4 +396,7 @@ class PretrainForm(QScrollArea):
             augment=tabs.augment_form.changes() if tabs.augment_form else {},
             backbone_options=tabs.backbone_form.changes() if tabs.backbone_form else {},
             image_size=(self.image_size.value() or None) if self.modality() == "image" else None,
+            series_length=(self.series_length.value() or None)
+            if self.modality() not in (None, "image")
+            else None,
         )
