@@ -268,7 +268,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
                 self._walk_error(problem, complete)
             if not cancelled:
                 walked = [self._walked_root_id(key) for key in keys]
-                self.tally.missing = self.store.mark_missing(self.dataset_id, walked, seen)
+                self.tally.missing = self.store.mark_missing(walked, seen)
         self._save_labels()
         return cancelled
 

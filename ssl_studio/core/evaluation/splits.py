@@ -41,7 +41,7 @@ class Split:
         return out
 
 
-def group_ids(groups: list[str | None] | np.ndarray, n: int | None = None) -> np.ndarray:
+def group_ids(groups: list[str | None] | np.ndarray) -> np.ndarray:
     """Integer group per item; a missing key (None or empty) is a group of its own."""
     out = np.empty(len(groups), np.int64)
     codes: dict[str, int] = {}

@@ -224,7 +224,7 @@ def test_patients_per_class_counts_only_items_that_can_be_used(project: Path):
         with store.transaction():  # file-1 no longer decodes; file-2 is deleted
             failed = {**file, "path_key": "file-1", "rel_path": "1.png", "status": "failed"}
             store.save_file(dataset_id, import_id, failed, [], [("damaged", "cut short", "error")])
-            store.mark_missing(dataset_id, [root], {"file-0", "file-1"})
+            store.mark_missing([root], {"file-0", "file-1"})
         assert store.latest_labels(dataset_id, "hand") == labels  # the labels stay
         assert store.patients_per_class(dataset_id, "hand") == {"a": 1}
         usable = {ids[("file-0", 0)]: "a"}

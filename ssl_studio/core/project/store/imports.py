@@ -351,7 +351,7 @@ class ImportRecords(StoreBase):
                     (dataset_id, file_id, *values),
                 )
 
-    def mark_missing(self, dataset_id: int, root_ids: Iterable[int], seen: set[str]) -> int:
+    def mark_missing(self, root_ids: Iterable[int], seen: set[str]) -> int:
         """Files under ``root_ids`` whose key is not in ``seen`` become missing (with their
         items; their error rows go). Returns how many. Call inside ``transaction()``."""
         roots = list(root_ids)
