@@ -63,6 +63,10 @@ def read_timeline(
     known = np.flatnonzero(~np.isnan(seconds))
     if len(known) < 2:
         return Timeline(None)
+    odd = _out_of_line(seconds, known)
+    if odd.any():  # (set aside: placed one step after the row before, as a missing time)
+        seconds = np.where(odd, np.nan, seconds)
+        known = np.flatnonzero(~np.isnan(seconds))
     t = seconds[known]
     d, apart = np.diff(t), np.diff(known)
     forward = d > 0
@@ -71,7 +75,7 @@ def read_timeline(
     median = float(np.median(d[forward] / apart[forward]))
     back = ~forward
     k = apart.copy()
-    gap = forward & (d > (apart - 1 + GAP) * median)
+    gap = forward & (d >= (apart - 1 + GAP) * median)
     k[gap] = np.rint(d[gap] / median).astype(k.dtype)
     at = known[0] + np.concatenate([[0], np.cumsum(k)])  # [K] places of rows with a time
     segment = np.concatenate([[0], np.cumsum(back)])  # runs of times that only go forward
@@ -82,6 +86,9 @@ def read_timeline(
     if steps == 0 or span <= 0:
         return _uneven(what, given, "they never advance")
     step = span / steps
+    even = forward & ~gap
+    if gap.any() and even.any():  # (a gap of 1.6 steps, filled as 2, must not bend the
+        step = float(d[even].sum() / apart[even].sum())  # rate: the mean of the others)
     if back.sum() > max(1, MOST_BACK * len(d)):
         return _uneven(what, given, f"they go back {int(back.sum())} times")
     per_step = np.abs(d[forward] / k[forward] - step) <= STEP_TOLERANCE * step
@@ -126,7 +133,7 @@ def read_timeline(
         line.notes.append(_gap_note(what, gap, at, known, lines, step, filled))
     if back.any() or lost.any():
         line.meta["time_order"] = int(back.sum() + lost.sum())
-        line.notes.append(_order_note(what, d, back, known, lost, at, lines, step))
+        line.notes.append(_order_note(what, d, back, known, lost & ~odd, odd, at, lines, step))
     if given and abs(given - rate) > RATE_AGREES * rate:
         line.notes.append(
             ImportProblem(
@@ -138,6 +145,29 @@ def read_timeline(
             )
         )
     return line
+
+
+def _out_of_line(seconds: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """[R] bool: rows whose time is more than JITTER of a step off its place while the
+    rows on either side agree with each other (a repeated, mistyped or glitched time
+    between two good ones). Left to the rules above, one such time made a gap that was
+    never recorded and moved every later row (a clock set back for good moves the rows
+    after it too, so it is not one of these)."""
+    odd = np.zeros(len(seconds), dtype=bool)
+    if len(known) < 3:
+        return odd
+    t = seconds[known]
+    d, apart = np.diff(t), np.diff(known)
+    forward = d > 0
+    if not forward.any():
+        return odd
+    median = float(np.median(d[forward] / apart[forward]))
+    around = t[2:] - t[:-2]  # [K - 2] from the row before to the row after
+    agree = np.abs(around - (known[2:] - known[:-2]) * median) <= JITTER * median
+    place = t[:-2] + (known[1:-1] - known[:-2]) * median
+    off = np.abs(t[1:-1] - place) > JITTER * median
+    odd[known[1:-1][agree & off]] = True
+    return odd
 
 
 def _uneven(what: str, given: float | None, why: str) -> Timeline:
@@ -193,11 +223,13 @@ def _order_note(
     back: np.ndarray,
     known: np.ndarray,
     lost: np.ndarray,
+    odd: np.ndarray,
     at: np.ndarray,
     lines: list[int],
     step: float,
 ) -> ImportProblem:
-    """Times that go back (or repeat) and rows without a time: kept in file order."""
+    """Times that go back (or repeat), rows without a time and rows whose time is out of
+    line with the rows around it (``odd``): kept in file order."""
     said = []
     if back.any():
         i = int(np.flatnonzero(back)[0])
@@ -209,6 +241,11 @@ def _order_note(
     if lost.any():
         said.append(
             f"{int(lost.sum())} row(s) have no time, first on line {lines[np.argmax(lost)]}"
+        )
+    if odd.any():
+        said.append(
+            f"{int(odd.sum())} row(s) have a time out of line with the rows around them "
+            f"(repeated, or far from its place), first on line {lines[np.argmax(odd)]}"
         )
     return ImportProblem(
         "csv-time-order",

@@ -212,3 +212,27 @@ def test_predict_fills_the_same_gaps_and_says_why_a_rate_is_unknown(tmp_path) ->
         "Its sampling rate is unknown (its times are not evenly spaced); the model expects "
         "500 per second."
     )
+
+
+@pytest.mark.parametrize("bad, line", [("repeated", 0.0), ("back", -0.2), ("forward", 0.5)])
+def test_one_time_out_of_line_moves_no_other_row(tmp_path, bad, line) -> None:
+    """A single repeated, mistyped or glitched time between two good ones: its row stays
+    one step after the row before, no gap is made up and no later row moves."""
+    times = np.arange(100) / 100.0
+    times[50] = times[49] + line
+    decoded = decode_series_file(_write(tmp_path / f"{bad}.csv", _seconds(times)))
+    (item,) = decoded.items
+    assert item.array.shape == (1, 100) and item.fields["n_missing"] == 0
+    np.testing.assert_array_equal(item.array[0], np.arange(100))
+    assert item.fields["sampling_rate"] == pytest.approx(100)
+    notes = _notes(decoded)
+    assert "csv-time-gaps" not in notes
+    assert "1 row(s) have a time out of line with the rows around them" in notes["csv-time-order"]
+
+
+def test_a_gap_of_a_step_and_a_half_is_filled_and_bends_no_rate(tmp_path) -> None:
+    times = np.r_[np.arange(50), np.arange(50) + 50.5] / 100.0  # 1.5 steps at row 50
+    decoded = decode_series_file(_write(tmp_path / "half.csv", _seconds(times)))
+    (item,) = decoded.items
+    assert item.fields["sampling_rate"] == pytest.approx(100)
+    assert item.array.shape == (1, 101) and "csv-time-gaps" in _notes(decoded)
