@@ -210,7 +210,9 @@ class Pretraining:
         reader = CacheReader(
             store.paths.dataset_cache(dataset["id"]), store.cache_extents(dataset["id"])
         )
-        setup = build_setup(cfg, dataset["modality"], items, reader, world, device)
+        # a series run begun before sections existed samples on as it began
+        sections = resume is None or bool(resume.get("series_sections"))
+        setup = build_setup(cfg, dataset["modality"], items, reader, world, device, sections)
         batches = setup.batches
         self.started(planned_steps(cfg.train, len(batches)))
         if lowered:

@@ -57,8 +57,11 @@ def build_setup(
     reader: CacheReader,
     world: World,
     device: torch.device,
+    sections: bool = True,
 ) -> Setup:
-    """The task and batches of a run on ``items`` (images or series, by ``modality``)."""
+    """The task and batches of a run on ``items`` (images or series, by ``modality``).
+    ``sections``: series longer than ``series_length`` are sections (series_sections.py);
+    False for a run resumed from before sections (it samples on as it began)."""
     channels = max(int(i["channels"]) for i in items)
     torch.manual_seed(cfg.train.seed)
     backbone = build_backbone(  # series backbones ignore image_size
@@ -98,7 +101,7 @@ def build_setup(
             max_length=cfg.series_length,
             seed=cfg.train.seed,
             world=world,
-            sections=True,
+            sections=sections,
         )
         probe = _series_probe(reader, channels, cfg.series_length)
     check_backbone(cfg.task, cfg.backbone)
@@ -116,6 +119,8 @@ def build_setup(
         "augment": dataclasses.asdict(augment_cfg),
         "task_options": dataclasses.asdict(task.cfg),
     }
+    if modality != "image":  # (how its batches sample, for a resume to do the same)
+        snapshot["series_sections"] = sections
     return Setup(task, batches, snapshot, probe)
 
 

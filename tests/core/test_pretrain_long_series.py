@@ -119,3 +119,40 @@ def test_too_few_sections_are_refused_with_what_to_do(one_recording):
         match=rf"gives 7 sections of 3000 steps, .*at least {MIN_ITEMS}.* smaller series_length",
     ):
         pretrain(cfg)
+
+
+def test_a_run_begun_before_sections_resumes_sampling_as_it_began(tmp_path, monkeypatch):
+    """A run whose checkpoint does not record sections (made by an older version) is
+    resumed with one window per recording, as it began; a new run records them."""
+    import torch
+
+    from ssl_studio.core import pretrain_setup
+    from ssl_studio.core.engine.checkpoint import load_checkpoint
+    from ssl_studio.core.events import StopToken
+    from ssl_studio.core.project.store import Store
+
+    built = []
+    real = pretrain_setup.SeriesBatches
+
+    def spy(*args, **kwargs):
+        built.append(kwargs["sections"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pretrain_setup, "SeriesBatches", spy)
+    project = long_project(tmp_path, MIN_ITEMS)  # (as many as a run before sections took)
+    stop = StopToken()
+    first = pretrain(
+        config(project, "forecast", steps=4, batch_size=4),
+        report=lambda e: isinstance(e, Step) and e.step == 2 and stop.stop(),
+        stop=stop,
+    )
+    assert first["status"] == "stopped" and built == [True]
+    with Store.open(project) as store:
+        folder = project / store.run(first["run_id"])["folder"] / "checkpoints"
+    [path] = sorted(folder.glob("step-*.pt"))
+    state = load_checkpoint(path)
+    assert state["series_sections"] is True
+    del state["series_sections"]  # as a run of an older version recorded it
+    torch.save(state, path)
+    resumed = pretrain(PretrainConfig(project=project, resume_run=first["run_id"]))
+    assert resumed["status"] == "done" and built == [True, False]
