@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ssl_studio.cli_output import add_events_option
+from ssl_studio.cli_output import add_events_option, at_least
 from ssl_studio.cli_report import print_curve, print_report
 from ssl_studio.core.config import DEVICES
 from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS, FinetuneConfig
@@ -114,7 +114,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
     main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 prints
     report = json_reporter if args.events == "jsonl" else TextReporter()
-    result = finetune(finetune_config(args), report=report, stop=stop_on_ctrl_c("the step"))
+    stop = stop_on_ctrl_c("the step", say=main_rank)  # (Ctrl+C reaches every process)
+    result = finetune(finetune_config(args), report=report, stop=stop)
     if args.events == "jsonl" or not main_rank:
         return EXIT_CANCELLED if result["status"] == "stopped" else 0
     if result["status"] != "done":
@@ -145,21 +146,6 @@ def _ks(text: str) -> tuple[int | None, ...]:
                 "and 'all', separated by commas (e.g. 1,5,10,all)"
             )
     return tuple(out)
-
-
-def _at_least(low: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least ``low``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = low - 1
-        if value < low:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least {low}")
-        return value
-
-    return parse
 
 
 def cmd_label_efficiency(args: argparse.Namespace) -> int:
@@ -257,7 +243,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--name", help="label set name (default: labels, or folders)")
     p.add_argument(
         "--version",
-        type=_at_least(1),
+        type=at_least(1),
         metavar="N",
         help="with --export: this version of the label set (default: the newest; a "
         "fine-tuning run's card names the version it was trained with)",
@@ -300,4 +286,4 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--k", type=_ks, default=default_ks, help=f"labels per class (default {default_ks})"
     )
-    p.add_argument("--seeds", type=_at_least(1), default=3, help="label draws per point (3)")
+    p.add_argument("--seeds", type=at_least(1), default=3, help="label draws per point (3)")

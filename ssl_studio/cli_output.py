@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -165,8 +165,8 @@ def command_stopped() -> bool:
 
 # the commands that change a project, so may find it busy (--wait)
 WRITERS = frozenset(
-    {"import", "pretrain", "labels", "finetune", "evaluate", "label-efficiency", "export",
-     "card-details", "remove"}
+    {"import", "pretrain", "labels", "finetune", "label-efficiency", "export", "card-details",
+     "remove"}
 )  # fmt: skip
 
 
@@ -174,8 +174,16 @@ def lock_wait(args: argparse.Namespace) -> LockWait | None:
     """What the command's --wait or --wait-at-most asks (None: neither; a busy project
     fails at once)."""
     seconds = getattr(args, "wait_at_most", None)
+    if seconds is None and not getattr(args, "wait", False):
+        return None
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # under torchrun
+        raise ConfigError(
+            "--wait works for one process: under torchrun the other processes would read "
+            "the project before the first has waited for it. Let the scheduler start this "
+            "job after the other (SLURM: --dependency=afterany:JOBID)."
+        )
     if seconds is None:
-        return LockWait(None, command_stopped, _say) if getattr(args, "wait", False) else None
+        return LockWait(None, command_stopped, _say)
     if not 0 <= seconds < math.inf:  # (NaN too)
         raise ConfigError(f"--wait-at-most takes a number of seconds, 0 or more, not {seconds}.")
     return LockWait(seconds, command_stopped, _say)
@@ -202,6 +210,21 @@ def stop_on_ctrl_c(what: str = "the current files", say: bool = True) -> StopTok
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
     return stop
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least {low}")
+        return value
+
+    return parse
 
 
 def print_import_summary(summary: dict[str, Any]) -> None:

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ssl_studio.cli_card import CARD_DETAILS_HELP
-from ssl_studio.cli_models import _at_least
 from ssl_studio.cli_output import (
     EXIT_CANCELLED,
     EXIT_FAILED,
     EXIT_OK,
     TextReporter,
     add_events_option,
+    at_least,
     json_reporter,
 )
 from ssl_studio.cli_report import print_report
@@ -162,7 +162,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--n-boot",
-        type=_at_least(0),
+        type=at_least(0),
         default=1000,
         help="bootstrap resamples (default 1000; 0: no intervals)",
     )

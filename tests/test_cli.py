@@ -134,10 +134,31 @@ def test_wait_queues_a_command_behind_the_other_writer(tmp_path, capsys, other_w
     assert "--wait-at-most takes a number of seconds" in capsys.readouterr().err
 
     timer = threading.Timer(1.0, lambda: other.communicate("\n", timeout=10))
-    timer.start()
-    assert main([*command, "--wait"]) == EXIT_OK
+    timer.start()  # (a limit, so that a timer that fails cannot hang the suite)
+    assert main([*command, "--wait-at-most", "120"]) == EXIT_OK
     timer.join()
-    assert "waiting for it to finish..." in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "waiting for it to finish (at most 120 s)..." in err
+    # (the holder's line stays readable after a wait: no NUL bytes before it)
+    assert "\x00" not in (project / ".write.lock").read_text(errors="replace")
+
+
+def test_wait_means_as_long_as_it_takes_and_is_refused_under_torchrun(monkeypatch):
+    from argparse import Namespace
+
+    import pytest
+
+    from ssl_studio.cli_output import lock_wait
+    from ssl_studio.core.errors import ConfigError
+
+    assert lock_wait(Namespace(wait=False, wait_at_most=None)) is None
+    assert lock_wait(Namespace(wait=True, wait_at_most=None)).seconds is None
+    assert lock_wait(Namespace(wait=False, wait_at_most=30.0)).seconds == 30.0
+    assert lock_wait(Namespace(command="info")) is None  # (a reader: no such options)
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    with pytest.raises(ConfigError, match="--wait works for one process"):
+        lock_wait(Namespace(wait=True, wait_at_most=None))
+    assert lock_wait(Namespace(wait=False, wait_at_most=None)) is None
 
 
 def test_module_and_entry_point_start(tmp_path):

@@ -47,3 +47,19 @@ def test_only_the_first_process_says_it_stops(tmp_path, monkeypatch, capsys, ran
     assert main(["pretrain", str(tmp_path / "p"), "--dataset", "scans"]) == EXIT_CANCELLED
     err = capsys.readouterr().err
     assert ("Stopping after the current step" in err) is said
+
+
+@pytest.mark.parametrize("rank, said", [("0", True), ("1", False)])
+def test_only_the_first_fine_tuning_process_says_it_stops(
+    tmp_path, monkeypatch, capsys, rank, said
+):
+    monkeypatch.setenv("RANK", rank)
+
+    def finetune(cfg, report, stop):
+        signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
+        assert stop.stopped
+        return {"run_id": 4, "status": "stopped"}
+
+    monkeypatch.setattr(jobs, "finetune", finetune)
+    assert main(["finetune", str(tmp_path / "p"), "--run", "1"]) == EXIT_CANCELLED
+    assert ("Stopping after the step" in capsys.readouterr().err) is said

@@ -16,7 +16,7 @@ from pathlib import Path
 from ssl_studio.core.atomic_files import sync_file, sync_folder
 from ssl_studio.core.errors import ProjectError
 from ssl_studio.core.project.layout import EXPORT_CARD
-from ssl_studio.core.project.lock import WriteLock
+from ssl_studio.core.project.lock import WriteLock, writer_present
 
 LOCK = ".export-in-progress"
 # what a work folder can hold ("model-traced.pt": the TorchScript archive of versions
@@ -94,9 +94,7 @@ def _abandoned(folder: Path) -> bool:
             return False
         if LOCK not in names:
             return time.time() - folder.stat().st_mtime > UNLOCKED_STALE_S
-        lock = WriteLock(folder / LOCK)
-        lock.acquire()
-        lock.release()
+        # (a probe, never a wait: an export's --wait is for the project, not this)
+        return writer_present(folder / LOCK) is False  # None: cannot tell, so kept
     except (OSError, ProjectError):  # in use by a running export, or not ours to remove
         return False
-    return True

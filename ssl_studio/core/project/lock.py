@@ -100,7 +100,9 @@ def _holder(fd: int) -> str:
     """The line the lock's holder wrote about itself, or "another process" when it cannot
     be read (an older SSL Studio on Windows locks the line itself)."""
     try:
-        line = os.read(fd, 300).decode("utf-8", "replace").strip()
+        os.lseek(fd, 0, os.SEEK_SET)  # (from the start, and the position left there: the
+        line = os.read(fd, 300).decode("utf-8", "replace").strip()  # next write's)
+        os.lseek(fd, 0, os.SEEK_SET)
     except OSError:
         line = ""
     return line or "another process"
@@ -201,6 +203,7 @@ class WriteLock:
         line = f"pid {os.getpid()}, {self.purpose or 'ssl-studio'}, since {stamp}"
         try:
             os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)  # (a wait read the holder's line: NULs before ours)
             os.write(fd, line.encode())
         except OSError as exc:  # (never keep the lock of a failed acquire)
             _unlock(fd)

@@ -246,10 +246,11 @@ class RunsPanel(QWidget):
         """Whether loss curves are being read (for the selection, or no longer wanted)."""
         return self.reader.reading()
 
-    def _keep_curves(self, read: CurvesRead) -> None:
+    def _keep_curves(self, read: CurvesRead | None) -> None:
         """Keep the finished runs' curves ``read`` brought when they are still the
-        project's (also those of a read for an earlier selection)."""
-        if read.project != self.context.project or read.error:
+        project's (also those of a read for an earlier selection; None: the read
+        raised, so nothing to keep)."""
+        if read is None or read.project != self.context.project or read.error:
             return  # another project was opened meanwhile (or nothing was read)
         listed = {_curve_key(run) for run in self.runs}  # (not a run deleted meanwhile)
         for run_id, curve in read.curves.items():

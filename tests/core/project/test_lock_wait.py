@@ -79,3 +79,24 @@ def test_a_lock_this_process_holds_is_never_waited_for(project, monkeypatch):
         with waiting_for_writers(LockWait(None, lambda: False, lambda text: None)):
             with pytest.raises(ProjectLockedError, match="A job of this window"):
                 Store.open(project, write=True)
+
+
+def test_after_a_wait_the_next_writer_is_told_who_holds_the_project(project, other_writer):
+    """The waiting process read the holder's line, which moved the file's position: its
+    own line went in after as many NUL bytes, and a third writer was told of nobody."""
+    import subprocess
+    import sys
+
+    other = other_writer(project, "ssl-studio pretrain")
+    timer = _let_go_later(other, 0.3)
+    with waiting_for_writers(LockWait(None, lambda: False, lambda text: None)):
+        with Store.open(project, write=True, purpose="queued finetune"):
+            timer.join()
+            third = subprocess.run(
+                [sys.executable, "-c", "from ssl_studio.core.project.store import Store\n"
+                 f"Store.open({str(project)!r}, write=True)"],
+                capture_output=True, text=True,
+            )  # fmt: skip
+            held = (project / ".write.lock").read_bytes()
+    assert b"\x00" not in held and held.startswith(b"pid ")
+    assert "queued finetune" in third.stderr and "\\x00" not in third.stderr
