@@ -4,6 +4,8 @@ a WAL project switched, no -wal/-shm files, and the notice reaching its readers.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -128,3 +130,27 @@ def test_the_command_line_says_it_once_on_stderr(tmp_path, monkeypatch, capsys) 
     assert err.splitlines() == [f"ssl-studio: {NOTICE}"]
     assert main(["info", str(project)]) == EXIT_OK  # (once per project and process)
     assert "network drive" not in capsys.readouterr().err
+
+
+CUT_OFF_WRITE = """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA cache_size=10")  # (pages spill to the file before the commit)
+conn.execute("BEGIN")
+conn.execute("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 2000) "
+             "INSERT INTO meta(key, value) SELECT 'k' || i, randomblob(2000) FROM r")
+os._exit(0)  # killed mid-write: project.db-journal is hot
+"""
+
+
+def test_a_write_cut_off_is_rolled_back_not_read_past(tmp_path, monkeypatch) -> None:
+    on_network_drive(monkeypatch)
+    project = tmp_path / "p"
+    Store.create(project).close()
+    subprocess.run([sys.executable, "-c", CUT_OFF_WRITE, str(project / "project.db")], check=True)
+    assert side_files(project) == ["project.db-journal"]
+    with Store.open(project) as reader:  # (before: read as immutable, half-written)
+        added = reader.conn.execute("SELECT COUNT(*) FROM meta WHERE key LIKE 'k%'")
+        assert added.fetchone()[0] == 0
+        assert reader.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert side_files(project) == []

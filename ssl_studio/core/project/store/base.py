@@ -221,28 +221,45 @@ class StoreBase:
         database) is built from the path as given, never resolved: Windows resolves a
         mapped drive to a share, whose ``file://server/...`` URI SQLite refuses. On a
         network drive (``remote``) a database still in WAL mode is first switched out of
-        it by a brief writer, when one may write now; else it is read as it is."""
+        it by a brief writer, when one may write now; else it is read as it is. A write
+        cut off in rollback-journal mode (its hot journal) is rolled back by a brief
+        writer, never read past as immutable (that would read its half-written pages)."""
         if remote is not None and is_wal_database(Path(db)):
             with contextlib.suppress(ProjectError), waiting_for_writers(None):
                 type(self)(self.paths.root, write=True, purpose="leaving WAL mode").close()
-        conn = sqlite3.connect(
-            sqlite_uri(db, "mode=ro"),
-            uri=True,
-            timeout=BUSY_TIMEOUT_S,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        try:
-            conn.execute("PRAGMA user_version").fetchone()
-            return conn
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            # a read-only file system says "cannot open" (the -shm file cannot be made),
-            # not "read-only"
-            cannot_open = getattr(exc, "sqlite_errorname", "") == "SQLITE_CANTOPEN"
-            folder_read_only = not os.access(Path(db).parent, os.W_OK)
-            if not (_is_read_only(exc) or (cannot_open and folder_read_only)):
-                raise
+        for attempt in range(2):
+            conn = sqlite3.connect(
+                sqlite_uri(db, "mode=ro"),
+                uri=True,
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            try:
+                conn.execute("PRAGMA user_version").fetchone()
+                return conn
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                name = getattr(exc, "sqlite_errorname", "")
+                if name == "SQLITE_READONLY_ROLLBACK":
+                    if attempt == 0:
+                        with contextlib.suppress(ProjectError), waiting_for_writers(None):
+                            purpose = "rolling back a cut-off write"
+                            type(self)(self.paths.root, write=True, purpose=purpose).close()
+                        continue
+                    raise ProjectError(
+                        f"A write to the project database {db} was cut off (its "
+                        "-journal file holds what it changed) and has to be rolled back "
+                        "before the project can be read. Open the project once where it "
+                        "can be written (not read-only, no other job writing), then again."
+                    ) from exc
+                # a read-only file system says "cannot open" (the -shm file cannot be
+                # made), not "read-only"
+                cannot_open = name == "SQLITE_CANTOPEN"
+                folder_read_only = not os.access(Path(db).parent, os.W_OK)
+                if not (_is_read_only(exc) or (cannot_open and folder_read_only)):
+                    raise
+                break
         return sqlite3.connect(
             sqlite_uri(db, "mode=ro&immutable=1"),
             uri=True,
