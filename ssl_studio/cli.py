@@ -37,6 +37,7 @@ from ssl_studio.cli_output import (
 from ssl_studio.core.config import CSV_LAYOUTS, IMPORT_KINDS, ImportConfig
 from ssl_studio.core.data.import_tally import unfinished_note, unread_dicom_note
 from ssl_studio.core.errors import NotAProjectError, ProjectLockedError, SSLStudioError
+from ssl_studio.core.project.journal import notices_to
 from ssl_studio.core.project.lock import waiting_for_writers
 from ssl_studio.display_check import display_problem
 
@@ -378,6 +379,11 @@ def in_flags(message: str, flags: dict[str, str]) -> str:
     return message
 
 
+def _note(text: str) -> None:
+    """A notice from core (a project on a network drive): one line on stderr."""
+    print(f"ssl-studio: {text}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -385,8 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        with signals_kept(), waiting_for_writers(lock_wait(args)):  # (a job's Ctrl+C
-            return args.func(args)  # handler ends with it)
+        with signals_kept(), waiting_for_writers(lock_wait(args)), notices_to(_note):
+            return args.func(args)  # (a job's Ctrl+C handler ends with signals_kept)
     except SSLStudioError as exc:  # (a folder that is no project: said in commands)
         text = exc.command_line if isinstance(exc, NotAProjectError) else str(exc)
         busy = isinstance(exc, ProjectLockedError)

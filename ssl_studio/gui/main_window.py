@@ -183,9 +183,11 @@ class MainWindow(QMainWindow):
         if project is not None and is_missing(Path(project)):  # an offline share, say
             dialogs.show_error(self, "Cannot open the project", missing_message(Path(project)))
             return
+        notice = None  # a project on a network drive: said in the status bar and the log
         if project is not None:
             try:  # opening the store checks it is a project of a version we can read
-                Store.open(Path(project)).close()
+                with Store.open(Path(project)) as store:
+                    notice = store.network_notice
             except SSLStudioError as exc:  # the open project stays open
                 dialogs.show_error(self, "Cannot open the project", str(exc))
                 return
@@ -214,6 +216,9 @@ class MainWindow(QMainWindow):
                 dialogs.show_notice(self, "The project is read-only", str(exc))
             if interrupted:
                 self.log.add(f"{interrupted} run(s) had been interrupted; resume them in Runs.")
+            if notice:
+                self.log.add(notice)
+                self.statusBar().showMessage(notice, 30000)
             self._remember(self.context.project)
             marker = " (read-only)" if self.context.read_only else ""
             self.setWindowTitle(f"{self.context.project.name}{marker} — SSL Studio")

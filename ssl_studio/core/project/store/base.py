@@ -30,8 +30,15 @@ from ssl_studio.core.errors import (
     ProjectLockedError,
     ProjectUnreadableError,
 )
+from ssl_studio.core.project.file_system import RemoteMount, remote_file_system
+from ssl_studio.core.project.journal import (
+    is_wal_database,
+    network_notice,
+    tell_once,
+    use_writer_journal,
+)
 from ssl_studio.core.project.layout import ProjectPaths
-from ssl_studio.core.project.lock import WriteLock, read_only_error
+from ssl_studio.core.project.lock import WriteLock, read_only_error, waiting_for_writers
 from ssl_studio.core.project.schema import MIGRATIONS, READ_AS_IS, SCHEMA_VERSION
 from ssl_studio.core.project.sqlite_uri import sqlite_uri
 from ssl_studio.core.storage_errors import (
@@ -94,6 +101,9 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
 class StoreBase:
     """The connection to one project; the record mixins add the queries (see __init__)."""
 
+    # what a user of a project on a network drive is told (journal.py), else None
+    network_notice: str | None = None
+
     def __init__(self, root: Path, *, write: bool, purpose: str = "") -> None:
         self.paths = ProjectPaths(Path(root))
         self.write = write
@@ -146,20 +156,29 @@ class StoreBase:
         return cls(root, write=write, purpose=purpose)
 
     def _connect(self) -> sqlite3.Connection:
+        """The connection: a writer's in WAL mode on a local disk, with the rollback
+        journal on a network drive (journal.py), where the user is told so once."""
         db = str(self.paths.db)
+        remote = remote_file_system(self.paths.root)
+        if remote is not None:
+            self.network_notice = network_notice(remote)
+            tell_once(self.paths.root, self.network_notice)
         try:
             if self.write:
                 conn = sqlite3.connect(
                     db, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
                 )
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
+                try:
+                    use_writer_journal(conn, remote, self.paths.db)
+                except BaseException:
+                    conn.close()
+                    raise
                 # a path or name replaced by its redacted form must not stay readable in
                 # the freed space of a database page
                 conn.execute("PRAGMA secure_delete=ON")
                 _probe_write(conn)
             else:
-                conn = self._connect_reader(db)
+                conn = self._connect_reader(db, remote)
             conn.execute("PRAGMA foreign_keys=ON")
             conn.row_factory = sqlite3.Row
             return conn
@@ -195,30 +214,52 @@ class StoreBase:
                     raise
                 raise read_only_error(folder, exc.strerror or str(exc), self.paths.root) from exc
 
-    def _connect_reader(self, db: str) -> sqlite3.Connection:
+    def _connect_reader(self, db: str, remote: RemoteMount | None = None) -> sqlite3.Connection:
         """A read-only connection. In a folder nobody may write (a read-only share, a DVD),
         SQLite cannot make the WAL index it needs, so the database is opened as immutable:
         nothing can change it there while we read. The URI (``mode=ro`` never makes a
         database) is built from the path as given, never resolved: Windows resolves a
-        mapped drive to a share, whose ``file://server/...`` URI SQLite refuses."""
-        conn = sqlite3.connect(
-            sqlite_uri(db, "mode=ro"),
-            uri=True,
-            timeout=BUSY_TIMEOUT_S,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        try:
-            conn.execute("PRAGMA user_version").fetchone()
-            return conn
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            # a read-only file system says "cannot open" (the -shm file cannot be made),
-            # not "read-only"
-            cannot_open = getattr(exc, "sqlite_errorname", "") == "SQLITE_CANTOPEN"
-            folder_read_only = not os.access(Path(db).parent, os.W_OK)
-            if not (_is_read_only(exc) or (cannot_open and folder_read_only)):
-                raise
+        mapped drive to a share, whose ``file://server/...`` URI SQLite refuses. On a
+        network drive (``remote``) a database still in WAL mode is first switched out of
+        it by a brief writer, when one may write now; else it is read as it is. A write
+        cut off in rollback-journal mode (its hot journal) is rolled back by a brief
+        writer, never read past as immutable (that would read its half-written pages)."""
+        if remote is not None and is_wal_database(Path(db)):
+            with contextlib.suppress(ProjectError), waiting_for_writers(None):
+                type(self)(self.paths.root, write=True, purpose="leaving WAL mode").close()
+        for attempt in range(2):
+            conn = sqlite3.connect(
+                sqlite_uri(db, "mode=ro"),
+                uri=True,
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            try:
+                conn.execute("PRAGMA user_version").fetchone()
+                return conn
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                name = getattr(exc, "sqlite_errorname", "")
+                if name == "SQLITE_READONLY_ROLLBACK":
+                    if attempt == 0:
+                        with contextlib.suppress(ProjectError), waiting_for_writers(None):
+                            purpose = "rolling back a cut-off write"
+                            type(self)(self.paths.root, write=True, purpose=purpose).close()
+                        continue
+                    raise ProjectError(
+                        f"A write to the project database {db} was cut off (its "
+                        "-journal file holds what it changed) and has to be rolled back "
+                        "before the project can be read. Open the project once where it "
+                        "can be written (not read-only, no other job writing), then again."
+                    ) from exc
+                # a read-only file system says "cannot open" (the -shm file cannot be
+                # made), not "read-only"
+                cannot_open = name == "SQLITE_CANTOPEN"
+                folder_read_only = not os.access(Path(db).parent, os.W_OK)
+                if not (_is_read_only(exc) or (cannot_open and folder_read_only)):
+                    raise
+                break
         return sqlite3.connect(
             sqlite_uri(db, "mode=ro&immutable=1"),
             uri=True,
