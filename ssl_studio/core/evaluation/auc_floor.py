@@ -84,7 +84,7 @@ def with_floors(report: dict[str, Any] | None) -> dict[str, Any] | None:
     if not report or not report.get("confusion"):
         return report
     confusion = np.asarray(report["confusion"])
-    counts, called = confusion.sum(1), confusion.sum(0)
+    counts = confusion.sum(1)
     n = int(counts.sum())
     patients = _patients(report, n)
     if patients is None or not n:
@@ -94,26 +94,12 @@ def with_floors(report: dict[str, Any] | None) -> dict[str, Any] | None:
     if len(counts) == 2:
         sizes |= {"sensitivity": int(counts[1]), "specificity": int(counts[0])}
     for name, size in sizes.items():
-        out[name] = _widened(out.get(name), scaled_size(size, n, patients))
-    if out.get("per_class"):
-        out["per_class"] = [
-            _class_widened(row, scaled_size(int(counts[c]), n, patients),
-                           scaled_size(int(called[c]), n, patients))
-            for c, row in enumerate(out["per_class"])
-        ]  # fmt: skip
-    if out != report and not out.get("interval_method"):
+        if name in out:  # (a report without the figure keeps not having it)
+            out[name] = _widened(out[name], scaled_size(size, n, patients))
+    # (per-class rows came with the Wilson rule: no stored report needs them widened)
+    if not out.get("interval_method"):
         out["interval_method"] = OLDER_METHOD
     return out
-
-
-def _class_widened(row: dict[str, Any], own: int, called: int) -> dict[str, Any]:
-    """A class's row with its sensitivity (``own``: the tests of its items) and
-    precision (``called``: of the items called the class) widened by ``_widened``."""
-    return {
-        **row,
-        "sensitivity": _widened(row.get("sensitivity"), own),
-        "precision": _widened(row.get("precision"), called),
-    }
 
 
 def _widened(entry: Any, size: int) -> Any:

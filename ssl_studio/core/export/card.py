@@ -13,7 +13,7 @@ from ssl_studio.core.engine.checkpoint import EXPORT_PACKAGES, versions
 from ssl_studio.core.evaluation.auc_floor import with_floors
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import image_recipe
-from ssl_studio.core.export.self_description import HOW_TO_CHECK, card_name, decision
+from ssl_studio.core.export.self_description import card_name, decision, how_to_check
 from ssl_studio.core.export.training_match import describe_training
 from ssl_studio.core.models.backbones import options_in_effect
 
@@ -171,7 +171,9 @@ def build_card(
         "label_efficiency": state.get("label_efficiency"),
         "files": formats,
         # (cards before these: no checksums)
-        "sha256": {"files": checksums, "how_to_check": HOW_TO_CHECK} if checksums else None,
+        "sha256": {"files": checksums, "how_to_check": how_to_check(list(checksums))}
+        if checksums
+        else None,
         "parity": parity,
         "versions": state.get("versions"),
         "exported_with": versions(EXPORT_PACKAGES),

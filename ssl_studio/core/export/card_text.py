@@ -26,8 +26,8 @@ def decision_sentence(card: dict[str, Any]) -> str:
     threshold = card.get("threshold")
     if threshold is None or card.get("threshold_is_default"):  # (null: cards before 0.5)
         return (
-            f"Positive class: {positive}; it is predicted when its probability is at least "
-            "0.5 (the default threshold)."
+            f"Positive class: {positive}; it is predicted when its probability is above "
+            "0.5 (the default threshold: the more probable class, a tie going to the other)."
         )
     choice = card.get("threshold_choice") or {}
     n = choice.get("val_items")

@@ -106,8 +106,9 @@ def predict(
     layout_flag: str | None = None,
 ) -> dict[str, Any]:
     """Class probabilities for every item of every file under ``paths``, using only the
-    export folder (its ONNX model and card). Writes ``out_csv`` with columns path, index,
-    one ``p_<class>`` per class, predicted, error, note; returns counts (items, errors,
+    export folder (its ONNX model and card). Writes ``out_csv`` with columns path,
+    file_number, index, one ``p_<class>`` per class, predicted, error, note (rows in the
+    order of the files' real paths); returns counts (items, errors,
     notes: predictions with a note, out, cancelled). Stopped, it writes nothing (a
     partial table would pass for a whole one). An existing ``out_csv`` is refused before
     any work unless ``overwrite``.
@@ -121,7 +122,9 @@ def predict(
     fingerprint = (card.get("training") or {}).get("data_fingerprint") or {}
     spec = {**spec, "training_modalities": fingerprint.get("modalities") or {}}
     # in effect (0.5 by default); null in cards of earlier versions: the argmax
-    threshold = card.get("threshold")
+    # a default threshold (0.5) is the argmax the test report scored: a tie of exactly
+    # 0.5 goes to the first class, as there (None in cards from before it was written)
+    threshold = None if card.get("threshold_is_default") else card.get("threshold")
     modality = spec["modality"]
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:

@@ -27,11 +27,17 @@ PROGRAM_KEYS = (
     "preprocessing",
     "output",
 )
-CHECKED_FILES = ("model.pt", "model.onnx", "model.safetensors", "golden.npz")
-HOW_TO_CHECK = (
-    "sha256sum model.pt model.onnx model.safetensors golden.npz (macOS: shasum -a 256 ...; "
-    "Windows: certutil -hashfile FILE SHA256) must print these digests"
-)
+# (model.onnx.data: the weights of an ONNX program over 2 GB, written beside it)
+CHECKED_FILES = ("model.pt", "model.onnx", "model.onnx.data", "model.safetensors", "golden.npz")
+
+
+def how_to_check(names: list[str]) -> str:
+    """The command that checks the files ``names`` of an export against their digests."""
+    listed = " ".join(names)
+    return (
+        f"sha256sum {listed} (macOS: shasum -a 256 ...; Windows: certutil -hashfile FILE "
+        "SHA256) must print these digests"
+    )
 
 
 def card_name(state: dict[str, Any]) -> str:
@@ -50,10 +56,18 @@ def decision(classes: list[str], chosen: float | None) -> dict[str, Any]:
             "threshold_is_default": None,
             "decision_rule": "argmax over classes: the most probable class",
         }
-    threshold = DEFAULT_THRESHOLD if chosen is None else float(chosen)
+    if chosen is None:  # (the argmax the test report scored: a tie to the first class)
+        return {
+            "threshold": DEFAULT_THRESHOLD,
+            "threshold_is_default": True,
+            "decision_rule": f"{classes[1]} (positive) when p({classes[1]}) > 0.5, else "
+            f"{classes[0]} (the more probable class; a tie of exactly 0.5 goes to "
+            f"{classes[0]})",
+        }
+    threshold = float(chosen)
     return {
         "threshold": threshold,
-        "threshold_is_default": chosen is None,
+        "threshold_is_default": False,
         "decision_rule": f"{classes[1]} (positive) when p({classes[1]}) >= {threshold:.6g}, "
         f"else {classes[0]}",
     }
@@ -116,7 +130,7 @@ def input_scaling(classifier: Any, spec: dict[str, Any]) -> dict[str, Any] | Non
     mean, std = shift.detach().cpu().tolist(), scale.detach().cpu().tolist()
     if all(m == 0 for m in mean) and all(s == 1 for s in std):
         return None
-    names = spec.get("channel_names") or [f"channel {i}" for i in range(len(mean))]
+    names = spec.get("channel_names") or [f"channel {i + 1}" for i in range(len(mean))]
     return {
         "channels": list(names),
         "mean": [float(f"{m:.6g}") for m in mean],

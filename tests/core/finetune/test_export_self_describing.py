@@ -86,6 +86,9 @@ def test_re_exporting_gives_the_same_files_and_the_card_s_checksums_match(thresh
     _, text = written_card(out)
     assert f"- `golden.npz`: `{card['sha256']['files']['golden.npz']}`" in text
     assert "sha256sum model.pt" in text
+    weights = export(project, run_id, tmp_path / "weights-only", formats=("safetensors",))
+    # (the command names the files this export has: sha256sum fails on a missing one)
+    assert weights["sha256"]["how_to_check"].startswith("sha256sum model.safetensors golden.npz (")
     first, second = written_card(out)[0], written_card(tmp_path / "again")[0]
     for saved in (first, second):
         del saved["created"], saved["sha256"]["files"]["model.pt"]
@@ -109,8 +112,11 @@ def test_a_default_threshold_is_written_with_its_rule(series_export):
     out, card = series_export
     saved, text = written_card(out)
     assert saved["threshold"] == 0.5 and saved["threshold_is_default"] is True
-    assert saved["decision_rule"] == "square (positive) when p(square) >= 0.5, else sine"
-    assert "at least 0.5 (the default threshold)" in text
+    assert saved["decision_rule"] == (
+        "square (positive) when p(square) > 0.5, else sine (the more probable class; a tie "
+        "of exactly 0.5 goes to sine)"
+    )  # (the argmax the test report scored, which predict uses too)
+    assert "above 0.5 (the default threshold" in text
     assert _program_keys(out)[0]["threshold"] == "0.5"
 
 
@@ -144,4 +150,4 @@ def test_the_card_names_the_fingerprint_for_what_it_is(thresholded):
     said = fingerprint_sentence({"items": 3, "sha256": "ab" * 16, "content": True}, "image")
     assert f"data fingerprint {'ab' * 16} (" in said
     old = {"positive_class": "b", "threshold": None}  # the default threshold, then
-    assert "at least 0.5 (the default threshold)" in decision_sentence(old)
+    assert "above 0.5 (the default threshold" in decision_sentence(old)
