@@ -91,6 +91,9 @@ def make_backup(conn: sqlite3.Connection, db: Path, old: int) -> Path:
         copy = sqlite3.connect(partial)
         try:
             conn.backup(copy)
+            # a plain file on its own (no -wal, -shm beside it when opened); SSL Studio
+            # turns WAL on again when it is renamed to project.db and opened
+            copy.execute("PRAGMA journal_mode=DELETE")
         finally:
             copy.close()
         _fsync(partial)

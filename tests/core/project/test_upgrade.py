@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from old_schema import dump, schema_2_project, version
 
 from ssl_studio.core.errors import ProjectError
 from ssl_studio.core.jobs import recover_interrupted
@@ -16,44 +17,6 @@ from ssl_studio.core.project import schema, upgrade
 from ssl_studio.core.project.schema import SCHEMA_VERSION
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import DiskFullError
-
-
-def schema_2_project(project: Path, *, running: bool = False) -> list[str]:
-    """Fill ``project`` (a dataset, a run), take its database back to schema 2 as SSL
-    Studio made it then, and return its dump."""
-    with Store.open(project, write=True) as store:
-        dataset = store.create_dataset("scans", "image", 64)
-        run = store.create_run(dataset, "pretrain", {"task": "simclr", "config": {}})
-        if not running:
-            store.finish_run(run, "done", {"steps": 5})
-    conn = sqlite3.connect(project / "project.db")
-    conn.execute("ALTER TABLE items DROP COLUMN content_hash")  # migration 6
-    conn.execute("ALTER TABLE files DROP COLUMN reread")  # migration 5
-    conn.execute("ALTER TABLE import_errors DROP COLUMN root_id")  # migration 4
-    conn.execute("DROP INDEX idx_labels_item_id")  # migration 3
-    conn.execute("PRAGMA user_version=2")
-    conn.commit()
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    upgrade.take_upgrades()  # (none of this test's own)
-    return dump(project / "project.db")
-
-
-def dump(db: Path) -> list[str]:
-    conn = sqlite3.connect(db)
-    try:
-        return [*conn.iterdump(), f"user_version={version(db, conn)}"]
-    finally:
-        conn.close()
-
-
-def version(db: Path, conn: sqlite3.Connection | None = None) -> int:
-    own = conn or sqlite3.connect(db)
-    try:
-        return own.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        if conn is None:
-            own.close()
 
 
 def backups(project: Path) -> list[str]:
