@@ -391,6 +391,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        return _run(args)
+    finally:  # an older project's database upgraded by a command that writes: said once
+        from ssl_studio.core.project.upgrade import take_upgrades
+
+        for done in take_upgrades():
+            print(f"ssl-studio: {done.text()}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command ``args`` names; an error is one line on stderr and an exit code."""
+    try:
         with signals_kept(), waiting_for_writers(lock_wait(args)), notices_to(_note):
             return args.func(args)  # (a job's Ctrl+C handler ends with signals_kept)
     except SSLStudioError as exc:  # (a folder that is no project: said in commands)

@@ -48,6 +48,9 @@ def hardware() -> dict[str, Any]:
     }
 
 
+_GUI = "ssl-studio gui"
+
+
 def recover_interrupted(project: Path) -> int:
     """Mark the runs left "running" by a process that is gone (a crash, a power cut) as
     interrupted, so they can be resumed. Does nothing while another process writes the
@@ -56,7 +59,13 @@ def recover_interrupted(project: Path) -> int:
     from ssl_studio.core.errors import ProjectLockedError
 
     try:
-        with Store.open(Path(project), write=True, purpose="ssl-studio gui") as store:
+        # (not upgraded only to be looked at: older versions could no longer open it)
+        with Store.open(Path(project), write=True, purpose=_GUI, may_upgrade=False) as store:
+            if store.write:
+                return store.mark_interrupted_runs()
+            if not any(run["status"] == "running" for run in store.runs()):
+                return 0
+        with Store.open(Path(project), write=True, purpose=_GUI) as store:
             return store.mark_interrupted_runs()
     except ProjectLockedError:
         return 0

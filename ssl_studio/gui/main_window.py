@@ -32,6 +32,7 @@ from ssl_studio.core.data.studio_folders import studio_folder
 from ssl_studio.core.errors import ProjectReadOnlyError, SSLStudioError
 from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.project.upgrade import take_upgrades
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.job_status import JobStatus
@@ -85,6 +86,8 @@ class MainWindow(QMainWindow):
         else:  # at most 90 % of a small screen, centred: the status bar stays on it
             fit_to_screen(self, 1280, 800, centre=True)
         self.runner.busy_changed.connect(self._busy)
+        for done in (self.runner.finished, self.runner.failed, self.context.changed):
+            done.connect(lambda *_: self.show_upgrades())  # a job or a change that wrote
         self.context.show_item.connect(lambda *_: self.show_step(0))
         self.setWindowTitle("SSL Studio")
         self.open_project(project)
@@ -214,6 +217,7 @@ class MainWindow(QMainWindow):
                 interrupted, self.context.read_only = 0, str(exc)
                 self.log.add(str(exc))
                 dialogs.show_notice(self, "The project is read-only", str(exc))
+            self.show_upgrades()  # (marking them upgrades an older project)
             if interrupted:
                 self.log.add(f"{interrupted} run(s) had been interrupted; resume them in Runs.")
             if notice:
@@ -233,6 +237,13 @@ class MainWindow(QMainWindow):
         self.read_only_label.setVisible(bool(self.context.read_only))
         self.read_only_label.setToolTip(self.context.read_only)  # why, and what to do
         self.context.notify("project")
+
+    def show_upgrades(self) -> None:
+        """Tell, in the status bar and the log, of each older project database a write
+        upgraded since the last call (core keeps them: project/upgrade.py)."""
+        for done in take_upgrades():
+            self.log.add(done.text())
+            self.statusBar().showMessage(done.text(), 30000)
 
     def choose_project(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open an SSL Studio project")

@@ -3,8 +3,9 @@
 Opening for writing takes the project's write lock (a second writer is refused with a
 clear message); opening for reading never blocks and sees committed data only (WAL).
 The schema (schema.py) is versioned with ``PRAGMA user_version``; ``MIGRATIONS[i]`` brings a
-database from version i to i + 1, so older projects open after an upgrade and a project
-from a newer SSL Studio is refused instead of damaged.
+database from version i to i + 1. A reader reads an older schema as it is (READ_AS_IS); a
+writer upgrades it, with a copy first (upgrade.py); a project from a newer SSL Studio is
+refused instead of damaged.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ from ssl_studio.core.project.journal import (
 )
 from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.core.project.lock import WriteLock, read_only_error, waiting_for_writers
-from ssl_studio.core.project.schema import MIGRATIONS, READ_AS_IS, SCHEMA_VERSION
+from ssl_studio.core.project.schema import READ_AS_IS, SCHEMA_VERSION
 from ssl_studio.core.project.sqlite_uri import sqlite_uri
+from ssl_studio.core.project.upgrade import Upgrade, upgrade_database
 from ssl_studio.core.storage_errors import (
     RESTORE,
     ProjectDamagedError,
@@ -104,9 +106,16 @@ class StoreBase:
     # what a user of a project on a network drive is told (journal.py), else None
     network_notice: str | None = None
 
-    def __init__(self, root: Path, *, write: bool, purpose: str = "") -> None:
+    def __init__(
+        self, root: Path, *, write: bool, purpose: str = "", may_upgrade: bool = True
+    ) -> None:
+        """``may_upgrade=False``: a writer that finds an older schema it can read as it is
+        reads it so, holding the write lock, and writes nothing (``write`` turns False)."""
         self.paths = ProjectPaths(Path(root))
         self.write = write
+        self._may_upgrade = may_upgrade
+        # the upgrade of an older database this opening made (upgrade.py), None if none
+        self.upgrade: Upgrade | None = None
         self._lock: WriteLock | None = None
         self._refuse_a_lost_database()
         if not self.paths.is_project():
@@ -152,8 +161,10 @@ class StoreBase:
         return cls(paths.root, write=True, purpose="creating the project")
 
     @classmethod
-    def open(cls, root: Path, *, write: bool = False, purpose: str = "") -> Self:
-        return cls(root, write=write, purpose=purpose)
+    def open(
+        cls, root: Path, *, write: bool = False, purpose: str = "", may_upgrade: bool = True
+    ) -> Self:
+        return cls(root, write=write, purpose=purpose, may_upgrade=may_upgrade)
 
     def _connect(self) -> sqlite3.Connection:
         """The connection: a writer's in WAL mode on a local disk, with the rollback
@@ -226,7 +237,9 @@ class StoreBase:
         writer, never read past as immutable (that would read its half-written pages)."""
         if remote is not None and is_wal_database(Path(db)):
             with contextlib.suppress(ProjectError), waiting_for_writers(None):
-                type(self)(self.paths.root, write=True, purpose="leaving WAL mode").close()
+                type(self)(  # (a reader's brief writer never upgrades the schema)
+                    self.paths.root, write=True, purpose="leaving WAL mode", may_upgrade=False
+                ).close()
         for attempt in range(2):
             conn = sqlite3.connect(
                 sqlite_uri(db, "mode=ro"),
@@ -245,7 +258,9 @@ class StoreBase:
                     if attempt == 0:
                         with contextlib.suppress(ProjectError), waiting_for_writers(None):
                             purpose = "rolling back a cut-off write"
-                            type(self)(self.paths.root, write=True, purpose=purpose).close()
+                            type(self)(
+                                self.paths.root, write=True, purpose=purpose, may_upgrade=False
+                            ).close()
                         continue
                     raise ProjectError(
                         f"A write to the project database {db} was cut off (its "
@@ -286,18 +301,19 @@ class StoreBase:
             )
         if version > SCHEMA_VERSION:
             raise ProjectError(
-                f"This project was saved by a newer SSL Studio (schema {version}, this version "
-                f"reads up to {SCHEMA_VERSION}). Update SSL Studio to open it."
+                f"This project's database was upgraded by a newer SSL Studio (schema "
+                f"{version}; this version reads up to {SCHEMA_VERSION}). Update SSL Studio "
+                "to open it."
             )
         if version == SCHEMA_VERSION:
+            return
+        if not (self.write and self._may_upgrade) and self._read_as_is():
+            self.write = False  # read as it is: a reader never upgrades where it can
             return
         if not self.write:
             self._upgrade_for_reading()
             return
-        for step in range(version, SCHEMA_VERSION):
-            with self.transaction():
-                MIGRATIONS[step](self.db)
-                self.conn.execute(f"PRAGMA user_version={step + 1}")
+        self.upgrade = upgrade_database(self.conn, self.paths.db, version)
         if version == 0:
             with self.transaction():
                 self._set_meta("salt", secrets.token_hex(32))
@@ -305,28 +321,24 @@ class StoreBase:
                 self._set_meta("created_by", f"ssl-studio {__version__}")
 
     def _upgrade_for_reading(self) -> None:
-        """A reader met an older schema: upgrade it once as a writer, then read on. When
-        that cannot be done now (a read-only project, another process writing, a full
-        disk), the database is read as it is, where its version allows that."""
+        """A reader met a schema it cannot read as it is (a database never filled in):
+        upgrade it once as a writer, then read on."""
         try:
             type(self)(self.paths.root, write=True, purpose="upgrading the project").close()
-        except ProjectError as exc:
-            if self._read_as_is():
-                return
-            if isinstance(exc, ProjectLockedError):
-                raise ProjectLockedError(  # (busy too: it may be tried again later)
-                    "This project was made by an older SSL Studio and its database needs an "
-                    "upgrade, which has to wait until the other process using it has "
-                    f"finished. ({exc})"
-                ) from exc
-            raise
+        except ProjectLockedError as exc:
+            raise ProjectLockedError(  # (busy too: it may be tried again later)
+                "This project was made by an older SSL Studio and its database needs an "
+                "upgrade, which has to wait until the other process using it has "
+                f"finished. ({exc})"
+            ) from exc
         self.conn.close()
         self.conn = self._connect()
         self.db = sqlite_utils.Database(self.conn)
 
     def _read_as_is(self) -> bool:
-        """Make this connection read an older schema as the current one, without changing
-        the database (schema.READ_AS_IS); False when its version does not allow that."""
+        """Make this (reading) connection read an older schema as the current one, without
+        changing the database (schema.READ_AS_IS); False when its version does not allow
+        that."""
         steps = range(self.schema_version, SCHEMA_VERSION)
         if any(step not in READ_AS_IS for step in steps):
             return False

@@ -1,0 +1,181 @@
+"""Upgrading an older project database: a copy first, then every migration in one
+transaction, recorded in ``meta`` and announced.
+
+Only a writer upgrades (base.py): a reader reads an older schema as it is where
+schema.READ_AS_IS allows. Before the first migration the database is copied with SQLite's
+backup API to ``project.db.schema-<old>.bak`` beside it (never over an earlier copy); a
+disk too full for the copy refuses the upgrade. All steps commit together or not at all,
+so a failure leaves the database at its old schema, which older SSL Studio versions open.
+
+Core never prints: each upgrade is kept here until the CLI or the GUI takes it
+(``take_upgrades``) and tells the user, and on the store (``Store.upgrade``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from ssl_studio import __version__
+from ssl_studio.core.errors import ProjectError
+from ssl_studio.core.project.schema import MIGRATIONS, SCHEMA_VERSION
+from ssl_studio.core.storage_errors import disk_full, is_disk_full
+
+# the meta key holding the list of upgrades (JSON: from, to, when, by, backup)
+UPGRADES_KEY = "upgrades"
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """One upgrade of a project's database from schema ``old`` to ``new``."""
+
+    project: Path
+    old: int
+    new: int
+    backup: Path
+
+    def text(self) -> str:
+        """The one line that tells the user (the CLI on stderr, the GUI's status bar)."""
+        return (
+            f"Upgraded the project's database from schema {self.old} to {self.new} (a copy "
+            f"of the old one: {self.backup.name}); SSL Studio versions that read only up "
+            f"to schema {self.new - 1} or older cannot open it now."
+        )
+
+
+_announced: list[Upgrade] = []
+_guard = threading.Lock()
+
+
+def take_upgrades() -> list[Upgrade]:
+    """The upgrades made in this process since the last call (oldest first)."""
+    with _guard:
+        taken = list(_announced)
+        _announced.clear()
+    return taken
+
+
+def backup_path(db: Path, old: int) -> Path:
+    """``project.db.schema-<old>.bak``; when that is taken (an earlier upgrade from the
+    same schema, restored by copying), ``project.db.schema-<old>.2.bak`` and so on."""
+    path, n = db.with_name(f"{db.name}.schema-{old}.bak"), 1
+    while path.exists():
+        n += 1
+        path = db.with_name(f"{db.name}.schema-{old}.{n}.bak")
+    return path
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_backup(conn: sqlite3.Connection, db: Path, old: int) -> Path:
+    """Copy the database ``conn`` has open (committed data, the WAL's included) beside
+    ``db``, written under a temporary name, synced, then renamed; returns the copy. A full
+    disk raises the disk-full message and leaves no partial copy."""
+    target = backup_path(db, old)
+    partial = target.with_name(f"{target.name}.partial")
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            conn.backup(copy)
+            # a plain file on its own (no -wal, -shm beside it when opened); SSL Studio
+            # turns WAL on again when it is renamed to project.db and opened
+            copy.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            copy.close()
+        _fsync(partial)
+        os.replace(partial, target)
+        with contextlib.suppress(OSError):  # (not every system syncs a folder)
+            _fsync(target.parent)
+    except (OSError, sqlite3.Error) as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        if is_disk_full(exc):
+            raise disk_full(
+                target, f"the project was not upgraded and is as it was (schema {old})"
+            ) from exc
+        raise ProjectError(
+            f"Cannot copy the project database to {target} before upgrading it ({exc}); "
+            f"the project was not upgraded and is as it was (schema {old})."
+        ) from exc
+    return target
+
+
+def upgrade_database(conn: sqlite3.Connection, db: Path, old: int) -> Upgrade | None:
+    """Bring the database ``conn`` (a writer's, under the project's write lock) from
+    schema ``old`` to the current one: a copy first (none for a new, empty database),
+    then every migration and the record in ``meta`` in one transaction. Returns the
+    upgrade (also kept for ``take_upgrades``); None for a new database."""
+    backup = make_backup(conn, db, old) if old > 0 else None
+    database = sqlite_utils.Database(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] != old:
+            raise ProjectError(  # (another program changed it after the copy)
+                "The project database changed while it was being upgraded; try again."
+            )
+        step = old
+        for step in range(old, SCHEMA_VERSION):
+            MIGRATIONS[step](database)
+            conn.execute(f"PRAGMA user_version={step + 1}")
+        if backup is not None:
+            _record(conn, old, backup)
+    except BaseException as exc:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        if backup is None or isinstance(exc, ProjectError | KeyboardInterrupt):
+            raise
+        if is_disk_full(exc):
+            kept = f"the project is as it was (schema {old}); a copy is kept: {backup.name}"
+            raise disk_full(db, kept) from exc
+        raise _failed(db, old, step, backup, exc) from exc
+    conn.execute("COMMIT")
+    if backup is None:
+        return None
+    done = Upgrade(db.parent, old, SCHEMA_VERSION, backup)
+    with _guard:
+        _announced.append(done)
+    return done
+
+
+def _record(conn: sqlite3.Connection, old: int, backup: Path) -> None:
+    """Add this upgrade to the list in ``meta`` (from, to, when, by which version)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (UPGRADES_KEY,)).fetchone()
+    done = json.loads(row[0]) if row and row[0] else []
+    done.append(
+        {
+            "from": old,
+            "to": SCHEMA_VERSION,
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "by": f"ssl-studio {__version__}",
+            "backup": backup.name,
+        }
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (UPGRADES_KEY, json.dumps(done))
+    )
+
+
+def _failed(db: Path, old: int, step: int, backup: Path, exc: BaseException) -> ProjectError:
+    """The message for a migration that failed: nothing changed, where the copy is."""
+    return ProjectError(
+        f"Upgrading the project database {db} from schema {old} to {SCHEMA_VERSION} failed "
+        f"at step {step + 1} ({type(exc).__name__}: {exc}). Nothing was changed: the "
+        f"database is still at schema {old}, and the SSL Studio version that made it "
+        f"opens it. A copy made before the upgrade is kept: {backup}. If the project does "
+        f"not open, restore that copy by renaming it to {db.name}. Please report this "
+        "problem (with this message) so it can be fixed."
+    )
