@@ -39,7 +39,6 @@ from ssl_studio.core.project.store import Store
 from ssl_studio.core.wording import resume_command
 
 JOB = "pretrain"
-PROBE_ITEMS = 256
 MIN_ITEMS = 8
 # pretraining runs whose newest checkpoint may be used (fine-tuning, the map); an
 # interrupted run (killed, crashed) keeps the checkpoints it wrote
@@ -371,6 +370,8 @@ def _too_few(dataset: dict[str, Any], items: list[dict[str, Any]], length: int |
         f"{MIN_ITEMS} (hundreds or more to learn something useful)."
     )
     if dataset["modality"] == "image" or not length or not items:
+        return text
+    if instances(items, dataset["modality"], length) == len(items):  # (no long one)
         return text
     return (
         f"Dataset '{dataset['name']}' is too small to pretrain on: its "

@@ -98,10 +98,7 @@ def test_the_batch_is_lowered_to_the_sections_and_says_so(one_recording):
     summary = pretrain(cfg, report=events.append)
     assert summary["status"] == "done"
     said = [e.text for e in events if isinstance(e, Message)]
-    assert (
-        "Batch size lowered to 8: 1 recording of 20 000 steps gives 8 sections of 2500 steps."
-        not in said
-    )  # 8 sections fill a batch of 8: nothing lowered
+    assert not any("Batch size lowered" in t for t in said)  # 8 sections fill a batch of 8
     events.clear()
     cfg = config(one_recording, "ts2vec", series_length=2400, steps=1, batch_size=12)
     pretrain(cfg, report=events.append)  # 9 sections

@@ -120,11 +120,11 @@ class SeriesEncoder(nn.Module):
         run many times slower than in pieces on a CPU, and hold gigabytes)."""
         length, reach = x.shape[2], self.reach
         if (
-            self.training
+            torch.jit.is_tracing()  # (first: a traced length comparison warns)
+            or torch.jit.is_scripting()
+            or self.training
             or reach is None
             or length <= PIECE_STEPS + 2 * reach
-            or torch.jit.is_tracing()
-            or torch.jit.is_scripting()
         ):
             yield 0, length, self.forward_steps(x, observed)
             return
