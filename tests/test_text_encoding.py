@@ -47,6 +47,8 @@ def _opens_text(call: ast.Call) -> bool:
         mode = _mode(call, 0)
         if mode is None:
             return False  # w+b
+    elif name == "replacing":  # atomic_files.replacing: its text files are always UTF-8
+        return False
     elif _keyword(call, "text") is not None or _keyword(call, "universal_newlines"):
         return True  # subprocess in text mode
     else:
