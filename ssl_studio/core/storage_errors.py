@@ -12,11 +12,13 @@ from pathlib import Path
 
 from ssl_studio.core.errors import ProjectError, SSLStudioError
 
-# what a user can do about a damaged or lost project.db (SSL Studio keeps no copies)
+# what a user can do about a damaged or lost project.db (SSL Studio keeps a copy only
+# from before an upgrade of its schema)
 RESTORE = (
     "Restore project.db from a backup of the project folder (SSL Studio keeps no copies "
-    "of its own), or make a new project and import the data again; SSL Studio leaves the "
-    "folder's cache/ and runs/ as they are."
+    "of its own, but for a project.db.schema-N.bak from before an upgrade, which lacks "
+    "what was done since), or make a new project and import the data again; SSL Studio "
+    "leaves the folder's cache/ and runs/ as they are."
 )
 
 

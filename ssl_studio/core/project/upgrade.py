@@ -176,6 +176,8 @@ def _failed(db: Path, old: int, step: int, backup: Path, exc: BaseException) -> 
         f"at step {step + 1} ({type(exc).__name__}: {exc}). Nothing was changed: the "
         f"database is still at schema {old}, and the SSL Studio version that made it "
         f"opens it. A copy made before the upgrade is kept: {backup}. If the project does "
-        f"not open, restore that copy by renaming it to {db.name}. Please report this "
-        "problem (with this message) so it can be fixed."
+        f"not open, restore that copy by renaming it to {db.name} (first move "
+        f"{db.name}-wal and {db.name}-shm, if there, out of the folder: they belong to "
+        "the other file). Please report this problem (with this message) so it can be "
+        "fixed."
     )
