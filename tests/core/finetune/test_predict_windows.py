@@ -15,7 +15,6 @@ from finetune_projects import export_series_model
 from ssl_studio.cli import main
 from ssl_studio.core.events import Progress
 from ssl_studio.core.export import predict_job, preprocess
-from ssl_studio.core.export.series_windows import WindowPlan, parse_span, windowed
 from ssl_studio.core.jobs import predict
 from ssl_studio.core.wording import progress_detail
 
@@ -177,6 +176,8 @@ def test_the_command_line_writes_the_window_columns(model, tmp_path, capsys):
 
 
 def test_windows_are_views_of_the_recording_read_once():
+    from ssl_studio.core.export.series_windows import WindowPlan, parse_span, windowed
+
     x = np.arange(2 * 1000, dtype=np.float32).reshape(2, 1000)
     item = preprocess.ModelInput("a.csv", 3, x, np.ones_like(x, bool), sampling_rate=500.0)
     plan = WindowPlan(parse_span("0.5s"), parse_span("100"))
