@@ -120,6 +120,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         layout=args.layout,
         overwrite=args.overwrite,
         layout_flag="--layout",
+        windows=True if args.windows == _TRAINED else (args.windows or False),
+        stride=args.stride,
     )
     if result["cancelled"]:
         if not jsonl:
@@ -144,6 +146,22 @@ def cmd_predict(args: argparse.Namespace) -> int:
             "answer; a file unlike the training data may get an answer that means nothing."
         )
     return EXIT_OK
+
+
+_TRAINED = "trained"  # --windows without a length: the longest the model was trained on
+
+
+def _span(text: str) -> object:
+    """argparse type of --windows and --stride: steps ("3000") or seconds ("10s")."""
+    from ssl_studio.core.errors import ConfigError
+    from ssl_studio.core.export.series_windows import parse_span
+
+    if text == _TRAINED:
+        return text
+    try:
+        return parse_span(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -204,5 +222,24 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         choices=CSV_LAYOUTS,
         help="CSV series layout: columns = one series per file, rows = one per row "
         "(default: as the model's training files were imported, from its card)",
+    )
+    p.add_argument(
+        "--windows",
+        nargs="?",
+        const=_TRAINED,
+        type=_span,
+        metavar="LENGTH",
+        help="series models: one row per window of each recording (columns "
+        "window_start_step, window_end_step and, where the file's sampling rate is known, "
+        "window_start_s, window_end_s, from the start of the recording), in steps (3000) "
+        "or seconds (10s); without a length, the longest window the model was trained on. "
+        "A last window shorter than half a window is left out, with a note",
+    )
+    p.add_argument(
+        "--stride",
+        type=_span,
+        metavar="LENGTH",
+        help="with --windows: a window starts every LENGTH, steps or seconds "
+        "(default: the window's length, no overlap)",
     )
     add_events_option(p)

@@ -184,7 +184,7 @@ class EtaClock:
     def __init__(self) -> None:
         self.first: tuple[float, int] | None = None  # (when, how much was done) at first
 
-    def eta(self, done: int, total: int | None) -> float | None:
+    def eta(self, done: float, total: int | None) -> float | None:
         now = time.perf_counter()
         if not total or done <= 0:
             return None

@@ -24,6 +24,7 @@ from ssl_studio.core.project.store import Store
 
 if TYPE_CHECKING:
     from ssl_studio.core.export.card_details import CardDetails
+    from ssl_studio.core.export.series_windows import Span
 
 
 def limit_cpu_threads(threads: int) -> None:
@@ -379,13 +380,18 @@ def predict(
     layout: str | None = None,
     overwrite: bool = False,
     layout_flag: str | None = None,
+    windows: bool | str | Span = False,
+    stride: str | Span | None = None,
 ) -> dict[str, Any]:
     """Class probabilities for files (DICOM, images or series) from an export folder
     alone; writes a CSV with one row per item (errors per file). Returns counts.
     ``layout``: how CSV series are laid out (default: as recorded in the card);
     ``overwrite``: replace ``out_csv`` if it exists (else that is refused up front);
     ``layout_flag``: the caller's way to give ``layout`` (the command line's --layout),
-    named in errors; None where there is none (the app)."""
+    named in errors; None where there is none (the app); ``windows``: series models
+    only, one row per window of each series instead (True: the longest window the model
+    was trained on; or "3000" steps, "10s"), a window starting every ``stride`` (default
+    the window; export/series_windows.py)."""
     from ssl_studio.core.export.predict_job import predict as run_predict
 
     def work() -> dict[str, Any]:
@@ -398,6 +404,8 @@ def predict(
             layout=layout,
             overwrite=overwrite,
             layout_flag=layout_flag,
+            windows=windows,
+            stride=stride,
         )
 
     # (no project: a failure names the export folder or the table, never a project.db)

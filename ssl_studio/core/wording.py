@@ -79,7 +79,13 @@ def progress_detail(event: Progress) -> str:
         left = event.eta_s is not None and event.done < event.total
         eta = f", about {event.eta_s:.0f} s left" if left else ""
         errors = f", {c['errors']} with errors" if c.get("errors") else ""
-        return f"{event.done} of {counted(event.total, 'file')}{errors}{eta}"
+        # a long recording predicted in windows: how far into it
+        within = (
+            f" ({c['window']} of {c['windows']} windows of file {event.done + 1})"
+            if c.get("windows")
+            else ""
+        )
+        return f"{event.done} of {counted(event.total, 'file')}{within}{errors}{eta}"
     if event.job == "predict":
         return f"{counted(event.done, 'item')} so far"
     of = f"/{event.total}" if event.total else ""

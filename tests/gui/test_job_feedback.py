@@ -202,3 +202,30 @@ def test_a_job_started_when_one_ends_is_the_one_the_status_bar_names(qtbot, make
     window.runner.stop()
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
     assert window.job_label.text() == "Job B: stopped."
+
+
+def test_a_series_export_predicts_in_windows_when_asked(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    from ssl_studio.core.export.series_windows import Span
+
+    asked = []
+
+    def fake(*args, **kwargs):
+        asked.append(kwargs.get("windows"))
+        return {"cancelled": True, "items": 0, "errors": 0, "out": None}
+
+    monkeypatch.setattr("ssl_studio.gui.panels.export_panel.predict", fake)
+    window = make_window(project)
+    panel = window.export
+    series = {"folder": str(tmp_path / "model"), "card": {"spec": {"modality": "timeseries"}}}
+    image = {"folder": str(tmp_path / "model"), "card": {"spec": {"modality": "image"}}}
+    for chosen, checked in ((series, False), (series, True), (image, True)):
+        monkeypatch.setattr(panel, "selected", lambda chosen=chosen: chosen)
+        panel.windows_row.setVisible(panel._series(chosen))  # as _chosen sets it
+        panel.in_windows.setChecked(checked)
+        panel.window_seconds.setValue(2.5)
+        assert panel.predict_folder(tmp_path / "new", tmp_path / "predictions.csv")
+        qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    assert asked == [False, Span(2.5, seconds=True), False]  # images: never in windows
+    assert not panel.windows_row.isVisibleTo(panel)  # hidden for the image export

@@ -18,6 +18,16 @@ from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import EtaClock, Progress, Reporter, StopToken, ignore
 from ssl_studio.core.export.preprocess import ModelInput, files_of, read_files
+from ssl_studio.core.export.series_windows import (
+    WINDOW_COLUMNS,
+    Span,
+    Window,
+    WindowPlan,
+    parse_span,
+    window_cells,
+    window_plan,
+    windowed,
+)
 from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
 from ssl_studio.core.wording import command_line
@@ -104,6 +114,8 @@ def predict(
     layout: str | None = None,
     overwrite: bool = False,
     layout_flag: str | None = None,
+    windows: bool | str | Span = False,
+    stride: str | Span | None = None,
 ) -> dict[str, Any]:
     """Class probabilities for every item of every file under ``paths``, using only the
     export folder (its ONNX model and card). Writes ``out_csv`` with columns path,
@@ -113,10 +125,15 @@ def predict(
     partial table would pass for a whole one). An existing ``out_csv`` is refused before
     any work unless ``overwrite``.
     ``layout_flag``: how the caller's user picks another CSV layout (the command line's
-    --layout), named in the errors of series read with the wrong channels."""
+    --layout), named in the errors of series read with the wrong channels.
+    ``windows``: predict each series in windows (series_windows.py), one row each with
+    WINDOW_COLUMNS after index: True for the longest window the model was trained on, or
+    a length (``Span``, or text: "3000" steps, "10s"); ``stride``: every how far a window
+    starts (default: the window's length)."""
     stop = stop or StopToken()
     session, card = _session(Path(export_dir))
     spec, classes = card["spec"], card["classes"]
+    plan = _plan(spec, windows, stride)
     if layout:  # the files at hand are laid out otherwise than the training files
         spec = {**spec, "csv_layout": layout}
     fingerprint = (card.get("training") or {}).get("data_fingerprint") or {}
@@ -157,6 +174,7 @@ def predict(
                     "path",
                     "file_number",
                     "index",
+                    *(WINDOW_COLUMNS if plan else ()),
                     *[f"p_{c}" for c in classes],
                     "predicted",
                     "error",
@@ -171,19 +189,23 @@ def predict(
             def flush(files_done: int) -> None:
                 if not pending:
                     return
-                rows.extend(_run(session, pending, modality, classes, threshold))
+                rows.extend(_run(session, pending, modality, classes, threshold, plan))
                 counts["items"] += len(pending)
-                told(files_done, now=True)
+                last = pending[-1]  # within a long file: how far into it
+                told(files_done, now=True, window=last.window if last.file == files_done else None)
                 pending.clear()
 
             identifiers: set[str] = set()
-            for item in read_files(files, spec, layout_flag=layout_flag):
+            items = read_files(files, spec, layout_flag=layout_flag, whole=plan is None)
+            for item in items if plan is None else windowed(items, plan, spec):
                 if stop.stopped:
                     break
                 identifiers.update(item.identifiers)
                 if item.error is not None:
                     blank = [""] * len(classes)
-                    rows.append([item.path, item.file + 1, item.index, *blank, "", item.error, ""])
+                    where = window_cells(item.window) if plan else []
+                    row = [item.path, item.file + 1, item.index, *where, *blank, "", item.error]
+                    rows.append([*row, ""])
                     failed.add(item.path)  # counted by file: an NPY of 500 series is one
                     counts["errors"] = len(failed)
                     told(item.file)  # (the files before this one are done)
@@ -204,8 +226,9 @@ def predict(
                     told(len(files), now=True)
             counts["notes"] = sum(1 for row in rows if row[-1] and not row[-2])
             # in the order of the files' real paths, numbered so: two files whose paths
-            # differ only by an identifier have the same path once it is hidden
-            rows.sort(key=lambda r: (r[1], r[2]))
+            # differ only by an identifier have the same path once it is hidden; a
+            # series' windows by their start (an error row is written when read)
+            rows.sort(key=lambda r: (r[1], r[2], *((_start(r[3]),) if plan else ())))
             writer.writerows(_redacted(rows, identifiers))
             if not stop.stopped:  # on the disk before it replaces an older table
                 sync_open_file(f)
@@ -227,6 +250,11 @@ def predict(
     return {**counts, "out": str(out_csv), "cancelled": False}
 
 
+def _start(cell: str) -> int:
+    """A row's window_start_step as a number to order by (a file's error row first)."""
+    return int(cell) if cell else -1
+
+
 class _Told:
     """predict's progress: files done of all, with the time left, after each batch and
     every ``every`` files of errors (not on every file: a reader prints every event)."""
@@ -236,18 +264,25 @@ class _Told:
         self.clock = EtaClock()
         self.last = 0
 
-    def __call__(self, done: int, now: bool = False) -> None:
+    def __call__(self, done: int, now: bool = False, window: Window | None = None) -> None:
+        """``window``: the last window predicted, where a file is predicted in windows
+        (its file is the one after the ``done`` ones): the progress within that file."""
         if not now and done - self.last < self.every:
             return
         self.last = done
+        counts = {"items": self.counts["items"], "errors": self.counts["errors"]}
+        within = 0.0  # the part of the file at hand done (its windows)
+        if window is not None and window.number + 1 < window.count:
+            counts |= {"window": window.number + 1, "windows": window.count}
+            within = (window.number + 1) / window.count
         self.report(
             Progress(
                 "predict",
                 done=done,
                 total=self.total,
-                eta_s=self.clock.eta(done, self.total),
+                eta_s=self.clock.eta(done + within, self.total),
                 phase="predict",
-                counts={"items": self.counts["items"], "errors": self.counts["errors"]},
+                counts=counts,
             )
         )
 
@@ -275,7 +310,10 @@ def _run(
     modality: str,
     classes: list[str],
     threshold: float | None,
+    plan: WindowPlan | None = None,
 ) -> list[list[Any]]:
+    """One row per item: items' x [C, S, S] (images) or [C, T] with observed [C, T]
+    (series of one length), stacked to [N, ...] (windows: the batch's copy, the only one)."""
     x = np.stack([i.x for i in items]).astype(np.float32)
     feeds = {"x": x}
     if modality != "image":
@@ -288,5 +326,21 @@ def _run(
         else:
             chosen = classes[int(np.argmax(p))]
         values = [f"{v:.6f}" for v in p]
-        rows.append([item.path, item.file + 1, item.index, *values, chosen, "", item.note])
+        where = window_cells(item.window) if plan else []
+        row = [item.path, item.file + 1, item.index, *where, *values, chosen, "", item.note]
+        rows.append(row)
     return rows
+
+
+def _plan(
+    spec: dict[str, Any], windows: bool | str | Span, stride: str | Span | None
+) -> WindowPlan | None:
+    """predict's ``windows`` and ``stride`` as a plan (None: series read whole)."""
+    if windows is False:
+        if stride is not None:
+            raise ConfigError("A stride applies to predictions in windows: give a window too.")
+        return None
+    length = None if windows is True else windows
+    length = parse_span(length) if isinstance(length, str) else length
+    step = parse_span(stride) if isinstance(stride, str) else stride
+    return window_plan(spec, length, step)

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from ssl_studio.core.export.image_batch import IMAGES_AT_ONCE, HeldInputs, image
 from ssl_studio.core.export.training_match import image_note
 from ssl_studio.core.export.training_window import as_trained
 
+if TYPE_CHECKING:
+    from ssl_studio.core.export.series_windows import Window
+
 
 @dataclass
 class ModelInput:
@@ -49,6 +52,8 @@ class ModelInput:
     # or writes the paths of many files redacts each with the identifiers of all of them
     identifiers: tuple[str, ...] = ()
     file: int = 0  # the position of its file among those read (0: the first)
+    sampling_rate: float | None = None  # series: per second, where the file's times tell
+    window: Window | None = None  # the part of its series, where predicted in windows
 
 
 def files_of(paths: list[Path]) -> Iterator[Found | Any]:
@@ -91,12 +96,16 @@ def read_files(
     *,
     layout_flag: str | None = None,
     at_once: int = IMAGES_AT_ONCE,
+    whole: bool = True,
 ) -> Iterator[ModelInput]:
     """``read_inputs`` of the files (and walk problems) ``files_of`` listed, in their
     order, each input with its file's position; images get their views ``at_once`` at a
-    time (the same numbers as one by one)."""
+    time (the same numbers as one by one). ``whole``: the model reads each series whole
+    (a series too long for the memory free is an error); False where it is predicted in
+    windows (series_windows.py bounds those)."""
     salt = os.urandom(16)  # keys are never kept; identifiers are only used for redaction
-    free = free_memory() if spec["modality"] != "image" else 0  # once, not per file
+    # once, not per file; 0: no memory guard (images, or series read in windows)
+    free = free_memory() if spec["modality"] != "image" and whole else 0
     held = HeldInputs(spec, at_once)
     for position, found in enumerate(files):
         for item in _file_inputs(found, spec, salt, free, layout_flag):
@@ -155,7 +164,8 @@ def _file_inputs(
             yield ModelInput(shown, item.index, note=note, identifiers=ids), item.array, fields
             continue
         error = _channel_error(item.fields, spec) or _rate_error(item.fields, spec)
-        if (error := error or _too_long(item.array, free)) is not None:
+        error = error or (_too_long(item.array, free) if free else None)
+        if error is not None:
             yield ModelInput(shown, item.index, error=error, identifiers=ids)
             continue
         values = by_name(item.array, item.fields, spec)  # named columns: the model's
@@ -176,7 +186,10 @@ def _file_inputs(
             _rate_note(item.fields, spec),
         )
         note = " ".join(n for n in notes if n)
-        yield ModelInput(shown, item.index, x, observed, note=note, identifiers=ids)
+        rate = item.fields.get("sampling_rate") or None
+        yield ModelInput(
+            shown, item.index, x, observed, note=note, identifiers=ids, sampling_rate=rate
+        )
 
 
 # memory the exported series model needs per time step of one recording (ts-conv at 6

@@ -10,7 +10,10 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
     QFileDialog,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.export.card_markdown import card_markdown
 from ssl_studio.core.export.predict_job import check_predictions_place
+from ssl_studio.core.export.series_windows import Span
 from ssl_studio.core.jobs import predict
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.wording import counted
@@ -54,6 +58,23 @@ class ExportPanel(QWidget):
         self.card.setAccessibleName("Model card of the chosen export")
         self.predict_button = QPushButton("Predict on a folder…")
         self.predict_button.clicked.connect(self.choose_folder)
+        # series exports: one prediction per window of each recording (default off)
+        self.in_windows = QCheckBox("Predict in windows of")
+        self.in_windows.setToolTip(
+            "One row per window of each recording (its start and end in seconds from the "
+            "recording's start) instead of one for the whole; needs the files' sampling rate"
+        )
+        self.window_seconds = QDoubleSpinBox()
+        self.window_seconds.setRange(0.01, 86_400.0)
+        self.window_seconds.setValue(10.0)
+        self.window_seconds.setSuffix(" s")
+        self.window_seconds.setAccessibleName("Window length in seconds")
+        self.windows_row = QWidget()
+        row = QHBoxLayout(self.windows_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.in_windows)
+        row.addWidget(self.window_seconds)
+        row.addStretch(1)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.predictions = make_table(("File",))
@@ -67,6 +88,7 @@ class ExportPanel(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.empty)
         column.addWidget(self.table, 1)
+        column.addWidget(self.windows_row)
         column.addWidget(self.predict_button)
         top.addWidget(left)
         top.addWidget(self.card)
@@ -114,7 +136,14 @@ class ExportPanel(QWidget):
     def _chosen(self) -> None:
         chosen = self.selected()
         self.predict_button.setEnabled(chosen is not None)
+        self.windows_row.setVisible(self._series(chosen))
         self.card.setMarkdown(card_markdown(chosen["card"]) if chosen else "")
+
+    @staticmethod
+    def _series(chosen: dict[str, Any] | None) -> bool:
+        """Whether the export ``chosen`` reads series (windows apply to them alone)."""
+        spec = ((chosen or {}).get("card") or {}).get("spec") or {}
+        return spec.get("modality") not in (None, "image")
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Predict on the files of a folder")
@@ -141,8 +170,14 @@ class ExportPanel(QWidget):
             dialogs.show_error(self, "Save the predictions elsewhere", str(exc))
             return False
 
+        windows: bool | Span = False
+        if self._series(chosen) and self.in_windows.isChecked():
+            windows = Span(self.window_seconds.value(), seconds=True)
+
         def work(report: Any, stop: Any) -> dict[str, Any]:  # (the save dialog asked)
-            return predict(export_dir, [folder], out, report=report, stop=stop, overwrite=True)
+            return predict(
+                export_dir, [folder], out, report=report, stop=stop, overwrite=True, windows=windows
+            )
 
         self.status.setText(f"Predicting on {folder}…")
         started = self.context.run(self, "Prediction", work, self._predicted, self._failed)

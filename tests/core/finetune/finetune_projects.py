@@ -53,15 +53,16 @@ def written_card(out):
     return card, (out / "MODEL_CARD.md").read_text(encoding="utf-8")
 
 
-def export_series_model(tmp_path, data, dataset="vitals"):
+def export_series_model(tmp_path, data, dataset="vitals", **options):
     """Import the class folders of CSV series in ``data``, pretrain a few steps, fit a
-    linear probe on the folder labels and export it to tmp_path/model: (folder, card)."""
+    linear probe on the folder labels and export it to tmp_path/model: (folder, card).
+    ``options``: more PretrainConfig options (series_length=20: windows of 20 steps)."""
     from ssl_studio.core.jobs import create_project, export, finetune, import_data, pretrain
     from ssl_studio.core.labels import labels_from_folders
 
     project = create_project(tmp_path / "project")
     import_data(ImportConfig(project=project, paths=[data], workers=1))
-    run = pretrain(PretrainConfig(project=project, dataset=dataset, train=quick_train()))
+    run = pretrain(PretrainConfig(project=project, dataset=dataset, train=quick_train(), **options))
     labels_from_folders(project, dataset)
     result = finetune(
         FinetuneConfig(project=project, run=run["run_id"], labels="folders", protocol="linear",

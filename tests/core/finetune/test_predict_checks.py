@@ -205,3 +205,14 @@ def test_an_export_to_a_used_folder_is_refused_before_it_is_announced(shapes_exp
     printed = capsys.readouterr()
     assert "already exists and is not empty" in printed.err
     assert "Exporting" not in printed.out + printed.err
+
+
+def test_an_image_model_refuses_predicting_in_windows(shapes_export, tmp_path, capsys):
+    _, _, out = shapes_export
+    folder = _new_cases(tmp_path / "cases")
+    with pytest.raises(ConfigError, match="this model reads images, which have no time"):
+        predict(out, [folder], tmp_path / "p.csv", windows="10s")
+    argv = ["predict", str(out), str(folder), "--out", str(tmp_path / "q.csv"), "--windows"]
+    assert main(argv) == 1
+    assert "which have no time to cut" in capsys.readouterr().err
+    assert not (tmp_path / "p.csv").exists() and not (tmp_path / "q.csv").exists()
