@@ -262,6 +262,17 @@ class ImportNaming:
         self._name_files(hide, hide_message)
         if known:
             self.store.redact_paths(dataset["id"], hide, hide_message)
+            for copy in self.store.removed_copies:
+                self.report(
+                    Message(
+                        JOB,
+                        f"Removed {copy}, the copy of the project database from before its "
+                        "upgrade: it held file paths with patient identifiers, which this "
+                        "import has now hidden in the project.",
+                        level="warning",
+                    )
+                )
+            self.store.removed_copies.clear()
         asked = self.asked_name if created else dataset["name"]
         wanted = hide(asked)
         if wanted == dataset["name"]:

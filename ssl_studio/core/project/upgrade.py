@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ import sqlite_utils
 from ssl_studio import __version__
 from ssl_studio.core.errors import ProjectError
 from ssl_studio.core.project.schema import MIGRATIONS, SCHEMA_VERSION
+from ssl_studio.core.project.sqlite_uri import sqlite_uri
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
 
 # the meta key holding the list of upgrades (JSON: from, to, when, by, backup)
@@ -181,3 +183,39 @@ def _failed(db: Path, old: int, step: int, backup: Path, exc: BaseException) -> 
         "the other file). Please report this problem (with this message) so it can be "
         "fixed."
     )
+
+
+def copies_holding(db: Path, hide: Callable[[str], str]) -> list[Path]:
+    """The copies made before upgrades (``project.db.schema-*.bak`` beside ``db``) whose
+    stored paths, problem messages, import summaries or dataset names ``hide`` changes:
+    they hold patient identifiers an import has just hidden in the project (an older
+    version stored some: migration 5). A copy that cannot be read is one of them (it
+    cannot be told apart), never kept on a guess."""
+    found = []
+    for copy in sorted(db.parent.glob(f"{db.name}.schema-*.bak")):
+        try:
+            with contextlib.closing(
+                sqlite3.connect(sqlite_uri(copy, "mode=ro&immutable=1"), uri=True)
+            ) as conn:
+                texts = [
+                    text
+                    for query in _STORED_TEXTS
+                    for (text,) in conn.execute(query)
+                    if isinstance(text, str) and text
+                ]
+        except sqlite3.DatabaseError:
+            found.append(copy)
+            continue
+        if any(hide(text) != text for text in texts):
+            found.append(copy)
+    return found
+
+
+_STORED_TEXTS = (
+    "SELECT path FROM roots",
+    "SELECT rel_path FROM files",
+    "SELECT path FROM import_errors",
+    "SELECT message FROM import_errors",
+    "SELECT summary FROM imports",
+    "SELECT name FROM datasets",
+)

@@ -97,6 +97,8 @@ def test_a_changed_or_new_file_is_redacted_with_the_names_its_neighbours_hid(
     summary = run(project, folder, name="chest")
     assert (summary["changed"], summary["new"], summary["unchanged"]) == (1, 1, 3)
     assert b"CompressedSamples" not in project_bytes(project)
+    # (the upgrade's copy of the old database held the names too: removed with them)
+    assert not list(project.glob("project.db.schema-*.bak"))
     with Store.open(project) as store:
         paths = sorted(i["rel_path"] for i in store.items(1))
     assert paths == [
@@ -240,6 +242,8 @@ def test_a_file_left_out_by_kind_still_names_its_neighbours(project, tmp_path, d
     summary = run(project, study, cache_size=16, kind="image", workers=1)
     assert (summary["imported"], summary["skipped"]) == (3, 2)
     assert b"CompressedSamples" not in project_bytes(project)
+    # (the upgrade's copy of the old database held the names too: removed with them)
+    assert not list(project.glob("project.db.schema-*.bak"))
     with Store.open(project) as store:
         paths = sorted(i["rel_path"] for i in store.items(1))
         problems = sorted((e["path"], e["code"], e["severity"]) for e in store.import_errors(1))
@@ -561,6 +565,8 @@ def test_a_re_import_repairs_the_paths_an_import_that_never_read_left_out_dicom_
     with Store.open(project) as store:
         assert store.dataset_summary(1)["unread_dicom"] == 0
     assert b"CompressedSamples" not in project_bytes(project)
+    # (the upgrade's copy of the old database held the names too: removed with them)
+    assert not list(project.glob("project.db.schema-*.bak"))
     with Store.open(project) as store:
         paths = sorted(i["rel_path"] for i in store.items(1))
         assert not [r for r in store.conn.execute("SELECT id FROM files WHERE reread")]

@@ -131,3 +131,26 @@ def test_a_newer_schema_is_said_to_be_upgraded_not_saved(project: Path):
     message = str(info.value)
     assert "database was upgraded by a newer SSL Studio" in message
     assert f"this version reads up to {SCHEMA_VERSION}" in message and "saved" not in message
+
+
+def test_a_copy_from_before_an_upgrade_is_found_when_it_holds_a_hidden_name(tmp_path):
+    """copies_holding: the copies whose stored texts hold an identifier an import hid
+    (they are removed then); a copy without them is kept, an unreadable one is not."""
+    import sqlite3
+
+    from ssl_studio.core.data.privacy import redactor
+    from ssl_studio.core.project.upgrade import copies_holding
+
+    db = tmp_path / "project.db"
+    for name, path in (("schema-4", "Doe_Jane/scan.png"), ("schema-5", "case1/scan.png")):
+        conn = sqlite3.connect(tmp_path / f"project.db.{name}.bak")
+        for table, column in (("roots", "path"), ("files", "rel_path"), ("imports", "summary"),
+                              ("datasets", "name")):  # fmt: skip
+            conn.execute(f"CREATE TABLE {table} ({column} TEXT)")
+        conn.execute("CREATE TABLE import_errors (path TEXT, message TEXT)")
+        conn.execute("INSERT INTO files VALUES (?)", (path,))
+        conn.commit()
+        conn.close()
+    (tmp_path / "project.db.schema-3.bak").write_bytes(b"not a database at all")
+    found = copies_holding(db, redactor(["Doe^Jane", "Doe_Jane"]))
+    assert sorted(p.name for p in found) == ["project.db.schema-3.bak", "project.db.schema-4.bak"]

@@ -116,6 +116,7 @@ class StoreBase:
         self._may_upgrade = may_upgrade
         # the upgrade of an older database this opening made (upgrade.py), None if none
         self.upgrade: Upgrade | None = None
+        self.removed_copies: list[str] = []  # (path_redaction.py: copies that held names)
         self._lock: WriteLock | None = None
         self._refuse_a_lost_database()
         if not self.paths.is_project():

@@ -8,10 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ssl_studio.core.project.store.base import StoreBase
+from ssl_studio.core.project.upgrade import copies_holding
 
 
 class PathRedaction(StoreBase):
     """``redact_paths`` over roots, files, problems and import summaries."""
+
+    # copies from before an upgrade removed since they held what redact_paths hid
+    removed_copies: list[str]
 
     def redact_paths(
         self,
@@ -42,6 +46,10 @@ class PathRedaction(StoreBase):
                         )
                         changed += 1
             changed += self._redact_summaries(dataset_id, redact, redact_message)
+        if changed:  # (a copy from before an upgrade must not keep what was hidden)
+            for copy in copies_holding(self.paths.db, redact):
+                copy.unlink(missing_ok=True)
+                self.removed_copies.append(copy.name)
         return changed
 
     def _redact_summaries(
