@@ -26,7 +26,7 @@ from ssl_studio.core.data import file_progress
 from ssl_studio.core.data.column_roles import column_role, savetxt_header
 from ssl_studio.core.data.csv_cells import MISSING, is_number, preamble, sniff
 
-CHUNK_BYTES = 8 << 20  # text parsed at a time
+CHUNK_BYTES = 4 << 20  # text parsed at a time
 HEAD_BYTES = 256 << 10  # the first lines: delimiter, header and roles (sniff reads 64 KiB)
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # as csv_cells.read_text tries them
 
@@ -78,10 +78,11 @@ def read_lean(path: Path, layout: str = "auto", header: tuple[str, ...] = ()) ->
         start = raw.read(4)
         if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return None
+        lines = _count_lines(raw)
         for encoding in ENCODINGS:
             raw.seek(0)
             try:
-                return _read(raw, path, encoding, layout, header)
+                return _read(raw, path, encoding, layout, header, lines)
             except _OtherEncoding:
                 continue
             except (_NotLean, ValueError, UnicodeDecodeError):
@@ -115,8 +116,23 @@ def _pieces(raw: io.BufferedReader, encoding: str, total: int) -> Iterator[str]:
             return
 
 
+def _count_lines(raw: io.BufferedReader) -> int:
+    """Lines in the file (the last may lack its line end); first of the two passes."""
+    raw.seek(0)
+    lines, last = 0, b""
+    while block := raw.read(CHUNK_BYTES):
+        lines, last = lines + block.count(b"\n"), block[-1:]
+    raw.seek(0)
+    return lines + int(last not in (b"", b"\n"))
+
+
 def _read(
-    raw: io.BufferedReader, path: Path, encoding: str, layout: str, header: tuple[str, ...]
+    raw: io.BufferedReader,
+    path: Path,
+    encoding: str,
+    layout: str,
+    header: tuple[str, ...],
+    lines: int,
 ) -> LeanTable:
     total = path.stat().st_size
     pieces = _pieces(raw, encoding, total)
@@ -149,7 +165,7 @@ def _read(
     given_names = bool(header and layout != "rows" and not has_header)
     roles = header if given_names and len(header) == len(names) else names
     wide = [j in texts or bool(column_role(roles[j])) for j in range(len(names))]
-    reader = _Pieces(len(names), delimiter, texts, wide)
+    reader = _Pieces(len(names), delimiter, texts, wide, lines - int(has_header))
     reader.add(body)
     for piece in pieces:
         reader.add(piece)
@@ -172,13 +188,20 @@ def _header_rule(table: LeanTable, names: list[str]) -> bool:
 
 
 class _Pieces:
-    """Rows parsed a piece at a time and kept as float32 / float64 / seconds columns."""
+    """Rows parsed a piece at a time into columns allocated once for all ``rows``:
+    float32 (the rows of one ``[C, R]`` array), float64, or date-times as seconds."""
 
-    def __init__(self, width: int, delimiter: str, texts: list[int], wide: list[bool]) -> None:
+    def __init__(
+        self, width: int, delimiter: str, texts: list[int], wide: list[bool], rows: int
+    ) -> None:
         self.width, self.delimiter, self.texts, self.wide = width, delimiter, texts, wide
-        self.dtype = [(f"c{j}", "U32" if j in texts else "f8") for j in range(width)]
-        self.parts: list[dict[int, np.ndarray]] = []
-        self.rows = 0
+        # (27: one more than the longest date-time read, so a longer cell shows as one)
+        self.dtype = [(f"c{j}", "U27" if j in texts else "f8") for j in range(width)]
+        narrow = [j for j in range(width) if not wide[j]]
+        self.block = np.empty((len(narrow), rows), np.float32)
+        self.values = {j: self.block[k] for k, j in enumerate(narrow)}
+        self.values.update({j: np.empty(rows, np.float64) for j in range(width) if wide[j]})
+        self.rows, self.expected = 0, rows
 
     def add(self, text: str) -> None:
         """One piece of whole lines (the last may lack its line end)."""
@@ -189,38 +212,24 @@ class _Pieces:
         if not text:
             raise _NotLean  # a blank line (or none at all)
         lines = text.count("\n") + 1
+        if self.rows + lines > self.expected:
+            raise _NotLean
         rows = np.loadtxt(
             io.StringIO(text), delimiter=self.delimiter, dtype=self.dtype, comments=None, ndmin=1
         )
         if len(rows) != lines:
             raise _NotLean  # blank lines: their line numbers would shift
-        part = {}
+        at = slice(self.rows, self.rows + lines)
         for j in range(self.width):
             column = rows[f"c{j}"]
-            if j in self.texts:
-                part[j] = iso_seconds(column)
-            else:
-                part[j] = column if self.wide[j] else column.astype(np.float32)
-        self.parts.append(part)
+            self.values[j][at] = iso_seconds(column) if j in self.texts else column
         self.rows += lines
 
     def table(self, names: list[str | None], head: int) -> LeanTable:
-        """The columns joined: float32 ones as the rows of one ``[C, R]`` array."""
-        narrow = [j for j in range(self.width) if not self.wide[j]]
-        block = np.empty((len(narrow), self.rows), np.float32)
-        values: dict[int, np.ndarray] = {j: block[k] for k, j in enumerate(narrow)}
-        for j in range(self.width):
-            if self.wide[j]:
-                values[j] = np.empty(self.rows, np.float64)
-        at = 0
-        while self.parts:
-            part = self.parts.pop(0)
-            n = len(part[0])
-            for j, column in part.items():
-                values[j][at : at + n] = column
-            at += n
-        if self.rows == 0:
+        """The columns read, as series_table._Table holds them."""
+        if self.rows == 0 or self.rows != self.expected:
             raise _NotLean
+        values = self.values
         times = {j: values.pop(j) for j in self.texts}
         nan = np.broadcast_to(np.float64(np.nan), (self.rows,))
         no, yes = (np.broadcast_to(np.bool_(b), (self.rows,)) for b in (False, True))
