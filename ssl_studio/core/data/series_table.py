@@ -246,7 +246,8 @@ class _Table(WholeText):
             return seconds
         if self.text[j].any():
             return self._times(j)
-        return self.values[j] / (1000.0 if "ms" in header_words(self.names[j]) else 1.0)
+        ms = "ms" in header_words(self.names[j])  # (seconds: the column itself, no copy)
+        return self.values[j] / 1000.0 if ms else self.values[j]
 
     def _date_and_clock(self, j: int, k: int) -> np.ndarray | None:
         """Columns ``j`` and ``k`` (a date and a time of day, in either order) read
