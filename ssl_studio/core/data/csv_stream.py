@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,7 +146,8 @@ def _read(
     delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff(text)
     text = savetxt_header(text, top, delimiter)
     first, _, body = text.partition("\n")
-    if delimiter == " " or "#" in body or '"' in first:
+    stray = first.count("\r") != int(first.endswith("\r"))  # (a line end, for csv)
+    if delimiter == " " or "#" in body or '"' in first or stray:
         raise _NotLean
     names = [c.strip() for c in first.split(delimiter)]
     if any(c.lower() in MISSING for c in names):
@@ -257,7 +259,9 @@ def iso_seconds(cells: np.ndarray) -> np.ndarray:
     if unit != "D" and first[10] == " ":
         cells = np.char.replace(cells, " ", "T")
     try:
-        stamps = cells.astype(f"datetime64[{unit}]")
+        with warnings.catch_warnings():  # (a time zone: numpy warns, and it reads back not)
+            warnings.simplefilter("ignore")
+            stamps = cells.astype(f"datetime64[{unit}]")
     except ValueError:
         raise _NotLean from None
     # what numpy reads but Python does not (year 0, a 24th hour, ...) does not read back
