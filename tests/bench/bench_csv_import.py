@@ -3,6 +3,7 @@ reader in pieces, on the same files, with the same result. Prints a table and on
 line of figures.
 
     python tests/bench/bench_csv_import.py [--rows 1000000] [--channels 12] [--keep DIR]
+        [--before DIR]
 
 Writes two recordings of ``--rows`` rows x ``--channels`` channels at 500 Hz to a temporary
 folder (deleted at the end): one with a time column in seconds, one with ISO date-times
@@ -10,9 +11,13 @@ folder (deleted at the end): one with a time column in seconds, one with ISO dat
 decoder runs: the table, its timeline and items) in a fresh Python process per reader, so
 that one reader's freed memory cannot hide the other's peak. Peak memory is the process'
 peak resident set (``VmHWM``, reset after the imports through ``/proc/self/clear_refs``;
-``ru_maxrss`` where that is not Linux) less its resident set before the file is read: the memory the reading took, all allocations included (text, lists, numpy);
-divided by the file's size it gives "x file". Also checks that both readers give the same
+``ru_maxrss`` where that is not Linux) less its resident set before the file is read:
+the memory the reading took, all allocations included (text, lists, numpy); divided by
+the file's size it gives "x file". Also checks that both readers give the same
 arrays and fields, and counts the within-file progress reports of the reader in pieces.
+The whole-text reader shares what follows the reading (timeline, items) with the reader in
+pieces; ``--before DIR`` (a folder holding an older ``ssl_studio`` package, e.g. from
+``git archive <commit> ssl_studio | tar -x -C DIR``) adds a row for that code as it was.
 """
 
 from __future__ import annotations
@@ -32,8 +37,13 @@ RATE = 500
 _CHILD = r"""
 import hashlib, json, resource, sys, time
 from pathlib import Path
-from ssl_studio.core.data import file_progress, series_table
+import contextlib
+from ssl_studio.core.data import series_table
 from ssl_studio.core.data.timeseries import decode_series_file
+try:
+    from ssl_studio.core.data import file_progress
+except ImportError:  # (older code: no progress within a file)
+    file_progress = None
 
 def status_mb(key):
     with open("/proc/self/status") as f:
@@ -59,7 +69,8 @@ if way == "whole":
 reports = []
 before = rss_mb()
 start = time.perf_counter()
-with file_progress.reporting_to(lambda done, total: reports.append(done)):
+hook = lambda done, total: reports.append(done)
+with file_progress.reporting_to(hook) if file_progress else contextlib.nullcontext():
     result = decode_series_file(path)
 seconds = time.perf_counter() - start
 peak = peak_mb()
@@ -97,8 +108,8 @@ def write_recording(path: Path, rows: int, channels: int, iso: bool) -> None:
             f.write("\n".join(np.char.add(np.char.add(times, ","), body).tolist()) + "\n")
 
 
-def measure(path: Path, way: str) -> dict:
-    root = Path(__file__).resolve().parents[2]
+def measure(path: Path, way: str, root: Path | None = None) -> dict:
+    root = root or Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, str(path), way],
@@ -115,6 +126,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--channels", type=int, default=12)
     parser.add_argument("--keep", help="write the files here and keep them")
+    parser.add_argument("--before", help="a folder holding an older ssl_studio package")
     args = parser.parse_args()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bench_csv_"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -127,8 +139,11 @@ def main() -> None:
             write_recording(path, args.rows, args.channels, iso=kind == "iso")
             size = path.stat().st_size / 2**20
             runs = {way: measure(path, way) for way in ("whole", "pieces")}
+            if args.before:
+                runs["before"] = measure(path, "whole", Path(args.before).resolve())
             same = all(
-                runs["whole"][k] == runs["pieces"][k]
+                run[k] == runs["pieces"][k]
+                for run in runs.values()
                 for k in ("digest", "shape", "fields", "meta", "problems")
             )
             for way, run in runs.items():
@@ -150,6 +165,19 @@ def main() -> None:
                 "speedup": round(whole["seconds"] / pieces["seconds"], 2),
                 "memory_ratio": round(whole["peak_mb"] / max(pieces["peak_mb"], 1), 2),
                 "same_result": same,
+                **(
+                    {
+                        "before_s": round(runs["before"]["seconds"], 2),
+                        "before_peak_mb": round(runs["before"]["peak_mb"]),
+                        "before_x_file": round(runs["before"]["peak_mb"] / size, 2),
+                        "memory_ratio_before": round(
+                            runs["before"]["peak_mb"] / max(pieces["peak_mb"], 1), 2
+                        ),
+                        "speedup_before": round(runs["before"]["seconds"] / pieces["seconds"], 2),
+                    }
+                    if args.before
+                    else {}
+                ),
                 "progress_reports": pieces["reports"],
             }
             if not args.keep:
