@@ -303,8 +303,10 @@ def decode_table(
     to the item's ``group_id`` field, which the decoder turns into a salted key.
     """
     try:
-        table = _Table(path, layout, prefer, header)
+        table: _Table | None = _Table(path, layout, prefer, header)
     except NeedCells:  # read in pieces, but a rule needs a column's text: read it whole
+        table = None  # (after the except block, which holds the pieces read)
+    if table is None:
         table = _Table(path, layout, prefer, header, lean=False)
     meta: dict = {"layout": table.layout, "channel_names": None}
     if table.header_given:

@@ -90,6 +90,10 @@ CASES = {  # name -> (file text, read in pieces?)
     "label": ("time,a,label\n0,1,AF\n1,2,AF\n2,3,AF\n", False),
     "date and clock": ("date,time,a\n2024-03-01,10:00:00,1\n2024-03-01,10:00:01,2\n", False),
     "iso and text": ("t,a,b\n2024-03-01T10:00:00,1,x\n2024-03-01T10:00:01,2,x\n", False),
+    "iso as label": (  # (read in pieces, then whole: the label rule needs the cells)
+        "time,a,when\n" + "".join(f"{9 - s},{s},2024-03-01T10:00:0{s}\n" for s in range(6)),
+        True,
+    ),
     "mixed": ("time,a\n0,1\n1,oops\n2,3\n", False),
     "header only": ("time,a\n", False),
     "comment": ("# Patient Jane Doe\n0,1\n1,2\n2,3\n", False),
