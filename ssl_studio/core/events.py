@@ -42,13 +42,16 @@ class Started(Event):
 
 @dataclass(frozen=True)
 class Progress(Event):
-    """Work done so far. ``counts`` holds job-specific tallies (e.g. imported, failed)."""
+    """Work done so far. ``counts`` holds job-specific tallies (e.g. imported, failed).
+    ``file_fraction``: how much of the file now being read is read (0 to 1; None when
+    unknown), beside ``done`` whole ones: a long CSV recording is read in pieces."""
 
     done: int
     total: int | None = None
     eta_s: float | None = None
     phase: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+    file_fraction: float | None = None
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,10 @@ def progress_detail(event: Progress) -> str:
     if event.job == "import":
         eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
         skipped = f", {c['skipped']} skipped" if c.get("skipped") else ""
+        part = event.file_fraction
+        reading = f" ({part:.0%} of file {event.done + 1} read)" if part is not None else ""
         return (
-            f"{event.done}/{event.total} files, {c.get('items', 0)} items, "
+            f"{event.done}/{event.total} files{reading}, {c.get('items', 0)} items, "
             f"{c.get('failed', 0)} failed{skipped}{eta}"
         )
     if event.job == "predict" and event.total:

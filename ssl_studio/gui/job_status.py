@@ -109,9 +109,11 @@ class JobStatus(QObject):
             eta = f", {event.eta_s / 60:.1f} min left" if event.eta_s is not None else ""
             self._show(f"{title}: step {event.step}/{event.total}{eta}")
         elif isinstance(event, Progress):
-            if event.total:
-                self.progress.setRange(0, event.total)
-                self.progress.setValue(event.done)
+            if event.total:  # (in hundredths of a file while one is read in pieces)
+                part = event.file_fraction
+                scale = 1 if part is None else 100
+                self.progress.setRange(0, event.total * scale)
+                self.progress.setValue(event.done * scale + int((part or 0) * 100))
             self._show(f"{title}: {progress_detail(event)}")
         elif isinstance(event, Started) and event.total:
             self.progress.setRange(0, event.total)

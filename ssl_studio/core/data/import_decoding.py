@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ssl_studio.core.cores import usable_cores
+from ssl_studio.core.data import file_progress
 from ssl_studio.core.data.cache import CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask
 from ssl_studio.core.data.import_naming import JOB
@@ -116,29 +117,48 @@ class ImportDecoding:
             # see ChannelOrder)
             ordered=True,
         )
-        for candidate, result in results:
-            batch.append((candidate, result))
-            if self.stop.paused:  # keep what is done; no new file goes out meanwhile
-                self._commit(batch, cache)
-                batch = []
-                self.stop.wait_while_paused()
-            if time.perf_counter() - last_commit > _COMMIT_SECONDS:
-                self._commit(batch, cache)
-                batch, last_commit = [], time.perf_counter()
+        with file_progress.reporting_to(self._file_read):  # (files read in this process)
+            for candidate, result in results:
+                batch.append((candidate, result))
+                if self.stop.paused:  # keep what is done; no new file goes out meanwhile
+                    self._commit(batch, cache)
+                    batch = []
+                    self.stop.wait_while_paused()
+                if time.perf_counter() - last_commit > _COMMIT_SECONDS:
+                    self._commit(batch, cache)
+                    batch, last_commit = [], time.perf_counter()
         self._commit(batch, cache)
         self._progress("decode", self.done, self.total, force=True)
 
     # ---- reporting ---------------------------------------------------------------------------
 
-    def _progress(self, phase: str, done: int, total: int | None, force: bool = False) -> None:
+    def _file_read(self, done: int, total: int) -> None:
+        """A file decoded in this process has ``done`` of its ``total`` bytes read."""
+        self._progress("decode", self.done, self.total, fraction=done / max(total, 1))
+
+    def _progress(
+        self,
+        phase: str,
+        done: int,
+        total: int | None,
+        force: bool = False,
+        fraction: float | None = None,
+    ) -> None:
         now = time.perf_counter()
         if not force and now - self._last_progress < _PROGRESS_SECONDS:
             return
         self._last_progress = now
-        eta = self.eta.eta(done, total) if phase == "decode" else None
+        eta = self.eta.eta(done, total) if phase == "decode" and fraction is None else None
+        counts = self.tally.counts()
         self.report(
             Progress(
-                JOB, done=done, total=total, eta_s=eta, phase=phase, counts=self.tally.counts()
+                JOB,
+                done=done,
+                total=total,
+                eta_s=eta,
+                phase=phase,
+                counts=counts,
+                file_fraction=None if fraction is None else round(min(fraction, 1.0), 4),
             )
         )
 

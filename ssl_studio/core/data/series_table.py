@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
-from ssl_studio.core.data.column_roles import column_role, header_words, savetxt_header
-from ssl_studio.core.data.csv_cells import (
-    MISSING,
-    preamble,
-    read_rows,
-    read_text,
-    sniff,
-    to_float,
-)
+from ssl_studio.core.data.column_roles import column_role, header_words
+from ssl_studio.core.data.csv_cells import MISSING
+from ssl_studio.core.data.csv_stream import UNKEPT, NeedCells, read_lean, stacked
+from ssl_studio.core.data.csv_whole import WholeText
 from ssl_studio.core.data.records import DecodedItem, ImportProblem
 from ssl_studio.core.data.series_items import Decoded, label_strings, make_items
 from ssl_studio.core.data.series_timeline import read_timeline
@@ -24,29 +18,30 @@ from ssl_studio.core.data.series_times import parse_times
 UNIQUE_TEXT_ROWS = 5  # a label column with this many lines, all different, is no label
 
 
-def _blank(cells: np.ndarray) -> bool:
-    """True when every cell of ``[R]`` str is empty or spaces."""
-    return bool((np.char.str_len(np.char.strip(cells)) == 0).all())
-
-
 def _counts_rows(values: np.ndarray) -> bool:
     """values: ``[R]`` -> True for a row counter 0, 1, 2, ... (or 1, 2, 3, ...)."""
     return bool(len(values) > 1 and values[0] in (0, 1) and (np.diff(values) == 1).all())
 
 
-class _Table:
+class _Table(WholeText):
     """The cells of a CSV column by column, their roles (time/label/id/index) and the layout."""
 
     def __init__(
-        self, path: Path, layout: str, prefer: str | None = None, header: tuple[str, ...] = ()
+        self,
+        path: Path,
+        layout: str,
+        prefer: str | None = None,
+        header: tuple[str, ...] = (),
+        lean: bool = True,
     ) -> None:
+        """lean: read in pieces when csv_stream can (else, or when False, whole)."""
         self.path, self.file = path, path.name
-        text, self.encoding = read_text(path)
-        text, given, top = preamble(text)
-        delimiter = given or ("\t" if path.suffix.lower() == ".tsv" else sniff(text))
-        text = savetxt_header(text, top, delimiter)
-        if not self._load_fast(text, delimiter):
-            self._load(text, delimiter)
+        self.times: dict[int, np.ndarray] = {}  # date-time columns read as seconds (lean)
+        table = read_lean(path, layout, header) if lean else None
+        if table is not None:
+            vars(self).update(vars(table))
+        else:
+            self._read_whole(path)
         # no header row, as many columns as the training files' header: read as they were
         self.header_given = bool(
             header and layout != "rows" and not any(self.names) and len(header) == len(self.names)
@@ -81,70 +76,6 @@ class _Table:
                 "holds no series. Check that this is the right file.",
             )
         self.layout = self._choose(layout, prefer)
-
-    def _load_fast(self, text: str, delimiter: str) -> bool:
-        """Numbers only, no quotes, no blank lines: numpy's C parser does it all (or False)."""
-        first, _, rest = text.rstrip("\r\n").partition("\n")
-        head = [c.strip() for c in first.split(delimiter)]
-        if delimiter == " " or '"' in text or not rest.strip():
-            return False
-        if any(c.lower() in MISSING for c in head):
-            return False
-        try:
-            values = np.loadtxt(io.StringIO(rest), delimiter=delimiter, ndmin=2, comments=None)
-        except ValueError:
-            return False
-        try:
-            row0 = np.array([float(c) for c in head])
-            header = (row0 == np.arange(len(row0))).all() and len(row0) >= 3  # pandas' names
-        except ValueError:
-            header = True
-        if len(values) != rest.count("\n") + 1 or values.shape[1] != len(head):
-            return False  # blank lines (line numbers would shift) or a ragged header
-        if not header:
-            values = np.concatenate([row0[None], values])
-        self.names = [c or None for c in head] if header else [None] * len(head)
-        self.cells: list[np.ndarray | None] = [None] * len(head)  # None: numbers only
-        self.values = list(values.T)
-        self.text = [np.zeros(len(values), bool)] * len(head)
-        self.lines = list(range(1 + header, 1 + header + len(values)))
-        self.widths, self.head = np.full(len(values), len(head)), int(header)
-        return True
-
-    def _load(self, text: str, delimiter: str) -> None:
-        """Any table: csv module, then one column at a time (text, missing cells, ragged rows)."""
-        rows, lines = read_rows(text, delimiter, self.file)
-        widths = np.array([len(r) for r in rows])
-        width = int(widths.max())
-        if widths.min() < width:
-            rows = [r + [""] * (width - len(r)) for r in rows]
-        cells = [np.array(col, dtype=str) for col in zip(*rows, strict=True)]
-        parsed = [to_float(c, delimiter != ",") for c in cells]
-        self.head = head = int(self._has_header(cells, parsed))
-        names = [(c[0].strip() or None) if head else None for c in cells]
-        while len(cells) > 1 and names[-1] is None and _blank(cells[-1][head:]):
-            cells, parsed, names = cells[:-1], parsed[:-1], names[:-1]  # trailing delimiters
-        self.names, self.cells = names, [c[head:] for c in cells]
-        self.values, self.text = [v[head:] for v, _ in parsed], [t[head:] for _, t in parsed]
-        self.lines, self.widths = lines[head:], np.minimum(widths[head:], len(cells))
-
-    def _has_header(self, cells: list[np.ndarray], parsed: list) -> bool:
-        """A first row of names: text over numbers, a role name, or pandas' 0, 1, 2, ..."""
-        first = np.array([v[0] for v, _ in parsed])
-        no_numbers = np.isnan(first).all() and any(t[0] for _, t in parsed)
-        counter = first[1:] if np.isnan(first[0]) else first  # pandas, with or without index
-        header = (
-            any(column_role(c[0]) for c in cells)
-            or any(t[0] and not t[1:].any() and (~np.isnan(v[1:])).any() for v, t in parsed)
-            or (no_numbers and not any(t[1:].any() for _, t in parsed))
-            or (len(counter) >= 3 and (counter == np.arange(len(counter))).all())
-        )
-        if len(cells[0]) == 1 and (header or no_numbers):
-            raise ImportProblem(
-                "csv-header-only",
-                f"{self.file} has a header row but no data rows. Add rows or remove the file.",
-            )
-        return header
 
     def describe(self, j: int) -> str:
         return f"column {self.names[j]!r}" if self.names[j] else f"column {j + 1}"
@@ -185,7 +116,7 @@ class _Table:
                     "name a patient). Fix the cell, or name the column label/time/id in a "
                     "header row.",
                 )
-            if "time" not in roles and parse_times(self.cells[j]) is not None:
+            if "time" not in roles and self._times(j) is not None:
                 roles["time"] = j
             elif (
                 "clock" not in roles
@@ -232,7 +163,7 @@ class _Table:
         """A text column taken for class labels must repeat its classes: one that differs
         on every line names rows (a patient, a date in an unknown format), and its values
         would be stored as label text."""
-        texts = [c.strip() for c in self.cells[j].tolist() if c.strip().lower() not in MISSING]
+        texts = [c.strip() for c in self._cells(j).tolist() if c.strip().lower() not in MISSING]
         if len(texts) >= UNIQUE_TEXT_ROWS and len(set(texts)) == len(texts):
             raise ImportProblem(
                 "csv-layout",
@@ -314,13 +245,14 @@ class _Table:
                 )
             return seconds
         if self.text[j].any():
-            return parse_times(self.cells[j])
-        return self.values[j] / (1000.0 if "ms" in header_words(self.names[j]) else 1.0)
+            return self._times(j)
+        ms = "ms" in header_words(self.names[j])  # (seconds: the column itself, no copy)
+        return self.values[j] / 1000.0 if ms else self.values[j]
 
     def _date_and_clock(self, j: int, k: int) -> np.ndarray | None:
         """Columns ``j`` and ``k`` (a date and a time of day, in either order) read
         together as seconds ``[R]``, or None when they do not make date-times."""
-        first, second = (np.char.strip(self.cells[c]) for c in (j, k))
+        first, second = (np.char.strip(self._cells(c)) for c in (j, k))
         gone = np.isin(np.char.lower(first), MISSING) | np.isin(np.char.lower(second), MISSING)
         for a, b in ((first, second), (second, first)):
             seconds = parse_times(np.where(gone, "", np.char.add(np.char.add(a, " "), b)))
@@ -335,12 +267,26 @@ class _Table:
         j = self.roles[role]
         if self.cells[j] is None:
             return label_strings(self.values[j])
-        cells = [c.strip() for c in self.cells[j].tolist()]
+        cells = [c.strip() for c in self._cells(j).tolist()]
         return [None if c.lower() in MISSING else c for c in cells]
+
+    def _cells(self, j: int) -> np.ndarray:
+        """The text cells of column ``j`` (NeedCells: the lean reader did not keep them)."""
+        if self.cells[j] is UNKEPT:
+            raise NeedCells
+        return self.cells[j]
+
+    def _times(self, j: int) -> np.ndarray | None:
+        """Column ``j`` as seconds (series_times.parse_times), or None: no date-times."""
+        return self.times[j] if j in self.times else parse_times(self.cells[j])
 
     def block(self) -> np.ndarray:
         """Numeric channels as float32 ``[R, C]``."""
         return np.stack([self.values[j] for j in self.channels], axis=1).astype(np.float32)
+
+    def series(self) -> np.ndarray:
+        """Numeric channels as float32 ``[C, R]`` (the lean reader's rows, uncopied)."""
+        return stacked([self.values[j] for j in self.channels])
 
 
 def decode_table(
@@ -356,7 +302,12 @@ def decode_table(
     Values of an id column (which may be patient identifiers) never name an item: they go
     to the item's ``group_id`` field, which the decoder turns into a salted key.
     """
-    table = _Table(path, layout, prefer, header)
+    try:
+        table: _Table | None = _Table(path, layout, prefer, header)
+    except NeedCells:  # read in pieces, but a rule needs a column's text: read it whole
+        table = None  # (after the except block, which holds the pieces read)
+    if table is None:
+        table = _Table(path, layout, prefer, header, lean=False)
     meta: dict = {"layout": table.layout, "channel_names": None}
     if table.header_given:
         meta["columns_from"] = "training"
@@ -393,7 +344,7 @@ def _columns_items(
             "layout if each row is a series.",
         )
     label, group_id = table.constant("label"), table.constant("id")
-    x = table.block().T[None]  # [1, C, T]
+    x = table.series()[None]  # [1, C, T]
     if "time" in table.roles:
         seconds = table.seconds()
         present = ~np.isnan(x[0]).all(axis=0)  # [T]

@@ -10,7 +10,9 @@ CSV / TSV
     the first row has text where the rows below hold numbers, names a time, label or id column,
     or is pandas' ``0, 1, 2, ...``. Empty cells and NA, N/A, NaN, null, None are missing values.
     Text is decoded as UTF-8 (with or without BOM) or UTF-16 with BOM, else as cp1252 or
-    latin-1 (then named in ``meta["encoding"]``).
+    latin-1 (then named in ``meta["encoding"]``). A plain table (a header, rows of numbers,
+    perhaps ISO date-times) is read in pieces, with the same result (csv_stream.py); any
+    other is read whole (csv_whole.py).
 
     columns -- one file per series: each row is a time step, each numeric column a channel.
         One optional time column, known by its header (time, timestamp, t, date, datetime,
