@@ -107,8 +107,14 @@ def window_cells(window: Window | None) -> list[str]:
     if window is None:
         return [""] * len(WINDOW_COLUMNS)
     rate = window.rate
-    seconds = [f"{window.start / rate:g}", f"{window.end / rate:g}"] if rate else ["", ""]
+    seconds = [_seconds(window.start / rate), _seconds(window.end / rate)] if rate else ["", ""]
     return [str(window.start), str(window.end), *seconds]
+
+
+def _seconds(value: float) -> str:
+    """Seconds to the microsecond, without trailing zeros ('100002.5', '41666.666667'):
+    ``:g`` kept 6 digits, so a window 28 hours in read 100002 for 100002.5."""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 def window_starts(steps: int, length: int, stride: int) -> tuple[list[tuple[int, int]], int]:
@@ -120,7 +126,8 @@ def window_starts(steps: int, length: int, stride: int) -> tuple[list[tuple[int,
         if end >= steps:
             if 2 * (steps - start) >= length:
                 return [*spans, (start, steps)], 0
-            return spans, steps - start
+            # (steps after the last window kept: overlapping windows cover some of them)
+            return spans, steps - (spans[-1][1] if spans else start)
         spans.append((start, end))
         start += stride
     return spans, 0
@@ -205,7 +212,7 @@ def _window_error(observed: np.ndarray, fewest: int, spec: dict[str, Any]) -> st
 
 
 def _left_out_note(left_out: int, length: int, rate: float | None) -> str:
-    seconds = f" ({left_out / rate:g} s)" if rate else ""
+    seconds = f" ({_seconds(left_out / rate)} s)" if rate else ""
     return (
         f"The last {left_out} steps{seconds} of the series, less than half a window of "
         f"{length} steps, were not predicted."

@@ -197,16 +197,17 @@ def copies_holding(db: Path, hide: Callable[[str], str]) -> list[Path]:
             with contextlib.closing(
                 sqlite3.connect(sqlite_uri(copy, "mode=ro&immutable=1"), uri=True)
             ) as conn:
-                texts = [
+                texts = (  # (one at a time: the first identifier found is enough)
                     text
                     for query in _STORED_TEXTS
                     for (text,) in conn.execute(query)
                     if isinstance(text, str) and text
-                ]
-        except sqlite3.DatabaseError:
-            found.append(copy)
-            continue
-        if any(hide(text) != text for text in texts):
+                )
+                if any(hide(text) != text for text in texts):
+                    found.append(copy)
+        except sqlite3.OperationalError:
+            continue  # (cannot be opened now: busy, no descriptors left; kept, the only way back)
+        except sqlite3.DatabaseError:  # not a database, or damaged: cannot be told apart
             found.append(copy)
     return found
 

@@ -190,3 +190,17 @@ def test_windows_are_views_of_the_recording_read_once():
     for w in got:  # the recording is not copied per window
         assert np.shares_memory(w.x, x) and np.shares_memory(w.observed, item.observed)
         assert w.index == 3 and np.array_equal(w.x, x[:, w.window.start : w.window.end])
+
+
+def test_window_times_keep_their_digits_and_overlaps_count_what_is_left_out():
+    """A window 28 hours into a 500 Hz recording starts at 100002.5 s (``:g`` wrote
+    100002); with overlapping windows only the steps after the last one kept are left
+    out (79 steps in windows of 40 every 30: 9, not 19)."""
+    from ssl_studio.core.export.series_windows import Window, window_cells, window_starts
+
+    assert window_cells(Window(50_001_250, 50_002_500, 0, 0, 500.0)) == [
+        "50001250", "50002500", "100002.5", "100005"
+    ]  # fmt: skip
+    assert window_cells(Window(15_000_000, 15_003_600, 0, 0, 360.0))[2] == "41666.666667"
+    assert window_starts(79, 40, 30) == ([(0, 40), (30, 70)], 9)
+    assert window_starts(100, 20, 20) == ([(i, i + 20) for i in range(0, 100, 20)], 0)

@@ -48,7 +48,7 @@ class PathRedaction(StoreBase):
             changed += self._redact_summaries(dataset_id, redact, redact_message)
         if changed:  # (a copy from before an upgrade must not keep what was hidden)
             for copy in copies_holding(self.paths.db, redact):
-                copy.unlink(missing_ok=True)
+                copy.unlink(missing_ok=True)  # (an error here: told for the ones removed)
                 self.removed_copies.append(copy.name)
         return changed
 
