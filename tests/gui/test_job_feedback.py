@@ -220,9 +220,11 @@ def test_a_series_export_predicts_in_windows_when_asked(
     panel = window.export
     series = {"folder": str(tmp_path / "model"), "card": {"spec": {"modality": "timeseries"}}}
     image = {"folder": str(tmp_path / "model"), "card": {"spec": {"modality": "image"}}}
+    monkeypatch.setattr("ssl_studio.gui.panels.export_panel.card_markdown", lambda card: "")
     for chosen, checked in ((series, False), (series, True), (image, True)):
         monkeypatch.setattr(panel, "selected", lambda chosen=chosen: chosen)
-        panel.windows_row.setVisible(panel._series(chosen))  # as _chosen sets it
+        panel._chosen()  # (as choosing the export in the list does)
+        assert panel.windows_row.isVisibleTo(panel) is (chosen is series)
         panel.in_windows.setChecked(checked)
         panel.window_seconds.setValue(2.5)
         assert panel.predict_folder(tmp_path / "new", tmp_path / "predictions.csv")

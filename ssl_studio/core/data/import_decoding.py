@@ -117,24 +117,28 @@ class ImportDecoding:
             # see ChannelOrder)
             ordered=True,
         )
+        self._waiting = batch  # (files decoded, not yet saved: _file_read counts them)
         with file_progress.reporting_to(self._file_read):  # (files read in this process)
             for candidate, result in results:
                 batch.append((candidate, result))
                 if self.stop.paused:  # keep what is done; no new file goes out meanwhile
                     self._commit(batch, cache)
-                    batch = []
+                    batch = self._waiting = []
                     self.stop.wait_while_paused()
                 if time.perf_counter() - last_commit > _COMMIT_SECONDS:
                     self._commit(batch, cache)
                     batch, last_commit = [], time.perf_counter()
+                self._waiting = batch
         self._commit(batch, cache)
         self._progress("decode", self.done, self.total, force=True)
 
     # ---- reporting ---------------------------------------------------------------------------
 
     def _file_read(self, done: int, total: int) -> None:
-        """A file decoded in this process has ``done`` of its ``total`` bytes read."""
-        self._progress("decode", self.done, self.total, fraction=done / max(total, 1))
+        """A file decoded in this process has ``done`` of its ``total`` bytes read (the
+        files before it: those saved and those decoded since the last save)."""
+        before = self.done + len(self._waiting)
+        self._progress("decode", before, self.total, fraction=done / max(total, 1))
 
     def _progress(
         self,

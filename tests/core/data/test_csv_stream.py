@@ -193,3 +193,21 @@ def test_import_reports_how_much_of_a_long_file_is_read(project, tmp_path, monke
         Progress("import", done=0, total=1, phase="decode", file_fraction=0.5)
     )
     assert "read)" not in progress_detail(Progress("import", done=1, total=1, phase="decode"))
+
+
+def test_progress_within_a_file_counts_the_files_decoded_before_it(project, tmp_path, monkeypatch):
+    """Files decoded but not yet saved (saves come every half second) count as done: the
+    second of two long files read "0/2 files (...% of file 1 read)"."""
+    monkeypatch.setattr(csv_stream, "CHUNK_BYTES", 16 << 10)
+    monkeypatch.setattr(import_decoding, "_PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr(import_decoding, "_COMMIT_SECONDS", 3600.0)  # (no save between)
+    folder = tmp_path / "two"
+    folder.mkdir()
+    recording(folder / "a.csv", 30_000)
+    recording(folder / "b.csv", 29_000)
+    events: list = []
+    import_data(ImportConfig(project=project, paths=[folder], workers=1), report=events.append)
+    within = [e for e in events if isinstance(e, Progress) and e.file_fraction is not None]
+    assert {e.done for e in within} == {0, 1}  # the first file, then the second
+    done = [e.done for e in within]
+    assert done == sorted(done)
