@@ -161,7 +161,14 @@ def _span(text: str) -> object:
     try:
         return parse_span(text)
     except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+        # (--windows takes an optional length, so a path after it is read as one)
+        hint = (
+            f" To cut recordings into the windows the model was trained on, put --windows "
+            f"after the paths, or write --windows {_TRAINED}."
+            if "/" in text or "\\" in text or Path(text).exists()
+            else ""
+        )
+        raise argparse.ArgumentTypeError(f"{exc}{hint}") from exc
 
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -232,7 +239,8 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         help="series models: one row per window of each recording (columns "
         "window_start_step, window_end_step and, where the file's sampling rate is known, "
         "window_start_s, window_end_s, from the start of the recording), in steps (3000) "
-        "or seconds (10s); without a length, the longest window the model was trained on. "
+        f"or seconds (10s); without a length (or '{_TRAINED}'), the longest window the "
+        "model was trained on. "
         "A last window shorter than half a window is left out, with a note",
     )
     p.add_argument(

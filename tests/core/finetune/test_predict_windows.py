@@ -173,6 +173,10 @@ def test_the_command_line_writes_the_window_columns(model, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([*argv, "--windows", "ten seconds"])
     assert "not a window length" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a path after --windows is taken for its length
+        main(["predict", str(model), "--windows", str(day), "--out", str(out)])
+    assert "put --windows after the paths, or write --windows trained" in capsys.readouterr().err
+    assert main([*argv, "--windows", "trained"]) == 0 and len(_rows(out)) == 3
 
 
 def test_windows_are_views_of_the_recording_read_once():
