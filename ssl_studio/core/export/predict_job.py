@@ -205,7 +205,7 @@ def predict(
                     blank = [""] * len(classes)
                     where = window_cells(item.window) if plan else []
                     row = [item.path, item.file + 1, item.index, *where, *blank, "", item.error]
-                    rows.append([*row, ""])
+                    rows.append([*row, item.note])  # (a window's: the steps left out, ...)
                     failed.add(item.path)  # counted by file: an NPY of 500 series is one
                     counts["errors"] = len(failed)
                     told(item.file)  # (the files before this one are done)

@@ -192,7 +192,7 @@ def _windows_of(
             x=x,
             observed=None if error else observed,
             error=error,
-            note="" if error else note,
+            note=note,  # (on an error row too: what it says of the file still holds)
             window=window,
         )
 

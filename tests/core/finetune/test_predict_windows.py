@@ -208,3 +208,15 @@ def test_window_times_keep_their_digits_and_overlaps_count_what_is_left_out():
     assert window_cells(Window(15_000_000, 15_003_600, 0, 0, 360.0))[2] == "41666.666667"
     assert window_starts(79, 40, 30) == ([(0, 40), (30, 70)], 9)
     assert window_starts(100, 20, 20) == ([(i, i + 20) for i in range(0, 100, 20)], 0)
+
+
+def test_the_steps_left_out_are_said_when_the_last_window_is_an_error(model, tmp_path):
+    """A recording ending in missing values: its last window is an error row, which keeps
+    the note on the steps left out after it (an error row's note was dropped)."""
+    ecg, resp = _signal(3 * WINDOW + 5)
+    resp[2 * WINDOW :] = np.nan  # the last window: ecg alone (training had both)
+    ends = _write(tmp_path / "ends.csv", ecg, resp)
+    predict(model, [ends], tmp_path / "e.csv", windows=True)
+    rows = _rows(tmp_path / "e.csv")
+    assert len(rows) == 3 and "values in only 1 of the model's 2" in rows[-1]["error"]
+    assert "The last 5 steps (0.5 s) of the series" in rows[-1]["note"]
