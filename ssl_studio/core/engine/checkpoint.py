@@ -145,11 +145,6 @@ def _disk_full(path: Path) -> DiskFullError:
     return disk_full(path, kept)
 
 
-# a checkpoint gets the modes any new file gets (mkstemp makes it private): a colleague
-# given read access to the project can open its runs and maps
-CHECKPOINT_MODE = NEW_FILE_MODE
-
-
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Write ``state`` to ``path`` atomically: a temporary file, fsync, then rename, so a
     crash or a full disk never leaves a half-written checkpoint in place of a good one.
@@ -157,7 +152,7 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "versions": versions(), **state}
     try:
-        with replacing(path, suffix=".pt", mode=CHECKPOINT_MODE, buffering=0) as f:
+        with replacing(path, suffix=".pt", mode=NEW_FILE_MODE, buffering=0) as f:
             sink = _DiskWriter(f)
             torch.save(payload, sink)
             if sink.error is not None:
