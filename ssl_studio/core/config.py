@@ -206,6 +206,7 @@ DEFAULT_TASKS = {"image": "simclr", "timeseries": "ts2vec"}
 DEFAULT_PATCH_TASK = "masked"
 DEFAULT_SERIES_BACKBONE = "ts-conv"
 DEFAULT_SERIES_LENGTH = 3000
+SMALLEST_SERIES_LENGTH = 2  # the shortest window a run takes
 
 
 def default_batch_and_lr(modality: str, preset: str) -> tuple[int, float]:
@@ -276,8 +277,11 @@ class PretrainConfig:
             raise ConfigError("Choose the dataset to pretrain on (--dataset NAME).")
         if self.image_size is not None and not 16 <= self.image_size <= 1024:
             raise ConfigError("image_size must be between 16 and 1024 pixels (empty: preset).")
-        if self.series_length is not None and self.series_length < 2:
-            raise ConfigError("series_length must be at least 2 steps (empty: 3000).")
+        if self.series_length is not None and self.series_length < SMALLEST_SERIES_LENGTH:
+            raise ConfigError(
+                f"series_length must be at least {SMALLEST_SERIES_LENGTH} steps "
+                f"(empty: {DEFAULT_SERIES_LENGTH})."
+            )
         self.train.validate()
 
     def resolve(self, modality: str, n_values: int = 0) -> None:

@@ -163,12 +163,9 @@ def test_series_datasets_have_no_image_size(qtbot, make_window, project, tmp_pat
     assert panel.config().series_length == 2500
 
 
-def test_the_image_size_box_steps_between_the_preset_s_and_sizes_a_run_takes(qtbot):
+def test_the_image_size_box_steps_between_the_preset_s_and_sizes_a_run_takes(make_window, project):
     """One step up from "the preset's" gave 8 px, which every run refuses."""
-    from ssl_studio.gui.panels.pretrain_form import SizeBox
-
-    box = SizeBox()
-    qtbot.addWidget(box)
+    box = make_window(project).pretrain.form.image_size
     box.stepBy(1)
     assert box.value() == 16
     box.stepBy(2)
@@ -180,3 +177,27 @@ def test_the_image_size_box_steps_between_the_preset_s_and_sizes_a_run_takes(qtb
     box.setValue(20)
     box.stepBy(-1)
     assert box.value() == 0
+
+
+def test_the_window_box_does_not_take_a_typed_window_every_run_refuses(
+    qtbot, make_window, project, tmp_path
+):
+    """Typing 1 into the Window box gave a run that failed at Start (series_length 1)."""
+    import numpy as np
+    from PySide6.QtCore import Qt
+
+    np.save(tmp_path / "walks.npy", np.random.default_rng(0).normal(size=(6, 2, 40)))
+    import_data(ImportConfig(project=project, paths=[tmp_path / "walks.npy"], workers=1))
+    window = make_window(project)
+    window.show_step(1)
+    panel = window.pretrain.form
+    box = panel.series_length
+    box.setValue(2500)
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "1")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert box.value() == 2500  # kept
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "12")  # (1 on the way to 12 is not refused)
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert box.value() == 12 and panel.config().series_length == 12

@@ -25,6 +25,7 @@ from ssl_studio.core.config import (
     DEFAULT_SERIES_LENGTH,
     PRESET_VALUES,
     PRESETS,
+    SMALLEST_SERIES_LENGTH,
     PretrainConfig,
     TrainConfig,
     default_backbone,
@@ -39,6 +40,7 @@ from ssl_studio.core.tasks.registry import describe_tasks
 from ssl_studio.gui.colours import tone
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.panels.augment_preview import AugmentPreview
+from ssl_studio.gui.panels.default_or_spin_box import DefaultOrSpinBox
 from ssl_studio.gui.panels.pretrain_option_tabs import OptionTabs
 
 # (short text in the list, the whole sentence as its tooltip): the list is narrow
@@ -52,30 +54,6 @@ SERIES_PRESET_TEXT = {  # series: the same encoder, trained longer
     "standard": ("Standard: 3 x the steps", "3 times as many steps as Quick; best on a GPU."),
     "thorough": ("Thorough: 10 x the steps", "10 times as many steps as Quick; for a GPU."),
 }
-
-
-class SizeBox(QSpinBox):
-    """The side of the training views: "the preset's" (0), or 16 to 1024 px in steps of
-    8. A step up from the preset's goes to 16 and a step down from 16 back to it, never
-    to the 1-15 px every run refuses."""
-
-    SMALLEST = SMALLEST_IMAGE_SIZE
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setRange(0, 1024)
-        self.setSingleStep(8)
-        self.setSuffix(" px")
-        self.setSpecialValueText("the preset's")
-
-    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt API
-        value = self.value()
-        if value < self.SMALLEST and steps > 0:
-            self.setValue(self.SMALLEST)
-        elif steps < 0 and value + steps * self.singleStep() < self.SMALLEST:
-            self.setValue(0)
-        else:
-            super().stepBy(steps)
 
 
 class PretrainForm(QScrollArea):
@@ -125,13 +103,21 @@ class PretrainForm(QScrollArea):
         self.size_note.setWordWrap(True)
         self.size_note.hide()
         self.preset.currentIndexChanged.connect(self._show_size_note)
-        self.image_size = SizeBox()  # images only; 0: the preset's
+        self.image_size = DefaultOrSpinBox(  # images only
+            smallest=SMALLEST_IMAGE_SIZE,
+            largest=1024,
+            step=8,
+            suffix=" px",
+            default_text="the preset's",
+        )
         self.image_size.valueChanged.connect(self._show_size_note)
-        self.series_length = QSpinBox()  # series only; 0: the default 3000 steps
-        self.series_length.setRange(0, 100_000_000)
-        self.series_length.setSingleStep(500)
-        self.series_length.setSuffix(" steps")
-        self.series_length.setSpecialValueText(f"{DEFAULT_SERIES_LENGTH} steps (default)")
+        self.series_length = DefaultOrSpinBox(  # series only
+            smallest=SMALLEST_SERIES_LENGTH,
+            largest=100_000_000,
+            step=500,
+            suffix=" steps",
+            default_text=f"{DEFAULT_SERIES_LENGTH} steps (default)",
+        )
         self.series_length.setToolTip(option_help(PretrainConfig, "series_length"))
         self.steps = QSpinBox()
         self.steps.setRange(0, 10_000_000)
