@@ -182,15 +182,23 @@ def lock_wait(args: argparse.Namespace) -> LockWait | None:
             "the project before the first has waited for it. Let the scheduler start this "
             "job after the other (SLURM: --dependency=afterany:JOBID)."
         )
-    if seconds is None:
-        return LockWait(None, command_stopped, _say)
-    if not 0 <= seconds < math.inf:  # (NaN too)
+    if seconds is not None and not 0 <= seconds < math.inf:  # (NaN too)
         raise ConfigError(f"--wait-at-most takes a number of seconds, 0 or more, not {seconds}.")
-    return LockWait(seconds, command_stopped, _say)
+    return LockWait(seconds, command_stopped, _wait_began, _wait_ended)
 
 
-def _say(text: str) -> None:
+_waiting = False  # whether the command waits for another process's lock (Ctrl+C says so)
+
+
+def _wait_began(text: str) -> None:
+    global _waiting
+    _waiting = True
     print(f"ssl-studio: {text}", file=sys.stderr, flush=True)
+
+
+def _wait_ended() -> None:
+    global _waiting
+    _waiting = False
 
 
 def stop_on_ctrl_c(what: str = "the current files", say: bool = True) -> StopToken:
@@ -205,7 +213,8 @@ def stop_on_ctrl_c(what: str = "the current files", say: bool = True) -> StopTok
             raise KeyboardInterrupt
         stop.stop()
         if say:
-            print(f"\nStopping after {what} (Ctrl+C again to abort)...", file=sys.stderr)
+            doing = "Stopping the wait" if _waiting else f"Stopping after {what}"
+            print(f"\n{doing} (Ctrl+C again to abort)...", file=sys.stderr)
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)

@@ -143,6 +143,26 @@ def test_wait_queues_a_command_behind_the_other_writer(tmp_path, capsys, other_w
     assert "\x00" not in (project / ".write.lock").read_text(errors="replace")
 
 
+def test_ctrl_c_while_waiting_says_it_stops_the_wait(tmp_path, capsys, other_writer):
+    """It said "Stopping after the current files" while no file had been read."""
+    import os
+    import signal
+    import threading
+
+    project = tmp_path / "proj"
+    main(["new", str(project)])
+    make_images(tmp_path / "imgs")
+    other_writer(project, "ssl-studio pretrain")
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    code = main(["import", str(project), str(tmp_path / "imgs"), "--wait-at-most", "60"])
+    timer.join()
+    err = capsys.readouterr().err
+    assert code == EXIT_BUSY and "(asked to stop while waiting)" in err
+    assert "Stopping the wait (Ctrl+C again to abort)..." in err
+    assert "Stopping after" not in err
+
+
 def test_wait_means_as_long_as_it_takes_and_is_refused_under_torchrun(monkeypatch):
     from argparse import Namespace
 

@@ -135,11 +135,13 @@ def _how_to_clear(folder: Path) -> str:
 class LockWait:
     """How a write lock held by another process is waited for (``waiting_for_writers``):
     at most ``seconds`` (None: as long as it takes), while not ``stopped()``; ``say`` is
-    told once that it waits, and for whom."""
+    told once that it waits, and for whom; ``ended()`` is called when the wait ends,
+    however it ends."""
 
     seconds: float | None
     stopped: Callable[[], bool]
     say: Callable[[str], None]
+    ended: Callable[[], None] = lambda: None
 
 
 _WAIT: ContextVar[LockWait | None] = ContextVar("ssl_studio_lock_wait", default=None)
@@ -167,15 +169,18 @@ def _waited_for(fd: int, holder: str, wait: LockWait) -> str | None:
         f"to finish{limit}..."
     )
     start = time.monotonic()
-    while True:
-        if wait.stopped():
-            return "asked to stop while waiting"
-        left = None if wait.seconds is None else wait.seconds - (time.monotonic() - start)
-        if left is not None and left <= 0:
-            return f"waited {wait.seconds:g} s"
-        time.sleep(POLL_SECONDS if left is None else min(POLL_SECONDS, left))
-        if _try_lock(fd):
-            return None
+    try:
+        while True:
+            if wait.stopped():
+                return "asked to stop while waiting"
+            left = None if wait.seconds is None else wait.seconds - (time.monotonic() - start)
+            if left is not None and left <= 0:
+                return f"waited {wait.seconds:g} s"
+            time.sleep(POLL_SECONDS if left is None else min(POLL_SECONDS, left))
+            if _try_lock(fd):
+                return None
+    finally:
+        wait.ended()
 
 
 class WriteLock:
