@@ -133,6 +133,7 @@ def test_a_viewer_deleted_mid_read_gets_nothing_and_collection_waits_for_the_rea
     from PySide6.QtCore import QThreadPool
     from shiboken6 import isValid
 
+    from ssl_studio.gui.background_read import _the_relay
     from ssl_studio.gui.gui_thread_gc import collector
 
     view, viewer = _ct_in_viewer(qtbot, project, dicom_file, tmp_path / "ct", 32)
@@ -150,14 +151,16 @@ def test_a_viewer_deleted_mid_read_gets_nothing_and_collection_waits_for_the_rea
     viewer.full_res.setChecked(True)  # the read starts
     assert reading.wait(30)
     assert held_while_reading == [before + 1]  # no collection on the worker meanwhile
-    arrived = []
-    viewer.source_reader.arrived.connect(arrived.append)
+    relay, number = _the_relay(), viewer.source_reader.number
+    delivered = []
+    relay.delivered.connect(lambda n, request, answer: delivered.append(n))
     viewer.deleteLater()
     qtbot.waitUntil(lambda: not isValid(viewer), timeout=10_000)
+    assert number not in relay.readers  # (so the answer has nobody to go to)
     release.set()
     assert QThreadPool.globalInstance().waitForDone(30_000)
     qtbot.waitUntil(lambda: collector().holds == before, timeout=10_000)
-    assert arrived == []
+    assert delivered == [number]  # the read ended and its answer reached only the relay
 
 
 def test_a_full_resolution_read_for_an_item_no_longer_shown_is_dropped(
