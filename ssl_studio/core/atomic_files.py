@@ -115,3 +115,13 @@ def write_text_atomically(path: Path, text: str) -> None:
 def write_json_atomically(path: Path, value: Any, *, indent: int | None = 2) -> None:
     """Write ``value`` as JSON to ``path`` atomically (see ``replacing``)."""
     write_text_atomically(path, json.dumps(value, indent=indent))
+
+
+def remove_partial_writes(folder: Path, suffix: str = "") -> int:
+    """Delete the temporary files (``.tmp-*SUFFIX``) that writes of a killed process left
+    in ``folder`` (never a finished file). Call it only while no other process writes
+    there. Returns how many were removed."""
+    stale = list(Path(folder).glob(f".tmp-*{suffix}")) if Path(folder).is_dir() else []
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)

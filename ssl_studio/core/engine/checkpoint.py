@@ -163,16 +163,6 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
         raise
 
 
-def remove_partial_writes(folder: Path) -> int:
-    """Delete the temporary files of checkpoint writes that a killed process left in
-    ``folder`` (never a finished checkpoint). Call it only while no other process writes
-    there (the project's write lock). Returns how many were removed."""
-    stale = list(Path(folder).glob(".tmp-*.pt")) if Path(folder).is_dir() else []
-    for path in stale:
-        path.unlink(missing_ok=True)
-    return len(stale)
-
-
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Read a checkpoint safely (no arbitrary unpickling) or raise CheckpointError."""
     if not path.is_file():

@@ -18,9 +18,9 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from ssl_studio.core.atomic_files import remove_partial_writes
 from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.engine import distributed
-from ssl_studio.core.engine.checkpoint import remove_partial_writes
 from ssl_studio.core.engine.device import Precision, memory_mb
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.engine.optimizer import NO_DECAY, build_optimizer
@@ -125,8 +125,9 @@ class Trainer(Checkpointing):
     def fit(self, resume: dict[str, Any] | None = None) -> dict[str, Any]:
         """Train to the end, a stop, or an error. Returns a summary of the run."""
         self._build()
-        if self.world.is_main:  # a killed run may have left half a checkpoint file
-            remove_partial_writes(self.run_dir / "checkpoints")
+        if self.world.is_main:  # a killed run may have left half a checkpoint, or JSON file
+            remove_partial_writes(self.run_dir / "checkpoints", ".pt")
+            remove_partial_writes(self.run_dir, ".json")
         self._saved_step: int | None = None  # the step of the last checkpoint written
         if resume is not None:
             self._restore(resume)

@@ -129,7 +129,9 @@ def test_a_run_reports_steps_epochs_and_checkpoints_and_learns(tmp_path):
     events = []
     (tmp_path / "checkpoints").mkdir()
     (tmp_path / "checkpoints" / ".tmp-killed.pt").write_bytes(b"half a checkpoint")
+    (tmp_path / ".tmp-killed.json").write_text('{"half": ')  # (a killed config.json write)
     trainer, summary = train(tmp_path, events=events, steps=24)
+    assert not (tmp_path / ".tmp-killed.json").exists()
     steps = [e for e in events if isinstance(e, Step)]
     assert summary["status"] == "done" and summary["steps"] == 24
     assert [s.step for s in steps] == list(range(1, 25))
