@@ -18,12 +18,8 @@ from ssl_studio.core.config import PretrainConfig
 from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.import_tally import partial_import_note
-from ssl_studio.core.data.series_sections import (
-    common_rate,
-    section_count,
-    sections_text,
-    steps_text,
-)
+from ssl_studio.core.data.series_rates import common_rate, steps_text
+from ssl_studio.core.data.series_sections import section_count, sections_text
 from ssl_studio.core.data_fingerprint import fingerprint, refuse_changed_data
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, versions

@@ -18,14 +18,13 @@ instance.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-RATE_TOLERANCE = 0.01  # rates this close are one rate (from timestamps, they vary slightly)
+from ssl_studio.core.data.series_rates import grouped
 
 
 def section_count(length: int, max_length: int) -> int:
@@ -74,35 +73,6 @@ def window(length: int, max_length: int, part: int, parts: int, rng: np.random.G
     low, high = part * starts // parts, (part + 1) * starts // parts
     start = low + int(rng.integers(0, high - low))
     return start, start + max_length
-
-
-def common_rate(rates: Sequence[float | None]) -> float | None:
-    """The sampling rate of the items when all have one and they agree within 1 % (rates
-    worked out from timestamps differ in the last digits with the length: 9.9999999 and
-    9.99999988 Hz), as their median; else None."""
-    known = sorted(float(r) for r in rates if r)
-    if not known or len(known) < len(rates) or known[-1] > known[0] * (1 + RATE_TOLERANCE):
-        return None
-    return statistics.median(known)
-
-
-def grouped(n: int) -> str:
-    """``1 800 000``, ``20 000``, ``3000``: thousands apart from five digits on."""
-    return f"{n:,}".replace(",", " ") if abs(n) >= 10_000 else str(n)
-
-
-def steps_text(steps: int, rate: float | None) -> str:
-    """``3000 steps (6 s at 500 Hz)``; the steps alone when the rate is unknown."""
-    if not rate:
-        return f"{grouped(steps)} steps"
-    seconds = steps / rate
-    if seconds >= 3600:
-        span = f"{seconds / 3600:.3g} h"
-    elif seconds >= 60:
-        span = f"{seconds / 60:.3g} min"
-    else:
-        span = f"{seconds:.3g} s"
-    return f"{grouped(steps)} steps ({span} at {rate:g} Hz)"
 
 
 def sections_text(items: Sequence[Mapping[str, Any]], max_length: int) -> str:

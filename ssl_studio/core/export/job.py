@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ssl_studio.core.data.series_channels import named
-from ssl_studio.core.data.series_sections import common_rate
+from ssl_studio.core.data.series_rates import common_rate
 from ssl_studio.core.data_fingerprint import same_data
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore

@@ -22,7 +22,7 @@ from ssl_studio.core.data.discovery import Found, sniff, walk
 from ssl_studio.core.data.privacy import redact
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.series_channels import fold, named
-from ssl_studio.core.data.series_sections import RATE_TOLERANCE
+from ssl_studio.core.data.series_rates import RATE_TOLERANCE
 from ssl_studio.core.export.channel_count import (
     ARRAY_LAYOUTS,
     count_error,

@@ -8,7 +8,8 @@ import pytest
 
 from ssl_studio.core.data.cache import CacheReader, CacheWriter
 from ssl_studio.core.data.series_batches import SeriesBatches
-from ssl_studio.core.data.series_sections import Sections, sections_text, steps_text, window
+from ssl_studio.core.data.series_rates import steps_text
+from ssl_studio.core.data.series_sections import Sections, sections_text, window
 from ssl_studio.core.engine.distributed import World
 
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
+from ssl_studio.core.data.series_rates import common_rate
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.export.job import common_rate
 from ssl_studio.core.finetune.classifier import Classifier
 from ssl_studio.core.finetune.protocols import FineTuneTask
 from ssl_studio.core.finetune.setup import _check_channels
