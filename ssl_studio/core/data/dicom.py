@@ -379,7 +379,8 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
         )
     _ensure_transfer_syntax(ds)
     with contextlib.suppress(TypeError, ValueError):  # unreadable sizes fail when decoding
-        check_size(int(ds.get("Rows", 0)), int(ds.get("Columns", 0)))
+        samples, bits = int(ds.get("SamplesPerPixel", 1) or 1), int(ds.get("BitsAllocated", 8) or 8)
+        check_size(int(ds.get("Rows", 0)), int(ds.get("Columns", 0)), samples, -(-bits // 8))
     facts = _facts(ds, identifiers)
     shared = {
         "modality": str(ds.get("Modality", "") or "") or None,

@@ -25,16 +25,14 @@ from ssl_studio.core.data.pixels import (
 )
 from ssl_studio.core.data.records import DecodedFile, DecodedItem, ImportProblem
 
-MAX_PIXELS = 120_000_000  # per page; larger images are refused before decoding
-
 _PIL_MODES_KEPT = {"L", "RGB", "I;16", "I;16B", "I;16L", "I", "F"}
 
 
-def _too_large(width: int, height: int) -> ImportProblem:
+def _too_many_channels(channels: int) -> ImportProblem:
     return ImportProblem(
-        "image-too-large",
-        f"The image is too large: {width} x {height} pixels ({width * height / 1e6:.0f} MP), "
-        f"above the safety limit of {MAX_PIXELS / 1e6:.0f} MP. Downscale it first.",
+        "image-channels",
+        f"The image has {channels} channels per pixel; only gray, RGB and RGBA are "
+        "supported. Save it as one image per channel.",
     )
 
 
@@ -50,9 +48,7 @@ def _pil_frames(path: Path) -> Iterator[tuple[np.ndarray, bool]]:
         ) from exc
     with image:
         width, height = image.size
-        if width * height > MAX_PIXELS:
-            raise _too_large(width, height)
-        check_size(height, width)
+        check_size(height, width)  # (PIL's own modes hold at most 4 bytes per pixel)
         image.load()
         mode = image.mode
         if mode == "1" or mode == "LA":
@@ -74,9 +70,9 @@ def _tiff_frames(path: Path) -> Iterator[tuple[np.ndarray, bool]]:
                 height, width = shape[1], shape[2]  # planar configuration
             else:
                 height, width = shape[0], shape[1]
-            if height * width > MAX_PIXELS:
-                raise _too_large(width, height)
-            check_size(height, width)
+            if page.samplesperpixel > 4:  # (refused before decoding: a few MB can declare GBs)
+                raise _too_many_channels(page.samplesperpixel)
+            check_size(height, width, page.samplesperpixel, getattr(page.dtype, "itemsize", 1))
             array = page.asarray()
             if array.ndim == 3 and array.shape[0] == page.samplesperpixel < array.shape[2]:
                 array = np.moveaxis(array, 0, 2)
@@ -95,11 +91,7 @@ def decode_image(path: Path, *, size: int, fmt: str) -> DecodedFile:
     try:
         for index, (array, eight_bit) in enumerate(frames):
             if array.ndim == 3 and array.shape[2] > 4:
-                raise ImportProblem(
-                    "image-channels",
-                    f"The image has {array.shape[2]} channels per pixel; only gray, RGB and "
-                    "RGBA are supported. Save it as one image per channel.",
-                )
+                raise _too_many_channels(array.shape[2])
             frame = collapse_gray(as_hwc(array))
             stored, fields = to_cache(frame, size=size, eight_bit=eight_bit)
             centre, width = default_window(fields)

@@ -21,6 +21,8 @@ from PIL import Image
 from ssl_studio.core.data.records import ImportProblem
 
 MIN_SIDE = 8  # pixels; smaller files are icons, placeholders or test patterns
+MAX_PIXELS = 120_000_000  # per frame; larger images are refused before decoding
+MAX_FRAME_BYTES = 1 << 30  # a frame's decoded size; larger ones are refused before decoding
 
 _RESAMPLE = Image.Resampling.BICUBIC
 _STATS_SAMPLES = 16_384
@@ -53,9 +55,28 @@ def collapse_gray(frame: np.ndarray) -> np.ndarray:
     return frame
 
 
-def check_size(height: int, width: int) -> None:
-    """Refuse an image with a side under MIN_SIDE pixels: scaled up to the cache size it
-    would be a few flat blocks, nothing a model can learn from."""
+def check_size(height: int, width: int, samples: int = 1, sample_bytes: int = 1) -> None:
+    """Refuse, before decoding it, a frame of ``height`` x ``width`` pixels of ``samples``
+    values of ``sample_bytes`` bytes each that is too large to decode safely (more than
+    MAX_PIXELS, or MAX_FRAME_BYTES decoded: a small crafted file could declare gigabytes),
+    or has a side under MIN_SIDE pixels (scaled up to the cache size it would be a few
+    flat blocks, nothing a model can learn from)."""
+    if height * width > MAX_PIXELS:
+        raise ImportProblem(
+            "image-too-large",
+            f"The image is too large: {width} x {height} pixels "
+            f"({height * width / 1e6:.0f} MP), above the safety limit of "
+            f"{MAX_PIXELS / 1e6:.0f} MP. Downscale it first.",
+        )
+    decoded = height * width * max(samples, 1) * max(sample_bytes, 1)
+    if decoded > MAX_FRAME_BYTES:
+        raise ImportProblem(
+            "image-too-large",
+            f"The image is too large to decode safely: {width} x {height} pixels of "
+            f"{samples} value(s) of {sample_bytes} byte(s) would take "
+            f"{decoded / 2**30:.1f} GB, above the safety limit of "
+            f"{MAX_FRAME_BYTES / 2**30:.0f} GB. Downscale it or save fewer channels.",
+        )
     if 0 < min(height, width) < MIN_SIDE:
         raise ImportProblem(
             "image-too-small",

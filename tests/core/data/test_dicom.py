@@ -223,3 +223,21 @@ def test_a_dicom_file_cut_after_its_header_is_an_error_not_a_skip(tmp_path, dico
         decode_dicom(path, size=32, salt=SALT, has_marker=True)
     assert info.value.code == "dicom-truncated" and info.value.severity == "error"
     assert "cut short while copying" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("rows", "samples", "bits", "says"),
+    [(12_000, 1, 16, "(144 MP), above the safety limit of 120 MP"), (10_400, 3, 32, "1.2 GB")],
+)
+def test_a_frame_too_large_to_decode_safely_is_refused_before_decoding(
+    tmp_path, dicom_file, rows, samples, bits, says
+):
+    """A 4.5 MB RLE file of 12 000 x 12 000 pixels was decoded (1.25 GB): a few crafted
+    files in a folder could take all the memory of the machine."""
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    ds.Rows = ds.Columns = rows  # (the pixel data stays that of 128 x 128: never read)
+    ds.SamplesPerPixel, ds.BitsAllocated, ds.BitsStored, ds.HighBit = samples, bits, bits, bits - 1
+    ds.save_as(tmp_path / "big.dcm")
+    with pytest.raises(ImportProblem) as info:
+        decode_dicom(tmp_path / "big.dcm", size=32, salt=b"s")
+    assert info.value.code == "image-too-large" and says in info.value.message

@@ -125,3 +125,15 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path):
     with pytest.raises(ImportProblem) as info:
         decode_image(tmp_path / "bomb.png", size=32, fmt="png")
     assert info.value.code == "image-too-large" and "too large" in info.value.message
+
+
+def test_a_tiff_of_many_channels_is_refused_before_decoding(tmp_path, monkeypatch):
+    """A 2 MB TIFF of 8000 x 8000 x 32 samples was decoded whole (2 GB) before its
+    channels were refused."""
+    tifffile.imwrite(tmp_path / "many.tif", np.zeros((32, 32, 6), np.uint8), planarconfig="contig")
+    monkeypatch.setattr(
+        tifffile.TiffPage, "asarray", lambda *a, **k: pytest.fail("decoded before the check")
+    )
+    with pytest.raises(ImportProblem) as info:
+        decode_image(tmp_path / "many.tif", size=32, fmt="tiff")
+    assert info.value.code == "image-channels" and "6 channels per pixel" in info.value.message
