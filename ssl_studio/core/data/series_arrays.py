@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
 from ssl_studio.core.data.records import DecodedItem, ImportProblem
 from ssl_studio.core.data.series_items import Decoded, label_strings, make_items
+from ssl_studio.core.memory import free_memory
+from ssl_studio.core.wording import size_text
 
 _LABEL_KEYS = frozenset({"y", "labels", "label", "targets"})
 _SHAPES = "[T], [N, T] or [N, C, T]"
@@ -46,6 +49,36 @@ def decode_arrays(path: Path, rate: float | None) -> Decoded:
         raise problem
     problems: list[ImportProblem] = []
     return _array_items(array, path.stem, None, rate, 0, path.name, problems), problems
+
+
+def _unpacked_bytes(archive: np.lib.npyio.NpzFile, key: str) -> int:
+    """The memory array ``key`` of an open NPZ takes once read and copied to float32,
+    from its .npy header (0 when the header cannot be read: loading it then says why)."""
+    try:
+        with archive.zip.open(f"{key}.npy") as member:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    except Exception:  # noqa: BLE001 - a damaged member: its own load reports it
+        return 0
+    return math.prod(shape) * (dtype.itemsize + 4)
+
+
+def _refuse_unpacking_beyond_memory(archive: np.lib.npyio.NpzFile, path: Path) -> None:
+    """Refuse an NPZ whose arrays would take more than half the free memory once read: a
+    compressed archive of 1 MB can unpack to gigabytes (a zip bomb) and end the app."""
+    need = sum(_unpacked_bytes(archive, key) for key in archive.files)
+    free = free_memory()
+    if need > free // 2:
+        raise ImportProblem(
+            "npz-too-large",
+            f"{path.name} ({size_text(path.stat().st_size)}) unpacks to arrays that would "
+            f"take {size_text(need)} of memory to read, more than half of the "
+            f"{size_text(free)} free. Save the series in several smaller files (one per "
+            "recording, or as .npy), or import on a machine with more memory.",
+        )
 
 
 def _load_problem(name: str, error: Exception, kind: str) -> ImportProblem:
@@ -114,11 +147,14 @@ def _decode_npz(path: Path, rate: float | None) -> Decoded:
     arrays: dict[str, np.ndarray] = {}
     try:
         with path.open("rb") as f, np.load(f, allow_pickle=False) as archive:
+            _refuse_unpacking_beyond_memory(archive, path)
             for key in archive.files:
                 try:
                     arrays[key] = archive[key]
                 except Exception as e:  # one bad member spoils only itself
                     problems.append(_load_problem(f"array {key!r} of {path.name}", e, "npz"))
+    except ImportProblem:
+        raise
     except Exception as e:  # zip errors, truncation, ...
         raise _load_problem(path.name, e, "npz") from None
     labels = _pair_labels(arrays)

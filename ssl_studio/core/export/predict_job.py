@@ -17,6 +17,7 @@ from ssl_studio.core.data.privacy import message_redactor, redactor
 from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import EtaClock, Progress, Reporter, StopToken, ignore
+from ssl_studio.core.export.card_spec_check import spec_problem
 from ssl_studio.core.export.preprocess import ModelInput, files_of, read_files
 from ssl_studio.core.export.series_windows import (
     WINDOW_COLUMNS,
@@ -50,6 +51,9 @@ def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
     classes = card.get("classes") if isinstance(card, dict) else None
     if not isinstance(spec, dict) or "modality" not in spec or not isinstance(classes, list):
         raise ConfigError(f"The model card {card_path} lacks its spec or classes: it {damaged}.")
+    problem = spec_problem(spec)
+    if problem:
+        raise ConfigError(f"The model card {card_path} {problem}: it {damaged}.")
     model = export_dir / "model.onnx"
     if not model.is_file():
         raise ConfigError(f"{export_dir} has no model.onnx; export again with --format onnx.")

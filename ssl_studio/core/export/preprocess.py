@@ -32,6 +32,7 @@ from ssl_studio.core.export.channel_count import (
 from ssl_studio.core.export.image_batch import IMAGES_AT_ONCE, HeldInputs, image_inputs
 from ssl_studio.core.export.training_match import image_note
 from ssl_studio.core.export.training_window import as_trained
+from ssl_studio.core.memory import free_memory
 
 if TYPE_CHECKING:
     from ssl_studio.core.export.series_windows import Window
@@ -195,33 +196,6 @@ def _file_inputs(
 # memory the exported series model needs per time step of one recording (ts-conv at 6
 # channels peaked at 3.9 GB for 600 000 steps under ONNX Runtime), with room to spare
 BYTES_PER_STEP = 8_000
-
-
-def free_memory() -> int:
-    """Bytes of memory available to this process now: Linux's MemAvailable, or less when
-    a container (cgroup v2) limits the process; else the machine's physical memory, else
-    a cautious 8 GB."""
-    free = None
-    try:
-        with open("/proc/meminfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    free = int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text(encoding="utf-8").strip()
-        used = int(Path("/sys/fs/cgroup/memory.current").read_text(encoding="utf-8").strip())
-        if limit != "max":
-            free = min(free or 1 << 62, int(limit) - used)
-    except (OSError, ValueError):
-        pass
-    if free is not None:
-        return max(free, 0)
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 8 << 30
 
 
 def _too_long(values: np.ndarray, free: int) -> str | None:

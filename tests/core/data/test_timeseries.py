@@ -584,6 +584,21 @@ def test_broken_array_files(tmp_path: Path) -> None:
     problem(tmp_path / "empty.npz", "npz-no-arrays")
 
 
+def test_an_npz_that_unpacks_beyond_the_free_memory_is_refused_before_reading(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A 1 MB NPZ of zeros unpacked to 1.8 GB: 20 MB of them would end the app."""
+    np.savez_compressed(tmp_path / "zeros.npz", X=np.zeros((4, 1, 250_000), np.float32))
+    monkeypatch.setattr("ssl_studio.core.data.series_arrays.free_memory", lambda: 10_000_000)
+    found = problem(tmp_path / "zeros.npz", "npz-too-large")  # 1 M float32 and its copy
+    assert "would take 8.0 MB of memory to read, more than half of the 10 MB free" in (
+        found.message
+    )
+    monkeypatch.setattr("ssl_studio.core.data.series_arrays.free_memory", lambda: 100_000_000)
+    found = decode_series_file(tmp_path / "zeros.npz")
+    assert len(found.items) == 4 and not found.problems
+
+
 def test_npz_train_test_pairs_with_nan_padding(tmp_path: Path) -> None:
     x_train = np.full((3, 2, 6), np.nan, np.float32)
     for n, length in enumerate((6, 4, 2)):

@@ -550,6 +550,15 @@ def test_a_damaged_export_or_a_bad_output_place_is_a_message(image_export, tmp_p
         ("{not json", "cannot be read"),
         ("[]", "lacks its spec or classes"),
         (json_module.dumps({**card, "classes": ["a", "b", "c"]}), "gives 2 class probabilities"),
+        # (a crafted card: every image would take 6 GB before anything failed)
+        (
+            json_module.dumps({**card, "spec": {**card["spec"], "cache_size": 40_000}}),
+            "gives cache_size = 40000, where 8 to 2048 are possible: it is damaged",
+        ),
+        (
+            json_module.dumps({**card, "spec": {**card["spec"], "in_channels": "3"}}),
+            "gives in_channels = '3', where 1 to 4 are possible",
+        ),
     ):
         (broken / "model_card.json").write_text(text)
         with pytest.raises(ConfigError, match=said):
@@ -778,7 +787,7 @@ def test_a_named_file_lacking_channels_every_training_recording_had_is_refused(t
 def test_free_memory_respects_a_container_limit(monkeypatch, tmp_path):
     from pathlib import Path as RealPath
 
-    from ssl_studio.core.export import preprocess
+    from ssl_studio.core import memory
 
     cgroup = tmp_path / "cgroup"
     cgroup.mkdir()
@@ -789,7 +798,7 @@ def test_free_memory_respects_a_container_limit(monkeypatch, tmp_path):
         text = str(path)
         return RealPath(text.replace("/sys/fs/cgroup", str(cgroup)), *rest)
 
-    monkeypatch.setattr(preprocess, "Path", where)
-    assert preprocess.free_memory() <= 1_500_000_000
+    monkeypatch.setattr(memory, "Path", where)
+    assert memory.free_memory() <= 1_500_000_000
     (cgroup / "memory.max").write_text("max\n")  # no limit: the machine's free memory
-    assert preprocess.free_memory() > 0
+    assert memory.free_memory() > 0
