@@ -19,6 +19,7 @@ from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import EtaClock, Progress, Reporter, StopToken, ignore
 from ssl_studio.core.export.card_spec_check import spec_problem
 from ssl_studio.core.export.preprocess import ModelInput, files_of, read_files
+from ssl_studio.core.export.self_description import changed_files
 from ssl_studio.core.export.series_windows import (
     WINDOW_COLUMNS,
     Span,
@@ -57,6 +58,13 @@ def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
     model = export_dir / "model.onnx"
     if not model.is_file():
         raise ConfigError(f"{export_dir} has no model.onnx; export again with --format onnx.")
+    changed = changed_files(export_dir, card, ("model.onnx", "model.onnx.data"))
+    if changed:
+        raise ConfigError(
+            f"{' and '.join(changed)} in {export_dir} differ from the checksums on the model "
+            "card: changed or damaged since the export (an interrupted copy?). Copy the "
+            "export folder again from where it was made."
+        )
     import onnxruntime
 
     options = onnxruntime.SessionOptions()

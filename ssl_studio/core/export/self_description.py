@@ -152,6 +152,19 @@ def checksums(folder: Path) -> dict[str, str]:
     return {name: sha256_of(folder / name) for name in CHECKED_FILES if (folder / name).is_file()}
 
 
+def changed_files(folder: Path, card: dict[str, Any], names: tuple[str, ...]) -> list[str]:
+    """Those of ``names`` that ``folder`` holds whose SHA-256 differs from the one the card
+    lists (a file changed or damaged since export; cards without checksums: none)."""
+    listed = (card.get("sha256") or {}).get("files") or {}
+    return [
+        name
+        for name in names
+        if isinstance(listed.get(name), str)
+        and (folder / name).is_file()
+        and sha256_of(folder / name) != listed[name]
+    ]
+
+
 def sorted_header(data: bytes) -> bytes:
     """A safetensors file ``data`` with its JSON header written in a fixed order (metadata
     first, its keys sorted; the tensors as the library put them): the library writes the

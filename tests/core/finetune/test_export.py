@@ -565,6 +565,10 @@ def test_a_damaged_export_or_a_bad_output_place_is_a_message(image_export, tmp_p
             predict(broken, [image], tmp_path / "p.csv")
     (broken / "model_card.json").write_text(json_module.dumps(card))
     (broken / "model.onnx").write_bytes(b"not a model")
+    with pytest.raises(ConfigError, match="model.onnx in .* differ from the checksums on the"):
+        predict(broken, [image], tmp_path / "p.csv")  # (a copy cut short, say)
+    del card["sha256"]  # (a card without checksums: the damage is found by loading)
+    (broken / "model_card.json").write_text(json_module.dumps(card))
     with pytest.raises(ConfigError, match="cannot be loaded .* export the model again"):
         predict(broken, [image], tmp_path / "p.csv")
 
