@@ -26,7 +26,6 @@ from ssl_studio.cli_output import (
     WRITERS,
     TextReporter,
     default_signals,
-    json_reporter,
     lock_wait,
     mb,
     print_import_summary,
@@ -34,7 +33,6 @@ from ssl_studio.cli_output import (
     silence_stdout,
     stop_on_ctrl_c,
 )
-from ssl_studio.core.config import CSV_LAYOUTS, IMPORT_KINDS, ImportConfig
 from ssl_studio.core.data.import_tally import unfinished_note, unread_dicom_note
 from ssl_studio.core.errors import NotAProjectError, ProjectLockedError, SSLStudioError
 from ssl_studio.core.project.journal import notices_to
@@ -64,28 +62,6 @@ def cmd_new(args: argparse.Namespace) -> int:
     create_project(args.project)
     print(f"Created project {args.project}")
     return EXIT_OK
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    from ssl_studio.core.jobs import import_data
-
-    cfg = ImportConfig(
-        project=args.project,
-        paths=args.paths,
-        name=args.name,
-        kind=args.kind,
-        cache_size=args.cache_size,
-        csv_layout=args.layout,
-        sampling_rate=args.sampling_rate,
-        workers=args.workers,
-        retry_failed=args.retry_failed,
-        add=args.add,
-    )
-    report = json_reporter if args.jsonl else TextReporter()
-    summary = import_data(cfg, report=report, stop=stop_on_ctrl_c())
-    if not args.jsonl:
-        print_import_summary(summary)
-    return EXIT_CANCELLED if summary["cancelled"] else EXIT_OK
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -251,58 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("new", cmd_new, "Create an empty project folder.")
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
 
-    p = add("import", cmd_import, "Import folders or files of DICOM, images or series.")
-    p.add_argument("project", type=Path, metavar="PROJECT_DIR")
-    p.add_argument("paths", type=Path, nargs="+", metavar="PATH")
-    p.add_argument(
-        "--name",
-        help="dataset name (default: the first folder's name; patient names found in the "
-        "files are redacted from it, and a folder imported before goes into its dataset)",
-    )
-    p.add_argument(
-        "--kind",
-        choices=IMPORT_KINDS,
-        default="auto",
-        help="only import this kind of file (default: auto)",
-    )
-    p.add_argument(
-        "--cache-size",
-        type=int,
-        metavar="PX",
-        help="side of cached images in pixels (new datasets; default: the largest image "
-        "side, 32 to 224 px)",
-    )
-    p.add_argument(
-        "--layout",
-        choices=CSV_LAYOUTS,
-        default="auto",
-        help="CSV layout: columns = one series per file, rows = one per row",
-    )
-    p.add_argument(
-        "--sampling-rate",
-        type=float,
-        metavar="HZ",
-        help="samples per second of series without a time column",
-    )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=0,
-        metavar="N",
-        help="decoding processes (default 0: one per core)",
-    )
-    p.add_argument(
-        "--retry-failed",
-        action="store_true",
-        help="decode again unchanged files that failed before",
-    )
-    p.add_argument(
-        "--add",
-        action="store_true",
-        help="add these folders to the existing dataset of that name (a re-import of the "
-        "same folders needs no flag)",
-    )
-    p.add_argument("--jsonl", action="store_true", help="print progress as JSON lines")
+    from ssl_studio import cli_card, cli_import, cli_models, cli_pretrain, cli_remove, cli_results
+
+    cli_import.register(add)
 
     p = add("info", cmd_info, "Show a project's datasets, item counts, errors and runs.")
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
@@ -324,8 +251,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", type=Path, metavar="PROJECT_DIR")
     p.add_argument("--dataset", help="only this dataset")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-
-    from ssl_studio import cli_card, cli_models, cli_pretrain, cli_remove, cli_results
 
     cli_pretrain.register(add)
     cli_models.register(add)

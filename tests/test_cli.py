@@ -64,6 +64,10 @@ def test_jsonl_progress_is_one_json_object_per_line(tmp_path, capsys):
     assert events[0]["type"] == "started" and events[-1]["type"] == "finished"
     assert events[-1]["result"]["imported"] == 3
     assert any(e["type"] == "progress" for e in events)
+    # --events jsonl, as every other job spells it, is the same
+    assert main(["import", str(project), str(tmp_path / "imgs"), "--events", "jsonl"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert events[-1]["type"] == "finished" and events[-1]["result"]["imported"] == 0
 
 
 def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
