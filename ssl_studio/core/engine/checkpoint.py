@@ -26,7 +26,7 @@ from ssl_studio.core.atomic_files import NEW_FILE_MODE, replacing
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.storage_errors import DiskFullError, disk_full, is_disk_full
 
-FORMAT = 1
+FORMAT = 1  # raised only when an older reader would misread a checkpoint (new keys: no)
 
 
 class CheckpointError(SSLStudioError):
@@ -176,6 +176,12 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
                 "load (an unsafe pickle), so it was refused."
             ) from exc
         raise CheckpointError(f"{path.name} is damaged and cannot be read ({exc}).") from exc
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    made = state.get("format") if isinstance(state, dict) else None
+    if isinstance(made, int) and not isinstance(made, bool) and made > FORMAT:
+        raise CheckpointError(
+            f"{path.name} was written by a newer SSL Studio (checkpoint format {made}; this "
+            f"version {__version__} reads format {FORMAT}). Update SSL Studio to use it."
+        )
+    if made != FORMAT:
         raise CheckpointError(f"{path.name} is not an SSL Studio checkpoint (format {FORMAT}).")
     return state

@@ -11,6 +11,7 @@ from typing import Any
 
 from ssl_studio.core.engine.checkpoint import EXPORT_PACKAGES, versions
 from ssl_studio.core.evaluation.auc_floor import with_floors
+from ssl_studio.core.export.card_spec_check import CARD_FORMAT
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import image_recipe
 from ssl_studio.core.export.self_description import card_name, decision, how_to_check
@@ -123,6 +124,7 @@ def build_card(
     if spec["modality"] == "image":  # (the fine-tuning default, read by nothing for images)
         spec = {k: v for k, v in spec.items() if k != "series_length"}
     return {
+        "card_format": CARD_FORMAT,
         "name": card_name(state),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         **({"details": dict(details)} if details else {}),

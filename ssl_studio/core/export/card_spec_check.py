@@ -1,10 +1,17 @@
-"""The sizes a received model card's spec may ask of predict: a damaged or crafted card
-asking for a cache of 40 000 px would make every image take 6 GB before anything failed
-(and the failure then blamed the image)."""
+"""Checks of a received model card before predict uses it: its format (a card of a newer
+SSL Studio may mean something this one would misread), and the sizes its spec asks for (a
+damaged or crafted card asking for a cache of 40 000 px would make every image take 6 GB
+before anything failed, and the failure then blamed the image)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from ssl_studio import __version__
+
+# raised only when a reader of the older format would misread an export (new keys: no);
+# cards before the field are format 1
+CARD_FORMAT = 1
 
 # (field, smallest, largest, for which modality; None: both)
 _SIZES = (
@@ -30,3 +37,15 @@ def spec_problem(spec: dict[str, Any]) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             return f"gives {field} = {value!r}, where {low} to {high} are possible"
     return None
+
+
+def format_problem(card: dict[str, Any]) -> str | None:
+    """Why this SSL Studio cannot use a card of a newer format, or None."""
+    made = card.get("card_format", 1)
+    if isinstance(made, int) and not isinstance(made, bool) and made <= CARD_FORMAT:
+        return None
+    return (
+        f"was written by a newer SSL Studio (card format {made!r}; this version "
+        f"{__version__} reads format {CARD_FORMAT} and older). Update SSL Studio to predict "
+        "with this export"
+    )

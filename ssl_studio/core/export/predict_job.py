@@ -17,7 +17,7 @@ from ssl_studio.core.data.privacy import message_redactor, redactor
 from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import EtaClock, Progress, Reporter, StopToken, ignore
-from ssl_studio.core.export.card_spec_check import spec_problem
+from ssl_studio.core.export.card_spec_check import format_problem, spec_problem
 from ssl_studio.core.export.preprocess import ModelInput, files_of, read_files
 from ssl_studio.core.export.self_description import changed_files
 from ssl_studio.core.export.series_windows import (
@@ -48,6 +48,9 @@ def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
         raise ConfigError(
             f"The model card {card_path} cannot be read ({exc}): it {damaged}."
         ) from exc
+    newer = format_problem(card) if isinstance(card, dict) else None
+    if newer:  # (before the checks below, which a newer card may not pass)
+        raise ConfigError(f"The model card {card_path} {newer}.")
     spec = card.get("spec") if isinstance(card, dict) else None
     classes = card.get("classes") if isinstance(card, dict) else None
     if not isinstance(spec, dict) or "modality" not in spec or not isinstance(classes, list):

@@ -55,3 +55,15 @@ def test_a_checkpoint_gets_the_modes_any_new_file_gets(tmp_path):
     save_checkpoint(path, {"step": 1})
     (tmp_path / "plain.txt").write_text("x", encoding="utf-8")  # what the umask gives
     assert path.stat().st_mode & 0o777 == (tmp_path / "plain.txt").stat().st_mode & 0o777
+
+
+def test_a_checkpoint_of_a_newer_format_says_to_update(tmp_path):
+    """It said "not an SSL Studio checkpoint", which sends the user looking for damage."""
+    from ssl_studio.core.engine.checkpoint import CheckpointError
+
+    torch.save({"format": 2, "model": {}}, tmp_path / "new.pt")
+    with pytest.raises(CheckpointError, match=r"newer SSL Studio \(checkpoint format 2; this"):
+        load_checkpoint(tmp_path / "new.pt")
+    torch.save({"format": "x"}, tmp_path / "odd.pt")
+    with pytest.raises(CheckpointError, match="is not an SSL Studio checkpoint"):
+        load_checkpoint(tmp_path / "odd.pt")

@@ -546,6 +546,7 @@ def test_a_damaged_export_or_a_bad_output_place_is_a_message(image_export, tmp_p
     broken = tmp_path / "broken"
     shutil.copytree(out, broken)
     card = json_module.loads((broken / "model_card.json").read_text())
+    assert card["card_format"] == 1
     for text, said in (
         ("{not json", "cannot be read"),
         ("[]", "lacks its spec or classes"),
@@ -558,6 +559,10 @@ def test_a_damaged_export_or_a_bad_output_place_is_a_message(image_export, tmp_p
         (
             json_module.dumps({**card, "spec": {**card["spec"], "in_channels": "3"}}),
             "gives in_channels = '3', where 1 to 4 are possible",
+        ),
+        (  # a newer SSL Studio's card, whatever else it holds
+            json_module.dumps({"card_format": 2, "spec": {"modality": "volume"}}),
+            r"written by a newer SSL Studio \(card format 2; this version .* reads format 1",
         ),
     ):
         (broken / "model_card.json").write_text(text)
