@@ -79,8 +79,10 @@ def read_lean(path: Path, layout: str = "auto", header: tuple[str, ...] = ()) ->
         start = raw.read(4)
         if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return None
-        lines = _count_lines(raw)
-        for encoding in ENCODINGS:
+        lines, encodings = _count_lines(raw)
+        if not encodings:  # a byte past the first lines that is not ASCII: no lean table
+            return None
+        for encoding in encodings:
             raw.seek(0)
             try:
                 return _read(raw, path, encoding, layout, header, lines)
@@ -117,14 +119,31 @@ def _pieces(raw: io.BufferedReader, encoding: str, total: int) -> Iterator[str]:
             return
 
 
-def _count_lines(raw: io.BufferedReader) -> int:
-    """Lines in the file (the last may lack its line end); first of the two passes."""
+def _count_lines(raw: io.BufferedReader) -> tuple[int, list[str]]:
+    """Lines in the file (the last may lack its line end), and the ENCODINGS that decode
+    it, in order; none when a byte past the first HEAD_BYTES is not ASCII (the rows of a
+    lean table are numbers and ISO date-times, so only the first lines can need an
+    encoding). The first of the two passes: the reading pass, and its progress, never go
+    back to the start for a byte late in the file."""
     raw.seek(0)
-    lines, last = 0, b""
+    lines, last, head = 0, b"", b""
     while block := raw.read(CHUNK_BYTES):
         lines, last = lines + block.count(b"\n"), block[-1:]
+        cut = max(HEAD_BYTES - len(head), 0)
+        if not block[cut:].isascii():
+            raw.seek(0)
+            return lines, []
+        head += block[:cut]
     raw.seek(0)
-    return lines + int(last not in (b"", b"\n"))
+    return lines + int(last not in (b"", b"\n")), [e for e in ENCODINGS if _decodes(head, e)]
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read(

@@ -132,6 +132,30 @@ def test_pieces_join_into_the_same_recording(tmp_path, monkeypatch):
         assert items[0].fields["sampling_rate"] == pytest.approx(500) and not problems
 
 
+def test_the_encoding_is_found_before_the_rows_are_read(tmp_path, monkeypatch):
+    """A header in cp1252 (µV) sent the reading pass back to the start as cp1252, and a
+    byte late in the file that is not ASCII (no lean table has one) was found only after
+    reading all rows before it: the line count finds both first."""
+    from ssl_studio.core.data import file_progress
+
+    monkeypatch.setattr(csv_stream, "CHUNK_BYTES", 4096)
+    rows = [f"{i * 0.002:.3f},{np.sin(i / 50):.4f}" for i in range(20_000)]
+    path = tmp_path / "r.csv"
+    path.write_bytes(("time,lead1 (\u00b5V)\n" + "\n".join(rows) + "\n").encode("cp1252"))
+    reported = []
+    with file_progress.reporting_to(lambda done, total: reported.append(done)):
+        table = csv_stream.read_lean(path)
+    assert table is not None and table.encoding == "cp1252" and table.names[1] == "lead1 (µV)"
+    assert reported == sorted(reported) and len(reported) > 5  # never back to the start
+    rows[-3] = rows[-3] + "\u00b5"  # (a µ late in the file)
+    path.write_bytes(("time,lead1\n" + "\n".join(rows) + "\n").encode("cp1252"))
+    reported.clear()
+    with file_progress.reporting_to(lambda done, total: reported.append(done)):
+        assert csv_stream.read_lean(path) is None
+    assert reported == []  # (no pass over the rows before it is decided)
+    assert decoded(path, lean=True) == decoded(path, lean=False)  # (read whole instead)
+
+
 def test_a_training_header_names_a_headerless_file_read_in_pieces(tmp_path):
     path = tmp_path / "b.csv"
     path.write_text("10,1,2\n11,3,4\n12,5,6\n13,7,8\n")
