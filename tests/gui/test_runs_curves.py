@@ -362,6 +362,30 @@ def test_a_running_runs_curve_is_not_read_again_on_each_reload(
     assert steps.size == POINTS + 2 and losses[-2:].tolist() == [0.4, 0.3]
 
 
+def test_choosing_another_running_run_never_shows_the_first_ones_curve_as_its_own(
+    qtbot, make_window, project, monkeypatch, held_reads
+):
+    """Two running runs had the same curve keys (None): choosing the second kept the
+    first one's curve on screen, under the second's selection, until its read came."""
+    first, second = add_runs(project, 2)
+    window = make_window(project)
+    window.show_step(3)
+    for run in (first, second):
+        _set_running(project, run, monkeypatch)
+    window.context.notify("runs")
+    runs = window.runs
+    runs.select_run(first)
+    _settled(qtbot, window)
+    assert f"run {first}" in runs.plot.curves
+    held_reads[second] = threading.Event()
+    runs.select_run(second)
+    assert "reading" in runs.plot.getPlotItem().titleLabel.text
+    assert f"run {first}" not in runs.plot.curves
+    held_reads[second].set()
+    _settled(qtbot, window)
+    assert list(runs.plot.curves) == [f"run {second}"]
+
+
 def test_a_growing_curve_takes_the_steps_logged_again_after_its_checkpoint():
     """A resumed run logs the steps after its newest checkpoint again: those replace the
     ones kept, the earlier ones stay."""

@@ -45,6 +45,12 @@ def _curve_key(run: dict[str, Any]) -> tuple[Any, ...] | None:
     return (run["id"], run["status"], run["steps"], run["seconds"])
 
 
+def _shown(chosen: list[dict[str, Any]], keys: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What a drawing of the ``chosen`` runs' curves (their ``keys``) shows: running runs
+    by their ids too (their keys are all None: two of them are not the same curves)."""
+    return tuple((run["id"], key) for run, key in zip(chosen, keys, strict=True))
+
+
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
@@ -105,7 +111,7 @@ class RunsPanel(QWidget):
         self.curve_cache: dict[tuple[Any, ...], Curve] = {}
         # running runs' curves as read so far (run id ->): a reload reads only what is new
         self.growing: dict[int, GrowingCurve] = {}
-        self._plotted: tuple[Any, ...] | None = None  # the keys of the curves drawn
+        self._plotted: tuple[Any, ...] | None = None  # the curves drawn (_shown)
         self.reader = BackgroundReader(self)  # (off the GUI thread; see loss_curves.py)
         self.reader.arrived.connect(self._curves_read)
         self.reader.late.connect(self._keep_curves)
@@ -225,6 +231,7 @@ class RunsPanel(QWidget):
             self.plot.reset_view("Loss: select one or more runs in the table")
             return
         keys = tuple(_curve_key(run) for run in chosen)
+        shown = _shown(chosen, keys)
         missing = {
             run["id"]: key
             for run, key in zip(chosen, keys, strict=True)
@@ -232,11 +239,11 @@ class RunsPanel(QWidget):
         }
         if not missing:
             self.reader.forget()
-            if keys != self._plotted:  # (else a reload that changed nothing of these runs)
+            if shown != self._plotted:  # (else a reload that changed nothing of these runs)
                 self._draw(chosen, keys)
             return
         since = {i: self.growing[i].next_from for i in missing if i in self.growing}
-        if keys != self._plotted:
+        if shown != self._plotted:
             self._plotted = None
             self.plot.reset_view("Loss of the selected runs: reading…")
         project = self.context.project
@@ -297,7 +304,7 @@ class RunsPanel(QWidget):
             curve = curves.get(run["id"])
             if curve is not None:
                 self.plot.set_curve(f"run {run['id']}", *curve)
-        self._plotted = keys
+        self._plotted = _shown(chosen, keys)
 
     def _resume(self) -> None:
         chosen = self.selected()
