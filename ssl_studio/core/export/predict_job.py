@@ -211,7 +211,13 @@ def predict(
                 pending.clear()
 
             identifiers: set[str] = set()
-            items = read_files(files, spec, layout_flag=layout_flag, whole=plan is None)
+            items = read_files(
+                files,
+                spec,
+                layout_flag=layout_flag,
+                whole=plan is None,
+                stopped=lambda: stop.stopped,
+            )
             for item in items if plan is None else windowed(items, plan, spec):
                 if stop.stopped:
                     break

@@ -10,7 +10,7 @@ missing-value mask, whole (as the evaluation reads them).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,17 +98,21 @@ def read_files(
     layout_flag: str | None = None,
     at_once: int = IMAGES_AT_ONCE,
     whole: bool = True,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> Iterator[ModelInput]:
     """``read_inputs`` of the files (and walk problems) ``files_of`` listed, in their
     order, each input with its file's position; images get their views ``at_once`` at a
     time (the same numbers as one by one). ``whole``: the model reads each series whole
     (a series too long for the memory free is an error); False where it is predicted in
-    windows (series_windows.py bounds those)."""
+    windows (series_windows.py bounds those). ``stopped()``: asked before each file, ends
+    the inputs at once (the images held for their views are not made)."""
     salt = os.urandom(16)  # keys are never kept; identifiers are only used for redaction
     # once, not per file; 0: no memory guard (images, or series read in windows)
     free = free_memory() if spec["modality"] != "image" and whole else 0
     held = HeldInputs(spec, at_once)
     for position, found in enumerate(files):
+        if stopped():  # (not after up to at_once more decodes)
+            return
         for item in _file_inputs(found, spec, salt, free, layout_flag):
             if isinstance(item, ModelInput):
                 item.file = position

@@ -155,3 +155,20 @@ def test_predict_progress_reads_files_of_all_and_time_left():
     assert progress_detail(event) == "64 of 1000 files, about 12 s left"
     failed = Progress("predict", done=1000, total=1000, eta_s=0.0, counts={"errors": 3})
     assert progress_detail(failed) == "1000 of 1000 files, 3 with errors"
+
+
+def test_a_stop_ends_the_inputs_before_the_next_file_is_decoded(tmp_path, monkeypatch):
+    """Stop waited until 64 images were decoded for one batch of views (minutes on a
+    slow share); now no file is decoded once it is asked."""
+    folder = tmp_path / "files"
+    _mixed_files(folder)
+    files = list(files_of([folder]))
+    spec = {"modality": "image", "in_channels": 1, "image_size": 32, "cache_size": 64}
+    decoded = []
+    monkeypatch.setattr(
+        "ssl_studio.core.export.preprocess.decode",
+        lambda task: decoded.append(task.path) or decode(task),
+    )
+    inputs = read_files(files, spec, stopped=lambda: len(decoded) >= 2)
+    assert list(inputs) == []  # (the images waited for their batch: none was made)
+    assert len(decoded) == 2 and len(files) > 2
