@@ -32,6 +32,7 @@ from ssl_studio.core.evaluation.bootstrap import (
     auc_interval,
     bootstrap_weights,
     class_patients,
+    dropped_share,
     in_parts,
     interval,
     names_patients,
@@ -298,6 +299,9 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
             size = _proportion_size(name, scored.class_patients, patients)
             out[name] = interval(point[name], samples.get(name), size)
     out["ece"]["calibrated"] = calibrated_ece(proba, seed=seed)  # its upward bias here
+    if samples:  # the bootstrap is not stratified: how many resamples lacked a class
+        tested = np.bincount(y, minlength=len(classes)) > 0
+        out["dropped_resamples"] = dropped_share(samples["class_sensitivity"], tested)
     support = np.bincount(y, minlength=len(classes))
     out["absent_classes"] = [c for c, n in zip(classes, support, strict=True) if not n]
     out["per_class"] = per_class_report(
