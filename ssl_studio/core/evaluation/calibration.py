@@ -17,6 +17,7 @@ import numpy as np
 
 ECE_BINS = 10
 CALIBRATED_DRAWS = 200  # simulated test sets of a perfectly calibrated model
+DRAWN_AT_ONCE = 2_000_000  # simulated outcomes held at once (16 MB), whatever the test size
 
 
 def confidence_bins(confidence: np.ndarray, bins: int = ECE_BINS) -> np.ndarray:
@@ -52,8 +53,12 @@ def calibrated_ece_draws(
     the same probabilities and seed give the same draws."""
     confidence = np.asarray(proba, np.float64).max(axis=1)
     rng = np.random.default_rng(seed)
-    correct = (rng.random((draws, len(confidence))) < confidence).astype(float)
-    return _ece_of(correct, confidence, bins)
+    at_once = max(1, DRAWN_AT_ONCE // max(1, len(confidence)))  # draws per part
+    parts = []
+    for start in range(0, draws, at_once):  # the same stream of numbers as all at once
+        shape = (min(at_once, draws - start), len(confidence))
+        parts.append(_ece_of((rng.random(shape) < confidence).astype(float), confidence, bins))
+    return np.concatenate(parts)
 
 
 def calibrated_ece(proba: np.ndarray, *, seed: int = 0) -> float:

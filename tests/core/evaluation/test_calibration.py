@@ -80,3 +80,12 @@ def test_the_reference_is_shown_beside_the_ece_and_an_old_report_still_renders(c
 def test_the_reference_shrinks_with_more_items():
     _, proba = _calibrated(400, 0)
     assert calibrated_ece(proba) < calibrated_ece(proba[:40]) / 2
+
+
+def test_the_draws_are_the_same_made_in_parts(monkeypatch):
+    from ssl_studio.core.evaluation import calibration
+
+    _, proba = _calibrated(1000, 3)
+    whole = calibrated_ece_draws(proba, seed=5)
+    monkeypatch.setattr(calibration, "DRAWN_AT_ONCE", 7 * 1000)  # 7 draws at a time
+    assert np.allclose(calibrated_ece_draws(proba, seed=5), whole, rtol=0, atol=1e-12)
