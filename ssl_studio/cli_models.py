@@ -286,4 +286,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--k", type=_ks, default=default_ks, help=f"labels per class (default {default_ks})"
     )
-    p.add_argument("--seeds", type=at_least(1), default=3, help="label draws per point (3)")
+    p.add_argument(
+        "--seeds",
+        type=at_least(1),
+        default=3,
+        help="seeds per point, each drawing the labels and setting the fits' other randomness (3)",
+    )

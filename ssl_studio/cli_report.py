@@ -8,6 +8,7 @@ from typing import Any
 
 
 def print_report(title: str, report: dict[str, Any]) -> None:
+    from ssl_studio.core.evaluation.calibration import calibrated_text
     from ssl_studio.core.evaluation.metrics import (
         SCALARS,
         figure_text,
@@ -16,6 +17,7 @@ def print_report(title: str, report: dict[str, Any]) -> None:
     from ssl_studio.core.evaluation.report_text import (
         PREDICTIVE,
         absent_sentence,
+        dropped_sentence,
         predictive_title,
         unchecked_note,
     )
@@ -39,6 +41,10 @@ def print_report(title: str, report: dict[str, Any]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, entry in rows:
         print(f"  {name:{width}s}  {figure_text(entry)}")
+    if (said := calibrated_text(report.get("ece"), report.get("n"))) is not None:
+        print(f"  (ECE is biased upward on few items: {said})")
+    if (dropped := dropped_sentence(report)) is not None:
+        print(f"  {dropped}")
     if (absent := absent_sentence(report)) is not None:
         print(f"  {absent}")
     _print_paired(report.get("versus_baseline"), classes)

@@ -149,3 +149,18 @@ def scaled_size(count: int, n: int, patients: int) -> int:
     the overall patients per item, only for stored reports, which keep no patients per
     class (auc_floor.with_auc_floor); a report being made counts them (``distinct``)."""
     return max(1, round(count * patients / n)) if count else 0
+
+
+DROPPED_SAID_ABOVE = 0.01  # a card says the share of dropped resamples above this
+
+
+def dropped_share(class_recall: np.ndarray, tested: np.ndarray) -> float:
+    """The share of resamples that lack a class of the test items (``tested`` [K]: the
+    classes the items hold), read from each resample's class recalls [B, K] (NaN where
+    the resample holds no item of the class). The bootstrap is not stratified: such a
+    resample is left out of every figure that needs that class (the ROC AUC, balanced
+    accuracy, the macro means, that class's own figures), so with a rare class the
+    intervals rest on the resamples that happened to hold it."""
+    if not len(class_recall):
+        return 0.0
+    return float(np.isnan(class_recall[:, tested]).any(1).mean())

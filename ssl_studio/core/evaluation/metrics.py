@@ -32,11 +32,17 @@ from ssl_studio.core.evaluation.bootstrap import (
     auc_interval,
     bootstrap_weights,
     class_patients,
+    dropped_share,
     in_parts,
     interval,
     names_patients,
     patient_ids,
     resampling_units,
+)
+from ssl_studio.core.evaluation.calibration import (
+    calibrated_ece,
+    expected_calibration_error,
+    resampled_ece,
 )
 from ssl_studio.core.evaluation.per_class import per_class_report
 from ssl_studio.core.evaluation.reliability import reliability_table
@@ -50,7 +56,6 @@ SCALARS = (
     "f1",
     "ece",
 )
-ECE_BINS = 10
 _TITLES = {
     "accuracy": "Accuracy",
     "balanced_accuracy": "Balanced accuracy",
@@ -82,21 +87,6 @@ def predict(proba: np.ndarray, threshold: float | None = None) -> np.ndarray:
     if proba.shape[1] == 2 and threshold is not None:
         return (proba[:, 1] >= threshold).astype(np.int64)
     return proba.argmax(axis=1)
-
-
-def expected_calibration_error(y: np.ndarray, proba: np.ndarray, bins: int = ECE_BINS) -> float:
-    """ECE of the top-class confidence in ``bins`` equal-width bins (Guo et al. 2017):
-    sum over bins of |accuracy - confidence| weighted by the share of samples in the bin."""
-    confidence = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == y
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        chosen = which == b
-        if chosen.any():
-            total += chosen.mean() * abs(correct[chosen].mean() - confidence[chosen].mean())
-    return float(total)
 
 
 def _specificity(y: np.ndarray, predicted: np.ndarray, k: int) -> float:
@@ -308,6 +298,10 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
         else:
             size = _proportion_size(name, scored.class_patients, patients)
             out[name] = interval(point[name], samples.get(name), size)
+    out["ece"]["calibrated"] = calibrated_ece(proba, seed=seed)  # its upward bias here
+    if samples:  # the bootstrap is not stratified: how many resamples lacked a class
+        tested = np.bincount(y, minlength=len(classes)) > 0
+        out["dropped_resamples"] = dropped_share(samples["class_sensitivity"], tested)
     support = np.bincount(y, minlength=len(classes))
     out["absent_classes"] = [c for c, n in zip(classes, support, strict=True) if not n]
     out["per_class"] = per_class_report(
@@ -394,14 +388,7 @@ def resampled_metrics(
             specificity=np.where(every, np.nan_to_num(specificity_c).mean(1), np.nan),
             f1=np.where(every, f1_c.mean(1), np.nan),
         )
-    confidence = proba.max(1)
-    correct = (proba.argmax(1) == y).astype(float)
-    edges = np.linspace(0.0, 1.0, ECE_BINS + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, ECE_BINS - 1)
-    bins = np.zeros((len(y), ECE_BINS))
-    bins[np.arange(len(y)), which] = 1.0
-    gap = weights @ (bins * correct[:, None]) - weights @ (bins * confidence[:, None])
-    out["ece"] = np.abs(gap).sum(1) / total
+    out["ece"] = resampled_ece(y, proba, weights, total)
     if k == 2:  # class 0's AUC mirrors class 1's (p0 = 1 - p1 ranks the items backwards)
         auc = _weighted_auc(y == 1, proba[:, 1], weights)
         each = np.stack([auc, auc], 1)

@@ -26,6 +26,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.model_selection import (
     GridSearchCV,
     RepeatedStratifiedKFold,
+    StratifiedGroupKFold,
     StratifiedKFold,
     train_test_split,
 )
@@ -109,25 +110,55 @@ def _fit_svc(z: np.ndarray, y: np.ndarray, C: float) -> tuple[SVC, float]:
     return model, C
 
 
-def fit_logistic(train_z: np.ndarray, train_y: np.ndarray, seed: int = 0) -> tuple[Any, float]:
+def fit_logistic(
+    train_z: np.ndarray, train_y: np.ndarray, seed: int = 0, groups: np.ndarray | None = None
+) -> tuple[Any, float]:
     """Logistic regression on standardized representations, its C chosen by stratified
     cross-validation on the training labels only (on a stratified draw of
-    ``MAX_LOGISTIC_CV_EXAMPLES`` when there are more), then fitted on all of them.
-    Returns (fitted pipeline, C). Runs with one BLAS thread: lbfgs on a few thousand
-    examples makes many small products, and threads fighting over them made 3 500
-    labels take 28 s instead of 2 s on 2 cores (tests/bench/bench_probes.py)."""
+    ``MAX_LOGISTIC_CV_EXAMPLES`` when there are more), then fitted on all of them; with
+    ``groups`` [N] (patients, exact copies) the folds keep each group whole
+    (``selection_folds``). Returns (fitted pipeline, C). Runs with one BLAS thread: lbfgs
+    on a few thousand examples makes many small products, and threads fighting over them
+    made 3 500 labels take 28 s instead of 2 s on 2 cores (tests/bench/bench_probes.py)."""
     with threadpool_limits(1, user_api="blas"):
-        return _fit_logistic(train_z, train_y, seed)
+        return _fit_logistic(train_z, train_y, seed, groups)
 
 
-def _fit_logistic(train_z: np.ndarray, train_y: np.ndarray, seed: int) -> tuple[Any, float]:
+def selection_folds(
+    y: np.ndarray, groups: np.ndarray | None, seed: int
+) -> StratifiedKFold | list[tuple[np.ndarray, np.ndarray]] | None:
+    """The cross-validation folds a probe's C is chosen on: stratified k-fold (k = 5, or
+    the smallest class's count) of the items; where ``groups`` [N] hold some group of
+    several items (the images of one patient), stratified group k-fold, so no fold
+    trains on other images of a patient it is scored on (near-duplicates there reward
+    the weakest regularisation), keeping the folds whose both sides hold every class.
+    None when no such folds can be made (a class of one patient): the default C."""
+    smallest = int(np.unique(y, return_counts=True)[1].min())
+    if groups is None or len(np.unique(groups)) == len(groups):
+        return StratifiedKFold(max(2, min(5, smallest)), shuffle=True, random_state=seed)
+    patients = min(len(np.unique(groups[y == c])) for c in np.unique(y))
+    if patients < 2:
+        return None
+    splitter = StratifiedGroupKFold(min(5, patients), shuffle=True, random_state=seed)
+    classes = len(np.unique(y))
+    folds = [
+        (tr, te)
+        for tr, te in splitter.split(np.zeros(len(y)), y, groups)
+        if len(np.unique(y[tr])) == classes and len(np.unique(y[te])) == classes
+    ]
+    return folds or None
+
+
+def _fit_logistic(
+    train_z: np.ndarray, train_y: np.ndarray, seed: int, groups: np.ndarray | None
+) -> tuple[Any, float]:
     counts = np.unique(train_y, return_counts=True)[1]
     if len(counts) < 2:
         raise ValueError("a probe needs at least two classes among the training labels")
     scaled = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-    C = 1.0  # too few to cross-validate: the default strength
+    C, folds = 1.0, None  # too few to cross-validate: the default strength
     if counts.min() >= 2:
-        grid_z, grid_y = train_z, train_y
+        grid_z, grid_y, grid_g = train_z, train_y, groups
         if len(train_y) - MAX_LOGISTIC_CV_EXAMPLES >= len(counts):  # every class left out once
             pick, _ = train_test_split(
                 np.arange(len(train_y)),
@@ -136,8 +167,9 @@ def _fit_logistic(train_z: np.ndarray, train_y: np.ndarray, seed: int) -> tuple[
                 random_state=seed,
             )
             grid_z, grid_y = train_z[pick], train_y[pick]
-        smallest = int(np.unique(grid_y, return_counts=True)[1].min())
-        folds = StratifiedKFold(max(2, min(5, smallest)), shuffle=True, random_state=seed)
+            grid_g = None if groups is None else np.asarray(groups)[pick]
+        folds = selection_folds(grid_y, grid_g, seed)
+    if folds is not None:
         search = GridSearchCV(
             scaled, {"logisticregression__C": LOGISTIC_C_GRID}, cv=folds, scoring="neg_log_loss"
         )
@@ -168,20 +200,28 @@ def logistic_probe(
 
 
 def knn_loo_accuracies(
-    train_z: np.ndarray, train_y: np.ndarray, candidates=(1, 3, 5, 10, 20), rows: int = 1024
+    train_z: np.ndarray,
+    train_y: np.ndarray,
+    candidates=(1, 3, 5, 10, 20),
+    rows: int = 1024,
+    groups: np.ndarray | None = None,
 ) -> dict[int, float]:
     """Leave-one-out accuracy on the training set of the kNN the ``knn`` protocol fits
     (cosine similarity, votes weighted by exp(similarity / KNN_TEMPERATURE)), for each
-    candidate k below N. Neighbours are found ``rows`` items at a time (memory [rows, N],
-    not [N, N])."""
+    candidate k below N; with ``groups`` [N] (patients, exact copies) leave-one-group-out:
+    an item's neighbours are never other images of its own patient, which would vote for
+    it as a near-duplicate and reward k = 1 (each k at most N minus the largest group).
+    Neighbours are found ``rows`` items at a time (memory [rows, N], not [N, N])."""
     z = train_z / np.maximum(np.linalg.norm(train_z, axis=1, keepdims=True), 1e-12)
     classes, y = np.unique(train_y, return_inverse=True)
-    ks = [k for k in candidates if k <= len(y) - 1] or [1]
+    own = np.arange(len(y)) if groups is None else np.unique(groups, return_inverse=True)[1]
+    largest = int(np.bincount(own.reshape(-1)).max())
+    ks = [k for k in candidates if k <= len(y) - largest] or [1]
     nearest = np.empty((len(y), max(ks)), np.int64)  # each item's neighbours, nearest first
     closeness = np.empty((len(y), max(ks)))  # and their similarities
     for start in range(0, len(y), rows):
         similarity = z[start : start + rows] @ z.T  # [rows, N]
-        similarity[np.arange(len(similarity)), np.arange(start, start + len(similarity))] = -np.inf
+        similarity[own[start : start + rows, None] == own[None, :]] = -np.inf  # self, patient
         top = np.argpartition(-similarity, max(ks) - 1, axis=1)[:, : max(ks)]
         near = np.take_along_axis(similarity, top, axis=1)
         order = np.argsort(-near, axis=1, kind="stable")
@@ -198,8 +238,13 @@ def knn_loo_accuracies(
 
 
 def choose_k(
-    train_z: np.ndarray, train_y: np.ndarray, candidates=(1, 3, 5, 10, 20), rows: int = 1024
+    train_z: np.ndarray,
+    train_y: np.ndarray,
+    candidates=(1, 3, 5, 10, 20),
+    rows: int = 1024,
+    groups: np.ndarray | None = None,
 ) -> int:
-    """The k with the best ``knn_loo_accuracies`` (the smallest of those that tie)."""
-    accuracies = knn_loo_accuracies(train_z, train_y, candidates, rows)
+    """The k with the best ``knn_loo_accuracies`` (the smallest of those that tie; with
+    ``groups``, leaving one group out)."""
+    accuracies = knn_loo_accuracies(train_z, train_y, candidates, rows, groups)
     return max(accuracies, key=lambda k: (accuracies[k], -k))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ssl_studio.core.evaluation.bootstrap import DROPPED_SAID_ABOVE
 from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
 from ssl_studio.core.evaluation.per_class import PER_CLASS
 
@@ -91,3 +92,17 @@ def mean_std_text(entry: dict[str, Any]) -> str:
     if seeds is not None and sum(1 for s in seeds if (s or {}).get("value") is not None) < 2:
         return f"{entry['mean']:.3f} ± n/a (1 draw)"
     return f"{entry['mean']:.3f} ± {entry['std']:.3f}"
+
+
+def dropped_sentence(report: dict[str, Any]) -> str | None:
+    """One short line when more than 1 % of the bootstrap resamples lacked a class of the
+    test items (``dropped_resamples``, bootstrap.dropped_share), else None (also for
+    reports made before the share was recorded)."""
+    share = report.get("dropped_resamples")
+    if share is None or share <= DROPPED_SAID_ABOVE:
+        return None
+    return (
+        f"{100 * share:.0f} % of the bootstrap resamples lacked a class of the test items and "
+        "were left out of the intervals that need every class (ROC AUC, balanced accuracy, "
+        "macro figures): with so few items of a class, those intervals are rough."
+    )

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.evaluation.bootstrap import names_patients
 from ssl_studio.core.evaluation.grouped_share import held_out_share
 from ssl_studio.core.evaluation.patient_groups import check_patient_groups
 
@@ -160,14 +161,43 @@ def cross_validation_folds(
 
 
 def k_per_class(
-    positions: np.ndarray, labels: np.ndarray, k: int | None, *, seed: int
+    positions: np.ndarray,
+    labels: np.ndarray,
+    k: int | None,
+    *,
+    seed: int,
+    groups: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Up to k positions of each class drawn from ``positions`` (all when k is None)."""
+    """Up to k positions of each class drawn from ``positions`` (all when k is None): the
+    first k of the class's ``draw_order``. The draws of one seed are nested (the k = 5
+    draw is part of the k = 10 one), so the points of a label-efficiency curve add labels
+    to the same ones; with ``groups`` [N] naming patients (bootstrap.names_patients) the
+    k items come from as many patients as the class has, up to k."""
     if k is None:
         return np.sort(positions)
     rng = np.random.default_rng(seed)
-    picked = []
-    for c in np.unique(labels[positions]):
-        mine = positions[labels[positions] == c]
-        picked.append(rng.choice(mine, size=min(k, len(mine)), replace=False))
+    picked = [
+        draw_order(positions[labels[positions] == c], rng, groups)[:k]
+        for c in np.unique(labels[positions])
+    ]
     return np.sort(np.concatenate(picked))
+
+
+def draw_order(
+    mine: np.ndarray, rng: np.random.Generator, groups: np.ndarray | None = None
+) -> np.ndarray:
+    """The positions ``mine`` (one class's) in the seeded order labels are drawn in: a
+    random permutation; with ``groups`` naming patients, one item of each patient first
+    (patients in a random order), then a second item of each that has one, and so on, so
+    10 labels of a class whose patients hold 10 images each come from 10 patients, not the
+    6 or 7 that drawing items gives."""
+    order = rng.permutation(mine)
+    if groups is None or not names_patients(groups):
+        return order
+    patient = np.asarray(groups)[order]
+    rank = np.empty(len(order), np.int64)  # how many of its patient's items come before
+    count: dict[int, int] = {}
+    for i, g in enumerate(patient.tolist()):
+        rank[i] = count.get(g, 0)
+        count[g] = rank[i] + 1
+    return order[np.argsort(rank, kind="stable")]

@@ -1,7 +1,7 @@
 """The model card's label-efficiency curves in Markdown: those the project recorded
 (``ssl-studio label-efficiency``, the wizard's curve button) from the same pretraining
 run, dataset and label set as the exported model (finetune/efficiency.recorded_curves
-finds them at export), mean ± std over their label draws at each number of labels per
+finds them at export), mean ± std over their seeds at each number of labels per
 class, pretrained against from scratch.
 
 A curve is measured on a split of its own (its test share and seed), with models fitted
@@ -13,6 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from ssl_studio.core.evaluation.report_text import mean_std_text
+
+SEED_MEANING = (
+    "Each seed draws the training labels (nested: its draw at a smaller number of labels "
+    "is part of its draw at a larger one; one item per patient first where patients are "
+    "named) and also sets the weight initialisation, the batch order and augmentations, "
+    "the probe's cross-validation folds and the bootstrap resamples: the spread is that "
+    "of all of these, not of the label draw alone."
+)
 
 
 def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
@@ -28,7 +36,7 @@ def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
         ]
     lines = [
         "Measured on a split of its own, with models fitted for the curve (not this model's "
-        "test items); mean ± std over the label draws."
+        "test items); mean ± std over the seeds. " + SEED_MEANING
     ]
     for c in curves:
         if c.get("status") == "unreadable":

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ssl_studio.core.evaluation.calibration import calibrated_text
 from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
+from ssl_studio.core.evaluation.report_text import dropped_sentence
 from ssl_studio.core.export.card_about import about_lines, markdown_text, title
 from ssl_studio.core.export.card_classes import per_class_markdown
 from ssl_studio.core.export.card_efficiency import efficiency_markdown
@@ -51,7 +53,8 @@ def _metric_rows(report: dict[str, Any] | None, explain: bool = True) -> list[st
             rows.append(f"| {title} | n/a | |")
             continue
         ci = "" if m.get("low") is None else f"{m['low']:.3f} - {m['high']:.3f}"
-        rows.append(f"| {title} | {m['value']:.3f} | {ci} |")
+        said = calibrated_text(m, report.get("n")) if key == "ece" else None
+        rows.append(f"| {title} | {m['value']:.3f}{f' ({said})' if said else ''} | {ci} |")
     scored = (
         "Items scored out-of-fold"
         if "cross-validation" in report.get("evaluation", "")
@@ -69,7 +72,12 @@ def _metric_rows(report: dict[str, Any] | None, explain: bool = True) -> list[st
         + (f" {ECE_DEFINITION}" if explain else "")
         + " Confusion matrix:\n"
     )
-    return rows + confusion_rows(report.get("confusion"), report.get("classes", []))
+    dropped = dropped_sentence(report)
+    return (
+        rows
+        + confusion_rows(report.get("confusion"), report.get("classes", []))
+        + ([f"\n{dropped}"] if dropped else [])
+    )
 
 
 def _input_lines(pre: dict[str, Any]) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ssl_studio.core.evaluation.calibration import ECE_BIAS
 from ssl_studio.core.evaluation.comparison import difference_text, paired_how, verdict
 from ssl_studio.core.evaluation.threshold import rounded_threshold
 
@@ -173,7 +174,7 @@ def confusion_rows(confusion: list[list[int]] | None, classes: list[str]) -> lis
 ECE_DEFINITION = (
     "Calibration error (ECE): the most probable class's probability against how often it "
     "is right, in 10 equal-width bins, weighted by the share of items in each (Guo et al. "
-    "2017); it reads the probabilities, not the threshold."
+    "2017); it reads the probabilities, not the threshold. " + ECE_BIAS
 )
 
 

@@ -1,10 +1,12 @@
 """The label-efficiency job: how test performance grows with labels per class, for the
-chosen protocol and the from-scratch baseline, over several seeds (label draws).
+chosen protocol and the from-scratch baseline, over several seeds.
 
 One test split (from ``cfg.seed``) is held out for every point, so the points are
 comparable; at each k, each seed draws its own k training labels per class from the
-rest. The curve is stored as a run (kind ``label-efficiency``) with
-``runs/<id>/label_efficiency.json``.
+rest (splits.k_per_class: nested across k, one item per patient first where patients
+are named) and also sets the fits' weight initialisation, batch order, augmentations,
+probe cross-validation folds and bootstrap resamples. The curve is stored as a run
+(kind ``label-efficiency``) with ``runs/<id>/label_efficiency.json``.
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ def label_efficiency(
                     )
                     reports: dict[str, list[dict[str, Any]]] = {chosen: [], "scratch": []}
                     for seed in seeds:
-                        train = k_per_class(split.train, data.y, k, seed=seed)
+                        train = k_per_class(split.train, data.y, k, seed=seed, groups=data.groups)
                         run_cfg = dataclasses.replace(cfg, seed=seed)
                         for name, scores in reports.items():
                             scored = None if stop.stopped else _fit_and_score(

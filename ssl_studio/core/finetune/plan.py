@@ -67,7 +67,7 @@ def planned_split(
         names=names,
     )
     if cfg.k_per_class is not None:
-        split.train = k_per_class(split.train, y, cfg.k_per_class, seed=cfg.seed)
+        split.train = k_per_class(split.train, y, cfg.k_per_class, seed=cfg.seed, groups=groups)
     return split
 
 

@@ -186,10 +186,10 @@ def fit_protocol(
         except Stopped:
             return Fitted(None, {**info, "status": "stopped"})
         if protocol == "knn":
-            info["k"] = choose_k(z, y)
+            info["k"] = choose_k(z, y, groups=data.groups[train])  # whole patients out
             head: nn.Module = KNNHead(torch.from_numpy(z), torch.from_numpy(y), k, info["k"])
             return Fitted(Classifier(encoder.cpu(), head, data.modality).eval(), info)
-        pipeline, info["C"] = fit_logistic(z, y, cfg.seed)
+        pipeline, info["C"] = fit_logistic(z, y, cfg.seed, groups=data.groups[train])
         head = linear_from_logistic(pipeline, z.shape[1], k)
         if protocol == "linear":
             return Fitted(Classifier(encoder.cpu(), head, data.modality).eval(), info)

@@ -13,8 +13,14 @@ METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "sensitivity", "specifici
 
 
 def with_interval(entry: dict[str, Any] | None) -> str:
-    """0.930 [0.853, 1.000], or a dash where the figure is undefined."""
-    return figure_text(entry, "—")
+    """0.930 [0.853, 1.000], or a dash where the figure is undefined; an ECE with the
+    value a perfectly calibrated model would show on the same items (its upward bias on
+    few items, calibration.calibrated_ece) when the report holds it."""
+    text = figure_text(entry, "—")
+    reference = (entry or {}).get("calibrated")
+    if reference is None or (entry or {}).get("value") is None:
+        return text
+    return f"{text} (perfectly calibrated: ~{reference:.3f})"
 
 
 def threshold_text(test: dict[str, Any], base: dict[str, Any]) -> str:

@@ -142,3 +142,44 @@ def test_the_knn_k_is_chosen_for_the_weighted_vote_the_knn_head_casts():
                 right += int(head(torch.from_numpy(z[i : i + 1])).argmax() == y[i])
             assert accuracy == right / len(y), (seed, k)
         assert probes.choose_k(z, y) == max(found, key=lambda k: (found[k], -k))
+
+
+def _near_duplicates(patients: int = 20, images: int = 10, dim: int = 16):
+    """Patients whose images are near-duplicates, labels a coin per patient (nothing to
+    learn across patients): (z [N, dim], y [N], groups [N])."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(patients, dim))
+    labels = rng.permutation(np.repeat([0, 1], patients // 2))
+    groups = np.repeat(np.arange(patients), images)
+    z = centres[groups] + 0.01 * rng.normal(size=(len(groups), dim))
+    return z, labels[groups], groups
+
+
+def test_the_logistic_probes_c_is_chosen_on_folds_that_keep_patients_whole():
+    from ssl_studio.core.evaluation.probes import fit_logistic, selection_folds
+
+    z, y, groups = _near_duplicates()
+    folds = selection_folds(y, groups, seed=0)
+    assert folds  # stratified group k-fold: no patient on both sides of any fold
+    for train, test in folds:
+        assert not set(groups[train]) & set(groups[test])
+        assert set(y[train]) == set(y[test]) == {0, 1}
+    _, loose = fit_logistic(z, y, seed=0)  # other images of a patient in the fitting folds
+    _, grouped = fit_logistic(z, y, seed=0, groups=groups)
+    assert grouped < loose  # nothing generalises across patients: more regularised
+    # one item per patient: the ungrouped folds, as before
+    independent = np.arange(len(y))
+    assert type(selection_folds(y, independent, seed=0)).__name__ == "StratifiedKFold"
+
+
+def test_knn_chooses_k_leaving_whole_patients_out():
+    from ssl_studio.core.evaluation.probes import choose_k, knn_loo_accuracies
+
+    z, y, groups = _near_duplicates()
+    loose = knn_loo_accuracies(z, y)
+    grouped = knn_loo_accuracies(z, y, groups=groups)
+    assert loose[1] == 1.0  # its nearest neighbour is another image of the same patient
+    assert grouped[1] < 0.8  # leaving the patient out: the coin it is
+    assert choose_k(z, y) == 1
+    assert max(grouped) <= len(y) - 10  # k never needs the item's own patient
+    assert knn_loo_accuracies(z, y, groups=np.arange(len(y))) == loose  # one per patient

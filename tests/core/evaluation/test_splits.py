@@ -212,3 +212,53 @@ def test_one_big_patient_tips_neither_the_share_nor_hides_when_it_cannot_be_met(
         split = split_labeled(labels, group_ids(keys), test_fraction=0.2, seed=seed)
         assert len(split.test) <= 18 and split.note is not None, (seed, len(split.test))
         assert "largest" in split.note and "no set of them" in split.note
+
+
+def test_k_labels_of_a_class_come_from_as_many_patients_as_it_has():
+    labels = np.repeat([0, 1], 100)
+    groups = np.repeat(np.arange(20), 10)  # 10 patients per class, 10 images each
+    positions = np.arange(200)
+    for seed in range(5):
+        for k in (1, 5, 10):
+            picked = k_per_class(positions, labels, k, seed=seed, groups=groups)
+            for c in (0, 1):
+                mine = picked[labels[picked] == c]
+                assert len(mine) == k and len(np.unique(groups[mine])) == k
+        picked = k_per_class(positions, labels, 15, seed=seed, groups=groups)
+        counts = np.bincount(groups[picked[labels[picked] == 0]])
+        assert sorted(counts[counts > 0]) == [1] * 5 + [2] * 5  # then second images
+    # drawing items (no patients named) gives fewer patients for k = 10
+    spread = [
+        len(np.unique(groups[k_per_class(positions, labels, 10, seed=s)][:10])) for s in range(5)
+    ]
+    assert min(spread) < 10
+
+
+def _draw(positions, labels, k, seed, groups):
+    if groups is None:  # as callers without patients call it
+        return k_per_class(positions, labels, k, seed=seed)
+    return k_per_class(positions, labels, k, seed=seed, groups=groups)
+
+
+def test_the_draws_of_one_seed_are_nested_across_k():
+    labels = np.repeat([0, 1, 2], [40, 25, 60])
+    groups = np.r_[
+        np.repeat(np.arange(10), 4), np.repeat(10 + np.arange(25), 1), -1 - np.arange(60)
+    ]
+    positions = np.arange(len(labels))[::-1]  # any order of the training positions
+    for named in (groups, None):
+        for seed in range(3):
+            draws = [_draw(positions, labels, k, seed, named) for k in (1, 5, 10, 25)]
+            for small, large in zip(draws[:-1], draws[1:], strict=True):
+                assert set(small) <= set(large)
+
+
+def test_without_named_patients_the_draw_ignores_groups():
+    labels = np.repeat([0, 1], 30)
+    positions = np.arange(60)
+    copies = -1 - np.arange(60) // 2  # exact copies only (split by item): no patients
+    for seed in range(3):
+        plain = k_per_class(positions, labels, 7, seed=seed)
+        assert (k_per_class(positions, labels, 7, seed=seed, groups=copies) == plain).all()
+        one_each = np.arange(60)  # one item per patient: the same draw as without patients
+        assert (k_per_class(positions, labels, 7, seed=seed, groups=one_each) == plain).all()

@@ -97,3 +97,22 @@ def test_a_curve_of_other_labels_or_an_unreadable_file_does_not_reach_the_card(
     assert all(
         r["roc_auc"]["low"] == pytest.approx(low) for r in card["metrics"]["test"]["per_class"]
     )
+
+
+def test_the_card_says_a_seed_sets_more_than_the_label_draw():
+    from ssl_studio.core.export.card_efficiency import efficiency_markdown
+
+    entry = {"mean": 0.8, "std": 0.05}
+    curve = {
+        "run_id": 7,
+        "status": "done",
+        "measure": "ROC AUC",
+        "seeds": 3,
+        "test_items": 40,
+        "points": [
+            {"labels_per_class": 5, "protocol": "linear", "pretrained": entry, "scratch": entry}
+        ],
+    }
+    text = " ".join(efficiency_markdown([curve]))
+    assert "mean ± std over the seeds" in text and "over the label draws" not in text
+    assert "weight initialisation" in text and "batch order" in text and "nested" in text

@@ -1,0 +1,91 @@
+"""The ECE's reference: what a perfectly calibrated model would show on the same items
+(the ECE is biased upward on few items), stored in the report and shown where the ECE is."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ssl_studio.cli_report import print_report
+from ssl_studio.core.evaluation.calibration import (
+    calibrated_ece,
+    calibrated_ece_draws,
+    expected_calibration_error,
+)
+from ssl_studio.core.evaluation.metrics import classification_report
+from ssl_studio.core.export.card_markdown import _metric_rows
+from ssl_studio.core.export.card_text import ECE_DEFINITION
+from ssl_studio.gui.wizard.results_text import with_interval
+
+
+def _calibrated(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A perfectly calibrated binary model: y ~ Bernoulli(p)."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0, 1, n)
+    return (rng.uniform(size=n) < p).astype(np.int64), np.c_[1 - p, p]
+
+
+def test_a_calibrated_models_ece_is_near_its_reference_and_well_above_zero():
+    observed, reference, spread = [], [], []
+    for seed in range(30):
+        y, proba = _calibrated(100, seed)
+        report = classification_report(y, proba, ["a", "b"], n_boot=50, seed=seed)
+        observed.append(report["ece"]["value"])
+        reference.append(report["ece"]["calibrated"])
+        spread.append(calibrated_ece_draws(proba, seed=seed).std())
+    tolerance = 3 * np.mean(spread) / np.sqrt(len(observed))  # of the mean of 30 test sets
+    assert abs(np.mean(observed) - np.mean(reference)) < tolerance
+    assert np.mean(reference) > 2 * np.mean(spread)  # the bias: far from the true ECE 0
+    # and a single test set lies within the simulation's spread of its own reference
+    assert abs(observed[0] - reference[0]) < 3 * spread[0]
+
+
+def test_a_miscalibrated_models_ece_is_far_above_its_reference():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 100)  # a coin
+    p = np.where(rng.uniform(size=100) < 0.5, 0.95, 0.05)  # claimed near certainty
+    proba = np.c_[1 - p, p]
+    draws = calibrated_ece_draws(proba, seed=0)
+    observed = expected_calibration_error(y, proba)
+    assert observed > draws.mean() + 10 * draws.std()
+
+
+def test_the_multiclass_reference_draws_labels_from_the_predicted_distribution():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(2000, 3)) * 2
+    proba = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    y = np.array([rng.choice(3, p=row) for row in proba])
+    draws = calibrated_ece_draws(proba, seed=0)
+    assert abs(expected_calibration_error(y, proba) - draws.mean()) < 3 * draws.std()
+    assert calibrated_ece(proba, seed=0) == calibrated_ece(proba, seed=0)  # seeded
+
+
+def test_the_reference_is_shown_beside_the_ece_and_an_old_report_still_renders(capsys):
+    y, proba = _calibrated(100, 0)
+    report = classification_report(y, proba, ["a", "b"], n_boot=50)
+    reference = f"{report['ece']['calibrated']:.3f}"
+    [row] = [r for r in _metric_rows(report) if r.startswith("| Calibration error")]
+    assert f"a perfectly calibrated model would show about {reference} on these 100 items" in row
+    assert "biased upward on few items" in ECE_DEFINITION
+    assert reference in with_interval(report["ece"])
+    print_report("Test split", report)
+    assert reference in capsys.readouterr().out
+    old = {**report, "ece": {k: v for k, v in report["ece"].items() if k != "calibrated"}}
+    [row] = [r for r in _metric_rows(old) if r.startswith("| Calibration error")]
+    assert "perfectly calibrated" not in row and f"{report['ece']['value']:.3f}" in row
+    assert "perfectly" not in with_interval(old["ece"])
+    print_report("Test split", old)
+    assert "perfectly calibrated" not in capsys.readouterr().out
+
+
+def test_the_reference_shrinks_with_more_items():
+    _, proba = _calibrated(400, 0)
+    assert calibrated_ece(proba) < calibrated_ece(proba[:40]) / 2
+
+
+def test_the_draws_are_the_same_made_in_parts(monkeypatch):
+    from ssl_studio.core.evaluation import calibration
+
+    _, proba = _calibrated(1000, 3)
+    whole = calibrated_ece_draws(proba, seed=5)
+    monkeypatch.setattr(calibration, "DRAWN_AT_ONCE", 7 * 1000)  # 7 draws at a time
+    assert np.allclose(calibrated_ece_draws(proba, seed=5), whole, rtol=0, atol=1e-12)
