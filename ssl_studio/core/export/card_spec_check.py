@@ -18,8 +18,8 @@ _SIZES = (
     ("cache_size", 8, 2048, "image"),  # (the range an import takes)
     ("image_size", 16, 1024, "image"),  # (the range a run takes)
     ("in_channels", 1, 4, "image"),
-    ("in_channels", 1, 65_536, "series"),
-    ("series_length", 2, 1 << 31, "series"),
+    ("in_channels", 1, 65_536, "timeseries"),
+    ("series_length", 2, 1 << 31, "timeseries"),
 )
 
 
@@ -28,8 +28,8 @@ def spec_problem(spec: dict[str, Any]) -> str | None:
     where 8 to 2048 px are possible"), or None when they are sound (absent optional ones
     included: readers default them)."""
     modality = spec.get("modality")
-    if modality not in ("image", "series"):
-        return f"names the data kind {modality!r}, where image or series are possible"
+    if modality not in ("image", "timeseries"):
+        return f"names the data kind {modality!r}, where image or timeseries are possible"
     for field, low, high, kind in _SIZES:
         if kind != modality or spec.get(field) is None:
             continue
