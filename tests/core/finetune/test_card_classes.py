@@ -63,7 +63,7 @@ def test_the_card_has_a_per_class_table_with_safe_class_names():
 def test_the_card_says_which_classes_the_scored_items_lack():
     text = card_markdown(_card(_five(subset=True)))
     assert "No scored items of normal, rare, other (3 of the model's 5 classes)" in text
-    assert "| Specificity (macro) | n/a | |" in text
+    assert "| Specificity (macro, mean one-vs-rest) | n/a | |" in text
 
 
 def test_two_classes_get_ppv_and_npv_and_an_old_report_renders_without_the_table():
