@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssl_studio.core.evaluation.comparison import difference_text, paired_how, verdict
+from ssl_studio.core.evaluation.comparison import (
+    difference_text,
+    paired_how,
+    single_run_words,
+    too_few_patients,
+    verdict,
+)
 from ssl_studio.core.evaluation.threshold import rounded_threshold
 
 PROTOCOL_WORDS = {
@@ -230,7 +236,9 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
     """One sentence comparing the model and its baseline on ROC AUC (or balanced
     accuracy) with the verdict the wizard gives (evaluation/comparison.py): from the
     paired difference when the report has it (``versus_baseline``), else, for cards of
-    runs made before, from the two separate intervals; "" without both figures."""
+    runs made before, from the two separate intervals; "" without both figures. A verdict
+    says what it rests on (one training run of each: ``single_run_words``), and too few
+    test patients give none (``too_few_patients``)."""
     for key, title in (("roc_auc", "ROC AUC"), ("balanced_accuracy", "balanced accuracy")):
         a, b = (test or {}).get(key) or {}, (baseline or {}).get(key) or {}
         if a.get("value") is None or b.get("value") is None:
@@ -240,7 +248,7 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
         if paired.get("low") is not None:
             return (
                 f"{title}: this model minus the baseline {difference_text(paired)} "
-                f"({paired_how(versus)}): {_lower_first(verdict(a, b, paired, key))}."
+                f"({paired_how(versus)}): {_reading(a, b, paired, key, test)}."
             )
         if a["value"] == b["value"]:
             said = f"This model and the baseline have the same {title} ({a['value']:.3f})"
@@ -254,10 +262,22 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
                 "; an interval of no width (every resample scored the same) cannot say "
                 "whether the difference is chance."
             )
-        return said + (
-            f"; from their separate 95 % intervals: {_lower_first(verdict(a, b, None, key))}."
-        )
+        reading = _reading(a, b, None, key, test)
+        return said + f"; from their separate 95 % intervals: {reading}."
     return ""
+
+
+def _reading(
+    a: dict[str, Any],
+    b: dict[str, Any],
+    paired: dict[str, Any] | None,
+    key: str,
+    test: dict[str, Any] | None,
+) -> str:
+    """The verdict in a sentence, and what it rests on: none on too few test patients."""
+    few = too_few_patients(test)
+    said = _lower_first(verdict(a, b, paired, key, few))
+    return said if few is not None else f"{said}, {single_run_words((test or {}).get('resampled'))}"
 
 
 def _lower_first(text: str) -> str:
