@@ -185,17 +185,35 @@ ECE_DEFINITION = (
 
 def class_counts(report: dict[str, Any]) -> str:
     """`` (normal 40, pneumonia 40; prevalence of pneumonia 50 %)`` from the confusion
-    matrix's rows (the truth), or "" when the report has none."""
+    matrix's rows (the truth), or "" when the report has none. A report whose items name
+    patients (``patients``, ``class_patients``) says how many, in all and per class:
+    `` from 20 patients (normal: 100 items of 10 patients, ...; prevalence ...)``."""
     confusion, classes = report.get("confusion"), report.get("classes") or []
     if not confusion or len(confusion) != len(classes):
         return ""
     counts = [sum(row) for row in confusion]
     names = class_names(classes)
-    parts = ", ".join(f"{name} {n}" for name, n in zip(names, counts, strict=True))
+    per, patients = report.get("class_patients"), report.get("patients")
+    if patients is not None and per is not None and len(per) == len(classes):
+        rows = zip(names, counts, per, strict=True)
+        parts = ", ".join(f"{name}: {n} items of {p} patients" for name, n, p in rows)
+    else:
+        patients = None
+        parts = ", ".join(f"{name} {n}" for name, n in zip(names, counts, strict=True))
     total = sum(counts)
     if len(classes) == 2 and total:
-        parts += f"; prevalence of {names[1]} {100 * counts[1] / total:.0f} %"
-    return f" ({parts})"
+        parts += f"; prevalence of {names[1]} {prevalence(report):.0f} %"
+    return (f" from {patients} patients" if patients is not None else "") + f" ({parts})"
+
+
+def prevalence(report: dict[str, Any]) -> float | None:
+    """The share (%) of the positive class (class 1) among a binary report's test items,
+    from the confusion matrix's rows; None without one (or of other than two classes)."""
+    confusion = report.get("confusion") or []
+    total = sum(sum(row) for row in confusion)
+    if len(confusion) != 2 or not total:
+        return None
+    return 100 * sum(confusion[1]) / total
 
 
 def pretraining_sentence(data: dict[str, Any] | None) -> str:
