@@ -13,6 +13,7 @@ from ssl_studio.core.evaluation.comparison import (
     too_few_patients,
     verdict,
 )
+from ssl_studio.core.evaluation.metrics import figure_text
 from ssl_studio.core.evaluation.threshold import rounded_threshold
 
 PROTOCOL_WORDS = {
@@ -25,7 +26,9 @@ PROTOCOL_WORDS = {
 
 
 def decision_sentence(card: dict[str, Any]) -> str:
-    """How the predicted class follows from the probabilities."""
+    """How the predicted class follows from the probabilities; for a chosen threshold,
+    what it reached on the validation items, what the test items show, and (few
+    validation positives or negatives) that the two may differ."""
     positive = card.get("positive_class")
     if not positive:
         return "The predicted class is the most probable one."
@@ -37,20 +40,32 @@ def decision_sentence(card: dict[str, Any]) -> str:
         )
     choice = card.get("threshold_choice") or {}
     n = choice.get("val_items")
-    return (
+    said = (
         f"Positive class: {positive}; it is predicted when its probability is at least "
         f"{rounded_threshold(threshold)}. The threshold was chosen on "
         f"{f'{n} ' if n else ''}validation items (never on the test items)"
-        f"{_threshold_method(choice.get('method'))}; its exact value is in model_card.json."
+        f"{_threshold_method(choice)}; its exact value is in model_card.json."
     )
+    test = ((card.get("metrics") or {}).get("test") or {}).get("sensitivity")
+    if (test or {}).get("value") is not None:
+        said += f" On the test items its sensitivity is {figure_text(test)}."
+    return said + (f" {choice['note']}" if choice.get("note") else "")
 
 
-def _threshold_method(method: str | None) -> str:
+def _threshold_method(choice: dict[str, Any]) -> str:
+    """How the rule picked the threshold, said of the validation items it saw: it
+    reached its aim there, which promises nothing for other items."""
+    method = choice.get("method")
+    counted = choice.get("val_counted", "items")
+    positives, negatives = choice.get("val_positives"), choice.get("val_negatives")
     if method == "youden":
-        return ", where sensitivity + specificity is largest (Youden's J)"
+        on = f" of {positives} positive and {negatives} negative {counted}" if positives else ""
+        return f", where sensitivity + specificity was largest on them{on} (Youden's J)"
     if method and method.startswith("sensitivity:"):
+        on = f"the {positives} validation positive {counted}" if positives else "them"
         return (
-            f" as the highest one that keeps the sensitivity at {method.partition(':')[2]} or more"
+            f" as the highest one that reached a sensitivity of {method.partition(':')[2]} "
+            f"or more on {on}"
         )
     return ""
 
