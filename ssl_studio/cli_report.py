@@ -36,6 +36,8 @@ def print_report(title: str, report: dict[str, Any]) -> None:
         )
     if (line := threshold_line(report)) is not None:
         print(f"  {line}")
+        if caution := (report.get("threshold_choice") or {}).get("note"):  # few chose it
+            print(f"  note: {caution}")
     rows = [(metric_title(name, classes), report.get(name)) for name in SCALARS]
     rows += [(predictive_title(n, classes), report[n]) for n in PREDICTIVE if n in report]
     width = max(len(name) for name, _ in rows)

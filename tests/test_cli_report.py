@@ -44,8 +44,9 @@ def test_absent_classes_are_named_with_why_the_macro_figures_are_missing(capsys)
     out = capsys.readouterr().out
     [line] = [line for line in out.splitlines() if "No scored items" in line]
     assert "normal, cyst, rare (3 of the model's 5 classes)" in line
-    assert "specificity (macro)" in line and "need items of every class" in line
-    assert "Specificity (macro)" in out and "0.800" not in out.split("Specificity")[1][:60]
+    assert "specificity (macro, mean one-vs-rest)" in line and "need items of every class" in line
+    assert "Specificity (macro, mean one-vs-rest)" in out
+    assert "0.800" not in out.split("Specificity")[1][:60]
 
 
 def test_two_classes_print_ppv_and_npv_and_an_old_report_still_prints(capsys):

@@ -150,7 +150,8 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert any(q.startswith("test AUC 0.") or q.startswith("test AUC 1.") for q in quality)
     rows = {results.metrics.item(r, 0).text(): r for r in range(results.metrics.rowCount())}
     assert "ROC AUC" in rows and "[" in results.metrics.item(rows["ROC AUC"], 1).text()
-    assert {"F1", "Sensitivity (recall of b)", "Specificity (recall of a)"} <= set(rows)
+    assert {"F1 (of b, the positive class)", "Sensitivity (recall of b)"} <= set(rows)
+    assert "Specificity (recall of a)" in rows
     assert "Positive class: <b>b</b>" in results.headline.text() and results.roc.isVisible()
     assert len(rows) == len(SCALARS) + 2  # every metric of the report, and PPV/NPV
     assert {"PPV (precision of b)", "NPV (precision of a)"} <= set(rows)

@@ -109,7 +109,8 @@ def test_the_headline_reads_the_paired_difference_when_the_run_has_it(paired, ve
     base = _report(0.83, 0.70, 0.90)
     text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, test, base)
     said = core_verdict(test["roc_auc"], base["roc_auc"], test["versus_baseline"]["roc_auc"])
-    assert said.startswith(verdict) and f"<b>{said}.</b>" in text
+    assert said.startswith(verdict) and f"<b>{said}</b>, on these test items, for this run" in text
+    assert "other seeds or label draws may differ" in text
     assert f"Fine-tuned minus from scratch: {paired[0]:+.3f}" in text and "paired" in text
 
 
@@ -320,3 +321,12 @@ def test_the_headline_says_which_test_items_cannot_be_checked_later():
     evaluated = {**test, "note": "x. 5 of 40 test items have no content hash."}
     text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, evaluated, {})
     assert text.count("no content hash") == 1  # evaluate's note says it already
+
+
+def test_the_headline_names_no_winner_on_too_few_test_patients():
+    test = _report(0.95, 0.90, 0.99) | {"n": 80, "patients": 8, "resampled": "items"}
+    test["versus_baseline"] = {"roc_auc": {"value": 0.15, "low": 0.05, "high": 0.25}}
+    text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, test, _report(0.8, 0.7, 0.9))
+    assert "Pretraining helped" not in text and "80 test items from 8 patients" in text
+    assert "<b>Too few test patients (8) to tell the two models apart" in text
+    assert "more patients in the test split, or use cross-validation" in text

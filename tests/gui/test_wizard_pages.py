@@ -548,7 +548,7 @@ def test_the_results_show_each_class_and_say_which_classes_are_absent(make_windo
     assert not results.per_class.isHidden()
     text = results.headline.text()
     assert "No scored items of a, d, e (3 of the model's 5 classes)" in text
-    assert "specificity (macro)" in text
+    assert "specificity (macro, mean one-vs-rest)" in text
     # two classes: PPV and NPV at the threshold; a report stored before per-class figures
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 40)

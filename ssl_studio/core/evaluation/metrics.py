@@ -9,7 +9,7 @@ probability reaches ``threshold`` (0.5 unless one was picked on validation data)
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -44,6 +44,7 @@ from ssl_studio.core.evaluation.calibration import (
     expected_calibration_error,
     resampled_ece,
 )
+from ssl_studio.core.evaluation.metric_names import metric_title as metric_title
 from ssl_studio.core.evaluation.per_class import per_class_report
 from ssl_studio.core.evaluation.reliability import reliability_table
 
@@ -56,30 +57,6 @@ SCALARS = (
     "f1",
     "ece",
 )
-_TITLES = {
-    "accuracy": "Accuracy",
-    "balanced_accuracy": "Balanced accuracy",
-    "roc_auc": "ROC AUC",
-    "sensitivity": "Sensitivity",
-    "specificity": "Specificity",
-    "f1": "F1",
-    "ece": "Calibration error (ECE, lower is better)",
-}
-_MACRO = ("roc_auc", "sensitivity", "specificity", "f1")
-_RECALL_OF = {"sensitivity": 1, "specificity": 0}  # which class's recall, of two
-
-
-def metric_title(name: str, classes: int | Sequence[str]) -> str:
-    """How a metric of ``SCALARS`` is called for people; with more than two classes the
-    per-class ones say they are macro averages (ROC AUC: one-vs-rest). Given the two
-    class names, sensitivity and specificity say whose recall they are."""
-    title = _TITLES[name]
-    n_classes = classes if isinstance(classes, int) else len(classes)
-    if n_classes == 2 and not isinstance(classes, int) and name in _RECALL_OF:
-        return f"{title} (recall of {classes[_RECALL_OF[name]]})"
-    if n_classes <= 2 or name not in _MACRO:
-        return title
-    return f"{title} (macro, one-vs-rest)" if name == "roc_auc" else f"{title} (macro)"
 
 
 def predict(proba: np.ndarray, threshold: float | None = None) -> np.ndarray:
@@ -168,7 +145,9 @@ def classification_report(
     """Every metric with its bootstrap 95 % interval, plus the confusion matrix
     (``each``: see ``bootstrapped``).
 
-    Returns {"n", "classes", "threshold", "confusion" [K][K] (rows: truth), for two
+    Returns {"n", "classes", "threshold", "confusion" [K][K] (rows: truth), where
+    ``groups`` name patients "patients" (how many) and "class_patients" [K] (among each
+    class's items), for two
     classes with both present "roc" {"fpr": [...], "tpr": [...]} (the ROC curve's corners),
     for two classes "reliability" (reliability.py: predicted against observed in bins),
     and per metric {"value", "low", "high"}}. The interval is the 2.5-97.5 percentile
@@ -282,6 +261,9 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
         "resampled": scored.unit,
         "confusion": confusion_matrix(y, predicted, labels=np.arange(len(classes))).tolist(),
     }
+    if scored.named_patients:  # the patients the items come from, in all and per class
+        out["patients"] = int(patients)
+        out["class_patients"] = scored.class_patients.tolist()
     if len(classes) == 2 and len(np.unique(y)) == 2:
         fpr, tpr, _ = roc_curve(y, proba[:, 1])
         out["roc"] = {"fpr": fpr.round(4).tolist(), "tpr": tpr.round(4).tolist()}

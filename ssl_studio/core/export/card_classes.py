@@ -16,7 +16,7 @@ from ssl_studio.core.evaluation.report_text import (
     per_class_rows,
     predictive_title,
 )
-from ssl_studio.core.export.card_text import table_cell
+from ssl_studio.core.export.card_text import class_names, prevalence, table_cell
 
 
 def per_class_markdown(report: dict[str, Any] | None) -> list[str]:
@@ -47,5 +47,18 @@ def per_class_markdown(report: dict[str, Any] | None) -> list[str]:
         if k in report
     ]
     if said:
-        lines += ["", f"At the operating threshold: {'; '.join(said)}."]
+        lines += ["", f"At the operating threshold: {'; '.join(said)}.{_at_prevalence(report)}"]
     return lines
+
+
+def _at_prevalence(report: dict[str, Any]) -> str:
+    """PPV and NPV depend on how common the positive class is: they hold at the test
+    items' prevalence, said here (a report without its confusion matrix: nothing)."""
+    share = prevalence(report)
+    if share is None:
+        return ""
+    positive = class_names(report.get("classes") or [])[1]
+    return (
+        f" PPV and NPV hold at the test prevalence of {positive} ({share:.0f} %); where "
+        f"{positive} is more or less common they differ (sensitivity and specificity do not)."
+    )

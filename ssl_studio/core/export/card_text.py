@@ -7,7 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from ssl_studio.core.evaluation.calibration import ECE_BIAS
-from ssl_studio.core.evaluation.comparison import difference_text, paired_how, verdict
+from ssl_studio.core.evaluation.comparison import (
+    difference_text,
+    paired_how,
+    single_run_words,
+    too_few_patients,
+    verdict,
+)
+from ssl_studio.core.evaluation.metrics import figure_text
 from ssl_studio.core.evaluation.threshold import rounded_threshold
 
 PROTOCOL_WORDS = {
@@ -20,7 +27,9 @@ PROTOCOL_WORDS = {
 
 
 def decision_sentence(card: dict[str, Any]) -> str:
-    """How the predicted class follows from the probabilities."""
+    """How the predicted class follows from the probabilities; for a chosen threshold,
+    what it reached on the validation items, what the test items show, and (few
+    validation positives or negatives) that the two may differ."""
     positive = card.get("positive_class")
     if not positive:
         return "The predicted class is the most probable one."
@@ -32,20 +41,32 @@ def decision_sentence(card: dict[str, Any]) -> str:
         )
     choice = card.get("threshold_choice") or {}
     n = choice.get("val_items")
-    return (
+    said = (
         f"Positive class: {positive}; it is predicted when its probability is at least "
         f"{rounded_threshold(threshold)}. The threshold was chosen on "
         f"{f'{n} ' if n else ''}validation items (never on the test items)"
-        f"{_threshold_method(choice.get('method'))}; its exact value is in model_card.json."
+        f"{_threshold_method(choice)}; its exact value is in model_card.json."
     )
+    test = ((card.get("metrics") or {}).get("test") or {}).get("sensitivity")
+    if (test or {}).get("value") is not None:
+        said += f" On the test items its sensitivity is {figure_text(test)}."
+    return said + (f" {choice['note']}" if choice.get("note") else "")
 
 
-def _threshold_method(method: str | None) -> str:
+def _threshold_method(choice: dict[str, Any]) -> str:
+    """How the rule picked the threshold, said of the validation items it saw: it
+    reached its aim there, which promises nothing for other items."""
+    method = choice.get("method")
+    counted = choice.get("val_counted", "items")
+    positives, negatives = choice.get("val_positives"), choice.get("val_negatives")
     if method == "youden":
-        return ", where sensitivity + specificity is largest (Youden's J)"
+        on = f" of {positives} positive and {negatives} negative {counted}" if positives else ""
+        return f", where sensitivity + specificity was largest on them{on} (Youden's J)"
     if method and method.startswith("sensitivity:"):
+        on = f"the {positives} validation positive {counted}" if positives else "them"
         return (
-            f" as the highest one that keeps the sensitivity at {method.partition(':')[2]} or more"
+            f" as the highest one that reached a sensitivity of {method.partition(':')[2]} "
+            f"or more on {on}"
         )
     return ""
 
@@ -180,17 +201,35 @@ ECE_DEFINITION = (
 
 def class_counts(report: dict[str, Any]) -> str:
     """`` (normal 40, pneumonia 40; prevalence of pneumonia 50 %)`` from the confusion
-    matrix's rows (the truth), or "" when the report has none."""
+    matrix's rows (the truth), or "" when the report has none. A report whose items name
+    patients (``patients``, ``class_patients``) says how many, in all and per class:
+    `` from 20 patients (normal: 100 items of 10 patients, ...; prevalence ...)``."""
     confusion, classes = report.get("confusion"), report.get("classes") or []
     if not confusion or len(confusion) != len(classes):
         return ""
     counts = [sum(row) for row in confusion]
     names = class_names(classes)
-    parts = ", ".join(f"{name} {n}" for name, n in zip(names, counts, strict=True))
+    per, patients = report.get("class_patients"), report.get("patients")
+    if patients is not None and per is not None and len(per) == len(classes):
+        rows = zip(names, counts, per, strict=True)
+        parts = ", ".join(f"{name}: {n} items of {p} patients" for name, n, p in rows)
+    else:
+        patients = None
+        parts = ", ".join(f"{name} {n}" for name, n in zip(names, counts, strict=True))
     total = sum(counts)
     if len(classes) == 2 and total:
-        parts += f"; prevalence of {names[1]} {100 * counts[1] / total:.0f} %"
-    return f" ({parts})"
+        parts += f"; prevalence of {names[1]} {prevalence(report):.0f} %"
+    return (f" from {patients} patients" if patients is not None else "") + f" ({parts})"
+
+
+def prevalence(report: dict[str, Any]) -> float | None:
+    """The share (%) of the positive class (class 1) among a binary report's test items,
+    from the confusion matrix's rows; None without one (or of other than two classes)."""
+    confusion = report.get("confusion") or []
+    total = sum(sum(row) for row in confusion)
+    if len(confusion) != 2 or not total:
+        return None
+    return 100 * sum(confusion[1]) / total
 
 
 def pretraining_sentence(data: dict[str, Any] | None) -> str:
@@ -231,7 +270,9 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
     """One sentence comparing the model and its baseline on ROC AUC (or balanced
     accuracy) with the verdict the wizard gives (evaluation/comparison.py): from the
     paired difference when the report has it (``versus_baseline``), else, for cards of
-    runs made before, from the two separate intervals; "" without both figures."""
+    runs made before, from the two separate intervals; "" without both figures. A verdict
+    says what it rests on (one training run of each: ``single_run_words``), and too few
+    test patients give none (``too_few_patients``)."""
     for key, title in (("roc_auc", "ROC AUC"), ("balanced_accuracy", "balanced accuracy")):
         a, b = (test or {}).get(key) or {}, (baseline or {}).get(key) or {}
         if a.get("value") is None or b.get("value") is None:
@@ -241,7 +282,7 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
         if paired.get("low") is not None:
             return (
                 f"{title}: this model minus the baseline {difference_text(paired)} "
-                f"({paired_how(versus)}): {_lower_first(verdict(a, b, paired, key))}."
+                f"({paired_how(versus)}): {_reading(a, b, paired, key, test)}."
             )
         if a["value"] == b["value"]:
             said = f"This model and the baseline have the same {title} ({a['value']:.3f})"
@@ -255,10 +296,22 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
                 "; an interval of no width (every resample scored the same) cannot say "
                 "whether the difference is chance."
             )
-        return said + (
-            f"; from their separate 95 % intervals: {_lower_first(verdict(a, b, None, key))}."
-        )
+        reading = _reading(a, b, None, key, test)
+        return said + f"; from their separate 95 % intervals: {reading}."
     return ""
+
+
+def _reading(
+    a: dict[str, Any],
+    b: dict[str, Any],
+    paired: dict[str, Any] | None,
+    key: str,
+    test: dict[str, Any] | None,
+) -> str:
+    """The verdict in a sentence, and what it rests on: none on too few test patients."""
+    few = too_few_patients(test)
+    said = _lower_first(verdict(a, b, paired, key, few))
+    return said if few is not None else f"{said}, {single_run_words((test or {}).get('resampled'))}"
 
 
 def _lower_first(text: str) -> str:

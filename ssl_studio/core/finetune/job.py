@@ -32,7 +32,7 @@ from ssl_studio.core.evaluation.metrics import (
 )
 from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_caveat
 from ssl_studio.core.evaluation.splits import Split
-from ssl_studio.core.evaluation.threshold import pick_threshold
+from ssl_studio.core.evaluation.threshold import pick_threshold, threshold_choice
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.evaluation_file import write_evaluation
@@ -323,8 +323,11 @@ class FineTuning:
             report["note"] = " ".join(filter(None, (split.note, report.get("note"))))
         if not self.patients_apart:
             add_caveat(report)
-        if threshold is not None:
-            report["threshold_choice"] = {"method": cfg.threshold, "val_items": len(split.val)}
+        if threshold is not None:  # (how many validation positives and negatives chose it)
+            choice = threshold_choice(cfg.threshold, data.y[split.val], data.groups[split.val])
+            report["threshold_choice"] = choice
+            if choice.get("note"):
+                self.report(Message(JOB, f"Run {run_id}: {choice['note']}"))
         # items a later evaluate cannot check for changes (said beside the note, not in it)
         report |= unhashed_at_test(
             [data.items[p] for p in positions], "folds" if split.folds else "test"

@@ -191,7 +191,8 @@ def evaluate_run(
         add_caveat(figures)
     if state["threshold"] is not None:  # chosen at fine-tuning, on its validation items
         method = (state.get("config") or {}).get("threshold")
-        figures["threshold_choice"] = {"method": method, "val_items": len(saved.val)}
+        recorded = (state.get("test") or {}).get("threshold_choice")  # (with its counts)
+        figures["threshold_choice"] = recorded or {"method": method, "val_items": len(saved.val)}
     if not own_split:
         return figures
     # (items that could not be checked leave the figures as they are: said after pairing)

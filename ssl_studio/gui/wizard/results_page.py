@@ -20,7 +20,13 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ssl_studio.core.evaluation.comparison import difference_text, paired_how, verdict
+from ssl_studio.core.evaluation.comparison import (
+    difference_text,
+    paired_how,
+    single_run_words,
+    too_few_patients,
+    verdict,
+)
 from ssl_studio.core.evaluation.metrics import metric_title
 from ssl_studio.core.evaluation.report_text import (
     PER_CLASS_COLUMNS,
@@ -169,19 +175,23 @@ class ResultsPage(QWizardPage):
         name = f"{macro}AUC" if defined else "balanced accuracy"
         text = (
             f"<b>Run {result['run_id']}</b> ({result['protocol']}), {test['n']} test items "
-            f"({test.get('evaluation', 'test split')}): {name} {with_interval(test.get(key))}"
+            + (f"from {test['patients']} patients " if test.get("patients") is not None else "")
+            + f"({test.get('evaluation', 'test split')}): {name} {with_interval(test.get(key))}"
         )
         if base.get(key, {}).get("value") is not None:
             versus = test.get("versus_baseline") or {}
             paired = versus.get(key)
-            reading = verdict(test[key], base[key], paired, key)
+            few = too_few_patients(test)  # no winner named on a handful of patients
+            reading = f"<b>{verdict(test[key], base[key], paired, key, few)}</b>"
+            if few is None:  # what it rests on: one training run of each model
+                reading += f", {single_run_words(test.get('resampled'))}"
             text += f"; from scratch {with_interval(base.get(key))}."
             if paired and paired.get("low") is not None:
                 text += (
                     f" Fine-tuned minus from scratch: {difference_text(paired)} "
                     f"({paired_how(versus)})."
                 )
-            text += f"<br><b>{reading}.</b>"
+            text += f"<br>{reading}."
         classes = test.get("classes") or []
         if len(classes) == 2:
             text += f" Positive class: <b>{classes[1]}</b>. {threshold_text(test, base)}"

@@ -38,9 +38,15 @@ def threshold_text(test: dict[str, Any], base: dict[str, Any]) -> str:
     else:
         how = method or "the validation items"
     on = f" on {choice['val_items']} validation items" if choice.get("val_items") else ""
+    if choice.get("val_positives") is not None:
+        on += (
+            f" ({choice['val_positives']} positive and {choice['val_negatives']} negative "
+            f"{choice.get('val_counted', 'items')})"
+        )
     own = (
         f"; the from-scratch model's own: {rounded_threshold(base['threshold'])}"
         if base.get("threshold") is not None
         else ""
     )
-    return f"{read} {rounded_threshold(test['threshold'])}, chosen by {how}{on}{own}."
+    caution = f" {choice['note']}" if choice.get("note") else ""  # few chose it
+    return f"{read} {rounded_threshold(test['threshold'])}, chosen by {how}{on}{own}.{caution}"

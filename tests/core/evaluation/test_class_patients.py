@@ -70,6 +70,8 @@ def test_a_report_resampled_by_items_is_unchanged():
     one_each = classification_report(
         y, _perfect(y), ["normal", "finding"], groups=np.arange(50)[::-1]
     )
+    counted = {"patients": 50, "class_patients": [45, 5]}  # named: said, the rest the same
+    assert {k: one_each.pop(k) for k in counted} == counted and "patients" not in alone
     assert alone == one_each and alone["resampled"] == "items"
     assert alone["roc_auc"]["low"] == pytest.approx(5 / (5 + 1.959964**2))  # 0.566, as before
     assert alone["sensitivity"]["low"] == _low(5) and alone["specificity"]["low"] == _low(45)

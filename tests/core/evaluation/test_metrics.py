@@ -181,7 +181,8 @@ def test_the_report_carries_the_roc_curve_for_two_classes():
 
 
 def test_metric_titles_say_when_they_are_macro_averages():
-    assert metric_title("f1", 2) == "F1" and metric_title("sensitivity", 2) == "Sensitivity"
+    assert metric_title("f1", 2) == "F1 (of the positive class)"
+    assert metric_title("sensitivity", 2) == "Sensitivity"
     assert metric_title("f1", 3) == "F1 (macro)"
     assert metric_title("roc_auc", 3) == "ROC AUC (macro, one-vs-rest)"
     assert metric_title("accuracy", 3) == "Accuracy"
@@ -190,6 +191,8 @@ def test_metric_titles_say_when_they_are_macro_averages():
     assert metric_title("sensitivity", two) == "Sensitivity (recall of pneumonia)"
     assert metric_title("specificity", two) == "Specificity (recall of normal)"
     assert metric_title("f1", ["a", "b", "c"]) == "F1 (macro)"
+    assert metric_title("f1", two) == "F1 (of pneumonia, the positive class)"
+    assert metric_title("specificity", 3) == "Specificity (macro, mean one-vs-rest)"
 
 
 def test_intervals_of_a_perfect_multiclass_model_do_not_drop_with_absent_classes():

@@ -63,7 +63,7 @@ def test_the_card_has_a_per_class_table_with_safe_class_names():
 def test_the_card_says_which_classes_the_scored_items_lack():
     text = card_markdown(_card(_five(subset=True)))
     assert "No scored items of normal, rare, other (3 of the model's 5 classes)" in text
-    assert "| Specificity (macro) | n/a | |" in text
+    assert "| Specificity (macro, mean one-vs-rest) | n/a | |" in text
 
 
 def test_two_classes_get_ppv_and_npv_and_an_old_report_renders_without_the_table():
@@ -90,3 +90,23 @@ def test_a_binary_card_has_the_reliability_table_after_the_test_figures():
     )
     table = markdown[markdown.index("| predicted p(finding)") :]
     assert "| 0.8 - 1.0 | 4 | 0.904 | 1.000 [0.510, 1.000] |" in table
+
+
+def test_the_card_gives_the_test_patients_and_where_ppv_and_npv_hold():
+    rng = np.random.default_rng(0)
+    y, groups = np.repeat([0, 1], 100), np.repeat(np.arange(20), 10)  # 10 patients a class
+    p = np.clip(0.3 * y + rng.uniform(0, 0.7, 200), 0, 1)
+    test = classification_report(
+        y, np.c_[1 - p, p], ["normal", "pneumonia"], n_boot=50, groups=groups
+    )
+    assert test["patients"] == 20 and test["class_patients"] == [10, 10]
+    text = card_markdown(_card(test))
+    assert (
+        "Test items: 200 from 20 patients (normal: 100 items of 10 patients, pneumonia: 100 "
+        "items of 10 patients; prevalence of pneumonia 50 %)."
+    ) in text
+    assert "PPV and NPV hold at the test prevalence of pneumonia (50 %)" in text
+    alone = classification_report(y, np.c_[1 - p, p], ["normal", "pneumonia"], n_boot=0)
+    assert "patients" not in alone and "class_patients" not in alone  # items, no patients
+    text = card_markdown(_card(alone))
+    assert "Test items: 200 (normal 100, pneumonia 100; prevalence of pneumonia 50 %)." in text

@@ -6,6 +6,11 @@ from ssl_studio.core.export.card import pretraining_settings
 from ssl_studio.core.export.card_markdown import _encoder_origin
 from ssl_studio.core.export.card_text import baseline_comparison, pretraining_sentence
 
+ONE_RUN = (
+    ", on these test items, for this run and its baseline run (training again with other "
+    "seeds or label draws may differ; the label-efficiency curve measures that)."
+)
+
 
 def metric(value, low, high):
     return {"value": value, "low": low, "high": high}
@@ -16,7 +21,7 @@ def test_the_baseline_comparison_names_the_higher_one_first_and_whether_it_is_ch
     baseline = {"roc_auc": metric(0.981, 0.955, 0.997)}
     assert baseline_comparison(model, baseline) == (
         "On ROC AUC, the baseline scores higher (0.981 against 0.968); from their separate "
-        "95 % intervals: the difference is within the uncertainty."
+        "95 % intervals: the difference is within the uncertainty" + ONE_RUN
     )
     apart = {"roc_auc": metric(0.80, 0.70, 0.88)}
     assert baseline_comparison(model, apart).startswith(
@@ -31,13 +36,13 @@ def test_the_baseline_comparison_names_the_higher_one_first_and_whether_it_is_ch
     paired = {"resampled": "items", "roc_auc": metric(0.013, -0.020, 0.046)}
     assert baseline_comparison({**model, "versus_baseline": paired}, baseline) == (
         "ROC AUC: this model minus the baseline +0.013 [-0.020, +0.046] (paired "
-        "bootstrap over the same test items): the difference is within the uncertainty."
+        "bootstrap over the same test items): the difference is within the uncertainty" + ONE_RUN
     )
     # separate intervals that overlap, a paired one above 0: the paired one decides
     paired["roc_auc"] = metric(-0.013, -0.020, -0.006)
     assert baseline_comparison({**model, "versus_baseline": paired}, baseline).endswith(
         "[-0.020, -0.006] (paired bootstrap over the same test items): the "
-        "from-scratch model did better."
+        "from-scratch model did better" + ONE_RUN
     )
     multi = {"roc_auc": metric(None, None, None), "balanced_accuracy": metric(0.5, 0.4, 0.6)}
     assert "balanced accuracy" in baseline_comparison(multi, multi)

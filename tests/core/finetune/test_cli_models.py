@@ -257,11 +257,13 @@ def test_a_chosen_threshold_is_shown_rounded_with_how_it_was_chosen(
     out = capsys.readouterr().out
     shown = re.findall(r"threshold \(youden, on (\d+) validation items\): (0\.\d{3})\n", out)
     assert len(shown) == 1 and int(shown[0][0]) >= 2, out
+    few = "  note: The threshold was chosen on only "  # (a handful of validation items)
+    assert few in out
     run_id = out.split("Run ", 1)[1].split(" ", 1)[0]
     assert main(["evaluate", str(project), "--run", run_id, "--n-boot", "0"]) == 0
-    assert f"threshold (youden, on {shown[0][0]} validation items): {shown[0][1]}\n" in (
-        capsys.readouterr().out
-    )
+    again = capsys.readouterr().out  # evaluate keeps the run's record of the choice
+    assert f"threshold (youden, on {shown[0][0]} validation items): {shown[0][1]}\n" in again
+    assert few in again
     assert main(["export", str(project), "--run", run_id, "--out", str(tmp_path / "m")]) == 0
     card = json.loads((tmp_path / "m" / "model_card.json").read_text())
     assert f"{card['threshold']:.3f}" == shown[0][1] != str(card["threshold"])  # exact in JSON

@@ -151,3 +151,11 @@ def test_the_card_names_the_fingerprint_for_what_it_is(thresholded):
     assert f"data fingerprint {'ab' * 16} (" in said
     old = {"positive_class": "b", "threshold": None}  # the default threshold, then
     assert "above 0.5 (the default threshold" in decision_sentence(old)
+
+
+def test_the_card_keeps_how_many_validation_items_chose_the_threshold(thresholded):
+    card = thresholded[3]
+    choice = card["threshold_choice"]  # the run's record, not only method and items
+    assert choice["method"] == "youden" and choice["val_counted"] == "items"
+    assert choice["val_positives"] + choice["val_negatives"] == choice["val_items"]
+    assert choice["note"].startswith("The threshold was chosen on only")

@@ -393,3 +393,20 @@ def test_curve_points_say_how_many_labels_they_trained_on():
     have = np.array([184, 24])  # an imbalanced label set: k = 100 trains on 100 + 24
     assert [_per_class_figure(k, have) for k in (10, 24, 100, None)] == [10, 24, 62, 104]
     assert _distinct((1, 25, 50, None), np.array([16, 16])) == (1, 25)  # 25 = 50 = all
+
+
+def test_a_threshold_chosen_on_few_validation_items_is_recorded_and_said(labeled):
+    from ssl_studio.core.events import Message
+
+    project, run = labeled
+    said = []
+    result = finetune(
+        cfg(project, run, protocol="knn", baseline=False, val_fraction=0.25,
+            threshold="sensitivity:0.9"),
+        report=lambda event: said.append(event.text) if isinstance(event, Message) else None,
+    )  # fmt: skip
+    choice = result["test"]["threshold_choice"]
+    assert choice["val_counted"] == "items"  # the shapes name no patients
+    assert choice["val_positives"] + choice["val_negatives"] == choice["val_items"] < 20
+    assert any(choice["note"] in text for text in said)
+    assert choice["note"].startswith(f"The threshold was chosen on only {choice['val_positives']}")
