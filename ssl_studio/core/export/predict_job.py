@@ -29,6 +29,7 @@ from ssl_studio.core.export.series_windows import (
     windowed,
 )
 from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
+from ssl_studio.core.spreadsheet_cells import SafeWriter
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
 from ssl_studio.core.wording import command_line
 
@@ -168,7 +169,7 @@ def predict(
     failed: set[str] = set()
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f)
+            writer = SafeWriter(csv.writer(f))  # (a class '=...' is no formula)
             writer.writerow(
                 [
                     "path",
