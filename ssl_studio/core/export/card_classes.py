@@ -16,6 +16,7 @@ from ssl_studio.core.evaluation.report_text import (
     per_class_rows,
     predictive_title,
 )
+from ssl_studio.core.export.card_about import markdown_text
 from ssl_studio.core.export.card_text import table_cell
 
 
@@ -26,7 +27,7 @@ def per_class_markdown(report: dict[str, Any] | None) -> list[str]:
         return []
     lines: list[str] = []
     if (absent := absent_sentence(report)) is not None:
-        lines += ["", absent]
+        lines += ["", markdown_text(absent)]  # (it names classes)
     rows = per_class_rows(report)
     if rows:
         lines += [
@@ -47,5 +48,5 @@ def per_class_markdown(report: dict[str, Any] | None) -> list[str]:
         if k in report
     ]
     if said:
-        lines += ["", f"At the operating threshold: {'; '.join(said)}."]
+        lines += ["", markdown_text(f"At the operating threshold: {'; '.join(said)}.")]
     return lines

@@ -22,6 +22,7 @@ from ssl_studio.core.export.card_text import (
     fingerprint_sentence,
     parity_sentence,
     pretraining_sentence,
+    table_cell,
     versions_rows,
 )
 from ssl_studio.core.export.recipe import STEPS
@@ -45,7 +46,7 @@ def _metric_rows(report: dict[str, Any] | None, explain: bool = True) -> list[st
         return ["(not measured)"]
     rows = ["| metric | value | 95 % CI |", "|---|---|---|"]
     for key in SCALARS:
-        title = metric_title(key, report.get("classes", []))
+        title = table_cell(metric_title(key, report.get("classes", [])))  # (names a class)
         m = report.get(key) or {}
         if m.get("value") is None:
             rows.append(f"| {title} | n/a | |")
@@ -64,7 +65,7 @@ def _metric_rows(report: dict[str, Any] | None, explain: bool = True) -> list[st
             if report.get("resampled") == "patients"
             else ""
         )
-        + (f" {report['note']}" if report.get("note") else "")
+        + (f" {markdown_text(report['note'])}" if report.get("note") else "")
         + (f" 95 % intervals: {report['interval_method']}." if "interval_method" in report else "")
         + (f" {ECE_DEFINITION}" if explain else "")
         + " Confusion matrix:\n"
@@ -113,6 +114,12 @@ def _checksum_lines(card: dict[str, Any]) -> list[str]:
         "",
         *[f"- `{name}`: `{digest}`" for name, digest in found["files"].items()],
     ]
+
+
+def _code(name: str) -> str:
+    """A user's name (a label set's) as inline code; escaped text where a backtick in it
+    would end the code span."""
+    return markdown_text(name) if "`" in name else f"`{name}`"
 
 
 def _version(training: dict[str, Any]) -> str:
@@ -185,8 +192,9 @@ def _data_lines(card: dict[str, Any]) -> list[str]:
     data, config = card.get("data") or {}, card["training"].get("config") or {}
     if not data.get("dataset") and not data.get("pretraining_dataset"):
         return []
-    labels_from = data.get("dataset") or data.get("pretraining_dataset")
+    labels_from = markdown_text(str(data.get("dataset") or data.get("pretraining_dataset")))
     pretrained_on = data.get("pretraining_dataset")
+    pretrained_on = markdown_text(str(pretrained_on)) if pretrained_on else pretrained_on
     if not card["training"].get("pretext_task") or not pretrained_on:
         said = f"labels of dataset '{labels_from}'"
     elif pretrained_on == labels_from:
@@ -239,7 +247,7 @@ def _test_notes(card: dict[str, Any]) -> list[str]:
             "intervals go by item, items of one patient may be on both sides, and the "
             "scores may be optimistic."
         )
-    notes = [n for n in notes if n]
+    notes = [markdown_text(n) for n in notes if n]  # (they may name a dataset or class)
     return [" ".join(notes), ""] if notes else []
 
 
@@ -311,7 +319,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         *_augment_line(t),
         f"- Classifier: {PROTOCOL_WORDS.get(t['protocol'], t['protocol'])} (protocol "
         f"`{t['protocol']}`) on {t['train_labels']} labels{_label_counts(t)} (label set "
-        f"`{t['label_set']}`{_version(t)}, run {t['fine_tuning_run']})."
+        f"{_code(str(t['label_set']))}{_version(t)}, run {t['fine_tuning_run']})."
         f"{f' {choices}' if choices else ''}",
         f"- {fingerprint_sentence(t['data_fingerprint'], card['architecture']['modality'])}",
         *_data_lines(card),
