@@ -43,9 +43,10 @@ def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
     damaged = f"is damaged; export the model again (ssl-studio export) or copy {export_dir} anew"
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, RecursionError) as exc:  # (nested past Python's stack)
+        why = "it is nested too deeply" if isinstance(exc, RecursionError) else exc
         raise ConfigError(
-            f"The model card {card_path} cannot be read ({exc}): it {damaged}."
+            f"The model card {card_path} cannot be read ({why}): it {damaged}."
         ) from exc
     spec = card.get("spec") if isinstance(card, dict) else None
     classes = card.get("classes") if isinstance(card, dict) else None
