@@ -27,6 +27,8 @@ from ssl_studio.core.export.card_text import (
 )
 from ssl_studio.core.export.recipe import STEPS
 
+NAMED_FIELDS = ("channel_names", "channel_matching")  # (input fields naming CSV columns)
+
 
 def _metrics_heading(report: dict[str, Any] | None) -> str:
     """What the test figures are: a held-out split, or out-of-fold predictions."""
@@ -78,7 +80,7 @@ def _input_lines(pre: dict[str, Any]) -> list[str]:
     steps = [k for k in STEPS if pre.get(k) is not None]
     apart = ("kind", "examples", "channel_standardisation")
     rest = [k for k in pre if k not in steps and k not in apart and pre[k] is not None]
-    lines = [f"- {k}: {pre[k]}" for k in rest]
+    lines = [f"- {k}: {_named(k, pre[k])}" for k in rest]
     lines += _standardisation_rows(pre.get("channel_standardisation"))
     if steps:
         lines += ["", "From a file to the model's input, in this order:", ""]
@@ -86,6 +88,12 @@ def _input_lines(pre: dict[str, Any]) -> list[str]:
     if pre.get("examples"):
         lines += ["", f"Worked examples: {pre['examples']}"]
     return lines
+
+
+def _named(key: str, value: Any) -> Any:
+    """An input field as the card shows it: those holding the training files' column names
+    (a series' channels, its header row) as literal Markdown, the others as they are."""
+    return markdown_text(str(value)) if key in NAMED_FIELDS else value
 
 
 def _standardisation_rows(scaling: dict[str, Any] | None) -> list[str]:

@@ -113,3 +113,18 @@ def test_class_dataset_and_label_set_names_are_literal_markdown():
     assert not re.search(r"(?<!\\)<img|(?<!\\)\]\(", text), text  # unescaped
     assert '\\<img src="http://x/b.png"\\>\\!\\[x\\](http://x/c.png)' in text
     assert "| \\[click\\](file:///etc/passwd) |" in text  # in the tables
+
+
+def test_the_training_files_column_names_are_literal_markdown():
+    """A series card names the training CSV's columns (channels, header row): a column
+    named like HTML or a link shows as its name."""
+    y, proba = np.array([0] * 6 + [1] * 6), np.full((12, 2), 0.2)
+    proba[np.arange(12), y] = 0.8
+    card = _card(classification_report(y, proba, ["a", "b"], n_boot=50))
+    card["preprocessing"] = {
+        "channel_names": ["<img src=x>", "[a](b)"],
+        "channel_matching": "header (<img src=y>, [c](d)), is read as if it had it",
+    }
+    text = card_markdown(card)
+    assert not re.search(r"(?<!\\)<img|(?<!\\)\]\(", text), text
+    assert "- channel_names: \\['\\<img src=x\\>', '\\[a\\](b)'\\]" in text
