@@ -45,7 +45,7 @@ def parse_set_value(text: str) -> Any:
         return switch
     try:
         return json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # (nested too deeply: text, refused later)
         return text
 
 

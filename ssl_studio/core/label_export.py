@@ -13,6 +13,7 @@ from ssl_studio.core.atomic_files import replacing
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.labels import _quote, label_set_to_use
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.spreadsheet_cells import SafeWriter
 
 EXPORT_COLUMNS = ("item_id", "label", "stored_path", "index")
 
@@ -67,7 +68,7 @@ def export_labels(
         else out.open("x", encoding="utf-8", newline="")
     )
     with opened as f:
-        writer = csv.writer(f)
+        writer = SafeWriter(csv.writer(f))  # a label '+ve' as text; read back as '+ve'
         writer.writerow(EXPORT_COLUMNS)
         writer.writerows(rows)
     return {"name": name, "version": version, "labels": len(rows), "out": str(out)}

@@ -22,6 +22,7 @@ from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.folder_classes import class_level
 from ssl_studio.core.label_paths import Ambiguous, PathIndex, import_roots, path_hint
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.spreadsheet_cells import unquoted
 
 PATH_COLUMNS = ("path", "file", "filename", "file_path", "rel_path", "image", "series")
 ID_COLUMNS = ("item_id", "item", "id")
@@ -184,6 +185,8 @@ def labels_from_csv(
     delimiter = max((",", "\t", ";"), key=first.count) if first else ","
     try:
         rows = list(csv.DictReader(text.splitlines(), delimiter=delimiter))
+        # a cell export_labels wrote as text ("'+ve": no formula) reads as it was ("+ve")
+        rows = [{k: unquoted(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
     except csv.Error as exc:
         raise ConfigError(
             f"The label file {csv_path.name} cannot be read as CSV ({exc}); save it from a "

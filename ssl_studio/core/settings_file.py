@@ -27,6 +27,11 @@ def read_settings_file(path: Path, what: str = "config file") -> dict[str, Any]:
         raise ConfigError(
             f"{path} is not valid {kind}: {exc}. Fix that line and try again."
         ) from exc
+    except RecursionError as exc:  # lists or tables nested past Python's stack
+        raise ConfigError(
+            f"{path} is not valid {kind}: it is nested too deeply to read. Write it as "
+            '{"name": "value", ...}.'
+        ) from exc
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path} holds a {type(data).__name__}, not a table of names and values; write "

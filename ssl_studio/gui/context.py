@@ -15,7 +15,7 @@ from shiboken6 import isValid
 
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.storage_errors import user_error
-from ssl_studio.gui import dialogs
+from ssl_studio.gui import dialogs, markup
 from ssl_studio.gui.jobs import JobRunner, Work
 
 
@@ -85,7 +85,7 @@ class AppContext(QObject):
         """Enable a control that changes the project when ``enabled`` and the project can be
         written; on a read-only project its tooltip says why it is off, else it is ``tip``."""
         control.setEnabled(enabled and not self.read_only)
-        control.setToolTip(self.read_only or tip)
+        control.setToolTip(markup.tip(self.read_only or tip))  # (it may quote a path)
 
     def notify(self, what: str) -> None:
         self.changed.emit(what)

@@ -4,7 +4,72 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6 import QtWidgets
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+Button = QtWidgets.QMessageBox.StandardButton
+
+
+class QMessageBox(QtWidgets.QMessageBox):
+    """Qt's message box, whose warning, information and question show their text as plain
+    text: messages quote file, folder, dataset, label-set and class names and errors,
+    and Qt would read one that looks like HTML as markup (a link in a message box opens
+    in another program). Kept under Qt's name: it is used (and answered in tests) as
+    Qt's static functions are."""
+
+    @staticmethod
+    def warning(
+        parent: QWidget | None,
+        title: str,
+        text: str,
+        buttons: Button = Button.Ok,
+        default: Button = Button.NoButton,
+    ) -> Button:
+        """A warning box as Qt's QMessageBox.warning shows it, the text plain."""
+        return _shown(QtWidgets.QMessageBox.Icon.Warning, parent, title, text, buttons, default)
+
+    @staticmethod
+    def information(
+        parent: QWidget | None,
+        title: str,
+        text: str,
+        buttons: Button = Button.Ok,
+        default: Button = Button.NoButton,
+    ) -> Button:
+        """A notice box as Qt's QMessageBox.information shows it, the text plain."""
+        return _shown(QtWidgets.QMessageBox.Icon.Information, parent, title, text, buttons, default)
+
+    @staticmethod
+    def question(
+        parent: QWidget | None,
+        title: str,
+        text: str,
+        buttons: Button = Button.Yes | Button.No,
+        default: Button = Button.NoButton,
+    ) -> Button:
+        """A question box as Qt's QMessageBox.question shows it, the text plain."""
+        return _shown(QtWidgets.QMessageBox.Icon.Question, parent, title, text, buttons, default)
+
+
+def _shown(
+    icon: QtWidgets.QMessageBox.Icon,
+    parent: QWidget | None,
+    title: str,
+    text: str,
+    buttons: Button,
+    default: Button,
+) -> Button:
+    """A modal box of ``text`` as plain text; the button pressed, as Qt's static functions
+    answer (Escape: the box's escape button, or Cancel where it has none)."""
+    box = QtWidgets.QMessageBox(icon, title, text, buttons, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    if default != Button.NoButton:
+        box.setDefaultButton(default)
+    box.exec()
+    clicked = box.clickedButton()
+    return box.standardButton(clicked) if clicked is not None else Button.Cancel
+
 
 # When no one is there to close a dialog (``ssl-studio gui --smoke-test``): errors go to
 # stderr and are counted here instead of waiting for a click; questions are answered No.

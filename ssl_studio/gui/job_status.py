@@ -16,6 +16,7 @@ from ssl_studio.core.wording import progress_detail
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.jobs import JobRunner
 from ssl_studio.gui.log_panel import LogPanel
+from ssl_studio.gui.markup import plain
 
 PAUSED = " — Paused — Ctrl+P to resume"
 STOPPING = " — Stopping…"
@@ -32,7 +33,7 @@ class JobStatus(QObject):
         self.runner = runner
         self.log = log
         self.window = window
-        self.label = QLabel("")
+        self.label = plain(QLabel(""))  # a job's words quote file and dataset names
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setTextVisible(True)

@@ -39,6 +39,7 @@ from ssl_studio.gui.job_status import JobStatus
 from ssl_studio.gui.jobs import JobRunner, default_cpu_threads
 from ssl_studio.gui.log_panel import LogPanel
 from ssl_studio.gui.main_menus import build_menus
+from ssl_studio.gui.markup import tip
 from ssl_studio.gui.panels.data_panel import DataPanel
 from ssl_studio.gui.panels.export_panel import ExportPanel
 from ssl_studio.gui.panels.finetune_panel import FinetunePanel
@@ -178,7 +179,7 @@ class MainWindow(QMainWindow):
                 font = action.font()
                 font.setItalic(True)
                 action.setFont(font)
-                action.setToolTip(note)
+                action.setToolTip(tip(note))
             action.triggered.connect(lambda _=False, p=path: self.open_project(p))
         self.recent_menu.setEnabled(bool(recent))
 
@@ -235,7 +236,7 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentIndex(0)
         self.context.enable_change(self.import_action, self.context.project is not None)
         self.read_only_label.setVisible(bool(self.context.read_only))
-        self.read_only_label.setToolTip(self.context.read_only)  # why, and what to do
+        self.read_only_label.setToolTip(tip(self.context.read_only))  # why, and what to do
         self.context.notify("project")
 
     def show_upgrades(self) -> None:

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
 )
 
+from ssl_studio.gui.markup import tip
+
 
 def make_table(
     headers: tuple[str, ...], *, stretch_last: bool = True, multi: bool = False
@@ -100,7 +102,7 @@ def fill_row(table: QTableWidget, row: int, values: list[Any]) -> None:
     for column, value in enumerate(values):
         text = "" if value is None else str(value)
         item = QTableWidgetItem(text)
-        item.setToolTip(text)
+        item.setToolTip(tip(text))  # (a file's name as written, not as markup)
         if isinstance(value, int | float) or _is_number(text):
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         table.setItem(row, column, item)

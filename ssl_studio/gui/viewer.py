@@ -42,6 +42,7 @@ from ssl_studio.core.viewing import (
 )
 from ssl_studio.gui.background_read import BackgroundReader
 from ssl_studio.gui.live_plot import curve_pen
+from ssl_studio.gui.markup import esc, plain, rich
 from ssl_studio.gui.pictures import to_pixmap
 from ssl_studio.gui.tables import fill_table, make_table
 
@@ -150,7 +151,7 @@ class ItemViewer(QWidget):
         self.source_reader.arrived.connect(self._source_arrived)
         self.values: np.ndarray | None = None  # real units [H, W] of the shown grey image
         self.center = self.width_ = 0.0
-        self.title = QLabel()
+        self.title = rich(QLabel())  # names in it escaped
         self.title.setWordWrap(True)
         self.placeholder = QLabel(CHOOSE)  # until an item is chosen: no black box, no controls
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -166,7 +167,7 @@ class ItemViewer(QWidget):
             "use the cached copy, which is smaller)."
         )
         self.full_res.toggled.connect(self._reshow)
-        self.resolution = QLabel()
+        self.resolution = plain(QLabel())  # (why a file cannot be read: as written)
         self.resolution.setWordWrap(True)
         controls = QHBoxLayout()
         window_title = QLabel("&Window")  # Alt+W: the preset list
@@ -233,7 +234,7 @@ class ItemViewer(QWidget):
         self.metadata.show()
         where = html.escape(str(item.get("rel_path") or ""))  # stored redacted
         self.title.setText(
-            f"<b>{view.item_name(row)}</b> in dataset '{html.escape(view.name)}'"
+            f"<b>{esc(view.item_name(row))}</b> in dataset '{html.escape(view.name)}'"
             + (f": {where}" if where else "")
         )
         series = view.modality == "timeseries"
@@ -306,9 +307,10 @@ class ItemViewer(QWidget):
         for c, (channel, seen) in enumerate(zip(values, mask, strict=True)):
             y = np.where(seen, channel, np.nan)
             pen = curve_pen(c, width=1.5)
-            curve = self.plot.plot(x, y, pen=pen, name=names[c], connect="finite")
+            name = esc(names[c])  # a column's name, in the legend's markup
+            curve = self.plot.plot(x, y, pen=pen, name=name, connect="finite")
             if c < LEGEND_MOST:
-                self.legend.addItem(curve, names[c])
+                self.legend.addItem(curve, name)
         if len(values) > LEGEND_MOST:  # (a note, not a curve: a blank sample line)
             self.legend.addItem(pg.PlotDataItem(pen=None), f"+{len(values) - LEGEND_MOST} more")
         self.legend.updateSize()  # (its rows' height, in the current font)

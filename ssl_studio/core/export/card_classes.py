@@ -16,6 +16,7 @@ from ssl_studio.core.evaluation.report_text import (
     per_class_rows,
     predictive_title,
 )
+from ssl_studio.core.export.card_about import markdown_text
 from ssl_studio.core.export.card_text import class_names, prevalence, table_cell
 
 
@@ -26,7 +27,7 @@ def per_class_markdown(report: dict[str, Any] | None) -> list[str]:
         return []
     lines: list[str] = []
     if (absent := absent_sentence(report)) is not None:
-        lines += ["", absent]
+        lines += ["", markdown_text(absent)]  # (it names classes)
     rows = per_class_rows(report)
     if rows:
         lines += [
@@ -47,7 +48,8 @@ def per_class_markdown(report: dict[str, Any] | None) -> list[str]:
         if k in report
     ]
     if said:
-        lines += ["", f"At the operating threshold: {'; '.join(said)}.{_at_prevalence(report)}"]
+        said_all = f"At the operating threshold: {'; '.join(said)}.{_at_prevalence(report)}"
+        lines += ["", markdown_text(said_all)]
     return lines
 
 

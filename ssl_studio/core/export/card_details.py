@@ -140,7 +140,7 @@ def stored_details(text: str | None) -> CardDetails:
     newer SSL Studio wrote, or a value it cannot read, is left out rather than refused."""
     try:
         data = json.loads(text) if text else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         data = {}
     if not isinstance(data, dict):
         return CardDetails()

@@ -24,9 +24,12 @@ from ssl_studio.core.export.card_text import (
     fingerprint_sentence,
     parity_sentence,
     pretraining_sentence,
+    table_cell,
     versions_rows,
 )
 from ssl_studio.core.export.recipe import STEPS
+
+NAMED_FIELDS = ("channel_names", "channel_matching")  # (input fields naming CSV columns)
 
 
 def _metrics_heading(report: dict[str, Any] | None) -> str:
@@ -47,7 +50,7 @@ def _metric_rows(report: dict[str, Any] | None, explain: bool = True) -> list[st
         return ["(not measured)"]
     rows = ["| metric | value | 95 % CI |", "|---|---|---|"]
     for key in SCALARS:
-        title = metric_title(key, report.get("classes", []))
+        title = table_cell(metric_title(key, report.get("classes", [])))  # (names a class)
         m = report.get(key) or {}
         if m.get("value") is None:
             rows.append(f"| {title} | n/a | |")
@@ -67,7 +70,7 @@ def _metric_rows(report: dict[str, Any] | None, explain: bool = True) -> list[st
             if report.get("resampled") == "patients"
             else ""
         )
-        + (f" {report['note']}" if report.get("note") else "")
+        + (f" {markdown_text(report['note'])}" if report.get("note") else "")
         + (f" 95 % intervals: {report['interval_method']}." if "interval_method" in report else "")
         + (f" {ECE_DEFINITION}" if explain else "")
         + " Confusion matrix:\n"
@@ -85,7 +88,7 @@ def _input_lines(pre: dict[str, Any]) -> list[str]:
     steps = [k for k in STEPS if pre.get(k) is not None]
     apart = ("kind", "examples", "channel_standardisation")
     rest = [k for k in pre if k not in steps and k not in apart and pre[k] is not None]
-    lines = [f"- {k}: {pre[k]}" for k in rest]
+    lines = [f"- {k}: {_named(k, pre[k])}" for k in rest]
     lines += _standardisation_rows(pre.get("channel_standardisation"))
     if steps:
         lines += ["", "From a file to the model's input, in this order:", ""]
@@ -93,6 +96,12 @@ def _input_lines(pre: dict[str, Any]) -> list[str]:
     if pre.get("examples"):
         lines += ["", f"Worked examples: {pre['examples']}"]
     return lines
+
+
+def _named(key: str, value: Any) -> Any:
+    """An input field as the card shows it: those holding the training files' column names
+    (a series' channels, its header row) as literal Markdown, the others as they are."""
+    return markdown_text(str(value)) if key in NAMED_FIELDS else value
 
 
 def _standardisation_rows(scaling: dict[str, Any] | None) -> list[str]:
@@ -121,6 +130,12 @@ def _checksum_lines(card: dict[str, Any]) -> list[str]:
         "",
         *[f"- `{name}`: `{digest}`" for name, digest in found["files"].items()],
     ]
+
+
+def _code(name: str) -> str:
+    """A user's name (a label set's) as inline code; escaped text where a backtick in it
+    would end the code span."""
+    return markdown_text(name) if "`" in name else f"`{name}`"
 
 
 def _version(training: dict[str, Any]) -> str:
@@ -193,8 +208,9 @@ def _data_lines(card: dict[str, Any]) -> list[str]:
     data, config = card.get("data") or {}, card["training"].get("config") or {}
     if not data.get("dataset") and not data.get("pretraining_dataset"):
         return []
-    labels_from = data.get("dataset") or data.get("pretraining_dataset")
+    labels_from = markdown_text(str(data.get("dataset") or data.get("pretraining_dataset")))
     pretrained_on = data.get("pretraining_dataset")
+    pretrained_on = markdown_text(str(pretrained_on)) if pretrained_on else pretrained_on
     if not card["training"].get("pretext_task") or not pretrained_on:
         said = f"labels of dataset '{labels_from}'"
     elif pretrained_on == labels_from:
@@ -247,7 +263,7 @@ def _test_notes(card: dict[str, Any]) -> list[str]:
             "intervals go by item, items of one patient may be on both sides, and the "
             "scores may be optimistic."
         )
-    notes = [n for n in notes if n]
+    notes = [markdown_text(n) for n in notes if n]  # (they may name a dataset or class)
     return [" ".join(notes), ""] if notes else []
 
 
@@ -319,7 +335,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         *_augment_line(t),
         f"- Classifier: {PROTOCOL_WORDS.get(t['protocol'], t['protocol'])} (protocol "
         f"`{t['protocol']}`) on {t['train_labels']} labels{_label_counts(t)} (label set "
-        f"`{t['label_set']}`{_version(t)}, run {t['fine_tuning_run']})."
+        f"{_code(str(t['label_set']))}{_version(t)}, run {t['fine_tuning_run']})."
         f"{f' {choices}' if choices else ''}",
         f"- {fingerprint_sentence(t['data_fingerprint'], card['architecture']['modality'])}",
         *_data_lines(card),

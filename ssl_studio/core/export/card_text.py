@@ -16,6 +16,7 @@ from ssl_studio.core.evaluation.comparison import (
 )
 from ssl_studio.core.evaluation.metrics import figure_text
 from ssl_studio.core.evaluation.threshold import rounded_threshold
+from ssl_studio.core.export.card_about import markdown_text
 
 PROTOCOL_WORDS = {
     "knn": "k nearest neighbours on the frozen pretrained encoder",
@@ -33,6 +34,7 @@ def decision_sentence(card: dict[str, Any]) -> str:
     positive = card.get("positive_class")
     if not positive:
         return "The predicted class is the most probable one."
+    positive = markdown_text(str(positive))  # (a class name: literal Markdown)
     threshold = card.get("threshold")
     if threshold is None or card.get("threshold_is_default"):  # (null: cards before 0.5)
         return (
@@ -72,11 +74,13 @@ def _threshold_method(choice: dict[str, Any]) -> str:
 
 
 def class_names(classes: list[str]) -> list[str]:
-    """Class names for a list in a sentence: quoted when one holds a comma or semicolon
+    """Class names for a list in a Markdown sentence, escaped (a class from a received
+    card may hold a link or an image): quoted when one holds a comma or semicolon
     ("x, y" would read as two classes), as they are otherwise."""
-    if any("," in c or ";" in c for c in classes):
-        return [f"“{c}”" for c in classes]
-    return list(classes)
+    names = [markdown_text(str(c)) for c in classes]
+    if any("," in str(c) or ";" in str(c) for c in classes):
+        return [f"“{c}”" for c in names]
+    return names
 
 
 def choices_sentence(
@@ -173,9 +177,10 @@ def versions_rows(versions: dict[str, Any] | None) -> list[str]:
 
 
 def table_cell(text: str) -> str:
-    """A text for a cell of a Markdown table: a ``|`` in it (a class named "benign|x")
-    would end the cell, so it is escaped."""
-    return str(text).replace("|", "\\|")
+    """A text for a cell of a Markdown table, escaped as markdown_text escapes (a ``|`` in
+    a class named "benign|x" would end the cell; ``<img ...>`` or ``[x](url)`` would show
+    an image or a link), on one line."""
+    return markdown_text(" ".join(str(text).splitlines()))
 
 
 def confusion_rows(confusion: list[list[int]] | None, classes: list[str]) -> list[str]:

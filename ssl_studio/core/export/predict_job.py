@@ -31,6 +31,7 @@ from ssl_studio.core.export.series_windows import (
     windowed,
 )
 from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
+from ssl_studio.core.spreadsheet_cells import SafeWriter
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
 from ssl_studio.core.wording import command_line
 
@@ -44,9 +45,10 @@ def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
     damaged = f"is damaged; export the model again (ssl-studio export) or copy {export_dir} anew"
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, RecursionError) as exc:  # (nested past Python's stack)
+        why = "it is nested too deeply" if isinstance(exc, RecursionError) else exc
         raise ConfigError(
-            f"The model card {card_path} cannot be read ({exc}): it {damaged}."
+            f"The model card {card_path} cannot be read ({why}): it {damaged}."
         ) from exc
     newer = format_problem(card) if isinstance(card, dict) else None
     if newer:  # (before the checks below, which a newer card may not pass)
@@ -183,7 +185,7 @@ def predict(
     failed: set[str] = set()
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f)
+            writer = SafeWriter(csv.writer(f))  # (a class '=...' is no formula)
             writer.writerow(
                 [
                     "path",

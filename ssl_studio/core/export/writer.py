@@ -48,9 +48,13 @@ FILES = {
     "safetensors": "model.safetensors",
 }
 DESCRIPTIONS = {
-    "model.pt": "TorchScript program: torch.jit.load(path)(inputs) -> probabilities",
-    "model.onnx": "ONNX program (opset 18): onnxruntime.InferenceSession(path)",
-    "model.safetensors": "the weights only (the classifier's state_dict, keys as SSL Studio's "
+    "model.pt": "TorchScript program: torch.jit.load(path)(inputs) -> probabilities; a "
+    "program runs code as it loads, so load it only from a sender you trust "
+    "(ssl-studio predict uses model.onnx only)",
+    "model.onnx": "ONNX program (opset 18): onnxruntime.InferenceSession(path); what "
+    "ssl-studio predict runs",
+    "model.safetensors": "the weights only, data and no code (the classifier's state_dict, "
+    "keys as SSL Studio's "
     "model code names them): rebuilding the network needs that code, with the backbone and "
     "options_in_effect of the card (also in the file's metadata); model.pt and model.onnx "
     "run without it",

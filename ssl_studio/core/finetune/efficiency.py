@@ -282,7 +282,7 @@ def recorded_curves(
         try:
             path = store.paths.root / other["folder"] / CURVE_FILE
             result = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError, TypeError, RecursionError):  # (damaged: not reused)
             continue
         if not isinstance(result, dict) or not result.get("curve"):
             continue

@@ -36,7 +36,7 @@ def read_evaluation(run_dir: Path, *, what: str, otherwise: str) -> dict[str, An
         return None
     try:
         stored = json.loads(data.decode("utf-8"))
-    except ValueError as exc:  # (JSONDecodeError, UnicodeDecodeError)
+    except (ValueError, RecursionError) as exc:  # (JSONDecodeError, UnicodeDecodeError)
         detail = "it is empty" if not data.strip() else f"it is not valid JSON: {exc}"
         raise _damaged(path, detail, what, otherwise) from exc
     if not isinstance(stored, dict):

@@ -56,7 +56,7 @@ def read_split(run_dir: Path) -> SavedSplit:
         raise ConfigError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
     try:
         return parsed_split(json.loads(text))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # (Recursion: nested too deeply)
         raise ConfigError(
             f"{path} is damaged ({exc}); the run's split cannot be read. Fine-tune again "
             "to get a new one."

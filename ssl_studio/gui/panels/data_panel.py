@@ -35,6 +35,7 @@ from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.import_options import ImportOptionsDialog, describe
 from ssl_studio.gui.label_export import export_labels_dialog
+from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.panels.data_summary import report_title, summary_text
 from ssl_studio.gui.removal import remove_dataset
 from ssl_studio.gui.tables import ColumnCaps, fill_table, make_table
@@ -79,7 +80,7 @@ class DataPanel(QWidget):
         options_button.setToolTip("Kind of files, cache size, CSV layout, sampling rate")
         options_button.clicked.connect(self.edit_import_options)
         self.import_options: dict[str, Any] = {}  # changes from ImportConfig's defaults
-        self.options_note = QLabel()
+        self.options_note = rich(QLabel())  # (options typed by the user: escaped)
         self.options_note.setWordWrap(True)
         self.options_note.hide()
         self.import_buttons = (import_button, import_files)
@@ -110,7 +111,7 @@ class DataPanel(QWidget):
         column.addSpacing(12)  # (apart from the imports: it deletes)
         column.addWidget(self.remove_button)
 
-        self.summary = QLabel()
+        self.summary = rich(QLabel())  # summary_text: names escaped
         self.summary.setWordWrap(True)
         self.model = ThumbnailModel()
         self.grid = thumbnail_view(self.model)
@@ -128,7 +129,7 @@ class DataPanel(QWidget):
         column.addWidget(self.empty, 1)
 
         self.viewer = ItemViewer()
-        self.report_title = QLabel()
+        self.report_title = rich(QLabel())  # report_title: the name escaped
         self.report_title.setWordWrap(True)
         self.report_table = make_table(REPORT_COLUMNS)
         self.report_table.setAccessibleName("Import report: files not imported")
@@ -281,7 +282,7 @@ class DataPanel(QWidget):
         except SSLStudioError as exc:  # e.g. its cache deleted outside the app
             self.view = None
             self.model.set_view(None)
-            self.summary.setText(f"<b>{d['name']}</b> cannot be shown: see the message.")
+            self.summary.setText(f"<b>{esc(d['name'])}</b> cannot be shown: see the message.")
             dialogs.show_error(self, "Cannot read the dataset", str(exc))
             return
         self.model.set_view(self.view, labels)
@@ -338,7 +339,7 @@ class DataPanel(QWidget):
         under the buttons while any is set."""
         self.import_options = dict(options)
         text = describe(self.import_options)
-        self.options_note.setText(f"<i>Next imports: {text}</i>" if text else "")
+        self.options_note.setText(f"<i>Next imports: {esc(text)}</i>" if text else "")
         self.options_note.setVisible(bool(text))
 
     def choose_folder(self) -> None:

@@ -13,20 +13,22 @@ from ssl_studio.core.data.import_tally import (
     unread_dicom_note,
 )
 from ssl_studio.core.project.store.import_report import LEFT_OUT
+from ssl_studio.gui.markup import esc
 
 
 def summary_text(d: dict[str, Any], labeled: int) -> tuple[str, str]:
     """(the line on dataset ``d``, as project_info gives it, with ``labeled`` items
-    labeled; what its imports left undone, as markup, or "")."""
-    content = ", ".join(f"{k} {n}" for k, n in d["items_by_modality"].items())
+    labeled; what its imports left undone, as markup, or ""). Every name in it is
+    escaped: a dataset named ``<b>x</b>`` shows as written."""
+    content = esc(", ".join(f"{k} {n}" for k, n in d["items_by_modality"].items()))
     size = f", cached at {d['cache_size']} px" if d["modality"] == "image" else ""
     labels = f"; {labeled} labeled" if labeled else ""
     # stopped, or cut off (the latest import, or an earlier one of another folder);
     # it may name a folder as stored, so as text, not markup
     stopped = html.escape(unfinished_note(d.get("last_import"), ANYWAY_APP) or "", quote=False)
-    unread = unread_dicom_note(d.get("unread_dicom") or 0, d.get("unread_dicom_missing", 0))
+    unread = esc(unread_dicom_note(d.get("unread_dicom") or 0, d.get("unread_dicom_missing", 0)))
     text = (
-        f"<b>{d['name']}</b>: {d['items']} items ({content}){size}{labels}. "
+        f"<b>{esc(d['name'])}</b>: {d['items']} items ({content}){size}{labels}. "
         f"{d['errors']} files failed, {d['skipped']} skipped"
         + (" so far" if partial_import_note(d.get("last_import"), ANYWAY_APP) else "")
         + (f". <b>{stopped}</b>" if stopped else ".")
@@ -38,14 +40,14 @@ def summary_text(d: dict[str, Any], labeled: int) -> tuple[str, str]:
 def report_title(name: str, errors: list[dict[str, Any]], stopped: str = "") -> str:
     """The import report's title. ``stopped``: what the dataset's imports left undone
     (unfinished_note, as markup). ``errors``: the files left out, and notes on imported
-    ones (their columns)."""
+    ones (their columns). Markup: the name escaped."""
     count = sum(e["severity"] in LEFT_OUT for e in errors)
     left_out = f"{count} file(s) left out, each with the reason."
     notes = len(errors) - count
     noted = f" {notes} note(s) on imported files (their columns)." if notes else ""
     if stopped:
         so_far = f" So far {left_out}" if count else ""
-        return f"Import report of '{name}': <b>{stopped}</b>{so_far}{noted}"
+        return f"Import report of '{esc(name)}': <b>{stopped}</b>{so_far}{noted}"
     if count:
-        return f"Import report of '{name}': {left_out}{noted}"
-    return f"Import report of '{name}': every file was imported.{noted}"
+        return f"Import report of '{esc(name)}': {left_out}{noted}"
+    return f"Import report of '{esc(name)}': every file was imported.{noted}"

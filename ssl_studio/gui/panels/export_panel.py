@@ -29,10 +29,12 @@ from ssl_studio.core.export.predict_job import check_predictions_place
 from ssl_studio.core.export.series_windows import Span
 from ssl_studio.core.jobs import predict
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.spreadsheet_cells import unquoted
 from ssl_studio.core.wording import counted
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.colours import shade, tone
 from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.tables import ColumnCaps, ElideRight, fill_table, make_table, selected_rows
 
 PREDICTIONS_SHOWN = 5000
@@ -75,7 +77,7 @@ class ExportPanel(QWidget):
         row.addWidget(self.in_windows)
         row.addWidget(self.window_seconds)
         row.addStretch(1)
-        self.status = QLabel()
+        self.status = rich(QLabel())  # folders, files and messages in it escaped
         self.status.setWordWrap(True)
         self.predictions = make_table(("File",))
         self.predictions.setAccessibleName("Predictions")
@@ -179,7 +181,7 @@ class ExportPanel(QWidget):
                 export_dir, [folder], out, report=report, stop=stop, overwrite=True, windows=windows
             )
 
-        self.status.setText(f"Predicting on {folder}…")
+        self.status.setText(f"Predicting on {esc(folder)}…")
         started = self.context.run(self, "Prediction", work, self._predicted, self._failed)
         if not started:  # refused (it said why): nothing is being predicted
             self.status.setText("")
@@ -188,7 +190,7 @@ class ExportPanel(QWidget):
     def _failed(self, message: str) -> None:
         red = tone("red", self.palette())
         self.status.setText(
-            f"<b style='color:{red}'>The prediction failed; nothing was saved.</b> {message}"
+            f"<b style='color:{red}'>The prediction failed; nothing was saved.</b> {esc(message)}"
         )
 
     def _predicted(self, counts: dict[str, Any]) -> None:
@@ -198,7 +200,7 @@ class ExportPanel(QWidget):
             )
             return
         with open(counts["out"], encoding="utf-8", newline="") as f:
-            rows = list(csv.reader(f))
+            rows = [[unquoted(cell) for cell in row] for row in csv.reader(f)]  # ('+ve: +ve)
         header, body = rows[0], rows[1:]
         self._show_rows(header, body[:PREDICTIONS_SHOWN])
         more = f" (the first {PREDICTIONS_SHOWN} shown)" if len(body) > PREDICTIONS_SHOWN else ""
@@ -206,7 +208,7 @@ class ExportPanel(QWidget):
         orange = tone("orange", self.palette())
         self.status.setText(
             f"{counted(counts['items'], 'item')} predicted, "
-            f"{_files_unread(counts['errors'])}{more}. Saved to {counts['out']}."
+            f"{_files_unread(counts['errors'])}{more}. Saved to {esc(counts['out'])}."
             + (
                 f" <b style='color:{orange}'>{_with_notes(noted)}</b> (shaded): read it with "
                 "the answer; a file unlike the training data may get an answer that means "

@@ -27,6 +27,7 @@ from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.live_plot import COLOURS, SYMBOLS, add_legend
+from ssl_studio.gui.markup import esc, rich, tip
 from ssl_studio.gui.panels.map_keys import (
     ARROWS,
     FOCUS_FRAME,
@@ -95,7 +96,7 @@ class MapPanel(QWidget):
                 row.addWidget(widget)
             row.addStretch(1)
             controls.addLayout(row)
-        self.note = QLabel(HOW_TO)
+        self.note = rich(QLabel(HOW_TO))  # the dataset's name escaped
         self.note.setWordWrap(True)
         self.plot = pg.PlotWidget()
         self.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the arrow keys choose dots
@@ -115,7 +116,7 @@ class MapPanel(QWidget):
         self.hover.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hover.setWordWrap(True)
         self.position: int | None = None  # the chosen dot
-        self.chosen = QLabel(CLICK_A_DOT)
+        self.chosen = rich(QLabel(CLICK_A_DOT))  # the item's name escaped
         self.chosen.setWordWrap(True)
         self.open_button = QPushButton("Open in the viewer")
         self.open_button.setEnabled(False)
@@ -245,7 +246,7 @@ class MapPanel(QWidget):
         self.rows = {int(item["id"]): row for row, item in enumerate(self.view.items)}
         self.grouped = {}
         self.note.setText(
-            f"{len(self.map.item_ids)} items of '{self.view.name}', laid out by "
+            f"{len(self.map.item_ids)} items of '{esc(self.view.name)}', laid out by "
             f"{self.map.method.upper()} of the run's embeddings."
         )
         self._draw()
@@ -309,7 +310,7 @@ class MapPanel(QWidget):
                 pen=pg.mkPen(colour),  # ("+" and "x" are drawn by their outline)
                 name=f"{name} ({len(where)})",
             )
-            self.legend.addItem(scatter, scatter.name())
+            self.legend.addItem(scatter, esc(scatter.name()))  # (drawn as markup)
         self._describe()  # (the colouring may have changed)
 
     def _keep_scatters(self, count: int) -> None:
@@ -339,7 +340,7 @@ class MapPanel(QWidget):
             return
         position = int(points[0].data())
         self.hover.setPixmap(self._thumbnail(position, 150))
-        self.hover.setToolTip(self._name(position))
+        self.hover.setToolTip(tip(self._name(position)))
 
     def _clicked(self, _: Any, points: Any, __: Any) -> None:
         if len(points):
@@ -354,8 +355,10 @@ class MapPanel(QWidget):
             if slot < len(neighbours):
                 label_widget.setPixmap(self._thumbnail(neighbours[slot], 68))
                 label_widget.setToolTip(
-                    f"{self._name(neighbours[slot])}: "
-                    f"{self.map.labels[neighbours[slot]] or 'unlabeled'}"
+                    tip(
+                        f"{self._name(neighbours[slot])}: "
+                        f"{self.map.labels[neighbours[slot]] or 'unlabeled'}"
+                    )
                 )
             else:
                 label_widget.clear()
@@ -382,7 +385,7 @@ class MapPanel(QWidget):
         if self.position is not None:
             name, group = self._name(self.position), self._group(self.position)  # (once)
             chosen = f"Chosen: {name}, {group}."
-            self.chosen.setText(f"<b>{name}</b> ({group}) and its nearest neighbours:")
+            self.chosen.setText(f"<b>{esc(name)}</b> ({esc(group)}) and its nearest neighbours:")
         self.plot.setAccessibleDescription(
             f"{len(self.map.xy)} items, coloured by {self.colour_by.currentText()}. "
             f"{chosen} {HOW_TO_KEYS}"

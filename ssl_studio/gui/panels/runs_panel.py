@@ -14,6 +14,7 @@ from ssl_studio.core.project.store import Store
 from ssl_studio.gui.background_read import BackgroundReader
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.live_plot import LivePlot, log_toggle
+from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.panels.loss_curves import Curve, CurvesRead, GrowingCurve, read_loss_curves
 from ssl_studio.gui.removal import delete_runs
 from ssl_studio.gui.tables import fill_table, make_table, selected_rows
@@ -95,7 +96,7 @@ class RunsPanel(QWidget):
         delete_key = QShortcut(QKeySequence.StandardKey.Delete, self.table)
         delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete_key.activated.connect(self.delete_selected)
-        self.error = QLabel()
+        self.error = rich(QLabel())  # the run's error escaped
         self.error.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.resume_button)
@@ -217,7 +218,7 @@ class RunsPanel(QWidget):
         idle = not self.context.runner.busy
         self.context.enable_change(self.delete_button, bool(chosen) and idle, DELETE_TIP)
         self.error.setText(
-            f"<b>Why it failed:</b> {one['error']}" if one and one.get("error") else ""
+            f"<b>Why it failed:</b> {esc(one['error'])}" if one and one.get("error") else ""
         )
 
     def _plot_losses(self, chosen: list[dict[str, Any]]) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QW
 from ssl_studio.core.events import Event, Health, Message, Step
 from ssl_studio.gui.colours import tone
 from ssl_studio.gui.live_plot import LivePlot, log_toggle
+from ssl_studio.gui.markup import esc, plain, rich
 
 IDLE = "No run yet. Choose the options on the left and press Start."
 IDLE_WITH_RUNS = (
@@ -44,11 +45,11 @@ class TrainingView(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.progress = QProgressBar()
-        self.status = QLabel(IDLE)
+        self.status = plain(QLabel(IDLE))
         self.status.setWordWrap(True)
-        self.health = QLabel()
+        self.health = rich(QLabel())  # (numbers only)
         self.health.setWordWrap(True)
-        self.notice = QLabel()
+        self.notice = rich(QLabel())  # messages in it escaped
         self.notice.setWordWrap(True)
         self.loss_plot = LivePlot("Training loss", y_label="loss", legend=False, smooth=True)
         self.loss_log_y = log_toggle(self.loss_plot)
@@ -103,7 +104,7 @@ class TrainingView(QWidget):
             self._health(event)
         elif isinstance(event, Message) and event.level != "info":
             orange = tone("orange", self.palette())
-            self.notice.setText(f"<span style='color:{orange}'>{event.text}</span>")
+            self.notice.setText(f"<span style='color:{orange}'>{esc(event.text)}</span>")
 
     def _step(self, event: Step, paused: bool) -> None:
         self.loss_plot.append("loss", event.step, event.loss)
@@ -168,5 +169,5 @@ class TrainingView(QWidget):
 
     def show_failed(self, message: str) -> None:
         red = tone("red", self.palette())
-        self.notice.setText(f"<b style='color:{red}'>The run failed.</b> {message}")
+        self.notice.setText(f"<b style='color:{red}'>The run failed.</b> {esc(message)}")
         self.status.setText("The run failed (see below). Change the options and press Start.")

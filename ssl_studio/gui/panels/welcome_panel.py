@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ssl_studio.gui import markup
 from ssl_studio.gui.recent_projects import UNAVAILABLE
 
 INTRO = (
@@ -88,7 +89,7 @@ class WelcomePanel(QWidget):
             item = QListWidgetItem(f"{path.name}    —    {path}{UNAVAILABLE if note else ''}")
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             if note:
-                item.setToolTip(note)
+                item.setToolTip(markup.tip(note))
                 item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
                 font = item.font()
                 font.setItalic(True)

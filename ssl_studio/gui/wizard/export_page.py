@@ -23,6 +23,7 @@ from ssl_studio.core.export.card_markdown import card_markdown
 from ssl_studio.core.export.writer import FORMATS
 from ssl_studio.core.jobs import export
 from ssl_studio.gui.colours import tone
+from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.wizard.card_details_dialog import CardDetailsDialog
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class ExportPage(QWizardPage):
         buttons.addWidget(self.export_button)
         buttons.addWidget(details)
         buttons.addStretch(1)
-        self.status = QLabel()
+        self.status = rich(QLabel())  # the folder, files and messages in it escaped
         self.status.setWordWrap(True)
         self.card = QTextBrowser()
         layout = QVBoxLayout(self)
@@ -151,11 +152,11 @@ class ExportPage(QWizardPage):
         self.exported = card
         out = self.wiz.export_folder = self.writing_to
         files = sorted(f.name for f in out.iterdir() if f.is_file()) if out.is_dir() else []
-        self.status.setText(f"Exported to {out}: {', '.join(files)}.")
+        self.status.setText(f"Exported to {esc(out)}: {esc(', '.join(files))}.")
         self.card.setMarkdown(card_markdown(card))
         self.wiz.context.notify("exports")
 
     def _failed(self, message: str) -> None:
         self.export_button.setEnabled(True)
         red = tone("red", self.palette())
-        self.status.setText(f"<b style='color:{red}'>The export failed.</b> {message}")
+        self.status.setText(f"<b style='color:{red}'>The export failed.</b> {esc(message)}")

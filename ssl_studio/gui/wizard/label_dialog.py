@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui import dialogs
+from ssl_studio.gui.markup import plain
 from ssl_studio.gui.screen_fit import fit_to_screen
 from ssl_studio.gui.thumbnails import ITEM_ID_ROLE, ThumbnailModel, thumbnail_view
 
@@ -49,7 +50,7 @@ class LabelDialog(QDialog):
         self.label.addItems(sorted(set(labels.values())) or ["normal", "abnormal"])
         self.label.addItem(UNLABELED)
         self.label.setToolTip("Type a new class name, or choose one; then click items.")
-        self.counts = QLabel()
+        self.counts = plain(QLabel())  # class names as written
         give = QPushButton("Give it to the selected items")
         give.setToolTip("Enter or Space does the same in the grid.")
         give.clicked.connect(self.label_selected)

@@ -42,6 +42,7 @@ from ssl_studio.core.finetune.efficiency import curve_measure
 from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS
 from ssl_studio.core.jobs import label_efficiency
 from ssl_studio.gui.live_plot import LivePlot, curve_pen
+from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.tables import fill_table, make_table
 from ssl_studio.gui.wizard.results_text import METRICS, threshold_text, with_interval
 
@@ -57,7 +58,7 @@ class ResultsPage(QWizardPage):
         super().__init__()
         self.wiz = wizard
         self.setTitle("Results on the held-out test items")
-        self.headline = QLabel()
+        self.headline = rich(QLabel())  # _headline: names escaped
         self.headline.setWordWrap(True)
         self.metrics = make_table(("Metric", "Fine-tuned [95 % CI]", "From scratch [95 % CI]"))
         self.confusion = make_table(("",), stretch_last=False)
@@ -174,9 +175,10 @@ class ResultsPage(QWizardPage):
         macro = "macro " if len(test.get("classes") or []) > 2 else ""
         name = f"{macro}AUC" if defined else "balanced accuracy"
         text = (
-            f"<b>Run {result['run_id']}</b> ({result['protocol']}), {test['n']} test items "
+            f"<b>Run {result['run_id']}</b> ({esc(result['protocol'])}), {test['n']} test items "
             + (f"from {test['patients']} patients " if test.get("patients") is not None else "")
-            + f"({test.get('evaluation', 'test split')}): {name} {with_interval(test.get(key))}"
+            + f"({esc(test.get('evaluation', 'test split'))}): {name} "
+            + with_interval(test.get(key))
         )
         if base.get(key, {}).get("value") is not None:
             versus = test.get("versus_baseline") or {}
@@ -194,7 +196,7 @@ class ResultsPage(QWizardPage):
             text += f"<br>{reading}."
         classes = test.get("classes") or []
         if len(classes) == 2:
-            text += f" Positive class: <b>{classes[1]}</b>. {threshold_text(test, base)}"
+            text += f" Positive class: <b>{esc(classes[1])}</b>. {esc(threshold_text(test, base))}"
         text += " Brackets: 95 % bootstrap intervals over the test " + (
             "patients." if test.get("resampled") == "patients" else "items."
         )

@@ -40,6 +40,7 @@ from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.core.wording import label_set_text
 from ssl_studio.gui import dialogs
+from ssl_studio.gui.markup import plain
 from ssl_studio.gui.tables import fill_table, make_table
 from ssl_studio.gui.wizard.label_dialog import LabelDialog
 
@@ -124,7 +125,7 @@ class LabelsPage(QWizardPage):
             buttons.addWidget(widget)
         self.counts = make_table(("Class", "Labeled items"))
         self.counts.setAccessibleName("Labeled items per class")
-        self.warnings = QLabel()
+        self.warnings = plain(QLabel())  # class names, paths: as written
         self.warnings.setWordWrap(True)
         # offered only when the patient IDs cannot keep patients apart (one_patient_problem)
         self.by_item = QCheckBox("Split by item, not by patient (scores may be optimistic)")

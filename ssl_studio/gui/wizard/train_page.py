@@ -19,6 +19,7 @@ from ssl_studio.core.jobs import finetune
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.colours import tone
 from ssl_studio.gui.live_plot import LivePlot
+from ssl_studio.gui.markup import esc, rich
 
 if TYPE_CHECKING:
     from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
@@ -47,7 +48,7 @@ class TrainPage(QWizardPage):
         self.setTitle("Training")
         self.setSubTitle("The fine-tuned model, then the from-scratch baseline on the same split.")
         self.setCommitPage(True)
-        self.status = QLabel()
+        self.status = rich(QLabel())  # job titles and messages in it escaped
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
         self.plot = LivePlot("Training loss (one curve per trained model)")
@@ -104,7 +105,7 @@ class TrainPage(QWizardPage):
         if not self.running:
             self.retry_button.setVisible(other is not None)
             self.status.setText(
-                f"Fine-tuning has not started: “{other}” is still running. Press Retry when "
+                f"Fine-tuning has not started: “{esc(other)}” is still running. Press Retry when "
                 "it has ended (the status bar shows its progress and has its Stop button)."
                 if other is not None
                 else "Fine-tuning could not start (see the message)."
@@ -137,7 +138,7 @@ class TrainPage(QWizardPage):
             self.progress.setMaximum(event.total)
             self.progress.setValue(event.step)
         elif isinstance(event, Message):
-            self.status.setText(event.text)
+            self.status.setText(esc(event.text))
 
     def _done(self, result: dict[str, Any]) -> None:
         self.running = False
@@ -155,7 +156,7 @@ class TrainPage(QWizardPage):
         self.running = False
         self.stop_button.setEnabled(False)
         red = tone("red", self.palette())
-        self.status.setText(f"<b style='color:{red}'>Fine-tuning failed.</b> {message}")
+        self.status.setText(f"<b style='color:{red}'>Fine-tuning failed.</b> {esc(message)}")
 
     def isComplete(self) -> bool:  # noqa: N802
         return self.wiz.result is not None and self.wiz.result["status"] == "done"

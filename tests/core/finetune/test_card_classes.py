@@ -4,6 +4,8 @@ cards (no per-class figures) rendered as before."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ssl_studio.core.evaluation.metrics import classification_report
@@ -110,3 +112,39 @@ def test_the_card_gives_the_test_patients_and_where_ppv_and_npv_hold():
     assert "patients" not in alone and "class_patients" not in alone  # items, no patients
     text = card_markdown(_card(alone))
     assert "Test items: 200 (normal 100, pneumonia 100; prevalence of pneumonia 50 %)." in text
+
+
+def test_class_dataset_and_label_set_names_are_literal_markdown():
+    """A received card's class named like HTML or a Markdown link shows as its name in
+    MODEL_CARD.md: no image is fetched, no link is made (in the card, its tables, the
+    decision sentence, the label counts and the datasets' names)."""
+    evil = '<img src="http://x/b.png">![x](http://x/c.png)'
+    link = "[click](file:///etc/passwd)"
+    y, proba = np.array([0] * 6 + [1] * 6), np.full((12, 2), 0.2)
+    proba[np.arange(12), y] = 0.8
+    card = _card(classification_report(y, proba, [evil, link], n_boot=50))
+    card["positive_class"] = link
+    card["training"]["train_counts"] = {evil: 5, link: 5}
+    card["training"]["label_set"] = "`x`<img src=y>"
+    card["data"] = {"dataset": "<img src=d>", "pretraining_dataset": "[p](http://x)"}
+    card["training"]["pretext_task"] = "simclr"
+    card["training"]["pretraining_run"] = 1
+    text = card_markdown(card)
+    assert not re.search(r"(?<!\\)<img|(?<!\\)\]\(", text), text  # unescaped
+    assert '\\<img src="http://x/b.png"\\>\\!\\[x\\](http://x/c.png)' in text
+    assert "| \\[click\\](file:///etc/passwd) |" in text  # in the tables
+
+
+def test_the_training_files_column_names_are_literal_markdown():
+    """A series card names the training CSV's columns (channels, header row): a column
+    named like HTML or a link shows as its name."""
+    y, proba = np.array([0] * 6 + [1] * 6), np.full((12, 2), 0.2)
+    proba[np.arange(12), y] = 0.8
+    card = _card(classification_report(y, proba, ["a", "b"], n_boot=50))
+    card["preprocessing"] = {
+        "channel_names": ["<img src=x>", "[a](b)"],
+        "channel_matching": "header (<img src=y>, [c](d)), is read as if it had it",
+    }
+    text = card_markdown(card)
+    assert not re.search(r"(?<!\\)<img|(?<!\\)\]\(", text), text
+    assert "- channel_names: \\['\\<img src=x\\>', '\\[a\\](b)'\\]" in text

@@ -82,5 +82,6 @@ def test_class_names_with_commas_or_bars_keep_lists_and_tables_whole():
     assert all(row.count(" | ") == 2 for row in (rows[0], rows[2], rows[3]))
     assert rows[0] == "| truth \\ predicted | II\\|III | x, y |"
     report = {"confusion": [[3, 1], [0, 2]], "classes": classes}
-    assert class_counts(report) == " (“II|III” 4, “x, y” 2; prevalence of “x, y” 33 %)"
+    # (escaped as all Markdown in a name is: it reads "II|III")
+    assert class_counts(report) == " (“II\\|III” 4, “x, y” 2; prevalence of “x, y” 33 %)"
     assert _label_counts({"train_counts": {"x, y": 5, "z": 4}}) == " (“x, y” 5, “z” 4)"
