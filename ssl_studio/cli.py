@@ -310,8 +310,12 @@ def _note(text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:  # (the commands' modules load here: Ctrl+C in the first moments lands in imports)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return EXIT_CANCELLED
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE

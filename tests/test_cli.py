@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ssl_studio.cli import EXIT_BUSY, EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from ssl_studio.cli import EXIT_BUSY, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 
 
 def make_images(folder, n=3):
@@ -68,6 +68,17 @@ def test_jsonl_progress_is_one_json_object_per_line(tmp_path, capsys):
     assert main(["import", str(project), str(tmp_path / "imgs"), "--events", "jsonl"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert events[-1]["type"] == "finished" and events[-1]["result"]["imported"] == 0
+
+
+def test_ctrl_c_while_the_commands_load_is_interrupted_not_a_traceback(monkeypatch, capsys):
+    """Ctrl+C in the first moments of a command (its modules loading) printed a traceback."""
+
+    def loading():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("ssl_studio.cli.build_parser", loading)
+    assert main(["info", "anywhere"]) == EXIT_CANCELLED
+    assert capsys.readouterr().err == "\nInterrupted.\n"
 
 
 def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
