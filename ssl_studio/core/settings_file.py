@@ -20,12 +20,21 @@ def read_settings_file(path: Path, what: str = "config file") -> dict[str, Any]:
         raise ConfigError(f"The {what} {path} is not UTF-8 text; save it as UTF-8.") from exc
     except OSError as exc:
         raise ConfigError(f"Cannot read the {what} {path}: {exc.strerror}.") from exc
-    kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml", ".ini", ".cfg"):
+        raise ConfigError(
+            f"The {what} {path} is {suffix[1:].upper()}, which SSL Studio does not read: "
+            "write it as TOML (a .toml file) or JSON (.json)."
+        )
+    kind = "TOML" if suffix == ".toml" else "JSON"
     try:
         data = tomllib.loads(text) if kind == "TOML" else json.loads(text)
     except ValueError as exc:
+        read_as = (
+            "" if suffix in (".toml", ".json") else " (a file not named .toml is read as JSON)"
+        )
         raise ConfigError(
-            f"{path} is not valid {kind}: {exc}. Fix that line and try again."
+            f"{path} is not valid {kind}{read_as}: {exc}. Fix that line and try again."
         ) from exc
     except RecursionError as exc:  # lists or tables nested past Python's stack
         raise ConfigError(
