@@ -169,7 +169,10 @@ class TrainConfig:
         if self.epochs is not None and self.epochs < 1:
             raise ConfigError("train.epochs must be at least 1.")
         if self.batch_size is not None and self.batch_size < 2:
-            raise ConfigError("train.batch_size must be at least 2 (views are compared).")
+            raise ConfigError(
+                "train.batch_size must be at least 2 (batch normalisation needs two samples, "
+                "and pretraining compares them)."
+            )
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(
                 f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}."

@@ -47,3 +47,13 @@ def test_whole_sections_of_the_wrong_shape_are_refused():
         from_dict(PretrainConfig, [1, 2])  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"augment.crop_scale must be two numbers \[low, high\]"):
         replaced(ImageAugmentConfig(), {"crop_scale": [0.5]}, "augment")
+
+
+def test_a_fine_tune_batch_of_one_gives_a_reason_that_holds_for_fine_tuning():
+    """It said "(views are compared)", which fine-tuning does not do."""
+    from ssl_studio.core.finetune_config import FinetuneConfig
+
+    cfg = FinetuneConfig(project=Path("p"), run=1, labels="l", train={"batch_size": 1})
+    with pytest.raises(ConfigError, match="batch normalisation needs two samples") as info:
+        cfg.validate()
+    assert "views are compared" not in str(info.value)
