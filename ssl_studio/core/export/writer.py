@@ -250,6 +250,12 @@ def check_export_place(out: Path, formats: tuple[str, ...]) -> None:
         )
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"{out} already exists and is not empty; choose a new folder.")
+    blocking = next((p for p in out.absolute().parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:  # (the export would stop at the end with "File exists")
+        raise ConfigError(
+            f"{blocking} is a file, not a folder, so {out} cannot be made there; give --out "
+            "a new folder in an existing folder."
+        )
 
 
 def export_classifier(

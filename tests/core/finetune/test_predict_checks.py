@@ -200,6 +200,9 @@ def test_an_export_to_a_used_folder_is_refused_before_it_is_announced(shapes_exp
     # only the job's frame: started, then failed with the reason (jobs.py's contract)
     assert [type(e) for e in said] == [Started, Failed] and "pickle" in said[1].error
     assert not (out.parent / "new").exists()
+    (out.parent / "afile").write_text("x")  # (it stopped at the end: "File exists")
+    with pytest.raises(ConfigError, match=r"afile is a file, not a folder, so .* cannot be"):
+        export(project, run_id, out.parent / "afile" / "x", report=said.append)
     capsys.readouterr()
     assert main(["export", str(project), "--run", str(run_id), "--out", str(out)]) == 1
     printed = capsys.readouterr()
