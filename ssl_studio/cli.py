@@ -33,7 +33,6 @@ from ssl_studio.cli_output import (
     silence_stdout,
     stop_on_ctrl_c,
 )
-from ssl_studio.core.data.import_tally import unfinished_note, unread_dicom_note
 from ssl_studio.core.errors import NotAProjectError, ProjectLockedError, SSLStudioError
 from ssl_studio.core.project.journal import notices_to
 from ssl_studio.core.project.lock import waiting_for_writers
@@ -65,6 +64,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from ssl_studio.cli_info import print_dataset
     from ssl_studio.core.project.info import project_info
 
     if args.run is not None:
@@ -77,17 +77,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     if not info["datasets"]:
         print("  No datasets yet: ssl-studio import PROJECT_DIR FOLDER")
     for d in info["datasets"]:
-        kinds = ", ".join(f"{k} {n}" for k, n in d["items_by_modality"].items()) or "none"
-        size = f", cached at {d['cache_size']} px" if d["modality"] == "image" else ""
-        print(
-            f"  {d['name']} [{d['modality']}]: {d['items']} items ({kinds}){size}, "
-            f"{mb(d['cache_bytes'])}; {d['errors']} errors, {d['skipped']} skipped, "
-            f"{d['files']['missing']} missing files"
-        )
-        if note := unfinished_note(d["last_import"]):  # stopped or cut off, in any folder
-            print(f"    {note}")
-        if note := unread_dicom_note(d.get("unread_dicom"), d.get("unread_dicom_missing", 0)):
-            print(f"    {note}")
+        print_dataset(d, info["project"])
     print(f"  Cache: {mb(info['totals']['cache_bytes'])}")
     if info["runs"]:
         print("Runs (newest first):")

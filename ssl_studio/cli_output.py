@@ -252,6 +252,18 @@ def print_import_summary(summary: dict[str, Any]) -> None:
         print(unnamed_note(s))
     for error in s["errors"]:
         print(f"  {error['path']}: {error['message']} [{error['code']}]")
+    if n := s.get("links_left_out"):  # (discovery.py)
+        print(
+            f"  {n} link(s) back to the folder imported or a folder holding it not followed "
+            "(they would import it again and every folder beside it): "
+            "ssl-studio report PROJECT_DIR names them."
+        )
+    if n := s.get("links_followed"):
+        print(
+            f"  Followed {n} link(s) to folders outside the folder imported "
+            f"({s.get('files_via_links', 0)} files found through them): "
+            "ssl-studio report PROJECT_DIR names them."
+        )
     if s["failed"] > len(s["errors"]) or s["skipped"]:
         print("  Every file left out and why: ssl-studio report PROJECT_DIR")
     if noted := s.get("noted"):  # e.g. gaps in a series' times filled with missing values

@@ -285,3 +285,25 @@ def test_the_report_shows_notes_on_files_whose_columns_differ(make_window, proje
     assert table.rowCount() == 1
     assert [table.item(0, c).text() for c in range(3)] == ["warning", "c.csv", "columns-differ"]
     assert "its 'spo2' stands where they have 'resp'" in table.item(0, 3).text()
+
+
+def test_the_report_counts_links_followed_out_of_the_folder(make_window, project, tmp_path):
+    """A link to data elsewhere (another disk) is followed and listed; the title counts
+    such links apart from the notes on imported files."""
+    import os
+
+    from ssl_studio.core.config import ImportConfig
+    from ssl_studio.core.jobs import import_data
+
+    study = _pngs(tmp_path / "study", 1)
+    elsewhere = _pngs(tmp_path / "disk2" / "more", 2)
+    os.symlink(elsewhere, study / "more")
+    os.symlink("..", study / "up")
+    import_data(ImportConfig(project=project, paths=[study], workers=1))
+    window = make_window(project)
+    title = window.data.report_title.text()
+    assert "1 file(s) left out" in title and "note(s)" not in title
+    assert "Followed 1 link(s) to folders outside the folder imported (listed)." in title
+    table = window.data.report_table
+    rows = {table.item(r, 1).text(): table.item(r, 2).text() for r in range(table.rowCount())}
+    assert rows == {"more": "link-outside", "up": "link-up"}

@@ -52,28 +52,54 @@ class Found:
 
 @dataclass(frozen=True)
 class WalkProblem:
-    """A folder or entry the walk could not enter (permissions, broken link, loop)."""
+    """A folder or entry the walk could not enter (permissions, broken link, loop), left
+    out (a project, a link back up to the folder given), or a note on a link followed out
+    of the folder given (severity "info"). ``target``: where a link points (its real
+    path; hidden from what is stored as its path is); ``files``: found through it."""
 
     path: Path
     root: Path
     problem: ImportProblem
+    target: str = ""
+    files: int = 0
+
+
+@dataclass
+class _Followed:
+    """A link to a folder outside the root being walked (and the files found through it);
+    on the stack, it marks where the walk is done with the link's folder."""
+
+    link: Path
+    target: str
+    files: int = 0
 
 
 def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
     """Every regular file under ``roots`` (files given directly included), each once.
 
     Symbolic links are followed, but a folder already visited (same device and inode)
-    is not entered again, so link cycles end. Unreadable folders and broken links are
-    yielded as WalkProblem and the walk goes on; so is a folder below a root that is an
-    SSL Studio project or export (severity "skipped"), and nothing in it is walked.
+    is not entered again, so link cycles end. A link to the root itself or to a folder
+    that holds it (``..``) is not followed: it would read the root again and every
+    folder beside it (other studies, other patients); nor is one to a folder that holds
+    the link (elsewhere: a loop up). Each is yielded as a WalkProblem (severity
+    "skipped"). A link to a folder outside the root is followed, and yielded once its
+    folder is walked as a WalkProblem of severity "info" saying how many files it led
+    to. Unreadable folders and broken links are yielded as WalkProblem and the walk goes
+    on; so is a folder below a root that is an SSL Studio project or export (severity
+    "skipped"), and nothing in it is walked.
     """
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[tuple[int, int]] = set()
     for given in roots:
         root = Path(os.path.abspath(given))
-        stack = [root]
+        real_root = os.path.realpath(root)
+        stack: list[tuple[Path, bool, _Followed | None] | _Followed] = [(root, False, None)]
         while stack:
-            current = stack.pop()
+            top = stack.pop()
+            if isinstance(top, _Followed):  # its folder is walked: say where it led
+                yield WalkProblem(top.link, root, _followed(top, root), top.target, top.files)
+                continue
+            current, is_link, via = top
             try:
                 info = current.stat()
             except OSError as exc:
@@ -82,18 +108,37 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
             if stat.S_ISREG(info.st_mode):
                 if (info.st_dev, info.st_ino) not in seen_files:
                     seen_files.add((info.st_dev, info.st_ino))
+                    if via is not None:
+                        via.files += 1
                     yield Found(current, root, info.st_size, info.st_mtime_ns)
                 continue
             if not stat.S_ISDIR(info.st_mode):
                 continue  # sockets, devices, FIFOs: not data
+            if is_link:
+                target = os.path.realpath(current)
+                if _holds(target, real_root):
+                    yield WalkProblem(current, root, _holds_root(target == real_root), target)
+                    continue
             if (info.st_dev, info.st_ino) in seen_dirs:
                 continue  # a symlink loop or a second link to a visited folder
+            if is_link:
+                if _holds(target, os.path.realpath(current.parent)):
+                    yield WalkProblem(current, root, _LOOP_UP, target)
+                    continue
+                if not _holds(real_root, target):
+                    via = _Followed(current, target)
+                    stack.append(via)  # (popped once everything below it is walked)
             seen_dirs.add((info.st_dev, info.st_ino))
             try:
-                names = sorted(e.name for e in os.scandir(current) if not e.name.startswith("."))
+                entries = sorted(
+                    (e.name, e.is_symlink())
+                    for e in os.scandir(current)
+                    if not e.name.startswith(".")
+                )
             except OSError as exc:
                 yield WalkProblem(current, root, _stat_problem(exc))
                 continue
+            names = [name for name, _ in entries]
             try:
                 kind = studio_folder(current) if MARKERS.intersection(names) else None
             except ProjectUnreadableError:  # listed, but its project.db may not be looked at
@@ -102,7 +147,40 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
             if kind is not None and current != root:  # (a root is refused before the walk)
                 yield WalkProblem(current, root, left_out(kind))
                 continue
-            stack.extend(current / n for n in reversed(names))
+            stack.extend((current / n, link, via) for n, link in reversed(entries))
+
+
+def _holds(folder: str, path: str) -> bool:
+    """Whether ``path`` is ``folder`` or lies in it (both real, absolute paths)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _holds_root(itself: bool) -> ImportProblem:
+    what = "the folder you chose itself" if itself else "a folder that holds the folder you chose"
+    return ImportProblem(
+        "link-up",
+        f"A link to {what}: not followed, as it would import that folder again and every "
+        "folder beside it (other studies, other patients). Import that folder itself if "
+        "you want all of it.",
+        severity="skipped",
+    )
+
+
+_LOOP_UP = ImportProblem(
+    "link-up",
+    "A link to a folder that holds the link (a loop): not followed, as it would import "
+    "that folder again and every folder beside it.",
+    severity="skipped",
+)
+
+
+def _followed(link: _Followed, root: Path) -> ImportProblem:
+    return ImportProblem(
+        "link-outside",
+        f"A link to a folder outside '{root.name}' ({link.target}): followed, "
+        f"{link.files} file(s) found through it.",
+        severity="info",
+    )
 
 
 def _stat_problem(exc: OSError) -> ImportProblem:

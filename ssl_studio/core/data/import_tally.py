@@ -30,6 +30,9 @@ class ImportTally:
     files_done: int = 0  # unchanged or recorded (imported, failed, skipped)
     walk_complete: bool = True  # False when stopped before all files were found
     unnamed: int = 0  # files an unfinished import recorded that could not be read again
+    links_followed: int = 0  # links to folders outside the folder given (discovery.py)
+    files_via_links: int = 0  # files found through them
+    links_left_out: int = 0  # links to the folder given or a folder holding it
     unread: Counter[str] = field(default_factory=Counter)  # why: problem code -> files
     noted: Counter[str] = field(default_factory=Counter)  # notes on imported files: code -> files
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -63,6 +66,9 @@ class ImportTally:
             "files_done": self.files_done,
             "walk_complete": self.walk_complete,
             "unnamed": self.unnamed,
+            "links_followed": self.links_followed,
+            "files_via_links": self.files_via_links,
+            "links_left_out": self.links_left_out,
             "unread": dict(sorted(self.unread.items())),
             "noted": dict(sorted(self.noted.items())),
             "seconds": round(seconds, 3),

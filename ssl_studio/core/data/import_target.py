@@ -13,8 +13,7 @@ from ssl_studio.core.data.path_spelling import KnownRoots, walk_spellings
 from ssl_studio.core.data.privacy import keyed_hash
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.store import Store
-
-INTERIM_NAME = "(importing)"  # a new dataset's name until its files were read
+from ssl_studio.core.project.store.unfinished_imports import INTERIM_NAME as INTERIM_NAME
 
 
 class DatasetExistsError(ConfigError):

@@ -181,10 +181,13 @@ class ImportWriting:
         every piece of it hidden from the message, as its files' problems are)."""
         path = str(entry.path.relative_to(entry.root)) if entry.path != entry.root else ""
         where, problem = str(entry.path), entry.problem
-        if complete:
-            shown, message = redact(path or str(entry.root), self.known_identifiers()), None
+        if complete:  # (a link's message names where it points: redacted as paths are)
+            known = self.known_identifiers()
+            shown = redact(path or str(entry.root), known)
+            message = redact(problem.message, known) if entry.target else None
         else:
             shown, message = REDACTED, hide_path(problem.message, where)
+            message = hide_path(message, entry.target) if entry.target else message
         root_key = keyed_hash(self.salt, "path", str(entry.root))
         self.root_paths.setdefault(root_key, str(entry.root))  # (named with the others)
         root_id, text = self._root_id(root_key), message or problem.message
@@ -200,8 +203,13 @@ class ImportWriting:
                 text,
                 problem.severity,
             )
+        if problem.severity == "info":  # a link followed out of the folder (discovery.py)
+            self.tally.links_followed += 1
+            self.tally.files_via_links += entry.files
+            return
         if problem.severity == "skipped":  # e.g. a project or an export inside the folder
             self.tally.skipped += 1
+            self.tally.links_left_out += problem.code == "link-up"
             return
         self.tally.failed += 1
         if len(self.tally.errors) < 10:  # (redacted at the end: _redact_names)

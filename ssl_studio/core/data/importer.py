@@ -60,6 +60,7 @@ from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken
 from ssl_studio.core.project.store import FileRow, Store
 from ssl_studio.core.project.store.imports import most_files_layout
+from ssl_studio.core.project.store.unfinished_imports import name_key
 
 __all__ = ["JOB", "Importer", "NothingToImport"]
 
@@ -172,7 +173,10 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
         # paths and names may hold patient names: they are stored only redacted
         options = {
             k: v for k, v in to_dict(self.cfg).items() if k not in ("project", "paths", "name")
-        }
+        }  # (the name, keyed: an unfinished import is known by it; unfinished_imports.py)
+        options.update(
+            name_key=name_key(self.salt, self.cfg.dataset_name), named=bool(self.cfg.name)
+        )
         self.gone_roots = self._gone_roots()  # (covered: their files become missing)
         self.import_id = self.store.start_import(
             self.dataset_id, options, self._given_roots() | self.gone_roots, self._root_parents()

@@ -59,8 +59,14 @@ class ModelInput:
 
 def files_of(paths: list[Path]) -> Iterator[Found | Any]:
     """Every file under ``paths`` (folders are walked), or the walk's problems, in the
-    order of their paths (predictions are listed as a person looks for them)."""
-    yield from sorted(walk([Path(p) for p in paths]), key=lambda found: str(found.path))
+    order of their paths (predictions are listed as a person looks for them); not the
+    walk's notes on links it followed."""
+    entries = (e for e in walk([Path(p) for p in paths]) if not _is_note(e))
+    yield from sorted(entries, key=lambda found: str(found.path))
+
+
+def _is_note(entry: Found | Any) -> bool:
+    return not isinstance(entry, Found) and entry.problem.severity == "info"
 
 
 def image_input(item_array: np.ndarray, fields: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:

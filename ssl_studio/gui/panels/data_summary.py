@@ -43,8 +43,11 @@ def report_title(name: str, errors: list[dict[str, Any]], stopped: str = "") -> 
     ones (their columns). Markup: the name escaped."""
     count = sum(e["severity"] in LEFT_OUT for e in errors)
     left_out = f"{count} file(s) left out, each with the reason."
-    notes = len(errors) - count
+    links = sum(e["code"] == "link-outside" for e in errors)  # (discovery.py)
+    notes = len(errors) - count - links
     noted = f" {notes} note(s) on imported files (their columns)." if notes else ""
+    if links:
+        noted += f" Followed {links} link(s) to folders outside the folder imported (listed)."
     if stopped:
         so_far = f" So far {left_out}" if count else ""
         return f"Import report of '{esc(name)}': <b>{stopped}</b>{so_far}{noted}"

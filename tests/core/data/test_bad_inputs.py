@@ -50,6 +50,7 @@ IMAGE_PROBLEMS = {
     "strip.tif": "image-too-small",  # 2 x 300
     "notes.md": "not-data",
     "dangling.png": "broken-link",
+    "loop": "link-up",  # a link to the folder itself: not followed, and said so
 }
 SERIES_PROBLEMS = {
     "header_only.csv": "csv-header-only",
@@ -168,7 +169,7 @@ def test_bad_images_and_dicom_each_say_why_and_the_rest_imports(project, tmp_pat
     view = DatasetView.open(project, "scans")
     names = sorted(item["rel_path"] for item in view.items)
     # the good files (a PNG named .jpg is read as PNG) and a file name that is not valid
-    # UTF-8 (shown with �); the directory link to itself was not followed
+    # UTF-8 (shown with �); the directory link to itself was not followed (reported)
     assert names == ["caf\ufffd.png", "good1.png", "good2.jpg", "good3.dcm"]
     assert summary["items"] == 4
 

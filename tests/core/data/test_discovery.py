@@ -33,7 +33,67 @@ def test_walk_is_recursive_skips_hidden_and_survives_symlink_loops(tmp_path):
     files = sorted(e.rel_path for e in entries if isinstance(e, Found))
     problems = [e for e in entries if isinstance(e, WalkProblem)]
     assert files == ["a/b/x.png", "a/y.csv"]
-    assert [p.problem.code for p in problems] == ["broken-link"]
+    # the link back to the top is left out and said so (it would read it all again)
+    assert [(p.problem.code, p.problem.severity) for p in problems] == [
+        ("link-up", "skipped"),
+        ("broken-link", "error"),
+    ]
+    assert "the folder you chose itself" in problems[0].problem.message
+
+
+def test_a_link_to_the_parent_folder_is_not_followed_and_is_reported(tmp_path):
+    """``ln -s .. weird/loop`` read the parent folder and every study beside the folder
+    chosen (other patients) into the dataset, without a word."""
+    (tmp_path / "weird").mkdir()
+    (tmp_path / "weird" / "x.png").write_bytes(b"x")
+    (tmp_path / "other_patient").mkdir()
+    (tmp_path / "other_patient" / "y.dcm").write_bytes(b"y")
+    (tmp_path / "beside.png").write_bytes(b"z")
+    os.symlink("..", tmp_path / "weird" / "loop")
+    os.symlink(tmp_path.parent, tmp_path / "weird" / "grandparent")
+    entries = list(walk([tmp_path / "weird"]))
+    assert [e.rel_path for e in entries if isinstance(e, Found)] == ["x.png"]
+    problems = {e.path.name: e for e in entries if isinstance(e, WalkProblem)}
+    assert sorted(problems) == ["grandparent", "loop"]
+    for problem in problems.values():
+        assert problem.problem.code == "link-up" and problem.problem.severity == "skipped"
+        assert "a folder that holds the folder you chose" in problem.problem.message
+    assert problems["loop"].target == str(tmp_path.resolve())
+
+
+def test_a_link_to_a_folder_elsewhere_is_followed_and_noted_once(tmp_path):
+    """Data on another disk linked into the folder is read, and the walk says where each
+    such link led and how many files it found there."""
+    (tmp_path / "study").mkdir()
+    (tmp_path / "study" / "own.png").write_bytes(b"x")
+    other = tmp_path / "disk2" / "series"
+    other.mkdir(parents=True)
+    for name in ("a.png", "b.png"):
+        (other / name).write_bytes(name.encode())
+    (other / "up").symlink_to(tmp_path / "disk2")  # a loop up, out there: not followed
+    (tmp_path / "disk2" / "elsewhere.png").write_bytes(b"e")
+    os.symlink(other, tmp_path / "study" / "more")
+    os.symlink(other, tmp_path / "study" / "again")  # a second link to it: read once
+    entries = list(walk([tmp_path / "study"]))
+    files = sorted(e.rel_path for e in entries if isinstance(e, Found))
+    assert files == ["again/a.png", "again/b.png", "own.png"]
+    notes = [e for e in entries if isinstance(e, WalkProblem)]
+    assert [(n.path.name, n.problem.code, n.problem.severity) for n in notes] == [
+        ("up", "link-up", "skipped"),
+        ("again", "link-outside", "info"),
+    ]
+    [note] = [n for n in notes if n.problem.code == "link-outside"]
+    assert note.files == 2 and note.target == str(other.resolve())
+    assert "outside 'study'" in note.problem.message and "2 file(s)" in note.problem.message
+
+
+def test_a_link_inside_the_folder_is_followed_without_a_note(tmp_path):
+    (tmp_path / "study" / "real").mkdir(parents=True)
+    (tmp_path / "study" / "real" / "a.png").write_bytes(b"x")
+    os.symlink(tmp_path / "study" / "real", tmp_path / "study" / "alias")
+    entries = list(walk([tmp_path / "study"]))
+    assert [e.rel_path for e in entries if isinstance(e, Found)] == ["alias/a.png"]
+    assert not [e for e in entries if isinstance(e, WalkProblem)]
 
 
 def test_a_file_given_directly_is_its_own_root(tmp_path):
@@ -107,3 +167,20 @@ def test_files_that_are_not_data(tmp_path, name, content, code):
     with pytest.raises(ImportProblem) as info:
         sniff(found(tmp_path / name))
     assert info.value.code == code
+
+
+def test_files_to_predict_skip_links_back_up_and_carry_no_notes(tmp_path):
+    """``predict`` walks folders too: a link back to the folder is one line saying it was
+    not followed; a link followed elsewhere is no row of its own."""
+    from ssl_studio.core.export.preprocess import files_of
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.png").write_bytes(b"a")
+    (tmp_path / "beside.png").write_bytes(b"b")
+    (tmp_path / "disk2").mkdir()
+    (tmp_path / "disk2" / "c.png").write_bytes(b"c")
+    os.symlink("..", tmp_path / "in" / "up")
+    os.symlink(tmp_path / "disk2", tmp_path / "in" / "more")
+    entries = list(files_of([tmp_path / "in"]))
+    assert [e.path.name for e in entries if isinstance(e, Found)] == ["a.png", "c.png"]
+    assert [e.problem.code for e in entries if isinstance(e, WalkProblem)] == ["link-up"]

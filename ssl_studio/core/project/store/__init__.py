@@ -18,6 +18,7 @@ from ssl_studio.core.project.store.items import ItemRecords
 from ssl_studio.core.project.store.path_redaction import PathRedaction
 from ssl_studio.core.project.store.removals import RemovalRecords
 from ssl_studio.core.project.store.runs import RunRecords
+from ssl_studio.core.project.store.unfinished_imports import UnfinishedImports
 from ssl_studio.core.project.store.walk_errors import WalkErrors
 
 __all__ = ["FileRow", "ItemTable", "Store", "folder_bytes", "now"]
@@ -35,6 +36,7 @@ class Store(
     RunRecords,
     RemovalRecords,
     CardDetailRecords,
+    UnfinishedImports,
     StoreBase,
 ):
     """One open project. Use ``Store.create`` / ``Store.open`` and close it (or ``with``)."""

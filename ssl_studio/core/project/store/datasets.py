@@ -20,12 +20,11 @@ class DatasetRecords(StoreBase):
 
     def dataset_named(self, name: str) -> dict[str, Any]:
         """The dataset called ``name``; ConfigError naming the project's datasets when
-        there is none of that name (a typo, or a dataset renamed or removed)."""
+        there is none of that name (a typo, or a dataset renamed or removed), or saying
+        how to finish the import that was to make it (unfinished_imports.py)."""
         found = self.dataset(name)
         if found is None:
-            names = ", ".join(f"'{d['name']}'" for d in self.datasets())
-            theirs = f"its datasets are {names}" if names else "it has no datasets yet"
-            raise ConfigError(f"No dataset '{name}' in this project: {theirs}.")
+            raise ConfigError(self.unknown_dataset(name))  # type: ignore[attr-defined]
         return found
 
     def datasets(self) -> list[dict[str, Any]]:
