@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import hmac
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+
+from ssl_studio.core.keyed_hash import keyed_hash as keyed_hash  # (where it was)
 
 # Tags of the DICOM basic de-identification profile (PS3.15 E.1-1) whose values we
 # collect only to redact them from paths and messages; they are never stored.
@@ -50,14 +51,6 @@ IDENTIFYING_KEYWORDS = (
 MIN_REDACT_LENGTH = 3  # shorter values ("1", "AB") would redact half of every path
 REDACTED = "[redacted]"
 PATIENT_KEY_ROUNDS = 20_000
-
-
-def keyed_hash(salt: bytes, kind: str, value: str) -> str:
-    """A short keyed hash (HMAC-SHA256) of ``value``; ``kind`` separates key spaces."""
-    # surrogateescape: a file name that is not valid UTF-8 keeps its own bytes (and key)
-    data = f"{kind}\0{value}".encode("utf-8", "surrogateescape")
-    digest = hmac.new(salt, data, hashlib.sha256).hexdigest()
-    return digest[:24]
 
 
 @functools.lru_cache(maxsize=4096)

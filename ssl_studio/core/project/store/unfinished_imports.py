@@ -9,6 +9,7 @@ import json
 import os
 from typing import Any
 
+from ssl_studio.core.keyed_hash import keyed_hash
 from ssl_studio.core.project.store.base import StoreBase
 from ssl_studio.core.wording import command_line
 
@@ -24,8 +25,6 @@ def is_interim(name: str) -> bool:
 
 def name_key(salt: bytes, name: str) -> str:
     """The key of the name a new dataset is to get, kept with its import (never the name)."""
-    from ssl_studio.core.data.privacy import keyed_hash  # (the standard library's HMAC only)
-
     return keyed_hash(salt, "name", name.strip())
 
 
@@ -56,8 +55,6 @@ class UnfinishedImports(StoreBase):
         """What to do to finish the unfinished new dataset ``dataset_id`` when it is the
         one asked for as ``name``: given that name, or imported from the folder ``name``
         (here, as a path from the working folder); else None."""
-        from ssl_studio.core.data.privacy import keyed_hash
-
         row = self.conn.execute(
             "SELECT status, config, summary FROM imports WHERE dataset_id = ? "
             "ORDER BY id DESC LIMIT 1",
