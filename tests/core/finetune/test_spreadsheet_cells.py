@@ -36,6 +36,20 @@ def test_a_text_cell_starting_with_a_formula_character_is_quoted_and_read_back()
     assert unquoted("'plain") == "'plain"  # a quote before no formula character stays
 
 
+def test_a_formula_after_a_semicolon_or_tab_inside_a_cell_is_quoted_too():
+    """Excel in German or French settings splits a .csv on ';': the cell x;=1+1 (written
+    unquoted) became the cells x and =1+1, a formula."""
+    for text, safe in (
+        ("x;=1+1", "x;'=1+1"),
+        ("=a;@b", "'=a;'@b"),
+        ("a\t-b", "a\t'-b"),
+        ("p_x;=cmd|' /C calc'!A0;y", "p_x;'=cmd|' /C calc'!A0;y"),
+    ):
+        assert safe_cell(text) == safe
+        assert unquoted(safe) == text
+    assert safe_cell("a;b; c") == "a;b; c"  # no formula character after the separator
+
+
 def test_predictions_of_a_card_with_formula_like_classes_are_text(image_project, tmp_path):
     project, run = image_project
     labels_from_folders(project, "shapes")
