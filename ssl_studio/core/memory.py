@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 from pathlib import Path
 
 
 def free_memory() -> int:
     """Bytes of memory available to this process now: Linux's MemAvailable, or less when
-    a container (cgroup v2) limits the process; else the machine's physical memory, else
-    a cautious 8 GB."""
+    a container (cgroup v2) limits the process; Windows' available physical memory; else
+    (macOS) the machine's physical memory, else a cautious 8 GB."""
+    if sys.platform == "win32":
+        windows = _windows_free()
+        if windows is not None:
+            return windows
     free = None
     try:
         with open("/proc/meminfo", encoding="utf-8") as f:
@@ -31,3 +37,30 @@ def free_memory() -> int:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 8 << 30
+
+
+class _MemoryStatus(ctypes.Structure):
+    """Windows' MEMORYSTATUSEX."""
+
+    _fields_ = [
+        ("dwLength", ctypes.c_ulong),
+        ("dwMemoryLoad", ctypes.c_ulong),
+        ("ullTotalPhys", ctypes.c_ulonglong),
+        ("ullAvailPhys", ctypes.c_ulonglong),
+        ("ullTotalPageFile", ctypes.c_ulonglong),
+        ("ullAvailPageFile", ctypes.c_ulonglong),
+        ("ullTotalVirtual", ctypes.c_ulonglong),
+        ("ullAvailVirtual", ctypes.c_ulonglong),
+        ("ullAvailExtendedVirtual", ctypes.c_ulonglong),
+    ]
+
+
+def _windows_free() -> int | None:
+    """Windows' available physical memory (GlobalMemoryStatusEx), or None if unknown."""
+    status = _MemoryStatus()
+    status.dwLength = ctypes.sizeof(_MemoryStatus)
+    try:
+        ok = ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return None
+    return int(status.ullAvailPhys) if ok else None

@@ -67,15 +67,16 @@ def _unpacked_bytes(archive: np.lib.npyio.NpzFile, key: str) -> int:
 
 
 def _refuse_unpacking_beyond_memory(archive: np.lib.npyio.NpzFile, path: Path) -> None:
-    """Refuse an NPZ whose arrays would take more than half the free memory once read: a
-    compressed archive of 1 MB can unpack to gigabytes (a zip bomb) and end the app."""
+    """Refuse an NPZ whose arrays would take more than the free memory once read (and
+    copied to float32): a compressed archive of 20 MB can unpack to 36 GB (a zip bomb) and
+    end the app; an .npy of that size could not be read either."""
     need = sum(_unpacked_bytes(archive, key) for key in archive.files)
     free = free_memory()
-    if need > free // 2:
+    if need > free:
         raise ImportProblem(
             "npz-too-large",
             f"{path.name} ({size_text(path.stat().st_size)}) unpacks to arrays that would "
-            f"take {size_text(need)} of memory to read, more than half of the "
+            f"take {size_text(need)} of memory to read, more than the "
             f"{size_text(free)} free. Save the series in several smaller files (one per "
             "recording, or as .npy), or import on a machine with more memory.",
         )
