@@ -174,7 +174,8 @@ class MainWindow(QMainWindow):
         self.welcome.set_recent(recent)
         self.recent_menu.clear()
         for path, note in recent:
-            action = self.recent_menu.addAction(f"{path}{UNAVAILABLE if note else ''}")
+            shown = str(path).replace("&", "&&")  # (a single & would mark a shortcut key)
+            action = self.recent_menu.addAction(f"{shown}{UNAVAILABLE if note else ''}")
             if note:
                 font = action.font()
                 font.setItalic(True)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QListView, QStyle
 
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui.colours import tone
+from ssl_studio.gui.markup import tip
 from ssl_studio.gui.pictures import to_pixmap
 
 THUMB = 72
@@ -61,7 +62,7 @@ class ThumbnailModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             label = self.labels.get(int(item["id"]))
             name = f"{self.view.item_name(row)}, {item['modality']}"
-            return name + (f": {label}" if label else "")
+            return tip(name + (f": {label}" if label else ""))  # (a name may look like HTML)
         if role == Qt.ItemDataRole.AccessibleTextRole:  # what a screen reader says
             label = self.labels.get(int(item["id"])) or "unlabeled"
             return f"{self.view.item_name(row)}: {label}"

@@ -50,6 +50,23 @@ def test_recent_projects_and_geometry_are_remembered(make_window, project):
     assert (again.width(), again.height()) == (760, 690)
 
 
+def test_a_recent_project_whose_path_has_an_ampersand_shows_it_and_has_no_shortcut(
+    make_window, tmp_path
+):
+    """/data/R&D/p showed as /data/RD/p in Open Recent, its D a shortcut key."""
+    from PySide6.QtGui import QKeySequence
+
+    project = create_project(tmp_path / "R&D" / "p")
+    window = make_window(project)
+    window.close()
+    again = make_window()
+    action = again.recent_menu.actions()[0]
+    assert QKeySequence.mnemonic(action.text()).isEmpty()
+    assert action.text().replace("&&", "&") == str(project)
+    action.trigger()
+    assert again.context.project == project
+
+
 def test_a_recent_project_offline_for_a_while_is_kept_and_offered_again(
     make_window, settings, tmp_path, messages
 ):

@@ -94,3 +94,24 @@ def test_a_tooltip_that_looks_like_markup_shows_as_written():
     document = QTextDocument()
     document.setHtml(tip("<b>x</b>\n<img src=y>"))
     assert document.toPlainText() == "<b>x</b>\n<img src=y>"
+
+
+def test_a_thumbnail_labelled_like_markup_has_its_label_as_tooltip(make_window, project, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from ssl_studio.core.config import ImportConfig
+    from ssl_studio.core.jobs import import_data
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    Image.fromarray(np.full((32, 32), 90, np.uint8)).save(folder / "a.png")
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    window = make_window(project)
+    window.data.select_dataset("scans")
+    model = window.data.model
+    model.labels = {int(model.view.items[0]["id"]): "<b>x"}  # (a label set's class name)
+    text = model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
+    document = QTextDocument()
+    document.setHtml(text) if QtGui.Qt.mightBeRichText(text) else document.setPlainText(text)
+    assert document.toPlainText().endswith(": <b>x")  # (not a bold x)

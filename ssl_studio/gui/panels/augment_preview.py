@@ -54,7 +54,7 @@ class AugmentPreview(QGroupBox):
                 project, dataset, self.item, PREVIEWS, image_size=64, augment=augment
             )
         except SSLStudioError as exc:
-            self.setTitle(f"No preview: {exc}")
+            self.setTitle(f"No preview: {exc}".replace("&", "&&"))  # (& marks a shortcut)
             return
         self.setTitle(f"What the network sees: views of item {self.item}")
         for label, view in zip(self.labels, views, strict=True):
