@@ -123,7 +123,8 @@ def _count_lines(raw: io.BufferedReader) -> tuple[int, list[str]]:
     """Lines in the file (the last may lack its line end), and the ENCODINGS that decode
     it, in order; none when a byte past the first HEAD_BYTES is not ASCII (the rows of a
     lean table are numbers and ISO date-times, so only the first lines can need an
-    encoding). The first of the two passes: the reading pass, and its progress, never go
+    encoding; a rare non-ASCII space beside a number then reads whole, to the same
+    table). The first of the two passes: the reading pass, and its progress, never go
     back to the start for a byte late in the file."""
     raw.seek(0)
     lines, last, head = 0, b"", b""
