@@ -20,6 +20,7 @@ from torchrun_projects import free_port, noise_project
 from ssl_studio.cli import main
 from ssl_studio.core.engine.checkpoint import load_checkpoint
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.tasks.registry import TASKS
 
 BIN = Path(sys.executable).parent
 
@@ -235,17 +236,9 @@ def test_tasks_lists_every_task_with_its_options(capsys):
     assert main(["tasks", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     names = [t["name"] for t in info["tasks"]]
-    assert names == [
-        "simclr",
-        "moco",
-        "byol",
-        "mae",
-        "jigsaw",
-        "rotation",
-        "ts2vec",
-        "masked",
-        "forecast",
-    ]
+    assert names == list(TASKS)  # the registry's order
+    types = {o["type"] for t in info["tasks"] for o in t["options"]}
+    assert not [t for t in types if t.startswith("<")], types  # "float", not "<class ...>"
     modalities = {t["name"]: t["modalities"] for t in info["tasks"]}
     assert modalities["ts2vec"] == ["timeseries"] and modalities["mae"] == ["image"]
     fits = {t["name"]: t["backbones"] for t in info["tasks"]}  # None: every backbone
@@ -369,3 +362,15 @@ def test_pretrain_refuses_a_partly_imported_dataset_unless_told(tmp_path, capsys
     assert said.rstrip().endswith("anyway, set --allow-partial-import.")
     assert main([*run, "--allow-partial-import"]) == 0
     assert events_of(capsys.readouterr().out)[-1]["result"]["status"] == "done"
+
+
+def test_a_series_task_on_an_image_dataset_suggests_the_image_tasks(project, capsys):
+    """Not ts-conv, which the images cannot be read by, nor masked or forecast."""
+    args = pretrain_args(project, "--steps", "1")
+    args[args.index("simclr")] = "ts2vec"
+    assert main(args) != 0
+    err = capsys.readouterr().err
+    assert "ts2vec works on timeseries data, not image" in err
+    image_tasks = [n for n, t in TASKS.items() if "image" in t.modalities and not t.backbones]
+    assert f"choose the task {' or '.join(image_tasks)} " in err
+    assert "ts-conv" not in err and "masked" not in err and "forecast" not in err

@@ -5,6 +5,8 @@ dicts (``to_dict`` / ``from_dict``, which checks keys and types with config_chec
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,6 +59,7 @@ def describe_options(cls: type) -> list[dict[str, Any]]:
     """Each field of a config dataclass: name, type, default, its explanation, and the
     values it may take when they are a fixed list."""
     out = []
+    kinds = type_names(cls)
     for f in dataclasses.fields(cls):
         default = (
             f.default
@@ -66,13 +69,45 @@ def describe_options(cls: type) -> list[dict[str, Any]]:
         out.append(
             {
                 "name": f.name,
-                "type": str(f.type),
+                "type": kinds[f.name],
                 "default": default,
                 "help": f.metadata.get("help", ""),
                 **({"choices": list(f.metadata["choices"])} if "choices" in f.metadata else {}),
             }
         )
     return out
+
+
+def type_names(cls: type) -> dict[str, str]:
+    """Each field's type as written in source ("int", "float | None", "tuple[float, float]"),
+    whether or not the module has ``from __future__ import annotations`` (without it a
+    field's type is the class, whose str() is "<class 'int'>"). An annotation that cannot
+    be resolved keeps its text."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # a name only the module's type checker sees; each field's own text
+        hints = {}
+    return {f.name: _type_name(hints.get(f.name, f.type)) for f in dataclasses.fields(cls)}
+
+
+def _type_name(kind: Any) -> str:
+    if isinstance(kind, str):
+        return kind
+    if kind is type(None):
+        return "None"
+    if kind is Ellipsis:
+        return "..."
+    if isinstance(kind, list):  # Callable's arguments
+        return f"[{', '.join(_type_name(arg) for arg in kind)}]"
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(arm) for arm in args)
+    if args:
+        origin = typing.get_origin(kind)
+        return f"{_type_name(origin)}[{', '.join(_type_name(arg) for arg in args)}]"
+    if kind is Any:
+        return "Any"
+    return getattr(kind, "__name__", None) or str(kind)
 
 
 def option_help(cls: type, name: str) -> str:

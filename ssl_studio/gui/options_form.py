@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ssl_studio.core.config_fields import type_names
 from ssl_studio.core.errors import ConfigError
 
 
@@ -108,8 +109,9 @@ class OptionsForm(QWidget):
         self.editors: dict[str, tuple[QWidget, str, Any]] = {}
         layout = QFormLayout(self)
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        kinds = type_names(config_class)
         for f in dataclasses.fields(config_class):
-            kind = str(f.type).replace(" ", "")
+            kind = kinds[f.name].replace(" ", "")
             default = _default(f)
             if f.name in skip or not f.init or isinstance(default, dict | list):
                 continue

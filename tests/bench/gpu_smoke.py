@@ -1,4 +1,4 @@
-"""The CUDA paths of the engine, on a GPU machine: every task with mixed precision, fp16
+"""The CUDA paths of the engine, on a GPU machine: every image task with mixed precision, fp16
 with its gradient scaler, torch.compile, and a real out-of-memory halving.
 
     python tests/bench/gpu_smoke.py [--steps 20] [--items 2048]
@@ -22,7 +22,7 @@ from PIL import Image
 from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
 from ssl_studio.core.events import Message, Step
 from ssl_studio.core.jobs import create_project, import_data, pretrain
-from ssl_studio.core.tasks.registry import TASKS
+from ssl_studio.core.tasks.registry import TASKS, trains
 
 
 def make_project(tmp: Path, n: int, size: int) -> Path:
@@ -35,6 +35,17 @@ def make_project(tmp: Path, n: int, size: int) -> Path:
     project = create_project(tmp / "project")
     import_data(ImportConfig(project=project, paths=[folder], name="gpu", cache_size=size))
     return project
+
+
+def image_task_runs() -> list[tuple[str, str]]:
+    """(task, backbone) for every image task (the project holds images; a series task
+    would be refused): resnet18, or the largest backbone the task trains when it cannot
+    train resnet18 (mae: vit-small)."""
+    return [
+        (name, "resnet18" if trains(cls, "image", "resnet18") else cls.backbones[-1])
+        for name, cls in TASKS.items()
+        if trains(cls, "image")
+    ]
 
 
 def run(project: Path, task: str, backbone: str, size: int, steps: int, **train) -> dict:
@@ -78,8 +89,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         project = make_project(Path(tmp), args.items, 224)
-        for task in TASKS:
-            backbone = "vit-small" if task == "mae" else "resnet18"
+        for task, backbone in image_task_runs():
             results.append(run(project, task, backbone, 128, args.steps, batch_size=256))
             print(results[-1], flush=True)
         results.append(

@@ -119,7 +119,8 @@ def test_a_run_is_recorded_with_metrics_checkpoints_and_health(shapes_project):
     "task", sorted(name for name, cls in TASKS.items() if "image" in cls.modalities)
 )
 def test_every_image_task_trains_through_the_job(shapes_project, task):
-    backbone = "vit-tiny" if task == "mae" else "cnn-small"
+    fitting = TASKS[task].backbones  # (mae: the ViTs)
+    backbone = "cnn-small" if fitting is None or "cnn-small" in fitting else fitting[0]
     events = []
     summary = pretrain(config(shapes_project, task, backbone, steps=2), report=events.append)
     steps = [e for e in events if isinstance(e, Step)]

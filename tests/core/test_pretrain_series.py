@@ -14,6 +14,7 @@ from ssl_studio.core.events import Health, Step
 from ssl_studio.core.jobs import create_project, embed, import_data, pretrain
 from ssl_studio.core.pretrain import latest_checkpoint
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.tasks.registry import TASKS
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +62,15 @@ def test_the_default_series_run_is_ts2vec_on_ts_conv_with_health(series_project)
     np.testing.assert_allclose([shift[0], scale[0]], [values.mean(), values.std()], rtol=1e-4)
 
 
-@pytest.mark.parametrize("task", ["ts2vec", "masked", "forecast"])
+@pytest.mark.parametrize(
+    "task", [name for name, cls in TASKS.items() if "timeseries" in cls.modalities]
+)
 def test_every_series_task_trains_through_the_job(series_project, task):
     events = []
-    summary = pretrain(config(series_project, task, steps=2), report=events.append)
+    cfg = config(series_project, task, steps=2)
+    fitting = TASKS[task].backbones  # None: the default, ts-conv, fits
+    cfg.backbone = None if fitting is None or "ts-conv" in fitting else fitting[0]
+    summary = pretrain(cfg, report=events.append)
     losses = [e.loss for e in events if isinstance(e, Step)]
     assert summary["status"] == "done" and len(losses) == 2 and np.isfinite(losses).all()
 

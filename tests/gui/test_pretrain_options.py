@@ -201,3 +201,69 @@ def test_the_window_box_does_not_take_a_typed_window_every_run_refuses(
     qtbot.keyClicks(box.lineEdit(), "12")  # (1 on the way to 12 is not refused)
     qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
     assert box.value() == 12 and panel.config().series_length == 12
+
+
+def _listed_tasks(panel) -> list[str]:
+    return [panel.task_list.item(i).text() for i in range(panel.task_list.count())]
+
+
+def test_the_task_chosen_at_first_is_the_command_line_s_default(
+    qtbot, make_window, project, dicom_folder, monkeypatch
+):
+    """Not whichever task the registry happens to list first."""
+    from ssl_studio.core.config import DEFAULT_TASKS
+
+    monkeypatch.setitem(DEFAULT_TASKS, "image", "rotation")
+    import_data(ImportConfig(project=project, paths=[dicom_folder], cache_size=64, workers=1))
+    window = make_window(project)
+    window.show_step(1)
+    panel = window.pretrain.form
+    assert _listed_tasks(panel)[0] != "rotation"
+    assert panel.task_list.currentItem().text() == "rotation"
+    assert panel.config().task == "rotation"
+    panel.task_list.setCurrentRow(_listed_tasks(panel).index("jigsaw"))
+    panel.reload()  # (another import) a choice made is kept
+    assert panel.config().task == "jigsaw"
+
+
+def test_the_series_task_chosen_at_first_is_the_command_line_s_default(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    from ssl_studio.core.config import DEFAULT_TASKS
+
+    monkeypatch.setitem(DEFAULT_TASKS, "timeseries", "forecast")
+    panel = _series_panel(make_window, project, tmp_path)
+    assert panel.task_list.currentItem().text() == "forecast"
+
+
+def _assert_every_task_is_listed_explained_with_its_options(panel, modality: str) -> None:
+    from ssl_studio.core.tasks.registry import TASKS
+
+    listed = _listed_tasks(panel)
+    assert listed == [n for n, t in TASKS.items() if modality in t.modalities]
+    for name in listed:
+        panel.task_list.setCurrentRow(listed.index(name))
+        shown = panel.explanation.text()
+        assert TASKS[name].summary in shown and TASKS[name].explanation in shown, name
+        assert panel.advanced.tabText(panel.advanced.count() - 1) == name
+        fields = list(TASKS[name].Config.__dataclass_fields__)
+        assert list(panel.advanced.task_form.editors) == fields, name  # one field per option
+        assert panel.config().task == name and panel.config().task_options == {}
+
+
+def test_every_image_task_is_listed_explained_and_has_its_options_tab(
+    qtbot, make_window, project, dicom_folder
+):
+    """Each registered image task appears in the list, shows its summary, gets an options
+    tab with one form field per option, and reaches the run's config."""
+    import_data(ImportConfig(project=project, paths=[dicom_folder], cache_size=64, workers=1))
+    window = make_window(project)
+    window.show_step(1)
+    _assert_every_task_is_listed_explained_with_its_options(window.pretrain.form, "image")
+
+
+def test_every_series_task_is_listed_explained_and_has_its_options_tab(
+    qtbot, make_window, project, tmp_path
+):
+    panel = _series_panel(make_window, project, tmp_path)
+    _assert_every_task_is_listed_explained_with_its_options(panel, "timeseries")

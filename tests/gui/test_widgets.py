@@ -330,3 +330,33 @@ def test_the_headline_names_no_winner_on_too_few_test_patients():
     assert "Pretraining helped" not in text and "80 test items from 8 patients" in text
     assert "<b>Too few test patients (8) to tell the two models apart" in text
     assert "more patients in the test split, or use cross-validation" in text
+
+
+def test_options_form_has_a_field_for_every_option_of_a_module_without_future_import(
+    qtbot,
+):
+    """Without ``from __future__ import annotations`` a field's type is the class, not its
+    name: the form still makes every field (it once silently made none)."""
+    from typing import Optional
+
+    from ssl_studio.core.config_fields import option
+
+    fields = [  # (as a module without the future import has them: classes, not text)
+        ("rate", float, option(0.5, "A rate.")),
+        ("width", int, option(8, "A width.")),
+        ("shared", bool, option(True, "A switch.")),
+        ("limit", Optional[int], option(None, "A limit, or automatic.")),  # noqa: UP045
+        ("either", bool | None, option(None, "On, off or automatic.")),
+        ("span", tuple[float, float], option((0.2, 1.0), "A range.")),
+    ]
+    plain = dataclasses.make_dataclass("PlainConfig", fields)
+    assert dataclasses.fields(plain)[0].type is float
+    form = OptionsForm(plain)
+    qtbot.addWidget(form)
+    assert list(form.editors) == [name for name, _, _ in fields]
+    form.set_value("rate", 0.25)
+    form.set_value("limit", "3")
+    form.set_value("either", True)
+    form.set_value("span", (0.5, 1.0))
+    assert form.changes() == {"rate": 0.25, "limit": 3, "either": True, "span": (0.5, 1.0)}
+    assert form.editors["rate"][0].toolTip() == "A rate."

@@ -159,7 +159,8 @@ def means(values: list[float], world: World) -> list[float]:
 
 def sync_batch_norms(module: torch.nn.Module, world: World, device: torch.device) -> int:
     """Make ``module``'s BatchNorm layers (in place) normalise over the whole batch of all
-    ranks, as SimCLR, BYOL and MoCo v3 assume: per-GPU statistics of a small per-GPU batch
+    ranks, as the tasks that compare the items of a batch assume (``min_batch_size`` 2:
+    SimCLR, MoCo v3 and BYOL in their papers): per-GPU statistics of a small per-GPU batch
     are noisier and differ from one GPU to the next. Only on CUDA with more than one rank
     (torch's SyncBatchNorm trains on GPUs only); state_dict keys and values are unchanged,
     so checkpoints load either way. Returns how many layers were converted."""

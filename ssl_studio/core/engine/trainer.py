@@ -283,26 +283,39 @@ class Trainer(Checkpointing):
             f"Out of GPU memory on process {self.world.rank} at batch size {p.batch_size} "
             f"(step {p.step}); with several processes the batch is not halved on the fly. "
             "Start a new run with a smaller --batch-size (with --set train.accumulate=N "
-            f"to keep the effective batch); {kept}."
+            f"to keep the samples per optimiser step); {kept}."
         )
 
     def _halve_batch(self) -> None:
-        """Out of GPU memory: half the batch, twice the accumulation, same effective batch."""
+        """Out of GPU memory: half the batch, twice the accumulation (the same samples per
+        optimiser step), never below the task's ``min_batch_size``."""
         p = self.progress
-        if p.batch_size < 2:
+        floor = getattr(self.task, "min_batch_size", 1)
+        if p.batch_size // 2 < max(1, floor):
             raise TrainingError(
-                "Even a batch of 1 does not fit in the GPU's memory. Use a smaller backbone "
-                "or image size, or train on the CPU."
+                f"Out of GPU memory at batch size {p.batch_size} (step {p.step}), "
+                + (
+                    "and even a batch of 1 does not fit. "
+                    if p.batch_size < 2
+                    else f"and {getattr(self.task, 'name', 'the task')} needs at least "
+                    f"{floor} items per batch (its loss compares the items of a batch). "
+                )
+                + "Use a smaller backbone or image size, or train on the CPU."
             ) from None
         self._discard_gradients()
         torch.cuda.empty_cache()
+        before = p.batch_size * p.accumulate
         p.batch_size //= 2
         p.accumulate *= 2
         p.position = (p.position // (p.batch_size * 2)) * (p.batch_size * 2)
         self.batches.batch_size = p.batch_size
+        after = p.batch_size * p.accumulate  # (an odd batch loses a sample per step)
+        samples = f"still takes {after}" if after == before else f"takes {after} (was {before})"
         text = (
             f"Out of GPU memory at step {p.step}: batch size halved to {p.batch_size} with "
-            f"{p.accumulate} accumulation steps, so the effective batch is unchanged."
+            f"{p.accumulate} accumulation steps, so each optimiser step {samples} samples; "
+            "what the loss and BatchNorm compute over a batch now sees "
+            f"{p.batch_size} at a time (contrastive tasks: fewer decoys per comparison)."
         )
         self.report(Message(self.job, text, level="warning"))
         self._pending_metrics.append((p.step, p.epoch, "batch_size", float(p.batch_size)))

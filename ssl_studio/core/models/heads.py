@@ -14,7 +14,7 @@ from ssl_studio.core.errors import ConfigError
 def projection_mlp(
     in_dim: int, hidden_dim: int, out_dim: int, layers: int = 2, last_bn: bool = False
 ) -> nn.Sequential:
-    """SimCLR/MoCo v3/BYOL projector: x: [N, in_dim] -> [N, out_dim].
+    """SimCLR/MoCo/BYOL projector: x: [N, in_dim] -> [N, out_dim].
 
     (Linear, BatchNorm1d, ReLU) x (layers - 1), then Linear, then BatchNorm1d without affine
     parameters when ``last_bn`` (MoCo v3), which makes each output feature zero-mean and

@@ -24,6 +24,10 @@ class PretextTask(nn.Module):
     modalities: ClassVar[tuple[str, ...]] = ("image",)
     # the backbones it can train, by name; None: every backbone of its modalities
     backbones: ClassVar[tuple[str, ...] | None] = None
+    # the smallest batch its loss means what it should on: 2 where the loss compares the
+    # items of a batch (decoys, batch statistics of its heads); the engine's out-of-memory
+    # halving never goes below it
+    min_batch_size: ClassVar[int] = 1
     Config: ClassVar[type]
     summary: ClassVar[str]  # one line for lists
     explanation: ClassVar[str]  # what the model is asked to predict, and why that teaches it

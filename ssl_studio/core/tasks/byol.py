@@ -47,6 +47,7 @@ class BYOL(PretextTask):
 
     name = "byol"
     modalities = ("image",)
+    min_batch_size = 2  # its heads' BatchNorm over two views of one image would be degenerate
     Config = BYOLConfig
     summary = "Self-distillation: predict how a slowly updated twin describes another copy."
     explanation = (

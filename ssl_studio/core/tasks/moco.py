@@ -93,6 +93,7 @@ class MoCo(PretextTask):
 
     name = "moco"
     modalities = ("image",)
+    min_batch_size = 2  # v3's decoys are the batch; v2's query projector has BatchNorm
     Config = MoCoConfig
     summary = "Contrastive with a slowly updated twin: recognise a copy of each image."
     explanation = (

@@ -8,7 +8,7 @@ from torch import nn
 
 from ssl_studio.core.config_fields import describe_options, from_dict
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.models.backbones import Backbone
+from ssl_studio.core.models.backbones import SERIES_BACKBONES, Backbone
 from ssl_studio.core.tasks.base import PretextTask
 from ssl_studio.core.tasks.byol import BYOL
 from ssl_studio.core.tasks.forecast import Forecast
@@ -35,28 +35,49 @@ def task_class(name: str) -> type[PretextTask]:
 def build_task(
     name: str, options: dict[str, Any], backbone: Backbone, augment: nn.Module | None
 ) -> PretextTask:
-    """The task ``name`` with ``options`` (checked against its config) on ``backbone``."""
+    """The task ``name`` with ``options`` on ``backbone``: their types checked against its
+    config, then their values by the config's ``validate()`` (ConfigError when one is out
+    of range), before the task is built."""
     cls = task_class(name)
     if backbone.modality not in cls.modalities:
         raise ConfigError(
             f"Task {name} works on {', '.join(cls.modalities)} data, not {backbone.modality}."
         )
     cfg = from_dict(cls.Config, dict(options), "task")
+    validate = getattr(cfg, "validate", None)
+    if validate is not None:
+        validate()
     return cls(cfg, backbone, augment)
 
 
 def check_backbone(name: str, backbone: str) -> None:
-    """ConfigError unless task ``name`` can train ``backbone`` (its ``backbones``); a new or
-    resumed run checks it, not a finished run rebuilt for its weights."""
-    fitting = task_class(name).backbones
+    """ConfigError unless task ``name`` can train ``backbone`` (the kind of data the
+    backbone reads, then the task's ``backbones``); a new or resumed run checks it, not a
+    finished run rebuilt for its weights. The message suggests only backbones and tasks
+    that fit the backbone's kind of data."""
+    cls = task_class(name)
+    kind = "timeseries" if backbone in SERIES_BACKBONES else "image"
+    fits = [n for n, t in TASKS.items() if trains(t, kind, backbone)]
+    if kind not in cls.modalities:
+        raise ConfigError(
+            f"Task {name} works on {' and '.join(cls.modalities)} data, not {kind}: "
+            f"with {backbone} choose the task {' or '.join(fits)} "
+            "(ssl-studio tasks lists the tasks of each kind of data)."
+        )
+    fitting = cls.backbones
     if fitting is not None and backbone not in fitting:
-        also = [n for n, t in TASKS.items() if t.backbones is None or backbone in t.backbones]
-        fits = [n for n in also if set(TASKS[n].modalities) & set(task_class(name).modalities)]
         raise ConfigError(
             f"Task {name} cannot train {backbone}: choose the backbone "
             f"{' or '.join(fitting)}, or with {backbone} the task {' or '.join(fits)} "
             "(ssl-studio tasks lists the backbones of each task)."
         )
+
+
+def trains(cls: type[PretextTask], kind: str, backbone: str | None = None) -> bool:
+    """Whether task ``cls`` trains on ``kind`` data ("image", "timeseries"), and on
+    ``backbone`` when given."""
+    fits_backbone = backbone is None or cls.backbones is None or backbone in cls.backbones
+    return kind in cls.modalities and fits_backbone
 
 
 def describe_tasks() -> list[dict[str, Any]]:

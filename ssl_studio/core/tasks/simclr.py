@@ -46,6 +46,7 @@ class SimCLR(PretextTask):
 
     name = "simclr"
     modalities = ("image",)
+    min_batch_size = 2  # the other images are the decoys; the projector's BatchNorm
     Config = SimCLRConfig
     summary = "Contrastive: recognise two altered copies of the same image among the batch."
     explanation = (

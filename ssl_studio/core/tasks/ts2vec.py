@@ -92,6 +92,7 @@ class TS2Vec(SeriesTask):
     # ts-patch gives all steps of a patch one vector: copies of the anchor among the decoys
     # (a floor of log(steps - 1) on the moments' term) and crops in different patch phases
     backbones = ("ts-conv",)
+    min_batch_size = 2  # the instance-wise term contrasts the other series (0 for one)
     Config = TS2VecConfig
     summary = "Contrastive: two overlapping windows of a recording must agree moment by moment."
     explanation = (

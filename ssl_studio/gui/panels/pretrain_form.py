@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ssl_studio.core.config import (
     DEFAULT_SERIES_LENGTH,
+    DEFAULT_TASKS,
     PRESET_VALUES,
     PRESETS,
     SMALLEST_SERIES_LENGTH,
@@ -290,7 +291,9 @@ class PretrainForm(QScrollArea):
         self._show_preset_tip()
         names = [n for n, t in self.tasks.items() if modality in t["modalities"]]
         self.task_list.addItems(names)
-        self.task_list.setCurrentRow(names.index(previous) if previous in names else 0)
+        # the previous choice while it fits, else the default task the command line uses
+        chosen = previous if previous in names else DEFAULT_TASKS[modality]
+        self.task_list.setCurrentRow(names.index(chosen) if chosen in names else 0)
         self._fill_backbones()
         self.preview_box.setVisible(modality == "image")
         self._show_training_defaults()

@@ -241,7 +241,43 @@ def test_out_of_memory_halves_the_batch_and_keeps_the_effective_batch(tmp_path):
     assert summary["status"] == "done" and summary["steps"] == 8
     assert (summary["batch_size"], summary["accumulate"]) == (4, 2)
     [warning] = [e for e in events if isinstance(e, Message) and e.level == "warning"]
-    assert "batch size halved to 4" in warning.text
+    assert "batch size halved to 4 with 2 accumulation steps" in warning.text
+    assert "each optimiser step still takes 8 samples" in warning.text
+    assert "unchanged" not in warning.text  # a loss over the batch sees 4 at a time
+    assert "now sees 4 at a time (contrastive tasks: fewer decoys" in warning.text
+
+
+class AlwaysOutOfMemory(FakeTask):
+    """Out of memory on every call from ``oom_at`` on, whatever the batch size."""
+
+    def forward(self, batch: Batch):
+        if self.calls + 1 >= self.oom_at:
+            self.calls += 1
+            raise torch.cuda.OutOfMemoryError("simulated")
+        return super().forward(batch)
+
+
+@pytest.mark.parametrize("floor", [1, 2, 3])
+def test_out_of_memory_halving_stops_at_the_task_s_smallest_batch(tmp_path, floor):
+    """A loss over the batch (SimCLR's decoys, BatchNorm statistics) means nothing on one
+    item: the halving stops at the task's ``min_batch_size`` and fails clearly there."""
+    task = AlwaysOutOfMemory(oom_at=2)
+    task.name, task.min_batch_size = "contrastive", floor
+    events = []
+    with pytest.raises(TrainingError, match="Out of GPU memory at batch size") as e:
+        train(tmp_path, task=task, events=events, steps=4)
+    halved = [
+        int(m.text.split("halved to ")[1].split()[0])
+        for m in events
+        if isinstance(m, Message) and "halved to" in m.text
+    ]
+    assert halved == [n for n in (4, 2, 1) if n >= floor]
+    if floor == 1:
+        assert "even a batch of 1 does not fit" in str(e.value)
+    else:
+        failed_at = 2 if floor == 2 else 4  # (3 would halve 4 to 2, below 3)
+        assert f"at batch size {failed_at} (step 1)" in str(e.value)
+        assert f"contrastive needs at least {floor} items per batch" in str(e.value)
 
 
 def test_a_non_finite_loss_stops_with_a_message_and_keeps_the_good_checkpoint(tmp_path):
