@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-import zipfile
 from pathlib import Path
+from zipfile import ZipFile
 
 import numpy as np
 
@@ -56,7 +56,7 @@ def _unpacked_bytes(archive: np.lib.npyio.NpzFile, key: str) -> int:
     """The memory array ``key`` of an open NPZ takes once read and copied to float32,
     from its .npy header (0 when the header cannot be read: loading it then says why)."""
     try:
-        with zipfile.ZipFile.open(archive.zip, f"{key}.npy") as member:  # (bytes)
+        with ZipFile.open(archive.zip, f"{key}.npy") as member:  # (bytes)
             version = np.lib.format.read_magic(member)
             if version == (1, 0):
                 shape, _, dtype = np.lib.format.read_array_header_1_0(member)
