@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from ssl_studio.core.evaluation.comparison import (
     difference_text,
     paired_how,
-    single_run_words,
+    single_run_sentence,
     too_few_patients,
     verdict,
 )
@@ -184,16 +184,17 @@ class ResultsPage(QWizardPage):
             versus = test.get("versus_baseline") or {}
             paired = versus.get(key)
             few = too_few_patients(test)  # no winner named on a handful of patients
-            reading = f"<b>{verdict(test[key], base[key], paired, key, few)}</b>"
+            said = verdict(test[key], base[key], paired, key, few, test.get("evaluation"))
+            reading = f"<b>{esc(said)}</b>."
             if few is None:  # what it rests on: one training run of each model
-                reading += f", {single_run_words(test.get('resampled'))}"
+                reading += f" {single_run_sentence(test.get('resampled'))}"
             text += f"; from scratch {with_interval(base.get(key))}."
-            if paired and paired.get("low") is not None:
+            if paired and paired.get("low") is not None:  # (few: without its interval)
                 text += (
-                    f" Fine-tuned minus from scratch: {difference_text(paired)} "
+                    f" Fine-tuned minus from scratch: {difference_text(paired, few)} "
                     f"({paired_how(versus)})."
                 )
-            text += f"<br>{reading}."
+            text += f"<br>{reading}"
         classes = test.get("classes") or []
         if len(classes) == 2:
             text += f" Positive class: <b>{esc(classes[1])}</b>. {esc(threshold_text(test, base))}"
