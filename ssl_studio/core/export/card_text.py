@@ -62,8 +62,8 @@ def _threshold_method(choice: dict[str, Any]) -> str:
     counted = choice.get("val_counted", "items")
     positives, negatives = choice.get("val_positives"), choice.get("val_negatives")
     if method == "youden":
-        on = f" of {positives} positive and {negatives} negative {counted}" if positives else ""
-        return f", where sensitivity + specificity was largest on them{on} (Youden's J)"
+        on = f"{positives} positive and {negatives} negative {counted}; " if positives else ""
+        return f", where sensitivity + specificity was largest on them ({on}Youden's J)"
     if method and method.startswith("sensitivity:"):
         on = f"the {positives} validation positive {counted}" if positives else "them"
         return (
