@@ -217,14 +217,21 @@ def class_counts(report: dict[str, Any]) -> str:
     per, patients = report.get("class_patients"), report.get("patients")
     if patients is not None and per is not None and len(per) == len(classes):
         rows = zip(names, counts, per, strict=True)
-        parts = ", ".join(f"{name}: {n} items of {p} patients" for name, n, p in rows)
+        parts = ", ".join(
+            f"{name}: {_count(n, 'item')} of {_count(p, 'patient')}" for name, n, p in rows
+        )
     else:
         patients = None
         parts = ", ".join(f"{name} {n}" for name, n in zip(names, counts, strict=True))
     total = sum(counts)
     if len(classes) == 2 and total:
         parts += f"; prevalence of {names[1]} {prevalence(report):.0f} %"
-    return (f" from {patients} patients" if patients is not None else "") + f" ({parts})"
+    return (f" from {_count(patients, 'patient')}" if patients is not None else "") + f" ({parts})"
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 patient', '3 patients'."""
+    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def prevalence(report: dict[str, Any]) -> float | None:
