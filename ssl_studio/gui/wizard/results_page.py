@@ -257,7 +257,7 @@ class ResultsPage(QWizardPage):
         lowest = 1.0
         for name in dict.fromkeys(n for p in curve for n in (p["protocol"], "scratch")):
             mine = [p for p in curve if name in p and p[name][key]["mean"] is not None]
-            if mine:  # +- one std over the seeds (label draws), within the metric's 0..1
+            if mine:  # +- one std over the seeds, within the metric's 0..1
                 mean = np.array([p[name][key]["mean"] for p in mine], float)
                 std = np.array([p[name][key]["std"] or 0.0 for p in mine], float)
                 band = pg.ErrorBarItem(
@@ -275,8 +275,8 @@ class ResultsPage(QWizardPage):
         self.curve.setYRange(max(0.0, lowest - 0.05), 1.0, padding=0.02)
         last = curve[-1] if curve else None
         self.curve_note.setText(
-            f"Mean of {len(result.get('seeds') or [])} label draws, bars ± one standard "
-            "deviation."
+            f"Mean over {len(result.get('seeds') or [])} seeds (each draws the labels and sets "
+            "the fits' other randomness), bars ± one standard deviation."
             + (
                 f" The last point uses every label outside the test items "
                 f"({last['labels_per_class']} per class on average"
