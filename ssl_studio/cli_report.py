@@ -43,7 +43,8 @@ def print_report(title: str, report: dict[str, Any]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, entry in rows:
         print(f"  {name:{width}s}  {figure_text(entry)}")
-    if (said := calibrated_text(report.get("ece"), report.get("n"))) is not None:
+    ece, n = report.get("ece"), report.get("n")
+    if (said := calibrated_text(ece, n, report.get("patients"))) is not None:
         print(f"  (ECE is biased upward on few items: {said})")
     if (dropped := dropped_sentence(report)) is not None:
         print(f"  {dropped}")

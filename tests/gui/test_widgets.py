@@ -129,6 +129,11 @@ def test_the_headline_withholds_the_paired_interval_of_too_few_patients():
     assert "Fine-tuned minus from scratch: -0.162 (interval withheld: 8 test patients" in text
     assert "-0.274" not in text and "This rests on" not in text
     assert "<b>Too few test patients (8) to tell the two models apart: put more" in text
+    # several items a patient: the ECE's reference assumes independent items
+    assert "<i>Calibration error: the reference assumes independent items: several" in text
+    assert "independent" not in ResultsPage._headline(
+        {"run_id": 3, "protocol": "linear"}, _report(0.9, 0.8, 1), _report(0.9, 0.8, 1)
+    )
 
 
 def test_click_to_label_collects_changes(qtbot, project, tmp_path):

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ssl_studio.core.evaluation.calibration import PATIENTS_CAVEAT
 from ssl_studio.core.evaluation.comparison import (
     difference_text,
     paired_how,
@@ -203,6 +204,8 @@ class ResultsPage(QWizardPage):
         )
         if (absent := absent_sentence(test)) is not None:
             text += f"<br><i>{html.escape(absent, quote=False)}</i>"
+        if test.get("patients") is not None and test["patients"] < test["n"]:  # ECE's reference
+            text += f"<br><i>Calibration error: {PATIENTS_CAVEAT}.</i>"
         for said in (test.get("note"), unchecked_note(test)):
             text += f"<br><i>{html.escape(said, quote=False)}</i>" if said else ""
         return text
