@@ -102,8 +102,13 @@ def dropped_sentence(report: dict[str, Any]) -> str | None:
     share = report.get("dropped_resamples")
     if share is None or share <= DROPPED_SAID_ABOVE:
         return None
+    needing = (
+        "ROC AUC, balanced accuracy, sensitivity/specificity and each class's own figures"
+        if len(report.get("classes") or []) == 2
+        else "ROC AUC, balanced accuracy, macro figures"
+    )
     return (
         f"{100 * share:.0f} % of the bootstrap resamples lacked a class of the test items and "
-        "were left out of the intervals that need every class (ROC AUC, balanced accuracy, "
-        "macro figures): with so few items of a class, those intervals are rough."
+        f"were left out of the intervals that need every class ({needing}): with so few "
+        "items of a class, those intervals are rough."
     )
