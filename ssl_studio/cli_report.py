@@ -103,11 +103,11 @@ def _print_paired(
 
     if not paired:
         return
+    few = too_few_patients(paired)  # (the comparison keeps the test's n and patients)
     print(
         f"  minus the from-scratch baseline (run {paired.get('baseline_run_id')}; "
-        f"{paired_how(paired)}):"
+        f"{paired_how(paired, few)}):"
     )
-    few = too_few_patients(paired)  # (the comparison keeps the test's n and patients)
     for name in ("accuracy", "balanced_accuracy", "roc_auc"):
         if (said := difference_text(paired.get(name), few)) is not None:
             print(f"    {metric_title(name, classes):29s} {said}")

@@ -126,7 +126,10 @@ def test_the_headline_withholds_the_paired_interval_of_too_few_patients():
         "roc_auc": {"value": -0.162, "low": -0.274, "high": -0.035},
     }
     text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, test, _report(0.96, 0.9, 1))
-    assert "Fine-tuned minus from scratch: -0.162 (interval withheld: 8 test patients" in text
+    assert "Fine-tuned minus from scratch: -0.162 (paired bootstrap over the same test items; " in (
+        text
+    )
+    assert "interval withheld: 8 test patients are too few to resample, and resampling" in text
     assert "-0.274" not in text and "This rests on" not in text
     assert "<b>Too few test patients (8) to tell the two models apart: put more" in text
     # several items a patient: the ECE's reference assumes independent items

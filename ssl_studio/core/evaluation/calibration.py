@@ -121,7 +121,7 @@ def calibrated_text(
     if (judged := calibrated_judgement(entry)) is not None:
         said += f"; this ECE is {judged}"
     if patients is not None and n is not None and patients < n:
-        said += f" ({PATIENTS_CAVEAT})"
+        said += f"; {PATIENTS_CAVEAT}"
     return said
 
 

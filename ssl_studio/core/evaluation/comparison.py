@@ -77,26 +77,30 @@ def difference_text(entry: dict[str, Any] | None, few_patients: int | None = Non
     undefined. A difference with no spread over the resamples (both models perfect on
     every one) has no interval to give: "not estimable (both rank every test pair
     correctly)", not "+0.000 [+0.000, +0.000]". ``few_patients`` (``too_few_patients``):
-    the interval resampled items of a handful of patients and is too narrow, so it is
-    left out and said why. Plain ASCII signs: a terminal's code page may lack the true
-    minus."""
+    the interval resampled the items of a handful of patients and is too narrow, so the
+    difference stands alone ("-0.162"; ``paired_how`` with the same count says why).
+    Plain ASCII signs: a terminal's code page may lack the true minus."""
     if not entry or entry.get("value") is None:
         return None
     if entry.get("not_estimable"):
         return f"not estimable ({entry['not_estimable']})"
-    if few_patients is not None and entry.get("low") is not None:
-        return (
-            f"{entry['value']:+.3f} (interval withheld: {few_patients} test patients are too "
-            "few to resample, and resampling their items gives one too narrow to trust)"
-        )
+    if few_patients is not None:
+        return f"{entry['value']:+.3f}"
     ci = "" if entry.get("low") is None else f" [{entry['low']:+.3f}, {entry['high']:+.3f}]"
     return f"{entry['value']:+.3f}{ci}"
 
 
-def paired_how(paired: dict[str, Any] | None) -> str:
+def paired_how(paired: dict[str, Any] | None, few_patients: int | None = None) -> str:
     """How a paired difference was measured, in words every place shares: "paired
-    bootstrap over the same test patients" (or items)."""
-    return f"paired bootstrap over the same test {(paired or {}).get('resampled', 'items')}"
+    bootstrap over the same test patients" (or items); with ``few_patients``
+    (``too_few_patients``), why its interval is left out."""
+    how = f"paired bootstrap over the same test {(paired or {}).get('resampled', 'items')}"
+    if few_patients is None:
+        return how
+    return (
+        f"{how}; interval withheld: {few_patients} test patients are too few to resample, "
+        "and resampling their items makes it too narrow to trust"
+    )
 
 
 def too_few_patients(report: dict[str, Any] | None) -> int | None:

@@ -296,7 +296,7 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
         if paired.get("low") is not None:
             return (
                 f"{title}: this model minus the baseline {difference_text(paired, few)} "
-                f"({paired_how(versus)}): {_reading(a, b, paired, key, test)}"
+                f"({paired_how(versus, few)}): {_reading(a, b, paired, key, test)}"
             )
         if a["value"] == b["value"]:
             said = f"This model and the baseline have the same {title} ({a['value']:.3f})"

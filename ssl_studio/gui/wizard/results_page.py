@@ -193,7 +193,7 @@ class ResultsPage(QWizardPage):
             if paired and paired.get("low") is not None:  # (few: without its interval)
                 text += (
                     f" Fine-tuned minus from scratch: {difference_text(paired, few)} "
-                    f"({paired_how(versus)})."
+                    f"({paired_how(versus, few)})."
                 )
             text += f"<br>{reading}"
         classes = test.get("classes") or []

@@ -130,7 +130,7 @@ def test_a_report_without_the_95th_percentile_renders_as_before_and_patients_are
     by_patient = classification_report(y, proba, ["a", "b"], n_boot=20, groups=groups)
     said = calibrated_text(by_patient["ece"], 100, by_patient["patients"])
     assert said.endswith(
-        "(the reference assumes independent items: several images of one patient make a "
-        "calibrated model's ECE larger than it)"
+        "; the reference assumes independent items: several images of one patient make a "
+        "calibrated model's ECE larger than it"
     )
     assert "independent" not in calibrated_text(report["ece"], 100, report.get("patients"))

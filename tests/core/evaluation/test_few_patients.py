@@ -74,7 +74,7 @@ def test_the_item_resampled_interval_on_eight_patients_misleads_and_is_withheld(
         excluded += paired["low"] > 0 or paired["high"] < 0
         said.append(baseline_comparison(test, base))
     assert excluded >= 8  # (about 1.5 of 30 if the interval were honest)
-    withheld = "interval withheld: 8 test patients are too few to resample"
+    withheld = "(paired bootstrap over the same test items; interval withheld: 8 test patients"
     assert all(withheld in s or "not estimable (both rank" in s for s in said)
     assert not any("[" in s for s in said), said[0]
 
