@@ -43,13 +43,14 @@ def print_report(title: str, report: dict[str, Any]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, entry in rows:
         print(f"  {name:{width}s}  {figure_text(entry)}")
-    if (said := calibrated_text(report.get("ece"), report.get("n"))) is not None:
+    ece, n = report.get("ece"), report.get("n")
+    if (said := calibrated_text(ece, n, report.get("patients"))) is not None:
         print(f"  (ECE is biased upward on few items: {said})")
     if (dropped := dropped_sentence(report)) is not None:
         print(f"  {dropped}")
     if (absent := absent_sentence(report)) is not None:
         print(f"  {absent}")
-    _print_paired(report.get("versus_baseline"), classes)
+    _print_paired(report.get("versus_baseline"), classes, report)
     _print_per_class(report)
     _print_confusion(classes, report["confusion"])
 
@@ -84,20 +85,44 @@ def _print_confusion(classes: list[str], confusion: list[list[int]]) -> None:
         print(f"    {name:{first}s}  {cells}")
 
 
-def _print_paired(paired: dict[str, Any] | None, classes: list[str]) -> None:
-    """Fine-tuned minus baseline per metric, paired (see evaluation/comparison.py)."""
-    from ssl_studio.core.evaluation.comparison import difference_text, paired_how
+def _print_paired(
+    paired: dict[str, Any] | None, classes: list[str], report: dict[str, Any] | None = None
+) -> None:
+    """Fine-tuned minus baseline per metric, paired (see evaluation/comparison.py), and
+    under it the verdict the wizard and the card give (on the ROC AUC, else the balanced
+    accuracy), with what it rests on; too few test patients: the differences without
+    their too narrow intervals and no winner."""
+    from ssl_studio.core.evaluation.comparison import (
+        difference_text,
+        paired_how,
+        single_run_sentence,
+        too_few_patients,
+        verdict,
+    )
     from ssl_studio.core.evaluation.metrics import metric_title
 
     if not paired:
         return
+    few = too_few_patients(paired)  # (the comparison keeps the test's n and patients)
     print(
         f"  minus the from-scratch baseline (run {paired.get('baseline_run_id')}; "
-        f"{paired_how(paired)}):"
+        f"{paired_how(paired, few)}):"
     )
     for name in ("accuracy", "balanced_accuracy", "roc_auc"):
-        if (said := difference_text(paired.get(name))) is not None:
+        if (said := difference_text(paired.get(name), few)) is not None:
             print(f"    {metric_title(name, classes):29s} {said}")
+    key = "roc_auc" if (paired.get("roc_auc") or {}).get("value") is not None else None
+    key = key or "balanced_accuracy"
+    entry, tuned = paired.get(key) or {}, (report or {}).get(key) or {}
+    if entry.get("value") is None or tuned.get("value") is None:
+        return
+    # (without an interval, the baseline's value alone: the wizard's reading of two
+    # intervalless figures)
+    scratch = {"value": tuned["value"] - entry["value"], "low": None, "high": None}
+    said = verdict(tuned, scratch, entry, key, few, (report or {}).get("evaluation"))
+    print(f"  verdict ({metric_title(key, classes)}): {said}.")
+    if few is None:
+        print(f"  {single_run_sentence(paired.get('resampled'))}")
 
 
 def print_curve(result: dict[str, Any]) -> None:

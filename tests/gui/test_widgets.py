@@ -109,9 +109,34 @@ def test_the_headline_reads_the_paired_difference_when_the_run_has_it(paired, ve
     base = _report(0.83, 0.70, 0.90)
     text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, test, base)
     said = core_verdict(test["roc_auc"], base["roc_auc"], test["versus_baseline"]["roc_auc"])
-    assert said.startswith(verdict) and f"<b>{said}</b>, on these test items, for this run" in text
-    assert "other seeds or label draws may differ" in text
+    assert said.startswith(verdict) and f"<b>{said}</b>. This rests on one run of each " in text
+    assert "model on these test items; training again with other seeds or label draws" in text
     assert f"Fine-tuned minus from scratch: {paired[0]:+.3f}" in text and "paired" in text
+
+
+def test_the_headline_withholds_the_paired_interval_of_too_few_patients():
+    """8 test patients: the headline showed "-0.162 [-0.274, -0.035]" beside "too few test
+    patients (8)"; the difference now stands without the interval, and no one-run
+    sentence follows a verdict that names no winner."""
+    test = {**_report(0.80, 0.70, 0.90), "patients": 8, "evaluation": "test split"}
+    test["versus_baseline"] = {
+        "n": 40,
+        "patients": 8,
+        "resampled": "items",
+        "roc_auc": {"value": -0.162, "low": -0.274, "high": -0.035},
+    }
+    text = ResultsPage._headline({"run_id": 3, "protocol": "linear"}, test, _report(0.96, 0.9, 1))
+    assert "Fine-tuned minus from scratch: -0.162 (paired bootstrap over the same test items; " in (
+        text
+    )
+    assert "interval withheld: 8 test patients are too few to resample, and resampling" in text
+    assert "-0.274" not in text and "This rests on" not in text
+    assert "<b>Too few test patients (8) to tell the two models apart: put more" in text
+    # several items a patient: the ECE's reference assumes independent items
+    assert "<i>Calibration error: the reference assumes independent items: several" in text
+    assert "independent" not in ResultsPage._headline(
+        {"run_id": 3, "protocol": "linear"}, _report(0.9, 0.8, 1), _report(0.9, 0.8, 1)
+    )
 
 
 def test_click_to_label_collects_changes(qtbot, project, tmp_path):

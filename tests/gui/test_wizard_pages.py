@@ -197,6 +197,10 @@ def test_the_label_efficiency_chart_keeps_scores_and_their_bars_within_1(make_wi
     assert 1.0 <= high <= 1.01 and low < 0.6  # the axis ends at 1, the lowest bar shows
     assert results.curve._legend.opts["offset"] == (-10, -10)  # off the curves' rising ends
     assert "(16 per class on average)." in results.curve_note.text()  # no validation labels
+    assert results.curve_note.text().startswith(  # it said "Mean of 3 label draws"
+        "Mean over 3 seeds (each draws the labels and sets the fits' other randomness), "
+        "bars ± one standard deviation."
+    )
     assert results.curve_note.text().endswith(" Patients not kept apart.")  # the job's note
 
 

@@ -70,26 +70,37 @@ def _at_the_bound(name: str, value: float) -> str:
     return f"both score {value:.3f} on every resample"
 
 
-def difference_text(entry: dict[str, Any] | None) -> str | None:
+def difference_text(entry: dict[str, Any] | None, few_patients: int | None = None) -> str | None:
     """A paired difference (``paired_difference_of``'s {"value", "low", "high"}) as the
     command line, the wizard and the card all write it: signed, so its direction reads
     at a glance, "+0.013 [-0.020, +0.046]" ("+0.013" without an interval); None when
     undefined. A difference with no spread over the resamples (both models perfect on
     every one) has no interval to give: "not estimable (both rank every test pair
-    correctly)", not "+0.000 [+0.000, +0.000]". Plain ASCII signs: a terminal's code
-    page may lack the true minus."""
+    correctly)", not "+0.000 [+0.000, +0.000]". ``few_patients`` (``too_few_patients``):
+    the interval resampled the items of a handful of patients and is too narrow, so the
+    difference stands alone ("-0.162"; ``paired_how`` with the same count says why).
+    Plain ASCII signs: a terminal's code page may lack the true minus."""
     if not entry or entry.get("value") is None:
         return None
     if entry.get("not_estimable"):
         return f"not estimable ({entry['not_estimable']})"
+    if few_patients is not None:
+        return f"{entry['value']:+.3f}"
     ci = "" if entry.get("low") is None else f" [{entry['low']:+.3f}, {entry['high']:+.3f}]"
     return f"{entry['value']:+.3f}{ci}"
 
 
-def paired_how(paired: dict[str, Any] | None) -> str:
+def paired_how(paired: dict[str, Any] | None, few_patients: int | None = None) -> str:
     """How a paired difference was measured, in words every place shares: "paired
-    bootstrap over the same test patients" (or items)."""
-    return f"paired bootstrap over the same test {(paired or {}).get('resampled', 'items')}"
+    bootstrap over the same test patients" (or items); with ``few_patients``
+    (``too_few_patients``), why its interval is left out."""
+    how = f"paired bootstrap over the same test {(paired or {}).get('resampled', 'items')}"
+    if few_patients is None:
+        return how
+    return (
+        f"{how}; interval withheld: {few_patients} test patients are too few to resample, "
+        "and resampling their items makes it too narrow to trust"
+    )
 
 
 def too_few_patients(report: dict[str, Any] | None) -> int | None:
@@ -105,13 +116,13 @@ def too_few_patients(report: dict[str, Any] | None) -> int | None:
     return int(patients)
 
 
-def single_run_words(resampled: str | None) -> str:
-    """What a verdict rests on, said after it: the test sampling alone, not the
-    training (one run of each model)."""
+def single_run_sentence(resampled: str | None) -> str:
+    """What a verdict rests on, a sentence of its own after it: the test sampling alone,
+    not the training (one run of each model)."""
     return (
-        f"on these test {resampled or 'items'}, for this run and its baseline run (training "
-        "again with other seeds or label draws may differ; the label-efficiency curve "
-        "measures that)"
+        f"This rests on one run of each model on these test {resampled or 'items'}; "
+        "training again with other seeds or label draws may differ (the label-efficiency "
+        "curve measures that)."
     )
 
 
@@ -121,11 +132,14 @@ def verdict(
     paired: dict[str, Any] | None = None,
     metric: str = "roc_auc",
     few_patients: int | None = None,
+    evaluation: str | None = None,
 ) -> str:
     """A plain reading of the fine-tuned model against the from-scratch one on ``metric``.
 
     ``few_patients`` (``too_few_patients`` of the test report): no winner at all, only
-    that this many test patients cannot tell the two apart and what to do about it.
+    that this many test patients cannot tell the two apart and what to do about it
+    (``evaluation``, the report's: under cross-validation every labeled patient is
+    already scored, so only labeling more patients helps).
 
     With ``paired`` (this metric's {"value": Δ, "low", "high"} from ``paired_difference_of``,
     fine-tuned minus scratch): pretraining helped when the interval of Δ lies above 0,
@@ -137,10 +151,12 @@ def verdict(
     """
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     if few_patients is not None:
-        return (
-            f"Too few test patients ({few_patients}) to tell the two models apart: put more "
-            "patients in the test split, or use cross-validation"
+        remedy = (
+            "label items of more patients (every labeled patient is already scored out-of-fold)"
+            if "cross-validation" in (evaluation or "")
+            else "put more patients in the test split, or use cross-validation"
         )
+        return f"Too few test patients ({few_patients}) to tell the two models apart: {remedy}"
     if paired and paired.get("not_estimable"):  # (no interval to read a verdict from)
         return f"These test items cannot tell the two apart ({paired['not_estimable']})"
     if paired and paired.get("value") is not None and paired.get("low") is not None:

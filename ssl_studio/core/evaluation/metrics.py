@@ -40,7 +40,7 @@ from ssl_studio.core.evaluation.bootstrap import (
     resampling_units,
 )
 from ssl_studio.core.evaluation.calibration import (
-    calibrated_ece,
+    calibrated_reference,
     expected_calibration_error,
     resampled_ece,
 )
@@ -280,7 +280,7 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
         else:
             size = _proportion_size(name, scored.class_patients, patients)
             out[name] = interval(point[name], samples.get(name), size)
-    out["ece"]["calibrated"] = calibrated_ece(proba, seed=seed)  # its upward bias here
+    out["ece"].update(calibrated_reference(proba, seed=seed))  # its upward bias here
     if samples:  # the bootstrap is not stratified: how many resamples lacked a class
         tested = np.bincount(y, minlength=len(classes)) > 0
         out["dropped_resamples"] = dropped_share(samples["class_sensitivity"], tested)

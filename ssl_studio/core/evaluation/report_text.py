@@ -83,14 +83,15 @@ def _in_sentence(title: str) -> str:
 
 
 def mean_std_text(entry: dict[str, Any]) -> str:
-    """A curve point's figure over its label draws, as the command line, the job's
-    messages and the card write it: "0.912 ± 0.031"; "0.912 ± n/a (1 draw)" when one
-    draw defines it (one draw has no spread, and 0.000 would claim one); "n/a"."""
+    """A curve point's figure over its seeds (each draws the labels and sets the fits'
+    other randomness), as the command line, the job's messages and the card write it:
+    "0.912 ± 0.031"; "0.912 ± n/a (1 seed)" when one seed defines it (one has no spread,
+    and 0.000 would claim one); "n/a"."""
     if entry.get("mean") is None:
         return "n/a"
     seeds = entry.get("seeds")
     if seeds is not None and sum(1 for s in seeds if (s or {}).get("value") is not None) < 2:
-        return f"{entry['mean']:.3f} ± n/a (1 draw)"
+        return f"{entry['mean']:.3f} ± n/a (1 seed)"
     return f"{entry['mean']:.3f} ± {entry['std']:.3f}"
 
 
@@ -101,8 +102,13 @@ def dropped_sentence(report: dict[str, Any]) -> str | None:
     share = report.get("dropped_resamples")
     if share is None or share <= DROPPED_SAID_ABOVE:
         return None
+    needing = (
+        "ROC AUC, balanced accuracy, sensitivity/specificity and each class's own figures"
+        if len(report.get("classes") or []) == 2
+        else "ROC AUC, balanced accuracy, macro figures"
+    )
     return (
         f"{100 * share:.0f} % of the bootstrap resamples lacked a class of the test items and "
-        "were left out of the intervals that need every class (ROC AUC, balanced accuracy, "
-        "macro figures): with so few items of a class, those intervals are rough."
+        f"were left out of the intervals that need every class ({needing}): with so few "
+        "items of a class, those intervals are rough."
     )

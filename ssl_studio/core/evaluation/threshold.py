@@ -58,10 +58,16 @@ def threshold_choice(method: str, y: np.ndarray, groups: np.ndarray | None) -> d
         "val_counted": counted,
     }
     if min(positives, negatives) < MIN_THRESHOLD_SUPPORT:
+        few = positives < MIN_THRESHOLD_SUPPORT  # "only" goes with the small side
+        counts = (
+            f"only {positives} positive and {negatives} negative"
+            if few
+            else f"{positives} positive and only {negatives} negative"
+        )
         out["note"] = (
-            f"The threshold was chosen on only {positives} positive and {negatives} negative "
-            f"validation {counted}: expect the test sensitivity and specificity to differ "
-            "from what it reached there; see the test figures."
+            f"The threshold was chosen on {counts} validation {counted}: expect the test "
+            "sensitivity and specificity to differ from what it reached there; see the "
+            "test figures."
         )
     return out
 

@@ -17,7 +17,7 @@ from ssl_studio.core.evaluation.report_text import (
     predictive_title,
 )
 from ssl_studio.core.export.card_about import markdown_text
-from ssl_studio.core.export.card_text import class_names, prevalence, table_cell
+from ssl_studio.core.export.card_text import prevalence, table_cell
 
 
 def per_class_markdown(report: dict[str, Any] | None) -> list[str]:
@@ -55,11 +55,15 @@ def per_class_markdown(report: dict[str, Any] | None) -> list[str]:
 
 def _at_prevalence(report: dict[str, Any]) -> str:
     """PPV and NPV depend on how common the positive class is: they hold at the test
-    items' prevalence, said here (a report without its confusion matrix: nothing)."""
+    items' prevalence, said here (a report without its confusion matrix: nothing). The
+    class name is raw (quoted when it holds a comma or semicolon): the caller escapes the
+    whole sentence once."""
     share = prevalence(report)
     if share is None:
         return ""
-    positive = class_names(report.get("classes") or [])[1]
+    positive = str((report.get("classes") or [])[1])
+    if "," in positive or ";" in positive:
+        positive = f"“{positive}”"
     return (
         f" PPV and NPV hold at the test prevalence of {positive} ({share:.0f} %); where "
         f"{positive} is more or less common they differ (sensitivity and specificity do not)."

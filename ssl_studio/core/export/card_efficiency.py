@@ -17,9 +17,11 @@ from ssl_studio.core.evaluation.report_text import mean_std_text
 SEED_MEANING = (
     "Each seed draws the training labels (nested: its draw at a smaller number of labels "
     "is part of its draw at a larger one; one item per patient first where patients are "
-    "named) and also sets the weight initialisation, the batch order and augmentations, "
-    "the probe's cross-validation folds and the bootstrap resamples: the spread is that "
-    "of all of these, not of the label draw alone."
+    "named) and also sets the weight initialisation, the batch order and augmentations "
+    "and the probe's cross-validation folds: the spread (the std of the seeds' point "
+    "estimates) is that of all of these, not of the label draw alone. The seed also sets "
+    "the bootstrap resamples of each seed's 95 % interval (kept in the run's "
+    "label_efficiency.json), which do not change a point estimate or the spread."
 )
 
 
@@ -45,8 +47,8 @@ def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
         stopped = " (stopped early: the points measured)" if c["status"] == "stopped" else ""
         lines += [
             "",
-            f"Run {c['run_id']}{stopped}: {c['measure']}, {c['seeds']} label "
-            f"draw{'s' * (c['seeds'] != 1)}, "
+            f"Run {c['run_id']}{stopped}: {c['measure']}, {c['seeds']} "
+            f"seed{'s' * (c['seeds'] != 1)}, "
             f"{c['test_items']} test items." + (f" {c['note']}" if c.get("note") else ""),
             "",
             "| labels per class | protocol | pretrained | from scratch |",

@@ -56,7 +56,7 @@ def _metric_rows(report: dict[str, Any] | None, explain: bool = True) -> list[st
             rows.append(f"| {title} | n/a | |")
             continue
         ci = "" if m.get("low") is None else f"{m['low']:.3f} - {m['high']:.3f}"
-        said = calibrated_text(m, report.get("n")) if key == "ece" else None
+        said = calibrated_text(m, report.get("n"), report.get("patients")) if key == "ece" else None
         rows.append(f"| {title} | {m['value']:.3f}{f' ({said})' if said else ''} | {ci} |")
     scored = (
         "Items scored out-of-fold"

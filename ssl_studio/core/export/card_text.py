@@ -10,7 +10,7 @@ from ssl_studio.core.evaluation.calibration import ECE_BIAS
 from ssl_studio.core.evaluation.comparison import (
     difference_text,
     paired_how,
-    single_run_words,
+    single_run_sentence,
     too_few_patients,
     verdict,
 )
@@ -62,8 +62,8 @@ def _threshold_method(choice: dict[str, Any]) -> str:
     counted = choice.get("val_counted", "items")
     positives, negatives = choice.get("val_positives"), choice.get("val_negatives")
     if method == "youden":
-        on = f" of {positives} positive and {negatives} negative {counted}" if positives else ""
-        return f", where sensitivity + specificity was largest on them{on} (Youden's J)"
+        on = f"{positives} positive and {negatives} negative {counted}; " if positives else ""
+        return f", where sensitivity + specificity was largest on them ({on}Youden's J)"
     if method and method.startswith("sensitivity:"):
         on = f"the {positives} validation positive {counted}" if positives else "them"
         return (
@@ -217,14 +217,21 @@ def class_counts(report: dict[str, Any]) -> str:
     per, patients = report.get("class_patients"), report.get("patients")
     if patients is not None and per is not None and len(per) == len(classes):
         rows = zip(names, counts, per, strict=True)
-        parts = ", ".join(f"{name}: {n} items of {p} patients" for name, n, p in rows)
+        parts = ", ".join(
+            f"{name}: {_count(n, 'item')} of {_count(p, 'patient')}" for name, n, p in rows
+        )
     else:
         patients = None
         parts = ", ".join(f"{name} {n}" for name, n in zip(names, counts, strict=True))
     total = sum(counts)
     if len(classes) == 2 and total:
         parts += f"; prevalence of {names[1]} {prevalence(report):.0f} %"
-    return (f" from {patients} patients" if patients is not None else "") + f" ({parts})"
+    return (f" from {_count(patients, 'patient')}" if patients is not None else "") + f" ({parts})"
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 patient', '3 patients'."""
+    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def prevalence(report: dict[str, Any]) -> float | None:
@@ -272,22 +279,24 @@ def pretraining_sentence(data: dict[str, Any] | None) -> str:
 
 
 def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | None) -> str:
-    """One sentence comparing the model and its baseline on ROC AUC (or balanced
+    """The card's comparison of the model and its baseline on ROC AUC (or balanced
     accuracy) with the verdict the wizard gives (evaluation/comparison.py): from the
     paired difference when the report has it (``versus_baseline``), else, for cards of
     runs made before, from the two separate intervals; "" without both figures. A verdict
-    says what it rests on (one training run of each: ``single_run_words``), and too few
-    test patients give none (``too_few_patients``)."""
+    is followed by a sentence on what it rests on (one training run of each:
+    ``single_run_sentence``); too few test patients (``too_few_patients``) give none, and
+    the paired difference then stands without its too narrow interval."""
     for key, title in (("roc_auc", "ROC AUC"), ("balanced_accuracy", "balanced accuracy")):
         a, b = (test or {}).get(key) or {}, (baseline or {}).get(key) or {}
         if a.get("value") is None or b.get("value") is None:
             continue
         versus = (test or {}).get("versus_baseline") or {}
         paired = versus.get(key) or {}
+        few = too_few_patients(test)
         if paired.get("low") is not None:
             return (
-                f"{title}: this model minus the baseline {difference_text(paired)} "
-                f"({paired_how(versus)}): {_reading(a, b, paired, key, test)}."
+                f"{title}: this model minus the baseline {difference_text(paired, few)} "
+                f"({paired_how(versus, few)}): {_reading(a, b, paired, key, test)}"
             )
         if a["value"] == b["value"]:
             said = f"This model and the baseline have the same {title} ({a['value']:.3f})"
@@ -301,8 +310,7 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
                 "; an interval of no width (every resample scored the same) cannot say "
                 "whether the difference is chance."
             )
-        reading = _reading(a, b, None, key, test)
-        return said + f"; from their separate 95 % intervals: {reading}."
+        return said + f"; from their separate 95 % intervals: {_reading(a, b, None, key, test)}"
     return ""
 
 
@@ -313,10 +321,14 @@ def _reading(
     key: str,
     test: dict[str, Any] | None,
 ) -> str:
-    """The verdict in a sentence, and what it rests on: none on too few test patients."""
+    """The verdict, ending its sentence, and what it rests on as a sentence of its own:
+    none on too few test patients."""
     few = too_few_patients(test)
-    said = _lower_first(verdict(a, b, paired, key, few))
-    return said if few is not None else f"{said}, {single_run_words((test or {}).get('resampled'))}"
+    evaluation = (test or {}).get("evaluation")
+    said = _lower_first(verdict(a, b, paired, key, few, evaluation)) + "."
+    if few is not None:
+        return said
+    return f"{said} {single_run_sentence((test or {}).get('resampled'))}"
 
 
 def _lower_first(text: str) -> str:

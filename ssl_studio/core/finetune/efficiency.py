@@ -4,9 +4,11 @@ chosen protocol and the from-scratch baseline, over several seeds.
 One test split (from ``cfg.seed``) is held out for every point, so the points are
 comparable; at each k, each seed draws its own k training labels per class from the
 rest (splits.k_per_class: nested across k, one item per patient first where patients
-are named) and also sets the fits' weight initialisation, batch order, augmentations,
-probe cross-validation folds and bootstrap resamples. The curve is stored as a run
-(kind ``label-efficiency``) with ``runs/<id>/label_efficiency.json``.
+are named) and also sets the fits' weight initialisation, batch order, augmentations
+and probe cross-validation folds: the std over the seeds, of their point estimates,
+spreads by all of these. The seed also sets the bootstrap resamples of each seed's
+interval, which change no point estimate. The curve is stored as a run (kind
+``label-efficiency``) with ``runs/<id>/label_efficiency.json``.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def label_efficiency(
     if not ks or any(k is not None and k < 1 for k in ks):
         raise ConfigError("Labels per class must be whole numbers from 1 (or all).")
     if not seeds:
-        raise ConfigError("A label-efficiency curve needs at least one seed (label draw).")
+        raise ConfigError("A label-efficiency curve needs at least one seed.")
     assert cfg.run is not None
     with Store.open(cfg.project, write=True, purpose="ssl-studio label-efficiency") as store:
         cfg, _, state, spec, data, found = prepare(store, cfg)

@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ssl_studio.core.evaluation.calibration import PATIENTS_CAVEAT
 from ssl_studio.core.evaluation.comparison import (
     difference_text,
     paired_how,
-    single_run_words,
+    single_run_sentence,
     too_few_patients,
     verdict,
 )
@@ -184,16 +185,17 @@ class ResultsPage(QWizardPage):
             versus = test.get("versus_baseline") or {}
             paired = versus.get(key)
             few = too_few_patients(test)  # no winner named on a handful of patients
-            reading = f"<b>{verdict(test[key], base[key], paired, key, few)}</b>"
+            said = verdict(test[key], base[key], paired, key, few, test.get("evaluation"))
+            reading = f"<b>{esc(said)}</b>."
             if few is None:  # what it rests on: one training run of each model
-                reading += f", {single_run_words(test.get('resampled'))}"
+                reading += f" {single_run_sentence(test.get('resampled'))}"
             text += f"; from scratch {with_interval(base.get(key))}."
-            if paired and paired.get("low") is not None:
+            if paired and paired.get("low") is not None:  # (few: without its interval)
                 text += (
-                    f" Fine-tuned minus from scratch: {difference_text(paired)} "
-                    f"({paired_how(versus)})."
+                    f" Fine-tuned minus from scratch: {difference_text(paired, few)} "
+                    f"({paired_how(versus, few)})."
                 )
-            text += f"<br>{reading}."
+            text += f"<br>{reading}"
         classes = test.get("classes") or []
         if len(classes) == 2:
             text += f" Positive class: <b>{esc(classes[1])}</b>. {esc(threshold_text(test, base))}"
@@ -202,6 +204,8 @@ class ResultsPage(QWizardPage):
         )
         if (absent := absent_sentence(test)) is not None:
             text += f"<br><i>{html.escape(absent, quote=False)}</i>"
+        if test.get("patients") is not None and test["patients"] < test["n"]:  # ECE's reference
+            text += f"<br><i>Calibration error: {PATIENTS_CAVEAT}.</i>"
         for said in (test.get("note"), unchecked_note(test)):
             text += f"<br><i>{html.escape(said, quote=False)}</i>" if said else ""
         return text
@@ -256,7 +260,7 @@ class ResultsPage(QWizardPage):
         lowest = 1.0
         for name in dict.fromkeys(n for p in curve for n in (p["protocol"], "scratch")):
             mine = [p for p in curve if name in p and p[name][key]["mean"] is not None]
-            if mine:  # +- one std over the seeds (label draws), within the metric's 0..1
+            if mine:  # +- one std over the seeds, within the metric's 0..1
                 mean = np.array([p[name][key]["mean"] for p in mine], float)
                 std = np.array([p[name][key]["std"] or 0.0 for p in mine], float)
                 band = pg.ErrorBarItem(
@@ -274,8 +278,8 @@ class ResultsPage(QWizardPage):
         self.curve.setYRange(max(0.0, lowest - 0.05), 1.0, padding=0.02)
         last = curve[-1] if curve else None
         self.curve_note.setText(
-            f"Mean of {len(result.get('seeds') or [])} label draws, bars ± one standard "
-            "deviation."
+            f"Mean over {len(result.get('seeds') or [])} seeds (each draws the labels and sets "
+            "the fits' other randomness), bars ± one standard deviation."
             + (
                 f" The last point uses every label outside the test items "
                 f"({last['labels_per_class']} per class on average"

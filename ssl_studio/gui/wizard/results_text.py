@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ssl_studio.core.evaluation.calibration import calibrated_judgement
 from ssl_studio.core.evaluation.metrics import figure_text
 from ssl_studio.core.evaluation.threshold import rounded_threshold
 
@@ -15,12 +16,16 @@ METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "sensitivity", "specifici
 def with_interval(entry: dict[str, Any] | None) -> str:
     """0.930 [0.853, 1.000], or a dash where the figure is undefined; an ECE with the
     value a perfectly calibrated model would show on the same items (its upward bias on
-    few items, calibration.calibrated_ece) when the report holds it."""
+    few items, calibration.calibrated_ece) when the report holds it, and whether the ECE
+    is above what 95 % of such draws reach where the report holds that too."""
     text = figure_text(entry, "—")
     reference = (entry or {}).get("calibrated")
     if reference is None or (entry or {}).get("value") is None:
         return text
-    return f"{text} (perfectly calibrated: ~{reference:.3f})"
+    judged = calibrated_judgement(entry)
+    return f"{text} (a perfectly calibrated model: ~{reference:.3f}" + (
+        f"; {judged})" if judged else ")"
+    )
 
 
 def threshold_text(test: dict[str, Any], base: dict[str, Any]) -> str:

@@ -102,7 +102,7 @@ def test_a_stored_report_gets_the_floor_its_confusion_counts_give():
 def test_one_label_draw_has_no_spread_to_show():
     one = {"mean": 0.9, "std": 0.0, "seeds": [{"value": 0.9, "low": 0.8, "high": 1.0}]}
     two = {"mean": 0.9, "std": 0.02, "seeds": [{"value": 0.88}, {"value": 0.92}]}
-    assert mean_std_text(one) == "0.900 ± n/a (1 draw)"
+    assert mean_std_text(one) == "0.900 ± n/a (1 seed)"
     assert mean_std_text(two) == "0.900 ± 0.020"
     assert mean_std_text({"mean": None}) == "n/a"
 

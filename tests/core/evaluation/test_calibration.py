@@ -9,6 +9,7 @@ from ssl_studio.cli_report import print_report
 from ssl_studio.core.evaluation.calibration import (
     calibrated_ece,
     calibrated_ece_draws,
+    calibrated_text,
     expected_calibration_error,
 )
 from ssl_studio.core.evaluation.metrics import classification_report
@@ -89,3 +90,47 @@ def test_the_draws_are_the_same_made_in_parts(monkeypatch):
     whole = calibrated_ece_draws(proba, seed=5)
     monkeypatch.setattr(calibration, "DRAWN_AT_ONCE", 7 * 1000)  # 7 draws at a time
     assert np.allclose(calibrated_ece_draws(proba, seed=5), whole, rtol=0, atol=1e-12)
+
+
+def test_the_95th_percentile_of_the_draws_is_stored_and_judges_the_ece():
+    """The report kept only the mean of the draws, and the card said "well above that
+    reference" without saying how far is too far."""
+    y, proba = _calibrated(100, 0)
+    report = classification_report(y, proba, ["a", "b"], n_boot=20)
+    top = np.percentile(calibrated_ece_draws(proba, seed=0), 95)
+    assert report["ece"]["calibrated_95"] == top > report["ece"]["calibrated"]
+    [row] = [r for r in _metric_rows(report) if r.startswith("| Calibration error")]
+    judged = f"what 95 % of perfectly calibrated draws reach, {top:.3f}"
+    calibrated_ok = report["ece"]["value"] <= top
+    assert f"this ECE is {'not above' if calibrated_ok else 'above'} {judged}" in row
+    assert f"(a perfectly calibrated model: ~{report['ece']['calibrated']:.3f}; " in (
+        with_interval(report["ece"])
+    )
+    rng = np.random.default_rng(0)
+    coin = rng.integers(0, 2, 100)
+    p = np.where(rng.uniform(size=100) < 0.5, 0.95, 0.05)  # claimed near certainty
+    wrong = classification_report(coin, np.c_[1 - p, p], ["a", "b"], n_boot=20)
+    [row] = [r for r in _metric_rows(wrong) if r.startswith("| Calibration error")]
+    assert "this ECE is above what 95 % of perfectly calibrated draws reach" in row
+    assert "; above what 95 % of perfectly calibrated draws reach, " in with_interval(wrong["ece"])
+    assert "above what 95 % of perfectly calibrated draws reach" in ECE_DEFINITION
+    assert "several images of one patient make a calibrated model's ECE larger" in ECE_DEFINITION
+
+
+def test_a_report_without_the_95th_percentile_renders_as_before_and_patients_are_caveated():
+    y, proba = _calibrated(100, 0)
+    report = classification_report(y, proba, ["a", "b"], n_boot=20)
+    old = {**report, "ece": {k: v for k, v in report["ece"].items() if k != "calibrated_95"}}
+    reference = f"{report['ece']['calibrated']:.3f}"
+    assert calibrated_text(old["ece"], 100) == (
+        f"a perfectly calibrated model would show about {reference} on these 100 items"
+    )
+    assert with_interval(old["ece"]).endswith(f" (a perfectly calibrated model: ~{reference})")
+    groups = np.repeat(np.arange(20), 5)  # 5 images a patient
+    by_patient = classification_report(y, proba, ["a", "b"], n_boot=20, groups=groups)
+    said = calibrated_text(by_patient["ece"], 100, by_patient["patients"])
+    assert said.endswith(
+        "; the reference assumes independent items: several images of one patient make a "
+        "calibrated model's ECE larger than it"
+    )
+    assert "independent" not in calibrated_text(report["ece"], 100, report.get("patients"))

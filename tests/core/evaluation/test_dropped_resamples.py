@@ -33,3 +33,16 @@ def test_no_line_when_few_resamples_were_dropped_or_the_report_is_older():
     _, rare = _report(3)
     old = {k: v for k, v in rare.items() if k != "dropped_resamples"}
     assert not [r for r in _metric_rows(old) if "resamples lacked" in r]
+
+
+def test_the_dropped_line_names_the_figures_by_the_number_of_classes():
+    """Two classes have no macro figures: the line said "macro figures" for them too."""
+    from ssl_studio.core.evaluation.report_text import dropped_sentence
+
+    _, report = _report(3)
+    assert "(ROC AUC, balanced accuracy, sensitivity/specificity and each class's own " in (
+        dropped_sentence(report)
+    )
+    assert "macro" not in dropped_sentence(report)
+    three = {**report, "classes": ["a", "b", "c"]}
+    assert "(ROC AUC, balanced accuracy, macro figures)" in dropped_sentence(three)

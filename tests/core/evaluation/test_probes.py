@@ -181,5 +181,22 @@ def test_knn_chooses_k_leaving_whole_patients_out():
     assert loose[1] == 1.0  # its nearest neighbour is another image of the same patient
     assert grouped[1] < 0.8  # leaving the patient out: the coin it is
     assert choose_k(z, y) == 1
-    assert max(grouped) <= len(y) - 10  # k never needs the item's own patient
+    assert set(grouped) == set(loose) == {1, 3, 5, 10, 20}  # 200 items: room for every k
     assert knn_loo_accuracies(z, y, groups=np.arange(len(y))) == loose  # one per patient
+
+
+def test_a_patient_holding_most_items_limits_the_candidate_ks():
+    """k never needs the item's own patient: with one patient holding 20 of 30 items, an
+    item of theirs has only 10 neighbours outside it, so k = 20 is not a candidate (it
+    would count that patient's own images, at no weight, as neighbours); without groups
+    it is."""
+    from ssl_studio.core.evaluation.probes import choose_k, knn_loo_accuracies
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(30, 8))
+    y = np.r_[np.zeros(20, int), np.arange(10) % 2]
+    groups = np.r_[np.zeros(20, int), 1 + np.arange(10)]
+    assert set(knn_loo_accuracies(z, y)) == {1, 3, 5, 10, 20}
+    assert set(knn_loo_accuracies(z, y, groups=groups)) == {1, 3, 5, 10}
+    assert choose_k(z, y, groups=groups) <= 10
+    assert set(knn_loo_accuracies(z, y, groups=np.r_[np.zeros(29, int), 1])) == {1}  # 1 fits

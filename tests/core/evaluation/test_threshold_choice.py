@@ -28,7 +28,17 @@ def test_items_without_patients_are_counted_as_items_and_enough_get_no_note():
     assert "note" not in choice
     unnamed = -1 - np.arange(24)  # groups without patient IDs: items of their own
     assert threshold_choice("youden", y, unnamed)["val_counted"] == "items"
-    assert "note" in threshold_choice("youden", np.r_[y, 1][-9:], None)
+
+
+def test_fewer_than_ten_on_one_side_gets_a_note_with_only_on_that_side():
+    """Both classes present, one of them under MIN_THRESHOLD_SUPPORT (the old test's
+    ``np.r_[y, 1][-9:]`` held 9 positives and no negative: a refused case)."""
+    few_positives = threshold_choice("youden", np.array([0] * 20 + [1] * 9), None)
+    assert (few_positives["val_positives"], few_positives["val_negatives"]) == (9, 20)
+    assert "chosen on only 9 positive and 20 negative validation items:" in (few_positives["note"])
+    few_negatives = threshold_choice("youden", np.array([0] * 4 + [1] * 25), None)
+    assert "chosen on 25 positive and only 4 negative validation items:" in (few_negatives["note"])
+    assert "note" not in threshold_choice("youden", np.array([0] * 10 + [1] * 10), None)
 
 
 def test_youden_ties_go_to_the_highest_threshold():
@@ -57,7 +67,9 @@ def test_the_card_says_what_the_threshold_reached_on_validation_and_on_test():
     assert "On the test items its sensitivity is 0.750 [0.500, 0.900]." in said
     assert "chosen on only 3 positive and 3 negative validation patients" in said
     youden = decision_sentence(_card(threshold_choice("youden", y, groups)))
-    assert "largest on them of 3 positive and 3 negative patients (Youden's J)" in youden
+    assert "largest on them (3 positive and 3 negative patients; Youden's J);" in youden
+    old_youden = decision_sentence(_card({"method": "youden", "val_items": 20}))
+    assert "was largest on them (Youden's J); its exact value" in old_youden
     old = decision_sentence(_card({"method": "sensitivity:0.9", "val_items": 20}))
     assert "reached a sensitivity of 0.9 or more on them;" in old and "only" not in old
 

@@ -148,3 +148,14 @@ def test_the_training_files_column_names_are_literal_markdown():
     text = card_markdown(card)
     assert not re.search(r"(?<!\\)<img|(?<!\\)\]\(", text), text
     assert "- channel_names: \\['\\<img src=x\\>', '\\[a\\](b)'\\]" in text
+
+
+def test_the_prevalence_sentence_escapes_a_class_name_once():
+    """The PPV/NPV sentence took names already escaped for Markdown and escaped the
+    whole sentence again: "prevalence of covid\\\\\\_19" showed a backslash."""
+    y = np.array([0] * 30 + [1] * 30)
+    p = np.clip(0.3 * y + np.linspace(0, 0.7, 60), 0, 1)
+    test = classification_report(y, np.c_[1 - p, p], ["no_finding", "covid_19"], n_boot=20)
+    [said] = [line for line in per_class_markdown(test) if "prevalence" in line]
+    assert "test prevalence of covid\\_19 (50 %); where covid\\_19 is more" in said
+    assert "\\\\" not in said and "precision of no\\_finding" in said

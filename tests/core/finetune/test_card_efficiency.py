@@ -35,8 +35,8 @@ def test_the_card_lists_the_curves_of_its_pretraining_run_and_label_set(image_pr
     assert listed["points"][0]["scratch"] == first["scratch"]["roc_auc"]
     assert "## Label efficiency (pretrained against from scratch" in markdown
     mean = first["knn"]["roc_auc"]["mean"]
-    assert f"| 2 | knn | {mean:.3f} ± n/a (1 draw) |" in markdown  # one draw: no spread
-    assert f"Run {curve['run_id']}: ROC AUC, 1 label draw, " in markdown
+    assert f"| 2 | knn | {mean:.3f} ± n/a (1 seed) |" in markdown  # one seed: no spread
+    assert f"Run {curve['run_id']}: ROC AUC, 1 seed, " in markdown
 
 
 def test_a_curve_of_other_labels_or_an_unreadable_file_does_not_reach_the_card(
@@ -116,3 +116,10 @@ def test_the_card_says_a_seed_sets_more_than_the_label_draw():
     text = " ".join(efficiency_markdown([curve]))
     assert "mean ± std over the seeds" in text and "over the label draws" not in text
     assert "weight initialisation" in text and "batch order" in text and "nested" in text
+    # the spread is the std of the seeds' point estimates: the bootstrap, which the seed
+    # also sets, changes none of them (it read "... and the bootstrap resamples: the
+    # spread is that of all of these")
+    assert "folds and the bootstrap resamples: the spread" not in text
+    assert "the spread (the std of the seeds' point estimates)" in text
+    assert "which do not change a point estimate or the spread" in text
+    assert "3 seeds, 40 test items" in text and "label draws" not in text

@@ -6,9 +6,9 @@ from ssl_studio.core.export.card import pretraining_settings
 from ssl_studio.core.export.card_markdown import _encoder_origin
 from ssl_studio.core.export.card_text import baseline_comparison, pretraining_sentence
 
-ONE_RUN = (
-    ", on these test items, for this run and its baseline run (training again with other "
-    "seeds or label draws may differ; the label-efficiency curve measures that)."
+ONE_RUN = (  # a sentence of its own after the verdict's
+    ". This rests on one run of each model on these test items; training again with other "
+    "seeds or label draws may differ (the label-efficiency curve measures that)."
 )
 
 

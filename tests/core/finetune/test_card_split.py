@@ -85,3 +85,20 @@ def test_class_names_with_commas_or_bars_keep_lists_and_tables_whole():
     # (escaped as all Markdown in a name is: it reads "II|III")
     assert class_counts(report) == " (“II\\|III” 4, “x, y” 2; prevalence of “x, y” 33 %)"
     assert _label_counts({"train_counts": {"x, y": 5, "z": 4}}) == " (“x, y” 5, “z” 4)"
+
+
+def test_one_patient_and_one_item_are_singular():
+    """ "from 1 patients", "3 items of 1 patients" read wrong."""
+    report = {
+        "classes": ["normal", "pneumonia"],
+        "confusion": [[3, 0], [0, 1]],
+        "patients": 2,
+        "class_patients": [1, 1],
+    }
+    assert class_counts(report) == (
+        " from 2 patients (normal: 3 items of 1 patient, pneumonia: 1 item of 1 patient; "
+        "prevalence of pneumonia 25 %)"
+    )
+    assert class_counts({**report, "patients": 1, "confusion": [[3, 0], [0, 0]]}).startswith(
+        " from 1 patient (normal: 3 items of 1 patient, pneumonia: 0 items of 1 patient"
+    )
