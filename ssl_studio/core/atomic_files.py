@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,7 +37,7 @@ _NO_FOLDER_SYNC = {errno.EINVAL, errno.ENOTSUP, errno.EBADF}
 def sync_folder(folder: Path) -> None:
     """Flush ``folder``'s entries (a rename or a new file in it) to the disk. Not possible
     on Windows (nor needed: NTFS journals renames), nor on some shares: skipped there."""
-    if not hasattr(os, "O_DIRECTORY"):
+    if sys.platform == "win32" or not hasattr(os, "O_DIRECTORY"):
         return
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -51,7 +52,7 @@ def sync_folder(folder: Path) -> None:
 def sync_file(path: Path) -> None:
     """Flush the content of the closed file ``path`` to the disk (Windows flushes only a
     file opened for writing)."""
-    fd = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)
+    fd = os.open(path, os.O_RDWR if sys.platform == "win32" else os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
