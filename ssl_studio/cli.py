@@ -32,6 +32,7 @@ from ssl_studio.cli_output import (
     signals_kept,
     silence_stdout,
     stop_on_ctrl_c,
+    tolerant_stdout,
 )
 from ssl_studio.core.errors import NotAProjectError, ProjectLockedError, SSLStudioError
 from ssl_studio.core.project.journal import notices_to
@@ -300,6 +301,7 @@ def _note(text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    tolerant_stdout()  # (Windows: a redirected stdout's code page lacks most names)
     try:  # (the commands' modules load here: Ctrl+C in the first moments lands in imports)
         parser = build_parser()
         args = parser.parse_args(argv)

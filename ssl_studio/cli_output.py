@@ -5,6 +5,7 @@ too, so every command module agrees on them."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import signal
@@ -103,6 +104,17 @@ def json_reporter(event: Event) -> None:
         print(event.to_json(), flush=True)
     except BrokenPipeError:  # `| head`: the reader has had enough; the job carries on
         silence_stdout()
+
+
+def tolerant_stdout() -> None:
+    """Keep stdout's encoding, but write a character it cannot encode as an escape
+    (\\u80f8) instead of failing: on Windows stdout redirected to a file or a pipe uses
+    the ANSI code page (cp1252 ...), and a dataset named 胸部 ended a finished import with
+    a UnicodeEncodeError."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):  # (a stream that cannot change)
+            reconfigure(errors="backslashreplace")
 
 
 def silence_stdout() -> None:
