@@ -10,6 +10,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ssl_studio.cli import EXIT_FAILED, main
+from ssl_studio.core import atomic_files
+
 
 def test_a_name_outside_the_code_page_of_a_redirected_stdout_is_escaped_not_an_error(
     tmp_path: Path,
@@ -40,3 +43,36 @@ def test_a_name_outside_the_code_page_of_a_redirected_stdout_is_escaped_not_an_e
             text = out.read_text(encoding="cp1252")
             assert "\\u80f8\\u90e8" in text  # 胸部, escaped
             assert command[0] != "import" or "2 imported" in text
+
+
+def test_a_table_open_in_excel_is_named_with_what_to_do(tmp_path, monkeypatch, capsys):
+    """Windows refuses to replace a file Excel has open (simulated): the message named
+    the temporary file os.replace was given first (".predictions-k3j2.csv"), not the
+    table, and never said to close it."""
+    from ssl_studio.core import jobs
+
+    out = tmp_path / "predictions.csv"
+    out.write_text("open in Excel", encoding="utf-8")
+
+    def predict(export_dir, paths, out, **options):  # writes its table as predict does
+        tmp = out.with_name(f".{out.stem}-k3j2.csv")
+        tmp.write_text("new", encoding="utf-8")
+        try:
+            atomic_files.replace_durably(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return {"items": 1, "errors": 0, "out": str(out), "cancelled": False}
+
+    def replace(src, dst, *args, **kwargs):
+        raise PermissionError(13, "Access is denied", os.fspath(src), None, os.fspath(dst))
+
+    monkeypatch.setattr(jobs, "predict", predict)
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(atomic_files.time, "sleep", lambda s: None)
+    monkeypatch.setattr(os, "replace", replace)
+    command = ["predict", str(tmp_path), "x.png", "--out", str(out), "--overwrite"]
+    assert main(command) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert str(out) in err and "k3j2" not in err
+    assert "Close it in Excel or any other program that has it open" in err
+    assert out.read_text(encoding="utf-8") == "open in Excel"
