@@ -29,6 +29,7 @@ from ssl_studio.cli_output import (
     lock_wait,
     mb,
     print_import_summary,
+    reader_gone,
     signals_kept,
     silence_stdout,
     stop_on_ctrl_c,
@@ -337,10 +338,10 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_CANCELLED
-    except BrokenPipeError:  # `| head` took what it wanted: nothing went wrong
-        silence_stdout()
-        return EXIT_OK
     except OSError as exc:  # a path the job could not read or write
+        if reader_gone(exc):  # `| head` took what it wanted: nothing went wrong
+            silence_stdout()
+            return EXIT_OK
         from ssl_studio.core.storage_errors import is_disk_full, user_error
 
         if is_disk_full(exc):

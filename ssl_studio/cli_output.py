@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import math
 import os
 import signal
@@ -102,8 +103,22 @@ def _progress_text(event: Progress) -> str:
 def json_reporter(event: Event) -> None:
     try:
         print(event.to_json(), flush=True)
-    except BrokenPipeError:  # `| head`: the reader has had enough; the job carries on
+    except OSError as exc:  # `| head`: the reader has had enough; the job carries on
+        if not reader_gone(exc, writing_stdout=True):
+            raise
         silence_stdout()
+
+
+def reader_gone(exc: BaseException, writing_stdout: bool = False) -> bool:
+    """Whether ``exc`` says stdout's reader went away (a pipe closed by `| head`): a
+    BrokenPipeError, or on Windows an OSError with errno EINVAL or EPIPE and no file
+    named (a file's errors name it). ``writing_stdout``: ``exc`` was raised by a write to
+    stdout, so any EINVAL or EPIPE is the pipe."""
+    if isinstance(exc, BrokenPipeError):
+        return True
+    if not isinstance(exc, OSError) or exc.errno not in (errno.EINVAL, errno.EPIPE):
+        return False
+    return writing_stdout or (sys.platform == "win32" and exc.filename is None)
 
 
 def tolerant_stdout() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ssl_studio.cli import EXIT_FAILED, main
+from ssl_studio.cli import EXIT_FAILED, EXIT_OK, main
 from ssl_studio.core import atomic_files
 
 
@@ -76,3 +76,46 @@ def test_a_table_open_in_excel_is_named_with_what_to_do(tmp_path, monkeypatch, c
     assert str(out) in err and "k3j2" not in err
     assert "Close it in Excel or any other program that has it open" in err
     assert out.read_text(encoding="utf-8") == "open in Excel"
+
+
+def test_a_reader_gone_on_windows_is_a_closed_pipe_not_a_path_error(tmp_path, monkeypatch):
+    """Windows says a pipe whose reader went away (`| more` quit) with OSError EINVAL, not
+    BrokenPipeError: `info` then blamed a path ("Invalid argument. Check that the path
+    exists"), and an import with --jsonl ended as soon as its reader stopped."""
+    import ssl_studio.cli_output as cli_output
+
+    class ClosedPipe:
+        def write(self, text):
+            raise OSError(22, "Invalid argument")
+
+        def flush(self):
+            pass
+
+    silenced = []
+    monkeypatch.setattr(cli_output, "silence_stdout", lambda: silenced.append(True))
+    monkeypatch.setattr("ssl_studio.cli.silence_stdout", lambda: silenced.append(True))
+    project = tmp_path / "proj"
+    assert main(["new", str(project)]) == EXIT_OK
+    folder = tmp_path / "xrays"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((12, 12), i * 40, np.uint8)).save(folder / f"{i}.png")
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["import", str(project), str(folder), "--jsonl"]) == EXIT_OK
+    monkeypatch.setattr(sys, "platform", "win32")  # (not for the import's workers)
+    assert main(["info", str(project)]) == EXIT_OK and len(silenced) >= 2
+    monkeypatch.undo()
+    from ssl_studio.core.project.info import project_info
+
+    assert [d["items"] for d in project_info(project)["datasets"]] == [3]  # all imported
+
+
+def test_an_invalid_path_is_still_a_path_error_on_windows(monkeypatch):
+    from ssl_studio.cli_output import reader_gone
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert reader_gone(OSError(22, "Invalid argument"))
+    assert not reader_gone(OSError(22, "Invalid argument", "C:\\scans\\a:b.png"))
+    assert not reader_gone(OSError(13, "Permission denied"))
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert not reader_gone(OSError(22, "Invalid argument"))
