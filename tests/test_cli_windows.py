@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from ssl_studio.cli import EXIT_FAILED, EXIT_OK, main
@@ -119,3 +120,55 @@ def test_an_invalid_path_is_still_a_path_error_on_windows(monkeypatch):
     assert not reader_gone(OSError(13, "Permission denied"))
     monkeypatch.setattr(sys, "platform", "linux")
     assert not reader_gone(OSError(22, "Invalid argument"))
+
+
+def test_ctrl_break_stops_a_command_as_ctrl_c_does(monkeypatch):
+    """Windows' Ctrl+Break (SIGBREAK; SIGUSR2 stands in for it here) ended a command at
+    once, a training run without its checkpoint."""
+    import signal
+
+    from ssl_studio.cli_output import signals_kept, stop_on_ctrl_c
+
+    def ignored(signum, frame):  # (not SIGUSR2's default: that would end the tests)
+        pass
+
+    monkeypatch.setattr(signal, "SIGBREAK", signal.SIGUSR2, raising=False)
+    before = signal.signal(signal.SIGUSR2, ignored)
+    try:
+        with signals_kept():
+            stop = stop_on_ctrl_c(say=False)
+            signal.raise_signal(signal.SIGUSR2)
+            assert stop.stopped  # the job stops at its next step
+            with pytest.raises(KeyboardInterrupt):  # a second one interrupts, as Ctrl+C
+                signal.raise_signal(signal.SIGUSR2)
+        assert signal.getsignal(signal.SIGUSR2) is ignored  # put back when it ends
+    finally:
+        signal.signal(signal.SIGUSR2, before)
+
+
+def test_ctrl_break_closes_the_window_as_ctrl_c_does(qtbot, monkeypatch):
+    import signal
+
+    from PySide6.QtWidgets import QWidget
+
+    from ssl_studio.gui.app import close_on_signals
+
+    class Window(QWidget):
+        closed = False
+
+        def quit_unattended(self) -> None:
+            self.closed = True
+
+    monkeypatch.setattr(signal, "SIGBREAK", signal.SIGUSR2, raising=False)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR2)}
+    window = Window()
+    qtbot.addWidget(window)
+    signal.signal(signal.SIGUSR2, lambda signum, frame: None)  # (its default ends the tests)
+    try:
+        watch = close_on_signals(window)
+        signal.raise_signal(signal.SIGUSR2)
+        qtbot.waitUntil(lambda: window.closed, timeout=5_000)
+        watch.stop()
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
