@@ -29,9 +29,11 @@ from ssl_studio.cli_output import (
     lock_wait,
     mb,
     print_import_summary,
+    reader_gone,
     signals_kept,
     silence_stdout,
     stop_on_ctrl_c,
+    tolerant_stdout,
 )
 from ssl_studio.core.errors import NotAProjectError, ProjectLockedError, SSLStudioError
 from ssl_studio.core.project.journal import notices_to
@@ -300,6 +302,7 @@ def _note(text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    tolerant_stdout()  # (Windows: a redirected stdout's code page lacks most names)
     try:  # (the commands' modules load here: Ctrl+C in the first moments lands in imports)
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -335,10 +338,10 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_CANCELLED
-    except BrokenPipeError:  # `| head` took what it wanted: nothing went wrong
-        silence_stdout()
-        return EXIT_OK
     except OSError as exc:  # a path the job could not read or write
+        if reader_gone(exc):  # `| head` took what it wanted: nothing went wrong
+            silence_stdout()
+            return EXIT_OK
         from ssl_studio.core.storage_errors import is_disk_full, user_error
 
         if is_disk_full(exc):

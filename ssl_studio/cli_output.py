@@ -5,6 +5,8 @@ too, so every command module agrees on them."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import math
 import os
 import signal
@@ -101,8 +103,33 @@ def _progress_text(event: Progress) -> str:
 def json_reporter(event: Event) -> None:
     try:
         print(event.to_json(), flush=True)
-    except BrokenPipeError:  # `| head`: the reader has had enough; the job carries on
+    except OSError as exc:  # `| head`: the reader has had enough; the job carries on
+        if not reader_gone(exc, writing_stdout=True):
+            raise
         silence_stdout()
+
+
+def reader_gone(exc: BaseException, writing_stdout: bool = False) -> bool:
+    """Whether ``exc`` says stdout's reader went away (a pipe closed by `| head`): a
+    BrokenPipeError, or on Windows an OSError with errno EINVAL or EPIPE and no file
+    named (a file's errors name it). ``writing_stdout``: ``exc`` was raised by a write to
+    stdout, so any EINVAL or EPIPE is the pipe."""
+    if isinstance(exc, BrokenPipeError):
+        return True
+    if not isinstance(exc, OSError) or exc.errno not in (errno.EINVAL, errno.EPIPE):
+        return False
+    return writing_stdout or (sys.platform == "win32" and exc.filename is None)
+
+
+def tolerant_stdout() -> None:
+    """Keep stdout's encoding, but write a character it cannot encode as an escape
+    (\\u80f8) instead of failing: on Windows stdout redirected to a file or a pipe uses
+    the ANSI code page (cp1252 ...), and a dataset named 胸部 ended a finished import with
+    a UnicodeEncodeError."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):  # (a stream that cannot change)
+            reconfigure(errors="backslashreplace")
 
 
 def silence_stdout() -> None:
@@ -130,10 +157,19 @@ def add_events_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def stop_signals() -> list[int]:
+    """The signals that ask a command to stop: Ctrl+C (SIGINT), SIGTERM, and on Windows
+    Ctrl+Break (SIGBREAK), which would otherwise end the process at once."""
+    ctrl_break = getattr(signal, "SIGBREAK", None)
+    return [signal.SIGINT, signal.SIGTERM, *([ctrl_break] if ctrl_break is not None else [])]
+
+
 def default_signals() -> None:
-    """Ctrl+C and SIGTERM as Python has them by default (after a job that caught them)."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    """Ctrl+C, SIGTERM and Ctrl+Break as Python has them by default (after a job that
+    caught them)."""
+    for signum in stop_signals():
+        default = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+        signal.signal(signum, default)
 
 
 _command_stop: StopToken | None = None  # the running command's, for a wait on a lock
@@ -141,13 +177,13 @@ _command_stop: StopToken | None = None  # the running command's, for a wait on a
 
 @contextmanager
 def signals_kept() -> Iterator[None]:
-    """Put back the SIGINT and SIGTERM handlers a command found when it ends, however it
+    """Put back the SIGINT, SIGTERM (and SIGBREAK) handlers a command found when it ends, however it
     ends: a command run inside another program (the tests, a notebook) must not leave it
     with a handler that only asks a finished job to stop, so SIGTERM could no longer end
     it. Handlers not set from Python (None) and unchanged ones are left alone. The
     command's stop token is forgotten too (the next command's wait must not see it)."""
     global _command_stop
-    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    before = {signum: signal.getsignal(signum) for signum in stop_signals()}
     try:
         yield
     finally:
@@ -202,22 +238,23 @@ def _wait_ended() -> None:
 
 
 def stop_on_ctrl_c(what: str = "the current files", say: bool = True) -> StopToken:
-    """First Ctrl+C (or SIGTERM) asks the job to stop cleanly; a second Ctrl+C interrupts.
+    """First Ctrl+C (or SIGTERM, or Ctrl+Break) asks the job to stop cleanly; a second
+    Ctrl+C (or Ctrl+Break) interrupts.
     ``say``: tell it on stderr (under torchrun only the first process does: Ctrl+C
     reaches every process of the terminal, and one line per process said it N times)."""
     global _command_stop
     stop = _command_stop = StopToken()
 
     def handler(signum: int, frame: Any) -> None:
-        if stop.stopped and signum == signal.SIGINT:
+        if stop.stopped and signum != signal.SIGTERM:
             raise KeyboardInterrupt
         stop.stop()
         if say:
             doing = "Stopping the wait" if _waiting else f"Stopping after {what}"
             print(f"\n{doing} (Ctrl+C again to abort)...", file=sys.stderr)
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    for signum in stop_signals():
+        signal.signal(signum, handler)
     return stop
 
 

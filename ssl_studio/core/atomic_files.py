@@ -9,11 +9,15 @@ from __future__ import annotations
 import errno
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+from ssl_studio.core.errors import FileInUseError
 
 
 def _read_umask() -> int:
@@ -31,12 +35,15 @@ NEW_FILE_MODE = 0o666 & ~UMASK
 NEW_FOLDER_MODE = 0o777 & ~UMASK
 # what a file system says when it cannot flush a folder (some network shares, FUSE)
 _NO_FOLDER_SYNC = {errno.EINVAL, errno.ENOTSUP, errno.EBADF}
+# the waits (s) between tries to replace or delete a file Windows says is in use: ~2 s
+IN_USE_WAITS = (0.05, 0.1, 0.15, 0.25, 0.35, 0.5, 0.6)
+T = TypeVar("T")
 
 
 def sync_folder(folder: Path) -> None:
     """Flush ``folder``'s entries (a rename or a new file in it) to the disk. Not possible
     on Windows (nor needed: NTFS journals renames), nor on some shares: skipped there."""
-    if not hasattr(os, "O_DIRECTORY"):
+    if sys.platform == "win32" or not hasattr(os, "O_DIRECTORY"):
         return
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -51,7 +58,7 @@ def sync_folder(folder: Path) -> None:
 def sync_file(path: Path) -> None:
     """Flush the content of the closed file ``path`` to the disk (Windows flushes only a
     file opened for writing)."""
-    fd = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)
+    fd = os.open(path, os.O_RDWR if sys.platform == "win32" else os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -64,10 +71,29 @@ def sync_open_file(file: IO[Any]) -> None:
     os.fsync(file.fileno())
 
 
+def retry_in_use(action: Callable[[], T], path: Path, doing: str) -> T:
+    """``action()``, a rename to ``path`` or a deletion of it (``doing``: "write",
+    "delete"). On Windows a file another program holds open cannot be replaced nor
+    deleted (PermissionError): an antivirus scan or the search indexer lets go within
+    moments, so it is tried again for about 2 s; then FileInUseError names ``path`` (not
+    a temporary file) and says to close it in the program that has it open."""
+    waits = iter(IN_USE_WAITS if sys.platform == "win32" else ())
+    while True:
+        try:
+            return action()
+        except PermissionError as exc:
+            wait = next(waits, None)
+            if wait is None:
+                if sys.platform == "win32":
+                    raise FileInUseError(Path(path), doing) from exc
+                raise
+            time.sleep(wait)
+
+
 def replace_durably(tmp: str | Path, path: Path) -> None:
     """Rename the flushed file ``tmp`` over ``path`` (in the same folder) and flush the
     folder, so that after a power cut ``path`` is the old file or the new one, whole."""
-    os.replace(tmp, path)
+    retry_in_use(lambda: os.replace(tmp, path), path, "write")
     sync_folder(path.parent)
 
 

@@ -50,3 +50,17 @@ class NotAProjectError(ProjectError):
         super().__init__(
             f"{what} Choose the project's folder, or create a new project (File → New project)."
         )
+
+
+class FileInUseError(SSLStudioError, PermissionError):
+    """A file Windows would not replace or delete: another program holds it open (Excel
+    showing a CSV file, an antivirus scan) or, less often, it may not be changed.
+    ``path``: that file."""
+
+    def __init__(self, path: Path, doing: str) -> None:
+        self.path = path
+        super().__init__(
+            f"Cannot {doing} {path}: another program has it open (or it may not be "
+            "changed). Close it in Excel or any other program that has it open, then try "
+            "again."
+        )

@@ -159,6 +159,14 @@ def _save(
     return LabelReport(name, version, len(labels), counts, warnings)
 
 
+def _decoded(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # (as read_text has it)
+
+
 def labels_from_csv(
     project: Path, dataset: str, csv_path: Path, *, name: str = "labels"
 ) -> LabelReport:
@@ -174,12 +182,15 @@ def labels_from_csv(
     """
     csv_path = Path(csv_path)
     try:
-        text = csv_path.read_text(encoding="utf-8-sig")
+        raw = csv_path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"Cannot read the label file {csv_path}: {exc.strerror or exc}.") from exc
+    try:  # UTF-8 (a BOM or not), else Windows-1252: Excel's "CSV" on Windows, as import reads
+        text = _decoded(raw)
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"The label file {csv_path.name} is not UTF-8 text; save it as CSV (UTF-8)."
+            f"The label file {csv_path.name} is neither UTF-8 nor Windows-1252 text; save "
+            "it as CSV (UTF-8)."
         ) from exc
     first = text.split("\n", 1)[0]  # comma, tab or semicolon (spreadsheets in many locales)
     delimiter = max((",", "\t", ";"), key=first.count) if first else ","

@@ -125,7 +125,8 @@ class Pretraining:
                 raise
             labels = store.latest_label_set(dataset["id"])
             device = pick_device(self.cfg.train.device, world.local_rank)
-            distributed.init(world, device)
+            if (note := distributed.init(world, device)) and world.is_main:
+                self.report(Message(JOB, note, level="warning"))
             try:
                 return self._train(store, dataset, items, labels, device, resume)
             finally:

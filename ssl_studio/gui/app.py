@@ -25,16 +25,17 @@ def application() -> QApplication:
 
 
 def close_on_signals(window: MainWindow) -> QTimer:
-    """SIGTERM and Ctrl+C close the window as its close button does, without a question: a
-    training run stops at its next step and writes a checkpoint (the default would end the
-    process at once). Python runs signal handlers only between its own steps, and Qt's
+    """SIGTERM, Ctrl+C and Ctrl+Break close the window as its close button does, without a
+    question: a training run stops at its next step and writes a checkpoint (the default
+    would end the process at once). Python runs signal handlers only between its own steps, and Qt's
     event loop holds it in C++, so a timer hands it a step every 200 ms; keep the timer."""
 
     def close(signum: int, frame: Any) -> None:
         QTimer.singleShot(0, window.quit_unattended)
 
-    signal.signal(signal.SIGTERM, close)
-    signal.signal(signal.SIGINT, close)
+    ctrl_break = getattr(signal, "SIGBREAK", None)  # Windows: Ctrl+Break in the console
+    for signum in (signal.SIGTERM, signal.SIGINT, *([ctrl_break] if ctrl_break else [])):
+        signal.signal(signum, close)
     timer = QTimer(window)
     timer.timeout.connect(lambda: None)
     timer.start(200)

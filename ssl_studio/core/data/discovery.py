@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,7 +104,7 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
             try:
                 info = current.stat()
             except OSError as exc:
-                yield WalkProblem(current, root, _stat_problem(exc))
+                yield WalkProblem(current, root, _stat_problem(exc, current))
                 continue
             if stat.S_ISREG(info.st_mode):
                 if (info.st_dev, info.st_ino) not in seen_files:
@@ -136,7 +137,7 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
                     if not e.name.startswith(".")
                 )
             except OSError as exc:
-                yield WalkProblem(current, root, _stat_problem(exc))
+                yield WalkProblem(current, root, _stat_problem(exc, current))
                 continue
             names = [name for name, _ in entries]
             try:
@@ -183,7 +184,33 @@ def _followed(link: _Followed, root: Path) -> ImportProblem:
     )
 
 
-def _stat_problem(exc: OSError) -> ImportProblem:
+# Windows refuses a path this long (MAX_PATH, its final NUL included) as if it were not
+# there, unless long paths are enabled in the system and for the program
+WINDOWS_MAX_PATH = 260
+
+
+def too_long_for_windows(path: Path) -> ImportProblem:
+    """The problem of a path of 260 characters or more that Windows said is not there."""
+    return ImportProblem(
+        "path-too-long",
+        f"The path is {len(os.path.abspath(path))} characters long; Windows cannot open a "
+        f"path of {WINDOWS_MAX_PATH} or more unless long paths are enabled. Ask your IT "
+        'department to enable them (Group Policy "Enable Win32 long paths", or the '
+        "registry value LongPathsEnabled = 1 under "
+        "HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem) and restart SSL Studio, "
+        "or copy the data to a folder with a short path such as C:\\data and import it "
+        "from there.",
+    )
+
+
+def _stat_problem(exc: OSError, path: Path | None = None) -> ImportProblem:
+    if (
+        isinstance(exc, FileNotFoundError)
+        and sys.platform == "win32"
+        and path is not None
+        and len(os.path.abspath(path)) >= WINDOWS_MAX_PATH
+    ):
+        return too_long_for_windows(path)
     if isinstance(exc, PermissionError):
         return ImportProblem(
             "unreadable", "Permission denied: ask for read access to this file or folder."
@@ -211,7 +238,7 @@ def sniff(found: Found) -> str:
         with open(found.path, "rb") as f:
             head = f.read(HEAD_BYTES)
     except OSError as exc:
-        raise _stat_problem(exc) from exc
+        raise _stat_problem(exc, found.path) from exc
     if head[128:132] == b"DICM":
         return "dicom"
     if has_damaged_marker(head):

@@ -120,6 +120,10 @@ _UNREAD = {
         "they were moved or removed (or are links that point to nothing now)",
         "put them back where they were",
     ),
+    "path-too-long": (
+        "their paths are too long for Windows (260 characters or more)",
+        "enable long paths in Windows or copy the data to a shorter folder such as C:\\data",
+    ),
     "empty": ("they are empty now (0 bytes)", "copy them again from the source"),
     "too-large": (
         "there was not enough memory to read them",

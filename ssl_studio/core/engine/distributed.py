@@ -58,14 +58,27 @@ _collective_device = torch.device("cpu")  # where small collective tensors live 
 _launcher: int | None = None  # torchrun's process id, as this rank joined the group
 
 
-def init(world: World, device: torch.device) -> None:
-    """Join the process group: NCCL for CUDA, gloo otherwise. While it waits for the other
-    ranks, SIGTERM ends the process at once (the job's handler only asks it to stop at its
-    next step, which a rank waiting here, e.g. for a rank 0 that refused to start, never
-    reaches: torchrun would wait 30 s and kill it)."""
+# said when CUDA processes cannot use NCCL (PyTorch for Windows is built without it)
+NO_NCCL = (
+    "This PyTorch has no NCCL (PyTorch for Windows comes without it): the training "
+    "processes exchange their gradients through gloo instead, which works but is slower "
+    "between GPUs."
+)
+
+
+def init(world: World, device: torch.device) -> str | None:
+    """Join the process group: NCCL for CUDA where PyTorch has it, gloo otherwise. Returns
+    a note for the user when CUDA processes fall back to gloo (NO_NCCL), else None. While
+    it waits for the other ranks, SIGTERM ends the process at once (the job's handler
+    only asks it to stop at its next step, which a rank waiting here, e.g. for a rank 0
+    that refused to start, never reaches: torchrun would wait 30 s and kill it)."""
     global _collective_device, _launcher
+    note = None
     if world.distributed and not dist.is_initialized():
-        backend = "nccl" if device.type == "cuda" else "gloo"
+        nccl = device.type == "cuda" and dist.is_nccl_available()
+        backend = "nccl" if nccl else "gloo"
+        if device.type == "cuda" and not nccl:
+            note = NO_NCCL
         if device.type == "cuda":
             torch.cuda.set_device(device)
         with _terminable():
@@ -73,6 +86,7 @@ def init(world: World, device: torch.device) -> None:
         _collective_device = device if backend == "nccl" else torch.device("cpu")
         # (torchrun's own: a rank started by hand from a shell that then exits goes on)
         _launcher = os.getppid() if "TORCHELASTIC_RUN_ID" in os.environ else None
+    return note
 
 
 def launcher_gone() -> bool:

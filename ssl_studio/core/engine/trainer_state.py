@@ -191,10 +191,17 @@ class Checkpointing:
         return sorted(steps, key=lambda path: (steps[path] <= now, steps[path]))
 
     def _prune(self, newest: Path) -> None:
-        """Keep the newest ``keep_checkpoints`` files (the one just written included)."""
+        """Keep the newest ``keep_checkpoints`` files (the one just written included); one
+        that cannot be deleted now (Windows: held open) is tried again next time."""
         self._checkpoints = [p for p in self._checkpoints if p != newest] + [newest]
-        while len(self._checkpoints) > max(1, self.cfg.keep_checkpoints):
-            old = self._checkpoints.pop(0)
-            old.unlink(missing_ok=True)
+        excess = len(self._checkpoints) - max(1, self.cfg.keep_checkpoints)
+        held = []
+        for old in self._checkpoints[: max(0, excess)]:
+            try:
+                old.unlink(missing_ok=True)
+            except PermissionError:  # Windows: a backup or antivirus holds it open; kept
+                held.append(old)  # for now, deleted at the next checkpoint
+                continue
             if self.recorder is not None:
                 self.recorder.checkpoint_removed(old)
+        self._checkpoints = held + self._checkpoints[max(0, excess) :]

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ssl_studio.core.atomic_files import sync_file, sync_folder
+from ssl_studio.core.atomic_files import retry_in_use, sync_file, sync_folder
 from ssl_studio.core.errors import ProjectError
 from ssl_studio.core.project.layout import EXPORT_CARD
 from ssl_studio.core.project.lock import WriteLock, writer_present
@@ -63,8 +63,9 @@ class WorkFolder:
         (self.path / LOCK).unlink(missing_ok=True)
         sync_folder(self.path)
         if out.exists():
-            out.rmdir()
-        self.path.rename(out)
+            retry_in_use(out.rmdir, out, "write")
+        # (Windows: an antivirus scanning the new files holds the folder for a moment)
+        retry_in_use(lambda: self.path.rename(out), out, "write")
         sync_folder(out.parent)
 
     def discard(self) -> None:

@@ -82,7 +82,8 @@ class FineTuning:
             encoder = rebuild_task(state).trained_encoder
             if main:
                 store.mark_interrupted_runs()
-            distributed.init(self.world, device)
+            if note := distributed.init(self.world, device):  # (only rank 0 reports)
+                self.report(Message(JOB, note, level="warning"))
             try:
                 result = self._one(store, protocol, encoder, spec, data, split, device)
                 if cfg.baseline and protocol != "scratch" and result["status"] == "done":

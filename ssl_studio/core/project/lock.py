@@ -110,10 +110,14 @@ def _holder(fd: int) -> str:
 
 def _marked_read_only(path: Path) -> bool:
     """Whether ``path`` is the user's own, on a writable disk, and marked read-only: on
-    Linux/macOS its owner's write bit is off; on Windows its Read-only attribute is set."""
+    Linux/macOS its owner's write bit is off; on Windows it is a file whose Read-only
+    attribute is set (Windows sets it on folders it customises, Desktop and Documents
+    among them, where it means nothing: a folder's is no mark)."""
     try:
         st = os.stat(path)
         if not hasattr(os, "getuid"):  # Windows: no owner ids to compare
+            if stat.S_ISDIR(st.st_mode):
+                return False
             return bool(getattr(st, "st_file_attributes", 0) & stat.FILE_ATTRIBUTE_READONLY)
         if st.st_uid != os.getuid() or st.st_mode & stat.S_IWUSR:
             return False

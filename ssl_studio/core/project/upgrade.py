@@ -26,6 +26,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ssl_studio import __version__
+from ssl_studio.core.atomic_files import sync_file, sync_folder
 from ssl_studio.core.errors import ProjectError
 from ssl_studio.core.project.schema import MIGRATIONS, SCHEMA_VERSION
 from ssl_studio.core.project.sqlite_uri import sqlite_uri
@@ -75,14 +76,6 @@ def backup_path(db: Path, old: int) -> Path:
     return path
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def make_backup(conn: sqlite3.Connection, db: Path, old: int) -> Path:
     """Copy the database ``conn`` has open (committed data, the WAL's included) beside
     ``db``, written under a temporary name, synced, then renamed; returns the copy. A full
@@ -98,10 +91,10 @@ def make_backup(conn: sqlite3.Connection, db: Path, old: int) -> Path:
             copy.execute("PRAGMA journal_mode=DELETE")
         finally:
             copy.close()
-        _fsync(partial)
+        sync_file(partial)  # (opened for writing on Windows, which flushes nothing else)
         os.replace(partial, target)
         with contextlib.suppress(OSError):  # (not every system syncs a folder)
-            _fsync(target.parent)
+            sync_folder(target.parent)
     except (OSError, sqlite3.Error) as exc:
         with contextlib.suppress(OSError):
             partial.unlink()

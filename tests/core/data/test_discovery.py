@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -184,3 +185,40 @@ def test_files_to_predict_skip_links_back_up_and_carry_no_notes(tmp_path):
     entries = list(files_of([tmp_path / "in"]))
     assert [e.path.name for e in entries if isinstance(e, Found)] == ["a.png", "c.png"]
     assert [e.problem.code for e in entries if isinstance(e, WalkProblem)] == ["link-up"]
+
+
+def test_a_path_too_long_for_windows_says_so_and_what_to_do(tmp_path, monkeypatch):
+    """Windows without long paths says a path of 260 characters or more is not there
+    (simulated): a deep PACS export was reported as a broken link."""
+    deep = tmp_path
+    while len(str(deep)) < 220 - 65:  # folders named by 64-character UIDs
+        deep = deep / ("1.3.6.1.4.1." + "9" * 52)
+    deep = deep / ("1.2.840." + "7" * (220 - len(str(deep)) - 9))  # 220 characters
+    deep.mkdir(parents=True)
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(deep / "short.png")
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(deep / ("x" * (255 - len(str(deep))) + ".png"))
+    (deep / ("y" * (262 - len(str(deep))))).mkdir()
+    real_stat, real_scandir = os.stat, os.scandir
+
+    def refuse(real):
+        def call(path, *args, **kwargs):
+            if len(os.fspath(path)) >= 260:
+                raise FileNotFoundError(2, "The system cannot find the path specified")
+            return real(path, *args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(os, "stat", refuse(real_stat))
+    monkeypatch.setattr(os, "scandir", refuse(real_scandir))
+    entries = list(walk([tmp_path]))
+    assert [e.path.name for e in entries if isinstance(e, Found)] == ["short.png"]
+    problems = [e.problem for e in entries if isinstance(e, WalkProblem)]
+    assert [p.code for p in problems] == ["path-too-long"] * 2
+    message = problems[0].message
+    assert "260 characters long" in message and "long paths" in message
+    assert "Enable Win32 long paths" in message and "LongPathsEnabled" in message
+    assert "C:\\data" in message
+    monkeypatch.setattr(sys, "platform", "linux")  # elsewhere: what it was
+    problems = [e.problem for e in walk([tmp_path]) if isinstance(e, WalkProblem)]
+    assert [p.code for p in problems] == ["broken-link"] * 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+from pathlib import Path
 
 import pytest
 import torch
@@ -224,6 +225,28 @@ def test_a_resumed_run_prunes_the_checkpoints_of_earlier_sessions(tmp_path):
     files = sorted(p.name for p in folder.iterdir())
     assert files == ["step-0000010.pt", "step-0000012.pt"]
     assert recorder.paths == set(files)  # the records match the files on disk
+
+
+def test_an_old_checkpoint_held_open_is_deleted_later_and_does_not_fail_the_run(
+    tmp_path, monkeypatch
+):
+    """Windows will not delete a file a backup or antivirus holds open (simulated): the
+    run goes on, and the file is deleted at a later checkpoint."""
+    recorder, real, refused = FolderRecorder(), Path.unlink, []
+
+    def unlink(self, missing_ok=False):
+        if self.name == "step-0000002.pt" and len(refused) < 2:
+            refused.append(self.name)
+            raise PermissionError(13, "The process cannot access the file", str(self))
+        return real(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    options = {"steps": 12, "checkpoint_every_steps": 2, "keep_checkpoints": 2}
+    _, summary = train(tmp_path, recorder=recorder, **options)
+    assert len(refused) == 2 and summary["steps"] == 12
+    files = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert files == ["step-0000010.pt", "step-0000012.pt"]
+    assert recorder.paths == set(files)
 
 
 def test_gradient_accumulation_matches_a_bigger_batch(tmp_path):

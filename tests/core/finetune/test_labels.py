@@ -118,6 +118,22 @@ def test_semicolon_csv_from_a_spreadsheet_is_read(project, tmp_path):
     }
 
 
+def test_a_csv_saved_by_excel_on_windows_in_its_code_page_is_read(project, tmp_path):
+    """Excel's "CSV" on Windows is Windows-1252, not UTF-8 (é is the byte E9): it was
+    refused ("save it as CSV (UTF-8)"), although an import reads such a CSV."""
+    csv = tmp_path / "labels.csv"
+    text = "path;label\r\ncircle/circle001.png;bénin\r\nsquare/square000.png;malin\r\n"
+    csv.write_bytes(text.encode("cp1252"))
+    labels_from_csv(project, "shapes", csv, name="excel")
+    assert labels_of(project, "excel") == {
+        "circle/circle001.png": "bénin",
+        "square/square000.png": "malin",
+    }
+    csv.write_bytes(b"path,label\ncircle/circle001.png,\x81\n")  # (no cp1252 either)
+    with pytest.raises(ConfigError, match="nor Windows-1252 text; save it as CSV \\(UTF-8\\)"):
+        labels_from_csv(project, "shapes", csv)
+
+
 def test_item_ids_and_clicks_make_new_versions(project, tmp_path):
     with Store.open(project) as store:
         ids = [i["id"] for i in store.items(1)]

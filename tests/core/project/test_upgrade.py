@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,12 +115,33 @@ def test_a_disk_too_full_for_the_copy_refuses_the_upgrade(project, monkeypatch):
     def full(path: Path) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(upgrade, "_fsync", full)
+    monkeypatch.setattr(upgrade, "sync_file", full)
     with pytest.raises(DiskFullError, match="disk is full") as info:
         Store.open(project, write=True)
     assert "not upgraded" in str(info.value)
     assert dump(project / "project.db") == before
     assert backups(project) == []
+
+
+def test_the_copy_is_flushed_on_windows_which_flushes_only_a_file_open_for_writing(
+    project, monkeypatch
+):
+    """Windows' FlushFileBuffers needs write access: os.fsync on a read-only descriptor
+    fails there with EBADF (simulated here), which refused every upgrade."""
+    fcntl = pytest.importorskip("fcntl")  # (the simulation reads a descriptor's mode)
+    schema_2_project(project)
+    real = os.fsync
+
+    def windows_fsync(fd: int) -> None:
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        real(fd)
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(os, "fsync", windows_fsync)
+    with Store.open(project, write=True) as store:
+        assert store.upgrade is not None and store.upgrade.backup.exists()
+    assert version(project / "project.db") == SCHEMA_VERSION
 
 
 def test_a_newer_schema_is_said_to_be_upgraded_not_saved(project: Path):
