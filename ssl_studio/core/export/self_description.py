@@ -155,7 +155,9 @@ def checksums(folder: Path) -> dict[str, str]:
 def changed_files(folder: Path, card: dict[str, Any], names: tuple[str, ...]) -> list[str]:
     """Those of ``names`` that ``folder`` holds whose SHA-256 differs from the one the card
     lists (a file changed or damaged since export; cards without checksums: none)."""
-    listed = (card.get("sha256") or {}).get("files") or {}
+    recorded = card.get("sha256")
+    listed = recorded.get("files") if isinstance(recorded, dict) else None
+    listed = listed if isinstance(listed, dict) else {}  # (a damaged card: nothing to check)
     return [
         name
         for name in names

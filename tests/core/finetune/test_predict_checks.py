@@ -219,3 +219,18 @@ def test_an_image_model_refuses_predicting_in_windows(shapes_export, tmp_path, c
     assert main(argv) == 1
     assert "which have no time to cut" in capsys.readouterr().err
     assert not (tmp_path / "p.csv").exists() and not (tmp_path / "q.csv").exists()
+
+
+def test_checksums_of_a_damaged_card_are_not_a_crash(tmp_path):
+    """A card whose sha256 is not a table (damaged, or crafted) checks nothing, rather than
+    ending predict in an unexpected AttributeError; a listed file that differs is named."""
+    from ssl_studio.core.export.self_description import changed_files, sha256_of
+
+    (tmp_path / "model.onnx").write_bytes(b"weights")
+    names = ("model.onnx", "model.onnx.data")
+    for damaged in ([1], "x", {"files": ["model.onnx"]}, None):
+        assert changed_files(tmp_path, {"sha256": damaged}, names) == []
+    right = {"sha256": {"files": {"model.onnx": sha256_of(tmp_path / "model.onnx")}}}
+    assert changed_files(tmp_path, right, names) == []
+    (tmp_path / "model.onnx").write_bytes(b"weights, changed")
+    assert changed_files(tmp_path, right, names) == ["model.onnx"]
