@@ -112,13 +112,26 @@ def json_reporter(event: Event) -> None:
 def reader_gone(exc: BaseException, writing_stdout: bool = False) -> bool:
     """Whether ``exc`` says stdout's reader went away (a pipe closed by `| head`): a
     BrokenPipeError, or on Windows an OSError with errno EINVAL or EPIPE and no file
-    named (a file's errors name it). ``writing_stdout``: ``exc`` was raised by a write to
-    stdout, so any EINVAL or EPIPE is the pipe."""
+    named while stdout itself fails to write (Windows says EINVAL for any error it has no
+    name for: a share gone mid-write is a real failure). ``writing_stdout``: ``exc`` was
+    raised by a write to stdout, so any EINVAL or EPIPE is the pipe."""
     if isinstance(exc, BrokenPipeError):
         return True
     if not isinstance(exc, OSError) or exc.errno not in (errno.EINVAL, errno.EPIPE):
         return False
-    return writing_stdout or (sys.platform == "win32" and exc.filename is None)
+    if writing_stdout:
+        return True
+    return sys.platform == "win32" and exc.filename is None and _stdout_fails()
+
+
+def _stdout_fails() -> bool:
+    """Whether stdout cannot be written now (what a failed print left there is tried)."""
+    try:
+        sys.stdout.write("")
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
 
 
 def tolerant_stdout() -> None:

@@ -115,6 +115,17 @@ def test_an_invalid_path_is_still_a_path_error_on_windows(monkeypatch):
     from ssl_studio.cli_output import reader_gone
 
     monkeypatch.setattr(sys, "platform", "win32")
+    # (stdout works: an EINVAL without a file is a real failure, a share gone mid-write)
+    assert not reader_gone(OSError(22, "Invalid argument"))
+
+    class ClosedPipe:
+        def write(self, text):
+            raise OSError(22, "Invalid argument")
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert reader_gone(OSError(22, "Invalid argument"))
     assert not reader_gone(OSError(22, "Invalid argument", "C:\\scans\\a:b.png"))
     assert not reader_gone(OSError(13, "Permission denied"))
