@@ -94,6 +94,7 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
     for given in roots:
         root = Path(os.path.abspath(given))
         real_root = os.path.realpath(root)
+        above = _ancestors(real_root)  # (dev, ino) of the root and the folders holding it
         stack: list[tuple[Path, bool, _Followed | None] | _Followed] = [(root, False, None)]
         while stack:
             top = stack.pop()
@@ -115,6 +116,11 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
                 continue
             if not stat.S_ISDIR(info.st_mode):
                 continue  # sockets, devices, FIFOs: not data
+            if current != root and above.get((info.st_dev, info.st_ino)) is not None:
+                # a way up that is no symbolic link: a Windows junction (mklink /J)
+                itself = above[(info.st_dev, info.st_ino)]
+                yield WalkProblem(current, root, _holds_root(itself), os.path.realpath(current))
+                continue
             if is_link:
                 target = os.path.realpath(current)
                 if _holds(target, real_root):
@@ -149,6 +155,21 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
                 yield WalkProblem(current, root, left_out(kind))
                 continue
             stack.extend((current / n, link, via) for n, link in reversed(entries))
+
+
+def _ancestors(real_root: str) -> dict[tuple[int, int], bool]:
+    """The (device, inode) of the folder ``real_root`` and of each folder holding it, each
+    with whether it is the root itself; ones without an inode number (some Windows file
+    systems say 0) are left out, as they would match every folder."""
+    found: dict[tuple[int, int], bool] = {}
+    for depth, folder in enumerate([Path(real_root), *Path(real_root).parents]):
+        try:
+            info = os.stat(folder)
+        except OSError:
+            continue
+        if info.st_ino:
+            found.setdefault((info.st_dev, info.st_ino), depth == 0)
+    return found
 
 
 def _holds(folder: str, path: str) -> bool:

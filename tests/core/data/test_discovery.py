@@ -62,6 +62,40 @@ def test_a_link_to_the_parent_folder_is_not_followed_and_is_reported(tmp_path):
     assert problems["loop"].target == str(tmp_path.resolve())
 
 
+def test_a_junction_up_is_not_followed_though_it_is_no_symbolic_link(tmp_path, monkeypatch):
+    """A Windows junction (mklink /J up ..) is no symbolic link to Python 3.11
+    (is_symlink() is False): the walk entered it and read the parent folder and every
+    study beside the one chosen. Simulated by a link the walk is told is no link."""
+    from ssl_studio.core.data import discovery
+
+    (tmp_path / "chosen").mkdir()
+    (tmp_path / "chosen" / "x.png").write_bytes(b"x")
+    (tmp_path / "other_patient").mkdir()
+    (tmp_path / "other_patient" / "y.dcm").write_bytes(b"y")
+    os.symlink("..", tmp_path / "chosen" / "up")
+    os.symlink(".", tmp_path / "chosen" / "self")
+    scandir = os.scandir
+
+    class NoLink:
+        def __init__(self, entry):
+            self.name = entry.name
+
+        def is_symlink(self):
+            return False
+
+    def junctions(path):
+        return [NoLink(e) for e in scandir(path)]
+
+    monkeypatch.setattr(discovery.os, "scandir", junctions)
+    entries = list(walk([tmp_path / "chosen"]))
+    monkeypatch.undo()
+    assert [e.rel_path for e in entries if isinstance(e, Found)] == ["x.png"]
+    problems = {e.path.name: e.problem for e in entries if isinstance(e, WalkProblem)}
+    assert sorted(problems) == ["self", "up"]
+    assert "the folder you chose itself" in problems["self"].message
+    assert "a folder that holds the folder you chose" in problems["up"].message
+
+
 def test_a_link_to_a_folder_elsewhere_is_followed_and_noted_once(tmp_path):
     """Data on another disk linked into the folder is read, and the walk says where each
     such link led and how many files it found there."""
