@@ -8,6 +8,7 @@ few examples to train and test on.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import re
@@ -160,10 +161,15 @@ def _save(
 
 
 def _decoded(raw: bytes) -> str:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
+    """UTF-16 with its BOM (Excel's "Unicode Text", PowerShell 5's ``>``), UTF-8 (a BOM or
+    not), else Windows-1252 (Excel's "CSV" on Windows), as the import reads a CSV."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = raw.decode("utf-16")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252")
     return text.replace("\r\n", "\n").replace("\r", "\n")  # (as read_text has it)
 
 
@@ -185,7 +191,7 @@ def labels_from_csv(
         raw = csv_path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"Cannot read the label file {csv_path}: {exc.strerror or exc}.") from exc
-    try:  # UTF-8 (a BOM or not), else Windows-1252: Excel's "CSV" on Windows, as import reads
+    try:
         text = _decoded(raw)
     except UnicodeDecodeError as exc:
         raise ConfigError(
