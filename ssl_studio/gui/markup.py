@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QLabel
 
 def esc(value: object) -> str:
     """``value`` as text to insert into the app's own markup: ``<``, ``>`` and ``&``
-    escaped, so it shows as written."""
-    return html.escape(str(value), quote=False)
+    escaped, so it shows as written (None: nothing, never the word)."""
+    return "" if value is None else html.escape(str(value), quote=False)
 
 
 def plain(label: QLabel) -> QLabel:

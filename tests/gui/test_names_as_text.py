@@ -47,6 +47,17 @@ def test_a_dataset_named_like_markup_shows_its_name_in_the_data_summary(make_win
     assert "'<b>x</b><a href='file:x.exe'>scans</a>'" in shown(panel.report_title)
 
 
+def test_a_dataset_with_nothing_left_undone_says_no_none():
+    """The summary of every dataset ended "0 files failed, 0 skipped. None": the note on
+    unread DICOM files, absent, was escaped into the word."""
+    from ssl_studio.gui.panels.data_summary import summary_text
+
+    dataset = {"name": "chest-xray", "items_by_modality": {"PNG": 400}, "modality": "image"}
+    dataset.update(cache_size=64, items=400, errors=0, skipped=0)
+    text, stopped = summary_text(dataset, 0)
+    assert text.endswith("0 files failed, 0 skipped.") and stopped == ""
+
+
 def test_a_failed_prediction_s_message_shows_as_written(make_window):
     panel = make_window().export
     panel._failed("cannot read /data/<img src=x>.png")
