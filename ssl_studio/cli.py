@@ -143,15 +143,20 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return EXIT_OK
     for name, rows in report.items():
-        left_out = [r for r in rows if r["severity"] in LEFT_OUT]
-        notes = [r for r in rows if r["severity"] not in LEFT_OUT]
+        links = [r for r in rows if r["code"].startswith("link-")]  # (discovery.py)
+        left_out = [r for r in rows if r["severity"] in LEFT_OUT and r not in links]
+        notes = [r for r in rows if r["severity"] not in LEFT_OUT and r not in links]
         print(f"{name}: {len(left_out)} files left out")
         for row in left_out:
             print(f"  [{row['severity']}] {row['path']}: {row['message']} ({row['code']})")
-        if notes:  # on files it imported (columns named otherwise than most files')
-            print(f"{name}: {len(notes)} notes on imported files")
-        for row in notes:
-            print(f"  [{row['severity']}] {row['path']}: {row['message']} ({row['code']})")
+        for rows_of, heading in (
+            (notes, "notes on imported files"),  # (columns named otherwise than most files')
+            (links, "links to folders (not followed back up, or followed elsewhere)"),
+        ):
+            if rows_of:
+                print(f"{name}: {len(rows_of)} {heading}")
+            for row in rows_of:
+                print(f"  [{row['severity']}] {row['path']}: {row['message']} ({row['code']})")
     return EXIT_OK
 
 

@@ -302,8 +302,9 @@ def test_the_report_counts_links_followed_out_of_the_folder(make_window, project
     import_data(ImportConfig(project=project, paths=[study], workers=1))
     window = make_window(project)
     title = window.data.report_title.text()
-    assert "1 file(s) left out" in title and "note(s)" not in title
+    assert "every file was imported" in title and "note(s)" not in title  # (links: no files)
     assert "Followed 1 link(s) to folders outside the folder imported (listed)." in title
+    assert "1 link(s) back up to the folder imported not followed (listed)." in title
     table = window.data.report_table
     rows = {table.item(r, 1).text(): table.item(r, 2).text() for r in range(table.rowCount())}
     assert rows == {"more": "link-outside", "up": "link-up"}

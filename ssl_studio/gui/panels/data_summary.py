@@ -42,13 +42,16 @@ def report_title(name: str, errors: list[dict[str, Any]], stopped: str = "") -> 
     """The import report's title. ``stopped``: what the dataset's imports left undone
     (unfinished_note, as markup). ``errors``: the files left out, and notes on imported
     ones (their columns). Markup: the name escaped."""
-    count = sum(e["severity"] in LEFT_OUT for e in errors)
+    ups = sum(e["code"] == "link-up" for e in errors)  # (discovery.py)
+    count = sum(e["severity"] in LEFT_OUT for e in errors) - ups
     left_out = f"{count} file(s) left out, each with the reason."
-    links = sum(e["code"] == "link-outside" for e in errors)  # (discovery.py)
-    notes = len(errors) - count - links
+    links = sum(e["code"] == "link-outside" for e in errors)
+    notes = len(errors) - count - links - ups
     noted = f" {notes} note(s) on imported files (their columns)." if notes else ""
     if links:
         noted += f" Followed {links} link(s) to folders outside the folder imported (listed)."
+    if ups:
+        noted += f" {ups} link(s) back up to the folder imported not followed (listed)."
     if stopped:
         so_far = f" So far {left_out}" if count else ""
         return f"Import report of '{esc(name)}': <b>{stopped}</b>{so_far}{noted}"
