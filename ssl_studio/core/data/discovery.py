@@ -85,7 +85,8 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
     the link (elsewhere: a loop up). Each is yielded as a WalkProblem (severity
     "skipped"). A link to a folder outside the root is followed, and yielded once its
     folder is walked as a WalkProblem of severity "info" saying how many files it led
-    to. Unreadable folders and broken links are yielded as WalkProblem and the walk goes
+    to; a link from there back into the root is not followed (the root's own walk
+    reaches that folder). Unreadable folders and broken links are yielded as WalkProblem and the walk goes
     on; so is a folder below a root that is an SSL Studio project or export (severity
     "skipped"), and nothing in it is walked.
     """
@@ -132,6 +133,8 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
                 if _holds(target, os.path.realpath(current.parent)):
                     yield WalkProblem(current, root, _LOOP_UP, target)
                     continue
+                if via is not None and _holds(real_root, target):
+                    continue  # back into the folder chosen from elsewhere: walked there
                 if not _holds(real_root, target):
                     via = _Followed(current, target)
                     stack.append(via)  # (popped once everything below it is walked)

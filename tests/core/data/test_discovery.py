@@ -122,6 +122,24 @@ def test_a_link_to_a_folder_elsewhere_is_followed_and_noted_once(tmp_path):
     assert "outside 'study'" in note.problem.message and "2 file(s)" in note.problem.message
 
 
+def test_a_link_back_into_the_folder_from_elsewhere_leaves_its_files_to_the_folder(tmp_path):
+    """root/a/ext -> outside, outside/x/back -> root/b: root/b's files were found as
+    a/ext/x/back/..., counted among the outside link's, and root/b was never walked
+    itself (so what lay beside them there was missed)."""
+    root, outside = tmp_path / "root", tmp_path / "out"
+    for folder in (root / "a", root / "b", outside / "x"):
+        folder.mkdir(parents=True)
+    (root / "b" / "2.png").write_bytes(b"2")
+    (outside / "x" / "1.png").write_bytes(b"1")
+    os.symlink(outside, root / "a" / "ext")
+    os.symlink(root / "b", outside / "x" / "back")
+    entries = list(walk([root]))
+    files = sorted(e.rel_path for e in entries if isinstance(e, Found))
+    assert files == ["a/ext/x/1.png", "b/2.png"]
+    [note] = [e for e in entries if isinstance(e, WalkProblem)]
+    assert note.problem.code == "link-outside" and note.files == 1
+
+
 def test_a_link_inside_the_folder_is_followed_without_a_note(tmp_path):
     (tmp_path / "study" / "real").mkdir(parents=True)
     (tmp_path / "study" / "real" / "a.png").write_bytes(b"x")
