@@ -86,9 +86,9 @@ def walk(roots: list[Path]) -> Iterator[Found | WalkProblem]:
     "skipped"). A link to a folder outside the root is followed, and yielded once its
     folder is walked as a WalkProblem of severity "info" saying how many files it led
     to; a link from there back into the root is not followed (the root's own walk
-    reaches that folder). Unreadable folders and broken links are yielded as WalkProblem and the walk goes
-    on; so is a folder below a root that is an SSL Studio project or export (severity
-    "skipped"), and nothing in it is walked.
+    reaches that folder). Unreadable folders and broken links are yielded as WalkProblem
+    and the walk goes on; so is a folder below a root that is an SSL Studio project or
+    export (severity "skipped"), and nothing in it is walked.
     """
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[tuple[int, int]] = set()
