@@ -9,6 +9,24 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 Button = QtWidgets.QMessageBox.StandardButton
+Icon = QtWidgets.QMessageBox.Icon
+
+
+def _plain_box(icon: Icon, standard: Button, what: str) -> staticmethod:
+    """A static function as Qt's QMessageBox.``what`` (its signature and answer), whose
+    box shows its text as plain text."""
+
+    def show(
+        parent: QWidget | None,
+        title: str,
+        text: str,
+        buttons: Button = standard,
+        default: Button = Button.NoButton,
+    ) -> Button:
+        return _shown(icon, parent, title, text, buttons, default)
+
+    show.__doc__ = f"A box as Qt's QMessageBox.{what} shows it, the text plain."
+    return staticmethod(show)
 
 
 class QMessageBox(QtWidgets.QMessageBox):
@@ -18,42 +36,13 @@ class QMessageBox(QtWidgets.QMessageBox):
     in another program). Kept under Qt's name: it is used (and answered in tests) as
     Qt's static functions are."""
 
-    @staticmethod
-    def warning(
-        parent: QWidget | None,
-        title: str,
-        text: str,
-        buttons: Button = Button.Ok,
-        default: Button = Button.NoButton,
-    ) -> Button:
-        """A warning box as Qt's QMessageBox.warning shows it, the text plain."""
-        return _shown(QtWidgets.QMessageBox.Icon.Warning, parent, title, text, buttons, default)
-
-    @staticmethod
-    def information(
-        parent: QWidget | None,
-        title: str,
-        text: str,
-        buttons: Button = Button.Ok,
-        default: Button = Button.NoButton,
-    ) -> Button:
-        """A notice box as Qt's QMessageBox.information shows it, the text plain."""
-        return _shown(QtWidgets.QMessageBox.Icon.Information, parent, title, text, buttons, default)
-
-    @staticmethod
-    def question(
-        parent: QWidget | None,
-        title: str,
-        text: str,
-        buttons: Button = Button.Yes | Button.No,
-        default: Button = Button.NoButton,
-    ) -> Button:
-        """A question box as Qt's QMessageBox.question shows it, the text plain."""
-        return _shown(QtWidgets.QMessageBox.Icon.Question, parent, title, text, buttons, default)
+    warning = _plain_box(Icon.Warning, Button.Ok, "warning")
+    information = _plain_box(Icon.Information, Button.Ok, "information")
+    question = _plain_box(Icon.Question, Button.Yes | Button.No, "question")
 
 
 def _shown(
-    icon: QtWidgets.QMessageBox.Icon,
+    icon: Icon,
     parent: QWidget | None,
     title: str,
     text: str,
