@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from closed_pipe import ClosedPipe
 from PIL import Image
 
 from ssl_studio.cli import EXIT_BUSY, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
@@ -345,20 +346,13 @@ def test_a_reader_that_stops_reading_neither_fails_the_command_nor_stops_the_job
     blamed a path ("Broken pipe. Check that the path exists")."""
     import ssl_studio.cli_output as cli_output
 
-    class ClosedPipe:
-        def write(self, text):
-            raise BrokenPipeError(32, "Broken pipe")
-
-        def flush(self):
-            pass
-
     silenced = []
     monkeypatch.setattr(cli_output, "silence_stdout", lambda: silenced.append(True))
     monkeypatch.setattr("ssl_studio.cli.silence_stdout", lambda: silenced.append(True))
     project = tmp_path / "proj"
     assert main(["new", str(project)]) == EXIT_OK
     make_images(tmp_path / "xrays")
-    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    monkeypatch.setattr(sys, "stdout", ClosedPipe(BrokenPipeError(32, "Broken pipe")))
     args = ["import", str(project), str(tmp_path / "xrays"), "--cache-size", "16", "--jsonl"]
     assert main(args) == EXIT_OK
     assert main(["info", str(project)]) == EXIT_OK and len(silenced) >= 2

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from closed_pipe import ClosedPipe
 from PIL import Image
 
 from ssl_studio.cli import EXIT_FAILED, EXIT_OK, main
@@ -85,13 +86,6 @@ def test_a_reader_gone_on_windows_is_a_closed_pipe_not_a_path_error(tmp_path, mo
     exists"), and an import with --jsonl ended as soon as its reader stopped."""
     import ssl_studio.cli_output as cli_output
 
-    class ClosedPipe:
-        def write(self, text):
-            raise OSError(22, "Invalid argument")
-
-        def flush(self):
-            pass
-
     silenced = []
     monkeypatch.setattr(cli_output, "silence_stdout", lambda: silenced.append(True))
     monkeypatch.setattr("ssl_studio.cli.silence_stdout", lambda: silenced.append(True))
@@ -101,7 +95,7 @@ def test_a_reader_gone_on_windows_is_a_closed_pipe_not_a_path_error(tmp_path, mo
     folder.mkdir()
     for i in range(3):
         Image.fromarray(np.full((12, 12), i * 40, np.uint8)).save(folder / f"{i}.png")
-    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    monkeypatch.setattr(sys, "stdout", ClosedPipe(OSError(22, "Invalid argument")))
     assert main(["import", str(project), str(folder), "--jsonl"]) == EXIT_OK
     monkeypatch.setattr(sys, "platform", "win32")  # (not for the import's workers)
     assert main(["info", str(project)]) == EXIT_OK and len(silenced) >= 2
@@ -118,14 +112,7 @@ def test_an_invalid_path_is_still_a_path_error_on_windows(monkeypatch):
     # (stdout works: an EINVAL without a file is a real failure, a share gone mid-write)
     assert not reader_gone(OSError(22, "Invalid argument"))
 
-    class ClosedPipe:
-        def write(self, text):
-            raise OSError(22, "Invalid argument")
-
-        def flush(self):
-            pass
-
-    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    monkeypatch.setattr(sys, "stdout", ClosedPipe(OSError(22, "Invalid argument")))
     assert reader_gone(OSError(22, "Invalid argument"))
     assert not reader_gone(OSError(22, "Invalid argument", "C:\\scans\\a:b.png"))
     assert not reader_gone(OSError(13, "Permission denied"))
