@@ -8,7 +8,6 @@ few examples to train and test on.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import json
 import re
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ssl_studio.core.class_names import Spellings, class_name
+from ssl_studio.core.data.csv_cells import decoded
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.folder_classes import class_level
 from ssl_studio.core.label_paths import Ambiguous, PathIndex, import_roots, path_hint
@@ -160,19 +160,6 @@ def _save(
     return LabelReport(name, version, len(labels), counts, warnings)
 
 
-def _decoded(raw: bytes) -> str:
-    """UTF-16 with its BOM (Excel's "Unicode Text", PowerShell 5's ``>``), UTF-8 (a BOM or
-    not), else Windows-1252 (Excel's "CSV" on Windows), as the import reads a CSV."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = raw.decode("utf-16")
-    else:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252")
-    return text.replace("\r\n", "\n").replace("\r", "\n")  # (as read_text has it)
-
-
 def labels_from_csv(
     project: Path, dataset: str, csv_path: Path, *, name: str = "labels"
 ) -> LabelReport:
@@ -192,7 +179,7 @@ def labels_from_csv(
     except OSError as exc:
         raise ConfigError(f"Cannot read the label file {csv_path}: {exc.strerror or exc}.") from exc
     try:
-        text = _decoded(raw)
+        text = decoded(raw, latin1=False)[0].replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"The label file {csv_path.name} is neither UTF-8 nor Windows-1252 text; save "

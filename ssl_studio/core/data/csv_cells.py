@@ -22,16 +22,24 @@ MISSING_CELLS = [v for m in MISSING for v in {m, m.upper(), m.title()}]
 DELIMITERS = ("\t", ";", "|", ",", " ")
 
 
-def read_text(path: Path) -> tuple[str, str | None]:
-    """Decode the file: UTF-16 with BOM, UTF-8 (BOM or not), else cp1252, else latin-1."""
-    raw = path.read_bytes()
+def decoded(raw: bytes, *, latin1: bool = True) -> tuple[str, str]:
+    """(text, encoding) of ``raw``: UTF-16 with its BOM (Excel's "Unicode Text"), UTF-8
+    (a BOM or not), else cp1252 (Excel's "CSV" on Windows), else latin-1, which decodes
+    anything; without ``latin1`` a file none of the others fits raises
+    UnicodeDecodeError."""
     utf16 = ["utf-16"] if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else []
-    for encoding in [*utf16, "utf-8-sig", "cp1252", "latin-1"]:  # latin-1 always decodes
+    encodings = [*utf16, "utf-8-sig", "cp1252", *(["latin-1"] if latin1 else [])]
+    for encoding in encodings[:-1]:
         try:
-            text = raw.decode(encoding)
-            break
+            return raw.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
+    return raw.decode(encodings[-1]), encodings[-1]
+
+
+def read_text(path: Path) -> tuple[str, str | None]:
+    """Decode the file (``decoded``): its text, and its encoding unless UTF-8 or -16."""
+    text, encoding = decoded(path.read_bytes())
     if "\x00" in text:
         raise ImportProblem(
             "csv-encoding",
