@@ -5,7 +5,7 @@ The ECE is biased upward on few items: every bin's |accuracy - confidence| is a 
 noisy hits, so even a model whose probabilities are exactly right scores well above 0 (a
 calibrated binary model: about 0.11 on 40 items, 0.07 on 100, 0.035 on 400), and a
 bootstrap of the ECE, which only adds noise, never reaches down to the true value.
-``calibrated_ece`` measures that bias for the items at hand: it draws outcomes from the
+``calibrated_reference`` measures that bias for the items at hand: it draws outcomes from the
 model's own probabilities (the truth of a perfectly calibrated model) and averages the
 ECE they give, and the 95th percentile of those ECEs: an observed ECE above what 95 % of
 perfectly calibrated draws reach speaks against the model's calibration; one below it
@@ -40,10 +40,16 @@ def expected_calibration_error(y: np.ndarray, proba: np.ndarray, bins: int = ECE
 def _ece_of(correct: np.ndarray, confidence: np.ndarray, bins: int) -> np.ndarray:
     """[D] the ECE of each row of ``correct`` [D, N] (1 where the top class is right)
     against the one ``confidence`` [N]."""
-    onehot = np.zeros((len(confidence), bins))
-    onehot[np.arange(len(confidence)), confidence_bins(confidence, bins)] = 1.0
+    onehot = _bin_onehot(confidence, bins)
     gap = correct @ onehot - (onehot * confidence[:, None]).sum(0)  # [D, bins]
     return np.abs(gap).sum(1) / len(confidence)
+
+
+def _bin_onehot(confidence: np.ndarray, bins: int) -> np.ndarray:
+    """[N, bins] 1 where item n's ``confidence`` [N] falls in the bin."""
+    onehot = np.zeros((len(confidence), bins))
+    onehot[np.arange(len(confidence)), confidence_bins(confidence, bins)] = 1.0
+    return onehot
 
 
 def calibrated_ece_draws(
@@ -64,12 +70,6 @@ def calibrated_ece_draws(
     return np.concatenate(parts)
 
 
-def calibrated_ece(proba: np.ndarray, *, seed: int = 0) -> float:
-    """The mean ECE a perfectly calibrated model with these probabilities shows on this
-    many items (``calibrated_ece_draws``): the ECE's upward bias here."""
-    return float(calibrated_ece_draws(proba, seed=seed).mean())
-
-
 def calibrated_reference(proba: np.ndarray, *, seed: int = 0) -> dict[str, float]:
     """What the report stores beside the ECE from the same draws: {"calibrated": their
     mean (the bias), "calibrated_95": their 95th percentile (an ECE above it speaks
@@ -88,8 +88,7 @@ def resampled_ece(
     [B] their sums), from weighted bin counts."""
     confidence = proba.max(1)
     correct = (proba.argmax(1) == y).astype(float)
-    onehot = np.zeros((len(y), ECE_BINS))
-    onehot[np.arange(len(y)), confidence_bins(confidence)] = 1.0
+    onehot = _bin_onehot(confidence, ECE_BINS)
     gap = weights @ (onehot * correct[:, None]) - weights @ (onehot * confidence[:, None])
     return np.abs(gap).sum(1) / total
 

@@ -16,7 +16,7 @@ METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "sensitivity", "specifici
 def with_interval(entry: dict[str, Any] | None) -> str:
     """0.930 [0.853, 1.000], or a dash where the figure is undefined; an ECE with the
     value a perfectly calibrated model would show on the same items (its upward bias on
-    few items, calibration.calibrated_ece) when the report holds it, and whether the ECE
+    few items, calibration.calibrated_reference) when the report holds it, and whether the ECE
     is above what 95 % of such draws reach where the report holds that too."""
     text = figure_text(entry, "—")
     reference = (entry or {}).get("calibrated")

@@ -7,8 +7,8 @@ import numpy as np
 
 from ssl_studio.cli_report import print_report
 from ssl_studio.core.evaluation.calibration import (
-    calibrated_ece,
     calibrated_ece_draws,
+    calibrated_reference,
     calibrated_text,
     expected_calibration_error,
 )
@@ -57,7 +57,7 @@ def test_the_multiclass_reference_draws_labels_from_the_predicted_distribution()
     y = np.array([rng.choice(3, p=row) for row in proba])
     draws = calibrated_ece_draws(proba, seed=0)
     assert abs(expected_calibration_error(y, proba) - draws.mean()) < 3 * draws.std()
-    assert calibrated_ece(proba, seed=0) == calibrated_ece(proba, seed=0)  # seeded
+    assert calibrated_reference(proba, seed=0) == calibrated_reference(proba, seed=0)  # seeded
 
 
 def test_the_reference_is_shown_beside_the_ece_and_an_old_report_still_renders(capsys):
@@ -80,7 +80,10 @@ def test_the_reference_is_shown_beside_the_ece_and_an_old_report_still_renders(c
 
 def test_the_reference_shrinks_with_more_items():
     _, proba = _calibrated(400, 0)
-    assert calibrated_ece(proba) < calibrated_ece(proba[:40]) / 2
+    assert (
+        calibrated_reference(proba)["calibrated"]
+        < calibrated_reference(proba[:40])["calibrated"] / 2
+    )
 
 
 def test_the_draws_are_the_same_made_in_parts(monkeypatch):
