@@ -51,10 +51,6 @@ class _NotLean(Exception):
     """The file is not one the lean reader reads."""
 
 
-class _OtherEncoding(Exception):
-    """A piece of the file does not decode as its first lines did."""
-
-
 @dataclass
 class LeanTable:
     """What series_table._Table holds of a file (see its loaders), read in pieces."""
@@ -79,18 +75,13 @@ def read_lean(path: Path, layout: str = "auto", header: tuple[str, ...] = ()) ->
         start = raw.read(4)
         if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return None
-        lines, encodings = _count_lines(raw)
-        if not encodings:  # a byte past the first lines that is not ASCII: no lean table
+        lines, encoding = _count_lines(raw)
+        if encoding is None:  # a byte past the first lines that is not ASCII: no lean table
             return None
-        for encoding in encodings:
-            raw.seek(0)
-            try:
-                return _read(raw, path, encoding, layout, header, lines)
-            except _OtherEncoding:
-                continue
-            except (_NotLean, ValueError, UnicodeDecodeError):
-                return None
-    return None
+        try:
+            return _read(raw, path, encoding, layout, header, lines)
+        except (_NotLean, ValueError):  # (UnicodeDecodeError too)
+            return None
 
 
 def _pieces(raw: io.BufferedReader, encoding: str, total: int) -> Iterator[str]:
@@ -107,10 +98,7 @@ def _pieces(raw: io.BufferedReader, encoding: str, total: int) -> Iterator[str]:
             raise _NotLean  # no line ends: not a table this reader reads
         carry, data = data[end:], data[:end]
         if data:
-            try:
-                text = decoder.decode(data, final=not block)
-            except UnicodeDecodeError:
-                raise _OtherEncoding from None
+            text = decoder.decode(data, final=not block)  # (the rows after the head: ASCII)
             if "\x00" in text:
                 raise _NotLean  # csv_cells.read_text says what is wrong with it
             file_progress.report(done, total)
@@ -119,9 +107,9 @@ def _pieces(raw: io.BufferedReader, encoding: str, total: int) -> Iterator[str]:
             return
 
 
-def _count_lines(raw: io.BufferedReader) -> tuple[int, list[str]]:
-    """Lines in the file (the last may lack its line end), and the ENCODINGS that decode
-    it, in order; none when a byte past the first HEAD_BYTES is not ASCII (the rows of a
+def _count_lines(raw: io.BufferedReader) -> tuple[int, str | None]:
+    """Lines in the file (the last may lack its line end), and the first of ENCODINGS
+    that decodes it; None when a byte past the first HEAD_BYTES is not ASCII (the rows of a
     lean table are numbers and ISO date-times, so only the first lines can need an
     encoding; a rare non-ASCII space beside a number then reads whole, to the same
     table). The first of the two passes: the reading pass, and its progress, never go
@@ -133,10 +121,11 @@ def _count_lines(raw: io.BufferedReader) -> tuple[int, list[str]]:
         cut = max(HEAD_BYTES - len(head), 0)
         if not block[cut:].isascii():
             raw.seek(0)
-            return lines, []
+            return lines, None
         head += block[:cut]
     raw.seek(0)
-    return lines + int(last not in (b"", b"\n")), [e for e in ENCODINGS if _decodes(head, e)]
+    fits = next(e for e in ENCODINGS if _decodes(head, e))  # (latin-1 decodes anything)
+    return lines + int(last not in (b"", b"\n")), fits
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
