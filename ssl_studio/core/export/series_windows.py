@@ -23,7 +23,8 @@ import numpy as np
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.export.channel_count import fewest_channels
-from ssl_studio.core.export.preprocess import BYTES_PER_STEP, ModelInput, free_memory
+from ssl_studio.core.export.preprocess import BYTES_PER_STEP, ModelInput
+from ssl_studio.core.memory import free_memory
 
 # the columns a windowed prediction adds after ``index``: steps always, seconds where the
 # file's sampling rate is known (from the start of the series, never a date-time)

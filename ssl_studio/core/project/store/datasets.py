@@ -97,7 +97,7 @@ class DatasetRecords(StoreBase):
             "AND NOT EXISTS (SELECT 1 FROM runs WHERE dataset_id = datasets.id) ORDER BY id",
             (prefix, prefix),
         ).fetchall()
-        rows = [r for r in rows if _numbered(r["name"], prefix)]
+        rows = [r for r in rows if numbered(r["name"], prefix)]
         if not rows:
             return []
         with self.transaction():
@@ -265,7 +265,7 @@ class DatasetRecords(StoreBase):
         return {} if row is None else self.latest_labels(dataset_id, row[0])
 
 
-def _numbered(name: str, prefix: str) -> bool:
+def numbered(name: str, prefix: str) -> bool:
     """Whether ``name`` is ``prefix`` or 'prefix N' (see ``free_dataset_name``)."""
     number = name[len(prefix) + 1 :]
     return name == prefix or (name.startswith(f"{prefix} ") and number.isdigit())

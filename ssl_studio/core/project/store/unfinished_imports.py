@@ -11,6 +11,7 @@ from typing import Any
 
 from ssl_studio.core.keyed_hash import keyed_hash
 from ssl_studio.core.project.store.base import StoreBase
+from ssl_studio.core.project.store.datasets import numbered
 from ssl_studio.core.wording import command_line
 
 INTERIM_NAME = "(importing)"  # a new dataset's name until its files were read
@@ -19,8 +20,7 @@ IN_THE_APP = "in the app: import the folder again"
 
 def is_interim(name: str) -> bool:
     """Whether ``name`` is INTERIM_NAME or 'INTERIM_NAME N' (Store.free_dataset_name)."""
-    rest = name.removeprefix(INTERIM_NAME)
-    return rest != name and (not rest or (rest.startswith(" ") and rest[1:].isdigit()))
+    return numbered(name, INTERIM_NAME)
 
 
 def name_key(salt: bytes, name: str) -> str:
