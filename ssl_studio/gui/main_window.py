@@ -39,7 +39,7 @@ from ssl_studio.gui.job_status import JobStatus
 from ssl_studio.gui.jobs import JobRunner, default_cpu_threads
 from ssl_studio.gui.log_panel import LogPanel
 from ssl_studio.gui.main_menus import build_menus
-from ssl_studio.gui.markup import tip
+from ssl_studio.gui.markup import no_shortcut, tip
 from ssl_studio.gui.panels.data_panel import DataPanel
 from ssl_studio.gui.panels.export_panel import ExportPanel
 from ssl_studio.gui.panels.finetune_panel import FinetunePanel
@@ -174,8 +174,9 @@ class MainWindow(QMainWindow):
         self.welcome.set_recent(recent)
         self.recent_menu.clear()
         for path, note in recent:
-            shown = str(path).replace("&", "&&")  # (a single & would mark a shortcut key)
-            action = self.recent_menu.addAction(f"{shown}{UNAVAILABLE if note else ''}")
+            action = self.recent_menu.addAction(
+                f"{no_shortcut(str(path))}{UNAVAILABLE if note else ''}"
+            )
             if note:
                 font = action.font()
                 font.setItalic(True)

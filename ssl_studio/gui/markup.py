@@ -40,3 +40,9 @@ def tip(text: str) -> str:
     if not QtGui.Qt.mightBeRichText(text):
         return text
     return "<qt>" + esc(text).replace("\n", "<br>") + "</qt>"
+
+
+def no_shortcut(text: str) -> str:
+    """``text`` for a menu entry or group title, which read a single ``&`` as marking the
+    next letter a shortcut key (``R&D`` would show as ``RD``): each ``&`` doubled."""
+    return text.replace("&", "&&")

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QPushButton
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.pretrain_setup import preview_augmentations
 from ssl_studio.core.project.store import Store
+from ssl_studio.gui.markup import no_shortcut
 from ssl_studio.gui.pictures import to_pixmap, unit_to_uint8
 
 PREVIEWS = 8
@@ -54,7 +55,7 @@ class AugmentPreview(QGroupBox):
                 project, dataset, self.item, PREVIEWS, image_size=64, augment=augment
             )
         except SSLStudioError as exc:
-            self.setTitle(f"No preview: {exc}".replace("&", "&&"))  # (& marks a shortcut)
+            self.setTitle(no_shortcut(f"No preview: {exc}"))
             return
         self.setTitle(f"What the network sees: views of item {self.item}")
         for label, view in zip(self.labels, views, strict=True):

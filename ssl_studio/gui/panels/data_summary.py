@@ -26,8 +26,7 @@ def summary_text(d: dict[str, Any], labeled: int) -> tuple[str, str]:
     # stopped, or cut off (the latest import, or an earlier one of another folder);
     # it may name a folder as stored, so as text, not markup
     stopped = html.escape(unfinished_note(d.get("last_import"), ANYWAY_APP) or "", quote=False)
-    unread = unread_dicom_note(d.get("unread_dicom") or 0, d.get("unread_dicom_missing", 0))
-    unread = esc(unread or "")
+    unread = esc(unread_dicom_note(d.get("unread_dicom") or 0, d.get("unread_dicom_missing", 0)))
     text = (
         f"<b>{esc(d['name'])}</b>: {d['items']} items ({content}){size}{labels}. "
         f"{d['errors']} files failed, {d['skipped']} skipped"
