@@ -132,7 +132,7 @@ def _print_run_record(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from ssl_studio.core.project.store import Store
-    from ssl_studio.core.project.store.import_report import LEFT_OUT
+    from ssl_studio.core.project.store.import_report import report_groups
 
     with Store.open(args.project) as store:
         if args.dataset:
@@ -143,9 +143,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return EXIT_OK
     for name, rows in report.items():
-        links = [r for r in rows if r["code"].startswith("link-")]  # (discovery.py)
-        left_out = [r for r in rows if r["severity"] in LEFT_OUT and r not in links]
-        notes = [r for r in rows if r["severity"] not in LEFT_OUT and r not in links]
+        left_out, notes, links = report_groups(rows)
         print(f"{name}: {len(left_out)} files left out")
         for row in left_out:
             print(f"  [{row['severity']}] {row['path']}: {row['message']} ({row['code']})")

@@ -12,7 +12,7 @@ from ssl_studio.core.data.import_tally import (
     unfinished_note,
     unread_dicom_note,
 )
-from ssl_studio.core.project.store.import_report import LEFT_OUT
+from ssl_studio.core.project.store.import_report import report_groups
 from ssl_studio.gui.markup import esc
 
 
@@ -41,11 +41,11 @@ def report_title(name: str, errors: list[dict[str, Any]], stopped: str = "") -> 
     """The import report's title. ``stopped``: what the dataset's imports left undone
     (unfinished_note, as markup). ``errors``: the files left out, and notes on imported
     ones (their columns). Markup: the name escaped."""
-    ups = sum(e["code"] == "link-up" for e in errors)  # (discovery.py)
-    count = sum(e["severity"] in LEFT_OUT for e in errors) - ups
+    files_left_out, noted_files, links_listed = report_groups(errors)
+    count, notes = len(files_left_out), len(noted_files)
     left_out = f"{count} file(s) left out, each with the reason."
-    links = sum(e["code"] == "link-outside" for e in errors)
-    notes = len(errors) - count - links - ups
+    ups = sum(e["code"] == "link-up" for e in links_listed)
+    links = len(links_listed) - ups
     noted = f" {notes} note(s) on imported files (their columns)." if notes else ""
     if links:
         noted += f" Followed {links} link(s) to folders outside the folder imported (listed)."

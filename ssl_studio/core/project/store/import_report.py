@@ -12,6 +12,23 @@ from ssl_studio.core.project.store.base import StoreBase, now
 
 LEFT_OUT = ("error", "skipped")  # severities of files (or parts) not imported
 NOTES = ("warning", "info")  # severities of notes on imported files
+LINK_CODES = ("link-up", "link-outside")  # links to folders (core/data/discovery.py): no files
+
+
+def report_groups(
+    rows: Iterable[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of ``import_errors`` as (files left out, notes on imported files, links
+    to folders: not followed back up, or followed elsewhere), each in its order."""
+    left_out: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    for row in rows:
+        if row["code"] in LINK_CODES:
+            links.append(row)
+        else:
+            (left_out if row["severity"] in LEFT_OUT else notes).append(row)
+    return left_out, notes, links
 
 
 class ImportReport(StoreBase):
