@@ -95,9 +95,8 @@ def _print_paired(
     from ssl_studio.core.evaluation.comparison import (
         difference_text,
         paired_how,
-        single_run_sentence,
         too_few_patients,
-        verdict,
+        verdict_and_basis,
     )
     from ssl_studio.core.evaluation.metrics import metric_title
 
@@ -113,16 +112,19 @@ def _print_paired(
             print(f"    {metric_title(name, classes):29s} {said}")
     key = "roc_auc" if (paired.get("roc_auc") or {}).get("value") is not None else None
     key = key or "balanced_accuracy"
-    entry, tuned = paired.get(key) or {}, (report or {}).get(key) or {}
+    report = report or {}
+    entry, tuned = paired.get(key) or {}, report.get(key) or {}
     if entry.get("value") is None or tuned.get("value") is None:
         return
     # (without an interval, the baseline's value alone: the wizard's reading of two
     # intervalless figures)
     scratch = {"value": tuned["value"] - entry["value"], "low": None, "high": None}
-    said = verdict(tuned, scratch, entry, key, few, (report or {}).get("evaluation"))
+    said, basis = verdict_and_basis(  # (the comparison keeps the test's n and patients)
+        tuned, scratch, entry, key, {**paired, "evaluation": report.get("evaluation")}
+    )
     print(f"  verdict ({metric_title(key, classes)}): {said}.")
-    if few is None:
-        print(f"  {single_run_sentence(paired.get('resampled'))}")
+    if basis is not None:
+        print(f"  {basis}")
 
 
 def print_curve(result: dict[str, Any]) -> None:

@@ -199,3 +199,20 @@ def _oriented(entry: dict[str, Any], sign: float) -> dict[str, Any]:
         "low": None if high is None else -high,
         "high": None if low is None else -low,
     }
+
+
+def verdict_and_basis(
+    a: dict[str, Any],
+    b: dict[str, Any],
+    paired: dict[str, Any] | None,
+    key: str,
+    report: dict[str, Any] | None,
+) -> tuple[str, str | None]:
+    """The verdict on ``key`` (``a`` fine-tuned, ``b`` from scratch, ``paired`` their
+    difference) for the test ``report`` (its patients, evaluation and resampling), and
+    what it rests on as a sentence of its own: None on too few test patients, where no
+    winner is named. The card, the wizard and the CLI say both."""
+    report = report or {}
+    few = too_few_patients(report)
+    said = verdict(a, b, paired, key, few, report.get("evaluation"))
+    return said, None if few is not None else single_run_sentence(report.get("resampled"))

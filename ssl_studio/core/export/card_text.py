@@ -10,9 +10,8 @@ from ssl_studio.core.evaluation.calibration import ECE_BIAS
 from ssl_studio.core.evaluation.comparison import (
     difference_text,
     paired_how,
-    single_run_sentence,
     too_few_patients,
-    verdict,
+    verdict_and_basis,
 )
 from ssl_studio.core.evaluation.metrics import figure_text
 from ssl_studio.core.evaluation.threshold import rounded_threshold
@@ -323,12 +322,9 @@ def _reading(
 ) -> str:
     """The verdict, ending its sentence, and what it rests on as a sentence of its own:
     none on too few test patients."""
-    few = too_few_patients(test)
-    evaluation = (test or {}).get("evaluation")
-    said = _lower_first(verdict(a, b, paired, key, few, evaluation)) + "."
-    if few is not None:
-        return said
-    return f"{said} {single_run_sentence((test or {}).get('resampled'))}"
+    said, basis = verdict_and_basis(a, b, paired, key, test)
+    said = _lower_first(said) + "."
+    return said if basis is None else f"{said} {basis}"
 
 
 def _lower_first(text: str) -> str:

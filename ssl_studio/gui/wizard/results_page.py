@@ -24,9 +24,8 @@ from ssl_studio.core.evaluation.calibration import PATIENTS_CAVEAT
 from ssl_studio.core.evaluation.comparison import (
     difference_text,
     paired_how,
-    single_run_sentence,
     too_few_patients,
-    verdict,
+    verdict_and_basis,
 )
 from ssl_studio.core.evaluation.metrics import metric_title
 from ssl_studio.core.evaluation.report_text import (
@@ -185,10 +184,8 @@ class ResultsPage(QWizardPage):
             versus = test.get("versus_baseline") or {}
             paired = versus.get(key)
             few = too_few_patients(test)  # no winner named on a handful of patients
-            said = verdict(test[key], base[key], paired, key, few, test.get("evaluation"))
-            reading = f"<b>{esc(said)}</b>."
-            if few is None:  # what it rests on: one training run of each model
-                reading += f" {single_run_sentence(test.get('resampled'))}"
+            said, basis = verdict_and_basis(test[key], base[key], paired, key, test)
+            reading = f"<b>{esc(said)}</b>." + (f" {basis}" if basis else "")
             text += f"; from scratch {with_interval(base.get(key))}."
             if paired and paired.get("low") is not None:  # (few: without its interval)
                 text += (
