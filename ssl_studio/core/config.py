@@ -15,6 +15,9 @@ from typing import Any
 from ssl_studio.core.config_fields import from_dict, option
 from ssl_studio.core.errors import ConfigError
 
+CACHE_SIZES = (8, 2048)  # the cache sizes (px) an import takes
+IMAGE_SIZES = (16, 1024)  # the training view sizes (px) a run takes
+
 IMPORT_KINDS = ("auto", "dicom", "image", "timeseries")
 CSV_LAYOUTS = ("auto", "columns", "rows")
 DEFAULT_CACHE_SIZE = 224
@@ -78,10 +81,11 @@ class ImportConfig:
             raise ConfigError(
                 f"Unknown CSV layout {self.csv_layout!r}; choose one of {', '.join(CSV_LAYOUTS)}."
             )
-        if self.cache_size is not None and not 8 <= self.cache_size <= 2048:
+        low, high = CACHE_SIZES
+        if self.cache_size is not None and not low <= self.cache_size <= high:
             raise ConfigError(
-                f"Cache size {self.cache_size} px is out of range; use 8 to 2048 (or leave it "
-                "out: the images' own size, up to 224)."
+                f"Cache size {self.cache_size} px is out of range; use {low} to {high} (or "
+                "leave it out: the images' own size, up to 224)."
             )
         if self.sampling_rate is not None and not self.sampling_rate > 0:
             raise ConfigError("The sampling rate must be a positive number of samples per second.")
@@ -278,8 +282,11 @@ class PretrainConfig:
             )
         if not self.dataset:
             raise ConfigError("Choose the dataset to pretrain on (--dataset NAME).")
-        if self.image_size is not None and not 16 <= self.image_size <= 1024:
-            raise ConfigError("image_size must be between 16 and 1024 pixels (empty: preset).")
+        low, high = IMAGE_SIZES
+        if self.image_size is not None and not low <= self.image_size <= high:
+            raise ConfigError(
+                f"image_size must be between {low} and {high} pixels (empty: preset)."
+            )
         if self.series_length is not None and self.series_length < SMALLEST_SERIES_LENGTH:
             raise ConfigError(
                 f"series_length must be at least {SMALLEST_SERIES_LENGTH} steps "

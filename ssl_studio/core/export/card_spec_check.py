@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ssl_studio import __version__
+from ssl_studio.core.config import CACHE_SIZES, IMAGE_SIZES, SMALLEST_SERIES_LENGTH
 
 # raised only when a reader of the older format would misread an export (new keys: no);
 # cards before the field are format 1
@@ -15,11 +16,11 @@ CARD_FORMAT = 1
 
 # (field, smallest, largest, for which modality; None: both)
 _SIZES = (
-    ("cache_size", 8, 2048, "image"),  # (the range an import takes)
-    ("image_size", 16, 1024, "image"),  # (the range a run takes)
+    ("cache_size", *CACHE_SIZES, "image"),  # (the range an import takes)
+    ("image_size", *IMAGE_SIZES, "image"),  # (the range a run takes)
     ("in_channels", 1, 4, "image"),
     ("in_channels", 1, 65_536, "timeseries"),
-    ("series_length", 2, 1 << 31, "timeseries"),
+    ("series_length", SMALLEST_SERIES_LENGTH, 1 << 31, "timeseries"),
 )
 
 

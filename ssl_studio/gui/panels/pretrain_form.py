@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ssl_studio.core.config import (
     DEFAULT_SERIES_LENGTH,
     DEFAULT_TASKS,
+    IMAGE_SIZES,
     PRESET_VALUES,
     PRESETS,
     SMALLEST_SERIES_LENGTH,
@@ -106,7 +107,7 @@ class PretrainForm(QScrollArea):
         self.preset.currentIndexChanged.connect(self._show_size_note)
         self.image_size = DefaultOrSpinBox(  # images only
             smallest=SMALLEST_IMAGE_SIZE,
-            largest=1024,
+            largest=IMAGE_SIZES[1],
             step=8,
             suffix=" px",
             default_text="the preset's",
