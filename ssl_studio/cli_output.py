@@ -27,6 +27,7 @@ from ssl_studio.core.events import (
     Progress,
     Step,
     StopToken,
+    stop_signals,
 )
 from ssl_studio.core.project.lock import LockWait
 from ssl_studio.core.wording import progress_detail
@@ -168,13 +169,6 @@ def add_events_option(parser: argparse.ArgumentParser) -> None:
         const="jsonl",
         help="the same as --events jsonl",
     )
-
-
-def stop_signals() -> list[int]:
-    """The signals that ask a command to stop: Ctrl+C (SIGINT), SIGTERM, and on Windows
-    Ctrl+Break (SIGBREAK), which would otherwise end the process at once."""
-    ctrl_break = getattr(signal, "SIGBREAK", None)
-    return [signal.SIGINT, signal.SIGTERM, *([ctrl_break] if ctrl_break is not None else [])]
 
 
 def default_signals() -> None:

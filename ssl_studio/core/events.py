@@ -8,6 +8,7 @@ dataclasses that serialise to one JSON line each, so the GUI (a Qt signal), the 
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -199,3 +200,10 @@ class EtaClock:
         if elapsed < self.SETTLE_S or done <= done_then:
             return None
         return max(0.0, elapsed / (done - done_then) * (total - done))
+
+
+def stop_signals() -> list[int]:
+    """The signals that ask a command to stop: Ctrl+C (SIGINT), SIGTERM, and on Windows
+    Ctrl+Break (SIGBREAK), which would otherwise end the process at once."""
+    ctrl_break = getattr(signal, "SIGBREAK", None)
+    return [signal.SIGINT, signal.SIGTERM, *([ctrl_break] if ctrl_break is not None else [])]

@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from ssl_studio import __version__
+from ssl_studio.core.events import stop_signals
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.main_window import MainWindow
 
@@ -33,8 +34,7 @@ def close_on_signals(window: MainWindow) -> QTimer:
     def close(signum: int, frame: Any) -> None:
         QTimer.singleShot(0, window.quit_unattended)
 
-    ctrl_break = getattr(signal, "SIGBREAK", None)  # Windows: Ctrl+Break in the console
-    for signum in (signal.SIGTERM, signal.SIGINT, *([ctrl_break] if ctrl_break else [])):
+    for signum in stop_signals():  # (Windows: Ctrl+Break in the console too)
         signal.signal(signum, close)
     timer = QTimer(window)
     timer.timeout.connect(lambda: None)
