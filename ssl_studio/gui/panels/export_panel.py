@@ -200,9 +200,9 @@ class ExportPanel(QWidget):
             )
             return
         with open(counts["out"], encoding="utf-8", newline="") as f:
-            rows = [[unquoted(cell) for cell in row] for row in csv.reader(f)]  # ('+ve: +ve)
-        header, body = rows[0], rows[1:]
-        self._show_rows(header, body[:PREDICTIONS_SHOWN])
+            header, *body = csv.reader(f)
+        shown = [[unquoted(cell) for cell in row] for row in [header, *body[:PREDICTIONS_SHOWN]]]
+        self._show_rows(shown[0], shown[1:])  # (cells as written: '+ve shows +ve)
         more = f" (the first {PREDICTIONS_SHOWN} shown)" if len(body) > PREDICTIONS_SHOWN else ""
         noted = sum(1 for row in body if row[-1] and not row[-2])  # answers with a note
         orange = tone("orange", self.palette())
