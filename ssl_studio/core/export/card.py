@@ -253,5 +253,6 @@ def _threshold_choice(state: dict[str, Any]) -> dict[str, Any] | None:
     default threshold)."""
     if state.get("threshold") is None:
         return None
-    recorded = state.get("threshold_choice") or (state.get("test") or {}).get("threshold_choice")
+    # the run's own record (its test report), else what the export worked out (older runs)
+    recorded = (state.get("test") or {}).get("threshold_choice") or state.get("threshold_choice")
     return recorded or {"method": (state.get("config") or {}).get("threshold"), "val_items": None}

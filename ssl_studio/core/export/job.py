@@ -62,8 +62,7 @@ def export_run(
         else:  # predict notes images unlike these (colour, size)
             reading = {"training_images": image_training(trained)}
         state = {**state, "spec": {**state["spec"], **reading}}
-        recorded = (state.get("test") or {}).get("threshold_choice")  # (card.py reads it)
-        if state.get("threshold") is not None and not recorded:  # runs before it was
+        if state.get("threshold") is not None:  # (card.py prefers the run's own record)
             state = {**state, "threshold_choice": _threshold_choice(state, split)}
         source = store.run(state["parent_run_id"]) or {}
         facts = _data_facts(store, run, state, source, split, items)
