@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from ssl_studio.core.config_fields import type_names
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.gui.decimal_spin import DecimalSpin, with_point
 
 
 def _default(f: dataclasses.Field) -> Any:
@@ -57,21 +58,6 @@ AUTO_BOOL_CHOICES = (("automatic", None), ("on", True), ("off", False))
 AUTO_BOOL_VALUES = [value for _, value in AUTO_BOOL_CHOICES]  # by the combo box's index
 
 
-class FloatSpin(QDoubleSpinBox):
-    """A spin box for real numbers that shows 0.002 rather than 0.002000."""
-
-    def __init__(self, decimals: int = 6) -> None:
-        super().__init__()
-        self.setDecimals(decimals)
-
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
-        text = self.locale().toString(value, "f", self.decimals())
-        if not self.isGroupSeparatorShown():  # as QDoubleSpinBox does: 12345, not 12,345
-            text = text.replace(self.locale().groupSeparator(), "")
-        point = self.locale().decimalPoint()
-        return text.rstrip("0").rstrip(point) if point in text else text
-
-
 class PairEditor(QWidget):
     """A (min, max) range: two spin boxes side by side."""
 
@@ -79,7 +65,7 @@ class PairEditor(QWidget):
         super().__init__()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        self.low, self.high = FloatSpin(3), FloatSpin(3)
+        self.low, self.high = DecimalSpin(3), DecimalSpin(3)
         for spin in (self.low, self.high):
             spin.setSingleStep(0.05)
             spin.setRange(0.0, 1e6)
@@ -161,7 +147,7 @@ class OptionsForm(QWidget):
             spin.valueChanged.connect(self.changed)
             return spin
         if kind == "float":
-            spin = FloatSpin()
+            spin = DecimalSpin()
             spin.setRange(-1e9, 1e9)
             spin.setValue(float(value))
             spin.valueChanged.connect(self.changed)
@@ -220,7 +206,9 @@ class OptionsForm(QWidget):
             return None
         base = kind.split("|")[0]
         try:
-            return int(text) if base == "int" else float(text) if base == "float" else text
+            if base == "int":
+                return int(text)
+            return float(with_point(text)) if base == "float" else text
         except ValueError:
             what = "a whole number" if base == "int" else "a number"
             raise ConfigError(f"{_label(name)} must be {what}, not {text!r}.") from None

@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -34,6 +33,7 @@ from ssl_studio.core.wording import counted
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.colours import shade, tone
 from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.decimal_spin import DecimalSpin
 from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.tables import ColumnCaps, ElideRight, fill_table, make_table, selected_rows
 
@@ -66,7 +66,7 @@ class ExportPanel(QWidget):
             "One row per window of each recording (its start and end in seconds from the "
             "recording's start) instead of one for the whole; needs the files' sampling rate"
         )
-        self.window_seconds = QDoubleSpinBox()
+        self.window_seconds = DecimalSpin(2)
         self.window_seconds.setRange(0.01, 86_400.0)
         self.window_seconds.setValue(10.0)
         self.window_seconds.setSuffix(" s")

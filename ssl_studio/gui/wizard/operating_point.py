@@ -9,12 +9,13 @@ from typing import Any
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QWidget,
 )
+
+from ssl_studio.gui.decimal_spin import DecimalSpin
 
 CHOICES = (
     ("default", "0.5 (the default)"),
@@ -45,7 +46,7 @@ class OperatingPoint(QWidget):
         self.method = QComboBox()
         for key, text in CHOICES:
             self.method.addItem(text, key)
-        self.target = QDoubleSpinBox()
+        self.target = DecimalSpin(2)
         self.target.setRange(0.5, 0.99)
         self.target.setSingleStep(0.05)
         self.target.setValue(0.9)
@@ -57,7 +58,7 @@ class OperatingPoint(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.method, 1)
         row.addWidget(self.target)
-        self.val_fraction = QDoubleSpinBox()
+        self.val_fraction = DecimalSpin(2)
         self.val_fraction.setRange(0.05, 0.35)
         self.val_fraction.setSingleStep(0.05)
         self.val_fraction.setValue(0.2)

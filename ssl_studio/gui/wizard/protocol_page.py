@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QSpinBox,
@@ -19,6 +18,7 @@ from ssl_studio.core.finetune.data import positive_class
 from ssl_studio.core.finetune.plan import CV_BELOW, planned_folds, training_labels_per_class
 from ssl_studio.core.finetune.setup import recommended_protocol
 from ssl_studio.core.finetune_config import PROTOCOLS, FinetuneConfig
+from ssl_studio.gui.decimal_spin import DecimalSpin
 from ssl_studio.gui.wizard.operating_point import OperatingPoint
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class ProtocolPage(QWizardPage):
         self.protocol.currentIndexChanged.connect(self._explain)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
-        self.test_fraction = QDoubleSpinBox()
+        self.test_fraction = DecimalSpin(2)
         self.test_fraction.setRange(0.05, 0.5)
         self.test_fraction.setSingleStep(0.05)
         self.test_fraction.setValue(0.2)
