@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -45,6 +46,13 @@ def folded(text: str) -> str:
     return text.casefold() if ignores_case() else text
 
 
+def composed(text: str) -> str:
+    """A stored or written relative path compared with accented letters composed (NFC):
+    a folder copied from a Mac keeps decomposed names (NFD) on Linux disks, where a
+    path typed into a label CSV has them composed, and the two name the same file."""
+    return folded(unicodedata.normalize("NFC", text))
+
+
 class Ambiguous(Exception):
     """A relative path found in several imported folders."""
 
@@ -68,7 +76,7 @@ class PathIndex:
         self.by_key: dict[str, list[dict[str, Any]]] = {}
         self.root_of: dict[int, int] = {}
         for item in items:
-            self.by_path.setdefault(folded(item["rel_path"]), []).append(item)
+            self.by_path.setdefault(composed(item["rel_path"]), []).append(item)
             key, root = files.get(int(item["id"]), ("", 0))
             self.by_key.setdefault(key, []).append(item)
             self.root_of[int(item["id"])] = root
@@ -103,7 +111,7 @@ class PathIndex:
                 return self.by_key[hits[0]]
         parts = PurePosixPath(text).parts
         for start in range(len(parts)):
-            found = self.by_path.get(folded("/".join(parts[start:])), [])
+            found = self.by_path.get(composed("/".join(parts[start:])), [])
             if found:
                 if len({self.root_of[int(i["id"])] for i in found}) > 1:
                     raise Ambiguous
