@@ -182,7 +182,7 @@ def labels_from_csv(
         text = decoded(raw, latin1=False)[0].replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"The label file {csv_path.name} is neither UTF-8 nor Windows-1252 text; save "
+            f"The label file {csv_path.name} is not text in UTF-8, Windows-1252 or Shift-JIS; save "
             "it as CSV (UTF-8)."
         ) from exc
     first = text.split("\n", 1)[0]  # comma, tab or semicolon (spreadsheets in many locales)

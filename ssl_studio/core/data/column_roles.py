@@ -13,7 +13,8 @@ _ROLE_NAMES = {
     "time": frozenset(
         {"time", "timestamp", "t", "date", "datetime", "seconds", "sec", "ms", "epoch", "elapsed"}
         | {"zeit", "zeitpunkt", "datum", "uhrzeit", "zeitstempel", "heure", "fecha", "hora"}
-        | {"tiempo", "tijd"}
+        | {"tiempo", "tijd", "temps", "tempo", "tid"}
+        | {"時間", "時刻", "日時", "日付", "タイムスタンプ", "时间", "時間軸"}
     ),
     "label": frozenset({"label", "class", "target", "y", "category", "diagnosis"}),
     "id": frozenset(
@@ -31,6 +32,7 @@ _PERSON_WORDS = frozenset(
     {"name", "names", "surname", "forename", "firstname", "lastname", "givenname"}
     | {"familyname", "birth", "birthdate", "birthday", "dob", "initials", "record", "ssn"}
     | {"nachname", "vorname", "geburtsdatum", "nom", "prenom", "nombre", "apellido"}
+    | {"氏名", "名前", "患者名", "生年月日", "姓名"}
 )
 
 

@@ -18,17 +18,22 @@ from ssl_studio.core.data.records import ImportProblem
 MISSING = ("", "na", "n/a", "nan", "null", "none")
 MISSING_CELLS = [v for m in MISSING for v in {m, m.upper(), m.title()}]
 
+# tried in this order after UTF-16 (with its BOM); latin-1 decodes anything (see decoded)
+ENCODINGS = ("utf-8-sig", "cp1252", "cp932", "latin-1")
+
 # preference order when several split every line; a space only when nothing else does
 DELIMITERS = ("\t", ";", "|", ",", " ")
 
 
 def decoded(raw: bytes, *, latin1: bool = True) -> tuple[str, str]:
     """(text, encoding) of ``raw``: UTF-16 with its BOM (Excel's "Unicode Text"), UTF-8
-    (a BOM or not), else cp1252 (Excel's "CSV" on Windows), else latin-1, which decodes
-    anything; without ``latin1`` a file none of the others fits raises
-    UnicodeDecodeError."""
+    (a BOM or not), else cp1252 (Excel's "CSV" on Windows), else cp932 (Shift-JIS, the
+    same on Japanese Windows: its lead bytes include ones cp1252 leaves undefined), else
+    latin-1, which decodes anything; without ``latin1`` a file none of the others fits
+    raises UnicodeDecodeError. (cp932 after cp1252: Western accented text such as "été"
+    also decodes as cp932, into kanji.)"""
     utf16 = ["utf-16"] if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else []
-    encodings = [*utf16, "utf-8-sig", "cp1252", *(["latin-1"] if latin1 else [])]
+    encodings = [*utf16, *(ENCODINGS if latin1 else ENCODINGS[:-1])]
     for encoding in encodings[:-1]:
         try:
             return raw.decode(encoding), encoding

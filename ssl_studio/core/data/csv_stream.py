@@ -25,11 +25,10 @@ import numpy as np
 
 from ssl_studio.core.data import file_progress
 from ssl_studio.core.data.column_roles import column_role, savetxt_header
-from ssl_studio.core.data.csv_cells import MISSING, is_number, preamble, sniff
+from ssl_studio.core.data.csv_cells import ENCODINGS, MISSING, is_number, preamble, sniff
 
 CHUNK_BYTES = 4 << 20  # text parsed at a time
 HEAD_BYTES = 256 << 10  # the first lines: delimiter, header and roles (sniff reads 64 KiB)
-ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # as csv_cells.read_text tries them
 
 # ISO 8601 date-times numpy reads exactly as datetime.fromisoformat does (no time zone)
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(\.\d{3}|\.\d{6})?)?)?")

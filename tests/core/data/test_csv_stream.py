@@ -235,3 +235,18 @@ def test_progress_within_a_file_counts_the_files_decoded_before_it(project, tmp_
     assert {e.done for e in within} == {0, 1}  # the first file, then the second
     done = [e.done for e in within]
     assert done == sorted(done)
+
+
+def test_a_shift_jis_table_from_japanese_excel_keeps_its_channel_names(tmp_path):
+    """Japanese Excel saves CSV in Shift-JIS (cp932); it was read as latin-1, so the
+    channels were named '\\x90S\\x94\\x8f\\x90\\x94' instead of 心拍数, and its time
+    column (時間) was trained on as a channel."""
+    path = tmp_path / "vital.csv"
+    rows = "".join(f"{t},{70 + t % 3},{120 - t % 5}\n" for t in range(20))
+    path.write_bytes(("時間,心拍数,血圧\n" + rows).encode("cp932"))
+    items, problems = series_table.decode_table(path, "auto", None)
+    assert not problems
+    meta = items[0].fields["meta"]
+    assert meta["channel_names"] == ["心拍数", "血圧"] and meta["encoding"] == "cp932"
+    assert items[0].fields["sampling_rate"] == 1.0  # (one row a second, from 時間)
+    assert items[0].array[0, :3].tolist() == [70, 71, 72]

@@ -133,7 +133,8 @@ def test_a_csv_saved_by_excel_on_windows_in_its_code_page_is_read(project, tmp_p
     labels_from_csv(project, "shapes", csv, name="unicode")
     assert labels_of(project, "unicode") == labels_of(project, "excel")
     csv.write_bytes(b"path,label\ncircle/circle001.png,\x81\n")  # (no cp1252 either)
-    with pytest.raises(ConfigError, match="nor Windows-1252 text; save it as CSV \\(UTF-8\\)"):
+    why = "not text in UTF-8, Windows-1252 or Shift-JIS; save it as CSV \\(UTF-8\\)"
+    with pytest.raises(ConfigError, match=why):
         labels_from_csv(project, "shapes", csv)
 
 
