@@ -250,3 +250,13 @@ def test_a_shift_jis_table_from_japanese_excel_keeps_its_channel_names(tmp_path)
     assert meta["channel_names"] == ["心拍数", "血圧"] and meta["encoding"] == "cp932"
     assert items[0].fields["sampling_rate"] == 1.0  # (one row a second, from 時間)
     assert items[0].array[0, :3].tolist() == [70, 71, 72]
+
+
+def test_a_japanese_name_column_is_never_a_channel_or_a_label(tmp_path):
+    path = tmp_path / "v.csv"
+    rows = "".join(f"{t},山田 太郎,{70 + t % 3}\n" for t in range(20))
+    path.write_text("時刻,氏名,心拍数\n" + rows, encoding="utf-8")
+    items, _ = series_table.decode_table(path, "auto", None)
+    assert items[0].fields["meta"]["channel_names"] == ["心拍数"]
+    assert items[0].label is None
+    assert items[0].fields["group_id"] == "山田 太郎"  # (stored only as a salted key)
