@@ -22,6 +22,7 @@ def print_report(title: str, report: dict[str, Any]) -> None:
         unchecked_note,
     )
     from ssl_studio.core.evaluation.threshold import threshold_line
+    from ssl_studio.core.wording import padded, shown_width
 
     classes = report["classes"]
     print(f"{title} (n = {report['n']}, 95 % bootstrap intervals):")
@@ -40,9 +41,9 @@ def print_report(title: str, report: dict[str, Any]) -> None:
             print(f"  note: {caution}")
     rows = [(metric_title(name, classes), report.get(name)) for name in SCALARS]
     rows += [(predictive_title(n, classes), report[n]) for n in PREDICTIVE if n in report]
-    width = max(len(name) for name, _ in rows)
+    width = max(shown_width(name) for name, _ in rows)
     for name, entry in rows:
-        print(f"  {name:{width}s}  {figure_text(entry)}")
+        print(f"  {padded(name, width)}  {figure_text(entry)}")
     ece, n = report.get("ece"), report.get("n")
     if (said := calibrated_text(ece, n, report.get("patients"))) is not None:
         print(f"  (ECE is biased upward on few items: {said})")
@@ -59,30 +60,33 @@ def _print_per_class(report: dict[str, Any]) -> None:
     """The per-class table (nothing for a report made before per-class figures)."""
     from ssl_studio.core.evaluation.metrics import figure_text
     from ssl_studio.core.evaluation.report_text import PER_CLASS_COLUMNS, per_class_rows
+    from ssl_studio.core.wording import padded, shown_width
 
     rows = per_class_rows(report)
     if not rows:
         return
     print("  per class (n: test items; precision: the share right of the items called it):")
-    name_width = max(5, *(len(name) for name, _, _ in rows))
+    name_width = max(5, *(shown_width(name) for name, _, _ in rows))
     n, *titles = PER_CLASS_COLUMNS
     print(f"    {'class':{name_width}s} {n:>5s}  " + "  ".join(f"{t:21s}" for t in titles))
     for name, support, entries in rows:
         cells = "  ".join(f"{figure_text(e):21s}" for e in entries)
-        print(f"    {name:{name_width}s} {support:5d}  {cells}".rstrip())
+        print(f"    {padded(name, name_width)} {support:5d}  {cells}".rstrip())
 
 
 def _print_confusion(classes: list[str], confusion: list[list[int]]) -> None:
     """The confusion matrix, its rows (the truth) and columns (predicted) named."""
+    from ssl_studio.core.wording import padded, shown_width
+
     corner = "truth \\ predicted"
-    first = max(len(corner), *(len(c) for c in classes))
-    widths = [max(5, len(c)) for c in classes]
+    first = max(len(corner), *(shown_width(c) for c in classes))
+    widths = [max(5, shown_width(c)) for c in classes]
     print("  confusion matrix (rows: truth, columns: predicted):")
-    names = "  ".join(f"{c:>{w}s}" for c, w in zip(classes, widths, strict=True))
+    names = "  ".join(padded(c, w, right=True) for c, w in zip(classes, widths, strict=True))
     print(f"    {corner:{first}s}  {names}")
     for name, row in zip(classes, confusion, strict=False):
         cells = "  ".join(f"{v:{w}d}" for v, w in zip(row, widths, strict=False))
-        print(f"    {name:{first}s}  {cells}")
+        print(f"    {padded(name, first)}  {cells}")
 
 
 def _print_paired(

@@ -101,3 +101,23 @@ def test_the_note_comes_first_right_after_the_title(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Run 4, test split (n = ")
     assert lines[1] == "  note: 2 of 8 test items changed and 1 is gone since run 4"
+
+
+def test_tables_line_up_with_japanese_and_decomposed_class_names(capsys):
+    """正常 takes four terminal columns and an NFD "é" one: padded by characters, the
+    confusion matrix and the per-class rows came out shifted."""
+    from ssl_studio.core.wording import shown_width
+
+    y = np.array([0] * 6 + [1] * 6)
+    proba = np.full((12, 2), 0.2)
+    proba[np.arange(12), y] = 0.8
+    print_report("Test split", classification_report(y, proba, ["正常", "be\u0301nin"]))
+    out = capsys.readouterr().out.splitlines()
+    top = out.index("  confusion matrix (rows: truth, columns: predicted):")
+    matrix = out[top + 1 : top + 4]
+    assert len({shown_width(line) for line in matrix}) == 1, matrix
+    per_class = [ln for ln in out if ln.strip().startswith(("正常 ", "be\u0301nin ")) and "[" in ln]
+    assert len(per_class) == 2 and len({shown_width(ln) for ln in per_class}) == 1, per_class
+    figures = [ln for ln in out if ln.startswith("  ") and ln.endswith("1.000]") and "(" in ln]
+    assert len({shown_width(ln) for ln in figures}) == 1, figures  # "recall of 正常" too
+    assert shown_width("正常") == 4 and shown_width("be\u0301nin") == 5

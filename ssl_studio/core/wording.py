@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -92,3 +93,19 @@ def progress_detail(event: Progress) -> str:
         return f"{counted(event.done, 'item')} so far"
     of = f"/{event.total}" if event.total else ""
     return f"{event.phase + ', ' if event.phase else ''}{event.done}{of} done"
+
+
+def shown_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: 2 for wide characters (Chinese, Japanese and
+    Korean ones, fullwidth forms), 0 for combining marks (an NFD accent), else 1."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def padded(text: str, width: int, right: bool = False) -> str:
+    """``text`` filled with spaces to ``width`` terminal columns (``shown_width``), on the
+    left when ``right`` (aligned right), so that tables with 正常 or an NFD "é" line up."""
+    fill = " " * max(0, width - shown_width(text))
+    return fill + text if right else text + fill
