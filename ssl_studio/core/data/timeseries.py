@@ -43,6 +43,7 @@ NPY / NPZ (loaded with ``allow_pickle=False``: nothing is ever unpickled)
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,27 @@ from ssl_studio.core.data.series_arrays import decode_arrays
 from ssl_studio.core.data.series_table import decode_table
 
 SERIES_EXTENSIONS: frozenset[str] = frozenset({".csv", ".tsv", ".npy", ".npz"})
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def is_unicode_text(suffix: str, head: bytes) -> bool:
+    """Whether a file is Excel's "Unicode Text" table: a ``.txt`` file in UTF-16 with its
+    byte-order mark (tab-separated; read as a CSV, its delimiter sniffed). Other ``.txt``
+    files (notes, reports that may name patients) are never read."""
+    return suffix == ".txt" and head.startswith(UTF16_BOMS)
+
+
 LAYOUTS = ("auto", "columns", "rows")
+
+
+def _unicode_text_file(path: Path, suffix: str) -> bool:
+    if suffix != ".txt":
+        return False
+    try:
+        with open(path, "rb") as f:
+            return is_unicode_text(suffix, f.read(2))
+    except OSError:
+        return False
 
 
 def decode_series_file(
@@ -80,7 +101,7 @@ def decode_series_file(
     if layout not in LAYOUTS:
         raise ImportProblem("layout-unknown", f"Unknown layout {layout!r}; use one of {LAYOUTS}.")
     suffix, rate = path.suffix.lower(), None if sampling_rate is None else float(sampling_rate)
-    if suffix not in SERIES_EXTENSIONS:
+    if suffix not in SERIES_EXTENSIONS and not _unicode_text_file(path, suffix):
         raise ImportProblem(
             "format-unknown",
             f"{path.name} is not a series file ({', '.join(sorted(SERIES_EXTENSIONS))}).",

@@ -821,3 +821,22 @@ def test_images_are_numbered_in_a_fixed_order_whichever_worker_ends_first(projec
     expected = sorted(by_id, key=lambda name: (-(folder / name).stat().st_size, name))
     assert by_id == expected
     assert by_id[0] == "big.png"
+
+
+def test_excel_unicode_text_is_read_as_a_series_and_other_text_files_are_not(project, tmp_path):
+    """Excel's "Unicode Text" (UTF-16 with its BOM, tab-separated) is saved as .txt: it
+    was skipped as not data, and only renaming it to .tsv helped."""
+    folder = tmp_path / "vitals"
+    folder.mkdir()
+    rows = "".join(f"{t}\t{70 + t % 3},5\t{36 + t % 2},1\n" for t in range(30))
+    text = "Zeit\tPuls\tTemperatur °C\n" + rows
+    (folder / "patient1.txt").write_bytes(text.encode("utf-16"))
+    (folder / "notes.txt").write_text("Frau Muster, Befund folgt\n", encoding="utf-8")
+    s = run(project, folder, name="vitals", kind="timeseries")
+    assert (s["modality"], s["imported"], s["skipped"]) == ("timeseries", 1, 1)
+    assert errors_by_path(project, "vitals") == {"notes.txt": "not-data"}
+    with Store.open(project) as store:
+        (item,) = store.items(store.dataset("vitals")["id"])
+    meta = json.loads(item["meta"])
+    assert meta["channel_names"] == ["Puls", "Temperatur °C"]
+    assert (item["channels"], item["length"]) == (2, 30)
