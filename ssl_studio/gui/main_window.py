@@ -49,6 +49,7 @@ from ssl_studio.gui.panels.runs_panel import RunsPanel
 from ssl_studio.gui.panels.welcome_panel import WelcomePanel
 from ssl_studio.gui.recent_projects import (
     UNAVAILABLE,
+    forget_all,
     is_missing,
     missing_message,
     notes_within,
@@ -183,7 +184,16 @@ class MainWindow(QMainWindow):
                 action.setFont(font)
                 action.setToolTip(tip(note))
             action.triggered.connect(lambda _=False, p=path: self.open_project(p))
+        if recent:
+            self.recent_menu.addSeparator()
+            clear = self.recent_menu.addAction("Clear list")
+            clear.setToolTip("Forget these folders here; the projects stay as they are.")
+            clear.triggered.connect(self._forget_recent)
         self.recent_menu.setEnabled(bool(recent))
+
+    def _forget_recent(self) -> None:
+        forget_all(self.settings)
+        self.fill_recent()
 
     def open_project(self, project: Path | None) -> None:
         if project is not None and is_missing(Path(project)):  # an offline share, say

@@ -39,6 +39,14 @@ def remember(settings: QSettings, project: Path) -> None:
     settings.setValue("recent", [str(p) for p in [project, *others][:MAX_RECENT]])
 
 
+def forget_all(settings: QSettings) -> None:
+    """Empty the list (File → Recent projects → Clear list): folder names may name a
+    patient or a study, and a shared workstation's next user sees the list. The projects
+    themselves are untouched."""
+    settings.remove("recent")
+    settings.sync()
+
+
 def unreachable_note(project: Path) -> str:
     """Why ``project`` cannot be opened now ("" when it can): a tooltip for the list."""
     try:

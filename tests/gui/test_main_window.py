@@ -50,6 +50,21 @@ def test_recent_projects_and_geometry_are_remembered(make_window, project):
     assert (again.width(), again.height()) == (760, 690)
 
 
+def test_the_recent_list_can_be_cleared_and_the_projects_stay(make_window, settings, tmp_path):
+    """A folder's name may name a patient or a study, and the next user of a shared
+    workstation sees the list: File → Recent projects → Clear list forgets it."""
+    a, b = create_project(tmp_path / "a"), create_project(tmp_path / "b")
+    settings.setValue("recent", [str(a), str(b)])
+    window = make_window()
+    assert window.welcome.recent.count() == 2
+    window.recent_menu.actions()[-1].trigger()
+    assert window.recent_projects() == [] and settings.value("recent") is None
+    assert window.welcome.recent.count() == 0 and not window.recent_menu.isEnabled()
+    assert (a / "project.db").exists() and (b / "project.db").exists()
+    window.close()
+    assert make_window().recent_projects() == []
+
+
 def test_a_recent_project_whose_path_has_an_ampersand_shows_it_and_has_no_shortcut(
     make_window, tmp_path
 ):
@@ -91,7 +106,8 @@ def test_a_recent_project_offline_for_a_while_is_kept_and_offered_again(
     assert settings.value("recent") == [str(b), str(a)]  # A is still remembered
     (tmp_path / "share-offline").rename(tmp_path / "share")  # the share is back
     window.recent_menu.aboutToShow.emit()
-    assert [action.text() for action in window.recent_menu.actions()] == [str(b), str(a)]
+    texts = [action.text() for action in window.recent_menu.actions()]
+    assert texts == [str(b), str(a), "", "Clear list"]
     window.open_project(None)
     assert not window.welcome.recent.item(1).toolTip()
     window.recent_menu.actions()[1].trigger()
