@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,17 @@ NAMES_NEED_PATHS = (
     "An item's name within its file, such as 'row 2', needs a path column naming the file "
     "beside the {} column"
 )
+# the same columns as German, French, Spanish, Italian and Japanese spreadsheets head them
+# (matched after the English names; messages name the English ones)
+PATH_ALIASES = (
+    "datei", "dateiname", "pfad", "bild", "fichier", "chemin", "archivo", "ruta",
+    "imagen", "immagine", "percorso", "ファイル", "ファイル名", "パス", "画像",
+)  # fmt: skip
+LABEL_ALIASES = (
+    "diagnose", "klasse", "befund", "kategorie", "classe", "étiquette", "etiquette",
+    "diagnostic", "catégorie", "etiqueta", "clase", "diagnóstico", "etichetta",
+    "diagnosi", "ラベル", "クラス", "診断", "分類",
+)  # fmt: skip
 MIN_PER_CLASS = 2  # one to train on, one to test on
 EXAMPLES = 5  # how many offending rows a message quotes
 
@@ -67,7 +79,7 @@ def _quote(rows: list[str]) -> str:
 
 
 def _column(header: list[str], names: tuple[str, ...]) -> str | None:
-    lowered = {h.strip().lower(): h for h in header}
+    lowered = {unicodedata.normalize("NFC", h.strip()).casefold(): h for h in header}
     return next((lowered[n] for n in names if n in lowered), None)
 
 
@@ -202,8 +214,8 @@ def labels_from_csv(
             + (" under its header row." if first.strip() else " (it is empty).")
         )
     header = list(rows[0].keys())
-    label_col = _column(header, LABEL_COLUMNS)
-    path_col = _column(header, PATH_COLUMNS)
+    label_col = _column(header, LABEL_COLUMNS + LABEL_ALIASES)
+    path_col = _column(header, PATH_COLUMNS + PATH_ALIASES)
     id_col = _column(header, ID_COLUMNS)
     index_col = _column(header, INDEX_COLUMNS)
     row_col = _column(header, ROW_COLUMNS)
@@ -211,8 +223,9 @@ def labels_from_csv(
     if label_col is None or (path_col is None and id_col is None):
         raise ConfigError(
             f"{csv_path.name} needs a header row with a label column ({', '.join(LABEL_COLUMNS)}) "
-            f"and a path column ({', '.join(PATH_COLUMNS[:3])}) or an item_id column; "
-            f"it has: {', '.join(header)}."
+            f"and a path column ({', '.join(PATH_COLUMNS[:3])}) or an item_id column "
+            "(or the same in German, French, Spanish, Italian or Japanese, such as "
+            f"Dateiname;Diagnose); it has: {', '.join(header)}."
         )
     with Store.open(project, write=True, purpose="ssl-studio labels") as store:
         found = store.dataset_named(dataset)

@@ -34,3 +34,20 @@ def test_labels_attach_across_unicode_forms(tmp_path, on_disk, in_csv):
     csv.write_text("path,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
     report = labels_from_csv(project, "bilder", csv)
     assert report.classes == {"krank": 2}
+
+
+@pytest.mark.parametrize(
+    ("header", "sep"),
+    [("Dateiname;Diagnose", ";"), ("Fichier;Étiquette", ";"), ("ファイル,診断", ",")],
+)
+def test_label_columns_headed_in_other_languages_are_found(tmp_path, header, sep):
+    data = tmp_path / "shapes"
+    write_shapes(data, n=4)
+    project = create_project(tmp_path / "project")
+    import_data(ImportConfig(project=project, paths=[data], cache_size=32, workers=1))
+    with Store.open(project) as store:
+        paths = [i["rel_path"] for i in store.items(1)]
+    csv = tmp_path / "labels.csv"
+    rows = [f"{p}{sep}{'rund' if p.startswith('circle') else 'eckig'}" for p in paths]
+    csv.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8-sig")
+    assert labels_from_csv(project, "shapes", csv).classes == {"rund": 2, "eckig": 2}
