@@ -29,6 +29,14 @@ from ssl_studio.core.project.layout import within
 from ssl_studio.core.project.store import Store, folder_bytes
 from ssl_studio.core.wording import counted, size_text
 
+# what a removal says when a reader kept it from erasing the old pages at once
+STILL_IN_DATABASE = (
+    "The removed data stays in the project's database file until other programs that have "
+    "the project open (SSL Studio windows, 'ssl-studio info' or report, a database viewer) "
+    "close it; the next change to the project (an import, a training run) or the next "
+    "removal then erases it."
+)
+
 
 @dataclass(frozen=True)
 class RemovalPlan:
@@ -129,7 +137,9 @@ def plan_dataset_removal(store: Store, name: str, with_dependents: bool = False)
 
 def remove(project: Path, plan: RemovalPlan) -> dict[str, Any]:
     """Remove what ``plan`` names. Returns ``runs`` and ``dataset`` removed, ``freed_bytes``,
-    ``exports_kept`` and ``left``: folders that could not be deleted (with why)."""
+    ``exports_kept``, ``left``: folders that could not be deleted (with why), and
+    ``still_in_database``: None, or what to tell when another program reading the project
+    kept the removed rows' old pages from being erased from the database files now."""
     with Store.open(project, write=True, purpose="removing runs or a dataset") as store:
         dataset = store.dataset(plan.dataset) if plan.dataset is not None else None
         if plan.dataset is not None and (dataset is None or dataset["id"] != plan.dataset_id):
@@ -147,6 +157,7 @@ def remove(project: Path, plan: RemovalPlan) -> dict[str, Any]:
         if dataset is not None:
             store.delete_dataset(dataset["id"])
             folders.append(store.paths.dataset_cache(dataset["id"]))
+        erased = store.erase_removed()
         left = [_delete(folder, store.paths.root) for folder in folders]
     return {
         "runs": list(now.run_ids),
@@ -154,6 +165,7 @@ def remove(project: Path, plan: RemovalPlan) -> dict[str, Any]:
         "freed_bytes": now.bytes_on_disk,
         "exports_kept": list(now.exports_kept),
         "left": [why for why in left if why],
+        "still_in_database": None if erased else STILL_IN_DATABASE,
     }
 
 
