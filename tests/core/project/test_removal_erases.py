@@ -1,6 +1,7 @@
 """Removing a dataset erases it from the database files (project.db and project.db-wal),
 not only from the tables: at once when nobody else reads the project, else as soon as
-the readers are done and a writer opens it, and the result says so meanwhile."""
+the readers are done and a writer opens it, and the result says so meanwhile. The copies
+made before upgrades that hold it go too, and the question says what stays."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.jobs import import_data
 from ssl_studio.core.project.removal import plan_dataset_removal, remove
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.project.upgrade import make_backup
 
 MARK = "Zqxjvw_Doe"  # a patient's name in the folder and file names
 
@@ -62,9 +64,7 @@ def test_without_a_reader_the_removed_dataset_is_gone_from_the_files(project, tm
         assert [d["name"] for d in store.datasets()] == ["other"]
 
 
-def test_a_reader_reading_meanwhile_is_said_and_the_next_writer_erases(
-    project, tmp_path, capsys
-):
+def test_a_reader_reading_meanwhile_is_said_and_the_next_writer_erases(project, tmp_path, capsys):
     project = with_marked_dataset(project, tmp_path)
     watcher = reader(project)
     watcher.execute("BEGIN")
@@ -87,3 +87,38 @@ def test_the_command_line_says_when_it_could_not_erase(project, tmp_path, capsys
     monkeypatch.setattr(Store, "erase_removed", lambda self: False)
     assert main(["remove", str(project), "--dataset", f"{MARK}_scans", "--yes"]) == EXIT_OK
     assert "The removed data stays in the project's database file" in capsys.readouterr().out
+
+
+def test_the_copies_made_before_upgrades_that_hold_it_are_named_and_deleted(project, tmp_path):
+    """A copy made before an upgrade (upgrade.py) kept the removed dataset, named nowhere:
+    restoring it brought it back. Now the question names it, and it goes too; a copy
+    made before the dataset was imported stays."""
+    with Store.open(project, write=True) as store:
+        empty = make_backup(store.conn, store.paths.db, 2)  # (before the import)
+    project = with_marked_dataset(project, tmp_path)
+    with Store.open(project, write=True) as store:
+        holding = make_backup(store.conn, store.paths.db, 3)
+        assert MARK.encode() in holding.read_bytes()
+        plan = plan_dataset_removal(store, f"{MARK}_scans")
+    assert plan.copies == (holding.name,)
+    text = plan.describe()
+    assert f"made before an upgrade ({holding.name}) still holds it and is deleted too" in text
+    result = remove(project, plan)
+    assert result["copies_removed"] == [holding.name]
+    assert not holding.exists() and empty.exists()
+
+
+def test_the_question_says_exported_models_learned_from_the_data(project, tmp_path):
+    project = with_marked_dataset(project, tmp_path)
+    export = tmp_path / "exported"
+    export.mkdir()
+    with Store.open(project, write=True) as store:
+        dataset = store.dataset(f"{MARK}_scans")["id"]
+        run = store.create_run(dataset, "pretrain", {"task": "simclr"})
+        store.add_export(run, str(export), ["torchscript"], {"run": run})
+        plan = plan_dataset_removal(store, f"{MARK}_scans", with_dependents=True)
+    assert plan.describe().endswith(
+        f"Exported models are kept: {export}. They learned from this data and stay where "
+        "they are, with their model cards: delete them yourself if the data must be gone "
+        "entirely."
+    )
