@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -83,6 +84,9 @@ def make_backup(conn: sqlite3.Connection, db: Path, old: int) -> Path:
     target = backup_path(db, old)
     partial = target.with_name(f"{target.name}.partial")
     try:
+        # made with the database's own mode: a private project's copy stays private
+        mode = stat.S_IMODE(db.stat().st_mode)
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode))
         copy = sqlite3.connect(partial)
         try:
             conn.backup(copy)

@@ -53,3 +53,17 @@ def test_an_existing_project_keeps_its_modes(tmp_path):
         pass
     assert mode(folder) == 0o755 and mode(folder / "cache") == 0o755
     assert mode(folder / "project.db") == 0o644
+
+
+@posix_only
+def test_the_copy_made_before_an_upgrade_is_as_private_as_the_database(tmp_path):
+    from ssl_studio.core.project.upgrade import make_backup
+
+    old = os.umask(0o022)
+    try:
+        folder = create_project(tmp_path / "project")
+        with Store.open(folder, write=True) as store:
+            copy = make_backup(store.conn, store.paths.db, 3)
+    finally:
+        os.umask(old)
+    assert mode(copy) == 0o600
