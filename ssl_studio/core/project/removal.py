@@ -75,9 +75,9 @@ class RemovalPlan:
             one = len(self.copies) == 1
             text += (
                 f" The {'copy' if one else 'copies'} of the database made before an upgrade "
-                f"({', '.join(self.copies)}) still {'holds' if one else 'hold'} it and "
-                f"{'is' if one else 'are'} deleted too, so the project can no longer be "
-                "taken back to the older SSL Studio version."
+                f"({', '.join(self.copies)}) still {'holds' if one else 'hold'} what this "
+                f"removes and {'is' if one else 'are'} deleted too, so the project can no "
+                "longer be taken back to the older SSL Studio version."
             )
         if self.exports_kept:
             kept = ", ".join(self.exports_kept)

@@ -102,7 +102,10 @@ def test_the_copies_made_before_upgrades_that_hold_it_are_named_and_deleted(proj
         plan = plan_dataset_removal(store, f"{MARK}_scans")
     assert plan.copies == (holding.name,)
     text = plan.describe()
-    assert f"made before an upgrade ({holding.name}) still holds it and is deleted too" in text
+    assert (
+        f"made before an upgrade ({holding.name}) still holds what this removes and is "
+        "deleted too" in text
+    )
     result = remove(project, plan)
     assert result["copies_removed"] == [holding.name]
     assert not holding.exists() and empty.exists()
