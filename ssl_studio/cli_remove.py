@@ -53,6 +53,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
     print(f"Removed {' and '.join(what)}: {size_text(result['freed_bytes'])} freed.")
     for line in result["left"]:
         print(f"  {line}")
+    for name in result["copies_removed"]:
+        print(f"  Deleted {name}, the copy made before an upgrade that held it too.")
+    if result["still_in_database"]:
+        print(f"  {result['still_in_database']}")
     if result["exports_kept"]:
         print(f"  Exported models kept: {', '.join(result['exports_kept'])}")
     return EXIT_OK

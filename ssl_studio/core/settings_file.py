@@ -15,7 +15,8 @@ def read_settings_file(path: Path, what: str = "config file") -> dict[str, Any]:
     file", "card details file"). Raises ConfigError saying which file and how to fix it."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # (utf-8-sig: Windows Notepad may begin a UTF-8 file with a byte order mark)
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"The {what} {path} is not UTF-8 text; save it as UTF-8.") from exc
     except OSError as exc:

@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QElapsedTimer, QObject, QThread, Signal
 
 from ssl_studio.core.cores import usable_cores
+from ssl_studio.core.data.privacy import hide_error_paths
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Event, Stopped, StopToken
 from ssl_studio.core.storage_errors import user_error
@@ -92,8 +93,11 @@ class _JobThread(QThread):
             if told is not None:
                 self.failed.emit(str(told))
                 return
-            log.error("A job failed unexpectedly:\n%s", traceback.format_exc())
-            self.failed.emit(UNEXPECTED.format(error=f"{type(exc).__name__}: {exc}"))
+            # (a path in it may be named after a patient: hidden, as stored paths are)
+            trace = hide_error_paths(traceback.format_exc(), exc)
+            log.error("A job failed unexpectedly:\n%s", trace)
+            error = hide_error_paths(f"{type(exc).__name__}: {exc}", exc)
+            self.failed.emit(UNEXPECTED.format(error=error))
         else:
             self.succeeded.emit(result)
 

@@ -85,5 +85,7 @@ def _ask_and_remove(
                 f"{size_text(result['freed_bytes'])} freed, but not every file could be "
                 "deleted:\n\n" + "\n".join(result["left"]),
             )
+        if result["still_in_database"]:  # (another program reads the project)
+            dialogs.show_notice(panel, f"{title}: not yet erased", result["still_in_database"])
 
     return context.run(panel, title, lambda report, stop: remove(project, plan), done, reread)

@@ -21,3 +21,13 @@ def test_a_yaml_file_is_said_to_be_yaml_not_bad_json(tmp_path):
     assert read_settings_file(tmp_path / "c.toml") == {"train": {"steps": 10}}
     (tmp_path / "c.json").write_text('{"train": {"steps": 10}}', encoding="utf-8")
     assert read_settings_file(tmp_path / "c.json") == {"train": {"steps": 10}}
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("c.toml", "[train]\nsteps = 10\n"), ("c.json", '{"train": {"steps": 10}}')]
+)
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path, name, text):
+    """Windows Notepad saves UTF-8 with a BOM; it was refused as "Invalid statement at
+    line 1, column 1"."""
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert read_settings_file(tmp_path / name) == {"train": {"steps": 10}}

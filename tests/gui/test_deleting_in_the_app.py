@@ -81,7 +81,7 @@ def test_deleting_a_pretraining_run_asks_and_takes_its_fine_tuned_run_along(
 
 
 def test_removing_a_dataset_asks_and_every_panel_forgets_it(
-    qtbot, make_window, project, tmp_path, monkeypatch
+    qtbot, make_window, project, tmp_path, monkeypatch, messages
 ):
     import_shapes(project, tmp_path)
     add_runs(project)
@@ -107,6 +107,8 @@ def test_removing_a_dataset_asks_and_every_panel_forgets_it(
     assert not panel.remove_button.isEnabled()
     assert window.runs.runs == [] and window.pretrain.form.dataset.count() == 0
     assert list((project / "cache").iterdir()) == []
+    # the window's own reading never keeps the removed rows in the database files
+    assert not [title for title, _ in messages if "not yet erased" in title]
 
 
 def test_export_labels_writes_the_chosen_label_set_to_a_csv(
@@ -195,3 +197,17 @@ def test_the_pretrain_page_forgets_a_run_deleted_since_it_finished(
         assert ("finished" in panel.view.status.text()) is kept
     assert panel.view.status.text() == IDLE_WITH_RUNS  # (run 3 is still listed)
     assert not panel.view.loss_plot.buffers
+
+
+def test_a_removal_another_program_kept_from_erasing_says_so(
+    qtbot, make_window, project, tmp_path, monkeypatch, messages
+):
+    import_shapes(project, tmp_path)
+    monkeypatch.setattr(Store, "erase_removed", lambda self: False)  # (a reader held it)
+    window = make_window(project)
+    answer(monkeypatch, QMessageBox.StandardButton.Yes)
+    assert window.data.remove_dataset()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20_000)
+    title, text = messages[-1]
+    assert title == "Remove dataset 'shapes': not yet erased"
+    assert text.startswith("The removed data stays in the project's database file until")

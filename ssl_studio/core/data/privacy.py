@@ -254,6 +254,27 @@ def hide_path(message: str, path: str) -> str:
     return message_redactor(pieces)(message, path)
 
 
+def hide_error_paths(text: str, exc: BaseException) -> str:
+    """``text`` (a traceback, or a message naming ``exc``) with every folder and file name
+    of the paths ``exc`` and the exceptions chained to it name hidden (``hide_path``): the
+    file of an OSError, and what their messages quote as a path. A path may be named
+    after a patient, and an unexpected error's text reaches the log panel as it is."""
+    paths: set[str] = set()
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError):
+            paths.update(str(p) for p in (error.filename, error.filename2) if p is not None)
+        message = str(error)
+        paths.update(m.group().strip("'\"") for m in _QUOTED_PATH.finditer(message))
+        paths.update(m.group() for m in _BARE_PATH.finditer(message))
+        error = error.__cause__ or error.__context__
+    for path in sorted(paths, key=len, reverse=True):
+        text = hide_path(text, path)
+    return text
+
+
 def _pieces(path: str) -> set[str]:
     """The folders and file name of ``path`` and every name of theirs cut at a dot
     ("ecg.Doe.csv": "ecg", "ecg.Doe", "ecg.Doe.csv"), as messages may quote a stem."""

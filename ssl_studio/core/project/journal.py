@@ -53,6 +53,9 @@ def use_writer_journal(conn: sqlite3.Connection, mount: RemoteMount | None, db: 
     if mount is None:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # what an earlier removal could not erase while a reader held old pages goes now
+        # (a WAL already emptied costs nothing); a reader still reading: next time
+        erase_old_pages(conn, wait_s=0.0)
         return
     try:
         mode = conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
@@ -63,6 +66,26 @@ def use_writer_journal(conn: sqlite3.Connection, mount: RemoteMount | None, db: 
     if str(mode).lower() != "delete":
         raise _cannot_switch(mount, db)
     conn.execute("PRAGMA synchronous=FULL")
+
+
+def erase_old_pages(conn: sqlite3.Connection, wait_s: float) -> bool:
+    """Copy the write-ahead log into the database and empty it (a TRUNCATE checkpoint), so
+    that older versions of the pages a removal changed are nowhere on disk (the writer's
+    ``secure_delete`` zeroes what it frees in the database file itself). Waits up to
+    ``wait_s`` for readers still reading older pages; False when one still is (the old
+    pages stay in the -wal file, and in the database where they were not yet copied over,
+    until it is done and a writer does this again). True in rollback-journal mode."""
+    (timeout_ms,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute(f"PRAGMA busy_timeout={int(wait_s * 1000)}")
+    try:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError as exc:  # (locked by another program meanwhile)
+        if not is_locked_database(exc):
+            raise
+        busy = 1
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+    return not busy
 
 
 def _cannot_switch(mount: RemoteMount, db: Path) -> ProjectLockedError:

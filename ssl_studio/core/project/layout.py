@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,10 @@ from ssl_studio.core.errors import ProjectUnreadableError
 
 DB_NAME = "project.db"
 EXPORT_CARD = "model_card.json"  # in every export folder (core/export/writer.py)
+# a new project's folder, cache/ and runs/ (decoded patient pixels, checkpoints) and its
+# database: for their owner only on a shared machine (Windows ignores the bits)
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,19 @@ class ProjectPaths:
 
     def folders(self) -> tuple[Path, ...]:
         return (self.cache, self.runs, self.exports)
+
+    def make_new(self) -> None:
+        """Lay out a new project: the folder (an empty one the user chose included),
+        cache/ and runs/ for their owner only, exports/ as the umask says (an export is
+        made to be handed on), and an empty project.db (SQLite gives its -wal and -shm
+        files the same mode). OSError when the disk refuses."""
+        self.root.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+        if os.name == "posix":  # (an empty folder the user chose: it becomes the project)
+            os.chmod(self.root, PRIVATE_FOLDER)
+        for folder in (self.cache, self.runs):
+            folder.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
+        self.exports.mkdir(exist_ok=True)
+        os.close(os.open(self.db, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
 
     def is_project(self) -> bool:
         """Whether the folder holds a project database. Raises ProjectUnreadableError when

@@ -27,7 +27,16 @@ from typing import Any
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.layout import within
 from ssl_studio.core.project.store import Store, folder_bytes
+from ssl_studio.core.project.upgrade import copies_with
 from ssl_studio.core.wording import counted, size_text
+
+# what a removal says when a reader kept it from erasing the old pages at once
+STILL_IN_DATABASE = (
+    "The removed data stays in the project's database file until other programs that have "
+    "the project open (SSL Studio windows, 'ssl-studio info' or report, a database viewer) "
+    "close it; the next change to the project (an import, a training run) or the next "
+    "removal then erases it."
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,8 @@ class RemovalPlan:
     asked_runs: tuple[int, ...] = ()  # the runs asked for (the others were made from them)
     dataset_id: int | None = None  # (a dataset made since under the same name is not it)
     kinds: tuple[tuple[int, str], ...] = ()  # run id -> what it is ("fine-tuned model")
+    # the copies made before upgrades that hold any of it (deleted with it: upgrade.py)
+    copies: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One paragraph naming what goes and what stays, for the question asked first."""
@@ -60,9 +71,21 @@ class RemovalPlan:
             )
         text = "Removes " + " and ".join(what)
         text += f", {size_text(self.bytes_on_disk)} on disk. This cannot be undone."
+        if self.copies:
+            one = len(self.copies) == 1
+            text += (
+                f" The {'copy' if one else 'copies'} of the database made before an upgrade "
+                f"({', '.join(self.copies)}) still {'holds' if one else 'hold'} what this "
+                f"removes and {'is' if one else 'are'} deleted too, so the project can no "
+                "longer be taken back to the older SSL Studio version."
+            )
         if self.exports_kept:
             kept = ", ".join(self.exports_kept)
-            text += f" Exported models are kept: {kept}."
+            text += (
+                f" Exported models are kept: {kept}. They learned from this data and stay "
+                "where they are, with their model cards: delete them yourself if the data "
+                "must be gone entirely."
+            )
         return text
 
     def _kinds_text(self, ids: list[int]) -> str:
@@ -129,7 +152,10 @@ def plan_dataset_removal(store: Store, name: str, with_dependents: bool = False)
 
 def remove(project: Path, plan: RemovalPlan) -> dict[str, Any]:
     """Remove what ``plan`` names. Returns ``runs`` and ``dataset`` removed, ``freed_bytes``,
-    ``exports_kept`` and ``left``: folders that could not be deleted (with why)."""
+    ``exports_kept``, ``copies_removed``: the copies made before upgrades that held any
+    of it, ``left``: folders and copies that could not be deleted (with why), and
+    ``still_in_database``: None, or what to tell when another program reading the project
+    kept the removed rows' old pages from being erased from the database files now."""
     with Store.open(project, write=True, purpose="removing runs or a dataset") as store:
         dataset = store.dataset(plan.dataset) if plan.dataset is not None else None
         if plan.dataset is not None and (dataset is None or dataset["id"] != plan.dataset_id):
@@ -147,13 +173,18 @@ def remove(project: Path, plan: RemovalPlan) -> dict[str, Any]:
         if dataset is not None:
             store.delete_dataset(dataset["id"])
             folders.append(store.paths.dataset_cache(dataset["id"]))
+        erased = store.erase_removed()
         left = [_delete(folder, store.paths.root) for folder in folders]
+        copies = [store.paths.root / name for name in now.copies]
+        left += [_delete_copy(copy) for copy in copies]
     return {
         "runs": list(now.run_ids),
         "dataset": plan.dataset,
         "freed_bytes": now.bytes_on_disk,
         "exports_kept": list(now.exports_kept),
         "left": [why for why in left if why],
+        "still_in_database": None if erased else STILL_IN_DATABASE,
+        "copies_removed": [copy.name for copy in copies if not copy.exists()],
     }
 
 
@@ -182,6 +213,12 @@ def _plan(
         asked_runs=tuple(sorted(set(asked))),
         dataset_id=dataset["id"] if dataset is not None else None,
         kinds=tuple((r["id"], _kind(r)) for r in store.runs() if r["id"] in set(ids)),
+        copies=tuple(
+            copy.name
+            for copy in copies_with(
+                store.paths.db, dataset["id"] if dataset is not None else None, ids
+            )
+        ),
     )
 
 
@@ -205,6 +242,18 @@ def _delete(folder: Path, root: Path) -> str | None:
         f"{_shown(folder, root)} could not be deleted ({errors[0] if errors else 'unknown'}); "
         "delete it by hand when no program uses it (the project no longer needs it)."
     )
+
+
+def _delete_copy(copy: Path) -> str | None:
+    """Delete a copy made before an upgrade; None when it is gone, else what stopped it."""
+    try:
+        copy.unlink(missing_ok=True)
+    except OSError as exc:
+        return (
+            f"{copy.name} could not be deleted ({exc.strerror or exc}) and still holds what "
+            "was removed: delete it by hand."
+        )
+    return None
 
 
 def _shown(folder: Path, root: Path) -> str:

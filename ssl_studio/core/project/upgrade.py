@@ -17,8 +17,9 @@ import contextlib
 import json
 import os
 import sqlite3
+import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,6 +84,9 @@ def make_backup(conn: sqlite3.Connection, db: Path, old: int) -> Path:
     target = backup_path(db, old)
     partial = target.with_name(f"{target.name}.partial")
     try:
+        # made with the database's own mode: a private project's copy stays private
+        mode = stat.S_IMODE(db.stat().st_mode)
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode))
         copy = sqlite3.connect(partial)
         try:
             conn.backup(copy)
@@ -201,6 +205,35 @@ def copies_holding(db: Path, hide: Callable[[str], str]) -> list[Path]:
         except sqlite3.OperationalError:
             continue  # (cannot be opened now: busy, no descriptors left; kept, the only way back)
         except sqlite3.DatabaseError:  # not a database, or damaged: cannot be told apart
+            found.append(copy)
+    return found
+
+
+def copies_with(db: Path, dataset_id: int | None, run_ids: Iterable[int]) -> list[Path]:
+    """The copies made before upgrades (``project.db.schema-*.bak`` beside ``db``) that
+    hold dataset ``dataset_id`` or any of ``run_ids`` (ids are never given twice): a
+    removal deletes them with what it removes, or restoring one would bring it back. A
+    copy that cannot be read is one of them (it cannot be told apart)."""
+    runs = sorted(set(run_ids))
+    found = []
+    for copy in sorted(db.parent.glob(f"{db.name}.schema-*.bak")):
+        try:
+            with contextlib.closing(
+                sqlite3.connect(sqlite_uri(copy, "mode=ro&immutable=1"), uri=True)
+            ) as conn:
+                holds = (
+                    dataset_id is not None
+                    and conn.execute(
+                        "SELECT 1 FROM datasets WHERE id = ?", (dataset_id,)
+                    ).fetchone()
+                )
+                if runs and not holds:
+                    marks = ", ".join("?" for _ in runs)
+                    query = f"SELECT 1 FROM runs WHERE id IN ({marks})"
+                    holds = conn.execute(query, runs).fetchone()
+        except sqlite3.DatabaseError:  # (damaged, busy, not a database: erasure comes first)
+            holds = True
+        if holds:
             found.append(copy)
     return found
 

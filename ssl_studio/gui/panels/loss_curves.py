@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ssl_studio.core.data.privacy import hide_error_paths
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import user_error
 
@@ -127,5 +128,7 @@ def _message(exc: Exception, project: Path, what: str) -> str:
     told = user_error(exc, project)
     if told is not None:
         return str(told)
-    log.error("Reading %s failed:\n%s", what.lower(), traceback.format_exc())
-    return f"{what} could not be read ({type(exc).__name__}: {exc})."
+    # (a path in it may be named after a patient: hidden, as stored paths are)
+    log.error("Reading %s failed:\n%s", what.lower(), hide_error_paths(traceback.format_exc(), exc))
+    error = hide_error_paths(f"{type(exc).__name__}: {exc}", exc)
+    return f"{what} could not be read ({error})."

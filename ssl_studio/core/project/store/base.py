@@ -152,9 +152,7 @@ class StoreBase:
                 f"{paths.root} is not empty. Choose an empty or new folder for the project."
             )
         try:
-            for folder in paths.folders():
-                folder.mkdir(parents=True, exist_ok=True)
-            sqlite3.connect(paths.db).close()
+            paths.make_new()
         except OSError as exc:
             raise ProjectError(
                 f"Cannot create the project in {paths.root}: {exc.strerror}."

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ssl_studio.core.project.journal import erase_old_pages
 from ssl_studio.core.project.store.base import StoreBase
 
 LAST_RUN_ID = "last_run_id"  # meta key: the highest run id ever given (never given again)
 LAST_DATASET_ID = "last_dataset_id"  # ... and dataset id (its cache folder is dataset-<id>)
+READER_WAIT_S = 2.0  # how long erasing waits for a reader's query to end (they are short)
 
 
 class RemovalRecords(StoreBase):
@@ -71,3 +73,9 @@ class RemovalRecords(StoreBase):
             self.conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
             highest = max(dataset_id, int(self.meta(LAST_DATASET_ID) or 0))
             self._set_meta(LAST_DATASET_ID, str(highest))
+
+    def erase_removed(self) -> bool:
+        """Erase the old pages of what was just deleted from the database's -wal file
+        and the database (journal.erase_old_pages); False when another program's reader
+        still reads them (they go once it is done, when a writer next opens the project)."""
+        return erase_old_pages(self.conn, wait_s=READER_WAIT_S)
