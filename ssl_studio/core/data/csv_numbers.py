@@ -34,10 +34,16 @@ _CELL = {
     ),
     "ambiguous": r"[-+]?[1-9]\d{0,2}\.\d{3}",  # 1.020: a decimal point, or 1020?
 }
-_IN_COLUMN = {k: re.compile(rf"(?<![^\0])\s*(?:{p})\s*(?![^\0])") for k, p in _CELL.items()}
-# the same in the rows of numbers numpy read (csv_whole._load_fast, csv_stream): no commas
-_POINT_TEXT = re.compile(r"\.(?:\d{0,2}(?!\d)|\d{4}|\d{3}[eE])|(?<![\d.])0\.|\d{4}\.|(?<!\d)\.")
+# in a column's cells joined as "\0cell\0cell\0" (the searches start at a literal \0)
+_IN_COLUMN = {k: re.compile(rf"\0\s*(?:{p})\s*(?=\0)") for k, p in _CELL.items()}
+# a dot that can be no thousands separator, in any text (a quick first look: every
+# search starts at a literal, so a column of numbers takes a few ms; see shows_point)
+_POINT_DOT = re.compile(
+    rf"\.(?:\d{{0,2}}(?!\d)|\d{{4}}|\d{{3}}[eE]|(?<=\d{{4}}\.)|(?<!\d\.)|(?<=[,{_SPACES}]\d{{3}}\.))"
+)
+_POINT_ZERO = re.compile(r"0\.(?<![\d.]0\.)")  # 0.125
 _AMBIGUOUS_TEXT = re.compile(r"(?<![\d.:])[1-9]\d{0,2}\.\d{3}(?![\d.eE])")
+_TWO_GROUPS = re.compile(r"\.\d{3}\.\d{3}")
 
 
 def uncertain_dots(body: str) -> bool:
@@ -48,7 +54,7 @@ def uncertain_dots(body: str) -> bool:
 
 def shows_point(body: str) -> bool:
     """Rows of numbers only hold one with a decimal point (``1.5``, ``0.125``, ``1e-3``)."""
-    return bool(_POINT_TEXT.search(body))
+    return bool(_POINT_DOT.search(body) or _POINT_ZERO.search(body))
 
 
 def has_ambiguous(body: str) -> bool:
@@ -63,21 +69,27 @@ def dot_groups(columns: list[np.ndarray], decimal_comma: bool) -> tuple[list[boo
     answers at its first cell), so that the careful reader stays about as fast."""
     if not decimal_comma:  # a comma-separated file: the dot is the decimal point
         return [False] * len(columns), []
-    joined = ["\0".join(c.tolist()) for c in columns]
+    joined = ["\0" + "\0".join(c.tolist()) + "\0" for c in columns]
 
     def shows(kind: str, j: int) -> bool:
         return bool(_IN_COLUMN[kind].search(joined[j]))
 
+    def point_in(j: int) -> bool:  # (the quick look first; the cells may be text)
+        return dotted[j] and shows_point(joined[j]) and shows("point", j)
+
     every = range(len(columns))
     dotted = ["." in joined[j] for j in every]
     comma = ["," in joined[j] and shows("comma", j) for j in every]
-    point = [dotted[j] and not comma[j] and shows("point", j) for j in every]
-    grouped = [comma[j] or (dotted[j] and not point[j] and shows("dots", j)) for j in every]
+    point = [not comma[j] and point_in(j) for j in every]
+    two = [
+        dotted[j] and not comma[j] and not point[j] and _TWO_GROUPS.search(joined[j]) for j in every
+    ]
+    grouped = [comma[j] or bool(two[j] and shows("dots", j)) for j in every]
     commas = any(grouped)
     unsure = [j for j in every if dotted[j] and not grouped[j] and not point[j]]
     unsure = [j for j in unsure if shows("ambiguous", j)]
     if unsure:  # does the file show decimal points too (maybe beside decimal commas)?
-        points = any(point) or any(dotted[j] and comma[j] and shows("point", j) for j in every)
+        points = any(point) or any(comma[j] and point_in(j) for j in every)
         unsure = [j for j in unsure if commas == points]
     groups = [dotted[j] and (grouped[j] or (not point[j] and commas)) for j in every]
     return groups, unsure
