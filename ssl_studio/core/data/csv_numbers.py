@@ -43,6 +43,7 @@ _POINT_DOT = re.compile(
 )
 _POINT_ZERO = re.compile(r"0\.(?<![\d.]0\.)")  # 0.125
 _AMBIGUOUS_TEXT = re.compile(r"(?<![\d.:])[1-9]\d{0,2}\.\d{3}(?![\d.eE])")
+_SPACED = re.compile(rf"\d[{_SPACES}]\d")
 _TWO_GROUPS = re.compile(r"\.\d{3}\.\d{3}")
 
 
@@ -143,6 +144,12 @@ def number(cell: str, comma: bool, groups: bool = False) -> float:
     """One cell as a number (NaN when it is missing or text); comma and groups: see to_float.
     A lone ``-`` or ``.`` is no number."""
     text = cell.strip()
+    if "," not in text and not (groups and "." in text):
+        try:  # (most cells, text ones too, are done here)
+            return float(text)
+        except ValueError:
+            if text.count(".") < 2 and not _SPACED.search(text):
+                return float("nan")
     spaced = SPACE_GROUPED.fullmatch(text)
     if spaced:
         text = text.replace(spaced.group(1), "").replace(",", ".")
