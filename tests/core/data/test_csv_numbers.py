@@ -9,8 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ssl_studio.cli import main
+from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.timeseries import decode_series_file
+from ssl_studio.core.jobs import import_data
+from ssl_studio.core.project.store import Store
 
 
 def read(tmp_path: Path, text: str, name: str = "a.csv"):
@@ -58,6 +62,20 @@ def test_dots_the_file_does_not_explain_are_decimal_points_with_a_warning(tmp_pa
     assert (note.code, note.severity) == ("csv-number-dots", "warning")
     assert "column 'Schritte' of a.csv" in note.message
     assert "read as decimal points" in note.message and "thousands separators" in note.message
+
+
+def test_the_dots_warning_is_in_the_import_report(project, tmp_path, capsys) -> None:
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    (folder / "a.csv").write_text("Zeit;Schritte\n1;150.000\n2;151.000\n3;152.000\n")
+    import_data(ImportConfig(project=project, paths=[folder], workers=1))
+    with Store.open(project) as store:
+        [note] = store.import_errors(1)
+    assert (note["path"], note["code"], note["severity"]) == ("a.csv", "csv-number-dots", "warning")
+    assert main(["report", str(project)]) == 0
+    assert (
+        "a.csv: column 'Schritte' of a.csv holds numbers such as 1.020" in capsys.readouterr().out
+    )
 
 
 @pytest.mark.parametrize(
