@@ -1,22 +1,23 @@
 """CSV and TSV text to cells: decoding, comment and ``sep=`` lines, the delimiter, and
-numbers as spreadsheets write them (decimal commas, thousands separators, missing-value
-words). Which column is what, and the layout, are series_table's."""
+the missing-value words (numbers in cells: csv_numbers). Which column is what, and the
+layout, are series_table's."""
 
 from __future__ import annotations
 
 import codecs
 import csv
 import io
-import re
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
 from ssl_studio.core.data.records import ImportProblem
 
-MISSING = ("", "na", "n/a", "nan", "null", "none")
-MISSING_CELLS = [v for m in MISSING for v in {m, m.upper(), m.title()}]
+# missing-value words, lower case (compare ``cell.strip().lower()``): Excel's #N/A (#NV in
+# German), dashes, "not available" in English and German (k.A.), a lone ? or .
+MISSING = (
+    *("", "na", "n/a", "nan", "null", "none", "#n/a", "#nv", "n.a.", "k.a."),
+    *("-", "--", "\u2013", "\u2014", "?", "."),
+)
 
 # tried in this order after UTF-16 (with its BOM); latin-1 decodes anything (see decoded)
 ENCODINGS = ("utf-8-sig", "cp1252", "cp932", "latin-1")
@@ -117,48 +118,3 @@ def read_rows(text: str, delimiter: str, name: str) -> tuple[list[list[str]], li
             "csv-parse", f"{name} line {reader.line_num} is not valid CSV ({e}). Fix that line."
         ) from None
     return rows, lines
-
-
-def to_float(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
-    """cells: ``[R]`` str -> (values ``[R]`` float64, NaN if missing; text ``[R]``: not a number).
-
-    The first cell (maybe a column name) is parsed apart so that the rest stays on the fast path.
-    """
-    parts = [parse_cells(part, decimal_comma) for part in (cells[:1], cells[1:])]
-    return np.concatenate([v for v, _ in parts]), np.concatenate([t for _, t in parts])
-
-
-def parse_cells(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
-    no_text = np.zeros(cells.shape, bool)
-    try:  # fast path: numpy parses "1.5", " 2", "1e3", "nan" itself
-        return cells.astype(np.float64), no_text
-    except ValueError:
-        filled = np.where(np.isin(cells, MISSING_CELLS), "nan", cells)
-    if decimal_comma:
-        filled = np.char.replace(filled, ",", ".")
-    try:
-        return filled.astype(np.float64), no_text
-    except ValueError:  # some text: one cell at a time
-        values = np.array([number(c, decimal_comma) for c in cells.tolist()])
-        missing = np.isin(np.char.lower(np.char.strip(cells)), MISSING)
-        return values, np.isnan(values) & ~missing
-
-
-# thousands separators: "4.256,90" where the decimal mark is a comma, "4,256.9" elsewhere
-THOUSANDS = {
-    True: re.compile(r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?"),
-    False: re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?"),
-}
-
-
-def number(cell: str, decimal_comma: bool) -> float:
-    """One cell as a number (NaN when it is missing or text)."""
-    text = cell.strip()
-    if THOUSANDS[decimal_comma].fullmatch(text):
-        text = text.replace("." if decimal_comma else ",", "")
-    if decimal_comma:
-        text = text.replace(",", ".")
-    try:
-        return float(text)
-    except ValueError:
-        return float("nan")

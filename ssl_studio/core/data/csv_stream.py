@@ -7,7 +7,8 @@ rows are then parsed ``CHUNK_BYTES`` at a time by numpy's C parser into float32 
 (float64 for the columns whose name says time, label or id), and date-time cells into
 seconds (numpy datetime64, checked against what Python's ``datetime.fromisoformat``
 reads). The bytes read are reported (file_progress.py). Whenever the file is anything
-else (quotes, blank or comment lines, missing cells, decimal commas, other date formats,
+else (quotes, blank or comment lines, missing cells, decimal commas, ``1.020`` with
+nothing to show whether that dot is a decimal point (csv_numbers), other date formats,
 another encoding than the first lines', ...), ``read_lean`` returns None, and
 series_table reads the file whole as before: both give the same table."""
 
@@ -26,6 +27,7 @@ import numpy as np
 from ssl_studio.core.data import file_progress
 from ssl_studio.core.data.column_roles import column_role, savetxt_header
 from ssl_studio.core.data.csv_cells import ENCODINGS, MISSING, is_number, preamble, sniff
+from ssl_studio.core.data.csv_numbers import has_ambiguous, shows_point
 
 CHUNK_BYTES = 4 << 20  # text parsed at a time
 HEAD_BYTES = 256 << 10  # the first lines: delimiter, header and roles (sniff reads 64 KiB)
@@ -212,6 +214,8 @@ class _Pieces:
         self.values = {j: self.block[k] for k, j in enumerate(narrow)}
         self.values.update({j: np.empty(rows, np.float64) for j in range(width) if wide[j]})
         self.rows, self.expected = 0, rows
+        # 1.020 and no decimal point in a file not comma-separated: the whole reader decides
+        self.point, self.ambiguous = delimiter == ",", False
 
     def add(self, text: str) -> None:
         """One piece of whole lines (the last may lack its line end)."""
@@ -229,6 +233,9 @@ class _Pieces:
         )
         if len(rows) != lines:
             raise _NotLean  # blank lines: their line numbers would shift
+        if not self.point and "." in text:
+            self.point = shows_point(text)
+            self.ambiguous = self.ambiguous or (not self.point and has_ambiguous(text))
         at = slice(self.rows, self.rows + lines)
         for j in range(self.width):
             column = rows[f"c{j}"]
@@ -237,7 +244,7 @@ class _Pieces:
 
     def table(self, names: list[str | None], head: int) -> LeanTable:
         """The columns read, as series_table._Table holds them."""
-        if self.rows == 0 or self.rows != self.expected:
+        if self.rows == 0 or self.rows != self.expected or (self.ambiguous and not self.point):
             raise _NotLean
         values = self.values
         times = {j: values.pop(j) for j in self.texts}

@@ -11,14 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from ssl_studio.core.data.column_roles import column_role, savetxt_header
-from ssl_studio.core.data.csv_cells import (
-    MISSING,
-    preamble,
-    read_rows,
-    read_text,
-    sniff,
-    to_float,
-)
+from ssl_studio.core.data.csv_cells import MISSING, preamble, read_rows, read_text, sniff
+from ssl_studio.core.data.csv_numbers import dot_groups, dot_note, to_float, uncertain_dots
 from ssl_studio.core.data.records import ImportProblem
 
 
@@ -31,6 +25,7 @@ class WholeText:
     """The whole-text loaders of series_table._Table (see the module docstring)."""
 
     file: str
+    notes: list[ImportProblem]  # on how the file was read (stored in the import report)
 
     def _read_whole(self, path: Path) -> None:
         text, self.encoding = read_text(path)
@@ -48,6 +43,8 @@ class WholeText:
             return False
         if any(c.lower() in MISSING for c in head):
             return False
+        if delimiter != "," and uncertain_dots(rest):
+            return False  # 1.020 and nothing else: _load decides by column, and notes it
         try:
             values = np.loadtxt(io.StringIO(rest), delimiter=delimiter, ndmin=2, comments=None)
         except ValueError:
@@ -77,7 +74,9 @@ class WholeText:
         if widths.min() < width:
             rows = [r + [""] * (width - len(r)) for r in rows]
         cells = [np.array(col, dtype=str) for col in zip(*rows, strict=True)]
-        parsed = [to_float(c, delimiter != ",") for c in cells]
+        comma = delimiter != ","  # (a comma-separated file: no decimal comma)
+        groups, unsure = dot_groups(cells, comma)
+        parsed = [to_float(c, comma, g) for c, g in zip(cells, groups, strict=True)]
         self.head = head = int(self._has_header(cells, parsed))
         names = [(c[0].strip() or None) if head else None for c in cells]
         while len(cells) > 1 and names[-1] is None and _blank(cells[-1][head:]):
@@ -85,6 +84,10 @@ class WholeText:
         self.names, self.cells = names, [c[head:] for c in cells]
         self.values, self.text = [v[head:] for v, _ in parsed], [t[head:] for _, t in parsed]
         self.lines, self.widths = lines[head:], np.minimum(widths[head:], len(cells))
+        unsure = [j for j in unsure if j < len(cells)]
+        if unsure:
+            described = [f"column {names[j]!r}" if names[j] else f"column {j + 1}" for j in unsure]
+            self.notes.append(dot_note(self.file, described, groups[unsure[0]]))
 
     def _has_header(self, cells: list[np.ndarray], parsed: list) -> bool:
         """A first row of names: text over numbers, a role name, or pandas' 0, 1, 2, ..."""

@@ -37,6 +37,7 @@ class _Table(WholeText):
         """lean: read in pieces when csv_stream can (else, or when False, whole)."""
         self.path, self.file = path, path.name
         self.times: dict[int, np.ndarray] = {}  # date-time columns read as seconds (lean)
+        self.notes: list[ImportProblem] = []  # on how the cells were read (WholeText)
         table = read_lean(path, layout, header) if lean else None
         if table is not None:
             vars(self).update(vars(table))
@@ -313,7 +314,7 @@ def decode_table(
         meta["columns_from"] = "training"
     if table.encoding:
         meta["encoding"] = table.encoding
-    problems: list[ImportProblem] = table.spare_time_notes()
+    problems: list[ImportProblem] = table.notes + table.spare_time_notes()
     if table.layout == "columns":
         return _columns_items(table, meta, rate, problems), problems
     names = [f"row {line}" for line in table.lines]

@@ -84,6 +84,11 @@ CASES = {  # name -> (file text, read in pieces?)
     "missing cell": ("time,a\n0,1\n1,\n2,3\n", False),
     "blank line": ("time,a\n0,1\n\n1,2\n2,3\n", False),
     "decimal comma": ("time;a\n0;1,5\n1;2,5\n2;3,5\n", False),
+    "dots unsure": ("time;a\n0;1.020\n1;1.150\n2;1.200\n", False),  # whole, with a note
+    "dots and point": ("time;a\n0.5;1.020\n1.5;1.150\n2.5;1.200\n", True),
+    "iso millis": ("time;a\n2024-03-01T10:00:12.500;1\n2024-03-01T10:00:13.000;2\n", True),
+    "thousands spaces": ("time;a\n0;1 200,5\n1;1 300\n2;12\n", False),
+    "dash missing": ("time;a\n0;1\n1;-\n2;-3\n", False),
     "iso zone": ("time,a\n2024-03-01T10:00:00+01:00,1\n2024-03-01T10:00:01+01:00,2\n", False),
     "day first": ("time,a\n01.03.2024 10:00:00,1\n01.03.2024 10:00:01,2\n", False),
     "iso hour 24": ("time,a\n2024-03-01T23:00:00,1\n2024-03-01T24:00:00,2\n", False),
