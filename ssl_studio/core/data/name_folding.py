@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Sequence
+
+# a text's key, and the start and end in the text of each of its characters
+Folded = tuple[str, Sequence[int], Sequence[int]]
 
 _ALWAYS = {"ß": "ss", "ø": "o", "æ": "ae", "œ": "oe"}
 _TRANSLITERATED = {"ä": "ae", "ö": "oe", "ü": "ue", "å": "aa"}
@@ -46,13 +50,16 @@ def _clusters(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-@functools.lru_cache(maxsize=8192)
-def folded(text: str, transliterate: bool = False) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+def folded(text: str, transliterate: bool = False) -> Folded:
     """``text``'s key, and for each character of it the start and end (in ``text``) of
     the character it came from. Plain ASCII folds to its lower case, one to one."""
     if text.isascii():
-        spans = range(len(text))
-        return text.lower(), tuple(spans), tuple(i + 1 for i in spans)
+        return text.lower(), range(len(text)), range(1, len(text) + 1)
+    return _folded(text, transliterate)
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded(text: str, transliterate: bool) -> Folded:
     key: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -64,12 +71,15 @@ def folded(text: str, transliterate: bool = False) -> tuple[str, tuple[int, ...]
     return "".join(key), tuple(starts), tuple(ends)
 
 
-def keys_of(value: str) -> set[str]:
+@functools.lru_cache(maxsize=65536)
+def keys_of(value: str) -> frozenset[str]:
     """The keys an identifier is found by: accents stripped and transliterated."""
-    return {folded(value)[0], folded(value, True)[0]} - {""}
+    if value.isascii():
+        return frozenset({value.lower()} - {""})
+    return frozenset({_folded(value, False)[0], _folded(value, True)[0]} - {""})
 
 
-def text_keys(text: str) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:
+def text_keys(text: str) -> list[Folded]:
     """The folded forms a text is searched in (one, or two where ä, ö, ü or å appear)."""
     plain = folded(text)
     if text.isascii():
