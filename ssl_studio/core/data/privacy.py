@@ -207,12 +207,15 @@ def hidden_values(shown: str, raw: str) -> list[str]:
     count as one). The project never keeps identifiers, but a re-import sees the raw
     path of every file and folder it met before, so it learns again what was hidden and
     hides it as well in the paths it stores now (a changed PNG in a folder named after
-    its patient, whose DICOM file is unchanged and not read again). Nothing comes back
+    its patient, whose DICOM file is unchanged and not read again). A marker holds no
+    slash unless nothing else matches (a date "03/15/1970" spans three folders). Nothing comes back
     when the two do not match, nor pieces under MIN_REDACT_LENGTH characters."""
     if REDACTED not in shown:
         return []
-    body = r"([^/\\]+?)".join(re.escape(piece) for piece in _MARKERS.split(shown))
-    found = re.fullmatch(body, _storable(raw), re.DOTALL)
+    pieces = [re.escape(piece) for piece in _MARKERS.split(shown)]
+    found = re.fullmatch(r"([^/\\]+?)".join(pieces), _storable(raw), re.DOTALL)
+    if found is None:  # a date written "03/15/1970" hid folders with their slashes
+        found = re.fullmatch(r"(.+?)".join(pieces), _storable(raw), re.DOTALL)
     if found is None:
         return []
     return sorted({v for v in found.groups() if len(v) >= MIN_REDACT_LENGTH})

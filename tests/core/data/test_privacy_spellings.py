@@ -12,7 +12,13 @@ import pytest
 from pydicom.data import get_testdata_file
 
 from ssl_studio.core.data.dicom import identifiers_of
-from ssl_studio.core.data.privacy import REDACTED, identifier_values, redact, redactor
+from ssl_studio.core.data.privacy import (
+    REDACTED,
+    hidden_values,
+    identifier_values,
+    redact,
+    redactor,
+)
 
 
 @pytest.mark.parametrize(
@@ -99,3 +105,10 @@ def test_study_dates_and_uids_are_identifying_values(tmp_path: Path):
     assert hide("study_2004-01-19/20.01.2004/a.dcm") == f"study_{REDACTED}/{REDACTED}/a.dcm"
     assert hide("WEISS_JOERG_12345/2004/a.dcm") == f"{REDACTED}_{REDACTED}/2004/a.dcm"
     assert "2004" not in values and "" not in values
+
+
+def test_a_date_written_with_slashes_is_read_back_with_what_else_a_path_hid():
+    raw = "Doe_Jane/03/15/1970/x.png"
+    shown = redact(raw, identifier_values(["Doe^Jane", "19700315"]))
+    assert shown == f"{REDACTED}/{REDACTED}/x.png"
+    assert hidden_values(shown, raw) == ["03/15/1970", "Doe_Jane"]
