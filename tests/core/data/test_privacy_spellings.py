@@ -11,6 +11,7 @@ import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 
+from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.dicom import identifiers_of
 from ssl_studio.core.data.privacy import (
     REDACTED,
@@ -19,6 +20,7 @@ from ssl_studio.core.data.privacy import (
     redact,
     redactor,
 )
+from ssl_studio.core.jobs import import_data
 
 
 @pytest.mark.parametrize(
@@ -112,3 +114,21 @@ def test_a_date_written_with_slashes_is_read_back_with_what_else_a_path_hid():
     shown = redact(raw, identifier_values(["Doe^Jane", "19700315"]))
     assert shown == f"{REDACTED}/{REDACTED}/x.png"
     assert hidden_values(shown, raw) == ["03/15/1970", "Doe_Jane"]
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR DA")
+def test_an_import_of_a_pacs_export_stores_no_spelling_of_the_patient(
+    project: Path, tmp_path: Path
+):
+    header = _with_header(tmp_path)
+    ds = pydicom.dcmread(header)
+    folder = tmp_path / "export"
+    target = (
+        folder / "WEISS JOERG" / "15.03.70_12345" / ds.StudyInstanceUID / "20040119" / "IM1.dcm"
+    )
+    target.parent.mkdir(parents=True)
+    header.rename(target)
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=16))
+    stored = b"".join(p.read_bytes() for p in project.rglob("*") if p.is_file()).lower()
+    for trace in ("weiss", "joerg", "15.03.70", "12345", ds.StudyInstanceUID, "20040119"):
+        assert trace.encode() not in stored, trace
