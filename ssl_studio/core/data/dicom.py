@@ -38,6 +38,7 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPE
 
 from ssl_studio.core.data.pixels import check_size, default_window, to_cache
 from ssl_studio.core.data.privacy import (
+    DATE_KEYWORDS,
     IDENTIFYING_KEYWORDS,
     contains_identifier,
     identifier_values,
@@ -312,7 +313,10 @@ def read_dicom(path: Path, *, has_marker: bool = True) -> Dataset:
     return ds
 
 
-_IDENTIFYING_TAGS = tuple(Tag(keyword) for keyword in IDENTIFYING_KEYWORDS)
+_IDENTIFYING_TAGS = tuple(
+    Tag(keyword) for keyword in IDENTIFYING_KEYWORDS if keyword not in DATE_KEYWORDS
+)
+_DATE_TAGS = tuple(Tag(keyword) for keyword in DATE_KEYWORDS)
 _MAX_NESTING = 8  # sequences inside sequences; real headers nest 3 or 4 deep
 
 
@@ -322,6 +326,9 @@ def identifiers_of(ds: Dataset, depth: int = 0) -> list[object]:
     sequences and the identifying elements are parsed: the bulk of a large header (an RT
     structure set's contours) is never converted."""
     values: list[object] = [ds[tag].value for tag in _IDENTIFYING_TAGS if tag in ds]
+    # the study's dates only as full dates: a year alone ("2004") would eat every path
+    dates = (str(ds[tag].value).strip() for tag in _DATE_TAGS if tag in ds)
+    values.extend(d for d in dates if re.fullmatch(r"\d{8}", d))
     if depth >= _MAX_NESTING:
         return values
     for tag in list(ds.keys()):

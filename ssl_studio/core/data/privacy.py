@@ -12,11 +12,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 
+from ssl_studio.core.data.name_folding import keys_of, text_keys
 from ssl_studio.core.keyed_hash import keyed_hash as keyed_hash  # (where it was)
 
+# dates of the study that count only as full dates (YYYYMMDD; dicom.identifiers_of
+# drops others): a day and a place can name a patient
+DATE_KEYWORDS = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
 # Tags of the DICOM basic de-identification profile (PS3.15 E.1-1) whose values we
 # collect only to redact them from paths and messages; they are never stored.
 IDENTIFYING_KEYWORDS = (
@@ -45,6 +48,10 @@ IDENTIFYING_KEYWORDS = (
     "InstitutionalDepartmentName",
     "ResponsiblePerson",
     "PersonName",
+    "StudyInstanceUID",  # folders are named by UIDs ("1.3.6.1.4.1.5962.1.2.1.2004...")
+    "SeriesInstanceUID",
+    "SOPInstanceUID",
+    *DATE_KEYWORDS,
 )
 # read wherever they are: at the top of the header and inside its sequences (Other
 # Patient IDs, Referenced Patient, Request Attributes, ...); see dicom.identifiers_of
@@ -68,7 +75,9 @@ def identifier_values(values: Iterable[object]) -> list[str]:
     ``"DoeJohn"``, ...; with a middle name also family and given name alone). A DICOM
     name's groups (``"Yamada^Tarou=山田^太郎=やまだ^たろう"``: alphabetic, ideographic,
     phonetic) are joined each on its own (``"山田太郎"``). A date ``"19700315"`` also gives
-    the ways people write it (``"1970-03-15"``, ``"15.03.1970"``, ``"15031970"``, ...).
+    the ways people write it (``"1970-03-15"``, ``"15.03.1970"``, ``"15.03.70"``,
+    ``"03/15/1970"``, ``"15031970"``, ...), and an ID with leading zeros (``"0012345"``)
+    also gives the ID without them (``"12345"``).
     Values shorter than MIN_REDACT_LENGTH are dropped (so "Ng^Bo" is still found as
     "Ng_Bo", not as "Ng" alone), except two-letter names in scripts such as Chinese,
     where a whole given or family name often has two characters ("王伟", "山田").
@@ -86,6 +95,8 @@ def identifier_values(values: Iterable[object]) -> list[str]:
                 found.update(_joined_names([p for p in re.split(r"[\^\s,]+", group) if p]))
             if re.fullmatch(r"\d{8}", text):
                 found.update(_written_dates(text[:4], text[4:6], text[6:]))
+            if re.fullmatch(r"0+\d+", text):  # an ID "0012345" written "12345"
+                found.add(text.lstrip("0"))
     return sorted((v for v in found if _long_enough(v)), key=len, reverse=True)
 
 
@@ -105,8 +116,14 @@ def _written_dates(year: str, month: str, day: str) -> set[str]:
     return {
         *(sep.join((year, month, day)) for sep in ("-", "_", ".")),
         *(sep.join((day, month, year)) for sep in (".", "-", "_", "")),
-        *(sep.join((month, day, year)) for sep in ("-", "_")),
+        *(sep.join((month, day, year)) for sep in ("-", "_", "/")),
+        *(sep.join((day, month, year[2:])) for sep in (".", "-")),
     }
+
+
+# a date written with separators is found only where no digit touches it ("15.03.70"
+# must not eat part of "115.03.701"); see _written_dates
+_DATE_SHAPE = re.compile(r"\d{2,4}[-_./]\d\d[-_./]\d{2,4}")
 
 
 def _long_enough(value: str) -> bool:
@@ -128,16 +145,50 @@ def redact(text: str, identifiers: Iterable[str], *, words: bool = False) -> str
     text = _storable(text)
     if REDACTED in text:  # a patient "Ted" must not turn "[redacted]" into "[redac[redacted]]"
         return REDACTED.join(redact(p, identifiers, words=words) for p in text.split(REDACTED))
-    edge = (r"(?<![^\W\d_])", r"(?![^\W\d_])") if words else ("", "")
+    spans: list[tuple[int, int]] = []
+    forms = text_keys(text)
     # longest first, in a fixed order: "Doe_Jane" goes whole before "Doe" alone, and the
-    # result never depends on the order of a set of identifiers
+    # result never depends on the order of a set of identifiers. Both are folded
+    # (name_folding): "Zoë" composed or decomposed, "Weiß" as "WEISS", "Jörg" as
+    # "JOERG" or "JORG"; the span found is redacted in the text as it is written
     for value in sorted(set(identifiers), key=lambda v: (-len(v), v)):
-        # "Zoë" may be stored composed (NFC) in the header and decomposed (NFD, as macOS
-        # writes file names) in a path, or the other way round: both forms are found
-        for form in {unicodedata.normalize("NFC", value), unicodedata.normalize("NFD", value)}:
-            if form.lower() in text.lower():
-                pattern = edge[0] + re.escape(form) + edge[1]
-                text = re.sub(pattern, REDACTED, text, flags=re.IGNORECASE)
+        digits = bool(_DATE_SHAPE.fullmatch(value))
+        for key in keys_of(value):
+            for form, starts, ends in forms:
+                at = form.find(key)
+                while at >= 0:
+                    span = (starts[at], ends[at + len(key) - 1])
+                    if _fits(text, span, words=words, digits=digits):
+                        spans.append(span)
+                    at = form.find(key, at + 1)
+    return _replaced(text, spans)
+
+
+def _fits(text: str, span: tuple[int, int], *, words: bool, digits: bool) -> bool:
+    """Whether a match may be redacted: ``words``, no letter touches it; ``digits``, no
+    digit touches it."""
+    before = text[span[0] - 1] if span[0] > 0 else ""
+    after = text[span[1]] if span[1] < len(text) else ""
+    if words and (before.isalpha() or after.isalpha()):
+        return False
+    return not (digits and (before.isdigit() or after.isdigit()))
+
+
+def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each span (overlapping spans as one) replaced by [redacted]."""
+    if not spans:
+        return text
+    out, end = [], 0
+    merged: list[list[int]] = []
+    for start, stop in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], stop)
+        else:
+            merged.append([start, stop])
+    for start, stop in merged:
+        out.append(text[end:start] + REDACTED)
+        end = stop
+    return "".join(out) + text[end:]
     return text
 
 
@@ -156,42 +207,55 @@ def hidden_values(shown: str, raw: str) -> list[str]:
     count as one). The project never keeps identifiers, but a re-import sees the raw
     path of every file and folder it met before, so it learns again what was hidden and
     hides it as well in the paths it stores now (a changed PNG in a folder named after
-    its patient, whose DICOM file is unchanged and not read again). Nothing comes back
+    its patient, whose DICOM file is unchanged and not read again). A marker holds no
+    slash unless nothing else matches (a date "03/15/1970" spans three folders). Nothing comes back
     when the two do not match, nor pieces under MIN_REDACT_LENGTH characters."""
     if REDACTED not in shown:
         return []
-    body = r"([^/\\]+?)".join(re.escape(piece) for piece in _MARKERS.split(shown))
-    found = re.fullmatch(body, _storable(raw), re.DOTALL)
+    pieces = [re.escape(piece) for piece in _MARKERS.split(shown)]
+    found = re.fullmatch(r"([^/\\]+?)".join(pieces), _storable(raw), re.DOTALL)
+    if found is None:  # a date written "03/15/1970" hid folders with their slashes
+        found = re.fullmatch(r"(.+?)".join(pieces), _storable(raw), re.DOTALL)
     if found is None:
         return []
     return sorted({v for v in found.groups() if len(v) >= MIN_REDACT_LENGTH})
 
 
+_TAIL = 8
+
+
 def redactor(identifiers: Iterable[str], *, words: bool = False) -> Callable[[str], str]:
     """``redact`` for many texts and many identifiers (an import of thousands of patients):
     each text is scanned once for the identifiers it may hold, by their first three
-    letters, and only those are redacted; a text that holds none comes back as it is
-    (storable, as ``redact`` makes it)."""
+    letters (long ones, such as UIDs, by their last eight), and only those are
+    redacted; a text that holds none comes back as it is (storable, as ``redact``
+    makes it)."""
     values = sorted(set(identifiers))
     short: list[tuple[str, str]] = []  # identifiers under 3 characters, if given any
-    buckets: dict[str, list[tuple[str, str]]] = {}
+    buckets: dict[str, list[tuple[str, str]]] = {}  # by their first 3 characters
+    tails: dict[str, list[tuple[str, str]]] = {}  # long ones (UIDs) by their last 8
     for value in values:
-        for form in {unicodedata.normalize("NFC", value), unicodedata.normalize("NFD", value)}:
-            low = form.lower()
-            if len(low) < 3:
-                short.append((low, value))
+        for key in keys_of(value):
+            if len(key) < 3:
+                short.append((key, value))
+            elif len(key) >= _TAIL:  # UIDs share long prefixes ("1.2.826.0.1.3680043.")
+                tails.setdefault(key[-_TAIL:], []).append((key, value))
             else:
-                buckets.setdefault(low[:3], []).append((low, value))
+                buckets.setdefault(key[:3], []).append((key, value))
 
     def hide(text: str) -> str:
         if not text or not values:
             return _storable(text)
-        low = text.lower()
-        found = {value for part, value in short if part in low}
-        for i in range(len(low) - 2):
-            for part, value in buckets.get(low[i : i + 3], ()):
-                if low.startswith(part, i):
-                    found.add(value)
+        found = set()
+        for low, _, _ in text_keys(_storable(text)):
+            found.update(value for part, value in short if part in low)
+            for i in range(len(low) - 2):
+                for part, value in buckets.get(low[i : i + 3], ()):
+                    if low.startswith(part, i):
+                        found.add(value)
+                for part, value in tails.get(low[i : i + _TAIL], ()):
+                    if low.startswith(part, i + _TAIL - len(part)):
+                        found.add(value)
         return redact(text, found, words=words) if found else _storable(text)
 
     return hide
@@ -286,5 +350,6 @@ def _pieces(path: str) -> set[str]:
 
 
 def contains_identifier(text: str, identifiers: Iterable[str]) -> bool:
-    lowered = unicodedata.normalize("NFC", text).lower()
-    return any(unicodedata.normalize("NFC", v).lower() in lowered for v in identifiers)
+    """Whether ``text`` holds an identifier, compared as ``redact`` does (folded)."""
+    forms = [form for form, _, _ in text_keys(_storable(text))]
+    return any(key in form for v in identifiers for key in keys_of(v) for form in forms)
