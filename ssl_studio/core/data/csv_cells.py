@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from ssl_studio.core.data.records import ImportProblem
+from ssl_studio.core.data.shift_jis import looks_japanese
 
 # missing-value words, lower case (compare ``cell.strip().lower()``): Excel's #N/A (#NV in
 # German), dashes, "not available" in English and German (k.A.), a lone ? or .
@@ -28,19 +29,40 @@ DELIMITERS = ("\t", ";", "|", ",", " ")
 
 def decoded(raw: bytes, *, latin1: bool = True) -> tuple[str, str]:
     """(text, encoding) of ``raw``: UTF-16 with its BOM (Excel's "Unicode Text"), UTF-8
-    (a BOM or not), else cp1252 (Excel's "CSV" on Windows), else cp932 (Shift-JIS, the
-    same on Japanese Windows: its lead bytes include ones cp1252 leaves undefined), else
-    latin-1, which decodes anything; without ``latin1`` a file none of the others fits
-    raises UnicodeDecodeError. (cp932 after cp1252: Western accented text such as "été"
-    also decodes as cp932, into kanji.)"""
-    utf16 = ["utf-16"] if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else []
-    encodings = [*utf16, *(ENCODINGS if latin1 else ENCODINGS[:-1])]
-    for encoding in encodings[:-1]:
+    (a BOM or not), else cp1252 (Excel's "CSV" on Windows) or cp932 (Shift-JIS, the same
+    on Japanese Windows), whichever fits (``first_fit``), else latin-1, which decodes
+    anything; without ``latin1`` a file none of the others fits raises
+    UnicodeDecodeError."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return raw.decode(encoding), encoding
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    fit = first_fit(raw, ENCODINGS if latin1 else ENCODINGS[:-1])
+    if fit is None:
+        raw.decode(ENCODINGS[-2])  # (raises the UnicodeDecodeError)
+    return fit
+
+
+def first_fit(raw: bytes, encodings: tuple[str, ...] = ENCODINGS) -> tuple[str, str] | None:
+    """(text, encoding) by the first of ``encodings`` that decodes ``raw``, except that
+    cp932 goes before cp1252 when both decode it and the cp932 text reads as Japanese
+    (shift_jis.looks_japanese): cp1252 decodes nearly anything, into garble. None when
+    none decodes it."""
+    for encoding in encodings:
+        try:
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    return raw.decode(encodings[-1]), encodings[-1]
+        if encoding == "cp1252" and "cp932" in encodings and not text.isascii():
+            try:
+                japanese = raw.decode("cp932")
+            except UnicodeDecodeError:
+                return text, encoding
+            if looks_japanese(japanese):
+                return japanese, "cp932"
+        return text, encoding
+    return None
 
 
 def read_text(path: Path) -> tuple[str, str | None]:

@@ -26,7 +26,7 @@ import numpy as np
 
 from ssl_studio.core.data import file_progress
 from ssl_studio.core.data.column_roles import column_role, savetxt_header
-from ssl_studio.core.data.csv_cells import ENCODINGS, MISSING, is_number, preamble, sniff
+from ssl_studio.core.data.csv_cells import MISSING, first_fit, is_number, preamble, sniff
 from ssl_studio.core.data.csv_numbers import has_ambiguous, shows_point
 
 CHUNK_BYTES = 4 << 20  # text parsed at a time
@@ -109,12 +109,12 @@ def _pieces(raw: io.BufferedReader, encoding: str, total: int) -> Iterator[str]:
 
 
 def _count_lines(raw: io.BufferedReader) -> tuple[int, str | None]:
-    """Lines in the file (the last may lack its line end), and the first of ENCODINGS
-    that decodes it; None when a byte past the first HEAD_BYTES is not ASCII (the rows of a
-    lean table are numbers and ISO date-times, so only the first lines can need an
-    encoding; a rare non-ASCII space beside a number then reads whole, to the same
-    table). The first of the two passes: the reading pass, and its progress, never go
-    back to the start for a byte late in the file."""
+    """Lines in the file (the last may lack its line end), and its encoding as
+    csv_cells.first_fit chooses it from the first lines; None when a byte past the first
+    HEAD_BYTES is not ASCII (the rows of a lean table are numbers and ISO date-times, so
+    only the first lines can need an encoding; a rare non-ASCII space beside a number
+    then reads whole, to the same table). The first of the two passes: the reading
+    pass, and its progress, never go back to the start for a byte late in the file."""
     raw.seek(0)
     lines, last, head = 0, b"", b""
     while block := raw.read(CHUNK_BYTES):
@@ -125,16 +125,8 @@ def _count_lines(raw: io.BufferedReader) -> tuple[int, str | None]:
             return lines, None
         head += block[:cut]
     raw.seek(0)
-    fits = next(e for e in ENCODINGS if _decodes(head, e))  # (latin-1 decodes anything)
-    return lines + int(last not in (b"", b"\n")), fits
-
-
-def _decodes(data: bytes, encoding: str) -> bool:
-    try:
-        data.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
+    fit = first_fit(head)
+    return lines + int(last not in (b"", b"\n")), fit[1] if fit else "latin-1"
 
 
 def _read(

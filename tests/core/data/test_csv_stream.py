@@ -257,6 +257,31 @@ def test_a_shift_jis_table_from_japanese_excel_keeps_its_channel_names(tmp_path)
     assert items[0].array[0, :3].tolist() == [70, 71, 72]
 
 
+@pytest.mark.parametrize("lean", [True, False])
+def test_shift_jis_that_also_decodes_as_windows_1252_is_read_as_japanese(
+    tmp_path, lean, monkeypatch
+):
+    """Nearly any bytes decode as cp1252: 時間 and 患者名 came back as 'ŽžŠÔ' and
+    'Š³ŽÒ–¼', the time column a channel and the name column not known as one."""
+    path = tmp_path / "v.csv"
+    rows = "".join(f"{t},田中 花子,{70 + t % 3}\n" for t in range(20))
+    path.write_bytes(("時間,患者名,ECG\n" + rows).encode("cp932"))
+    if not lean:
+        monkeypatch.setattr(series_table, "read_lean", lambda *a, **k: None)
+    items, _ = series_table.decode_table(path, "auto", None)
+    meta = items[0].fields["meta"]
+    assert meta["channel_names"] == ["ECG"] and meta["encoding"] == "cp932"
+
+
+@pytest.mark.parametrize(
+    "text", ["cœur;sœur;œil\n1;2;3\n", "Škoda;žena;Œuvre\n1;2;3\n", "Größe;°C;µV\n1;2;3\n"]
+)
+def test_western_text_that_also_decodes_as_shift_jis_stays_windows_1252(text):
+    from ssl_studio.core.data.csv_cells import decoded as text_of
+
+    assert text_of(text.encode("cp1252")) == (text, "cp1252")
+
+
 def test_a_japanese_name_column_is_never_a_channel_or_a_label(tmp_path):
     path = tmp_path / "v.csv"
     rows = "".join(f"{t},山田 太郎,{70 + t % 3}\n" for t in range(20))
