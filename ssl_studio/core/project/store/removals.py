@@ -68,7 +68,8 @@ class RemovalRecords(StoreBase):
                 "(SELECT id FROM label_sets WHERE dataset_id = ?)",
                 (dataset_id,),
             )
-            for table in ("label_sets", "import_errors", "items", "files", "roots", "imports"):
+            tables = ("label_sets", "import_errors", "items", "files", "roots", "imports", "erased")
+            for table in tables:
                 self.conn.execute(f"DELETE FROM {table} WHERE dataset_id = ?", (dataset_id,))
             self.conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
             highest = max(dataset_id, int(self.meta(LAST_DATASET_ID) or 0))
