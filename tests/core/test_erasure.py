@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -197,18 +198,23 @@ def test_a_patient_s_files_go_and_the_id_is_nowhere(project, tmp_path, capsys):
     assert key.encode() in before, "the check below would prove nothing"
     args = ["remove", str(project), "--dataset", "ct", "--patient", PATIENT]
     assert main(args) == EXIT_USAGE  # the question first
-    assert main([*args, "--yes"]) == EXIT_OK
-    out, err = capsys.readouterr()
-    assert "Erased 2 items of 2 files from dataset 'ct'" in out
-    assert PATIENT not in out + err, "the patient ID given is shown"
+    # a program that has the project open (as the app or 'info' would), reading nothing
+    watcher = sqlite3.connect(f"file:{project / 'project.db'}?mode=ro", uri=True)
+    try:
+        watcher.execute("SELECT COUNT(*) FROM items").fetchone()
+        assert main([*args, "--yes"]) == EXIT_OK
+        out, err = capsys.readouterr()
+        assert "Erased 2 items of 2 files from dataset 'ct'" in out
+        assert PATIENT not in out + err, "the patient ID given is shown"
+        for path in files:
+            data = path.read_bytes() if path.exists() else b""
+            assert PATIENT.encode() not in data, f"the patient ID is in {path.name}"
+            assert key.encode() not in data, f"the erased patient's key stays in {path.name}"
+    finally:
+        watcher.close()
     with Store.open(project) as store:
         assert rows(store, "SELECT COUNT(*) FROM items WHERE patient_key = ?", key) == [(0,)]
         assert len(store.items(1)) == 2
-    for name in ("project.db", "project.db-wal"):
-        path = project / name
-        data = path.read_bytes() if path.exists() else b""
-        assert PATIENT.encode() not in data, f"the patient ID is in {name}"
-        assert key.encode() not in data, f"the erased patient's key stays in {name}"
     # the other patient is untouched, and an unknown patient is refused without its ID
     assert main([*args, "--yes"]) != EXIT_OK
     err = capsys.readouterr().err
