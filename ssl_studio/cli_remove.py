@@ -125,6 +125,9 @@ def _erase(args: argparse.Namespace) -> int:
         print(f"  {result['still_in_database']}")
     if result["exports_kept"]:
         print(f"  Exported models kept: {', '.join(result['exports_kept'])}")
+    if result["elsewhere"]:
+        names = ", ".join(f"'{name}'" for name in result["elsewhere"])
+        print(f"  Files at the same paths stay in dataset(s) {names}: erase them there too.")
     print(f"  {result['outside']}")
     return EXIT_OK
 

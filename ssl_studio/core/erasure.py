@@ -66,6 +66,7 @@ class ErasurePlan:
     bytes_on_disk: int = 0
     exports_kept: tuple[str, ...] = ()
     copies: tuple[str, ...] = ()
+    elsewhere: tuple[str, ...] = ()  # other datasets holding files at the same paths
 
     def describe(self) -> str:
         """One paragraph naming what goes and what stays, for the question asked first."""
@@ -90,6 +91,14 @@ class ErasurePlan:
             ". This cannot be undone. Each erased file is remembered only by a keyed hash of "
             "its path, so importing its folder again skips it while it is still there."
         )
+        if self.elsewhere:
+            one = len(self.elsewhere) == 1
+            names = ", ".join(f"'{name}'" for name in self.elsewhere)
+            text += (
+                f" {'Dataset' if one else 'Datasets'} {names} also {'holds' if one else 'hold'} "
+                f"files at these paths: they stay there until you erase them from "
+                f"{'it' if one else 'them'} too."
+            )
         if self.copies:
             one = len(self.copies) == 1
             text += (
@@ -212,6 +221,7 @@ def _plan(
         bytes_on_disk=sum(folder_bytes(f) for f in folders if f.is_dir()),
         exports_kept=tuple(_shown(Path(f), store.paths.root) for f in exports if os.path.isdir(f)),
         copies=tuple(c.name for c in copies_with(store.paths.db, int(dataset["id"]), runs)),
+        elsewhere=tuple(store.other_datasets_with(file_ids)),
     )
 
 
@@ -260,4 +270,5 @@ def erase(project: Path, plan: ErasurePlan) -> dict[str, Any]:
         "still_in_database": None if erased else STILL_IN_DATABASE,
         "copies_removed": [copy.name for copy in copies if not copy.exists()],
         "outside": OUTSIDE,
+        "elsewhere": list(now.elsewhere),
     }

@@ -135,6 +135,24 @@ def test_importing_the_folder_again_skips_the_erased_file_and_says_why(labelled)
     assert (summary["files_seen"], summary["skipped"], summary["missing"]) == (3, 0, 0)
 
 
+def test_an_erased_file_stays_out_of_other_datasets_and_outlives_its_own(labelled, tmp_path):
+    project, folder = labelled
+    import_data(ImportConfig(project=project, paths=[folder], name="again"))  # (same files)
+    with Store.open(project) as store:
+        plan = plan_erasure(store, "scans", files=[str(folder / "scan_1.png")])
+    assert "Dataset 'again' also holds files at these paths" in plan.describe()
+    assert erase(project, plan)["elsewhere"] == ["again"]
+    summary = import_data(ImportConfig(project=project, paths=[folder], name="again"))
+    assert (summary["erased"], summary["unchanged"]) == (0, 4)  # (erased from 'scans' only)
+    with Store.open(project) as store:
+        plan = plan_erasure(store, "scans", files=[str(folder / "scan_0.png")])
+    erase(project, plan)
+    copy = pngs(tmp_path / "copy")  # (other paths: not erased)
+    main(["remove", str(project), "--dataset", "scans", "--yes"])
+    summary = import_data(ImportConfig(project=project, paths=[folder, copy], name="third"))
+    assert (summary["erased"], summary["imported"]) == (2, 6)
+
+
 def test_the_command_line_asks_first_and_says_what_went(labelled, capsys):
     project, folder = labelled
     gone = str(folder / "scan_2.png")
@@ -222,3 +240,31 @@ def test_a_patient_s_files_go_and_the_id_is_nowhere(project, tmp_path, capsys):
     assert "Patient ID" in err and PATIENT not in err
     summary = import_data(ImportConfig(project=project, paths=[folder], name="ct"))
     assert (summary["erased"], summary["unchanged"], summary["imported"]) == (2, 2, 0)
+
+
+def test_a_series_file_s_values_and_mask_are_zeroed_and_the_others_read_as_before(
+    project, tmp_path
+):
+    folder = tmp_path / "ecg"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(3):
+        values = rng.normal(5, 1, (50, 2))
+        lines = ["lead1,lead2", *(f"{a:.3f},{b:.3f}" for a, b in values)]
+        (folder / f"rec_{i}.csv").write_text("\n".join(lines) + "\n")
+    import_data(ImportConfig(project=project, paths=[folder], name="ecg", sampling_rate=100.0))
+    with Store.open(project) as store:
+        items = store.items(1)
+        reader = CacheReader(store.paths.dataset_cache(1))
+        before = {i["id"]: reader.series(i)[0].tobytes() for i in items}
+        plan = plan_erasure(store, "ecg", files=[str(folder / "rec_1.csv")])
+        cache = store.paths.dataset_cache(1)
+    (gone,) = [i for i in items if i["rel_path"] == "rec_1.csv"]
+    erase(project, plan)
+    with Store.open(project) as store:
+        reader = CacheReader(cache, store.cache_extents(1))
+        after = {i["id"]: reader.series(i)[0].tobytes() for i in store.items(1)}
+    assert after == {i: b for i, b in before.items() if i != gone["id"]}
+    span = slice(gone["cache_index"], gone["cache_index"] + gone["channels"] * gone["length"])
+    assert not np.fromfile(cache / "series-values.f32", np.float32)[span].any()
+    assert not np.fromfile(cache / "series-mask.u8", np.uint8)[span].any()

@@ -151,7 +151,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
         if existing and not self.cfg.add:
             refuse_other_folders(existing, roots, spelled)
         known = self.store.known_files(existing["id"]) if existing else {}
-        self.erased = self.store.erased_files(existing["id"]) if existing else {}
+        self.erased = self.store.erased_files()  # (of any dataset: erased is erased)
         if existing and self._cache_lost(existing):  # decode every imported file again
             known = {k: replace(f, size=-1) if f.status == "ok" else f for k, f in known.items()}
         candidates, walk_problems, seen = self._discover(known)
@@ -360,7 +360,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
             seen.add(key)
             self.root_paths.setdefault(root_key, str(entry.root))
             self._walked_folder(entry)
-            if key in self.erased:  # (core/erasure.py: never imported again)
+            if key in self.erased and key not in known:  # (core/erasure.py: kept out)
                 erased_met.append((entry.rel_path, self.erased[key]))
                 continue
             before = known.get(key)

@@ -259,13 +259,15 @@ def _migration_7(db: sqlite_utils.Database) -> None:
     """Files erased on request (a patient withdrew consent: ``remove --file/--patient``,
     project/erasure.py) leave a tombstone without identifiers: the keyed hash of their path
     (``files.path_key``) and the date, so that importing their folder again while they are
-    still on disk does not bring them back (the import skips them and says why). (A
-    database taken back to an older version by hand may keep the table: it stays.)"""
+    still on disk, into that dataset or any other, does not bring them back (the import
+    skips them and says why). ``dataset_id`` becomes NULL when the dataset is removed: the
+    tombstone stays. (A database taken back to an older version by hand may keep the
+    table: it stays.)"""
     if "erased" in db.table_names():
         return
     db["erased"].create(
-        {"dataset_id": int, "path_key": str, "erased": str},
-        pk=("dataset_id", "path_key"),
+        {"path_key": str, "dataset_id": int, "erased": str},
+        pk="path_key",
         foreign_keys=[("dataset_id", "datasets", "id")],
     )
 

@@ -137,9 +137,22 @@ class ErasureRecords(StoreBase):
                     "UPDATE imports SET summary = ? WHERE id = ?", (json.dumps(summary), row_id)
                 )
 
-    def erased_files(self, dataset_id: int) -> dict[str, str]:
-        """Path key -> date (YYYY-MM-DD) of the dataset's files erased on request."""
-        rows = self.conn.execute(
-            "SELECT path_key, erased FROM erased WHERE dataset_id = ?", (dataset_id,)
-        ).fetchall()
+    def other_datasets_with(self, file_ids: Sequence[int]) -> list[str]:
+        """Names of the other datasets that hold files at the same paths as ``file_ids``
+        (the same folder imported twice): erasing from one leaves them there."""
+        names: set[str] = set()
+        for marks, chunk in _chunks(sorted(set(file_ids))):
+            rows = self.conn.execute(
+                "SELECT DISTINCT datasets.name FROM files AS erasing JOIN files AS other "
+                "ON other.path_key = erasing.path_key AND other.dataset_id != erasing.dataset_id "
+                f"JOIN datasets ON datasets.id = other.dataset_id WHERE erasing.id IN ({marks})",
+                chunk,
+            ).fetchall()
+            names |= {str(r[0]) for r in rows}
+        return sorted(names)
+
+    def erased_files(self) -> dict[str, str]:
+        """Path key -> date (YYYY-MM-DD) of the files erased on request from any dataset
+        of the project (also one removed since)."""
+        rows = self.conn.execute("SELECT path_key, erased FROM erased").fetchall()
         return {str(r[0]): str(r[1]) for r in rows}
