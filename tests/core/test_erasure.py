@@ -24,6 +24,7 @@ from ssl_studio.core.erasure import erase, plan_erasure
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.jobs import import_data
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.project.upgrade import make_backup
 
 PATIENT = "Qzx-4471-Withdrawn"  # the patient who withdraws (a made-up ID, easy to find)
 
@@ -268,3 +269,15 @@ def test_a_series_file_s_values_and_mask_are_zeroed_and_the_others_read_as_befor
     span = slice(gone["cache_index"], gone["cache_index"] + gone["channels"] * gone["length"])
     assert not np.fromfile(cache / "series-values.f32", np.float32)[span].any()
     assert not np.fromfile(cache / "series-mask.u8", np.uint8)[span].any()
+
+
+def test_an_upgrade_copy_holding_the_dataset_is_named_and_deleted(labelled):
+    """Restoring a copy made before an upgrade would bring the erased items back."""
+    project, folder = labelled
+    with Store.open(project, write=True) as store:
+        holding = make_backup(store.conn, store.paths.db, 5)
+        plan = plan_erasure(store, "scans", files=[str(folder / "scan_3.png")])
+    assert plan.copies == (holding.name,)
+    assert f"({holding.name}) still holds what this erases and is deleted too" in plan.describe()
+    result = erase(project, plan)
+    assert result["copies_removed"] == [holding.name] and not holding.exists()
