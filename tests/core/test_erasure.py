@@ -110,6 +110,9 @@ def test_erasing_one_file_deletes_its_rows_labels_and_cached_bytes_only(labelled
     assert not data[item["cache_index"]].any(), "the erased item's cached pixels stay"
     assert all(data[s].any() for _, s in after.values())
     assert gone.exists(), "the file on disk is the user's: it is never touched"
+    for name in ("project.db", "project.db-wal"):
+        path = project / name
+        assert b"scan_1.png" not in (path.read_bytes() if path.exists() else b""), name
 
 
 def test_importing_the_folder_again_skips_the_erased_file_and_says_why(labelled):
@@ -281,3 +284,21 @@ def test_an_upgrade_copy_holding_the_dataset_is_named_and_deleted(labelled):
     assert f"({holding.name}) still holds what this erases and is deleted too" in plan.describe()
     result = erase(project, plan)
     assert result["copies_removed"] == [holding.name] and not holding.exists()
+
+
+def test_a_file_that_failed_goes_with_its_problem_and_its_line_in_the_import_summary(labelled):
+    project, folder = labelled
+    (folder / "broken_scan.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    summary = import_data(ImportConfig(project=project, paths=[folder], name="scans"))
+    assert [e["path"] for e in summary["errors"]] == ["broken_scan.png"]
+    with Store.open(project) as store:
+        plan = plan_erasure(store, "scans", files=[str(folder / "broken_scan.png")])
+    assert plan.describe().startswith("Erases 0 items of 1 file")
+    erase(project, plan)
+    with Store.open(project) as store:
+        assert rows(store, "SELECT COUNT(*) FROM import_errors WHERE file_id IS NOT NULL") == [(0,)]
+        texts = [r[0] for r in rows(store, "SELECT summary FROM imports")]
+    assert not any("broken_scan" in (text or "") for text in texts)
+    for name in ("project.db", "project.db-wal"):
+        path = project / name
+        assert b"broken_scan" not in (path.read_bytes() if path.exists() else b""), name
