@@ -17,12 +17,12 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from ssl_studio.cli import EXIT_OK, EXIT_USAGE, main
-from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.privacy import patient_key
 from ssl_studio.core.erasure import erase, plan_erasure
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.jobs import import_data
+from ssl_studio.core.jobs import import_data, pretrain
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.project.upgrade import make_backup
 
@@ -302,3 +302,23 @@ def test_a_file_that_failed_goes_with_its_problem_and_its_line_in_the_import_sum
     for name in ("project.db", "project.db-wal"):
         path = project / name
         assert b"broken_scan" not in (path.read_bytes() if path.exists() else b""), name
+
+
+def test_the_dataset_still_trains_on_what_stays(project, tmp_path):
+    folder = pngs(tmp_path / "many", 10)
+    import_data(ImportConfig(project=project, paths=[folder], name="many"))
+    with Store.open(project) as store:
+        plan = plan_erasure(store, "many", files=[str(folder / "scan_0.png")])
+    erase(project, plan)
+    cfg = PretrainConfig(
+        project=project,
+        dataset="many",
+        task="simclr",
+        backbone="cnn-small",
+        image_size=32,
+        train=TrainConfig(steps=1, batch_size=4, log_every_seconds=0.0),
+    )
+    assert pretrain(cfg)["status"] == "done"
+    with Store.open(project) as store:
+        (run,) = store.runs()
+    assert run["fingerprint"]["items"] == 9
