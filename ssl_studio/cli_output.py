@@ -308,7 +308,12 @@ def print_import_summary(summary: dict[str, Any]) -> None:
             f"({s.get('files_via_links', 0)} files found through them): "
             "ssl-studio report PROJECT_DIR names them."
         )
-    if s["failed"] > len(s["errors"]) or s["skipped"]:
+    if n := s.get("erased"):  # (named in the import's message; the project keeps no path)
+        print(
+            f"  {n} file(s) erased on request (ssl-studio remove --file/--patient) not "
+            "imported again: delete them or move them out of the folder."
+        )
+    if s["failed"] > len(s["errors"]) or s["skipped"] > s.get("erased", 0):
         print("  Every file left out and why: ssl-studio report PROJECT_DIR")
     if noted := s.get("noted"):  # e.g. gaps in a series' times filled with missing values
         codes = ", ".join(f"{code} ({n})" for code, n in noted.items())

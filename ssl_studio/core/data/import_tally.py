@@ -33,6 +33,7 @@ class ImportTally:
     links_followed: int = 0  # links to folders outside the folder given (discovery.py)
     files_via_links: int = 0  # files found through them
     links_left_out: int = 0  # links to the folder given or a folder holding it
+    erased: int = 0  # files erased on request (core/erasure.py), skipped: never imported again
     unread: Counter[str] = field(default_factory=Counter)  # why: problem code -> files
     noted: Counter[str] = field(default_factory=Counter)  # notes on imported files: code -> files
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -69,12 +70,28 @@ class ImportTally:
             "links_followed": self.links_followed,
             "files_via_links": self.files_via_links,
             "links_left_out": self.links_left_out,
+            "erased": self.erased,
             "unread": dict(sorted(self.unread.items())),
             "noted": dict(sorted(self.noted.items())),
             "seconds": round(seconds, 3),
             "cancelled": cancelled,
             "errors": self.errors,
         }
+
+
+def erased_note(met: list[tuple[str, str]]) -> str:
+    """What an import says of the files it met that were erased on request: ``met`` holds
+    (path inside the folder given, date erased). The paths are only shown, never stored
+    (the project keeps only their keyed hashes)."""
+    if len(met) == 1:
+        path, date = met[0]
+        return f"{path}: erased on request on {date}: not imported again; delete or move the file."
+    shown = ", ".join(f"{path} ({date})" for path, date in sorted(met)[:20])
+    more = f" and {len(met) - 20} more" if len(met) > 20 else ""
+    return (
+        f"{len(met)} files were erased on request and are not imported again: {shown}{more}; "
+        "delete or move them."
+    )
 
 
 def every_file_done(summary: dict[str, Any]) -> bool:

@@ -43,7 +43,7 @@ from ssl_studio.core.data.import_decoding import ImportDecoding
 from ssl_studio.core.data.import_naming import JOB, ImportNaming, NothingToImport
 from ssl_studio.core.data.import_resume import ImportResume
 from ssl_studio.core.data.import_roots import ImportRoots
-from ssl_studio.core.data.import_tally import ImportTally, mixed_layouts
+from ssl_studio.core.data.import_tally import ImportTally, erased_note, mixed_layouts
 from ssl_studio.core.data.import_target import (
     INTERIM_NAME,
     other_cache_size,
@@ -114,6 +114,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
         self.root_paths: dict[str, str] = {}  # root key -> absolute path (never stored)
         self.folders_walked: dict[Path, Path] = {}  # (import_roots.py)
         self.labels: dict[tuple[str, int], str] = {}
+        self.erased: dict[str, str] = {}  # path key -> date of files erased on request
         self.done = 0  # files recorded
         self._last_progress = 0.0
 
@@ -150,6 +151,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
         if existing and not self.cfg.add:
             refuse_other_folders(existing, roots, spelled)
         known = self.store.known_files(existing["id"]) if existing else {}
+        self.erased = self.store.erased_files()  # (of any dataset: erased is erased)
         if existing and self._cache_lost(existing):  # decode every imported file again
             known = {k: replace(f, size=-1) if f.status == "ok" else f for k, f in known.items()}
         candidates, walk_problems, seen = self._discover(known)
@@ -341,6 +343,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
         problems: list[WalkProblem] = []
         seen: set[str] = set()
         own, own_left_out = self.store.paths.root.resolve(), False
+        erased_met: list[tuple[str, str]] = []
         for entry in walk(self.cfg.paths):
             if self.stop.stopped:
                 self.tally.walk_complete = False
@@ -357,6 +360,9 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
             seen.add(key)
             self.root_paths.setdefault(root_key, str(entry.root))
             self._walked_folder(entry)
+            if key in self.erased and key not in known:  # (core/erasure.py: kept out)
+                erased_met.append((entry.rel_path, self.erased[key]))
+                continue
             before = known.get(key)
             self._recall(key, root_key, entry, before)
             if before is None or before.status == "missing":
@@ -373,6 +379,10 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
                 candidates.append(_Candidate(entry, key, root_key))
             self._progress("discover", self.tally.files_seen, None)
         self._say_left_out(problems, own_left_out)
+        if erased_met:  # (counted as seen and skipped: the files are done with)
+            self.tally.skipped += len(erased_met)
+            self.tally.erased = len(erased_met)
+            self.report(Message(JOB, erased_note(erased_met), level="warning"))
         return candidates, problems, seen
 
     def _say_left_out(self, problems: list[WalkProblem], own: bool) -> None:

@@ -255,6 +255,23 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     db["items"].add_column("content_hash", str)
 
 
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """Files erased on request (a patient withdrew consent: ``remove --file/--patient``,
+    project/erasure.py) leave a tombstone without identifiers: the keyed hash of their path
+    (``files.path_key``) and the date, so that importing their folder again while they are
+    still on disk, into that dataset or any other, does not bring them back (the import
+    skips them and says why). ``dataset_id`` becomes NULL when the dataset is removed: the
+    tombstone stays. (A database taken back to an older version by hand may keep the
+    table: it stays.)"""
+    if "erased" in db.table_names():
+        return
+    db["erased"].create(
+        {"path_key": str, "dataset_id": int, "erased": str},
+        pk="path_key",
+        foreign_keys=[("dataset_id", "datasets", "id")],
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
     _migration_2,
@@ -262,6 +279,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_4,
     _migration_5,
     _migration_6,
+    _migration_7,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -294,4 +312,5 @@ READ_AS_IS: dict[int, Callable[[sqlite3.Connection], None] | None] = {
     3: None,  # (only an import, a writer, reads import_errors.root_id)
     4: _read_4_as_5,
     5: _read_5_as_6,
+    6: None,  # (only writers read ``erased``: an import, a removal)
 }

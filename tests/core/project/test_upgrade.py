@@ -51,7 +51,7 @@ def test_a_writer_upgrades_after_a_copy_records_it_and_announces_it(project: Pat
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # a file on its own
     conn.close()
-    assert (record["from"], record["to"], record["backup"]) == (2, 6, done.backup.name)
+    assert (record["from"], record["to"], record["backup"]) == (2, SCHEMA_VERSION, done.backup.name)
     assert record["by"].startswith("ssl-studio ") and record["when"]
     text = done.text()
     assert f"from schema 2 to {SCHEMA_VERSION}" in text and "project.db.schema-2.bak" in text

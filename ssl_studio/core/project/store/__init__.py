@@ -10,6 +10,7 @@ from __future__ import annotations
 from ssl_studio.core.project.store.base import StoreBase, folder_bytes, now
 from ssl_studio.core.project.store.card_details import CardDetailRecords
 from ssl_studio.core.project.store.datasets import DatasetRecords
+from ssl_studio.core.project.store.erasures import ErasureRecords
 from ssl_studio.core.project.store.import_history import ImportHistory
 from ssl_studio.core.project.store.import_report import ImportReport
 from ssl_studio.core.project.store.imports import FileRow, ImportRecords
@@ -35,6 +36,7 @@ class Store(
     PathRedaction,
     RunRecords,
     RemovalRecords,
+    ErasureRecords,
     CardDetailRecords,
     UnfinishedImports,
     StoreBase,

@@ -70,6 +70,10 @@ class RemovalRecords(StoreBase):
             )
             for table in ("label_sets", "import_errors", "items", "files", "roots", "imports"):
                 self.conn.execute(f"DELETE FROM {table} WHERE dataset_id = ?", (dataset_id,))
+            # (files erased on request stay erased: their tombstones outlive the dataset)
+            self.conn.execute(
+                "UPDATE erased SET dataset_id = NULL WHERE dataset_id = ?", (dataset_id,)
+            )
             self.conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
             highest = max(dataset_id, int(self.meta(LAST_DATASET_ID) or 0))
             self._set_meta(LAST_DATASET_ID, str(highest))

@@ -1,0 +1,102 @@
+"""Zeroing erased items' bytes in a dataset's cache, in place (cache.py's layout).
+
+The cache only grows: an item's slot stays where it is, so erasing items overwrites their
+slots with zeros and leaves every other item's bytes (and slot numbers) untouched; the
+cache is not rebuilt. Slots no item points at any more are zeroed too: besides the erased
+items' own, those a changed file's earlier version left behind (cache.py: a changed file
+gets new slots), which may hold an erased file's older pixels.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ssl_studio.core.data.cache import SERIES_MASK, SERIES_VALUES, parse_image_shard
+
+_BLOCK = 1 << 22  # bytes written (and compared) at a time
+
+
+def zero_unreferenced(
+    folder: Path, names: Iterable[str], kept: Iterable[Mapping[str, Any]]
+) -> tuple[int, list[str]]:
+    """Overwrite with zeros every byte of the cache files ``names`` (image shards, or
+    ``series-values.f32`` with its mask) that none of the items ``kept`` (dicts of
+    cache_file, cache_index, channels, length: Store.cache_slots) lies in. Returns (bytes
+    that held data and now are zero, files that could not be written: name and why)."""
+    kept = list(kept)
+    zeroed, failed = 0, []
+    for name in sorted(set(names)):
+        spans = _kept_spans(name, kept)
+        targets = (
+            [(SERIES_VALUES, 4), (SERIES_MASK, 1)]
+            if name == SERIES_VALUES
+            else [(name, _slot_bytes(name))]
+        )
+        for file, unit in targets:
+            path = folder / file
+            if not path.is_file():
+                continue
+            try:
+                zeroed += _zero_outside(path, [(a * unit, b * unit) for a, b in spans])
+            except OSError as exc:
+                failed.append(f"{folder.name}/{file} ({exc.strerror or exc})")
+    return zeroed, failed
+
+
+def _slot_bytes(name: str) -> int:
+    """Bytes of one slot of image shard ``name`` (one item: ``[C, S, S]``)."""
+    size, dtype, channels = parse_image_shard(name)
+    return channels * size * size * dtype.itemsize
+
+
+def _kept_spans(name: str, kept: list[Mapping[str, Any]]) -> list[tuple[int, int]]:
+    """Sorted, merged [start, end) spans, in units of the file (slots, or series
+    elements), that the kept items of cache file ``name`` occupy."""
+    spans = []
+    for item in kept:
+        if item["cache_file"] != name or item["cache_index"] is None:
+            continue
+        start = int(item["cache_index"])
+        if name == SERIES_VALUES:
+            spans.append((start, start + int(item["channels"] or 1) * int(item["length"] or 0)))
+        else:
+            spans.append((start, start + 1))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _zero_outside(path: Path, spans: list[tuple[int, int]]) -> int:
+    """Zero the bytes of ``path`` outside the sorted byte ``spans``; returns how many of
+    them were not zero before. The file keeps its length; it is synced to disk."""
+    size = path.stat().st_size
+    gaps, position = [], 0
+    for start, end in spans:
+        if start > position:
+            gaps.append((position, min(start, size)))
+        position = max(position, end)
+    if position < size:
+        gaps.append((position, size))
+    changed = 0
+    with open(path, "r+b") as file:
+        for start, end in gaps:
+            offset = start
+            while offset < end:
+                length = min(_BLOCK, end - offset)
+                file.seek(offset)
+                data = file.read(length)
+                if data.count(0) != len(data):  # (zero already: left as it is)
+                    changed += len(data) - data.count(0)
+                    file.seek(offset)
+                    file.write(bytes(len(data)))
+                offset += length
+        file.flush()
+        os.fsync(file.fileno())
+    return changed

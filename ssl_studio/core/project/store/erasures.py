@@ -1,0 +1,158 @@
+"""Erasing single files' items from a dataset (a patient withdrew consent), and the
+tombstones that keep an import from bringing them back (core/project/erasure.py decides
+what may go; data/cache_erasure.py zeroes their cached bytes)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from ssl_studio.core.project.store.base import StoreBase, now
+
+_CHUNK = 500  # ids per IN (...) list (SQLite allows a few thousand)
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[tuple[str, list[int]]]:
+    """(placeholders, ids) for ``ids`` in pieces small enough for one statement."""
+    for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start : start + _CHUNK])
+        yield ", ".join("?" for _ in chunk), chunk
+
+
+class ErasureRecords(StoreBase):
+    """Finding, deleting and remembering erased files (mixed into Store)."""
+
+    def files_with_keys(self, dataset_id: int, path_keys: Iterable[str]) -> dict[str, int]:
+        """Path key -> file id of the dataset's files among ``path_keys``."""
+        found: dict[str, int] = {}
+        keys = sorted(set(path_keys))
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.conn.execute(
+                f"SELECT path_key, id FROM files WHERE dataset_id = ? AND path_key IN ({marks})",
+                (dataset_id, *chunk),
+            ).fetchall()
+            found.update({str(r[0]): int(r[1]) for r in rows})
+        return found
+
+    def patient_files(self, dataset_id: int, key: str) -> tuple[list[int], list[int]]:
+        """The files of the dataset holding items of the patient with salted key ``key``:
+        (files holding only that patient's items, files holding other items too)."""
+        rows = self.conn.execute(
+            "SELECT file_id, SUM(patient_key IS ? ) AS theirs, COUNT(*) AS every FROM items "
+            "WHERE dataset_id = ? AND file_id IN (SELECT file_id FROM items "
+            "WHERE dataset_id = ? AND patient_key = ?) GROUP BY file_id",
+            (key, dataset_id, dataset_id, key),
+        ).fetchall()
+        only = sorted(int(r[0]) for r in rows if r[1] == r[2])
+        shared = sorted(int(r[0]) for r in rows if r[1] != r[2])
+        return only, shared
+
+    def erasure_counts(self, file_ids: Sequence[int]) -> tuple[int, list[tuple[str, int, int]]]:
+        """(how many items the files hold, [(label set name, version, labels lost)])."""
+        items = 0
+        lost: dict[tuple[str, int], int] = {}
+        for marks, chunk in _chunks(sorted(set(file_ids))):
+            items += self.conn.execute(
+                f"SELECT COUNT(*) FROM items WHERE file_id IN ({marks})", chunk
+            ).fetchone()[0]
+            rows = self.conn.execute(
+                "SELECT label_sets.name, label_sets.version, COUNT(*) FROM labels "
+                "JOIN label_sets ON label_sets.id = labels.label_set_id WHERE labels.item_id "
+                f"IN (SELECT id FROM items WHERE file_id IN ({marks})) "
+                "GROUP BY label_sets.id",
+                chunk,
+            ).fetchall()
+            for name, version, count in rows:
+                lost[(str(name), int(version))] = lost.get((str(name), int(version)), 0) + count
+        return items, [(name, version, n) for (name, version), n in sorted(lost.items())]
+
+    def cache_slots(self, dataset_id: int, file_ids: Sequence[int] | None = None) -> list[dict]:
+        """Where the items of the dataset (of ``file_ids`` only, when given) lie in its
+        cache: dicts of file_id, cache_file, cache_index, channels and length (every
+        status)."""
+        query = (
+            "SELECT file_id, cache_file, cache_index, channels, length FROM items "
+            "WHERE dataset_id = ? AND cache_file IS NOT NULL"
+        )
+        if file_ids is None:
+            return [dict(r) for r in self.conn.execute(query, (dataset_id,)).fetchall()]
+        found: list[dict] = []
+        for marks, chunk in _chunks(sorted(set(file_ids))):
+            rows = self.conn.execute(f"{query} AND file_id IN ({marks})", (dataset_id, *chunk))
+            found += [dict(r) for r in rows.fetchall()]
+        return found
+
+    def erase_files(self, dataset_id: int, file_ids: Sequence[int]) -> int:
+        """Delete the files' rows with their items, the items' labels (in every version
+        of every label set) and the files' import problems; scrub the files' paths from
+        the stored import summaries; leave a tombstone (the path key and the date) per
+        file. One transaction; returns the number of items deleted."""
+        ids = sorted(set(file_ids))
+        deleted = 0
+        with self.transaction():
+            paths: set[str] = set()
+            for marks, chunk in _chunks(ids):
+                rows = self.conn.execute(
+                    f"SELECT path_key, rel_path FROM files WHERE id IN ({marks})", chunk
+                ).fetchall()
+                paths |= {str(r[1]) for r in rows if r[1]}
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO erased(dataset_id, path_key, erased) VALUES (?, ?, ?)",
+                    [(dataset_id, r[0], now()[:10]) for r in rows],
+                )
+                items = f"SELECT id FROM items WHERE file_id IN ({marks})"
+                self.conn.execute(f"DELETE FROM labels WHERE item_id IN ({items})", chunk)
+                deleted += self.conn.execute(
+                    f"DELETE FROM items WHERE file_id IN ({marks})", chunk
+                ).rowcount
+                self.conn.execute(f"DELETE FROM import_errors WHERE file_id IN ({marks})", chunk)
+                self.conn.execute(f"DELETE FROM files WHERE id IN ({marks})", chunk)
+            self._scrub_summaries(dataset_id, paths)
+            self.conn.execute("UPDATE datasets SET updated = ? WHERE id = ?", (now(), dataset_id))
+        return deleted
+
+    def _scrub_summaries(self, dataset_id: int, paths: set[str]) -> None:
+        """Drop the erased files from the first problems the dataset's imports keep in
+        their summaries (``errors``: path, code, message)."""
+        if not paths:
+            return
+        rows = self.conn.execute(
+            "SELECT id, summary FROM imports WHERE dataset_id = ? AND summary IS NOT NULL",
+            (dataset_id,),
+        ).fetchall()
+        for row_id, text in rows:
+            try:
+                summary = json.loads(text)
+            except ValueError:
+                continue
+            errors = summary.get("errors") if isinstance(summary, dict) else None
+            if not isinstance(errors, list):
+                continue
+            kept = [e for e in errors if not (isinstance(e, dict) and e.get("path") in paths)]
+            if len(kept) != len(errors):
+                summary["errors"] = kept
+                self.conn.execute(
+                    "UPDATE imports SET summary = ? WHERE id = ?", (json.dumps(summary), row_id)
+                )
+
+    def other_datasets_with(self, file_ids: Sequence[int]) -> list[str]:
+        """Names of the other datasets that hold files at the same paths as ``file_ids``
+        (the same folder imported twice): erasing from one leaves them there."""
+        names: set[str] = set()
+        for marks, chunk in _chunks(sorted(set(file_ids))):
+            rows = self.conn.execute(
+                "SELECT DISTINCT datasets.name FROM files AS erasing JOIN files AS other "
+                "ON other.path_key = erasing.path_key AND other.dataset_id != erasing.dataset_id "
+                f"JOIN datasets ON datasets.id = other.dataset_id WHERE erasing.id IN ({marks})",
+                chunk,
+            ).fetchall()
+            names |= {str(r[0]) for r in rows}
+        return sorted(names)
+
+    def erased_files(self) -> dict[str, str]:
+        """Path key -> date (YYYY-MM-DD) of the files erased on request from any dataset
+        of the project (also one removed since)."""
+        rows = self.conn.execute("SELECT path_key, erased FROM erased").fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
