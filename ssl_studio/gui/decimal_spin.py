@@ -9,6 +9,8 @@ ratio typed as the README writes it became a hundred times larger without a word
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QLocale
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QDoubleSpinBox
@@ -20,9 +22,19 @@ NUMBERS.setNumberOptions(
 )
 
 
+# "1,000": a thousand in English, one in German; neither is guessed
+AMBIGUOUS = re.compile(r"\s*[-+]?[1-9]\d{0,2},\d{3}\s*")
+
+
 def with_point(text: str) -> str:
     """``text`` with a decimal comma written as a point ("0,07" -> "0.07")."""
     return text.replace(",", ".")
+
+
+def is_ambiguous(text: str) -> bool:
+    """Whether ``text`` is a number such as "1,000", whose comma may group thousands or
+    mark the decimals (write 1000 or 1.0)."""
+    return AMBIGUOUS.fullmatch(text) is not None
 
 
 class DecimalSpin(QDoubleSpinBox):
@@ -41,5 +53,7 @@ class DecimalSpin(QDoubleSpinBox):
         return super().valueFromText(with_point(text))
 
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        if is_ambiguous(text):  # (typing on: "1,0005" or "1,5" is fine)
+            return QValidator.State.Intermediate, text, pos
         state, _, _ = super().validate(with_point(text), pos)
         return state, with_point(text), pos

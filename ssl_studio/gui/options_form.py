@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from ssl_studio.core.config_fields import type_names
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.gui.decimal_spin import DecimalSpin, with_point
+from ssl_studio.gui.decimal_spin import DecimalSpin, is_ambiguous, with_point
 
 
 def _default(f: dataclasses.Field) -> Any:
@@ -205,6 +205,12 @@ class OptionsForm(QWidget):
         if not text:
             return None
         base = kind.split("|")[0]
+        if base == "float" and is_ambiguous(text):
+            raise ConfigError(
+                f"{_label(name)}: {text!r} could be a thousand or one (the comma may group "
+                "thousands or mark the decimals); write it without a comma, such as "
+                f"{text.replace(',', '')} or {with_point(text)}."
+            )
         try:
             if base == "int":
                 return int(text)

@@ -16,6 +16,7 @@ from ssl_studio.core.project.layout import ProjectPaths
 
 MAX_RECENT = 8
 ANSWER_WITHIN_S = 1.0  # how long the list waits for a remembered folder to answer
+QT_DIALOGS = "QtProject"  # where Qt's own file dialog keeps its history
 UNAVAILABLE = "  (not available now)"  # after the path of one that cannot be opened now
 
 
@@ -41,10 +42,14 @@ def remember(settings: QSettings, project: Path) -> None:
 
 def forget_all(settings: QSettings) -> None:
     """Empty the list (File → Recent projects → Clear list): folder names may name a
-    patient or a study, and a shared workstation's next user sees the list. The projects
-    themselves are untouched."""
+    patient or a study, and a shared workstation's next user sees the list. Qt's own file
+    dialog forgets its history and last folder too (a system's native dialog keeps its
+    own list). The projects themselves are untouched."""
     settings.remove("recent")
     settings.sync()
+    qt_dialogs = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, QT_DIALOGS)
+    qt_dialogs.remove("FileDialog")  # (Qt's own file dialog: its history, last folder)
+    qt_dialogs.sync()
 
 
 def unreachable_note(project: Path) -> str:

@@ -74,3 +74,22 @@ def test_no_window_builds_a_spin_box_for_real_numbers_of_its_own():
         if "QDoubleSpinBox(" in p.read_text(encoding="utf-8") and p.name != "decimal_spin.py"
     ]
     assert own == [], "use gui.decimal_spin.DecimalSpin (it reads 0.07 alike in every language)"
+
+
+def test_a_number_whose_comma_may_group_thousands_is_not_guessed(qtbot, german):
+    """ "1,000" is a thousand in English and one in German: it was read as 1.0."""
+    spin = DecimalSpin()
+    qtbot.addWidget(spin)
+    spin.setRange(-1e9, 1e9)
+    spin.setValue(3.0)
+    assert spin.validate("1,000", 5)[0] == QValidator.State.Intermediate
+    assert spin.validate("1,5", 3)[0] == QValidator.State.Acceptable
+    assert spin.validate("0,125", 5)[0] == QValidator.State.Acceptable
+    from ssl_studio.core.config import TrainConfig
+    from ssl_studio.core.errors import ConfigError
+
+    form = OptionsForm(TrainConfig)
+    qtbot.addWidget(form)
+    form.editors["lr"][0].setText("1,000")
+    with pytest.raises(ConfigError, match="'1,000' could be a thousand or one"):
+        form.values()

@@ -55,3 +55,19 @@ def test_paths_quoted_in_a_chained_error_are_hidden():
     except RuntimeError as exc:
         text = hide_error_paths(f"decoding /data/{NAME}/1.png failed: {NAME}.", exc)
     assert NAME not in text and "failed" in text
+
+
+def test_paths_of_the_errors_an_exception_group_holds_are_hidden():
+    group = ExceptionGroup(
+        "loading failed", [FileNotFoundError(2, "No such file", f"/d/{NAME}/a.csv")]
+    )
+    text = hide_error_paths(f"ExceptionGroup: ... /d/{NAME}/a.csv", group)
+    assert NAME not in text
+
+
+def test_a_long_message_without_a_path_is_left_as_it_is():
+    """A 20 000-character token took seconds to search for paths (backtracking)."""
+    long = "x" * 20_000
+    error = ValueError(f"{long} then /d/{NAME}/b.csv")
+    text = hide_error_paths(f"{long} then /d/{NAME}/b.csv", error)
+    assert text.startswith(long) and NAME not in text

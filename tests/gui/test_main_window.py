@@ -53,14 +53,21 @@ def test_recent_projects_and_geometry_are_remembered(make_window, project):
 def test_the_recent_list_can_be_cleared_and_the_projects_stay(make_window, settings, tmp_path):
     """A folder's name may name a patient or a study, and the next user of a shared
     workstation sees the list: File → Recent projects → Clear list forgets it."""
+    from PySide6.QtCore import QSettings
+
     a, b = create_project(tmp_path / "a"), create_project(tmp_path / "b")
     settings.setValue("recent", [str(a), str(b)])
+    dialogs = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, "QtProject")
+    dialogs.setValue("FileDialog/history", [str(tmp_path / "Doe_Jane")])
+    dialogs.sync()
     window = make_window()
     assert window.welcome.recent.count() == 2
     window.recent_menu.actions()[-1].trigger()
     assert window.recent_projects() == [] and settings.value("recent") is None
     assert window.welcome.recent.count() == 0 and not window.recent_menu.isEnabled()
     assert (a / "project.db").exists() and (b / "project.db").exists()
+    dialogs.sync()
+    assert dialogs.value("FileDialog/history") is None  # (Qt's own file dialog's list)
     window.close()
     assert make_window().recent_projects() == []
 

@@ -6,8 +6,9 @@ A dot and three digits (``1.020``) is either a decimal point or a German thousan
 separator. Each column is read one way for all its cells, decided once from what the
 column (and else the file) shows: a decimal comma or ``1.234.567`` in a column means its
 dots group thousands; ``1.5``, ``0.125`` or ``1234.5`` means they are decimal points. A
-column holding only the ambiguous form follows the rest of the file, and is read with a
-decimal point and noted (``dot_note``) when the file does not tell."""
+column holding only the ambiguous form follows the rest of the file; where the file
+does not tell, it is noted (``dot_note``) and read with a decimal point, or as thousands
+when the file shows decimal commas and decimal points both."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ _CELL = {
     "ambiguous": r"[-+]?[1-9]\d{0,2}\.\d{3}",  # 1.020: a decimal point, or 1020?
 }
 # in a column's cells joined as "\0cell\0cell\0" (the searches start at a literal \0)
-_IN_COLUMN = {k: re.compile(rf"\0\s*(?:{p})\s*(?=\0)") for k, p in _CELL.items()}
+_IN_COLUMN = {k: re.compile(rf"\0\s*+(?:{p})\s*(?=\0)") for k, p in _CELL.items()}
 # a dot that can be no thousands separator, in any text (a quick first look: every
 # search starts at a literal, so a column of numbers takes a few ms; see shows_point)
 _POINT_DOT = re.compile(

@@ -19,7 +19,7 @@ from pathlib import Path
 from ssl_studio.core.data.dicom import has_damaged_marker, looks_like_raw_dicom
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.studio_folders import MARKERS, left_out, studio_folder
-from ssl_studio.core.data.timeseries import SERIES_EXTENSIONS, is_unicode_text
+from ssl_studio.core.data.timeseries import SERIES_EXTENSIONS, UTF16_BOMS, unicode_text_file
 from ssl_studio.core.errors import ProjectUnreadableError
 
 HEAD_BYTES = 138  # a DICOM preamble, its marker and the first meta element's tag and VR
@@ -265,7 +265,7 @@ def sniff(found: Found) -> str:
         raise _stat_problem(exc, found.path) from exc
     if head[128:132] == b"DICM":
         return "dicom"
-    if is_unicode_text(suffix, head):
+    if head.startswith(UTF16_BOMS) and unicode_text_file(found.path, suffix):
         return "series"
     if has_damaged_marker(head):
         raise ImportProblem(

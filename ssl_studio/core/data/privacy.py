@@ -281,7 +281,9 @@ def sentence_values(identifiers: Iterable[str]) -> list[str]:
 
 # what a message quotes as a path: quoted text with a slash, or a word with one
 _QUOTED_PATH = re.compile(r"'[^'\n]*[/\\][^'\n]*'" + r'|"[^"\n]*[/\\][^"\n]*"')
-_BARE_PATH = re.compile(r"""[^\s'"]*[/\\][^\s'"]*""")
+# (possessive and anchored at a token's start: a long token without a slash is given
+# up in one pass, where backtracking took seconds for a 20 000-character message)
+_BARE_PATH = re.compile(r"""(?<![^\s'"])[^\s'"/\\]*+[/\\][^\s'"]*""")
 
 
 def message_redactor(identifiers: Iterable[str]) -> Callable[[str, str], str]:
@@ -320,20 +322,25 @@ def hide_path(message: str, path: str) -> str:
 
 def hide_error_paths(text: str, exc: BaseException) -> str:
     """``text`` (a traceback, or a message naming ``exc``) with every folder and file name
-    of the paths ``exc`` and the exceptions chained to it name hidden (``hide_path``): the
-    file of an OSError, and what their messages quote as a path. A path may be named
-    after a patient, and an unexpected error's text reaches the log panel as it is."""
+    of the paths ``exc`` and the exceptions chained to it or grouped in it name hidden
+    (``hide_path``): the file of an OSError, and what their messages quote as a path. A
+    path may be named after a patient, and an unexpected error's text reaches the log
+    panel as it is."""
     paths: set[str] = set()
     seen: set[int] = set()
-    error: BaseException | None = exc
-    while error is not None and id(error) not in seen:
+    waiting: list[BaseException] = [exc]  # (chained ones, and those an ExceptionGroup holds)
+    while waiting:
+        error = waiting.pop()
+        if id(error) in seen:
+            continue
         seen.add(id(error))
         if isinstance(error, OSError):
             paths.update(str(p) for p in (error.filename, error.filename2) if p is not None)
         message = str(error)
         paths.update(m.group().strip("'\"") for m in _QUOTED_PATH.finditer(message))
         paths.update(m.group() for m in _BARE_PATH.finditer(message))
-        error = error.__cause__ or error.__context__
+        waiting.extend(e for e in (error.__cause__, error.__context__) if e is not None)
+        waiting.extend(getattr(error, "exceptions", ()))
     for path in sorted(paths, key=len, reverse=True):
         text = hide_path(text, path)
     return text

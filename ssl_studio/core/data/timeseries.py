@@ -54,24 +54,31 @@ from ssl_studio.core.data.series_table import decode_table
 
 SERIES_EXTENSIONS: frozenset[str] = frozenset({".csv", ".tsv", ".npy", ".npz"})
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-
-
-def is_unicode_text(suffix: str, head: bytes) -> bool:
-    """Whether a file is Excel's "Unicode Text" table: a ``.txt`` file in UTF-16 with its
-    byte-order mark (tab-separated; read as a CSV, its delimiter sniffed). Other ``.txt``
-    files (notes, reports that may name patients) are never read."""
-    return suffix == ".txt" and head.startswith(UTF16_BOMS)
-
-
+UNICODE_TEXT_HEAD = 8192  # bytes read to tell Excel's Unicode Text from a note
 LAYOUTS = ("auto", "columns", "rows")
 
 
-def _unicode_text_file(path: Path, suffix: str) -> bool:
+def is_unicode_text(suffix: str, head: bytes) -> bool:
+    """Whether a file is Excel's "Unicode Text" table, from its first bytes ``head``: a
+    ``.txt`` file in UTF-16 with its byte-order mark whose first lines (up to 5, at
+    least 2) hold the same number of tabs, one or more (read as a CSV, its delimiter
+    sniffed). Other ``.txt`` files (notes, reports that may name patients, Notepad's
+    "Unicode" text too) are never read."""
+    if suffix != ".txt" or not head.startswith(UTF16_BOMS):
+        return False
+    text = head[: len(head) // 2 * 2].decode("utf-16", errors="ignore")
+    lines = text.replace("\r\n", "\n").split("\n")[:-1][:5]  # (whole lines only)
+    tabs = {line.count("\t") for line in lines}
+    return len(lines) >= 2 and len(tabs) == 1 and tabs != {0}
+
+
+def unicode_text_file(path: Path, suffix: str) -> bool:
+    """``is_unicode_text`` of the file at ``path`` (False when it cannot be read)."""
     if suffix != ".txt":
         return False
     try:
         with open(path, "rb") as f:
-            return is_unicode_text(suffix, f.read(2))
+            return is_unicode_text(suffix, f.read(UNICODE_TEXT_HEAD))
     except OSError:
         return False
 
@@ -101,7 +108,7 @@ def decode_series_file(
     if layout not in LAYOUTS:
         raise ImportProblem("layout-unknown", f"Unknown layout {layout!r}; use one of {LAYOUTS}.")
     suffix, rate = path.suffix.lower(), None if sampling_rate is None else float(sampling_rate)
-    if suffix not in SERIES_EXTENSIONS and not _unicode_text_file(path, suffix):
+    if suffix not in SERIES_EXTENSIONS and not unicode_text_file(path, suffix):
         raise ImportProblem(
             "format-unknown",
             f"{path.name} is not a series file ({', '.join(sorted(SERIES_EXTENSIONS))}).",

@@ -67,7 +67,10 @@ class ProjectPaths:
         files the same mode). OSError when the disk refuses."""
         self.root.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
         if os.name == "posix":  # (an empty folder the user chose: it becomes the project)
-            os.chmod(self.root, PRIVATE_FOLDER)
+            try:
+                os.chmod(self.root, PRIVATE_FOLDER)
+            except PermissionError:  # another owner's folder (a group's study folder):
+                pass  # its mode is theirs; cache/, runs/ and project.db are private still
         for folder in (self.cache, self.runs):
             folder.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
         self.exports.mkdir(exist_ok=True)

@@ -86,6 +86,7 @@ def make_backup(conn: sqlite3.Connection, db: Path, old: int) -> Path:
     try:
         # made with the database's own mode: a private project's copy stays private
         mode = stat.S_IMODE(db.stat().st_mode)
+        partial.unlink(missing_ok=True)  # (one a failed upgrade left keeps its old mode)
         os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode))
         copy = sqlite3.connect(partial)
         try:

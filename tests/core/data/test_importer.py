@@ -832,9 +832,11 @@ def test_excel_unicode_text_is_read_as_a_series_and_other_text_files_are_not(pro
     text = "Zeit\tPuls\tTemperatur °C\n" + rows
     (folder / "patient1.txt").write_bytes(text.encode("utf-16"))
     (folder / "notes.txt").write_text("Frau Muster, Befund folgt\n", encoding="utf-8")
+    # Notepad's "Unicode" is UTF-16 with its BOM too: a name and numbers, no tabs
+    (folder / "notiz.txt").write_bytes("Hans Mueller\r\n12\r\n13\r\n".encode("utf-16"))
     s = run(project, folder, name="vitals", kind="timeseries")
-    assert (s["modality"], s["imported"], s["skipped"]) == ("timeseries", 1, 1)
-    assert errors_by_path(project, "vitals") == {"notes.txt": "not-data"}
+    assert (s["modality"], s["imported"], s["skipped"]) == ("timeseries", 1, 2)
+    assert errors_by_path(project, "vitals") == {"notes.txt": "not-data", "notiz.txt": "not-data"}
     with Store.open(project) as store:
         (item,) = store.items(store.dataset("vitals")["id"])
     meta = json.loads(item["meta"])

@@ -62,8 +62,30 @@ def test_the_copy_made_before_an_upgrade_is_as_private_as_the_database(tmp_path)
     old = os.umask(0o022)
     try:
         folder = create_project(tmp_path / "project")
+        # a partial copy a failed upgrade left, made before copies were private
+        left = folder / "project.db.schema-3.bak.partial"
+        left.write_bytes(b"")
+        left.chmod(0o644)
         with Store.open(folder, write=True) as store:
             copy = make_backup(store.conn, store.paths.db, 3)
     finally:
         os.umask(old)
     assert mode(copy) == 0o600
+
+
+@posix_only
+def test_an_empty_folder_of_another_owner_still_becomes_a_project(tmp_path, monkeypatch):
+    """A group's study folder made by an administrator: its mode cannot be changed by the
+    user (EPERM), which stopped the project from being made at all."""
+    folder = tmp_path / "study"
+    folder.mkdir(mode=0o775)
+    real_chmod = os.chmod
+
+    def not_the_owner(path, mode_bits, *args, **kwargs):
+        if Path(path) == folder:
+            raise PermissionError(1, "Operation not permitted", str(path))
+        return real_chmod(path, mode_bits, *args, **kwargs)
+
+    monkeypatch.setattr(os, "chmod", not_the_owner)
+    create_project(folder)
+    assert (folder / "project.db").exists() and mode(folder / "cache") == 0o700
