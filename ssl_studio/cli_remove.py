@@ -60,6 +60,13 @@ def cmd_remove(args: argparse.Namespace) -> int:
         ids = result["runs"]
         what.append(("run " if len(ids) == 1 else "runs ") + ", ".join(str(i) for i in ids))
     print(f"Removed {' and '.join(what)}: {size_text(result['freed_bytes'])} freed.")
+    _print_aftermath(result)
+    return EXIT_OK
+
+
+def _print_aftermath(result: dict) -> None:
+    """What a removal or an erasure could not delete, the upgrade copies it deleted, data
+    another program kept in the database for now, and the exports it kept."""
     for line in result["left"]:
         print(f"  {line}")
     for name in result["copies_removed"]:
@@ -68,7 +75,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
         print(f"  {result['still_in_database']}")
     if result["exports_kept"]:
         print(f"  Exported models kept: {', '.join(result['exports_kept'])}")
-    return EXIT_OK
 
 
 def _ask(question: str, verb: str) -> int | None:
@@ -117,14 +123,7 @@ def _erase(args: argparse.Namespace) -> int:
     if result["runs"]:
         ids = ", ".join(str(i) for i in result["runs"])
         print(f"  Removed run(s) {ids}: {size_text(result['freed_bytes'])} freed.")
-    for line in result["left"]:
-        print(f"  {line}")
-    for name in result["copies_removed"]:
-        print(f"  Deleted {name}, the copy made before an upgrade that held it too.")
-    if result["still_in_database"]:
-        print(f"  {result['still_in_database']}")
-    if result["exports_kept"]:
-        print(f"  Exported models kept: {', '.join(result['exports_kept'])}")
+    _print_aftermath(result)
     if result["elsewhere"]:
         names = ", ".join(f"'{name}'" for name in result["elsewhere"])
         print(f"  Files at the same paths stay in dataset(s) {names}: erase them there too.")

@@ -36,6 +36,8 @@ from ssl_studio.core.project.removal import (
     _runs_text,
     _shown,
     _were,
+    copies_sentence,
+    exports_sentence,
 )
 from ssl_studio.core.project.store import Store, folder_bytes
 from ssl_studio.core.project.upgrade import copies_with
@@ -99,19 +101,7 @@ class ErasurePlan:
                 f"files at these paths: they stay there until you erase them from "
                 f"{'it' if one else 'them'} too."
             )
-        if self.copies:
-            one = len(self.copies) == 1
-            text += (
-                f" The {'copy' if one else 'copies'} of the database made before an upgrade "
-                f"({', '.join(self.copies)}) still {'holds' if one else 'hold'} what this "
-                f"erases and {'is' if one else 'are'} deleted too, so the project can no "
-                "longer be taken back to the older SSL Studio version."
-            )
-        if self.exports_kept:
-            text += (
-                f" Exported models are kept: {', '.join(self.exports_kept)}. They learned "
-                "from this data: delete them yourself if it must be gone entirely."
-            )
+        text += copies_sentence(self.copies, "erases") + exports_sentence(self.exports_kept)
         return f"{text} {OUTSIDE}"
 
 

@@ -71,28 +71,38 @@ class RemovalPlan:
             )
         text = "Removes " + " and ".join(what)
         text += f", {size_text(self.bytes_on_disk)} on disk. This cannot be undone."
-        if self.copies:
-            one = len(self.copies) == 1
-            text += (
-                f" The {'copy' if one else 'copies'} of the database made before an upgrade "
-                f"({', '.join(self.copies)}) still {'holds' if one else 'hold'} what this "
-                f"removes and {'is' if one else 'are'} deleted too, so the project can no "
-                "longer be taken back to the older SSL Studio version."
-            )
-        if self.exports_kept:
-            kept = ", ".join(self.exports_kept)
-            text += (
-                f" Exported models are kept: {kept}. They learned from this data and stay "
-                "where they are, with their model cards: delete them yourself if the data "
-                "must be gone entirely."
-            )
-        return text
+        return text + copies_sentence(self.copies, "removes") + exports_sentence(self.exports_kept)
 
     def _kinds_text(self, ids: list[int]) -> str:
         """`` (1 fine-tuned model, 1 from-scratch baseline)`` for runs ``ids``."""
         names = dict(self.kinds)
         counts = Counter(names[i] for i in ids if i in names)
         return f" ({', '.join(counted(n, kind) for kind, n in counts.items())})" if counts else ""
+
+
+def copies_sentence(copies: tuple[str, ...], verb: str) -> str:
+    """The question's sentence on the upgrade copies that hold what a removal or erasure
+    (``verb``: "removes", "erases") takes away, and are deleted with it ("" for none)."""
+    if not copies:
+        return ""
+    one = len(copies) == 1
+    return (
+        f" The {'copy' if one else 'copies'} of the database made before an upgrade "
+        f"({', '.join(copies)}) still {'holds' if one else 'hold'} what this {verb} and "
+        f"{'is' if one else 'are'} deleted too, so the project can no longer be taken back "
+        "to the older SSL Studio version."
+    )
+
+
+def exports_sentence(exports: tuple[str, ...]) -> str:
+    """The question's sentence on the exported models kept ("" for none)."""
+    if not exports:
+        return ""
+    return (
+        f" Exported models are kept: {', '.join(exports)}. They learned from this data and "
+        "stay where they are, with their model cards: delete them yourself if the data must "
+        "be gone entirely."
+    )
 
 
 def _kind(run: dict[str, Any]) -> str:

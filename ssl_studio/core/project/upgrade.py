@@ -188,53 +188,56 @@ def copies_holding(db: Path, hide: Callable[[str], str]) -> list[Path]:
     stored paths, problem messages, import summaries or dataset names ``hide`` changes:
     they hold patient identifiers an import has just hidden in the project (an older
     version stored some: migration 5). A copy that cannot be read is one of them (it
-    cannot be told apart), never kept on a guess."""
-    found = []
-    for copy in sorted(db.parent.glob(f"{db.name}.schema-*.bak")):
-        try:
-            with contextlib.closing(
-                sqlite3.connect(sqlite_uri(copy, "mode=ro&immutable=1"), uri=True)
-            ) as conn:
-                texts = (  # (one at a time: the first identifier found is enough)
-                    text
-                    for query in _STORED_TEXTS
-                    for (text,) in conn.execute(query)
-                    if isinstance(text, str) and text
-                )
-                if any(hide(text) != text for text in texts):
-                    found.append(copy)
-        except sqlite3.OperationalError:
-            continue  # (cannot be opened now: busy, no descriptors left; kept, the only way back)
-        except sqlite3.DatabaseError:  # not a database, or damaged: cannot be told apart
-            found.append(copy)
-    return found
+    cannot be told apart), never kept on a guess; one that cannot be opened now (busy,
+    no descriptors left) is kept, the only way back."""
+
+    def holds(conn: sqlite3.Connection) -> bool:
+        texts = (  # (one at a time: the first identifier found is enough)
+            text
+            for query in _STORED_TEXTS
+            for (text,) in conn.execute(query)
+            if isinstance(text, str) and text
+        )
+        return any(hide(text) != text for text in texts)
+
+    return _copies_where(db, holds, busy_holds=False)
 
 
 def copies_with(db: Path, dataset_id: int | None, run_ids: Iterable[int]) -> list[Path]:
     """The copies made before upgrades (``project.db.schema-*.bak`` beside ``db``) that
     hold dataset ``dataset_id`` or any of ``run_ids`` (ids are never given twice): a
     removal deletes them with what it removes, or restoring one would bring it back. A
-    copy that cannot be read is one of them (it cannot be told apart)."""
+    copy that cannot be read or opened now is one of them (erasure comes first)."""
     runs = sorted(set(run_ids))
+
+    def holds(conn: sqlite3.Connection) -> bool:
+        query = "SELECT 1 FROM datasets WHERE id = ?"
+        if dataset_id is not None and conn.execute(query, (dataset_id,)).fetchone():
+            return True
+        marks = ", ".join("?" for _ in runs)
+        query = f"SELECT 1 FROM runs WHERE id IN ({marks})"
+        return bool(runs) and conn.execute(query, runs).fetchone() is not None
+
+    return _copies_where(db, holds, busy_holds=True)
+
+
+def _copies_where(
+    db: Path, holds: Callable[[sqlite3.Connection], bool], busy_holds: bool
+) -> list[Path]:
+    """The upgrade copies beside ``db`` for which ``holds`` (read-only) is true; a damaged
+    copy counts as holding, one that cannot be opened now as ``busy_holds`` says."""
     found = []
     for copy in sorted(db.parent.glob(f"{db.name}.schema-*.bak")):
         try:
             with contextlib.closing(
                 sqlite3.connect(sqlite_uri(copy, "mode=ro&immutable=1"), uri=True)
             ) as conn:
-                holds = (
-                    dataset_id is not None
-                    and conn.execute(
-                        "SELECT 1 FROM datasets WHERE id = ?", (dataset_id,)
-                    ).fetchone()
-                )
-                if runs and not holds:
-                    marks = ", ".join("?" for _ in runs)
-                    query = f"SELECT 1 FROM runs WHERE id IN ({marks})"
-                    holds = conn.execute(query, runs).fetchone()
-        except sqlite3.DatabaseError:  # (damaged, busy, not a database: erasure comes first)
-            holds = True
-        if holds:
+                held = holds(conn)
+        except sqlite3.OperationalError:
+            held = busy_holds
+        except sqlite3.DatabaseError:  # not a database, or damaged: cannot be told apart
+            held = True
+        if held:
             found.append(copy)
     return found
 
