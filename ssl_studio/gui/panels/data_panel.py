@@ -33,6 +33,7 @@ from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.erasure_dialog import erase_from_dataset
 from ssl_studio.gui.import_options import ImportOptionsDialog, describe
 from ssl_studio.gui.label_export import export_labels_dialog
 from ssl_studio.gui.markup import esc, rich
@@ -46,6 +47,10 @@ REPORT_COLUMNS = ("Result", "File", "Code", "Why it was left out")
 REMOVE_TIP = (
     "Remove the chosen dataset from the project with its labels, cache and runs (you are "
     "asked first; your original files and exported models are kept)"
+)
+ERASE_TIP = (
+    "For a patient who withdrew consent: erase their items, labels and cached data from "
+    "the chosen dataset, by their ID or their files (you are asked first)"
 )
 REPORT_SHARE = 0.6  # of the panel's width the import report takes while shown
 EMPTY = (
@@ -92,6 +97,8 @@ class DataPanel(QWidget):
         self.labels_button.clicked.connect(self.export_labels)
         self.remove_button = QPushButton("Remove dataset…")
         self.remove_button.clicked.connect(self.remove_dataset)
+        self.erase_button = QPushButton("Erase a patient…")
+        self.erase_button.clicked.connect(self.erase_patient)
         context.runner.busy_changed.connect(lambda _busy: self._dataset_buttons())
         left = QWidget()
         column = QVBoxLayout(left)
@@ -110,6 +117,7 @@ class DataPanel(QWidget):
         column.addWidget(self.labels_button)
         column.addSpacing(12)  # (apart from the imports: it deletes)
         column.addWidget(self.remove_button)
+        column.addWidget(self.erase_button)
 
         self.summary = rich(QLabel())  # summary_text: names escaped
         self.summary.setWordWrap(True)
@@ -239,6 +247,7 @@ class DataPanel(QWidget):
         """Export labels… and Remove dataset… on (the latter not during a job)."""
         idle = not self.context.runner.busy
         self.context.enable_change(self.remove_button, bool(self.datasets) and idle, REMOVE_TIP)
+        self.context.enable_change(self.erase_button, bool(self.datasets) and idle, ERASE_TIP)
         self.labels_button.setEnabled(bool(self.datasets))  # (it only reads the project)
 
     def export_labels(self) -> bool:
@@ -254,6 +263,13 @@ class DataPanel(QWidget):
         if name is None or not self.remove_button.isEnabled():
             return False
         return remove_dataset(self, self.context, name)
+
+    def erase_patient(self) -> bool:
+        """Ask whom to erase from the chosen dataset (a patient, or files), then erase."""
+        name = self.current_dataset()
+        if name is None or not self.erase_button.isEnabled():
+            return False
+        return erase_from_dataset(self, self.context, name)
 
     def current_dataset(self) -> str | None:
         row = self.dataset_list.currentRow()
