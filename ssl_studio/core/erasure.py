@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ssl_studio.core.data.cache_erasure import zero_unreferenced
+from ssl_studio.core.data.cache_erasure import finish_scrubs, unwritable
 from ssl_studio.core.data.privacy import keyed_hash, patient_key
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.removal import (
@@ -224,27 +224,31 @@ def erase(project: Path, plan: ErasurePlan) -> dict[str, Any]:
         dataset = store.dataset(plan.dataset)
         if dataset is None or dataset["id"] != plan.dataset_id:
             raise ConfigError(f"Dataset '{plan.dataset}' was removed or replaced meanwhile.")
-        if {r["id"] for r in store.runs(plan.dataset_id)} - set(plan.run_ids):
+        on_it = [run["id"] for run in store.runs(plan.dataset_id)]
+        if {*on_it, *store.child_runs(on_it)} - set(plan.run_ids):  # (under the lock)
             raise ConfigError(
-                "Runs were added on the dataset meanwhile; look again and choose once more."
+                "Runs were added meanwhile that learned from the dataset (trained on it, or "
+                "fine-tuned from a run on it); look again and choose once more. Nothing "
+                "was erased."
             )
         now = _plan(store, dataset, list(plan.file_ids), list(plan.run_ids))
-        erasing = set(now.file_ids)
-        slots = store.cache_slots(plan.dataset_id)
-        kept = [slot for slot in slots if slot["file_id"] not in erasing]
-        touched = {slot["cache_file"] for slot in slots if slot["file_id"] in erasing}
-        # the cached bytes first: when they cannot be written, nothing is erased yet
-        cache = store.paths.dataset_cache(plan.dataset_id)
-        zeroed, unwritten = zero_unreferenced(cache, touched, kept)
-        if unwritten:
+        slots = store.cache_slots(plan.dataset_id, now.file_ids)
+        touched = {slot["cache_file"] for slot in slots}
+        # every cached file must be writable before anything changes
+        blocked = unwritable(store.paths.dataset_cache(plan.dataset_id), touched)
+        if blocked:
             raise ConfigError(
-                f"The cached data {', '.join(unwritten)} could not be overwritten, so nothing "
+                f"The cached data {', '.join(blocked)} cannot be overwritten, so nothing "
                 "was erased: close the programs that use the project and erase again."
             )
-        store.delete_runs(now.run_ids)
-        items = store.erase_files(plan.dataset_id, now.file_ids)
+        # the rows, tombstones and runs in one transaction that also marks the cache
+        # files to zero; then the zeroing, which clears the mark (or the next erasure or
+        # import finishes it)
+        items = store.erase_files(plan.dataset_id, now.file_ids, now.run_ids, touched)
         erased = store.erase_removed()
-        left = [_delete(store.paths.run_folder(i), store.paths.root) for i in now.run_ids]
+        zeroed, unzeroed = finish_scrubs(store)
+        left: list[str | None] = [*unzeroed]
+        left += [_delete(store.paths.run_folder(i), store.paths.root) for i in now.run_ids]
         copies = [store.paths.root / name for name in now.copies]
         left += [_delete_copy(copy) for copy in copies]
     return {

@@ -35,6 +35,7 @@ from typing import Any
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.data.cache import CacheReader, CacheWriter
+from ssl_studio.core.data.cache_erasure import finish_scrubs
 from ssl_studio.core.data.cache_sizing import SideTally, size_notes
 from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
@@ -152,6 +153,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
             refuse_other_folders(existing, roots, spelled)
         known = self.store.known_files(existing["id"]) if existing else {}
         self.erased = self.store.erased_files()  # (of any dataset: erased is erased)
+        self._finish_erasures()
         if existing and self._cache_lost(existing):  # decode every imported file again
             known = {k: replace(f, size=-1) if f.status == "ok" else f for k, f in known.items()}
         candidates, walk_problems, seen = self._discover(known)
@@ -335,6 +337,12 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
             key = keyed_hash(self.salt, "path", path)
             self.root_paths.setdefault(key, path)
             yield key
+
+    def _finish_erasures(self) -> None:
+        """Zero the cached bytes an interrupted erasure left (cache_erasure.finish_scrubs);
+        a warning when some still cannot be written."""
+        for line in finish_scrubs(self.store)[1]:
+            self.report(Message(JOB, line, level="warning"))
 
     def _discover(
         self, known: dict[str, FileRow]

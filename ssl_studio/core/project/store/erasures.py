@@ -10,6 +10,9 @@ from collections.abc import Iterable, Sequence
 from ssl_studio.core.project.store.base import StoreBase, now
 
 _CHUNK = 500  # ids per IN (...) list (SQLite allows a few thousand)
+# the meta key naming the cache files an erasure has still to zero (JSON: dataset id ->
+# file names), set in the erasure's transaction and cleared once they are zeroed
+SCRUB_KEY = "pending_scrub"
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[tuple[str, list[int]]]:
@@ -84,14 +87,24 @@ class ErasureRecords(StoreBase):
             found += [dict(r) for r in rows.fetchall()]
         return found
 
-    def erase_files(self, dataset_id: int, file_ids: Sequence[int]) -> int:
+    def erase_files(
+        self,
+        dataset_id: int,
+        file_ids: Sequence[int],
+        run_ids: Sequence[int] = (),
+        scrub: Iterable[str] = (),
+    ) -> int:
         """Delete the files' rows with their items, the items' labels (in every version
         of every label set) and the files' import problems; scrub the files' paths from
         the stored import summaries; leave a tombstone (the path key and the date) per
-        file. One transaction; returns the number of items deleted."""
+        file; delete the runs ``run_ids`` (as delete_runs); and mark the dataset's cache
+        files ``scrub`` as still to be zeroed (``pending_scrubs``). One transaction: all
+        of it or nothing. Returns the number of items deleted."""
         ids = sorted(set(file_ids))
         deleted = 0
         with self.transaction():
+            self._delete_run_rows(sorted(set(run_ids)))  # (RemovalRecords, in Store)
+            self._mark_scrub(dataset_id, scrub)
             paths: set[str] = set()
             for marks, chunk in _chunks(ids):
                 rows = self.conn.execute(
@@ -156,3 +169,35 @@ class ErasureRecords(StoreBase):
         of the project (also one removed since)."""
         rows = self.conn.execute("SELECT path_key, erased FROM erased").fetchall()
         return {str(r[0]): str(r[1]) for r in rows}
+
+    def pending_scrubs(self) -> dict[int, list[str]]:
+        """Dataset id -> the names of its cache files in which an erasure committed but
+        did not finish zeroing the erased items' bytes (interrupted, or a file that could
+        not be written then): data/cache_erasure.finish_scrubs zeroes them."""
+        try:
+            marked = json.loads(self.meta(SCRUB_KEY) or "{}")
+        except ValueError:
+            marked = {}
+        if not isinstance(marked, dict):
+            return {}
+        return {int(k): sorted(str(n) for n in v) for k, v in marked.items() if str(k).isdigit()}
+
+    def _mark_scrub(self, dataset_id: int, names: Iterable[str]) -> None:
+        """Add ``names`` to the dataset's pending scrub (inside the caller's transaction)."""
+        names = set(names)
+        if not names:
+            return
+        marked = self.pending_scrubs()
+        marked[dataset_id] = sorted(names | set(marked.get(dataset_id, [])))
+        self._set_meta(SCRUB_KEY, json.dumps({str(k): v for k, v in marked.items()}))
+
+    def scrub_done(self, dataset_id: int) -> None:
+        """The dataset's pending scrub is finished: its mark goes."""
+        with self.transaction():
+            marked = self.pending_scrubs()
+            if marked.pop(dataset_id, None) is None:
+                return
+            if marked:
+                self._set_meta(SCRUB_KEY, json.dumps({str(k): v for k, v in marked.items()}))
+            else:
+                self.conn.execute("DELETE FROM meta WHERE key = ?", (SCRUB_KEY,))
