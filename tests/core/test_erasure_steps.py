@@ -91,3 +91,16 @@ def test_zeroing_that_fails_after_the_commit_is_said_and_finished_by_the_next_im
     assert not data[item["cache_index"]].any(), "the next import finishes the zeroing"
     with Store.open(project) as store:
         assert store.pending_scrubs() == {}
+
+
+def test_a_run_fine_tuned_elsewhere_from_a_listed_run_meanwhile_stops_the_erasure(labelled):
+    project, folder = labelled
+    with Store.open(project, write=True) as store:
+        pre = store.create_run(1, "pretrain", {"task": "simclr"})
+        plan = plan_erasure(store, "scans", [str(folder / "scan_1.png")], with_dependents=True)
+        other = store.create_dataset("other", "image", 64)
+        store.create_run(other, "finetune", {"task": "simclr", "parent_run_id": pre})
+    with pytest.raises(ConfigError, match="Runs were added meanwhile.*Nothing was erased"):
+        erase(project, plan)
+    with Store.open(project) as store:
+        assert len(store.items(1)) == 4 and len(store.runs()) == 2
