@@ -38,6 +38,8 @@ from ssl_studio.core.project.removal import (
     _were,
     copies_sentence,
     exports_sentence,
+    older_schema,
+    upgrade_sentence,
 )
 from ssl_studio.core.project.store import Store, folder_bytes
 from ssl_studio.core.project.upgrade import copies_with
@@ -69,6 +71,7 @@ class ErasurePlan:
     exports_kept: tuple[str, ...] = ()
     copies: tuple[str, ...] = ()
     elsewhere: tuple[str, ...] = ()  # other datasets holding files at the same paths
+    upgrade_from: int | None = None  # the project's older schema (upgraded first)
 
     def describe(self) -> str:
         """One paragraph naming what goes and what stays, for the question asked first."""
@@ -101,6 +104,7 @@ class ErasurePlan:
                 f"files at these paths: they stay there until you erase them from "
                 f"{'it' if one else 'them'} too."
             )
+        text += upgrade_sentence(self.upgrade_from, "erases")
         text += copies_sentence(self.copies, "erases") + exports_sentence(self.exports_kept)
         return f"{text} {OUTSIDE}"
 
@@ -212,6 +216,7 @@ def _plan(
         exports_kept=tuple(_shown(Path(f), store.paths.root) for f in exports if os.path.isdir(f)),
         copies=tuple(c.name for c in copies_with(store.paths.db, int(dataset["id"]), runs)),
         elsewhere=tuple(store.other_datasets_with(file_ids)),
+        upgrade_from=older_schema(store),
     )
 
 
