@@ -149,17 +149,20 @@ def plan_erasure(
 def _files_named(store: Store, dataset: dict[str, Any], paths: list[str]) -> list[int]:
     """Ids of the dataset's files at ``paths``; ConfigError naming those it has not."""
     found, unknown = [], []
-    for path in paths:
+    for number, path in enumerate(paths, 1):
         spellings = {os.path.abspath(path), os.path.realpath(path)}
         keys = {keyed_hash(store.salt, "path", p): p for p in spellings}
         ids = store.files_with_keys(dataset["id"], keys)
         if ids:
             found += ids.values()
-        else:
-            unknown.append(path)
+        else:  # (named by position: a path may name a patient)
+            unknown.append(f"the {_ordinal(number)} --file" if len(paths) > 1 else "--file")
     if unknown:
+        one = len(unknown) == 1
         raise ConfigError(
-            f"Dataset '{dataset['name']}' has no file {', '.join(unknown)}. Give each path "
+            f"Dataset '{dataset['name']}' has no file at the path given as "
+            f"{', '.join(unknown)} ({'it is' if one else 'they are'} not shown here: a path "
+            "may name a patient). It may have been erased already. Give each path "
             "as it was imported: the folder given to import and the file inside it "
             "(absolute, or from the folder you are in); 'ssl-studio report' lists the "
             "dataset's folders. Nothing was erased."
@@ -174,7 +177,7 @@ def _patient_files(
     ID) when there are none, or when a file holds other patients' items too."""
     which = f"the {_ordinal(number)} patient ID given" if of > 1 else "the patient ID given"
     if not patient.strip():
-        raise ConfigError(f"{which.capitalize()} is empty. Nothing was erased.")
+        raise ConfigError(f"{which[0].upper()}{which[1:]} is empty. Nothing was erased.")
     only, shared = store.patient_files(dataset["id"], patient_key(store.salt, patient))
     if shared:
         raise ConfigError(
@@ -186,10 +189,12 @@ def _patient_files(
         )
     if not only:
         raise ConfigError(
-            f"No item of dataset '{dataset['name']}' belongs to {which}. Check it as "
-            "written in the DICOM header (Patient ID) or in the series' id column (compared "
-            "exactly: capitals, zeros and dashes count), and that the dataset is the one "
-            "imported from that patient's files. Nothing was erased."
+            f"No item of dataset '{dataset['name']}' belongs to {which}. Its files may "
+            "have been erased already (erased items leave no patient key behind), or "
+            "the ID differs: check it as written in the DICOM header (Patient ID) or in "
+            "the series' id column (compared exactly: capitals, zeros and dashes count), "
+            "and that the dataset is the one imported from that patient's files. Nothing "
+            "was erased."
         )
     return set(only)
 

@@ -5,6 +5,7 @@ what may go; data/cache_erasure.py zeroes their cached bytes)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 
 from ssl_studio.core.project.store.base import StoreBase, now
@@ -201,3 +202,11 @@ class ErasureRecords(StoreBase):
                 self._set_meta(SCRUB_KEY, json.dumps({str(k): v for k, v in marked.items()}))
             else:
                 self.conn.execute("DELETE FROM meta WHERE key = ?", (SCRUB_KEY,))
+
+    def erased_count(self, dataset_id: int) -> int:
+        """How many files were erased on request from the dataset (its tombstones)."""
+        query = "SELECT COUNT(*) FROM erased WHERE dataset_id = ?"
+        try:
+            return int(self.conn.execute(query, (dataset_id,)).fetchone()[0])
+        except sqlite3.OperationalError:  # (an older schema read as it is: none)
+            return 0
