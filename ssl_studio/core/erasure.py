@@ -21,7 +21,7 @@ never stored, kept in the plan or shown.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,7 @@ class ErasurePlan:
     copies: tuple[str, ...] = ()
     elsewhere: tuple[str, ...] = ()  # other datasets holding files at the same paths
     upgrade_from: int | None = None  # the project's older schema (upgraded first)
+    patients: int = 0  # how many patients were named (their files are erased)
 
     def describe(self) -> str:
         """One paragraph naming what goes and what stays, for the question asked first."""
@@ -94,8 +95,15 @@ class ErasurePlan:
             )
         text += (
             ". This cannot be undone. Each erased file is remembered only by a keyed hash of "
-            "its path, so importing its folder again skips it while it is still there."
+            "its path, so importing its folder again skips it while it is still there, and "
+            "by hashes of its content, so an import warns of a copy of it found elsewhere."
         )
+        if self.patients:
+            text += (
+                " The patient is not remembered: new files of the same patient (another "
+                "export, a later study) are imported again if they appear in an imported "
+                "folder."
+            )
         if self.elsewhere:
             one = len(self.elsewhere) == 1
             names = ", ".join(f"'{name}'" for name in self.elsewhere)
@@ -143,7 +151,8 @@ def plan_erasure(
             f"{what} and learned from the items to erase. Remove "
             f"{'it' if len(runs) == 1 else 'them'} too (--with-dependents), or keep the items."
         )
-    return _plan(store, dataset, sorted(file_ids), runs)
+    plan = _plan(store, dataset, sorted(file_ids), runs)
+    return replace(plan, patients=len(patients or []))
 
 
 def _files_named(store: Store, dataset: dict[str, Any], paths: list[str]) -> list[int]:

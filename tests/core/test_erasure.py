@@ -229,6 +229,7 @@ def test_a_patient_s_files_go_and_the_id_is_nowhere(project, tmp_path, capsys):
     assert key.encode() in before, "the check below would prove nothing"
     args = ["remove", str(project), "--dataset", "ct", "--patient", PATIENT]
     assert main(args) == EXIT_USAGE  # the question first
+    assert "new files of the same patient" in capsys.readouterr().err
     # a program that has the project open (as the app or 'info' would), reading nothing
     watcher = sqlite3.connect(f"file:{project / 'project.db'}?mode=ro", uri=True)
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import test_erasure
-from test_erasure import stored
+from test_erasure import rows, stored
 
 from ssl_studio.core import erasure
 from ssl_studio.core.config import ImportConfig
@@ -104,3 +104,29 @@ def test_a_run_fine_tuned_elsewhere_from_a_listed_run_meanwhile_stops_the_erasur
         erase(project, plan)
     with Store.open(project) as store:
         assert len(store.items(1)) == 4 and len(store.runs()) == 2
+
+
+def test_a_copy_of_an_erased_file_under_another_name_is_imported_with_a_warning(labelled):
+    project, folder = labelled
+    with Store.open(project) as store:
+        plan = plan_erasure(store, "scans", [str(folder / "scan_1.png")])
+    erase(project, plan)
+    (folder / "renamed.png").write_bytes((folder / "scan_1.png").read_bytes())
+    said: list[str] = []
+    summary = import_data(
+        ImportConfig(project=project, paths=[folder], name="scans"),
+        report=lambda e: said.append(getattr(e, "text", "")),
+    )
+    assert (summary["erased"], summary["erased_copies"]) == (1, 1)
+    assert any("1 file of this dataset holds the same content as a file erased" in t for t in said)
+
+
+def test_a_project_at_schema_7_without_the_content_table_still_erases(labelled):
+    project, folder = labelled
+    with Store.open(project, write=True) as store:
+        store.conn.execute("DROP TABLE erased_contents")
+        plan = plan_erasure(store, "scans", [str(folder / "scan_1.png")])
+        assert store.erased_copies(1) == 0
+    assert erase(project, plan)["items"] == 1
+    with Store.open(project) as store:
+        assert rows(store, "SELECT COUNT(*) FROM erased_contents") == [(1,)]

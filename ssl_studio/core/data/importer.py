@@ -44,7 +44,12 @@ from ssl_studio.core.data.import_decoding import ImportDecoding
 from ssl_studio.core.data.import_naming import JOB, ImportNaming, NothingToImport
 from ssl_studio.core.data.import_resume import ImportResume
 from ssl_studio.core.data.import_roots import ImportRoots
-from ssl_studio.core.data.import_tally import ImportTally, erased_note, mixed_layouts
+from ssl_studio.core.data.import_tally import (
+    ImportTally,
+    erased_copies_note,
+    erased_note,
+    mixed_layouts,
+)
 from ssl_studio.core.data.import_target import (
     INTERIM_NAME,
     other_cache_size,
@@ -195,6 +200,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
                 lambda done, total: self._progress("hash", done, total, force=done == total),
                 self.stop,
             )
+        self._say_erased_copies()
         if not self.scale_up_expected:
             for note in size_notes(self.sides, chosen=not self.cfg.cache_size):
                 self.report(Message(JOB, note, level="warning"))
@@ -343,6 +349,13 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
         a warning when some still cannot be written."""
         for line in finish_scrubs(self.store)[1]:
             self.report(Message(JOB, line, level="warning"))
+
+    def _say_erased_copies(self) -> None:
+        """Warn of the dataset's files whose content is an erased file's (a copy, renamed
+        or elsewhere: only the path of an erased file is kept out by its tombstone)."""
+        if n := self.store.erased_copies(self.dataset_id):
+            self.tally.erased_copies = n
+            self.report(Message(JOB, erased_copies_note(n), level="warning"))
 
     def _discover(
         self, known: dict[str, FileRow]

@@ -8,6 +8,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from ssl_studio.core.project.schema import ERASED_CONTENTS
 from ssl_studio.core.project.store.base import StoreBase, now
 
 _CHUNK = 500  # ids per IN (...) list (SQLite allows a few thousand)
@@ -104,6 +105,7 @@ class ErasureRecords(StoreBase):
         ids = sorted(set(file_ids))
         deleted = 0
         with self.transaction():
+            self.conn.execute(ERASED_CONTENTS)  # (a project made at 7 before it came)
             self._delete_run_rows(sorted(set(run_ids)))  # (RemovalRecords, in Store)
             self._mark_scrub(dataset_id, scrub)
             paths: set[str] = set()
@@ -115,6 +117,12 @@ class ErasureRecords(StoreBase):
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO erased(dataset_id, path_key, erased) VALUES (?, ?, ?)",
                     [(dataset_id, r[0], now()[:10]) for r in rows],
+                )
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO erased_contents(content_hash, erased) SELECT "
+                    f"DISTINCT content_hash, ? FROM items WHERE file_id IN ({marks}) "
+                    "AND content_hash IS NOT NULL",
+                    (now()[:10], *chunk),
                 )
                 items = f"SELECT id FROM items WHERE file_id IN ({marks})"
                 self.conn.execute(f"DELETE FROM labels WHERE item_id IN ({items})", chunk)
@@ -209,4 +217,16 @@ class ErasureRecords(StoreBase):
         try:
             return int(self.conn.execute(query, (dataset_id,)).fetchone()[0])
         except sqlite3.OperationalError:  # (an older schema read as it is: none)
+            return 0
+
+    def erased_copies(self, dataset_id: int) -> int:
+        """How many files of the dataset hold an item whose content hash is an erased
+        item's (a copy of an erased file, renamed or in another folder, imported again)."""
+        query = (
+            "SELECT COUNT(DISTINCT file_id) FROM items WHERE dataset_id = ? AND content_hash "
+            "IN (SELECT content_hash FROM erased_contents)"
+        )
+        try:
+            return int(self.conn.execute(query, (dataset_id,)).fetchone()[0])
+        except sqlite3.OperationalError:  # (no erasure yet in a project made at 7 early)
             return 0
