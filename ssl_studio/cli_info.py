@@ -33,6 +33,7 @@ def print_dataset(d: dict[str, Any], project: str) -> None:
         f"  {d['name']} [{d['modality']}]: {d['items']} items ({kinds}){size}, "
         f"{mb(d['cache_bytes'])}; {d['errors']} errors, {d['skipped']} skipped, "
         f"{d['files']['missing']} missing files"
+        + (f", {d['erased']} erased on request (skipped when met again)" if d.get("erased") else "")
     )
     if note := unfinished_note(d["last_import"]):  # stopped or cut off, in any folder
         print(f"    {note}")

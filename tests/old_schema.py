@@ -19,6 +19,7 @@ def schema_2_project(project: Path, *, running: bool = False) -> list[str]:
             store.finish_run(run, "done", {"steps": 5})
     conn = sqlite3.connect(project / "project.db")
     conn.execute("DROP TABLE erased")  # migration 7
+    conn.execute("DROP TABLE erased_contents")  # migration 7
     conn.execute("ALTER TABLE items DROP COLUMN content_hash")  # migration 6
     conn.execute("ALTER TABLE files DROP COLUMN reread")  # migration 5
     conn.execute("ALTER TABLE import_errors DROP COLUMN root_id")  # migration 4

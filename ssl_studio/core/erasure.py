@@ -21,11 +21,11 @@ never stored, kept in the plan or shown.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ssl_studio.core.data.cache_erasure import zero_unreferenced
+from ssl_studio.core.data.cache_erasure import finish_scrubs, unwritable
 from ssl_studio.core.data.privacy import keyed_hash, patient_key
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.removal import (
@@ -38,6 +38,8 @@ from ssl_studio.core.project.removal import (
     _were,
     copies_sentence,
     exports_sentence,
+    older_schema,
+    upgrade_sentence,
 )
 from ssl_studio.core.project.store import Store, folder_bytes
 from ssl_studio.core.project.upgrade import copies_with
@@ -69,6 +71,8 @@ class ErasurePlan:
     exports_kept: tuple[str, ...] = ()
     copies: tuple[str, ...] = ()
     elsewhere: tuple[str, ...] = ()  # other datasets holding files at the same paths
+    upgrade_from: int | None = None  # the project's older schema (upgraded first)
+    patients: int = 0  # how many patients were named (their files are erased)
 
     def describe(self) -> str:
         """One paragraph naming what goes and what stays, for the question asked first."""
@@ -91,8 +95,15 @@ class ErasurePlan:
             )
         text += (
             ". This cannot be undone. Each erased file is remembered only by a keyed hash of "
-            "its path, so importing its folder again skips it while it is still there."
+            "its path, so importing its folder again skips it while it is still there, and "
+            "by hashes of its content, so an import warns of a copy of it found elsewhere."
         )
+        if self.patients:
+            text += (
+                " The patient is not remembered: new files of the same patient (another "
+                "export, a later study) are imported again if they appear in an imported "
+                "folder."
+            )
         if self.elsewhere:
             one = len(self.elsewhere) == 1
             names = ", ".join(f"'{name}'" for name in self.elsewhere)
@@ -101,6 +112,7 @@ class ErasurePlan:
                 f"files at these paths: they stay there until you erase them from "
                 f"{'it' if one else 'them'} too."
             )
+        text += upgrade_sentence(self.upgrade_from, "erases")
         text += copies_sentence(self.copies, "erases") + exports_sentence(self.exports_kept)
         return f"{text} {OUTSIDE}"
 
@@ -139,23 +151,27 @@ def plan_erasure(
             f"{what} and learned from the items to erase. Remove "
             f"{'it' if len(runs) == 1 else 'them'} too (--with-dependents), or keep the items."
         )
-    return _plan(store, dataset, sorted(file_ids), runs)
+    plan = _plan(store, dataset, sorted(file_ids), runs)
+    return replace(plan, patients=len(patients or []))
 
 
 def _files_named(store: Store, dataset: dict[str, Any], paths: list[str]) -> list[int]:
     """Ids of the dataset's files at ``paths``; ConfigError naming those it has not."""
     found, unknown = [], []
-    for path in paths:
+    for number, path in enumerate(paths, 1):
         spellings = {os.path.abspath(path), os.path.realpath(path)}
         keys = {keyed_hash(store.salt, "path", p): p for p in spellings}
         ids = store.files_with_keys(dataset["id"], keys)
         if ids:
             found += ids.values()
-        else:
-            unknown.append(path)
+        else:  # (named by position: a path may name a patient)
+            unknown.append(f"the {_ordinal(number)} --file" if len(paths) > 1 else "--file")
     if unknown:
+        one = len(unknown) == 1
         raise ConfigError(
-            f"Dataset '{dataset['name']}' has no file {', '.join(unknown)}. Give each path "
+            f"Dataset '{dataset['name']}' has no file at the path given as "
+            f"{', '.join(unknown)} ({'it is' if one else 'they are'} not shown here: a path "
+            "may name a patient). It may have been erased already. Give each path "
             "as it was imported: the folder given to import and the file inside it "
             "(absolute, or from the folder you are in); 'ssl-studio report' lists the "
             "dataset's folders. Nothing was erased."
@@ -170,7 +186,7 @@ def _patient_files(
     ID) when there are none, or when a file holds other patients' items too."""
     which = f"the {_ordinal(number)} patient ID given" if of > 1 else "the patient ID given"
     if not patient.strip():
-        raise ConfigError(f"{which.capitalize()} is empty. Nothing was erased.")
+        raise ConfigError(f"{which[0].upper()}{which[1:]} is empty. Nothing was erased.")
     only, shared = store.patient_files(dataset["id"], patient_key(store.salt, patient))
     if shared:
         raise ConfigError(
@@ -182,10 +198,12 @@ def _patient_files(
         )
     if not only:
         raise ConfigError(
-            f"No item of dataset '{dataset['name']}' belongs to {which}. Check it as "
-            "written in the DICOM header (Patient ID) or in the series' id column (compared "
-            "exactly: capitals, zeros and dashes count), and that the dataset is the one "
-            "imported from that patient's files. Nothing was erased."
+            f"No item of dataset '{dataset['name']}' belongs to {which}. Its files may "
+            "have been erased already (erased items leave no patient key behind), or "
+            "the ID differs: check it as written in the DICOM header (Patient ID) or in "
+            "the series' id column (compared exactly: capitals, zeros and dashes count), "
+            "and that the dataset is the one imported from that patient's files. Nothing "
+            "was erased."
         )
     return set(only)
 
@@ -212,6 +230,7 @@ def _plan(
         exports_kept=tuple(_shown(Path(f), store.paths.root) for f in exports if os.path.isdir(f)),
         copies=tuple(c.name for c in copies_with(store.paths.db, int(dataset["id"]), runs)),
         elsewhere=tuple(store.other_datasets_with(file_ids)),
+        upgrade_from=older_schema(store),
     )
 
 
@@ -224,27 +243,31 @@ def erase(project: Path, plan: ErasurePlan) -> dict[str, Any]:
         dataset = store.dataset(plan.dataset)
         if dataset is None or dataset["id"] != plan.dataset_id:
             raise ConfigError(f"Dataset '{plan.dataset}' was removed or replaced meanwhile.")
-        if {r["id"] for r in store.runs(plan.dataset_id)} - set(plan.run_ids):
+        on_it = [run["id"] for run in store.runs(plan.dataset_id)]
+        if {*on_it, *store.child_runs(on_it)} - set(plan.run_ids):  # (under the lock)
             raise ConfigError(
-                "Runs were added on the dataset meanwhile; look again and choose once more."
+                "Runs were added meanwhile that learned from the dataset (trained on it, or "
+                "fine-tuned from a run on it); look again and choose once more. Nothing "
+                "was erased."
             )
         now = _plan(store, dataset, list(plan.file_ids), list(plan.run_ids))
-        erasing = set(now.file_ids)
-        slots = store.cache_slots(plan.dataset_id)
-        kept = [slot for slot in slots if slot["file_id"] not in erasing]
-        touched = {slot["cache_file"] for slot in slots if slot["file_id"] in erasing}
-        # the cached bytes first: when they cannot be written, nothing is erased yet
-        cache = store.paths.dataset_cache(plan.dataset_id)
-        zeroed, unwritten = zero_unreferenced(cache, touched, kept)
-        if unwritten:
+        slots = store.cache_slots(plan.dataset_id, now.file_ids)
+        touched = {slot["cache_file"] for slot in slots}
+        # every cached file must be writable before anything changes
+        blocked = unwritable(store.paths.dataset_cache(plan.dataset_id), touched)
+        if blocked:
             raise ConfigError(
-                f"The cached data {', '.join(unwritten)} could not be overwritten, so nothing "
+                f"The cached data {', '.join(blocked)} cannot be overwritten, so nothing "
                 "was erased: close the programs that use the project and erase again."
             )
-        store.delete_runs(now.run_ids)
-        items = store.erase_files(plan.dataset_id, now.file_ids)
+        # the rows, tombstones and runs in one transaction that also marks the cache
+        # files to zero; then the zeroing, which clears the mark (or the next erasure or
+        # import finishes it)
+        items = store.erase_files(plan.dataset_id, now.file_ids, now.run_ids, touched)
         erased = store.erase_removed()
-        left = [_delete(store.paths.run_folder(i), store.paths.root) for i in now.run_ids]
+        zeroed, unzeroed = finish_scrubs(store)
+        left: list[str | None] = [*unzeroed]
+        left += [_delete(store.paths.run_folder(i), store.paths.root) for i in now.run_ids]
         copies = [store.paths.root / name for name in now.copies]
         left += [_delete_copy(copy) for copy in copies]
     return {

@@ -40,7 +40,12 @@ def resume_command(
 
 
 def size_text(n: int) -> str:
-    """``0.4 MB``, ``12 MB``, ``1.3 GB`` (decimal units, as ``info`` counts the cache)."""
+    """``512 bytes``, ``20 KB``, ``0.4 MB``, ``12 MB``, ``1.3 GB`` (decimal units, as
+    ``info`` counts the cache): below 0.1 MB in KB or bytes, never ``0.0 MB``."""
+    if n < 1000:
+        return f"{n} byte" if n == 1 else f"{n} bytes"
+    if n < 1e5:
+        return f"{n / 1e3:.0f} KB"
     if n >= 1e9:
         return f"{n / 1e9:.1f} GB"
     mb = n / 1e6

@@ -170,6 +170,10 @@ def test_the_command_line_asks_first_and_says_what_went(labelled, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["items"] == 1 and result["labels_lost"] == [["finding", 1, 1], ["finding", 2, 1]]
     assert "exported models" in result["outside"]
+    # an import met it again and said "1 skipped": info says why the count differs
+    import_data(ImportConfig(project=project, paths=[Path(gone).parent], name="scans"))
+    assert main(["info", str(project)]) == EXIT_OK
+    assert "1 erased on request (skipped when met again)" in capsys.readouterr().out
 
 
 def test_an_unknown_file_is_named_with_what_to_check(labelled, capsys):
@@ -177,7 +181,12 @@ def test_an_unknown_file_is_named_with_what_to_check(labelled, capsys):
     args = ["remove", str(project), "--dataset", "scans", "--file", str(folder / "nope.png")]
     assert main([*args, "--yes"]) != EXIT_OK
     err = capsys.readouterr().err
-    assert "Dataset 'scans' has no file" in err and "nope.png" in err
+    assert "Dataset 'scans' has no file at the path given as --file" in err
+    assert "nope.png" not in err and str(folder) not in err, "a path may name a patient"
+    two = [*args, str(folder / "scan_1.png"), str(folder / "Doe_John.png"), "--yes"]
+    assert main(two) != EXIT_OK
+    err = capsys.readouterr().err
+    assert "given as the 1st --file, the 3rd --file" in err and "Doe_John" not in err
     assert "as it was imported" in err and "Nothing was erased" in err
     assert main(["remove", str(project), "--run", "1", "--file", "x.png"]) == EXIT_USAGE
     assert "--dataset NAME" in capsys.readouterr().err
@@ -220,6 +229,7 @@ def test_a_patient_s_files_go_and_the_id_is_nowhere(project, tmp_path, capsys):
     assert key.encode() in before, "the check below would prove nothing"
     args = ["remove", str(project), "--dataset", "ct", "--patient", PATIENT]
     assert main(args) == EXIT_USAGE  # the question first
+    assert "new files of the same patient" in capsys.readouterr().err
     # a program that has the project open (as the app or 'info' would), reading nothing
     watcher = sqlite3.connect(f"file:{project / 'project.db'}?mode=ro", uri=True)
     try:
@@ -242,6 +252,9 @@ def test_a_patient_s_files_go_and_the_id_is_nowhere(project, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "No item of dataset 'ct' belongs to the patient ID given" in err
     assert "Patient ID" in err and PATIENT not in err
+    assert "may have been erased already" in err
+    assert main([*args[:-1], " ", "--yes"]) != EXIT_OK
+    assert "The patient ID given is empty" in capsys.readouterr().err
     summary = import_data(ImportConfig(project=project, paths=[folder], name="ct"))
     assert (summary["erased"], summary["unchanged"], summary["imported"]) == (2, 2, 0)
 

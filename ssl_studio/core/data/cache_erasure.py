@@ -5,6 +5,11 @@ slots with zeros and leaves every other item's bytes (and slot numbers) untouche
 cache is not rebuilt. Slots no item points at any more are zeroed too: besides the erased
 items' own, those a changed file's earlier version left behind (cache.py: a changed file
 gets new slots), which may hold an erased file's older pixels.
+
+core/erasure.py checks that every file can be written first (``unwritable``), deletes the
+rows in one transaction that also marks the files as still to zero, then zeroes them
+(``finish_scrubs``, which clears the mark): an interruption between the two leaves the
+mark, and the next erasure or import in the project finishes the zeroing.
 """
 
 from __future__ import annotations
@@ -30,12 +35,7 @@ def zero_unreferenced(
     zeroed, failed = 0, []
     for name in sorted(set(names)):
         spans = _kept_spans(name, kept)
-        targets = (
-            [(SERIES_VALUES, 4), (SERIES_MASK, 1)]
-            if name == SERIES_VALUES
-            else [(name, _slot_bytes(name))]
-        )
-        for file, unit in targets:
+        for file, unit in _targets(name):
             path = folder / file
             if not path.is_file():
                 continue
@@ -44,6 +44,56 @@ def zero_unreferenced(
             except OSError as exc:
                 failed.append(f"{folder.name}/{file} ({exc.strerror or exc})")
     return zeroed, failed
+
+
+def _targets(name: str) -> list[tuple[str, int]]:
+    """The files behind cache file ``name`` with the bytes of one unit of each."""
+    if name == SERIES_VALUES:
+        return [(SERIES_VALUES, 4), (SERIES_MASK, 1)]
+    return [(name, _slot_bytes(name))]
+
+
+def unwritable(folder: Path, names: Iterable[str]) -> list[str]:
+    """The files of cache files ``names`` (a series' values with its mask) that cannot be
+    opened for writing now (name and why): checked before an erasure changes anything."""
+    failed = []
+    for name in sorted(set(names)):
+        for file, _unit in _targets(name):
+            path = folder / file
+            if not path.is_file():
+                continue
+            try:
+                with open(path, "r+b"):
+                    pass
+            except OSError as exc:
+                failed.append(f"{folder.name}/{file} ({exc.strerror or exc})")
+    return failed
+
+
+def finish_scrubs(store: Any) -> tuple[int, list[str]]:
+    """Zero what erasures committed but left unzeroed (``store.pending_scrubs()``: an
+    interruption, a file that could not be written) in every dataset of the project
+    ``store`` (a writer's, under the write lock: no import writes meanwhile), and clear
+    each dataset's mark once done. Every slot no item points at is zeroed, so doing it
+    again is safe. Returns (bytes zeroed, what is still left: file and why)."""
+    zeroed, left = 0, []
+    for dataset_id, names in store.pending_scrubs().items():
+        folder = store.paths.dataset_cache(dataset_id)
+        try:
+            done, failed = zero_unreferenced(folder, names, store.cache_slots(dataset_id))
+        except OSError as exc:  # (a file gone or changed beneath it)
+            done, failed = 0, [f"{folder.name} ({exc.strerror or exc})"]
+        zeroed += done
+        if failed:
+            left.append(
+                f"The erased items' rows are gone (nothing reads or trains on them), but "
+                f"their bytes in the cached data {', '.join(failed)} could not be "
+                "overwritten yet: the next erasure or import in this project zeroes them "
+                "(close the programs that use the project first)."
+            )
+        else:
+            store.scrub_done(dataset_id)
+    return zeroed, left
 
 
 def _slot_bytes(name: str) -> int:

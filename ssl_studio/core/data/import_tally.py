@@ -34,6 +34,7 @@ class ImportTally:
     files_via_links: int = 0  # files found through them
     links_left_out: int = 0  # links to the folder given or a folder holding it
     erased: int = 0  # files erased on request (core/erasure.py), skipped: never imported again
+    erased_copies: int = 0  # files holding an erased file's content (a copy): imported
     unread: Counter[str] = field(default_factory=Counter)  # why: problem code -> files
     noted: Counter[str] = field(default_factory=Counter)  # notes on imported files: code -> files
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -71,6 +72,7 @@ class ImportTally:
             "files_via_links": self.files_via_links,
             "links_left_out": self.links_left_out,
             "erased": self.erased,
+            "erased_copies": self.erased_copies,
             "unread": dict(sorted(self.unread.items())),
             "noted": dict(sorted(self.noted.items())),
             "seconds": round(seconds, 3),
@@ -91,6 +93,16 @@ def erased_note(met: list[tuple[str, str]]) -> str:
     return (
         f"{len(met)} files were erased on request and are not imported again: {shown}{more}; "
         "delete or move them."
+    )
+
+
+def erased_copies_note(n: int) -> str:
+    """What an import says of the dataset's files whose content is an erased file's."""
+    files = "1 file of this dataset holds" if n == 1 else f"{n} files of this dataset hold"
+    return (
+        f"{files} the same content as a file erased on request (a copy, renamed or in "
+        "another folder: an erased file is kept out only at its own path). If it is the "
+        "withdrawn data, erase it too (ssl-studio remove --dataset NAME --file PATH)."
     )
 
 

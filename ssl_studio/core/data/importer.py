@@ -35,6 +35,7 @@ from typing import Any
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.data.cache import CacheReader, CacheWriter
+from ssl_studio.core.data.cache_erasure import finish_scrubs
 from ssl_studio.core.data.cache_sizing import SideTally, size_notes
 from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.discovery import Found, WalkProblem, sniff, walk
@@ -43,7 +44,12 @@ from ssl_studio.core.data.import_decoding import ImportDecoding
 from ssl_studio.core.data.import_naming import JOB, ImportNaming, NothingToImport
 from ssl_studio.core.data.import_resume import ImportResume
 from ssl_studio.core.data.import_roots import ImportRoots
-from ssl_studio.core.data.import_tally import ImportTally, erased_note, mixed_layouts
+from ssl_studio.core.data.import_tally import (
+    ImportTally,
+    erased_copies_note,
+    erased_note,
+    mixed_layouts,
+)
 from ssl_studio.core.data.import_target import (
     INTERIM_NAME,
     other_cache_size,
@@ -152,6 +158,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
             refuse_other_folders(existing, roots, spelled)
         known = self.store.known_files(existing["id"]) if existing else {}
         self.erased = self.store.erased_files()  # (of any dataset: erased is erased)
+        self._finish_erasures()
         if existing and self._cache_lost(existing):  # decode every imported file again
             known = {k: replace(f, size=-1) if f.status == "ok" else f for k, f in known.items()}
         candidates, walk_problems, seen = self._discover(known)
@@ -193,6 +200,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
                 lambda done, total: self._progress("hash", done, total, force=done == total),
                 self.stop,
             )
+        self._say_erased_copies()
         if not self.scale_up_expected:
             for note in size_notes(self.sides, chosen=not self.cfg.cache_size):
                 self.report(Message(JOB, note, level="warning"))
@@ -335,6 +343,19 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
             key = keyed_hash(self.salt, "path", path)
             self.root_paths.setdefault(key, path)
             yield key
+
+    def _finish_erasures(self) -> None:
+        """Zero the cached bytes an interrupted erasure left (cache_erasure.finish_scrubs);
+        a warning when some still cannot be written."""
+        for line in finish_scrubs(self.store)[1]:
+            self.report(Message(JOB, line, level="warning"))
+
+    def _say_erased_copies(self) -> None:
+        """Warn of the dataset's files whose content is an erased file's (a copy, renamed
+        or elsewhere: only the path of an erased file is kept out by its tombstone)."""
+        if n := self.store.erased_copies(self.dataset_id):
+            self.tally.erased_copies = n
+            self.report(Message(JOB, erased_copies_note(n), level="warning"))
 
     def _discover(
         self, known: dict[str, FileRow]

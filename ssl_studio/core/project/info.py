@@ -83,7 +83,7 @@ def project_info(root: Path) -> dict[str, Any]:
 
     Keys: format, project, schema_version, app_version, datasets (list of name,
     modality, cache_size, items, items_by_modality, files{ok,failed,skipped,missing},
-    errors, skipped, cache_bytes, label_sets, last_import), runs (see runs_overview),
+    errors, skipped, cache_bytes, erased, label_sets, last_import), runs (see runs_overview),
     totals (items, errors, cache_bytes).
     """
     with Store.open(Path(root)) as store:
@@ -97,6 +97,9 @@ def project_info(root: Path) -> dict[str, Any]:
                     "cache_size": row["cache_size"],
                     **summary,
                     "cache_bytes": folder_bytes(store.paths.dataset_cache(row["id"])),
+                    # files erased on request (remove --file/--patient): an import
+                    # counts them among its skipped files when it meets them again
+                    "erased": store.erased_count(row["id"]),
                     "label_sets": [
                         {"name": s["name"], "version": s["version"], "labels": s["n_labels"]}
                         for s in store.label_sets(row["id"])

@@ -26,6 +26,7 @@ from typing import Any
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.layout import within
+from ssl_studio.core.project.schema import SCHEMA_VERSION
 from ssl_studio.core.project.store import Store, folder_bytes
 from ssl_studio.core.project.upgrade import copies_with
 from ssl_studio.core.wording import counted, size_text
@@ -53,6 +54,7 @@ class RemovalPlan:
     kinds: tuple[tuple[int, str], ...] = ()  # run id -> what it is ("fine-tuned model")
     # the copies made before upgrades that hold any of it (deleted with it: upgrade.py)
     copies: tuple[str, ...] = ()
+    upgrade_from: int | None = None  # the project's older schema (upgraded first)
 
     def describe(self) -> str:
         """One paragraph naming what goes and what stays, for the question asked first."""
@@ -71,6 +73,7 @@ class RemovalPlan:
             )
         text = "Removes " + " and ".join(what)
         text += f", {size_text(self.bytes_on_disk)} on disk. This cannot be undone."
+        text += upgrade_sentence(self.upgrade_from, "removes")
         return text + copies_sentence(self.copies, "removes") + exports_sentence(self.exports_kept)
 
     def _kinds_text(self, ids: list[int]) -> str:
@@ -91,6 +94,27 @@ def copies_sentence(copies: tuple[str, ...], verb: str) -> str:
         f"({', '.join(copies)}) still {'holds' if one else 'hold'} what this {verb} and "
         f"{'is' if one else 'are'} deleted too, so the project can no longer be taken back "
         "to the older SSL Studio version."
+    )
+
+
+def older_schema(store: Store) -> int | None:
+    """The schema of a project an older SSL Studio made (read as it is: a removal or
+    erasure upgrades it first), else None."""
+    version = store.schema_version
+    return version if 0 < version < SCHEMA_VERSION else None
+
+
+def upgrade_sentence(old: int | None, verb: str) -> str:
+    """The question's sentence for a project at an older schema ``old``: upgraded first,
+    and the copy made before the upgrade is deleted with what this ``verb`` ("" for a
+    current project)."""
+    if old is None:
+        return ""
+    return (
+        f" The project was made by an older SSL Studio (database schema {old}): it is "
+        f"upgraded to schema {SCHEMA_VERSION} first, and the copy of the database made "
+        f"before the upgrade holds what this {verb}, so it is deleted too: the project can "
+        "no longer be taken back to the older SSL Studio version."
     )
 
 
@@ -223,6 +247,7 @@ def _plan(
         asked_runs=tuple(sorted(set(asked))),
         dataset_id=dataset["id"] if dataset is not None else None,
         kinds=tuple((r["id"], _kind(r)) for r in store.runs() if r["id"] in set(ids)),
+        upgrade_from=older_schema(store),
         copies=tuple(
             copy.name
             for copy in copies_with(

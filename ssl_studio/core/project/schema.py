@@ -261,15 +261,25 @@ def _migration_7(db: sqlite_utils.Database) -> None:
     (``files.path_key``) and the date, so that importing their folder again while they are
     still on disk, into that dataset or any other, does not bring them back (the import
     skips them and says why). ``dataset_id`` becomes NULL when the dataset is removed: the
-    tombstone stays. (A database taken back to an older version by hand may keep the
-    table: it stays.)"""
-    if "erased" in db.table_names():
-        return
-    db["erased"].create(
-        {"path_key": str, "dataset_id": int, "erased": str},
-        pk="path_key",
-        foreign_keys=[("dataset_id", "datasets", "id")],
-    )
+    tombstone stays. ``erased_contents`` keeps the content hashes of their items
+    (``items.content_hash``: a hash of the decoded pixels or values, no identifier) so an
+    import can tell when a copy of an erased file, renamed or elsewhere, came in again
+    (it warns). (A database taken back to an older version by hand may keep the tables:
+    they stay. A project made at schema 7 before ``erased_contents`` was added gets it
+    from its first erasure: store/erasures.py.)"""
+    if "erased" not in db.table_names():
+        db["erased"].create(
+            {"path_key": str, "dataset_id": int, "erased": str},
+            pk="path_key",
+            foreign_keys=[("dataset_id", "datasets", "id")],
+        )
+    db.execute(ERASED_CONTENTS)
+
+
+# (also run by an erasure: a project at schema 7 made before the table was added)
+ERASED_CONTENTS = (
+    "CREATE TABLE IF NOT EXISTS erased_contents (content_hash TEXT PRIMARY KEY, erased TEXT)"
+)
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [

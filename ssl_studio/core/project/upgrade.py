@@ -47,7 +47,17 @@ class Upgrade:
     backup: Path
 
     def text(self) -> str:
-        """The one line that tells the user (the CLI on stderr, the GUI's status bar)."""
+        """The one line that tells the user (the CLI on stderr, the GUI's status bar);
+        it names the copy only while it is there (a removal or erasure deletes the copy
+        that holds what it took away)."""
+        if not self.backup.exists():
+            return (
+                f"Upgraded the project's database from schema {self.old} to {self.new}; "
+                f"the copy made before the upgrade ({self.backup.name}) is gone (deleted "
+                "with the data it held), so there is no way back to the older SSL Studio "
+                f"version: versions that read only up to schema {self.new - 1} or older "
+                "cannot open the project now."
+            )
         return (
             f"Upgraded the project's database from schema {self.old} to {self.new} (a copy "
             f"of the old one: {self.backup.name}); SSL Studio versions that read only up "

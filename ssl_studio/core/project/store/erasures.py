@@ -5,11 +5,16 @@ what may go; data/cache_erasure.py zeroes their cached bytes)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 
+from ssl_studio.core.project.schema import ERASED_CONTENTS
 from ssl_studio.core.project.store.base import StoreBase, now
 
 _CHUNK = 500  # ids per IN (...) list (SQLite allows a few thousand)
+# the meta key naming the cache files an erasure has still to zero (JSON: dataset id ->
+# file names), set in the erasure's transaction and cleared once they are zeroed
+SCRUB_KEY = "pending_scrub"
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[tuple[str, list[int]]]:
@@ -84,14 +89,25 @@ class ErasureRecords(StoreBase):
             found += [dict(r) for r in rows.fetchall()]
         return found
 
-    def erase_files(self, dataset_id: int, file_ids: Sequence[int]) -> int:
+    def erase_files(
+        self,
+        dataset_id: int,
+        file_ids: Sequence[int],
+        run_ids: Sequence[int] = (),
+        scrub: Iterable[str] = (),
+    ) -> int:
         """Delete the files' rows with their items, the items' labels (in every version
         of every label set) and the files' import problems; scrub the files' paths from
         the stored import summaries; leave a tombstone (the path key and the date) per
-        file. One transaction; returns the number of items deleted."""
+        file; delete the runs ``run_ids`` (as delete_runs); and mark the dataset's cache
+        files ``scrub`` as still to be zeroed (``pending_scrubs``). One transaction: all
+        of it or nothing. Returns the number of items deleted."""
         ids = sorted(set(file_ids))
         deleted = 0
         with self.transaction():
+            self.conn.execute(ERASED_CONTENTS)  # (a project made at 7 before it came)
+            self._delete_run_rows(sorted(set(run_ids)))  # (RemovalRecords, in Store)
+            self._mark_scrub(dataset_id, scrub)
             paths: set[str] = set()
             for marks, chunk in _chunks(ids):
                 rows = self.conn.execute(
@@ -101,6 +117,12 @@ class ErasureRecords(StoreBase):
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO erased(dataset_id, path_key, erased) VALUES (?, ?, ?)",
                     [(dataset_id, r[0], now()[:10]) for r in rows],
+                )
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO erased_contents(content_hash, erased) SELECT "
+                    f"DISTINCT content_hash, ? FROM items WHERE file_id IN ({marks}) "
+                    "AND content_hash IS NOT NULL",
+                    (now()[:10], *chunk),
                 )
                 items = f"SELECT id FROM items WHERE file_id IN ({marks})"
                 self.conn.execute(f"DELETE FROM labels WHERE item_id IN ({items})", chunk)
@@ -156,3 +178,55 @@ class ErasureRecords(StoreBase):
         of the project (also one removed since)."""
         rows = self.conn.execute("SELECT path_key, erased FROM erased").fetchall()
         return {str(r[0]): str(r[1]) for r in rows}
+
+    def pending_scrubs(self) -> dict[int, list[str]]:
+        """Dataset id -> the names of its cache files in which an erasure committed but
+        did not finish zeroing the erased items' bytes (interrupted, or a file that could
+        not be written then): data/cache_erasure.finish_scrubs zeroes them."""
+        try:
+            marked = json.loads(self.meta(SCRUB_KEY) or "{}")
+        except ValueError:
+            marked = {}
+        if not isinstance(marked, dict):
+            return {}
+        return {int(k): sorted(str(n) for n in v) for k, v in marked.items() if str(k).isdigit()}
+
+    def _mark_scrub(self, dataset_id: int, names: Iterable[str]) -> None:
+        """Add ``names`` to the dataset's pending scrub (inside the caller's transaction)."""
+        names = set(names)
+        if not names:
+            return
+        marked = self.pending_scrubs()
+        marked[dataset_id] = sorted(names | set(marked.get(dataset_id, [])))
+        self._set_meta(SCRUB_KEY, json.dumps({str(k): v for k, v in marked.items()}))
+
+    def scrub_done(self, dataset_id: int) -> None:
+        """The dataset's pending scrub is finished: its mark goes."""
+        with self.transaction():
+            marked = self.pending_scrubs()
+            if marked.pop(dataset_id, None) is None:
+                return
+            if marked:
+                self._set_meta(SCRUB_KEY, json.dumps({str(k): v for k, v in marked.items()}))
+            else:
+                self.conn.execute("DELETE FROM meta WHERE key = ?", (SCRUB_KEY,))
+
+    def erased_count(self, dataset_id: int) -> int:
+        """How many files were erased on request from the dataset (its tombstones)."""
+        query = "SELECT COUNT(*) FROM erased WHERE dataset_id = ?"
+        try:
+            return int(self.conn.execute(query, (dataset_id,)).fetchone()[0])
+        except sqlite3.OperationalError:  # (an older schema read as it is: none)
+            return 0
+
+    def erased_copies(self, dataset_id: int) -> int:
+        """How many files of the dataset hold an item whose content hash is an erased
+        item's (a copy of an erased file, renamed or in another folder, imported again)."""
+        query = (
+            "SELECT COUNT(DISTINCT file_id) FROM items WHERE dataset_id = ? AND content_hash "
+            "IN (SELECT content_hash FROM erased_contents)"
+        )
+        try:
+            return int(self.conn.execute(query, (dataset_id,)).fetchone()[0])
+        except sqlite3.OperationalError:  # (no erasure yet in a project made at 7 early)
+            return 0

@@ -44,15 +44,21 @@ class RemovalRecords(StoreBase):
         ids = sorted(set(run_ids))
         if not ids:
             return
-        marks = ", ".join("?" for _ in ids)
         with self.transaction():
-            highest = max(ids[-1], int(self.meta(LAST_RUN_ID) or 0))
-            self._set_meta(LAST_RUN_ID, str(highest))
-            for table in ("metrics", "checkpoints"):
-                self.conn.execute(f"DELETE FROM {table} WHERE run_id IN ({marks})", ids)
-            # an export stays listed (its folder and card are kept): it names no run now
-            self.conn.execute(f"UPDATE exports SET run_id = NULL WHERE run_id IN ({marks})", ids)
-            self.conn.execute(f"DELETE FROM runs WHERE id IN ({marks})", ids)
+            self._delete_run_rows(ids)
+
+    def _delete_run_rows(self, ids: list[int]) -> None:
+        """delete_runs' statements, inside a transaction the caller holds."""
+        if not ids:
+            return
+        marks = ", ".join("?" for _ in ids)
+        highest = max(max(ids), int(self.meta(LAST_RUN_ID) or 0))
+        self._set_meta(LAST_RUN_ID, str(highest))
+        for table in ("metrics", "checkpoints"):
+            self.conn.execute(f"DELETE FROM {table} WHERE run_id IN ({marks})", ids)
+        # an export stays listed (its folder and card are kept): it names no run now
+        self.conn.execute(f"UPDATE exports SET run_id = NULL WHERE run_id IN ({marks})", ids)
+        self.conn.execute(f"DELETE FROM runs WHERE id IN ({marks})", ids)
 
     def delete_dataset(self, dataset_id: int) -> None:
         """Delete a dataset that no run uses, with its labels, items, files, roots, imports
