@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 
+from ssl_studio.core.data.identifier_forms import MIN_REDACT_LENGTH as MIN_REDACT_LENGTH
+from ssl_studio.core.data.identifier_forms import identifier_values as identifier_values
 from ssl_studio.core.data.name_folding import keys_of, text_keys
 from ssl_studio.core.keyed_hash import keyed_hash as keyed_hash  # (where it was)
 
@@ -55,7 +58,6 @@ IDENTIFYING_KEYWORDS = (
 )
 # read wherever they are: at the top of the header and inside its sequences (Other
 # Patient IDs, Referenced Patient, Request Attributes, ...); see dicom.identifiers_of
-MIN_REDACT_LENGTH = 3  # shorter values ("1", "AB") would redact half of every path
 REDACTED = "[redacted]"
 PATIENT_KEY_ROUNDS = 20_000
 
@@ -67,111 +69,113 @@ def patient_key(salt: bytes, patient_id: str) -> str:
     return raw.hex()[:24]
 
 
-def identifier_values(values: Iterable[object]) -> list[str]:
-    """Split raw identifier values into the strings to redact (names by component).
-
-    ``"Doe^John"`` gives ``"Doe^John"``, ``"Doe"``, ``"John"`` and the parts joined as
-    folders and letters name people (``"Doe_John"``, ``"John Doe"``, ``"Doe, John"``,
-    ``"DoeJohn"``, ...; with a middle name also family and given name alone). A DICOM
-    name's groups (``"Yamada^Tarou=山田^太郎=やまだ^たろう"``: alphabetic, ideographic,
-    phonetic) are joined each on its own (``"山田太郎"``). A date ``"19700315"`` also gives
-    the ways people write it (``"1970-03-15"``, ``"15.03.1970"``, ``"15.03.70"``,
-    ``"03/15/1970"``, ``"15031970"``, ...), and an ID with leading zeros (``"0012345"``)
-    also gives the ID without them (``"12345"``).
-    Values shorter than MIN_REDACT_LENGTH are dropped (so "Ng^Bo" is still found as
-    "Ng_Bo", not as "Ng" alone), except two-letter names in scripts such as Chinese,
-    where a whole given or family name often has two characters ("王伟", "山田").
-    """
-    found: set[str] = set()
-    for value in values:
-        many = isinstance(value, Sequence) and not isinstance(value, str | bytes)
-        for item in value if many else [value]:
-            text = str(item).strip()
-            if not text:
-                continue
-            found.add(text)
-            for group in text.split("="):
-                found.add(group.strip(" ^"))
-                found.update(_joined_names([p for p in re.split(r"[\^\s,]+", group) if p]))
-            if re.fullmatch(r"\d{8}", text):
-                found.update(_written_dates(text[:4], text[4:6], text[6:]))
-            if re.fullmatch(r"0+\d+", text):  # an ID "0012345" written "12345"
-                found.add(text.lstrip("0"))
-    return sorted((v for v in found if _long_enough(v)), key=len, reverse=True)
-
-
-def _joined_names(parts: list[str]) -> set[str]:
-    """The parts of one name, alone and joined in both orders with the separators
-    folders and letters use; with more than two parts, the first two (family and given
-    name) are joined too."""
-    found = set(parts)
-    if len(parts) > 1:
-        for order in (parts, parts[::-1], parts[:2], parts[1::-1]):
-            found.update(sep.join(order) for sep in ("_", " ", "-", ".", "", ", "))
-    return found
-
-
-def _written_dates(year: str, month: str, day: str) -> set[str]:
-    """The ways a date (DICOM's YYYYMMDD) is written in folder and file names."""
-    return {
-        *(sep.join((year, month, day)) for sep in ("-", "_", ".")),
-        *(sep.join((day, month, year)) for sep in (".", "-", "_", "")),
-        *(sep.join((month, day, year)) for sep in ("-", "_", "/")),
-        *(sep.join((day, month, year[2:])) for sep in (".", "-")),
-    }
-
-
-# a date written with separators is found only where no digit touches it ("15.03.70"
-# must not eat part of "115.03.701"); see _written_dates
+# how an identifier may touch the text around it (see _fits)
+ANYWHERE, WORD, DIGITS, UID = "anywhere", "word", "digits", "uid"
+# a date written with separators ("15.03.70"), which is no UID
 _DATE_SHAPE = re.compile(r"\d{2,4}[-_./]\d\d[-_./]\d{2,4}")
+_NUMBER = re.compile(r"[\d./_-]*\d[\d./_-]*")  # IDs, dates and UIDs of digits alone
+_TOKENS = re.compile(r"[\^=\s,_.\-'\u2019]+")  # the pieces of a name
 
 
-def _long_enough(value: str) -> bool:
-    """Long enough to redact without hollowing out every path (see identifier_values)."""
-    if len(value) >= MIN_REDACT_LENGTH:
-        return True
-    return len(value) == 2 and all(c.isalpha() and not c.isascii() for c in value)
+def joined_forms(identifiers: Iterable[str]) -> frozenset[str]:
+    """The names written without a separator (``"DoeJane"``, ``"JaneDoe"``) among the
+    forms of ``identifiers``' names, casefolded: found anywhere, where a single name
+    part is found only as a word (see ``rule_of``)."""
+    found = set()
+    for value in identifiers:
+        tokens = [t.casefold() for t in _TOKENS.split(value) if t]
+        if len(tokens) > 1:
+            for order in (tokens, tokens[::-1], tokens[:2], tokens[1::-1]):
+                found.add("".join(order))
+    return frozenset(found)
 
 
-def redact(text: str, identifiers: Iterable[str], *, words: bool = False) -> str:
+@functools.lru_cache(maxsize=65536)
+def rule_of(value: str, joined: bool = False) -> str:
+    """How ``value`` may touch the text around its match: numbers (IDs, dates) and UIDs
+    not inside longer ones (DIGITS, UID: "0012345" not in "00123456", "1.2.3" not in
+    "1.2.3.4"); a single name part (letters alone, not ``joined``) not inside a word
+    (WORD: "Ali" not in "malignant", "Norma" not in "normal", but "DOE_JANE" and
+    "Doe-01"); the rest anywhere ("Doe^Jane", "DoeJane01", "PID123")."""
+    if _NUMBER.fullmatch(value):
+        uid = re.fullmatch(r"\d+(?:\.\d+){2,}", value) and not _DATE_SHAPE.fullmatch(value)
+        return UID if uid else DIGITS
+    if value.isalpha() and not joined:
+        return WORD
+    return ANYWHERE
+
+
+def redact(
+    text: str,
+    identifiers: Iterable[str],
+    *,
+    words: bool = False,
+    joined: frozenset[str] | None = None,
+) -> str:
     """``text`` with every occurrence of an identifier (any case) replaced by [redacted].
 
-    Paths are searched for identifiers anywhere ("DoeJane01.dcm"); ``words``: only where
-    no letter touches them, for sentences (a patient "Ann" must not turn "cannot" into
-    "c[redacted]ot"). Everything the project stores about a path passes here, so bytes
-    of a file name that are not valid UTF-8 (kept by Python as surrogates, which SQLite
-    refuses) become U+FFFD.
+    Paths are searched for whole identifiers anywhere ("DoeJane01.dcm"), but for a
+    single name part only where no letter touches it ("Doe_1.dcm", not "Ali" in
+    "malignant"), and for numbers, dates and UIDs only where no digit touches them
+    (``rule_of``); ``joined``: the names without separator, found anywhere
+    (``joined_forms`` of all identifiers; by default of these). ``words``: nothing
+    where a letter touches it, for sentences (a patient "Ann" must not turn "cannot"
+    into "c[redacted]ot"). Everything the project stores about a path passes here, so
+    bytes of a file name that are not valid UTF-8 (kept by Python as surrogates,
+    which SQLite refuses) become U+FFFD.
     """
     text = _storable(text)
+    identifiers = set(identifiers)
+    if joined is None:
+        joined = joined_forms(identifiers)
     if REDACTED in text:  # a patient "Ted" must not turn "[redacted]" into "[redac[redacted]]"
-        return REDACTED.join(redact(p, identifiers, words=words) for p in text.split(REDACTED))
+        return REDACTED.join(
+            redact(p, identifiers, words=words, joined=joined) for p in text.split(REDACTED)
+        )
     spans: list[tuple[int, int]] = []
     forms = text_keys(text)
     # longest first, in a fixed order: "Doe_Jane" goes whole before "Doe" alone, and the
     # result never depends on the order of a set of identifiers. Both are folded
     # (name_folding): "Zoë" composed or decomposed, "Weiß" as "WEISS", "Jörg" as
     # "JOERG" or "JORG"; the span found is redacted in the text as it is written
-    for value in sorted(set(identifiers), key=lambda v: (-len(v), v)):
-        digits = bool(_DATE_SHAPE.fullmatch(value))
+    for value in sorted(identifiers, key=lambda v: (-len(v), v)):
+        rule = rule_of(value, value.casefold() in joined)
         for key in keys_of(value):
             for form, starts, ends in forms:
                 at = form.find(key)
                 while at >= 0:
                     span = (starts[at], ends[at + len(key) - 1])
-                    if _fits(text, span, words=words, digits=digits):
+                    if _fits(text, span, rule, words=words):
                         spans.append(span)
                     at = form.find(key, at + 1)
     return _replaced(text, spans)
 
 
-def _fits(text: str, span: tuple[int, int], *, words: bool, digits: bool) -> bool:
-    """Whether a match may be redacted: ``words``, no letter touches it; ``digits``, no
-    digit touches it."""
-    before = text[span[0] - 1] if span[0] > 0 else ""
-    after = text[span[1]] if span[1] < len(text) else ""
+def _fits(text: str, span: tuple[int, int], rule: str, *, words: bool) -> bool:
+    """Whether a match may be redacted: ``words`` or a WORD rule, no letter touches it
+    (a WORD only a letter of a script written with spaces: "山田" is found in
+    "山田太郎"); DIGITS, no digit; UID, no digit nor a dot before a digit."""
+    start, stop = span
+    before = text[start - 1] if start > 0 else ""
+    after = text[stop] if stop < len(text) else ""
     if words and (before.isalpha() or after.isalpha()):
         return False
-    return not (digits and (before.isdigit() or after.isdigit()))
+    if rule == WORD and (_spaced_letter(before) or _spaced_letter(after)):
+        return False
+    if rule in (DIGITS, UID) and (before.isdigit() or after.isdigit()):
+        return False
+    if rule == UID:
+        return not (
+            (before == "." and text[start - 2 : start - 1].isdigit())
+            or (after == "." and text[stop + 1 : stop + 2].isdigit())
+        )
+    return True
+
+
+def _spaced_letter(char: str) -> bool:
+    """A letter of a script that separates words with spaces (not CJK ideographs or
+    kana, where a name runs into the next word)."""
+    return char.isalpha() and ord(char) < 0x2E80
 
 
 def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
@@ -189,7 +193,6 @@ def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
         out.append(text[end:start] + REDACTED)
         end = stop
     return "".join(out) + text[end:]
-    return text
 
 
 def _storable(text: str) -> str:
@@ -208,20 +211,65 @@ def hidden_values(shown: str, raw: str) -> list[str]:
     path of every file and folder it met before, so it learns again what was hidden and
     hides it as well in the paths it stores now (a changed PNG in a folder named after
     its patient, whose DICOM file is unchanged and not read again). A marker holds no
-    slash unless nothing else matches (a date "03/15/1970" spans three folders). Nothing comes back
-    when the two do not match, nor pieces under MIN_REDACT_LENGTH characters."""
+    slash unless nothing else matches (a date "03/15/1970" spans three folders); then
+    the first reading whose values redact ``raw`` into ``shown`` again is taken.
+    Nothing comes back when the two do not match, nor pieces under MIN_REDACT_LENGTH
+    characters."""
     if REDACTED not in shown:
         return []
-    pieces = [re.escape(piece) for piece in _MARKERS.split(shown)]
-    found = re.fullmatch(r"([^/\\]+?)".join(pieces), _storable(raw), re.DOTALL)
-    if found is None:  # a date written "03/15/1970" hid folders with their slashes
-        found = re.fullmatch(r"(.+?)".join(pieces), _storable(raw), re.DOTALL)
-    if found is None:
-        return []
-    return sorted({v for v in found.groups() if len(v) >= MIN_REDACT_LENGTH})
+    raw = _storable(raw)
+    pieces = _MARKERS.split(shown)
+    escaped = [re.escape(piece) for piece in pieces]
+    found = re.fullmatch(r"([^/\\]+?)".join(escaped), raw, re.DOTALL)
+    if found is not None:
+        return sorted({v for v in found.groups() if len(v) >= MIN_REDACT_LENGTH})
+    # a date written "03/15/1970" hid folders with their slashes: every reading, in turn
+    for values in itertools.islice(_readings(pieces, raw), _READINGS):
+        if all(_may_be_hidden(v) for v in values) and _MARKERS.sub(
+            REDACTED, redact(raw, values)
+        ) == _MARKERS.sub(REDACTED, shown):
+            return sorted(set(values))
+    return []
+
+
+def _may_be_hidden(value: str) -> bool:
+    """Whether a reading of ``hidden_values`` may have hidden ``value``: long enough, and
+    holding a slash only as a date does ("03/15/1970", not "15/1970/DOE_JOHN")."""
+    slash = "/" in value or "\\" in value
+    return len(value) >= MIN_REDACT_LENGTH and (not slash or bool(_DATE_SHAPE.fullmatch(value)))
+
+
+_READINGS = 1000  # readings of a path tried at most (a few markers have a few each)
+
+
+def _readings(pieces: list[str], raw: str) -> Iterator[list[str]]:
+    """Every way the text between ``pieces`` (the text around the markers) reads ``raw``:
+    the hidden values, shortest first."""
+    if not raw.startswith(pieces[0]) or len(raw) < len(pieces[0]) + len(pieces[-1]):
+        return
+    if not raw.endswith(pieces[-1]):
+        return
+    yield from _between(pieces[1:], raw, len(pieces[0]), len(raw) - len(pieces[-1]))
+
+
+def _between(pieces: list[str], raw: str, at: int, end: int) -> Iterator[list[str]]:
+    """The readings of ``raw[at:end]`` as a value, then ``pieces[0]``, a value, ...
+    (the last piece already matched at ``end``)."""
+    if len(pieces) == 1:
+        if end > at:
+            yield [raw[at:end]]
+        return
+    piece = pieces[0]
+    stop = raw.find(piece, at + 1)
+    while 0 <= stop and stop + len(piece) <= end:
+        for rest in _between(pieces[1:], raw, stop + len(piece), end):
+            yield [raw[at:stop], *rest]
+        stop = raw.find(piece, stop + 1)
 
 
 _TAIL = 8
+# key length -> key -> the identifiers it is a key of
+_ByLength = dict[int, dict[str, list[str]]]
 
 
 def redactor(identifiers: Iterable[str], *, words: bool = False) -> Callable[[str], str]:
@@ -229,19 +277,21 @@ def redactor(identifiers: Iterable[str], *, words: bool = False) -> Callable[[st
     each text is scanned once for the identifiers it may hold, by their first three
     letters (long ones, such as UIDs, by their last eight), and only those are
     redacted; a text that holds none comes back as it is (storable, as ``redact``
-    makes it)."""
+    makes it). At each place a text is looked up once per key length, so thousands of
+    IDs with one prefix ("000...") cost no more than a few."""
     values = sorted(set(identifiers))
+    joined = joined_forms(values)
     short: list[tuple[str, str]] = []  # identifiers under 3 characters, if given any
-    buckets: dict[str, list[tuple[str, str]]] = {}  # by their first 3 characters
-    tails: dict[str, list[tuple[str, str]]] = {}  # long ones (UIDs) by their last 8
+    heads: dict[str, _ByLength] = {}  # by their first 3 characters
+    tails: dict[str, _ByLength] = {}  # long ones (UIDs) by their last 8
     for value in values:
         for key in keys_of(value):
             if len(key) < 3:
                 short.append((key, value))
-            elif len(key) >= _TAIL:  # UIDs share long prefixes ("1.2.826.0.1.3680043.")
-                tails.setdefault(key[-_TAIL:], []).append((key, value))
-            else:
-                buckets.setdefault(key[:3], []).append((key, value))
+                continue
+            tail = len(key) >= _TAIL  # UIDs share long prefixes ("1.2.826.0.1.3680043.")
+            index = tails.setdefault(key[-_TAIL:], {}) if tail else heads.setdefault(key[:3], {})
+            index.setdefault(len(key), {}).setdefault(key, []).append(value)
 
     def hide(text: str) -> str:
         if not text or not values:
@@ -250,13 +300,12 @@ def redactor(identifiers: Iterable[str], *, words: bool = False) -> Callable[[st
         for low, _, _ in text_keys(_storable(text)):
             found.update(value for part, value in short if part in low)
             for i in range(len(low) - 2):
-                for part, value in buckets.get(low[i : i + 3], ()):
-                    if low.startswith(part, i):
-                        found.add(value)
-                for part, value in tails.get(low[i : i + _TAIL], ()):
-                    if low.startswith(part, i + _TAIL - len(part)):
-                        found.add(value)
-        return redact(text, found, words=words) if found else _storable(text)
+                for length, keys in heads.get(low[i : i + 3], {}).items():
+                    found.update(keys.get(low[i : i + length], ()))
+                for length, keys in tails.get(low[i : i + _TAIL], {}).items():
+                    if i + _TAIL >= length:
+                        found.update(keys.get(low[i + _TAIL - length : i + _TAIL], ()))
+        return redact(text, found, words=words, joined=joined) if found else _storable(text)
 
     return hide
 
