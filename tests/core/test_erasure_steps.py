@@ -110,7 +110,15 @@ def test_a_copy_of_an_erased_file_under_another_name_is_imported_with_a_warning(
     project, folder = labelled
     with Store.open(project) as store:
         plan = plan_erasure(store, "scans", [str(folder / "scan_1.png")])
+        (plain,) = {i["content_hash"] for i in store.items(1) if i["rel_path"] == "scan_1.png"}
     erase(project, plan)
+    with Store.open(project) as store:  # kept keyed: the image alone proves nothing
+        kept = [h for (h,) in store.conn.execute("SELECT content_hash FROM erased_contents")]
+    assert (
+        len(kept) == 1
+        and kept[0] != plain
+        and plain not in (project / "project.db").read_bytes().decode("latin-1")
+    )
     (folder / "renamed.png").write_bytes((folder / "scan_1.png").read_bytes())
     said: list[str] = []
     summary = import_data(

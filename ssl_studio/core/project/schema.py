@@ -262,7 +262,8 @@ def _migration_7(db: sqlite_utils.Database) -> None:
     still on disk, into that dataset or any other, does not bring them back (the import
     skips them and says why). ``dataset_id`` becomes NULL when the dataset is removed: the
     tombstone stays. ``erased_contents`` keeps the content hashes of their items
-    (``items.content_hash``: a hash of the decoded pixels or values, no identifier) so an
+    (``items.content_hash``: a hash of the decoded pixels or values, no identifier),
+    keyed with the project's salt as path keys are, so an
     import can tell when a copy of an erased file, renamed or elsewhere, came in again
     (it warns). (A database taken back to an older version by hand may keep the tables:
     they stay. A project made at schema 7 before ``erased_contents`` was added gets it

@@ -8,6 +8,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from ssl_studio.core.keyed_hash import keyed_hash
 from ssl_studio.core.project.schema import ERASED_CONTENTS
 from ssl_studio.core.project.store.base import StoreBase, now
 
@@ -104,6 +105,7 @@ class ErasureRecords(StoreBase):
         of it or nothing. Returns the number of items deleted."""
         ids = sorted(set(file_ids))
         deleted = 0
+        salt = self.salt
         with self.transaction():
             self.conn.execute(ERASED_CONTENTS)  # (a project made at 7 before it came)
             self._delete_run_rows(sorted(set(run_ids)))  # (RemovalRecords, in Store)
@@ -118,11 +120,14 @@ class ErasureRecords(StoreBase):
                     "INSERT OR REPLACE INTO erased(dataset_id, path_key, erased) VALUES (?, ?, ?)",
                     [(dataset_id, r[0], now()[:10]) for r in rows],
                 )
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO erased_contents(content_hash, erased) SELECT "
-                    f"DISTINCT content_hash, ? FROM items WHERE file_id IN ({marks}) "
+                hashes = self.conn.execute(
+                    f"SELECT DISTINCT content_hash FROM items WHERE file_id IN ({marks}) "
                     "AND content_hash IS NOT NULL",
-                    (now()[:10], *chunk),
+                    chunk,
+                ).fetchall()
+                self.conn.executemany(  # (keyed: a plain hash would prove what was here)
+                    "INSERT OR IGNORE INTO erased_contents(content_hash, erased) VALUES (?, ?)",
+                    [(_content_key(salt, h), now()[:10]) for (h,) in hashes],
                 )
                 items = f"SELECT id FROM items WHERE file_id IN ({marks})"
                 self.conn.execute(f"DELETE FROM labels WHERE item_id IN ({items})", chunk)
@@ -222,11 +227,20 @@ class ErasureRecords(StoreBase):
     def erased_copies(self, dataset_id: int) -> int:
         """How many files of the dataset hold an item whose content hash is an erased
         item's (a copy of an erased file, renamed or in another folder, imported again)."""
-        query = (
-            "SELECT COUNT(DISTINCT file_id) FROM items WHERE dataset_id = ? AND content_hash "
-            "IN (SELECT content_hash FROM erased_contents)"
-        )
         try:
-            return int(self.conn.execute(query, (dataset_id,)).fetchone()[0])
+            erased = {h for (h,) in self.conn.execute("SELECT content_hash FROM erased_contents")}
         except sqlite3.OperationalError:  # (no erasure yet in a project made at 7 early)
             return 0
+        if not erased:
+            return 0
+        query = "SELECT file_id, content_hash FROM items WHERE dataset_id = ?"
+        rows = self.conn.execute(query + " AND content_hash IS NOT NULL", (dataset_id,))
+        salt = self.salt
+        return len({f for f, h in rows if _content_key(salt, h) in erased})
+
+
+def _content_key(salt: bytes, content_hash: str) -> str:
+    """An erased item's content hash as the tombstone keeps it: keyed with the project's
+    salt, as paths are (a plain SHA-256 of the pixels would let anyone holding the image
+    prove it was in the project, and was erased)."""
+    return keyed_hash(salt, "content", str(content_hash))
