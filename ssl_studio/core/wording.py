@@ -46,10 +46,10 @@ def size_text(n: int) -> str:
         return f"{n} byte" if n == 1 else f"{n} bytes"
     if n < 1e5:
         return f"{n / 1e3:.0f} KB"
-    if n >= 1e9:
-        return f"{n / 1e9:.1f} GB"
     mb = n / 1e6
-    return f"{mb:.1f} MB" if mb < 10 else f"{mb:.0f} MB"
+    if round(mb) >= 1000:  # (999 999 999 bytes: 1.0 GB, not 1000 MB)
+        return f"{n / 1e9:.1f} GB"
+    return f"{mb:.1f} MB" if round(mb, 1) < 10 else f"{mb:.0f} MB"  # (9.96e6: 10 MB)
 
 
 def counted(n: int, noun: str) -> str:

@@ -16,3 +16,11 @@ def test_sizes_below_a_tenth_of_a_megabyte_are_told_in_kilobytes_or_bytes():
         "12 MB",
         "1.3 GB",
     ]
+
+
+def test_a_size_is_rounded_before_its_unit_is_chosen():
+    assert [size_text(n) for n in (9_960_000, 999_999_999, 999_400_000)] == [
+        "10 MB",
+        "1.0 GB",
+        "999 MB",
+    ]
