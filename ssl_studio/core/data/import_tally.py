@@ -96,13 +96,17 @@ def erased_note(met: list[tuple[str, str]]) -> str:
     )
 
 
-def erased_copies_note(n: int) -> str:
-    """What an import says of the dataset's files whose content is an erased file's."""
+def erased_copies_note(paths: list[str]) -> str:
+    """What an import says of the dataset's files whose content is an erased file's
+    (``paths``: as the project stores them, redacted; the first few are named)."""
+    n = len(paths)
     files = "1 file of this dataset holds" if n == 1 else f"{n} files of this dataset hold"
+    named = ", ".join(paths[:5]) + (", …" if n > 5 else "")
     return (
         f"{files} the same content as a file erased on request (a copy, renamed or in "
-        "another folder: an erased file is kept out only at its own path). If it is the "
-        "withdrawn data, erase it too (ssl-studio remove --dataset NAME --file PATH)."
+        f"another folder: an erased file is kept out only at its own path): {named}. If "
+        "it is the withdrawn data, erase it too (ssl-studio remove --dataset NAME --file "
+        "PATH, or Data → Erase a patient…)."
     )
 
 

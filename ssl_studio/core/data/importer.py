@@ -200,7 +200,6 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
                 lambda done, total: self._progress("hash", done, total, force=done == total),
                 self.stop,
             )
-        self._say_erased_copies()
         if not self.scale_up_expected:
             for note in size_notes(self.sides, chosen=not self.cfg.cache_size):
                 self.report(Message(JOB, note, level="warning"))
@@ -208,6 +207,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
         self._say_channel_order(complete)
         interim = existing is None or existing["name"].startswith(INTERIM_NAME)
         dataset = self._redact_names(dataset, created=interim, complete=complete)
+        self._say_erased_copies()  # (after the paths are stored: it names them)
         if self.modality == "timeseries":
             self._note_columns()
             self._note_layouts()
@@ -353,9 +353,9 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
     def _say_erased_copies(self) -> None:
         """Warn of the dataset's files whose content is an erased file's (a copy, renamed
         or elsewhere: only the path of an erased file is kept out by its tombstone)."""
-        if n := self.store.erased_copies(self.dataset_id):
-            self.tally.erased_copies = n
-            self.report(Message(JOB, erased_copies_note(n), level="warning"))
+        if paths := self.store.erased_copies(self.dataset_id):
+            self.tally.erased_copies = len(paths)
+            self.report(Message(JOB, erased_copies_note(paths), level="warning"))
 
     def _discover(
         self, known: dict[str, FileRow]

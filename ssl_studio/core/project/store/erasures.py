@@ -224,19 +224,23 @@ class ErasureRecords(StoreBase):
         except sqlite3.OperationalError:  # (an older schema read as it is: none)
             return 0
 
-    def erased_copies(self, dataset_id: int) -> int:
-        """How many files of the dataset hold an item whose content hash is an erased
-        item's (a copy of an erased file, renamed or in another folder, imported again)."""
+    def erased_copies(self, dataset_id: int) -> list[str]:
+        """The stored (redacted) paths of the dataset's files that hold an item whose
+        content hash is an erased item's (a copy of an erased file, renamed or in another
+        folder, imported again)."""
         try:
             erased = {h for (h,) in self.conn.execute("SELECT content_hash FROM erased_contents")}
         except sqlite3.OperationalError:  # (no erasure yet in a project made at 7 early)
-            return 0
+            return []
         if not erased:
-            return 0
-        query = "SELECT file_id, content_hash FROM items WHERE dataset_id = ?"
-        rows = self.conn.execute(query + " AND content_hash IS NOT NULL", (dataset_id,))
+            return []
         salt = self.salt
-        return len({f for f, h in rows if _content_key(salt, h) in erased})
+        rows = self.conn.execute(
+            "SELECT DISTINCT f.rel_path, i.content_hash FROM items i JOIN files f "
+            "ON f.id = i.file_id WHERE i.dataset_id = ? AND i.content_hash IS NOT NULL",
+            (dataset_id,),
+        )
+        return sorted({str(p) for p, h in rows if _content_key(salt, h) in erased})
 
 
 def _content_key(salt: bytes, content_hash: str) -> str:
