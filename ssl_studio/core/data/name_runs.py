@@ -72,7 +72,8 @@ def run_spans(
     """The spans of ``parts`` (name parts found inside letters) and of the initials
     beside them that lie in runs whose outer edges meet no letter (see the module
     docstring); ``fixed``: what is redacted anyway, which a run may meet."""
-    pieces: list[tuple[int, int, int]] = [(s, e, -1) for s, e, _ in parts]  # (-1: a part)
+    parts = sorted(set(parts))
+    pieces = [(start, stop, -1) for start, stop, _ in parts]  # (-1: a part)
     for index, (start, stop, key) in enumerate(parts):
         letters = initials.get(key, frozenset())
         for at in (start - 1, stop):  # (after a name, only a capital: not "NormaL"
@@ -80,21 +81,27 @@ def run_spans(
                 continue  # in "normal" for Norma^Lee)
             if _initial(text[at]) in letters:
                 pieces.append((at, at + 1, index))
-    alive = set(range(len(pieces)))
+    cover = [0] * (len(text) + 1)  # how many kept pieces and fixed spans hold each char
+    for start, stop in [(s, e) for s, e, _ in pieces] + fixed:
+        for at in range(start, stop):
+            cover[at] += 1
+    alive = [True] * len(pieces)
+    order = sorted(range(len(pieces)), key=lambda i: pieces[i][:2])
     changed = True
-    while changed:  # drop the pieces whose edges fail until none does (few pieces)
+    while changed:  # drop pieces whose edges fail, both ways in turn, until none does
         changed = False
-        for i in sorted(alive):
+        for i in order:
             start, stop, owner = pieces[i]
-            if owner >= 0 and owner not in alive:  # an initial beside no name part
-                alive.discard(i)
-                changed = True
-                continue
-            taken = [pieces[j][:2] for j in alive if j != i] + fixed
-            if not (_edge_ok(text, start, taken, True) and _edge_ok(text, stop, taken, False)):
-                alive.discard(i)
-                changed = True
-    return [pieces[i][:2] for i in alive]
+            if alive[i] and not (
+                (owner < 0 or alive[owner])  # (an initial beside no name part goes)
+                and _edge_ok(text, start, cover, True)
+                and _edge_ok(text, stop, cover, False)
+            ):
+                alive[i], changed = False, True
+                for at in range(start, stop):
+                    cover[at] -= 1
+        order.reverse()
+    return [pieces[i][:2] for i in range(len(pieces)) if alive[i]]
 
 
 def _initial(char: str) -> str:
@@ -103,13 +110,14 @@ def _initial(char: str) -> str:
     return min(keys)[:1] if keys else ""
 
 
-def _edge_ok(text: str, at: int, taken: list[Span], left: bool) -> bool:
+def _edge_ok(text: str, at: int, cover: list[int], left: bool) -> bool:
     """Whether the edge of a piece at ``at`` (its start if ``left``, else its end) meets
-    no letter, a taken span, or (before it) a title that meets no letter before."""
+    no letter, a kept piece or fixed span (``cover``: how many hold each char), or
+    (before it) a title that meets no letter before."""
     outside = at - 1 if left else at
     if outside < 0 or outside >= len(text) or not spaced_letter(text[outside]):
         return True
-    if any(start <= outside < stop for start, stop in taken):
+    if cover[outside] > 0:  # (outside the piece: held by another)
         return True
     if left:
         before = text[max(0, at - 7) : at].casefold()
