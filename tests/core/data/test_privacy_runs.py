@@ -4,9 +4,14 @@ values read back from stored paths: all redacted, while class folders survive.""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+import numpy as np
+import pydicom
 import pytest
+from PIL import Image
 
+from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.privacy import (
     REDACTED,
     contains_identifier,
@@ -16,6 +21,8 @@ from ssl_studio.core.data.privacy import (
     redact,
     redactor,
 )
+from ssl_studio.core.jobs import import_data
+from ssl_studio.core.project.store import Store
 
 R = REDACTED
 
@@ -128,3 +135,22 @@ def test_a_file_name_of_many_overlapping_name_parts_is_redacted_quickly():
     assert hide("x" + "aaa" * 85 + "x.dcm") == "x" + "aaa" * 85 + "x.dcm"
     assert hide("aaa" * 85 + ".dcm") == f"{R}.dcm"
     assert time.perf_counter() - start < 0.5
+
+
+def test_a_reimport_redacts_a_new_file_in_a_folder_a_glued_name_hid(
+    project: Path, tmp_path: Path, dicom_file
+):
+    """The DICOM file is unchanged, so its header is not read again: the name is learned
+    back from the stored path ("scan[redacted]") as "JoDoe", found inside "scanJoDoe"."""
+    folder = tmp_path / "study" / "normal" / "scanJoDoe"
+    folder.mkdir(parents=True)
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    ds.PatientName = "Doe^Jo"
+    ds.save_as(folder / "ct.dcm")
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(folder / "a.png")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "study"], name="s"))
+    Image.fromarray(np.full((16, 16), 90, np.uint8)).save(folder / "later.png")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "study"], name="s"))
+    with Store.open(project) as store:
+        paths = sorted(i["rel_path"] for i in store.items(1))
+    assert paths == [f"normal/scan{R}/{name}" for name in ("a.png", "ct.dcm", "later.png")]
