@@ -101,3 +101,19 @@ def _long_enough(value: str) -> bool:
     if len(value) >= MIN_REDACT_LENGTH:
         return True
     return len(value) == 2 and all(c.isalpha() and not c.isascii() for c in value)
+
+
+_YYYYMMDD = re.compile(r"(?:1[89]|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+_TIME = re.compile(r"\d+")
+
+
+def widened_number(text: str, start: int, stop: int) -> tuple[int, int]:
+    """A number's match with the leading zeros before it ("00" of "0012345" for "12345")
+    and, for a date (YYYYMMDD), the time of 2, 4 or 6 digits after it."""
+    if _YYYYMMDD.fullmatch(text, start, stop):
+        time = _TIME.match(text, stop)
+        if time is not None and len(time.group()) in (2, 4, 6):
+            stop = time.end()
+    while start > 0 and text[start - 1] == "0":
+        start -= 1
+    return start, stop

@@ -247,7 +247,9 @@ class ImportNaming:
         told now. An import that was stopped (not ``complete``) has not read every file,
         so it names nothing: the next import does (see the module docstring)."""
         known = self.known_identifiers()
-        hide, hide_message = redactor(known), message_redactor(known)
+        learned = self.recalled  # (found anywhere: each was hidden as it is written)
+        hide = redactor(known, anywhere=learned)
+        hide_message = message_redactor(known, anywhere=learned)
         for error in self.tally.errors:  # (the first problems, for the summary)
             where = error.pop("where", error["path"])
             if complete:

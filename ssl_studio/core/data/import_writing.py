@@ -22,7 +22,6 @@ from ssl_studio.core.data.privacy import (
     keyed_hash,
     message_redactor,
     patient_key,
-    redact,
     redactor,
 )
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
@@ -182,9 +181,9 @@ class ImportWriting:
         path = str(entry.path.relative_to(entry.root)) if entry.path != entry.root else ""
         where, problem = str(entry.path), entry.problem
         if complete:  # (a link's message names where it points: redacted as paths are)
-            known = self.known_identifiers()
-            shown = redact(path or str(entry.root), known)
-            message = redact(problem.message, known) if entry.target else None
+            hide = redactor(self.known_identifiers(), anywhere=self.recalled)
+            shown = hide(path or str(entry.root))
+            message = hide(problem.message) if entry.target else None
         else:
             shown, message = REDACTED, hide_path(problem.message, where)
             message = hide_path(message, entry.target) if entry.target else message
@@ -235,7 +234,7 @@ class ImportWriting:
         """Store a note on each series file of the dataset whose columns are named
         otherwise than most files' (recomputed over the whole dataset at every import, so
         a renamed file loses its note), for the import report."""
-        hide = message_redactor(self.known_identifiers())
+        hide = message_redactor(self.known_identifiers(), anywhere=self.recalled)
         files = self.store.file_channel_names(self.dataset_id)
         notes = [(f, hide(m), s) for f, m, s in column_notes(files)]
         self.store.replace_file_notes(self.dataset_id, self.import_id, COLUMNS_DIFFER, notes)

@@ -212,7 +212,8 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
             self._note_columns()
             self._note_layouts()
         self._say_unnamed()
-        self._say_stale(redactor(self.known_identifiers()) if complete else None)
+        hide = redactor(self.known_identifiers(), anywhere=self.recalled)
+        self._say_stale(hide if complete else None)
         summary = self.tally.summary(
             dataset, self.import_id, time.perf_counter() - start, cancelled
         )
@@ -314,8 +315,8 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
         path is shown redacted with every identifier the import met, or as [redacted] when
         the import ended before it knew them all (as its stored paths are)."""
         known = self.known_identifiers()
-        show = redactor(known) if complete else (lambda _path: REDACTED)
-        hide = message_redactor(known)  # (the column names)
+        show = redactor(known, anywhere=self.recalled) if complete else (lambda _path: REDACTED)
+        hide = message_redactor(known, anywhere=self.recalled)  # (the column names)
         for level, text in self.channel_order.messages(show):
             self.report(Message(JOB, hide(text), level=level))
 

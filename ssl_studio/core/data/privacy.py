@@ -13,11 +13,14 @@ import functools
 import hashlib
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from ssl_studio.core.data.identifier_forms import MIN_REDACT_LENGTH as MIN_REDACT_LENGTH
 from ssl_studio.core.data.identifier_forms import identifier_values as identifier_values
+from ssl_studio.core.data.identifier_forms import widened_number
 from ssl_studio.core.data.name_folding import keys_of, text_keys
+from ssl_studio.core.data.name_runs import initials_of, run_spans, spaced_letter
+from ssl_studio.core.data.name_runs import joined_forms as joined_forms
 from ssl_studio.core.keyed_hash import keyed_hash as keyed_hash  # (where it was)
 
 # dates of the study that count only as full dates (YYYYMMDD; dicom.identifiers_of
@@ -74,20 +77,6 @@ ANYWHERE, WORD, DIGITS, UID = "anywhere", "word", "digits", "uid"
 # a date written with separators ("15.03.70"), which is no UID
 _DATE_SHAPE = re.compile(r"\d{2,4}[-_./]\d\d[-_./]\d{2,4}")
 _NUMBER = re.compile(r"[\d./_-]*\d[\d./_-]*")  # IDs, dates and UIDs of digits alone
-_TOKENS = re.compile(r"[\^=\s,_.\-'\u2019]+")  # the pieces of a name
-
-
-def joined_forms(identifiers: Iterable[str]) -> frozenset[str]:
-    """The names written without a separator (``"DoeJane"``, ``"JaneDoe"``) among the
-    forms of ``identifiers``' names, casefolded: found anywhere, where a single name
-    part is found only as a word (see ``rule_of``)."""
-    found = set()
-    for value in identifiers:
-        tokens = [t.casefold() for t in _TOKENS.split(value) if t]
-        if len(tokens) > 1:
-            for order in (tokens, tokens[::-1], tokens[:2], tokens[1::-1]):
-                found.add("".join(order))
-    return frozenset(found)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -111,28 +100,50 @@ def redact(
     *,
     words: bool = False,
     joined: frozenset[str] | None = None,
+    initials: Mapping[str, frozenset[str]] | None = None,
 ) -> str:
     """``text`` with every occurrence of an identifier (any case) replaced by [redacted].
 
     Paths are searched for whole identifiers anywhere ("DoeJane01.dcm"), but for a
-    single name part only where no letter touches it ("Doe_1.dcm", not "Ali" in
-    "malignant"), and for numbers, dates and UIDs only where no digit touches them
-    (``rule_of``); ``joined``: the names without separator, found anywhere
-    (``joined_forms`` of all identifiers; by default of these). ``words``: nothing
-    where a letter touches it, for sentences (a patient "Ann" must not turn "cannot"
-    into "c[redacted]ot"). Everything the project stores about a path passes here, so
-    bytes of a file name that are not valid UTF-8 (kept by Python as surrogates,
-    which SQLite refuses) become U+FFFD.
+    single name part under LONG_PART letters only where no letter touches it
+    ("Doe_1.dcm", not "Ali" in "malignant") or in a run of name parts, initials and
+    titles glued together ("GarciaMaria", "DoeJ_01", "MrDoe": see ``name_runs``), and
+    for numbers, dates and UIDs only where no digit touches them (``rule_of``; an ID
+    with more leading zeros, a date with a time after it are found). ``joined``: the
+    names without separator, found anywhere (``joined_forms`` of all identifiers; by
+    default of these); ``initials``: ``name_runs.initials_of`` them (the same).
+    ``words``: nothing where a letter touches it, for sentences (a patient "Ann" must
+    not turn "cannot" into "c[redacted]ot"). Everything the project stores about a
+    path passes here, so bytes of a file name that are not valid UTF-8 (kept by Python
+    as surrogates, which SQLite refuses) become U+FFFD.
     """
     text = _storable(text)
     identifiers = set(identifiers)
     if joined is None:
         joined = joined_forms(identifiers)
+    if initials is None:
+        initials = initials_of(identifiers)
     if REDACTED in text:  # a patient "Ted" must not turn "[redacted]" into "[redac[redacted]]"
         return REDACTED.join(
-            redact(p, identifiers, words=words, joined=joined) for p in text.split(REDACTED)
+            redact(p, identifiers, words=words, joined=joined, initials=initials)
+            for p in text.split(REDACTED)
         )
+    return _replaced(text, _spans(text, identifiers, words, joined, initials))
+
+
+LONG_PART = 6  # a name part this long (folded) is found anywhere: rare inside a word
+
+
+def _spans(
+    text: str,
+    identifiers: Iterable[str],
+    words: bool,
+    joined: frozenset[str],
+    initials: Mapping[str, frozenset[str]],
+) -> list[tuple[int, int]]:
+    """The spans of ``text`` that ``redact`` replaces."""
     spans: list[tuple[int, int]] = []
+    parts: list[tuple[int, int, str]] = []  # single name parts inside letters
     forms = text_keys(text)
     # longest first, in a fixed order: "Doe_Jane" goes whole before "Doe" alone, and the
     # result never depends on the order of a set of identifiers. Both are folded
@@ -141,51 +152,56 @@ def redact(
     for value in sorted(identifiers, key=lambda v: (-len(v), v)):
         rule = rule_of(value, value.casefold() in joined)
         for key in keys_of(value):
+            long_part = rule == WORD and not words and len(key) >= LONG_PART
             for form, starts, ends in forms:
                 at = form.find(key)
                 while at >= 0:
                     span = (starts[at], ends[at + len(key) - 1])
-                    if _fits(text, span, rule, words=words):
-                        spans.append(span)
+                    fit = _fits(text, span, ANYWHERE if long_part else rule, words=words)
+                    if fit is not None:
+                        spans.append(fit)
+                    if rule == WORD and not words:  # (kept for runs: "DoeJ", "MrDoe")
+                        parts.append((*span, key))
                     at = form.find(key, at + 1)
-    return _replaced(text, spans)
+    if parts:
+        spans.extend(run_spans(text, parts, spans, initials))
+    return spans
 
 
-def _fits(text: str, span: tuple[int, int], rule: str, *, words: bool) -> bool:
-    """Whether a match may be redacted: ``words`` or a WORD rule, no letter touches it
-    (a WORD only a letter of a script written with spaces: "山田" is found in
-    "山田太郎"); DIGITS, no digit; UID, no digit nor a dot before a digit."""
+def _fits(text: str, span: tuple[int, int], rule: str, *, words: bool) -> tuple[int, int] | None:
+    """The span to redact for a match at ``span``, or None where it may not be: with
+    ``words`` or a WORD rule, no letter may touch it (a WORD only a letter of a script
+    written with spaces: "山田" is found in "山田太郎"); DIGITS, no digit, but leading
+    zeros before it go with it ("012345" for "12345") and a date may have a time after
+    it ("19700315120000"); UID, no digit nor a dot before a digit."""
     start, stop = span
+    if rule == DIGITS:
+        start, stop = widened_number(text, start, stop)
     before = text[start - 1] if start > 0 else ""
     after = text[stop] if stop < len(text) else ""
     if words and (before.isalpha() or after.isalpha()):
-        return False
-    if rule == WORD and (_spaced_letter(before) or _spaced_letter(after)):
-        return False
+        return None
+    if rule == WORD and (spaced_letter(before) or spaced_letter(after)):
+        return None
     if rule in (DIGITS, UID) and (before.isdigit() or after.isdigit()):
-        return False
-    if rule == UID:
-        return not (
-            (before == "." and text[start - 2 : start - 1].isdigit())
-            or (after == "." and text[stop + 1 : stop + 2].isdigit())
-        )
-    return True
-
-
-def _spaced_letter(char: str) -> bool:
-    """A letter of a script that separates words with spaces (not CJK ideographs or
-    kana, where a name runs into the next word)."""
-    return char.isalpha() and ord(char) < 0x2E80
+        return None
+    if rule == UID and (
+        (before == "." and text[start - 2 : start - 1].isdigit())
+        or (after == "." and text[stop + 1 : stop + 2].isdigit())
+    ):
+        return None
+    return start, stop
 
 
 def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` with each span (overlapping spans as one) replaced by [redacted]."""
+    """``text`` with each span (overlapping or adjacent spans as one) replaced by
+    [redacted]."""
     if not spans:
         return text
     out, end = [], 0
     merged: list[list[int]] = []
     for start, stop in sorted(spans):
-        if merged and start < merged[-1][1]:
+        if merged and start <= merged[-1][1]:  # (side by side too: "DoeJ" as one)
             merged[-1][1] = max(merged[-1][1], stop)
         else:
             merged.append([start, stop])
@@ -225,8 +241,9 @@ def hidden_values(shown: str, raw: str) -> list[str]:
         return sorted({v for v in found.groups() if len(v) >= MIN_REDACT_LENGTH})
     # a date written "03/15/1970" hid folders with their slashes: every reading, in turn
     for values in itertools.islice(_readings(pieces, raw), _READINGS):
+        anywhere = joined_forms(values) | {v.casefold() for v in values}
         if all(_may_be_hidden(v) for v in values) and _MARKERS.sub(
-            REDACTED, redact(raw, values)
+            REDACTED, redact(raw, values, joined=anywhere)
         ) == _MARKERS.sub(REDACTED, shown):
             return sorted(set(values))
     return []
@@ -272,15 +289,21 @@ _TAIL = 8
 _ByLength = dict[int, dict[str, list[str]]]
 
 
-def redactor(identifiers: Iterable[str], *, words: bool = False) -> Callable[[str], str]:
+def redactor(
+    identifiers: Iterable[str], *, words: bool = False, anywhere: Iterable[str] = ()
+) -> Callable[[str], str]:
     """``redact`` for many texts and many identifiers (an import of thousands of patients):
     each text is scanned once for the identifiers it may hold, by their first three
     letters (long ones, such as UIDs, by their last eight), and only those are
     redacted; a text that holds none comes back as it is (storable, as ``redact``
     makes it). At each place a text is looked up once per key length, so thousands of
-    IDs with one prefix ("000...") cost no more than a few."""
-    values = sorted(set(identifiers))
-    joined = joined_forms(values)
+    IDs with one prefix ("000...") cost no more than a few. ``anywhere``: values also
+    found anywhere, as joined names are (what ``hidden_values`` read back: each was
+    hidden just as it is written, "JohnDoe" of "scanJohnDoe.png")."""
+    learned = set(anywhere)
+    values = sorted(set(identifiers) | learned)
+    joined = joined_forms(values) | {v.casefold() for v in learned}
+    initials = initials_of(values)
     short: list[tuple[str, str]] = []  # identifiers under 3 characters, if given any
     heads: dict[str, _ByLength] = {}  # by their first 3 characters
     tails: dict[str, _ByLength] = {}  # long ones (UIDs) by their last 8
@@ -305,7 +328,9 @@ def redactor(identifiers: Iterable[str], *, words: bool = False) -> Callable[[st
                 for length, keys in tails.get(low[i : i + _TAIL], {}).items():
                     if i + _TAIL >= length:
                         found.update(keys.get(low[i + _TAIL - length : i + _TAIL], ()))
-        return redact(text, found, words=words, joined=joined) if found else _storable(text)
+        if not found:
+            return _storable(text)
+        return redact(text, found, words=words, joined=joined, initials=initials)
 
     return hide
 
@@ -335,14 +360,17 @@ _QUOTED_PATH = re.compile(r"'[^'\n]*[/\\][^'\n]*'" + r'|"[^"\n]*[/\\][^"\n]*"')
 _BARE_PATH = re.compile(r"""(?<![^\s'"])[^\s'"/\\]*+[/\\][^\s'"]*""")
 
 
-def message_redactor(identifiers: Iterable[str]) -> Callable[[str, str], str]:
+def message_redactor(
+    identifiers: Iterable[str], *, anywhere: Iterable[str] = ()
+) -> Callable[[str, str], str]:
     """``hide(message, path)`` for problem messages about the file at ``path``. What the
     message quotes as a path (any text with a slash, as decoders quote whole paths) and
     the pieces of ``path`` it names alone (a folder, the file name, its stem) lose every
     trace of an identifier, as stored paths do; the rest loses whole identifier values
-    only, as words (see ``sentence_values``)."""
-    values = list(identifiers)
-    hide_path = redactor(values)
+    only, as words (see ``sentence_values``). ``anywhere``: as ``redactor``'s."""
+    learned = set(anywhere)
+    values = sorted(set(identifiers) | learned)
+    hide_path = redactor(values, anywhere=learned)
     hide_words = redactor(sentence_values(values), words=True)
 
     def hide(message: str, path: str = "") -> str:
@@ -406,6 +434,6 @@ def _pieces(path: str) -> set[str]:
 
 
 def contains_identifier(text: str, identifiers: Iterable[str]) -> bool:
-    """Whether ``text`` holds an identifier, compared as ``redact`` does (folded)."""
-    forms = [form for form, _, _ in text_keys(_storable(text))]
-    return any(key in form for v in identifiers for key in keys_of(v) for form in forms)
+    """Whether ``text`` holds an identifier where ``redact`` finds it (folded; a name
+    part inside a word only in a run: "malignant tumour" holds no patient "Ali")."""
+    return redact(text, identifiers) != _storable(text)

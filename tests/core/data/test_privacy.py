@@ -52,10 +52,13 @@ def test_names_in_other_scripts_letters_and_written_dates_are_found():
 
 
 def test_the_redactor_for_many_texts_redacts_exactly_as_redact_does():
-    names = identifier_values(["Müller^Zoë", "Ng^Bo", "19700101"])
+    names = identifier_values(["Müller^Zoë", "Ng^Bo", "19700101", "Doe^John^Paul", "0012345"])
+    names += identifier_values(["García López^María José", "Norma^Lee", "Ali^Kemal"])
     texts = [
         unicodedata.normalize("NFD", "MÜLLER_Zoë/scan.dcm"),
         "data/NG_BO/1970-01-01.png",
+        "GarciaMaria/JoseGarcia/DoePaul_JDoe/MrDoe_DoeJ_01.dcm",
+        "normal/malignant/NormaL/012345/19700101120000.dcm",
         "data/Bonn/1.dcm",
         "",
         "plain/name.png",

@@ -1,0 +1,129 @@
+"""Where a single name part inside letters is still a name: runs of glued name parts.
+
+A name part alone ("Ali", "Norma") is redacted in a path only where no letter touches
+it, so the class folders ``malignant`` and ``normal`` survive patients Ali and Norma.
+But people glue names together and to initials and titles: ``GarciaMaria``,
+``JohnPaulDoe``, ``DoeJ_01.dcm``, ``JOHND``, ``MrDoe``. A part found inside letters is
+redacted where it belongs to a run of such pieces whose outer edges meet no letter:
+each edge of a piece meets no letter, or another piece of the run (another name part,
+or anything else redacted), or a title before it ("Mr", "Patient": kept, as it names
+nobody). A single letter that is the initial of another part of the same name joins
+the run beside that part and is redacted with it ("JDoe", "jdoe"; after the name only
+a capital, "DoeJ", "JOHND": "normal" for Norma^Lee is a word). See ``privacy.redact``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from ssl_studio.core.data.name_folding import keys_of
+
+# titles and prefixes written before a name ("MrDoe", "PatientDoe", "HerrMüller")
+TITLES = ("patient", "prof", "herr", "frau", "mrs", "mme", "pat", "mr", "ms", "dr", "pt", "m")
+_TOKENS = re.compile(r"[\^=\s,_.\-'\u2019]+")  # the pieces of a name
+
+Span = tuple[int, int]
+# a name part found inside letters: its span and its folded key
+Part = tuple[int, int, str]
+
+
+def joined_forms(identifiers: Iterable[str]) -> frozenset[str]:
+    """The names written without a separator (``"DoeJane"``, ``"JaneDoe"``) among the
+    forms of ``identifiers``' names, casefolded: found anywhere, where a single name
+    part is found only as a word (see ``privacy.rule_of``)."""
+    found = set()
+    for value in identifiers:
+        tokens = [t.casefold() for t in _TOKENS.split(value) if t]
+        if len(tokens) > 1:
+            for order in (tokens, tokens[::-1], tokens[:2], tokens[1::-1]):
+                found.add("".join(order))
+    return frozenset(found)
+
+
+def initials_of(identifiers: Iterable[str]) -> dict[str, frozenset[str]]:
+    """For each name part's key, the initials (folded) of the other parts of the names
+    it is part of ("doe": {"j"} for "Doe^John")."""
+    found: dict[str, set[str]] = {}
+    for value in identifiers:
+        tokens = [t for t in _TOKENS.split(value) if t]
+        if len(tokens) < 2:
+            continue
+        keys = [keys_of(t) for t in tokens]
+        for i, own in enumerate(keys):
+            others = {k[0] for j, ks in enumerate(keys) if j != i for k in ks if k}
+            for key in own:
+                found.setdefault(key, set()).update(others)
+    return {key: frozenset(letters) for key, letters in found.items()}
+
+
+def spaced_letter(char: str) -> bool:
+    """A letter of a script that separates words with spaces (not CJK ideographs or
+    kana, where a name runs into the next word)."""
+    return char.isalpha() and ord(char) < 0x2E80
+
+
+def run_spans(
+    text: str,
+    parts: list[Part],
+    fixed: list[Span],
+    initials: Mapping[str, frozenset[str]],
+) -> list[Span]:
+    """The spans of ``parts`` (name parts found inside letters) and of the initials
+    beside them that lie in runs whose outer edges meet no letter (see the module
+    docstring); ``fixed``: what is redacted anyway, which a run may meet."""
+    parts = sorted(set(parts))
+    pieces = [(start, stop, -1) for start, stop, _ in parts]  # (-1: a part)
+    for index, (start, stop, key) in enumerate(parts):
+        letters = initials.get(key, frozenset())
+        for at in (start - 1, stop):  # (after a name, only a capital: not "NormaL"
+            if at < 0 or at >= len(text) or (at == stop and not text[at].isupper()):
+                continue  # in "normal" for Norma^Lee)
+            if _initial(text[at]) in letters:
+                pieces.append((at, at + 1, index))
+    cover = [0] * (len(text) + 1)  # how many kept pieces and fixed spans hold each char
+    for start, stop in [(s, e) for s, e, _ in pieces] + fixed:
+        for at in range(start, stop):
+            cover[at] += 1
+    alive = [True] * len(pieces)
+    order = sorted(range(len(pieces)), key=lambda i: pieces[i][:2])
+    changed = True
+    while changed:  # drop pieces whose edges fail, both ways in turn, until none does
+        changed = False
+        for i in order:
+            start, stop, owner = pieces[i]
+            if alive[i] and not (
+                (owner < 0 or alive[owner])  # (an initial beside no name part goes)
+                and _edge_ok(text, start, cover, True)
+                and _edge_ok(text, stop, cover, False)
+            ):
+                alive[i], changed = False, True
+                for at in range(start, stop):
+                    cover[at] -= 1
+        order.reverse()
+    return [pieces[i][:2] for i in range(len(pieces)) if alive[i]]
+
+
+def _initial(char: str) -> str:
+    """The folded key of one letter ("É" as "e")."""
+    keys = keys_of(char)
+    return min(keys)[:1] if keys else ""
+
+
+def _edge_ok(text: str, at: int, cover: list[int], left: bool) -> bool:
+    """Whether the edge of a piece at ``at`` (its start if ``left``, else its end) meets
+    no letter, a kept piece or fixed span (``cover``: how many hold each char), or
+    (before it) a title that meets no letter before."""
+    outside = at - 1 if left else at
+    if outside < 0 or outside >= len(text) or not spaced_letter(text[outside]):
+        return True
+    if cover[outside] > 0:  # (outside the piece: held by another)
+        return True
+    if left:
+        before = text[max(0, at - 7) : at].casefold()
+        for title in TITLES:
+            if before.endswith(title):
+                edge = at - len(title) - 1
+                if edge < 0 or not spaced_letter(text[edge]):
+                    return True
+    return False

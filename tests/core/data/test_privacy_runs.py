@@ -1,0 +1,156 @@
+"""Names glued to each other, to initials and to titles; numbers beside zeros or a time;
+values read back from stored paths: all redacted, while class folders survive."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from PIL import Image
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.privacy import (
+    REDACTED,
+    contains_identifier,
+    hidden_values,
+    identifier_values,
+    message_redactor,
+    redact,
+    redactor,
+)
+from ssl_studio.core.jobs import import_data
+from ssl_studio.core.project.store import Store
+
+R = REDACTED
+
+
+def both(text: str, values: list[str]) -> str:
+    """``redact`` and ``redactor``, which must agree."""
+    out = redact(text, values)
+    assert redactor(values)(text) == out
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "folder"),
+    [
+        ("García López^María José", "GarciaMaria"),
+        ("García López^María José", "LOPEZMARIA"),
+        ("García López^María José", "JoseGarcia"),
+        ("García López^María José", "MariaJoseGarcia"),
+        ("Doe^John^Paul", "DoePaul"),
+        ("Doe^John^Paul", "JohnPaulDoe"),
+        ("Meyer-Lüdenscheidt^Anna", "LUEDENSCHEIDTANNA"),
+        ("Meyer-Lüdenscheidt^Anna", "MeyerAnna"),
+    ],
+)
+def test_name_parts_glued_together_are_redacted(name: str, folder: str):
+    assert both(f"data/{folder}/1.dcm", identifier_values([name])) == f"data/{R}/1.dcm"
+
+
+def test_a_long_name_part_is_found_inside_a_word_a_short_one_is_not():
+    names = identifier_values(["Lüdenscheidt^Anna", "Norma^Jane"])
+    assert both("x/scanLuedenscheidt2/1.dcm", names) == f"x/scan{R}2/1.dcm"
+    assert both("x/normal/1.dcm", names) == "x/normal/1.dcm"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("DoeJ_01.dcm", f"{R}_01.dcm"),
+        ("JDoe.dcm", f"{R}.dcm"),
+        ("JOHND/1.dcm", f"{R}/1.dcm"),
+        ("JohnD.dcm", f"{R}.dcm"),
+        ("MrDoe/1.dcm", f"Mr{R}/1.dcm"),
+        ("PatientDoe/1.dcm", f"Patient{R}/1.dcm"),
+        ("dr_mrs_HerrDoe.dcm", f"dr_mrs_Herr{R}.dcm"),
+        ("xDoe/1.dcm", "xDoe/1.dcm"),  # a letter that is no initial: a word
+        ("JJDoe/1.dcm", "JJDoe/1.dcm"),
+        ("jdoe_2.dcm", f"{R}_2.dcm"),
+        ("doej_2.dcm", "doej_2.dcm"),  # after a name only a capital is an initial
+        ("DoeX.dcm", "DoeX.dcm"),
+    ],
+)
+def test_names_glued_to_an_initial_or_a_title_are_redacted(path: str, expected: str):
+    assert both(path, identifier_values(["Doe^John"])) == expected
+
+
+@pytest.mark.parametrize(
+    ("ids", "path", "expected"),
+    [
+        (["0012345"], "p/012345.dcm", f"p/{R}.dcm"),
+        (["0012345"], "p/00012345.dcm", f"p/{R}.dcm"),
+        (["12345"], "p/0012345.dcm", f"p/{R}.dcm"),
+        (["0012345"], "p/10012345.dcm", "p/10012345.dcm"),
+        (["19700315"], "p/19700315120000.dcm", f"p/{R}.dcm"),
+        (["19700315"], "p/1970031512.dcm", f"p/{R}.dcm"),
+        (["19700315"], "p/197003151.dcm", "p/197003151.dcm"),
+        (["19700315"], "p/1197003151200.dcm", "p/1197003151200.dcm"),
+    ],
+)
+def test_numbers_are_found_beside_leading_zeros_and_a_date_beside_a_time(
+    ids: list[str], path: str, expected: str
+):
+    assert both(path, identifier_values(ids)) == expected
+
+
+@pytest.mark.parametrize(
+    "folder", ["normal", "Normal", "malignant", "emphysema", "grade_III", "weissbier"]
+)
+def test_class_folders_still_survive_with_initials_and_titles(folder: str):
+    names = identifier_values(
+        ["Norma^Lee", "Ali^Mehmet", "Ema^Sara", "Doe^John^^^III", "Weiß^Bert", "Maß^Ida"]
+    )
+    assert both(f"data/{folder}/1.dcm", names) == f"data/{folder}/1.dcm"
+
+
+def test_values_read_back_from_stored_paths_are_found_anywhere():
+    learned = hidden_values(f"a/scan{R}.png", "a/scanJohnDoe.png")
+    assert learned == ["JohnDoe"]
+    hide = redactor([], anywhere=learned)
+    assert hide("a/scanJohnDoe_v2.png") == f"a/scan{R}_v2.png"
+    hide_message = message_redactor([], anywhere=learned)
+    assert hide_message("cannot read 'a/scanJohnDoe_v2.png'", "") == (
+        f"cannot read 'a/scan{R}_v2.png'"
+    )
+    shown, raw = f"{R}/scan{R}.png", "03/15/1970/scanJohnDoe.png"
+    assert hidden_values(shown, raw) == ["03/15/1970", "JohnDoe"]
+
+
+def test_dicom_facts_keep_words_a_short_name_part_is_inside():
+    names = identifier_values(["Ali^Norma"])
+    assert not contains_identifier("malignant tumour", names)
+    assert not contains_identifier("normal study", names)
+    assert contains_identifier("study of AliNorma", names)
+    assert contains_identifier("Dr Ali's study", names)
+    assert contains_identifier("MrAli", names)
+
+
+def test_a_file_name_of_many_overlapping_name_parts_is_redacted_quickly():
+    hide = redactor(identifier_values(["Aaa^Aab", "Ann^Nan"]))
+    start = time.perf_counter()
+    assert hide("x" + "aaa" * 85 + "x.dcm") == "x" + "aaa" * 85 + "x.dcm"
+    assert hide("aaa" * 85 + ".dcm") == f"{R}.dcm"
+    assert time.perf_counter() - start < 0.5
+
+
+def test_a_reimport_redacts_a_new_file_in_a_folder_a_glued_name_hid(
+    project: Path, tmp_path: Path, dicom_file
+):
+    """The DICOM file is unchanged, so its header is not read again: the name is learned
+    back from the stored path ("scan[redacted]") as "JoDoe", found inside "scanJoDoe"."""
+    folder = tmp_path / "study" / "normal" / "scanJoDoe"
+    folder.mkdir(parents=True)
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    ds.PatientName = "Doe^Jo"
+    ds.save_as(folder / "ct.dcm")
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(folder / "a.png")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "study"], name="s"))
+    Image.fromarray(np.full((16, 16), 90, np.uint8)).save(folder / "later.png")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "study"], name="s"))
+    with Store.open(project) as store:
+        paths = sorted(i["rel_path"] for i in store.items(1))
+    assert paths == [f"normal/scan{R}/{name}" for name in ("a.png", "ct.dcm", "later.png")]
