@@ -19,8 +19,9 @@ from collections.abc import Iterable, Mapping
 
 from ssl_studio.core.data.name_folding import keys_of
 
-# titles and prefixes written before a name ("MrDoe", "PatientDoe", "HerrMüller")
-TITLES = ("patient", "prof", "herr", "frau", "mrs", "mme", "pat", "mr", "ms", "dr", "pt", "m")
+# titles and prefixes written before a name ("MrDoe", "PatientDoe", "HerrMüller"); not
+# French "M" alone: it made the class folder "Mali/" a title before a patient "Ali"
+TITLES = ("patient", "prof", "herr", "frau", "mrs", "mme", "pat", "mr", "ms", "dr", "pt")
 _TOKENS = re.compile(r"[\^=\s,_.\-'\u2019]+")  # the pieces of a name
 
 Span = tuple[int, int]

@@ -154,3 +154,11 @@ def test_a_reimport_redacts_a_new_file_in_a_folder_a_glued_name_hid(
     with Store.open(project) as store:
         paths = sorted(i["rel_path"] for i in store.items(1))
     assert paths == [f"normal/scan{R}/{name}" for name in ("a.png", "ct.dcm", "later.png")]
+
+
+def test_a_class_folder_starting_with_m_is_no_title_before_a_name():
+    from ssl_studio.core.data.privacy import identifier_values, redact
+
+    ids = identifier_values(["Ali^Kemal"])
+    assert redact("Mali/scan1.png", ids) == "Mali/scan1.png"
+    assert redact("MrAli/scan1.png", ids) == "Mr[redacted]/scan1.png"
