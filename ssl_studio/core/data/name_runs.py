@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from ssl_studio.core.data.identifier_forms import MIN_REDACT_LENGTH
 from ssl_studio.core.data.name_folding import keys_of
 
 # titles and prefixes written before a name ("MrDoe", "PatientDoe", "HerrMüller"); not
@@ -128,3 +129,13 @@ def _edge_ok(text: str, at: int, cover: list[int], left: bool) -> bool:
                 if edge < 0 or not spaced_letter(text[edge]):
                     return True
     return False
+
+
+def glued_at(raw: str, spans: list[Span], glued: set[str] | None) -> None:
+    """Add to ``glued`` (if given) the values at ``spans`` of ``raw`` (a path that was
+    redacted) that a letter touches: hidden inside a word, they are found anywhere again
+    (``privacy.hidden_values``)."""
+    for start, stop in spans if glued is not None else ():
+        touch = raw[start - 1 : start] + raw[stop : stop + 1]
+        if stop - start >= MIN_REDACT_LENGTH and any(c.isalpha() for c in touch):
+            glued.add(raw[start:stop])

@@ -1,0 +1,54 @@
+"""Where redaction must stop: values read back from stored paths, titles inside words,
+short IDs beside zeros, and DICOM facts that hold a name part."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from PIL import Image
+
+from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.privacy import (
+    REDACTED,
+    hidden_values,
+    redactor,
+)
+from ssl_studio.core.jobs import import_data
+from ssl_studio.core.project.store import Store
+
+R = REDACTED
+
+
+def test_a_value_read_back_as_a_whole_word_is_not_found_inside_words():
+    glued: set[str] = set()
+    assert hidden_values(f"study/{R}/ct.dcm", "study/Ali/ct.dcm", glued) == ["Ali"]
+    assert glued == set()
+    assert hidden_values(f"a/scan{R}.png", "a/scanJohnDoe.png", glued) == ["JohnDoe"]
+    assert glued == {"JohnDoe"}
+    hide = redactor(["Ali", "JohnDoe"], anywhere=glued)
+    assert hide("malignant/a.png") == "malignant/a.png"
+    assert hide("Ali/b.png") == f"{R}/b.png"
+    assert hide("a/scanJohnDoe_v2.png") == f"a/scan{R}_v2.png"
+
+
+def test_a_reimport_keeps_a_class_folder_a_patient_folder_name_is_inside(
+    project: Path, tmp_path: Path, dicom_file
+):
+    """The patient folder "Ali/" was hidden as a whole word: learned back, "Ali" must
+    not be found inside "malignant" when a new file is named."""
+    patient = tmp_path / "study" / "Ali"
+    patient.mkdir(parents=True)
+    ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
+    ds.PatientName = "Ali^Ben"
+    ds.save_as(patient / "ct.dcm")
+    classes = tmp_path / "study" / "malignant"
+    classes.mkdir()
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(classes / "a.png")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "study"], name="s"))
+    Image.fromarray(np.full((16, 16), 90, np.uint8)).save(classes / "later.png")
+    import_data(ImportConfig(project=project, paths=[tmp_path / "study"], name="s"))
+    with Store.open(project) as store:
+        paths = sorted(i["rel_path"] for i in store.items(1))
+    assert paths == [f"{R}/ct.dcm", "malignant/a.png", "malignant/later.png"]
