@@ -7,12 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import pytest
 from PIL import Image
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.privacy import (
     REDACTED,
     hidden_values,
+    identifier_values,
+    redact,
     redactor,
 )
 from ssl_studio.core.jobs import import_data
@@ -52,3 +55,36 @@ def test_a_reimport_keeps_a_class_folder_a_patient_folder_name_is_inside(
     with Store.open(project) as store:
         paths = sorted(i["rel_path"] for i in store.items(1))
     assert paths == [f"{R}/ct.dcm", "malignant/a.png", "malignant/later.png"]
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("Smith^Ella", "knee/patella/x.png"),
+        ("Smith^Ella", "PATELLA/x.png"),
+        ("Doe^Ose", "ptose/x.png"),
+        ("Doe^Ile", "profile/x.png"),
+        ("Doe^Ame", "drame/x.png"),
+        ("Doe^Ame", "DRAME/x.png"),
+    ],
+)
+def test_a_title_inside_a_word_is_no_title(name: str, path: str):
+    names = identifier_values([name])
+    assert redact(path, names) == path
+    assert redactor(names)(path) == path
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("MrDoe/1.dcm", f"Mr{R}/1.dcm"),
+        ("PatientDoe/1.dcm", f"Patient{R}/1.dcm"),
+        ("DrAme/1.dcm", f"Dr{R}/1.dcm"),
+        ("Mr_Ame/1.dcm", f"Mr_{R}/1.dcm"),
+        ("dr_ame/1.dcm", f"dr_{R}/1.dcm"),
+    ],
+)
+def test_a_title_glued_at_a_case_change_or_set_off_still_counts(path: str, expected: str):
+    names = identifier_values(["Doe^Ame"])
+    assert redact(path, names) == expected
+    assert redactor(names)(path) == expected
