@@ -88,3 +88,28 @@ def test_a_title_glued_at_a_case_change_or_set_off_still_counts(path: str, expec
     names = identifier_values(["Doe^Ame"])
     assert redact(path, names) == expected
     assert redactor(names)(path) == expected
+
+
+@pytest.mark.parametrize(
+    ("ids", "path", "expected"),
+    [
+        (["123"], "p/IM0123.dcm", "p/IM0123.dcm"),
+        (["001"], "p/IM0001.dcm", "p/IM0001.dcm"),
+        (["001"], "p/001/IM0001.dcm", f"p/{R}/IM0001.dcm"),
+        (["0012345"], "p/IM00012345.dcm", f"p/IM{R}.dcm"),
+    ],
+)
+def test_only_a_long_id_is_found_behind_more_leading_zeros(
+    ids: list[str], path: str, expected: str
+):
+    names = identifier_values(ids)
+    assert redact(path, names) == expected
+    assert redactor(names)(path) == expected
+
+
+def test_a_long_run_of_zeros_is_redacted_whole_or_kept():
+    zeros = "0" * 5000
+    assert redact(f"a/{zeros}.dcm", identifier_values(["00000"])) == f"a/{R}.dcm"
+    assert redactor(identifier_values(["00000"]))(f"a/{zeros}.dcm") == f"a/{R}.dcm"
+    assert redact(f"a/{zeros}.dcm", identifier_values(["000"])) == f"a/{zeros}.dcm"
+    assert redact(f"a/{zeros}12345_1.dcm", identifier_values(["12345"])) == f"a/{R}_1.dcm"
