@@ -443,6 +443,7 @@ def _pieces(path: str) -> set[str]:
 
 
 def contains_identifier(text: str, identifiers: Iterable[str]) -> bool:
-    """Whether ``text`` holds an identifier where ``redact`` finds it (folded; a name
-    part inside a word only in a run: "malignant tumour" holds no patient "Ali")."""
-    return redact(text, identifiers) != _storable(text)
+    """Whether ``text`` (a DICOM fact, stored whole) holds an identifier anywhere, folded
+    as ``redact`` compares: "DoeHead CT", "doej brain", "malignant" for "Ali"."""
+    forms = [form for form, _, _ in text_keys(_storable(text))]
+    return any(key in form for v in identifiers for key in keys_of(v) for form in forms)

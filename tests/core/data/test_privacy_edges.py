@@ -13,6 +13,7 @@ from PIL import Image
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.privacy import (
     REDACTED,
+    contains_identifier,
     hidden_values,
     identifier_values,
     redact,
@@ -113,3 +114,10 @@ def test_a_long_run_of_zeros_is_redacted_whole_or_kept():
     assert redactor(identifier_values(["00000"]))(f"a/{zeros}.dcm") == f"a/{R}.dcm"
     assert redact(f"a/{zeros}.dcm", identifier_values(["000"])) == f"a/{zeros}.dcm"
     assert redact(f"a/{zeros}12345_1.dcm", identifier_values(["12345"])) == f"a/{R}_1.dcm"
+
+
+@pytest.mark.parametrize("fact", ["DoeHead CT", "CTDOE", "doej brain", "Head 19700315x"])
+def test_a_dicom_fact_holding_an_identifier_anywhere_is_dropped(fact: str):
+    names = identifier_values(["Doe^John", "19700315"])
+    assert contains_identifier(fact, names)
+    assert not contains_identifier("Head CT", names)
