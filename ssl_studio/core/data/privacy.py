@@ -307,8 +307,8 @@ def redactor(
     redacted; a text that holds none comes back as it is (storable, as ``redact``
     makes it). At each place a text is looked up once per key length, so thousands of
     IDs with one prefix ("000...") cost no more than a few. ``anywhere``: values also
-    found anywhere, as joined names are (what ``hidden_values`` read back: each was
-    hidden just as it is written, "JohnDoe" of "scanJohnDoe.png")."""
+    found anywhere, as joined names are (what ``hidden_values`` read back where a letter
+    touched it: "JohnDoe" of "scanJohnDoe.png", not "Ali" of "Ali/")."""
     learned = set(anywhere)
     values = sorted(set(identifiers) | learned)
     joined = joined_forms(values) | {v.casefold() for v in learned}
