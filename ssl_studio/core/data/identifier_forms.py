@@ -107,13 +107,21 @@ _YYYYMMDD = re.compile(r"(?:1[89]|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]
 _TIME = re.compile(r"\d+")
 
 
+WIDE_ID = 5  # digits an ID needs to be found behind more leading zeros
+
+
 def widened_number(text: str, start: int, stop: int) -> tuple[int, int]:
     """A number's match with the leading zeros before it ("00" of "0012345" for "12345")
-    and, for a date (YYYYMMDD), the time of 2, 4 or 6 digits after it."""
+    when it has WIDE_ID digits or more (not "0123" of "IM0123" for "123", nor every
+    "IM0001" for "001") and, for a date (YYYYMMDD), the time of 2, 4 or 6 digits after
+    it. A match with a digit after it is no match (``privacy._fits``): it comes back as
+    it is, so a long run of zeros is not walked back from each of its places."""
     if _YYYYMMDD.fullmatch(text, start, stop):
         time = _TIME.match(text, stop)
         if time is not None and len(time.group()) in (2, 4, 6):
             stop = time.end()
+    if text[stop : stop + 1].isdigit() or sum(c.isdigit() for c in text[start:stop]) < WIDE_ID:
+        return start, stop
     while start > 0 and text[start - 1] == "0":
         start -= 1
     return start, stop

@@ -158,10 +158,10 @@ class ImportNaming:
             return
         if before.root_id not in self.roots_recalled and before.root_path != REDACTED:
             self.roots_recalled.add(before.root_id)  # once per root
-            self.recalled.update(hidden_values(before.root_path, root))
+            self.recalled.update(hidden_values(before.root_path, root, self.glued))
         if REDACTED in before.rel_path:
             rel = found.path.name if str(found.path) == root else found.path.relative_to(root)
-            self.recalled.update(hidden_values(before.rel_path, Path(rel).as_posix()))
+            self.recalled.update(hidden_values(before.rel_path, Path(rel).as_posix(), self.glued))
 
     def _raw_root(self, before: FileRow, found: Found, root_key: str) -> str | None:
         """The path on disk of the root a file was recorded under: the folder walked now,
@@ -187,7 +187,7 @@ class ImportNaming:
             for folder in (Path(raw), *Path(raw).parents):
                 shown = stored.get(keyed_hash(self.salt, "path", str(folder)))
                 if shown and shown != REDACTED:  # (REDACTED: an unfinished import's)
-                    self.recalled.update(hidden_values(shown, str(folder)))
+                    self.recalled.update(hidden_values(shown, str(folder), self.glued))
 
     def known_identifiers(self) -> set[str]:
         """Every identifier this import met or learned again from stored paths."""
@@ -247,9 +247,9 @@ class ImportNaming:
         told now. An import that was stopped (not ``complete``) has not read every file,
         so it names nothing: the next import does (see the module docstring)."""
         known = self.known_identifiers()
-        learned = self.recalled  # (found anywhere: each was hidden as it is written)
-        hide = redactor(known, anywhere=learned)
-        hide_message = message_redactor(known, anywhere=learned)
+        glued = self.glued  # (found anywhere: a letter touched each where it was hidden)
+        hide = redactor(known, anywhere=glued)
+        hide_message = message_redactor(known, anywhere=glued)
         for error in self.tally.errors:  # (the first problems, for the summary)
             where = error.pop("where", error["path"])
             if complete:

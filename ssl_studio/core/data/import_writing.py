@@ -181,7 +181,7 @@ class ImportWriting:
         path = str(entry.path.relative_to(entry.root)) if entry.path != entry.root else ""
         where, problem = str(entry.path), entry.problem
         if complete:  # (a link's message names where it points: redacted as paths are)
-            hide = redactor(self.known_identifiers(), anywhere=self.recalled)
+            hide = redactor(self.known_identifiers(), anywhere=self.glued)
             shown = hide(path or str(entry.root))
             message = hide(problem.message) if entry.target else None
         else:
@@ -234,7 +234,7 @@ class ImportWriting:
         """Store a note on each series file of the dataset whose columns are named
         otherwise than most files' (recomputed over the whole dataset at every import, so
         a renamed file loses its note), for the import report."""
-        hide = message_redactor(self.known_identifiers(), anywhere=self.recalled)
+        hide = message_redactor(self.known_identifiers(), anywhere=self.glued)
         files = self.store.file_channel_names(self.dataset_id)
         notes = [(f, hide(m), s) for f, m, s in column_notes(files)]
         self.store.replace_file_notes(self.dataset_id, self.import_id, COLUMNS_DIFFER, notes)

@@ -108,6 +108,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
         self.tally = ImportTally()
         self.identifiers: set[str] = set()
         self.recalled: set[str] = set()  # what stored paths hid (import_naming.py)
+        self.glued: set[str] = set()  # those of them a letter touched (found anywhere)
         self.roots_recalled: set[int] = set()
         self.raw_roots: dict[int, str | None] = {}  # root id -> its path on disk
         # key -> (file, root key, its record) of files an unfinished import recorded
@@ -212,7 +213,7 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
             self._note_columns()
             self._note_layouts()
         self._say_unnamed()
-        hide = redactor(self.known_identifiers(), anywhere=self.recalled)
+        hide = redactor(self.known_identifiers(), anywhere=self.glued)
         self._say_stale(hide if complete else None)
         summary = self.tally.summary(
             dataset, self.import_id, time.perf_counter() - start, cancelled
@@ -315,8 +316,8 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
         path is shown redacted with every identifier the import met, or as [redacted] when
         the import ended before it knew them all (as its stored paths are)."""
         known = self.known_identifiers()
-        show = redactor(known, anywhere=self.recalled) if complete else (lambda _path: REDACTED)
-        hide = message_redactor(known, anywhere=self.recalled)  # (the column names)
+        show = redactor(known, anywhere=self.glued) if complete else (lambda _path: REDACTED)
+        hide = message_redactor(known, anywhere=self.glued)  # (the column names)
         for level, text in self.channel_order.messages(show):
             self.report(Message(JOB, hide(text), level=level))
 

@@ -6,10 +6,11 @@ But people glue names together and to initials and titles: ``GarciaMaria``,
 ``JohnPaulDoe``, ``DoeJ_01.dcm``, ``JOHND``, ``MrDoe``. A part found inside letters is
 redacted where it belongs to a run of such pieces whose outer edges meet no letter:
 each edge of a piece meets no letter, or another piece of the run (another name part,
-or anything else redacted), or a title before it ("Mr", "Patient": kept, as it names
-nobody). A single letter that is the initial of another part of the same name joins
-the run beside that part and is redacted with it ("JDoe", "jdoe"; after the name only
-a capital, "DoeJ", "JOHND": "normal" for Norma^Lee is a word). See ``privacy.redact``.
+or anything else redacted), or a title before it, capitalised before a capital ("Mr",
+"Patient": kept, as it names nobody; not "patella" for a patient "Ella"). A single
+letter that is the initial of another part of the same name joins the run beside that
+part and is redacted with it ("JDoe", "jdoe"; after the name only a capital, "DoeJ",
+"JOHND": "normal" for Norma^Lee is a word). See ``privacy.redact``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from ssl_studio.core.data.identifier_forms import MIN_REDACT_LENGTH
 from ssl_studio.core.data.name_folding import keys_of
 
-# titles and prefixes written before a name ("MrDoe", "PatientDoe", "HerrMüller"); not
-# French "M" alone: it made the class folder "Mali/" a title before a patient "Ali"
-TITLES = ("patient", "prof", "herr", "frau", "mrs", "mme", "pat", "mr", "ms", "dr", "pt")
+# titles and prefixes written before a name, glued only capitalised before a capital
+# ("MrDoe", "PatientDoe", "HerrMüller"; not "profile" for a patient "Ile", nor
+# "DRAME"); not French "M" alone ("Mali/" for a patient "Ali"), nor "pat" and "pt",
+# which begin too many words ("patella", "ptose")
+TITLES = ("patient", "prof", "herr", "frau", "mrs", "mme", "mr", "ms", "dr")
 _TOKENS = re.compile(r"[\^=\s,_.\-'\u2019]+")  # the pieces of a name
 
 Span = tuple[int, int]
@@ -120,11 +124,21 @@ def _edge_ok(text: str, at: int, cover: list[int], left: bool) -> bool:
         return True
     if cover[outside] > 0:  # (outside the piece: held by another)
         return True
-    if left:
-        before = text[max(0, at - 7) : at].casefold()
+    if left and text[at].isupper():  # (a title glued only at a case change: "MrDoe")
         for title in TITLES:
-            if before.endswith(title):
+            word = text[max(0, at - len(title)) : at]
+            if word.casefold() == title and word[0].isupper() and word[1:].islower():
                 edge = at - len(title) - 1
                 if edge < 0 or not spaced_letter(text[edge]):
                     return True
     return False
+
+
+def glued_at(raw: str, spans: list[Span], glued: set[str] | None) -> None:
+    """Add to ``glued`` (if given) the values at ``spans`` of ``raw`` (a path that was
+    redacted) that a letter touches: hidden inside a word, they are found anywhere again
+    (``privacy.hidden_values``)."""
+    for start, stop in spans if glued is not None else ():
+        touch = raw[start - 1 : start] + raw[stop : stop + 1]
+        if stop - start >= MIN_REDACT_LENGTH and any(c.isalpha() for c in touch):
+            glued.add(raw[start:stop])

@@ -19,7 +19,7 @@ from ssl_studio.core.data.identifier_forms import MIN_REDACT_LENGTH as MIN_REDAC
 from ssl_studio.core.data.identifier_forms import identifier_values as identifier_values
 from ssl_studio.core.data.identifier_forms import widened_number
 from ssl_studio.core.data.name_folding import keys_of, text_keys
-from ssl_studio.core.data.name_runs import initials_of, run_spans, spaced_letter
+from ssl_studio.core.data.name_runs import glued_at, initials_of, run_spans, spaced_letter
 from ssl_studio.core.data.name_runs import joined_forms as joined_forms
 from ssl_studio.core.keyed_hash import keyed_hash as keyed_hash  # (where it was)
 
@@ -220,7 +220,7 @@ def _storable(text: str) -> str:
 _MARKERS = re.compile(f"(?:{re.escape(REDACTED)})+")
 
 
-def hidden_values(shown: str, raw: str) -> list[str]:
+def hidden_values(shown: str, raw: str, glued: set[str] | None = None) -> list[str]:
     """What an earlier redaction hid of the path ``raw``, read back from ``shown``, the
     form of it that was stored: the text behind each [redacted] (markers side by side
     count as one). The project never keeps identifiers, but a re-import sees the raw
@@ -230,7 +230,9 @@ def hidden_values(shown: str, raw: str) -> list[str]:
     slash unless nothing else matches (a date "03/15/1970" spans three folders); then
     the first reading whose values redact ``raw`` into ``shown`` again is taken.
     Nothing comes back when the two do not match, nor pieces under MIN_REDACT_LENGTH
-    characters."""
+    characters. ``glued`` (if given) gets those a letter touched where they were hidden
+    ("JohnDoe" of "scanJohnDoe"), to find anywhere (``redactor``'s ``anywhere``); the
+    others follow the rules of any value ("Ali" of "Ali/" not in "malignant")."""
     if REDACTED not in shown:
         return []
     raw = _storable(raw)
@@ -238,13 +240,20 @@ def hidden_values(shown: str, raw: str) -> list[str]:
     escaped = [re.escape(piece) for piece in pieces]
     found = re.fullmatch(r"([^/\\]+?)".join(escaped), raw, re.DOTALL)
     if found is not None:
-        return sorted({v for v in found.groups() if len(v) >= MIN_REDACT_LENGTH})
+        values = [v for v in found.groups() if len(v) >= MIN_REDACT_LENGTH]
+        glued_at(raw, [found.span(i + 1) for i in range(len(pieces) - 1)], glued)
+        return sorted(set(values))
     # a date written "03/15/1970" hid folders with their slashes: every reading, in turn
     for values in itertools.islice(_readings(pieces, raw), _READINGS):
         anywhere = joined_forms(values) | {v.casefold() for v in values}
         if all(_may_be_hidden(v) for v in values) and _MARKERS.sub(
             REDACTED, redact(raw, values, joined=anywhere)
         ) == _MARKERS.sub(REDACTED, shown):
+            spans, at = [], len(pieces[0])
+            for value, piece in zip(values, pieces[1:], strict=True):
+                spans.append((at, at + len(value)))
+                at += len(value) + len(piece)
+            glued_at(raw, spans, glued)
             return sorted(set(values))
     return []
 
@@ -298,8 +307,8 @@ def redactor(
     redacted; a text that holds none comes back as it is (storable, as ``redact``
     makes it). At each place a text is looked up once per key length, so thousands of
     IDs with one prefix ("000...") cost no more than a few. ``anywhere``: values also
-    found anywhere, as joined names are (what ``hidden_values`` read back: each was
-    hidden just as it is written, "JohnDoe" of "scanJohnDoe.png")."""
+    found anywhere, as joined names are (what ``hidden_values`` read back where a letter
+    touched it: "JohnDoe" of "scanJohnDoe.png", not "Ali" of "Ali/")."""
     learned = set(anywhere)
     values = sorted(set(identifiers) | learned)
     joined = joined_forms(values) | {v.casefold() for v in learned}
@@ -434,6 +443,7 @@ def _pieces(path: str) -> set[str]:
 
 
 def contains_identifier(text: str, identifiers: Iterable[str]) -> bool:
-    """Whether ``text`` holds an identifier where ``redact`` finds it (folded; a name
-    part inside a word only in a run: "malignant tumour" holds no patient "Ali")."""
-    return redact(text, identifiers) != _storable(text)
+    """Whether ``text`` (a DICOM fact, stored whole) holds an identifier anywhere, folded
+    as ``redact`` compares: "DoeHead CT", "doej brain", "malignant" for "Ali"."""
+    forms = [form for form, _, _ in text_keys(_storable(text))]
+    return any(key in form for v in identifiers for key in keys_of(v) for form in forms)
