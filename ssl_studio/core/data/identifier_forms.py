@@ -8,6 +8,26 @@ import re
 from collections.abc import Iterable, Sequence
 
 MIN_REDACT_LENGTH = 3  # shorter values ("1", "AB") would redact half of every path
+# an all-digit ID this long is found inside longer numbers too: exports name files by
+# the patient ID and an image counter ("1234567001.dcm")
+LONG_NUMBER = 6
+
+
+def long_number(value: str) -> bool:
+    """Whether ``value`` is an all-digit ID of LONG_NUMBER digits or more that is no
+    date (a date keeps its digit boundaries, a time may follow it: ``privacy._fits``)."""
+    return value.isdigit() and len(value) >= LONG_NUMBER and not _eight_digit_date(value)
+
+
+def _eight_digit_date(value: str) -> bool:
+    """Whether ``value`` reads as a date of 8 digits: YYYYMMDD, DDMMYYYY or MMDDYYYY."""
+    if len(value) != 8:
+        return False
+    readings = ((value[:4], value[4:6], value[6:]), (value[4:], value[2:4], value[:2]))
+    readings += ((value[4:], value[:2], value[2:4]),)
+    return any(
+        y[:2] in ("19", "20") and "01" <= m <= "12" and "01" <= d <= "31" for y, m, d in readings
+    )
 
 
 def identifier_values(values: Iterable[object]) -> list[str]:

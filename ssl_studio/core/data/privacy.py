@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from ssl_studio.core.data.identifier_forms import MIN_REDACT_LENGTH as MIN_REDACT_LENGTH
 from ssl_studio.core.data.identifier_forms import identifier_values as identifier_values
-from ssl_studio.core.data.identifier_forms import widened_number
+from ssl_studio.core.data.identifier_forms import long_number, widened_number
 from ssl_studio.core.data.name_folding import keys_of, text_keys
 from ssl_studio.core.data.name_runs import glued_at, initials_of, run_spans, spaced_letter
 from ssl_studio.core.data.name_runs import joined_forms as joined_forms
@@ -81,17 +81,17 @@ _NUMBER = re.compile(r"[\d./_-]*\d[\d./_-]*")  # IDs, dates and UIDs of digits a
 
 @functools.lru_cache(maxsize=65536)
 def rule_of(value: str, joined: bool = False) -> str:
-    """How ``value`` may touch the text around its match: numbers (IDs, dates) and UIDs
-    not inside longer ones (DIGITS, UID: "0012345" not in "00123456", "1.2.3" not in
+    """How ``value`` may touch the text around its match: short numbers (IDs, dates) and
+    UIDs not inside longer ones (DIGITS, UID: "12345" not in "912345", "1.2.3" not in
     "1.2.3.4"); a single name part (letters alone, not ``joined``) not inside a word
     (WORD: "Ali" not in "malignant", "Norma" not in "normal", but "DOE_JANE" and
-    "Doe-01"); the rest anywhere ("Doe^Jane", "DoeJane01", "PID123")."""
+    "Doe-01"); the rest, and long IDs (``long_number``), anywhere ("DoeJane01", "PID123")."""
+    if long_number(value):
+        return ANYWHERE
     if _NUMBER.fullmatch(value):
         uid = re.fullmatch(r"\d+(?:\.\d+){2,}", value) and not _DATE_SHAPE.fullmatch(value)
         return UID if uid else DIGITS
-    if value.isalpha() and not joined:
-        return WORD
-    return ANYWHERE
+    return WORD if value.isalpha() and not joined else ANYWHERE
 
 
 def redact(

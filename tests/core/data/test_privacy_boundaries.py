@@ -99,9 +99,20 @@ def test_numbers_are_found_only_where_no_digit_touches_them():
     assert both("scan_12345_ct.dcm", ids) == f"scan_{R}_ct.dcm"
     assert both("p12345.dcm", ids) == f"p{R}.dcm"
     assert both("x/123456/0123457.dcm", ids) == "x/123456/0123457.dcm"
-    assert both("x/10012345.dcm", ids) == "x/10012345.dcm"
+    # the ID itself (7 digits) is found inside longer numbers: an ID and an image counter
+    assert both("x/10012345.dcm", ids) == f"x/1{R}.dcm"
+    assert both("x/0012345001.dcm", ids) == f"x/{R}001.dcm"
     message = "Read 12345 of 123456 bytes"
     assert redact(message, ids, words=True) == f"Read {R} of 123456 bytes"
+
+
+def test_a_long_id_is_found_beside_an_image_counter_and_a_short_one_or_a_date_is_not():
+    """Exports name files by the patient ID and an image counter (1234567001.dcm); a
+    short ID (5 digits) or a date inside a longer number is another number."""
+    assert both("p/1234567001.dcm", identifier_values(["1234567"])) == f"p/{R}001.dcm"
+    assert both("p/1234500.dcm", identifier_values(["12345"])) == "p/1234500.dcm"
+    birth = identifier_values(["19700315"])
+    assert both("p/119700315.dcm", birth) == "p/119700315.dcm"
 
 
 def test_a_letter_prefixed_id_is_found_without_zeros_or_with_a_separator():

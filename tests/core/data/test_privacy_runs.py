@@ -84,7 +84,7 @@ def test_names_glued_to_an_initial_or_a_title_are_redacted(path: str, expected: 
         (["0012345"], "p/012345.dcm", f"p/{R}.dcm"),
         (["0012345"], "p/00012345.dcm", f"p/{R}.dcm"),
         (["12345"], "p/0012345.dcm", f"p/{R}.dcm"),
-        (["0012345"], "p/10012345.dcm", "p/10012345.dcm"),
+        (["0012345"], "p/10012345.dcm", f"p/1{R}.dcm"),  # (7 digits: found anywhere)
         (["19700315"], "p/19700315120000.dcm", f"p/{R}.dcm"),
         (["19700315"], "p/1970031512.dcm", f"p/{R}.dcm"),
         (["19700315"], "p/197003151.dcm", "p/197003151.dcm"),
