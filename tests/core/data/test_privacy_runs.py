@@ -67,11 +67,13 @@ def test_a_long_name_part_is_found_inside_a_word_a_short_one_is_not():
         ("MrDoe/1.dcm", f"Mr{R}/1.dcm"),
         ("PatientDoe/1.dcm", f"Patient{R}/1.dcm"),
         ("dr_mrs_HerrDoe.dcm", f"dr_mrs_Herr{R}.dcm"),
-        ("xDoe/1.dcm", "xDoe/1.dcm"),  # a letter that is no initial: a word
+        ("xDoe/1.dcm", f"x{R}/1.dcm"),  # a case change joins two words
+        ("xdoe/1.dcm", "xdoe/1.dcm"),  # a letter that is no initial, no case change: a word
         ("JJDoe/1.dcm", "JJDoe/1.dcm"),
         ("jdoe_2.dcm", f"{R}_2.dcm"),
         ("doej_2.dcm", "doej_2.dcm"),  # after a name only a capital is an initial
-        ("DoeX.dcm", "DoeX.dcm"),
+        ("DoeX.dcm", f"{R}X.dcm"),
+        ("doex.dcm", "doex.dcm"),
     ],
 )
 def test_names_glued_to_an_initial_or_a_title_are_redacted(path: str, expected: str):
@@ -164,3 +166,20 @@ def test_a_class_folder_starting_with_m_is_no_title_before_a_name():
     ids = identifier_values(["Ali^Kemal"])
     assert redact("Mali/scan1.png", ids) == "Mali/scan1.png"
     assert redact("MrAli/scan1.png", ids) == "Mr[redacted]/scan1.png"
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "expected"),
+    [
+        ("Smith^Jane", "s/seriesSmith.png", f"s/series{R}.png"),
+        ("Weiß^Hélène", "m/massWeiß.png", f"m/mass{R}.png"),
+        ("Rose^Grey", "t/trainRose.png", f"t/train{R}.png"),
+        ("Doe^John", "g/DoeGrossing.png", f"g/{R}Grossing.png"),
+        ("Ali^Kemal", "malignant/a.png", "malignant/a.png"),  # (no case change)
+        ("Ali^Kemal", "MALIGNANT/a.png", "MALIGNANT/a.png"),
+    ],
+)
+def test_a_name_part_glued_to_a_word_at_a_case_change_is_redacted(name, path, expected):
+    """Generated file names join words in camel case ("seriesSmith"); the old rule found a
+    name part anywhere, the word rule had let these through (regression sweep)."""
+    assert both(path, identifier_values([name])) == expected
