@@ -84,6 +84,8 @@ def run_spans(
         for at in (start - 1, stop):  # (after a name, only a capital: not "NormaL"
             if at < 0 or at >= len(text) or (at == stop and not text[at].isupper()):
                 continue  # in "normal" for Norma^Lee)
+            if at < start and text[at].isupper() and text[start].islower():
+                continue  # (a capitalised word, not an initial: "Mali" for Mehmet Ali)
             if _initial(text[at]) in letters:
                 pieces.append((at, at + 1, index))
     cover = [0] * (len(text) + 1)  # how many kept pieces and fixed spans hold each char

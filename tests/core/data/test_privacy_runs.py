@@ -183,3 +183,11 @@ def test_a_name_part_glued_to_a_word_at_a_case_change_is_redacted(name, path, ex
     """Generated file names join words in camel case ("seriesSmith"); the old rule found a
     name part anywhere, the word rule had let these through (regression sweep)."""
     assert both(path, identifier_values([name])) == expected
+
+
+def test_a_capitalised_word_is_no_initial_before_a_name():
+    """ "Mali/" for a patient Ali^Mehmet was read as the initial M glued to Ali."""
+    ids = identifier_values(["Ali^Mehmet"])
+    assert both("Mali/x.png", ids) == "Mali/x.png"
+    assert both("MAli/x.png", ids) == f"{R}/x.png"
+    assert both("mali_2/x.png", ids) == f"{R}_2/x.png"
