@@ -109,10 +109,11 @@ def _joined_names(parts: list[str]) -> set[str]:
 def _written_dates(year: str, month: str, day: str) -> set[str]:
     """The ways a date (DICOM's YYYYMMDD) is written in folder and file names."""
     return {
-        *(sep.join((year, month, day)) for sep in ("-", "_", ".")),
-        *(sep.join((day, month, year)) for sep in (".", "-", "_", "")),
+        *(sep.join((year, month, day)) for sep in ("-", "_", ".", "/")),
+        *(sep.join((day, month, year)) for sep in (".", "-", "_", "", "/")),
         *(sep.join((month, day, year)) for sep in ("-", "_", "/")),
-        *(sep.join((day, month, year[2:])) for sep in (".", "-")),
+        *(sep.join((day, month, year[2:])) for sep in (".", "-", "/", "_")),
+        "/".join((month, day, year[2:])),
     }
 
 

@@ -92,7 +92,12 @@ def test_an_id_is_found_without_its_leading_zeros():
 
 
 @pytest.mark.parametrize(
-    "written", ["1970-03-15", "15.03.1970", "15-03-1970", "15.03.70", "15-03-70", "03/15/1970"]
+    "written",
+    [
+        *("1970-03-15", "15.03.1970", "15-03-1970", "15.03.70", "15-03-70", "03/15/1970"),
+        # as the UK, France and most of the world write it, and year first (folders)
+        *("15/03/1970", "1970/03/15", "15/03/70", "03/15/70", "15_03_70"),
+    ],
 )
 def test_a_birth_date_is_found_as_people_write_it_but_not_inside_numbers(written: str):
     dates = identifier_values(["19700315"])
