@@ -68,6 +68,16 @@ def spaced_letter(char: str) -> bool:
     return char.isalpha() and ord(char) < 0x2E80
 
 
+def word_touched(text: str, start: int, stop: int) -> bool:
+    """Whether a letter of a script written with spaces touches ``text[start:stop]`` on
+    a side where the match itself ends in such a letter: "Ali" in "malignant" is
+    touched; "山田" in "山田太郎" or "Mr山田" is not (a Latin letter beside a kanji is
+    no part of its word)."""
+    return (start > 0 and spaced_letter(text[start - 1]) and spaced_letter(text[start])) or (
+        stop < len(text) and spaced_letter(text[stop]) and spaced_letter(text[stop - 1])
+    )
+
+
 def run_spans(
     text: str,
     parts: list[Part],

@@ -19,7 +19,7 @@ from ssl_studio.core.data.identifier_forms import MIN_REDACT_LENGTH as MIN_REDAC
 from ssl_studio.core.data.identifier_forms import identifier_values as identifier_values
 from ssl_studio.core.data.identifier_forms import long_number, widened_number
 from ssl_studio.core.data.name_folding import keys_of, text_keys
-from ssl_studio.core.data.name_runs import glued_at, initials_of, run_spans, spaced_letter
+from ssl_studio.core.data.name_runs import glued_at, initials_of, run_spans, word_touched
 from ssl_studio.core.data.name_runs import joined_forms as joined_forms
 from ssl_studio.core.keyed_hash import keyed_hash as keyed_hash  # (where it was)
 
@@ -181,7 +181,7 @@ def _fits(text: str, span: tuple[int, int], rule: str, *, words: bool) -> tuple[
     after = text[stop] if stop < len(text) else ""
     if words and (before.isalpha() or after.isalpha()):
         return None
-    if rule == WORD and (spaced_letter(before) or spaced_letter(after)):
+    if rule == WORD and word_touched(text, start, stop):
         return None
     if rule in (DIGITS, UID) and (before.isdigit() or after.isdigit()):
         return None

@@ -191,3 +191,13 @@ def test_a_capitalised_word_is_no_initial_before_a_name():
     assert both("Mali/x.png", ids) == "Mali/x.png"
     assert both("MAli/x.png", ids) == f"{R}/x.png"
     assert both("mali_2/x.png", ids) == f"{R}_2/x.png"
+
+
+def test_a_kanji_name_beside_latin_letters_is_redacted():
+    """A Latin letter beside a kanji is no part of its word: "Mr山田" kept 山田."""
+    ids = identifier_values(["山田^太郎"])
+    assert both("Ellipse/Mr山田_0014.png", ids) == f"Ellipse/Mr{R}_0014.png"
+    assert both("stain山田.png", ids) == f"stain{R}.png"
+    assert both("malignant/山田太郎.png", identifier_values(["Ali^Ben", "山田^太郎"])) == (
+        f"malignant/{R}.png"
+    )
