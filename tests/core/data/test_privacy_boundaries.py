@@ -11,6 +11,7 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.uid import generate_uid
+from redaction_checks import both
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.privacy import (
@@ -29,13 +30,6 @@ R = REDACTED
 CLASSES = ("normal", "malignant", "mass", "gross_lesion", "emphysema", "grade_III", "weissbier")
 # every patient's name is inside a class folder's name as letters of a word
 PATIENTS = ("Norma^Jane", "Ali^Kemal", "Ema^Rossi", "Doe^John^^^III", "Weiß^Jörg")
-
-
-def both(text: str, values: list[str]) -> str:
-    """``redact`` and ``redactor``, which must agree."""
-    out = redact(text, values)
-    assert redactor(values)(text) == out
-    return out
 
 
 @pytest.mark.parametrize("folder", CLASSES)
