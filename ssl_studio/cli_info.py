@@ -35,6 +35,12 @@ def print_dataset(d: dict[str, Any], project: str) -> None:
         f"{d['files']['missing']} missing files"
         + (f", {d['erased']} erased on request (skipped when met again)" if d.get("erased") else "")
     )
+    if d.get("erasure_pending"):
+        print(
+            "    The erased items' bytes are not all overwritten in its cached data yet (an "
+            "erasure was interrupted or could not write them; nothing reads them): the "
+            "next erase or import in this project zeroes them."
+        )
     if note := unfinished_note(d["last_import"]):  # stopped or cut off, in any folder
         print(f"    {note}")
     if note := unread_dicom_note(d.get("unread_dicom"), d.get("unread_dicom_missing", 0)):

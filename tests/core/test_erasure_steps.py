@@ -84,6 +84,10 @@ def test_zeroing_that_fails_after_the_commit_is_said_and_finished_by_the_next_im
         assert store.pending_scrubs() == {1: [shard]}
     data = np.frombuffer(_cache(project, shard), np.uint8).reshape(4, -1)
     assert data[item["cache_index"]].any()  # (not zeroed yet: the mark says so)
+    from ssl_studio.core.project.info import project_info
+
+    (scans,) = project_info(project)["datasets"]
+    assert scans["erasure_pending"]  # (info says so, and the command line with it)
 
     monkeypatch.setattr(cache_erasure, "zero_unreferenced", real)
     import_data(ImportConfig(project=project, paths=[folder], name="scans"))
@@ -91,6 +95,7 @@ def test_zeroing_that_fails_after_the_commit_is_said_and_finished_by_the_next_im
     assert not data[item["cache_index"]].any(), "the next import finishes the zeroing"
     with Store.open(project) as store:
         assert store.pending_scrubs() == {}
+    assert not project_info(project)["datasets"][0]["erasure_pending"]
 
 
 def test_a_run_fine_tuned_elsewhere_from_a_listed_run_meanwhile_stops_the_erasure(labelled):

@@ -88,6 +88,7 @@ def project_info(root: Path) -> dict[str, Any]:
     """
     with Store.open(Path(root)) as store:
         datasets = []
+        pending = store.pending_scrubs()
         for row in store.datasets():
             summary = store.dataset_summary(row["id"])
             datasets.append(
@@ -100,6 +101,8 @@ def project_info(root: Path) -> dict[str, Any]:
                     # files erased on request (remove --file/--patient): an import
                     # counts them among its skipped files when it meets them again
                     "erased": store.erased_count(row["id"]),
+                    # an erasure committed but not yet done overwriting their bytes
+                    "erasure_pending": row["id"] in pending,
                     "label_sets": [
                         {"name": s["name"], "version": s["version"], "labels": s["n_labels"]}
                         for s in store.label_sets(row["id"])
