@@ -130,8 +130,8 @@ def _initial(char: str) -> str:
 def _edge_ok(text: str, at: int, cover: list[int], left: bool) -> bool:
     """Whether the edge of a piece at ``at`` (its start if ``left``, else its end) meets
     no letter, a kept piece or fixed span (``cover``: how many hold each char), a case
-    change from lower to upper (camel case joins two words), or (before it) a title
-    that meets no letter before."""
+    change from lower to upper or from capitals to a capitalised word (camel case joins
+    two words), or (before it) a title that meets no letter before."""
     outside = at - 1 if left else at
     if outside < 0 or outside >= len(text) or not spaced_letter(text[outside]):
         return True
@@ -140,6 +140,8 @@ def _edge_ok(text: str, at: int, cover: list[int], left: bool) -> bool:
     lower, upper = (text[outside], text[at]) if left else (text[at - 1], text[outside])
     if lower.islower() and upper.isupper():  # (camel case: "seriesSmith", "DoeGrossing")
         return True
+    if left and text[outside].isupper() and text[at].isupper() and text[at + 1 : at + 2].islower():
+        return True  # (capitals, then a capitalised word: "CTDoe", "JMDoe")
     if left and text[at].isupper():  # (a title glued only at a case change: "MrDoe")
         for title in TITLES:
             word = text[max(0, at - len(title)) : at]

@@ -63,7 +63,7 @@ def test_a_long_name_part_is_found_inside_a_word_a_short_one_is_not():
         ("dr_mrs_HerrDoe.dcm", f"dr_mrs_Herr{R}.dcm"),
         ("xDoe/1.dcm", f"x{R}/1.dcm"),  # a case change joins two words
         ("xdoe/1.dcm", "xdoe/1.dcm"),  # a letter that is no initial, no case change: a word
-        ("JJDoe/1.dcm", "JJDoe/1.dcm"),
+        ("JJDoe/1.dcm", f"JJ{R}/1.dcm"),  # capitals, then a capitalised word
         ("jdoe_2.dcm", f"{R}_2.dcm"),
         ("doej_2.dcm", "doej_2.dcm"),  # after a name only a capital is an initial
         ("DoeX.dcm", f"{R}X.dcm"),
@@ -195,3 +195,18 @@ def test_a_kanji_name_beside_latin_letters_is_redacted():
     assert both("malignant/山田太郎.png", identifier_values(["Ali^Ben", "山田^太郎"])) == (
         f"malignant/{R}.png"
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("x/JMDoe.dcm", f"x/JM{R}.dcm"),  # two initials before the name
+        ("x/CTDoe_01.dcm", f"x/CT{R}_01.dcm"),  # a modality before it
+        ("x/DoeJM.dcm", f"x/{R}JM.dcm"),
+        ("MALIGNANT/a.png", "MALIGNANT/a.png"),
+    ],
+)
+def test_capitals_before_a_capitalised_name_are_a_word_of_their_own(path, expected):
+    """ "JMDoe", "CTDoe": capitals, then a capitalised word, join two words (as in
+    "HTMLParser"); the name leaked there."""
+    assert both(path, identifier_values(["Doe^John^Michael", "Ali^Ben"])) == expected
