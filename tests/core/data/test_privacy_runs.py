@@ -6,13 +6,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 import pydicom
 import pytest
-from PIL import Image
-from redaction_checks import both
+from redaction_checks import both, paths_after_a_second_import
 
-from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.privacy import (
     REDACTED,
     contains_identifier,
@@ -22,8 +19,6 @@ from ssl_studio.core.data.privacy import (
     redact,
     redactor,
 )
-from ssl_studio.core.jobs import import_data
-from ssl_studio.core.project.store import Store
 
 R = REDACTED
 
@@ -145,12 +140,7 @@ def test_a_reimport_redacts_a_new_file_in_a_folder_a_glued_name_hid(
     ds = pydicom.dcmread(dicom_file("CT_small.dcm"))
     ds.PatientName = "Doe^Jo"
     ds.save_as(folder / "ct.dcm")
-    Image.fromarray(np.zeros((16, 16), np.uint8)).save(folder / "a.png")
-    import_data(ImportConfig(project=project, paths=[tmp_path / "study"], name="s"))
-    Image.fromarray(np.full((16, 16), 90, np.uint8)).save(folder / "later.png")
-    import_data(ImportConfig(project=project, paths=[tmp_path / "study"], name="s"))
-    with Store.open(project) as store:
-        paths = sorted(i["rel_path"] for i in store.items(1))
+    paths = paths_after_a_second_import(project, tmp_path / "study", folder)
     assert paths == [f"normal/scan{R}/{name}" for name in ("a.png", "ct.dcm", "later.png")]
 
 
