@@ -34,21 +34,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
             plan = plan_dataset_removal(store, args.dataset, args.with_dependents)
         else:
             plan = plan_run_removal(store, args.run, args.with_dependents)
-    if not args.yes:
-        print(plan.describe(), file=sys.stderr)
-        if not sys.stdin.isatty():
-            print(
-                "ssl-studio: nothing was removed; add --yes to remove without being asked.",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-        try:
-            answer = input("Remove? [y/N] ")
-        except EOFError:
-            answer = ""
-        if answer.strip().lower() not in ("y", "yes"):
-            print("Nothing was removed.", file=sys.stderr)
-            return EXIT_OK
+    if not args.yes and (status := _ask(plan.describe(), "remove")) is not None:
+        return status
     result = remove(args.project, plan)
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))

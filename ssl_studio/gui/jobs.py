@@ -61,6 +61,14 @@ def _lower_thread_priority() -> None:
             pass
 
 
+def hidden_error(exc: BaseException) -> tuple[str, str]:
+    """(the traceback being handled, "Type: message") of an unexpected ``exc``, with the
+    folder and file names of the paths it names hidden (one may be named after a patient,
+    and both reach the log panel)."""
+    trace = hide_error_paths(traceback.format_exc(), exc)
+    return trace, hide_error_paths(f"{type(exc).__name__}: {exc}", exc)
+
+
 class _JobThread(QThread):
     """Runs one piece of work; emits its events, then its result or its failure."""
 
@@ -94,9 +102,8 @@ class _JobThread(QThread):
                 self.failed.emit(str(told))
                 return
             # (a path in it may be named after a patient: hidden, as stored paths are)
-            trace = hide_error_paths(traceback.format_exc(), exc)
+            trace, error = hidden_error(exc)
             log.error("A job failed unexpectedly:\n%s", trace)
-            error = hide_error_paths(f"{type(exc).__name__}: {exc}", exc)
             self.failed.emit(UNEXPECTED.format(error=error))
         else:
             self.succeeded.emit(result)

@@ -8,6 +8,7 @@ Paths are stored as [redacted] until the end of the import (see import_naming.py
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ssl_studio.core.data.cache import CacheWriter, series_parts
@@ -174,14 +175,14 @@ class ImportWriting:
             self.root_ids[root_key] = self.store.root_id(self.dataset_id, REDACTED, root_key)
         return self.root_ids[root_key]
 
-    def _walk_error(self, entry: WalkProblem, complete: bool) -> None:
-        """Record a problem of the walk (written once every file has been read; by an
-        import that ended before that, not ``complete``, with its path [redacted] and
-        every piece of it hidden from the message, as its files' problems are)."""
+    def _walk_error(self, entry: WalkProblem, hide: Callable[[str], str] | None) -> None:
+        """Record a problem of the walk (written once every file has been read, its path
+        and a link's message redacted by ``hide``; by an import that ended before that,
+        ``hide`` None, with its path [redacted] and every piece of it hidden from the
+        message, as its files' problems are)."""
         path = str(entry.path.relative_to(entry.root)) if entry.path != entry.root else ""
         where, problem = str(entry.path), entry.problem
-        if complete:  # (a link's message names where it points: redacted as paths are)
-            hide = redactor(self.known_identifiers(), anywhere=self.glued)
+        if hide is not None:  # (a link's message names where it points: redacted too)
             shown = hide(path or str(entry.root))
             message = hide(problem.message) if entry.target else None
         else:
@@ -190,7 +191,7 @@ class ImportWriting:
         root_key = keyed_hash(self.salt, "path", str(entry.root))
         self.root_paths.setdefault(root_key, str(entry.root))  # (named with the others)
         root_id, text = self._root_id(root_key), message or problem.message
-        if not complete and self._met_before(root_id, problem.code, text):
+        if hide is None and self._met_before(root_id, problem.code, text):
             pass  # (an earlier unfinished import recorded it: its row stands for this one)
         else:
             self.store.add_walk_error(

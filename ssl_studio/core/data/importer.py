@@ -280,8 +280,13 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
             # walk problems are recorded [redacted], and the next walk replaces them)
             complete = self._complete(cancelled)
             self.redacted_met: Counter[tuple[int, str, str]] = Counter()  # (_met_before)
+            hide = (  # (one redactor for them all: the identifiers are known by now)
+                redactor(self.known_identifiers(), anywhere=self.glued)
+                if complete and walk_problems
+                else None
+            )
             for problem in walk_problems:
-                self._walk_error(problem, complete)
+                self._walk_error(problem, hide)
             if not cancelled:
                 walked = [self._walked_root_id(key) for key in keys]
                 self.tally.missing = self.store.mark_missing(walked, seen)

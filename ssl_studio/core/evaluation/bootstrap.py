@@ -18,6 +18,13 @@ def resampling_units(n: int, groups: np.ndarray | None) -> tuple[int, bool]:
     return patients, MIN_BOOT_PATIENTS <= patients < n
 
 
+def too_few_to_resample(patients: int, n: int) -> bool:
+    """Whether ``patients`` behind ``n`` test items are too few to resample: fewer than
+    MIN_BOOT_PATIENTS, and fewer than the items (so items stand in for patients, and
+    their intervals are too narrow)."""
+    return patients < min(n, MIN_BOOT_PATIENTS)
+
+
 def names_patients(groups: np.ndarray | None) -> bool:
     """Whether ``groups`` [N] name patients: some group has a patient ID (numbered from 0;
     patient_groups.split_groups numbers groups without one, such as the exact copies of an

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.evaluation.bootstrap import MIN_BOOT_PATIENTS, interval
+from ssl_studio.core.evaluation.bootstrap import interval, too_few_to_resample
 from ssl_studio.core.evaluation.metrics import SCALARS, Bootstrapped
 
 LOWER_IS_BETTER = frozenset({"ece"})
@@ -111,7 +111,7 @@ def too_few_patients(report: dict[str, Any] | None) -> int | None:
     helped" 31 % of the time, not 2.5 %. None otherwise, and for reports made before
     the patients were recorded ("patients" missing)."""
     patients, n = (report or {}).get("patients"), (report or {}).get("n")
-    if patients is None or n is None or patients >= min(n, MIN_BOOT_PATIENTS):
+    if patients is None or n is None or not too_few_to_resample(patients, n):
         return None
     return int(patients)
 

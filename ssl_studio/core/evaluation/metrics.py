@@ -28,7 +28,6 @@ from sklearn.metrics import (
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.auc_floor import smallest_class
 from ssl_studio.core.evaluation.bootstrap import (
-    MIN_BOOT_PATIENTS,
     auc_interval,
     bootstrap_weights,
     class_patients,
@@ -38,6 +37,7 @@ from ssl_studio.core.evaluation.bootstrap import (
     names_patients,
     patient_ids,
     resampling_units,
+    too_few_to_resample,
 )
 from ssl_studio.core.evaluation.calibration import (
     calibrated_reference,
@@ -267,7 +267,7 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
     if len(classes) == 2 and len(np.unique(y)) == 2:
         fpr, tpr, _ = roc_curve(y, proba[:, 1])
         out["roc"] = {"fpr": fpr.round(4).tolist(), "tpr": tpr.round(4).tolist()}
-    if scored.named_patients and patients < min(len(y), MIN_BOOT_PATIENTS):
+    if scored.named_patients and too_few_to_resample(patients, len(y)):
         out["note"] = (
             f"Only {patients} patient(s) among the {len(y)} test items: too few to resample "
             "patients, so the intervals resample items and are too narrow. Test on more "

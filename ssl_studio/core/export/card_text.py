@@ -222,9 +222,8 @@ def class_counts(report: dict[str, Any]) -> str:
     else:
         patients = None
         parts = ", ".join(f"{name} {n}" for name, n in zip(names, counts, strict=True))
-    total = sum(counts)
-    if len(classes) == 2 and total:
-        parts += f"; prevalence of {names[1]} {prevalence(report):.0f} %"
+    if (share := prevalence(report)) is not None:
+        parts += f"; prevalence of {names[1]} {share:.0f} %"
     return (f" from {_count(patients, 'patient')}" if patients is not None else "") + f" ({parts})"
 
 
@@ -285,13 +284,13 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
     is followed by a sentence on what it rests on (one training run of each:
     ``single_run_sentence``); too few test patients (``too_few_patients``) give none, and
     the paired difference then stands without its too narrow interval."""
+    few = too_few_patients(test)
+    versus = (test or {}).get("versus_baseline") or {}
     for key, title in (("roc_auc", "ROC AUC"), ("balanced_accuracy", "balanced accuracy")):
         a, b = (test or {}).get(key) or {}, (baseline or {}).get(key) or {}
         if a.get("value") is None or b.get("value") is None:
             continue
-        versus = (test or {}).get("versus_baseline") or {}
         paired = versus.get(key) or {}
-        few = too_few_patients(test)
         if paired.get("low") is not None:
             return (
                 f"{title}: this model minus the baseline {difference_text(paired, few)} "

@@ -62,7 +62,8 @@ def export_run(
         else:  # predict notes images unlike these (colour, size)
             reading = {"training_images": image_training(trained)}
         state = {**state, "spec": {**state["spec"], **reading}}
-        if state.get("threshold") is not None:  # (card.py prefers the run's own record)
+        recorded = (state.get("test") or {}).get("threshold_choice")
+        if state.get("threshold") is not None and not recorded:  # (runs made before it)
             state = {**state, "threshold_choice": _threshold_choice(state, split)}
         source = store.run(state["parent_run_id"]) or {}
         facts = _data_facts(store, run, state, source, split, items)

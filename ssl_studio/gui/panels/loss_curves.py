@@ -5,16 +5,15 @@ the Runs panel overlays, and the curves a resumed run's live view starts from.""
 from __future__ import annotations
 
 import logging
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ssl_studio.core.data.privacy import hide_error_paths
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.storage_errors import user_error
+from ssl_studio.gui.jobs import hidden_error
 
 log = logging.getLogger("ssl_studio.gui")
 
@@ -129,6 +128,6 @@ def _message(exc: Exception, project: Path, what: str) -> str:
     if told is not None:
         return str(told)
     # (a path in it may be named after a patient: hidden, as stored paths are)
-    log.error("Reading %s failed:\n%s", what.lower(), hide_error_paths(traceback.format_exc(), exc))
-    error = hide_error_paths(f"{type(exc).__name__}: {exc}", exc)
+    trace, error = hidden_error(exc)
+    log.error("Reading %s failed:\n%s", what.lower(), trace)
     return f"{what} could not be read ({error})."

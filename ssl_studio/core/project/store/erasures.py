@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ssl_studio.core.keyed_hash import keyed_hash
 from ssl_studio.core.project.schema import ERASED_CONTENTS
@@ -18,8 +19,8 @@ _CHUNK = 500  # ids per IN (...) list (SQLite allows a few thousand)
 SCRUB_KEY = "pending_scrub"
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[tuple[str, list[int]]]:
-    """(placeholders, ids) for ``ids`` in pieces small enough for one statement."""
+def _chunks(ids: Sequence[Any]) -> Iterable[tuple[str, list[Any]]]:
+    """(placeholders, values) for ``ids`` in pieces small enough for one statement."""
     for start in range(0, len(ids), _CHUNK):
         chunk = list(ids[start : start + _CHUNK])
         yield ", ".join("?" for _ in chunk), chunk
@@ -31,10 +32,7 @@ class ErasureRecords(StoreBase):
     def files_with_keys(self, dataset_id: int, path_keys: Iterable[str]) -> dict[str, int]:
         """Path key -> file id of the dataset's files among ``path_keys``."""
         found: dict[str, int] = {}
-        keys = sorted(set(path_keys))
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start : start + _CHUNK]
-            marks = ", ".join("?" for _ in chunk)
+        for marks, chunk in _chunks(sorted(set(path_keys))):
             rows = self.conn.execute(
                 f"SELECT path_key, id FROM files WHERE dataset_id = ? AND path_key IN ({marks})",
                 (dataset_id, *chunk),
@@ -105,7 +103,7 @@ class ErasureRecords(StoreBase):
         of it or nothing. Returns the number of items deleted."""
         ids = sorted(set(file_ids))
         deleted = 0
-        salt = self.salt
+        salt, today = self.salt, now()[:10]
         with self.transaction():
             self.conn.execute(ERASED_CONTENTS)  # (a project made at 7 before it came)
             self._delete_run_rows(sorted(set(run_ids)))  # (RemovalRecords, in Store)
@@ -118,7 +116,7 @@ class ErasureRecords(StoreBase):
                 paths |= {str(r[1]) for r in rows if r[1]}
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO erased(dataset_id, path_key, erased) VALUES (?, ?, ?)",
-                    [(dataset_id, r[0], now()[:10]) for r in rows],
+                    [(dataset_id, r[0], today) for r in rows],
                 )
                 hashes = self.conn.execute(
                     f"SELECT DISTINCT content_hash FROM items WHERE file_id IN ({marks}) "
@@ -127,7 +125,7 @@ class ErasureRecords(StoreBase):
                 ).fetchall()
                 self.conn.executemany(  # (keyed: a plain hash would prove what was here)
                     "INSERT OR IGNORE INTO erased_contents(content_hash, erased) VALUES (?, ?)",
-                    [(_content_key(salt, h), now()[:10]) for (h,) in hashes],
+                    [(_content_key(salt, h), today) for (h,) in hashes],
                 )
                 items = f"SELECT id FROM items WHERE file_id IN ({marks})"
                 self.conn.execute(f"DELETE FROM labels WHERE item_id IN ({items})", chunk)
@@ -203,7 +201,7 @@ class ErasureRecords(StoreBase):
             return
         marked = self.pending_scrubs()
         marked[dataset_id] = sorted(names | set(marked.get(dataset_id, [])))
-        self._set_meta(SCRUB_KEY, json.dumps({str(k): v for k, v in marked.items()}))
+        self._set_scrubs(marked)
 
     def scrub_done(self, dataset_id: int) -> None:
         """The dataset's pending scrub is finished: its mark goes."""
@@ -211,10 +209,14 @@ class ErasureRecords(StoreBase):
             marked = self.pending_scrubs()
             if marked.pop(dataset_id, None) is None:
                 return
-            if marked:
-                self._set_meta(SCRUB_KEY, json.dumps({str(k): v for k, v in marked.items()}))
-            else:
-                self.conn.execute("DELETE FROM meta WHERE key = ?", (SCRUB_KEY,))
+            self._set_scrubs(marked)
+
+    def _set_scrubs(self, marked: dict[int, list[str]]) -> None:
+        """Store the pending scrubs (dataset id -> cache file names); none: the key goes."""
+        if marked:
+            self._set_meta(SCRUB_KEY, json.dumps({str(k): v for k, v in marked.items()}))
+        else:
+            self.conn.execute("DELETE FROM meta WHERE key = ?", (SCRUB_KEY,))
 
     def erased_count(self, dataset_id: int) -> int:
         """How many files were erased on request from the dataset (its tombstones)."""
