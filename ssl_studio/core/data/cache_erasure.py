@@ -31,10 +31,12 @@ def zero_unreferenced(
     ``series-values.f32`` with its mask) that none of the items ``kept`` (dicts of
     cache_file, cache_index, channels, length: Store.cache_slots) lies in. Returns (bytes
     that held data and now are zero, files that could not be written: name and why)."""
-    kept = list(kept)
+    by_file: dict[str, list[Mapping[str, Any]]] = {}
+    for item in kept:  # (each file's items, once: not every item per file)
+        by_file.setdefault(item["cache_file"], []).append(item)
     zeroed, failed = 0, []
     for name in sorted(set(names)):
-        spans = _kept_spans(name, kept)
+        spans = _kept_spans(name, by_file.get(name, []))
         for file, unit in _targets(name):
             path = folder / file
             if not path.is_file():
@@ -104,10 +106,10 @@ def _slot_bytes(name: str) -> int:
 
 def _kept_spans(name: str, kept: list[Mapping[str, Any]]) -> list[tuple[int, int]]:
     """Sorted, merged [start, end) spans, in units of the file (slots, or series
-    elements), that the kept items of cache file ``name`` occupy."""
+    elements), that the kept items of cache file ``name`` (``kept``: its items) occupy."""
     spans = []
     for item in kept:
-        if item["cache_file"] != name or item["cache_index"] is None:
+        if item["cache_index"] is None:
             continue
         start = int(item["cache_index"])
         if name == SERIES_VALUES:
@@ -142,8 +144,9 @@ def _zero_outside(path: Path, spans: list[tuple[int, int]]) -> int:
                 length = min(_BLOCK, end - offset)
                 file.seek(offset)
                 data = file.read(length)
-                if data.count(0) != len(data):  # (zero already: left as it is)
-                    changed += len(data) - data.count(0)
+                nonzero = len(data) - data.count(0)
+                if nonzero:  # (zero already: left as it is)
+                    changed += nonzero
                     file.seek(offset)
                     file.write(bytes(len(data)))
                 offset += length

@@ -20,6 +20,7 @@ MISSING = (
     *("-", "--", "\u2013", "\u2014", "?", "."),
 )
 
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # Excel's "Unicode Text"
 # tried in this order after UTF-16 (with its BOM); latin-1 decodes anything (see decoded)
 ENCODINGS = ("utf-8-sig", "cp1252", "cp932", "latin-1")
 
@@ -33,7 +34,7 @@ def decoded(raw: bytes, *, latin1: bool = True) -> tuple[str, str]:
     on Japanese Windows), whichever fits (``first_fit``), else latin-1, which decodes
     anything; without ``latin1`` a file none of the others fits raises
     UnicodeDecodeError."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if raw.startswith(UTF16_BOMS):
         try:
             return raw.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:

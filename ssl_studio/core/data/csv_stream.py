@@ -26,7 +26,14 @@ import numpy as np
 
 from ssl_studio.core.data import file_progress
 from ssl_studio.core.data.column_roles import column_role, savetxt_header
-from ssl_studio.core.data.csv_cells import MISSING, first_fit, is_number, preamble, sniff
+from ssl_studio.core.data.csv_cells import (
+    MISSING,
+    UTF16_BOMS,
+    decoded,
+    is_number,
+    preamble,
+    sniff,
+)
 from ssl_studio.core.data.csv_numbers import has_ambiguous, shows_point
 
 CHUNK_BYTES = 4 << 20  # text parsed at a time
@@ -74,7 +81,7 @@ def read_lean(path: Path, layout: str = "auto", header: tuple[str, ...] = ()) ->
     raw = path.open("rb")
     with raw:
         start = raw.read(4)
-        if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if start.startswith(UTF16_BOMS):
             return None
         lines, encoding = _count_lines(raw)
         if encoding is None:  # a byte past the first lines that is not ASCII: no lean table
@@ -125,8 +132,7 @@ def _count_lines(raw: io.BufferedReader) -> tuple[int, str | None]:
             return lines, None
         head += block[:cut]
     raw.seek(0)
-    fit = first_fit(head)
-    return lines + int(last not in (b"", b"\n")), fit[1] if fit else "latin-1"
+    return lines + int(last not in (b"", b"\n")), decoded(head)[1]  # (UTF-16 went above)
 
 
 def _read(

@@ -313,9 +313,7 @@ def read_dicom(path: Path, *, has_marker: bool = True) -> Dataset:
     return ds
 
 
-_IDENTIFYING_TAGS = tuple(
-    Tag(keyword) for keyword in IDENTIFYING_KEYWORDS if keyword not in DATE_KEYWORDS
-)
+_IDENTIFYING_TAGS = tuple(Tag(keyword) for keyword in IDENTIFYING_KEYWORDS)
 _DATE_TAGS = tuple(Tag(keyword) for keyword in DATE_KEYWORDS)
 _MAX_NESTING = 8  # sequences inside sequences; real headers nest 3 or 4 deep
 

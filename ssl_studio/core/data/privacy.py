@@ -57,8 +57,7 @@ IDENTIFYING_KEYWORDS = (
     "StudyInstanceUID",  # folders are named by UIDs ("1.3.6.1.4.1.5962.1.2.1.2004...")
     "SeriesInstanceUID",
     "SOPInstanceUID",
-    *DATE_KEYWORDS,
-)
+)  # (and DATE_KEYWORDS, read apart: only full dates count)
 # read wherever they are: at the top of the header and inside its sequences (Other
 # Patient IDs, Referenced Patient, Request Attributes, ...); see dicom.identifiers_of
 REDACTED = "[redacted]"
@@ -244,11 +243,12 @@ def hidden_values(shown: str, raw: str, glued: set[str] | None = None) -> list[s
         glued_at(raw, [found.span(i + 1) for i in range(len(pieces) - 1)], glued)
         return sorted(set(values))
     # a date written "03/15/1970" hid folders with their slashes: every reading, in turn
+    marked = _MARKERS.sub(REDACTED, shown)
     for values in itertools.islice(_readings(pieces, raw), _READINGS):
         anywhere = joined_forms(values) | {v.casefold() for v in values}
-        if all(_may_be_hidden(v) for v in values) and _MARKERS.sub(
-            REDACTED, redact(raw, values, joined=anywhere)
-        ) == _MARKERS.sub(REDACTED, shown):
+        if all(_may_be_hidden(v) for v in values) and (
+            _MARKERS.sub(REDACTED, redact(raw, values, joined=anywhere)) == marked
+        ):
             spans, at = [], len(pieces[0])
             for value, piece in zip(values, pieces[1:], strict=True):
                 spans.append((at, at + len(value)))

@@ -43,17 +43,16 @@ NPY / NPZ (loaded with ``allow_pickle=False``: nothing is ever unpickled)
 
 from __future__ import annotations
 
-import codecs
 from pathlib import Path
 
 import numpy as np
 
+from ssl_studio.core.data.csv_cells import UTF16_BOMS as UTF16_BOMS
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.data.series_arrays import decode_arrays
 from ssl_studio.core.data.series_table import decode_table
 
 SERIES_EXTENSIONS: frozenset[str] = frozenset({".csv", ".tsv", ".npy", ".npz"})
-UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 UNICODE_TEXT_HEAD = 8192  # bytes read to tell Excel's Unicode Text from a note
 LAYOUTS = ("auto", "columns", "rows")
 
