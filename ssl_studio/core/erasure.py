@@ -28,17 +28,16 @@ from typing import Any
 from ssl_studio.core.data.cache_erasure import finish_scrubs, unwritable
 from ssl_studio.core.data.privacy import keyed_hash, patient_key
 from ssl_studio.core.errors import ConfigError
-from ssl_studio.core.project.removal import (
-    STILL_IN_DATABASE,
-    _delete,
-    _delete_copy,
-    _kind,
-    _runs_text,
-    _shown,
-    _were,
+from ssl_studio.core.project.deleting import (
+    clean_up,
     copies_sentence,
     exports_sentence,
     older_schema,
+    refuse_dependents,
+    run_kind,
+    runs_learned_from,
+    runs_text,
+    shown,
     upgrade_sentence,
 )
 from ssl_studio.core.project.store import Store, folder_bytes
@@ -90,7 +89,7 @@ class ErasurePlan:
             names = dict(self.kinds)
             kinds = ", ".join(f"run {i}: {names.get(i, 'run')}" for i in self.run_ids)
             text += (
-                f". It removes {_runs_text(self.run_ids)} too ({kinds}), which learned from "
+                f". It removes {runs_text(self.run_ids)} too ({kinds}), which learned from "
                 f"this data: {size_text(self.bytes_on_disk)} on disk"
             )
         text += (
@@ -137,19 +136,10 @@ def plan_erasure(
     file_ids = set(_files_named(store, dataset, files or []))
     for number, patient in enumerate(patients or [], 1):
         file_ids |= _patient_files(store, dataset, patient, number, len(patients or []))
-    on_it = [run["id"] for run in store.runs(did)]
-    runs = sorted({*on_it, *store.child_runs(on_it)}) if on_it else []
-    if runs and not with_dependents:
-        made = sorted(set(runs) - set(on_it))
-        what = (
-            f"{_runs_text(on_it).capitalize()} {_were(on_it)} trained on dataset '{dataset_name}'"
-        )
-        if made:
-            what += f", and {_runs_text(made)} {_were(made)} fine-tuned from "
-            what += "it" if len(on_it) == 1 else "them"
-        raise ConfigError(
-            f"{what} and learned from the items to erase. Remove "
-            f"{'it' if len(runs) == 1 else 'them'} too (--with-dependents), or keep the items."
+    on_it, runs = runs_learned_from(store, did)
+    if not with_dependents:
+        refuse_dependents(
+            on_it, runs, dataset_name, " and learned from the items to erase", "the items"
         )
     plan = _plan(store, dataset, sorted(file_ids), runs)
     return replace(plan, patients=len(patients or []))
@@ -225,9 +215,9 @@ def _plan(
         items=items,
         labels_lost=tuple(lost),
         run_ids=tuple(runs),
-        kinds=tuple((r["id"], _kind(r)) for r in store.runs() if r["id"] in set(runs)),
+        kinds=tuple((r["id"], run_kind(r)) for r in store.runs() if r["id"] in set(runs)),
         bytes_on_disk=sum(folder_bytes(f) for f in folders if f.is_dir()),
-        exports_kept=tuple(_shown(Path(f), store.paths.root) for f in exports if os.path.isdir(f)),
+        exports_kept=tuple(shown(Path(f), store.paths.root) for f in exports if os.path.isdir(f)),
         copies=tuple(c.name for c in copies_with(store.paths.db, int(dataset["id"]), runs)),
         elsewhere=tuple(store.other_datasets_with(file_ids)),
         upgrade_from=older_schema(store),
@@ -243,8 +233,7 @@ def erase(project: Path, plan: ErasurePlan) -> dict[str, Any]:
         dataset = store.dataset(plan.dataset)
         if dataset is None or dataset["id"] != plan.dataset_id:
             raise ConfigError(f"Dataset '{plan.dataset}' was removed or replaced meanwhile.")
-        on_it = [run["id"] for run in store.runs(plan.dataset_id)]
-        if {*on_it, *store.child_runs(on_it)} - set(plan.run_ids):  # (under the lock)
+        if set(runs_learned_from(store, plan.dataset_id)[1]) - set(plan.run_ids):  # (locked)
             raise ConfigError(
                 "Runs were added meanwhile that learned from the dataset (trained on it, or "
                 "fine-tuned from a run on it); look again and choose once more. Nothing "
@@ -264,12 +253,9 @@ def erase(project: Path, plan: ErasurePlan) -> dict[str, Any]:
         # files to zero; then the zeroing, which clears the mark (or the next erasure or
         # import finishes it)
         items = store.erase_files(plan.dataset_id, now.file_ids, now.run_ids, touched)
-        erased = store.erase_removed()
         zeroed, unzeroed = finish_scrubs(store)
-        left: list[str | None] = [*unzeroed]
-        left += [_delete(store.paths.run_folder(i), store.paths.root) for i in now.run_ids]
-        copies = [store.paths.root / name for name in now.copies]
-        left += [_delete_copy(copy) for copy in copies]
+        folders = [store.paths.run_folder(i) for i in now.run_ids]
+        cleaned = clean_up(store, folders, now.copies)
     return {
         "dataset": plan.dataset,
         "files": len(now.file_ids),
@@ -279,9 +265,8 @@ def erase(project: Path, plan: ErasurePlan) -> dict[str, Any]:
         "freed_bytes": now.bytes_on_disk,
         "cache_bytes_zeroed": zeroed,
         "exports_kept": list(now.exports_kept),
-        "left": [why for why in left if why],
-        "still_in_database": None if erased else STILL_IN_DATABASE,
-        "copies_removed": [copy.name for copy in copies if not copy.exists()],
+        **cleaned,
+        "left": [*unzeroed, *cleaned["left"]],
         "outside": OUTSIDE,
         "elsewhere": list(now.elsewhere),
     }

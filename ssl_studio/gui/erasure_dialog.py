@@ -29,6 +29,7 @@ from ssl_studio.core.wording import counted
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.markup import plain
+from ssl_studio.gui.removal import confirm_and_run
 
 
 class ErasureDialog(QDialog):
@@ -119,19 +120,9 @@ def erase_from_dataset(panel: QWidget, context: AppContext, name: str) -> bool:
             return False
     dialog.forget()
     title = f"Erase from dataset '{name}'"
-    if not dialogs.confirm(panel, f"{title}?", plan.describe(), default_no=True):
-        return False
-    context.releasing.emit(name)
 
-    def reread(*_: object) -> None:
-        for what in ("datasets", "labels", "runs", "exports"):
-            context.notify(what)
+    def job(report: object, stop: object) -> dict[str, Any]:
+        return erase(project, plan)
 
-    def done(result: dict[str, Any]) -> None:
-        reread()
-        said = [*result["left"], result["still_in_database"] or ""]
-        if any(said):
-            text = "\n\n".join(s for s in said if s)
-            dialogs.show_notice(panel, f"{title}: not everything is gone yet", text)
-
-    return context.run(panel, title, lambda report, stop: erase(project, plan), done, reread)
+    rereads = ("datasets", "labels", "runs", "exports")
+    return confirm_and_run(panel, context, title, plan.describe(), job, rereads, name)

@@ -17,7 +17,6 @@ from ssl_studio.core.project.removal import (
     remove,
 )
 from ssl_studio.core.project.store import Store
-from ssl_studio.core.wording import size_text
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.context import AppContext
 
@@ -67,25 +66,44 @@ def _ask_and_remove(
     else:
         title = f"Delete run{'s' if len(plan.run_ids) > 1 else ''} "
         title += ", ".join(str(i) for i in plan.run_ids)
-    if not dialogs.confirm(panel, f"{title}?", plan.describe(), default_no=True):
-        return False
-    if kind == "dataset" and plan.dataset is not None:
-        context.releasing.emit(plan.dataset)
+    rereads = ("datasets", "runs", "exports") if kind == "dataset" else ("runs", "exports")
+    release = plan.dataset if kind == "dataset" else None
 
-    def reread(*_: object) -> None:  # (after a failure too: the panels let go of it)
-        for what in ("datasets", "runs", "exports") if kind == "dataset" else ("runs", "exports"):
+    def job(report: object, stop: object) -> dict[str, Any]:
+        return remove(project, plan)
+
+    return confirm_and_run(panel, context, title, plan.describe(), job, rereads, release)
+
+
+def confirm_and_run(
+    panel: QWidget,
+    context: AppContext,
+    title: str,
+    question: str,
+    job: Callable[..., dict[str, Any]],
+    rereads: tuple[str, ...],
+    release: str | None = None,
+) -> bool:
+    """Ask ``question`` (No by default), then run the removal or erasure ``job`` titled
+    ``title``; once the user said yes, panels that show dataset ``release`` let go of its
+    cache files (Windows deletes no file a program holds open). When it ends, the panels
+    read ``rereads`` again (after a failure too) and one notice names what is not gone
+    yet. Whether it started."""
+    if not dialogs.confirm(panel, f"{title}?", question, default_no=True):
+        return False
+    if release is not None:
+        context.releasing.emit(release)
+
+    def reread(*_: object) -> None:
+        for what in rereads:
             context.notify(what)
 
     def done(result: dict[str, Any]) -> None:
         reread()
-        if result["left"]:
-            dialogs.show_notice(
-                panel,
-                f"{title}: not every file was deleted",
-                f"{size_text(result['freed_bytes'])} freed, but not every file could be "
-                "deleted:\n\n" + "\n".join(result["left"]),
-            )
-        if result["still_in_database"]:  # (another program reads the project)
-            dialogs.show_notice(panel, f"{title}: not yet erased", result["still_in_database"])
+        said = [*result["left"], result["still_in_database"] or ""]
+        if any(said):
+            ending = "not everything is gone yet" if result["left"] else "not yet erased"
+            text = "\n\n".join(s for s in said if s)
+            dialogs.show_notice(panel, f"{title}: {ending}", text)
 
-    return context.run(panel, title, lambda report, stop: remove(project, plan), done, reread)
+    return context.run(panel, title, job, done, reread)

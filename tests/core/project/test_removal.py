@@ -181,7 +181,7 @@ def test_a_folder_that_cannot_be_deleted_is_named_and_the_project_stays_whole(
     def refuse(path, onerror=None, onexc=None):
         (onexc or onerror)(None, str(path), PermissionError(13, "Permission denied"))
 
-    monkeypatch.setattr("ssl_studio.core.project.removal.shutil.rmtree", refuse)
+    monkeypatch.setattr("ssl_studio.core.project.deleting.shutil.rmtree", refuse)
     result = remove(two_datasets, plan)
     assert result["left"] == [
         "runs/1 could not be deleted (Permission denied); delete it by hand when no program "
