@@ -64,6 +64,7 @@ from ssl_studio.core.data.series_channels import ChannelOrder
 from ssl_studio.core.data.studio_folders import left_out, refuse_studio_folders
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken
+from ssl_studio.core.project.deleting import delete_leftovers
 from ssl_studio.core.project.store import FileRow, Store
 from ssl_studio.core.project.store.imports import most_files_layout
 from ssl_studio.core.project.store.unfinished_imports import name_key
@@ -352,9 +353,10 @@ class Importer(ImportNaming, ImportResume, ImportRoots, ImportWriting, ImportDec
             yield key
 
     def _finish_erasures(self) -> None:
-        """Zero the cached bytes an interrupted erasure left (cache_erasure.finish_scrubs);
-        a warning when some still cannot be written."""
-        for line in finish_scrubs(self.store)[1]:
+        """Zero the cached bytes an interrupted erasure left (cache_erasure.finish_scrubs)
+        and delete the folders an interrupted removal or erasure left (deleting.py); a
+        warning for what still cannot be written or deleted."""
+        for line in [*finish_scrubs(self.store)[1], *delete_leftovers(self.store)]:
             self.report(Message(JOB, line, level="warning"))
 
     def _say_erased_copies(self) -> None:

@@ -1,7 +1,12 @@
 """What removing (project/removal.py) and erasing (core/erasure.py) share: the runs that
 learned from a dataset and the refusal to leave them behind, the wording of the question
 asked first (runs, upgrade copies, exports kept), and the clean-up after the database
-work committed (old database pages, run folders, upgrade copies)."""
+work committed (old database pages, run folders, upgrade copies).
+
+A folder whose rows were deleted but which could not be deleted then (the process was
+killed in between, a file was held open) is found again by the next removal, erasure or
+import (``leftover_folders``: no row names it and its id was given before, so no new run
+or dataset gets it) and deleted then."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from typing import Any
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.schema import SCHEMA_VERSION
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.project.store.removals import LAST_DATASET_ID, LAST_RUN_ID
 
 # what a removal or erasure says when a reader kept it from erasing the old pages at once
 STILL_IN_DATABASE = (
@@ -110,6 +116,7 @@ def clean_up(store: Store, folders: list[Path], copy_names: tuple[str, ...]) -> 
     ``copies_removed``."""
     erased = store.erase_removed()
     root = store.paths.root
+    folders = [*folders, *(f for f in leftover_folders(store) if f not in folders)]
     left = [delete_folder(folder, root) for folder in folders]
     copies = [root / name for name in copy_names]
     left += [_delete_copy(copy) for copy in copies]
@@ -118,6 +125,30 @@ def clean_up(store: Store, folders: list[Path], copy_names: tuple[str, ...]) -> 
         "still_in_database": None if erased else STILL_IN_DATABASE,
         "copies_removed": [copy.name for copy in copies if not copy.exists()],
     }
+
+
+def leftover_folders(store: Store) -> list[Path]:
+    """The run folders and dataset caches of runs and datasets whose rows are deleted:
+    no row names them and their id is at most the highest id a removal took (ids are
+    never given again). A removal or erasure left them (interrupted, or a file held
+    open); they hold what it removed. (A folder of a run whose creation never committed
+    goes too, once a later run's id was removed: it holds nothing the project uses.)"""
+    paths = store.paths
+    runs = paths.ids_on_disk(paths.runs) - {int(run["id"]) for run in store.runs()}
+    datasets = paths.ids_on_disk(paths.cache, "dataset-") - {
+        int(dataset["id"]) for dataset in store.datasets()
+    }
+    last_run, last_dataset = (int(store.meta(key) or 0) for key in (LAST_RUN_ID, LAST_DATASET_ID))
+    return [paths.run_folder(i) for i in sorted(runs) if i <= last_run] + [
+        paths.dataset_cache(i) for i in sorted(datasets) if i <= last_dataset
+    ]
+
+
+def delete_leftovers(store: Store) -> list[str]:
+    """Delete ``leftover_folders`` (at the start of an import: under the write lock);
+    what still could not be deleted, with why."""
+    left = [delete_folder(folder, store.paths.root) for folder in leftover_folders(store)]
+    return [why for why in left if why]
 
 
 def delete_folder(folder: Path, root: Path) -> str | None:

@@ -14,7 +14,7 @@ from PIL import Image
 from ssl_studio.cli import EXIT_OK, main
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.jobs import import_data
-from ssl_studio.core.project.removal import plan_dataset_removal, remove
+from ssl_studio.core.project.removal import plan_dataset_removal, plan_run_removal, remove
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.project.upgrade import make_backup
 
@@ -125,3 +125,39 @@ def test_the_question_says_exported_models_learned_from_the_data(project, tmp_pa
         "they are, with their model cards: delete them yourself if the data must be gone "
         "entirely."
     )
+
+
+def test_folders_a_removal_could_not_delete_go_at_the_next_import_or_removal(
+    project, tmp_path, monkeypatch
+):
+    """A removal killed (or refused by a held file) after its rows went leaves the run's
+    folder and the dataset's cache behind: the next import deletes them, and so does the
+    next removal; a live run's folder stays, and so does a folder above every id given."""
+    project = with_marked_dataset(project, tmp_path)
+    with Store.open(project, write=True) as store:
+        gone = store.dataset(f"{MARK}_scans")["id"]
+        run = store.create_run(gone, "pretrain", {"task": "simclr"})
+        (store.paths.run_folder(run) / "embeddings.npy").write_bytes(b"\1" * 100)
+        kept = store.create_run(store.dataset("other")["id"], "pretrain", {"task": "simclr"})
+        plan = plan_dataset_removal(store, f"{MARK}_scans", with_dependents=True)
+        paths = store.paths
+    stray = paths.run_folder(kept + 5)  # (a run's creation that was never committed)
+    stray.mkdir()
+    with monkeypatch.context() as held:  # (the process dies before deleting the files)
+        held.setattr("ssl_studio.core.project.deleting.delete_folder", lambda *a: None)
+        remove(project, plan)
+    assert paths.run_folder(run).is_dir() and paths.dataset_cache(gone).is_dir()
+    import_data(ImportConfig(project=project, paths=[tmp_path / "other"], cache_size=16))
+    assert not paths.run_folder(run).exists() and not paths.dataset_cache(gone).exists()
+    assert paths.run_folder(kept).is_dir() and stray.is_dir()
+
+    with Store.open(project, write=True) as store:  # the next removal does it too
+        doomed = store.create_run(store.dataset("other")["id"], "finetune", {"task": "linear"})
+        first, second = plan_run_removal(store, [doomed]), plan_run_removal(store, [kept])
+    with monkeypatch.context() as held:
+        held.setattr("ssl_studio.core.project.deleting.delete_folder", lambda *a: None)
+        remove(project, first)
+    assert paths.run_folder(doomed).is_dir()
+    result = remove(project, second)
+    assert result["left"] == [] and not paths.run_folder(doomed).exists()
+    assert not paths.run_folder(kept).exists()
