@@ -353,7 +353,10 @@ class Trainer(Checkpointing):
         )
         self._unchecked += loss  # no device sync: read back when logging or saving
         self._since_log += loss
-        health_due = self.health is not None and p.step % self.cfg.health_every_steps == 0
+        # decided from the step number alone, the same on every rank: the monitor lives
+        # on rank 0 only, but the finiteness check before it is a collective all join
+        health_step = p.step % self.cfg.health_every_steps == 0
+        check_due = health_step and (self.health is not None or self.world.distributed)
         if self._log_due or last or checkpoint_due:
             # the Step event's loss: the mean of the steps since the last one (not the
             # last batch's alone: one batch of thousands is noise)
@@ -361,9 +364,9 @@ class Trainer(Checkpointing):
             self._log_step(total / max(1, p.step - self._logged_step), now)
             self._since_log.zero_()
             self._logged_step = p.step
-        elif health_due:  # diverged weights get the loss message, not an SVD error
+        elif check_due:  # diverged weights get the loss message, not an SVD error
             self._check_finite()
-        if health_due:
+        if health_step and self.health is not None:
             self.health(self.task, p.step, self._pending_metrics)
         if checkpoint_due:
             self._save("periodic")
