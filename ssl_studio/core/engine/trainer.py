@@ -264,7 +264,7 @@ class Trainer(Checkpointing):
         if out_of_memory:
             if self.world.distributed:
                 raise TrainingError(self._out_of_memory_on_a_rank()) from None
-            self._halve_batch()
+            self._halve_batch(micro)
             return None
         return loss.detach().float()
 
@@ -286,9 +286,11 @@ class Trainer(Checkpointing):
             f"to keep the samples per optimiser step); {kept}."
         )
 
-    def _halve_batch(self) -> None:
-        """Out of GPU memory: half the batch, twice the accumulation (the same samples per
-        optimiser step), never below the task's ``min_batch_size``."""
+    def _halve_batch(self, micro: int) -> None:
+        """Out of GPU memory in micro-batch ``micro`` of an optimiser step: half the batch,
+        twice the accumulation (the same samples per optimiser step), never below the task's
+        ``min_batch_size``. The gradients of the step's earlier micro-batches are thrown
+        away, so the epoch goes on from the step's first sample: none is skipped."""
         p = self.progress
         floor = getattr(self.task, "min_batch_size", 1)
         if p.batch_size // 2 < max(1, floor):
@@ -305,9 +307,11 @@ class Trainer(Checkpointing):
         self._discard_gradients()
         torch.cuda.empty_cache()
         before = p.batch_size * p.accumulate
+        step_start = p.position - micro * p.batch_size  # where this step's samples began
         p.batch_size //= 2
         p.accumulate *= 2
-        p.position = (p.position // (p.batch_size * 2)) * (p.batch_size * 2)
+        # (an odd batch size: the start of a new-size batch at or before it; never a skip)
+        p.position = step_start // p.batch_size * p.batch_size
         self.batches.batch_size = p.batch_size
         after = p.batch_size * p.accumulate  # (an odd batch loses a sample per step)
         samples = f"still takes {after}" if after == before else f"takes {after} (was {before})"
