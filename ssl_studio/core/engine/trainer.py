@@ -21,6 +21,7 @@ from torch.nn.parallel import DistributedDataParallel
 from ssl_studio.core.atomic_files import remove_partial_writes
 from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.engine import distributed
+from ssl_studio.core.engine.compiled import compile_encoder
 from ssl_studio.core.engine.device import Precision, memory_mb
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.engine.optimizer import NO_DECAY, build_optimizer
@@ -96,9 +97,10 @@ class Trainer(Checkpointing):
         self.task.to(self.device)
         if self.device.type == "cuda" and getattr(self.task, "is_cnn", False):
             self.task.to(memory_format=torch.channels_last)
-        if self.cfg.compile:
-            encoder = self.task.encoder
-            encoder.forward = torch.compile(encoder.forward)  # keeps state_dict keys
+        if self.cfg.compile:  # (state_dict keys unchanged, see compiled.py)
+            names = ", ".join(f"encoder.{n}" for n in compile_encoder(self.task))
+            text = f"torch.compile: {names} (the first steps are slow while it compiles)."
+            self.report(Message(self.job, text))
         self.model: nn.Module = self.task
         if self.world.distributed:
             synced = distributed.sync_batch_norms(self.task, self.world, self.device)
