@@ -21,6 +21,7 @@ from torch.nn.parallel import DistributedDataParallel
 from ssl_studio.core.atomic_files import remove_partial_writes
 from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.engine import distributed
+from ssl_studio.core.engine.compiled import compile_encoder
 from ssl_studio.core.engine.device import Precision, memory_mb
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.engine.optimizer import NO_DECAY, build_optimizer
@@ -96,9 +97,10 @@ class Trainer(Checkpointing):
         self.task.to(self.device)
         if self.device.type == "cuda" and getattr(self.task, "is_cnn", False):
             self.task.to(memory_format=torch.channels_last)
-        if self.cfg.compile:
-            encoder = self.task.encoder
-            encoder.forward = torch.compile(encoder.forward)  # keeps state_dict keys
+        if self.cfg.compile:  # (state_dict keys unchanged, see compiled.py)
+            names = ", ".join(f"encoder.{n}" for n in compile_encoder(self.task))
+            text = f"torch.compile: {names} (the first steps are slow while it compiles)."
+            self.report(Message(self.job, text))
         self.model: nn.Module = self.task
         if self.world.distributed:
             synced = distributed.sync_batch_norms(self.task, self.world, self.device)
@@ -264,7 +266,7 @@ class Trainer(Checkpointing):
         if out_of_memory:
             if self.world.distributed:
                 raise TrainingError(self._out_of_memory_on_a_rank()) from None
-            self._halve_batch()
+            self._halve_batch(micro)
             return None
         return loss.detach().float()
 
@@ -286,9 +288,11 @@ class Trainer(Checkpointing):
             f"to keep the samples per optimiser step); {kept}."
         )
 
-    def _halve_batch(self) -> None:
-        """Out of GPU memory: half the batch, twice the accumulation (the same samples per
-        optimiser step), never below the task's ``min_batch_size``."""
+    def _halve_batch(self, micro: int) -> None:
+        """Out of GPU memory in micro-batch ``micro`` of an optimiser step: half the batch,
+        twice the accumulation (the same samples per optimiser step), never below the task's
+        ``min_batch_size``. The gradients of the step's earlier micro-batches are thrown
+        away, so the epoch goes on from the step's first sample: none is skipped."""
         p = self.progress
         floor = getattr(self.task, "min_batch_size", 1)
         if p.batch_size // 2 < max(1, floor):
@@ -305,9 +309,11 @@ class Trainer(Checkpointing):
         self._discard_gradients()
         torch.cuda.empty_cache()
         before = p.batch_size * p.accumulate
+        step_start = p.position - micro * p.batch_size  # where this step's samples began
         p.batch_size //= 2
         p.accumulate *= 2
-        p.position = (p.position // (p.batch_size * 2)) * (p.batch_size * 2)
+        # (an odd batch size: the start of a new-size batch at or before it; never a skip)
+        p.position = step_start // p.batch_size * p.batch_size
         self.batches.batch_size = p.batch_size
         after = p.batch_size * p.accumulate  # (an odd batch loses a sample per step)
         samples = f"still takes {after}" if after == before else f"takes {after} (was {before})"
@@ -353,7 +359,10 @@ class Trainer(Checkpointing):
         )
         self._unchecked += loss  # no device sync: read back when logging or saving
         self._since_log += loss
-        health_due = self.health is not None and p.step % self.cfg.health_every_steps == 0
+        # decided from the step number alone, the same on every rank: the monitor lives
+        # on rank 0 only, but the finiteness check before it is a collective all join
+        health_step = p.step % self.cfg.health_every_steps == 0
+        check_due = health_step and (self.health is not None or self.world.distributed)
         if self._log_due or last or checkpoint_due:
             # the Step event's loss: the mean of the steps since the last one (not the
             # last batch's alone: one batch of thousands is noise)
@@ -361,9 +370,9 @@ class Trainer(Checkpointing):
             self._log_step(total / max(1, p.step - self._logged_step), now)
             self._since_log.zero_()
             self._logged_step = p.step
-        elif health_due:  # diverged weights get the loss message, not an SVD error
+        elif check_due:  # diverged weights get the loss message, not an SVD error
             self._check_finite()
-        if health_due:
+        if health_step and self.health is not None:
             self.health(self.task, p.step, self._pending_metrics)
         if checkpoint_due:
             self._save("periodic")

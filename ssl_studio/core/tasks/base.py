@@ -28,6 +28,8 @@ class PretextTask(nn.Module):
     # items of a batch (decoys, batch statistics of its heads); the engine's out-of-memory
     # halving never goes below it
     min_batch_size: ClassVar[int] = 1
+    # the methods of ``encoder`` that ``training_step`` calls: what train.compile compiles
+    compiled_methods: ClassVar[tuple[str, ...]] = ("forward",)
     Config: ClassVar[type]
     summary: ClassVar[str]  # one line for lists
     explanation: ClassVar[str]  # what the model is asked to predict, and why that teaches it
@@ -77,6 +79,7 @@ class SeriesTask(PretextTask):
     augmented (x, observed) pair (see transforms/series_augment.py)."""
 
     modalities: ClassVar[tuple[str, ...]] = ("timeseries",)
+    compiled_methods: ClassVar[tuple[str, ...]] = ("forward_steps",)
 
     def embed(self, x: torch.Tensor, observed: torch.Tensor | None = None) -> torch.Tensor:
         """One vector per series: x, observed [N, C, T] -> [N, dim]."""

@@ -81,6 +81,7 @@ class MAE(PretextTask):
     name = "mae"
     modalities = ("image",)
     backbones = ("vit-tiny", "vit-small")
+    compiled_methods = ("embed", "encode")  # the encoder sees only the visible patches
     Config = MAEConfig
     summary = "Masked autoencoder: hide most image patches and redraw them (ViT backbones)."
     explanation = (

@@ -17,8 +17,9 @@ rising on a cosine from ``momentum`` to 1.0 over the run (``momentum_at``).
   holding an earlier key of an image in the current batch are left out of its negatives, so a
   queue larger than the dataset never shows an image its own older copy as a decoy; still,
   ``queue_size`` beyond the number of training images only repeats the same decoys and
-  costs time. Queries and keys are computed in ``bn_groups`` sub-batches, keys in shuffled
-  order, so BatchNorm statistics cannot give the positive away (MoCo's "shuffling BN").
+  costs time. Queries and keys are computed in ``bn_groups`` sub-batches of (nearly) equal
+  size, keys in shuffled order, so BatchNorm statistics cannot give the positive away
+  (MoCo's "shuffling BN"); a small batch gets fewer groups, never one of a single image.
 """
 
 from __future__ import annotations
@@ -151,11 +152,12 @@ class MoCo(PretextTask):
                 f"moco v2: the queue ({k_slots} keys) is smaller than one batch ({n} images on "
                 f"each of {world_size()} processes); raise queue_size or lower the batch size."
             )
-        groups = max(1, min(self.cfg.bn_groups, n // 2))  # BatchNorm needs 2 per group
-        q = torch.cat([self.projector(self.encoder(c)) for c in x1.chunk(groups)])
+        groups = bn_group_count(n, self.cfg.bn_groups)
+        q = torch.cat([self.projector(self.encoder(c)) for c in x1.tensor_split(groups)])
         with torch.no_grad():
             order = torch.randperm(n, device=x2.device)
-            keys = [self.key_projector(self.key_encoder(c)) for c in x2[order].chunk(groups)]
+            shuffled = x2[order].tensor_split(groups)
+            keys = [self.key_projector(self.key_encoder(c)) for c in shuffled]
             k = torch.empty_like(q).index_copy_(0, order, torch.cat(keys).to(q.dtype))
         index = index.to(self.queue_index.device).long()
         negatives = self.queue[~torch.isin(self.queue_index, index)]  # not the batch's own
@@ -187,6 +189,15 @@ class MoCo(PretextTask):
         self.queue.index_copy_(0, slots, keys.to(self.queue.dtype))
         self.queue_index.index_copy_(0, slots, index)
         self.queue_ptr.add_(len(keys)).remainder_(k_slots)
+
+
+def bn_group_count(n: int, wanted: int) -> int:
+    """How many BatchNorm sub-batches a batch of ``n`` images is split into: ``wanted``,
+    fewer when a group would hold fewer than 2 images (BatchNorm in training mode fails on
+    one). With ``Tensor.tensor_split`` (sizes differing by at most one) every group then
+    holds at least ``n // groups >= 2`` images; ``chunk`` could leave a last group of one
+    (a batch of 7 in 3 chunks: 3, 3, 1)."""
+    return max(1, min(wanted, n // 2))
 
 
 def _top1(q: Tensor, k: Tensor) -> Tensor:

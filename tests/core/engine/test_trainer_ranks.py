@@ -3,6 +3,7 @@ write a timed checkpoint) enter collectives, so the ranks must agree on them or 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -136,3 +137,53 @@ def test_a_checkpoint_rank_0_cannot_write_stops_every_rank_with_its_reason(tmp_p
         "The disk is full: step-0000008.pt could not be written."
     )
     assert [p.name for p in (tmp_path / "run" / "checkpoints").glob("*.pt")] == ["step-0000004.pt"]
+
+
+def _health_on_rank_0(rank: int, folder: str) -> None:
+    """Two ranks, a health monitor on rank 0 only (as pretrain.py makes it), health steps
+    that are not log steps. Each rank saves how its fit() ended and rank 0 the steps
+    its monitor measured."""
+    torch.set_num_threads(1)
+    dist.init_process_group(
+        "gloo",
+        init_method=f"file://{folder}/store",
+        rank=rank,
+        world_size=2,
+        timeout=timedelta(seconds=60),  # a rank alone in a collective fails, not hangs
+    )
+    try:
+        measured: list[int] = []
+        cfg = TrainConfig(
+            steps=8,
+            batch_size=8,
+            lr=0.05,
+            optimizer="sgd",
+            log_every_seconds=1e9,  # only the first and the last step are logged
+            checkpoint_every_steps=1000,
+            health_every_steps=3,  # steps 3 and 6: neither logged nor checkpointed
+        )
+        run = Trainer(
+            FakeTask(),
+            MemoryBatches(batch_size=8),
+            cfg,
+            device=torch.device("cpu"),
+            run_dir=Path(folder) / "run",
+            world=World(rank, 2, 0),
+            health=(lambda task, step, metrics: measured.append(step)) if rank == 0 else None,
+        )
+        try:
+            result = str(run.fit()["status"])
+        except Exception as exc:  # noqa: BLE001 - the test looks at it
+            result = f"{type(exc).__name__}: {exc}"
+        Path(folder, f"rank{rank}.txt").write_text(f"{result} {measured}")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_a_health_monitor_on_rank_0_only_keeps_the_ranks_in_step(tmp_path: Path):
+    # before, rank 0 alone checked the loss (a collective) at a health step while rank 1
+    # was already in the next step's: gloo failed on the mismatch, NCCL would hang
+    run_two_ranks(_health_on_rank_0, tmp_path, seconds=150)
+    rank0, rank1 = (tmp_path.joinpath(f"rank{r}.txt").read_text() for r in (0, 1))
+    assert rank0 == "done [3, 6]"
+    assert rank1 == "done []"

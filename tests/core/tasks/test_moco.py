@@ -104,6 +104,34 @@ def test_v2_queue_pointer_advances_wraps_and_holds_the_normalised_momentum_keys(
     torch.testing.assert_close(task.queue.norm(dim=1), torch.ones(12))
 
 
+@pytest.mark.parametrize("n", [2, 3, 7, 10, 13])
+def test_v2_bn_groups_of_odd_batches_hold_two_images_or_more_and_keys_keep_their_order(n):
+    """A batch of 7, 10 or 13 in 4 chunks used to leave a last group of one image, which
+    BatchNorm in training mode refuses. Each key must still land on its own image's row
+    after the shuffled pass."""
+    task = make_task(variant="v2", queue_size=64, bn_groups=4)
+    sizes: dict[str, list[int]] = {"online": [], "key": []}
+    task.encoder.register_forward_pre_hook(lambda m, a: sizes["online"].append(len(a[0])))
+    task.key_encoder.register_forward_pre_hook(lambda m, a: sizes["key"].append(len(a[0])))
+    loss, _ = task.training_step(make_batch(0, n=n))
+    assert torch.isfinite(loss)
+    for group_sizes in sizes.values():
+        assert sum(group_sizes) == n and min(group_sizes) >= 2
+        assert max(group_sizes) - min(group_sizes) <= 1  # an even split
+        assert len(group_sizes) == max(1, min(4, n // 2))
+    # with its BatchNorm on running statistics a key depends on its own image only: the
+    # keys queued for the step are those of each image on its own, in batch order
+    task.key_encoder.eval()
+    task.key_projector.eval()
+    task.on_gradients_discarded()
+    task.training_step(make_batch(0, n=n))
+    [(keys, index)] = task._pending
+    with torch.no_grad():
+        alone = [task.key_projector(task.key_encoder(v[None])) for v in task.augment.views[-1]]
+    torch.testing.assert_close(keys, F.normalize(torch.cat(alone), dim=1), atol=1e-5, rtol=1e-4)
+    assert index.tolist() == list(range(n))
+
+
 def test_v2_queue_smaller_than_a_batch_and_bad_variants_are_config_errors():
     task = make_task(variant="v2", queue_size=4)
     with pytest.raises(ConfigError, match="queue_size"):
