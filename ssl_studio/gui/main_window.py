@@ -33,7 +33,7 @@ from ssl_studio.core.errors import ProjectReadOnlyError, SSLStudioError
 from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.project.upgrade import take_upgrades
-from ssl_studio.gui import dialogs
+from ssl_studio.gui import dialogs, wheel_guard
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.job_status import JobStatus
 from ssl_studio.gui.jobs import JobRunner, default_cpu_threads
@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, project: Path | None = None, *, settings: QSettings | None = None) -> None:
         super().__init__()
+        wheel_guard.install()  # the wheel scrolls a page; it changes a field with focus only
         self.settings = settings or QSettings()
         self.runner = JobRunner(self, cpu_threads=default_cpu_threads())
         self.context = AppContext(self.runner)
