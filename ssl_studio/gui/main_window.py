@@ -62,6 +62,10 @@ from ssl_studio.resources import guide_text
 
 STEPS = ("Data", "Pretrain", "Fine-tune", "Runs", "Map", "Export")
 DEMO_DIR = Path.home() / "SSL Studio" / "demo"
+NOT_LOCAL = (  # what dropping a web link or an unmounted share (https://, smb://) says
+    "Only files and folders on this computer can be dropped: mount the share (or copy "
+    "the files to this computer), then drop the mounted folder."
+)
 
 
 class MainWindow(QMainWindow):
@@ -381,12 +385,21 @@ class MainWindow(QMainWindow):
     # ---- drag and drop ---------------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
-        if event.mimeData().hasUrls():
+        """Files and folders on this computer (a mounted share too) may be dropped; a
+        link to a web page or an unmounted share (https://, smb://) is refused, and the
+        status bar says what to drop instead."""
+        urls = event.mimeData().urls()
+        if any(u.isLocalFile() for u in urls):
             event.acceptProposedAction()
+        elif urls:
+            self.statusBar().showMessage(NOT_LOCAL, 15000)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        urls = event.mimeData().urls()
+        paths = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
         if not paths:
+            if urls:  # (refused on entering; a drop that arrives anyway is told, not lost)
+                dialogs.show_error(self, "Import", NOT_LOCAL)
             return
         event.acceptProposedAction()
         if self.context.project is None:  # the welcome screen: a project dropped opens
