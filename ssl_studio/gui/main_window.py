@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QMainWindow,
     QMenu,
     QStackedWidget,
@@ -57,6 +56,7 @@ from ssl_studio.gui.recent_projects import (
     remembered,
 )
 from ssl_studio.gui.screen_fit import cap_minimum, fit_to_screen, scrolling
+from ssl_studio.gui.step_list import step_list
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 from ssl_studio.resources import guide_text
 
@@ -117,19 +117,7 @@ class MainWindow(QMainWindow):
         self.map = MapPanel(self.context)
         self.export = ExportPanel(self.context)
         self.panels = [self.data, self.pretrain, self.finetune, self.runs, self.map, self.export]
-        self.nav = QListWidget()
-        self.nav.addItems([f"{i + 1}  {name}" for i, name in enumerate(STEPS)])
-        self.nav.setFixedWidth(150)
-        self.nav.setAccessibleName("Steps")
-        self.nav.setStyleSheet(
-            # Background and text both from the palette (light or dark theme alike); the
-            # selection keeps its own pair (5.7:1); a focus ring replaces the one QSS hides.
-            "QListWidget { font-size: 12pt; border: 2px solid transparent;"
-            " background: palette(alternate-base); color: palette(text); }"
-            "QListWidget:focus { border: 2px solid palette(highlight); }"
-            "QListWidget::item { padding: 12px 8px; }"
-            "QListWidget::item:selected { background: #1565c0; color: white; }"
-        )
+        self.nav = step_list(STEPS)  # (its font follows the app's)
         self.stack = QStackedWidget()
         for panel, step in zip(self.panels, STEPS, strict=True):  # each step scrolls on a
             self.stack.addWidget(scrolling(panel, f"{step} page"))  # screen too small for it
