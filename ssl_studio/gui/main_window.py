@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
 
     recent_menu: QMenu  # (made by build_menus, with the rest of the menu bar)
     import_action: QAction
+    guide: QDialog | None = None  # Help → Guide's window, once opened
 
     def __init__(self, project: Path | None = None, *, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -343,12 +344,17 @@ class MainWindow(QMainWindow):
             self.runner.pause()
 
     def show_guide(self) -> QDialog | None:
+        if self.guide is not None:  # one guide window: F1 again raises it
+            self.guide.show()
+            self.guide.raise_()
+            self.guide.activateWindow()
+            return self.guide
         try:
             guide = guide_text()
         except SSLStudioError as exc:  # installed without resources/: say where it looked
             dialogs.show_error(self, "Guide to the concepts", str(exc))
             return None
-        dialog = QDialog(self)
+        self.guide = dialog = QDialog(self)
         dialog.setWindowTitle("Guide to the concepts")
         fit_to_screen(dialog, 720, 640)
         text = QTextBrowser()
@@ -373,9 +379,8 @@ class MainWindow(QMainWindow):
     # ---- drag and drop ---------------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
-        """Files and folders on this computer (a mounted share too) may be dropped; a
-        link to a web page or an unmounted share (https://, smb://) is refused, and the
-        status bar says what to drop instead."""
+        """Files and folders on this computer (a mounted share too) may be dropped; only
+        links (https://, an unmounted smb:// share) are refused, and NOT_LOCAL shown."""
         urls = event.mimeData().urls()
         if any(u.isLocalFile() for u in urls):
             event.acceptProposedAction()
