@@ -7,7 +7,8 @@ and the two threads wait on each other for good (seen as a test that hung in a c
 write, the GUI thread inside a menu's destructor). While jobs run, automatic collection
 is off and a timer on the GUI thread collects, generation by generation, as Python's own
 thresholds would (pyqtgraph's GarbageCollector does the same for a whole program; here
-it is on only while a job runs, so commands and tests without a window are untouched).
+it is on only while a job, a background read or a recent-list folder check runs, so
+commands and tests without a window are untouched).
 """
 
 from __future__ import annotations

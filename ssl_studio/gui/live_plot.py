@@ -28,6 +28,20 @@ SYMBOLS = ("o", "s", "t", "d", "star", "+", "x")  # map groups: a shape each, no
 RAW_TINT = 0.3
 SMOOTH_POINTS = 50  # the moving average spans 1/50 of a curve's points...
 SMOOTH_SPAN = (1, 500)  # ...within these bounds (points)
+# axes, ticks and their numbers and labels on the white plots: 12.6:1 against white
+# (pyqtgraph's default grey, 150, is 3:1, under the 4.5:1 that text needs)
+INK = "#333"
+
+
+def on_white(plot: pg.PlotWidget) -> None:
+    """Give ``plot`` the app's white background with dark axes and text (``INK``), in the
+    light and the dark theme alike (the curves' colours are chosen for white)."""
+    plot.setBackground("w")
+    item = plot.getPlotItem()
+    for name in ("left", "bottom", "right", "top"):
+        axis = item.getAxis(name)
+        axis.setPen(INK)
+        axis.setTextPen(INK)
 
 
 def curve_pen(index: int, width: float = 2.0) -> QPen:
@@ -138,8 +152,8 @@ class LivePlot(pg.PlotWidget):
         self.setAccessibleDescription(
             f"A plot of {y_label or 'values'} against {x_label}; one curve per named series."
         )
-        self.setBackground("w")
-        self.setTitle(title, color="#333", size="10pt")
+        on_white(self)
+        self.setTitle(title, color=INK, size="10pt")
         self.setLabel("bottom", x_label)
         if y_label:
             self.setLabel("left", y_label)

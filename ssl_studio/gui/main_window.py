@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QMainWindow,
     QMenu,
     QStackedWidget,
@@ -33,7 +32,7 @@ from ssl_studio.core.errors import ProjectReadOnlyError, SSLStudioError
 from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.project.upgrade import take_upgrades
-from ssl_studio.gui import dialogs
+from ssl_studio.gui import dialogs, wheel_guard
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.job_status import JobStatus
 from ssl_studio.gui.jobs import JobRunner, default_cpu_threads
@@ -57,11 +56,16 @@ from ssl_studio.gui.recent_projects import (
     remembered,
 )
 from ssl_studio.gui.screen_fit import cap_minimum, fit_to_screen, scrolling
+from ssl_studio.gui.step_list import step_list
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 from ssl_studio.resources import guide_text
 
 STEPS = ("Data", "Pretrain", "Fine-tune", "Runs", "Map", "Export")
 DEMO_DIR = Path.home() / "SSL Studio" / "demo"
+NOT_LOCAL = (  # what dropping a web link or an unmounted share (https://, smb://) says
+    "Only files and folders on this computer can be dropped: mount the share (or copy "
+    "the files to this computer), then drop the mounted folder."
+)
 
 
 class MainWindow(QMainWindow):
@@ -69,9 +73,11 @@ class MainWindow(QMainWindow):
 
     recent_menu: QMenu  # (made by build_menus, with the rest of the menu bar)
     import_action: QAction
+    guide: QDialog | None = None  # Help → Guide's window, once opened
 
     def __init__(self, project: Path | None = None, *, settings: QSettings | None = None) -> None:
         super().__init__()
+        wheel_guard.install()  # the wheel scrolls a page; it changes a field with focus only
         self.settings = settings or QSettings()
         self.runner = JobRunner(self, cpu_threads=default_cpu_threads())
         self.context = AppContext(self.runner)
@@ -112,19 +118,7 @@ class MainWindow(QMainWindow):
         self.map = MapPanel(self.context)
         self.export = ExportPanel(self.context)
         self.panels = [self.data, self.pretrain, self.finetune, self.runs, self.map, self.export]
-        self.nav = QListWidget()
-        self.nav.addItems([f"{i + 1}  {name}" for i, name in enumerate(STEPS)])
-        self.nav.setFixedWidth(150)
-        self.nav.setAccessibleName("Steps")
-        self.nav.setStyleSheet(
-            # Background and text both from the palette (light or dark theme alike); the
-            # selection keeps its own pair (5.7:1); a focus ring replaces the one QSS hides.
-            "QListWidget { font-size: 12pt; border: 2px solid transparent;"
-            " background: palette(alternate-base); color: palette(text); }"
-            "QListWidget:focus { border: 2px solid palette(highlight); }"
-            "QListWidget::item { padding: 12px 8px; }"
-            "QListWidget::item:selected { background: #1565c0; color: white; }"
-        )
+        self.nav = step_list(STEPS)  # (its font follows the app's)
         self.stack = QStackedWidget()
         for panel, step in zip(self.panels, STEPS, strict=True):  # each step scrolls on a
             self.stack.addWidget(scrolling(panel, f"{step} page"))  # screen too small for it
@@ -350,12 +344,17 @@ class MainWindow(QMainWindow):
             self.runner.pause()
 
     def show_guide(self) -> QDialog | None:
+        if self.guide is not None:  # one guide window: F1 again raises it
+            self.guide.show()
+            self.guide.raise_()
+            self.guide.activateWindow()
+            return self.guide
         try:
             guide = guide_text()
         except SSLStudioError as exc:  # installed without resources/: say where it looked
             dialogs.show_error(self, "Guide to the concepts", str(exc))
             return None
-        dialog = QDialog(self)
+        self.guide = dialog = QDialog(self)
         dialog.setWindowTitle("Guide to the concepts")
         fit_to_screen(dialog, 720, 640)
         text = QTextBrowser()
@@ -380,12 +379,20 @@ class MainWindow(QMainWindow):
     # ---- drag and drop ---------------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
-        if event.mimeData().hasUrls():
+        """Files and folders on this computer (a mounted share too) may be dropped; only
+        links (https://, an unmounted smb:// share) are refused, and NOT_LOCAL shown."""
+        urls = event.mimeData().urls()
+        if any(u.isLocalFile() for u in urls):
             event.acceptProposedAction()
+        elif urls:
+            self.statusBar().showMessage(NOT_LOCAL, 15000)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        urls = event.mimeData().urls()
+        paths = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
         if not paths:
+            if urls:  # (refused on entering; a drop that arrives anyway is told, not lost)
+                dialogs.show_error(self, "Import", NOT_LOCAL)
             return
         event.acceptProposedAction()
         if self.context.project is None:  # the welcome screen: a project dropped opens

@@ -9,13 +9,15 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 
 from ssl_studio.core.errors import ProjectUnreadableError
 from ssl_studio.core.project.layout import ProjectPaths
+from ssl_studio.gui.gui_thread_gc import collector
 
 MAX_RECENT = 8
 ANSWER_WITHIN_S = 1.0  # how long the list waits for a remembered folder to answer
+RELEASE_POLL_MS = 500  # how often a check still under way is looked at (see notes_within)
 QT_DIALOGS = "QtProject"  # where Qt's own file dialog keeps its history
 UNAVAILABLE = "  (not available now)"  # after the path of one that cannot be opened now
 
@@ -71,7 +73,11 @@ def notes_within(projects: list[Path], seconds: float = ANSWER_WITHIN_S) -> list
     """``unreachable_note`` of each project, each asked on a thread of its own and waited
     for ``seconds`` in all: on Windows a share that went offline can keep a file check
     waiting for half a minute, and the window (which lists them whenever the Recent menu
-    opens) must not wait with it. One that has not answered is noted as not reachable."""
+    opens) must not wait with it. One that has not answered is noted as not reachable.
+
+    Call it on the GUI thread: the GUI-thread collector is held (see gui_thread_gc.py)
+    from the threads' start until the last of them has ended, which may be long after
+    this returns; a timer on the GUI thread lets go of it then."""
     notes: list[str | None] = [None] * len(projects)
 
     def ask(index: int, project: Path) -> None:
@@ -81,17 +87,28 @@ def notes_within(projects: list[Path], seconds: float = ANSWER_WITHIN_S) -> list
         threading.Thread(target=ask, args=(i, p), daemon=True)  # (never holds up the exit)
         for i, p in enumerate(projects)
     ]
+    collector().hold()  # (a collection on one of them could free Qt objects there)
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + seconds
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
+    _release_when_ended(threads)
     return [
         note
         if note is not None
         else f"Not answering now: {project} — connect the drive or share, then try again."
         for project, note in zip(projects, notes, strict=True)
     ]
+
+
+def _release_when_ended(threads: list[threading.Thread]) -> None:
+    """Let go of the collector's hold once every one of ``threads`` has ended; until
+    then look again every RELEASE_POLL_MS, on the GUI thread."""
+    if any(thread.is_alive() for thread in threads):
+        QTimer.singleShot(RELEASE_POLL_MS, lambda: _release_when_ended(threads))
+    else:
+        collector().release()
 
 
 def missing_message(project: Path) -> str:

@@ -41,7 +41,7 @@ from ssl_studio.core.viewing import (
     window_of,
 )
 from ssl_studio.gui.background_read import BackgroundReader
-from ssl_studio.gui.live_plot import curve_pen
+from ssl_studio.gui.live_plot import curve_pen, on_white
 from ssl_studio.gui.markup import esc, plain, rich
 from ssl_studio.gui.pictures import to_pixmap
 from ssl_studio.gui.tables import fill_table, make_table
@@ -182,7 +182,7 @@ class ItemViewer(QWidget):
         self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.plot.setAccessibleName("Series")
         self.plot.setAccessibleDescription("The chosen series: one curve per channel over time.")
-        self.plot.setBackground("w")
+        on_white(self.plot)
         self.plot.setLabel("bottom", "time step")
         # the channels' names above the curves, not over them
         self.legend = pg.LegendItem(colCount=LEGEND_COLUMNS, labelTextColor="#222")

@@ -273,3 +273,20 @@ def test_a_narrow_plot_keeps_its_curves_inside_with_the_legend_row(qtbot):
     qtbot.waitUntil(lambda: plot.width() == 250, timeout=2000)
     QApplication.processEvents()
     assert box.sceneBoundingRect().right() <= plot.width()
+
+
+def test_the_axes_and_their_text_read_on_the_white_plot(qtbot):
+    """pyqtgraph's default grey axis text (150, 150, 150) is 3:1 on white; text needs 4.5:1."""
+    from PySide6.QtGui import QColor
+
+    from ssl_studio.gui.colours import contrast
+
+    plot = LivePlot("loss", x_label="step", y_label="loss")
+    qtbot.addWidget(plot)
+    background = plot.backgroundBrush().color()
+    assert background == QColor("white")
+    for name in ("left", "bottom"):
+        axis = plot.getPlotItem().getAxis(name)
+        for pen in (axis.textPen(), axis.pen()):
+            assert contrast(pen.color(), background) >= 4.5, (name, pen.color().name())
+        assert contrast(QColor(axis.labelStyle["color"]), background) >= 4.5  # "step", "loss"

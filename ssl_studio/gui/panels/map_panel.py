@@ -26,7 +26,7 @@ from ssl_studio.core.pretrain import USABLE_STATUSES
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.gui.context import AppContext
-from ssl_studio.gui.live_plot import COLOURS, SYMBOLS, add_legend
+from ssl_studio.gui.live_plot import COLOURS, SYMBOLS, add_legend, on_white
 from ssl_studio.gui.markup import esc, rich, tip
 from ssl_studio.gui.panels.map_keys import (
     ARROWS,
@@ -103,7 +103,7 @@ class MapPanel(QWidget):
         self.plot.setStyleSheet(FOCUS_FRAME)
         self.plot.installEventFilter(self)
         self.plot.setAccessibleName("Embedding map")
-        self.plot.setBackground("w")
+        on_white(self.plot)
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.legend = add_legend(self.plot)  # dark text on a pale backing

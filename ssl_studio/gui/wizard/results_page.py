@@ -41,7 +41,7 @@ from ssl_studio.core.events import Stopped
 from ssl_studio.core.finetune.efficiency import curve_measure
 from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS
 from ssl_studio.core.jobs import label_efficiency
-from ssl_studio.gui.live_plot import LivePlot, curve_pen
+from ssl_studio.gui.live_plot import LivePlot, curve_pen, on_white
 from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.tables import fill_table, make_table
 from ssl_studio.gui.wizard.results_text import METRICS, threshold_text, with_interval
@@ -75,7 +75,7 @@ class ResultsPage(QWizardPage):
         self.roc.setAccessibleDescription(
             "Sensitivity against 1 - specificity, fine-tuned and trained from scratch."
         )
-        self.roc.setBackground("w")
+        on_white(self.roc)
         self.roc.setLabel("bottom", "1 − specificity")
         self.roc.setLabel("left", "sensitivity")
         self.roc.addLegend(offset=(-10, -10))
