@@ -116,7 +116,11 @@ def _point_metrics(
     has_positives, has_negatives = (1 in present, 0 in present) if binary else (every, every)
     return {
         "accuracy": float(accuracy_score(y, predicted)),
-        "balanced_accuracy": float(balanced_accuracy_score(y, predicted)),
+        # (the mean recall of the classes held; of one class alone it is no balance: for
+        # items of one class it would be that class's recall under another name)
+        "balanced_accuracy": float(balanced_accuracy_score(y, predicted))
+        if len(present) > 1
+        else None,
         "roc_auc": auc,
         "sensitivity": float(
             recall_score(y, predicted, average=average, labels=labels, zero_division=0)
@@ -125,7 +129,7 @@ def _point_metrics(
         else None,
         "specificity": _specificity(y, predicted, k) if has_negatives else None,
         "f1": float(f1_score(y, predicted, average=average, labels=labels, zero_division=0))
-        if binary or every
+        if (has_positives if binary else every)
         else None,
         "ece": expected_calibration_error(y, proba),
     }
@@ -354,7 +358,7 @@ def resampled_metrics(
         f1_c = np.where(support + called > 0, 2 * tp / (support + called), 0.0)
         precision = tp / called  # NaN for a class no item of the resample is called
         tested = np.bincount(y, minlength=k) > 0  # the classes of the test items
-        kept = (support[:, tested] > 0).all(1)
+        kept = (support[:, tested] > 0).all(1) & (tested.sum() > 1)
         out = {
             "accuracy": tp.sum(1) / total,
             "balanced_accuracy": np.where(kept, np.nan_to_num(recall[:, tested]).mean(1), np.nan),
@@ -362,7 +366,8 @@ def resampled_metrics(
             "class_precision": precision,
         }
     if k == 2:
-        out.update(sensitivity=recall[:, 1], specificity=recall[:, 0], f1=f1_c[:, 1])
+        f1 = np.where(support[:, 1] > 0, f1_c[:, 1], np.nan)  # (no positives: undefined)
+        out.update(sensitivity=recall[:, 1], specificity=recall[:, 0], f1=f1)
     else:
         every = (support > 0).all(1)  # macro means need every class in the resample
         out.update(

@@ -240,6 +240,21 @@ def test_metrics_that_need_an_absent_class_are_missing_not_zero():
     assert only_negatives["sensitivity"] is None and only_negatives["specificity"] == 1.0
 
 
+def test_items_of_one_class_give_no_balanced_accuracy_nor_f1():
+    """9 normal images only: the balanced accuracy was their specificity under another
+    name (1.000 [0.701, 1.000]) and F1 of the absent positive class 0.000 [0.000, 0.000];
+    both are undefined there, as the AUC and the sensitivity already were."""
+    proba = np.tile([0.8, 0.2], (9, 1))
+    proba[0] = [0.3, 0.7]  # one called pneumonia
+    report = classification_report(np.zeros(9, int), proba, ["normal", "pneumonia"], n_boot=200)
+    for name in ("balanced_accuracy", "f1", "roc_auc", "sensitivity"):
+        assert report[name]["value"] is None, name
+    assert report["specificity"]["value"] == pytest.approx(8 / 9)
+    assert report["accuracy"]["value"] == pytest.approx(8 / 9)
+    three = classification_report(np.full(6, 2), np.tile([0.1, 0.1, 0.8], (6, 1)), list("abc"))
+    assert three["balanced_accuracy"]["value"] is None and three["f1"]["value"] is None
+
+
 def rare_classes_never_recognised():
     """5 classes, 40/20/8/2/1 test items; the two rarest always called class 0."""
     y = np.array([0] * 40 + [1] * 20 + [2] * 8 + [3] * 2 + [4] * 1)
