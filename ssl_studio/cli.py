@@ -68,6 +68,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from ssl_studio.cli_info import print_dataset
     from ssl_studio.core.project.info import project_info
+    from ssl_studio.core.project.label_changes import changed_advice
 
     if args.run is not None:
         return _print_run_record(args)
@@ -92,6 +93,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"  {r['id']}: {r['kind']} {r['task']} {r['backbone']} on '{r['dataset']}'"
             f"{origin}: {r['status']}{steps}{quality}"
         )
+        if r["labels_changed"]:
+            print(f"     {changed_advice(r['labels_changed'])}")
     return EXIT_OK
 
 

@@ -28,6 +28,7 @@ from ssl_studio.core.export.card_text import (
     versions_rows,
 )
 from ssl_studio.core.export.recipe import STEPS
+from ssl_studio.core.project.label_changes import changed_advice
 
 NAMED_FIELDS = ("channel_names", "channel_matching")  # (input fields naming CSV columns)
 
@@ -243,6 +244,8 @@ def _data_lines(card: dict[str, Any]) -> list[str]:
             )
             + "."
         )
+    if data.get("labels_changed"):  # (export.job: the label set changed after the run)
+        lines.append(f"- {markdown_text(changed_advice(data['labels_changed']))}")
     return lines
 
 

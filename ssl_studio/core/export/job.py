@@ -23,6 +23,7 @@ from ssl_studio.core.finetune.evaluation_file import read_evaluation
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model, with_paired
 from ssl_studio.core.finetune.setup import labeled_data
 from ssl_studio.core.finetune.split_changes import held_out_changes
+from ssl_studio.core.project.label_changes import changed_advice, labels_changed
 from ssl_studio.core.project.layout import within
 from ssl_studio.core.project.split_file import SavedSplit, split_or_none
 from ssl_studio.core.project.store import Store
@@ -67,6 +68,9 @@ def export_run(
             state = {**state, "threshold_choice": _threshold_choice(state, split)}
         source = store.run(state["parent_run_id"]) or {}
         facts = _data_facts(store, run, state, source, split, items)
+        if said := labels_changed(store, run):  # (the card says it too: card_markdown)
+            facts["labels_changed"] = said
+            report(Message("export", changed_advice(said), level="warning"))
         state = {**state, "data": {**facts, **held_out_changes(run_id, split, items)}}
         state = {**state, "label_efficiency": recorded_curves(store, run, state)}
         given = details if details is not None else stored_details(store.card_details())

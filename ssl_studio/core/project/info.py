@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ssl_studio import __version__
+from ssl_studio.core.project.label_changes import labels_changed
 from ssl_studio.core.project.lock import writer_present
 from ssl_studio.core.project.store import Store, folder_bytes
 
@@ -26,7 +27,9 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
     dataset, parent_run, status ("interrupted" for one recorded "running" while no process
     writes the project: it was cut off), seconds, steps, final_loss, quality (pretraining:
     the last online kNN accuracy; fine-tuning: test ROC AUC; None when not measured),
-    quality_name, device, error, folder (relative to the project), created."""
+    quality_name, device, error, folder (relative to the project), created, and
+    labels_changed (label_changes.py: the label set changed after a fine-tuning run, or
+    None)."""
     names = {d["id"]: d["name"] for d in store.datasets()}
     out = []
     writing = None  # whether a process writes the project (asked once, when it matters)
@@ -64,6 +67,7 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
                 "error": run.get("error"),
                 "folder": run.get("folder"),
                 "created": run.get("created"),
+                "labels_changed": labels_changed(store, run),
             }
         )
     return out

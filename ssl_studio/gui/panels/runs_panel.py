@@ -10,6 +10,7 @@ from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ssl_studio.core.project.info import runs_overview
+from ssl_studio.core.project.label_changes import changed_advice
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.background_read import BackgroundReader
 from ssl_studio.gui.context import AppContext
@@ -217,9 +218,10 @@ class RunsPanel(QWidget):
         self.folder_button.setEnabled(one is not None)
         idle = not self.context.runner.busy
         self.context.enable_change(self.delete_button, bool(chosen) and idle, DELETE_TIP)
-        self.error.setText(
-            f"<b>Why it failed:</b> {esc(one['error'])}" if one and one.get("error") else ""
-        )
+        said = [f"<b>Why it failed:</b> {esc(one['error'])}"] if one and one.get("error") else []
+        if one and one.get("labels_changed"):
+            said.append(esc(changed_advice(one["labels_changed"])))
+        self.error.setText("<br>".join(said))
 
     def _plot_losses(self, chosen: list[dict[str, Any]]) -> None:
         """The loss curves of the chosen runs, or a title saying why there is none. A
