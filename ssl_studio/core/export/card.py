@@ -180,8 +180,9 @@ def build_card(
         "versions": state.get("versions"),
         "exported_with": versions(EXPORT_PACKAGES),
         "data": state.get("data"),
-        # the user's own words when given (card_details.py); the statement below stays
-        "intended_use": details.get("intended_use") or RESEARCH_USE,
+        # always the generated sentence: the user's own words (card_details.py) stand in
+        # "details" and beside it on MODEL_CARD.md, and never replace it
+        "intended_use": RESEARCH_USE,
         "limitations": limitations(state),
         "not_for_clinical_diagnosis": NOT_FOR_DIAGNOSIS,
     }

@@ -10,6 +10,7 @@ from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
 from ssl_studio.core.evaluation.report_text import dropped_sentence
 from ssl_studio.core.export.card_about import about_lines, markdown_text, title
 from ssl_studio.core.export.card_classes import per_class_markdown
+from ssl_studio.core.export.card_details import clinical_claims
 from ssl_studio.core.export.card_efficiency import efficiency_markdown
 from ssl_studio.core.export.card_reliability import reliability_markdown
 from ssl_studio.core.export.card_text import (
@@ -203,6 +204,20 @@ def _label_counts(training: dict[str, Any]) -> str:
     return f" ({parts})" if parts else ""
 
 
+def _described_use(card: dict[str, Any]) -> list[str]:
+    """The intended use in its makers' words (card details), and what in them claims a
+    clinical use the model is not for; [] without them. Cards before the generated
+    sentence was kept held the user's words in ``intended_use`` itself: nothing more."""
+    text = (card.get("details") or {}).get("intended_use")
+    if not text or text == card.get("intended_use"):
+        return []
+    lines = [f"As its makers describe it: {markdown_text(str(text))}", ""]
+    if claims := clinical_claims(str(text)):
+        said = ", ".join(f"'{markdown_text(c)}'" for c in claims)
+        lines += [f"**That description names {said}: this model is not for that (above).**", ""]
+    return lines
+
+
 def _data_lines(card: dict[str, Any]) -> list[str]:
     """The datasets by name and how the test split was drawn (cards before these facts
     were recorded: nothing)."""
@@ -330,6 +345,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         f"Intended use: {markdown_text(card['intended_use'])}",
         "",
+        *_described_use(card),
         f"Limitations: {card['limitations']}",
         "",
         "## How it was made",

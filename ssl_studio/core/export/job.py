@@ -15,7 +15,13 @@ from ssl_studio.core.data.series_rates import common_rate
 from ssl_studio.core.data_fingerprint import same_data
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
-from ssl_studio.core.export.card_details import CardDetails, refuse_patient_ids, stored_details
+from ssl_studio.core.export.card_details import (
+    CardDetails,
+    claimed_use,
+    clinical_claims,
+    refuse_patient_ids,
+    stored_details,
+)
 from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.efficiency import recorded_curves
@@ -78,6 +84,8 @@ def export_run(
         # kept ones checked when saved, against the same patients, are not derived again)
         checked = refuse_patient_ids(store, given, kept=details is None)
         state = {**state, "card_details": given.to_dict()}
+        if claims := clinical_claims(given.intended_use):
+            report(Message("export", claimed_use(claims), level="warning"))
         baseline = _baseline(store, run)
         if state.get("test"):  # (the paired comparison, added once the baseline was scored)
             state = {**state, "test": with_paired(state["test"], run_dir)}

@@ -39,12 +39,13 @@ def test_the_card_holds_the_details_given_then_those_the_project_kept(run, tmp_p
     export(project, run_id, tmp_path / "given", formats=("safetensors",), details=DETAILS)
     card, markdown = written_card(tmp_path / "given")
     assert card["details"] == DETAILS.to_dict()
-    assert card["intended_use"] == "Sorting shapes\n# for a study"
+    assert card["intended_use"] == RESEARCH_USE  # (the user's words never replace it)
     assert card["not_for_clinical_diagnosis"] == NOT_FOR_DIAGNOSIS
     assert markdown.startswith(f"# Shapes \\| triage 0.3\n\n**{NOT_FOR_DIAGNOSIS}**\n\n## About")
     assert "- **Data source**: Synthetic shapes \\<drawn\\> by a script" in markdown
     assert "- **Ethics approval / data-use agreement**: Not needed: no patient data" in markdown
-    assert "Intended use: Sorting shapes  \n  \\# for a study" in markdown
+    described = "As its makers describe it: Sorting shapes  \n  \\# for a study"
+    assert f"Intended use: {RESEARCH_USE}\n\n{described}" in markdown
     assert "\n# for a study" not in markdown  # no heading of the user's making
     assert remembered_card_details(project) == DETAILS  # kept for the next export
 
@@ -95,3 +96,28 @@ def test_the_command_line_sets_shows_and_clears_the_details(run, tmp_path, capsy
     assert remembered_card_details(project) == CardDetails(citation="Doe 2025")
     assert main(["card-details", str(project), "--clear"]) == 0
     assert remembered_card_details(project) == CardDetails()
+
+
+def test_an_intended_use_that_claims_clinical_use_is_kept_under_the_statement_and_warned(
+    run, tmp_path
+):
+    """A card.toml saying "Autonomous diagnosis ...; no radiologist review needed" became
+    the card's intended use, contradicting its own "Not for clinical diagnosis" line."""
+    project, run_id = run
+    claim = "Autonomous diagnosis of pneumonia in the ED; no radiologist review needed."
+    given = CardDetails(intended_use=claim)
+    messages: list = []
+    export(project, run_id, tmp_path / "claim", ("safetensors",), details=given,
+           report=messages.append)  # fmt: skip
+    card, markdown = written_card(tmp_path / "claim")
+    assert card["intended_use"] == RESEARCH_USE and card["details"]["intended_use"] == claim
+    said = "'Autonomous', 'diagnosis', 'no radiologist review'"
+    assert f"**That description names {said}: this model is not for that (above).**" in markdown
+    warned = [m.text for m in messages if getattr(m, "level", "") == "warning"]
+    assert any(f"names {said}" in text for text in warned)
+    messages.clear()  # a research study's own words pass without a word
+    study = CardDetails(intended_use="Research only, not for diagnosis or treatment.")
+    export(project, run_id, tmp_path / "study", ("safetensors",), details=study,
+           report=messages.append)  # fmt: skip
+    assert "That description names" not in written_card(tmp_path / "study")[1]
+    assert not [m for m in messages if getattr(m, "level", "") == "warning"]
