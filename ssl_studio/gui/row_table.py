@@ -153,4 +153,12 @@ class RowTable(QTableView):
 
     def tool_tip(self, row: int, column: int) -> str:
         """The tooltip of a cell."""
-        return self.rows_model.data(self.rows_model.index(row, column), Role.ToolTipRole)
+        return self.rows_model.data(self.rows_model.index(row, column), TOOLTIP)
+
+    def background(self, row: int, column: int) -> QBrush:
+        """A cell's background (no brush: the table's own)."""
+        return self.rows_model.data(self.rows_model.index(row, column), BACKGROUND) or QBrush()
+
+    def foreground(self, row: int, column: int) -> QBrush:
+        """A cell's text colour (no brush: the table's own)."""
+        return self.rows_model.data(self.rows_model.index(row, column), FOREGROUND) or QBrush()

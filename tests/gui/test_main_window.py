@@ -246,7 +246,7 @@ def test_switching_projects_leaves_nothing_of_the_old_one_on_screen(
         "</b>", ""
     )
     window.pretrain.view.notice.setText("Run 1 finished")
-    window.export.predictions.setRowCount(3)
+    window.export.predictions.set_rows([["a.png"], ["b.png"], ["c.png"]])
     window.open_wizard()
     window.open_project(create_project(tmp_path / "other"))
     assert window.map.map is None and not window.map.scatters
