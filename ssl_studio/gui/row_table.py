@@ -1,7 +1,8 @@
 """Tables of many rows (an import report of 100 000 files left out): a model over the rows
 and a view of it. A QTableWidget made an item per cell on the GUI thread (3.3 s for 100 000
 rows, each time the dataset was chosen); the model keeps the rows as given and Qt asks it
-only for the cells on screen, so showing any number of rows takes milliseconds."""
+only for the cells it shows or measures, so 100 000 rows show in about 0.06 s, as 1 000 do
+(tests/bench/bench_report_table.py)."""
 
 from __future__ import annotations
 
