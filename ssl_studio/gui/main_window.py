@@ -121,7 +121,9 @@ class MainWindow(QMainWindow):
         self.nav = step_list(STEPS)  # (its font follows the app's)
         self.stack = QStackedWidget()
         for panel, step in zip(self.panels, STEPS, strict=True):  # each step scrolls on a
-            self.stack.addWidget(scrolling(panel, f"{step} page"))  # screen too small for it
+            # screen too small for it; one whose parts scroll themselves only sideways
+            vertical = not getattr(panel, "scrolls_itself", False)
+            self.stack.addWidget(scrolling(panel, f"{step} page", vertical=vertical))
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         work = QWidget()
         row = QHBoxLayout(work)

@@ -55,14 +55,20 @@ def fit_to_screen(widget: QWidget, width: int, height: int, *, centre: bool = Fa
         )
 
 
-def scrolling(page: QWidget, name: str) -> QScrollArea:
+def scrolling(page: QWidget, name: str, *, vertical: bool = True) -> QScrollArea:
     """``page`` in a frameless scroll area that gives it at least its minimum size: on a
     screen too small for it (1280 x 800 at 150 %, 1920 x 1080 at 200 %) scroll bars come
     instead of widgets squeezed below their minimum, over one another or cut; where the
     window has room for it, no scroll bar shows and the page fills the area as before.
     The area takes no Tab stop of its own (Tab goes to the page's controls, and the area
-    scrolls to the one with focus); ``name`` is the page's, for screen readers."""
+    scrolls to the one with focus); ``name`` is the page's, for screen readers.
+    ``vertical=False``: for a page whose parts scroll up and down themselves (a scroll area
+    in another showed two vertical scroll bars, and cut the page's right edge off behind a
+    horizontal one): the area scrolls only sideways, and only where the page is wider than
+    the window; the page is as high as the area."""
     area = QScrollArea()
+    if not vertical:
+        area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     area.setAccessibleName(name)
     area.setWidgetResizable(True)

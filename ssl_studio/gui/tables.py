@@ -1,4 +1,5 @@
-"""Read-only tables: the one way the app builds and fills a QTableWidget."""
+"""Read-only tables: the one way the app builds and fills a QTableWidget (a table of few
+rows; one of many rows is a row_table.RowTable), and the column caps of either."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
 )
@@ -44,20 +46,28 @@ class ColumnCaps(QObject):
     so that a long file path leaves the stretched last column (a reason, a message) room
     to be read. Texts cut short are elided in the middle (a path keeps its folder and its
     file name); every cell's tooltip has it whole. Refitted when the table is resized, and
-    then wrapped rows too while the table has at most ``wrap_rows`` rows."""
+    then wrapped rows too while the table has at most ``wrap_rows`` rows. The contents'
+    widths are measured once per change of rows, not at each resize (a RowTable of 100 000
+    rows measures those on screen and a bounded number of others)."""
 
-    def __init__(self, table: QTableWidget, shares: dict[int, float], wrap_rows: int = 0) -> None:
+    def __init__(self, table: QTableView, shares: dict[int, float], wrap_rows: int = 0) -> None:
         super().__init__(table)
         self.table = table
         self.wrap_rows = wrap_rows
+        self.natural: dict[int, int] = {}  # the capped columns' contents' widths, measured
         self.set_shares(shares)
         table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         table.viewport().installEventFilter(self)
+        model = table.model()
+        for changed in (model.modelReset, model.rowsInserted, model.rowsRemoved):
+            changed.connect(self.natural.clear)
+        model.layoutChanged.connect(self.natural.clear)
 
     def set_shares(self, shares: dict[int, float]) -> None:
         """Cap these columns (for a table whose columns changed); the others keep their
         resize mode."""
         self.shares = shares
+        self.natural.clear()
         header = self.table.horizontalHeader()
         for column in shares:
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
@@ -67,21 +77,28 @@ class ColumnCaps(QObject):
         width = self.table.viewport().width()
         header = self.table.horizontalHeader()
         for column, share in self.shares.items():
-            natural = max(self.table.sizeHintForColumn(column), header.sectionSizeHint(column))
-            self.table.setColumnWidth(column, min(natural, max(int(share * width), 40)))
+            if column not in self.natural:
+                hint = self.table.sizeHintForColumn(column)
+                self.natural[column] = max(hint, header.sectionSizeHint(column))
+            self.table.setColumnWidth(
+                column, min(self.natural[column], max(int(share * width), 40))
+            )
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         if event.type() == QEvent.Type.Resize:
             self.fit()
-            if 0 < self.table.rowCount() <= self.wrap_rows:
+            if 0 < self._rows() <= self.wrap_rows:
                 # after the header has stretched the last column to its new width: measured
                 # now, the rows kept the heights of the old width (a widened report's rows
                 # stayed three times too tall)
                 QTimer.singleShot(0, self._wrap_rows)
         return False
 
+    def _rows(self) -> int:
+        return self.table.model().rowCount()
+
     def _wrap_rows(self) -> None:
-        if 0 < self.table.rowCount() <= self.wrap_rows:
+        if 0 < self._rows() <= self.wrap_rows:
             self.table.resizeRowsToContents()
 
 
@@ -103,12 +120,12 @@ def fill_row(table: QTableWidget, row: int, values: list[Any]) -> None:
         text = "" if value is None else str(value)
         item = QTableWidgetItem(text)
         item.setToolTip(tip(text))  # (a file's name as written, not as markup)
-        if isinstance(value, int | float) or _is_number(text):
+        if isinstance(value, int | float) or is_number(text):
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         table.setItem(row, column, item)
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     """Whether ``text`` is a formatted number such as "0.750" (aligned like numbers)."""
     try:
         float(text)

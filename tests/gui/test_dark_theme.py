@@ -115,17 +115,17 @@ def test_shaded_prediction_rows_keep_their_text_readable(make_window, project, t
     table = panel.predictions
     palette = table.palette()
     for row in (0, 1):
-        item = table.item(row, 4 if row == 0 else 5)
-        background = item.background().color()
+        column = 4 if row == 0 else 5
+        background = table.background(row, column).color()
         assert background != palette.color(Role.Base)  # still shaded...
         foreground = (
-            item.foreground().color()
-            if item.foreground().style().name != "NoBrush"
+            table.foreground(row, column).color()
+            if table.foreground(row, column).style().name != "NoBrush"
             else palette.color(Role.Text)
         )
         assert contrast(foreground, background) >= 4.5  # ...and readable
-    assert table.item(0, 0).background().color() != table.item(1, 0).background().color()
-    assert table.item(0, 0).background().color() == shade("orange", palette)
+    assert table.background(0, 0).color() != table.background(1, 0).color()
+    assert table.background(0, 0).color() == shade("orange", palette)
 
 
 def test_failure_messages_use_a_red_that_reads_on_a_dark_window(make_window, project):

@@ -47,14 +47,14 @@ def test_the_report_gives_the_reason_room_and_its_whole_text_as_tooltip(
         assert table.columnWidth(1) <= 0.25 * viewport + 1  # the path is elided in its middle
         header = table.horizontalHeader()
         assert header.sectionSizeHint(3) <= table.columnWidth(3)  # its title is not cut
-    rows = {table.item(r, 1).text(): r for r in range(table.rowCount())}
+    rows = {table.text(r, 1): r for r in range(table.rowCount())}
     row = rows[
         "ward-3 intensive care/pneumonia follow-up/second series/"
         "truncated-image-of-the-second-series.png"
     ]
-    reason = table.item(row, 3)
-    assert len(reason.text()) > 40 and reason.toolTip() == reason.text()
-    assert table.item(row, 1).toolTip() == table.item(row, 1).text()
+    reason = table.text(row, 3)
+    assert len(reason) > 40 and table.tool_tip(row, 3) == reason
+    assert table.tool_tip(row, 1) == table.text(row, 1)
     window.resize(1280, 800)
     qtbot.wait(50)
     window.data.tabs.setCurrentIndex(0)  # the viewer gets its width back
@@ -283,8 +283,8 @@ def test_the_report_shows_notes_on_files_whose_columns_differ(make_window, proje
     assert "every file was imported. 1 note(s) on imported files (their columns)." in title
     table = window.data.report_table
     assert table.rowCount() == 1
-    assert [table.item(0, c).text() for c in range(3)] == ["warning", "c.csv", "columns-differ"]
-    assert "its 'spo2' stands where they have 'resp'" in table.item(0, 3).text()
+    assert [table.text(0, c) for c in range(3)] == ["warning", "c.csv", "columns-differ"]
+    assert "its 'spo2' stands where they have 'resp'" in table.text(0, 3)
 
 
 def test_the_report_counts_links_followed_out_of_the_folder(make_window, project, tmp_path):
@@ -306,5 +306,5 @@ def test_the_report_counts_links_followed_out_of_the_folder(make_window, project
     assert "Followed 1 link(s) to folders outside the folder imported (listed)." in title
     assert "1 link(s) back up to the folder imported not followed (listed)." in title
     table = window.data.report_table
-    rows = {table.item(r, 1).text(): table.item(r, 2).text() for r in range(table.rowCount())}
+    rows = {table.text(r, 1): table.text(r, 2) for r in range(table.rowCount())}
     assert rows == {"more": "link-outside", "up": "link-up"}

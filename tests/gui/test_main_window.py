@@ -32,8 +32,8 @@ def test_welcome_screen_then_a_project_with_its_datasets(make_window, project, t
     assert window.data.dataset_list.count() == 1
     assert window.data.model.rowCount() == 3
     report = window.data.report_table
-    assert report.rowCount() == 1 and report.item(0, 1).text() == "readme.md"
-    assert report.item(0, 2).text() == "not-data"
+    assert report.rowCount() == 1 and report.text(0, 1) == "readme.md"
+    assert report.text(0, 2) == "not-data"
     assert "1 file(s) left out" in window.data.report_title.text()
     window.open_project(None)  # close the project: back to the welcome screen
     assert window.pages.currentIndex() == 0
@@ -246,7 +246,7 @@ def test_switching_projects_leaves_nothing_of_the_old_one_on_screen(
         "</b>", ""
     )
     window.pretrain.view.notice.setText("Run 1 finished")
-    window.export.predictions.setRowCount(3)
+    window.export.predictions.set_rows([["a.png"], ["b.png"], ["c.png"]])
     window.open_wizard()
     window.open_project(create_project(tmp_path / "other"))
     assert window.map.map is None and not window.map.scatters

@@ -63,15 +63,15 @@ def test_the_predictions_table_fits_the_window_and_shows_notes(make_window, proj
     shown = table.viewport().width()
     for column in range(table.columnCount()):  # every column in view, none off to the right
         right = table.columnViewportPosition(column) + table.columnWidth(column)
-        assert right <= shown + 1, table.horizontalHeaderItem(column).text()
+        assert right <= shown + 1, table.rows_model.headers[column]
     assert table.columnWidth(5) >= 150 and table.columnWidth(6) >= 150  # error, note readable
     assert table.columnWidth(0) < table.sizeHintForColumn(0)  # the long path is elided...
-    assert table.item(0, 0).toolTip() == rows[0][0]  # ...and whole in its tooltip
-    assert table.item(0, 6).toolTip() == note and table.item(1, 5).toolTip() == error
+    assert table.tool_tip(0, 0) == rows[0][0]  # ...and whole in its tooltip
+    assert table.tool_tip(0, 6) == note and table.tool_tip(1, 5) == error
     note_shade, error_shade = (shade(tint, table.palette()) for tint in (NOTE_SHADE, ERROR_SHADE))
-    assert table.item(0, 0).background().color() == note_shade  # read with care
-    assert table.item(1, 3).background().color() == error_shade  # not read
-    assert table.item(2, 0).background().style().name == "NoBrush"
+    assert table.background(0, 0).color() == note_shade  # read with care
+    assert table.background(1, 3).color() == error_shade  # not read
+    assert table.background(2, 0).style().name == "NoBrush"
     text = panel.status.text()
     assert text.startswith("2 items predicted, 1 file could not be read. Saved to ")
     assert "1 prediction has a note</b> (shaded): read it with the answer" in text

@@ -39,7 +39,8 @@ from ssl_studio.gui.label_export import export_labels_dialog
 from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.panels.data_summary import report_title, summary_text
 from ssl_studio.gui.removal import remove_dataset
-from ssl_studio.gui.tables import ColumnCaps, fill_table, make_table
+from ssl_studio.gui.row_table import RowTable
+from ssl_studio.gui.tables import ColumnCaps
 from ssl_studio.gui.thumbnails import ThumbnailModel, columns_width, thumbnail_view
 from ssl_studio.gui.viewer import ItemViewer
 
@@ -139,7 +140,7 @@ class DataPanel(QWidget):
         self.viewer = ItemViewer()
         self.report_title = rich(QLabel())  # report_title: the name escaped
         self.report_title.setWordWrap(True)
-        self.report_table = make_table(REPORT_COLUMNS)
+        self.report_table = RowTable(REPORT_COLUMNS)  # (any number of rows, at once)
         self.report_table.setAccessibleName("Import report: files not imported")
         # the file and the code leave the reason room; a path is elided in its middle
         self.report_caps = ColumnCaps(self.report_table, {1: 0.25, 2: 0.16}, wrap_rows=500)
@@ -229,7 +230,7 @@ class DataPanel(QWidget):
             self.select_dataset(current if current in names else names[0])
         else:
             self._let_go()
-            self.report_table.setRowCount(0)
+            self.report_table.set_rows([])
             self.report_title.setText("Nothing imported yet.")
 
     def _release(self, dataset: str) -> None:
@@ -318,12 +319,10 @@ class DataPanel(QWidget):
         """``stopped``: what the dataset's imports left undone (unfinished_note, as markup).
         ``errors``: the files left out, and notes on imported ones (their columns)."""
         self.report_title.setText(report_title(name, errors, stopped))
-        fill_table(
-            self.report_table,
-            [[e["severity"], e["path"], e["code"], e["message"]] for e in errors],
-        )
+        rows = [(e["severity"], e["path"], e["code"], e["message"]) for e in errors]
+        self.report_table.set_rows(rows)
         self.report_caps.fit()
-        if len(errors) <= 2000:  # the reason wraps onto more lines instead of being cut
+        if len(errors) <= self.report_caps.wrap_rows:  # the reason wraps instead of being cut
             self.report_table.resizeRowsToContents()
 
     def _item_chosen(self, selected: QItemSelection, _: QItemSelection) -> None:

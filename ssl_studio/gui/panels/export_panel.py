@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QBrush, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -35,6 +34,7 @@ from ssl_studio.gui.colours import shade, tone
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.decimal_spin import DecimalSpin
 from ssl_studio.gui.markup import esc, rich
+from ssl_studio.gui.row_table import RowTable
 from ssl_studio.gui.tables import ColumnCaps, ElideRight, fill_table, make_table, selected_rows
 
 PREDICTIONS_SHOWN = 5000
@@ -79,7 +79,7 @@ class ExportPanel(QWidget):
         row.addStretch(1)
         self.status = rich(QLabel())  # folders, files and messages in it escaped
         self.status.setWordWrap(True)
-        self.predictions = make_table(("File",))
+        self.predictions = RowTable(("File",))  # (thousands of rows: a model over them)
         self.predictions.setAccessibleName("Predictions")
         self.predictions.setWordWrap(False)  # one line a row: long paths elided in the middle
         self.prediction_caps = ColumnCaps(self.predictions, {})
@@ -109,7 +109,7 @@ class ExportPanel(QWidget):
 
     def _changed(self, what: str) -> None:
         if what == "project":  # the last predictions were made in the other project
-            self.predictions.setRowCount(0)
+            self.predictions.set_rows([])
             self.status.setText("")
         if what in ("project", "exports"):
             self.reload()
@@ -223,19 +223,14 @@ class ExportPanel(QWidget):
         at most a share of the width each, the note the rest; rows with a note or an
         error are shaded (a prediction to read with care, a file not read)."""
         table = self.predictions
-        table.setColumnCount(len(header))
-        table.setHorizontalHeaderLabels(header)
-        table.horizontalHeader().setSectionResizeMode(
-            len(header) - 1, QHeaderView.ResizeMode.Stretch
-        )
-        fill_table(table, body)
         palette = table.palette()  # a tint of Base: the palette's Text reads on it
-        text = palette.color(QPalette.ColorRole.Text)
-        for row, values in enumerate(body):
-            tint = ERROR_SHADE if values[-2] else NOTE_SHADE if values[-1] else None
-            for column in range(len(values) if tint else 0):
-                table.item(row, column).setBackground(shade(tint, palette))
-                table.item(row, column).setForeground(text)
+        text = QBrush(palette.color(QPalette.ColorRole.Text))
+        error = QBrush(shade(ERROR_SHADE, palette)), text
+        note = QBrush(shade(NOTE_SHADE, palette)), text
+        table.rows_model.shade = lambda values: (
+            error if values[-2] else note if values[-1] else None
+        )
+        table.set_rows(body, header)
         for column in (len(header) - 2, len(header) - 1):  # the error and the note
             table.setItemDelegateForColumn(column, self.sentences)
         self.prediction_caps.set_shares({0: 0.25, len(header) - 2: 0.25})

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QWidget
 
 from ssl_studio.core.config import PretrainConfig
 from ssl_studio.core.errors import SSLStudioError
@@ -18,10 +19,16 @@ from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.panels.loss_curves import StoredHistory, read_stored_history
 from ssl_studio.gui.panels.pretrain_form import PretrainForm
 from ssl_studio.gui.panels.training_view import HISTORY, IDLE, IDLE_WITH_RUNS, TrainingView
+from ssl_studio.gui.screen_fit import scrolling
 
 
 class PretrainPanel(QWidget):
-    """The setup form on the left, the live view of the running (or last) run on the right."""
+    """The setup form on the left, the live view of the running (or last) run on the right,
+    with a splitter between them. Each scrolls up and down itself where the window is too
+    low for it (the form, on a 1024 x 600 screen), so the window does not wrap the page in
+    another vertical scroll area (``scrolls_itself``)."""
+
+    scrolls_itself = True
 
     def __init__(self, context: AppContext) -> None:
         super().__init__()
@@ -47,9 +54,19 @@ class PretrainPanel(QWidget):
         self.history_reader = BackgroundReader(self)
         self.history_reader.arrived.connect(self._stored_read)
 
+        view_area = scrolling(self.view, "Live view of the run")
+        view_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = view_area.verticalScrollBar().sizeHint().width()  # (room for it: none cut)
+        view_area.setMinimumWidth(self.view.minimumSizeHint().width() + bar)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.form)
+        self.splitter.addWidget(view_area)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.form, 2)
-        layout.addWidget(self.view, 3)
+        layout.setContentsMargins(0, 0, 0, 0)  # (the form and the view have their own)
+        layout.addWidget(self.splitter)
         context.changed.connect(self._changed)
         context.runner.event.connect(self._event)
         context.runner.busy_changed.connect(self._busy)
