@@ -122,8 +122,8 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         for panel, step in zip(self.panels, STEPS, strict=True):  # each step scrolls on a
             # screen too small for it; one whose parts scroll themselves only sideways
-            vertical = not getattr(panel, "scrolls_itself", False)
-            self.stack.addWidget(scrolling(panel, f"{step} page", vertical=vertical))
+            alone = not getattr(panel, "scrolls_itself", False)
+            self.stack.addWidget(scrolling(panel, f"{step} page", vertical=alone))
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         work = QWidget()
         row = QHBoxLayout(work)
@@ -381,8 +381,7 @@ class MainWindow(QMainWindow):
     # ---- drag and drop ---------------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
-        """Files and folders on this computer (a mounted share too) may be dropped; only
-        links (https://, an unmounted smb:// share) are refused, and NOT_LOCAL shown."""
+        """Local files and folders (a mounted share too) may be dropped; links are not."""
         urls = event.mimeData().urls()
         if any(u.isLocalFile() for u in urls):
             event.acceptProposedAction()
