@@ -7,6 +7,7 @@ Under torchrun only rank 0 writes to the project; the others read it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -115,22 +116,52 @@ class Pretraining:
         self.world = distributed.world_from_env()
 
     def run(self) -> dict[str, Any]:
+        """Open the project and build the run, join the other processes (torchrun) and
+        train. A process that cannot start still joins, to say so: every process then
+        ends within seconds (distributed.start_together), never waiting for it."""
         world = self.world
-        write = world.is_main
-        with Store.open(self.cfg.project, write=write, purpose="ssl-studio pretrain") as store:
+        with contextlib.ExitStack() as stack:
             try:
+                store = stack.enter_context(
+                    Store.open(
+                        self.cfg.project,
+                        write=world.is_main,
+                        purpose="ssl-studio pretrain",
+                        # (the job's first process leaves WAL mode on a network drive)
+                        leave_wal=world.is_main,
+                    )
+                )
                 resume, dataset, items = self._prepare(store)
+                labels = store.latest_label_set(dataset["id"])
+                failure: Exception | None = None
             except ConfigError as exc:  # every process reads the same config and project
                 exc.every_process = True  # type: ignore[attr-defined]
-                raise
-            labels = store.latest_label_set(dataset["id"])
+                if not world.distributed:
+                    raise
+                failure = exc
+            except Exception as exc:
+                if not world.distributed:
+                    raise
+                failure = exc
             device = pick_device(self.cfg.train.device, world.local_rank)
-            if (note := distributed.init(world, device)) and world.is_main:
-                self.report(Message(JOB, note, level="warning"))
+            note = self._join(device, failure)
             try:
+                distributed.start_together(failure, world)
+                if note and world.is_main:
+                    self.report(Message(JOB, note, level="warning"))
                 return self._train(store, dataset, items, labels, device, resume)
             finally:
                 distributed.shutdown()
+
+    def _join(self, device: torch.device, failure: Exception | None) -> str | None:
+        """distributed.init; when this process could not start and the others cannot be
+        reached either, its own error is the one to tell."""
+        try:
+            return distributed.init(self.world, device)
+        except distributed.PeerNeverJoined:
+            if failure is not None:
+                raise failure from None
+            raise
 
     def _prepare(
         self, store: Store
