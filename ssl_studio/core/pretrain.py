@@ -105,14 +105,14 @@ class Pretraining:
         cfg: PretrainConfig,
         report: Reporter,
         stop: StopToken,
-        started: Callable[[int], None] | None = None,
+        started: Callable[[int, int], None] | None = None,
     ) -> None:
-        """started: called with the run's number of optimiser steps once the config is
-        resolved (before any other event of the run)."""
+        """started: called with the run's number of optimiser steps and its id once the
+        config is resolved and the run made (before any other event of the run)."""
         self.cfg = cfg
         self.report = report
         self.stop = stop
-        self.started = started or (lambda total: None)
+        self.started = started or (lambda total, run_id: None)
         self.world = distributed.world_from_env()
 
     def run(self) -> dict[str, Any]:
@@ -241,7 +241,15 @@ class Pretraining:
         sections = resume is None or bool(resume.get("series_sections"))
         setup = build_setup(cfg, dataset["modality"], items, reader, world, device, sections)
         batches = setup.batches
-        self.started(planned_steps(cfg.train, len(batches)))
+        run_id = distributed.broadcast(
+            self._open_run(store, dataset, items, device, resume, setup.snapshot)
+            if world.is_main
+            else None,
+            world,
+        )
+        self.started(planned_steps(cfg.train, len(batches)), run_id)
+        if resume is None:
+            self.report(self._run_text(run_id, dataset, items, device))
         if lowered:
             text = f"Batch size lowered to {batch}: {_holds(dataset, items, cfg.series_length)}."
             self.report(Message(JOB, text, level="warning"))
@@ -250,12 +258,6 @@ class Pretraining:
             largest = max((max(i["height"] or 0, i["width"] or 0) for i in items), default=0)
             text = upsampled_warning(cached, size, largest)
             self.report(Message(JOB, text, level="warning"))
-        run_id = distributed.broadcast(
-            self._open_run(store, dataset, items, device, resume, setup.snapshot)
-            if world.is_main
-            else None,
-            world,
-        )
         run_dir = store.paths.root / "runs" / str(run_id)
         snapshot = {
             "config": to_dict(cfg),
@@ -332,15 +334,22 @@ class Pretraining:
                 "versions": versions(),
             },
         )
-        self.report(
-            Message(
-                JOB,
-                f"Run {run_id}: {self.cfg.task} on '{dataset['name']}' with "
-                f"{self.cfg.backbone}{_size_text(self.cfg, dataset['modality'], items)}, on "
-                f"{describe(device)}.{_sections_note(self.cfg, dataset['modality'], items)}",
-            )
-        )
         return run_id
+
+    def _run_text(
+        self,
+        run_id: int,
+        dataset: dict[str, Any],
+        items: list[dict[str, Any]],
+        device: torch.device,
+    ) -> Message:
+        """The line that names a new run: its id, task, dataset, backbone and device."""
+        return Message(
+            JOB,
+            f"Run {run_id}: {self.cfg.task} on '{dataset['name']}' with "
+            f"{self.cfg.backbone}{_size_text(self.cfg, dataset['modality'], items)}, on "
+            f"{describe(device)}.{_sections_note(self.cfg, dataset['modality'], items)}",
+        )
 
     def _health(
         self,
