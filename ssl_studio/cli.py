@@ -369,9 +369,25 @@ def _run(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         if os.environ.get("SSL_STUDIO_DEBUG"):
             raise
+        if _lost_another_process(exc):
+            print(
+                "ssl-studio: Another process of this torchrun job ended or lost its "
+                f"connection ({type(exc).__name__}: {exc}), so this one stopped too; that "
+                "process's own output, or its node's log, says why.",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
         print(
             f"ssl-studio: unexpected error ({type(exc).__name__}: {exc}). This is a bug in "
             "SSL Studio; run again with SSL_STUDIO_DEBUG=1 to see where, and report it.",
             file=sys.stderr,
         )
         return EXIT_FAILED
+
+
+def _lost_another_process(exc: BaseException) -> bool:
+    """Whether ``exc`` is torch.distributed's word that another process of the job is
+    gone (DistNetworkError, DistStoreError: its connection closed, a timeout)."""
+    dist = sys.modules.get("torch.distributed")
+    error = getattr(dist, "DistError", None)
+    return isinstance(error, type) and isinstance(exc, error)

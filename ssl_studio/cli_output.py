@@ -258,7 +258,9 @@ def stop_on_ctrl_c(what: str = "the current files", say: bool = True) -> StopTok
         stop.stop()
         if say:
             doing = "Stopping the wait" if _waiting else f"Stopping after {what}"
-            print(f"\n{doing} (Ctrl+C again to abort)...", file=sys.stderr)
+            # (a second SIGTERM only asks again: a scheduler's or torchrun's, no key)
+            how = "SIGTERM" if signum == signal.SIGTERM else "Ctrl+C again to abort"
+            print(f"\n{doing} ({how})...", file=sys.stderr)
 
     for signum in stop_signals():
         signal.signal(signum, handler)

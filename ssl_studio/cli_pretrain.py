@@ -9,7 +9,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from ssl_studio.cli_output import (
     json_reporter,
     stop_on_ctrl_c,
 )
+from ssl_studio.cli_resume import LATEST, latest_run, resume_value
 from ssl_studio.core.config import DEVICES, PRESETS, PretrainConfig
 from ssl_studio.core.config_check import switch_word
 from ssl_studio.core.errors import SSLStudioError
@@ -127,12 +128,36 @@ def stop_on_sigusr1(stop: StopToken, say: bool) -> Iterator[None]:
         signal.signal(usr1, before)
 
 
+def srun_without_torchrun(env: Mapping[str, str]) -> str | None:
+    """The hint for a task of ``srun -n N ssl-studio pretrain`` (N > 1) not started by
+    torchrun (WORLD_SIZE unset): each such task would be a run of its own; None else."""
+    try:
+        tasks = int(env.get("SLURM_NTASKS") or env.get("SLURM_NPROCS") or 1)
+    except ValueError:
+        return None
+    if tasks <= 1 or "WORLD_SIZE" in env:
+        return None
+    return (
+        f"This is one of {tasks} tasks srun started without torchrun: each would be a "
+        "pretraining run of its own (and only one may write the project). To train one "
+        "run on several GPUs or machines, start one torchrun per node: srun "
+        "--ntasks-per-node=1 torchrun --nnodes N --nproc_per_node M --rdzv-backend c10d "
+        "--rdzv-endpoint HEAD_NODE:29500 --rdzv-id $SLURM_JOB_ID -m ssl_studio pretrain ... "
+        "(README: A SLURM job on several machines)."
+    )
+
+
 def cmd_pretrain(args: argparse.Namespace) -> int:
     import os
 
     from ssl_studio.core.engine.distributed import processes_per_node
     from ssl_studio.core.jobs import pretrain
 
+    if (hint := srun_without_torchrun(os.environ)) is not None:
+        print(f"ssl-studio: {hint}", file=sys.stderr, flush=True)
+    if args.resume == LATEST:  # (--dataset and --task say which run, not a new one's)
+        args.resume = latest_run(args.project, args.dataset, args.task)
+        args.dataset = args.task = None
     cfg = pretrain_config(args)
     main_rank = os.environ.get("RANK", "0") == "0"
     if not main_rank:
@@ -298,9 +323,10 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--resume",
-        type=int,
+        type=resume_value,
         metavar="RUN_ID",
-        help="continue a stopped or interrupted run from its last checkpoint",
+        help="continue a stopped or interrupted run from its last checkpoint; 'latest': "
+        "the newest one that can be resumed (of --dataset and --task when given)",
     )
 
     p = add("tasks", cmd_tasks, "List pretext tasks, backbones and every option.")

@@ -68,10 +68,20 @@ def test_a_run_stopped_on_several_machines_resumes_on_as_many(tmp_path, monkeypa
     eight = {**stopped, "world_size": 8, "ranks_in_sync": True, "final_loss": None}
     monkeypatch.setattr(jobs, "pretrain", lambda cfg, **_: eight)
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    for name in ("PET_RDZV_BACKEND", "PET_RDZV_ENDPOINT", "TORCHELASTIC_RUN_ID"):
+        monkeypatch.delenv(name, raising=False)
     main(["pretrain", str(project), "--dataset", "scans"])
+    # (without the job's rendezvous options the machines never met: placeholders)
     assert _pasted(capsys.readouterr().out, "Resume with: ") == [
-        "torchrun", "--nnodes", "2", "--nproc_per_node", "4", "-m", "ssl_studio",
-        "pretrain", str(project), "--resume", "3",
+        "torchrun", "--nnodes", "2", "--nproc_per_node", "4",
+        "--rdzv-backend", "c10d", "--rdzv-endpoint", "HEAD_NODE:29500", "--rdzv-id", "JOB_ID",
+        "-m", "ssl_studio", "pretrain", str(project), "--resume", "3",
+    ]  # fmt: skip
+    monkeypatch.setenv("PET_RDZV_ENDPOINT", "node01:29500")
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "81234")
+    main(["pretrain", str(project), "--dataset", "scans"])
+    assert _pasted(capsys.readouterr().out, "Resume with: ")[5:11] == [
+        "--rdzv-backend", "c10d", "--rdzv-endpoint", "node01:29500", "--rdzv-id", "81234",
     ]  # fmt: skip
 
 

@@ -36,9 +36,12 @@ class Event:
 
 @dataclass(frozen=True)
 class Started(Event):
-    """A job began; ``total`` is the amount of work when known (files, steps)."""
+    """A job began; ``total`` is the amount of work when known (files, steps);
+    ``run_id`` the run it trains (pretraining: new or resumed; None for other jobs, and
+    when a run was refused before it was made)."""
 
     total: int | None = None
+    run_id: int | None = None
 
 
 @dataclass(frozen=True)

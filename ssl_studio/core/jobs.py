@@ -223,9 +223,9 @@ def pretrain(
     stop = stop or StopToken()
     announced: list[int] = []
 
-    def started(total: int) -> None:  # once the config (a resumed run's too) is resolved
+    def started(total: int, run_id: int) -> None:  # once the run is made or resumed
         announced.append(total)
-        report(Started(JOB, total=total))
+        report(Started(JOB, total=total, run_id=run_id))
 
     job = Pretraining(cfg, report, stop, started)
     if not job.world.is_main:

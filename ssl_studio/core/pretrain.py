@@ -7,6 +7,7 @@ Under torchrun only rank 0 writes to the project; the others read it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -104,33 +105,63 @@ class Pretraining:
         cfg: PretrainConfig,
         report: Reporter,
         stop: StopToken,
-        started: Callable[[int], None] | None = None,
+        started: Callable[[int, int], None] | None = None,
     ) -> None:
-        """started: called with the run's number of optimiser steps once the config is
-        resolved (before any other event of the run)."""
+        """started: called with the run's number of optimiser steps and its id once the
+        config is resolved and the run made (before any other event of the run)."""
         self.cfg = cfg
         self.report = report
         self.stop = stop
-        self.started = started or (lambda total: None)
+        self.started = started or (lambda total, run_id: None)
         self.world = distributed.world_from_env()
 
     def run(self) -> dict[str, Any]:
+        """Open the project and build the run, join the other processes (torchrun) and
+        train. A process that cannot start still joins, to say so: every process then
+        ends within seconds (distributed.start_together), never waiting for it."""
         world = self.world
-        write = world.is_main
-        with Store.open(self.cfg.project, write=write, purpose="ssl-studio pretrain") as store:
+        with contextlib.ExitStack() as stack:
             try:
+                store = stack.enter_context(
+                    Store.open(
+                        self.cfg.project,
+                        write=world.is_main,
+                        purpose="ssl-studio pretrain",
+                        # (the job's first process leaves WAL mode on a network drive)
+                        leave_wal=world.is_main,
+                    )
+                )
                 resume, dataset, items = self._prepare(store)
+                labels = store.latest_label_set(dataset["id"])
+                failure: Exception | None = None
             except ConfigError as exc:  # every process reads the same config and project
                 exc.every_process = True  # type: ignore[attr-defined]
-                raise
-            labels = store.latest_label_set(dataset["id"])
+                if not world.distributed:
+                    raise
+                failure = exc
+            except Exception as exc:
+                if not world.distributed:
+                    raise
+                failure = exc
             device = pick_device(self.cfg.train.device, world.local_rank)
-            if (note := distributed.init(world, device)) and world.is_main:
-                self.report(Message(JOB, note, level="warning"))
+            note = self._join(device, failure)
             try:
+                distributed.start_together(failure, world)
+                if note and world.is_main:
+                    self.report(Message(JOB, note, level="warning"))
                 return self._train(store, dataset, items, labels, device, resume)
             finally:
                 distributed.shutdown()
+
+    def _join(self, device: torch.device, failure: Exception | None) -> str | None:
+        """distributed.init; when this process could not start and the others cannot be
+        reached either, its own error is the one to tell."""
+        try:
+            return distributed.init(self.world, device)
+        except distributed.PeerNeverJoined:
+            if failure is not None:
+                raise failure from None
+            raise
 
     def _prepare(
         self, store: Store
@@ -210,7 +241,15 @@ class Pretraining:
         sections = resume is None or bool(resume.get("series_sections"))
         setup = build_setup(cfg, dataset["modality"], items, reader, world, device, sections)
         batches = setup.batches
-        self.started(planned_steps(cfg.train, len(batches)))
+        run_id = distributed.broadcast(
+            self._open_run(store, dataset, items, device, resume, setup.snapshot)
+            if world.is_main
+            else None,
+            world,
+        )
+        self.started(planned_steps(cfg.train, len(batches)), run_id)
+        if resume is None:
+            self.report(self._run_text(run_id, dataset, items, device))
         if lowered:
             text = f"Batch size lowered to {batch}: {_holds(dataset, items, cfg.series_length)}."
             self.report(Message(JOB, text, level="warning"))
@@ -219,12 +258,6 @@ class Pretraining:
             largest = max((max(i["height"] or 0, i["width"] or 0) for i in items), default=0)
             text = upsampled_warning(cached, size, largest)
             self.report(Message(JOB, text, level="warning"))
-        run_id = distributed.broadcast(
-            self._open_run(store, dataset, items, device, resume, setup.snapshot)
-            if world.is_main
-            else None,
-            world,
-        )
         run_dir = store.paths.root / "runs" / str(run_id)
         snapshot = {
             "config": to_dict(cfg),
@@ -301,15 +334,22 @@ class Pretraining:
                 "versions": versions(),
             },
         )
-        self.report(
-            Message(
-                JOB,
-                f"Run {run_id}: {self.cfg.task} on '{dataset['name']}' with "
-                f"{self.cfg.backbone}{_size_text(self.cfg, dataset['modality'], items)}, on "
-                f"{describe(device)}.{_sections_note(self.cfg, dataset['modality'], items)}",
-            )
-        )
         return run_id
+
+    def _run_text(
+        self,
+        run_id: int,
+        dataset: dict[str, Any],
+        items: list[dict[str, Any]],
+        device: torch.device,
+    ) -> Message:
+        """The line that names a new run: its id, task, dataset, backbone and device."""
+        return Message(
+            JOB,
+            f"Run {run_id}: {self.cfg.task} on '{dataset['name']}' with "
+            f"{self.cfg.backbone}{_size_text(self.cfg, dataset['modality'], items)}, on "
+            f"{describe(device)}.{_sections_note(self.cfg, dataset['modality'], items)}",
+        )
 
     def _health(
         self,

@@ -28,15 +28,31 @@ def resume_command(
     """The command that resumes pretraining run ``run_id``: under torchrun with as many
     processes when it ran in several (a run counted in epochs needs them). ``per_node``:
     processes on each machine (torchrun's LOCAL_WORLD_SIZE); fewer than ``processes``
-    gives ``--nnodes N --nproc_per_node M`` (each machine runs it, with the job's
-    rendezvous options)."""
+    gives ``--nnodes N --nproc_per_node M`` and the job's rendezvous options (each machine
+    runs it; rendezvous_options)."""
     launch: tuple[object, ...] = ("torchrun", "--nproc_per_node", processes)
     if per_node and 0 < per_node < processes and processes % per_node == 0:
         launch = ("torchrun", "--nnodes", processes // per_node, "--nproc_per_node", per_node)
+        launch = (*launch, *rendezvous_options())
     launch = (*launch, "-m", "ssl_studio")
     return command_line(
         *(launch if processes > 1 else ("ssl-studio",)), "pretrain", project, "--resume", run_id
     )
+
+
+def rendezvous_options(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """How the machines of a torchrun job on several find each other, as this process's
+    environment (``env``; default os.environ) tells it: the backend and endpoint where
+    torchrun took them from PET_RDZV_BACKEND and PET_RDZV_ENDPOINT, the id from the
+    TORCHELASTIC_RUN_ID it gives its processes; what it cannot tell is a placeholder in
+    capitals (HEAD_NODE:29500, JOB_ID) to fill in."""
+    env = os.environ if env is None else env
+    run_id = env.get("TORCHELASTIC_RUN_ID", "")
+    return (
+        "--rdzv-backend", env.get("PET_RDZV_BACKEND") or "c10d",
+        "--rdzv-endpoint", env.get("PET_RDZV_ENDPOINT") or "HEAD_NODE:29500",
+        "--rdzv-id", run_id if run_id and run_id != "none" else "JOB_ID",
+    )  # fmt: skip
 
 
 def size_text(n: int) -> str:

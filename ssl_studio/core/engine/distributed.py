@@ -9,6 +9,7 @@ the project database. Without those variables everything runs in one process.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import signal
 import threading
@@ -18,6 +19,8 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+
+from ssl_studio.core.errors import SSLStudioError
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,92 @@ def init(world: World, device: torch.device) -> str | None:
         if device.type == "cuda":
             torch.cuda.set_device(device)
         with _terminable():
-            dist.init_process_group(backend, rank=world.rank, world_size=world.size)
+            try:
+                dist.init_process_group(
+                    backend, rank=world.rank, world_size=world.size, timeout=_join_timeout()
+                )
+            except dist.DistError as exc:  # (DistNetworkError, DistStoreError: a timeout)
+                raise PeerNeverJoined(world.size) from exc
+        # the collectives of training wait longer than the join (rank 0 writing a
+        # checkpoint on a slow disk keeps the others waiting)
+        _set_pg_timeout(datetime.timedelta(seconds=TRAIN_TIMEOUT_S), None)
         _collective_device = device if backend == "nccl" else torch.device("cpu")
         # (torchrun's own: a rank started by hand from a shell that then exits goes on)
         _launcher = os.getppid() if "TORCHELASTIC_RUN_ID" in os.environ else None
     return note
+
+
+# how long a rank waits for the others to join the group (a process that died before
+# joining, or a node whose torchrun ended, must not keep the others waiting 30 minutes:
+# gloo's default); SSL_STUDIO_JOIN_TIMEOUT_S changes it
+JOIN_TIMEOUT_S = 300.0
+# how long a collective of training may wait (gloo's default, as before)
+TRAIN_TIMEOUT_S = 1800.0
+
+
+def _join_timeout() -> datetime.timedelta:
+    try:
+        seconds = float(os.environ.get("SSL_STUDIO_JOIN_TIMEOUT_S", JOIN_TIMEOUT_S))
+    except ValueError:
+        seconds = JOIN_TIMEOUT_S
+    return datetime.timedelta(seconds=max(seconds, 1.0))
+
+
+def _set_pg_timeout(timeout: datetime.timedelta, group: Any) -> None:
+    """The default group's timeout for later collectives (torch.distributed.set_timeout;
+    older versions: its private forerunner; where neither is, the join's timeout stays)."""
+    setter = getattr(dist, "set_timeout", None) or getattr(
+        dist.distributed_c10d, "_set_pg_timeout", None
+    )
+    if setter is not None:
+        with contextlib.suppress(Exception):
+            setter(timeout, group)
+
+
+class PeerNeverJoined(SSLStudioError):
+    """Another process of the job ended, or lost touch, before all of them had joined."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(
+            f"Not all {size} processes of this job joined it: another one ended before it "
+            "started training, or its machine could not be reached (that process's own "
+            f"output, or its node's log, says why). Nothing was trained. (A process waits "
+            f"{_join_timeout().total_seconds():.0f} s for the others; "
+            "SSL_STUDIO_JOIN_TIMEOUT_S changes it.)"
+        )
+
+
+class PeerCouldNotStart(SSLStudioError):
+    """This process started, but another one of the job could not."""
+
+    def __init__(self, ranks: list[int]) -> None:
+        names = ", ".join(str(r) for r in ranks)
+        which = f"Process {names} of this job" if len(ranks) == 1 else f"Processes {names}"
+        super().__init__(
+            f"{which} could not start (see its output, or its node's log, for why), so "
+            "this one stopped too. Nothing was trained."
+        )
+        self.every_process = True  # (the first process says it, once for all)
+
+
+def start_together(failure: BaseException | None, world: World) -> None:
+    """After joining: every rank learns which ranks failed to start (``failure``: this
+    one's error while opening the project or building the run, None when it started).
+    A failed rank raises its own error; the others raise PeerCouldNotStart, so every
+    process ends at once rather than waiting for the failed one in a collective."""
+    if not world.distributed:
+        if failure is not None:
+            raise failure
+        return
+    flags = torch.zeros(world.size, device=_collective_device)
+    if failure is not None:
+        flags[world.rank] = 1.0
+    dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+    failed = [rank for rank, flag in enumerate(flags.tolist()) if flag > 0]
+    if failure is not None:
+        raise failure
+    if failed:
+        raise PeerCouldNotStart(failed)
 
 
 def launcher_gone() -> bool:

@@ -47,8 +47,17 @@ REMOTE_TYPES = frozenset(
 )  # fmt: skip
 
 # mount options under which file locks stay on this machine (another machine's SQLite
-# and SSL Studio's write lock do not see them): CIFS nobrl, NFS nolock / local_lock
-LOCAL_LOCK_OPTIONS = frozenset({"nobrl", "nolock", "local_lock=all", "local_lock=flock"})
+# and SSL Studio's write lock do not see them): CIFS nobrl, NFS nolock / local_lock (all,
+# flock for the write lock, posix for SQLite's), Lustre localflock, OCFS2 localflocks
+LOCAL_LOCK_OPTIONS = frozenset(
+    {
+        "nobrl", "nolock", "local_lock=all", "local_lock=flock", "local_lock=posix",
+        "localflock", "localflocks",
+    }
+)  # fmt: skip
+# file systems whose locks reach the other nodes only with this mount option (Lustre:
+# without "flock" its locks are node-local, "localflock", or refused, "noflock")
+CLUSTER_LOCK_OPTION = {"lustre": "flock"}
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 MOUNTS = Path("/proc/mounts")
@@ -147,7 +156,16 @@ def linux_remote(path: str, mounts: list[Mount]) -> RemoteMount | None:
     mount = mount_of(path, mounts)
     if mount is None or mount.kind not in REMOTE_TYPES:
         return None
-    return RemoteMount(mount.kind, bool(mount.options & LOCAL_LOCK_OPTIONS))
+    return RemoteMount(mount.kind, local_locks(mount))
+
+
+def local_locks(mount: Mount) -> bool:
+    """Whether ``mount``'s file locks stay on this machine (LOCAL_LOCK_OPTIONS), or may
+    (a cluster file system without the option that makes them cluster-wide)."""
+    if mount.options & LOCAL_LOCK_OPTIONS:
+        return True
+    needed = CLUSTER_LOCK_OPTION.get(mount.kind)
+    return needed is not None and needed not in mount.options
 
 
 # ---- macOS ----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -39,9 +40,10 @@ def network_notice(mount: RemoteMount) -> str:
     )
     if mount.local_locks:
         text += (
-            " This drive is mounted with file locks kept on this machine (nobrl, nolock or "
-            "local_lock): SSL Studio on another machine cannot see that a job is writing, "
-            "so write the project from one machine only."
+            " This drive is mounted with file locks kept on this machine (nobrl, nolock, "
+            "local_lock, Lustre's localflock or no flock, OCFS2's localflocks): SSL Studio "
+            "on another machine cannot see that a job is writing, so write the project "
+            "from one machine only (under torchrun only its first process writes)."
         )
     return text
 
@@ -105,6 +107,23 @@ def is_wal_database(db: Path) -> bool:
     except OSError:
         return False
     return len(header) == WAL_HEADER_BYTE + 2 and header[WAL_HEADER_BYTE] == 2
+
+
+# how long a process that may not leave WAL mode waits for the one that does (the first
+# process of its torchrun job, opening the project to write)
+WAL_WAIT_S = 60.0
+
+
+def wait_out_of_wal(db: Path, seconds: float | None = None) -> bool:
+    """Wait (polling the header) until ``db`` is out of WAL mode, for at most ``seconds``
+    (WAL_WAIT_S); whether it is. A network drive's client reads the header anew on
+    each open."""
+    deadline = time.monotonic() + (WAL_WAIT_S if seconds is None else seconds)
+    while is_wal_database(db):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 # ---- telling the user once ------------------------------------------------------------

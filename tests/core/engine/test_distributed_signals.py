@@ -16,7 +16,7 @@ from ssl_studio.core.engine.distributed import World
 def test_sigterm_has_its_default_action_while_a_rank_joins_the_group(monkeypatch):
     seen = []
 
-    def join(backend, rank, world_size):
+    def join(backend, rank, world_size, **options):
         seen.append(signal.getsignal(signal.SIGTERM))
 
     def handler(signum, frame):

@@ -181,3 +181,33 @@ def test_macos_detection_is_used_on_macos(monkeypatch, tmp_path) -> None:
 )
 def test_macos_statfs_of_a_local_folder(tmp_path) -> None:  # pragma: no cover - macOS
     assert macos_remote(str(tmp_path)) is None
+
+
+CLUSTER_MOUNTS = """\
+22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+50 22 0:60 / /lustre/flock rw - lustre 10.0.0.1@o2ib:/fs rw,flock,lazystatfs
+51 22 0:61 / /lustre/local rw - lustre 10.0.0.1@o2ib:/fs rw,localflock
+52 22 0:62 / /lustre/none rw - lustre 10.0.0.1@o2ib:/fs rw,lazystatfs
+53 22 0:63 / /ocfs rw - ocfs2 /dev/sdd1 rw,localflocks
+54 22 0:64 / /ocfs2 rw - ocfs2 /dev/sde1 rw
+55 22 0:65 / /nfs/posix rw - nfs4 server:/x rw,vers=4.2,local_lock=posix
+56 22 0:66 / /nfs/flock rw - nfs server:/y rw,local_lock=flock
+"""
+
+
+def test_node_local_locks_of_cluster_file_systems_are_noticed() -> None:
+    """Lustre localflock, OCFS2 localflocks and NFS local_lock=posix keep locks on each
+    node: two nodes could both write project.db, and nothing said so."""
+
+    def locks_local(path: str) -> bool:
+        mount = remote(path, CLUSTER_MOUNTS)
+        assert mount is not None
+        return mount.local_locks
+
+    assert not locks_local("/lustre/flock/p")  # cluster-wide flock
+    assert locks_local("/lustre/local/p")
+    assert locks_local("/lustre/none/p")  # neither: node-local or refused
+    assert locks_local("/ocfs/p")
+    assert not locks_local("/ocfs2/p")
+    assert locks_local("/nfs/posix/p")
+    assert locks_local("/nfs/flock/p")

@@ -37,6 +37,7 @@ from ssl_studio.core.project.journal import (
     network_notice,
     tell_once,
     use_writer_journal,
+    wait_out_of_wal,
 )
 from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.core.project.lock import WriteLock, read_only_error, waiting_for_writers
@@ -107,12 +108,22 @@ class StoreBase:
     network_notice: str | None = None
 
     def __init__(
-        self, root: Path, *, write: bool, purpose: str = "", may_upgrade: bool = True
+        self,
+        root: Path,
+        *,
+        write: bool,
+        purpose: str = "",
+        may_upgrade: bool = True,
+        leave_wal: bool = True,
     ) -> None:
         """``may_upgrade=False``: a writer that finds an older schema it can read as it is
-        reads it so, holding the write lock, and writes nothing (``write`` turns False)."""
+        reads it so, holding the write lock, and writes nothing (``write`` turns False).
+        ``leave_wal=False``: a reader never becomes a brief writer to take a database on a
+        network drive out of WAL mode; it waits for another process to (a torchrun job's
+        first process, which writes), then reads it as it is (_connect_reader)."""
         self.paths = ProjectPaths(Path(root))
         self.write = write
+        self._leave_wal = leave_wal
         self._may_upgrade = may_upgrade
         # the upgrade of an older database this opening made (upgrade.py), None if none
         self.upgrade: Upgrade | None = None
@@ -161,9 +172,15 @@ class StoreBase:
 
     @classmethod
     def open(
-        cls, root: Path, *, write: bool = False, purpose: str = "", may_upgrade: bool = True
+        cls,
+        root: Path,
+        *,
+        write: bool = False,
+        purpose: str = "",
+        may_upgrade: bool = True,
+        leave_wal: bool = True,
     ) -> Self:
-        return cls(root, write=write, purpose=purpose, may_upgrade=may_upgrade)
+        return cls(root, write=write, purpose=purpose, may_upgrade=may_upgrade, leave_wal=leave_wal)
 
     def _connect(self) -> sqlite3.Connection:
         """The connection: a writer's in WAL mode on a local disk, with the rollback
@@ -172,7 +189,8 @@ class StoreBase:
         remote = remote_file_system(self.paths.root)
         if remote is not None:
             self.network_notice = network_notice(remote)
-            tell_once(self.paths.root, self.network_notice)
+            if os.environ.get("RANK", "0") == "0":  # (torchrun: the first process says it)
+                tell_once(self.paths.root, self.network_notice)
         try:
             if self.write:
                 conn = sqlite3.connect(
@@ -234,7 +252,9 @@ class StoreBase:
         it by a brief writer, when one may write now; else it is read as it is. A write
         cut off in rollback-journal mode (its hot journal) is rolled back by a brief
         writer, never read past as immutable (that would read its half-written pages)."""
-        if remote is not None and is_wal_database(Path(db)):
+        if remote is not None and not self._leave_wal:
+            wait_out_of_wal(Path(db))
+        elif remote is not None and is_wal_database(Path(db)):
             with contextlib.suppress(ProjectError), waiting_for_writers(None):
                 type(self)(  # (a reader's brief writer never upgrades the schema)
                     self.paths.root, write=True, purpose="leaving WAL mode", may_upgrade=False
