@@ -122,8 +122,8 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         for panel, step in zip(self.panels, STEPS, strict=True):  # each step scrolls on a
             # screen too small for it; one whose parts scroll themselves only sideways
-            alone = not getattr(panel, "scrolls_itself", False)
-            self.stack.addWidget(scrolling(panel, f"{step} page", vertical=alone))
+            vertical = not getattr(panel, "scrolls_itself", False)
+            self.stack.addWidget(scrolling(panel, f"{step} page", vertical=vertical))
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         work = QWidget()
         row = QHBoxLayout(work)

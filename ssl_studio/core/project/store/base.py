@@ -43,6 +43,7 @@ from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.core.project.lock import WriteLock, read_only_error, waiting_for_writers
 from ssl_studio.core.project.schema import READ_AS_IS, SCHEMA_VERSION
 from ssl_studio.core.project.sqlite_uri import sqlite_uri
+from ssl_studio.core.project.store.lost_database import data_text, refuse_a_lost_database
 from ssl_studio.core.project.upgrade import Upgrade, upgrade_database
 from ssl_studio.core.storage_errors import (
     RESTORE,
@@ -86,14 +87,6 @@ def _probe_write(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
-def _size(path: Path) -> int:
-    """The size of ``path`` in bytes (0 when it is not there)."""
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     for column in _JSON_COLUMNS:
         if isinstance(row.get(column), str):
@@ -129,7 +122,7 @@ class StoreBase:
         self.upgrade: Upgrade | None = None
         self.removed_copies: list[str] = []  # (path_redaction.py: copies that held names)
         self._lock: WriteLock | None = None
-        self._refuse_a_lost_database()
+        refuse_a_lost_database(self.paths)
         if not self.paths.is_project():
             raise NotAProjectError(self.paths.root, self.paths.db.name)
         if write:
@@ -310,13 +303,13 @@ class StoreBase:
             if is_locked_database(exc):
                 raise database_in_use(self.paths.db) from exc
             raise damaged_database(self.paths.db, str(exc)) from exc
-        if version == 0 and (tables or self._holds_data()):
+        if version == 0 and (tables or data_text(self.paths)):
             # an emptied database (or one restored wrongly) beside the project's data:
             # made anew it would hand out run ids and folders that are taken
             what = "has no SSL Studio tables" if tables else "is empty"
             raise ProjectDamagedError(
                 f"The project database {self.paths.db} {what}, but the project folder "
-                f"holds data ({self._data_text()}). {RESTORE}"
+                f"holds data ({data_text(self.paths)}). {RESTORE}"
             )
         if version > SCHEMA_VERSION:
             raise ProjectError(
@@ -366,39 +359,6 @@ class StoreBase:
             if shim is not None:
                 shim(self.conn)
         return True
-
-    def _holds_data(self) -> bool:
-        """Whether cache/, runs/ or exports/ hold anything (a project that was used)."""
-        return bool(self._data_text())
-
-    def _data_text(self) -> str:
-        """Which of cache/, runs/, exports/ hold anything, e.g. "cache/, runs/"."""
-        used = []
-        for folder in self.paths.folders():
-            with contextlib.suppress(OSError):
-                if folder.is_dir() and any(folder.iterdir()):
-                    used.append(f"{folder.name}/")
-        return ", ".join(used)
-
-    def _refuse_a_lost_database(self) -> None:
-        """project.db is gone or emptied (0 bytes) in a folder that holds a project's
-        data: say so, before SQLite writes a word to it (and never make a new database
-        there, nor say "not a project")."""
-        db, wal = self.paths.db, self.paths.db.with_name(f"{self.paths.db.name}-wal")
-        try:  # a folder the user may not read: said so, not a PermissionError's traceback
-            exists = db.exists()
-        except PermissionError as exc:
-            raise ProjectUnreadableError(self.paths.root) from exc
-        if exists and (_size(db) or _size(wal)):
-            return
-        if not exists and not all(f.is_dir() for f in self.paths.folders()):
-            return  # no project at all (a TensorBoard folder has runs/ too): "not a project"
-        if self._holds_data():
-            what = "is empty" if exists else "is missing"
-            raise ProjectDamagedError(
-                f"The project database {db} {what}, but the project folder holds data "
-                f"({self._data_text()}). {RESTORE}"
-            )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
