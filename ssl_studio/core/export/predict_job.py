@@ -155,6 +155,8 @@ def predict(
         spec = {**spec, "csv_layout": layout}
     fingerprint = (card.get("training") or {}).get("data_fingerprint") or {}
     spec = {**spec, "training_modalities": fingerprint.get("modalities") or {}}
+    scaling = (card.get("preprocessing") or {}).get("channel_standardisation")
+    spec["channel_standardisation"] = scaling if isinstance(scaling, dict) else None
     # in effect (0.5 by default); null in cards of earlier versions: the argmax
     # a default threshold (0.5) is the argmax the test report scored: a tie of exactly
     # 0.5 goes to the first class, as there (None in cards from before it was written)
