@@ -123,6 +123,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         windows=True if args.windows == _TRAINED else (args.windows or False),
         stride=args.stride,
     )
+    # on stderr: with --events jsonl, stdout holds only events
+    print(f"ssl-studio: {result['disclaimer']}", file=sys.stderr)
     if result["cancelled"]:
         if not jsonl:
             print(f"Stopped after {counted(result['items'], 'prediction')}; nothing was written.")

@@ -125,8 +125,9 @@ def series_missing(
     if missing > SERIES_MISSING_NOTE * total:
         said.append(f"{share} of its values are missing (read as missing values).")
     if infinite:
+        verb = "is" if infinite == 1 else "are"
         said.append(
-            f"{infinite} of its values {'is' if infinite == 1 else 'are'} infinite (too large to store, such as 1e39): "
+            f"{infinite} of its values {verb} infinite (too large to store, such as 1e39): "
             "read as missing values."
         )
     return None, " ".join(said)
