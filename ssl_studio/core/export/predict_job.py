@@ -292,7 +292,11 @@ def model_identity(export_dir: Path, card: dict[str, Any]) -> tuple[str, str]:
     """(the export folder's name, the first SHA_DIGITS hex digits of its model.onnx's
     SHA-256): from the card (checked against the file by ``_session``), else computed."""
     recorded = ((card.get("sha256") or {}).get("files") or {}).get("model.onnx")
-    if not isinstance(recorded, str) or len(recorded) < SHA_DIGITS:
+    if (not isinstance(recorded, str) or len(recorded) < SHA_DIGITS) and not (
+        export_dir / "model.onnx"
+    ).is_file():
+        recorded = ""  # (predict has checked it is there: a session made otherwise)
+    elif not isinstance(recorded, str) or len(recorded) < SHA_DIGITS:
         digest = hashlib.sha256()
         with open(export_dir / "model.onnx", "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
