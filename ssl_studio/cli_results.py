@@ -107,6 +107,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
     from ssl_studio.core.jobs import predict
 
     jsonl = args.events == "jsonl"
@@ -123,6 +124,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         windows=True if args.windows == _TRAINED else (args.windows or False),
         stride=args.stride,
     )
+    # on stderr: with --events jsonl, stdout holds only events
+    print(f"ssl-studio: {result.get('disclaimer') or NOT_FOR_DIAGNOSIS}", file=sys.stderr)
     if result["cancelled"]:
         if not jsonl:
             print(f"Stopped after {counted(result['items'], 'prediction')}; nothing was written.")

@@ -75,3 +75,30 @@ def test_the_predictions_table_fits_the_window_and_shows_notes(make_window, proj
     text = panel.status.text()
     assert text.startswith("2 items predicted, 1 file could not be read. Saved to ")
     assert "1 prediction has a note</b> (shaded): read it with the answer" in text
+
+
+def test_the_table_shows_the_status_hides_the_model_and_says_not_for_diagnosis(
+    make_window, project, tmp_path
+):
+    from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
+
+    window = make_window(project)
+    window.show_step(5)
+    header = ["path", "file_number", "index", "p_a", "p_b", "predicted", "status", "model",
+              "model_sha256", "error", "note"]  # fmt: skip
+    rows = [
+        ["x.png", 1, 0, "0.9", "0.1", "a", "note", "m", "0123456789abcdef", "", "2 NaN."],
+        ["y.png", 2, 0, "", "", "", "error", "m", "0123456789abcdef", "No contrast.", ""],
+    ]
+    out = tmp_path / "predictions.csv"
+    with out.open("w", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    panel = window.export
+    said = {"cancelled": False, "items": 1, "errors": 1, "out": str(out)}
+    panel._predicted({**said, "disclaimer": NOT_FOR_DIAGNOSIS})
+    table = panel.predictions
+    hidden = [table.horizontalHeaderItem(c).text() for c in range(11) if table.isColumnHidden(c)]
+    assert hidden == ["model", "model_sha256"] and not table.isColumnHidden(6)
+    assert table.item(0, 0).background().color() == shade(NOTE_SHADE, table.palette())
+    assert table.item(1, 0).background().color() == shade(ERROR_SHADE, table.palette())
+    assert "Not for clinical diagnosis." in panel.status.text()

@@ -161,13 +161,16 @@ def to_cache(
     ycbcr: an 8-bit, 3-channel frame in full-range YCbCr (DICOM YBR_FULL), converted to
     RGB after resizing, which is much cheaper than before.
     Returns ``(stored [C, size, size] uint8|uint16, fields)`` where fields hold channels,
-    height, width, value_offset, value_scale, box_* and the p_low/p_high/mean/std stats.
+    height, width, value_offset, value_scale, box_* and the p_low/p_high/mean/std stats,
+    and n_missing (the source's NaN and infinite values) where there are any.
     """
     frame = as_hwc(np.asarray(frame))
     height, width, channels = frame.shape
     if height == 0 or width == 0:
         raise ValueError(f"the image has no pixels ({height} x {width})")
     h, w = _fit(height, width, size)
+    # NaN and infinities (read as the lowest level below): counted, for predict's checks
+    missing = int(frame.size - np.isfinite(frame).sum()) if frame.dtype.kind in "fc" else 0
     if eight_bit and frame.dtype.kind in "biu" and frame.min() >= 0 and frame.max() <= 255:
         levels, offset, scale = frame.astype(np.uint8, copy=False), 0.0, 1.0
     else:
@@ -188,6 +191,8 @@ def to_cache(
         "box_y1": y0 + h,
     }
     fields.update(_stats(canvas[:, y0 : y0 + h, x0 : x0 + w], offset, scale))
+    if missing:
+        fields["n_missing"] = missing
     return canvas, fields
 
 

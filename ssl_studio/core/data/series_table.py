@@ -346,6 +346,9 @@ def _columns_items(
         )
     label, group_id = table.constant("label"), table.constant("id")
     x = table.series()[None]  # [1, C, T]
+    filled = ~np.isnan(x[0]).all(axis=0)  # [T]: rows with a value (the series ends at the last)
+    if filled.any() and not filled[-1]:  # rows at the end without a value: trimmed, counted
+        meta["empty_end_rows"] = int(np.argmax(filled[::-1]))  # for predict's missing share
     if "time" in table.roles:
         seconds = table.seconds()
         present = ~np.isnan(x[0]).all(axis=0)  # [T]

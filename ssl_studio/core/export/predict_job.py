@@ -4,6 +4,7 @@ project: only the export folder (its model_card.json and model.onnx)."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import tempfile
@@ -17,6 +18,7 @@ from ssl_studio.core.data.privacy import message_redactor, redactor
 from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import EtaClock, Progress, Reporter, StopToken, ignore
+from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
 from ssl_studio.core.export.card_spec_check import format_problem, spec_problem
 from ssl_studio.core.export.preprocess import ModelInput, files_of, read_files
 from ssl_studio.core.export.self_description import changed_files
@@ -136,11 +138,12 @@ def predict(
 ) -> dict[str, Any]:
     """Class probabilities for every item of every file under ``paths``, using only the
     export folder (its ONNX model and card). Writes ``out_csv`` with columns path,
-    file_number, index, one ``p_<class>`` per class, predicted, error, note (rows in the
-    order of the files' real paths); returns counts (items, errors,
-    notes: predictions with a note, out, cancelled). Stopped, it writes nothing (a
-    partial table would pass for a whole one). An existing ``out_csv`` is refused before
-    any work unless ``overwrite``.
+    file_number, index, one ``p_<class>`` per class, predicted, status (ok, note or
+    error), model, model_sha256 (model_identity), error, note (rows in the order of the
+    files' real paths); returns counts (items, errors, notes: predictions with a note,
+    out, cancelled, disclaimer: the card's words against clinical use). Stopped, it
+    writes nothing (a partial table would pass for a whole one). An existing ``out_csv``
+    is refused before any work unless ``overwrite``.
     ``layout_flag``: how the caller's user picks another CSV layout (the command line's
     --layout), named in the errors of series read with the wrong channels.
     ``windows``: predict each series in windows (series_windows.py), one row each with
@@ -149,12 +152,15 @@ def predict(
     starts (default: the window's length)."""
     stop = stop or StopToken()
     session, card = _session(Path(export_dir))
+    model = model_identity(Path(export_dir), card)
     spec, classes = card["spec"], card["classes"]
     plan = _plan(spec, windows, stride)
     if layout:  # the files at hand are laid out otherwise than the training files
         spec = {**spec, "csv_layout": layout}
     fingerprint = (card.get("training") or {}).get("data_fingerprint") or {}
     spec = {**spec, "training_modalities": fingerprint.get("modalities") or {}}
+    scaling = (card.get("preprocessing") or {}).get("channel_standardisation")
+    spec["channel_standardisation"] = scaling if isinstance(scaling, dict) else None
     # in effect (0.5 by default); null in cards of earlier versions: the argmax
     # a default threshold (0.5) is the argmax the test report scored: a tie of exactly
     # 0.5 goes to the first class, as there (None in cards from before it was written)
@@ -194,6 +200,7 @@ def predict(
                     *(WINDOW_COLUMNS if plan else ()),
                     *[f"p_{c}" for c in classes],
                     "predicted",
+                    *ADDED_COLUMNS,
                     "error",
                     "note",
                 ]  # fmt: skip
@@ -252,12 +259,12 @@ def predict(
             # differ only by an identifier have the same path once it is hidden; a
             # series' windows by their start (an error row is written when read)
             rows.sort(key=lambda r: (r[1], r[2], *((_start(r[3]),) if plan else ())))
-            writer.writerows(_redacted(rows, identifiers))
+            writer.writerows(_with_status(_redacted(rows, identifiers), model))
             if not stop.stopped:  # on the disk before it replaces an older table
                 sync_open_file(f)
         if stop.stopped:
             Path(tmp).unlink()
-            return {**counts, "out": None, "cancelled": True}
+            return {**counts, "out": None, "cancelled": True, "disclaimer": disclaimer(card)}
         if counts["items"] == counts["errors"] == 0:
             raise ConfigError(
                 f"No files found under {', '.join(str(p) for p in paths[:5])}: nothing to "
@@ -270,7 +277,46 @@ def predict(
             kept = "no table was written, and the export and your files are unchanged"
             raise disk_full(out_csv, kept) from exc
         raise
-    return {**counts, "out": str(out_csv), "cancelled": False}
+    return {**counts, "out": str(out_csv), "cancelled": False, "disclaimer": disclaimer(card)}
+
+
+# written between predicted and error (error and note stay last, as readers expect):
+# ok / note / error, so that a reader filtering on predicted cannot miss a note; the
+# export folder's name and the first 16 hex digits of its model.onnx's SHA-256, so that a
+# table can be traced to the model that made it
+ADDED_COLUMNS = ("status", "model", "model_sha256")
+SHA_DIGITS = 16
+
+
+def model_identity(export_dir: Path, card: dict[str, Any]) -> tuple[str, str]:
+    """(the export folder's name, the first SHA_DIGITS hex digits of its model.onnx's
+    SHA-256): from the card (checked against the file by ``_session``), else computed."""
+    recorded = ((card.get("sha256") or {}).get("files") or {}).get("model.onnx")
+    if (not isinstance(recorded, str) or len(recorded) < SHA_DIGITS) and not (
+        export_dir / "model.onnx"
+    ).is_file():
+        recorded = ""  # (predict has checked it is there: a session made otherwise)
+    elif not isinstance(recorded, str) or len(recorded) < SHA_DIGITS:
+        digest = hashlib.sha256()
+        with open(export_dir / "model.onnx", "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        recorded = digest.hexdigest()
+    return export_dir.resolve().name, recorded[:SHA_DIGITS].lower()
+
+
+def disclaimer(card: dict[str, Any]) -> str:
+    """The card's words on what the model must not be used for (one line)."""
+    said = card.get("not_for_clinical_diagnosis")
+    return said if isinstance(said, str) and said.strip() else NOT_FOR_DIAGNOSIS
+
+
+def _with_status(rows: list[list[Any]], model: tuple[str, str]) -> list[list[Any]]:
+    """``rows`` (error and note last) with ADDED_COLUMNS before the error."""
+    return [
+        [*row[:-2], "error" if row[-2] else "note" if row[-1] else "ok", *model, *row[-2:]]
+        for row in rows
+    ]
 
 
 def _start(cell: str) -> int:

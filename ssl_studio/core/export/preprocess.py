@@ -30,6 +30,7 @@ from ssl_studio.core.export.channel_count import (
     fewest_channels,
 )
 from ssl_studio.core.export.image_batch import IMAGES_AT_ONCE, HeldInputs, image_inputs
+from ssl_studio.core.export.input_checks import image_checks, series_checks
 from ssl_studio.core.export.training_match import image_note
 from ssl_studio.core.export.training_window import as_trained
 from ssl_studio.core.memory import free_memory
@@ -171,7 +172,12 @@ def _file_inputs(
     for item in result.items:
         if wants_image:
             fields, windowed = as_trained(item.fields, result.kind, spec)
+            error, missing = image_checks(item.array, fields)  # no picture, or NaN
+            if error is not None:
+                yield ModelInput(shown, item.index, error=error, identifiers=ids)
+                continue
             note = image_note(fields, result.kind, spec, windowed)  # unlike the training data
+            note = " ".join(n for n in (missing, note) if n)
             yield ModelInput(shown, item.index, note=note, identifiers=ids), item.array, fields
             continue
         error = _channel_error(item.fields, spec) or _rate_error(item.fields, spec)
@@ -185,6 +191,10 @@ def _file_inputs(
         error = count_error(have, item.fields, spec, layout_flag, lacking)
         empty = _empty_channels(values, item.fields, spec)
         error = error or _empty_error(have - len(empty), empty, spec)
+        scaling = spec.get("channel_standardisation")
+        meta = item.fields.get("meta") or {}
+        checked = series_checks(values, spec.get("channel_names"), scaling, meta)
+        error = error or checked[0]  # mostly missing, no signal, other units
         if error is not None:
             yield ModelInput(shown, item.index, error=error, identifiers=ids)
             continue
@@ -195,6 +205,7 @@ def _file_inputs(
             _empty_note(empty),
             count_note(values.shape[0], spec),
             _rate_note(item.fields, spec),
+            checked[1],
         )
         note = " ".join(n for n in notes if n)
         rate = item.fields.get("sampling_rate") or None

@@ -38,6 +38,7 @@ from ssl_studio.gui.row_table import RowTable
 from ssl_studio.gui.tables import ColumnCaps, ElideRight, fill_table, make_table, selected_rows
 
 PREDICTIONS_SHOWN = 5000
+HIDDEN_COLUMNS = ("model", "model_sha256")  # the model's name and digest, in the file
 NOTE_SHADE = "orange"  # a prediction to read with its note (colours.shade)
 ERROR_SHADE = "red"  # a file that could not be read
 
@@ -216,6 +217,7 @@ class ExportPanel(QWidget):
                 if noted
                 else ""
             )
+            + (f" <i>{esc(counts['disclaimer'])}</i>" if counts.get("disclaimer") else "")
         )
 
     def _show_rows(self, header: list[str], body: list[list[str]]) -> None:
@@ -233,6 +235,8 @@ class ExportPanel(QWidget):
         table.set_rows(body, header)
         for column in (len(header) - 2, len(header) - 1):  # the error and the note
             table.setItemDelegateForColumn(column, self.sentences)
+        for column, name in enumerate(header):  # the same in every row: the file has them
+            table.setColumnHidden(column, name in HIDDEN_COLUMNS)
         self.prediction_caps.set_shares({0: 0.25, len(header) - 2: 0.25})
         self.prediction_caps.fit()
 

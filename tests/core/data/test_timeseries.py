@@ -64,7 +64,8 @@ def test_columns_with_header_and_time_column(tmp_path: Path) -> None:
     assert item.fields["length"] == 3 and item.fields["n_missing"] == 2
     assert item.fields["sampling_rate"] == pytest.approx(100.0)
     meta = {"layout": "columns", "name": "rec", "channel_names": ["ecg", "resp"]}
-    assert item.fields["meta"] == {**meta, "columns": ["time", "ecg", "resp"]}  # for predict
+    # for predict: the whole header, and the rows without a value cut off at the end
+    assert item.fields["meta"] == {**meta, "columns": ["time", "ecg", "resp"], "empty_end_rows": 2}
     # a file without a header row, read with that header (as predict reads it)
     bare = write(tmp_path, "bare.csv", "0.00,3,2\n0.01,NA,4\n0.02,5,\n")
     (item,) = decode(bare, header=("time", "ecg", "resp")).items

@@ -22,6 +22,7 @@ from safetensors.torch import load_file
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
+from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
 from ssl_studio.core.export.writer import TOLERANCE
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
 from ssl_studio.core.finetune_config import FinetuneConfig
@@ -241,7 +242,8 @@ def test_predict_on_real_dicom_gives_one_row_per_file(image_export, tmp_path):
     result = predict(out, files, tmp_path / "predictions.csv")
     rows = list(csv.DictReader((tmp_path / "predictions.csv").open()))
     out_csv = str(tmp_path / "predictions.csv")
-    assert result == {"items": 2, "errors": 1, "notes": 2, "out": out_csv, "cancelled": False}
+    said = {"out": out_csv, "cancelled": False, "disclaimer": NOT_FOR_DIAGNOSIS}
+    assert result == {"items": 2, "errors": 1, "notes": 2, **said}
     names = [r["path"].rsplit("/", 1)[-1] for r in rows]  # in path order, errors too
     assert names == ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm"]
     files.reverse()  # given in another order, or found in a folder: the same table
@@ -326,9 +328,9 @@ def test_a_series_model_exports_with_any_length(series_project, tmp_path):
     assert len(rows) == 1 and rows[0]["predicted"] in ("sine", "square")
     # CSVs are read with the layout of the import (recorded in the card), or the one given
     assert card["spec"]["csv_layout"] == "auto" and "layout" in card["preprocessing"]["csv_layout"]
-    table = tmp_path / "table.csv"  # five recordings of 30 steps, one per row
+    table = tmp_path / "table.csv"  # five recordings of 30 steps, one per row (none flat)
     table.write_text(
-        "\n".join(",".join(f"{np.sin(i * j / 8):.3f}" for j in range(30)) for i in range(5))
+        "\n".join(",".join(f"{np.sin(i * j / 8):.3f}" for j in range(30)) for i in range(1, 6))
     )
     predict(tmp_path / "waves-model", [table], tmp_path / "rows.csv", layout="rows")
     rows = list(csv.DictReader((tmp_path / "rows.csv").open()))
@@ -379,7 +381,8 @@ def test_predictions_hide_a_patient_s_name_in_the_paths_of_every_file_read(image
     folder = tmp_path / "CompressedSamples_CT1"
     folder.mkdir()
     (folder / "ct.dcm").write_bytes((PYDICOM_FILES / "CT_small.dcm").read_bytes())
-    Image.fromarray(np.full((32, 32), 120, np.uint8)).save(folder / "scan.png")
+    scan = np.add.outer(np.arange(32), np.arange(32)).astype(np.uint8) * 4  # (not flat)
+    Image.fromarray(scan).save(folder / "scan.png")
     (folder / "CompressedSamples_note.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     predict(out, [folder], tmp_path / "p.csv")
     text = (tmp_path / "p.csv").read_text()

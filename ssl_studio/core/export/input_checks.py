@@ -1,0 +1,230 @@
+"""Checks of a file's values before the exported model answers for it.
+
+A network answers every input, and answers garbage as surely as a real image: a black or
+a white page, an image that is mostly NaN, a recording whose rows are empty or whose
+values are in other units got 0.99-1.0 from the models of the safety audit. ``predict``
+therefore checks each input's values first and gives an error row (no answer) or a note:
+
+- missing values (NaN or infinite): more than ``MISSING_ERROR`` of an image's pixels or
+  of a series' values (in the channels it has) is an error; an image with any, or a
+  series with more than ``SERIES_MISSING_NOTE`` (or any infinite value), gets a note;
+- no contrast: an image whose content, windowed as training windowed it, is one value
+  in at least ``FLAT_SHARE`` of its pixels is an error; a series whose every channel
+  holds one value is an error, one with some such channels a note (a sensor at rest);
+- for series, each channel against the standardisation its model learned (the card's
+  channel_standardisation: the training data's mean and std): a median more than
+  ``SCALE_ERROR`` training stds from the training mean, or a spread more than
+  ``SCALE_ERROR`` times the training std, is an error (other units: values 1000 times
+  as large, or garbage); beyond ``SCALE_NOTE`` a note.
+
+Not detected: random noise or a photograph of something else with normal contrast and
+no missing values, an image within the training range of intensities but of the wrong
+anatomy, series in units close to the training ones. Notes and errors name counts and
+scales only, never a value read from a patient's header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+MISSING_ERROR = 0.5  # share of missing values above which no answer is given
+SERIES_MISSING_NOTE = 0.1  # a series with more missing values than this gets a note
+FLAT_SHARE = 0.99  # share of pixels at one value (windowed) that makes an image flat
+FLAT_BAND = 0.01  # "one value": within this of the median, on the windowed 0-1 scale
+FLAT_SAMPLES = 65_536  # pixels looked at, at most (evenly spaced)
+SCALE_ERROR = 100.0  # a channel this far from the training scale gets no answer
+SCALE_NOTE = 10.0  # ... and this far a note
+FLAT_RELATIVE = 1e-6  # a channel's spread below this many training stds: constant
+
+
+def _share(count: int, total: int) -> str:
+    """count of total as a percentage ("over 99 %" where it is not all)."""
+    if count < total and 100 * count / total > 99:
+        return "over 99 %"
+    return f"{100 * count / total:.0f} %" if total else "0 %"
+
+
+def image_missing(fields: dict[str, Any]) -> tuple[str | None, str]:
+    """(error, note) of an image item whose source pixels were partly NaN or infinite
+    (``fields["n_missing"]``, counted by pixels.to_cache; they are read as its lowest
+    value); (None, "") when none were."""
+    missing = int(fields.get("n_missing") or 0)
+    total = int(fields.get("height") or 0) * int(fields.get("width") or 0)
+    total *= int(fields.get("channels") or 1)
+    if not missing or not total:
+        return None, ""
+    share = _share(missing, total)
+    if missing > MISSING_ERROR * total:
+        return (
+            f"{share} of this image's pixel values are missing (NaN or infinite): no answer "
+            f"is given for an image more than {MISSING_ERROR:.0%} missing. Check how the "
+            "file was made (a failed reconstruction or conversion?) and predict a complete "
+            "one."
+        ), ""
+    return None, (
+        f"{missing} of this image's pixel values ({share}) are missing (NaN or infinite) "
+        "and were read as its lowest value."
+    )
+
+
+def image_flat(array: np.ndarray, fields: dict[str, Any]) -> str | None:
+    """Why an image item (stored [C, S, S], its fields with the window it is read with)
+    holds no picture for the model, or None: windowed to 0-1 as training windowed it,
+    ``FLAT_SHARE`` of its content pixels lie within ``FLAT_BAND`` of one value (a blank,
+    a white page, a constant DICOM, or a window that puts all of it outside)."""
+    box = array[:, fields["box_y0"] : fields["box_y1"], fields["box_x0"] : fields["box_x1"]]
+    flat = box.reshape(-1)
+    if flat.size > FLAT_SAMPLES:
+        flat = flat[:: flat.size // FLAT_SAMPLES]
+    if not flat.size:
+        return None
+    real = flat.astype(np.float64) * float(fields["value_scale"]) + float(fields["value_offset"])
+    width = max(float(fields["window_width"]), 1e-6)
+    u = np.clip((real - (float(fields["window_center"]) - width / 2)) / width, 0.0, 1.0)
+    at_one = np.abs(u - np.median(u)) <= FLAT_BAND
+    if at_one.mean() < FLAT_SHARE:
+        return None
+    return (
+        f"This image has no contrast: {_share(int(at_one.sum()), at_one.size)} of its pixels "
+        "have one value once windowed as the training images were (a blank or uniform "
+        "image, or one whose values all lie outside its window), and the model would "
+        "answer it as surely as a real one. Check the file; no answer is given."
+    )
+
+
+def _channel(names: list[str] | None, row: int) -> str:
+    return repr(names[row]) if names and row < len(names) else f"channel {row + 1}"
+
+
+def series_missing(
+    values: np.ndarray, rows: list[int], meta: dict[str, Any] | None = None
+) -> tuple[str | None, str]:
+    """(error, note) of a series ``values`` [C, T] (NaN where missing) from its missing
+    values in the channels ``rows`` it has values in (channels it lacks or that hold no
+    value at all are said elsewhere). ``meta``: the decoded item's, with the rows without
+    a value that ended the file (``empty_end_rows``, cut off by the reader: missing too)
+    and the infinite values read as missing (``infinite_values``)."""
+    if not rows:
+        return None, ""
+    meta = meta or {}
+    part = values[rows]
+    tail = int(meta.get("empty_end_rows") or 0) * len(rows)
+    missing = int(part.size - np.isfinite(part).sum()) + tail
+    total = int(part.size) + tail
+    infinite = int(meta.get("infinite_values") or 0) + int(np.isinf(part).sum())
+    share = _share(missing, total)
+    if missing > MISSING_ERROR * total:
+        return (
+            f"{share} of this series' values are missing (empty cells, NaN or infinite): no "
+            f"answer is given for a series more than {MISSING_ERROR:.0%} missing. Fill in "
+            "the gaps, or leave this file out."
+        ), ""
+    said = []
+    if missing > SERIES_MISSING_NOTE * total:
+        said.append(f"{share} of its values are missing (read as missing values).")
+    if infinite:
+        verb = "is" if infinite == 1 else "are"
+        said.append(
+            f"{infinite} of its values {verb} infinite (too large to store, such as 1e39): "
+            "read as missing values."
+        )
+    return None, " ".join(said)
+
+
+def series_flat(
+    values: np.ndarray, rows: list[int], names: list[str] | None
+) -> tuple[str | None, str]:
+    """(error, note) of a series ``values`` [C, T] whose channels ``rows`` (those with
+    values) hold a single value each: all of them an error (no signal), some a note."""
+    flat = []
+    for row in rows:
+        seen = values[row][np.isfinite(values[row])]
+        if seen.size and float(seen.max() - seen.min()) == 0.0:
+            flat.append(row)
+    if not flat:
+        return None, ""
+    if len(flat) == len(rows):
+        return (
+            "Every channel of this series holds a single value from start to end (no "
+            "signal: a disconnected or idle recorder?), and the model would answer it as "
+            "surely as a real recording. Check the file; no answer is given."
+        ), ""
+    listed = ", ".join(_channel(names, r) for r in flat)
+    verb = "holds" if len(flat) == 1 else "hold"
+    return None, f"{listed} {verb} a single value from start to end."
+
+
+def series_scale(
+    values: np.ndarray, rows: list[int], scaling: dict[str, Any] | None
+) -> tuple[str | None, str]:
+    """(error, note) of a series ``values`` [C, T] whose channels ``rows`` lie far from
+    the training data's scale: per channel, the median's distance from the training mean
+    and the spread (std), both in training stds (``scaling``: the card's
+    channel_standardisation, {channels, mean, std}; None for models without one)."""
+    if not scaling or not scaling.get("mean") or not scaling.get("std"):
+        return None, ""
+    mean, std = scaling["mean"], scaling["std"]
+    names = scaling.get("channels")
+    worst: list[tuple[float, str]] = []
+    for row in rows:
+        if row >= len(mean) or not std[row] or std[row] <= 0:
+            continue
+        seen = values[row][np.isfinite(values[row])].astype(np.float64)
+        if not seen.size:
+            continue
+        median, spread = float(np.median(seen)), float(seen.std())
+        off, wide = abs(median - mean[row]) / std[row], spread / std[row]
+        far = max(off, wide)
+        if far <= SCALE_NOTE:
+            continue
+        found = f"median {median:.3g} and spread {spread:.3g}"
+        trained = f"training: mean {mean[row]:.3g}, std {std[row]:.3g}"
+        worst.append((far, f"{_channel(names, row)} ({found}; {trained})"))
+    if not worst:
+        return None, ""
+    worst.sort(reverse=True)
+    listed = "; ".join(text for _, text in worst[:3]) + ("; ..." if len(worst) > 3 else "")
+    if worst[0][0] > SCALE_ERROR:
+        return (
+            f"This series' values are far outside what the model was trained on, more than "
+            f"{SCALE_ERROR:g} training standard deviations away: {listed}. Other units "
+            "(mV for V, m/s² for g)? Convert them to the training files' units; no answer "
+            "is given."
+        ), ""
+    return None, (
+        f"Its values lie more than {SCALE_NOTE:g} training standard deviations from what "
+        f"the model was trained on: {listed}."
+    )
+
+
+def image_checks(array: np.ndarray, fields: dict[str, Any]) -> tuple[str | None, str]:
+    """(error, note) of an image item (stored [C, S, S] and its fields, windowed as the
+    model's training images were): its missing values, then its contrast."""
+    error, note = image_missing(fields)
+    return (error or image_flat(array, fields)), note
+
+
+def series_checks(
+    values: np.ndarray,
+    names: list[str] | None,
+    scaling: dict[str, Any] | None,
+    meta: dict[str, Any] | None = None,
+) -> tuple[str | None, str]:
+    """(error, note) of a series ``values`` [C, T] in the model's channels (NaN where
+    missing; a channel without a single value is left to the channel checks): its
+    missing values, flat channels and scale (``scaling``: the card's
+    channel_standardisation, or None; ``meta``: the decoded item's, see series_missing)."""
+    rows = [r for r in range(values.shape[0]) if np.isfinite(values[r]).any()]
+    notes = []
+    for check in (
+        lambda: series_missing(values, rows, meta),
+        lambda: series_flat(values, rows, names),
+        lambda: series_scale(values, rows, scaling),
+    ):
+        error, note = check()
+        if error:
+            return error, ""
+        notes.append(note)
+    return None, " ".join(n for n in notes if n)
