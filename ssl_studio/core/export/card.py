@@ -123,10 +123,15 @@ def build_card(
     scratch = info.get("protocol") == "scratch"
     if spec["modality"] == "image":  # (the fine-tuning default, read by nothing for images)
         spec = {k: v for k, v in spec.items() if k != "series_length"}
+    created = datetime.now(UTC).isoformat(timespec="seconds")
     return {
         "card_format": CARD_FORMAT,
         "name": card_name(state),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created": created,
+        # the project's random id (store/meta.py): run numbers repeat across projects
+        "project_id": state.get("project_id"),
+        # UTC: the export's, and each run's start and finish (card_trace.py)
+        "dates": {"exported": created, **(state.get("dates") or {})},
         **({"details": dict(details)} if details else {}),
         "classes": spec["classes"],
         "positive_class": spec["classes"][1] if len(spec["classes"]) == 2 else None,
