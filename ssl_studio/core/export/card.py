@@ -123,15 +123,14 @@ def build_card(
     scratch = info.get("protocol") == "scratch"
     if spec["modality"] == "image":  # (the fine-tuning default, read by nothing for images)
         spec = {k: v for k, v in spec.items() if k != "series_length"}
-    created = datetime.now(UTC).isoformat(timespec="seconds")
     return {
         "card_format": CARD_FORMAT,
         "name": card_name(state),
-        "created": created,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),  # (the export's date)
         # the project's random id (store/meta.py): run numbers repeat across projects
         "project_id": state.get("project_id"),
-        # UTC: the export's, and each run's start and finish (card_trace.py)
-        "dates": {"exported": created, **(state.get("dates") or {})},
+        # UTC: when the fine-tuning run and its pretraining run started and finished
+        "dates": state.get("dates"),
         **({"details": dict(details)} if details else {}),
         "classes": spec["classes"],
         "positive_class": spec["classes"][1] if len(spec["classes"]) == 2 else None,

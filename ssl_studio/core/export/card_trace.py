@@ -90,11 +90,14 @@ def selection_sentence(alike: Mapping[str, Any] | None) -> str | None:
     )
 
 
-def run_dates(run: Mapping[str, Any], source: Mapping[str, Any]) -> dict[str, Any]:
+def run_dates(
+    run: Mapping[str, Any], source: Mapping[str, Any], scratch: bool = False
+) -> dict[str, Any]:
     """When the fine-tuning run and its pretraining run started and finished (UTC, as
-    the project recorded them; None where not recorded)."""
+    the project recorded them; None where not recorded). ``scratch``: a from-scratch
+    model, which learned nothing from the run it took its shape from (no pretraining)."""
     dates = {"fine_tuning_run": _dates(run)}
-    if source.get("kind") == "pretrain":
+    if source.get("kind") == "pretrain" and not scratch:
         dates["pretraining_run"] = _dates(source)
     return dates
 

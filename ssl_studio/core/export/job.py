@@ -90,7 +90,9 @@ def export_run(
             report(Message("export", changed_advice(said), level="warning"))
         state = {**state, "data": {**facts, **held_out_changes(run_id, split, items)}}
         state = {**state, "label_efficiency": recorded_curves(store, run, state)}
-        state = {**state, "project_id": store.project_id, "dates": run_dates(run, source)}
+        scratch = (state.get("info") or {}).get("protocol") == "scratch"
+        dates = run_dates(run, source, scratch)
+        state = {**state, "project_id": store.project_id, "dates": dates}
         given = details if details is not None else stored_details(store.card_details())
         # (kept ones too: saved before this check existed, or patients imported since;
         # kept ones checked when saved, against the same patients, are not derived again)

@@ -53,8 +53,7 @@ def test_the_card_names_the_project_the_code_and_the_dates(tuned, tmp_path):
     assert card["exported_with"]["ssl_studio_code"]
     assert f"- Trained with SSL Studio code: {code}." in markdown
 
-    dates = written["dates"]
-    assert dates["exported"] == written["created"]
+    dates = written["dates"]  # (the export's own: "created")
     assert dates["fine_tuning_run"] == {
         "started": runs[first]["started"],
         "finished": runs[first]["finished"],
@@ -119,3 +118,15 @@ def test_the_run_record_and_info_name_the_project_and_the_code(tuned, capsys):
     assert run_record(project, pretrained)["versions"]["ssl_studio_code"]
     assert main(["info", str(project), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["project_id"] == project_id
+
+
+def test_a_baseline_is_not_counted_and_a_from_scratch_card_names_no_pretraining(tuned, tmp_path):
+    project, pretrained, *_ = tuned
+    result = finetune(folder_labels_config(project, pretrained, seed=3, baseline=True))
+    run, base = result["run_id"], result["baseline"]["run_id"]
+    card = export(project, run, tmp_path / "tuned", FORMATS)
+    assert card["data"]["split"]["scored_alike"] == {"runs": 1, "run_ids": [run]}
+    scratch = export(project, base, tmp_path / "scratch", FORMATS)
+    assert scratch["data"]["split"]["scored_alike"] == {"runs": 2, "run_ids": [run, base]}
+    assert set(scratch["dates"]) == {"fine_tuning_run"}
+    assert "- Pretraining run:" not in written_card(tmp_path / "scratch")[1]
