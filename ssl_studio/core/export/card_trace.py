@@ -46,7 +46,11 @@ def scored_fingerprint(
         ]
     else:  # (a run from before hashes were recorded: its items as they are now)
         rows = [now[i] for i in ids if i in now]
-    return fingerprint(rows) if rows else None
+    if not rows:
+        return None
+    found = fingerprint(rows)
+    found.pop("order_sha256", None)  # (the order of a split's list says nothing)
+    return found
 
 
 def runs_scored_alike(store: Store, run: Mapping[str, Any], split: SavedSplit) -> dict[str, Any]:
@@ -123,9 +127,7 @@ def trace_markdown(card: Mapping[str, Any]) -> list[str]:
             f"- Project id: `{card['project_id']}` (random, made with the project: run "
             "numbers are counted per project)."
         )
-    code = (card.get("versions") or {}).get("ssl_studio_code")
-    if code:
-        lines.append(f"- Trained with SSL Studio code: {markdown_text(str(code))}.")
+    lines += _code_lines(card)
     split = (card.get("data") or {}).get("split") or {}
     found = split.get("test_fingerprint")
     if found:
@@ -138,6 +140,20 @@ def trace_markdown(card: Mapping[str, Any]) -> list[str]:
             "fingerprint."
         )
     return [*lines, ""]
+
+
+def _code_lines(card: Mapping[str, Any]) -> list[str]:
+    """Which code trained and exported the model (code_identity.py), where recorded."""
+    trained, exported = card.get("versions") or {}, card.get("exported_with") or {}
+    code, export_code = trained.get("ssl_studio_code"), exported.get("ssl_studio_code")
+    if not code and not export_code:
+        return []
+    if not code and trained.get("ssl_studio"):
+        code = f"not recorded (the run predates it; version {trained['ssl_studio']})"
+    lines = [f"- Trained with SSL Studio code: {markdown_text(str(code))}."] if code else []
+    if export_code:
+        lines.append(f"- Exported with SSL Studio code: {markdown_text(str(export_code))}.")
+    return lines
 
 
 def _when(stamp: Any) -> str:

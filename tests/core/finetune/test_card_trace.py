@@ -50,8 +50,9 @@ def test_the_card_names_the_project_the_code_and_the_dates(tuned, tmp_path):
 
     code = card["versions"]["ssl_studio_code"]  # recorded by the run when it trained
     assert code.startswith("git ") or code.endswith("(installed)")
-    assert card["exported_with"]["ssl_studio_code"]
+    exported = card["exported_with"]["ssl_studio_code"]
     assert f"- Trained with SSL Studio code: {code}." in markdown
+    assert f"- Exported with SSL Studio code: {exported}." in markdown
 
     dates = written["dates"]  # (the export's own: "created")
     assert dates["fine_tuning_run"] == {
@@ -76,7 +77,8 @@ def test_the_card_fingerprints_the_test_items(tuned, tmp_path):
         split = read_split(store.paths.root / run["folder"])
     tested = [items[i] for i in split.test]
     found = card["data"]["split"]["test_fingerprint"]
-    assert found == card_fingerprint(fingerprint(tested))
+    whole = card_fingerprint(fingerprint(tested))
+    assert found == {k: v for k, v in whole.items() if k != "order_sha256_128"}
     assert found["items"] == card["data"]["split"]["scored_items"] == len(split.test)
     assert found["content"] is True and len(found["sha256_128"]) == 32
     _, markdown = written_card(tmp_path / "a")
@@ -130,3 +132,20 @@ def test_a_baseline_is_not_counted_and_a_from_scratch_card_names_no_pretraining(
     assert scratch["data"]["split"]["scored_alike"] == {"runs": 2, "run_ids": [run, base]}
     assert set(scratch["dates"]) == {"fine_tuning_run"}
     assert "- Pretraining run:" not in written_card(tmp_path / "scratch")[1]
+
+
+def test_a_card_of_a_run_from_before_says_its_code_was_not_recorded():
+    from ssl_studio.core.export.card_trace import trace_markdown
+
+    card = {
+        "created": "2026-01-02T03:04:05+00:00",
+        "versions": {"ssl_studio": "0.2.0"},
+        "exported_with": {"ssl_studio": "0.2.0", "ssl_studio_code": "git abc dirty"},
+    }
+    lines = trace_markdown(card)
+    assert "- Exported: 2026-01-02 03:04:05 (UTC)." in lines
+    assert (
+        "- Trained with SSL Studio code: not recorded (the run predates it; version 0.2.0)."
+        in lines
+    )
+    assert "- Exported with SSL Studio code: git abc dirty." in lines
