@@ -54,11 +54,12 @@ def scored_fingerprint(
 
 
 def runs_scored_alike(store: Store, run: Mapping[str, Any], split: SavedSplit) -> dict[str, Any]:
-    """The finished fine-tuning runs of the project scored on exactly the items ``run``
-    was scored on (its dataset; the same set of item ids, whether by ``--split-from``
-    or by drawing the same split again), this run among them: ``{"runs": n, "run_ids":
-    [...]}``. The from-scratch baselines fine-tuning made beside other runs are left
-    out (they are the comparison, each named on its run's card), unless it is ``run``."""
+    """The finished fine-tuning runs of the project scored on the items ``run`` was
+    scored on (its dataset; the same item ids, or some of them, or them and more: a
+    ``--split-from`` run whose test items lost their labels scores fewer; drawing the same
+    split again gives the same), this run among them: ``{"runs": n, "run_ids": [...]}``.
+    The from-scratch baselines fine-tuning made beside other runs are left out (they are
+    the comparison, each named on its run's card), unless it is ``run``."""
     mine = scored_ids(split)
     runs = [
         r
@@ -74,7 +75,8 @@ def runs_scored_alike(store: Store, run: Mapping[str, Any], split: SavedSplit) -
             alike.append(other["id"])
             continue
         saved = split_or_none(store.paths.root / other["folder"])
-        if saved is not None and mine and scored_ids(saved) == mine:
+        theirs = scored_ids(saved) if saved is not None else frozenset()
+        if mine and theirs and (theirs <= mine or mine <= theirs):
             alike.append(other["id"])
     return {"runs": len(alike), "run_ids": sorted(alike)}
 

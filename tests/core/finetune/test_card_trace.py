@@ -149,3 +149,26 @@ def test_a_card_of_a_run_from_before_says_its_code_was_not_recorded():
         in lines
     )
     assert "- Exported with SSL Studio code: git abc dirty." in lines
+
+
+def test_a_reused_split_that_lost_test_items_still_counts(tmp_path):
+    """--split-from leaves out the test items that lost their labels: the run scored
+    some of the same items, and choosing between the two by their figures is the same
+    choice."""
+    from types import SimpleNamespace
+
+    from ssl_studio.core.export.card_trace import runs_scored_alike
+    from ssl_studio.core.project.split_file import parsed_split
+
+    tests = {1: [5, 6, 7, 8], 2: [5, 6, 7], 3: [5, 6, 9], 4: [5, 6, 7, 8], 5: [5, 6, 7, 8]}
+    runs = []
+    for run_id, test in tests.items():
+        (tmp_path / str(run_id)).mkdir()
+        split = {"train": [1, 2, 3, 4], "test": test}
+        (tmp_path / str(run_id) / "split.json").write_text(json.dumps(split))
+        status = "failed" if run_id == 5 else "done"
+        runs.append({"id": run_id, "kind": "finetune", "status": status, "folder": str(run_id)})
+    store = SimpleNamespace(runs=lambda dataset_id: runs, paths=SimpleNamespace(root=tmp_path))
+    mine = parsed_split({"train": [1, 2, 3, 4], "test": tests[1]})
+    found = runs_scored_alike(store, {"id": 1, "dataset_id": 1}, mine)
+    assert found == {"runs": 3, "run_ids": [1, 2, 4]}  # (3: other items; 5: not scored)
