@@ -89,7 +89,7 @@ def selection_sentence(alike: Mapping[str, Any] | None) -> str | None:
     ids = alike.get("run_ids") or []
     named = f" (runs {', '.join(map(str, ids))})" if ids else ""
     return (
-        f"{n} models of this project were scored on these same test items{named}: choosing "
+        f"{n} models of this project were scored on this test split{named}: choosing "
         "among them by their test figures would make those figures optimistic (the test "
         "labels then took part in a choice). Only figures on data none of them was chosen "
         "by say how the chosen one performs."

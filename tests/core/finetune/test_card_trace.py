@@ -95,7 +95,7 @@ def test_models_scored_on_the_same_test_items_are_counted_and_warned_of(tuned, t
     card = export(project, again, tmp_path / "b", FORMATS, report=messages.append)
     alike = card["data"]["split"]["scored_alike"]
     assert alike == {"runs": 2, "run_ids": sorted([first, again])}
-    said = f"2 models of this project were scored on these same test items (runs {first}, "
+    said = f"2 models of this project were scored on this test split (runs {first}, "
     assert any(text.startswith(said) for text in _warnings(messages))
     _, markdown = written_card(tmp_path / "b")
     assert said in markdown
@@ -104,8 +104,8 @@ def test_models_scored_on_the_same_test_items_are_counted_and_warned_of(tuned, t
     messages.clear()
     alone = export(project, other, tmp_path / "c", FORMATS, report=messages.append)
     assert alone["data"]["split"]["scored_alike"] == {"runs": 1, "run_ids": [other]}
-    assert not any("scored on these same test items" in t for t in _warnings(messages))
-    assert "scored on these same test items" not in written_card(tmp_path / "c")[1]
+    assert not any("scored on this test split" in t for t in _warnings(messages))
+    assert "scored on this test split" not in written_card(tmp_path / "c")[1]
 
 
 def test_the_run_record_and_info_name_the_project_and_the_code(tuned, capsys):
