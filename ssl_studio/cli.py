@@ -77,6 +77,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2, sort_keys=True))
         return EXIT_OK
     print(f"Project {info['project']} (schema {info['schema_version']})")
+    if info["project_id"]:
+        print(f"  Project id: {info['project_id']}")
     if not info["datasets"]:
         print("  No datasets yet: ssl-studio import PROJECT_DIR FOLDER")
     for d in info["datasets"]:
@@ -112,7 +114,8 @@ def _print_run_record(args: argparse.Namespace) -> int:
         + (f" from run {record['parent_run']}" if record["parent_run"] else "")
         + f": {record['status']}"
     )
-    for key in ("created", "started", "finished", "device", "processes", "folder", "error"):
+    keys = ("project_id", "created", "started", "finished", "device", "processes", "folder")
+    for key in (*keys, "error"):
         if record[key] is not None:
             print(f"  {key}: {record[key]}")
     for key in ("config", "versions", "fingerprint", "split", "summary"):

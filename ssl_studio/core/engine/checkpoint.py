@@ -23,6 +23,7 @@ import torchvision
 
 from ssl_studio import __version__
 from ssl_studio.core.atomic_files import NEW_FILE_MODE, replacing
+from ssl_studio.core.code_identity import code_identity
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.storage_errors import DiskFullError, disk_full, is_disk_full
 
@@ -49,9 +50,12 @@ def versions(packages: tuple[str, ...] = ()) -> dict[str, str]:
     """The software a run's numbers depend on: the trainer's, and numpy and scikit-learn,
     which draw the seeded splits and fit the probes, choose k and C and compute the
     metrics; the CPU threads torch used (a CPU run is reproducible with as many). Besides,
-    the installed version of each of ``packages`` (left out when not installed)."""
+    the installed version of each of ``packages`` (left out when not installed).
+    ``ssl_studio_code``: the exact code (code_identity.py: a git commit, or the installed
+    distribution); runs recorded before it lack it."""
     found = {
         "ssl_studio": __version__,
+        "ssl_studio_code": code_identity(),
         "torch": str(torch.__version__),
         "torchvision": str(torchvision.__version__),
         "python": platform.python_version(),

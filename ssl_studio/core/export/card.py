@@ -126,7 +126,11 @@ def build_card(
     return {
         "card_format": CARD_FORMAT,
         "name": card_name(state),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),  # (the export's date)
+        # the project's random id (store/meta.py): run numbers repeat across projects
+        "project_id": state.get("project_id"),
+        # UTC: when the fine-tuning run and its pretraining run started and finished
+        "dates": state.get("dates"),
         **({"details": dict(details)} if details else {}),
         "classes": spec["classes"],
         "positive_class": spec["classes"][1] if len(spec["classes"]) == 2 else None,

@@ -28,6 +28,7 @@ from ssl_studio.core.export.card_text import (
     table_cell,
     versions_rows,
 )
+from ssl_studio.core.export.card_trace import selection_sentence, trace_markdown
 from ssl_studio.core.export.recipe import STEPS
 from ssl_studio.core.project.label_changes import changed_advice
 
@@ -267,7 +268,8 @@ def _data_lines(card: dict[str, Any]) -> list[str]:
 def _test_notes(card: dict[str, Any]) -> list[str]:
     """What a reader of the test figures must know first: whether pretraining saw the
     test items, and whether patients could be told apart."""
-    notes = []
+    split = (card.get("data") or {}).get("split") or {}
+    notes = [selection_sentence(split.get("scored_alike"))]  # (None for one model)
     if card["training"].get("pretext_task"):
         notes.append(pretraining_sentence(card.get("data")))
     changed = (card.get("data") or {}).get("test_items_changed") or {}
@@ -383,6 +385,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         parity_sentence(card["parity"]),
         "",
+        *trace_markdown(card),
         "## Versions",
         "",
         *versions_rows(card["versions"]),

@@ -15,12 +15,19 @@ from ssl_studio.core.data.series_rates import common_rate
 from ssl_studio.core.data_fingerprint import same_data
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
+from ssl_studio.core.export.card import card_fingerprint
 from ssl_studio.core.export.card_details import (
     CardDetails,
     claimed_use,
     clinical_claims,
     refuse_patient_ids,
     stored_details,
+)
+from ssl_studio.core.export.card_trace import (
+    run_dates,
+    runs_scored_alike,
+    scored_fingerprint,
+    selection_sentence,
 )
 from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
@@ -74,11 +81,18 @@ def export_run(
             state = {**state, "threshold_choice": _threshold_choice(state, split)}
         source = store.run(state["parent_run_id"]) or {}
         facts = _data_facts(store, run, state, source, split, items)
+        if split is not None:  # (several runs scored on these items: card_trace.py)
+            facts["split"]["scored_alike"] = runs_scored_alike(store, run, split)
+            if said := selection_sentence(facts["split"]["scored_alike"]):
+                report(Message("export", said, level="warning"))
         if said := labels_changed(store, run):  # (the card says it too: card_markdown)
             facts["labels_changed"] = said
             report(Message("export", changed_advice(said), level="warning"))
         state = {**state, "data": {**facts, **held_out_changes(run_id, split, items)}}
         state = {**state, "label_efficiency": recorded_curves(store, run, state)}
+        scratch = (state.get("info") or {}).get("protocol") == "scratch"
+        dates = run_dates(run, source, scratch)
+        state = {**state, "project_id": store.project_id, "dates": dates}
         given = details if details is not None else stored_details(store.card_details())
         # (kept ones too: saved before this check existed, or patients imported since;
         # kept ones checked when saved, against the same patients, are not derived again)
@@ -193,7 +207,12 @@ def _data_facts(
     folds = split.folds or []
     # cross-validation scores every labeled item out-of-fold; its "test" part is empty
     test = split.ids("folds" if folds else "test") or []
-    facts["split"] = {"folds": len(folds), "scored_items": len(test)}
+    facts["split"] = {
+        "folds": len(folds),
+        "scored_items": len(test),
+        # what they were: the card states its digests as sha256_128 (card.py)
+        "test_fingerprint": card_fingerprint(scored_fingerprint(split, items)),
+    }
     same = source.get("dataset_id") == run.get("dataset_id") in names
     if source.get("kind") != "pretrain" or not same:
         return facts

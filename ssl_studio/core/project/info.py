@@ -85,7 +85,7 @@ def trained_steps(recorded: int | None, newest: int | None) -> int | None:
 def project_info(root: Path) -> dict[str, Any]:
     """Datasets with item counts by modality, file and error counts, and cache sizes.
 
-    Keys: format, project, schema_version, app_version, datasets (list of name,
+    Keys: format, project, project_id, schema_version, app_version, datasets (list of name,
     modality, cache_size, items, items_by_modality, files{ok,failed,skipped,missing},
     errors, skipped, cache_bytes, erased, label_sets, last_import), runs (see runs_overview),
     totals (items, errors, cache_bytes).
@@ -116,6 +116,8 @@ def project_info(root: Path) -> dict[str, Any]:
         return {
             "format": INFO_FORMAT,
             "project": str(store.paths.root.resolve()),
+            # random (store/meta.py); None until a project made before ids is written
+            "project_id": store.project_id,
             "schema_version": store.schema_version,
             "app_version": __version__,
             "datasets": datasets,

@@ -52,7 +52,8 @@ def run_record(root: Path, run_id: int) -> dict[str, Any]:
     ``sessions`` lists each, see _sessions), the summary, its checkpoints (step, kind,
     file relative to the project) and, for fine-tuning, the sizes of its split. The
     config's project folder is left out (a path of this machine, which may name a
-    person). ConfigError for a run the project does not have."""
+    person). ``project_id``: the project's random id (None until a project made before
+    ids is written). ConfigError for a run the project does not have."""
     with Store.open(Path(root)) as store:
         run = store.run(run_id)
         if run is None:
@@ -65,11 +66,13 @@ def run_record(root: Path, run_id: int) -> dict[str, Any]:
             for c in store.checkpoints(run_id)
         ]
         folder = store.paths.root / run["folder"]
+        project_id = store.project_id
     config = {k: v for k, v in (run.get("config") or {}).items() if k != "project"}
     sessions = _sessions(run, config.pop("sessions", None), checkpoints)
     return {
         "format": RECORD_FORMAT,
         "id": run["id"],
+        "project_id": project_id,  # (run ids repeat across projects; store/meta.py)
         "kind": run["kind"],
         "task": run.get("task"),
         "backbone": run.get("backbone"),

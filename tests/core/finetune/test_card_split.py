@@ -55,7 +55,13 @@ def test_under_cross_validation_every_scored_item_counts_for_the_pretraining_not
         {"train": list(range(1, 11)), "test": [], "folds": [[1, 2, 3], [4, 5, 6, 7]]}
     )  # (as split.json is read: _data_facts takes a SavedSplit)
     facts = _data_facts(store, run, {}, source, split, items)
-    assert facts["split"] == {"folds": 2, "scored_items": 7}
+    assert {k: facts["split"][k] for k in ("folds", "scored_items")} == {
+        "folds": 2,
+        "scored_items": 7,
+    }
+    # every fold's scored items, fingerprinted (items imported before content hashes: ids)
+    assert facts["split"]["test_fingerprint"]["items"] == 7
+    assert facts["split"]["test_fingerprint"]["content"] is False
     assert facts["test_items_in_pretraining"]["test_items"] == 7  # it said "None of the 0"
     assert facts["test_items_in_pretraining"]["in_pretraining"] == 7
     said = pretraining_sentence(

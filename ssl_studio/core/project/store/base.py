@@ -44,6 +44,7 @@ from ssl_studio.core.project.lock import WriteLock, read_only_error, waiting_for
 from ssl_studio.core.project.schema import READ_AS_IS, SCHEMA_VERSION
 from ssl_studio.core.project.sqlite_uri import sqlite_uri
 from ssl_studio.core.project.store.lost_database import data_text, refuse_a_lost_database
+from ssl_studio.core.project.store.meta import ProjectMeta
 from ssl_studio.core.project.upgrade import Upgrade, upgrade_database
 from ssl_studio.core.storage_errors import (
     RESTORE,
@@ -94,7 +95,7 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-class StoreBase:
+class StoreBase(ProjectMeta):
     """The connection to one project; the record mixins add the queries (see __init__)."""
 
     # what a user of a project on a network drive is told (journal.py), else None
@@ -134,6 +135,8 @@ class StoreBase:
             self.conn = self._connect()
             self.db = sqlite_utils.Database(self.conn)
             self._check_version()
+            if self.write and self._may_upgrade:  # (not a reader's brief writer)
+                self._give_project_id()
         except BaseException:
             self.close()
             raise
@@ -397,20 +400,6 @@ class StoreBase:
                 raise damaged_database(self.paths.db, str(exc)) from exc
             if is_locked_database(exc):
                 raise database_in_use(self.paths.db) from exc
-
-    # ---- meta ----------------------------------------------------------------------------
-
-    def _set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
-
-    def meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row[0]
-
-    @property
-    def salt(self) -> bytes:
-        """The project's secret salt for keyed hashes (made once, at creation)."""
-        return bytes.fromhex(self.meta("salt") or "")
 
     @property
     def schema_version(self) -> int:
