@@ -167,6 +167,12 @@ def _save(
         raise ConfigError("No labels to save: nothing matched the dataset's items.")
     counts, warnings = _class_warnings(labels)
     warnings = spellings.warnings() + warnings
+    newest = store.label_version(dataset["id"], name)
+    if newest is not None and store.latest_labels(dataset["id"], name) == labels:
+        # (the same labels again: a new version would only make the runs trained on
+        # them look out of date, project/label_changes.py)
+        warnings.append(f"These labels are those of version {newest}: no new version was made.")
+        return LabelReport(name, newest, len(labels), counts, warnings)
     set_id = store.add_label_set(dataset["id"], name, source, labels)
     version = next(s["version"] for s in store.label_sets(dataset["id"]) if s["id"] == set_id)
     return LabelReport(name, version, len(labels), counts, warnings)

@@ -8,6 +8,7 @@ from finetune_projects import folder_labels_config, written_card
 
 from ssl_studio.cli import EXIT_OK, main
 from ssl_studio.core.jobs import export, finetune
+from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.project.info import project_info
 from ssl_studio.core.project.store import Store
 
@@ -21,6 +22,9 @@ def test_a_run_whose_labels_changed_after_it_is_flagged_in_info_and_the_export(
     def flagged() -> str | None:
         return next(r for r in project_info(project)["runs"] if r["id"] == run)["labels_changed"]
 
+    assert flagged() is None
+    again = labels_from_folders(project, "shapes", name="folders")  # the same labels again
+    assert again.version == 1 and "no new version was made" in again.warnings[-1]
     assert flagged() is None
     messages: list = []
     export(project, run, tmp_path / "before", ("safetensors",), report=messages.append)
