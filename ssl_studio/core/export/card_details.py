@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,41 +214,3 @@ def remember_card_details(project: Path, details: CardDetails, checked: str | No
     with Store.open(Path(project), write=True, purpose="saving the card details") as store:
         marker = refuse_patient_ids(store, details, checked=checked)
         store.set_card_details(details.to_dict(), marker)
-
-
-# words of a use the model is not for (card.NOT_FOR_DIAGNOSIS): said beside the user's
-# intended use, which is kept as written (a research study may name what it studies)
-_CLINICAL_CLAIMS = re.compile(
-    r"\b(diagnos\w*|autonom\w*|triag\w*|treat(?:ment|ing)?|"
-    r"clinical (?:use|decisions?|practice|routine|care)|"
-    r"(?:without|no) (?:\w+ )?(?:review|radiologists?|physicians?|doctors?|clinicians?)|"
-    r"replac\w* (?:the |a )?(?:radiologists?|physicians?|doctors?|clinicians?))\b",
-    re.IGNORECASE,
-)
-
-
-def clinical_claims(text: str | None) -> list[str]:
-    """The words of ``text`` (the user's intended use) that claim a clinical use, as
-    written and in order, each once: ["diagnosis", "no radiologist review"]; [] for none."""
-    text = text or ""
-    found = [
-        m.group(0)
-        for m in _CLINICAL_CLAIMS.finditer(text)
-        if m.group(0).lower().startswith(("no ", "without", "replac"))
-        or not _DENIED.search(text[max(0, m.start() - 40) : m.start()])
-    ]
-    return list(dict.fromkeys(found))
-
-
-# a claim denied just before it ("not for diagnosis", "never for treatment")
-_DENIED = re.compile(r"\b(?:not|no|never)\s+(?:\w+\s+){0,3}$", re.IGNORECASE)
-
-
-def claimed_use(claims: list[str]) -> str:
-    """The export's warning for an intended use that claims a clinical use."""
-    said = ", ".join(f"'{c}'" for c in claims)
-    return (
-        f"The intended use given for the card names {said}. The model card keeps those "
-        "words as written, marked, under its own statement: this model is for research, "
-        "not for clinical diagnosis or treatment, and was not validated for it."
-    )

@@ -10,7 +10,6 @@ from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
 from ssl_studio.core.evaluation.report_text import dropped_sentence
 from ssl_studio.core.export.card_about import about_lines, markdown_text, title
 from ssl_studio.core.export.card_classes import per_class_markdown
-from ssl_studio.core.export.card_details import clinical_claims
 from ssl_studio.core.export.card_efficiency import efficiency_markdown
 from ssl_studio.core.export.card_reliability import reliability_markdown
 from ssl_studio.core.export.card_text import (
@@ -29,6 +28,7 @@ from ssl_studio.core.export.card_text import (
     versions_rows,
 )
 from ssl_studio.core.export.card_trace import selection_sentence, trace_markdown
+from ssl_studio.core.export.clinical_claims import clinical_claims
 from ssl_studio.core.export.recipe import STEPS
 from ssl_studio.core.project.label_changes import changed_advice
 
@@ -215,7 +215,11 @@ def _described_use(card: dict[str, Any]) -> list[str]:
     lines = [f"As its makers describe it: {markdown_text(str(text))}", ""]
     if claims := clinical_claims(str(text)):
         said = ", ".join(f"'{markdown_text(c)}'" for c in claims)
-        lines += [f"**That description names {said}: this model is not for that (above).**", ""]
+        lines += [
+            f"**That description may claim a clinical use ({said}): this model is not for "
+            "clinical use (see above).**",
+            "",
+        ]
     return lines
 
 

@@ -16,19 +16,14 @@ from ssl_studio.core.data_fingerprint import same_data
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import card_fingerprint
-from ssl_studio.core.export.card_details import (
-    CardDetails,
-    claimed_use,
-    clinical_claims,
-    refuse_patient_ids,
-    stored_details,
-)
+from ssl_studio.core.export.card_details import CardDetails, refuse_patient_ids, stored_details
 from ssl_studio.core.export.card_trace import (
     run_dates,
     runs_scored_alike,
     scored_fingerprint,
     selection_sentence,
 )
+from ssl_studio.core.export.clinical_claims import claimed_use, clinical_claims
 from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.efficiency import recorded_curves

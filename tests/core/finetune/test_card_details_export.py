@@ -112,12 +112,12 @@ def test_an_intended_use_that_claims_clinical_use_is_kept_under_the_statement_an
     card, markdown = written_card(tmp_path / "claim")
     assert card["intended_use"] == RESEARCH_USE and card["details"]["intended_use"] == claim
     said = "'Autonomous', 'diagnosis', 'no radiologist review'"
-    assert f"**That description names {said}: this model is not for that (above).**" in markdown
+    assert f"**That description may claim a clinical use ({said}): this model is not" in markdown
     warned = [m.text for m in messages if getattr(m, "level", "") == "warning"]
-    assert any(f"names {said}" in text for text in warned)
+    assert any(f"may claim a clinical use ({said})" in text for text in warned)
     messages.clear()  # a research study's own words pass without a word
     study = CardDetails(intended_use="Research only, not for diagnosis or treatment.")
     export(project, run_id, tmp_path / "study", ("safetensors",), details=study,
            report=messages.append)  # fmt: skip
-    assert "That description names" not in written_card(tmp_path / "study")[1]
+    assert "may claim a clinical use" not in written_card(tmp_path / "study")[1]
     assert not [m for m in messages if getattr(m, "level", "") == "warning"]
