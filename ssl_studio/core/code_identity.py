@@ -36,8 +36,8 @@ def code_identity() -> str:
     commit = head_commit(checkout / ".git")
     if commit is not None:
         changed = _changed(checkout)
-        if changed is None:
-            return f"git {commit} (changes not checked: git not found)"
+        if isinstance(changed, str):
+            return f"git {commit} (changes not checked: {changed})"
         return f"git {commit}{' dirty' if changed else ''}"
     try:
         return f"{metadata.version('ssl-studio')} (installed)"
@@ -101,13 +101,15 @@ def _packed(packed_refs: Path, ref: str) -> str | None:
     return None
 
 
-def _changed(checkout: Path) -> bool | None:
+def _changed(checkout: Path) -> bool | str:
     """Whether files of the package folder differ from the commit (changed, added or
-    deleted, untracked ones too; ignored ones such as __pycache__ not); None when git is
-    not installed or cannot tell."""
+    deleted, untracked ones too; ignored ones such as __pycache__ not); why it cannot
+    tell, as a few words, when git is not installed or does not answer. A checkout that
+    another user owns is not read past git's refusal (its safe.directory check keeps a
+    stranger's repository settings from running programs): it is said so."""
     git = shutil.which("git")
     if git is None:
-        return None
+        return "git not found"
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # (reading only: no index refresh)
     try:
         done = subprocess.run(
@@ -119,8 +121,10 @@ def _changed(checkout: Path) -> bool | None:
             check=False,
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # (Windows: no console)
         )
-    except (OSError, subprocess.SubprocessError):
-        return None
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"git did not answer: {type(exc).__name__}"
     if done.returncode != 0:
-        return None
+        if "dubious ownership" in done.stderr or "safe.directory" in done.stderr:
+            return "git refused this checkout: another user owns it (git's safe.directory)"
+        return f"git status failed with exit code {done.returncode}"
     return bool(done.stdout.strip())

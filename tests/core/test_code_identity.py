@@ -60,3 +60,24 @@ def test_the_running_code_is_named_and_recorded_with_the_versions(monkeypatch):
         assert identity.code_identity().endswith(" (installed)")
     finally:
         identity.code_identity.cache_clear()
+
+
+def test_a_checkout_git_refuses_is_said_so_not_taken_for_a_missing_git(monkeypatch):
+    """A checkout another user owns (a shared install): git refuses it ("dubious
+    ownership") and the identity said "git not found", which was false."""
+    refusal = "fatal: detected dubious ownership in repository at '/opt/ssl-studio'\n"
+
+    def refused(args, **kwargs):
+        return subprocess.CompletedProcess(args, 128, stdout="", stderr=refusal)
+
+    identity.code_identity.cache_clear()
+    try:
+        monkeypatch.setattr(identity.shutil, "which", lambda name: "/usr/bin/git")
+        monkeypatch.setattr(identity, "head_commit", lambda dot_git: SHA)
+        monkeypatch.setattr(identity.subprocess, "run", refused)
+        assert identity.code_identity() == (
+            f"git {SHA} (changes not checked: git refused this checkout: another user owns "
+            "it (git's safe.directory))"
+        )
+    finally:
+        identity.code_identity.cache_clear()
