@@ -50,7 +50,14 @@ def scored_fingerprint(
         return None
     found = fingerprint(rows)
     found.pop("order_sha256", None)  # (the order of a split's list says nothing)
+    if len(rows) < FEWEST_FINGERPRINTED:  # (a digest of a few could be matched by guess)
+        found.pop("sha256", None)
     return found
+
+
+# fewer scored items than this get no digest: whoever holds a candidate image could compute
+# the digest of a test set of one (or a few, with some of them) and so learn it was tested
+FEWEST_FINGERPRINTED = 20
 
 
 def runs_scored_alike(store: Store, run: Mapping[str, Any], split: SavedSplit) -> dict[str, Any]:
@@ -132,7 +139,13 @@ def trace_markdown(card: Mapping[str, Any]) -> list[str]:
     lines += _code_lines(card)
     split = (card.get("data") or {}).get("split") or {}
     found = split.get("test_fingerprint")
-    if found:
+    if found and not found.get("sha256_128"):
+        lines.append(
+            f"- Test items: {found.get('items')} scored items (no fingerprint for fewer than "
+            f"{FEWEST_FINGERPRINTED}: it would let whoever holds an image tell whether it "
+            "was among them)."
+        )
+    elif found:
         lines.append(
             f"- Test items: {found.get('items')} scored items, fingerprint "
             f"`{found.get('sha256_128')}` (SHA-256 over their sorted content hashes, "

@@ -26,9 +26,10 @@ def tuned(image_project):
     """(project, run A, run B scored on A's test items by --split-from, run C on a split
     of its own (another seed))."""
     project, pretrained = image_project
-    first = finetune(folder_labels_config(project, pretrained, seed=1))["run_id"]
+    half = {"test_fraction": 0.5}  # 20 test items: enough for a fingerprint
+    first = finetune(folder_labels_config(project, pretrained, seed=1, **half))["run_id"]
     again = finetune(folder_labels_config(project, pretrained, seed=1, split_from=first))
-    other = finetune(folder_labels_config(project, pretrained, seed=7))["run_id"]
+    other = finetune(folder_labels_config(project, pretrained, seed=7, **half))["run_id"]
     return project, pretrained, first, again["run_id"], other
 
 
@@ -172,3 +173,15 @@ def test_a_reused_split_that_lost_test_items_still_counts(tmp_path):
     mine = parsed_split({"train": [1, 2, 3, 4], "test": tests[1]})
     found = runs_scored_alike(store, {"id": 1, "dataset_id": 1}, mine)
     assert found == {"runs": 3, "run_ids": [1, 2, 4]}  # (3: other items; 5: not scored)
+
+
+def test_a_few_test_items_get_no_fingerprint(image_project, tmp_path):
+    """8 test items: a digest of so few lets whoever holds some candidate images find out
+    by trying whether they were tested (a review); the count stays. (Last in the file: its
+    run joins the module's project.)"""
+    project, pretrained = image_project
+    run = finetune(folder_labels_config(project, pretrained, seed=3))["run_id"]
+    found = export(project, run, tmp_path / "few", FORMATS)["data"]["split"]["test_fingerprint"]
+    assert found["items"] == 8 and "sha256_128" not in found
+    markdown = written_card(tmp_path / "few")[1]
+    assert "- Test items: 8 scored items (no fingerprint for fewer than 20" in markdown
