@@ -171,6 +171,12 @@ def describe_training(training: dict[str, Any] | None) -> str | None:
     return (
         f"{colour or 'grayscale and colour'} images of {_span(*training['width'])} x "
         f"{_span(*training['height'])} pixels (width x height); predict notes a file of a "
-        f"modality the model never saw, {f'in {other}, ' if other else ''}or more than "
+        f"modality the model never saw, {f'in {other}, ' if other else ''}"
+        f"{'' if training.get('acquisition') else 'or '}more than "
         f"{SIZE_FACTOR} times larger or smaller on a side"
+        + (
+            ", or acquired unlike them (see how the training images were acquired)"
+            if training.get("acquisition")
+            else ""
+        )
     )

@@ -83,6 +83,7 @@ def test_the_card_counts_the_acquisition_and_names_no_free_text(ct_export):
     assert "SMITH" not in (out / "model_card.json").read_text() and "SMITH" not in text
     assert "- Photometric interpretation: MONOCHROME2" in text
     assert "- Pixel spacing: 0.661 mm" in text
+    assert "or acquired unlike them (see how the training images were acquired)" in text
 
 
 def test_a_file_acquired_otherwise_gets_a_note_and_keeps_its_answer(ct_export, tmp_path):
