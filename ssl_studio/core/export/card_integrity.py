@@ -56,7 +56,8 @@ def decision_fields(
     """The fields that change predict's answers, as the card states them: ``classes`` in
     output order, the positive class, ``rule`` (self_description.decision: threshold and
     threshold_is_default), the spec's ANSWER_SPEC_KEYS (an image card has no
-    series_length) and a series model's ``scaling`` (channel_standardisation)."""
+    series_length), a series model's ``scaling`` (channel_standardisation) and the
+    training images' windows (training_window.as_trained windows a file likewise)."""
     image = spec.get("modality") == "image"
     return {
         "classes": list(classes),
@@ -69,6 +70,8 @@ def decision_fields(
             if k in spec and not (image and k == "series_length")
         },
         "channel_standardisation": scaling,
+        # how the training images were windowed: predict windows a DICOM file likewise
+        "training_windows": (spec.get("training_images") or {}).get("windows"),
     }
 
 

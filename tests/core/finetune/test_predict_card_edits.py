@@ -141,6 +141,14 @@ def test_an_edited_input_setting_is_refused_by_the_digest(two_exports, tmp_path)
     _save_card(folder, card)
     said = _refused(folder, images, tmp_path)
     assert "decision_sha256" in said and REEXPORT in said
+    card = _card(out)
+    card["spec"]["training_images"]["windows"] = {"tags": 32, "auto": 0}  # (DICOM windows)
+    _save_card(folder, card)
+    assert "decision_sha256" in _refused(folder, images, tmp_path)
+    card = _card(out)
+    card["spec"]["training_images"]["height"] = [8, 8]  # (notes only: still predicts)
+    _save_card(folder, card)
+    assert predict(folder, [images], tmp_path / "notes-only.csv")["items"] == 2
 
 
 def test_deleted_checksums_are_refused_and_another_model_cannot_pass(two_exports, tmp_path):
