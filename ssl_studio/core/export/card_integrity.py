@@ -101,11 +101,13 @@ def trust_problem(card: dict[str, Any], metadata: dict[str, str]) -> str | None:
     recorded = metadata.get(DIGEST_KEY)
     if recorded and recorded != digest(card_fields(card)):
         return (
-            "The model card's decision fields (classes, threshold or the input settings in "
-            "its spec) differ from those model.onnx was exported with (its decision_sha256): "
-            f"{_REEXPORT}."
+            "The model card's decision fields differ from those model.onnx was exported "
+            "with (its decision_sha256): one of the classes, positive class, threshold, "
+            "threshold_is_default, the input settings in its spec (image_size, cache_size, "
+            "channels, CSV layout, ...), the training images' windows or the channel "
+            f"standardisation was changed: {_REEXPORT}."
         )
-    if (_checksummed(card, metadata)) and not _lists_model(card):
+    if _checksummed(card, metadata) and not _lists_model(card):
         return (
             "The model card lists no SHA-256 checksum of model.onnx, though cards of its "
             "format always do: without it another model could pass for this one. "
@@ -176,7 +178,7 @@ def onnx_metadata(session: Any) -> dict[str, str]:
     """The metadata_props of the model an onnxruntime ``session`` runs ({} if none)."""
     try:
         return dict(session.get_modelmeta().custom_metadata_map)
-    except Exception:  # (a session made otherwise, as in tests: nothing to compare)
+    except Exception:  # (no model metadata to read: nothing to compare)
         return {}
 
 
