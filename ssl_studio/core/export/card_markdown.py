@@ -9,6 +9,7 @@ from ssl_studio.core.evaluation.calibration import calibrated_text
 from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
 from ssl_studio.core.evaluation.report_text import dropped_sentence
 from ssl_studio.core.export.card_about import about_lines, markdown_text, title
+from ssl_studio.core.export.card_acquisition import acquisition_lines
 from ssl_studio.core.export.card_classes import per_class_markdown
 from ssl_studio.core.export.card_efficiency import efficiency_markdown
 from ssl_studio.core.export.card_reliability import reliability_markdown
@@ -368,6 +369,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## Input",
         "",
         *_input_lines(pre),
+        *acquisition_lines(card),
         "",
         f"## {_metrics_heading(card['metrics']['test'])}",
         "",

@@ -19,6 +19,7 @@ from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import EtaClock, Progress, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
+from ssl_studio.core.export.card_integrity import refuse_untrusted
 from ssl_studio.core.export.card_spec_check import format_problem, spec_problem
 from ssl_studio.core.export.preprocess import ModelInput, files_of, read_files
 from ssl_studio.core.export.self_description import changed_files
@@ -90,6 +91,8 @@ def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
             f"The model gives {outputs[-1]} class probabilities but its card names "
             f"{len(classes)} classes: the folder {damaged}."
         )
+    if untrusted := refuse_untrusted(card, session, card_path):  # (an edited card)
+        raise ConfigError(untrusted)
     return session, card
 
 

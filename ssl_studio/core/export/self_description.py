@@ -26,6 +26,7 @@ PROGRAM_KEYS = (
     "input",
     "preprocessing",
     "output",
+    "decision_sha256",  # card_integrity.digest of the card's fields that change answers
 )
 # (model.onnx.data: the weights of an ONNX program over 2 GB, written beside it)
 CHECKED_FILES = ("model.pt", "model.onnx", "model.onnx.data", "model.safetensors", "golden.npz")
@@ -99,7 +100,10 @@ def input_summary(spec: dict[str, Any], scaling: dict[str, Any] | None) -> tuple
 
 def program_metadata(state: dict[str, Any], scaling: dict[str, Any] | None) -> dict[str, str]:
     """The keys of ``PROGRAM_KEYS`` (those that apply: no positive class or threshold for
-    more than two classes) as strings; ``classes`` a JSON list in output order."""
+    more than two classes) as strings; ``classes`` a JSON list in output order;
+    ``decision_sha256`` the digest predict checks the card against (card_integrity.py)."""
+    from ssl_studio.core.export.card_integrity import decision_fields, digest
+
     spec = state["spec"]
     classes = list(spec["classes"])
     rule = decision(classes, state.get("threshold"))
@@ -114,6 +118,7 @@ def program_metadata(state: dict[str, Any], scaling: dict[str, Any] | None) -> d
         "input": shape,
         "preprocessing": how,
         "output": "probabilities: float32 [N, K], rows summing to 1, in the order of classes",
+        "decision_sha256": digest(decision_fields(classes, rule, spec, scaling)),
     }
     return {k: v for k, v in found.items() if v is not None}
 

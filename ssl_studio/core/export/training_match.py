@@ -4,8 +4,10 @@ The export records what the training images were (the card's data fingerprint co
 modalities; ``spec["training_images"]`` holds their colour channels and sizes, for exports
 made since it was added). ``predict`` keeps its answer for a file unlike them (the user may
 know what they are doing) but notes what differs: a modality the model never saw, colour
-for a grayscale model or the reverse, a size far outside the training sizes. Notes name
-only modalities, channels and sizes: never anything read from a patient's header.
+for a grayscale model or the reverse, a size far outside the training sizes, and an
+acquisition unlike theirs (training_acquisition.py: body part, view, photometric
+interpretation, bit depth, pixel spacing). Notes name only modalities, channels, sizes
+and the DICOM standard's defined terms: never anything else read from a patient's header.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ssl_studio.core.export.training_acquisition import acquisition, acquisition_notes
 from ssl_studio.core.export.training_window import training_windows
 
 IMAGE_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # decoded image files (data/images.py)
@@ -48,6 +51,7 @@ def image_training(items: list[dict[str, Any]]) -> dict[str, Any] | None:
         "height": [min(heights), max(heights)],
         "width": [min(widths), max(widths)],
         "windows": training_windows(items),
+        "acquisition": acquisition(items),  # (body part, view, bit depth, ...)
     }
 
 
@@ -149,6 +153,7 @@ def image_note(fields: dict[str, Any], kind: str, spec: dict[str, Any], also: st
         _modality_note(fields, kind == "dicom", spec.get("training_modalities") or {}),
         _colour_note(fields, spec),
         _size_note(fields, spec),
+        *acquisition_notes(fields, kind, spec),
     ]
     notes = [n for n in notes if n]
     if not notes:
@@ -166,6 +171,12 @@ def describe_training(training: dict[str, Any] | None) -> str | None:
     return (
         f"{colour or 'grayscale and colour'} images of {_span(*training['width'])} x "
         f"{_span(*training['height'])} pixels (width x height); predict notes a file of a "
-        f"modality the model never saw, {f'in {other}, ' if other else ''}or more than "
+        f"modality the model never saw, {f'in {other}, ' if other else ''}"
+        f"{'' if training.get('acquisition') else 'or '}more than "
         f"{SIZE_FACTOR} times larger or smaller on a side"
+        + (
+            ", or acquired unlike them (see how the training images were acquired)"
+            if training.get("acquisition")
+            else ""
+        )
     )

@@ -71,6 +71,7 @@ def test_the_card_records_the_training_images_colour_and_sizes(shapes_export):
         "height": [32, 32],
         "width": [32, 32],
         "windows": {"tags": 0, "auto": 32},  # PNG files: each by its own range
+        "acquisition": {"dicom_items": 0, "image_file_items": 32, "dtype": {"uint8": 32}},
     }
     assert card["training"]["data_fingerprint"]["modalities"] == {"PNG": 32}
     assert (
