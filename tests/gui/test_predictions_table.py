@@ -97,8 +97,8 @@ def test_the_table_shows_the_status_hides_the_model_and_says_not_for_diagnosis(
     said = {"cancelled": False, "items": 1, "errors": 1, "out": str(out)}
     panel._predicted({**said, "disclaimer": NOT_FOR_DIAGNOSIS})
     table = panel.predictions
-    hidden = [table.horizontalHeaderItem(c).text() for c in range(11) if table.isColumnHidden(c)]
+    hidden = [table.rows_model.headers[c] for c in range(11) if table.isColumnHidden(c)]
     assert hidden == ["model", "model_sha256"] and not table.isColumnHidden(6)
-    assert table.item(0, 0).background().color() == shade(NOTE_SHADE, table.palette())
-    assert table.item(1, 0).background().color() == shade(ERROR_SHADE, table.palette())
+    assert table.background(0, 0).color() == shade(NOTE_SHADE, table.palette())
+    assert table.background(1, 0).color() == shade(ERROR_SHADE, table.palette())
     assert "Not for clinical diagnosis." in panel.status.text()
