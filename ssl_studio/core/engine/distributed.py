@@ -188,6 +188,21 @@ def start_together(failure: BaseException | None, world: World) -> None:
         raise PeerCouldNotStart(failed)
 
 
+def join(world: World, device: torch.device, failure: BaseException | None) -> str | None:
+    """init, then start_together: every rank ends at once when one could not start
+    (``failure``: this one's error, None when it started), or goes on together. When
+    this one could not start and the others cannot be reached either, its own error is
+    the one told. Returns init's note (NO_NCCL) or None."""
+    try:
+        note = init(world, device)
+    except PeerNeverJoined:
+        if failure is not None:
+            raise failure from None
+        raise
+    start_together(failure, world)
+    return note
+
+
 def launcher_gone() -> bool:
     """Whether the torchrun that started this rank is gone (killed with SIGKILL: it could
     not stop its ranks): the rank, then reparented, stops at its next step."""
