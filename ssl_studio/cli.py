@@ -390,7 +390,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _lost_another_process(exc: BaseException) -> bool:
     """Whether ``exc`` is torch.distributed's word that another process of the job is
-    gone (DistNetworkError, DistStoreError: its connection closed, a timeout)."""
-    dist = sys.modules.get("torch.distributed")
-    error = getattr(dist, "DistError", None)
-    return isinstance(error, type) and isinstance(exc, error)
+    gone (DistNetworkError, DistStoreError: its connection closed, a timeout; gloo's plain
+    RuntimeError "Connection closed by peer"): distributed.lost_a_peer, asked only where
+    torch.distributed was loaded."""
+    if "torch.distributed" not in sys.modules:
+        return False
+    from ssl_studio.core.engine.distributed import lost_a_peer
+
+    return lost_a_peer(exc)

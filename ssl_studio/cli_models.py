@@ -109,13 +109,25 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
 def cmd_finetune(args: argparse.Namespace) -> int:
     import os
 
-    from ssl_studio.cli_output import EXIT_CANCELLED, TextReporter, json_reporter, stop_on_ctrl_c
+    from ssl_studio.cli_output import (
+        EXIT_CANCELLED,
+        EXIT_FAILED,
+        TextReporter,
+        json_reporter,
+        stop_on_ctrl_c,
+    )
+    from ssl_studio.core.errors import SSLStudioError
     from ssl_studio.core.jobs import finetune
 
     main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 prints
     report = json_reporter if args.events == "jsonl" else TextReporter()
     stop = stop_on_ctrl_c("the step", say=main_rank)  # (Ctrl+C reaches every process)
-    result = finetune(finetune_config(args), report=report, stop=stop)
+    try:
+        result = finetune(finetune_config(args), report=report, stop=stop)
+    except SSLStudioError as exc:
+        if main_rank or not getattr(exc, "every_process", False):
+            raise  # (a process's own error: only its output says it)
+        return EXIT_FAILED  # the first process says why, once for all
     if args.events == "jsonl" or not main_rank:
         return EXIT_CANCELLED if result["status"] == "stopped" else 0
     if result["status"] != "done":

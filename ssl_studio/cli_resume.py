@@ -2,10 +2,12 @@
 
 The newest pretraining run that can be resumed, of the dataset and task given with
 ``--dataset`` and ``--task`` (either may be left out): a run is resumable when it is
-stopped, interrupted or failed. Refused, saying why, when there is none; when the
-resumable runs belong to more than one dataset or task (ambiguous: name them); and when
-a newer run of that dataset and task is running or done (a job requeued after its run
-finished must not resume an older one).
+stopped, interrupted or failed, or recorded "running" while no process writes the
+project (its job was killed: what a requeued job resumes). Refused, saying why, when
+there is none; when the resumable runs belong to more than one dataset or task
+(ambiguous: name them); and when a newer pretraining run of that dataset (of that task
+when ``--task`` is given, of any task otherwise) is running or done (a job requeued
+after its run finished must not resume an older one).
 """
 
 from __future__ import annotations
@@ -35,13 +37,20 @@ def resume_value(text: str) -> int | str:
 def latest_run(project: Path, dataset: str | None, task: str | None) -> int:
     """The id of the run ``--resume latest`` means (see the module docstring); a
     ConfigError (said once under torchrun) when there is none or it is not clear which."""
+    from ssl_studio.core.project.lock import writer_present
     from ssl_studio.core.project.store import Store
 
     main = os.environ.get("RANK", "0") == "0"
+    alone = int(os.environ.get("WORLD_SIZE", "1") or 1) <= 1
     with Store.open(project, leave_wal=main) as store:
+        # A run recorded "running" while no process writes the project was cut off. Under
+        # torchrun every process must choose alike, so none asks the lock (the first may
+        # hold it already): a run still live is refused when the first process then
+        # cannot take the write lock.
+        live = alone and writer_present(store.paths.lock) is True
         names = {d["id"]: d["name"] for d in store.datasets()}
         runs = [
-            r
+            {**r, "status": "interrupted"} if r["status"] == "running" and not live else r
             for r in store.runs()
             if r["kind"] == "pretrain"
             and (dataset is None or names.get(r["dataset_id"]) == dataset)
@@ -57,8 +66,10 @@ def latest_run(project: Path, dataset: str | None, task: str | None) -> int:
 def _choose(
     runs: list[dict[str, Any]], names: dict[int, str], dataset: str | None, task: str | None
 ) -> int:
-    of = " of".join(
-        [""] + [part for part in (dataset and f" '{dataset}'", task and f" {task}") if part]
+    """The id of the run to resume among ``runs`` (those of ``dataset`` and ``task``
+    where given, with their statuses as they stand); ConfigError saying why not."""
+    of = "".join(
+        part for part in (dataset and f" of '{dataset}'", task and f" with {task}") if part
     )
     resumable = [r for r in runs if r["status"] in RESUMABLE]
     if not resumable:
@@ -77,12 +88,21 @@ def _choose(
             f"({listed}); say which with --dataset and --task, or give the run's id."
         )
     name, kind = pairs[0]
-    same = [r for r in runs if (names.get(r["dataset_id"], "?"), r.get("task") or "?") == pairs[0]]
-    newest = max(same, key=lambda r: r["id"])
-    if newest["status"] not in RESUMABLE:
+    chosen = max(resumable, key=lambda r: r["id"])
+    # (``runs`` holds every task of the dataset unless --task named one)
+    newer = [
+        r
+        for r in runs
+        if r["id"] > chosen["id"]
+        and names.get(r["dataset_id"], "?") == name
+        and r["status"] not in RESUMABLE
+    ]
+    if newer:
+        last = max(newer, key=lambda r: r["id"])
         raise ConfigError(
-            f"--resume latest: the newest pretraining run of '{name}' with {kind}, run "
-            f"{newest['id']}, is {newest['status']}, so there is nothing to resume; give an "
-            "older run's id to resume that one."
+            f"--resume latest: a newer pretraining run of '{name}', run {last['id']} "
+            f"({last.get('task') or '?'}), is {last['status']}, so there is nothing to "
+            f"resume; give run {chosen['id']}'s id ({kind}, {chosen['status']}) to resume "
+            "that older one."
         )
-    return int(newest["id"])
+    return int(chosen["id"])

@@ -19,8 +19,6 @@ from ssl_studio.core.config import PretrainConfig
 from ssl_studio.core.config_fields import to_dict
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.import_tally import partial_import_note
-from ssl_studio.core.data.series_rates import common_rate, steps_text
-from ssl_studio.core.data.series_sections import section_count, sections_text
 from ssl_studio.core.data_fingerprint import fingerprint, refuse_changed_data
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, versions
@@ -32,11 +30,18 @@ from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Health, Message, Reporter, StopToken
 from ssl_studio.core.image_upsampling import upsampled_warning, upsamples
 from ssl_studio.core.pretrain_setup import Setup, build_setup, probe_items
+from ssl_studio.core.pretrain_text import (
+    MIN_ITEMS,
+    holds_text,
+    instances,
+    sections_note,
+    size_text,
+    too_few_text,
+)
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.wording import resume_command
 
 JOB = "pretrain"
-MIN_ITEMS = 8
 # pretraining runs whose newest checkpoint may be used (fine-tuning, the map); an
 # interrupted run (killed, crashed) keeps the checkpoints it wrote
 USABLE_STATUSES = ("done", "stopped", "interrupted")
@@ -118,8 +123,11 @@ class Pretraining:
     def run(self) -> dict[str, Any]:
         """Open the project and build the run, join the other processes (torchrun) and
         train. A process that cannot start still joins, to say so: every process then
-        ends within seconds (distributed.start_together), never waiting for it."""
+        ends within seconds (distributed.join), never waiting for it."""
         world = self.world
+        device = pick_device(self.cfg.train.device, world.local_rank)
+        if device.type == "cuda":  # (before anything is built on it)
+            torch.cuda.set_device(device)
         with contextlib.ExitStack() as stack:
             try:
                 store = stack.enter_context(
@@ -133,35 +141,25 @@ class Pretraining:
                 )
                 resume, dataset, items = self._prepare(store)
                 labels = store.latest_label_set(dataset["id"])
+                setup, lowered = self._build(store, dataset, items, device, resume)
+                stack.callback(setup.batches.close)
                 failure: Exception | None = None
             except ConfigError as exc:  # every process reads the same config and project
                 exc.every_process = True  # type: ignore[attr-defined]
                 if not world.distributed:
                     raise
                 failure = exc
-            except Exception as exc:
+            except Exception as exc:  # (a rank's own: its GPU, its node's memory)
                 if not world.distributed:
                     raise
                 failure = exc
-            device = pick_device(self.cfg.train.device, world.local_rank)
-            note = self._join(device, failure)
             try:
-                distributed.start_together(failure, world)
+                note = distributed.join(world, device, failure)
                 if note and world.is_main:
                     self.report(Message(JOB, note, level="warning"))
-                return self._train(store, dataset, items, labels, device, resume)
+                return self._train(store, dataset, items, labels, device, resume, setup, lowered)
             finally:
                 distributed.shutdown()
-
-    def _join(self, device: torch.device, failure: Exception | None) -> str | None:
-        """distributed.init; when this process could not start and the others cannot be
-        reached either, its own error is the one to tell."""
-        try:
-            return distributed.init(self.world, device)
-        except distributed.PeerNeverJoined:
-            if failure is not None:
-                raise failure from None
-            raise
 
     def _prepare(
         self, store: Store
@@ -184,7 +182,7 @@ class Pretraining:
                 self.report(Message(JOB, note, level="warning"))
         self.cfg.resolve(dataset["modality"], n_values(items))
         if instances(items, dataset["modality"], self.cfg.series_length) < MIN_ITEMS:
-            raise ConfigError(_too_few(dataset, items, self.cfg.series_length))
+            raise ConfigError(too_few_text(dataset, items, self.cfg.series_length))
         return resume, dataset, items
 
     def _resume_state(self, store: Store) -> tuple[dict[str, Any], PretrainConfig, dict[str, Any]]:
@@ -218,15 +216,17 @@ class Pretraining:
             )
         return state, cfg, run
 
-    def _train(
+    def _build(
         self,
         store: Store,
         dataset: dict[str, Any],
         items: list[dict[str, Any]],
-        labels: dict[int, str],
         device: torch.device,
         resume: dict[str, Any] | None,
-    ) -> dict[str, Any]:
+    ) -> tuple[Setup, bool]:
+        """(the run's network, task and batches, whether its batch size was lowered to
+        what each process's share of the data allows); built before the processes join,
+        so that a process failing here ends the others at once."""
         cfg, world = self.cfg, self.world
         count = instances(items, dataset["modality"], cfg.series_length)
         batch = min(cfg.train.batch_size, count // world.size)
@@ -240,38 +240,58 @@ class Pretraining:
         # a series run begun before sections existed samples on as it began
         sections = resume is None or bool(resume.get("series_sections"))
         setup = build_setup(cfg, dataset["modality"], items, reader, world, device, sections)
-        batches = setup.batches
-        run_id = distributed.broadcast(
-            self._open_run(store, dataset, items, device, resume, setup.snapshot)
-            if world.is_main
-            else None,
-            world,
-        )
-        self.started(planned_steps(cfg.train, len(batches)), run_id)
-        if resume is None:
-            self.report(self._run_text(run_id, dataset, items, device))
-        if lowered:
-            text = f"Batch size lowered to {batch}: {_holds(dataset, items, cfg.series_length)}."
-            self.report(Message(JOB, text, level="warning"))
-        cached, size = dataset.get("cache_size") or 0, cfg.image_size or 0
-        if dataset["modality"] == "image" and resume is None and upsamples(cached, size):
-            largest = max((max(i["height"] or 0, i["width"] or 0) for i in items), default=0)
-            text = upsampled_warning(cached, size, largest)
-            self.report(Message(JOB, text, level="warning"))
-        run_dir = store.paths.root / "runs" / str(run_id)
-        snapshot = {
-            "config": to_dict(cfg),
-            "dataset": dataset["name"],
-            "run_id": run_id,
-            **setup.snapshot,
-        }
-        try:  # from here on a failure is the run's: it is marked failed, never left running
+        return setup, lowered
+
+    def _train(
+        self,
+        store: Store,
+        dataset: dict[str, Any],
+        items: list[dict[str, Any]],
+        labels: dict[int, str],
+        device: torch.device,
+        resume: dict[str, Any] | None,
+        setup: Setup,
+        lowered: bool,
+    ) -> dict[str, Any]:
+        cfg, world = self.cfg, self.world
+        run_id: int | None = None
+        try:  # once the run is made a failure is the run's: marked, never left running
+            opening: Exception | None = None
+            if world.is_main:
+                try:
+                    run_id = self._open_run(store, dataset, items, device, resume, setup.snapshot)
+                except Exception as exc:  # (told to the others as None)
+                    opening = exc
+            run_id = distributed.broadcast(run_id, world)
+            if opening is not None:
+                raise opening
+            if run_id is None:
+                raise distributed.PeerCouldNotStart([0])
+            self.started(planned_steps(cfg.train, len(setup.batches)), run_id)
+            if resume is None:
+                self.report(self._run_text(run_id, dataset, items, device))
+            if lowered:
+                held = holds_text(dataset, items, cfg.series_length)
+                text = f"Batch size lowered to {cfg.train.batch_size}: {held}."
+                self.report(Message(JOB, text, level="warning"))
+            cached, size = dataset.get("cache_size") or 0, cfg.image_size or 0
+            if dataset["modality"] == "image" and resume is None and upsamples(cached, size):
+                largest = max((max(i["height"] or 0, i["width"] or 0) for i in items), default=0)
+                text = upsampled_warning(cached, size, largest)
+                self.report(Message(JOB, text, level="warning"))
+            run_dir = store.paths.root / "runs" / str(run_id)
+            snapshot = {
+                "config": to_dict(cfg),
+                "dataset": dataset["name"],
+                "run_id": run_id,
+                **setup.snapshot,
+            }
             if world.is_main and resume is None:  # (for people: the run's config as given)
                 write_json_atomically(run_dir / "config.json", snapshot["config"])
             health = self._health(setup, items, labels, device) if world.is_main else None
             trainer = Trainer(
                 setup.task,
-                batches,
+                setup.batches,
                 cfg.train,
                 device=device,
                 run_dir=run_dir,
@@ -285,22 +305,20 @@ class Pretraining:
             )
             summary = trainer.fit(resume)
         except KeyboardInterrupt:  # (a second Ctrl+C): cut off, as a kill would, resumable
-            if world.is_main:
+            if world.is_main and run_id is not None:
                 store.finish_run(run_id, "interrupted", error="Interrupted (Ctrl+C twice).")
             raise
         except BaseException as exc:
             told = None
-            if world.distributed and distributed.lost_a_peer(exc):
+            if run_id is not None and world.distributed and distributed.lost_a_peer(exc):
                 told = SSLStudioError(_peer_lost(cfg.project, run_id, world.size))
-            if world.is_main and told is not None:  # cut off, as a kill would: resumable
+            if world.is_main and run_id is not None and told is not None:  # (resumable)
                 store.finish_run(run_id, "interrupted", error=str(told))
-            elif world.is_main:
+            elif world.is_main and run_id is not None:
                 store.fail_run(run_id, exc)
             if told is not None:
                 raise told from exc
             raise
-        finally:
-            batches.close()
         summary = {"run_id": run_id, "device": describe(device), **summary}
         if world.is_main:
             store.finish_run(run_id, summary["status"], summary)
@@ -347,8 +365,8 @@ class Pretraining:
         return Message(
             JOB,
             f"Run {run_id}: {self.cfg.task} on '{dataset['name']}' with "
-            f"{self.cfg.backbone}{_size_text(self.cfg, dataset['modality'], items)}, on "
-            f"{describe(device)}.{_sections_note(self.cfg, dataset['modality'], items)}",
+            f"{self.cfg.backbone}{size_text(self.cfg, dataset['modality'], items)}, on "
+            f"{describe(device)}.{sections_note(self.cfg, dataset['modality'], items)}",
         )
 
     def _health(
@@ -380,58 +398,6 @@ def _refuse_partial_import(dataset: dict[str, Any], last_import: dict[str, Any] 
             f"Dataset '{dataset['name']}' is only partly imported. {note} To pretrain on "
             "what is imported so far anyway, set allow_partial_import."
         )
-
-
-def instances(items: list[dict[str, Any]], modality: str, series_length: int | None) -> int:
-    """The training instances of a run: its images, or the sections of its series (a
-    series of T steps gives ceil(T / series_length); series_sections.py)."""
-    if modality == "image" or not series_length:
-        return len(items)
-    return sum(section_count(int(i["length"] or 0), series_length) for i in items)
-
-
-def _holds(dataset: dict[str, Any], items: list[dict[str, Any]], length: int | None) -> str:
-    """``the dataset has 3 series``, or for long recordings what their sections are
-    (``1 recording of 20 000 steps gives 7 sections of 3000 steps``)."""
-    noun = "images" if dataset["modality"] == "image" else "series"
-    if instances(items, dataset["modality"], length) > len(items) and length:
-        return sections_text(items, length)
-    return f"the dataset has {len(items)} {noun}"
-
-
-def _too_few(dataset: dict[str, Any], items: list[dict[str, Any]], length: int | None) -> str:
-    """Why a dataset cannot be pretrained on: fewer than MIN_ITEMS instances."""
-    noun = "images" if dataset["modality"] == "image" else "series"
-    text = (
-        f"Dataset '{dataset['name']}' has {len(items)} {noun}; pretraining needs at least "
-        f"{MIN_ITEMS} (hundreds or more to learn something useful)."
-    )
-    if dataset["modality"] == "image" or not length or not items:
-        return text
-    if instances(items, dataset["modality"], length) == len(items):  # (no long one)
-        return text
-    return (
-        f"Dataset '{dataset['name']}' is too small to pretrain on: its "
-        f"{sections_text(items, length)}, and pretraining needs at least {MIN_ITEMS} "
-        "(hundreds or more to learn something useful). Import more recordings, or cut "
-        "them into more sections with a smaller series_length."
-    )
-
-
-def _size_text(cfg: PretrainConfig, modality: str, items: list[dict[str, Any]]) -> str:
-    if modality == "image":
-        return f" at {cfg.image_size} px"
-    rate = common_rate([i.get("sampling_rate") for i in items])
-    return f", windows of up to {steps_text(int(cfg.series_length or 0), rate)}"
-
-
-def _sections_note(cfg: PretrainConfig, modality: str, items: list[dict[str, Any]]) -> str:
-    """`` 1 recording of 1 800 000 steps gives 600 sections of 3000 steps.`` when some
-    series are longer than the window (each section is a training instance), else ''."""
-    length = cfg.series_length
-    if modality == "image" or not length or instances(items, modality, length) == len(items):
-        return ""
-    return f" {sections_text(items, length)}."
 
 
 def _peer_lost(project: Path, run_id: int, processes: int) -> str:

@@ -59,8 +59,8 @@ class Repeat:
     def __len__(self) -> int:
         return len(self.items)
 
-    def epoch(self, epoch: int, start: int = 0):
-        yield from self.items[start:]
+    def epoch(self, epoch: int, skip: int = 0):
+        yield from self.items[skip // self.batch_size :]
 
 
 def bare_seconds_per_step(task, batch, steps: int, device: torch.device) -> float:

@@ -152,13 +152,13 @@ class ImageBatches:
         x = self.reader.images(chosen, channels=self.channels)
         return ImageBatch(torch.from_numpy(x), *ranges)
 
-    def epoch(self, epoch: int, start: int = 0) -> Iterator[ImageBatch]:
-        """The batches of ``epoch`` from batch ``start`` on, reading one batch ahead."""
+    def epoch(self, epoch: int, skip: int = 0) -> Iterator[ImageBatch]:
+        """The batches of ``epoch``, its first ``skip`` samples left out (trained already;
+        any number, not only whole batches), reading one batch ahead."""
         self.sampler.set_epoch(epoch)
-        order = list(iter(self.sampler))
-        chunks = [order[b * self.batch_size : (b + 1) * self.batch_size] for b in range(len(self))][
-            start:
-        ]
+        order = list(iter(self.sampler))[skip:]
+        size = self.batch_size
+        chunks = [order[b * size : (b + 1) * size] for b in range(len(order) // size)]
         pending: Future | None = self._pool.submit(self.read, chunks[0]) if chunks else None
         for n in range(len(chunks)):
             batch = pending.result()  # type: ignore[union-attr]

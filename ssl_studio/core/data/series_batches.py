@@ -206,11 +206,12 @@ class SeriesBatches:
             torch.as_tensor(np.asarray(owners, np.int64)),
         )
 
-    def epoch(self, epoch: int, start: int = 0) -> Iterator[SeriesBatch]:
-        """The batches of ``epoch`` from batch ``start`` on."""
+    def epoch(self, epoch: int, skip: int = 0) -> Iterator[SeriesBatch]:
+        """The batches of ``epoch``, its first ``skip`` samples left out (trained already;
+        any number, not only whole batches)."""
         self.sampler.set_epoch(epoch)
-        order = list(iter(self.sampler))
-        for b in range(start, len(self)):
+        order = list(iter(self.sampler))[skip:]
+        for b in range(len(order) // self.batch_size):
             yield self.read(order[b * self.batch_size : (b + 1) * self.batch_size], epoch)
 
     def close(self) -> None:

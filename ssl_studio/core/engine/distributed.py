@@ -70,7 +70,8 @@ NO_NCCL = (
 
 
 def init(world: World, device: torch.device) -> str | None:
-    """Join the process group: NCCL for CUDA where PyTorch has it, gloo otherwise. Returns
+    """Join the process group: NCCL for CUDA where PyTorch has it, gloo otherwise (its
+    collectives wait up to the join timeout until start_together raises it). Returns
     a note for the user when CUDA processes fall back to gloo (NO_NCCL), else None. While
     it waits for the other ranks, SIGTERM ends the process at once (the job's handler
     only asks it to stop at its next step, which a rank waiting here, e.g. for a rank 0
@@ -86,14 +87,17 @@ def init(world: World, device: torch.device) -> str | None:
             torch.cuda.set_device(device)
         with _terminable():
             try:
+                # NCCL with device_id forms its communicator here, under the join's
+                # timeout (without it, lazily at the first collective)
                 dist.init_process_group(
-                    backend, rank=world.rank, world_size=world.size, timeout=_join_timeout()
+                    backend,
+                    rank=world.rank,
+                    world_size=world.size,
+                    timeout=_join_timeout(),
+                    device_id=device if nccl else None,
                 )
             except dist.DistError as exc:  # (DistNetworkError, DistStoreError: a timeout)
                 raise PeerNeverJoined(world.size) from exc
-        # the collectives of training wait longer than the join (rank 0 writing a
-        # checkpoint on a slow disk keeps the others waiting)
-        _set_pg_timeout(datetime.timedelta(seconds=TRAIN_TIMEOUT_S), None)
         _collective_device = device if backend == "nccl" else torch.device("cpu")
         # (torchrun's own: a rank started by hand from a shell that then exits goes on)
         _launcher = os.getppid() if "TORCHELASTIC_RUN_ID" in os.environ else None
@@ -157,7 +161,9 @@ def start_together(failure: BaseException | None, world: World) -> None:
     """After joining: every rank learns which ranks failed to start (``failure``: this
     one's error while opening the project or building the run, None when it started).
     A failed rank raises its own error; the others raise PeerCouldNotStart, so every
-    process ends at once rather than waiting for the failed one in a collective."""
+    process ends at once rather than waiting for the failed one in a collective. This
+    first collective still waits the join timeout at most (PeerNeverJoined); only once
+    every rank has answered do the collectives of training get their longer one."""
     if not world.distributed:
         if failure is not None:
             raise failure
@@ -165,12 +171,36 @@ def start_together(failure: BaseException | None, world: World) -> None:
     flags = torch.zeros(world.size, device=_collective_device)
     if failure is not None:
         flags[world.rank] = 1.0
-    dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+    try:
+        with _terminable():
+            dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+    except Exception as exc:  # (gloo: a timeout or a lost peer, often a RuntimeError)
+        if failure is not None:
+            raise failure from exc
+        raise PeerNeverJoined(world.size) from exc
+    # the collectives of training wait longer than the join (rank 0 writing a
+    # checkpoint on a slow disk keeps the others waiting)
+    _set_pg_timeout(datetime.timedelta(seconds=TRAIN_TIMEOUT_S), None)
     failed = [rank for rank, flag in enumerate(flags.tolist()) if flag > 0]
     if failure is not None:
         raise failure
     if failed:
         raise PeerCouldNotStart(failed)
+
+
+def join(world: World, device: torch.device, failure: BaseException | None) -> str | None:
+    """init, then start_together: every rank ends at once when one could not start
+    (``failure``: this one's error, None when it started), or goes on together. When
+    this one could not start and the others cannot be reached either, its own error is
+    the one told. Returns init's note (NO_NCCL) or None."""
+    try:
+        note = init(world, device)
+    except PeerNeverJoined:
+        if failure is not None:
+            raise failure from None
+        raise
+    start_together(failure, world)
+    return note
 
 
 def launcher_gone() -> bool:

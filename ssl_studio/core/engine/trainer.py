@@ -41,7 +41,7 @@ class Batches(Protocol):
     batch_size: int
 
     def __len__(self) -> int: ...
-    def epoch(self, epoch: int, start: int = 0): ...
+    def epoch(self, epoch: int, skip: int = 0): ...  # (skip: samples of its order)
 
 
 class Recorder(Protocol):
@@ -179,7 +179,7 @@ class Trainer(Checkpointing):
         self._discard_gradients()  # of leftover micro-batches at the last epoch's end
         step_loss = torch.zeros((), device=self.device)  # summed over micro-batches
         micro = 0
-        for batch in self.batches.epoch(p.epoch, start=p.position // p.batch_size):
+        for batch in self.batches.epoch(p.epoch, skip=p.position):
             if micro == 0 and self._should_stop():  # only between whole optimiser steps
                 return True
             loss = self._micro_step(batch.to(self.device), micro)
@@ -292,7 +292,8 @@ class Trainer(Checkpointing):
         """Out of GPU memory in micro-batch ``micro`` of an optimiser step: half the batch,
         twice the accumulation (the same samples per optimiser step), never below the task's
         ``min_batch_size``. The gradients of the step's earlier micro-batches are thrown
-        away, so the epoch goes on from the step's first sample: none is skipped."""
+        away, so the epoch goes on from the step's first sample (an odd one too): none
+        is skipped or trained twice."""
         p = self.progress
         floor = getattr(self.task, "min_batch_size", 1)
         if p.batch_size // 2 < max(1, floor):
@@ -312,8 +313,7 @@ class Trainer(Checkpointing):
         step_start = p.position - micro * p.batch_size  # where this step's samples began
         p.batch_size //= 2
         p.accumulate *= 2
-        # (an odd batch size: the start of a new-size batch at or before it; never a skip)
-        p.position = step_start // p.batch_size * p.batch_size
+        p.position = step_start  # (the epoch goes on from that sample, even from an odd one)
         self.batches.batch_size = p.batch_size
         after = p.batch_size * p.accumulate  # (an odd batch loses a sample per step)
         samples = f"still takes {after}" if after == before else f"takes {after} (was {before})"

@@ -9,6 +9,7 @@ bootstrap intervals).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,10 @@ from ssl_studio.core.evaluation.threshold import pick_threshold, threshold_choic
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.evaluation_file import write_evaluation
-from ssl_studio.core.finetune.plan import planned_split, smallest_training_class
+from ssl_studio.core.finetune.plan import smallest_training_class
 from ssl_studio.core.finetune.protocols import Fitted, fit_protocol
 from ssl_studio.core.finetune.saved import MODEL_FILE, save_model
-from ssl_studio.core.finetune.setup import prepare, recommended_protocol, reused_split
+from ssl_studio.core.finetune.setup import job_split, prepare, recommended_protocol
 from ssl_studio.core.finetune.split_changes import recorded_hashes, unhashed_at_test
 from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.pretrain import StoreRecorder
@@ -58,73 +59,91 @@ class FineTuning:
         self.world = distributed.world_from_env()
         self.report = report if self.world.is_main else ignore
         self.stop = stop
-        self.patients_apart = cfg.group_by_patient  # False: split by item (see _split)
+        self.patients_apart = cfg.group_by_patient  # False: split by item (see job_split)
         # run id -> (positions [n], the test predictions scored with their resamples)
         # until the baseline's are known too (the paired comparison reads both)
         self.scored: dict[int, tuple[np.ndarray, Bootstrapped]] = {}
 
     def run(self) -> dict[str, Any]:
-        cfg = self.cfg
-        cfg.validate()
-        assert cfg.run is not None
-        main = self.world.is_main
-        with Store.open(cfg.project, write=main, purpose="ssl-studio finetune") as store:
-            cfg, source, state, spec, data, found = prepare(store, cfg)
-            self.cfg = cfg
-            self.dataset, self.source = found, source
-            self.label_version = store.label_version(found["id"], cfg.labels)
-            # the step of the checkpoint the encoder comes from: the run may go on later
-            self.source_step = (state.get("progress") or {}).get("step")
-            split = self._split(store, data)
-            per_class = smallest_training_class(split, data.y, len(data.classes))
-            protocol = recommended_protocol(per_class) if cfg.protocol == "auto" else cfg.protocol
-            device = pick_device(cfg.train.device, self.world.local_rank)
-            encoder = rebuild_task(state).trained_encoder
-            if main:
-                store.mark_interrupted_runs()
-            if note := distributed.init(self.world, device):  # (only rank 0 reports)
-                self.report(Message(JOB, note, level="warning"))
+        """Open the project and prepare the job, join the other processes (torchrun) and
+        train. A process that cannot start still joins, to say so: every process then
+        ends within seconds (distributed.join), as pretraining's do."""
+        self.cfg.validate()
+        assert self.cfg.run is not None
+        world, main = self.world, self.world.is_main
+        device = pick_device(self.cfg.train.device, world.local_rank)
+        with contextlib.ExitStack() as stack:
             try:
-                result = self._one(store, protocol, encoder, spec, data, split, device)
-                if cfg.baseline and protocol != "scratch" and result["status"] == "done":
-                    baseline = self._one(store, "scratch", None, spec, data, split, device)
-                    result["baseline"] = {
-                        "run_id": baseline["run_id"],
-                        "status": baseline["status"],
-                        "test": baseline.get("test"),
-                    }
-                    if main:
-                        self._versus_baseline(store, result, baseline["run_id"])
-                        # its own duration stays its own (not the baseline's too)
-                        store.update_run_summary(result["run_id"], _summary(result))
+                store = stack.enter_context(
+                    Store.open(
+                        self.cfg.project,
+                        write=main,
+                        purpose="ssl-studio finetune",
+                        # (the job's first process leaves WAL mode on a network drive)
+                        leave_wal=main,
+                    )
+                )
+                protocol, encoder, spec, data, split = self._prepare(store)
+                failure: Exception | None = None
+            except ConfigError as exc:  # every process reads the same config and project
+                exc.every_process = True  # type: ignore[attr-defined]
+                if not world.distributed:
+                    raise
+                failure = exc
+            except Exception as exc:  # (a rank's own: its GPU, its node's memory)
+                if not world.distributed:
+                    raise
+                failure = exc
+            try:
+                if note := distributed.join(world, device, failure):  # (rank 0 reports)
+                    self.report(Message(JOB, note, level="warning"))
+                return self._both(store, protocol, encoder, spec, data, split, device)
             finally:
                 distributed.shutdown()
-        return result
 
-    def _split(self, store: Store, data: LabeledData) -> Split:
-        cfg = self.cfg
-        reused = None
-        if cfg.split_from is not None:
-            reused = reused_split(store, cfg.split_from, data)
-            source = (store.run(cfg.split_from) or {}).get("config") or {}
-            self.patients_apart = cfg.group_by_patient and source.get("group_by_patient", True)
-        split = planned_split(data.y, data.groups, cfg, data.classes, reused)
-        if reused is None:  # (a reused split brings its own note)
-            split.note = data.with_copies_noted(split.note)
-        if split.folds:
-            return split
-        if len(split.test) == 0:
-            raise ConfigError(
-                "No labeled item is left to test on (the reused split's test items lost "
-                "their labels); label them again, or make a new split."
-            )
-        missing = set(range(len(data.classes))) - set(data.y[split.train].tolist())
-        if missing:
-            raise ConfigError(
-                "After holding out the test items, no training labels are left for "
-                f"{', '.join(data.classes[m] for m in sorted(missing))}. Label more examples."
-            )
-        return split
+    def _prepare(
+        self, store: Store
+    ) -> tuple[str, torch.nn.Module, dict[str, Any], LabeledData, Split]:
+        """(the protocol, the pretrained encoder, the architecture spec, the labeled data,
+        the split): all a process needs before joining the others."""
+        cfg, source, state, spec, data, found = prepare(store, self.cfg)
+        self.cfg = cfg
+        self.dataset, self.source = found, source
+        self.label_version = store.label_version(found["id"], cfg.labels)
+        # the step of the checkpoint the encoder comes from: the run may go on later
+        self.source_step = (state.get("progress") or {}).get("step")
+        split, self.patients_apart = job_split(store, cfg, data)
+        per_class = smallest_training_class(split, data.y, len(data.classes))
+        protocol = recommended_protocol(per_class) if cfg.protocol == "auto" else cfg.protocol
+        encoder = rebuild_task(state).trained_encoder
+        if self.world.is_main:
+            store.mark_interrupted_runs()
+        return protocol, encoder, spec, data, split
+
+    def _both(
+        self,
+        store: Store,
+        protocol: str,
+        encoder: torch.nn.Module,
+        spec: dict[str, Any],
+        data: LabeledData,
+        split: Split,
+        device: torch.device,
+    ) -> dict[str, Any]:
+        """The protocol's run, then (asked for, and it finished) the baseline's."""
+        result = self._one(store, protocol, encoder, spec, data, split, device)
+        if self.cfg.baseline and protocol != "scratch" and result["status"] == "done":
+            baseline = self._one(store, "scratch", None, spec, data, split, device)
+            result["baseline"] = {
+                "run_id": baseline["run_id"],
+                "status": baseline["status"],
+                "test": baseline.get("test"),
+            }
+            if self.world.is_main:
+                self._versus_baseline(store, result, baseline["run_id"])
+                # its own duration stays its own (not the baseline's too)
+                store.update_run_summary(result["run_id"], _summary(result))
+        return result
 
     def _one(
         self,

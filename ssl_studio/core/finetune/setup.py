@@ -14,6 +14,7 @@ from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.patient_groups import split_groups
 from ssl_studio.core.evaluation.splits import Split
 from ssl_studio.core.finetune.data import LabeledData, positive_class
+from ssl_studio.core.finetune.plan import planned_split
 from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.labels import label_set_to_use
 from ssl_studio.core.pretrain import USABLE_STATUSES, latest_checkpoint
@@ -219,3 +220,31 @@ def _check_channels(
             f"'{found['name']}' has {profile[1]}. Fine-tune on a dataset with the run's "
             f"channels (in the same order), or pretrain a run on '{found['name']}' first."
         )
+
+
+def job_split(store: Store, cfg: FinetuneConfig, data: LabeledData) -> tuple[Split, bool]:
+    """(the job's split: reused from ``cfg.split_from`` or planned anew, whether its
+    patients are kept apart); ConfigError when nothing is left to test or train on."""
+    reused = None
+    apart = cfg.group_by_patient
+    if cfg.split_from is not None:
+        reused = reused_split(store, cfg.split_from, data)
+        source = (store.run(cfg.split_from) or {}).get("config") or {}
+        apart = cfg.group_by_patient and source.get("group_by_patient", True)
+    split = planned_split(data.y, data.groups, cfg, data.classes, reused)
+    if reused is None:  # (a reused split brings its own note)
+        split.note = data.with_copies_noted(split.note)
+    if split.folds:
+        return split, apart
+    if len(split.test) == 0:
+        raise ConfigError(
+            "No labeled item is left to test on (the reused split's test items lost "
+            "their labels); label them again, or make a new split."
+        )
+    missing = set(range(len(data.classes))) - set(data.y[split.train].tolist())
+    if missing:
+        raise ConfigError(
+            "After holding out the test items, no training labels are left for "
+            f"{', '.join(data.classes[m] for m in sorted(missing))}. Label more examples."
+        )
+    return split, apart

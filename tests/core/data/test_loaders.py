@@ -62,7 +62,13 @@ def test_ranks_get_disjoint_shards_and_resume_skips_done_batches(tmp_path):
     assert len(seen[0]) == len(seen[1]) == 6 and not set(seen[0]) & set(seen[1])
     single = ImageBatches(items, reader, batch_size=3, channels=1, seed=5)
     order = [[int(i) for i in b.index] for b in single.epoch(2)]
-    assert [[int(i) for i in b.index] for b in single.epoch(2, start=2)] == order[2:]
+    resumed = [[int(i) for i in b.index] for b in single.epoch(2, skip=2 * single.batch_size)]
+    assert resumed == order[2:]
+    # from any sample (an odd batch halved): the epoch's order goes on from exactly there
+    single.sampler.set_epoch(2)
+    every = [int(i) for i in iter(single.sampler)]
+    odd = [int(i) for b in single.epoch(2, skip=4) for i in b.index]
+    assert odd == every[4 : 4 + (len(every) - 4) // 3 * 3]
     assert order != [[int(i) for i in b.index] for b in single.epoch(3)]  # a new epoch order
 
 

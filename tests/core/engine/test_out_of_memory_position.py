@@ -1,5 +1,6 @@
 """Out of memory part-way through an optimiser step: the step is made again, from its first
-sample, at half the batch size; no sample of the epoch is skipped or trained twice."""
+sample, at half the batch size; no sample of the epoch is skipped or trained twice (from
+an odd batch size too)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,10 @@ class TaggedBatch(Batch):
 class TaggedBatches(MemoryBatches):
     """MemoryBatches whose batches carry their samples' positions in the epoch's order."""
 
-    def epoch(self, epoch: int, start: int = 0):
+    def epoch(self, epoch: int, skip: int = 0):
         order = torch.randperm(len(self.x), generator=torch.Generator().manual_seed(epoch))
-        for b in range(start, len(self)):
-            span = range(b * self.batch_size, (b + 1) * self.batch_size)
+        for b in range((len(self.x) - skip) // self.batch_size):
+            span = range(skip + b * self.batch_size, skip + (b + 1) * self.batch_size)
             yield TaggedBatch(
                 self.x[order[span.start : span.stop]],
                 self.y[order[span.start : span.stop]],
@@ -80,3 +81,28 @@ def test_out_of_memory_in_a_later_micro_batch_trains_every_position_once(tmp_pat
     # every step the 16 positions it was planned on, in order: none skipped, none twice
     assert task.steps == [list(range(16 * s, 16 * (s + 1))) for s in range(4)]
     assert (summary["batch_size"], summary["accumulate"], summary["epochs"]) == (4, 4, 1)
+
+
+@pytest.mark.parametrize(
+    "batch_size,accumulate,oom_at", [(5, 1, 3), (5, 1, 4), (7, 2, 4), (5, 2, 3), (3, 1, 2)]
+)
+def test_an_odd_batch_halved_goes_on_from_the_exact_sample(
+    tmp_path, batch_size, accumulate, oom_at
+):
+    """An odd batch halves to a size its step's first sample is no multiple of: the epoch
+    went on from the new-size batch before it, training up to batch_size // 2 - 1 samples
+    twice."""
+    task = PositionSpy(oom_at=oom_at)
+    cfg = TrainConfig(
+        steps=3,
+        batch_size=batch_size,
+        accumulate=accumulate,
+        lr=0.01,
+        optimizer="sgd",
+        log_every_seconds=1e9,
+        checkpoint_every_steps=1000,
+    )
+    batches = TaggedBatches(n=60, batch_size=batch_size)
+    Trainer(task, batches, cfg, device=torch.device("cpu"), run_dir=tmp_path).fit()
+    trained = [p for step in task.steps for p in step]
+    assert trained == list(range(len(trained)))  # in order: none skipped, none twice

@@ -40,10 +40,10 @@ class MemoryBatches:
     def __len__(self) -> int:
         return len(self.x) // self.batch_size
 
-    def epoch(self, epoch: int, start: int = 0):
+    def epoch(self, epoch: int, skip: int = 0):
         order = torch.randperm(len(self.x), generator=torch.Generator().manual_seed(epoch))
-        for b in range(start, len(self)):
-            pick = order[b * self.batch_size : (b + 1) * self.batch_size]
+        for b in range((len(self.x) - skip) // self.batch_size):
+            pick = order[skip + b * self.batch_size : skip + (b + 1) * self.batch_size]
             yield Batch(self.x[pick], self.y[pick])
 
 

@@ -270,3 +270,54 @@ def test_a_chosen_threshold_is_shown_rounded_with_how_it_was_chosen(
     text = (tmp_path / "m" / "MODEL_CARD.md").read_text()
     assert f"at least {shown[0][1]}. The threshold was chosen on {shown[0][0]} validation" in text
     assert "Parity: the TorchScript and ONNX programs" in capsys.readouterr().out
+
+
+# rank 1 fails rebuilding the pretrained encoder (the CLI, with that function patched)
+FAILING = """
+import os, sys
+import ssl_studio.core.finetune.job as job
+original = job.rebuild_task
+def failing(*args, **kwargs):
+    if os.environ["RANK"] == "1":
+        raise RuntimeError("simulated failure")
+    return original(*args, **kwargs)
+job.rebuild_task = failing
+from ssl_studio.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_rank_that_cannot_start_fine_tuning_ends_the_others_at_once(image_project, tmp_path):
+    """Its start-up failures were not shared: the others joined and waited for it (until
+    torchrun ended them, or the join timeout), saying nothing of why."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from torchrun_projects import free_port
+
+    from ssl_studio.core.labels import labels_from_folders
+    from ssl_studio.core.project.store import Store
+
+    project, run = image_project
+    labels_from_folders(project, "shapes", name="ddp-fails")
+    script = tmp_path / "failing.py"
+    script.write_text(FAILING)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "SSL_STUDIO_JOIN_TIMEOUT_S": "60"}
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+        "--master_port", free_port(), str(script), "finetune", str(project),
+        "--pretrain-run", str(run), "--labels", "ddp-fails", "--protocol", "full",
+        "--steps", "3", "--batch-size", "4", "--no-baseline", "--device", "cpu",
+    ]  # fmt: skip
+    start = time.monotonic()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert time.monotonic() - start < 50
+    out = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "Process 1 of this job could not start" in out, out[-3000:]
+    assert "simulated failure" in out
+    with Store.open(project) as store:
+        made = [r for r in store.runs() if (r["config"] or {}).get("labels") == "ddp-fails"]
+    assert made == []  # (no run was made)

@@ -79,3 +79,27 @@ def test_a_later_torchrun_process_opens_a_wal_project_without_writing(tmp_path, 
     assert ended.type is Joined
     assert is_wal_database(project / "project.db")
     assert told == []  # the first process says it, once for the job
+
+
+def test_a_later_torchrun_process_of_fine_tuning_takes_no_write_lock(tmp_path, monkeypatch):
+    """Fine-tuning's rank 1 opened the project with leave_wal on, as a writer would."""
+    from ssl_studio.core.finetune.job import FineTuning
+    from ssl_studio.core.finetune_config import FinetuneConfig
+
+    project = _wal_project(tmp_path)
+    taken = _network_drive(monkeypatch)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+
+    def join(world, device):
+        raise Joined
+
+    monkeypatch.setattr(distributed, "init", join)
+    cfg = FinetuneConfig(project=project, run=1, labels="l")
+    with pytest.raises(Exception) as ended:
+        FineTuning(cfg, lambda event: None, SimpleNamespace(stopped=False)).run()
+    assert taken == []  # before: a brief writer, "leaving WAL mode"
+    # its error (no run 1) waits until it has joined the others, to tell them
+    assert ended.type is Joined
+    assert is_wal_database(project / "project.db")

@@ -194,9 +194,9 @@ class Pool:
     def __len__(self) -> int:
         return 16 // self.batch_size
 
-    def epoch(self, epoch: int, start: int = 0):
-        for b in range(start, len(self)):
-            first = b * self.batch_size
+    def epoch(self, epoch: int, skip: int = 0):
+        for b in range((16 - skip) // self.batch_size):
+            first = skip + b * self.batch_size
             yield make_batch(seed=100 * epoch + first, n=self.batch_size, first_index=first)
 
 
