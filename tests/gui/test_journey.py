@@ -13,7 +13,6 @@ from safetensors.numpy import load_file
 
 from ssl_studio.core.evaluation.metrics import SCALARS
 from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
-from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.project.store import Store
 
 from gui_helpers import drop
@@ -132,7 +131,12 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert wizard.result["status"] == "done" and wizard.result["run_id"] > first
     second = wizard.result["run_id"]
     wizard.back()  # the label set edited meanwhile (a new version of the same name)
-    labels_from_folders(window.context.project, "scans", name=wizard.labels)
+    with Store.open(window.context.project, write=True) as store:  # one label corrected
+        scans = store.dataset("scans")["id"]
+        edited = store.latest_labels(scans, wizard.labels)
+        first_item = min(edited)
+        edited[first_item] = next(c for c in set(edited.values()) if c != edited[first_item])
+        store.add_label_set(scans, wizard.labels, "app", edited)
     wizard.next()
     qtbot.waitUntil(lambda: wizard.result is not None, timeout=JOB_S)
     qtbot.waitUntil(lambda: not window.runner.busy)
