@@ -396,6 +396,8 @@ class MainWindow(QMainWindow):
                 dialogs.show_error(self, "Import", NOT_LOCAL)
             return
         event.acceptProposedAction()
+        if len(paths) < len(urls):  # (links dropped beside local folders: said, not lost)
+            self.statusBar().showMessage(f"Links were left out. {NOT_LOCAL}", 15000)
         if self.context.project is None:  # the welcome screen: a project dropped opens
             try:
                 project = next(
@@ -407,11 +409,8 @@ class MainWindow(QMainWindow):
             if project is not None:
                 self.open_project(project)
                 return
-            dialogs.show_error(
-                self,
-                "Import",
-                "Open or create a project first (File menu), then drop the folder again.",
-            )
+            first = "Open or create a project first (File menu), then drop the folder again."
+            dialogs.show_error(self, "Import", first)
             return
         self.show_step(0)
         self.data.import_paths(paths)

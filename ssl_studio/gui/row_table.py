@@ -90,9 +90,12 @@ class RowsModel(QAbstractTableModel):
     def headerData(  # noqa: N802 - Qt API
         self, section: int, orientation: Qt.Orientation, role: int = DISPLAY
     ) -> Any:
+        if role != DISPLAY:
+            return None
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.headers):
-            if role == DISPLAY:
-                return self.headers[section]
+            return self.headers[section]
+        if orientation == Qt.Orientation.Vertical:  # (hidden; a screen reader's row names)
+            return str(section + 1)
         return None
 
 

@@ -48,3 +48,17 @@ def test_a_drop_of_links_only_says_to_mount_the_share(make_window, project, mess
     remote = _links("smb://server/share/scans")
     QApplication.sendEvent(window, QDropEvent(QPointF(10, 10), ACTION, remote, BUTTONS, MODIFIERS))
     assert messages == [("Import", NOT_LOCAL)] and started == []
+
+
+def test_links_dropped_beside_a_local_folder_are_said_to_be_left_out(
+    make_window, project, tmp_path, monkeypatch
+):
+    """A local folder and an smb:// share dropped together: the folder is imported and
+    the share was left out without a word (a review)."""
+    window = make_window(project)
+    imported: list[object] = []
+    monkeypatch.setattr(window.data, "import_paths", imported.append)
+    mixed = _links("smb://server/share/scans", QUrl.fromLocalFile(str(tmp_path)).url())
+    window.dropEvent(QDropEvent(QPointF(10, 10), ACTION, mixed, BUTTONS, MODIFIERS))
+    assert [[str(p) for p in paths] for paths in imported] == [[str(tmp_path)]]
+    assert window.statusBar().currentMessage() == f"Links were left out. {NOT_LOCAL}"

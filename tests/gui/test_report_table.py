@@ -79,3 +79,16 @@ def test_resizing_the_window_does_not_measure_the_report_again(
     window.data._show_report("scans", _errors(3))  # other rows: measured again
     assert {1, 2} <= set(measured)
     assert table.rowCount() == 3
+
+
+def test_rows_have_numbers_for_screen_readers():
+    """The rows' header (hidden) names each row by its number, as the QTableWidget did:
+    a screen reader said an empty row name (a review)."""
+    from PySide6.QtCore import Qt
+
+    from ssl_studio.gui.row_table import RowTable
+
+    table = RowTable(["file", "reason"])
+    table.set_rows([["a.dcm", "unreadable"], ["b.dcm", "empty"]])
+    names = [table.model().headerData(r, Qt.Orientation.Vertical) for r in range(2)]
+    assert names == ["1", "2"]
