@@ -52,12 +52,16 @@ def decision_fields(
     rule: dict[str, Any],
     spec: dict[str, Any],
     scaling: dict[str, Any] | None,
+    modalities: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The fields that change predict's answers, as the card states them: ``classes`` in
-    output order, the positive class, ``rule`` (self_description.decision: threshold and
-    threshold_is_default), the spec's ANSWER_SPEC_KEYS (an image card has no
-    series_length), a series model's ``scaling`` (channel_standardisation) and the
-    training images' windows (training_window.as_trained windows a file likewise)."""
+    """The fields that change predict's answers or its notes, as the card states them:
+    ``classes`` in output order, the positive class, ``rule`` (self_description.decision:
+    threshold and threshold_is_default), the spec's ANSWER_SPEC_KEYS (an image card has no
+    series_length), a series model's ``scaling`` (channel_standardisation), what the card
+    says of the training images (their windows, by which training_window.as_trained
+    windows a file; their sizes, channels and acquisition, which predict's notes compare
+    a file with: widened, a file unlike them would pass as "ok") and the training data's
+    ``modalities`` (the fingerprint's counts, for the modality note)."""
     image = spec.get("modality") == "image"
     return {
         "classes": list(classes),
@@ -70,8 +74,10 @@ def decision_fields(
             if k in spec and not (image and k == "series_length")
         },
         "channel_standardisation": scaling,
-        # how the training images were windowed: predict windows a DICOM file likewise
-        "training_windows": (spec.get("training_images") or {}).get("windows"),
+        # how the training images were windowed (predict windows a DICOM file likewise),
+        # and what else predict's notes compare a file with
+        "training_images": spec.get("training_images"),
+        "training_modalities": modalities or {},
     }
 
 
@@ -88,7 +94,14 @@ def card_fields(card: dict[str, Any]) -> dict[str, Any]:
         "threshold": card.get("threshold"),
         "threshold_is_default": card.get("threshold_is_default"),
     }
-    return decision_fields(list(card.get("classes") or []), rule, card.get("spec") or {}, scaling)
+    fingerprint = (card.get("training") or {}).get("data_fingerprint") or {}
+    return decision_fields(
+        list(card.get("classes") or []),
+        rule,
+        card.get("spec") or {},
+        scaling,
+        fingerprint.get("modalities"),
+    )
 
 
 def trust_problem(card: dict[str, Any], metadata: dict[str, str]) -> str | None:
@@ -104,8 +117,9 @@ def trust_problem(card: dict[str, Any], metadata: dict[str, str]) -> str | None:
             "The model card's decision fields differ from those model.onnx was exported "
             "with (its decision_sha256): one of the classes, positive class, threshold, "
             "threshold_is_default, the input settings in its spec (image_size, cache_size, "
-            "channels, CSV layout, ...), the training images' windows or the channel "
-            f"standardisation was changed: {_REEXPORT}."
+            "channels, CSV layout, ...), what it says of the training images and data "
+            "(their windows, sizes, acquisition, modalities: predict's notes compare files "
+            f"with them) or the channel standardisation was changed: {_REEXPORT}."
         )
     if _checksummed(card, metadata) and not _lists_model(card):
         return (

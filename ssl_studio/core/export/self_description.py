@@ -107,6 +107,7 @@ def program_metadata(state: dict[str, Any], scaling: dict[str, Any] | None) -> d
     spec = state["spec"]
     classes = list(spec["classes"])
     rule = decision(classes, state.get("threshold"))
+    modalities = (state.get("fingerprint") or {}).get("modalities")  # (the card's, too)
     shape, how = input_summary(spec, scaling)
     found = {
         "model_name": card_name(state),
@@ -118,7 +119,7 @@ def program_metadata(state: dict[str, Any], scaling: dict[str, Any] | None) -> d
         "input": shape,
         "preprocessing": how,
         "output": "probabilities: float32 [N, K], rows summing to 1, in the order of classes",
-        "decision_sha256": digest(decision_fields(classes, rule, spec, scaling)),
+        "decision_sha256": digest(decision_fields(classes, rule, spec, scaling, modalities)),
     }
     return {k: v for k, v in found.items() if v is not None}
 

@@ -145,10 +145,20 @@ def test_an_edited_input_setting_is_refused_by_the_digest(two_exports, tmp_path)
     card["spec"]["training_images"]["windows"] = {"tags": 32, "auto": 0}  # (DICOM windows)
     _save_card(folder, card)
     assert "decision_sha256" in _refused(folder, images, tmp_path)
+    # what predict's notes compare a file with: widened, a file unlike the training
+    # images would pass as "ok" (a review)
     card = _card(out)
-    card["spec"]["training_images"]["height"] = [8, 8]  # (notes only: still predicts)
+    card["spec"]["training_images"]["height"] = [1, 100_000]
     _save_card(folder, card)
-    assert predict(folder, [images], tmp_path / "notes-only.csv")["items"] == 2
+    assert "decision_sha256" in _refused(folder, images, tmp_path)
+    card = _card(out)
+    card["training"]["data_fingerprint"]["modalities"] = {"CT": 40}
+    _save_card(folder, card)
+    assert "decision_sha256" in _refused(folder, images, tmp_path)
+    card = _card(out)
+    card["training"]["train_labels"] = 1  # (nothing predict reads: still predicts)
+    _save_card(folder, card)
+    assert predict(folder, [images], tmp_path / "still.csv")["items"] == 2
 
 
 def test_deleted_checksums_are_refused_and_another_model_cannot_pass(two_exports, tmp_path):
