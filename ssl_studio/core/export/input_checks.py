@@ -10,8 +10,10 @@ therefore checks each input's values first and gives an error row (no answer) or
   of what was observed and learned from recordings with gaps, so a series (or, predicted
   in windows, each window) is an error only when next to nothing of it is left: more than
   ``SERIES_MISSING_ERROR`` of its values missing (in the channels it has), or fewer than
-  ``SERIES_FEWEST_STEPS`` steps with a value (a whole series; a window: that or its
-  length); more than ``SERIES_MISSING_NOTE`` missing, or any infinite value, is a note.
+  ``SERIES_FEWEST_STEPS`` steps with a value where it has more steps (a whole series:
+  its rows with a time included, those after its last value too; a short recording
+  whole is no garbage); more than ``SERIES_MISSING_NOTE`` missing, or any infinite
+  value, is a note.
   Rows without a single cell (blank lines a spreadsheet appended) are no values at all;
   rows at the end with a time but no value are left out by the reader (the series ends
   at its last value, as at import) and said in a note;
@@ -113,24 +115,28 @@ def series_missing(
     meta: dict[str, Any] | None = None,
     rate: float | None = None,
     whole: bool = True,
+    trained: float | None = None,
 ) -> tuple[str | None, str]:
     """(error, note) of a series ``values`` [C, T] (NaN where missing) from its missing
     values in the channels ``rows`` it has values in (channels it lacks or that hold no
     value at all are said elsewhere): ``missing_share``'s, where the model reads it
     ``whole`` (else each window is judged), and notes of its infinite values (``meta``:
     the decoded item's ``infinite_values``) and of the rows at its end with a time but no
-    value (``timed_end_rows``, ``rate`` per second where known: not read)."""
+    value (``timed_end_rows``, ``rate`` per second where known: not read); ``trained``:
+    see missing_share."""
     if not rows:
         return None, ""
     meta = meta or {}
     part = values[rows]
     said: list[str] = []
     if whole:
-        error, note = missing_share(np.isfinite(part), SERIES_FEWEST_STEPS)
+        ended = int(meta.get("timed_end_rows") or 0)  # (not read: the file's steps all the same)
+        fewest = min(SERIES_FEWEST_STEPS, part.shape[-1] + ended)
+        error, note = missing_share(np.isfinite(part), fewest, trained=trained)
         if error:
             return error, ""
         said.append(note)
-        said.append(ended_note(int(meta.get("timed_end_rows") or 0), rate))
+        said.append(ended_note(ended, rate))
     infinite = int(meta.get("infinite_values") or 0) + int(np.isinf(part).sum())
     if infinite:
         verb = "is" if infinite == 1 else "are"
@@ -142,13 +148,14 @@ def series_missing(
 
 
 def missing_share(
-    observed: np.ndarray, fewest: int, what: str = "series"
+    observed: np.ndarray, fewest: int, what: str = "series", trained: float | None = None
 ) -> tuple[str | None, str]:
     """(error, note) of a series or window (``what``) from ``observed`` [C, L] (True where
     a value was read; C: the channels the file has values in): an error where more than
     ``SERIES_MISSING_ERROR`` of its values are missing or fewer than ``fewest`` of its
     steps hold a value (the model reads the gaps masked, but would answer next to nothing
-    as surely as a whole recording); a note beyond ``SERIES_MISSING_NOTE``."""
+    as surely as a whole recording); a note beyond ``SERIES_MISSING_NOTE``, with the
+    training recordings' largest share (``trained``: the card's most_missing) where known."""
     total = int(observed.size)
     if not total:
         return None, ""
@@ -169,9 +176,10 @@ def missing_share(
             "Fill in the gaps, or leave it out."
         ), ""
     if missing > SERIES_MISSING_NOTE * total:
+        most = "" if trained is None else f"; the most of a training recording: {trained:.0%}"
         return None, (
             f"{share} of its values are missing (read as missing values, as the model "
-            "learned to read gaps)."
+            f"learned to read gaps{most})."
         )
     return None, ""
 
@@ -188,12 +196,23 @@ def ended_note(rows: int, rate: float | None) -> str:
     )
 
 
-def window_missing(observed: np.ndarray, rows: np.ndarray) -> tuple[str | None, str]:
+def trained_missing(spec: dict[str, Any]) -> float | None:
+    """The card spec's most_missing (the largest share, 0-1, of a training recording's
+    values missing), or None where absent (cards before it) or not a share."""
+    most = spec.get("most_missing")
+    ok = isinstance(most, (int, float)) and not isinstance(most, bool) and 0 <= most <= 1
+    return float(most) if ok else None
+
+
+def window_missing(
+    observed: np.ndarray, rows: np.ndarray, trained: float | None = None
+) -> tuple[str | None, str]:
     """(error, note) of a window, observed [C, L] (the model's channels), from its missing
     values in the channels ``rows`` [C] bool (those its series has values in): as a
-    whole series is judged, with at most its length for the steps needed."""
+    whole series is judged, with at most its length for the steps needed (``trained``:
+    see missing_share)."""
     part = observed[rows]
-    return missing_share(part, min(SERIES_FEWEST_STEPS, part.shape[-1]), "window")
+    return missing_share(part, min(SERIES_FEWEST_STEPS, part.shape[-1]), "window", trained)
 
 
 def series_flat(
@@ -276,17 +295,18 @@ def series_checks(
     meta: dict[str, Any] | None = None,
     rate: float | None = None,
     whole: bool = True,
+    trained: float | None = None,
 ) -> tuple[str | None, str]:
     """(error, note) of a series ``values`` [C, T] in the model's channels (NaN where
     missing; a channel without a single value is left to the channel checks): its
     missing values, flat channels and scale (``scaling``: the card's
-    channel_standardisation, or None; ``meta``, ``rate`` and ``whole``: see
+    channel_standardisation, or None; ``meta``, ``rate``, ``whole`` and ``trained``: see
     series_missing; predicted in windows, each window's missing values are judged by
     ``window_missing`` instead)."""
     rows = [r for r in range(values.shape[0]) if np.isfinite(values[r]).any()]
     notes = []
     for check in (
-        lambda: series_missing(values, rows, meta, rate, whole),
+        lambda: series_missing(values, rows, meta, rate, whole, trained),
         lambda: series_flat(values, rows, names),
         lambda: series_scale(values, rows, scaling),
     ):

@@ -30,7 +30,12 @@ from ssl_studio.core.export.channel_count import (
     fewest_channels,
 )
 from ssl_studio.core.export.image_batch import IMAGES_AT_ONCE, HeldInputs, image_inputs
-from ssl_studio.core.export.input_checks import ended_note, image_checks, series_checks
+from ssl_studio.core.export.input_checks import (
+    ended_note,
+    image_checks,
+    series_checks,
+    trained_missing,
+)
 from ssl_studio.core.export.training_match import image_note
 from ssl_studio.core.export.training_window import as_trained
 from ssl_studio.core.memory import free_memory
@@ -199,7 +204,9 @@ def _file_inputs(
         error = error or _empty_error(have - len(empty), empty, spec)
         scaling = spec.get("channel_standardisation")
         meta, rate = item.fields.get("meta") or {}, item.fields.get("sampling_rate") or None
-        checked = series_checks(values, spec.get("channel_names"), scaling, meta, rate, whole)
+        most = trained_missing(spec)  # the training recordings' largest missing share
+        names = spec.get("channel_names")
+        checked = series_checks(values, names, scaling, meta, rate, whole, most)
         error = error or checked[0]  # mostly missing, no signal, other units
         if error is not None:
             yield ModelInput(shown, item.index, error=error, identifiers=ids)

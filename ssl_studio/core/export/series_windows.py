@@ -27,7 +27,7 @@ import numpy as np
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.export.channel_count import fewest_channels
-from ssl_studio.core.export.input_checks import window_missing
+from ssl_studio.core.export.input_checks import trained_missing, window_missing
 from ssl_studio.core.export.preprocess import BYTES_PER_STEP, ModelInput
 from ssl_studio.core.memory import free_memory
 
@@ -186,11 +186,12 @@ def _windows_of(
         return
     fewest = fewest_channels(spec)
     rows = item.observed.any(axis=1)  # [C]: the channels the series has values in
+    most = trained_missing(spec)
     for number, (start, end) in enumerate(spans):
         window = Window(start, end, number, len(spans), rate)
         observed = item.observed[:, start:end]  # views: the series is not copied
         error = _window_error(observed, fewest, spec)
-        error, missing = (error, "") if error else window_missing(observed, rows)
+        error, missing = (error, "") if error else window_missing(observed, rows, most)
         last = number == len(spans) - 1
         said = (
             item.note,

@@ -93,10 +93,14 @@ def test_a_series_mostly_missing_is_an_error_and_some_missing_a_note(tmp_path):
     hr, resp = _normal(100)
     ended = hr.copy(), resp.copy()
     for column in ended:
-        column[3:] = np.nan  # rows 4-100 without a cell: nothing, but 3 steps are garbage
+        column[3:] = np.nan  # rows 4-100 without a cell: nothing (the file has 3 steps)
     item = _one(_series(tmp_path / "ended.csv", *ended), SERIES_SPEC)
+    assert item.error is None and item.x.shape == (2, 3) and item.note == ""
+    few = np.full(100, np.nan), np.full(100, np.nan)
+    few[0][::12], few[1][::12] = hr[::12], resp[::12]  # 9 steps of 97 hold a value
+    item = _one(_series(tmp_path / "few.csv", *few), SERIES_SPEC)
     assert item.x is None and item.error.startswith(
-        "Only 3 of this series' steps hold a value: no answer is given for a series with "
+        "Only 9 of this series' steps hold a value: no answer is given for a series with "
         "fewer than 10"
     )
     sparse = np.full(100, np.nan), np.full(100, np.nan)
@@ -119,6 +123,11 @@ def test_a_series_mostly_missing_is_an_error_and_some_missing_a_note(tmp_path):
             "51 % of its values are missing (read as missing values, as the model learned to "
             "read gaps)."
         )
+    )
+    trained = {**SERIES_SPEC, "most_missing": 0.6}  # the card's, from the training items
+    assert _one(tmp_path / "holes.csv", trained).note == (
+        "51 % of its values are missing (read as missing values, as the model learned to "
+        "read gaps; the most of a training recording: 60%)."
     )
     some = hr.copy(), resp.copy()
     some[0][10:30] = np.nan  # 10 % of the values

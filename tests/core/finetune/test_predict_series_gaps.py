@@ -50,6 +50,7 @@ def model(tmp_path_factory) -> Path:
             _write(data / kind / f"{kind}{i}.csv", ecg * (1 + 2 * n), resp)
     out, card = export_series_model(tmp, data, series_length=WINDOW)
     assert card["spec"]["series_length"] == WINDOW and card["spec"]["sampling_rate"] == 10.0
+    assert card["spec"]["most_missing"] == 0.0  # the training recordings have no gap
     return out
 
 
@@ -92,8 +93,9 @@ def test_a_wearable_taken_off_is_answered_with_a_note(model, tmp_path):
     assert result["errors"] == 0 and row["status"] == "note" and row["predicted"]
     assert row["note"] == (
         "38 % of its values are missing (read as missing values, as the model learned to "
-        "read gaps). Its last 30 rows (3 s) hold a time but no value (a recorder taken "
-        "off?): the series was read up to its last value, and they were not predicted."
+        "read gaps; the most of a training recording: 0%). Its last 30 rows (3 s) hold a "
+        "time but no value (a recorder taken off?): the series was read up to its last "
+        "value, and they were not predicted."
     )
 
 
