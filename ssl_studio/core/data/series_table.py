@@ -346,14 +346,16 @@ def _columns_items(
         )
     label, group_id = table.constant("label"), table.constant("id")
     x = table.series()[None]  # [1, C, T]
-    filled = ~np.isnan(x[0]).all(axis=0)  # [T]: rows with a value (the series ends at the last)
-    if filled.any() and not filled[-1]:  # rows at the end without a value: trimmed, counted
-        meta["empty_end_rows"] = int(np.argmax(filled[::-1]))  # for predict's missing share
     if "time" in table.roles:
         seconds = table.seconds()
         present = ~np.isnan(x[0]).all(axis=0)  # [T]
         if seconds is not None:  # (rows at the end without values are trimmed anyway)
             end = len(present) - int(np.argmax(present[::-1]))
+            # rows at the end with a time but no value (a recorder taken off): the series
+            # ends at its last value, as at import; predict says so. Rows without a single
+            # cell (blank lines a spreadsheet appended) are nothing: not counted
+            if timed := int(np.isfinite(seconds[end:]).sum()):
+                meta["timed_end_rows"] = timed
             what = f"{table.describe(table.roles['time'])} of {table.file}"
             line = read_timeline(seconds[:end], table.lines[:end], what, rate)
             x, rate = line.apply(x[:, :, :end]), line.rate or rate

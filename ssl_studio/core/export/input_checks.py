@@ -5,9 +5,18 @@ a white page, an image that is mostly NaN, a recording whose rows are empty or w
 values are in other units got 0.99-1.0 from the models of the safety audit. ``predict``
 therefore checks each input's values first and gives an error row (no answer) or a note:
 
-- missing values (NaN or infinite): more than ``MISSING_ERROR`` of an image's pixels or
-  of a series' values (in the channels it has) is an error; an image with any, or a
-  series with more than ``SERIES_MISSING_NOTE`` (or any infinite value), gets a note;
+- missing values (NaN or infinite): more than ``MISSING_ERROR`` of an image's pixels is
+  an error (they are read as its lowest value), any a note. A series model reads a mask
+  of what was observed and learned from recordings with gaps, so a series (or, predicted
+  in windows, each window) is an error only when next to nothing of it is left: more than
+  ``SERIES_MISSING_ERROR`` of its values missing (in the channels it has), or fewer than
+  ``SERIES_FEWEST_STEPS`` steps with a value where it has more steps (a whole series:
+  its rows with a time included, those after its last value too; a short recording
+  whole is no garbage); more than ``SERIES_MISSING_NOTE`` missing, or any infinite
+  value, is a note.
+  Rows without a single cell (blank lines a spreadsheet appended) are no values at all;
+  rows at the end with a time but no value are left out by the reader (the series ends
+  at its last value, as at import) and said in a note;
 - no contrast: an image whose content, windowed as training windowed it, is one value
   in at least ``FLAT_SHARE`` of its pixels is an error; a series whose every channel
   holds one value is an error, one with some such channels a note (a sensor at rest);
@@ -29,7 +38,9 @@ from typing import Any
 
 import numpy as np
 
-MISSING_ERROR = 0.5  # share of missing values above which no answer is given
+MISSING_ERROR = 0.5  # share of an image's missing values above which no answer is given
+SERIES_MISSING_ERROR = 0.9  # ... of a series' (or window's) missing values
+SERIES_FEWEST_STEPS = 10  # a series with fewer steps holding a value gets no answer
 SERIES_MISSING_NOTE = 0.1  # a series with more missing values than this gets a note
 FLAT_SHARE = 0.99  # share of pixels at one value (windowed) that makes an image flat
 FLAT_BAND = 0.01  # "one value": within this of the median, on the windowed 0-1 scale
@@ -99,38 +110,109 @@ def _channel(names: list[str] | None, row: int) -> str:
 
 
 def series_missing(
-    values: np.ndarray, rows: list[int], meta: dict[str, Any] | None = None
+    values: np.ndarray,
+    rows: list[int],
+    meta: dict[str, Any] | None = None,
+    rate: float | None = None,
+    whole: bool = True,
+    trained: float | None = None,
 ) -> tuple[str | None, str]:
     """(error, note) of a series ``values`` [C, T] (NaN where missing) from its missing
     values in the channels ``rows`` it has values in (channels it lacks or that hold no
-    value at all are said elsewhere). ``meta``: the decoded item's, with the rows without
-    a value that ended the file (``empty_end_rows``, cut off by the reader: missing too)
-    and the infinite values read as missing (``infinite_values``)."""
+    value at all are said elsewhere): ``missing_share``'s, where the model reads it
+    ``whole`` (else each window is judged), and notes of its infinite values (``meta``:
+    the decoded item's ``infinite_values``) and of the rows at its end with a time but no
+    value (``timed_end_rows``, ``rate`` per second where known: not read); ``trained``:
+    see missing_share."""
     if not rows:
         return None, ""
     meta = meta or {}
     part = values[rows]
-    tail = int(meta.get("empty_end_rows") or 0) * len(rows)
-    missing = int(part.size - np.isfinite(part).sum()) + tail
-    total = int(part.size) + tail
+    said: list[str] = []
+    if whole:
+        ended = int(meta.get("timed_end_rows") or 0)  # (not read: the file's steps all the same)
+        fewest = min(SERIES_FEWEST_STEPS, part.shape[-1] + ended)
+        error, note = missing_share(np.isfinite(part), fewest, trained=trained)
+        if error:
+            return error, ""
+        said.append(note)
+        said.append(ended_note(ended, rate))
     infinite = int(meta.get("infinite_values") or 0) + int(np.isinf(part).sum())
-    share = _share(missing, total)
-    if missing > MISSING_ERROR * total:
-        return (
-            f"{share} of this series' values are missing (empty cells, NaN or infinite): no "
-            f"answer is given for a series more than {MISSING_ERROR:.0%} missing. Fill in "
-            "the gaps, or leave this file out."
-        ), ""
-    said = []
-    if missing > SERIES_MISSING_NOTE * total:
-        said.append(f"{share} of its values are missing (read as missing values).")
     if infinite:
         verb = "is" if infinite == 1 else "are"
         said.append(
             f"{infinite} of its values {verb} infinite (too large to store, such as 1e39): "
             "read as missing values."
         )
-    return None, " ".join(said)
+    return None, " ".join(n for n in said if n)
+
+
+def missing_share(
+    observed: np.ndarray, fewest: int, what: str = "series", trained: float | None = None
+) -> tuple[str | None, str]:
+    """(error, note) of a series or window (``what``) from ``observed`` [C, L] (True where
+    a value was read; C: the channels the file has values in): an error where more than
+    ``SERIES_MISSING_ERROR`` of its values are missing or fewer than ``fewest`` of its
+    steps hold a value (the model reads the gaps masked, but would answer next to nothing
+    as surely as a whole recording); a note beyond ``SERIES_MISSING_NOTE``, with the
+    training recordings' largest share (``trained``: the card's most_missing) where known."""
+    total = int(observed.size)
+    if not total:
+        return None, ""
+    missing = total - int(observed.sum())
+    steps = int(observed.any(axis=0).sum())
+    share = _share(missing, total)
+    whose = "this series'" if what == "series" else f"this {what}'s"
+    if steps < fewest:
+        return (
+            f"Only {steps} of {whose} steps hold a value: no answer is given for a {what} "
+            f"with fewer than {fewest} (the model would answer next to nothing as surely as "
+            "a whole recording). Check the file, or leave it out."
+        ), ""
+    if missing > SERIES_MISSING_ERROR * total:
+        return (
+            f"{share} of {whose} values are missing (empty cells, NaN or infinite): no "
+            f"answer is given for a {what} more than {SERIES_MISSING_ERROR:.0%} missing. "
+            "Fill in the gaps, or leave it out."
+        ), ""
+    if missing > SERIES_MISSING_NOTE * total:
+        most = "" if trained is None else f"; the most of a training recording: {trained:.0%}"
+        return None, (
+            f"{share} of its values are missing (read as missing values, as the model "
+            f"learned to read gaps{most})."
+        )
+    return None, ""
+
+
+def ended_note(rows: int, rate: float | None) -> str:
+    """The note of a series whose file ends with ``rows`` rows with a time but no value
+    (a recorder taken off): not read, as at import (``rate``: per second, where known)."""
+    if not rows:
+        return ""
+    span = f" ({rows / rate:g} s)" if rate else ""
+    return (
+        f"Its last {rows} rows{span} hold a time but no value (a recorder taken off?): "
+        "the series was read up to its last value, and they were not predicted."
+    )
+
+
+def trained_missing(spec: dict[str, Any]) -> float | None:
+    """The card spec's most_missing (the largest share, 0-1, of a training recording's
+    values missing), or None where absent (cards before it) or not a share."""
+    most = spec.get("most_missing")
+    ok = isinstance(most, (int, float)) and not isinstance(most, bool) and 0 <= most <= 1
+    return float(most) if ok else None
+
+
+def window_missing(
+    observed: np.ndarray, rows: np.ndarray, trained: float | None = None
+) -> tuple[str | None, str]:
+    """(error, note) of a window, observed [C, L] (the model's channels), from its missing
+    values in the channels ``rows`` [C] bool (those its series has values in): as a
+    whole series is judged, with at most its length for the steps needed (``trained``:
+    see missing_share)."""
+    part = observed[rows]
+    return missing_share(part, min(SERIES_FEWEST_STEPS, part.shape[-1]), "window", trained)
 
 
 def series_flat(
@@ -211,15 +293,20 @@ def series_checks(
     names: list[str] | None,
     scaling: dict[str, Any] | None,
     meta: dict[str, Any] | None = None,
+    rate: float | None = None,
+    whole: bool = True,
+    trained: float | None = None,
 ) -> tuple[str | None, str]:
     """(error, note) of a series ``values`` [C, T] in the model's channels (NaN where
     missing; a channel without a single value is left to the channel checks): its
     missing values, flat channels and scale (``scaling``: the card's
-    channel_standardisation, or None; ``meta``: the decoded item's, see series_missing)."""
+    channel_standardisation, or None; ``meta``, ``rate``, ``whole`` and ``trained``: see
+    series_missing; predicted in windows, each window's missing values are judged by
+    ``window_missing`` instead)."""
     rows = [r for r in range(values.shape[0]) if np.isfinite(values[r]).any()]
     notes = []
     for check in (
-        lambda: series_missing(values, rows, meta),
+        lambda: series_missing(values, rows, meta, rate, whole, trained),
         lambda: series_flat(values, rows, names),
         lambda: series_scale(values, rows, scaling),
     ):

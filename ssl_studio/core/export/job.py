@@ -149,7 +149,8 @@ def _series_reading(
     decides file by file, and a short recording would be read sideways), the channels'
     names, when the run's training items all had the same ones, one per channel, and the
     whole header row of the training files when it also names other columns (a time,
-    label or id column), all the same: a file without a header row is read as they were."""
+    label or id column), all the same: a file without a header row is read as they were;
+    and the largest share of missing values of a training recording (most_missing)."""
     layout = store.import_options(run["dataset_id"]).get("csv_layout") or "auto"
     prefer = store.preferred_layout(run["dataset_id"])
     metas = [json.loads(i["meta"] or "{}") for i in items]
@@ -170,7 +171,15 @@ def _series_reading(
         "sampling_rate": float(rate) if rate else None,
         # predict reads a series with fewer channels (by position) only if training did
         "fewest_channels": min((int(i["channels"]) for i in items), default=channels),
+        # predict's notes compare a file's missing share with the training recordings'
+        "most_missing": max((_missing_share(i) for i in items), default=None),
     }
+
+
+def _missing_share(item: dict[str, Any]) -> float:
+    """The share of a series item's values [channels, length] missing (rounded to 0.1 %)."""
+    total = int(item.get("channels") or 0) * int(item.get("length") or 0)
+    return round(int(item.get("n_missing") or 0) / total, 3) if total else 0.0
 
 
 def _threshold_choice(state: dict[str, Any], split: SavedSplit | None) -> dict[str, Any]:

@@ -30,7 +30,12 @@ from ssl_studio.core.export.channel_count import (
     fewest_channels,
 )
 from ssl_studio.core.export.image_batch import IMAGES_AT_ONCE, HeldInputs, image_inputs
-from ssl_studio.core.export.input_checks import image_checks, series_checks
+from ssl_studio.core.export.input_checks import (
+    ended_note,
+    image_checks,
+    series_checks,
+    trained_missing,
+)
 from ssl_studio.core.export.training_match import image_note
 from ssl_studio.core.export.training_window import as_trained
 from ssl_studio.core.memory import free_memory
@@ -56,6 +61,7 @@ class ModelInput:
     file: int = 0  # the position of its file among those read (0: the first)
     sampling_rate: float | None = None  # series: per second, where the file's times tell
     window: Window | None = None  # the part of its series, where predicted in windows
+    ended: str = ""  # series in windows: the note of rows after its last value (the last's)
 
 
 def files_of(paths: list[Path]) -> Iterator[Found | Any]:
@@ -120,7 +126,7 @@ def read_files(
     for position, found in enumerate(files):
         if stopped():  # (not after up to at_once more decodes)
             return
-        for item in _file_inputs(found, spec, salt, free, layout_flag):
+        for item in _file_inputs(found, spec, salt, free, layout_flag, whole):
             if isinstance(item, ModelInput):
                 item.file = position
                 yield from held.add(item)
@@ -134,10 +140,15 @@ Pending = tuple[ModelInput, np.ndarray, dict[str, Any]]  # an image input, store
 
 
 def _file_inputs(
-    found: Found | Any, spec: dict[str, Any], salt: bytes, free: int, layout_flag: str | None
+    found: Found | Any,
+    spec: dict[str, Any],
+    salt: bytes,
+    free: int,
+    layout_flag: str | None,
+    whole: bool = True,
 ) -> Iterator[ModelInput | Pending]:
     """The inputs of one file: series (or errors) ready, images with what their view is
-    made of."""
+    made of (``whole``: see read_files; else each window's missing values are judged)."""
     if not isinstance(found, Found):
         yield ModelInput(str(found.path), 0, error=found.problem.message)
         return
@@ -192,8 +203,10 @@ def _file_inputs(
         empty = _empty_channels(values, item.fields, spec)
         error = error or _empty_error(have - len(empty), empty, spec)
         scaling = spec.get("channel_standardisation")
-        meta = item.fields.get("meta") or {}
-        checked = series_checks(values, spec.get("channel_names"), scaling, meta)
+        meta, rate = item.fields.get("meta") or {}, item.fields.get("sampling_rate") or None
+        most = trained_missing(spec)  # the training recordings' largest missing share
+        names = spec.get("channel_names")
+        checked = series_checks(values, names, scaling, meta, rate, whole, most)
         error = error or checked[0]  # mostly missing, no signal, other units
         if error is not None:
             yield ModelInput(shown, item.index, error=error, identifiers=ids)
@@ -208,10 +221,11 @@ def _file_inputs(
             checked[1],
         )
         note = " ".join(n for n in notes if n)
-        rate = item.fields.get("sampling_rate") or None
+        ended = "" if whole else ended_note(int(meta.get("timed_end_rows") or 0), rate)
         yield ModelInput(
-            shown, item.index, x, observed, note=note, identifiers=ids, sampling_rate=rate
-        )
+            shown, item.index, x, observed, note=note, identifiers=ids, sampling_rate=rate,
+            ended=ended,
+        )  # fmt: skip
 
 
 # memory the exported series model needs per time step of one recording (ts-conv at 6

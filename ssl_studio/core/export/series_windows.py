@@ -8,8 +8,12 @@ every stride steps from the start of the series; the last one may be cut short b
 of the recording: it is predicted when at least half a window long, else left out with a
 note on the row before it. A window without a single observed value, or with values in
 fewer of the model's channels than any training recording had, is an error row (the model
-would answer as surely as for a whole one). Windows are views of the recording read once
-(``x[:, start:end]``): nothing is copied per window; the batch copies only its windows.
+would answer as surely as for a whole one); each window's missing values are judged as a
+whole series' are (input_checks.window_missing: mostly missing, an error; some, a note),
+so a wearable taken off for an hour loses that hour's windows only; the rows after its
+last value (a time, no value) are said on the last window's row. Windows are views of
+the recording read once (``x[:, start:end]``): nothing is copied per window; the batch
+copies only its windows.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.export.channel_count import fewest_channels
+from ssl_studio.core.export.input_checks import trained_missing, window_missing
 from ssl_studio.core.export.preprocess import BYTES_PER_STEP, ModelInput
 from ssl_studio.core.memory import free_memory
 
@@ -180,13 +185,21 @@ def _windows_of(
         yield replace(item, x=None, observed=None, error=error)
         return
     fewest = fewest_channels(spec)
+    rows = item.observed.any(axis=1)  # [C]: the channels the series has values in
+    most = trained_missing(spec)
     for number, (start, end) in enumerate(spans):
         window = Window(start, end, number, len(spans), rate)
         observed = item.observed[:, start:end]  # views: the series is not copied
-        note = item.note
-        if left_out and number == len(spans) - 1:
-            note = " ".join(n for n in (note, _left_out_note(left_out, length, rate)) if n)
         error = _window_error(observed, fewest, spec)
+        error, missing = (error, "") if error else window_missing(observed, rows, most)
+        last = number == len(spans) - 1
+        said = (
+            item.note,
+            missing,
+            _left_out_note(left_out, length, rate) if left_out and last else "",
+            item.ended if last else "",
+        )
+        note = " ".join(n for n in said if n)
         x = None if error else item.x[:, start:end]
         yield replace(
             item,

@@ -57,15 +57,16 @@ def test_public_constants() -> None:
 
 
 def test_columns_with_header_and_time_column(tmp_path: Path) -> None:
-    text = "time,ecg,resp\n0.00,1,2\n0.01,NA,4\n0.02,5,\n0.03,,\n0.04,,\n"
+    text = "time,ecg,resp\n0.00,1,2\n0.01,NA,4\n0.02,5,\n0.03,,\n0.04,,\n,,\n,,\n"
     (item,) = decode(write(tmp_path, "rec.csv", text)).items
     np.testing.assert_array_equal(item.array, [[1, np.nan, 5], [2, 4, np.nan]])
     assert item.index == 0 and item.label is None
     assert item.fields["length"] == 3 and item.fields["n_missing"] == 2
     assert item.fields["sampling_rate"] == pytest.approx(100.0)
     meta = {"layout": "columns", "name": "rec", "channel_names": ["ecg", "resp"]}
-    # for predict: the whole header, and the rows without a value cut off at the end
-    assert item.fields["meta"] == {**meta, "columns": ["time", "ecg", "resp"], "empty_end_rows": 2}
+    # for predict: the whole header, and the rows with a time but no value cut off at the
+    # end (not the blank rows after them: a spreadsheet's, nothing was recorded there)
+    assert item.fields["meta"] == {**meta, "columns": ["time", "ecg", "resp"], "timed_end_rows": 2}
     # a file without a header row, read with that header (as predict reads it)
     bare = write(tmp_path, "bare.csv", "0.00,3,2\n0.01,NA,4\n0.02,5,\n")
     (item,) = decode(bare, header=("time", "ecg", "resp")).items

@@ -159,3 +159,13 @@ def test_the_card_keeps_how_many_validation_items_chose_the_threshold(thresholde
     assert choice["method"] == "youden" and choice["val_counted"] == "items"
     assert choice["val_positives"] + choice["val_negatives"] == choice["val_items"]
     assert choice["note"].startswith("The threshold was chosen on only")
+
+
+def test_a_series_card_records_the_largest_missing_share_of_its_training_recordings(
+    series_export,
+):
+    """predict's note on a series with gaps compares its missing share with this."""
+    _, card = series_export
+    most = card["spec"]["most_missing"]
+    assert 0 < most < 1  # the waves have gaps
+    assert most == round(most, 3)

@@ -93,24 +93,47 @@ def test_a_series_mostly_missing_is_an_error_and_some_missing_a_note(tmp_path):
     hr, resp = _normal(100)
     ended = hr.copy(), resp.copy()
     for column in ended:
-        column[3:] = np.nan  # rows 4-100 empty: the reader cuts them off, still missing
+        column[3:] = np.nan  # rows 4-100 without a cell: nothing (the file has 3 steps)
     item = _one(_series(tmp_path / "ended.csv", *ended), SERIES_SPEC)
+    assert item.error is None and item.x.shape == (2, 3) and item.note == ""
+    few = np.full(100, np.nan), np.full(100, np.nan)
+    few[0][::12], few[1][::12] = hr[::12], resp[::12]  # 9 steps of 97 hold a value
+    item = _one(_series(tmp_path / "few.csv", *few), SERIES_SPEC)
     assert item.x is None and item.error.startswith(
-        "97 % of this series' values are missing (empty cells, NaN or infinite)"
+        "Only 9 of this series' steps hold a value: no answer is given for a series with "
+        "fewer than 10"
     )
+    sparse = np.full(100, np.nan), np.full(100, np.nan)
+    sparse[0][9::10], sparse[1][0] = hr[9::10], resp[0]  # 10 + 1 of 200 values: 94.5 % missing
+    item = _one(_series(tmp_path / "sparse.csv", *sparse), SERIES_SPEC)
+    assert item.x is None and item.error.startswith(
+        "94 % of this series' values are missing (empty cells, NaN or infinite): no answer "
+        "is given for a series more than 90% missing."
+    )
+    # the model reads a mask of what was observed: half a recording missing is a note
     holes = hr.copy(), resp.copy()
-    holes[0][::2], holes[1][1::2] = np.nan, np.nan  # 50 %: not more than half
+    holes[0][::2], holes[1][1::2] = np.nan, np.nan  # 50 %
     holes[0][1], holes[1][2] = np.nan, np.nan  # and two more
     item = _one(_series(tmp_path / "holes.csv", *holes), SERIES_SPEC)
-    assert item.x is None and "no answer is given for a series more than 50% missing" in item.error
+    assert (
+        item.error is None
+        and item.x is not None
+        and item.note
+        == (
+            "51 % of its values are missing (read as missing values, as the model learned to "
+            "read gaps)."
+        )
+    )
+    trained = {**SERIES_SPEC, "most_missing": 0.6}  # the card's, from the training items
+    assert _one(tmp_path / "holes.csv", trained).note == (
+        "51 % of its values are missing (read as missing values, as the model learned to "
+        "read gaps; the most of a training recording: 60%)."
+    )
     some = hr.copy(), resp.copy()
     some[0][10:30] = np.nan  # 10 % of the values
     some[1][10:14] = np.nan
     item = _one(_series(tmp_path / "some.csv", *some), SERIES_SPEC)
-    assert (
-        item.error is None
-        and item.note == "12 % of its values are missing (read as missing values)."
-    )
+    assert item.error is None and item.note.startswith("12 % of its values are missing")
     tall = hr.copy()
     tall[5] = 1e39  # too large for float32: infinite, read as missing
     item = _one(_series(tmp_path / "inf.csv", tall, resp), SERIES_SPEC)
