@@ -70,3 +70,25 @@ def export_series_model(tmp_path, data, dataset="vitals", **options):
     )  # fmt: skip
     out = tmp_path / "model"
     return out, export(project, result["run_id"], out)
+
+
+def strip_model_metadata(folder, keep) -> None:
+    """Keep only the metadata_props of the export ``folder``'s model.onnx whose key
+    ``keep`` accepts (as an export from before they were written), and list the new
+    file's checksum on its card."""
+    import hashlib
+    import json
+
+    import onnx
+
+    model = onnx.load(str(folder / "model.onnx"))
+    kept = [(p.key, p.value) for p in model.metadata_props if keep(p.key)]
+    del model.metadata_props[:]
+    for key, value in kept:
+        model.metadata_props.add(key=key, value=value)
+    onnx.save(model, str(folder / "model.onnx"))
+    card = json.loads((folder / "model_card.json").read_text(encoding="utf-8"))
+    card["sha256"]["files"]["model.onnx"] = hashlib.sha256(
+        (folder / "model.onnx").read_bytes()
+    ).hexdigest()
+    (folder / "model_card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")

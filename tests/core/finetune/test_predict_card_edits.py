@@ -5,15 +5,13 @@ exports, whose model lacks the digest or any metadata, still predict."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from finetune_projects import quick_train
+from finetune_projects import quick_train, strip_model_metadata
 from PIL import Image
 
 from ssl_studio.core.errors import ConfigError
@@ -70,21 +68,6 @@ def _card(folder: Path) -> dict:
 
 def _save_card(folder: Path, card: dict) -> None:
     (folder / "model_card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
-
-
-def _edit_metadata(folder: Path, keep) -> None:
-    """Keep only the metadata_props of model.onnx whose key ``keep`` accepts (an export
-    from before they were written), and list the new file's checksum on the card."""
-    model = onnx.load(str(folder / "model.onnx"))
-    kept = [(p.key, p.value) for p in model.metadata_props if keep(p.key)]
-    del model.metadata_props[:]
-    for key, value in kept:
-        model.metadata_props.add(key=key, value=value)
-    onnx.save(model, str(folder / "model.onnx"))
-    card = _card(folder)
-    digest = hashlib.sha256((folder / "model.onnx").read_bytes()).hexdigest()
-    card["sha256"]["files"]["model.onnx"] = digest
-    _save_card(folder, card)
 
 
 def _refused(folder: Path, images: Path, tmp_path: Path) -> str:
@@ -182,7 +165,7 @@ def test_an_older_model_without_the_digest_still_predicts_and_checks_what_it_can
 ):
     out, _, images = two_exports
     folder = _copy(out, tmp_path)
-    _edit_metadata(folder, lambda key: key != "decision_sha256")
+    strip_model_metadata(folder, lambda key: key != "decision_sha256")
     card = _card(folder)
     card["spec"]["cache_size"] = 64  # (undetectable without the digest)
     _save_card(folder, card)
@@ -195,7 +178,7 @@ def test_an_older_model_without_the_digest_still_predicts_and_checks_what_it_can
 def test_an_export_from_before_checksums_still_predicts(two_exports, tmp_path):
     out, _, images = two_exports
     folder = _copy(out, tmp_path)
-    _edit_metadata(folder, lambda key: False)  # no metadata at all
+    strip_model_metadata(folder, lambda key: False)  # no metadata at all
     card = _card(folder)
     del card["sha256"], card["card_format"]
     _save_card(folder, card)
