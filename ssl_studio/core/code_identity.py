@@ -116,6 +116,8 @@ def _changed(checkout: Path) -> bool | str:
             [git, "-C", str(checkout), "status", "--porcelain", "--", _PACKAGE.name],
             capture_output=True,
             text=True,
+            encoding="utf-8",
+            errors="replace",
             timeout=GIT_TIMEOUT_S,
             env=env,
             check=False,
