@@ -169,8 +169,7 @@ def _save(
     warnings = spellings.warnings() + warnings
     newest = store.label_version(dataset["id"], name)
     if newest is not None and store.latest_labels(dataset["id"], name) == labels:
-        # (the same labels again: a new version would only make the runs trained on
-        # them look out of date, project/label_changes.py)
+        # (the same labels again: a new version would make their runs look out of date)
         warnings.append(f"These labels are those of version {newest}: no new version was made.")
         return LabelReport(name, newest, len(labels), counts, warnings)
     set_id = store.add_label_set(dataset["id"], name, source, labels)
