@@ -82,3 +82,47 @@ def test_spans_read_as_people_read_them():
     assert duration(1.2e6) == "13.9 days"
     assert ended_note(1_200_000, 1.0).startswith("Its last 1200000 rows (13.9 days) hold no")
     assert ended_note(30, 10.0).startswith("Its last 30 rows (3 s) hold no value")
+
+
+def test_most_missing_leaves_out_channels_without_a_value_as_predict_does(tmp_path):
+    """A training recording with a lead never recorded is 0 % missing to predict (it
+    judges the channels holding a value), so the card's most_missing says 0 % too."""
+    from types import SimpleNamespace
+
+    from ssl_studio.core.data.cache import CacheWriter
+    from ssl_studio.core.export.job import _most_missing
+
+    writer = CacheWriter(tmp_path / "dataset-1")
+    items = []
+    full = np.random.default_rng(0).normal(size=(3, 50)).astype(np.float32)
+    empty_lead = full.copy()
+    empty_lead[2] = np.nan  # a lead never recorded
+    gappy = full.copy()
+    gappy[0, :10] = np.nan  # 10 of 150 values: 6.7 %
+    for values in (full, empty_lead, gappy):
+        _, offset = writer.add_series(values)
+        n_missing = int(np.isnan(values).sum())
+        items.append({"cache_index": offset, "channels": 3, "length": 50, "n_missing": n_missing})
+    writer.close()
+    store = SimpleNamespace(
+        paths=SimpleNamespace(dataset_cache=lambda i: tmp_path / f"dataset-{i}")
+    )
+    assert _most_missing(store, 1, items) == 0.067  # was 0.333: the empty lead counted
+    assert _most_missing(store, 1, items[:2]) == 0.0
+    assert _most_missing(store, 1, []) is None
+    observed = series_checks(empty_lead, ["a", "b", "c"], None)
+    assert observed == (None, "")  # predict: no missing value in the leads it has
+
+
+def test_most_missing_is_a_decision_field_absent_from_older_cards():
+    from ssl_studio.core.export.card_integrity import DIGEST_KEY, card_fields, digest, trust_problem
+
+    spec = {"modality": "timeseries", "in_channels": 2, "series_length": 20}
+    old = {"classes": ["a", "b"], "threshold": 0.5, "spec": spec}
+    assert "most_missing" not in card_fields(old)["spec"]  # an older card: digest as before
+    assert trust_problem(old, {DIGEST_KEY: digest(card_fields(old))}) is None
+    card = {**old, "spec": {**spec, "most_missing": 0.0}}
+    metadata = {DIGEST_KEY: digest(card_fields(card))}
+    assert trust_problem(card, metadata) is None
+    edited = {**card, "spec": {**spec, "most_missing": 0.9}}  # would widen predict's bounds
+    assert "largest missing share" in trust_problem(edited, metadata)
