@@ -120,8 +120,7 @@ def test_a_series_mostly_missing_is_an_error_and_some_missing_a_note(tmp_path):
         and item.x is not None
         and item.note
         == (
-            "51 % of its values are missing (read as missing values, which the model reads "
-            "masked)."
+            "51 % of its values are missing (read as missing values, which the model reads masked)."
         )
     )
     trained = {**SERIES_SPEC, "most_missing": 0.6}  # the card's, from the training items
