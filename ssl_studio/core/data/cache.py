@@ -305,6 +305,14 @@ class CacheReader:
                 raise self._lost_error(name)
         return values.reshape(shape), mask.reshape(shape)
 
+    def observed_channels(self, item: Mapping[str, Any]) -> np.ndarray:
+        """Which channels of one series hold a value: bool ``[C]`` (its mask only read)."""
+        start, shape = item["cache_index"], (item["channels"], item["length"])
+        mask = self._flat_map(SERIES_MASK, np.uint8)[start : start + shape[0] * shape[1]]
+        if len(mask) < shape[0] * shape[1]:
+            raise self._lost_error(SERIES_MASK)
+        return mask.reshape(shape).any(axis=1)
+
     def series_window(
         self, item: Mapping[str, Any], start: int, stop: int
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -281,6 +281,19 @@ class _Table(WholeText):
         """Column ``j`` as seconds (series_times.parse_times), or None: no date-times."""
         return self.times[j] if j in self.times else parse_times(self.cells[j])
 
+    def filled_rows(self, start: int) -> int:
+        """Rows from ``start`` on that hold a cell (a missing-value word such as NaN or NA
+        is a cell; a line of empty cells, as a spreadsheet appends, is not)."""
+        if start >= len(self.lines):
+            return 0
+        kept = [c for c in self.cells if isinstance(c, np.ndarray)]
+        if len(kept) < len(self.cells):  # read as numbers (or date-times): no empty cell
+            return len(self.lines) - start
+        filled = np.zeros(len(self.lines) - start, bool)
+        for cells in kept:
+            filled |= np.char.str_len(np.char.strip(cells[start:])) > 0
+        return int(filled.sum())
+
     def block(self) -> np.ndarray:
         """Numeric channels as float32 ``[R, C]``."""
         return np.stack([self.values[j] for j in self.channels], axis=1).astype(np.float32)
@@ -346,16 +359,18 @@ def _columns_items(
         )
     label, group_id = table.constant("label"), table.constant("id")
     x = table.series()[None]  # [1, C, T]
+    # rows after the last value that hold a cell (a time, NaN, NA: a recorder taken off)
+    # are missing data: the series ends at its last value, as at import (make_items trims
+    # them), and predict says so. Rows without a single cell (blank lines a spreadsheet
+    # appended) are nothing: not counted
+    valued = np.isfinite(x[0]).any(axis=0)  # [T]
+    if valued.any() and (ended := table.filled_rows(len(valued) - int(np.argmax(valued[::-1])))):
+        meta["missing_end_rows"] = ended
     if "time" in table.roles:
         seconds = table.seconds()
         present = ~np.isnan(x[0]).all(axis=0)  # [T]
         if seconds is not None:  # (rows at the end without values are trimmed anyway)
             end = len(present) - int(np.argmax(present[::-1]))
-            # rows at the end with a time but no value (a recorder taken off): the series
-            # ends at its last value, as at import; predict says so. Rows without a single
-            # cell (blank lines a spreadsheet appended) are nothing: not counted
-            if timed := int(np.isfinite(seconds[end:]).sum()):
-                meta["timed_end_rows"] = timed
             what = f"{table.describe(table.roles['time'])} of {table.file}"
             line = read_timeline(seconds[:end], table.lines[:end], what, rate)
             x, rate = line.apply(x[:, :, :end]), line.rate or rate

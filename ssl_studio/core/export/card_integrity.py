@@ -38,6 +38,10 @@ ANSWER_SPEC_KEYS = (
     "fewest_channels",
     "sampling_rate",
     "series_length",
+    # not read to make the input, but predict's missing-value errors and notes compare a
+    # file with it (input_checks.missing_limit); absent from older cards, and then
+    # absent from the digest, as it was
+    "most_missing",
 )
 DIGEST_KEY = "decision_sha256"  # model.onnx's metadata key (self_description.PROGRAM_KEYS)
 _REEXPORT = (
@@ -118,8 +122,9 @@ def trust_problem(card: dict[str, Any], metadata: dict[str, str]) -> str | None:
             "with (its decision_sha256): one of the classes, positive class, threshold, "
             "threshold_is_default, the input settings in its spec (image_size, cache_size, "
             "channels, CSV layout, ...), what it says of the training images and data "
-            "(their windows, sizes, acquisition, modalities: predict's notes compare files "
-            f"with them) or the channel standardisation was changed: {_REEXPORT}."
+            "(their windows, sizes, acquisition, modalities, the largest missing share of "
+            "a training recording: predict's checks compare files with them) or the channel "
+            f"standardisation was changed: {_REEXPORT}."
         )
     if _checksummed(card, metadata) and not _lists_model(card):
         return (

@@ -7,16 +7,17 @@ therefore checks each input's values first and gives an error row (no answer) or
 
 - missing values (NaN or infinite): more than ``MISSING_ERROR`` of an image's pixels is
   an error (they are read as its lowest value), any a note. A series model reads a mask
-  of what was observed and learned from recordings with gaps, so a series (or, predicted
-  in windows, each window) is an error only when next to nothing of it is left: more than
-  ``SERIES_MISSING_ERROR`` of its values missing (in the channels it has), or fewer than
+  of what was observed, so a series (or, predicted in windows, each window) is an error
+  when next to nothing of it is left or when it holds gaps the model never saw: more
+  than ``SERIES_MISSING_ERROR`` of its values missing (in the channels it has), or,
+  where the card records the training recordings' largest share (most_missing), more
+  than max(``TRAINED_MISSING_ERROR``, that + ``TRAINED_MISSING_MARGIN``); or fewer than
   ``SERIES_FEWEST_STEPS`` steps with a value where it has more steps (a whole series:
-  its rows with a time included, those after its last value too; a short recording
-  whole is no garbage); more than ``SERIES_MISSING_NOTE`` missing, or any infinite
-  value, is a note.
+  its rows after its last value too; a short recording whole is no garbage); more than
+  ``SERIES_MISSING_NOTE`` missing, or any infinite value, is a note.
   Rows without a single cell (blank lines a spreadsheet appended) are no values at all;
-  rows at the end with a time but no value are left out by the reader (the series ends
-  at its last value, as at import) and said in a note;
+  rows after the last value that hold a cell (a time, NaN, NA) are left out by the
+  reader (the series ends at its last value, as at import) and said in a note;
 - no contrast: an image whose content, windowed as training windowed it, is one value
   in at least ``FLAT_SHARE`` of its pixels is an error; a series whose every channel
   holds one value is an error, one with some such channels a note (a sensor at rest);
@@ -42,6 +43,11 @@ MISSING_ERROR = 0.5  # share of an image's missing values above which no answer 
 SERIES_MISSING_ERROR = 0.9  # ... of a series' (or window's) missing values
 SERIES_FEWEST_STEPS = 10  # a series with fewer steps holding a value gets no answer
 SERIES_MISSING_NOTE = 0.1  # a series with more missing values than this gets a note
+# where the card has most_missing (the training recordings' largest share), a series
+# missing more than max(TRAINED_MISSING_ERROR, most_missing + TRAINED_MISSING_MARGIN)
+# holds gaps the model never saw: no answer (see missing_limit)
+TRAINED_MISSING_ERROR = 0.5
+TRAINED_MISSING_MARGIN = 0.25
 FLAT_SHARE = 0.99  # share of pixels at one value (windowed) that makes an image flat
 FLAT_BAND = 0.01  # "one value": within this of the median, on the windowed 0-1 scale
 FLAT_SAMPLES = 65_536  # pixels looked at, at most (evenly spaced)
@@ -121,16 +127,16 @@ def series_missing(
     values in the channels ``rows`` it has values in (channels it lacks or that hold no
     value at all are said elsewhere): ``missing_share``'s, where the model reads it
     ``whole`` (else each window is judged), and notes of its infinite values (``meta``:
-    the decoded item's ``infinite_values``) and of the rows at its end with a time but no
-    value (``timed_end_rows``, ``rate`` per second where known: not read); ``trained``:
-    see missing_share."""
+    the decoded item's ``infinite_values``) and of the rows after its last value that
+    hold a cell but no value (``missing_end_rows``, ``rate`` per second where known: not
+    read); ``trained``: see missing_share."""
     if not rows:
         return None, ""
     meta = meta or {}
     part = values[rows]
     said: list[str] = []
     if whole:
-        ended = int(meta.get("timed_end_rows") or 0)  # (not read: the file's steps all the same)
+        ended = int(meta.get("missing_end_rows") or 0)  # (not read: its steps all the same)
         fewest = min(SERIES_FEWEST_STEPS, part.shape[-1] + ended)
         error, note = missing_share(np.isfinite(part), fewest, trained=trained)
         if error:
@@ -169,31 +175,61 @@ def missing_share(
             f"with fewer than {fewest} (the model would answer next to nothing as surely as "
             "a whole recording). Check the file, or leave it out."
         ), ""
-    if missing > SERIES_MISSING_ERROR * total:
+    limit = missing_limit(trained)
+    most = "" if trained is None else f"{trained * 100:.0f} %"
+    if missing > limit * total:
+        unseen = "" if trained is None else (
+            f", far more than any training recording (at most {most}), so the model "
+            "never saw such gaps"
+        )  # fmt: skip
         return (
-            f"{share} of {whose} values are missing (empty cells, NaN or infinite): no "
-            f"answer is given for a {what} more than {SERIES_MISSING_ERROR:.0%} missing. "
-            "Fill in the gaps, or leave it out."
+            f"{share} of {whose} values are missing (empty cells, NaN or infinite){unseen}: "
+            f"no answer is given for a {what} more than {limit:.0%} missing. Fill in the "
+            "gaps, or leave it out."
         ), ""
     if missing > SERIES_MISSING_NOTE * total:
-        most = "" if trained is None else f"; the most of a training recording: {trained:.0%}"
-        return None, (
-            f"{share} of its values are missing (read as missing values, as the model "
-            f"learned to read gaps{most})."
-        )
+        if trained is None:
+            how = " (read as missing values, which the model reads masked)"
+        elif missing > trained * total:
+            how = f", more than any training recording (at most {most}): read as missing values"
+        else:
+            how = f" (read as missing values; training recordings had up to {most})"
+        return None, f"{share} of its values are missing{how}."
     return None, ""
 
 
+def missing_limit(trained: float | None) -> float:
+    """The share of missing values above which a series or window gets no answer:
+    ``SERIES_MISSING_ERROR`` where the card has no most_missing (``trained``), else
+    well above the training recordings' largest share: beyond max(50 %, it + 25 %), but
+    never below ``SERIES_MISSING_ERROR`` for gaps training had (it, when larger)."""
+    if trained is None:
+        return SERIES_MISSING_ERROR
+    return min(max(TRAINED_MISSING_ERROR, trained + TRAINED_MISSING_MARGIN),
+               max(SERIES_MISSING_ERROR, trained))  # fmt: skip
+
+
 def ended_note(rows: int, rate: float | None) -> str:
-    """The note of a series whose file ends with ``rows`` rows with a time but no value
-    (a recorder taken off): not read, as at import (``rate``: per second, where known)."""
+    """The note of a series whose file ends with ``rows`` rows that hold a cell (a time,
+    NaN, NA) but no value (a recorder taken off): not read, as at import (``rate``: per
+    second, where known; else rows only)."""
     if not rows:
         return ""
-    span = f" ({rows / rate:g} s)" if rate else ""
+    span = f" ({duration(rows / rate)})" if rate else ""
     return (
-        f"Its last {rows} rows{span} hold a time but no value (a recorder taken off?): "
-        "the series was read up to its last value, and they were not predicted."
+        f"Its last {rows} rows{span} hold no value (a recorder taken off?): the series "
+        "was read up to its last value, and they were not predicted."
     )
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` as people read a span: 3 s, 2.5 min, 14 h, 9.3 days (no 1.2e+06)."""
+    value, unit = seconds, "s"
+    for size, name in ((86_400, "days"), (3_600, "h"), (60, "min")):
+        if seconds >= 2 * size:
+            value, unit = seconds / size, name
+            break
+    return f"{value:.3g} {unit}" if value < 1000 else f"{value:,.0f} {unit}"
 
 
 def trained_missing(spec: dict[str, Any]) -> float | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.series_channels import named
 from ssl_studio.core.data.series_rates import common_rate
 from ssl_studio.core.data_fingerprint import same_data
@@ -172,14 +173,27 @@ def _series_reading(
         # predict reads a series with fewer channels (by position) only if training did
         "fewest_channels": min((int(i["channels"]) for i in items), default=channels),
         # predict's notes compare a file's missing share with the training recordings'
-        "most_missing": max((_missing_share(i) for i in items), default=None),
+        "most_missing": _most_missing(store, run["dataset_id"], items),
     }
 
 
-def _missing_share(item: dict[str, Any]) -> float:
-    """The share of a series item's values [channels, length] missing (rounded to 0.1 %)."""
-    total = int(item.get("channels") or 0) * int(item.get("length") or 0)
-    return round(int(item.get("n_missing") or 0) / total, 3) if total else 0.0
+def _most_missing(store: Store, dataset_id: int, items: list[dict[str, Any]]) -> float | None:
+    """The largest share (rounded to 0.1 %) of a training recording's values missing,
+    counted as predict counts a file's (input_checks.series_checks): in the channels that
+    hold a value (one without any is left out; its mask is read only where a channel can
+    be wholly empty: at least ``length`` values missing); None without items."""
+    reader: CacheReader | None = None
+    most = None
+    for item in items:
+        channels, length = int(item.get("channels") or 0), int(item.get("length") or 0)
+        missing = int(item.get("n_missing") or 0)
+        if channels and length and missing >= length:
+            reader = reader or CacheReader(store.paths.dataset_cache(dataset_id))
+            empty = channels - int(reader.observed_channels(item).sum())
+            channels, missing = channels - empty, missing - empty * length
+        share = round(missing / (channels * length), 3) if channels and length else 0.0
+        most = share if most is None else max(most, share)
+    return most
 
 
 def _threshold_choice(state: dict[str, Any], split: SavedSplit | None) -> dict[str, Any]:

@@ -221,7 +221,7 @@ def _file_inputs(
             checked[1],
         )
         note = " ".join(n for n in notes if n)
-        ended = "" if whole else ended_note(int(meta.get("timed_end_rows") or 0), rate)
+        ended = "" if whole else ended_note(int(meta.get("missing_end_rows") or 0), rate)
         yield ModelInput(
             shown, item.index, x, observed, note=note, identifiers=ids, sampling_rate=rate,
             ended=ended,

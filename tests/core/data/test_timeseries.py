@@ -66,7 +66,11 @@ def test_columns_with_header_and_time_column(tmp_path: Path) -> None:
     meta = {"layout": "columns", "name": "rec", "channel_names": ["ecg", "resp"]}
     # for predict: the whole header, and the rows with a time but no value cut off at the
     # end (not the blank rows after them: a spreadsheet's, nothing was recorded there)
-    assert item.fields["meta"] == {**meta, "columns": ["time", "ecg", "resp"], "timed_end_rows": 2}
+    assert item.fields["meta"] == {
+        **meta,
+        "columns": ["time", "ecg", "resp"],
+        "missing_end_rows": 2,
+    }
     # a file without a header row, read with that header (as predict reads it)
     bare = write(tmp_path, "bare.csv", "0.00,3,2\n0.01,NA,4\n0.02,5,\n")
     (item,) = decode(bare, header=("time", "ecg", "resp")).items

@@ -120,14 +120,13 @@ def test_a_series_mostly_missing_is_an_error_and_some_missing_a_note(tmp_path):
         and item.x is not None
         and item.note
         == (
-            "51 % of its values are missing (read as missing values, as the model learned to "
-            "read gaps)."
+            "51 % of its values are missing (read as missing values, which the model reads masked)."
         )
     )
     trained = {**SERIES_SPEC, "most_missing": 0.6}  # the card's, from the training items
     assert _one(tmp_path / "holes.csv", trained).note == (
-        "51 % of its values are missing (read as missing values, as the model learned to "
-        "read gaps; the most of a training recording: 60%)."
+        "51 % of its values are missing (read as missing values; training recordings had "
+        "up to 60 %)."
     )
     some = hr.copy(), resp.copy()
     some[0][10:30] = np.nan  # 10 % of the values

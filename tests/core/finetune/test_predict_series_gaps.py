@@ -92,10 +92,9 @@ def test_a_wearable_taken_off_is_answered_with_a_note(model, tmp_path):
     [row] = _rows(tmp_path / "p.csv")
     assert result["errors"] == 0 and row["status"] == "note" and row["predicted"]
     assert row["note"] == (
-        "38 % of its values are missing (read as missing values, as the model learned to "
-        "read gaps; the most of a training recording: 0%). Its last 30 rows (3 s) hold a "
-        "time but no value (a recorder taken off?): the series was read up to its last "
-        "value, and they were not predicted."
+        "38 % of its values are missing, more than any training recording (at most 0 %): "
+        "read as missing values. Its last 30 rows (3 s) hold no value (a recorder taken "
+        "off?): the series was read up to its last value, and they were not predicted."
     )
 
 
@@ -115,7 +114,7 @@ def test_in_windows_each_window_of_a_wearable_is_judged_alone(model, tmp_path):
         "fewer than 10"
     )
     assert rows[80]["note"].startswith("40 % of its values are missing")  # 88-96 off
-    assert rows[100]["note"].startswith("Its last 30 rows (3 s) hold a time but no value")
+    assert rows[100]["note"].startswith("Its last 30 rows (3 s) hold no value")
     # an observed window is answered as the same steps cut out as their own file
     ecg, resp = _signal(150, seed=3)
     alone = _write(tmp_path / "alone.csv", ecg[:WINDOW], resp[:WINDOW])
