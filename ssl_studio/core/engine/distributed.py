@@ -13,7 +13,7 @@ import datetime
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -248,6 +248,24 @@ def broadcast(value: Any, world: World) -> Any:
     box = [value]
     dist.broadcast_object_list(box, src=0)
     return box[0]
+
+
+def opened_by_main(open_run: Callable[[], Any], world: World) -> Any:
+    """Rank 0's ``open_run()`` (it makes the run; the other ranks wait for its id) on
+    every rank. When it fails, rank 0 raises its error and the others, told None,
+    raise PeerCouldNotStart([0]) at once, rather than waiting in a later collective."""
+    value, failure = None, None
+    if world.is_main:
+        try:
+            value = open_run()
+        except BaseException as exc:  # (told to the others as None)
+            failure = exc
+    value = broadcast(value, world)
+    if failure is not None:
+        raise failure
+    if value is None:
+        raise PeerCouldNotStart([0])
+    return value
 
 
 def all_gather(value: Any, world: World) -> list[Any]:
