@@ -97,6 +97,8 @@ def init(world: World, device: torch.device) -> str | None:
                     device_id=device if nccl else None,
                 )
             except dist.DistError as exc:  # (DistNetworkError, DistStoreError: a timeout)
+                if _local_backend_failure(exc):
+                    raise BackendFailed(exc) from exc
                 raise PeerNeverJoined(world.size) from exc
         _collective_device = device if backend == "nccl" else torch.device("cpu")
         # (torchrun's own: a rank started by hand from a shell that then exits goes on)
@@ -141,6 +143,29 @@ class PeerNeverJoined(SSLStudioError):
             f"output, or its node's log, says why). Nothing was trained. (A process waits "
             f"{_join_timeout().total_seconds():.0f} s for the others; "
             "SSL_STUDIO_JOIN_TIMEOUT_S changes it.)"
+        )
+
+
+def _local_backend_failure(exc: BaseException) -> bool:
+    """Whether joining failed in this machine's NCCL (DistBackendError: forming the
+    communicator under device_id), not through a peer that never came (DistStoreError,
+    DistNetworkError, or a backend that timed out waiting for it)."""
+    backend_error = getattr(dist, "DistBackendError", None)
+    if backend_error is None or not isinstance(exc, backend_error):
+        return False
+    text = str(exc).lower()
+    return not any(word in text for word in ("timed out", "timeout", "time out"))
+
+
+class BackendFailed(SSLStudioError):
+    """The GPU communication library (NCCL) failed on this machine while joining."""
+
+    def __init__(self, exc: BaseException) -> None:
+        said = str(exc).strip() or type(exc).__name__
+        super().__init__(
+            "The GPU communication library (NCCL) failed on this machine while this "
+            f"process joined the job: {said}\nCheck NCCL and the interconnect between the "
+            "GPUs (NCCL_DEBUG=INFO says more). Nothing was trained."
         )
 
 
