@@ -155,10 +155,6 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 
     if (hint := srun_without_torchrun(os.environ)) is not None:
         print(f"ssl-studio: {hint}", file=sys.stderr, flush=True)
-    if args.resume == LATEST:  # (--dataset and --task say which run, not a new one's)
-        args.resume = latest_run(args.project, args.dataset, args.task)
-        args.dataset = args.task = None
-    cfg = pretrain_config(args)
     main_rank = os.environ.get("RANK", "0") == "0"
     if not main_rank:
         report: Callable[[Event], None] = lambda event: None  # noqa: E731
@@ -166,6 +162,11 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         report = json_reporter if args.events == "jsonl" else TextReporter()
     stop = stop_on_ctrl_c("the current step", say=main_rank)
     try:
+        # each process reads which run is the latest; pretrain checks they agree on joining
+        if args.resume == LATEST:  # (--dataset and --task say which run, not a new one's)
+            args.resume = latest_run(args.project, args.dataset, args.task)
+            args.dataset = args.task = None
+        cfg = pretrain_config(args)
         with stop_on_sigusr1(stop, main_rank):
             summary = pretrain(cfg, report=report, stop=stop)
     except SSLStudioError as exc:

@@ -125,6 +125,7 @@ class Pretraining:
         train. A process that cannot start still joins, to say so: every process then
         ends within seconds (distributed.join), never waiting for it."""
         world = self.world
+        resuming = self.cfg.resume_run  # (as each process chose it: compared on joining)
         device = pick_device(self.cfg.train.device, world.local_rank)
         if device.type == "cuda":  # (before anything is built on it)
             torch.cuda.set_device(device)
@@ -154,7 +155,7 @@ class Pretraining:
                     raise
                 failure = exc
             try:
-                note = distributed.join(world, device, failure)
+                note = distributed.join(world, device, failure, resuming)
                 if note and world.is_main:
                     self.report(Message(JOB, note, level="warning"))
                 return self._train(store, dataset, items, labels, device, resume, setup, lowered)

@@ -13,7 +13,7 @@ import datetime
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +97,8 @@ def init(world: World, device: torch.device) -> str | None:
                     device_id=device if nccl else None,
                 )
             except dist.DistError as exc:  # (DistNetworkError, DistStoreError: a timeout)
+                if _local_backend_failure(exc):
+                    raise BackendFailed(exc) from exc
                 raise PeerNeverJoined(world.size) from exc
         _collective_device = device if backend == "nccl" else torch.device("cpu")
         # (torchrun's own: a rank started by hand from a shell that then exits goes on)
@@ -144,6 +146,29 @@ class PeerNeverJoined(SSLStudioError):
         )
 
 
+def _local_backend_failure(exc: BaseException) -> bool:
+    """Whether joining failed in this machine's NCCL (DistBackendError: forming the
+    communicator under device_id), not through a peer that never came (DistStoreError,
+    DistNetworkError, or a backend that timed out waiting for it)."""
+    backend_error = getattr(dist, "DistBackendError", None)
+    if backend_error is None or not isinstance(exc, backend_error):
+        return False
+    text = str(exc).lower()
+    return not any(word in text for word in ("timed out", "timeout", "time out"))
+
+
+class BackendFailed(SSLStudioError):
+    """The GPU communication library (NCCL) failed on this machine while joining."""
+
+    def __init__(self, exc: BaseException) -> None:
+        said = str(exc).strip() or type(exc).__name__
+        super().__init__(
+            "The GPU communication library (NCCL) failed on this machine while this "
+            f"process joined the job: {said}\nCheck NCCL and the interconnect between the "
+            "GPUs (NCCL_DEBUG=INFO says more). Nothing was trained."
+        )
+
+
 class PeerCouldNotStart(SSLStudioError):
     """This process started, but another one of the job could not."""
 
@@ -157,18 +182,40 @@ class PeerCouldNotStart(SSLStudioError):
         self.every_process = True  # (the first process says it, once for all)
 
 
-def start_together(failure: BaseException | None, world: World) -> None:
+class RanksChoseDifferentRuns(SSLStudioError):
+    """The processes of a job were about to resume different runs (or some a new one)."""
+
+    def __init__(self, low: int, high: int) -> None:
+        which = [f"run {r}" if r >= 0 else "a new run" for r in (low, high)]
+        super().__init__(
+            f"The processes of this job chose different runs to resume ({which[0]} and "
+            f"{which[1]}): the project changed while they read it (--resume latest is "
+            "read by each process). Nothing was trained. Start the job again, or name the "
+            "run: --resume RUN_ID."
+        )
+        self.every_process = True  # (the first process says it, once for all)
+
+
+def start_together(
+    failure: BaseException | None, world: World, resuming: int | None = None
+) -> None:
     """After joining: every rank learns which ranks failed to start (``failure``: this
     one's error while opening the project or building the run, None when it started).
     A failed rank raises its own error; the others raise PeerCouldNotStart, so every
     process ends at once rather than waiting for the failed one in a collective. This
     first collective still waits the join timeout at most (PeerNeverJoined); only once
-    every rank has answered do the collectives of training get their longer one."""
+    every rank has answered do the collectives of training get their longer one. The
+    ranks also compare ``resuming``, the run each would resume (None: a new one): when
+    they differ (--resume latest, read by each, while the project changed) all raise
+    RanksChoseDifferentRuns together."""
     if not world.distributed:
         if failure is not None:
             raise failure
         return
-    flags = torch.zeros(world.size, device=_collective_device)
+    chosen = -1 if resuming is None else int(resuming)
+    # [a flag per rank, the largest chosen run, minus the smallest] in one exchange
+    flags = torch.zeros(world.size + 2, dtype=torch.float64, device=_collective_device)
+    flags[world.size], flags[world.size + 1] = chosen, -chosen
     if failure is not None:
         flags[world.rank] = 1.0
     try:
@@ -181,25 +228,34 @@ def start_together(failure: BaseException | None, world: World) -> None:
     # the collectives of training wait longer than the join (rank 0 writing a
     # checkpoint on a slow disk keeps the others waiting)
     _set_pg_timeout(datetime.timedelta(seconds=TRAIN_TIMEOUT_S), None)
-    failed = [rank for rank, flag in enumerate(flags.tolist()) if flag > 0]
+    *ranks, high, low = flags.tolist()
+    failed = [rank for rank, flag in enumerate(ranks) if flag > 0]
     if failure is not None:
         raise failure
     if failed:
         raise PeerCouldNotStart(failed)
+    if high != -low:
+        raise RanksChoseDifferentRuns(int(-low), int(high))
 
 
-def join(world: World, device: torch.device, failure: BaseException | None) -> str | None:
+def join(
+    world: World,
+    device: torch.device,
+    failure: BaseException | None,
+    resuming: int | None = None,
+) -> str | None:
     """init, then start_together: every rank ends at once when one could not start
-    (``failure``: this one's error, None when it started), or goes on together. When
-    this one could not start and the others cannot be reached either, its own error is
-    the one told. Returns init's note (NO_NCCL) or None."""
+    (``failure``: this one's error, None when it started) or when they would resume
+    different runs (``resuming``), or goes on together. When this one could not start
+    and the others cannot be reached either, its own error is the one told. Returns
+    init's note (NO_NCCL) or None."""
     try:
         note = init(world, device)
     except PeerNeverJoined:
         if failure is not None:
             raise failure from None
         raise
-    start_together(failure, world)
+    start_together(failure, world, resuming)
     return note
 
 
@@ -248,6 +304,24 @@ def broadcast(value: Any, world: World) -> Any:
     box = [value]
     dist.broadcast_object_list(box, src=0)
     return box[0]
+
+
+def opened_by_main(open_run: Callable[[], Any], world: World) -> Any:
+    """Rank 0's ``open_run()`` (it makes the run; the other ranks wait for its id) on
+    every rank. When it fails, rank 0 raises its error and the others, told None,
+    raise PeerCouldNotStart([0]) at once, rather than waiting in a later collective."""
+    value, failure = None, None
+    if world.is_main:
+        try:
+            value = open_run()
+        except BaseException as exc:  # (told to the others as None)
+            failure = exc
+    value = broadcast(value, world)
+    if failure is not None:
+        raise failure
+    if value is None:
+        raise PeerCouldNotStart([0])
+    return value
 
 
 def all_gather(value: Any, world: World) -> list[Any]:

@@ -158,9 +158,8 @@ class FineTuning:
         """Train and evaluate one protocol as a run; under torchrun every rank trains its
         shard and rank 0 alone writes the run, the model and the metrics."""
         main = self.world.is_main
-        run_id = distributed.broadcast(
-            self._create_run(store, protocol, spec, data, split, device) if main else None,
-            self.world,
+        run_id = distributed.opened_by_main(  # (a failure: the other ranks stop at once)
+            lambda: self._create_run(store, protocol, spec, data, split, device), self.world
         )
         run_dir = store.paths.root / "runs" / str(run_id)
         try:
@@ -226,14 +225,18 @@ class FineTuning:
             },
         )
         run_dir = store.paths.run_folder(run_id)  # made new by create_run
-        write_json_atomically(run_dir / "config.json", to_dict(cfg))  # (for people, scripts)
-        kept = {} if self.patients_apart else {"patients_kept_apart": False}  # (saved.py)
-        parts = split.to_dict(data.ids)  # (+ its held-out items' hashes: split_changes.py)
-        write_json_atomically(
-            run_dir / SPLIT_FILE,
-            {**parts, **kept, **recorded_hashes(parsed_split(parts), data.items)},
-            indent=None,
-        )
+        try:  # (a full disk, say: the run failed, never left "running")
+            write_json_atomically(run_dir / "config.json", to_dict(cfg))  # (for people)
+            kept = {} if self.patients_apart else {"patients_kept_apart": False}  # saved.py
+            parts = split.to_dict(data.ids)  # (+ held-out items' hashes: split_changes.py)
+            write_json_atomically(
+                run_dir / SPLIT_FILE,
+                {**parts, **kept, **recorded_hashes(parsed_split(parts), data.items)},
+                indent=None,
+            )
+        except BaseException as exc:
+            store.fail_run(run_id, exc)
+            raise
         counts = _class_counts(data, split.train)
         testing = (
             f"{len(split.folds)}-fold cross-validation (few labels per class)"
