@@ -145,15 +145,8 @@ class Pretraining:
                 setup, lowered = self._build(store, dataset, items, device, resume)
                 stack.callback(setup.batches.close)
                 failure: Exception | None = None
-            except ConfigError as exc:  # every process reads the same config and project
-                exc.every_process = True  # type: ignore[attr-defined]
-                if not world.distributed:
-                    raise
-                failure = exc
-            except Exception as exc:  # (a rank's own: its GPU, its node's memory)
-                if not world.distributed:
-                    raise
-                failure = exc
+            except Exception as exc:  # (the config's, or a rank's own: its GPU, its memory)
+                failure = distributed.held_for_join(exc, world)
             try:
                 note = distributed.join(world, device, failure, resuming)
                 if note and world.is_main:

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.errors import ConfigError, SSLStudioError
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,18 @@ def start_together(
         raise PeerCouldNotStart(failed)
     if high != -low:
         raise RanksChoseDifferentRuns(int(-low), int(high))
+
+
+def held_for_join(exc: Exception, world: World) -> Exception:
+    """This process's start-up failure ``exc``, kept to be shared when the processes join
+    (``join``), so that all of them stop together; raised at once when the job is one
+    process. A ConfigError is marked ``every_process``: every process reads the same
+    config and project, so the command line says it once."""
+    if isinstance(exc, ConfigError):
+        exc.every_process = True  # type: ignore[attr-defined]
+    if not world.distributed:
+        raise exc
+    return exc
 
 
 def join(

@@ -23,7 +23,6 @@ from ssl_studio.core.data_fingerprint import fingerprint
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
-from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.comparison import paired_difference_of
 from ssl_studio.core.evaluation.metrics import (
     Bootstrapped,
@@ -85,15 +84,8 @@ class FineTuning:
                 )
                 protocol, encoder, spec, data, split = self._prepare(store)
                 failure: Exception | None = None
-            except ConfigError as exc:  # every process reads the same config and project
-                exc.every_process = True  # type: ignore[attr-defined]
-                if not world.distributed:
-                    raise
-                failure = exc
-            except Exception as exc:  # (a rank's own: its GPU, its node's memory)
-                if not world.distributed:
-                    raise
-                failure = exc
+            except Exception as exc:  # (the config's, or a rank's own: its GPU, its memory)
+                failure = distributed.held_for_join(exc, world)
             try:
                 if note := distributed.join(world, device, failure):  # (rank 0 reports)
                     self.report(Message(JOB, note, level="warning"))
