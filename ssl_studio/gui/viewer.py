@@ -159,6 +159,11 @@ class ItemViewer(QWidget):
         self.placeholder.setEnabled(False)  # greyed, as a hint
         self.preset = QComboBox()
         self.preset.addItems(list(WINDOW_PRESETS))
+        # (as wide as there is room for, elided below: the Data page fits 1024 px screens)
+        self.preset.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.preset.setMinimumContentsLength(10)
         self.preset.currentTextChanged.connect(self._preset_chosen)
         self.window_label = QLabel()
         self.full_res = QCheckBox("Full resolution")

@@ -1,6 +1,7 @@
 """The Pretrain page on a 1024 x 600 screen: the form scrolls itself, so the page is not
 put in a second vertical scroll area, and the live view's plots fit beside the form (two
-nested vertical scroll bars showed, and a horizontal one cut the plots' right edge off)."""
+nested vertical scroll bars showed, and a horizontal one cut the plots' right edge off);
+the Data page with an item in its viewer too."""
 
 from __future__ import annotations
 
@@ -45,3 +46,18 @@ def test_the_pretrain_page_fits_a_1024_by_600_screen(
         assert shown.contains(place), (plot.accessibleName(), place, shown)
         assert plot.height() >= plot.minimumHeight()
     assert not any(a.intersects(b) for i, a in enumerate(places) for b in places[i + 1 :])
+
+
+def test_the_data_page_with_an_item_shown_fits_a_1024_by_600_screen(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    """The viewer's window row (its preset list as wide as its longest preset) made the
+    Data page wider than the window: a horizontal scroll bar, the viewer cut off."""
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _: QRect(0, 0, 1024, 600))
+    import_shapes(project, tmp_path)
+    window = make_window(project)
+    window.show_step(0)
+    window.data.grid.setCurrentIndex(window.data.grid.model().index(0, 0))
+    qtbot.wait(50)
+    page = window.stack.currentWidget()
+    assert not page.horizontalScrollBar().isVisible()  # nothing cut off on the right
