@@ -30,6 +30,11 @@ from ssl_studio.core.export.card_text import (
 )
 from ssl_studio.core.export.card_trace import selection_sentence, trace_markdown
 from ssl_studio.core.export.clinical_claims import clinical_claims
+from ssl_studio.core.export.input_checks import (
+    SERIES_MISSING_NOTE,
+    missing_limit,
+    trained_missing,
+)
 from ssl_studio.core.export.recipe import STEPS
 from ssl_studio.core.project.label_changes import changed_advice
 
@@ -100,6 +105,20 @@ def _input_lines(pre: dict[str, Any]) -> list[str]:
     if pre.get("examples"):
         lines += ["", f"Worked examples: {pre['examples']}"]
     return lines
+
+
+def _missing_lines(spec: dict[str, Any]) -> list[str]:
+    """A series model's training recordings' largest share of missing values and the share
+    above which predict gives no answer (cards before it was recorded: nothing)."""
+    trained = trained_missing(spec)
+    if trained is None:
+        return []
+    return [
+        f"- Missing values: a training recording had at most {100 * trained:.0f} % of its "
+        f"values missing; predict gives no answer for a recording (or window) missing more "
+        f"than {100 * missing_limit(trained):.0f} %, and a note beyond "
+        f"{100 * SERIES_MISSING_NOTE:.0f} % says how it compares with these."
+    ]
 
 
 def _named(key: str, value: Any) -> Any:
@@ -369,6 +388,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## Input",
         "",
         *_input_lines(pre),
+        *_missing_lines(card.get("spec") or {}),
         *acquisition_lines(card),
         "",
         f"## {_metrics_heading(card['metrics']['test'])}",

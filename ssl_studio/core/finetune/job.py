@@ -226,26 +226,26 @@ class FineTuning:
                 {**parts, **kept, **recorded_hashes(parsed_split(parts), data.items)},
                 indent=None,
             )
-        except BaseException as exc:
+            counts = _class_counts(data, split.train)
+            testing = (
+                f"{len(split.folds)}-fold cross-validation (few labels per class)"
+                if split.folds
+                else f"{len(split.test)} held out for testing"
+                + (f" ({len(split.test) / len(data.y):.0%})" if len(data.y) else "")
+            )
+            self.report(
+                Message(
+                    JOB,
+                    f"Run {run_id}: {protocol} on {len(split.train)} labels "
+                    f"({', '.join(f'{c} {n}' for c, n in counts.items())}); "
+                    f"{testing}."
+                    + (f" {split.note}" if split.note else "")
+                    + ("" if self.patients_apart else f" {ITEM_SPLIT_CAVEAT}"),
+                )
+            )
+        except BaseException as exc:  # (a closed output pipe too: never left "running")
             store.fail_run(run_id, exc)
             raise
-        counts = _class_counts(data, split.train)
-        testing = (
-            f"{len(split.folds)}-fold cross-validation (few labels per class)"
-            if split.folds
-            else f"{len(split.test)} held out for testing"
-            + (f" ({len(split.test) / len(data.y):.0%})" if len(data.y) else "")
-        )
-        self.report(
-            Message(
-                JOB,
-                f"Run {run_id}: {protocol} on {len(split.train)} labels "
-                f"({', '.join(f'{c} {n}' for c, n in counts.items())}); "
-                f"{testing}."
-                + (f" {split.note}" if split.note else "")
-                + ("" if self.patients_apart else f" {ITEM_SPLIT_CAVEAT}"),
-            )
-        )
         return run_id
 
     def _out_of_fold(

@@ -16,6 +16,7 @@ from safetensors import safe_open
 
 import ssl_studio
 from ssl_studio.core.export.card_text import decision_sentence, fingerprint_sentence
+from ssl_studio.core.export.input_checks import missing_limit
 from ssl_studio.core.export.self_description import PROGRAM_KEYS
 from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import export, finetune
@@ -165,7 +166,13 @@ def test_a_series_card_records_the_largest_missing_share_of_its_training_recordi
     series_export,
 ):
     """predict's note on a series with gaps compares its missing share with this."""
-    _, card = series_export
+    folder, card = series_export
     most = card["spec"]["most_missing"]
     assert 0 < most < 1  # the waves have gaps
     assert most == round(most, 3)
+    markdown = (folder / "MODEL_CARD.md").read_text(encoding="utf-8")  # said on it too
+    assert (
+        f"- Missing values: a training recording had at most {100 * most:.0f} % of its "
+        f"values missing; predict gives no answer for a recording (or window) missing more "
+        f"than {100 * missing_limit(most):.0f} %"
+    ) in markdown
