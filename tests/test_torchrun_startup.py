@@ -125,17 +125,7 @@ def test_a_node_whose_project_is_missing_ends_the_whole_job_at_once(project, tmp
         _node(0, port, str(project), logs[0]),
         _node(1, port, str(tmp_path / "no-such-project"), logs[1]),
     ]
-    start = time.monotonic()
-    try:
-        for node in nodes:
-            node.wait(timeout=max(1.0, SECONDS - (time.monotonic() - start)))
-    except subprocess.TimeoutExpired:
-        for node in nodes:
-            _end(node)
-        pytest.fail(
-            f"The job did not end within {SECONDS} s: a node waited for the other.\n"
-            + logs[0].read_text()[-2000:]
-        )
+    _wait(nodes, logs)
     first, second = (log.read_text() for log in logs)
     assert all(node.returncode != 0 for node in nodes)
     assert "Process 1 of this job could not start" in first, first[-3000:]

@@ -57,9 +57,8 @@ def test_a_reader_that_may_not_leave_wal_takes_no_write_lock(tmp_path, monkeypat
     assert is_wal_database(project / "project.db")  # left for the first process
 
 
-def test_a_later_torchrun_process_opens_a_wal_project_without_writing(tmp_path, monkeypatch):
-    project = _wal_project(tmp_path)
-    taken = _network_drive(monkeypatch)
+def _as_rank_1_joining(monkeypatch) -> None:
+    """This process as rank 1 of 2, which raises Joined where it would join the others."""
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setenv("LOCAL_RANK", "1")
@@ -68,6 +67,12 @@ def test_a_later_torchrun_process_opens_a_wal_project_without_writing(tmp_path, 
         raise Joined
 
     monkeypatch.setattr(distributed, "init", join)
+
+
+def test_a_later_torchrun_process_opens_a_wal_project_without_writing(tmp_path, monkeypatch):
+    project = _wal_project(tmp_path)
+    taken = _network_drive(monkeypatch)
+    _as_rank_1_joining(monkeypatch)
     told: list[str] = []
     cfg = PretrainConfig(project=project, dataset="none", task="simclr")
     with notices_to(told.append), pytest.raises(Exception) as ended:
@@ -88,14 +93,7 @@ def test_a_later_torchrun_process_of_fine_tuning_takes_no_write_lock(tmp_path, m
 
     project = _wal_project(tmp_path)
     taken = _network_drive(monkeypatch)
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    monkeypatch.setenv("RANK", "1")
-    monkeypatch.setenv("LOCAL_RANK", "1")
-
-    def join(world, device):
-        raise Joined
-
-    monkeypatch.setattr(distributed, "init", join)
+    _as_rank_1_joining(monkeypatch)
     cfg = FinetuneConfig(project=project, run=1, labels="l")
     with pytest.raises(Exception) as ended:
         FineTuning(cfg, lambda event: None, SimpleNamespace(stopped=False)).run()
