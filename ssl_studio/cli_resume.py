@@ -62,7 +62,7 @@ def latest_run(project: Path, dataset: str | None, task: str | None) -> int:
         # every process read the same project: the first says why, once; unless the
         # project changed while they read it, when only some refuse and each must say it
         # (a process that says nothing leaves the others waiting for it to join)
-        exc.every_process = int(os.environ.get("WORLD_SIZE", "1")) <= 1  # type: ignore[attr-defined]
+        exc.every_process = alone  # type: ignore[attr-defined]
         raise
 
 

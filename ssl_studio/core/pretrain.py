@@ -250,17 +250,10 @@ class Pretraining:
         cfg, world = self.cfg, self.world
         run_id: int | None = None
         try:  # once the run is made a failure is the run's: marked, never left running
-            opening: Exception | None = None
-            if world.is_main:
-                try:
-                    run_id = self._open_run(store, dataset, items, device, resume, setup.snapshot)
-                except Exception as exc:  # (told to the others as None)
-                    opening = exc
-            run_id = distributed.broadcast(run_id, world)
-            if opening is not None:
-                raise opening
-            if run_id is None:
-                raise distributed.PeerCouldNotStart([0])
+            run_id = distributed.opened_by_main(
+                lambda: self._open_run(store, dataset, items, device, resume, setup.snapshot),
+                world,
+            )
             self.started(planned_steps(cfg.train, len(setup.batches)), run_id)
             if resume is None:
                 self.report(self._run_text(run_id, dataset, items, device))

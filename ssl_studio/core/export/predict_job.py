@@ -4,7 +4,6 @@ project: only the export folder (its model_card.json and model.onnx)."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import tempfile
@@ -22,7 +21,7 @@ from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
 from ssl_studio.core.export.card_integrity import refuse_untrusted
 from ssl_studio.core.export.card_spec_check import format_problem, spec_problem
 from ssl_studio.core.export.preprocess import ModelInput, files_of, read_files
-from ssl_studio.core.export.self_description import changed_files
+from ssl_studio.core.export.self_description import changed_files, sha256_of
 from ssl_studio.core.export.series_windows import (
     WINDOW_COLUMNS,
     Span,
@@ -295,16 +294,10 @@ def model_identity(export_dir: Path, card: dict[str, Any]) -> tuple[str, str]:
     """(the export folder's name, the first SHA_DIGITS hex digits of its model.onnx's
     SHA-256): from the card (checked against the file by ``_session``), else computed."""
     recorded = ((card.get("sha256") or {}).get("files") or {}).get("model.onnx")
-    if (not isinstance(recorded, str) or len(recorded) < SHA_DIGITS) and not (
-        export_dir / "model.onnx"
-    ).is_file():
-        recorded = ""  # (predict has checked it is there: a session made otherwise)
-    elif not isinstance(recorded, str) or len(recorded) < SHA_DIGITS:
-        digest = hashlib.sha256()
-        with open(export_dir / "model.onnx", "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        recorded = digest.hexdigest()
+    if not isinstance(recorded, str) or len(recorded) < SHA_DIGITS:
+        # (predict checked it is there; "" for a session made otherwise, as tests make)
+        model = export_dir / "model.onnx"
+        recorded = sha256_of(model) if model.is_file() else ""
     return export_dir.resolve().name, recorded[:SHA_DIGITS].lower()
 
 

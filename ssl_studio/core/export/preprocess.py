@@ -206,8 +206,10 @@ def _file_inputs(
         meta, rate = item.fields.get("meta") or {}, item.fields.get("sampling_rate") or None
         most = trained_missing(spec)  # the training recordings' largest missing share
         names = spec.get("channel_names")
-        checked = series_checks(values, names, scaling, meta, rate, whole, most)
-        error = error or checked[0]  # mostly missing, no signal, other units
+        checked = (  # mostly missing, no signal, other units (not read for a refused one)
+            (None, "") if error else series_checks(values, names, scaling, meta, rate, whole, most)
+        )
+        error = error or checked[0]
         if error is not None:
             yield ModelInput(shown, item.index, error=error, identifiers=ids)
             continue

@@ -117,11 +117,10 @@ def clean_up(store: Store, folders: list[Path], copy_names: tuple[str, ...]) -> 
     erased = store.erase_removed()
     root = store.paths.root
     folders = [*folders, *(f for f in leftover_folders(store) if f not in folders)]
-    left = [delete_folder(folder, root) for folder in folders]
     copies = [root / name for name in copy_names]
-    left += [_delete_copy(copy) for copy in copies]
+    left = _deleted(folders, root) + [why for c in copies if (why := _delete_copy(c))]
     return {
-        "left": [why for why in left if why],
+        "left": left,
         "still_in_database": None if erased else STILL_IN_DATABASE,
         "copies_removed": [copy.name for copy in copies if not copy.exists()],
     }
@@ -147,8 +146,12 @@ def leftover_folders(store: Store) -> list[Path]:
 def delete_leftovers(store: Store) -> list[str]:
     """Delete ``leftover_folders`` (at the start of an import: under the write lock);
     what still could not be deleted, with why."""
-    left = [delete_folder(folder, store.paths.root) for folder in leftover_folders(store)]
-    return [why for why in left if why]
+    return _deleted(leftover_folders(store), store.paths.root)
+
+
+def _deleted(folders: list[Path], root: Path) -> list[str]:
+    """Delete ``folders``; what could not be deleted, with why."""
+    return [why for folder in folders if (why := delete_folder(folder, root))]
 
 
 def delete_folder(folder: Path, root: Path) -> str | None:
