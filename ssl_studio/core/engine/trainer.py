@@ -21,6 +21,7 @@ from torch.nn.parallel import DistributedDataParallel
 from ssl_studio.core.atomic_files import remove_partial_writes
 from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.engine import distributed
+from ssl_studio.core.engine.checkpoint import reseed
 from ssl_studio.core.engine.compiled import compile_encoder
 from ssl_studio.core.engine.device import Precision, memory_mb
 from ssl_studio.core.engine.distributed import World
@@ -93,7 +94,7 @@ class Trainer(Checkpointing):
     # ---- setup -----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        torch.manual_seed(self.cfg.seed + self.world.rank)
+        reseed(self.cfg.seed + self.world.rank)  # torch's, Python's and NumPy's generators
         self.task.to(self.device)
         if self.device.type == "cuda" and getattr(self.task, "is_cnn", False):
             self.task.to(memory_format=torch.channels_last)
