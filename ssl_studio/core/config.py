@@ -141,7 +141,11 @@ class TrainConfig:
     warmup_fraction: float = option(0.05, "Share of the run that warms the learning rate up.")
     grad_clip: float = option(3.0, "Largest gradient norm; 0 turns clipping off.")
     accumulate: int = option(1, "Micro-batches per optimiser step, for a larger batch.")
-    seed: int = option(0, "Random seed; CPU runs with the same seed are identical.")
+    seed: int = option(
+        0,
+        "Random seed; runs with the same seed, device and CPU thread count are identical "
+        "(another thread count or device diverges within a few steps).",
+    )
     amp: str = option(
         "auto",
         "Mixed precision on CUDA: auto (bf16, else fp16), bf16, fp16, off.",

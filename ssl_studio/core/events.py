@@ -66,9 +66,11 @@ class Step(Event):
     last step), so one stands for the optimiser steps since the previous one: ``loss`` is
     their mean training loss (each step's loss being the mean over its micro-batches and
     ranks), not the loss of step ``step`` alone; ``lr`` is the learning rate of step
-    ``step``; ``samples_per_s`` the throughput since the previous event. The project
-    database stores these same values as the run's metrics "loss", "lr" and
-    "samples_per_s" at ``step``."""
+    ``step``; ``samples_per_s`` the throughput since the previous event. Which steps get
+    an event depends on the machine's speed, so the project database keeps only the
+    throughput ("samples_per_s") at them; its "loss" curve is the mean over fixed blocks
+    of steps, with "lr" and the task's ``logs`` at the blocks' last steps (see
+    engine/loss_curve.py), the same for every run of the config and seed."""
 
     step: int
     total: int

@@ -96,7 +96,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def reseed(seed: int) -> None:
-    """Seed every random generator the training loop draws from (see ``rng_state``)."""
+    """Seed every random generator the training loop draws from (see ``rng_state``): a
+    new run's (with its seed + rank) and a run resumed with another number of processes
+    (seed + rank + step)."""
     torch.manual_seed(seed)  # CUDA's generators too
     random.seed(seed)
     np.random.seed(seed % 2**32)

@@ -21,9 +21,11 @@ from torch.nn.parallel import DistributedDataParallel
 from ssl_studio.core.atomic_files import remove_partial_writes
 from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.engine import distributed
+from ssl_studio.core.engine.checkpoint import reseed
 from ssl_studio.core.engine.compiled import compile_encoder
 from ssl_studio.core.engine.device import Precision, memory_mb
 from ssl_studio.core.engine.distributed import World
+from ssl_studio.core.engine.loss_curve import LossCurve
 from ssl_studio.core.engine.optimizer import NO_DECAY, build_optimizer
 from ssl_studio.core.engine.schedule import planned_steps
 from ssl_studio.core.engine.trainer_state import Checkpointing, Progress
@@ -93,7 +95,7 @@ class Trainer(Checkpointing):
     # ---- setup -----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        torch.manual_seed(self.cfg.seed + self.world.rank)
+        reseed(self.cfg.seed + self.world.rank)  # torch's, Python's and NumPy's generators
         self.task.to(self.device)
         if self.device.type == "cuda" and getattr(self.task, "is_cnn", False):
             self.task.to(memory_format=torch.channels_last)
@@ -110,6 +112,7 @@ class Trainer(Checkpointing):
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model = DistributedDataParallel(self.task, device_ids=ids)
         self.total = self.total_steps()
+        self.curve = LossCurve.start(self.total, self.device)  # (a resumed run: its own)
         self.make_optimizer(NO_DECAY)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision.needs_scaler)
 
@@ -359,6 +362,7 @@ class Trainer(Checkpointing):
         )
         self._unchecked += loss  # no device sync: read back when logging or saving
         self._since_log += loss
+        self.curve.add(p.step, p.epoch, loss, self._lr, self._logs, last)  # (the stored one)
         # decided from the step number alone, the same on every rank: the monitor lives
         # on rank 0 only, but the finiteness check before it is a collective all join
         health_step = p.step % self.cfg.health_every_steps == 0
@@ -381,13 +385,13 @@ class Trainer(Checkpointing):
         """Raise TrainingError when a step loss since the last check was NaN or infinite
         (every checkpoint write and every logged step checks first, so no checkpoint ever
         holds the weights of a diverged run). Returns ``loss`` (mean over the ranks), read
-        back in the same device sync; NaN when not given."""
+        back in the same sync as the stored curve's closed blocks; NaN when not given."""
         p = self.progress
         if loss is None and self._checked_step == p.step:
             return math.nan
         current = loss if loss is not None else torch.full((), math.nan, device=self.device)
-        both = torch.stack([self._unchecked, current.float()]).tolist()  # one sync
-        pending, value = distributed.means(both, self.world)
+        read = [self._unchecked, current.float(), *self.curve.means()]
+        pending, value, *blocks = distributed.means(torch.stack(read).tolist(), self.world)
         first = self._checked_step + 1
         self._unchecked.zero_()
         self._checked_step = p.step
@@ -400,6 +404,7 @@ class Trainer(Checkpointing):
                 "checkpoint is kept. Lower the learning rate (train.lr) or turn gradient "
                 "clipping on (train.grad_clip), then resume or start again."
             )
+        self._pending_metrics += self.curve.rows(blocks)
         return value
 
     def _log_step(self, loss: float, now: float) -> None:
@@ -425,8 +430,7 @@ class Trainer(Checkpointing):
                 logs=logs,
             )
         )
-        self._pending_metrics += [(p.step, p.epoch, "loss", loss), (p.step, p.epoch, "lr", lr)]
-        self._pending_metrics += [(p.step, p.epoch, k, v) for k, v in logs.items()]
+        # (the stored loss curve is loss_curve.py's; the throughput, a timing, is kept here)
         self._pending_metrics.append((p.step, p.epoch, "samples_per_s", rate))
         self._window = (now, p.step)
         self._last_log = now

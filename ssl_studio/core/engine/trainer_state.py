@@ -24,6 +24,7 @@ from ssl_studio.core.engine.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
+from ssl_studio.core.engine.loss_curve import LossCurve
 from ssl_studio.core.events import Checkpoint, Message
 
 
@@ -86,6 +87,7 @@ class Checkpointing:
         losses = state.get("epoch_loss_ranks") or []
         if len(losses) == self.world.size:  # each process's own part of the epoch's loss
             self.progress.epoch_loss = float(losses[self.world.rank])
+        self.curve = LossCurve.resumed(state.get("loss_curve"), self.total, self.device)
         self._restore_rng(state)
 
     def _restore_rng(self, state: dict[str, Any]) -> None:
@@ -123,13 +125,15 @@ class Checkpointing:
         self,
         rng_ranks: list[dict[str, Any]] | None = None,
         epoch_losses: list[float] | None = None,
+        curve_sums: list[float] | None = None,
     ) -> dict[str, Any]:
-        """The checkpoint. rng_ranks, epoch_losses: every process's random generator
-        states and sum of step losses of the epoch so far, in rank order (default: this
-        process's alone)."""
+        """The checkpoint. rng_ranks, epoch_losses, curve_sums: every process's random
+        generator states, sum of step losses of the epoch so far and of the stored loss
+        curve's open block (loss_curve.py), in rank order (default: this process's alone)."""
         p = self.progress
         p.epoch_loss = float(self._epoch_loss.item())
         rng_ranks = rng_ranks or [rng_state()]
+        curve_sums = curve_sums or [float(self.curve.total.item())]
         return {
             "model": self.task.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -139,6 +143,7 @@ class Checkpointing:
             "rng_ranks": rng_ranks,
             "epoch_loss_ranks": epoch_losses or [p.epoch_loss],
             "progress": dataclasses.asdict(p),
+            "loss_curve": self.curve.state(curve_sums),  # (older versions ignore it)
             **self.snapshot,
         }
 
@@ -149,7 +154,8 @@ class Checkpointing:
         self._check_finite()
         self._last_checkpoint_time = time.perf_counter()
         self.progress.seconds = self._elapsed()
-        mine = (rng_state(), float(self._epoch_loss.item()))  # each process's own
+        own = torch.stack([self._epoch_loss, self.curve.total]).tolist()  # one sync
+        mine = (rng_state(), *own)  # each process's own
         ranks = distributed.all_gather(mine, self.world)
         failure: Exception | None = None
         if self.world.is_main:
@@ -164,12 +170,12 @@ class Checkpointing:
             raise CheckpointError(f"Rank 0 could not write the checkpoint: {reason}")
         self._saved_step = self.progress.step
 
-    def _write_checkpoint(self, kind: str, ranks: list[tuple[Any, float]]) -> None:
+    def _write_checkpoint(self, kind: str, ranks: list[tuple[Any, float, float]]) -> None:
         """Rank 0: write this step's checkpoint, record it and prune old ones."""
         step = self.progress.step
         path = self.run_dir / "checkpoints" / f"step-{step:07d}.pt"
-        rng_ranks, losses = [r for r, _ in ranks], [loss for _, loss in ranks]
-        save_checkpoint(path, self.state(rng_ranks, losses))
+        rng_ranks, losses, curve_sums = (list(column) for column in zip(*ranks, strict=True))
+        save_checkpoint(path, self.state(rng_ranks, losses, curve_sums))
         self._flush_metrics()
         if self.recorder is not None:
             self.recorder.checkpoint(step, self.progress.epoch, path, kind)
