@@ -22,7 +22,7 @@ from ssl_studio.core.data.import_tally import partial_import_note
 from ssl_studio.core.data_fingerprint import fingerprint, refuse_changed_data
 from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, versions
-from ssl_studio.core.engine.device import describe, pick_device
+from ssl_studio.core.engine.device import Precision, describe, pick_device
 from ssl_studio.core.engine.health import HealthMonitor
 from ssl_studio.core.engine.schedule import planned_steps
 from ssl_studio.core.engine.trainer import Trainer
@@ -321,9 +321,12 @@ class Pretraining:
         snapshot: dict[str, Any],
     ) -> int:
         store.mark_interrupted_runs()
+        precision = Precision.choose(self.cfg.train.amp, device).name  # (as the engine's)
         if resume is not None:
             step = int(resume["progress"]["step"])
-            store.resume_run(self.cfg.resume_run, describe(device), self.world.size, step)
+            store.resume_run(
+                self.cfg.resume_run, describe(device), self.world.size, step, precision
+            )
             return int(self.cfg.resume_run)
         run_id = store.create_run(
             dataset["id"],
@@ -332,7 +335,11 @@ class Pretraining:
                 "task": self.cfg.task,
                 "backbone": self.cfg.backbone,
                 # with the options as the run has them, defaults worked out included
-                "config": {**to_dict(self.cfg), "in_effect": _in_effect(snapshot)},
+                "config": {
+                    **to_dict(self.cfg),
+                    "in_effect": _in_effect(snapshot),
+                    "precision": precision,  # (as resolved here; each resume's: sessions)
+                },
                 "device": describe(device),
                 "world_size": self.world.size,
                 "fingerprint": fingerprint(items),

@@ -11,7 +11,9 @@ from typing import Any
 
 from ssl_studio.core.engine.checkpoint import EXPORT_PACKAGES, versions
 from ssl_studio.core.evaluation.auc_floor import with_floors
+from ssl_studio.core.export.card_provenance import NOT_RECORDED, pretraining_provenance
 from ssl_studio.core.export.card_spec_check import CARD_FORMAT
+from ssl_studio.core.export.card_trace import LABELS_DIGEST
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import image_recipe
 from ssl_studio.core.export.self_description import card_name, decision, how_to_check
@@ -160,6 +162,10 @@ def build_card(
             "train_counts": state.get("train_counts"),  # per class (absent: older runs)
             "train_patients": state.get("train_patients"),
             "chosen": {k: v for k, v in info.items() if k in ("k", "C", "steps")},
+            # as resolved when it ran ("auto" in its config names neither; card_provenance)
+            **(state.get("ran_on") or dict.fromkeys(("device", "precision"), NOT_RECORDED)),
+            # which label values (card_trace.labels_fingerprint; None: runs before them)
+            "labels_fingerprint": _labels(state.get("labels_fingerprint")),
             "data_fingerprint": card_fingerprint(state.get("fingerprint")),
             "pretraining_data_fingerprint": card_fingerprint(source.get("fingerprint")),
             "pretraining": None if scratch else pretraining_settings(source, state),
@@ -209,10 +215,11 @@ def pretraining_settings(
     source: dict[str, Any], state: dict[str, Any] | None = None
 ) -> dict[str, Any] | None:
     """How the encoder was pretrained, from its run: what it did (steps, batch after any
-    halving, device) and what it was told (never the project's folder, which may name a
-    person). None when the run is gone. The steps are those of the checkpoint the
-    classifier ``state`` took its encoder from (the run may have been resumed since);
-    classifiers saved before that was kept: the run's steps now."""
+    halving, device and precision, sessions) and what it was told (its whole config, never
+    the project's folder, which may name a person), and with which code and versions. None
+    when the run is gone. The steps are those of the checkpoint the classifier ``state``
+    took its encoder from (the run may have been resumed since); classifiers saved before
+    that was kept: the run's steps now."""
     if source.get("kind") != "pretrain":
         return None
     config, done = source.get("config") or {}, source.get("summary") or {}
@@ -233,9 +240,15 @@ def pretraining_settings(
         "augment_changed": config.get("augment") or {},  # beyond the modality's defaults
         # every option as the run had it (runs of earlier versions did not record them)
         "in_effect": config.get("in_effect"),
-        "device": source.get("device"),
         "processes": source.get("world_size"),
+        # device, precision, the whole config, its own versions and its sessions
+        **pretraining_provenance(source),
     }
+
+
+def _labels(found: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The run's label fingerprints as the card states them, with how they are taken."""
+    return {**found, "digest": LABELS_DIGEST} if found else None
 
 
 def limitations(state: dict[str, Any]) -> str:

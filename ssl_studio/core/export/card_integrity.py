@@ -7,7 +7,10 @@ positive class and threshold in its metadata_props (since the exports that first
 checksums), and, since this module, ``decision_sha256``: a SHA-256 digest of every card
 field that changes an answer (``decision_fields``). Predict compares the card with them
 and refuses on a difference; where an older model.onnx lacks a key, that field is not
-compared (and nothing is said of it).
+compared (and nothing is said of it). Provenance fields (dates, data and label
+fingerprints, devices, precisions, versions) change no answer and are not in the digest:
+the card itself carries no checksum (README), and adding them would change the digest
+of every card made before them, which predict would then refuse.
 
 A card that names its ``card_format``, or whose model.onnx describes itself, was written
 by a version that always listed the files' SHA-256 checksums: without them (the block

@@ -12,6 +12,7 @@ from ssl_studio.core.export.card_about import about_lines, markdown_text, title
 from ssl_studio.core.export.card_acquisition import acquisition_lines
 from ssl_studio.core.export.card_classes import per_class_markdown
 from ssl_studio.core.export.card_efficiency import efficiency_markdown
+from ssl_studio.core.export.card_provenance import NOT_RECORDED, provenance_lines
 from ssl_studio.core.export.card_reliability import reliability_markdown
 from ssl_studio.core.export.card_text import (
     ECE_DEFINITION,
@@ -198,7 +199,7 @@ def _encoder_origin(training: dict[str, Any]) -> str:
             + (f" in each of {processes} processes" if processes > 1 else "")
             + f", {done['optimizer']} "
             f"at learning rate {done['lr']:g}, seed {done['seed']}"
-            + (f", on {done['device']}" if done.get("device") else "")
+            + (f", on {done['device']}" if done.get("device") not in (None, NOT_RECORDED) else "")
             + "; "
             + (
                 "augmentations: the defaults for the modality, with "
@@ -378,6 +379,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         f"- Encoder: {card['architecture']['backbone']}{options}, {_encoder_origin(t)}.",
         *_augment_line(t),
+        *provenance_lines(t),
         f"- Classifier: {PROTOCOL_WORDS.get(t['protocol'], t['protocol'])} (protocol "
         f"`{t['protocol']}`) on {t['train_labels']} labels{_label_counts(t)} (label set "
         f"{_code(str(t['label_set']))}{_version(t)}, run {t['fine_tuning_run']})."

@@ -18,6 +18,7 @@ from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import card_fingerprint
 from ssl_studio.core.export.card_details import CardDetails, refuse_patient_ids, stored_details
+from ssl_studio.core.export.card_provenance import ran_on
 from ssl_studio.core.export.card_trace import (
     run_dates,
     runs_scored_alike,
@@ -88,7 +89,7 @@ def export_run(
         state = {**state, "label_efficiency": recorded_curves(store, run, state)}
         scratch = (state.get("info") or {}).get("protocol") == "scratch"
         dates = run_dates(run, source, scratch)
-        state = {**state, "project_id": store.project_id, "dates": dates}
+        state = {**state, "project_id": store.project_id, "dates": dates, "ran_on": ran_on(run)}
         given = details if details is not None else stored_details(store.card_details())
         # (kept ones too: saved before this check existed, or patients imported since;
         # kept ones checked when saved, against the same patients, are not derived again)

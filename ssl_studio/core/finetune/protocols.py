@@ -26,6 +26,7 @@ from torch import nn
 
 from ssl_studio.core.config_check import replaced
 from ssl_studio.core.data.series_batches import channel_statistics
+from ssl_studio.core.engine.device import Precision
 from ssl_studio.core.engine.distributed import World
 from ssl_studio.core.engine.trainer import Recorder, Trainer
 from ssl_studio.core.evaluation.probes import choose_k, fit_logistic
@@ -229,6 +230,15 @@ def fit_protocol(
         batches.close()
     info.update(steps=summary["steps"], status=summary["status"], final_loss=summary["final_loss"])
     return Fitted(classifier.cpu().eval(), info)
+
+
+def protocol_precision(protocol: str, amp: str, device: torch.device) -> str:
+    """The precision ``protocol`` trains in ("fp32", "bf16" or "fp16"; engine/device.py):
+    ``knn`` and ``linear`` embed and fit in float32, the trained protocols run on the
+    engine, which chooses by ``amp`` (train.amp) for ``device``."""
+    if protocol in ("knn", "linear"):
+        return Precision(None).name
+    return Precision.choose(amp, device).name
 
 
 def _all_but(encoder: nn.Module, keep: set[int]) -> list[nn.Module]:

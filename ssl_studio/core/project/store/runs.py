@@ -50,10 +50,18 @@ class RunRecords(StoreBase):
             folder.mkdir(parents=True)  # (not exist_ok: never another run's folder)
         return run_id
 
-    def resume_run(self, run_id: int, device: str, world_size: int, step: int = 0) -> None:
+    def resume_run(
+        self,
+        run_id: int,
+        device: str,
+        world_size: int,
+        step: int = 0,
+        precision: str | None = None,
+    ) -> None:
         """Mark run ``run_id`` running again, from ``step``, on ``device`` with
-        ``world_size`` processes. The row's started, device and world_size are this
-        session's; each session's (from_step, started, device, processes) is kept in the
+        ``world_size`` processes (and ``precision``, engine/device.py's name, where the
+        caller knows it). The row's started, device and world_size are this session's;
+        each session's (from_step, started, device, processes, precision) is kept in the
         config's ``sessions`` list (the first one's taken from the row when the run is
         first resumed), as a resumed run's processes, and so its global batch, may differ
         from one session to the next."""
@@ -65,11 +73,17 @@ class RunRecords(StoreBase):
             config = dict(config or {})
             sessions = list(config.get("sessions") or [])
             if not sessions and row is not None:
-                sessions.append(session(0, row["started"], row["device"], row["world_size"]))
+                first = session(0, row["started"], row["device"], row["world_size"])
+                if config.get("precision"):  # (the first session's, where it was recorded)
+                    first["precision"] = config["precision"]
+                sessions.append(first)
             started = now()
             if sessions and sessions[-1]["from_step"] == step:  # it ended before a step
                 sessions.pop()  # (a retried resume, a requeue loop: one session each)
-            config["sessions"] = [*sessions, session(step, started, device, world_size)]
+            this = session(step, started, device, world_size)
+            if precision is not None:
+                this["precision"] = precision
+            config["sessions"] = [*sessions, this]
             self.conn.execute(
                 "UPDATE runs SET status = 'running', started = ?, finished = NULL, error = NULL, "
                 "device = ?, world_size = ?, config = ? WHERE id = ?",

@@ -1,0 +1,102 @@
+"""What the model card says of how its runs ran, for whoever wants to reproduce them:
+the device and the precision each run trained in (as resolved: ``auto`` names neither),
+the pretraining run's whole configuration, its own package versions and code, and how
+many sessions it trained in (it may have been stopped and resumed).
+
+Read by card.py (the card's fields) and card_markdown.py ("How it was made"). Nothing
+here names a path: the project's folder is left out of the configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ssl_studio.core.export.card_about import markdown_text
+
+NOT_RECORDED = "not recorded"
+# the pretraining config's keys the card leaves out: the project's folder (a path of this
+# machine, which may name a person), what the card states apart (in_effect, precision),
+# and what only says how a session was started (resume_run, sessions: counted apart)
+LEFT_OUT = ("project", "sessions", "in_effect", "precision", "resume_run")
+TRAIN_LEFT_OUT = ("log_every_seconds",)  # (how often progress is shown: not the model's)
+
+
+def ran_on(run: Mapping[str, Any]) -> dict[str, str]:
+    """{"device", "precision"} a run (its database row) trained on: of its last session
+    (a resumed run's row holds that one's device). "not recorded" where the run did not
+    record it (runs before the precision was recorded; a session resumed by such a
+    version), never guessed from its ``amp`` setting."""
+    config = run.get("config") or {}
+    sessions = config.get("sessions") or []
+    precision = sessions[-1].get("precision") if sessions else config.get("precision")
+    return {
+        "device": str(run.get("device") or NOT_RECORDED),
+        "precision": str(precision or NOT_RECORDED),
+    }
+
+
+def pretraining_provenance(source: Mapping[str, Any]) -> dict[str, Any]:
+    """The pretraining run's precision (beside its device), whole configuration (every
+    train option: warm-up, clipping, momentum, amp, epochs, compile, ...; the preset;
+    without LEFT_OUT), package versions and code (``versions``: its own, which may differ
+    from the fine-tuning run's) and its number of training sessions."""
+    config = source.get("config") or {}
+    kept = {k: v for k, v in config.items() if k not in LEFT_OUT}
+    if isinstance(kept.get("train"), dict):
+        kept["train"] = {k: v for k, v in kept["train"].items() if k not in TRAIN_LEFT_OUT}
+    return {
+        **ran_on(source),
+        "config": kept,
+        "versions": source.get("versions"),
+        "sessions": len(config.get("sessions") or []) or 1,
+    }
+
+
+def provenance_lines(training: Mapping[str, Any]) -> list[str]:
+    """MODEL_CARD.md's lines on the device and precision of each run and the
+    pretraining's options, code and sessions ("How it was made"); cards before them:
+    only what they hold."""
+    lines = []
+    if training.get("device") or training.get("precision"):
+        lines.append(
+            f"- Fine-tuning ran on: {_said(training.get('device'))}, precision "
+            f"{_said(training.get('precision'))}."
+        )
+    done = training.get("pretraining") or {}
+    if "precision" not in done:  # (cards before these fields: said as before)
+        return lines
+    sessions = done.get("sessions") or 1
+    lines.append(
+        f"- Pretraining ran on: {_said(done.get('device'))}, precision "
+        f"{_said(done.get('precision'))}"
+        + (f" (its last of {sessions} sessions: it was resumed)" if sessions > 1 else "")
+        + "."
+    )
+    config = done.get("config") or {}
+    train = config.get("train") or {}
+    options = [f"preset {config['preset']}"] if config.get("preset") else []
+    options += [f"{k} {v}" for k, v in train.items()]
+    if options:
+        lines.append(f"- Pretraining options: {markdown_text(', '.join(options))}.")
+    versions = done.get("versions") or {}
+    if versions:
+        code = versions.get("ssl_studio_code") or (
+            f"not recorded (version {versions['ssl_studio']})"
+            if versions.get("ssl_studio")
+            else NOT_RECORDED
+        )
+        torch = versions.get("torch")
+        lines.append(
+            f"- Pretrained with SSL Studio code: {markdown_text(str(code))}, torch "
+            f"{_code(str(torch)) if torch else NOT_RECORDED}."
+        )
+    return lines
+
+
+def _code(text: str) -> str:
+    """``text`` as a code span (escaped text where a backtick would end it)."""
+    return markdown_text(text) if "`" in text else f"`{text}`"
+
+
+def _said(value: Any) -> str:
+    return markdown_text(str(value or NOT_RECORDED))

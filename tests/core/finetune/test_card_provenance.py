@@ -1,0 +1,114 @@
+"""What a model card says for reproducing its model: the device and precision each run
+trained in, the pretraining run's whole setup (its config, code, versions and sessions),
+and which label values it trained and was scored on, without identifiers or paths."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from finetune_projects import quick_train, written_card
+
+from ssl_studio.core.finetune_config import FinetuneConfig
+from ssl_studio.core.jobs import export, finetune
+from ssl_studio.core.labels import labels_from_folders, set_labels
+from ssl_studio.core.project.split_file import read_split
+from ssl_studio.core.project.store import Store
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.load.*:FutureWarning")
+
+
+def _fine_tune(project, run, **options):
+    """A kNN fine-tuning on label set "mine" with half the items held out (20 and 20: both
+    get label fingerprints), no baseline."""
+    chosen = {
+        **{"labels": "mine", "protocol": "knn", "n_boot": 10, "baseline": False},
+        **{"test_fraction": 0.5, "folds": 1, "train": quick_train(steps=2)},
+        **options,
+    }
+    return finetune(FinetuneConfig(project=project, run=run, **chosen))
+
+
+@pytest.fixture(scope="module")
+def exported(image_project, tmp_path_factory):
+    """(project, pretraining run id, fine-tuning result, export folder)."""
+    project, run = image_project
+    labels_from_folders(project, "shapes", name="mine")
+    result = _fine_tune(project, run)
+    out = tmp_path_factory.mktemp("provenance") / "model"
+    export(project, result["run_id"], out)
+    return project, run, result, out
+
+
+def test_the_card_says_which_device_and_precision_each_run_trained_in(exported):
+    project, run, result, out = exported
+    card, text = written_card(out)
+    training = card["training"]
+    assert training["config"]["train"]["device"] == "auto"  # (as asked: says neither)
+    with Store.open(project) as store:
+        fine_tuning, pretraining = store.run(result["run_id"]), store.run(run)
+    assert training["device"] == fine_tuning["device"]
+    assert training["device"].startswith("CPU (")
+    assert training["precision"] == "fp32"  # (no CUDA here: full float32)
+    assert training["pretraining"]["device"] == pretraining["device"]
+    assert training["pretraining"]["precision"] == "fp32"
+    # the runs keep it where they keep their device (the run's row)
+    assert fine_tuning["config"]["precision"] == pretraining["config"]["precision"] == "fp32"
+    assert f"Fine-tuning ran on: {training['device']}, precision fp32." in text
+    assert f"Pretraining ran on: {training['pretraining']['device']}, precision fp32." in text
+
+
+def test_the_card_holds_the_whole_pretraining_setup_and_its_own_versions(exported):
+    project, run, _, out = exported
+    card, text = written_card(out)
+    done = card["training"]["pretraining"]
+    with Store.open(project) as store:
+        pretraining = store.run(run)
+    train = done["config"]["train"]
+    for key in ("warmup_fraction", "grad_clip", "momentum", "amp", "epochs", "compile"):
+        assert train[key] == pretraining["config"]["train"][key]
+    assert done["config"]["preset"] == pretraining["config"]["preset"]
+    assert "project" not in done["config"] and "log_every_seconds" not in train
+    assert done["versions"] == pretraining["versions"]  # its own, not the classifier's
+    assert done["versions"]["torch"]
+    assert done["sessions"] == 1
+    assert "Pretraining options: preset quick" in text
+    assert "Pretrained with SSL Studio code:" in text
+    assert str(project) not in json.dumps(card) + text  # (never the project's folder)
+
+
+def _expected_digest(project, run_dir, part):
+    """SHA-256 over the sorted (content hash, class) pairs of a split part, from the
+    project: the card's labels fingerprint computed independently."""
+    ids = read_split(run_dir).ids(part)
+    with Store.open(project) as store:
+        dataset = store.dataset_named("shapes")
+        hashes = {i["id"]: i["content_hash"] for i in store.items(dataset["id"])}
+        labels = store.latest_labels(dataset["id"], "mine")
+    pairs = sorted([hashes[i], labels[i]] for i in ids)
+    return hashlib.sha256(json.dumps(pairs, separators=(",", ":")).encode()).hexdigest()
+
+
+def test_the_card_fingerprints_the_label_values_and_one_relabelled_item_shows(exported, tmp_path):
+    project, run, result, out = exported
+    card, text = written_card(out)
+    found = card["training"]["labels_fingerprint"]
+    run_dir = project / "runs" / str(result["run_id"])
+    assert found["train"]["items"] == result["train_labels"] == 20
+    assert found["train"]["sha256"] == _expected_digest(project, run_dir, "train")
+    assert found["test"]["sha256"] == _expected_digest(project, run_dir, "test")
+    assert found["train"]["sha256"] in text and found["test"]["sha256"] in text
+    # a colleague's copy with one training item labelled otherwise: the same images (the
+    # same split and data fingerprint), another training labels fingerprint
+    one = read_split(run_dir).train[0]
+    with Store.open(project) as store:
+        was = store.latest_labels(store.dataset_named("shapes")["id"], "mine")[one]
+    set_labels(project, "shapes", {one: "square" if was == "circle" else "circle"}, name="mine")
+    again = _fine_tune(project, run, split_from=result["run_id"])
+    export(project, again["run_id"], tmp_path / "relabelled")
+    other, _ = written_card(tmp_path / "relabelled")
+    assert other["training"]["data_fingerprint"] == card["training"]["data_fingerprint"]
+    relabelled = other["training"]["labels_fingerprint"]
+    assert relabelled["train"]["sha256"] != found["train"]["sha256"]
+    assert relabelled["test"]["sha256"] == found["test"]["sha256"]  # (its labels as they were)

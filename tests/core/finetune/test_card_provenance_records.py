@@ -1,0 +1,95 @@
+"""The records behind the card's provenance: the precision a run trained in (resolved,
+and kept per session of a resumed run; "not recorded" for older runs, never guessed),
+the pretraining block of runs resumed or made by other code, and label fingerprints."""
+
+from __future__ import annotations
+
+import torch
+
+from ssl_studio.core.export.card import pretraining_settings
+from ssl_studio.core.export.card_provenance import provenance_lines, ran_on
+from ssl_studio.core.export.card_trace import (
+    FEWEST_FINGERPRINTED,
+    labels_fingerprint,
+    trace_markdown,
+)
+from ssl_studio.core.finetune.protocols import protocol_precision
+from ssl_studio.core.jobs import create_project
+from ssl_studio.core.project.store import Store
+
+CUDA = torch.device("cuda", 0)
+
+
+def test_fine_tuning_s_precision_is_the_one_its_protocol_trains_in():
+    assert protocol_precision("full", "fp16", CUDA) == "fp16"
+    assert protocol_precision("scratch", "bf16", CUDA) == "bf16"
+    assert protocol_precision("partial", "off", CUDA) == "fp32"
+    assert protocol_precision("full", "auto", torch.device("cpu")) == "fp32"
+    # the frozen-embedding protocols never run under autocast
+    assert protocol_precision("knn", "fp16", CUDA) == "fp32"
+    assert protocol_precision("linear", "bf16", CUDA) == "fp32"
+
+
+def test_a_run_without_a_recorded_precision_says_not_recorded():
+    old = {"device": "CPU (4 threads)", "config": {"train": {"amp": "auto"}}}
+    assert ran_on(old) == {"device": "CPU (4 threads)", "precision": "not recorded"}
+    assert ran_on({"config": None}) == {"device": "not recorded", "precision": "not recorded"}
+
+
+def test_a_resumed_run_keeps_each_session_s_precision(tmp_path):
+    project = create_project(tmp_path / "p")
+    with Store.open(project, write=True) as store:
+        dataset = store.create_dataset("d", "image", 32)
+        config = {"precision": "bf16", "train": {}}
+        run = store.create_run(dataset, "pretrain", {"config": config, "device": "H100 (CUDA)"})
+        store.resume_run(run, "CPU (8 threads)", 1, step=100, precision="fp32")
+        row = store.run(run)
+    sessions = row["config"]["sessions"]
+    assert [s.get("precision") for s in sessions] == ["bf16", "fp32"]
+    assert ran_on(row) == {"device": "CPU (8 threads)", "precision": "fp32"}
+    settings = pretraining_settings({**row, "kind": "pretrain"})
+    assert settings["sessions"] == 2 and settings["precision"] == "fp32"
+    assert "config" in settings and "sessions" not in settings["config"]
+    assert any("its last of 2 sessions" in line for line in provenance_lines({
+        "pretraining": settings}))  # fmt: skip
+
+
+def test_the_pretraining_block_holds_that_run_s_own_versions_not_the_classifier_s():
+    source = {
+        "kind": "pretrain",
+        "device": "CPU (1 thread)",
+        "versions": {"torch": "2.0.0", "ssl_studio_code": "git abc123"},
+        "config": {
+            "project": "/home/jane/p",
+            "preset": "quick",
+            "precision": "fp32",
+            "train": {"grad_clip": 1.0, "log_every_seconds": 0.5},
+        },  # fmt: skip
+    }
+    settings = pretraining_settings(source, {"versions": {"torch": "2.5.0"}})
+    assert settings["versions"]["torch"] == "2.0.0"
+    assert settings["config"] == {"preset": "quick", "train": {"grad_clip": 1.0}}
+    text = "\n".join(provenance_lines({"pretraining": settings}))
+    assert "git abc123" in text and "torch `2.0.0`" in text and "jane" not in text
+
+
+def test_a_labels_fingerprint_is_of_the_pairs_in_any_order_and_sees_one_change():
+    n = FEWEST_FINGERPRINTED
+    pairs = [(f"h{i}", "a" if i % 2 else "b") for i in range(n)]
+    found = labels_fingerprint(pairs)
+    assert found["items"] == n and len(found["sha256"]) == 64 and found["content"]
+    assert labels_fingerprint(pairs[::-1])["sha256"] == found["sha256"]
+    changed = [(pairs[0][0], "a"), *pairs[1:]]
+    assert labels_fingerprint(changed)["sha256"] != found["sha256"]
+    # a few could be matched by guessing; items without content hashes identify nothing
+    assert labels_fingerprint(pairs[:-1])["sha256"] is None
+    unhashed = labels_fingerprint([(None, "a"), *pairs[1:]])
+    assert unhashed["sha256"] is None and unhashed["content"] is False
+
+
+def test_a_card_from_before_label_fingerprints_says_they_were_not_recorded():
+    lines = trace_markdown({"created": "2026-01-01T00:00:00+00:00", "training": {}})
+    assert "- Label values: not recorded (the run predates label fingerprints)." in lines
+    few = {"train": {"items": 8, "sha256": None, "content": True}}
+    said = trace_markdown({"training": {"labels_fingerprint": few}})
+    assert any(line.startswith("- Training labels: 8 items, no fingerprint") for line in said)
