@@ -14,6 +14,7 @@ at the same steps (the values of that step).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,9 +92,13 @@ class LossCurve:
 
     def rows(self, means: list[float]) -> list[tuple[int, int, str, float]]:
         """The metric rows of the pending blocks, given their ``means`` over the ranks
-        (in the order of ``means()``); the blocks are then no longer pending."""
+        (in the order of ``means()``), but none of a block whose mean is not finite (a
+        run stopped by a NaN loss keeps the blocks before it); the blocks are then no
+        longer pending."""
         rows = []
         for block, mean in zip(self.pending, means, strict=True):
+            if not math.isfinite(mean):
+                continue
             values = {"loss": mean, "lr": block.lr, **block.logs}
             rows += [(block.step, block.epoch, k, float(v)) for k, v in values.items()]
         self.pending = []

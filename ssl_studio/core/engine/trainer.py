@@ -395,6 +395,7 @@ class Trainer(Checkpointing):
         first = self._checked_step + 1
         self._unchecked.zero_()
         self._checked_step = p.step
+        self._pending_metrics += self.curve.rows(blocks)  # (those closed before a NaN)
         if not math.isfinite(pending):
             where = (
                 f"at step {p.step}" if first >= p.step else f"between steps {first} and {p.step}"
@@ -404,7 +405,6 @@ class Trainer(Checkpointing):
                 "checkpoint is kept. Lower the learning rate (train.lr) or turn gradient "
                 "clipping on (train.grad_clip), then resume or start again."
             )
-        self._pending_metrics += self.curve.rows(blocks)
         return value
 
     def _log_step(self, loss: float, now: float) -> None:

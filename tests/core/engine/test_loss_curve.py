@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_trainer import LossRecordingTask, MetricRows, train
+from test_trainer import FakeTask, LossRecordingTask, MetricRows, train
 
 from ssl_studio.core.engine import loss_curve
 from ssl_studio.core.engine.checkpoint import load_checkpoint
 from ssl_studio.core.engine.loss_curve import curve_every
+from ssl_studio.core.engine.trainer import TrainingError
 from ssl_studio.core.events import Step, StopToken
 
 
@@ -90,3 +91,14 @@ def test_a_checkpoint_of_an_older_version_resumes_with_a_block_from_its_step(tmp
     task, recorder = LossRecordingTask(), MetricRows()
     train(tmp_path, task=task, recorder=recorder, resume=saved, steps=24)
     assert stored(recorder, "loss")[15] == pytest.approx(task.losses[0], rel=1e-5)
+
+
+def test_a_run_stopped_by_a_nan_loss_keeps_the_blocks_before_it(tmp_path, five_points):
+    """Closed blocks were stored only after the finite check passed: the NaN at step 13
+    threw away the block of steps 6-10, closed since the last check (step 8)."""
+    recorder = MetricRows()
+    with pytest.raises(TrainingError, match="loss became nan between steps 9 and 16"):
+        train(tmp_path, task=FakeTask(fail_at=13), recorder=recorder, steps=24,
+              log_every_seconds=3600.0, checkpoint_every_steps=100)  # fmt: skip
+    assert list(stored(recorder, "loss")) == [5, 10]
+    assert all(np.isfinite(v) for v in stored(recorder, "loss").values())
