@@ -13,7 +13,6 @@ from ssl_studio.core.engine.checkpoint import EXPORT_PACKAGES, versions
 from ssl_studio.core.evaluation.auc_floor import with_floors
 from ssl_studio.core.export.card_provenance import NOT_RECORDED, pretraining_provenance
 from ssl_studio.core.export.card_spec_check import CARD_FORMAT
-from ssl_studio.core.export.card_trace import LABELS_DIGEST
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import image_recipe
 from ssl_studio.core.export.self_description import card_name, decision, how_to_check
@@ -164,8 +163,6 @@ def build_card(
             "chosen": {k: v for k, v in info.items() if k in ("k", "C", "steps")},
             # as resolved when it ran ("auto" in its config names neither; card_provenance)
             **(state.get("ran_on") or dict.fromkeys(("device", "precision"), NOT_RECORDED)),
-            # which label values (card_trace.labels_fingerprint; None: runs before them)
-            "labels_fingerprint": _labels(state.get("labels_fingerprint")),
             "data_fingerprint": card_fingerprint(state.get("fingerprint")),
             "pretraining_data_fingerprint": card_fingerprint(source.get("fingerprint")),
             "pretraining": None if scratch else pretraining_settings(source, state),
@@ -244,11 +241,6 @@ def pretraining_settings(
         # device, precision, the whole config, its own versions and its sessions
         **pretraining_provenance(source),
     }
-
-
-def _labels(found: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The run's label fingerprints as the card states them, with how they are taken."""
-    return {**found, "digest": LABELS_DIGEST} if found else None
 
 
 def limitations(state: dict[str, Any]) -> str:

@@ -1,6 +1,7 @@
 """The records behind the card's provenance: the precision a run trained in (resolved,
 and kept per session of a resumed run; "not recorded" for older runs, never guessed),
-the pretraining block of runs resumed or made by other code, and label fingerprints."""
+the pretraining block of runs resumed or made by other code, and the label fingerprints
+the project keeps (never the card)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,8 @@ import torch
 
 from ssl_studio.core.export.card import pretraining_settings
 from ssl_studio.core.export.card_provenance import provenance_lines, ran_on
-from ssl_studio.core.export.card_trace import (
-    FEWEST_FINGERPRINTED,
-    labels_fingerprint,
-    trace_markdown,
-)
+from ssl_studio.core.export.card_trace import trace_markdown
+from ssl_studio.core.finetune.label_fingerprints import labels_fingerprint
 from ssl_studio.core.finetune.protocols import protocol_precision
 from ssl_studio.core.jobs import create_project
 from ssl_studio.core.project.store import Store
@@ -74,22 +72,18 @@ def test_the_pretraining_block_holds_that_run_s_own_versions_not_the_classifier_
 
 
 def test_a_labels_fingerprint_is_of_the_pairs_in_any_order_and_sees_one_change():
-    n = FEWEST_FINGERPRINTED
-    pairs = [(f"h{i}", "a" if i % 2 else "b") for i in range(n)]
+    pairs = [(f"h{i}", "a" if i % 2 else "b") for i in range(4)]
     found = labels_fingerprint(pairs)
-    assert found["items"] == n and len(found["sha256"]) == 64 and found["content"]
+    assert found["items"] == 4 and len(found["sha256"]) == 64 and found["content"]
     assert labels_fingerprint(pairs[::-1])["sha256"] == found["sha256"]
     changed = [(pairs[0][0], "a"), *pairs[1:]]
     assert labels_fingerprint(changed)["sha256"] != found["sha256"]
-    # a few could be matched by guessing; items without content hashes identify nothing
-    assert labels_fingerprint(pairs[:-1])["sha256"] is None
-    unhashed = labels_fingerprint([(None, "a"), *pairs[1:]])
+    unhashed = labels_fingerprint([(None, "a"), *pairs[1:]])  # (identifies nothing)
     assert unhashed["sha256"] is None and unhashed["content"] is False
 
 
-def test_a_card_from_before_label_fingerprints_says_they_were_not_recorded():
-    lines = trace_markdown({"created": "2026-01-01T00:00:00+00:00", "training": {}})
-    assert "- Label values: not recorded (the run predates label fingerprints)." in lines
-    few = {"train": {"items": 8, "sha256": None, "content": True}}
-    said = trace_markdown({"training": {"labels_fingerprint": few}})
-    assert any(line.startswith("- Training labels: 8 items, no fingerprint") for line in said)
+def test_a_card_says_nothing_of_label_fingerprints_even_one_that_held_them():
+    """A card written by the version that put them there is not repeated on reading."""
+    held = {"train": {"items": 40, "sha256": "ab" * 32, "content": True}}
+    lines = trace_markdown({"training": {"labels_fingerprint": held}})
+    assert not any("ab" * 32 in line or "Label" in line for line in lines)
