@@ -166,9 +166,14 @@ def build_card(
             "data_fingerprint": card_fingerprint(state.get("fingerprint")),
             "pretraining_data_fingerprint": card_fingerprint(source.get("fingerprint")),
             "pretraining": None if scratch else pretraining_settings(source, state),
-            # without the project's folder: a path on this machine says nothing useful
-            # to the receiver and may name a person
-            "config": {k: v for k, v in (state.get("config") or {}).items() if k != "project"},
+            # without the project's folder (a path on this machine says nothing useful to
+            # the receiver and may name a person) nor the dataset's name as asked then (a
+            # later import may rename one that named a patient; "data" names it as it is)
+            "config": {
+                k: v
+                for k, v in (state.get("config") or {}).items()
+                if k not in ("project", "dataset")
+            },
         },
         # AUC intervals under today's floor (auc_floor.py), as ssl-studio evaluate shows
         # them: a run stored before it kept a zero-width interval for a perfect AUC

@@ -15,9 +15,13 @@ from ssl_studio.core.export.card_about import markdown_text
 
 NOT_RECORDED = "not recorded"
 # the pretraining config's keys the card leaves out: the project's folder (a path of this
-# machine, which may name a person), what the card states apart (in_effect, precision),
-# and what only says how a session was started (resume_run, sessions: counted apart)
-LEFT_OUT = ("project", "sessions", "in_effect", "precision", "resume_run")
+# machine, which may name a person) and the dataset's name when the run began (a later
+# import renames a dataset whose name holds a patient ID, and this copy would keep it: the
+# card's data section names the dataset as it is now), what the card states apart
+# (in_effect, precision), and what only says how a session was started (resume_run,
+# sessions: counted apart). The rest holds no name: options checked against their
+# dataclasses (train, task_options, backbone_options, augment), numbers and choices.
+LEFT_OUT = ("project", "dataset", "sessions", "in_effect", "precision", "resume_run")
 TRAIN_LEFT_OUT = ("log_every_seconds",)  # (how often progress is shown: not the model's)
 
 

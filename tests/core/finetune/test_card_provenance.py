@@ -104,3 +104,22 @@ def test_no_exported_file_holds_a_fingerprint_of_the_labels_the_project_keeps_th
     for path in out.iterdir():  # (the card, its text, and each program's metadata)
         data = path.read_bytes()
         assert not any(d.encode() in data for d in digests), path.name
+
+
+def test_a_renamed_dataset_s_old_name_is_on_no_card(exported, tmp_path):
+    """An import renames a dataset whose name held a patient ID; the runs' configs keep
+    the name they were given, which the card must not repeat (it names the dataset now)."""
+    project, _, result, _ = exported
+    with Store.open(project, write=True) as store:
+        dataset = store.dataset_named("shapes")
+        store.rename_dataset(dataset["id"], "renamed-set")
+    try:
+        export(project, result["run_id"], tmp_path / "renamed")
+    finally:
+        with Store.open(project, write=True) as store:
+            store.rename_dataset(dataset["id"], "shapes")
+    card, text = written_card(tmp_path / "renamed")
+    assert "dataset" not in card["training"]["config"]
+    assert "dataset" not in card["training"]["pretraining"]["config"]
+    assert "shapes" not in json.dumps(card) + text
+    assert "dataset 'renamed-set'" in text

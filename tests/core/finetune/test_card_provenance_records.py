@@ -87,3 +87,13 @@ def test_a_card_says_nothing_of_label_fingerprints_even_one_that_held_them():
     held = {"train": {"items": 40, "sha256": "ab" * 32, "content": True}}
     lines = trace_markdown({"training": {"labels_fingerprint": held}})
     assert not any("ab" * 32 in line or "Label" in line for line in lines)
+
+
+def test_the_pretraining_block_leaves_out_the_dataset_s_name_as_it_was_then():
+    source = {
+        "kind": "pretrain",
+        "config": {"dataset": "Doe^Jane 1234", "preset": "quick", "precision": "fp32"},
+    }
+    settings = pretraining_settings(source)
+    assert settings["config"] == {"preset": "quick"}
+    assert "Doe" not in "\n".join(provenance_lines({"pretraining": settings}))
