@@ -220,8 +220,9 @@ def pretraining_settings(
     halving, device and precision, sessions) and what it was told (its whole config, never
     the project's folder, which may name a person), and with which code and versions. None
     when the run is gone. The steps are those of the checkpoint the classifier ``state``
-    took its encoder from (the run may have been resumed since); classifiers saved before
-    that was kept: the run's steps now."""
+    took its encoder from (the run may have been resumed since), and so are its device,
+    processes, precision, versions and sessions (card_provenance.py); classifiers saved
+    before that was kept: the run's steps now, and its last session's."""
     if source.get("kind") != "pretrain":
         return None
     config, done = source.get("config") or {}, source.get("summary") or {}
@@ -242,9 +243,8 @@ def pretraining_settings(
         "augment_changed": config.get("augment") or {},  # beyond the modality's defaults
         # every option as the run had it (runs of earlier versions did not record them)
         "in_effect": config.get("in_effect"),
-        "processes": source.get("world_size"),
-        # device, precision, the whole config, its own versions and its sessions
-        **pretraining_provenance(source),
+        # device, processes, precision, versions, sessions: of the checkpoint's session
+        **pretraining_provenance(source, used),
     }
 
 

@@ -39,20 +39,42 @@ def ran_on(run: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def pretraining_provenance(source: Mapping[str, Any]) -> dict[str, Any]:
-    """The pretraining run's precision (beside its device), whole configuration (every
-    train option: warm-up, clipping, momentum, amp, epochs, compile, ...; the preset;
-    without LEFT_OUT), package versions and code (``versions``: its own, which may differ
-    from the fine-tuning run's) and its number of training sessions."""
+def pretraining_provenance(
+    source: Mapping[str, Any], source_step: int | None = None
+) -> dict[str, Any]:
+    """The pretraining run's device, processes and precision, whole configuration (every train
+    option: warm-up, clipping, momentum, amp, epochs, compile, ...; the preset; without
+    LEFT_OUT), package versions and code (``versions``: its own, which may differ from the
+    fine-tuning run's) and number of training sessions, as they were for the checkpoint
+    the encoder came from: the session that wrote the one of step ``source_step`` (the
+    last to begin before it; the run may have been resumed since, on another device or
+    code), ``sessions`` counting it and those before. ``source_step`` None (classifiers
+    saved before it was kept): the run's last session. ``versions_session``: the session
+    whose versions ``versions`` are: that one where it kept its own, else the first (the
+    run's row holds the first's; sessions resumed by earlier versions kept none)."""
     config = source.get("config") or {}
     kept = {k: v for k, v in config.items() if k not in LEFT_OUT}
     if isinstance(kept.get("train"), dict):
         kept["train"] = {k: v for k, v in kept["train"].items() if k not in TRAIN_LEFT_OUT}
+    sessions = list(config.get("sessions") or [])
+    if source_step is not None:  # (none began before step 0's checkpoint: the first)
+        sessions = [s for s in sessions if s["from_step"] < source_step] or sessions[:1]
+    chosen = sessions[-1] if sessions else {}
+    own = chosen.get("versions")
     return {
-        **ran_on(source),
+        **(
+            {
+                "device": str(chosen.get("device") or NOT_RECORDED),
+                "precision": str(chosen.get("precision") or NOT_RECORDED),
+                "processes": chosen.get("processes"),
+            }
+            if sessions
+            else {**ran_on(source), "processes": source.get("world_size")}  # (its row)
+        ),
         "config": kept,
-        "versions": source.get("versions"),
-        "sessions": len(config.get("sessions") or []) or 1,
+        "versions": own if own else source.get("versions"),
+        "versions_session": len(sessions) if own else 1,
+        "sessions": len(sessions) or 1,
     }
 
 
@@ -73,7 +95,12 @@ def provenance_lines(training: Mapping[str, Any]) -> list[str]:
     lines.append(
         f"- Pretraining ran on: {_said(done.get('device'))}, precision "
         f"{_said(done.get('precision'))}"
-        + (f" (its last of {sessions} sessions: it was resumed)" if sessions > 1 else "")
+        + (
+            f" (its training session {sessions}, which wrote the encoder's checkpoint: the "
+            "run was stopped and resumed)"
+            if sessions > 1
+            else ""
+        )
         + "."
     )
     config = done.get("config") or {}
@@ -90,9 +117,16 @@ def provenance_lines(training: Mapping[str, Any]) -> list[str]:
             else NOT_RECORDED
         )
         torch = versions.get("torch")
+        of = done.get("versions_session") or 1
         lines.append(
             f"- Pretrained with SSL Studio code: {markdown_text(str(code))}, torch "
-            f"{_code(str(torch)) if torch else NOT_RECORDED}."
+            f"{_code(str(torch)) if torch else NOT_RECORDED}"
+            + (
+                " (those of its first session: later sessions' were not recorded)"
+                if of < sessions
+                else ""
+            )
+            + "."
         )
     return lines
 

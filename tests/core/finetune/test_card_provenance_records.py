@@ -48,7 +48,7 @@ def test_a_resumed_run_keeps_each_session_s_precision(tmp_path):
     settings = pretraining_settings({**row, "kind": "pretrain"})
     assert settings["sessions"] == 2 and settings["precision"] == "fp32"
     assert "config" in settings and "sessions" not in settings["config"]
-    assert any("its last of 2 sessions" in line for line in provenance_lines({
+    assert any("its training session 2" in line for line in provenance_lines({
         "pretraining": settings}))  # fmt: skip
 
 
@@ -97,3 +97,46 @@ def test_the_pretraining_block_leaves_out_the_dataset_s_name_as_it_was_then():
     settings = pretraining_settings(source)
     assert settings["config"] == {"preset": "quick"}
     assert "Doe" not in "\n".join(provenance_lines({"pretraining": settings}))
+
+
+def _resumed_twice(tmp_path, **second) -> dict:
+    """A pretraining run's row: begun on an H100 in bf16 with 2 processes, resumed at
+    step 100 on a CPU in fp32, then at step 300 on an A100 in fp16 with 4 processes;
+    each with its own code (``second``: the second resume's other arguments)."""
+    project = create_project(tmp_path / "p")
+    code = {f"s{n}": {"torch": f"2.{n}.0", "ssl_studio_code": f"git {n}{n}"} for n in (1, 2, 3)}
+    with Store.open(project, write=True) as store:
+        dataset = store.create_dataset("d", "image", 32)
+        began = {"config": {"precision": "bf16"}, "device": "H100 (CUDA)", "world_size": 2}
+        run = store.create_run(dataset, "pretrain", {**began, "versions": code["s1"]})
+        store.resume_run(run, "CPU (8 threads)", 1, 100, "fp32", versions=code["s2"])
+        chosen = {"precision": "fp16", "versions": code["s3"], **second}
+        store.resume_run(run, "A100 (CUDA)", 4, 300, **chosen)
+        return {**store.run(run), "kind": "pretrain"}
+
+
+def _said(settings: dict) -> tuple:
+    keys = ("device", "precision", "processes", "sessions", "versions_session")
+    return (*(settings[k] for k in keys), settings["versions"]["torch"])
+
+
+def test_the_card_states_the_session_that_wrote_the_encoder_s_checkpoint(tmp_path):
+    """Not the run's last (it may have been resumed since, elsewhere): the last session
+    begun before the checkpoint's step, its versions, and how many sessions led to it."""
+    source = _resumed_twice(tmp_path)
+    at = {step: pretraining_settings(source, {"source_step": step}) for step in (100, 200, 400)}
+    assert _said(at[100]) == ("H100 (CUDA)", "bf16", 2, 1, 1, "2.1.0")
+    assert _said(at[200]) == ("CPU (8 threads)", "fp32", 1, 2, 2, "2.2.0")
+    assert _said(at[400]) == ("A100 (CUDA)", "fp16", 4, 3, 3, "2.3.0")
+    assert _said(pretraining_settings(source)) == _said(at[400])  # (step not kept: the last)
+    text = "\n".join(provenance_lines({"pretraining": at[200]}))
+    assert "Pretraining ran on: CPU (8 threads), precision fp32 (its training session 2," in text
+    assert "git 22" in text and "first session" not in text
+
+
+def test_a_session_resumed_without_its_versions_states_the_first_session_s(tmp_path):
+    source = _resumed_twice(tmp_path, versions=None)  # (resumed by an earlier version)
+    settings = pretraining_settings(source, {"source_step": 400})
+    assert _said(settings) == ("A100 (CUDA)", "fp16", 4, 3, 1, "2.1.0")
+    text = "\n".join(provenance_lines({"pretraining": settings}))
+    assert "git 11" in text and "(those of its first session: later sessions'" in text
