@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ssl_studio.core.export.card_about import markdown_text
+from ssl_studio.core.export.card_about import code_span, markdown_text
 
 NOT_RECORDED = "not recorded"
 # the pretraining config's keys the card leaves out: the project's folder (a path of this
@@ -23,6 +23,10 @@ NOT_RECORDED = "not recorded"
 # dataclasses (train, task_options, backbone_options, augment), numbers and choices.
 LEFT_OUT = ("project", "dataset", "sessions", "in_effect", "precision", "resume_run")
 TRAIN_LEFT_OUT = ("log_every_seconds",)  # (how often progress is shown: not the model's)
+# train options MODEL_CARD.md leaves out besides checkpoint_* and log_*: the device asked
+# for (the one it ran on has its own line) and what changes nothing in the model
+MARKDOWN_LEFT_OUT = ("device", "keep_checkpoints", "health_every_steps")
+PRECISION_WORDS = "fp32: full 32-bit; bf16/fp16: mixed precision"
 
 
 def ran_on(run: Mapping[str, Any]) -> dict[str, str]:
@@ -79,9 +83,9 @@ def pretraining_provenance(
 
 
 def provenance_lines(training: Mapping[str, Any]) -> list[str]:
-    """MODEL_CARD.md's lines on the device and precision of each run and the
-    pretraining's options, code and sessions ("How it was made"); cards before them:
-    only what they hold."""
+    """MODEL_CARD.md's lines on the device and precision of each run (then what a
+    precision means, once) and the pretraining's options, code and sessions ("How it was
+    made"); cards before them: only what they hold."""
     lines = []
     if training.get("device") or training.get("precision"):
         lines.append(
@@ -90,7 +94,7 @@ def provenance_lines(training: Mapping[str, Any]) -> list[str]:
         )
     done = training.get("pretraining") or {}
     if "precision" not in done:  # (cards before these fields: said as before)
-        return lines
+        return [*lines, f"- Precision: {PRECISION_WORDS}."] if lines else lines
     sessions = done.get("sessions") or 1
     lines.append(
         f"- Pretraining ran on: {_said(done.get('device'))}, precision "
@@ -103,37 +107,53 @@ def provenance_lines(training: Mapping[str, Any]) -> list[str]:
         )
         + "."
     )
+    lines.append(f"- Precision: {PRECISION_WORDS}.")
+    return [*lines, *_options_line(done), *_versions_line(done, sessions)]
+
+
+def has_provenance(pretraining: Mapping[str, Any]) -> bool:
+    """Whether provenance_lines states the pretraining's device (cards since it does;
+    the encoder's origin then leaves it out, so the card says it once)."""
+    return "precision" in pretraining
+
+
+def _options_line(done: Mapping[str, Any]) -> list[str]:
+    """The pretraining options that shape the model (the preset and train options, not
+    MARKDOWN_LEFT_OUT: the device is said on its own line), an unset one as "—"."""
     config = done.get("config") or {}
     train = config.get("train") or {}
     options = [f"preset {config['preset']}"] if config.get("preset") else []
-    options += [f"{k} {v}" for k, v in train.items()]
-    if options:
-        lines.append(f"- Pretraining options: {markdown_text(', '.join(options))}.")
+    options += [
+        f"{k} {'—' if v is None else v}"
+        for k, v in train.items()
+        if k not in MARKDOWN_LEFT_OUT and not k.startswith(("checkpoint_", "log_"))
+    ]
+    return [f"- Pretraining options: {markdown_text(', '.join(options))}."] if options else []
+
+
+def _versions_line(done: Mapping[str, Any], sessions: int) -> list[str]:
+    """The pretraining's SSL Studio code and torch version (whose session: see
+    pretraining_provenance)."""
     versions = done.get("versions") or {}
-    if versions:
-        code = versions.get("ssl_studio_code") or (
-            f"not recorded (version {versions['ssl_studio']})"
-            if versions.get("ssl_studio")
-            else NOT_RECORDED
+    if not versions:
+        return []
+    code = versions.get("ssl_studio_code") or (
+        f"not recorded (version {versions['ssl_studio']})"
+        if versions.get("ssl_studio")
+        else NOT_RECORDED
+    )
+    torch = versions.get("torch")
+    of = done.get("versions_session") or 1
+    return [
+        f"- Pretrained with SSL Studio code: {markdown_text(str(code))}, torch "
+        f"{code_span(str(torch)) if torch else NOT_RECORDED}"
+        + (
+            " (those of its first session: later sessions' were not recorded)"
+            if of < sessions
+            else ""
         )
-        torch = versions.get("torch")
-        of = done.get("versions_session") or 1
-        lines.append(
-            f"- Pretrained with SSL Studio code: {markdown_text(str(code))}, torch "
-            f"{_code(str(torch)) if torch else NOT_RECORDED}"
-            + (
-                " (those of its first session: later sessions' were not recorded)"
-                if of < sessions
-                else ""
-            )
-            + "."
-        )
-    return lines
-
-
-def _code(text: str) -> str:
-    """``text`` as a code span (escaped text where a backtick would end it)."""
-    return markdown_text(text) if "`" in text else f"`{text}`"
+        + "."
+    ]
 
 
 def _said(value: Any) -> str:

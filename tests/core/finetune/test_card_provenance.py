@@ -58,6 +58,7 @@ def test_the_card_says_which_device_and_precision_each_run_trained_in(exported):
     assert fine_tuning["config"]["precision"] == pretraining["config"]["precision"] == "fp32"
     assert f"Fine-tuning ran on: {training['device']}, precision fp32." in text
     assert f"Pretraining ran on: {training['pretraining']['device']}, precision fp32." in text
+    assert text.count("- Precision: fp32: full 32-bit; bf16/fp16: mixed precision.") == 1
 
 
 def test_the_card_holds_the_whole_pretraining_setup_and_its_own_versions(exported):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import torch
 
+from ssl_studio.core.export import card_markdown
 from ssl_studio.core.export.card import pretraining_settings
 from ssl_studio.core.export.card_provenance import provenance_lines, ran_on
 from ssl_studio.core.export.card_trace import trace_markdown
@@ -140,3 +141,36 @@ def test_a_session_resumed_without_its_versions_states_the_first_session_s(tmp_p
     assert _said(settings) == ("A100 (CUDA)", "fp16", 4, 3, 1, "2.1.0")
     text = "\n".join(provenance_lines({"pretraining": settings}))
     assert "git 11" in text and "(those of its first session: later sessions'" in text
+
+
+def test_the_pretraining_options_line_keeps_what_shapes_the_model_in_plain_words():
+    """No device (its own line says where it ran), checkpoint, health or log settings
+    (they change nothing in the model); an unset option reads "—", not None."""
+    train = {
+        **{"steps": None, "grad_clip": 1.0, "amp": "auto", "device": "cuda:1"},
+        **{"checkpoint_every_steps": 200, "checkpoint_every_minutes": 10.0},
+        **{"keep_checkpoints": 2, "health_every_steps": 50, "log_every_seconds": 0.5},
+    }
+    done = {
+        "device": "H100 (CUDA)",
+        "precision": "bf16",
+        "config": {"preset": "quick", "train": train},
+    }
+    lines = provenance_lines({"pretraining": done})
+    options = [line for line in lines if line.startswith("- Pretraining options:")]
+    assert options == [r"- Pretraining options: preset quick, steps —, grad\_clip 1.0, amp auto."]
+    said = "\n".join(lines)
+    assert said.count("- Precision: fp32: full 32-bit; bf16/fp16: mixed precision.") == 1
+    assert said.count("mixed precision") == 1
+
+
+def test_the_encoder_s_origin_leaves_the_device_to_the_pretraining_line():
+    done = {
+        **{"steps": 10, "batch_size": 8, "optimizer": "adamw", "lr": 0.001, "seed": 0},
+        **{"device": "H100 (CUDA)", "precision": "bf16", "sessions": 1, "config": {}},
+    }
+    training = {"pretext_task": "simclr", "pretraining_run": 1, "pretraining": done}
+    said = "\n".join([card_markdown._encoder_origin(training), *provenance_lines(training)])
+    assert said.count("H100 (CUDA)") == 1
+    before = {k: v for k, v in done.items() if k not in ("precision", "sessions")}
+    assert "on H100 (CUDA)" in card_markdown._encoder_origin({**training, "pretraining": before})
