@@ -325,7 +325,12 @@ class Pretraining:
         if resume is not None:
             step = int(resume["progress"]["step"])
             store.resume_run(
-                self.cfg.resume_run, describe(device), self.world.size, step, precision
+                self.cfg.resume_run,
+                describe(device),
+                self.world.size,
+                step,
+                precision,
+                versions=versions(),  # (this session's: the code may have changed since)
             )
             return int(self.cfg.resume_run)
         run_id = store.create_run(

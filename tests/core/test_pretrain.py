@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
-from ssl_studio.core.engine.checkpoint import load_checkpoint
+from ssl_studio.core.engine.checkpoint import load_checkpoint, versions
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import Checkpoint, Health, Started, Step, StopToken
 from ssl_studio.core.jobs import import_data, pretrain
@@ -153,8 +153,11 @@ def test_stop_and_resume_continue_the_same_run(shapes_project):
     assert (resumed["status"], resumed["steps"], resumed["run_id"]) == ("done", 6, first["run_id"])
     assert isinstance(events[0], Started) and events[0].total == 6  # known from the start
     with Store.open(shapes_project) as store:
-        assert store.run(first["run_id"])["status"] == "done"
+        row = store.run(first["run_id"])
+        assert row["status"] == "done"
         assert [s for s, _ in store.metrics(first["run_id"], "loss")] == [1, 2, 3, 4, 5, 6]
+    # the resumed session's own versions (its code may be newer); the row's: the first's
+    assert row["config"]["sessions"][-1]["versions"] == versions()
 
 
 def test_an_epochs_run_resumes_only_with_the_processes_that_wrote_it(shapes_project):

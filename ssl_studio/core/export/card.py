@@ -13,7 +13,6 @@ from ssl_studio.core.engine.checkpoint import EXPORT_PACKAGES, versions
 from ssl_studio.core.evaluation.auc_floor import with_floors
 from ssl_studio.core.export.card_provenance import NOT_RECORDED, pretraining_provenance
 from ssl_studio.core.export.card_spec_check import CARD_FORMAT
-from ssl_studio.core.export.card_trace import LABELS_DIGEST
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import image_recipe
 from ssl_studio.core.export.self_description import card_name, decision, how_to_check
@@ -164,14 +163,17 @@ def build_card(
             "chosen": {k: v for k, v in info.items() if k in ("k", "C", "steps")},
             # as resolved when it ran ("auto" in its config names neither; card_provenance)
             **(state.get("ran_on") or dict.fromkeys(("device", "precision"), NOT_RECORDED)),
-            # which label values (card_trace.labels_fingerprint; None: runs before them)
-            "labels_fingerprint": _labels(state.get("labels_fingerprint")),
             "data_fingerprint": card_fingerprint(state.get("fingerprint")),
             "pretraining_data_fingerprint": card_fingerprint(source.get("fingerprint")),
             "pretraining": None if scratch else pretraining_settings(source, state),
-            # without the project's folder: a path on this machine says nothing useful
-            # to the receiver and may name a person
-            "config": {k: v for k, v in (state.get("config") or {}).items() if k != "project"},
+            # without the project's folder (a path on this machine says nothing useful to
+            # the receiver and may name a person) nor the dataset's name as asked then (a
+            # later import may rename one that named a patient; "data" names it as it is)
+            "config": {
+                k: v
+                for k, v in (state.get("config") or {}).items()
+                if k not in ("project", "dataset")
+            },
         },
         # AUC intervals under today's floor (auc_floor.py), as ssl-studio evaluate shows
         # them: a run stored before it kept a zero-width interval for a perfect AUC
@@ -218,8 +220,9 @@ def pretraining_settings(
     halving, device and precision, sessions) and what it was told (its whole config, never
     the project's folder, which may name a person), and with which code and versions. None
     when the run is gone. The steps are those of the checkpoint the classifier ``state``
-    took its encoder from (the run may have been resumed since); classifiers saved before
-    that was kept: the run's steps now."""
+    took its encoder from (the run may have been resumed since), and so are its device,
+    processes, precision, versions and sessions (card_provenance.py); classifiers saved
+    before that was kept: the run's steps now, and its last session's."""
     if source.get("kind") != "pretrain":
         return None
     config, done = source.get("config") or {}, source.get("summary") or {}
@@ -240,15 +243,9 @@ def pretraining_settings(
         "augment_changed": config.get("augment") or {},  # beyond the modality's defaults
         # every option as the run had it (runs of earlier versions did not record them)
         "in_effect": config.get("in_effect"),
-        "processes": source.get("world_size"),
-        # device, precision, the whole config, its own versions and its sessions
-        **pretraining_provenance(source),
+        # device, processes, precision, versions, sessions: of the checkpoint's session
+        **pretraining_provenance(source, used),
     }
-
-
-def _labels(found: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The run's label fingerprints as the card states them, with how they are taken."""
-    return {**found, "digest": LABELS_DIGEST} if found else None
 
 
 def limitations(state: dict[str, Any]) -> str:

@@ -28,6 +28,12 @@ def markdown_text(text: str) -> str:
     return "  \n  ".join(lines)
 
 
+def code_span(text: str) -> str:
+    """``text`` (a user's name, a version) as inline code; escaped text where a backtick
+    in it would end the code span."""
+    return markdown_text(text) if "`" in text else f"`{text}`"
+
+
 def about_lines(card: dict[str, Any]) -> list[str]:
     """The section's lines, blank line after; [] when the card has no details (intended
     use is said in "What it does", where the generated sentence stands otherwise)."""

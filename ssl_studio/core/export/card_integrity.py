@@ -7,8 +7,8 @@ positive class and threshold in its metadata_props (since the exports that first
 checksums), and, since this module, ``decision_sha256``: a SHA-256 digest of every card
 field that changes an answer (``decision_fields``). Predict compares the card with them
 and refuses on a difference; where an older model.onnx lacks a key, that field is not
-compared (and nothing is said of it). Provenance fields (dates, data and label
-fingerprints, devices, precisions, versions) change no answer and are not in the digest:
+compared (and nothing is said of it). Provenance fields (dates, data fingerprints,
+devices, precisions, versions) change no answer and are not in the digest:
 the card itself carries no checksum (README), and adding them would change the digest
 of every card made before them, which predict would then refuse.
 

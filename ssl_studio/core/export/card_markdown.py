@@ -8,11 +8,15 @@ from typing import Any
 from ssl_studio.core.evaluation.calibration import calibrated_text
 from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
 from ssl_studio.core.evaluation.report_text import dropped_sentence
-from ssl_studio.core.export.card_about import about_lines, markdown_text, title
+from ssl_studio.core.export.card_about import about_lines, code_span, markdown_text, title
 from ssl_studio.core.export.card_acquisition import acquisition_lines
 from ssl_studio.core.export.card_classes import per_class_markdown
 from ssl_studio.core.export.card_efficiency import efficiency_markdown
-from ssl_studio.core.export.card_provenance import NOT_RECORDED, provenance_lines
+from ssl_studio.core.export.card_provenance import (
+    NOT_RECORDED,
+    has_provenance,
+    provenance_lines,
+)
 from ssl_studio.core.export.card_reliability import reliability_markdown
 from ssl_studio.core.export.card_text import (
     ECE_DEFINITION,
@@ -156,12 +160,6 @@ def _checksum_lines(card: dict[str, Any]) -> list[str]:
     ]
 
 
-def _code(name: str) -> str:
-    """A user's name (a label set's) as inline code; escaped text where a backtick in it
-    would end the code span."""
-    return markdown_text(name) if "`" in name else f"`{name}`"
-
-
 def _version(training: dict[str, Any]) -> str:
     """`` version 2`` of the label set, where the card knows it."""
     version = training.get("label_version")
@@ -199,7 +197,11 @@ def _encoder_origin(training: dict[str, Any]) -> str:
             + (f" in each of {processes} processes" if processes > 1 else "")
             + f", {done['optimizer']} "
             f"at learning rate {done['lr']:g}, seed {done['seed']}"
-            + (f", on {done['device']}" if done.get("device") not in (None, NOT_RECORDED) else "")
+            + (
+                f", on {done['device']}"  # (since provenance_lines, said there once)
+                if done.get("device") not in (None, NOT_RECORDED) and not has_provenance(done)
+                else ""
+            )
             + "; "
             + (
                 "augmentations: the defaults for the modality, with "
@@ -382,7 +384,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         *provenance_lines(t),
         f"- Classifier: {PROTOCOL_WORDS.get(t['protocol'], t['protocol'])} (protocol "
         f"`{t['protocol']}`) on {t['train_labels']} labels{_label_counts(t)} (label set "
-        f"{_code(str(t['label_set']))}{_version(t)}, run {t['fine_tuning_run']})."
+        f"{code_span(str(t['label_set']))}{_version(t)}, run {t['fine_tuning_run']})."
         f"{f' {choices}' if choices else ''}",
         f"- {fingerprint_sentence(t['data_fingerprint'], card['architecture']['modality'])}",
         *_data_lines(card),

@@ -1,28 +1,22 @@
 """What ties an exported model to where it came from: the project's random id, the dates of
 its runs and of the export, a fingerprint of the items its test figures were measured on,
-fingerprints of the label values it trained and was scored on, and how many fine-tuning
-runs of the project were scored on those same items (choosing among them by their test
-figures makes those figures optimistic).
+and how many fine-tuning runs of the project were scored on those same items (choosing
+among them by their test figures makes those figures optimistic). Never the label
+values' fingerprints: with the images they give the labels away
+(finetune/label_fingerprints.py; the project keeps them).
 
 Read by export/job.py (the facts), card.py (the card's fields) and card_markdown.py (the
 "Traceability" section and the note above the test figures)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ssl_studio.core.data_fingerprint import fingerprint
 from ssl_studio.core.export.card_about import markdown_text
 from ssl_studio.core.project.split_file import SavedSplit, split_or_none
 from ssl_studio.core.project.store import Store
-
-if TYPE_CHECKING:
-    from ssl_studio.core.finetune.data import LabeledData
 
 
 def scored_part(split: SavedSplit) -> str:
@@ -66,43 +60,6 @@ def scored_fingerprint(
 # fewer scored items than this get no digest: whoever holds a candidate image could compute
 # the digest of a test set of one (or a few, with some of them) and so learn it was tested
 FEWEST_FINGERPRINTED = 20
-
-
-LABELS_DIGEST = (
-    "SHA-256 of the items' sorted [content hash, class name] pairs, written as compact "
-    "JSON (json.dumps(sorted(pairs), separators=(',', ':'))), 64 hex digits"
-)
-
-
-def labels_fingerprint(pairs: Sequence[tuple[str | None, str]]) -> dict[str, Any]:
-    """What the labels of some items were, without identifiers: ``{"items": n, "sha256":
-    digest or None, "content": bool}``; ``pairs``: (content hash, class name) per item.
-    The same images with the same labels give the same digest in any project and order;
-    one item labelled otherwise gives another. No digest (None) when an item has no
-    content hash (imported before them: "content" False), nor for fewer than
-    FEWEST_FINGERPRINTED items (a digest of a few could be matched by guessing labels)."""
-    content = bool(pairs) and all(h for h, _ in pairs)
-    found: dict[str, Any] = {"items": len(pairs), "sha256": None, "content": content}
-    if content and len(pairs) >= FEWEST_FINGERPRINTED:
-        text = json.dumps(sorted([str(h), str(c)] for h, c in pairs), separators=(",", ":"))
-        found["sha256"] = hashlib.sha256(text.encode()).hexdigest()
-    return found
-
-
-def labeled_fingerprints(
-    data: LabeledData, train: np.ndarray, scored: np.ndarray
-) -> dict[str, Any]:
-    """``labels_fingerprint`` of a fine-tuning run's training items (positions ``train``
-    in ``data``) and of the items its test figures were measured on (``scored``: the
-    test part, or every labeled item under cross-validation), as it trained on them."""
-
-    def pairs(positions: np.ndarray) -> list[tuple[str | None, str]]:
-        return [
-            (data.items[int(p)].get("content_hash"), data.classes[int(data.y[int(p)])])
-            for p in positions
-        ]
-
-    return {"train": labels_fingerprint(pairs(train)), "test": labels_fingerprint(pairs(scored))}
 
 
 def runs_scored_alike(store: Store, run: Mapping[str, Any], split: SavedSplit) -> dict[str, Any]:
@@ -199,34 +156,7 @@ def trace_markdown(card: Mapping[str, Any]) -> list[str]:
             + "): data holding exactly these items (imported into SSL Studio) has the same "
             "fingerprint."
         )
-    return [*lines, *_labels_lines(card), ""]
-
-
-def _labels_lines(card: Mapping[str, Any]) -> list[str]:
-    """What the card says of the label values (labels_fingerprint; older runs: not
-    recorded; from-scratch and other models alike)."""
-    found = (card.get("training") or {}).get("labels_fingerprint")
-    if not found:
-        return ["- Label values: not recorded (the run predates label fingerprints)."]
-    lines = []
-    for key, what in (("train", "Training labels"), ("test", "Test labels")):
-        part = found.get(key) or {}
-        if part.get("sha256"):
-            lines.append(
-                f"- {what}: {part.get('items')} items, fingerprint `{part['sha256']}` "
-                "(SHA-256 over their sorted content hash and class name pairs): the same "
-                "images with the same labels give the same fingerprint; one label changed, "
-                "another."
-            )
-        elif part:
-            why = (
-                f"fewer than {FEWEST_FINGERPRINTED}: it would let whoever holds the images "
-                "guess their labels"
-                if part.get("content")
-                else "items imported before SSL Studio recorded their content"
-            )
-            lines.append(f"- {what}: {part.get('items')} items, no fingerprint ({why}).")
-    return lines
+    return [*lines, ""]
 
 
 def _code_lines(card: Mapping[str, Any]) -> list[str]:

@@ -34,9 +34,9 @@ from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_cav
 from ssl_studio.core.evaluation.splits import Split
 from ssl_studio.core.evaluation.threshold import pick_threshold, threshold_choice
 from ssl_studio.core.events import Message, Reporter, StopToken, ignore
-from ssl_studio.core.export.card_trace import labeled_fingerprints
 from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.evaluation_file import write_evaluation
+from ssl_studio.core.finetune.label_fingerprints import labeled_fingerprints
 from ssl_studio.core.finetune.plan import smallest_training_class
 from ssl_studio.core.finetune.protocols import Fitted, fit_protocol, protocol_precision
 from ssl_studio.core.finetune.saved import MODEL_FILE, save_model
@@ -367,6 +367,7 @@ class FineTuning:
                 "source_step": self.source_step,
                 "test": report,
                 "fingerprint": fingerprint(data.subset(split.train)),
+                # (kept here only, never exported: label_fingerprints.py)
                 "labels_fingerprint": labeled_fingerprints(data, split.train, positions),
                 "train_counts": _class_counts(data, split.train),
                 # split by item, every item is a group of its own: no patient count

@@ -1,6 +1,6 @@
 """What a model card says for reproducing its model: the device and precision each run
 trained in, the pretraining run's whole setup (its config, code, versions and sessions),
-and which label values it trained and was scored on, without identifiers or paths."""
+without identifiers or paths, and never a fingerprint of the label values."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import json
 import pytest
 from finetune_projects import quick_train, written_card
 
+from ssl_studio.core.engine.checkpoint import load_checkpoint
 from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.jobs import export, finetune
-from ssl_studio.core.labels import labels_from_folders, set_labels
+from ssl_studio.core.labels import labels_from_folders
 from ssl_studio.core.project.split_file import read_split
 from ssl_studio.core.project.store import Store
 
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.load.*:FutureWarning
 
 
 def _fine_tune(project, run, **options):
-    """A kNN fine-tuning on label set "mine" with half the items held out (20 and 20: both
-    get label fingerprints), no baseline."""
+    """A kNN fine-tuning on label set "mine" with half the items held out (20 and 20), no
+    baseline."""
     chosen = {
         **{"labels": "mine", "protocol": "knn", "n_boot": 10, "baseline": False},
         **{"test_fraction": 0.5, "folds": 1, "train": quick_train(steps=2)},
@@ -57,6 +58,7 @@ def test_the_card_says_which_device_and_precision_each_run_trained_in(exported):
     assert fine_tuning["config"]["precision"] == pretraining["config"]["precision"] == "fp32"
     assert f"Fine-tuning ran on: {training['device']}, precision fp32." in text
     assert f"Pretraining ran on: {training['pretraining']['device']}, precision fp32." in text
+    assert text.count("- Precision: fp32: full 32-bit; bf16/fp16: mixed precision.") == 1
 
 
 def test_the_card_holds_the_whole_pretraining_setup_and_its_own_versions(exported):
@@ -80,7 +82,7 @@ def test_the_card_holds_the_whole_pretraining_setup_and_its_own_versions(exporte
 
 def _expected_digest(project, run_dir, part):
     """SHA-256 over the sorted (content hash, class) pairs of a split part, from the
-    project: the card's labels fingerprint computed independently."""
+    project: the run's labels fingerprint computed independently."""
     ids = read_split(run_dir).ids(part)
     with Store.open(project) as store:
         dataset = store.dataset_named("shapes")
@@ -90,25 +92,35 @@ def _expected_digest(project, run_dir, part):
     return hashlib.sha256(json.dumps(pairs, separators=(",", ":")).encode()).hexdigest()
 
 
-def test_the_card_fingerprints_the_label_values_and_one_relabelled_item_shows(exported, tmp_path):
-    project, run, result, out = exported
-    card, text = written_card(out)
-    found = card["training"]["labels_fingerprint"]
+def test_no_exported_file_holds_a_fingerprint_of_the_labels_the_project_keeps_them(exported):
+    """A digest over (content hash, class) pairs gives every label away to whoever holds
+    the images (try the label sets): it stays in the run's model.pt in the project."""
+    project, _, result, out = exported
     run_dir = project / "runs" / str(result["run_id"])
-    assert found["train"]["items"] == result["train_labels"] == 20
-    assert found["train"]["sha256"] == _expected_digest(project, run_dir, "train")
-    assert found["test"]["sha256"] == _expected_digest(project, run_dir, "test")
-    assert found["train"]["sha256"] in text and found["test"]["sha256"] in text
-    # a colleague's copy with one training item labelled otherwise: the same images (the
-    # same split and data fingerprint), another training labels fingerprint
-    one = read_split(run_dir).train[0]
-    with Store.open(project) as store:
-        was = store.latest_labels(store.dataset_named("shapes")["id"], "mine")[one]
-    set_labels(project, "shapes", {one: "square" if was == "circle" else "circle"}, name="mine")
-    again = _fine_tune(project, run, split_from=result["run_id"])
-    export(project, again["run_id"], tmp_path / "relabelled")
-    other, _ = written_card(tmp_path / "relabelled")
-    assert other["training"]["data_fingerprint"] == card["training"]["data_fingerprint"]
-    relabelled = other["training"]["labels_fingerprint"]
-    assert relabelled["train"]["sha256"] != found["train"]["sha256"]
-    assert relabelled["test"]["sha256"] == found["test"]["sha256"]  # (its labels as they were)
+    kept = load_checkpoint(run_dir / "model.pt")["labels_fingerprint"]
+    digests = [_expected_digest(project, run_dir, part) for part in ("train", "test")]
+    assert [kept["train"]["sha256"], kept["test"]["sha256"]] == digests
+    card, text = written_card(out)
+    assert "labels_fingerprint" not in card["training"] and "Label values" not in text
+    for path in out.iterdir():  # (the card, its text, and each program's metadata)
+        data = path.read_bytes()
+        assert not any(d.encode() in data for d in digests), path.name
+
+
+def test_a_renamed_dataset_s_old_name_is_on_no_card(exported, tmp_path):
+    """An import renames a dataset whose name held a patient ID; the runs' configs keep
+    the name they were given, which the card must not repeat (it names the dataset now)."""
+    project, _, result, _ = exported
+    with Store.open(project, write=True) as store:
+        dataset = store.dataset_named("shapes")
+        store.rename_dataset(dataset["id"], "renamed-set")
+    try:
+        export(project, result["run_id"], tmp_path / "renamed")
+    finally:
+        with Store.open(project, write=True) as store:
+            store.rename_dataset(dataset["id"], "shapes")
+    card, text = written_card(tmp_path / "renamed")
+    assert "dataset" not in card["training"]["config"]
+    assert "dataset" not in card["training"]["pretraining"]["config"]
+    assert "shapes" not in json.dumps(card) + text
+    assert "dataset 'renamed-set'" in text

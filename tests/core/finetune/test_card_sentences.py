@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ssl_studio.core.export.card import pretraining_settings
 from ssl_studio.core.export.card_markdown import _encoder_origin
+from ssl_studio.core.export.card_provenance import provenance_lines
 from ssl_studio.core.export.card_text import baseline_comparison, pretraining_sentence
 
 ONE_RUN = (  # a sentence of its own after the verdict's
@@ -92,7 +93,12 @@ def test_the_pretraining_line_of_a_run_from_the_first_schema_leaves_out_what_it_
     )
     two = {**source, "world_size": 2, "device": "2 x GPU"}
     said = _encoder_origin({**training, "pretraining": pretraining_settings(two)})
-    assert "batch 128 at 64 px in each of 2 processes" in said and ", on 2 x GPU;" in said
+    assert "batch 128 at 64 px in each of 2 processes" in said
+    # the device: once, on the line that gives its precision too (card_provenance.py)
+    lines = provenance_lines({**training, "pretraining": pretraining_settings(two)})
+    assert (
+        "2 x GPU" not in said and "- Pretraining ran on: 2 x GPU, precision not recorded." in lines
+    )
 
 
 def test_the_card_lists_the_augmentation_a_run_had_where_it_was_recorded():

@@ -57,14 +57,17 @@ class RunRecords(StoreBase):
         world_size: int,
         step: int = 0,
         precision: str | None = None,
+        versions: Mapping[str, Any] | None = None,
     ) -> None:
         """Mark run ``run_id`` running again, from ``step``, on ``device`` with
-        ``world_size`` processes (and ``precision``, engine/device.py's name, where the
-        caller knows it). The row's started, device and world_size are this session's;
-        each session's (from_step, started, device, processes, precision) is kept in the
-        config's ``sessions`` list (the first one's taken from the row when the run is
-        first resumed), as a resumed run's processes, and so its global batch, may differ
-        from one session to the next."""
+        ``world_size`` processes (and ``precision``, engine/device.py's name, and the
+        package ``versions`` and code of this session, where the caller knows them). The
+        row's started, device and world_size are this session's (its ``versions`` stay
+        the first session's); each session's (from_step, started, device, processes,
+        precision, versions) is kept in the config's ``sessions`` list (the first one's
+        taken from the row when the run is first resumed, without versions: the row's),
+        as a resumed run's processes, and so its global batch, may differ from one
+        session to the next, and its code and packages may have been updated between."""
         with self.transaction():
             row = self.conn.execute(
                 "SELECT config, started, device, world_size FROM runs WHERE id = ?", (run_id,)
@@ -83,6 +86,8 @@ class RunRecords(StoreBase):
             this = session(step, started, device, world_size)
             if precision is not None:
                 this["precision"] = precision
+            if versions is not None:
+                this["versions"] = dict(versions)
             config["sessions"] = [*sessions, this]
             self.conn.execute(
                 "UPDATE runs SET status = 'running', started = ?, finished = NULL, error = NULL, "
