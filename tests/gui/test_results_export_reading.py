@@ -70,7 +70,7 @@ def test_an_interval_of_no_width_reads_too_few_items_in_the_wizard(make_window, 
     results = wizard.pages["results"]
     results.initializePage()
     [f1] = [r for r in _cells(results.metrics) if r[0].startswith("F1")]
-    assert f1[1] == "1.000 [n/a (too few items)]"
+    assert f1[1] == "1.000 [not estimable]"
     assert "[1.000, 1.000]" not in " ".join(" ".join(r) for r in _cells(results.metrics))
 
 

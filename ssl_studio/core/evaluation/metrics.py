@@ -402,7 +402,7 @@ def _weighted_auc(positive: np.ndarray, score: np.ndarray, weights: np.ndarray) 
         return (pos * (below + 0.5 * neg)).sum(1) / (pos.sum(1) * neg.sum(1))
 
 
-NO_SPREAD = "n/a (too few items)"  # an interval whose resamples all gave the same figure
+NO_SPREAD = "not estimable"  # an interval whose resamples all gave the same figure
 
 
 def interval_text(entry: dict[str, Any] | None, between: str = ", ") -> str | None:
@@ -420,7 +420,7 @@ def interval_text(entry: dict[str, Any] | None, between: str = ", ") -> str | No
 
 def figure_text(entry: dict[str, Any] | None, missing: str = "n/a") -> str:
     """A figure with its interval as the command line, the wizard and the card's text
-    write it, 0.930 [0.853, 1.000] (``interval_text``: 1.000 [n/a (too few items)] where
+    write it, 0.930 [0.853, 1.000] (``interval_text``: 1.000 [not estimable] where
     the resamples had no spread); ``missing`` for an undefined one."""
     if not entry or entry.get("value") is None:
         return missing

@@ -195,8 +195,9 @@ class ResultsPage(QWizardPage):
         )
         for column in (1, 2):
             self.metrics.horizontalHeaderItem(column).setToolTip(
-                "The figure and its 95 % bootstrap interval [low, high]; n/a (too few items): "
-                "every resample gave the same figure, which so few items cannot make certain."
+                "The figure and its 95 % bootstrap interval [low, high]; not estimable: "
+                "every resample gave the same figure, so the interval cannot be estimated "
+                "(it does not mean the figure is certain)."
             )
         notes = []
         for row, key in enumerate(keys):

@@ -14,7 +14,7 @@ METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "sensitivity", "specifici
 
 
 def with_interval(entry: dict[str, Any] | None) -> str:
-    """0.930 [0.853, 1.000], 1.000 [n/a (too few items)] where the resamples had no
+    """0.930 [0.853, 1.000], 1.000 [not estimable] where the resamples had no
     spread, or a dash where the figure is undefined: short enough for a table cell (an
     ECE's reference is ``ece_reference``'s, said under the table and in the cell's
     tooltip)."""
