@@ -402,13 +402,30 @@ def _weighted_auc(positive: np.ndarray, score: np.ndarray, weights: np.ndarray) 
         return (pos * (below + 0.5 * neg)).sum(1) / (pos.sum(1) * neg.sum(1))
 
 
+NO_SPREAD = "not estimable"  # an interval whose resamples all gave the same figure
+
+
+def interval_text(entry: dict[str, Any] | None, between: str = ", ") -> str | None:
+    """A figure's 95 % interval as every report writes it ("0.853, 1.000"; the card's
+    table: ``between`` " - "), or None without one. An interval of no width at three
+    decimals (every resample scored the same, as an F1 of 1.000 on 6 items whose every
+    resample is perfect) reads as certainty, which so few items cannot give: it is
+    NO_SPREAD instead (the figures themselves stay in the report; proportions and AUCs
+    already get a Wilson interval there, bootstrap.interval)."""
+    if not entry or entry.get("low") is None or entry.get("high") is None:
+        return None
+    low, high = f"{entry['low']:.3f}", f"{entry['high']:.3f}"
+    return NO_SPREAD if low == high else f"{low}{between}{high}"
+
+
 def figure_text(entry: dict[str, Any] | None, missing: str = "n/a") -> str:
     """A figure with its interval as the command line, the wizard and the card's text
-    write it, 0.930 [0.853, 1.000]; ``missing`` for an undefined one."""
+    write it, 0.930 [0.853, 1.000] (``interval_text``: 1.000 [not estimable] where
+    the resamples had no spread); ``missing`` for an undefined one."""
     if not entry or entry.get("value") is None:
         return missing
-    ci = "" if entry.get("low") is None else f" [{entry['low']:.3f}, {entry['high']:.3f}]"
-    return f"{entry['value']:.3f}{ci}"
+    ci = interval_text(entry)
+    return f"{entry['value']:.3f}" + ("" if ci is None else f" [{ci}]")
 
 
 def headline(report: dict[str, Any]) -> str:

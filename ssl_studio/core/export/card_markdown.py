@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ssl_studio.core.evaluation.calibration import calibrated_text
-from ssl_studio.core.evaluation.metrics import SCALARS, metric_title
+from ssl_studio.core.evaluation.metrics import SCALARS, interval_text, metric_title
 from ssl_studio.core.evaluation.report_text import dropped_sentence
 from ssl_studio.core.export.card_about import about_lines, code_span, markdown_text, title
 from ssl_studio.core.export.card_acquisition import acquisition_lines
@@ -69,7 +69,7 @@ def _metric_rows(report: dict[str, Any] | None, explain: bool = True) -> list[st
         if m.get("value") is None:
             rows.append(f"| {title} | n/a | |")
             continue
-        ci = "" if m.get("low") is None else f"{m['low']:.3f} - {m['high']:.3f}"
+        ci = interval_text(m, " - ") or ""
         said = calibrated_text(m, report.get("n"), report.get("patients")) if key == "ece" else None
         rows.append(f"| {title} | {m['value']:.3f}{f' ({said})' if said else ''} | {ci} |")
     scored = (

@@ -41,6 +41,12 @@ from ssl_studio.core.finetune.classifier import Classifier
 from ssl_studio.core.project.layout import EXPORT_CARD
 
 FORMATS = ("torchscript", "onnx", "safetensors")
+FORMAT_HELP = {  # each format in one line, for people choosing (the wizard's export page)
+    "torchscript": "TorchScript (model.pt): runs in PyTorch without SSL Studio's code.",
+    "onnx": "ONNX (model.onnx): runs in onnxruntime and other tools that read ONNX.",
+    "safetensors": "safetensors (model.safetensors): the weights only, to load into the "
+    "same network (the card names it).",
+}
 TOLERANCE = 1e-4  # largest allowed difference of a class probability vs PyTorch
 FILES = {
     "torchscript": "model.pt",

@@ -421,7 +421,20 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
                 if k in base
             },
         }
+    # the runs table's n and intervals: a perfect score of 6 items is no perfect score of 400
+    keys = ("balanced_accuracy", "roc_auc")
+    base = (result.get("baseline") or {}).get("test") or {}
+    out["figures"] = {
+        "n": test.get("n"),
+        "test": {k: _entry(test[k]) for k in keys if k in test},
+        "baseline": {k: _entry(base[k]) for k in keys if k in base},
+    }
     return out
+
+
+def _entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A figure with its interval, without what else the report holds beside them."""
+    return {k: entry.get(k) for k in ("value", "low", "high")}
 
 
 def _class_counts(data: LabeledData, positions: np.ndarray) -> dict[str, int]:

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ssl_studio.core.evaluation.metrics import figure_text
 from ssl_studio.core.pretrain import USABLE_STATUSES
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.context import AppContext
@@ -27,10 +28,11 @@ COLUMNS = (
     "From run",
     "Protocol",
     "Status",
-    "Test AUC",
-    "Balanced accuracy",
-    "Scratch AUC",
-    "Scratch balanced acc.",
+    "Test items",
+    "Test AUC [95 % CI]",
+    "Balanced accuracy [95 % CI]",
+    "Scratch AUC [95 % CI]",
+    "Scratch balanced acc. [95 % CI]",
 )
 
 
@@ -75,6 +77,9 @@ class FinetunePanel(QWidget):
                     continue
                 s = run.get("summary") or {}
                 test, base = s.get("test") or {}, s.get("baseline") or {}
+                # n and the intervals: kept since they were (older runs: the figure alone)
+                figures = s.get("figures") or {}
+                mine, theirs = figures.get("test") or {}, figures.get("baseline") or {}
                 rows.append(
                     [
                         run["id"],
@@ -82,10 +87,11 @@ class FinetunePanel(QWidget):
                         run.get("parent_run_id") or "",
                         s.get("protocol", run.get("task") or ""),
                         run["status"],
-                        _round(test.get("roc_auc")),
-                        _round(test.get("balanced_accuracy")),
-                        _round(base.get("roc_auc")),
-                        _round(base.get("balanced_accuracy")),
+                        figures.get("n") or "",
+                        _figure(mine.get("roc_auc"), test.get("roc_auc")),
+                        _figure(mine.get("balanced_accuracy"), test.get("balanced_accuracy")),
+                        _figure(theirs.get("roc_auc"), base.get("roc_auc")),
+                        _figure(theirs.get("balanced_accuracy"), base.get("balanced_accuracy")),
                     ]
                 )
         fill_table(self.table, rows)
@@ -103,6 +109,10 @@ class FinetunePanel(QWidget):
         self.context.enable_change(self.button, self.context.project is not None)
 
 
-def _round(value: Any) -> str:
-    """A figure with three decimals (0.750, 1.000: they line up), or blank."""
+def _figure(entry: dict[str, Any] | None, value: Any) -> str:
+    """A figure with its 95 % interval as every report writes it (metrics.figure_text:
+    "1.000 [0.439, 1.000]"), or with three decimals alone for a run that kept no
+    interval (0.750, 1.000: they line up), or blank."""
+    if entry and entry.get("value") is not None:
+        return figure_text(entry)
     return f"{value:.3f}" if isinstance(value, float) else ""

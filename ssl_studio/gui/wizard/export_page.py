@@ -20,11 +20,12 @@ from PySide6.QtWidgets import (
 from ssl_studio.core.events import Stopped
 from ssl_studio.core.export.card_details import remembered_card_details
 from ssl_studio.core.export.card_markdown import card_markdown
-from ssl_studio.core.export.writer import FORMATS
+from ssl_studio.core.export.writer import FORMAT_HELP, FORMATS
 from ssl_studio.core.jobs import export
 from ssl_studio.gui.colours import tone
-from ssl_studio.gui.markup import esc, rich
+from ssl_studio.gui.markup import esc, plain, rich
 from ssl_studio.gui.wizard.card_details_dialog import CardDetailsDialog
+from ssl_studio.gui.wizard.not_for_diagnosis import not_for_diagnosis_label
 
 if TYPE_CHECKING:
     from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
@@ -43,10 +44,14 @@ class ExportPage(QWizardPage):
         )
         self.formats = {name: QCheckBox(name) for name in FORMATS}
         row = QHBoxLayout()
-        for box in self.formats.values():
+        for name, box in self.formats.items():
             box.setChecked(True)
+            box.setToolTip(FORMAT_HELP[name])
             row.addWidget(box)
         row.addStretch(1)
+        self.format_help = plain(QLabel("\n".join(FORMAT_HELP[name] for name in FORMATS)))
+        self.format_help.setWordWrap(True)
+        self.not_for_diagnosis = not_for_diagnosis_label()
         self.folder = QLineEdit()
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._browse)
@@ -72,7 +77,9 @@ class ExportPage(QWizardPage):
         self.status.setWordWrap(True)
         self.card = QTextBrowser()
         layout = QVBoxLayout(self)
+        layout.addWidget(self.not_for_diagnosis)  # before the files that look ready to deploy
         layout.addLayout(row)
+        layout.addWidget(self.format_help)
         layout.addLayout(where)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
@@ -89,9 +96,9 @@ class ExportPage(QWizardPage):
         if not self.folder.text():
             self.folder.setText(str(self.wiz.project / "exports" / f"run-{result['run_id']}"))
         self.card.setMarkdown(
-            "The card is written with the export. It will hold the test metrics above, the "
-            "baseline, the preprocessing, the intended use and its limits, and the card "
-            "details you give (Card details…)."
+            "The card is written with the export. It will hold the test metrics shown on the "
+            "previous page (Results), the baseline, the preprocessing, the intended use and "
+            "its limits, and the card details you give (Card details…)."
         )
 
     def edit_details(self) -> bool:

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTabWidget,
@@ -27,6 +28,7 @@ from ssl_studio.core.evaluation.comparison import (
     too_few_patients,
     verdict_and_basis,
 )
+from ssl_studio.core.evaluation.metric_names import metric_explanation
 from ssl_studio.core.evaluation.metrics import metric_title
 from ssl_studio.core.evaluation.report_text import (
     PER_CLASS_COLUMNS,
@@ -44,7 +46,13 @@ from ssl_studio.core.jobs import label_efficiency
 from ssl_studio.gui.live_plot import LivePlot, curve_pen, on_white
 from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.tables import fill_table, make_table
-from ssl_studio.gui.wizard.results_text import METRICS, threshold_text, with_interval
+from ssl_studio.gui.wizard.not_for_diagnosis import not_for_diagnosis_label
+from ssl_studio.gui.wizard.results_text import (
+    METRICS,
+    ece_reference,
+    threshold_text,
+    with_interval,
+)
 
 if TYPE_CHECKING:
     from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
@@ -60,7 +68,16 @@ class ResultsPage(QWizardPage):
         self.setTitle("Results on the held-out test items")
         self.headline = rich(QLabel())  # _headline: names escaped
         self.headline.setWordWrap(True)
-        self.metrics = make_table(("Metric", "Fine-tuned [95 % CI]", "From scratch [95 % CI]"))
+        self.metrics = make_table(("Metric", "Fine-tuned", "From scratch"))
+        # both models' columns share the width left by the metric names: short cells
+        # (with_interval), so neither hides behind a scroll bar at the wizard's size
+        header = self.metrics.horizontalHeader()
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        self.metrics.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.ece_note = QLabel()  # the ECE's reference, too long for its cell
+        self.ece_note.setWordWrap(True)
+        self.not_for_diagnosis = not_for_diagnosis_label()
         self.confusion = make_table(("",), stretch_last=False)
         self.per_class = make_table(("Class", *PER_CLASS_COLUMNS))
         self.per_class.setAccessibleName("Each class's figures, fine-tuned model")
@@ -84,17 +101,23 @@ class ResultsPage(QWizardPage):
         self.curve = LivePlot(  # rising curves: the legend bottom right, off their ends
             "Label efficiency", x_label="labels per class", y_label="AUC", legend_offset=(-10, -10)
         )
+        for table in (self.metrics, self.per_class, self.confusion):
+            _compact(table)
         tables = QVBoxLayout()
-        tables.addWidget(self.metrics, 2)
+        tables.addWidget(self.metrics)
+        tables.addWidget(self.ece_note)
         tables.addWidget(self.per_class_title)
-        tables.addWidget(self.per_class, 1)
-        tables.addWidget(QLabel("Confusion matrix (rows: truth, columns: prediction)"))
-        tables.addWidget(self.confusion, 1)
+        tables.addWidget(self.per_class)
+        tables.addStretch(1)
+        plots = QVBoxLayout()  # the confusion matrix under the ROC curve: the metrics' room
+        plots.addWidget(self.roc, 1)
+        plots.addWidget(QLabel("Confusion matrix (rows: truth, columns: prediction)"))
+        plots.addWidget(self.confusion)
         figures = QWidget()
         row = QHBoxLayout(figures)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addLayout(tables, 3)
-        row.addWidget(self.roc, 2)
+        row.addLayout(tables, 2)  # (two models' intervals side by side need the room)
+        row.addLayout(plots, 1)
         self.curve_note = QLabel()
         self.curve_note.setWordWrap(True)
         self.curve_tab = QWidget()
@@ -110,6 +133,7 @@ class ResultsPage(QWizardPage):
         self.measuring = False  # a label-efficiency curve is being measured
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
+        layout.addWidget(self.not_for_diagnosis)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.curve_button)
 
@@ -118,29 +142,10 @@ class ResultsPage(QWizardPage):
         assert result is not None
         test = result["test"]
         base = (result.get("baseline") or {}).get("test") or {}
-        fill_table(
-            self.metrics,
-            [
-                [
-                    metric_title(key, test["classes"]),
-                    with_interval(test.get(key)),
-                    with_interval(base.get(key)),
-                ]
-                for key in METRICS
-                if key in test
-            ]
-            + [  # two classes: at the operating threshold
-                [
-                    predictive_title(key, test["classes"]),
-                    with_interval(test.get(key)),
-                    with_interval(base.get(key)),
-                ]
-                for key in PREDICTIVE
-                if key in test
-            ],
-        )
+        self._fill_metrics(result, test, base)
         rows = per_class_rows(test)  # none in reports made before per-class figures
         fill_table(self.per_class, [[n, str(k), *map(with_interval, e)] for n, k, e in rows])
+        _fit_height(self.per_class)
         self.per_class.setVisible(bool(rows))
         self.per_class_title.setVisible(bool(rows))
         evaluation = test.get("evaluation", "test split")
@@ -157,6 +162,7 @@ class ResultsPage(QWizardPage):
             self.confusion,
             [[c, *row] for c, row in zip(classes, test["confusion"], strict=True)],
         )
+        _fit_height(self.confusion)
         self.roc.clear()
         fine_tuned, scratch = curve_pen(0), curve_pen(1)
         scratch.setStyle(Qt.PenStyle.DashLine)  # told apart by more than colour
@@ -165,6 +171,51 @@ class ResultsPage(QWizardPage):
                 self.roc.plot(report["roc"]["fpr"], report["roc"]["tpr"], pen=pen, name=name)
         self.roc.plot([0, 1], [0, 1], pen=pg.mkPen("#999", style=pg.QtCore.Qt.PenStyle.DashLine))
         self.roc.setVisible(bool(test.get("roc") or base.get("roc")))  # two classes only
+
+    def _fill_metrics(
+        self, result: dict[str, Any], test: dict[str, Any], base: dict[str, Any]
+    ) -> None:
+        """The metrics table: short cells, each metric explained in its row's tooltips,
+        the ECE's reference in its cells' tooltips and in the note under the table."""
+        classes = test["classes"]
+        keys = [k for k in METRICS if k in test] + [k for k in PREDICTIVE if k in test]
+        titles = [
+            predictive_title(k, classes) if k in PREDICTIVE else metric_title(k, classes)
+            for k in keys
+        ]
+        fill_table(
+            self.metrics,
+            [
+                [t, with_interval(test.get(k)), with_interval(base.get(k))]
+                for t, k in zip(titles, keys, strict=True)
+            ],
+        )
+        self.metrics.setHorizontalHeaderLabels(
+            ["Metric", f"Fine-tuned ({result.get('protocol', '')})", "From scratch"]
+        )
+        for column in (1, 2):
+            self.metrics.horizontalHeaderItem(column).setToolTip(
+                "The figure and its 95 % bootstrap interval [low, high]; not estimable: "
+                "every resample gave the same figure, so the interval cannot be estimated "
+                "(it does not mean the figure is certain)."
+            )
+        notes = []
+        for row, key in enumerate(keys):
+            explained = metric_explanation(key)
+            for column, report in enumerate((None, test, base)):
+                said = explained
+                reference = ece_reference(report.get(key)) if key == "ece" and report else None
+                if reference:
+                    said += f"\n\nThis figure: {reference}."
+                    notes.append(
+                        f"{'fine-tuned' if report is test else 'from scratch'}, {reference}"
+                    )
+                self.metrics.item(row, column).setToolTip(said)
+        self.ece_note.setText(
+            f"Calibration error on these items — {'; '.join(notes)}." if notes else ""
+        )
+        self.ece_note.setVisible(bool(notes))
+        _fit_height(self.metrics)
 
     @staticmethod
     def _headline(result: dict[str, Any], test: dict[str, Any], base: dict[str, Any]) -> str:
@@ -292,3 +343,17 @@ class ResultsPage(QWizardPage):
             + (f" {result['note']}" if result.get("note") else "")  # by item; the test share
         )
         self.wiz.efficiency = result
+
+
+def _compact(table: Any) -> None:
+    """Rows as tall as a line of text (with a little air): the results fit the wizard."""
+    rows = table.verticalHeader()
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    rows.setDefaultSectionSize(table.fontMetrics().height() + 8)
+
+
+def _fit_height(table: Any) -> None:
+    """The table as tall as its header and rows: every row shows, no vertical scrolling."""
+    height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+    height += sum(table.rowHeight(r) for r in range(table.rowCount()))
+    table.setFixedHeight(height)

@@ -14,18 +14,23 @@ METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "sensitivity", "specifici
 
 
 def with_interval(entry: dict[str, Any] | None) -> str:
-    """0.930 [0.853, 1.000], or a dash where the figure is undefined; an ECE with the
-    value a perfectly calibrated model would show on the same items (its upward bias on
-    few items, calibration.calibrated_reference) when the report holds it, and whether the ECE
-    is above what 95 % of such draws reach where the report holds that too."""
-    text = figure_text(entry, "—")
+    """0.930 [0.853, 1.000], 1.000 [not estimable] where the resamples had no
+    spread, or a dash where the figure is undefined: short enough for a table cell (an
+    ECE's reference is ``ece_reference``'s, said under the table and in the cell's
+    tooltip)."""
+    return figure_text(entry, "—")
+
+
+def ece_reference(entry: dict[str, Any] | None) -> str | None:
+    """The value a perfectly calibrated model would show on the same items (the ECE's
+    upward bias on few items, calibration.calibrated_reference) when the report holds
+    it, and whether the ECE is above what 95 % of such draws reach where it holds that
+    too: "a perfectly calibrated model: ~0.281; not above what 95 % ... reach, 0.483"."""
     reference = (entry or {}).get("calibrated")
     if reference is None or (entry or {}).get("value") is None:
-        return text
+        return None
     judged = calibrated_judgement(entry)
-    return f"{text} (a perfectly calibrated model: ~{reference:.3f}" + (
-        f"; {judged})" if judged else ")"
-    )
+    return f"a perfectly calibrated model: ~{reference:.3f}" + (f"; {judged}" if judged else "")
 
 
 def threshold_text(test: dict[str, Any], base: dict[str, Any]) -> str:

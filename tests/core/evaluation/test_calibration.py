@@ -15,7 +15,7 @@ from ssl_studio.core.evaluation.calibration import (
 from ssl_studio.core.evaluation.metrics import classification_report
 from ssl_studio.core.export.card_markdown import _metric_rows
 from ssl_studio.core.export.card_text import ECE_DEFINITION
-from ssl_studio.gui.wizard.results_text import with_interval
+from ssl_studio.gui.wizard.results_text import ece_reference, with_interval
 
 
 def _calibrated(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,13 +67,14 @@ def test_the_reference_is_shown_beside_the_ece_and_an_old_report_still_renders(c
     [row] = [r for r in _metric_rows(report) if r.startswith("| Calibration error")]
     assert f"a perfectly calibrated model would show about {reference} on these 100 items" in row
     assert "biased upward on few items" in ECE_DEFINITION
-    assert reference in with_interval(report["ece"])
+    assert reference in ece_reference(report["ece"])  # (the cell stays short)
+    assert "perfectly" not in with_interval(report["ece"])
     print_report("Test split", report)
     assert reference in capsys.readouterr().out
     old = {**report, "ece": {k: v for k, v in report["ece"].items() if k != "calibrated"}}
     [row] = [r for r in _metric_rows(old) if r.startswith("| Calibration error")]
     assert "perfectly calibrated" not in row and f"{report['ece']['value']:.3f}" in row
-    assert "perfectly" not in with_interval(old["ece"])
+    assert ece_reference(old["ece"]) is None
     print_report("Test split", old)
     assert "perfectly calibrated" not in capsys.readouterr().out
 
@@ -106,8 +107,8 @@ def test_the_95th_percentile_of_the_draws_is_stored_and_judges_the_ece():
     judged = f"what 95 % of perfectly calibrated draws reach, {top:.3f}"
     calibrated_ok = report["ece"]["value"] <= top
     assert f"this ECE is {'not above' if calibrated_ok else 'above'} {judged}" in row
-    assert f"(a perfectly calibrated model: ~{report['ece']['calibrated']:.3f}; " in (
-        with_interval(report["ece"])
+    assert f"a perfectly calibrated model: ~{report['ece']['calibrated']:.3f}; " in (
+        ece_reference(report["ece"])
     )
     rng = np.random.default_rng(0)
     coin = rng.integers(0, 2, 100)
@@ -115,7 +116,7 @@ def test_the_95th_percentile_of_the_draws_is_stored_and_judges_the_ece():
     wrong = classification_report(coin, np.c_[1 - p, p], ["a", "b"], n_boot=20)
     [row] = [r for r in _metric_rows(wrong) if r.startswith("| Calibration error")]
     assert "this ECE is above what 95 % of perfectly calibrated draws reach" in row
-    assert "; above what 95 % of perfectly calibrated draws reach, " in with_interval(wrong["ece"])
+    assert "; above what 95 % of perfectly calibrated draws reach, " in ece_reference(wrong["ece"])
     assert "above what 95 % of perfectly calibrated draws reach" in ECE_DEFINITION
     assert "several images of one patient make a calibrated model's ECE larger" in ECE_DEFINITION
 
@@ -128,7 +129,7 @@ def test_a_report_without_the_95th_percentile_renders_as_before_and_patients_are
     assert calibrated_text(old["ece"], 100) == (
         f"a perfectly calibrated model would show about {reference} on these 100 items"
     )
-    assert with_interval(old["ece"]).endswith(f" (a perfectly calibrated model: ~{reference})")
+    assert ece_reference(old["ece"]) == f"a perfectly calibrated model: ~{reference}"
     groups = np.repeat(np.arange(20), 5)  # 5 images a patient
     by_patient = classification_report(y, proba, ["a", "b"], n_boot=20, groups=groups)
     said = calibrated_text(by_patient["ece"], 100, by_patient["patients"])
