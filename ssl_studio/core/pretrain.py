@@ -39,6 +39,7 @@ from ssl_studio.core.pretrain_text import (
     too_few_text,
 )
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.tasks.registry import recorded_options
 from ssl_studio.core.wording import resume_command
 
 JOB = "pretrain"
@@ -197,6 +198,7 @@ class Pretraining:
         for name in IN_EFFECT:
             if state.get(name):
                 setattr(cfg, name, dict(state[name]))
+        cfg.task_options = recorded_options(cfg.task, cfg.task_options)
         written_by = len(state.get("rng_ranks") or [])  # 0: a checkpoint of older versions
         if cfg.train.steps is None and written_by not in (0, self.world.size):
             raise ConfigError(

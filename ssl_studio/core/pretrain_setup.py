@@ -28,7 +28,7 @@ from ssl_studio.core.models.backbones import build_backbone, options_in_effect
 from ssl_studio.core.models.series import SeriesEncoder
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.base import PretextTask
-from ssl_studio.core.tasks.registry import build_task, check_backbone
+from ssl_studio.core.tasks.registry import build_task, check_backbone, recorded_options
 from ssl_studio.core.transforms.image_augment import (
     ImageAugment,
     ImageAugmentConfig,
@@ -216,7 +216,7 @@ def rebuild_task(state: dict[str, Any]) -> PretextTask:
     else:
         augment = SeriesAugment(SeriesAugmentConfig(**state["augment"]))
     options = state.get("task_options", cfg.get("task_options", {}))  # (resolved: newer)
-    task = build_task(state["task"], options, backbone, augment)
+    task = build_task(state["task"], recorded_options(state["task"], options), backbone, augment)
     task.load_state_dict(state["model"])
     return task.eval()
 

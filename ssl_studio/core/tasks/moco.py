@@ -20,11 +20,16 @@ rising on a cosine from ``momentum`` to 1.0 over the run (``momentum_at``).
   costs time. Queries and keys are computed in ``bn_groups`` sub-batches of (nearly) equal
   size, keys in shuffled order, so BatchNorm statistics cannot give the positive away
   (MoCo's "shuffling BN"); a small batch gets fewer groups, never one of a single image.
+
+With ``augment_aware`` > 0 a head also predicts how the two views' augmentation draws differ
+(``augment_aware.py``), weighted by it, from the encoder's features of both views (v3) or of
+view 1 beside the key encoder's of view 2 (v2, which encodes view 2 only there).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 import torch.distributed as dist
@@ -36,6 +41,13 @@ from ssl_studio.core.data.loaders import ImageBatch
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.models.backbones import Backbone
 from ssl_studio.core.models.heads import prediction_mlp, projection_mlp
+from ssl_studio.core.tasks.augment_aware import (
+    BEFORE_IT_EXISTED,
+    aware_head,
+    aware_option,
+    check_weight,
+    two_views,
+)
 from ssl_studio.core.tasks.base import PretextTask
 from ssl_studio.core.tasks.losses import contrastive_in_batch, info_nce_queue
 from ssl_studio.core.tasks.momentum import (
@@ -74,6 +86,8 @@ class MoCoConfig:
     bn_groups: int = option(
         4, "v2: sub-batches with their own BatchNorm statistics, so they cannot give pairs away."
     )
+    augment_aware: float = aware_option()
+    before_it_existed: ClassVar[dict[str, Any]] = BEFORE_IT_EXISTED
 
     def validate(self) -> None:
         """Raise ConfigError when a value is out of range."""
@@ -87,6 +101,7 @@ class MoCoConfig:
             raise ConfigError("moco: momentum must be between 0 and 1 (default 0.99).")
         if self.queue_size < 1 or self.bn_groups < 1:
             raise ConfigError("moco: queue_size and bn_groups must be at least 1.")
+        check_weight("moco", self.augment_aware)
 
 
 class MoCo(PretextTask):
@@ -103,7 +118,9 @@ class MoCo(PretextTask):
         "copy belongs to the first among those of other images. The second copy is described "
         "by a twin of the model that follows it slowly (an average of its recent versions), "
         "which gives steady targets. Matching copies despite the changes teaches the model to "
-        "describe anatomy and findings rather than position or exposure."
+        "describe anatomy and findings rather than position or exposure; telling how the two "
+        "copies differ in framing, brightness and contrast keeps the overall density and haze "
+        "that can be findings themselves."
     )
 
     def __init__(self, cfg: MoCoConfig, backbone: Backbone, augment: nn.Module | None = None):
@@ -122,30 +139,42 @@ class MoCo(PretextTask):
             # item index of each slot's key (-1: a random start vector), see module docstring
             self.register_buffer("queue_index", torch.full((cfg.queue_size,), -1))
         self._pending: list[tuple[Tensor, Tensor]] = []  # v2 keys to enqueue after the step
+        self.aware = aware_head(cfg.augment_aware, self.dim, augment)
 
     def training_step(self, batch: ImageBatch) -> tuple[Tensor, dict[str, float]]:
-        """The MoCo loss of two views of batch.x [N, C, S, S]; logs the top-1 accuracy."""
+        """The MoCo loss of two views of batch.x [N, C, S, S] (plus the weighted
+        augment-aware loss); logs the top-1 accuracy (and the augment-aware error)."""
         if self.augment is None:
             raise ConfigError("moco needs an augmentation to make two views of each image.")
-        args = (batch.x, batch.low, batch.high, batch.boxes)
-        x1, x2 = self.augment(*args), self.augment(*args)
+        x1, x2, *draws = two_views(self.augment, batch, self.aware is not None)
         if self.cfg.variant == "v3":
-            return self._step_v3(x1, x2)
-        return self._step_v2(x1, x2, batch.index)
+            loss, logs, h1, h2 = self._step_v3(x1, x2)
+        else:
+            loss, logs, h1, h2 = self._step_v2(x1, x2, batch.index)
+        if self.aware is None:
+            return loss, logs
+        aware = self.aware.loss(h1, h2, *draws)
+        logs["augment_error"] = aware.detach()
+        return loss + self.cfg.augment_aware * aware, logs
 
-    def _step_v3(self, x1: Tensor, x2: Tensor) -> tuple[Tensor, dict[str, float]]:
-        """Symmetric in-batch contrast of predictor outputs with momentum keys."""
+    def _step_v3(self, x1: Tensor, x2: Tensor) -> tuple[Tensor, dict[str, Any], Tensor, Tensor]:
+        """Symmetric in-batch contrast of predictor outputs with momentum keys; (loss, logs,
+        and the encoder's features of both views [N, dim] each)."""
         views = torch.cat([x1, x2])  # [2N, C, s, s]
-        q1, q2 = self.predictor(self.projector(self.encoder(views))).chunk(2)
+        h = self.encoder(views)
+        q1, q2 = self.predictor(self.projector(h)).chunk(2)
         with torch.no_grad():
             k1, k2 = self.key_projector(self.key_encoder(views)).chunk(2)
         t = self.cfg.temperature
         loss = contrastive_in_batch(q1, k2, t) + contrastive_in_batch(q2, k1, t)
         accuracy = (_top1(q1.detach(), k2) + _top1(q2.detach(), k1)) / 2
-        return loss, {"accuracy": accuracy}
+        return loss, {"accuracy": accuracy}, *h.chunk(2)
 
-    def _step_v2(self, x1: Tensor, x2: Tensor, index: Tensor) -> tuple[Tensor, dict[str, float]]:
-        """Queries of view 1 against keys of view 2 and the queue of earlier keys."""
+    def _step_v2(
+        self, x1: Tensor, x2: Tensor, index: Tensor
+    ) -> tuple[Tensor, dict[str, Any], Tensor, Tensor]:
+        """Queries of view 1 against keys of view 2 and the queue of earlier keys; (loss,
+        logs, the encoder's features of view 1 and the key encoder's of view 2 [N, dim])."""
         n, k_slots = x1.shape[0], self.queue.shape[0]
         if n * world_size() > k_slots:
             raise ConfigError(
@@ -153,18 +182,21 @@ class MoCo(PretextTask):
                 f"each of {world_size()} processes); raise queue_size or lower the batch size."
             )
         groups = bn_group_count(n, self.cfg.bn_groups)
-        q = torch.cat([self.projector(self.encoder(c)) for c in x1.tensor_split(groups)])
+        h1 = [self.encoder(c) for c in x1.tensor_split(groups)]
+        q = torch.cat([self.projector(h) for h in h1])
         with torch.no_grad():
             order = torch.randperm(n, device=x2.device)
-            shuffled = x2[order].tensor_split(groups)
-            keys = [self.key_projector(self.key_encoder(c)) for c in shuffled]
-            k = torch.empty_like(q).index_copy_(0, order, torch.cat(keys).to(q.dtype))
+            h2 = [self.key_encoder(c) for c in x2[order].tensor_split(groups)]
+            keys = torch.cat([self.key_projector(h) for h in h2])
+            k = torch.empty_like(q).index_copy_(0, order, keys.to(q.dtype))
+            h2_all = torch.cat(h2)
+            h2_in_order = torch.empty_like(h2_all).index_copy_(0, order, h2_all)
         index = index.to(self.queue_index.device).long()
         negatives = self.queue[~torch.isin(self.queue_index, index)]  # not the batch's own
         loss, accuracy = info_nce_queue(q, k, negatives, self.cfg.temperature)
         if self.training and torch.is_grad_enabled():  # a real step, not an evaluation
             self._pending.append((F.normalize(k.float(), dim=1), index))
-        return loss, {"accuracy": accuracy.detach()}
+        return loss, {"accuracy": accuracy.detach()}, torch.cat(h1), h2_in_order
 
     @torch.no_grad()
     def on_step_end(self, step: int, total_steps: int) -> None:

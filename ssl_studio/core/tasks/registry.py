@@ -50,6 +50,14 @@ def build_task(
     return cls(cfg, backbone, augment)
 
 
+def recorded_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The options a recorded run (checkpoint, run row) trained with: ``options`` as
+    recorded, plus, for options added since, the value that matches how runs trained
+    before they existed (the config's ``before_it_existed``; today's default may differ)."""
+    earlier = getattr(task_class(name).Config, "before_it_existed", {})
+    return {**earlier, **options}
+
+
 def check_backbone(name: str, backbone: str) -> None:
     """ConfigError unless task ``name`` can train ``backbone`` (the kind of data the
     backbone reads, then the task's ``backbones``); a new or resumed run checks it, not a

@@ -35,6 +35,10 @@ _DRAWS = tuple(
     "blur sigma saturation".split()
 )
 _PAIRS = ("crop_scale", "crop_ratio", "gamma", "blur_sigma")
+# the draws whose differences between two views the augmentation-aware tasks predict
+# (tasks/augment_aware.py): how much of the image a view shows, its display window, its
+# brightness, contrast and gamma
+AWARE_DRAWS = ("scale", "centre", "width", "brightness", "contrast", "gamma")
 
 
 @dataclass
@@ -167,6 +171,36 @@ class ImageAugment(torch.nn.Module):
         """
         return standardize(self.unit_view(x, low, high, boxes, generator))
 
+    @property
+    def aware_draws(self) -> tuple[str, ...]:
+        """The names of AWARE_DRAWS whose augmentation is on (its draw changes the view)."""
+        cfg = self.cfg
+        on = {
+            "scale": cfg.crop_scale[0] < cfg.crop_scale[1],
+            "centre": cfg.window_jitter > 0,
+            "width": cfg.window_jitter > 0,
+            "brightness": cfg.brightness > 0,
+            "contrast": cfg.contrast > 0,
+            "gamma": cfg.gamma[0] < cfg.gamma[1],
+        }
+        return tuple(name for name in AWARE_DRAWS if on[name])
+
+    def view_and_draws(
+        self,
+        x: Tensor,
+        low: Tensor,
+        high: Tensor,
+        boxes: Tensor,
+        generator: torch.Generator | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """The view ``forward`` makes [N, C, out, out] and the uniform numbers in [0, 1) it
+        was drawn with for ``aware_draws`` [N, P] (P = len(aware_draws)), in that order."""
+        with torch.autocast(x.device.type, enabled=False):
+            u, r = self._unit_view(x.float(), low, high, boxes, generator)
+        names = self.aware_draws
+        draws = torch.stack([r[n] for n in names], dim=1) if names else u.new_zeros(len(u), 0)
+        return standardize(u), draws
+
     def unit_view(
         self,
         x: Tensor,
@@ -180,7 +214,7 @@ class ImageAugment(torch.nn.Module):
         Always computed in float32, also inside a mixed-precision (autocast) region.
         """
         with torch.autocast(x.device.type, enabled=False):
-            return self._unit_view(x.float(), low, high, boxes, generator)
+            return self._unit_view(x.float(), low, high, boxes, generator)[0]
 
     def _unit_view(
         self,
@@ -189,7 +223,8 @@ class ImageAugment(torch.nn.Module):
         high: Tensor,
         boxes: Tensor,
         generator: torch.Generator | None,
-    ) -> Tensor:
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """(the view in [0, 1] [N, C, out, out], the uniform draws by name [N] each)."""
         cfg = self.cfg
         low, high, boxes = _on(x, low, high, boxes)
         n = x.shape[0]
@@ -217,7 +252,7 @@ class ImageAugment(torch.nn.Module):
             gray = (u * luma).sum(dim=1, keepdim=True)
             strength = 1 + _signed(r["saturation"], cfg.saturation)
             u = torch.lerp(gray, u, strength.view(-1, 1, 1, 1)).clamp_(0, 1)
-        return u
+        return u, r
 
 
 def _random_crop(

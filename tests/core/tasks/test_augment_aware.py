@@ -1,0 +1,128 @@
+"""Augmentation-aware two-view tasks (AugSelf): the draws behind each view, the head that
+predicts how two views' draws differ, its place in SimCLR, MoCo and BYOL, and runs recorded
+before the option existed."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.tasks.augment_aware import AugmentAwareHead, aware_head
+from ssl_studio.core.tasks.registry import TASKS, build_task, recorded_options
+from ssl_studio.core.transforms.image_augment import (
+    AWARE_DRAWS,
+    ImageAugment,
+    ImageAugmentConfig,
+)
+
+from task_testing import image_batch, seeded_backbone
+
+TWO_VIEW = [("simclr", {}), ("moco", {"variant": "v3"}), ("moco", {"variant": "v2"}), ("byol", {})]
+
+
+def augment(**changes) -> ImageAugment:
+    return ImageAugment(dataclasses.replace(ImageAugmentConfig(), **changes), out_size=32)
+
+
+def make_task(name: str, options: dict, **augment_changes):
+    options = {"queue_size": 64, **options} if options.get("variant") == "v2" else options
+    return build_task(name, options, seeded_backbone(0, 32), augment(**augment_changes))
+
+
+def test_a_view_comes_with_the_draws_it_was_made_with():
+    aug, batch = augment(), image_batch(6, 40, seed=0)
+    args = (batch.x, batch.low, batch.high, batch.boxes)
+    view, draws = aug.view_and_draws(*args, torch.Generator().manual_seed(3))
+    assert torch.equal(view, aug(*args, torch.Generator().manual_seed(3)))  # the same view
+    assert aug.aware_draws == AWARE_DRAWS and draws.shape == (6, len(AWARE_DRAWS))
+    assert ((draws >= 0) & (draws < 1)).all()
+    # the brightness draw is the one that brightened: a draw above 1/2 brightens the view
+    flat = {"crop_scale": (1.0, 1.0), "window_jitter": 0.0, "contrast": 0.0, "gamma": (1, 1)}
+    flat |= {"blur_prob": 0.0, "noise_std": 0.0}
+    bright, dull = augment(**flat), augment(**flat, brightness=0.0)
+    view, draws = bright.view_and_draws(*args, torch.Generator().manual_seed(4))
+    lift = (view - dull(*args, torch.Generator().manual_seed(4))).mean(dim=(1, 2, 3))
+    assert bright.aware_draws == ("brightness",)
+    assert torch.equal(lift > 0, draws[:, 0] > 0.5)
+
+
+def test_only_the_augmentations_that_are_on_are_predicted():
+    assert augment(window_jitter=0.0).aware_draws == ("scale", "brightness", "contrast", "gamma")
+    off = augment(
+        crop_scale=(1.0, 1.0), window_jitter=0.0, brightness=0.0, contrast=0.0, gamma=(1.0, 1.0)
+    )
+    assert off.aware_draws == ()
+    assert aware_head(10.0, 256, off) is None  # nothing to predict: no head
+    assert aware_head(0.0, 256, augment()) is None  # switched off
+    assert aware_head(10.0, 256, None) is None
+
+
+def test_the_head_is_scored_on_twice_the_difference_of_the_draws():
+    torch.manual_seed(0)
+    head = AugmentAwareHead(dim=4, draws=3)
+    h1, h2, d1, d2 = torch.randn(5, 4), torch.randn(5, 4), torch.rand(5, 3), torch.rand(5, 3)
+    predicted = head.mlp(torch.cat([h1, h2], dim=1))
+    assert torch.allclose(head.loss(h1, h2, d1, d2), F.mse_loss(predicted, 2 * (d1 - d2)))
+
+
+@pytest.mark.parametrize(("name", "options"), TWO_VIEW)
+def test_two_view_tasks_add_the_weighted_loss_and_train_the_encoder_with_it(name, options):
+    batch = image_batch(8, 40, seed=1)
+    task = make_task(name, options)
+    assert task.cfg.augment_aware == 10.0 and task.aware is not None
+    torch.manual_seed(5)
+    loss, logs = task.training_step(batch)
+    assert torch.isfinite(loss) and logs["augment_error"] > 0
+    loss.backward()
+    assert task.aware.mlp[0].weight.grad.abs().sum() > 0
+
+    plain = make_task(name, {**options, "augment_aware": 0.0})
+    plain.load_state_dict(task.state_dict(), strict=False)
+    assert plain.aware is None
+    torch.manual_seed(5)
+    plain_loss, plain_logs = plain.training_step(batch)
+    assert "augment_error" not in plain_logs
+    # the same views (same random draws), so the difference is the weighted head loss
+    assert torch.allclose(loss.detach(), plain_loss.detach() + 10.0 * logs["augment_error"])
+
+
+@pytest.mark.parametrize(("name", "options"), TWO_VIEW)
+def test_the_head_s_gradient_reaches_the_encoder(name, options):
+    task = make_task(name, {**options, "augment_aware": 1.0})
+    torch.manual_seed(2)
+    task.training_step(image_batch(8, 40, seed=2))[0].backward()
+    with_head = task.encoder[0].weight.grad.clone()
+    task.zero_grad()
+    task.cfg.augment_aware = 0.0  # the same network, the head's term weighed 0
+    torch.manual_seed(2)
+    task.training_step(image_batch(8, 40, seed=2))[0].backward()
+    assert not torch.allclose(with_head, task.encoder[0].weight.grad)
+
+
+def test_a_bad_weight_is_a_clear_error():
+    for name in ("simclr", "moco", "byol"):
+        for bad in (-1.0, float("inf"), float("nan")):
+            with pytest.raises(ConfigError, match=f"{name}: augment_aware"):
+                make_task(name, {"augment_aware": bad})
+
+
+def test_runs_recorded_before_the_option_existed_rebuild_without_the_head():
+    """Their checkpoints hold the task options of their day, without augment_aware, and no
+    head weights: today's default (10) would build a head their weights cannot fill."""
+    for name in ("simclr", "moco", "byol"):
+        old = make_task(name, {"augment_aware": 0.0})
+        recorded = dataclasses.asdict(old.cfg)
+        del recorded["augment_aware"]
+        options = recorded_options(name, recorded)
+        assert options["augment_aware"] == 0.0
+        rebuilt = build_task(name, options, seeded_backbone(1, 32), augment())
+        rebuilt.load_state_dict(old.state_dict())  # strict: the same modules
+        assert rebuilt.aware is None
+        # what a run recorded (the option present) is kept
+        assert recorded_options(name, {**recorded, "augment_aware": 3.0})["augment_aware"] == 3.0
+    for name in set(TASKS) - {"simclr", "moco", "byol"}:
+        assert recorded_options(name, {"x": 1}) == {"x": 1}
