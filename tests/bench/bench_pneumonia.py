@@ -1,7 +1,7 @@
 """Does pretraining pay off with 1 % of the labels? PneumoniaMNIST, the app's defaults.
 
     python tests/bench/bench_pneumonia.py [--data NPZ] [--test-npz NPZ]
-        [--label-fraction 0.01] [--draws 3]
+        [--label-fraction 0.01] [--draws 3] [--task-option NAME=VALUE ...]
 
 1. Import every train image of ``--data`` (default ../shared/data/pneumoniamnist_28_dev.npz)
    as PNG files into a fresh project and pretrain with the app's default image task and
@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ssl_studio.cli_pretrain import parse_set_value
 from ssl_studio.core.config import ImportConfig, PretrainConfig
 from ssl_studio.core.engine.device import pick_device
 from ssl_studio.core.evaluation.metrics import point_metrics
@@ -70,7 +71,18 @@ def main() -> None:
     parser.add_argument("--test-npz", type=Path)
     parser.add_argument("--label-fraction", type=float, default=0.01)
     parser.add_argument("--draws", type=int, default=3)
+    parser.add_argument(
+        "--task-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an option of the task, as ssl-studio pretrain --set task.NAME=VALUE",
+    )
     args = parser.parse_args()
+    task_options = {
+        name: parse_set_value(value)
+        for name, _, value in (a.partition("=") for a in args.task_option)
+    }
     start = time.perf_counter()
     data = np.load(args.data)
     if args.test_npz:
@@ -89,7 +101,9 @@ def main() -> None:
                 ImportConfig(project=project, paths=[root / name], name=name, cache_size=64)
             )
         set_labels(project, "test", test_rows, "labels")
-        summary = pretrain(PretrainConfig(project=project, dataset="train"))
+        summary = pretrain(
+            PretrainConfig(project=project, dataset="train", task_options=task_options)
+        )
         pretrain_minutes = (time.perf_counter() - start) / 60
         print(
             f"pretrained run {summary['run_id']}: {summary['steps']} steps, "
@@ -172,6 +186,7 @@ def main() -> None:
                 "scratch_auc_std": std("scratch", 0),
                 "protocol": protocol,
                 "draws": args.draws,
+                "task_options": task_options,
                 "threads": torch.get_num_threads(),
                 "minutes": round(minutes, 2),
             }

@@ -1,7 +1,7 @@
 """Does pretraining help? kNN accuracy on the labeled demo X-rays, before and after.
 
     python tests/bench/bench_pretext_knn.py [--tasks simclr,moco,...] [--steps 150]
-        [--seeds 0,1,2] [--image-size 64] [--batch-size 64]
+        [--seeds 0,1,2] [--image-size 64] [--batch-size 64] [--task-option NAME=VALUE ...]
 
 For each pretext task and seed: the leave-one-out 20-NN accuracy (cosine, weighted) of
 the encoder's embeddings of the 400 demo chest X-rays (normal vs pneumonia, labels from
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from ssl_studio.cli_pretrain import parse_set_value
 from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.engine.health import knn_accuracy
@@ -77,7 +78,18 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--task-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an option of the task, as ssl-studio pretrain --set task.NAME=VALUE",
+    )
     args = parser.parse_args()
+    task_options = {
+        name: parse_set_value(value)
+        for name, _, value in (a.partition("=") for a in args.task_option)
+    }
     tasks = args.tasks.split(",")
     others = [t for t in tasks if t not in IMAGE_TASKS]
     if others:  # (the demo X-rays are images)
@@ -102,6 +114,7 @@ def main() -> None:
                         task=task,
                         backbone=backbone,
                         image_size=args.image_size,
+                        task_options=task_options,
                         train=TrainConfig(
                             steps=args.steps,
                             batch_size=args.batch_size,
@@ -141,6 +154,7 @@ def main() -> None:
                 "seeds": seeds,
                 "image_size": args.image_size,
                 "items": len(items),
+                "task_options": task_options,
                 "tasks": results,
             }
         )
