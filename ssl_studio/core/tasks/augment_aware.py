@@ -15,6 +15,8 @@ the kNN accuracy of the features rose from 0.870 to 0.908 with a weight of 10, a
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -43,12 +45,16 @@ class AugmentAwareHead(nn.Module):
         return F.mse_loss(predicted.float(), 2.0 * (d1 - d2).float())
 
 
-def aware_head(weight: float, dim: int, augment: nn.Module | None) -> AugmentAwareHead | None:
-    """The head for features of width ``dim``, or None when the weight is 0 or the
-    augmentation draws nothing it could predict (no augmentation, or all of
-    ``AWARE_DRAWS`` switched off)."""
+def aware_head(cfg: Any, dim: int, augment: nn.Module | None) -> AugmentAwareHead | None:
+    """The head for features of width ``dim`` weighted by ``cfg.augment_aware``, or None
+    when that is 0 or the augmentation draws nothing it could predict (no augmentation,
+    or all of ``AWARE_DRAWS`` switched off); then ``cfg.augment_aware`` is set to 0, so
+    the options the run records say what it trained (and rebuild the same network)."""
     draws = len(getattr(augment, "aware_draws", ()))
-    return AugmentAwareHead(dim, draws) if weight > 0 and draws > 0 else None
+    if cfg.augment_aware > 0 and draws > 0:
+        return AugmentAwareHead(dim, draws)
+    cfg.augment_aware = 0.0
+    return None
 
 
 def two_views(augment: nn.Module, batch: ImageBatch, with_draws: bool) -> tuple[Tensor, ...]:

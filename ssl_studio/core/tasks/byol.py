@@ -81,7 +81,7 @@ class BYOL(PretextTask):
         self.predictor = prediction_mlp(cfg.out_dim, cfg.hidden_dim, cfg.out_dim)
         self.target_encoder = frozen_copy(self.encoder)
         self.target_projector = frozen_copy(self.projector)
-        self.aware = aware_head(cfg.augment_aware, self.dim, augment)
+        self.aware = aware_head(cfg, self.dim, augment)
 
     def training_step(self, batch: ImageBatch) -> tuple[Tensor, dict[str, float]]:
         """Symmetric BYOL loss of two views of batch.x [N, C, S, S] (plus the weighted

@@ -139,7 +139,7 @@ class MoCo(PretextTask):
             # item index of each slot's key (-1: a random start vector), see module docstring
             self.register_buffer("queue_index", torch.full((cfg.queue_size,), -1))
         self._pending: list[tuple[Tensor, Tensor]] = []  # v2 keys to enqueue after the step
-        self.aware = aware_head(cfg.augment_aware, self.dim, augment)
+        self.aware = aware_head(cfg, self.dim, augment)
 
     def training_step(self, batch: ImageBatch) -> tuple[Tensor, dict[str, float]]:
         """The MoCo loss of two views of batch.x [N, C, S, S] (plus the weighted

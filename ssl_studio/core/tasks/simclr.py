@@ -78,7 +78,7 @@ class SimCLR(PretextTask):
         cfg.validate()
         super().__init__(cfg, backbone, augment)
         self.projector = projection_mlp(self.dim, cfg.hidden_dim, cfg.out_dim)
-        self.aware = aware_head(cfg.augment_aware, self.dim, augment)
+        self.aware = aware_head(cfg, self.dim, augment)
 
     def training_step(self, batch: ImageBatch) -> tuple[Tensor, dict[str, float]]:
         """NT-Xent of two views of batch.x [N, C, S, S] (plus the weighted augment-aware

@@ -37,7 +37,8 @@ _DRAWS = tuple(
 _PAIRS = ("crop_scale", "crop_ratio", "gamma", "blur_sigma")
 # the draws whose differences between two views the augmentation-aware tasks predict
 # (tasks/augment_aware.py): how much of the image a view shows, its display window, its
-# brightness, contrast and gamma
+# brightness, contrast and gamma ("scale" is the area asked for: a rotated crop near the
+# whole image is shrunk to fit the content box, so that target is a little noisier)
 AWARE_DRAWS = ("scale", "centre", "width", "brightness", "contrast", "gamma")
 
 

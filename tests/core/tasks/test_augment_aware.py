@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.tasks.augment_aware import AugmentAwareHead, aware_head
 from ssl_studio.core.tasks.registry import TASKS, build_task, recorded_options
+from ssl_studio.core.tasks.simclr import SimCLRConfig
 from ssl_studio.core.transforms.image_augment import (
     AWARE_DRAWS,
     ImageAugment,
@@ -56,9 +57,12 @@ def test_only_the_augmentations_that_are_on_are_predicted():
         crop_scale=(1.0, 1.0), window_jitter=0.0, brightness=0.0, contrast=0.0, gamma=(1.0, 1.0)
     )
     assert off.aware_draws == ()
-    assert aware_head(10.0, 256, off) is None  # nothing to predict: no head
-    assert aware_head(0.0, 256, augment()) is None  # switched off
-    assert aware_head(10.0, 256, None) is None
+    for weight, augmentation in ((10.0, off), (0.0, augment()), (10.0, None)):
+        cfg = SimCLRConfig(augment_aware=weight)
+        assert aware_head(cfg, 256, augmentation) is None  # nothing to predict, or off
+        assert cfg.augment_aware == 0.0  # and the run records it as off
+    task = build_task("simclr", {}, seeded_backbone(0, 32), off)
+    assert task.aware is None and dataclasses.asdict(task.cfg)["augment_aware"] == 0.0
 
 
 def test_the_head_is_scored_on_twice_the_difference_of_the_draws():
@@ -126,3 +130,83 @@ def test_runs_recorded_before_the_option_existed_rebuild_without_the_head():
         assert recorded_options(name, {**recorded, "augment_aware": 3.0})["augment_aware"] == 3.0
     for name in set(TASKS) - {"simclr", "moco", "byol"}:
         assert recorded_options(name, {"x": 1}) == {"x": 1}
+
+
+def test_every_draw_is_the_uniform_number_its_view_was_made_with(monkeypatch):
+    """The draws come back in AWARE_DRAWS order, each the column of its name."""
+    from ssl_studio.core.transforms import image_augment
+
+    seen = []
+    real_rand = torch.rand
+
+    def recording_rand(*args, **kwargs):
+        seen.append(real_rand(*args, **kwargs))
+        return seen[-1]
+
+    batch = image_batch(5, 40, seed=3)
+    monkeypatch.setattr(image_augment.torch, "rand", recording_rand)
+    _, draws = augment().view_and_draws(batch.x, batch.low, batch.high, batch.boxes)
+    uniform = seen[0]  # [N, len(_DRAWS)], the first draw of a view
+    for i, name in enumerate(AWARE_DRAWS):
+        assert torch.equal(draws[:, i], uniform[:, image_augment._DRAWS.index(name)])
+
+
+def test_moco_v2_gives_the_head_each_image_s_own_key_features():
+    """View 2 is encoded by the key encoder in shuffled order; the head must get it back
+    in the images' order (beside their view-1 features)."""
+    task = make_task("moco", {"variant": "v2"}).eval()
+    x1, x2 = torch.randn(8, 1, 32, 32), torch.randn(8, 1, 32, 32)
+    with torch.no_grad():
+        _, _, h1, h2 = task._step_v2(x1, x2, torch.arange(8))
+        assert torch.allclose(h2, task.key_encoder(x2), atol=1e-5)
+        assert torch.allclose(h1, task.encoder(x1), atol=1e-5)
+
+
+def test_a_checkpoint_from_before_the_option_resumes_and_rebuilds(tmp_path):
+    """End to end: a run whose checkpoint's task options lack augment_aware (written by an
+    earlier version, no head weights) resumes and is rebuilt for fine-tuning."""
+    import numpy as np
+    from PIL import Image
+
+    from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
+    from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint
+    from ssl_studio.core.events import Step, StopToken
+    from ssl_studio.core.jobs import create_project, import_data, pretrain
+    from ssl_studio.core.pretrain_setup import rebuild_task
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(16):
+        Image.fromarray(rng.integers(0, 255, (32, 32), dtype=np.uint8)).save(folder / f"{i}.png")
+    project = create_project(tmp_path / "project")
+    import_data(ImportConfig(project=project, paths=[folder], cache_size=32, workers=1))
+    stop = StopToken()
+
+    def stop_at_two(event):
+        if isinstance(event, Step) and event.step == 2:
+            stop.stop()
+
+    train = TrainConfig(steps=4, batch_size=8, checkpoint_every_steps=2, log_every_seconds=0)
+    first = pretrain(
+        PretrainConfig(
+            project=project,
+            dataset="images",
+            task="simclr",
+            image_size=32,
+            task_options={"augment_aware": 0.0},
+            train=train,
+        ),  # fmt: skip
+        report=stop_at_two,
+        stop=stop,
+    )
+    assert first["status"] == "stopped"
+    path = max((project / "runs" / str(first["run_id"]) / "checkpoints").glob("step-*.pt"))
+    state = load_checkpoint(path)
+    for options in (state["task_options"], state["config"]["task_options"]):
+        options.pop("augment_aware", None)  # as an earlier version wrote it
+    assert not any(key.startswith("aware.") for key in state["model"])
+    save_checkpoint(path, state)
+    assert rebuild_task(load_checkpoint(path)).aware is None
+    resumed = pretrain(PretrainConfig(project=project, resume_run=first["run_id"]))
+    assert (resumed["status"], resumed["steps"]) == ("done", 4)
