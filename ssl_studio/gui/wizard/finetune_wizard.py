@@ -60,6 +60,18 @@ class FinetuneWizard(QWizard):
         }
         for page in self.pages.values():
             self.addPage(page)
+        # Back mid-fine-tune asks first (TrainPage.confirm_back): QWizard's own Back would
+        # leave the job training the choices the user is about to change
+        back = self.button(QWizard.WizardButton.BackButton)
+        back.clicked.disconnect()
+        back.clicked.connect(self.back)
+
+    def back(self) -> None:
+        """Back, unless the user keeps a running fine-tune (see TrainPage.confirm_back)."""
+        train = self.pages["train"]
+        if self.currentPage() is train and not train.confirm_back():
+            return
+        super().back()
 
     def choose_run(self, run_id: int) -> bool:
         """Pick ``run_id`` while the wizard is still on its first page; False once a run

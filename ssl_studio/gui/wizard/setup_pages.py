@@ -246,22 +246,38 @@ class LabelsPage(QWizardPage):
     def import_csv(self, path: str | None = None) -> None:
         if not path:
             path, _ = QFileDialog.getOpenFileName(self, "Label CSV", "", "CSV files (*.csv)")
-        if path:
+        if path and self._can_save():
             self._label(lambda: labels_from_csv(self.wiz.project, self.wiz.dataset, path))
 
+    def _can_save(self) -> bool:
+        """Labels can be saved now: no job of this window holds the project (its write
+        lock would refuse them); else say which job, the wizard's own fine-tune too."""
+        runner = self.wiz.context.runner
+        if not runner.busy:
+            return True
+        own = self.wiz.pages["train"].running
+        what = (
+            "this wizard's fine-tuning is still running (or stopping)"
+            if own
+            else f"“{runner.title}” is changing the project"
+        )
+        dialogs.show_error(
+            self,
+            "Labels",
+            f"Labels cannot be saved while {what}. Wait for it to end (or stop it: the status "
+            "bar has its Stop button), then label.",
+        )
+        return False
+
     def use_folders(self) -> None:
+        if not self._can_save():
+            return
         level = self.folder_level.value() or None
         self._label(lambda: labels_from_folders(self.wiz.project, self.wiz.dataset, level=level))
 
     def label_by_clicking(self) -> bool:
         """Open the click-to-label grid; False when labels could not be saved now."""
-        if self.wiz.context.runner.busy:  # its write lock would refuse the clicks at Save
-            dialogs.show_error(
-                self,
-                "Labels",
-                f"Labels cannot be saved while “{self.wiz.context.runner.title}” is changing "
-                "the project. Wait for it to end (or stop it), then label.",
-            )
+        if not self._can_save():  # its write lock would refuse the clicks at Save
             return False
         name = self.label_set.currentData() or "labels"
         with Store.open(self.wiz.project) as store:
