@@ -18,7 +18,7 @@ def _on_protocol_page(window, per_class=6):
     wizard.run_id, wizard.dataset, wizard.labels = 1, "shapes", "labels"
     wizard.class_names = ["normal", "pneumonia"]
     wizard.labeled = [(c, None, f"{c}{i}") for c in wizard.class_names for i in range(per_class)]
-    wizard.smallest_patients = per_class
+    wizard.smallest_patients, wizard.patient_ids = per_class, False  # (keys are None)
     wizard.setStartId(wizard.pageIds()[2])
     wizard.restart()
     assert wizard.currentPage() is wizard.pages["protocol"]
@@ -112,3 +112,85 @@ def test_the_training_page_is_busy_names_the_model_and_says_when_no_curve_is_dra
     assert train.status.text() == "Fold 2 of 3 (from scratch)."
     train._event(Step("finetune", step=5, total=50, epoch=1, loss=0.7, lr=0.1, samples_per_s=9.0))
     assert (train.progress.maximum(), train.progress.value()) == (50, 5)
+
+
+def test_a_threshold_is_not_picked_on_a_handful_of_validation_items(make_window, project):
+    """With 3 labels a class, "Picked to reach a target sensitivity" switched testing to
+    one split and picked the threshold on about one positive image."""
+    window = make_window(project)
+    wizard = _on_protocol_page(window, per_class=3)
+    point = wizard.pages["protocol"].operating
+    for key in ("youden", "sensitivity"):
+        item = point.method.model().item(point.method.findData(key))
+        assert not item.isEnabled()
+        assert "needs at least 15 labeled items per class" in item.toolTip()
+    assert "the smallest class has 3" in point.method.toolTip()
+    assert point.threshold() == "default" and wizard.folds
+
+    wizard = _on_protocol_page(window, per_class=20)  # enough at 35%, not at 20%
+    point = wizard.pages["protocol"].operating
+    point.method.setCurrentIndex(point.method.findData("youden"))
+    assert point.threshold() == "youden"
+    assert "Only about 4 items of the smallest class would pick the threshold" in (
+        point.note.text()
+    )
+    assert "raise the validation share to 25%" in point.note.text()
+    point.val_fraction.setValue(0.25)
+    assert "Only about" not in point.note.text()
+
+
+def test_protocols_have_readable_names_counts_their_plural_and_shares_are_percent(
+    make_window, project
+):
+    window = make_window(project)
+    wizard = _on_protocol_page(window, per_class=2)
+    page = wizard.pages["protocol"]
+    names = [page.protocol.itemText(i) for i in range(page.protocol.count())]
+    assert "Linear probe (frozen encoder)" in names and "linear" not in names
+    assert page.protocol.currentData() == "linear"  # the core's name stays the data
+    assert f"Recommended</b> for {wizard.per_class} training label" in page.explanation.text()
+    wizard.per_class = 1
+    page._explain()
+    assert "Recommended</b> for 1 training label in" in page.explanation.text()
+    assert "random" in page.seed.toolTip()
+    assert page.test_fraction.text() == "20%" and page.test_fraction.value() == 0.2
+
+
+def test_data_without_patient_ids_is_counted_in_items(make_window, project):
+    window = make_window(project)
+    wizard = _on_protocol_page(window, per_class=3)
+    wizard.patient_ids = False  # as the labels page finds it for PNGs
+    page = wizard.pages["protocol"]
+    page.initializePage()
+    assert "fewer than 10 labeled items" in page.testing.text()
+    wizard = _on_protocol_page(window, per_class=30)
+    wizard.patient_ids = False
+    page = wizard.pages["protocol"]
+    page.initializePage()
+    assert "no patient IDs were found, so each image counts alone" in page.testing.text()
+    assert "whole patients" not in page.testing.text()
+
+
+def test_the_labels_page_says_the_class_count_problem_once_and_alone(
+    make_window, project, tmp_path
+):
+    from gui_helpers import import_shapes
+
+    import_shapes(project, tmp_path, n=6)
+    csv = tmp_path / "one.csv"
+    csv.write_text("path,label\n" + "".join(f"{i}.png,normal\n" for i in range(6)))
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.dataset = "shapes"
+    labels = wizard.pages["labels"]
+    labels.import_csv(str(csv))
+    text = labels.warnings.text()
+    assert text.startswith("Only one class is labeled ('normal'): fine-tuning needs at least two")
+    assert text.count("Only one class") == 1 and "cross-validation" not in text
+
+    two = tmp_path / "two.csv"
+    two.write_text("path,label\n" + "".join(f"{i}.png,{'ab'[i % 2]}\n" for i in range(6)))
+    labels.import_csv(str(two))
+    text = labels.warnings.text()
+    assert "Fewer than 10 labeled items in a class" in text and "patients" not in text
+    assert "No patient IDs found: each image counts alone" in text

@@ -39,6 +39,7 @@ class FinetuneWizard(QWizard):
         self.folds = 0  # cross-validation folds the job will use (0: a test split)
         self.smallest_patients = 0  # labeled patients (or items) in the smallest class
         self.group_by_patient = True  # False: split by item (chosen on the labels page)
+        self.patient_ids = True  # some labeled item has a patient ID (else: items alone)
         self.options: dict[str, Any] = {}
         self.result: dict[str, Any] | None = None
         self.efficiency: dict[str, Any] | None = None
@@ -81,6 +82,11 @@ class FinetuneWizard(QWizard):
         self.preselect_run = run_id
         self.pages["run"].initializePage()
         return True
+
+    def unit(self) -> str:
+        """What the split counts: "patients", or "items" when split by item or when no
+        labeled item has a patient ID (each image then counts alone)."""
+        return "patients" if self.group_by_patient and self.patient_ids else "items"
 
     def finetune_config(self) -> FinetuneConfig:
         """The fine-tuning the pages chose (also the base of the label-efficiency curve)."""

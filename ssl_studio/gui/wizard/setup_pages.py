@@ -123,7 +123,7 @@ class LabelsPage(QWizardPage):
         buttons = QHBoxLayout()
         for widget in (csv_button, folders_button, self.folder_level, click_button):
             buttons.addWidget(widget)
-        self.counts = make_table(("Class", "Labeled items"))
+        self.counts = make_table(("Class", "Labeled items"), stretch_last=False)
         self.counts.setAccessibleName("Labeled items per class")
         self.warnings = plain(QLabel())  # class names, paths: as written
         self.warnings.setWordWrap(True)
@@ -189,10 +189,11 @@ class LabelsPage(QWizardPage):
                 f"{unusable} labeled item(s) are not counted: their files failed to read or "
                 "are missing (see the Import report); import the folder again once they read."
             )
-        if name is None:
-            problems.append("No labels yet.")
-        elif len(self.classes) < 2:
-            problems.append("At least two classes are needed.")
+        if name is None or len(self.classes) < 2:  # the one problem to solve first
+            problems.append(self._class_count_text())
+            self.warnings.setText(" ".join(problems))
+            self.completeChanged.emit()
+            return
         small = [k for k, n in self.classes.items() if n < MIN_PER_CLASS]
         if small:
             problems.append(
@@ -212,15 +213,35 @@ class LabelsPage(QWizardPage):
                 )
             )
         elif self.patients and planned_folds(min(self.patients.values()), self._plain()):
-            unit = "items" if self.by_item.isChecked() else "patients"
+            unit = "patients" if self._grouped() and self._patient_ids() else "items"
             problems.append(
                 f"Fewer than {CV_BELOW} labeled {unit} in a class: results will be measured "
                 "by cross-validation and their intervals will be wide."
+                + (
+                    ""
+                    if self._patient_ids()
+                    else " (No patient IDs found: each image counts alone.)"
+                )
             )
         if self.problem is not None and self.by_item.isChecked():
             problems.append(ITEM_SPLIT_CAVEAT)
         self.warnings.setText(" ".join(problems))
         self.completeChanged.emit()
+
+    def _class_count_text(self) -> str:
+        """No labels, or one class only: what is wrong and what to do, in one place (the
+        label import's own "Only one class" warning is not repeated)."""
+        if not self.classes:
+            return "No labels yet: import a CSV, use the folder names or label by clicking."
+        (only,) = self.classes
+        return (
+            f"Only one class is labeled ('{only}'): fine-tuning needs at least two. Label "
+            "examples of the other class(es): import a CSV that has them, or label by clicking."
+        )
+
+    def _patient_ids(self) -> bool:
+        """Some usable labeled item has a patient ID."""
+        return any(key for _, key, _ in self.keys)
 
     def _count_patients(self, keys: list[tuple[str, str | None, str | None]]) -> None:
         """Patients per class of the usable labeled items (items, when split by item; exact
@@ -240,8 +261,10 @@ class LabelsPage(QWizardPage):
 
     def _report(self, report: Any) -> None:
         self.reload(report.name)
-        if report.warnings:
-            self.warnings.setText(self.warnings.text() + " " + " ".join(report.warnings))
+        # (the page says itself when one class is labeled: core's warning is not repeated)
+        said = [w for w in report.warnings if not w.startswith("Only one class is labeled")]
+        if said:
+            self.warnings.setText(self.warnings.text() + " " + " ".join(said))
 
     def import_csv(self, path: str | None = None) -> None:
         if not path:
@@ -322,6 +345,7 @@ class LabelsPage(QWizardPage):
         self.wiz.class_names = sorted(self.classes)
         self.wiz.labeled = self.keys
         self.wiz.group_by_patient = self._grouped()
+        self.wiz.patient_ids = self._patient_ids()
         self.wiz.smallest_patients = min(self.patients.values())
         self.wiz.folds = planned_folds(self.wiz.smallest_patients, self._plain())
         return True
