@@ -194,3 +194,34 @@ def test_the_labels_page_says_the_class_count_problem_once_and_alone(
     text = labels.warnings.text()
     assert "Fewer than 10 labeled items in a class" in text and "patients" not in text
     assert "No patient IDs found: each image counts alone" in text
+
+
+def test_the_run_picker_says_steps_trained_and_warns_of_short_or_stopped_runs(make_window, project):
+    """It said "(done, loss 3.411)" for a 4-step run of a 300-step preset."""
+    from ssl_studio.core.project.store import Store
+
+    runs = []
+    with Store.open(project, write=True) as store:
+        dataset = store.create_dataset("chest", "image", 64)
+        for status, steps, planned in (("done", 4, 4), ("stopped", 120, 300), ("done", 300, 300)):
+            config = {"preset": "quick", "train": {"steps": planned}}
+            run = store.create_run(dataset, "pretrain", {"task": "simclr", "backbone": "cnn-small",
+                                                         "config": config})  # fmt: skip
+            store.finish_run(run, status, {"steps": steps, "final_loss": 3.411})
+            runs.append(run)
+    window = make_window(project)
+    wizard = window.open_wizard()
+    page = wizard.pages["run"]
+    page.initializePage()
+    texts = {page.runs.itemData(i)[0]: page.runs.itemText(i) for i in range(page.runs.count())}
+    index = {page.runs.itemData(i)[0]: i for i in range(page.runs.count())}
+    short, stopped, full = (texts[r] for r in runs)
+    assert short.endswith("on 'chest', 4 steps (a short run: the quick preset trains 300)")
+    assert stopped.endswith("120 steps of 300 (stopped)")
+    assert full.endswith("300 steps (done)") and "loss" not in short + stopped + full
+    page.runs.setCurrentIndex(index[runs[0]])
+    assert page.warning.isVisibleTo(page) and "trained only 4 steps" in page.warning.text()
+    page.runs.setCurrentIndex(index[runs[1]])
+    assert "stopped early: it trained 120 of its 300 planned steps" in page.warning.text()
+    page.runs.setCurrentIndex(index[runs[2]])
+    assert not page.warning.isVisibleTo(page)

@@ -36,6 +36,7 @@ from ssl_studio.core.labels import (
     set_labels,
 )
 from ssl_studio.core.pretrain import USABLE_STATUSES
+from ssl_studio.core.pretrain_text import run_choice_text
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.core.wording import label_set_text
@@ -60,28 +61,38 @@ class RunPage(QWizardPage):
         self.runs.currentIndexChanged.connect(self.completeChanged)
         self.empty = QLabel("There is no finished pretraining run yet: run one under Pretrain.")
         self.empty.setWordWrap(True)
+        self.runs.currentIndexChanged.connect(self._warn)
+        self.warning = plain(QLabel())  # a dataset's name: as written
+        self.warning.setWordWrap(True)
         layout = QFormLayout(self)
         layout.addRow("Pretraining run", self.runs)
+        layout.addRow(self.warning)
         layout.addRow(self.empty)
+        self.warnings: dict[int, str] = {}  # run id -> why its encoder may be weak
 
     def initializePage(self) -> None:  # noqa: N802 - Qt API
         self.runs.clear()
+        self.warnings = {}
         with self.wiz.context.reading(self), Store.open(self.wiz.project) as store:
-            names = {d["id"]: d["name"] for d in store.datasets()}
+            datasets = {d["id"]: d for d in store.datasets()}
             for run in reversed(store.runs()):
                 if run["kind"] == "pretrain" and run["status"] in USABLE_STATUSES:
-                    loss = (run.get("summary") or {}).get("final_loss")
-                    text = (
-                        f"Run {run['id']}: {run['task']} / {run['backbone']} on "
-                        f"'{names[run['dataset_id']]}' ({run['status']}"
-                        + (f", loss {loss:.3f})" if loss is not None else ")")
-                    )
-                    self.runs.addItem(text, (run["id"], names[run["dataset_id"]]))
+                    dataset = datasets[run["dataset_id"]]
+                    text, warning = run_choice_text(run, dataset["name"], dataset["modality"])
+                    self.warnings[run["id"]] = warning
+                    self.runs.addItem(text, (run["id"], dataset["name"]))
         if self.wiz.preselect_run is not None:
             for i in range(self.runs.count()):
                 if self.runs.itemData(i)[0] == self.wiz.preselect_run:
                     self.runs.setCurrentIndex(i)
         self.empty.setVisible(self.runs.count() == 0)
+        self._warn()
+
+    def _warn(self, *_: Any) -> None:
+        """Say when the chosen run stopped early or trained far fewer steps than usual."""
+        chosen = self.runs.currentData()
+        self.warning.setText(self.warnings.get(chosen[0], "") if chosen else "")
+        self.warning.setVisible(bool(self.warning.text()))
 
     def isComplete(self) -> bool:  # noqa: N802
         return self.runs.currentData() is not None
