@@ -225,3 +225,29 @@ def test_the_run_picker_says_steps_trained_and_warns_of_short_or_stopped_runs(ma
     assert "stopped early: it trained 120 of its 300 planned steps" in page.warning.text()
     page.runs.setCurrentIndex(index[runs[2]])
     assert not page.warning.isVisibleTo(page)
+
+
+def test_a_demo_dataset_offers_a_few_of_the_demo_s_labels(make_window, project, tmp_path):
+    """The demo's label file labels all 400 X-rays (as the folder names do); the labels page
+    offers the first 10 of each class as their own label set."""
+    from ssl_studio.core.config import ImportConfig
+    from ssl_studio.core.jobs import import_data
+    from ssl_studio.resources import demo_dir
+
+    import_data(ImportConfig(project=project, paths=[demo_dir() / "chest-xray"],
+                             name="chest-xray", cache_size=28))  # fmt: skip
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.dataset = "chest-xray"
+    labels = wizard.pages["labels"]
+    labels.initializePage()
+    button = labels.demo_button
+    assert button.isVisibleTo(labels) and button.text() == "Use the demo's labels (10 per class)"
+    assert "labels all 400 items (normal 200, pneumonia 200)" in button.toolTip()
+    button.click()
+    assert labels.label_set.currentData() == "demo, 10 per class"
+    assert labels.classes == {"normal": 10, "pneumonia": 10}
+
+    wizard.dataset = "shapes"  # not a demo dataset: nothing offered
+    labels._offer_demo_labels()
+    assert not button.isVisibleTo(labels)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ssl_studio.core.demo_labels import demo_few_labels, demo_labels_csv, few_per_class
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.evaluation.patient_groups import (
     ITEM_SPLIT_CAVEAT,
@@ -131,9 +133,16 @@ class LabelsPage(QWizardPage):
         )
         click_button = QPushButton("Label by clicking…")
         click_button.clicked.connect(self.label_by_clicking)
+        # a demo dataset: a few of the demo's labels per class (core/demo_labels.py)
+        self.demo_button = QPushButton()
+        self.demo_button.clicked.connect(self.use_demo_labels)
+        self.demo_button.hide()
         buttons = QHBoxLayout()
         for widget in (csv_button, folders_button, self.folder_level, click_button):
             buttons.addWidget(widget)
+        demo_row = QHBoxLayout()
+        demo_row.addWidget(self.demo_button)
+        demo_row.addStretch(1)
         self.counts = make_table(("Class", "Labeled items"), stretch_last=False)
         self.counts.setAccessibleName("Labeled items per class")
         self.warnings = plain(QLabel())  # class names, paths: as written
@@ -145,6 +154,7 @@ class LabelsPage(QWizardPage):
         self.problem: PatientProblem | None = None
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addLayout(demo_row)
         form = QFormLayout()
         form.addRow("Label set", self.label_set)
         layout.addLayout(form)
@@ -152,11 +162,35 @@ class LabelsPage(QWizardPage):
         layout.addWidget(self.warnings)
         layout.addWidget(self.by_item)
         self.classes: dict[str, int] = {}
+        self.demo_csv: Path | None = None
         # (label, patient key, content hash) per usable labeled item
         self.keys: list[tuple[str, str | None, str | None]] = []
 
     def initializePage(self) -> None:  # noqa: N802
+        self._offer_demo_labels()
         self.reload()
+
+    def _offer_demo_labels(self) -> None:
+        """On a demo dataset, offer a few of the demo's labels per class: its label file
+        labels every image, as the folder names do, which hides what pretraining is for."""
+        path = demo_labels_csv(self.wiz.dataset)
+        self.demo_csv = path
+        self.demo_button.setVisible(path is not None)
+        if path is None:
+            return
+        n, counts = few_per_class(path)
+        self.demo_button.setText(f"Use the demo's labels ({n} per class)")
+        self.demo_button.setToolTip(
+            f"The demo's label file ({path}) labels all {sum(counts.values())} items "
+            f"({', '.join(f'{c} {k}' for c, k in counts.items())}), as the folder names "
+            f"do. This takes the first {n} of each class into the label set 'demo, {n} per "
+            "class': fine-tuning on so few shows what pretraining brings."
+        )
+
+    def use_demo_labels(self) -> None:
+        if self.demo_csv is not None and self._can_save():
+            path = self.demo_csv
+            self._label(lambda: demo_few_labels(self.wiz.project, self.wiz.dataset, path))
 
     def reload(self, select: str | None = None) -> None:
         sets: list[dict[str, Any]] = []
