@@ -251,3 +251,25 @@ def test_a_demo_dataset_offers_a_few_of_the_demo_s_labels(make_window, project, 
     wizard.dataset = "shapes"  # not a demo dataset: nothing offered
     labels._offer_demo_labels()
     assert not button.isVisibleTo(labels)
+
+
+def test_the_protocol_page_s_explanations_take_the_height_of_their_text(
+    qtbot, make_window, project
+):
+    """They had the height of Qt's narrow-width guess: wide gaps around two-line texts."""
+    window = make_window(project)
+    wizard = _on_protocol_page(window, per_class=3)
+    wizard.resize(980, 720)
+    page = wizard.pages["protocol"]
+    qtbot.wait(100)
+    for label in (page.explanation, page.testing, page.operating.note):
+        assert label.width() > 500
+        assert label.height() <= label.heightForWidth(label.width()) + 2
+
+
+def test_the_class_counts_are_not_stretched_across_the_table(make_window, project):
+    from PySide6.QtWidgets import QHeaderView
+
+    window = make_window(project)
+    counts = window.open_wizard().pages["labels"].counts
+    assert counts.horizontalHeader().sectionResizeMode(1) != QHeaderView.ResizeMode.Stretch

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QWidget,
 )
 
@@ -24,6 +23,7 @@ from ssl_studio.core.finetune.plan import (
 from ssl_studio.gui.decimal_spin import DecimalSpin
 from ssl_studio.gui.markup import rich
 from ssl_studio.gui.percent_spin import PercentSpin
+from ssl_studio.gui.wrap_label import WrapLabel
 
 CHOICES = (
     ("default", "0.5 (the default)"),
@@ -74,8 +74,7 @@ class OperatingPoint(QWidget):
             "Share of the labeled items held out to pick the threshold (by patient when "
             "known); they are not trained on, and not in the test figures."
         )
-        self.note = rich(QLabel())  # the app's own words only
-        self.note.setWordWrap(True)
+        self.note = rich(WrapLabel())  # the app's own words only
         self.smallest = 0  # labeled patients (items) of the smallest class; 0: not known
         self.unit = "patients"
         self.binary = True

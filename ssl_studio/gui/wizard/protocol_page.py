@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QLabel,
     QSpinBox,
     QVBoxLayout,
     QWizardPage,
@@ -23,6 +22,7 @@ from ssl_studio.core.wording import counted
 from ssl_studio.gui.percent_spin import PercentSpin
 from ssl_studio.gui.wizard.operating_point import OperatingPoint
 from ssl_studio.gui.wizard.protocol_names import PROTOCOL_NAMES
+from ssl_studio.gui.wrap_label import WrapLabel
 
 if TYPE_CHECKING:
     from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
@@ -50,8 +50,7 @@ class ProtocolPage(QWizardPage):
         for name in PROTOCOLS[1:]:
             self.protocol.addItem(PROTOCOL_NAMES[name], name)  # (data: the core's name)
         self.protocol.currentIndexChanged.connect(self._explain)
-        self.explanation = QLabel()
-        self.explanation.setWordWrap(True)
+        self.explanation = WrapLabel()  # (QLabel's height hint left gaps: wrap_label.py)
         self.test_fraction = PercentSpin()
         self.test_fraction.setRange(0.05, 0.5)
         self.test_fraction.setSingleStep(0.05)
@@ -60,8 +59,7 @@ class ProtocolPage(QWizardPage):
             "Share of the labeled items kept apart for testing (by patient when known)."
         )
         self.test_fraction.valueChanged.connect(self._explain_testing)
-        self.testing = QLabel()
-        self.testing.setWordWrap(True)
+        self.testing = WrapLabel()
         self.steps = QSpinBox()
         self.steps.setRange(1, 100_000)
         self.steps.setValue(300)
