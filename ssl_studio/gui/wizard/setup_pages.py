@@ -134,7 +134,7 @@ class LabelsPage(QWizardPage):
         click_button = QPushButton("Label by clicking…")
         click_button.clicked.connect(self.label_by_clicking)
         # a demo dataset: a few of the demo's labels per class (core/demo_labels.py)
-        self.demo_button = QPushButton()
+        self.demo_button = QPushButton("Use the demo's labels")  # (+ how many, when shown)
         self.demo_button.clicked.connect(self.use_demo_labels)
         self.demo_button.hide()
         buttons = QHBoxLayout()
