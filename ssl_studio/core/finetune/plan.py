@@ -20,6 +20,10 @@ from ssl_studio.core.finetune.data import positive_class
 from ssl_studio.core.finetune_config import FinetuneConfig
 
 CV_BELOW = 10  # cross-validate automatically when a class has fewer labeled patients
+# a threshold picked on fewer validation patients (items) per class than this rests on one
+# or two images: with n positives, sensitivity moves in steps of 1/n, so a 0.9 target is
+# "all of them" below 10 and a single image decides the threshold below 5
+THRESHOLD_MIN_PER_CLASS = 5
 CV_FOLDS = 5
 
 
@@ -89,3 +93,14 @@ def training_labels_per_class(
     patients = [key for _, key, _ in keys] if cfg.group_by_patient else None
     groups = split_groups([digest for _, _, digest in keys], patients)
     return smallest_training_class(planned_split(y, groups, cfg, classes), y, len(classes))
+
+
+def validation_per_class(smallest: int, val_fraction: float) -> int:
+    """About how many patients (items) of the smallest class a validation share holds."""
+    return int(round(smallest * val_fraction))
+
+
+def needed_for_threshold(val_fraction: float) -> int:
+    """The labeled patients (items) per class that give THRESHOLD_MIN_PER_CLASS of each
+    class in a validation share of ``val_fraction``."""
+    return int(np.ceil(THRESHOLD_MIN_PER_CLASS / val_fraction - 1e-9))

@@ -39,6 +39,7 @@ class FinetuneWizard(QWizard):
         self.folds = 0  # cross-validation folds the job will use (0: a test split)
         self.smallest_patients = 0  # labeled patients (or items) in the smallest class
         self.group_by_patient = True  # False: split by item (chosen on the labels page)
+        self.patient_ids = True  # some labeled item has a patient ID (else: items alone)
         self.options: dict[str, Any] = {}
         self.result: dict[str, Any] | None = None
         self.efficiency: dict[str, Any] | None = None
@@ -60,6 +61,18 @@ class FinetuneWizard(QWizard):
         }
         for page in self.pages.values():
             self.addPage(page)
+        # Back mid-fine-tune asks first (TrainPage.confirm_back): QWizard's own Back would
+        # leave the job training the choices the user is about to change
+        back = self.button(QWizard.WizardButton.BackButton)
+        back.clicked.disconnect()
+        back.clicked.connect(self.back)
+
+    def back(self) -> None:
+        """Back, unless the user keeps a running fine-tune (see TrainPage.confirm_back)."""
+        train = self.pages["train"]
+        if self.currentPage() is train and not train.confirm_back():
+            return
+        super().back()
 
     def choose_run(self, run_id: int) -> bool:
         """Pick ``run_id`` while the wizard is still on its first page; False once a run
@@ -69,6 +82,11 @@ class FinetuneWizard(QWizard):
         self.preselect_run = run_id
         self.pages["run"].initializePage()
         return True
+
+    def unit(self) -> str:
+        """What the split counts: "patients", or "items" when split by item or when no
+        labeled item has a patient ID (each image then counts alone)."""
+        return "patients" if self.group_by_patient and self.patient_ids else "items"
 
     def finetune_config(self) -> FinetuneConfig:
         """The fine-tuning the pages chose (also the base of the label-efficiency curve)."""

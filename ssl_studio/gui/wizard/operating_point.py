@@ -4,6 +4,7 @@ exported model predicts), either 0.5 or picked on a validation share of the labe
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Signal
@@ -11,11 +12,18 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QWidget,
 )
 
+from ssl_studio.core.finetune.plan import (
+    THRESHOLD_MIN_PER_CLASS,
+    needed_for_threshold,
+    validation_per_class,
+)
 from ssl_studio.gui.decimal_spin import DecimalSpin
+from ssl_studio.gui.markup import rich
+from ssl_studio.gui.percent_spin import PercentSpin
+from ssl_studio.gui.wrap_label import WrapLabel
 
 CHOICES = (
     ("default", "0.5 (the default)"),
@@ -58,7 +66,7 @@ class OperatingPoint(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.method, 1)
         row.addWidget(self.target)
-        self.val_fraction = DecimalSpin(2)
+        self.val_fraction = PercentSpin()
         self.val_fraction.setRange(0.05, 0.35)
         self.val_fraction.setSingleStep(0.05)
         self.val_fraction.setValue(0.2)
@@ -66,8 +74,10 @@ class OperatingPoint(QWidget):
             "Share of the labeled items held out to pick the threshold (by patient when "
             "known); they are not trained on, and not in the test figures."
         )
-        self.note = QLabel()
-        self.note.setWordWrap(True)
+        self.note = rich(WrapLabel())  # the app's own words only
+        self.smallest = 0  # labeled patients (items) of the smallest class; 0: not known
+        self.unit = "patients"
+        self.binary = True
         form.addRow("Operating point", self)
         form.addRow("Validation share", self.val_fraction)
         form.addRow("", self.note)
@@ -82,6 +92,7 @@ class OperatingPoint(QWidget):
     def set_binary(self, binary: bool) -> None:
         """Only a two-class model has a threshold (with more classes, the most probable
         class is predicted). Sends ``changed`` (once), even when nothing changed."""
+        self.binary = binary
         if not binary:  # (one ``changed`` below, not one more for this)
             with QSignalBlocker(self.method):
                 self.method.setCurrentIndex(0)
@@ -90,6 +101,26 @@ class OperatingPoint(QWidget):
             "" if binary else "Two classes only: with more, the most probable class is predicted."
         )
         self._changed()
+
+    def set_smallest(self, smallest: int, unit: str) -> None:
+        """The labeled patients (or items: ``unit``) of the smallest class, which decide
+        whether a threshold can be picked at all (call before set_binary)."""
+        self.smallest, self.unit = smallest, unit
+
+    def _can_pick(self) -> tuple[bool, str]:
+        """Whether a threshold can be picked on these labels at the largest validation
+        share, and why not (the labels needed)."""
+        largest = self.val_fraction.maximum()
+        if not self.smallest or validation_per_class(self.smallest, largest) >= (
+            THRESHOLD_MIN_PER_CLASS
+        ):
+            return True, ""
+        return False, (
+            f"Picking a threshold needs at least {needed_for_threshold(largest)} labeled "
+            f"{self.unit} per class ({THRESHOLD_MIN_PER_CLASS} of each class in a validation "
+            f"share of {largest:.0%}; about {needed_for_threshold(0.2)} at 20%); the smallest "
+            f"class has {self.smallest}. On fewer, one or two images would decide it."
+        )
 
     def threshold(self) -> str:
         """FinetuneConfig.threshold: "default", "youden" or "sensitivity:0.9"."""
@@ -101,8 +132,29 @@ class OperatingPoint(QWidget):
         return 0.0 if self.threshold() == "default" else self.val_fraction.value()
 
     def _changed(self, *_: Any) -> None:
+        can, why = self._can_pick()
+        model = self.method.model()
+        for i in (1, 2):  # the picked thresholds
+            model.item(i).setEnabled(can)
+            model.item(i).setToolTip(why)
+        if not can and self.method.currentIndex():
+            with QSignalBlocker(self.method):
+                self.method.setCurrentIndex(0)
+        if self.binary:
+            self.method.setToolTip(why)
         key = self.method.currentData()
         self.target.setVisible(key == "sensitivity")
         self.val_fraction.setEnabled(key != "default")
-        self.note.setText(EXPLAINED[key])
+        note = EXPLAINED[key]
+        if not can and self.binary:
+            note += f" <i>{why}</i>"
+        elif key != "default":
+            held = validation_per_class(self.smallest, self.val_fraction.value())
+            if self.smallest and held < THRESHOLD_MIN_PER_CLASS:
+                enough = math.ceil(THRESHOLD_MIN_PER_CLASS / self.smallest / 0.05 - 0.01) * 0.05
+                note += (
+                    f" <b>Only about {held} {self.unit} of the smallest class would pick the "
+                    f"threshold:</b> raise the validation share to {enough:.0%} or label more."
+                )
+        self.note.setText(note)
         self.changed.emit()

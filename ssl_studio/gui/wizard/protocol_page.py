@@ -8,8 +8,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QLabel,
     QSpinBox,
+    QVBoxLayout,
     QWizardPage,
 )
 
@@ -18,8 +18,11 @@ from ssl_studio.core.finetune.data import positive_class
 from ssl_studio.core.finetune.plan import CV_BELOW, planned_folds, training_labels_per_class
 from ssl_studio.core.finetune.setup import recommended_protocol
 from ssl_studio.core.finetune_config import PROTOCOLS, FinetuneConfig
-from ssl_studio.gui.decimal_spin import DecimalSpin
+from ssl_studio.core.wording import counted
+from ssl_studio.gui.percent_spin import PercentSpin
 from ssl_studio.gui.wizard.operating_point import OperatingPoint
+from ssl_studio.gui.wizard.protocol_names import PROTOCOL_NAMES
+from ssl_studio.gui.wrap_label import WrapLabel
 
 if TYPE_CHECKING:
     from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
@@ -45,11 +48,10 @@ class ProtocolPage(QWizardPage):
         self.setTitle("How to fine-tune, and how to test")
         self.protocol = QComboBox()
         for name in PROTOCOLS[1:]:
-            self.protocol.addItem(name, name)
+            self.protocol.addItem(PROTOCOL_NAMES[name], name)  # (data: the core's name)
         self.protocol.currentIndexChanged.connect(self._explain)
-        self.explanation = QLabel()
-        self.explanation.setWordWrap(True)
-        self.test_fraction = DecimalSpin(2)
+        self.explanation = WrapLabel()  # (QLabel's height hint left gaps: wrap_label.py)
+        self.test_fraction = PercentSpin()
         self.test_fraction.setRange(0.05, 0.5)
         self.test_fraction.setSingleStep(0.05)
         self.test_fraction.setValue(0.2)
@@ -57,8 +59,7 @@ class ProtocolPage(QWizardPage):
             "Share of the labeled items kept apart for testing (by patient when known)."
         )
         self.test_fraction.valueChanged.connect(self._explain_testing)
-        self.testing = QLabel()
-        self.testing.setWordWrap(True)
+        self.testing = WrapLabel()
         self.steps = QSpinBox()
         self.steps.setRange(1, 100_000)
         self.steps.setValue(300)
@@ -66,13 +67,21 @@ class ProtocolPage(QWizardPage):
         self.baseline.setChecked(True)
         self.seed = QSpinBox()
         self.seed.setRange(0, 1_000_000)
+        self.seed.setToolTip(
+            "The number that fixes the random choices: which labeled items are held out for "
+            "testing, and the training's random starts. The same seed repeats a fine-tune on "
+            "the same computer; another seed draws another split (a check of how much the "
+            "figures depend on it)."
+        )
         self.positive = QComboBox()
         self.positive.setToolTip(
             "The class whose recall is the sensitivity (the finding you look for); the other "
             "class's recall is the specificity."
         )
-        self.folds_by_default = 0  # cross-validation folds with the default threshold
-        self.form = layout = QFormLayout(self)
+        outer = QVBoxLayout(self)
+        self.form = layout = QFormLayout()
+        outer.addLayout(layout)
+        outer.addStretch(1)  # spare height below the rows, not between them
         layout.addRow("Protocol", self.protocol)
         layout.addRow("Positive class", self.positive)
         layout.addRow("", self.explanation)
@@ -106,6 +115,7 @@ class ProtocolPage(QWizardPage):
         )
         # (its ``changed``, always sent, says how testing is done and plans the split
         # with these labels: _operating_changed, _recommend)
+        self.operating.set_smallest(self.wiz.smallest_patients, self.wiz.unit())
         self.operating.set_binary(len(names) == 2)
         self.protocol.setCurrentIndex(PROTOCOLS[1:].index(self.recommended))
         self._explain()
@@ -138,9 +148,7 @@ class ProtocolPage(QWizardPage):
         """A threshold to pick needs one test split (and a validation share): the folds
         the job will use follow the choice."""
         smallest = self.wiz.smallest_patients
-        plain = FinetuneConfig(project=self.wiz.project)
         chosen = FinetuneConfig(project=self.wiz.project, threshold=self.operating.threshold())
-        self.folds_by_default = planned_folds(smallest, plain)
         self.wiz.folds = planned_folds(smallest, chosen)
         self._explain_testing()
         self._recommend()  # a validation share trains on fewer
@@ -149,7 +157,7 @@ class ProtocolPage(QWizardPage):
         """How the figures will be measured, so the test share is not a mystery."""
         folds = self.wiz.folds
         self.test_fraction.setEnabled(not folds)
-        unit = "patients" if self.wiz.group_by_patient else "items"
+        unit = self.wiz.unit()
         if folds:
             self.testing.setText(
                 f"A class has fewer than {CV_BELOW} labeled {unit}, too few for a useful "
@@ -161,6 +169,8 @@ class ProtocolPage(QWizardPage):
             share = self.test_fraction.value()
             how = (
                 "whole patients at a time where the files name them"
+                if self.wiz.group_by_patient and self.wiz.patient_ids
+                else "item by item: no patient IDs were found, so each image counts alone"
                 if self.wiz.group_by_patient
                 else "item by item: patients are not kept apart, so scores may be optimistic"
             )
@@ -174,21 +184,14 @@ class ProtocolPage(QWizardPage):
         val = self.operating.validation_share()
         if not val:
             return ""
-        text = f" Another {val:.0%} is held out to pick the threshold."
-        if self.folds_by_default:
-            text += (
-                f" (A class has fewer than {CV_BELOW} labeled "
-                f"{'patients' if self.wiz.group_by_patient else 'items'}: the default threshold "
-                "would test by cross-validation, which leaves nothing to pick a threshold on, "
-                "so one test split is used and its intervals will be wide.)"
-            )
-        return text
+        # (a threshold is picked only with enough labels for a test split: OperatingPoint)
+        return f" Another {val:.0%} is held out to pick the threshold."
 
     def _explain(self, *_: Any) -> None:
         name = self.protocol.currentData()
         why = (
-            f" <b>Recommended</b> for {self.wiz.per_class} training labels in the smallest "
-            "class (outside the test items)."
+            f" <b>Recommended</b> for {counted(self.wiz.per_class, 'training label')} in the "
+            "smallest class (outside the test items)."
             if name == getattr(self, "recommended", None)
             else ""
         )

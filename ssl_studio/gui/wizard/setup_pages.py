@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ssl_studio.core.demo_labels import demo_few_labels, demo_labels_csv, few_per_class
 from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.evaluation.patient_groups import (
     ITEM_SPLIT_CAVEAT,
@@ -36,6 +38,7 @@ from ssl_studio.core.labels import (
     set_labels,
 )
 from ssl_studio.core.pretrain import USABLE_STATUSES
+from ssl_studio.core.pretrain_text import run_choice_text
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
 from ssl_studio.core.wording import label_set_text
@@ -60,28 +63,38 @@ class RunPage(QWizardPage):
         self.runs.currentIndexChanged.connect(self.completeChanged)
         self.empty = QLabel("There is no finished pretraining run yet: run one under Pretrain.")
         self.empty.setWordWrap(True)
+        self.runs.currentIndexChanged.connect(self._warn)
+        self.warning = plain(QLabel())  # a dataset's name: as written
+        self.warning.setWordWrap(True)
         layout = QFormLayout(self)
         layout.addRow("Pretraining run", self.runs)
+        layout.addRow(self.warning)
         layout.addRow(self.empty)
+        self.warnings: dict[int, str] = {}  # run id -> why its encoder may be weak
 
     def initializePage(self) -> None:  # noqa: N802 - Qt API
         self.runs.clear()
+        self.warnings = {}
         with self.wiz.context.reading(self), Store.open(self.wiz.project) as store:
-            names = {d["id"]: d["name"] for d in store.datasets()}
+            datasets = {d["id"]: d for d in store.datasets()}
             for run in reversed(store.runs()):
                 if run["kind"] == "pretrain" and run["status"] in USABLE_STATUSES:
-                    loss = (run.get("summary") or {}).get("final_loss")
-                    text = (
-                        f"Run {run['id']}: {run['task']} / {run['backbone']} on "
-                        f"'{names[run['dataset_id']]}' ({run['status']}"
-                        + (f", loss {loss:.3f})" if loss is not None else ")")
-                    )
-                    self.runs.addItem(text, (run["id"], names[run["dataset_id"]]))
+                    dataset = datasets[run["dataset_id"]]
+                    text, warning = run_choice_text(run, dataset["name"], dataset["modality"])
+                    self.warnings[run["id"]] = warning
+                    self.runs.addItem(text, (run["id"], dataset["name"]))
         if self.wiz.preselect_run is not None:
             for i in range(self.runs.count()):
                 if self.runs.itemData(i)[0] == self.wiz.preselect_run:
                     self.runs.setCurrentIndex(i)
         self.empty.setVisible(self.runs.count() == 0)
+        self._warn()
+
+    def _warn(self, *_: Any) -> None:
+        """Say when the chosen run stopped early or trained far fewer steps than usual."""
+        chosen = self.runs.currentData()
+        self.warning.setText(self.warnings.get(chosen[0], "") if chosen else "")
+        self.warning.setVisible(bool(self.warning.text()))
 
     def isComplete(self) -> bool:  # noqa: N802
         return self.runs.currentData() is not None
@@ -120,10 +133,17 @@ class LabelsPage(QWizardPage):
         )
         click_button = QPushButton("Label by clicking…")
         click_button.clicked.connect(self.label_by_clicking)
+        # a demo dataset: a few of the demo's labels per class (core/demo_labels.py)
+        self.demo_button = QPushButton("Use the demo's labels")  # (+ how many, when shown)
+        self.demo_button.clicked.connect(self.use_demo_labels)
+        self.demo_button.hide()
         buttons = QHBoxLayout()
         for widget in (csv_button, folders_button, self.folder_level, click_button):
             buttons.addWidget(widget)
-        self.counts = make_table(("Class", "Labeled items"))
+        demo_row = QHBoxLayout()
+        demo_row.addWidget(self.demo_button)
+        demo_row.addStretch(1)
+        self.counts = make_table(("Class", "Labeled items"), stretch_last=False)
         self.counts.setAccessibleName("Labeled items per class")
         self.warnings = plain(QLabel())  # class names, paths: as written
         self.warnings.setWordWrap(True)
@@ -134,6 +154,7 @@ class LabelsPage(QWizardPage):
         self.problem: PatientProblem | None = None
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addLayout(demo_row)
         form = QFormLayout()
         form.addRow("Label set", self.label_set)
         layout.addLayout(form)
@@ -141,11 +162,35 @@ class LabelsPage(QWizardPage):
         layout.addWidget(self.warnings)
         layout.addWidget(self.by_item)
         self.classes: dict[str, int] = {}
+        self.demo_csv: Path | None = None
         # (label, patient key, content hash) per usable labeled item
         self.keys: list[tuple[str, str | None, str | None]] = []
 
     def initializePage(self) -> None:  # noqa: N802
+        self._offer_demo_labels()
         self.reload()
+
+    def _offer_demo_labels(self) -> None:
+        """On a demo dataset, offer a few of the demo's labels per class: its label file
+        labels every image, as the folder names do, which hides what pretraining is for."""
+        path = demo_labels_csv(self.wiz.dataset)
+        self.demo_csv = path
+        self.demo_button.setVisible(path is not None)
+        if path is None:
+            return
+        n, counts = few_per_class(path)
+        self.demo_button.setText(f"Use the demo's labels ({n} per class)")
+        self.demo_button.setToolTip(
+            f"The demo's label file ({path}) labels all {sum(counts.values())} items "
+            f"({', '.join(f'{c} {k}' for c, k in counts.items())}), as the folder names "
+            f"do. This takes the first {n} of each class into the label set 'demo, {n} per "
+            "class': fine-tuning on so few shows what pretraining brings."
+        )
+
+    def use_demo_labels(self) -> None:
+        if self.demo_csv is not None and self._can_save():
+            path = self.demo_csv
+            self._label(lambda: demo_few_labels(self.wiz.project, self.wiz.dataset, path))
 
     def reload(self, select: str | None = None) -> None:
         sets: list[dict[str, Any]] = []
@@ -189,10 +234,11 @@ class LabelsPage(QWizardPage):
                 f"{unusable} labeled item(s) are not counted: their files failed to read or "
                 "are missing (see the Import report); import the folder again once they read."
             )
-        if name is None:
-            problems.append("No labels yet.")
-        elif len(self.classes) < 2:
-            problems.append("At least two classes are needed.")
+        if name is None or len(self.classes) < 2:  # the one problem to solve first
+            problems.append(self._class_count_text())
+            self.warnings.setText(" ".join(problems))
+            self.completeChanged.emit()
+            return
         small = [k for k, n in self.classes.items() if n < MIN_PER_CLASS]
         if small:
             problems.append(
@@ -212,15 +258,35 @@ class LabelsPage(QWizardPage):
                 )
             )
         elif self.patients and planned_folds(min(self.patients.values()), self._plain()):
-            unit = "items" if self.by_item.isChecked() else "patients"
+            unit = "patients" if self._grouped() and self._patient_ids() else "items"
             problems.append(
                 f"Fewer than {CV_BELOW} labeled {unit} in a class: results will be measured "
                 "by cross-validation and their intervals will be wide."
+                + (
+                    ""
+                    if self._patient_ids()
+                    else " (No patient IDs found: each image counts alone.)"
+                )
             )
         if self.problem is not None and self.by_item.isChecked():
             problems.append(ITEM_SPLIT_CAVEAT)
         self.warnings.setText(" ".join(problems))
         self.completeChanged.emit()
+
+    def _class_count_text(self) -> str:
+        """No labels, or one class only: what is wrong and what to do, in one place (the
+        label import's own "Only one class" warning is not repeated)."""
+        if not self.classes:
+            return "No labels yet: import a CSV, use the folder names or label by clicking."
+        (only,) = self.classes
+        return (
+            f"Only one class is labeled ('{only}'): fine-tuning needs at least two. Label "
+            "examples of the other class(es): import a CSV that has them, or label by clicking."
+        )
+
+    def _patient_ids(self) -> bool:
+        """Some usable labeled item has a patient ID."""
+        return any(key for _, key, _ in self.keys)
 
     def _count_patients(self, keys: list[tuple[str, str | None, str | None]]) -> None:
         """Patients per class of the usable labeled items (items, when split by item; exact
@@ -240,28 +306,46 @@ class LabelsPage(QWizardPage):
 
     def _report(self, report: Any) -> None:
         self.reload(report.name)
-        if report.warnings:
-            self.warnings.setText(self.warnings.text() + " " + " ".join(report.warnings))
+        # (the page says itself when one class is labeled: core's warning is not repeated)
+        said = [w for w in report.warnings if not w.startswith("Only one class is labeled")]
+        if said:
+            self.warnings.setText(self.warnings.text() + " " + " ".join(said))
 
     def import_csv(self, path: str | None = None) -> None:
         if not path:
             path, _ = QFileDialog.getOpenFileName(self, "Label CSV", "", "CSV files (*.csv)")
-        if path:
+        if path and self._can_save():
             self._label(lambda: labels_from_csv(self.wiz.project, self.wiz.dataset, path))
 
+    def _can_save(self) -> bool:
+        """Labels can be saved now: no job of this window holds the project (its write
+        lock would refuse them); else say which job, the wizard's own fine-tune too."""
+        runner = self.wiz.context.runner
+        if not runner.busy:
+            return True
+        own = self.wiz.pages["train"].running
+        what = (
+            "this wizard's fine-tuning is still running (or stopping)"
+            if own
+            else f"“{runner.title}” is changing the project"
+        )
+        dialogs.show_error(
+            self,
+            "Labels",
+            f"Labels cannot be saved while {what}. Wait for it to end (or stop it: the status "
+            "bar has its Stop button), then label.",
+        )
+        return False
+
     def use_folders(self) -> None:
+        if not self._can_save():
+            return
         level = self.folder_level.value() or None
         self._label(lambda: labels_from_folders(self.wiz.project, self.wiz.dataset, level=level))
 
     def label_by_clicking(self) -> bool:
         """Open the click-to-label grid; False when labels could not be saved now."""
-        if self.wiz.context.runner.busy:  # its write lock would refuse the clicks at Save
-            dialogs.show_error(
-                self,
-                "Labels",
-                f"Labels cannot be saved while “{self.wiz.context.runner.title}” is changing "
-                "the project. Wait for it to end (or stop it), then label.",
-            )
+        if not self._can_save():  # its write lock would refuse the clicks at Save
             return False
         name = self.label_set.currentData() or "labels"
         with Store.open(self.wiz.project) as store:
@@ -306,6 +390,7 @@ class LabelsPage(QWizardPage):
         self.wiz.class_names = sorted(self.classes)
         self.wiz.labeled = self.keys
         self.wiz.group_by_patient = self._grouped()
+        self.wiz.patient_ids = self._patient_ids()
         self.wiz.smallest_patients = min(self.patients.values())
         self.wiz.folds = planned_folds(self.wiz.smallest_patients, self._plain())
         return True

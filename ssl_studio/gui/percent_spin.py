@@ -1,0 +1,38 @@
+"""A share (0.2) shown and typed as a percentage (20%), as the texts beside it say it."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QValidator
+
+from ssl_studio.gui.decimal_spin import DecimalSpin, with_point
+
+
+def _number(text: str) -> str:
+    return with_point(text.replace("%", "").strip())
+
+
+class PercentSpin(DecimalSpin):
+    """value() is the share (0.2); the box shows and reads percent ("20%", "20")."""
+
+    def __init__(self) -> None:
+        super().__init__(3)
+        self.setSuffix("%")  # "20%", as the texts beside it write it
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
+        return f"{round(value * 100, 1):g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt's name)
+        try:
+            return float(_number(text)) / 100
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        body = _number(text)
+        try:
+            share = float(body) / 100
+        except ValueError:
+            empty = body in ("", ".")
+            return (QValidator.State.Intermediate if empty else QValidator.State.Invalid), text, pos
+        inside = self.minimum() - 1e-9 <= share <= self.maximum() + 1e-9
+        return (QValidator.State.Acceptable if inside else QValidator.State.Intermediate), text, pos
