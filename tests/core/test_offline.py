@@ -85,3 +85,35 @@ def test_a_pretraining_run_makes_no_connection(offline, tmp_path):
     )
     assert summary["status"] == "done" and summary["steps"] == 1
     assert offline == []
+
+
+ONNX_SESSION = """
+import sys
+import ssl_studio  # as every entry point does, before onnxruntime
+import onnxruntime as ort
+import torch
+torch.onnx.export(torch.nn.Linear(2, 1), torch.zeros(1, 2), sys.argv[1], dynamo=False)
+session = ort.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
+print(session.run(None, {session.get_inputs()[0].name: [[1.0, 2.0]]})[0].shape)
+"""
+
+
+def test_onnxruntime_keeps_no_telemetry_of_this_machine(tmp_path):
+    """onnxruntime, which export and predict use, writes a device id and a queue of usage
+    events under ~/.cache/Microsoft to send to Microsoft, unless telemetry is off before
+    it is imported (ssl_studio/__init__.py turns it off)."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env |= {"HOME": str(home), "USERPROFILE": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-c", ONNX_SESSION, str(tmp_path / "m.onnx")],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "(1, 1)" in done.stdout
+    assert list(home.rglob("*")) == []  # no ~/.cache/Microsoft/.../deviceid, no event queue
