@@ -72,12 +72,14 @@ def two_views(augment: nn.Module, batch: ImageBatch, with_draws: bool) -> tuple[
 BEFORE_IT_EXISTED = {"augment_aware": 0.0}
 
 
-def aware_option() -> float:
-    """The ``augment_aware`` field of SimCLR's, MoCo's and BYOL's configs."""
+def aware_option(two_views_needed: bool = False) -> float:
+    """The ``augment_aware`` field of a task config; ``two_views_needed``: the task sees
+    one view of each image otherwise (the option makes it two, at twice the cost)."""
+    extra = " Shows each image twice, so a step takes twice as long." if two_views_needed else ""
     return option(
         10.0,
-        "Weight of also telling how the two copies' framing, window, brightness, contrast "
-        "and gamma differ; keeps exposure and haze in the features (0: off).",
+        "Weight of also telling how two copies' framing, window, brightness, contrast "
+        f"and gamma differ; keeps exposure and haze in the features (0: off).{extra}",
     )
 
 

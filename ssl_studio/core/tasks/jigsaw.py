@@ -5,7 +5,10 @@ of the cell at a random place inside it (the gap hides the edges, so neighbourin
 do not give the order away), resized back to the cell. The tiles are laid out again in an
 order drawn per sample from a fixed set of maximally different orders, and the encoder's
 features of the whole reassembled image are classified by a linear head into that order's
-index. Crop, resize and reassembly are one batched bilinear ``grid_sample``.
+index. Crop, resize and reassembly are one batched bilinear ``grid_sample``. With
+``augment_aware`` > 0 each image gives two views (two puzzles, so a step costs twice the
+encoder work), and a head also predicts how the two views' augmentation draws differ from
+their puzzles' features (``augment_aware.py``), weighted by it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import permutations as all_orders
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
@@ -24,6 +27,13 @@ from torch import nn
 from ssl_studio.core.config import option
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.models.backbones import Backbone
+from ssl_studio.core.tasks.augment_aware import (
+    BEFORE_IT_EXISTED,
+    aware_head,
+    aware_option,
+    check_weight,
+    two_views,
+)
 from ssl_studio.core.tasks.base import PretextTask
 
 if TYPE_CHECKING:
@@ -44,6 +54,8 @@ class JigsawConfig:
         0.85, "Side of each tile as a share of its cell; the rest is a gap hiding the edges."
     )
     jitter: bool = option(True, "Cut each tile at a random place in its cell (else centred).")
+    augment_aware: float = aware_option(two_views_needed=True)
+    before_it_existed: ClassVar[dict[str, Any]] = BEFORE_IT_EXISTED
 
     def validate(self) -> None:
         """Raise ConfigError, with a message a user can act on, when a value is out of range."""
@@ -61,6 +73,7 @@ class JigsawConfig:
             raise ConfigError(
                 f"jigsaw: tile_fraction must be in (0, 1], not {self.tile_fraction} (e.g. 0.85)."
             )
+        check_weight("jigsaw", self.augment_aware)
 
 
 @lru_cache(maxsize=8)
@@ -143,7 +156,10 @@ class Jigsaw(PretextTask):
         "a shuffled order, chosen from a fixed list of orders, and the model must say which "
         "order was used. To solve the puzzle it has to recognise each piece of anatomy and "
         "know where it normally sits relative to the others. Small gaps and random shifts "
-        "between the tiles stop it from cheating by simply matching the tiles' edges."
+        "between the tiles stop it from cheating by simply matching the tiles' edges. Each "
+        "image is shown as two altered copies, and the model must also tell how they differ "
+        "in framing, brightness and contrast, so its description keeps the overall density "
+        "and haze that can be findings themselves."
     )
 
     def __init__(
@@ -154,6 +170,7 @@ class Jigsaw(PretextTask):
         perms = permutation_set(cfg.grid**2, cfg.permutations)
         self.register_buffer("perms", torch.from_numpy(perms.copy()))  # [P, T]
         self.head = nn.Linear(self.dim, cfg.permutations)
+        self.aware = aware_head(cfg, self.dim, augment)
 
     def make_puzzles(self, view: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Shuffle each view's tiles by a random order of the set: [N, C, S, S] ->
@@ -171,14 +188,23 @@ class Jigsaw(PretextTask):
         return puzzles, labels
 
     def training_step(self, batch: ImageBatch) -> tuple[torch.Tensor, dict[str, float]]:
-        """Cross-entropy of the order index of one augmented view; logs accuracy."""
-        view = (
-            batch.x
-            if self.augment is None
-            else self.augment(batch.x, batch.low, batch.high, batch.boxes)
-        )
+        """Cross-entropy of the order index of one augmented view of batch.x [N, C, S, S]
+        (with ``augment_aware``: of two views, [2N], plus the weighted augment-aware loss of
+        each image's pair); logs accuracy (and the augment-aware error)."""
+        if self.aware is not None:
+            v1, v2, d1, d2 = two_views(self.augment, batch, with_draws=True)
+            view = torch.cat([v1, v2])
+        elif self.augment is not None:
+            view = self.augment(batch.x, batch.low, batch.high, batch.boxes)
+        else:
+            view = batch.x
         puzzles, labels = self.make_puzzles(view)
-        logits = self.head(self.encoder(puzzles))
+        h = self.encoder(puzzles)
+        logits = self.head(h)
         loss = F.cross_entropy(logits, labels)
-        accuracy = (logits.argmax(dim=1) == labels).float().mean()
-        return loss, {"accuracy": accuracy.detach()}
+        logs = {"accuracy": (logits.argmax(dim=1) == labels).float().mean().detach()}
+        if self.aware is not None:
+            aware = self.aware.loss(*h.chunk(2), d1, d2)
+            loss = loss + self.cfg.augment_aware * aware
+            logs["augment_error"] = aware.detach()
+        return loss, logs
