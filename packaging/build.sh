@@ -4,9 +4,11 @@
 #   packaging/build.sh [--cpu-only] [--no-build] [OUT_DIR]
 #
 # OUT_DIR (default: packaging/) receives build/ (PyInstaller's work files) and dist/ (the
-# bundle: dist/ssl-studio/ssl-studio, or dist/ssl-studio-cpu/ssl-studio with --cpu-only).
-# --no-build only smoke-tests a bundle built before. PYTHON picks the interpreter (default:
-# the repository's .venv, else python3); it needs the app and PyInstaller installed.
+# bundle: dist/ssl-studio/ssl-studio, or dist/ssl-studio-cpu/ssl-studio with --cpu-only;
+# once its smoke test passed, its archive NAME-VERSION-OS-ARCH.tar.gz and SHA256SUMS).
+# --no-build only smoke-tests (and archives) a bundle built before. PYTHON picks the
+# interpreter (default: the repository's .venv, else python3); it needs the app and
+# PyInstaller installed.
 # Heavy (torch): run it by hand, e.g. `nice -n 10 packaging/build.sh`. See packaging/README.md.
 set -euo pipefail
 
@@ -19,7 +21,7 @@ for arg in "$@"; do
     case "$arg" in
         --cpu-only) CPU_ONLY=1 ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
         *) OUT="$(mkdir -p "$arg" && cd "$arg" && pwd)" ;;
     esac
@@ -111,6 +113,16 @@ json 'd["totals"]["items"] == 7 and d["totals"]["errors"] == 0'
 echo "   DICOM import (uncompressed, JPEG, JPEG-LS, JPEG 2000, RLE): ok"
 echo "== Smoke test passed in $((SECONDS - smoke_start)) s"
 
+# Only a bundle that passed: an archive to ship, and its SHA-256 in SHA256SUMS (one line per
+# archive in dist/, both variants when both were built there), for `sha256sum -c` on arrival.
+ARCHIVE="$NAME-${VERSION##* }-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m).tar.gz"
+echo "== Archive $OUT/dist/$ARCHIVE"
+tar -C "$OUT/dist" -czf "$OUT/dist/$ARCHIVE.part" "$NAME"
+mv "$OUT/dist/$ARCHIVE.part" "$OUT/dist/$ARCHIVE"
+if command -v sha256sum >/dev/null; then SHA256=(sha256sum); else SHA256=(shasum -a 256); fi
+(cd "$OUT/dist" && "${SHA256[@]}" -- *.tar.gz >SHA256SUMS.part && mv SHA256SUMS.part SHA256SUMS)
+sed 's/^/   /' "$OUT/dist/SHA256SUMS"
+
 echo "== Bundle size"
-du -sh "$BUNDLE"
+du -sh "$BUNDLE" "$OUT/dist/$ARCHIVE"
 if [[ -n "${BUILD_SECONDS:-}" ]]; then echo "== Build time: $((BUILD_SECONDS / 60)) min $((BUILD_SECONDS % 60)) s"; fi

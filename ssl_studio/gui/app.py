@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from ssl_studio import __version__
 from ssl_studio.core.events import stop_signals
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.main_window import MainWindow
+from ssl_studio.gui.settings_file import keep_private
 
 
 def application() -> QApplication:
@@ -49,12 +50,14 @@ def run_app(project: Path | None = None, *, smoke_test: bool = False) -> int:
     or 1 when it showed an error (how packaging/ checks that a built bundle starts).
     """
     app = application()
+    keep_private(QSettings())  # (its folder 0700 before anything is written; see there)
     if not smoke_test:
         window = MainWindow(project)
         window.show()
         watch = close_on_signals(window)  # the timer must live as long as the loop
         code = app.exec()
         watch.stop()
+        keep_private(window.settings)  # (the window's size and place, written on closing)
         return code
     dialogs.unattended_errors = []  # no one is there to close an error dialog
     try:
@@ -63,6 +66,7 @@ def run_app(project: Path | None = None, *, smoke_test: bool = False) -> int:
         QTimer.singleShot(1500, window.close)
         QTimer.singleShot(2000, app.quit)
         code = app.exec()
+        keep_private(window.settings)
         if dialogs.unattended_errors:
             print("SSL Studio opened, but showed the errors above.", file=sys.stderr)
             return 1

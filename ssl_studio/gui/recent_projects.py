@@ -14,11 +14,11 @@ from PySide6.QtCore import QSettings, QTimer
 from ssl_studio.core.errors import ProjectUnreadableError
 from ssl_studio.core.project.layout import ProjectPaths
 from ssl_studio.gui.gui_thread_gc import collector
+from ssl_studio.gui.settings_file import QT_DIALOGS, keep_private
 
 MAX_RECENT = 8
 ANSWER_WITHIN_S = 1.0  # how long the list waits for a remembered folder to answer
 RELEASE_POLL_MS = 500  # how often a check still under way is looked at (see notes_within)
-QT_DIALOGS = "QtProject"  # where Qt's own file dialog keeps its history
 UNAVAILABLE = "  (not available now)"  # after the path of one that cannot be opened now
 
 
@@ -40,6 +40,7 @@ def remember(settings: QSettings, project: Path) -> None:
         pass
     others = [p for p in remembered(settings) if _spelling(p) not in spellings]
     settings.setValue("recent", [str(p) for p in [project, *others][:MAX_RECENT]])
+    keep_private(settings)  # (written now, for its user only: folder names may name patients)
 
 
 def forget_all(settings: QSettings) -> None:

@@ -2,13 +2,17 @@
 
 The lock is an OS advisory lock on ``.write.lock`` in the project folder: it is released
 by the OS when the holder exits or is killed, so a crash never leaves a stale lock. The
-file holds a line about the holder (process id, command, start time) for the message a
-second writer gets. Readers never take it.
+file holds a line about the holder (process id, user and computer, command, start time)
+for the message a second writer gets, which may be on another computer of a team sharing
+the project; the line is emptied when the lock is let go. Readers never take it.
 """
 
 from __future__ import annotations
 
+import functools
+import getpass
 import os
+import socket
 import stat
 import sys
 import time
@@ -94,6 +98,27 @@ def read_only_error(path: Path, reason: str, project: Path | None = None) -> Pro
         "To import, label, train or export, copy the project folder to a place you can write "
         "(or ask whoever manages the folder for write access), then open the copy."
     )
+
+
+@functools.cache
+def user_at_host() -> str:
+    """``user@computer`` of this process for the holder's line (local look-ups only, no
+    network); "unknown user" or "unknown computer" where one cannot be found (no USER
+    variable and no account entry in a container; no host name)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # (OSError from Python 3.13, KeyError before it)
+        user = ""
+    try:
+        host = socket.gethostname()
+    except OSError:
+        host = ""
+    return f"{_printable(user) or 'unknown user'}@{_printable(host) or 'unknown computer'}"
+
+
+def _printable(name: str) -> str:
+    """``name`` without control characters (the holder's line is one line), at most 64."""
+    return "".join(c for c in name if c.isprintable()).strip()[:64]
 
 
 def _holder(fd: int) -> str:
@@ -187,6 +212,11 @@ def _waited_for(fd: int, holder: str, wait: LockWait) -> str | None:
         wait.ended()
 
 
+def _own_prefix() -> str:
+    """How this process's holder line starts (a pid alone may be another computer's)."""
+    return f"pid {os.getpid()} on {user_at_host()},"
+
+
 class WriteLock:
     """Exclusive, non-blocking write lock on a project; use as a context manager."""
 
@@ -197,7 +227,9 @@ class WriteLock:
 
     def acquire(self) -> None:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # (read-write for whoever the umask lets: with umask 002 in a group's shared
+            # project, a colleague can take the lock once this process has let it go)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as exc:
             folder = self.path.parent
             raise read_only_error(folder, exc.strerror or str(exc), folder) from exc
@@ -209,7 +241,7 @@ class WriteLock:
         if not locked:
             self._locked_elsewhere(fd)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        line = f"pid {os.getpid()}, {self.purpose or 'ssl-studio'}, since {stamp}"
+        line = f"{_own_prefix()} {self.purpose or 'ssl-studio'}, since {stamp}"
         try:
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)  # (a wait read the holder's line: NULs before ours)
@@ -230,7 +262,7 @@ class WriteLock:
         (returns once the lock is taken on ``fd``), else close ``fd`` and raise
         ProjectLockedError naming the holder."""
         holder, wait = _holder(fd), _WAIT.get()
-        own = holder.startswith(f"pid {os.getpid()},")  # a job of this very program
+        own = holder.startswith(_own_prefix())  # a job of this very program
         why = None
         if wait is not None and not own:
             try:
