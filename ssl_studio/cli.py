@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ssl_studio import __version__
+from ssl_studio import TEMP_PROBLEM, __version__
 from ssl_studio.cli_output import (
     EXIT_BUSY,
     EXIT_CANCELLED,
@@ -312,6 +312,9 @@ def _note(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     tolerant_stdout()  # (Windows: a redirected stdout's code page lacks most names)
+    if TEMP_PROBLEM is not None:  # (torch cannot even be imported: said before it is)
+        print(f"ssl-studio: {TEMP_PROBLEM}", file=sys.stderr)
+        return EXIT_FAILED
     try:  # (the commands' modules load here: Ctrl+C in the first moments lands in imports)
         parser = build_parser()
         args = parser.parse_args(argv)
