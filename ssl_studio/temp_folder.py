@@ -46,16 +46,31 @@ def usable_temp_folder() -> str | None:
         return None
 
 
+def _working_folder_only(found: str) -> bool:
+    """Whether ``found`` is only tempfile's last resort, the working folder (not a folder
+    TMPDIR, TEMP or TMP names): temporary files would then land among the user's own
+    files (a folder of scans), or wherever the app happened to be started."""
+    named = {
+        os.path.normcase(os.path.abspath(os.environ.get(n) or ""))
+        for n in ("TMPDIR", "TEMP", "TMP")
+        if os.environ.get(n)
+    }
+    here = os.path.normcase(os.path.abspath(found))
+    return here == os.path.normcase(os.getcwd()) and here not in named
+
+
 def ensure_temp_folder(fallback: Path | None = None) -> tuple[str | None, str | None]:
     """Make sure a writable temporary folder is in effect; returns (notice, problem).
 
     notice: one line saying the user's own folder ``fallback`` (``user_temp_folder()``)
-        is used instead of an unusable system one, and how to choose another; None where
-        the system's temporary folder works (nothing changes then).
+        is used instead of an unusable system one (or instead of the working folder,
+        tempfile's last resort), and how to choose another; None where the system's
+        temporary folder works (nothing changes then).
     problem: where not even ``fallback`` can be written, what to do; else None.
     Sets TMPDIR, TEMP and TMP (they named no usable folder) and, unless set,
     TORCHINDUCTOR_CACHE_DIR to folders under ``fallback``."""
-    if usable_temp_folder() is not None:
+    found = usable_temp_folder()
+    if found is not None and not _working_folder_only(found):
         return None, None
     try:
         folder = user_temp_folder() if fallback is None else fallback
@@ -75,6 +90,8 @@ def ensure_temp_folder(fallback: Path | None = None) -> tuple[str | None, str | 
             else:
                 os.environ[name] = value
         tempfile.tempdir = None
+        if found is not None:  # (the working folder, then: better than nothing)
+            return None, None
         return None, (
             "No folder for temporary files can be written: not the system's (/tmp, "
             f"/var/tmp, TMPDIR) nor {folder}. Set TMPDIR (TEMP on Windows) to a folder you "

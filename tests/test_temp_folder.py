@@ -140,3 +140,25 @@ def test_command_line_stops_clearly_when_nothing_is_writable(tmp_path):
     assert "No folder for temporary files can be written" in done.stderr
     assert "TMPDIR" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_not_among_the_users_files_in_the_working_folder(no_system_temp, tmp_path, monkeypatch):
+    """tempfile's last resort is the working folder (a folder of scans, wherever the app
+    was started): the user's cache folder is used before it, the working folder only
+    where that cannot be written."""
+    work = tmp_path / "scans"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    candidates = tempfile._candidate_tempdir_list
+    monkeypatch.setattr(tempfile, "_candidate_tempdir_list", lambda: [*candidates(), str(work)])
+    fallback = tmp_path / "cache" / "tmp"
+    notice, problem = ensure_temp_folder(fallback)
+    assert notice is not None and problem is None
+    assert tempfile.gettempdir() == str(fallback)
+    blocked = tmp_path / "file-in-the-way"
+    blocked.write_text("")
+    monkeypatch.setenv("TMPDIR", str(no_system_temp))
+    for name in ("TEMP", "TMP"):
+        monkeypatch.delenv(name)
+    assert ensure_temp_folder(blocked / "tmp") == (None, None)
+    assert tempfile.gettempdir() == str(work)
