@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ssl_studio import __version__
+from ssl_studio import TEMP_PROBLEM, __version__
 from ssl_studio.cli_output import (
     EXIT_BUSY,
     EXIT_CANCELLED,
@@ -35,6 +35,7 @@ from ssl_studio.cli_output import (
     stop_on_ctrl_c,
     tolerant_stdout,
 )
+from ssl_studio.core.cores import quota_threads
 from ssl_studio.core.errors import NotAProjectError, ProjectLockedError, SSLStudioError
 from ssl_studio.core.project.journal import notices_to
 from ssl_studio.core.project.lock import waiting_for_writers
@@ -312,6 +313,12 @@ def _note(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     tolerant_stdout()  # (Windows: a redirected stdout's code page lacks most names)
+    if TEMP_PROBLEM is not None:  # (torch cannot even be imported: said before it is)
+        print(f"ssl-studio: {TEMP_PROBLEM}", file=sys.stderr)
+        return EXIT_FAILED
+    threads = quota_threads()  # (a CPU quota: as many tensor threads as the app's jobs use)
+    if threads is not None and "OMP_NUM_THREADS" not in os.environ:  # (before torch loads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
     try:  # (the commands' modules load here: Ctrl+C in the first moments lands in imports)
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -7,30 +7,32 @@ import os
 import sys
 from pathlib import Path
 
+from ssl_studio.core.cgroups import memory_headroom
+
+SYSTEM_ROOT = Path("/")  # (where /sys is read; tests point it at a fake tree)
+
 
 def free_memory() -> int:
     """Bytes of memory available to this process now: Linux's MemAvailable, or less when
-    a container (cgroup v2) limits the process; Windows' available physical memory; else
-    (macOS) the machine's physical memory, else a cautious 8 GB."""
+    a control group limits the process (a container, a per-user systemd slice's
+    MemoryMax; cgroup v2 or v1, the process's own group or one above it); Windows'
+    available physical memory; else (macOS) the machine's physical memory, else a cautious
+    8 GB."""
     if sys.platform == "win32":
         windows = _windows_free()
         if windows is not None:
             return windows
     free = None
     try:
-        with open("/proc/meminfo", encoding="utf-8") as f:
+        with open(SYSTEM_ROOT / "proc/meminfo", encoding="utf-8") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     free = int(line.split()[1]) * 1024
     except (OSError, ValueError):
         pass
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text(encoding="utf-8").strip()
-        used = int(Path("/sys/fs/cgroup/memory.current").read_text(encoding="utf-8").strip())
-        if limit != "max":
-            free = min(free or 1 << 62, int(limit) - used)
-    except (OSError, ValueError):
-        pass
+    room = memory_headroom(SYSTEM_ROOT)  # (its group's limit, or a group's above it)
+    if room is not None:
+        free = min(free or 1 << 62, room)
     if free is not None:
         return max(free, 0)
     try:

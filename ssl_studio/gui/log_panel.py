@@ -8,6 +8,8 @@ import time
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QPlainTextEdit
 
+from ssl_studio import TEMP_NOTICE
+
 MAX_LINES = 5000
 
 
@@ -39,6 +41,8 @@ class LogPanel(QPlainTextEdit):
         self.handler.bridge.line.connect(self.appendPlainText)
         logging.getLogger("ssl_studio").addHandler(self.handler)
         logging.getLogger("ssl_studio").setLevel(logging.INFO)
+        if TEMP_NOTICE is not None:  # (the system's temporary folder cannot be written)
+            self.add(TEMP_NOTICE[0].upper() + TEMP_NOTICE[1:])
 
     def add(self, text: str) -> None:
         self.appendPlainText(f"{time.strftime('%H:%M:%S')} {text}")

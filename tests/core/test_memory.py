@@ -1,5 +1,5 @@
-"""The memory free for a job: Linux's MemAvailable (tested with the container limit in
-tests/core/finetune/test_export.py), Windows' available physical memory."""
+"""The memory free for a job: Linux's MemAvailable (with control groups' limits:
+tests/core/test_cgroups.py), Windows' available physical memory."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
+from ssl_studio.core.data.worker_lifetime import end_with_app
 from ssl_studio.core.events import StopToken
 
 K = TypeVar("K")
@@ -36,13 +37,18 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl+C to the importer, which stops cleanly between files."""
+def _start_worker(app_pid: int) -> None:
+    """Workers leave Ctrl+C to the importer, which stops cleanly between files, and
+    exit when the app (``app_pid``) is gone: a ``kill -9`` of it left them, the forkserver
+    and the resource tracker running for good (worker_lifetime.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with_app(app_pid)
 
 
 def _pool(workers: int, context: multiprocessing.context.BaseContext) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+    )
 
 
 def crashed(task: DecodeTask) -> DecodedFile:

@@ -794,23 +794,3 @@ def test_a_named_file_lacking_channels_every_training_recording_had_is_refused(t
     [one] = read_inputs([tmp_path / "one.csv"], wider)  # fewer than any training recording
     assert one.error.startswith("This file has no column 'spo2', 'resp': it has 1 of the ")
     assert "training recordings had at least 2" in one.error and "the columns" in one.error
-
-
-def test_free_memory_respects_a_container_limit(monkeypatch, tmp_path):
-    from pathlib import Path as RealPath
-
-    from ssl_studio.core import memory
-
-    cgroup = tmp_path / "cgroup"
-    cgroup.mkdir()
-    (cgroup / "memory.max").write_text("2000000000\n")  # a 2 GB container
-    (cgroup / "memory.current").write_text("500000000\n")
-
-    def where(path, *rest):
-        text = str(path)
-        return RealPath(text.replace("/sys/fs/cgroup", str(cgroup)), *rest)
-
-    monkeypatch.setattr(memory, "Path", where)
-    assert memory.free_memory() <= 1_500_000_000
-    (cgroup / "memory.max").write_text("max\n")  # no limit: the machine's free memory
-    assert memory.free_memory() > 0
