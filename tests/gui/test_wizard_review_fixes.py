@@ -4,6 +4,7 @@ and the threshold gate counted on the split the job will really make."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -103,3 +104,77 @@ def test_the_stopped_job_s_messages_and_steps_do_not_reach_the_page(
     finally:
         release.append(1)
         qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+
+
+def _point(window, per_class):
+    """The operating point on a protocol page with the default shares (the window may
+    reopen the wizard it had, choices and all)."""
+    wizard = _on_protocol_page(window, per_class=per_class)
+    wizard.pages["protocol"].test_fraction.setValue(0.2)
+    point = wizard.pages["protocol"].operating
+    point.method.setCurrentIndex(0)
+    point.val_fraction.setValue(0.2)
+    return wizard, point
+
+
+def test_a_threshold_is_offered_by_the_validation_items_the_split_really_holds(
+    make_window, project
+):
+    """The gate estimated round(smallest x share): 13 per class (round(4.55) = 5 at 35 %)
+    was offered a threshold that the split (test share first, then the rest) picks on 4;
+    23 per class at 20 % had no warning, and the split holds 4."""
+    window = make_window(project)
+    wizard, point = _point(window, 13)
+    youden = point.method.model().item(point.method.findData("youden"))
+    assert not youden.isEnabled()
+    assert "at the largest share (35%) the split holds only 4 of the smallest class" in (
+        youden.toolTip()
+    )
+    assert "at least 14 labeled items per class are needed" in youden.toolTip()
+
+    wizard, point = _point(window, 14)  # 14: 3 tested, 11 left, 5 of them at 35 %
+    assert point.method.model().item(point.method.findData("youden")).isEnabled()
+    point.method.setCurrentIndex(point.method.findData("youden"))
+    assert point.held(0.35) == 5
+    assert "Only 3 items of the smallest class" in point.note.text()
+    assert "raise the validation share to 35%" in point.note.text()
+
+    wizard, point = _point(window, 23)
+    point.method.setCurrentIndex(point.method.findData("youden"))
+    assert point.val_fraction.value() == 0.2
+    assert "Only 4 items of the smallest class would pick the threshold" in point.note.text()
+    assert "raise the validation share to 25%" in point.note.text()
+    point.val_fraction.setValue(0.25)
+    assert "Only" not in point.note.text()
+
+
+def test_the_advice_never_points_past_the_box_and_follows_the_test_share(make_window, project):
+    """The advice said 40 % beside a box that stops at 35 %; and a larger test share,
+    which leaves fewer items for validation, was not checked again."""
+    window = make_window(project)
+    wizard, point = _point(window, 14)
+    protocol = wizard.pages["protocol"]
+    point.method.setCurrentIndex(point.method.findData("youden"))
+    point.val_fraction.setValue(0.3)
+    shares = [int(w[:-1]) for w in re.findall(r"\d+%", point.note.text())]
+    assert shares and max(shares) <= round(point.val_fraction.maximum() * 100)
+
+    wizard, point = _point(window, 23)  # 20 %: 4 held; test 30 %: 5; test 50 %: 4
+    protocol = wizard.pages["protocol"]
+    point.method.setCurrentIndex(point.method.findData("youden"))
+    assert "Only 4 items" in point.note.text()
+    protocol.test_fraction.setValue(0.3)
+    assert "Only" not in point.note.text()
+    protocol.test_fraction.setValue(0.5)
+    assert "Only 4 items" in point.note.text()
+
+    wizard, point = _point(window, 13)  # at 35 %: 4 held with a 20 % test share, 5 at 40 %
+    protocol = wizard.pages["protocol"]
+    youden = point.method.model().item(point.method.findData("youden"))
+    assert not youden.isEnabled()
+    protocol.test_fraction.setValue(0.4)
+    assert youden.isEnabled()
+    point.method.setCurrentIndex(point.method.findData("youden"))
+    assert point.threshold() == "youden"
+    protocol.test_fraction.setValue(0.2)
+    assert not youden.isEnabled() and point.threshold() == "default"
