@@ -17,15 +17,33 @@ from ssl_studio.core.labels import LabelReport, labels_from_csv
 FEW_PER_CLASS = 10  # at most; a quarter of the smallest class at most too
 
 
-def demo_labels_csv(dataset: str) -> Path | None:
+def demo_labels_csv(project: Path, dataset: str) -> Path | None:
     """The demo's label file of ``dataset`` when it is a demo dataset (named as the demo
-    names them) and the file is there; None otherwise."""
+    names them, and imported from the demo's own folder, as create_demo imports it: a
+    user's dataset that happens to be named 'chest-xray' is not) and the file is there;
+    None otherwise."""
     from ssl_studio.resources import demo_dir
 
     if dataset not in {name for name, _ in DEMO_DATASETS}:
         return None
     path = demo_dir() / f"{dataset}-labels.csv"
-    return path if path.is_file() else None
+    if not path.is_file() or not _imported_from(project, dataset, demo_dir() / dataset):
+        return None
+    return path
+
+
+def _imported_from(project: Path, dataset: str, folder: Path) -> bool:
+    """Whether ``folder`` is one of the roots the dataset ``dataset`` was imported from."""
+    from ssl_studio.core.data.import_target import new_roots
+    from ssl_studio.core.data.path_spelling import KnownRoots
+    from ssl_studio.core.project.store import Store
+
+    with Store.open(project) as store:
+        existing = store.dataset(dataset)
+        if not existing:
+            return False
+        roots = KnownRoots(store, existing["id"])
+        return bool(roots.paths) and not new_roots(roots, roots.spellings([folder]))
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

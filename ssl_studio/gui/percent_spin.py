@@ -11,8 +11,14 @@ def _number(text: str) -> str:
     return with_point(text.replace("%", "").strip())
 
 
+def _share(percent: float) -> float:
+    """The share a percentage shown to one decimal stands for (7.25 -> 0.072, as "7.2%")."""
+    return round(round(percent, 1) / 100, 4)
+
+
 class PercentSpin(DecimalSpin):
-    """value() is the share (0.2); the box shows and reads percent ("20%", "20")."""
+    """value() is the share (0.2); the box shows and reads percent ("20%", "20"), to one
+    decimal, and keeps what it shows (typing 7.25 keeps 0.072, shown "7.2%", not 0.0725)."""
 
     def __init__(self) -> None:
         super().__init__(3)
@@ -21,9 +27,12 @@ class PercentSpin(DecimalSpin):
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
         return f"{round(value * 100, 1):g}"
 
+    def setValue(self, value: float) -> None:  # noqa: N802 (Qt's name)
+        super().setValue(_share(value * 100))
+
     def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt's name)
         try:
-            return float(_number(text)) / 100
+            return _share(float(_number(text)))
         except ValueError:
             return self.value()
 

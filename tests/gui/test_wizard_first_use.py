@@ -123,7 +123,8 @@ def test_a_threshold_is_not_picked_on_a_handful_of_validation_items(make_window,
     for key in ("youden", "sensitivity"):
         item = point.method.model().item(point.method.findData(key))
         assert not item.isEnabled()
-        assert "needs at least 15 labeled items per class" in item.toolTip()
+        assert "needs at least 5 items of each class in the validation share" in item.toolTip()
+        assert "at least 14 labeled items per class are needed" in item.toolTip()
     assert "the smallest class has 3" in point.method.toolTip()
     assert point.threshold() == "default" and wizard.folds
 
@@ -131,9 +132,7 @@ def test_a_threshold_is_not_picked_on_a_handful_of_validation_items(make_window,
     point = wizard.pages["protocol"].operating
     point.method.setCurrentIndex(point.method.findData("youden"))
     assert point.threshold() == "youden"
-    assert "Only about 4 items of the smallest class would pick the threshold" in (
-        point.note.text()
-    )
+    assert "Only 4 items of the smallest class would pick the threshold" in (point.note.text())
     assert "raise the validation share to 25%" in point.note.text()
     point.val_fraction.setValue(0.25)
     assert "Only about" not in point.note.text()

@@ -240,6 +240,7 @@ def _protocol_page(window, classes, smallest_patients, folds):
     wizard = window.open_wizard()
     wizard.run_id, wizard.per_class, wizard.class_names = 1, 6, classes
     wizard.smallest_patients, wizard.folds = smallest_patients, folds
+    wizard.labeled = [(c, None, f"{c}{i}") for c in classes for i in range(smallest_patients)]
     page = wizard.pages["protocol"]
     page.initializePage()
     return wizard, page

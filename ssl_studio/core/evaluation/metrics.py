@@ -407,15 +407,23 @@ NO_SPREAD = "not estimable"  # an interval whose resamples all gave the same fig
 
 def interval_text(entry: dict[str, Any] | None, between: str = ", ") -> str | None:
     """A figure's 95 % interval as every report writes it ("0.853, 1.000"; the card's
-    table: ``between`` " - "), or None without one. An interval of no width at three
-    decimals (every resample scored the same, as an F1 of 1.000 on 6 items whose every
-    resample is perfect) reads as certainty, which so few items cannot give: it is
-    NO_SPREAD instead (the figures themselves stay in the report; proportions and AUCs
-    already get a Wilson interval there, bootstrap.interval)."""
+    table: ``between`` " - "), or None without one. An interval of no width (every
+    resample scored the same, as an F1 of 1.000 on 6 items whose every resample is
+    perfect) reads as certainty, which so few items cannot give: it is NO_SPREAD instead
+    (the figures themselves stay in the report; proportions and AUCs already get a Wilson
+    interval there, bootstrap.interval). An interval that is narrow but not empty (a
+    perfect score on thousands of items: 0.9995 to 1) is written with the decimals that
+    show its spread ("0.9995, 1.0000"), never as NO_SPREAD."""
     if not entry or entry.get("low") is None or entry.get("high") is None:
         return None
-    low, high = f"{entry['low']:.3f}", f"{entry['high']:.3f}"
-    return NO_SPREAD if low == high else f"{low}{between}{high}"
+    low, high = float(entry["low"]), float(entry["high"])
+    if low == high:
+        return NO_SPREAD
+    for places in range(3, 16):  # (3 decimals, as every figure; more only when needed)
+        low_text, high_text = f"{low:.{places}f}", f"{high:.{places}f}"
+        if low_text != high_text:
+            break
+    return f"{low_text}{between}{high_text}"
 
 
 def figure_text(entry: dict[str, Any] | None, missing: str = "n/a") -> str:

@@ -83,14 +83,19 @@ def _one_fold(
     return np.flatnonzero(~held), np.flatnonzero(held), note
 
 
+def held_count(fraction: float, n: int) -> int:
+    """The items of a class of ``n`` independent items that a share ``fraction`` holds
+    out: round(fraction x n) (half to even), at least one and never all of them."""
+    return min(n - 1, max(1, round(fraction * n)))
+
+
 def _per_class(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rest, held out) of independent items: round(fraction x n) of each class, at least
-    one and never all of them."""
+    """(rest, held out) of independent items: held_count of each class."""
     rng = np.random.default_rng(seed)
     held = np.zeros(len(labels), bool)
     for c in np.unique(labels):
         mine = rng.permutation(np.flatnonzero(labels == c))
-        held[mine[: min(len(mine) - 1, max(1, round(fraction * len(mine))))]] = True
+        held[mine[: held_count(fraction, len(mine))]] = True
     return np.flatnonzero(~held), np.flatnonzero(held)
 
 

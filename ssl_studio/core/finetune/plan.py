@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ssl_studio.core.errors import SSLStudioError
 from ssl_studio.core.evaluation.patient_groups import split_groups
 from ssl_studio.core.evaluation.splits import (
     Split,
     cross_validation_folds,
+    held_count,
     k_per_class,
     split_labeled,
 )
@@ -80,6 +82,19 @@ def smallest_training_class(split: Split, y: np.ndarray, n_classes: int) -> int:
     return int(np.bincount(y[split.train], minlength=n_classes).min())
 
 
+def _plan_arrays(
+    keys: list[tuple[str, str | None, str | None]], cfg: FinetuneConfig
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(class names, y [N], groups [N]) of the usable labeled items' (label, patient key,
+    content hash), as the fine-tuning job makes them."""
+    labels = [label for label, _, _ in keys]
+    classes = positive_class(sorted(set(labels)), cfg.positive)
+    y = np.array([classes.index(n) for n in labels], np.int64)
+    patients = [key for _, key, _ in keys] if cfg.group_by_patient else None
+    groups = split_groups([digest for _, _, digest in keys], patients)
+    return classes, y, groups
+
+
 def training_labels_per_class(
     keys: list[tuple[str, str | None, str | None]], cfg: FinetuneConfig
 ) -> int:
@@ -87,20 +102,34 @@ def training_labels_per_class(
     the usable labeled items' (label, patient key, content hash) in item order, as the job
     reads them (Store.labeled_split_keys): the wizard's recommendation is then what
     ``--protocol auto`` picks."""
-    labels = [label for label, _, _ in keys]
-    classes = positive_class(sorted(set(labels)), cfg.positive)
-    y = np.array([classes.index(n) for n in labels], np.int64)
-    patients = [key for _, key, _ in keys] if cfg.group_by_patient else None
-    groups = split_groups([digest for _, _, digest in keys], patients)
+    classes, y, groups = _plan_arrays(keys, cfg)
     return smallest_training_class(planned_split(y, groups, cfg, classes), y, len(classes))
 
 
-def validation_per_class(smallest: int, val_fraction: float) -> int:
-    """About how many patients (items) of the smallest class a validation share holds."""
-    return int(round(smallest * val_fraction))
+def validation_labels_per_class(
+    keys: list[tuple[str, str | None, str | None]], cfg: FinetuneConfig
+) -> int:
+    """Validation patients (items, where none are named) of the smallest class that a
+    fine-tune of ``cfg`` would pick its threshold on (keys as training_labels_per_class):
+    the split the job will make, not an estimate (the test share is taken first, the
+    validation share from the rest, each rounded per class; with patients, shares are
+    filled by items). 0 when the split has no validation share or cannot be made."""
+    classes, y, groups = _plan_arrays(keys, cfg)
+    try:
+        val = planned_split(y, groups, cfg, classes).val
+    except SSLStudioError:  # too few labels for the split: the job would refuse it
+        return 0
+    return min(len(np.unique(groups[val][y[val] == c])) for c in range(len(classes)))
 
 
-def needed_for_threshold(val_fraction: float) -> int:
-    """The labeled patients (items) per class that give THRESHOLD_MIN_PER_CLASS of each
-    class in a validation share of ``val_fraction``."""
-    return int(np.ceil(THRESHOLD_MIN_PER_CLASS / val_fraction - 1e-9))
+def needed_for_threshold(test_fraction: float, val_fraction: float) -> int:
+    """The labeled items per class (independent ones: no patient has two) whose split,
+    test share first, holds THRESHOLD_MIN_PER_CLASS of the class in the validation share
+    ``val_fraction`` (split_labeled's rounding)."""
+    n = 3
+    while n < 100_000:
+        rest = n - held_count(test_fraction, n)
+        if held_count(val_fraction / (1 - test_fraction), rest) >= THRESHOLD_MIN_PER_CLASS:
+            return n
+        n += 1
+    return n

@@ -4,7 +4,7 @@ exported model predicts), either 0.5 or picked on a validation share of the labe
 
 from __future__ import annotations
 
-import math
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Signal
@@ -18,12 +18,17 @@ from PySide6.QtWidgets import (
 from ssl_studio.core.finetune.plan import (
     THRESHOLD_MIN_PER_CLASS,
     needed_for_threshold,
-    validation_per_class,
+    validation_labels_per_class,
 )
+from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.gui.decimal_spin import DecimalSpin
 from ssl_studio.gui.markup import rich
 from ssl_studio.gui.percent_spin import PercentSpin
 from ssl_studio.gui.wrap_label import WrapLabel
+
+# a smallest class this many times the validation items needed, times the share, holds
+# enough in any split: its count is estimated, not split for (rounding moves it by a few)
+PLAINLY_ENOUGH = 4
 
 CHOICES = (
     ("default", "0.5 (the default)"),
@@ -78,6 +83,12 @@ class OperatingPoint(QWidget):
         self.smallest = 0  # labeled patients (items) of the smallest class; 0: not known
         self.unit = "patients"
         self.binary = True
+        # the labeled items' (label, patient key, content hash) and the other choices that
+        # decide the split (test share, seed, positive class): the validation items per
+        # class are counted on the split the job will make (None: not known, no gate)
+        self.keys: list[tuple[str, str | None, str | None]] = []
+        self.choices: FinetuneConfig | None = None
+        self._held: dict[float, int] = {}  # validation share -> held (these choices)
         form.addRow("Operating point", self)
         form.addRow("Validation share", self.val_fraction)
         form.addRow("", self.note)
@@ -102,25 +113,75 @@ class OperatingPoint(QWidget):
         )
         self._changed()
 
-    def set_smallest(self, smallest: int, unit: str) -> None:
-        """The labeled patients (or items: ``unit``) of the smallest class, which decide
-        whether a threshold can be picked at all (call before set_binary)."""
+    def set_smallest(
+        self,
+        smallest: int,
+        unit: str,
+        keys: list[tuple[str, str | None, str | None]] | None = None,
+        choices: FinetuneConfig | None = None,
+    ) -> None:
+        """The labeled patients (or items: ``unit``) of the smallest class, and the labeled
+        items' keys with the other choices that decide the split (see set_choices), which
+        decide whether a threshold can be picked at all (call before set_binary)."""
         self.smallest, self.unit = smallest, unit
+        self.keys, self.choices = list(keys or []), choices
+        self._held.clear()
+
+    def set_choices(self, choices: FinetuneConfig) -> None:
+        """The choices besides the validation share that decide the split (the test share
+        is taken first, then validation from the rest): checks again, sends ``changed``."""
+        if choices != self.choices:
+            self.choices = choices
+            self._held.clear()
+            self._changed()
+
+    def held(self, share: float) -> int | None:
+        """Validation patients (items) of the smallest class at ``share``, on the split the
+        job will make; None when the labels are not known."""
+        if not self.keys or self.choices is None:
+            return None
+        share = round(share, 4)
+        if self.smallest * share >= PLAINLY_ENOUGH * THRESHOLD_MIN_PER_CLASS:
+            return int(self.smallest * share)  # (no split made: seconds on many patients)
+        if share not in self._held:
+            cfg = replace(self.choices, threshold="youden", val_fraction=share)
+            self._held[share] = validation_labels_per_class(self.keys, cfg)
+        return self._held[share]
+
+    def _shares(self) -> list[float]:
+        """The validation shares the box steps through, smallest first."""
+        box = self.val_fraction
+        low, high, step = box.minimum(), box.maximum(), box.singleStep()
+        count = int(round((high - low) / step))
+        return [round(low + i * step, 4) for i in range(count + 1)]
 
     def _can_pick(self) -> tuple[bool, str]:
         """Whether a threshold can be picked on these labels at the largest validation
         share, and why not (the labels needed)."""
         largest = self.val_fraction.maximum()
-        if not self.smallest or validation_per_class(self.smallest, largest) >= (
-            THRESHOLD_MIN_PER_CLASS
-        ):
+        held = self.held(largest)
+        if held is None or held >= THRESHOLD_MIN_PER_CLASS:
             return True, ""
+        test = self.choices.test_fraction if self.choices else 0.2
+        needed = needed_for_threshold(test, largest)
+        where = "" if self.unit == "items" else " where no patient has two"
         return False, (
-            f"Picking a threshold needs at least {needed_for_threshold(largest)} labeled "
-            f"{self.unit} per class ({THRESHOLD_MIN_PER_CLASS} of each class in a validation "
-            f"share of {largest:.0%}; about {needed_for_threshold(0.2)} at 20%); the smallest "
-            f"class has {self.smallest}. On fewer, one or two images would decide it."
+            f"Picking a threshold needs at least {THRESHOLD_MIN_PER_CLASS} {self.unit} of "
+            f"each class in the validation share: at the largest share ({largest:.0%}) the "
+            f"split holds only {held} of the smallest class; the smallest class has "
+            f"{self.smallest}, and with a test share of {test:.0%} at least {needed} labeled "
+            f"items per class{where} are needed. Label more: on fewer, one or two images "
+            "would decide it."
         )
+
+    def _advice(self) -> str:
+        """The smallest validation share the box offers that holds enough of each class
+        (never past its maximum), else: label more."""
+        now = self.val_fraction.value()
+        for share in self._shares():
+            if share > now and (self.held(share) or 0) >= THRESHOLD_MIN_PER_CLASS:
+                return f"raise the validation share to {share:.0%} or label more"
+        return "label more"
 
     def threshold(self) -> str:
         """FinetuneConfig.threshold: "default", "youden" or "sensitivity:0.9"."""
@@ -149,12 +210,11 @@ class OperatingPoint(QWidget):
         if not can and self.binary:
             note += f" <i>{why}</i>"
         elif key != "default":
-            held = validation_per_class(self.smallest, self.val_fraction.value())
-            if self.smallest and held < THRESHOLD_MIN_PER_CLASS:
-                enough = math.ceil(THRESHOLD_MIN_PER_CLASS / self.smallest / 0.05 - 0.01) * 0.05
+            held = self.held(self.val_fraction.value())
+            if held is not None and held < THRESHOLD_MIN_PER_CLASS:
                 note += (
-                    f" <b>Only about {held} {self.unit} of the smallest class would pick the "
-                    f"threshold:</b> raise the validation share to {enough:.0%} or label more."
+                    f" <b>Only {held} {self.unit} of the smallest class would pick the "
+                    f"threshold:</b> {self._advice()}."
                 )
         self.note.setText(note)
         self.changed.emit()

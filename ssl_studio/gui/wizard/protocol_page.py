@@ -99,6 +99,7 @@ class ProtocolPage(QWizardPage):
             self.positive.currentIndexChanged,
         ):
             signal.connect(self._recommend)
+            signal.connect(self._resplit)
 
     def initializePage(self) -> None:  # noqa: N802
         names = self.wiz.class_names
@@ -115,10 +116,27 @@ class ProtocolPage(QWizardPage):
         )
         # (its ``changed``, always sent, says how testing is done and plans the split
         # with these labels: _operating_changed, _recommend)
-        self.operating.set_smallest(self.wiz.smallest_patients, self.wiz.unit())
+        self.operating.set_smallest(
+            self.wiz.smallest_patients, self.wiz.unit(), self.wiz.labeled, self._split_choices()
+        )
         self.operating.set_binary(len(names) == 2)
         self.protocol.setCurrentIndex(PROTOCOLS[1:].index(self.recommended))
         self._explain()
+
+    def _split_choices(self) -> FinetuneConfig:
+        """The choices of this page besides the operating point that decide the split."""
+        return FinetuneConfig(
+            project=self.wiz.project,
+            test_fraction=self.test_fraction.value(),
+            positive=self.positive.currentData(),
+            seed=self.seed.value(),
+            group_by_patient=self.wiz.group_by_patient,
+        )
+
+    def _resplit(self, *_: Any) -> None:
+        """The test share (seed, positive class) changes the split, and so the validation
+        items a threshold would be picked on: the operating point checks again."""
+        self.operating.set_choices(self._split_choices())
 
     def _choices(self) -> FinetuneConfig:
         """The choices of this page that decide the split (as finetune_config makes them)."""

@@ -11,10 +11,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -69,12 +71,11 @@ class ResultsPage(QWizardPage):
         self.headline = rich(QLabel())  # _headline: names escaped
         self.headline.setWordWrap(True)
         self.metrics = make_table(("Metric", "Fine-tuned", "From scratch"))
-        # both models' columns share the width left by the metric names: short cells
-        # (with_interval), so neither hides behind a scroll bar at the wizard's size
+        # both models' columns share the width left by the metric names, never less than
+        # their texts need (_fit: the column scrolls when the page is narrower than that)
         header = self.metrics.horizontalHeader()
         for column in (1, 2):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
-        self.metrics.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.ece_note = QLabel()  # the ECE's reference, too long for its cell
         self.ece_note.setWordWrap(True)
         self.not_for_diagnosis = not_for_diagnosis_label()
@@ -103,12 +104,21 @@ class ResultsPage(QWizardPage):
         )
         for table in (self.metrics, self.per_class, self.confusion):
             _compact(table)
-        tables = QVBoxLayout()
+        column_widget = QWidget()
+        tables = QVBoxLayout(column_widget)
+        tables.setContentsMargins(0, 0, 0, 0)
         tables.addWidget(self.metrics)
         tables.addWidget(self.ece_note)
         tables.addWidget(self.per_class_title)
         tables.addWidget(self.per_class)
         tables.addStretch(1)
+        # the tables keep the height and width their rows and headers need: on a small
+        # screen or with large fonts the column scrolls, rather than rows sliding under
+        # the note below them or figures cut to "1.00…"
+        self.tables_area = QScrollArea()
+        self.tables_area.setWidget(column_widget)
+        self.tables_area.setWidgetResizable(True)
+        self.tables_area.setFrameShape(QFrame.Shape.NoFrame)
         plots = QVBoxLayout()  # the confusion matrix under the ROC curve: the metrics' room
         plots.addWidget(self.roc, 1)
         plots.addWidget(QLabel("Confusion matrix (rows: truth, columns: prediction)"))
@@ -116,7 +126,7 @@ class ResultsPage(QWizardPage):
         figures = QWidget()
         row = QHBoxLayout(figures)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addLayout(tables, 2)  # (two models' intervals side by side need the room)
+        row.addWidget(self.tables_area, 2)  # (two models' intervals side by side need the room)
         row.addLayout(plots, 1)
         self.curve_note = QLabel()
         self.curve_note.setWordWrap(True)
@@ -145,7 +155,7 @@ class ResultsPage(QWizardPage):
         self._fill_metrics(result, test, base)
         rows = per_class_rows(test)  # none in reports made before per-class figures
         fill_table(self.per_class, [[n, str(k), *map(with_interval, e)] for n, k, e in rows])
-        _fit_height(self.per_class)
+        _fit(self.per_class)
         self.per_class.setVisible(bool(rows))
         self.per_class_title.setVisible(bool(rows))
         evaluation = test.get("evaluation", "test split")
@@ -162,7 +172,7 @@ class ResultsPage(QWizardPage):
             self.confusion,
             [[c, *row] for c, row in zip(classes, test["confusion"], strict=True)],
         )
-        _fit_height(self.confusion)
+        _fit(self.confusion)
         self.roc.clear()
         fine_tuned, scratch = curve_pen(0), curve_pen(1)
         scratch.setStyle(Qt.PenStyle.DashLine)  # told apart by more than colour
@@ -215,7 +225,7 @@ class ResultsPage(QWizardPage):
             f"Calibration error on these items — {'; '.join(notes)}." if notes else ""
         )
         self.ece_note.setVisible(bool(notes))
-        _fit_height(self.metrics)
+        _fit(self.metrics)
 
     @staticmethod
     def _headline(result: dict[str, Any], test: dict[str, Any], base: dict[str, Any]) -> str:
@@ -352,8 +362,28 @@ def _compact(table: Any) -> None:
     rows.setDefaultSectionSize(table.fontMetrics().height() + 8)
 
 
-def _fit_height(table: Any) -> None:
-    """The table as tall as its header and rows: every row shows, no vertical scrolling."""
-    height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+def _fit(table: Any) -> None:
+    """The table at least as tall as its header and rows (every row shows, no vertical
+    scrolling) and as wide as its headers and cells need (none cut short): a minimum, so
+    that the layout around it scrolls when the page is smaller, instead of squeezing it."""
+    header = table.horizontalHeader()
+    widths = [
+        max(header.sectionSizeHint(c), table.sizeHintForColumn(c))
+        for c in range(table.columnCount())
+    ]
+    stretched = [
+        w
+        for c, w in enumerate(widths)
+        if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch
+    ]
+    fixed = sum(
+        w
+        for c, w in enumerate(widths)
+        if header.sectionResizeMode(c) != (QHeaderView.ResizeMode.Stretch)
+    )
+    # stretched columns share the width left alike: each gets at least the widest's need
+    width = fixed + len(stretched) * max(stretched, default=0) + 2 * table.frameWidth()
+    height = header.sizeHint().height() + 2 * table.frameWidth()
     height += sum(table.rowHeight(r) for r in range(table.rowCount()))
-    table.setFixedHeight(height)
+    table.setMinimumSize(width, height)
+    table.setMaximumHeight(height)

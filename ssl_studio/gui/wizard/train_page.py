@@ -114,6 +114,8 @@ class TrainPage(QWizardPage):
             default_no=True,
         ):
             return False
+        if not self.running:  # it ended while the question was open: its result stands
+            return True
         self.job_with = None  # its result is of choices left behind: never shown
         self.wiz.context.runner.stop()
         self.status.setText("Stopping the fine-tuning…")
@@ -182,8 +184,8 @@ class TrainPage(QWizardPage):
         return None
 
     def _event(self, event: Event) -> None:
-        if not self.running or event.job != "finetune":
-            return
+        if not self.running or event.job != "finetune" or self.job_with != self.trained_with:
+            return  # (a job of older choices, stopped by Back, says nothing here)
         if isinstance(event, Step):
             if event.step < self.last_step or self.fit == 0:
                 self.fit += 1

@@ -52,3 +52,41 @@ def test_the_job_s_auto_counts_what_the_wizard_counts(image_project, monkeypatch
     with Store.open(project) as store:  # what the wizard's labels page reads
         keys = store.labeled_split_keys(store.dataset("shapes")["id"], "folders")
     assert seen == [training_labels_per_class(keys, cfg)] == [13]
+
+
+def _youden(tmp_path, test=0.2, val=0.2, group=True):
+    return FinetuneConfig(
+        project=tmp_path,
+        test_fraction=test,
+        val_fraction=val,
+        threshold="youden",
+        group_by_patient=group,
+    )
+
+
+def test_validation_labels_are_counted_on_the_split_the_job_makes(tmp_path):
+    """The wizard estimated round(smallest x share): 13 per class gave 5 at 35 % (the
+    split: 3 tested, 10 left, round(4.375) = 4); 23 per class at 20 % gave 5 (the split:
+    5 tested, 18 left, round(4.5) = 4, half to even)."""
+    from ssl_studio.core.finetune.plan import (
+        _plan_arrays,
+        needed_for_threshold,
+        planned_split,
+        validation_labels_per_class,
+    )
+
+    def held(n, test=0.2, val=0.2):
+        keys = [(c, None, f"{c}{i}") for c in ("a", "b") for i in range(n)]
+        return validation_labels_per_class(keys, _youden(tmp_path, test, val))
+
+    assert held(13, val=0.35) == 4 and held(14, val=0.35) == 5
+    assert held(23) == 4 and held(24) == 5
+    assert needed_for_threshold(0.2, 0.35) == 14 and needed_for_threshold(0.2, 0.2) == 24
+    assert held(2) == 0  # no split can be made: nothing to pick a threshold on
+    # whole patients, the share filled by items: one patient of 12 images in each class
+    keys = [(c, f"{c}-big", f"{c}big{i}") for c in ("a", "b") for i in range(12)]
+    keys += [(c, f"{c}{i}", f"{c}{i}") for c in ("a", "b") for i in range(20)]
+    got = validation_labels_per_class(keys, _youden(tmp_path, val=0.25))
+    classes, y, groups = _plan_arrays(keys, _youden(tmp_path, val=0.25))
+    val = planned_split(y, groups, _youden(tmp_path, val=0.25), classes).val
+    assert got == min(len(set(groups[val][y[val] == c])) for c in (0, 1))
