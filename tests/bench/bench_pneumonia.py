@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from task_options import add_task_option, task_options
 
-from ssl_studio.cli_pretrain import parse_set_value
 from ssl_studio.core.config import ImportConfig, PretrainConfig
 from ssl_studio.core.engine.device import pick_device
 from ssl_studio.core.evaluation.metrics import point_metrics
@@ -71,18 +71,9 @@ def main() -> None:
     parser.add_argument("--test-npz", type=Path)
     parser.add_argument("--label-fraction", type=float, default=0.01)
     parser.add_argument("--draws", type=int, default=3)
-    parser.add_argument(
-        "--task-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="an option of the task, as ssl-studio pretrain --set task.NAME=VALUE",
-    )
+    add_task_option(parser)
     args = parser.parse_args()
-    task_options = {
-        name: parse_set_value(value)
-        for name, _, value in (a.partition("=") for a in args.task_option)
-    }
+    options = task_options(args)
     start = time.perf_counter()
     data = np.load(args.data)
     if args.test_npz:
@@ -101,9 +92,7 @@ def main() -> None:
                 ImportConfig(project=project, paths=[root / name], name=name, cache_size=64)
             )
         set_labels(project, "test", test_rows, "labels")
-        summary = pretrain(
-            PretrainConfig(project=project, dataset="train", task_options=task_options)
-        )
+        summary = pretrain(PretrainConfig(project=project, dataset="train", task_options=options))
         pretrain_minutes = (time.perf_counter() - start) / 60
         print(
             f"pretrained run {summary['run_id']}: {summary['steps']} steps, "
@@ -186,7 +175,7 @@ def main() -> None:
                 "scratch_auc_std": std("scratch", 0),
                 "protocol": protocol,
                 "draws": args.draws,
-                "task_options": task_options,
+                "task_options": options,
                 "threads": torch.get_num_threads(),
                 "minutes": round(minutes, 2),
             }

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 import torch
+from task_options import add_task_option, task_options
 
-from ssl_studio.cli_pretrain import parse_set_value
 from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.engine.health import knn_accuracy
@@ -78,18 +78,9 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument(
-        "--task-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="an option of the task, as ssl-studio pretrain --set task.NAME=VALUE",
-    )
+    add_task_option(parser)
     args = parser.parse_args()
-    task_options = {
-        name: parse_set_value(value)
-        for name, _, value in (a.partition("=") for a in args.task_option)
-    }
+    options = task_options(args)
     tasks = args.tasks.split(",")
     others = [t for t in tasks if t not in IMAGE_TASKS]
     if others:  # (the demo X-rays are images)
@@ -114,7 +105,7 @@ def main() -> None:
                         task=task,
                         backbone=backbone,
                         image_size=args.image_size,
-                        task_options=task_options,
+                        task_options=options,
                         train=TrainConfig(
                             steps=args.steps,
                             batch_size=args.batch_size,
@@ -154,7 +145,7 @@ def main() -> None:
                 "seeds": seeds,
                 "image_size": args.image_size,
                 "items": len(items),
-                "task_options": task_options,
+                "task_options": options,
                 "tasks": results,
             }
         )

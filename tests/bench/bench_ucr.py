@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from task_options import add_task_option, task_options
 
-from ssl_studio.cli_pretrain import parse_set_value
 from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
 from ssl_studio.core.evaluation.probes import svm_probe
 from ssl_studio.core.jobs import create_project, embed, import_data, pretrain
@@ -94,18 +94,9 @@ def main() -> None:
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--task", default=None, help="default: the app's default series task")
-    parser.add_argument(
-        "--task-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="an option of the task, as ssl-studio pretrain --set task.NAME=VALUE",
-    )
+    add_task_option(parser)
     args = parser.parse_args()
-    task_options = {
-        name: parse_set_value(value)
-        for name, _, value in (a.partition("=") for a in args.task_option)
-    }
+    options = task_options(args)
     files = args.files or sorted(SHARED.glob("*.npz"))
     seeds = [int(s) for s in args.seeds.split(",")]
     results = {}
@@ -116,7 +107,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             project, labels = split_project(npz, Path(tmp))
             for seed in seeds:
-                accuracies.append(one_run(project, labels, seed, args.task, task_options))
+                accuracies.append(one_run(project, labels, seed, args.task, options))
         seconds = time.perf_counter() - start
         name = npz.stem
         results[name] = {
@@ -134,7 +125,7 @@ def main() -> None:
         )
     mean = statistics.mean(r["acc_mean"] for r in results.values())
     summary = {"datasets": results, "mean_acc": round(mean, 4), "seeds": seeds}
-    print(json.dumps({**summary, "task_options": task_options}))
+    print(json.dumps({**summary, "task_options": options}))
 
 
 if __name__ == "__main__":

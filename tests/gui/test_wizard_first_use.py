@@ -12,6 +12,13 @@ from ssl_studio.core.events import Message, Step
 WAIT_MS = 10_000
 
 
+def finetune_until_stopped(cfg, *, report, stop):
+    """A stand-in fine-tuning job that runs until it is asked to stop."""
+    while not stop.stopped:
+        time.sleep(0.01)
+    return {"status": "stopped"}
+
+
 def _on_protocol_page(window, per_class=6):
     """A wizard opened on its protocol page, as the labels page leaves it."""
     wizard = window.open_wizard()
@@ -61,12 +68,7 @@ def test_back_answered_no_keeps_the_fine_tune_and_the_page(
         lambda *_: __import__("PySide6.QtWidgets").QtWidgets.QMessageBox.StandardButton.No,
     )
 
-    def finetune(cfg, *, report, stop):
-        while not stop.stopped:
-            time.sleep(0.01)
-        return {"status": "stopped"}
-
-    monkeypatch.setattr("ssl_studio.gui.wizard.train_page.finetune", finetune)
+    monkeypatch.setattr("ssl_studio.gui.wizard.train_page.finetune", finetune_until_stopped)
     window = make_window(project)
     wizard = _on_protocol_page(window)
     wizard.next()
@@ -78,12 +80,7 @@ def test_back_answered_no_keeps_the_fine_tune_and_the_page(
 def test_the_labels_page_names_the_wizard_s_own_fine_tune_when_it_holds_the_project(
     make_window, project, messages, monkeypatch
 ):
-    def finetune(cfg, *, report, stop):
-        while not stop.stopped:
-            time.sleep(0.01)
-        return {"status": "stopped"}
-
-    monkeypatch.setattr("ssl_studio.gui.wizard.train_page.finetune", finetune)
+    monkeypatch.setattr("ssl_studio.gui.wizard.train_page.finetune", finetune_until_stopped)
     window = make_window(project)
     wizard = _on_protocol_page(window)
     wizard.next()
@@ -94,12 +91,7 @@ def test_the_labels_page_names_the_wizard_s_own_fine_tune_when_it_holds_the_proj
 def test_the_training_page_is_busy_names_the_model_and_says_when_no_curve_is_drawn(
     make_window, project, monkeypatch
 ):
-    def finetune(cfg, *, report, stop):
-        while not stop.stopped:
-            time.sleep(0.01)
-        return {"status": "stopped"}
-
-    monkeypatch.setattr("ssl_studio.gui.wizard.train_page.finetune", finetune)
+    monkeypatch.setattr("ssl_studio.gui.wizard.train_page.finetune", finetune_until_stopped)
     window = make_window(project)
     wizard = _on_protocol_page(window)
     wizard.next()
