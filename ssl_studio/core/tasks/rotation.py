@@ -2,12 +2,15 @@
 
 Label k means the view was turned k * 90 degrees counter-clockwise as displayed (row 0 at
 the top), by ``torch.rot90(view, k, dims=(2, 3))``: exact, lossless, for square views.
+With ``augment_aware`` > 0 each image gives two views (twice the encoder work per step),
+and a head also predicts how the two views' augmentation draws differ from their features
+(``augment_aware.py``), weighted by it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -15,6 +18,13 @@ from torch import nn
 
 from ssl_studio.core.config import option
 from ssl_studio.core.models.backbones import Backbone
+from ssl_studio.core.tasks.augment_aware import (
+    BEFORE_IT_EXISTED,
+    aware_head,
+    aware_option,
+    check_weight,
+    two_views,
+)
 from ssl_studio.core.tasks.base import PretextTask
 
 if TYPE_CHECKING:
@@ -53,9 +63,12 @@ class RotationConfig:
     all_rotations: bool = option(
         True, "Show every image at all four turns (4x the batch); else one random turn each."
     )
+    augment_aware: float = aware_option(two_views_needed=True)
+    before_it_existed: ClassVar[dict[str, Any]] = BEFORE_IT_EXISTED
 
     def validate(self) -> None:
-        """Nothing to check: the only option is a switch."""
+        """Raise ConfigError when a value is out of range."""
+        check_weight("rotation", self.augment_aware)
 
 
 class Rotation(PretextTask):
@@ -71,7 +84,10 @@ class Rotation(PretextTask):
         "the heart, the diaphragm and the spine lie, so the model learns to recognise them. "
         "This makes sense for images with a standard orientation, such as chest X-rays, and "
         "less for images without one, such as microscopy. The turns are exact quarter turns "
-        "of the square view, so no pixels are lost or blurred."
+        "of the square view, so no pixels are lost or blurred. Each image is shown as two "
+        "altered copies, and the model must also tell how they differ in framing, "
+        "brightness and contrast, so its description keeps the overall density and haze "
+        "that can be findings themselves."
     )
 
     def __init__(
@@ -80,6 +96,7 @@ class Rotation(PretextTask):
         cfg.validate()
         super().__init__(cfg, backbone, augment)
         self.head = nn.Linear(self.dim, TURNS)
+        self.aware = aware_head(cfg, self.dim, augment)
 
     def make_rotations(self, view: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Rotated views and their labels (quarter turns counter-clockwise).
@@ -93,14 +110,23 @@ class Rotation(PretextTask):
         return rotate(view, turns), turns
 
     def training_step(self, batch: ImageBatch) -> tuple[torch.Tensor, dict[str, float]]:
-        """Cross-entropy of the number of quarter turns; logs accuracy."""
-        view = (
-            batch.x
-            if self.augment is None
-            else self.augment(batch.x, batch.low, batch.high, batch.boxes)
-        )
+        """Cross-entropy of the number of quarter turns of one augmented view of batch.x
+        [N, C, S, S] (with ``augment_aware``: of two views, plus the weighted augment-aware
+        loss of each image's pair); logs accuracy (and the augment-aware error)."""
+        if self.aware is not None:
+            v1, v2, d1, d2 = two_views(self.augment, batch, with_draws=True)
+            view = torch.cat([v1, v2])  # [2N, C, s, s]
+        elif self.augment is not None:
+            view = self.augment(batch.x, batch.low, batch.high, batch.boxes)
+        else:
+            view = batch.x
         views, labels = self.make_rotations(view)
-        logits = self.head(self.encoder(views))
+        h = self.encoder(views)
+        logits = self.head(h)
         loss = F.cross_entropy(logits, labels)
-        accuracy = (logits.argmax(dim=1) == labels).float().mean()
-        return loss, {"accuracy": accuracy.detach()}
+        logs = {"accuracy": (logits.argmax(dim=1) == labels).float().mean().detach()}
+        if self.aware is not None:  # rows 0..2N-1: each view once (unturned with all turns)
+            aware = self.aware.loss(*h[: len(view)].chunk(2), d1, d2)
+            loss = loss + self.cfg.augment_aware * aware
+            logs["augment_error"] = aware.detach()
+        return loss, logs

@@ -108,7 +108,7 @@ def test_the_head_s_gradient_reaches_the_encoder(name, options):
 
 
 def test_a_bad_weight_is_a_clear_error():
-    for name in ("simclr", "moco", "byol", "jigsaw"):
+    for name in ("simclr", "moco", "byol", "jigsaw", "rotation"):
         for bad in (-1.0, float("inf"), float("nan")):
             with pytest.raises(ConfigError, match=f"{name}: augment_aware"):
                 make_task(name, {"augment_aware": bad})
@@ -117,7 +117,7 @@ def test_a_bad_weight_is_a_clear_error():
 def test_runs_recorded_before_the_option_existed_rebuild_without_the_head():
     """Their checkpoints hold the task options of their day, without augment_aware, and no
     head weights: today's default (10) would build a head their weights cannot fill."""
-    for name in ("simclr", "moco", "byol", "jigsaw"):
+    for name in ("simclr", "moco", "byol", "jigsaw", "rotation"):
         old = make_task(name, {"augment_aware": 0.0})
         recorded = dataclasses.asdict(old.cfg)
         del recorded["augment_aware"]
@@ -128,7 +128,7 @@ def test_runs_recorded_before_the_option_existed_rebuild_without_the_head():
         assert rebuilt.aware is None
         # what a run recorded (the option present) is kept
         assert recorded_options(name, {**recorded, "augment_aware": 3.0})["augment_aware"] == 3.0
-    for name in set(TASKS) - {"simclr", "moco", "byol", "jigsaw"}:
+    for name in set(TASKS) - {"simclr", "moco", "byol", "jigsaw", "rotation"}:
         assert recorded_options(name, {"x": 1}) == {"x": 1}
 
 
@@ -212,18 +212,21 @@ def test_a_checkpoint_from_before_the_option_resumes_and_rebuilds(tmp_path):
     assert (resumed["status"], resumed["steps"]) == ("done", 4)
 
 
-def test_jigsaw_solves_two_views_of_each_image_and_tells_how_they_differ(monkeypatch):
-    """With the head, jigsaw makes two views of each image (2N puzzles) and adds the
+@pytest.mark.parametrize(
+    ("name", "method"), [("jigsaw", "make_puzzles"), ("rotation", "make_rotations")]
+)
+def test_single_view_tasks_take_two_views_of_each_image_and_tell_how_they_differ(
+    monkeypatch, name, method
+):
+    """With the head, jigsaw and rotation make two views of each image (2N) and add the
     weighted head loss; without it (as before the option existed) one view (N)."""
     batch, sizes = image_batch(8, 40, seed=4), []
-    for weight, puzzles in ((10.0, 16), (0.0, 8)):
-        task = make_task("jigsaw", {"augment_aware": weight})
-        make_puzzles = task.make_puzzles
-        monkeypatch.setattr(
-            task, "make_puzzles", lambda v, m=make_puzzles: (sizes.append(len(v)), m(v))[1]
-        )
+    for weight, views in ((10.0, 16), (0.0, 8)):
+        task = make_task(name, {"augment_aware": weight})
+        real = getattr(task, method)
+        monkeypatch.setattr(task, method, lambda v, real=real: (sizes.append(len(v)), real(v))[1])
         loss, logs = task.training_step(batch)
-        assert sizes[-1] == puzzles and torch.isfinite(loss)
+        assert sizes[-1] == views and torch.isfinite(loss)
         assert ("augment_error" in logs) == (weight > 0)
         if weight > 0:
             loss.backward()
