@@ -46,17 +46,27 @@ def usable_temp_folder() -> str | None:
         return None
 
 
+def _same(path: str) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
 def _working_folder_only(found: str) -> bool:
-    """Whether ``found`` is only tempfile's last resort, the working folder (not a folder
-    TMPDIR, TEMP or TMP names): temporary files would then land among the user's own
-    files (a folder of scans), or wherever the app happened to be started."""
-    named = {
-        os.path.normcase(os.path.abspath(os.environ.get(n) or ""))
-        for n in ("TMPDIR", "TEMP", "TMP")
-        if os.environ.get(n)
-    }
-    here = os.path.normcase(os.path.abspath(found))
-    return here == os.path.normcase(os.getcwd()) and here not in named
+    """Whether ``found`` is only tempfile's last resort, the working folder: temporary
+    files would then land among the user's own files (a folder of scans), or wherever the
+    app happened to be started. Not where the working folder is also one of tempfile's
+    other candidates (``cd /tmp``, or TMPDIR, TEMP or TMP naming it)."""
+    here = _same(found)
+    if here != _same(os.getcwd()):
+        return False
+    others = [os.environ[n] for n in ("TMPDIR", "TEMP", "TMP") if os.environ.get(n)]
+    listing = getattr(tempfile, "_candidate_tempdir_list", None)  # (private: may go)
+    try:
+        candidates = list(listing()) if listing is not None else []
+    except Exception:  # noqa: BLE001 - only a refinement of the check above
+        candidates = []
+    if candidates and _same(candidates[-1]) == here:
+        candidates.pop()  # (tempfile's last resort: the working folder itself)
+    return here not in {_same(c) for c in [*others, *candidates] if c}
 
 
 def ensure_temp_folder(fallback: Path | None = None) -> tuple[str | None, str | None]:
@@ -67,15 +77,18 @@ def ensure_temp_folder(fallback: Path | None = None) -> tuple[str | None, str | 
         tempfile's last resort), and how to choose another; None where the system's
         temporary folder works (nothing changes then).
     problem: where not even ``fallback`` can be written, what to do; else None.
+    Changes nothing where ``tempfile.tempdir`` is already set (a script's own choice).
     Sets TMPDIR, TEMP and TMP (they named no usable folder) and, unless set,
     TORCHINDUCTOR_CACHE_DIR to folders under ``fallback``."""
+    if tempfile.tempdir is not None:  # (chosen by a script that imports ssl_studio)
+        return None, None
     found = usable_temp_folder()
     if found is not None and not _working_folder_only(found):
         return None, None
     try:
         folder = user_temp_folder() if fallback is None else fallback
-    except RuntimeError:  # (no home folder to be found)
-        folder = Path("~") / ".cache" / "ssl-studio" / "tmp"
+    except RuntimeError:  # (no home folder to be found: nowhere of the user's own)
+        return None, (None if found is not None else _problem(""))
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:
@@ -92,14 +105,18 @@ def ensure_temp_folder(fallback: Path | None = None) -> tuple[str | None, str | 
         tempfile.tempdir = None
         if found is not None:  # (the working folder, then: better than nothing)
             return None, None
-        return None, (
-            "No folder for temporary files can be written: not the system's (/tmp, "
-            f"/var/tmp, TMPDIR) nor {folder}. Set TMPDIR (TEMP on Windows) to a folder you "
-            "may write, for example 'export TMPDIR=$HOME/tmp' after 'mkdir -p $HOME/tmp', "
-            "or ask your IT department for a writable temporary folder."
-        )
+        return None, _problem(f" nor {folder}")
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(folder / "torchinductor"))
     return (
         f"the system's temporary folder cannot be written, so temporary files go to "
         f"{folder}. To choose another, set TMPDIR (TEMP on Windows) to a folder you may write."
     ), None
+
+
+def _problem(nor: str) -> str:
+    return (
+        "No folder for temporary files can be written: not the system's (/tmp, "
+        f"/var/tmp, TMPDIR){nor}. Set TMPDIR (TEMP on Windows) to a folder you may write, "
+        "for example 'export TMPDIR=$HOME/tmp' after 'mkdir -p $HOME/tmp', or ask your IT "
+        "department for a writable temporary folder."
+    )

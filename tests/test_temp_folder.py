@@ -33,7 +33,11 @@ def no_system_temp(tmp_path, monkeypatch):
     unusable = tmp_path / "not-a-folder"
     unusable.write_text("")
     for name in ("TMPDIR", "TEMP", "TMP", "TORCHINDUCTOR_CACHE_DIR"):
-        monkeypatch.delenv(name, raising=False)
+        # (set first, so that monkeypatch records each, absent ones included, and takes
+        # away afterwards what ensure_temp_folder sets: a leaked TMPDIR made later tests'
+        # socket paths too long)
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("TMPDIR", str(unusable))
     monkeypatch.setattr(
         tempfile,
@@ -160,5 +164,53 @@ def test_not_among_the_users_files_in_the_working_folder(no_system_temp, tmp_pat
     monkeypatch.setenv("TMPDIR", str(no_system_temp))
     for name in ("TEMP", "TMP"):
         monkeypatch.delenv(name)
+    monkeypatch.setattr(tempfile, "tempdir", None)
     assert ensure_temp_folder(blocked / "tmp") == (None, None)
     assert tempfile.gettempdir() == str(work)
+
+
+def test_the_working_folder_that_is_also_a_system_folder_is_kept(tmp_path, monkeypatch):
+    """``cd /tmp`` with TMPDIR unset: /tmp is found as a system folder, not as the last
+    resort (a false notice, and TMPDIR moved to the user's cache folder)."""
+    system = tmp_path / "tmp"
+    system.mkdir()
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(system)
+    monkeypatch.setattr(tempfile, "_candidate_tempdir_list", lambda: [str(system), os.getcwd()])
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert ensure_temp_folder(tmp_path / "fallback") == (None, None)
+    assert not (tmp_path / "fallback").exists() and "TMPDIR" not in os.environ
+
+
+def test_no_home_folder_makes_nothing_in_the_working_folder(no_system_temp, tmp_path, monkeypatch):
+    """Path.home() failing (no HOME, no passwd entry) made a folder literally named "~"
+    in the working folder."""
+    import ssl_studio.temp_folder as temp_folder
+
+    def no_home(environ=None):
+        raise RuntimeError("Could not determine home directory.")
+
+    work = tmp_path / "scans"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(temp_folder, "user_temp_folder", no_home)
+    notice, problem = ensure_temp_folder()
+    assert notice is None and problem is not None and "export TMPDIR" in problem
+    candidates = tempfile._candidate_tempdir_list
+    monkeypatch.setattr(tempfile, "_candidate_tempdir_list", lambda: [*candidates(), str(work)])
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert ensure_temp_folder() == (None, None)  # (the working folder: better than nothing)
+    assert tempfile.gettempdir() == str(work)
+    assert list(work.iterdir()) == []
+
+
+def test_a_scripts_own_temporary_folder_is_kept(no_system_temp, tmp_path, monkeypatch):
+    """A script that sets tempfile.tempdir, then imports ssl_studio, keeps its choice."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(mine))
+    assert ensure_temp_folder(tmp_path / "fallback") == (None, None)
+    assert tempfile.gettempdir() == str(mine)
+    assert not (tmp_path / "fallback").exists()

@@ -13,6 +13,7 @@ tree), and never raises: no cgroups (macOS, Windows) simply means no limits.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 V1_UNLIMITED = 1 << 60  # (v1 writes "no limit" as a number near 2**63)
@@ -49,7 +50,8 @@ def _mounts(root: Path) -> list[tuple[str, str, str, set[str]]]:
         fields, rest = head.split(), tail.split()
         if not sep or len(fields) < 5 or len(rest) < 3 or rest[0] not in ("cgroup", "cgroup2"):
             continue
-        mounts.append((rest[0], fields[3], fields[4], set(rest[2].split(","))))
+        mount_root, point = _unescape(fields[3]), _unescape(fields[4])
+        mounts.append((rest[0], mount_root, point, set(rest[2].split(","))))
     if mounts:
         return mounts
     base = "/sys/fs/cgroup"
@@ -59,6 +61,12 @@ def _mounts(root: Path) -> list[tuple[str, str, str, set[str]]]:
         ("cgroup", "/", f"{base}/cpu,cpuacct", {"cpu", "cpuacct"}),
         ("cgroup", "/", f"{base}/cpu", {"cpu"}),
     ]
+
+
+def _unescape(field: str) -> str:
+    """A mountinfo path with its octal escapes undone ("\\040" a space, "\\011" a tab,
+    "\\012" a newline, "\\134" a backslash)."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
 def _levels(root: Path, controller: str) -> list[tuple[str, Path]]:
@@ -72,7 +80,9 @@ def _levels(root: Path, controller: str) -> list[tuple[str, Path]]:
         if (version == "v1" and controller not in options) or key not in groups:
             continue
         path = groups[key]
-        if mount_root != "/" and (path == mount_root or path.startswith(mount_root + "/")):
+        if mount_root != "/":
+            if path != mount_root and not path.startswith(mount_root + "/"):
+                continue  # (another group's subtree mounted: its limits are not ours)
             path = path[len(mount_root) :]  # (a container sees its group as the top)
         top = root / point.lstrip("/")
         if not top.is_dir():
@@ -84,6 +94,15 @@ def _levels(root: Path, controller: str) -> list[tuple[str, Path]]:
                 break
             where = where.parent
     return levels
+
+
+def _stat(path: Path, key: str) -> int:
+    """The value of ``key`` in a memory.stat file ("key value" lines), 0 where absent."""
+    for line in (_read(path) or "").splitlines():
+        name, _, value = line.partition(" ")
+        if name == key:
+            return max(0, _number(value.strip()) or 0)
+    return 0
 
 
 def _number(text: str | None) -> int | None:
@@ -114,7 +133,10 @@ def cpu_quota_cores(root: Path = Path("/")) -> int | None:
 
 def memory_headroom(root: Path = Path("/")) -> int | None:
     """Bytes this process's groups still allow it (the smallest of limit minus usage over
-    its group and every group above it), or None where no memory limit is set."""
+    its group and every group above it), or None where no memory limit is set. Usage
+    leaves out the inactive file cache (memory.stat ``inactive_file``, v1
+    ``total_inactive_file``), which the kernel reclaims before it would refuse memory, as
+    kubelet and cAdvisor count it: reading a large dataset left almost no headroom."""
     tightest: int | None = None
     for version, folder in _levels(root, "memory"):
         if version == "v2":
@@ -127,6 +149,9 @@ def memory_headroom(root: Path = Path("/")) -> int | None:
                 limit = None
         if limit is None:
             continue
-        room = max(0, limit - (used or 0))
+        cache = _stat(
+            folder / "memory.stat", "inactive_file" if version == "v2" else "total_inactive_file"
+        )
+        room = max(0, limit - max(0, (used or 0) - cache))
         tightest = room if tightest is None else min(tightest, room)
     return tightest

@@ -21,7 +21,12 @@ from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.data.import_tally import partial_import_note
 from ssl_studio.core.data_fingerprint import fingerprint, refuse_changed_data
 from ssl_studio.core.engine import distributed
-from ssl_studio.core.engine.checkpoint import CheckpointError, load_checkpoint, versions
+from ssl_studio.core.engine.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    thread_count_note,
+    versions,
+)
 from ssl_studio.core.engine.device import Precision, describe, pick_device
 from ssl_studio.core.engine.health import HealthMonitor
 from ssl_studio.core.engine.schedule import planned_steps
@@ -259,6 +264,8 @@ class Pretraining:
             self.started(planned_steps(cfg.train, len(setup.batches)), run_id)
             if resume is None:
                 self.report(self._run_text(run_id, dataset, items, device))
+            elif world.is_main and (threads := thread_count_note(resume.get("versions"))):
+                self.report(Message(JOB, threads))
             if lowered:
                 held = holds_text(dataset, items, cfg.series_length)
                 text = f"Batch size lowered to {cfg.train.batch_size}: {held}."

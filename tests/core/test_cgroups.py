@@ -152,6 +152,53 @@ def test_free_memory_takes_a_user_slices_limit(tmp_path, monkeypatch):
     assert memory.free_memory() == 60000000 * 1024  # no limit: MemAvailable
 
 
+def test_inactive_file_cache_is_not_counted_as_used(tmp_path):
+    """memory.current and usage_in_bytes include page cache the kernel reclaims first:
+    after reading a large dataset the headroom looked like nothing (imports refused)."""
+    root = _v2(
+        tmp_path,
+        {
+            "user.slice/memory.max": str(4 * GiB),
+            "user.slice/memory.current": str(4 * GiB),
+            "user.slice/memory.stat": f"anon {GiB}\nfile {3 * GiB}\ninactive_file {2 * GiB}",
+        },
+    )
+    assert memory_headroom(root) == 2 * GiB
+    v1 = _tree(
+        tmp_path / "v1",
+        "12:memory:/docker/abc\n",
+        V1_MOUNTS,
+        {
+            "memory/docker/abc/memory.limit_in_bytes": str(3 * GiB),
+            "memory/docker/abc/memory.usage_in_bytes": str(3 * GiB),
+            "memory/docker/abc/memory.stat": (
+                f"inactive_file {GiB // 2}\ntotal_inactive_file {GiB}"  # (hierarchical)
+            ),
+        },
+    )
+    assert memory_headroom(v1) == 1 * GiB
+
+
+def test_a_mount_of_another_groups_subtree_is_not_ours(tmp_path):
+    """A second cgroup2 mount of /system.slice/other.scope imposed that group's limits."""
+    other = "42 30 0:26 /system.slice/other.scope /mnt/other rw - cgroup2 cgroup2 rw\n"
+    root = _v2(tmp_path, {"user.slice/cpu.max": "400000 100000"}, V2_MOUNTS + other)
+    (root / "mnt/other").mkdir(parents=True)
+    (root / "mnt/other/cpu.max").write_text("100000 100000\n")
+    (root / "mnt/other/memory.max").write_text(f"{GiB}\n")
+    assert cpu_quota_cores(root) == 4
+    assert memory_headroom(root) is None
+
+
+def test_escaped_mount_points(tmp_path):
+    """mountinfo writes a space in a mount point as \\040."""
+    mounts = "30 23 0:26 / /sys/fs/my\\040cgroup rw - cgroup2 cgroup2 rw\n"
+    root = _tree(tmp_path, f"0::/{SLICE}\n", mounts, {})
+    (root / "sys/fs/my cgroup/user.slice").mkdir(parents=True)
+    (root / "sys/fs/my cgroup/user.slice/cpu.max").write_text("300000 100000\n")
+    assert cpu_quota_cores(root) == 3
+
+
 QUOTA_OF_ONE = (
     "import os, sys\n"
     "os.sched_getaffinity = lambda pid: {0, 1, 2, 3}\n"

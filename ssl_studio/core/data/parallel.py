@@ -84,9 +84,10 @@ def decode_files(
         return
     context = _pool_context()
     pool = _pool(workers, context)
-    try:
+    try:  # (OSError: e.g. the forkserver's socket path, under a long temporary folder,
+        # over the 107 bytes AF_UNIX allows)
         pool.submit(os.getpid).result()
-    except BrokenProcessPool:
+    except (BrokenProcessPool, OSError):
         pool.shutdown(wait=False)
         warn(
             "Worker processes could not start; decoding in this process instead (slower). "

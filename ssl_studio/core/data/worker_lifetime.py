@@ -7,8 +7,8 @@ every holder of its "alive" pipe is gone, the workers included; the resource tra
 likewise. So each worker watches the app itself and exits when it ends, and the rest of
 the chain then ends on its own (tests/core/data/test_worker_lifetime.py).
 
-How a worker watches, cheapest first: Linux, a pidfd of the app (a thread that sleeps in
-``select`` until the app exits: no polling), plus ``PR_SET_PDEATHSIG`` so that the death of
+How a worker watches, cheapest first: Linux, a pidfd of the app (a thread that waits in
+``poll`` until the app exits: no periodic checks), plus ``PR_SET_PDEATHSIG`` so that the death of
 its own parent (the forkserver) ends it too; Windows, the parent's process handle that
 multiprocessing gives a spawned child (the app is its parent); elsewhere, a thread that
 checks once a second whether its parent process changed or the app is gone.
@@ -17,7 +17,6 @@ checks once a second whether its parent process changed or the app is gone.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import multiprocessing
 import os
 import select
@@ -60,7 +59,8 @@ def _orphaned() -> None:
 
 def _die_with_parent() -> None:
     """Linux: SIGTERM to this process when its parent thread exits (PR_SET_PDEATHSIG)."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)  # (the process's own symbols, libc's among
+    # them: find_library ran ldconfig or gcc in every worker, and may find none)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
@@ -81,7 +81,10 @@ def _watch_pidfd(app_pid: int) -> bool:
 
 
 def _wait_for_fd(fd: int) -> None:
-    select.select([fd], [], [])  # (readable once the process has exited)
+    poller = select.poll()  # (not select: it refuses descriptors from 1024 on)
+    poller.register(fd, select.POLLIN)
+    while not poller.poll():  # (readable once the process has exited)
+        pass
     _orphaned()
 
 

@@ -70,6 +70,24 @@ def versions(packages: tuple[str, ...] = ()) -> dict[str, str]:
     return found
 
 
+def thread_count_note(saved: dict[str, Any] | None) -> str | None:
+    """Where a checkpoint's run used another number of CPU threads than this session
+    (its ``versions``' ``torch_cpu_threads``), a line saying that its numbers on the CPU
+    will not repeat exactly (runs begun before CPU quotas were honoured used the
+    affinity's count); None where they match or the checkpoint does not say."""
+    then = (saved or {}).get("torch_cpu_threads")
+    now = torch.get_num_threads()
+    if then is None or not str(then).isdigit() or int(then) == now:
+        return None
+    return (
+        f"This run was trained with {then} CPU thread{'s' * (int(then) != 1)} and resumes "
+        f"with {now} (a CPU quota, or another machine): it goes on, but its results on the "
+        "CPU will not exactly repeat those of a run made with one thread count throughout. "
+        f"From the command line, OMP_NUM_THREADS={then} set before the resume keeps the "
+        "run's own count."
+    )
+
+
 def rng_state() -> dict[str, Any]:
     """Every random generator the training loop draws from (tensors and plain values)."""
     state: dict[str, Any] = {

@@ -112,3 +112,51 @@ def test_without_pidfds_a_worker_ends_with_its_app():
             os.killpg(pgid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pidfds")
+def test_the_watch_takes_descriptors_from_1024_on(monkeypatch):
+    """select() refuses a descriptor from 1024 on (ValueError in the thread: no watch),
+    and a worker of an app with many open files may get one."""
+    import threading
+
+    from ssl_studio.core.data import worker_lifetime
+
+    ended = threading.Event()
+    monkeypatch.setattr(worker_lifetime, "_orphaned", ended.set)
+    read, write = os.pipe()
+    high = os.dup2(read, 1500)
+    os.close(read)
+    try:
+        watch = threading.Thread(target=worker_lifetime._wait_for_fd, args=(high,), daemon=True)
+        watch.start()
+        assert not ended.wait(0.2)  # (waits while there is nothing to read)
+        os.write(write, b"x")  # (as a pidfd becomes readable when its process exits)
+        assert ended.wait(10)
+    finally:
+        os.close(write)
+        os.close(high)
+
+
+# PR_SET_PDEATHSIG through the process's own symbols, not find_library (which runs
+# ldconfig or gcc in every worker, and may find nothing in a bundle).
+DEATH_SIGNAL = (
+    "import ctypes, ctypes.util, signal\n"
+    "def no(name):\n"
+    "    raise AssertionError('find_library ran')\n"
+    "ctypes.util.find_library = no\n"
+    "from ssl_studio.core.data import worker_lifetime\n"
+    "worker_lifetime._die_with_parent()\n"
+    "got = ctypes.c_int()\n"
+    "ctypes.CDLL(None).prctl(2, ctypes.byref(got), 0, 0, 0)\n"  # (PR_GET_PDEATHSIG)
+    "assert got.value == signal.SIGTERM, got.value\n"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl")
+def test_death_signal_set_without_find_library():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-c", DEATH_SIGNAL], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
