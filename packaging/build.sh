@@ -114,13 +114,14 @@ echo "   DICOM import (uncompressed, JPEG, JPEG-LS, JPEG 2000, RLE): ok"
 echo "== Smoke test passed in $((SECONDS - smoke_start)) s"
 
 # Only a bundle that passed: an archive to ship, and its SHA-256 in SHA256SUMS (one line per
-# archive in dist/, both variants when both were built there), for `sha256sum -c` on arrival.
+# archive of this version in dist/, both variants when both were built there; archives of
+# earlier versions left there are not listed), for `sha256sum -c` on arrival.
 ARCHIVE="$NAME-${VERSION##* }-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m).tar.gz"
 echo "== Archive $OUT/dist/$ARCHIVE"
 tar -C "$OUT/dist" -czf "$OUT/dist/$ARCHIVE.part" "$NAME"
 mv "$OUT/dist/$ARCHIVE.part" "$OUT/dist/$ARCHIVE"
 if command -v sha256sum >/dev/null; then SHA256=(sha256sum); else SHA256=(shasum -a 256); fi
-(cd "$OUT/dist" && "${SHA256[@]}" -- *.tar.gz >SHA256SUMS.part && mv SHA256SUMS.part SHA256SUMS)
+(cd "$OUT/dist" && "${SHA256[@]}" -- *-"${VERSION##* }"-*.tar.gz >SHA256SUMS.part && mv SHA256SUMS.part SHA256SUMS)
 sed 's/^/   /' "$OUT/dist/SHA256SUMS"
 
 echo "== Bundle size"

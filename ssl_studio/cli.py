@@ -311,10 +311,22 @@ def _note(text: str) -> None:
     print(f"ssl-studio: {text}", file=sys.stderr, flush=True)
 
 
+def _tell_in_a_window(text: str) -> None:
+    """Say ``text`` in a message box (Qt needs no temporary folder to show one)."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    QMessageBox.critical(None, "SSL Studio cannot start", text)
+    del app
+
+
 def main(argv: list[str] | None = None) -> int:
     tolerant_stdout()  # (Windows: a redirected stdout's code page lacks most names)
     if TEMP_PROBLEM is not None:  # (torch cannot even be imported: said before it is)
-        print(f"ssl-studio: {TEMP_PROBLEM}", file=sys.stderr)
+        if sys.stderr is not None:
+            print(f"ssl-studio: {TEMP_PROBLEM}", file=sys.stderr)
+        else:  # the windowed app, started by a double click, has no console to print to
+            _tell_in_a_window(TEMP_PROBLEM)
         return EXIT_FAILED
     threads = quota_threads()  # (a CPU quota: as many tensor threads as the app's jobs use)
     if threads is not None and "OMP_NUM_THREADS" not in os.environ:  # (before torch loads)

@@ -96,7 +96,8 @@ def ensure_temp_folder(fallback: Path | None = None) -> tuple[str | None, str | 
     saved = {name: os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")}
     for name in saved:
         os.environ[name] = str(folder)
-    if usable_temp_folder() != str(folder):
+    found = usable_temp_folder()
+    if found is None or _same(found) != _same(str(folder)):  # (XDG paths with '..')
         for name, value in saved.items():  # (left as they were: nothing was gained)
             if value is None:
                 os.environ.pop(name, None)

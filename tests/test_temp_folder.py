@@ -214,3 +214,20 @@ def test_a_scripts_own_temporary_folder_is_kept(no_system_temp, tmp_path, monkey
     assert ensure_temp_folder(tmp_path / "fallback") == (None, None)
     assert tempfile.gettempdir() == str(mine)
     assert not (tmp_path / "fallback").exists()
+
+
+def test_the_windowed_app_says_a_missing_temporary_folder_in_a_window(monkeypatch):
+    """Started by a double click, the packaged app has no console (sys.stderr is None):
+    the message was printed to nowhere and the app ended without a word."""
+    import sys
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from ssl_studio import cli
+
+    shown = []
+    monkeypatch.setattr(cli, "TEMP_PROBLEM", "No folder for temporary files can be written.")
+    monkeypatch.setattr(sys, "stderr", None)
+    monkeypatch.setattr(QMessageBox, "critical", lambda *args: shown.append(args[1:]))
+    assert cli.main(["gui"]) == cli.EXIT_FAILED
+    assert shown == [("SSL Studio cannot start", "No folder for temporary files can be written.")]

@@ -25,8 +25,10 @@ import torch
 from task_options import add_task_option, task_options
 
 from ssl_studio.core.config import ImportConfig, PretrainConfig, TrainConfig
+from ssl_studio.core.config_fields import from_dict
 from ssl_studio.core.data.cache import CacheReader
 from ssl_studio.core.engine.health import knn_accuracy
+from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.embeddings import embed_images
 from ssl_studio.core.jobs import create_project, import_data, pretrain
 from ssl_studio.core.models.backbones import build_backbone
@@ -85,6 +87,11 @@ def main() -> None:
     others = [t for t in tasks if t not in IMAGE_TASKS]
     if others:  # (the demo X-rays are images)
         parser.error(f"not image tasks: {', '.join(others)}; choose of {', '.join(IMAGE_TASKS)}")
+    for task in tasks:  # (before minutes of runs: an option one of them does not have)
+        try:
+            from_dict(TASKS[task].Config, dict(options), "task")
+        except ConfigError as exc:
+            parser.error(f"{task}: {exc} Choose --tasks that all have the option.")
     seeds = [int(s) for s in args.seeds.split(",")]
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -68,14 +68,14 @@ def one_run(
     labels: dict[str, np.ndarray],
     seed: int,
     task: str | None,
-    task_options: dict[str, Any],
+    options: dict[str, Any],
 ) -> float:
     summary = pretrain(
         PretrainConfig(
             project=project,
             dataset="train",
             task=task,
-            task_options=task_options,
+            task_options=options,
             train=TrainConfig(seed=seed, health_every_steps=10**6),
         )
     )

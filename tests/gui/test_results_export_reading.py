@@ -49,7 +49,7 @@ def test_the_metrics_table_shows_both_models_and_every_row_at_the_wizards_size(
     QTest.qWait(50)
     table = results.metrics
     headers = [table.horizontalHeaderItem(c).text() for c in range(3)]
-    assert headers == ["Metric", "Fine-tuned (linear)", "From scratch"]
+    assert headers == ["Metric", "Fine-tuned (linear probe)", "From scratch"]
     assert table.horizontalScrollBar().maximum() == 0  # nothing hidden to the right
     assert table.verticalScrollBar().maximum() == 0  # every row shows
     assert all(table.columnWidth(c) > 0 for c in range(3))

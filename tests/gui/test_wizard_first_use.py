@@ -264,3 +264,27 @@ def test_the_class_counts_are_not_stretched_across_the_table(make_window, projec
     window = make_window(project)
     counts = window.open_wizard().pages["labels"].counts
     assert counts.horizontalHeader().sectionResizeMode(1) != QHeaderView.ResizeMode.Stretch
+
+
+def test_a_changed_seed_plans_the_split_once_not_three_times(make_window, project, monkeypatch):
+    """A grouped split of thousands of items takes seconds: one Up-arrow on the seed ran
+    training_labels_per_class twice (the page's own signal, then the operating point's)
+    and again per key typed; now once per set of choices, and not again for the same."""
+    from ssl_studio.gui.wizard import protocol_page
+
+    calls = []
+    real = protocol_page.training_labels_per_class
+
+    def counting(labeled, cfg):
+        calls.append(cfg.seed)
+        return real(labeled, cfg)
+
+    monkeypatch.setattr(protocol_page, "training_labels_per_class", counting)
+    wizard = _on_protocol_page(make_window(project))
+    page = wizard.pages["protocol"]
+    assert not page.seed.keyboardTracking() and not page.test_fraction.keyboardTracking()
+    calls.clear()
+    page.seed.setValue(page.seed.value() + 1)
+    assert calls == [page.seed.value()]
+    page.seed.setValue(page.seed.value() - 1)  # back to choices already planned
+    assert calls == [page.seed.value() + 1]

@@ -32,7 +32,7 @@ from ssl_studio.core.tasks.augment_aware import (
     aware_head,
     aware_option,
     check_weight,
-    two_views,
+    single_task_views,
 )
 from ssl_studio.core.tasks.base import PretextTask
 
@@ -191,20 +191,14 @@ class Jigsaw(PretextTask):
         """Cross-entropy of the order index of one augmented view of batch.x [N, C, S, S]
         (with ``augment_aware``: of two views, [2N], plus the weighted augment-aware loss of
         each image's pair); logs accuracy (and the augment-aware error)."""
-        if self.aware is not None:
-            v1, v2, d1, d2 = two_views(self.augment, batch, with_draws=True)
-            view = torch.cat([v1, v2])
-        elif self.augment is not None:
-            view = self.augment(batch.x, batch.low, batch.high, batch.boxes)
-        else:
-            view = batch.x
+        view, draws = single_task_views(self.augment, batch, self.aware is not None)
         puzzles, labels = self.make_puzzles(view)
         h = self.encoder(puzzles)
         logits = self.head(h)
         loss = F.cross_entropy(logits, labels)
         logs = {"accuracy": (logits.argmax(dim=1) == labels).float().mean().detach()}
         if self.aware is not None:
-            aware = self.aware.loss(*h.chunk(2), d1, d2)
+            aware = self.aware.loss(*h.chunk(2), *draws)
             loss = loss + self.cfg.augment_aware * aware
             logs["augment_error"] = aware.detach()
         return loss, logs

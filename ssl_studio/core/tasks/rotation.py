@@ -23,7 +23,7 @@ from ssl_studio.core.tasks.augment_aware import (
     aware_head,
     aware_option,
     check_weight,
-    two_views,
+    single_task_views,
 )
 from ssl_studio.core.tasks.base import PretextTask
 
@@ -113,20 +113,14 @@ class Rotation(PretextTask):
         """Cross-entropy of the number of quarter turns of one augmented view of batch.x
         [N, C, S, S] (with ``augment_aware``: of two views, plus the weighted augment-aware
         loss of each image's pair); logs accuracy (and the augment-aware error)."""
-        if self.aware is not None:
-            v1, v2, d1, d2 = two_views(self.augment, batch, with_draws=True)
-            view = torch.cat([v1, v2])  # [2N, C, s, s]
-        elif self.augment is not None:
-            view = self.augment(batch.x, batch.low, batch.high, batch.boxes)
-        else:
-            view = batch.x
+        view, draws = single_task_views(self.augment, batch, self.aware is not None)
         views, labels = self.make_rotations(view)
         h = self.encoder(views)
         logits = self.head(h)
         loss = F.cross_entropy(logits, labels)
         logs = {"accuracy": (logits.argmax(dim=1) == labels).float().mean().detach()}
         if self.aware is not None:  # rows 0..2N-1: each view once (unturned with all turns)
-            aware = self.aware.loss(*h[: len(view)].chunk(2), d1, d2)
+            aware = self.aware.loss(*h[: len(view)].chunk(2), *draws)
             loss = loss + self.cfg.augment_aware * aware
             logs["augment_error"] = aware.detach()
         return loss, logs

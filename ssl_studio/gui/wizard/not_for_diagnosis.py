@@ -17,4 +17,5 @@ def not_for_diagnosis_label() -> QLabel:
     font.setBold(True)
     label.setFont(font)
     label.setAccessibleName("Not for clinical diagnosis")
+    label.setAccessibleDescription(NOT_FOR_DIAGNOSIS)  # (the name alone hid the rest)
     return label

@@ -21,6 +21,7 @@ from ssl_studio.core.finetune.plan import (
     validation_labels_per_class,
 )
 from ssl_studio.core.finetune_config import FinetuneConfig
+from ssl_studio.core.wording import counted
 from ssl_studio.gui.decimal_spin import DecimalSpin
 from ssl_studio.gui.markup import rich
 from ssl_studio.gui.percent_spin import PercentSpin
@@ -158,6 +159,8 @@ class OperatingPoint(QWidget):
     def _can_pick(self) -> tuple[bool, str]:
         """Whether a threshold can be picked on these labels at the largest validation
         share, and why not (the labels needed)."""
+        if not self.binary:  # (no threshold with more than two classes: no split made)
+            return True, ""
         largest = self.val_fraction.maximum()
         held = self.held(largest)
         if held is None or held >= THRESHOLD_MIN_PER_CLASS:
@@ -213,8 +216,8 @@ class OperatingPoint(QWidget):
             held = self.held(self.val_fraction.value())
             if held is not None and held < THRESHOLD_MIN_PER_CLASS:
                 note += (
-                    f" <b>Only {held} {self.unit} of the smallest class would pick the "
-                    f"threshold:</b> {self._advice()}."
+                    f" <b>Only {counted(held, self.unit[:-1])} of the smallest class would "
+                    f"pick the threshold:</b> {self._advice()}."
                 )
         self.note.setText(note)
         self.changed.emit()

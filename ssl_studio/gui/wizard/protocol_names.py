@@ -18,3 +18,8 @@ MODEL_WORDS = {
     "full": "full fine-tune",
     "scratch": "from scratch",
 }
+
+
+def fine_tuned_header(protocol: str | None) -> str:
+    """The results table's column of the fine-tuned model: "Fine-tuned (linear probe)"."""
+    return f"Fine-tuned ({MODEL_WORDS.get(protocol, protocol)})" if protocol else "Fine-tuned"

@@ -92,17 +92,23 @@ class ProtocolPage(QWizardPage):
         layout.addRow("Training steps", self.steps)
         layout.addRow("", self.baseline)
         layout.addRow("Seed", self.seed)
-        # the recommendation follows what the split trains on (as --protocol auto does)
+        # the recommendation follows what the split trains on (as --protocol auto does):
+        # _resplit -> the operating point's ``changed`` -> _operating_changed -> _recommend.
+        # A grouped split of thousands of items takes seconds, so the boxes change on
+        # Enter or focus out, not per key typed, and each split is made once (_per_class)
+        self.test_fraction.setKeyboardTracking(False)
+        self.seed.setKeyboardTracking(False)
+        self._per_class: dict[tuple[Any, ...], int] = {}
         for signal in (
             self.test_fraction.valueChanged,
             self.seed.valueChanged,
             self.positive.currentIndexChanged,
         ):
-            signal.connect(self._recommend)
             signal.connect(self._resplit)
 
     def initializePage(self) -> None:  # noqa: N802
         names = self.wiz.class_names
+        self._per_class.clear()  # (the labels may have changed)
         self.positive.blockSignals(True)
         self.positive.clear()
         if len(names) == 2:  # guessed from the names: "no fracture" is not the finding
@@ -156,11 +162,20 @@ class ProtocolPage(QWizardPage):
         labels = [label for label, _, _ in self.wiz.labeled]
         try:  # (nothing labeled: the labels page keeps Next off)
             if labels:
-                self.wiz.per_class = training_labels_per_class(self.wiz.labeled, self._choices())
+                self.wiz.per_class = self._training_labels(self._choices())
         except SSLStudioError:  # no split can be made: training will say why
             self.wiz.per_class = min(labels.count(n) for n in set(labels))
         self.recommended = recommended_protocol(self.wiz.per_class)
         self._explain()
+
+    def _training_labels(self, cfg: FinetuneConfig) -> int:
+        """training_labels_per_class of the wizard's labels with ``cfg``, made once per
+        set of split choices (a grouped split of many items takes seconds)."""
+        key = (cfg.test_fraction, cfg.val_fraction, cfg.threshold, cfg.positive, cfg.seed)
+        key += (cfg.group_by_patient,)
+        if key not in self._per_class:
+            self._per_class[key] = training_labels_per_class(self.wiz.labeled, cfg)
+        return self._per_class[key]
 
     def _operating_changed(self) -> None:
         """A threshold to pick needs one test split (and a validation share): the folds

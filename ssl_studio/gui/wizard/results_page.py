@@ -49,6 +49,7 @@ from ssl_studio.gui.live_plot import LivePlot, curve_pen, on_white
 from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.tables import fill_table, make_table
 from ssl_studio.gui.wizard.not_for_diagnosis import not_for_diagnosis_label
+from ssl_studio.gui.wizard.protocol_names import fine_tuned_header
 from ssl_studio.gui.wizard.results_text import (
     METRICS,
     ece_reference,
@@ -119,6 +120,7 @@ class ResultsPage(QWizardPage):
         self.tables_area.setWidget(column_widget)
         self.tables_area.setWidgetResizable(True)
         self.tables_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.tables_area.setAccessibleName("Results tables")
         plots = QVBoxLayout()  # the confusion matrix under the ROC curve: the metrics' room
         plots.addWidget(self.roc, 1)
         plots.addWidget(QLabel("Confusion matrix (rows: truth, columns: prediction)"))
@@ -201,7 +203,7 @@ class ResultsPage(QWizardPage):
             ],
         )
         self.metrics.setHorizontalHeaderLabels(
-            ["Metric", f"Fine-tuned ({result.get('protocol', '')})", "From scratch"]
+            ["Metric", fine_tuned_header(result.get("protocol")), "From scratch"]
         )
         for column in (1, 2):
             self.metrics.horizontalHeaderItem(column).setToolTip(

@@ -173,7 +173,9 @@ class LabelsPage(QWizardPage):
     def _offer_demo_labels(self) -> None:
         """On a demo dataset, offer a few of the demo's labels per class: its label file
         labels every image, as the folder names do, which hides what pretraining is for."""
-        path = demo_labels_csv(self.wiz.project, self.wiz.dataset)
+        path = None
+        with self.wiz.context.reading(self):  # (a locked or damaged project.db: said)
+            path = demo_labels_csv(self.wiz.project, self.wiz.dataset)
         self.demo_csv = path
         self.demo_button.setVisible(path is not None)
         if path is None:
