@@ -3,6 +3,8 @@ edits redraw the preview and reach the run's config, and impossible values say w
 
 from __future__ import annotations
 
+import dataclasses
+
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.jobs import import_data
 
@@ -246,7 +248,7 @@ def _assert_every_task_is_listed_explained_with_its_options(panel, modality: str
         shown = panel.explanation.text()
         assert TASKS[name].summary in shown and TASKS[name].explanation in shown, name
         assert panel.advanced.tabText(panel.advanced.count() - 1) == name
-        fields = list(TASKS[name].Config.__dataclass_fields__)
+        fields = [f.name for f in dataclasses.fields(TASKS[name].Config)]  # (no ClassVars)
         assert list(panel.advanced.task_form.editors) == fields, name  # one field per option
         assert panel.config().task == name and panel.config().task_options == {}
 
