@@ -16,6 +16,11 @@ def _share(percent: float) -> float:
     return round(round(percent, 1) / 100, 4)
 
 
+def percent_text(share: float) -> str:
+    """A share as the boxes show it: 0.2 -> "20%", 0.075 -> "7.5%" (one decimal at most)."""
+    return f"{round(share * 100, 1):g}%"
+
+
 class PercentSpin(DecimalSpin):
     """value() is the share (0.2); the box shows and reads percent ("20%", "20"), to one
     decimal, and keeps what it shows (typing 7.25 keeps 0.072, shown "7.2%", not 0.0725)."""
@@ -25,7 +30,7 @@ class PercentSpin(DecimalSpin):
         self.setSuffix("%")  # "20%", as the texts beside it write it
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
-        return f"{round(value * 100, 1):g}"
+        return percent_text(value)[:-1]  # (the suffix adds the %)
 
     def setValue(self, value: float) -> None:  # noqa: N802 (Qt's name)
         super().setValue(_share(value * 100))

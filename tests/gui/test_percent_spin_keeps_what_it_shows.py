@@ -34,3 +34,17 @@ def test_a_percentage_box_keeps_the_share_it_shows(qtbot):
     box.setValue(0.2)
     box.stepBy(1)
     assert box.value() == 0.25
+
+
+def test_the_page_writes_a_share_as_its_box_shows_it(make_window, project):
+    """The protocol page's text rounded shares to whole percent beside a box showing one
+    decimal: "About 8%" next to "7.5%"."""
+    from test_wizard_first_use import _on_protocol_page
+
+    from ssl_studio.gui.percent_spin import percent_text
+
+    assert [percent_text(s) for s in (0.2, 0.075, 0.35)] == ["20%", "7.5%", "35%"]
+    page = _on_protocol_page(make_window(project), per_class=40).pages["protocol"]  # (a split)
+    page.test_fraction.setValue(0.075)
+    assert page.test_fraction.text() == "7.5%"
+    assert "About 7.5% of the labeled items" in page.testing.text()

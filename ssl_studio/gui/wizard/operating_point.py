@@ -24,7 +24,7 @@ from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.wording import counted
 from ssl_studio.gui.decimal_spin import DecimalSpin
 from ssl_studio.gui.markup import rich
-from ssl_studio.gui.percent_spin import PercentSpin
+from ssl_studio.gui.percent_spin import PercentSpin, percent_text
 from ssl_studio.gui.wrap_label import WrapLabel
 
 # a smallest class this many times the validation items needed, times the share, holds
@@ -170,10 +170,11 @@ class OperatingPoint(QWidget):
         where = "" if self.unit == "items" else " where no patient has two"
         return False, (
             f"Picking a threshold needs at least {THRESHOLD_MIN_PER_CLASS} {self.unit} of "
-            f"each class in the validation share: at the largest share ({largest:.0%}) the "
-            f"split holds only {held} of the smallest class; the smallest class has "
-            f"{self.smallest}, and with a test share of {test:.0%} at least {needed} labeled "
-            f"items per class{where} are needed. Label more: on fewer, one or two images "
+            "each class in the validation share: at the largest share "
+            f"({percent_text(largest)}) the split holds only {held} of the smallest class; "
+            f"the smallest class has {self.smallest}, and with a test share of "
+            f"{percent_text(test)} at least {needed} labeled items per class{where} are "
+            "needed. Label more: on fewer, one or two images "
             "would decide it."
         )
 
@@ -183,7 +184,7 @@ class OperatingPoint(QWidget):
         now = self.val_fraction.value()
         for share in self._shares():
             if share > now and (self.held(share) or 0) >= THRESHOLD_MIN_PER_CLASS:
-                return f"raise the validation share to {share:.0%} or label more"
+                return f"raise the validation share to {percent_text(share)} or label more"
         return "label more"
 
     def threshold(self) -> str:

@@ -19,7 +19,7 @@ from ssl_studio.core.finetune.plan import CV_BELOW, planned_folds, training_labe
 from ssl_studio.core.finetune.setup import recommended_protocol
 from ssl_studio.core.finetune_config import PROTOCOLS, FinetuneConfig
 from ssl_studio.core.wording import counted
-from ssl_studio.gui.percent_spin import PercentSpin
+from ssl_studio.gui.percent_spin import PercentSpin, percent_text
 from ssl_studio.gui.wizard.operating_point import OperatingPoint
 from ssl_studio.gui.wizard.protocol_names import PROTOCOL_NAMES
 from ssl_studio.gui.wrap_label import WrapLabel
@@ -208,9 +208,9 @@ class ProtocolPage(QWizardPage):
                 else "item by item: patients are not kept apart, so scores may be optimistic"
             )
             self.testing.setText(
-                f"About {share:.0%} of the labeled items (by class, {how}) are held out and "
-                "used only for the final figures: never for training, stopping or choices."
-                + self._validation_text()
+                f"About {percent_text(share)} of the labeled items (by class, {how}) are held "
+                "out and used only for the final figures: never for training, stopping or "
+                "choices." + self._validation_text()
             )
 
     def _validation_text(self) -> str:
@@ -218,7 +218,7 @@ class ProtocolPage(QWizardPage):
         if not val:
             return ""
         # (a threshold is picked only with enough labels for a test split: OperatingPoint)
-        return f" Another {val:.0%} is held out to pick the threshold."
+        return f" Another {percent_text(val)} is held out to pick the threshold."
 
     def _explain(self, *_: Any) -> None:
         name = self.protocol.currentData()
