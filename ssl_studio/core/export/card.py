@@ -11,7 +11,11 @@ from typing import Any
 
 from ssl_studio.core.engine.checkpoint import EXPORT_PACKAGES, versions
 from ssl_studio.core.evaluation.auc_floor import with_floors
-from ssl_studio.core.export.card_provenance import NOT_RECORDED, pretraining_provenance
+from ssl_studio.core.export.card_provenance import (
+    NAMES_AND_PATHS,
+    NOT_RECORDED,
+    pretraining_provenance,
+)
 from ssl_studio.core.export.card_spec_check import CARD_FORMAT
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import image_recipe
@@ -166,13 +170,8 @@ def build_card(
             "data_fingerprint": card_fingerprint(state.get("fingerprint")),
             "pretraining_data_fingerprint": card_fingerprint(source.get("fingerprint")),
             "pretraining": None if scratch else pretraining_settings(source, state),
-            # without the project's folder (a path on this machine says nothing useful to
-            # the receiver and may name a person) nor the dataset's name as asked then (a
-            # later import may rename one that named a patient; "data" names it as it is)
             "config": {
-                k: v
-                for k, v in (state.get("config") or {}).items()
-                if k not in ("project", "dataset")
+                k: v for k, v in (state.get("config") or {}).items() if k not in NAMES_AND_PATHS
             },
         },
         # AUC intervals under today's floor (auc_floor.py), as ssl-studio evaluate shows

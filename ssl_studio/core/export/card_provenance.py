@@ -21,7 +21,11 @@ NOT_RECORDED = "not recorded"
 # (in_effect, precision), and what only says how a session was started (resume_run,
 # sessions: counted apart). The rest holds no name: options checked against their
 # dataclasses (train, task_options, backbone_options, augment), numbers and choices.
-LEFT_OUT = ("project", "dataset", "sessions", "in_effect", "precision", "resume_run")
+# config keys no card shows: the project's folder (a path on this machine, which may name
+# a person) and the dataset's name as it was then (a later import may have renamed one
+# that named a patient); the card's "data" names the dataset as it is now
+NAMES_AND_PATHS = ("project", "dataset")
+LEFT_OUT = (*NAMES_AND_PATHS, "sessions", "in_effect", "precision", "resume_run")
 TRAIN_LEFT_OUT = ("log_every_seconds",)  # (how often progress is shown: not the model's)
 # train options MODEL_CARD.md leaves out besides checkpoint_* and log_*: the device asked
 # for (the one it ran on has its own line) and what changes nothing in the model

@@ -196,8 +196,7 @@ class ImageAugment(torch.nn.Module):
     ) -> tuple[Tensor, Tensor]:
         """The view ``forward`` makes [N, C, out, out] and the uniform numbers in [0, 1) it
         was drawn with for ``aware_draws`` [N, P] (P = len(aware_draws)), in that order."""
-        with torch.autocast(x.device.type, enabled=False):
-            u, r = self._unit_view(x.float(), low, high, boxes, generator)
+        u, r = self._drawn(x, low, high, boxes, generator)
         names = self.aware_draws
         draws = torch.stack([r[n] for n in names], dim=1) if names else u.new_zeros(len(u), 0)
         return standardize(u), draws
@@ -214,8 +213,19 @@ class ImageAugment(torch.nn.Module):
 
         Always computed in float32, also inside a mixed-precision (autocast) region.
         """
+        return self._drawn(x, low, high, boxes, generator)[0]
+
+    def _drawn(
+        self,
+        x: Tensor,
+        low: Tensor,
+        high: Tensor,
+        boxes: Tensor,
+        generator: torch.Generator | None,
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """``_unit_view`` in float32, also inside a mixed-precision (autocast) region."""
         with torch.autocast(x.device.type, enabled=False):
-            return self._unit_view(x.float(), low, high, boxes, generator)[0]
+            return self._unit_view(x.float(), low, high, boxes, generator)
 
     def _unit_view(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
@@ -131,13 +132,7 @@ class ProtocolPage(QWizardPage):
 
     def _split_choices(self) -> FinetuneConfig:
         """The choices of this page besides the operating point that decide the split."""
-        return FinetuneConfig(
-            project=self.wiz.project,
-            test_fraction=self.test_fraction.value(),
-            positive=self.positive.currentData(),
-            seed=self.seed.value(),
-            group_by_patient=self.wiz.group_by_patient,
-        )
+        return replace(self._choices(), val_fraction=0.0, threshold="default")
 
     def _resplit(self, *_: Any) -> None:
         """The test share (seed, positive class) changes the split, and so the validation
