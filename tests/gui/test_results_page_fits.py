@@ -89,3 +89,52 @@ def test_the_results_page_fits_or_scrolls_on_a_small_screen(make_window, project
 def test_the_results_page_fits_or_scrolls_with_large_fonts(make_window, project, big_font):
     page, bars = _check(make_window(project), (980, 720), "bigfont")
     assert bars[0].maximum() > 0 or bars[1].maximum() > 0  # too much for the page: it scrolls
+
+
+def _many_classes() -> dict:
+    """12 classes with long names: a confusion matrix wider and taller than the plots'
+    column of a 1024 x 600 wizard."""
+    import numpy as np
+
+    from ssl_studio.core.evaluation.metrics import classification_report
+
+    rng = np.random.default_rng(0)
+    classes = [f"finding {i:02d} with a long descriptive name" for i in range(12)]
+    y = np.repeat(np.arange(12), 4)
+    p = rng.dirichlet(np.ones(12), size=len(y))
+    p[np.arange(len(y)), y] += 1.0
+    p /= p.sum(axis=1, keepdims=True)
+    test = classification_report(y, p, classes, n_boot=50)
+    base = classification_report(y, rng.dirichlet(np.ones(12), size=len(y)), classes, n_boot=50)
+    return {"run_id": 2, "protocol": "linear", "status": "done", "test": test,
+            "baseline": {"test": base}}  # fmt: skip
+
+
+def test_a_large_confusion_matrix_scrolls_instead_of_growing_the_wizard(make_window, project):
+    """The confusion matrix kept the size of all its rows and columns as its minimum, in a
+    column that does not scroll: with many classes the wizard grew past a small screen
+    and cut off the matrix (and the buttons below it)."""
+    wizard = make_window(project).open_wizard()
+    wizard.result = _many_classes()
+    wizard.setStartId(wizard.pageIds()[list(wizard.pages).index("results")])
+    wizard.restart()
+    wizard.resize(1024, 600)
+    wizard.show()
+    QTest.qWait(100)
+    page = wizard.pages["results"]
+    if SHOTS:
+        wizard.grab().save(os.path.join(SHOTS, "results_12_classes.png"))
+    least = wizard.minimumSizeHint()
+    assert least.width() <= 1024 and least.height() <= 600, least
+    table = page.confusion
+    assert table.rowCount() == 12 and table.columnCount() == 13
+    assert _headers_fit(table) == [] and _cells_fit(table) == []  # cut by nothing but the view
+    # what does not show is reached by scrolling
+    header = table.horizontalHeader()
+    full_width = sum(header.sectionSize(c) for c in range(table.columnCount()))
+    full_height = sum(table.rowHeight(r) for r in range(table.rowCount()))
+    viewport = table.viewport()
+    assert viewport.width() < full_width and table.horizontalScrollBar().maximum() > 0
+    assert viewport.height() >= full_height or table.verticalScrollBar().maximum() > 0
+    assert viewport.height() >= 2 * table.rowHeight(0)  # not squeezed to nothing
+    wizard.close()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QStyle,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -124,7 +125,7 @@ class ResultsPage(QWizardPage):
         plots = QVBoxLayout()  # the confusion matrix under the ROC curve: the metrics' room
         plots.addWidget(self.roc, 1)
         plots.addWidget(QLabel("Confusion matrix (rows: truth, columns: prediction)"))
-        plots.addWidget(self.confusion)
+        plots.addWidget(self.confusion, 1)  # (half the height at most; all a small one needs)
         figures = QWidget()
         row = QHBoxLayout(figures)
         row.setContentsMargins(0, 0, 0, 0)
@@ -174,7 +175,7 @@ class ResultsPage(QWizardPage):
             self.confusion,
             [[c, *row] for c, row in zip(classes, test["confusion"], strict=True)],
         )
-        _fit(self.confusion)
+        _fit_scrolling(self.confusion)
         self.roc.clear()
         fine_tuned, scratch = curve_pen(0), curve_pen(1)
         scratch.setStyle(Qt.PenStyle.DashLine)  # told apart by more than colour
@@ -368,6 +369,25 @@ def _fit(table: Any) -> None:
     """The table at least as tall as its header and rows (every row shows, no vertical
     scrolling) and as wide as its headers and cells need (none cut short): a minimum, so
     that the layout around it scrolls when the page is smaller, instead of squeezing it."""
+    width, height = _full_size(table)
+    table.setMinimumSize(width, height)
+    table.setMaximumHeight(height)
+
+
+def _fit_scrolling(table: Any, rows: int = 3) -> None:
+    """The table never taller than its header and rows, but scrolling itself when the page
+    has less room than that (the confusion matrix of many classes, in a column that does
+    not scroll): at least ``rows`` rows and as wide as a few columns stay in view."""
+    width, height = _full_size(table)
+    bar = table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+    shown = height - sum(table.rowHeight(r) for r in range(rows, table.rowCount()))
+    narrow = 30 * table.fontMetrics().averageCharWidth()
+    table.setMinimumSize(min(width, narrow + bar), min(height, shown + bar))
+    table.setMaximumHeight(height + bar)  # (room for the horizontal bar when it shows)
+
+
+def _full_size(table: Any) -> tuple[int, int]:
+    """(width, height) that show every row and column of ``table`` whole."""
     header = table.horizontalHeader()
     widths = [
         max(header.sectionSizeHint(c), table.sizeHintForColumn(c))
@@ -387,5 +407,4 @@ def _fit(table: Any) -> None:
     width = fixed + len(stretched) * max(stretched, default=0) + 2 * table.frameWidth()
     height = header.sizeHint().height() + 2 * table.frameWidth()
     height += sum(table.rowHeight(r) for r in range(table.rowCount()))
-    table.setMinimumSize(width, height)
-    table.setMaximumHeight(height)
+    return width, height
