@@ -139,6 +139,8 @@ def test_torchrun_fine_tunes_with_two_processes_into_one_run(image_project):
     import subprocess
     import sys
 
+    from torchrun_projects import free_port
+
     from ssl_studio.core.labels import labels_from_folders
     from ssl_studio.core.project.store import Store
 
@@ -152,7 +154,7 @@ def test_torchrun_fine_tunes_with_two_processes_into_one_run(image_project):
         "--nproc_per_node",
         "2",
         "--master_port",
-        "29533",
+        free_port(),
         "-m",
         "ssl_studio",
         "finetune",
