@@ -1,6 +1,7 @@
 """The fine-tune wizard after a review: the demo's labels offered only on the demo's own
 data, a job that ends during the Back question, an old job's events after a restart,
-and the threshold gate counted on the split the job will really make."""
+the threshold gate counted on the split the job will really make, and the user's
+threshold choice back once the gate opens again."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from ssl_studio.core.events import Message, Step
+from ssl_studio.gui.wizard.operating_point import EXPLAINED
 from tests.gui.test_wizard_first_use import WAIT_MS, _on_protocol_page
 
 
@@ -178,3 +180,63 @@ def test_the_advice_never_points_past_the_box_and_follows_the_test_share(make_wi
     assert point.threshold() == "youden"
     protocol.test_fraction.setValue(0.2)
     assert not youden.isEnabled() and point.threshold() == "default"
+
+
+def test_a_threshold_refused_for_a_while_comes_back_as_the_user_chose_it(make_window, project):
+    """A test share that left too few validation items switched the operating point to
+    the default, and a smaller one again left it there: the user's choice was lost."""
+    window = make_window(project)
+    wizard, point = _point(window, 13)  # at 35 %: 5 held with a 10 % test share, 4 at 20 %
+    protocol = wizard.pages["protocol"]
+    protocol.test_fraction.setValue(0.1)
+    youden = point.method.model().item(point.method.findData("youden"))
+    point.method.setCurrentIndex(point.method.findData("youden"))
+    protocol.test_fraction.setValue(0.2)
+    assert not youden.isEnabled() and point.threshold() == "default"
+    assert not point.val_fraction.isEnabled() and "Picking a threshold needs" in point.note.text()
+    sent = []  # what the page re-plans with, each time it is told
+    point.changed.connect(lambda: sent.append(point.threshold()))
+    protocol.test_fraction.setValue(0.1)
+    assert youden.isEnabled() and point.threshold() == "youden"
+    assert sent and sent[-1] == "youden"
+    assert point.val_fraction.isEnabled() and point.note.text().startswith(EXPLAINED["youden"])
+
+    # the page: the restored choice is in the split it plans and in the fine-tuning
+    point.method.setCurrentIndex(point.method.findData("sensitivity"))
+    point.target.setValue(0.8)
+    point.val_fraction.setValue(0.35)
+    protocol.test_fraction.setValue(0.2)
+    assert point.threshold() == "default" and "Another" not in protocol.testing.text()
+    protocol.test_fraction.setValue(0.1)
+    assert point.threshold() == "sensitivity:0.8" and point.target.isVisibleTo(protocol)
+    assert "Another 35% is held out to pick the threshold" in protocol.testing.text()
+    assert wizard.per_class == protocol._training_labels(protocol._choices())
+    protocol.validatePage()
+    cfg = wizard.finetune_config()
+    assert (cfg.threshold, cfg.val_fraction) == ("sensitivity:0.8", 0.35)
+
+    # three classes have no threshold; two again: the choice is back
+    wizard.class_names = ["a", "b", "c"]
+    protocol.initializePage()
+    assert point.threshold() == "default" and not point.method.isEnabled()
+    wizard.class_names = ["normal", "pneumonia"]
+    protocol.initializePage()
+    assert point.threshold() == "sensitivity:0.8"
+
+
+def test_the_default_chosen_by_the_user_stays_the_default(make_window, project):
+    """Only the user's own choice is remembered: picking the default (after a restored
+    threshold) is what comes back, not the threshold chosen before it."""
+    window = make_window(project)
+    wizard, point = _point(window, 13)
+    protocol = wizard.pages["protocol"]
+    protocol.test_fraction.setValue(0.1)
+    point.method.setCurrentIndex(point.method.findData("youden"))
+    protocol.test_fraction.setValue(0.2)
+    protocol.test_fraction.setValue(0.1)
+    assert point.threshold() == "youden"
+    point.method.setCurrentIndex(point.method.findData("default"))
+    protocol.test_fraction.setValue(0.2)
+    protocol.test_fraction.setValue(0.1)
+    assert point.threshold() == "default" and not point.val_fraction.isEnabled()
+    assert point.method.model().item(point.method.findData("youden")).isEnabled()

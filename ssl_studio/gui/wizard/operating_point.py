@@ -90,24 +90,23 @@ class OperatingPoint(QWidget):
         self.keys: list[tuple[str, str | None, str | None]] = []
         self.choices: FinetuneConfig | None = None
         self._held: dict[float, int] = {}  # validation share -> held (these choices)
+        # the method the user chose: a switch to the default when the labels refuse a
+        # threshold (or the classes are not two) is forced, so it must not forget the
+        # choice, which comes back once a threshold can be picked again (_changed)
+        self.chosen = "default"
         form.addRow("Operating point", self)
         form.addRow("Validation share", self.val_fraction)
         form.addRow("", self.note)
-        for signal in (
-            self.method.currentIndexChanged,
-            self.target.valueChanged,
-            self.val_fraction.valueChanged,
-        ):
-            signal.connect(self._changed)
+        self.method.currentIndexChanged.connect(self._chose)
+        self.target.valueChanged.connect(self._changed)
+        self.val_fraction.valueChanged.connect(self._changed)
         self._changed()
 
     def set_binary(self, binary: bool) -> None:
         """Only a two-class model has a threshold (with more classes, the most probable
-        class is predicted). Sends ``changed`` (once), even when nothing changed."""
+        class is predicted). Sends ``changed`` (once), even when nothing changed; _changed
+        shows the default without two classes, and the user's choice back with two."""
         self.binary = binary
-        if not binary:  # (one ``changed`` below, not one more for this)
-            with QSignalBlocker(self.method):
-                self.method.setCurrentIndex(0)
         self.method.setEnabled(binary)
         self.method.setToolTip(
             "" if binary else "Two classes only: with more, the most probable class is predicted."
@@ -196,15 +195,24 @@ class OperatingPoint(QWidget):
         """FinetuneConfig.val_fraction: 0 with the default threshold (it needs none)."""
         return 0.0 if self.threshold() == "default" else self.val_fraction.value()
 
+    def _chose(self, *_: Any) -> None:
+        """A method chosen (by the user, or set from outside): the one to come back to.
+        The forced switches to the default block the box's signals, so never land here."""
+        self.chosen = self.method.currentData()
+        self._changed()
+
     def _changed(self, *_: Any) -> None:
         can, why = self._can_pick()
         model = self.method.model()
         for i in (1, 2):  # the picked thresholds
             model.item(i).setEnabled(can)
             model.item(i).setToolTip(why)
-        if not can and self.method.currentIndex():
+        # forced to the default while no threshold can be picked; the user's choice back
+        # as soon as one can (with its target, which the switch left as it was)
+        wanted = self.chosen if can and self.binary else "default"
+        if self.method.currentData() != wanted:
             with QSignalBlocker(self.method):
-                self.method.setCurrentIndex(0)
+                self.method.setCurrentIndex(self.method.findData(wanted))
         if self.binary:
             self.method.setToolTip(why)
         key = self.method.currentData()
