@@ -383,7 +383,9 @@ def _fit_scrolling(table: Any, rows: int = 3) -> None:
     shown = height - sum(table.rowHeight(r) for r in range(rows, table.rowCount()))
     narrow = 30 * table.fontMetrics().averageCharWidth()
     table.setMinimumSize(min(width, narrow + bar), min(height, shown + bar))
-    table.setMaximumHeight(height + bar)  # (room for the horizontal bar when it shows)
+    # never taller than its rows: when a horizontal bar shows, the rows scroll too (room
+    # kept for a bar would stand empty under the small matrices of most results)
+    table.setMaximumHeight(height)
 
 
 def _full_size(table: Any) -> tuple[int, int]:
