@@ -172,7 +172,7 @@ def test_the_column_order_message_names_its_file_as_stored_paths_do(
     """b.csv's name holds a part of the name 0a.csv's subject column gives ("Doe"): the
     message shows it redacted as a path, not only the whole name as words; an import
     stopped before it knew every identifier shows [redacted]."""
-    from test_import_safety import early_end
+    from import_endings import early_end
 
     folder = tmp_path / "rec"
     folder.mkdir()
@@ -200,7 +200,7 @@ def test_a_stopped_import_reports_the_walk_s_problems_with_their_paths_hidden(
     """Files left out by the walk (a broken link, a project inside the folder) are in a
     stopped import's report, as in a finished one's; their paths are hidden until an
     import that finishes records them again, once."""
-    from test_import_safety import early_end
+    from import_endings import early_end
 
     folder = pngs(tmp_path / "study", 4)
     os.symlink(tmp_path / "gone", folder / "Doe_John_scan.png")  # a link to nothing
