@@ -10,8 +10,8 @@ import sqlite3
 import numpy as np
 import pytest
 from full_disk import FillingDisk
+from pretrain_shapes import config, shapes
 from series_data import write_waves
-from test_pretrain import config, shapes
 
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.data.cache import SERIES_VALUES, CacheReader

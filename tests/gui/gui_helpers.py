@@ -1,5 +1,5 @@
 """Helpers of the GUI tests: real drag-and-drop events, a small imported dataset, stored
-runs with their curves."""
+runs with their curves, the options of a fine-tune the wizard's pages are given."""
 
 from __future__ import annotations
 
@@ -63,3 +63,6 @@ def add_runs(project: Path, count: int, points: int = POINTS) -> list[int]:
             store.finish_run(run, "stopped", {"steps": points, "seconds": 60.0})
             ids.append(run)
     return ids
+
+
+OPTIONS = {"protocol": "linear", "baseline": True, "test_fraction": 0.2, "seed": 0, "steps": 5}

@@ -5,7 +5,7 @@ in ``info``, it is told as an unfinished import with how to finish it."""
 from __future__ import annotations
 
 import pytest
-from test_import_findings import killed_import, pngs, stopped_import
+from stopped_imports import killed_import, pngs, stopped_import
 
 from ssl_studio.cli import main
 from ssl_studio.core.errors import ConfigError

@@ -9,8 +9,8 @@ import os
 
 import pytest
 import torch
+from fake_training import train
 from full_disk import FillingDisk
-from test_trainer import train
 
 from ssl_studio.core.engine.checkpoint import load_checkpoint, save_checkpoint
 from ssl_studio.core.storage_errors import DiskFullError

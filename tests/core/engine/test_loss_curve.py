@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_trainer import FakeTask, LossRecordingTask, MetricRows, train
+from fake_training import FakeTask, LossRecordingTask, MetricRows, train
 
 from ssl_studio.core.engine import loss_curve
 from ssl_studio.core.engine.checkpoint import load_checkpoint

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_trainer import Batch, FakeTask, MemoryBatches
+from fake_training import Batch, FakeTask, MemoryBatches
 
 from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.engine.trainer import Trainer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from test_trainer import train
+from fake_training import train
 
 from ssl_studio.cli import main
 from ssl_studio.core.engine.checkpoint import load_checkpoint

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from test_trainer import Batch, FakeTask, train
+from fake_training import Batch, FakeTask, train
 
 
 class DrawingTask(FakeTask):

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import torch
 import torch.distributed as dist
+from fake_training import FakeTask, MemoryBatches
 from gloo_ranks import run_two_ranks
-from test_trainer import FakeTask, MemoryBatches
 
 from ssl_studio.core.config import TrainConfig
 from ssl_studio.core.engine import trainer as trainer_module

@@ -1,5 +1,5 @@
 """Small projects for the fine-tuning tests: shapes in class folders, and labeled waves,
-each with a short pretraining run."""
+each with a short pretraining run; and the shapes' model fine-tuned and exported."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from finetune_projects import quick_train, write_shapes
 from series_data import write_waves
 
 from ssl_studio.core.config import ImportConfig, PretrainConfig
-from ssl_studio.core.jobs import create_project, import_data, pretrain
+from ssl_studio.core.finetune_config import FinetuneConfig
+from ssl_studio.core.jobs import create_project, export, finetune, import_data, pretrain
+from ssl_studio.core.labels import labels_from_folders
 
 
 @pytest.fixture(scope="module")
@@ -38,3 +40,22 @@ def series_project(tmp_path_factory):
         PretrainConfig(project=project, dataset="waves", train=quick_train(), task_options=averaged)
     )
     return project, summary["run_id"]
+
+
+@pytest.fixture(scope="module")
+def image_export(image_project, tmp_path_factory):
+    project, run = image_project
+    labels_from_folders(project, "shapes")
+    result = finetune(
+        FinetuneConfig(
+            project=project,
+            run=run,
+            labels="folders",
+            protocol="knn",
+            n_boot=20,
+            train=quick_train(steps=2),
+        )
+    )
+    out = tmp_path_factory.mktemp("exports") / "shapes-model"
+    card = export(project, result["run_id"], out)
+    return project, result, out, card

@@ -7,15 +7,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from stopped_imports import pngs, slow_decode
 
 from ssl_studio.core.config import ImportConfig
-from ssl_studio.core.data.decode import DecodeTask, decode
 from ssl_studio.core.data.import_tally import stopped_note
 from ssl_studio.core.data.importer import Importer
 from ssl_studio.core.errors import ConfigError, SSLStudioError
@@ -23,13 +20,6 @@ from ssl_studio.core.events import Failed, Message, Progress, StopToken
 from ssl_studio.core.jobs import create_project, import_data
 from ssl_studio.core.project.info import project_info
 from ssl_studio.core.project.store import Store
-
-
-def pngs(folder: Path, n: int) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        Image.fromarray(np.full((16, 16), (10 * i) % 256, np.uint8)).save(folder / f"{i:02d}.png")
-    return folder
 
 
 def test_projects_and_exports_inside_a_folder_are_left_out_with_one_line_each(project, tmp_path):
@@ -70,11 +60,6 @@ def test_projects_and_exports_inside_a_folder_are_left_out_with_one_line_each(pr
         with pytest.raises(ConfigError, match=why):
             import_data(ImportConfig(project=project, paths=[given], name="junk"))
     assert [d["name"] for d in project_info(project)["datasets"]] == ["study"]
-
-
-def slow_decode(task: DecodeTask):
-    time.sleep(0.02)
-    return decode(task)
 
 
 def test_a_stopped_import_says_how_many_files_it_did_of_how_many(project, tmp_path):
@@ -172,7 +157,7 @@ def test_the_column_order_message_names_its_file_as_stored_paths_do(
     """b.csv's name holds a part of the name 0a.csv's subject column gives ("Doe"): the
     message shows it redacted as a path, not only the whole name as words; an import
     stopped before it knew every identifier shows [redacted]."""
-    from test_import_safety import early_end
+    from import_endings import early_end
 
     folder = tmp_path / "rec"
     folder.mkdir()
@@ -200,7 +185,7 @@ def test_a_stopped_import_reports_the_walk_s_problems_with_their_paths_hidden(
     """Files left out by the walk (a broken link, a project inside the folder) are in a
     stopped import's report, as in a finished one's; their paths are hidden until an
     import that finishes records them again, once."""
-    from test_import_safety import early_end
+    from import_endings import early_end
 
     folder = pngs(tmp_path / "study", 4)
     os.symlink(tmp_path / "gone", folder / "Doe_John_scan.png")  # a link to nothing
@@ -286,222 +271,3 @@ def test_a_stop_in_the_last_batch_leaves_a_whole_import_that_pretraining_takes(p
     note = unfinished_note(dataset["last_import"])
     assert note == stopped_note(summary) and "all 3 files were imported" in note
     assert "import the folder again to finish" not in note
-
-
-def stopped_import(project: Path, folder: Path, **options) -> dict:
-    """Import ``folder`` and stop it once the first file was decoded (not every file)."""
-    stop = StopToken()
-
-    def report(event):
-        if isinstance(event, Progress) and event.phase == "decode" and event.done > 0:
-            stop.stop()
-
-    cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1, **options)
-    with Store.open(project, write=True) as store:
-        summary = Importer(store, cfg, report, stop, decoder=slow_decode).run()
-    assert summary["cancelled"] and 0 < summary["files_done"] < summary["files_seen"]
-    return summary
-
-
-def killed_import(project: Path, folder: Path, monkeypatch, **options) -> None:
-    """Import ``folder`` and end it as a kill would once two files were recorded: its
-    import row stays "running"."""
-    from ssl_studio.core.data import import_decoding, import_writing
-
-    real_commit = import_writing.ImportWriting._commit
-    committed: list = []
-
-    def commit(self, batch, writer):
-        real_commit(self, batch, writer)
-        committed.extend(batch)
-        if len(committed) >= 2:
-            raise KeyboardInterrupt  # as a kill: the database gets nothing more
-
-    with monkeypatch.context() as patch:
-        patch.setattr(import_decoding, "_COMMIT_SECONDS", -1.0)  # one commit per file
-        patch.setattr(import_writing.ImportWriting, "_commit", commit)
-        cfg = ImportConfig(project=project, paths=[folder], cache_size=16, workers=1, **options)
-        with pytest.raises(KeyboardInterrupt):
-            import_data(cfg)
-
-
-def dataset_notes(project: Path) -> tuple[str | None, str | None]:
-    """(partial_import_note, unfinished_note) of the project's one dataset, as info has it."""
-    from ssl_studio.core.data.import_tally import partial_import_note, unfinished_note
-
-    [dataset] = project_info(project)["datasets"]
-    return partial_import_note(dataset["last_import"]), unfinished_note(dataset["last_import"])
-
-
-def test_a_folder_stopped_then_a_folder_inside_it_imported_to_the_end_is_still_partial(
-    project, tmp_path
-):
-    """The dataset's state followed its last import only: a stopped import of a folder,
-    then an import of a folder inside it that finished, and the dataset counted as whole
-    though most of the folder was never read. Importing the folder to the end finishes it."""
-    folder = tmp_path / "study"
-    pngs(folder / "a", 30)
-    pngs(folder / "sub", 3)
-    stopped = stopped_import(project, folder, name="ds")
-    done = import_data(ImportConfig(project=project, paths=[folder / "sub"], name="ds", add=True))
-    assert not done["cancelled"] and done["dataset"] == "ds"
-    partial, unfinished = dataset_notes(project)
-    assert partial == unfinished
-    assert partial.startswith("An earlier import of another folder (started ")
-    assert (
-        f" was stopped after {stopped['files_done']} of 33 files — import that folder again "
-        "to finish (files already imported are kept, not imported again)."
-    ) in partial
-    assert "study" not in partial  # (its stored path is [redacted]: the import never named it)
-
-    rest = import_data(ImportConfig(project=project, paths=[folder], name="ds"))
-    assert not rest["cancelled"] and rest["files_done"] == 33
-    assert dataset_notes(project) == (None, None)
-
-
-def test_an_import_cut_off_then_another_folder_imported_to_the_end_is_still_partial(
-    project, tmp_path, monkeypatch
-):
-    folder = tmp_path / "study"
-    pngs(folder / "a", 12)
-    pngs(folder / "sub", 2)
-    killed_import(project, folder, monkeypatch, name="ds")
-    with Store.open(project) as store:
-        assert [r[0] for r in store.conn.execute("SELECT status FROM imports")] == ["running"]
-    import_data(ImportConfig(project=project, paths=[folder / "sub"], name="ds", add=True))
-    partial, unfinished = dataset_notes(project)
-    assert partial == unfinished
-    assert partial.startswith("An earlier import of another folder (started ")
-    assert partial.endswith(
-        " did not finish (it was interrupted) — import that folder again to finish (files "
-        "already imported are kept, not imported again)."
-    )
-    import_data(ImportConfig(project=project, paths=[folder], name="ds"))
-    assert dataset_notes(project) == (None, None)
-
-
-def test_a_stopped_folder_named_before_is_named_and_a_parent_folder_finishes_it(project, tmp_path):
-    """A root imported to the end before keeps its stored (redacted) path, so the note
-    names it; importing the folder that holds it to the end finishes it too."""
-    top = tmp_path / "study"
-    first, second = pngs(top / "first", 2), pngs(top / "second", 2)
-    import_data(ImportConfig(project=project, paths=[first], name="ds", cache_size=16))
-    pngs(first, 30)  # (grown: its re-import is stopped)
-    stopped_import(project, first, name="ds")
-    import_data(ImportConfig(project=project, paths=[second], name="ds", add=True))
-    partial, _ = dataset_notes(project)
-    assert partial.startswith(f"An earlier import of '{first}' (started ")
-    assert "import that folder again to finish" in partial
-
-    import_data(ImportConfig(project=project, paths=[top], name="ds", add=True))
-    assert dataset_notes(project) == (None, None)
-
-
-def refused_for_pretraining(project: Path) -> bool:
-    """Whether pretraining refuses the project's one dataset as partly imported."""
-    from ssl_studio.core.pretrain import _refuse_partial_import
-
-    with Store.open(project) as store:
-        [dataset] = store.datasets()
-        try:
-            _refuse_partial_import(dataset, store.last_import(dataset["id"]))
-        except ConfigError:
-            return True
-    return False
-
-
-def test_a_stopped_folder_deleted_then_another_folder_imported_is_no_longer_partial(
-    project, tmp_path
-):
-    """A folder deleted after its import was stopped kept the dataset partly imported for
-    good: it cannot be imported again, and nothing else covered it. Any import of the
-    dataset now covers it (its stored path is [redacted]: its import never named it, so it
-    is known gone by the folder that held it)."""
-    kept = pngs(tmp_path / "kept", 3)
-    import_data(ImportConfig(project=project, paths=[kept], name="ds", cache_size=16))
-    gone = pngs(tmp_path / "gone", 30)
-    done = stopped_import(project, gone, name="ds", add=True)["files_done"]
-    assert refused_for_pretraining(project)
-    shutil.rmtree(gone)
-    again = import_data(ImportConfig(project=project, paths=[kept], name="ds", add=True))
-    assert (again["unchanged"], again["missing"]) == (3, done)  # (its files are missing)
-    assert dataset_notes(project) == (None, None)
-    assert not refused_for_pretraining(project)
-    [dataset] = project_info(project)["datasets"]
-    assert (dataset["files"]["ok"], dataset["files"]["missing"], dataset["items"]) == (3, done, 3)
-
-
-def test_a_stopped_folder_named_before_and_deleted_is_covered_by_its_stored_path(project, tmp_path):
-    """A root named by an earlier import that finished is known gone by its stored path,
-    wherever the folder imported now lies; the note says it is gone until then."""
-    first = pngs(tmp_path / "x" / "first", 2)
-    import_data(ImportConfig(project=project, paths=[first], name="ds", cache_size=16))
-    pngs(first, 30)  # (grown: its re-import is stopped)
-    done = stopped_import(project, first, name="ds")["files_done"]
-    other = pngs(tmp_path / "y" / "other", 2)
-    import_data(ImportConfig(project=project, paths=[other], name="ds", add=True))
-    partial, _ = dataset_notes(project)
-    assert "import that folder again to finish" in partial  # (it is still there)
-    shutil.rmtree(first)
-    partial, unfinished = dataset_notes(project)
-    assert partial == unfinished
-    assert partial.startswith(f"An earlier import of '{first}' (started ")
-    assert partial.endswith(
-        f" was stopped after {done} of 30 files; that folder is no longer there — import any "
-        "folder of the dataset (or use --allow-partial-import) to go on."
-    )
-    assert refused_for_pretraining(project)
-    import_data(ImportConfig(project=project, paths=[other], name="ds", add=True))
-    assert dataset_notes(project) == (None, None)
-    assert not refused_for_pretraining(project)
-
-
-def test_the_latest_import_stopped_in_a_folder_since_deleted_says_it_is_gone(project, tmp_path):
-    """When the stopped import is the dataset's latest, its note asked to import a folder
-    that is no longer there; it now says how to go on, as an earlier one's does."""
-    first = pngs(tmp_path / "x" / "first", 2)
-    import_data(ImportConfig(project=project, paths=[first], name="ds", cache_size=16))
-    pngs(first, 30)  # (grown: its re-import is stopped)
-    done = stopped_import(project, first, name="ds")["files_done"]
-    partial, _ = dataset_notes(project)
-    assert partial.startswith(f"Import stopped after {done} of 30 files — import the folder")
-    shutil.rmtree(first)
-    partial, unfinished = dataset_notes(project)
-    assert partial == unfinished
-    assert partial == (
-        f"Import stopped after {done} of 30 files; that folder is no longer there — import "
-        "any folder of the dataset (or use --allow-partial-import) to go on."
-    )
-    other = pngs(tmp_path / "y" / "other", 2)
-    import_data(ImportConfig(project=project, paths=[other], name="ds", add=True))
-    assert dataset_notes(project) == (None, None)
-    assert not refused_for_pretraining(project)
-
-
-def test_a_stopped_folder_still_there_keeps_the_dataset_partly_imported(project, tmp_path):
-    """Only a root that is gone is covered: one still on disk (its stored path hidden
-    whole) waits to be imported again, as before."""
-    kept = pngs(tmp_path / "kept", 3)
-    import_data(ImportConfig(project=project, paths=[kept], name="ds", cache_size=16))
-    stopped = pngs(tmp_path / "stopped", 30)
-    stopped_import(project, stopped, name="ds", add=True)
-    import_data(ImportConfig(project=project, paths=[kept], name="ds", add=True))
-    partial, _ = dataset_notes(project)
-    assert partial.startswith("An earlier import of another folder (started ")
-    assert refused_for_pretraining(project)
-
-
-def test_adding_to_a_dataset_that_is_not_there_says_so_and_names_a_stopped_one(project, tmp_path):
-    """A first import stopped keeps its interim name, so `--name ds --add` of another
-    folder silently made a second dataset; now it says so, and how to finish the first."""
-    stopped_import(project, pngs(tmp_path / "first", 30), name="ds")
-    said = []
-    other = pngs(tmp_path / "other", 2)
-    import_data(
-        ImportConfig(project=project, paths=[other], name="ds", add=True), report=said.append
-    )
-    warnings = [e.text for e in said if isinstance(e, Message) and e.level == "warning"]
-    assert warnings == [
-        "No dataset of that name to add to, so these files make a new one. An earlier import "
-        "that was stopped left '(importing)': import its folder again to finish that one."
-    ]
