@@ -1,4 +1,4 @@
-"""Folders made so that Windows gives them the permissions people expect.
+"""Folders made and checked so that Windows gives them the permissions people expect.
 
 Making folders. Since Python 3.11.10 / 3.12.4 (CPython gh-118486), ``os.mkdir(path,
 0o700)`` and ``tempfile.mkdtemp()`` on Windows give the new folder a protected ACL: its
@@ -7,6 +7,13 @@ shared by a team (IT grants the team's group Modify on the project folder, see R
 IT") would then keep colleagues out of every folder made so: cache/, runs/, each export.
 On Windows folders are therefore made plainly and inherit their parent's ACL (the place
 the user chose decides who may read it); on Linux and macOS the modes stay as they were.
+
+Checking folders. ``os.access(folder, os.W_OK)`` on Windows looks only at the Read-only
+attribute, which a folder's ACL never sets: every folder reads as writable. And
+``tempfile`` there tries 10 000 names in a folder whose ACL refuses new files (it takes
+the refusal for a name already taken, CPython gh-66305) before it gives up with a
+misleading "No usable temporary file name found". ``probe_writable`` makes one file and
+deletes it instead.
 """
 
 from __future__ import annotations
@@ -22,9 +29,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PRIVATE_FOLDER = 0o700  # (POSIX: the owner only)
-# how many random names a new folder tries before it gives up (a clash of 8 random hex
-# digits is already unlikely: more tries mean something else is wrong)
+# how many random names a new folder or probe file tries before it gives up (a clash of
+# 8 random hex digits is already unlikely: more tries mean something else is wrong)
 _NAME_TRIES = 100
+# what says the folder may not be written (the user's permissions, a read-only disk)
+_REFUSED = {errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 def make_private_folder(path: Path, *, parents: bool = False, exist_ok: bool = False) -> None:
@@ -68,3 +77,38 @@ def scratch_folder(parent: Path) -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def probe_writable(folder: Path) -> None:
+    """Make a file in ``folder`` and delete it again: OSError (PermissionError where the
+    folder's permissions refuse it) when it cannot be made. Linux and macOS make it with
+    ``tempfile.TemporaryFile`` (on Linux without a name: a kill leaves nothing behind);
+    Windows makes one uniquely named file (see the module docstring)."""
+    if sys.platform != "win32":
+        tempfile.TemporaryFile(dir=folder).close()
+        return
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    for _ in range(_NAME_TRIES):
+        path = Path(folder) / f".write-probe-{secrets.token_hex(4)}"
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        with contextlib.suppress(OSError):  # (a folder that lets one make files but not
+            path.unlink()  # delete them is still writable)
+        return
+    raise FileExistsError(errno.EEXIST, f"No unused file name found in {folder}")
+
+
+def folder_writable(folder: Path) -> bool:
+    """Whether a new file can be made in ``folder``: False when its permissions or a
+    read-only disk refuse it (or it is gone); True otherwise, a full disk included (that
+    is not what this asks)."""
+    try:
+        probe_writable(folder)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        return exc.errno not in _REFUSED and not isinstance(exc, PermissionError)
+    return True
