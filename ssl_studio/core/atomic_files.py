@@ -6,9 +6,11 @@ fails or is cut short leaves the file written before as it was, and no temporary
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -17,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from ssl_studio.core.errors import FileInUseError
+from ssl_studio.core.errors import FileInUseError, ReadOnlyFileError
 
 
 def _read_umask() -> int:
@@ -76,18 +78,47 @@ def retry_in_use(action: Callable[[], T], path: Path, doing: str) -> T:
     "delete"). On Windows a file another program holds open cannot be replaced nor
     deleted (PermissionError): an antivirus scan or the search indexer lets go within
     moments, so it is tried again for about 2 s; then FileInUseError names ``path`` (not
-    a temporary file) and says to close it in the program that has it open."""
+    a temporary file) and says to close it in the program that has it open. A file
+    marked read-only is refused so too, for good: ReadOnlyFileError at once."""
     waits = iter(IN_USE_WAITS if sys.platform == "win32" else ())
     while True:
         try:
             return action()
         except PermissionError as exc:
+            if sys.platform == "win32" and marked_read_only(Path(path)):
+                raise ReadOnlyFileError(Path(path), doing) from exc
             wait = next(waits, None)
             if wait is None:
                 if sys.platform == "win32":
                     raise FileInUseError(Path(path), doing) from exc
                 raise
             time.sleep(wait)
+
+
+def marked_read_only(path: Path) -> bool:
+    """Whether ``path`` is a file without its owner's write bit: on Windows, one whose
+    Read-only attribute is set (a folder's attribute means nothing there: Windows sets it
+    on folders it customises). False when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and not st.st_mode & stat.S_IWRITE
+
+
+def remove_file(path: str | Path) -> None:
+    """Delete the file ``path`` (gone already: nothing to do); on Windows, where a file
+    marked read-only cannot be deleted, the mark is cleared first when it is in the way.
+    OSError when it still cannot be deleted."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+    except PermissionError:
+        if sys.platform != "win32" or not marked_read_only(Path(path)):
+            raise
+        os.chmod(path, stat.S_IWRITE)  # (Windows: clears the attribute, nothing else)
+        os.unlink(path)
 
 
 def replace_durably(tmp: str | Path, path: Path) -> None:
@@ -110,10 +141,14 @@ def replacing(
     ends without an error: a temporary ``.tmp-*SUFFIX`` beside it until then, deleted if
     the block or the write fails. The file gets ``mode``; by default the mode of the file
     it replaces, or that of any new file. A symbolic link keeps pointing at its file: the
-    file it points at is replaced."""
+    file it points at is replaced. On Windows a file marked read-only cannot be replaced:
+    ReadOnlyFileError before anything is written (Linux and macOS replace it, and the new
+    file keeps its mode)."""
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
+    if sys.platform == "win32" and marked_read_only(path):
+        raise ReadOnlyFileError(path, "write")
     if mode is None:
         mode = path.stat().st_mode & 0o7777 if path.is_file() else NEW_FILE_MODE
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
@@ -128,7 +163,10 @@ def replacing(
         os.chmod(tmp, mode)
         replace_durably(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)  # (gone once renamed)
+        # (gone once renamed; given a read-only mode, Windows deletes it only once that is
+        # cleared; a failure here must never hide the error that got us here)
+        with contextlib.suppress(OSError):
+            remove_file(tmp)
         raise
 
 
@@ -149,5 +187,5 @@ def remove_partial_writes(folder: Path, suffix: str = "") -> int:
     there. Returns how many were removed."""
     stale = list(Path(folder).glob(f".tmp-*{suffix}")) if Path(folder).is_dir() else []
     for path in stale:
-        path.unlink(missing_ok=True)
+        remove_file(path)
     return len(stale)

@@ -64,3 +64,16 @@ class FileInUseError(SSLStudioError, PermissionError):
             "changed). Close it in Excel or any other program that has it open, then try "
             "again."
         )
+
+
+class ReadOnlyFileError(SSLStudioError, PermissionError):
+    """A file Windows would not replace or delete because its Read-only attribute is set
+    (Linux and macOS replace such a file). ``path``: that file."""
+
+    def __init__(self, path: Path, doing: str) -> None:
+        self.path = path
+        super().__init__(
+            f"Cannot {doing} {path}: the file is marked read-only (a file copied from a "
+            "read-only share or a disc keeps the mark). In Explorer, right-click it, choose "
+            "Properties, untick Read-only and apply, then try again."
+        )

@@ -32,6 +32,7 @@ from ssl_studio.core.export.series_windows import (
     window_plan,
     windowed,
 )
+from ssl_studio.core.folder_access import folder_writable
 from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
 from ssl_studio.core.spreadsheet_cells import SafeWriter
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
@@ -186,7 +187,7 @@ def predict(
             f"The folder {out_csv.parent} {what}. Give --out a file in a folder that "
             "exists, or make the folder first."
         )
-    if not os.access(out_csv.parent, os.W_OK):
+    if not folder_writable(out_csv.parent):  # (os.access: every folder, on Windows)
         raise ConfigError(f"{out_csv.parent} cannot be written to; choose another place.")
     fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=out_csv.parent)
     counts = {"items": 0, "errors": 0, "notes": 0}  # errors: files with an error row

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import glob
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from ssl_studio.core.atomic_files import retry_in_use, sync_file, sync_folder
 from ssl_studio.core.errors import ProjectError
+from ssl_studio.core.folder_access import make_work_folder
 from ssl_studio.core.project.layout import EXPORT_CARD
 from ssl_studio.core.project.lock import WriteLock, writer_present
 
@@ -39,11 +39,13 @@ UNLOCKED_STALE_S = 3600.0
 
 class WorkFolder:
     """A new work folder beside ``out``, locked until ``finish`` or ``discard``; the
-    folders that killed exports to ``out`` left are removed first (``removed``)."""
+    folders that killed exports to ``out`` left are removed first (``removed``). Private
+    until it is finished on Linux and macOS; on Windows it has its parent's ACL from the
+    start (an owner-only one would stay with the export: folder_access.py)."""
 
     def __init__(self, out: Path) -> None:
         self.removed = remove_abandoned(out)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+        self.path = make_work_folder(out.parent, f".{out.name}-")
         self._lock = WriteLock(self.path / LOCK, "ssl-studio export")
         try:
             self._lock.acquire()

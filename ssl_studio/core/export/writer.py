@@ -141,8 +141,10 @@ def _check(name: str, difference: float) -> None:
 
 
 def _usual_modes(folder: Path) -> None:
-    """Give ``folder`` (made private by mkdtemp) and its files the modes any new folder and
-    file get under the user's umask, so that a colleague can read a shared export."""
+    """Give ``folder`` (made private by mkdtemp on Linux and macOS) and its files the modes
+    any new folder and file get under the user's umask, so that a colleague can read a
+    shared export. (Windows ignores these bits but the Read-only one: there the folder
+    has its parent's ACL from the start, WorkFolder.)"""
     folder.chmod(NEW_FOLDER_MODE)
     for path in folder.iterdir():
         path.chmod(NEW_FILE_MODE)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import statistics
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.protocols import fit_protocol
 from ssl_studio.core.finetune.setup import prepare, recommended_protocol
 from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS, FinetuneConfig
+from ssl_studio.core.folder_access import scratch_folder
 from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.store import Store
 
@@ -110,7 +110,7 @@ def label_efficiency(
         points = [(k, s) for k in ks for s in seeds]
         status = "done"
         try:
-            with tempfile.TemporaryDirectory(dir=run_dir) as scratch_dir:
+            with scratch_folder(run_dir) as scratch_dir:
                 for k in ks:
                     chosen = (
                         protocol if protocol != "auto" else recommended_protocol(k or available)

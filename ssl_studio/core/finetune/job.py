@@ -10,7 +10,6 @@ bootstrap intervals).
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from ssl_studio.core.finetune.saved import MODEL_FILE, save_model
 from ssl_studio.core.finetune.setup import job_split, prepare, recommended_protocol
 from ssl_studio.core.finetune.split_changes import recorded_hashes, unhashed_at_test
 from ssl_studio.core.finetune_config import FinetuneConfig
+from ssl_studio.core.folder_access import scratch_folder
 from ssl_studio.core.pretrain import StoreRecorder
 from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.split_file import SPLIT_FILE, parsed_split
@@ -267,7 +267,7 @@ class FineTuning:
         for i, test in enumerate(split.folds):
             train = np.setdiff1d(split.train, test)
             self.report(Message(JOB, f"Fold {i + 1} of {len(split.folds)}."))
-            with tempfile.TemporaryDirectory(dir=run_dir) as fold_dir:
+            with scratch_folder(run_dir) as fold_dir:
                 fitted = fit_protocol(
                     protocol,
                     encoder,

@@ -10,11 +10,14 @@ or dataset gets it) and deleted then."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import sys
 from pathlib import Path
 from typing import Any
 
+from ssl_studio.core.atomic_files import remove_file
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.schema import SCHEMA_VERSION
 from ssl_studio.core.project.store import Store
@@ -160,9 +163,10 @@ def delete_folder(folder: Path, root: Path) -> str | None:
         return None
     errors: list[str] = []
 
-    def failed(_function: Any, _path: str, exc: Any) -> None:
+    def failed(function: Any, path: str, exc: Any) -> None:
         exc = exc[1] if isinstance(exc, tuple) else exc  # (onerror gives sys.exc_info())
-        errors.append(getattr(exc, "strerror", None) or str(exc))
+        if not _deleted_once_writable(function, path, exc):
+            errors.append(getattr(exc, "strerror", None) or str(exc))
 
     if sys.version_info >= (3, 12):
         shutil.rmtree(folder, onexc=failed)
@@ -176,10 +180,26 @@ def delete_folder(folder: Path, root: Path) -> str | None:
     )
 
 
+def _deleted_once_writable(function: Any, path: str, exc: BaseException) -> bool:
+    """Windows refuses to delete a file (or folder) marked read-only, which Linux and
+    macOS delete (a copy of a read-only project keeps the marks): on Windows, clear the
+    mark and try ``function`` (os.unlink, os.rmdir) again. Whether that deleted it."""
+    if sys.platform != "win32" or not isinstance(exc, PermissionError):
+        return False
+    if function not in (os.unlink, os.remove, os.rmdir):
+        return False
+    try:
+        os.chmod(path, stat.S_IWRITE)  # (Windows: clears the attribute, nothing else)
+        function(path)
+    except OSError:
+        return False
+    return True
+
+
 def _delete_copy(copy: Path) -> str | None:
     """Delete a copy made before an upgrade; None when it is gone, else what stopped it."""
     try:
-        copy.unlink(missing_ok=True)
+        remove_file(copy)  # (Windows: one marked read-only too)
     except OSError as exc:
         return (
             f"{copy.name} could not be deleted ({exc.strerror or exc}) and still holds what "

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ssl_studio.core.errors import ProjectUnreadableError
+from ssl_studio.core.folder_access import PRIVATE_FOLDER, make_private_folder
 
 DB_NAME = "project.db"
 EXPORT_CARD = "model_card.json"  # in every export folder (core/export/writer.py)
 # a new project's folder, cache/ and runs/ (decoded patient pixels, checkpoints) and its
-# database: for their owner only on a shared machine (Windows ignores the bits)
-PRIVATE_FOLDER = 0o700
+# database: for their owner only on a shared machine (Windows ignores the bits; its
+# folders inherit their parent's ACL, see folder_access.py)
 PRIVATE_FILE = 0o600
 
 
@@ -64,15 +65,16 @@ class ProjectPaths:
         """Lay out a new project: the folder (an empty one the user chose included),
         cache/ and runs/ for their owner only, exports/ as the umask says (an export is
         made to be handed on), and an empty project.db (SQLite gives its -wal and -shm
-        files the same mode). OSError when the disk refuses."""
-        self.root.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+        files the same mode). On Windows every folder inherits the ACL of the one above
+        it, so a team's share keeps its permissions. OSError when the disk refuses."""
+        make_private_folder(self.root, parents=True, exist_ok=True)
         if os.name == "posix":  # (an empty folder the user chose: it becomes the project)
             try:
                 os.chmod(self.root, PRIVATE_FOLDER)
             except PermissionError:  # another owner's folder (a group's study folder):
                 pass  # its mode is theirs; cache/, runs/ and project.db are private still
         for folder in (self.cache, self.runs):
-            folder.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
+            make_private_folder(folder, exist_ok=True)
         self.exports.mkdir(exist_ok=True)
         os.close(os.open(self.db, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
 

@@ -16,7 +16,6 @@ import json
 import os
 import secrets
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +30,7 @@ from ssl_studio.core.errors import (
     ProjectLockedError,
     ProjectUnreadableError,
 )
+from ssl_studio.core.folder_access import folder_writable, probe_writable
 from ssl_studio.core.project.file_system import RemoteMount, remote_file_system
 from ssl_studio.core.project.journal import (
     is_wal_database,
@@ -227,7 +227,7 @@ class StoreBase(ProjectMeta):
         for folder in self.paths.folders():
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                tempfile.TemporaryFile(dir=folder).close()
+                probe_writable(folder)
             except OSError as exc:
                 if exc.errno == errno.ENOSPC:
                     raise ProjectError(
@@ -284,10 +284,11 @@ class StoreBase(ProjectMeta):
                         "can be written (not read-only, no other job writing), then again."
                     ) from exc
                 # a read-only file system says "cannot open" (the -shm file cannot be
-                # made), not "read-only"
+                # made), not "read-only"; so does Windows in a folder its ACL keeps the
+                # user from writing, where os.access says every folder is writable
                 cannot_open = name == "SQLITE_CANTOPEN"
-                folder_read_only = not os.access(Path(db).parent, os.W_OK)
-                if not (_is_read_only(exc) or (cannot_open and folder_read_only)):
+                read_only_folder = cannot_open and not folder_writable(Path(db).parent)
+                if not (_is_read_only(exc) or read_only_folder):
                     raise
                 break
         return sqlite3.connect(

@@ -1,0 +1,114 @@
+"""Folders made and checked so that Windows gives them the permissions people expect.
+
+Making folders. Since Python 3.11.10 / 3.12.4 (CPython gh-118486), ``os.mkdir(path,
+0o700)`` and ``tempfile.mkdtemp()`` on Windows give the new folder a protected ACL: its
+owner, SYSTEM and Administrators only, nothing inherited from the folder above. A project
+shared by a team (IT grants the team's group Modify on the project folder, see README "For
+IT") would then keep colleagues out of every folder made so: cache/, runs/, each export.
+On Windows folders are therefore made plainly and inherit their parent's ACL (the place
+the user chose decides who may read it); on Linux and macOS the modes stay as they were.
+
+Checking folders. ``os.access(folder, os.W_OK)`` on Windows looks only at the Read-only
+attribute, which a folder's ACL never sets: every folder reads as writable. And
+``tempfile`` there tries 10 000 names in a folder whose ACL refuses new files (it takes
+the refusal for a name already taken, CPython gh-66305) before it gives up with a
+misleading "No usable temporary file name found". ``probe_writable`` makes one file and
+deletes it instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+PRIVATE_FOLDER = 0o700  # (POSIX: the owner only)
+# how many random names a new folder or probe file tries before it gives up (a clash of
+# 8 random hex digits is already unlikely: more tries mean something else is wrong)
+_NAME_TRIES = 100
+# what says the folder may not be written (the user's permissions, a read-only disk)
+_REFUSED = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def make_private_folder(path: Path, *, parents: bool = False, exist_ok: bool = False) -> None:
+    """Make ``path`` for its owner only on Linux and macOS (0700, as the umask allows); on
+    Windows a plain folder that inherits its parent's ACL (see the module docstring)."""
+    if sys.platform == "win32":
+        Path(path).mkdir(parents=parents, exist_ok=exist_ok)
+    else:
+        Path(path).mkdir(mode=PRIVATE_FOLDER, parents=parents, exist_ok=exist_ok)
+
+
+def make_work_folder(parent: Path, prefix: str) -> Path:
+    """A new, empty folder ``PREFIXxxxxxxxxx`` in ``parent`` (random letters), for a job
+    to fill and then rename or delete: private (``tempfile.mkdtemp``) on Linux and macOS;
+    on Windows a plain folder with its parent's ACL, so that what it becomes is shared
+    as its parent is. OSError when ``parent`` may not be written."""
+    if sys.platform != "win32":
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    for _ in range(_NAME_TRIES):
+        path = Path(parent) / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            os.mkdir(path)  # (no mode: 0o700 would give it the owner-only ACL)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(errno.EEXIST, f"No unused folder name found in {parent}")
+
+
+@contextlib.contextmanager
+def scratch_folder(parent: Path) -> Iterator[Path]:
+    """A temporary folder in ``parent`` for the block, deleted after it: on Linux and
+    macOS ``tempfile.TemporaryDirectory``; on Windows a ``make_work_folder`` (a run's
+    scratch folder left by a killed job must not keep colleagues out of the run), of
+    which what cannot be deleted (a file another program holds open) is left."""
+    if sys.platform != "win32":
+        with tempfile.TemporaryDirectory(dir=parent) as name:
+            yield Path(name)
+        return
+    path = make_work_folder(parent, "tmp")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def probe_writable(folder: Path) -> None:
+    """Make a file in ``folder`` and delete it again: OSError (PermissionError where the
+    folder's permissions refuse it) when it cannot be made. Linux and macOS make it with
+    ``tempfile.TemporaryFile`` (on Linux without a name: a kill leaves nothing behind);
+    Windows makes one uniquely named file (see the module docstring)."""
+    if sys.platform != "win32":
+        tempfile.TemporaryFile(dir=folder).close()
+        return
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    for _ in range(_NAME_TRIES):
+        path = Path(folder) / f".write-probe-{secrets.token_hex(4)}"
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        with contextlib.suppress(OSError):  # (a folder that lets one make files but not
+            path.unlink()  # delete them is still writable)
+        return
+    raise FileExistsError(errno.EEXIST, f"No unused file name found in {folder}")
+
+
+def folder_writable(folder: Path) -> bool:
+    """Whether a new file can be made in ``folder``: False when its permissions or a
+    read-only disk refuse it (or it is gone); True otherwise, a full disk included (that
+    is not what this asks)."""
+    try:
+        probe_writable(folder)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        return exc.errno not in _REFUSED and not isinstance(exc, PermissionError)
+    return True
