@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch  # noqa: F401  (before a test says win32: torch's import would load DLLs)
 from closed_pipe import ClosedPipe
 from PIL import Image
 
