@@ -39,3 +39,51 @@ def test_the_label_file_offered_is_one_file_in_the_home_folder(
     assert not label_export.export_labels_dialog(parent, Path("project"), dataset)
     assert offered == [str(Path.home() / suggested)]
     assert Path(offered[0]).parent == Path.home()
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("CON", "The folder name 'CON' is a name Windows keeps for a device (CON); type "
+         "another name, such as '_CON'."),
+        ("a:b", "The folder name 'a:b' has ':' in it, which Windows does not allow in a "
+         "name; type another name, such as 'a_b'."),
+        ("models/run. ", "The folder name 'run.' ends with a dot or a space, which Windows "
+         "drops from a name; type another name, such as 'run'."),
+    ],
+)  # fmt: skip
+def test_the_wizard_refuses_an_export_folder_name_windows_cannot_have(
+    make_window, project, monkeypatch, typed, said
+):
+    exported = []
+    monkeypatch.setattr(
+        "ssl_studio.gui.wizard.export_page.export", lambda *a, **k: exported.append(a)
+    )
+    wizard = make_window(project).open_wizard()
+    wizard.result = {"run_id": 3}
+    page = wizard.pages["export"]
+    page.folder.setText(typed)
+    assert not page.export()
+    assert said in page.status.text() and not exported
+    assert page.folder.text() == typed  # left as typed, to correct
+    assert page.export_button.isEnabled()
+
+
+def test_the_wizard_exports_to_a_folder_under_a_parent_with_odd_characters(
+    qtbot, make_window, project, tmp_path, monkeypatch
+):
+    """Only the name typed for the new folder is checked, not the folders above it."""
+    exported = []
+    monkeypatch.setattr(
+        "ssl_studio.gui.wizard.export_page.export", lambda *a, **k: exported.append(a[2]) or {}
+    )
+    monkeypatch.setattr("ssl_studio.gui.wizard.export_page.card_markdown", lambda card: "")
+    window = make_window(project)
+    wizard = window.open_wizard()
+    wizard.result = {"run_id": 3}
+    page = wizard.pages["export"]
+    target = tmp_path / "R&D: ä" / "Befund ä"
+    page.folder.setText(str(target))
+    assert page.export()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    assert exported == [target.resolve()]
