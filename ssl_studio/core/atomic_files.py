@@ -136,14 +136,15 @@ def replacing(
     mode: int | None = None,
     text: bool = False,
     buffering: int = -1,
+    encoding: str = "utf-8",
 ) -> Iterator[IO[Any]]:
-    """A new file (bytes; UTF-8 text with ``text``) that replaces ``path`` once the block
-    ends without an error: a temporary ``.tmp-*SUFFIX`` beside it until then, deleted if
-    the block or the write fails. The file gets ``mode``; by default the mode of the file
-    it replaces, or that of any new file. A symbolic link keeps pointing at its file: the
-    file it points at is replaced. On Windows a file marked read-only cannot be replaced:
-    ReadOnlyFileError before anything is written (Linux and macOS replace it, and the new
-    file keeps its mode)."""
+    """A new file (bytes; text in ``encoding`` with ``text``) that replaces ``path`` once
+    the block ends without an error: a temporary ``.tmp-*SUFFIX`` beside it until then,
+    deleted if the block or the write fails. The file gets ``mode``; by default the mode
+    of the file it replaces, or that of any new file. A symbolic link keeps pointing at
+    its file: the file it points at is replaced. On Windows a file marked read-only cannot
+    be replaced: ReadOnlyFileError before anything is written (Linux and macOS replace it,
+    and the new file keeps its mode)."""
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
@@ -154,7 +155,7 @@ def replacing(
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
     try:
         if text:
-            file = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            file = os.fdopen(fd, "w", encoding=encoding, newline="")
         else:
             file = os.fdopen(fd, "wb", buffering=buffering)
         with file:

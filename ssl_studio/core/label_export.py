@@ -13,7 +13,7 @@ from ssl_studio.core.atomic_files import replacing
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.labels import _quote, label_set_to_use
 from ssl_studio.core.project.store import Store
-from ssl_studio.core.spreadsheet_cells import SafeWriter
+from ssl_studio.core.spreadsheet_cells import SPREADSHEET_ENCODING, SafeWriter
 
 EXPORT_COLUMNS = ("item_id", "label", "stored_path", "index")
 
@@ -63,9 +63,9 @@ def export_labels(
     # a file written over is replaced whole (it may be the user's only copy of these
     # labels): a full disk or a crash leaves the old one as it was
     opened: AbstractContextManager[IO[Any]] = (
-        replacing(out, suffix=".csv", text=True)
+        replacing(out, suffix=".csv", text=True, encoding=SPREADSHEET_ENCODING)
         if overwrite
-        else out.open("x", encoding="utf-8", newline="")
+        else out.open("x", encoding=SPREADSHEET_ENCODING, newline="")
     )
     with opened as f:
         writer = SafeWriter(csv.writer(f))  # a label '+ve' as text; read back as '+ve'

@@ -15,6 +15,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+# the encoding of a CSV the app writes for people: UTF-8 with a byte-order mark, without
+# which Excel, opening the file by a double-click on Windows, reads it as the ANSI code
+# page ("Befund ä" shows as "Befund Ã¤"); Python reads it back as "utf-8-sig", which
+# takes a file without the mark as well
+SPREADSHEET_ENCODING = "utf-8-sig"
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _INNER = re.compile(r"([;\t])(?=[=+\-@\t\r])")  # a separator before a formula character

@@ -4,22 +4,46 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from ssl_studio.core.events import Progress
 
+# characters cmd.exe or PowerShell read as more than a letter outside quotes (``&`` ends
+# the command, ``,`` makes a PowerShell list, ...): a word holding one is quoted
+WINDOWS_SPECIAL = frozenset("&|<>^%()$;,'`@{}#\"")
+
 
 def command_line(*parts: object, windows: bool | None = None) -> str:
     """A command to paste into a terminal: ``ssl-studio pretrain '/my scans' --resume 3``.
-    Each part is quoted where needed (a path with spaces), as the shell of this machine
-    reads it (``windows`` picks the rules; default: this machine's)."""
+    Each part is quoted where needed (a path with spaces or a ``&``), as the shell of this
+    machine reads it (``windows`` picks the rules; default: this machine's): POSIX
+    shells by shlex.quote, cmd.exe and PowerShell by double quotes (``windows_word``)."""
     words = [str(part) for part in parts]
     if os.name == "nt" if windows is None else windows:
-        return subprocess.list2cmdline(words)
+        return " ".join(windows_word(word) for word in words)
     return shlex.join(words)
+
+
+def windows_word(word: str) -> str:
+    """``word`` as cmd.exe and PowerShell both pass it to a program: as it is when plain,
+    else in double quotes (``"D:\\R&D\\study1"``) with a ``"`` in it and the backslashes
+    before one escaped as the program's C runtime reads them back (as subprocess's
+    list2cmdline does; that one quotes only spaces and tabs, which leaves ``&`` to cmd).
+    Double quotes are the one quoting both shells read; inside them cmd still expands
+    ``%NAME%`` and PowerShell ``$name``, which Windows paths hardly ever hold."""
+    if word and not WINDOWS_SPECIAL.intersection(word) and not any(c.isspace() for c in word):
+        return word
+    quoted: list[str] = []
+    slashes = 0  # backslashes waiting: doubled only before a quote or the closing quote
+    for c in word:
+        if c == "\\":
+            slashes += 1
+            continue
+        quoted.append("\\" * (2 * slashes + 1) + c if c == '"' else "\\" * slashes + c)
+        slashes = 0
+    return '"' + "".join(quoted) + "\\" * (2 * slashes) + '"'
 
 
 def resume_command(

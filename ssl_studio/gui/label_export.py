@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.file_names import safe_name
 from ssl_studio.core.label_export import export_labels, label_names
 from ssl_studio.core.wording import counted, label_set_text
 from ssl_studio.gui import dialogs
@@ -42,7 +43,8 @@ def export_labels_dialog(parent: QWidget, project: Path, dataset: str) -> bool:
         if not chosen:
             return False
         name = shown[picked]
-    suggested = Path.home() / f"{dataset}-{name}.csv"
+    # (names are the user's: "Thorax: Erwachsene" or "ct/2024" would be no file name)
+    suggested = Path.home() / safe_name(f"{dataset}-{name}", ".csv")
     out, _ = QFileDialog.getSaveFileName(
         parent, "Save the labels as", str(suggested), "CSV files (*.csv)"
     )

@@ -34,7 +34,7 @@ from ssl_studio.core.export.series_windows import (
 )
 from ssl_studio.core.folder_access import folder_writable
 from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
-from ssl_studio.core.spreadsheet_cells import SafeWriter
+from ssl_studio.core.spreadsheet_cells import SPREADSHEET_ENCODING, SafeWriter
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
 from ssl_studio.core.wording import command_line
 
@@ -193,7 +193,7 @@ def predict(
     counts = {"items": 0, "errors": 0, "notes": 0}  # errors: files with an error row
     failed: set[str] = set()
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        with os.fdopen(fd, "w", encoding=SPREADSHEET_ENCODING, newline="") as f:
             writer = SafeWriter(csv.writer(f))  # (a class '=...' is no formula)
             writer.writerow(
                 [

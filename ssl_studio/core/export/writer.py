@@ -37,6 +37,7 @@ from ssl_studio.core.export.self_description import (
     sorted_header,
 )
 from ssl_studio.core.export.work_folder import WorkFolder
+from ssl_studio.core.file_names import check_new_folder_name
 from ssl_studio.core.finetune.classifier import Classifier
 from ssl_studio.core.project.layout import EXPORT_CARD
 
@@ -248,14 +249,16 @@ def _next_stage(report: Reporter, stop: StopToken, text: str) -> None:
 
 
 def check_export_place(out: Path, formats: tuple[str, ...]) -> None:
-    """Refuse unknown formats and an ``out`` that exists and is not an empty folder (an
-    export never writes over anything)."""
+    """Refuse unknown formats, an ``out`` that exists and is not an empty folder (an
+    export never writes over anything), and one whose name Windows cannot have ("CON",
+    "a:b", "run."; file_names.py), on every machine: the folder may be copied there."""
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         raise ConfigError(
             f"Unknown export format(s) {', '.join(unknown) or '(none)'}; choose from "
             f"{', '.join(FORMATS)}."
         )
+    check_new_folder_name(out, "give the export folder another name")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"{out} already exists and is not empty; choose a new folder.")
     blocking = next((p for p in out.absolute().parents if p.exists() and not p.is_dir()), None)

@@ -27,7 +27,7 @@ from ssl_studio.core.export.predict_job import check_predictions_place
 from ssl_studio.core.export.series_windows import Span
 from ssl_studio.core.jobs import predict
 from ssl_studio.core.project.store import Store
-from ssl_studio.core.spreadsheet_cells import unquoted
+from ssl_studio.core.spreadsheet_cells import SPREADSHEET_ENCODING, unquoted
 from ssl_studio.core.wording import counted
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.colours import shade, tone
@@ -200,7 +200,8 @@ class ExportPanel(QWidget):
                 f"Stopped after {counted(counts['items'], 'item')}; nothing was saved."
             )
             return
-        with open(counts["out"], encoding="utf-8", newline="") as f:
+        # (written with a byte-order mark for Excel: not part of the first column's name)
+        with open(counts["out"], encoding=SPREADSHEET_ENCODING, newline="") as f:
             header, *body = csv.reader(f)
         shown = [[unquoted(cell) for cell in row] for row in [header, *body[:PREDICTIONS_SHOWN]]]
         self._show_rows(shown[0], shown[1:])  # (cells as written: '+ve shows +ve)

@@ -17,10 +17,12 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import Stopped
 from ssl_studio.core.export.card_details import remembered_card_details
 from ssl_studio.core.export.card_markdown import card_markdown
 from ssl_studio.core.export.writer import FORMAT_HELP, FORMATS
+from ssl_studio.core.file_names import check_new_folder_name
 from ssl_studio.core.jobs import export
 from ssl_studio.gui.colours import tone
 from ssl_studio.gui.markup import esc, plain, rich
@@ -130,6 +132,12 @@ class ExportPage(QWizardPage):
         chosen = tuple(name for name, box in self.formats.items() if box.isChecked())
         if not chosen:
             self.status.setText("Choose at least one format.")
+            return False
+        try:  # the name as typed: resolving it on Windows would drop a trailing dot
+            check_new_folder_name(Path(self.folder.text().strip()), "type another name")
+        except ConfigError as exc:
+            red = tone("red", self.palette())
+            self.status.setText(f"<b style='color:{red}'>{esc(str(exc))}</b>")
             return False
         out = self.destination()
         self.folder.setText(str(out))  # where it goes, in full, before it is written

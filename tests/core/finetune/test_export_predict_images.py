@@ -23,7 +23,7 @@ def test_predict_on_real_dicom_gives_one_row_per_file(image_export, tmp_path):
     _, _, out, card = image_export
     files = [PYDICOM_FILES / name for name in ("CT_small.dcm", "MR_small.dcm", "rtplan.dcm")]
     result = predict(out, files, tmp_path / "predictions.csv")
-    rows = list(csv.DictReader((tmp_path / "predictions.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "predictions.csv").open(encoding="utf-8-sig")))
     out_csv = str(tmp_path / "predictions.csv")
     said = {"out": out_csv, "cancelled": False, "disclaimer": NOT_FOR_DIAGNOSIS}
     assert result == {"items": 2, "errors": 1, "notes": 2, **said}
@@ -75,7 +75,7 @@ def test_predict_reads_files_as_training_read_the_cache(image_export, tmp_path):
     expected = predict_proba(model, data, np.arange(len(data.items)), torch.device("cpu"))
     by_path = {item["rel_path"]: p for item, p in zip(data.items, expected, strict=True)}
     predict(out, [Path(root)], tmp_path / "all.csv")
-    rows = list(csv.DictReader((tmp_path / "all.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "all.csv").open(encoding="utf-8-sig")))
     assert len(rows) == 40 and not any(r["error"] for r in rows)
     for row in rows:
         want = by_path[Path(row["path"]).relative_to(root).as_posix()]
@@ -97,7 +97,7 @@ def test_predictions_hide_a_patient_s_name_in_the_paths_of_every_file_read(image
     Image.fromarray(scan).save(folder / "scan.png")
     (folder / "CompressedSamples_note.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     predict(out, [folder], tmp_path / "p.csv")
-    text = (tmp_path / "p.csv").read_text()
+    text = (tmp_path / "p.csv").read_text(encoding="utf-8-sig")
     assert "CompressedSamples" not in text
     rows = list(csv.DictReader(text.splitlines()))
     assert sorted(Path(r["path"]).name for r in rows) == [
@@ -124,7 +124,7 @@ def test_predictions_are_numbered_by_file_where_hidden_names_make_paths_alike(
         (tmp_path / patient[:3]).mkdir()
         ds.save_as(tmp_path / patient[:3] / "scan.dcm")  # alone, in a neutral folder
     predict(out, [tmp_path / "in"], tmp_path / "p.csv")
-    rows = list(csv.DictReader((tmp_path / "p.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "p.csv").open(encoding="utf-8-sig")))
     assert [Path(r["path"]).parent.name for r in rows] == ["[redacted]", "[redacted]"]
     assert [r["file_number"] for r in rows] == ["1", "2"]  # Doe_Jane/ before Roe_Rick/
     for row, alone in zip(rows, ("Doe", "Roe"), strict=True):

@@ -43,7 +43,7 @@ def test_a_series_model_exports_with_any_length(series_project, tmp_path):
     series = tmp_path / "new.csv"
     series.write_text("\n".join(f"{np.sin(i / 8):.4f}" for i in range(50)) + "\n")
     predict(tmp_path / "waves-model", [series], tmp_path / "p.csv")
-    rows = list(csv.DictReader((tmp_path / "p.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "p.csv").open(encoding="utf-8-sig")))
     assert len(rows) == 1 and rows[0]["predicted"] in ("sine", "square")
     # CSVs are read with the layout of the import (recorded in the card), or the one given
     assert card["spec"]["csv_layout"] == "auto" and "layout" in card["preprocessing"]["csv_layout"]
@@ -124,7 +124,10 @@ def test_a_patch_transformer_predicts_whole_long_series_as_in_the_app(tmp_path):
         wave[: length // 2] = np.sin(np.arange(length // 2) / 8)  # starts sine, ends square
         (tmp_path / f"s{n}.csv").write_text("\n".join(f"{v:.4f}" for v in wave) + "\n")
     predict(tmp_path / "model", [tmp_path / f"s{n}.csv" for n in range(3)], tmp_path / "p.csv")
-    rows = {Path(r["path"]).name: r for r in csv.DictReader((tmp_path / "p.csv").open())}
+    rows = {
+        Path(r["path"]).name: r
+        for r in csv.DictReader((tmp_path / "p.csv").open(encoding="utf-8-sig"))
+    }
     with Store.open(project) as store:
         folder = project / store.run(result["run_id"])["folder"]
     model, _ = load_model(folder / MODEL_FILE)
@@ -176,7 +179,10 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
     files = [data / "busy" / "busy0.csv", swapped, shouting, extra, lacking, other, short, bare]
     result = predict(out, [*files, flat], tmp_path / "p.csv")
     assert result["errors"] == 4  # other.csv, lacking.csv, bare.csv and flat.npy (3 rows)
-    rows = {Path(r["path"]).name: r for r in csv.DictReader((tmp_path / "p.csv").open())}
+    rows = {
+        Path(r["path"]).name: r
+        for r in csv.DictReader((tmp_path / "p.csv").open(encoding="utf-8-sig"))
+    }
     assert len(rows) == 9 and not rows["busy0.csv"]["error"]
     assert "This series has 1 channel; the model reads 2 (ecg, resp)" in rows["bare.csv"]["error"]
     assert rows["bare.csv"]["predicted"] == ""  # no sure-looking answer

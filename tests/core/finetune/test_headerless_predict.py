@@ -37,7 +37,7 @@ def _model(tmp_path: Path, header: str | None, times) -> tuple[Path, dict, Path]
 
 def _rows(model: Path, files: list[Path], out: Path) -> dict[str, dict[str, str]]:
     predict(model, files, out)
-    return {Path(r["path"]).name: r for r in csv.DictReader(out.open())}
+    return {Path(r["path"]).name: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
 
 
 def test_a_headerless_copy_of_a_training_file_with_a_time_column_predicts_as_it(tmp_path):

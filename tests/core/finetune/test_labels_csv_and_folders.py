@@ -202,7 +202,7 @@ def test_a_label_set_exports_to_a_csv_that_reads_back_as_it_was(project, tmp_pat
         "labels": 12,
         "out": str(out),
     }
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert list(rows[0]) == ["item_id", "label", "stored_path", "index"]
     assert {r["stored_path"] for r in rows} >= {"circle/circle001.png", "square/square000.png"}
     labels_from_csv(project, "shapes", out, name="again")
@@ -336,5 +336,5 @@ def test_writing_over_a_label_csv_that_fails_half_way_keeps_the_old_file(
     assert out.read_text(encoding="utf-8") == "item_id,label\n1,my only copy\n"
     assert [p.name for p in out.parent.iterdir()] == ["labels.csv"]
     assert export_labels(project, "shapes", out, overwrite=True)["labels"] == 12
-    assert out.read_text(encoding="utf-8").startswith("item_id,label,stored_path,index\n")
+    assert out.read_text(encoding="utf-8-sig").startswith("item_id,label,stored_path,index\n")
     assert out.stat().st_mode & 0o777 == 0o640  # written over, it keeps its permissions

@@ -66,7 +66,7 @@ def ct_export(tmp_path_factory):
 
 def _notes(out: Path, folder: Path, csv_path: Path) -> dict[str, dict[str, str]]:
     predict(out, [folder], csv_path)
-    return {Path(r["path"]).name: r for r in csv.DictReader(csv_path.open())}
+    return {Path(r["path"]).name: r for r in csv.DictReader(csv_path.open(encoding="utf-8-sig"))}
 
 
 def test_the_card_counts_the_acquisition_and_names_no_free_text(ct_export):

@@ -142,7 +142,7 @@ def test_predict_counts_files_of_all_with_the_time_left_and_keeps_the_path_order
     assert events[-1].counts == {"items": 8, "errors": 2}
     assert events[0].eta_s is None  # the first batch back: nothing measured yet
     assert all(e.eta_s is not None for e in events[1:])
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     names = [(Path(r["path"]).name, int(r["index"])) for r in rows]
     assert names == sorted(names) and len(rows) == 10  # in the order of the paths
     errors = {Path(r["path"]).name for r in rows if r["error"]}

@@ -43,7 +43,7 @@ def shapes_export(image_project):
 
 
 def _rows(path: Path) -> dict[str, dict[str, str]]:
-    return {Path(r["path"]).name: r for r in csv.DictReader(path.open())}
+    return {Path(r["path"]).name: r for r in csv.DictReader(path.open(encoding="utf-8-sig"))}
 
 
 def _new_cases(folder: Path) -> Path:

@@ -189,7 +189,7 @@ def shapes_model(image_project, tmp_path_factory):
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(path.open(encoding="utf-8")))
+    return list(csv.DictReader(path.open(encoding="utf-8-sig")))
 
 
 def test_training_images_are_ok_and_garbage_is_marked_with_the_model(shapes_model, tmp_path):
@@ -202,7 +202,7 @@ def test_training_images_are_ok_and_garbage_is_marked_with_the_model(shapes_mode
     digest = card["sha256"]["files"]["model.onnx"][:16]
     assert {(r["model"], r["model_sha256"]) for r in rows} == {("shapes-model", digest)}
     assert result["disclaimer"] == card["not_for_clinical_diagnosis"] == NOT_FOR_DIAGNOSIS
-    header = next(csv.reader((tmp_path / "train.csv").open()))
+    header = next(csv.reader((tmp_path / "train.csv").open(encoding="utf-8-sig")))
     assert header == ["path", "file_number", "index", "p_circle", "p_square", "predicted",
                       "status", "model", "model_sha256", "error", "note"]  # fmt: skip
     bad = tmp_path / "bad"

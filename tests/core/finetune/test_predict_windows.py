@@ -162,7 +162,7 @@ def test_the_command_line_writes_the_window_columns(model, tmp_path, capsys):
     out = tmp_path / "p.csv"
     assert main(["predict", str(model), str(day), "--out", str(out), "--windows"]) == 0
     assert "3 predictions" in capsys.readouterr().out
-    with out.open() as f:
+    with out.open(encoding="utf-8-sig") as f:
         header = next(csv.reader(f))
     assert header[:7] == ["path", "file_number", "index", "window_start_step",
                           "window_end_step", "window_start_s", "window_end_s"]  # fmt: skip
