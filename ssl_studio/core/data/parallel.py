@@ -64,10 +64,14 @@ def fewer_workers_note(asked: int) -> str | None:
 
 
 def _start_worker(app_pid: int) -> None:
-    """Workers leave Ctrl+C to the importer, which stops cleanly between files, and
+    """Workers leave Ctrl+C (and Ctrl+Break, Windows's other console interrupt, which
+    otherwise ends every worker) to the importer, which stops cleanly between files, and
     exit when the app (``app_pid``) is gone: a ``kill -9`` of it left them, the forkserver
     and the resource tracker running for good (worker_lifetime.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ctrl_break = getattr(signal, "SIGBREAK", None)  # (Windows only)
+    if ctrl_break is not None:
+        signal.signal(ctrl_break, signal.SIG_IGN)
     end_with_app(app_pid)
 
 

@@ -1,10 +1,12 @@
 """Decoding workers on Windows, simulated on any system: at most 61 of them (Windows's
 ProcessPoolExecutor refuses more with a ValueError, which crashed imports on machines
 with more cores or with --workers 64), a pool that cannot be built leaves decoding to the
-importing process."""
+importing process, and Ctrl+Break, like Ctrl+C, is left to the importer."""
 
 from __future__ import annotations
 
+import os
+import signal
 import types
 from concurrent.futures import Future
 from pathlib import Path
@@ -75,6 +77,20 @@ def test_a_pool_the_system_refuses_to_build_leaves_decoding_to_this_process(monk
     )
     assert list(done) == [(i, i * 10) for i in range(len(tasks))]
     assert len(warnings) == 1 and "decoding in this process instead" in warnings[0]
+
+
+def test_workers_leave_ctrl_break_to_the_importer_like_ctrl_c(monkeypatch):
+    """SIGBREAK exists on Windows only: SIGUSR1 stands in for it here."""
+    monkeypatch.setattr(signal, "SIGBREAK", signal.SIGUSR1, raising=False)
+    monkeypatch.setattr(parallel, "end_with_app", lambda app_pid: None)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGUSR1)}
+    try:
+        parallel._start_worker(os.getpid())
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGUSR1) is signal.SIG_IGN
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
 
 
 def _pngs(folder: Path, n: int) -> Path:
