@@ -81,7 +81,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="decoding processes (default 0: one per core)",
+        help="decoding processes (default 0: one per core; on Windows at most 61)",
     )
     p.add_argument(
         "--retry-failed",

@@ -103,7 +103,7 @@ def test_an_export_work_folder_on_linux_is_private_until_finished(tmp_path):
 
 
 def test_a_scratch_folder_on_windows_inherits_its_parents_acl_and_goes(tmp_path, made, windows):
-    from ssl_studio.core.folder_access import scratch_folder
+    from ssl_studio.core.project.scratch import scratch_folder
 
     with scratch_folder(tmp_path) as folder:
         (folder / "model.pt").write_bytes(b"x")
@@ -112,9 +112,9 @@ def test_a_scratch_folder_on_windows_inherits_its_parents_acl_and_goes(tmp_path,
 
 
 def test_a_scratch_folder_on_linux_is_a_temporary_directory(tmp_path):
-    from ssl_studio.core.folder_access import scratch_folder
+    from ssl_studio.core.project.scratch import scratch_folder
 
     with scratch_folder(tmp_path) as folder:
-        assert folder.parent == tmp_path and folder.name.startswith("tmp")
+        assert folder.parent == tmp_path and folder.name.startswith("scratch-")
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert not folder.exists()

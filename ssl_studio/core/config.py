@@ -57,7 +57,10 @@ class ImportConfig:
     sampling_rate: float | None = option(
         None, "Samples per second of series without a time column (empty: unknown)."
     )
-    workers: int = option(0, "Decoding processes; 0 = one per CPU core this process may use.")
+    workers: int = option(
+        0,
+        "Decoding processes; 0 = one per CPU core this process may use (on Windows at most 61).",
+    )
     retry_failed: bool = option(
         False, "Decode again the files that failed before, even if they did not change."
     )

@@ -22,10 +22,8 @@ import contextlib
 import errno
 import os
 import secrets
-import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 PRIVATE_FOLDER = 0o700  # (POSIX: the owner only)
@@ -60,23 +58,6 @@ def make_work_folder(parent: Path, prefix: str) -> Path:
             continue
         return path
     raise FileExistsError(errno.EEXIST, f"No unused folder name found in {parent}")
-
-
-@contextlib.contextmanager
-def scratch_folder(parent: Path) -> Iterator[Path]:
-    """A temporary folder in ``parent`` for the block, deleted after it: on Linux and
-    macOS ``tempfile.TemporaryDirectory``; on Windows a ``make_work_folder`` (a run's
-    scratch folder left by a killed job must not keep colleagues out of the run), of
-    which what cannot be deleted (a file another program holds open) is left."""
-    if sys.platform != "win32":
-        with tempfile.TemporaryDirectory(dir=parent) as name:
-            yield Path(name)
-        return
-    path = make_work_folder(parent, "tmp")
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def probe_writable(folder: Path) -> None:

@@ -13,7 +13,7 @@ from ssl_studio.core.data import file_progress
 from ssl_studio.core.data.cache import CacheWriter
 from ssl_studio.core.data.decode import FILE_KINDS, DecodeTask
 from ssl_studio.core.data.import_naming import JOB
-from ssl_studio.core.data.parallel import decode_files
+from ssl_studio.core.data.parallel import decode_files, fewer_workers_note
 from ssl_studio.core.data.records import DecodedFile, ImportProblem
 from ssl_studio.core.events import EtaClock, Message, Progress
 
@@ -105,6 +105,9 @@ class ImportDecoding:
         self._commit(batch, cache)
         last_commit = time.perf_counter()
         batch = []
+        # (an explicit --workers over what the system allows is lowered, and said)
+        if note := fewer_workers_note(min(self.cfg.workers, len(tasks))):
+            self.report(Message(JOB, note))
         results = decode_files(
             tasks,
             self.decoder,

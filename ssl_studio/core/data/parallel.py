@@ -26,6 +26,10 @@ K = TypeVar("K")
 Decoder = Callable[[DecodeTask], DecodedFile]
 IN_PROCESS_MAX_FILES = 4  # below this a worker pool costs more than it saves
 _QUEUE_PER_WORKER = 4
+# Windows waits on a pool's processes with WaitForMultipleObjects, which takes 64 handles:
+# ProcessPoolExecutor refuses more than 61 workers there (ValueError), so an import on a
+# machine with more cores (or --workers 64) crashed
+WINDOWS_MAX_WORKERS = 61
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -37,11 +41,37 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def max_workers() -> int | None:
+    """The most worker processes a pool may have on this system (None: no limit)."""
+    return WINDOWS_MAX_WORKERS if sys.platform == "win32" else None
+
+
+def pool_workers(asked: int) -> int:
+    """``asked`` worker processes, or the most this system allows when that is fewer."""
+    limit = max_workers()
+    return asked if limit is None else min(asked, limit)
+
+
+def fewer_workers_note(asked: int) -> str | None:
+    """What to tell a user who asked for ``asked`` worker processes (0: one per core, a
+    number never told) when this system allows fewer, else None."""
+    if not asked or pool_workers(asked) >= asked:
+        return None
+    return (
+        f"Windows runs at most {pool_workers(asked)} worker processes together: decoding "
+        f"with {pool_workers(asked)}, not the {asked} asked for."
+    )
+
+
 def _start_worker(app_pid: int) -> None:
-    """Workers leave Ctrl+C to the importer, which stops cleanly between files, and
+    """Workers leave Ctrl+C (and Ctrl+Break, Windows's other console interrupt, which
+    otherwise ends every worker) to the importer, which stops cleanly between files, and
     exit when the app (``app_pid``) is gone: a ``kill -9`` of it left them, the forkserver
     and the resource tracker running for good (worker_lifetime.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ctrl_break = getattr(signal, "SIGBREAK", None)  # (Windows only)
+    if ctrl_break is not None:
+        signal.signal(ctrl_break, signal.SIG_IGN)
     end_with_app(app_pid)
 
 
@@ -49,6 +79,25 @@ def _pool(workers: int, context: multiprocessing.context.BaseContext) -> Process
     return ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
     )
+
+
+def _started_pool(
+    workers: int, context: multiprocessing.context.BaseContext
+) -> ProcessPoolExecutor | None:
+    """A pool of ``workers`` whose first worker has started, or None when none can: a
+    pool that breaks at once, an OSError (e.g. the forkserver's socket path, under a long
+    temporary folder, over the 107 bytes AF_UNIX allows), or one the system refuses to
+    build (ValueError: more workers than Windows allows)."""
+    try:
+        pool = _pool(workers, context)
+    except (OSError, ValueError):
+        return None
+    try:
+        pool.submit(os.getpid).result()
+    except (BrokenProcessPool, OSError):
+        pool.shutdown(wait=False)
+        return None
+    return pool
 
 
 def crashed(task: DecodeTask) -> DecodedFile:
@@ -72,23 +121,20 @@ def decode_files(
 ) -> Iterator[tuple[K, DecodedFile]]:
     """Decode ``(key, task)`` pairs, yielding ``(key, result)`` as files finish.
 
-    workers: processes to use (1, or a handful of files, decodes in this process).
+    workers: processes to use (1, or a handful of files, decodes in this process; at
+        most ``max_workers``).
     warn: told when worker processes cannot start and decoding falls back to this process.
     ordered: yield in the order of ``tasks`` (whichever worker ends first), holding at most
         a few results per worker: what is recorded first then never depends on timing.
     """
     queue = deque(tasks)
-    workers = max(1, min(workers, len(queue)))
+    workers = max(1, min(pool_workers(workers), len(queue)))
     if workers == 1 or len(queue) <= IN_PROCESS_MAX_FILES:
         yield from _in_process(queue, decoder, stop)
         return
     context = _pool_context()
-    pool = _pool(workers, context)
-    try:  # (OSError: e.g. the forkserver's socket path, under a long temporary folder,
-        # over the 107 bytes AF_UNIX allows)
-        pool.submit(os.getpid).result()
-    except (BrokenProcessPool, OSError):
-        pool.shutdown(wait=False)
+    pool = _started_pool(workers, context)
+    if pool is None:
         warn(
             "Worker processes could not start; decoding in this process instead (slower). "
             "Scripts that run an import must guard their code with "

@@ -12,6 +12,7 @@ import contextlib
 import datetime
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ def processes_per_node(processes: int) -> int:
 
 _collective_device = torch.device("cpu")  # where small collective tensors live (NCCL: GPU)
 _launcher: int | None = None  # torchrun's process id, as this rank joined the group
+_launcher_handle: int | None = None  # (Windows) a handle of that process, to see it end
 
 
 # said when CUDA processes cannot use NCCL (PyTorch for Windows is built without it)
@@ -76,7 +78,7 @@ def init(world: World, device: torch.device) -> str | None:
     it waits for the other ranks, SIGTERM ends the process at once (the job's handler
     only asks it to stop at its next step, which a rank waiting here, e.g. for a rank 0
     that refused to start, never reaches: torchrun would wait 30 s and kill it)."""
-    global _collective_device, _launcher
+    global _collective_device, _launcher, _launcher_handle
     note = None
     if world.distributed and not dist.is_initialized():
         nccl = device.type == "cuda" and dist.is_nccl_available()
@@ -103,6 +105,7 @@ def init(world: World, device: torch.device) -> str | None:
         _collective_device = device if backend == "nccl" else torch.device("cpu")
         # (torchrun's own: a rank started by hand from a shell that then exits goes on)
         _launcher = os.getppid() if "TORCHELASTIC_RUN_ID" in os.environ else None
+        _launcher_handle = _process_handle(_launcher)
     return note
 
 
@@ -272,9 +275,32 @@ def join(
 
 
 def launcher_gone() -> bool:
-    """Whether the torchrun that started this rank is gone (killed with SIGKILL: it could
-    not stop its ranks): the rank, then reparented, stops at its next step."""
-    return _launcher is not None and os.getppid() != _launcher
+    """Whether the torchrun that started this rank is gone (killed with SIGKILL, or ended
+    from the Task Manager: it could not stop its ranks); the rank then stops at its next
+    step. POSIX reparents the rank (its parent process id changes); Windows never does
+    (``os.getppid`` keeps naming the dead torchrun), so there the handle of torchrun's
+    process, opened as the rank joined, says whether it has exited."""
+    if _launcher is None:
+        return False
+    if _launcher_handle is not None:
+        import _winapi
+
+        return _winapi.WaitForSingleObject(_launcher_handle, 0) == _winapi.WAIT_OBJECT_0
+    return os.getppid() != _launcher
+
+
+def _process_handle(pid: int | None) -> int | None:
+    """Windows: a handle to wait on process ``pid`` (held until ``shutdown``, so that its
+    id cannot name another process meanwhile); None elsewhere, or where it cannot be
+    opened (the rank then goes on without this watch, as before)."""
+    if pid is None or sys.platform != "win32":
+        return None
+    try:
+        import _winapi
+
+        return _winapi.OpenProcess(_winapi.SYNCHRONIZE, False, pid)
+    except (ImportError, OSError):
+        return None
 
 
 @contextlib.contextmanager
@@ -303,8 +329,14 @@ def lost_a_peer(exc: BaseException) -> bool:
 
 
 def shutdown() -> None:
-    global _launcher
+    global _launcher, _launcher_handle
     _launcher = None
+    if _launcher_handle is not None:
+        import _winapi
+
+        with contextlib.suppress(OSError):
+            _winapi.CloseHandle(_launcher_handle)
+        _launcher_handle = None
     if dist.is_initialized():
         dist.destroy_process_group()
 

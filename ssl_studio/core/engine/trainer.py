@@ -226,7 +226,7 @@ class Trainer(Checkpointing):
             self._wait_while_paused()
             self.report(Message(self.job, "Resumed."))
         if distributed.launcher_gone() and not self.stop.stopped:
-            self.stop.stop()  # (on every rank: each was reparented)
+            self.stop.stop()  # (on every rank: each sees torchrun gone)
             text = "torchrun is gone (killed): stopping here, with a checkpoint."
             self.report(Message(self.job, text, level="warning"))
         now = time.perf_counter()

@@ -21,6 +21,7 @@ from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
 from ssl_studio.core.export.card_integrity import refuse_untrusted
 from ssl_studio.core.export.card_spec_check import format_problem, spec_problem
 from ssl_studio.core.export.preprocess import ModelInput, files_of, read_files
+from ssl_studio.core.export.program_files import onnx_session
 from ssl_studio.core.export.self_description import changed_files, sha256_of
 from ssl_studio.core.export.series_windows import (
     WINDOW_COLUMNS,
@@ -77,10 +78,8 @@ def _session(export_dir: Path) -> tuple[Any, dict[str, Any]]:
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
-    try:
-        session = onnxruntime.InferenceSession(
-            str(model), options, providers=["CPUExecutionProvider"]
-        )
+    try:  # (from its bytes: a path outside the Windows code page, see program_files.py)
+        session = onnx_session(model, options)
     except Exception as exc:  # onnxruntime raises its own (Fail, InvalidProtobuf, ...)
         raise ConfigError(
             f"{model} cannot be loaded ({type(exc).__name__}): it {damaged}."

@@ -29,6 +29,7 @@ from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import architecture_options, build_card
 from ssl_studio.core.export.card_markdown import card_markdown
 from ssl_studio.core.export.examples import example_arrays
+from ssl_studio.core.export.program_files import load_torchscript, onnx_session
 from ssl_studio.core.export.self_description import (
     checksums,
     input_scaling,
@@ -225,9 +226,7 @@ def _torchscript(
 
 
 def _run_onnx(path: Path, inputs: tuple[np.ndarray, ...], modality: str) -> np.ndarray:
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = onnx_session(path)
     names = ["x"] if modality == "image" else ["x", "observed"]
     return session.run(None, dict(zip(names, inputs, strict=True)))[0]
 
@@ -317,7 +316,7 @@ def export_classifier(
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 _torchscript(model, example, work / FILES["torchscript"], metadata)
-                loaded = torch.jit.load(str(work / FILES["torchscript"]))
+                loaded = load_torchscript(work / FILES["torchscript"])
             with torch.no_grad():
                 diff = max(
                     _max_difference(loaded(*(torch.from_numpy(a) for a in inputs)).numpy(), want)

@@ -35,8 +35,9 @@ from ssl_studio.core.finetune.data import LabeledData, predict_proba
 from ssl_studio.core.finetune.protocols import fit_protocol
 from ssl_studio.core.finetune.setup import prepare, recommended_protocol
 from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS, FinetuneConfig
-from ssl_studio.core.folder_access import scratch_folder
 from ssl_studio.core.pretrain_setup import rebuild_task
+from ssl_studio.core.project.deleting import delete_leftover_scratch
+from ssl_studio.core.project.scratch import scratch_folder
 from ssl_studio.core.project.store import Store
 
 JOB = "label-efficiency"
@@ -91,6 +92,7 @@ def label_efficiency(
         device = pick_device(cfg.train.device)
         encoder = rebuild_task(state).trained_encoder
         store.mark_interrupted_runs()
+        delete_leftover_scratch(store)  # (what cannot be deleted yet waits for later)
         protocol = cfg.protocol
         run_id = store.create_run(
             found["id"],
@@ -110,7 +112,7 @@ def label_efficiency(
         points = [(k, s) for k in ks for s in seeds]
         status = "done"
         try:
-            with scratch_folder(run_dir) as scratch_dir:
+            with scratch_folder(run_dir) as scratch_dir:  # (kept if a file is held: scratch.py)
                 for k in ks:
                     chosen = (
                         protocol if protocol != "auto" else recommended_protocol(k or available)
@@ -122,7 +124,7 @@ def label_efficiency(
                         for name, scores in reports.items():
                             scored = None if stop.stopped else _fit_and_score(
                                 name, encoder, spec, data, train, split.test, run_cfg,
-                                device=device, run_dir=Path(scratch_dir), stop=stop,
+                                device=device, run_dir=scratch_dir, stop=stop,
                             )  # fmt: skip
                             if scored is None:
                                 break

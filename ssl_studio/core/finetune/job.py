@@ -23,12 +23,7 @@ from ssl_studio.core.engine import distributed
 from ssl_studio.core.engine.checkpoint import versions
 from ssl_studio.core.engine.device import describe, pick_device
 from ssl_studio.core.evaluation.comparison import paired_difference_of
-from ssl_studio.core.evaluation.metrics import (
-    Bootstrapped,
-    bootstrapped,
-    headline,
-    report_of,
-)
+from ssl_studio.core.evaluation.metrics import Bootstrapped, bootstrapped, headline, report_of
 from ssl_studio.core.evaluation.patient_groups import ITEM_SPLIT_CAVEAT, add_caveat
 from ssl_studio.core.evaluation.splits import Split
 from ssl_studio.core.evaluation.threshold import pick_threshold, threshold_choice
@@ -42,9 +37,10 @@ from ssl_studio.core.finetune.saved import MODEL_FILE, save_model
 from ssl_studio.core.finetune.setup import job_split, prepare, recommended_protocol
 from ssl_studio.core.finetune.split_changes import recorded_hashes, unhashed_at_test
 from ssl_studio.core.finetune_config import FinetuneConfig
-from ssl_studio.core.folder_access import scratch_folder
 from ssl_studio.core.pretrain import StoreRecorder
 from ssl_studio.core.pretrain_setup import rebuild_task
+from ssl_studio.core.project.deleting import delete_leftover_scratch
+from ssl_studio.core.project.scratch import scratch_folder
 from ssl_studio.core.project.split_file import SPLIT_FILE, parsed_split
 from ssl_studio.core.project.store import Store
 
@@ -109,8 +105,9 @@ class FineTuning:
         per_class = smallest_training_class(split, data.y, len(data.classes))
         protocol = recommended_protocol(per_class) if cfg.protocol == "auto" else cfg.protocol
         encoder = rebuild_task(state).trained_encoder
-        if self.world.is_main:
+        if self.world.is_main:  # (before the join: no rank has made a scratch folder yet)
             store.mark_interrupted_runs()
+            delete_leftover_scratch(store)  # (what cannot be deleted yet waits for later)
         return protocol, encoder, spec, data, split
 
     def _both(
@@ -267,7 +264,7 @@ class FineTuning:
         for i, test in enumerate(split.folds):
             train = np.setdiff1d(split.train, test)
             self.report(Message(JOB, f"Fold {i + 1} of {len(split.folds)}."))
-            with scratch_folder(run_dir) as fold_dir:
+            with scratch_folder(run_dir) as fold_dir:  # (kept if a file is held: scratch.py)
                 fitted = fit_protocol(
                     protocol,
                     encoder,
@@ -276,7 +273,7 @@ class FineTuning:
                     train,
                     self.cfg,
                     device=device,
-                    run_dir=Path(fold_dir),
+                    run_dir=fold_dir,
                     report=self.report,  # each fold's loss curve, live
                     stop=self.stop,
                     job=JOB,

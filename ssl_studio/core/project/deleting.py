@@ -20,6 +20,7 @@ from typing import Any
 from ssl_studio.core.atomic_files import remove_file
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.schema import SCHEMA_VERSION
+from ssl_studio.core.project.scratch import leftover_scratch
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.project.store.removals import LAST_DATASET_ID, LAST_RUN_ID
 
@@ -147,9 +148,17 @@ def leftover_folders(store: Store) -> list[Path]:
 
 
 def delete_leftovers(store: Store) -> list[str]:
-    """Delete ``leftover_folders`` (at the start of an import: under the write lock);
-    what still could not be deleted, with why."""
-    return _deleted(leftover_folders(store), store.paths.root)
+    """Delete ``leftover_folders`` and the scratch folders a job left (at the start of an
+    import: under the write lock); what still could not be deleted, with why."""
+    folders = [*leftover_folders(store), *leftover_scratch(store.paths)]
+    return _deleted(folders, store.paths.root)
+
+
+def delete_leftover_scratch(store: Store) -> list[str]:
+    """Delete the scratch folders earlier jobs left in their run folders (a file in them
+    was held open: scratch.py), before a job that makes them (under the write lock, before
+    any of its own exist); what still could not be deleted, with why."""
+    return _deleted(leftover_scratch(store.paths), store.paths.root)
 
 
 def _deleted(folders: list[Path], root: Path) -> list[str]:

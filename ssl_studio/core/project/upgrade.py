@@ -27,7 +27,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ssl_studio import __version__
-from ssl_studio.core.atomic_files import sync_file, sync_folder
+from ssl_studio.core.atomic_files import retry_in_use, sync_file, sync_folder
 from ssl_studio.core.errors import ProjectError
 from ssl_studio.core.project.schema import MIGRATIONS, SCHEMA_VERSION
 from ssl_studio.core.project.sqlite_uri import sqlite_uri
@@ -107,7 +107,8 @@ def make_backup(conn: sqlite3.Connection, db: Path, old: int) -> Path:
         finally:
             copy.close()
         sync_file(partial)  # (opened for writing on Windows, which flushes nothing else)
-        os.replace(partial, target)
+        # (Windows: an antivirus scanning the fresh copy holds it for a moment)
+        retry_in_use(lambda: os.replace(partial, target), target, "write")
         with contextlib.suppress(OSError):  # (not every system syncs a folder)
             sync_folder(target.parent)
     except (OSError, sqlite3.Error) as exc:

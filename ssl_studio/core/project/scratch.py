@@ -1,0 +1,51 @@
+"""Scratch folders in a run's folder, for checkpoints no one keeps (each fold of a
+cross-validation, each point of a label-efficiency curve), and those left behind.
+
+On Windows an antivirus scan or the search indexer often holds a file just written open
+for a moment, and a file held open cannot be deleted: deleting the scratch folder then
+raised PermissionError, and a job whose training was all done ended as an unexpected
+error. A scratch folder that cannot be deleted is now left where it is; the next job that
+writes to the project deletes it (deleting.py: ``delete_leftover_scratch``), under the
+project's write lock, so no job is using it then. On Windows the folder inherits the run
+folder's ACL (folder_access.py): one left behind must not keep colleagues out of the run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ssl_studio.core.folder_access import make_work_folder
+from ssl_studio.core.project.layout import ProjectPaths
+
+SCRATCH_PREFIX = "scratch-"
+
+
+@contextmanager
+def scratch_folder(run_dir: Path) -> Iterator[Path]:
+    """A new folder in ``run_dir`` for the block, deleted after it where it can be (a
+    file held open by another program leaves it: see the module docstring)."""
+    if sys.platform != "win32":
+        with tempfile.TemporaryDirectory(
+            prefix=SCRATCH_PREFIX, dir=run_dir, ignore_cleanup_errors=True
+        ) as folder:
+            yield Path(folder)
+        return
+    path = make_work_folder(run_dir, SCRATCH_PREFIX)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def leftover_scratch(paths: ProjectPaths) -> list[Path]:
+    """The scratch folders in the project's run folders: every one is left over while
+    the caller holds the write lock (the jobs that make them hold it throughout)."""
+    try:
+        return sorted(p for p in paths.runs.glob(f"*/{SCRATCH_PREFIX}*") if p.is_dir())
+    except OSError:  # (runs/ unreadable: nothing to sweep now)
+        return []
