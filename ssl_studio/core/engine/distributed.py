@@ -21,6 +21,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from ssl_studio.core.engine import windows_processes
 from ssl_studio.core.errors import ConfigError, SSLStudioError
 
 
@@ -59,8 +60,8 @@ def processes_per_node(processes: int) -> int:
 
 
 _collective_device = torch.device("cpu")  # where small collective tensors live (NCCL: GPU)
-_launcher: int | None = None  # torchrun's process id, as this rank joined the group
-_launcher_handle: int | None = None  # (Windows) a handle of that process, to see it end
+_launcher: int | None = None  # this rank's parent's id as it joined: torchrun (POSIX)
+_launcher_handle: int | None = None  # (Windows) a handle of torchrun, to see it end
 
 
 # said when CUDA processes cannot use NCCL (PyTorch for Windows is built without it)
@@ -105,7 +106,7 @@ def init(world: World, device: torch.device) -> str | None:
         _collective_device = device if backend == "nccl" else torch.device("cpu")
         # (torchrun's own: a rank started by hand from a shell that then exits goes on)
         _launcher = os.getppid() if "TORCHELASTIC_RUN_ID" in os.environ else None
-        _launcher_handle = _process_handle(_launcher)
+        _launcher_handle = _launcher_watch(_launcher)
     return note
 
 
@@ -287,6 +288,20 @@ def launcher_gone() -> bool:
 
         return _winapi.WaitForSingleObject(_launcher_handle, 0) == _winapi.WAIT_OBJECT_0
     return os.getppid() != _launcher
+
+
+def _launcher_watch(parent: int | None) -> int | None:
+    """Windows: the handle launcher_gone waits on. In a virtual environment a rank's
+    parent is the venv's python.exe, a redirector that lives as long as the rank, so
+    torchrun is its parent, opened at once (before its id could name another process);
+    the direct parent where that cannot be told or opened, as before."""
+    if parent is None or sys.platform != "win32":
+        return None
+    executable = getattr(sys, "executable", "") or ""
+    base = getattr(sys, "_base_executable", executable) or executable
+    torchrun = windows_processes.venv_launcher_parent(parent, executable, base)
+    handle = _process_handle(torchrun)
+    return handle if handle is not None else _process_handle(parent)
 
 
 def _process_handle(pid: int | None) -> int | None:
