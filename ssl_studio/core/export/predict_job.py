@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ from ssl_studio.core.export.series_windows import (
     window_plan,
     windowed,
 )
-from ssl_studio.core.folder_access import folder_writable
+from ssl_studio.core.folder_access import folder_writable, make_temp_file
 from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
 from ssl_studio.core.spreadsheet_cells import SPREADSHEET_ENCODING, SafeWriter
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
@@ -188,7 +187,9 @@ def predict(
         )
     if not folder_writable(out_csv.parent):  # (os.access: every folder, on Windows)
         raise ConfigError(f"{out_csv.parent} cannot be written to; choose another place.")
-    fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=out_csv.parent)
+    # (not tempfile.mkstemp: on Windows it tries for hours where a folder refuses new
+    # files, which the folder may do after the probe above, see folder_access.py)
+    fd, tmp = make_temp_file(out_csv.parent, ".predictions-", ".csv")
     counts = {"items": 0, "errors": 0, "notes": 0}  # errors: files with an error row
     failed: set[str] = set()
     try:
