@@ -52,12 +52,17 @@ def pool_workers(asked: int) -> int:
     return asked if limit is None else min(asked, limit)
 
 
-def fewer_workers_note(asked: int) -> str | None:
+def fewer_workers_note(asked: int, files: int | None = None) -> str | None:
     """What to tell a user who asked for ``asked`` worker processes (0: one per core, a
-    number never told) when this system allows fewer, else None."""
-    if not asked or pool_workers(asked) >= asked:
+    number never told) when this system allows fewer, else None. ``files``: how many
+    there are to decode; where fewer files than the limit leave workers unused anyway,
+    nothing is lost to the limit and nothing is said."""
+    if not asked:
         return None
-    return (
+    used = asked if files is None else min(asked, files)  # (a worker per file at most)
+    if pool_workers(used) >= used:
+        return None
+    return (  # (the number the user gave, not the number of files: that is what they know)
         f"Windows runs at most {pool_workers(asked)} worker processes together: decoding "
         f"with {pool_workers(asked)}, not the {asked} asked for."
     )
