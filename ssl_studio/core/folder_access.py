@@ -15,7 +15,9 @@ already taken (CPython gh-66305) and tries another: up to ``tempfile.TMP_MAX`` n
 which on Python 3.11 and 3.12 under Windows' C runtime is 2**31 - 1 (hours; 3.13 lowered
 it), before a misleading "No usable temporary file name found". ``probe_writable`` makes
 one file and deletes it instead, and ``make_temp_file`` stands in for
-``tempfile.mkstemp``: on Windows it gives up at the first refusal.
+``tempfile.mkstemp``: on Windows it gives up at the first refusal. Nor does
+``os.access(file, os.R_OK)`` there see an ACL that denies reading: ``file_readable``
+opens the file instead.
 """
 
 from __future__ import annotations
@@ -127,4 +129,17 @@ def folder_writable(folder: Path) -> bool:
         return False
     except OSError as exc:
         return exc.errno not in _REFUSED and not isinstance(exc, PermissionError)
+    return True
+
+
+def file_readable(path: Path) -> bool:
+    """Whether ``path`` can be opened for reading: it is opened and closed again. The same
+    answer as ``os.access(path, os.R_OK)`` on Linux and macOS (False for a file that is
+    missing too), and the real one on Windows, where os.access says every file may be
+    read (see the module docstring)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return False
+    os.close(fd)
     return True
