@@ -13,7 +13,9 @@ import stat
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from ssl_studio.core import atomic_files
 from ssl_studio.core.atomic_files import (
@@ -22,6 +24,7 @@ from ssl_studio.core.atomic_files import (
     write_text_atomically,
 )
 from ssl_studio.core.errors import FileInUseError, ReadOnlyFileError
+from ssl_studio.core.export import predict_job  # (torch: imported before win32 is simulated)
 from ssl_studio.core.project.deleting import delete_folder
 
 
@@ -149,3 +152,31 @@ def test_on_linux_a_refused_deletion_is_said_and_changes_no_mode(tmp_path, monke
     why = delete_folder(run, tmp_path)
     assert why is not None and "could not be deleted (Access is denied)" in why
     assert chmods == [] and (run / "config.json").exists()
+
+
+def test_predicting_over_a_file_marked_read_only_on_windows_is_refused_before_any_work(
+    tmp_path, monkeypatch, windows
+):
+    """``predict --overwrite`` onto a file marked read-only: said before the first
+    prediction, not at the final rename after all of them."""
+    runs: list[int] = []
+
+    class Session:  # (an ONNX session's stand-in that counts what it is asked)
+        def run(self, _names: object, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+            runs.append(len(feeds["x"]))
+            return [np.tile([[0.25, 0.75]], (len(feeds["x"]), 1))]
+
+    spec = {"modality": "image", "in_channels": 1, "image_size": 32, "cache_size": 64}
+    card = {"spec": spec, "classes": ["no", "yes"]}
+    monkeypatch.setattr(predict_job, "_session", lambda _folder: (Session(), card))
+    (tmp_path / "model").mkdir()
+    (tmp_path / "scans").mkdir()
+    pixels = np.random.default_rng(0).integers(0, 255, (32, 32), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "scans" / "a.png")
+    out = tmp_path / "predictions.csv"
+    out.write_text("old")
+    out.chmod(0o444)
+    with pytest.raises(ReadOnlyFileError, match="marked read-only"):
+        predict_job.predict(tmp_path / "model", [tmp_path / "scans"], out, overwrite=True)
+    assert runs == [] and out.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "predictions.csv", "scans"]

@@ -12,7 +12,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from ssl_studio.core.errors import FileInUseError, ReadOnlyFileError
+from ssl_studio.core.folder_access import make_temp_file
 
 
 def _read_umask() -> int:
@@ -152,7 +152,9 @@ def replacing(
         raise ReadOnlyFileError(path, "write")
     if mode is None:
         mode = path.stat().st_mode & 0o7777 if path.is_file() else NEW_FILE_MODE
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
+    # (not tempfile.mkstemp: on Windows a folder that refuses new files kept it trying
+    # for hours, see folder_access.py)
+    fd, tmp = make_temp_file(path.parent, ".tmp-", suffix)
     try:
         if text:
             file = os.fdopen(fd, "w", encoding=encoding, newline="")

@@ -10,10 +10,14 @@ the user chose decides who may read it); on Linux and macOS the modes stay as th
 
 Checking folders. ``os.access(folder, os.W_OK)`` on Windows looks only at the Read-only
 attribute, which a folder's ACL never sets: every folder reads as writable. And
-``tempfile`` there tries 10 000 names in a folder whose ACL refuses new files (it takes
-the refusal for a name already taken, CPython gh-66305) before it gives up with a
-misleading "No usable temporary file name found". ``probe_writable`` makes one file and
-deletes it instead.
+``tempfile`` there, in a folder whose ACL refuses new files, takes each refusal for a name
+already taken (CPython gh-66305) and tries another: up to ``tempfile.TMP_MAX`` names,
+which on Python 3.11 and 3.12 under Windows' C runtime is 2**31 - 1 (hours; 3.13 lowered
+it), before a misleading "No usable temporary file name found". ``probe_writable`` makes
+one file and deletes it instead, and ``make_temp_file`` stands in for
+``tempfile.mkstemp``: on Windows it gives up at the first refusal. Nor does
+``os.access(file, os.R_OK)`` there see an ACL that denies reading: ``file_readable``
+opens the file instead.
 """
 
 from __future__ import annotations
@@ -60,6 +64,39 @@ def make_work_folder(parent: Path, prefix: str) -> Path:
     raise FileExistsError(errno.EEXIST, f"No unused folder name found in {parent}")
 
 
+def make_temp_file(folder: str | Path, prefix: str, suffix: str) -> tuple[int, str]:
+    """A new, empty file ``PREFIXxxxxxxxxSUFFIX`` in ``folder`` (random letters), open
+    for reading and writing and private where the system has modes (0600): its descriptor
+    and absolute path, as ``tempfile.mkstemp`` gives them, which Linux and macOS use. On
+    Windows a bounded number of random names (see the module docstring): PermissionError
+    as the system gave it when the folder refuses new files, FileExistsError when no
+    unused name was found."""
+    if sys.platform != "win32":
+        return tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
+    # (mkstemp's flags on Windows: bytes as written, and no child process inherits it)
+    flags = (
+        os.O_RDWR
+        | os.O_CREAT
+        | os.O_EXCL
+        | getattr(os, "O_BINARY", 0)
+        | getattr(os, "O_NOINHERIT", 0)
+    )
+    folder = os.path.abspath(folder)
+    for _ in range(_NAME_TRIES):
+        path = os.path.join(folder, f"{prefix}{secrets.token_hex(4)}{suffix}")
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+        except PermissionError:
+            # Windows refuses a name a folder has with "access denied" too: only that is
+            # a name taken; anything else is the folder refusing, said at once
+            if os.path.isdir(path):
+                continue
+            raise
+    raise FileExistsError(errno.EEXIST, f"No unused file name found in {folder}")
+
+
 def probe_writable(folder: Path) -> None:
     """Make a file in ``folder`` and delete it again: OSError (PermissionError where the
     folder's permissions refuse it) when it cannot be made. Linux and macOS make it with
@@ -92,4 +129,17 @@ def folder_writable(folder: Path) -> bool:
         return False
     except OSError as exc:
         return exc.errno not in _REFUSED and not isinstance(exc, PermissionError)
+    return True
+
+
+def file_readable(path: Path) -> bool:
+    """Whether ``path`` can be opened for reading: it is opened and closed again. The same
+    answer as ``os.access(path, os.R_OK)`` on Linux and macOS (False for a file that is
+    missing too), and the real one on Windows, where os.access says every file may be
+    read (see the module docstring)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return False
+    os.close(fd)
     return True

@@ -5,12 +5,13 @@ backup of labels given by clicking, or the version a run was trained with)."""
 from __future__ import annotations
 
 import csv
+import errno
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any
 
 from ssl_studio.core.atomic_files import replacing
-from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.errors import ConfigError, SSLStudioError
 from ssl_studio.core.labels import _quote, label_set_to_use
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.spreadsheet_cells import SPREADSHEET_ENCODING, SafeWriter
@@ -62,15 +63,28 @@ def export_labels(
         rows.append([item_id, label, *((item["rel_path"], item["idx"]) if item else ("", ""))])
     # a file written over is replaced whole (it may be the user's only copy of these
     # labels): a full disk or a crash leaves the old one as it was
-    opened: AbstractContextManager[IO[Any]] = (
-        replacing(out, suffix=".csv", text=True, encoding=SPREADSHEET_ENCODING)
-        if overwrite
-        else out.open("x", encoding=SPREADSHEET_ENCODING, newline="")
-    )
-    with opened as f:
-        writer = SafeWriter(csv.writer(f))  # a label '+ve' as text; read back as '+ve'
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(rows)
+    try:
+        opened: AbstractContextManager[IO[Any]] = (
+            replacing(out, suffix=".csv", text=True, encoding=SPREADSHEET_ENCODING)
+            if overwrite
+            else out.open("x", encoding=SPREADSHEET_ENCODING, newline="")
+        )
+        with opened as f:
+            writer = SafeWriter(csv.writer(f))  # a label '+ve' as text; read back as '+ve'
+            writer.writerow(EXPORT_COLUMNS)
+            writer.writerows(rows)
+    except SSLStudioError:  # (a file marked read-only or held open: said as it is)
+        raise
+    except OSError as exc:
+        if not isinstance(exc, PermissionError) and exc.errno != errno.EROFS:
+            raise
+        # the folder refused the new file (or the temporary one beside the file written
+        # over): "[Errno 13] ... .tmp-1a2b3c4d.csv" would say neither what nor what to do
+        raise ConfigError(
+            f"Cannot write {out}: the folder {out.parent} may not be written (its "
+            "permissions or a read-only disk refuse new files). Save the labels in another "
+            "folder."
+        ) from exc
     return {"name": name, "version": version, "labels": len(rows), "out": str(out)}
 
 

@@ -144,7 +144,7 @@ def test_export_labels_writes_the_chosen_label_set_to_a_csv(
         "Labels exported",
         f"Label set 'clicks' (version 1): 1 label written to {out}.",
     )
-    assert [r["label"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["odd"]
+    assert [r["label"] for r in csv.DictReader(out.open(encoding="utf-8-sig"))] == ["odd"]
     assert offered == ["clicks (version 1, 1 label)", "first (version 1, 2 labels)"]
 
 

@@ -220,7 +220,7 @@ def test_drop_pretrain_finetune_export(qtbot, make_window, dicom_folder, tmp_pat
     assert "save them outside it" in messages.pop()[1]
     assert window.export.predict_folder(dicom_folder, tmp_path / "predictions.csv")
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=JOB_S)
-    lines = (tmp_path / "predictions.csv").read_text().splitlines()
+    lines = (tmp_path / "predictions.csv").read_text(encoding="utf-8-sig").splitlines()
     assert window.export.predictions.rowCount() == len(lines) - 1  # a row per item or error
     assert len(lines) - 1 >= len(list(dicom_folder.rglob("*.dcm")))
     assert "Saved to" in window.export.status.text() and not list(out.glob("*.csv"))

@@ -106,7 +106,7 @@ class ImportDecoding:
         last_commit = time.perf_counter()
         batch = []
         # (an explicit --workers over what the system allows is lowered, and said)
-        if note := fewer_workers_note(min(self.cfg.workers, len(tasks))):
+        if note := fewer_workers_note(self.cfg.workers, files=len(tasks)):
             self.report(Message(JOB, note))
         results = decode_files(
             tasks,

@@ -52,12 +52,17 @@ def pool_workers(asked: int) -> int:
     return asked if limit is None else min(asked, limit)
 
 
-def fewer_workers_note(asked: int) -> str | None:
+def fewer_workers_note(asked: int, files: int | None = None) -> str | None:
     """What to tell a user who asked for ``asked`` worker processes (0: one per core, a
-    number never told) when this system allows fewer, else None."""
-    if not asked or pool_workers(asked) >= asked:
+    number never told) when this system allows fewer, else None. ``files``: how many
+    there are to decode; where fewer files than the limit leave workers unused anyway,
+    nothing is lost to the limit and nothing is said."""
+    if not asked:
         return None
-    return (
+    used = asked if files is None else min(asked, files)  # (a worker per file at most)
+    if pool_workers(used) >= used:
+        return None
+    return (  # (the number the user gave, not the number of files: that is what they know)
         f"Windows runs at most {pool_workers(asked)} worker processes together: decoding "
         f"with {pool_workers(asked)}, not the {asked} asked for."
     )
@@ -81,23 +86,42 @@ def _pool(workers: int, context: multiprocessing.context.BaseContext) -> Process
     )
 
 
+# what stops a pool from starting: its first worker died (BrokenProcessPool), the system
+# refused a process, a pipe or the forkserver's socket (OSError), or the pool itself
+# (ValueError: more workers than Windows allows)
+_START_ERRORS = (BrokenProcessPool, OSError, ValueError)
+
+
 def _started_pool(
     workers: int, context: multiprocessing.context.BaseContext
-) -> ProcessPoolExecutor | None:
-    """A pool of ``workers`` whose first worker has started, or None when none can: a
-    pool that breaks at once, an OSError (e.g. the forkserver's socket path, under a long
-    temporary folder, over the 107 bytes AF_UNIX allows), or one the system refuses to
-    build (ValueError: more workers than Windows allows)."""
-    try:
-        pool = _pool(workers, context)
-    except (OSError, ValueError):
-        return None
+) -> ProcessPoolExecutor:
+    """A pool of ``workers`` whose first worker has started. One of ``_START_ERRORS``
+    when none can: e.g. an OSError for the forkserver's socket path, under a long
+    temporary folder, over the 107 bytes AF_UNIX allows."""
+    pool = _pool(workers, context)
     try:
         pool.submit(os.getpid).result()
-    except (BrokenProcessPool, OSError):
+    except _START_ERRORS:
         pool.shutdown(wait=False)
-        return None
+        raise
     return pool
+
+
+def _fallback_warning(exc: BaseException) -> str:
+    """What to tell the user when worker processes could not start (``exc``) and the
+    files are decoded in this process instead: the real cause. A script's missing
+    ``__main__`` guard is named only where the first worker died at once, the one case it
+    explains (a worker that re-runs an unguarded script fails as it starts)."""
+    if isinstance(exc, BrokenProcessPool):
+        return (
+            "Worker processes could not start (the first one ended at once); decoding in "
+            "this process instead (slower). Scripts that run an import must guard their "
+            "code with 'if __name__ == \"__main__\":'."
+        )
+    reason = str(exc) or type(exc).__name__
+    return (
+        f"Worker processes could not start ({reason}); decoding in this process instead (slower)."
+    )
 
 
 def crashed(task: DecodeTask) -> DecodedFile:
@@ -123,7 +147,8 @@ def decode_files(
 
     workers: processes to use (1, or a handful of files, decodes in this process; at
         most ``max_workers``).
-    warn: told when worker processes cannot start and decoding falls back to this process.
+    warn: told when worker processes cannot start (and why), and decoding falls back to
+        this process.
     ordered: yield in the order of ``tasks`` (whichever worker ends first), holding at most
         a few results per worker: what is recorded first then never depends on timing.
     """
@@ -133,13 +158,10 @@ def decode_files(
         yield from _in_process(queue, decoder, stop)
         return
     context = _pool_context()
-    pool = _started_pool(workers, context)
-    if pool is None:
-        warn(
-            "Worker processes could not start; decoding in this process instead (slower). "
-            "Scripts that run an import must guard their code with "
-            "'if __name__ == \"__main__\":'."
-        )
+    try:
+        pool = _started_pool(workers, context)
+    except _START_ERRORS as exc:  # (slower, but the import goes on: better than a crash)
+        warn(_fallback_warning(exc))
         yield from _in_process(queue, decoder, stop)
         return
     suspects: deque[tuple[K, DecodeTask]] = deque()  # in flight when a pool broke

@@ -6,16 +6,16 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ssl_studio.core.atomic_files import replace_durably, sync_open_file
+from ssl_studio.core.atomic_files import marked_read_only, replace_durably, sync_open_file
 from ssl_studio.core.data.privacy import message_redactor, redactor
 from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
-from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.errors import ConfigError, ReadOnlyFileError
 from ssl_studio.core.events import EtaClock, Progress, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
 from ssl_studio.core.export.card_integrity import refuse_untrusted
@@ -33,7 +33,7 @@ from ssl_studio.core.export.series_windows import (
     window_plan,
     windowed,
 )
-from ssl_studio.core.folder_access import folder_writable
+from ssl_studio.core.folder_access import folder_writable, make_temp_file
 from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
 from ssl_studio.core.spreadsheet_cells import SPREADSHEET_ENCODING, SafeWriter
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
@@ -180,6 +180,10 @@ def predict(
             f"{out_csv} already exists. Give --out another file name, or add --overwrite to "
             "replace it."
         )
+    # Windows refuses to replace a file marked read-only: said before any prediction,
+    # not at the final rename after all of them
+    if sys.platform == "win32" and marked_read_only(out_csv):
+        raise ReadOnlyFileError(out_csv, "write")
     if not out_csv.parent.is_dir():  # (a mistyped folder is not made: it says so)
         what = "is a file, not a folder" if out_csv.parent.exists() else "does not exist"
         raise ConfigError(
@@ -188,7 +192,9 @@ def predict(
         )
     if not folder_writable(out_csv.parent):  # (os.access: every folder, on Windows)
         raise ConfigError(f"{out_csv.parent} cannot be written to; choose another place.")
-    fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=out_csv.parent)
+    # (not tempfile.mkstemp: on Windows it tries for hours where a folder refuses new
+    # files, which the folder may do after the probe above, see folder_access.py)
+    fd, tmp = make_temp_file(out_csv.parent, ".predictions-", ".csv")
     counts = {"items": 0, "errors": 0, "notes": 0}  # errors: files with an error row
     failed: set[str] = set()
     try:

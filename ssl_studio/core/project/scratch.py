@@ -8,10 +8,17 @@ error. A scratch folder that cannot be deleted is now left where it is; the next
 writes to the project deletes it (deleting.py: ``delete_leftover_scratch``), under the
 project's write lock, so no job is using it then. On Windows the folder inherits the run
 folder's ACL (folder_access.py): one left behind must not keep colleagues out of the run.
+
+Versions before ``scratch-`` made these folders with ``tempfile.TemporaryDirectory``,
+named ``tmp`` and 8 random letters, and a job killed in a fold or a curve point left one:
+those are swept too. Nothing else in a run folder is ever named so: config.json,
+split.json, model.pt, evaluation.json, label_efficiency.json and checkpoints/ (a write cut
+short leaves a ``.tmp-*`` file, never a folder).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import tempfile
@@ -23,6 +30,9 @@ from ssl_studio.core.folder_access import make_work_folder
 from ssl_studio.core.project.layout import ProjectPaths
 
 SCRATCH_PREFIX = "scratch-"
+# the name tempfile.TemporaryDirectory gave a scratch folder before (tmp and 8 of
+# tempfile's random characters): exactly that, so no folder a user named tmp-notes goes
+_OLD_SCRATCH = re.compile(r"tmp[a-z0-9_]{8}")
 
 
 @contextmanager
@@ -43,9 +53,14 @@ def scratch_folder(run_dir: Path) -> Iterator[Path]:
 
 
 def leftover_scratch(paths: ProjectPaths) -> list[Path]:
-    """The scratch folders in the project's run folders: every one is left over while
-    the caller holds the write lock (the jobs that make them hold it throughout)."""
+    """The scratch folders in the project's run folders (and those earlier versions named
+    ``tmpXXXXXXXX``: see the module docstring): every one is left over while the caller
+    holds the write lock (the jobs that make them hold it throughout)."""
     try:
-        return sorted(p for p in paths.runs.glob(f"*/{SCRATCH_PREFIX}*") if p.is_dir())
+        found = [
+            *paths.runs.glob(f"*/{SCRATCH_PREFIX}*"),
+            *(p for p in paths.runs.glob("*/tmp*") if _OLD_SCRATCH.fullmatch(p.name)),
+        ]
+        return sorted(p for p in found if p.is_dir())
     except OSError:  # (runs/ unreadable: nothing to sweep now)
         return []

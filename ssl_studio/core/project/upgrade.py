@@ -28,7 +28,7 @@ import sqlite_utils
 
 from ssl_studio import __version__
 from ssl_studio.core.atomic_files import retry_in_use, sync_file, sync_folder
-from ssl_studio.core.errors import ProjectError
+from ssl_studio.core.errors import FileInUseError, ProjectError
 from ssl_studio.core.project.schema import MIGRATIONS, SCHEMA_VERSION
 from ssl_studio.core.project.sqlite_uri import sqlite_uri
 from ssl_studio.core.storage_errors import disk_full, is_disk_full
@@ -118,11 +118,27 @@ def make_backup(conn: sqlite3.Connection, db: Path, old: int) -> Path:
             raise disk_full(
                 target, f"the project was not upgraded and is as it was (schema {old})"
             ) from exc
+        if isinstance(exc, FileInUseError):  # (the rename, still refused after ~2 s)
+            raise ProjectError(_copy_held(old)) from exc
         raise ProjectError(
             f"Cannot copy the project database to {target} before upgrading it ({exc}); "
             f"the project was not upgraded and is as it was (schema {old})."
         ) from exc
     return target
+
+
+def _copy_held(old: int) -> str:
+    """What to say when the fresh copy of the database (``*.bak.partial``) stayed held
+    open and could not be renamed into place. FileInUseError's own words would name the
+    backup (a file not there yet) and say to close it in Excel: the held file is the copy
+    just written, and what holds a file just written is nearly always an antivirus scan."""
+    return (
+        "Cannot upgrade the project: the copy of its database made first stayed open in "
+        "another program, most likely an antivirus scanning it, and could not be put in "
+        f"place. The project was not upgraded and is as it was (schema {old}). Wait a "
+        "moment and try again; if this keeps happening, exclude the project folder from "
+        "real-time scanning, or ask your IT to."
+    )
 
 
 def upgrade_database(conn: sqlite3.Connection, db: Path, old: int) -> Upgrade | None:

@@ -120,3 +120,28 @@ def test_an_import_asked_for_more_workers_than_windows_allows_says_it_uses_fewer
     assert import_data(cfg, report=events.append)["imported"] == 12
     assert sizes == [3, 3]
     assert not [e for e in events if isinstance(e, Message) and "at most" in e.text]
+
+
+def test_the_note_names_the_workers_asked_for_not_the_files(monkeypatch, project, tmp_path):
+    """--workers 100 with 70 files said "not the 70 asked for": 100 were asked for."""
+    _as_on_windows(monkeypatch)
+    monkeypatch.setattr(parallel, "WINDOWS_MAX_WORKERS", 3, raising=False)  # (not 61 files)
+    folder = _pngs(tmp_path / "pngs", 12)
+    events: list[object] = []
+    cfg = ImportConfig(project=project, paths=[folder], workers=100, name="many")
+    assert import_data(cfg, report=events.append)["imported"] == 12
+    said = [e.text for e in events if isinstance(e, Message) and "at most" in e.text]
+    assert said == [
+        "Windows runs at most 3 worker processes together: decoding with 3, not the 100 asked for."
+    ]
+
+
+def test_no_note_where_the_files_are_fewer_than_windows_allows(monkeypatch):
+    """100 workers asked for, 40 files: 40 are used, as on any system; nothing to say."""
+    _as_on_windows(monkeypatch)
+    assert parallel.fewer_workers_note(100, files=40) is None
+    assert parallel.fewer_workers_note(100, files=70) == (
+        "Windows runs at most 61 worker processes together: decoding with 61, not the 100 "
+        "asked for."
+    )
+    assert parallel.fewer_workers_note(0, files=70) is None  # (one per core: never told)

@@ -66,7 +66,7 @@ def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys
     assert "model.onnx" in capsys.readouterr().out
     image = project.parent / "shapes" / "circle" / "circle001.png"
     assert main(["predict", str(out_dir), str(image), "--out", str(tmp_path / "p.csv")]) == 0
-    rows = list(csv.DictReader((tmp_path / "p.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "p.csv").open(encoding="utf-8-sig")))
     assert len(rows) == 1 and set(rows[0]) >= {"p_angular", "p_round", "predicted"}
     # the same --out again is refused (the table may be someone's work), unless asked
     (tmp_path / "p.csv").write_text("my notes")
@@ -77,7 +77,7 @@ def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys
     assert (tmp_path / "p.csv").read_text() == "my notes"
     argv = ["predict", str(out_dir), str(image), "--out", str(tmp_path / "p.csv"), "--overwrite"]
     assert main(argv) == 0
-    assert len(list(csv.DictReader((tmp_path / "p.csv").open()))) == 1
+    assert len(list(csv.DictReader((tmp_path / "p.csv").open(encoding="utf-8-sig")))) == 1
     # nothing predicted, only error rows: a script must not take the table for answers
     (tmp_path / "notes.png").write_text("not an image")
     argv[2] = str(tmp_path / "notes.png")
@@ -86,7 +86,7 @@ def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys
     said = capsys.readouterr()
     assert "0 predictions, 1 file with errors" in said.out
     assert "no file could be predicted; the error column of that file says why" in said.err
-    [row] = csv.DictReader((tmp_path / "p.csv").open())
+    [row] = csv.DictReader((tmp_path / "p.csv").open(encoding="utf-8-sig"))
     assert row["error"]
 
 

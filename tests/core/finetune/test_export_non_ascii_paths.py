@@ -86,7 +86,7 @@ def test_export_and_predict_work_in_a_folder_windows_cannot_name_in_its_code_pag
     images = sorted((project.parent / "shapes" / "circle").glob("*.png"))[:3]
     predictions = project.parent / f"{NAME} predictions.csv"
     predict(out, images, predictions)
-    with predictions.open(encoding="utf-8") as f:
+    with predictions.open(encoding="utf-8-sig") as f:
         assert len(list(csv.DictReader(f))) == 3
     assert as_on_windows and not any(_refused(where) for where in as_on_windows)
 

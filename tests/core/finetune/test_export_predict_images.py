@@ -129,7 +129,7 @@ def test_predictions_are_numbered_by_file_where_hidden_names_make_paths_alike(
     assert [r["file_number"] for r in rows] == ["1", "2"]  # Doe_Jane/ before Roe_Rick/
     for row, alone in zip(rows, ("Doe", "Roe"), strict=True):
         predict(out, [tmp_path / alone], tmp_path / f"{alone}.csv")
-        [own] = list(csv.DictReader((tmp_path / f"{alone}.csv").open()))
+        [own] = list(csv.DictReader((tmp_path / f"{alone}.csv").open(encoding="utf-8-sig")))
         assert own["file_number"] == "1"
         assert (own["p_circle"], own["note"]) == (row["p_circle"], row["note"])
     # (told apart: the MR file's window tags were set aside, the CT file has none)
@@ -153,7 +153,7 @@ def test_a_model_trained_without_window_tags_reads_a_file_s_tags_as_absent(image
     found = {}
     for name in ("tags", "none"):
         predict(out, [tmp_path / name], tmp_path / f"{name}.csv")
-        [found[name]] = list(csv.DictReader((tmp_path / f"{name}.csv").open()))
+        [found[name]] = list(csv.DictReader((tmp_path / f"{name}.csv").open(encoding="utf-8-sig")))
     probabilities = [k for k in found["tags"] if k.startswith("p_")]
     assert [found["tags"][k] for k in probabilities] == [found["none"][k] for k in probabilities]
     assert "tags were set aside" in found["tags"]["note"]

@@ -52,10 +52,10 @@ def test_a_series_model_exports_with_any_length(series_project, tmp_path):
         "\n".join(",".join(f"{np.sin(i * j / 8):.3f}" for j in range(30)) for i in range(1, 6))
     )
     predict(tmp_path / "waves-model", [table], tmp_path / "rows.csv", layout="rows")
-    rows = list(csv.DictReader((tmp_path / "rows.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "rows.csv").open(encoding="utf-8-sig")))
     assert len(rows) == 5 and not any(r["error"] for r in rows)
     predict(tmp_path / "waves-model", [table], tmp_path / "cols.csv", layout="columns")
-    [row] = list(csv.DictReader((tmp_path / "cols.csv").open()))
+    [row] = list(csv.DictReader((tmp_path / "cols.csv").open(encoding="utf-8-sig")))
     assert "This series has 30 channels; the model reads 1" in row["error"]  # not 1 of 30
     assert "--layout" not in row["error"]  # no such flag where predict is called (the app)
 
@@ -86,7 +86,7 @@ def test_series_predictions_bound_their_memory(series_project, tmp_path, monkeyp
     assert batches == [2, 2, 1]
     monkeypatch.setattr(preprocess, "free_memory", lambda: 2_000_000)  # 2 MB free
     predict(out, [folder / "r0.csv"], tmp_path / "q.csv")
-    [row] = list(csv.DictReader((tmp_path / "q.csv").open()))
+    [row] = list(csv.DictReader((tmp_path / "q.csv").open(encoding="utf-8-sig")))
     assert "This recording has 400 steps" in row["error"] and "Split it" in row["error"]
 
 

@@ -47,7 +47,7 @@ def test_chinese_class_names_in_the_card_and_predictions(image_project, tmp_path
     card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
     assert set(card["classes"]) == set(NAMES.values())
     assert "圆形" in (out / "MODEL_CARD.md").read_text(encoding="utf-8")
-    with (tmp_path / "预测.csv").open(encoding="utf-8", newline="") as f:
+    with (tmp_path / "预测.csv").open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 2 and {row["predicted"] for row in rows} <= set(NAMES.values())
     assert "p_圆形" in rows[0]

@@ -55,7 +55,7 @@ def model(tmp_path_factory) -> Path:
 
 
 def _rows(out: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(out.open()))
+    return list(csv.DictReader(out.open(encoding="utf-8-sig")))
 
 
 def _answer(row: dict[str, str]) -> tuple[str, str, str, str]:

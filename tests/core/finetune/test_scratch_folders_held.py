@@ -101,3 +101,19 @@ def test_an_import_deletes_scratch_folders_left_behind(project):
         (run_folder / "checkpoints").mkdir()  # (the run's own: kept)
         assert delete_leftovers(store) == []
         assert [p.name for p in run_folder.iterdir()] == ["checkpoints"]
+
+
+def test_scratch_folders_earlier_versions_named_tmp_are_deleted_too(project):
+    """Before scratch-, tempfile.TemporaryDirectory named them tmpXXXXXXXX; a job killed
+    in a fold left one. Only folders named exactly so go."""
+    with Store.open(project, write=True) as store:
+        run_folder = store.paths.runs / "7"
+        left = run_folder / "tmpk3x_9q2a" / "checkpoints"
+        left.mkdir(parents=True)
+        (left / "step-0000002.pt").write_bytes(b"left by a killed fold")
+        (run_folder / "tmp-notes").mkdir()  # (not tempfile's name: someone's)
+        (run_folder / "tmpabcdefgh.json").write_text("{}")  # (a file: never swept)
+        (run_folder / "checkpoints").mkdir()
+        assert delete_leftovers(store) == []
+        kept = sorted(p.name for p in run_folder.iterdir())
+        assert kept == ["checkpoints", "tmp-notes", "tmpabcdefgh.json"]

@@ -68,7 +68,7 @@ def test_predictions_of_a_card_with_formula_like_classes_are_text(image_project,
     cases = tmp_path / "cases"
     write_shapes(cases, n=4)
     predict(received, [cases], tmp_path / "p.csv")
-    with (tmp_path / "p.csv").open(encoding="utf-8", newline="") as f:
+    with (tmp_path / "p.csv").open(encoding="utf-8-sig", newline="") as f:
         table = list(csv.reader(f))
     header, rows = table[0], table[1:]
     predicted = {row[header.index("predicted")] for row in rows}
@@ -85,7 +85,7 @@ def test_labels_named_plus_and_minus_export_as_text_and_read_back_the_same(tmp_p
     labels_from_folders(project, "shapes")
     out = tmp_path / "labels.csv"
     export_labels(project, "shapes", out)
-    with out.open(encoding="utf-8", newline="") as f:
+    with out.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     assert {r["label"] for r in rows} == {"'+ve", "'-ve"}
     assert {r["stored_path"][:4] for r in rows} == {"'+ve", "'-ve"}

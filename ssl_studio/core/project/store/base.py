@@ -30,7 +30,7 @@ from ssl_studio.core.errors import (
     ProjectLockedError,
     ProjectUnreadableError,
 )
-from ssl_studio.core.folder_access import folder_writable, probe_writable
+from ssl_studio.core.folder_access import file_readable, folder_writable, probe_writable
 from ssl_studio.core.project.file_system import RemoteMount, remote_file_system
 from ssl_studio.core.project.journal import (
     is_wal_database,
@@ -214,7 +214,9 @@ class StoreBase(ProjectMeta):
                 raise damaged_database(self.paths.db, str(exc)) from exc
             if is_locked_database(exc):
                 raise database_in_use(self.paths.db) from exc
-            if not os.access(self.paths.db, os.R_OK):  # its permissions, not the drive
+            # its permissions, not the drive (read, not os.access: that says yes to every
+            # file on Windows, whose ACLs it does not look at)
+            if not file_readable(self.paths.db):
                 raise ProjectUnreadableError(self.paths.db) from exc
             raise ProjectError(
                 f"The project database {db} cannot be opened ({exc}). If the folder is on a "
