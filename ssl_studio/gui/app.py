@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,15 @@ def close_on_signals(window: MainWindow) -> QTimer:
     return timer
 
 
+def _once(ms: int, action: Callable[[], Any]) -> QTimer:
+    """A timer that calls ``action`` once after ``ms`` milliseconds, and can be stopped."""
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(action)
+    timer.start(ms)
+    return timer
+
+
 def run_app(project: Path | None = None, *, smoke_test: bool = False) -> int:
     """Open the main window (on ``project`` if given) and run until it closes.
 
@@ -63,9 +73,10 @@ def run_app(project: Path | None = None, *, smoke_test: bool = False) -> int:
     try:
         window = MainWindow(project)
         window.show()
-        QTimer.singleShot(1500, window.close)
-        QTimer.singleShot(2000, app.quit)
+        timers = [_once(1500, window.close), _once(2000, app.quit)]
         code = app.exec()
+        for timer in timers:  # (one still pending would fire in a later event loop)
+            timer.stop()
         keep_private(window.settings)
         if dialogs.unattended_errors:
             print("SSL Studio opened, but showed the errors above.", file=sys.stderr)
