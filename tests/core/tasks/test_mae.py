@@ -46,7 +46,7 @@ def test_finite_loss_logs_and_gradient_reach_the_first_layer():
     task = make_task()
     loss, logs = task.training_step(make_batch())
     assert loss.ndim == 0 and torch.isfinite(loss)
-    assert logs == {"masked_fraction": 0.75}
+    assert logs["masked_fraction"] == 0.75 and set(logs) == {"masked_fraction", "thumbnail_loss"}
     loss.backward()
     grad = task.encoder.conv_proj.weight.grad
     assert grad is not None and grad.abs().sum() > 0
@@ -89,7 +89,7 @@ def test_masking_keeps_exactly_the_requested_patches_in_every_sample(ratio, visi
 
 
 def test_the_loss_only_depends_on_the_masked_patches():
-    task, batch = make_task(), make_batch()
+    task, batch = make_task(thumbnail=0.0), make_batch()  # (MAE's own loss: no thumbnail)
     torch.manual_seed(3)
     view = task.augment(batch.x, batch.low, batch.high, batch.boxes)
     pred, target, mask = task.reconstruct(view)
@@ -126,8 +126,56 @@ def test_a_non_vit_backbone_is_refused():
 
 
 @pytest.mark.parametrize(
-    "options", [{"mask_ratio": 1.0}, {"mask_ratio": 0.99}, {"decoder_dim": 30}]
+    "options",
+    [{"mask_ratio": 1.0}, {"mask_ratio": 0.99}, {"decoder_dim": 30}, {"thumbnail": -1.0}],
 )
 def test_bad_options_are_refused(options):
     with pytest.raises(ConfigError, match="mae"):
         make_task(**options)
+
+
+def test_the_class_token_predicts_each_patch_s_mean_hidden_patches_too():
+    """Plain MAE's loss never needs the class token (the embedding everything downstream
+    reads); the thumbnail target does: the mean of all L patches, hidden ones included."""
+    task, batch = make_task(thumbnail=2.5), make_batch()
+    torch.manual_seed(5)
+    loss, logs = task.training_step(batch)
+    torch.manual_seed(5)  # the same view and mask again
+    view = task.augment(batch.x, batch.low, batch.high, batch.boxes)
+    pred, target, mask, cls = task._masked_pass(view)
+    means = view.reshape(4, 1, 4, PATCH, 4, PATCH).mean(dim=(1, 3, 5)).reshape(4, 16)
+    coarse = torch.nn.functional.mse_loss(task.thumbnail_head(cls), means)
+    assert means.shape == (4, task.num_patches) and task.visible == 4  # 16 targets, 4 seen
+    torch.testing.assert_close(loss, masked_mse(pred, target, mask) + 2.5 * coarse)
+    torch.testing.assert_close(logs["thumbnail_loss"], float(coarse.detach()))
+    loss.backward()
+    assert task.encoder.class_token.grad.abs().sum() > 0
+
+
+def test_the_thumbnail_s_gradient_reaches_the_class_token_and_plain_mae_has_no_head():
+    task, batch = make_task(), make_batch()
+    torch.manual_seed(5)
+    view = task.augment(batch.x, batch.low, batch.high, batch.boxes)
+    _, _, _, cls = task._masked_pass(view)
+    task.thumbnail_loss(view, cls).backward()
+    assert task.encoder.class_token.grad.abs().sum() > 0
+    plain = make_task(thumbnail=0.0)
+    assert plain.thumbnail_head is None
+    assert "thumbnail_loss" not in plain.training_step(batch)[1]
+
+
+def test_runs_recorded_before_the_thumbnail_existed_rebuild_and_resume_without_it():
+    import dataclasses
+
+    from ssl_studio.core.tasks.registry import build_task, recorded_options
+
+    old = make_task(thumbnail=0.0)
+    recorded = dataclasses.asdict(old.cfg)
+    del recorded["thumbnail"]
+    options = recorded_options("mae", recorded)
+    assert options["thumbnail"] == 0.0
+    backbone = seeded_backbone(1, SIZE, "vit-tiny", patch_size=PATCH)
+    rebuilt = build_task("mae", options, backbone, StandInAugment(noise=0.04))
+    rebuilt.load_state_dict(old.state_dict())  # strict: the same modules
+    assert rebuilt.thumbnail_head is None
+    assert recorded_options("mae", {**recorded, "thumbnail": 1.0})["thumbnail"] == 1.0
