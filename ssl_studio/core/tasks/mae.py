@@ -210,9 +210,9 @@ class MAE(PretextTask):
         )
         pred, target, mask, cls = self._masked_pass(view)
         loss = masked_mse(pred, target, mask)
-        logs = {"masked_fraction": 1.0 - self.visible / self.num_patches}
+        logs: dict[str, Any] = {"masked_fraction": 1.0 - self.visible / self.num_patches}
         if self.thumbnail_head is not None:
             coarse = self.thumbnail_loss(view, cls)
             loss = loss + self.cfg.thumbnail * coarse
-            logs["thumbnail_loss"] = float(coarse.detach())
+            logs["thumbnail_loss"] = coarse.detach()  # (a tensor: no wait for the GPU)
         return loss, logs

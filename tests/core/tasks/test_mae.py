@@ -147,7 +147,7 @@ def test_the_class_token_predicts_each_patch_s_mean_hidden_patches_too():
     coarse = torch.nn.functional.mse_loss(task.thumbnail_head(cls), means)
     assert means.shape == (4, task.num_patches) and task.visible == 4  # 16 targets, 4 seen
     torch.testing.assert_close(loss, masked_mse(pred, target, mask) + 2.5 * coarse)
-    torch.testing.assert_close(logs["thumbnail_loss"], float(coarse.detach()))
+    torch.testing.assert_close(float(logs["thumbnail_loss"]), float(coarse.detach()))
     loss.backward()
     assert task.encoder.class_token.grad.abs().sum() > 0
 
