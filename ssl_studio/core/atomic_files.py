@@ -106,6 +106,13 @@ def marked_read_only(path: Path) -> bool:
     return stat.S_ISREG(st.st_mode) and not st.st_mode & stat.S_IWRITE
 
 
+def refuse_read_only(path: Path, doing: str = "write") -> None:
+    """ReadOnlyFileError when Windows would refuse to replace ``path``, a file marked
+    read-only: said before anything is written (Linux and macOS replace such a file)."""
+    if sys.platform == "win32" and marked_read_only(path):
+        raise ReadOnlyFileError(path, doing)
+
+
 def remove_file(path: str | Path) -> None:
     """Delete the file ``path`` (gone already: nothing to do); on Windows, where a file
     marked read-only cannot be deleted, the mark is cleared first when it is in the way.
@@ -148,8 +155,7 @@ def replacing(
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
-    if sys.platform == "win32" and marked_read_only(path):
-        raise ReadOnlyFileError(path, "write")
+    refuse_read_only(path)
     if mode is None:
         mode = path.stat().st_mode & 0o7777 if path.is_file() else NEW_FILE_MODE
     # (not tempfile.mkstemp: on Windows a folder that refuses new files kept it trying

@@ -105,18 +105,10 @@ def probe_writable(folder: Path) -> None:
     if sys.platform != "win32":
         tempfile.TemporaryFile(dir=folder).close()
         return
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    for _ in range(_NAME_TRIES):
-        path = Path(folder) / f".write-probe-{secrets.token_hex(4)}"
-        try:
-            fd = os.open(path, flags, 0o600)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        with contextlib.suppress(OSError):  # (a folder that lets one make files but not
-            path.unlink()  # delete them is still writable)
-        return
-    raise FileExistsError(errno.EEXIST, f"No unused file name found in {folder}")
+    fd, path = make_temp_file(folder, ".write-probe-", "")
+    os.close(fd)
+    with contextlib.suppress(OSError):  # (a folder that lets one make files but not
+        os.unlink(path)  # delete them is still writable)
 
 
 def folder_writable(folder: Path) -> bool:

@@ -41,15 +41,9 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def max_workers() -> int | None:
-    """The most worker processes a pool may have on this system (None: no limit)."""
-    return WINDOWS_MAX_WORKERS if sys.platform == "win32" else None
-
-
 def pool_workers(asked: int) -> int:
     """``asked`` worker processes, or the most this system allows when that is fewer."""
-    limit = max_workers()
-    return asked if limit is None else min(asked, limit)
+    return min(asked, WINDOWS_MAX_WORKERS) if sys.platform == "win32" else asked
 
 
 def fewer_workers_note(asked: int, files: int | None = None) -> str | None:
@@ -146,7 +140,7 @@ def decode_files(
     """Decode ``(key, task)`` pairs, yielding ``(key, result)`` as files finish.
 
     workers: processes to use (1, or a handful of files, decodes in this process; at
-        most ``max_workers``).
+        most ``pool_workers`` allows).
     warn: told when worker processes cannot start (and why), and decoding falls back to
         this process.
     ordered: yield in the order of ``tasks`` (whichever worker ends first), holding at most

@@ -6,16 +6,15 @@ from __future__ import annotations
 import csv
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ssl_studio.core.atomic_files import marked_read_only, replace_durably, sync_open_file
+from ssl_studio.core.atomic_files import refuse_read_only, replace_durably, sync_open_file
 from ssl_studio.core.data.privacy import message_redactor, redactor
 from ssl_studio.core.data.series_batches import STEPS_AT_ONCE
-from ssl_studio.core.errors import ConfigError, ReadOnlyFileError
+from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import EtaClock, Progress, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import NOT_FOR_DIAGNOSIS
 from ssl_studio.core.export.card_integrity import refuse_untrusted
@@ -180,10 +179,7 @@ def predict(
             f"{out_csv} already exists. Give --out another file name, or add --overwrite to "
             "replace it."
         )
-    # Windows refuses to replace a file marked read-only: said before any prediction,
-    # not at the final rename after all of them
-    if sys.platform == "win32" and marked_read_only(out_csv):
-        raise ReadOnlyFileError(out_csv, "write")
+    refuse_read_only(out_csv)  # (before any prediction, not at the final rename)
     if not out_csv.parent.is_dir():  # (a mistyped folder is not made: it says so)
         what = "is a file, not a folder" if out_csv.parent.exists() else "does not exist"
         raise ConfigError(

@@ -8,12 +8,11 @@ from __future__ import annotations
 import codecs
 import csv
 
-from finetune_projects import quick_train, write_shapes
+from finetune_projects import write_shapes
 
-from ssl_studio.core.finetune_config import FinetuneConfig
-from ssl_studio.core.jobs import export, finetune, predict
+from ssl_studio.core.jobs import predict
 from ssl_studio.core.label_export import export_labels
-from ssl_studio.core.labels import labels_from_csv, labels_from_folders, set_labels
+from ssl_studio.core.labels import labels_from_csv, set_labels
 from ssl_studio.core.project.store import Store
 
 UMLAUT = "Befund ä"
@@ -44,14 +43,8 @@ def test_exported_labels_start_with_the_mark_and_read_back_the_same(image_projec
     assert _labels(project, "umlaut again") == _labels(project, "umlaut") != {}
 
 
-def test_predictions_start_with_the_mark(image_project, tmp_path):
-    project, run = image_project
-    labels_from_folders(project, "shapes")
-    config = FinetuneConfig(
-        project=project, run=run, labels="folders", protocol="knn", train=quick_train()
-    )
-    model = tmp_path / "model"
-    export(project, finetune(config)["run_id"], model, ("onnx",))
+def test_predictions_start_with_the_mark(image_export, tmp_path):
+    _, _, model, _ = image_export  # (the folder's exported knn model: conftest.py)
     cases = tmp_path / UMLAUT
     write_shapes(cases, n=2)
     out = tmp_path / "predictions.csv"
