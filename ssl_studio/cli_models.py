@@ -106,12 +106,41 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
     return FinetuneConfig.from_dict(data)
 
 
+def folds_conflict(args: argparse.Namespace) -> str | None:
+    """Why ``--folds K`` (K >= 2) cannot go with the other options given, or None: a
+    threshold to pick, --k-per-class and --split-from each work on one held-out test
+    split, so the folds would be dropped without a word (FinetuneConfig refuses it too)."""
+    folds = getattr(args, "folds", None)
+    if folds is None or folds < 2:
+        return None
+    given = [
+        f"{flag} {value}"
+        for flag, value in (
+            ("--threshold", getattr(args, "threshold", None)),
+            ("--k-per-class", getattr(args, "k_per_class", None)),
+            ("--split-from", getattr(args, "split_from", None)),
+        )
+        if value is not None and value != "default"  # (--threshold default picks none)
+    ]
+    if not given:
+        return None
+    names = " and ".join(flag.split()[0] for flag in given)
+    return (
+        f"--folds {folds} cross-validates (every label is tested once), but "
+        f"{' and '.join(given)} {'work' if len(given) > 1 else 'works'} on one held-out "
+        f"test split. Use one or the other: leave out --folds (or give --folds 1) for one "
+        f"test split, or leave out {names} to cross-validate."
+    )
+
+
 def cmd_finetune(args: argparse.Namespace) -> int:
     import os
+    import sys
 
     from ssl_studio.cli_output import (
         EXIT_CANCELLED,
         EXIT_FAILED,
+        EXIT_USAGE,
         TextReporter,
         json_reporter,
         stop_on_ctrl_c,
@@ -119,6 +148,9 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     from ssl_studio.core.errors import SSLStudioError
     from ssl_studio.core.jobs import finetune
 
+    if (conflict := folds_conflict(args)) is not None:  # a bad command line: nothing done
+        print(f"ssl-studio: {conflict}", file=sys.stderr)
+        return EXIT_USAGE
     main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 prints
     report = json_reporter if args.events == "jsonl" else TextReporter()
     stop = stop_on_ctrl_c("the step", say=main_rank)  # (Ctrl+C reaches every process)
@@ -281,7 +313,8 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         type=int,
         help="k-fold cross-validation instead of one test split (default: 5 folds when a "
         "class has fewer than 10 labeled patients, unless --threshold, --k-per-class or "
-        "--split-from is given; 1 = always one test split)",
+        "--split-from is given, which work on one test split and so refuse 2 or more "
+        "folds; 1 = always one test split)",
     )
     p.add_argument(
         "--split-from", type=int, metavar="RUN", help="reuse this fine-tuning run's split"

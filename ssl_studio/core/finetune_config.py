@@ -135,6 +135,13 @@ class FinetuneConfig:
                 "a threshold on; use one test split (folds 1) with a validation share "
                 "(val_fraction), or the default threshold."
             )
+        fixed = [name for name in ("k_per_class", "split_from") if getattr(self, name) is not None]
+        if self.folds >= 2 and fixed:  # (planned_folds would drop the folds without a word)
+            raise ConfigError(
+                f"Cross-validation (folds {self.folds}) tests every label once, but "
+                f"{' and '.join(fixed)} {'work' if len(fixed) > 1 else 'works'} on one "
+                "held-out test split; use one or the other (folds 1 for one test split)."
+            )
         if self.k_per_class is not None and self.k_per_class < 1:
             raise ConfigError("k_per_class must be at least 1.")
         if not 0 < self.encoder_lr_scale <= 10:

@@ -32,8 +32,9 @@ CV_FOLDS = 5
 def planned_folds(smallest_class_patients: int, cfg: FinetuneConfig) -> int:
     """Cross-validation folds a job will use (0: one held-out test split): ``cfg.folds``
     when set; else 5 when a class has fewer than 10 labeled patients, unless a threshold
-    is to be picked or the split is fixed (split_from, k_per_class). Never more folds
-    than the smallest class has patients (each test fold holds every class)."""
+    is to be picked or the split is fixed (split_from, k_per_class; FinetuneConfig
+    refuses folds >= 2 with these). Never more folds than the smallest class has
+    patients (each test fold holds every class)."""
     if cfg.folds == 1 or cfg.split_from is not None or cfg.k_per_class is not None:
         return 0
     if cfg.folds >= 2:
