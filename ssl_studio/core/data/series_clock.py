@@ -16,7 +16,7 @@ from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.series_timeline import STEP_TOLERANCE
 
 CLOCK_NOTE = "csv-time-unnamed"  # the note's code (import report)
-FEWEST_ROWS = 5  # a column of fewer rows says too little to be called a clock
+FEWEST_ROWS = 10  # a column of fewer rows says too little to be called a clock
 
 
 def rises_evenly(values: np.ndarray) -> float | None:

@@ -53,7 +53,7 @@ def test_predict_reads_the_rate_from_a_ts_column(tmp_path: Path) -> None:
 
 def test_a_first_column_rising_like_a_clock_without_a_time_name_is_noted(tmp_path):
     # (seconds from the start: an epoch's seconds are lost in a float32 channel's rounding)
-    decoded = decode(write(tmp_path, "c.csv", "stamp,hr,spo2\n" + _rows(3600, 1)))
+    decoded = decode(write(tmp_path, "c.csv", "stamp,hr,spo2\n" + _rows(3600, 1, 12)))
     (item,) = decoded.items
     assert item.fields["meta"]["channel_names"] == ["stamp", "hr", "spo2"]  # kept as it is
     (note,) = decoded.problems
@@ -62,16 +62,16 @@ def test_a_first_column_rising_like_a_clock_without_a_time_name_is_noted(tmp_pat
         "column 'stamp' of c.csv rises on every row by about the same step (1), as a clock does"
     )
     assert "name the column time (its values in seconds" in note.message
-    bare = decode(write(tmp_path, "bare.csv", _rows(3600, 1)))  # no header row: a row
+    bare = decode(write(tmp_path, "bare.csv", _rows(3600, 1, 12)))  # no header row: a row
     assert bare.problems == []  # counter as often (its columns judged by what they hold)
 
 
 @pytest.mark.parametrize(
     "first",
     [
-        [1, 2, 3, 5, 6, 7, 8, 9],  # a step twice as long: no even clock
-        [3, 1, 4, 1, 5, 9, 2, 6],  # a measurement
-        [1, 2, 3, 4],  # too few rows to tell
+        [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12],  # a step twice as long: no even clock
+        [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5],  # a measurement
+        [1, 2, 3, 4, 5, 6, 7, 8, 9],  # too few rows to tell
     ],
 )
 def test_columns_that_do_not_rise_evenly_get_no_clock_note(tmp_path: Path, first) -> None:
