@@ -56,7 +56,11 @@ def missing_lines(spec: dict[str, Any]) -> list[str]:
 
 def _named(key: str, value: Any) -> Any:
     """An input field as the card shows it: those holding the training files' column names
-    (a series' channels, its header row) as literal Markdown, the others as they are."""
+    (a series' channels, its header row) as literal Markdown, a sampling rate with its
+    unit (``10 samples per second (Hz)``; the JSON field stays a number), the others as
+    they are."""
+    if key == "sampling_rate" and isinstance(value, int | float):
+        return f"{value:g} samples per second (Hz)"
     return markdown_text(str(value)) if key in NAMED_FIELDS else value
 
 

@@ -34,6 +34,7 @@ def test_the_card_says_the_training_lengths_and_predict_notes_far_ones(tmp_path,
     assert card["spec"]["sampling_rate"] == 10.0  # (a number in the JSON)
     assert "windows of up to 40 steps" in card["preprocessing"]["length_handling"]
     text = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "- sampling_rate: 10 samples per second (Hz)\n" in text
     assert "- Training recordings: each 40 steps (4 s) long. predict notes a series" in text
     new = tmp_path / "new"
     new.mkdir()
