@@ -201,7 +201,9 @@ def _data_lines(card: dict[str, Any]) -> list[str]:
     if not card["training"].get("pretext_task") or not pretrained_on:
         said = f"labels of dataset '{labels_from}'"
     elif pretrained_on == labels_from:
-        said = f"dataset '{labels_from}', its images for pretraining and its labels after"
+        series = (card.get("architecture") or {}).get("modality") == "timeseries"
+        kind = "recordings" if series else "images"
+        said = f"dataset '{labels_from}', its {kind} for pretraining and its labels after"
     else:
         said = f"pretraining on dataset '{pretrained_on}', labels of dataset '{labels_from}'"
     lines = [f"- Data: {said}."]
