@@ -18,12 +18,14 @@ from ssl_studio.core.export.training_lengths import lengths_sentence
 NAMED_FIELDS = ("channel_names", "channel_matching")  # (input fields naming CSV columns)
 
 
-def input_lines(pre: dict[str, Any]) -> list[str]:
-    """The input section: the recipe's steps numbered, in order, then the other fields."""
+def input_lines(pre: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    """The input section: the other fields and a series model's training lengths (from
+    ``spec``), then the recipe's steps numbered, in order."""
     steps = [k for k in STEPS if pre.get(k) is not None]
     apart = ("kind", "examples", "channel_standardisation")
     rest = [k for k in pre if k not in steps and k not in apart and pre[k] is not None]
     lines = [f"- {k}: {_named(k, pre[k])}" for k in rest]
+    lines += _length_lines(spec)
     lines += _standardisation_rows(pre.get("channel_standardisation"))
     if steps:
         lines += ["", "From a file to the model's input, in this order:", ""]
@@ -33,7 +35,7 @@ def input_lines(pre: dict[str, Any]) -> list[str]:
     return lines
 
 
-def length_lines(spec: dict[str, Any]) -> list[str]:
+def _length_lines(spec: dict[str, Any]) -> list[str]:
     """A series model's training recordings' shortest, median and longest lengths (cards
     before they were recorded: nothing)."""
     said = lengths_sentence(spec)

@@ -12,7 +12,7 @@ from ssl_studio.core.export.card_about import about_lines, code_span, markdown_t
 from ssl_studio.core.export.card_acquisition import acquisition_lines
 from ssl_studio.core.export.card_classes import per_class_markdown
 from ssl_studio.core.export.card_efficiency import efficiency_markdown
-from ssl_studio.core.export.card_input import input_lines, length_lines, missing_lines
+from ssl_studio.core.export.card_input import input_lines, missing_lines
 from ssl_studio.core.export.card_provenance import (
     NOT_RECORDED,
     has_provenance,
@@ -336,8 +336,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         "## Input",
         "",
-        *input_lines(pre),
-        *length_lines(card.get("spec") or {}),
+        *input_lines(pre, card.get("spec") or {}),
         *missing_lines(card.get("spec") or {}),
         *acquisition_lines(card),
         "",

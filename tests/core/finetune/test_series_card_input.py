@@ -36,6 +36,12 @@ def test_the_card_says_the_training_lengths_and_predict_notes_far_ones(tmp_path,
     text = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert "- sampling_rate: 10 samples per second (Hz)\n" in text
     assert "- Training recordings: each 40 steps (4 s) long. predict notes a series" in text
+    lines = text.splitlines()  # among the input fields, before the recipe's steps
+
+    def at(start: str) -> int:
+        return next(n for n, line in enumerate(lines) if line.startswith(start))
+
+    assert at("- length_handling") < at("- Training recordings") < at("From a file to the")
     assert "its recordings for pretraining and its labels after" in text
     assert "its images" not in text
     new = tmp_path / "new"
