@@ -160,19 +160,47 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         if main_rank or not getattr(exc, "every_process", False):
             raise  # (a process's own error: only its output says it)
         return EXIT_FAILED  # the first process says why, once for all
+    base = result.get("baseline") or {}
+    stopped = result["status"] == "stopped" or base.get("status") == "stopped"
     if args.events == "jsonl" or not main_rank:
-        return EXIT_CANCELLED if result["status"] == "stopped" else 0
+        return EXIT_CANCELLED if stopped else 0
     if result["status"] != "done":
         print(f"Run {result['run_id']} {result['status']}.")
         return EXIT_CANCELLED
     print(f"Run {result['run_id']} ({result['protocol']}, {result['train_labels']} labels):")
     print_report(result["evaluation"].capitalize(), result["test"])
-    base = result.get("baseline")
-    if base and base.get("test"):
+    if base.get("test"):
         print_report(f"From-scratch baseline, run {base['run_id']}", base["test"])
+    elif base.get("status") == "stopped":  # (Ctrl+C during the baseline: its run is kept)
+        print(
+            f"From-scratch baseline (run {base['run_id']}) stopped: no comparison. To run it: "
+            f"{command_line(*baseline_command(args, result))}"
+        )
     export = ("ssl-studio", "export", args.project, "--run", result["run_id"], "--out", "DIR")
     print(f"Export with: {command_line(*export)}")
-    return 0
+    return EXIT_CANCELLED if stopped else 0
+
+
+def baseline_command(args: argparse.Namespace, result: dict[str, Any]) -> list[Any]:
+    """The finetune command line that trains the from-scratch baseline of the fine-tuned
+    run in ``result`` alone: on its test split (--split-from), or on the same folds (the
+    same --folds and --seed: a cross-validated run has no split to reuse), with the
+    options given to the run that change what the baseline is trained on."""
+    line: list[Any] = ["ssl-studio", "finetune", args.project, "--run", args.run]
+    given = ("labels", "dataset", "positive", "threshold", "steps", "batch_size", "lr", "device")
+    for flag in given:
+        if getattr(args, flag, None) not in (None, ""):
+            line += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
+    line += ["--protocol", "scratch"]
+    evaluation = str(result.get("evaluation") or "")
+    if "-fold cross-validation" in evaluation:  # the same folds: the same number and seed
+        line += ["--folds", evaluation.split("-fold", 1)[0], "--seed", finetune_config(args).seed]
+    else:
+        line += ["--split-from", result["run_id"]]
+        line += ["--seed", args.seed] if getattr(args, "seed", None) is not None else []
+    if getattr(args, "no_patient_groups", False):
+        line.append("--no-patient-groups")
+    return line
 
 
 def _ks(text: str) -> tuple[int | None, ...]:

@@ -222,12 +222,14 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         "augment_options": describe_options(ImageAugmentConfig),
         "series_augment_options": describe_options(SeriesAugmentConfig),
     }
+    _mark_defaults(info)
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return EXIT_OK
     for task in info["tasks"]:
         only = f"; {' or '.join(task['backbones'])} only" if task["backbones"] else ""
-        print(f"{task['name']} [{', '.join(task['modalities'])}{only}]: {task['summary']}")
+        default = f" ({'; '.join(task['default_for'])})" if task["default_for"] else ""
+        print(f"{task['name']} [{', '.join(task['modalities'])}{only}]{default}: {task['summary']}")
         for option in task["options"]:
             print(f"    task.{option['name']} = {option['default']!r}: {option['help']}")
     for kind in ("image", "timeseries"):
@@ -235,7 +237,8 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         for backbone in info["backbones"]:
             if backbone["modality"] != kind:
                 continue
-            print(f"  {backbone['name']}")
+            default = f" ({'; '.join(backbone['default_for'])})" if backbone["default_for"] else ""
+            print(f"  {backbone['name']}{default}")
             for option in backbone["options"]:
                 default = "automatic" if option["default"] is None else repr(option["default"])
                 print(f"    backbone.{option['name']} = {default}: {option['help']}")
@@ -258,6 +261,36 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         for option in info[key]:
             print(f"    augment.{option['name']} = {option['default']!r}: {option['help']}")
     return EXIT_OK
+
+
+def _mark_defaults(info: dict[str, Any]) -> None:
+    """Add ``default_for`` (phrases, [] for none) to each task and backbone of ``tasks``'
+    ``info``: what ``pretrain`` uses when --task or --backbone is left out (images: the
+    preset's backbone, the default preset's first; series: ts2vec on ts-conv)."""
+    from ssl_studio.core.config import (
+        DEFAULT_PATCH_TASK,
+        DEFAULT_SERIES_BACKBONE,
+        DEFAULT_TASKS,
+        PRESET_VALUES,
+    )
+
+    preset = next(o["default"] for o in info["run_options"] if o["name"] == "preset")
+    tasks = {DEFAULT_TASKS["image"]: ["default for images"]}
+    tasks[DEFAULT_TASKS["timeseries"]] = ["default for series"]  # (on ts-conv, their default)
+    tasks.setdefault(DEFAULT_PATCH_TASK, []).append("default for series on ts-patch")
+    backbones: dict[str, list[str]] = {DEFAULT_SERIES_BACKBONE: ["default for series"]}
+    for name, (backbone, *_) in PRESET_VALUES.items():
+        said = (
+            f"default for images: preset {name}, the default one"
+            if name == preset
+            else f"default for images with preset {name}"
+        )
+        backbones.setdefault(backbone, []).append(said)
+    backbones.setdefault("vit-tiny", []).append("default for mae")  # (config.default_backbone)
+    for task in info["tasks"]:
+        task["default_for"] = tasks.get(task["name"], [])
+    for backbone in info["backbones"]:
+        backbone["default_for"] = backbones.get(backbone["name"], [])
 
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:

@@ -244,7 +244,7 @@ def test_tasks_lists_every_task_with_its_options(capsys):
     fits = {t["name"]: t["backbones"] for t in info["tasks"]}  # None: every backbone
     assert fits["ts2vec"] == ["ts-conv"] and fits["masked"] is None and fits["simclr"] is None
     assert main(["tasks"]) == 0
-    assert "ts2vec [timeseries; ts-conv only]: " in capsys.readouterr().out
+    assert "ts2vec [timeseries; ts-conv only] (default for series): " in capsys.readouterr().out
     kinds = {b["name"]: b["modality"] for b in info["backbones"]}
     assert kinds["ts-conv"] == "timeseries" and kinds["resnet18"] == "image"
     assert any(o["name"] == "time_warp" for o in info["series_augment_options"])

@@ -12,6 +12,7 @@ from ssl_studio.core.data.csv_cells import fields, is_number
 _ROLE_NAMES = {
     "time": frozenset(
         {"time", "timestamp", "t", "date", "datetime", "seconds", "sec", "ms", "epoch", "elapsed"}
+        | {"ts", "tstamp"}  # "ts", "unix_ts", "ts_ms": the usual short names of a timestamp
         | {"zeit", "zeitpunkt", "datum", "uhrzeit", "zeitstempel", "heure", "fecha", "hora"}
         | {"tiempo", "tijd", "temps", "tempo", "tid"}
         | {"時間", "時刻", "日時", "日付", "タイムスタンプ", "时间", "時間軸"}
@@ -63,9 +64,10 @@ def header_words(name: str | None) -> list[str]:
 
 
 def column_role(name: str | None) -> str | None:
-    """'time' / 'label' / 'id' when a header name says so: 'time (s)', 'Date Time' and
-    'unix_time' are times; 'patient_id', 'PatientID', 'sensor id' and 'case no' are ids,
-    and so is anything that names a person ('Patient Name', 'surname', 'Date of birth')."""
+    """'time' / 'label' / 'id' when a header name says so: 'time (s)', 'Date Time',
+    'unix_time', 'ts' and 'unix_ts' are times; 'patient_id', 'PatientID', 'sensor id' and
+    'case no' are ids, and so is anything that names a person ('Patient Name', 'surname',
+    'Date of birth')."""
     words = header_words(name)
     if not words:
         return None

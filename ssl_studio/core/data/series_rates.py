@@ -24,15 +24,17 @@ def grouped(n: int) -> str:
     return f"{n:,}".replace(",", " ") if abs(n) >= 10_000 else str(n)
 
 
+def span_text(seconds: float) -> str:
+    """``6 s``, ``2.5 min``, ``24 h``: a duration to 3 significant digits."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.3g} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.3g} min"
+    return f"{seconds:.3g} s"
+
+
 def steps_text(steps: int, rate: float | None) -> str:
     """``3000 steps (6 s at 500 Hz)``; the steps alone when the rate is unknown."""
     if not rate:
         return f"{grouped(steps)} steps"
-    seconds = steps / rate
-    if seconds >= 3600:
-        span = f"{seconds / 3600:.3g} h"
-    elif seconds >= 60:
-        span = f"{seconds / 60:.3g} min"
-    else:
-        span = f"{seconds:.3g} s"
-    return f"{grouped(steps)} steps ({span} at {rate:g} Hz)"
+    return f"{grouped(steps)} steps ({span_text(steps / rate)} at {rate:g} Hz)"

@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from ssl_studio.core.data.column_roles import column_role, header_words
-from ssl_studio.core.data.csv_cells import MISSING
+from ssl_studio.core.data.csv_cells import MISSING, is_number
 from ssl_studio.core.data.csv_stream import UNKEPT, NeedCells, read_lean, stacked
 from ssl_studio.core.data.csv_whole import WholeText
 from ssl_studio.core.data.records import DecodedItem, ImportProblem
+from ssl_studio.core.data.series_clock import clock_note
 from ssl_studio.core.data.series_items import Decoded, label_strings, make_items
 from ssl_studio.core.data.series_timeline import read_timeline
 from ssl_studio.core.data.series_times import parse_times
@@ -328,6 +329,10 @@ def decode_table(
     if table.encoding:
         meta["encoding"] = table.encoding
     problems: list[ImportProblem] = table.notes + table.spare_time_notes()
+    j, named = table.channels[0], any(not is_number(n or "0") for n in table.names)
+    if table.layout == "columns" and "time" not in table.roles and named:  # an unnamed clock?
+        clock = clock_note(table.describe(j), table.values[j], table.file)
+        problems.extend([clock] if clock else [])
     if table.layout == "columns":
         return _columns_items(table, meta, rate, problems), problems
     names = [f"row {line}" for line in table.lines]

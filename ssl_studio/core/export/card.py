@@ -20,6 +20,7 @@ from ssl_studio.core.export.card_spec_check import CARD_FORMAT
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import image_recipe
 from ssl_studio.core.export.self_description import card_name, decision, how_to_check
+from ssl_studio.core.export.training_lengths import longest_window
 from ssl_studio.core.export.training_match import describe_training
 from ssl_studio.core.models.backbones import options_in_effect
 
@@ -69,7 +70,7 @@ def preprocessing(spec: dict[str, Any], scaling: dict[str, Any] | None = None) -
         ),
         "series_length": spec["series_length"],
         "length_handling": "any length T: the whole series is read (training saw random "
-        f"windows of up to {spec['series_length']} steps, the evaluation whole series); "
+        f"windows of up to {longest_window(spec)} steps, the evaluation whole series); "
         "batch only series of equal length (predict does): padding a shorter one, even with "
         "observed = 0, changes what the convolutions compute near its end, and so its "
         "probabilities",

@@ -45,6 +45,8 @@ ANSWER_SPEC_KEYS = (
     # file with it (input_checks.missing_limit); absent from older cards, and then
     # absent from the digest, as it was
     "most_missing",
+    # the same for the length notes (training_lengths.py); absent from older cards
+    "training_lengths",
 )
 DIGEST_KEY = "decision_sha256"  # model.onnx's metadata key (self_description.PROGRAM_KEYS)
 _REEXPORT = (

@@ -12,6 +12,7 @@ from ssl_studio.core.export.card_about import about_lines, code_span, markdown_t
 from ssl_studio.core.export.card_acquisition import acquisition_lines
 from ssl_studio.core.export.card_classes import per_class_markdown
 from ssl_studio.core.export.card_efficiency import efficiency_markdown
+from ssl_studio.core.export.card_input import input_lines, missing_lines
 from ssl_studio.core.export.card_provenance import (
     NOT_RECORDED,
     has_provenance,
@@ -35,15 +36,7 @@ from ssl_studio.core.export.card_text import (
 )
 from ssl_studio.core.export.card_trace import selection_sentence, trace_markdown
 from ssl_studio.core.export.clinical_claims import clinical_claims
-from ssl_studio.core.export.input_checks import (
-    SERIES_MISSING_NOTE,
-    missing_limit,
-    trained_missing,
-)
-from ssl_studio.core.export.recipe import STEPS
 from ssl_studio.core.project.label_changes import changed_advice
-
-NAMED_FIELDS = ("channel_names", "channel_matching")  # (input fields naming CSV columns)
 
 
 def _metrics_heading(report: dict[str, Any] | None) -> str:
@@ -95,56 +88,6 @@ def _metric_rows(report: dict[str, Any] | None, explain: bool = True) -> list[st
         + confusion_rows(report.get("confusion"), report.get("classes", []))
         + ([f"\n{dropped}"] if dropped else [])
     )
-
-
-def _input_lines(pre: dict[str, Any]) -> list[str]:
-    """The input section: the recipe's steps numbered, in order, then the other fields."""
-    steps = [k for k in STEPS if pre.get(k) is not None]
-    apart = ("kind", "examples", "channel_standardisation")
-    rest = [k for k in pre if k not in steps and k not in apart and pre[k] is not None]
-    lines = [f"- {k}: {_named(k, pre[k])}" for k in rest]
-    lines += _standardisation_rows(pre.get("channel_standardisation"))
-    if steps:
-        lines += ["", "From a file to the model's input, in this order:", ""]
-        lines += [f"{n}. **{k.replace('_', ' ')}**: {pre[k]}" for n, k in enumerate(steps, 1)]
-    if pre.get("examples"):
-        lines += ["", f"Worked examples: {pre['examples']}"]
-    return lines
-
-
-def _missing_lines(spec: dict[str, Any]) -> list[str]:
-    """A series model's training recordings' largest share of missing values and the share
-    above which predict gives no answer (cards before it was recorded: nothing)."""
-    trained = trained_missing(spec)
-    if trained is None:
-        return []
-    return [
-        f"- Missing values: a training recording had at most {100 * trained:.0f} % of its "
-        f"values missing; predict gives no answer for a recording (or window) missing more "
-        f"than {100 * missing_limit(trained):.0f} %, and a note beyond "
-        f"{100 * SERIES_MISSING_NOTE:.0f} % says how it compares with these."
-    ]
-
-
-def _named(key: str, value: Any) -> Any:
-    """An input field as the card shows it: those holding the training files' column names
-    (a series' channels, its header row) as literal Markdown, the others as they are."""
-    return markdown_text(str(value)) if key in NAMED_FIELDS else value
-
-
-def _standardisation_rows(scaling: dict[str, Any] | None) -> list[str]:
-    """A series model's built-in standardisation as a table (one row per channel)."""
-    if not scaling:
-        return []
-    rows = zip(scaling["channels"], scaling["mean"], scaling["std"], strict=True)
-    return [
-        "",
-        "The model standardises each channel itself with these values (do not normalise):",
-        "",
-        "| channel | mean | std |",
-        "|---|---|---|",
-        *[f"| {markdown_text(str(name))} | {m:.6g} | {s:.6g} |" for name, m, s in rows],
-    ]
 
 
 def _checksum_lines(card: dict[str, Any]) -> list[str]:
@@ -258,7 +201,9 @@ def _data_lines(card: dict[str, Any]) -> list[str]:
     if not card["training"].get("pretext_task") or not pretrained_on:
         said = f"labels of dataset '{labels_from}'"
     elif pretrained_on == labels_from:
-        said = f"dataset '{labels_from}', its images for pretraining and its labels after"
+        series = (card.get("architecture") or {}).get("modality") == "timeseries"
+        kind = "recordings" if series else "images"
+        said = f"dataset '{labels_from}', its {kind} for pretraining and its labels after"
     else:
         said = f"pretraining on dataset '{pretrained_on}', labels of dataset '{labels_from}'"
     lines = [f"- Data: {said}."]
@@ -391,8 +336,8 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         "## Input",
         "",
-        *_input_lines(pre),
-        *_missing_lines(card.get("spec") or {}),
+        *input_lines(pre, card.get("spec") or {}),
+        *missing_lines(card.get("spec") or {}),
         *acquisition_lines(card),
         "",
         f"## {_metrics_heading(card['metrics']['test'])}",

@@ -26,6 +26,7 @@ from ssl_studio.core.export.card_trace import (
     selection_sentence,
 )
 from ssl_studio.core.export.clinical_claims import claimed_use, clinical_claims
+from ssl_studio.core.export.training_lengths import length_range
 from ssl_studio.core.export.training_match import image_training
 from ssl_studio.core.export.writer import FORMATS, check_export_place, export_classifier
 from ssl_studio.core.finetune.efficiency import recorded_curves
@@ -152,7 +153,8 @@ def _series_reading(
     names, when the run's training items all had the same ones, one per channel, and the
     whole header row of the training files when it also names other columns (a time,
     label or id column), all the same: a file without a header row is read as they were;
-    and the largest share of missing values of a training recording (most_missing)."""
+    the largest share of missing values of a training recording (most_missing); and the
+    shortest, median and longest training recording in steps (training_lengths)."""
     layout = store.import_options(run["dataset_id"]).get("csv_layout") or "auto"
     prefer = store.preferred_layout(run["dataset_id"])
     metas = [json.loads(i["meta"] or "{}") for i in items]
@@ -175,6 +177,8 @@ def _series_reading(
         "fewest_channels": min((int(i["channels"]) for i in items), default=channels),
         # predict's notes compare a file's missing share with the training recordings'
         "most_missing": _most_missing(store, run["dataset_id"], items),
+        # predict notes a series far shorter or longer than these (training_lengths.py)
+        "training_lengths": length_range([int(i.get("length") or 0) for i in items]),
     }
 
 

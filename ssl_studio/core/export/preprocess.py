@@ -36,6 +36,7 @@ from ssl_studio.core.export.input_checks import (
     series_checks,
     trained_missing,
 )
+from ssl_studio.core.export.training_lengths import length_note
 from ssl_studio.core.export.training_match import image_note
 from ssl_studio.core.export.training_window import as_trained
 from ssl_studio.core.memory import free_memory
@@ -221,6 +222,7 @@ def _file_inputs(
             count_note(values.shape[0], spec),
             _rate_note(item.fields, spec),
             checked[1],
+            length_note(values.shape[-1], spec, layout_flag is not None) if whole else "",
         )
         note = " ".join(n for n in notes if n)
         ended = "" if whole else ended_note(int(meta.get("missing_end_rows") or 0), rate)

@@ -3,17 +3,18 @@ arrhythmia probability per 10 s across a 24 h ECG) instead of one for the whole.
 
 A window length (or stride) is given in steps (``3000``) or seconds (``10s``, which needs
 the file's sampling rate); by default the window is the longest the model was trained on
-(the card's ``series_length``) and the stride is the window (no overlap). Windows start
-every stride steps from the start of the series; the last one may be cut short by the end
-of the recording: it is predicted when at least half a window long, else left out with a
-note on the row before it. A window without a single observed value, or with values in
-fewer of the model's channels than any training recording had, is an error row (the model
-would answer as surely as for a whole one); each window's missing values are judged as a
-whole series' are (input_checks.window_missing: mostly missing, an error; some, a note),
-so a wearable taken off for an hour loses that hour's windows only; the rows after its
-last value (a time, no value) are said on the last window's row. Windows are views of
-the recording read once (``x[:, start:end]``): nothing is copied per window; the batch
-copies only its windows.
+(the card's ``series_length``, or its longest training recording where shorter) and the
+stride is the window (no overlap); windows far shorter or longer than the training
+recordings are noted (training_lengths.py). Windows start every stride steps from the start
+of the series; the last one may be cut short by the end of the recording: it is predicted
+when at least half a window long, else left out with a note on the row before it. A window
+without a single observed value, or with values in fewer of the model's channels than any
+training recording had, is an error row (the model would answer as surely as for a whole
+one); each window's missing values are judged as a whole series' are
+(input_checks.window_missing: mostly missing, an error; some, a note), so a wearable taken
+off for an hour loses that hour's windows only; the rows after its last value (a time, no
+value) are said on the last window's row. Windows are views of the recording read once
+(``x[:, start:end]``): nothing is copied per window; the batch copies only its windows.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.input_checks import trained_missing, window_missing
 from ssl_studio.core.export.preprocess import BYTES_PER_STEP, ModelInput
+from ssl_studio.core.export.training_lengths import longest_window, window_note
 from ssl_studio.core.memory import free_memory
 
 # the columns a windowed prediction adds after ``index``: steps always, seconds where the
@@ -79,14 +81,15 @@ class WindowPlan:
 
 def window_plan(spec: dict[str, Any], length: Span | None, stride: Span | None) -> WindowPlan:
     """The plan for a model whose card spec is ``spec``: ``length`` None takes the longest
-    window it was trained on (``series_length``). Image models are refused."""
+    window it was trained on (``series_length``, or its longest training recording where
+    that is shorter: training_lengths.longest_window). Image models are refused."""
     if spec["modality"] == "image":
         raise ConfigError(
             "Predicting in windows cuts a recording into parts; this model reads images, "
             "which have no time to cut: predict without windows."
         )
     if length is None:
-        trained = spec.get("series_length")
+        trained = longest_window(spec)
         if not trained:
             raise ConfigError(
                 "This model's card does not record the length of its training windows: "
@@ -187,6 +190,7 @@ def _windows_of(
     fewest = fewest_channels(spec)
     rows = item.observed.any(axis=1)  # [C]: the channels the series has values in
     most = trained_missing(spec)
+    lengths = window_note(length, spec)  # windows far from the training recordings' length
     for number, (start, end) in enumerate(spans):
         window = Window(start, end, number, len(spans), rate)
         observed = item.observed[:, start:end]  # views: the series is not copied
@@ -195,6 +199,7 @@ def _windows_of(
         last = number == len(spans) - 1
         said = (
             item.note,
+            lengths,
             missing,
             _left_out_note(left_out, length, rate) if left_out and last else "",
             item.ended if last else "",

@@ -179,8 +179,10 @@ def fit_protocol(
         assert encoder is not None
         encoder = copy.deepcopy(encoder)
 
+        labeled = "labeled images" if data.modality == "image" else "labeled recordings"
+
         def progress(done: int, total: int) -> None:
-            report(Progress(job, done=done, total=total, phase="embedding the training labels"))
+            report(Progress(job, done=done, total=total, phase=f"embedding the {labeled}"))
 
         try:  # z: [n, dim]
             z = data.embed(encoder.to(device), train, device, stop=stop, progress=progress)
