@@ -32,7 +32,7 @@ from ssl_studio.gui.erasure_dialog import erase_from_dataset
 from ssl_studio.gui.import_options import ImportOptionsDialog, describe
 from ssl_studio.gui.label_export import export_labels_dialog
 from ssl_studio.gui.markup import esc, rich
-from ssl_studio.gui.panels.data_summary import report_title, summary_text
+from ssl_studio.gui.panels.data_summary import note_count, report_title, summary_text
 from ssl_studio.gui.panels.import_questions import choose_target
 from ssl_studio.gui.removal import remove_dataset
 from ssl_studio.gui.row_table import RowTable
@@ -71,6 +71,7 @@ class DataPanel(QWidget):
         self.datasets: list[dict[str, Any]] = []
         self.view: DatasetView | None = None
         self.last_import: dict[str, Any] | None = None
+        self.report_notes = 0  # notes on imported files in the shown dataset's report
 
         self.dataset_list = QListWidget()
         self.dataset_list.currentRowChanged.connect(self._dataset_chosen)
@@ -299,6 +300,7 @@ class DataPanel(QWidget):
             dialogs.show_error(self, "Cannot read the dataset", str(exc))
             return
         self.model.set_view(self.view, labels)
+        self.report_notes = note_count(errors)
         stopped = self._summarize(d, labels)
         self._show_report(d["name"], errors, stopped)
         if self.view.items:
@@ -307,7 +309,7 @@ class DataPanel(QWidget):
     def _summarize(self, d: dict[str, Any], labels: dict[int, str]) -> str:
         """Say what dataset ``d`` holds above the thumbnails; returns what its imports
         left undone (as markup), or ""."""
-        text, stopped = summary_text(d, len(labels))
+        text, stopped = summary_text(d, len(labels), self.report_notes)
         self.summary.setText(text)
         return stopped
 
@@ -414,5 +416,7 @@ class DataPanel(QWidget):
         self.last_import = summary
         self.context.notify("datasets")
         self.select_dataset(summary["dataset"])
-        if summary.get("failed") or summary.get("skipped") or summary.get("cancelled"):
+        # what it said of imported files (a channel out of place) is read in the report
+        noted = (self.context.runner.warnings or summary.get("noted")) and self.report_notes
+        if summary.get("failed") or summary.get("skipped") or summary.get("cancelled") or noted:
             self.tabs.setCurrentIndex(1)
