@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHeaderView, QStyle
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QFrame,
+    QHeaderView,
+    QScrollArea,
+    QStyle,
+    QTableWidget,
+    QWidget,
+)
 
 
 def compact(table: Any) -> None:
@@ -25,17 +35,65 @@ def fit(table: Any) -> None:
 
 
 def fit_scrolling(table: Any, rows: int = 3) -> None:
-    """The table never taller than its header and rows, but scrolling itself when the page
-    has less room than that (the confusion matrix of many classes, in a column that does
-    not scroll): at least ``rows`` rows and as wide as a few columns stay in view."""
+    """A table as large as all its rows and columns where the page has room for them
+    (its size hint, with the scroll bars it shows: AdjustToContents), scrolling itself
+    where the page has less (the confusion matrix of many classes, in a column that does
+    not scroll): at least ``rows`` rows and as wide as a few columns stay in view. Put it
+    in its layout aligned left and top, so that it is never larger than its contents."""
     width, height = full_size(table)
     bar = table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
     shown = height - sum(table.rowHeight(r) for r in range(rows, table.rowCount()))
     narrow = 30 * table.fontMetrics().averageCharWidth()
+    table.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
     table.setMinimumSize(min(width, narrow + bar), min(height, shown + bar))
-    # never taller than its rows: when a horizontal bar shows, the rows scroll too (room
-    # kept for a bar would stand empty under the small matrices of most results)
-    table.setMaximumHeight(height)
+    # room for a scroll bar beside or under all its rows and columns: when the other
+    # shows, the rows (or columns) still show whole
+    table.setMaximumSize(width + bar, height + bar)
+    table.updateGeometry()
+
+
+class ContentsTable(QTableWidget):
+    """A table whose least size is the one set on it (fit_scrolling): Qt's own, room for
+    both scroll bars, stood as blank rows under a matrix of two classes."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(0, 0)
+
+
+class FittedArea(QScrollArea):
+    """A frameless scroll area whose size hint is as wide as its widget's minimum (and a
+    vertical scroll bar, while the widget is taller than the area): a layout that gives
+    it no stretch gives it that width where the page has room, the rest to the others;
+    where the page has less, it scrolls."""
+
+    def __init__(self, widget: QWidget, name: str) -> None:
+        super().__init__()
+        self.setWidget(widget)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAccessibleName(name)
+        self._tall = False  # the widget is taller than the area (a vertical bar shows)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        hint = super().sizeHint()
+        widget = self.widget()
+        if widget is None:
+            return hint
+        width = widget.minimumSizeHint().width() + 2 * self.frameWidth()
+        if self._taller():
+            width += self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return QSize(width, hint.height())
+
+    def _taller(self) -> bool:
+        widget = self.widget()
+        inside = self.height() - 2 * self.frameWidth()
+        return widget is not None and widget.minimumSizeHint().height() > inside
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if self._taller() != self._tall:  # a bar comes or goes: the width it needs too
+            self._tall = not self._tall
+            self.updateGeometry()
 
 
 def full_size(table: Any) -> tuple[int, int]:

@@ -11,12 +11,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QScrollArea,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -50,7 +48,13 @@ from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.tables import fill_table, make_table
 from ssl_studio.gui.wizard.not_for_diagnosis import not_for_diagnosis_label
 from ssl_studio.gui.wizard.protocol_names import fine_tuned_header
-from ssl_studio.gui.wizard.results_layout import compact, fit, fit_scrolling
+from ssl_studio.gui.wizard.results_layout import (
+    ContentsTable,
+    FittedArea,
+    compact,
+    fit,
+    fit_scrolling,
+)
 from ssl_studio.gui.wizard.results_text import (
     METRICS,
     ece_reference,
@@ -72,16 +76,15 @@ class ResultsPage(QWizardPage):
         self.setTitle("Results on the held-out test items")
         self.headline = rich(QLabel())  # _headline: names escaped
         self.headline.setWordWrap(True)
+        # each column as wide as its texts need, the last one (from scratch) stretching
+        # into any width left (fit: the column scrolls when the page is narrower). The
+        # models' columns shared the width alike: the fine-tuned one's long title made
+        # the table 40 px wider, which the confusion matrix beside it needs
         self.metrics = make_table(("Metric", "Fine-tuned", "From scratch"))
-        # both models' columns share the width left by the metric names, never less than
-        # their texts need (fit: the column scrolls when the page is narrower than that)
-        header = self.metrics.horizontalHeader()
-        for column in (1, 2):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.ece_note = QLabel()  # the ECE's reference, too long for its cell
         self.ece_note.setWordWrap(True)
         self.not_for_diagnosis = not_for_diagnosis_label()
-        self.confusion = make_table(("",), stretch_last=False)
+        self.confusion = make_table(("",), stretch_last=False, kind=ContentsTable)
         self.per_class = make_table(("Class", *PER_CLASS_COLUMNS))
         self.per_class.setAccessibleName("Each class's figures, fine-tuned model")
         self.per_class.setToolTip(PER_CLASS_NOTE)
@@ -116,20 +119,22 @@ class ResultsPage(QWizardPage):
         tables.addStretch(1)
         # the tables keep the height and width their rows and headers need: on a small
         # screen or with large fonts the column scrolls, rather than rows sliding under
-        # the note below them or figures cut to "1.00…"
-        self.tables_area = QScrollArea()
-        self.tables_area.setWidget(column_widget)
-        self.tables_area.setWidgetResizable(True)
-        self.tables_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.tables_area.setAccessibleName("Results tables")
+        # the note below them or figures cut to "1.00…"; it takes the width they need
+        # (no stretch), the figures beside it the rest
+        self.tables_area = FittedArea(column_widget, "Results tables")
         plots = QVBoxLayout()  # the confusion matrix under the ROC curve: the metrics' room
         plots.addWidget(self.roc, 1)
-        plots.addWidget(QLabel("Confusion matrix (rows: truth, columns: prediction)"))
-        plots.addWidget(self.confusion, 1)  # (half the height at most; all a small one needs)
+        title = self.confusion_title = QLabel("Confusion matrix (rows: truth, columns: prediction)")
+        title.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        plots.addWidget(title)
+        # top left, as large as its rows and columns where there is room (fit_scrolling);
+        # without the ROC curve (more than two classes) the room below stays empty
+        top_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        plots.addWidget(self.confusion, 0, top_left)
         figures = QWidget()
         row = QHBoxLayout(figures)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.tables_area, 2)  # (two models' intervals side by side need the room)
+        row.addWidget(self.tables_area)
         row.addLayout(plots, 1)
         self.curve_note = QLabel()
         self.curve_note.setWordWrap(True)
@@ -176,6 +181,7 @@ class ResultsPage(QWizardPage):
             [[c, *row] for c, row in zip(classes, test["confusion"], strict=True)],
         )
         fit_scrolling(self.confusion)
+        self.tables_area.updateGeometry()  # (the width its tables need changed)
         self.roc.clear()
         fine_tuned, scratch = curve_pen(0), curve_pen(1)
         scratch.setStyle(Qt.PenStyle.DashLine)  # told apart by more than colour
