@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import Qt
 
 from ssl_studio.core.events import Message
 
@@ -55,6 +56,8 @@ def test_channels_out_of_place_are_counted_and_the_report_is_shown(
     assert "rename the columns" in window.log.toPlainText()
     assert data.tabs.currentWidget() is data.report_page  # its note is read there
     assert "d0.csv" in [data.report_table.text(r, 1) for r in range(data.report_table.rowCount())]
+    reason = data.report_table.model().headerData(3, Qt.Orientation.Horizontal)
+    assert reason == "Reason or note"  # d0.csv was imported
     line = data.summary.text()
     assert "0 files failed, 0 skipped; 1 note — see Import report." in line, line
 

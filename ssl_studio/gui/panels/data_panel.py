@@ -40,7 +40,7 @@ from ssl_studio.gui.tables import ColumnCaps
 from ssl_studio.gui.thumbnails import ThumbnailModel, columns_width, thumbnail_view
 from ssl_studio.gui.viewer import ItemViewer
 
-REPORT_COLUMNS = ("Result", "File", "Code", "Why it was left out")
+REPORT_COLUMNS = ("Result", "File", "Code", "Reason or note")
 REMOVE_TIP = (
     "Remove the chosen dataset from the project with its labels, cache and runs (you are "
     "asked first; your original files and exported models are kept)"
