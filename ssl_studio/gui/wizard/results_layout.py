@@ -8,7 +8,6 @@ from typing import Any
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
-    QAbstractScrollArea,
     QFrame,
     QHeaderView,
     QScrollArea,
@@ -35,16 +34,15 @@ def fit(table: Any) -> None:
 
 
 def fit_scrolling(table: Any, rows: int = 3) -> None:
-    """A table as large as all its rows and columns where the page has room for them
-    (its size hint, with the scroll bars it shows: AdjustToContents), scrolling itself
-    where the page has less (the confusion matrix of many classes, in a column that does
-    not scroll): at least ``rows`` rows and as wide as a few columns stay in view. Put it
-    in its layout aligned left and top, so that it is never larger than its contents."""
+    """A ContentsTable as large as all its rows and columns where the page has room for
+    them (its size hint), scrolling itself where the page has less (the confusion matrix
+    of many classes, in a column that does not scroll): at least ``rows`` rows and as wide
+    as a few columns stay in view. Put it in its layout aligned left and top, so that it
+    is never larger than its contents."""
     width, height = full_size(table)
     bar = table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
     shown = height - sum(table.rowHeight(r) for r in range(rows, table.rowCount()))
     narrow = 30 * table.fontMetrics().averageCharWidth()
-    table.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
     table.setMinimumSize(min(width, narrow + bar), min(height, shown + bar))
     # room for a scroll bar beside or under all its rows and columns: when the other
     # shows, the rows (or columns) still show whole
@@ -53,11 +51,37 @@ def fit_scrolling(table: Any, rows: int = 3) -> None:
 
 
 class ContentsTable(QTableWidget):
-    """A table whose least size is the one set on it (fit_scrolling): Qt's own, room for
-    both scroll bars, stood as blank rows under a matrix of two classes."""
+    """A table that asks for the size of all its rows and columns, and room for a scroll
+    bar where the layout gives it less than that the other way (so that the bar hides no
+    row or column). Its least size is the one set on it (fit_scrolling): Qt's own, room
+    for both scroll bars, stood as blank rows under a matrix of two classes."""
+
+    def __init__(self, rows: int, columns: int) -> None:
+        super().__init__(rows, columns)
+        self._bars = (False, False)  # (across, down) as the size hint last had them
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(0, 0)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        width, height = full_size(self)
+        across, down = self._bars_needed(width, height)
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return QSize(width + bar * down, height + bar * across)
+
+    def _bars_needed(self, width: int, height: int) -> tuple[bool, bool]:
+        """Whether this size shows the scroll bars (across, down) for contents of
+        ``width`` x ``height``."""
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        across = self.width() < width
+        return across, self.height() < height + bar * across
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        bars = self._bars_needed(*full_size(self))
+        if bars != self._bars:  # a bar comes or goes: the size it asks for changes
+            self._bars = bars
+            self.updateGeometry()
 
 
 class FittedArea(QScrollArea):
