@@ -1,7 +1,7 @@
 """The running job in the status bar: what it is doing, its progress bar and Stop, and
 whether it is paused or stopping (for every job: an import, a fine-tuning, an export).
-How the last job ended ("…: done.", "…: failed.") stays a minute, or until another
-project is opened; the log keeps it."""
+How the last job ended ("…: done.", "…: failed.", "…: done, with 2 warnings (View → Log).")
+stays a minute, or until another project is opened; the log keeps it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from ssl_studio.core.events import Event, Message, Progress, Started, Step
-from ssl_studio.core.wording import progress_detail
+from ssl_studio.core.wording import counted, progress_detail
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.jobs import JobRunner
 from ssl_studio.gui.log_panel import LogPanel
@@ -124,7 +124,8 @@ class JobStatus(QObject):
     def _finished(self, title: str, result: Any) -> None:
         if self.runner.busy:  # its on_done started the next job: that one is shown
             return
-        self._show(f"{title}: {'stopped' if was_stopped(result) else 'done'}.")
+        ended = "stopped" if was_stopped(result) else "done"
+        self._show(f"{title}: {ended}{warned(self.runner.warnings)}.")
         self.outcome_timer.start(OUTCOME_SHOWN_MS)
 
     def _failed(self, title: str, message: str) -> None:
@@ -139,6 +140,12 @@ class JobStatus(QObject):
             self._show(f"{title}: failed.")
             self.outcome_timer.start(OUTCOME_SHOWN_MS)
         dialogs.show_error(self.window, f"{title} failed", message)
+
+
+def warned(count: int) -> str:
+    """What follows "done" or "stopped" in the status bar when the job said ``count``
+    warnings: they went only to the log, which is hidden until opened."""
+    return f", with {counted(count, 'warning')} (View → Log)" if count else ""
 
 
 def was_stopped(result: Any) -> bool:

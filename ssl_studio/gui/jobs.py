@@ -21,7 +21,7 @@ from PySide6.QtCore import QElapsedTimer, QObject, QThread, Signal
 from ssl_studio.core.cores import usable_cores
 from ssl_studio.core.data.privacy import hide_error_paths
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.events import Event, Stopped, StopToken
+from ssl_studio.core.events import Event, Message, Stopped, StopToken
 from ssl_studio.core.storage_errors import user_error
 from ssl_studio.gui.gui_thread_gc import collector
 
@@ -135,6 +135,9 @@ class JobRunner(QObject):
         self._on_done: Callable[[Any], None] | None = None
         self._on_failed: Callable[[str], None] | None = None
         self._outcome: tuple[bool, Any] | None = None
+        # warnings (and errors it went on after) the running job said, or the last one:
+        # its on_done and finished(...) can tell the user there is something to read
+        self.warnings = 0
 
     @property
     def busy(self) -> bool:
@@ -171,6 +174,8 @@ class JobRunner(QObject):
         self._on_done, self._on_failed = on_done, on_failed
         self._stop = StopToken()
         thread = _JobThread(work, self._stop, self.cpu_threads)
+        self.warnings = 0
+        thread.event.connect(self._count)
         thread.event.connect(self.event)
         thread.succeeded.connect(self._succeeded)
         thread.failed.connect(self._failed)
@@ -225,6 +230,10 @@ class JobRunner(QObject):
     def wait(self, ms: int = 60_000) -> bool:
         """Block until the job's thread ends (for closing the window); True when it did."""
         return self._thread.wait(ms) if self._thread is not None else True
+
+    def _count(self, event: Event) -> None:
+        if isinstance(event, Message) and event.level in ("warning", "error"):
+            self.warnings += 1
 
     def _succeeded(self, result: Any) -> None:
         self._outcome = (True, result)

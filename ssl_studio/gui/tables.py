@@ -20,12 +20,16 @@ from ssl_studio.gui.markup import tip
 
 
 def make_table(
-    headers: tuple[str, ...], *, stretch_last: bool = True, multi: bool = False
+    headers: tuple[str, ...],
+    *,
+    stretch_last: bool = True,
+    multi: bool = False,
+    kind: type[QTableWidget] = QTableWidget,
 ) -> QTableWidget:
     """A read-only table that selects whole rows (several when ``multi``). Tab moves on
     to the next control (Qt's tables keep it to go from cell to cell, a trap for keyboard
-    users); the arrow keys move within the table."""
-    table = QTableWidget(0, len(headers))
+    users); the arrow keys move within the table. ``kind``: QTableWidget or a subclass."""
+    table = kind(0, len(headers))
     table.setTabKeyNavigation(False)
     table.setHorizontalHeaderLabels(headers)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -20,14 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.config import ImportConfig
-from ssl_studio.core.data.studio_folders import refuse_studio_folders, studio_folder
+from ssl_studio.core.data.studio_folders import studio_folder
 from ssl_studio.core.errors import SSLStudioError
-from ssl_studio.core.jobs import (
-    cache_size_taken,
-    import_data,
-    import_target_name,
-    name_taken_by_other_folders,
-)
+from ssl_studio.core.jobs import import_data, import_target_name
 from ssl_studio.core.project.info import project_info
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
@@ -37,14 +32,15 @@ from ssl_studio.gui.erasure_dialog import erase_from_dataset
 from ssl_studio.gui.import_options import ImportOptionsDialog, describe
 from ssl_studio.gui.label_export import export_labels_dialog
 from ssl_studio.gui.markup import esc, rich
-from ssl_studio.gui.panels.data_summary import report_title, summary_text
+from ssl_studio.gui.panels.data_summary import note_count, report_title, summary_text
+from ssl_studio.gui.panels.import_questions import choose_target
 from ssl_studio.gui.removal import remove_dataset
 from ssl_studio.gui.row_table import RowTable
 from ssl_studio.gui.tables import ColumnCaps
 from ssl_studio.gui.thumbnails import ThumbnailModel, columns_width, thumbnail_view
 from ssl_studio.gui.viewer import ItemViewer
 
-REPORT_COLUMNS = ("Result", "File", "Code", "Why it was left out")
+REPORT_COLUMNS = ("Result", "File", "Code", "Reason or note")
 REMOVE_TIP = (
     "Remove the chosen dataset from the project with its labels, cache and runs (you are "
     "asked first; your original files and exported models are kept)"
@@ -75,6 +71,7 @@ class DataPanel(QWidget):
         self.datasets: list[dict[str, Any]] = []
         self.view: DatasetView | None = None
         self.last_import: dict[str, Any] | None = None
+        self.report_notes = 0  # notes on imported files in the shown dataset's report
 
         self.dataset_list = QListWidget()
         self.dataset_list.currentRowChanged.connect(self._dataset_chosen)
@@ -303,6 +300,7 @@ class DataPanel(QWidget):
             dialogs.show_error(self, "Cannot read the dataset", str(exc))
             return
         self.model.set_view(self.view, labels)
+        self.report_notes = note_count(errors)
         stopped = self._summarize(d, labels)
         self._show_report(d["name"], errors, stopped)
         if self.view.items:
@@ -311,7 +309,7 @@ class DataPanel(QWidget):
     def _summarize(self, d: dict[str, Any], labels: dict[int, str]) -> str:
         """Say what dataset ``d`` holds above the thumbnails; returns what its imports
         left undone (as markup), or ""."""
-        text, stopped = summary_text(d, len(labels))
+        text, stopped = summary_text(d, len(labels), self.report_notes)
         self.summary.setText(text)
         return stopped
 
@@ -378,35 +376,11 @@ class DataPanel(QWidget):
         try:
             if self._offered_project(paths):
                 return False
-            refuse_studio_folders(cfg.paths, own=self.context.project)
-            taken = name_taken_by_other_folders(cfg)
-            other_size = cache_size_taken(cfg)
         except SSLStudioError as exc:
             dialogs.show_error(self, "Cannot import", str(exc))
             return False
-        if other_size is not None:  # one dataset holds one cache size
-            existing, size, free = other_size
-            if not dialogs.confirm(
-                self,
-                "Import at another cache size?",
-                f"Dataset '{existing}' is cached at {size} px, and the import options ask "
-                f"for {cfg.cache_size} px. Import these files into a new dataset "
-                f"'{free}'?\n\nChoose No to change the import options instead.",
-            ):
-                return False
-            cfg.name, taken = free, None
-        if taken is not None:
-            existing, free = taken
-            add = dialogs.ask(
-                self,
-                "Add to an existing dataset?",
-                f"A dataset named '{existing}' already exists, imported from other folders. "
-                f"Add these files to it?\n\nChoose No to import them as a new dataset "
-                f"'{free}', Cancel to import nothing.",
-            )
-            if add is None:
-                return False
-            cfg.add, cfg.name = add, existing if add else free
+        if not choose_target(self, cfg, own=self.context.project):
+            return False
         try:  # named as stored: a new dataset's name is known once its files were read
             into = import_target_name(cfg)
         except SSLStudioError as exc:
@@ -442,5 +416,7 @@ class DataPanel(QWidget):
         self.last_import = summary
         self.context.notify("datasets")
         self.select_dataset(summary["dataset"])
-        if summary.get("failed") or summary.get("skipped") or summary.get("cancelled"):
+        # what it said of imported files (a channel out of place) is read in the report
+        noted = (self.context.runner.warnings or summary.get("noted")) and self.report_notes
+        if summary.get("failed") or summary.get("skipped") or summary.get("cancelled") or noted:
             self.tabs.setCurrentIndex(1)

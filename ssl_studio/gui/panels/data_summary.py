@@ -13,13 +13,15 @@ from ssl_studio.core.data.import_tally import (
     unread_dicom_note,
 )
 from ssl_studio.core.project.store.import_report import report_groups
+from ssl_studio.core.wording import counted
 from ssl_studio.gui.markup import esc
 
 
-def summary_text(d: dict[str, Any], labeled: int) -> tuple[str, str]:
+def summary_text(d: dict[str, Any], labeled: int, notes: int = 0) -> tuple[str, str]:
     """(the line on dataset ``d``, as project_info gives it, with ``labeled`` items
-    labeled; what its imports left undone, as markup, or ""). Every name in it is
-    escaped: a dataset named ``<b>x</b>`` shows as written."""
+    labeled and ``notes`` notes on imported files in its import report (note_count);
+    what its imports left undone, as markup, or ""). Every name in it is escaped: a
+    dataset named ``<b>x</b>`` shows as written."""
     content = esc(", ".join(f"{k} {n}" for k, n in d["items_by_modality"].items()))
     size = f", cached at {d['cache_size']} px" if d["modality"] == "image" else ""
     labels = f"; {labeled} labeled" if labeled else ""
@@ -31,10 +33,18 @@ def summary_text(d: dict[str, Any], labeled: int) -> tuple[str, str]:
         f"<b>{esc(d['name'])}</b>: {d['items']} items ({content}){size}{labels}. "
         f"{d['errors']} files failed, {d['skipped']} skipped"
         + (" so far" if partial_import_note(d.get("last_import"), ANYWAY_APP) else "")
+        + (f"; {counted(notes, 'note')} — see Import report" if notes else "")
         + (f". <b>{stopped}</b>" if stopped else ".")
         + (f" <b>{unread}</b>" if unread else "")
     )
     return text, stopped
+
+
+def note_count(errors: list[dict[str, Any]]) -> int:
+    """The notes on imported files among a dataset's import report rows (a channel out
+    of place, a CSV read in another layout): shown only in the report, so counted on
+    the dataset's line."""
+    return len(report_groups(errors)[1])
 
 
 def report_title(name: str, errors: list[dict[str, Any]], stopped: str = "") -> str:

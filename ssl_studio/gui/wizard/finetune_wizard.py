@@ -31,6 +31,7 @@ class FinetuneWizard(QWizard):
         self.preselect_run = run_id
         self.run_id: int | None = None
         self.dataset = ""
+        self.modality = "image"  # the dataset's ("timeseries": its items are recordings)
         self.labels = ""
         # (label, patient key, content hash) per usable labeled item
         self.labeled: list[tuple[str, str | None, str | None]] = []
@@ -85,8 +86,14 @@ class FinetuneWizard(QWizard):
 
     def unit(self) -> str:
         """What the split counts: "patients", or "items" when split by item or when no
-        labeled item has a patient ID (each image then counts alone)."""
+        labeled item has a patient ID (each item then counts alone)."""
         return "patients" if self.group_by_patient and self.patient_ids else "items"
+
+    def item_word(self, plural: bool = False) -> str:
+        """What the dataset's items are in the pages' sentences: a recording (series) or
+        an image, as the viewer says "Series 1 of 80" or "Image 1 of 80"."""
+        word = "recording" if self.modality == "timeseries" else "image"
+        return f"{word}s" if plural else word
 
     def finetune_config(self) -> FinetuneConfig:
         """The fine-tuning the pages chose (also the base of the label-efficiency curve)."""

@@ -83,6 +83,7 @@ class OperatingPoint(QWidget):
         self.note = rich(WrapLabel())  # the app's own words only
         self.smallest = 0  # labeled patients (items) of the smallest class; 0: not known
         self.unit = "patients"
+        self.items = "images"  # what the dataset's items are, in the note's words
         self.binary = True
         # the labeled items' (label, patient key, content hash) and the other choices that
         # decide the split (test share, seed, positive class): the validation items per
@@ -119,11 +120,13 @@ class OperatingPoint(QWidget):
         unit: str,
         keys: list[tuple[str, str | None, str | None]] | None = None,
         choices: FinetuneConfig | None = None,
+        items: str = "images",
     ) -> None:
         """The labeled patients (or items: ``unit``) of the smallest class, and the labeled
         items' keys with the other choices that decide the split (see set_choices), which
-        decide whether a threshold can be picked at all (call before set_binary)."""
-        self.smallest, self.unit = smallest, unit
+        decide whether a threshold can be picked at all (call before set_binary).
+        ``items``: what the dataset's items are ("images", "recordings")."""
+        self.smallest, self.unit, self.items = smallest, unit, items
         self.keys, self.choices = list(keys or []), choices
         self._held.clear()
 
@@ -173,8 +176,7 @@ class OperatingPoint(QWidget):
             f"({percent_text(largest)}) the split holds only {held} of the smallest class; "
             f"the smallest class has {self.smallest}, and with a test share of "
             f"{percent_text(test)} at least {needed} labeled items per class{where} are "
-            "needed. Label more: on fewer, one or two images "
-            "would decide it."
+            f"needed. Label more: on fewer, one or two {self.items} would decide it."
         )
 
     def _advice(self) -> str:

@@ -124,7 +124,11 @@ class ProtocolPage(QWizardPage):
         # (its ``changed``, always sent, says how testing is done and plans the split
         # with these labels: _operating_changed, _recommend)
         self.operating.set_smallest(
-            self.wiz.smallest_patients, self.wiz.unit(), self.wiz.labeled, self._split_choices()
+            self.wiz.smallest_patients,
+            self.wiz.unit(),
+            self.wiz.labeled,
+            self._split_choices(),
+            items=self.wiz.item_word(plural=True),
         )
         self.operating.set_binary(len(names) == 2)
         self.protocol.setCurrentIndex(PROTOCOLS[1:].index(self.recommended))
@@ -198,7 +202,8 @@ class ProtocolPage(QWizardPage):
             how = (
                 "whole patients at a time where the files name them"
                 if self.wiz.group_by_patient and self.wiz.patient_ids
-                else "item by item: no patient IDs were found, so each image counts alone"
+                else "item by item: no patient IDs were found, so each "
+                f"{self.wiz.item_word()} counts alone"
                 if self.wiz.group_by_patient
                 else "item by item: patients are not kept apart, so scores may be optimistic"
             )

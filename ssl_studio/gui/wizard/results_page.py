@@ -11,13 +11,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QScrollArea,
-    QStyle,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -51,6 +48,13 @@ from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.tables import fill_table, make_table
 from ssl_studio.gui.wizard.not_for_diagnosis import not_for_diagnosis_label
 from ssl_studio.gui.wizard.protocol_names import fine_tuned_header
+from ssl_studio.gui.wizard.results_layout import (
+    ContentsTable,
+    FittedArea,
+    compact,
+    fit,
+    fit_scrolling,
+)
 from ssl_studio.gui.wizard.results_text import (
     METRICS,
     ece_reference,
@@ -72,16 +76,15 @@ class ResultsPage(QWizardPage):
         self.setTitle("Results on the held-out test items")
         self.headline = rich(QLabel())  # _headline: names escaped
         self.headline.setWordWrap(True)
+        # each column as wide as its texts need, the last one (from scratch) stretching
+        # into any width left (fit: the column scrolls when the page is narrower). The
+        # models' columns shared the width alike: the fine-tuned one's long title made
+        # the table 40 px wider, which the confusion matrix beside it needs
         self.metrics = make_table(("Metric", "Fine-tuned", "From scratch"))
-        # both models' columns share the width left by the metric names, never less than
-        # their texts need (_fit: the column scrolls when the page is narrower than that)
-        header = self.metrics.horizontalHeader()
-        for column in (1, 2):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.ece_note = QLabel()  # the ECE's reference, too long for its cell
         self.ece_note.setWordWrap(True)
         self.not_for_diagnosis = not_for_diagnosis_label()
-        self.confusion = make_table(("",), stretch_last=False)
+        self.confusion = make_table(("",), stretch_last=False, kind=ContentsTable)
         self.per_class = make_table(("Class", *PER_CLASS_COLUMNS))
         self.per_class.setAccessibleName("Each class's figures, fine-tuned model")
         self.per_class.setToolTip(PER_CLASS_NOTE)
@@ -105,7 +108,7 @@ class ResultsPage(QWizardPage):
             "Label efficiency", x_label="labels per class", y_label="AUC", legend_offset=(-10, -10)
         )
         for table in (self.metrics, self.per_class, self.confusion):
-            _compact(table)
+            compact(table)
         column_widget = QWidget()
         tables = QVBoxLayout(column_widget)
         tables.setContentsMargins(0, 0, 0, 0)
@@ -116,20 +119,22 @@ class ResultsPage(QWizardPage):
         tables.addStretch(1)
         # the tables keep the height and width their rows and headers need: on a small
         # screen or with large fonts the column scrolls, rather than rows sliding under
-        # the note below them or figures cut to "1.00…"
-        self.tables_area = QScrollArea()
-        self.tables_area.setWidget(column_widget)
-        self.tables_area.setWidgetResizable(True)
-        self.tables_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.tables_area.setAccessibleName("Results tables")
+        # the note below them or figures cut to "1.00…"; it takes the width they need
+        # (no stretch), the figures beside it the rest
+        self.tables_area = FittedArea(column_widget, "Results tables")
         plots = QVBoxLayout()  # the confusion matrix under the ROC curve: the metrics' room
         plots.addWidget(self.roc, 1)
-        plots.addWidget(QLabel("Confusion matrix (rows: truth, columns: prediction)"))
-        plots.addWidget(self.confusion, 1)  # (half the height at most; all a small one needs)
+        title = self.confusion_title = QLabel("Confusion matrix (rows: truth, columns: prediction)")
+        title.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        plots.addWidget(title)
+        # top left, as large as its rows and columns where there is room (fit_scrolling);
+        # without the ROC curve (more than two classes) the room below stays empty
+        top_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        plots.addWidget(self.confusion, 0, top_left)
         figures = QWidget()
         row = QHBoxLayout(figures)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.tables_area, 2)  # (two models' intervals side by side need the room)
+        row.addWidget(self.tables_area)
         row.addLayout(plots, 1)
         self.curve_note = QLabel()
         self.curve_note.setWordWrap(True)
@@ -158,7 +163,7 @@ class ResultsPage(QWizardPage):
         self._fill_metrics(result, test, base)
         rows = per_class_rows(test)  # none in reports made before per-class figures
         fill_table(self.per_class, [[n, str(k), *map(with_interval, e)] for n, k, e in rows])
-        _fit(self.per_class)
+        fit(self.per_class)
         self.per_class.setVisible(bool(rows))
         self.per_class_title.setVisible(bool(rows))
         evaluation = test.get("evaluation", "test split")
@@ -175,7 +180,8 @@ class ResultsPage(QWizardPage):
             self.confusion,
             [[c, *row] for c, row in zip(classes, test["confusion"], strict=True)],
         )
-        _fit_scrolling(self.confusion)
+        fit_scrolling(self.confusion)
+        self.tables_area.updateGeometry()  # (the width its tables need changed)
         self.roc.clear()
         fine_tuned, scratch = curve_pen(0), curve_pen(1)
         scratch.setStyle(Qt.PenStyle.DashLine)  # told apart by more than colour
@@ -228,7 +234,7 @@ class ResultsPage(QWizardPage):
             f"Calibration error on these items — {'; '.join(notes)}." if notes else ""
         )
         self.ece_note.setVisible(bool(notes))
-        _fit(self.metrics)
+        fit(self.metrics)
 
     @staticmethod
     def _headline(result: dict[str, Any], test: dict[str, Any], base: dict[str, Any]) -> str:
@@ -356,57 +362,3 @@ class ResultsPage(QWizardPage):
             + (f" {result['note']}" if result.get("note") else "")  # by item; the test share
         )
         self.wiz.efficiency = result
-
-
-def _compact(table: Any) -> None:
-    """Rows as tall as a line of text (with a little air): the results fit the wizard."""
-    rows = table.verticalHeader()
-    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    rows.setDefaultSectionSize(table.fontMetrics().height() + 8)
-
-
-def _fit(table: Any) -> None:
-    """The table at least as tall as its header and rows (every row shows, no vertical
-    scrolling) and as wide as its headers and cells need (none cut short): a minimum, so
-    that the layout around it scrolls when the page is smaller, instead of squeezing it."""
-    width, height = _full_size(table)
-    table.setMinimumSize(width, height)
-    table.setMaximumHeight(height)
-
-
-def _fit_scrolling(table: Any, rows: int = 3) -> None:
-    """The table never taller than its header and rows, but scrolling itself when the page
-    has less room than that (the confusion matrix of many classes, in a column that does
-    not scroll): at least ``rows`` rows and as wide as a few columns stay in view."""
-    width, height = _full_size(table)
-    bar = table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-    shown = height - sum(table.rowHeight(r) for r in range(rows, table.rowCount()))
-    narrow = 30 * table.fontMetrics().averageCharWidth()
-    table.setMinimumSize(min(width, narrow + bar), min(height, shown + bar))
-    # never taller than its rows: when a horizontal bar shows, the rows scroll too (room
-    # kept for a bar would stand empty under the small matrices of most results)
-    table.setMaximumHeight(height)
-
-
-def _full_size(table: Any) -> tuple[int, int]:
-    """(width, height) that show every row and column of ``table`` whole."""
-    header = table.horizontalHeader()
-    widths = [
-        max(header.sectionSizeHint(c), table.sizeHintForColumn(c))
-        for c in range(table.columnCount())
-    ]
-    stretched = [
-        w
-        for c, w in enumerate(widths)
-        if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch
-    ]
-    fixed = sum(
-        w
-        for c, w in enumerate(widths)
-        if header.sectionResizeMode(c) != (QHeaderView.ResizeMode.Stretch)
-    )
-    # stretched columns share the width left alike: each gets at least the widest's need
-    width = fixed + len(stretched) * max(stretched, default=0) + 2 * table.frameWidth()
-    height = header.sizeHint().height() + 2 * table.frameWidth()
-    height += sum(table.rowHeight(r) for r in range(table.rowCount()))
-    return width, height

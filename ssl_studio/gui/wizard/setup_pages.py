@@ -71,6 +71,7 @@ class RunPage(QWizardPage):
         layout.addRow(self.warning)
         layout.addRow(self.empty)
         self.warnings: dict[int, str] = {}  # run id -> why its encoder may be weak
+        self.modalities: dict[int, str] = {}  # run id -> its dataset's modality
 
     def initializePage(self) -> None:  # noqa: N802 - Qt API
         self.runs.clear()
@@ -82,6 +83,7 @@ class RunPage(QWizardPage):
                     dataset = datasets[run["dataset_id"]]
                     text, warning = run_choice_text(run, dataset["name"], dataset["modality"])
                     self.warnings[run["id"]] = warning
+                    self.modalities[run["id"]] = dataset["modality"]
                     self.runs.addItem(text, (run["id"], dataset["name"]))
         if self.wiz.preselect_run is not None:
             for i in range(self.runs.count()):
@@ -101,6 +103,7 @@ class RunPage(QWizardPage):
 
     def validatePage(self) -> bool:  # noqa: N802
         self.wiz.run_id, self.wiz.dataset = self.runs.currentData()
+        self.wiz.modality = self.modalities.get(self.wiz.run_id, "image")
         return True
 
 
@@ -267,7 +270,7 @@ class LabelsPage(QWizardPage):
                 + (
                     ""
                     if self._patient_ids()
-                    else " (No patient IDs found: each image counts alone.)"
+                    else f" (No patient IDs found: each {self.wiz.item_word()} counts alone.)"
                 )
             )
         if self.problem is not None and self.by_item.isChecked():

@@ -132,7 +132,8 @@ class TrainPage(QWizardPage):
         self.fit_names = fit_names(cfg.protocol, cfg.baseline, self.wiz.folds)
         self.job_with = self.trained_with
         self._say_no_curve(cfg.protocol, cfg.baseline)
-        self.status.setText("Preparing the labeled data (reading images, computing features)…")
+        things = self.wiz.item_word(plural=True)
+        self.status.setText(f"Preparing the labeled data (reading {things}, computing features)…")
 
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return finetune(cfg, report=report, stop=stop)
