@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssl_studio.core.data.column_roles import column_role, header_words
+from ssl_studio.core.data.column_roles import column_role, header_words, short_time_name
 from ssl_studio.core.data.csv_cells import MISSING, is_number
 from ssl_studio.core.data.csv_stream import UNKEPT, NeedCells, read_lean, stacked
 from ssl_studio.core.data.csv_whole import WholeText
@@ -34,9 +34,11 @@ class _Table(WholeText):
         prefer: str | None = None,
         header: tuple[str, ...] = (),
         lean: bool = True,
+        channels: tuple[str, ...] = (),
     ) -> None:
-        """lean: read in pieces when csv_stream can (else, or when False, whole)."""
-        self.path, self.file = path, path.name
+        """lean: read in pieces when csv_stream can (else, or when False, whole);
+        channels: names that are channels whatever they say (a model's, in predict)."""
+        self.path, self.file, self.named_channels = path, path.name, frozenset(channels)
         self.times: dict[int, np.ndarray] = {}  # date-time columns read as seconds (lean)
         self.notes: list[ImportProblem] = []  # on how the cells were read (WholeText)
         table = read_lean(path, layout, header) if lean else None
@@ -93,8 +95,8 @@ class _Table(WholeText):
         roles: dict[str, int] = {}
         if self.head and self.names[0] is None and _counts_rows(self.values[0]):
             roles["index"] = 0
-        for j, name in enumerate(self.names):
-            role = column_role(name)
+        for j in range(len(self.names)):
+            role = self._role(j)
             if role == "time" and "time" in roles and "clock" not in roles:
                 first = roles["time"]
                 if self.text[j].any() and self.text[first].any():
@@ -138,6 +140,20 @@ class _Table(WholeText):
                     "label/time/id in a header row.",
                 )
         return roles
+
+    def _role(self, j: int) -> str | None:
+        """column_role of column ``j``'s name, but None (a channel) for a name among
+        ``named_channels``, and for one named only as a short time (``ts``, ``unix_ts``:
+        column_roles.short_time_name) over numbers that go back somewhere: a measured
+        series called ``ts``, not a clock."""
+        name = self.names[j]
+        role = column_role(name)
+        if name is not None and name.strip() in self.named_channels:
+            return None
+        if role == "time" and short_time_name(name) and not self.text[j].any():
+            values = self.values[j][~np.isnan(self.values[j])]
+            return role if bool((np.diff(values) >= 0).all()) else None
+        return role
 
     def _increases(self, j: int) -> bool:
         """Column ``j`` holds numbers only (missing cells aside) that only increase."""
@@ -310,19 +326,20 @@ def decode_table(
     rate: float | None,
     prefer: str | None = None,
     header: tuple[str, ...] = (),
+    channels: tuple[str, ...] = (),
 ) -> Decoded:
-    """A CSV/TSV file -> (items, problems of single series); ``header``: see
-    timeseries.decode_series_file.
+    """A CSV/TSV file -> (items, problems of single series); ``header``, ``channels``:
+    see timeseries.decode_series_file.
 
     Values of an id column (which may be patient identifiers) never name an item: they go
     to the item's ``group_id`` field, which the decoder turns into a salted key.
     """
     try:
-        table: _Table | None = _Table(path, layout, prefer, header)
+        table: _Table | None = _Table(path, layout, prefer, header, channels=channels)
     except NeedCells:  # read in pieces, but a rule needs a column's text: read it whole
         table = None  # (after the except block, which holds the pieces read)
     if table is None:
-        table = _Table(path, layout, prefer, header, lean=False)
+        table = _Table(path, layout, prefer, header, lean=False, channels=channels)
     meta: dict = {"layout": table.layout, "channel_names": None}
     if table.header_given:
         meta["columns_from"] = "training"
