@@ -16,6 +16,7 @@ from ssl_studio.core.data.series_items import Decoded, label_strings, make_items
 from ssl_studio.core.data.series_timeline import read_timeline
 from ssl_studio.core.data.series_times import parse_times
 
+EPOCH_MS = 1e11  # a time column's numbers from here on are Unix milliseconds (see seconds)
 UNIQUE_TEXT_ROWS = 5  # a label column with this many lines, all different, is no label
 
 
@@ -264,8 +265,13 @@ class _Table(WholeText):
             return seconds
         if self.text[j].any():
             return self._times(j)
-        ms = "ms" in header_words(self.names[j])  # (seconds: the column itself, no copy)
-        return self.values[j] / 1000.0 if ms else self.values[j]
+        values, words = self.values[j], header_words(self.names[j])
+        # Unix time in ms (1.7e12): as seconds it would be past the year 5000, so numbers
+        # from EPOCH_MS on are milliseconds unless the header says seconds ("time_s")
+        known = bool({"s", "sec", "secs", "seconds"} & set(words))
+        big = not known and bool((np.abs(values[~np.isnan(values)]) >= EPOCH_MS).all())
+        ms = "ms" in words or (big and not np.isnan(values).all())
+        return values / 1000.0 if ms else values  # (seconds: the column itself, no copy)
 
     def _date_and_clock(self, j: int, k: int) -> np.ndarray | None:
         """Columns ``j`` and ``k`` (a date and a time of day, in either order) read
