@@ -9,10 +9,14 @@ import re
 
 from ssl_studio.core.data.csv_cells import fields, is_number
 
+# "ts", "unix_ts", "ts_ms": the usual short names of a timestamp, but "ts" names a
+# measured series just as often: a column named only so is a time where its values rise
+# (series_table._find_roles), else a channel
+_SHORT_TIMES = frozenset({"ts", "tstamp"})
 _ROLE_NAMES = {
     "time": frozenset(
         {"time", "timestamp", "t", "date", "datetime", "seconds", "sec", "ms", "epoch", "elapsed"}
-        | {"ts", "tstamp"}  # "ts", "unix_ts", "ts_ms": the usual short names of a timestamp
+        | _SHORT_TIMES
         | {"zeit", "zeitpunkt", "datum", "uhrzeit", "zeitstempel", "heure", "fecha", "hora"}
         | {"tiempo", "tijd", "temps", "tempo", "tid"}
         | {"時間", "時刻", "日時", "日付", "タイムスタンプ", "时间", "時間軸"}
@@ -84,6 +88,15 @@ def column_role(name: str | None) -> str | None:
     if names_person(name):
         return "id"
     return None
+
+
+def short_time_name(name: str | None) -> bool:
+    """Whether a time column is named only by a short name ('ts', 'TS', 'unix_ts',
+    'ts_ms', 'tstamp'), which is a time only where its values rise."""
+    words = header_words(name)
+    return any(w in _SHORT_TIMES for w in words) and all(
+        w in _SHORT_TIMES or w in _TIME_UNITS for w in words
+    )
 
 
 def names_person(name: str | None) -> bool:

@@ -45,6 +45,7 @@ class DecodeTask:
     sampling_rate: float | None = None
     csv_prefer: str | None = None  # see timeseries.decode_series_file
     csv_header: tuple[str, ...] = ()  # see timeseries.decode_series_file
+    csv_channels: tuple[str, ...] = ()  # a model's channel names (the same)
     # only the file's identifiers are wanted (for a file an unfinished import recorded
     # without naming it): a DICOM header is read, not its pixels; an image holds none
     identifiers_only: bool = False
@@ -87,6 +88,7 @@ def _decode_file(task: DecodeTask) -> DecodedFile:
             sampling_rate=task.sampling_rate,
             prefer=task.csv_prefer,
             header=task.csv_header,
+            channels=task.csv_channels,
         )
         for item in result.items:
             item.fields.setdefault("modality", path.suffix.lstrip(".").upper())

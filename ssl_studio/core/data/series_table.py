@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssl_studio.core.data.column_roles import column_role, header_words
+from ssl_studio.core.data.column_roles import column_role, header_words, short_time_name
 from ssl_studio.core.data.csv_cells import MISSING, is_number
 from ssl_studio.core.data.csv_stream import UNKEPT, NeedCells, read_lean, stacked
 from ssl_studio.core.data.csv_whole import WholeText
@@ -16,6 +16,7 @@ from ssl_studio.core.data.series_items import Decoded, label_strings, make_items
 from ssl_studio.core.data.series_timeline import read_timeline
 from ssl_studio.core.data.series_times import parse_times
 
+EPOCH_MS = 1e11  # a time column's numbers from here on are Unix milliseconds (see seconds)
 UNIQUE_TEXT_ROWS = 5  # a label column with this many lines, all different, is no label
 
 
@@ -34,9 +35,11 @@ class _Table(WholeText):
         prefer: str | None = None,
         header: tuple[str, ...] = (),
         lean: bool = True,
+        channels: tuple[str, ...] = (),
     ) -> None:
-        """lean: read in pieces when csv_stream can (else, or when False, whole)."""
-        self.path, self.file = path, path.name
+        """lean: read in pieces when csv_stream can (else, or when False, whole);
+        channels: names that are channels whatever they say (a model's, in predict)."""
+        self.path, self.file, self.named_channels = path, path.name, frozenset(channels)
         self.times: dict[int, np.ndarray] = {}  # date-time columns read as seconds (lean)
         self.notes: list[ImportProblem] = []  # on how the cells were read (WholeText)
         table = read_lean(path, layout, header) if lean else None
@@ -93,8 +96,8 @@ class _Table(WholeText):
         roles: dict[str, int] = {}
         if self.head and self.names[0] is None and _counts_rows(self.values[0]):
             roles["index"] = 0
-        for j, name in enumerate(self.names):
-            role = column_role(name)
+        for j in range(len(self.names)):
+            role = self._role(j)
             if role == "time" and "time" in roles and "clock" not in roles:
                 first = roles["time"]
                 if self.text[j].any() and self.text[first].any():
@@ -138,6 +141,20 @@ class _Table(WholeText):
                     "label/time/id in a header row.",
                 )
         return roles
+
+    def _role(self, j: int) -> str | None:
+        """column_role of column ``j``'s name, but None (a channel) for a name among
+        ``named_channels``, and for one named only as a short time (``ts``, ``unix_ts``:
+        column_roles.short_time_name) over numbers that go back somewhere: a measured
+        series called ``ts``, not a clock."""
+        name = self.names[j]
+        role = column_role(name)
+        if name is not None and name.strip() in self.named_channels:
+            return None
+        if role == "time" and short_time_name(name) and not self.text[j].any():
+            values = self.values[j][~np.isnan(self.values[j])]
+            return role if bool((np.diff(values) >= 0).all()) else None
+        return role
 
     def _increases(self, j: int) -> bool:
         """Column ``j`` holds numbers only (missing cells aside) that only increase."""
@@ -248,8 +265,13 @@ class _Table(WholeText):
             return seconds
         if self.text[j].any():
             return self._times(j)
-        ms = "ms" in header_words(self.names[j])  # (seconds: the column itself, no copy)
-        return self.values[j] / 1000.0 if ms else self.values[j]
+        values, words = self.values[j], header_words(self.names[j])
+        # Unix time in ms (1.7e12): as seconds it would be past the year 5000, so numbers
+        # from EPOCH_MS on are milliseconds unless the header says seconds ("time_s")
+        known = bool({"s", "sec", "secs", "seconds"} & set(words))
+        big = not known and bool((np.abs(values[~np.isnan(values)]) >= EPOCH_MS).all())
+        ms = "ms" in words or (big and not np.isnan(values).all())
+        return values / 1000.0 if ms else values  # (seconds: the column itself, no copy)
 
     def _date_and_clock(self, j: int, k: int) -> np.ndarray | None:
         """Columns ``j`` and ``k`` (a date and a time of day, in either order) read
@@ -310,19 +332,20 @@ def decode_table(
     rate: float | None,
     prefer: str | None = None,
     header: tuple[str, ...] = (),
+    channels: tuple[str, ...] = (),
 ) -> Decoded:
-    """A CSV/TSV file -> (items, problems of single series); ``header``: see
-    timeseries.decode_series_file.
+    """A CSV/TSV file -> (items, problems of single series); ``header``, ``channels``:
+    see timeseries.decode_series_file.
 
     Values of an id column (which may be patient identifiers) never name an item: they go
     to the item's ``group_id`` field, which the decoder turns into a salted key.
     """
     try:
-        table: _Table | None = _Table(path, layout, prefer, header)
+        table: _Table | None = _Table(path, layout, prefer, header, channels=channels)
     except NeedCells:  # read in pieces, but a rule needs a column's text: read it whole
         table = None  # (after the except block, which holds the pieces read)
     if table is None:
-        table = _Table(path, layout, prefer, header, lean=False)
+        table = _Table(path, layout, prefer, header, lean=False, channels=channels)
     meta: dict = {"layout": table.layout, "channel_names": None}
     if table.header_given:
         meta["columns_from"] = "training"

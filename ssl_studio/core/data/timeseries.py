@@ -89,6 +89,7 @@ def decode_series_file(
     sampling_rate: float | None = None,
     prefer: str | None = None,
     header: tuple[str, ...] = (),
+    channels: tuple[str, ...] = (),
 ) -> DecodedFile:
     """Read one CSV/TSV/NPY/NPZ file into ``DecodedFile(kind="series")`` of ``[C, T]`` items.
 
@@ -100,6 +101,9 @@ def decode_series_file(
     header: the training files' header row (predict): a CSV without one, with as many
     columns, is read as if it had it (its time, label or id column known by position), and
     its items' ``meta["columns_from"]`` says so. Never under the rows layout.
+
+    channels: a model's channel names (predict): a column named so is a channel, never
+    a time, label or id (a model exported when ``ts`` was no time name reads its files).
 
     Raises ImportProblem (never another exception) when the whole file cannot be read.
     """
@@ -120,7 +124,7 @@ def decode_series_file(
             if suffix in (".npy", ".npz"):
                 items, problems = decode_arrays(path, rate)
             else:
-                items, problems = decode_table(path, layout, rate, prefer, header)
+                items, problems = decode_table(path, layout, rate, prefer, header, channels)
     except ImportProblem:
         raise
     except Exception as e:  # the importer must only ever see an ImportProblem

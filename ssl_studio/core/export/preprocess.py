@@ -173,6 +173,7 @@ def _file_inputs(
         layout,
         csv_prefer=spec.get("csv_prefer"),
         csv_header=tuple(spec.get("csv_header") or ()),
+        csv_channels=tuple(n for n in spec.get("channel_names") or () if isinstance(n, str)),
     )
     result = decode(task)
     shown = redact(shown, result.identifiers)

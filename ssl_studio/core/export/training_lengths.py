@@ -8,6 +8,13 @@ whole one, and gives a 1 h recording one answer for all of it: predict notes a s
 shorter than SHORTER times the shortest, or longer than LONGER times the longest (the
 answer is still given), pointing to windows for a long one. Cards exported before this
 have no such field: nothing is said or noted for them.
+
+A recording longer than the run's ``series_length`` was trained on in windows of that
+many steps, so the notes compare with the lengths the model trained on: the shortest
+and the median capped at ``series_length`` (trained_lengths; a window that long, the
+default of ``--windows``, is no note). The longest is not capped: the test figures were
+worked out on whole recordings, so a series up to twice the longest is one they speak
+of. Cards without a series_length compare with the recordings as they are.
 """
 
 from __future__ import annotations
@@ -42,6 +49,34 @@ def recorded_lengths(spec: dict[str, Any]) -> tuple[int, int, int] | None:
     if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
         return None
     return values[0], values[1], values[2]
+
+
+def trained_lengths(spec: dict[str, Any]) -> tuple[int, int, int] | None:
+    """(shortest, median, longest) the model trained on: recorded_lengths with the
+    shortest and the median capped at the card's ``series_length`` (the training
+    windows' length) where it has one; the longest as recorded (see the module)."""
+    found = recorded_lengths(spec)
+    cap = spec.get("series_length")
+    if found is None or not isinstance(cap, int) or isinstance(cap, bool) or cap <= 0:
+        return found
+    return min(found[0], cap), min(found[1], cap), found[2]
+
+
+def _named(which: str, steps: int, spec: dict[str, Any]) -> str:
+    """``the shortest training recording (40 steps (4 s))``; where the recordings were
+    cut into sections of ``series_length`` steps, the sections are named instead."""
+    said = _steps(steps, _rate(spec))
+    if steps == spec.get("series_length") and _cut(spec):
+        return (
+            f"the {which} training window ({said}: longer training recordings were "
+            "trained on in sections this long)"
+        )
+    return f"the {which} training recording ({said})"
+
+
+def _cut(spec: dict[str, Any]) -> bool:
+    """Whether some training recordings were longer than the training windows."""
+    return trained_lengths(spec) != recorded_lengths(spec)
 
 
 def _rate(spec: dict[str, Any]) -> float | None:
@@ -88,15 +123,15 @@ def longest_window(spec: dict[str, Any]) -> int | None:
 def length_note(steps: int, spec: dict[str, Any], cli: bool) -> str:
     """The note of a series of ``steps`` read whole, far outside the training lengths, or
     "". ``cli``: predicted from the command line (its --windows), else in the app."""
-    found = recorded_lengths(spec)
+    found = trained_lengths(spec)
     if found is None:
         return ""
     shortest, median, longest = found
     rate = _rate(spec)
     if steps < SHORTER * shortest:
         return (
-            f"This series has {_steps(steps, rate)}, less than half the shortest training "
-            f"recording ({_steps(shortest, rate)}): the model never saw one so short, and its "
+            f"This series has {_steps(steps, rate)}, less than half "
+            f"{_named('shortest', shortest, spec)}: the model never saw one so short, and its "
             "answer may look sure and mean little."
         )
     if steps <= LONGER * longest:
@@ -107,17 +142,18 @@ def length_note(steps: int, spec: dict[str, Any], cli: bool) -> str:
         how = f"'Predict in windows of' {median / rate:g} s"
     else:
         how = f"windows of {median} steps: ssl-studio predict --windows {median}"
+    seen = "a training window" if _cut(spec) else "a training recording"
     return (
-        f"This series has {_steps(steps, rate)}, more than twice the longest training "
-        f"recording ({_steps(longest, rate)}): the model gives one answer for all of it. "
-        f"For an answer per part as long as a training recording, predict in windows ({how})."
+        f"This series has {_steps(steps, rate)}, more than twice "
+        f"{_named('longest', longest, spec)}: the model gives one answer for all of it. "
+        f"For an answer per part as long as {seen}, predict in windows ({how})."
     )
 
 
 def window_note(length: int, spec: dict[str, Any]) -> str:
     """The note of every window of ``length`` steps far outside the training lengths, or
     ""."""
-    found = recorded_lengths(spec)
+    found = trained_lengths(spec)
     if found is None:
         return ""
     shortest, median, longest = found
@@ -125,11 +161,11 @@ def window_note(length: int, spec: dict[str, Any]) -> str:
     if SHORTER * shortest <= length <= LONGER * longest:
         return ""
     if length < SHORTER * shortest:
-        what = f"less than half the shortest training recording ({_steps(shortest, rate)})"
+        what = f"less than half {_named('shortest', shortest, spec)}"
     else:
-        what = f"more than twice the longest training recording ({_steps(longest, rate)})"
+        what = f"more than twice {_named('longest', longest, spec)}"
     return (
         f"Windows of {_steps(length, rate)} are {what}, so the test figures say nothing of "
-        f"the answers for them; windows of about {_steps(median, rate)} match the training "
-        "recordings."
+        f"the answers for them; windows of about {_steps(median, rate)} match "
+        f"{'the training windows' if _cut(spec) else 'the training recordings'}."
     )

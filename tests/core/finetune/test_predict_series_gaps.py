@@ -97,8 +97,8 @@ def test_a_wearable_taken_off_is_answered_with_a_note(model, tmp_path):
         "off?): the series was read up to its last value, and they were not predicted. "
         "This series has 120 steps (12 s), more than twice the longest training recording "
         "(40 steps (4 s)): the model gives one answer for all of it. For an answer per part "
-        "as long as a training recording, predict in windows ('Predict in windows of' 4 s)."
-    )  # (the model trained on recordings of 40 steps: training_lengths.py)
+        "as long as a training window, predict in windows ('Predict in windows of' 2 s)."
+    )  # (recordings of 40 steps, trained on in windows of 20: training_lengths.py)
 
 
 def test_in_windows_each_window_of_a_wearable_is_judged_alone(model, tmp_path):
