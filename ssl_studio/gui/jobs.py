@@ -72,7 +72,10 @@ def hidden_error(exc: BaseException) -> tuple[str, str]:
 class _JobThread(QThread):
     """Runs one piece of work; emits its events, then its result or its failure."""
 
-    event = Signal(object)
+    # (not named "event": a signal of that name hides QObject.event(), and PySide then
+    # keeps a reference to the thread's Python side each time Qt delivers it an event,
+    # so no finished thread was ever freed)
+    reported = Signal(object)
     succeeded = Signal(object)
     failed = Signal(str)  # the message for the user (a bug's traceback goes to the log)
 
@@ -91,7 +94,7 @@ class _JobThread(QThread):
                 limit_cpu_threads(self.threads)
             work, stop = self.work, self.stop
             assert work is not None and stop is not None  # (set until the thread has ended)
-            result = work(self.event.emit, stop)
+            result = work(self.reported.emit, stop)
         except Stopped:  # stopped in work that leaves no result (embedding a dataset)
             self.succeeded.emit(STOPPED)
         except SSLStudioError as exc:
@@ -171,7 +174,7 @@ class JobRunner(QObject):
         self._on_done, self._on_failed = on_done, on_failed
         self._stop = StopToken()
         thread = _JobThread(work, self._stop, self.cpu_threads)
-        thread.event.connect(self.event)
+        thread.reported.connect(self.event)
         thread.succeeded.connect(self._succeeded)
         thread.failed.connect(self._failed)
         thread.finished.connect(self._cleanup)
@@ -242,9 +245,11 @@ class JobRunner(QObject):
         self._on_done = self._on_failed = None
         outcome, self._outcome = self._outcome, None
         if thread is not None:
-            # PySide keeps the Python side of a started QThread alive after deleteLater:
-            # without this, every finished job kept its work (and all it captured).
-            thread.work = thread.stop = None
+            # finished is the thread's last act, so this wait returns at once; it makes
+            # sure the QThread deleted below is never one still running (a crash). Qt
+            # deletes it, and this was the last Python reference to it, so both sides go.
+            thread.wait()
+            thread.work = thread.stop = None  # (whatever the work captured goes now)
             thread.deleteLater()
             collector().release()
         self.busy_changed.emit(False)
