@@ -138,6 +138,7 @@ class JobRunner(QObject):
         self._on_done: Callable[[Any], None] | None = None
         self._on_failed: Callable[[str], None] | None = None
         self._outcome: tuple[bool, Any] | None = None
+        self._resumable = False
 
     @property
     def busy(self) -> bool:
@@ -148,6 +149,12 @@ class JobRunner(QObject):
         """The job's thread is still working (busy stays True until the GUI thread has
         handled its end)."""
         return self._thread is not None and self._thread.isRunning()
+
+    @property
+    def resumable(self) -> bool:
+        """The running job leaves a run that can be resumed from its last checkpoint when
+        it is cut off (the process killed, or quit without waiting for it)."""
+        return self.busy and self._resumable
 
     @property
     def paused(self) -> bool:
@@ -162,15 +169,20 @@ class JobRunner(QObject):
         work: Work,
         on_done: Callable[[Any], None] | None = None,
         on_failed: Callable[[str], None] | None = None,
+        *,
+        resumable: bool = False,
     ) -> bool:
         """Start ``work`` unless a job is running (then False: the caller tells the user).
 
         on_done(result) / on_failed(message) are called on the GUI thread once it has ended
-        and the runner is free again.
+        and the runner is free again. ``resumable``: cut off at any moment, the work leaves
+        a run that can be resumed from its last checkpoint (pretraining: see
+        tests/bench/chaos_kill.py), so the window may offer to quit without waiting.
         """
         if self.busy:
             return False
         self.title = title
+        self._resumable = resumable
         self._on_done, self._on_failed = on_done, on_failed
         self._stop = StopToken()
         thread = _JobThread(work, self._stop, self.cpu_threads)
