@@ -106,16 +106,17 @@ class AppContext(QObject):
         on_failed: Callable[[str], None] | None = None,
         *,
         writes: bool = True,
+        resumable: bool = False,
     ) -> bool:
         """Start a job, or tell the user why not (one job at a time; a job that ``writes``
-        the project not on a read-only one)."""
+        the project not on a read-only one). ``resumable``: see JobRunner.start."""
         if self.project is None:
             dialogs.show_error(parent, title, "Open or create a project first (File menu).")
             return False
         if writes and self.read_only:
             dialogs.show_error(parent, title, self.read_only)
             return False
-        if not self.runner.start(title, work, on_done, on_failed):
+        if not self.runner.start(title, work, on_done, on_failed, resumable=resumable):
             dialogs.show_error(parent, title, self.still_running())
             return False
         return True

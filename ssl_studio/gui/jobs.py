@@ -72,7 +72,10 @@ def hidden_error(exc: BaseException) -> tuple[str, str]:
 class _JobThread(QThread):
     """Runs one piece of work; emits its events, then its result or its failure."""
 
-    event = Signal(object)
+    # (not named "event": a signal of that name hides QObject.event(), and PySide then
+    # keeps a reference to the thread's Python side each time Qt delivers it an event,
+    # so no finished thread was ever freed)
+    reported = Signal(object)
     succeeded = Signal(object)
     failed = Signal(str)  # the message for the user (a bug's traceback goes to the log)
 
@@ -91,7 +94,7 @@ class _JobThread(QThread):
                 limit_cpu_threads(self.threads)
             work, stop = self.work, self.stop
             assert work is not None and stop is not None  # (set until the thread has ended)
-            result = work(self.event.emit, stop)
+            result = work(self.reported.emit, stop)
         except Stopped:  # stopped in work that leaves no result (embedding a dataset)
             self.succeeded.emit(STOPPED)
         except SSLStudioError as exc:
@@ -138,6 +141,7 @@ class JobRunner(QObject):
         # warnings (and errors it went on after) the running job said, or the last one:
         # its on_done and finished(...) can tell the user there is something to read
         self.warnings = 0
+        self._resumable = False
 
     @property
     def busy(self) -> bool:
@@ -148,6 +152,12 @@ class JobRunner(QObject):
         """The job's thread is still working (busy stays True until the GUI thread has
         handled its end)."""
         return self._thread is not None and self._thread.isRunning()
+
+    @property
+    def resumable(self) -> bool:
+        """The running job leaves a run that can be resumed from its last checkpoint when
+        it is cut off (the process killed, or quit without waiting for it)."""
+        return self.busy and self._resumable
 
     @property
     def paused(self) -> bool:
@@ -162,21 +172,26 @@ class JobRunner(QObject):
         work: Work,
         on_done: Callable[[Any], None] | None = None,
         on_failed: Callable[[str], None] | None = None,
+        *,
+        resumable: bool = False,
     ) -> bool:
         """Start ``work`` unless a job is running (then False: the caller tells the user).
 
         on_done(result) / on_failed(message) are called on the GUI thread once it has ended
-        and the runner is free again.
+        and the runner is free again. ``resumable``: cut off at any moment, the work leaves
+        a run that can be resumed from its last checkpoint (pretraining: see
+        tests/bench/chaos_kill.py), so the window may offer to quit without waiting.
         """
         if self.busy:
             return False
         self.title = title
+        self._resumable = resumable
         self._on_done, self._on_failed = on_done, on_failed
         self._stop = StopToken()
         thread = _JobThread(work, self._stop, self.cpu_threads)
         self.warnings = 0
-        thread.event.connect(self._count)
-        thread.event.connect(self.event)
+        thread.reported.connect(self._count)
+        thread.reported.connect(self.event)
         thread.succeeded.connect(self._succeeded)
         thread.failed.connect(self._failed)
         thread.finished.connect(self._cleanup)
@@ -251,9 +266,11 @@ class JobRunner(QObject):
         self._on_done = self._on_failed = None
         outcome, self._outcome = self._outcome, None
         if thread is not None:
-            # PySide keeps the Python side of a started QThread alive after deleteLater:
-            # without this, every finished job kept its work (and all it captured).
-            thread.work = thread.stop = None
+            # finished is the thread's last act, so this wait returns at once; it makes
+            # sure the QThread deleted below is never one still running (a crash). Qt
+            # deletes it, and this was the last Python reference to it, so both sides go.
+            thread.wait()
+            thread.work = thread.stop = None  # (whatever the work captured goes now)
             thread.deleteLater()
             collector().release()
         self.busy_changed.emit(False)

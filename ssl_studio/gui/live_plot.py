@@ -4,6 +4,8 @@ Training events append to numpy buffers (cheap, any rate); a single-shot QTimer,
 new data, redraws only the curves that changed since the last frame, so a fast job never
 floods the GUI thread with repaints and an idle plot never wakes the event loop. A hidden
 plot (another step, another tab) draws nothing: it draws its newest data when shown.
+A frame costs the same after a week of points: the moving average is kept as points come
+and at most a few thousand points are drawn (``peaks``: each part's lowest and highest).
 """
 
 from __future__ import annotations
@@ -13,6 +15,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QPen, QShowEvent
 from PySide6.QtWidgets import QCheckBox, QSizePolicy
+
+from ssl_studio.gui.curve_buffer import CurveBuffer
+from ssl_studio.gui.smoothing import (  # noqa: F401 - where the plots' callers look
+    SMOOTH_POINTS,
+    SMOOTH_SPAN,
+    moving_average,
+    smoothed,
+    smoothing_weight,
+)
 
 REDRAW_MS = 100
 FEW_POINTS = 3  # a curve of fewer points is drawn with dots too (a lone health check)
@@ -26,8 +37,6 @@ SYMBOLS = ("o", "s", "t", "d", "star", "+", "x")  # map groups: a shape each, no
 # the raw curve under a smoothed one: a pale tint of its colour (this share of it, the
 # rest white), opaque, so thousands of overlapping segments stay pale and the trend reads
 RAW_TINT = 0.3
-SMOOTH_POINTS = 50  # the moving average spans 1/50 of a curve's points...
-SMOOTH_SPAN = (1, 500)  # ...within these bounds (points)
 # axes, ticks and their numbers and labels on the white plots: 12.6:1 against white
 # (pyqtgraph's default grey, 150, is 3:1, under the 4.5:1 that text needs)
 INK = "#333"
@@ -52,43 +61,6 @@ def curve_pen(index: int, width: float = 2.0) -> QPen:
     return pg.mkPen(colour, width=width, style=dash)
 
 
-def smoothing_weight(n: int) -> float:
-    """The weight of the average so far in the moving average of a curve of ``n``
-    points: its span is a fiftieth of the points, 1 to 500 (pandas' ``span``)."""
-    span = min(max(n // SMOOTH_POINTS, SMOOTH_SPAN[0]), SMOOTH_SPAN[1])
-    return 1.0 - 2.0 / (span + 1)
-
-
-def moving_average(y: np.ndarray, keep: float) -> np.ndarray:
-    """``a[i] = keep a[i-1] + (1 - keep) y[i]`` over ``y: [N]`` from ``a[-1] = 0``, not
-    bias-corrected. In numpy, a block of points at a time (no Python loop per point;
-    scipy's filter takes seconds to import): within a block, ``a[s+k] = keep^(k+1) a[s-1]
-    + (1-keep) keep^k sum_j<=k keep^-j y[s+j]``, blocks short enough that ``keep^-k``
-    stays below 1e6 (float64 keeps ten digits of the sums)."""
-    y = np.asarray(y, dtype=float)
-    block = max(1, int(np.log(1e-6) / np.log(keep))) if keep > 0 else 1
-    powers = keep ** np.arange(min(block, len(y)) + 1)
-    average, carry = np.empty(len(y)), 0.0
-    for start in range(0, len(y), block):
-        part = y[start : start + block]
-        k = len(part)
-        sums = np.cumsum(part / powers[:k])
-        average[start : start + k] = powers[1 : k + 1] * carry + (1 - keep) * powers[:k] * sums
-        carry = average[start + k - 1]
-    return average
-
-
-def smoothed(y: np.ndarray) -> np.ndarray:
-    """The exponential moving average of ``y: [N]`` drawn over a noisy curve, its span
-    growing with N (``smoothing_weight``) so a long run reads as well as a short one,
-    bias-corrected at the start (the first value is ``y[0]``, not pulled towards zero)."""
-    y = np.asarray(y, dtype=float)
-    keep = smoothing_weight(len(y))
-    if keep <= 0:
-        return y.copy()
-    return moving_average(y, keep) / (1.0 - keep ** np.arange(1, len(y) + 1))
-
-
 def log_toggle(plot: LivePlot, text: str = "Log scale") -> QCheckBox:
     """A small checkbox that puts ``plot``'s y axis on a log scale and back (a loss that
     fell a hundredfold stays readable at its end); Tab reaches it and Space toggles it."""
@@ -106,22 +78,6 @@ def log_toggle(plot: LivePlot, text: str = "Log scale") -> QCheckBox:
 def add_legend(plot: pg.PlotWidget, **options: object) -> pg.LegendItem:
     """A legend on a pale backing with dark text, readable over the curves it names."""
     return plot.addLegend(brush=pg.mkBrush(255, 255, 255, 210), labelTextColor="#222", **options)
-
-
-class _Buffer:
-    """A growing pair of float64 arrays with amortised O(1) appends."""
-
-    def __init__(self) -> None:
-        self.x = np.empty(256)
-        self.y = np.empty(256)
-        self.n = 0
-
-    def append(self, x: float, y: float) -> None:
-        if self.n == len(self.x):  # (set_curve may leave an array of any size, even 0)
-            self.x = np.resize(self.x, max(256, 2 * self.n))
-            self.y = np.resize(self.y, max(256, 2 * self.n))
-        self.x[self.n], self.y[self.n] = x, y
-        self.n += 1
 
 
 class LivePlot(pg.PlotWidget):
@@ -166,10 +122,12 @@ class LivePlot(pg.PlotWidget):
         self._wants_legend = legend
         self._legend_offset = legend_offset
         self._smooth = smooth
-        self.buffers: dict[str, _Buffer] = {}
+        self.buffers: dict[str, CurveBuffer] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.smooth_curves: dict[str, pg.PlotDataItem] = {}  # (with ``smooth``)
         self._dirty: set[str] = set()
+        self._drawn_range: tuple[float, float] | None = None  # (see _x_in_view)
+        self.getPlotItem().getViewBox().sigXRangeChanged.connect(self._view_moved)
         # one shot, started by new data: at most one redraw per REDRAW_MS, none when idle
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -200,9 +158,7 @@ class LivePlot(pg.PlotWidget):
         if not finite.any() and name not in self.buffers:
             return  # (as append: no curve for no point)
         self._ensure_curve(name)
-        buffer = self.buffers[name]
-        buffer.x, buffer.y = x[finite], y[finite]
-        buffer.n = len(buffer.x)
+        self.buffers[name].replace(x[finite], y[finite])
         self._changed(name)
         self.redraw()
 
@@ -210,7 +166,7 @@ class LivePlot(pg.PlotWidget):
         """The buffer and the drawn curve(s) of ``name``, made the first time."""
         if name in self.buffers:
             return
-        self.buffers[name] = _Buffer()
+        self.buffers[name] = CurveBuffer()
         if self._legend is None and self._wants_legend:
             self._legend = self._make_legend()
             for existing in self.curves:
@@ -268,8 +224,26 @@ class LivePlot(pg.PlotWidget):
             self.redraw()
 
     def points(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        buffer = self.buffers[name]
-        return buffer.x[: buffer.n], buffer.y[: buffer.n]
+        """All the points of curve ``name`` (what is drawn may be fewer: see redraw)."""
+        return self.buffers[name].points()
+
+    def _x_in_view(self) -> tuple[float, float] | None:
+        """The x range shown when the user has zoomed or panned; None while the x axis
+        follows the curves (auto range: all of each curve is drawn)."""
+        item = self.getPlotItem()
+        if item.getViewBox().autoRangeEnabled()[0]:
+            return None
+        low, high = item.getViewBox().viewRange()[0]
+        if item.ctrl.logXCheck.isChecked():  # (the plot's menu can put x on a log scale)
+            low, high = 10.0**low, 10.0**high
+        return low, high
+
+    def _view_moved(self) -> None:
+        """Zoomed, panned or back to auto range: draw the stretch now in view (with its
+        detail, or all of each curve again)."""
+        if self.buffers and self._x_in_view() != self._drawn_range:
+            for name in self.buffers:
+                self._changed(name)
 
     def clear_curves(self) -> None:
         for curve in [*self.curves.values(), *self.smooth_curves.values()]:
@@ -297,16 +271,17 @@ class LivePlot(pg.PlotWidget):
         self.timer.stop()
         if not self.isVisible():
             return
-        for name in self._dirty:
+        x_range = self._drawn_range = self._x_in_view()
+        dirty, self._dirty = self._dirty, set()
+        for name in dirty:
             if name in self.curves:
-                x, y = self.points(name)
+                buffer = self.buffers[name]
                 curve = self.curves[name]
                 # a line through one or two points draws little or nothing: dots show them
                 # (set first: a symbol on each of thousands of points costs seconds)
-                dots = "o" if len(x) < FEW_POINTS else None
+                dots = "o" if buffer.n < FEW_POINTS else None
                 if curve.opts.get("symbol") != dots:
                     curve.setSymbol(dots)
-                curve.setData(x, y)
+                curve.setData(*buffer.drawn(x_range))
                 if name in self.smooth_curves:
-                    self.smooth_curves[name].setData(x, smoothed(y))
-        self._dirty.clear()
+                    self.smooth_curves[name].setData(*buffer.drawn_smooth(x_range))

@@ -57,6 +57,7 @@ from ssl_studio.gui.recent_projects import (
 )
 from ssl_studio.gui.screen_fit import cap_minimum, fit_to_screen, scrolling
 from ssl_studio.gui.step_list import step_list
+from ssl_studio.gui.window_closing import WindowClosing
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 from ssl_studio.resources import guide_text
 
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.context = AppContext(self.runner)
         self.wizard: FinetuneWizard | None = None
         self.unattended = False  # closing without questions (a signal; see app.py)
+        self.window_closing = WindowClosing(self)
         self.setAcceptDrops(True)
         cap_minimum(self, 1000, 640)
         self._build()
@@ -428,22 +430,13 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self.runner.running:
-            event.ignore()  # the window closes when the job has ended (see _busy): a QThread
-            if self.job_status.closing:  # destroyed while it runs would abort the app
-                return  # asked and stopping already
-            if not self.unattended and not dialogs.confirm(
-                self,
-                "A job is running",
-                f"“{self.runner.title}” is still running. Stop it and quit? A training run "
-                "saves a checkpoint first and can be resumed later.",
-            ):
-                return
-            # never waited for here: a step, a map or an export may take a while to end,
-            # and the window must keep drawing meanwhile
-            self.runner.stop()
-            self.job_status.show_closing(f"Closing when “{self.runner.title}” has finished…")
-            return
-        self.settings.setValue("geometry", self.saveGeometry())
+        if not self.window_closing.may_close():  # a job runs: it is stopped first, and
+            event.ignore()  # the window closes when it has ended (see _busy); a QThread
+            return  # destroyed while it runs would abort the app
+        self.save_settings()
         self.log.detach()
         super().closeEvent(event)
+
+    def save_settings(self) -> None:
+        """What the window keeps of itself for the next start: its size and place."""
+        self.settings.setValue("geometry", self.saveGeometry())

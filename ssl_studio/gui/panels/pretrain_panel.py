@@ -154,7 +154,8 @@ class PretrainPanel(QWidget):
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return pretrain(cfg, report=report, stop=stop)
 
-        if not self.context.run(self, title, work, self._done, self._failed):
+        # (cut off, a run is resumable: the window may offer to quit without waiting)
+        if not self.context.run(self, title, work, self._done, self._failed, resumable=True):
             return False  # refused: the running job (perhaps this panel's run) keeps its view
         self.active = True  # the new job's events are queued to this thread: none is lost
         self._busy(True)  # Pause and Stop light up for this panel's run
