@@ -29,6 +29,24 @@ def write_shapes(folder, n=40, size=32, seed=0):
         Image.fromarray(image.astype(np.uint8)).save(folder / kind / f"{kind}{i:03d}.png")
 
 
+def vitals_signals(kind: str, steps: int, rng: np.random.Generator):
+    """The two channels of a "calm" or "busy" recording of ``steps`` steps, ([steps],
+    [steps]): ecg (faster when busy, with noise drawn from ``rng``) and resp (deeper
+    when busy)."""
+    t = np.arange(steps)
+    ecg = np.sin(t / (2 if kind == "busy" else 6)) + rng.normal(0, 0.1, steps)
+    resp = np.cos(t / 9) * (3 if kind == "busy" else 1)
+    return ecg, resp
+
+
+def write_counting_recording(folder, name: str, rows: int):
+    """folder/name: a 10 Hz recording of ``rows`` steps with a time column and two
+    counting channels (ecg, resp); returns its path."""
+    lines = "".join(f"{t / 10:.1f},{t % 5},{t % 3}\n" for t in range(rows))
+    (folder / name).write_text("time,ecg,resp\n" + lines)
+    return folder / name
+
+
 def quick_train(**extra):
     options = {"steps": 2, "batch_size": 8, "health_every_steps": 10**6, **extra}
     return TrainConfig(log_every_seconds=0.0, **options)

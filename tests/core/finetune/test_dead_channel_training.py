@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from finetune_projects import export_series_model
+from finetune_projects import export_series_model, vitals_signals
 
 from ssl_studio.core.jobs import predict
 
@@ -19,9 +19,8 @@ def test_a_dead_channel_in_training_does_not_make_predict_accept_one(tmp_path):
     for kind in ("calm", "busy"):
         (data / kind).mkdir(parents=True)
         for i in range(8):
-            t = np.arange(30)
-            ecg = np.sin(t / (2 if kind == "busy" else 6)) + rng.normal(0, 0.1, 30)
-            resp = [f"{v:.3f}" for v in np.cos(t / 9) * (3 if kind == "busy" else 1)]
+            ecg, resp_values = vitals_signals(kind, 30, rng)
+            resp = [f"{v:.3f}" for v in resp_values]
             if kind == "calm" and i == 0:
                 resp = [""] * 30  # the belt was off the whole time
             rows = "".join(f"{a:.3f},{b}\n" for a, b in zip(ecg, resp, strict=True))

@@ -10,7 +10,7 @@ import numpy as np
 import onnxruntime
 import torch
 from export_checks import machine_paths_in
-from finetune_projects import export_series_model
+from finetune_projects import export_series_model, vitals_signals
 
 from ssl_studio.core.export.writer import TOLERANCE
 from ssl_studio.core.finetune.saved import MODEL_FILE, load_model
@@ -150,9 +150,7 @@ def test_predict_matches_series_columns_by_name_and_reads_short_recordings_as_tr
     for kind in ("calm", "busy"):
         (data / kind).mkdir(parents=True)
         for i in range(12):
-            t = np.arange(40)
-            ecg = np.sin(t / (2 if kind == "busy" else 6)) + rng.normal(0, 0.1, 40)
-            resp = np.cos(t / 9) * (3 if kind == "busy" else 1)
+            ecg, resp = vitals_signals(kind, 40, rng)
             rows = "".join(f"{a:.3f},{b:.3f}\n" for a, b in zip(ecg, resp, strict=True))
             (data / kind / f"{kind}{i}.csv").write_text("ecg,resp\n" + rows)
     out, card = export_series_model(tmp_path, data)

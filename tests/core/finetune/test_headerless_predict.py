@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from finetune_projects import export_series_model
+from finetune_projects import export_series_model, vitals_signals
 
 from ssl_studio.core.jobs import predict
 
@@ -19,11 +19,10 @@ def _recordings(folder: Path, header: str | None, times) -> None:
     for kind in ("calm", "busy"):
         (folder / kind).mkdir(parents=True)
         for i in range(10):
-            t = np.arange(40)
-            ecg = np.sin(t / (2 if kind == "busy" else 6)) + rng.normal(0, 0.1, 40)
-            resp = np.cos(t / 9) * (3 if kind == "busy" else 1)
+            ecg, resp = vitals_signals(kind, 40, rng)
             rows = "".join(
-                f"{times(s)},{a:.3f},{b:.3f}\n" for s, a, b in zip(t, ecg, resp, strict=True)
+                f"{times(s)},{a:.3f},{b:.3f}\n"
+                for s, (a, b) in enumerate(zip(ecg, resp, strict=True))
             )
             (folder / kind / f"{kind}{i}.csv").write_text((header or "") + rows)
 

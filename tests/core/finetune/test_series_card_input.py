@@ -9,16 +9,16 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from finetune_projects import export_series_model
+from finetune_projects import export_series_model, vitals_signals
 
 from ssl_studio.cli import main
 
 
 def _recording(path: Path, kind: str, rows: int, rng: np.random.Generator) -> None:
-    t = np.arange(rows)
-    ecg = np.sin(t / (2 if kind == "busy" else 6)) + rng.normal(0, 0.1, rows)
-    resp = np.cos(t / 9) * (3 if kind == "busy" else 1)
-    lines = "".join(f"{i / 10:.1f},{a:.3f},{b:.3f}\n" for i, a, b in zip(t, ecg, resp, strict=True))
+    ecg, resp = vitals_signals(kind, rows, rng)
+    lines = "".join(
+        f"{i / 10:.1f},{a:.3f},{b:.3f}\n" for i, (a, b) in enumerate(zip(ecg, resp, strict=True))
+    )
     path.write_text("time,ecg,resp\n" + lines)
 
 

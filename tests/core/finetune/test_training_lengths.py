@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from finetune_projects import write_counting_recording
+
 from ssl_studio.core.export.preprocess import files_of, read_files, read_inputs
 from ssl_studio.core.export.series_windows import Span, window_plan, windowed
 from ssl_studio.core.export.training_lengths import length_range
@@ -15,13 +17,6 @@ SPEC = {"modality": "timeseries", "in_channels": 2, "channel_names": ["ecg", "re
         "training_lengths": {"shortest": 40, "median": 40, "longest": 40}}  # fmt: skip
 
 
-def _write(folder: Path, name: str, rows: int) -> Path:
-    """A 10 Hz recording of ``rows`` steps with a time column."""
-    lines = "".join(f"{t / 10:.1f},{t % 5},{t % 3}\n" for t in range(rows))
-    (folder / name).write_text("time,ecg,resp\n" + lines)
-    return folder / name
-
-
 def test_the_range_is_shortest_median_and_longest_in_steps():
     assert length_range([100, 80, 120, 0]) == {"shortest": 80, "median": 100, "longest": 120}
     assert length_range([100, 90]) == {"shortest": 90, "median": 90, "longest": 100}
@@ -30,7 +25,7 @@ def test_the_range_is_shortest_median_and_longest_in_steps():
 
 def test_a_series_far_shorter_than_training_gets_a_note_not_an_error(tmp_path):
     for name, rows in (("short.csv", 10), ("same.csv", 40), ("longer.csv", 80)):
-        _write(tmp_path, name, rows)
+        write_counting_recording(tmp_path, name, rows)
     found = {Path(i.path).name: i for i in read_inputs([tmp_path], SPEC)}
     short = found["short.csv"]
     assert short.error is None and short.x is not None  # still answered
@@ -43,7 +38,7 @@ def test_a_series_far_shorter_than_training_gets_a_note_not_an_error(tmp_path):
 
 
 def test_a_series_far_longer_than_training_is_pointed_to_windows(tmp_path):
-    _write(tmp_path, "long.csv", 100)
+    write_counting_recording(tmp_path, "long.csv", 100)
     [app] = read_inputs([tmp_path], SPEC)
     assert app.error is None and app.note.startswith(
         "This series has 100 steps (10 s), more than twice the longest training recording "
@@ -55,7 +50,7 @@ def test_a_series_far_longer_than_training_is_pointed_to_windows(tmp_path):
 
 
 def test_cards_without_the_lengths_note_nothing(tmp_path):
-    _write(tmp_path, "short.csv", 10)
+    write_counting_recording(tmp_path, "short.csv", 10)
     older = {k: v for k, v in SPEC.items() if k != "training_lengths"}
     [item] = read_inputs([tmp_path], older)
     assert item.error is None and item.note == ""
@@ -63,7 +58,7 @@ def test_cards_without_the_lengths_note_nothing(tmp_path):
 
 
 def test_windows_default_to_the_longest_training_recording_and_far_ones_are_noted(tmp_path):
-    _write(tmp_path, "long.csv", 400)
+    write_counting_recording(tmp_path, "long.csv", 400)
     files = list(files_of([tmp_path]))
     plan = window_plan(SPEC, None, None)  # was series_length: 3000 steps, 75 x too long
     assert plan.length == Span(40.0)

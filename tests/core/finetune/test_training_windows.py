@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from finetune_projects import write_counting_recording
+
 from ssl_studio.core.export.preprocess import files_of, read_files, read_inputs
 from ssl_studio.core.export.series_windows import Span, window_plan, windowed
 from ssl_studio.core.export.training_lengths import length_note, window_note
@@ -17,15 +19,9 @@ SPEC = {"modality": "timeseries", "in_channels": 2, "channel_names": ["ecg", "re
         "training_lengths": {"shortest": 60, "median": 60, "longest": 60}}  # fmt: skip
 
 
-def _write(folder: Path, name: str, rows: int) -> Path:
-    lines = "".join(f"{t / 10:.1f},{t % 5},{t % 3}\n" for t in range(rows))
-    (folder / name).write_text("time,ecg,resp\n" + lines)
-    return folder / name
-
-
 def test_the_default_windows_get_no_note_when_recordings_were_longer_than_windows(tmp_path):
-    _write(tmp_path, "calm0.csv", 60)  # one of the training recordings
-    _write(tmp_path, "long.csv", 200)
+    write_counting_recording(tmp_path, "calm0.csv", 60)  # one of the training recordings
+    write_counting_recording(tmp_path, "long.csv", 200)
     plan = window_plan(SPEC, None, None)
     assert plan.length == Span(20.0)  # series_length
     assert window_note(20, SPEC) == ""
@@ -45,8 +41,8 @@ def test_a_much_shorter_window_still_gets_a_note():
 
 def test_whole_series_up_to_twice_the_recordings_get_no_note(tmp_path):
     # (the test figures were worked out on whole recordings: a whole one is no note)
-    _write(tmp_path, "calm0.csv", 60)
-    _write(tmp_path, "long.csv", 200)
+    write_counting_recording(tmp_path, "calm0.csv", 60)
+    write_counting_recording(tmp_path, "long.csv", 200)
     found = {Path(i.path).name: i for i in read_inputs([tmp_path], SPEC, layout_flag="-l")}
     assert found["calm0.csv"].error is None and found["calm0.csv"].note == ""
     assert found["long.csv"].note == (
