@@ -272,6 +272,7 @@ def _mark_defaults(info: dict[str, Any]) -> None:
         DEFAULT_SERIES_BACKBONE,
         DEFAULT_TASKS,
         PRESET_VALUES,
+        default_backbone,
     )
 
     preset = next(o["default"] for o in info["run_options"] if o["name"] == "preset")
@@ -286,7 +287,7 @@ def _mark_defaults(info: dict[str, Any]) -> None:
             else f"default for images with preset {name}"
         )
         backbones.setdefault(backbone, []).append(said)
-    backbones.setdefault("vit-tiny", []).append("default for mae")  # (config.default_backbone)
+    backbones.setdefault(default_backbone("image", preset, "mae"), []).append("default for mae")
     for task in info["tasks"]:
         task["default_for"] = tasks.get(task["name"], [])
     for backbone in info["backbones"]:

@@ -111,6 +111,11 @@ def probe_writable(folder: Path) -> None:
         os.unlink(path)  # delete them is still writable)
 
 
+def write_refused(exc: OSError) -> bool:
+    """Whether ``exc`` is a folder's permissions or a read-only disk refusing a write."""
+    return isinstance(exc, PermissionError) or exc.errno in _REFUSED
+
+
 def folder_writable(folder: Path) -> bool:
     """Whether a new file can be made in ``folder``: False when its permissions or a
     read-only disk refuse it (or it is gone); True otherwise, a full disk included (that
@@ -120,7 +125,7 @@ def folder_writable(folder: Path) -> bool:
     except FileNotFoundError:
         return False
     except OSError as exc:
-        return exc.errno not in _REFUSED and not isinstance(exc, PermissionError)
+        return not write_refused(exc)
     return True
 
 

@@ -5,13 +5,13 @@ backup of labels given by clicking, or the version a run was trained with)."""
 from __future__ import annotations
 
 import csv
-import errno
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any
 
 from ssl_studio.core.atomic_files import replacing
 from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.folder_access import write_refused
 from ssl_studio.core.labels import _quote, label_set_to_use
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.spreadsheet_cells import SPREADSHEET_ENCODING, SafeWriter
@@ -76,7 +76,7 @@ def export_labels(
     except SSLStudioError:  # (a file marked read-only or held open: said as it is)
         raise
     except OSError as exc:
-        if not isinstance(exc, PermissionError) and exc.errno != errno.EROFS:
+        if not write_refused(exc):
             raise
         # the folder refused the new file (or the temporary one beside the file written
         # over): "[Errno 13] ... .tmp-1a2b3c4d.csv" would say neither what nor what to do
