@@ -20,7 +20,6 @@ grew with the history.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import time
@@ -29,6 +28,7 @@ from collections.abc import Callable
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
+from old_new_table import print_old_new  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from ssl_studio.gui.live_plot import FEW_POINTS, LivePlot  # noqa: E402
@@ -111,20 +111,7 @@ def main() -> int:
         seconds[f"first frame, {n} points"] = {"old": old_first, "new": new_first}
         seconds[f"append+frame, {n} points"] = {"old": old_frame, "new": new_frame}
 
-    ratios = {case: t["old"] / max(t["new"], 1e-6) for case, t in seconds.items()}
-    print(f"{'case':<34} {'old s':>9} {'new s':>9} {'old/new':>9}")
-    for case, t in seconds.items():
-        print(f"{case:<34} {t['old']:>9.4f} {t['new']:>9.4f} {ratios[case]:>9.1f}")
-    rounded = {c: {k: round(v, 5) for k, v in t.items()} for c, t in seconds.items()}
-    print(
-        json.dumps(
-            {
-                "points": sizes,
-                "seconds": rounded,
-                "ratios": {c: round(r, 1) for c, r in ratios.items()},
-            }
-        )
-    )
+    print_old_new(seconds, points=sizes)
     return 0
 
 

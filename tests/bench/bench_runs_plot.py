@@ -16,7 +16,6 @@ curve work at all, a first selection is several times faster than before.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
+from old_new_table import print_old_new  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from ssl_studio.core.jobs import create_project  # noqa: E402
@@ -156,21 +156,7 @@ def main() -> int:
         assert len(panel.selected()) == args.runs, "the selection was not kept"
         panel.close()
 
-    ratios = {case: t["old"] / max(t["new"], 1e-6) for case, t in seconds.items()}
-    print(f"{'case':<32} {'old s':>9} {'new s':>9} {'old/new':>9}")
-    for case, t in seconds.items():
-        print(f"{case:<32} {t['old']:>9.4f} {t['new']:>9.4f} {ratios[case]:>9.1f}")
-    rounded = {c: {k: round(v, 5) for k, v in t.items()} for c, t in seconds.items()}
-    print(
-        json.dumps(
-            {
-                "points": args.points,
-                "runs": args.runs,
-                "seconds": rounded,
-                "ratios": {c: round(r, 1) for c, r in ratios.items()},
-            }
-        )
-    )
+    print_old_new(seconds, points=args.points, runs=args.runs)
     return 0
 
 
