@@ -71,6 +71,7 @@ class RunPage(QWizardPage):
         layout.addRow(self.warning)
         layout.addRow(self.empty)
         self.warnings: dict[int, str] = {}  # run id -> why its encoder may be weak
+        self.modalities: dict[int, str] = {}  # run id -> its dataset's modality
 
     def initializePage(self) -> None:  # noqa: N802 - Qt API
         self.runs.clear()
@@ -82,8 +83,8 @@ class RunPage(QWizardPage):
                     dataset = datasets[run["dataset_id"]]
                     text, warning = run_choice_text(run, dataset["name"], dataset["modality"])
                     self.warnings[run["id"]] = warning
-                    data = (run["id"], dataset["name"], dataset["modality"])
-                    self.runs.addItem(text, data)
+                    self.modalities[run["id"]] = dataset["modality"]
+                    self.runs.addItem(text, (run["id"], dataset["name"]))
         if self.wiz.preselect_run is not None:
             for i in range(self.runs.count()):
                 if self.runs.itemData(i)[0] == self.wiz.preselect_run:
@@ -101,7 +102,8 @@ class RunPage(QWizardPage):
         return self.runs.currentData() is not None
 
     def validatePage(self) -> bool:  # noqa: N802
-        self.wiz.run_id, self.wiz.dataset, self.wiz.modality = self.runs.currentData()
+        self.wiz.run_id, self.wiz.dataset = self.runs.currentData()
+        self.wiz.modality = self.modalities.get(self.wiz.run_id, "image")
         return True
 
 
