@@ -17,13 +17,6 @@ from PySide6.QtGui import QPen, QShowEvent
 from PySide6.QtWidgets import QCheckBox, QSizePolicy
 
 from ssl_studio.gui.curve_buffer import CurveBuffer
-from ssl_studio.gui.smoothing import (  # noqa: F401 - where the plots' callers look
-    SMOOTH_POINTS,
-    SMOOTH_SPAN,
-    moving_average,
-    smoothed,
-    smoothing_weight,
-)
 
 REDRAW_MS = 100
 FEW_POINTS = 3  # a curve of fewer points is drawn with dots too (a lone health check)
@@ -100,7 +93,7 @@ class LivePlot(pg.PlotWidget):
         top right by default, where falling curves (losses) leave room; None: in a row of
         its own above the curves, right-aligned, where it hides none of them (curves that
         rise and fall alike end anywhere: a corner would cover one). ``smooth``: each
-        curve is drawn faint with its moving average (``smoothed``) over it in full colour
+        curve is drawn faint with its moving average (``smoothing.smoothed``) over it in full colour
         (noisy losses); ``curves`` keeps the raw ones, ``smooth_curves`` the averages."""
         super().__init__()
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes through the controls only

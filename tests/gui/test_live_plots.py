@@ -83,7 +83,7 @@ def test_an_idle_plot_wakes_nothing_and_new_data_is_drawn_at_most_ten_times_a_se
 
 
 def test_the_smoothed_loss_is_an_exponential_average_corrected_for_its_start():
-    from ssl_studio.gui.live_plot import smoothed
+    from ssl_studio.gui.smoothing import smoothed
 
     rng = np.random.default_rng(0)
     y = 2.0 + rng.standard_normal(5_000)
