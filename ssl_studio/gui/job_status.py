@@ -48,7 +48,7 @@ class JobStatus(QObject):
         self.outcome_timer.setSingleShot(True)
         self.outcome_timer.timeout.connect(self.clear_outcome)
         runner.started.connect(self._started)
-        runner.event.connect(self._event)
+        runner.reported.connect(self._event)
         runner.finished.connect(self._finished)
         runner.failed.connect(self._failed)
         runner.busy_changed.connect(self._busy)

@@ -115,13 +115,13 @@ class _JobThread(QThread):
 class JobRunner(QObject):
     """Runs core jobs off the GUI thread, one at a time.
 
-    Signals: started(title), event(core Event), finished(title, result),
+    Signals: started(title), reported(core Event), finished(title, result),
     failed(title, message), busy_changed(busy), paused_changed(paused), stopping() (Stop
     was asked; the job ends at its next check, which may take a while).
     """
 
     started = Signal(str)
-    event = Signal(object)
+    reported = Signal(object)  # (not "event": see _JobThread)
     finished = Signal(str, object)
     failed = Signal(str, str)
     busy_changed = Signal(bool)
@@ -191,7 +191,7 @@ class JobRunner(QObject):
         thread = _JobThread(work, self._stop, self.cpu_threads)
         self.warnings = 0
         thread.reported.connect(self._count)
-        thread.reported.connect(self.event)
+        thread.reported.connect(self.reported)
         thread.succeeded.connect(self._succeeded)
         thread.failed.connect(self._failed)
         thread.finished.connect(self._cleanup)

@@ -51,7 +51,7 @@ class WindowClosing(QObject):
         self.question: QMessageBox | None = None  # the second close's, while it is shown
         self.checkpoint_step: int | None = None  # the running job's newest checkpoint
         self.runner.started.connect(self._started)
-        self.runner.event.connect(self._event)
+        self.runner.reported.connect(self._event)
 
     def _started(self, _title: str) -> None:
         self.checkpoint_step = None

@@ -91,7 +91,7 @@ def measure_job(app, window: MainWindow, steps: int, threads: int | None) -> dic
     panel.steps.setValue(steps)
     recorder = TickRecorder()
     seen: list[Step] = []
-    window.runner.event.connect(lambda e: seen.append(e) if isinstance(e, Step) else None)
+    window.runner.reported.connect(lambda e: seen.append(e) if isinstance(e, Step) else None)
     recorder.start()
     assert panel.start(), "the run did not start"
     wait(app, lambda: panel.last_summary is not None and not window.runner.busy, 1800)

@@ -218,7 +218,7 @@ CHILD = textwrap.dedent(
 
     trainer_state.save_checkpoint = slow_save
     saved = []
-    window.runner.event.connect(
+    window.runner.reported.connect(
         lambda e: saved.append(e.step) if isinstance(e, Checkpoint) else None
     )
     panel = window.pretrain

@@ -214,8 +214,8 @@ def test_no_log_line_status_text_or_message_shows_a_patient_named_folder(
     window = make_window(project)
     shown: list[str] = []
     window.runner.started.connect(shown.append)
-    window.runner.event.connect(lambda e: shown.append(window.job_label.text()))
-    window.runner.event.connect(lambda e: shown.append(e.to_json()))
+    window.runner.reported.connect(lambda e: shown.append(window.job_label.text()))
+    window.runner.reported.connect(lambda e: shown.append(e.to_json()))
     drop(window, [folder])
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
     shown += [window.job_label.text(), window.log.toPlainText(), window.windowTitle()]

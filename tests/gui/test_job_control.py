@@ -53,8 +53,10 @@ def test_pause_resume_and_stop_a_real_run(qtbot, make_window, project, tmp_path,
     panel.form.train_form.set_value("batch_size", 8)
     steps: list[int] = []
     notes: list[str] = []
-    window.runner.event.connect(lambda e: steps.append(e.step) if isinstance(e, Step) else None)
-    window.runner.event.connect(lambda e: notes.append(e.text) if isinstance(e, Message) else None)
+    window.runner.reported.connect(lambda e: steps.append(e.step) if isinstance(e, Step) else None)
+    window.runner.reported.connect(
+        lambda e: notes.append(e.text) if isinstance(e, Message) else None
+    )
     assert panel.start()
     assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
     qtbot.waitUntil(lambda: len(steps) >= 3, timeout=JOB_MS)
@@ -296,7 +298,7 @@ def test_closing_during_a_slow_step_keeps_the_window_drawing_until_the_job_ends(
     real_wait = window.runner.wait
     monkeypatch.setattr(window.runner, "wait", lambda *a: waits.append(a) or real_wait(*a))
     said = []  # the status bar after each of the job's events and its end
-    for signal in (window.runner.event, window.runner.finished):
+    for signal in (window.runner.reported, window.runner.finished):
         signal.connect(lambda *_: said.append(window.job_label.text()))
     assert window.runner.start("Pretraining", slow_step)
     assert in_step.wait(60)
@@ -381,7 +383,7 @@ def test_closing_the_app_during_training_leaves_a_resumable_run(
     panel.form.steps.setValue(100_000)
     panel.form.train_form.set_value("batch_size", 8)
     steps: list[int] = []
-    window.runner.event.connect(lambda e: steps.append(e.step) if isinstance(e, Step) else None)
+    window.runner.reported.connect(lambda e: steps.append(e.step) if isinstance(e, Step) else None)
     assert panel.start()
     qtbot.waitUntil(lambda: len(steps) >= 2, timeout=JOB_MS)
     window.close()  # asks (answered Yes), stops the job; closes once it has its checkpoint

@@ -8,6 +8,7 @@ event (its deferred deletion among them), so every finished job left its wrapper
 from __future__ import annotations
 
 import gc
+import sys
 
 import shiboken6
 
@@ -26,7 +27,7 @@ def test_many_finished_jobs_leave_no_thread_wrappers(qtbot):
     runner = JobRunner()
     before = len(_job_threads())
     told: list[object] = []
-    runner.event.connect(told.append)
+    runner.reported.connect(told.append)
     results: list[int] = []
 
     for i in range(JOBS):
@@ -39,7 +40,7 @@ def test_many_finished_jobs_leave_no_thread_wrappers(qtbot):
         qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
 
     assert results == list(range(JOBS))  # every job ran and was told, in order
-    assert len(told) == JOBS  # the renamed signal still reaches the runner's event
+    assert len(told) == JOBS  # the renamed signal still reaches the runner's listeners
 
     def all_gone() -> bool:  # once each thread's deleteLater has been handled
         return len(_job_threads()) == before
@@ -62,3 +63,21 @@ def test_the_running_jobs_thread_is_kept_until_it_has_ended(qtbot):
     release.set()
     qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
     qtbot.waitUntil(lambda: len(_job_threads()) == before, timeout=10_000)
+
+
+def test_the_runner_gains_no_references_job_after_job(qtbot):
+    """The runner's own signal was named ``event`` too: every queued delivery from the job
+    thread then left one more reference to the runner's Python side."""
+    runner = JobRunner()
+    runner.reported.connect(lambda event: None)
+
+    def run_jobs(n: int) -> None:
+        for i in range(n):
+            assert runner.start(f"Job {i}", lambda report, stop: report(Message("t", "x")))
+            qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+        gc.collect()
+
+    run_jobs(3)  # settle first-use caches
+    before = sys.getrefcount(runner)
+    run_jobs(JOBS)
+    assert sys.getrefcount(runner) - before < 3

@@ -68,7 +68,7 @@ class PretrainPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)  # (the form and the view have their own)
         layout.addWidget(self.splitter)
         context.changed.connect(self._changed)
-        context.runner.event.connect(self._event)
+        context.runner.reported.connect(self._event)
         context.runner.busy_changed.connect(self._busy)
         context.runner.paused_changed.connect(self._paused)
         context.runner.stopping.connect(lambda: self._busy(True))  # Stop pressed: once

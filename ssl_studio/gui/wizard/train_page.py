@@ -81,7 +81,7 @@ class TrainPage(QWizardPage):
         self.trained_with: Any = None  # (FinetuneConfig, label-set version) of the last start
         self.job_with: Any = None  # the choices of the job running now (or last run)
         self.model = ""  # the model the job trains now, in words (from its messages)
-        wizard.context.runner.event.connect(self._event)
+        wizard.context.runner.reported.connect(self._event)
         wizard.context.runner.busy_changed.connect(self._runner_busy)
 
     def initializePage(self) -> None:  # noqa: N802
