@@ -103,6 +103,15 @@ def lengths_sentence(spec: dict[str, Any]) -> str | None:
             f"from {_steps(shortest, rate)} to {_steps(longest, rate)} long (median "
             f"{_steps(median, rate)})"
         )
+    if _cut(spec):  # predict compares with the training windows (trained_lengths)
+        window = spec["series_length"]
+        return (
+            f"Training recordings: {said}; those longer than {_steps(window, rate)} were "
+            f"trained on in windows that long. predict notes a series shorter than "
+            f"{_steps(trained_lengths(spec)[0] // 2, rate)}, half the shortest training "
+            "window, or longer than twice the longest recording: the test figures say "
+            "nothing of such series."
+        )
     return (
         f"Training recordings: {said}. predict notes a series shorter than half the "
         "shortest or longer than twice the longest: the test figures say nothing of such "

@@ -10,7 +10,7 @@ from finetune_projects import write_counting_recording
 
 from ssl_studio.core.export.preprocess import files_of, read_files, read_inputs
 from ssl_studio.core.export.series_windows import Span, window_plan, windowed
-from ssl_studio.core.export.training_lengths import length_note, window_note
+from ssl_studio.core.export.training_lengths import length_note, lengths_sentence, window_note
 
 # 60-step training recordings at 10 Hz, trained in windows of 20 steps
 SPEC = {"modality": "timeseries", "in_channels": 2, "channel_names": ["ecg", "resp"],
@@ -61,3 +61,15 @@ def test_cards_without_series_length_compare_with_the_recordings():
     older = {k: v for k, v in SPEC.items() if k != "series_length"}
     assert window_note(60, older) == "" and length_note(60, older, True) == ""
     assert "shortest training recording (60 steps (6 s))" in window_note(20, older)
+
+
+def test_the_cards_sentence_gives_the_limits_predict_uses_when_recordings_were_cut():
+    assert lengths_sentence(SPEC) == (
+        "Training recordings: each 60 steps (6 s) long; those longer than 20 steps (2 s) "
+        "were trained on in windows that long. predict notes a series shorter than 10 steps "
+        "(1 s), half the shortest training window, or longer than twice the longest "
+        "recording: the test figures say nothing of such series."
+    )
+    assert length_note(9, SPEC, True) and not length_note(10, SPEC, True)  # as it says
+    whole = {**SPEC, "series_length": 60}  # none cut: the recordings, as before
+    assert lengths_sentence(whole).startswith("Training recordings: each 60 steps (6 s) long. ")
