@@ -94,7 +94,7 @@ run labels "$WORK/demo" --dataset chest-xray --from-folders --name labels
 run finetune "$WORK/demo" --run 1 --protocol linear --no-baseline --device cpu
 expect "accuracy"
 run export "$WORK/demo" --run 2 --out "$WORK/model"
-expect "parity vs PyTorch"
+expect "Parity: the TorchScript and ONNX programs gave"
 run predict "$WORK/model" "$ROOT/resources/demo/chest-xray/normal" --out "$WORK/predictions.csv"
 expect " predictions, 0 files with errors"
 echo "   demo workflow (import, pretrain, fine-tune, export, predict): ok"
