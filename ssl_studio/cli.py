@@ -53,6 +53,10 @@ __all__ = [
 ]
 
 DEFAULT_DEMO_DIR = Path.home() / "SSL Studio" / "demo"
+SMOKE_TEST_OFFSCREEN = (
+    "To check the installation without a display: "
+    "QT_QPA_PLATFORM=offscreen ssl-studio gui --smoke-test"
+)
 
 
 # ---- commands --------------------------------------------------------------------------------
@@ -190,6 +194,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def _open_gui(project: Path | None, *, smoke_test: bool = False) -> int:
     problem = display_problem()
+    if problem is not None and smoke_test and "QT_QPA_PLATFORM" not in os.environ:
+        problem += f" {SMOKE_TEST_OFFSCREEN}"
     if problem is not None:
         raise SSLStudioError(problem)
     try:

@@ -182,3 +182,16 @@ def test_a_display_that_refuses_this_user_is_said(linux, xvfb, tmp_path):
     linux.setenv("XAUTHORITY", str(tmp_path / "elsewhere"))  # no cookie there
     assert x_display_refuses()
     assert display_problem().startswith(f"Cannot connect to display {display}.")
+
+
+def test_the_smoke_test_without_a_display_says_how_to_check_headless(linux, capsys):
+    """Over plain ssh the README's check for IT said only "No display"."""
+    command = "QT_QPA_PLATFORM=offscreen ssl-studio gui --smoke-test"
+    assert main(["gui", "--smoke-test"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "No display" in err and command in err
+    assert main(["gui"]) == EXIT_FAILED  # (not a check: no hint)
+    assert command not in capsys.readouterr().err
+    readme = (ROOT / "README.md").read_text()
+    it = readme[readme.index("### For IT") :]
+    assert "QT_QPA_PLATFORM=offscreen /opt/ssl-studio/bin/ssl-studio gui --smoke-test" in it
