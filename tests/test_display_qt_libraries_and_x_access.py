@@ -6,6 +6,7 @@ this"). See ssl_studio/display_check.py."""
 
 from __future__ import annotations
 
+import ctypes
 import importlib.abc
 import os
 import secrets
@@ -125,6 +126,15 @@ def test_an_import_error_naming_a_shared_library_is_said_as_such(tmp_path, monke
     assert "This is a bug in SSL Studio" in capsys.readouterr().err
 
 
+def _without_libxcb() -> bool:
+    try:
+        ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return True
+    return False
+
+
+@pytest.mark.skipif(_without_libxcb(), reason="needs libxcb.so.1 (Qt's xcb plugin does too)")
 def test_a_display_with_no_x_server_is_said_before_qt_aborts(linux, tmp_path):
     if Path(f"/tmp/.X11-unix/X{NOBODY_THERE[1:]}").exists():
         pytest.skip(f"an X server runs on {NOBODY_THERE}")
