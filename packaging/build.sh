@@ -32,9 +32,26 @@ if [[ -z "${PYTHON:-}" ]]; then
 fi
 if ! "$PYTHON" -c "import PyInstaller, ssl_studio" 2>/dev/null; then
     echo "build.sh: $PYTHON lacks PyInstaller or ssl_studio; install them with" >&2
-    echo "  $PYTHON -m pip install -e '$ROOT' pyinstaller" >&2
+    echo "  $PYTHON -m pip install -e '$ROOT' -r '$HERE/requirements.txt'" >&2
     exit 1
 fi
+# the versions requirements.txt pins (ssl_studio.spec works around their hooks' gaps)
+"$PYTHON" - "$HERE/requirements.txt" <<'EOF_PINS' || true
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+for line in open(sys.argv[1]):
+    name, _, pinned = line.split("#")[0].strip().partition("==")
+    if not pinned:
+        continue
+    try:
+        found = version(name)
+    except PackageNotFoundError:
+        found = "none"
+    if found != pinned:
+        print(f"build.sh: warning: {name} {found} is installed, requirements.txt pins "
+              f"{pinned}; the spec was made for {pinned}", file=sys.stderr)
+EOF_PINS
 
 if [[ $CPU_ONLY == 1 ]]; then NAME=ssl-studio-cpu; SPEC_ARGS=(-- --cpu-only); else NAME=ssl-studio; SPEC_ARGS=(); fi
 BUNDLE="$OUT/dist/$NAME"
@@ -94,7 +111,7 @@ run labels "$WORK/demo" --dataset chest-xray --from-folders --name labels
 run finetune "$WORK/demo" --run 1 --protocol linear --no-baseline --device cpu
 expect "accuracy"
 run export "$WORK/demo" --run 2 --out "$WORK/model"
-expect "parity vs PyTorch"
+expect "Parity: the TorchScript and ONNX programs gave"
 run predict "$WORK/model" "$ROOT/resources/demo/chest-xray/normal" --out "$WORK/predictions.csv"
 expect " predictions, 0 files with errors"
 echo "   demo workflow (import, pretrain, fine-tune, export, predict): ok"

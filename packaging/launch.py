@@ -4,9 +4,10 @@ The bundled executable is the ``ssl-studio`` command line with one difference: s
 without arguments (a double click) it opens the app, like ``ssl-studio gui``.
 
 ``--bundle-check`` (only here, not in ``ssl-studio``) checks that the parts the bundle needs
-at run time were collected: resources, the pylibjpeg DICOM decoders (found through entry
-points), onnxruntime, onnx/onnxscript, safetensors, scikit-learn, scikit-image, pyqtgraph
-and torch. It prints one line per check and exits 1 if any failed.
+at run time were collected: resources (the demo data and the guide), the pylibjpeg DICOM
+decoders (found through entry points), onnxruntime, onnx/onnxscript, safetensors,
+scikit-learn, scikit-image, pyqtgraph and torch. It prints one line per check and exits 1
+if any failed.
 
 On Windows the executable is a console program (it is the command line too), so a double
 click opens a console window beside the app; closing that window would end the app
@@ -40,13 +41,16 @@ PYLIBJPEG_DECODERS = {
 
 
 def _resources() -> str:
-    from ssl_studio.resources import demo_dir
+    from ssl_studio.resources import demo_dir, guide_path
 
     demo = demo_dir()
     missing = [n for n in ("chest-xray", "basic-motions") if not (demo / n).is_dir()]
     if missing:
         raise RuntimeError(f"{demo} lacks {', '.join(missing)}")
-    return str(demo)
+    guide = guide_path()  # (Help -> Guide to the concepts)
+    if not guide.is_file() or not guide.read_text(encoding="utf-8").strip():
+        raise RuntimeError(f"no guide at {guide}")
+    return f"{demo}, {guide.name}"
 
 
 def _dicom() -> str:

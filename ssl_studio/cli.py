@@ -39,7 +39,7 @@ from ssl_studio.core.cores import quota_threads
 from ssl_studio.core.errors import NotAProjectError, ProjectLockedError, SSLStudioError
 from ssl_studio.core.project.journal import notices_to
 from ssl_studio.core.project.lock import waiting_for_writers
-from ssl_studio.display_check import display_problem
+from ssl_studio.display_check import display_problem, qt_library_problem
 
 __all__ = [
     "EXIT_BUSY",
@@ -53,6 +53,10 @@ __all__ = [
 ]
 
 DEFAULT_DEMO_DIR = Path.home() / "SSL Studio" / "demo"
+SMOKE_TEST_OFFSCREEN = (
+    "To check the installation without a display: "
+    "QT_QPA_PLATFORM=offscreen ssl-studio gui --smoke-test"
+)
 
 
 # ---- commands --------------------------------------------------------------------------------
@@ -190,9 +194,16 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def _open_gui(project: Path | None, *, smoke_test: bool = False) -> int:
     problem = display_problem()
+    if problem is not None and smoke_test and "QT_QPA_PLATFORM" not in os.environ:
+        problem += f" {SMOKE_TEST_OFFSCREEN}"
     if problem is not None:
         raise SSLStudioError(problem)
-    from ssl_studio.gui.app import run_app
+    try:
+        from ssl_studio.gui.app import run_app
+    except ImportError as exc:  # a system library Qt needs (libEGL.so.1): not a bug
+        if (problem := qt_library_problem(exc)) is None:
+            raise
+        raise SSLStudioError(problem) from exc
 
     return run_app(project, smoke_test=smoke_test)
 
