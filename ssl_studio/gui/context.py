@@ -43,7 +43,9 @@ def read_error(exc: BaseException, project: Path | None) -> str | None:
 
 class AppContext(QObject):
     """The open project and the runner. ``changed(what)`` tells panels to re-read the
-    project: "project", "datasets", "labels", "runs", "exports", or "hardware" (detected)."""
+    project: "project", "datasets", "labels", "runs", "exports", "curves" (only a running
+    run's curves and checkpoints grew: another process's, see project_watch.py), or
+    "hardware" (detected)."""
 
     changed = Signal(str)
     show_item = Signal(str, int)  # dataset name, item id: open it in the viewer
@@ -58,6 +60,7 @@ class AppContext(QObject):
         self.read_only = ""  # why the open project cannot be changed ("" when it can)
         self.hardware: dict[str, Any] = {"device": "…", "accelerated": False, "preset": "quick"}
         self._unreadable: list[tuple[QWidget, str]] = []  # (panel, message) not yet told
+        self.told_unreadable = ""  # the last of them told (project_watch.py: not again)
 
     @contextlib.contextmanager
     def reading(self, panel: QWidget) -> Iterator[Read]:
@@ -88,6 +91,7 @@ class AppContext(QObject):
     def _tell_unreadable(self) -> None:
         pending, self._unreadable = self._unreadable, []
         for panel, message in pending:  # (a wizard page may be gone by now)
+            self.told_unreadable = message
             parent = panel if isValid(panel) else None
             dialogs.show_error(parent, "Cannot read the project", message)
 

@@ -145,8 +145,8 @@ class RunsPanel(QWidget):
             self.curve_cache.clear()
             self.growing.clear()
             self._plotted = None
-        if what in ("project", "runs", "datasets"):
-            self.reload(keep_selection=what != "project")
+        if what in ("project", "runs", "datasets", "curves"):  # (curves: a running run's
+            self.reload(keep_selection=what != "project")  # grew, in another process)
 
     def reload(self, keep_selection: bool = True) -> None:
         """Read the runs again; the runs selected stay selected (when still there), and
