@@ -13,10 +13,11 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
-from ssl_studio.core.errors import SSLStudioError
+from ssl_studio.core.errors import NotAProjectError
 from ssl_studio.core.storage_errors import user_error
 from ssl_studio.gui import dialogs, markup
 from ssl_studio.gui.jobs import JobRunner, Work
+from ssl_studio.gui.recent_projects import is_missing, lost_message, missing_message
 
 
 @dataclass
@@ -27,9 +28,24 @@ class Read:
     error: str = ""
 
 
+def read_error(exc: BaseException, project: Path | None) -> str | None:
+    """What to tell of ``exc``, met reading the open ``project`` (any thread): that its
+    folder or its project.db is gone (moved, renamed, a share no longer connected: not
+    "not a project ... create a new project"), else the store's message, or SQLite's error
+    in clear words; None for an error that is none of these (a bug: it is raised)."""
+    if project is not None and is_missing(project):
+        return missing_message(project)
+    if project is not None and isinstance(exc, NotAProjectError):
+        return lost_message(project)
+    told = user_error(exc, project)  # (SQLite's own error, met outside a store)
+    return None if told is None else str(told)
+
+
 class AppContext(QObject):
     """The open project and the runner. ``changed(what)`` tells panels to re-read the
-    project: "project", "datasets", "labels", "runs", "exports", or "hardware" (detected)."""
+    project: "project", "datasets", "labels", "runs", "exports", "curves" (only a running
+    run's curves and checkpoints grew: another process's, see project_watch.py), or
+    "hardware" (detected)."""
 
     changed = Signal(str)
     show_item = Signal(str, int)  # dataset name, item id: open it in the viewer
@@ -44,24 +60,23 @@ class AppContext(QObject):
         self.read_only = ""  # why the open project cannot be changed ("" when it can)
         self.hardware: dict[str, Any] = {"device": "…", "accelerated": False, "preset": "quick"}
         self._unreadable: list[tuple[QWidget, str]] = []  # (panel, message) not yet told
+        self.told_unreadable = ""  # the last of them told (project_watch.py: not again)
 
     @contextlib.contextmanager
     def reading(self, panel: QWidget) -> Iterator[Read]:
         """Around a panel's read of the open project (a refresh): when the project cannot
-        be read (project.db damaged, locked by another program or gone), the store's own
-        message is told (see ``cannot_read``) instead of escaping the panel as a
+        be read (project.db damaged, locked by another program or gone), what
+        ``read_error`` says is told (see ``cannot_read``) instead of escaping the panel as a
         traceback, and the panel goes on with what it had before the read. The ``Read``
         it yields keeps that message, for a panel to say again later (why it is empty)."""
         read = Read()
         try:
             yield read
-        except SSLStudioError as exc:
-            read.error = str(exc)
         except Exception as exc:
-            told = user_error(exc, self.project)  # SQLite's own error, met outside a store
+            told = read_error(exc, self.project)
             if told is None:
                 raise
-            read.error = str(told)
+            read.error = told
         if read.error:
             self.cannot_read(panel, read.error)
 
@@ -76,6 +91,7 @@ class AppContext(QObject):
     def _tell_unreadable(self) -> None:
         pending, self._unreadable = self._unreadable, []
         for panel, message in pending:  # (a wizard page may be gone by now)
+            self.told_unreadable = message
             parent = panel if isValid(panel) else None
             dialogs.show_error(parent, "Cannot read the project", message)
 

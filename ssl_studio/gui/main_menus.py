@@ -61,6 +61,8 @@ def build_menus(window: MainWindow) -> None:
     toggle.setShortcut(QKeySequence("Ctrl+L"))
     toggle.setText("&Log")
     view_menu.addAction(toggle)
+    # another process's changes are shown within seconds (project_watch.py); F5 at once
+    add(view_menu, "Refres&h", window.watch.refresh, QKeySequence("F5"))
     help_menu = bar.addMenu("&Help")
     add(
         help_menu,

@@ -46,6 +46,7 @@ from ssl_studio.gui.panels.map_panel import MapPanel
 from ssl_studio.gui.panels.pretrain_panel import PretrainPanel
 from ssl_studio.gui.panels.runs_panel import RunsPanel
 from ssl_studio.gui.panels.welcome_panel import WelcomePanel
+from ssl_studio.gui.project_watch import ProjectWatch
 from ssl_studio.gui.recent_projects import (
     UNAVAILABLE,
     forget_all,
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         cap_minimum(self, 1000, 640)
         self._build()
+        self.watch = ProjectWatch(self.context, self)  # another process's changes, shown
         build_menus(self)
         self.fill_recent()
         geometry = self.settings.value("geometry")

@@ -121,6 +121,16 @@ def missing_message(project: Path) -> str:
     )
 
 
+def lost_message(project: Path) -> str:
+    """What reading the open project says when its project.db went away while its folder
+    is there (a share's empty mount point, the project moved out of it)."""
+    return (
+        f"{project} no longer holds the project (its project.db is not there). If it is "
+        "on a network drive or share, connect it (or the VPN), then try again; if it was "
+        "moved, open it where it is now (File → Open project…)."
+    )
+
+
 def is_missing(project: Path) -> bool:
     try:
         return not project.exists()

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -121,12 +130,19 @@ def fill_row(table: QTableWidget, row: int, values: list[Any]) -> None:
     """Put ``values`` in ``row`` (numbers, also formatted ones, right-aligned; every cell
     has its text as tooltip)."""
     for column, value in enumerate(values):
-        text = "" if value is None else str(value)
-        item = QTableWidgetItem(text)
-        item.setToolTip(tip(text))  # (a file's name as written, not as markup)
-        if isinstance(value, int | float) or is_number(text):
-            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        item = QTableWidgetItem()
+        _show(item, value)
         table.setItem(row, column, item)
+
+
+def _show(item: QTableWidgetItem, value: Any) -> None:
+    text = "" if value is None else str(value)
+    item.setText(text)
+    item.setToolTip(tip(text))  # (a file's name as written, not as markup)
+    if isinstance(value, int | float) or is_number(text):
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    else:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
 def is_number(text: str) -> bool:
@@ -150,6 +166,46 @@ def fill_table(table: QTableWidget, rows: list[list[Any]]) -> None:
             fill_row(table, row, values)
     finally:
         table.setUpdatesEnabled(True)
+
+
+def refill_table(table: QTableWidget, rows: list[list[Any]]) -> None:
+    """Replace the rows of a table listed again (another process changed the project, a
+    refresh), keeping the user's view of it. Rows the same as before, by their first
+    column (a run's or an export's id), have only their changed cells set: the
+    selection, the current row and the scroll stay as they are. Else the table is filled
+    anew, the rows selected before (by their first column) are selected again, and the
+    row at the top stays at the top (at the table's top new rows come into sight)."""
+    keys = [str(values[0]) if values else "" for values in rows]
+    if keys == _keys(table, range(table.rowCount())):
+        for row, values in enumerate(rows):
+            for column, value in enumerate(values):
+                item = table.item(row, column)
+                text = "" if value is None else str(value)
+                if item is None:
+                    fill_row(table, row, values)
+                elif item.text() != text:
+                    _show(item, value)
+        return
+    chosen = set(_keys(table, selected_rows(table)))
+    top = table.rowAt(0)
+    top_key = _keys(table, [top])[0] if top > 0 else None  # (row 0: stay at the top)
+    fill_table(table, rows)
+    selection = QItemSelection()
+    last = table.columnCount() - 1
+    for row, key in enumerate(keys):
+        if key in chosen:
+            selection.select(table.model().index(row, 0), table.model().index(row, last))
+    flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+    table.selectionModel().select(selection, flags | QItemSelectionModel.SelectionFlag.Rows)
+    if top_key in keys:
+        hint = QAbstractItemView.ScrollHint.PositionAtTop
+        table.scrollTo(table.model().index(keys.index(top_key), 0), hint)
+
+
+def _keys(table: QTableWidget, rows: Any) -> list[str]:
+    """The texts of the first column of ``rows`` (their keys)."""
+    found = [table.item(row, 0) for row in rows]
+    return [item.text() if item is not None else "" for item in found]
 
 
 def selected_rows(table: QTableWidget) -> list[int]:

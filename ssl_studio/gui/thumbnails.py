@@ -112,3 +112,28 @@ def columns_width(view: QListView, columns: int) -> int:
     scroll_bar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, view)
     cells = columns * (view.gridSize().width() + spacing) + spacing
     return cells + scroll_bar + 2 * view.frameWidth() + 2
+
+
+GridPlace = tuple[str, int | None, int]  # (dataset, the chosen item's id, the scroll)
+
+
+def grid_place(view: QListView, model: ThumbnailModel) -> GridPlace | None:
+    """Where the user is in ``view``'s grid of ``model``'s dataset: its name, the chosen
+    item's id (None: none chosen) and how far the grid is scrolled; None: none shown."""
+    if model.view is None:
+        return None
+    current = view.currentIndex()
+    chosen = model.view.item_id(current.row()) if current.isValid() else None
+    return model.view.name, chosen, view.verticalScrollBar().value()
+
+
+def go_back(view: QListView, model: ThumbnailModel, place: GridPlace | None) -> None:
+    """Choose the item ``place`` chose again and scroll as it was, when ``model`` shows
+    the same dataset (read again: the item may have moved, or gone)."""
+    if place is None or model.view is None or model.view.name != place[0]:
+        return
+    row = model.view.row_of(place[1]) if place[1] is not None else None
+    if row is not None and row < model.rowCount():
+        view.setCurrentIndex(model.index(row))
+    view.doItemsLayout()  # (the scroll bar's range, for the rows now in the model)
+    view.verticalScrollBar().setValue(place[2])

@@ -37,7 +37,13 @@ from ssl_studio.gui.panels.import_questions import choose_target
 from ssl_studio.gui.removal import remove_dataset
 from ssl_studio.gui.row_table import RowTable
 from ssl_studio.gui.tables import ColumnCaps
-from ssl_studio.gui.thumbnails import ThumbnailModel, columns_width, thumbnail_view
+from ssl_studio.gui.thumbnails import (
+    ThumbnailModel,
+    columns_width,
+    go_back,
+    grid_place,
+    thumbnail_view,
+)
 from ssl_studio.gui.viewer import ItemViewer
 
 REPORT_COLUMNS = ("Result", "File", "Code", "Reason or note")
@@ -186,7 +192,7 @@ class DataPanel(QWidget):
         if what == "labels" and self.view is not None:
             self._labels_changed()
         elif what in ("project", "datasets", "labels"):
-            self.reload()
+            self.reload(keep=what != "project")
 
     def _labels_changed(self) -> None:
         """Labels were saved: read the shown dataset's labels again, not its items (the
@@ -204,10 +210,15 @@ class DataPanel(QWidget):
         self.model.set_labels(labels)
         self._summarize(d, labels)
 
-    def reload(self) -> None:
+    def reload(self, keep: bool = False) -> None:
+        """Read the datasets again. ``keep`` (the same project: a change of its datasets,
+        here or by another process): the dataset shown is read again only when it
+        changed, and then its chosen item and the grid's scroll stay."""
         for button in self.import_buttons:  # a read-only project cannot take new data
             self.context.enable_change(button)
         current = self.current_dataset()
+        before = {d["name"]: d for d in self.datasets} if keep else {}
+        place = grid_place(self.grid, self.model) if keep else None
         self.datasets = []
         if self.context.project is not None:
             with self.context.reading(self):
@@ -224,7 +235,16 @@ class DataPanel(QWidget):
         self.summary.setVisible(has_data)
         self._dataset_buttons()
         if has_data:
-            self.select_dataset(current if current in names else names[0])
+            name = current if current in names else names[0]
+            row = names.index(name)
+            shown = self.view is not None and self.view.name == name
+            if shown and before.get(name) == self.datasets[row]:
+                self.dataset_list.blockSignals(True)  # unchanged: it stays as it is shown
+                self.dataset_list.setCurrentRow(row)
+                self.dataset_list.blockSignals(False)
+            else:
+                self.select_dataset(name)
+                go_back(self.grid, self.model, place)
         else:
             self._let_go()
             self.report_table.set_rows([])

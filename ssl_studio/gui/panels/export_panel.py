@@ -35,7 +35,14 @@ from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.decimal_spin import DecimalSpin
 from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.row_table import RowTable
-from ssl_studio.gui.tables import ColumnCaps, ElideRight, fill_table, make_table, selected_rows
+from ssl_studio.gui.tables import (
+    ColumnCaps,
+    ElideRight,
+    fill_table,
+    make_table,
+    refill_table,
+    selected_rows,
+)
 
 PREDICTIONS_SHOWN = 5000
 HIDDEN_COLUMNS = ("model", "model_sha256")  # the model's name and digest, in the file
@@ -59,6 +66,7 @@ class ExportPanel(QWidget):
         self.empty.setWordWrap(True)
         self.card = QTextBrowser()
         self.card.setAccessibleName("Model card of the chosen export")
+        self.card_shown = ""  # the markdown it shows
         self.predict_button = QPushButton("Predict on a folder…")
         self.predict_button.clicked.connect(self.choose_folder)
         # series exports: one prediction per window of each recording (default off)
@@ -113,23 +121,28 @@ class ExportPanel(QWidget):
             self.predictions.set_rows([])
             self.status.setText("")
         if what in ("project", "exports"):
-            self.reload()
+            self.reload(keep=what != "project")
 
-    def reload(self) -> None:
+    def reload(self, keep: bool = False) -> None:
+        """Read the exports again, the newest chosen; ``keep``: an older one chosen
+        stays chosen while it is there, with the table's scroll (the newest chosen
+        follows: a new export, here or by another process, is chosen)."""
+        chosen = self.selected() if keep else None
+        if chosen is not None and chosen is self.exports[0]:
+            chosen = None
         self.exports = []
         if self.context.project is not None:
             with self.context.reading(self), Store.open(self.context.project) as store:
                 self.exports = list(reversed(store.exports()))
-        fill_table(
-            self.table,
-            [
-                [e["id"], e["run_id"] or "deleted", ", ".join(e["formats"]), e["folder"]]
-                for e in self.exports
-            ],
-        )
+        rows = [
+            [e["id"], e["run_id"] or "deleted", ", ".join(e["formats"]), e["folder"]]
+            for e in self.exports
+        ]
+        (refill_table if keep else fill_table)(self.table, rows)
         self.empty.setVisible(not self.exports)
+        ids = [e["id"] for e in self.exports]
         if self.exports:
-            self.table.selectRow(0)
+            self.table.selectRow(ids.index(chosen["id"]) if chosen and chosen["id"] in ids else 0)
         self._chosen()
 
     def selected(self) -> dict[str, Any] | None:
@@ -140,7 +153,10 @@ class ExportPanel(QWidget):
         chosen = self.selected()
         self.predict_button.setEnabled(chosen is not None)
         self.windows_row.setVisible(self._series(chosen))
-        self.card.setMarkdown(card_markdown(chosen["card"]) if chosen else "")
+        card = card_markdown(chosen["card"]) if chosen else ""
+        if card != self.card_shown:  # (the same card read again keeps its scroll)
+            self.card.setMarkdown(card)
+            self.card_shown = card
 
     @staticmethod
     def _series(chosen: dict[str, Any] | None) -> bool:

@@ -12,7 +12,7 @@ from ssl_studio.core.evaluation.metrics import figure_text
 from ssl_studio.core.pretrain import USABLE_STATUSES
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui.context import AppContext
-from ssl_studio.gui.tables import fill_table, make_table
+from ssl_studio.gui.tables import fill_table, make_table, refill_table
 
 INTRO = (
     "<h3>Fine-tune on a few labels</h3>"
@@ -62,9 +62,11 @@ class FinetunePanel(QWidget):
 
     def _changed(self, what: str) -> None:
         if what in ("project", "runs"):
-            self.reload()
+            self.reload(keep=what != "project")
 
-    def reload(self) -> None:
+    def reload(self, keep: bool = False) -> None:
+        """Read the fine-tuned runs again; ``keep``: the rows chosen stay chosen, with the
+        table's scroll."""
         rows = []
         runs: list[dict[str, Any]] = []
         names: dict[int, str] = {}
@@ -94,7 +96,7 @@ class FinetunePanel(QWidget):
                         _figure(theirs.get("balanced_accuracy"), base.get("balanced_accuracy")),
                     ]
                 )
-        fill_table(self.table, rows)
+        (refill_table if keep else fill_table)(self.table, rows)
         pretrained = any(r["kind"] == "pretrain" and r["status"] in USABLE_STATUSES for r in runs)
         self.empty.setText(
             ""

@@ -144,7 +144,8 @@ class MapPanel(QWidget):
         self._describe()
         self.map_run: int | None = None  # the run the map shows
         self.computing_run: int | None = None
-        context.changed.connect(self._changed)
+        self.preferred_run: Any = None  # (run id, dataset) reload chose; the user may
+        context.changed.connect(self._changed)  # choose another, which a reload keeps
         context.releasing.connect(self._release)
         self.reload()
 
@@ -152,7 +153,7 @@ class MapPanel(QWidget):
         if what == "project":
             self._forget()
         if what in ("project", "runs"):
-            self.reload()
+            self.reload(keep=what == "runs")
         listed = {self.run_box.itemData(i)[0] for i in range(self.run_box.count())}
         if what == "runs" and self.map is not None and self.map_run not in listed:
             self._forget()  # (its run was deleted)
@@ -193,9 +194,12 @@ class MapPanel(QWidget):
         self.map.labels = [labels.get(i, "") for i in self.map.item_ids]
         self._draw()
 
-    def reload(self) -> None:
+    def reload(self, keep: bool = False) -> None:
         """List the pretraining runs that can be mapped, newest first, each with how it
-        ended; the newest done one is chosen (a run stopped early maps poorly)."""
+        ended; the newest done one is chosen (a run stopped early maps poorly), or with
+        ``keep`` another one the user chose, while it is listed."""
+        kept = self.run_box.currentData() if keep else None
+        kept = None if kept == self.preferred_run else kept
         self.run_box.clear()
         runs: list[dict[str, Any]] = []
         names: dict[int, str] = {}
@@ -216,7 +220,11 @@ class MapPanel(QWidget):
                 dataset = names[run["dataset_id"]]
                 self.run_box.addItem(run_text(run, dataset, saved[run["id"]]), (run["id"], dataset))
             if runs:
-                self.run_box.setCurrentIndex(preferred(runs, saved))
+                listed = [self.run_box.itemData(i) for i in range(len(runs))]
+                self.preferred_run = listed[preferred(runs, saved)]
+                self.run_box.setCurrentIndex(
+                    listed.index(kept if kept in listed else self.preferred_run)
+                )
         self.compute_button.setEnabled(bool(runs))
         self.run_box.setEnabled(bool(runs))
         if self.map is None and not failed:

@@ -58,6 +58,10 @@ SERIES_PRESET_TEXT = {  # series: the same encoder, trained longer
 }
 
 
+# what of the chosen dataset, unchanged, keeps the choices made for it (see reload)
+SAME_DATASET = ("id", "name", "modality", "cache_size")
+
+
 class PretrainForm(QScrollArea):
     """The choices of a pretraining run, in a scrolling column. ``dataset_changed`` is
     emitted when the datasets were read again or another one was chosen."""
@@ -185,7 +189,7 @@ class PretrainForm(QScrollArea):
         if what == "project":
             self.advanced.augment_for = None  # another project's dataset may share the name
         if what in ("project", "datasets"):
-            self.reload()
+            self.reload(keep=what == "datasets")
         if what == "hardware":
             self._show_hardware()
 
@@ -198,7 +202,12 @@ class PretrainForm(QScrollArea):
         if choose:
             self.preset.setCurrentIndex(PRESETS.index(hw["preset"]))
 
-    def reload(self) -> None:
+    def reload(self, keep: bool = False) -> None:
+        """Read the datasets again; the one chosen stays chosen. ``keep`` (the same
+        project's datasets changed, by another process too): while the chosen one is as
+        it was, the task, backbone and options chosen for it stay as they are."""
+        row = self.dataset.currentIndex()
+        before = self.datasets[row] if keep and 0 <= row < len(self.datasets) else {}
         self.datasets = []
         self.unreadable = ""
         if self.context.project is not None:
@@ -213,7 +222,12 @@ class PretrainForm(QScrollArea):
         self.dataset.blockSignals(False)
         names = [d["name"] for d in self.datasets]
         self.dataset.setCurrentIndex(names.index(current) if current in names else 0)
-        self._dataset_chosen()
+        now = self.datasets[self.dataset.currentIndex()] if self.datasets else {}
+        if before and all(before[key] == now.get(key) for key in SAME_DATASET):
+            self._show_unfinished_import()  # (what an import changed of it)
+            self._show_size_note()
+        else:
+            self._dataset_chosen()
         self._show_hardware(choose=False)  # the user's choice of preset stays
         self.dataset_changed.emit()
 

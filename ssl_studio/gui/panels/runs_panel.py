@@ -18,7 +18,7 @@ from ssl_studio.gui.live_plot import LivePlot, log_toggle
 from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.panels.loss_curves import Curve, CurvesRead, GrowingCurve, read_loss_curves
 from ssl_studio.gui.removal import delete_runs
-from ssl_studio.gui.tables import fill_table, make_table, selected_rows
+from ssl_studio.gui.tables import fill_table, make_table, refill_table, selected_rows
 
 COLUMNS = (
     "Run",
@@ -114,6 +114,7 @@ class RunsPanel(QWidget):
         # running runs' curves as read so far (run id ->): a reload reads only what is new
         self.growing: dict[int, GrowingCurve] = {}
         self._plotted: tuple[Any, ...] | None = None  # the curves drawn (_shown)
+        self._title = ""  # and the plot's title over them
         self.reader = BackgroundReader(self)  # (off the GUI thread; see loss_curves.py)
         self.reader.arrived.connect(self._curves_read)
         self.reader.late.connect(self._keep_curves)
@@ -144,12 +145,13 @@ class RunsPanel(QWidget):
             self.curve_cache.clear()
             self.growing.clear()
             self._plotted = None
-        if what in ("project", "runs", "datasets"):
-            self.reload(keep_selection=what != "project")
+        if what in ("project", "runs", "datasets", "curves"):  # (curves: a running run's
+            self.reload(keep_selection=what != "project")  # grew, in another process)
 
     def reload(self, keep_selection: bool = True) -> None:
-        """Read the runs again; the runs selected stay selected (when still there) unless
-        ``keep_selection`` is off (another project: its run 2 is not this one's)."""
+        """Read the runs again; the runs selected stay selected (when still there), and
+        the table scrolled where it was, unless ``keep_selection`` is off (another
+        project: its run 2 is not this one's)."""
         chosen = {run["id"] for run in self.selected()} if keep_selection else set()
         self.runs = []
         if self.context.project is not None:
@@ -172,7 +174,10 @@ class RunsPanel(QWidget):
         ]
         self.table.blockSignals(True)  # one redraw below, not one per row emptied/selected
         try:
-            fill_table(self.table, rows)
+            if keep_selection:  # (the same runs: only the cells that changed are set)
+                refill_table(self.table, rows)
+            else:
+                fill_table(self.table, rows)
             self._select_ids(chosen)
         finally:
             self.table.blockSignals(False)
@@ -292,7 +297,8 @@ class RunsPanel(QWidget):
 
     def _draw(self, chosen: list[dict[str, Any]], keys: tuple[Any, ...]) -> None:
         """Draw the curves of ``chosen`` (with their ``keys``) from the cache, or from
-        ``growing`` for running runs."""
+        ``growing`` for running runs. The same runs drawn again (a running run's curve
+        grew) keep the view the user zoomed or moved to."""
         curves: dict[int, Curve] = {}
         for run, key in zip(chosen, keys, strict=True):
             growing = self.growing.get(run["id"]) if key is None else None
@@ -302,12 +308,15 @@ class RunsPanel(QWidget):
         if silent:
             which = "run " + silent[0] if len(silent) == 1 else "runs " + ", ".join(silent)
             title += f" ({which}: no loss recorded)"
-        self.plot.reset_view(title)
+        shown = _shown(chosen, keys)
+        if shown != self._plotted or title != self._title:
+            self.plot.reset_view(title)
+            self._title = title
         for run in chosen:
             curve = curves.get(run["id"])
             if curve is not None:
                 self.plot.set_curve(f"run {run['id']}", *curve)
-        self._plotted = _shown(chosen, keys)
+        self._plotted = shown
 
     def _resume(self) -> None:
         chosen = self.selected()

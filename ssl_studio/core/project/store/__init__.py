@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ssl_studio.core.project.store.base import StoreBase, folder_bytes, now
 from ssl_studio.core.project.store.card_details import CardDetailRecords
+from ssl_studio.core.project.store.change_marks import ChangeMarks
 from ssl_studio.core.project.store.datasets import DatasetRecords
 from ssl_studio.core.project.store.erasures import ErasureRecords
 from ssl_studio.core.project.store.import_history import ImportHistory
@@ -39,6 +40,7 @@ class Store(
     ErasureRecords,
     CardDetailRecords,
     UnfinishedImports,
+    ChangeMarks,
     StoreBase,
 ):
     """One open project. Use ``Store.create`` / ``Store.open`` and close it (or ``with``)."""
