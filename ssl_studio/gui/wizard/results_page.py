@@ -43,6 +43,7 @@ from ssl_studio.core.events import Stopped
 from ssl_studio.core.finetune.efficiency import curve_measure
 from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS
 from ssl_studio.core.jobs import label_efficiency
+from ssl_studio.gui.focus_keeper import FocusKeeper
 from ssl_studio.gui.live_plot import LivePlot, curve_pen, on_white
 from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.tables import fill_table, make_table
@@ -104,6 +105,12 @@ class ResultsPage(QWizardPage):
         self.roc.addLegend(offset=(-10, -10))
         self.curve_button = QPushButton("Label-efficiency curve (trains several times)")
         self.curve_button.clicked.connect(self.label_efficiency)
+        self.curve_stop = QPushButton("Stop the curve")  # (also the status bar's Stop)
+        self.curve_stop.setToolTip("Stop measuring: the points measured so far are shown.")
+        self.curve_stop.clicked.connect(self.wiz.context.runner.stop)
+        self.curve_stop.setEnabled(False)
+        # the button pressed from the keyboard hands the focus to Stop, the curve's end back
+        self.focus_keeper = FocusKeeper(self.curve_button, self.curve_stop)
         self.curve = LivePlot(  # rising curves: the legend bottom right, off their ends
             "Label efficiency", x_label="labels per class", y_label="AUC", legend_offset=(-10, -10)
         )
@@ -153,7 +160,10 @@ class ResultsPage(QWizardPage):
         layout.addWidget(self.headline)
         layout.addWidget(self.not_for_diagnosis)
         layout.addWidget(self.tabs, 1)
-        layout.addWidget(self.curve_button)
+        curve_row = QHBoxLayout()
+        curve_row.addWidget(self.curve_button, 1)
+        curve_row.addWidget(self.curve_stop)
+        layout.addLayout(curve_row)
 
     def initializePage(self) -> None:  # noqa: N802
         result = self.wiz.result
@@ -290,8 +300,7 @@ class ResultsPage(QWizardPage):
                 return {"status": "stopped", "curve": []}
 
         self.curve_button.setText("Measuring the label-efficiency curve…")
-        self.curve_button.setEnabled(False)  # until it ends: one curve at a time
-        self.measuring = True  # (closing the wizard asks first)
+        self._measuring(True)  # the button off until it ends: one curve at a time
         started = self.wiz.context.run(
             self, "Label-efficiency curve", work, self._curve, lambda _: self._reset_button()
         )
@@ -299,10 +308,15 @@ class ResultsPage(QWizardPage):
             self._reset_button()
         return started
 
+    def _measuring(self, measuring: bool) -> None:
+        self.measuring = measuring  # (closing the wizard asks first)
+        self.focus_keeper.set_enabled(
+            ((self.curve_button, not measuring), (self.curve_stop, measuring))
+        )
+
     def _reset_button(self) -> None:
-        self.measuring = False
         self.curve_button.setText("Label-efficiency curve (trains several times)")
-        self.curve_button.setEnabled(True)
+        self._measuring(False)
 
     def _curve(self, result: dict[str, Any]) -> None:
         self._reset_button()
