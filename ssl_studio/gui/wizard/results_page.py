@@ -42,7 +42,7 @@ from ssl_studio.core.events import Stopped
 from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS
 from ssl_studio.core.jobs import label_efficiency
 from ssl_studio.gui.focus_keeper import FocusKeeper
-from ssl_studio.gui.live_plot import curve_pen, on_white
+from ssl_studio.gui.live_plot import MIN_LINES, curve_pen, lines_high, on_white
 from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.tables import fill_table, make_table
 from ssl_studio.gui.wizard.efficiency_tab import EfficiencyTab
@@ -93,6 +93,8 @@ class ResultsPage(QWizardPage):
         self.metrics.setAccessibleName("Metrics, fine-tuned and from scratch")
         self.confusion.setAccessibleName("Confusion matrix (rows: truth, columns: prediction)")
         self.roc = pg.PlotWidget(title="ROC curve")
+        # as high as a few lines of text at least (it collapsed at large fonts)
+        self.roc.setMinimumHeight(lines_high(self.roc, MIN_LINES))
         self.roc.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.roc.setAccessibleName("ROC curve")
         self.roc.setAccessibleDescription(
