@@ -42,7 +42,14 @@ from ssl_studio.core.events import Stopped
 from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS
 from ssl_studio.core.jobs import label_efficiency
 from ssl_studio.gui.focus_keeper import FocusKeeper
-from ssl_studio.gui.live_plot import MIN_LINES, curve_pen, lines_high, on_white
+from ssl_studio.gui.live_plot import (
+    MIN_LINES,
+    add_legend,
+    curve_pen,
+    lines_high,
+    on_white,
+    set_title,
+)
 from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.tables import fill_table, make_table
 from ssl_studio.gui.wizard.efficiency_tab import EfficiencyTab
@@ -92,7 +99,8 @@ class ResultsPage(QWizardPage):
         self.per_class_title.setToolTip(PER_CLASS_NOTE)
         self.metrics.setAccessibleName("Metrics, fine-tuned and from scratch")
         self.confusion.setAccessibleName("Confusion matrix (rows: truth, columns: prediction)")
-        self.roc = pg.PlotWidget(title="ROC curve")
+        self.roc = pg.PlotWidget()
+        set_title(self.roc, "ROC curve")  # dark, as every plot's (pyqtgraph's grey: 3:1)
         # as high as a few lines of text at least (it collapsed at large fonts)
         self.roc.setMinimumHeight(lines_high(self.roc, MIN_LINES))
         self.roc.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -103,7 +111,7 @@ class ResultsPage(QWizardPage):
         on_white(self.roc)
         self.roc.setLabel("bottom", "1 − specificity")
         self.roc.setLabel("left", "sensitivity")
-        self.roc.addLegend(offset=(-10, -10))
+        add_legend(self.roc, offset=(-10, -10))  # dark text on a pale backing
         self.curve_button = QPushButton("Label-efficiency curve (trains several times)")
         self.curve_button.clicked.connect(self.label_efficiency)
         self.curve_stop = QPushButton("Stop the curve")  # (also the status bar's Stop)
