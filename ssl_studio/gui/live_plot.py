@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPen, QShowEvent
 from PySide6.QtWidgets import QApplication, QCheckBox, QSizePolicy, QWidget
 
@@ -92,8 +92,13 @@ def curve_pen(index: int, width: float = 2.0) -> QPen:
 def log_toggle(plot: LivePlot, text: str = "Log scale") -> QCheckBox:
     """A small checkbox that puts ``plot``'s y axis on a log scale and back (a loss that
     fell a hundredfold stays readable at its end); Tab reaches it and Space toggles it."""
-    box = QCheckBox(text)
-    box.setAccessibleName(f"{text} for the plot {plot.accessibleName()}")
+    box = QCheckBox(text)  # (its name is its text; the plot it acts on, its description)
+
+    def describe(name: str) -> None:
+        box.setAccessibleDescription(f"The y axis of the plot “{name}” on a log scale.")
+
+    describe(plot.accessibleName())
+    plot.renamed.connect(describe)  # (the plot's title says what it shows now)
     box.setToolTip(
         "Show the y axis on a log scale: small late changes of a loss that fell a lot stay "
         "visible. Values at or below zero are not drawn on a log scale."
@@ -114,7 +119,10 @@ def add_legend(plot: pg.PlotWidget, **options: object) -> pg.LegendItem:
 
 
 class LivePlot(pg.PlotWidget):
-    """A titled plot of named curves; ``append(name, x, y)`` and the timer does the rest."""
+    """A titled plot of named curves; ``append(name, x, y)`` and the timer does the rest.
+    ``renamed(title)``: ``reset_view`` gave it another title, which is its accessible name."""
+
+    renamed = Signal(str)
 
     def __init__(
         self,
@@ -307,6 +315,9 @@ class LivePlot(pg.PlotWidget):
         what to do or why nothing is drawn; the next curves scale the axes again."""
         self.clear_curves()
         set_title(self, title)
+        if title != self.accessibleName():  # what a screen reader calls it: the title shown
+            self.setAccessibleName(title)
+            self.renamed.emit(title)
         self.getPlotItem().getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
         self.getPlotItem().enableAutoRange()
 
