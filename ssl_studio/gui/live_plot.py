@@ -92,7 +92,8 @@ def curve_pen(index: int, width: float = 2.0) -> QPen:
 def log_toggle(plot: LivePlot, text: str = "Log scale") -> QCheckBox:
     """A small checkbox that puts ``plot``'s y axis on a log scale and back (a loss that
     fell a hundredfold stays readable at its end); Tab reaches it and Space toggles it."""
-    box = QCheckBox(text)  # (its name is its text; the plot it acts on, its description)
+    box = QCheckBox(text)
+    box.setAccessibleName(text)  # (the plot it acts on: its description)
 
     def describe(name: str) -> None:
         box.setAccessibleDescription(f"The y axis of the plot “{name}” on a log scale.")
