@@ -36,6 +36,7 @@ class JobStatus(QObject):
         self.window = window
         self.label = plain(QLabel(""))  # a job's words quote file and dataset names
         self.progress = QProgressBar()
+        self.progress.setAccessibleName("Job progress")  # (of any job: the label says which)
         self.progress.setMaximumWidth(220)
         self.progress.setTextVisible(True)
         self.stop_button = QPushButton("Stop")

@@ -49,6 +49,7 @@ class TrainingView(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.progress = QProgressBar()
+        self.progress.setAccessibleName("Pretraining progress")
         self.status = plain(QLabel(IDLE))
         self.status.setWordWrap(True)
         self.health = rich(QLabel())  # (numbers only)

@@ -60,6 +60,7 @@ class TrainPage(QWizardPage):
         self.status = rich(QLabel())  # job titles and messages in it escaped
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
+        self.progress.setAccessibleName("Fine-tuning progress")
         self.plot = LivePlot("Training loss (one curve per trained model)")
         runner = self.wiz.context.runner
         self.pause_button = QPushButton("Pause")  # (also Ctrl+P, in the wizard too)
