@@ -109,3 +109,20 @@ def test_export_hands_the_focus_to_card_details_and_gets_it_back(
     window.runner.stop()
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
     assert wizard.focusWidget() is export.export_button
+
+
+def test_tab_reaches_start_pause_and_stop_before_the_view_s_log_scale(
+    make_window, project, tmp_path
+):
+    window = make_window(import_shapes(project, tmp_path))
+    window.show_step(1)
+    panel = window.pretrain
+    wanted = [panel.start_button, panel.pause_button, panel.stop_button, panel.view.loss_log_y]
+    order, widget = [], panel.form.steps
+    for _ in range(2000):  # the window's focus chain, from the form's last field on
+        widget = widget.nextInFocusChain()
+        if any(widget is w for w in wanted):
+            order.append(wanted.index(widget))
+        if len(order) == len(wanted) or widget is panel.form.steps:
+            break
+    assert order == [0, 1, 2, 3]

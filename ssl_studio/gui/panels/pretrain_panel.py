@@ -53,6 +53,9 @@ class PretrainPanel(QWidget):
         self.focus_keeper = FocusKeeper(self.start_button, self.pause_button, self.stop_button)
         self.view = TrainingView()
         self.view.layout_top.insertLayout(0, buttons)
+        # Tab: the form, Start, Pause, Stop, then the view's Log scale (made before the
+        # buttons joined the view, it came first)
+        QWidget.setTabOrder(self.stop_button, self.view.loss_log_y)
         # the stored curves of a run being resumed (off the GUI thread)
         self.history_reader = BackgroundReader(self)
         self.history_reader.arrived.connect(self._stored_read)
