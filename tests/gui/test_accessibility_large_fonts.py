@@ -79,3 +79,8 @@ def test_a_reset_title_keeps_its_size(qtbot, large_font):
     plot.reset_view("Loss: select one or more runs in the table")
     size = plot.getPlotItem().titleLabel.opts["size"]
     assert size == f"{large_font.pointSizeF() * 10 / 9:.1f}pt"
+
+
+def test_the_task_list_is_as_high_as_eight_lines_of_large_text(make_window, large_font):
+    form = make_window().pretrain.form
+    assert form.task_list.maximumHeight() >= 8 * _line(large_font)

@@ -65,7 +65,7 @@ class WelcomePanel(QWidget):
         self.recent.itemActivated.connect(
             lambda item: self.recent_chosen.emit(Path(item.data(Qt.ItemDataRole.UserRole)))
         )
-        self.recent_title = QLabel("<b>Recent projects</b> (double-click to open)")
+        self.recent_title = QLabel("<b>Recent projects</b> (double-click or Enter to open)")
         column = QVBoxLayout()
         column.addWidget(intro)
         column.addSpacing(12)
