@@ -84,3 +84,24 @@ def test_a_reset_title_keeps_its_size(qtbot, large_font):
 def test_the_task_list_is_as_high_as_eight_lines_of_large_text(make_window, large_font):
     form = make_window().pretrain.form
     assert form.task_list.maximumHeight() >= 8 * _line(large_font)
+
+
+def test_the_roc_column_scrolls_rather_than_sliding_under_the_matrix(
+    make_window, project, large_font
+):
+    from PySide6.QtTest import QTest
+    from test_results_export_reading import _six_items
+
+    wizard = make_window(project).open_wizard()
+    wizard.result = _six_items()
+    wizard.setStartId(wizard.pageIds()[list(wizard.pages).index("results")])
+    wizard.restart()
+    wizard.resize(980, 720)
+    wizard.show()
+    QTest.qWait(100)
+    page = wizard.pages["results"]
+    roc, title = page.roc, page.confusion_title
+    assert roc.height() >= roc.minimumHeight() >= 8 * _line(large_font)
+    assert roc.geometry().bottom() < title.geometry().top()  # (both in the column)
+    assert page.plots_area.verticalScrollBar().maximum() > 0  # too high: it scrolls
+    assert page.plots_area.horizontalScrollBar().maximum() == 0  # up and down only

@@ -56,6 +56,7 @@ from ssl_studio.gui.wizard.efficiency_tab import EfficiencyTab
 from ssl_studio.gui.wizard.not_for_diagnosis import not_for_diagnosis_label
 from ssl_studio.gui.wizard.protocol_names import fine_tuned_header
 from ssl_studio.gui.wizard.results_layout import (
+    ColumnArea,
     ContentsTable,
     FittedArea,
     compact,
@@ -137,7 +138,9 @@ class ResultsPage(QWizardPage):
         # the note below them or figures cut to "1.00…"; it takes the width they need
         # (no stretch), the figures beside it the rest
         self.tables_area = FittedArea(column_widget, "Results tables")
-        plots = QVBoxLayout()  # the confusion matrix under the ROC curve: the metrics' room
+        plots_widget = QWidget()  # the confusion matrix under the ROC curve: the metrics'
+        plots = QVBoxLayout(plots_widget)  # room
+        plots.setContentsMargins(0, 0, 0, 0)
         plots.addWidget(self.roc, 1)
         title = self.confusion_title = QLabel("Confusion matrix (rows: truth, columns: prediction)")
         title.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -150,7 +153,10 @@ class ResultsPage(QWizardPage):
         row = QHBoxLayout(figures)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.tables_area)
-        row.addLayout(plots, 1)
+        # the ROC curve keeps a few lines' height: with large fonts on a small screen the
+        # column scrolls (it slid under the confusion matrix's title)
+        self.plots_area = ColumnArea(plots_widget, "ROC curve and confusion matrix")
+        row.addWidget(self.plots_area, 1)
         self.tabs = QTabWidget()  # the curve has room of its own, the figures keep theirs
         self.tabs.addTab(figures, "Metrics")
         self.tabs.addTab(self.curve_tab, "Label efficiency")
@@ -192,6 +198,7 @@ class ResultsPage(QWizardPage):
         )
         fit_scrolling(self.confusion)
         self.tables_area.updateGeometry()  # (the width its tables need changed)
+        self.plots_area.updateGeometry()  # (and the confusion matrix's)
         self.roc.clear()
         fine_tuned, scratch = curve_pen(0), curve_pen(1)
         scratch.setStyle(Qt.PenStyle.DashLine)  # told apart by more than colour
