@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from ssl_studio.core.events import Event, Message, Progress, Started, Step
@@ -35,6 +36,7 @@ class JobStatus(QObject):
         self.window = window
         self.label = plain(QLabel(""))  # a job's words quote file and dataset names
         self.progress = QProgressBar()
+        self.progress.setAccessibleName("Job progress")  # (of any job: the label says which)
         self.progress.setMaximumWidth(220)
         self.progress.setTextVisible(True)
         self.stop_button = QPushButton("Stop")
@@ -127,6 +129,9 @@ class JobStatus(QObject):
         ended = "stopped" if was_stopped(result) else "done"
         self._show(f"{title}: {ended}{warned(self.runner.warnings)}.")
         self.outcome_timer.start(OUTCOME_SHOWN_MS)
+        # said to a screen reader too, which does not follow the status bar (a failure
+        # is told in a dialog, which it reads)
+        QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self.label, self.label.text()))
 
     def _failed(self, title: str, message: str) -> None:
         self.log.add(f"[error] {title}: {message}")

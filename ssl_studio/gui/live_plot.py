@@ -10,17 +10,22 @@ and at most a few thousand points are drawn (``peaks``: each part's lowest and h
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QPen, QShowEvent
-from PySide6.QtWidgets import QCheckBox, QSizePolicy
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPen, QShowEvent
+from PySide6.QtWidgets import QApplication, QCheckBox, QSizePolicy, QWidget
 
 from ssl_studio.gui.curve_buffer import CurveBuffer
 
 REDRAW_MS = 100
 FEW_POINTS = 3  # a curve of fewer points is drawn with dots too (a lone health check)
-MIN_HEIGHT = 120  # the title, the axes and a few grid lines, even on a small screen
+# the least a plot is high, in lines of the app's text: the title, the axes and a few grid
+# lines, even on a small screen (120 px at the usual 9 pt), and as many at large fonts
+MIN_LINES = 8.5
+TITLE_SCALE = 10 / 9  # a plot's title beside the app's text (10 pt beside 9 pt)
 # Okabe–Ito: told apart under the common colour-vision deficiencies (red/green blindness);
 # its yellow is left out (faint on the white plots), and its black (the map's ring round
 # the chosen dot) gives way to a brown.
@@ -33,6 +38,36 @@ RAW_TINT = 0.3
 # axes, ticks and their numbers and labels on the white plots: 12.6:1 against white
 # (pyqtgraph's default grey, 150, is 3:1, under the 4.5:1 that text needs)
 INK = "#333"
+
+
+def font_points() -> float:
+    """The app's text size in points (9 where its font is set in pixels)."""
+    size = QApplication.font().pointSizeF()
+    return size if size > 0 else 9.0
+
+
+def lines_high(widget: QWidget, lines: float) -> int:
+    """The height of ``lines`` lines of ``widget``'s text, in pixels."""
+    return math.ceil(lines * widget.fontMetrics().lineSpacing())
+
+
+def set_title(plot: pg.PlotWidget, title: str) -> None:
+    """``title`` over ``plot`` in dark ink (``INK``), a little larger than the app's text
+    and growing with it (a fixed 10 pt was smaller than the text at large fonts), its row
+    as high as it needs (pyqtgraph fixes it at 30 px, which cut a large title)."""
+    points = font_points() * TITLE_SCALE
+    item = plot.getPlotItem()
+    item.setTitle(title, color=INK, size=f"{points:.1f}pt")
+    font = QFont(QApplication.font())
+    font.setPointSizeF(points)
+    height = max(30, QFontMetrics(font).lineSpacing() + 8)
+    item.titleLabel.setMaximumHeight(height)
+    item.layout.setRowFixedHeight(0, height)
+
+
+def legend_size() -> str:
+    """A legend's text size: the app's (pyqtgraph's 9 pt stayed small at large fonts)."""
+    return f"{font_points():.1f}pt"
 
 
 def on_white(plot: pg.PlotWidget) -> None:
@@ -58,7 +93,13 @@ def log_toggle(plot: LivePlot, text: str = "Log scale") -> QCheckBox:
     """A small checkbox that puts ``plot``'s y axis on a log scale and back (a loss that
     fell a hundredfold stays readable at its end); Tab reaches it and Space toggles it."""
     box = QCheckBox(text)
-    box.setAccessibleName(f"{text} for the plot {plot.accessibleName()}")
+    box.setAccessibleName(text)  # (the plot it acts on: its description)
+
+    def describe(name: str) -> None:
+        box.setAccessibleDescription(f"The y axis of the plot “{name}” on a log scale.")
+
+    describe(plot.accessibleName())
+    plot.renamed.connect(describe)  # (the plot's title says what it shows now)
     box.setToolTip(
         "Show the y axis on a log scale: small late changes of a loss that fell a lot stay "
         "visible. Values at or below zero are not drawn on a log scale."
@@ -70,11 +111,19 @@ def log_toggle(plot: LivePlot, text: str = "Log scale") -> QCheckBox:
 
 def add_legend(plot: pg.PlotWidget, **options: object) -> pg.LegendItem:
     """A legend on a pale backing with dark text, readable over the curves it names."""
-    return plot.addLegend(brush=pg.mkBrush(255, 255, 255, 210), labelTextColor="#222", **options)
+    return plot.addLegend(
+        brush=pg.mkBrush(255, 255, 255, 210),
+        labelTextColor="#222",
+        labelTextSize=legend_size(),
+        **options,
+    )
 
 
 class LivePlot(pg.PlotWidget):
-    """A titled plot of named curves; ``append(name, x, y)`` and the timer does the rest."""
+    """A titled plot of named curves; ``append(name, x, y)`` and the timer does the rest.
+    ``renamed(title)``: ``reset_view`` gave it another title, which is its accessible name."""
+
+    renamed = Signal(str)
 
     def __init__(
         self,
@@ -102,13 +151,14 @@ class LivePlot(pg.PlotWidget):
             f"A plot of {y_label or 'values'} against {x_label}; one curve per named series."
         )
         on_white(self)
-        self.setTitle(title, color=INK, size="10pt")
+        set_title(self, title)
         self.setLabel("bottom", x_label)
         if y_label:
             self.setLabel("left", y_label)
         self.showGrid(x=True, y=True, alpha=0.2)
         self.setLogMode(y=log_y)
-        self.setMinimumHeight(MIN_HEIGHT)
+        self.min_lines = MIN_LINES
+        self.setMinimumHeight(lines_high(self, self.min_lines))
         self.getPlotItem().setClipToView(True)
         self.getPlotItem().setDownsampling(auto=True, mode="peak")
         self._legend = None
@@ -133,6 +183,17 @@ class LivePlot(pg.PlotWidget):
         wishes would otherwise scroll on a screen with room for it all."""
         hint = super().sizeHint()
         return QSize(hint.width(), self.minimumHeight())
+
+    def set_min_lines(self, lines: float) -> None:
+        """The least height, in lines of text (``MIN_LINES`` unless set here)."""
+        self.min_lines = lines
+        self.setMinimumHeight(lines_high(self, lines))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        """Another font: the least height follows it."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.setMinimumHeight(lines_high(self, self.min_lines))
 
     def append(self, name: str, x: float, y: float) -> None:
         if not np.isfinite(y):
@@ -189,6 +250,7 @@ class LivePlot(pg.PlotWidget):
             colCount=len(COLOURS),  # one row: side by side
             brush=pg.mkBrush(255, 255, 255, 210),
             labelTextColor="#222",
+            labelTextSize=legend_size(),
         )
         # in the row under the title, which holds the top axis (never shown here)
         item.layout.removeItem(item.getAxis("top"))
@@ -253,7 +315,10 @@ class LivePlot(pg.PlotWidget):
         """No curves: a fresh frame (not the last run's axes) under ``title``, which says
         what to do or why nothing is drawn; the next curves scale the axes again."""
         self.clear_curves()
-        self.setTitle(title, color="#333", size="10pt")
+        set_title(self, title)
+        if title != self.accessibleName():  # what a screen reader calls it: the title shown
+            self.setAccessibleName(title)
+            self.renamed.emit(title)
         self.getPlotItem().getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
         self.getPlotItem().enableAutoRange()
 

@@ -17,8 +17,9 @@ STEP_MENU_TEXT = ("&Data", "&Pretrain", "&Fine-tune", "&Runs", "&Map", "&Export"
 
 
 def build_menus(window: MainWindow) -> None:
-    """Fill ``window``'s menu bar; sets ``window.recent_menu`` and ``window.import_action``
-    (enabled only while a writable project is open)."""
+    """Fill ``window``'s menu bar; sets ``window.recent_menu``, ``window.import_action``
+    (enabled only while a writable project is open) and ``window.wizard_actions`` (those
+    the fine-tune wizard, a window of its own, takes too: pause, stop, the guide)."""
     bar = window.menuBar()
 
     def add(menu: QMenu, text: str, slot: Callable[[], Any], shortcut: Any = None) -> QAction:
@@ -46,8 +47,8 @@ def build_menus(window: MainWindow) -> None:
     run_menu = bar.addMenu("&Run")
     add(run_menu, "Start &pretraining", window.start_pretraining, QKeySequence("Ctrl+R"))
     add(run_menu, "&Fine-tune wizard…", window.open_wizard, QKeySequence("Ctrl+F"))
-    add(run_menu, "Pause / &resume the job", window.toggle_pause, QKeySequence("Ctrl+P"))
-    add(run_menu, "&Stop the job", window.runner.stop, QKeySequence("Ctrl+."))
+    pause = add(run_menu, "Pause / &resume the job", window.toggle_pause, QKeySequence("Ctrl+P"))
+    stop = add(run_menu, "&Stop the job", window.runner.stop, QKeySequence("Ctrl+."))
     view_menu = bar.addMenu("&View")
     for i, name in enumerate(STEP_MENU_TEXT):
         add(
@@ -64,10 +65,12 @@ def build_menus(window: MainWindow) -> None:
     # another process's changes are shown within seconds (project_watch.py); F5 at once
     add(view_menu, "Refres&h", window.watch.refresh, QKeySequence("F5"))
     help_menu = bar.addMenu("&Help")
-    add(
+    guide = add(
         help_menu,
         "&Guide to the concepts",
         window.show_guide,
         QKeySequence.StandardKey.HelpContents,
     )
+    # the same actions (one shortcut each: never ambiguous), added to the wizard's window
+    window.wizard_actions = [pause, stop, guide]
     add(help_menu, "&About SSL Studio", window.about)

@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
 
     recent_menu: QMenu  # (made by build_menus, with the rest of the menu bar)
     import_action: QAction
+    wizard_actions: list[QAction]  # Ctrl+P, Ctrl+. and F1 work in the wizard too
     guide: QDialog | None = None  # Help → Guide's window, once opened
 
     def __init__(self, project: Path | None = None, *, settings: QSettings | None = None) -> None:
@@ -323,6 +324,7 @@ class MainWindow(QMainWindow):
                     )
             return self.wizard
         wizard = self.wizard = FinetuneWizard(self.context, self, run_id)
+        wizard.addActions(self.wizard_actions)  # (a window of its own: the menu's keys)
         wizard.finished.connect(lambda _result: self._wizard_closed(wizard))
         wizard.show()
         return wizard

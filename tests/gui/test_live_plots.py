@@ -150,8 +150,8 @@ def test_the_live_loss_is_drawn_faint_under_its_average_with_a_log_scale_toggle(
     wiggle = np.diff(average.getData()[1][500:]).std()  # where the trend is nearly flat
     assert wiggle < np.diff(raw.getData()[1][500:]).std() / 10
     box = view.loss_log_y
-    assert box.isVisible() and "Log scale" in box.accessibleName()
-    assert "Training loss" in box.accessibleName()
+    assert box.isVisible() and box.accessibleName() == "Log scale"
+    assert "Training loss" in box.accessibleDescription()  # the plot it acts on
     assert box.focusPolicy() & Qt.FocusPolicy.TabFocus  # Tab reaches it
     assert not view.loss_plot.plotItem.ctrl.logYCheck.isChecked()
     box.setFocus()

@@ -12,7 +12,6 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -35,6 +34,7 @@ from ssl_studio.gui.panels.map_keys import (
     nearest_in_direction,
     on_screen,
 )
+from ssl_studio.gui.panels.map_neighbours import NeighbourPictures, neighbour_words
 from ssl_studio.gui.panels.map_runs import natural_order, preferred, run_text
 from ssl_studio.gui.pictures import to_pixmap
 
@@ -121,18 +121,13 @@ class MapPanel(QWidget):
         self.open_button = QPushButton("Open in the viewer")
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self._open_item)
-        self.neighbour_grid = QGridLayout()
-        self.neighbour_labels = []
-        for i in range(NEIGHBOURS):
-            label = QLabel()
-            label.setFixedSize(72, 72)
-            self.neighbour_grid.addWidget(label, i // 4, i % 4)
-            self.neighbour_labels.append(label)
+        self.neighbours = NeighbourPictures(NEIGHBOURS)
+        self.neighbour_words = ""  # the chosen dot's neighbours in words (its description)
         side = QVBoxLayout()
         side.addWidget(self.hover)
         side.addWidget(self.chosen)
         side.addWidget(self.open_button)
-        side.addLayout(self.neighbour_grid)
+        side.addLayout(self.neighbours.grid)
         side.addStretch(1)
         body = QHBoxLayout()
         body.addWidget(self.plot, 1)
@@ -180,8 +175,8 @@ class MapPanel(QWidget):
         self.note.setText(HOW_TO if self.run_box.count() else NO_RUN)
         self.chosen.setText(CLICK_A_DOT)
         self.hover.setText("Hover over a dot.")
-        for label in self.neighbour_labels:
-            label.clear()
+        self.neighbours.clear()
+        self.neighbour_words = ""
         self.open_button.setEnabled(False)
 
     def _relabel(self) -> None:
@@ -193,6 +188,8 @@ class MapPanel(QWidget):
             labels = store.latest_label_set(found["id"]) if found else {}
         self.map.labels = [labels.get(i, "") for i in self.map.item_ids]
         self._draw()
+        if self.position is not None:  # the neighbours' labels, named and said, change too
+            self.choose(self.position)
 
     def reload(self, keep: bool = False) -> None:
         """List the pretraining runs that can be mapped, newest first, each with how it
@@ -359,17 +356,15 @@ class MapPanel(QWidget):
         assert self.map is not None
         self.position = position
         neighbours = self.map.neighbours(position, NEIGHBOURS)
-        for slot, label_widget in enumerate(self.neighbour_labels):
-            if slot < len(neighbours):
-                label_widget.setPixmap(self._thumbnail(neighbours[slot], 68))
-                label_widget.setToolTip(
-                    tip(
-                        f"{self._name(neighbours[slot])}: "
-                        f"{self.map.labels[neighbours[slot]] or 'unlabeled'}"
-                    )
-                )
-            else:
-                label_widget.clear()
+        labels = [self.map.labels[n] or "unlabeled" for n in neighbours]
+        self.neighbours.show(
+            [
+                (self._thumbnail(n, 68), f"{self._name(n)}: {label}")
+                for n, label in zip(neighbours, labels, strict=True)
+            ]
+        )
+        ids = [int(self.map.item_ids[n]) for n in neighbours]
+        self.neighbour_words = neighbour_words(list(zip(ids, labels, strict=True)))
         self.open_button.setEnabled(True)
         self._mark(position, neighbours)
         self._describe()
@@ -392,7 +387,7 @@ class MapPanel(QWidget):
         chosen = "No dot is chosen."
         if self.position is not None:
             name, group = self._name(self.position), self._group(self.position)  # (once)
-            chosen = f"Chosen: {name}, {group}."
+            chosen = f"Chosen: {name}, {group}. {self.neighbour_words}".rstrip()
             self.chosen.setText(f"<b>{esc(name)}</b> ({esc(group)}) and its nearest neighbours:")
         self.plot.setAccessibleDescription(
             f"{len(self.map.xy)} items, coloured by {self.colour_by.currentText()}. "

@@ -41,6 +41,7 @@ from ssl_studio.core.project.store import Store
 from ssl_studio.core.tasks.registry import describe_tasks
 from ssl_studio.gui.colours import tone
 from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.field_notes import set_note
 from ssl_studio.gui.panels.augment_preview import AugmentPreview
 from ssl_studio.gui.panels.default_or_spin_box import DefaultOrSpinBox
 from ssl_studio.gui.panels.pretrain_option_tabs import OptionTabs
@@ -83,7 +84,8 @@ class PretrainForm(QScrollArea):
         self.import_note.setWordWrap(True)
         self.import_note.hide()
         self.task_list = QListWidget()
-        self.task_list.setMaximumHeight(112)
+        # (eight lines of text: 112 px at the usual 9 pt, and as many at large fonts)
+        self.task_list.setMaximumHeight(8 * self.task_list.fontMetrics().lineSpacing())
         self.task_list.currentTextChanged.connect(self._task_chosen)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
@@ -196,8 +198,10 @@ class PretrainForm(QScrollArea):
     def _show_hardware(self, choose: bool = True) -> None:
         """Say what hardware was found; ``choose``: also select the preset that fits it."""
         hw = self.context.hardware
-        self.hardware_note.setText(
-            f"Detected: {hw['device']}. Recommended: {hw['preset'].capitalize()}."
+        set_note(
+            self.hardware_note,
+            f"Detected: {hw['device']}. Recommended: {hw['preset'].capitalize()}.",
+            self.preset,
         )
         if choose:
             self.preset.setCurrentIndex(PRESETS.index(hw["preset"]))
@@ -255,11 +259,13 @@ class PretrainForm(QScrollArea):
 
     def _show_unfinished_import(self) -> None:
         self.partial_note = self.unfinished_import() if self.modality() else None
-        self.import_note.setText(
+        set_note(
+            self.import_note,
             f"<b>Only partly imported.</b> {html.escape(self.partial_note, quote=False)} "
             "Pretraining asks first."
             if self.partial_note
-            else ""
+            else "",
+            self.dataset,
         )
         self.import_note.setStyleSheet(f"color: {tone('red', self.palette())}")
         self.import_note.setVisible(bool(self.partial_note))
@@ -281,7 +287,7 @@ class PretrainForm(QScrollArea):
             f"Side of the training views; the preset's is {preset} px"
             + (f", the images are cached at {cached} px." if cached else ".")
         )
-        self.size_note.setText(text)
+        set_note(self.size_note, text, self.image_size)
         self.size_note.setVisible(bool(text))
 
     def _dataset_chosen(self, *_: Any) -> None:
@@ -295,7 +301,7 @@ class PretrainForm(QScrollArea):
         self.task_list.clear()
         self.backbone.clear()
         if modality is None:
-            self.explanation.setText(self.no_dataset())
+            set_note(self.explanation, self.no_dataset(), self.task_list)
             self.preview_box.hide()
             return
         texts = PRESET_TEXT if modality == "image" else SERIES_PRESET_TEXT
@@ -369,7 +375,8 @@ class PretrainForm(QScrollArea):
         if name not in self.tasks:
             return
         task = self.tasks[name]
-        self.explanation.setText(f"<b>{task['summary']}</b><br>{task['explanation']}")
+        text = f"<b>{task['summary']}</b><br>{task['explanation']}"
+        set_note(self.explanation, text, self.task_list)  # (read when the list has focus)
         self.advanced.show_task(name)
         self._fill_backbones()  # the task may not train every backbone; "the preset's"
         # backbone may depend on the task

@@ -16,6 +16,7 @@ from ssl_studio.core.project.store import Store
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.background_read import BackgroundReader
 from ssl_studio.gui.context import AppContext
+from ssl_studio.gui.focus_keeper import FocusKeeper
 from ssl_studio.gui.panels.loss_curves import StoredHistory, read_stored_history
 from ssl_studio.gui.panels.pretrain_form import PretrainForm
 from ssl_studio.gui.panels.training_view import HISTORY, IDLE, IDLE_WITH_RUNS, TrainingView
@@ -48,8 +49,13 @@ class PretrainPanel(QWidget):
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
+        # Start pressed from the keyboard hands the focus to Pause, the run's end back
+        self.focus_keeper = FocusKeeper(self.start_button, self.pause_button, self.stop_button)
         self.view = TrainingView()
         self.view.layout_top.insertLayout(0, buttons)
+        # Tab: the form, Start, Pause, Stop, then the view's Log scale (made before the
+        # buttons joined the view, it came first)
+        QWidget.setTabOrder(self.stop_button, self.view.loss_log_y)
         # the stored curves of a run being resumed (off the GUI thread)
         self.history_reader = BackgroundReader(self)
         self.history_reader.arrived.connect(self._stored_read)
@@ -154,10 +160,13 @@ class PretrainPanel(QWidget):
         def work(report: Any, stop: Any) -> dict[str, Any]:
             return pretrain(cfg, report=report, stop=stop)
 
+        # active as the job starts (its events are queued to this thread: none is lost), so
+        # Pause and Stop light up as Start goes off (the focus on Start goes to Pause)
+        was_active, self.active = self.active, True
         # (cut off, a run is resumable: the window may offer to quit without waiting)
         if not self.context.run(self, title, work, self._done, self._failed, resumable=True):
-            return False  # refused: the running job (perhaps this panel's run) keeps its view
-        self.active = True  # the new job's events are queued to this thread: none is lost
+            self.active = was_active  # refused: the running job (perhaps this panel's run)
+            return False  # keeps its view
         self._busy(True)  # Pause and Stop light up for this panel's run
         self.view.clear()
         self.view.health_every = cfg.train.health_every_steps
@@ -199,15 +208,21 @@ class PretrainPanel(QWidget):
         self.context.notify("runs")
 
     def _busy(self, busy: bool) -> None:
-        self.context.enable_change(self.start_button, not busy and self.form.modality() is not None)
+        startable = not busy and self.form.modality() is not None
+        controls = busy and self.active and not self.context.runner.stop_asked
+        self.focus_keeper.set_enabled(
+            (
+                (self.start_button, startable and not self.context.read_only),
+                (self.pause_button, controls),
+                (self.stop_button, controls),
+            )
+        )
+        self.context.enable_change(self.start_button, startable)  # (its tooltip)
         if self.form.partial_note and not self.context.read_only:
             self.start_button.setToolTip(
                 "Only part of this dataset is imported: Start asks before it trains on that "
                 "part. Import the folder again (Data) to finish it first."
             )
-        runner = self.context.runner
-        self.pause_button.setEnabled(busy and self.active and not runner.stop_asked)
-        self.stop_button.setEnabled(busy and self.active and not runner.stop_asked)
         if not busy:
             self.pause_button.setText("Pause")
 

@@ -21,8 +21,10 @@ IDLE_WITH_RUNS = (
 )
 PAUSED = " — paused. Press Resume to go on."
 COLLAPSED_BELOW = 1e-3  # embedding spread under which the embeddings are collapsing
-PLOT_HEIGHT = 96  # the least a plot is high here (the title, the axes, a few grid lines):
-# its three rows of plots fit beside the form on a 1024 x 600 screen, 120 px did not
+# the least a plot is high here, in lines of text (the title, the axes, a few grid lines;
+# 96 px at the usual 9 pt): its three rows of plots fit beside the form on a 1024 x 600
+# screen, 120 px did not; at large fonts they grow with the text (the view scrolls)
+PLOT_LINES = 6.8
 # the stored metrics of a run drawn on the live plots: (metric, plot attribute, curve)
 HISTORY = (
     ("loss", "loss_plot", "loss"),
@@ -47,6 +49,7 @@ class TrainingView(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.progress = QProgressBar()
+        self.progress.setAccessibleName("Pretraining progress")
         self.status = plain(QLabel(IDLE))
         self.status.setWordWrap(True)
         self.health = rich(QLabel())  # (numbers only)
@@ -63,7 +66,7 @@ class TrainingView(QWidget):
         )
         self.health_every: int | None = None  # steps between health checks of the run shown
         for plot in (self.loss_plot, self.lr_plot, self.speed_plot, self.health_plot):
-            plot.setMinimumHeight(PLOT_HEIGHT)  # three rows beside the form on a low screen
+            plot.set_min_lines(PLOT_LINES)  # three rows beside the form on a low screen
         plots = QGridLayout()
         loss_column = QVBoxLayout()
         loss_column.setSpacing(0)

@@ -19,9 +19,11 @@ from PySide6.QtWidgets import (
 from ssl_studio.gui import markup
 from ssl_studio.gui.recent_projects import UNAVAILABLE
 
+# the lead a step larger than the text around it, at any app font (a fixed 12 pt was
+# smaller than the body at large fonts)
 INTRO = (
     "<h1>SSL Studio</h1>"
-    "<p style='font-size:12pt'>Teach a network what your medical images or time series look "
+    "<p style='font-size:large'>Teach a network what your medical images or time series look "
     "like from <b>unlabeled</b> data, then fine-tune it on a few labels and see honestly "
     "whether it helped.</p>"
     "<p>Everything stays on this computer: nothing is sent anywhere, and patient "
@@ -63,7 +65,7 @@ class WelcomePanel(QWidget):
         self.recent.itemActivated.connect(
             lambda item: self.recent_chosen.emit(Path(item.data(Qt.ItemDataRole.UserRole)))
         )
-        self.recent_title = QLabel("<b>Recent projects</b> (double-click to open)")
+        self.recent_title = QLabel("<b>Recent projects</b> (double-click or Enter to open)")
         column = QVBoxLayout()
         column.addWidget(intro)
         column.addSpacing(12)

@@ -25,6 +25,7 @@ from ssl_studio.core.export.writer import FORMAT_HELP, FORMATS
 from ssl_studio.core.file_names import check_new_folder_name
 from ssl_studio.core.jobs import export
 from ssl_studio.gui.colours import tone
+from ssl_studio.gui.focus_keeper import FocusKeeper
 from ssl_studio.gui.markup import esc, plain, rich
 from ssl_studio.gui.wizard.card_details_dialog import CardDetailsDialog
 from ssl_studio.gui.wizard.not_for_diagnosis import not_for_diagnosis_label
@@ -74,6 +75,8 @@ class ExportPage(QWizardPage):
         buttons = QHBoxLayout()
         buttons.addWidget(self.export_button)
         buttons.addWidget(details)
+        # Export pressed from the keyboard: the focus waits on Card details, then comes back
+        self.focus_keeper = FocusKeeper(self.export_button, details)
         buttons.addStretch(1)
         self.status = rich(QLabel())  # the folder, files and messages in it escaped
         self.status.setWordWrap(True)
@@ -152,15 +155,19 @@ class ExportPage(QWizardPage):
                 return {"status": "stopped"}
 
         self.status.setText("Exporting and checking the files against PyTorch…")
-        self.export_button.setEnabled(False)
+        self._exporting(True)
         started = self.wiz.context.run(self, "Export", work, self._done, self._failed)
         if not started:  # another job runs (it said so): try again when it is done
-            self.export_button.setEnabled(True)
+            self._exporting(False)
             self.status.setText("")
         return started
 
+    def _exporting(self, exporting: bool) -> None:
+        """Export off while it runs (the focus on it waits on Card details)."""
+        self.focus_keeper.set_enabled(((self.export_button, not exporting),))
+
     def _done(self, card: dict[str, Any]) -> None:
-        self.export_button.setEnabled(True)
+        self._exporting(False)
         if card.get("status") == "stopped":
             self.status.setText("Export stopped; nothing was written.")
             return
@@ -172,6 +179,6 @@ class ExportPage(QWizardPage):
         self.wiz.context.notify("exports")
 
     def _failed(self, message: str) -> None:
-        self.export_button.setEnabled(True)
+        self._exporting(False)
         red = tone("red", self.palette())
         self.status.setText(f"<b style='color:{red}'>The export failed.</b> {esc(message)}")

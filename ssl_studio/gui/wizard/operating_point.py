@@ -23,6 +23,7 @@ from ssl_studio.core.finetune.plan import (
 from ssl_studio.core.finetune_config import FinetuneConfig
 from ssl_studio.core.wording import counted
 from ssl_studio.gui.decimal_spin import DecimalSpin
+from ssl_studio.gui.field_notes import set_note
 from ssl_studio.gui.markup import rich
 from ssl_studio.gui.percent_spin import PercentSpin, percent_text
 from ssl_studio.gui.wrap_label import WrapLabel
@@ -230,5 +231,5 @@ class OperatingPoint(QWidget):
                     f" <b>Only {counted(held, self.unit[:-1])} of the smallest class would "
                     f"pick the threshold:</b> {self._advice()}."
                 )
-        self.note.setText(note)
+        set_note(self.note, note, self.method, self.val_fraction)  # (read with either)
         self.changed.emit()

@@ -20,6 +20,7 @@ from ssl_studio.core.finetune.plan import CV_BELOW, planned_folds, training_labe
 from ssl_studio.core.finetune.setup import recommended_protocol
 from ssl_studio.core.finetune_config import PROTOCOLS, FinetuneConfig
 from ssl_studio.core.wording import counted
+from ssl_studio.gui.field_notes import set_note
 from ssl_studio.gui.percent_spin import PercentSpin, percent_text
 from ssl_studio.gui.wizard.operating_point import OperatingPoint
 from ssl_studio.gui.wizard.protocol_names import PROTOCOL_NAMES
@@ -191,7 +192,7 @@ class ProtocolPage(QWizardPage):
         self.test_fraction.setEnabled(not folds)
         unit = self.wiz.unit()
         if folds:
-            self.testing.setText(
+            testing = (
                 f"A class has fewer than {CV_BELOW} labeled {unit}, too few for a useful "
                 f"test split: {folds}-fold cross-validation tests every labeled item once, "
                 "with a model that did not train on it; the model you export then learns "
@@ -207,11 +208,12 @@ class ProtocolPage(QWizardPage):
                 if self.wiz.group_by_patient
                 else "item by item: patients are not kept apart, so scores may be optimistic"
             )
-            self.testing.setText(
+            testing = (
                 f"About {percent_text(share)} of the labeled items (by class, {how}) are held "
                 "out and used only for the final figures: never for training, stopping or "
                 "choices." + self._validation_text()
             )
+        set_note(self.testing, testing, self.test_fraction)  # (read with the share)
 
     def _validation_text(self) -> str:
         val = self.operating.validation_share()
@@ -234,7 +236,8 @@ class ProtocolPage(QWizardPage):
             if frozen
             else ""
         )
-        self.explanation.setText(PROTOCOL_TEXT.get(name, "") + why + steps)
+        text = PROTOCOL_TEXT.get(name, "") + why + steps
+        set_note(self.explanation, text, self.protocol)  # (read with the protocol)
 
     def validatePage(self) -> bool:  # noqa: N802
         self.wiz.options = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -118,6 +118,31 @@ class FittedArea(QScrollArea):
         if self._taller() != self._tall:  # a bar comes or goes: the width it needs too
             self._tall = not self._tall
             self.updateGeometry()
+
+
+class ColumnArea(QScrollArea):
+    """A frameless scroll area for a column that scrolls up and down only: never narrower
+    than its widget's least width (and a vertical scroll bar), as the column was before it
+    scrolled; its widget fills it where there is room (the ROC curve, then the confusion
+    matrix: with large fonts on a small screen the curve's least height is more than the
+    page has, and it slid under the matrix's title)."""
+
+    def __init__(self, widget: QWidget, name: str) -> None:
+        super().__init__()
+        self.setWidget(widget)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # (Tab goes to what is inside)
+        self.setAccessibleName(name)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        hint = super().minimumSizeHint()
+        widget = self.widget()
+        if widget is None:
+            return hint
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return QSize(widget.minimumSizeHint().width() + bar, hint.height())
 
 
 def full_size(table: Any) -> tuple[int, int]:

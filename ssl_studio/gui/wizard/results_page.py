@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -40,15 +39,24 @@ from ssl_studio.core.evaluation.report_text import (
     unchecked_note,
 )
 from ssl_studio.core.events import Stopped
-from ssl_studio.core.finetune.efficiency import curve_measure
 from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS
 from ssl_studio.core.jobs import label_efficiency
-from ssl_studio.gui.live_plot import LivePlot, curve_pen, on_white
+from ssl_studio.gui.focus_keeper import FocusKeeper
+from ssl_studio.gui.live_plot import (
+    MIN_LINES,
+    add_legend,
+    curve_pen,
+    lines_high,
+    on_white,
+    set_title,
+)
 from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.tables import fill_table, make_table
+from ssl_studio.gui.wizard.efficiency_tab import EfficiencyTab
 from ssl_studio.gui.wizard.not_for_diagnosis import not_for_diagnosis_label
 from ssl_studio.gui.wizard.protocol_names import fine_tuned_header
 from ssl_studio.gui.wizard.results_layout import (
+    ColumnArea,
     ContentsTable,
     FittedArea,
     compact,
@@ -92,7 +100,10 @@ class ResultsPage(QWizardPage):
         self.per_class_title.setToolTip(PER_CLASS_NOTE)
         self.metrics.setAccessibleName("Metrics, fine-tuned and from scratch")
         self.confusion.setAccessibleName("Confusion matrix (rows: truth, columns: prediction)")
-        self.roc = pg.PlotWidget(title="ROC curve")
+        self.roc = pg.PlotWidget()
+        set_title(self.roc, "ROC curve")  # dark, as every plot's (pyqtgraph's grey: 3:1)
+        # as high as a few lines of text at least (it collapsed at large fonts)
+        self.roc.setMinimumHeight(lines_high(self.roc, MIN_LINES))
         self.roc.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.roc.setAccessibleName("ROC curve")
         self.roc.setAccessibleDescription(
@@ -101,12 +112,17 @@ class ResultsPage(QWizardPage):
         on_white(self.roc)
         self.roc.setLabel("bottom", "1 − specificity")
         self.roc.setLabel("left", "sensitivity")
-        self.roc.addLegend(offset=(-10, -10))
+        add_legend(self.roc, offset=(-10, -10))  # dark text on a pale backing
         self.curve_button = QPushButton("Label-efficiency curve (trains several times)")
         self.curve_button.clicked.connect(self.label_efficiency)
-        self.curve = LivePlot(  # rising curves: the legend bottom right, off their ends
-            "Label efficiency", x_label="labels per class", y_label="AUC", legend_offset=(-10, -10)
-        )
+        self.curve_stop = QPushButton("Stop the curve")  # (also the status bar's Stop)
+        self.curve_stop.setToolTip("Stop measuring: the points measured so far are shown.")
+        self.curve_stop.clicked.connect(self.wiz.context.runner.stop)
+        self.curve_stop.setEnabled(False)
+        # the button pressed from the keyboard hands the focus to Stop, the curve's end back
+        self.focus_keeper = FocusKeeper(self.curve_button, self.curve_stop)
+        self.curve_tab = EfficiencyTab()
+        self.curve, self.curve_note = self.curve_tab.curve, self.curve_tab.note
         for table in (self.metrics, self.per_class, self.confusion):
             compact(table)
         column_widget = QWidget()
@@ -122,7 +138,9 @@ class ResultsPage(QWizardPage):
         # the note below them or figures cut to "1.00…"; it takes the width they need
         # (no stretch), the figures beside it the rest
         self.tables_area = FittedArea(column_widget, "Results tables")
-        plots = QVBoxLayout()  # the confusion matrix under the ROC curve: the metrics' room
+        plots_widget = QWidget()  # the confusion matrix under the ROC curve: the metrics'
+        plots = QVBoxLayout(plots_widget)  # room
+        plots.setContentsMargins(0, 0, 0, 0)
         plots.addWidget(self.roc, 1)
         title = self.confusion_title = QLabel("Confusion matrix (rows: truth, columns: prediction)")
         title.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -135,25 +153,23 @@ class ResultsPage(QWizardPage):
         row = QHBoxLayout(figures)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.tables_area)
-        row.addLayout(plots, 1)
-        self.curve_note = QLabel()
-        self.curve_note.setWordWrap(True)
-        self.curve_tab = QWidget()
-        column = QVBoxLayout(self.curve_tab)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.curve, 1)
-        column.addWidget(self.curve_note)
+        # the ROC curve keeps a few lines' height: with large fonts on a small screen the
+        # column scrolls (it slid under the confusion matrix's title)
+        self.plots_area = ColumnArea(plots_widget, "ROC curve and confusion matrix")
+        row.addWidget(self.plots_area, 1)
         self.tabs = QTabWidget()  # the curve has room of its own, the figures keep theirs
         self.tabs.addTab(figures, "Metrics")
         self.tabs.addTab(self.curve_tab, "Label efficiency")
         self.tabs.setTabEnabled(1, False)
-        self.bands: list[Any] = []
         self.measuring = False  # a label-efficiency curve is being measured
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
         layout.addWidget(self.not_for_diagnosis)
         layout.addWidget(self.tabs, 1)
-        layout.addWidget(self.curve_button)
+        curve_row = QHBoxLayout()
+        curve_row.addWidget(self.curve_button, 1)
+        curve_row.addWidget(self.curve_stop)
+        layout.addLayout(curve_row)
 
     def initializePage(self) -> None:  # noqa: N802
         result = self.wiz.result
@@ -182,6 +198,7 @@ class ResultsPage(QWizardPage):
         )
         fit_scrolling(self.confusion)
         self.tables_area.updateGeometry()  # (the width its tables need changed)
+        self.plots_area.updateGeometry()  # (and the confusion matrix's)
         self.roc.clear()
         fine_tuned, scratch = curve_pen(0), curve_pen(1)
         scratch.setStyle(Qt.PenStyle.DashLine)  # told apart by more than colour
@@ -290,8 +307,7 @@ class ResultsPage(QWizardPage):
                 return {"status": "stopped", "curve": []}
 
         self.curve_button.setText("Measuring the label-efficiency curve…")
-        self.curve_button.setEnabled(False)  # until it ends: one curve at a time
-        self.measuring = True  # (closing the wizard asks first)
+        self._measuring(True)  # the button off until it ends: one curve at a time
         started = self.wiz.context.run(
             self, "Label-efficiency curve", work, self._curve, lambda _: self._reset_button()
         )
@@ -299,66 +315,27 @@ class ResultsPage(QWizardPage):
             self._reset_button()
         return started
 
+    def _measuring(self, measuring: bool) -> None:
+        self.measuring = measuring  # (closing the wizard asks first)
+        self.focus_keeper.set_enabled(
+            ((self.curve_button, not measuring), (self.curve_stop, measuring))
+        )
+
+    @property
+    def bands(self) -> list[Any]:
+        """The curve's error bars (± one standard deviation over the seeds)."""
+        return self.curve_tab.bands
+
     def _reset_button(self) -> None:
-        self.measuring = False
         self.curve_button.setText("Label-efficiency curve (trains several times)")
-        self.curve_button.setEnabled(True)
+        self._measuring(False)
 
     def _curve(self, result: dict[str, Any]) -> None:
         self._reset_button()
-        stopped = result.get("status") == "stopped"
         if not result["curve"]:  # stopped before its first point
             self.curve_note.setText("The curve was stopped before its first point.")
             return
         self.tabs.setTabEnabled(1, True)
         self.tabs.setCurrentWidget(self.curve_tab)
-        self.curve.clear_curves()
-        for band in self.bands:
-            self.curve.removeItem(band)
-        self.bands = []
-        curve = result["curve"]
-        # one metric for the whole chart: AUC where every point has it, else balanced accuracy
-        key, title = curve_measure(curve, result.get("classes"))
-        self.curve.setLabel("left", title)
-        for point in curve:
-            for name in dict.fromkeys((point["protocol"], "scratch")):
-                self.curve.append(name, point["labels_per_class"], point[name][key]["mean"])
-        self.curve.redraw()
-        lowest = 1.0
-        for name in dict.fromkeys(n for p in curve for n in (p["protocol"], "scratch")):
-            mine = [p for p in curve if name in p and p[name][key]["mean"] is not None]
-            if mine:  # +- one std over the seeds, within the metric's 0..1
-                mean = np.array([p[name][key]["mean"] for p in mine], float)
-                std = np.array([p[name][key]["std"] or 0.0 for p in mine], float)
-                band = pg.ErrorBarItem(
-                    x=np.array([p["labels_per_class"] for p in mine], float),
-                    y=mean,
-                    top=np.minimum(mean + std, 1.0) - mean,
-                    bottom=mean - np.maximum(mean - std, 0.0),
-                    beam=0.3,
-                    pen=self.curve.curves[name].opts["pen"],
-                )
-                self.curve.addItem(band)
-                self.bands.append(band)
-                lowest = min(lowest, float(np.min(mean - std)))
-        # a score cannot pass 1: the axis stops there (auto range would add a margin)
-        self.curve.setYRange(max(0.0, lowest - 0.05), 1.0, padding=0.02)
-        last = curve[-1] if curve else None
-        self.curve_note.setText(
-            f"Mean over {len(result.get('seeds') or [])} seeds (each draws the labels and sets "
-            "the fits' other randomness), bars ± one standard deviation."
-            + (
-                f" The last point uses every label outside the test items "
-                f"({last['labels_per_class']} per class on average"
-                + (
-                    ", the validation labels included, so it may lie above the model trained here)."
-                    if self.wiz.finetune_config().val_fraction > 0
-                    else ")."
-                )
-                if last is not None and last.get("every_label", last.get("k") is None)
-                else ""
-            )
-            + (" Stopped before the end: the points measured so far." if stopped else "")
-            + (f" {result['note']}" if result.get("note") else "")  # by item; the test share
-        )
+        self.curve_tab.show_curve(result, self.wiz.finetune_config().val_fraction > 0)
         self.wiz.efficiency = result

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QVBoxLayout,
+    QWizard,
     QWizardPage,
 )
 
@@ -20,6 +21,7 @@ from ssl_studio.core.jobs import finetune
 from ssl_studio.core.project.store import Store
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.colours import tone
+from ssl_studio.gui.focus_keeper import FocusKeeper
 from ssl_studio.gui.live_plot import LivePlot
 from ssl_studio.gui.markup import esc, rich
 from ssl_studio.gui.wizard.protocol_names import MODEL_WORDS
@@ -58,14 +60,25 @@ class TrainPage(QWizardPage):
         self.status = rich(QLabel())  # job titles and messages in it escaped
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
+        self.progress.setAccessibleName("Fine-tuning progress")
         self.plot = LivePlot("Training loss (one curve per trained model)")
+        runner = self.wiz.context.runner
+        self.pause_button = QPushButton("Pause")  # (also Ctrl+P, in the wizard too)
+        self.pause_button.setToolTip("Pause the fine-tuning, and resume it (Ctrl+P).")
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.pause_button.setEnabled(False)
         self.stop_button = QPushButton("Stop")
-        self.stop_button.clicked.connect(self.wiz.context.runner.stop)
+        self.stop_button.setToolTip("Stop the fine-tuning (Ctrl+.).")
+        self.stop_button.clicked.connect(runner.stop)
         self.retry_button = QPushButton("Retry")  # shown when another job held the runner
         self.retry_button.setToolTip("Start the fine-tuning now that the other job has ended.")
         self.retry_button.clicked.connect(self._start)
         self.retry_button.hide()
+        # the focus on Pause or Stop as the fine-tuning ends goes to "Results >"
+        results = wizard.button(QWizard.WizardButton.CommitButton)
+        self.focus_keeper = FocusKeeper(self.pause_button, self.stop_button, results)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.pause_button, 1)
         buttons.addWidget(self.stop_button, 1)
         buttons.addWidget(self.retry_button, 1)
         layout = QVBoxLayout(self)
@@ -81,8 +94,10 @@ class TrainPage(QWizardPage):
         self.trained_with: Any = None  # (FinetuneConfig, label-set version) of the last start
         self.job_with: Any = None  # the choices of the job running now (or last run)
         self.model = ""  # the model the job trains now, in words (from its messages)
-        wizard.context.runner.reported.connect(self._event)
-        wizard.context.runner.busy_changed.connect(self._runner_busy)
+        runner.reported.connect(self._event)
+        runner.busy_changed.connect(self._runner_busy)
+        runner.paused_changed.connect(self._paused)
+        runner.stopping.connect(self._stopping)
 
     def initializePage(self) -> None:  # noqa: N802
         cfg = self.wiz.finetune_config()
@@ -97,7 +112,7 @@ class TrainPage(QWizardPage):
         if self.running:  # the job of older choices is stopping (Back asked it to)
             self.wiz.context.runner.stop()
             self.status.setText("Waiting for the stopped fine-tuning to end…")
-            self.stop_button.setEnabled(False)
+            self._controls(False)
             return  # _done or _failed starts the fine-tuning of these choices
         self._start()
 
@@ -141,7 +156,7 @@ class TrainPage(QWizardPage):
         runner = self.wiz.context.runner
         other = runner.title if runner.busy else None
         self.running = self.wiz.context.run(self, "Fine-tuning", work, self._done, self._failed)
-        self.stop_button.setEnabled(self.running)
+        self._controls(self.running)
         if not self.running:
             self.progress.setRange(0, 1)  # (not busy: nothing runs)
             self.progress.setValue(0)
@@ -170,6 +185,28 @@ class TrainPage(QWizardPage):
             )
         )
         self.no_curve.show()
+
+    def _controls(self, running: bool) -> None:
+        """Pause and Stop on while this page's fine-tuning runs."""
+        self.focus_keeper.set_enabled(((self.pause_button, running), (self.stop_button, running)))
+        if not running:
+            self.pause_button.setText("Pause")
+
+    def _toggle_pause(self) -> None:
+        runner = self.wiz.context.runner
+        if runner.paused:
+            runner.resume()
+        else:
+            runner.pause()
+
+    def _stopping(self) -> None:
+        """Stop pressed (here, in the status bar or with Ctrl+.): Pause is no use now."""
+        self.focus_keeper.set_enabled(((self.pause_button, False),))
+
+    def _paused(self, paused: bool) -> None:
+        """The button says what it will do (the runner may be paused by Ctrl+P)."""
+        if self.running:
+            self.pause_button.setText("Resume" if paused else "Pause")
 
     def _runner_busy(self, busy: bool) -> None:
         """The job this page waits for has ended: Retry will start the fine-tuning."""
@@ -222,7 +259,7 @@ class TrainPage(QWizardPage):
 
     def _done(self, result: dict[str, Any]) -> None:
         self.running = False
-        self.stop_button.setEnabled(False)
+        self._controls(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if result["status"] == "done" else 0)
         self.wiz.context.notify("runs")
@@ -235,10 +272,11 @@ class TrainPage(QWizardPage):
             else "Stopped before the end: there are no results to show. Go back and start again."
         )
         self.completeChanged.emit()
+        self.focus_keeper.set_enabled(())  # "Results >" is on now: the focus left goes there
 
     def _failed(self, message: str) -> None:
         self.running = False
-        self.stop_button.setEnabled(False)
+        self._controls(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         if self._restart():
