@@ -37,6 +37,20 @@ class ProjectUnreadableError(ProjectError):
         )
 
 
+class ProjectMovedError(ProjectError):
+    """The project folder is no longer where a job found it: moved or renamed, or its drive
+    or share disconnected. Nothing in it is lost; ``folder``: where it was."""
+
+    def __init__(self, folder: Path, then: str = "run the command again") -> None:
+        self.folder = folder
+        super().__init__(
+            f"The project folder {folder} is no longer there: it was moved or renamed, or "
+            "the drive or share holding it was disconnected, while this job was working "
+            "on it. Nothing in it is lost. Move it back (or reconnect the drive), then "
+            f"{then}."
+        )
+
+
 class NotAProjectError(ProjectError):
     """A folder that holds no project. The message says what to do in the app (its menu);
     ``command_line`` says it in commands, for ``ssl-studio``."""

@@ -368,11 +368,14 @@ class StoreBase(ProjectMeta):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside commit together or not at all."""
+        """All writes inside commit together or not at all; none once the write lock no
+        longer keeps other writers out (WriteLock.check: its file deleted or replaced)."""
         self._require_write()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            if self._lock is not None:
+                self._lock.check()
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise

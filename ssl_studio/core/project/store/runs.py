@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ssl_studio.core.errors import ProjectError
 from ssl_studio.core.project.store.base import StoreBase, _decoded, _stored, now
 from ssl_studio.core.project.store.removals import LAST_RUN_ID
 
@@ -117,7 +118,8 @@ class RunRecords(StoreBase):
         from ssl_studio.core.storage_errors import user_error
 
         message = str(user_error(error, self.paths.root) or error) or type(error).__name__
-        with contextlib.suppress(sqlite3.Error):
+        # (nor when the project may no longer be written: its lock lost, the folder gone)
+        with contextlib.suppress(sqlite3.Error, OSError, ProjectError):
             self.finish_run(run_id, "failed", error=message)
 
     def update_run_summary(self, run_id: int, summary: Mapping[str, Any]) -> None:
