@@ -22,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.errors import ConfigError, ProjectMovedError
+from ssl_studio.core.project.whereabouts import folder_identity, moved_away
+from ssl_studio.core.storage_errors import is_drive_lost
 
 SERIES_VALUES = "series-values.f32"
 SERIES_MASK = "series-mask.u8"
@@ -161,6 +163,10 @@ class CacheReader:
     def __init__(self, folder: Path, extents: Mapping[str, tuple[int, int]] | None = None) -> None:
         self.folder = folder
         self._maps: dict[str, np.memmap] = {}
+        # the project folder (cache/dataset-N's grandparent) as found now: a file "gone"
+        # later because the whole folder moved is said as such (_bytes)
+        self._project = folder.parent.parent
+        self._project_id = folder_identity(self._project)
         if extents is not None:
             for name in self.lost(extents)[:1]:
                 raise self._lost_error(name)
@@ -194,6 +200,10 @@ class CacheReader:
         try:
             return (self.folder / name).stat().st_size
         except OSError as exc:
+            if moved_away(self._project, self._project_id):  # (not the cache: all of it)
+                raise ProjectMovedError(self._project) from exc
+            if is_drive_lost(exc):  # (said as such by whoever catches it: user_error)
+                raise
             raise ConfigError(
                 f"The cached data {self.folder.name}/{name} is missing or unreadable "
                 f"({exc.strerror}): the project's cache folder was changed outside SSL Studio. "

@@ -174,6 +174,8 @@ class Checkpointing:
         """Rank 0: write this step's checkpoint, record it and prune old ones."""
         step = self.progress.step
         path = self.run_dir / "checkpoints" / f"step-{step:07d}.pt"
+        if self.recorder is not None:  # (a project's run folder is never made again where
+            path.parent.mkdir(exist_ok=True)  # the project was: it moved, or its drive went)
         rng_ranks, losses, curve_sums = (list(column) for column in zip(*ranks, strict=True))
         save_checkpoint(path, self.state(rng_ranks, losses, curve_sums))
         self._flush_metrics()

@@ -35,7 +35,6 @@ from pathlib import Path
 from ssl_studio.core.errors import (
     ProjectError,
     ProjectLockedError,
-    ProjectMovedError,
     ProjectReadOnlyError,
 )
 from ssl_studio.core.project.file_system import remote_file_system
@@ -328,14 +327,15 @@ class WriteLock:
         return fd
 
     def check(self) -> None:
-        """Before a commit: raise when the lock no longer keeps other writers out, because
-        its file was deleted or replaced (WriteLockLostError), or the project folder is no
-        longer where it was (ProjectMovedError: moved, renamed, its drive disconnected).
-        Two file status calls; nothing on Windows (see ``_is_at``)."""
+        """Before a commit: WriteLockLostError when the lock no longer keeps other writers
+        out because its file was deleted or replaced. A file that went with the project
+        folder (moved or renamed whole) still does: the commit goes ahead (the job meets
+        the move where it uses paths, and says so). Two file status calls; nothing on
+        Windows (see ``_is_at``)."""
         if self._fd is None or _is_at(self._fd, self.path):
             return
-        if moved_away(self.path.parent, self._folder):
-            raise ProjectMovedError(self.path.parent)
+        if moved_away(self.path.parent, self._folder) and os.fstat(self._fd).st_nlink > 0:
+            return
         raise WriteLockLostError(
             f"The project's lock file {self.path} was deleted or replaced while this job "
             "was changing the project, so another SSL Studio process may be changing it "

@@ -46,6 +46,7 @@ from ssl_studio.core.project.sqlite_uri import sqlite_uri
 from ssl_studio.core.project.store.lost_database import data_text, refuse_a_lost_database
 from ssl_studio.core.project.store.meta import ProjectMeta
 from ssl_studio.core.project.upgrade import Upgrade, upgrade_database
+from ssl_studio.core.project.whereabouts import folder_identity, moved_away
 from ssl_studio.core.storage_errors import (
     RESTORE,
     ProjectDamagedError,
@@ -123,6 +124,7 @@ class StoreBase(ProjectMeta):
         self.upgrade: Upgrade | None = None
         self.removed_copies: list[str] = []  # (path_redaction.py: copies that held names)
         self._lock: WriteLock | None = None
+        self._root_id = folder_identity(self.paths.root)  # (see moved_away)
         refuse_a_lost_database(self.paths)
         if not self.paths.is_project():
             raise NotAProjectError(self.paths.root, self.paths.db.name)
@@ -406,6 +408,10 @@ class StoreBase(ProjectMeta):
                 raise damaged_database(self.paths.db, str(exc)) from exc
             if is_locked_database(exc):
                 raise database_in_use(self.paths.db) from exc
+
+    def moved_away(self) -> bool:
+        """Whether the project folder is no longer where it was opened (whereabouts.py)."""
+        return moved_away(self.paths.root, self._root_id)
 
     @property
     def schema_version(self) -> int:
