@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ssl_studio.core.errors import ConfigError, ProjectMovedError
+from ssl_studio.core.folder_access import share_with_team
 from ssl_studio.core.project.whereabouts import folder_identity, moved_away
 from ssl_studio.core.storage_errors import is_drive_lost
 
@@ -55,7 +56,10 @@ class _Appender:
     def __init__(self, path: Path, unit: int) -> None:
         self.path = path
         self.unit = unit
+        new = not path.exists()
         self.file = open(path, "ab")
+        if new:
+            share_with_team(path)
         end = self.file.seek(0, os.SEEK_END)
         if end % unit:  # bytes of an append that never got committed: drop them
             self.file.truncate(end - end % unit)
@@ -103,7 +107,9 @@ class CacheWriter:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            folder.mkdir(parents=True)
+            share_with_team(folder)
         self._files: dict[str, _Appender] = {}
 
     def _appender(self, name: str, unit: int) -> _Appender:

@@ -37,6 +37,7 @@ from ssl_studio.core.errors import (
     ProjectLockedError,
     ProjectReadOnlyError,
 )
+from ssl_studio.core.folder_access import share_with_team
 from ssl_studio.core.project.file_system import remote_file_system
 from ssl_studio.core.project.whereabouts import folder_identity, moved_away
 
@@ -317,6 +318,7 @@ class WriteLock:
         except OSError as exc:
             folder = self.path.parent
             raise read_only_error(folder, exc.strerror or str(exc), folder) from exc
+        share_with_team(self.path)  # (in a team's folder: whatever the umask, see there)
         try:
             locked = _try_lock(fd)
         except LocksUnsupportedError:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ssl_studio.core.errors import ProjectError
+from ssl_studio.core.folder_access import share_with_team
 from ssl_studio.core.project.store.base import StoreBase, _decoded, _stored, now
 from ssl_studio.core.project.store.removals import LAST_RUN_ID
 
@@ -49,6 +50,7 @@ class RunRecords(StoreBase):
                 (run_id, dataset_id, kind, now(), now(), f"runs/{run_id}", *values),
             )
             folder.mkdir(parents=True)  # (not exist_ok: never another run's folder)
+            share_with_team(folder)
         return run_id
 
     def resume_run(
