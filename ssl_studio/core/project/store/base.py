@@ -36,6 +36,7 @@ from ssl_studio.core.project.journal import (
     is_wal_database,
     network_notice,
     tell_once,
+    unread_wal_notice,
     use_writer_journal,
     wait_out_of_wal,
 )
@@ -99,7 +100,8 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
 class StoreBase(ProjectMeta):
     """The connection to one project; the record mixins add the queries (see __init__)."""
 
-    # what a user of a project on a network drive is told (journal.py), else None
+    # what a user is told of the project as opened (journal.py), else None: it is on a
+    # network drive; it is read-only, and shown without changes its database file lacks
     network_notice: str | None = None
 
     def __init__(
@@ -295,6 +297,9 @@ class StoreBase(ProjectMeta):
                 if not (_is_read_only(exc) or read_only_folder):
                     raise
                 break
+        if notice := unread_wal_notice(Path(db)):  # (shown as last saved: said so)
+            self.network_notice = " ".join(filter(None, (self.network_notice, notice)))
+            tell_once(self.paths.root, notice, "unread changes")
         return sqlite3.connect(
             sqlite_uri(db, "mode=ro&immutable=1"),
             uri=True,
