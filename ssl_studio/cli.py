@@ -94,7 +94,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         quality = f", {name} {r['quality']:.3f}" if r["quality"] is not None else ""
         print(
             f"  {r['id']}: {r['kind']} {r['task']} {r['backbone']} on '{r['dataset']}'"
-            f"{origin}: {r['status']}{steps}{quality}"
+            f"{origin}: {r['status_text']}{steps}{quality}"
         )
         if r["labels_changed"]:
             print(f"     {changed_advice(r['labels_changed'])}")
