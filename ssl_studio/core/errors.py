@@ -41,7 +41,7 @@ class ProjectMovedError(ProjectError):
     """The project folder is no longer where a job found it: moved or renamed, or its drive
     or share disconnected. Nothing in it is lost; ``folder``: where it was."""
 
-    def __init__(self, folder: Path, then: str = "run the command again") -> None:
+    def __init__(self, folder: Path, then: str = "try again") -> None:
         self.folder = folder
         super().__init__(
             f"The project folder {folder} is no longer there: it was moved or renamed, or "

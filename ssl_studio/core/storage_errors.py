@@ -95,7 +95,7 @@ def is_drive_lost(exc: BaseException) -> bool:
 
 
 def drive_lost(
-    exc: BaseException, then: str = "run the command again", project: Path | None = None
+    exc: BaseException, then: str = "try again", project: Path | None = None
 ) -> DriveLostError:
     """The message for ``exc`` (is_drive_lost); ``then``: what to do once it answers again
     ("resume run 3: ssl-studio pretrain ... --resume 3"). When ``exc`` names a file

@@ -1,7 +1,7 @@
 """A project's drive that stops answering mid-job (a network share, VPN or server that
 dropped; a disk unplugged): SQLite's "disk I/O error" and the system's EIO, ESTALE,
 ENOTCONN, EHOSTDOWN, ETIMEDOUT were "unexpected error ... a bug in SSL Studio". They say
-what happened and what to do (reconnect, then resume the run or run the command again),
+what happened and what to do (reconnect, then resume the run or try again),
 naming no file outside the project (a file's name may name its patient)."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def test_a_drive_that_stopped_answering_is_said_so(exc, tmp_path):
     text = str(told)
     assert text.startswith("The project's drive stopped answering")
     assert "network share, VPN or server" in text and "what was saved is kept" in text
-    assert "Reconnect it, then run the command again" in text
+    assert "Reconnect it, then try again" in text
 
 
 def test_other_errors_are_not_taken_for_a_lost_drive():

@@ -33,7 +33,7 @@ def test_a_cache_read_after_the_project_moved_says_so(project: Path, tmp_path: P
         reader.stored_image(item)
     text = str(caught.value)
     assert f"The project folder {project} is no longer there" in text
-    assert "Move it back (or reconnect the drive), then run the command again" in text
+    assert "Move it back (or reconnect the drive), then try again" in text
     assert "Import the dataset's folders again" not in text
 
 
