@@ -66,16 +66,14 @@ def is_locked_database(exc: BaseException) -> bool:
 
 
 # what the system says when the drive holding a file stops answering: an I/O error (a
-# share or a USB disk gone mid-write, a failing disk), an NFS handle gone stale, a
-# connection or host lost, a timeout; Windows' network errors (the network name or path
-# is gone, the connection was cut, a semaphore timeout) by their winerror
+# share or a USB disk gone mid-write, a failing disk), an NFS handle gone stale, a share's
+# server or connection gone, a timeout (not a socket's own errors: a torchrun peer's are
+# said as such); Windows' network errors (the network name or path is gone, the
+# connection was cut, a semaphore timeout) by their winerror
 _DRIVE_LOST = frozenset(
-    {
-        errno.EIO, errno.ESTALE, errno.ENOTCONN, errno.EHOSTDOWN, errno.EHOSTUNREACH,
-        errno.ETIMEDOUT, errno.ENETDOWN, errno.ENETUNREACH, errno.ECONNRESET,
-        errno.ECONNABORTED, errno.ENXIO,
-    }
-)  # fmt: skip
+    {errno.EIO, errno.ESTALE, errno.ENOTCONN, errno.EHOSTDOWN, errno.ETIMEDOUT}
+    | ({errno.EREMOTEIO} if hasattr(errno, "EREMOTEIO") else set())
+)
 _WINDOWS_DRIVE_LOST = frozenset({53, 59, 64, 67, 121, 1231})
 
 

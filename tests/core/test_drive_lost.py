@@ -40,6 +40,8 @@ def test_other_errors_are_not_taken_for_a_lost_drive():
     assert not is_drive_lost(OSError(errno.ENOENT, "No such file"))
     assert not is_drive_lost(sqlite3.OperationalError("no such table: runs"))
     assert not is_drive_lost(ValueError("disk I/O error"))
+    # (a socket's own: a torchrun peer gone is said as such, not as a drive)
+    assert not is_drive_lost(ConnectionResetError(errno.ECONNRESET, "Connection reset"))
 
 
 def test_a_lost_drive_of_the_folders_being_read_names_no_file(tmp_path):
