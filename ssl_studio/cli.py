@@ -98,7 +98,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         quality = f", {name} {r['quality']:.3f}" if r["quality"] is not None else ""
         print(
             f"  {r['id']}: {r['kind']} {r['task']} {r['backbone']} on '{r['dataset']}'"
-            f"{origin}: {r['status']}{steps}{quality}"
+            f"{origin}: {r['status_text']}{steps}{quality}"
         )
         if r["labels_changed"]:
             print(f"     {changed_advice(r['labels_changed'])}")
@@ -381,9 +381,9 @@ def _run(args: argparse.Namespace) -> int:
         if reader_gone(exc):  # `| head` took what it wanted: nothing went wrong
             silence_stdout()
             return EXIT_OK
-        from ssl_studio.core.storage_errors import is_disk_full, user_error
+        from ssl_studio.core.storage_errors import is_disk_full, is_drive_lost, user_error
 
-        if is_disk_full(exc):
+        if is_disk_full(exc) or is_drive_lost(exc):  # (said as such, with what to do)
             print(f"ssl-studio: {user_error(exc, getattr(args, 'project', None))}", file=sys.stderr)
             return EXIT_FAILED
         where = f": {exc.filename}" if exc.filename else ""
@@ -397,7 +397,7 @@ def _run(args: argparse.Namespace) -> int:
         from ssl_studio.core.storage_errors import user_error
 
         told = user_error(exc, getattr(args, "project", None))
-        if told is not None:  # a full disk, a damaged or locked project.db
+        if told is not None:  # a full disk, a damaged or locked project.db, a lost drive
             print(f"ssl-studio: {told}", file=sys.stderr)
             return EXIT_FAILED
         if os.environ.get("SSL_STUDIO_DEBUG"):

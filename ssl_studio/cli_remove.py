@@ -19,7 +19,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
         remove,
     )
     from ssl_studio.core.project.store import Store
-    from ssl_studio.core.wording import size_text
 
     if args.file or args.patient:
         if args.dataset is None:
@@ -46,9 +45,21 @@ def cmd_remove(args: argparse.Namespace) -> int:
     if result["runs"]:
         ids = result["runs"]
         what.append(("run " if len(ids) == 1 else "runs ") + ", ".join(str(i) for i in ids))
-    print(f"Removed {' and '.join(what)}: {size_text(result['freed_bytes'])} freed.")
+    print(f"Removed {' and '.join(what)}: {_freed(result)}.")
     _print_aftermath(result)
     return EXIT_OK
+
+
+def _freed(result: dict) -> str:
+    """``36 MB freed``; when folders could not be deleted, what was really freed of what
+    they held (their lines follow: _print_aftermath)."""
+    from ssl_studio.core.wording import size_text
+
+    freed, held = result["freed_bytes"], result["bytes_on_disk"]
+    if freed >= held:
+        return f"{size_text(freed)} freed"
+    kept = "what follows could not be deleted"
+    return f"only {size_text(freed)} of {size_text(held)} freed, as {kept}"
 
 
 def _print_aftermath(result: dict) -> None:
@@ -109,7 +120,7 @@ def _erase(args: argparse.Namespace) -> int:
         print(f"  Label set '{name}' (version {version}) lost {counted(n, 'label')}.")
     if result["runs"]:
         ids = ", ".join(str(i) for i in result["runs"])
-        print(f"  Removed run(s) {ids}: {size_text(result['freed_bytes'])} freed.")
+        print(f"  Removed run(s) {ids}: {_freed(result)}.")
     _print_aftermath(result)
     if result["elsewhere"]:
         names = ", ".join(f"'{name}'" for name in result["elsewhere"])

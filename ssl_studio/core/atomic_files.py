@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from ssl_studio.core.errors import FileInUseError, ReadOnlyFileError
-from ssl_studio.core.folder_access import make_temp_file
+from ssl_studio.core.folder_access import make_temp_file, team_folder
 
 
 def _read_umask() -> int:
@@ -169,6 +169,8 @@ def replacing(
         with file:
             yield file
             sync_open_file(file)
+        if team_folder(path.parent):  # (a colleague may replace it next, whatever our umask)
+            mode |= 0o060
         os.chmod(tmp, mode)
         replace_durably(tmp, path)
     except BaseException:

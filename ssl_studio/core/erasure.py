@@ -25,10 +25,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ssl_studio.core.data.cache import SERIES_MASK, SERIES_VALUES
 from ssl_studio.core.data.cache_erasure import finish_scrubs, unwritable
 from ssl_studio.core.data.privacy import keyed_hash, patient_key
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.deleting import (
+    bytes_left,
     clean_up,
     copies_sentence,
     exports_sentence,
@@ -40,6 +42,7 @@ from ssl_studio.core.project.deleting import (
     shown,
     upgrade_sentence,
 )
+from ssl_studio.core.project.permission_advice import advice, undeletable_part, unwritable_file
 from ssl_studio.core.project.store import Store, folder_bytes
 from ssl_studio.core.project.upgrade import copies_with
 from ssl_studio.core.wording import counted, size_text
@@ -242,19 +245,21 @@ def erase(project: Path, plan: ErasurePlan) -> dict[str, Any]:
         now = _plan(store, dataset, list(plan.file_ids), list(plan.run_ids))
         slots = store.cache_slots(plan.dataset_id, now.file_ids)
         touched = {slot["cache_file"] for slot in slots}
-        # every cached file must be writable before anything changes
-        blocked = unwritable(store.paths.dataset_cache(plan.dataset_id), touched)
-        if blocked:
+        # every cached file must be writable, and every run folder deletable, before
+        # anything changes
+        cache = store.paths.dataset_cache(plan.dataset_id)
+        if blocked := unwritable(cache, touched):
             raise ConfigError(
                 f"The cached data {', '.join(blocked)} cannot be overwritten, so nothing "
-                "was erased: close the programs that use the project and erase again."
+                f"was erased: {_what_to_do(cache, touched, store.paths.root)}"
             )
+        folders = [store.paths.run_folder(i) for i in now.run_ids]
+        _refuse_undeletable(folders, store.paths.root)
         # the rows, tombstones and runs in one transaction that also marks the cache
         # files to zero; then the zeroing, which clears the mark (or the next erasure or
         # import finishes it)
         items = store.erase_files(plan.dataset_id, now.file_ids, now.run_ids, touched)
         zeroed, unzeroed = finish_scrubs(store)
-        folders = [store.paths.run_folder(i) for i in now.run_ids]
         cleaned = clean_up(store, folders, now.copies)
     return {
         "dataset": plan.dataset,
@@ -262,7 +267,8 @@ def erase(project: Path, plan: ErasurePlan) -> dict[str, Any]:
         "items": items,
         "labels_lost": [list(lost) for lost in now.labels_lost],
         "runs": list(now.run_ids),
-        "freed_bytes": now.bytes_on_disk,
+        "freed_bytes": max(0, now.bytes_on_disk - bytes_left(folders)),
+        "bytes_on_disk": now.bytes_on_disk,
         "cache_bytes_zeroed": zeroed,
         "exports_kept": list(now.exports_kept),
         **cleaned,
@@ -270,3 +276,27 @@ def erase(project: Path, plan: ErasurePlan) -> dict[str, Any]:
         "outside": OUTSIDE,
         "elsewhere": list(now.elsewhere),
     }
+
+
+def _what_to_do(cache: Path, names: set[str], root: Path) -> str:
+    """What to do about cache files that cannot be overwritten: a colleague's file the
+    group may not change (its owner runs chmod), else a program holding it open."""
+    files = [cache / name for name in sorted(names)]
+    files += [cache / SERIES_MASK] if SERIES_VALUES in names else []  # (the values' mask)
+    blocker = unwritable_file(files)
+    if blocker is not None:
+        return f"{advice(blocker, root)}, then erase again."
+    return "close the programs that use the project and erase again."
+
+
+def _refuse_undeletable(folders: list[Path], root: Path) -> None:
+    """ConfigError, before anything is erased, when a run folder to delete holds a folder
+    (or lies in one) this user may not change: a colleague's, made with a umask that
+    keeps the group out. Its data learned from the erased files: it must go too."""
+    for folder in folders:
+        blocker = undeletable_part(folder)
+        if blocker is not None:
+            raise ConfigError(
+                f"{shown(folder, root)} cannot be deleted, so nothing was erased: "
+                f"{advice(blocker, root)}, then erase again."
+            )

@@ -37,19 +37,49 @@ class ProjectUnreadableError(ProjectError):
         )
 
 
+class ProjectMovedError(ProjectError):
+    """The project folder is no longer where a job found it: moved or renamed, or its drive
+    or share disconnected. Nothing in it is lost; ``folder``: where it was."""
+
+    def __init__(self, folder: Path, then: str = "try again") -> None:
+        self.folder = folder
+        super().__init__(
+            f"The project folder {folder} is no longer there: it was moved or renamed, or "
+            "the drive or share holding it was disconnected, while SSL Studio was working "
+            "on it. Nothing in it is lost. Move it back (or reconnect the drive), then "
+            f"{then}."
+        )
+
+
 class NotAProjectError(ProjectError):
     """A folder that holds no project. The message says what to do in the app (its menu);
-    ``command_line`` says it in commands, for ``ssl-studio``."""
+    ``command_line`` says it in commands, for ``ssl-studio``. ``missing``: the folder
+    itself is not there (moved, renamed or deleted, or on a drive not connected), which
+    the message says instead of "not a project"."""
 
     def __init__(self, folder: Path, db_name: str) -> None:
         self.folder = folder
-        what = f"{folder} is not an SSL Studio project (it has no {db_name})."
-        self.command_line = (
-            f"{what} Give the project's folder, or create a project with 'ssl-studio new FOLDER'."
-        )
-        super().__init__(
-            f"{what} Choose the project's folder, or create a new project (File → New project)."
-        )
+        self.missing = folder_missing(folder)
+        if self.missing:
+            what = (
+                f"{folder} does not exist: it may have been moved, renamed or deleted, or "
+                "be on a drive or share that is not connected (connect it, or the VPN)."
+            )
+            give = "Give the project's folder as it is now"
+            choose = "Open the project where it is now"
+        else:
+            what = f"{folder} is not an SSL Studio project (it has no {db_name})."
+            give, choose = "Give the project's folder", "Choose the project's folder"
+        self.command_line = f"{what} {give}, or create a project with 'ssl-studio new FOLDER'."
+        super().__init__(f"{what} {choose}, or create a new project (File → New project).")
+
+
+def folder_missing(folder: Path) -> bool:
+    """Whether ``folder`` is not there (or its drive does not answer)."""
+    try:
+        return not Path(folder).exists()
+    except OSError:
+        return True
 
 
 class FileInUseError(SSLStudioError, PermissionError):

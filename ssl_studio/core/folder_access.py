@@ -26,11 +26,15 @@ import contextlib
 import errno
 import os
 import secrets
+import stat
 import sys
 import tempfile
 from pathlib import Path
 
 PRIVATE_FOLDER = 0o700  # (POSIX: the owner only)
+# a new project's folder, cache/ and runs/ inside a team's folder (``team_folder``): the
+# group's too, new files in them in the group (set-group-id), nobody else's
+TEAM_FOLDER = 0o2770
 # how many random names a new folder or probe file tries before it gives up (a clash of
 # 8 random hex digits is already unlikely: more tries mean something else is wrong)
 _NAME_TRIES = 100
@@ -140,3 +144,30 @@ def file_readable(path: Path) -> bool:
         return False
     os.close(fd)
     return True
+
+
+def team_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a team's shared folder as README's "Sharing a project within
+    a team" sets one up (Linux, macOS): group-writable with the set-group-id bit. False on
+    Windows (its folders inherit their parent's ACL) and when it cannot be read."""
+    if os.name != "posix":
+        return False
+    try:
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return False
+    return bool(mode & stat.S_ISGID and mode & stat.S_IWGRP)
+
+
+def share_with_team(path: Path) -> None:
+    """Give ``path``, just made by this process in a ``team_folder``, group read and write
+    (and search and set-group-id for a folder), whatever this user's umask: the colleague
+    whose turn is next may then change and delete it. Nothing in any other folder, nor
+    when the system refuses (another user's file)."""
+    if not team_folder(Path(path).parent):
+        return
+    with contextlib.suppress(OSError):
+        mode = os.stat(path).st_mode
+        wanted = 0o060 | (0o010 | stat.S_ISGID if stat.S_ISDIR(mode) else 0)
+        if mode & wanted != wanted:
+            os.chmod(path, stat.S_IMODE(mode) | wanted)

@@ -31,7 +31,7 @@ from ssl_studio.core.engine.device import Precision, describe, pick_device
 from ssl_studio.core.engine.health import HealthMonitor
 from ssl_studio.core.engine.schedule import planned_steps
 from ssl_studio.core.engine.trainer import Trainer
-from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.errors import ConfigError, ProjectMovedError, SSLStudioError
 from ssl_studio.core.events import Health, Message, Reporter, StopToken
 from ssl_studio.core.image_upsampling import upsampled_warning, upsamples
 from ssl_studio.core.pretrain_setup import Setup, build_setup, probe_items
@@ -44,6 +44,7 @@ from ssl_studio.core.pretrain_text import (
     too_few_text,
 )
 from ssl_studio.core.project.store import Store
+from ssl_studio.core.storage_errors import drive_lost, is_drive_lost
 from ssl_studio.core.tasks.registry import recorded_options
 from ssl_studio.core.wording import resume_command
 
@@ -308,8 +309,11 @@ class Pretraining:
             told = None
             if run_id is not None and world.distributed and distributed.lost_a_peer(exc):
                 told = SSLStudioError(_peer_lost(cfg.project, run_id, world.size))
+            elif run_id is not None:  # (the project's drive gone, or the folder moved)
+                told = _cut_off(exc, _resume_text(cfg.project, run_id, world.size), store)
             if world.is_main and run_id is not None and told is not None:  # (resumable)
-                store.finish_run(run_id, "interrupted", error=str(told))
+                with contextlib.suppress(Exception):  # (the drive may be gone)
+                    store.finish_run(run_id, "interrupted", error=str(told))
             elif world.is_main and run_id is not None:
                 store.fail_run(run_id, exc)
             if told is not None:
@@ -406,6 +410,20 @@ def _refuse_partial_import(dataset: dict[str, Any], last_import: dict[str, Any] 
             f"Dataset '{dataset['name']}' is only partly imported. {note} To pretrain on "
             "what is imported so far anyway, set allow_partial_import."
         )
+
+
+def _resume_text(project: Path, run_id: int, processes: int) -> str:
+    """``resume run 3: ssl-studio pretrain PROJECT --resume 3`` (torchrun for several)."""
+    per_node = distributed.processes_per_node(processes)
+    return f"resume run {run_id}: {resume_command(project, run_id, processes, per_node)}"
+
+
+def _cut_off(exc: BaseException, then: str, store: Store) -> SSLStudioError | None:
+    """The message for a run cut off by its project's drive that stopped answering, or
+    its folder moved away (nothing of it lost: resumable, ``then``), else None."""
+    if isinstance(exc, ProjectMovedError) or (isinstance(exc, OSError) and store.moved_away()):
+        return ProjectMovedError(store.paths.root, then)
+    return drive_lost(exc, then) if is_drive_lost(exc) else None
 
 
 def _peer_lost(project: Path, run_id: int, processes: int) -> str:

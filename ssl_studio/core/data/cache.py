@@ -22,7 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.errors import ConfigError, ProjectMovedError
+from ssl_studio.core.folder_access import share_with_team
+from ssl_studio.core.project.whereabouts import folder_identity, moved_away
+from ssl_studio.core.storage_errors import is_drive_lost
 
 SERIES_VALUES = "series-values.f32"
 SERIES_MASK = "series-mask.u8"
@@ -53,7 +56,10 @@ class _Appender:
     def __init__(self, path: Path, unit: int) -> None:
         self.path = path
         self.unit = unit
+        new = not path.exists()
         self.file = open(path, "ab")
+        if new:
+            share_with_team(path)
         end = self.file.seek(0, os.SEEK_END)
         if end % unit:  # bytes of an append that never got committed: drop them
             self.file.truncate(end - end % unit)
@@ -101,7 +107,9 @@ class CacheWriter:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            folder.mkdir(parents=True)
+            share_with_team(folder)
         self._files: dict[str, _Appender] = {}
 
     def _appender(self, name: str, unit: int) -> _Appender:
@@ -161,6 +169,10 @@ class CacheReader:
     def __init__(self, folder: Path, extents: Mapping[str, tuple[int, int]] | None = None) -> None:
         self.folder = folder
         self._maps: dict[str, np.memmap] = {}
+        # the project folder (cache/dataset-N's grandparent) as found now: a file "gone"
+        # later because the whole folder moved is said as such (_bytes)
+        self._project = folder.parent.parent
+        self._project_id = folder_identity(self._project)
         if extents is not None:
             for name in self.lost(extents)[:1]:
                 raise self._lost_error(name)
@@ -194,6 +206,10 @@ class CacheReader:
         try:
             return (self.folder / name).stat().st_size
         except OSError as exc:
+            if moved_away(self._project, self._project_id):  # (not the cache: all of it)
+                raise ProjectMovedError(self._project) from exc
+            if is_drive_lost(exc):  # (said as such by whoever catches it: user_error)
+                raise
             raise ConfigError(
                 f"The cached data {self.folder.name}/{name} is missing or unreadable "
                 f"({exc.strerror}): the project's cache folder was changed outside SSL Studio. "

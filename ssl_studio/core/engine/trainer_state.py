@@ -26,6 +26,7 @@ from ssl_studio.core.engine.checkpoint import (
 )
 from ssl_studio.core.engine.loss_curve import LossCurve
 from ssl_studio.core.events import Checkpoint, Message
+from ssl_studio.core.folder_access import share_with_team
 
 
 def check_optimizer_state(optimizer: torch.optim.Optimizer) -> None:
@@ -174,6 +175,10 @@ class Checkpointing:
         """Rank 0: write this step's checkpoint, record it and prune old ones."""
         step = self.progress.step
         path = self.run_dir / "checkpoints" / f"step-{step:07d}.pt"
+        for folder in (self.run_dir, path.parent):  # (never the folders above: a project
+            if not folder.is_dir():  # moved or on a drive that went is not made again)
+                folder.mkdir()
+                share_with_team(folder)
         rng_ranks, losses, curve_sums = (list(column) for column in zip(*ranks, strict=True))
         save_checkpoint(path, self.state(rng_ranks, losses, curve_sums))
         self._flush_metrics()

@@ -19,9 +19,10 @@ from typing import Any
 
 from ssl_studio.core.atomic_files import remove_file
 from ssl_studio.core.errors import ConfigError
+from ssl_studio.core.project.permission_advice import advice, undeletable_part
 from ssl_studio.core.project.schema import SCHEMA_VERSION
 from ssl_studio.core.project.scratch import leftover_scratch
-from ssl_studio.core.project.store import Store
+from ssl_studio.core.project.store import Store, folder_bytes
 from ssl_studio.core.project.store.removals import LAST_DATASET_ID, LAST_RUN_ID
 
 # what a removal or erasure says when a reader kept it from erasing the old pages at once
@@ -183,10 +184,23 @@ def delete_folder(folder: Path, root: Path) -> str | None:
         shutil.rmtree(folder, onerror=failed)
     if not folder.exists():
         return None
+    why = errors[0] if errors else "unknown"
+    blocker = undeletable_part(folder)
+    if blocker is not None:  # (not a program holding it: a colleague's folder)
+        return (
+            f"{shown(folder, root)} could not be deleted ({why}): {advice(blocker, root)}. "
+            "The next removal, erasure or import then deletes it (the project no longer "
+            "needs it)."
+        )
     return (
-        f"{shown(folder, root)} could not be deleted ({errors[0] if errors else 'unknown'}); "
+        f"{shown(folder, root)} could not be deleted ({why}); "
         "delete it by hand when no program uses it (the project no longer needs it)."
     )
+
+
+def bytes_left(folders: list[Path]) -> int:
+    """What ``folders`` still hold on disk (after a deletion that may have failed)."""
+    return sum(folder_bytes(f) for f in folders if f.is_dir())
 
 
 def _deleted_once_writable(function: Any, path: str, exc: BaseException) -> bool:

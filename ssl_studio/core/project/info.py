@@ -12,6 +12,9 @@ from ssl_studio.core.project.lock import writer_present
 from ssl_studio.core.project.store import Store, folder_bytes
 
 INFO_FORMAT = 1  # bump when a key changes meaning; keys are only ever added
+# a run recorded "running" in a project that cannot be written (writer_present: None):
+# whether its process still runs cannot be told there
+UNSURE_RUNNING = "running, or cut off (cannot tell: the project is read-only)"
 
 
 def _seconds(run: dict[str, Any]) -> float | None:
@@ -25,7 +28,9 @@ def _seconds(run: dict[str, Any]) -> float | None:
 def runs_overview(store: Store) -> list[dict[str, Any]]:
     """Every run, newest first: id, kind, task (the protocol for fine-tuning), backbone,
     dataset, parent_run, status ("interrupted" for one recorded "running" while no process
-    writes the project: it was cut off), seconds, steps, final_loss, quality (pretraining:
+    writes the project: it was cut off), status_text (the status for people: for a run
+    "running" in a project that cannot be written, where no process writing it can be
+    seen, UNSURE_RUNNING), seconds, steps, final_loss, quality (pretraining:
     the last online kNN accuracy; fine-tuning: test ROC AUC; None when not measured),
     quality_name, device, error, folder (relative to the project), created, and
     labels_changed (label_changes.py: the label set changed after a fine-tuning run, or
@@ -56,6 +61,7 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
                 "dataset": names.get(run["dataset_id"], ""),
                 "parent_run": run.get("parent_run_id"),
                 "status": status,
+                "status_text": _status_text(status, writing),
                 "seconds": _seconds(run),
                 "steps": trained_steps(
                     summary.get("steps", trained.get("steps")), newest.get(run["id"])
@@ -71,6 +77,11 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _status_text(status: str, writing: bool | None) -> str:
+    """A run's status for people: UNSURE_RUNNING where "running" cannot be checked."""
+    return UNSURE_RUNNING if status == "running" and writing is None else status
 
 
 def trained_steps(recorded: int | None, newest: int | None) -> int | None:

@@ -48,6 +48,28 @@ def network_notice(mount: RemoteMount) -> str:
     return text
 
 
+def unread_wal_notice(db: Path) -> str | None:
+    """What a user is told when ``db`` is read as it was last saved into the database
+    file (opened immutable: a folder nobody may write, without the ``-shm`` index SQLite
+    would need to read the write-ahead log) while its ``-wal`` file holds changes written
+    after that (a writer cut off, or a copy taken while one wrote); None otherwise."""
+    wal = db.with_name(f"{db.name}-wal")
+    try:
+        wal_st, db_st = wal.stat(), db.stat()
+    except OSError:
+        return None
+    if not wal_st.st_size or wal_st.st_mtime_ns <= db_st.st_mtime_ns:
+        return None  # (no log, or one already copied into the database)
+    saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(db_st.st_mtime))
+    return (
+        f"This project is read-only here and its latest changes, in {wal.name}, cannot be "
+        f"read without a {db.name}-shm file, which cannot be made here: it is shown as last "
+        f"saved, on {saved}; changes after {saved} may be missing. To see them, open it "
+        "once where it can be written (or copy the project folder to a place you can "
+        "write and open the copy)."
+    )
+
+
 def use_writer_journal(conn: sqlite3.Connection, mount: RemoteMount | None, db: Path) -> None:
     """Set the journal of a writer's connection: WAL on a local disk, the rollback journal
     on a network drive (``mount``), switching a WAL database there. Raises
@@ -133,9 +155,10 @@ _TOLD: set[str] = set()
 _LISTENERS: list[Callable[[str], None]] = []
 
 
-def tell_once(project: Path, text: str) -> None:
-    """Hand ``text`` about ``project`` to the listeners, the first time in this process."""
-    key = os.path.normcase(os.path.abspath(project))
+def tell_once(project: Path, text: str, topic: str = "network drive") -> None:
+    """Hand ``text`` about ``project`` to the listeners, the first time in this process
+    (for each ``topic``)."""
+    key = f"{topic}:{os.path.normcase(os.path.abspath(project))}"
     with _LOCK:
         if key in _TOLD or not _LISTENERS:
             return

@@ -1,14 +1,24 @@
 """A per-project write lock, so two processes never write the same project at once.
 
 The lock is an OS advisory lock on ``.write.lock`` in the project folder: it is released
-by the OS when the holder exits or is killed, so a crash never leaves a stale lock. The
-file holds a line about the holder (process id, user and computer, command, start time)
-for the message a second writer gets, which may be on another computer of a team sharing
-the project; the line is emptied when the lock is let go. Readers never take it.
+by the OS when the holder exits or is killed, so on a local disk a crash never leaves a
+stale lock (a file server lets go of a lost computer's lock only once it notices, see
+``_server_note``). The file holds a line about the holder (process id, user and computer,
+command, start time) for the message a second writer gets, which may be on another
+computer of a team sharing the project, and a line (``NOTE``) saying never to delete it;
+the holder's line is emptied when the lock is let go. Readers never take it.
+
+The lock is on the file, not on its name: a file deleted while a job holds it (taken for
+a leftover of a crash) would let a second writer make a new one and lock that. So a
+writer checks, once it has the lock, that its file is still the one at the path (else it
+locks the one there now), and before each commit (``check``): a job whose file was
+deleted or replaced stops, with what happened, instead of writing beside another.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import getpass
 import os
@@ -22,11 +32,32 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
-from ssl_studio.core.errors import ProjectLockedError, ProjectReadOnlyError
+from ssl_studio.core.errors import (
+    ProjectError,
+    ProjectLockedError,
+    ProjectReadOnlyError,
+)
+from ssl_studio.core.folder_access import share_with_team
+from ssl_studio.core.project.file_system import remote_file_system
+from ssl_studio.core.project.whereabouts import folder_identity, moved_away
 
 
 class LocksUnsupportedError(ProjectReadOnlyError):
     """The project's file system cannot lock files, so no process may write it."""
+
+
+class WriteLockLostError(ProjectError):
+    """The lock file was deleted or replaced while this process held the lock on it."""
+
+
+# the lock file's second line, for whoever looks into the folder after a crash (the
+# holder's line stays there until the next writer): the file is no leftover to delete
+NOTE = (
+    "This file stays after a crash; the lock is free whenever no program holds it. "
+    "Do not delete it."
+)
+# how often a writer opens the lock file again when it was replaced as it took the lock
+_OPEN_TRIES = 5
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
@@ -51,7 +82,6 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 else:
-    import errno
     import fcntl
 
     # what flock says when another process holds the lock; any other error (ENOSYS,
@@ -122,15 +152,37 @@ def _printable(name: str) -> str:
 
 
 def _holder(fd: int) -> str:
-    """The line the lock's holder wrote about itself, or "another process" when it cannot
-    be read (an older SSL Studio on Windows locks the line itself)."""
+    """The line the lock's holder wrote about itself (the file's first line), or "another
+    process" when it cannot be read (an older SSL Studio on Windows locks the line
+    itself) or is not there yet (the holder has yet to write it: only ``NOTE`` is)."""
     try:
         os.lseek(fd, 0, os.SEEK_SET)  # (from the start, and the position left there: the
-        line = os.read(fd, 300).decode("utf-8", "replace").strip()  # next write's)
+        text = os.read(fd, 300).decode("utf-8", "replace").strip()  # next write's)
         os.lseek(fd, 0, os.SEEK_SET)
     except OSError:
-        line = ""
-    return line or "another process"
+        text = ""
+    line = text.splitlines()[0].strip() if text else ""
+    return line if line and line != NOTE else "another process"
+
+
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
+
+
+def _is_at(fd: int, path: Path) -> bool:
+    """Whether the open file ``fd`` is the file at ``path`` now (not deleted, nor replaced
+    by another). Always on Windows, where an open file cannot be deleted (nor renamed
+    over: Python opens files without FILE_SHARE_DELETE)."""
+    if sys.platform == "win32":
+        return True
+    try:
+        return _identity(os.fstat(fd)) == _identity(os.stat(path))
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        if exc.errno == errno.ESTALE:  # (NFS: the file was deleted on another computer)
+            return False
+        raise
 
 
 def _marked_read_only(path: Path) -> bool:
@@ -224,28 +276,28 @@ class WriteLock:
         self.path = path
         self.purpose = purpose or " ".join(Path(a).name for a in sys.argv[:2])
         self._fd: int | None = None
+        self._folder: tuple[int, int] | None = None  # (the project folder's identity)
 
     def acquire(self) -> None:
-        try:
-            # (read-write for whoever the umask lets: with umask 002 in a group's shared
-            # project, a colleague can take the lock once this process has let it go)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-        except OSError as exc:
-            folder = self.path.parent
-            raise read_only_error(folder, exc.strerror or str(exc), folder) from exc
-        try:
-            locked = _try_lock(fd)
-        except LocksUnsupportedError:
+        self._folder = folder_identity(self.path.parent)
+        for _ in range(_OPEN_TRIES):
+            fd = self._open_and_lock()
+            if _is_at(fd, self.path):
+                break
+            _unlock(fd)  # (deleted or replaced meanwhile: lock the file there now)
             os.close(fd)
-            raise
-        if not locked:
-            self._locked_elsewhere(fd)
+        else:
+            raise ProjectLockedError(
+                f"The project's lock file {self.path} is being deleted or replaced by "
+                "another program again and again. Stop it (a sync or clean-up tool), then "
+                "try again."
+            )
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         line = f"{_own_prefix()} {self.purpose or 'ssl-studio'}, since {stamp}"
         try:
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)  # (a wait read the holder's line: NULs before ours)
-            os.write(fd, line.encode())
+            os.write(fd, f"{line}\n{NOTE}\n".encode())
         except OSError as exc:  # (never keep the lock of a failed acquire)
             _unlock(fd)
             os.close(fd)
@@ -256,6 +308,44 @@ class WriteLock:
                 ) from exc
             raise
         self._fd = fd
+
+    def _open_and_lock(self) -> int:
+        """The lock file, open and locked by this process (made when missing)."""
+        try:
+            # (read-write for whoever the umask lets: with umask 002 in a group's shared
+            # project, a colleague can take the lock once this process has let it go)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            folder = self.path.parent
+            raise read_only_error(folder, exc.strerror or str(exc), folder) from exc
+        share_with_team(self.path)  # (in a team's folder: whatever the umask, see there)
+        try:
+            locked = _try_lock(fd)
+        except LocksUnsupportedError:
+            os.close(fd)
+            raise
+        if not locked:
+            self._locked_elsewhere(fd)
+        return fd
+
+    def check(self) -> None:
+        """Before a commit: WriteLockLostError when the lock no longer keeps other writers
+        out because its file was deleted or replaced. A file that went with the project
+        folder (moved or renamed whole) still does: the commit goes ahead (the job meets
+        the move where it uses paths, and says so). Two file status calls; nothing on
+        Windows (see ``_is_at``)."""
+        if self._fd is None or _is_at(self._fd, self.path):
+            return
+        if moved_away(self.path.parent, self._folder) and os.fstat(self._fd).st_nlink > 0:
+            return
+        raise WriteLockLostError(
+            f"The project's lock file {self.path} was deleted or replaced while this job "
+            "was changing the project, so another SSL Studio process may be changing it "
+            "too. This job stopped to keep the project consistent; what it saved before is "
+            "kept (a pretraining run can be resumed from its last checkpoint once no other "
+            "job runs). Never delete .write.lock: it stays after a crash, and the lock is "
+            "free whenever no program holds it."
+        )
 
     def _locked_elsewhere(self, fd: int) -> None:
         """Another holder has the lock: wait for it when ``waiting_for_writers`` says so
@@ -282,7 +372,7 @@ class WriteLock:
         raise ProjectLockedError(
             f"This project is being changed by another SSL Studio process ({holder})"
             f"{waited}. Wait for that job to finish or stop it, then try again. "
-            "Viewing the project meanwhile is fine."
+            f"Viewing the project meanwhile is fine.{_server_note(self.path.parent)}"
         )
 
     def release(self) -> None:
@@ -290,6 +380,9 @@ class WriteLock:
             return
         try:
             os.ftruncate(self._fd, 0)
+            with contextlib.suppress(OSError):  # (the note only: no holder's line)
+                os.lseek(self._fd, 0, os.SEEK_SET)
+                os.write(self._fd, f"{NOTE}\n".encode())
             _unlock(self._fd)
         finally:
             os.close(self._fd)
@@ -301,6 +394,20 @@ class WriteLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _server_note(folder: Path) -> str:
+    """What a refusal adds for a project on a network drive: a file server keeps the lock
+    of a computer that crashed or lost the network until it notices ("" elsewhere)."""
+    mount = remote_file_system(folder)
+    if mount is None:
+        return ""
+    return (
+        f" The project is on a network drive ({mount.kind}): if that process is gone (its "
+        "computer crashed, went to sleep or lost the network), the file server keeps its "
+        "lock until it notices, usually within a few minutes (NFSv4 and SMB), and with "
+        "NFSv3 until that computer starts again (or the server's administrator frees it)."
+    )
 
 
 def writer_present(path: Path) -> bool | None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.project.deleting import (
+    bytes_left,
     clean_up,
     copies_sentence,
     exports_sentence,
@@ -122,11 +123,13 @@ def plan_dataset_removal(store: Store, name: str, with_dependents: bool = False)
 
 
 def remove(project: Path, plan: RemovalPlan) -> dict[str, Any]:
-    """Remove what ``plan`` names. Returns ``runs`` and ``dataset`` removed, ``freed_bytes``,
-    ``exports_kept``, ``copies_removed``: the copies made before upgrades that held any
-    of it, ``left``: folders and copies that could not be deleted (with why), and
-    ``still_in_database``: None, or what to tell when another program reading the project
-    kept the removed rows' old pages from being erased from the database files now."""
+    """Remove what ``plan`` names. Returns ``runs`` and ``dataset`` removed,
+    ``bytes_on_disk`` (what their folders held), ``freed_bytes`` (what they no longer
+    hold: less when some could not be deleted), ``exports_kept``, ``copies_removed``: the
+    copies made before upgrades that held any of it, ``left``: folders and copies that
+    could not be deleted (with why), and ``still_in_database``: None, or what to tell when
+    another program reading the project kept the removed rows' old pages from being erased
+    from the database files now."""
     with Store.open(project, write=True, purpose="removing runs or a dataset") as store:
         dataset = store.dataset(plan.dataset) if plan.dataset is not None else None
         if plan.dataset is not None and (dataset is None or dataset["id"] != plan.dataset_id):
@@ -148,7 +151,8 @@ def remove(project: Path, plan: RemovalPlan) -> dict[str, Any]:
     return {
         "runs": list(now.run_ids),
         "dataset": plan.dataset,
-        "freed_bytes": now.bytes_on_disk,
+        "freed_bytes": max(0, now.bytes_on_disk - bytes_left(folders)),
+        "bytes_on_disk": now.bytes_on_disk,
         "exports_kept": list(now.exports_kept),
         **cleaned,
     }

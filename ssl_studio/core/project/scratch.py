@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ssl_studio.core.folder_access import make_work_folder
+from ssl_studio.core.folder_access import make_work_folder, share_with_team
 from ssl_studio.core.project.layout import ProjectPaths
 
 SCRATCH_PREFIX = "scratch-"
@@ -43,6 +43,7 @@ def scratch_folder(run_dir: Path) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(
             prefix=SCRATCH_PREFIX, dir=run_dir, ignore_cleanup_errors=True
         ) as folder:
+            share_with_team(Path(folder))  # (a colleague's job may sweep it: a crash)
             yield Path(folder)
         return
     path = make_work_folder(run_dir, SCRATCH_PREFIX)

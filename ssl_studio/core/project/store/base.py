@@ -36,6 +36,7 @@ from ssl_studio.core.project.journal import (
     is_wal_database,
     network_notice,
     tell_once,
+    unread_wal_notice,
     use_writer_journal,
     wait_out_of_wal,
 )
@@ -46,6 +47,7 @@ from ssl_studio.core.project.sqlite_uri import sqlite_uri
 from ssl_studio.core.project.store.lost_database import data_text, refuse_a_lost_database
 from ssl_studio.core.project.store.meta import ProjectMeta
 from ssl_studio.core.project.upgrade import Upgrade, upgrade_database
+from ssl_studio.core.project.whereabouts import folder_identity, moved_away
 from ssl_studio.core.storage_errors import (
     RESTORE,
     ProjectDamagedError,
@@ -98,7 +100,8 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
 class StoreBase(ProjectMeta):
     """The connection to one project; the record mixins add the queries (see __init__)."""
 
-    # what a user of a project on a network drive is told (journal.py), else None
+    # what a user is told of the project as opened (journal.py), else None: it is on a
+    # network drive; it is read-only, and shown without changes its database file lacks
     network_notice: str | None = None
 
     def __init__(
@@ -123,6 +126,7 @@ class StoreBase(ProjectMeta):
         self.upgrade: Upgrade | None = None
         self.removed_copies: list[str] = []  # (path_redaction.py: copies that held names)
         self._lock: WriteLock | None = None
+        self._root_id = folder_identity(self.paths.root)  # (see moved_away)
         refuse_a_lost_database(self.paths)
         if not self.paths.is_project():
             raise NotAProjectError(self.paths.root, self.paths.db.name)
@@ -293,6 +297,9 @@ class StoreBase(ProjectMeta):
                 if not (_is_read_only(exc) or read_only_folder):
                     raise
                 break
+        if notice := unread_wal_notice(Path(db)):  # (shown as last saved: said so)
+            self.network_notice = " ".join(filter(None, (self.network_notice, notice)))
+            tell_once(self.paths.root, notice, "unread changes")
         return sqlite3.connect(
             sqlite_uri(db, "mode=ro&immutable=1"),
             uri=True,
@@ -368,11 +375,14 @@ class StoreBase(ProjectMeta):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside commit together or not at all."""
+        """All writes inside commit together or not at all; none once the write lock no
+        longer keeps other writers out (WriteLock.check: its file deleted or replaced)."""
         self._require_write()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            if self._lock is not None:
+                self._lock.check()
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -403,6 +413,10 @@ class StoreBase(ProjectMeta):
                 raise damaged_database(self.paths.db, str(exc)) from exc
             if is_locked_database(exc):
                 raise database_in_use(self.paths.db) from exc
+
+    def moved_away(self) -> bool:
+        """Whether the project folder is no longer where it was opened (whereabouts.py)."""
+        return moved_away(self.paths.root, self._root_id)
 
     @property
     def schema_version(self) -> int:

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from ssl_studio.core.errors import ProjectError
+from ssl_studio.core.folder_access import share_with_team
 from ssl_studio.core.project.store.base import StoreBase, _decoded, _stored, now
 from ssl_studio.core.project.store.removals import LAST_RUN_ID
 
@@ -48,6 +50,7 @@ class RunRecords(StoreBase):
                 (run_id, dataset_id, kind, now(), now(), f"runs/{run_id}", *values),
             )
             folder.mkdir(parents=True)  # (not exist_ok: never another run's folder)
+            share_with_team(folder)
         return run_id
 
     def resume_run(
@@ -117,7 +120,8 @@ class RunRecords(StoreBase):
         from ssl_studio.core.storage_errors import user_error
 
         message = str(user_error(error, self.paths.root) or error) or type(error).__name__
-        with contextlib.suppress(sqlite3.Error):
+        # (nor when the project may no longer be written: its lock lost, the folder gone)
+        with contextlib.suppress(sqlite3.Error, OSError, ProjectError):
             self.finish_run(run_id, "failed", error=message)
 
     def update_run_summary(self, run_id: int, summary: Mapping[str, Any]) -> None:
