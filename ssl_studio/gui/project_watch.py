@@ -98,7 +98,9 @@ class ProjectWatch(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.look)
-        self.reader = BackgroundReader(self)
+        # (a daemon thread per look: quitting never waits for one stuck on a dead share;
+        # its answer after the watch is gone goes to nobody)
+        self.reader = BackgroundReader(self, daemon=True)
         self.reader.arrived.connect(self._looked)
         context.changed.connect(self._changed)
 
