@@ -4,11 +4,17 @@ change does not have that part told again."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 from PySide6.QtCore import QThreadPool
+from test_project_watch import LIVE_RUN, _say
 
+import ssl_studio.gui.panels.runs_panel as runs_panel
 import ssl_studio.gui.project_watch as project_watch
+from ssl_studio.core.project.store import Store
 
 from gui_helpers import add_runs
 
@@ -56,3 +62,60 @@ def test_a_stuck_look_is_not_waited_for_by_the_thread_pool(
         qtbot.waitUntil(lambda: gone == [1], timeout=WAIT_MS)
         stuck.set()
     qtbot.wait(300)  # (its answer arrives for a watch that is gone: dropped)
+
+
+def _points(window, run_id: int) -> int:
+    name = f"run {run_id}"
+    return len(window.runs.plot.points(name)[0]) if name in window.runs.plot.buffers else 0
+
+
+def test_a_growing_curve_reads_only_the_running_run_and_waits_while_runs_is_hidden(
+    qtbot, make_window, project, monkeypatch
+):
+    """Every look while another process trains told "curves", and the Runs panel read
+    every run again (a metrics query per run, the label sets, the lock) on the GUI
+    thread, even with the Runs page hidden: now only the running run's row and curve are
+    read, and a hidden page reads the runs once when it is shown again."""
+    with Store.open(project, write=True) as store:
+        store.create_dataset("chest", "image", 32)
+    add_runs(project, 5, points=5)
+    window = _watched(qtbot, make_window, project)
+    overviews: list[int] = []
+    overview = runs_panel.runs_overview
+    monkeypatch.setattr(
+        runs_panel, "runs_overview", lambda store: overviews.append(1) or overview(store)
+    )
+    notices: list[str] = []
+    window.context.changed.connect(notices.append)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    live = subprocess.Popen(
+        [sys.executable, "-c", LIVE_RUN, str(project)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        run_id = int(live.stdout.readline())
+        qtbot.waitUntil(lambda: run_id in [r["id"] for r in window.runs.runs], timeout=WAIT_MS)
+        window.runs.select_run(run_id)
+        read_before = len(overviews)
+        for points in (10, 20):
+            _say(live, "steps")
+            qtbot.waitUntil(lambda n=points: _points(window, run_id) == n, timeout=WAIT_MS)
+        assert "curves" in notices and len(overviews) == read_before
+
+        window.show_step(0)  # another page: the curve grows unseen, and is not read
+        notices.clear()
+        _say(live, "steps")
+        qtbot.waitUntil(lambda: "curves" in notices, timeout=WAIT_MS)
+        qtbot.wait(200)
+        assert len(overviews) == read_before and _points(window, run_id) == 20
+        window.show_step(3)  # shown again: read once
+        qtbot.waitUntil(lambda: _points(window, run_id) == 30, timeout=WAIT_MS)
+        assert len(overviews) == read_before + 1
+        _say(live, "done")
+        qtbot.waitUntil(
+            lambda: [r["status"] for r in window.runs.runs if r["id"] == run_id] == ["done"],
+            timeout=WAIT_MS,
+        )
+    finally:
+        live.stdin.close()
+        live.wait(30)
