@@ -119,3 +119,40 @@ def test_a_growing_curve_reads_only_the_running_run_and_waits_while_runs_is_hidd
     finally:
         live.stdin.close()
         live.wait(30)
+
+
+def test_a_look_under_way_when_the_window_tells_its_own_change_does_not_forget_it(
+    qtbot, make_window, project, monkeypatch
+):
+    """A look that read the marks before the window's own change, and arrived after it,
+    emptied the parts the window had told itself: the next look told the part again (a
+    second reload of the Runs panel)."""
+    add_runs(project, 1, points=5)
+    window = _watched(qtbot, make_window, project)
+    watch = window.watch
+    watch.timer.stop()
+    qtbot.waitUntil(lambda: not watch.reader.reading(), timeout=WAIT_MS)
+    held, read = threading.Event(), threading.Event()
+    look_at = project_watch.look_at
+
+    def slow(project, seen):
+        found = look_at(project, None)  # (the marks as they are now)
+        read.set()
+        held.wait(20)
+        return found
+
+    monkeypatch.setattr(project_watch, "look_at", slow)
+    watch.look()
+    assert read.wait(5)
+    notices: list[str] = []
+    window.context.changed.connect(notices.append)
+    add_runs(project, 1, points=5)  # (as a job of the window writes, and then tells)
+    window.context.notify("runs")
+    held.set()
+    qtbot.waitUntil(lambda: not watch.reader.reading(), timeout=WAIT_MS)
+    monkeypatch.setattr(project_watch, "look_at", look_at)
+    looks: list[int] = []
+    watch.timer.timeout.connect(lambda: looks.append(1))
+    watch.timer.start()
+    qtbot.waitUntil(lambda: len(looks) >= 10 and not watch.reader.reading(), timeout=WAIT_MS)
+    assert notices == ["runs"]
