@@ -10,6 +10,7 @@ import sys
 import threading
 
 from PySide6.QtCore import QThreadPool
+from series_data import write_waves
 from test_project_watch import LIVE_RUN, _say
 
 import ssl_studio.gui.panels.runs_panel as runs_panel
@@ -156,3 +157,22 @@ def test_a_look_under_way_when_the_window_tells_its_own_change_does_not_forget_i
     watch.timer.start()
     qtbot.waitUntil(lambda: len(looks) >= 10 and not watch.reader.reading(), timeout=WAIT_MS)
     assert notices == ["runs"]
+
+
+def test_the_windows_own_import_with_a_label_column_is_not_told_again(
+    qtbot, make_window, project, tmp_path
+):
+    """An import whose files carry a label column adds a label set; the panel told only
+    "datasets", so a later look told "labels" as another process's change (a second
+    reload)."""
+    window = _watched(qtbot, make_window, project)
+    told: list[tuple[str, bool]] = []
+    window.context.changed.connect(lambda what: told.append((what, window.watch._telling)))
+    assert window.data.import_paths([write_waves(tmp_path / "waves").parent])
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
+    looks: list[int] = []
+    window.watch.timer.timeout.connect(lambda: looks.append(1))
+    qtbot.waitUntil(lambda: len(looks) >= 10 and not window.watch.reader.reading(), timeout=WAIT_MS)
+    with Store.open(project) as store:
+        assert store.conn.execute("SELECT COUNT(*) FROM label_sets").fetchone()[0] == 1
+    assert [what for what, by_watch in told if by_watch] == []
