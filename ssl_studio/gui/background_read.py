@@ -16,6 +16,7 @@ Two things make a plain ``QThreadPool.start`` with a signal of the asking widget
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -67,13 +68,16 @@ class BackgroundReader(QObject):
     none the newest). An older read that was still made is told by ``late`` (its answer may
     be worth keeping); one asked again before it started is not made. A deleted reader is
     told nothing. ``work`` must not raise: if it does, the error is logged and the answer
-    is None. Create and use it on the GUI thread."""
+    is None. Create and use it on the GUI thread. ``daemon``: each read runs on a thread of
+    its own that the program does not wait for at exit (Qt's pool is waited for: a read
+    stuck on a share that stopped answering would keep the closed window's process)."""
 
     arrived = Signal(object)  # the newest read's answer
     late = Signal(object)  # an older read's answer (made before a newer one was asked)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, daemon: bool = False) -> None:
         super().__init__(parent)
+        self.daemon = daemon
         relay = _the_relay()
         self.request = 0  # the newest read asked (or the number that made all stale)
         self.in_flight = 0  # reads started and not answered yet
@@ -84,7 +88,8 @@ class BackgroundReader(QObject):
         self.destroyed.connect(lambda: (readers.pop(number, None), newest.pop(number, None)))
 
     def read(self, work: Callable[[], Any]) -> int:
-        """Start ``work`` on a worker of the global thread pool; returns its request."""
+        """Start ``work`` on a worker of the global thread pool (a daemon thread of its own
+        for a ``daemon`` reader); returns its request."""
         relay = _the_relay()
         self.request += 1
         request, number, newest, send = self.request, self.number, relay.newest, relay.delivered
@@ -105,7 +110,10 @@ class BackgroundReader(QObject):
             except RuntimeError:  # the program is ending: nobody to tell
                 pass
 
-        QThreadPool.globalInstance().start(run)
+        if self.daemon:
+            threading.Thread(target=run, name="ssl-studio read", daemon=True).start()
+        else:
+            QThreadPool.globalInstance().start(run)
         return request
 
     def forget(self) -> None:

@@ -92,13 +92,19 @@ class ProjectWatch(QObject):
         self.window = window
         self.files: FileMarks | None = None  # as last looked at (None: read the marks)
         self.marks: dict[str, Any] | None = None  # as last read (None: none read yet)
-        self.own: set[str] = set()  # parts the window told of itself since the last read
+        # parts the window told of itself since the last read (-> the looks started by
+        # then: a look started before is older than the change, and does not clear it)
+        self.own: dict[str, int] = {}
+        self.looks = 0  # looks started
+        self.asked = 0  # the look under way (its number)
         self.error = ""  # the last error told (told once, until the project reads again)
         self._telling = False
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.look)
-        self.reader = BackgroundReader(self)
+        # (a daemon thread per look: quitting never waits for one stuck on a dead share;
+        # its answer after the watch is gone goes to nobody)
+        self.reader = BackgroundReader(self, daemon=True)
         self.reader.arrived.connect(self._looked)
         context.changed.connect(self._changed)
 
@@ -116,7 +122,7 @@ class ProjectWatch(QObject):
                 self.timer.start()
                 self.look()  # the marks the panels have just read: what later ones move from
         elif what in PARTS:  # the window's own change, read by its panels: not told again
-            self.own.add(what)
+            self.own[what] = self.looks
             self.files = None  # (the next look reads the marks)
 
     def look(self) -> None:
@@ -130,6 +136,8 @@ class ProjectWatch(QObject):
         if self.context.runner.busy or hidden or self.reader.reading():  # the first marks
             return  # only, which tell nothing)
         seen = self.files
+        self.looks += 1
+        self.asked = self.looks
         self.reader.read(lambda: look_at(project, seen))
 
     def refresh(self) -> None:
@@ -139,12 +147,17 @@ class ProjectWatch(QObject):
             return
         self._tell(list(REFRESHED))
         self.files = None  # (the next look reads the marks again, and tells nothing read)
-        self.own.update(PARTS)
+        self.own.update(dict.fromkeys(PARTS, self.looks))
 
     def _looked(self, look: Look | None) -> None:
         if look is None or look.project != self.context.project:
             return  # (a failed look was logged) another project was opened meanwhile
         self.files = look.files
+        # the window's own changes told since this look started: the next look reads the
+        # marks (the files this one saw may be from before them), and they stay its own
+        later = {part: n for part, n in self.own.items() if n >= self.asked}
+        if later:
+            self.files = None
         if look.error:  # told once; the files stay as they are: not read again until
             # they change (the share is back, say). Not at a first look: the panels have
             # just read the project, and told what they met.
@@ -156,7 +169,7 @@ class ProjectWatch(QObject):
         if look.marks is None:
             return  # the files as before: nothing changed
         before, self.marks = self.marks, look.marks
-        own, self.own = self.own, set()
+        own, self.own = set(self.own), later
         self.context.told_unreadable = ""  # (it reads: should it not again, say so)
         if self.error:  # readable again: the panels that read meanwhile (and emptied)
             self.error = ""  # read it all again

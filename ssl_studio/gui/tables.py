@@ -173,8 +173,9 @@ def refill_table(table: QTableWidget, rows: list[list[Any]]) -> None:
     refresh), keeping the user's view of it. Rows the same as before, by their first
     column (a run's or an export's id), have only their changed cells set: the
     selection, the current row and the scroll stay as they are. Else the table is filled
-    anew, the rows selected before (by their first column) are selected again, and the
-    row at the top stays at the top (at the table's top new rows come into sight)."""
+    anew, the rows selected before (by their first column) are selected again, the current
+    row is the one of the same key (else the first selected), and the row at the top
+    stays at the top (at the table's top new rows come into sight)."""
     keys = [str(values[0]) if values else "" for values in rows]
     if keys == _keys(table, range(table.rowCount())):
         for row, values in enumerate(rows):
@@ -187,6 +188,8 @@ def refill_table(table: QTableWidget, rows: list[list[Any]]) -> None:
                     _show(item, value)
         return
     chosen = set(_keys(table, selected_rows(table)))
+    current = table.currentIndex()
+    current_key = _keys(table, [current.row()])[0] if current.isValid() else None
     top = table.rowAt(0)
     top_key = _keys(table, [top])[0] if top > 0 else None  # (row 0: stay at the top)
     fill_table(table, rows)
@@ -197,9 +200,18 @@ def refill_table(table: QTableWidget, rows: list[list[Any]]) -> None:
             selection.select(table.model().index(row, 0), table.model().index(row, last))
     flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
     table.selectionModel().select(selection, flags | QItemSelectionModel.SelectionFlag.Rows)
+    # the current row (where the arrow keys go on from) on its key, else the first chosen
+    row = next((r for r, key in enumerate(keys) if key in chosen), None)
+    row = keys.index(current_key) if current_key in keys else row
+    if row is not None:
+        column = max(current.column(), 0)
+        no_update = QItemSelectionModel.SelectionFlag.NoUpdate
+        table.selectionModel().setCurrentIndex(table.model().index(row, column), no_update)
     if top_key in keys:
         hint = QAbstractItemView.ScrollHint.PositionAtTop
         table.scrollTo(table.model().index(keys.index(top_key), 0), hint)
+    else:  # (at the top, or its row gone: the current row's own scroll is not kept)
+        table.scrollToTop()
 
 
 def _keys(table: QTableWidget, rows: Any) -> list[str]:

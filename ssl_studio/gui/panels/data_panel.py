@@ -435,6 +435,7 @@ class DataPanel(QWidget):
     def _imported(self, summary: dict[str, Any]) -> None:
         self.last_import = summary
         self.context.notify("datasets")
+        self.context.notify("labels")  # (the files' label columns: a label set of its own)
         self.select_dataset(summary["dataset"])
         # what it said of imported files (a channel out of place) is read in the report
         noted = (self.context.runner.warnings or summary.get("noted")) and self.report_notes

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ssl_studio.core.project.info import runs_overview
@@ -115,6 +115,7 @@ class RunsPanel(QWidget):
         self.growing: dict[int, GrowingCurve] = {}
         self._plotted: tuple[Any, ...] | None = None  # the curves drawn (_shown)
         self._title = ""  # and the plot's title over them
+        self._stale = False  # a running run's curve grew while the page was hidden
         self.reader = BackgroundReader(self)  # (off the GUI thread; see loss_curves.py)
         self.reader.arrived.connect(self._curves_read)
         self.reader.late.connect(self._keep_curves)
@@ -145,19 +146,49 @@ class RunsPanel(QWidget):
             self.curve_cache.clear()
             self.growing.clear()
             self._plotted = None
-        if what in ("project", "runs", "datasets", "curves"):  # (curves: a running run's
-            self.reload(keep_selection=what != "project")  # grew, in another process)
+        if what == "curves":  # (a running run's curve grew, in another process)
+            self._grown()
+        elif what in ("project", "runs", "datasets"):
+            self.reload(keep_selection=what != "project")
 
-    def reload(self, keep_selection: bool = True) -> None:
-        """Read the runs again; the runs selected stay selected (when still there), and
-        the table scrolled where it was, unless ``keep_selection`` is off (another
-        project: its run 2 is not this one's)."""
-        chosen = {run["id"] for run in self.selected()} if keep_selection else set()
-        self.runs = []
-        if self.context.project is not None:
-            with self.context.reading(self), Store.open(self.context.project) as store:
-                self.runs = runs_overview(store)
-        rows = [
+    def _grown(self) -> None:
+        """A running run's curve grew in another process (every few seconds while it
+        trains): only the running runs' rows, and the curves of the selected running runs,
+        are read again, not every run; while the page is hidden, nothing until it is shown
+        (then the runs are read again once)."""
+        if not self.isVisible():
+            self._stale = True
+            return
+        running = [run for run in self.runs if run["status"] == "running"]
+        if self.context.project is None or not running:
+            return
+        grown: dict[int, tuple[Any, int | None]] = {}
+        with self.context.reading(self) as read, Store.open(self.context.project) as store:
+            newest = store.newest_checkpoint_steps()
+            for run in running:
+                points = store.metrics(run["id"], run["quality_name"])
+                grown[run["id"]] = (points[-1][1] if points else None, newest.get(run["id"]))
+        if read.error:
+            return
+        for run in running:
+            quality, steps = grown[run["id"]]
+            run["quality"] = quality if quality is not None else run["quality"]
+            known = [s for s in (run["steps"], steps) if s is not None]
+            run["steps"] = max(known) if known else None
+        self.table.blockSignals(True)
+        try:
+            refill_table(self.table, self._rows())  # (the same runs: the cells changed)
+        finally:
+            self.table.blockSignals(False)
+        self._selected()  # (a selected running run's curve: from where its last read ended)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._stale:  # (a running run's curve grew while the page was hidden)
+            self.reload()
+
+    def _rows(self) -> list[list[Any]]:
+        return [
             [
                 run["id"],
                 run["kind"],
@@ -172,6 +203,18 @@ class RunsPanel(QWidget):
             ]
             for run in self.runs
         ]
+
+    def reload(self, keep_selection: bool = True) -> None:
+        """Read the runs again; the runs selected stay selected (when still there), and
+        the table scrolled where it was, unless ``keep_selection`` is off (another
+        project: its run 2 is not this one's)."""
+        chosen = {run["id"] for run in self.selected()} if keep_selection else set()
+        self._stale = False
+        self.runs = []
+        if self.context.project is not None:
+            with self.context.reading(self), Store.open(self.context.project) as store:
+                self.runs = runs_overview(store)
+        rows = self._rows()
         self.table.blockSignals(True)  # one redraw below, not one per row emptied/selected
         try:
             if keep_selection:  # (the same runs: only the cells that changed are set)

@@ -38,7 +38,7 @@ class ChangeMarks(StoreBase):
         - ``runs``: each run's row as the Runs list shows it (a run started, ended,
           deleted, resumed);
         - ``curves``: the newest metric and checkpoint (a running run's curve grew);
-        - ``exports``: the exports.
+        - ``exports``: the exports, and how many still have their run (one deleted).
 
         Each query is an index's or a small table's; no item or metric is read."""
         one = self._one_row
@@ -61,7 +61,8 @@ class ChangeMarks(StoreBase):
                 one("SELECT MAX(rowid) FROM metrics"),
                 one("SELECT COUNT(*), MAX(id) FROM checkpoints"),
             ),
-            "exports": one("SELECT COUNT(*), MAX(id) FROM exports"),
+            # (a run deleted leaves its exports without a run: COUNT(run_id) falls)
+            "exports": one("SELECT COUNT(*), MAX(id), COUNT(run_id) FROM exports"),
         }
 
     def _one_row(self, query: str) -> tuple[Any, ...]:
