@@ -195,7 +195,7 @@ class RunsPanel(QWidget):
                 run["task"],
                 run["backbone"],
                 run["dataset"],
-                run["status"],
+                run.get("status_text") or run["status"],  # (read-only: may be cut off)
                 _duration(run["seconds"]),
                 f"{run['final_loss']:.4f}" if run["final_loss"] is not None else "",
                 _quality(run),
