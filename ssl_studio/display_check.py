@@ -39,10 +39,11 @@ XCB_LIBRARIES = (
     "libxcb-randr.so.0",
 )
 # as in the README
-APT_COMMAND = (
-    "sudo apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 "
-    "libxcb-render-util0 libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-randr0"
-)
+XCB_PACKAGES = (
+    "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0",
+    "libxcb-render-util0", "libxcb-xkb1", "libxkbcommon-x11-0", "libxcb-shape0", "libxcb-randr0",
+)  # fmt: skip
+APT_COMMAND = f"sudo apt-get install {' '.join(XCB_PACKAGES)}"
 WITHOUT_A_WINDOW = (
     "Every job also runs without a window (ssl-studio --help; ssl-studio demo --no-gui "
     "builds the demo project only)."
@@ -113,7 +114,7 @@ def _apt_command(missing: list[str]) -> str:
     if any(name in QT_LIBRARIES for name in missing):
         packages += QT_LIBRARIES.values()
     if any(name in XCB_LIBRARIES for name in missing):
-        packages.append(APT_COMMAND.removeprefix("sudo apt-get install "))
+        packages += XCB_PACKAGES
     return f"sudo apt-get install {' '.join(packages)}"
 
 
