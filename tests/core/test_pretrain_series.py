@@ -154,13 +154,13 @@ def test_default_steps_follow_ts2vec_by_the_number_of_values(series_project):
         (100_001, "quick"): 600,
         (100_001, "standard"): 1800,
     }
-    assert (cfg.train.batch_size, cfg.train.lr) == (8, 1e-3)
+    assert (cfg.train.batch_size, cfg.train.lr) == (16, 1e-3)
 
 
 @pytest.mark.parametrize(
     ("modality", "preset", "typed", "expected"),
     [
-        ("timeseries", "quick", {}, (8, 1e-3)),
+        ("timeseries", "quick", {}, (16, 1e-3)),
         ("timeseries", "quick", {"batch_size": 128, "lr": 2e-3}, (128, 2e-3)),
         ("image", "quick", {}, (128, 2e-3)),
         ("image", "standard", {}, (256, 2e-3)),
@@ -172,10 +172,26 @@ def test_a_typed_batch_size_and_lr_are_kept_even_when_they_equal_another_default
 ):
     """Empty means "the default for this data and preset"; a value the user typed is used
     as typed. Before, 128 and 0.002 (the image defaults) typed for a series run were
-    silently replaced by 8 and 0.001, and 128 with the standard preset by 256."""
+    silently replaced by the series defaults, and 128 with the standard preset by 256."""
     cfg = PretrainConfig(project=tmp_path, dataset="d", preset=preset, train=TrainConfig(**typed))
     cfg.resolve(modality, 1000)
     assert (cfg.train.batch_size, cfg.train.lr) == expected
+
+
+@pytest.mark.parametrize(
+    ("task", "backbone", "expected"),
+    [(None, None, "ts2vec"), ("forecast", None, "forecast"), (None, "ts-patch", "masked")],
+)
+def test_ts2vec_alone_trains_with_batch_16_the_other_series_tasks_with_8(
+    tmp_path, task, backbone, expected
+):
+    """TS2Vec's contrast tells each series from the others in its batch: 16 gave it better
+    representations than TS2Vec's 8 on UCR/UEA, while forecasting did worse with 16, so
+    the other series tasks keep 8 (README, Benchmarks)."""
+    cfg = PretrainConfig(project=tmp_path, dataset="d", task=task, backbone=backbone)
+    cfg.resolve("timeseries", 1000)
+    assert cfg.task == expected
+    assert cfg.train.batch_size == (16 if expected == "ts2vec" else 8)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from PySide6.QtCore import Qt
+
 from ssl_studio.core.config import ImportConfig
 from ssl_studio.core.jobs import import_data
 
@@ -78,15 +80,23 @@ def test_presets_describe_series_runs_in_steps_not_pixels(qtbot, make_window, pr
 def test_training_tab_says_the_batch_and_lr_the_data_gets_and_keeps_typed_ones(
     qtbot, make_window, project, tmp_path
 ):
-    """Series train with TS2Vec's batch 8 and lr 0.001 when the fields are left empty, and
-    the empty fields say so; a value typed there is the one the run uses (128 and 0.002
-    typed for a series used to be replaced by 8 and 0.001 without a word)."""
+    """Series train with batch 16 (ts2vec, the default task; 8 for the others) and lr 0.001
+    when the fields are left empty, and the empty fields say so, also after another task is
+    chosen; a value typed there is the one the run uses (128 and 0.002 typed
+    for a series used to be replaced by the defaults without a word)."""
     panel = _series_panel(make_window, project, tmp_path)
     batch, lr = (panel.train_form.editors[name][0] for name in ("batch_size", "lr"))
-    assert (batch.placeholderText(), lr.placeholderText()) == ("automatic: 8", "automatic: 0.001")
+    assert (batch.placeholderText(), lr.placeholderText()) == ("automatic: 16", "automatic: 0.001")
     cfg = panel.config()
     cfg.resolve("timeseries", 100)
-    assert (cfg.train.batch_size, cfg.train.lr) == (8, 1e-3)
+    assert (cfg.train.batch_size, cfg.train.lr) == (16, 1e-3)
+    panel.task_list.setCurrentRow(
+        panel.task_list.row(panel.task_list.findItems("forecast", Qt.MatchFlag.MatchExactly)[0])
+    )
+    assert batch.placeholderText() == "automatic: 8"  # ts2vec alone trains with 16
+    cfg = panel.config()
+    cfg.resolve("timeseries", 100)
+    assert (cfg.task, cfg.train.batch_size) == ("forecast", 8)
     panel.train_form.set_value("batch_size", 128)
     panel.train_form.set_value("lr", 0.002)
     cfg = panel.config()

@@ -360,11 +360,14 @@ class PretrainForm(QScrollArea):
 
     def _show_training_defaults(self, *_: Any) -> None:
         """Empty batch size and learning rate fields say what they stand for with this
-        data and preset (8 and 0.001 for series, the preset's batch for images)."""
+        data, preset and task (16 or 8 and 0.001 for series, the preset's batch for
+        images)."""
         modality = self.modality()
         if modality is None:
             return
-        batch, lr = default_batch_and_lr(modality, self.preset.currentData())
+        item = self.task_list.currentItem()
+        task = item.text() if item else None
+        batch, lr = default_batch_and_lr(modality, self.preset.currentData(), task)
         self.train_form.set_placeholder("batch_size", f"automatic: {batch}")
         self.train_form.set_placeholder("lr", f"automatic: {lr:g}")
 
@@ -378,6 +381,7 @@ class PretrainForm(QScrollArea):
         text = f"<b>{task['summary']}</b><br>{task['explanation']}"
         set_note(self.explanation, text, self.task_list)  # (read when the list has focus)
         self.advanced.show_task(name)
+        self._show_training_defaults()  # the series batch depends on the task
         self._fill_backbones()  # the task may not train every backbone; "the preset's"
         # backbone may depend on the task
 
