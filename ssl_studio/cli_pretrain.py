@@ -339,7 +339,8 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         metavar="N",
         help="images or series per step and process: under torchrun each process takes "
         "this many, so the global batch is N times the processes, with the learning rate "
-        "not scaled (default: images 128 quick, 256 standard and thorough; series 8)",
+        "not scaled (default: images 128 quick, 256 standard and thorough; series 16 for "
+        "ts2vec, 8 for masked and forecast)",
     )
     p.add_argument("--device", choices=DEVICES, help="default auto: CUDA > MPS > CPU")
     p.add_argument("--config", type=Path, metavar="FILE", help="a JSON or TOML run config")
