@@ -36,16 +36,19 @@ def decision_sentence(card: dict[str, Any]) -> str:
     positive = markdown_text(str(positive))  # (a class name: literal Markdown)
     threshold = card.get("threshold")
     if threshold is None or card.get("threshold_is_default"):  # (null: cards before 0.5)
+        other = [str(c) for c in card.get("classes") or [] if c != card.get("positive_class")]
+        other = markdown_text(other[0]) if len(other) == 1 else "the other class"
         return (
-            f"Positive class: {positive}; it is predicted when its probability is above "
-            "0.5 (the default threshold: the more probable class, a tie going to the other)."
+            f"Positive class: {positive}; it is predicted when its probability is greater "
+            f"than that of {other} (the default threshold: the more probable class, so a "
+            f"probability above 0.5; a tie of exactly 0.5 goes to {other})."
         )
     choice = card.get("threshold_choice") or {}
     n = choice.get("val_items")
     said = (
         f"Positive class: {positive}; it is predicted when its probability is at least "
-        f"{rounded_threshold(threshold)}. The threshold was chosen on "
-        f"{f'{n} ' if n else ''}validation items (never on the test items)"
+        f"{rounded_threshold(threshold)} (equal to the threshold included). The threshold "
+        f"was chosen on {f'{n} ' if n else ''}validation items (never on the test items)"
         f"{_threshold_method(choice)}; its exact value is in model_card.json."
     )
     test = ((card.get("metrics") or {}).get("test") or {}).get("sensitivity")

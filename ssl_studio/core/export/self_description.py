@@ -15,6 +15,11 @@ from typing import Any
 import ssl_studio
 
 DEFAULT_THRESHOLD = 0.5  # a two-class model without a chosen threshold
+# the card's ``positive_when``: the comparison that predicts the positive class (classes[1]),
+# exactly as ssl-studio predict makes it on model.onnx's probabilities p
+AT_LEAST_THRESHOLD = "p(positive_class) >= threshold"  # a chosen threshold: p[1] >= t
+MORE_PROBABLE = "p(positive_class) > p(other class)"  # the default: p[1] > p[0], argmax
+POSITIVE_WHEN = (AT_LEAST_THRESHOLD, MORE_PROBABLE)
 # the keys model.onnx's metadata_props and model.pt's extra files hold, in this order
 PROGRAM_KEYS = (
     "model_name",
@@ -48,29 +53,34 @@ def card_name(state: dict[str, Any]) -> str:
 
 
 def decision(classes: list[str], chosen: float | None) -> dict[str, Any]:
-    """How the predicted class follows from the probabilities: ``threshold`` (the one in
-    effect: ``chosen``, else 0.5 for two classes; None for more), ``threshold_is_default``
-    and ``decision_rule`` in words."""
+    """How the predicted class follows from the probabilities, as ``ssl-studio predict``
+    decides: ``threshold`` (the one in effect: ``chosen``, else 0.5 for two classes; None
+    for more), ``threshold_is_default``, ``positive_when`` (the comparison, one of
+    ``POSITIVE_WHEN``; None for more than two classes) and ``decision_rule`` in words."""
     if len(classes) != 2:
         return {
             "threshold": None,
             "threshold_is_default": None,
+            "positive_when": None,
             "decision_rule": "argmax over classes: the most probable class",
         }
+    negative, positive = classes
     if chosen is None:  # (the argmax the test report scored: a tie to the first class)
         return {
             "threshold": DEFAULT_THRESHOLD,
             "threshold_is_default": True,
-            "decision_rule": f"{classes[1]} (positive) when p({classes[1]}) > 0.5, else "
-            f"{classes[0]} (the more probable class; a tie of exactly 0.5 goes to "
-            f"{classes[0]})",
+            "positive_when": MORE_PROBABLE,
+            "decision_rule": f"{positive} (positive) when p({positive}) > p({negative}), "
+            f"else {negative} (the more probable class, so p({positive}) > 0.5; a tie of "
+            f"exactly 0.5 goes to {negative})",
         }
     threshold = float(chosen)
     return {
         "threshold": threshold,
         "threshold_is_default": False,
-        "decision_rule": f"{classes[1]} (positive) when p({classes[1]}) >= {threshold:.6g}, "
-        f"else {classes[0]}",
+        "positive_when": AT_LEAST_THRESHOLD,
+        "decision_rule": f"{positive} (positive) when p({positive}) >= {threshold:.6g}, "
+        f"else {negative}",
     }
 
 

@@ -29,6 +29,13 @@ from ssl_studio.core.events import Message, Reporter, StopToken, ignore
 from ssl_studio.core.export.card import architecture_options, build_card
 from ssl_studio.core.export.card_markdown import card_markdown
 from ssl_studio.core.export.examples import example_arrays
+from ssl_studio.core.export.onnx_version import (
+    OLDEST_IR,
+    OPSET,
+    drop_exporter_notes,
+    lower_ir_version,
+    onnx_description,
+)
 from ssl_studio.core.export.program_files import load_torchscript, onnx_session
 from ssl_studio.core.export.self_description import (
     checksums,
@@ -59,8 +66,7 @@ DESCRIPTIONS = {
     "model.pt": "TorchScript program: torch.jit.load(path)(inputs) -> probabilities; a "
     "program runs code as it loads, so load it only from a sender you trust "
     "(ssl-studio predict uses model.onnx only)",
-    "model.onnx": "ONNX program (opset 18): onnxruntime.InferenceSession(path); what "
-    "ssl-studio predict runs",
+    "model.onnx": onnx_description(OLDEST_IR),  # (the IR version the export gives it)
     "model.safetensors": "the weights only, data and no code (the classifier's state_dict, "
     "keys as SSL Studio's "
     "model code names them): rebuilding the network needs that code, with the backbone and "
@@ -158,8 +164,10 @@ def _onnx(
     path: Path,
     modality: str,
     metadata: dict[str, str],
-) -> None:
-    """Export ``model`` to ONNX at ``path``, ``metadata`` as the model's metadata_props."""
+) -> int:
+    """Export ``model`` to ONNX at ``path``, ``metadata`` as the model's metadata_props;
+    returns the file's IR version (8 unless the program needs a newer one:
+    onnx_version.py)."""
     names = ["x"] if modality == "image" else ["x", "observed"]
     batch = torch.export.Dim("batch", min=1)
     shapes: dict[str, Any] = {"x": {0: batch}}
@@ -174,18 +182,14 @@ def _onnx(
             input_names=names,
             output_names=["probabilities"],
             dynamic_shapes=shapes,
-            opset_version=18,
+            opset_version=OPSET,
             dynamo=True,
             verbose=False,
         )
-    # each node carries the Python stack that made it: file paths of this machine
-    for node in program.model.graph.all_nodes():
-        node.metadata_props.clear()
-    for function in program.model.functions.values():
-        for node in function:
-            node.metadata_props.clear()
+    drop_exporter_notes(program.model)
     program.model.metadata_props.update(metadata)
     program.save(str(path))
+    return lower_ir_version(path)
 
 
 def _torchscript(
@@ -311,6 +315,7 @@ def export_classifier(
             "inputs": sum(len(inputs[0]) for inputs in checks),
         }
         example = tuple(torch.from_numpy(a) for a in golden)
+        descriptions = dict(DESCRIPTIONS)
         if "torchscript" in formats:
             _next_stage(report, stop, "Writing TorchScript and checking it against PyTorch.")
             with torch.no_grad(), warnings.catch_warnings():
@@ -326,7 +331,8 @@ def export_classifier(
             parity["torchscript_max_difference"] = diff
         if "onnx" in formats:
             _next_stage(report, stop, "Writing ONNX and checking it with ONNX Runtime.")
-            _onnx(model, example, work / FILES["onnx"], spec["modality"], metadata)
+            ir = _onnx(model, example, work / FILES["onnx"], spec["modality"], metadata)
+            descriptions["model.onnx"] = onnx_description(ir)
             diff = max(
                 _max_difference(_run_onnx(work / FILES["onnx"], inputs, spec["modality"]), want)
                 for inputs, want in zip(checks, expected, strict=True)
@@ -354,7 +360,7 @@ def export_classifier(
         card = build_card(
             {**state, "input_scaling": scaling},
             baseline=baseline,
-            formats={name: DESCRIPTIONS[name] for name in written},
+            formats={name: descriptions[name] for name in written},
             parity=parity,
             source=source or {},
             checksums=checksums(work),

@@ -114,10 +114,10 @@ def test_a_default_threshold_is_written_with_its_rule(series_export):
     saved, text = written_card(out)
     assert saved["threshold"] == 0.5 and saved["threshold_is_default"] is True
     assert saved["decision_rule"] == (
-        "square (positive) when p(square) > 0.5, else sine (the more probable class; a tie "
-        "of exactly 0.5 goes to sine)"
+        "square (positive) when p(square) > p(sine), else sine (the more probable class, "
+        "so p(square) > 0.5; a tie of exactly 0.5 goes to sine)"
     )  # (the argmax the test report scored, which predict uses too)
-    assert "above 0.5 (the default threshold" in text
+    assert "greater than that of sine (the default threshold" in text
     assert _program_keys(out)[0]["threshold"] == "0.5"
 
 
@@ -151,7 +151,7 @@ def test_the_card_names_the_fingerprint_for_what_it_is(thresholded):
     said = fingerprint_sentence({"items": 3, "sha256": "ab" * 16, "content": True}, "image")
     assert f"data fingerprint {'ab' * 16} (" in said
     old = {"positive_class": "b", "threshold": None}  # the default threshold, then
-    assert "above 0.5 (the default threshold" in decision_sentence(old)
+    assert "greater than that of the other class (the default threshold" in decision_sentence(old)
 
 
 def test_the_card_keeps_how_many_validation_items_chose_the_threshold(thresholded):
