@@ -81,7 +81,10 @@ _COPY_AGAIN = (
     "should be DICOM; otherwise convert it, or move it out of the folder."
 )
 _DEFER = "64 KB"  # header values larger than this (pixel data) are read only when decoded
-_DRAFT_PHOTOMETRICS = {("MONOCHROME2", 1), ("YBR_FULL", 3), ("YBR_FULL_422", 3)}
+# (PhotometricInterpretation, SamplesPerPixel) of 8-bit JPEG baseline files decoded
+# reduced (_draft_frames), when their longer side is at least DRAFT_FROM x the cache size
+DRAFT_PHOTOMETRICS = {("MONOCHROME2", 1), ("YBR_FULL", 3), ("YBR_FULL_422", 3)}
+DRAFT_FROM = 2
 _STANDARD_GROUPS = (0x0008, 0x0010, 0x0018, 0x0020, 0x0028)  # study, patient, image...
 
 
@@ -272,8 +275,8 @@ def _draft_frames(ds: Dataset, size: int) -> Iterator[np.ndarray] | None:
     if (
         ds.file_meta.get("TransferSyntaxUID") != JPEGBaseline8Bit
         or int(ds.get("BitsAllocated", 0)) != 8
-        or max(int(ds.get("Rows", 0)), int(ds.get("Columns", 0))) < 2 * size
-        or (photometric, samples) not in _DRAFT_PHOTOMETRICS
+        or max(int(ds.get("Rows", 0)), int(ds.get("Columns", 0))) < DRAFT_FROM * size
+        or (photometric, samples) not in DRAFT_PHOTOMETRICS
     ):
         return None
     mode = "L" if samples == 1 else "RGB"

@@ -20,6 +20,7 @@ from ssl_studio.core.export.card_spec_check import CARD_FORMAT
 from ssl_studio.core.export.channel_count import fewest_channels
 from ssl_studio.core.export.recipe import image_recipe
 from ssl_studio.core.export.self_description import card_name, decision, how_to_check
+from ssl_studio.core.export.series_recipe import read_step, window_fields
 from ssl_studio.core.export.training_lengths import longest_window
 from ssl_studio.core.export.training_match import describe_training
 from ssl_studio.core.models.backbones import options_in_effect
@@ -68,7 +69,8 @@ def preprocessing(spec: dict[str, Any], scaling: dict[str, Any] | None = None) -
             if spec.get("csv_header")
             else ""
         ),
-        "series_length": spec["series_length"],
+        # the run's cap on training windows and the longest window training used
+        **window_fields(spec),
         "length_handling": "any length T: the whole series is read (training saw random "
         f"windows of up to {longest_window(spec)} steps, the evaluation whole series); "
         "batch only series of equal length (predict does): padding a shorter one, even with "
@@ -83,6 +85,7 @@ def preprocessing(spec: dict[str, Any], scaling: dict[str, Any] | None = None) -
             else ""
         )
         + "; a series with more channels than the model is refused",
+        "read": read_step(spec),  # (the first numbered step: recipe.STEPS)
         **_series_normalisation(scaling),
         "output": "probabilities [N, K] in the order of 'classes'",
     }

@@ -13,6 +13,7 @@ from ssl_studio.core.export.input_checks import (
     trained_missing,
 )
 from ssl_studio.core.export.recipe import STEPS
+from ssl_studio.core.export.series_recipe import window_words
 from ssl_studio.core.export.training_lengths import lengths_sentence
 
 NAMED_FIELDS = ("channel_names", "channel_matching")  # (input fields naming CSV columns)
@@ -59,10 +60,12 @@ def missing_lines(spec: dict[str, Any]) -> list[str]:
 def _named(key: str, value: Any) -> Any:
     """An input field as the card shows it: those holding the training files' column names
     (a series' channels, its header row) as literal Markdown, a sampling rate with its
-    unit (``10 samples per second (Hz)``; the JSON field stays a number), the others as
-    they are."""
+    unit (``10 samples per second (Hz)``; the JSON field stays a number), the training
+    windows' lengths in steps with what they are, the others as they are."""
     if key == "sampling_rate" and isinstance(value, int | float):
         return f"{value:g} samples per second (Hz)"
+    if key in ("training_window_cap", "longest_training_window") and isinstance(value, int):
+        return window_words(key, value)
     return markdown_text(str(value)) if key in NAMED_FIELDS else value
 
 

@@ -9,10 +9,46 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydicom.uid import JPEGBaseline8Bit
+
+from ssl_studio.core.data.dicom import DRAFT_FROM, DRAFT_PHOTOMETRICS
 from ssl_studio.core.export.examples import EXAMPLE_NAMES
 from ssl_studio.core.export.training_window import window_rule
 
-STEPS = ("decode", "store", "letterbox", "channel_match", "window", "resample", "normalisation")
+# the numbered steps of MODEL_CARD.md, in this order ("read": series; the rest: images).
+# The window's low and high are taken from the stored canvas before channel matching
+# (image_batch.py reads the item's window fields, set at decoding), then applied after it
+STEPS = (
+    "read",
+    "decode",
+    "store",
+    "letterbox",
+    "window",
+    "channel_match",
+    "apply_window",
+    "resample",
+    "normalisation",
+)
+
+
+def draft_sentence(cache: int) -> str:
+    """How dicom._draft_frames decodes an 8-bit JPEG baseline file at reduced scale, from
+    its constants, for a model whose cache size is ``cache``."""
+    kinds = " or ".join(f"{p} with {n}" for p, n in sorted(DRAFT_PHOTOMETRICS))
+    return (
+        f"8-bit JPEG-baseline DICOM (transfer syntax {JPEGBaseline8Bit}, BitsAllocated 8) "
+        f"whose PhotometricInterpretation and SamplesPerPixel are {kinds}, and whose "
+        f"longer side max(Rows, Columns) is at least {DRAFT_FROM * cache} px ({DRAFT_FROM} x "
+        "the cache size), is not decoded by pydicom: each frame's JPEG stream is opened with "
+        "Pillow and decoded reduced by libjpeg, as image = PIL.Image.open(io.BytesIO(frame)); "
+        f"image.draft(mode, ({cache}, {cache})); pixels = numpy.asarray(image.convert(mode)), "
+        "mode 'L' for 1 sample and 'RGB' for 3 (libjpeg's YCbCr to RGB). draft decodes at "
+        f"1/s, s the largest of 8, 4, 2, 1 not above min(Columns // {cache}, Rows // {cache}), "
+        "giving ceil(Columns / s) x ceil(Rows / s) pixels; these pixels go on to 'store'. "
+        "Every other file (JPEG baseline marked RGB or MONOCHROME1 included) is decoded "
+        "whole. Other DICOM toolkits (plain pydicom, GDCM, dcm4che, fo-dicom) decode such "
+        "files at full size, so their inputs differ slightly from predict's for them."
+    )
 
 
 def image_recipe(spec: dict[str, Any]) -> dict[str, Any]:
@@ -22,9 +58,8 @@ def image_recipe(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "decode": "DICOM with pydicom: modality LUT (RescaleSlope/RescaleIntercept or the "
         "LUT sequence) to real units, MONOCHROME1 inverted (its window centre mirrored), "
-        "palette and YBR colour to RGB; 8-bit JPEG-baseline DICOM at least twice the cache "
-        "size is decoded by libjpeg at 1/2, 1/4 or 1/8 scale (Pillow's draft), never below "
-        "the cache size. PNG, JPEG and BMP with Pillow, TIFF with tifffile, values as stored "
+        f"palette and YBR colour to RGB. {draft_sentence(cache)} "
+        "PNG, JPEG and BMP with Pillow, TIFF with tifffile, values as stored "
         "(alpha dropped, palette to RGB, 1-bit to 0/255). A colour image whose three "
         "channels are equal is read as one gray channel.",
         "store": "Sources of at most 8 bits with values in 0-255 stay uint8 (real = level). "
@@ -41,16 +76,19 @@ def image_recipe(spec: dict[str, Any]) -> dict[str, Any]:
         f"row y0 = ({cache} - h) // 2 of a {cache} x {cache} canvas of level 0; the content "
         "box is (x0, y0, x1 = x0 + w, y1 = y0 + h). Every later step reads this stored "
         "canvas (uint8 or uint16 levels), not the original pixels.",
-        "channel_match": f"Real values (float32); the model reads {channels} channel(s): "
-        "gray is repeated to 3 channels, colour averaged (mean of R, G, B) to gray, when "
-        "they differ.",
-        "window": "low = c - w/2 and high = c + w/2 from the first DICOM WindowCenter c and "
-        "WindowWidth w; without them, low and high are the 0.5th and 99.5th percentiles "
-        "(numpy.percentile, linear) of the real values inside the content box of the "
-        "stored canvas, all channels, in channel, row, column order, taking every "
-        "(n // 16384)-th value when there are n > 16384. Then, at the cache size, "
-        "u = clamp((x - low) / max(high - low, 1e-6), 0, 1) in float32."
-        + window_rule((spec.get("training_images") or {}).get("windows")),
+        "window": "The window's limits, taken here, before channel matching: low = c - w/2 "
+        "and high = c + w/2 from the first DICOM WindowCenter c and WindowWidth w; without "
+        "them, low and high are the 0.5th and 99.5th percentiles (numpy.percentile, linear) "
+        "of the real values (level * scale + minimum) inside the content box of the stored "
+        "canvas, all its channels (a colour image's three even for a 1-channel model), in "
+        "channel, row, column order, taking every (n // 16384)-th value when there are "
+        "n > 16384." + window_rule((spec.get("training_images") or {}).get("windows")),
+        "channel_match": f"Real values (float32) of the stored canvas; the model reads "
+        f"{channels} channel(s): gray is repeated to 3 channels, colour averaged (mean of "
+        "R, G, B) to gray, when they differ.",
+        "apply_window": "At the cache size, on the channel-matched values x, with the low "
+        "and high of 'window' (taken before channel matching): u = clamp((x - low) / "
+        "max(high - low, 1e-6), 0, 1) in float32.",
         "resample": f"u is resampled to {size} x {size} by bilinear interpolation without "
         "antialiasing (as torch.nn.functional.grid_sample with mode 'bilinear', "
         "padding_mode 'zeros', align_corners=False). With the content box's centre "

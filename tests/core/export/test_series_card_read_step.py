@@ -1,0 +1,50 @@
+"""A series model's card: a numbered "read" step that says how a file becomes x and
+observed (trailing rows without a value dropped, missing cells, the time column, NPY
+shapes), and the training windows' cap told apart from the longest window training used."""
+
+from __future__ import annotations
+
+import numpy as np
+from finetune_projects import export_series_model, vitals_signals
+
+from ssl_studio.core.export.card import preprocessing
+from ssl_studio.core.export.card_input import input_lines
+
+SPEC = {"modality": "timeseries", "in_channels": 2, "series_length": 3000}
+
+
+def test_the_read_step_is_the_first_numbered_step():
+    pre = preprocessing({**SPEC, "training_lengths": None})
+    read = pre["read"]
+    assert "rows after it (a time but empty cells, NaN or NA in every channel) are dropped" in read
+    assert "x = 0 and observed = 0" in read and "an infinite value" in read
+    assert "[N, C, T] N series of C channels" in read and "save it as [1, 2, T]" in read
+    assert "the time column" in read and "1.5 times the median step" in read
+    lines = input_lines(pre, SPEC)
+    numbered = [line for line in lines if line[:1].isdigit()]
+    assert numbered[0].startswith("1. **read**: ") and numbered[1].startswith("2. **normal")
+    assert "series_length" not in pre and pre["training_window_cap"] == 3000
+    assert pre["longest_training_window"] is None  # the recordings' lengths unknown
+
+
+def test_an_export_says_the_longest_window_training_used(tmp_path):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "vitals"
+    for kind in ("calm", "busy"):
+        (data / kind).mkdir(parents=True)
+        for i in range(6):
+            ecg, resp = vitals_signals(kind, 40, rng)
+            rows = "".join(
+                f"{n / 10:.1f},{a:.3f},{b:.3f}\n"
+                for n, (a, b) in enumerate(zip(ecg, resp, strict=True))
+            )
+            (data / kind / f"{kind}{i}.csv").write_text("time,ecg,resp\n" + rows)
+    out, card = export_series_model(tmp_path, data)
+    pre = card["preprocessing"]
+    assert pre["training_window_cap"] == card["spec"]["series_length"] > 40
+    assert pre["longest_training_window"] == 40 and "series_length" not in pre
+    assert "are dropped, not fed with observed = 0" in pre["read"]
+    text = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "- longest_training_window: 40 steps (the longest window training used" in text
+    assert f"- training_window_cap: {pre['training_window_cap']} steps (series_length: " in text
+    assert "\n1. **read**: CSV/TSV files" in text
