@@ -388,7 +388,7 @@ def _weights_metadata(spec: dict[str, Any]) -> dict[str, str]:
     size = (
         {"image_size": str(spec["image_size"])}
         if spec["modality"] == "image"
-        else {"series_length": str(spec["series_length"])}  # the training windows' longest
+        else {"series_length": str(spec["series_length"])}  # the cap on training windows
     )
     return {
         "format": "pt",
