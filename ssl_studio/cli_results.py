@@ -131,14 +131,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"Stopped after {counted(result['items'], 'prediction')}; nothing was written.")
         return EXIT_CANCELLED
     if not jsonl:
+        skipped = result.get("skipped") or 0  # (not images or series: as import skips them)
+        left = f", {counted(skipped, 'file')} skipped (not data)" if skipped else ""
         print(
             f"{counted(result['items'], 'prediction')}, "
-            f"{counted(result['errors'], 'file')} with errors -> {result['out']}"
+            f"{counted(result['errors'], 'file')} with errors{left} -> {result['out']}"
         )
-    if result["items"] == 0 and result["errors"]:  # (a script must not take it for answers)
+    if result["items"] == 0 and (result["errors"] or result.get("skipped")):  # (no answers)
         print(
             "ssl-studio: no file could be predicted; the error column of that file says why "
-            "for each.",
+            "for each (the note column, of a file skipped as not data).",
             file=sys.stderr,
         )
         return EXIT_FAILED

@@ -141,8 +141,10 @@ def predict(
     export folder (its ONNX model and card). Writes ``out_csv`` with columns path,
     file_number, index, one ``p_<class>`` per class, predicted, status (ok, note or
     error), model, model_sha256 (model_identity), error, note (rows in the order of the
-    files' real paths); returns counts (items, errors, notes: predictions with a note,
-    out, cancelled, disclaimer: the card's words against clinical use). Stopped, it
+    files' real paths; a file the readers leave out as not data, a DICOM SR say, gets a
+    ``skipped`` row with why in its note, as the import skips it); returns counts (items,
+    errors, skipped: files, notes: predictions with a note, out, cancelled, disclaimer:
+    the card's words against clinical use). Stopped, it
     writes nothing (a partial table would pass for a whole one). An existing ``out_csv``
     is refused before any work unless ``overwrite``.
     ``layout_flag``: how the caller's user picks another CSV layout (the command line's
@@ -191,8 +193,10 @@ def predict(
     # (not tempfile.mkstemp: on Windows it tries for hours where a folder refuses new
     # files, which the folder may do after the probe above, see folder_access.py)
     fd, tmp = make_temp_file(out_csv.parent, ".predictions-", ".csv")
-    counts = {"items": 0, "errors": 0, "notes": 0}  # errors: files with an error row
+    # errors: files with an error row; skipped: files left out as not data
+    counts = {"items": 0, "errors": 0, "skipped": 0, "notes": 0}
     failed: set[str] = set()
+    skipped: set[int] = set()
     try:
         with os.fdopen(fd, "w", encoding=SPREADSHEET_ENCODING, newline="") as f:
             writer = SafeWriter(csv.writer(f))  # (a class '=...' is no formula)
@@ -235,10 +239,20 @@ def predict(
                 if stop.stopped:
                     break
                 identifiers.update(item.identifiers)
+                if item.skipped:  # (no window, no answer: why in its note)
+                    where = window_cells(item.window) if plan else []
+                    blank = [""] * len(classes)
+                    row = [item.path, item.file + 1, 0, *where, *blank, "", SKIPPED, ""]
+                    rows.append([*row, item.note])
+                    skipped.add(item.file)
+                    counts["skipped"] = len(skipped)
+                    told(item.file)
+                    continue
                 if item.error is not None:
                     blank = [""] * len(classes)
                     where = window_cells(item.window) if plan else []
-                    row = [item.path, item.file + 1, item.index, *where, *blank, "", item.error]
+                    row = [item.path, item.file + 1, item.index, *where, *blank, "", ""]
+                    row.append(item.error)
                     rows.append([*row, item.note])  # (a window's: the steps left out, ...)
                     failed.add(item.path)  # counted by file: an NPY of 500 series is one
                     counts["errors"] = len(failed)
@@ -258,7 +272,7 @@ def predict(
                 flush(len(files))
                 if told.last != len(files):  # the last file gave an error row
                     told(len(files), now=True)
-            counts["notes"] = sum(1 for row in rows if row[-1] and not row[-2])
+            counts["notes"] = sum(1 for row in rows if row[-1] and not any(row[-3:-1]))
             # in the order of the files' real paths, numbered so: two files whose paths
             # differ only by an identifier have the same path once it is hidden; a
             # series' windows by their start (an error row is written when read)
@@ -269,7 +283,7 @@ def predict(
         if stop.stopped:
             Path(tmp).unlink()
             return {**counts, "out": None, "cancelled": True, "disclaimer": disclaimer(card)}
-        if counts["items"] == counts["errors"] == 0:
+        if counts["items"] == counts["errors"] == counts["skipped"] == 0:
             raise ConfigError(
                 f"No files found under {', '.join(str(p) for p in paths[:5])}: nothing to "
                 "predict, and no table was written."
@@ -285,10 +299,11 @@ def predict(
 
 
 # written between predicted and error (error and note stay last, as readers expect):
-# ok / note / error, so that a reader filtering on predicted cannot miss a note; the
-# export folder's name and the first 16 hex digits of its model.onnx's SHA-256, so that a
-# table can be traced to the model that made it
+# ok / note / error / skipped (not data: why in the note), so that a reader filtering on
+# predicted cannot miss a note; the export folder's name and the first 16 hex digits of
+# its model.onnx's SHA-256, so that a table can be traced to the model that made it
 ADDED_COLUMNS = ("status", "model", "model_sha256")
+SKIPPED = "skipped"
 SHA_DIGITS = 16
 
 
@@ -310,9 +325,15 @@ def disclaimer(card: dict[str, Any]) -> str:
 
 
 def _with_status(rows: list[list[Any]], model: tuple[str, str]) -> list[list[Any]]:
-    """``rows`` (error and note last) with ADDED_COLUMNS before the error."""
+    """``rows`` (a status or "" before the error and note, last) with ADDED_COLUMNS
+    in that status's place: the status given, else error, note or ok."""
     return [
-        [*row[:-2], "error" if row[-2] else "note" if row[-1] else "ok", *model, *row[-2:]]
+        [
+            *row[:-3],
+            row[-3] or ("error" if row[-2] else "note" if row[-1] else "ok"),
+            *model,
+            *row[-2:],
+        ]
         for row in rows
     ]
 
@@ -394,7 +415,8 @@ def _run(
             chosen = classes[int(np.argmax(p))]
         values = [f"{v:.6f}" for v in p]
         where = window_cells(item.window) if plan else []
-        row = [item.path, item.file + 1, item.index, *where, *values, chosen, "", item.note]
+        row = [item.path, item.file + 1, item.index, *where, *values, chosen, "", ""]
+        row.append(item.note)
         rows.append(row)
     return rows
 

@@ -39,6 +39,7 @@ from ssl_studio.core.export.input_checks import (
 from ssl_studio.core.export.training_lengths import length_note
 from ssl_studio.core.export.training_match import image_note
 from ssl_studio.core.export.training_window import as_trained
+from ssl_studio.core.export.unread_parts import all_skipped, lost_frames
 from ssl_studio.core.memory import free_memory
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class ModelInput:
     observed: np.ndarray | None = None  # series [C, T] bool
     error: str | None = None
     note: str = ""  # what a prediction should be read with (a channel read as missing, ...)
+    skipped: bool = False  # not data (a DICOM SR, a README): why in ``note``, as import says
     # the file's patient identifiers (never written): a file without names of its own (a
     # PNG beside its patient's DICOM files) may carry one in its path, so whoever shows
     # or writes the paths of many files redacts each with the identifiers of all of them
@@ -151,13 +153,13 @@ def _file_inputs(
     """The inputs of one file: series (or errors) ready, images with what their view is
     made of (``whole``: see read_files; else each window's missing values are judged)."""
     if not isinstance(found, Found):
-        yield ModelInput(str(found.path), 0, error=found.problem.message)
+        yield _unread(str(found.path), [found.problem])
         return
     shown = str(found.path)
     try:
         kind = sniff(found)
     except ImportProblem as problem:
-        yield ModelInput(shown, 0, error=problem.message)
+        yield _unread(shown, [problem])
         return
     wants_image = spec["modality"] == "image"
     if (kind == "series") == wants_image:
@@ -179,8 +181,7 @@ def _file_inputs(
     shown = redact(shown, result.identifiers)
     ids = tuple(result.identifiers)
     if result.problems and not result.items:
-        errors = "; ".join(p.message for p in result.problems)
-        yield ModelInput(shown, 0, error=errors, identifiers=ids)
+        yield _unread(shown, result.problems, ids)
         return
     for item in result.items:
         if wants_image:
@@ -231,6 +232,17 @@ def _file_inputs(
             shown, item.index, x, observed, note=note, identifiers=ids, sampling_rate=rate,
             ended=ended,
         )  # fmt: skip
+    for index, why in lost_frames(result):  # the frames after a damaged one: not dropped
+        yield ModelInput(shown, index, error=why, identifiers=ids)
+
+
+def _unread(shown: str, problems: list[ImportProblem], ids: tuple[str, ...] = ()) -> ModelInput:
+    """The one row of a file none of which was read: skipped where the readers leave
+    it out as not data (as the import does), else an error; why in either case."""
+    why = "; ".join(p.message for p in problems)
+    if all_skipped(problems):
+        return ModelInput(shown, 0, note=why, skipped=True, identifiers=ids)
+    return ModelInput(shown, 0, error=why, identifiers=ids)
 
 
 # memory the exported series model needs per time step of one recording (ts-conv at 6

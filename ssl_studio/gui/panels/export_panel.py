@@ -222,11 +222,16 @@ class ExportPanel(QWidget):
         shown = [[unquoted(cell) for cell in row] for row in [header, *body[:PREDICTIONS_SHOWN]]]
         self._show_rows(shown[0], shown[1:])  # (cells as written: '+ve shows +ve)
         more = f" (the first {PREDICTIONS_SHOWN} shown)" if len(body) > PREDICTIONS_SHOWN else ""
-        noted = sum(1 for row in body if row[-1] and not row[-2])  # answers with a note
+        status = header.index("status") if "status" in header else None
+        noted = sum(1 for row in body if _status(row, status) == "note")  # answers with a note
+        skipped = counts.get("skipped") or 0  # files not data (a DICOM SR): as import says
+        left = f", {_files_skipped(skipped)}" if skipped else ""
         orange = tone("orange", self.palette())
         self.status.setText(
             f"{counted(counts['items'], 'item')} predicted, "
-            f"{_files_unread(counts['errors'])}{more}. Saved to {esc(counts['out'])}."
+            f"{_files_unread(counts['errors'])}"
+            f"{left}{more}. "
+            f"Saved to {esc(counts['out'])}."
             + (
                 f" <b style='color:{orange}'>{_with_notes(noted)}</b> (shaded): read it with "
                 "the answer; a file unlike the training data may get an answer that means "
@@ -246,8 +251,9 @@ class ExportPanel(QWidget):
         text = QBrush(palette.color(QPalette.ColorRole.Text))
         error = QBrush(shade(ERROR_SHADE, palette)), text
         note = QBrush(shade(NOTE_SHADE, palette)), text
+        status = header.index("status") if "status" in header else None
         table.rows_model.shade = lambda values: (
-            error if values[-2] else note if values[-1] else None
+            error if values[-2] else note if _status(values, status) == "note" else None
         )
         table.set_rows(body, header)
         for column in (len(header) - 2, len(header) - 1):  # the error and the note
@@ -270,6 +276,18 @@ def suggested_csv(folder: Path) -> Path:
 
 def _with_notes(n: int) -> str:
     return "1 prediction has a note" if n == 1 else f"{n} predictions have a note"
+
+
+def _status(row: list[str], column: int | None) -> str:
+    """A row's status (ok, note, error, skipped); from its error and note where the
+    table has no status column."""
+    if column is not None and column < len(row):
+        return row[column]
+    return "error" if row[-2] else "note" if row[-1] else "ok"
+
+
+def _files_skipped(n: int) -> str:
+    return f"{counted(n, 'file')} skipped (not images or series)"
 
 
 def _files_unread(n: int) -> str:

@@ -79,7 +79,8 @@ def test_the_whole_journey_from_the_command_line(image_project, tmp_path, capsys
     assert main(argv) == 0
     assert len(list(csv.DictReader((tmp_path / "p.csv").open(encoding="utf-8-sig")))) == 1
     # nothing predicted, only error rows: a script must not take the table for answers
-    (tmp_path / "notes.png").write_text("not an image")
+    (tmp_path / "notes.png").write_bytes(b"\x89PNG\r\n\x1a\n damaged")  # (no mere text:
+    # a file that is not data at all is skipped, as the import skips it)
     argv[2] = str(tmp_path / "notes.png")
     capsys.readouterr()
     assert main(argv) == 1

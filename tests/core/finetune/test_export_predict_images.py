@@ -26,7 +26,8 @@ def test_predict_on_real_dicom_gives_one_row_per_file(image_export, tmp_path):
     rows = list(csv.DictReader((tmp_path / "predictions.csv").open(encoding="utf-8-sig")))
     out_csv = str(tmp_path / "predictions.csv")
     said = {"out": out_csv, "cancelled": False, "disclaimer": NOT_FOR_DIAGNOSIS}
-    assert result == {"items": 2, "errors": 1, "notes": 2, **said}
+    # the RT plan is no image: skipped, as the import skips it, not an error
+    assert result == {"items": 2, "errors": 0, "skipped": 1, "notes": 2, **said}
     names = [r["path"].rsplit("/", 1)[-1] for r in rows]  # in path order, errors too
     assert names == ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm"]
     files.reverse()  # given in another order, or found in a folder: the same table
@@ -37,8 +38,8 @@ def test_predict_on_real_dicom_gives_one_row_per_file(image_export, tmp_path):
         predict(out, [tmp_path / "empty"], tmp_path / "none.csv")
     assert not (tmp_path / "none.csv").exists()
     for row in rows:
-        if row["error"]:
-            assert "without pixel data" in row["error"] and row["predicted"] == ""
+        if row["status"] == "skipped":
+            assert "without pixel data" in row["note"] and row["predicted"] == row["error"] == ""
             continue
         p = float(row["p_circle"]) + float(row["p_square"])
         assert p == pytest.approx(1, abs=1e-4) and row["predicted"] in card["classes"]
