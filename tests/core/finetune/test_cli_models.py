@@ -271,7 +271,8 @@ def test_a_chosen_threshold_is_shown_rounded_with_how_it_was_chosen(
     card = json.loads((tmp_path / "m" / "model_card.json").read_text())
     assert f"{card['threshold']:.3f}" == shown[0][1] != str(card["threshold"])  # exact in JSON
     text = (tmp_path / "m" / "MODEL_CARD.md").read_text()
-    assert f"at least {shown[0][1]}. The threshold was chosen on {shown[0][0]} validation" in text
+    said = f"at least {shown[0][1]} (equal to the threshold included). The threshold was"
+    assert f"{said} chosen on {shown[0][0]} validation" in text
     assert "Parity: the TorchScript and ONNX programs" in capsys.readouterr().out
 
 
