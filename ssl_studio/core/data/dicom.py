@@ -94,6 +94,8 @@ _DEFER = "64 KB"  # header values larger than this (pixel data) are read only wh
 # reduced (_draft_frames), when their longer side is at least DRAFT_FROM x the cache size
 DRAFT_PHOTOMETRICS = {("MONOCHROME2", 1), ("YBR_FULL", 3), ("YBR_FULL_422", 3)}
 DRAFT_FROM = 2
+# Segmentation Storage and Label Map Segmentation Storage: pixel data that is a mask
+SEGMENTATIONS = frozenset({"1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7"})
 _STANDARD_GROUPS = (0x0008, 0x0010, 0x0018, 0x0020, 0x0028)  # study, patient, image...
 
 
@@ -325,6 +327,15 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
         raise ImportProblem(
             "dicom-no-pixels",
             f"This is {what} without pixel data (not an image), so there is nothing to read.",
+            severity="skipped",
+        )
+    meta = getattr(ds, "file_meta", None)
+    sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
+    if sop in SEGMENTATIONS:  # masks (AI or manual results beside the images), not images
+        raise ImportProblem(
+            "dicom-not-image",
+            f"This is a '{UID(sop).name}' object: a segmentation (mask), not an image, so it "
+            "is not read as one.",
             severity="skipped",
         )
     _ensure_transfer_syntax(ds)
