@@ -4,7 +4,9 @@ One item per frame. Pixels go through the modality LUT (rescale slope/intercept,
 per frame in enhanced multi-frame files; an RT dose's DoseGridScaling, to Gy),
 MONOCHROME1 is inverted so bright always means dense, palette colour becomes RGB, YBR
 becomes RGB (pydicom), and the window centre and width from the tags become the item's
-default display window (inverted with the pixels).
+default display window (inverted with the pixels): the top level's, else an enhanced
+file's per-frame or shared FrameVOILUTSequence window, else the input range of a simple
+VOI LUT (dicom_values; ``meta["window_source"]`` says which, "auto" for none).
 
 Large 8-bit JPEG baseline images (ultrasound cine loops) are decoded directly at 1/2,
 1/4 or 1/8 scale when the cache is that much smaller, which is several times faster.
@@ -31,11 +33,18 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
 from pydicom.errors import InvalidDicomError
-from pydicom.pixels import apply_color_lut, apply_modality_lut, iter_pixels
+from pydicom.pixels import iter_pixels
 from pydicom.pixels.utils import get_nr_frames
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit
 
+from ssl_studio.core.data.dicom_values import (
+    AUTO,
+    frame_window,
+    has_voi_lut,
+    nominal_range,
+    to_real,
+)
 from ssl_studio.core.data.pixels import check_size, default_window, to_cache
 from ssl_studio.core.data.privacy import (
     DATE_KEYWORDS,
@@ -85,6 +94,8 @@ _DEFER = "64 KB"  # header values larger than this (pixel data) are read only wh
 # reduced (_draft_frames), when their longer side is at least DRAFT_FROM x the cache size
 DRAFT_PHOTOMETRICS = {("MONOCHROME2", 1), ("YBR_FULL", 3), ("YBR_FULL_422", 3)}
 DRAFT_FROM = 2
+# Segmentation Storage and Label Map Segmentation Storage: pixel data that is a mask
+SEGMENTATIONS = frozenset({"1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7"})
 _STANDARD_GROUPS = (0x0008, 0x0010, 0x0018, 0x0020, 0x0028)  # study, patient, image...
 
 
@@ -97,17 +108,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, pydicom.valuerep.DSfloat | pydicom.valuerep.IS):
         return float(value)
     return str(value)
-
-
-def _first_float(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, list | tuple | pydicom.multival.MultiValue):
-        value = value[0] if len(value) else None
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _facts(ds: Dataset, identifiers: list[str]) -> dict[str, Any]:
@@ -146,62 +146,6 @@ def _group_keys(ds: Dataset, salt: bytes) -> dict[str, str | None]:
         "study_key": keyed_hash(salt, "study", study) if study else None,
         "series_key": keyed_hash(salt, "series", series) if series else None,
     }
-
-
-def _frame_rescale(ds: Dataset, index: int) -> Dataset | None:
-    """A dataset holding the rescale of frame ``index`` from enhanced functional groups."""
-    for seq_name in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence"):
-        groups = ds.get(seq_name)
-        if not groups:
-            continue
-        group = (
-            groups[index] if seq_name.startswith("PerFrame") and index < len(groups) else groups[0]
-        )
-        transform = group.get("PixelValueTransformationSequence")
-        if transform and "RescaleSlope" in transform[0] and "RescaleIntercept" in transform[0]:
-            out = Dataset()
-            out.RescaleSlope = transform[0].RescaleSlope
-            out.RescaleIntercept = transform[0].RescaleIntercept
-            return out
-    return None
-
-
-def _to_real(frame: np.ndarray, ds: Dataset, index: int) -> tuple[np.ndarray, bool]:
-    """Apply the modality LUT (or palette); returns (real-valued frame, still 8-bit)."""
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
-    if photometric == "PALETTE COLOR":
-        rgb = apply_color_lut(frame, ds)
-        return rgb, rgb.dtype == np.uint8
-    if frame.ndim == 3:  # RGB, or YBR (made RGB by pydicom, or by to_cache for YBR_FULL)
-        return frame, int(ds.get("BitsStored", 8)) <= 8
-    source = (
-        ds if ("ModalityLUTSequence" in ds or "RescaleSlope" in ds) else _frame_rescale(ds, index)
-    )
-    if source is None and "DoseGridScaling" in ds:  # RT dose: stored values -> Gy
-        return frame * float(ds.DoseGridScaling), False
-    if source is None:
-        return frame, int(ds.get("BitsStored", 16)) <= 8
-    if "ModalityLUTSequence" in source:
-        return apply_modality_lut(frame, source), False
-    slope, intercept = float(source.RescaleSlope), float(source.RescaleIntercept)
-    if slope.is_integer() and intercept.is_integer():  # exact, without floats (CT)
-        real = frame.astype(np.int64) * int(slope) + int(intercept)
-    else:
-        real = frame * slope + intercept
-    return real, slope == 1 and intercept == 0 and int(ds.get("BitsStored", 16)) <= 8
-
-
-def _nominal_range(ds: Dataset) -> tuple[float, float]:
-    """The real-valued range the stored bits can express (for MONOCHROME1 inversion)."""
-    bits = int(ds.get("BitsStored", ds.get("BitsAllocated", 16)))
-    if int(ds.get("PixelRepresentation", 0)) == 1:
-        low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
-    else:
-        low, high = 0, 2**bits - 1
-    slope = float(ds.get("RescaleSlope", 1) or 1)
-    intercept = float(ds.get("RescaleIntercept", 0) or 0)
-    a, b = low * slope + intercept, high * slope + intercept
-    return min(a, b), max(a, b)
 
 
 def _ensure_transfer_syntax(ds: Dataset) -> None:
@@ -385,6 +329,15 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
             f"This is {what} without pixel data (not an image), so there is nothing to read.",
             severity="skipped",
         )
+    meta = getattr(ds, "file_meta", None)
+    sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
+    if sop in SEGMENTATIONS:  # masks (AI or manual results beside the images), not images
+        raise ImportProblem(
+            "dicom-not-image",
+            f"This is a '{UID(sop).name}' object: a segmentation (mask), not an image, so it "
+            "is not read as one.",
+            severity="skipped",
+        )
     _ensure_transfer_syntax(ds)
     with contextlib.suppress(TypeError, ValueError):  # unreadable sizes fail when decoding
         samples, bits = int(ds.get("SamplesPerPixel", 1) or 1), int(ds.get("BitsAllocated", 8) or 8)
@@ -395,8 +348,6 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
         **_group_keys(ds, salt),
     }
     photometric = str(ds.get("PhotometricInterpretation", "")).upper()
-    window_c = _first_float(ds.get("WindowCenter"))
-    window_w = _first_float(ds.get("WindowWidth"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -405,10 +356,10 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
             ycbcr = draft is None and photometric in ("YBR_FULL", "YBR_FULL_422")
             frames = draft if draft is not None else iter_pixels(ds, as_rgb=not ycbcr)
             for index, frame in enumerate(frames):
-                real, eight_bit = _to_real(frame, ds, index)
-                centre, width = window_c, window_w
+                real, eight_bit = to_real(frame, ds, index)
+                centre, width, source = frame_window(ds, index)
                 if photometric == "MONOCHROME1":
-                    low, high = _nominal_range(ds)
+                    low, high = nominal_range(ds)
                     total = int(low + high) if float(low + high).is_integer() else low + high
                     real = total - (real.astype(np.int64) if real.dtype.kind in "biu" else real)
                     centre = None if centre is None else (low + high) - centre
@@ -416,10 +367,12 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
                     real, size=size, eight_bit=eight_bit, ycbcr=ycbcr and real.ndim == 3
                 )
                 fields.update(height=int(ds.Rows), width=int(ds.Columns))  # not the draft's
-                if centre is None or not width or width <= 0:
+                if centre is None or width is None:
                     centre, width = default_window(fields)
-                    facts["window_source"] = "auto"
-                fields.update(shared, window_center=centre, window_width=width, meta=dict(facts))
+                meta = {**facts, "window_source": source}
+                if source == AUTO and has_voi_lut(ds, index):
+                    meta["voi_lut"] = "not a window"  # its LUT is not a simple window
+                fields.update(shared, window_center=centre, window_width=width, meta=meta)
                 result.items.append(DecodedItem(index=index, array=stored, fields=fields))
     except ImportProblem:
         raise

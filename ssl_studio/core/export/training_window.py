@@ -59,10 +59,17 @@ def as_trained(fields: dict[str, Any], kind: str, spec: dict[str, Any]) -> tuple
             "and each was windowed by its own range of values (0.5-99.5 %), as this one was."
         )
     if own == OWN_RANGE and kind == "dicom" and not windows.get(OWN_RANGE):
+        meta = fields.get("meta") or {}
+        meta = json.loads(meta) if isinstance(meta, str) else meta
+        why = (
+            "Its VOI LUT is not a simple window and it has no WindowCenter and WindowWidth "
+            "tags, so it was windowed"
+            if meta.get("voi_lut")
+            else "It has no WindowCenter and WindowWidth tags, so it was windowed"
+        )
         return fields, (
-            "It has no WindowCenter and WindowWidth tags, so it was windowed by its own range of "
-            "values (0.5-99.5 %); every training image was windowed by its tags, so its "
-            "contrast may differ from what the model saw."
+            f"{why} by its own range of values (0.5-99.5 %); every training image was "
+            "windowed by its tags, so its contrast may differ from what the model saw."
         )
     return fields, ""
 

@@ -18,6 +18,7 @@ import pytest
 from pydicom.pixels.utils import get_nr_frames
 
 from ssl_studio.core.config import ImportConfig
+from ssl_studio.core.data.dicom import SEGMENTATIONS
 from ssl_studio.core.data.pixels import MIN_SIDE
 from ssl_studio.core.data.privacy import keyed_hash
 from ssl_studio.core.jobs import create_project, import_data
@@ -30,12 +31,15 @@ CORPORA = {"test_files": PYDICOM_FILES, "pydicom_data": pydicom_data_dir()}
 
 def frames_pydicom_decodes(path: Path) -> int:
     """How many frames pydicom alone decodes from ``path`` (0 when it cannot; -1 for an
-    image smaller than SSL Studio's minimum, which must be refused as too small)."""
+    image smaller than SSL Studio's minimum, which must be refused as too small; -2 for a
+    segmentation, which must be skipped as not an image)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(path, force=True)
             ds.pixel_array  # noqa: B018 - decoding is the point
+            if ds.get("SOPClassUID") in SEGMENTATIONS:
+                return -2
             if min(ds.Rows, ds.Columns) < MIN_SIDE:
                 return -1
             return get_nr_frames(ds, warn=False)
@@ -94,7 +98,9 @@ def test_every_decodable_frame_is_an_item_and_every_other_file_says_why(imported
         )
     }
     for path, n_frames in expected.items():
-        if n_frames < 0:
+        if n_frames == -2:
+            assert errors[path] == "dicom-not-image", path
+        elif n_frames < 0:
             assert errors[path] == "image-too-small", path
         elif n_frames:
             assert status[path] == ("ok", n_frames), f"{path}: {n_frames} frames"
