@@ -1,5 +1,5 @@
-"""Predict answers no segmentation object (DICOM SEG mask): its row is an error with the
-reason, the image beside it is answered (audit finding 2)."""
+"""Predict answers no segmentation object (DICOM SEG mask): it is skipped as the import
+skips it, one row with the reason, and the image beside it is answered (audit finding 2)."""
 
 from __future__ import annotations
 
@@ -21,5 +21,6 @@ def test_predict_refuses_a_segmentation_per_file(image_export, tmp_path):
     rows = list(csv.DictReader((tmp_path / "p.csv").open(encoding="utf-8-sig")))
     seg = [r for r in rows if r["path"].endswith("liver.dcm")]
     assert len(seg) == 1 and seg[0]["predicted"] == ""  # one row, not one per mask frame
-    assert "a segmentation (mask), not an image" in seg[0]["error"]
-    assert result["items"] == 1 and result["errors"] == 1
+    assert seg[0]["status"] == "skipped" and not seg[0]["error"]
+    assert "a segmentation (mask), not an image" in seg[0]["note"]
+    assert result["items"] == 1 and result["errors"] == 0 and result["skipped"] == 1
