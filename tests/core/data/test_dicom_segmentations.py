@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
+from made_dicom import dicom_dataset
 from pydicom.pixels import pack_bits
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from ssl_studio.core.data.dicom import decode_dicom
 from ssl_studio.core.data.records import ImportProblem
@@ -24,13 +23,8 @@ def binary_seg(path: Path) -> Path:
     """A 4-frame, 1-bit Segmentation Storage object."""
     mask = np.zeros((4, 32, 48), np.uint8)
     mask[:, 8:20, 10:30] = 1
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = SEG, generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = SEG, meta.MediaStorageSOPInstanceUID
-    ds.Modality, ds.NumberOfFrames, ds.Rows, ds.Columns = "SEG", 4, 32, 48
+    ds = dicom_dataset(SEG, "SEG")
+    ds.NumberOfFrames, ds.Rows, ds.Columns = 4, 32, 48
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
     ds.BitsAllocated = ds.BitsStored = 1
     ds.HighBit, ds.PixelRepresentation = 0, 0

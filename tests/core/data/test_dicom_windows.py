@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
+from made_dicom import dicom_dataset
+from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from ssl_studio.core.data.dicom import decode_dicom
 from ssl_studio.core.export.training_window import as_trained
@@ -23,15 +23,7 @@ SQUARE = RAMP[:, :64]  # (the cache pads a non-square image)
 
 def write(path: Path, frames: np.ndarray, sop: str = "1.2.840.10008.5.1.4.1.1.2", **tags) -> Path:
     """A small DICOM file of ``frames`` ([n, h, w] uint16; n > 1 makes it multi-frame)."""
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = sop, meta.MediaStorageSOPInstanceUID
-    ds.Modality = tags.pop("Modality", "CT")
-    ds.PatientID = "PID7741"
+    ds = dicom_dataset(sop, tags.pop("Modality", "CT"))
     if len(frames) > 1:
         ds.NumberOfFrames = len(frames)
     ds.Rows, ds.Columns = frames.shape[1:]

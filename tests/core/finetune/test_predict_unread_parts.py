@@ -8,11 +8,12 @@ import csv
 from pathlib import Path
 
 import numpy as np
+from made_dicom import dicom_dataset
 from PIL import Image
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.pixels.encoders import RLELosslessEncoder
-from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid
+from pydicom.uid import RLELossless
 
 from ssl_studio.cli import main
 from ssl_studio.core.jobs import predict
@@ -21,16 +22,7 @@ NAME = "Oddkase^Kasimir"  # a patient name that must never reach the table
 
 
 def _dataset(sop: str, modality: str) -> Dataset:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = sop, meta.MediaStorageSOPInstanceUID
-    ds.PatientName, ds.PatientID, ds.Modality = NAME, "OID4471XX", modality
-    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
-    return ds
+    return dicom_dataset(sop, modality, "OID4471XX", NAME)
 
 
 def _damaged_frames(path: Path) -> Path:
