@@ -40,7 +40,8 @@ def _predicted(card, rows):
         SimpleNamespace(x=np.zeros((1, 2, 2), np.float32), path="f", file=0, index=0, note="")
         for _ in rows
     ]
-    return [row[-3] for row in _run(_Session(rows), items, "image", CLASSES, threshold)]
+    # (_run's rows end with predicted, a status, the error and the note)
+    return [row[-4] for row in _run(_Session(rows), items, "image", CLASSES, threshold)]
 
 
 def _by_card(card, p):
