@@ -41,6 +41,11 @@ from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit
 
 from ssl_studio.core.data.dicom_padding import fill_padding, padding_mask
+from ssl_studio.core.data.dicom_truncation import (
+    empty_dataset_problem,
+    keep_complete_frames,
+    missing_frames_problem,
+)
 from ssl_studio.core.data.dicom_values import (
     AUTO,
     frame_window,
@@ -315,12 +320,8 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
         meta = getattr(ds, "file_meta", None)
         sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
         what = f"a '{UID(sop).name}' object" if sop else "a DICOM object"
-        if len(ds) == 0:  # nothing after the preamble and file meta: cut short
-            raise ImportProblem(
-                "dicom-truncated",
-                "The file ends after its DICOM header, before any data: it was probably cut "
-                "short while copying. Copy it again from the source.",
-            )
+        if len(ds) == 0:  # nothing read after the preamble and file meta: cut short
+            raise empty_dataset_problem(ds)
         if sop and "Image Storage" in UID(sop).name:  # an image that lost its pixels
             raise ImportProblem(
                 "dicom-truncated",
@@ -351,6 +352,7 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
         **_group_keys(ds, salt),
     }
     photometric = str(ds.get("PhotometricInterpretation", "")).upper()
+    cut = keep_complete_frames(ds)  # (complete, total) frames of a truncated file
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -394,6 +396,8 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
             raise problem from exc
         problem.message = f"Frame {len(result.items) + 1} and later: {problem.message}"
         result.problems.append(problem)
+    if cut is not None and not result.problems:
+        result.problems.append(missing_frames_problem(*cut))
     return result
 
 
