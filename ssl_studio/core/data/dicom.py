@@ -7,6 +7,8 @@ becomes RGB (pydicom), and the window centre and width from the tags become the 
 default display window (inverted with the pixels): the top level's, else an enhanced
 file's per-frame or shared FrameVOILUTSequence window, else the input range of a simple
 VOI LUT (dicom_values; ``meta["window_source"]`` says which, "auto" for none).
+Pixel padding (PixelPaddingValue, dicom_padding) is set to the frame's lowest real value
+and left out of the statistics and automatic window (``meta["padding"]``: its share).
 
 Large 8-bit JPEG baseline images (ultrasound cine loops) are decoded directly at 1/2,
 1/4 or 1/8 scale when the cache is that much smaller, which is several times faster.
@@ -38,6 +40,12 @@ from pydicom.pixels.utils import get_nr_frames
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit
 
+from ssl_studio.core.data.dicom_padding import fill_padding, padding_mask
+from ssl_studio.core.data.dicom_truncation import (
+    empty_dataset_problem,
+    keep_complete_frames,
+    missing_frames_problem,
+)
 from ssl_studio.core.data.dicom_values import (
     AUTO,
     frame_window,
@@ -312,12 +320,8 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
         meta = getattr(ds, "file_meta", None)
         sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
         what = f"a '{UID(sop).name}' object" if sop else "a DICOM object"
-        if len(ds) == 0:  # nothing after the preamble and file meta: cut short
-            raise ImportProblem(
-                "dicom-truncated",
-                "The file ends after its DICOM header, before any data: it was probably cut "
-                "short while copying. Copy it again from the source.",
-            )
+        if len(ds) == 0:  # nothing read after the preamble and file meta: cut short
+            raise empty_dataset_problem(ds)
         if sop and "Image Storage" in UID(sop).name:  # an image that lost its pixels
             raise ImportProblem(
                 "dicom-truncated",
@@ -348,6 +352,7 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
         **_group_keys(ds, salt),
     }
     photometric = str(ds.get("PhotometricInterpretation", "")).upper()
+    cut = keep_complete_frames(ds)  # (complete, total) frames of a truncated file
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -356,6 +361,7 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
             ycbcr = draft is None and photometric in ("YBR_FULL", "YBR_FULL_422")
             frames = draft if draft is not None else iter_pixels(ds, as_rgb=not ycbcr)
             for index, frame in enumerate(frames):
+                padding = padding_mask(frame, ds)  # in stored values, before the LUT
                 real, eight_bit = to_real(frame, ds, index)
                 centre, width, source = frame_window(ds, index)
                 if photometric == "MONOCHROME1":
@@ -363,13 +369,21 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
                     total = int(low + high) if float(low + high).is_integer() else low + high
                     real = total - (real.astype(np.int64) if real.dtype.kind in "biu" else real)
                     centre = None if centre is None else (low + high) - centre
+                if padding is not None:  # after inversion: padding stays the darkest
+                    real = fill_padding(real, padding)
                 stored, fields = to_cache(
-                    real, size=size, eight_bit=eight_bit, ycbcr=ycbcr and real.ndim == 3
+                    real,
+                    size=size,
+                    eight_bit=eight_bit,
+                    ycbcr=ycbcr and real.ndim == 3,
+                    padding=padding,
                 )
                 fields.update(height=int(ds.Rows), width=int(ds.Columns))  # not the draft's
                 if centre is None or width is None:
                     centre, width = default_window(fields)
                 meta = {**facts, "window_source": source}
+                if padding is not None:  # share of the frame that was padding
+                    meta["padding"] = round(float(padding.mean()), 4)
                 if source == AUTO and has_voi_lut(ds, index):
                     meta["voi_lut"] = "not a window"  # its LUT is not a simple window
                 fields.update(shared, window_center=centre, window_width=width, meta=meta)
@@ -382,6 +396,8 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
             raise problem from exc
         problem.message = f"Frame {len(result.items) + 1} and later: {problem.message}"
         result.problems.append(problem)
+    if cut is not None and not result.problems:
+        result.problems.append(missing_frames_problem(*cut))
     return result
 
 

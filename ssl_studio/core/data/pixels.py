@@ -137,8 +137,12 @@ def _quantise(frame: np.ndarray) -> tuple[np.ndarray, float, float]:
     return np.rint((real - low) / scale).astype(np.uint16), low, scale
 
 
-def _stats(stored: np.ndarray, offset: float, scale: float) -> dict[str, float]:
-    flat = stored.reshape(-1)
+def _stats(
+    stored: np.ndarray, offset: float, scale: float, keep: np.ndarray | None = None
+) -> dict[str, float]:
+    """Robust range, mean and std in real units of ``stored`` ([C, h, w] levels), from
+    the pixels where ``keep`` ([h, w] bool) is True when it is given."""
+    flat = (stored[:, keep] if keep is not None else stored).reshape(-1)
     if flat.size > _STATS_SAMPLES:
         flat = flat[:: flat.size // _STATS_SAMPLES]
     real = flat.astype(np.float64) * scale + offset
@@ -152,7 +156,12 @@ def _stats(stored: np.ndarray, offset: float, scale: float) -> dict[str, float]:
 
 
 def to_cache(
-    frame: np.ndarray, *, size: int, eight_bit: bool, ycbcr: bool = False
+    frame: np.ndarray,
+    *,
+    size: int,
+    eight_bit: bool,
+    ycbcr: bool = False,
+    padding: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Turn one frame in real units into a cache-ready array and its item fields.
 
@@ -160,6 +169,9 @@ def to_cache(
     eight_bit: the source has at most 8 bits per sample (kept as uint8 when it fits).
     ycbcr: an 8-bit, 3-channel frame in full-range YCbCr (DICOM YBR_FULL), converted to
     RGB after resizing, which is much cheaper than before.
+    padding: ``[H, W]`` bool, True where the source holds padding (DICOM
+    PixelPaddingValue), not image: the stats leave those pixels out, and the pixels the
+    resize blends with them.
     Returns ``(stored [C, size, size] uint8|uint16, fields)`` where fields hold channels,
     height, width, value_offset, value_scale, box_* and the p_low/p_high/mean/std stats,
     and n_missing (the source's NaN and infinite values) where there are any.
@@ -190,10 +202,21 @@ def to_cache(
         "box_x1": x0 + w,
         "box_y1": y0 + h,
     }
-    fields.update(_stats(canvas[:, y0 : y0 + h, x0 : x0 + w], offset, scale))
+    keep = None if padding is None else _unpadded(padding, h, w)
+    fields.update(_stats(canvas[:, y0 : y0 + h, x0 : x0 + w], offset, scale, keep))
     if missing:
         fields["n_missing"] = missing
     return canvas, fields
+
+
+def _unpadded(padding: np.ndarray, h: int, w: int) -> np.ndarray | None:
+    """``padding`` ([H, W] bool) resized to ``[h, w]`` and inverted: True where no
+    padding reaches the resized pixel; None when that leaves no pixel."""
+    mask = Image.fromarray(padding.astype(np.uint8) * 255)
+    if mask.size != (w, h):
+        mask = mask.resize((w, h), Image.Resampling.BILINEAR)
+    keep = np.asarray(mask) == 0
+    return keep if keep.any() else None
 
 
 def default_window(fields: dict[str, Any]) -> tuple[float, float]:
