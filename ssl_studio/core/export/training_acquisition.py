@@ -9,6 +9,14 @@ had, whose photometric interpretation or bit depth differs from all of them, or 
 pixel spacing is more than ``SPACING_FACTOR`` times outside their range
 (``acquisition_notes``). Notes, not errors: such a file may be what the user means.
 
+Bit depth is compared only for a file whose values are stored units (``in_real_units``
+false: DX, CR, MG, where 12 or 14 bits change what a value means). A file whose modality
+LUT maps them to real units (a CT's Hounsfield units, a rescale that is not the identity,
+a RescaleType other than "US") is windowed in those units whatever its BitsStored, so a
+12-bit and a 16-bit CT are alike. The card does not record whether the training images
+were rescaled, so this is decided from the file to predict alone; a rescaled file for a
+model of unscaled images of another modality still gets the modality note.
+
 Privacy: only counts per value, never per item, and only values of the DICOM standard's
 defined terms are named (``NAMED``): body part and view position are free-text fields on
 some devices, and a name or station typed there would otherwise reach the shared card.
@@ -129,6 +137,32 @@ def counted(counts: dict[str, int]) -> str:
     return ", ".join(named)
 
 
+REAL_UNIT_MODALITIES = frozenset({"CT"})  # rescaled to real units by definition (HU)
+# (an enhanced CT keeps its rescale in functional groups, which items.meta lacks)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def in_real_units(fields: dict[str, Any]) -> bool:
+    """Whether a decoded DICOM item's values are real units after its modality LUT: a CT
+    (``fields["modality"]``), a RescaleType other than "US" (unspecified), or a
+    RescaleSlope or RescaleIntercept other than 1 and 0 (``fields["meta"]``). An identity
+    rescale typed "US", as DX files carry, leaves stored units."""
+    meta = fields.get("meta") if isinstance(fields.get("meta"), dict) else {}
+    if str(fields.get("modality") or "").strip().upper() in REAL_UNIT_MODALITIES:
+        return True
+    kind = str(meta.get("rescale_type") or "").strip().upper()
+    if kind and kind != "US":
+        return True
+    slope, intercept = _number(meta.get("rescale_slope")), _number(meta.get("rescale_intercept"))
+    return (slope is not None and slope != 1) or (intercept is not None and intercept != 0)
+
+
 def _value_note(key: str, value: Any, counts: dict[str, int] | None) -> str:
     mine = _named(key, value)
     if mine is None or not counts or mine in counts or set(counts) <= {UNSTATED}:
@@ -154,7 +188,8 @@ def _spacing_note(meta: dict[str, Any], span: list[float] | None) -> str:
 def acquisition_notes(fields: dict[str, Any], kind: str, spec: dict[str, Any]) -> list[str]:
     """The notes of an image to predict (decoded ``fields``, ``kind`` "dicom" or "image")
     whose acquisition differs from all the training images' (the card's
-    ``spec.training_images.acquisition``; none from older cards)."""
+    ``spec.training_images.acquisition``; none from older cards); bit depth only for a
+    file in stored units (``in_real_units``)."""
     trained = (spec.get("training_images") or {}).get("acquisition") or {}
     meta = fields.get("meta") if isinstance(fields.get("meta"), dict) else {}
     if not trained:
@@ -163,9 +198,9 @@ def acquisition_notes(fields: dict[str, Any], kind: str, spec: dict[str, Any]) -
         return [n for n in [_value_note("dtype", meta.get("dtype"), trained.get("dtype"))] if n]
     if not trained.get("dicom_items"):
         return []  # (a model of image files: the modality note says enough)
-    notes = [
-        _value_note(key, meta.get(key), trained.get(key))
-        for key in ("body_part", "view_position", "photometric", "bits_stored")
-    ]
+    keys = ["body_part", "view_position", "photometric"]
+    if not in_real_units(fields):  # (in real units, the bit depth changes no value)
+        keys.append("bits_stored")
+    notes = [_value_note(key, meta.get(key), trained.get(key)) for key in keys]
     notes.append(_spacing_note(meta, trained.get("pixel_spacing_mm")))
     return [n for n in notes if n]
