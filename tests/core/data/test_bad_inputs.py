@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -167,11 +168,19 @@ def test_bad_images_and_dicom_each_say_why_and_the_rest_imports(project, tmp_pat
     for path, (_, message) in problems.items():  # a sentence a person can act on
         assert len(message) > 30 and message.endswith((".", ")")), path
     view = DatasetView.open(project, "scans")
-    names = sorted(item["rel_path"] for item in view.items)
+    names = Counter(item["rel_path"] for item in view.items)
     # the good files (a PNG named .jpg is read as PNG) and a file name that is not valid
-    # UTF-8 (shown with �); the directory link to itself was not followed (reported)
-    assert names == ["caf\ufffd.png", "good1.png", "good2.jpg", "good3.dcm"]
-    assert summary["items"] == 4
+    # UTF-8 (shown with �); the directory link to itself was not followed (reported); the
+    # complete frames of the two cut-short multi-frame files, their missing ones reported
+    assert names == {
+        "caf\ufffd.png": 1,
+        "good1.png": 1,
+        "good2.jpg": 1,
+        "good3.dcm": 1,
+        "frames_claimed.dcm": 1,  # 1 of the 3 frames it claims
+        "multiframe_cut.dcm": 14,  # 14 of 15
+    }
+    assert summary["items"] == 19
 
 
 def test_bad_series_each_say_why_and_unusual_ones_import(project, tmp_path):
