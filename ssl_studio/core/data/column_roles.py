@@ -13,9 +13,14 @@ from ssl_studio.core.data.csv_cells import fields, is_number
 # measured series just as often: a column named only so is a time where its values rise
 # (series_table._find_roles), else a channel
 _SHORT_TIMES = frozenset({"ts", "tstamp"})
+# the English names of a time column (the model card lists them: export/series_recipe.py)
+ENGLISH_TIME_NAMES = (
+    *("time", "timestamp", "t", "date", "datetime"),
+    *("seconds", "sec", "ms", "epoch", "elapsed"),
+)
 _ROLE_NAMES = {
-    "time": frozenset(
-        {"time", "timestamp", "t", "date", "datetime", "seconds", "sec", "ms", "epoch", "elapsed"}
+    "time": (
+        frozenset(ENGLISH_TIME_NAMES)
         | _SHORT_TIMES
         | {"zeit", "zeitpunkt", "datum", "uhrzeit", "zeitstempel", "heure", "fecha", "hora"}
         | {"tiempo", "tijd", "temps", "tempo", "tid"}

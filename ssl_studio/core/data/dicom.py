@@ -316,9 +316,9 @@ def decode_dicom(path: Path, *, size: int, salt: bytes, has_marker: bool = True)
 
 def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) -> DecodedFile:
     result = DecodedFile(kind="dicom", identifiers=identifiers)
+    file_meta = getattr(ds, "file_meta", None)
+    sop = ds.get("SOPClassUID") or (file_meta.get("MediaStorageSOPClassUID") if file_meta else None)
     if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
-        meta = getattr(ds, "file_meta", None)
-        sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
         what = f"a '{UID(sop).name}' object" if sop else "a DICOM object"
         if len(ds) == 0:  # nothing read after the preamble and file meta: cut short
             raise empty_dataset_problem(ds)
@@ -333,8 +333,6 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
             f"This is {what} without pixel data (not an image), so there is nothing to read.",
             severity="skipped",
         )
-    meta = getattr(ds, "file_meta", None)
-    sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
     if sop in SEGMENTATIONS:  # masks (AI or manual results beside the images), not images
         raise ImportProblem(
             "dicom-not-image",

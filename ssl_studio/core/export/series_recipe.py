@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ssl_studio.core.data.column_roles import ENGLISH_TIME_NAMES
 from ssl_studio.core.data.csv_cells import MISSING
 from ssl_studio.core.data.series_items import MIN_LENGTH
 from ssl_studio.core.data.series_timeline import GAP, MOST_FILLED
@@ -21,8 +22,8 @@ def read_step(spec: dict[str, Any]) -> str:
     return (
         "CSV/TSV files are read with the layout of csv_layout (columns: one row per time "
         "step). Columns that are no channels are left out: the time column (a header "
-        "naming a time, such as time, timestamp, t, date, datetime, seconds, sec, ms, "
-        "epoch or elapsed, also with a unit or in other languages, or a column of text "
+        f"naming a time, such as {', '.join(ENGLISH_TIME_NAMES[:-1])} or "
+        f"{ENGLISH_TIME_NAMES[-1]}, also with a unit or in other languages, or a column of text "
         "date-times), a second time column of numbers that only increase, a first column "
         "without a name that counts 0, 1, 2, ... or 1, 2, 3, ... (a row index), and a "
         "label or id column; the other columns are the channels, matched to the model's "

@@ -27,11 +27,16 @@ TAGS, OWN_RANGE = "tags", "auto"  # (the import's meta["window_source"] for the 
 def window_source(kind: str | None, meta: dict[str, Any] | str | None) -> str:
     """How an image (``kind`` "dicom" or "image"; its ``meta``, as decoded or stored) was
     windowed: TAGS or OWN_RANGE."""
-    if isinstance(meta, str):
-        meta = json.loads(meta or "{}")
-    if kind != "dicom" or (meta or {}).get("window_source") == OWN_RANGE:
+    if kind != "dicom" or _as_dict(meta).get("window_source") == OWN_RANGE:
         return OWN_RANGE
     return TAGS
+
+
+def _as_dict(meta: dict[str, Any] | str | None) -> dict[str, Any]:
+    """An item's meta as decoded (a dict) or as stored (JSON text, maybe empty)."""
+    if isinstance(meta, str):
+        meta = json.loads(meta or "{}")
+    return meta or {}
 
 
 def training_windows(items: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -59,12 +64,10 @@ def as_trained(fields: dict[str, Any], kind: str, spec: dict[str, Any]) -> tuple
             "and each was windowed by its own range of values (0.5-99.5 %), as this one was."
         )
     if own == OWN_RANGE and kind == "dicom" and not windows.get(OWN_RANGE):
-        meta = fields.get("meta") or {}
-        meta = json.loads(meta) if isinstance(meta, str) else meta
         why = (
             "Its VOI LUT is not a simple window and it has no WindowCenter and WindowWidth "
             "tags, so it was windowed"
-            if meta.get("voi_lut")
+            if _as_dict(fields.get("meta")).get("voi_lut")
             else "It has no WindowCenter and WindowWidth tags, so it was windowed"
         )
         return fields, (

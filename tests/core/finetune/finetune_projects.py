@@ -39,6 +39,15 @@ def vitals_signals(kind: str, steps: int, rng: np.random.Generator):
     return ecg, resp
 
 
+def write_vitals_recording(path, kind: str, rows: int, rng: np.random.Generator) -> None:
+    """A CSV recording of ``rows`` steps at 10 Hz: time, ecg, resp (``vitals_signals``)."""
+    ecg, resp = vitals_signals(kind, rows, rng)
+    lines = "".join(
+        f"{i / 10:.1f},{a:.3f},{b:.3f}\n" for i, (a, b) in enumerate(zip(ecg, resp, strict=True))
+    )
+    path.write_text("time,ecg,resp\n" + lines)
+
+
 def write_counting_recording(folder, name: str, rows: int):
     """folder/name: a 10 Hz recording of ``rows`` steps with a time column and two
     counting channels (ecg, resp); returns its path."""

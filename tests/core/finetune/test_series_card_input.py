@@ -9,17 +9,9 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from finetune_projects import export_series_model, vitals_signals
+from finetune_projects import export_series_model, write_vitals_recording
 
 from ssl_studio.cli import main
-
-
-def _recording(path: Path, kind: str, rows: int, rng: np.random.Generator) -> None:
-    ecg, resp = vitals_signals(kind, rows, rng)
-    lines = "".join(
-        f"{i / 10:.1f},{a:.3f},{b:.3f}\n" for i, (a, b) in enumerate(zip(ecg, resp, strict=True))
-    )
-    path.write_text("time,ecg,resp\n" + lines)
 
 
 def test_the_card_says_the_training_lengths_and_predict_notes_far_ones(tmp_path, capsys):
@@ -28,7 +20,7 @@ def test_the_card_says_the_training_lengths_and_predict_notes_far_ones(tmp_path,
     for kind in ("calm", "busy"):
         (data / kind).mkdir(parents=True)
         for i in range(8):
-            _recording(data / kind / f"{kind}{i}.csv", kind, 40, rng)
+            write_vitals_recording(data / kind / f"{kind}{i}.csv", kind, 40, rng)
     out, card = export_series_model(tmp_path, data)
     assert card["spec"]["training_lengths"] == {"shortest": 40, "median": 40, "longest": 40}
     assert card["spec"]["sampling_rate"] == 10.0  # (a number in the JSON)
@@ -46,9 +38,9 @@ def test_the_card_says_the_training_lengths_and_predict_notes_far_ones(tmp_path,
     assert "its images" not in text
     new = tmp_path / "new"
     new.mkdir()
-    _recording(new / "short.csv", "busy", 10, rng)
-    _recording(new / "whole.csv", "busy", 40, rng)
-    _recording(new / "long.csv", "busy", 400, rng)
+    write_vitals_recording(new / "short.csv", "busy", 10, rng)
+    write_vitals_recording(new / "whole.csv", "busy", 40, rng)
+    write_vitals_recording(new / "long.csv", "busy", 400, rng)
     assert main(["predict", str(out), str(new), "--out", str(tmp_path / "p.csv")]) == 0
     capsys.readouterr()
     rows = {

@@ -5,7 +5,7 @@ shapes), and the training windows' cap told apart from the longest window traini
 from __future__ import annotations
 
 import numpy as np
-from finetune_projects import export_series_model, vitals_signals
+from finetune_projects import export_series_model, write_vitals_recording
 
 from ssl_studio.core.export.card import preprocessing
 from ssl_studio.core.export.card_input import input_lines
@@ -33,12 +33,7 @@ def test_an_export_says_the_longest_window_training_used(tmp_path):
     for kind in ("calm", "busy"):
         (data / kind).mkdir(parents=True)
         for i in range(6):
-            ecg, resp = vitals_signals(kind, 40, rng)
-            rows = "".join(
-                f"{n / 10:.1f},{a:.3f},{b:.3f}\n"
-                for n, (a, b) in enumerate(zip(ecg, resp, strict=True))
-            )
-            (data / kind / f"{kind}{i}.csv").write_text("time,ecg,resp\n" + rows)
+            write_vitals_recording(data / kind / f"{kind}{i}.csv", kind, 40, rng)
     out, card = export_series_model(tmp_path, data)
     pre = card["preprocessing"]
     assert pre["training_window_cap"] == card["spec"]["series_length"] > 40
