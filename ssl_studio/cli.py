@@ -149,6 +149,7 @@ def _print_run_record(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from ssl_studio.core.project.store import Store
     from ssl_studio.core.project.store.import_report import report_groups
+    from ssl_studio.core.wording import counted
 
     with Store.open(args.project) as store:
         if args.dataset:
@@ -160,7 +161,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_OK
     for name, rows in report.items():
         left_out, notes, links = report_groups(rows)
-        print(f"{name}: {len(left_out)} files left out")
+        print(f"{name}: {counted(len(left_out), 'file')} left out")
         for row in left_out:
             print(f"  [{row['severity']}] {row['path']}: {row['message']} ({row['code']})")
         for rows_of, heading in (

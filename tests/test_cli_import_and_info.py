@@ -53,6 +53,14 @@ def test_new_import_info_report(tmp_path, capsys, dicom_file):
     report = capsys.readouterr().out
     assert "xrays: 2 files left out" in report and "notes.txt" in report
 
+    (tmp_path / "scans").mkdir()  # one file left out: the singular
+    Image.fromarray(np.full((12, 12), 200, np.uint8)).save(tmp_path / "scans" / "a.png")
+    (tmp_path / "scans" / "notes.txt").write_text("not an image")
+    assert main(["import", str(project), str(tmp_path / "scans"), "--cache-size", "16"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(project), "--dataset", "scans"]) == EXIT_OK
+    assert capsys.readouterr().out.startswith("scans: 1 file left out\n")
+
 
 def test_jsonl_progress_is_one_json_object_per_line(tmp_path, capsys):
     project = tmp_path / "proj"

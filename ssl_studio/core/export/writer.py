@@ -44,6 +44,7 @@ from ssl_studio.core.export.self_description import (
     save_npz,
     sorted_header,
 )
+from ssl_studio.core.export.shape_guard import guarded
 from ssl_studio.core.export.work_folder import WorkFolder
 from ssl_studio.core.file_names import check_new_folder_name
 from ssl_studio.core.finetune.classifier import Classifier
@@ -63,7 +64,8 @@ FILES = {
     "safetensors": "model.safetensors",
 }
 DESCRIPTIONS = {
-    "model.pt": "TorchScript program: torch.jit.load(path)(inputs) -> probabilities; a "
+    "model.pt": "TorchScript program: torch.jit.load(path)(inputs) -> probabilities "
+    "(inputs of another shape than Input gives are refused, the message naming both); a "
     "program runs code as it loads, so load it only from a sender you trust "
     "(ssl-studio predict uses model.onnx only)",
     "model.onnx": onnx_description(OLDEST_IR),  # (the IR version the export gives it)
@@ -193,9 +195,15 @@ def _onnx(
 
 
 def _torchscript(
-    model: nn.Module, inputs: tuple[Tensor, ...], path: Path, metadata: dict[str, str]
+    model: nn.Module,
+    inputs: tuple[Tensor, ...],
+    path: Path,
+    metadata: dict[str, str],
+    spec: dict[str, Any],
 ) -> None:
-    """Trace ``model`` and save it to ``path``, ``metadata`` as extra files
+    """Trace ``model``, wrap it in the check of ``spec``'s input shape (shape_guard.py:
+    any other shape is refused with a message) and save it to ``path``, ``metadata`` as
+    extra files
     (``torch.jit.load(path, _extra_files={key: ""})`` reads them), its parameters saved
     without requires_grad (its outputs need no torch.no_grad), and without the archive's
     debug records (``code/**/*.debug_pkl``): they hold the source file paths of every
@@ -212,7 +220,7 @@ def _torchscript(
             parameter.requires_grad_(False)
         traced = torch.jit.trace(model, inputs, check_trace=False)
         full = io.BytesIO()
-        torch.jit.save(traced, full, _extra_files=metadata)
+        torch.jit.save(guarded(traced, spec), full, _extra_files=metadata)
     finally:  # (the caller's classifier is left as it was)
         for parameter, grad in wanted:
             parameter.requires_grad_(grad)
@@ -320,7 +328,7 @@ def export_classifier(
             _next_stage(report, stop, "Writing TorchScript and checking it against PyTorch.")
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                _torchscript(model, example, work / FILES["torchscript"], metadata)
+                _torchscript(model, example, work / FILES["torchscript"], metadata, spec)
                 loaded = load_torchscript(work / FILES["torchscript"])
             with torch.no_grad():
                 diff = max(
