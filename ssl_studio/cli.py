@@ -164,12 +164,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"{name}: {counted(len(left_out), 'file')} left out")
         for row in left_out:
             print(f"  [{row['severity']}] {row['path']}: {row['message']} ({row['code']})")
-        for rows_of, heading in (
-            (notes, "notes on imported files"),  # (columns named otherwise than most files')
-            (links, "links to folders (not followed back up, or followed elsewhere)"),
+        for rows_of, noun, heading in (
+            (notes, "note", "on imported files"),  # (columns named otherwise than most files')
+            (links, "link", "to folders (not followed back up, or followed elsewhere)"),
         ):
             if rows_of:
-                print(f"{name}: {len(rows_of)} {heading}")
+                print(f"{name}: {counted(len(rows_of), noun)} {heading}")
             for row in rows_of:
                 print(f"  [{row['severity']}] {row['path']}: {row['message']} ({row['code']})")
     return EXIT_OK

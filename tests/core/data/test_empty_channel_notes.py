@@ -53,5 +53,5 @@ def test_the_import_summary_and_the_report_name_the_file(project, tmp_path, caps
     assert "Notes on imported files: series-channel-empty (1)." in capsys.readouterr().out
     assert main(["report", str(project), "--dataset", "nanch"]) == 0
     out = capsys.readouterr().out
-    assert "nanch: 1 notes on imported files" in out
+    assert "nanch: 1 note on imported files" in out
     assert "[warning] a.csv: Column 'ay' of a.csv holds no values" in out

@@ -51,7 +51,7 @@ def test_a_link_to_the_parent_folder_imports_only_the_folder_and_is_reported(
     report = capsys.readouterr().out
     assert "loop: A link to a folder that holds the folder you chose" in report
     assert "weird: 0 files left out" in report  # (a link is no file)
-    assert "weird: 1 links to folders (not followed back up, or followed elsewhere)" in report
+    assert "weird: 1 link to folders (not followed back up, or followed elsewhere)" in report
 
 
 def test_a_link_to_a_folder_elsewhere_is_followed_and_noted(project, tmp_path, capsys):

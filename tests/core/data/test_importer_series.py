@@ -213,7 +213,7 @@ def test_csv_files_read_in_other_layouts_keep_a_note_in_the_import_report(
     )
     assert main(["report", str(project)]) == 0
     out = capsys.readouterr().out
-    assert "rec: 1 notes on imported files\n  [warning] short.csv: It was read one series" in out
+    assert "rec: 1 note on imported files\n  [warning] short.csv: It was read one series" in out
     (folder / "short.csv").write_text("".join(f"{i},{i}\n" for i in range(9)))  # now a recording
     import_data(ImportConfig(project=project, paths=[folder], workers=1))
     with Store.open(project) as store:
