@@ -30,7 +30,7 @@ from ssl_studio.core.events import (
     stop_signals,
 )
 from ssl_studio.core.project.lock import LockWait
-from ssl_studio.core.wording import progress_detail
+from ssl_studio.core.wording import counted, progress_detail
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 EXIT_BUSY = 75  # EX_TEMPFAIL: another process writes the project; try again later
@@ -287,8 +287,8 @@ def print_import_summary(summary: dict[str, Any]) -> None:
     size = s.get("cache_size") if s["modality"] == "image" else None
     cached = f" Images cached at {size} px." if size else ""
     print(
-        f"Dataset '{s['dataset']}' ({s['modality']}): {s['files_seen']} files seen, "
-        f"{s['imported']} imported ({s['items']} items), {s['unchanged']} unchanged, "
+        f"Dataset '{s['dataset']}' ({s['modality']}): {counted(s['files_seen'], 'file')} seen, "
+        f"{s['imported']} imported ({counted(s['items'], 'item')}), {s['unchanged']} unchanged, "
         f"{s['failed']} failed, {s['skipped']} skipped, {s['missing']} missing, "
         f"{s['seconds']:.1f} s.{cached}"
     )
@@ -300,19 +300,21 @@ def print_import_summary(summary: dict[str, Any]) -> None:
         print(f"  {error['path']}: {error['message']} [{error['code']}]")
     if n := s.get("links_left_out"):  # (discovery.py)
         print(
-            f"  {n} link(s) back to the folder imported or a folder holding it not followed "
+            f"  {counted(n, 'link')} back to the folder imported or a folder holding it "
+            "not followed "
             "(they would import it again and every folder beside it): "
             "ssl-studio report PROJECT_DIR names them."
         )
     if n := s.get("links_followed"):
         print(
-            f"  Followed {n} link(s) to folders outside the folder imported "
-            f"({s.get('files_via_links', 0)} files found through them): "
+            f"  Followed {counted(n, 'link')} to folders outside the folder imported "
+            f"({counted(s.get('files_via_links', 0), 'file')} found through "
+            f"{'it' if n == 1 else 'them'}): "
             "ssl-studio report PROJECT_DIR names them."
         )
     if n := s.get("erased"):  # (named in the import's message; the project keeps no path)
         print(
-            f"  {n} file(s) erased on request (ssl-studio remove --file/--patient) not "
+            f"  {counted(n, 'file')} erased on request (ssl-studio remove --file/--patient) not "
             "imported again: delete them or move them out of the folder."
         )
     if s["failed"] > len(s["errors"]) or s["skipped"] > s.get("erased", 0):

@@ -120,7 +120,7 @@ def _erase(args: argparse.Namespace) -> int:
         print(f"  Label set '{name}' (version {version}) lost {counted(n, 'label')}.")
     if result["runs"]:
         ids = ", ".join(str(i) for i in result["runs"])
-        print(f"  Removed run(s) {ids}: {_freed(result)}.")
+        print(f"  Removed run{'s' if len(result['runs']) > 1 else ''} {ids}: {_freed(result)}.")
     _print_aftermath(result)
     if result["elsewhere"]:
         names = ", ".join(f"'{name}'" for name in result["elsewhere"])

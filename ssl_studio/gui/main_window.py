@@ -32,6 +32,7 @@ from ssl_studio.core.errors import ProjectReadOnlyError, SSLStudioError
 from ssl_studio.core.jobs import create_demo, create_project, hardware, recover_interrupted
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.project.upgrade import take_upgrades
+from ssl_studio.core.wording import counted
 from ssl_studio.gui import dialogs, wheel_guard
 from ssl_studio.gui.context import AppContext
 from ssl_studio.gui.job_status import JobStatus
@@ -233,7 +234,10 @@ class MainWindow(QMainWindow):
                 dialogs.show_notice(self, "The project is read-only", str(exc))
             self.show_upgrades()  # (marking them upgrades an older project)
             if interrupted:
-                self.log.add(f"{interrupted} run(s) had been interrupted; resume them in Runs.")
+                self.log.add(
+                    f"{counted(interrupted, 'run')} had been interrupted; resume "
+                    f"{'it' if interrupted == 1 else 'them'} in Runs."
+                )
             if notice:
                 self.log.add(notice)
                 self.statusBar().showMessage(notice, 30000)

@@ -119,7 +119,7 @@ def test_escape_in_label_by_clicking_asks_and_cancel_keeps_the_labels(
     dialog.label_index(dialog.model.index(1))
     asked = _answering(monkeypatch, BUTTON.Cancel)
     QTest.keyClick(dialog.grid, Qt.Key.Key_Escape)
-    assert len(asked) == 1 and "2 item(s) have labels that are not saved" in asked[0][1]
+    assert len(asked) == 1 and "2 items have labels that are not saved" in asked[0][1]
     assert asked[0][2] == BUTTON.Save | BUTTON.Discard | BUTTON.Cancel
     assert dialog.isVisible() and dialog.changes == {ids[0]: "effusion", ids[1]: "effusion"}
 
@@ -136,7 +136,7 @@ def test_cancel_then_discard_throws_the_labels_away(qtbot, project, tmp_path, mo
     asked = _answering(monkeypatch, BUTTON.Discard)
     buttons = dialog.findChild(QDialogButtonBox)
     buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
-    assert len(asked) == 1 and "1 item(s)" in asked[0][1] and not dialog.isVisible()
+    assert len(asked) == 1 and "1 item has labels" in asked[0][1] and not dialog.isVisible()
     assert dialog.result() == QDialog.DialogCode.Rejected
 
 

@@ -280,7 +280,7 @@ def test_the_report_shows_notes_on_files_whose_columns_differ(make_window, proje
     import_data(ImportConfig(project=project, paths=[folder], workers=1))
     window = make_window(project)
     title = window.data.report_title.text()
-    assert "every file was imported. 1 note(s) on imported files (their columns)." in title
+    assert "every file was imported. 1 note on imported files (their columns)." in title
     table = window.data.report_table
     assert table.rowCount() == 1
     assert [table.text(0, c) for c in range(3)] == ["warning", "c.csv", "columns-differ"]
@@ -302,9 +302,9 @@ def test_the_report_counts_links_followed_out_of_the_folder(make_window, project
     import_data(ImportConfig(project=project, paths=[study], workers=1))
     window = make_window(project)
     title = window.data.report_title.text()
-    assert "every file was imported" in title and "note(s)" not in title  # (links: no files)
-    assert "Followed 1 link(s) to folders outside the folder imported (listed)." in title
-    assert "1 link(s) back up to the folder imported not followed (listed)." in title
+    assert "every file was imported" in title and "on imported files" not in title  # (links: no files)
+    assert "Followed 1 link to folders outside the folder imported (listed)." in title
+    assert "1 link back up to the folder imported not followed (listed)." in title
     table = window.data.report_table
     rows = {table.text(r, 1): table.text(r, 2) for r in range(table.rowCount())}
     assert rows == {"more": "link-outside", "up": "link-up"}

@@ -34,7 +34,7 @@ def test_welcome_screen_then_a_project_with_its_datasets(make_window, project, t
     report = window.data.report_table
     assert report.rowCount() == 1 and report.text(0, 1) == "readme.md"
     assert report.text(0, 2) == "not-data"
-    assert "1 file(s) left out" in window.data.report_title.text()
+    assert "1 file left out" in window.data.report_title.text()
     window.open_project(None)  # close the project: back to the welcome screen
     assert window.pages.currentIndex() == 0
     assert [window.welcome.recent.item(0).text().split()[0]] == ["project"]

@@ -95,7 +95,7 @@ def test_the_labels_page_counts_only_items_that_can_be_trained_on(make_window, p
     page = wizard.pages["labels"]
     page.reload("labels")
     assert sorted(page.classes) == ["a", "b"] and sum(page.classes.values()) == 5
-    assert "1 labeled item(s) are not counted" in page.warnings.text()
+    assert "1 labeled item is not counted: unreadable or missing files" in page.warnings.text()
 
 
 def test_folder_names_at_the_folder_level_asked_for(make_window, project, tmp_path, messages):

@@ -21,6 +21,7 @@ from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.studio_folders import MARKERS, left_out, studio_folder
 from ssl_studio.core.data.timeseries import SERIES_EXTENSIONS, UTF16_BOMS, unicode_text_file
 from ssl_studio.core.errors import ProjectUnreadableError
+from ssl_studio.core.wording import counted
 
 HEAD_BYTES = 138  # a DICOM preamble, its marker and the first meta element's tag and VR
 DICOM_EXTENSIONS = frozenset({".dcm", ".dicom", ".dic", ".ima"})
@@ -203,7 +204,7 @@ def _followed(link: _Followed, root: Path) -> ImportProblem:
     return ImportProblem(
         "link-outside",
         f"A link to a folder outside '{root.name}' ({link.target}): followed, "
-        f"{link.files} file(s) found through it.",
+        f"{counted(link.files, 'file')} found through it.",
         severity="info",
     )
 

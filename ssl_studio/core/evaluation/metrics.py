@@ -47,6 +47,7 @@ from ssl_studio.core.evaluation.calibration import (
 from ssl_studio.core.evaluation.metric_names import metric_title as metric_title
 from ssl_studio.core.evaluation.per_class import per_class_report
 from ssl_studio.core.evaluation.reliability import reliability_table
+from ssl_studio.core.wording import counted
 
 SCALARS = (
     "accuracy",
@@ -273,7 +274,8 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
         out["roc"] = {"fpr": fpr.round(4).tolist(), "tpr": tpr.round(4).tolist()}
     if scored.named_patients and too_few_to_resample(patients, len(y)):
         out["note"] = (
-            f"Only {patients} patient(s) among the {len(y)} test items: too few to resample "
+            f"Only {counted(patients, 'patient')} among the {len(y)} test items: too few to "
+            "resample "
             "patients, so the intervals resample items and are too narrow. Test on more "
             "patients."
         )

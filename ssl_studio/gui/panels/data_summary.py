@@ -53,14 +53,16 @@ def report_title(name: str, errors: list[dict[str, Any]], stopped: str = "") -> 
     ones (their columns). Markup: the name escaped."""
     files_left_out, noted_files, links_listed = report_groups(errors)
     count, notes = len(files_left_out), len(noted_files)
-    left_out = f"{count} file(s) left out, each with the reason."
+    left_out = f"{counted(count, 'file')} left out, each with the reason."
     ups = sum(e["code"] == "link-up" for e in links_listed)
     links = len(links_listed) - ups
-    noted = f" {notes} note(s) on imported files (their columns)." if notes else ""
+    noted = f" {counted(notes, 'note')} on imported files (their columns)." if notes else ""
     if links:
-        noted += f" Followed {links} link(s) to folders outside the folder imported (listed)."
+        noted += (
+            f" Followed {counted(links, 'link')} to folders outside the folder imported (listed)."
+        )
     if ups:
-        noted += f" {ups} link(s) back up to the folder imported not followed (listed)."
+        noted += f" {counted(ups, 'link')} back up to the folder imported not followed (listed)."
     if stopped:
         so_far = f" So far {left_out}" if count else ""
         return f"Import report of '{esc(name)}': <b>{stopped}</b>{so_far}{noted}"

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssl_studio.core.viewing import DatasetView
+from ssl_studio.core.wording import counted
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.markup import plain
 from ssl_studio.gui.screen_fit import fit_to_screen
@@ -96,7 +97,8 @@ class LabelDialog(QDialog):
             save = dialogs.save_or_discard(
                 self,
                 "Save the labels?",
-                f"{n} item(s) have labels that are not saved. Save them, or discard them?",
+                f"{counted(n, 'item')} {'has' if n == 1 else 'have'} labels that are not saved. "
+                "Save them, or discard them?",
             )
             if save is None:
                 return

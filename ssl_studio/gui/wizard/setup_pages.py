@@ -41,7 +41,7 @@ from ssl_studio.core.pretrain import USABLE_STATUSES
 from ssl_studio.core.pretrain_text import run_choice_text
 from ssl_studio.core.project.store import Store
 from ssl_studio.core.viewing import DatasetView
-from ssl_studio.core.wording import label_set_text
+from ssl_studio.core.wording import counted, label_set_text
 from ssl_studio.gui import dialogs
 from ssl_studio.gui.markup import plain
 from ssl_studio.gui.tables import fill_table, make_table
@@ -236,8 +236,9 @@ class LabelsPage(QWizardPage):
         problems = []
         if name is not None and unusable:
             problems.append(
-                f"{unusable} labeled item(s) are not counted: their files failed to read or "
-                "are missing (see the Import report); import the folder again once they read."
+                f"{counted(unusable, 'labeled item')} {'is' if unusable == 1 else 'are'} not "
+                "counted: unreadable or missing files (see the Import report); "
+                "import the folder again once they read."
             )
         if name is None or len(self.classes) < 2:  # the one problem to solve first
             problems.append(self._class_count_text())

@@ -119,7 +119,7 @@ def test_a_link_to_a_folder_elsewhere_is_followed_and_noted_once(tmp_path):
     ]
     [note] = [n for n in notes if n.problem.code == "link-outside"]
     assert note.files == 2 and note.target == str(other.resolve())
-    assert "outside 'study'" in note.problem.message and "2 file(s)" in note.problem.message
+    assert "outside 'study'" in note.problem.message and "2 files found" in note.problem.message
 
 
 def test_a_link_back_into_the_folder_from_elsewhere_leaves_its_files_to_the_folder(tmp_path):

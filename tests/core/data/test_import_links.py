@@ -45,8 +45,8 @@ def test_a_link_to_the_parent_folder_imports_only_the_folder_and_is_reported(
     row = _report(project, "weird")["loop"]
     assert (row["code"], row["severity"]) == ("link-up", "skipped")
     assert "not followed" in row["message"]
-    assert "1 skipped" in said
-    assert "1 link(s) back to the folder imported or a folder holding it not followed" in said
+    assert "1 file seen, 1 imported (1 item), " in said and "1 skipped" in said
+    assert "1 link back to the folder imported or a folder holding it not followed" in said
     assert main(["report", str(project)]) == 0
     report = capsys.readouterr().out
     assert "loop: A link to a folder that holds the folder you chose" in report
@@ -65,10 +65,12 @@ def test_a_link_to_a_folder_elsewhere_is_followed_and_noted(project, tmp_path, c
     names = sorted(item["rel_path"] for item in DatasetView.open(project, "study").items)
     assert names == ["more/0.png", "more/1.png", "more/2.png", "own.png"]
     assert "0 failed, 0 skipped" in said
-    assert "Followed 1 link(s) to folders outside the folder imported (3 files" in said
+    assert (
+        "Followed 1 link to folders outside the folder imported (3 files found through it)" in said
+    )
     row = _report(project, "study")["more"]
     assert (row["code"], row["severity"]) == ("link-outside", "info")
-    assert str(other) in row["message"] and "3 file(s)" in row["message"]
+    assert str(other) in row["message"] and "3 files found through it" in row["message"]
     with Store.open(project) as store:
         summary = store.dataset_summary(store.dataset("study")["id"])
     assert summary["errors"] == 0 and summary["skipped"] == 0  # a note, not a failure

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from ssl_studio.core.project.journal import erase_old_pages
 from ssl_studio.core.project.store.base import StoreBase
+from ssl_studio.core.wording import counted
 
 LAST_RUN_ID = "last_run_id"  # meta key: the highest run id ever given (never given again)
 LAST_DATASET_ID = "last_dataset_id"  # ... and dataset id (its cache folder is dataset-<id>)
@@ -68,7 +69,7 @@ class RemovalRecords(StoreBase):
                 "SELECT COUNT(*) FROM runs WHERE dataset_id = ?", (dataset_id,)
             ).fetchone()[0]
             if used:
-                raise ValueError(f"dataset {dataset_id} is used by {used} run(s)")
+                raise ValueError(f"dataset {dataset_id} is used by {counted(used, 'run')}")
             self.conn.execute(
                 "DELETE FROM labels WHERE label_set_id IN "
                 "(SELECT id FROM label_sets WHERE dataset_id = ?)",
