@@ -302,7 +302,9 @@ def test_the_report_counts_links_followed_out_of_the_folder(make_window, project
     import_data(ImportConfig(project=project, paths=[study], workers=1))
     window = make_window(project)
     title = window.data.report_title.text()
-    assert "every file was imported" in title and "on imported files" not in title  # (links: no files)
+    assert (
+        "every file was imported" in title and "on imported files" not in title
+    )  # (links: no files)
     assert "Followed 1 link to folders outside the folder imported (listed)." in title
     assert "1 link back up to the folder imported not followed (listed)." in title
     table = window.data.report_table

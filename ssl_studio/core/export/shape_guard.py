@@ -27,9 +27,27 @@ def _channels(c: int) -> str:
     return f"{c} channel" if c == 1 else f"{c} channels"
 
 
+def dtype_name(t: Tensor) -> str:
+    """``t``'s dtype in words (TorchScript prints a dtype as its number)."""
+    for dtype, name in (
+        (torch.float64, "float64"),
+        (torch.float16, "float16"),
+        (torch.bfloat16, "bfloat16"),
+        (torch.uint8, "uint8"),
+        (torch.int16, "int16"),
+        (torch.int32, "int32"),
+        (torch.int64, "int64"),
+        (torch.bool, "bool"),
+    ):
+        if t.dtype == dtype:
+            return name
+    return "another dtype than float32"
+
+
 class ImageShapeGuard(nn.Module):
     """x [N, C, S, S] -> the traced program's probabilities [N, K], any other shape
-    refused (a RuntimeError, torch.jit.Error once scripted, naming both shapes)."""
+    refused (a RuntimeError, torch.jit.Error once scripted, naming both shapes), as is
+    any dtype but float32 (float64 from NumPy failed deep inside the network)."""
 
     def __init__(self, program: nn.Module, channels: int, size: int) -> None:
         super().__init__()
@@ -47,13 +65,18 @@ class ImageShapeGuard(nn.Module):
             raise RuntimeError(
                 f"model.pt expects x of shape {self.expected}, got {got}: {self.advice}"
             )
+        if x.dtype != torch.float32:
+            raise RuntimeError(
+                f"model.pt expects x as float32, got {dtype_name(x)}: convert it with x.float() "
+                "once it holds the values MODEL_CARD.md (Input) describes (not raw pixels)"
+            )
         return self.program(x)
 
 
 class SeriesShapeGuard(nn.Module):
     """x [N, C, T], observed [N, C, T] -> the traced program's probabilities [N, K]; x of
     another number of dimensions or channels, or observed of another shape than x,
-    refused (T is free: the program reads series of any length)."""
+    refused (T is free: the program reads series of any length); both float32."""
 
     def __init__(self, program: nn.Module, channels: int) -> None:
         super().__init__()
@@ -69,6 +92,11 @@ class SeriesShapeGuard(nn.Module):
             raise RuntimeError(
                 f"model.pt expects x and observed of shape {self.expected}, both alike, "
                 f"got x {got} and observed {mask}: {self.advice}"
+            )
+        if x.dtype != torch.float32 or observed.dtype != torch.float32:
+            raise RuntimeError(
+                f"model.pt expects x and observed as float32, got {dtype_name(x)} and "
+                f"{dtype_name(observed)}: convert them with .float()"
             )
         return self.program(x, observed)
 

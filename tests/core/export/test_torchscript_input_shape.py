@@ -115,3 +115,19 @@ def test_a_series_model_refuses_other_channels_or_an_unlike_mask(exported, x, ob
         "model its 2 channels as MODEL_CARD.md (Input) describes"
     )
     assert said in message, what
+
+
+def test_model_pt_refuses_another_dtype_saying_how_to_convert(exported):
+    """float64 (NumPy's default) failed deep inside the network before; uint8 pixels
+    would be raw values the card's preprocessing has not standardized."""
+    image = torch.jit.load(str(exported["image"] / "model.pt"))
+    for dtype, name in ((torch.float64, "float64"), (torch.uint8, "uint8")):
+        message = _refusal(image, torch.zeros(2, 1, 32, 32, dtype=dtype))
+        assert f"model.pt expects x as float32, got {name}: convert it with x.float()" in message
+        assert "MODEL_CARD.md (Input) describes (not raw pixels)" in message
+    series = torch.jit.load(str(exported["timeseries"] / "model.pt"))
+    x = torch.zeros(2, 2, 30, dtype=torch.float64)
+    message = _refusal(series, x, torch.ones(2, 2, 30, dtype=torch.bool))
+    said = "expects x and observed as float32, got float64 and bool: convert them"
+    assert said in message
+    assert series(x.float(), torch.ones(2, 2, 30)).shape == (2, 2)
