@@ -69,8 +69,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ssl_studio.cli_card import warn_id_like
-    from ssl_studio.core.export.card_details import FIELDS, load_card_details
+    from ssl_studio.cli_card import card_words_lines, warn_id_like
+    from ssl_studio.core.export.card_details import load_card_details
     from ssl_studio.core.export.card_text import parity_sentence
     from ssl_studio.core.jobs import export
 
@@ -100,9 +100,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     for name, what in card["files"].items():
         print(f"  {name}: {what}")
     print(f"  {parity_sentence(card['parity'])}")
-    if card.get("details"):  # (whether given now or kept in the project)
-        titles = ", ".join(FIELDS[key].title for key in card["details"] if key in FIELDS)
-        print(f"  The card's own words (ssl-studio card-details): {titles}.")
+    for line in card_words_lines(card.get("details") or {}, args.project):
+        print(line)  # (the details given now or kept in the project)
     return EXIT_OK
 
 

@@ -75,6 +75,11 @@ def test_the_command_line_sets_shows_and_clears_the_details(run, tmp_path, capsy
     assert "- **Known caveats**: one  \n  two" in markdown
     said = capsys.readouterr().out
     assert "  The card's own words (ssl-studio card-details): Model name, Known caveats." in said
+    assert (
+        "  Not on the card: Developed by, Contact, Data source, Data licence, Intended use. "
+        "Whoever receives the folder will look for them; add them for the next export with "
+        f"ssl-studio card-details {project} --set FILE (or export --card-details FILE)."
+    ) in said
     assert main(["card-details", str(project), "--show"]) == 0
     shown = capsys.readouterr().out
     assert "  model_name (Model name): CLI model" in shown
@@ -121,3 +126,16 @@ def test_an_intended_use_that_claims_clinical_use_is_kept_under_the_statement_an
            report=messages.append)  # fmt: skip
     assert "may claim a clinical use" not in written_card(tmp_path / "study")[1]
     assert not [m for m in messages if getattr(m, "level", "") == "warning"]
+
+
+def test_export_names_only_the_sharing_details_the_card_lacks(tmp_path):
+    from ssl_studio.cli_card import SHARING_FIELDS, card_words_lines
+
+    given = {key: "x" for key in SHARING_FIELDS}
+    assert card_words_lines(given, tmp_path) == [
+        "  The card's own words (ssl-studio card-details): Developed by, Contact, Data source, "
+        "Data licence, Intended use."
+    ]
+    lines = card_words_lines({k: v for k, v in given.items() if k != "contact"}, tmp_path)
+    assert lines[1].startswith("  Not on the card: Contact. Whoever receives the folder")
+    assert card_words_lines({}, tmp_path)[0].startswith("  Not on the card: Developed by, ")
