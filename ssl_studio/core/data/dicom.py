@@ -98,6 +98,7 @@ _COPY_AGAIN = (
     "should be DICOM; otherwise convert it, or move it out of the folder."
 )
 _DEFER = "64 KB"  # header values larger than this (pixel data) are read only when decoded
+NO_WINDOW = (None, None, AUTO)  # (centre, width, source) of a colour frame: windows are for gray
 # (PhotometricInterpretation, SamplesPerPixel) of 8-bit JPEG baseline files decoded
 # reduced (_draft_frames), when their longer side is at least DRAFT_FROM x the cache size
 DRAFT_PHOTOMETRICS = {("MONOCHROME2", 1), ("YBR_FULL", 3), ("YBR_FULL_422", 3)}
@@ -361,7 +362,8 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
             for index, frame in enumerate(frames):
                 padding = padding_mask(frame, ds)  # in stored values, before the LUT
                 real, eight_bit = to_real(frame, ds, index)
-                centre, width, source = frame_window(ds, index)
+                # a window maps grayscale only (PS3.3 C.11.2): a colour frame's tags are moot
+                centre, width, source = frame_window(ds, index) if real.ndim == 2 else NO_WINDOW
                 if photometric == "MONOCHROME1":
                     low, high = nominal_range(ds)
                     total = int(low + high) if float(low + high).is_integer() else low + high
