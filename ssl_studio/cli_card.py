@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ssl_studio.core.export.card_details import FIELDS, CardDetails
+from ssl_studio.core.export.card_details import FIELDS, CardDetails, missing_for_sharing
 from ssl_studio.core.wording import command_line
 
 CARD_DETAILS_HELP = (
@@ -26,11 +26,6 @@ def warn_id_like(details: CardDetails) -> None:
         print(f"warning: {said}", file=sys.stderr)
 
 
-# what a colleague receiving an export looks for first: who made it and how to reach them,
-# where the training data came from and under which licence, and what it is meant for
-SHARING_FIELDS = ("developed_by", "contact", "data_source", "data_licence", "intended_use")
-
-
 def card_words_lines(details: dict[str, str], project: Path) -> list[str]:
     """What export prints of the card's own words (``details``, as model_card.json holds
     them): those given, and those a colleague will look for that are not."""
@@ -38,7 +33,7 @@ def card_words_lines(details: dict[str, str], project: Path) -> list[str]:
     if details:
         titles = ", ".join(FIELDS[key].title for key in details if key in FIELDS)
         lines.append(f"  The card's own words (ssl-studio card-details): {titles}.")
-    if missing := [FIELDS[key].title for key in SHARING_FIELDS if key not in details]:
+    if missing := missing_for_sharing(details):
         hint = command_line("ssl-studio", "card-details", project, "--set", "FILE")
         lines.append(
             f"  Not on the card: {', '.join(missing)}. Whoever receives the folder will look "

@@ -9,11 +9,13 @@ import time
 import weakref
 
 import numpy as np
+import pytest
 from PySide6.QtCore import SIGNAL, Qt
 from PySide6.QtTest import QTest
 from shiboken6 import isValid
 
 from ssl_studio.core.events import Stopped
+from ssl_studio.core.export.card_details import SHARING_FIELDS
 from ssl_studio.gui.wizard.finetune_wizard import FinetuneWizard
 
 from gui_helpers import OPTIONS
@@ -179,17 +181,19 @@ def test_the_label_efficiency_chart_keeps_scores_and_their_bars_within_1(make_wi
     assert results.curve_note.text().endswith(" Patients not kept apart.")  # the job's note
 
 
+@pytest.mark.parametrize("given", [SHARING_FIELDS, ("contact", "model_name")])
 def test_a_relative_export_folder_goes_into_the_projects_exports(
-    qtbot, make_window, project, tmp_path, messages, monkeypatch
+    qtbot, make_window, project, tmp_path, messages, monkeypatch, given
 ):
     written = []
+    details = {key: "x" for key in given}
 
     def fake_export(project, run_id, out, formats, **_):
         out.mkdir(parents=True)
         for name in ("model.onnx", "model_card.json"):
             (out / name).write_text("x")
         written.append(out)
-        return {"files": {"onnx": "model.onnx"}}
+        return {"files": {"onnx": "model.onnx"}, "details": details}
 
     monkeypatch.setattr("ssl_studio.gui.wizard.export_page.export", fake_export)
     monkeypatch.setattr("ssl_studio.gui.wizard.export_page.card_markdown", lambda card: "card")
@@ -206,5 +210,12 @@ def test_a_relative_export_folder_goes_into_the_projects_exports(
     target = (project / "exports" / "mymodel").resolve()
     assert written == [target] and not (elsewhere / "mymodel").exists()
     assert page.folder.text() == str(target)
-    assert page.status.text() == f"Exported to {target}: model.onnx, model_card.json."
+    said = f"Exported to {target}: model.onnx, model_card.json."
+    if given != SHARING_FIELDS:  # the card lacks what a colleague looks for: said, and where
+        said += (
+            "<br>Not on the card: Developed by, Data source, Data licence, Intended use. "
+            "Whoever receives the folder will look for them: add them with Card details… "
+            "and export again."
+        )
+    assert page.status.text() == said
     assert wizard.export_folder == target and not messages

@@ -88,6 +88,14 @@ class CardDetails:
 # {key: Field}, in the card's order: read from CardDetails, so the two cannot differ
 FIELDS: dict[str, Field] = {f.name: f.metadata["field"] for f in dataclasses.fields(CardDetails)}
 MEANT = ", ".join(FIELDS)
+# what a colleague receiving an export looks for first: who made it and how to reach them,
+# where the training data came from and under which licence, and what it is meant for
+SHARING_FIELDS = ("developed_by", "contact", "data_source", "data_licence", "intended_use")
+
+
+def missing_for_sharing(details: dict[str, str]) -> list[str]:
+    """The titles of the SHARING_FIELDS that ``details`` (model_card.json's) lacks."""
+    return [FIELDS[key].title for key in SHARING_FIELDS if key not in details]
 
 
 def detail_name(key: str, where: str = "") -> str:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.events import Stopped
-from ssl_studio.core.export.card_details import remembered_card_details
+from ssl_studio.core.export.card_details import missing_for_sharing, remembered_card_details
 from ssl_studio.core.export.card_markdown import card_markdown
 from ssl_studio.core.export.writer import FORMAT_HELP, FORMATS
 from ssl_studio.core.file_names import check_new_folder_name
@@ -174,7 +174,13 @@ class ExportPage(QWizardPage):
         self.exported = card
         out = self.wiz.export_folder = self.writing_to
         files = sorted(f.name for f in out.iterdir() if f.is_file()) if out.is_dir() else []
-        self.status.setText(f"Exported to {esc(out)}: {esc(', '.join(files))}.")
+        said = f"Exported to {esc(out)}: {esc(', '.join(files))}."
+        if missing := missing_for_sharing(card.get("details") or {}):
+            said += (
+                f"<br>Not on the card: {esc(', '.join(missing))}. Whoever receives the folder "
+                "will look for them: add them with Card details… and export again."
+            )
+        self.status.setText(said)
         self.card.setMarkdown(card_markdown(card))
         self.wiz.context.notify("exports")
 

@@ -129,7 +129,8 @@ def test_an_intended_use_that_claims_clinical_use_is_kept_under_the_statement_an
 
 
 def test_export_names_only_the_sharing_details_the_card_lacks(tmp_path):
-    from ssl_studio.cli_card import SHARING_FIELDS, card_words_lines
+    from ssl_studio.cli_card import card_words_lines
+    from ssl_studio.core.export.card_details import SHARING_FIELDS
 
     given = {key: "x" for key in SHARING_FIELDS}
     assert card_words_lines(given, tmp_path) == [
