@@ -40,6 +40,7 @@ from pydicom.pixels.utils import get_nr_frames
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit
 
+from ssl_studio.core.data.dicom_decoders import missing_decoder_advice, says_no_decoder
 from ssl_studio.core.data.dicom_padding import fill_padding, padding_mask
 from ssl_studio.core.data.dicom_truncation import (
     empty_dataset_problem,
@@ -85,14 +86,6 @@ _FACTS = {
     "KVP": "kvp",
 }
 
-# What to install for a compressed transfer syntax that no plugin here can decode.
-_DECODER_HINT = {
-    "JPEG": "pylibjpeg and pylibjpeg-libjpeg",
-    "JPEG-LS": "pylibjpeg and pylibjpeg-libjpeg (or pyjpegls)",
-    "JPEG 2000": "pylibjpeg and pylibjpeg-openjpeg",
-    "High-Throughput JPEG 2000": "pylibjpeg and pylibjpeg-openjpeg 2.4 or newer",
-    "RLE": "pylibjpeg and pylibjpeg-rle",
-}
 _COPY_AGAIN = (
     "Copy it again from the source (or re-export it from the scanner or PACS) if it "
     "should be DICOM; otherwise convert it, or move it out of the folder."
@@ -187,17 +180,11 @@ def _decode_problem(exc: Exception, ds: Dataset) -> ImportProblem:
             f"The image header is incomplete ({text.split(':', 1)[-1].strip()}), so the "
             "pixels cannot be interpreted. Re-export the file from the scanner or PACS.",
         )
-    if "not supported" in text or "plugins are missing" in text or "no plugins" in text.lower():
-        hint = next((v for k, v in _DECODER_HINT.items() if k.lower() in name.lower()), None)
-        todo = (
-            f" Install {hint} to read it."
-            if hint
-            else " Convert the file to an uncompressed transfer syntax (for example with "
-            "dcmtk's dcmdjpeg or gdcmconv --raw) and import it again."
-        )
+    if says_no_decoder(text):
         return ImportProblem(
             "dicom-decoder-missing",
-            f"No decoder is installed for the compression '{name}'.{todo}",
+            f"No decoder is installed for the compression '{name}'. "
+            + missing_decoder_advice(str(tsyntax) if tsyntax else None),
         )
     if not tsyntax or not UID(tsyntax).is_compressed:
         return ImportProblem(
