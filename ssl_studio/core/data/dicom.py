@@ -401,3 +401,19 @@ def has_damaged_marker(head: bytes) -> bool:
 def looks_like_raw_dicom(head: bytes) -> bool:
     """A DICOM stream without the 128-byte preamble: starts with a group 0x0002/0x0008 tag."""
     return len(head) >= 8 and re.match(rb"^[\x02\x08]\x00[\x00-\xff]\x00", head) is not None
+
+
+_VRS = frozenset(
+    b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI "
+    b"UL UN UR US UT UV".split()
+)
+
+
+def plausible_raw_dicom(head: bytes) -> bool:
+    """``looks_like_raw_dicom``, and its first element reads as DICOM: an explicit VR, or
+    an implicit VR's length under 1 KB. For files whose name says nothing (PACS archives
+    name them by their UID, such as ``1.2.826.0.1.3680043.8.498.4711``, or ``.IMG``),
+    where the first four bytes alone would take other binary files for DICOM."""
+    if not looks_like_raw_dicom(head):
+        return False
+    return head[4:6] in _VRS or int.from_bytes(head[4:8], "little") < 1024

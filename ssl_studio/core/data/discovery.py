@@ -16,7 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ssl_studio.core.data.dicom import has_damaged_marker, looks_like_raw_dicom
+from ssl_studio.core.data.dicom import (
+    has_damaged_marker,
+    looks_like_raw_dicom,
+    plausible_raw_dicom,
+)
 from ssl_studio.core.data.records import ImportProblem
 from ssl_studio.core.data.studio_folders import MARKERS, left_out, studio_folder
 from ssl_studio.core.data.timeseries import SERIES_EXTENSIONS, UTF16_BOMS, unicode_text_file
@@ -280,6 +284,8 @@ def sniff(found: Found) -> str:
         if head.startswith(signature) and not (kind == "tiff" and suffix in DICOM_EXTENSIONS):
             return kind
     if suffix in DICOM_EXTENSIONS or (suffix == "" and looks_like_raw_dicom(head)):
+        return "dicom-raw"
+    if plausible_raw_dicom(head):  # named otherwise: by its UID (.4711), or .IMG
         return "dicom-raw"
     raise ImportProblem(
         "not-data",
