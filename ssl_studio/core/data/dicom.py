@@ -316,6 +316,14 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
                 f"This is {what} but its pixel data is missing: the file was probably cut "
                 "short while copying. Copy it again from the source.",
             )
+        if "WaveformSequence" in ds:  # ECG, EEG, haemodynamic, audio: samples, not pixels
+            raise ImportProblem(
+                "dicom-no-pixels",
+                f"This is {what}: a DICOM waveform, which SSL Studio does not read. To train "
+                "on its signals, save them as a series file (CSV or NPY, one column per "
+                "channel; pydicom's waveform_array gives them) and import that.",
+                severity="skipped",
+            )
         raise ImportProblem(
             "dicom-no-pixels",
             f"This is {what} without pixel data (not an image), so there is nothing to read.",

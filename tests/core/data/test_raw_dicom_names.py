@@ -1,7 +1,8 @@
 """DICOM without preamble or meta header, named as PACS archives name files (by their SOP
 instance UID, whose "extension" is a number) or ``.IMG``: read by content, as the same
 bytes named ``.dcm`` or without extension already were (audit: they were skipped as
-"not data"); other binary files whose first bytes only resemble a DICOM tag still are."""
+"not data"); other binary files whose first bytes only resemble a DICOM tag still are.
+A DICOM waveform (ECG) is skipped saying how to import its signals as a series."""
 
 from __future__ import annotations
 
@@ -58,3 +59,14 @@ def test_other_binary_files_with_another_name_are_still_not_data(tmp_path, head)
     with pytest.raises(ImportProblem) as caught:
         sniff(found(path))
     assert caught.value.code == "not-data"
+
+
+def test_a_dicom_ecg_says_how_to_import_its_signals(dicom_file):
+    from ssl_studio.core.data.dicom import decode_dicom
+
+    with pytest.raises(ImportProblem) as caught:
+        decode_dicom(dicom_file("waveform_ecg.dcm"), size=32, salt=b"s" * 32)
+    problem = caught.value
+    assert problem.code == "dicom-no-pixels" and problem.severity == "skipped"
+    assert "a DICOM waveform, which SSL Studio does not read" in problem.message
+    assert "save them as a series file (CSV or NPY, one column per channel" in problem.message
