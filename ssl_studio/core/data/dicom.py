@@ -360,7 +360,7 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
                 # a window maps grayscale only (PS3.3 C.11.2): a colour frame's tags are moot
                 centre, width, source = frame_window(ds, index) if real.ndim == 2 else NO_WINDOW
                 if photometric == "MONOCHROME1":
-                    low, high = nominal_range(ds)
+                    low, high = nominal_range(ds, index)
                     total = int(low + high) if float(low + high).is_integer() else low + high
                     real = total - (real.astype(np.int64) if real.dtype.kind in "biu" else real)
                     centre = None if centre is None else (low + high) - centre

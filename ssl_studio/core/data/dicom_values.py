@@ -98,14 +98,16 @@ def to_real(frame: np.ndarray, ds: Dataset, index: int) -> tuple[np.ndarray, boo
     return real, slope == 1 and intercept == 0 and int(ds.get("BitsStored", 16)) <= 8
 
 
-def nominal_range(ds: Dataset) -> tuple[float, float]:
-    """The real-valued range the stored bits can express (for MONOCHROME1 inversion)."""
+def nominal_range(ds: Dataset, index: int = 0) -> tuple[float, float]:
+    """The real-valued range the stored bits of frame ``index`` can express (for
+    MONOCHROME1 inversion), through that frame's rescale: the top level's, else its
+    functional groups' (enhanced files), as to_real applies it."""
     bits = int(ds.get("BitsStored", ds.get("BitsAllocated", 16)))
     if int(ds.get("PixelRepresentation", 0)) == 1:
         low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
     else:
         low, high = 0, 2**bits - 1
-    slope, intercept = rescale_of(ds) or (1.0, 0.0)
+    slope, intercept = frame_rescale(ds, index) or (1.0, 0.0)
     a, b = low * slope + intercept, high * slope + intercept
     return min(a, b), max(a, b)
 

@@ -147,3 +147,28 @@ def test_a_generated_voi_lut_from_a_first_mapped_value(tmp_path):
     lut.add_new("LUTData", "US", list(range(0, 65000, 65)))  # 1000 rising entries
     path = write(tmp_path / "v.dcm", RAMP[None], VOILUTSequence=Sequence([lut]))
     assert windows(path) == [(1000.0, 1000.0, "voi_lut")]  # inputs 500..1499
+
+
+def test_monochrome1_with_its_rescale_in_the_functional_groups_inverts_like_a_classic_file(
+    tmp_path,
+):
+    """The inversion mirrors values over the range the stored bits express in real units:
+    through the frame's rescale, wherever the file keeps it (audit: an enhanced file's
+    group rescale was left out of that range, shifting every value by 2048)."""
+    frames = np.stack([SQUARE] * 2)
+    common = {"PhotometricInterpretation": "MONOCHROME1", "Modality": "DX"}
+    classic = write(tmp_path / "c.dcm", frames, RescaleSlope=1, RescaleIntercept=-1024, **common)
+    enhanced = write(
+        tmp_path / "e.dcm",
+        frames,
+        SharedFunctionalGroupsSequence=Sequence([group(rescale=True)]),
+        **common,
+    )
+    got = {p.name: decode_dicom(p, size=64, salt=SALT).items for p in (classic, enhanced)}
+    for mine, theirs in zip(got["e.dcm"], got["c.dcm"], strict=True):
+        for key in ("value_scale", "value_offset", "window_center", "window_width"):
+            assert mine.fields[key] == theirs.fields[key], key
+        np.testing.assert_array_equal(mine.array, theirs.array)
+    real = got["c.dcm"][0].array * got["c.dcm"][0].fields["value_scale"]
+    real = real + got["c.dcm"][0].fields["value_offset"]  # (-1024 + 64511) - (stored - 1024)
+    np.testing.assert_allclose(real[0], 64511 - SQUARE.astype(float), atol=1)
