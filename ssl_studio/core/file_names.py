@@ -77,11 +77,21 @@ def check_new_folder_name(folder: PurePath, advice: str = "choose another name")
     user typed, does not work on Windows (``name_problem``), saying why and suggesting
     a name that works; ``advice``: what to do ("give --out another name"). Only that
     part is checked: the folders above it exist already (a drive letter, a share)."""
-    name = folder.name
+    _check_new_name(folder, "folder", advice)
+
+
+def check_new_file_name(file: PurePath, advice: str = "choose another name") -> None:
+    """``check_new_folder_name`` for a file to be written (predict's CSV, a label set
+    exported): "predictions:1.csv" is refused, with "predictions_1.csv" offered."""
+    _check_new_name(file, "file", advice)
+
+
+def _check_new_name(path: PurePath, kind: str, advice: str) -> None:
+    name = path.name
     if name in ("", ".", ".."):  # a drive, or a folder the user named by its place
         return
     problem = name_problem(name)
     if problem:
-        raise ConfigError(
-            f"The folder name '{name}' {problem}; {advice}, such as '{safe_name(name)}'."
-        )
+        suffix = path.suffix if kind == "file" and name_problem(path.suffix) is None else ""
+        better = safe_name(name[: len(name) - len(suffix)], suffix)
+        raise ConfigError(f"The {kind} name '{name}' {problem}; {advice}, such as '{better}'.")

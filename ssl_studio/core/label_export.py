@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from ssl_studio.core.atomic_files import replacing
 from ssl_studio.core.errors import ConfigError, SSLStudioError
+from ssl_studio.core.file_names import check_new_file_name
 from ssl_studio.core.folder_access import write_refused
 from ssl_studio.core.labels import _quote, label_set_to_use
 from ssl_studio.core.project.store import Store
@@ -35,6 +36,7 @@ def export_labels(
     in the file, for people. ``out`` must not exist unless ``overwrite`` (the app's save
     dialog asked). Returns name, version, labels, out."""
     out = Path(out)
+    check_new_file_name(out, "give another file name")
     if out.exists() and not overwrite:
         raise ConfigError(f"{out} already exists; give another file name.")
     if not out.parent.is_dir():

@@ -32,6 +32,7 @@ from ssl_studio.core.export.series_windows import (
     window_plan,
     windowed,
 )
+from ssl_studio.core.file_names import check_new_file_name
 from ssl_studio.core.folder_access import folder_writable, make_temp_file
 from ssl_studio.core.project.layout import EXPORT_CARD, ProjectPaths
 from ssl_studio.core.spreadsheet_cells import SPREADSHEET_ENCODING, SafeWriter
@@ -173,6 +174,7 @@ def predict(
     if missing:
         raise ConfigError(f"Not found: {', '.join(missing[:5])}.")
     out_csv = Path(out_csv)
+    check_new_file_name(out_csv, "give --out another name")
     check_predictions_place(Path(export_dir), out_csv)
     if out_csv.is_dir():
         raise ConfigError(f"{out_csv} is a folder; give --out a file name such as predictions.csv.")
