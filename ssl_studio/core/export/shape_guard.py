@@ -58,6 +58,7 @@ class ImageShapeGuard(nn.Module):
             f"prepare the images as {CARD_INPUT} says ({_channels(channels)}, resampled "
             f"to {size} x {size} px)"
         )
+        self.convert = f"once it holds the values {CARD_INPUT} describes (not raw pixels)"
 
     def forward(self, x: Tensor) -> Tensor:
         got: list[int] = x.shape
@@ -68,7 +69,7 @@ class ImageShapeGuard(nn.Module):
         if x.dtype != torch.float32:
             raise RuntimeError(
                 f"model.pt expects x as float32, got {dtype_name(x)}: convert it with x.float() "
-                "once it holds the values MODEL_CARD.md (Input) describes (not raw pixels)"
+                f"{self.convert}"
             )
         return self.program(x)
 
