@@ -124,7 +124,16 @@ def _print_paired(
     # intervalless figures)
     scratch = {"value": tuned["value"] - entry["value"], "low": None, "high": None}
     said, basis = verdict_and_basis(  # (the comparison keeps the test's n and patients)
-        tuned, scratch, entry, key, {**paired, "evaluation": report.get("evaluation")}
+        tuned,
+        scratch,
+        entry,
+        key,
+        {
+            **paired,
+            "evaluation": report.get("evaluation"),
+            "classes": classes,  # (and the comparison itself: verdict_caution reads it)
+            "versus_baseline": paired,
+        },
     )
     print(f"  verdict ({metric_title(key, classes)}): {said}.")
     if basis is not None:
