@@ -99,8 +99,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     for r in info["runs"]:
         origin = f" from run {r['parent_run']}" if r["parent_run"] else ""
         steps = f", {r['steps']} steps" if r["steps"] else ""
-        name = "kNN accuracy" if r["quality_name"] == "knn_accuracy" else "test AUC"
-        quality = f", {name} {r['quality']:.3f}" if r["quality"] is not None else ""
+        quality = f", {r['quality_title']} {r['quality']:.3f}" if r["quality"] is not None else ""
         print(
             f"  {r['id']}: {r['kind']} {r['task']} {r['backbone']} on '{r['dataset']}'"
             f"{origin}: {r['status_text']}{steps}{quality}"

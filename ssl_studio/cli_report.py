@@ -124,7 +124,16 @@ def _print_paired(
     # intervalless figures)
     scratch = {"value": tuned["value"] - entry["value"], "low": None, "high": None}
     said, basis = verdict_and_basis(  # (the comparison keeps the test's n and patients)
-        tuned, scratch, entry, key, {**paired, "evaluation": report.get("evaluation")}
+        tuned,
+        scratch,
+        entry,
+        key,
+        {
+            **paired,
+            "evaluation": report.get("evaluation"),
+            "classes": classes,  # (and the comparison itself: verdict_caution reads it)
+            "versus_baseline": paired,
+        },
     )
     print(f"  verdict ({metric_title(key, classes)}): {said}.")
     if basis is not None:
@@ -134,7 +143,7 @@ def _print_paired(
 def print_curve(result: dict[str, Any]) -> None:
     """A label-efficiency curve as a table: the one measure every point has (see
     efficiency.curve_measure), mean ± std over the seeds."""
-    from ssl_studio.core.finetune.efficiency import curve_measure
+    from ssl_studio.core.finetune.efficiency import curve_measure, labels_text
 
     curve = result["curve"]
     key, measure = curve_measure(curve, result.get("classes") or [])
@@ -142,10 +151,7 @@ def print_curve(result: dict[str, Any]) -> None:
     print(f"{'labels/class':>12}  {'protocol':>9}  {'pretrained':>15}  {'scratch':>15}")
     for p in curve:
         a, b = p[p["protocol"]][key], p["scratch"][key]
-        print(
-            f"{p['labels_per_class']:>12}  {p['protocol']:>9}  "
-            f"{_mean_std(a):>15}  {_mean_std(b):>15}"
-        )
+        print(f"{labels_text(p):>12}  {p['protocol']:>9}  {_mean_std(a):>15}  {_mean_std(b):>15}")
 
 
 def _mean_std(entry: dict[str, Any]) -> str:

@@ -111,6 +111,8 @@ class FinetuneConfig:
         self.train.fill(defaults.batch_size, defaults.lr)
 
     def validate(self) -> None:
+        """Refuse what no label set makes right (ConfigError); what depends on the labels
+        (their classes) is refused by finetune/setup.prepare."""
         if self.run is None:
             raise ConfigError("Choose the pretraining run to fine-tune (--run RUN_ID).")
         if self.protocol not in PROTOCOLS:
@@ -121,12 +123,10 @@ class FinetuneConfig:
             raise ConfigError("test_fraction must be in (0, 1) and val_fraction in [0, 1).")
         if self.test_fraction + self.val_fraction >= 0.9:
             raise ConfigError("test_fraction + val_fraction leave too little to train on.")
-        if self.threshold != "default":
+        if self.threshold != "default":  # (a typo is named before anything is read;
+            # that a threshold needs validation labels is said once the labels are read
+            # and hold two classes: finetune/setup.prepare)
             sensitivity_target(self.threshold)
-        if self.threshold != "default" and self.val_fraction == 0 and self.split_from is None:
-            raise ConfigError(
-                "Picking a threshold needs validation labels: set val_fraction (e.g. 0.2)."
-            )
         if self.folds < 0 or self.folds > 20:
             raise ConfigError("folds must be between 0 (automatic) and 20.")
         if self.folds >= 2 and self.threshold != "default":

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ssl_studio.core.evaluation.bootstrap import scaled_size, wilson
+from ssl_studio.core.evaluation.wilson_sizes import FLOORED, proportion_size
 
 _FEW_PATIENTS = re.compile(r"Only (\d+) patient\(s\) among")
 
@@ -79,7 +80,10 @@ def with_floors(report: dict[str, Any] | None) -> dict[str, Any] | None:
     the AUC floor (``with_auc_floor``), and for an older report that gave a proportion
     all its resamples agreed on at 0 or 1 no width at all (accuracy 1.000 [1.000,
     1.000] on 12 items) the Wilson interval instead (bootstrap.interval's rule), with a
-    method saying so where the report recorded none."""
+    method saying so where the report recorded none. The sizes are those of a report
+    made now (wilson_sizes.proportion_size), of items scaled to the patients: so a
+    stored multi-class report's macro sensitivity, specificity and F1 of no width get
+    theirs too."""
     report = with_auc_floor(report)
     if not report or not report.get("confusion"):
         return report
@@ -90,11 +94,9 @@ def with_floors(report: dict[str, Any] | None) -> dict[str, Any] | None:
     if patients is None or not n:
         return report
     out = {**report}
-    sizes = {"accuracy": n, "balanced_accuracy": smallest_class(counts)}
-    if len(counts) == 2:
-        sizes |= {"sensitivity": int(counts[1]), "specificity": int(counts[0])}
-    for name, size in sizes.items():
+    for name in FLOORED:  # (the sizes of a report made now, of items, then scaled)
         if name in out:  # (a report without the figure keeps not having it)
+            size = proportion_size(name, counts, n - counts, n)
             out[name] = _widened(out[name], scaled_size(size, n, patients))
     # (per-class rows came with the Wilson rule: no stored report needs them widened)
     if not out.get("interval_method"):

@@ -77,7 +77,7 @@ def interval(
     0 or 1 in every resample gets the Wilson interval instead: the one rule for a figure
     whose bootstrap has no width (a perfect accuracy, sensitivity or ROC AUC: every
     resample of a perfect score is perfect), so no report, card or window shows
-    [1.000, 1.000]; metrics._proportion_size says what counts as a test. A ROC AUC has
+    [1.000, 1.000]; wilson_sizes.proportion_size says what counts as a test. A ROC AUC has
     its own rule (``auc_interval``). No interval when the value is undefined or no
     resample defines it."""
     low = high = None

@@ -15,7 +15,7 @@ import numpy as np
 
 from ssl_studio.core.errors import ConfigError
 from ssl_studio.core.evaluation.bootstrap import interval, too_few_to_resample
-from ssl_studio.core.evaluation.metrics import SCALARS, Bootstrapped
+from ssl_studio.core.evaluation.metrics import SCALARS, Bootstrapped, predict
 
 LOWER_IS_BETTER = frozenset({"ece"})
 TENDENCY = 0.05  # a gap this large inside the uncertainty is called a tendency
@@ -32,7 +32,9 @@ def paired_difference_of(a: Bootstrapped, b: Bootstrapped) -> dict[str, Any]:
     "low", "high"}} (None where a model's metric is undefined; resamples where either
     is undefined are left out; the interval is widened to hold Δ itself if needed, as
     the report's are; "not_estimable" where both models are at 0 or 1 on every
-    resample)."""
+    resample); with more than two classes also "never_predicted": {"fine_tuned": [...],
+    "baseline": [...]}, the classes (indices) of the test items that model a, and model
+    b, predicts for none of them (``verdict_caution`` says so)."""
     if (
         a.proba.shape != b.proba.shape
         or not np.array_equal(a.y, b.y)
@@ -58,7 +60,20 @@ def paired_difference_of(a: Bootstrapped, b: Bootstrapped) -> dict[str, Any]:
         if out[name]["low"] is not None and out[name]["low"] == out[name]["high"]:
             if pa == pb and pa in (0.0, 1.0):  # both at the bound on every resample
                 out[name]["not_estimable"] = _at_the_bound(name, pa)
+    if a.proba.shape[1] > 2:  # (a and b: the fine-tuned model and its baseline)
+        out["never_predicted"] = {
+            "fine_tuned": _never_predicted(a),
+            "baseline": _never_predicted(b),
+        }
     return out
+
+
+def _never_predicted(scored: Bootstrapped) -> list[int]:
+    """The classes the test items hold that ``scored``'s model predicts for none of them."""
+    k = scored.proba.shape[1]
+    called = np.bincount(predict(scored.proba, scored.threshold), minlength=k)
+    tested = np.bincount(scored.y, minlength=k)
+    return [int(c) for c in np.flatnonzero((tested > 0) & (called == 0))]
 
 
 def _at_the_bound(name: str, value: float) -> str:
@@ -207,12 +222,79 @@ def verdict_and_basis(
     paired: dict[str, Any] | None,
     key: str,
     report: dict[str, Any] | None,
+    baseline: dict[str, Any] | None = None,
 ) -> tuple[str, str | None]:
     """The verdict on ``key`` (``a`` fine-tuned, ``b`` from scratch, ``paired`` their
     difference) for the test ``report`` (its patients, evaluation and resampling), and
     what it rests on as a sentence of its own: None on too few test patients, where no
-    winner is named. The card, the wizard and the CLI say both."""
+    winner is named. With more than two classes a verdict on the macro AUC is followed
+    by ``verdict_caution``'s sentence where it applies (``report``: its "classes" and
+    "versus_baseline"; ``baseline``: the baseline's report, where the caller has it).
+    The card, the wizard and the CLI say both."""
     report = report or {}
     few = too_few_patients(report)
     said = verdict(a, b, paired, key, few, report.get("evaluation"))
-    return said, None if few is not None else single_run_sentence(report.get("resampled"))
+    if few is not None:
+        return said, None
+    if (caution := verdict_caution(said, key, report, baseline)) is not None:
+        said = f"{said}. {caution}"
+    return said, single_run_sentence(report.get("resampled"))
+
+
+MACRO_AUC_BLIND = (
+    "the macro AUC ranks each class against the rest and ignores which class is predicted"
+)
+
+
+def verdict_caution(
+    said: str, key: str, report: dict[str, Any], baseline: dict[str, Any] | None = None
+) -> str | None:
+    """With more than two classes, a verdict ``said`` on the macro one-vs-rest AUC
+    (``key`` "roc_auc") can favour a model whose predicted classes are worse: the AUC
+    ranks each class against the rest, whichever class the argmax picks. A sentence
+    saying so in plain words when the paired difference in balanced accuracy (the
+    ``report``'s ``versus_baseline``, fine-tuned minus from scratch) points the other way
+    from the model the verdict favours, or when either model never predicts a class of
+    the test items (``never_predicted``; for a comparison stored before it was kept,
+    read from the confusion matrices of ``report`` and of the ``baseline`` report where
+    given); None otherwise, for two classes and for a verdict on another measure."""
+    classes = report.get("classes") or []
+    versus = report.get("versus_baseline") or {}
+    if key != "roc_auc" or len(classes) <= 2 or not versus:
+        return None
+    favoured = (
+        "fine-tuned"
+        if said.startswith("Pretraining")
+        else "from-scratch"
+        if said.startswith("The from-scratch model")
+        else None
+    )
+    gap = (versus.get("balanced_accuracy") or {}).get("value")
+    parts, last = [], None  # (last: whom the sentence spoke of, said "it" again)
+    if favoured and gap is not None and (gap < 0 if favoured == "fine-tuned" else gap > 0):
+        parts.append(
+            f"the {favoured} model's balanced accuracy is lower ({gap:+.3f}, fine-tuned "
+            "minus from scratch)"
+        )
+        last = favoured
+    never = versus.get("never_predicted") or {
+        "fine_tuned": _uncalled(report),
+        "baseline": _uncalled(baseline),
+    }
+    for who, held in (("fine-tuned", "fine_tuned"), ("from-scratch", "baseline")):
+        if names := [classes[c] for c in never.get(held) or [] if c < len(classes)]:
+            subject = "it" if who == last else f"the {who} model"
+            parts.append(f"{subject} never predicts {', '.join(names)}")
+            last = who
+    if not parts:
+        return None
+    return f"However, {', and '.join(parts)}: {MACRO_AUC_BLIND}"
+
+
+def _uncalled(report: dict[str, Any] | None) -> list[int]:
+    """The classes a report's items hold that its model predicts for none of them, from
+    its confusion matrix (rows: the truth); [] without one."""
+    confusion = np.asarray((report or {}).get("confusion") or [], np.int64)
+    if confusion.ndim != 2 or not confusion.size:
+        return []
+    return [int(c) for c in np.flatnonzero((confusion.sum(1) > 0) & (confusion.sum(0) == 0))]

@@ -47,6 +47,7 @@ from ssl_studio.core.evaluation.calibration import (
 from ssl_studio.core.evaluation.metric_names import metric_title as metric_title
 from ssl_studio.core.evaluation.per_class import per_class_report
 from ssl_studio.core.evaluation.reliability import reliability_table
+from ssl_studio.core.evaluation.wilson_sizes import proportion_size
 from ssl_studio.core.wording import counted
 
 SCALARS = (
@@ -183,7 +184,7 @@ class Bootstrapped:
     resampled, named_patients: whether the groups name patients (not only exact copies);
     class_patients [K]: the patients among each class's items, rest_patients [K]: among
     the items of the other classes, units [N]: the patient of each item
-    (bootstrap.patient_ids), counted exactly for the Wilson sizes (``_proportion_size``,
+    (bootstrap.patient_ids), counted exactly for the Wilson sizes (wilson_sizes.py,
     the AUC floors, per_class.py, reliability.py): classes may have very different
     patients per item. Without groups (or one item per patient) these are item counts.
     """
@@ -284,7 +285,7 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
             size = smallest_class(scored.class_patients)
             out[name] = auc_interval(point[name], samples.get(name), size)
         else:
-            size = _proportion_size(name, scored.class_patients, patients)
+            size = proportion_size(name, scored.class_patients, scored.rest_patients, patients)
             out[name] = interval(point[name], samples.get(name), size)
     out["ece"].update(calibrated_reference(proba, seed=seed))  # its upward bias here
     if samples:  # the bootstrap is not stratified: how many resamples lacked a class
@@ -301,9 +302,14 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
         out["reliability"] = reliability_table(y, proba[:, 1], units=scored.units)
     out["interval_method"] = (
         f"percentile bootstrap, {n_boot} resamples of {out['resampled']} (seed {seed}); "
-        "where every resample gives the same accuracy, balanced accuracy, (of two "
-        "classes) sensitivity or specificity, or a class's own sensitivity or precision, "
-        "all right or all wrong, the Wilson score interval of that proportion instead; "
+        "where every resample gives the same accuracy, balanced accuracy, sensitivity, "
+        "specificity, (of more than two classes) macro F1, or a class's own sensitivity "
+        "or precision, all right or all wrong, the Wilson score interval of that "
+        "proportion instead (of the patients, or items, it counts: accuracy all of "
+        "them, balanced accuracy the smallest class's, a binary sensitivity or "
+        "specificity its own class's, and of more than two classes the macro "
+        "sensitivity and F1 the smallest class's, the macro specificity the fewest "
+        "outside any one class); "
         "every ROC AUC interval (overall and per class) is at least as wide as the "
         "Wilson interval of the AUC as a proportion of the smaller class's patients or items (the "
         "variance of an AUC is at most A(1-A)/min(positives, negatives), Birnbaum and "
@@ -313,21 +319,6 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
         "classes"
     )
     return out
-
-
-def _proportion_size(name: str, class_patients: np.ndarray, patients: int) -> int:
-    """How many independent tests a metric counts, for the Wilson interval a figure all
-    resamples agree on gets (bootstrap.interval), counted in patients (``patients`` in
-    all, ``class_patients`` [K] of each class; items where no patients are given): every
-    patient for accuracy, one class's patients for sensitivity or specificity (of two
-    classes), the smallest class's for balanced accuracy. 0: no such interval (F1, ECE,
-    macro sensitivity, specificity and F1). The ROC AUC has its own floor
-    (bootstrap.auc_interval, auc_floor.smallest_class)."""
-    smallest = int(class_patients[class_patients > 0].min())
-    size = {"accuracy": patients, "balanced_accuracy": smallest}
-    if len(class_patients) == 2:
-        size |= {"sensitivity": int(class_patients[1]), "specificity": int(class_patients[0])}
-    return size.get(name, 0)
 
 
 def resampled_metrics(

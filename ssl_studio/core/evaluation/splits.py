@@ -27,7 +27,8 @@ class Split:
     test: np.ndarray
     # k-fold cross-validation instead: the test positions of each fold (train = all)
     folds: list[np.ndarray] | None = None
-    # why a held-out share is not the one asked for (whole patients allow none nearer)
+    # why a held-out share is not the one asked for (whole patients allow none nearer,
+    # or the per-class roundings of many classes add up)
     note: str | None = None
 
     def to_dict(self, ids: np.ndarray) -> dict[str, Any]:
@@ -65,7 +66,9 @@ def _one_fold(
     """(rest, held out, note): ``fraction`` of the items held out (to the nearest 5 %),
     whole patients at a time, stratified by class, every class on both sides; ``note``
     says the share really held out when patients' sizes allow none that near (see
-    grouped_share)."""
+    grouped_share). One item per patient: each class's own share rounded to whole items
+    (``held_count``); ``note`` says so where the roundings miss the share by more than
+    one item (``_rounding_note``)."""
     classes = np.unique(labels)
     group_count = {c: len(np.unique(groups[labels == c])) for c in classes}
     short = [
@@ -77,7 +80,8 @@ def _one_fold(
             "labeled patients/items, so they cannot be on both sides. Label more examples."
         )
     if len(np.unique(groups)) == len(groups):  # no patient has two items: per class
-        return (*_per_class(labels, fraction, seed), None)
+        rest, held = _per_class(labels, fraction, seed)
+        return rest, held, _rounding_note(labels, held, fraction, what)
     held, note = held_out_share(labels, groups, fraction, seed)
     note = f"The {what} share is {note}." if note else None
     return np.flatnonzero(~held), np.flatnonzero(held), note
@@ -97,6 +101,35 @@ def _per_class(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarr
         mine = rng.permutation(np.flatnonzero(labels == c))
         held[mine[: held_count(fraction, len(mine))]] = True
     return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+def _rounding_note(labels: np.ndarray, held: np.ndarray, fraction: float, what: str) -> str | None:
+    """Why a per-class share of independent items (``held``: positions) is not the
+    ``fraction`` asked, when it misses it by more than one item: each class rounds its
+    own share to whole items (``held_count``), and with many classes the roundings add
+    up (9 classes of 12 items, 20 % asked: 2 of each, 18 of 108 = 17 %). None otherwise."""
+    n = len(labels)
+    if abs(len(held) - fraction * n) <= 1:
+        return None
+    classes, sizes = np.unique(labels, return_counts=True)
+    taken = np.array([int(np.isin(held, np.flatnonzero(labels == c)).sum()) for c in classes])
+    pairs: dict[tuple[int, int], int] = {}
+    for h, size in zip(taken.tolist(), sizes.tolist(), strict=True):
+        pairs[(h, size)] = pairs.get((h, size), 0) + 1
+    if len(pairs) == 1:
+        ((h, size),) = pairs
+        how = f"{h} of each class's {size}"
+    else:
+        shown = sorted(pairs.items(), key=lambda p: (-p[1], -p[0][1]))
+        parts = [f"{h} of {size} in {m} class{'es' * (m > 1)}" for (h, size), m in shown[:4]]
+        how = ", ".join(parts) + (", ..." if len(shown) > 4 else "")
+    if any(h != round(fraction * size) for (h, size) in pairs):  # (held_count's bounds)
+        how = f"at least one, never all: {how}"
+    return (
+        f"The {what} share is {len(held) / n:.0%} ({len(held)} of {n} items), not the "
+        f"{fraction:.0%} asked: each class holds out its own share rounded to whole items "
+        f"({how}), and over {len(classes)} classes the roundings add up."
+    )
 
 
 def split_labeled(

@@ -54,7 +54,8 @@ def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
             "| labels per class | protocol | pretrained | from scratch |",
             "|---|---|---|---|",
             *[
-                f"| {p['labels_per_class']} | {p['protocol']} | {mean_std_text(p['pretrained'])} "
+                f"| {p.get('labels', p['labels_per_class'])} | {p['protocol']} "
+                f"| {mean_std_text(p['pretrained'])} "
                 f"| {mean_std_text(p['scratch'])} |"
                 for p in c["points"]
             ],

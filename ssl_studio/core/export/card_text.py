@@ -297,7 +297,7 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
         if paired.get("low") is not None:
             return (
                 f"{title}: this model minus the baseline {difference_text(paired, few)} "
-                f"({paired_how(versus, few)}): {_reading(a, b, paired, key, test)}"
+                f"({paired_how(versus, few)}): {_reading(a, b, paired, key, test, baseline)}"
             )
         if a["value"] == b["value"]:
             said = f"This model and the baseline have the same {title} ({a['value']:.3f})"
@@ -311,7 +311,10 @@ def baseline_comparison(test: dict[str, Any] | None, baseline: dict[str, Any] | 
                 "; an interval of no width (every resample scored the same) cannot say "
                 "whether the difference is chance."
             )
-        return said + f"; from their separate 95 % intervals: {_reading(a, b, None, key, test)}"
+        return (
+            said
+            + f"; from their separate 95 % intervals: {_reading(a, b, None, key, test, baseline)}"
+        )
     return ""
 
 
@@ -321,10 +324,11 @@ def _reading(
     paired: dict[str, Any] | None,
     key: str,
     test: dict[str, Any] | None,
+    baseline: dict[str, Any] | None = None,
 ) -> str:
     """The verdict, ending its sentence, and what it rests on as a sentence of its own:
     none on too few test patients."""
-    said, basis = verdict_and_basis(a, b, paired, key, test)
+    said, basis = verdict_and_basis(a, b, paired, key, test, baseline)
     said = _lower_first(said) + "."
     return said if basis is None else f"{said} {basis}"
 

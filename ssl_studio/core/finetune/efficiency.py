@@ -231,11 +231,28 @@ def _distinct(ks: tuple[int | None, ...], have: np.ndarray) -> tuple[int | None,
     return tuple(out)
 
 
-def _per_class_figure(k: int | None, have: np.ndarray) -> int:
-    """The point's x: k while every class has k training labels, else the mean labels per
-    class it really trained on (k = 100 with 184 and 24 available: 62, not 24)."""
+def _per_class_figure(k: int | None, have: np.ndarray) -> int | float:
+    """The point's x (on the chart): k while every class has k training labels, else
+    the mean labels per class it really trained on, to one decimal (k = 100 with 184 and
+    24 available: 62, not 24; 1, 3, 3 and 3 labels: 2.5, not a "2" no class had). Tables
+    name the point by ``labels_text``, the classes' own counts."""
     counts = np.minimum(have, k) if k else have
-    return int(k) if k and (have >= k).all() else int(round(float(counts.mean())))
+    if k and (have >= k).all():
+        return int(k)
+    mean = round(float(counts.mean()), 1)
+    return int(mean) if mean.is_integer() else mean
+
+
+def labels_text(point: dict[str, Any]) -> str:
+    """A curve point's labels per class as every table writes it (the command line, the
+    wizard, the card): "5" when every class trained on 5; "1 to 3" (the fewest and the
+    most of any class) when the classes had different numbers, so no table shows a mean
+    no class trained on. A point stored without its per-class counts: its figure."""
+    counts = list((point.get("per_class") or {}).values())
+    if not counts:
+        return f"{point['labels_per_class']}"
+    low, high = min(counts), max(counts)
+    return f"{low}" if low == high else f"{low} to {high}"
 
 
 def curve_measure(curve: list[dict[str, Any]], classes: list[str] | None) -> tuple[str, str]:
@@ -257,7 +274,7 @@ def _line(point: dict[str, Any], protocol: str, classes: list[str]) -> str:
     uneven = len(set(counts.values())) > 1
     each = f" ({', '.join(f'{c} {n}' for c, n in counts.items())})" if uneven else ""
     return (
-        f"{point['labels_per_class']} labels per class{each}: {protocol} {metric} "
+        f"{labels_text(point)} labels per class{each}: {protocol} {metric} "
         f"{mean_std_text(point[protocol][key])}, scratch {mean_std_text(point['scratch'][key])}"
     )
 
@@ -270,7 +287,8 @@ def recorded_curves(
     model did not record its label version, the curve is listed and its note says so),
     oldest first: {"run_id",
     "status", "measure", "seeds", "test_items", "note"?, "points": [{"labels_per_class",
-    "protocol", "pretrained": {"mean", "std"}, "scratch": {"mean", "std"}}]}. A curve
+    "labels" (``labels_text``), "protocol", "pretrained": {"mean", "std"}, "scratch":
+    {"mean", "std"}}]}. A curve
     file this version cannot read (a key missing) is {"run_id", "status": "unreadable",
     "note", "points": []}."""
     found: list[dict[str, Any]] = []
@@ -326,6 +344,7 @@ def _listed(run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
         "points": [
             {
                 "labels_per_class": p["labels_per_class"],
+                "labels": labels_text(p),
                 "protocol": p["protocol"],
                 "pretrained": p[p["protocol"]][key],
                 "scratch": p["scratch"][key],

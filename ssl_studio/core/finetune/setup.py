@@ -184,6 +184,12 @@ def prepare(
             f"'{cfg.labels}' has {len(data.classes)} classes ({', '.join(data.classes)}). "
             "Leave --positive and --threshold out."
         )
+    # (only now, after the class count: with more than two classes there is no
+    # threshold at all, so asking for validation labels for one would mislead)
+    if cfg.threshold != "default" and cfg.val_fraction == 0 and cfg.split_from is None:
+        raise ConfigError(
+            "Picking a threshold needs validation labels: set val_fraction (e.g. 0.2)."
+        )
     if cfg.threshold == "default" and cfg.val_fraction > 0:
         raise ConfigError(_unused_validation(cfg.labels, data.classes))
     spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}

@@ -32,9 +32,10 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
     "running" in a project that cannot be written, where no process writing it can be
     seen, UNSURE_RUNNING), seconds, steps, final_loss, quality (pretraining:
     the last online kNN accuracy; fine-tuning: test ROC AUC; None when not measured),
-    quality_name, device, error, folder (relative to the project), created, and
-    labels_changed (label_changes.py: the label set changed after a fine-tuning run, or
-    None)."""
+    quality_name, quality_title (its name for people: "kNN accuracy", "test AUC", or
+    "test AUC (macro)" for more than two classes, the mean of one-vs-rest AUCs), device,
+    error, folder (relative to the project), created, and labels_changed
+    (label_changes.py: the label set changed after a fine-tuning run, or None)."""
     names = {d["id"]: d["name"] for d in store.datasets()}
     out = []
     writing = None  # whether a process writes the project (asked once, when it matters)
@@ -69,6 +70,7 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
                 "final_loss": loss if isinstance(loss, float) else None,
                 "quality": points[-1][1] if points else None,
                 "quality_name": quality_name,
+                "quality_title": _quality_title(run["kind"], summary),
                 "device": run.get("device") or "",
                 "error": run.get("error"),
                 "folder": run.get("folder"),
@@ -77,6 +79,14 @@ def runs_overview(store: Store) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _quality_title(kind: str, summary: dict[str, Any]) -> str:
+    """The name of a run's quality figure for people (runs_overview): a macro mean of
+    one-vs-rest AUCs says so, as every report titles it."""
+    if kind == "pretrain":
+        return "kNN accuracy"
+    return "test AUC (macro)" if len(summary.get("classes") or []) > 2 else "test AUC"
 
 
 def _status_text(status: str, writing: bool | None) -> str:

@@ -67,7 +67,8 @@ def _quality(run: dict[str, Any]) -> str:
     """Pretraining: the last online kNN accuracy; fine-tuning: the test AUC (named)."""
     if run["quality"] is None:
         return ""
-    return f"{QUALITY_NAMES.get(run['quality_name'], run['quality_name'])} {run['quality']:.3f}"
+    name = run.get("quality_title") or QUALITY_NAMES.get(run["quality_name"], run["quality_name"])
+    return f"{name} {run['quality']:.3f}"
 
 
 class RunsPanel(QWidget):

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ssl_studio.core.evaluation.report_text import mean_std_text
-from ssl_studio.core.finetune.efficiency import curve_measure
+from ssl_studio.core.finetune.efficiency import curve_measure, labels_text
 from ssl_studio.gui.live_plot import LivePlot
 from ssl_studio.gui.tables import fill_table, make_table
 from ssl_studio.gui.wizard.protocol_names import fine_tuned_header
@@ -103,7 +103,7 @@ class EfficiencyTab(QWidget):
         rows = []
         for point in curve:
             every = point.get("every_label", point.get("k") is None)
-            labels = f"{point['labels_per_class']}" + (" (every label)" if every else "")
+            labels = labels_text(point) + (" (every label)" if every else "")
             figures = [
                 mean_std_text(point[n][key]) if n in point else "—" for n in (protocol, SCRATCH)
             ]

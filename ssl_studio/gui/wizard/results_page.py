@@ -271,7 +271,7 @@ class ResultsPage(QWizardPage):
             versus = test.get("versus_baseline") or {}
             paired = versus.get(key)
             few = too_few_patients(test)  # no winner named on a handful of patients
-            said, basis = verdict_and_basis(test[key], base[key], paired, key, test)
+            said, basis = verdict_and_basis(test[key], base[key], paired, key, test, base)
             reading = f"<b>{esc(said)}</b>." + (f" {basis}" if basis else "")
             text += f"; from scratch {with_interval(base.get(key))}."
             if paired and paired.get("low") is not None:  # (few: without its interval)

@@ -204,11 +204,15 @@ def test_intervals_of_a_perfect_multiclass_model_do_not_drop_with_absent_classes
     y = np.repeat(np.arange(4), 2)
     proba = np.eye(4)[y] * 0.96 + 0.01
     report = classification_report(y, proba, list("abcd"), n_boot=500)
-    for name in ("sensitivity", "specificity", "f1"):  # macro averages: resampled only
-        assert report[name]["low"] == report[name]["value"] == 1.0, name
-    # proportions: the Wilson interval of 8 of 8, and of 2 of 2 (the smallest class)
+    # proportions: the Wilson interval of 8 of 8, and of 2 of 2 (the smallest class);
+    # the macro means no bootstrap spread either (no recall of 0 for a missing class),
+    # so their Wilson floors (wilson_sizes.py): sensitivity and F1 as the balanced
+    # accuracy, specificity of the smallest rest (6 items)
     assert report["accuracy"]["low"] == pytest.approx(8 / (8 + 1.959964**2))
     assert report["balanced_accuracy"]["low"] == pytest.approx(2 / (2 + 1.959964**2))
+    for name in ("sensitivity", "f1"):
+        assert report[name] == report["balanced_accuracy"], name
+    assert report["specificity"]["low"] == pytest.approx(6 / (6 + 1.959964**2))
 
 
 def test_a_perfect_proportion_gets_the_interval_its_count_allows_not_zero_width():
