@@ -16,7 +16,9 @@ import numpy as np
 from ssl_studio.core.evaluation.bootstrap import scaled_size, wilson
 from ssl_studio.core.evaluation.wilson_sizes import FLOORED, proportion_size
 
-_FEW_PATIENTS = re.compile(r"Only (\d+) patient\(s\) among")
+# the note of too few test patients, as reports write it ("Only 2 patients among") and
+# as older ones did ("Only 2 patient(s) among")
+_FEW_PATIENTS = re.compile(r"Only (\d+) patients? among|Only (\d+) patient\(s\) among")
 
 
 def smallest_class(counts: np.ndarray) -> int:
@@ -119,7 +121,7 @@ def _widened(entry: Any, size: int) -> Any:
 def _patients(report: dict[str, Any], n: int) -> int | None:
     few = _FEW_PATIENTS.search(report.get("note") or "")
     if few:
-        return int(few.group(1))
+        return int(few.group(1) or few.group(2))
     return n if report.get("resampled", "items") == "items" else None
 
 
