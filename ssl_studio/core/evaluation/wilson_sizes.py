@@ -20,13 +20,14 @@ def proportion_size(
     name: str, class_patients: np.ndarray, rest_patients: np.ndarray, patients: int
 ) -> int:
     """The tests behind figure ``name`` (``patients`` in all); 0: no Wilson interval
-    (the binary F1, the ECE; the ROC AUC has its own floor, bootstrap.auc_interval).
+    (the ECE; the ROC AUC has its own floor, bootstrap.auc_interval).
 
     * accuracy: every patient.
     * balanced accuracy: the smallest class's patients (the mean of the class recalls
       weighs the rarest class as much as the others).
     * two classes: sensitivity the positive class's patients, specificity the negative
-      class's (each is that class's recall).
+      class's (each is that class's recall); the F1 (of the positive class) is 1 exactly
+      when every item is right: the smaller class's, as the balanced accuracy.
     * more than two classes (defined only when every class is present):
       - macro sensitivity is the mean of the class recalls, the balanced accuracy under
         another name: the same size, so the one figure gets the one interval;
@@ -43,8 +44,13 @@ def proportion_size(
     present = class_patients[class_patients > 0]
     smallest = int(present.min()) if len(present) else 0
     size = {"accuracy": int(patients), "balanced_accuracy": smallest}
-    if len(class_patients) == 2:
-        size |= {"sensitivity": int(class_patients[1]), "specificity": int(class_patients[0])}
+    if len(class_patients) == 2:  # (F1, the positive class's: 1 exactly when every item
+        # is right, which needs every positive found and every negative left: the smaller)
+        size |= {
+            "sensitivity": int(class_patients[1]),
+            "specificity": int(class_patients[0]),
+            "f1": smallest,
+        }
     else:
         rest = int(rest_patients.min()) if len(rest_patients) else 0
         size |= {"sensitivity": smallest, "specificity": rest, "f1": smallest}

@@ -45,13 +45,15 @@ def test_a_narrow_interval_that_rounds_to_one_figure_shows_its_spread():
 
 
 def test_the_card_and_the_command_line_write_no_zero_width_interval(capsys):
-    report = _perfect_on_six()
-    assert report["f1"]["low"] == report["f1"]["high"] == 1.0  # the bootstrap's own figures
+    report = _perfect_on_six()  # every proportion of it has a Wilson interval (F1 too)
+    assert report["f1"]["low"] == wilson(1.0, 3)[0]  # (the smaller class's 3 items)
+    report["ece"] = {**report["ece"], "value": 0.0, "low": 0.0, "high": 0.0}  # no width
     rows = "\n".join(_metric_rows(report))
-    assert "1.000 - 1.000" not in rows
-    [f1] = [r for r in _metric_rows(report) if r.startswith("| F1")]
-    assert f1.endswith("| 1.000 | not estimable |")
+    assert "1.000 - 1.000" not in rows and "0.000 - 0.000" not in rows
+    [ece] = [r for r in _metric_rows(report) if r.startswith("| Calibration error")]
+    assert ece.endswith("| not estimable |")
     print_report("Test split", report)
     out = capsys.readouterr().out
-    assert "[1.000, 1.000]" not in out and "1.000 [not estimable]" in out
+    assert "[1.000, 1.000]" not in out and "0.000 [not estimable]" in out
+    assert "not estimable" not in out.replace("0.000 [not estimable]", "")
     assert "[1.000, 1.000]" not in "\n".join(per_class_markdown(report))

@@ -40,7 +40,7 @@ def test_a_perfect_four_class_model_gets_wilson_floors_not_zero_width():
         entry = report[name]
         assert entry["value"] == entry["high"] == 1.0 and entry["low"] < 1.0, name
         assert interval_text(entry) != NO_SPREAD, name
-    assert "macro sensitivity and F1" in report["interval_method"]
+    assert "balanced accuracy and F1 the smallest class" in report["interval_method"]
 
 
 def test_an_all_wrong_three_class_model_gets_a_floor_above_zero():
@@ -66,17 +66,17 @@ def test_patients_count_the_floors_where_items_share_them():
     assert report["specificity"]["low"] == pytest.approx(wilson(1.0, 9)[0])
 
 
-def test_two_classes_keep_their_rules():
+def test_two_classes_keep_their_rules_and_the_f1_gets_the_smaller_class():
     counts, rest = np.array([7, 5]), np.array([5, 7])
     assert proportion_size("sensitivity", counts, rest, 12) == 5
     assert proportion_size("specificity", counts, rest, 12) == 7
-    assert proportion_size("f1", counts, rest, 12) == 0  # binary F1: no Wilson rule
+    assert proportion_size("f1", counts, rest, 12) == 5  # 1 when all right: the smaller class
     assert proportion_size("ece", counts, rest, 12) == 0
     y = np.array([0] * 7 + [1] * 5)
     report = classification_report(y, _perfect(y, 2), ["n", "p"], n_boot=100)
     assert report["sensitivity"]["low"] == pytest.approx(wilson(1.0, 5)[0])
     assert report["specificity"]["low"] == pytest.approx(wilson(1.0, 7)[0])
-    assert report["f1"]["low"] == report["f1"]["high"] == 1.0  # as before
+    assert report["f1"]["low"] == pytest.approx(wilson(1.0, 5)[0])  # never [1.000, 1.000]
 
 
 def test_paired_macro_sensitivity_is_the_paired_balanced_accuracy():
