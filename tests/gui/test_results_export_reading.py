@@ -66,12 +66,17 @@ def test_an_interval_of_no_width_reads_too_few_items_in_the_wizard(make_window, 
     window = make_window(project)
     wizard = window.open_wizard()
     wizard.result = _six_items()
-    assert wizard.result["test"]["f1"]["low"] == wizard.result["test"]["f1"]["high"] == 1.0
+    test = wizard.result["test"]  # a perfect F1 has its Wilson interval (3 items a class)
+    assert test["f1"]["low"] < test["f1"]["high"] == 1.0
+    test["ece"] = {**test["ece"], "value": 0.0, "low": 0.0, "high": 0.0}  # one of no width
     results = wizard.pages["results"]
     results.initializePage()
     [f1] = [r for r in _cells(results.metrics) if r[0].startswith("F1")]
-    assert f1[1] == "1.000 [not estimable]"
-    assert "[1.000, 1.000]" not in " ".join(" ".join(r) for r in _cells(results.metrics))
+    assert f1[1] == "1.000 [0.439, 1.000]"
+    [ece] = [r for r in _cells(results.metrics) if r[0].startswith("Calibration error")]
+    assert ece[1].startswith("0.000 [not estimable]")
+    shown = " ".join(" ".join(r) for r in _cells(results.metrics))
+    assert "[1.000, 1.000]" not in shown and "[0.000, 0.000]" not in shown
 
 
 def test_each_metric_row_explains_its_metric_in_plain_words(make_window, project):
