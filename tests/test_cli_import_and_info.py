@@ -224,9 +224,12 @@ def test_core_messages_name_the_options_as_the_command_line_spells_them(tmp_path
     assert main(args) == EXIT_FAILED
     err = capsys.readouterr().err
     assert "--test-fraction must be in (0, 1) and --val-fraction in [0, 1)." in err
-    assert main(["finetune", str(tmp_path), "--run", "1", "--threshold", "youden"]) == 1
-    assert "set --val-fraction (e.g. 0.2)" in capsys.readouterr().err
-    from ssl_studio.cli import in_flags
+    from ssl_studio.cli import build_parser, in_flags
+
+    # (said once the labels are read, finetune/setup.prepare: as finetune's flags spell it)
+    finetune = build_parser().parse_args(["finetune", str(tmp_path), "--run", "1"])
+    said = "Picking a threshold needs validation labels: set val_fraction (e.g. 0.2)."
+    assert "set --val-fraction (e.g. 0.2)" in in_flags(said, finetune.flags())
 
     flags = {"train.steps": "--steps", "val_fraction": "--val-fraction"}
     assert in_flags("train.steps must be at least 1.", flags) == "--steps must be at least 1."
