@@ -306,10 +306,7 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
         "specificity, F1, or a class's own sensitivity "
         "or precision, all right or all wrong, the Wilson score interval of that "
         "proportion instead (of the patients, or items, it counts: accuracy all of "
-        "them, balanced accuracy and F1 the smallest class's, a binary sensitivity or "
-        "specificity its own class's, and of more than two classes the macro "
-        "sensitivity the smallest class's, the macro specificity the fewest "
-        "outside any one class); "
+        f"them, {_wilson_counts(len(classes))}); "
         "every ROC AUC interval (overall and per class) is at least as wide as the "
         "Wilson interval of the AUC as a proportion of the smaller class's patients or items (the "
         "variance of an AUC is at most A(1-A)/min(positives, negatives), Birnbaum and "
@@ -319,6 +316,20 @@ def report_of(scored: Bootstrapped, classes: list[str]) -> dict[str, Any]:
         "classes"
     )
     return out
+
+
+def _wilson_counts(k: int) -> str:
+    """What the Wilson interval of each figure counts, as wilson_sizes.proportion_size
+    counts it, for a report of ``k`` classes (the end of interval_method's list)."""
+    if k == 2:
+        return (
+            "balanced accuracy and F1 the smaller class's, sensitivity and specificity "
+            "their own class's"
+        )
+    return (
+        "balanced accuracy, macro sensitivity and macro F1 the smallest class's, macro "
+        "specificity the fewest outside any one class"
+    )
 
 
 def resampled_metrics(

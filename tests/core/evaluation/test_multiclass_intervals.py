@@ -40,7 +40,7 @@ def test_a_perfect_four_class_model_gets_wilson_floors_not_zero_width():
         entry = report[name]
         assert entry["value"] == entry["high"] == 1.0 and entry["low"] < 1.0, name
         assert interval_text(entry) != NO_SPREAD, name
-    assert "balanced accuracy and F1 the smallest class" in report["interval_method"]
+    assert "macro sensitivity and macro F1 the smallest class" in report["interval_method"]
 
 
 def test_an_all_wrong_three_class_model_gets_a_floor_above_zero():
