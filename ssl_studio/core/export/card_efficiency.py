@@ -4,9 +4,11 @@ run, dataset and label set as the exported model (finetune/efficiency.recorded_c
 finds them at export), mean ± std over their seeds at each number of labels per
 class, pretrained against from scratch.
 
-A curve is measured on a split of its own (its test share and seed), with models fitted
-for the curve, not on this model's test items: the card says so. Nothing is computed at
-export; a curve whose file is gone is left out."""
+A curve is measured with models fitted for the curve, on its own split (its test share
+and seed): the card says whether that split's test items are this model's own (the same
+share and seed give the same ones), other items, or not recorded (curves measured
+before the test items were kept). Nothing is computed at export; a curve whose file is
+gone is left out."""
 
 from __future__ import annotations
 
@@ -37,8 +39,8 @@ def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
             "one)."
         ]
     lines = [
-        "Measured on a split of its own, with models fitted for the curve (not this model's "
-        "test items); mean ± std over the seeds. " + SEED_MEANING
+        "Measured with models fitted for the curve (not this model), each on the test "
+        "items its run names below; mean ± std over the seeds. " + SEED_MEANING
     ]
     for c in curves:
         if c.get("status") == "unreadable":
@@ -49,7 +51,8 @@ def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
             "",
             f"Run {c['run_id']}{stopped}: {c['measure']}, {c['seeds']} "
             f"seed{'s' * (c['seeds'] != 1)}, "
-            f"{c['test_items']} test items." + (f" {c['note']}" if c.get("note") else ""),
+            f"{c['test_items']} test items{_whose_test(c.get('on_model_test'))}."
+            + (f" {c['note']}" if c.get("note") else ""),
             "",
             "| labels per class | protocol | pretrained | from scratch |",
             "|---|---|---|---|",
@@ -61,3 +64,10 @@ def efficiency_markdown(curves: list[dict[str, Any]] | None) -> list[str]:
             ],
         ]
     return lines
+
+
+def _whose_test(on_model_test: bool | None) -> str:
+    """Whether a curve's test items are the exported model's own, as its header says it."""
+    if on_model_test is None:
+        return " (whether they are this model's test items was not recorded)"
+    return ", this model's own test items" if on_model_test else ", not this model's test items"

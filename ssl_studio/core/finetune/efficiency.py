@@ -38,6 +38,7 @@ from ssl_studio.core.finetune_config import LABEL_EFFICIENCY_KS, FinetuneConfig
 from ssl_studio.core.pretrain_setup import rebuild_task
 from ssl_studio.core.project.deleting import delete_leftover_scratch
 from ssl_studio.core.project.scratch import scratch_folder
+from ssl_studio.core.project.split_file import read_split
 from ssl_studio.core.project.store import Store
 
 JOB = "label-efficiency"
@@ -159,6 +160,8 @@ def label_efficiency(
             "status": status,
             "classes": data.classes,
             "test_items": int(len(split.test)),
+            # (so a card can say whether they are its model's test items: item ids only)
+            "test_ids": sorted(int(i) for i in data.ids[split.test]),
             "seeds": list(seeds),
             # (the card lists the curve only for a model of the same label version)
             "label_version": store.label_version(found["id"], cfg.labels),
@@ -286,12 +289,15 @@ def recorded_curves(
     label set and label version (``state``: its saved model's; where the curve or the
     model did not record its label version, the curve is listed and its note says so),
     oldest first: {"run_id",
-    "status", "measure", "seeds", "test_items", "note"?, "points": [{"labels_per_class",
+    "status", "measure", "seeds", "test_items", "on_model_test"? (whether the curve's test
+    items are the model's own; absent where either side did not record them), "note"?,
+    "points": [{"labels_per_class",
     "labels" (``labels_text``), "protocol", "pretrained": {"mean", "std"}, "scratch":
     {"mean", "std"}}]}. A curve
     file this version cannot read (a key missing) is {"run_id", "status": "unreadable",
     "note", "points": []}."""
     found: list[dict[str, Any]] = []
+    model_test = _test_ids(store, run)
     for other in store.runs(run.get("dataset_id")):
         config = other.get("config") or {}
         if (
@@ -319,6 +325,9 @@ def recorded_curves(
             said = f"its {CURVE_FILE} lacks what this version of SSL Studio reads: left out."
             found.append({"run_id": other["id"], "status": "unreadable", "note": said})
             continue
+        curve_test = result.get("test_ids")
+        if isinstance(curve_test, list) and model_test is not None:
+            listed["on_model_test"] = sorted(curve_test) == model_test
         if unknown:  # (either side from before versions were recorded: said, not hidden)
             said = "Label version not recorded (measured before SSL Studio recorded it)."
             listed["note"] = " ".join(filter(None, (listed.get("note"), said)))
@@ -327,6 +336,17 @@ def recorded_curves(
 
 
 _UNRECORDED = object()
+
+
+def _test_ids(store: Store, run: dict[str, Any]) -> list[int] | None:
+    """The sorted item ids of fine-tuning run ``run``'s test share (split.json); [] for a
+    cross-validated run (scored out of fold on every item, no test share of its own);
+    None where its split cannot be read."""
+    try:
+        saved = read_split(store.paths.root / run["folder"])
+    except (ConfigError, KeyError, TypeError):
+        return None
+    return [] if saved.folds is not None else sorted(saved.test)
 
 
 def _listed(run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
