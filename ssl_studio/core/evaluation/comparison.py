@@ -18,6 +18,8 @@ from ssl_studio.core.evaluation.bootstrap import interval, too_few_to_resample
 from ssl_studio.core.evaluation.metrics import SCALARS, Bootstrapped, predict
 
 LOWER_IS_BETTER = frozenset({"ece"})
+# how a verdict that favours a model begins (verdict_caution reads it back)
+FINE_TUNED_WINS, SCRATCH_WINS = "Pretraining", "The from-scratch model"
 TENDENCY = 0.05  # a gap this large inside the uncertainty is called a tendency
 
 
@@ -178,9 +180,9 @@ def verdict(
         gain = sign * paired["value"]
         low, high = sorted((sign * paired["low"], sign * paired["high"]))
         if low > 0:
-            return "Pretraining helped"
+            return f"{FINE_TUNED_WINS} helped"
         if high < 0:
-            return "The from-scratch model did better"
+            return f"{SCRATCH_WINS} did better"
         return _tendency(gain, "the interval of the difference includes 0")
     a, b = _oriented(tuned, sign), _oriented(scratch, sign)
 
@@ -190,17 +192,17 @@ def verdict(
         return x["low"] > y["value"] and y["high"] < x["value"]
 
     if above(a, b):
-        return "Pretraining helped"
+        return f"{FINE_TUNED_WINS} helped"
     if above(b, a):
-        return "The from-scratch model did better"
+        return f"{SCRATCH_WINS} did better"
     return _tendency(a["value"] - b["value"], "the intervals overlap")
 
 
 def _tendency(gain: float, because: str) -> str:
     if gain >= TENDENCY:
-        return f"Pretraining looks better, but {because}"
+        return f"{FINE_TUNED_WINS} looks better, but {because}"
     if gain <= -TENDENCY:
-        return f"The from-scratch model looks better, but {because}"
+        return f"{SCRATCH_WINS} looks better, but {because}"
     return "The difference is within the uncertainty"
 
 
@@ -264,9 +266,9 @@ def verdict_caution(
         return None
     favoured = (
         "fine-tuned"
-        if said.startswith("Pretraining")
+        if said.startswith(FINE_TUNED_WINS)
         else "from-scratch"
-        if said.startswith("The from-scratch model")
+        if said.startswith(SCRATCH_WINS)
         else None
     )
     gap = (versus.get("balanced_accuracy") or {}).get("value")
