@@ -41,6 +41,11 @@ from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit
 
 from ssl_studio.core.data.dicom_decoders import missing_decoder_advice, says_no_decoder
+from ssl_studio.core.data.dicom_encapsulated_cut import (
+    keep_salvaged_frames,
+    no_complete_frame_problem,
+    read_cut_encapsulated,
+)
 from ssl_studio.core.data.dicom_padding import fill_padding, padding_mask
 from ssl_studio.core.data.dicom_truncation import (
     empty_dataset_problem,
@@ -247,6 +252,8 @@ def read_dicom(path: Path, *, has_marker: bool = True) -> Dataset:
             f"The DICOM header cannot be read ({type(exc).__name__}: {str(exc)[:160]}); "
             f"the file is damaged or not DICOM. {_COPY_AGAIN}",
         ) from exc
+    if len(ds) == 0:  # pydicom gave up on it all: compressed pixel data cut short?
+        ds = read_cut_encapsulated(path, defer_size=_DEFER, force=not has_marker) or ds
     if not has_marker and not any(tag.group in _STANDARD_GROUPS for tag in ds.keys()):
         raise ImportProblem(
             "dicom-invalid",
@@ -307,6 +314,8 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
     file_meta = getattr(ds, "file_meta", None)
     sop = ds.get("SOPClassUID") or (file_meta.get("MediaStorageSOPClassUID") if file_meta else None)
     if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        if cut_short := no_complete_frame_problem(ds):  # compressed pixel data cut short
+            raise cut_short
         what = f"a '{UID(sop).name}' object" if sop else "a DICOM object"
         if len(ds) == 0:  # nothing read after the preamble and file meta: cut short
             raise empty_dataset_problem(ds)
@@ -346,7 +355,8 @@ def _decode_frames(ds: Dataset, identifiers: list[str], size: int, salt: bytes) 
         **_group_keys(ds, salt),
     }
     photometric = str(ds.get("PhotometricInterpretation", "")).upper()
-    cut = keep_complete_frames(ds)  # (complete, total) frames of a truncated file
+    # (complete, total) frames of a truncated file, compressed or not
+    cut = keep_salvaged_frames(ds) or keep_complete_frames(ds)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

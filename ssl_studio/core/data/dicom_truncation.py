@@ -3,7 +3,8 @@ and tell a file damaged after its header from one that ends there.
 
 pydicom checks the length of uncompressed pixel data before it yields any frame, so a
 10-frame file cut in frame 7 would lose its 6 complete frames too. ``keep_complete_frames``
-shortens such a dataset to its complete frames before decoding.
+shortens such a dataset to its complete frames before decoding. (Compressed pixel data
+cut short: dicom_encapsulated_cut.)
 """
 
 from __future__ import annotations
