@@ -11,20 +11,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pydicom  # noqa: E402
 import pytest  # noqa: E402
+from dicom_corpora import PYDICOM_FILES  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from ssl_studio.core.jobs import create_project  # noqa: E402
-
-PYDICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
-
-
-def pydicom_data_dir() -> Path:
-    """The 68 clinical files of the pydicom-data package (a dev dependency)."""
-    import data_store
-
-    return Path(data_store.__file__).parent / "data"
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from dicom_corpora import PYDICOM_FILES, pydicom_data_dir
 from pydicom.pixels.utils import get_nr_frames
 
 from ssl_studio.core.config import ImportConfig
@@ -23,8 +24,6 @@ from ssl_studio.core.data.pixels import MIN_SIDE
 from ssl_studio.core.data.privacy import keyed_hash
 from ssl_studio.core.jobs import create_project, import_data
 from ssl_studio.core.project.store import Store
-
-from conftest import PYDICOM_FILES, pydicom_data_dir
 
 CORPORA = {"test_files": PYDICOM_FILES, "pydicom_data": pydicom_data_dir()}
 

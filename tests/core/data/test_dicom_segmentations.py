@@ -7,13 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dicom_corpora import pydicom_data_dir
 from made_dicom import dicom_dataset
 from pydicom.pixels import pack_bits
 
 from ssl_studio.core.data.dicom import decode_dicom
 from ssl_studio.core.data.records import ImportProblem
-
-from conftest import pydicom_data_dir
 
 SALT = b"s" * 32
 SEG = "1.2.840.10008.5.1.4.1.1.66.4"

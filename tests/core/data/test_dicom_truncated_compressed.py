@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import data_store
 import numpy as np
 import pydicom
 import pytest
+from dicom_corpora import pydicom_data_dir
 from pydicom.encaps import encapsulate, generate_frames
 
 from ssl_studio.core.data.decode import DecodeTask, decode
@@ -20,11 +20,6 @@ from ssl_studio.core.export.unread_parts import lost_frames
 
 SALT = b"s" * 32
 ITEM, DELIMITER = b"\xfe\xff\x00\xe0", b"\xfe\xff\xdd\xe0"
-
-
-def pydicom_data_dir() -> Path:
-    """The files of the pydicom-data package (a dev dependency), as conftest's."""
-    return Path(data_store.__file__).parent / "data"
 
 
 def items_of(data: bytes) -> list[tuple[int, int]]:

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dicom_corpora import pydicom_data_dir
 from made_dicom import dicom_dataset
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from ssl_studio.core.data.dicom import decode_dicom
 from ssl_studio.core.export.training_window import as_trained
-
-from conftest import pydicom_data_dir
 
 SALT = b"s" * 32
 RAMP = (np.mgrid[:64, :96][1] * 30).astype(np.uint16)  # 0..2850
