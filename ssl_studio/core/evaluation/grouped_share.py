@@ -22,12 +22,18 @@ GREEDY_ORDERS = 16  # greedy assignments: largest patient first, then random ord
 
 
 def held_out_share(
-    labels: np.ndarray, groups: np.ndarray, fraction: float, seed: int
+    labels: np.ndarray,
+    groups: np.ndarray,
+    fraction: float,
+    seed: int,
+    of_all: tuple[int, float] | None = None,
 ) -> tuple[np.ndarray, str | None]:
     """(held [N] bool, note): about ``fraction`` of the items held out, whole patients at
     a time, every class on both sides (each class needs at least 2 groups). ``note`` says
     the share really held out ("30 % (23 of 77 items), not the 20 % asked: ...") when no
-    assignment comes within 2.5 points of ``fraction``.
+    assignment comes within 2.5 points of ``fraction``; with ``of_all`` (all labeled
+    items, the share of them asked), for a share drawn from what another left, as a
+    share of all of them.
 
     labels: [N] classes; groups: [N] integer patient groups."""
     classes, y = np.unique(labels, return_inverse=True)
@@ -48,19 +54,19 @@ def held_out_share(
             best = (key, chosen)
     assert best is not None
     held = best[1][g]
-    share = held.mean()
-    if abs(share - fraction) <= TOLERANCE:
+    n, asked = of_all or (len(y), fraction)
+    if abs(held.sum() / n - asked) <= TOLERANCE:  # (as a share of what it was asked of)
         return held, None
     largest = int(counts.sum(axis=1).max())
     biggest = (
-        f" (the largest has {largest} items, {largest / len(y):.0%})"
+        f" (the largest has {largest} items, {largest / n:.0%})"
         if largest / len(y) > fraction
         else ""
     )
     return held, (
-        f"{share:.0%} ({int(held.sum())} of {len(y)} items), not the {fraction:.0%} asked: "
-        "patients are kept whole, and no set of them with every class on both sides comes "
-        f"nearer{biggest}"
+        f"{held.sum() / n:.0%} ({int(held.sum())} of {n} items), not the {asked:.0%} "
+        "asked: patients are kept whole, and no set of them with every class on both sides "
+        f"comes nearer{biggest}"
     )
 
 

@@ -62,13 +62,16 @@ def _one_fold(
     seed: int,
     what: str,
     names: list[str] | None = None,
+    of_all: tuple[int, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, str | None]:
     """(rest, held out, note): ``fraction`` of the items held out (to the nearest 5 %),
     whole patients at a time, stratified by class, every class on both sides; ``note``
     says the share really held out when patients' sizes allow none that near (see
     grouped_share). One item per patient: each class's own share rounded to whole items
     (``held_count``); ``note`` says so where the roundings miss the share by more than
-    one item (``_rounding_note``)."""
+    one item (``_rounding_note``). ``of_all`` (all labeled items, the share of them
+    asked): the notes of a share drawn from what the test share left give it as a share
+    of all labeled items, as it was asked."""
     classes = np.unique(labels)
     group_count = {c: len(np.unique(groups[labels == c])) for c in classes}
     short = [
@@ -81,8 +84,8 @@ def _one_fold(
         )
     if len(np.unique(groups)) == len(groups):  # no patient has two items: per class
         rest, held = _per_class(labels, fraction, seed)
-        return rest, held, _rounding_note(labels, held, fraction, what)
-    held, note = held_out_share(labels, groups, fraction, seed)
+        return rest, held, _rounding_note(labels, held, fraction, what, of_all)
+    held, note = held_out_share(labels, groups, fraction, seed, of_all)
     note = f"The {what} share is {note}." if note else None
     return np.flatnonzero(~held), np.flatnonzero(held), note
 
@@ -103,31 +106,39 @@ def _per_class(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarr
     return np.flatnonzero(~held), np.flatnonzero(held)
 
 
-def _rounding_note(labels: np.ndarray, held: np.ndarray, fraction: float, what: str) -> str | None:
+def _rounding_note(
+    labels: np.ndarray,
+    held: np.ndarray,
+    fraction: float,
+    what: str,
+    of_all: tuple[int, float] | None = None,
+) -> str | None:
     """Why a per-class share of independent items (``held``: positions) is not the
     ``fraction`` asked, when it misses it by more than one item: each class rounds its
     own share to whole items (``held_count``), and with many classes the roundings add
     up (9 classes of 12 items, 20 % asked: 2 of each, 18 of 108 = 17 %). None otherwise."""
     n = len(labels)
-    if abs(len(held) - fraction * n) <= 1:
+    total, asked = of_all or (n, fraction)
+    if abs(len(held) - asked * total) <= 1:  # (within an item of what was asked)
         return None
     classes, sizes = np.unique(labels, return_counts=True)
     taken = np.array([int(np.isin(held, np.flatnonzero(labels == c)).sum()) for c in classes])
     pairs: dict[tuple[int, int], int] = {}
     for h, size in zip(taken.tolist(), sizes.tolist(), strict=True):
         pairs[(h, size)] = pairs.get((h, size), 0) + 1
+    left = " left" if of_all else ""  # (of the items the test share left)
     if len(pairs) == 1:
         ((h, size),) = pairs
-        how = f"{h} of each class's {size}"
+        how = f"{h} of each class's {size}{left}"
     else:
         shown = sorted(pairs.items(), key=lambda p: (-p[1], -p[0][1]))
-        parts = [f"{h} of {size} in {m} class{'es' * (m > 1)}" for (h, size), m in shown[:4]]
+        parts = [f"{h} of {size}{left} in {m} class{'es' * (m > 1)}" for (h, size), m in shown[:4]]
         how = ", ".join(parts) + (", ..." if len(shown) > 4 else "")
     if any(h != round(fraction * size) for (h, size) in pairs):  # (held_count's bounds)
         how = f"at least one, never all: {how}"
     return (
-        f"The {what} share is {len(held) / n:.0%} ({len(held)} of {n} items), not the "
-        f"{fraction:.0%} asked: each class holds out its own share rounded to whole items "
+        f"The {what} share is {len(held) / total:.0%} ({len(held)} of {total} items), not "
+        f"the {asked:.0%} asked: each class holds out its own share rounded to whole items "
         f"({how}), and over {len(classes)} classes the roundings add up."
     )
 
@@ -158,7 +169,13 @@ def split_labeled(
     if val_fraction > 0:
         share = val_fraction / (1 - test_fraction)
         keep, held, note = _one_fold(
-            labels[rest], groups[rest], share, seed + 1, "validation", names
+            labels[rest],
+            groups[rest],
+            share,
+            seed + 1,
+            "validation",
+            names,
+            of_all=(len(labels), val_fraction),  # (notes: of all labeled items, as asked)
         )
         rest, val = rest[keep], rest[held]
         notes += [note] if note else []
