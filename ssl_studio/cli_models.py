@@ -85,6 +85,7 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
     data: dict[str, Any] = {"project": args.project, "run": args.run, "labels": args.labels}
     for name in (
         "dataset",
+        "label_version",
         "protocol",
         "threshold",
         "positive",
@@ -187,7 +188,8 @@ def baseline_command(args: argparse.Namespace, result: dict[str, Any]) -> list[A
     same --folds and --seed: a cross-validated run has no split to reuse), with the
     options given to the run that change what the baseline is trained on."""
     line: list[Any] = ["ssl-studio", "finetune", args.project, "--run", args.run]
-    given = ("labels", "dataset", "positive", "threshold", "steps", "batch_size", "lr", "device")
+    given = ("labels", "label_version", "dataset", "positive", "threshold", "steps")
+    given += ("batch_size", "lr", "device")
     for flag in given:
         if getattr(args, flag, None) not in (None, ""):
             line += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
@@ -254,6 +256,13 @@ def _finetune_arguments(p: argparse.ArgumentParser, protocol: bool = True) -> No
     )
     p.add_argument(
         "--labels", default="", help="label set name (default: the dataset's only label set)"
+    )
+    p.add_argument(
+        "--label-version",
+        type=int,
+        metavar="N",
+        help="version N of the label set (default: the newest); an older one trains on the "
+        "labels a past run had (ssl-studio info PROJECT_DIR --run RUN_ID names its version)",
     )
     p.add_argument("--dataset", help="dataset holding the labels (default: the run's)")
     if protocol:

@@ -66,6 +66,12 @@ class FinetuneConfig:
     labels: str = option(
         "", "Name of the label set to learn from; empty: the dataset's only label set."
     )
+    label_version: int | None = option(
+        None,
+        "Version of the label set (a version is kept each time it changes); empty: the "
+        "newest. An older one trains on the labels a past run had (ssl-studio info --run N "
+        "names its version).",
+    )
     dataset: str = option("", "Dataset with the labels; empty: the pretraining run's own.")
     protocol: str = option(
         "auto",

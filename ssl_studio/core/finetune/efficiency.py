@@ -164,7 +164,7 @@ def label_efficiency(
             "test_ids": sorted(int(i) for i in data.ids[split.test]),
             "seeds": list(seeds),
             # (the card lists the curve only for a model of the same label version)
-            "label_version": store.label_version(found["id"], cfg.labels),
+            "label_version": cfg.label_version,  # (prepare's: the newest unless told)
             **({"note": note} if (note := _note(cfg, split.note)) else {}),
             "curve": curve,
         }

@@ -98,7 +98,7 @@ class FineTuning:
         cfg, source, state, spec, data, found = prepare(store, self.cfg)
         self.cfg = cfg
         self.dataset, self.source = found, source
-        self.label_version = store.label_version(found["id"], cfg.labels)
+        self.label_version = cfg.label_version  # (the version prepare chose: newest unless told)
         # the step of the checkpoint the encoder comes from: the run may go on later
         self.source_step = (state.get("progress") or {}).get("step")
         split, self.patients_apart = job_split(store, cfg, data)
