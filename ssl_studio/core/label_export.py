@@ -50,13 +50,7 @@ def export_labels(
             raise ConfigError(
                 f"Dataset '{dataset}' has no label set '{name}' (it has {_quote(names)})."
             )
-        kept = sorted(s["version"] for s in sets if s["name"] == name)
-        if version is not None and version not in kept:
-            raise ConfigError(
-                f"Label set '{name}' has no version {version}; it has version"
-                f"{'s' * (len(kept) > 1)} {', '.join(map(str, kept))}."
-            )
-        version = kept[-1] if version is None else version
+        version = store.chosen_label_version(found["id"], name, version)
         labels = store.latest_labels(found["id"], name, version)
         items = {int(i["id"]): i for i in store.items(found["id"])}
     rows = []  # (an item whose file failed or went missing keeps its label, without a path)

@@ -174,7 +174,10 @@ def prepare(
     cfg = replace(cfg, labels=chosen_label_set(store, dataset, cfg.labels))
     series_length = state["config"].get("series_length") or 3000
     found = store.dataset(dataset)
-    cfg = replace(cfg, label_version=_label_version(store, found, cfg))
+    # (no such dataset or label set: labeled_data says so, naming those there are)
+    if found and cfg.labels in {s["name"] for s in store.label_sets(found["id"])}:
+        version = store.chosen_label_version(found["id"], cfg.labels, cfg.label_version)
+        cfg = replace(cfg, label_version=version)
     _check_channels(store, cfg.run, found, spec)
     data = labeled_data(
         store, dataset, cfg.labels, spec, series_length, cfg.positive, cfg.label_version
@@ -197,21 +200,6 @@ def prepare(
         raise ConfigError(_unused_validation(cfg.labels, data.classes))
     spec = {**spec, "cache_size": found["cache_size"], "series_length": series_length}
     return cfg, source, state, spec, data, found
-
-
-def _label_version(store: Store, found: dict[str, Any], cfg: FinetuneConfig) -> int | None:
-    """The version of label set ``cfg.labels`` the job trains on: ``cfg.label_version``,
-    refused when the set has no such version (ConfigError naming those it has), else the
-    newest."""
-    kept = sorted(s["version"] for s in store.label_sets(found["id"]) if s["name"] == cfg.labels)
-    if cfg.label_version is None or not kept:  # (no set at all: labeled_data says so)
-        return kept[-1] if kept else None
-    if cfg.label_version not in kept:
-        raise ConfigError(
-            f"Label set '{cfg.labels}' has no version {cfg.label_version}; it has version"
-            f"{'s' * (len(kept) > 1)} {', '.join(map(str, kept))}."
-        )
-    return cfg.label_version
 
 
 def _unused_validation(label_set: str, classes: list[str]) -> str:

@@ -48,6 +48,16 @@ def write_vitals_recording(path, kind: str, rows: int, rng: np.random.Generator)
     path.write_text("time,ecg,resp\n" + lines)
 
 
+def write_vitals_folder(folder, per_class: int, rows: int) -> None:
+    """calm/ and busy/ recordings of ``rows`` steps, ``per_class`` of each
+    (``write_vitals_recording``, seed 0)."""
+    rng = np.random.default_rng(0)
+    for kind in ("calm", "busy"):
+        (folder / kind).mkdir(parents=True)
+        for i in range(per_class):
+            write_vitals_recording(folder / kind / f"{kind}{i}.csv", kind, rows, rng)
+
+
 def write_counting_recording(folder, name: str, rows: int):
     """folder/name: a 10 Hz recording of ``rows`` steps with a time column and two
     counting channels (ecg, resp); returns its path."""

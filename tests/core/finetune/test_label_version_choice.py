@@ -54,6 +54,8 @@ def test_an_unknown_version_is_refused_naming_those_kept(two_versions, capsys):
     with pytest.raises(ConfigError) as refused:
         finetune(folder_labels_config(project, run, labels="versions", label_version=5))
     assert str(refused.value) == "Label set 'versions' has no version 5; it has versions 1, 2."
+    with pytest.raises(ConfigError, match="no dataset 'nope'|'nope'"):  # (not a TypeError)
+        finetune(folder_labels_config(project, run, labels="versions", dataset="nope"))
     argv = ["finetune", str(project), "--run", str(run), "--labels", "versions"]
     assert main([*argv, "--label-version", "7", "--no-baseline"]) == 1
     assert "has no version 7; it has versions 1, 2." in capsys.readouterr().err

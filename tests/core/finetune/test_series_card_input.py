@@ -9,18 +9,14 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from finetune_projects import export_series_model, write_vitals_recording
+from finetune_projects import export_series_model, write_vitals_folder, write_vitals_recording
 
 from ssl_studio.cli import main
 
 
 def test_the_card_says_the_training_lengths_and_predict_notes_far_ones(tmp_path, capsys):
-    rng = np.random.default_rng(0)
     data = tmp_path / "vitals"
-    for kind in ("calm", "busy"):
-        (data / kind).mkdir(parents=True)
-        for i in range(8):
-            write_vitals_recording(data / kind / f"{kind}{i}.csv", kind, 40, rng)
+    write_vitals_folder(data, 8, 40)
     out, card = export_series_model(tmp_path, data)
     assert card["spec"]["training_lengths"] == {"shortest": 40, "median": 40, "longest": 40}
     assert card["spec"]["sampling_rate"] == 10.0  # (a number in the JSON)
@@ -38,6 +34,7 @@ def test_the_card_says_the_training_lengths_and_predict_notes_far_ones(tmp_path,
     assert "its images" not in text
     new = tmp_path / "new"
     new.mkdir()
+    rng = np.random.default_rng(1)
     write_vitals_recording(new / "short.csv", "busy", 10, rng)
     write_vitals_recording(new / "whole.csv", "busy", 40, rng)
     write_vitals_recording(new / "long.csv", "busy", 400, rng)

@@ -4,8 +4,7 @@ shapes), and the training windows' cap told apart from the longest window traini
 
 from __future__ import annotations
 
-import numpy as np
-from finetune_projects import export_series_model, write_vitals_recording
+from finetune_projects import export_series_model, write_vitals_folder
 
 from ssl_studio.core.export.card import preprocessing
 from ssl_studio.core.export.card_input import input_lines
@@ -28,12 +27,8 @@ def test_the_read_step_is_the_first_numbered_step():
 
 
 def test_an_export_says_the_longest_window_training_used(tmp_path):
-    rng = np.random.default_rng(0)
     data = tmp_path / "vitals"
-    for kind in ("calm", "busy"):
-        (data / kind).mkdir(parents=True)
-        for i in range(6):
-            write_vitals_recording(data / kind / f"{kind}{i}.csv", kind, 40, rng)
+    write_vitals_folder(data, 6, 40)
     out, card = export_series_model(tmp_path, data)
     pre = card["preprocessing"]
     assert pre["training_window_cap"] == card["spec"]["series_length"] > 40

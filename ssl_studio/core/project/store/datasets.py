@@ -171,6 +171,20 @@ class DatasetRecords(StoreBase):
         ).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
+    def chosen_label_version(self, dataset_id: int, name: str, version: int | None) -> int:
+        """``version`` of the label set ``name``, or its newest when None; ConfigError
+        naming the versions kept when it has no such version (a set with none at all is
+        the caller's to refuse, before: ``labels`` names the sets there are)."""
+        kept = sorted(s["version"] for s in self.label_sets(dataset_id) if s["name"] == name)
+        if version is None and kept:
+            return kept[-1]
+        if version not in kept:
+            raise ConfigError(
+                f"Label set '{name}' has no version {version}; it has version"
+                f"{'s' * (len(kept) > 1)} {', '.join(map(str, kept))}."
+            )
+        return version
+
     def patients_per_class(self, dataset_id: int, name: str) -> dict[str, int]:
         """Class -> distinct patients in the newest version of label set ``name`` (an item
         without a patient key counts as a patient of its own). Only items that can be
